@@ -1,0 +1,92 @@
+// Shared benchmark helpers: rounds, medians, min/max, ratios, machine facts, table + JSON output.
+import { cpus, release, totalmem } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** One measured configuration (e.g. "ours batch, 1200 B, protect"), values from several rounds. */
+export interface BenchSeries {
+  suite: string;
+  /** What was measured, e.g. "protect 1200B AES_CM_80". Rows with the same case are compared. */
+  case: string;
+  /** Who: "ours (batch)", "werift", "dgram", "C ceiling", ... */
+  subject: string;
+  unit: string;
+  /** true when larger is better (packets/s); false for times and CPU per packet. */
+  higherIsBetter: boolean;
+  samples: number[];
+}
+
+/** Options every suite receives from bench/run.ts. */
+export interface BenchOptions {
+  quick: boolean;
+  rounds: number;
+}
+
+/** Median of a non-empty list. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Machine, kernel and Node facts printed at the top of every suite. */
+export function machineInfo(): Record<string, string> {
+  const c = cpus();
+  return {
+    cpu: c[0]?.model ?? 'unknown',
+    cores: String(c.length),
+    kernel: release(),
+    memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
+    node: process.version,
+    openssl: process.versions.openssl ?? 'unknown',
+  };
+}
+
+function fmt(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
+  if (a >= 1e4) return `${(v / 1e3).toFixed(1)}k`;
+  if (a >= 100) return v.toFixed(0);
+  if (a >= 1) return v.toFixed(2);
+  return v.toPrecision(3);
+}
+
+/**
+ * Prints a table grouped by case: median, min, max and, per case, the ratio of each subject
+ * to `baseline` (the first subject of the case when none is named).
+ */
+export function printTable(series: BenchSeries[], baselineSubject?: string): void {
+  const cases = [...new Set(series.map((s) => s.case))];
+  const rows: string[][] = [['case', 'subject', 'median', 'min', 'max', 'unit', 'ratio']];
+  for (const c of cases) {
+    const group = series.filter((s) => s.case === c);
+    const base = group.find((s) => s.subject === baselineSubject) ?? group[0]!;
+    const baseMed = median(base.samples);
+    for (const s of group) {
+      const med = median(s.samples);
+      const ratio = s.higherIsBetter ? med / baseMed : baseMed / med;
+      rows.push([c, s.subject, fmt(med), fmt(Math.min(...s.samples)), fmt(Math.max(...s.samples)), s.unit,
+        s === base ? '1.00 (base)' : `${ratio.toFixed(2)}x`]);
+    }
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) console.log(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  '));
+}
+
+/** Writes every sample of a suite to .bench-out/<suite>.json with the machine facts. */
+export function writeJson(suite: string, series: BenchSeries[], extra: Record<string, unknown> = {}): string {
+  const dir = join(process.cwd(), '.bench-out');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${suite}.json`);
+  writeFileSync(file, JSON.stringify({ suite, machine: machineInfo(), date: new Date().toISOString(), ...extra, series }, null, 2));
+  return file;
+}
+
+/** Prints the suite header with the machine facts. */
+export function printHeader(suite: string, libraries: Record<string, string> = {}): void {
+  console.log(`\n== ${suite} ==`);
+  const m = machineInfo();
+  console.log(Object.entries(m).map(([k, v]) => `${k}: ${v}`).join(' | '));
+  if (Object.keys(libraries).length) console.log(Object.entries(libraries).map(([k, v]) => `${k} ${v}`).join(' | '));
+}

@@ -1,0 +1,80 @@
+// Randomness sources. Protocol cores take an Rng so that simulations are reproducible.
+import { randomBytes as cryptoRandomBytes, randomFillSync } from 'node:crypto';
+
+/** A source of random numbers and bytes. */
+export interface Rng {
+  /** Uniform 32-bit unsigned integer. */
+  uint32(): number;
+  /** Uniform float in [0, 1). */
+  float(): number;
+  /** `n` random bytes. */
+  bytes(n: number): Buffer;
+}
+
+/** Cryptographically secure randomness (for credentials, tie-breakers, cookies, keys). */
+export const cryptoRng: Rng = {
+  uint32(): number {
+    const b = new Uint32Array(1);
+    randomFillSync(b);
+    return b[0]!;
+  },
+  float(): number {
+    return cryptoRng.uint32() / 0x1_0000_0000;
+  },
+  bytes(n: number): Buffer {
+    return cryptoRandomBytes(n);
+  },
+};
+
+/** Deterministic generator (xoshiro128**) for tests and simulations. Not for secrets. */
+export class SeededRng implements Rng {
+  private s0: number;
+  private s1: number;
+  private s2: number;
+  private s3: number;
+
+  constructor(seed: number) {
+    // splitmix32 expands the seed into four non-zero words.
+    let x = seed >>> 0;
+    const next = (): number => {
+      x = (x + 0x9e3779b9) >>> 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next() | 1;
+  }
+
+  uint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
+    const t = (this.s1 << 9) >>> 0;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3, 11);
+    this.s0 >>>= 0;
+    this.s1 >>>= 0;
+    this.s2 >>>= 0;
+    return result;
+  }
+
+  float(): number {
+    return this.uint32() / 0x1_0000_0000;
+  }
+
+  bytes(n: number): Buffer {
+    const out = Buffer.allocUnsafe(n);
+    for (let i = 0; i < n; i++) out[i] = this.uint32() & 0xff;
+    return out;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}

@@ -1,0 +1,45 @@
+// A typed wrapper over Node's EventEmitter: event names and listener arguments are checked.
+import { EventEmitter } from 'node:events';
+
+/** Maps event names to the tuple of arguments their listeners receive. */
+export type EventMap = { [event: string]: unknown[] };
+
+/**
+ * EventEmitter with typed `on`/`once`/`off`/`emit`. Listener exceptions are caught by
+ * `safeEmit` so that a throwing user listener never corrupts protocol state.
+ */
+export class TypedEventEmitter<Events extends EventMap> extends EventEmitter {
+  override on<K extends keyof Events & string>(event: K, listener: (...args: Events[K]) => void): this {
+    return super.on(event, listener as (...args: unknown[]) => void);
+  }
+  override once<K extends keyof Events & string>(event: K, listener: (...args: Events[K]) => void): this {
+    return super.once(event, listener as (...args: unknown[]) => void);
+  }
+  override off<K extends keyof Events & string>(event: K, listener: (...args: Events[K]) => void): this {
+    return super.off(event, listener as (...args: unknown[]) => void);
+  }
+  override emit<K extends keyof Events & string>(event: K, ...args: Events[K]): boolean {
+    return super.emit(event, ...args);
+  }
+  /**
+   * Emits and reports (on `process.emitWarning`-free 'listenerError' path) any listener
+   * exception instead of letting it unwind into protocol code.
+   */
+  safeEmit<K extends keyof Events & string>(event: K, ...args: Events[K]): boolean {
+    try {
+      return super.emit(event, ...args);
+    } catch (err) {
+      reportListenerError(err);
+      return true;
+    }
+  }
+}
+
+/** Reports an exception thrown by a user listener without unwinding our state machines. */
+export function reportListenerError(err: unknown): void {
+  // queueMicrotask rethrow would become an uncaughtException; a warning keeps the process alive.
+  process.emitWarning(
+    `pure-webrtc-transport: an event listener threw: ${err instanceof Error ? err.stack ?? err.message : String(err)}`,
+    { code: 'PWT_LISTENER_ERROR' },
+  );
+}

@@ -1,0 +1,97 @@
+// `npm test`: rebuilds the addon if its sources changed, runs the TypeScript tests with
+// Node's test runner, then the C++ core's tests with ctest (plain and ASan/UBSan builds).
+// Usage: node scripts/run-tests.mjs [--only ts|native] [test files or folders...]
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, statSync, existsSync } from 'node:fs';
+import { join, dirname, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const onlyIdx = args.indexOf('--only');
+const only = onlyIdx >= 0 ? args[onlyIdx + 1] : undefined;
+const paths = args.filter((a, i) => !a.startsWith('--') && (onlyIdx < 0 || i !== onlyIdx + 1));
+
+function collect(p, out) {
+  const st = statSync(p);
+  if (st.isDirectory()) {
+    for (const name of readdirSync(p).sort()) {
+      if (name === 'node_modules' || name === 'fixtures') continue;
+      collect(join(p, name), out);
+    }
+  } else if (/\.test\.ts$/.test(p)) out.push(p);
+}
+
+function run(cmd, argv, opts = {}) {
+  const r = spawnSync(cmd, argv, { cwd: root, stdio: 'inherit', ...opts });
+  return r.status ?? 1;
+}
+
+let passed = 0;
+let failed = 0;
+
+async function runTs() {
+  const files = [];
+  for (const p of paths.length ? paths : ['test']) collect(join(root, p), files);
+  const testFiles = files.map((f) => relative(root, f)).filter((f) => !f.startsWith(join('test', 'native')));
+  if (testFiles.length === 0) return;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...testFiles], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env },
+  });
+  let tail = '';
+  child.stdout.on('data', (chunk) => {
+    process.stdout.write(chunk);
+    tail = (tail + chunk.toString()).slice(-4000);
+  });
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  const p = /ℹ pass (\d+)/.exec(tail);
+  const f = /ℹ fail (\d+)/.exec(tail);
+  passed += p ? Number(p[1]) : 0;
+  failed += f ? Number(f[1]) : code === 0 ? 0 : 1;
+  if (code !== 0 && !f) failed++;
+}
+
+function runNative() {
+  const builds = [
+    { dir: 'build-native/plain', flags: ['-DPWT_SANITIZE=OFF'] },
+    { dir: 'build-native/asan', flags: ['-DPWT_SANITIZE=ON', '-DCMAKE_BUILD_TYPE=RelWithDebInfo'] },
+  ];
+  const gen = spawnSync('ninja', ['--version']).status === 0 ? ['-G', 'Ninja'] : [];
+  for (const b of builds) {
+    const dir = join(root, b.dir);
+    const fresh = !existsSync(join(dir, 'CMakeCache.txt'));
+    if (run('cmake', ['-S', '.', '-B', dir, ...(fresh ? gen : []), ...b.flags]) !== 0) {
+      failed++;
+      continue;
+    }
+    if (run('cmake', ['--build', dir, '-j2']) !== 0) {
+      failed++;
+      continue;
+    }
+    const r = spawnSync('ctest', ['--test-dir', dir, '--output-on-failure', '-j2'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0', UBSAN_OPTIONS: 'print_stacktrace=1' },
+    });
+    process.stdout.write(r.stdout ?? '');
+    process.stderr.write(r.stderr ?? '');
+    const m = /(\d+)% tests passed, (\d+) tests failed out of (\d+)/.exec(r.stdout ?? '');
+    if (m) {
+      passed += Number(m[3]) - Number(m[2]);
+      failed += Number(m[2]);
+    } else if (r.status !== 0) failed++;
+  }
+}
+
+if (only !== 'native') {
+  if (run(process.execPath, [join('scripts', 'build-native.mjs'), '--if-stale']) !== 0) {
+    console.error('native build failed');
+    process.exit(1);
+  }
+  await runTs();
+}
+if (only !== 'ts' && paths.length === 0) runNative();
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);
