@@ -14,10 +14,14 @@ const debug = args.includes('--debug');
 const ifStale = args.includes('--if-stale');
 const archIdx = args.indexOf('--arch');
 const arch = archIdx >= 0 ? args[archIdx + 1] : process.arch;
+// --out lets several builds (e.g. parallel developers) use separate trees; PWT_ADDON_PATH
+// then points the loader at the binary.
+const outIdx = args.indexOf('--out');
+const out = outIdx >= 0 ? args[outIdx + 1] : 'build';
 
 const hash = nativeSourceHash(root);
-const stamp = join(root, 'build', 'source-hash.txt');
-const addon = join(root, 'build', 'Release', 'pure-webrtc-transport.node');
+const stamp = join(root, out, 'source-hash.txt');
+const addon = join(root, out, 'Release', 'pure-webrtc-transport.node');
 if (ifStale && existsSync(addon) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === hash) {
   process.exit(0);
 }
@@ -36,7 +40,7 @@ try {
   process.exit(1);
 }
 const cmd = [
-  cmakeJs, 'compile', '--arch', arch, '--out', 'build',
+  cmakeJs, 'compile', '--arch', arch, '--out', out,
   ...(debug ? ['--debug'] : []),
   `--CDPWT_SOURCE_HASH=${hash}`,
 ];
@@ -49,5 +53,5 @@ if (res.status !== 0) {
   console.error('pure-webrtc-transport: native build failed (needs cmake, a C++17 compiler and Node headers).');
   process.exit(res.status ?? 1);
 }
-mkdirSync(join(root, 'build'), { recursive: true });
+mkdirSync(join(root, out), { recursive: true });
 writeFileSync(stamp, hash + '\n');

@@ -35,6 +35,13 @@ export function packageRoot(): string {
 export function loadAddon(): NativeAddonBase & Record<string, unknown> {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
+  // PWT_ADDON_PATH names an explicit binary (a second build tree); otherwise node-gyp-build
+  // picks build/Release, then a fitting prebuild.
+  const explicit = process.env.PWT_ADDON_PATH;
+  if (explicit) {
+    cached = require(explicit) as NativeAddonBase & Record<string, unknown>;
+    return cached;
+  }
   const load = require('node-gyp-build') as (dir: string) => unknown;
   cached = load(packageRoot()) as NativeAddonBase & Record<string, unknown>;
   return cached;
