@@ -1,0 +1,334 @@
+// STUN message codec: header, attributes, MESSAGE-INTEGRITY (HMAC-SHA1), MESSAGE-INTEGRITY-SHA256
+// and FINGERPRINT (RFC 8489 §5, §14, §14.5-14.7), with the typed attributes ICE and TURN use.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { crc32 } from './crc32.js';
+import { decodeAddressValue, encodeAddressValue } from './stun-address-attribute.js';
+import {
+  COMPREHENSION_OPTIONAL_MIN,
+  KNOWN_REQUIRED_ATTRIBUTES,
+  STUN_HEADER_LENGTH,
+  STUN_MAGIC_COOKIE,
+  StunAttr,
+  StunClass,
+} from './stun-constants.js';
+import type { TransportAddress } from './transport-address.js';
+import { InvalidArgumentError } from '../common/errors.js';
+
+/** One attribute as it appears on the wire (value without padding). */
+export interface StunAttribute {
+  readonly type: number;
+  readonly value: Buffer;
+}
+
+/** Why a datagram was not accepted as a STUN message. */
+export type StunDecodeFailure =
+  | 'too-short'
+  | 'not-stun'
+  | 'bad-length'
+  | 'truncated-attribute'
+  | 'fingerprint-not-last'
+  | 'bad-fingerprint';
+
+/** Result of {@link StunMessage.decode}: a message, or the reason it was rejected. */
+export type StunDecodeResult = { ok: true; message: StunMessage } | { ok: false; reason: StunDecodeFailure };
+
+/** Options for {@link StunMessage.encode}. */
+export interface StunEncodeOptions {
+  /** Key of MESSAGE-INTEGRITY (HMAC-SHA1): the short-term password or the long-term MD5 key. */
+  integrityKey?: Uint8Array;
+  /** Key of MESSAGE-INTEGRITY-SHA256 (HMAC-SHA256). */
+  integritySha256Key?: Uint8Array;
+  /** Append FINGERPRINT (always for ICE, RFC 8445 §7.1.1). */
+  fingerprint?: boolean;
+}
+
+const FINGERPRINT_XOR = 0x5354554e;
+
+/** The method and class bits of a message type (RFC 8489 §5, figure 3). */
+export function encodeMessageType(method: number, cls: StunClass): number {
+  return (method & 0x000f) | ((cls & 1) << 4) | ((method & 0x0070) << 1) | ((cls & 2) << 7) | ((method & 0x0f80) << 2);
+}
+
+/** Cheap check used by demultiplexers: two zero bits, the magic cookie and a consistent length. */
+export function isStunMessage(data: Uint8Array): boolean {
+  if (data.length < STUN_HEADER_LENGTH || (data[0]! & 0xc0) !== 0) return false;
+  const len = (data[2]! << 8) | data[3]!;
+  return (
+    (len & 3) === 0 &&
+    len + STUN_HEADER_LENGTH === data.length &&
+    data[4] === 0x21 &&
+    data[5] === 0x12 &&
+    data[6] === 0xa4 &&
+    data[7] === 0x42
+  );
+}
+
+/** A STUN message: method, class, transaction id and an ordered attribute list. */
+export class StunMessage {
+  /** Method, e.g. StunMethod.Binding. */
+  readonly method: number;
+  /** Class: request, indication, success or error response. */
+  readonly messageClass: StunClass;
+  /** The 96-bit transaction id. */
+  readonly transactionId: Buffer;
+  /** Attributes in wire order (integrity and fingerprint are added by encode, not listed here). */
+  readonly attributes: StunAttribute[] = [];
+  /** Comprehension-required attribute types that this codec does not know (RFC 8489 §6.3.1). */
+  readonly unknownRequired: number[] = [];
+  private raw: Buffer | undefined;
+  private integrityOffset = -1;
+  private integritySha256Offset = -1;
+  private fingerprintOffset = -1;
+
+  constructor(method: number, messageClass: StunClass, transactionId: Uint8Array) {
+    if (transactionId.length !== 12) throw new InvalidArgumentError('ERR_STUN_TRANSACTION_ID', 'transaction id must be 12 bytes');
+    this.method = method;
+    this.messageClass = messageClass;
+    this.transactionId = Buffer.from(transactionId);
+  }
+
+  /**
+   * Parses a datagram. Never throws; a rejected datagram comes back with the reason. Attributes
+   * after MESSAGE-INTEGRITY other than MESSAGE-INTEGRITY-SHA256 and FINGERPRINT are ignored
+   * (RFC 8489 §14.5); FINGERPRINT must be last and, when present, must match (§14.7).
+   */
+  static decode(input: Uint8Array): StunDecodeResult {
+    if (input.length < STUN_HEADER_LENGTH) return { ok: false, reason: 'too-short' };
+    if ((input[0]! & 0xc0) !== 0 || input[4] !== 0x21 || input[5] !== 0x12 || input[6] !== 0xa4 || input[7] !== 0x42) {
+      return { ok: false, reason: 'not-stun' };
+    }
+    const length = (input[2]! << 8) | input[3]!;
+    if ((length & 3) !== 0 || length + STUN_HEADER_LENGTH !== input.length) return { ok: false, reason: 'bad-length' };
+    // One copy: the caller's buffer may be a batch view that is reused after the callback.
+    const data = Buffer.from(input);
+    const type = data.readUInt16BE(0);
+    const method = (type & 0x000f) | ((type & 0x00e0) >> 1) | ((type & 0x3e00) >> 2);
+    const cls = (((type & 0x0100) >> 7) | ((type & 0x0010) >> 4)) as StunClass;
+    const msg = new StunMessage(method, cls, data.subarray(8, 20));
+    msg.raw = data;
+    let off = STUN_HEADER_LENGTH;
+    let afterIntegrity = false;
+    while (off < data.length) {
+      if (off + 4 > data.length) return { ok: false, reason: 'truncated-attribute' };
+      const at = data.readUInt16BE(off);
+      const alen = data.readUInt16BE(off + 2);
+      const end = off + 4 + alen;
+      if (end > data.length) return { ok: false, reason: 'truncated-attribute' };
+      if (msg.fingerprintOffset >= 0) return { ok: false, reason: 'fingerprint-not-last' };
+      const value = data.subarray(off + 4, end);
+      if (at === StunAttr.MessageIntegrity && !afterIntegrity) {
+        if (alen !== 20) return { ok: false, reason: 'truncated-attribute' };
+        msg.integrityOffset = off;
+        afterIntegrity = true;
+      } else if (at === StunAttr.MessageIntegritySha256 && msg.integritySha256Offset < 0) {
+        if (alen < 16 || alen > 32 || (alen & 3) !== 0) return { ok: false, reason: 'truncated-attribute' };
+        msg.integritySha256Offset = off;
+        afterIntegrity = true;
+      } else if (at === StunAttr.Fingerprint) {
+        if (alen !== 4) return { ok: false, reason: 'truncated-attribute' };
+        msg.fingerprintOffset = off;
+      } else if (!afterIntegrity) {
+        msg.attributes.push({ type: at, value });
+        if (at < COMPREHENSION_OPTIONAL_MIN && !KNOWN_REQUIRED_ATTRIBUTES.has(at)) msg.unknownRequired.push(at);
+      }
+      off = off + 4 + ((alen + 3) & ~3);
+    }
+    if (off !== data.length) return { ok: false, reason: 'truncated-attribute' };
+    if (msg.fingerprintOffset >= 0) {
+      const expected = (crc32(data, 0, msg.fingerprintOffset) ^ FINGERPRINT_XOR) >>> 0;
+      if (data.readUInt32BE(msg.fingerprintOffset + 4) !== expected) return { ok: false, reason: 'bad-fingerprint' };
+    }
+    return { ok: true, message: msg };
+  }
+
+  /** True when the decoded message carried a FINGERPRINT (it was verified by decode). */
+  get hasFingerprint(): boolean {
+    return this.fingerprintOffset >= 0;
+  }
+
+  /** True when the decoded message carried MESSAGE-INTEGRITY. */
+  get hasIntegrity(): boolean {
+    return this.integrityOffset >= 0;
+  }
+
+  /** True when the decoded message carried MESSAGE-INTEGRITY-SHA256. */
+  get hasIntegritySha256(): boolean {
+    return this.integritySha256Offset >= 0;
+  }
+
+  /** Verifies MESSAGE-INTEGRITY (HMAC-SHA1) with `key` (RFC 8489 §14.5). False when absent. */
+  verifyIntegrity(key: Uint8Array): boolean {
+    return this.verifyHmac('sha1', this.integrityOffset, key);
+  }
+
+  /** Verifies MESSAGE-INTEGRITY-SHA256 with `key` (RFC 8489 §14.6). False when absent. */
+  verifyIntegritySha256(key: Uint8Array): boolean {
+    return this.verifyHmac('sha256', this.integritySha256Offset, key);
+  }
+
+  private verifyHmac(algorithm: 'sha1' | 'sha256', offset: number, key: Uint8Array): boolean {
+    const raw = this.raw;
+    if (!raw || offset < 0) return false;
+    const macLen = raw.readUInt16BE(offset + 2);
+    // The length field covers everything up to and including this attribute (§14.5).
+    const len = Buffer.alloc(2);
+    len.writeUInt16BE(offset + 4 + macLen - STUN_HEADER_LENGTH);
+    const hmac = createHmac(algorithm, key).update(raw.subarray(0, 2)).update(len).update(raw.subarray(4, offset)).digest();
+    const got = raw.subarray(offset + 4, offset + 4 + macLen);
+    return timingSafeEqual(hmac.subarray(0, macLen), got);
+  }
+
+  /** The first attribute value of `type`, if present. */
+  get(type: number): Buffer | undefined {
+    for (const a of this.attributes) if (a.type === type) return a.value;
+    return undefined;
+  }
+
+  /** True when an attribute of `type` is present. */
+  has(type: number): boolean {
+    return this.get(type) !== undefined;
+  }
+
+  /** Appends a raw attribute. */
+  add(type: number, value: Uint8Array): this {
+    if (value.length > 0xffff) throw new InvalidArgumentError('ERR_STUN_ATTRIBUTE_LENGTH', 'attribute value too long');
+    this.attributes.push({ type, value: Buffer.from(value) });
+    return this;
+  }
+
+  /** Appends a UTF-8 string attribute (USERNAME, REALM, NONCE, SOFTWARE). */
+  addString(type: number, text: string): this {
+    return this.add(type, Buffer.from(text, 'utf8'));
+  }
+
+  /** A UTF-8 string attribute, if present. */
+  getString(type: number): string | undefined {
+    return this.get(type)?.toString('utf8');
+  }
+
+  /** Appends a 32-bit attribute (PRIORITY, LIFETIME). */
+  addUint32(type: number, value: number): this {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(value >>> 0);
+    return this.add(type, b);
+  }
+
+  /** A 32-bit attribute, if present and exactly four bytes long. */
+  getUint32(type: number): number | undefined {
+    const v = this.get(type);
+    return v && v.length === 4 ? v.readUInt32BE(0) : undefined;
+  }
+
+  /** Appends a 64-bit attribute (ICE-CONTROLLING / ICE-CONTROLLED tie-breaker). */
+  addUint64(type: number, value: bigint): this {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(BigInt.asUintN(64, value));
+    return this.add(type, b);
+  }
+
+  /** A 64-bit attribute, if present and exactly eight bytes long. */
+  getUint64(type: number): bigint | undefined {
+    const v = this.get(type);
+    return v && v.length === 8 ? v.readBigUInt64BE(0) : undefined;
+  }
+
+  /** Appends an empty attribute (USE-CANDIDATE, DONT-FRAGMENT). */
+  addFlag(type: number): this {
+    return this.add(type, Buffer.alloc(0));
+  }
+
+  /** Appends an address attribute; XOR-encoded for the XOR-* types. */
+  addAddress(type: number, addr: TransportAddress): this {
+    const v = encodeAddressValue(addr, isXorType(type), this.transactionId);
+    if (!v) throw new InvalidArgumentError('ERR_STUN_ADDRESS', `not an IP address: ${addr.address}`);
+    return this.add(type, v);
+  }
+
+  /** An address attribute (XOR-decoded for XOR-* types); undefined when absent or malformed. */
+  getAddress(type: number): TransportAddress | undefined {
+    const v = this.get(type);
+    return v ? decodeAddressValue(v, isXorType(type), this.transactionId) : undefined;
+  }
+
+  /** Appends ERROR-CODE (RFC 8489 §14.8). */
+  addErrorCode(code: number, reason: string): this {
+    const text = Buffer.from(reason, 'utf8');
+    const b = Buffer.alloc(4 + text.length);
+    b[2] = Math.floor(code / 100) & 0x07;
+    b[3] = code % 100;
+    text.copy(b, 4);
+    return this.add(StunAttr.ErrorCode, b);
+  }
+
+  /** ERROR-CODE as number and reason phrase; undefined when absent or malformed. */
+  getErrorCode(): { code: number; reason: string } | undefined {
+    const v = this.get(StunAttr.ErrorCode);
+    if (!v || v.length < 4) return undefined;
+    const code = (v[2]! & 0x07) * 100 + v[3]!;
+    if (code < 300 || code > 699 || v[3]! > 99) return undefined;
+    return { code, reason: v.subarray(4).toString('utf8') };
+  }
+
+  /** Appends UNKNOWN-ATTRIBUTES (RFC 8489 §14.9). */
+  addUnknownAttributes(types: readonly number[]): this {
+    const b = Buffer.alloc(types.length * 2);
+    types.forEach((t, i) => b.writeUInt16BE(t, i * 2));
+    return this.add(StunAttr.UnknownAttributes, b);
+  }
+
+  /** UNKNOWN-ATTRIBUTES as a list of types. */
+  getUnknownAttributes(): number[] | undefined {
+    const v = this.get(StunAttr.UnknownAttributes);
+    if (!v) return undefined;
+    const out: number[] = [];
+    for (let i = 0; i + 1 < v.length; i += 2) out.push(v.readUInt16BE(i));
+    return out;
+  }
+
+  /** Serialises the message, then appends the requested integrity attributes and FINGERPRINT. */
+  encode(options: StunEncodeOptions = {}): Buffer {
+    let bodyLen = 0;
+    for (const a of this.attributes) bodyLen += 4 + ((a.value.length + 3) & ~3);
+    const total =
+      STUN_HEADER_LENGTH +
+      bodyLen +
+      (options.integrityKey ? 24 : 0) +
+      (options.integritySha256Key ? 36 : 0) +
+      (options.fingerprint ? 8 : 0);
+    const out = Buffer.alloc(total);
+    out.writeUInt16BE(encodeMessageType(this.method, this.messageClass), 0);
+    out.writeUInt32BE(STUN_MAGIC_COOKIE, 4);
+    this.transactionId.copy(out, 8);
+    let off = STUN_HEADER_LENGTH;
+    for (const a of this.attributes) {
+      out.writeUInt16BE(a.type, off);
+      out.writeUInt16BE(a.value.length, off + 2);
+      a.value.copy(out, off + 4);
+      off += 4 + ((a.value.length + 3) & ~3);
+    }
+    const mac = (algorithm: 'sha1' | 'sha256', type: number, key: Uint8Array, macLen: number): void => {
+      out.writeUInt16BE(off + 4 + macLen - STUN_HEADER_LENGTH, 2);
+      const h = createHmac(algorithm, key).update(out.subarray(0, off)).digest();
+      out.writeUInt16BE(type, off);
+      out.writeUInt16BE(macLen, off + 2);
+      h.copy(out, off + 4, 0, macLen);
+      off += 4 + macLen;
+    };
+    if (options.integrityKey) mac('sha1', StunAttr.MessageIntegrity, options.integrityKey, 20);
+    if (options.integritySha256Key) mac('sha256', StunAttr.MessageIntegritySha256, options.integritySha256Key, 32);
+    if (options.fingerprint) {
+      out.writeUInt16BE(off + 8 - STUN_HEADER_LENGTH, 2);
+      const fp = (crc32(out, 0, off) ^ FINGERPRINT_XOR) >>> 0;
+      out.writeUInt16BE(StunAttr.Fingerprint, off);
+      out.writeUInt16BE(4, off + 2);
+      out.writeUInt32BE(fp, off + 4);
+      off += 8;
+    }
+    out.writeUInt16BE(off - STUN_HEADER_LENGTH, 2);
+    return out;
+  }
+}
+
+function isXorType(type: number): boolean {
+  return type === StunAttr.XorMappedAddress || type === StunAttr.XorPeerAddress || type === StunAttr.XorRelayedAddress;
+}
