@@ -86,7 +86,8 @@ function runNative() {
 }
 
 if (only !== 'native') {
-  if (run(process.execPath, [join('scripts', 'build-native.mjs'), '--if-stale']) !== 0) {
+  // PWT_ADDON_PATH points at an explicit binary (a developer's own build tree): use it as is.
+  if (!process.env.PWT_ADDON_PATH && run(process.execPath, [join('scripts', 'build-native.mjs'), '--if-stale']) !== 0) {
     console.error('native build failed');
     process.exit(1);
   }
