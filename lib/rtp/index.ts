@@ -8,3 +8,13 @@ export {
   type RtpHeaderExtension,
   type RtpHeaderExtensionForm,
 } from './header-extension.js';
+export * from './rtx.js';
+export * from './extensions/uris.js';
+export * from './extensions/sdes-id.js';
+export * from './extensions/abs-send-time.js';
+export * from './extensions/transport-cc.js';
+export * from './extensions/audio-level.js';
+export * from './extensions/abs-capture-time.js';
+export * from './extensions/video-orientation.js';
+export * from './extensions/playout-delay.js';
+export * from './extensions/dependency-descriptor.js';
