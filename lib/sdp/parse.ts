@@ -1,0 +1,469 @@
+// SDP text → typed model (RFC 8866 §5 grammar, with the WebRTC attributes of RFC 8829 §5.8).
+// Each line is matched by sdp-transform's grammar where it is exact enough; msid, rid, simulcast,
+// group, candidate and ice-options are parsed here because that grammar loses or rejects parts of them.
+import sdpTransform from 'sdp-transform';
+import { parseCandidate } from './candidate.js';
+import { parseFmtp } from './fmtp.js';
+import {
+  createMediaSection,
+  isRtpSection,
+  type AddressType,
+  type MediaDirection,
+  type RtcpFeedback,
+  type SdpCodec,
+  type SdpConnection,
+  type SdpMediaSection,
+  type SdpSessionDescription,
+  type SdpTransportAttributes,
+  type SetupRole,
+  type SimulcastRid,
+} from './model.js';
+import { SdpSyntaxError } from './sdp-error.js';
+import { staticPayloadType } from './static-payload-types.js';
+
+/** Longest SDP text accepted, in UTF-16 code units; real descriptions stay far below it. */
+export const MAX_SDP_LENGTH = 1 << 20;
+
+const LINE = /^([a-z])=(.*)$/;
+const KNOWN_TYPES = new Set(['v', 'o', 's', 'i', 'u', 'e', 'p', 'c', 'b', 't', 'r', 'z', 'k', 'a', 'm']);
+// Control characters other than tab are not allowed in SDP text (RFC 8866 §9, `text` and `byte-string`).
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+const DIRECTIONS: ReadonlySet<string> = new Set(['sendrecv', 'sendonly', 'recvonly', 'inactive']);
+const SETUP_ROLES: ReadonlySet<string> = new Set(['actpass', 'active', 'passive', 'holdconn']);
+const NON_WS = /^\S+$/;
+const RID_ID = /^[A-Za-z0-9_-]{1,255}$/;
+const FINGERPRINT_VALUE = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2})*$/;
+const U32_MAX = 0xffffffff;
+
+interface PendingRtp {
+  rtpmap: Map<number, { name: string; clockRate: number; channels?: number }>;
+  fmtp: Map<number, Record<string, string>>;
+  rtcpFb: Map<number, RtcpFeedback[]>;
+}
+
+interface Cursor {
+  lineNumber: number;
+  line: string;
+}
+
+/**
+ * Parses SDP text into the typed model. Accepts CRLF or LF line ends and ignores blank lines.
+ * Unknown attributes are kept in `otherAttributes`.
+ * @throws SdpSyntaxError naming the offending line for anything that is not valid SDP.
+ */
+export function parseSdp(text: string): SdpSessionDescription {
+  if (typeof text !== 'string') throw new SdpSyntaxError('ERR_SDP_NOT_A_STRING', 'description is not a string');
+  if (text.length > MAX_SDP_LENGTH) throw new SdpSyntaxError('ERR_SDP_TOO_LARGE', `longer than ${MAX_SDP_LENGTH} characters`);
+  const lines = text.split(/\r?\n/);
+  const session: SdpSessionDescription = {
+    origin: { username: '-', sessionId: '0', sessionVersion: '0', netType: 'IN', addressType: 'IP4', address: '0.0.0.0' },
+    sessionName: '-',
+    timing: { start: 0, stop: 0 },
+    groups: [],
+    extmapAllowMixed: false,
+    iceLite: false,
+    iceOptions: [],
+    fingerprints: [],
+    otherAttributes: [],
+    media: [],
+  };
+  let section: SdpMediaSection | undefined;
+  let pending: PendingRtp | undefined;
+  let sawVersion = false;
+  let sawOrigin = false;
+  const cur: Cursor = { lineNumber: 0, line: '' };
+  const fail = (code: ConstructorParameters<typeof SdpSyntaxError>[0], why: string): never => {
+    throw new SdpSyntaxError(code, why, cur.lineNumber, cur.line);
+  };
+
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    cur.lineNumber = i + 1;
+    cur.line = line;
+    if (line.length === 0) continue;
+    const m = LINE.exec(line);
+    if (m === null || CONTROL.test(line)) fail('ERR_SDP_BAD_LINE', 'not a "<letter>=<value>" line');
+    const type = m![1]!;
+    const value = m![2]!;
+    if (!KNOWN_TYPES.has(type)) fail('ERR_SDP_BAD_LINE', `unknown line type "${type}"`);
+    if (!sawVersion) {
+      if (type !== 'v' || value !== '0') fail('ERR_SDP_BAD_VERSION', 'a description must start with "v=0"');
+      sawVersion = true;
+      continue;
+    }
+    switch (type) {
+      case 'v':
+        fail('ERR_SDP_BAD_VERSION', 'second "v=" line');
+        break;
+      case 'o': {
+        if (section !== undefined || sawOrigin) fail('ERR_SDP_BAD_ORIGIN', '"o=" must appear once, at session level');
+        const o = sdpTransform.parse(line).origin;
+        if (o === undefined || !/^\d+$/.test(String(o.sessionId)) || !/^\d+$/.test(String(o.sessionVersion)) || (o.ipVer !== 4 && o.ipVer !== 6)) {
+          fail('ERR_SDP_BAD_ORIGIN', 'expected "o=<user> <sess-id> <sess-version> IN IP4|IP6 <address>"');
+        }
+        session.origin = {
+          username: String(o!.username),
+          sessionId: String(o!.sessionId),
+          sessionVersion: String(o!.sessionVersion),
+          netType: String(o!.netType),
+          addressType: o!.ipVer === 6 ? 'IP6' : 'IP4',
+          address: String(o!.address),
+        };
+        sawOrigin = true;
+        break;
+      }
+      case 's':
+        if (section === undefined) session.sessionName = value;
+        break;
+      case 't': {
+        const t = /^(\d{1,20}) (\d{1,20})$/.exec(value);
+        if (t === null) fail('ERR_SDP_BAD_TIMING', 'expected "t=<start> <stop>"');
+        session.timing = { start: Number(t![1]), stop: Number(t![2]) };
+        break;
+      }
+      case 'c': {
+        const c = parseConnection(value);
+        if (c === undefined) fail('ERR_SDP_BAD_CONNECTION', 'expected "c=IN IP4|IP6 <address>"');
+        if (section === undefined) session.connection = c;
+        else section.connection = c;
+        break;
+      }
+      case 'b': {
+        const b = /^([A-Za-z0-9-]+):(\d{1,10})$/.exec(value);
+        if (b === null) fail('ERR_SDP_BAD_BANDWIDTH', 'expected "b=<type>:<number>"');
+        if (section !== undefined) section.bandwidth.push({ type: b![1]!, value: Number(b![2]) });
+        break;
+      }
+      case 'm': {
+        if (!sawOrigin) fail('ERR_SDP_MISSING_ORIGIN', 'no "o=" line before the first m-section');
+        if (section !== undefined) finishSection(section, pending!);
+        const mt = /^([A-Za-z0-9_.-]+) (\d{1,5}) ([A-Za-z0-9/_.-]+)((?: [^ ]+)*)$/.exec(value);
+        if (mt === null || Number(mt[2]) > 65535) fail('ERR_SDP_BAD_MEDIA_LINE', 'expected "m=<media> <port> <proto> <fmt> ..."');
+        const formats = mt![4]!.split(' ').filter((f) => f.length > 0);
+        section = createMediaSection(mt![1]!, Number(mt![2]), mt![3]!, formats);
+        if (isRtpSection(section)) {
+          for (const f of formats) {
+            if (!/^\d{1,3}$/.test(f) || Number(f) > 127) fail('ERR_SDP_BAD_MEDIA_LINE', `RTP format "${f}" is not a payload type 0..127`);
+          }
+        }
+        pending = { rtpmap: new Map(), fmtp: new Map(), rtcpFb: new Map() };
+        session.media.push(section);
+        break;
+      }
+      case 'a':
+        if (section === undefined) parseSessionAttribute(session, value, line, fail);
+        else parseMediaAttribute(section, pending!, value, line, fail);
+        break;
+      default:
+        // i=, u=, e=, p=, r=, z=, k= carry nothing WebRTC uses.
+        break;
+    }
+  }
+  if (!sawVersion) throw new SdpSyntaxError('ERR_SDP_EMPTY', 'no "v=0" line');
+  if (!sawOrigin) throw new SdpSyntaxError('ERR_SDP_MISSING_ORIGIN', 'no "o=" line');
+  if (section !== undefined) finishSection(section, pending!);
+  return session;
+}
+
+type Fail = (code: ConstructorParameters<typeof SdpSyntaxError>[0], why: string) => never;
+
+function splitAttribute(value: string): { name: string; arg: string | undefined } {
+  const colon = value.indexOf(':');
+  return colon < 0 ? { name: value, arg: undefined } : { name: value.slice(0, colon), arg: value.slice(colon + 1) };
+}
+
+/** Attributes valid at both levels: ICE, DTLS, direction, extmap-allow-mixed. Returns false if not one of them. */
+function parseTransportAttribute(
+  target: SdpTransportAttributes,
+  name: string,
+  arg: string | undefined,
+  line: string,
+  fail: Fail,
+): boolean {
+  switch (name) {
+    case 'ice-ufrag':
+      if (arg === undefined || !NON_WS.test(arg) || arg.length > 256) fail('ERR_SDP_BAD_ATTRIBUTE', 'bad ice-ufrag');
+      target.iceUfrag = arg;
+      return true;
+    case 'ice-pwd':
+      if (arg === undefined || !NON_WS.test(arg) || arg.length > 256) fail('ERR_SDP_BAD_ATTRIBUTE', 'bad ice-pwd');
+      target.icePwd = arg;
+      return true;
+    case 'ice-options':
+      if (arg === undefined) fail('ERR_SDP_BAD_ATTRIBUTE', 'ice-options without a value');
+      target.iceOptions = arg!.split(' ').filter((s) => s.length > 0);
+      return true;
+    case 'fingerprint': {
+      const f = sdpTransform.parse(line).fingerprint;
+      if (f === undefined || !FINGERPRINT_VALUE.test(String(f.hash)) || !NON_WS.test(String(f.type))) {
+        fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "fingerprint:<hash-function> <XX:XX:...>"');
+      }
+      target.fingerprints.push({ algorithm: String(f!.type).toLowerCase(), value: String(f!.hash).toUpperCase() });
+      return true;
+    }
+    case 'setup':
+      if (arg === undefined || !SETUP_ROLES.has(arg)) fail('ERR_SDP_BAD_ATTRIBUTE', 'setup must be actpass, active, passive or holdconn');
+      target.setup = arg as SetupRole;
+      return true;
+    default:
+      return false;
+  }
+}
+
+function parseSessionAttribute(session: SdpSessionDescription, value: string, line: string, fail: Fail): void {
+  const { name, arg } = splitAttribute(value);
+  if (parseTransportAttribute(session, name, arg, line, fail)) return;
+  if (arg === undefined && DIRECTIONS.has(name)) {
+    session.direction = name as MediaDirection;
+    return;
+  }
+  switch (name) {
+    case 'group': {
+      const g = /^([\x21-\x7e]+)((?: [\x21-\x7e]+)*) ?$/.exec(arg ?? '');
+      if (g === null) fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "group:<semantics> <mid> ..."');
+      session.groups.push({ semantics: g![1]!, mids: g![2]!.split(' ').filter((s) => s.length > 0) });
+      return;
+    }
+    case 'extmap-allow-mixed':
+      session.extmapAllowMixed = true;
+      return;
+    case 'ice-lite':
+      session.iceLite = true;
+      return;
+    case 'msid-semantic': {
+      const parts = (arg ?? '').split(' ').filter((s) => s.length > 0);
+      if (parts.length === 0) fail('ERR_SDP_BAD_ATTRIBUTE', 'msid-semantic without a semantic');
+      session.msidSemantic = { semantic: parts[0]!, ids: parts.slice(1) };
+      return;
+    }
+    default:
+      session.otherAttributes.push(arg === undefined ? { name } : { name, value: arg });
+      return;
+  }
+}
+
+function parseMediaAttribute(section: SdpMediaSection, pending: PendingRtp, value: string, line: string, fail: Fail): void {
+  const { name, arg } = splitAttribute(value);
+  if (parseTransportAttribute(section, name, arg, line, fail)) return;
+  if (arg === undefined && DIRECTIONS.has(name)) {
+    section.direction = name as MediaDirection;
+    return;
+  }
+  switch (name) {
+    case 'mid':
+      if (arg === undefined || !/^[\x21-\x7e]{1,256}$/.test(arg)) fail('ERR_SDP_BAD_ATTRIBUTE', 'mid must be 1-256 visible characters');
+      section.mid = arg;
+      return;
+    case 'rtpmap': {
+      const r = sdpTransform.parse(line).rtp?.[0];
+      const pt = Number(r?.payload);
+      const rate = Number(r?.rate);
+      const channels = r?.encoding === undefined ? undefined : Number(r.encoding);
+      if (
+        r === undefined || String(r.payload) === '' || !(pt >= 0 && pt <= 127) || String(r.codec) === '' ||
+        !(Number.isInteger(rate) && rate > 0 && rate <= U32_MAX) ||
+        (channels !== undefined && !(Number.isInteger(channels) && channels > 0 && channels < 256)) ||
+        !/^rtpmap:\d+ [^ /]+\/\d+(\/\d+)?$/.test(value)
+      ) {
+        fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "rtpmap:<pt 0..127> <name>/<clock>[/<channels>]"');
+      }
+      if (!pending.rtpmap.has(pt)) {
+        pending.rtpmap.set(pt, channels === undefined ? { name: String(r!.codec), clockRate: rate } : { name: String(r!.codec), clockRate: rate, channels });
+      }
+      return;
+    }
+    case 'fmtp': {
+      const f = sdpTransform.parse(line).fmtp?.[0];
+      const pt = Number(f?.payload);
+      if (f === undefined || String(f.payload) === '' || !(pt >= 0 && pt <= 127)) fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "fmtp:<pt 0..127> <parameters>"');
+      pending.fmtp.set(pt, { ...pending.fmtp.get(pt), ...parseFmtp(String(f!.config)) });
+      return;
+    }
+    case 'rtcp-fb': {
+      const fb = /^(\*|\d{1,3}) ([\x21-\x7e]+)(?: ([\x21-\x7e]+(?: [\x21-\x7e]+)*))?$/.exec(arg ?? '');
+      if (fb === null || (fb[1] !== '*' && Number(fb[1]) > 127)) fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "rtcp-fb:<pt|*> <type> [<parameter>]"');
+      const entry: RtcpFeedback = fb![3] === undefined ? { type: fb![2]! } : { type: fb![2]!, parameter: fb![3] };
+      if (fb![1] === '*') section.rtcpFeedbackWildcard.push(entry);
+      else {
+        const pt = Number(fb![1]);
+        const list = pending.rtcpFb.get(pt) ?? [];
+        list.push(entry);
+        pending.rtcpFb.set(pt, list);
+      }
+      return;
+    }
+    case 'extmap': {
+      const e = sdpTransform.parse(line).ext?.[0];
+      if (e !== undefined && e['encrypt-uri'] !== undefined) break; // RFC 6904 encrypted extensions: kept verbatim, unsupported.
+      const id = Number(e?.value);
+      if (
+        e === undefined || !(Number.isInteger(id) && id >= 1 && id <= 255) || String(e.uri) === '' ||
+        (e.direction !== undefined && !DIRECTIONS.has(String(e.direction))) ||
+        !/^extmap:\d+(\/[a-z]+)? \S+( .+)?$/.test(value)
+      ) {
+        fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "extmap:<id 1..255>[/<direction>] <uri> [<attributes>]"');
+      }
+      const ext: SdpMediaSection['extmaps'][number] = { id, uri: String(e!.uri) };
+      if (e!.direction !== undefined) ext.direction = String(e!.direction) as MediaDirection;
+      // The grammar's config stops at the first space; keep everything after the URI.
+      const after = value.slice(value.indexOf(String(e!.uri)) + String(e!.uri).length).trim();
+      if (after.length > 0) ext.attributes = after;
+      section.extmaps.push(ext);
+      return;
+    }
+    case 'extmap-allow-mixed':
+      section.extmapAllowMixed = true;
+      return;
+    case 'ssrc': {
+      const s = sdpTransform.parse(line).ssrcs?.[0];
+      const ssrc = Number(s?.id);
+      if (s === undefined || String(s.id) === '' || !(ssrc >= 0 && ssrc <= U32_MAX) || String(s.attribute) === '' || !/^ssrc:\d+ [^ :]+(:.*)?$/.test(value)) {
+        fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "ssrc:<ssrc> <attribute>[:<value>]"');
+      }
+      section.ssrcs.push(s!.value === undefined ? { ssrc, attribute: String(s!.attribute) } : { ssrc, attribute: String(s!.attribute), value: String(s!.value) });
+      return;
+    }
+    case 'ssrc-group': {
+      const g = sdpTransform.parse(line).ssrcGroups?.[0];
+      const ids = g === undefined ? [] : String(g.ssrcs).split(' ').filter((x) => x.length > 0);
+      if (g === undefined || String(g.semantics) === '' || ids.length === 0 || ids.some((x) => !/^\d{1,10}$/.test(x) || Number(x) > U32_MAX)) {
+        fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "ssrc-group:<semantics> <ssrc> ..."');
+      }
+      section.ssrcGroups.push({ semantics: String(g!.semantics), ssrcs: ids.map(Number) });
+      return;
+    }
+    case 'msid': {
+      const parts = (arg ?? '').split(' ');
+      if (parts.length < 1 || parts.length > 2 || parts.some((p) => !/^[\x21-\x7e]{1,256}$/.test(p))) {
+        fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "msid:<stream-id> [<track-id>]"');
+      }
+      section.msids.push(parts.length === 2 ? { stream: parts[0]!, track: parts[1]! } : { stream: parts[0]! });
+      return;
+    }
+    case 'rid':
+      section.rids.push(parseRid(arg ?? '', fail));
+      return;
+    case 'simulcast':
+      section.simulcast = parseSimulcast(arg ?? '', fail);
+      return;
+    case 'candidate':
+      section.candidates.push(parseCandidate(value, 0, line));
+      return;
+    case 'end-of-candidates':
+      section.endOfCandidates = true;
+      return;
+    case 'rtcp': {
+      const r = /^(\d{1,5})(?: IN (IP4|IP6) (\S+))?$/.exec(arg ?? '');
+      if (r === null || Number(r[1]) > 65535) fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "rtcp:<port> [IN IP4|IP6 <address>]"');
+      section.rtcp = r![2] === undefined
+        ? { port: Number(r![1]) }
+        : { port: Number(r![1]), connection: { addressType: r![2] as AddressType, address: r![3]! } };
+      return;
+    }
+    case 'rtcp-mux':
+      section.rtcpMux = true;
+      return;
+    case 'rtcp-rsize':
+      section.rtcpRsize = true;
+      return;
+    case 'bundle-only':
+      section.bundleOnly = true;
+      return;
+    case 'sctp-port':
+      section.sctpPort = parsePortNumber(arg, 'sctp-port', fail);
+      return;
+    case 'max-message-size': {
+      if (arg === undefined || !/^\d{1,15}$/.test(arg)) fail('ERR_SDP_BAD_ATTRIBUTE', 'max-message-size must be a non-negative integer');
+      section.maxMessageSize = Number(arg);
+      return;
+    }
+    case 'sctpmap': {
+      const s = /^(\d{1,5}) ([\x21-\x7e]+)(?: (\d{1,10}))?$/.exec(arg ?? '');
+      if (s === null || Number(s[1]) > 65535) fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "sctpmap:<port> <app> [<streams>]"');
+      section.sctpmap = s![3] === undefined ? { port: Number(s![1]), app: s![2]! } : { port: Number(s![1]), app: s![2]!, streams: Number(s![3]) };
+      return;
+    }
+    default:
+      break;
+  }
+  section.otherAttributes.push(arg === undefined ? { name } : { name, value: arg });
+}
+
+function parsePortNumber(arg: string | undefined, what: string, fail: Fail): number {
+  if (arg === undefined || !/^\d{1,5}$/.test(arg) || Number(arg) > 65535) fail('ERR_SDP_BAD_ATTRIBUTE', `${what} must be 0..65535`);
+  return Number(arg);
+}
+
+function parseConnection(value: string): SdpConnection | undefined {
+  // sdp-transform's grammar ignores TTL/count suffixes (`/127`), which WebRTC never sends.
+  const c = /^IN (IP4|IP6) (\S+)$/.exec(value);
+  if (c === null) return undefined;
+  const parsed = sdpTransform.parse(`c=${value}`).connection;
+  if (parsed === undefined) return undefined;
+  return { addressType: c[1] as AddressType, address: String(parsed.ip) };
+}
+
+/** `rid-syntax = %s"a=rid:" rid-id SP rid-dir [ rid-pt-param-list / rid-param-list ]` (RFC 8851 §10). */
+function parseRid(arg: string, fail: Fail): SdpMediaSection['rids'][number] {
+  const r = /^([^ ]+) (send|recv)(?: (.+))?$/.exec(arg);
+  if (r === null || !RID_ID.test(r[1]!)) fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "rid:<id> send|recv [<restrictions>]"');
+  const rid: SdpMediaSection['rids'][number] = { id: r![1]!, direction: r![2] as 'send' | 'recv', payloadTypes: [], restrictions: {} };
+  if (r![3] !== undefined) {
+    const restrictions: Array<[string, string]> = [];
+    for (const [k, v] of Object.entries(parseFmtp(r![3]))) {
+      if (k === 'pt') {
+        const pts = v.split(',');
+        if (pts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 127)) fail('ERR_SDP_BAD_ATTRIBUTE', 'rid pt= must list payload types');
+        rid.payloadTypes = pts.map(Number);
+      } else restrictions.push([k, v]);
+    }
+    rid.restrictions = Object.fromEntries(restrictions);
+  }
+  return rid;
+}
+
+/** `a=simulcast:<dir> <streams> [<dir> <streams>]` (RFC 8853 §5.1). */
+function parseSimulcast(arg: string, fail: Fail): { send: SimulcastRid[][]; recv: SimulcastRid[][] } {
+  const parts = arg.trim().split(/ +/);
+  const result = { send: [] as SimulcastRid[][], recv: [] as SimulcastRid[][] };
+  if (parts.length !== 2 && parts.length !== 4) fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "simulcast:send|recv <streams> [send|recv <streams>]"');
+  const seen = new Set<string>();
+  for (let i = 0; i < parts.length; i += 2) {
+    const dir = parts[i]!;
+    if ((dir !== 'send' && dir !== 'recv') || seen.has(dir)) fail('ERR_SDP_BAD_ATTRIBUTE', 'simulcast direction must be send or recv, each once');
+    seen.add(dir);
+    result[dir as 'send' | 'recv'] = parts[i + 1]!.split(';').map((stream) =>
+      stream.split(',').map((alt) => {
+        const paused = alt.startsWith('~');
+        const rid = paused ? alt.slice(1) : alt;
+        if (!RID_ID.test(rid)) fail('ERR_SDP_BAD_ATTRIBUTE', `bad rid "${rid}" in simulcast`);
+        return { rid, paused };
+      }),
+    );
+  }
+  return result;
+}
+
+/** Builds the codec list of a finished RTP section from its rtpmap/fmtp/rtcp-fb lines, in m-line order. */
+function finishSection(section: SdpMediaSection, pending: PendingRtp): void {
+  if (!isRtpSection(section)) return;
+  const codecs: SdpCodec[] = [];
+  const seen = new Set<number>();
+  for (const f of section.formats) {
+    const pt = Number(f);
+    if (seen.has(pt)) continue;
+    seen.add(pt);
+    const map = pending.rtpmap.get(pt) ?? staticPayloadType(pt);
+    if (map === undefined) continue;
+    const codec: SdpCodec = {
+      payloadType: pt,
+      name: map.name,
+      clockRate: map.clockRate,
+      parameters: pending.fmtp.get(pt) ?? {},
+      rtcpFeedback: pending.rtcpFb.get(pt) ?? [],
+    };
+    if (map.channels !== undefined) codec.channels = map.channels;
+    codecs.push(codec);
+  }
+  section.codecs = codecs;
+}
