@@ -1,0 +1,380 @@
+// N-API glue for pwt::UdpSocket: polls the fd on the libuv loop, hands each recvmmsg batch to
+// JavaScript in ONE call (the batch lives in JS-owned typed arrays), and flushes the JS send
+// pool with sendmmsg, keeping order under backpressure with a native queue.
+#include <napi.h>
+#include <uv.h>
+
+#include <cstddef>
+#include <cstring>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "binding/module_registry.hpp"
+#include "native/udp/udp_socket.hpp"
+
+namespace pwt {
+namespace {
+
+constexpr size_t kAddressRecord = 28;  // bytes per destination in the send pool (sockaddr_in6)
+constexpr int kMaxBatchesPerWake = 16;  // then yield to the loop: fairness between sockets
+
+// A datagram that could not be sent at once (EAGAIN): kept in order until writable.
+struct PendingDatagram {
+  std::vector<uint8_t> data;
+  UdpAddress address;
+};
+
+class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "UdpSocket",
+                       {
+                           InstanceMethod<&UdpSocketWrap::Bind>("bind"),
+                           InstanceMethod<&UdpSocketWrap::LocalAddress>("localAddress"),
+                           InstanceMethod<&UdpSocketWrap::Resolve>("resolve"),
+                           InstanceMethod<&UdpSocketWrap::Flush>("flush"),
+                           InstanceMethod<&UdpSocketWrap::SetGso>("setGso"),
+                           InstanceMethod<&UdpSocketWrap::Ref>("ref"),
+                           InstanceMethod<&UdpSocketWrap::Unref>("unref"),
+                           InstanceMethod<&UdpSocketWrap::PendingCount>("pendingCount"),
+                           InstanceMethod<&UdpSocketWrap::Close>("close"),
+                       });
+  }
+
+  // new UdpSocket({ recvBuffer, slotSize, recvLengths, recvAddresses, recvPorts, recvFamilies,
+  //                 sendBuffer, sendOffsets, sendLengths, sendAddresses, counters, onBatch })
+  explicit UdpSocketWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpSocketWrap>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject()) {
+      Napi::TypeError::New(env, "UdpSocket: options object expected").ThrowAsJavaScriptException();
+      return;
+    }
+    Napi::Object o = info[0].As<Napi::Object>();
+    if (!Take(o, "recvBuffer", &recv_buffer_) || !Take(o, "recvLengths", &recv_lengths_) ||
+        !Take(o, "recvAddresses", &recv_addresses_) || !Take(o, "recvPorts", &recv_ports_) ||
+        !Take(o, "recvFamilies", &recv_families_) || !Take(o, "sendBuffer", &send_buffer_) ||
+        !Take(o, "sendOffsets", &send_offsets_) || !Take(o, "sendLengths", &send_lengths_) ||
+        !Take(o, "sendAddresses", &send_addresses_) || !Take(o, "counters", &counters_)) {
+      Napi::TypeError::New(env, "UdpSocket: missing or mistyped pool arrays").ThrowAsJavaScriptException();
+      return;
+    }
+    Napi::Value cb = o.Get("onBatch");
+    if (!cb.IsFunction()) {
+      Napi::TypeError::New(env, "UdpSocket: onBatch must be a function").ThrowAsJavaScriptException();
+      return;
+    }
+    on_batch_ = Napi::Persistent(cb.As<Napi::Function>());
+    slot_size_ = o.Get("slotSize").ToNumber().Uint32Value();
+    target_.buffer = static_cast<uint8_t*>(recv_buffer_.data);
+    target_.slot_size = slot_size_;
+    target_.capacity = slot_size_ ? recv_buffer_.bytes / slot_size_ : 0;
+    if (target_.capacity > UdpSocket::kMaxBatch) target_.capacity = UdpSocket::kMaxBatch;
+    if (recv_lengths_.bytes < target_.capacity * 4 || recv_addresses_.bytes < target_.capacity * 16 ||
+        recv_ports_.bytes < target_.capacity * 2 || recv_families_.bytes < target_.capacity ||
+        counters_.bytes < kCounterCount * sizeof(double) || target_.capacity == 0) {
+      Napi::RangeError::New(env, "UdpSocket: pool arrays too small").ThrowAsJavaScriptException();
+      return;
+    }
+    target_.lengths = static_cast<uint32_t*>(recv_lengths_.data);
+    target_.addresses = static_cast<uint8_t*>(recv_addresses_.data);
+    target_.ports = static_cast<uint16_t*>(recv_ports_.data);
+    target_.families = static_cast<uint8_t*>(recv_families_.data);
+    socket_.set_counters(static_cast<double*>(counters_.data));
+    async_context_ = std::make_unique<Napi::AsyncContext>(env, "pwt:UdpSocket");
+    env_ = env;
+  }
+
+  ~UdpSocketWrap() override { Shutdown(); }
+
+ private:
+  // A typed array kept alive by a reference, with its data pointer and size cached once.
+  struct PinnedArray {
+    Napi::ObjectReference ref;
+    void* data = nullptr;
+    size_t bytes = 0;
+  };
+
+  static bool Take(Napi::Object o, const char* key, PinnedArray* out) {
+    Napi::Value v = o.Get(key);
+    if (!v.IsTypedArray()) return false;
+    Napi::TypedArray ta = v.As<Napi::TypedArray>();
+    Napi::ArrayBuffer ab = ta.ArrayBuffer();
+    out->data = static_cast<uint8_t*>(ab.Data()) + ta.ByteOffset();
+    out->bytes = ta.ByteLength();
+    out->ref = Napi::Persistent(ta.As<Napi::Object>());
+    return true;
+  }
+
+  // bind(family 4|6, address, port, reusePort, ipv6Only, recvBufferSize, sendBufferSize)
+  // -> [status, errno]; status 0 = ok (see UdpStatus).
+  Napi::Value Bind(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    UdpBindOptions opts;
+    opts.family = info[0].ToNumber().Int32Value() == 6 ? AF_INET6 : AF_INET;
+    opts.address = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : std::string();
+    opts.port = static_cast<uint16_t>(info[2].ToNumber().Uint32Value());
+    opts.reuse_port = info[3].ToBoolean();
+    opts.ipv6_only = info[4].ToBoolean();
+    opts.recv_buffer = info[5].ToNumber().Int32Value();
+    opts.send_buffer = info[6].ToNumber().Int32Value();
+    int err = 0;
+    UdpStatus st = closed_ ? UdpStatus::kClosed : socket_.bind(opts, &err);
+    if (st == UdpStatus::kOk) StartPolling(env);
+    Napi::Array out = Napi::Array::New(env, 2);
+    out.Set(0u, Napi::Number::New(env, static_cast<int>(st)));
+    out.Set(1u, Napi::Number::New(env, err));
+    return out;
+  }
+
+  Napi::Value LocalAddress(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::string ip;
+    uint16_t port = 0;
+    int family = 0;
+    if (!socket_.local_address(&ip, &port, &family)) return env.Null();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("address", ip);
+    o.Set("port", port);
+    o.Set("family", family == 6 ? "IPv6" : "IPv4");
+    return o;
+  }
+
+  // resolve(family 4|6, ip, port, out Uint8Array(28), offset) -> bytes written (0: not an IP).
+  Napi::Value Resolve(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 5 || !info[1].IsString() || !info[3].IsTypedArray()) {
+      Napi::TypeError::New(env, "resolve: bad arguments").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    const int family = info[0].ToNumber().Int32Value() == 6 ? AF_INET6 : AF_INET;
+    std::string ip = info[1].As<Napi::String>().Utf8Value();
+    const uint16_t port = static_cast<uint16_t>(info[2].ToNumber().Uint32Value());
+    Napi::Uint8Array out = info[3].As<Napi::Uint8Array>();
+    const size_t offset = info[4].ToNumber().Uint32Value();
+    UdpAddress addr;
+    if (offset + kAddressRecord > out.ByteLength() || !udp_make_address(family, ip.c_str(), port, &addr)) {
+      return Napi::Number::New(env, 0);
+    }
+    std::memset(out.Data() + offset, 0, kAddressRecord);
+    std::memcpy(out.Data() + offset, &addr.storage, addr.length);
+    return Napi::Number::New(env, addr.length);
+  }
+
+  // The family field of the sockaddr written by resolve() decides its length.
+  static socklen_t AddressLength(const uint8_t* record) {
+    sa_family_t family;
+    std::memcpy(&family, record + offsetof(sockaddr, sa_family), sizeof(family));
+    return family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  }
+
+  // flush(count): sends entries [0, count) of the JS send pool. Returns the number left queued
+  // natively because the socket would block (they go out, in order, when it is writable).
+  Napi::Value Flush(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t count = info[0].ToNumber().Uint32Value();
+    if (closed_ || !socket_.is_open()) return Napi::Number::New(env, -1);
+    const uint32_t max_entries = static_cast<uint32_t>(send_lengths_.bytes / 4);
+    if (count > max_entries || count * kAddressRecord > send_addresses_.bytes) {
+      Napi::RangeError::New(env, "flush: count exceeds the send pool").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    const uint8_t* base = static_cast<const uint8_t*>(send_buffer_.data);
+    const uint32_t* offsets = static_cast<const uint32_t*>(send_offsets_.data);
+    const uint32_t* lengths = static_cast<const uint32_t*>(send_lengths_.data);
+    const uint8_t* addrs = static_cast<const uint8_t*>(send_addresses_.data);
+    items_.resize(count);
+    for (uint32_t i = 0; i < count; ++i) {
+      if (static_cast<size_t>(offsets[i]) + lengths[i] > send_buffer_.bytes) {
+        Napi::RangeError::New(env, "flush: entry outside the send pool").ThrowAsJavaScriptException();
+        return env.Undefined();
+      }
+      const uint8_t* rec = addrs + i * kAddressRecord;
+      items_[i] = UdpSendItem{base + offsets[i], lengths[i], reinterpret_cast<const sockaddr*>(rec),
+                              AddressLength(rec)};
+    }
+    size_t sent = 0;
+    if (pending_.empty()) sent = socket_.send_batch(items_.data(), count);
+    for (size_t i = sent; i < count; ++i) {
+      PendingDatagram p;
+      p.data.assign(items_[i].data, items_[i].data + items_[i].length);
+      std::memcpy(&p.address.storage, items_[i].address, items_[i].address_length);
+      p.address.length = items_[i].address_length;
+      pending_.push_back(std::move(p));
+    }
+    if (!pending_.empty()) UpdatePoll();
+    return Napi::Number::New(env, static_cast<double>(pending_.size()));
+  }
+
+  Napi::Value SetGso(const Napi::CallbackInfo& info) {
+    socket_.set_gso(info[0].ToBoolean());
+    return Napi::Boolean::New(info.Env(), socket_.gso_enabled());
+  }
+
+  Napi::Value Ref(const Napi::CallbackInfo& info) {
+    if (poll_) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    referenced_ = true;
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Unref(const Napi::CallbackInfo& info) {
+    if (poll_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    referenced_ = false;
+    return info.Env().Undefined();
+  }
+
+  Napi::Value PendingCount(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(pending_.size()));
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Shutdown();
+    return info.Env().Undefined();
+  }
+
+  void StartPolling(Napi::Env env) {
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || !loop) return;
+    poll_ = new uv_poll_t;
+    poll_->data = this;
+    if (uv_poll_init(loop, poll_, socket_.fd()) != 0) {
+      delete poll_;
+      poll_ = nullptr;
+      return;
+    }
+    if (!referenced_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    UpdatePoll();
+    // Keeps the JS object alive while the socket is open, and lets worker termination close it.
+    Napi::ObjectWrap<UdpSocketWrap>::Ref();
+    napi_add_env_cleanup_hook(env, &UdpSocketWrap::OnEnvCleanup, this);
+    cleanup_hook_ = true;
+  }
+
+  void UpdatePoll() {
+    if (!poll_ || closed_) return;
+    const int events = UV_READABLE | (pending_.empty() ? 0 : UV_WRITABLE);
+    if (events != poll_events_) {
+      uv_poll_start(poll_, events, &UdpSocketWrap::OnPoll);
+      poll_events_ = events;
+    }
+  }
+
+  static void OnPoll(uv_poll_t* handle, int status, int events) {
+    auto* self = static_cast<UdpSocketWrap*>(handle->data);
+    if (!self || self->closed_) return;
+    if (status < 0) {
+      // A socket error (e.g. a queued ICMP error): recv_batch reads and counts it.
+      events = UV_READABLE;
+    }
+    if (events & UV_WRITABLE) self->DrainPending();
+    if (events & UV_READABLE) self->ReadBatches();
+  }
+
+  void DrainPending() {
+    while (!pending_.empty() && !closed_) {
+      items_.clear();
+      const size_t n = pending_.size() < 1024 ? pending_.size() : 1024;
+      for (size_t i = 0; i < n; ++i) {
+        const PendingDatagram& p = pending_[i];
+        items_.push_back(UdpSendItem{p.data.data(), static_cast<uint32_t>(p.data.size()),
+                                     reinterpret_cast<const sockaddr*>(&p.address.storage), p.address.length});
+      }
+      const size_t sent = socket_.send_batch(items_.data(), n);
+      pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(sent));
+      if (sent < n) break;
+    }
+    UpdatePoll();
+  }
+
+  void ReadBatches() {
+    // Raw N-API calls with status checks: during environment teardown libuv may still report
+    // readability while JS can no longer run, and the C++ wrappers would then abort the process.
+    napi_env env = env_;
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+    napi_value callback = on_batch_.Value();
+    napi_value receiver = Value();
+    for (int b = 0; b < kMaxBatchesPerWake && !closed_; ++b) {
+      const int n = socket_.recv_batch(target_);
+      if (n <= 0) break;
+      napi_value argv[1];
+      napi_value result;
+      if (napi_create_int32(env, n, &argv[0]) != napi_ok) break;
+      const napi_status st = napi_make_callback(env, async_context_->operator napi_async_context(), receiver,
+                                                callback, 1, argv, &result);
+      if (st == napi_pending_exception) {
+        // The JS wrapper catches listener errors, so this is a bug of ours: report it as an
+        // uncaught exception rather than unwinding into libuv.
+        napi_value error;
+        if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+        break;
+      }
+      if (st != napi_ok) {
+        // JS cannot run any more (the environment is shutting down): stop reading.
+        Shutdown();
+        break;
+      }
+      if (static_cast<size_t>(n) < target_.capacity) break;  // drained
+    }
+    napi_close_handle_scope(env, scope);
+  }
+
+  static void OnEnvCleanup(void* arg) {
+    auto* self = static_cast<UdpSocketWrap*>(arg);
+    self->cleanup_hook_ = false;  // the hook is being run: do not remove it again
+    self->Shutdown();
+  }
+
+  void Shutdown() {
+    if (closed_) return;
+    closed_ = true;
+    if (poll_) {
+      uv_poll_stop(poll_);
+      poll_->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      poll_ = nullptr;
+      if (cleanup_hook_) {
+        napi_remove_env_cleanup_hook(env_, &UdpSocketWrap::OnEnvCleanup, this);
+        cleanup_hook_ = false;
+      }
+      // Balances the Ref() taken when polling started. Not during GC finalisation, when the
+      // reference count is already zero.
+      if (!finalizing_) {
+        uint32_t count = 0;
+        napi_ref self_ref = static_cast<const Napi::Reference<Napi::Object>&>(*this);
+        napi_reference_unref(env_, self_ref, &count);  // status ignored: may run during teardown
+      }
+    }
+    socket_.close();
+    pending_.clear();
+  }
+
+  void Finalize(Napi::Env) override { finalizing_ = true; }
+
+  Napi::Env env_ = Napi::Env(nullptr);
+  UdpSocket socket_;
+  UdpRecvTarget target_;
+  size_t slot_size_ = 0;
+  PinnedArray recv_buffer_, recv_lengths_, recv_addresses_, recv_ports_, recv_families_;
+  PinnedArray send_buffer_, send_offsets_, send_lengths_, send_addresses_, counters_;
+  Napi::FunctionReference on_batch_;
+  std::unique_ptr<Napi::AsyncContext> async_context_;
+  std::vector<UdpSendItem> items_;
+  std::deque<PendingDatagram> pending_;
+  uv_poll_t* poll_ = nullptr;
+  int poll_events_ = 0;
+  bool closed_ = false;
+  bool referenced_ = true;
+  bool cleanup_hook_ = false;
+  bool finalizing_ = false;
+};
+
+void InitUdp(Napi::Env env, Napi::Object exports) {
+  exports.Set("UdpSocket", UdpSocketWrap::Define(env));
+  exports.Set("udpCounterCount", Napi::Number::New(env, kCounterCount));
+}
+
+}  // namespace
+}  // namespace pwt
+
+PWT_BINDING(udp, ::pwt::InitUdp);

@@ -1,0 +1,78 @@
+// Typed view of the addon's UdpSocket class (binding/udp_socket_binding.cpp).
+import { nativeExport } from './addon.js';
+
+/** Pool arrays shared with native code; native writes received batches into the recv arrays. */
+export interface NativeUdpPools {
+  recvBuffer: Buffer;
+  slotSize: number;
+  recvLengths: Uint32Array;
+  recvAddresses: Uint8Array;
+  recvPorts: Uint16Array;
+  recvFamilies: Uint8Array;
+  sendBuffer: Buffer;
+  sendOffsets: Uint32Array;
+  sendLengths: Uint32Array;
+  sendAddresses: Uint8Array;
+  counters: Float64Array;
+  onBatch: (count: number) => void;
+}
+
+/** Native socket handle; every method is thin and validated by lib/transport/udp-socket.ts. */
+export interface NativeUdpSocket {
+  bind(family: 4 | 6, address: string, port: number, reusePort: boolean, ipv6Only: boolean,
+    recvBufferSize: number, sendBufferSize: number): [status: number, errno: number];
+  localAddress(): { address: string; port: number; family: 'IPv4' | 'IPv6' } | null;
+  resolve(family: 4 | 6, ip: string, port: number, out: Uint8Array, offset: number): number;
+  flush(count: number): number;
+  setGso(enabled: boolean): boolean;
+  ref(): void;
+  unref(): void;
+  pendingCount(): number;
+  close(): void;
+}
+
+/** Status codes returned by bind (native/udp/udp_socket.hpp UdpStatus). */
+export const enum NativeUdpStatus {
+  Ok = 0,
+  WouldBlock,
+  AddressInUse,
+  InvalidAddress,
+  AddressNotAvailable,
+  PermissionDenied,
+  TooBig,
+  Closed,
+  SystemError,
+}
+
+/** Indexes of the counters array (native/udp/udp_socket.hpp UdpCounter). */
+export const enum NativeUdpCounter {
+  PacketsIn = 0,
+  BytesIn,
+  PacketsOut,
+  BytesOut,
+  RecvSyscalls,
+  SendSyscalls,
+  DropTruncated,
+  DropRecvError,
+  DropSendTooBig,
+  DropSendUnreachable,
+  DropSendRefused,
+  DropSendOther,
+  SendBlocked,
+  GsoSends,
+  Batches,
+  Count,
+}
+
+type NativeUdpSocketCtor = new (pools: NativeUdpPools) => NativeUdpSocket;
+
+/** Creates the native socket object over the given pools. */
+export function createNativeUdpSocket(pools: NativeUdpPools): NativeUdpSocket {
+  const Ctor = nativeExport<NativeUdpSocketCtor>('UdpSocket');
+  return new Ctor(pools);
+}
+
+/** Number of counters the loaded binary keeps (checked against NativeUdpCounter.Count). */
+export function nativeUdpCounterCount(): number {
+  return nativeExport<number>('udpCounterCount');
+}

@@ -1,0 +1,439 @@
+// UdpSocket: the native batch socket (recvmmsg/sendmmsg on the libuv loop) behind a typed API.
+// Receives arrive as one UdpBatch per syscall batch; sends are queued in a JS-owned pool and
+// flushed with one native call (sendmmsg) per event-loop turn or when the pool fills.
+import { isIP } from 'node:net';
+import { InvalidArgumentError, InvalidStateError, OperationError, OutOfRangeError, PwtError } from '../common/errors.js';
+import { reportListenerError } from '../common/typed-emitter.js';
+import {
+  createNativeUdpSocket,
+  NativeUdpCounter,
+  NativeUdpStatus,
+  nativeUdpCounterCount,
+  type NativeUdpSocket,
+} from '../native/udp.js';
+
+/** Largest UDP payload over IPv4 (65535 - 8 - 20). */
+export const MAX_UDP_PAYLOAD = 65507;
+const BATCH_SLOTS = 64;
+const ADDRESS_RECORD = 28;
+const SEND_POOL_BYTES = 256 * 1024;
+const SEND_POOL_ENTRIES = 512;
+const DESTINATION_CACHE_LIMIT = 4096;
+
+/** Options of {@link UdpSocket.bind}. */
+export interface UdpSocketOptions {
+  /** Address family of the socket. */
+  type: 'udp4' | 'udp6';
+  /** Local address to bind (default: all interfaces). */
+  address?: string;
+  /** Local port (default 0: an ephemeral port). */
+  port?: number;
+  /** Set SO_REUSEPORT, so that several sockets (e.g. one per worker) share the port. */
+  reusePort?: boolean;
+  /** For udp6: refuse IPv4-mapped traffic (default false: dual stack). */
+  ipv6Only?: boolean;
+  /** SO_RCVBUF request in bytes (capped by the kernel's rmem_max). */
+  recvBufferSize?: number;
+  /** SO_SNDBUF request in bytes. */
+  sendBufferSize?: number;
+  /** Largest datagram received intact (default 2048); larger ones are dropped and counted as truncated. */
+  maxDatagramSize?: number;
+  /** Send same-destination, same-size runs as one UDP_SEGMENT (GSO) send where the kernel supports it (default true). */
+  gso?: boolean;
+}
+
+/** Address of a bound socket. */
+export interface UdpAddressInfo {
+  address: string;
+  port: number;
+  family: 'IPv4' | 'IPv6';
+}
+
+/** Counters of one socket; drops are counted by reason, nothing is lost silently. */
+export interface UdpSocketStats {
+  packetsReceived: number;
+  bytesReceived: number;
+  packetsSent: number;
+  bytesSent: number;
+  recvSyscalls: number;
+  sendSyscalls: number;
+  batches: number;
+  gsoSends: number;
+  /** Times a send would have blocked (the rest waited, in order, for writability). */
+  sendBlocked: number;
+  /** Datagrams waiting natively for the socket to become writable. */
+  sendQueued: number;
+  drops: {
+    truncated: number;
+    receiveError: number;
+    sendTooBig: number;
+    sendUnreachable: number;
+    sendRefused: number;
+    sendOther: number;
+  };
+}
+
+/** A resolved destination; reuse it on hot paths instead of (port, address) strings. */
+export interface UdpDestination {
+  readonly address: string;
+  readonly port: number;
+  readonly family: 4 | 6;
+  /** @internal sockaddr bytes written by native code. */
+  readonly record: Uint8Array;
+}
+
+/**
+ * One received batch. Valid only during the listener call: the pool is reused for the next
+ * batch, so copy (`Buffer.from(batch.data(i))`) what must outlive it.
+ */
+export class UdpBatch {
+  /** Number of datagrams in this batch. */
+  count = 0;
+
+  /** @internal */
+  constructor(
+    /** The pooled receive buffer; datagram i starts at `offset(i)`. */
+    readonly buffer: Buffer,
+    private readonly slotSize: number,
+    private readonly lengths: Uint32Array,
+    private readonly addresses: Uint8Array,
+    private readonly ports: Uint16Array,
+    private readonly families: Uint8Array,
+  ) {}
+
+  /** Byte offset of datagram i in `buffer`. */
+  offset(i: number): number {
+    return i * this.slotSize;
+  }
+  /** Length in bytes of datagram i. */
+  length(i: number): number {
+    return this.lengths[i]!;
+  }
+  /** A view (no copy) of datagram i. */
+  data(i: number): Buffer {
+    const start = i * this.slotSize;
+    return this.buffer.subarray(start, start + this.lengths[i]!);
+  }
+  /** Source port of datagram i. */
+  port(i: number): number {
+    return this.ports[i]!;
+  }
+  /** Source address family of datagram i (IPv4-mapped sources on udp6 report 4). */
+  family(i: number): 4 | 6 {
+    return this.families[i] === 6 ? 6 : 4;
+  }
+  /** Source address of datagram i as text. */
+  address(i: number): string {
+    const a = this.addresses;
+    const o = i * 16;
+    if (this.families[i] !== 6) return `${a[o]}.${a[o + 1]}.${a[o + 2]}.${a[o + 3]}`;
+    return formatIPv6(a, o);
+  }
+  /**
+   * A cheap key for the source (address, port): a number for IPv4 (no allocation), a string
+   * for IPv6. Equal sources give equal keys.
+   */
+  addressKey(i: number): number | string {
+    const a = this.addresses;
+    const o = i * 16;
+    if (this.families[i] !== 6) {
+      return (((a[o]! << 24) | (a[o + 1]! << 16) | (a[o + 2]! << 8) | a[o + 3]!) >>> 0) * 65536 + this.ports[i]!;
+    }
+    return `${formatIPv6(a, o)}|${this.ports[i]}`;
+  }
+}
+
+/** Canonical (RFC 5952) text of the IPv6 address at bytes[o..o+16). */
+function formatIPv6(bytes: Uint8Array, o: number): string {
+  const words: number[] = [];
+  for (let k = 0; k < 8; k++) words.push((bytes[o + 2 * k]! << 8) | bytes[o + 2 * k + 1]!);
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let k = 0; k < 8; ) {
+    if (words[k] !== 0) {
+      k++;
+      continue;
+    }
+    let j = k;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - k > bestLen && j - k > 1) {
+      bestStart = k;
+      bestLen = j - k;
+    }
+    k = j;
+  }
+  const hex = (ws: number[]): string => ws.map((w) => w.toString(16)).join(':');
+  if (bestStart < 0) return hex(words);
+  return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
+}
+
+/** Listener of received batches. */
+export type UdpBatchListener = (batch: UdpBatch) => void;
+
+/** A UDP socket with batched receive (recvmmsg) and batched send (sendmmsg, GSO). */
+export class UdpSocket {
+  private readonly native: NativeUdpSocket;
+  private readonly family: 4 | 6;
+  private readonly batch: UdpBatch;
+  private listener: UdpBatchListener | null = null;
+  private readonly counters: Float64Array;
+  private readonly sendBuffer: Buffer;
+  private readonly sendOffsets: Uint32Array;
+  private readonly sendLengths: Uint32Array;
+  private readonly sendAddresses: Uint8Array;
+  private sendCount = 0;
+  private sendUsed = 0;
+  private flushScheduled = false;
+  private isClosed = false;
+  private readonly destinations = new Map<string, UdpDestination>();
+  private readonly flushCallback = (): void => {
+    this.flushScheduled = false;
+    if (!this.isClosed) this.flush();
+  };
+
+  private constructor(options: UdpSocketOptions) {
+    this.family = options.type === 'udp6' ? 6 : 4;
+    const slotSize = options.maxDatagramSize ?? 2048;
+    const recvBuffer = Buffer.alloc(slotSize * BATCH_SLOTS);
+    const recvLengths = new Uint32Array(BATCH_SLOTS);
+    const recvAddresses = new Uint8Array(BATCH_SLOTS * 16);
+    const recvPorts = new Uint16Array(BATCH_SLOTS);
+    const recvFamilies = new Uint8Array(BATCH_SLOTS);
+    this.counters = new Float64Array(NativeUdpCounter.Count);
+    this.sendBuffer = Buffer.alloc(SEND_POOL_BYTES);
+    this.sendOffsets = new Uint32Array(SEND_POOL_ENTRIES);
+    this.sendLengths = new Uint32Array(SEND_POOL_ENTRIES);
+    this.sendAddresses = new Uint8Array(SEND_POOL_ENTRIES * ADDRESS_RECORD);
+    this.batch = new UdpBatch(recvBuffer, slotSize, recvLengths, recvAddresses, recvPorts, recvFamilies);
+    const onBatch = (count: number): void => {
+      const listener = this.listener;
+      if (!listener) return;
+      this.batch.count = count;
+      try {
+        listener(this.batch);
+      } catch (err) {
+        reportListenerError(err);
+      }
+    };
+    this.native = createNativeUdpSocket({
+      recvBuffer, slotSize, recvLengths, recvAddresses, recvPorts, recvFamilies,
+      sendBuffer: this.sendBuffer, sendOffsets: this.sendOffsets, sendLengths: this.sendLengths,
+      sendAddresses: this.sendAddresses, counters: this.counters, onBatch,
+    });
+  }
+
+  /**
+   * Creates and binds a socket. Rejects with a typed error: `ERR_UDP_ADDRESS_IN_USE`,
+   * `ERR_UDP_INVALID_ADDRESS`, `ERR_UDP_ADDRESS_NOT_AVAILABLE`, `ERR_UDP_PERMISSION_DENIED`,
+   * `ERR_UDP_BIND_FAILED`, or `ERR_UDP_INVALID_OPTION` for bad options.
+   */
+  static async bind(options: UdpSocketOptions): Promise<UdpSocket> {
+    return UdpSocket.bindSync(options);
+  }
+
+  /** Synchronous form of {@link UdpSocket.bind}; throws the same typed errors. */
+  static bindSync(options: UdpSocketOptions): UdpSocket {
+    validateOptions(options);
+    if (nativeUdpCounterCount() !== NativeUdpCounter.Count) {
+      throw new OperationError('ERR_NATIVE_MISMATCH', 'UdpSocket: the native addon does not match this JavaScript (rebuild it)');
+    }
+    const socket = new UdpSocket(options);
+    const family = socket.family;
+    const [status, errno] = socket.native.bind(family, options.address ?? '', options.port ?? 0,
+      options.reusePort ?? false, options.ipv6Only ?? false, options.recvBufferSize ?? 0, options.sendBufferSize ?? 0);
+    if (status !== NativeUdpStatus.Ok) {
+      socket.isClosed = true;
+      socket.native.close();
+      throw bindError(status, errno, options);
+    }
+    socket.native.setGso(options.gso ?? true);
+    return socket;
+  }
+
+  /** Sets (or clears with null) the listener that receives every batch. */
+  onBatch(listener: UdpBatchListener | null): void {
+    this.listener = listener;
+  }
+
+  /** The bound local address. */
+  address(): UdpAddressInfo {
+    this.assertOpen();
+    const a = this.native.localAddress();
+    if (!a) throw new OperationError('ERR_UDP_NOT_BOUND', 'UdpSocket: no local address');
+    return a;
+  }
+
+  /** True after close(). */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /**
+   * Resolves (and caches) a destination. Throws `ERR_UDP_INVALID_ADDRESS` for text that is not an
+   * IP address of this socket's family (udp6 sockets also reach IPv4 through mapped addresses).
+   */
+  destination(port: number, address: string): UdpDestination {
+    const key = `${address}|${port}`;
+    const cached = this.destinations.get(key);
+    if (cached) return cached;
+    validatePort(port, 'port');
+    const kind = isIP(address);
+    if (kind === 0 || (kind === 6 && this.family === 4)) {
+      throw new PwtError('TypeError', 'ERR_UDP_INVALID_ADDRESS', `UdpSocket: '${address}' is not a valid IPv${this.family} address`);
+    }
+    const record = new Uint8Array(ADDRESS_RECORD);
+    if (this.native.resolve(this.family, address, port, record, 0) === 0) {
+      throw new PwtError('TypeError', 'ERR_UDP_INVALID_ADDRESS', `UdpSocket: '${address}' is not a valid address for this socket`);
+    }
+    if (this.destinations.size >= DESTINATION_CACHE_LIMIT) this.destinations.clear();
+    const dest: UdpDestination = { address, port, family: kind === 6 ? 6 : 4, record };
+    this.destinations.set(key, dest);
+    return dest;
+  }
+
+  /** Queues one datagram; it leaves with the next flush (this event-loop turn). */
+  send(data: Uint8Array, port: number, address: string): void {
+    this.sendTo(data, this.destination(port, address));
+  }
+
+  /** Queues one datagram to a resolved destination (the hot-path form). */
+  sendTo(data: Uint8Array, destination: UdpDestination): void {
+    this.assertOpen();
+    const length = data.byteLength;
+    if (length > MAX_UDP_PAYLOAD) {
+      throw new OutOfRangeError('ERR_UDP_DATAGRAM_TOO_BIG', `UdpSocket: datagram of ${length} bytes exceeds ${MAX_UDP_PAYLOAD}`);
+    }
+    if (this.sendCount === SEND_POOL_ENTRIES || this.sendUsed + length > SEND_POOL_BYTES) this.flush();
+    const n = this.sendCount;
+    this.sendBuffer.set(data, this.sendUsed);
+    this.sendOffsets[n] = this.sendUsed;
+    this.sendLengths[n] = length;
+    this.sendAddresses.set(destination.record, n * ADDRESS_RECORD);
+    this.sendCount = n + 1;
+    this.sendUsed += length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushCallback);
+    }
+  }
+
+  /** Queues several datagrams to one destination, or each to its own (port, address). */
+  sendBatch(datagrams: readonly Uint8Array[], destination: UdpDestination): void;
+  sendBatch(datagrams: readonly { data: Uint8Array; port: number; address: string }[]): void;
+  sendBatch(
+    datagrams: readonly Uint8Array[] | readonly { data: Uint8Array; port: number; address: string }[],
+    destination?: UdpDestination,
+  ): void {
+    if (destination) {
+      for (const d of datagrams as readonly Uint8Array[]) this.sendTo(d, destination);
+      return;
+    }
+    for (const d of datagrams as readonly { data: Uint8Array; port: number; address: string }[]) {
+      this.sendTo(d.data, this.destination(d.port, d.address));
+    }
+  }
+
+  /** Sends everything queued now (one native call, sendmmsg). */
+  flush(): void {
+    if (this.sendCount === 0 || this.isClosed) return;
+    const n = this.sendCount;
+    this.sendCount = 0;
+    this.sendUsed = 0;
+    this.native.flush(n);
+  }
+
+  /** Counters (a fresh snapshot object). */
+  get stats(): UdpSocketStats {
+    const c = this.counters;
+    return {
+      packetsReceived: c[NativeUdpCounter.PacketsIn]!,
+      bytesReceived: c[NativeUdpCounter.BytesIn]!,
+      packetsSent: c[NativeUdpCounter.PacketsOut]!,
+      bytesSent: c[NativeUdpCounter.BytesOut]!,
+      recvSyscalls: c[NativeUdpCounter.RecvSyscalls]!,
+      sendSyscalls: c[NativeUdpCounter.SendSyscalls]!,
+      batches: c[NativeUdpCounter.Batches]!,
+      gsoSends: c[NativeUdpCounter.GsoSends]!,
+      sendBlocked: c[NativeUdpCounter.SendBlocked]!,
+      sendQueued: this.isClosed ? 0 : this.native.pendingCount(),
+      drops: {
+        truncated: c[NativeUdpCounter.DropTruncated]!,
+        receiveError: c[NativeUdpCounter.DropRecvError]!,
+        sendTooBig: c[NativeUdpCounter.DropSendTooBig]!,
+        sendUnreachable: c[NativeUdpCounter.DropSendUnreachable]!,
+        sendRefused: c[NativeUdpCounter.DropSendRefused]!,
+        sendOther: c[NativeUdpCounter.DropSendOther]!,
+      },
+    };
+  }
+
+  /** Keeps the event loop alive while open (default). */
+  ref(): this {
+    if (!this.isClosed) this.native.ref();
+    return this;
+  }
+
+  /** Lets the process exit even though this socket is open. */
+  unref(): this {
+    if (!this.isClosed) this.native.unref();
+    return this;
+  }
+
+  /** Sends what is queued, then closes the socket. Idempotent. */
+  close(): void {
+    if (this.isClosed) return;
+    this.flush();
+    this.isClosed = true;
+    this.listener = null;
+    this.native.close();
+  }
+
+  private assertOpen(): void {
+    if (this.isClosed) throw new InvalidStateError('ERR_UDP_CLOSED', 'UdpSocket: the socket is closed');
+  }
+}
+
+function validatePort(port: unknown, name: string): void {
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new OutOfRangeError('ERR_UDP_INVALID_PORT', `UdpSocket: ${name} must be an integer in 0..65535, got ${String(port)}`);
+  }
+}
+
+function validateOptions(o: UdpSocketOptions): void {
+  if (!o || (o.type !== 'udp4' && o.type !== 'udp6')) {
+    throw new InvalidArgumentError('ERR_UDP_INVALID_OPTION', "UdpSocket: options.type must be 'udp4' or 'udp6'");
+  }
+  if (o.port !== undefined) validatePort(o.port, 'options.port');
+  if (o.address !== undefined) {
+    const kind = isIP(o.address);
+    if (kind === 0 || (kind === 6) !== (o.type === 'udp6')) {
+      throw new PwtError('TypeError', 'ERR_UDP_INVALID_ADDRESS', `UdpSocket: '${o.address}' is not a valid ${o.type === 'udp6' ? 'IPv6' : 'IPv4'} address`);
+    }
+  }
+  for (const key of ['recvBufferSize', 'sendBufferSize'] as const) {
+    const v = o[key];
+    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 2 ** 30)) {
+      throw new OutOfRangeError('ERR_UDP_INVALID_OPTION', `UdpSocket: options.${key} must be an integer in 0..2^30`);
+    }
+  }
+  const m = o.maxDatagramSize;
+  if (m !== undefined && (!Number.isInteger(m) || m < 64 || m > 65536)) {
+    throw new OutOfRangeError('ERR_UDP_INVALID_OPTION', 'UdpSocket: options.maxDatagramSize must be an integer in 64..65536');
+  }
+}
+
+function bindError(status: number, errno: number, o: UdpSocketOptions): PwtError {
+  const where = `${o.address ?? (o.type === 'udp6' ? '::' : '0.0.0.0')}:${o.port ?? 0}`;
+  switch (status) {
+    case NativeUdpStatus.AddressInUse:
+      return new OperationError('ERR_UDP_ADDRESS_IN_USE', `UdpSocket: address in use (EADDRINUSE): ${where}`);
+    case NativeUdpStatus.InvalidAddress:
+      return new PwtError('TypeError', 'ERR_UDP_INVALID_ADDRESS', `UdpSocket: invalid address for ${o.type}: ${where}`);
+    case NativeUdpStatus.AddressNotAvailable:
+      return new OperationError('ERR_UDP_ADDRESS_NOT_AVAILABLE', `UdpSocket: address not available on this host (EADDRNOTAVAIL): ${where}`);
+    case NativeUdpStatus.PermissionDenied:
+      return new OperationError('ERR_UDP_PERMISSION_DENIED', `UdpSocket: permission denied binding ${where}`);
+    default:
+      return new OperationError('ERR_UDP_BIND_FAILED', `UdpSocket: bind ${where} failed (errno ${errno})`);
+  }
+}

@@ -1,0 +1,145 @@
+// UDP socket core: bind, batched receive (recvmmsg) and batched send (sendmmsg, optional
+// UDP_SEGMENT/GSO) with plain syscalls. No event loop here: binding/ polls the fd with libuv.
+// Non-Linux platforms use recvfrom/sendto behind the same interface.
+#pragma once
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace pwt {
+
+enum class UdpStatus {
+  kOk = 0,
+  kWouldBlock,
+  kAddressInUse,
+  kInvalidAddress,
+  kAddressNotAvailable,
+  kPermissionDenied,
+  kTooBig,
+  kClosed,
+  kSystemError,
+};
+
+/** Counters kept by the socket; indexes into a shared array read by JavaScript. */
+enum UdpCounter : int {
+  kPacketsIn = 0,
+  kBytesIn,
+  kPacketsOut,
+  kBytesOut,
+  kRecvSyscalls,
+  kSendSyscalls,
+  kDropTruncated,
+  kDropRecvError,
+  kDropSendTooBig,
+  kDropSendUnreachable,
+  kDropSendRefused,
+  kDropSendOther,
+  kSendBlocked,
+  kGsoSends,
+  kBatches,
+  kCounterCount,
+};
+
+/** Socket options applied at bind time. */
+struct UdpBindOptions {
+  int family = AF_INET;  // AF_INET or AF_INET6
+  std::string address;   // empty = any
+  uint16_t port = 0;
+  bool reuse_port = false;
+  bool ipv6_only = false;
+  int recv_buffer = 0;  // 0 = system default
+  int send_buffer = 0;
+};
+
+/** Storage for one socket address as passed to sendmsg. */
+struct UdpAddress {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+};
+
+/** Fills `out` from a textual IP (v4 or v6) and port; false when the text is not an IP. */
+bool udp_make_address(int family, const char* ip, uint16_t port, UdpAddress* out);
+
+/** Where recv_batch writes: `capacity` slots of `slot_size` bytes plus per-slot metadata. */
+struct UdpRecvTarget {
+  uint8_t* buffer = nullptr;
+  size_t slot_size = 0;
+  size_t capacity = 0;
+  uint32_t* lengths = nullptr;   // per slot
+  uint8_t* addresses = nullptr;  // 16 bytes per slot (IPv4 in the first 4)
+  uint16_t* ports = nullptr;     // per slot, host order
+  uint8_t* families = nullptr;   // 4 or 6 per slot
+};
+
+/** One datagram to send: bytes and a destination in sockaddr form. */
+struct UdpSendItem {
+  const uint8_t* data;
+  uint32_t length;
+  const sockaddr* address;
+  socklen_t address_length;
+};
+
+class UdpSocket {
+ public:
+  static constexpr size_t kMaxBatch = 64;
+  static constexpr size_t kMaxDatagram = 65507;
+
+  UdpSocket();
+  ~UdpSocket();
+  UdpSocket(const UdpSocket&) = delete;
+  UdpSocket& operator=(const UdpSocket&) = delete;
+
+  /** Creates, configures and binds the socket (non-blocking). `*sys_errno` gets errno on failure. */
+  UdpStatus bind(const UdpBindOptions& options, int* sys_errno);
+  /** Local address after bind; fills ip text, port and family (4 or 6). */
+  bool local_address(std::string* ip, uint16_t* port, int* family) const;
+  int fd() const { return fd_; }
+  bool is_open() const { return fd_ >= 0; }
+  void close();
+
+  /**
+   * Receives up to target.capacity datagrams with one syscall (recvmmsg). Returns the number of
+   * delivered slots (truncated datagrams are dropped and counted, the rest compacted to the
+   * front), 0 when nothing is pending, or -1 on an unexpected error.
+   */
+  int recv_batch(const UdpRecvTarget& target);
+
+  /**
+   * Sends items in order with as few syscalls as possible. Returns how many were consumed (sent
+   * or dropped for a per-datagram error, both counted); fewer than `count` means the socket would
+   * block and the rest must wait for writability.
+   */
+  size_t send_batch(const UdpSendItem* items, size_t count);
+
+  /** Allows same-destination equal-size runs to go out as one UDP_SEGMENT send (Linux). */
+  void set_gso(bool enabled) { gso_ = enabled && gso_supported_; }
+  bool gso_enabled() const { return gso_; }
+
+  /** Counters, kCounterCount doubles; the binding points it at memory JavaScript reads. */
+  void set_counters(double* counters) { counters_ = counters ? counters : own_counters_; }
+  double* counters() { return counters_; }
+
+ private:
+  size_t send_plain(const UdpSendItem* items, size_t count);
+  size_t send_gso(const UdpSendItem* items, size_t count);
+  void count_send_error(int err);
+  void prepare_recv(const UdpRecvTarget& target);
+
+  int fd_ = -1;
+  int family_ = AF_INET;
+  bool gso_ = false;
+  bool gso_supported_ = false;
+  double own_counters_[kCounterCount] = {};
+  double* counters_ = own_counters_;
+  // Syscall scratch (mmsghdr/iovec/sockaddr arrays), allocated once at bind.
+  struct Scratch;
+  std::unique_ptr<Scratch> scratch_;
+  const uint8_t* prepared_buffer_ = nullptr;
+  size_t prepared_slot_size_ = 0;
+};
+
+}  // namespace pwt
