@@ -1,0 +1,49 @@
+// SSL_CTX configuration for WebRTC DTLS 1.2 (see dtls_context.hpp).
+#include "native/dtls/dtls_context.hpp"
+
+#include <openssl/err.h>
+
+#include "native/dtls/dtls_engine.hpp"
+
+namespace pwt {
+
+const char kDtlsCipherList[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+// Largest handshake message accepted from the peer; bounds what the reassembly of an
+// unauthenticated flight can make us buffer (a WebRTC certificate is well under 4 KiB).
+constexpr long kMaxHandshakeMessage = 32 * 1024;
+
+std::shared_ptr<DtlsContext> DtlsContext::Create(std::shared_ptr<DtlsCertificate> certificate) {
+  if (!certificate) return nullptr;
+  SSL_CTX* ctx = SSL_CTX_new(DTLS_method());
+  if (ctx == nullptr) return nullptr;
+  std::shared_ptr<DtlsContext> self(new DtlsContext(ctx, std::move(certificate)));
+  const DtlsCertificate& cert = *self->certificate_;
+  bool ok = SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION) == 1 &&
+            SSL_CTX_set_max_proto_version(ctx, DTLS1_2_VERSION) == 1 &&
+            SSL_CTX_use_certificate(ctx, cert.x509()) == 1 && SSL_CTX_use_PrivateKey(ctx, cert.key()) == 1 &&
+            SSL_CTX_check_private_key(ctx) == 1 && SSL_CTX_set_cipher_list(ctx, kDtlsCipherList) == 1 &&
+            SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") == 1;
+  if (!ok) {
+    ERR_clear_error();
+    return nullptr;
+  }
+  // Renegotiation and tickets have no place in WebRTC; the MTU is ours to set, never probed.
+  SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET |
+                               SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_read_ahead(ctx, 1);
+  SSL_CTX_set_max_cert_list(ctx, kMaxHandshakeMessage);
+  // The peer must present a certificate (the server sends CertificateRequest); it is judged
+  // by fingerprint in the engine, never by a CA chain.
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  SSL_CTX_set_cert_verify_callback(ctx, DtlsVerifyPeerCallback, nullptr);
+  return self;
+}
+
+DtlsContext::~DtlsContext() { SSL_CTX_free(ctx_); }
+
+}  // namespace pwt

@@ -1,0 +1,39 @@
+// A bounded FIFO of datagrams stored back to back in one buffer (no allocation per datagram
+// once warmed up); used for records out to the network and application data in.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace pwt {
+
+/** Bounded queue of byte strings; Push refuses what would exceed the byte or count cap. */
+class DatagramQueue {
+ public:
+  DatagramQueue(size_t max_bytes, size_t max_count) : max_bytes_(max_bytes), max_count_(max_count) {}
+
+  /** Appends a copy of `data`; false (nothing stored) when the caps would be exceeded. */
+  bool Push(const uint8_t* data, size_t len);
+  /**
+   * Moves whole datagrams from the front into `out` (capacity `cap`) and their lengths into
+   * `lens` (capacity `max_count`), stopping at the first that does not fit. Returns the count.
+   */
+  size_t DrainInto(uint8_t* out, size_t cap, uint32_t* lens, size_t max_count);
+  /** Length of the front datagram (0 when empty). */
+  size_t FrontLength() const { return head_ < lens_.size() ? lens_[head_] : 0; }
+  size_t count() const { return lens_.size() - head_; }
+  size_t bytes() const { return bytes_.size() - head_offset_; }
+  bool empty() const { return count() == 0; }
+  void Clear();
+
+ private:
+  void Compact();
+  size_t max_bytes_;
+  size_t max_count_;
+  std::vector<uint8_t> bytes_;
+  std::vector<uint32_t> lens_;
+  size_t head_ = 0;
+  size_t head_offset_ = 0;
+};
+
+}  // namespace pwt

@@ -1,0 +1,395 @@
+// DTLS 1.2 engine (see dtls_engine.hpp): OpenSSL's state machine over a datagram BIO,
+// fingerprint verification (RFC 8122 section 5), use_srtp and the RFC 5764 section 4.2 exporter.
+#include "native/dtls/dtls_engine.hpp"
+
+#include <openssl/err.h>
+#include <openssl/srtp.h>
+#include <openssl/x509.h>
+
+#include <array>
+#include <cstring>
+
+#include "native/dtls/dtls_record_check.hpp"
+
+namespace pwt {
+namespace {
+
+const char* SrtpProfileName(SrtpProfile p) {
+  switch (p) {
+    case SrtpProfile::kAes128CmHmacSha1_80: return "SRTP_AES128_CM_SHA1_80";
+    case SrtpProfile::kAes128CmHmacSha1_32: return "SRTP_AES128_CM_SHA1_32";
+    case SrtpProfile::kAeadAes128Gcm: return "SRTP_AEAD_AES_128_GCM";
+    case SrtpProfile::kAeadAes256Gcm: return "SRTP_AEAD_AES_256_GCM";
+  }
+  return nullptr;
+}
+
+// One plaintext record at a time; per thread so engines in worker threads never share it.
+thread_local std::array<uint8_t, kDtlsMaxRecordPayload> tls_read_buffer;
+
+constexpr char kSrtpExporterLabel[] = "EXTRACTOR-dtls_srtp";
+
+}  // namespace
+
+void DtlsCounters::ToArray(double* out) const {
+  const uint64_t values[kCount] = {datagrams_in,           dropped_not_started,   dropped_after_close,
+                                   dropped_too_large,      dropped_malformed,     dropped_out_queue_full,
+                                   dropped_data_queue_full, data_records_in,      data_records_out,
+                                   retransmit_timeouts,    client_hellos};
+  for (size_t i = 0; i < kCount; ++i) out[i] = static_cast<double>(values[i]);
+}
+
+bool SrtpProfileLengths(uint16_t profile, size_t* key_len, size_t* salt_len) {
+  switch (static_cast<SrtpProfile>(profile)) {
+    case SrtpProfile::kAes128CmHmacSha1_80:
+    case SrtpProfile::kAes128CmHmacSha1_32: *key_len = 16; *salt_len = 14; return true;
+    case SrtpProfile::kAeadAes128Gcm: *key_len = 16; *salt_len = 12; return true;
+    case SrtpProfile::kAeadAes256Gcm: *key_len = 32; *salt_len = 12; return true;
+  }
+  return false;
+}
+
+int DtlsVerifyPeerCallback(X509_STORE_CTX* store, void*) {
+  auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto* engine = ssl ? static_cast<DtlsEngine*>(SSL_get_app_data(ssl)) : nullptr;
+  X509* leaf = X509_STORE_CTX_get0_cert(store);
+  if (engine == nullptr || leaf == nullptr) return 0;
+  if (engine->OnPeerCertificate(leaf)) return 1;
+  X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
+  return 0;
+}
+
+DtlsEngine::DtlsEngine(std::shared_ptr<DtlsContext> context, const DtlsEngineConfig& config)
+    : context_(std::move(context)),
+      config_(config),
+      out_(config.max_out_bytes, config.max_out_count),
+      data_(config.max_data_bytes, config.max_data_count) {
+  bio_state_.out = &out_;
+}
+
+DtlsEngine::~DtlsEngine() { SSL_free(ssl_); }
+
+std::unique_ptr<DtlsEngine> DtlsEngine::Create(std::shared_ptr<DtlsContext> context, const DtlsEngineConfig& config,
+                                               DtlsStatus* status) {
+  if (!context || config.mtu < kDtlsMinMtu || config.mtu > kDtlsMaxMtu || config.initial_timeout_ms == 0 ||
+      config.max_timeout_ms < config.initial_timeout_ms || config.srtp_profiles.size() > 4) {
+    *status = DtlsStatus::kInvalidArgument;
+    return nullptr;
+  }
+  for (SrtpProfile p : config.srtp_profiles) {
+    if (SrtpProfileName(p) == nullptr) {
+      *status = DtlsStatus::kInvalidArgument;
+      return nullptr;
+    }
+  }
+  std::unique_ptr<DtlsEngine> engine(new DtlsEngine(std::move(context), config));
+  if (!engine->Init()) {
+    ERR_clear_error();
+    *status = DtlsStatus::kInternal;
+    return nullptr;
+  }
+  *status = DtlsStatus::kOk;
+  return engine;
+}
+
+bool DtlsEngine::Init() {
+  ssl_ = SSL_new(context_->ssl_ctx());
+  if (ssl_ == nullptr) return false;
+  SSL_set_app_data(ssl_, this);
+  BIO* bio = NewDtlsBio(&bio_state_);
+  if (bio == nullptr) return false;
+  SSL_set_bio(ssl_, bio, bio);  // one BIO for both directions; SSL owns one reference
+  if (SSL_set_mtu(ssl_, config_.mtu) <= 0) return false;  // returns the MTU on success
+  DTLS_set_timer_cb(ssl_, TimerCallback);
+  if (!config_.srtp_profiles.empty()) {
+    std::string list;
+    for (SrtpProfile p : config_.srtp_profiles) {
+      if (!list.empty()) list += ':';
+      list += SrtpProfileName(p);
+    }
+    if (SSL_set_tlsext_use_srtp(ssl_, list.c_str()) != 0) return false;  // 0 means success here
+  }
+  return true;
+}
+
+unsigned int DtlsEngine::TimerCallback(SSL* ssl, unsigned int previous_us) {
+  auto* self = static_cast<DtlsEngine*>(SSL_get_app_data(ssl));
+  uint64_t initial = static_cast<uint64_t>(self->config_.initial_timeout_ms) * 1000;
+  uint64_t cap = static_cast<uint64_t>(self->config_.max_timeout_ms) * 1000;
+  // RFC 6347 section 4.2.4.1: start at the initial value, double on each expiry, bounded.
+  uint64_t next = previous_us == 0 ? initial : static_cast<uint64_t>(previous_us) * 2;
+  if (next > cap) next = cap;
+  return static_cast<unsigned int>(next);
+}
+
+DtlsStatus DtlsEngine::Start() {
+  if (state_ != DtlsState::kNew) return DtlsStatus::kInvalidState;
+  if (config_.role == DtlsRole::kClient) {
+    SSL_set_connect_state(ssl_);
+  } else {
+    SSL_set_accept_state(ssl_);
+  }
+  SetState(DtlsState::kConnecting);
+  if (config_.role == DtlsRole::kClient) Drive();
+  return DtlsStatus::kOk;
+}
+
+void DtlsEngine::HandleDatagram(const uint8_t* data, size_t len) {
+  ++counters_.datagrams_in;
+  if (state_ == DtlsState::kNew) {
+    ++counters_.dropped_not_started;
+    return;
+  }
+  if (state_ == DtlsState::kClosed || state_ == DtlsState::kFailed) {
+    ++counters_.dropped_after_close;
+    return;
+  }
+  if (len > kDtlsMaxDatagram) {
+    ++counters_.dropped_too_large;
+    return;
+  }
+  if (CheckDtlsRecords(data, len) != RecordCheck::kOk) {
+    ++counters_.dropped_malformed;
+    return;
+  }
+  if (config_.role == DtlsRole::kServer && IsClientHello(data, len)) ++counters_.client_hellos;
+  bio_state_.in = data;
+  bio_state_.in_len = len;
+  Drive();
+  // Whatever OpenSSL did not read belongs to this datagram only; never let it leak into the next.
+  bio_state_.in = nullptr;
+  bio_state_.in_len = 0;
+}
+
+void DtlsEngine::Drive() {
+  if (!handshake_done_) {
+    ERR_clear_error();
+    int r = SSL_do_handshake(ssl_);
+    if (r == 1) {
+      OnHandshakeDone();
+    } else {
+      int err = SSL_get_error(ssl_, r);
+      if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+        if (fingerprint_rejected_) {
+          ERR_clear_error();
+          Fail("the remote certificate does not match the remote a=fingerprint");
+        } else {
+          Fail(TakeOpenSslError("handshake failed"));
+        }
+      }
+      counters_.dropped_out_queue_full = bio_state_.out_dropped;
+      return;
+    }
+  }
+  if (state_ == DtlsState::kConnecting || state_ == DtlsState::kConnected) ReadData();
+  counters_.dropped_out_queue_full = bio_state_.out_dropped;
+}
+
+void DtlsEngine::ReadData() {
+  for (;;) {
+    ERR_clear_error();
+    int n = SSL_read(ssl_, tls_read_buffer.data(), static_cast<int>(tls_read_buffer.size()));
+    if (n > 0) {
+      ++counters_.data_records_in;
+      if (!data_.Push(tls_read_buffer.data(), static_cast<size_t>(n))) ++counters_.dropped_data_queue_full;
+      continue;
+    }
+    int err = SSL_get_error(ssl_, n);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return;
+    if (err == SSL_ERROR_ZERO_RETURN) {
+      // close_notify from the peer (RFC 5246 section 7.2.1): answer with ours, then closed.
+      ERR_clear_error();
+      SSL_shutdown(ssl_);
+      ERR_clear_error();
+      data_.Clear();
+      SetState(DtlsState::kClosed);
+      return;
+    }
+    Fail(TakeOpenSslError("DTLS read failed"));
+    return;
+  }
+}
+
+void DtlsEngine::OnHandshakeDone() {
+  handshake_done_ = true;
+  if (SSL_get0_peer_certificate(ssl_) == nullptr) {
+    Fail("the peer presented no certificate");
+    return;
+  }
+  const SRTP_PROTECTION_PROFILE* profile = SSL_get_selected_srtp_profile(ssl_);
+  srtp_profile_ = profile ? static_cast<uint16_t>(profile->id) : 0;
+  // Without the remote description yet, stay connecting until SetRemoteFingerprints.
+  if (!remote_fingerprints_.empty()) Verify();
+}
+
+void DtlsEngine::Verify() {
+  X509* peer = SSL_get0_peer_certificate(ssl_);
+  if (peer == nullptr || !FingerprintMatches(peer)) {
+    // Tell the peer the session is over so that it never believes it is connected.
+    ERR_clear_error();
+    SSL_shutdown(ssl_);
+    ERR_clear_error();
+    Fail("the remote certificate does not match the remote a=fingerprint");
+    return;
+  }
+  verified_ = true;
+  SetState(DtlsState::kConnected);
+}
+
+bool DtlsEngine::OnPeerCertificate(X509* leaf) {
+  // Fingerprints not known yet (remote description pending): judged after the handshake.
+  if (remote_fingerprints_.empty()) return true;
+  if (FingerprintMatches(leaf)) return true;
+  fingerprint_rejected_ = true;
+  return false;
+}
+
+bool DtlsEngine::FingerprintMatches(X509* cert) const {
+  uint8_t digest[64];
+  for (const RemoteFingerprint& fp : remote_fingerprints_) {
+    size_t n = CertificateFingerprint(cert, fp.algorithm, digest, sizeof digest);
+    if (n != 0 && n == fp.digest.size() && std::memcmp(digest, fp.digest.data(), n) == 0) return true;
+  }
+  return false;
+}
+
+DtlsStatus DtlsEngine::SetRemoteFingerprints(std::vector<RemoteFingerprint> fingerprints) {
+  if (state_ == DtlsState::kClosed || state_ == DtlsState::kFailed) return DtlsStatus::kInvalidState;
+  if (fingerprints.empty()) return DtlsStatus::kInvalidArgument;
+  for (const RemoteFingerprint& fp : fingerprints) {
+    size_t want = FingerprintLength(fp.algorithm);
+    if (want == 0 || fp.digest.size() != want) return DtlsStatus::kInvalidArgument;
+  }
+  remote_fingerprints_ = std::move(fingerprints);
+  if (handshake_done_ && !verified_ && state_ == DtlsState::kConnecting) {
+    Verify();
+    // Data that arrived while unverified is released now, or discarded on failure.
+    if (state_ == DtlsState::kConnected) ReadData();
+  }
+  return DtlsStatus::kOk;
+}
+
+void DtlsEngine::HandleTimeout() {
+  if (state_ != DtlsState::kConnecting && state_ != DtlsState::kConnected) return;
+  ERR_clear_error();
+  int r = DTLSv1_handle_timeout(ssl_);
+  if (r > 0) {
+    ++counters_.retransmit_timeouts;
+  } else if (r < 0) {
+    Fail(TakeOpenSslError("handshake timed out"));
+  }
+  counters_.dropped_out_queue_full = bio_state_.out_dropped;
+}
+
+int64_t DtlsEngine::TimeoutUs() const {
+  if (state_ != DtlsState::kConnecting && state_ != DtlsState::kConnected) return -1;
+  struct timeval tv {};
+  if (DTLSv1_get_timeout(ssl_, &tv) != 1) return -1;
+  return static_cast<int64_t>(tv.tv_sec) * 1000000 + tv.tv_usec;
+}
+
+DtlsStatus DtlsEngine::Send(const uint8_t* data, size_t len) {
+  if (state_ != DtlsState::kConnected) return DtlsStatus::kInvalidState;
+  if (len == 0) return DtlsStatus::kInvalidArgument;
+  if (len > kDtlsMaxRecordPayload) return DtlsStatus::kTooLarge;
+  ERR_clear_error();
+  int n = SSL_write(ssl_, data, static_cast<int>(len));
+  counters_.dropped_out_queue_full = bio_state_.out_dropped;
+  if (n != static_cast<int>(len)) {
+    ERR_clear_error();
+    return DtlsStatus::kInternal;
+  }
+  ++counters_.data_records_out;
+  return DtlsStatus::kOk;
+}
+
+void DtlsEngine::Close() {
+  if (state_ == DtlsState::kClosed || state_ == DtlsState::kFailed) return;
+  if (handshake_done_) {
+    ERR_clear_error();
+    SSL_shutdown(ssl_);  // writes close_notify (RFC 5246 section 7.2.1)
+    ERR_clear_error();
+    counters_.dropped_out_queue_full = bio_state_.out_dropped;
+  }
+  data_.Clear();
+  SetState(DtlsState::kClosed);
+}
+
+size_t DtlsEngine::DrainData(uint8_t* out, size_t cap, uint32_t* lens, size_t max_count) {
+  if (state_ != DtlsState::kConnected) return 0;
+  return data_.DrainInto(out, cap, lens, max_count);
+}
+
+bool DtlsEngine::ExportSrtpKeyingMaterial(SrtpKeyingMaterial* km) const {
+  size_t key_len = 0;
+  size_t salt_len = 0;
+  if (state_ != DtlsState::kConnected || !SrtpProfileLengths(srtp_profile_, &key_len, &salt_len)) return false;
+  uint8_t buf[2 * (32 + 14)];
+  size_t total = 2 * (key_len + salt_len);
+  if (SSL_export_keying_material(ssl_, buf, total, kSrtpExporterLabel, sizeof kSrtpExporterLabel - 1, nullptr, 0,
+                                 0) != 1) {
+    ERR_clear_error();
+    OPENSSL_cleanse(buf, sizeof buf);
+    return false;
+  }
+  // RFC 5764 section 4.2: client key | server key | client salt | server salt.
+  km->profile = static_cast<SrtpProfile>(srtp_profile_);
+  km->client.key_len = km->server.key_len = key_len;
+  km->client.salt_len = km->server.salt_len = salt_len;
+  std::memcpy(km->client.key.data(), buf, key_len);
+  std::memcpy(km->server.key.data(), buf + key_len, key_len);
+  std::memcpy(km->client.salt.data(), buf + 2 * key_len, salt_len);
+  std::memcpy(km->server.salt.data(), buf + 2 * key_len + salt_len, salt_len);
+  OPENSSL_cleanse(buf, sizeof buf);
+  return true;
+}
+
+bool DtlsEngine::ExportKeyingMaterialForTest(const std::string& label, uint8_t* out, size_t len) const {
+  if (state_ != DtlsState::kConnected || len == 0) return false;
+  if (SSL_export_keying_material(ssl_, out, len, label.data(), label.size(), nullptr, 0, 0) != 1) {
+    ERR_clear_error();
+    return false;
+  }
+  return true;
+}
+
+X509* DtlsEngine::peer_certificate() const { return handshake_done_ ? SSL_get0_peer_certificate(ssl_) : nullptr; }
+
+std::string DtlsEngine::cipher_name() const {
+  const SSL_CIPHER* c = handshake_done_ ? SSL_get_current_cipher(ssl_) : nullptr;
+  return c ? SSL_CIPHER_get_name(c) : std::string();
+}
+
+bool DtlsEngine::TakeStateChanged() {
+  bool changed = state_changed_;
+  state_changed_ = false;
+  return changed;
+}
+
+void DtlsEngine::SetState(DtlsState s) {
+  if (state_ == s) return;
+  state_ = s;
+  state_changed_ = true;
+}
+
+void DtlsEngine::Fail(const std::string& reason) {
+  if (state_ == DtlsState::kFailed || state_ == DtlsState::kClosed) return;
+  failure_reason_ = reason;
+  data_.Clear();
+  SetState(DtlsState::kFailed);
+}
+
+std::string DtlsEngine::TakeOpenSslError(const char* what) {
+  unsigned long code = ERR_peek_last_error();
+  std::string reason = what;
+  if (code != 0) {
+    char buf[256];
+    ERR_error_string_n(code, buf, sizeof buf);
+    reason += ": ";
+    reason += buf;
+  }
+  ERR_clear_error();
+  return reason;
+}
+
+}  // namespace pwt

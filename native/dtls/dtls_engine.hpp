@@ -1,0 +1,174 @@
+// Sans-I/O DTLS 1.2 engine over OpenSSL (RFC 6347) with DTLS-SRTP keying (RFC 5764).
+// Contract: datagrams in (HandleDatagram), timer ticks in (HandleTimeout, when TimeoutUs()
+// says so); records to send out (outgoing()), application data out (DrainData), state out.
+// No socket, thread or clock of its own, except that OpenSSL's retransmission timer reads the
+// real monotonic clock (TimeoutUs() reports what is left of it).
+#pragma once
+#include <openssl/ssl.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "native/dtls/dtls_bio.hpp"
+#include "native/dtls/dtls_certificate.hpp"
+#include "native/dtls/dtls_context.hpp"
+#include "native/dtls/dtls_datagram_queue.hpp"
+#include "native/srtp/srtp_keying.hpp"
+
+namespace pwt {
+
+/** DTLS role; SDP a=setup decides (RFC 5763 section 5: active is the client). */
+enum class DtlsRole : uint8_t { kClient = 0, kServer = 1 };
+
+/** W3C RTCDtlsTransportState. */
+enum class DtlsState : uint8_t { kNew = 0, kConnecting = 1, kConnected = 2, kClosed = 3, kFailed = 4 };
+
+/** Result of an API call (misuse), never of network input. */
+enum class DtlsStatus : uint8_t {
+  kOk = 0,
+  kInvalidState,
+  kInvalidArgument,
+  kTooLarge,
+  kInternal,
+};
+
+/** Largest datagram accepted (one maximal record plus header); larger ones are dropped. */
+constexpr size_t kDtlsMaxDatagram = 13 + 16384 + 2048;
+/** Largest application-data record payload (RFC 6347 section 4.1: 2^14). */
+constexpr size_t kDtlsMaxRecordPayload = 16384;
+/** Bounds accepted for the MTU (OpenSSL's DTLS minimum; BIO_f_buffer holds one flight datagram). */
+constexpr uint32_t kDtlsMinMtu = 256;
+constexpr uint32_t kDtlsMaxMtu = 4096;
+
+/** Per-engine configuration. */
+struct DtlsEngineConfig {
+  DtlsRole role = DtlsRole::kClient;
+  /** Largest datagram the engine emits during the handshake (IP/UDP headers excluded). */
+  uint32_t mtu = 1200;
+  /** use_srtp profiles, most preferred first; empty disables the extension. */
+  std::vector<SrtpProfile> srtp_profiles = {SrtpProfile::kAeadAes128Gcm, SrtpProfile::kAeadAes256Gcm,
+                                            SrtpProfile::kAes128CmHmacSha1_80, SrtpProfile::kAes128CmHmacSha1_32};
+  /** First retransmission timeout (RFC 6347 section 4.2.4.1 recommends 1 s); doubles up to the max. */
+  uint32_t initial_timeout_ms = 1000;
+  uint32_t max_timeout_ms = 60000;
+  /** Caps of the outgoing-record and incoming-data queues (excess is dropped and counted). */
+  size_t max_out_bytes = 256 * 1024;
+  size_t max_out_count = 1024;
+  size_t max_data_bytes = 1024 * 1024;
+  size_t max_data_count = 4096;
+};
+
+/** One remote a=fingerprint (RFC 8122 section 5). */
+struct RemoteFingerprint {
+  FingerprintAlgorithm algorithm = FingerprintAlgorithm::kSha256;
+  std::vector<uint8_t> digest;
+};
+
+/** Counters (drops by reason and traffic); exported in this order by CountersToArray. */
+struct DtlsCounters {
+  uint64_t datagrams_in = 0;
+  uint64_t dropped_not_started = 0;
+  uint64_t dropped_after_close = 0;
+  uint64_t dropped_too_large = 0;
+  uint64_t dropped_malformed = 0;
+  uint64_t dropped_out_queue_full = 0;
+  uint64_t dropped_data_queue_full = 0;
+  uint64_t data_records_in = 0;
+  uint64_t data_records_out = 0;
+  uint64_t retransmit_timeouts = 0;
+  uint64_t client_hellos = 0;
+  static constexpr size_t kCount = 11;
+  void ToArray(double* out) const;
+};
+
+/** One DTLS association with one peer. Not thread-safe; use from one thread. */
+class DtlsEngine {
+ public:
+  static std::unique_ptr<DtlsEngine> Create(std::shared_ptr<DtlsContext> context, const DtlsEngineConfig& config,
+                                            DtlsStatus* status);
+  ~DtlsEngine();
+  DtlsEngine(const DtlsEngine&) = delete;
+  DtlsEngine& operator=(const DtlsEngine&) = delete;
+
+  /** new → connecting; the client writes its ClientHello. */
+  DtlsStatus Start();
+  /** Feeds one received datagram. Never fails: bad input is dropped and counted. */
+  void HandleDatagram(const uint8_t* data, size_t len);
+  /** Lets OpenSSL retransmit if its timer expired (no-op otherwise). */
+  void HandleTimeout();
+  /** Microseconds until HandleTimeout has work, or -1 when no timer runs. */
+  int64_t TimeoutUs() const;
+  /** Sets the fingerprints from the remote description; verifies at once if the handshake is done. */
+  DtlsStatus SetRemoteFingerprints(std::vector<RemoteFingerprint> fingerprints);
+  /** Sends one application-data record (connected only). */
+  DtlsStatus Send(const uint8_t* data, size_t len);
+  /** Sends close_notify if a session exists; state → closed. Idempotent. */
+  void Close();
+
+  /** Records waiting to be sent; the caller drains them. */
+  DatagramQueue& outgoing() { return out_; }
+  /** Moves received application data out (only once connected, i.e. verified). */
+  size_t DrainData(uint8_t* out, size_t cap, uint32_t* lens, size_t max_count);
+  bool HasData() const { return state_ == DtlsState::kConnected && !data_.empty(); }
+
+  /** RFC 5764 section 4.2 keying material; false unless connected with a negotiated profile. */
+  bool ExportSrtpKeyingMaterial(SrtpKeyingMaterial* km) const;
+  /** Raw RFC 5705 exporter output, for tests that compare with other implementations only. */
+  bool ExportKeyingMaterialForTest(const std::string& label, uint8_t* out, size_t len) const;
+
+  DtlsState state() const { return state_; }
+  DtlsRole role() const { return config_.role; }
+  /** True once after each state change (then reset). */
+  bool TakeStateChanged();
+  const std::string& failure_reason() const { return failure_reason_; }
+  /** Negotiated SRTP profile id (RFC 5764 section 4.1.2), 0 when none. */
+  uint16_t srtp_profile() const { return srtp_profile_; }
+  /** The peer's certificate once the handshake completed (borrowed), else null. */
+  X509* peer_certificate() const;
+  /** Negotiated cipher suite name, empty before the handshake. */
+  std::string cipher_name() const;
+  const DtlsCounters& counters() const { return counters_; }
+
+  /** Called from the SSL_CTX certificate callback; false rejects the peer. */
+  bool OnPeerCertificate(X509* leaf);
+
+ private:
+  DtlsEngine(std::shared_ptr<DtlsContext> context, const DtlsEngineConfig& config);
+  bool Init();
+  void Drive();
+  void ReadData();
+  void OnHandshakeDone();
+  void Verify();
+  bool FingerprintMatches(X509* cert) const;
+  void SetState(DtlsState s);
+  void Fail(const std::string& reason);
+  std::string TakeOpenSslError(const char* what);
+  static unsigned int TimerCallback(SSL* ssl, unsigned int previous_us);
+
+  std::shared_ptr<DtlsContext> context_;
+  DtlsEngineConfig config_;
+  SSL* ssl_ = nullptr;
+  DatagramQueue out_;
+  DatagramQueue data_;
+  DtlsBioState bio_state_;
+  DtlsState state_ = DtlsState::kNew;
+  bool state_changed_ = false;
+  bool handshake_done_ = false;
+  bool verified_ = false;
+  bool fingerprint_rejected_ = false;
+  uint16_t srtp_profile_ = 0;
+  std::vector<RemoteFingerprint> remote_fingerprints_;
+  std::string failure_reason_;
+  DtlsCounters counters_;
+};
+
+/** SSL_CTX cert_verify_callback: forwards the leaf to the engine owning the SSL. */
+int DtlsVerifyPeerCallback(X509_STORE_CTX* store, void* arg);
+
+/** Master key and salt lengths of a profile (RFC 5764 4.1.2, RFC 7714 12); false if unknown. */
+bool SrtpProfileLengths(uint16_t profile, size_t* key_len, size_t* salt_len);
+
+}  // namespace pwt

@@ -1,0 +1,356 @@
+// DTLS engine tests: handshakes in both roles for every SRTP profile with identical RFC 5764
+// keying material on both ends, fingerprint checks, PEM import, MTU, application data,
+// close_notify and hostile datagrams (run under ASan/UBSan by scripts/run-tests.mjs).
+#include <openssl/rand.h>
+
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "native/dtls/dtls_certificate.hpp"
+#include "native/dtls/dtls_context.hpp"
+#include "native/dtls/dtls_datagram_queue.hpp"
+#include "native/dtls/dtls_engine.hpp"
+#include "native/dtls/dtls_record_check.hpp"
+#include "test/native/check.hpp"
+
+using namespace pwt;
+
+namespace {
+
+std::shared_ptr<DtlsCertificate> MakeCert(DtlsKeyType type = DtlsKeyType::kEcdsaP256) {
+  CertificateStatus st;
+  auto cert = DtlsCertificate::Generate(type, 30L * 86400, &st);
+  CHECK(st == CertificateStatus::kOk);
+  return cert;
+}
+
+RemoteFingerprint Sha256Of(const DtlsCertificate& cert) {
+  RemoteFingerprint fp;
+  fp.algorithm = FingerprintAlgorithm::kSha256;
+  fp.digest.resize(32);
+  CHECK_EQ(cert.Fingerprint(FingerprintAlgorithm::kSha256, fp.digest.data(), fp.digest.size()), 32u);
+  return fp;
+}
+
+struct Pair {
+  std::shared_ptr<DtlsCertificate> client_cert = MakeCert();
+  std::shared_ptr<DtlsCertificate> server_cert = MakeCert();
+  std::unique_ptr<DtlsEngine> client;
+  std::unique_ptr<DtlsEngine> server;
+  size_t max_datagram = 0;
+
+  Pair(DtlsEngineConfig client_cfg, DtlsEngineConfig server_cfg, bool set_fingerprints = true) {
+    client_cfg.role = DtlsRole::kClient;
+    server_cfg.role = DtlsRole::kServer;
+    DtlsStatus st;
+    client = DtlsEngine::Create(DtlsContext::Create(client_cert), client_cfg, &st);
+    CHECK(st == DtlsStatus::kOk);
+    server = DtlsEngine::Create(DtlsContext::Create(server_cert), server_cfg, &st);
+    CHECK(st == DtlsStatus::kOk);
+    if (set_fingerprints) {
+      CHECK(client->SetRemoteFingerprints({Sha256Of(*server_cert)}) == DtlsStatus::kOk);
+      CHECK(server->SetRemoteFingerprints({Sha256Of(*client_cert)}) == DtlsStatus::kOk);
+    }
+  }
+
+  // Moves every queued datagram from `from` to `to`; returns how many moved.
+  size_t Move(DtlsEngine& from, DtlsEngine& to) {
+    std::vector<uint8_t> buf(64 * 1024);
+    std::vector<uint32_t> lens(256);
+    size_t moved = 0;
+    while (!from.outgoing().empty()) {
+      size_t n = from.outgoing().DrainInto(buf.data(), buf.size(), lens.data(), lens.size());
+      size_t off = 0;
+      for (size_t i = 0; i < n; ++i) {
+        if (lens[i] > max_datagram) max_datagram = lens[i];
+        to.HandleDatagram(buf.data() + off, lens[i]);
+        off += lens[i];
+      }
+      moved += n;
+    }
+    return moved;
+  }
+
+  void Pump(int rounds = 20) {
+    for (int i = 0; i < rounds; ++i) {
+      size_t moved = Move(*client, *server) + Move(*server, *client);
+      if (moved == 0) break;
+    }
+  }
+};
+
+void TestHandshakeEveryProfile() {
+  const SrtpProfile profiles[] = {SrtpProfile::kAeadAes128Gcm, SrtpProfile::kAeadAes256Gcm,
+                                  SrtpProfile::kAes128CmHmacSha1_80, SrtpProfile::kAes128CmHmacSha1_32};
+  for (SrtpProfile profile : profiles) {
+    DtlsEngineConfig only;
+    only.srtp_profiles = {profile};
+    Pair p(only, DtlsEngineConfig{});
+    CHECK(p.client->Start() == DtlsStatus::kOk);
+    CHECK(p.server->Start() == DtlsStatus::kOk);
+    p.Pump();
+    CHECK(p.client->state() == DtlsState::kConnected);
+    CHECK(p.server->state() == DtlsState::kConnected);
+    CHECK_EQ(p.client->srtp_profile(), static_cast<uint16_t>(profile));
+    CHECK_EQ(p.server->srtp_profile(), static_cast<uint16_t>(profile));
+    CHECK(p.max_datagram <= 1200);
+    SrtpKeyingMaterial a;
+    SrtpKeyingMaterial b;
+    CHECK(p.client->ExportSrtpKeyingMaterial(&a));
+    CHECK(p.server->ExportSrtpKeyingMaterial(&b));
+    size_t key_len = 0;
+    size_t salt_len = 0;
+    CHECK(SrtpProfileLengths(static_cast<uint16_t>(profile), &key_len, &salt_len));
+    CHECK_EQ(a.client.key_len, key_len);
+    CHECK_EQ(a.client.salt_len, salt_len);
+    CHECK(a.profile == b.profile);
+    CHECK_MEM(a.client.key.data(), b.client.key.data(), key_len);
+    CHECK_MEM(a.server.key.data(), b.server.key.data(), key_len);
+    CHECK_MEM(a.client.salt.data(), b.client.salt.data(), salt_len);
+    CHECK_MEM(a.server.salt.data(), b.server.salt.data(), salt_len);
+    CHECK(std::memcmp(a.client.key.data(), a.server.key.data(), key_len) != 0);
+    // The split must be the exporter output in RFC 5764 section 4.2 order.
+    std::vector<uint8_t> raw(2 * (key_len + salt_len));
+    CHECK(p.server->ExportKeyingMaterialForTest("EXTRACTOR-dtls_srtp", raw.data(), raw.size()));
+    CHECK_MEM(raw.data(), a.client.key.data(), key_len);
+    CHECK_MEM(raw.data() + key_len, a.server.key.data(), key_len);
+    CHECK_MEM(raw.data() + 2 * key_len, a.client.salt.data(), salt_len);
+    CHECK_MEM(raw.data() + 2 * key_len + salt_len, a.server.salt.data(), salt_len);
+    a.wipe();
+    b.wipe();
+  }
+}
+
+void TestServerPreferenceAndRsa() {
+  // Default preference list on both ends: AEAD_AES_128_GCM wins; RSA certificates work too.
+  Pair p(DtlsEngineConfig{}, DtlsEngineConfig{}, false);
+  p.client_cert = MakeCert(DtlsKeyType::kRsa2048);
+  DtlsStatus st;
+  DtlsEngineConfig cc;
+  cc.role = DtlsRole::kClient;
+  p.client = DtlsEngine::Create(DtlsContext::Create(p.client_cert), cc, &st);
+  CHECK(p.client->SetRemoteFingerprints({Sha256Of(*p.server_cert)}) == DtlsStatus::kOk);
+  CHECK(p.server->SetRemoteFingerprints({Sha256Of(*p.client_cert)}) == DtlsStatus::kOk);
+  p.client->Start();
+  p.server->Start();
+  p.Pump();
+  CHECK(p.client->state() == DtlsState::kConnected);
+  CHECK_EQ(p.client->srtp_profile(), static_cast<uint16_t>(SrtpProfile::kAeadAes128Gcm));
+  CHECK(p.client->cipher_name().find("GCM") != std::string::npos);
+}
+
+void TestWrongFingerprint() {
+  Pair p(DtlsEngineConfig{}, DtlsEngineConfig{}, false);
+  auto other = MakeCert();
+  CHECK(p.client->SetRemoteFingerprints({Sha256Of(*other)}) == DtlsStatus::kOk);
+  CHECK(p.server->SetRemoteFingerprints({Sha256Of(*p.client_cert)}) == DtlsStatus::kOk);
+  p.client->Start();
+  p.server->Start();
+  p.Pump();
+  CHECK(p.client->state() == DtlsState::kFailed);
+  CHECK(p.client->failure_reason().find("fingerprint") != std::string::npos);
+  CHECK(p.server->state() != DtlsState::kConnected);
+  SrtpKeyingMaterial km;
+  CHECK(!p.client->ExportSrtpKeyingMaterial(&km));
+  CHECK(!p.server->ExportSrtpKeyingMaterial(&km));
+}
+
+void TestLateFingerprints() {
+  // The remote description may arrive after the handshake: connected only once verified,
+  // and a wrong late fingerprint fails without ever exposing keys.
+  Pair p(DtlsEngineConfig{}, DtlsEngineConfig{}, false);
+  p.client->Start();
+  p.server->Start();
+  p.Pump();
+  CHECK(p.client->state() == DtlsState::kConnecting);
+  CHECK(p.server->state() == DtlsState::kConnecting);
+  SrtpKeyingMaterial km;
+  CHECK(!p.client->ExportSrtpKeyingMaterial(&km));
+  // sha-512 and sha-1 entries: any listed algorithm may match.
+  RemoteFingerprint fp512;
+  fp512.algorithm = FingerprintAlgorithm::kSha512;
+  fp512.digest.resize(64);
+  CHECK_EQ(p.server_cert->Fingerprint(FingerprintAlgorithm::kSha512, fp512.digest.data(), 64), 64u);
+  RemoteFingerprint wrong1;
+  wrong1.algorithm = FingerprintAlgorithm::kSha1;
+  wrong1.digest.assign(20, 0xab);
+  CHECK(p.client->SetRemoteFingerprints({wrong1, fp512}) == DtlsStatus::kOk);
+  CHECK(p.client->state() == DtlsState::kConnected);
+  CHECK(p.client->ExportSrtpKeyingMaterial(&km));
+  CHECK(p.server->SetRemoteFingerprints({wrong1}) == DtlsStatus::kOk);
+  CHECK(p.server->state() == DtlsState::kFailed);
+  CHECK(!p.server->ExportSrtpKeyingMaterial(&km));
+  // Bad lengths are misuse.
+  RemoteFingerprint bad;
+  bad.algorithm = FingerprintAlgorithm::kSha256;
+  bad.digest.assign(31, 0);
+  CHECK(p.client->SetRemoteFingerprints({bad}) == DtlsStatus::kInvalidArgument);
+}
+
+void TestPem() {
+  auto cert = MakeCert();
+  std::string cert_pem = cert->CertificatePem();
+  std::string key_pem = cert->PrivateKeyPem();
+  CHECK(cert_pem.find("BEGIN CERTIFICATE") != std::string::npos);
+  CertificateStatus st;
+  auto loaded = DtlsCertificate::FromPem(cert_pem, key_pem, &st);
+  CHECK(st == CertificateStatus::kOk);
+  uint8_t a[32];
+  uint8_t b[32];
+  CHECK_EQ(cert->Fingerprint(FingerprintAlgorithm::kSha256, a, 32), 32u);
+  CHECK_EQ(loaded->Fingerprint(FingerprintAlgorithm::kSha256, b, 32), 32u);
+  CHECK_MEM(a, b, 32);
+  CHECK_EQ(loaded->expires_ms(), cert->expires_ms());
+  CHECK(loaded->KeyTypeName() == "ECDSA");
+  auto other = MakeCert();
+  CHECK(!DtlsCertificate::FromPem(cert_pem, other->PrivateKeyPem(), &st));
+  CHECK(st == CertificateStatus::kKeyMismatch);
+  CHECK(!DtlsCertificate::FromPem("garbage", key_pem, &st));
+  CHECK(st == CertificateStatus::kPemCertificateInvalid);
+  CHECK(!DtlsCertificate::FromPem(cert_pem, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", &st));
+  CHECK(st == CertificateStatus::kPemKeyInvalid);
+  // A PEM identity handshakes.
+  Pair p(DtlsEngineConfig{}, DtlsEngineConfig{}, false);
+  p.server_cert = loaded;
+  DtlsStatus ds;
+  DtlsEngineConfig sc;
+  sc.role = DtlsRole::kServer;
+  p.server = DtlsEngine::Create(DtlsContext::Create(loaded), sc, &ds);
+  CHECK(p.client->SetRemoteFingerprints({Sha256Of(*cert)}) == DtlsStatus::kOk);
+  CHECK(p.server->SetRemoteFingerprints({Sha256Of(*p.client_cert)}) == DtlsStatus::kOk);
+  p.client->Start();
+  p.server->Start();
+  p.Pump();
+  CHECK(p.client->state() == DtlsState::kConnected);
+}
+
+void TestDataAndClose() {
+  DtlsEngineConfig small;
+  small.mtu = 600;
+  Pair p(small, small);
+  p.client->Start();
+  p.server->Start();
+  p.Pump();
+  CHECK(p.client->state() == DtlsState::kConnected);
+  CHECK(p.max_datagram <= 600);
+  uint8_t msg[1000];
+  for (size_t i = 0; i < sizeof msg; ++i) msg[i] = static_cast<uint8_t>(i);
+  for (int i = 0; i < 10; ++i) CHECK(p.client->Send(msg, 100 + i) == DtlsStatus::kOk);
+  CHECK(p.client->Send(msg, 0) == DtlsStatus::kInvalidArgument);
+  std::vector<uint8_t> big(kDtlsMaxRecordPayload + 1);
+  CHECK(p.client->Send(big.data(), big.size()) == DtlsStatus::kTooLarge);
+  p.Move(*p.client, *p.server);
+  std::vector<uint8_t> out(64 * 1024);
+  uint32_t lens[32];
+  size_t n = p.server->DrainData(out.data(), out.size(), lens, 32);
+  CHECK_EQ(n, 10u);
+  size_t off = 0;
+  for (size_t i = 0; i < n; ++i) {
+    CHECK_EQ(lens[i], 100 + i);
+    CHECK_MEM(out.data() + off, msg, lens[i]);
+    off += lens[i];
+  }
+  CHECK_EQ(p.server->counters().data_records_in, 10u);
+  p.client->Close();
+  CHECK(p.client->state() == DtlsState::kClosed);
+  CHECK(p.client->Send(msg, 10) == DtlsStatus::kInvalidState);
+  p.Move(*p.client, *p.server);
+  CHECK(p.server->state() == DtlsState::kClosed);
+  CHECK_EQ(p.client->TimeoutUs(), -1);
+}
+
+void TestHostileInput() {
+  Pair p(DtlsEngineConfig{}, DtlsEngineConfig{});
+  uint8_t junk[2000];
+  // Before start: dropped as not started.
+  p.server->HandleDatagram(junk, 10);
+  CHECK_EQ(p.server->counters().dropped_not_started, 1u);
+  p.client->Start();
+  p.server->Start();
+  // Random garbage, empty and oversize datagrams into both ends mid-handshake.
+  for (int i = 0; i < 200; ++i) {
+    RAND_bytes(junk, sizeof junk);
+    size_t len = static_cast<size_t>(junk[0]) * 7 % sizeof junk;
+    p.server->HandleDatagram(junk, len);
+    p.client->HandleDatagram(junk, len);
+  }
+  std::vector<uint8_t> huge(kDtlsMaxDatagram + 1, 22);
+  p.server->HandleDatagram(huge.data(), huge.size());
+  CHECK_EQ(p.server->counters().dropped_too_large, 1u);
+  CHECK(p.server->counters().dropped_malformed >= 150u);
+  // Truncations of the real ClientHello are dropped by the record walk, never crash.
+  std::vector<uint8_t> hello(4096);
+  uint32_t lens[8];
+  size_t n = p.client->outgoing().DrainInto(hello.data(), hello.size(), lens, 8);
+  CHECK_EQ(n, 1u);
+  uint64_t before = p.server->counters().dropped_malformed;
+  for (uint32_t cut = 0; cut < lens[0]; ++cut) p.server->HandleDatagram(hello.data(), cut);
+  CHECK_EQ(p.server->counters().dropped_malformed - before, static_cast<uint64_t>(lens[0]));
+  CHECK(CheckDtlsRecords(hello.data(), lens[0]) == RecordCheck::kOk);
+  CHECK(IsClientHello(hello.data(), lens[0]));
+  p.server->HandleDatagram(hello.data(), lens[0]);
+  CHECK_EQ(p.server->counters().client_hellos, 1u);
+  p.Pump();
+  CHECK(p.client->state() == DtlsState::kConnected);
+  CHECK(p.server->state() == DtlsState::kConnected);
+  // Record-shaped garbage after the handshake (bad MAC, old epoch): dropped by OpenSSL.
+  for (int i = 0; i < 100; ++i) {
+    RAND_bytes(junk, 64);
+    junk[0] = static_cast<uint8_t>(20 + i % 4);
+    junk[1] = 0xfe;
+    junk[2] = 0xfd;
+    junk[11] = 0;
+    junk[12] = 51;
+    p.server->HandleDatagram(junk, 64);
+  }
+  CHECK(p.server->state() == DtlsState::kConnected);
+  uint8_t ping[4] = {1, 2, 3, 4};
+  CHECK(p.server->Send(ping, 4) == DtlsStatus::kOk);
+  p.Move(*p.server, *p.client);
+  std::vector<uint8_t> out(1024);
+  CHECK_EQ(p.client->DrainData(out.data(), out.size(), lens, 8), 1u);
+}
+
+void TestQueueBounds() {
+  DatagramQueue q(100, 3);
+  uint8_t b[60] = {};
+  CHECK(q.Push(b, 40));
+  CHECK(q.Push(b, 40));
+  CHECK(!q.Push(b, 40));  // byte cap
+  CHECK(q.Push(b, 10));
+  CHECK(!q.Push(b, 1));   // count cap
+  uint8_t out[100];
+  uint32_t lens[4];
+  CHECK_EQ(q.DrainInto(out, 50, lens, 4), 1u);  // second does not fit
+  CHECK_EQ(q.count(), 2u);
+  CHECK_EQ(q.DrainInto(out, 100, lens, 4), 2u);
+  CHECK(q.empty());
+}
+
+void TestBadConfig() {
+  DtlsStatus st;
+  DtlsEngineConfig cfg;
+  cfg.mtu = 100;
+  CHECK(!DtlsEngine::Create(DtlsContext::Create(MakeCert()), cfg, &st));
+  CHECK(st == DtlsStatus::kInvalidArgument);
+  cfg.mtu = 1200;
+  cfg.srtp_profiles = {static_cast<SrtpProfile>(0x0099)};
+  CHECK(!DtlsEngine::Create(DtlsContext::Create(MakeCert()), cfg, &st));
+  CHECK(st == DtlsStatus::kInvalidArgument);
+}
+
+}  // namespace
+
+int main() {
+  TestHandshakeEveryProfile();
+  TestServerPreferenceAndRsa();
+  TestWrongFingerprint();
+  TestLateFingerprints();
+  TestPem();
+  TestDataAndClose();
+  TestHostileInput();
+  TestQueueBounds();
+  TestBadConfig();
+  TEST_MAIN_END();
+}
