@@ -1,0 +1,392 @@
+// DtlsTransport: the sans-I/O DTLS 1.2 layer of a peer connection (RFC 6347, RFC 5763 roles,
+// RFC 5764 DTLS-SRTP, RFC 8122 fingerprints) over the native OpenSSL engine, with W3C
+// RTCDtlsTransport state names (https://www.w3.org/TR/webrtc/#rtcdtlstransportstate-enum).
+//
+// Contract (DESIGN.md "Sans-I/O protocol cores"):
+// - In: `handleInput(now, datagrams)`, `handleTimeout(now)`, API calls (`start`, `send`,
+//   `setRemoteFingerprints`, `close`). `now` is monotonic ms; an older `now` is ignored.
+// - Out: drain `pollTransmit()` (datagrams to send to the peer), `pollEvent()` (state changes,
+//   batches of application-data records), then `pollTimeout()` (when to call handleTimeout).
+// - No socket, timer or clock inside, except that OpenSSL's retransmission timer reads the real
+//   monotonic clock: pollTimeout() is `now` plus what is left of that timer, and handleTimeout
+//   retransmits only once it has really expired (DESIGN.md accepts this).
+// - Network input never throws: malformed, oversized or unexpected datagrams are dropped and
+//   counted in stats(). API misuse throws PwtError subclasses with ERR_DTLS_* codes.
+import { InvalidArgumentError, InvalidStateError, OutOfRangeError } from '../common/errors.js';
+import { DtlsCertificate } from './dtls-certificate.js';
+import { fingerprintAlgorithmId, fingerprintToBytes, type DtlsFingerprint } from './fingerprint.js';
+import {
+  callNative,
+  FLAG_DATA,
+  FLAG_STATE_CHANGED,
+  FLAG_TRANSMIT,
+  nativeDtlsEngineClass,
+  type NativeDtlsEngine,
+  type NativeDtlsPool,
+} from './native-dtls.js';
+import { DEFAULT_SRTP_PROFILES, srtpProfileId, srtpProfileName, type SrtpProfileName } from './srtp-profile.js';
+
+/** W3C RTCDtlsTransportState. */
+export type DtlsTransportState = 'new' | 'connecting' | 'connected' | 'closed' | 'failed';
+
+/** DTLS role; from SDP a=setup (RFC 5763 section 5): `active` → client, `passive` → server. */
+export type DtlsRole = 'client' | 'server';
+
+/** Options of a DtlsTransport. */
+export interface DtlsTransportOptions {
+  /** Our identity; its fingerprint must be in our SDP. */
+  certificate: DtlsCertificate;
+  role: DtlsRole;
+  /** Fingerprints from the remote SDP; may also be set later with setRemoteFingerprints. */
+  remoteFingerprints?: readonly DtlsFingerprint[];
+  /** use_srtp profiles, most preferred first (default DEFAULT_SRTP_PROFILES); [] disables use_srtp. */
+  srtpProfiles?: readonly SrtpProfileName[];
+  /** Largest handshake datagram, 256..4096 (default 1200: fits any IPv6 path with headroom for TURN). */
+  mtu?: number;
+  /** First retransmission timeout in ms (default 1000, RFC 6347 section 4.2.4.1); doubles on each expiry. */
+  initialRetransmitTimeoutMs?: number;
+  /** Cap of the doubling retransmission timeout in ms (default 60000, RFC 6347 section 4.2.4.1). */
+  maxRetransmitTimeoutMs?: number;
+}
+
+/** Something the transport reports; drained with pollEvent(). */
+export type DtlsEvent =
+  | { readonly type: 'statechange'; readonly state: DtlsTransportState; readonly reason?: string }
+  | { readonly type: 'data'; readonly records: readonly Buffer[] };
+
+/** Counters (drops by reason, traffic). */
+export interface DtlsTransportStats {
+  datagramsIn: number;
+  droppedNotStarted: number;
+  droppedAfterClose: number;
+  droppedTooLarge: number;
+  droppedMalformed: number;
+  droppedOutQueueFull: number;
+  droppedDataQueueFull: number;
+  dataRecordsIn: number;
+  dataRecordsOut: number;
+  retransmitTimeouts: number;
+  clientHellos: number;
+  datagramsOut: number;
+}
+
+// Internal state: a discriminated union carrying what each state knows.
+type State =
+  | { readonly name: 'new' }
+  | { readonly name: 'connecting' }
+  | { readonly name: 'connected'; readonly srtpProfile: SrtpProfileName | undefined; readonly cipherSuite: string }
+  | { readonly name: 'closed' }
+  | { readonly name: 'failed'; readonly reason: string };
+
+const NATIVE_STATES: readonly DtlsTransportState[] = ['new', 'connecting', 'connected', 'closed', 'failed'];
+const MAX_RECORD = 16384;
+const POOL_BYTES = 128 * 1024;
+const POOL_SLOTS = 1024;
+
+// One pool per thread (module instance): every native call fills or reads it synchronously,
+// so all transports of a thread share it without interference.
+let sharedPool: NativeDtlsPool | undefined;
+function pool(): NativeDtlsPool {
+  sharedPool ??= {
+    buffer: new Uint8Array(POOL_BYTES),
+    lengths: new Uint32Array(POOL_SLOTS),
+    counters: new Float64Array(16),
+  };
+  return sharedPool;
+}
+
+function checkInteger(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new OutOfRangeError('ERR_DTLS_OPTION', `${name} must be an integer in [${min}, ${max}]`);
+  }
+  return value;
+}
+
+/** The DTLS layer of one peer connection (see the contract at the top of this file). */
+export class DtlsTransport {
+  /** Our certificate (W3C RTCDtlsTransport: local identity). */
+  readonly localCertificate: DtlsCertificate;
+  readonly role: DtlsRole;
+  private readonly engine: NativeDtlsEngine;
+  private st: State = { name: 'new' };
+  private lastNow = -Infinity;
+  private readonly transmitQueue: Buffer[] = [];
+  private readonly events: DtlsEvent[] = [];
+  private datagramsOut = 0;
+  private droppedOversize = 0;
+
+  constructor(options: DtlsTransportOptions) {
+    if (!(options?.certificate instanceof DtlsCertificate)) {
+      throw new InvalidArgumentError('ERR_DTLS_OPTION', 'certificate must be a DtlsCertificate');
+    }
+    if (options.role !== 'client' && options.role !== 'server') {
+      throw new InvalidArgumentError('ERR_DTLS_OPTION', `role must be 'client' or 'server'`);
+    }
+    const profiles = options.srtpProfiles ?? DEFAULT_SRTP_PROFILES;
+    if (!Array.isArray(profiles) || profiles.length > 4 || new Set(profiles).size !== profiles.length) {
+      throw new InvalidArgumentError('ERR_DTLS_SRTP_PROFILE', 'srtpProfiles must list at most 4 distinct profiles');
+    }
+    const ids = Uint16Array.from(profiles.map((p) => srtpProfileId(p)));
+    const mtu = checkInteger('mtu', options.mtu ?? 1200, 256, 4096);
+    const initial = checkInteger('initialRetransmitTimeoutMs', options.initialRetransmitTimeoutMs ?? 1000, 1, 60_000);
+    const max = checkInteger('maxRetransmitTimeoutMs', options.maxRetransmitTimeoutMs ?? 60_000, initial, 600_000);
+    const remote = options.remoteFingerprints !== undefined ? this.encodeFingerprints(options.remoteFingerprints) : undefined;
+    this.localCertificate = options.certificate;
+    this.role = options.role;
+    const Engine = nativeDtlsEngineClass();
+    this.engine = callNative(
+      () =>
+        new Engine(
+          options.certificate.native,
+          { role: options.role === 'server' ? 1 : 0, mtu, initialTimeoutMs: initial, maxTimeoutMs: max, profiles: ids },
+          pool(),
+        ),
+    );
+    if (remote) this.after(this.engine.setRemoteFingerprints(remote[0], remote[1]));
+  }
+
+  /** W3C state name. */
+  get state(): DtlsTransportState {
+    return this.st.name;
+  }
+
+  /** Why the transport failed (undefined unless state is 'failed'). */
+  get failureReason(): string | undefined {
+    return this.st.name === 'failed' ? this.st.reason : undefined;
+  }
+
+  /** The negotiated SRTP profile once connected (undefined when use_srtp was not negotiated). */
+  get srtpProfile(): SrtpProfileName | undefined {
+    return this.st.name === 'connected' ? this.st.srtpProfile : undefined;
+  }
+
+  /** The negotiated cipher suite (OpenSSL name) once connected. */
+  get cipherSuite(): string | undefined {
+    return this.st.name === 'connected' ? this.st.cipherSuite : undefined;
+  }
+
+  /** Fingerprints of our certificate (for the local SDP). */
+  getLocalFingerprints(): DtlsFingerprint[] {
+    return this.localCertificate.getFingerprints();
+  }
+
+  /** W3C getRemoteCertificates(): the peer's certificate (DER) once the handshake completed. */
+  getRemoteCertificates(): Buffer[] {
+    const der = this.engine.remoteCertificate();
+    return der ? [der] : [];
+  }
+
+  /** Starts the handshake (new → connecting); the client sends its ClientHello. */
+  start(now: number): void {
+    this.tick(now);
+    if (this.st.name !== 'new') throw new InvalidStateError('ERR_DTLS_STATE', 'start: the transport was already started');
+    this.after(callNative(() => this.engine.start()));
+  }
+
+  /**
+   * Sets the fingerprints of the remote SDP (RFC 8122 section 5; any listed algorithm may
+   * match). If the handshake already completed, the peer is verified now: connected or failed.
+   */
+  setRemoteFingerprints(fingerprints: readonly DtlsFingerprint[]): void {
+    const [algos, digests] = this.encodeFingerprints(fingerprints);
+    if (this.st.name === 'closed' || this.st.name === 'failed') {
+      throw new InvalidStateError('ERR_DTLS_STATE', 'setRemoteFingerprints: the transport is closed');
+    }
+    this.after(callNative(() => this.engine.setRemoteFingerprints(algos, digests)));
+  }
+
+  /** Feeds one datagram or a batch received from the peer. Never throws for bad input. */
+  handleInput(now: number, input: Uint8Array | readonly Uint8Array[]): void {
+    this.tick(now);
+    const list: readonly unknown[] = input instanceof Uint8Array ? [input] : Array.isArray(input) ? input : [];
+    const p = pool();
+    let off = 0;
+    let n = 0;
+    for (const d of list) {
+      if (!(d instanceof Uint8Array) || d.length > p.buffer.length) {
+        this.droppedOversize++;
+        continue;
+      }
+      if (off + d.length > p.buffer.length || n === p.lengths.length) {
+        this.after(this.engine.handleInput(n));
+        off = 0;
+        n = 0;
+      }
+      p.buffer.set(d, off);
+      p.lengths[n++] = d.length;
+      off += d.length;
+    }
+    if (n > 0) this.after(this.engine.handleInput(n));
+  }
+
+  /** Lets the engine retransmit if its timer expired. */
+  handleTimeout(now: number): void {
+    this.tick(now);
+    this.after(this.engine.handleTimeout());
+  }
+
+  /**
+   * Sends application-data records (one record per datagram; SCTP packets ride on them).
+   * Each must hold 1..16384 bytes. Throws InvalidStateError unless connected.
+   */
+  send(records: Uint8Array | readonly Uint8Array[]): void {
+    if (this.st.name !== 'connected') throw new InvalidStateError('ERR_DTLS_STATE', 'send: the transport is not connected');
+    const list: readonly Uint8Array[] = records instanceof Uint8Array ? [records] : records;
+    for (const r of list) {
+      if (!(r instanceof Uint8Array) || r.length === 0 || r.length > MAX_RECORD) {
+        throw new OutOfRangeError('ERR_DTLS_RECORD_SIZE', 'send: each record must be a Uint8Array of 1..16384 bytes');
+      }
+    }
+    const p = pool();
+    let off = 0;
+    let n = 0;
+    for (const r of list) {
+      if (off + r.length > p.buffer.length || n === p.lengths.length) {
+        this.after(callNative(() => this.engine.send(n)));
+        off = 0;
+        n = 0;
+      }
+      p.buffer.set(r, off);
+      p.lengths[n++] = r.length;
+      off += r.length;
+    }
+    if (n > 0) this.after(callNative(() => this.engine.send(n)));
+  }
+
+  /** Sends close_notify (if a session exists) and moves to closed. Idempotent. */
+  close(): void {
+    if (this.st.name === 'closed' || this.st.name === 'failed') return;
+    this.after(this.engine.close());
+  }
+
+  /** Next datagram to send to the peer, or undefined. */
+  pollTransmit(): Buffer | undefined {
+    return this.transmitQueue.shift();
+  }
+
+  /** Next event, or undefined. */
+  pollEvent(): DtlsEvent | undefined {
+    return this.events.shift();
+  }
+
+  /** When handleTimeout should next be called (same clock as `now`), or undefined. */
+  pollTimeout(): number | undefined {
+    const us = this.engine.timeoutUs();
+    if (us < 0) return undefined;
+    return (Number.isFinite(this.lastNow) ? this.lastNow : 0) + us / 1000;
+  }
+
+  /**
+   * Keys a native SRTP session (lib/srtp SrtpSession) with this handshake's RFC 5764 keying
+   * material; the keys never enter JavaScript. Needs state 'connected' and a negotiated profile.
+   */
+  keySrtp(session: object): boolean {
+    if (this.st.name !== 'connected' || this.st.srtpProfile === undefined) {
+      throw new InvalidStateError('ERR_DTLS_STATE', 'keySrtp: needs a connected transport with a negotiated SRTP profile');
+    }
+    return callNative(() => this.engine.keySrtp(session));
+  }
+
+  /**
+   * FOR TESTS ONLY (comparison with other implementations, e.g. `openssl -keymatexport`):
+   * the raw RFC 5705 exporter output. The product path keys SRTP natively with keySrtp().
+   */
+  exportKeyingMaterialForTest(label: string, length: number): Buffer {
+    return callNative(() => this.engine.exportKeyingMaterialForTest(label, length));
+  }
+
+  /** Counters by reason. */
+  stats(): DtlsTransportStats {
+    this.engine.counters();
+    const c = pool().counters;
+    return {
+      datagramsIn: c[0]!,
+      droppedNotStarted: c[1]!,
+      droppedAfterClose: c[2]!,
+      droppedTooLarge: c[3]! + this.droppedOversize,
+      droppedMalformed: c[4]!,
+      droppedOutQueueFull: c[5]!,
+      droppedDataQueueFull: c[6]!,
+      dataRecordsIn: c[7]!,
+      dataRecordsOut: c[8]!,
+      retransmitTimeouts: c[9]!,
+      clientHellos: c[10]!,
+      datagramsOut: this.datagramsOut,
+    };
+  }
+
+  private tick(now: number): void {
+    if (typeof now !== 'number' || Number.isNaN(now)) throw new InvalidArgumentError('ERR_DTLS_TIME', '`now` must be a number');
+    if (now > this.lastNow) this.lastNow = now;
+  }
+
+  private encodeFingerprints(list: readonly DtlsFingerprint[]): [Uint8Array, Uint8Array] {
+    if (!Array.isArray(list) || list.length === 0 || list.length > 16) {
+      throw new InvalidArgumentError('ERR_DTLS_FINGERPRINT', 'remote fingerprints: 1..16 entries expected');
+    }
+    const digests = list.map((fp) => fingerprintToBytes(fp));
+    const algos = Uint8Array.from(list.map((fp) => fingerprintAlgorithmId(fp.algorithm.toLowerCase() as DtlsFingerprint['algorithm'])));
+    return [algos, Buffer.concat(digests)];
+  }
+
+  // Drains what a native call produced: state first (so 'connected' precedes its data),
+  // then application data, then datagrams to send.
+  private after(flags: number): void {
+    if (flags & FLAG_STATE_CHANGED) this.syncState();
+    if (flags & FLAG_DATA) this.drainData();
+    if (flags & FLAG_TRANSMIT) this.drainTransmit();
+  }
+
+  private syncState(): void {
+    const name = NATIVE_STATES[this.engine.state()] ?? 'failed';
+    if (name === this.st.name) return;
+    let next: State;
+    switch (name) {
+      case 'connected':
+        next = { name, srtpProfile: srtpProfileName(this.engine.srtpProfile()), cipherSuite: this.engine.cipherSuite() };
+        break;
+      case 'failed':
+        next = { name, reason: this.engine.failureReason() || 'DTLS failure' };
+        break;
+      default:
+        next = { name };
+    }
+    this.st = next;
+    this.events.push(next.name === 'failed' ? { type: 'statechange', state: 'failed', reason: next.reason } : { type: 'statechange', state: next.name });
+  }
+
+  private drainData(): void {
+    const p = pool();
+    for (;;) {
+      const n = this.engine.pollData();
+      if (n === 0) return;
+      const records = this.splitPool(p, n);
+      this.events.push({ type: 'data', records });
+    }
+  }
+
+  private drainTransmit(): void {
+    const p = pool();
+    for (;;) {
+      const n = this.engine.pollTransmit();
+      if (n === 0) return;
+      for (const d of this.splitPool(p, n)) this.transmitQueue.push(d);
+      this.datagramsOut += n;
+    }
+  }
+
+  // One copy of the batch out of the shared pool, then views per datagram.
+  private splitPool(p: NativeDtlsPool, n: number): Buffer[] {
+    let total = 0;
+    for (let i = 0; i < n; i++) total += p.lengths[i]!;
+    const copy = Buffer.from(p.buffer.subarray(0, total));
+    const out: Buffer[] = new Array<Buffer>(n);
+    let off = 0;
+    for (let i = 0; i < n; i++) {
+      const len = p.lengths[i]!;
+      out[i] = copy.subarray(off, off + len);
+      off += len;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,72 @@
+// Certificate fingerprints as carried in SDP a=fingerprint (RFC 8122 section 5) and in the
+// W3C RTCDtlsFingerprint dictionary (lowercase hex with colons).
+import { InvalidArgumentError } from '../common/errors.js';
+
+/** Hash functions accepted in a fingerprint (RFC 8122 section 5; MD5/MD2 are refused). */
+export type FingerprintAlgorithm = 'sha-1' | 'sha-224' | 'sha-256' | 'sha-384' | 'sha-512';
+
+/** A certificate fingerprint: W3C RTCDtlsFingerprint. */
+export interface DtlsFingerprint {
+  /** Hash function name as in the IANA "Hash Function Textual Names" registry. */
+  readonly algorithm: FingerprintAlgorithm;
+  /** Lowercase hex bytes separated by colons, e.g. `ab:01:...`. */
+  readonly value: string;
+}
+
+/** Digest length in bytes of every supported algorithm, and its native id (the array index). */
+export const FINGERPRINT_ALGORITHMS: readonly FingerprintAlgorithm[] = ['sha-1', 'sha-224', 'sha-256', 'sha-384', 'sha-512'];
+const DIGEST_LENGTHS: Readonly<Record<FingerprintAlgorithm, number>> = {
+  'sha-1': 20,
+  'sha-224': 28,
+  'sha-256': 32,
+  'sha-384': 48,
+  'sha-512': 64,
+};
+
+/** True when `name` (any case) is a supported algorithm. */
+export function isFingerprintAlgorithm(name: string): name is FingerprintAlgorithm {
+  return (FINGERPRINT_ALGORITHMS as readonly string[]).includes(name);
+}
+
+/** The native id (0..4) of an algorithm. */
+export function fingerprintAlgorithmId(algorithm: FingerprintAlgorithm): number {
+  return FINGERPRINT_ALGORITHMS.indexOf(algorithm);
+}
+
+/** Formats raw digest bytes as a DtlsFingerprint. */
+export function fingerprintFromBytes(algorithm: FingerprintAlgorithm, digest: Uint8Array): DtlsFingerprint {
+  return { algorithm, value: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(':') };
+}
+
+/**
+ * Validates a fingerprint and returns its digest bytes. Throws InvalidArgumentError
+ * (ERR_DTLS_FINGERPRINT) for an unknown algorithm or a value that is not colon-separated hex
+ * of the algorithm's digest length.
+ */
+export function fingerprintToBytes(fp: DtlsFingerprint): Buffer {
+  const algorithm = String(fp?.algorithm ?? '').toLowerCase();
+  if (!isFingerprintAlgorithm(algorithm)) {
+    throw new InvalidArgumentError('ERR_DTLS_FINGERPRINT', `unsupported fingerprint algorithm '${String(fp?.algorithm)}'`);
+  }
+  const value = typeof fp.value === 'string' ? fp.value : '';
+  const parts = value.split(':');
+  if (parts.length !== DIGEST_LENGTHS[algorithm] || !parts.every((p) => /^[0-9a-fA-F]{2}$/.test(p))) {
+    throw new InvalidArgumentError('ERR_DTLS_FINGERPRINT', `malformed ${algorithm} fingerprint value`);
+  }
+  return Buffer.from(parts.join(''), 'hex');
+}
+
+/** Parses the value of an SDP a=fingerprint attribute, e.g. `sha-256 AB:CD:...` (RFC 8122 section 5). */
+export function parseSdpFingerprint(attribute: string): DtlsFingerprint {
+  const m = /^\s*(\S+)\s+(\S+)\s*$/.exec(attribute);
+  if (!m) throw new InvalidArgumentError('ERR_DTLS_FINGERPRINT', 'a=fingerprint must be "<hash-func> <fingerprint>"');
+  const fp = { algorithm: m[1]!.toLowerCase() as FingerprintAlgorithm, value: m[2]!.toLowerCase() };
+  fingerprintToBytes(fp);
+  return fp;
+}
+
+/** Formats a fingerprint for SDP: lowercase hash name, uppercase hex (RFC 8122 section 5). */
+export function formatSdpFingerprint(fp: DtlsFingerprint): string {
+  fingerprintToBytes(fp);
+  return `${fp.algorithm.toLowerCase()} ${fp.value.toUpperCase()}`;
+}

@@ -1,0 +1,96 @@
+// Types of the native DTLS classes (binding/dtls_*_binding.cpp) and the mapping of their
+// coded errors onto lib/common/errors.ts; nothing else in lib/dtls sees the addon directly.
+import { InvalidArgumentError, InvalidStateError, OperationError, OutOfRangeError, PwtError } from '../common/errors.js';
+import { nativeExport } from '../native/addon.js';
+
+/** Native DtlsCertificate: `new (0, keyType, validitySeconds)` or `new (1, certPem, keyPem)`. */
+export interface NativeDtlsCertificate {
+  fingerprint(algorithm: number): Buffer;
+  certificatePem(): string;
+  privateKeyPem(): string;
+  expires(): number;
+  keyType(): string;
+}
+
+/** Constructor of the native DtlsCertificate. */
+export type NativeDtlsCertificateClass = new (mode: number, a: number | string, b: number | string) => NativeDtlsCertificate;
+
+/** Engine options as the binding reads them. */
+export interface NativeDtlsEngineOptions {
+  role: 0 | 1;
+  mtu: number;
+  initialTimeoutMs: number;
+  maxTimeoutMs: number;
+  profiles: Uint16Array;
+}
+
+/** JS-owned arrays the engine reads batches from and writes batches into. */
+export interface NativeDtlsPool {
+  buffer: Uint8Array;
+  lengths: Uint32Array;
+  counters: Float64Array;
+}
+
+/** Flags returned by every driving call. */
+export const FLAG_TRANSMIT = 1;
+/** Application data waits in pollData. */
+export const FLAG_DATA = 2;
+/** state() changed. */
+export const FLAG_STATE_CHANGED = 4;
+
+/** Native DtlsEngine (see binding/dtls_engine_binding.cpp for the contract of each call). */
+export interface NativeDtlsEngine {
+  start(): number;
+  handleInput(count: number): number;
+  handleTimeout(): number;
+  timeoutUs(): number;
+  pollTransmit(): number;
+  pollData(): number;
+  send(count: number): number;
+  close(): number;
+  setRemoteFingerprints(algorithms: Uint8Array, digests: Uint8Array): number;
+  state(): number;
+  failureReason(): string;
+  srtpProfile(): number;
+  cipherSuite(): string;
+  remoteCertificate(): Buffer | null;
+  counters(): void;
+  keySrtp(session: object): boolean;
+  exportKeyingMaterialForTest(label: string, length: number): Buffer;
+}
+
+/** Constructor of the native DtlsEngine. */
+export type NativeDtlsEngineClass = new (
+  certificate: NativeDtlsCertificate,
+  options: NativeDtlsEngineOptions,
+  pool: NativeDtlsPool,
+) => NativeDtlsEngine;
+
+/** The native DtlsCertificate class (loads the addon on first use). */
+export function nativeDtlsCertificateClass(): NativeDtlsCertificateClass {
+  return nativeExport<NativeDtlsCertificateClass>('DtlsCertificate');
+}
+
+/** The native DtlsEngine class (loads the addon on first use). */
+export function nativeDtlsEngineClass(): NativeDtlsEngineClass {
+  return nativeExport<NativeDtlsEngineClass>('DtlsEngine');
+}
+
+/** Runs a native call and rethrows its coded error as the matching PwtError subclass. */
+export function callNative<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw mapNativeError(err);
+  }
+}
+
+function mapNativeError(err: unknown): unknown {
+  if (err instanceof PwtError || !(err instanceof Error)) return err;
+  const code = (err as Error & { code?: unknown }).code;
+  if (typeof code !== 'string') return err;
+  if (code === 'ERR_DTLS_STATE') return new InvalidStateError(code, err.message, { cause: err });
+  if (err instanceof RangeError) return new OutOfRangeError(code, err.message, { cause: err });
+  if (err instanceof TypeError) return new InvalidArgumentError(code, err.message, { cause: err });
+  return new OperationError(code, err.message, { cause: err });
+}
