@@ -15,7 +15,10 @@ export interface IvfHeader {
   timebaseDenominator: number;
   /** Time base numerator. */
   timebaseNumerator: number;
-  /** Number of frames the header announces (writers often put the real count here at the end). */
+  /**
+   * The header's length field at offset 24: libvpx writes the frame count, ffmpeg the duration in
+   * time-base units (the same number when the time base is the frame rate).
+   */
   frameCount: number;
   /** Header format version (0). */
   version?: number;
@@ -100,23 +103,39 @@ export function writeIvf(header: IvfHeader, frames: readonly IvfFrame[]): Buffer
 }
 
 /**
- * Incremental IVF writer for a recorder: `header()` once, `frame()` per frame, then `header()`
- * again with the final count to patch the first 32 bytes (or leave the count 0, which readers accept).
+ * Incremental IVF writer for a recorder: `frame()` per frame, then `header()` for the first 32 bytes
+ * (write a placeholder first and patch it at the end, or build the file at once). The header's
+ * length field gets the duration in time-base units the way ffmpeg writes and reads it: the
+ * timestamp span scaled by n/(n-1), which is the frame count when the time base is the frame
+ * rate, as libvpx writes it.
  */
 export class IvfWriter {
   private count = 0;
+  private first = 0n;
+  private last = 0n;
 
   constructor(private readonly base: Omit<IvfHeader, 'frameCount'>) {}
 
-  /** The file header announcing the frames written so far. */
+  /** The file header for the frames written so far. */
   header(): Buffer {
-    return serializeIvfHeader({ ...this.base, frameCount: this.count });
+    let length = BigInt(this.count);
+    if (this.count > 1) {
+      const n = BigInt(this.count);
+      length = ((this.last - this.first) * n + (n - 1n) / 2n) / (n - 1n);
+    }
+    return serializeIvfHeader({ ...this.base, frameCount: Number(BigInt.asUintN(32, length)) });
   }
 
-  /** One frame's bytes; `timestamp` in time-base units. */
+  /** One frame's bytes; `timestamp` in time-base units, not decreasing. */
   frame(data: Uint8Array, timestamp: bigint | number): Buffer {
+    const ts = BigInt(timestamp);
+    if (this.count > 0 && ts < this.last) {
+      throw new OutOfRangeError('ERR_MEDIA_FIELD', `IVF timestamps must not decrease (${ts} after ${this.last})`);
+    }
+    if (this.count === 0) this.first = ts;
+    this.last = ts;
     this.count++;
-    return serializeIvfFrame({ data: Buffer.isBuffer(data) ? data : Buffer.from(data), timestamp: BigInt(timestamp) });
+    return serializeIvfFrame({ data: Buffer.isBuffer(data) ? data : Buffer.from(data), timestamp: ts });
   }
 
   /** Frames written so far. */
