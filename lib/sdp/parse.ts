@@ -165,6 +165,12 @@ export function parseSdp(text: string): SdpSessionDescription {
   return session;
 }
 
+/** Applies sdp-transform's grammar to one media-level attribute line. */
+function mediaGrammar(line: string): sdpTransform.MediaDescription {
+  // The grammar files attributes under the current m-section; a dummy m-line gives it one.
+  return sdpTransform.parse(`m=audio 0 RTP/AVP 0\r\n${line}`).media[0]!;
+}
+
 type Fail = (code: ConstructorParameters<typeof SdpSyntaxError>[0], why: string) => never;
 
 function splitAttribute(value: string): { name: string; arg: string | undefined } {
@@ -255,7 +261,7 @@ function parseMediaAttribute(section: SdpMediaSection, pending: PendingRtp, valu
       section.mid = arg;
       return;
     case 'rtpmap': {
-      const r = sdpTransform.parse(line).rtp?.[0];
+      const r = mediaGrammar(line).rtp?.[0];
       const pt = Number(r?.payload);
       const rate = Number(r?.rate);
       const channels = r?.encoding === undefined ? undefined : Number(r.encoding);
@@ -273,7 +279,7 @@ function parseMediaAttribute(section: SdpMediaSection, pending: PendingRtp, valu
       return;
     }
     case 'fmtp': {
-      const f = sdpTransform.parse(line).fmtp?.[0];
+      const f = mediaGrammar(line).fmtp?.[0];
       const pt = Number(f?.payload);
       if (f === undefined || String(f.payload) === '' || !(pt >= 0 && pt <= 127)) fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "fmtp:<pt 0..127> <parameters>"');
       pending.fmtp.set(pt, { ...pending.fmtp.get(pt), ...parseFmtp(String(f!.config)) });
@@ -293,7 +299,7 @@ function parseMediaAttribute(section: SdpMediaSection, pending: PendingRtp, valu
       return;
     }
     case 'extmap': {
-      const e = sdpTransform.parse(line).ext?.[0];
+      const e = mediaGrammar(line).ext?.[0];
       if (e !== undefined && e['encrypt-uri'] !== undefined) break; // RFC 6904 encrypted extensions: kept verbatim, unsupported.
       const id = Number(e?.value);
       if (
@@ -315,7 +321,7 @@ function parseMediaAttribute(section: SdpMediaSection, pending: PendingRtp, valu
       section.extmapAllowMixed = true;
       return;
     case 'ssrc': {
-      const s = sdpTransform.parse(line).ssrcs?.[0];
+      const s = mediaGrammar(line).ssrcs?.[0];
       const ssrc = Number(s?.id);
       if (s === undefined || String(s.id) === '' || !(ssrc >= 0 && ssrc <= U32_MAX) || String(s.attribute) === '' || !/^ssrc:\d+ [^ :]+(:.*)?$/.test(value)) {
         fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "ssrc:<ssrc> <attribute>[:<value>]"');
@@ -324,7 +330,7 @@ function parseMediaAttribute(section: SdpMediaSection, pending: PendingRtp, valu
       return;
     }
     case 'ssrc-group': {
-      const g = sdpTransform.parse(line).ssrcGroups?.[0];
+      const g = mediaGrammar(line).ssrcGroups?.[0];
       const ids = g === undefined ? [] : String(g.ssrcs).split(' ').filter((x) => x.length > 0);
       if (g === undefined || String(g.semantics) === '' || ids.length === 0 || ids.some((x) => !/^\d{1,10}$/.test(x) || Number(x) > U32_MAX)) {
         fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "ssrc-group:<semantics> <ssrc> ..."');

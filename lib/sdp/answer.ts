@@ -1,0 +1,255 @@
+// createAnswer as a pure function (RFC 8829 §5.3): per offered m-section accept or reject, codec
+// intersection keeping the offerer's payload types (RFC 3264 §6.1), RTX by apt (RFC 4588 §8),
+// rtcp-fb and extmap intersection (RFC 4585, RFC 8285 §6), direction intersection, DTLS role
+// (RFC 8842 §5.3: active unless the offer forces otherwise), BUNDLE acceptance (RFC 8843 §7.3),
+// simulcast receive (RFC 8853 §5.3) and the data channel section (RFC 8841).
+import { bundleGroups, isRejected } from './bundle.js';
+import type { CodecCapability, HeaderExtensionCapability, RtpMediaKind } from './capabilities.js';
+import { findMatchingCapability, isRtxCodec, rtxAssociatedPayloadType } from './codec-match.js';
+import { defaultCodecs, defaultHeaderExtensions } from './default-capabilities.js';
+import { answerDirection, directionReceives, directionSends } from './direction.js';
+import type { LocalSenderDescription, LocalSessionParameters, LocalTransportParameters } from './local-parameters.js';
+import {
+  createMediaSection,
+  isRtpSection,
+  isSctpSection,
+  type MediaDirection,
+  type RtcpFeedback,
+  type SdpCodec,
+  type SdpMediaSection,
+  type SdpSessionDescription,
+  type SetupRole,
+} from './model.js';
+import { addSenderSsrcs, applyTransport, baseDescription, checkTransport, DEFAULT_MAX_MESSAGE_SIZE } from './offer.js';
+import { remoteSctpPort, validateRemoteDescription } from './remote-transport.js';
+import { SdpInvalidAccessError } from './sdp-error.js';
+
+/** Local decisions for one offered m-section (looked up by its mid). */
+export interface LocalAnswerMedia {
+  /** Direction of the local transceiver; the answer uses its intersection with the offer. */
+  direction?: MediaDirection;
+  /** Codecs accepted, in preference order; default the answer-wide codecs. */
+  codecs?: CodecCapability[];
+  /** Header extensions accepted; default the answer-wide ones. */
+  headerExtensions?: HeaderExtensionCapability[];
+  /** The local sender, announced when the answer direction sends. */
+  sender?: LocalSenderDescription;
+  /** Reject the m-section (port 0). */
+  reject?: boolean;
+}
+
+/** Input of {@link createAnswer}. */
+export interface AnswerOptions {
+  /** `o=` identity. */
+  session: LocalSessionParameters;
+  /** ICE/DTLS parameters; `setup` may be `active` (default) or `passive` when the offer says actpass. */
+  transport: LocalTransportParameters;
+  /** Per-mid local decisions; offered RTP sections without an entry use the defaults below. */
+  media?: Record<string, LocalAnswerMedia>;
+  /** Answer-wide codecs; default {@link defaultCodecs} of both kinds. */
+  codecs?: CodecCapability[];
+  /** Answer-wide header extensions; default {@link defaultHeaderExtensions} of both kinds. */
+  headerExtensions?: HeaderExtensionCapability[];
+  /** Direction of m-sections without a `media` entry; default `recvonly` (a new transceiver, RFC 8829 §5.10). */
+  defaultDirection?: MediaDirection;
+  /** Accept simulcast the offerer sends (answer `a=rid ... recv` + `a=simulcast:recv`); default true. */
+  acceptSimulcast?: boolean;
+  /** Data channel: false rejects it; default accept with max-message-size {@link DEFAULT_MAX_MESSAGE_SIZE}. */
+  dataChannel?: false | { maxMessageSize?: number };
+}
+
+/**
+ * Builds the answer to `offer`. The offer is validated first (unique mids, BUNDLE mids exist,
+ * ICE credentials and fingerprints present). m-sections of an unknown kind or protocol, with no
+ * common codec, a second data channel section, or rejected in the offer are rejected with port 0.
+ * An extmap whose id an earlier m-section of the same BUNDLE group already uses for another URI is
+ * left out, so the answer never maps one id to two URIs in a group (the offer may; aiortc does).
+ * @throws SdpInvalidAccessError when the offer cannot be answered or the local parameters are invalid.
+ */
+export function createAnswer(offer: SdpSessionDescription, options: AnswerOptions): SdpSessionDescription {
+  validateRemoteDescription(offer);
+  const { transport } = options;
+  checkTransport(transport);
+  const desc = baseDescription(options.session, transport);
+  desc.extmapAllowMixed = offer.extmapAllowMixed;
+  const groupOf = new Map<string, number>();
+  bundleGroups(offer).forEach((g, i) => g.forEach((mid) => groupOf.set(mid, i)));
+  const idsInGroup = new Map<number, Map<number, string>>();
+  let dataAccepted = false;
+
+  for (const offered of offer.media) {
+    const local = offered.mid === undefined ? undefined : options.media?.[offered.mid];
+    let answered: SdpMediaSection | undefined;
+    if (!isRejected(offered) && local?.reject !== true) {
+      if (isRtpSection(offered) && (offered.kind === 'audio' || offered.kind === 'video')) {
+        const group = offered.mid === undefined ? undefined : groupOf.get(offered.mid);
+        const ids = group === undefined ? new Map<number, string>() : (idsInGroup.get(group) ?? new Map<number, string>());
+        if (group !== undefined) idsInGroup.set(group, ids);
+        answered = answerRtp(offered, offered.kind, local, options, ids, offer.direction);
+      } else if (isSctpSection(offered) && options.dataChannel !== false && !dataAccepted) {
+        answered = answerData(offered, options.dataChannel === undefined ? DEFAULT_MAX_MESSAGE_SIZE : (options.dataChannel.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE));
+        dataAccepted = true;
+      }
+    }
+    desc.media.push(answered ?? rejectedSection(offered));
+  }
+
+  const setup = answerSetup(offer, transport.setup);
+  const inGroup = new Set<number>();
+  for (const group of bundleGroups(offer)) {
+    const accepted = group.filter((mid) => desc.media.some((m) => m.mid === mid && m.port !== 0));
+    if (accepted.length === 0) continue;
+    desc.groups.push({ semantics: 'BUNDLE', mids: accepted });
+    accepted.forEach((mid, i) => {
+      const idx = desc.media.findIndex((m) => m.mid === mid);
+      inGroup.add(idx);
+      applyTransport(desc.media[idx]!, transport, setup, i === 0);
+    });
+  }
+  desc.media.forEach((m, i) => {
+    if (m.port !== 0 && !inGroup.has(i)) applyTransport(m, transport, setup, true);
+  });
+  const streams = new Set<string>();
+  for (const m of desc.media) for (const ms of m.msids) if (ms.stream !== '-') streams.add(ms.stream);
+  desc.msidSemantic = { semantic: 'WMS', ids: [...streams] };
+  return desc;
+}
+
+/** The answer's a=setup (RFC 8842 §5.3): actpass → our choice (active by default), active ↔ passive. */
+function answerSetup(offer: SdpSessionDescription, wanted: SetupRole | undefined): SetupRole {
+  if (wanted !== undefined && wanted !== 'active' && wanted !== 'passive') {
+    throw new SdpInvalidAccessError('ERR_SDP_BAD_SETUP', `an answer's setup must be active or passive, not ${wanted}`);
+  }
+  const used = offer.media.find((m) => !isRejected(m));
+  const offered = used?.setup ?? offer.setup;
+  switch (offered) {
+    case 'active':
+      return 'passive';
+    case 'passive':
+      return 'active';
+    case 'holdconn':
+      throw new SdpInvalidAccessError('ERR_SDP_BAD_SETUP', 'the offer says a=setup:holdconn');
+    case undefined:
+      // RFC 4145 §4: an offer without a=setup means the offerer is active.
+      return 'passive';
+    default:
+      return wanted ?? 'active';
+  }
+}
+
+/** A rejected m-section: port 0, the offered formats, the mid (RFC 8829 §5.3.1, RFC 3264 §6). */
+function rejectedSection(offered: SdpMediaSection): SdpMediaSection {
+  const formats = offered.formats.length > 0 ? [...offered.formats] : isRtpSection(offered) ? ['0'] : ['webrtc-datachannel'];
+  const s = createMediaSection(offered.kind, 0, offered.protocol, formats);
+  s.connection = { addressType: 'IP4', address: '0.0.0.0' };
+  if (offered.mid !== undefined) s.mid = offered.mid;
+  return s;
+}
+
+function answerData(offered: SdpMediaSection, maxMessageSize: number): SdpMediaSection {
+  const s = createMediaSection('application', 9, offered.protocol, [...offered.formats]);
+  s.mid = offered.mid!;
+  const port = remoteSctpPort(offered);
+  // RFC 8841 §4: answer in the offer's format, so a legacy DTLS/SCTP offer gets a=sctpmap back.
+  if (offered.sctpPort === undefined && (offered.sctpmap !== undefined || /^\d+$/.test(offered.formats[0] ?? ''))) {
+    s.sctpmap = { port, app: 'webrtc-datachannel', streams: 65535 };
+  } else {
+    s.sctpPort = port;
+  }
+  s.maxMessageSize = maxMessageSize;
+  return s;
+}
+
+function feedbackKey(f: RtcpFeedback): string {
+  return f.parameter === undefined ? f.type : `${f.type} ${f.parameter}`;
+}
+
+function answerRtp(
+  offered: SdpMediaSection,
+  kind: RtpMediaKind,
+  local: LocalAnswerMedia | undefined,
+  options: AnswerOptions,
+  idsInGroup: Map<number, string>,
+  sessionDirection: MediaDirection | undefined,
+): SdpMediaSection | undefined {
+  const capabilities = (local?.codecs ?? options.codecs ?? [...defaultCodecs('audio'), ...defaultCodecs('video')]).filter((c) => c.kind === kind);
+  const chosen: Array<{ codec: SdpCodec; capability: CodecCapability; index: number }> = [];
+  for (const codec of offered.codecs) {
+    if (isRtxCodec(codec)) continue;
+    const match = findMatchingCapability(codec, capabilities);
+    if (match !== undefined) chosen.push({ codec, ...match });
+  }
+  if (chosen.length === 0) return undefined;
+  // RFC 3264 §6.1: the answer lists formats in the answerer's preference order, with the offer's PTs.
+  chosen.sort((a, b) => a.index - b.index);
+  const codecs: SdpCodec[] = [];
+  for (const { codec, capability } of chosen) {
+    const localFeedback = new Set(capability.rtcpFeedback.map(feedbackKey));
+    const offeredFeedback = [...codec.rtcpFeedback, ...offered.rtcpFeedbackWildcard];
+    const seen = new Set<string>();
+    const rtcpFeedback = offeredFeedback.filter((f) => {
+      const key = feedbackKey(f);
+      if (!localFeedback.has(key) || seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    // Format-defining parameters (H264 profile/packetization, VP9/AV1 profile) must echo the offer;
+    // for other codecs the answer states what we want to receive.
+    const formatDefined = ['h264', 'vp9', 'av1'].includes(codec.name.toLowerCase());
+    const answered: SdpCodec = {
+      payloadType: codec.payloadType,
+      name: codec.name,
+      clockRate: codec.clockRate,
+      parameters: { ...(formatDefined ? codec.parameters : capability.parameters) },
+      rtcpFeedback: rtcpFeedback.map((f) => ({ ...f })),
+    };
+    if (codec.channels !== undefined) answered.channels = codec.channels;
+    codecs.push(answered);
+    if (capability.rtx) {
+      const rtx = offered.codecs.find((c) => isRtxCodec(c) && c.clockRate === codec.clockRate && rtxAssociatedPayloadType(c) === codec.payloadType);
+      if (rtx !== undefined) codecs.push({ payloadType: rtx.payloadType, name: rtx.name, clockRate: rtx.clockRate, parameters: { apt: String(codec.payloadType) }, rtcpFeedback: [] });
+    }
+  }
+  const s = createMediaSection(kind, 9, offered.protocol, codecs.map((c) => String(c.payloadType)));
+  s.mid = offered.mid!;
+  s.codecs = codecs;
+  s.rtcp = { port: 9, connection: { addressType: 'IP4', address: '0.0.0.0' } };
+  s.rtcpMux = true;
+  s.rtcpRsize = offered.rtcpRsize;
+  const offeredDirection = offered.direction ?? sessionDirection ?? 'sendrecv';
+  s.direction = answerDirection(offeredDirection, local?.direction ?? options.defaultDirection ?? 'recvonly');
+
+  const localUris = new Set((local?.headerExtensions ?? options.headerExtensions ?? [...defaultHeaderExtensions('audio'), ...defaultHeaderExtensions('video')])
+    .filter((e) => e.kind === kind)
+    .map((e) => e.uri));
+  for (const ext of offered.extmaps) {
+    if (!localUris.has(ext.uri) || s.extmaps.some((e) => e.uri === ext.uri)) continue;
+    const bound = idsInGroup.get(ext.id);
+    if (bound !== undefined && bound !== ext.uri) continue;
+    idsInGroup.set(ext.id, ext.uri);
+    s.extmaps.push({ id: ext.id, uri: ext.uri });
+  }
+  if (offered.extmapAllowMixed) s.extmapAllowMixed = true;
+
+  const sender = local?.sender;
+  if (sender !== undefined && directionSends(s.direction)) {
+    s.msids = sender.msids.map((m) => ({ ...m }));
+    addSenderSsrcs(s, sender, codecs.some(isRtxCodec));
+  }
+  const sendRids = offered.rids.filter((r) => r.direction === 'send');
+  if (options.acceptSimulcast !== false && directionReceives(s.direction) && offered.simulcast !== undefined && offered.simulcast.send.length > 0 && sendRids.length > 0) {
+    const known = new Set(sendRids.map((r) => r.id));
+    const streams = offered.simulcast.send
+      .map((alts) => alts.filter((a) => known.has(a.rid)).map((a) => ({ ...a })))
+      .filter((alts) => alts.length > 0);
+    if (streams.length > 0) {
+      const used = new Set(streams.flat().map((a) => a.rid));
+      const pts = new Set(codecs.map((c) => c.payloadType));
+      s.rids = sendRids
+        .filter((r) => used.has(r.id))
+        .map((r) => ({ id: r.id, direction: 'recv' as const, payloadTypes: r.payloadTypes.filter((p) => pts.has(p)), restrictions: { ...r.restrictions } }));
+      s.simulcast = { send: [], recv: streams };
+    }
+  }
+  return s;
+}

@@ -1,0 +1,304 @@
+// createOffer as a pure function (RFC 8829 §5.2): one m-section per transceiver (Unified Plan),
+// BUNDLE (RFC 8843 §7.2), rtcp-mux/rsize, codecs with RTX (RFC 4588), extmaps (RFC 8285), msid
+// (RFC 8830), SSRCs (RFC 5576), rid/simulcast (RFC 8851/8853) and a data channel section (RFC 8841).
+import type { CodecCapability, HeaderExtensionCapability, RtpMediaKind } from './capabilities.js';
+import { defaultCodecs, defaultHeaderExtensions } from './default-capabilities.js';
+import type { LocalSenderDescription, LocalSessionParameters, LocalTransportParameters } from './local-parameters.js';
+import {
+  createMediaSection,
+  type MediaDirection,
+  type SdpCandidate,
+  type SdpCodec,
+  type SdpConnection,
+  type SdpMediaSection,
+  type SdpSessionDescription,
+} from './model.js';
+import { SdpInvalidAccessError } from './sdp-error.js';
+
+/** RTP profile of every WebRTC media m-section (RFC 8829 §5.1.2). */
+export const RTP_PROTOCOL = 'UDP/TLS/RTP/SAVPF';
+/** Protocol of the data channel m-section (RFC 8841 §4.1). */
+export const SCTP_PROTOCOL = 'UDP/DTLS/SCTP';
+/** Our default max-message-size (256 KiB, what Chromium announces). */
+export const DEFAULT_MAX_MESSAGE_SIZE = 262144;
+
+/** A local transceiver, as the offer describes it. */
+export interface LocalTransceiverDescription {
+  /** Its mid (stable across renegotiations). */
+  mid: string;
+  /** `audio` or `video`. */
+  kind: RtpMediaKind;
+  /** The transceiver's direction. */
+  direction: MediaDirection;
+  /** Codecs in preference order; default {@link defaultCodecs}. */
+  codecs?: CodecCapability[];
+  /** Header extensions; default {@link defaultHeaderExtensions}. */
+  headerExtensions?: HeaderExtensionCapability[];
+  /** The sender's SSRCs and msids, when the transceiver sends a track. */
+  sender?: LocalSenderDescription;
+  /** rids this side sends as simulcast (`a=rid:<id> send` + `a=simulcast:send`). */
+  sendRids?: string[];
+  /** rids this side wants to receive as simulcast (`a=rid:<id> recv` + `a=simulcast:recv`). */
+  recvRids?: string[];
+  /** A stopped transceiver: port 0, outside BUNDLE (RFC 8829 §5.2.2). */
+  stopped?: boolean;
+}
+
+/** The data channel m-section. */
+export interface LocalDataChannelDescription {
+  /** Its mid. */
+  mid: string;
+  /** `a=sctp-port`, default 5000. */
+  sctpPort?: number;
+  /** `a=max-message-size`, default {@link DEFAULT_MAX_MESSAGE_SIZE}. */
+  maxMessageSize?: number;
+  /** Position among the m-sections (m-lines never move in renegotiation); default last. */
+  index?: number;
+}
+
+/** Input of {@link createOffer}. */
+export interface OfferOptions {
+  /** `o=` identity. */
+  session: LocalSessionParameters;
+  /** ICE/DTLS parameters of the (bundled) transport. */
+  transport: LocalTransportParameters;
+  /** The transceivers, in m-line order. */
+  transceivers: LocalTransceiverDescription[];
+  /** A data channel section, when data channels are used. */
+  dataChannel?: LocalDataChannelDescription;
+  /**
+   * `max-bundle` (default): candidates and a real port only in the first (tag) m-section.
+   * `balanced`: every m-section carries the candidates and port, usable if BUNDLE is refused.
+   */
+  bundlePolicy?: 'max-bundle' | 'balanced';
+  /**
+   * Mark every bundled m-section except the tag `a=bundle-only` with port 0, as RFC 8829 §5.2.1 does
+   * for an initial max-bundle offer. Default false: peers that predate RFC 8843 read port 0 as rejected.
+   */
+  bundleOnly?: boolean;
+}
+
+/** Dynamic payload types in allocation order: 96..127, then 35..63 (RFC 3551 §3, as browsers do). */
+const DYNAMIC_PAYLOAD_TYPES: readonly number[] = [
+  ...Array.from({ length: 32 }, (_, i) => 96 + i),
+  ...Array.from({ length: 29 }, (_, i) => 35 + i),
+];
+
+/**
+ * Builds an offer. The same capabilities yield the same payload types and extmap ids, so a
+ * renegotiation that passes the same transceivers keeps them; payload types and extmap ids are
+ * unique across the whole offer so that all m-sections can share one BUNDLE group (RFC 8843 §9.1).
+ * @throws SdpInvalidAccessError for duplicate mids or missing ICE/DTLS parameters.
+ */
+export function createOffer(options: OfferOptions): SdpSessionDescription {
+  const { transport } = options;
+  checkTransport(transport);
+  const mids = new Set<string>();
+  for (const mid of [...options.transceivers.map((t) => t.mid), ...(options.dataChannel ? [options.dataChannel.mid] : [])]) {
+    if (mids.has(mid)) throw new SdpInvalidAccessError('ERR_SDP_DUPLICATE_MID', `mid "${mid}" is used twice`);
+    mids.add(mid);
+  }
+  const payloadTypes = new PayloadTypeAllocator();
+  const extIds = new ExtmapIdAllocator();
+  const sections: SdpMediaSection[] = options.transceivers.map((t) => rtpSection(t, payloadTypes, extIds));
+  if (options.dataChannel !== undefined) {
+    const d = options.dataChannel;
+    const s = createMediaSection('application', 9, SCTP_PROTOCOL, ['webrtc-datachannel']);
+    s.mid = d.mid;
+    s.sctpPort = d.sctpPort ?? 5000;
+    s.maxMessageSize = d.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    sections.splice(Math.min(Math.max(d.index ?? sections.length, 0), sections.length), 0, s);
+  }
+  const bundled = sections.filter((s) => s.port !== 0);
+  const policy = options.bundlePolicy ?? 'max-bundle';
+  bundled.forEach((s, i) => {
+    const isTag = i === 0;
+    applyTransport(s, transport, transport.setup ?? 'actpass', isTag || policy === 'balanced');
+    if (!isTag && options.bundleOnly === true) {
+      s.port = 0;
+      s.bundleOnly = true;
+    }
+  });
+  const desc = baseDescription(options.session, transport);
+  if (bundled.length > 0) desc.groups.push({ semantics: 'BUNDLE', mids: bundled.map((s) => s.mid!) });
+  desc.msidSemantic = { semantic: 'WMS', ids: streamIds(options.transceivers) };
+  desc.media = sections;
+  return desc;
+}
+
+/** The session-level part shared by offers and answers. */
+export function baseDescription(session: LocalSessionParameters, transport: LocalTransportParameters): SdpSessionDescription {
+  if (!/^\d{1,20}$/.test(session.sessionId) || !/^\d{1,20}$/.test(session.sessionVersion)) {
+    throw new SdpInvalidAccessError('ERR_SDP_BAD_LOCAL_PARAMETERS', 'sessionId and sessionVersion must be decimal digits');
+  }
+  return {
+    origin: { username: '-', sessionId: session.sessionId, sessionVersion: session.sessionVersion, netType: 'IN', addressType: 'IP4', address: '127.0.0.1' },
+    sessionName: '-',
+    timing: { start: 0, stop: 0 },
+    groups: [],
+    extmapAllowMixed: true,
+    iceLite: transport.iceLite === true,
+    iceOptions: [],
+    fingerprints: [],
+    otherAttributes: [],
+    media: [],
+  };
+}
+
+/** Throws unless ICE credentials and at least one fingerprint are present. */
+export function checkTransport(transport: LocalTransportParameters): void {
+  if (!/^\S{1,256}$/.test(transport.iceUfrag) || !/^\S{1,256}$/.test(transport.icePwd)) {
+    throw new SdpInvalidAccessError('ERR_SDP_BAD_LOCAL_PARAMETERS', 'local ICE ufrag/pwd must be 1..256 non-space characters');
+  }
+  if (transport.fingerprints.length === 0) throw new SdpInvalidAccessError('ERR_SDP_BAD_LOCAL_PARAMETERS', 'no local DTLS fingerprint');
+}
+
+/**
+ * Writes ICE/DTLS attributes into a section. With `withCandidates` the section also gets the
+ * candidates and the default candidate's address/port (RFC 8829 §5.2.1); otherwise port 9 and
+ * 0.0.0.0, the JSEP placeholders.
+ */
+export function applyTransport(s: SdpMediaSection, t: LocalTransportParameters, setup: SdpMediaSection['setup'], withCandidates: boolean): void {
+  s.iceUfrag = t.iceUfrag;
+  s.icePwd = t.icePwd;
+  s.iceOptions = t.iceOptions ?? ['trickle'];
+  s.fingerprints = t.fingerprints.map((f) => ({ ...f }));
+  if (setup !== undefined) s.setup = setup;
+  const def = withCandidates ? defaultCandidate(t.candidates ?? []) : undefined;
+  s.connection = def === undefined ? { addressType: 'IP4', address: '0.0.0.0' } : connectionOf(def.address);
+  if (s.port !== 0) s.port = def === undefined ? 9 : def.port;
+  if (withCandidates) {
+    s.candidates = (t.candidates ?? []).map((c) => ({ ...c, extensions: c.extensions.map((e) => ({ ...e })) }));
+    s.endOfCandidates = t.endOfCandidates === true;
+  }
+}
+
+/** The candidate JSEP puts on the m-line: the highest-priority UDP candidate of component 1. */
+function defaultCandidate(candidates: readonly SdpCandidate[]): SdpCandidate | undefined {
+  let best: SdpCandidate | undefined;
+  for (const c of candidates) {
+    if (c.transport !== 'udp' || c.component !== 1 || !/^[0-9.]+$|:/.test(c.address)) continue;
+    if (best === undefined || c.priority > best.priority) best = c;
+  }
+  return best;
+}
+
+function connectionOf(address: string): SdpConnection {
+  return { addressType: address.includes(':') ? 'IP6' : 'IP4', address };
+}
+
+function streamIds(transceivers: readonly LocalTransceiverDescription[]): string[] {
+  const ids = new Set<string>();
+  for (const t of transceivers) for (const m of t.sender?.msids ?? []) if (m.stream !== '-') ids.add(m.stream);
+  return [...ids];
+}
+
+function rtpSection(t: LocalTransceiverDescription, payloadTypes: PayloadTypeAllocator, extIds: ExtmapIdAllocator): SdpMediaSection {
+  const codecs: SdpCodec[] = [];
+  for (const cap of t.codecs ?? defaultCodecs(t.kind)) {
+    if (cap.kind !== t.kind) continue;
+    const pt = payloadTypes.assign(codecKey(cap), cap.preferredPayloadType);
+    const codec: SdpCodec = {
+      payloadType: pt,
+      name: cap.name,
+      clockRate: cap.clockRate,
+      parameters: { ...cap.parameters },
+      rtcpFeedback: cap.rtcpFeedback.map((f) => ({ ...f })),
+    };
+    if (cap.channels !== undefined) codec.channels = cap.channels;
+    codecs.push(codec);
+    if (cap.rtx) {
+      const rtxPt = payloadTypes.assign(`rtx/${cap.clockRate}/apt=${codecKey(cap)}`, cap.preferredRtxPayloadType);
+      codecs.push({ payloadType: rtxPt, name: 'rtx', clockRate: cap.clockRate, parameters: { apt: String(pt) }, rtcpFeedback: [] });
+    }
+  }
+  if (codecs.length === 0) throw new SdpInvalidAccessError('ERR_SDP_BAD_LOCAL_PARAMETERS', `transceiver "${t.mid}" has no ${t.kind} codec`);
+  const s = createMediaSection(t.kind, 9, RTP_PROTOCOL, codecs.map((c) => String(c.payloadType)));
+  s.mid = t.mid;
+  s.codecs = codecs;
+  if (t.stopped === true) {
+    s.port = 0;
+    s.direction = 'inactive';
+    return s;
+  }
+  s.rtcp = { port: 9, connection: { addressType: 'IP4', address: '0.0.0.0' } };
+  s.rtcpMux = true;
+  s.rtcpRsize = true;
+  s.direction = t.direction;
+  const seenUris = new Set<string>();
+  for (const ext of t.headerExtensions ?? defaultHeaderExtensions(t.kind)) {
+    if (ext.kind !== t.kind || seenUris.has(ext.uri)) continue;
+    seenUris.add(ext.uri);
+    s.extmaps.push({ id: extIds.assign(ext.uri, ext.preferredId), uri: ext.uri });
+  }
+  const sends = t.direction === 'sendrecv' || t.direction === 'sendonly';
+  if (t.sender !== undefined && sends) {
+    s.msids = t.sender.msids.map((m) => ({ ...m }));
+    if (t.sendRids === undefined || t.sendRids.length === 0) {
+      const hasRtx = codecs.some((c) => c.name === 'rtx');
+      addSenderSsrcs(s, t.sender, hasRtx);
+    }
+  }
+  const sim = { send: [] as Array<Array<{ rid: string; paused: boolean }>>, recv: [] as Array<Array<{ rid: string; paused: boolean }>> };
+  for (const [dir, rids] of [['send', t.sendRids], ['recv', t.recvRids]] as const) {
+    for (const rid of rids ?? []) {
+      s.rids.push({ id: rid, direction: dir, payloadTypes: [], restrictions: {} });
+      sim[dir].push([{ rid, paused: false }]);
+    }
+  }
+  if (sim.send.length > 0 || sim.recv.length > 0) s.simulcast = sim;
+  return s;
+}
+
+/** Writes `a=ssrc` cname/msid lines and, with RTX, `a=ssrc-group:FID` (RFC 5576 §4, RFC 4588 §8.4). */
+export function addSenderSsrcs(s: SdpMediaSection, sender: LocalSenderDescription, rtxNegotiated: boolean): void {
+  const ssrcs = rtxNegotiated && sender.rtxSsrc !== undefined ? [sender.ssrc, sender.rtxSsrc] : [sender.ssrc];
+  if (ssrcs.length === 2) s.ssrcGroups.push({ semantics: 'FID', ssrcs });
+  for (const ssrc of ssrcs) {
+    s.ssrcs.push({ ssrc, attribute: 'cname', value: sender.cname });
+    for (const m of sender.msids) s.ssrcs.push({ ssrc, attribute: 'msid', value: m.track === undefined ? m.stream : `${m.stream} ${m.track}` });
+  }
+}
+
+function codecKey(c: CodecCapability): string {
+  const params = Object.entries(c.parameters).map(([k, v]) => `${k.toLowerCase()}=${v}`).sort().join(';');
+  return `${c.kind}/${c.name.toLowerCase()}/${c.clockRate}/${c.channels ?? 1}/${params}`;
+}
+
+/** Payload types unique per codec across the offer (same codec, same PT). */
+class PayloadTypeAllocator {
+  private readonly byKey = new Map<string, number>();
+  private readonly used = new Set<number>();
+
+  assign(key: string, preferred: number | undefined): number {
+    const existing = this.byKey.get(key);
+    if (existing !== undefined) return existing;
+    let pt = preferred !== undefined && preferred >= 0 && preferred <= 127 && !this.used.has(preferred) && !(preferred >= 64 && preferred <= 95) ? preferred : undefined;
+    pt ??= DYNAMIC_PAYLOAD_TYPES.find((p) => !this.used.has(p));
+    if (pt === undefined) throw new SdpInvalidAccessError('ERR_SDP_BAD_LOCAL_PARAMETERS', 'more codecs than dynamic payload types');
+    this.used.add(pt);
+    this.byKey.set(key, pt);
+    return pt;
+  }
+}
+
+/**
+ * Extmap ids unique per URI across the offer: one id never names two URIs in a BUNDLE group
+ * (Chromium rejects that). One-byte ids 1..14 first, then two-byte 16..255 (RFC 8285 §4.3;
+ * we always offer extmap-allow-mixed).
+ */
+class ExtmapIdAllocator {
+  private readonly byUri = new Map<string, number>();
+  private readonly used = new Set<number>();
+
+  assign(uri: string, preferred: number | undefined): number {
+    const existing = this.byUri.get(uri);
+    if (existing !== undefined) return existing;
+    let id = preferred !== undefined && preferred >= 1 && preferred <= 255 && preferred !== 15 && !this.used.has(preferred) ? preferred : undefined;
+    for (let c = 1; id === undefined && c <= 255; c++) if (c !== 15 && !this.used.has(c)) id = c;
+    if (id === undefined) throw new SdpInvalidAccessError('ERR_SDP_BAD_LOCAL_PARAMETERS', 'more header extensions than extmap ids');
+    this.used.add(id);
+    this.byUri.set(uri, id);
+    return id;
+  }
+}

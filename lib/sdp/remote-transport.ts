@@ -1,0 +1,132 @@
+// Remote transport parameters per transport (one per BUNDLE group, one per unbundled m-section):
+// ICE credentials and candidates (RFC 8839), DTLS fingerprints and role (RFC 8842), SCTP port and
+// max-message-size (RFC 8841), taken from the BUNDLE tag's m-section (RFC 8843 §7) with
+// session-level fallback. Also the checks that make a remote description usable (RFC 8829 §5.8).
+import { bundleGroups, isRejected } from './bundle.js';
+import { isSctpSection, type DtlsFingerprint, type SdpCandidate, type SdpMediaSection, type SdpSessionDescription, type SetupRole } from './model.js';
+import { SdpInvalidAccessError } from './sdp-error.js';
+
+/** Default max-message-size when the attribute is absent (RFC 8841 §6.1). */
+export const DEFAULT_REMOTE_MAX_MESSAGE_SIZE = 65536;
+
+/** Everything needed to connect one remote transport. */
+export interface RemoteTransportParameters {
+  /** The mids of the m-sections this transport carries, the tag (or only section) first. */
+  mids: string[];
+  /** The remote ICE username fragment. */
+  iceUfrag: string;
+  /** The remote ICE password. */
+  icePwd: string;
+  /** The remote is an ICE-lite agent (RFC 8445 §2.5): we must be controlling. */
+  iceLite: boolean;
+  /** `ice-options` tokens (e.g. `trickle`). */
+  iceOptions: string[];
+  /** Remote certificate fingerprints; the DTLS certificate must match one of them (RFC 8122 §5). */
+  fingerprints: DtlsFingerprint[];
+  /** Remote `a=setup`, absent when the description has none. */
+  setup?: SetupRole;
+  /** UDP candidates of component 1, the only ones this transport uses (rtcp-mux, no ICE-TCP). */
+  candidates: SdpCandidate[];
+  /** Candidates left out: other transports (TCP) and components other than 1. */
+  ignoredCandidates: SdpCandidate[];
+  /** The remote signalled end-of-candidates. */
+  endOfCandidates: boolean;
+  /** SCTP parameters when a data channel m-section uses this transport. */
+  sctp?: { port: number; maxMessageSize: number };
+}
+
+/**
+ * Checks that a remote description can be applied (RFC 8829 §5.8, RFC 8843 §7): every used
+ * m-section has a unique mid, every BUNDLE mid exists once, and every transport has ICE
+ * credentials and at least one fingerprint.
+ * @throws SdpInvalidAccessError with a stable code.
+ */
+export function validateRemoteDescription(desc: SdpSessionDescription): void {
+  const mids = new Set<string>();
+  for (const [i, m] of desc.media.entries()) {
+    if (m.mid === undefined) {
+      if (isRejected(m)) continue;
+      throw new SdpInvalidAccessError('ERR_SDP_MISSING_MID', `m-section ${i} (${m.kind}) has no a=mid`);
+    }
+    if (mids.has(m.mid)) throw new SdpInvalidAccessError('ERR_SDP_DUPLICATE_MID', `mid "${m.mid}" is used twice`);
+    mids.add(m.mid);
+  }
+  const grouped = new Set<string>();
+  for (const group of bundleGroups(desc)) {
+    for (const mid of group) {
+      if (!mids.has(mid)) throw new SdpInvalidAccessError('ERR_SDP_BUNDLE_UNKNOWN_MID', `BUNDLE names mid "${mid}" which no m-section has`);
+      if (grouped.has(mid)) throw new SdpInvalidAccessError('ERR_SDP_BUNDLE_MID_TWICE', `mid "${mid}" is in two BUNDLE groups`);
+      grouped.add(mid);
+    }
+  }
+  extractRemoteTransports(desc);
+}
+
+/**
+ * The remote transports of a description: one per BUNDLE group that has a usable m-section
+ * (parameters from its first usable m-section, the tag) and one per unbundled usable m-section.
+ * Rejected m-sections are skipped. Offers where every bundled m-section carries its own ufrag,
+ * pwd and candidates (older aiortc) yield the tag's, which is what RFC 8843 §7.3.1 says applies.
+ * @throws SdpInvalidAccessError when a transport lacks ICE credentials or fingerprints.
+ */
+export function extractRemoteTransports(desc: SdpSessionDescription): RemoteTransportParameters[] {
+  const result: RemoteTransportParameters[] = [];
+  const byMid = new Map<string, SdpMediaSection>();
+  for (const m of desc.media) if (m.mid !== undefined && !byMid.has(m.mid)) byMid.set(m.mid, m);
+  const grouped = new Set<string>();
+  for (const group of bundleGroups(desc)) {
+    const used = group.filter((mid) => {
+      const m = byMid.get(mid);
+      return m !== undefined && !isRejected(m) && !grouped.has(mid);
+    });
+    for (const mid of used) grouped.add(mid);
+    if (used.length === 0) continue;
+    const sections = used.map((mid) => byMid.get(mid)!);
+    result.push(transportOf(desc, sections, used));
+  }
+  for (const m of desc.media) {
+    if (isRejected(m) || (m.mid !== undefined && grouped.has(m.mid))) continue;
+    result.push(transportOf(desc, [m], m.mid === undefined ? [] : [m.mid]));
+  }
+  return result;
+}
+
+function transportOf(desc: SdpSessionDescription, sections: SdpMediaSection[], mids: string[]): RemoteTransportParameters {
+  const tag = sections[0]!;
+  const name = tag.mid === undefined ? `m-section ${desc.media.indexOf(tag)}` : `mid "${tag.mid}"`;
+  const iceUfrag = tag.iceUfrag ?? desc.iceUfrag;
+  const icePwd = tag.icePwd ?? desc.icePwd;
+  if (iceUfrag === undefined || icePwd === undefined) {
+    throw new SdpInvalidAccessError('ERR_SDP_MISSING_ICE_CREDENTIALS', `${name} has no a=ice-ufrag/a=ice-pwd`);
+  }
+  const fingerprints = tag.fingerprints.length > 0 ? tag.fingerprints : desc.fingerprints;
+  if (fingerprints.length === 0) throw new SdpInvalidAccessError('ERR_SDP_MISSING_FINGERPRINT', `${name} has no a=fingerprint`);
+  const candidates: SdpCandidate[] = [];
+  const ignoredCandidates: SdpCandidate[] = [];
+  for (const c of tag.candidates) (c.transport === 'udp' && c.component === 1 ? candidates : ignoredCandidates).push(c);
+  const params: RemoteTransportParameters = {
+    mids,
+    iceUfrag,
+    icePwd,
+    iceLite: desc.iceLite,
+    iceOptions: tag.iceOptions.length > 0 ? tag.iceOptions : desc.iceOptions,
+    fingerprints,
+    candidates,
+    ignoredCandidates,
+    endOfCandidates: tag.endOfCandidates,
+  };
+  const setup = tag.setup ?? desc.setup;
+  if (setup !== undefined) params.setup = setup;
+  const data = sections.find(isSctpSection);
+  if (data !== undefined) params.sctp = { port: remoteSctpPort(data), maxMessageSize: data.maxMessageSize ?? DEFAULT_REMOTE_MAX_MESSAGE_SIZE };
+  return params;
+}
+
+/** The SCTP port of a data m-section: `a=sctp-port`, else legacy `a=sctpmap`/format, else 5000 (RFC 8841 §5). */
+export function remoteSctpPort(section: SdpMediaSection): number {
+  if (section.sctpPort !== undefined) return section.sctpPort;
+  if (section.sctpmap !== undefined) return section.sctpmap.port;
+  const f = section.formats[0];
+  if (f !== undefined && /^\d{1,5}$/.test(f) && Number(f) <= 65535) return Number(f);
+  return 5000;
+}
