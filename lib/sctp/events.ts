@@ -1,0 +1,44 @@
+// Events and counters of an SctpAssociation (the sans-I/O outputs besides packets and timeouts).
+
+/** Association states (RFC 9260 section 4), plus the terminal `closed` after shutdown or abort. */
+export type SctpAssociationState =
+  | 'new'
+  | 'cookie-wait'
+  | 'cookie-echoed'
+  | 'established'
+  | 'shutdown-pending'
+  | 'shutdown-sent'
+  | 'shutdown-received'
+  | 'shutdown-ack-sent'
+  | 'closed';
+
+/** Something the association reports; drain with pollEvent(). */
+export type SctpEvent =
+  | { type: 'established' }
+  | { type: 'message'; streamId: number; ppid: number; unordered: boolean; data: Buffer }
+  /** Incoming: the peer reset its outgoing streams. Outgoing: our reset request completed. */
+  | { type: 'stream-reset'; direction: 'incoming' | 'outgoing'; streams: number[]; success: boolean }
+  /** The stream's bufferedAmount fell to or below its low threshold. */
+  | { type: 'buffered-amount-low'; streamId: number }
+  /** Terminal: after SHUTDOWN (error false) or ABORT / failure (error true). */
+  | { type: 'closed'; reason: string; error: boolean };
+
+/** Drop and activity counters (network input never throws; it is counted here). */
+export interface SctpStats {
+  packetsReceived: number;
+  packetsSent: number;
+  dataChunksSent: number;
+  dataChunksReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+  messagesSent: number;
+  messagesReceived: number;
+  retransmissions: number;
+  fastRetransmits: number;
+  t3Expirations: number;
+  abandonedMessages: number;
+  forwardTsnSent: number;
+  heartbeatsSent: number;
+  /** Dropped input, by reason (e.g. 'bad-checksum', 'bad-vtag', 'tsn-too-far', 'rwnd-full'). */
+  drops: Record<string, number>;
+}
