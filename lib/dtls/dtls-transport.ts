@@ -67,6 +67,8 @@ export interface DtlsTransportStats {
   dataRecordsOut: number;
   retransmitTimeouts: number;
   clientHellos: number;
+  /** Values handed to handleInput that were not Uint8Arrays (a driver bug, never thrown). */
+  droppedNotBytes: number;
   datagramsOut: number;
 }
 
@@ -114,6 +116,7 @@ export class DtlsTransport {
   private readonly events: DtlsEvent[] = [];
   private datagramsOut = 0;
   private droppedOversize = 0;
+  private droppedNotBytes = 0;
 
   constructor(options: DtlsTransportOptions) {
     if (!(options?.certificate instanceof DtlsCertificate)) {
@@ -203,7 +206,11 @@ export class DtlsTransport {
     let off = 0;
     let n = 0;
     for (const d of list) {
-      if (!(d instanceof Uint8Array) || d.length > p.buffer.length) {
+      if (!(d instanceof Uint8Array)) {
+        this.droppedNotBytes++;
+        continue;
+      }
+      if (d.length > p.buffer.length) {
         this.droppedOversize++;
         continue;
       }
@@ -311,6 +318,7 @@ export class DtlsTransport {
       dataRecordsOut: c[8]!,
       retransmitTimeouts: c[9]!,
       clientHellos: c[10]!,
+      droppedNotBytes: this.droppedNotBytes,
       datagramsOut: this.datagramsOut,
     };
   }

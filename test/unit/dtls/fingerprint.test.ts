@@ -1,0 +1,67 @@
+// SDP a=fingerprint parsing/formatting (RFC 8122 section 5) and digest validation.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import {
+  FINGERPRINT_ALGORITHMS,
+  fingerprintFromBytes,
+  fingerprintToBytes,
+  formatSdpFingerprint,
+  parseSdpFingerprint,
+} from '../../../lib/dtls/fingerprint.js';
+import { PwtError } from '../../../lib/common/errors.js';
+
+const LENGTHS = { 'sha-1': 20, 'sha-224': 28, 'sha-256': 32, 'sha-384': 48, 'sha-512': 64 } as const;
+
+test('RFC 8122 section 5 example form parses and formats back (uppercase hex in SDP)', () => {
+  // The attribute from RFC 8122 section 5's example, a SHA-1 fingerprint.
+  const attr = 'SHA-1 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB';
+  const fp = parseSdpFingerprint(attr);
+  assert.deepEqual(fp, { algorithm: 'sha-1', value: '4a:ad:b9:b1:3f:82:18:3b:54:02:12:df:3e:5d:49:6b:19:e5:7c:ab' });
+  assert.equal(formatSdpFingerprint(fp), 'sha-1 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB');
+  assert.equal(fingerprintToBytes(fp).toString('hex'), '4aadb9b13f82183b540212df3e5d496b19e57cab');
+});
+
+test('property: bytes → fingerprint → SDP → parse → bytes is the identity for every algorithm', () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...FINGERPRINT_ALGORITHMS).chain((algorithm) =>
+        fc.tuple(fc.constant(algorithm), fc.uint8Array({ minLength: LENGTHS[algorithm], maxLength: LENGTHS[algorithm] })),
+      ),
+      ([algorithm, digest]) => {
+        const fp = fingerprintFromBytes(algorithm, digest);
+        const back = parseSdpFingerprint(formatSdpFingerprint(fp));
+        assert.deepEqual(back, fp);
+        assert.deepEqual(new Uint8Array(fingerprintToBytes(back)), digest);
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
+
+test('property: arbitrary strings never parse into a wrong-length digest (they throw typed errors)', () => {
+  fc.assert(
+    fc.property(fc.string({ maxLength: 200 }), (s) => {
+      try {
+        const fp = parseSdpFingerprint(s);
+        assert.equal(fingerprintToBytes(fp).length, LENGTHS[fp.algorithm]);
+      } catch (e) {
+        assert.ok(e instanceof PwtError && e.code === 'ERR_DTLS_FINGERPRINT');
+      }
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('hostile values are refused: md5, wrong length, bad hex, missing parts', () => {
+  for (const bad of [
+    'md5 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B',
+    'sha-256 4A:AD',
+    'sha-1 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AG',
+    'sha-1 4AAD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB',
+    'sha-256',
+    '',
+  ]) {
+    assert.throws(() => parseSdpFingerprint(bad), (e: PwtError) => e.code === 'ERR_DTLS_FINGERPRINT', bad);
+  }
+});
