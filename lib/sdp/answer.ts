@@ -60,7 +60,8 @@ export interface AnswerOptions {
 
 /**
  * Builds the answer to `offer`. The offer is validated first (unique mids, BUNDLE mids exist,
- * ICE credentials and fingerprints present). m-sections of an unknown kind or protocol, with no
+ * ICE credentials and fingerprints present). m-sections of an unknown kind or protocol (including
+ * unencrypted RTP/AVP), with no
  * common codec, a second data channel section, or rejected in the offer are rejected with port 0.
  * An extmap whose id an earlier m-section of the same BUNDLE group already uses for another URI is
  * left out, so the answer never maps one id to two URIs in a group (the offer may; aiortc does).
@@ -81,7 +82,7 @@ export function createAnswer(offer: SdpSessionDescription, options: AnswerOption
     const local = offered.mid === undefined ? undefined : options.media?.[offered.mid];
     let answered: SdpMediaSection | undefined;
     if (!isRejected(offered) && local?.reject !== true) {
-      if (isRtpSection(offered) && (offered.kind === 'audio' || offered.kind === 'video')) {
+      if (isSecureRtpSection(offered) && (offered.kind === 'audio' || offered.kind === 'video')) {
         const group = offered.mid === undefined ? undefined : groupOf.get(offered.mid);
         const ids = group === undefined ? new Map<number, string>() : (idsInGroup.get(group) ?? new Map<number, string>());
         if (group !== undefined) idsInGroup.set(group, ids);
@@ -115,6 +116,11 @@ export function createAnswer(offer: SdpSessionDescription, options: AnswerOption
   return desc;
 }
 
+/** RTP over DTLS-SRTP: a SAVP/SAVPF profile (RFC 5764 §8); plain RTP/AVP cannot be answered. */
+function isSecureRtpSection(section: SdpMediaSection): boolean {
+  return isRtpSection(section) && /\/SAVPF?$/.test(section.protocol);
+}
+
 /** The answer's a=setup (RFC 8842 §5.3): actpass → our choice (active by default), active ↔ passive. */
 function answerSetup(offer: SdpSessionDescription, wanted: SetupRole | undefined): SetupRole {
   if (wanted !== undefined && wanted !== 'active' && wanted !== 'passive') {
@@ -137,10 +143,19 @@ function answerSetup(offer: SdpSessionDescription, wanted: SetupRole | undefined
   }
 }
 
-/** A rejected m-section: port 0, the offered formats, the mid (RFC 8829 §5.3.1, RFC 3264 §6). */
+/**
+ * A rejected m-section: port 0, the offered formats and their rtpmaps, the mid (RFC 8829 §5.3.1,
+ * RFC 3264 §6). An m-line needs at least one format; PCMU (static PT 0) stands in when none was offered.
+ */
 function rejectedSection(offered: SdpMediaSection): SdpMediaSection {
-  const formats = offered.formats.length > 0 ? [...offered.formats] : isRtpSection(offered) ? ['0'] : ['webrtc-datachannel'];
+  const rtp = isRtpSection(offered);
+  const formats = offered.formats.length > 0 ? [...offered.formats] : rtp ? ['0'] : ['webrtc-datachannel'];
   const s = createMediaSection(offered.kind, 0, offered.protocol, formats);
+  if (rtp) {
+    s.codecs = offered.formats.length > 0
+      ? offered.codecs.map((c) => ({ ...c, parameters: { ...c.parameters }, rtcpFeedback: [] }))
+      : [{ payloadType: 0, name: 'PCMU', clockRate: 8000, parameters: {}, rtcpFeedback: [] }];
+  }
   s.connection = { addressType: 'IP4', address: '0.0.0.0' };
   if (offered.mid !== undefined) s.mid = offered.mid;
   return s;

@@ -152,7 +152,7 @@ export function parseSdp(text: string): SdpSessionDescription {
       }
       case 'a':
         if (section === undefined) parseSessionAttribute(session, value, line, fail);
-        else parseMediaAttribute(section, pending!, value, line, fail);
+        else parseMediaAttribute(section, pending!, value, line, cur.lineNumber, fail);
         break;
       default:
         // i=, u=, e=, p=, r=, z=, k= carry nothing WebRTC uses.
@@ -248,7 +248,14 @@ function parseSessionAttribute(session: SdpSessionDescription, value: string, li
   }
 }
 
-function parseMediaAttribute(section: SdpMediaSection, pending: PendingRtp, value: string, line: string, fail: Fail): void {
+function parseMediaAttribute(
+  section: SdpMediaSection,
+  pending: PendingRtp,
+  value: string,
+  line: string,
+  lineNumber: number,
+  fail: Fail,
+): void {
   const { name, arg } = splitAttribute(value);
   if (parseTransportAttribute(section, name, arg, line, fail)) return;
   if (arg === undefined && DIRECTIONS.has(name)) {
@@ -353,7 +360,7 @@ function parseMediaAttribute(section: SdpMediaSection, pending: PendingRtp, valu
       section.simulcast = parseSimulcast(arg ?? '', fail);
       return;
     case 'candidate':
-      section.candidates.push(parseCandidate(value, 0, line));
+      section.candidates.push(parseCandidate(value, lineNumber, line));
       return;
     case 'end-of-candidates':
       section.endOfCandidates = true;
