@@ -54,6 +54,14 @@ export type DtlsEvent =
   | { readonly type: 'statechange'; readonly state: DtlsTransportState; readonly reason?: string }
   | { readonly type: 'data'; readonly records: readonly Buffer[] };
 
+/**
+ * What keySrtp needs from a lib/srtp SrtpSession (structural, so that lib/dtls does not import
+ * its sibling): the native session object the DTLS binding keys directly.
+ */
+export interface SrtpSessionHandle {
+  readonly nativeHandle: object;
+}
+
 /** Counters (drops by reason, traffic). */
 export interface DtlsTransportStats {
   datagramsIn: number;
@@ -286,12 +294,17 @@ export class DtlsTransport {
   /**
    * Keys a native SRTP session (lib/srtp SrtpSession) with this handshake's RFC 5764 keying
    * material; the keys never enter JavaScript. Needs state 'connected' and a negotiated profile.
+   * Returns false when the session refuses the material (closed, or another SRTP profile).
    */
-  keySrtp(session: object): boolean {
+  keySrtp(session: SrtpSessionHandle): boolean {
     if (this.st.name !== 'connected' || this.st.srtpProfile === undefined) {
       throw new InvalidStateError('ERR_DTLS_STATE', 'keySrtp: needs a connected transport with a negotiated SRTP profile');
     }
-    return callNative(() => this.engine.keySrtp(session));
+    const handle: unknown = (session as Partial<SrtpSessionHandle> | undefined)?.nativeHandle;
+    if (typeof handle !== 'object' || handle === null) {
+      throw new InvalidArgumentError('ERR_DTLS_ARGUMENT', 'keySrtp: session must be an SrtpSession');
+    }
+    return callNative(() => this.engine.keySrtp(handle));
   }
 
   /**

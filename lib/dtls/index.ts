@@ -7,6 +7,7 @@ export {
   type DtlsTransportOptions,
   type DtlsTransportState,
   type DtlsTransportStats,
+  type SrtpSessionHandle,
 } from './dtls-transport.js';
 export {
   formatSdpFingerprint,

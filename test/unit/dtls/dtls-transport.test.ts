@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { DtlsCertificate } from '../../../lib/dtls/dtls-certificate.js';
 import { DtlsTransport } from '../../../lib/dtls/dtls-transport.js';
 import { PwtError } from '../../../lib/common/errors.js';
+import { SrtpSession } from '../../../lib/srtp/srtp-session.js';
 import type { SrtpProfileName } from '../../../lib/dtls/srtp-profile.js';
 import { makePair, pumpLossless, testCertificates } from './dtls-pair.js';
 
@@ -61,7 +62,7 @@ test('default preference selects AEAD_AES_128_GCM; use_srtp can be disabled (dat
   pumpLossless(q);
   assert.equal(q.client.state, 'connected');
   assert.equal(q.client.srtpProfile, undefined);
-  assert.throws(() => q.client.keySrtp({}), (e: PwtError) => e.code === 'ERR_DTLS_STATE' && e.name === 'InvalidStateError');
+  assert.throws(() => q.client.keySrtp(new SrtpSession()), (e: PwtError) => e.code === 'ERR_DTLS_STATE' && e.name === 'InvalidStateError');
 });
 
 test('a wrong remote fingerprint fails the transport with a reason and exports no keys', () => {
