@@ -105,7 +105,7 @@ export class SendQueue {
     for (;;) {
       const msg = this.current ?? this.pickMessage();
       if (!msg) return undefined;
-      if (msg.offset === 0 && msg.expiresAt !== undefined && now >= msg.expiresAt) {
+      if (msg.offset === 0 && msg.expiresAt !== undefined && now > msg.expiresAt) {
         this.expiredUnsent++;
         this.finishMessage(msg, msg.data.length);
         continue;
