@@ -2,6 +2,8 @@
 // Z/Y/W/N bits, §4.5 OBU elements, §5 packetization rules): packetizer and depacketizer.
 import { OutOfRangeError } from '../common/errors.js';
 import {
+  AV1_OBU_FRAME,
+  AV1_OBU_FRAME_HEADER,
   AV1_OBU_SEQUENCE_HEADER,
   AV1_OBU_TEMPORAL_DELIMITER,
   AV1_OBU_TILE_LIST,
@@ -155,6 +157,8 @@ export class Av1Depacketizer implements Depacketizer {
   /**
    * Parses one payload. `data` is its OBU elements joined without length fields (fragments stay
    * fragments). A keyframe starts where N is set or a sequence header opens the payload.
+   * `frameStart` is false for a continuation or tile group, true for a sequence header, metadata
+   * or frame (header) OBU of the base spatial layer, otherwise unknown.
    */
   depacketize(payload: Uint8Array): DepacketizedPayload | undefined {
     const parsed = parseAv1Payload(payload);
@@ -163,10 +167,17 @@ export class Av1Depacketizer implements Depacketizer {
       return undefined;
     }
     const h = parsed.header;
-    const firstType = (parsed.elements[0]![0]! >> 3) & 0x0f;
+    const first = parsed.elements[0]!;
+    const firstType = (first[0]! >> 3) & 0x0f;
+    // A temporal unit opens with a sequence header, metadata or the frame (header) of its base
+    // spatial layer; a tile group or a fragment's continuation never does (AV1 spec §7.5).
+    const baseLayer = (first[0]! & 0x04) === 0 || (first.length > 1 && (first[1]! & 0x18) === 0);
+    let frameStart: boolean | undefined;
+    if (h.continuesFragment || firstType === 4) frameStart = false;
+    else if (baseLayer && [AV1_OBU_SEQUENCE_HEADER, AV1_OBU_FRAME_HEADER, 5, AV1_OBU_FRAME].includes(firstType)) frameStart = true;
     return {
       data: Buffer.concat(parsed.elements),
-      frameStart: h.continuesFragment ? false : undefined,
+      frameStart,
       frameEnd: false,
       keyframe: h.newSequence || (!h.continuesFragment && firstType === AV1_OBU_SEQUENCE_HEADER),
     };

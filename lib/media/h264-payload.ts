@@ -20,6 +20,14 @@ export const H264_FU_A = 28;
 
 const START_CODE = Buffer.from([0, 0, 0, 1]);
 
+// Whether a NAL unit of `type`, whose payload begins with `firstByte`, can only open an access unit:
+// SEI, SPS, PPS and delimiters precede the slices, and a slice with first_mb_in_slice = 0 (ue(v)
+// code "1") is a picture's first (H.264 §7.4.1.2.3, §7.3.3).
+function opensAccessUnit(type: number, firstByte: number | undefined): boolean {
+  if (type >= 6 && type <= 9) return true;
+  return (type === 1 || type === 5) && firstByte !== undefined && (firstByte & 0x80) !== 0;
+}
+
 /** Options of the H.264 packetizer. */
 export interface H264PacketizerOptions {
   /** 0: single NAL unit packets only; 1 (default): also STAP-A and FU-A (RFC 6184 §6.2, §6.3). */
@@ -127,7 +135,8 @@ export class H264Depacketizer implements Depacketizer {
 
   /**
    * Converts one payload to Annex B. A keyframe starts in a payload that carries an SPS or the
-   * start of an IDR slice, alone, in a STAP-A or as the first FU-A fragment.
+   * start of an IDR slice, alone, in a STAP-A or as the first FU-A fragment. A payload whose first
+   * NAL unit is an SEI, SPS, PPS, delimiter or a picture's first slice starts a frame.
    */
   depacketize(payload: Uint8Array): DepacketizedPayload | undefined {
     const p = asBuffer(payload);
@@ -137,7 +146,8 @@ export class H264Depacketizer implements Depacketizer {
     }
     const type = p[0]! & 0x1f;
     if (type >= 1 && type <= 23) {
-      return { data: Buffer.concat([START_CODE, p]), frameStart: undefined, frameEnd: false, keyframe: type === 5 || type === 7 };
+      const frameStart = opensAccessUnit(type, p[1]) ? true : undefined;
+      return { data: Buffer.concat([START_CODE, p]), frameStart, frameEnd: false, keyframe: type === 5 || type === 7 };
     }
     if (type === H264_STAP_A) {
       const parts: Buffer[] = [];
@@ -158,7 +168,8 @@ export class H264Depacketizer implements Depacketizer {
         parts.push(START_CODE, p.subarray(o + 2, o + 2 + size));
         o += 2 + size;
       }
-      return { data: Buffer.concat(parts), frameStart: undefined, frameEnd: false, keyframe };
+      const frameStart = opensAccessUnit(p[3]! & 0x1f, p[4]) ? true : undefined;
+      return { data: Buffer.concat(parts), frameStart, frameEnd: false, keyframe };
     }
     if (type === H264_FU_A) {
       const fu = p[1]!;
@@ -172,7 +183,8 @@ export class H264Depacketizer implements Depacketizer {
       if (!start) return { data: body, frameStart: false, frameEnd: false, keyframe: false };
       const header = Buffer.from([(p[0]! & 0xe0) | (fu & 0x1f)]);
       const nalType = fu & 0x1f;
-      return { data: Buffer.concat([START_CODE, header, body]), frameStart: undefined, frameEnd: false, keyframe: nalType === 5 || nalType === 7 };
+      const frameStart = opensAccessUnit(nalType, p[2]) ? true : undefined;
+      return { data: Buffer.concat([START_CODE, header, body]), frameStart, frameEnd: false, keyframe: nalType === 5 || nalType === 7 };
     }
     // STAP-B, MTAP and FU-B belong to the interleaved mode 2; 0, 30 and 31 are undefined.
     this.drops.unsupported++;

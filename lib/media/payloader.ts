@@ -36,9 +36,9 @@ export interface DepacketizedPayload {
    */
   data: Buffer;
   /**
-   * `true` when the payload header says this payload starts a frame, `false` when it says it does
-   * not, `undefined` when the format cannot tell (H.264 and AV1: only the previous packet's marker
-   * bit or a timestamp change can).
+   * `true` when the payload says it starts a frame, `false` when it says it does not, `undefined`
+   * when it cannot tell (some H.264 and AV1 payloads: then only the previous packet's marker bit or
+   * a timestamp change can). The sample builder uses it to resynchronise after a loss.
    */
   frameStart: boolean | undefined;
   /** `true` when the payload header says it ends the frame (Opus always; VP9 E bit, single layer). */

@@ -100,3 +100,16 @@ test('malformed and unsupported payloads are dropped and counted', () => {
   assert.equal(dz.assemble(frags.slice(0, -1)), undefined);
   assert.equal(dz.assemble([frags[0]!, SPS]), undefined);
 });
+
+test('frame starts are read from the first NAL unit (H.264 §7.4.1.2.3)', () => {
+  const dz = new H264Depacketizer();
+  // SPS alone; a STAP-A opening with SPS; a slice with first_mb_in_slice = 0 (first bit 1).
+  assert.equal(dz.depacketize(SPS)!.frameStart, true);
+  assert.equal(dz.depacketize(buildStapA([SPS, PPS]))!.frameStart, true);
+  assert.equal(dz.depacketize(Buffer.from([0x41, 0x9a, 0x00]))!.frameStart, true);
+  // A second slice of a picture (first_mb_in_slice ≠ 0) cannot tell.
+  assert.equal(dz.depacketize(Buffer.from([0x41, 0x5a, 0x00]))!.frameStart, undefined);
+  const frags = buildFuA(Buffer.concat([Buffer.from([0x65, 0x88]), Buffer.alloc(40, 1)]), 16);
+  assert.equal(dz.depacketize(frags[0]!)!.frameStart, true);
+  assert.equal(dz.depacketize(frags[1]!)!.frameStart, false);
+});
