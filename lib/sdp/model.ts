@@ -251,7 +251,7 @@ export interface SdpMediaSection extends SdpTransportAttributes {
   bundleOnly: boolean;
   /** `a=sctp-port` (RFC 8841 §5). */
   sctpPort?: number;
-  /** `a=max-message-size` (RFC 8841 §6). */
+  /** `a=max-message-size` (RFC 8841 §6), 0..2^53-1; 0 means no limit. */
   maxMessageSize?: number;
   /** Legacy `a=sctpmap`. */
   sctpmap?: SdpSctpmap;

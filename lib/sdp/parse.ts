@@ -1,6 +1,7 @@
 // SDP text → typed model (RFC 8866 §5 grammar, with the WebRTC attributes of RFC 8829 §5.8).
-// Each line is matched by sdp-transform's grammar where it is exact enough; msid, rid, simulcast,
-// group, candidate and ice-options are parsed here because that grammar loses or rejects parts of them.
+// Each line is matched by sdp-transform's grammar where it is exact enough (o=, rtpmap, fmtp, ssrc,
+// ssrc-group, fingerprint, encrypted extmap); msid, rid, simulcast, group, candidate, extmap,
+// rtcp-fb and ice-options are parsed here because that grammar loses or rejects parts of them.
 import sdpTransform from 'sdp-transform';
 import { parseCandidate } from './candidate.js';
 import { parseFmtp } from './fmtp.js';
@@ -306,21 +307,16 @@ function parseMediaAttribute(
       return;
     }
     case 'extmap': {
-      const e = mediaGrammar(line).ext?.[0];
-      if (e !== undefined && e['encrypt-uri'] !== undefined) break; // RFC 6904 encrypted extensions: kept verbatim, unsupported.
-      const id = Number(e?.value);
-      if (
-        e === undefined || !(Number.isInteger(id) && id >= 1 && id <= 255) || String(e.uri) === '' ||
-        (e.direction !== undefined && !DIRECTIONS.has(String(e.direction))) ||
-        !/^extmap:\d+(\/[a-z]+)? \S+( .+)?$/.test(value)
-      ) {
+      // RFC 6904 encrypted extensions: kept verbatim, unsupported.
+      if (mediaGrammar(line).ext?.[0]?.['encrypt-uri'] !== undefined) break;
+      const e = /^(\d{1,3})(?:\/([a-z]+))? (\S+)(?: (.*\S))? *$/.exec(arg ?? '');
+      const id = Number(e?.[1]);
+      if (e === null || !(id >= 1 && id <= 255) || (e[2] !== undefined && !DIRECTIONS.has(e[2]))) {
         fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "extmap:<id 1..255>[/<direction>] <uri> [<attributes>]"');
       }
-      const ext: SdpMediaSection['extmaps'][number] = { id, uri: String(e!.uri) };
-      if (e!.direction !== undefined) ext.direction = String(e!.direction) as MediaDirection;
-      // The grammar's config stops at the first space; keep everything after the URI.
-      const after = value.slice(value.indexOf(String(e!.uri)) + String(e!.uri).length).trim();
-      if (after.length > 0) ext.attributes = after;
+      const ext: SdpMediaSection['extmaps'][number] = { id, uri: e![3]! };
+      if (e![2] !== undefined) ext.direction = e![2] as MediaDirection;
+      if (e![4] !== undefined && e![4].trim().length > 0) ext.attributes = e![4].trim();
       section.extmaps.push(ext);
       return;
     }
@@ -386,7 +382,9 @@ function parseMediaAttribute(
       section.sctpPort = parsePortNumber(arg, 'sctp-port', fail);
       return;
     case 'max-message-size': {
-      if (arg === undefined || !/^\d{1,15}$/.test(arg)) fail('ERR_SDP_BAD_ATTRIBUTE', 'max-message-size must be a non-negative integer');
+      if (arg === undefined || !/^\d{1,16}$/.test(arg) || Number(arg) > Number.MAX_SAFE_INTEGER) {
+        fail('ERR_SDP_BAD_ATTRIBUTE', 'max-message-size must be an integer 0..2^53-1');
+      }
       section.maxMessageSize = Number(arg);
       return;
     }
