@@ -140,11 +140,12 @@ export class H264Depacketizer implements Depacketizer {
    */
   depacketize(payload: Uint8Array): DepacketizedPayload | undefined {
     const p = asBuffer(payload);
-    if (p.length < 2) {
+    const type = p.length > 0 ? p[0]! & 0x1f : 0;
+    // A single NAL unit may be its header alone (end of sequence, end of stream); the others need two bytes.
+    if (p.length < 1 || (p.length < 2 && (type < 1 || type > 23))) {
       this.drops.truncated++;
       return undefined;
     }
-    const type = p[0]! & 0x1f;
     if (type >= 1 && type <= 23) {
       const frameStart = opensAccessUnit(type, p[1]) ? true : undefined;
       return { data: Buffer.concat([START_CODE, p]), frameStart, frameEnd: false, keyframe: type === 5 || type === 7 };

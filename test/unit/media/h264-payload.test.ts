@@ -83,8 +83,11 @@ test('access unit delimiters and filler data are not sent', () => {
 
 test('malformed and unsupported payloads are dropped and counted', () => {
   const dz = new H264Depacketizer();
-  assert.equal(dz.depacketize(Buffer.from([0x41])), undefined);
-  assert.equal(dz.drops.truncated, 1);
+  assert.equal(dz.depacketize(Buffer.alloc(0)), undefined);
+  assert.equal(dz.depacketize(Buffer.from([0x7c])), undefined, 'an FU-A indicator without FU header');
+  assert.equal(dz.drops.truncated, 2);
+  // End of stream (type 11) is a NAL unit header alone.
+  assert.deepEqual([...dz.depacketize(Buffer.from([0x0b]))!.data], [0, 0, 0, 1, 0x0b]);
   // STAP-A whose unit size runs past the end; STAP-A with a zero size.
   assert.equal(dz.depacketize(Buffer.from([0x78, 0x00, 0x09, 0x67])), undefined);
   assert.equal(dz.depacketize(Buffer.from([0x78, 0x00, 0x00])), undefined);
