@@ -273,6 +273,11 @@ export class SctpAssociation {
     return this.rto.srtt;
   }
 
+  /** Bytes held for reassembly or in-order delivery (bounded by the receive buffer). */
+  get receiveBuffered(): number {
+    return this.reassembly.bufferedBytes;
+  }
+
   /** Current congestion window in bytes. */
   get congestionWindow(): number {
     return this.cwnd;
