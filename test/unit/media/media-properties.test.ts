@@ -64,7 +64,7 @@ const obu = fc
     ext: fc.option(fc.integer({ min: 0, max: 255 }), { nil: undefined }),
     payload: fc.uint8Array({ minLength: 0, maxLength: 3000 }),
   })
-  .map((o) => serializeObuWithSize(o.ext === undefined ? [o.type << 3] : [(o.type << 3) | 0x04, o.ext], o.payload));
+  .map((o) => serializeObuWithSize(Buffer.from(o.ext === undefined ? [o.type << 3] : [(o.type << 3) | 0x04, o.ext]), o.payload));
 
 test('AV1 round-trips arbitrary temporal units at arbitrary MTUs', () => {
   fc.assert(
