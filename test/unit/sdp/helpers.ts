@@ -56,9 +56,9 @@ function receives(d: string): boolean {
  * codec, extmap id/URI pairs taken from the offer with no id naming two URIs in a BUNDLE group,
  * direction compatible, DTLS role compatible, ICE and DTLS attributes in every used section,
  * BUNDLE group within the offered one, data section in the offered format with max-message-size
- * at least 256 KiB. Returns the number of accepted m-sections.
+ * at least `minMaxMessageSize` (ours: 256 KiB). Returns the number of accepted m-sections.
  */
-export function assertValidAnswer(offer: SdpSessionDescription, answer: SdpSessionDescription): number {
+export function assertValidAnswer(offer: SdpSessionDescription, answer: SdpSessionDescription, minMaxMessageSize = 262144): number {
   assert.equal(answer.media.length, offer.media.length, 'one answer m-section per offered m-section');
   let accepted = 0;
   for (const [i, a] of answer.media.entries()) {
@@ -108,7 +108,7 @@ export function assertValidAnswer(offer: SdpSessionDescription, answer: SdpSessi
       assert.deepEqual(a.formats, o.formats, 'data section answered in the offered format');
       if (o.sctpPort === undefined) assert.ok(a.sctpmap !== undefined, 'legacy offer answered with sctpmap');
       else assert.ok(a.sctpPort !== undefined, 'sctp-port offer answered with sctp-port');
-      assert.ok((a.maxMessageSize ?? 0) >= 262144, 'max-message-size >= 256 KiB');
+      assert.ok((a.maxMessageSize ?? 65536) >= minMaxMessageSize, `max-message-size >= ${minMaxMessageSize}`);
     }
   }
   const offeredGroups = bundleGroups(offer);
