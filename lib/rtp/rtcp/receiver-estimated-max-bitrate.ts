@@ -18,6 +18,10 @@ export class RtcpReceiverEstimatedMaxBitrate extends RtcpFeedbackBase {
   bitrate: number;
   /** SSRCs the estimate applies to (at most 255). */
   ssrcs: number[];
+  // Exponent and mantissa as received, reused while `bitrate` is unchanged so that a forwarded
+  // REMB with a non-canonical encoding (e.g. 1000 * 2^3) keeps its bytes.
+  private wireExp = -1;
+  private wireMantissa = 0;
 
   /** Builds a REMB (media source SSRC 0, as the draft says). */
   constructor(senderSsrc: number, bitrate: number, ssrcs: number[] = []) {
@@ -42,6 +46,8 @@ export class RtcpReceiverEstimatedMaxBitrate extends RtcpFeedbackBase {
     for (let i = 0; i < n; i++) ssrcs.push(buf.readUInt32BE(start + 8 + i * 4));
     const remb = new RtcpReceiverEstimatedMaxBitrate(senderSsrc, mantissa * 2 ** exp, ssrcs);
     remb.mediaSsrc = mediaSsrc;
+    remb.wireExp = exp;
+    remb.wireMantissa = mantissa;
     return remb;
   }
 
@@ -60,6 +66,10 @@ export class RtcpReceiverEstimatedMaxBitrate extends RtcpFeedbackBase {
   protected writeFci(buf: Buffer, o: number): void {
     let exp = 0;
     let mantissa = Math.floor(this.bitrate);
+    if (this.wireExp >= 0 && this.wireMantissa * 2 ** this.wireExp === this.bitrate) {
+      exp = this.wireExp;
+      mantissa = this.wireMantissa;
+    }
     while (mantissa >= 0x40000) {
       exp++;
       mantissa = Math.floor(this.bitrate / 2 ** exp);

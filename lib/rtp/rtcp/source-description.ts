@@ -65,8 +65,15 @@ export class RtcpSourceDescription extends RtcpPacketBase {
       if (p + 4 > end) return null;
       const chunk: SdesChunk = { ssrc: buf.readUInt32BE(p), items: [] };
       p += 4;
+      let ended = false;
       for (;;) {
-        if (p >= end) return null;
+        // Some stacks (werift) omit the END octet when the last item ends the packet on a word
+        // boundary; RFC 3550 §6.5 requires it, but the chunk is unambiguous, so accept it.
+        if (p >= end) {
+          if (c !== count - 1) return null;
+          ended = true;
+          break;
+        }
         const type = buf[p]!;
         if (type === 0) break;
         if (p + 2 > end) return null;
@@ -76,7 +83,7 @@ export class RtcpSourceDescription extends RtcpPacketBase {
         p += 2 + len;
       }
       // The END item and the null octets after it up to the next 32-bit boundary.
-      p = start + ((p - start + 4) & ~3);
+      if (!ended) p = start + ((p - start + 4) & ~3);
       if (p > end) return null;
       chunks.push(chunk);
     }

@@ -22,9 +22,14 @@ test('a chunk whose items end exactly on a word boundary still gets a full word 
   assert.deepEqual(parseOne(s.serialize(), 'sdes').chunks.map((c) => c.ssrc), [1, 2]);
 });
 
-test('malformed SDES: item running past the packet, missing END', () => {
+test('malformed SDES: item running past the packet, a chunk without END before another chunk', () => {
   assertRejected(hex('81ca0002 11223344 01096162'), 'bad-field');
-  assertRejected(hex('81ca0002 11223344 01026162'), 'bad-field');
+  assertRejected(hex('82ca0002 11223344 01026162'), 'bad-field');
+});
+
+test('a last chunk ending on a word boundary without END (as werift writes it) is accepted', () => {
+  const s = parseOne(hex('81ca0002 11223344 01026162'), 'sdes');
+  assert.equal(s.findText(0x11223344, SdesItemType.CNAME), 'ab');
 });
 
 test('property: SDES round-trips', () => assertRoundTrips(sdesArb));
