@@ -2,7 +2,6 @@
 // one call protects or unprotects a whole batch in place; nothing is allocated per call.
 #include "binding/srtp_session_binding.hpp"
 
-#include <cstring>
 #include <memory>
 
 #include "binding/module_registry.hpp"
@@ -50,8 +49,9 @@ class SrtpSessionWrap : public Napi::ObjectWrap<SrtpSessionWrap> {
                            InstanceMethod<&SrtpSessionWrap::Key>("key"),
                            InstanceMethod<&SrtpSessionWrap::ProtectBatch>("protectBatch"),
                            InstanceMethod<&SrtpSessionWrap::UnprotectBatch>("unprotectBatch"),
-                           InstanceMethod<&SrtpSessionWrap::ProtectInto>("protectInto"),
-                           InstanceMethod<&SrtpSessionWrap::UnprotectInto>("unprotectInto"),
+                           InstanceMethod<&SrtpSessionWrap::Bind>("bind"),
+                           InstanceMethod<&SrtpSessionWrap::ProtectAt>("protectAt"),
+                           InstanceMethod<&SrtpSessionWrap::UnprotectAt>("unprotectAt"),
                            InstanceMethod<&SrtpSessionWrap::ReadCounters>("readCounters"),
                            InstanceMethod<&SrtpSessionWrap::Overhead>("overhead"),
                            InstanceMethod<&SrtpSessionWrap::Keyed>("keyed"),
@@ -216,30 +216,50 @@ class SrtpSessionWrap : public Napi::ObjectWrap<SrtpSessionWrap> {
     return Napi::Number::New(info.Env(), ok);
   }
 
-  // Shared body of protectInto/unprotectInto(kind, src, dst, dstOffset): copies src into
-  // dst at dstOffset unless it is already there, then transforms in place. Returns the
-  // output length, or -status.
-  Napi::Value Into(const Napi::CallbackInfo& info, bool protect) {
+  // bind(out): remembers the caller's packet buffer for protectAt/unprotectAt, so that the
+  // per-packet calls pass only numbers (a typed-array lookup costs more than the call itself
+  // for small GCM packets). The reference keeps the memory alive; JS re-checks out.length
+  // before every call, which is 0 once the buffer is detached.
+  Napi::Value Bind(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!CheckOpen(env)) return env.Undefined();
-    uint32_t kind = 0, dst_off = 0;
-    uint8_t *src = nullptr, *dst = nullptr;
-    size_t src_len = 0, dst_len = 0;
-    if (!U32Arg(env, info[0], &kind) || kind > 2 || !TypedArg(env, info[1], napi_uint8_array, &src, &src_len) ||
-        !TypedArg(env, info[2], napi_uint8_array, &dst, &dst_len) || !U32Arg(env, info[3], &dst_off) ||
-        dst_off > dst_len || src_len > dst_len - dst_off) {
-      ThrowCoded(env, false, "ERR_SRTP_BUFFER", "invalid packet or output buffer");
+    uint8_t* data = nullptr;
+    size_t len = 0;
+    if (!TypedArg(env, info[0], napi_uint8_array, &data, &len)) {
+      ThrowCoded(env, false, "ERR_SRTP_BUFFER", "bind takes a Uint8Array");
       return env.Undefined();
     }
-    uint8_t* p = dst + dst_off;
-    if (p != src && src_len) std::memmove(p, src, src_len);
+    bound_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
+    bound_ = data;
+    bound_len_ = len;
+    return env.Undefined();
+  }
+
+  // Shared body of protectAt/unprotectAt(kind, offset, length[, capacity]) over the bound
+  // buffer: transforms bound[offset, offset + length) in place. Returns the output length,
+  // or -status.
+  Napi::Value At(const Napi::CallbackInfo& info, bool protect) {
+    Napi::Env env = info.Env();
+    if (!CheckOpen(env)) return env.Undefined();
+    uint32_t kind = 0, off = 0, len = 0, cap = 0;
+    if (!U32Arg(env, info[0], &kind) || kind > 2 || !U32Arg(env, info[1], &off) || !U32Arg(env, info[2], &len) ||
+        (protect && !U32Arg(env, info[3], &cap))) {
+      ThrowCoded(env, false, "ERR_SRTP_BUFFER", "invalid packet arguments");
+      return env.Undefined();
+    }
+    if (!protect) cap = len;
+    if (bound_ == nullptr || off > bound_len_ || cap > bound_len_ - off || len > cap) {
+      ThrowCoded(env, true, "ERR_SRTP_BUFFER", "packet outside the bound buffer");
+      return env.Undefined();
+    }
+    uint8_t* p = bound_ + off;
     size_t out = 0;
-    const SrtpStatus st = protect ? ProtectOne(static_cast<Kind>(kind), p, src_len, dst_len - dst_off, &out)
-                                  : UnprotectOne(static_cast<Kind>(kind), p, src_len, &out);
+    const SrtpStatus st = protect ? ProtectOne(static_cast<Kind>(kind), p, len, cap, &out)
+                                  : UnprotectOne(static_cast<Kind>(kind), p, len, &out);
     return Napi::Number::New(env, st == SrtpStatus::kOk ? static_cast<double>(out) : -static_cast<double>(st));
   }
-  Napi::Value ProtectInto(const Napi::CallbackInfo& info) { return Into(info, true); }
-  Napi::Value UnprotectInto(const Napi::CallbackInfo& info) { return Into(info, false); }
+  Napi::Value ProtectAt(const Napi::CallbackInfo& info) { return At(info, true); }
+  Napi::Value UnprotectAt(const Napi::CallbackInfo& info) { return At(info, false); }
 
   // readCounters(Float64Array of kSrtpCounterSlots + 1): totals, drops by status, stream count.
   Napi::Value ReadCounters(const Napi::CallbackInfo& info) {
@@ -270,11 +290,17 @@ class SrtpSessionWrap : public Napi::ObjectWrap<SrtpSessionWrap> {
   Napi::Value Close(const Napi::CallbackInfo& info) {
     session_.Close();
     closed_ = true;
+    bound_ref_.Reset();
+    bound_ = nullptr;
+    bound_len_ = 0;
     return info.Env().Undefined();
   }
 
   SrtpSession session_;
   bool closed_ = false;
+  Napi::ObjectReference bound_ref_;
+  uint8_t* bound_ = nullptr;
+  size_t bound_len_ = 0;
 };
 
 void InitSrtpBinding(Napi::Env env, Napi::Object exports) {

@@ -14,8 +14,9 @@ interface NativeSrtpSession {
     results: Uint8Array, count: number): number;
   unprotectBatch(kind: number, buffer: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, results: Uint8Array,
     count: number): number;
-  protectInto(kind: number, src: Uint8Array, dst: Uint8Array, dstOffset: number): number;
-  unprotectInto(kind: number, src: Uint8Array, dst: Uint8Array, dstOffset: number): number;
+  bind(out: Uint8Array): void;
+  protectAt(kind: number, offset: number, length: number, capacity: number): number;
+  unprotectAt(kind: number, offset: number, length: number): number;
   readCounters(out: Float64Array): void;
   overhead(kind: number): number;
   keyed(): boolean;
@@ -98,6 +99,8 @@ export class SrtpSession {
   private readonly native: NativeSrtpSession;
   private readonly counters = new Float64Array(SRTP_COUNTER_SLOTS);
   private isClosed = false;
+  /** The output buffer the native side holds for the per-packet calls. */
+  private bound: Uint8Array | undefined;
 
   constructor(options: SrtpSessionOptions = {}) {
     const replayWindow = options.replayWindow ?? 1024;
@@ -256,25 +259,39 @@ export class SrtpSession {
     if (this.isClosed) return;
     this.native.readCounters(this.counters);
     this.native.close();
+    this.bound = undefined;
     this.isClosed = true;
   }
 
   private protectInto(kind: number, packet: Uint8Array, out: Uint8Array, outOffset: number): number {
-    this.checkOpen();
-    checkBuffer('packet', packet);
-    checkBuffer('out', out);
-    this.checkOffset(out, outOffset, packet.length);
-    const n = this.native.protectInto(kind, packet, out, outOffset);
+    this.stage(packet, out, outOffset);
+    const n = this.native.protectAt(kind, outOffset, packet.length, out.length - outOffset);
     if (n < 0) throwProtectFailure(-n);
     return n;
   }
 
   private unprotectInto(kind: number, packet: Uint8Array, out: Uint8Array, outOffset: number): number {
+    this.stage(packet, out, outOffset);
+    return this.native.unprotectAt(kind, outOffset, packet.length);
+  }
+
+  /**
+   * Checks the arguments, binds `out` natively when it changed (so each call passes only
+   * numbers) and copies `packet` to `out[outOffset]`.
+   * The length check also catches a bound buffer detached since: its length is then 0.
+   */
+  private stage(packet: Uint8Array, out: Uint8Array, outOffset: number): void {
     this.checkOpen();
     checkBuffer('packet', packet);
     checkBuffer('out', out);
     this.checkOffset(out, outOffset, packet.length);
-    return this.native.unprotectInto(kind, packet, out, outOffset);
+    if (out !== this.bound) {
+      this.native.bind(out);
+      this.bound = out;
+    }
+    // Always copy: for a packet already in place this is a cheap memmove, while telling the
+    // cases apart needs TypedArray#buffer, which costs more than the copy.
+    out.set(packet, outOffset);
   }
 
   private checkOffset(out: Uint8Array, offset: number, length: number): void {
