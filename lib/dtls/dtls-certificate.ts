@@ -29,6 +29,8 @@ export class DtlsCertificate {
   readonly expires: number;
   /** 'ECDSA', 'RSA' or OpenSSL's name for another key type loaded from PEM. */
   readonly keyType: string;
+  // Fingerprints never change; each is computed once.
+  private readonly fingerprints = new Map<FingerprintAlgorithm, DtlsFingerprint>();
 
   private constructor(native: NativeDtlsCertificate) {
     this.native = native;
@@ -64,7 +66,12 @@ export class DtlsCertificate {
     if (!isFingerprintAlgorithm(algorithm)) {
       throw new InvalidArgumentError('ERR_DTLS_FINGERPRINT', `unsupported fingerprint algorithm '${String(algorithm)}'`);
     }
-    return fingerprintFromBytes(algorithm, this.native.fingerprint(fingerprintAlgorithmId(algorithm)));
+    let fp = this.fingerprints.get(algorithm);
+    if (!fp) {
+      fp = Object.freeze(fingerprintFromBytes(algorithm, this.native.fingerprint(fingerprintAlgorithmId(algorithm))));
+      this.fingerprints.set(algorithm, fp);
+    }
+    return fp;
   }
 
   /** W3C RTCCertificate.getFingerprints(): the sha-256 fingerprint (what goes into SDP). */

@@ -219,7 +219,12 @@ void DtlsEngine::OnHandshakeDone() {
   const SRTP_PROTECTION_PROFILE* profile = SSL_get_selected_srtp_profile(ssl_);
   srtp_profile_ = profile ? static_cast<uint16_t>(profile->id) : 0;
   // Without the remote description yet, stay connecting until SetRemoteFingerprints.
-  if (!remote_fingerprints_.empty()) Verify();
+  if (matched_in_callback_) {
+    verified_ = true;
+    SetState(DtlsState::kConnected);
+  } else if (!remote_fingerprints_.empty()) {
+    Verify();
+  }
 }
 
 void DtlsEngine::Verify() {
@@ -239,7 +244,10 @@ void DtlsEngine::Verify() {
 bool DtlsEngine::OnPeerCertificate(X509* leaf) {
   // Fingerprints not known yet (remote description pending): judged after the handshake.
   if (remote_fingerprints_.empty()) return true;
-  if (FingerprintMatches(leaf)) return true;
+  if (FingerprintMatches(leaf)) {
+    matched_in_callback_ = true;
+    return true;
+  }
   fingerprint_rejected_ = true;
   return false;
 }
@@ -261,10 +269,18 @@ DtlsStatus DtlsEngine::SetRemoteFingerprints(std::vector<RemoteFingerprint> fing
     if (want == 0 || fp.digest.size() != want) return DtlsStatus::kInvalidArgument;
   }
   remote_fingerprints_ = std::move(fingerprints);
+  matched_in_callback_ = false;  // a new list must be matched again
   if (handshake_done_ && !verified_ && state_ == DtlsState::kConnecting) {
     Verify();
     // Data that arrived while unverified is released now, or discarded on failure.
     if (state_ == DtlsState::kConnected) ReadData();
+  } else if (verified_ && state_ == DtlsState::kConnected && !FingerprintMatches(SSL_get0_peer_certificate(ssl_))) {
+    // A new remote description whose fingerprints no longer name this peer (RFC 8842 section 5.1
+    // would need a new association): the session cannot be trusted any more.
+    ERR_clear_error();
+    SSL_shutdown(ssl_);
+    ERR_clear_error();
+    Fail("the remote certificate does not match the remote a=fingerprint");
   }
   return DtlsStatus::kOk;
 }

@@ -159,6 +159,8 @@ class DtlsEngine {
   bool handshake_done_ = false;
   bool verified_ = false;
   bool fingerprint_rejected_ = false;
+  // The callback already matched the peer against the current fingerprint list.
+  bool matched_in_callback_ = false;
   uint16_t srtp_profile_ = 0;
   std::vector<RemoteFingerprint> remote_fingerprints_;
   std::string failure_reason_;

@@ -181,11 +181,20 @@ void TestLateFingerprints() {
   CHECK(p.server->SetRemoteFingerprints({wrong1}) == DtlsStatus::kOk);
   CHECK(p.server->state() == DtlsState::kFailed);
   CHECK(!p.server->ExportSrtpKeyingMaterial(&km));
-  // Bad lengths are misuse.
+  // Re-setting a list that still names the peer keeps the session; one that does not fails it.
+  CHECK(p.client->SetRemoteFingerprints({fp512}) == DtlsStatus::kOk);
+  CHECK(p.client->state() == DtlsState::kConnected);
+  CHECK(p.client->SetRemoteFingerprints({wrong1}) == DtlsStatus::kOk);
+  CHECK(p.client->state() == DtlsState::kFailed);
+  CHECK(!p.client->ExportSrtpKeyingMaterial(&km));
+  // Bad lengths are misuse (and a failed engine refuses new lists).
   RemoteFingerprint bad;
   bad.algorithm = FingerprintAlgorithm::kSha256;
   bad.digest.assign(31, 0);
-  CHECK(p.client->SetRemoteFingerprints({bad}) == DtlsStatus::kInvalidArgument);
+  CHECK(p.client->SetRemoteFingerprints({bad}) == DtlsStatus::kInvalidState);
+  Pair q(DtlsEngineConfig{}, DtlsEngineConfig{}, false);
+  CHECK(q.client->SetRemoteFingerprints({bad}) == DtlsStatus::kInvalidArgument);
+  CHECK(q.client->SetRemoteFingerprints({}) == DtlsStatus::kInvalidArgument);
 }
 
 void TestPem() {
