@@ -1,6 +1,19 @@
 // `npm run bench -- rtp`: RTP and compound RTCP parse + read + serialize, ours vs werift-rtp in the same run.
-import { RtpPacket as WeriftRtpPacket, RtpHeader as WeriftRtpHeader } from 'werift-rtp';
+import {
+  RtpPacket as WeriftRtpPacket,
+  RtpHeader as WeriftRtpHeader,
+  RtcpPacketConverter,
+  RtcpSrPacket,
+  RtcpTransportLayerFeedback,
+  GenericNack,
+  TransportWideCC,
+} from 'werift-rtp';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
+import { parseRtcp, serializeRtcpInto, serializeRtcp, type RtcpPacket } from '../../lib/rtp/rtcp/compound.js';
+import { RtcpSenderReport } from '../../lib/rtp/rtcp/sender-report.js';
+import { RtcpSourceDescription } from '../../lib/rtp/rtcp/source-description.js';
+import { RtcpGenericNack } from '../../lib/rtp/rtcp/generic-nack.js';
+import { RtcpTransportCcFeedback } from '../../lib/rtp/rtcp/transport-cc-feedback.js';
 import { printHeader, type BenchOptions, type BenchSeries } from '../lib/report.js';
 
 /** Ratios are printed against werift-rtp. */
@@ -29,6 +42,20 @@ function rtpSample(): Buffer {
   }).serialize();
 }
 
+// SR with one report block + SDES CNAME + NACK (5 lost) + transport-cc for 40 packets (some lost, one large delta).
+function rtcpSample(): Buffer {
+  const sr = new RtcpSenderReport({
+    ssrc: 0x11223344, ntpTimestamp: 0xe1234567_89abcdefn, rtpTimestamp: 90000, packetCount: 1000, octetCount: 1_000_000,
+    reports: [{ ssrc: 0x55667788, fractionLost: 3, cumulativeLost: 10, highestSequence: 70000, jitter: 20, lastSr: 0x45678912, delaySinceLastSr: 3000 }],
+  });
+  const sdes = RtcpSourceDescription.cname(0x11223344, 'f7ZnVL1j9SA8kBzm');
+  const nack = RtcpGenericNack.fromSequenceNumbers(0x11223344, 0x55667788, [100, 101, 105, 130, 131]);
+  const deltas = Array.from({ length: 40 }, (_, i) => (i % 9 === 4 ? null : i === 20 ? 1000 : 4 + (i % 3)));
+  const twcc = RtcpTransportCcFeedback.fromPackets(
+    { senderSsrc: 0x11223344, mediaSsrc: 0x55667788, baseSequenceNumber: 5000, referenceTime: 1234, feedbackPacketCount: 9 }, deltas);
+  return serializeRtcp([sr, sdes, nack, twcc]);
+}
+
 let sink = 0;
 
 /** Runs every case for both libraries and returns the samples. */
@@ -42,7 +69,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   const plen = raw.length;
   const out = Buffer.allocUnsafe(2048);
 
-  const cases: { case: string; subject: string; body: () => void }[] = [
+  const cases: { case: string; subject: string; body: () => void; ops?: number }[] = [
     {
       case: 'RTP parse + read fields + 2 ext', subject: 'ours',
       body: () => {
@@ -121,17 +148,68 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
     },
   );
 
+  const rtcp = rtcpSample();
+  const rtcpOut = Buffer.allocUnsafe(2048);
+  const rtcpBatch = 100;
+  const readOurs = (pkts: RtcpPacket[]): void => {
+    for (const p of pkts) {
+      if (p.kind === 'sr') sink += p.ssrc + p.reports.length + Number(p.ntpTimestamp & 0xffn);
+      else if (p.kind === 'sdes') sink += p.chunks.length;
+      else if (p.kind === 'nack') sink += p.lostSequenceNumbers().length;
+      else if (p.kind === 'transport-cc') sink += p.recvDeltas.length + p.baseSequenceNumber;
+    }
+  };
+  const readWerift = (pkts: ReturnType<typeof RtcpPacketConverter.deSerialize>): void => {
+    for (const p of pkts) {
+      if (p instanceof RtcpSrPacket) sink += p.ssrc + p.reports.length + Number(p.senderInfo.ntpTimestamp & 0xffn);
+      else if (p instanceof RtcpTransportLayerFeedback) {
+        if (p.feedback instanceof GenericNack) sink += p.feedback.lost.length;
+        else if (p.feedback instanceof TransportWideCC) sink += p.feedback.recvDeltas.length + p.feedback.baseSequenceNumber;
+      } else if (p.type === 202) sink += p.chunks.length;
+    }
+  };
+  cases.push(
+    {
+      case: 'RTCP compound SR+SDES+NACK+TWCC parse + read + serialize', subject: 'ours', ops: rtcpBatch,
+      body: () => {
+        for (let i = 0; i < rtcpBatch; i++) {
+          const pkts = parseRtcp(rtcp);
+          readOurs(pkts);
+          sink += serializeRtcpInto(pkts, rtcpOut, 0);
+        }
+      },
+    },
+    {
+      case: 'RTCP compound SR+SDES+NACK+TWCC parse + read + serialize', subject: 'werift-rtp', ops: rtcpBatch,
+      body: () => {
+        for (let i = 0; i < rtcpBatch; i++) {
+          const pkts = RtcpPacketConverter.deSerialize(rtcp);
+          readWerift(pkts);
+          sink += Buffer.concat(pkts.map((p) => p.serialize())).length;
+        }
+      },
+    },
+    {
+      case: 'RTCP compound SR+SDES+NACK+TWCC parse + read', subject: 'ours', ops: rtcpBatch,
+      body: () => { for (let i = 0; i < rtcpBatch; i++) readOurs(parseRtcp(rtcp)); },
+    },
+    {
+      case: 'RTCP compound SR+SDES+NACK+TWCC parse + read', subject: 'werift-rtp', ops: rtcpBatch,
+      body: () => { for (let i = 0; i < rtcpBatch; i++) readWerift(RtcpPacketConverter.deSerialize(rtcp)); },
+    },
+  );
+
   const series = new Map<string, BenchSeries>();
-  for (const c of cases) measure(Math.min(ms, 100), batch, c.body); // warm up every path first
+  for (const c of cases) measure(Math.min(ms, 100), c.ops ?? batch, c.body); // warm up every path first
   for (let r = 0; r < opts.rounds; r++) {
     for (const c of cases) {
       const key = `${c.case}|${c.subject}`;
       let s = series.get(key);
       if (!s) {
-        s = { suite: 'rtp', case: c.case, subject: c.subject, unit: 'packets/s', higherIsBetter: true, samples: [] };
+        s = { suite: 'rtp', case: c.case, subject: c.subject, unit: c.ops ? 'datagrams/s' : 'packets/s', higherIsBetter: true, samples: [] };
         series.set(key, s);
       }
-      s.samples.push(measure(ms, batch, c.body));
+      s.samples.push(measure(ms, c.ops ?? batch, c.body));
     }
   }
   if (sink === -1) console.log(sink);

@@ -171,6 +171,16 @@ export class RtcpTransportCcFeedback extends RtcpFeedbackBase {
     return RtcpTransportCcFeedback.fromPackets({ ...header, referenceTime: reference & 0xffffff }, deltas);
   }
 
+  // The first packetStatusCount status symbols, without building result objects.
+  private statuses(): number[] {
+    const out: number[] = [];
+    for (const c of this.chunks) {
+      const n = chunkSymbols(c);
+      for (let i = 0; i < n && out.length < this.packetStatusCount; i++) out.push(symbolAt(c, i));
+    }
+    return out;
+  }
+
   /** Status and delta of every reported sequence number, in order (wrapping at 65536). */
   packets(): TwccPacketResult[] {
     const out: TwccPacketResult[] = [];
@@ -247,9 +257,9 @@ export class RtcpTransportCcFeedback extends RtcpFeedbackBase {
 
   private deltaBytes(): number {
     let n = 0;
-    for (const p of this.packets()) {
-      if (p.status === TwccStatus.SMALL_DELTA) n += 1;
-      else if (p.status === TwccStatus.LARGE_DELTA) n += 2;
+    for (const s of this.statuses()) {
+      if (s === TwccStatus.SMALL_DELTA) n += 1;
+      else if (s === TwccStatus.LARGE_DELTA) n += 2;
     }
     return n;
   }
@@ -282,14 +292,17 @@ export class RtcpTransportCcFeedback extends RtcpFeedbackBase {
     if (covered < this.packetStatusCount) {
       throw new OutOfRangeError('ERR_RTCP_FIELD', `transport-cc chunks cover ${covered} packets, status count is ${this.packetStatusCount}`);
     }
-    const packets = this.packets();
+    const statuses = this.statuses();
     let needed = 0;
-    for (const p of packets) {
-      if (p.status !== TwccStatus.SMALL_DELTA && p.status !== TwccStatus.LARGE_DELTA) continue;
+    for (let i = 0; i < statuses.length; i++) {
+      const s = statuses[i]!;
+      if (s !== TwccStatus.SMALL_DELTA && s !== TwccStatus.LARGE_DELTA) continue;
       const d = this.recvDeltas[needed++];
       const ok = d !== undefined && Number.isInteger(d) &&
-        (p.status === TwccStatus.SMALL_DELTA ? d >= 0 && d <= 255 : d >= -32768 && d <= 32767);
-      if (!ok) throw new OutOfRangeError('ERR_RTCP_FIELD', `transport-cc delta ${d} does not match status ${p.status} of sequence ${p.sequenceNumber}`);
+        (s === TwccStatus.SMALL_DELTA ? d >= 0 && d <= 255 : d >= -32768 && d <= 32767);
+      if (!ok) {
+        throw new OutOfRangeError('ERR_RTCP_FIELD', `transport-cc delta ${d} does not match status ${s} of sequence ${(this.baseSequenceNumber + i) & 0xffff}`);
+      }
     }
     if (needed !== this.recvDeltas.length) {
       throw new OutOfRangeError('ERR_RTCP_FIELD', `transport-cc has ${this.recvDeltas.length} deltas, its statuses need ${needed}`);
@@ -317,10 +330,10 @@ export class RtcpTransportCcFeedback extends RtcpFeedbackBase {
       p += 2;
     }
     let d = 0;
-    for (const pk of this.packets()) {
-      if (pk.status === TwccStatus.SMALL_DELTA) {
+    for (const s of this.statuses()) {
+      if (s === TwccStatus.SMALL_DELTA) {
         buf[p++] = this.recvDeltas[d++]!;
-      } else if (pk.status === TwccStatus.LARGE_DELTA) {
+      } else if (s === TwccStatus.LARGE_DELTA) {
         buf.writeInt16BE(this.recvDeltas[d++]!, p);
         p += 2;
       }
