@@ -321,6 +321,36 @@ void TestHostileInput() {
   CHECK_EQ(p.client->DrainData(out.data(), out.size(), lens, 8), 1u);
 }
 
+// A flood of ClientHellos from other (unauthenticated) clients at one server engine: the
+// engine holds one handshake, answers none of them beyond bounded queues, and the first
+// client still completes.
+void TestClientHelloFlood() {
+  Pair p(DtlsEngineConfig{}, DtlsEngineConfig{});
+  p.client->Start();
+  p.server->Start();
+  p.Move(*p.client, *p.server);  // the legitimate ClientHello
+  size_t first_flight = p.server->outgoing().count();
+  CHECK(first_flight >= 1u);
+  std::vector<uint8_t> hello(4096);
+  uint32_t lens[8];
+  for (int i = 0; i < 300; ++i) {
+    DtlsStatus st;
+    DtlsEngineConfig cc;
+    auto other = DtlsEngine::Create(DtlsContext::Create(p.client_cert), cc, &st);
+    other->Start();
+    size_t n = other->outgoing().DrainInto(hello.data(), hello.size(), lens, 8);
+    CHECK_EQ(n, 1u);
+    p.server->HandleDatagram(hello.data(), lens[0]);
+  }
+  CHECK_EQ(p.server->counters().client_hellos, 301u);
+  CHECK(p.server->outgoing().count() <= 4 * first_flight);
+  CHECK(p.server->outgoing().bytes() <= 256u * 1024u);
+  // Our engine's only state is the one SSL; deliver the server's queue and finish.
+  p.Pump();
+  CHECK(p.client->state() == DtlsState::kConnected);
+  CHECK(p.server->state() == DtlsState::kConnected);
+}
+
 void TestQueueBounds() {
   DatagramQueue q(100, 3);
   uint8_t b[60] = {};
@@ -359,6 +389,7 @@ int main() {
   TestPem();
   TestDataAndClose();
   TestHostileInput();
+  TestClientHelloFlood();
   TestQueueBounds();
   TestBadConfig();
   TEST_MAIN_END();
