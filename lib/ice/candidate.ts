@@ -1,0 +1,115 @@
+// ICE candidates: types, priorities and foundations (RFC 8445 §5.1.2, §5.1.1.3) and the SDP
+// `candidate` attribute grammar (RFC 8839 §5.1), including trickle's end-of-candidates (RFC 8840).
+import { PwtError } from '../common/errors.js';
+import { canonicalIp, ipFamily, type TransportAddress } from './transport-address.js';
+
+/** Candidate types (RFC 8445 §5.1.1). */
+export type IceCandidateType = 'host' | 'srflx' | 'prflx' | 'relay';
+
+/** An ICE candidate for component 1 (WebRTC multiplexes RTP and RTCP, RFC 8843). */
+export interface IceCandidate {
+  readonly foundation: string;
+  readonly component: number;
+  readonly protocol: 'udp' | 'tcp';
+  readonly priority: number;
+  /** IP literal, or an mDNS name (`<uuid>.local`) for remote candidates that hide their address. */
+  readonly address: string;
+  readonly port: number;
+  readonly type: IceCandidateType;
+  readonly relatedAddress?: string;
+  readonly relatedPort?: number;
+  /** TCP candidate type (RFC 6544), kept so that such lines round-trip. */
+  readonly tcpType?: string;
+  /** The ufrag extension attribute some browsers add (`ufrag <x>`). */
+  readonly ufrag?: string;
+}
+
+/** Type preferences recommended by RFC 8445 §5.1.2.2. */
+export const TYPE_PREFERENCE: Readonly<Record<IceCandidateType, number>> = { host: 126, prflx: 110, srflx: 100, relay: 0 };
+
+/** Candidate priority (RFC 8445 §5.1.2.1): 2^24 type pref + 2^8 local pref + (256 - component). */
+export function candidatePriority(type: IceCandidateType, localPreference: number, component = 1): number {
+  return TYPE_PREFERENCE[type] * 0x1000000 + (localPreference & 0xffff) * 0x100 + (256 - component);
+}
+
+/**
+ * Candidate-pair priority (RFC 8445 §6.1.2.3): 2^32 MIN(G,D) + 2 MAX(G,D) + (G>D ? 1 : 0),
+ * with G the controlling agent's candidate priority. Needs 64 bits, hence bigint.
+ */
+export function pairPriority(controllingPriority: number, controlledPriority: number): bigint {
+  const g = BigInt(controllingPriority);
+  const d = BigInt(controlledPriority);
+  const min = g < d ? g : d;
+  const max = g < d ? d : g;
+  return (min << 32n) + 2n * max + (g > d ? 1n : 0n);
+}
+
+/** The candidate's transport address. */
+export function candidateAddress(c: IceCandidate): TransportAddress {
+  return { address: c.address, port: c.port };
+}
+
+/** True when the candidate names an mDNS host (RFC 8445 does not cover it; Chromium sends `<uuid>.local`). */
+export function isMdnsCandidate(c: IceCandidate): boolean {
+  return c.address.endsWith('.local');
+}
+
+/** Thrown by {@link parseCandidate} for a line that is not a valid candidate attribute. */
+export class IceCandidateSyntaxError extends PwtError {
+  constructor(message: string) {
+    super('SyntaxError', 'ERR_ICE_CANDIDATE_SYNTAX', message);
+  }
+}
+
+/**
+ * Parses `candidate:...` (with or without the `a=` prefix) per RFC 8839 §5.1. Unknown extension
+ * attributes are skipped. Throws {@link IceCandidateSyntaxError} for malformed lines.
+ */
+export function parseCandidate(line: string): IceCandidate {
+  let text = line.trim();
+  if (text.startsWith('a=')) text = text.slice(2);
+  if (!text.startsWith('candidate:')) throw new IceCandidateSyntaxError(`not a candidate attribute: ${line.slice(0, 80)}`);
+  const f = text.slice('candidate:'.length).split(/\s+/);
+  if (f.length < 8 || f[6] !== 'typ') throw new IceCandidateSyntaxError(`malformed candidate: ${line.slice(0, 80)}`);
+  const [foundation, comp, proto, prio, address, portText, , typ] = f as [string, string, string, string, string, string, string, string];
+  const component = Number(comp);
+  const priority = Number(prio);
+  const port = Number(portText);
+  const protocol = proto.toLowerCase();
+  if (!/^[A-Za-z0-9+/]{1,32}$/.test(foundation)) throw new IceCandidateSyntaxError('bad foundation');
+  if (!Number.isInteger(component) || component < 1 || component > 256) throw new IceCandidateSyntaxError('bad component');
+  if (!Number.isInteger(priority) || priority < 1 || priority > 0xffffffff) throw new IceCandidateSyntaxError('bad priority');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new IceCandidateSyntaxError('bad port');
+  if (protocol !== 'udp' && protocol !== 'tcp') throw new IceCandidateSyntaxError(`unsupported transport ${proto}`);
+  if (typ !== 'host' && typ !== 'srflx' && typ !== 'prflx' && typ !== 'relay') throw new IceCandidateSyntaxError(`bad type ${typ}`);
+  if (ipFamily(address) === 0 && !/^[A-Za-z0-9-]+\.local$/.test(address)) throw new IceCandidateSyntaxError('bad address');
+  const c: { -readonly [K in keyof IceCandidate]: IceCandidate[K] } = {
+    foundation,
+    component,
+    protocol,
+    priority,
+    address: canonicalIp(address),
+    port,
+    type: typ,
+  };
+  for (let i = 8; i + 1 < f.length; i += 2) {
+    const key = f[i]!;
+    const value = f[i + 1]!;
+    if (key === 'raddr') c.relatedAddress = canonicalIp(value);
+    else if (key === 'rport') {
+      const rp = Number(value);
+      if (Number.isInteger(rp) && rp >= 0 && rp <= 65535) c.relatedPort = rp;
+    } else if (key === 'tcptype') c.tcpType = value;
+    else if (key === 'ufrag') c.ufrag = value;
+  }
+  return c;
+}
+
+/** Formats a candidate as the value of an SDP `a=candidate` attribute (`candidate:...`). */
+export function formatCandidate(c: IceCandidate): string {
+  let s = `candidate:${c.foundation} ${c.component} ${c.protocol} ${c.priority} ${c.address} ${c.port} typ ${c.type}`;
+  if (c.relatedAddress !== undefined && c.relatedPort !== undefined) s += ` raddr ${c.relatedAddress} rport ${c.relatedPort}`;
+  if (c.tcpType) s += ` tcptype ${c.tcpType}`;
+  if (c.ufrag) s += ` ufrag ${c.ufrag}`;
+  return s;
+}

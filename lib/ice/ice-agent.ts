@@ -1,0 +1,1194 @@
+// ICE agent, full and lite (RFC 8445 §6-§11), with trickle (RFC 8838), consent freshness
+// (RFC 7675) and W3C RTCIceTransportState / RTCIceGatheringState names, as a sans-I/O core.
+//
+// Contract (sans-I/O, see DESIGN.md):
+// - The driver owns sockets and timers. It adds local candidates (host, relay) and tells the
+//   agent which local base each belongs to; the agent gathers server-reflexive candidates
+//   itself by sending Binding requests to the configured STUN servers from each host base.
+// - Input: `handleInput(now, { local, remote, data })` with a STUN datagram that arrived on
+//   local base `local` from `remote`; `handleTimeout(now)` when `pollTimeout()` is reached.
+// - Output: drain `pollTransmit()` (datagrams to send from a local base), `pollEvent()` and
+//   then read `pollTimeout()` (absolute ms, undefined when idle) after every input or API call.
+// - `now` is monotonic milliseconds; a `now` older than the last one seen is treated as the
+//   last one. No clock, timer, socket or Math.random() is used inside: randomness comes from
+//   the injected Rng.
+// - Network input never throws: every rejected datagram is counted in `stats.drops` by reason.
+//   Requests without valid MESSAGE-INTEGRITY for our credentials are never answered.
+import type { Rng } from '../common/rng.js';
+import { InvalidArgumentError, InvalidStateError } from '../common/errors.js';
+import {
+  candidatePriority,
+  isMdnsCandidate,
+  pairPriority,
+  parseCandidate,
+  type IceCandidate,
+  type IceCandidateType,
+} from './candidate.js';
+import { generateIceCredentials, isIceString, type IceCredentials } from './ice-credentials.js';
+import { StunAttr, StunClass, StunErrorCode, StunMethod } from './stun-constants.js';
+import { StunMessage } from './stun-message.js';
+import { addressKey, canonicalIp, ipFamily, sameAddress, type TransportAddress } from './transport-address.js';
+
+/** ICE roles (RFC 8445 §6.1.1). */
+export type IceRole = 'controlling' | 'controlled';
+/** W3C RTCIceTransportState. */
+export type IceConnectionState = 'new' | 'checking' | 'connected' | 'completed' | 'disconnected' | 'failed' | 'closed';
+/** W3C RTCIceGatheringState. */
+export type IceGatheringState = 'new' | 'gathering' | 'complete';
+/** Candidate-pair states (RFC 8445 §6.1.2.6). */
+export type IcePairState = 'frozen' | 'waiting' | 'in-progress' | 'succeeded' | 'failed';
+
+/** Why an input datagram was dropped; each reason has a counter in {@link IceAgentStats.drops}. */
+export type IceDropReason =
+  | 'malformed'
+  | 'bad-fingerprint'
+  | 'unexpected-method'
+  | 'no-integrity'
+  | 'unknown-ufrag'
+  | 'bad-integrity'
+  | 'unmatched-response'
+  | 'response-bad-integrity'
+  | 'response-wrong-address'
+  | 'no-remote-credentials'
+  | 'closed';
+
+/** Agent configuration. Times are in milliseconds. */
+export interface IceAgentOptions {
+  /** Full (default) or lite implementation (RFC 8445 §2.5). A lite agent is always controlled. */
+  mode?: 'full' | 'lite';
+  /** Initial role; the offerer is usually controlling (RFC 8445 §6.1.1). Default controlling for full. */
+  role?: IceRole;
+  /** Randomness for credentials, tie-breaker, transaction ids and consent jitter. */
+  rng: Rng;
+  /** Local credentials; generated when absent. */
+  credentials?: IceCredentials;
+  /** STUN servers queried from every host base of the same family for server-reflexive candidates. */
+  stunServers?: readonly TransportAddress[];
+  /** Pacing interval Ta between new checks (RFC 8445 §14.2); default 50. */
+  taMs?: number;
+  /** Initial retransmission timeout of a check; default 500 (RFC 8445 §14.3). */
+  checkRtoMs?: number;
+  /** Upper bound of the doubling retransmission timeout; default 1600. */
+  checkMaxRtoMs?: number;
+  /** Transmissions of a check before the pair fails (Rc, RFC 8489 §6.2.1); default 7. */
+  checkMaxTransmits?: number;
+  /** Wait after the first valid pair for better pairs before nominating; default 500. */
+  nominationDelayMs?: number;
+  /** Mean consent check interval, randomised ±20 % (RFC 7675 §5.1); default 5000. */
+  consentIntervalMs?: number;
+  /** Silence on the selected pair after which the state is `disconnected`; default 7500. */
+  disconnectedTimeoutMs?: number;
+  /** Silence after which consent is lost and the state is `failed` (RFC 7675 §5.1); default 30000. */
+  consentTimeoutMs?: number;
+  /** Binding-indication keepalive interval when nothing else was sent (RFC 8445 §11); default 15000. */
+  keepaliveIntervalMs?: number;
+  /** Time without any candidate pair after end-of-candidates before failing; default 10000. */
+  noPairTimeoutMs?: number;
+  /** Check-list size limit (RFC 8445 §6.1.2.5); default 100. */
+  maxPairs?: number;
+  /** Remote candidates kept at most (also bounds peer-reflexive learning); default 100. */
+  maxRemoteCandidates?: number;
+}
+
+/** A local candidate as the driver announces it. */
+export interface LocalCandidateInit {
+  type: Exclude<IceCandidateType, 'prflx' | 'srflx'>;
+  /** The address announced to the peer (for a host candidate behind 1:1 NAT: the public IP). */
+  address: string;
+  port: number;
+  /** Where datagrams of this candidate are really sent from; defaults to address/port. */
+  base?: TransportAddress;
+  /** Local preference 0-65535 (RFC 8445 §5.1.2.1); default 65535. */
+  localPreference?: number;
+  /** Related address (relay: the server-reflexive mapping). */
+  related?: TransportAddress;
+  /** Server identity (TURN server) that makes the foundation distinct (RFC 8445 §5.1.1.3). */
+  server?: string;
+}
+
+/** A datagram the driver must send from local base `local` to `remote`. */
+export interface IceTransmit {
+  readonly local: TransportAddress;
+  readonly remote: TransportAddress;
+  readonly data: Buffer;
+}
+
+/** A STUN datagram received on local base `local` from `remote`. */
+export interface IceInput {
+  readonly local: TransportAddress;
+  readonly remote: TransportAddress;
+  readonly data: Uint8Array;
+}
+
+/** The pair that carries data (RFC 8445 §8.1.1). */
+export interface IceSelectedPair {
+  readonly local: IceCandidate;
+  readonly remote: IceCandidate;
+  /** Base of the local candidate: the address to send data from. */
+  readonly localBase: TransportAddress;
+  readonly remoteAddress: TransportAddress;
+}
+
+/** Events drained with {@link IceAgent.pollEvent}. */
+export type IceAgentEvent =
+  | { type: 'local-candidate'; candidate: IceCandidate | null }
+  | { type: 'gathering-state'; state: IceGatheringState }
+  | { type: 'connection-state'; state: IceConnectionState; reason?: string }
+  | { type: 'selected-pair'; pair: IceSelectedPair }
+  | { type: 'role'; role: IceRole }
+  | { type: 'remote-authenticated'; local: TransportAddress; remote: TransportAddress }
+  | { type: 'mdns-query'; name: string };
+
+/** Counters; `drops` is keyed by {@link IceDropReason}. */
+export interface IceAgentStats {
+  requestsReceived: number;
+  responsesSent: number;
+  checksSent: number;
+  retransmissions: number;
+  responsesReceived: number;
+  consentChecksSent: number;
+  indicationsReceived: number;
+  roleConflicts: number;
+  drops: Record<IceDropReason, number>;
+}
+
+interface LocalEntry {
+  candidate: IceCandidate;
+  base: TransportAddress;
+  localPreference: number;
+}
+
+interface Pair {
+  id: number;
+  local: LocalEntry;
+  remote: IceCandidate;
+  foundation: string;
+  priority: bigint;
+  state: IcePairState;
+  valid: boolean;
+  nominated: boolean;
+  /** Controlled: USE-CANDIDATE arrived before our own check of this pair succeeded (§7.3.1.5). */
+  nominateOnSuccess: boolean;
+  /** The valid pair this pair's successful check produced (RFC 8445 §7.2.5.3.2). */
+  validPair: Pair | undefined;
+  /** Last authenticated traffic from the peer on this pair (responses, or requests for lite). */
+  lastHeardAt: number;
+}
+
+type TransactionKind = 'check' | 'consent' | 'srflx';
+
+interface Transaction {
+  id: string;
+  kind: TransactionKind;
+  local: TransportAddress;
+  remote: TransportAddress;
+  data: Buffer;
+  pair?: Pair;
+  useCandidate: boolean;
+  sentAsControlling: boolean;
+  transmits: number;
+  rto: number;
+  nextAt: number;
+  /** Expiry: when the transaction is given up. */
+  deadline: number;
+}
+
+interface TriggeredCheck {
+  pair: Pair;
+  useCandidate: boolean;
+}
+
+const DROP_REASONS: readonly IceDropReason[] = [
+  'malformed',
+  'bad-fingerprint',
+  'unexpected-method',
+  'no-integrity',
+  'unknown-ufrag',
+  'bad-integrity',
+  'unmatched-response',
+  'response-bad-integrity',
+  'response-wrong-address',
+  'no-remote-credentials',
+  'closed',
+];
+
+/** Foundation per RFC 8445 §5.1.1.3: same type, base IP, server and transport → same foundation. */
+function foundationOf(type: IceCandidateType, baseIp: string, server: string): string {
+  let h = 0x811c9dc5;
+  for (const ch of `${type}|${baseIp}|${server}|udp`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return String(h);
+}
+
+/** A sans-I/O ICE agent for one component (WebRTC bundles everything onto component 1). */
+export class IceAgent {
+  /** Counters, including drops by reason. */
+  readonly stats: IceAgentStats;
+  /** Full or lite. */
+  readonly mode: 'full' | 'lite';
+  private roleValue: IceRole;
+  private readonly tieBreaker: bigint;
+  private readonly rng: Rng;
+  private local: IceCredentials;
+  private previousLocal: IceCredentials | undefined;
+  private remote: IceCredentials | undefined;
+  private remoteLite = false;
+  private readonly opts: Required<Omit<IceAgentOptions, 'credentials' | 'role' | 'rng' | 'mode'>>;
+
+  private localEntries: LocalEntry[] = [];
+  private remoteCandidates: IceCandidate[] = [];
+  private readonly pendingMdns = new Map<string, IceCandidate[]>();
+  private pairs: Pair[] = [];
+  private nextPairId = 1;
+  private triggered: TriggeredCheck[] = [];
+  private readonly transactions = new Map<string, Transaction>();
+  private srflxPending = 0;
+  private hostGatheringDone = false;
+  private remoteEndOfCandidates = false;
+
+  private selected: Pair | undefined;
+  private nominating: Pair | undefined;
+  private firstValidAt: number | undefined;
+  /** When a full agent without any candidate pair gives up (see noPairTimeoutMs). */
+  private noPairDeadline: number | undefined;
+  /** Set while the controlling agent waits for better pairs before nominating. */
+  private nominationTimerAt: number | undefined;
+  private nextCheckAt = 0;
+  private nextConsentAt: number | undefined;
+  private lastSentOnSelectedAt = 0;
+
+  private connectionState: IceConnectionState = 'new';
+  private gatheringState: IceGatheringState = 'new';
+  private lastNow = 0;
+  private readonly transmits: IceTransmit[] = [];
+  private readonly events: IceAgentEvent[] = [];
+  private readonly authenticatedRemotes = new Set<string>();
+
+  constructor(options: IceAgentOptions) {
+    this.rng = options.rng;
+    this.mode = options.mode ?? 'full';
+    this.roleValue = this.mode === 'lite' ? 'controlled' : options.role ?? 'controlling';
+    this.tieBreaker = options.rng.bytes(8).readBigUInt64BE(0);
+    this.local = options.credentials ?? generateIceCredentials(options.rng);
+    if (!isIceString(this.local.ufrag, 4) || !isIceString(this.local.password, 22)) {
+      throw new InvalidArgumentError('ERR_ICE_CREDENTIALS', 'ufrag needs >= 4 and password >= 22 ice-chars');
+    }
+    this.opts = {
+      stunServers: options.stunServers ?? [],
+      taMs: options.taMs ?? 50,
+      checkRtoMs: options.checkRtoMs ?? 500,
+      checkMaxRtoMs: options.checkMaxRtoMs ?? 1600,
+      checkMaxTransmits: options.checkMaxTransmits ?? 7,
+      nominationDelayMs: options.nominationDelayMs ?? 500,
+      consentIntervalMs: options.consentIntervalMs ?? 5000,
+      disconnectedTimeoutMs: options.disconnectedTimeoutMs ?? 7500,
+      consentTimeoutMs: options.consentTimeoutMs ?? 30000,
+      keepaliveIntervalMs: options.keepaliveIntervalMs ?? 15000,
+      noPairTimeoutMs: options.noPairTimeoutMs ?? 10000,
+      maxPairs: options.maxPairs ?? 100,
+      maxRemoteCandidates: options.maxRemoteCandidates ?? 100,
+    };
+    const drops = {} as Record<IceDropReason, number>;
+    for (const r of DROP_REASONS) drops[r] = 0;
+    this.stats = {
+      requestsReceived: 0,
+      responsesSent: 0,
+      checksSent: 0,
+      retransmissions: 0,
+      responsesReceived: 0,
+      consentChecksSent: 0,
+      indicationsReceived: 0,
+      roleConflicts: 0,
+      drops,
+    };
+  }
+
+  // ---- public state -------------------------------------------------------------------
+
+  /** Current role. */
+  get role(): IceRole {
+    return this.roleValue;
+  }
+
+  /** Local credentials (for the SDP `ice-ufrag` / `ice-pwd`). */
+  get localCredentials(): IceCredentials {
+    return this.local;
+  }
+
+  /** Remote credentials, once known. */
+  get remoteCredentials(): IceCredentials | undefined {
+    return this.remote;
+  }
+
+  /** W3C RTCIceTransportState. */
+  get state(): IceConnectionState {
+    return this.connectionState;
+  }
+
+  /** W3C RTCIceGatheringState. */
+  get gathering(): IceGatheringState {
+    return this.gatheringState;
+  }
+
+  /** The selected pair, once nominated. */
+  get selectedPair(): IceSelectedPair | undefined {
+    return this.selected ? this.describe(this.selected) : undefined;
+  }
+
+  /** Local candidates announced so far (host, srflx, relay; prflx are not announced). */
+  get localCandidates(): IceCandidate[] {
+    return this.localEntries.filter((e) => e.candidate.type !== 'prflx').map((e) => e.candidate);
+  }
+
+  /** Remote candidates known so far, including learned peer-reflexive ones. */
+  get remoteCandidateList(): readonly IceCandidate[] {
+    return this.remoteCandidates;
+  }
+
+  /** A snapshot of the check list for diagnostics and tests. */
+  get checkList(): { local: IceCandidate; remote: IceCandidate; state: IcePairState; nominated: boolean; valid: boolean }[] {
+    return this.pairs.map((p) => ({ local: p.local.candidate, remote: p.remote, state: p.state, nominated: p.nominated, valid: p.valid }));
+  }
+
+  // ---- sans-I/O outputs ---------------------------------------------------------------
+
+  /** Next datagram to send, or undefined. */
+  pollTransmit(): IceTransmit | undefined {
+    return this.transmits.shift();
+  }
+
+  /** Next event, or undefined. */
+  pollEvent(): IceAgentEvent | undefined {
+    return this.events.shift();
+  }
+
+  /** Absolute time of the next timer, or undefined when nothing is scheduled. */
+  pollTimeout(): number | undefined {
+    if (this.connectionState === 'closed') return undefined;
+    let t: number | undefined;
+    const at = (x: number | undefined): void => {
+      if (x !== undefined && (t === undefined || x < t)) t = x;
+    };
+    for (const tx of this.transactions.values()) at(tx.transmits > 0 ? Math.min(tx.nextAt, tx.deadline) : tx.deadline);
+    if (this.hasCheckWork()) at(this.nextCheckAt);
+    at(this.nominationTimerAt);
+    if (!this.selected) at(this.noPairDeadline);
+    if (this.selected && (this.connectionState !== 'failed')) {
+      at(this.nextConsentAt);
+      at(this.lastSentOnSelectedAt + this.opts.keepaliveIntervalMs);
+      if (this.connectionState !== 'disconnected') at(this.selected.lastHeardAt + this.opts.disconnectedTimeoutMs);
+      at(this.selected.lastHeardAt + this.opts.consentTimeoutMs);
+    }
+    return t;
+  }
+
+  // ---- API ----------------------------------------------------------------------------
+
+  /**
+   * Sets (or, on an ICE restart by the peer, replaces) the remote ufrag/password (RFC 8445
+   * §5.3). A new ufrag discards remote candidates and the check list (RFC 8445 §9); the
+   * selected pair keeps carrying data until a new one is selected.
+   */
+  setRemoteCredentials(now: number, credentials: IceCredentials, options: { lite?: boolean } = {}): void {
+    this.assertOpen();
+    now = this.tick(now);
+    if (!isIceString(credentials.ufrag, 1) || !isIceString(credentials.password, 1)) {
+      throw new InvalidArgumentError('ERR_ICE_CREDENTIALS', 'remote ufrag/password must be ice-chars');
+    }
+    const restart = this.remote !== undefined && this.remote.ufrag !== credentials.ufrag;
+    this.remote = { ufrag: credentials.ufrag, password: credentials.password };
+    this.remoteLite = options.lite ?? false;
+    // A full agent facing a lite one takes the controlling role (RFC 8445 §6.1.1).
+    if (this.remoteLite && this.mode === 'full' && this.roleValue !== 'controlling') this.setRole('controlling');
+    this.previousLocal = undefined;
+    if (restart) {
+      this.resetChecks();
+      // Candidates trickled with the new ufrag before the description are kept (RFC 8838 §11).
+      this.remoteCandidates = this.remoteCandidates.filter((c) => c.ufrag === credentials.ufrag);
+      for (const c of this.remoteCandidates) this.pairRemote(c);
+    } else {
+      this.remoteCandidates = this.remoteCandidates.filter((c) => c.ufrag === undefined || c.ufrag === credentials.ufrag);
+      this.pairs = this.pairs.filter((p) => this.remoteCandidates.includes(p.remote));
+    }
+    this.updateConnectionState(now);
+  }
+
+  /**
+   * Adds a remote candidate: an SDP `candidate:` line, a parsed candidate, or null for
+   * end-of-candidates (RFC 8838 §13). Allowed before the remote credentials are known.
+   * Throws IceCandidateSyntaxError for a malformed line.
+   */
+  addRemoteCandidate(now: number, candidate: string | IceCandidate | null): void {
+    this.assertOpen();
+    now = this.tick(now);
+    if (candidate === null) {
+      this.remoteEndOfCandidates = true;
+      this.updateConnectionState(now);
+      return;
+    }
+    const c = typeof candidate === 'string' ? parseCandidate(candidate) : candidate;
+    if (c.component !== 1 || c.protocol !== 'udp') return;
+    if (this.remote && c.ufrag !== undefined && c.ufrag !== this.remote.ufrag) return;
+    if (isMdnsCandidate(c)) {
+      const list = this.pendingMdns.get(c.address);
+      if (list) list.push(c);
+      else {
+        if (this.pendingMdns.size >= this.opts.maxRemoteCandidates) return;
+        this.pendingMdns.set(c.address, [c]);
+        this.events.push({ type: 'mdns-query', name: c.address });
+      }
+      return;
+    }
+    this.addRemote(now, c);
+  }
+
+  /**
+   * Completes an mDNS lookup requested by an `mdns-query` event. With no address the
+   * candidates are ignored: peer-reflexive candidates learned from checks take over.
+   */
+  resolveMdns(now: number, name: string, address: string | undefined): void {
+    this.assertOpen();
+    now = this.tick(now);
+    const list = this.pendingMdns.get(name);
+    if (!list) return;
+    this.pendingMdns.delete(name);
+    if (!address || ipFamily(address) === 0) return;
+    for (const c of list) this.addRemote(now, { ...c, address: canonicalIp(address) });
+  }
+
+  /** Adds a host or relay candidate gathered by the driver and returns it. */
+  addLocalCandidate(now: number, init: LocalCandidateInit): IceCandidate {
+    this.assertOpen();
+    now = this.tick(now);
+    if (ipFamily(init.address) === 0) throw new InvalidArgumentError('ERR_ICE_ADDRESS', `not an IP address: ${init.address}`);
+    const base = init.base ?? { address: init.address, port: init.port };
+    const localPreference = init.localPreference ?? 65535;
+    const candidate: IceCandidate = {
+      foundation: foundationOf(init.type, base.address, init.server ?? ''),
+      component: 1,
+      protocol: 'udp',
+      priority: candidatePriority(init.type, localPreference),
+      address: canonicalIp(init.address),
+      port: init.port,
+      type: init.type,
+      ...(init.related ? { relatedAddress: init.related.address, relatedPort: init.related.port } : {}),
+    };
+    if (this.localEntries.some((e) => e.candidate.address === candidate.address && e.candidate.port === candidate.port)) {
+      return candidate;
+    }
+    const entry: LocalEntry = { candidate, base: { address: canonicalIp(base.address), port: base.port }, localPreference };
+    this.localEntries.push(entry);
+    this.setGathering('gathering');
+    this.events.push({ type: 'local-candidate', candidate });
+    for (const r of this.remoteCandidates) this.addPair(entry, r);
+    if (init.type === 'host' && this.mode === 'full') {
+      for (const server of this.opts.stunServers) {
+        if (ipFamily(server.address) === ipFamily(entry.base.address)) this.startSrflx(now, entry, server);
+      }
+    }
+    this.scheduleChecks(now);
+    this.updateConnectionState(now);
+    return candidate;
+  }
+
+  /** The driver has added every host/relay candidate it will add (server-reflexive may follow). */
+  endOfLocalCandidates(now: number): void {
+    this.assertOpen();
+    now = this.tick(now);
+    this.hostGatheringDone = true;
+    this.maybeGatheringComplete();
+    this.updateConnectionState(now);
+  }
+
+  /**
+   * Local ICE restart (RFC 8445 §9): new credentials; the check list is rebuilt once the
+   * peer's new credentials arrive. The previous credentials stay valid until then so that
+   * consent on the selected pair survives. Local candidates are announced again.
+   */
+  restart(now: number, credentials?: IceCredentials): IceCredentials {
+    this.assertOpen();
+    now = this.tick(now);
+    this.previousLocal = this.local;
+    this.local = credentials ?? generateIceCredentials(this.rng);
+    this.remoteEndOfCandidates = false;
+    this.resetChecks();
+    this.remoteCandidates = [];
+    this.gatheringState = 'new';
+    this.setGathering('gathering');
+    for (const e of this.localEntries) if (e.candidate.type !== 'prflx') this.events.push({ type: 'local-candidate', candidate: e.candidate });
+    this.localEntries = this.localEntries.filter((e) => e.candidate.type !== 'prflx');
+    this.maybeGatheringComplete();
+    if (this.connectionState === 'failed' || this.connectionState === 'new') this.setConnectionState('checking');
+    return this.local;
+  }
+
+  /** Stops everything; the state becomes `closed` and no more datagrams are produced. */
+  close(): void {
+    if (this.connectionState === 'closed') return;
+    this.transactions.clear();
+    this.triggered = [];
+    this.transmits.length = 0;
+    this.setConnectionState('closed');
+  }
+
+  /**
+   * Records that the driver sent application data on the selected pair, which postpones
+   * the keepalive (RFC 8445 §11: keepalives only when no other packet was sent).
+   */
+  noteDataSent(now: number): void {
+    this.lastSentOnSelectedAt = Math.max(this.lastSentOnSelectedAt, now);
+  }
+
+  // ---- inputs -------------------------------------------------------------------------
+
+  /** Processes one STUN datagram. Never throws for bad input; drops are counted. */
+  handleInput(now: number, input: IceInput): void {
+    now = this.tick(now);
+    if (this.connectionState === 'closed') {
+      this.drop('closed');
+      return;
+    }
+    const decoded = StunMessage.decode(input.data);
+    if (!decoded.ok) {
+      this.drop(decoded.reason === 'bad-fingerprint' ? 'bad-fingerprint' : 'malformed');
+      return;
+    }
+    const msg = decoded.message;
+    if (msg.method !== StunMethod.Binding) {
+      this.drop('unexpected-method');
+      return;
+    }
+    switch (msg.messageClass) {
+      case StunClass.Request:
+        this.onRequest(now, input, msg);
+        break;
+      case StunClass.SuccessResponse:
+      case StunClass.ErrorResponse:
+        this.onResponse(now, input, msg);
+        break;
+      default:
+        // Binding indications are keepalives (RFC 8445 §11); nothing to answer.
+        this.stats.indicationsReceived++;
+    }
+    this.updateConnectionState(now);
+  }
+
+  /** Runs timers: retransmissions, paced checks, nomination, consent and keepalives. */
+  handleTimeout(now: number): void {
+    now = this.tick(now);
+    if (this.connectionState === 'closed') return;
+    for (const tx of [...this.transactions.values()]) {
+      if (now >= tx.deadline) this.expire(now, tx);
+      else if (tx.transmits > 0 && now >= tx.nextAt) {
+        tx.transmits++;
+        tx.rto = Math.min(tx.rto * 2, this.opts.checkMaxRtoMs);
+        tx.nextAt = now + tx.rto;
+        // The last transmission waits one more RTO for its response (RFC 8489 §6.2.1).
+        if (tx.transmits >= this.opts.checkMaxTransmits) tx.transmits = 0;
+        this.stats.retransmissions++;
+        this.transmits.push({ local: tx.local, remote: tx.remote, data: tx.data });
+        if (this.selected && tx.pair === this.selected) this.lastSentOnSelectedAt = now;
+      }
+    }
+    if (now >= this.nextCheckAt && this.hasCheckWork()) this.sendNextCheck(now);
+    this.maybeNominate(now);
+    this.runConsent(now);
+    this.updateConnectionState(now);
+  }
+
+  // ---- request handling (RFC 8445 §7.3) -----------------------------------------------
+
+  private onRequest(now: number, input: IceInput, msg: StunMessage): void {
+    const username = msg.getString(StunAttr.Username);
+    if (username === undefined || !msg.hasIntegrity) {
+      this.drop('no-integrity');
+      return;
+    }
+    const colon = username.indexOf(':');
+    const ufrag = colon < 0 ? username : username.slice(0, colon);
+    let creds: IceCredentials | undefined;
+    if (ufrag === this.local.ufrag) creds = this.local;
+    else if (this.previousLocal && ufrag === this.previousLocal.ufrag) creds = this.previousLocal;
+    if (!creds) {
+      this.drop('unknown-ufrag');
+      return;
+    }
+    const key = Buffer.from(creds.password);
+    if (!msg.verifyIntegrity(key)) {
+      this.drop('bad-integrity');
+      return;
+    }
+    this.stats.requestsReceived++;
+    const rkey = `${addressKey(input.local)}|${addressKey(input.remote)}`;
+    if (!this.authenticatedRemotes.has(rkey)) {
+      if (this.authenticatedRemotes.size < 4 * this.opts.maxRemoteCandidates) this.authenticatedRemotes.add(rkey);
+      this.events.push({ type: 'remote-authenticated', local: input.local, remote: input.remote });
+    }
+    if (msg.unknownRequired.length > 0) {
+      const err = new StunMessage(StunMethod.Binding, StunClass.ErrorResponse, msg.transactionId)
+        .addErrorCode(StunErrorCode.UnknownAttribute, 'Unknown Attribute')
+        .addUnknownAttributes(msg.unknownRequired);
+      this.send(input.local, input.remote, err.encode({ integrityKey: key, fingerprint: true }));
+      return;
+    }
+    // Role conflict (RFC 8445 §7.3.1.1).
+    const theirControlling = msg.getUint64(StunAttr.IceControlling);
+    const theirControlled = msg.getUint64(StunAttr.IceControlled);
+    if (this.roleValue === 'controlling' && theirControlling !== undefined) {
+      this.stats.roleConflicts++;
+      if (this.tieBreaker >= theirControlling) return this.sendRoleConflict(input, msg, key);
+      this.setRole('controlled');
+    } else if (this.roleValue === 'controlled' && theirControlled !== undefined) {
+      this.stats.roleConflicts++;
+      if (this.mode === 'lite' || this.tieBreaker < theirControlled) return this.sendRoleConflict(input, msg, key);
+      this.setRole('controlling');
+    }
+    const response = new StunMessage(StunMethod.Binding, StunClass.SuccessResponse, msg.transactionId).addAddress(
+      StunAttr.XorMappedAddress,
+      input.remote,
+    );
+    this.send(input.local, input.remote, response.encode({ integrityKey: key, fingerprint: true }));
+    this.stats.responsesSent++;
+
+    const local = this.localEntries.find((e) => sameAddress(e.base, input.local) && (e.candidate.type === 'host' || e.candidate.type === 'relay'));
+    if (!local) return;
+    // Learn a peer-reflexive remote candidate (RFC 8445 §7.3.1.3).
+    let remote = this.remoteCandidates.find((c) => c.address === input.remote.address && c.port === input.remote.port);
+    if (!remote) {
+      const priority = msg.getUint32(StunAttr.Priority) ?? candidatePriority('prflx', 65535);
+      remote = {
+        foundation: String(this.rng.uint32()),
+        component: 1,
+        protocol: 'udp',
+        priority,
+        address: input.remote.address,
+        port: input.remote.port,
+        type: 'prflx',
+      };
+      if (!this.addRemote(now, remote)) return;
+    }
+    let pair = this.pairs.find((p) => p.local === local && p.remote === remote);
+    if (!pair) pair = this.addPair(local, remote);
+    if (!pair) return;
+    const useCandidate = msg.has(StunAttr.UseCandidate) && this.roleValue === 'controlled';
+    if (this.mode === 'lite') {
+      // A lite agent does no checks: the authenticated request proves the path (RFC 8445 §7.3.1.5 for lite).
+      pair.state = 'succeeded';
+      pair.valid = true;
+      pair.lastHeardAt = now;
+      if (useCandidate) this.nominate(now, pair);
+      return;
+    }
+    // Triggered check (RFC 8445 §7.3.1.4).
+    if (pair.state === 'succeeded') {
+      if (useCandidate) this.nominate(now, pair.validPair ?? pair);
+      return;
+    }
+    if (useCandidate) pair.nominateOnSuccess = true;
+    if (pair.state !== 'in-progress') pair.state = 'waiting';
+    if (!this.triggered.some((t) => t.pair === pair)) this.triggered.push({ pair, useCandidate: false });
+    this.scheduleChecks(now);
+  }
+
+  private sendRoleConflict(input: IceInput, msg: StunMessage, key: Buffer): void {
+    const err = new StunMessage(StunMethod.Binding, StunClass.ErrorResponse, msg.transactionId).addErrorCode(
+      StunErrorCode.RoleConflict,
+      'Role Conflict',
+    );
+    this.send(input.local, input.remote, err.encode({ integrityKey: key, fingerprint: true }));
+    this.stats.responsesSent++;
+  }
+
+  // ---- response handling (RFC 8445 §7.2.5) --------------------------------------------
+
+  private onResponse(now: number, input: IceInput, msg: StunMessage): void {
+    const id = msg.transactionId.toString('hex');
+    const tx = this.transactions.get(id);
+    if (!tx) {
+      this.drop('unmatched-response');
+      return;
+    }
+    if (tx.kind === 'srflx') {
+      if (!sameAddress(input.remote, tx.remote) || !sameAddress(input.local, tx.local)) {
+        this.drop('response-wrong-address');
+        return;
+      }
+      this.transactions.delete(id);
+      this.onSrflxResponse(now, tx, msg);
+      return;
+    }
+    if (!this.remote || !msg.verifyIntegrity(Buffer.from(this.remote.password))) {
+      this.drop('response-bad-integrity');
+      return;
+    }
+    this.transactions.delete(id);
+    this.stats.responsesReceived++;
+    const pair = tx.pair!;
+    // Non-symmetric transport addresses fail the check (RFC 8445 §7.2.5.2.1).
+    if (!sameAddress(input.remote, tx.remote) || !sameAddress(input.local, tx.local)) {
+      this.drop('response-wrong-address');
+      if (tx.kind === 'check') this.failPair(now, pair);
+      return;
+    }
+    if (msg.messageClass === StunClass.ErrorResponse) {
+      const code = msg.getErrorCode()?.code;
+      if (code === StunErrorCode.RoleConflict) {
+        // RFC 8445 §7.2.5.1: take the other role than the one the request claimed, then retry.
+        this.setRole(tx.sentAsControlling ? 'controlled' : 'controlling');
+        if (tx.kind === 'check') {
+          pair.state = 'waiting';
+          this.triggered.push({ pair, useCandidate: false });
+          this.scheduleChecks(now);
+        }
+      } else if (tx.kind === 'check') this.failPair(now, pair);
+      return;
+    }
+    if (tx.kind === 'consent') {
+      pair.lastHeardAt = now;
+      return;
+    }
+    const mapped = msg.getAddress(StunAttr.XorMappedAddress);
+    pair.lastHeardAt = now;
+    // The valid pair's local candidate is the one matching the mapped address, or a new
+    // peer-reflexive candidate on the same base (RFC 8445 §7.2.5.3.1).
+    let validPair = pair;
+    if (mapped && !(mapped.address === pair.local.candidate.address && mapped.port === pair.local.candidate.port)) {
+      let localEntry = this.localEntries.find((e) => e.candidate.address === mapped.address && e.candidate.port === mapped.port);
+      if (!localEntry) {
+        const prio = msg.getUint32(StunAttr.Priority) ?? candidatePriority('prflx', pair.local.localPreference);
+        localEntry = {
+          candidate: {
+            foundation: foundationOf('prflx', pair.local.base.address, ''),
+            component: 1,
+            protocol: 'udp',
+            priority: prio,
+            address: mapped.address,
+            port: mapped.port,
+            type: 'prflx',
+          },
+          base: pair.local.base,
+          localPreference: pair.local.localPreference,
+        };
+        this.localEntries.push(localEntry);
+      }
+      if (sameAddress(localEntry.base, pair.local.base)) {
+        const existing = this.pairs.find((p) => p.local === localEntry && p.remote === pair.remote);
+        validPair = existing ?? this.makePair(localEntry, pair.remote);
+        if (!existing) this.insertPair(validPair);
+        validPair.lastHeardAt = now;
+      }
+    }
+    pair.state = 'succeeded';
+    validPair.state = 'succeeded';
+    // Retransmissions of other ordinary checks of this pair are no longer needed.
+    for (const [otherId, other] of this.transactions) {
+      if (other.pair === pair && other.kind === 'check' && !other.useCandidate) this.transactions.delete(otherId);
+    }
+    validPair.valid = true;
+    pair.validPair = validPair;
+    if (this.firstValidAt === undefined) this.firstValidAt = now;
+    // Unfreeze pairs of the same foundation (RFC 8445 §7.2.5.3.3).
+    for (const p of this.pairs) if (p.state === 'frozen' && p.foundation === pair.foundation) p.state = 'waiting';
+    if (tx.useCandidate && this.roleValue === 'controlling') {
+      this.nominating = undefined;
+      this.nominate(now, validPair);
+    } else if (pair.nominateOnSuccess && this.roleValue === 'controlled') {
+      this.nominate(now, validPair);
+    }
+    this.scheduleChecks(now);
+    this.maybeNominate(now);
+  }
+
+  private onSrflxResponse(now: number, tx: Transaction, msg: StunMessage): void {
+    this.srflxPending--;
+    const mapped = msg.messageClass === StunClass.SuccessResponse ? msg.getAddress(StunAttr.XorMappedAddress) ?? msg.getAddress(StunAttr.MappedAddress) : undefined;
+    const base = this.localEntries.find((e) => e.candidate.type === 'host' && sameAddress(e.base, tx.local));
+    if (mapped && base && !this.localEntries.some((e) => e.candidate.address === mapped.address && e.candidate.port === mapped.port)) {
+      const candidate: IceCandidate = {
+        foundation: foundationOf('srflx', base.base.address, addressKey(tx.remote)),
+        component: 1,
+        protocol: 'udp',
+        priority: candidatePriority('srflx', base.localPreference),
+        address: mapped.address,
+        port: mapped.port,
+        type: 'srflx',
+        relatedAddress: base.base.address,
+        relatedPort: base.base.port,
+      };
+      // Server-reflexive candidates are announced but not paired: their base is already paired
+      // (RFC 8445 §6.1.2.4 prunes them).
+      this.localEntries.push({ candidate, base: base.base, localPreference: base.localPreference });
+      this.events.push({ type: 'local-candidate', candidate });
+    }
+    this.maybeGatheringComplete();
+    this.updateConnectionState(now);
+  }
+
+  // ---- checks ---------------------------------------------------------------------------
+
+  private hasCheckWork(): boolean {
+    if (this.mode === 'lite' || !this.remote) return false;
+    if (this.triggered.length > 0) return true;
+    return this.pairs.some((p) => p.state === 'waiting' || p.state === 'frozen');
+  }
+
+  private scheduleChecks(now: number): void {
+    if (this.hasCheckWork() && this.nextCheckAt < now) this.nextCheckAt = now;
+  }
+
+  /** Sends one new check: triggered queue first, then the best waiting pair (RFC 8445 §6.1.4.2). */
+  private sendNextCheck(now: number): void {
+    let next: TriggeredCheck | undefined;
+    while (!next && this.triggered.length > 0) {
+      const t = this.triggered.shift()!;
+      if (this.pairs.includes(t.pair) && (t.useCandidate || t.pair.state !== 'succeeded')) next = t;
+    }
+    if (!next) {
+      let pair = this.pairs.find((p) => p.state === 'waiting');
+      if (!pair) {
+        pair = this.pairs.find((p) => p.state === 'frozen');
+        if (pair) for (const p of this.pairs) if (p.state === 'frozen' && p.foundation === pair.foundation) p.state = 'waiting';
+      }
+      if (pair) next = { pair, useCandidate: false };
+    }
+    if (!next) return;
+    this.sendCheck(now, next.pair, next.useCandidate, 'check');
+    this.nextCheckAt = now + this.opts.taMs;
+  }
+
+  private sendCheck(now: number, pair: Pair, useCandidate: boolean, kind: 'check' | 'consent'): void {
+    const remote = this.remote!;
+    const id = this.rng.bytes(12);
+    const msg = new StunMessage(StunMethod.Binding, StunClass.Request, id)
+      .addString(StunAttr.Username, `${remote.ufrag}:${this.local.ufrag}`)
+      .addUint32(StunAttr.Priority, candidatePriority('prflx', pair.local.localPreference))
+      .addUint64(this.roleValue === 'controlling' ? StunAttr.IceControlling : StunAttr.IceControlled, this.tieBreaker);
+    if (useCandidate) msg.addFlag(StunAttr.UseCandidate);
+    const data = msg.encode({ integrityKey: Buffer.from(remote.password), fingerprint: true });
+    const remoteAddr = { address: pair.remote.address, port: pair.remote.port };
+    const consent = kind === 'consent';
+    const tx: Transaction = {
+      id: id.toString('hex'),
+      kind,
+      local: pair.local.base,
+      remote: remoteAddr,
+      data,
+      pair,
+      useCandidate,
+      sentAsControlling: this.roleValue === 'controlling',
+      // Consent checks are not retransmitted; a new one follows every interval (RFC 7675 §5.1).
+      transmits: consent ? 0 : 1,
+      rto: this.opts.checkRtoMs,
+      nextAt: now + this.opts.checkRtoMs,
+      deadline: consent ? now + this.opts.consentTimeoutMs : now + this.totalCheckTime(),
+    };
+    this.transactions.set(tx.id, tx);
+    if (!consent) {
+      if (pair.state !== 'succeeded') pair.state = 'in-progress';
+      this.stats.checksSent++;
+    } else this.stats.consentChecksSent++;
+    this.send(pair.local.base, remoteAddr, data);
+    if (pair === this.selected) this.lastSentOnSelectedAt = now;
+  }
+
+  private totalCheckTime(): number {
+    let t = 0;
+    let rto = this.opts.checkRtoMs;
+    for (let i = 0; i < this.opts.checkMaxTransmits; i++) {
+      t += rto;
+      rto = Math.min(rto * 2, this.opts.checkMaxRtoMs);
+    }
+    return t;
+  }
+
+  private expire(now: number, tx: Transaction): void {
+    this.transactions.delete(tx.id);
+    if (tx.kind === 'srflx') {
+      this.srflxPending--;
+      this.maybeGatheringComplete();
+      return;
+    }
+    if (tx.kind !== 'check' || !tx.pair) return;
+    if (tx.useCandidate) {
+      // The nominating check got no answer: the pair no longer works (RFC 8445 §8.1.1).
+      tx.pair.valid = false;
+      tx.pair.state = 'failed';
+      if (this.nominating === tx.pair) this.nominating = undefined;
+      this.updateConnectionState(now);
+      return;
+    }
+    // Another transaction for the same pair may still be running (a triggered re-check).
+    for (const other of this.transactions.values()) if (other.pair === tx.pair && other.kind === 'check') return;
+    if (tx.pair.state === 'in-progress') this.failPair(now, tx.pair);
+    if (this.nominating === tx.pair) this.nominating = undefined;
+  }
+
+  private failPair(now: number, pair: Pair): void {
+    if (pair.state !== 'succeeded') pair.state = 'failed';
+    if (this.nominating === pair) this.nominating = undefined;
+    this.updateConnectionState(now);
+  }
+
+  private startSrflx(now: number, entry: LocalEntry, server: TransportAddress): void {
+    const id = this.rng.bytes(12);
+    const data = new StunMessage(StunMethod.Binding, StunClass.Request, id).encode({ fingerprint: true });
+    const remote = { address: canonicalIp(server.address), port: server.port };
+    this.transactions.set(id.toString('hex'), {
+      id: id.toString('hex'),
+      kind: 'srflx',
+      local: entry.base,
+      remote,
+      data,
+      useCandidate: false,
+      sentAsControlling: false,
+      transmits: 1,
+      rto: this.opts.checkRtoMs,
+      nextAt: now + this.opts.checkRtoMs,
+      deadline: now + this.totalCheckTime(),
+    });
+    this.srflxPending++;
+    this.send(entry.base, remote, data);
+  }
+
+  // ---- nomination and selection (RFC 8445 §8) -----------------------------------------
+
+  private maybeNominate(now: number): void {
+    this.nominationTimerAt = undefined;
+    if (this.mode !== 'full' || this.roleValue !== 'controlling' || this.nominating || !this.remote) return;
+    const best = this.pairs.find((p) => p.valid);
+    if (!best || best === this.selected) return;
+    // A pair selected before an ICE restart is replaced by whatever the new checks find.
+    if (this.selected && this.pairs.includes(this.selected) && this.selected.priority >= best.priority) return;
+    // Nominate once nothing better can still succeed, or after the nomination delay (§8.1.1).
+    const betterPending = this.pairs.some(
+      (p) => p.priority > best.priority && (p.state === 'waiting' || p.state === 'in-progress' || p.state === 'frozen'),
+    );
+    const deadline = (this.firstValidAt ?? now) + this.opts.nominationDelayMs;
+    if (betterPending && now < deadline) {
+      this.nominationTimerAt = deadline;
+      return;
+    }
+    this.nominating = best;
+    this.triggered.unshift({ pair: best, useCandidate: true });
+    this.scheduleChecks(now);
+  }
+
+  private nominate(now: number, pair: Pair): void {
+    pair.nominated = true;
+    // The nominated pair with the highest priority is selected (RFC 8445 §8.1.1).
+    if (!this.selected || this.selected === pair || pair.priority > this.selected.priority || !this.pairs.includes(this.selected)) {
+      const changed = this.selected !== pair;
+      this.selected = pair;
+      pair.lastHeardAt = now;
+      if (changed) {
+        this.lastSentOnSelectedAt = now;
+        // Lite agents send no checks, hence no consent checks either (RFC 7675 §4).
+        if (this.mode === 'full') this.nextConsentAt = now + this.consentInterval();
+        this.events.push({ type: 'selected-pair', pair: this.describe(pair) });
+      }
+    }
+    this.updateConnectionState(now);
+  }
+
+  private consentInterval(): number {
+    return this.opts.consentIntervalMs * (0.8 + 0.4 * this.rng.float());
+  }
+
+  private runConsent(now: number): void {
+    const sel = this.selected;
+    if (!sel || this.connectionState === 'failed') return;
+    if (this.mode === 'full' && this.remote && this.nextConsentAt !== undefined && now >= this.nextConsentAt) {
+      this.sendCheck(now, sel, false, 'consent');
+      this.nextConsentAt = now + this.consentInterval();
+    }
+    if (now >= this.lastSentOnSelectedAt + this.opts.keepaliveIntervalMs) {
+      const ind = new StunMessage(StunMethod.Binding, StunClass.Indication, this.rng.bytes(12)).encode({ fingerprint: true });
+      this.send(sel.local.base, { address: sel.remote.address, port: sel.remote.port }, ind);
+      this.lastSentOnSelectedAt = now;
+    }
+  }
+
+  // ---- states ---------------------------------------------------------------------------
+
+  private updateConnectionState(now: number): void {
+    if (this.connectionState === 'closed') return;
+    const sel = this.selected;
+    if (sel) {
+      const silent = now - sel.lastHeardAt;
+      if (silent >= this.opts.consentTimeoutMs) {
+        // Consent lost (RFC 7675 §5.1): stop sending on the pair; the transport has failed.
+        if (this.connectionState !== 'failed') {
+          this.transactions.clear();
+          this.triggered = [];
+          this.setConnectionState('failed', 'consent-lost');
+        }
+        return;
+      }
+      if (this.connectionState === 'failed') return;
+      if (silent >= this.opts.disconnectedTimeoutMs) {
+        this.setConnectionState('disconnected');
+        return;
+      }
+      const done =
+        this.remoteEndOfCandidates &&
+        this.gatheringState === 'complete' &&
+        !this.pairs.some((p) => p.state === 'waiting' || p.state === 'in-progress' || p.state === 'frozen');
+      // W3C: completed is always preceded by connected.
+      if (this.connectionState !== 'completed') this.setConnectionState('connected');
+      if (done) this.setConnectionState('completed');
+      return;
+    }
+    if (this.connectionState === 'failed') return;
+    const allFailed = this.pairs.length > 0 && this.pairs.every((p) => p.state === 'failed');
+    const ended = this.mode === 'full' && this.remoteEndOfCandidates && this.gatheringState === 'complete' && this.remote !== undefined;
+    if (ended && allFailed && this.triggered.length === 0) {
+      this.setConnectionState('failed', 'no-valid-pair');
+      return;
+    }
+    // Without any pair, checks from the peer may still teach us a peer-reflexive candidate
+    // (e.g. its only candidate was an unresolvable mDNS name): give them a grace period.
+    if (ended && this.pairs.length === 0) {
+      this.noPairDeadline ??= now + this.opts.noPairTimeoutMs;
+      if (now >= this.noPairDeadline) {
+        this.setConnectionState('failed', 'no-candidate-pair');
+        return;
+      }
+    } else this.noPairDeadline = undefined;
+    if (this.remoteCandidates.length > 0 || this.pairs.length > 0) this.setConnectionState('checking');
+  }
+
+  private setConnectionState(state: IceConnectionState, reason?: string): void {
+    if (this.connectionState === state) return;
+    this.connectionState = state;
+    this.events.push(reason ? { type: 'connection-state', state, reason } : { type: 'connection-state', state });
+  }
+
+  private setGathering(state: IceGatheringState): void {
+    if (this.gatheringState === state) return;
+    this.gatheringState = state;
+    this.events.push({ type: 'gathering-state', state });
+  }
+
+  private maybeGatheringComplete(): void {
+    if (!this.hostGatheringDone || this.srflxPending > 0 || this.gatheringState === 'complete') return;
+    if (this.gatheringState === 'new') this.setGathering('gathering');
+    this.events.push({ type: 'local-candidate', candidate: null });
+    this.setGathering('complete');
+  }
+
+  private setRole(role: IceRole): void {
+    if (this.roleValue === role) return;
+    this.roleValue = role;
+    for (const p of this.pairs) p.priority = this.computePairPriority(p.local.candidate, p.remote);
+    this.sortPairs();
+    this.events.push({ type: 'role', role });
+  }
+
+  // ---- candidates and pairs -------------------------------------------------------------
+
+  private addRemote(now: number, c: IceCandidate): boolean {
+    if (this.remoteCandidates.some((r) => r.address === c.address && r.port === c.port)) return false;
+    if (this.remoteCandidates.length >= this.opts.maxRemoteCandidates) return false;
+    this.remoteCandidates.push(c);
+    this.pairRemote(c);
+    this.scheduleChecks(now);
+    this.updateConnectionState(now);
+    return true;
+  }
+
+  private pairRemote(c: IceCandidate): void {
+    for (const e of this.localEntries) if (e.candidate.type === 'host' || e.candidate.type === 'relay') this.addPair(e, c);
+  }
+
+  private computePairPriority(local: IceCandidate, remote: IceCandidate): bigint {
+    return this.roleValue === 'controlling' ? pairPriority(local.priority, remote.priority) : pairPriority(remote.priority, local.priority);
+  }
+
+  private makePair(local: LocalEntry, remote: IceCandidate): Pair {
+    return {
+      id: this.nextPairId++,
+      local,
+      remote,
+      foundation: `${local.candidate.foundation}:${remote.foundation}`,
+      priority: this.computePairPriority(local.candidate, remote),
+      state: 'frozen',
+      valid: false,
+      nominated: false,
+      nominateOnSuccess: false,
+      validPair: undefined,
+      lastHeardAt: 0,
+    };
+  }
+
+  /** Forms a pair when families match and it is new (RFC 8445 §6.1.2.2, §6.1.2.4). */
+  private addPair(local: LocalEntry, remote: IceCandidate): Pair | undefined {
+    if (local.candidate.type !== 'host' && local.candidate.type !== 'relay') return undefined;
+    if (ipFamily(local.base.address) !== ipFamily(remote.address)) return undefined;
+    // Link-local IPv6 only pairs with link-local (RFC 8445 §6.1.2.2).
+    if (isLinkLocal(local.base.address) !== isLinkLocal(remote.address)) return undefined;
+    const dup = this.pairs.find((p) => sameAddress(p.local.base, local.base) && p.remote.address === remote.address && p.remote.port === remote.port);
+    if (dup) return dup;
+    const pair = this.makePair(local, remote);
+    // The first pair of a foundation starts Waiting, the others Frozen (RFC 8445 §6.1.2.6, RFC 8838 §8).
+    const active = this.pairs.some((p) => p.foundation === pair.foundation && (p.state === 'waiting' || p.state === 'in-progress' || p.state === 'succeeded'));
+    pair.state = active ? 'frozen' : 'waiting';
+    if (this.pairs.some((p) => p.foundation === pair.foundation && p.state === 'succeeded')) pair.state = 'waiting';
+    this.insertPair(pair);
+    if (this.pairs.length > this.opts.maxPairs) {
+      const victim = [...this.pairs].reverse().find((p) => p !== this.selected && (p.state === 'frozen' || p.state === 'waiting' || p.state === 'failed'));
+      if (victim) this.pairs = this.pairs.filter((p) => p !== victim);
+      if (victim === pair) return undefined;
+    }
+    return pair;
+  }
+
+  private insertPair(pair: Pair): void {
+    this.pairs.push(pair);
+    this.sortPairs();
+  }
+
+  private sortPairs(): void {
+    this.pairs.sort((a, b) => (a.priority > b.priority ? -1 : a.priority < b.priority ? 1 : a.id - b.id));
+  }
+
+  private resetChecks(): void {
+    for (const [id, tx] of this.transactions) if (tx.kind !== 'srflx' && tx.pair !== this.selected) this.transactions.delete(id);
+    this.pairs = [];
+    this.triggered = [];
+    this.nominating = undefined;
+    this.firstValidAt = undefined;
+    this.nominationTimerAt = undefined;
+    this.authenticatedRemotes.clear();
+  }
+
+  private describe(p: Pair): IceSelectedPair {
+    return {
+      local: p.local.candidate,
+      remote: p.remote,
+      localBase: p.local.base,
+      remoteAddress: { address: p.remote.address, port: p.remote.port },
+    };
+  }
+
+  // ---- plumbing ---------------------------------------------------------------------------
+
+  private send(local: TransportAddress, remote: TransportAddress, data: Buffer): void {
+    this.transmits.push({ local, remote, data });
+  }
+
+  private drop(reason: IceDropReason): void {
+    this.stats.drops[reason]++;
+  }
+
+  private tick(now: number): number {
+    if (now > this.lastNow) this.lastNow = now;
+    return this.lastNow;
+  }
+
+  private assertOpen(): void {
+    if (this.connectionState === 'closed') throw new InvalidStateError('ERR_ICE_CLOSED', 'the ICE agent is closed');
+  }
+}
+
+function isLinkLocal(address: string): boolean {
+  return /^fe[89ab][0-9a-f]:/i.test(address);
+}

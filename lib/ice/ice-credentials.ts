@@ -1,0 +1,38 @@
+// ICE username fragments and passwords (RFC 8445 §5.3; RFC 8839 §5.4: ufrag >= 4 and
+// pwd >= 22 ice-chars) and TURN long-term credential keys (RFC 8489 §9.2.2).
+import { createHash } from 'node:crypto';
+import type { Rng } from '../common/rng.js';
+
+const ICE_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** A ufrag/password pair. */
+export interface IceCredentials {
+  readonly ufrag: string;
+  readonly password: string;
+}
+
+/** A random string of `length` ice-chars drawn from `rng`. */
+export function randomIceString(rng: Rng, length: number): string {
+  const bytes = rng.bytes(length);
+  let s = '';
+  for (let i = 0; i < length; i++) s += ICE_CHARS[bytes[i]! & 63];
+  return s;
+}
+
+/** Fresh local credentials: 8-char ufrag (48 bits) and 24-char password (144 bits). */
+export function generateIceCredentials(rng: Rng): IceCredentials {
+  return { ufrag: randomIceString(rng, 8), password: randomIceString(rng, 24) };
+}
+
+/** True when `s` is a valid ufrag (4-256 ice-chars) or, with `min` 22, a valid password. */
+export function isIceString(s: string, min: number): boolean {
+  return s.length >= min && s.length <= 256 && /^[A-Za-z0-9+/]+$/.test(s);
+}
+
+/**
+ * Long-term credential key MD5(username ":" realm ":" password) (RFC 8489 §9.2.2). The password
+ * is used as given: callers with non-ASCII passwords must apply SASLprep/OpaqueString first.
+ */
+export function longTermKey(username: string, realm: string, password: string): Buffer {
+  return createHash('md5').update(`${username}:${realm}:${password}`, 'utf8').digest();
+}

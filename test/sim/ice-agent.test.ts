@@ -1,0 +1,276 @@
+// ICE agent simulations on a virtual clock over a seeded network (RFC 8445, 8838, 7675):
+// full↔full, full↔lite, roles and role conflict, loss, restart, consent loss, trickle order, NAT/mDNS.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IceSim, type SimPeer } from './ice-harness.js';
+import type { IceAgentOptions } from '../../lib/ice/ice-agent.js';
+import { StunMessage } from '../../lib/ice/stun-message.js';
+import { StunAttr, StunClass, StunMethod } from '../../lib/ice/stun-constants.js';
+import { addressKey } from '../../lib/ice/transport-address.js';
+
+const A_HOST = { address: '10.0.0.1', port: 1000 };
+const B_HOST = { address: '10.0.0.2', port: 2000 };
+
+type PeerOpts = Omit<IceAgentOptions, 'rng'> & { seed: number };
+
+function pair(seed: number, link: ConstructorParameters<typeof IceSim>[1], a: PeerOpts, b: PeerOpts): { sim: IceSim; a: SimPeer; b: SimPeer } {
+  const sim = new IceSim(seed, link);
+  return { sim, a: sim.addPeer('a', a, [A_HOST]), b: sim.addPeer('b', b, [B_HOST]) };
+}
+
+function connected(p: SimPeer): boolean {
+  return p.agent.state === 'connected' || p.agent.state === 'completed';
+}
+
+/** Full signaling in the usual order: descriptions, then trickled candidates both ways. */
+function signalAll(sim: IceSim, a: SimPeer, b: SimPeer, bLite = false): void {
+  sim.gather(a);
+  sim.gather(b);
+  sim.describe(a, b);
+  sim.describe(b, a, bLite);
+  sim.trickle(a, b);
+  sim.trickle(b, a);
+}
+
+function sameSelected(a: SimPeer, b: SimPeer): void {
+  const sa = a.agent.selectedPair!;
+  const sb = b.agent.selectedPair!;
+  assert.ok(sa && sb, 'both sides selected a pair');
+  assert.equal(addressKey(sa.remoteAddress), addressKey(sb.localBase));
+  assert.equal(addressKey(sb.remoteAddress), addressKey(sa.localBase));
+}
+
+test('full ↔ full: controlling nominates, both select the same pair, states new→checking→connected→completed', () => {
+  const { sim, a, b } = pair(1, {}, { seed: 11, role: 'controlling' }, { seed: 12, role: 'controlled' });
+  signalAll(sim, a, b);
+  sim.run(10_000, () => a.agent.state === 'completed' && b.agent.state === 'completed');
+  assert.equal(a.agent.state, 'completed');
+  assert.equal(b.agent.state, 'completed');
+  sameSelected(a, b);
+  assert.deepEqual(a.states, ['checking', 'connected', 'completed']);
+  assert.equal(a.agent.role, 'controlling');
+  assert.equal(b.agent.role, 'controlled');
+  assert.ok(sim.now < 2000, `connected after ${sim.now} ms of virtual time`);
+  assert.equal(a.agent.gathering, 'complete');
+});
+
+test('roles swapped: the controlled side may be the first one described', () => {
+  const { sim, a, b } = pair(2, {}, { seed: 21, role: 'controlled' }, { seed: 22, role: 'controlling' });
+  signalAll(sim, a, b);
+  sim.run(10_000, () => connected(a) && connected(b));
+  sameSelected(a, b);
+  assert.equal(b.agent.selectedPair!.local.type, 'host');
+});
+
+test('full ↔ lite: the full agent controls, the lite agent answers and selects the nominated pair', () => {
+  const { sim, a, b } = pair(3, {}, { seed: 31, role: 'controlled' }, { seed: 32, mode: 'lite' });
+  signalAll(sim, a, b, true);
+  sim.run(10_000, () => connected(a) && connected(b));
+  assert.ok(connected(a) && connected(b));
+  assert.equal(a.agent.role, 'controlling', 'full agent took control facing a lite peer');
+  assert.equal(b.agent.role, 'controlled');
+  assert.equal(b.agent.stats.checksSent, 0, 'lite agents send no checks');
+  sameSelected(a, b);
+  // Keep running: consent checks from the full side keep the lite side alive for a minute.
+  sim.run(sim.now + 60_000);
+  assert.ok(connected(a) && connected(b));
+  assert.ok(a.agent.stats.consentChecksSent >= 10);
+});
+
+for (const role of ['controlling', 'controlled'] as const) {
+  test(`role conflict (both ${role}) is resolved by 487 and tie-breakers`, () => {
+    const { sim, a, b } = pair(4, {}, { seed: 41, role }, { seed: 42, role });
+    signalAll(sim, a, b);
+    sim.run(20_000, () => connected(a) && connected(b));
+    assert.ok(connected(a) && connected(b));
+    assert.notEqual(a.agent.role, b.agent.role);
+    assert.ok(a.agent.stats.roleConflicts + b.agent.stats.roleConflicts > 0);
+    sameSelected(a, b);
+  });
+}
+
+test('20 % loss: ten seeds all connect and agree on the pair', () => {
+  for (let seed = 100; seed < 110; seed++) {
+    const { sim, a, b } = pair(seed, { loss: 0.2, jitterMs: 20 }, { seed: seed * 3, role: 'controlling' }, { seed: seed * 7, role: 'controlled' });
+    signalAll(sim, a, b);
+    sim.run(30_000, () => connected(a) && connected(b));
+    assert.ok(connected(a) && connected(b), `seed ${seed}: ${a.agent.state}/${b.agent.state}`);
+    sameSelected(a, b);
+    assert.ok(sim.net.stats.lost > 0);
+  }
+});
+
+test('burst loss, reordering and duplication do not prevent connection', () => {
+  const { sim, a, b } = pair(7, { burstLoss: 0.1, burstLength: 4, reorder: 0.3, duplicate: 0.2, jitterMs: 30 }, { seed: 71 }, { seed: 72, role: 'controlled' });
+  signalAll(sim, a, b);
+  sim.run(30_000, () => connected(a) && connected(b));
+  sameSelected(a, b);
+});
+
+test('ICE restart: new credentials, new checks, no failure, data pair kept until re-selection', () => {
+  const { sim, a, b } = pair(5, {}, { seed: 51 }, { seed: 52, role: 'controlled' });
+  signalAll(sim, a, b);
+  sim.run(10_000, () => connected(a) && connected(b));
+  const oldUfrag = a.agent.localCredentials.ufrag;
+  const selectedBefore = a.events.filter((e) => e.type === 'selected-pair').length;
+  a.agent.restart(sim.now);
+  b.agent.restart(sim.now);
+  assert.notEqual(a.agent.localCredentials.ufrag, oldUfrag);
+  assert.ok(a.agent.selectedPair, 'old selected pair still carries data during the restart');
+  sim.drain();
+  sim.describe(a, b);
+  sim.describe(b, a);
+  sim.trickle(a, b);
+  sim.trickle(b, a);
+  sim.run(sim.now + 10_000, () => a.events.filter((e) => e.type === 'selected-pair').length > selectedBefore && connected(b));
+  assert.ok(connected(a) && connected(b));
+  assert.ok(a.events.filter((e) => e.type === 'selected-pair').length > selectedBefore, 're-selected after restart');
+  assert.ok(!a.states.includes('failed') && !b.states.includes('failed'));
+  sameSelected(a, b);
+});
+
+test('consent lost (RFC 7675): disconnected, then failed 30 s after the last response', () => {
+  const { sim, a, b } = pair(6, {}, { seed: 61 }, { seed: 62, role: 'controlled' });
+  signalAll(sim, a, b);
+  sim.run(10_000, () => connected(a) && connected(b));
+  sim.run(sim.now + 20_000);
+  assert.ok(connected(a));
+  // The peer vanishes: close it so that nothing answers any more.
+  b.agent.close();
+  const vanishedAt = sim.now;
+  let disconnectedAt = -1;
+  let failedAt = -1;
+  sim.run(vanishedAt + 60_000, () => {
+    if (disconnectedAt < 0 && a.agent.state === 'disconnected') disconnectedAt = sim.now;
+    if (a.agent.state === 'failed') failedAt = sim.now;
+    return failedAt >= 0;
+  });
+  assert.ok(disconnectedAt > vanishedAt, 'went disconnected first');
+  assert.ok(failedAt > disconnectedAt);
+  // The last response came at most one consent interval (+20 %) before the peer vanished.
+  assert.ok(failedAt - vanishedAt <= 30_000, `failed ${failedAt - vanishedAt} ms after vanishing`);
+  assert.ok(failedAt - vanishedAt >= 30_000 - 6_000 - 10);
+  const last = a.events.at(-1);
+  assert.deepEqual(last, { type: 'connection-state', state: 'failed', reason: 'consent-lost' });
+  // No consent checks after failure.
+  const sent = a.agent.stats.consentChecksSent;
+  sim.run(sim.now + 30_000);
+  assert.equal(a.agent.stats.consentChecksSent, sent);
+});
+
+test('trickle: candidates before the remote description, reversed order, end-of-candidates first', () => {
+  const { sim, a, b } = pair(8, { jitterMs: 10 }, { seed: 81 }, { seed: 82, role: 'controlled' });
+  sim.gather(a);
+  sim.gather(b);
+  // b learns a's candidates (reversed, end-of-candidates first) before a's description.
+  sim.trickle(a, b, 'reversed');
+  assert.equal(b.agent.state, 'checking');
+  assert.equal(b.agent.stats.checksSent, 0, 'no checks without remote credentials');
+  sim.run(1000);
+  sim.describe(b, a);
+  sim.trickle(b, a);
+  // a already checks b; b answers a's checks (learning a prflx or matching a known candidate).
+  sim.run(sim.now + 500);
+  sim.describe(a, b);
+  sim.run(sim.now + 10_000, () => connected(a) && connected(b));
+  sameSelected(a, b);
+});
+
+test('failure: unreachable peer with end-of-candidates fails once every pair failed', () => {
+  const { sim, a, b } = pair(9, { loss: 1 }, { seed: 91 }, { seed: 92, role: 'controlled' });
+  signalAll(sim, a, b);
+  sim.run(60_000, () => a.agent.state === 'failed');
+  assert.equal(a.agent.state, 'failed');
+  assert.equal(a.events.at(-1)?.type, 'connection-state');
+  assert.ok(a.agent.stats.retransmissions > 0);
+});
+
+test('NAT + mDNS: an unresolvable .local candidate is ignored and the peer-reflexive path takes over', () => {
+  const sim = new IceSim(10, {});
+  const a = sim.addPeer('a', { seed: 101, role: 'controlling' }, [A_HOST]);
+  const b = sim.addPeer('b', { seed: 102, role: 'controlled' }, [{ address: '192.168.1.2', port: 3000 }], [{ address: '203.0.113.9', port: 40000 }]);
+  sim.gather(a);
+  sim.gather(b);
+  sim.describe(a, b);
+  sim.describe(b, a);
+  sim.trickle(a, b);
+  b.outbox.length = 0;
+  a.agent.addRemoteCandidate(sim.now, 'candidate:1 1 udp 2122260223 0b1c9a5e-1111-4c2e-9d55-0123456789ab.local 3000 typ host');
+  a.agent.addRemoteCandidate(sim.now, null);
+  sim.drain();
+  const q = a.events.find((e) => e.type === 'mdns-query');
+  assert.ok(q && q.type === 'mdns-query');
+  a.agent.resolveMdns(sim.now, q.name, undefined);
+  sim.run(10_000, () => connected(a) && connected(b));
+  assert.ok(connected(a) && connected(b));
+  assert.equal(a.agent.selectedPair!.remote.type, 'prflx');
+  assert.deepEqual(a.agent.selectedPair!.remoteAddress, { address: '203.0.113.9', port: 40000 });
+  // b's check response tells it its public mapping: a peer-reflexive local candidate.
+  assert.equal(b.agent.selectedPair!.local.type, 'prflx');
+  assert.deepEqual(b.agent.selectedPair!.localBase, { address: '192.168.1.2', port: 3000 });
+});
+
+test('dual stack: the IPv6 pair wins when both work; IPv4-only peers never pair across families', () => {
+  const sim = new IceSim(12, {});
+  const a = sim.addPeer('a', { seed: 121 }, [A_HOST, { address: '2001:db8::1', port: 1000 }]);
+  const b = sim.addPeer('b', { seed: 122, role: 'controlled' }, [B_HOST, { address: '2001:db8::2', port: 2000 }]);
+  a.agent.addLocalCandidate(0, { type: 'host', address: A_HOST.address, port: A_HOST.port, localPreference: 40000 });
+  a.agent.addLocalCandidate(0, { type: 'host', address: '2001:db8::1', port: 1000, localPreference: 60000 });
+  a.agent.endOfLocalCandidates(0);
+  b.agent.addLocalCandidate(0, { type: 'host', address: B_HOST.address, port: B_HOST.port, localPreference: 40000 });
+  b.agent.addLocalCandidate(0, { type: 'host', address: '2001:db8::2', port: 2000, localPreference: 60000 });
+  b.agent.endOfLocalCandidates(0);
+  sim.drain();
+  sim.describe(a, b);
+  sim.describe(b, a);
+  sim.trickle(a, b);
+  sim.trickle(b, a);
+  assert.equal(a.agent.checkList.length, 2, 'only same-family pairs');
+  sim.run(10_000, () => a.agent.state === 'completed' && connected(b));
+  assert.equal(a.agent.selectedPair!.remoteAddress.address, '2001:db8::2');
+  sameSelected(a, b);
+});
+
+test('hostile: unauthenticated, wrongly signed and unmatched STUN is dropped, counted and never answered', () => {
+  const { sim, a, b } = pair(13, {}, { seed: 131 }, { seed: 132, role: 'controlled' });
+  signalAll(sim, a, b);
+  sim.run(10_000, () => connected(a) && connected(b));
+  const ag = b.agent;
+  const before = { ...ag.stats.drops };
+  const sentBefore = ag.stats.responsesSent;
+  const evil = { address: '6.6.6.6', port: 666 };
+  const tid = Buffer.alloc(12, 9);
+  const feed = (data: Buffer): void => ag.handleInput(sim.now, { local: B_HOST, remote: evil, data });
+  const uname = `${ag.localCredentials.ufrag}:x`;
+  feed(new StunMessage(StunMethod.Binding, StunClass.Request, tid).encode({ fingerprint: true }));
+  feed(new StunMessage(StunMethod.Binding, StunClass.Request, tid).addString(StunAttr.Username, uname).encode({ integrityKey: Buffer.from('wrong-password-xxxxxxxxx') }));
+  feed(new StunMessage(StunMethod.Binding, StunClass.Request, tid).addString(StunAttr.Username, 'nope:x').encode({ integrityKey: Buffer.from(ag.localCredentials.password) }));
+  feed(new StunMessage(StunMethod.Binding, StunClass.SuccessResponse, tid).encode({ fingerprint: true }));
+  feed(new StunMessage(StunMethod.Allocate, StunClass.Request, tid).encode());
+  const badFp = new StunMessage(StunMethod.Binding, StunClass.Request, tid).encode({ fingerprint: true });
+  badFp[badFp.length - 1]! ^= 0xff;
+  feed(badFp);
+  feed(Buffer.from([0, 1, 0, 4, 0x21, 0x12]));
+  for (let i = 0; i < 1000; i++) feed(Buffer.alloc(20 + (i % 8) * 4, i & 0x3f));
+  assert.equal(ag.pollTransmit(), undefined, 'nothing answered');
+  assert.equal(ag.stats.responsesSent, sentBefore);
+  assert.equal(ag.stats.drops['no-integrity'], before['no-integrity'] + 1);
+  assert.equal(ag.stats.drops['bad-integrity'], before['bad-integrity'] + 1);
+  assert.equal(ag.stats.drops['unknown-ufrag'], before['unknown-ufrag'] + 1);
+  assert.equal(ag.stats.drops['unmatched-response'], before['unmatched-response'] + 1);
+  assert.equal(ag.stats.drops['unexpected-method'], before['unexpected-method'] + 1);
+  assert.equal(ag.stats.drops['bad-fingerprint'], before['bad-fingerprint'] + 1);
+  assert.ok(ag.stats.drops.malformed > before.malformed);
+  assert.equal(ag.remoteCandidateList.some((c) => c.address === evil.address), false, 'no candidate learned');
+  assert.ok(connected(b));
+});
+
+test('deterministic: the same seeds give the same transcript', () => {
+  const run = (): string => {
+    const { sim, a, b } = pair(14, { loss: 0.2, jitterMs: 15 }, { seed: 141 }, { seed: 142, role: 'controlled' });
+    signalAll(sim, a, b);
+    sim.run(15_000);
+    return JSON.stringify([a.states, b.states, sim.net.stats, a.agent.stats, sim.now]);
+  };
+  assert.equal(run(), run());
+});
