@@ -80,6 +80,8 @@ class SrtpSessionWrap : public Napi::ObjectWrap<SrtpSessionWrap> {
 
   ~SrtpSessionWrap() override { session_.Close(); }
 
+  SrtpSession* core() { return &session_; }
+
   SrtpStatus KeyFromDtls(const SrtpKeyingMaterial& km, bool is_client) {
     if (closed_) return SrtpStatus::kNotKeyed;
     return session_.KeyFromDtls(km, is_client);
@@ -309,13 +311,25 @@ void InitSrtpBinding(Napi::Env env, Napi::Object exports) {
 
 }  // namespace
 
-bool KeySrtpSessionFromDtls(Napi::Env env, Napi::Value session, const SrtpKeyingMaterial& km, bool is_dtls_client) {
-  if (!session.IsObject()) return false;
+namespace {
+
+SrtpSessionWrap* UnwrapTagged(Napi::Env env, Napi::Value session) {
+  if (!session.IsObject()) return nullptr;
   bool tagged = false;
-  if (napi_check_object_type_tag(env, session, &kSrtpSessionTypeTag, &tagged) != napi_ok || !tagged) return false;
-  SrtpSessionWrap* wrap = SrtpSessionWrap::Unwrap(session.As<Napi::Object>());
-  if (wrap == nullptr) return false;
-  return wrap->KeyFromDtls(km, is_dtls_client) == SrtpStatus::kOk;
+  if (napi_check_object_type_tag(env, session, &kSrtpSessionTypeTag, &tagged) != napi_ok || !tagged) return nullptr;
+  return SrtpSessionWrap::Unwrap(session.As<Napi::Object>());
+}
+
+}  // namespace
+
+bool KeySrtpSessionFromDtls(Napi::Env env, Napi::Value session, const SrtpKeyingMaterial& km, bool is_dtls_client) {
+  SrtpSessionWrap* wrap = UnwrapTagged(env, session);
+  return wrap != nullptr && wrap->KeyFromDtls(km, is_dtls_client) == SrtpStatus::kOk;
+}
+
+SrtpSession* SrtpSessionFromValue(Napi::Env env, Napi::Value session) {
+  SrtpSessionWrap* wrap = UnwrapTagged(env, session);
+  return wrap != nullptr ? wrap->core() : nullptr;
 }
 
 PWT_BINDING(srtp, InitSrtpBinding);

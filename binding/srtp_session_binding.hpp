@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include "native/srtp/srtp_keying.hpp"
+#include "native/srtp/srtp_session.hpp"
 
 namespace pwt {
 
@@ -15,5 +16,13 @@ namespace pwt {
  * SrtpSession or the material does not fit its profile. Call on the session's own thread.
  */
 bool KeySrtpSessionFromDtls(Napi::Env env, Napi::Value session, const SrtpKeyingMaterial& km, bool is_dtls_client);
+
+/**
+ * The native core of the JS SrtpSession object `session` (its `nativeHandle`), or nullptr
+ * when it is not one. For native data paths (the UDP receive batch) that unprotect in place
+ * without a JS call per packet. The pointer lives as long as the JS object: hold a reference
+ * to it. After close() the core stays valid and drops everything as kNotKeyed.
+ */
+SrtpSession* SrtpSessionFromValue(Napi::Env env, Napi::Value session);
 
 }  // namespace pwt

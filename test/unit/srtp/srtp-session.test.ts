@@ -229,3 +229,15 @@ test('hostile input: random bytes, truncations and bit flips are dropped and cou
     assert.ok(rx.unprotectRtp(good.subarray(0, n), sink) > 0, 'the genuine packet still passes');
   }
 });
+
+test('per-packet output buffer detached after use: refused with a typed error, no native access', () => {
+  const { tx } = sessionPair(0x0007);
+  const out = new Uint8Array(256);
+  const p = rtp({ seq: 1, ssrc: 1, payload: 40 });
+  assert.ok(tx.protectRtp(p, out) > 0);
+  structuredClone(out.buffer, { transfer: [out.buffer] });
+  assert.equal(out.length, 0);
+  assert.throws(() => tx.protectRtp(p, out), (err: unknown) => err instanceof PwtError && err.code === 'ERR_SRTP_BUFFER_TOO_SMALL');
+  // A fresh buffer rebinds and works.
+  assert.ok(tx.protectRtp(p, new Uint8Array(256)) > 0);
+});
