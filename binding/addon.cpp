@@ -3,6 +3,7 @@
 #include <openssl/opensslv.h>
 
 #include "binding/module_registry.hpp"
+#include "pwt_source_hash.h"  // generated into the build tree by scripts/build-native.mjs
 
 namespace {
 

@@ -4,3 +4,12 @@ export { TypedEventEmitter } from './common/typed-emitter.js';
 export type { EventMap } from './common/typed-emitter.js';
 export type { Clock } from './common/clock.js';
 export type { Rng } from './common/rng.js';
+export { UdpSocket, UdpBatch, MAX_UDP_PAYLOAD } from './transport/udp-socket.js';
+export type {
+  UdpSocketOptions,
+  UdpSocketStats,
+  UdpAddressInfo,
+  UdpDestination,
+  UdpBatchListener,
+} from './transport/udp-socket.js';
+export { loadAddon as loadNativeAddon } from './native/addon.js';

@@ -48,8 +48,9 @@ async function runTs() {
   const code = await new Promise((resolve) => child.on('close', resolve));
   const p = /ℹ pass (\d+)/.exec(tail);
   const f = /ℹ fail (\d+)/.exec(tail);
+  const c = /ℹ cancelled (\d+)/.exec(tail);
   passed += p ? Number(p[1]) : 0;
-  failed += f ? Number(f[1]) : code === 0 ? 0 : 1;
+  failed += (f ? Number(f[1]) : code === 0 ? 0 : 1) + (c ? Number(c[1]) : 0);
   if (code !== 0 && !f) failed++;
 }
 
