@@ -30,3 +30,5 @@ export {
   DEFAULT_REMOTE_MAX_MESSAGE_SIZE,
 } from './remote-transport.js';
 export type { RemoteTransportParameters } from './remote-transport.js';
+export { describeRtpSection, negotiatedCapabilities } from './rtp-parameters.js';
+export type { AnnouncedSender, RtpSectionParameters } from './rtp-parameters.js';

@@ -1,0 +1,123 @@
+// What an RTP m-section negotiated, in the shape lib/peer needs to send and receive: codecs with
+// their RTX payload types (RFC 4588 §8), header extension ids (RFC 8285), the announced senders
+// (SSRC + FID repair SSRC, RFC 5576 §4; msid, RFC 8830) and rids (RFC 8851); and the capabilities
+// that reproduce the same payload types and ids in a later offer (RFC 8829 §5.2.2).
+import type { CodecCapability, HeaderExtensionCapability, RtpMediaKind } from './capabilities.js';
+import { isRtxCodec, rtxAssociatedPayloadType } from './codec-match.js';
+import type { MediaDirection, SdpCodec, SdpMediaSection, SdpMsid, SdpRid, SdpSimulcast } from './model.js';
+
+/** A sender announced in an m-section. */
+export interface AnnouncedSender {
+  /** Primary SSRC. */
+  ssrc: number;
+  /** RTX SSRC paired by `ssrc-group:FID`, when announced. */
+  rtxSsrc?: number;
+  /** `a=ssrc:<ssrc> cname:`, when announced. */
+  cname?: string;
+}
+
+/** The RTP parameters of one m-section. */
+export interface RtpSectionParameters {
+  /** The section's mid. */
+  mid: string | undefined;
+  /** `audio` or `video`. */
+  kind: RtpMediaKind;
+  /** The section's direction (`sendrecv` when absent), from the point of view of its writer. */
+  direction: MediaDirection;
+  /** Media codecs in preference order (RTX excluded). */
+  codecs: SdpCodec[];
+  /** RTX payload type per associated media payload type. */
+  rtxPayloadTypes: Map<number, number>;
+  /** Header extension URI per id. */
+  headerExtensions: Map<number, string>;
+  /** Senders announced with `a=ssrc` (simulcast senders announce none: match them by rid). */
+  senders: AnnouncedSender[];
+  /** `a=msid` of the section (falls back to `a=ssrc:<ssrc> msid:` of older peers). */
+  msids: SdpMsid[];
+  /** `a=rid` lines. */
+  rids: SdpRid[];
+  /** `a=simulcast`, if any. */
+  simulcast?: SdpSimulcast;
+  /** `a=rtcp-rsize` was negotiated. */
+  rtcpReducedSize: boolean;
+}
+
+/** Summarizes an RTP m-section (an answer's, for what was negotiated; an offer's, for what was proposed). */
+export function describeRtpSection(section: SdpMediaSection, sessionDirection?: MediaDirection): RtpSectionParameters {
+  const rtxPayloadTypes = new Map<number, number>();
+  for (const c of section.codecs) {
+    const apt = isRtxCodec(c) ? rtxAssociatedPayloadType(c) : undefined;
+    if (apt !== undefined && !rtxPayloadTypes.has(apt)) rtxPayloadTypes.set(apt, c.payloadType);
+  }
+  const headerExtensions = new Map<number, string>();
+  for (const e of section.extmaps) if (!headerExtensions.has(e.id)) headerExtensions.set(e.id, e.uri);
+
+  const repairOf = new Map<number, number>();
+  const repairs = new Set<number>();
+  for (const g of section.ssrcGroups) {
+    if (g.semantics === 'FID' && g.ssrcs.length === 2) {
+      repairOf.set(g.ssrcs[0]!, g.ssrcs[1]!);
+      repairs.add(g.ssrcs[1]!);
+    }
+  }
+  const senders: AnnouncedSender[] = [];
+  const seen = new Set<number>();
+  for (const s of section.ssrcs) {
+    if (seen.has(s.ssrc) || repairs.has(s.ssrc)) continue;
+    seen.add(s.ssrc);
+    const sender: AnnouncedSender = { ssrc: s.ssrc };
+    const rtx = repairOf.get(s.ssrc);
+    if (rtx !== undefined) sender.rtxSsrc = rtx;
+    const cname = section.ssrcs.find((x) => x.ssrc === s.ssrc && x.attribute === 'cname')?.value;
+    if (cname !== undefined) sender.cname = cname;
+    senders.push(sender);
+  }
+  let msids = section.msids.map((m) => ({ ...m }));
+  if (msids.length === 0) {
+    const legacy = section.ssrcs.find((s) => s.attribute === 'msid' && s.value !== undefined)?.value?.split(' ');
+    if (legacy !== undefined && legacy[0] !== undefined) msids = [legacy[1] === undefined ? { stream: legacy[0] } : { stream: legacy[0], track: legacy[1] }];
+  }
+  const params: RtpSectionParameters = {
+    mid: section.mid,
+    kind: section.kind === 'video' ? 'video' : 'audio',
+    direction: section.direction ?? sessionDirection ?? 'sendrecv',
+    codecs: section.codecs.filter((c) => !isRtxCodec(c)),
+    rtxPayloadTypes,
+    headerExtensions,
+    senders,
+    msids,
+    rids: section.rids,
+    rtcpReducedSize: section.rtcpRsize,
+  };
+  if (section.simulcast !== undefined) params.simulcast = section.simulcast;
+  return params;
+}
+
+/**
+ * The capabilities that, passed to `createOffer` for the same transceiver, offer exactly the
+ * codecs, payload types, RTX and extmap ids this m-section negotiated: what a subsequent offer on a
+ * live connection must keep (RFC 8829 §5.2.2; RFC 8843 §9.1 forbids remapping in a BUNDLE group).
+ */
+export function negotiatedCapabilities(section: SdpMediaSection): { codecs: CodecCapability[]; headerExtensions: HeaderExtensionCapability[] } {
+  const kind: RtpMediaKind = section.kind === 'video' ? 'video' : 'audio';
+  const { rtxPayloadTypes } = describeRtpSection(section);
+  const codecs = section.codecs
+    .filter((c) => !isRtxCodec(c))
+    .map((c) => {
+      const cap: CodecCapability = {
+        kind,
+        name: c.name,
+        clockRate: c.clockRate,
+        parameters: { ...c.parameters },
+        rtcpFeedback: c.rtcpFeedback.map((f) => ({ ...f })),
+        rtx: rtxPayloadTypes.has(c.payloadType),
+        preferredPayloadType: c.payloadType,
+      };
+      if (c.channels !== undefined) cap.channels = c.channels;
+      const rtx = rtxPayloadTypes.get(c.payloadType);
+      if (rtx !== undefined) cap.preferredRtxPayloadType = rtx;
+      return cap;
+    });
+  const headerExtensions = section.extmaps.map((e) => ({ kind, uri: e.uri, preferredId: e.id }));
+  return { codecs, headerExtensions };
+}
