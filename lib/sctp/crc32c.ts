@@ -3,20 +3,22 @@
 
 const POLY = 0x82f63b78;
 
-/** Eight 256-entry tables: TABLES[0] is the classic byte table, TABLES[k] advances k more bytes. */
-const TABLES: Int32Array[] = (() => {
-  const t: Int32Array[] = [];
-  for (let k = 0; k < 8; k++) t.push(new Int32Array(256));
+/**
+ * Eight 256-entry tables in one array (V8 indexes a single typed array fastest): entries
+ * [k*256, k*256+256) advance the CRC over a byte followed by k zero bytes.
+ */
+const T: Int32Array = (() => {
+  const t = new Int32Array(8 * 256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let i = 0; i < 8; i++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
-    t[0]![n] = c;
+    t[n] = c;
   }
   for (let n = 0; n < 256; n++) {
-    let c = t[0]![n]!;
+    let c = t[n]!;
     for (let k = 1; k < 8; k++) {
-      c = t[0]![c & 0xff]! ^ (c >>> 8);
-      t[k]![n] = c;
+      c = t[c & 0xff]! ^ (c >>> 8);
+      t[k * 256 + n] = c;
     }
   }
   return t;
@@ -27,24 +29,23 @@ const TABLES: Int32Array[] = (() => {
  * Returns the final (inverted) value as an unsigned 32-bit integer.
  */
 export function crc32c(data: Uint8Array, start = 0, end = data.length, crc = 0): number {
-  const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
   let c = ~crc;
   let i = start;
   const end8 = end - ((end - start) & 7);
   while (i < end8) {
-    const a = c ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
+    c ^= data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24);
     c =
-      t7[a & 0xff]! ^
-      t6[(a >>> 8) & 0xff]! ^
-      t5[(a >>> 16) & 0xff]! ^
-      t4[a >>> 24]! ^
-      t3[data[i + 4]!]! ^
-      t2[data[i + 5]!]! ^
-      t1[data[i + 6]!]! ^
-      t0[data[i + 7]!]!;
+      T[0x700 + (c & 0xff)]! ^
+      T[0x600 + ((c >>> 8) & 0xff)]! ^
+      T[0x500 + ((c >>> 16) & 0xff)]! ^
+      T[0x400 + (c >>> 24)]! ^
+      T[0x300 + data[i + 4]!]! ^
+      T[0x200 + data[i + 5]!]! ^
+      T[0x100 + data[i + 6]!]! ^
+      T[data[i + 7]!]!;
     i += 8;
   }
-  while (i < end) c = t0[(c ^ data[i++]!) & 0xff]! ^ (c >>> 8);
+  while (i < end) c = T[(c ^ data[i++]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
 }
 

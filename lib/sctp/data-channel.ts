@@ -222,7 +222,8 @@ export class RTCDataChannel extends TypedEventEmitter<RTCDataChannelEvents> {
   }
 
   private fire<K extends keyof RTCDataChannelEvents & string>(event: K, ...args: RTCDataChannelEvents[K]): void {
-    this.safeEmit(event, ...args);
+    // An 'error' with no listener is not an exception for a W3C-shaped object.
+    if (event !== 'error' || this.listenerCount('error') > 0) this.safeEmit(event, ...args);
     const handler = this[`on${event}` as `on${K}`] as ((...a: RTCDataChannelEvents[K]) => void) | null;
     if (handler) {
       try {

@@ -1,0 +1,436 @@
+// `npm run bench -- datachannel`: one-way throughput (MB/s) of a reliable ordered data channel
+// with 16 KiB and 64 KiB messages, and the round-trip time of 64-byte messages, on loopback.
+//
+// Subjects (all in this one process, measured in the same run):
+// - "ours sctp in-process": two SctpAssociations + DataChannelManagers joined by function calls;
+//   no DTLS, no sockets (the CPU cost of our SCTP + data-channel layer alone; timers fire as soon
+//   as nothing else is pending, so delayed-SACK waits cost no wall time).
+// - "ours sctp+dtls+udp": the same managers over our DtlsTransport (OpenSSL, DTLS 1.2) over our
+//   native UdpSocket on 127.0.0.1, driven by real timers: the full data-channel path minus ICE
+//   (no peer connection exists yet; ICE does not touch data after connectivity checks). SCTP
+//   checksums are computed, as werift and node-datachannel do.
+// - "ours sctp+dtls+udp zero-checksum": the same with RFC 9653 zero checksum, which two of our
+//   endpoints negotiate over DTLS (the others do not offer it).
+// - "werift": two werift RTCPeerConnections (ICE host candidates only, DTLS, SCTP in TypeScript).
+// - "node-datachannel": two libdatachannel PeerConnections (usrsctp + OpenSSL/GnuTLS DTLS in C++).
+// Ratios in the table are against werift; a summary line also gives them against node-datachannel.
+import { performance } from 'node:perf_hooks';
+import { SeededRng } from '../../lib/common/rng.js';
+import { SctpAssociation } from '../../lib/sctp/association.js';
+import { DataChannelManager } from '../../lib/sctp/data-channel-manager.js';
+import type { RTCDataChannel } from '../../lib/sctp/data-channel.js';
+import type { RTCDataChannel as WeriftDataChannel } from 'werift';
+import type { UdpDestination, UdpSocket } from '../../lib/transport/udp-socket.js';
+import type { DtlsTransport } from '../../lib/dtls/dtls-transport.js';
+import type { DtlsCertificate } from '../../lib/dtls/dtls-certificate.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { median, printHeader, type BenchOptions, type BenchSeries } from '../lib/report.js';
+
+/** Subject the table's ratios are computed against. */
+export const baseline = 'werift';
+
+const SUITE = 'datachannel';
+const HIGH_WATER = 1024 * 1024;
+const LOW_WATER = 256 * 1024;
+const PING_SIZE = 64;
+
+/** A connected pair of channels from any implementation, reduced to what the benchmark needs. */
+interface ChannelPair {
+  /** Sends `total` bytes in `size`-byte messages from a to b; resolves with seconds elapsed. */
+  transfer(total: number, size: number): Promise<number>;
+  /** Mean round-trip time in ms over `count` ping-pongs of PING_SIZE bytes. */
+  rtt(count: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Shared flow-controlled transfer: keep the sender's buffer between LOW and HIGH water. */
+function transferWith(
+  send: (b: Buffer) => void,
+  buffered: () => number,
+  onLow: (cb: () => void) => void,
+  onReceive: (cb: (n: number) => void) => void,
+  total: number,
+  size: number,
+): Promise<number> {
+  return new Promise((resolve) => {
+    const payload = Buffer.alloc(size, 0x5a);
+    let sent = 0;
+    let received = 0;
+    const t0 = performance.now();
+    const pump = (): void => {
+      while (sent < total && buffered() < HIGH_WATER) {
+        send(payload);
+        sent += size;
+      }
+    };
+    onLow(pump);
+    onReceive((n) => {
+      received += n;
+      if (received >= total) resolve((performance.now() - t0) / 1000);
+    });
+    pump();
+  });
+}
+
+// ---------------------------------------------------------------- ours, in-process
+
+async function oursInProcess(): Promise<ChannelPair> {
+  let now = 0;
+  const clock = { now: () => now };
+  const a = new DataChannelManager(new SctpAssociation({ rng: new SeededRng(1), remoteMaxMessageSize: 256 * 1024 }), { clock, role: 'client' });
+  const b = new DataChannelManager(new SctpAssociation({ rng: new SeededRng(2), remoteMaxMessageSize: 256 * 1024 }), { clock, role: 'server' });
+  let pumping = false;
+  const pump = (): void => {
+    if (pumping) return;
+    pumping = true;
+    try {
+      for (let guard = 0; guard < 1e7; guard++) {
+        now = Math.max(now, performance.now());
+        let moved = false;
+        for (let p = a.pollTransmit(); p; p = a.pollTransmit()) {
+          b.handleInput(now, p);
+          moved = true;
+        }
+        for (let p = b.pollTransmit(); p; p = b.pollTransmit()) {
+          a.handleInput(now, p);
+          moved = true;
+        }
+        if (moved) continue;
+        // Idle: fire the earliest timer at once (delayed SACK etc.); stop when only heartbeats remain.
+        const t = Math.min(a.pollTimeout() ?? Infinity, b.pollTimeout() ?? Infinity);
+        if (!Number.isFinite(t) || t > now + 1000) break;
+        now = Math.max(now, t);
+        a.handleTimeout(now);
+        b.handleTimeout(now);
+      }
+    } finally {
+      pumping = false;
+    }
+  };
+  a.on('wakeup', () => queueMicrotask(pump));
+  b.on('wakeup', () => queueMicrotask(pump));
+  const ch = a.createDataChannel('bench');
+  const remote = new Promise<RTCDataChannel>((resolve) => b.once('datachannel', (e) => resolve(e.channel)));
+  a.association.connect(now);
+  pump();
+  return oursPair(ch, await remote, async () => {
+    a.association.abort(now, 'done');
+    pump();
+  });
+}
+
+function oursPair(ch: RTCDataChannel, remote: RTCDataChannel, close: () => Promise<void>): ChannelPair {
+  remote.binaryType = 'nodebuffer';
+  ch.binaryType = 'nodebuffer';
+  ch.bufferedAmountLowThreshold = LOW_WATER;
+  return {
+    transfer: (total, size) =>
+      transferWith(
+        (buf) => ch.send(buf),
+        () => ch.bufferedAmount,
+        (cb) => (ch.onbufferedamountlow = cb),
+        (cb) => (remote.onmessage = (ev) => cb((ev.data as Buffer).length)),
+        total,
+        size,
+      ),
+    rtt: (count) =>
+      new Promise((resolve) => {
+        const ping = Buffer.alloc(PING_SIZE, 1);
+        remote.onmessage = (ev) => remote.send(ev.data as Buffer);
+        let left = count;
+        const t0 = performance.now();
+        ch.onmessage = () => {
+          if (--left === 0) resolve((performance.now() - t0) / count);
+          else ch.send(ping);
+        };
+        ch.send(ping);
+      }),
+    close,
+  };
+}
+
+// ---------------------------------------------------------------- ours, DTLS over UDP
+
+async function oursOverUdp(zeroChecksum: boolean): Promise<ChannelPair> {
+  // Loaded lazily: a missing or stale native addon skips only this subject.
+  const udp = await import('../../lib/transport/udp-socket.js');
+  const dtlsMod = await import('../../lib/dtls/dtls-transport.js');
+  const certMod = await import('../../lib/dtls/dtls-certificate.js');
+  const clock = { now: () => performance.now() };
+  const certA = certMod.DtlsCertificate.generate();
+  const certB = certMod.DtlsCertificate.generate();
+  const sockA = udp.UdpSocket.bindSync({ type: 'udp4', address: '127.0.0.1', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+  const sockB = udp.UdpSocket.bindSync({ type: 'udp4', address: '127.0.0.1', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+
+  type Side = {
+    sock: UdpSocket;
+    dtls: DtlsTransport;
+    mgr: DataChannelManager;
+    dest: UdpDestination;
+    timer: NodeJS.Timeout | undefined;
+    scheduled: boolean;
+  };
+  const make = (sock: UdpSocket, peer: UdpSocket, role: 'client' | 'server', cert: DtlsCertificate, remote: DtlsCertificate): Side => ({
+    sock,
+    dtls: new dtlsMod.DtlsTransport({ certificate: cert, role, remoteFingerprints: remote.getFingerprints(), srtpProfiles: [] }),
+    mgr: new DataChannelManager(new SctpAssociation({ remoteMaxMessageSize: 256 * 1024, zeroChecksum }), { clock, role }),
+    dest: sock.destination(peer.address().port, '127.0.0.1'),
+    timer: undefined,
+    scheduled: false,
+  });
+  const A = make(sockA, sockB, 'client', certA, certB);
+  const B = make(sockB, sockA, 'server', certB, certA);
+
+  const drive = (s: Side): void => {
+    s.scheduled = false;
+    const now = performance.now();
+    for (let round = 0; round < 64; round++) {
+      let progressed = false;
+      for (let e = s.dtls.pollEvent(); e; e = s.dtls.pollEvent()) {
+        progressed = true;
+        if (e.type === 'data') for (const r of e.records) s.mgr.handleInput(now, r);
+        else if (e.type === 'statechange' && e.state === 'connected' && s === A) s.mgr.association.connect(now);
+      }
+      if (s.dtls.state === 'connected') {
+        const records: Buffer[] = [];
+        for (let p = s.mgr.pollTransmit(); p; p = s.mgr.pollTransmit()) records.push(p);
+        if (records.length) {
+          s.dtls.send(records);
+          progressed = true;
+        }
+      }
+      for (let d = s.dtls.pollTransmit(); d; d = s.dtls.pollTransmit()) s.sock.sendTo(d, s.dest);
+      if (!progressed) break;
+    }
+    const t = Math.min(s.mgr.pollTimeout() ?? Infinity, s.dtls.pollTimeout() ?? Infinity);
+    if (s.timer) clearTimeout(s.timer);
+    s.timer = Number.isFinite(t)
+      ? setTimeout(() => {
+          const n = performance.now();
+          s.mgr.handleTimeout(n);
+          s.dtls.handleTimeout(n);
+          drive(s);
+        }, Math.max(0, t - performance.now()))
+      : undefined;
+  };
+  const wake = (s: Side): void => {
+    if (s.scheduled) return;
+    s.scheduled = true;
+    setImmediate(() => drive(s));
+  };
+  for (const s of [A, B]) {
+    s.sock.onBatch((batch) => {
+      const list: Buffer[] = [];
+      for (let i = 0; i < batch.count; i++) list.push(batch.data(i));
+      s.dtls.handleInput(performance.now(), list);
+      drive(s);
+    });
+    s.mgr.on('wakeup', () => wake(s));
+  }
+  const ch = A.mgr.createDataChannel('bench');
+  const remote = new Promise<RTCDataChannel>((resolve) => B.mgr.once('datachannel', (e) => resolve(e.channel)));
+  const opened = new Promise<void>((resolve) => ch.once('open', () => resolve()));
+  B.dtls.start(performance.now());
+  A.dtls.start(performance.now());
+  drive(A);
+  drive(B);
+  const r = await withTimeout(remote, 10_000, 'ours over UDP did not connect');
+  await opened;
+  return oursPair(ch, r, async () => {
+    for (const s of [A, B]) {
+      if (s.timer) clearTimeout(s.timer);
+      s.mgr.association.abort(performance.now(), 'done');
+      s.dtls.close();
+      s.sock.close();
+    }
+  });
+}
+
+// ---------------------------------------------------------------- werift
+
+async function weriftPair(): Promise<ChannelPair> {
+  const { RTCPeerConnection } = await import('werift');
+  const pa = new RTCPeerConnection({ iceServers: [] });
+  const pb = new RTCPeerConnection({ iceServers: [] });
+  const dc = pa.createDataChannel('bench');
+  const remote = new Promise<WeriftDataChannel>((resolve) => pb.onDataChannel.subscribe((c) => resolve(c)));
+  const gathered = (pc: InstanceType<typeof RTCPeerConnection>): Promise<void> =>
+    pc.iceGatheringState === 'complete' ? Promise.resolve() : new Promise((r) => pc.iceGatheringStateChange.subscribe((s) => s === 'complete' && r()));
+  await pa.setLocalDescription(await pa.createOffer());
+  await gathered(pa);
+  await pb.setRemoteDescription(pa.localDescription!);
+  await pb.setLocalDescription(await pb.createAnswer());
+  await gathered(pb);
+  await pa.setRemoteDescription(pb.localDescription!);
+  const r = await withTimeout(remote, 20_000, 'werift did not connect');
+  if (dc.readyState !== 'open') await new Promise<void>((res) => dc.stateChanged.subscribe((s) => s === 'open' && res()));
+  dc.bufferedAmountLowThreshold = LOW_WATER;
+  return {
+    transfer: (total, size) =>
+      transferWith(
+        (b) => dc.send(b),
+        () => dc.bufferedAmount,
+        (cb) => dc.bufferedAmountLow.subscribe(cb),
+        (cb) => r.onMessage.subscribe((m) => cb(m.length)),
+        total,
+        size,
+      ),
+    rtt: (count) =>
+      new Promise((resolve) => {
+        const ping = Buffer.alloc(PING_SIZE, 1);
+        const subs = [r.onMessage.subscribe((m) => r.send(m as Buffer))];
+        let left = count;
+        const t0 = performance.now();
+        subs.push(
+          dc.onMessage.subscribe(() => {
+            if (--left === 0) {
+              for (const s of subs) s.unSubscribe();
+              resolve((performance.now() - t0) / count);
+            } else dc.send(ping);
+          }),
+        );
+        dc.send(ping);
+      }),
+    close: async () => {
+      await pa.close();
+      await pb.close();
+    },
+  };
+}
+
+// ---------------------------------------------------------------- node-datachannel
+
+async function nodeDataChannelPair(): Promise<ChannelPair> {
+  const nodeDataChannel = (await import('node-datachannel')).default;
+  const pa = new nodeDataChannel.PeerConnection('a', { iceServers: [] });
+  const pb = new nodeDataChannel.PeerConnection('b', { iceServers: [] });
+  // libdatachannel aborts the process on a candidate before the remote description: queue them.
+  type Pc = InstanceType<typeof nodeDataChannel.PeerConnection>;
+  const pending = new Map<Pc, [string, string][] | undefined>([[pa, []], [pb, []]]);
+  const describe = (to: Pc, sdp: string, type: Parameters<Pc['setRemoteDescription']>[1]): void => {
+    to.setRemoteDescription(sdp, type);
+    for (const [c, mid] of pending.get(to) ?? []) to.addRemoteCandidate(c, mid);
+    pending.set(to, undefined);
+  };
+  const candidate = (to: Pc, c: string, mid: string): void => {
+    const q = pending.get(to);
+    if (q) q.push([c, mid]);
+    else to.addRemoteCandidate(c, mid);
+  };
+  pa.onLocalDescription((sdp, type) => describe(pb, sdp, type));
+  pb.onLocalDescription((sdp, type) => describe(pa, sdp, type));
+  pa.onLocalCandidate((c, mid) => candidate(pb, c, mid));
+  pb.onLocalCandidate((c, mid) => candidate(pa, c, mid));
+  const remote = new Promise<ReturnType<typeof pb.createDataChannel>>((resolve) => pb.onDataChannel((c) => resolve(c)));
+  const dc = pa.createDataChannel('bench');
+  const opened = new Promise<void>((resolve) => dc.onOpen(() => resolve()));
+  const r = await withTimeout(remote, 20_000, 'node-datachannel did not connect');
+  await withTimeout(opened, 20_000, 'node-datachannel channel did not open');
+  dc.setBufferedAmountLowThreshold(LOW_WATER);
+  return {
+    transfer: (total, size) =>
+      transferWith(
+        (b) => dc.sendMessageBinary(b),
+        () => dc.bufferedAmount(),
+        (cb) => dc.onBufferedAmountLow(cb),
+        (cb) => r.onMessage((m) => cb(typeof m === 'string' ? Buffer.byteLength(m) : m.byteLength)),
+        total,
+        size,
+      ),
+    rtt: (count) =>
+      new Promise((resolve) => {
+        const ping = Buffer.alloc(PING_SIZE, 1);
+        r.onMessage((m) => r.sendMessageBinary(m as Buffer));
+        let left = count;
+        const t0 = performance.now();
+        dc.onMessage(() => {
+          if (--left === 0) resolve((performance.now() - t0) / count);
+          else dc.sendMessageBinary(ping);
+        });
+        dc.sendMessageBinary(ping);
+      }),
+    close: async () => {
+      dc.close();
+      pa.close();
+      pb.close();
+    },
+  };
+}
+
+function packageVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(process.cwd(), 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(message)), ms)))]).finally(() => clearTimeout(t));
+}
+
+// ---------------------------------------------------------------- suite
+
+/** Runs every subject for `rounds` rounds; a subject that fails to start is reported and skipped. */
+export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
+  printHeader(SUITE, { werift: packageVersion('werift'), 'node-datachannel': packageVersion('node-datachannel') });
+  const total = opts.quick ? 4 * 1024 * 1024 : 16 * 1024 * 1024;
+  const pings = opts.quick ? 50 : 200;
+  const subjects: [string, () => Promise<ChannelPair>][] = [
+    ['ours sctp in-process', oursInProcess],
+    ['ours sctp+dtls+udp', () => oursOverUdp(false)],
+    ['ours sctp+dtls+udp zero-checksum', () => oursOverUdp(true)],
+    ['werift', weriftPair],
+    ['node-datachannel', nodeDataChannelPair],
+  ];
+  // PWT_BENCH_ONLY=<subject> limits the run to one subject (for profiling).
+  const only = process.env.PWT_BENCH_ONLY;
+  const series: BenchSeries[] = [];
+  const add = (c: string, subject: string, unit: string, higherIsBetter: boolean): BenchSeries => {
+    const s: BenchSeries = { suite: SUITE, case: c, subject, unit, higherIsBetter, samples: [] };
+    series.push(s);
+    return s;
+  };
+  for (const [name, make] of subjects) {
+    if (only && name !== only) continue;
+    let pair: ChannelPair;
+    try {
+      pair = await make();
+    } catch (err) {
+      console.log(`${name}: skipped (${err instanceof Error ? err.message : String(err)})`);
+      continue;
+    }
+    const t16 = add('throughput 16 KiB msgs', name, 'MB/s', true);
+    const t64 = add('throughput 64 KiB msgs', name, 'MB/s', true);
+    const rtt = add(`rtt ${PING_SIZE} B ping-pong`, name, 'ms', false);
+    try {
+      for (let r = 0; r < opts.rounds; r++) {
+        t16.samples.push(total / 1e6 / (await withTimeout(pair.transfer(total, 16 * 1024), 120_000, 'transfer timed out')));
+        t64.samples.push(total / 1e6 / (await withTimeout(pair.transfer(total, 64 * 1024), 120_000, 'transfer timed out')));
+        rtt.samples.push(await withTimeout(pair.rtt(pings), 60_000, 'rtt timed out'));
+      }
+    } catch (err) {
+      console.log(`${name}: stopped (${err instanceof Error ? err.message : String(err)})`);
+      for (const s of [t16, t64, rtt]) if (s.samples.length === 0) series.splice(series.indexOf(s), 1);
+    }
+    await pair.close().catch(() => undefined);
+  }
+  const med = (c: string, subject: string): number | undefined => {
+    const s = series.find((x) => x.case === c && x.subject === subject);
+    return s && s.samples.length ? median(s.samples) : undefined;
+  };
+  for (const c of [...new Set(series.map((s) => s.case))]) {
+    const ndc = med(c, 'node-datachannel');
+    const wer = med(c, 'werift');
+    const lower = c.startsWith('rtt');
+    for (const ours of ['ours sctp in-process', 'ours sctp+dtls+udp', 'ours sctp+dtls+udp zero-checksum']) {
+      const o = med(c, ours);
+      if (o === undefined) continue;
+      const vs = (b: number | undefined): string => (b === undefined ? 'n/a' : `${(lower ? b / o : o / b).toFixed(2)}x`);
+      console.log(`${c}: ${ours} vs werift ${vs(wer)}, vs node-datachannel ${vs(ndc)}`);
+    }
+  }
+  return series;
+}
