@@ -8,6 +8,10 @@ export const AV1_OBU_SEQUENCE_HEADER = 1;
 export const AV1_OBU_TEMPORAL_DELIMITER = 2;
 /** Frame header OBU. */
 export const AV1_OBU_FRAME_HEADER = 3;
+/** Tile group OBU. */
+export const AV1_OBU_TILE_GROUP = 4;
+/** Metadata OBU. */
+export const AV1_OBU_METADATA = 5;
 /** Frame OBU (frame header + tile group). */
 export const AV1_OBU_FRAME = 6;
 /** Tile list OBU (large-scale tile decoding only; never sent over RTP). */

@@ -4,7 +4,9 @@ import { OutOfRangeError } from '../common/errors.js';
 import {
   AV1_OBU_FRAME,
   AV1_OBU_FRAME_HEADER,
+  AV1_OBU_METADATA,
   AV1_OBU_SEQUENCE_HEADER,
+  AV1_OBU_TILE_GROUP,
   AV1_OBU_TEMPORAL_DELIMITER,
   AV1_OBU_TILE_LIST,
   isAv1Keyframe,
@@ -23,6 +25,9 @@ import {
   type DropCounters,
   type Packetizer,
 } from './payloader.js';
+
+// OBU types that can open a temporal unit after its (removed) temporal delimiter (AV1 spec §7.5).
+const OPENING_OBUS = [AV1_OBU_SEQUENCE_HEADER, AV1_OBU_METADATA, AV1_OBU_FRAME_HEADER, AV1_OBU_FRAME];
 
 /** The aggregation header of an AV1 payload (AV1 RTP §4.4). */
 export interface Av1AggregationHeader {
@@ -173,8 +178,8 @@ export class Av1Depacketizer implements Depacketizer {
     // spatial layer; a tile group or a fragment's continuation never does (AV1 spec §7.5).
     const baseLayer = (first[0]! & 0x04) === 0 || (first.length > 1 && (first[1]! & 0x18) === 0);
     let frameStart: boolean | undefined;
-    if (h.continuesFragment || firstType === 4) frameStart = false;
-    else if (baseLayer && [AV1_OBU_SEQUENCE_HEADER, AV1_OBU_FRAME_HEADER, 5, AV1_OBU_FRAME].includes(firstType)) frameStart = true;
+    if (h.continuesFragment || firstType === AV1_OBU_TILE_GROUP) frameStart = false;
+    else if (baseLayer && OPENING_OBUS.includes(firstType)) frameStart = true;
     return {
       data: Buffer.concat(parsed.elements),
       frameStart,

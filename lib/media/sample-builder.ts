@@ -48,6 +48,11 @@ export interface SampleBuilderOptions {
    * many sequence numbers later has arrived. Default 100.
    */
   maxLate?: number;
+  /**
+   * Largest frame in packets. A frame still open at this length (a sender that never sets the
+   * marker nor changes the timestamp) is dropped, so the buffer stays bounded. Default 4096.
+   */
+  maxFramePackets?: number;
 }
 
 interface Entry {
@@ -75,6 +80,7 @@ export class SampleBuilder {
   /** Counters. */
   readonly stats: SampleBuilderStats = { samples: 0, packetsLost: 0, framesDropped: 0, latePackets: 0, duplicatePackets: 0, malformedPackets: 0 };
   private readonly maxLate: number;
+  private readonly maxFramePackets: number;
   private readonly buffer = new Map<number, Entry>();
   // Extended (unwrapped) sequence numbers: `head` is the oldest not yet returned or given up.
   private head: number | undefined;
@@ -95,6 +101,11 @@ export class SampleBuilder {
       throw new OutOfRangeError('ERR_MEDIA_MAX_LATE', `maxLate must be an integer in 1..16384, got ${maxLate}`);
     }
     this.maxLate = maxLate;
+    const maxFramePackets = options.maxFramePackets ?? 4096;
+    if (!Number.isInteger(maxFramePackets) || maxFramePackets < 1 || maxFramePackets > 0x8000) {
+      throw new OutOfRangeError('ERR_MEDIA_MAX_FRAME', `maxFramePackets must be an integer in 1..32768, got ${maxFramePackets}`);
+    }
+    this.maxFramePackets = maxFramePackets;
   }
 
   /** Adds one received packet; throws `ERR_MEDIA_PACKET` if its sequence number or timestamp is unset. */
@@ -186,6 +197,11 @@ export class SampleBuilder {
           break;
         }
         end++;
+      }
+      if (!complete && end - head >= this.maxFramePackets) {
+        this.drop(head, end - 1);
+        this.synced = false;
+        continue;
       }
       if (!complete) {
         if (!this.overdue(end, force)) return undefined;

@@ -164,6 +164,23 @@ test('late packets, malformed payloads and unnumbered packets', () => {
   assert.throws(() => new SampleBuilder(createDepacketizer('audio/opus'), { maxLate: 0 }), { code: 'ERR_MEDIA_MAX_LATE' });
 });
 
+test('a frame that never ends is dropped at maxFramePackets, keeping the buffer bounded', () => {
+  const sb = new SampleBuilder(createDepacketizer('video/VP8'), { maxFramePackets: 5 });
+  const pkt = (seq: number, ts: number, marker: boolean, first: boolean): RtpPacket =>
+    new RtpPacket({ sequenceNumber: seq, timestamp: ts, marker, payload: Buffer.from([first ? 0x10 : 0x00, 0x00, seq]) });
+  for (let seq = 0; seq < 12; seq++) {
+    sb.push(pkt(seq, 100, false, seq === 0));
+    assert.equal(sb.pop(), undefined);
+  }
+  assert.equal(sb.stats.framesDropped, 1);
+  // The next frame starts cleanly (S=1) and comes out.
+  sb.push(pkt(12, 200, true, true));
+  const s = sb.pop()!;
+  assert.equal(s.timestamp, 200);
+  assert.equal(s.framesDroppedBefore, 1);
+  assert.throws(() => new SampleBuilder(createDepacketizer('video/VP8'), { maxFramePackets: 0 }), { code: 'ERR_MEDIA_MAX_FRAME' });
+});
+
 test('property: under any loss and bounded reordering, every sample is an original frame, in order', () => {
   const s = STREAMS[3]!; // H.264: frame starts are only known from markers and timestamps
   const datagrams = send(s, 200, 65_000);
