@@ -155,7 +155,7 @@ export class RtpPacket {
   }
 
   private decode(buf: Buffer, offset: number, length: number): RtpParseFailureReason | null {
-    if (!(offset >= 0 && length >= 0 && offset + length <= buf.length)) return 'bad-length';
+    if (!((offset | 0) === offset && (length | 0) === length && offset >= 0 && length >= 0 && offset + length <= buf.length)) return 'bad-length';
     if (length < RTP_HEADER_LENGTH) return 'truncated';
     const b0 = buf[offset]!;
     if (b0 >> 6 !== 2) return 'bad-version';

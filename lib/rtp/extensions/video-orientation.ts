@@ -1,5 +1,6 @@
 // Coordination of video orientation header extension (3GPP TS 26.114 §7.4.5): one byte
 // 0 0 0 0 C F R1 R0 (camera, horizontal flip, rotation in 90° steps).
+import { OutOfRangeError } from '../../common/errors.js';
 
 /** Orientation of a video frame. */
 export interface VideoOrientation {
@@ -22,5 +23,7 @@ export function parseVideoOrientation(data: Uint8Array): VideoOrientation | null
 
 /** Encodes the orientation as 1 byte. */
 export function serializeVideoOrientation(value: VideoOrientation): Buffer {
-  return Buffer.from([(value.backCamera ? 0x08 : 0) | (value.flip ? 0x04 : 0) | ROTATIONS.indexOf(value.rotation)]);
+  const r = ROTATIONS.indexOf(value.rotation);
+  if (r < 0) throw new OutOfRangeError('ERR_RTP_VIDEO_ORIENTATION', `rotation ${value.rotation} is not 0, 90, 180 or 270`);
+  return Buffer.from([(value.backCamera ? 0x08 : 0) | (value.flip ? 0x04 : 0) | r]);
 }

@@ -76,7 +76,7 @@ function decodeOne(buf: Buffer, start: number, bodyStart: number, end: number, t
 
 // Walks the compound packet; returns the failure reason or null, filling `out`.
 function decode(buf: Buffer, offset: number, length: number, out: RtcpPacket[]): RtpParseFailureReason | null {
-  if (!(offset >= 0 && length >= 0 && offset + length <= buf.length)) return 'bad-length';
+  if (!((offset | 0) === offset && (length | 0) === length && offset >= 0 && length >= 0 && offset + length <= buf.length)) return 'bad-length';
   if (length < 4) return 'truncated';
   const end = offset + length;
   let p = offset;

@@ -63,6 +63,17 @@ test('video orientation (3GPP TS 26.114 §7.4.5): 0000 C F R1 R0', () => {
   assert.deepEqual(serializeVideoOrientation({ backCamera: true, flip: false, rotation: 270 }), hex('0b'));
   assert.deepEqual(parseVideoOrientation(hex('05')), { backCamera: false, flip: true, rotation: 90 });
   assert.equal(parseVideoOrientation(hex('')), null);
+  assert.throws(() => serializeVideoOrientation({ backCamera: false, flip: false, rotation: 45 as 90 }), (e: PwtError) => e.code === 'ERR_RTP_VIDEO_ORIENTATION');
+});
+
+test('hostile values: every parser returns a value or null for any bytes, never throws', () => {
+  const parsers: ((d: Uint8Array) => unknown)[] = [parseSdesId, parseAbsSendTime, parseTransportCcSequence, parseAudioLevel,
+    parseAbsCaptureTime, parseVideoOrientation, parsePlayoutDelay, parseDependencyDescriptorMandatory];
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 20 }), fc.nat(4), (arr, cut) => {
+    // A view at an odd offset into a larger buffer, as getExtension returns.
+    const view = Buffer.from([0, ...arr, 0]).subarray(1 + Math.min(cut, arr.length), 1 + arr.length);
+    for (const parse of parsers) parse(view);
+  }), { numRuns: 200 });
 });
 
 test('playout delay: two 12-bit values in 10 ms units', () => {
