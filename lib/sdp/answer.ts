@@ -61,7 +61,7 @@ export interface AnswerOptions {
 /**
  * Builds the answer to `offer`. The offer is validated first (unique mids, BUNDLE mids exist,
  * ICE credentials and fingerprints present). m-sections of an unknown kind or protocol (including
- * unencrypted RTP/AVP), with no
+ * unencrypted RTP/AVP), RTP sections without rtcp-mux, with no
  * common codec, a second data channel section, or rejected in the offer are rejected with port 0.
  * An extmap whose id an earlier m-section of the same BUNDLE group already uses for another URI is
  * left out, so the answer never maps one id to two URIs in a group (the offer may; aiortc does).
@@ -82,8 +82,8 @@ export function createAnswer(offer: SdpSessionDescription, options: AnswerOption
     const local = offered.mid === undefined ? undefined : options.media?.[offered.mid];
     let answered: SdpMediaSection | undefined;
     if (!isRejected(offered) && local?.reject !== true) {
-      if (isSecureRtpSection(offered) && (offered.kind === 'audio' || offered.kind === 'video')) {
-        const group = offered.mid === undefined ? undefined : groupOf.get(offered.mid);
+      const group = offered.mid === undefined ? undefined : groupOf.get(offered.mid);
+      if (isSecureRtpSection(offered) && (offered.kind === 'audio' || offered.kind === 'video') && offersRtcpMux(offer, offered, group)) {
         const ids = group === undefined ? new Map<number, string>() : (idsInGroup.get(group) ?? new Map<number, string>());
         if (group !== undefined) idsInGroup.set(group, ids);
         answered = answerRtp(offered, offered.kind, local, options, ids, offer.direction);
@@ -114,6 +114,18 @@ export function createAnswer(offer: SdpSessionDescription, options: AnswerOption
   for (const m of desc.media) for (const ms of m.msids) if (ms.stream !== '-') streams.add(ms.stream);
   desc.msidSemantic = { semantic: 'WMS', ids: [...streams] };
   return desc;
+}
+
+/**
+ * rtcp-mux is required (RFC 8829 §5.1.3, like Chromium's rtcpMuxPolicy "require"): an RTP section
+ * is answered only if it, or a section of its BUNDLE group, offers a=rtcp-mux (RFC 8843 §9.2 lets
+ * bundled sections share it).
+ */
+function offersRtcpMux(offer: SdpSessionDescription, section: SdpMediaSection, group: number | undefined): boolean {
+  if (section.rtcpMux) return true;
+  if (group === undefined) return false;
+  const mids = bundleGroups(offer)[group]!;
+  return offer.media.some((m) => m.mid !== undefined && mids.includes(m.mid) && m.rtcpMux);
 }
 
 /** RTP over DTLS-SRTP: a SAVP/SAVPF profile (RFC 5764 §8); plain RTP/AVP cannot be answered. */

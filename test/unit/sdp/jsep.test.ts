@@ -268,10 +268,10 @@ describe('createAnswer', () => {
     assert.throws(() => answer(withSetup('actpass'), { transport: localTransport({ setup: 'actpass' }) }), { code: 'ERR_SDP_BAD_SETUP' });
   });
 
-  it('rejects with port 0: unknown kinds, plain RTP/AVP, non-SCTP application, no common codec, a second data section, sections rejected in the offer', () => {
+  it('rejects with port 0: unknown kinds, plain RTP/AVP, non-SCTP application, no common codec, a second data section, sections rejected in the offer, no rtcp-mux', () => {
     const offer = parseSdp([
       'v=0', 'o=- 9 1 IN IP4 0.0.0.0', 's=-', 't=0 0', ...REMOTE_TRANSPORT, 'a=group:BUNDLE a b c d e f g',
-      'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=mid:a', 'a=rtpmap:111 opus/48000/2',
+      'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=mid:a', 'a=rtpmap:111 opus/48000/2', 'a=rtcp-mux',
       'm=text 9 UDP/TLS/RTP/SAVPF 98', 'a=mid:b', 'a=rtpmap:98 t140/1000',
       'm=audio 9 RTP/AVP 0', 'a=mid:c',
       'm=application 9 TCP/BFCP *', 'a=mid:d',
@@ -279,9 +279,10 @@ describe('createAnswer', () => {
       'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', 'a=mid:f', 'a=sctp-port:5000',
       'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', 'a=mid:g', 'a=sctp-port:5001',
       'm=video 0 UDP/TLS/RTP/SAVPF 96', 'a=mid:h', 'a=rtpmap:96 VP8/90000',
+      'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=mid:i', 'a=rtpmap:111 opus/48000/2',
     ].join('\r\n') + '\r\n');
     const a = answer(offer);
-    assert.deepEqual(a.media.map((m) => `${m.mid}:${m.port === 0 ? 'rejected' : 'ok'}`), ['a:ok', 'b:rejected', 'c:rejected', 'd:rejected', 'e:rejected', 'f:ok', 'g:rejected', 'h:rejected']);
+    assert.deepEqual(a.media.map((m) => `${m.mid}:${m.port === 0 ? 'rejected' : 'ok'}`), ['a:ok', 'b:rejected', 'c:rejected', 'd:rejected', 'e:rejected', 'f:ok', 'g:rejected', 'h:rejected', 'i:rejected']);
     assert.deepEqual(a.groups, [{ semantics: 'BUNDLE', mids: ['a', 'f'] }]);
     assert.deepEqual(a.media[1]!.formats, ['98'], 'rejected sections keep the offered formats');
     assert.deepEqual(answer(offer, { media: { a: { reject: true } } }).groups, [{ semantics: 'BUNDLE', mids: ['f'] }]);
@@ -360,4 +361,41 @@ describe('H264 profile-level-id (RFC 6184 §8.1)', () => {
       if (p !== undefined) assert.equal(p.level, level);
     });
   }
+});
+
+describe('offers in other browsers\' style', () => {
+  it('Firefox style: session-level fingerprint, ice-options and direction, braced msid, UDP in capitals, extmap directions', () => {
+    const offer = parseSdp([
+      'v=0', 'o=mozilla...THIS_IS_SDPARTA-99.0 5843896787034843367 0 IN IP4 0.0.0.0', 's=-', 't=0 0', 'a=sendrecv',
+      'a=fingerprint:sha-256 0A:1B:2C:3D', 'a=group:BUNDLE 0 1', 'a=ice-options:trickle', 'a=msid-semantic:WMS *',
+      'm=audio 9 UDP/TLS/RTP/SAVPF 109 9 0 8 101', 'c=IN IP4 0.0.0.0', 'a=sendrecv',
+      `a=extmap:1 ${HeaderExtensionUri.audioLevel}`, 'a=extmap:2/recvonly urn:ietf:params:rtp-hdrext:csrc-audio-level', `a=extmap:3 ${HeaderExtensionUri.mid}`,
+      'a=fmtp:109 maxplaybackrate=48000;stereo=1;useinbandfec=1', 'a=fmtp:101 0-15', 'a=ice-pwd:7d8a3a7c8c0d5e4d9a5b3c2d1e0f1a2b', 'a=ice-ufrag:f0e1d2c3',
+      'a=mid:0', 'a=msid:{9f3e1a2b-1111-2222-3333-444455556666} {0a1b2c3d-7777-8888-9999-aaaabbbbcccc}', 'a=rtcp-mux',
+      'a=rtpmap:109 opus/48000/2', 'a=rtpmap:9 G722/8000/1', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000',
+      'a=setup:actpass', 'a=ssrc:2222222222 cname:{aaaa-bbbb}',
+      'a=candidate:0 1 UDP 2122252543 127.0.0.1 54391 typ host', 'a=candidate:1 1 TCP 2105524479 127.0.0.1 9 typ host tcptype active', 'a=end-of-candidates',
+      'm=video 0 UDP/TLS/RTP/SAVPF 120 124 121 125 126 127', 'c=IN IP4 0.0.0.0', 'a=bundle-only', 'a=recvonly',
+      `a=extmap:3 ${HeaderExtensionUri.mid}`, 'a=extmap:4 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time', 'a=extmap:5 urn:ietf:params:rtp-hdrext:toffset',
+      'a=fmtp:126 profile-level-id=42e01f;level-asymmetry-allowed=1;packetization-mode=1', 'a=fmtp:97 profile-level-id=42e01f;level-asymmetry-allowed=1',
+      'a=fmtp:120 max-fs=12288;max-fr=60', 'a=fmtp:124 apt=120', 'a=fmtp:121 max-fs=12288;max-fr=60', 'a=fmtp:125 apt=121', 'a=fmtp:127 apt=126',
+      'a=ice-pwd:7d8a3a7c8c0d5e4d9a5b3c2d1e0f1a2b', 'a=ice-ufrag:f0e1d2c3', 'a=mid:1',
+      'a=rtcp-fb:120 nack', 'a=rtcp-fb:120 nack pli', 'a=rtcp-fb:120 ccm fir', 'a=rtcp-fb:120 goog-remb', 'a=rtcp-fb:120 transport-cc',
+      'a=rtcp-fb:121 nack', 'a=rtcp-fb:126 nack', 'a=rtcp-fb:126 nack pli',
+      'a=rtpmap:120 VP8/90000', 'a=rtpmap:124 rtx/90000', 'a=rtpmap:121 VP9/90000', 'a=rtpmap:125 rtx/90000', 'a=rtpmap:126 H264/90000', 'a=rtpmap:127 rtx/90000',
+      'a=setup:actpass',
+    ].join('\r\n') + '\r\n');
+    const [t] = extractRemoteTransports(offer);
+    assert.equal(t!.fingerprints[0]!.value, '0A:1B:2C:3D', 'session-level fingerprint applies');
+    assert.deepEqual(t!.iceOptions, ['trickle']);
+    assert.deepEqual(t!.candidates.map((c) => c.port), [54391]);
+    assert.deepEqual(t!.ignoredCandidates.map((c) => c.transport), ['tcp']);
+    assert.deepEqual(offer.media[0]!.msids, [{ stream: '{9f3e1a2b-1111-2222-3333-444455556666}', track: '{0a1b2c3d-7777-8888-9999-aaaabbbbcccc}' }]);
+    const a = answer(offer, { media: { '0': { direction: 'sendrecv' }, '1': { direction: 'sendrecv' } } });
+    assert.deepEqual(a.groups, [{ semantics: 'BUNDLE', mids: ['0', '1'] }], 'the bundle-only video without its own rtcp-mux is accepted through its group');
+    assert.equal(a.media[1]!.direction, 'sendonly');
+    assert.deepEqual(a.media[1]!.codecs.map((c) => `${c.payloadType} ${c.name}`), ['120 VP8', '124 rtx', '121 VP9', '125 rtx', '126 H264', '127 rtx']);
+    assert.deepEqual(a.media[1]!.codecs.find((c) => c.payloadType === 120)!.rtcpFeedback.map((f) => f.type), ['nack', 'nack', 'ccm', 'goog-remb', 'transport-cc']);
+    assert.deepEqual(a.media[0]!.extmaps.map((e) => e.id), [1, 3]);
+  });
 });
