@@ -108,6 +108,11 @@ export class SampleBuilder {
     this.maxFramePackets = maxFramePackets;
   }
 
+  /** Packets held, waiting for their frame to complete or for the reordering window to pass. */
+  get bufferedPackets(): number {
+    return this.buffer.size;
+  }
+
   /** Adds one received packet; throws `ERR_MEDIA_PACKET` if its sequence number or timestamp is unset. */
   push(packet: RtpPacket): void {
     const seq = packet.sequenceNumber;

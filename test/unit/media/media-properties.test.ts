@@ -16,6 +16,9 @@ import { readAnnexBAccessUnits } from '../../../lib/media/annex-b.js';
 import { MediaFormatError } from '../../../lib/media/media-errors.js';
 import type { Depacketizer, Packetizer } from '../../../lib/media/payloader.js';
 import { fixtureBytes } from './media-fixtures.js';
+import { SampleBuilder } from '../../../lib/media/sample-builder.js';
+import { createDepacketizer, MEDIA_MIME_TYPES } from '../../../lib/media/codecs.js';
+import { RtpPacket } from '../../../lib/rtp/rtp-packet.js';
 
 const RUNS = { numRuns: 150, seed: 20261123 };
 const mtu = fc.integer({ min: 16, max: 1500 });
@@ -113,4 +116,52 @@ test('mutated and truncated container files either read or throw MediaFormatErro
     }),
     { numRuns: 300, seed: 11 },
   );
+});
+
+test('hostile RTP streams never make the sample builder throw, and its buffer stays bounded', () => {
+  const packet = fc.record({
+    seq: fc.oneof(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 0xffff })),
+    ts: fc.constantFrom(0, 3000, 6000, 0xfffffff0),
+    marker: fc.boolean(),
+    payload: fc.uint8Array({ minLength: 0, maxLength: 40 }),
+  });
+  fc.assert(
+    fc.property(fc.constantFrom(...MEDIA_MIME_TYPES), fc.array(packet, { maxLength: 120 }), (mime, packets) => {
+      const sb = new SampleBuilder(createDepacketizer(mime), { maxLate: 16, maxFramePackets: 32 });
+      let out = 0;
+      for (const p of packets) {
+        sb.push(new RtpPacket({ sequenceNumber: p.seq, timestamp: p.ts, marker: p.marker, payload: Buffer.from(p.payload) }));
+        for (let s = sb.pop(); s !== undefined; s = sb.pop()) out++;
+        // Once popped, only the reordering window or one open frame is held.
+        assert.ok(sb.bufferedPackets <= 33, `${sb.bufferedPackets} packets buffered`);
+      }
+      out += sb.flush().length;
+      assert.equal(out, sb.stats.samples);
+      const st = sb.stats;
+      // Every pushed packet is accounted for: buffered (then emitted or dropped), late or duplicate.
+      assert.ok(st.latePackets + st.duplicatePackets <= packets.length);
+    }),
+    { numRuns: 300, seed: 5 },
+  );
+});
+
+test('a lossy in-order stream keeps at most the window or one open frame buffered', () => {
+  const step = fc.record({ drop: fc.boolean(), newFrame: fc.boolean(), marker: fc.boolean(), payload: fc.uint8Array({ minLength: 1, maxLength: 8 }) });
+  let peak = 0;
+  fc.assert(
+    fc.property(fc.constantFrom(...MEDIA_MIME_TYPES), fc.array(step, { minLength: 50, maxLength: 300 }), (mime, steps) => {
+      const sb = new SampleBuilder(createDepacketizer(mime), { maxLate: 16, maxFramePackets: 32 });
+      let ts = 0;
+      steps.forEach((s, i) => {
+        if (s.newFrame && i % 5 === 0) ts += 3000;
+        if (s.drop && i % 4 === 0) return;
+        sb.push(new RtpPacket({ sequenceNumber: (65_500 + i) & 0xffff, timestamp: ts, marker: s.marker && i % 7 === 0, payload: Buffer.from(s.payload) }));
+        while (sb.pop() !== undefined);
+        peak = Math.max(peak, sb.bufferedPackets);
+        assert.ok(sb.bufferedPackets <= 33, `${sb.bufferedPackets} packets buffered`);
+      });
+    }),
+    { numRuns: 200, seed: 9 },
+  );
+  assert.ok(peak > 16, `the bound was approached (peak ${peak})`);
 });
