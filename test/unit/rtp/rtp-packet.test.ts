@@ -270,3 +270,48 @@ test('RTP/RTCP demux by payload type (RFC 5761 §4) and first byte (RFC 7983 §7
   assert.equal(isRtpOrRtcp(hex('16')), false);
   assert.equal(isRtpOrRtcp(hex('')), false);
 });
+
+// Raw extension blocks as other stacks may write them: padding octets between elements, appbits,
+// an id-15 terminator, or a profile that is not RFC 8285.
+const rawExtBlockArb = fc.oneof(
+  fc.array(fc.oneof(
+    fc.constant([0]),
+    fc.record({ id: fc.integer({ min: 1, max: 14 }), data: fc.uint8Array({ minLength: 1, maxLength: 16 }) }).map((e) => [(e.id << 4) | (e.data.length - 1), ...e.data]),
+  ), { maxLength: 6 }).map((els) => ({ profile: 0xbede, body: els.flat() })),
+  fc.tuple(fc.integer({ min: 0, max: 15 }), fc.array(fc.oneof(
+    fc.constant([0]),
+    fc.record({ id: fc.integer({ min: 1, max: 255 }), data: fc.uint8Array({ maxLength: 20 }) }).map((e) => [e.id, e.data.length, ...e.data]),
+  ), { maxLength: 6 })).map(([appbits, els]) => ({ profile: 0x1000 | appbits, body: els.flat() })),
+  fc.uint8Array({ maxLength: 12 }).map((b) => ({ profile: 0xbede, body: [0xf0, ...b] })),
+  fc.tuple(fc.integer({ min: 0, max: 0xffff }).filter((x) => x !== 0xbede && (x & 0xfff0) !== 0x1000), fc.uint8Array({ maxLength: 12 }))
+    .map(([profile, b]) => ({ profile, body: [...b] })),
+);
+
+test('property: packets with extension blocks written by other stacks are forwarded byte-exact', () => {
+  fc.assert(
+    fc.property(rawExtBlockArb, fc.uint8Array({ maxLength: 40 }), fc.integer({ min: 0, max: 3 }), ({ profile, body }, payload, cc) => {
+      while (body.length % 4) body.push(0);
+      const head = Buffer.alloc(12 + cc * 4 + 4);
+      head[0] = 0x90 | cc;
+      head[1] = 100;
+      head.writeUInt16BE(profile, 12 + cc * 4);
+      head.writeUInt16BE(body.length / 4, 12 + cc * 4 + 2);
+      const bytes = Buffer.concat([head, Buffer.from(body), Buffer.from(payload)]);
+      const p = RtpPacket.parse(bytes);
+      assert.equal(p.extensionProfile, profile);
+      void p.extensions;
+      p.ssrc = 0x01020304; // a forwarder rewrites header fields only
+      const out = p.serialize();
+      assert.deepEqual(out.subarray(12), bytes.subarray(12));
+      assert.equal(out.readUInt32BE(8), 0x01020304);
+      // Re-encoding the elements keeps every value.
+      const q = RtpPacket.parse(out);
+      const before = q.extensions.map((e) => [e.id, [...e.data]]);
+      if (before.length > 0) {
+        q.setExtension(before[0]![0] as number, q.extensions[0]!.data);
+        assert.deepEqual(RtpPacket.parse(q.serialize()).extensions.map((e) => [e.id, [...e.data]]), before);
+      }
+    }),
+    { numRuns: 300 },
+  );
+});
