@@ -20,7 +20,8 @@ import {
   type SdpSessionDescription,
   type SetupRole,
 } from './model.js';
-import { addSenderSsrcs, applyTransport, baseDescription, checkTransport, DEFAULT_MAX_MESSAGE_SIZE } from './offer.js';
+import { addSenderSsrcs, applyTransport, baseDescription, checkTransport } from './local-sections.js';
+import { DEFAULT_MAX_MESSAGE_SIZE } from './offer.js';
 import { remoteSctpPort, validateRemoteDescription } from './remote-transport.js';
 import { SdpInvalidAccessError } from './sdp-error.js';
 

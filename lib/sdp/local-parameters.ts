@@ -22,7 +22,11 @@ export interface LocalTransportParameters {
   iceOptions?: string[];
   /** Certificate fingerprints (at least one). */
   fingerprints: DtlsFingerprint[];
-  /** `a=setup`: offers default to `actpass`; answers default to `active` unless the offer forces `passive`. */
+  /**
+   * `a=setup`: offers default to `actpass`; answers default to `active` unless the offer forces
+   * `passive`. In a subsequent answer on a live connection pass the role negotiated before, or
+   * the DTLS association would be replaced (RFC 8842 §5.5).
+   */
   setup?: SetupRole;
   /** Candidates gathered so far (written in the BUNDLE-tag section, or every section under `balanced`). */
   candidates?: SdpCandidate[];

@@ -4,15 +4,8 @@
 import type { CodecCapability, HeaderExtensionCapability, RtpMediaKind } from './capabilities.js';
 import { defaultCodecs, defaultHeaderExtensions } from './default-capabilities.js';
 import type { LocalSenderDescription, LocalSessionParameters, LocalTransportParameters } from './local-parameters.js';
-import {
-  createMediaSection,
-  type MediaDirection,
-  type SdpCandidate,
-  type SdpCodec,
-  type SdpConnection,
-  type SdpMediaSection,
-  type SdpSessionDescription,
-} from './model.js';
+import { addSenderSsrcs, applyTransport, baseDescription, checkTransport } from './local-sections.js';
+import { createMediaSection, type MediaDirection, type SdpCodec, type SdpMediaSection, type SdpSessionDescription } from './model.js';
 import { SdpInvalidAccessError } from './sdp-error.js';
 
 /** RTP profile of every WebRTC media m-section (RFC 8829 §5.1.2). */
@@ -126,67 +119,6 @@ export function createOffer(options: OfferOptions): SdpSessionDescription {
   return desc;
 }
 
-/** The session-level part shared by offers and answers. */
-export function baseDescription(session: LocalSessionParameters, transport: LocalTransportParameters): SdpSessionDescription {
-  if (!/^\d{1,20}$/.test(session.sessionId) || !/^\d{1,20}$/.test(session.sessionVersion)) {
-    throw new SdpInvalidAccessError('ERR_SDP_BAD_LOCAL_PARAMETERS', 'sessionId and sessionVersion must be decimal digits');
-  }
-  return {
-    origin: { username: '-', sessionId: session.sessionId, sessionVersion: session.sessionVersion, netType: 'IN', addressType: 'IP4', address: '127.0.0.1' },
-    sessionName: '-',
-    timing: { start: 0, stop: 0 },
-    groups: [],
-    extmapAllowMixed: true,
-    iceLite: transport.iceLite === true,
-    iceOptions: [],
-    fingerprints: [],
-    otherAttributes: [],
-    media: [],
-  };
-}
-
-/** Throws unless ICE credentials and at least one fingerprint are present. */
-export function checkTransport(transport: LocalTransportParameters): void {
-  if (!/^\S{1,256}$/.test(transport.iceUfrag) || !/^\S{1,256}$/.test(transport.icePwd)) {
-    throw new SdpInvalidAccessError('ERR_SDP_BAD_LOCAL_PARAMETERS', 'local ICE ufrag/pwd must be 1..256 non-space characters');
-  }
-  if (transport.fingerprints.length === 0) throw new SdpInvalidAccessError('ERR_SDP_BAD_LOCAL_PARAMETERS', 'no local DTLS fingerprint');
-}
-
-/**
- * Writes ICE/DTLS attributes into a section. With `withCandidates` the section also gets the
- * candidates and the default candidate's address/port (RFC 8829 §5.2.1); otherwise port 9 and
- * 0.0.0.0, the JSEP placeholders.
- */
-export function applyTransport(s: SdpMediaSection, t: LocalTransportParameters, setup: SdpMediaSection['setup'], withCandidates: boolean): void {
-  s.iceUfrag = t.iceUfrag;
-  s.icePwd = t.icePwd;
-  s.iceOptions = t.iceOptions ?? ['trickle'];
-  s.fingerprints = t.fingerprints.map((f) => ({ ...f }));
-  if (setup !== undefined) s.setup = setup;
-  const def = withCandidates ? defaultCandidate(t.candidates ?? []) : undefined;
-  s.connection = def === undefined ? { addressType: 'IP4', address: '0.0.0.0' } : connectionOf(def.address);
-  if (s.port !== 0) s.port = def === undefined ? 9 : def.port;
-  if (withCandidates) {
-    s.candidates = (t.candidates ?? []).map((c) => ({ ...c, extensions: c.extensions.map((e) => ({ ...e })) }));
-    s.endOfCandidates = t.endOfCandidates === true;
-  }
-}
-
-/** The candidate JSEP puts on the m-line: the highest-priority UDP candidate of component 1. */
-function defaultCandidate(candidates: readonly SdpCandidate[]): SdpCandidate | undefined {
-  let best: SdpCandidate | undefined;
-  for (const c of candidates) {
-    if (c.transport !== 'udp' || c.component !== 1 || !/^[0-9.]+$|:/.test(c.address)) continue;
-    if (best === undefined || c.priority > best.priority) best = c;
-  }
-  return best;
-}
-
-function connectionOf(address: string): SdpConnection {
-  return { addressType: address.includes(':') ? 'IP6' : 'IP4', address };
-}
-
 function streamIds(transceivers: readonly LocalTransceiverDescription[]): string[] {
   const ids = new Set<string>();
   for (const t of transceivers) for (const m of t.sender?.msids ?? []) if (m.stream !== '-') ids.add(m.stream);
@@ -248,16 +180,6 @@ function rtpSection(t: LocalTransceiverDescription, payloadTypes: PayloadTypeAll
   }
   if (sim.send.length > 0 || sim.recv.length > 0) s.simulcast = sim;
   return s;
-}
-
-/** Writes `a=ssrc` cname/msid lines and, with RTX, `a=ssrc-group:FID` (RFC 5576 §4, RFC 4588 §8.4). */
-export function addSenderSsrcs(s: SdpMediaSection, sender: LocalSenderDescription, rtxNegotiated: boolean): void {
-  const ssrcs = rtxNegotiated && sender.rtxSsrc !== undefined ? [sender.ssrc, sender.rtxSsrc] : [sender.ssrc];
-  if (ssrcs.length === 2) s.ssrcGroups.push({ semantics: 'FID', ssrcs });
-  for (const ssrc of ssrcs) {
-    s.ssrcs.push({ ssrc, attribute: 'cname', value: sender.cname });
-    for (const m of sender.msids) s.ssrcs.push({ ssrc, attribute: 'msid', value: m.track === undefined ? m.stream : `${m.stream} ${m.track}` });
-  }
 }
 
 function codecKey(c: CodecCapability): string {
