@@ -1,5 +1,5 @@
 // VP9 RTP payload format (RFC 9628): the payload descriptor in flexible and non-flexible mode
-// (§4.2), the scalability structure (§4.2.1), packetizer (§4.3, §4.4) and depacketizer (§4.5).
+// (§4.2), the scalability structure (§4.2.1), packetizer (B/E per frame, §4.2) and depacketizer.
 import { OutOfRangeError } from '../common/errors.js';
 import { checkMtu } from './media-errors.js';
 import {
@@ -249,7 +249,7 @@ export interface Vp9PacketizerOptions {
 
 /**
  * Packetizer for single-layer VP9: 15-bit picture ID on every payload, B on the first and E on the
- * last (RFC 9628 §4.3), P from the frame header, and on key frames an SS with the resolution
+ * last (RFC 9628 §4.2), P from the frame header, and on key frames an SS with the resolution
  * (RFC 9628 §4.2.1 recommends one with each key frame). The picture ID advances by one per frame.
  */
 export class Vp9Packetizer implements Packetizer {
@@ -305,7 +305,7 @@ export class Vp9Packetizer implements Packetizer {
   }
 }
 
-/** Depacketizer for VP9 (RFC 9628 §4.5). */
+/** Depacketizer for VP9 (RFC 9628 §4.2: B and E delimit a layer frame, P and SID tell key pictures). */
 export class Vp9Depacketizer implements Depacketizer {
   readonly drops: DropCounters = createDropCounters();
 
