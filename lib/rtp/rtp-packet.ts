@@ -55,6 +55,11 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+function indexOfId(list: readonly RtpHeaderExtension[], id: number): number {
+  for (let i = 0; i < list.length; i++) if (list[i]!.id === id) return i;
+  return -1;
+}
+
 function isUint32(v: number): boolean {
   return v >>> 0 === v;
 }
@@ -121,7 +126,7 @@ export class RtpPacket {
       const list: RtpHeaderExtension[] = [];
       for (const e of init.extensions) {
         checkExtensionElement(e);
-        if (list.some((x) => x.id === e.id)) {
+        if (indexOfId(list, e.id) >= 0) {
           throw new OutOfRangeError('ERR_RTP_EXTENSION_DUPLICATE', `RTP header extension id ${e.id} given twice`);
         }
         list.push({ id: e.id, data: asBuffer(e.data) });
@@ -262,7 +267,7 @@ export class RtpPacket {
     const ext = { id, data: asBuffer(data) };
     checkExtensionElement(ext);
     const list = this.ownExtensions();
-    const i = list.findIndex((e) => e.id === id);
+    const i = indexOfId(list, id);
     if (i >= 0) list[i] = ext;
     else list.push(ext);
   }
@@ -270,10 +275,32 @@ export class RtpPacket {
   /** Removes extension `id`; returns whether it was present. */
   removeExtension(id: number): boolean {
     const list = this.ownExtensions();
-    const i = list.findIndex((e) => e.id === id);
+    const i = indexOfId(list, id);
     if (i < 0) return false;
     list.splice(i, 1);
     return true;
+  }
+
+  /**
+   * Gives this packet the header extensions of `source` exactly as `source` would write them (a raw
+   * received block stays raw and byte-exact, duplicates and foreign profiles included), without
+   * copying the bytes. Used to re-wrap received packets (RTX, forwarding) without re-validating
+   * network input.
+   */
+  copyExtensionsFrom(source: RtpPacket): void {
+    if (this._payload === null) this._payload = this.payload;
+    this.extensionForm = source.extensionForm;
+    if (source._extRaw) {
+      this._src = source._src;
+      this._extRaw = true;
+      this._extProfile = source._extProfile;
+      this._extOffset = source._extOffset;
+      this._extLength = source._extLength;
+      this._extList = source._extList;
+    } else {
+      this._extRaw = false;
+      this._extList = source._extList === null ? null : [...source._extList];
+    }
   }
 
   /** Removes every header extension (and a raw extension block of another profile). */

@@ -15,7 +15,7 @@ export interface RtxStreamFields {
 
 /**
  * Builds the RTX form of `original` (RFC 4588 §4): payload = OSN (2 bytes) + original payload; marker,
- * timestamp, CSRCs and header extensions are kept. Padding is not carried over.
+ * timestamp, CSRCs and header extensions (byte-exact) are kept. Padding is not carried over.
  * @throws InvalidStateError when `original` has no sequence number.
  */
 export function wrapRtx(original: RtpPacket, rtx: RtxStreamFields): RtpPacket {
@@ -25,17 +25,17 @@ export function wrapRtx(original: RtpPacket, rtx: RtxStreamFields): RtpPacket {
   payload[0] = osn >> 8;
   payload[1] = osn;
   payload.set(original.payload, 2);
-  return new RtpPacket({
+  const p = new RtpPacket({
     marker: original.marker,
     payloadType: rtx.payloadType,
     sequenceNumber: rtx.sequenceNumber,
     timestamp: original.timestamp,
     ssrc: rtx.ssrc,
     csrcs: original.csrcs,
-    extensions: original.extensions,
-    extensionForm: original.extensionForm,
     payload,
   });
+  p.copyExtensionsFrom(original);
+  return p;
 }
 
 /**
@@ -46,15 +46,15 @@ export function wrapRtx(original: RtpPacket, rtx: RtxStreamFields): RtpPacket {
 export function unwrapRtx(rtx: RtpPacket, original: { ssrc: number; payloadType: number }): RtpPacket | null {
   const payload = rtx.payload;
   if (payload.length < 2) return null;
-  return new RtpPacket({
+  const p = new RtpPacket({
     marker: rtx.marker,
     payloadType: original.payloadType,
     sequenceNumber: (payload[0]! << 8) | payload[1]!,
     timestamp: rtx.timestamp,
     ssrc: original.ssrc,
     csrcs: rtx.csrcs,
-    extensions: rtx.extensions,
-    extensionForm: rtx.extensionForm,
     payload: payload.subarray(2),
   });
+  p.copyExtensionsFrom(rtx);
+  return p;
 }

@@ -127,6 +127,16 @@ test('editing extensions of a parsed packet rewrites the block; other fields sta
   assert.deepEqual(q.serialize(), hex('80ef1234 deadbeef 01020304 68656c6c6f'));
 });
 
+test('copyExtensionsFrom moves a raw block onto a parsed packet without disturbing its payload', () => {
+  const target = RtpPacket.parse(hex('80600001 00000002 00000003 cafe'));
+  target.copyExtensionsFrom(RtpPacket.parse(ONE_BYTE_VECTOR));
+  assert.deepEqual(target.serialize(), hex('90600001 00000002 00000003 bede0002 10aa3201 0203 0000 cafe'));
+  const built = new RtpPacket({ payloadType: 1, sequenceNumber: 1, timestamp: 1, ssrc: 1, extensions: [{ id: 2, data: hex('01') }] });
+  target.copyExtensionsFrom(built);
+  built.setExtension(3, hex('02')); // the copy is its own list
+  assert.deepEqual(target.extensions.map((e) => e.id), [2]);
+});
+
 test('an extension block of another profile is kept raw and byte-exact (RFC 3550 §5.3.1)', () => {
   const bytes = hex('90000001 00000002 00000003 abcd0001 f1f2f3f4 99');
   const p = RtpPacket.parse(bytes);

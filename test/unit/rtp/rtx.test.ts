@@ -23,6 +23,16 @@ test('unwrap refuses a payload shorter than the OSN (padding-only probes); wrap 
   assert.throws(() => wrapRtx(new RtpPacket({ timestamp: 1 }), { ssrc: 1, payloadType: 97, sequenceNumber: 1 }), (e: PwtError) => e.code === 'ERR_RTP_FIELD_UNSET');
 });
 
+test('a received packet with duplicate extension ids or a foreign profile wraps and unwraps byte-exact', () => {
+  const dup = RtpPacket.parse(hex('90600001 00000002 00000003 bede0001 10aa10bb 01'));
+  const foreign = RtpPacket.parse(hex('90600001 00000002 00000003 abcd0001 01020304 01'));
+  for (const orig of [dup, foreign]) {
+    const rtx = RtpPacket.parse(wrapRtx(orig, { ssrc: 9, payloadType: 97, sequenceNumber: 1 }).serialize());
+    assert.deepEqual(rtx.serialize().subarray(12, 20), orig.serialize().subarray(12, 20));
+    assert.deepEqual(unwrapRtx(rtx, { ssrc: 3, payloadType: 96 })!.serialize(), orig.serialize());
+  }
+});
+
 test('property: unwrap(wrap(p)) restores p', () => {
   fc.assert(fc.property(
     fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 0xffff }), fc.uint8Array({ maxLength: 100 }), fc.boolean(),
