@@ -490,6 +490,19 @@ export class IceAgent {
     return candidate;
   }
 
+  /**
+   * Queries a STUN server (resolved by the driver) from every host base of its family for a
+   * server-reflexive candidate (RFC 8445 §5.1.1.1). Gathering completes after the answers.
+   */
+  gatherServerReflexive(now: number, server: TransportAddress): void {
+    this.assertOpen();
+    now = this.tick(now);
+    if (this.mode !== 'full') return;
+    for (const e of this.localEntries) {
+      if (e.candidate.type === 'host' && ipFamily(server.address) === ipFamily(e.base.address)) this.startSrflx(now, e, server);
+    }
+  }
+
   /** The driver has added every host/relay candidate it will add (server-reflexive may follow). */
   endOfLocalCandidates(now: number): void {
     this.assertOpen();

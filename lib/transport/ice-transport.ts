@@ -1,0 +1,626 @@
+// IceTransport: the driver that wires an IceAgent (and its TURN clients) to real sockets and
+// timers, and hands the selected pair's non-STUN datagrams to the layer above (DTLS/SRTP).
+// Demultiplexing follows RFC 7983: 0-3 STUN, 64-79 TURN ChannelData, everything else is data.
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { systemClock, type Clock } from '../common/clock.js';
+import { InvalidArgumentError, InvalidStateError } from '../common/errors.js';
+import { createLogger } from '../common/log.js';
+import { cryptoRng, type Rng } from '../common/rng.js';
+import { TypedEventEmitter } from '../common/typed-emitter.js';
+import { formatCandidate, type IceCandidate } from '../ice/candidate.js';
+import {
+  IceAgent,
+  type IceAgentOptions,
+  type IceConnectionState,
+  type IceGatheringState,
+  type IceRole,
+  type IceSelectedPair,
+} from '../ice/ice-agent.js';
+import type { IceCredentials } from '../ice/ice-credentials.js';
+import { addressKey, canonicalIp, type TransportAddress } from '../ice/transport-address.js';
+import { listHostAddresses, type HostAddressOptions } from './ice-host-addresses.js';
+import { TurnLink, type TurnServerTarget } from './ice-turn-link.js';
+import { nativeUdpSocketFactory, remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './ice-udp-socket.js';
+
+const log = createLogger('ice');
+
+/** A STUN or TURN server, W3C RTCIceServer-shaped. */
+export interface IceServer {
+  urls: string | readonly string[];
+  username?: string;
+  credential?: string;
+}
+
+/** Host candidate gathering options. */
+export interface IceGatherOptions extends HostAddressOptions {
+  /** Local port for every host socket (default 0: ephemeral). */
+  port?: number;
+  /**
+   * Public address to announce instead of the bound one (server behind 1:1 NAT, as SFUs
+   * need); applied to bases of the same IP family.
+   */
+  announcedAddress?: string;
+  /** Socket receive/send buffer sizes. */
+  recvBufferSize?: number;
+  sendBufferSize?: number;
+}
+
+/** Options of {@link IceTransport}. */
+export interface IceTransportOptions {
+  /** Initial ICE role (default controlling). */
+  role?: IceRole;
+  /** Full (default) or lite ICE. */
+  mode?: 'full' | 'lite';
+  /** STUN/TURN servers (`stun:`, `turn:` with `?transport=udp|tcp`, `turns:`). */
+  iceServers?: readonly IceServer[];
+  /** Host gathering; ignored in one-port (UdpMux) mode. */
+  gather?: IceGatherOptions;
+  /** Socket factory (default: the native batch UdpSocket). */
+  socketFactory?: IceUdpSocketFactory;
+  /** Resolves a remote `.local` name; by default mDNS names are left unresolved (RFC 8445 prflx takes over). */
+  resolveMdns?: (name: string) => Promise<string | undefined>;
+  /** Verify TURN TLS certificates (default true). */
+  tlsRejectUnauthorized?: boolean;
+  /** Agent timers and limits. */
+  agent?: Omit<IceAgentOptions, 'rng' | 'role' | 'mode' | 'stunServers'>;
+  clock?: Clock;
+  rng?: Rng;
+}
+
+/** W3C-style ICE parameters of one side. */
+export interface IceParameters {
+  usernameFragment: string;
+  password: string;
+  iceLite?: boolean;
+}
+
+/** Events of {@link IceTransport} (W3C RTCIceTransport names where they exist). */
+export type IceTransportEvents = {
+  statechange: [IceConnectionState];
+  gatheringstatechange: [IceGatheringState];
+  /** A local candidate line (`candidate:...`), or null at the end of gathering. */
+  icecandidate: [string | null];
+  selectedcandidatepairchange: [IceSelectedPair];
+  /** A non-STUN datagram from the peer (only when no data handler is set). Valid during the call. */
+  data: [Buffer, TransportAddress];
+  /** A TURN server could not be used. */
+  turnerror: [string, string];
+};
+
+/** Handler of received data; the buffer is a view valid only during the call. */
+export type IceDataHandler = (data: Buffer, from: TransportAddress) => void;
+
+/** Driver counters. */
+export interface IceTransportStats {
+  dataReceived: number;
+  dataSent: number;
+  drops: { 'unknown-source': number; 'no-selected-pair': number; 'send-failed': number };
+}
+
+/** How the one-port mux talks to the transports it serves (internal contract with UdpMux). */
+export interface IceMuxPort {
+  readonly socket: IceUdpSocket;
+  readonly local: TransportAddress;
+  readonly announced: string | undefined;
+  register(transport: IceTransport, ufrag: string): void;
+  learn(transport: IceTransport, remote: TransportAddress): void;
+  release(transport: IceTransport): void;
+}
+
+type Base =
+  | { kind: 'socket'; local: TransportAddress; socket: IceUdpSocket; owned: boolean }
+  | { kind: 'relay'; local: TransportAddress; link: TurnLink };
+
+/** Parses an ICE server URL (RFC 7064 / RFC 7065). */
+export function parseIceServerUrl(url: string): { scheme: 'stun' | 'stuns' | 'turn' | 'turns'; host: string; port: number; transport: 'udp' | 'tcp' } {
+  const m = /^(stuns?|turns?):(\[[^\]]+\]|[^:?]+)(?::(\d+))?(?:\?transport=(udp|tcp))?$/i.exec(url.trim());
+  if (!m) throw new InvalidArgumentError('ERR_ICE_SERVER_URL', `bad ICE server URL: ${url}`);
+  const scheme = m[1]!.toLowerCase() as 'stun' | 'stuns' | 'turn' | 'turns';
+  const host = m[2]!.replace(/^\[|\]$/g, '');
+  const secure = scheme === 'turns' || scheme === 'stuns';
+  const port = m[3] ? Number(m[3]) : secure ? 5349 : 3478;
+  if (port < 1 || port > 65535) throw new InvalidArgumentError('ERR_ICE_SERVER_URL', `bad port in ${url}`);
+  const transport = (m[4]?.toLowerCase() as 'udp' | 'tcp' | undefined) ?? (secure ? 'tcp' : 'udp');
+  return { scheme, host, port, transport };
+}
+
+/**
+ * One ICE transport (one component). Gathers host/srflx/relay candidates, runs the agent on
+ * real sockets and timers, and carries the selected pair's datagrams for the layers above.
+ */
+export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
+  /** The sans-I/O agent (exposed for stats and diagnostics). */
+  readonly agent: IceAgent;
+  /** Driver counters. */
+  readonly stats: IceTransportStats = { dataReceived: 0, dataSent: 0, drops: { 'unknown-source': 0, 'no-selected-pair': 0, 'send-failed': 0 } };
+  private readonly clock: Clock;
+  private readonly rng: Rng;
+  private readonly options: IceTransportOptions;
+  private readonly mux: IceMuxPort | undefined;
+  private readonly bases = new Map<string, Base>();
+  private readonly links: TurnLink[] = [];
+  private readonly trusted = new Set<number | string>();
+  private dataHandler: IceDataHandler | undefined;
+  private route: { base: Base; remote: TransportAddress } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private flushing = false;
+  private flushAgain = false;
+  private gathered = false;
+  private closed = false;
+  private readonly settledLinks = new Set<TurnLink>();
+  private serversStarted = false;
+  private endOfCandidatesSent = false;
+
+  constructor(options: IceTransportOptions = {}, mux?: IceMuxPort) {
+    super();
+    this.options = options;
+    this.mux = mux;
+    this.clock = options.clock ?? systemClock;
+    this.rng = options.rng ?? cryptoRng;
+    this.agent = new IceAgent({ ...options.agent, rng: this.rng, role: options.role ?? 'controlling', mode: options.mode ?? 'full' });
+    mux?.register(this, this.agent.localCredentials.ufrag);
+  }
+
+  /** Our ICE parameters for the SDP. */
+  get localParameters(): IceParameters {
+    const c = this.agent.localCredentials;
+    return { usernameFragment: c.ufrag, password: c.password, iceLite: this.agent.mode === 'lite' };
+  }
+
+  /** W3C RTCIceTransportState. */
+  get state(): IceConnectionState {
+    return this.agent.state;
+  }
+
+  /** W3C RTCIceGatheringState. */
+  get gatheringState(): IceGatheringState {
+    return this.agent.gathering;
+  }
+
+  /** Current role. */
+  get role(): IceRole {
+    return this.agent.role;
+  }
+
+  /** The selected candidate pair, once nominated. */
+  get selectedPair(): IceSelectedPair | undefined {
+    return this.agent.selectedPair;
+  }
+
+  /** Local candidates gathered so far. */
+  get localCandidates(): IceCandidate[] {
+    return this.agent.localCandidates;
+  }
+
+  /** Sets the hot-path receive handler (replaces the 'data' event); null restores the event. */
+  setDataHandler(handler: IceDataHandler | null): void {
+    this.dataHandler = handler ?? undefined;
+  }
+
+  /**
+   * Gathers candidates: binds a socket per host address (or uses the mux port), queries STUN
+   * servers and allocates on TURN servers. Candidates arrive as 'icecandidate' events.
+   */
+  async gather(): Promise<void> {
+    this.assertOpen();
+    if (this.gathered) return;
+    this.gathered = true;
+    const now = (): number => this.clock.now();
+    if (this.mux) {
+      const base: Base = { kind: 'socket', local: this.mux.local, socket: this.mux.socket, owned: false };
+      this.bases.set(addressKey(this.mux.local), base);
+      this.agent.addLocalCandidate(now(), {
+        type: 'host',
+        address: this.mux.announced ?? this.mux.local.address,
+        port: this.mux.local.port,
+        base: this.mux.local,
+      });
+    } else {
+      const g = this.options.gather ?? {};
+      const factory = this.options.socketFactory ?? nativeUdpSocketFactory;
+      const addresses = listHostAddresses(g);
+      let index = 0;
+      for (const address of addresses) {
+        const type = isIP(address) === 6 ? 'udp6' : 'udp4';
+        let socket: IceUdpSocket;
+        try {
+          socket = await factory({ type, address, port: g.port ?? 0, recvBufferSize: g.recvBufferSize, sendBufferSize: g.sendBufferSize });
+        } catch (err) {
+          log('cannot bind %s: %s', address, err instanceof Error ? err.message : String(err));
+          continue;
+        }
+        if (this.closed) {
+          socket.close();
+          return;
+        }
+        const bound = socket.address();
+        const local = { address: canonicalIp(bound.address), port: bound.port };
+        const base: Base = { kind: 'socket', local, socket, owned: true };
+        this.bases.set(addressKey(local), base);
+        socket.onBatch((batch) => this.onSocketBatch(base, batch));
+        const announced = g.announcedAddress && isIP(g.announcedAddress) === isIP(address) ? g.announcedAddress : undefined;
+        // RFC 8421: IPv6 preferred over IPv4; earlier interfaces preferred within a family.
+        const localPreference = (type === 'udp6' ? 60000 : 50000) - index++;
+        this.agent.addLocalCandidate(now(), { type: 'host', address: announced ?? local.address, port: local.port, base: local, localPreference });
+      }
+    }
+    this.flush();
+    await this.startServers();
+    if (this.closed) return;
+    this.serversStarted = true;
+    this.maybeEndGathering();
+    this.flush();
+  }
+
+  /** Applies the peer's ICE parameters (an ICE restart when the ufrag changes). */
+  setRemoteParameters(params: IceParameters): void {
+    this.assertOpen();
+    this.agent.setRemoteCredentials(this.clock.now(), { ufrag: params.usernameFragment, password: params.password }, { lite: params.iceLite ?? false });
+    this.flush();
+  }
+
+  /** Adds a remote candidate line (`candidate:...` or `a=candidate:...`), or null for end-of-candidates. */
+  addRemoteCandidate(candidate: string | null): void {
+    this.assertOpen();
+    this.agent.addRemoteCandidate(this.clock.now(), candidate);
+    this.flush();
+  }
+
+  /** Starts an ICE restart: new local credentials; candidates are announced again. */
+  restart(): IceCredentials {
+    this.assertOpen();
+    const creds = this.agent.restart(this.clock.now());
+    this.mux?.register(this, creds.ufrag);
+    this.flush();
+    return creds;
+  }
+
+  /**
+   * Sends a datagram on the selected pair. Returns false (and counts it) when no pair is
+   * selected yet or the transport failed.
+   */
+  send(data: Uint8Array): boolean {
+    const r = this.route;
+    if (!r || this.closed) {
+      this.stats.drops['no-selected-pair']++;
+      return false;
+    }
+    this.stats.dataSent++;
+    if (r.base.kind === 'socket') r.base.socket.send(data, r.remote.port, r.remote.address);
+    else {
+      r.base.link.client.send(this.clock.now(), r.remote, data);
+      r.base.link.flush();
+    }
+    this.agent.noteDataSent(this.clock.now());
+    return true;
+  }
+
+  /** Closes sockets, releases TURN allocations and stops timers. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.agent.close();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const now = this.clock.now();
+    for (const l of this.links) l.close(now);
+    for (const b of this.bases.values()) if (b.kind === 'socket' && b.owned) b.socket.close();
+    this.mux?.release(this);
+    this.route = undefined;
+    this.emitEvent('statechange', 'closed');
+  }
+
+  // ---- receive path -------------------------------------------------------------------
+
+  private onSocketBatch(base: Base & { kind: 'socket' }, batch: IceUdpBatch): void {
+    for (let i = 0; i < batch.count; i++) this.receive(base, batch.data(i), batch.addressKey(i), batch.address(i), batch.port(i));
+    this.flush();
+  }
+
+  /**
+   * One datagram from the mux (already routed to us). The mux calls {@link flushFromMux}
+   * after its batch.
+   * @internal
+   */
+  receiveFromMux(data: Buffer, key: number | string, remote: TransportAddress): void {
+    const base = this.bases.get(addressKey(this.mux!.local));
+    if (base?.kind !== 'socket') return;
+    this.receive(base, data, key, remote.address, remote.port);
+  }
+
+  /** @internal */
+  flushFromMux(): void {
+    this.flush();
+  }
+
+  private receive(base: Base, data: Buffer, key: number | string, address: string, port: number): void {
+    if (this.closed || data.length === 0) return;
+    const first = data[0]!;
+    if (first < 4 || (first >= 64 && first <= 79)) {
+      // TURN server traffic on the host socket it shares with the relay allocation.
+      if (base.kind === 'socket') {
+        for (const l of this.links) {
+          if (l.udpBase && l.target.server.port === port && l.target.server.address === address && addressKey(l.udpBase) === addressKey(base.local)) {
+            l.client.handleInput(this.clock.now(), data);
+            return;
+          }
+        }
+      }
+      if (first < 4) {
+        this.agent.handleInput(this.clock.now(), { local: base.local, remote: { address, port }, data });
+        return;
+      }
+    }
+    if (!this.trusted.has(key)) {
+      this.stats.drops['unknown-source']++;
+      return;
+    }
+    this.deliver(data, { address, port });
+  }
+
+  private deliver(data: Buffer, from: TransportAddress): void {
+    this.stats.dataReceived++;
+    if (this.dataHandler) {
+      try {
+        this.dataHandler(data, from);
+      } catch (err) {
+        this.emitEvent('turnerror', 'data handler threw', err instanceof Error ? err.message : String(err));
+      }
+    } else this.emitEvent('data', data, from);
+  }
+
+  // ---- servers ------------------------------------------------------------------------
+
+  private async startServers(): Promise<void> {
+    for (const server of this.options.iceServers ?? []) {
+      const urls = typeof server.urls === 'string' ? [server.urls] : server.urls;
+      for (const url of urls) {
+        let parsed: ReturnType<typeof parseIceServerUrl>;
+        try {
+          parsed = parseIceServerUrl(url);
+        } catch (err) {
+          this.emitEvent('turnerror', url, err instanceof Error ? err.message : String(err));
+          continue;
+        }
+        let address = parsed.host;
+        if (isIP(address) === 0) {
+          try {
+            address = (await lookup(parsed.host, { family: 4 })).address;
+          } catch {
+            this.emitEvent('turnerror', url, 'name resolution failed');
+            continue;
+          }
+        }
+        if (this.closed) return;
+        const target = { address: canonicalIp(address), port: parsed.port };
+        if (parsed.scheme === 'stun' || parsed.scheme === 'stuns') {
+          this.agent.gatherServerReflexive(this.clock.now(), target);
+          continue;
+        }
+        if (server.username === undefined || server.credential === undefined) {
+          this.emitEvent('turnerror', url, 'TURN needs username and credential');
+          continue;
+        }
+        const transport = parsed.scheme === 'turns' ? 'tls' : parsed.transport;
+        this.startTurn({ url, server: target, host: parsed.host, transport, username: server.username, credential: server.credential });
+      }
+    }
+  }
+
+  private startTurn(target: TurnServerTarget): void {
+    let udpBase: (Base & { kind: 'socket' }) | undefined;
+    if (target.transport === 'udp') {
+      for (const b of this.bases.values()) if (b.kind === 'socket' && isIP(b.local.address) === isIP(target.server.address)) udpBase = udpBase ?? b;
+      if (!udpBase) {
+        this.emitEvent('turnerror', target.url, 'no local socket of the server family');
+        return;
+      }
+    }
+    const link = new TurnLink(
+      target,
+      this.rng,
+      udpBase?.socket,
+      udpBase?.local,
+      (l, frame) => {
+        l.client.handleInput(this.clock.now(), frame);
+        this.flush();
+      },
+      (l) => {
+        if (l.client.state === 'allocating') l.client.close(this.clock.now());
+        this.linkDone(l, 'stream closed');
+        this.flush();
+      },
+      { tlsRejectUnauthorized: this.options.tlsRejectUnauthorized ?? true },
+    );
+    this.links.push(link);
+    link.client.allocate(this.clock.now());
+    link.flush();
+  }
+
+  private linkDone(link: TurnLink, error?: string): void {
+    if (error) this.emitEvent('turnerror', link.target.url, error);
+    if (this.settledLinks.has(link)) return;
+    this.settledLinks.add(link);
+    this.maybeEndGathering();
+  }
+
+  /** Host gathering is over and every TURN allocation succeeded or failed. */
+  private maybeEndGathering(): void {
+    if (!this.serversStarted || this.endOfCandidatesSent || this.closed || this.settledLinks.size < this.links.length) return;
+    this.endOfCandidatesSent = true;
+    this.agent.endOfLocalCandidates(this.clock.now());
+  }
+
+  // ---- output path --------------------------------------------------------------------
+
+  private flush(): void {
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
+    }
+    this.flushing = true;
+    try {
+      do {
+        this.flushAgain = false;
+        this.drainLinks();
+        this.drainAgent();
+      } while (this.flushAgain);
+    } finally {
+      this.flushing = false;
+    }
+    this.armTimer();
+  }
+
+  private drainAgent(): void {
+    const now = this.clock.now();
+    for (let t = this.agent.pollTransmit(); t; t = this.agent.pollTransmit()) {
+      const base = this.bases.get(addressKey(t.local));
+      if (!base) {
+        this.stats.drops['send-failed']++;
+        continue;
+      }
+      if (base.kind === 'socket') {
+        base.socket.send(t.data, t.remote.port, t.remote.address);
+        if (!base.owned) this.mux?.learn(this, t.remote);
+      } else {
+        base.link.client.send(now, t.remote, t.data);
+        base.link.flush();
+      }
+    }
+    for (let e = this.agent.pollEvent(); e; e = this.agent.pollEvent()) {
+      switch (e.type) {
+        case 'local-candidate':
+          this.emitEvent('icecandidate', e.candidate ? formatCandidate(e.candidate) : null);
+          break;
+        case 'gathering-state':
+          this.emitEvent('gatheringstatechange', e.state);
+          break;
+        case 'connection-state':
+          if (e.state === 'failed' || e.state === 'closed') this.route = undefined;
+          else if (this.agent.selectedPair && !this.route) this.setRoute(this.agent.selectedPair);
+          this.emitEvent('statechange', e.state);
+          break;
+        case 'selected-pair':
+          this.setRoute(e.pair);
+          this.emitEvent('selectedcandidatepairchange', e.pair);
+          break;
+        case 'remote-authenticated':
+          this.trust(e.remote);
+          if (this.mux && addressKey(e.local) === addressKey(this.mux.local)) this.mux.learn(this, e.remote);
+          break;
+        case 'mdns-query':
+          this.resolveMdns(e.name);
+          break;
+        case 'role':
+          break;
+      }
+    }
+  }
+
+  private drainLinks(): void {
+    const now = this.clock.now();
+    for (const link of this.links) {
+      for (let e = link.client.pollEvent(); e; e = link.client.pollEvent()) {
+        switch (e.type) {
+          case 'allocated': {
+            link.relayed = e.relayed;
+            const base: Base = { kind: 'relay', local: e.relayed, link };
+            this.bases.set(addressKey(e.relayed), base);
+            this.agent.addLocalCandidate(now, {
+              type: 'relay',
+              address: e.relayed.address,
+              port: e.relayed.port,
+              ...(e.mapped ? { related: e.mapped } : {}),
+              server: link.target.url,
+              localPreference: link.target.transport === 'udp' ? 65535 : link.target.transport === 'tcp' ? 32767 : 16383,
+            });
+            this.linkDone(link);
+            break;
+          }
+          case 'failed':
+            this.linkDone(link, e.reason);
+            break;
+          case 'data':
+            if (link.relayed) {
+              const relayBase = this.bases.get(addressKey(link.relayed));
+              if (relayBase) this.receive(relayBase, e.data, remoteKey(e.peer.address, e.peer.port), e.peer.address, e.peer.port);
+            }
+            break;
+          default:
+            break;
+        }
+      }
+      link.flush();
+    }
+  }
+
+  private setRoute(pair: IceSelectedPair): void {
+    const base = this.bases.get(addressKey(pair.localBase));
+    if (!base) return;
+    this.route = { base, remote: pair.remoteAddress };
+    this.trust(pair.remoteAddress);
+  }
+
+  private trust(remote: TransportAddress): void {
+    if (this.trusted.size < 1024) this.trusted.add(remoteKey(remote.address, remote.port));
+  }
+
+  private resolveMdns(name: string): void {
+    const resolver = this.options.resolveMdns;
+    if (!resolver) {
+      this.agent.resolveMdns(this.clock.now(), name, undefined);
+      return;
+    }
+    resolver(name).then(
+      (address) => {
+        if (this.closed) return;
+        this.agent.resolveMdns(this.clock.now(), name, address);
+        this.flush();
+      },
+      () => {
+        if (this.closed) return;
+        this.agent.resolveMdns(this.clock.now(), name, undefined);
+        this.flush();
+      },
+    );
+  }
+
+  private armTimer(): void {
+    if (this.closed) return;
+    let next = this.agent.pollTimeout();
+    for (const l of this.links) {
+      const t = l.client.pollTimeout();
+      if (t !== undefined && (next === undefined || t < next)) next = t;
+    }
+    if (next === undefined) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      return;
+    }
+    if (this.timer && next >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = next;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, next - this.clock.now()));
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    if (this.closed) return;
+    const now = this.clock.now();
+    this.agent.handleTimeout(now);
+    for (const l of this.links) l.client.handleTimeout(now);
+    this.flush();
+  }
+
+  private emitEvent<K extends keyof IceTransportEvents & string>(event: K, ...args: IceTransportEvents[K]): void {
+    this.safeEmit(event, ...args);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new InvalidStateError('ERR_ICE_CLOSED', 'the ICE transport is closed');
+  }
+}

@@ -1,0 +1,92 @@
+// Connects a sans-I/O TurnClient to its server: over the host UDP socket it shares with the
+// host candidate, or over its own TCP/TLS stream (RFC 8656 §3.1, framing per RFC 8656 §12.5).
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { Rng } from '../common/rng.js';
+import { StunStreamFramer } from '../ice/stream-framer.js';
+import { TurnClient } from '../ice/turn-client.js';
+import type { TransportAddress } from '../ice/transport-address.js';
+import type { IceUdpSocket } from './ice-udp-socket.js';
+
+/** A TURN server as configured (after URL parsing and name resolution). */
+export interface TurnServerTarget {
+  /** The URL it came from, also used as the relay candidate's server identity. */
+  url: string;
+  server: TransportAddress;
+  /** TLS server name (SNI and certificate check) for turns: URLs. */
+  host: string;
+  transport: 'udp' | 'tcp' | 'tls';
+  username: string;
+  credential: string;
+}
+
+/** A TURN client plus the way its bytes reach the server. */
+export class TurnLink {
+  readonly client: TurnClient;
+  /** Local base the relay candidate is gathered from (UDP: the host socket address). */
+  readonly udpBase: TransportAddress | undefined;
+  /** The relayed address, once allocated. */
+  relayed: TransportAddress | undefined;
+  private stream: Socket | undefined;
+  private readonly pending: Buffer[] = [];
+  private connected = false;
+  private closed = false;
+
+  constructor(
+    readonly target: TurnServerTarget,
+    rng: Rng,
+    private readonly udpSocket: IceUdpSocket | undefined,
+    udpBase: TransportAddress | undefined,
+    /** Called with each frame received over a stream (UDP frames arrive through the host socket). */
+    private readonly onFrame: (link: TurnLink, frame: Buffer) => void,
+    /** Called when the stream fails or closes before the link is closed. */
+    private readonly onStreamError: (link: TurnLink) => void,
+    options: { tlsRejectUnauthorized?: boolean } = {},
+  ) {
+    this.udpBase = udpBase;
+    this.client = new TurnClient({ transport: target.transport, username: target.username, password: target.credential, rng });
+    if (target.transport !== 'udp') {
+      const framer = new StunStreamFramer();
+      const s =
+        target.transport === 'tls'
+          ? tlsConnect({ host: target.server.address, port: target.server.port, servername: target.host, rejectUnauthorized: options.tlsRejectUnauthorized ?? true })
+          : tcpConnect({ host: target.server.address, port: target.server.port });
+      s.setNoDelay(true);
+      s.on(target.transport === 'tls' ? 'secureConnect' : 'connect', () => {
+        this.connected = true;
+        for (const b of this.pending.splice(0)) s.write(b);
+      });
+      s.on('data', (chunk: Buffer) => {
+        for (const f of framer.push(chunk)) this.onFrame(this, f);
+        if (framer.error) s.destroy();
+      });
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        if (!this.closed) this.onStreamError(this);
+      });
+      this.stream = s;
+    }
+  }
+
+  /** Writes the client's pending transmissions to the server. */
+  flush(): void {
+    for (let b = this.client.pollTransmit(); b; b = this.client.pollTransmit()) {
+      if (this.udpSocket) this.udpSocket.send(b, this.target.server.port, this.target.server.address);
+      else if (this.stream) {
+        if (this.connected) this.stream.write(b);
+        else if (this.pending.length < 256) this.pending.push(b);
+      }
+    }
+  }
+
+  /** Releases the allocation and closes the stream. */
+  close(now: number): void {
+    if (this.closed) return;
+    this.client.close(now);
+    this.flush();
+    this.closed = true;
+    this.stream?.end();
+    const s = this.stream;
+    if (s) setTimeout(() => s.destroy(), 1000).unref();
+  }
+}

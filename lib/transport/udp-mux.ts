@@ -1,0 +1,180 @@
+// One UDP port for many ICE transports (the SFU server mode, like mediasoup's WebRtcServer):
+// Binding requests from unknown senders are routed by the local ufrag in USERNAME (RFC 8445
+// §7.2.2), every other datagram by its source address once that address has authenticated
+// (or been sent checks by the transport). Unknown senders are dropped and counted.
+import { InvalidArgumentError, InvalidStateError } from '../common/errors.js';
+import { peekBindingRequestUfrag } from '../ice/stun-peek.js';
+import { canonicalIp, type TransportAddress } from '../ice/transport-address.js';
+import { IceTransport, type IceMuxPort, type IceTransportOptions } from './ice-transport.js';
+import { nativeUdpSocketFactory, remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './ice-udp-socket.js';
+
+/** Options of {@link UdpMux.bind}. */
+export interface UdpMuxOptions {
+  /** Local address to bind; must be a concrete address unless `announcedAddress` is set. */
+  address: string;
+  /** Port (0: ephemeral). */
+  port?: number;
+  /** SO_REUSEPORT, for one mux per worker on the same port. */
+  reusePort?: boolean;
+  /** Address announced in host candidates (public IP of a server behind 1:1 NAT). */
+  announcedAddress?: string;
+  /** Socket buffers; large receive buffers keep bursts of checks from being lost. Default 4 MiB. */
+  recvBufferSize?: number;
+  sendBufferSize?: number;
+  /** Socket factory (default: the native batch UdpSocket). */
+  socketFactory?: IceUdpSocketFactory;
+}
+
+/** Counters of the mux. */
+export interface UdpMuxStats {
+  datagramsReceived: number;
+  routedByAddress: number;
+  routedByUfrag: number;
+  transports: number;
+  routes: number;
+  drops: { 'unknown-sender': number; 'unknown-ufrag': number };
+}
+
+interface Route {
+  transport: IceTransport;
+  remote: TransportAddress;
+}
+
+/** A UDP socket shared by any number of {@link IceTransport}s. */
+export class UdpMux {
+  /** The bound local address. */
+  readonly local: TransportAddress;
+  private readonly socket: IceUdpSocket;
+  private readonly routes = new Map<number | string, Route>();
+  private readonly byUfrag = new Map<string, IceTransport>();
+  private readonly ufrags = new Map<IceTransport, Set<string>>();
+  private readonly routeKeys = new Map<IceTransport, Set<number | string>>();
+  private readonly touched = new Set<IceTransport>();
+  private readonly port: IceMuxPort;
+  private closed = false;
+  private readonly counters = { datagramsReceived: 0, routedByAddress: 0, routedByUfrag: 0, unknownSender: 0, unknownUfrag: 0 };
+
+  private constructor(socket: IceUdpSocket, announced: string | undefined) {
+    this.socket = socket;
+    const a = socket.address();
+    this.local = { address: canonicalIp(a.address), port: a.port };
+    socket.onBatch((batch) => this.onBatch(batch));
+    this.port = {
+      socket,
+      local: this.local,
+      announced,
+      register: (t, ufrag) => this.register(t, ufrag),
+      learn: (t, remote) => this.learn(t, remote),
+      release: (t) => this.release(t),
+    };
+  }
+
+  /** Binds the shared socket. */
+  static async bind(options: UdpMuxOptions): Promise<UdpMux> {
+    const wildcard = options.address === '0.0.0.0' || options.address === '::';
+    if (wildcard && !options.announcedAddress) {
+      throw new InvalidArgumentError('ERR_MUX_ADDRESS', 'a wildcard bind needs announcedAddress for the host candidate');
+    }
+    const factory = options.socketFactory ?? nativeUdpSocketFactory;
+    const socket = await factory({
+      type: options.address.includes(':') ? 'udp6' : 'udp4',
+      address: options.address,
+      port: options.port ?? 0,
+      reusePort: options.reusePort ?? false,
+      recvBufferSize: options.recvBufferSize ?? 4 * 1024 * 1024,
+      sendBufferSize: options.sendBufferSize ?? 4 * 1024 * 1024,
+    });
+    return new UdpMux(socket, options.announcedAddress);
+  }
+
+  /** Creates an ICE transport served by this port (its only host candidate is the mux address). */
+  createTransport(options: Omit<IceTransportOptions, 'gather' | 'socketFactory'> = {}): IceTransport {
+    if (this.closed) throw new InvalidStateError('ERR_MUX_CLOSED', 'the UdpMux is closed');
+    return new IceTransport(options, this.port);
+  }
+
+  /** Counters (a snapshot). */
+  get stats(): UdpMuxStats {
+    const c = this.counters;
+    return {
+      datagramsReceived: c.datagramsReceived,
+      routedByAddress: c.routedByAddress,
+      routedByUfrag: c.routedByUfrag,
+      transports: this.ufrags.size,
+      routes: this.routes.size,
+      drops: { 'unknown-sender': c.unknownSender, 'unknown-ufrag': c.unknownUfrag },
+    };
+  }
+
+  /** Closes every transport and the socket. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of [...this.ufrags.keys()]) t.close();
+    this.socket.close();
+  }
+
+  private onBatch(batch: IceUdpBatch): void {
+    const c = this.counters;
+    for (let i = 0; i < batch.count; i++) {
+      c.datagramsReceived++;
+      const key = batch.addressKey(i);
+      const route = this.routes.get(key);
+      if (route) {
+        c.routedByAddress++;
+        route.transport.receiveFromMux(batch.data(i), key, route.remote);
+        this.touched.add(route.transport);
+        continue;
+      }
+      const data = batch.data(i);
+      const ufrag = peekBindingRequestUfrag(data);
+      if (ufrag === undefined) {
+        c.unknownSender++;
+        continue;
+      }
+      const transport = this.byUfrag.get(ufrag);
+      if (!transport) {
+        c.unknownUfrag++;
+        continue;
+      }
+      c.routedByUfrag++;
+      // The agent checks MESSAGE-INTEGRITY; only then does the address become a route.
+      transport.receiveFromMux(data, key, { address: batch.address(i), port: batch.port(i) });
+      this.touched.add(transport);
+    }
+    for (const t of this.touched) t.flushFromMux();
+    this.touched.clear();
+  }
+
+  private register(transport: IceTransport, ufrag: string): void {
+    let set = this.ufrags.get(transport);
+    if (!set) {
+      set = new Set();
+      this.ufrags.set(transport, set);
+    }
+    // After a restart both the old and the new ufrag route here until the transport closes.
+    set.add(ufrag);
+    this.byUfrag.set(ufrag, transport);
+  }
+
+  private learn(transport: IceTransport, remote: TransportAddress): void {
+    const key = remoteKey(remote.address, remote.port);
+    const existing = this.routes.get(key);
+    if (existing?.transport === transport) return;
+    if (existing) this.routeKeys.get(existing.transport)?.delete(key);
+    this.routes.set(key, { transport, remote: { address: remote.address, port: remote.port } });
+    let keys = this.routeKeys.get(transport);
+    if (!keys) {
+      keys = new Set();
+      this.routeKeys.set(transport, keys);
+    }
+    keys.add(key);
+  }
+
+  private release(transport: IceTransport): void {
+    for (const u of this.ufrags.get(transport) ?? []) if (this.byUfrag.get(u) === transport) this.byUfrag.delete(u);
+    this.ufrags.delete(transport);
+    for (const k of this.routeKeys.get(transport) ?? []) if (this.routes.get(k)?.transport === transport) this.routes.delete(k);
+    this.routeKeys.delete(transport);
+  }
+}
