@@ -20,7 +20,7 @@ export * from './extensions/playout-delay.js';
 export * from './extensions/dependency-descriptor.js';
 export * from './rtcp/compound.js';
 export { RtcpPacketBase } from './rtcp/rtcp-packet-base.js';
-export * from './rtcp/report-block.js';
+export type { RtcpReportBlock } from './rtcp/report-block.js';
 export * from './rtcp/sender-report.js';
 export * from './rtcp/receiver-report.js';
 export * from './rtcp/source-description.js';
