@@ -206,13 +206,18 @@ function cRun(bin: string, profile: number, payload: number, op: Op, ms: number)
   return Number(execFileSync(bin, [String(profile), String(payload), op, String(ms)], { encoding: 'utf8' }).trim());
 }
 
+/** The installed version of `pkg`, found from its main file (its exports hide package.json). */
 function version(pkg: string): string {
-  try {
-    const require = createRequire(import.meta.url);
-    return (JSON.parse(readFileSync(require.resolve(`${pkg}/package.json`), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
+  let dir = dirname(createRequire(import.meta.url).resolve(pkg));
+  for (let i = 0; i < 6; i++, dir = dirname(dir)) {
+    try {
+      const meta = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (meta.name === pkg) return meta.version ?? 'unknown';
+    } catch {
+      // no package.json at this level; keep walking up
+    }
   }
+  return 'unknown';
 }
 
 /** Runs every case; returns one series per (case, subject). */

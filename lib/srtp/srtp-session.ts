@@ -264,22 +264,31 @@ export class SrtpSession {
   }
 
   private protectInto(kind: number, packet: Uint8Array, out: Uint8Array, outOffset: number): number {
-    this.stage(packet, out, outOffset);
+    if (out !== this.bound || !this.fits(packet, out, outOffset)) this.stage(packet, out, outOffset);
+    out.set(packet, outOffset);
     const n = this.native.protectAt(kind, outOffset, packet.length, out.length - outOffset);
     if (n < 0) throwProtectFailure(-n);
     return n;
   }
 
   private unprotectInto(kind: number, packet: Uint8Array, out: Uint8Array, outOffset: number): number {
-    this.stage(packet, out, outOffset);
+    if (out !== this.bound || !this.fits(packet, out, outOffset)) this.stage(packet, out, outOffset);
+    out.set(packet, outOffset);
     return this.native.unprotectAt(kind, outOffset, packet.length);
   }
 
   /**
-   * Checks the arguments, binds `out` natively when it changed (so each call passes only
-   * numbers) and copies `packet` to `out[outOffset]`.
-   * The length check also catches a bound buffer detached since: its length is then 0.
+   * The per-call fast check: `out` is the bound buffer (so open and a Uint8Array) and the
+   * packet fits at an integer offset. A detached bound buffer has length 0 and fails here.
+   * The packet is always copied to `out[outOffset]` by the caller: for a packet already in
+   * place that is a cheap memmove, while telling the cases apart needs TypedArray#buffer,
+   * which costs more than the copy.
    */
+  private fits(packet: Uint8Array, out: Uint8Array, outOffset: number): boolean {
+    return packet instanceof Uint8Array && outOffset >>> 0 === outOffset && outOffset + packet.length <= out.length;
+  }
+
+  /** The slow path: full checks (throwing typed errors), then binds `out` natively. */
   private stage(packet: Uint8Array, out: Uint8Array, outOffset: number): void {
     this.checkOpen();
     checkBuffer('packet', packet);
@@ -289,9 +298,6 @@ export class SrtpSession {
       this.native.bind(out);
       this.bound = out;
     }
-    // Always copy: for a packet already in place this is a cheap memmove, while telling the
-    // cases apart needs TypedArray#buffer, which costs more than the copy.
-    out.set(packet, outOffset);
   }
 
   private checkOffset(out: Uint8Array, offset: number, length: number): void {
