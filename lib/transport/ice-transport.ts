@@ -54,6 +54,8 @@ export interface IceTransportOptions {
   mode?: 'full' | 'lite';
   /** STUN/TURN servers (`stun:`, `turn:` with `?transport=udp|tcp`, `turns:`). */
   iceServers?: readonly IceServer[];
+  /** W3C iceTransportPolicy: 'relay' announces and pairs only relayed candidates. Default 'all'. */
+  iceTransportPolicy?: 'all' | 'relay';
   /** Host gathering; ignored in one-port (UdpMux) mode. */
   gather?: IceGatherOptions;
   /** Socket factory (default: the native batch UdpSocket). */
@@ -243,7 +245,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         const announced = g.announcedAddress && isIP(g.announcedAddress) === isIP(address) ? g.announcedAddress : undefined;
         // RFC 8421: IPv6 preferred over IPv4; earlier interfaces preferred within a family.
         const localPreference = (type === 'udp6' ? 60000 : 50000) - index++;
-        this.agent.addLocalCandidate(now(), { type: 'host', address: announced ?? local.address, port: local.port, base: local, localPreference });
+        // With the relay policy the socket only carries the TURN allocation.
+        if (this.options.iceTransportPolicy !== 'relay') this.agent.addLocalCandidate(now(), { type: 'host', address: announced ?? local.address, port: local.port, base: local, localPreference });
       }
     }
     this.flush();
@@ -396,6 +399,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         if (this.closed) return;
         const target = { address: canonicalIp(address), port: parsed.port };
         if (parsed.scheme === 'stun' || parsed.scheme === 'stuns') {
+          if (this.options.iceTransportPolicy === 'relay') continue;
           this.agent.gatherServerReflexive(this.clock.now(), target);
           continue;
         }

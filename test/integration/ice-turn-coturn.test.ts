@@ -1,0 +1,143 @@
+// TURN relay through a real coturn (Debian `turnserver`) started on 127.0.0.1 with a random
+// port and a long-term-credential test user: UDP and TCP allocations carry data both ways.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IceTransport } from '../../lib/transport/ice-transport.js';
+import { StunMessage } from '../../lib/ice/stun-message.js';
+import { StunClass, StunMethod } from '../../lib/ice/stun-constants.js';
+
+const TURNSERVER = '/usr/bin/turnserver';
+const available = existsSync(TURNSERVER);
+let proc: ChildProcess | undefined;
+let port = 0;
+let dir = '';
+
+async function freePort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const p = s.address().port;
+  s.close();
+  return p;
+}
+
+/** Resolves once coturn answers a STUN Binding request on UDP. */
+async function waitForServer(p: number, ms: number): Promise<void> {
+  const s = createSocket('udp4');
+  const deadline = Date.now() + ms;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      s.on('message', () => resolve());
+      const ping = (): void => {
+        if (Date.now() > deadline) return reject(new Error('coturn did not start'));
+        s.send(new StunMessage(StunMethod.Binding, StunClass.Request, Buffer.alloc(12, 1)).encode(), p, '127.0.0.1');
+        timer = setTimeout(ping, 100);
+      };
+      ping();
+    });
+  } finally {
+    clearTimeout(timer);
+    s.close();
+  }
+}
+
+before(async () => {
+  if (!available) return;
+  port = await freePort();
+  dir = mkdtempSync(join(tmpdir(), 'pwt-coturn-'));
+  const relayMin = 40000 + Math.floor(Math.random() * 20000);
+  proc = spawn(TURNSERVER, [
+    '-n', '--no-cli', '--no-tls', '--no-dtls', '--lt-cred-mech', '--user', 'test:secret', '--realm', 'pwt.test',
+    '--listening-ip', '127.0.0.1', '--relay-ip', '127.0.0.1', '--listening-port', String(port),
+    '--min-port', String(relayMin), '--max-port', String(relayMin + 500), '--allow-loopback-peers',
+    '--pidfile', join(dir, 'turnserver.pid'), '--log-file', 'stdout', '--no-stdout-log',
+  ], { stdio: 'ignore' });
+  await waitForServer(port, 10_000);
+});
+
+after(() => {
+  proc?.kill('SIGTERM');
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const start = Date.now();
+    const tick = (): void => {
+      if (cond()) resolve();
+      else if (Date.now() - start > ms) reject(new Error(`timeout waiting for ${what}`));
+      else setTimeout(tick, 10);
+    };
+    tick();
+  });
+}
+
+const up = (t: IceTransport): boolean => t.state === 'connected' || t.state === 'completed';
+
+for (const transport of ['udp', 'tcp'] as const) {
+  test(`relay over TURN/${transport.toUpperCase()} through coturn carries data both ways`, { skip: !available && 'coturn not installed' }, async () => {
+    const url = `turn:127.0.0.1:${port}?transport=${transport}`;
+    const a = new IceTransport({
+      role: 'controlling',
+      iceTransportPolicy: 'relay',
+      iceServers: [{ urls: url, username: 'test', credential: 'secret' }],
+      gather: { addresses: ['127.0.0.1'] },
+    });
+    const b = new IceTransport({ role: 'controlled', gather: { addresses: ['127.0.0.1'] } });
+    const aLines: string[] = [];
+    a.on('icecandidate', (c) => {
+      if (c) aLines.push(c);
+      b.addRemoteCandidate(c);
+    });
+    b.on('icecandidate', (c) => a.addRemoteCandidate(c));
+    a.setRemoteParameters(b.localParameters);
+    b.setRemoteParameters(a.localParameters);
+    try {
+      await Promise.all([a.gather(), b.gather()]);
+      await until(() => a.gatheringState === 'complete', 10_000, 'relay gathering');
+      assert.equal(aLines.length, 1);
+      assert.match(aLines[0]!, /typ relay raddr/);
+      await until(() => up(a) && up(b), 15_000, 'connected through the relay');
+      assert.equal(a.selectedPair!.local.type, 'relay');
+      const gotA: string[] = [];
+      const gotB: string[] = [];
+      a.setDataHandler((d) => gotA.push(d.toString()));
+      b.setDataHandler((d) => gotB.push(d.toString()));
+      for (let i = 0; i < 20; i++) {
+        a.send(Buffer.from(`\x17a${i}`));
+        b.send(Buffer.from(`\x17b${i}`));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await until(() => gotA.length >= 20 && gotB.length >= 20, 5000, 'relayed data');
+      assert.ok(gotB.includes('\x17a0') && gotA.includes('\x17b19'));
+      // b sees a's relayed address as the remote, not a's host socket.
+      assert.equal(b.selectedPair!.remoteAddress.port, a.selectedPair!.local.port);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+}
+
+test('wrong TURN password: no relay candidate, a turnerror, and gathering still completes', { skip: !available && 'coturn not installed' }, async () => {
+  const a = new IceTransport({
+    iceTransportPolicy: 'relay',
+    iceServers: [{ urls: `turn:127.0.0.1:${port}`, username: 'test', credential: 'wrong' }],
+    gather: { addresses: ['127.0.0.1'] },
+  });
+  const errors: string[] = [];
+  a.on('turnerror', (_u, e) => errors.push(e));
+  try {
+    await a.gather();
+    await until(() => a.gatheringState === 'complete', 10_000, 'gathering complete');
+    assert.equal(a.localCandidates.length, 0);
+    assert.equal(errors.length, 1);
+  } finally {
+    a.close();
+  }
+});
