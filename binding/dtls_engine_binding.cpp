@@ -39,6 +39,7 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
                            InstanceMethod<&DtlsEngineWrap::SetRemoteFingerprints>("setRemoteFingerprints"),
                            InstanceMethod<&DtlsEngineWrap::State>("state"),
                            InstanceMethod<&DtlsEngineWrap::FailureReason>("failureReason"),
+                           InstanceMethod<&DtlsEngineWrap::WasConnected>("wasConnected"),
                            InstanceMethod<&DtlsEngineWrap::SrtpProfileId>("srtpProfile"),
                            InstanceMethod<&DtlsEngineWrap::CipherSuite>("cipherSuite"),
                            InstanceMethod<&DtlsEngineWrap::RemoteCertificate>("remoteCertificate"),
@@ -270,6 +271,12 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
     Napi::Env env = info.Env();
     if (!Ready(env)) return env.Undefined();
     return Napi::String::New(env, engine_->failure_reason());
+  }
+
+  Napi::Value WasConnected(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    return Napi::Boolean::New(env, engine_->was_connected());
   }
 
   Napi::Value SrtpProfileId(const Napi::CallbackInfo& info) {

@@ -361,6 +361,15 @@ export class DtlsTransport {
   private syncState(): void {
     const name = NATIVE_STATES[this.engine.state()] ?? 'failed';
     if (name === this.st.name) return;
+    // One batch can carry the peer's last flight and its close_notify (or an alert): report
+    // the 'connected' it passed through so that the W3C sequence is never skipped.
+    if ((name === 'closed' || name === 'failed') && this.st.name === 'connecting' && this.engine.wasConnected()) {
+      this.enter('connected');
+    }
+    this.enter(name);
+  }
+
+  private enter(name: DtlsTransportState): void {
     let next: State;
     switch (name) {
       case 'connected':

@@ -51,6 +51,7 @@ export interface NativeDtlsEngine {
   setRemoteFingerprints(algorithms: Uint8Array, digests: Uint8Array): number;
   state(): number;
   failureReason(): string;
+  wasConnected(): boolean;
   srtpProfile(): number;
   cipherSuite(): string;
   remoteCertificate(): Buffer | null;

@@ -121,6 +121,8 @@ class DtlsEngine {
 
   DtlsState state() const { return state_; }
   DtlsRole role() const { return config_.role; }
+  /** True once the peer was verified (connected), even if the state moved on since. */
+  bool was_connected() const { return verified_; }
   /** True once after each state change (then reset). */
   bool TakeStateChanged();
   const std::string& failure_reason() const { return failure_reason_; }

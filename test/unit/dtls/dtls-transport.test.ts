@@ -225,3 +225,23 @@ test('API misuse throws typed errors', () => {
   bad(() => t.start(1), 'ERR_DTLS_STATE');
   bad(() => t.send(Buffer.from('x')), 'ERR_DTLS_STATE');
 });
+
+test('the last flight and close_notify in one batch: the client still reports connected, then closed', () => {
+  const p = makePair();
+  p.client.start(0);
+  p.server.start(0);
+  // ClientHello → server flight → client flight → server: the server is connected now.
+  for (let i = 0; i < 2; i++) {
+    for (let d = p.client.pollTransmit(); d; d = p.client.pollTransmit()) p.server.handleInput(0, d);
+    if (i === 0) for (let d = p.server.pollTransmit(); d; d = p.server.pollTransmit()) p.client.handleInput(0, d);
+  }
+  assert.equal(p.server.state, 'connected');
+  p.server.close();
+  const batch: Buffer[] = [];
+  for (let d = p.server.pollTransmit(); d; d = p.server.pollTransmit()) batch.push(d);
+  assert.ok(batch.length >= 2, 'final flight + close_notify');
+  p.client.handleInput(1, batch);
+  const states: string[] = [];
+  for (let e = p.client.pollEvent(); e; e = p.client.pollEvent()) if (e.type === 'statechange') states.push(e.state);
+  assert.deepEqual(states, ['connecting', 'connected', 'closed']);
+});
