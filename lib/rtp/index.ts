@@ -36,3 +36,4 @@ export * from './rtcp/full-intra-request.js';
 export * from './rtcp/receiver-estimated-max-bitrate.js';
 export * from './rtcp/unknown-feedback.js';
 export * from './rtcp/raw-packet.js';
+export * from './rtcp/ntp-time.js';

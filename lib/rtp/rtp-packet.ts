@@ -94,6 +94,9 @@ export class RtpPacket {
   private _payload: Buffer | null;
   private _payloadOffset: number;
   private _payloadLength: number;
+  // Padding length on the wire; while payload and padding size are untouched, the padding bytes
+  // are copied as received (senders need not zero them).
+  private _wirePadding: number;
   // The raw extension block in _src stays authoritative until an extension is changed, so a
   // forwarded packet keeps its exact bytes (profile, appbits, padding between elements).
   private _extRaw: boolean;
@@ -116,6 +119,7 @@ export class RtpPacket {
     this._payload = init?.payload ? asBuffer(init.payload) : EMPTY_PAYLOAD;
     this._payloadOffset = 0;
     this._payloadLength = 0;
+    this._wirePadding = 0;
     this._extRaw = false;
     this._extProfile = 0;
     this._extOffset = 0;
@@ -206,6 +210,7 @@ export class RtpPacket {
     this._payload = null;
     this._payloadOffset = p;
     this._payloadLength = end - padding - p;
+    this._wirePadding = padding;
     return null;
   }
 
@@ -410,8 +415,10 @@ export class RtpPacket {
       p += 4 + n;
     }
     if (this._payload === null) {
-      this._src!.copy(buf, p, this._payloadOffset, this._payloadOffset + this._payloadLength);
-      p += this._payloadLength;
+      const keepPadding = this.paddingSize === this._wirePadding ? this._wirePadding : 0;
+      this._src!.copy(buf, p, this._payloadOffset, this._payloadOffset + this._payloadLength + keepPadding);
+      p += this._payloadLength + keepPadding;
+      if (keepPadding > 0) return p - offset;
     } else {
       buf.set(this._payload, p);
       p += this._payload.length;

@@ -95,6 +95,17 @@ test('padding and CSRCs (RFC 3550 §5.1)', () => {
   assert.equal(q.payloadLength, 1);
 });
 
+test('padding bytes of a received packet are forwarded as received until payload or padding changes', () => {
+  const bytes = hex('a0600001 00000002 00000003 cafe 1234 03');
+  const p = RtpPacket.parse(bytes);
+  assert.deepEqual(p.serialize(), bytes);
+  p.paddingSize = 2;
+  assert.deepEqual(p.serialize(), hex('a0600001 00000002 00000003 cafe 0002'));
+  const q = RtpPacket.parse(bytes);
+  q.payload = hex('beef');
+  assert.deepEqual(q.serialize(), hex('a0600001 00000002 00000003 beef 0000 03'));
+});
+
 test('parse is a view at an offset; clone owns its bytes; serializeInto writes at an offset', () => {
   const batch = Buffer.concat([Buffer.alloc(5, 0xee), ONE_BYTE_VECTOR, Buffer.alloc(3, 0xee)]);
   const p = RtpPacket.parse(batch, 5, ONE_BYTE_VECTOR.length);
@@ -324,4 +335,14 @@ test('property: packets with extension blocks written by other stacks are forwar
     }),
     { numRuns: 300 },
   );
+});
+
+test('property: single bit flips of a valid packet parse or fail typed, and what parses re-serializes to the same bytes', () => {
+  fc.assert(fc.property(fc.integer({ min: 0, max: ONE_BYTE_VECTOR.length * 8 - 1 }), (bit) => {
+    const b = Buffer.from(ONE_BYTE_VECTOR);
+    b[bit >> 3]! ^= 1 << (bit & 7);
+    const p = RtpPacket.tryParse(b);
+    if (p) assert.deepEqual(p.serialize(), b);
+    else assert.throws(() => RtpPacket.parse(b), RtpParseError);
+  }), { numRuns: 300 });
 });

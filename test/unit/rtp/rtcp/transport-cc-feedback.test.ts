@@ -67,3 +67,19 @@ test('property: random arrival patterns (gaps, large and negative deltas) round-
   }), { numRuns: 200 });
   assertRoundTrips(twccArb);
 });
+
+test('property: arrival times (250 µs grid, gaps, reordering within ±8 s) come back from fromArrivals', () => {
+  fc.assert(fc.property(
+    fc.integer({ min: 0, max: 1_000_000 }),
+    fc.array(fc.option(fc.integer({ min: -20000, max: 20000 }), { nil: null }), { minLength: 1, maxLength: 80 }),
+    (startTicks, steps) => {
+      let t = startTicks * 250;
+      const arrivals = steps.map((s) => {
+        if (s === null) return null;
+        t = Math.max(0, t + s * 250);
+        return t;
+      });
+      const back = parseOne(RtcpTransportCcFeedback.fromArrivals(HDR, arrivals).serialize(), 'transport-cc');
+      assert.deepEqual(back.arrivalTimesUs(), arrivals);
+    }), { numRuns: 150 });
+});
