@@ -74,20 +74,33 @@ export function createAnswer(offer: SdpSessionDescription, options: AnswerOption
   checkTransport(transport);
   const desc = baseDescription(options.session, transport);
   desc.extmapAllowMixed = offer.extmapAllowMixed;
+  const groups = bundleGroups(offer);
   const groupOf = new Map<string, number>();
-  bundleGroups(offer).forEach((g, i) => g.forEach((mid) => groupOf.set(mid, i)));
+  groups.forEach((g, i) => g.forEach((mid) => groupOf.set(mid, i)));
+  // rtcp-mux is required (RFC 8829 §5.1.3, like Chromium's rtcpMuxPolicy "require"); a bundled
+  // section may share it with its group (RFC 8843 §9.2).
+  const groupHasRtcpMux = new Set<number>();
+  for (const m of offer.media) {
+    const g = m.mid === undefined ? undefined : groupOf.get(m.mid);
+    if (m.rtcpMux && g !== undefined) groupHasRtcpMux.add(g);
+  }
   const idsInGroup = new Map<number, Map<number, string>>();
   let dataAccepted = false;
+  const wide: AnswerWide = {
+    codecs: options.codecs ?? [...defaultCodecs('audio'), ...defaultCodecs('video')],
+    headerExtensions: options.headerExtensions ?? [...defaultHeaderExtensions('audio'), ...defaultHeaderExtensions('video')],
+  };
 
   for (const offered of offer.media) {
-    const local = offered.mid === undefined ? undefined : options.media?.[offered.mid];
+    const local = offered.mid !== undefined && options.media !== undefined && Object.hasOwn(options.media, offered.mid) ? options.media[offered.mid] : undefined;
     let answered: SdpMediaSection | undefined;
     if (!isRejected(offered) && local?.reject !== true) {
       const group = offered.mid === undefined ? undefined : groupOf.get(offered.mid);
-      if (isSecureRtpSection(offered) && (offered.kind === 'audio' || offered.kind === 'video') && offersRtcpMux(offer, offered, group)) {
+      const rtcpMux = offered.rtcpMux || (group !== undefined && groupHasRtcpMux.has(group));
+      if (isSecureRtpSection(offered) && (offered.kind === 'audio' || offered.kind === 'video') && rtcpMux) {
         const ids = group === undefined ? new Map<number, string>() : (idsInGroup.get(group) ?? new Map<number, string>());
         if (group !== undefined) idsInGroup.set(group, ids);
-        answered = answerRtp(offered, offered.kind, local, options, ids, offer.direction);
+        answered = answerRtp(offered, offered.kind, local, options, wide, ids, offer.direction);
       } else if (isSctpSection(offered) && options.dataChannel !== false && !dataAccepted) {
         answered = answerData(offered, options.dataChannel === undefined ? DEFAULT_MAX_MESSAGE_SIZE : (options.dataChannel.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE));
         dataAccepted = true;
@@ -97,13 +110,17 @@ export function createAnswer(offer: SdpSessionDescription, options: AnswerOption
   }
 
   const setup = answerSetup(offer, transport.setup);
+  const acceptedByMid = new Map<string, number>();
+  desc.media.forEach((m, i) => {
+    if (m.mid !== undefined && m.port !== 0) acceptedByMid.set(m.mid, i);
+  });
   const inGroup = new Set<number>();
-  for (const group of bundleGroups(offer)) {
-    const accepted = group.filter((mid) => desc.media.some((m) => m.mid === mid && m.port !== 0));
+  for (const group of groups) {
+    const accepted = group.filter((mid) => acceptedByMid.has(mid));
     if (accepted.length === 0) continue;
     desc.groups.push({ semantics: 'BUNDLE', mids: accepted });
     accepted.forEach((mid, i) => {
-      const idx = desc.media.findIndex((m) => m.mid === mid);
+      const idx = acceptedByMid.get(mid)!;
       inGroup.add(idx);
       applyTransport(desc.media[idx]!, transport, setup, i === 0);
     });
@@ -115,18 +132,6 @@ export function createAnswer(offer: SdpSessionDescription, options: AnswerOption
   for (const m of desc.media) for (const ms of m.msids) if (ms.stream !== '-') streams.add(ms.stream);
   desc.msidSemantic = { semantic: 'WMS', ids: [...streams] };
   return desc;
-}
-
-/**
- * rtcp-mux is required (RFC 8829 §5.1.3, like Chromium's rtcpMuxPolicy "require"): an RTP section
- * is answered only if it, or a section of its BUNDLE group, offers a=rtcp-mux (RFC 8843 §9.2 lets
- * bundled sections share it).
- */
-function offersRtcpMux(offer: SdpSessionDescription, section: SdpMediaSection, group: number | undefined): boolean {
-  if (section.rtcpMux) return true;
-  if (group === undefined) return false;
-  const mids = bundleGroups(offer)[group]!;
-  return offer.media.some((m) => m.mid !== undefined && mids.includes(m.mid) && m.rtcpMux);
 }
 
 /** RTP over DTLS-SRTP: a SAVP/SAVPF profile (RFC 5764 §8); plain RTP/AVP cannot be answered. */
@@ -192,15 +197,22 @@ function feedbackKey(f: RtcpFeedback): string {
   return f.parameter === undefined ? f.type : `${f.type} ${f.parameter}`;
 }
 
+/** Answer-wide capabilities, resolved once per answer. */
+interface AnswerWide {
+  codecs: CodecCapability[];
+  headerExtensions: HeaderExtensionCapability[];
+}
+
 function answerRtp(
   offered: SdpMediaSection,
   kind: RtpMediaKind,
   local: LocalAnswerMedia | undefined,
   options: AnswerOptions,
+  wide: AnswerWide,
   idsInGroup: Map<number, string>,
   sessionDirection: MediaDirection | undefined,
 ): SdpMediaSection | undefined {
-  const capabilities = (local?.codecs ?? options.codecs ?? [...defaultCodecs('audio'), ...defaultCodecs('video')]).filter((c) => c.kind === kind);
+  const capabilities = (local?.codecs ?? wide.codecs).filter((c) => c.kind === kind);
   const chosen: Array<{ codec: SdpCodec; capability: CodecCapability; index: number }> = [];
   for (const codec of offered.codecs) {
     if (isRtxCodec(codec)) continue;
@@ -247,7 +259,7 @@ function answerRtp(
   const offeredDirection = offered.direction ?? sessionDirection ?? 'sendrecv';
   s.direction = answerDirection(offeredDirection, local?.direction ?? options.defaultDirection ?? 'recvonly');
 
-  const localUris = new Set((local?.headerExtensions ?? options.headerExtensions ?? [...defaultHeaderExtensions('audio'), ...defaultHeaderExtensions('video')])
+  const localUris = new Set((local?.headerExtensions ?? wide.headerExtensions)
     .filter((e) => e.kind === kind)
     .map((e) => e.uri));
   for (const ext of offered.extmaps) {

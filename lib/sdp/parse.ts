@@ -39,7 +39,7 @@ const U32_MAX = 0xffffffff;
 
 interface PendingRtp {
   rtpmap: Map<number, { name: string; clockRate: number; channels?: number }>;
-  fmtp: Map<number, Record<string, string>>;
+  fmtp: Map<number, Map<string, string>>;
   rtcpFb: Map<number, RtcpFeedback[]>;
 }
 
@@ -292,7 +292,10 @@ function parseMediaAttribute(
       const f = mediaGrammar(line).fmtp?.[0];
       const pt = Number(f?.payload);
       if (f === undefined || String(f.payload) === '' || !(pt >= 0 && pt <= 127)) fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "fmtp:<pt 0..127> <parameters>"');
-      pending.fmtp.set(pt, { ...pending.fmtp.get(pt), ...parseFmtp(String(f!.config)) });
+      // Several fmtp lines for one PT merge; a Map keeps this linear however many lines come.
+      const merged = pending.fmtp.get(pt) ?? new Map<string, string>();
+      for (const [k, v] of Object.entries(parseFmtp(String(f!.config)))) merged.set(k, v);
+      pending.fmtp.set(pt, merged);
       return;
     }
     case 'rtcp-fb': {
@@ -471,7 +474,7 @@ function finishSection(section: SdpMediaSection, pending: PendingRtp): void {
       payloadType: pt,
       name: map.name,
       clockRate: map.clockRate,
-      parameters: pending.fmtp.get(pt) ?? {},
+      parameters: Object.fromEntries(pending.fmtp.get(pt) ?? []),
       rtcpFeedback: pending.rtcpFb.get(pt) ?? [],
     };
     if (map.channels !== undefined) codec.channels = map.channels;
