@@ -142,6 +142,9 @@ test('transport-cc: werift reads our chunks and deltas (µs = 250 × ticks)', ()
       }
     });
     assert.deepEqual(w.recvDeltas.map((d) => d.delta), deltas.flatMap((d) => (d === null ? [] : [d * 250])));
+    // And back: werift writes the feedback again, we read the same per-packet results.
+    const back = parseRtcp(new werift.RtcpTransportLayerFeedback({ feedback: w }).serialize())[0] as RtcpTransportCcFeedback;
+    assert.deepEqual(back.packets().map((p) => p.deltaTicks), deltas);
   }), { numRuns: 150 });
 });
 
