@@ -169,6 +169,7 @@ async function oursOverUdp(zeroChecksum: boolean): Promise<ChannelPair> {
     mgr: DataChannelManager;
     dest: UdpDestination;
     timer: NodeJS.Timeout | undefined;
+    timerAt: number;
     scheduled: boolean;
   };
   const make = (sock: UdpSocket, peer: UdpSocket, role: 'client' | 'server', cert: DtlsCertificate, remote: DtlsCertificate): Side => ({
@@ -177,6 +178,7 @@ async function oursOverUdp(zeroChecksum: boolean): Promise<ChannelPair> {
     mgr: new DataChannelManager(new SctpAssociation({ remoteMaxMessageSize: 256 * 1024, zeroChecksum }), { clock, role }),
     dest: sock.destination(peer.address().port, '127.0.0.1'),
     timer: undefined,
+    timerAt: Infinity,
     scheduled: false,
   });
   const A = make(sockA, sockB, 'client', certA, certB);
@@ -203,11 +205,16 @@ async function oursOverUdp(zeroChecksum: boolean): Promise<ChannelPair> {
       for (let d = s.dtls.pollTransmit(); d; d = s.dtls.pollTransmit()) s.sock.sendTo(d, s.dest);
       if (!progressed) break;
     }
+    // Re-arm only when the deadline moved: a timer per received batch would dominate the cost.
     const t = Math.min(s.mgr.pollTimeout() ?? Infinity, s.dtls.pollTimeout() ?? Infinity);
+    if (t === s.timerAt) return;
     if (s.timer) clearTimeout(s.timer);
+    s.timerAt = t;
     s.timer = Number.isFinite(t)
       ? setTimeout(() => {
           const n = performance.now();
+          s.timerAt = Infinity;
+          s.timer = undefined;
           s.mgr.handleTimeout(n);
           s.dtls.handleTimeout(n);
           drive(s);

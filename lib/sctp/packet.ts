@@ -81,7 +81,8 @@ export function decodePacket(packet: Buffer): SctpPacket {
       out.truncated = true;
       break;
     }
-    const c = parseChunk(type, flags, packet.subarray(off + 4, off + len), packet.subarray(off, off + len));
+    const start = off;
+    const c = parseChunk(type, flags, packet.subarray(off + 4, off + len), () => packet.subarray(start, start + len));
     if (!c) {
       out.truncated = true;
       break;

@@ -138,9 +138,10 @@ export function writeChunk(c: Chunk, buf: Buffer, off: number): void {
 
 /**
  * Parses one chunk from its type, flags and body. Returns the chunk, an UnknownChunk for a
- * type we do not implement, or undefined when a known chunk is malformed.
+ * type we do not implement, or undefined when a known chunk is malformed. `raw` yields the whole
+ * chunk; it is only called for unknown types (a view per chunk would cost on the hot path).
  */
-export function parseChunk(type: number, flags: number, body: Buffer, raw: Uint8Array): Chunk | UnknownChunk | undefined {
+export function parseChunk(type: number, flags: number, body: Buffer, raw: () => Uint8Array): Chunk | UnknownChunk | undefined {
   switch (type) {
     case 0:
       return parseData(flags, body);
@@ -175,6 +176,6 @@ export function parseChunk(type: number, flags: number, body: Buffer, raw: Uint8
     case 194:
       return parseIForwardTsn(body);
     default:
-      return { type: -1, chunkType: type, flags, raw };
+      return { type: -1, chunkType: type, flags, raw: raw() };
   }
 }

@@ -13,6 +13,7 @@ interface Side {
   mgr: DataChannelManager;
   dest: UdpDestination;
   timer: NodeJS.Timeout | undefined;
+  timerAt: number;
   scheduled: boolean;
 }
 
@@ -34,6 +35,7 @@ export class UdpDtlsPair {
       mgr: new DataChannelManager(new SctpAssociation(opts), { clock, role }),
       dest: sock.destination(peer.address().port, '127.0.0.1'),
       timer: undefined,
+      timerAt: Infinity,
       scheduled: false,
     });
     const A = make(sockA, sockB, 'client', certA, certB);
@@ -81,11 +83,16 @@ export class UdpDtlsPair {
       for (let d = s.dtls.pollTransmit(); d; d = s.dtls.pollTransmit()) s.sock.sendTo(d, s.dest);
       if (!progressed) break;
     }
+    // Re-arm only when the deadline moved: a timer per received batch would dominate the cost.
     const t = Math.min(s.mgr.pollTimeout() ?? Infinity, s.dtls.pollTimeout() ?? Infinity);
+    if (t === s.timerAt) return;
     if (s.timer) clearTimeout(s.timer);
+    s.timerAt = t;
     s.timer = Number.isFinite(t)
       ? setTimeout(() => {
           const n = performance.now();
+          s.timerAt = Infinity;
+          s.timer = undefined;
           s.mgr.handleTimeout(n);
           s.dtls.handleTimeout(n);
           this.drive(s);
