@@ -100,7 +100,7 @@ void HmacSha1::Wipe() noexcept {
 SrtpStatus SrtpCipher::InitFromMaster(SrtpProfile profile, SrtpPacketKind kind, const uint8_t* master_key,
                                       size_t key_len, const uint8_t* master_salt, size_t salt_len,
                                       bool encrypt) noexcept {
-  SrtpProfileParams p;
+  SrtpProfileParams p{};
   if (!GetSrtpProfileParams(profile, &p)) return SrtpStatus::kInvalidProfile;
   if (key_len != p.key_len || salt_len != p.salt_len) return SrtpStatus::kInvalidKey;
   const bool rtcp = kind == SrtpPacketKind::kRtcp;

@@ -48,13 +48,13 @@ constexpr size_t kSrtcpIndexLen = 4;
 
 /** Bytes protect adds to an RTP packet for `profile` (0 when the profile is unknown). */
 inline size_t SrtpRtpOverhead(SrtpProfile profile) noexcept {
-  SrtpProfileParams p;
+  SrtpProfileParams p{};
   return GetSrtpProfileParams(profile, &p) ? p.rtp_tag_len : 0;
 }
 
 /** Bytes protect adds to an RTCP packet for `profile` (tag + E/index word). */
 inline size_t SrtpRtcpOverhead(SrtpProfile profile) noexcept {
-  SrtpProfileParams p;
+  SrtpProfileParams p{};
   return GetSrtpProfileParams(profile, &p) ? p.rtcp_tag_len + kSrtcpIndexLen : 0;
 }
 

@@ -38,7 +38,7 @@ SrtpStatus SrtpSession::Configure(const SrtpSessionOptions& options) noexcept {
 SrtpStatus SrtpSession::Key(SrtpProfile profile, const uint8_t* local_key, size_t local_key_len,
                             const uint8_t* local_salt, size_t local_salt_len, const uint8_t* remote_key,
                             size_t remote_key_len, const uint8_t* remote_salt, size_t remote_salt_len) noexcept {
-  SrtpProfileParams p;
+  SrtpProfileParams p{};
   if (!GetSrtpProfileParams(profile, &p)) return SrtpStatus::kInvalidProfile;
   if (local_key_len != p.key_len || remote_key_len != p.key_len || local_salt_len != p.salt_len ||
       remote_salt_len != p.salt_len)

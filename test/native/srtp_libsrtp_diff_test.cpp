@@ -68,8 +68,8 @@ std::vector<uint8_t> RandomRtcp(std::mt19937& rng, uint32_t ssrc) {
 }
 
 void RunProfile(const Case& c, uint32_t seed) {
-  SrtpProfileParams params;
-  GetSrtpProfileParams(c.ours, &params);
+  SrtpProfileParams params{};
+  CHECK(GetSrtpProfileParams(c.ours, &params));
   std::mt19937 rng(seed);
   uint8_t a[46], b[46];  // key || salt of both directions
   for (auto& x : a) x = static_cast<uint8_t>(rng());

@@ -20,8 +20,8 @@ const SrtpProfile kProfiles[] = {SrtpProfile::kAes128CmHmacSha1_80, SrtpProfile:
 struct Pair {
   SrtpSession tx, rx;
   explicit Pair(SrtpProfile profile, size_t window = 1024, size_t streams = 64) {
-    SrtpProfileParams p;
-    GetSrtpProfileParams(profile, &p);
+    SrtpProfileParams p{};
+    CHECK(GetSrtpProfileParams(profile, &p));
     uint8_t ka[32], sa[14], kb[32], sb[14];
     for (int i = 0; i < 32; ++i) ka[i] = static_cast<uint8_t>(i * 7 + 1), kb[i] = static_cast<uint8_t>(i * 13 + 5);
     for (int i = 0; i < 14; ++i) sa[i] = static_cast<uint8_t>(i * 3 + 2), sb[i] = static_cast<uint8_t>(i * 11 + 9);
@@ -44,9 +44,13 @@ std::vector<uint8_t> MakeRtp(uint16_t seq, uint32_t ssrc, size_t payload, int cs
   p[3] = static_cast<uint8_t>(seq);
   p[4] = 0x12;
   WriteU32(p.data() + 8, ssrc);
-  for (int i = 0; i < csrcs; ++i) p.insert(p.end(), {0xc0, 0, 0, static_cast<uint8_t>(i)});
+  // push_back rather than insert({...}): GCC 12 -O2 reports a false -Warray-bounds on the latter.
+  for (int i = 0; i < csrcs; ++i) {
+    for (uint8_t b : {uint8_t{0xc0}, uint8_t{0}, uint8_t{0}, static_cast<uint8_t>(i)}) p.push_back(b);
+  }
   if (ext) {
-    p.insert(p.end(), {0xbe, 0xde, static_cast<uint8_t>(ext_words >> 8), static_cast<uint8_t>(ext_words)});
+    for (uint8_t b : {uint8_t{0xbe}, uint8_t{0xde}, static_cast<uint8_t>(ext_words >> 8), static_cast<uint8_t>(ext_words)})
+      p.push_back(b);
     for (size_t i = 0; i < ext_words * 4; ++i) p.push_back(static_cast<uint8_t>(0x40 + i));
   }
   for (size_t i = 0; i < payload; ++i) p.push_back(static_cast<uint8_t>(i * 31 + seq));
