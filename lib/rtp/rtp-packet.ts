@@ -402,7 +402,9 @@ export class RtpPacket {
       buf[p + 1] = this._extProfile;
       buf[p + 2] = this._extLength >> 10;
       buf[p + 3] = this._extLength >> 2;
-      this._src!.copy(buf, p + 4, this._extOffset, this._extOffset + this._extLength);
+      // Extension blocks are a few words; a byte loop beats Buffer#copy's call overhead there.
+      const src = this._src!;
+      for (let i = 0, q = p + 4, r = this._extOffset; i < this._extLength; i++) buf[q + i] = src[r + i]!;
       p += 4 + this._extLength;
     } else if (hasExt) {
       const twoByte = chooseTwoByteForm(list!, this.extensionForm);
