@@ -1,0 +1,247 @@
+// Routes received clear RTP/RTCP of one BUNDLE transport to transceivers (RFC 8843 §9.2): by
+// SSRC (announced with a=ssrc, RFC 5576, or learned), else by the mid header extension, else by
+// a payload type only one receiver negotiated; rid / repaired-rid (RFC 8852) select simulcast
+// tracks and RTX streams (RFC 4588 §4), which are unwrapped. RTCP (RFC 5761 §4 demux) goes to the
+// sender it is about (reports, feedback) or the receiver of the SSRC that sent it (SR, SDES, BYE).
+// Network input never throws: every packet that cannot be routed is counted in `drops`.
+import { isRtcp } from '../rtp/demux.js';
+import { parseSdesId } from '../rtp/extensions/sdes-id.js';
+import { RtpPacket } from '../rtp/rtp-packet.js';
+import { tryParseRtcp, type RtcpPacket } from '../rtp/rtcp/compound.js';
+import { unwrapRtx } from '../rtp/rtx.js';
+import type { AnnouncedSender } from '../sdp/rtp-parameters.js';
+import type { InboundStream, RTCRtpReceiver } from './rtp-receiver.js';
+import type { RTCRtpSender } from './rtp-sender.js';
+import type { RTCRtpTransceiver } from './rtp-transceiver.js';
+
+/** Receive drops by reason. */
+export interface MediaRouterDrops {
+  rtpMalformed: number;
+  rtpUnknownSsrc: number;
+  rtpNotReceiving: number;
+  rtxUnmatched: number;
+  rtcpMalformed: number;
+  rtcpUnrouted: number;
+  ssrcLimit: number;
+}
+
+type Route =
+  | { readonly kind: 'media'; readonly transceiver: RTCRtpTransceiver; readonly stream: InboundStream }
+  | { readonly kind: 'rtx'; readonly transceiver: RTCRtpTransceiver; readonly originalSsrc: number };
+
+/** Most remote SSRCs one connection learns (bounds what hostile input can make us keep). */
+const MAX_SSRCS = 1024;
+
+/** The receive-side demultiplexer of one peer connection. */
+export class MediaRouter {
+  readonly drops: MediaRouterDrops = {
+    rtpMalformed: 0, rtpUnknownSsrc: 0, rtpNotReceiving: 0, rtxUnmatched: 0, rtcpMalformed: 0, rtcpUnrouted: 0, ssrcLimit: 0,
+  };
+  private readonly bySsrc = new Map<number, Route>();
+  private readonly byMid = new Map<string, RTCRtpTransceiver>();
+  private readonly senders = new Map<number, RTCRtpSender>();
+  private readonly transceivers = new Set<RTCRtpTransceiver>();
+  private midId: number | undefined;
+  private ridId: number | undefined;
+  private repairedRidId: number | undefined;
+
+  /** Header extension ids negotiated for mid, rid and repaired-rid (RFC 8285: one mapping per BUNDLE group). */
+  setExtensionIds(mid: number | undefined, rid: number | undefined, repairedRid: number | undefined): void {
+    this.midId = mid;
+    this.ridId = rid;
+    this.repairedRidId = repairedRid;
+  }
+
+  /** Registers a transceiver's mid, its sender SSRC and the remote senders the SDP announced. */
+  bind(t: RTCRtpTransceiver, mid: string, remoteSenders: readonly AnnouncedSender[]): void {
+    this.transceivers.add(t);
+    this.byMid.set(mid, t);
+    this.senders.set(t.sender.ssrc, t.sender);
+    this.senders.set(t.sender.rtxSsrc, t.sender);
+    for (const s of remoteSenders) {
+      const existing = this.bySsrc.get(s.ssrc);
+      if (!existing || existing.transceiver !== t) {
+        const stream = t.receiver.streams.get(s.ssrc) ?? t.receiver.bind(s.ssrc, t.receiver.track, 0);
+        this.bySsrc.set(s.ssrc, { kind: 'media', transceiver: t, stream });
+      }
+      if (s.rtxSsrc !== undefined) this.bySsrc.set(s.rtxSsrc, { kind: 'rtx', transceiver: t, originalSsrc: s.ssrc });
+    }
+  }
+
+  /** Forgets a stopped transceiver. */
+  unbind(t: RTCRtpTransceiver): void {
+    this.transceivers.delete(t);
+    for (const [mid, x] of this.byMid) if (x === t) this.byMid.delete(mid);
+    for (const [ssrc, r] of this.bySsrc) if (r.transceiver === t) this.bySsrc.delete(ssrc);
+  }
+
+  /** Every inbound stream (for stats). */
+  inboundStreams(): { transceiver: RTCRtpTransceiver; stream: InboundStream }[] {
+    const out: { transceiver: RTCRtpTransceiver; stream: InboundStream }[] = [];
+    for (const r of this.bySsrc.values()) if (r.kind === 'media') out.push({ transceiver: r.transceiver, stream: r.stream });
+    return out;
+  }
+
+  /** Routes one batch of clear packets (see PeerTransportHandler.onMedia). */
+  receive(data: Buffer, starts: Uint32Array, lengths: Uint32Array, count: number, now: number): void {
+    for (let i = 0; i < count; i++) {
+      const start = starts[i]!;
+      const length = lengths[i]!;
+      if (isRtcp(data, start, length)) this.receiveRtcp(data, start, length);
+      else this.receiveRtp(data, start, length, now);
+    }
+  }
+
+  private receiveRtp(data: Buffer, start: number, length: number, now: number): void {
+    const packet = RtpPacket.tryParse(data, start, length);
+    if (!packet) {
+      this.drops.rtpMalformed++;
+      return;
+    }
+    const route = this.bySsrc.get(packet.ssrc!) ?? this.learn(packet, now);
+    if (!route) return;
+    const t = route.transceiver;
+    if (t.stopped) {
+      this.drops.rtpNotReceiving++;
+      return;
+    }
+    if (route.kind === 'media') {
+      deliver(route.stream, packet, length, now);
+      return;
+    }
+    const original = this.bySsrc.get(route.originalSsrc);
+    const originalPt = t.receiver.params?.rtxOriginal.get(packet.payloadType!);
+    const unwrapped = original?.kind === 'media' && originalPt !== undefined ? unwrapRtx(packet, { ssrc: route.originalSsrc, payloadType: originalPt }) : null;
+    if (!unwrapped || original?.kind !== 'media') {
+      // Padding-only probes and RTX for unknown streams end here.
+      this.drops.rtxUnmatched++;
+      return;
+    }
+    deliver(original.stream, unwrapped, length - 2, now);
+  }
+
+  /** Binds an unannounced SSRC by mid / rid / repaired-rid extension or unique payload type. */
+  private learn(packet: RtpPacket, now: number): Route | undefined {
+    if (this.bySsrc.size >= MAX_SSRCS) {
+      this.drops.ssrcLimit++;
+      return undefined;
+    }
+    let t: RTCRtpTransceiver | undefined;
+    if (this.midId !== undefined) {
+      const mid = packet.getExtension(this.midId);
+      if (mid && mid.length > 0) t = this.byMid.get(parseSdesId(mid));
+    }
+    const pt = packet.payloadType!;
+    if (!t) {
+      let found: RTCRtpTransceiver | undefined;
+      let n = 0;
+      for (const x of this.transceivers) {
+        const p = x.receiver.params;
+        if (p && (p.clockRates.has(pt) || p.rtxOriginal.has(pt))) {
+          found = x;
+          n++;
+        }
+      }
+      if (n === 1) t = found;
+    }
+    if (!t || !t.receiver.params) {
+      this.drops.rtpUnknownSsrc++;
+      return undefined;
+    }
+    const receiver: RTCRtpReceiver = t.receiver;
+    const ssrc = packet.ssrc!;
+    if (receiver.params!.rtxOriginal.has(pt)) {
+      const rrid = this.repairedRidId !== undefined ? packet.getExtension(this.repairedRidId) : undefined;
+      let original: InboundStream | undefined;
+      if (rrid && rrid.length > 0) {
+        const rid = parseSdesId(rrid);
+        for (const s of receiver.streams.values()) if (s.track.rid === rid) original = s;
+      } else if (receiver.streams.size === 1) {
+        original = receiver.streams.values().next().value;
+      }
+      if (!original) {
+        this.drops.rtxUnmatched++;
+        return undefined;
+      }
+      const route: Route = { kind: 'rtx', transceiver: t, originalSsrc: original.ssrc };
+      this.bySsrc.set(ssrc, route);
+      return route;
+    }
+    if (!receiver.params!.clockRates.has(pt)) {
+      this.drops.rtpUnknownSsrc++;
+      return undefined;
+    }
+    let rid: string | undefined;
+    if (this.ridId !== undefined && receiver.params!.rids.length > 0) {
+      const r = packet.getExtension(this.ridId);
+      if (r && r.length > 0) rid = parseSdesId(r);
+    }
+    const route: Route = { kind: 'media', transceiver: t, stream: receiver.bind(ssrc, receiver.trackForRid(rid), now) };
+    this.bySsrc.set(ssrc, route);
+    return route;
+  }
+
+  private receiveRtcp(data: Buffer, start: number, length: number): void {
+    const packets = tryParseRtcp(data, start, length);
+    if (!packets) {
+      this.drops.rtcpMalformed++;
+      return;
+    }
+    for (const p of packets) this.routeRtcp(p);
+  }
+
+  private routeRtcp(p: RtcpPacket): void {
+    let routed = false;
+    if ('mediaSsrc' in p) {
+      const sender = this.senders.get(p.mediaSsrc);
+      if (sender) {
+        sender.dispatch({ type: 'rtcp', packet: p });
+        routed = true;
+      } else {
+        // Transport-wide feedback (transport-cc, REMB, FIR with media SSRC 0) concerns every sender.
+        for (const t of this.transceivers) {
+          t.sender.dispatch({ type: 'rtcp', packet: p });
+          routed = true;
+        }
+      }
+    } else {
+      if ('reports' in p && Array.isArray(p.reports)) {
+        for (const block of p.reports as { ssrc: number }[]) {
+          const sender = this.senders.get(block.ssrc);
+          if (sender) {
+            sender.dispatch({ type: 'rtcp', packet: p });
+            routed = true;
+            break;
+          }
+        }
+      }
+      if ('ssrc' in p && typeof p.ssrc === 'number') {
+        const route = this.bySsrc.get(p.ssrc);
+        if (route) {
+          route.transceiver.receiver.dispatch({ type: 'rtcp', packet: p });
+          routed = true;
+        }
+      }
+    }
+    if (!routed) this.drops.rtcpUnrouted++;
+  }
+}
+
+function deliver(s: InboundStream, packet: RtpPacket, length: number, now: number): void {
+  const seq = packet.sequenceNumber!;
+  s.packetsReceived++;
+  s.bytesReceived += packet.payloadLength;
+  s.headerBytesReceived += length - packet.payloadLength;
+  s.lastPacketReceivedAt = now;
+  if (s.baseSequence < 0) {
+    s.baseSequence = seq;
+    s.maxSequence = seq;
+  } else {
+    const delta = (seq - s.maxSequence) & 0xffff;
+    if (delta !== 0 && delta < 0x8000) {
+      if (seq < s.maxSequence) s.cycles += 65536;
+      s.maxSequence = seq;
+    }
+  }
+  s.track.push(packet);
+}

@@ -1,0 +1,1023 @@
+// RTCPeerConnection (webrtc-pc §4) for raw RTP and data channels: the JSEP signaling state
+// machine (RFC 8829 §4.1, §5.5-5.7: offer/answer, implicit descriptions, rollback), transceivers
+// (Unified Plan), one BUNDLE transport (RFC 8843, max-bundle) driven by lib/transport, the
+// W3C state attributes and events, restartIce (RFC 8445 §9), getStats and close().
+import { randomBytes } from 'node:crypto';
+import { systemClock } from '../common/clock.js';
+import { cryptoRng } from '../common/rng.js';
+import { DtlsCertificate } from '../dtls/dtls-certificate.js';
+import type { DtlsFingerprint as DtlsTransportFingerprint, FingerprintAlgorithm } from '../dtls/fingerprint.js';
+import type { SrtpProfileName } from '../dtls/srtp-profile.js';
+import type { DtlsTransportState } from '../dtls/dtls-transport.js';
+import { formatCandidate as formatIceCandidate, type IceCandidate } from '../ice/candidate.js';
+import type { IceConnectionState, IceGatheringState } from '../ice/ice-agent.js';
+import { ipFamily, type TransportAddress } from '../ice/transport-address.js';
+import { createAnswer, type LocalAnswerMedia } from '../sdp/answer.js';
+import { isRejected } from '../sdp/bundle.js';
+import { parseCandidate as parseSdpCandidate, formatCandidate as formatSdpCandidate } from '../sdp/candidate.js';
+import { HeaderExtensionUri, type CodecCapability, type HeaderExtensionCapability } from '../sdp/capabilities.js';
+import { defaultCodecs, defaultHeaderExtensions } from '../sdp/default-capabilities.js';
+import { answerDirection, directionReceives, directionSends, reverseDirection } from '../sdp/direction.js';
+import type { LocalSenderDescription, LocalTransportParameters } from '../sdp/local-parameters.js';
+import { isRtpSection, isSctpSection, type MediaDirection, type SdpCandidate, type SdpSessionDescription } from '../sdp/model.js';
+import { applyTransport } from '../sdp/local-sections.js';
+import { createOffer, DEFAULT_MAX_MESSAGE_SIZE, type LocalTransceiverDescription } from '../sdp/offer.js';
+import { parseSdp } from '../sdp/parse.js';
+import { extractRemoteTransports, validateRemoteDescription } from '../sdp/remote-transport.js';
+import { describeRtpSection, negotiatedCapabilities } from '../sdp/rtp-parameters.js';
+import { serializeSdp } from '../sdp/serialize.js';
+import { SctpAssociation } from '../sctp/association.js';
+import { DataChannelManager } from '../sctp/data-channel-manager.js';
+import type { RTCDataChannel, RTCDataChannelInit } from '../sctp/data-channel.js';
+import { PeerTransport, type PeerTransportHandler } from '../transport/peer-transport.js';
+import { PeerEventTarget, type PeerEvent } from './event-target.js';
+import { LocalStreamTrack, MediaStreamTrack, type MediaKind } from './media-stream-track.js';
+import { MediaRouter } from './media-router.js';
+import { buildStatsReport, type RTCStatsReport } from './stats.js';
+import { RTCRtpReceiver } from './rtp-receiver.js';
+import { RTCRtpSender, type SenderOwner } from './rtp-sender.js';
+import { RTCRtpTransceiver, type RTCRtpTransceiverDirection } from './rtp-transceiver.js';
+import {
+  PeerError,
+  RTCIceCandidate,
+  RTCSessionDescription,
+  type RTCIceCandidateInit,
+  type RTCSessionDescriptionInit,
+} from './session-description.js';
+
+/** W3C RTCSignalingState. */
+export type RTCSignalingState = 'stable' | 'have-local-offer' | 'have-remote-offer' | 'have-local-pranswer' | 'have-remote-pranswer' | 'closed';
+/** W3C RTCPeerConnectionState. */
+export type RTCPeerConnectionState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
+/** W3C RTCIceConnectionState. */
+export type RTCIceConnectionState = IceConnectionState;
+/** W3C RTCIceGatheringState. */
+export type RTCIceGatheringState = IceGatheringState;
+
+/** W3C RTCIceServer. Only `stun:` URLs with an IP literal are used (no DNS, no TURN yet). */
+export interface RTCIceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+/** Options of {@link RTCPeerConnection} (W3C RTCConfiguration plus transport options). */
+export interface RTCConfiguration {
+  iceServers?: RTCIceServer[];
+  /** `all` (default). `relay` needs TURN, which this connection does not drive yet: it throws. */
+  iceTransportPolicy?: 'all' | 'relay';
+  /** `max-bundle` (default) or `balanced` (candidates in every m-section); `max-compat` is read as balanced. */
+  bundlePolicy?: 'max-bundle' | 'balanced' | 'max-compat';
+  /** DTLS identity; default a fresh ECDSA P-256 certificate. */
+  certificates?: DtlsCertificate[];
+  /** Act as an ICE-lite agent (a server with a public address). */
+  iceLite?: boolean;
+  /** IP addresses to gather host candidates on; default every non-internal IPv4 address (127.0.0.1 if none). */
+  hostAddresses?: string[];
+  /** Ports to bind in, inclusive. */
+  portRange?: { min: number; max: number };
+  /** Codecs offered and accepted, in preference order; default opus/VP8/VP9/H264/AV1 (lib/sdp). */
+  codecs?: CodecCapability[];
+  /** Header extensions offered and accepted. */
+  headerExtensions?: HeaderExtensionCapability[];
+  /** use_srtp profiles in preference order (default AEAD-GCM first, then AES-CM). */
+  srtpProfiles?: SrtpProfileName[];
+  /** DTLS role we take when answering an `actpass` offer: `client` (a=setup:active, default) or `server`. */
+  answerDtlsRole?: 'client' | 'server';
+  /** Our `a=max-message-size` for data channels (default 262144). */
+  maxMessageSize?: number;
+}
+
+/** RTCRtpTransceiverInit. */
+export interface RTCRtpTransceiverInit {
+  direction?: MediaDirection;
+  /** Stream ids the track belongs to (`a=msid`); the W3C form takes MediaStreams, their ids are what matter. */
+  streams?: (string | { id: string })[];
+  /** Simulcast send layers by rid. */
+  sendEncodings?: { rid?: string }[];
+}
+
+/** A remote MediaStream as the `track` event reports it: its id and its tracks. */
+export interface RemoteMediaStream {
+  readonly id: string;
+  getTracks(): MediaStreamTrack[];
+}
+
+/** Events of RTCPeerConnection with their event objects. */
+export type RTCPeerConnectionEvents = {
+  track: PeerEvent<'track'> & { track: MediaStreamTrack; receiver: RTCRtpReceiver; transceiver: RTCRtpTransceiver; streams: RemoteMediaStream[] };
+  icecandidate: PeerEvent<'icecandidate'> & { candidate: RTCIceCandidate | null };
+  icegatheringstatechange: PeerEvent<'icegatheringstatechange'>;
+  iceconnectionstatechange: PeerEvent<'iceconnectionstatechange'>;
+  connectionstatechange: PeerEvent<'connectionstatechange'>;
+  signalingstatechange: PeerEvent<'signalingstatechange'>;
+  negotiationneeded: PeerEvent<'negotiationneeded'>;
+  datachannel: PeerEvent<'datachannel'> & { channel: RTCDataChannel };
+};
+
+interface StoredDescription {
+  type: 'offer' | 'answer';
+  model: SdpSessionDescription;
+  sdp: string | undefined;
+}
+
+/** A line of the m-section order: its mid and what it carries. */
+interface MLine {
+  mid: string;
+  transceiver: RTCRtpTransceiver | undefined;
+}
+
+const DEFAULT_SCTP_PORT = 5000;
+
+function invalidState(code: string, message: string): PeerError {
+  return new PeerError('InvalidStateError', code, message);
+}
+
+/**
+ * A peer connection. The transport runs over real UDP sockets opened at setLocalDescription
+ * (host candidates are gathered synchronously, so `localDescription` already carries them).
+ * Media sent before the connection is up is queued (bounded, see docs/peer.md) and leaves once
+ * DTLS-SRTP is keyed; `await pc.connected()` waits for `connectionState === 'connected'`.
+ */
+export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> implements SenderOwner {
+  private readonly config: RTCConfiguration;
+  private readonly certificate: DtlsCertificate;
+  private readonly clock = systemClock;
+  private readonly sessionId = BigInt.asUintN(62, randomBytes(8).readBigUInt64BE(0)).toString();
+  private sessionVersion = 0n;
+  private readonly cname = randomBytes(12).toString('base64url');
+  private transport: PeerTransport | undefined;
+  private readonly transceiverList: RTCRtpTransceiver[] = [];
+  private mLines: MLine[] = [];
+  private dataMid: string | undefined;
+  private dataWanted = false;
+  private sctp: DataChannelManager | undefined;
+  private pendingLocal: StoredDescription | undefined;
+  private currentLocal: StoredDescription | undefined;
+  private pendingRemote: StoredDescription | undefined;
+  private currentRemote: StoredDescription | undefined;
+  private signaling: RTCSignalingState = 'stable';
+  private iceConnection: IceConnectionState = 'new';
+  private iceGathering: IceGatheringState = 'new';
+  private dtlsState: DtlsTransportState = 'new';
+  private connection: RTCPeerConnectionState = 'new';
+  private localCandidates: SdpCandidate[] = [];
+  private gatheringComplete = false;
+  private restartPending = false;
+  private negotiationQueued = false;
+  private isClosed = false;
+  private transportSequence = 0;
+  private readonly firedTracks = new Set<MediaStreamTrack>();
+  private readonly router = new MediaRouter();
+  private dataChannelsOpened = 0;
+  private dataChannelsClosed = 0;
+
+  constructor(configuration: RTCConfiguration = {}) {
+    super();
+    if (configuration.iceTransportPolicy === 'relay') {
+      throw new PeerError('NotSupportedError', 'ERR_PEER_RELAY_POLICY', "iceTransportPolicy 'relay' needs TURN, which RTCPeerConnection does not drive yet");
+    }
+    for (const a of configuration.hostAddresses ?? []) {
+      if (ipFamily(a) === 0) throw new PeerError('TypeError', 'ERR_PEER_HOST_ADDRESS', `hostAddresses: '${a}' is not an IP address`);
+    }
+    this.config = { ...configuration };
+    this.certificate = configuration.certificates?.[0] ?? DtlsCertificate.generate();
+  }
+
+  // ---- attributes ---------------------------------------------------------------------
+
+  get signalingState(): RTCSignalingState {
+    return this.signaling;
+  }
+  get iceConnectionState(): RTCIceConnectionState {
+    return this.iceConnection;
+  }
+  get iceGatheringState(): RTCIceGatheringState {
+    return this.iceGathering;
+  }
+  get connectionState(): RTCPeerConnectionState {
+    return this.connection;
+  }
+  get localDescription(): RTCSessionDescription | null {
+    return this.describe(this.pendingLocal ?? this.currentLocal, true);
+  }
+  get currentLocalDescription(): RTCSessionDescription | null {
+    return this.describe(this.currentLocal, true);
+  }
+  get pendingLocalDescription(): RTCSessionDescription | null {
+    return this.describe(this.pendingLocal, true);
+  }
+  get remoteDescription(): RTCSessionDescription | null {
+    return this.describe(this.pendingRemote ?? this.currentRemote, false);
+  }
+  get currentRemoteDescription(): RTCSessionDescription | null {
+    return this.describe(this.currentRemote, false);
+  }
+  get pendingRemoteDescription(): RTCSessionDescription | null {
+    return this.describe(this.pendingRemote, false);
+  }
+  /** The DTLS certificate in use. */
+  getConfiguration(): RTCConfiguration {
+    return { ...this.config, certificates: [this.certificate] };
+  }
+
+  // onX handlers (webrtc-pc §4.4.1.x event handlers).
+  get ontrack(): ((e: RTCPeerConnectionEvents['track']) => void) | null { return this.getHandler('track'); }
+  set ontrack(h: ((e: RTCPeerConnectionEvents['track']) => void) | null) { this.setHandler('track', h); }
+  get onicecandidate(): ((e: RTCPeerConnectionEvents['icecandidate']) => void) | null { return this.getHandler('icecandidate'); }
+  set onicecandidate(h: ((e: RTCPeerConnectionEvents['icecandidate']) => void) | null) { this.setHandler('icecandidate', h); }
+  get onicegatheringstatechange(): ((e: RTCPeerConnectionEvents['icegatheringstatechange']) => void) | null { return this.getHandler('icegatheringstatechange'); }
+  set onicegatheringstatechange(h: ((e: RTCPeerConnectionEvents['icegatheringstatechange']) => void) | null) { this.setHandler('icegatheringstatechange', h); }
+  get oniceconnectionstatechange(): ((e: RTCPeerConnectionEvents['iceconnectionstatechange']) => void) | null { return this.getHandler('iceconnectionstatechange'); }
+  set oniceconnectionstatechange(h: ((e: RTCPeerConnectionEvents['iceconnectionstatechange']) => void) | null) { this.setHandler('iceconnectionstatechange', h); }
+  get onconnectionstatechange(): ((e: RTCPeerConnectionEvents['connectionstatechange']) => void) | null { return this.getHandler('connectionstatechange'); }
+  set onconnectionstatechange(h: ((e: RTCPeerConnectionEvents['connectionstatechange']) => void) | null) { this.setHandler('connectionstatechange', h); }
+  get onsignalingstatechange(): ((e: RTCPeerConnectionEvents['signalingstatechange']) => void) | null { return this.getHandler('signalingstatechange'); }
+  set onsignalingstatechange(h: ((e: RTCPeerConnectionEvents['signalingstatechange']) => void) | null) { this.setHandler('signalingstatechange', h); }
+  get onnegotiationneeded(): ((e: RTCPeerConnectionEvents['negotiationneeded']) => void) | null { return this.getHandler('negotiationneeded'); }
+  set onnegotiationneeded(h: ((e: RTCPeerConnectionEvents['negotiationneeded']) => void) | null) { this.setHandler('negotiationneeded', h); }
+  get ondatachannel(): ((e: RTCPeerConnectionEvents['datachannel']) => void) | null { return this.getHandler('datachannel'); }
+  set ondatachannel(h: ((e: RTCPeerConnectionEvents['datachannel']) => void) | null) { this.setHandler('datachannel', h); }
+
+  // ---- SenderOwner --------------------------------------------------------------------
+
+  /** @internal */
+  get mediaTransport(): PeerTransport | undefined {
+    return this.transport && this.currentRemote && this.currentLocal ? this.transport : undefined;
+  }
+  /** @internal */
+  nextTransportSequence(): number {
+    const s = this.transportSequence;
+    this.transportSequence = (s + 1) & 0xffff;
+    return s;
+  }
+  /** @internal */
+  now(): number {
+    return this.clock.now();
+  }
+
+  // ---- transceivers -------------------------------------------------------------------
+
+  /**
+   * Adds a transceiver for a LocalStreamTrack or a kind (webrtc-pc §5.1 addTransceiver).
+   * Negotiation is needed afterwards.
+   */
+  addTransceiver(trackOrKind: LocalStreamTrack | MediaKind, init: RTCRtpTransceiverInit = {}): RTCRtpTransceiver {
+    this.assertOpen();
+    const track = typeof trackOrKind === 'string' ? null : trackOrKind;
+    const kind = typeof trackOrKind === 'string' ? trackOrKind : trackOrKind?.kind;
+    if (kind !== 'audio' && kind !== 'video') throw new PeerError('TypeError', 'ERR_PEER_TRACK_KIND', `kind must be 'audio' or 'video', got ${String(kind)}`);
+    if (track !== null && !(track instanceof LocalStreamTrack)) {
+      throw new PeerError('TypeError', 'ERR_PEER_TRACK', 'addTransceiver takes a LocalStreamTrack or a kind');
+    }
+    const direction = init.direction ?? 'sendrecv';
+    if (!['sendrecv', 'sendonly', 'recvonly', 'inactive'].includes(direction)) {
+      throw new PeerError('TypeError', 'ERR_PEER_DIRECTION', `unknown direction ${String(direction)}`);
+    }
+    const rids = (init.sendEncodings ?? []).map((e) => e.rid).filter((r): r is string => r !== undefined);
+    if (rids.length > 0) throw new PeerError('NotSupportedError', 'ERR_PEER_SIMULCAST_SEND', 'simulcast sending (sendEncodings with rid) is not supported yet');
+    const streamIds = (init.streams ?? []).map((s) => (typeof s === 'string' ? s : s.id));
+    const sender = new RTCRtpSender(kind, track, this, cryptoRng);
+    const receiver = new RTCRtpReceiver(kind);
+    const t = new RTCRtpTransceiver(kind, sender, receiver, direction, streamIds, () => this.updateNegotiationNeeded());
+    this.transceiverList.push(t);
+    this.updateNegotiationNeeded();
+    return t;
+  }
+
+  /** W3C addTrack(): a sendrecv transceiver for the track (a free one of its kind is reused). */
+  addTrack(track: LocalStreamTrack, ...streams: (string | { id: string })[]): RTCRtpSender {
+    this.assertOpen();
+    if (this.transceiverList.some((t) => t.sender.track === track)) {
+      throw new PeerError('InvalidAccessError', 'ERR_PEER_TRACK_EXISTS', 'the track already has a sender');
+    }
+    const free = this.transceiverList.find((t) => !t.stopped && t.kind === track.kind && t.sender.track === null && t.mid !== null && !directionSends(t.localDirection));
+    if (free) {
+      free.sender.setTrack(track);
+      free.streamIds = streams.map((s) => (typeof s === 'string' ? s : s.id));
+      free.direction = free.localDirection === 'recvonly' ? 'sendrecv' : 'sendonly';
+      return free.sender;
+    }
+    return this.addTransceiver(track, { direction: 'sendrecv', streams }).sender;
+  }
+
+  getTransceivers(): RTCRtpTransceiver[] {
+    return [...this.transceiverList];
+  }
+  getSenders(): RTCRtpSender[] {
+    return this.transceiverList.filter((t) => !t.stopped).map((t) => t.sender);
+  }
+  getReceivers(): RTCRtpReceiver[] {
+    return this.transceiverList.filter((t) => !t.stopped).map((t) => t.receiver);
+  }
+
+  // ---- data channels ------------------------------------------------------------------
+
+  /**
+   * webrtc-pc §6.1 createDataChannel(). The first channel makes negotiation needed (an
+   * m=application section); the channel opens once SCTP is up.
+   */
+  createDataChannel(label: string, init: RTCDataChannelInit = {}): RTCDataChannel {
+    this.assertOpen();
+    const manager = this.ensureSctp();
+    const channel = manager.createDataChannel(String(label), init);
+    this.trackChannel(channel);
+    if (!this.dataWanted) {
+      this.dataWanted = true;
+      this.updateNegotiationNeeded();
+    }
+    return channel;
+  }
+
+  private ensureSctp(): DataChannelManager {
+    if (this.sctp) return this.sctp;
+    const manager = new DataChannelManager(
+      new SctpAssociation({
+        localPort: DEFAULT_SCTP_PORT,
+        remotePort: DEFAULT_SCTP_PORT,
+        maxReceiveMessageSize: this.config.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
+        zeroChecksum: true,
+      }),
+      { clock: this.clock },
+    );
+    manager.on('datachannel', (e) => {
+      this.trackChannel(e.channel);
+      this.dispatch({ type: 'datachannel', channel: e.channel });
+    });
+    this.sctp = manager;
+    return manager;
+  }
+
+  private trackChannel(channel: RTCDataChannel): void {
+    channel.once('open', () => this.dataChannelsOpened++);
+    channel.once('close', () => this.dataChannelsClosed++);
+  }
+
+  // ---- offer / answer -----------------------------------------------------------------
+
+  /** RFC 8829 §5.2: an offer with one m-section per transceiver (and the data section). */
+  async createOffer(options: { iceRestart?: boolean } = {}): Promise<RTCSessionDescription> {
+    this.assertOpen();
+    if (this.signaling !== 'stable' && this.signaling !== 'have-local-offer') {
+      throw invalidState('ERR_PEER_SIGNALING_STATE', `createOffer in signaling state ${this.signaling}`);
+    }
+    const transport = this.ensureTransport('controlling');
+    if (options.iceRestart === true || this.restartPending) {
+      this.restartPending = false;
+      this.localCandidates = [];
+      this.gatheringComplete = false;
+      transport.restartIce();
+    }
+    const lines = this.offerLines();
+    const transceivers: LocalTransceiverDescription[] = [];
+    let dataIndex: number | undefined;
+    const negotiated = this.currentRemote?.type === 'answer' ? this.currentRemote.model : this.currentLocal?.model;
+    lines.forEach((line, index) => {
+      if (!line.transceiver) {
+        dataIndex = index;
+        return;
+      }
+      const t = line.transceiver;
+      const previous = negotiated?.media.find((m) => m.mid === line.mid && isRtpSection(m) && m.port !== 0);
+      const caps = previous ? negotiatedCapabilities(previous) : { codecs: this.codecsFor(t.kind), headerExtensions: this.extensionsFor(t.kind) };
+      const d: LocalTransceiverDescription = {
+        mid: line.mid,
+        kind: t.kind,
+        direction: t.localDirection,
+        codecs: caps.codecs,
+        headerExtensions: caps.headerExtensions,
+        stopped: t.stopped,
+      };
+      const sender = this.senderDescription(t);
+      if (sender) d.sender = sender;
+      transceivers.push(d);
+    });
+    const model = createOffer({
+      session: this.nextSession(),
+      transport: this.localTransportParameters('actpass'),
+      transceivers,
+      ...(this.dataMid !== undefined ? { dataChannel: { mid: this.dataMid, maxMessageSize: this.config.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, ...(dataIndex !== undefined ? { index: dataIndex } : {}) } } : {}),
+      bundlePolicy: this.config.bundlePolicy === undefined || this.config.bundlePolicy === 'max-bundle' ? 'max-bundle' : 'balanced',
+    });
+    return new RTCSessionDescription({ type: 'offer', sdp: serializeSdp(model) });
+  }
+
+  /** RFC 8829 §5.3: the answer to the pending remote offer. */
+  async createAnswer(): Promise<RTCSessionDescription> {
+    this.assertOpen();
+    if (this.signaling !== 'have-remote-offer' || !this.pendingRemote) {
+      throw invalidState('ERR_PEER_SIGNALING_STATE', `createAnswer in signaling state ${this.signaling}`);
+    }
+    const offer = this.pendingRemote.model;
+    const media: Record<string, LocalAnswerMedia> = {};
+    for (const section of offer.media) {
+      if (section.mid === undefined || !isRtpSection(section)) continue;
+      const t = this.transceiverList.find((x) => x.mid === section.mid);
+      if (!t) continue;
+      if (t.stopped) {
+        media[section.mid] = { reject: true };
+        continue;
+      }
+      const entry: LocalAnswerMedia = { direction: t.localDirection, codecs: this.codecsFor(t.kind), headerExtensions: this.extensionsFor(t.kind) };
+      const sender = this.senderDescription(t);
+      if (sender) entry.sender = sender;
+      media[section.mid] = entry;
+    }
+    const dtls = this.transport?.dtls;
+    const setup = dtls ? (dtls.role === 'client' ? 'active' : 'passive') : this.config.answerDtlsRole === 'server' ? 'passive' : 'active';
+    const model = createAnswer(offer, {
+      session: this.nextSession(),
+      transport: this.localTransportParameters(setup),
+      media,
+      codecs: [...this.codecsFor('audio'), ...this.codecsFor('video')],
+      headerExtensions: [...this.extensionsFor('audio'), ...this.extensionsFor('video')],
+      dataChannel: { maxMessageSize: this.config.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE },
+    });
+    return new RTCSessionDescription({ type: 'answer', sdp: serializeSdp(model) });
+  }
+
+  /**
+   * webrtc-pc §4.4.1.5. Without an argument (or without sdp) the description is created
+   * implicitly. Host candidates are gathered before this resolves.
+   */
+  async setLocalDescription(description?: RTCSessionDescriptionInit): Promise<void> {
+    this.assertOpen();
+    let desc = description;
+    if (desc?.type === 'rollback') {
+      this.rollback('local');
+      return;
+    }
+    if (!desc || !desc.sdp) {
+      const type = desc?.type ?? (this.signaling === 'have-remote-offer' || this.signaling === 'have-local-pranswer' ? 'answer' : 'offer');
+      desc = type === 'answer' ? await this.createAnswer() : await this.createOffer();
+    }
+    if (desc.type !== 'offer' && desc.type !== 'answer') {
+      throw new PeerError('NotSupportedError', 'ERR_PEER_SDP_TYPE', `setLocalDescription of type ${desc.type} is not supported`);
+    }
+    if (desc.type === 'offer' && this.signaling !== 'stable' && this.signaling !== 'have-local-offer') {
+      throw invalidState('ERR_PEER_SIGNALING_STATE', `setLocalDescription(offer) in signaling state ${this.signaling}`);
+    }
+    if (desc.type === 'answer' && this.signaling !== 'have-remote-offer') {
+      throw invalidState('ERR_PEER_SIGNALING_STATE', `setLocalDescription(answer) in signaling state ${this.signaling}`);
+    }
+    const model = parseSdp(desc.sdp!);
+    if (desc.type === 'offer') {
+      this.commitMLines(model);
+      this.pendingLocal = { type: 'offer', model, sdp: undefined };
+      this.setSignaling('have-local-offer');
+    } else {
+      this.currentLocal = { type: 'answer', model, sdp: undefined };
+      this.currentRemote = this.pendingRemote;
+      this.pendingRemote = undefined;
+      this.pendingLocal = undefined;
+      this.applyNegotiation(false);
+      this.setSignaling('stable');
+    }
+    this.transport!.gather();
+    this.injectCandidates();
+    this.updateNegotiationNeeded();
+  }
+
+  /** webrtc-pc §4.4.1.6. A malformed description throws a typed error and changes nothing. */
+  async setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void> {
+    this.assertOpen();
+    if (!description || typeof description.type !== 'string') throw new PeerError('TypeError', 'ERR_PEER_SDP_TYPE', 'a description needs a type');
+    if (description.type === 'rollback') {
+      this.rollback('remote');
+      return;
+    }
+    if (description.type !== 'offer' && description.type !== 'answer') {
+      throw new PeerError('NotSupportedError', 'ERR_PEER_SDP_TYPE', `setRemoteDescription of type ${description.type} is not supported`);
+    }
+    if (description.type === 'offer' && this.signaling !== 'stable' && this.signaling !== 'have-remote-offer') {
+      throw invalidState('ERR_PEER_SIGNALING_STATE', `setRemoteDescription(offer) in signaling state ${this.signaling}`);
+    }
+    if (description.type === 'answer' && this.signaling !== 'have-local-offer') {
+      throw invalidState('ERR_PEER_SIGNALING_STATE', `setRemoteDescription(answer) in signaling state ${this.signaling}`);
+    }
+    const model = parseSdp(description.sdp ?? '');
+    validateRemoteDescription(model);
+    const remoteTransport = this.pickRemoteTransport(model);
+    const stored: StoredDescription = { type: description.type, model, sdp: description.sdp ?? '' };
+    if (description.type === 'offer') {
+      const transport = this.ensureTransport('controlled');
+      const previousUfrag = transport.ice.remoteCredentials?.ufrag;
+      if (previousUfrag !== undefined && previousUfrag !== remoteTransport?.iceUfrag) {
+        // The peer restarts ICE (RFC 8445 §9): our answer carries new credentials too.
+        this.localCandidates = [];
+        this.gatheringComplete = false;
+        transport.restartIce();
+      }
+      this.associateTransceivers(model);
+      this.pendingRemote = stored;
+      this.setSignaling('have-remote-offer');
+    } else {
+      this.currentRemote = stored;
+      this.currentLocal = this.pendingLocal;
+      this.pendingLocal = undefined;
+      this.pendingRemote = undefined;
+      this.applyNegotiation(true);
+      this.setSignaling('stable');
+    }
+    if (remoteTransport && this.transport) {
+      this.transport.setRemoteIce(
+        { ufrag: remoteTransport.iceUfrag, password: remoteTransport.icePwd },
+        remoteTransport.iceLite,
+        remoteTransport.candidates.map((c) => formatSdpCandidate(c)),
+        remoteTransport.endOfCandidates,
+      );
+    }
+    this.fireTrackEvents(model);
+    this.updateNegotiationNeeded();
+  }
+
+  /** webrtc-pc §4.4.1.7: a trickled remote candidate; null or '' means end-of-candidates. */
+  async addIceCandidate(candidate?: RTCIceCandidateInit | RTCIceCandidate | null): Promise<void> {
+    this.assertOpen();
+    if (!this.pendingRemote && !this.currentRemote) {
+      throw invalidState('ERR_PEER_NO_REMOTE_DESCRIPTION', 'addIceCandidate before setRemoteDescription');
+    }
+    const text = candidate?.candidate ?? '';
+    if (text === '') {
+      this.transport?.addRemoteCandidate(null);
+      return;
+    }
+    let parsed: SdpCandidate;
+    try {
+      parsed = parseSdpCandidate(text);
+    } catch (err) {
+      throw new PeerError('OperationError', 'ERR_PEER_BAD_CANDIDATE', `addIceCandidate: ${(err as Error).message}`, { cause: err });
+    }
+    if (parsed.transport !== 'udp' || parsed.component !== 1) return;
+    const remoteUfrag = this.transport?.ice.remoteCredentials?.ufrag;
+    if (candidate?.usernameFragment && remoteUfrag !== undefined && candidate.usernameFragment !== remoteUfrag) return;
+    this.transport?.addRemoteCandidate(formatSdpCandidate(parsed));
+  }
+
+  /** webrtc-pc §4.4.1.8 restartIce(): the next offer carries new ICE credentials. */
+  restartIce(): void {
+    this.assertOpen();
+    this.restartPending = true;
+    this.updateNegotiationNeeded(true);
+  }
+
+  /**
+   * Resolves once `connectionState` is `connected` (ICE and DTLS up, SRTP keyed); rejects with
+   * an InvalidStateError if it becomes `failed` or `closed`, or after `timeoutMs` when given.
+   */
+  connected(timeoutMs?: number): Promise<void> {
+    if (this.connection === 'connected') return Promise.resolve();
+    if (this.connection === 'failed' || this.connection === 'closed') {
+      return Promise.reject(invalidState('ERR_PEER_NOT_CONNECTED', `the connection is ${this.connection}`));
+    }
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const onChange = (): void => {
+        const s = this.connection;
+        if (s !== 'connected' && s !== 'failed' && s !== 'closed') return;
+        cleanup();
+        if (s === 'connected') resolve();
+        else reject(invalidState('ERR_PEER_NOT_CONNECTED', `the connection is ${s}`));
+      };
+      const cleanup = (): void => {
+        if (timer) clearTimeout(timer);
+        this.off('connectionstatechange', onChange);
+      };
+      this.on('connectionstatechange', onChange);
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          cleanup();
+          reject(new PeerError('OperationError', 'ERR_PEER_CONNECT_TIMEOUT', `not connected after ${timeoutMs} ms`));
+        }, timeoutMs);
+      }
+    });
+  }
+
+  /** W3C getStats(): a Map of stats objects with W3C type names and fields, plus drop counters. */
+  async getStats(): Promise<RTCStatsReport> {
+    return buildStatsReport({
+      now: Date.now(),
+      transport: this.transport,
+      certificate: this.certificate,
+      transceivers: this.transceiverList,
+      router: this.router,
+      dtlsState: this.dtlsState,
+      iceState: this.iceConnection,
+      sctp: this.sctp,
+      dataChannelsOpened: this.dataChannelsOpened,
+      dataChannelsClosed: this.dataChannelsClosed,
+    });
+  }
+
+  /**
+   * Closes everything: transport (DTLS close_notify, sockets, timer), tracks, data channels.
+   * No event fires afterwards; every method but close() and getStats() then throws.
+   */
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.signaling = 'closed';
+    this.connection = 'closed';
+    this.iceConnection = 'closed';
+    for (const t of this.transceiverList) t.markStopped();
+    if (this.sctp) {
+      for (const channel of this.sctp.channels.values()) channel.markClosed();
+    }
+    this.transport?.close();
+    this.removeAllListeners();
+  }
+
+  // ---- internals: transport -----------------------------------------------------------
+
+  private ensureTransport(role: 'controlling' | 'controlled'): PeerTransport {
+    if (this.transport) return this.transport;
+    const handler: PeerTransportHandler = {
+      onLocalCandidate: (c) => this.onLocalCandidate(c),
+      onIceGatheringState: (s) => {
+        if (this.isClosed || s === this.iceGathering) return;
+        this.iceGathering = s;
+        this.dispatch({ type: 'icegatheringstatechange' });
+      },
+      onIceConnectionState: (s) => {
+        if (this.isClosed || s === this.iceConnection) return;
+        this.iceConnection = s;
+        this.dispatch({ type: 'iceconnectionstatechange' });
+        this.updateConnectionState();
+      },
+      onDtlsState: (s) => {
+        if (this.isClosed) return;
+        this.dtlsState = s;
+        if (s === 'connected') for (const t of this.transceiverList) t.sender.flush();
+        this.updateConnectionState();
+      },
+      onMedia: (data, starts, lengths, count) => this.router.receive(data, starts, lengths, count, this.clock.now()),
+    };
+    const stunServers: TransportAddress[] = [];
+    for (const server of this.config.iceServers ?? []) {
+      for (const url of typeof server.urls === 'string' ? [server.urls] : server.urls) {
+        const m = /^stun:(\[[^\]]+\]|[^:?]+)(?::(\d+))?/i.exec(url);
+        if (!m) continue;
+        const host = m[1]!.replace(/^\[|\]$/g, '');
+        if (ipFamily(host) !== 0) stunServers.push({ address: host, port: m[2] ? Number(m[2]) : 3478 });
+      }
+    }
+    this.transport = new PeerTransport({
+      handler,
+      certificate: this.certificate,
+      iceRole: role,
+      clock: this.clock,
+      ...(this.config.iceLite === true ? { iceLite: true } : {}),
+      ...(this.config.hostAddresses ? { hostAddresses: this.config.hostAddresses } : {}),
+      ...(this.config.portRange ? { portRange: this.config.portRange } : {}),
+      ...(this.config.srtpProfiles ? { srtpProfiles: this.config.srtpProfiles } : {}),
+      ...(stunServers.length > 0 ? { stunServers } : {}),
+    });
+    if (this.sctp) this.transport.attachSctp(this.sctp);
+    return this.transport;
+  }
+
+  private onLocalCandidate(c: IceCandidate | null): void {
+    if (this.isClosed) return;
+    const mid = this.mLines.find((l) => !this.isStoppedLine(l))?.mid ?? null;
+    const ufrag = this.transport?.localCredentials.ufrag ?? null;
+    if (c === null) {
+      this.gatheringComplete = true;
+      this.injectCandidates();
+      setImmediate(() => {
+        if (!this.isClosed) this.dispatch({ type: 'icecandidate', candidate: null });
+      });
+      return;
+    }
+    const line = formatIceCandidate(c);
+    const sdpCandidate = parseSdpCandidate(line);
+    if (!this.localCandidates.some((x) => x.address === sdpCandidate.address && x.port === sdpCandidate.port && x.type === sdpCandidate.type)) {
+      this.localCandidates.push(sdpCandidate);
+    }
+    this.injectCandidates();
+    const candidate = new RTCIceCandidate({ candidate: line, sdpMid: mid, sdpMLineIndex: mid === null ? null : 0, usernameFragment: ufrag });
+    setImmediate(() => {
+      if (!this.isClosed) this.dispatch({ type: 'icecandidate', candidate });
+    });
+  }
+
+  private isStoppedLine(l: MLine): boolean {
+    return l.transceiver?.stopped === true;
+  }
+
+  /** Writes the gathered candidates into the local description (the tag m-section, RFC 8829 §5.2.1). */
+  private injectCandidates(): void {
+    for (const stored of [this.pendingLocal, this.currentLocal]) {
+      if (!stored || !this.transport) continue;
+      const params = this.localTransportParameters(undefined);
+      const balanced = this.config.bundlePolicy === 'balanced' || this.config.bundlePolicy === 'max-compat';
+      let first = true;
+      for (const s of stored.model.media) {
+        if (s.port === 0 && s.bundleOnly !== true) continue;
+        if (first || balanced) applyTransport(s, params, s.setup, true);
+        first = false;
+      }
+      stored.sdp = undefined;
+    }
+  }
+
+  private localTransportParameters(setup: LocalTransportParameters['setup']): LocalTransportParameters {
+    const creds = this.transport!.localCredentials;
+    const p: LocalTransportParameters = {
+      iceUfrag: creds.ufrag,
+      icePwd: creds.password,
+      fingerprints: this.certificate.getFingerprints().map((f) => ({ algorithm: f.algorithm.toLowerCase(), value: f.value.toUpperCase() })),
+      candidates: this.localCandidates,
+      endOfCandidates: this.gatheringComplete,
+    };
+    if (setup !== undefined) p.setup = setup;
+    if (this.config.iceLite === true) p.iceLite = true;
+    return p;
+  }
+
+  private describe(stored: StoredDescription | undefined, local: boolean): RTCSessionDescription | null {
+    if (!stored) return null;
+    if (stored.sdp === undefined || (local && stored.sdp === undefined)) stored.sdp = serializeSdp(stored.model);
+    return new RTCSessionDescription({ type: stored.type, sdp: stored.sdp });
+  }
+
+  private nextSession(): { sessionId: string; sessionVersion: string } {
+    const v = this.sessionVersion;
+    this.sessionVersion += 1n;
+    return { sessionId: this.sessionId, sessionVersion: v.toString() };
+  }
+
+  private codecsFor(kind: MediaKind): CodecCapability[] {
+    return (this.config.codecs ?? defaultCodecs(kind)).filter((c) => c.kind === kind);
+  }
+
+  private extensionsFor(kind: MediaKind): HeaderExtensionCapability[] {
+    return (this.config.headerExtensions ?? defaultHeaderExtensions(kind)).filter((e) => e.kind === kind);
+  }
+
+  private senderDescription(t: RTCRtpTransceiver): LocalSenderDescription | undefined {
+    if (!directionSends(t.localDirection)) return undefined;
+    const trackId = t.sender.track?.id ?? `${t.kind}-${t.sender.ssrc}`;
+    const streams = t.streamIds.length > 0 ? t.streamIds : ['-'];
+    return { cname: this.cname, ssrc: t.sender.ssrc, rtxSsrc: t.sender.rtxSsrc, msids: streams.map((stream) => ({ stream, track: trackId })) };
+  }
+
+  /** The m-line order for a new offer: the negotiated lines, then new transceivers and the data section. */
+  private offerLines(): MLine[] {
+    const lines = [...this.mLines];
+    const used = new Set(lines.map((l) => l.mid));
+    const freshMid = (): string => {
+      let n = 0;
+      while (used.has(String(n))) n++;
+      used.add(String(n));
+      return String(n);
+    };
+    for (const t of this.transceiverList) {
+      if (t.mid !== null || t.stopped) continue;
+      t.mid = freshMid();
+      lines.push({ mid: t.mid, transceiver: t });
+    }
+    if (this.dataWanted && this.dataMid === undefined) {
+      this.dataMid = freshMid();
+      lines.push({ mid: this.dataMid, transceiver: undefined });
+    }
+    return lines;
+  }
+
+  private commitMLines(model: SdpSessionDescription): void {
+    const lines: MLine[] = [];
+    for (const s of model.media) {
+      if (s.mid === undefined) continue;
+      if (isSctpSection(s)) {
+        this.dataMid = s.mid;
+        lines.push({ mid: s.mid, transceiver: undefined });
+        continue;
+      }
+      lines.push({ mid: s.mid, transceiver: this.transceiverList.find((t) => t.mid === s.mid) });
+    }
+    this.mLines = lines;
+  }
+
+  /** RFC 8829 §5.10: match offered m-sections to transceivers, creating recvonly ones. */
+  private associateTransceivers(offer: SdpSessionDescription): void {
+    for (const s of offer.media) {
+      if (s.mid === undefined) continue;
+      if (isSctpSection(s)) {
+        if (!isRejected(s)) {
+          this.dataMid = s.mid;
+          this.dataWanted = true;
+          const manager = this.ensureSctp();
+          this.transport?.attachSctp(manager);
+        }
+        continue;
+      }
+      if (!isRtpSection(s) || (s.kind !== 'audio' && s.kind !== 'video')) continue;
+      let t = this.transceiverList.find((x) => x.mid === s.mid);
+      if (!t && !isRejected(s)) {
+        t = this.transceiverList.find((x) => x.mid === null && !x.stopped && x.kind === s.kind);
+        if (!t) {
+          t = this.addTransceiverInternal(s.kind, 'recvonly');
+        }
+        t.mid = s.mid;
+      }
+      if (t && isRejected(s)) t.markStopped();
+    }
+    this.commitMLines(offer);
+  }
+
+  private addTransceiverInternal(kind: MediaKind, direction: MediaDirection): RTCRtpTransceiver {
+    const sender = new RTCRtpSender(kind, null, this, cryptoRng);
+    const receiver = new RTCRtpReceiver(kind);
+    const t = new RTCRtpTransceiver(kind, sender, receiver, direction, [], () => this.updateNegotiationNeeded());
+    this.transceiverList.push(t);
+    return t;
+  }
+
+  private pickRemoteTransport(model: SdpSessionDescription): ReturnType<typeof extractRemoteTransports>[number] | undefined {
+    const transports = extractRemoteTransports(model);
+    return transports[0];
+  }
+
+  /**
+   * Applies the negotiated offer/answer (both now current): DTLS role and fingerprints, SRTP
+   * senders/receivers per m-section, SCTP, currentDirection, stopped transceivers.
+   */
+  private applyNegotiation(weOffered: boolean): void {
+    const answer = (weOffered ? this.currentRemote : this.currentLocal)!.model;
+    const remote = this.currentRemote!.model;
+    const transport = this.transport!;
+    const remoteTransport = this.pickRemoteTransport(remote);
+    if (remoteTransport) {
+      let role: 'client' | 'server';
+      if (weOffered) role = remoteTransport.setup === 'active' ? 'server' : 'client';
+      else {
+        const ours = answer.media.find((m) => m.port !== 0 || m.bundleOnly === true)?.setup;
+        role = ours === 'passive' ? 'server' : 'client';
+      }
+      transport.setDtls(role, remoteTransport.fingerprints.map((f) => ({ algorithm: f.algorithm.toLowerCase() as FingerprintAlgorithm, value: f.value.toLowerCase() }) satisfies DtlsTransportFingerprint));
+    }
+    const extIds = new Map<string, number>();
+    for (const section of answer.media) {
+      if (section.mid === undefined) continue;
+      if (isSctpSection(section)) {
+        if (isRejected(section)) continue;
+        const manager = this.ensureSctp();
+        const remoteSection = remote.media.find((m) => m.mid === section.mid);
+        if (remoteSection?.maxMessageSize !== undefined) manager.association.remoteMaxMessageSize = remoteSection.maxMessageSize;
+        else if (remoteTransport?.sctp) manager.association.remoteMaxMessageSize = remoteTransport.sctp.maxMessageSize;
+        transport.attachSctp(manager);
+        continue;
+      }
+      const t = this.transceiverList.find((x) => x.mid === section.mid);
+      if (!t) continue;
+      if (isRejected(section)) {
+        t.markStopped();
+        this.router.unbind(t);
+        continue;
+      }
+      const params = describeRtpSection(section);
+      for (const [id, uri] of params.headerExtensions) extIds.set(uri, id);
+      const direction = section.direction ?? 'sendrecv';
+      t.current = weOffered ? reverseDirection(direction) : direction;
+      const codec = params.codecs[0];
+      if (codec && directionSends(t.current)) {
+        t.sender.configure({
+          mid: section.mid,
+          payloadType: codec.payloadType,
+          clockRate: codec.clockRate,
+          codec: codec.name,
+          rtxPayloadType: params.rtxPayloadTypes.get(codec.payloadType),
+          extensionIds: new Map([...params.headerExtensions].map(([id, uri]) => [uri, id])),
+        });
+      }
+      const remoteSection = remote.media.find((m) => m.mid === section.mid);
+      const remoteParams = remoteSection ? describeRtpSection(remoteSection) : params;
+      const clockRates = new Map<number, number>();
+      for (const c of params.codecs) clockRates.set(c.payloadType, c.clockRate);
+      const rtxOriginal = new Map<number, number>();
+      for (const [pt, rtx] of params.rtxPayloadTypes) rtxOriginal.set(rtx, pt);
+      t.receiver.params = { clockRates, rtxOriginal, rids: remoteParams.rids.filter((r) => r.direction === 'send').map((r) => r.id) };
+      this.router.bind(t, section.mid, directionReceives(t.current) ? remoteParams.senders : []);
+    }
+    this.router.setExtensionIds(extIds.get(HeaderExtensionUri.mid), extIds.get(HeaderExtensionUri.rtpStreamId), extIds.get(HeaderExtensionUri.repairedRtpStreamId));
+    for (const t of this.transceiverList) t.sender.flush();
+  }
+
+  private fireTrackEvents(remote: SdpSessionDescription): void {
+    for (const section of remote.media) {
+      if (section.mid === undefined || !isRtpSection(section) || isRejected(section)) continue;
+      const direction = section.direction ?? remote.direction ?? 'sendrecv';
+      if (!directionSends(direction)) continue;
+      const t = this.transceiverList.find((x) => x.mid === section.mid);
+      if (!t || t.stopped || !directionReceives(t.localDirection)) continue;
+      const params = describeRtpSection(section);
+      const rids = params.rids.filter((r) => r.direction === 'send').map((r) => r.id);
+      const tracks = rids.length > 0 ? rids.map((rid) => t.receiver.trackForRid(rid)) : [t.receiver.track];
+      for (const track of tracks) {
+        if (this.firedTracks.has(track)) continue;
+        this.firedTracks.add(track);
+        const streams: RemoteMediaStream[] = params.msids
+          .filter((m) => m.stream !== '-')
+          .map((m) => ({ id: m.stream, getTracks: () => [track] }));
+        const event = { type: 'track' as const, track, receiver: t.receiver, transceiver: t, streams };
+        setImmediate(() => {
+          if (!this.isClosed) this.dispatch(event);
+        });
+      }
+    }
+  }
+
+  private rollback(side: 'local' | 'remote'): void {
+    const expected = side === 'local' ? 'have-local-offer' : 'have-remote-offer';
+    if (this.signaling !== expected) throw invalidState('ERR_PEER_SIGNALING_STATE', `rollback of a ${side} description in signaling state ${this.signaling}`);
+    if (side === 'local') {
+      this.pendingLocal = undefined;
+    } else {
+      const offer = this.pendingRemote?.model;
+      this.pendingRemote = undefined;
+      // Transceivers this offer created (recvonly, no track) and mids it assigned are undone (RFC 8829 §4.1.10.2).
+      const negotiatedMids = new Set((this.currentLocal?.model.media ?? []).map((m) => m.mid));
+      for (const s of offer?.media ?? []) {
+        if (s.mid === undefined || negotiatedMids.has(s.mid)) continue;
+        const t = this.transceiverList.find((x) => x.mid === s.mid);
+        if (!t) continue;
+        if (t.sender.track === null && t.localDirection === 'recvonly') {
+          this.transceiverList.splice(this.transceiverList.indexOf(t), 1);
+          t.receiver.endTracks();
+        } else {
+          t.mid = null;
+        }
+      }
+    }
+    if (this.currentLocal) this.commitMLines(this.currentLocal.model);
+    else this.mLines = [];
+    this.setSignaling('stable');
+    this.updateNegotiationNeeded();
+  }
+
+  private setSignaling(state: RTCSignalingState): void {
+    if (state === this.signaling) return;
+    this.signaling = state;
+    this.dispatch({ type: 'signalingstatechange' });
+  }
+
+  /** webrtc-pc §4.7.3: fire negotiationneeded (once, when stable) if the description lags the API state. */
+  private updateNegotiationNeeded(force = false): void {
+    if (this.isClosed || this.negotiationQueued) return;
+    if (!force && !this.isNegotiationNeeded()) return;
+    this.negotiationQueued = true;
+    setImmediate(() => {
+      this.negotiationQueued = false;
+      if (this.isClosed || this.signaling !== 'stable') return;
+      if (!force && !this.isNegotiationNeeded() && !this.restartPending) return;
+      this.dispatch({ type: 'negotiationneeded' });
+    });
+  }
+
+  private isNegotiationNeeded(): boolean {
+    if (this.restartPending) return true;
+    if (this.dataWanted && this.dataMid === undefined) return true;
+    const local = this.currentLocal?.model;
+    for (const t of this.transceiverList) {
+      if (t.mid === null) {
+        if (!t.stopped) return true;
+        continue;
+      }
+      const section = local?.media.find((m) => m.mid === t.mid);
+      if (!section) return !t.stopped;
+      if (t.stopped) {
+        if (section.port !== 0) return true;
+        continue;
+      }
+      const answered = section.direction ?? 'sendrecv';
+      if (this.currentLocal!.type === 'offer') {
+        if (answered !== t.localDirection) return true;
+      } else {
+        // webrtc-pc §4.7.3: an answer lags when it differs from our direction intersected with the offer.
+        const offered = this.currentRemote?.model.media.find((m) => m.mid === t.mid)?.direction ?? 'sendrecv';
+        if (answered !== answerDirection(offered, t.localDirection)) return true;
+      }
+    }
+    return false;
+  }
+
+  private updateConnectionState(): void {
+    if (this.isClosed) return;
+    const ice = this.iceConnection;
+    const dtls = this.dtlsState;
+    let next: RTCPeerConnectionState;
+    if (ice === 'failed' || dtls === 'failed') next = 'failed';
+    else if (ice === 'disconnected') next = 'disconnected';
+    else if ((ice === 'connected' || ice === 'completed') && dtls === 'connected') next = 'connected';
+    else if (ice === 'new' && dtls === 'new') next = 'new';
+    else next = 'connecting';
+    if (next === this.connection) return;
+    this.connection = next;
+    this.dispatch({ type: 'connectionstatechange' });
+  }
+
+  private assertOpen(): void {
+    if (this.isClosed) throw invalidState('ERR_PEER_CLOSED', 'the RTCPeerConnection is closed');
+  }
+}
+
+export type { RTCRtpTransceiverDirection };

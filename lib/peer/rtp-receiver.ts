@@ -1,0 +1,82 @@
+// RTCRtpReceiver (webrtc-pc §5.3) for raw RTP: the remote track(s) of one transceiver — one per
+// simulcast rid (RFC 8853) — with the remote SSRCs learned from SDP (RFC 5576) or from the mid /
+// rid header extensions (RFC 8843 §9.2, RFC 8852), RTX unwrapping (RFC 4588 §4) and counters.
+import { PeerEventTarget } from './event-target.js';
+import { MediaStreamTrack, type MediaKind } from './media-stream-track.js';
+import type { RtcpEvents } from './rtp-sender.js';
+
+/** Negotiated receiving parameters. */
+export interface ReceiverParameters {
+  /** Payload types we accept (media codecs), with their clock rates. */
+  readonly clockRates: ReadonlyMap<number, number>;
+  /** Original payload type per RTX payload type. */
+  readonly rtxOriginal: ReadonlyMap<number, number>;
+  /** rids the peer sends (simulcast), in order. */
+  readonly rids: readonly string[];
+}
+
+/** Per-SSRC receive counters (inbound-rtp stats). */
+export interface InboundStream {
+  readonly ssrc: number;
+  readonly track: MediaStreamTrack;
+  packetsReceived: number;
+  bytesReceived: number;
+  headerBytesReceived: number;
+  lastSequence: number;
+  /** Highest extended sequence number seen and the first one, for packetsLost. */
+  cycles: number;
+  baseSequence: number;
+  maxSequence: number;
+  lastPacketReceivedAt: number;
+}
+
+/** The receiving half of a transceiver. */
+export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
+  readonly kind: MediaKind;
+  /** The remote track (the first simulcast layer when there are several). */
+  readonly track: MediaStreamTrack;
+  /** @internal Negotiated parameters. */
+  params: ReceiverParameters | undefined;
+  /** @internal Streams by remote SSRC. */
+  readonly streams = new Map<number, InboundStream>();
+  private readonly ridTracks = new Map<string, MediaStreamTrack>();
+
+  /** @internal */
+  constructor(kind: MediaKind, trackId?: string) {
+    super();
+    this.kind = kind;
+    this.track = new MediaStreamTrack({ kind, remote: true, ...(trackId ? { id: trackId } : {}) });
+  }
+
+  /** Every remote track of this receiver: one, or one per simulcast rid. */
+  get tracks(): MediaStreamTrack[] {
+    return this.ridTracks.size === 0 ? [this.track] : [...this.ridTracks.values()];
+  }
+
+  /** @internal The track for a rid (created on first use; the first rid uses `track`). */
+  trackForRid(rid: string | undefined): MediaStreamTrack {
+    if (rid === undefined) return this.track;
+    let t = this.ridTracks.get(rid);
+    if (!t) {
+      t = this.ridTracks.size === 0 ? this.track : new MediaStreamTrack({ kind: this.kind, remote: true, rid });
+      this.ridTracks.set(rid, t);
+    }
+    return t;
+  }
+
+  /** @internal Binds a remote SSRC to a track. */
+  bind(ssrc: number, track: MediaStreamTrack, now: number): InboundStream {
+    const s: InboundStream = {
+      ssrc, track, packetsReceived: 0, bytesReceived: 0, headerBytesReceived: 0, lastSequence: -1,
+      cycles: 0, baseSequence: -1, maxSequence: -1, lastPacketReceivedAt: now,
+    };
+    this.streams.set(ssrc, s);
+    return s;
+  }
+
+  /** @internal Ends every track. */
+  endTracks(): void {
+    this.track.end();
+    for (const t of this.ridTracks.values()) t.end();
+  }
+}

@@ -1,0 +1,212 @@
+// RTCRtpSender (webrtc-pc §5.2) for raw RTP: fills SSRC, payload type, sequence number, timestamp
+// and the negotiated header extensions (mid RFC 8843 §15.2, abs-send-time, transport-wide-cc) of
+// packets the application sends, serializes them into the transport's scratch buffer and hands
+// them to SRTP. Packets sent before negotiation completes wait in a bounded queue.
+import type { Rng } from '../common/rng.js';
+import { HeaderExtensionUri } from '../sdp/capabilities.js';
+import { serializeSdesId } from '../rtp/extensions/sdes-id.js';
+import type { RtpPacket } from '../rtp/rtp-packet.js';
+import { rtcpByteLength, serializeRtcpInto, type RtcpPacket } from '../rtp/rtcp/compound.js';
+import type { PeerTransport } from '../transport/peer-transport.js';
+import { PeerEventTarget, type PeerEvent } from './event-target.js';
+import type { LocalStreamTrack, MediaKind, TrackSink } from './media-stream-track.js';
+import { PeerError } from './session-description.js';
+
+/** Negotiated sending parameters of one sender. */
+export interface SenderParameters {
+  readonly mid: string;
+  readonly payloadType: number;
+  readonly clockRate: number;
+  readonly codec: string;
+  readonly rtxPayloadType: number | undefined;
+  /** Header extension id per URI, as negotiated. */
+  readonly extensionIds: ReadonlyMap<string, number>;
+}
+
+/** What the sender needs from its peer connection. */
+export interface SenderOwner {
+  /** The bundle transport, once it exists. */
+  readonly mediaTransport: PeerTransport | undefined;
+  /** Next transport-wide sequence number (shared by every sender of the transport). */
+  nextTransportSequence(): number;
+  /** Milliseconds of the connection's monotonic clock. */
+  now(): number;
+}
+
+/** An RTCP packet received about what this sender sends (RR, NACK, PLI, FIR, REMB, transport-cc...). */
+export interface RtcpEvent extends PeerEvent<'rtcp'> {
+  readonly packet: RtcpPacket;
+}
+
+/** Events of RTCRtpSender and RTCRtpReceiver. */
+export type RtcpEvents = { rtcp: RtcpEvent };
+
+/** Packets a sender keeps while it has no negotiated parameters. */
+export const SENDER_QUEUE_LIMIT = 512;
+
+/** The sending half of a transceiver. */
+export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSink {
+  readonly kind: MediaKind;
+  /** SSRC of the primary stream. */
+  readonly ssrc: number;
+  /** SSRC announced for RTX (used when RTX is negotiated). */
+  readonly rtxSsrc: number;
+  /** Counters for outbound-rtp stats. */
+  packetsSent = 0;
+  bytesSent = 0;
+  headerBytesSent = 0;
+  /** Packets dropped: queue overflow before negotiation, or too large to send. */
+  packetsDropped = 0;
+  private trackValue: LocalStreamTrack | null = null;
+  private params: SenderParameters | undefined;
+  private sequence: number;
+  private readonly timestampBase: number;
+  private pending: RtpPacket[] = [];
+  private midData: Buffer | undefined;
+  private readonly absSendTimeData = Buffer.alloc(3);
+  private readonly twccData = Buffer.alloc(2);
+  private stoppedValue = false;
+
+  /** @internal */
+  constructor(kind: MediaKind, track: LocalStreamTrack | null, private readonly owner: SenderOwner, rng: Rng) {
+    super();
+    this.kind = kind;
+    this.ssrc = rng.uint32() || 1;
+    let rtx = rng.uint32() || 2;
+    if (rtx === this.ssrc) rtx = (rtx + 1) >>> 0;
+    this.rtxSsrc = rtx;
+    this.sequence = rng.uint32() & 0x7fff;
+    this.timestampBase = rng.uint32();
+    if (track) this.setTrack(track);
+  }
+
+  /** The track being sent, or null. */
+  get track(): LocalStreamTrack | null {
+    return this.trackValue;
+  }
+
+  /** Negotiated parameters (undefined before negotiation). */
+  get parameters(): SenderParameters | undefined {
+    return this.params;
+  }
+
+  /** W3C replaceTrack(): sends another track (or nothing) without renegotiation. */
+  async replaceTrack(track: LocalStreamTrack | null): Promise<void> {
+    if (this.stoppedValue) throw new PeerError('InvalidStateError', 'ERR_PEER_SENDER_STOPPED', 'replaceTrack on a stopped sender');
+    if (track && track.kind !== this.kind) throw new PeerError('TypeError', 'ERR_PEER_TRACK_KIND', `a ${track.kind} track cannot replace a ${this.kind} track`);
+    this.setTrack(track);
+  }
+
+  /** @internal */
+  setTrack(track: LocalStreamTrack | null): void {
+    this.trackValue?.detach(this);
+    this.trackValue = track;
+    track?.attach(this);
+  }
+
+  /**
+   * Sends one RTP packet: unset fields are filled (SSRC, negotiated PT, next sequence number,
+   * a timestamp from the clock), negotiated mid / abs-send-time / transport-cc extensions are
+   * written unless present. Never throws for a packet that cannot be sent now: it is queued
+   * (before negotiation/connection) or dropped and counted.
+   */
+  sendRtp(packet: RtpPacket): void {
+    if (this.stoppedValue) return;
+    const params = this.params;
+    const transport = this.owner.mediaTransport;
+    if (!params || !transport) {
+      if (this.pending.length >= SENDER_QUEUE_LIMIT) {
+        this.pending.shift();
+        this.packetsDropped++;
+      }
+      this.pending.push(packet);
+      return;
+    }
+    if (packet.ssrc === undefined) packet.ssrc = this.ssrc;
+    if (packet.payloadType === undefined) packet.payloadType = params.payloadType;
+    if (packet.sequenceNumber === undefined) {
+      packet.sequenceNumber = this.sequence;
+      this.sequence = (this.sequence + 1) & 0xffff;
+    }
+    if (packet.timestamp === undefined) {
+      packet.timestamp = (this.timestampBase + Math.floor((this.owner.now() * params.clockRate) / 1000)) >>> 0;
+    }
+    const ids = params.extensionIds;
+    const midId = ids.get(HeaderExtensionUri.mid);
+    if (midId !== undefined && this.midData && !packet.getExtension(midId)) packet.setExtension(midId, this.midData);
+    const astId = ids.get(HeaderExtensionUri.absSendTime);
+    if (astId !== undefined && !packet.getExtension(astId)) {
+      // abs-send-time: 6.18 fixed point seconds, 24 bits (webrtc.org abs-send-time).
+      const v = Math.floor((this.owner.now() * (1 << 18)) / 1000) & 0xffffff;
+      const d = this.absSendTimeData;
+      d[0] = v >>> 16;
+      d[1] = v >>> 8;
+      d[2] = v;
+      packet.setExtension(astId, d);
+    }
+    const twccId = ids.get(HeaderExtensionUri.transportWideCc);
+    if (twccId !== undefined && !packet.getExtension(twccId)) {
+      const seq = this.owner.nextTransportSequence();
+      this.twccData[0] = seq >>> 8;
+      this.twccData[1] = seq;
+      packet.setExtension(twccId, this.twccData);
+    }
+    const size = packet.byteLength;
+    if (size > transport.maxMediaSize) {
+      this.packetsDropped++;
+      return;
+    }
+    const length = packet.serializeInto(transport.scratchBuffer, 0);
+    this.packetsSent++;
+    this.bytesSent += packet.payloadLength;
+    this.headerBytesSent += length - packet.payloadLength;
+    transport.sendMedia(0, length);
+  }
+
+  /** Sends RTCP (packet objects, or one serialized compound packet). Dropped before negotiation. */
+  sendRtcp(packets: readonly RtcpPacket[] | Uint8Array): void {
+    const transport = this.owner.mediaTransport;
+    if (this.stoppedValue || !transport) {
+      this.packetsDropped++;
+      return;
+    }
+    const scratch = transport.scratchBuffer;
+    let length: number;
+    if (packets instanceof Uint8Array) {
+      if (packets.length > transport.maxMediaSize || packets.length < 8) {
+        throw new PeerError('RangeError', 'ERR_PEER_RTCP_SIZE', `an RTCP packet of ${packets.length} B cannot be sent`);
+      }
+      scratch.set(packets, 0);
+      length = packets.length;
+    } else {
+      const size = rtcpByteLength(packets);
+      if (size > transport.maxMediaSize || size === 0) {
+        throw new PeerError('RangeError', 'ERR_PEER_RTCP_SIZE', `an RTCP compound packet of ${size} B cannot be sent`);
+      }
+      length = serializeRtcpInto(packets, scratch, 0);
+    }
+    transport.sendMedia(1, length);
+  }
+
+  /** @internal Applies negotiated parameters and sends what waited for them. */
+  configure(params: SenderParameters): void {
+    this.params = params;
+    this.midData = serializeSdesId(params.mid);
+    this.flush();
+  }
+
+  /** @internal Sends packets queued before negotiation (the transport queues until connected). */
+  flush(): void {
+    if (!this.params || !this.owner.mediaTransport || this.pending.length === 0) return;
+    const queued = this.pending;
+    this.pending = [];
+    for (const p of queued) this.sendRtp(p);
+  }
+
+  /** @internal */
+  stop(): void {
+    this.stoppedValue = true;
+    this.setTrack(null);
+    this.pending = [];
+  }
+}

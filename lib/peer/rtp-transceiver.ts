@@ -1,0 +1,90 @@
+// RTCRtpTransceiver (webrtc-pc §5.4): one m-section's sender and receiver, its mid, direction and
+// negotiated currentDirection; stop() (RFC 8829 §4.2.1: the m-section is rejected next offer).
+import type { MediaDirection } from '../sdp/model.js';
+import type { MediaKind } from './media-stream-track.js';
+import type { RTCRtpReceiver } from './rtp-receiver.js';
+import type { RTCRtpSender } from './rtp-sender.js';
+import { PeerError } from './session-description.js';
+
+/** W3C RTCRtpTransceiverDirection. */
+export type RTCRtpTransceiverDirection = MediaDirection | 'stopped';
+
+const DIRECTIONS: readonly string[] = ['sendrecv', 'sendonly', 'recvonly', 'inactive'];
+
+/** Pairs a sender and a receiver sharing one m-section. */
+export class RTCRtpTransceiver {
+  readonly kind: MediaKind;
+  readonly sender: RTCRtpSender;
+  readonly receiver: RTCRtpReceiver;
+  /** The m-section's mid once negotiated (or offered). */
+  mid: string | null = null;
+  /** @internal The direction negotiated last (null before the first answer). */
+  current: MediaDirection | null = null;
+  /** @internal Stream ids announced for the sender (a=msid). */
+  streamIds: string[];
+  private directionValue: MediaDirection;
+  private stoppedValue = false;
+  private stoppingValue = false;
+
+  /** @internal */
+  constructor(
+    kind: MediaKind,
+    sender: RTCRtpSender,
+    receiver: RTCRtpReceiver,
+    direction: MediaDirection,
+    streamIds: string[],
+    private readonly onChange: () => void,
+  ) {
+    this.kind = kind;
+    this.sender = sender;
+    this.receiver = receiver;
+    this.directionValue = direction;
+    this.streamIds = streamIds;
+  }
+
+  /** The preferred direction; setting it makes negotiation needed. */
+  get direction(): RTCRtpTransceiverDirection {
+    return this.stoppingValue ? 'stopped' : this.directionValue;
+  }
+  set direction(value: RTCRtpTransceiverDirection) {
+    if (this.stoppingValue) throw new PeerError('InvalidStateError', 'ERR_PEER_TRANSCEIVER_STOPPED', 'the transceiver is stopped');
+    if (!DIRECTIONS.includes(value)) throw new PeerError('TypeError', 'ERR_PEER_DIRECTION', `unknown direction ${String(value)}`);
+    if (value === this.directionValue) return;
+    this.directionValue = value as MediaDirection;
+    this.onChange();
+  }
+
+  /** The negotiated direction, or null; `stopped` once stopped. */
+  get currentDirection(): RTCRtpTransceiverDirection | null {
+    return this.stoppedValue ? 'stopped' : this.current;
+  }
+
+  /** True once stop() was called (negotiation rejects the m-section). */
+  get stopped(): boolean {
+    return this.stoppingValue;
+  }
+
+  /** W3C stop(): stops sending and receiving now; the next negotiation rejects the m-section. */
+  stop(): void {
+    if (this.stoppingValue) return;
+    this.stoppingValue = true;
+    this.sender.stop();
+    this.receiver.endTracks();
+    this.onChange();
+  }
+
+  /** @internal The m-section was rejected or negotiated stopped. */
+  markStopped(): void {
+    this.stoppedValue = true;
+    if (!this.stoppingValue) {
+      this.stoppingValue = true;
+      this.sender.stop();
+      this.receiver.endTracks();
+    }
+  }
+
+  /** @internal Direction to put in a description (inactive once stopping). */
+  get localDirection(): MediaDirection {
+    return this.stoppingValue ? 'inactive' : this.directionValue;
+  }
+}

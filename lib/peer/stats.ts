@@ -1,0 +1,162 @@
+// getStats() (W3C webrtc-stats): transport, candidate-pair, local-candidate, remote-candidate,
+// certificate, codec, inbound-rtp, outbound-rtp, data-channel counts (peer-connection) and our
+// drop counters by reason (`pwtDrops` on the transport entry). Field names are the W3C ones.
+import type { DtlsCertificate } from '../dtls/dtls-certificate.js';
+import type { DtlsTransportState } from '../dtls/dtls-transport.js';
+import type { IceCandidate } from '../ice/candidate.js';
+import type { IceConnectionState } from '../ice/ice-agent.js';
+import type { DataChannelManager } from '../sctp/data-channel-manager.js';
+import type { PeerTransport } from '../transport/peer-transport.js';
+import type { MediaRouter } from './media-router.js';
+import type { RTCRtpTransceiver } from './rtp-transceiver.js';
+
+/** One stats object: `id`, `type` (W3C RTCStatsType), `timestamp` (ms since the epoch) and its fields. */
+export interface RTCStats {
+  readonly id: string;
+  readonly type: string;
+  readonly timestamp: number;
+  readonly [field: string]: unknown;
+}
+
+/** W3C RTCStatsReport: stats objects by id. */
+export type RTCStatsReport = Map<string, RTCStats>;
+
+/** What the report is built from. */
+export interface StatsSources {
+  now: number;
+  transport: PeerTransport | undefined;
+  certificate: DtlsCertificate;
+  transceivers: readonly RTCRtpTransceiver[];
+  router: MediaRouter;
+  dtlsState: DtlsTransportState;
+  iceState: IceConnectionState;
+  sctp: DataChannelManager | undefined;
+  dataChannelsOpened: number;
+  dataChannelsClosed: number;
+}
+
+function candidateId(prefix: string, c: IceCandidate): string {
+  return `${prefix}-${c.address}-${c.port}-${c.type}`;
+}
+
+function candidateStats(id: string, type: string, c: IceCandidate, timestamp: number, transportId: string): RTCStats {
+  return {
+    id, type, timestamp, transportId,
+    address: c.address, port: c.port, protocol: c.protocol, candidateType: c.type, priority: c.priority, foundation: c.foundation,
+    ...(c.relatedAddress !== undefined ? { relatedAddress: c.relatedAddress, relatedPort: c.relatedPort } : {}),
+  };
+}
+
+/** Builds the report (see the file header). */
+export function buildStatsReport(src: StatsSources): RTCStatsReport {
+  const report: RTCStatsReport = new Map();
+  const timestamp = src.now;
+  const add = (s: RTCStats): void => {
+    report.set(s.id, s);
+  };
+  add({ id: 'P', type: 'peer-connection', timestamp, dataChannelsOpened: src.dataChannelsOpened, dataChannelsClosed: src.dataChannelsClosed });
+  const fp = src.certificate.getFingerprints()[0]!;
+  const localCertId = `CF${fp.value}`;
+  add({ id: localCertId, type: 'certificate', timestamp, fingerprint: fp.value, fingerprintAlgorithm: fp.algorithm, base64Certificate: '' });
+  const t = src.transport;
+  const transportId = 'T01';
+  if (t) {
+    let bytesSent = 0;
+    let bytesReceived = 0;
+    let packetsSent = 0;
+    let packetsReceived = 0;
+    const udpDrops = { truncated: 0, receiveError: 0, sendTooBig: 0, sendUnreachable: 0, sendRefused: 0, sendOther: 0 };
+    for (const { socket } of t.localSockets) {
+      if (socket.closed) continue;
+      const st = socket.stats;
+      bytesSent += st.bytesSent;
+      bytesReceived += st.bytesReceived;
+      packetsSent += st.packetsSent;
+      packetsReceived += st.packetsReceived;
+      for (const k of Object.keys(udpDrops) as (keyof typeof udpDrops)[]) udpDrops[k] += st.drops[k];
+    }
+    const dtls = t.dtls;
+    const srtp = t.srtp;
+    const selected = t.selectedPair;
+    const pairId = selected ? `CP${candidateId('L', selected.local)}_${candidateId('R', selected.remote)}` : undefined;
+    const remoteCerts = dtls && dtls.state === 'connected' ? dtls.getRemoteCertificates() : [];
+    let remoteCertId: string | undefined;
+    if (remoteCerts.length > 0) {
+      remoteCertId = 'CFremote';
+      add({ id: remoteCertId, type: 'certificate', timestamp, fingerprint: '', fingerprintAlgorithm: 'sha-256', base64Certificate: remoteCerts[0]!.toString('base64') });
+    }
+    add({
+      id: transportId, type: 'transport', timestamp,
+      bytesSent, bytesReceived, packetsSent, packetsReceived,
+      dtlsState: src.dtlsState,
+      iceState: src.iceState,
+      iceRole: t.ice.role,
+      iceLocalUsernameFragment: t.localCredentials.ufrag,
+      selectedCandidatePairId: pairId,
+      localCertificateId: localCertId,
+      remoteCertificateId: remoteCertId,
+      tlsVersion: dtls?.cipherSuite !== undefined ? 'FEFD' : undefined,
+      dtlsCipher: dtls?.cipherSuite,
+      dtlsRole: dtls ? dtls.role : 'unknown',
+      srtpCipher: dtls?.srtpProfile,
+      pwtDrops: {
+        transport: { ...t.drops },
+        udp: udpDrops,
+        ice: { ...t.ice.stats.drops },
+        dtls: dtls ? dtls.stats() : undefined,
+        srtp: srtp && !srtp.closed ? srtp.stats().dropped : undefined,
+        media: { ...src.router.drops },
+        sctp: src.sctp ? { ...src.sctp.stats.drops } : undefined,
+      },
+    });
+    for (const c of t.ice.localCandidates) add(candidateStats(candidateId('L', c), 'local-candidate', c, timestamp, transportId));
+    for (const c of t.ice.remoteCandidateList) add(candidateStats(candidateId('R', c), 'remote-candidate', c, timestamp, transportId));
+    for (const p of t.ice.checkList) {
+      const id = `CP${candidateId('L', p.local)}_${candidateId('R', p.remote)}`;
+      if (!report.has(candidateId('L', p.local))) add(candidateStats(candidateId('L', p.local), 'local-candidate', p.local, timestamp, transportId));
+      if (!report.has(candidateId('R', p.remote))) add(candidateStats(candidateId('R', p.remote), 'remote-candidate', p.remote, timestamp, transportId));
+      add({
+        id, type: 'candidate-pair', timestamp, transportId,
+        localCandidateId: candidateId('L', p.local),
+        remoteCandidateId: candidateId('R', p.remote),
+        state: p.state, nominated: p.nominated,
+        ...(id === pairId ? { bytesSent, bytesReceived, packetsSent, packetsReceived } : {}),
+      });
+    }
+  }
+  for (const tr of src.transceivers) {
+    const sender = tr.sender;
+    const params = sender.parameters;
+    let codecId: string | undefined;
+    if (params) {
+      codecId = `CIT01_${params.payloadType}`;
+      add({ id: codecId, type: 'codec', timestamp, transportId, payloadType: params.payloadType, mimeType: `${tr.kind}/${params.codec}`, clockRate: params.clockRate });
+    }
+    if (sender.packetsSent > 0 || params) {
+      add({
+        id: `OT01V${sender.ssrc}`, type: 'outbound-rtp', timestamp, transportId,
+        ssrc: sender.ssrc, kind: tr.kind, mid: tr.mid ?? undefined, codecId,
+        packetsSent: sender.packetsSent, bytesSent: sender.bytesSent, headerBytesSent: sender.headerBytesSent,
+        pwtPacketsDropped: sender.packetsDropped,
+      });
+    }
+  }
+  for (const { transceiver, stream } of src.router.inboundStreams()) {
+    const expected = stream.baseSequence < 0 ? 0 : stream.cycles + stream.maxSequence - stream.baseSequence + 1;
+    add({
+      id: `IT01V${stream.ssrc}`, type: 'inbound-rtp', timestamp, transportId,
+      ssrc: stream.ssrc, kind: transceiver.kind, mid: transceiver.mid ?? undefined,
+      trackIdentifier: stream.track.id,
+      ...(stream.track.rid !== undefined ? { rid: stream.track.rid } : {}),
+      packetsReceived: stream.packetsReceived, bytesReceived: stream.bytesReceived, headerBytesReceived: stream.headerBytesReceived,
+      packetsLost: Math.max(0, expected - stream.packetsReceived),
+      lastPacketReceivedTimestamp: stream.packetsReceived > 0 ? timestamp - (performanceNow() - stream.lastPacketReceivedAt) : undefined,
+      pwtPacketsDiscarded: stream.track.droppedPackets,
+    });
+  }
+  return report;
+}
+
+function performanceNow(): number {
+  return performance.now();
+}
