@@ -16,6 +16,7 @@ export abstract class RtcpFeedbackBase extends RtcpPacketBase {
   /** SSRC of the media source the feedback is about. */
   mediaSsrc: number;
 
+  /** Sets the two SSRCs every feedback message starts with. */
   constructor(senderSsrc: number, mediaSsrc: number) {
     super();
     this.senderSsrc = senderSsrc;

@@ -9,6 +9,7 @@ export class RtcpUnknownFeedback extends RtcpFeedbackBase {
   readonly kind = 'feedback' as const;
   /** 205 (RTPFB) or 206 (PSFB). */
   readonly packetType: number;
+  /** The FMT this library does not decode. */
   readonly fmt: number;
   /** Feedback control information (padding is added after it when it is not a multiple of 4 bytes). */
   fci: Buffer;
