@@ -22,7 +22,7 @@ import {
 } from './model.js';
 import { addSenderSsrcs, applyTransport, baseDescription, checkTransport } from './local-sections.js';
 import { DEFAULT_MAX_MESSAGE_SIZE } from './offer.js';
-import { remoteSctpPort, validateRemoteDescription } from './remote-transport.js';
+import { validateRemoteDescription } from './remote-transport.js';
 import { SdpInvalidAccessError } from './sdp-error.js';
 
 /** Local decisions for one offered m-section (looked up by its mid). */
@@ -55,8 +55,11 @@ export interface AnswerOptions {
   defaultDirection?: MediaDirection;
   /** Accept simulcast the offerer sends (answer `a=rid ... recv` + `a=simulcast:recv`); default true. */
   acceptSimulcast?: boolean;
-  /** Data channel: false rejects it; default accept with max-message-size {@link DEFAULT_MAX_MESSAGE_SIZE}. */
-  dataChannel?: false | { maxMessageSize?: number };
+  /**
+   * Data channel: false rejects it; default accept with our SCTP port 5000 and max-message-size
+   * {@link DEFAULT_MAX_MESSAGE_SIZE}.
+   */
+  dataChannel?: false | { sctpPort?: number; maxMessageSize?: number };
 }
 
 /**
@@ -102,7 +105,8 @@ export function createAnswer(offer: SdpSessionDescription, options: AnswerOption
         if (group !== undefined) idsInGroup.set(group, ids);
         answered = answerRtp(offered, offered.kind, local, options, wide, ids, offer.direction);
       } else if (isSctpSection(offered) && options.dataChannel !== false && !dataAccepted) {
-        answered = answerData(offered, options.dataChannel === undefined ? DEFAULT_MAX_MESSAGE_SIZE : (options.dataChannel.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE));
+        const dc = options.dataChannel ?? {};
+        answered = answerData(offered, dc.sctpPort ?? 5000, dc.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE);
         dataAccepted = true;
       }
     }
@@ -179,16 +183,16 @@ function rejectedSection(offered: SdpMediaSection): SdpMediaSection {
   return s;
 }
 
-function answerData(offered: SdpMediaSection, maxMessageSize: number): SdpMediaSection {
-  const s = createMediaSection('application', 9, offered.protocol, [...offered.formats]);
+/**
+ * The data channel answer (RFC 8841 §4–§6), in the offer's format: a legacy `DTLS/SCTP <port>`
+ * offer gets `DTLS/SCTP <our port>` + a=sctpmap back, a current one `webrtc-datachannel` + a=sctp-port.
+ */
+function answerData(offered: SdpMediaSection, sctpPort: number, maxMessageSize: number): SdpMediaSection {
+  const legacy = offered.sctpPort === undefined && (offered.sctpmap !== undefined || /^\d+$/.test(offered.formats[0] ?? ''));
+  const s = createMediaSection('application', 9, offered.protocol, legacy ? [String(sctpPort)] : ['webrtc-datachannel']);
   s.mid = offered.mid!;
-  const port = remoteSctpPort(offered);
-  // RFC 8841 §4: answer in the offer's format, so a legacy DTLS/SCTP offer gets a=sctpmap back.
-  if (offered.sctpPort === undefined && (offered.sctpmap !== undefined || /^\d+$/.test(offered.formats[0] ?? ''))) {
-    s.sctpmap = { port, app: 'webrtc-datachannel', streams: 65535 };
-  } else {
-    s.sctpPort = port;
-  }
+  if (legacy) s.sctpmap = { port: sctpPort, app: 'webrtc-datachannel', streams: 65535 };
+  else s.sctpPort = sctpPort;
   s.maxMessageSize = maxMessageSize;
   return s;
 }

@@ -105,9 +105,13 @@ export function assertValidAnswer(offer: SdpSessionDescription, answer: SdpSessi
       assert.equal(a.rtcpMux, true, 'rtcp-mux');
     }
     if (isSctpSection(o)) {
-      assert.deepEqual(a.formats, o.formats, 'data section answered in the offered format');
-      if (o.sctpPort === undefined) assert.ok(a.sctpmap !== undefined, 'legacy offer answered with sctpmap');
-      else assert.ok(a.sctpPort !== undefined, 'sctp-port offer answered with sctp-port');
+      if (o.sctpPort === undefined) {
+        assert.ok(a.sctpmap !== undefined, 'legacy offer answered with sctpmap');
+        assert.deepEqual(a.formats, [String(a.sctpmap.port)], 'legacy format: the SCTP port on the m-line');
+      } else {
+        assert.ok(a.sctpPort !== undefined, 'sctp-port offer answered with sctp-port');
+        assert.deepEqual(a.formats, ['webrtc-datachannel']);
+      }
       assert.ok((a.maxMessageSize ?? 65536) >= minMaxMessageSize, `max-message-size >= ${minMaxMessageSize}`);
     }
   }

@@ -288,6 +288,10 @@ describe('createAnswer', () => {
     assert.deepEqual(answer(offer, { media: { a: { reject: true } } }).groups, [{ semantics: 'BUNDLE', mids: ['f'] }]);
     assert.equal(answer(offer, { dataChannel: false }).media[5]!.port, 0);
     assert.equal(answer(offer, { dataChannel: { maxMessageSize: 1 << 20 } }).media[5]!.maxMessageSize, 1 << 20);
+    assert.equal(answer(offer, { dataChannel: { sctpPort: 5001 } }).media[5]!.sctpPort, 5001);
+    const legacy = offerWith('application', 'DTLS/SCTP 5000', 'a=sctpmap:5000 webrtc-datachannel 1024');
+    const d = answer(legacy, { dataChannel: { sctpPort: 5001 } }).media[0]!;
+    assert.deepEqual([d.formats, d.sctpmap, d.sctpPort], [['5001'], { port: 5001, app: 'webrtc-datachannel', streams: 65535 }, undefined]);
   });
 
   it('simulcast receive: the offerer\'s send rids become our recv rids', () => {
