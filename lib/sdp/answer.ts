@@ -1,8 +1,5 @@
-// createAnswer as a pure function (RFC 8829 §5.3): per offered m-section accept or reject, codec
-// intersection keeping the offerer's payload types (RFC 3264 §6.1), RTX by apt (RFC 4588 §8),
-// rtcp-fb and extmap intersection (RFC 4585, RFC 8285 §6), direction intersection, DTLS role
-// (RFC 8842 §5.3: active unless the offer forces otherwise), BUNDLE acceptance (RFC 8843 §7.3),
-// simulcast receive (RFC 8853 §5.3) and the data channel section (RFC 8841).
+// createAnswer as a pure function (RFC 8829 §5.3; RFC 3264 §6; RFC 8843 §7.3 BUNDLE; RFC 8842 §5.3
+// DTLS role; RFC 4588 §8 RTX; RFC 8285 §6 extmap; RFC 8853 §5.3 simulcast; RFC 8841 data channel).
 import { bundleGroups, isRejected } from './bundle.js';
 import type { CodecCapability, HeaderExtensionCapability, RtpMediaKind } from './capabilities.js';
 import { findMatchingCapability, isRtxCodec, rtxAssociatedPayloadType } from './codec-match.js';

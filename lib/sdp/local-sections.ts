@@ -1,6 +1,5 @@
-// The parts of a local description that offers and answers share: the session lines, the ICE/DTLS
-// attributes of a section (RFC 8839 §5, RFC 8842 §5, default candidate per RFC 8829 §5.2.1) and the
-// sender's SSRC lines (RFC 5576 §4, RFC 4588 §8.4 FID).
+// What offers and answers share: session lines, a section's ICE/DTLS attributes with the default
+// candidate (RFC 8829 §5.2.1, RFC 8839 §5, RFC 8842 §5) and sender SSRC lines (RFC 5576, RFC 4588 FID).
 import type { LocalSenderDescription, LocalSessionParameters, LocalTransportParameters } from './local-parameters.js';
 import type { SdpCandidate, SdpConnection, SdpMediaSection, SdpSessionDescription } from './model.js';
 import { SdpInvalidAccessError } from './sdp-error.js';

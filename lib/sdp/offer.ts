@@ -1,6 +1,5 @@
-// createOffer as a pure function (RFC 8829 §5.2): one m-section per transceiver (Unified Plan),
-// BUNDLE (RFC 8843 §7.2), rtcp-mux/rsize, codecs with RTX (RFC 4588), extmaps (RFC 8285), msid
-// (RFC 8830), SSRCs (RFC 5576), rid/simulcast (RFC 8851/8853) and a data channel section (RFC 8841).
+// createOffer as a pure function (RFC 8829 §5.2): Unified Plan m-sections, BUNDLE (RFC 8843 §7.2),
+// codecs + RTX (RFC 4588), extmaps (RFC 8285), msid/SSRC (RFC 8830, 5576), rid/simulcast, data (RFC 8841).
 import type { CodecCapability, HeaderExtensionCapability, RtpMediaKind } from './capabilities.js';
 import { defaultCodecs, defaultHeaderExtensions } from './default-capabilities.js';
 import type { LocalSenderDescription, LocalSessionParameters, LocalTransportParameters } from './local-parameters.js';

@@ -1,8 +1,5 @@
 // SDP text → typed model (RFC 8866 §5 grammar, with the WebRTC attributes of RFC 8829 §5.8).
-// Each line is matched by sdp-transform's grammar where it is exact enough (o=, c=, rtpmap, fmtp,
-// fingerprint, encrypted extmap); msid, rid, simulcast, group, candidate, extmap, rtcp-fb, ssrc,
-// ice-options are parsed here because that grammar loses or rejects parts of them (or is slow for
-// the attributes that repeat most).
+// Errors name the offending line; nothing but SdpSyntaxError is ever thrown.
 import sdpTransform from 'sdp-transform';
 import { parseCandidate } from './candidate.js';
 import { parseFmtp } from './fmtp.js';
@@ -22,6 +19,11 @@ import {
 } from './model.js';
 import { SdpSyntaxError } from './sdp-error.js';
 import { staticPayloadType } from './static-payload-types.js';
+
+// Each line is matched by sdp-transform's grammar where it is exact enough (o=, c=, rtpmap, fmtp,
+// fingerprint, encrypted extmap); msid, rid, simulcast, group, candidate, extmap, rtcp-fb, ssrc and
+// ice-options are parsed here because that grammar loses or rejects parts of them (or is slow for
+// the attributes that repeat most).
 
 /** Longest SDP text accepted, in UTF-16 code units; real descriptions stay far below it. */
 export const MAX_SDP_LENGTH = 1 << 20;

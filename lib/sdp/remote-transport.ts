@@ -1,7 +1,5 @@
-// Remote transport parameters per transport (one per BUNDLE group, one per unbundled m-section):
-// ICE credentials and candidates (RFC 8839), DTLS fingerprints and role (RFC 8842), SCTP port and
-// max-message-size (RFC 8841), taken from the BUNDLE tag's m-section (RFC 8843 §7) with
-// session-level fallback. Also the checks that make a remote description usable (RFC 8829 §5.8).
+// Remote transport parameters, one per BUNDLE group, from the tag's m-section (RFC 8843 §7): ICE
+// (RFC 8839), DTLS (RFC 8842), SCTP (RFC 8841); and the checks that make a remote description usable.
 import { bundleGroups, isRejected } from './bundle.js';
 import { isSctpSection, type DtlsFingerprint, type SdpCandidate, type SdpMediaSection, type SdpSessionDescription, type SetupRole } from './model.js';
 import { SdpInvalidAccessError } from './sdp-error.js';

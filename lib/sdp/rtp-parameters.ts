@@ -1,7 +1,5 @@
-// What an RTP m-section negotiated, in the shape lib/peer needs to send and receive: codecs with
-// their RTX payload types (RFC 4588 §8), header extension ids (RFC 8285), the announced senders
-// (SSRC + FID repair SSRC, RFC 5576 §4; msid, RFC 8830) and rids (RFC 8851); and the capabilities
-// that reproduce the same payload types and ids in a later offer (RFC 8829 §5.2.2).
+// What an RTP m-section negotiated, as lib/peer needs it (RFC 4588 §8 RTX, RFC 8285 ids, RFC 5576 SSRCs,
+// RFC 8830 msid, RFC 8851 rids), and capabilities that keep it in later offers (RFC 8829 §5.2.2).
 import type { CodecCapability, HeaderExtensionCapability, RtpMediaKind } from './capabilities.js';
 import { isRtxCodec, rtxAssociatedPayloadType } from './codec-match.js';
 import type { MediaDirection, SdpCodec, SdpMediaSection, SdpMsid, SdpRid, SdpSimulcast } from './model.js';

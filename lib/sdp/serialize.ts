@@ -1,9 +1,10 @@
 // Typed model → SDP text (RFC 8866 §5 line order; attributes in the order Chromium writes them).
-// Lines are written here rather than with sdp-transform's writer because that writer orders
-// attributes by its grammar table (rtcp-fb apart from its rtpmap, one fingerprint per level).
 import { formatCandidate } from './candidate.js';
 import { formatFmtp } from './fmtp.js';
 import type { SdpConnection, SdpMediaSection, SdpSessionDescription, SdpTransportAttributes } from './model.js';
+
+// Lines are written here rather than with sdp-transform's writer because that writer orders
+// attributes by its grammar table (rtcp-fb apart from its rtpmap, one fingerprint per level).
 
 /** Serializes a description to SDP text with CRLF line ends (RFC 8866 §5). */
 export function serializeSdp(desc: SdpSessionDescription): string {

@@ -1,6 +1,5 @@
-// Chromium (Debian's, driven by playwright-core) as the judge of our SDP: it must accept our answer
-// to its offer (audio, video, data; simulcast send), and answer our offers (with and without
-// bundle-only, RFC 8843 §6). Only SDP is exchanged: no ICE or DTLS runs. Skipped without Chromium.
+// Chromium (Debian's, via playwright-core) judges our SDP: it applies our answers (incl. simulcast) and
+// answers our offers (RFC 8843 §6 bundle-only too). Only SDP is exchanged; skipped without Chromium.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,5 @@
-// Property tests (fast-check): parse(serialize(model)) deep-equals model for generated models; the
-// parser, the answerer and the transport extractor only ever throw their typed errors on random
-// and mutated SDP, and whatever the parser accepts round-trips.
+// fast-check properties: parse(serialize(model)) deep-equals model; random and mutated SDP only raise
+// the typed errors, and whatever parses round-trips and can be answered.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';

@@ -1,6 +1,5 @@
-// Negotiated RTP parameters (RFC 4588 §8, RFC 5576 §4, RFC 8830) and subsequent offers on a live
-// connection (RFC 8829 §5.2.2): payload types and extmap ids stay as negotiated, stopped
-// transceivers keep their m-line with port 0, new ones never remap a PT or id in the BUNDLE group.
+// Negotiated RTP parameters (RFC 4588 §8, RFC 5576 §4, RFC 8830) and subsequent offers (RFC 8829 §5.2.2):
+// PTs and extmap ids stay as negotiated, stopped transceivers keep port 0, new ones never remap.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {

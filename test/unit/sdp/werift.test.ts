@@ -1,6 +1,5 @@
-// Independent check with werift (a separate TypeScript WebRTC stack): its SDP parser reads our
-// offers and answers as we meant them, and its RTCPeerConnection accepts our offer and answers it
-// with something our answer checker (RFC 3264 §6 rules) accepts. No ICE gathering is started.
+// werift (an independent TypeScript stack) reads our offers and answers as we meant them, and its
+// RTCPeerConnection accepts our offer with an answer our RFC 3264 checker accepts. No ICE runs.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RTCPeerConnection, SessionDescription } from 'werift';

@@ -1,6 +1,5 @@
-// libwebrtc M106 (@roamhq/wrtc) as a second judge of our SDP: it applies our answer to its offer and
-// answers our bundle-only offer (RFC 8843 §6) accepting everything. Only SDP is exchanged, in a
-// child process (wrtc-peer.ts) because wrtc crashes at process exit.
+// libwebrtc M106 (@roamhq/wrtc) applies our answer and answers our bundle-only offer (RFC 8843 §6);
+// run in a child process (wrtc-peer.ts) because wrtc crashes at process exit.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
