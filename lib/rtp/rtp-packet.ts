@@ -329,6 +329,28 @@ export class RtpPacket {
     return 4 + ((extensionElementsLength(list, chooseTwoByteForm(list, this.extensionForm)) + 3) & ~3);
   }
 
+  /** Bytes of the header as it will be written: fixed header, CSRCs and extension block. */
+  get headerLength(): number {
+    return RTP_HEADER_LENGTH + this.csrcs.length * 4 + this.extensionBlockLength();
+  }
+
+  /** A plain summary for logs and test output (payload and extension values as hex). */
+  toJSON(): Record<string, unknown> {
+    return {
+      marker: this.marker,
+      payloadType: this.payloadType,
+      sequenceNumber: this.sequenceNumber,
+      timestamp: this.timestamp,
+      ssrc: this.ssrc,
+      csrcs: [...this.csrcs],
+      extensionProfile: this.extensionProfile,
+      extensions: this.extensions.map((e) => ({ id: e.id, data: e.data.toString('hex') })),
+      paddingSize: this.paddingSize,
+      payloadLength: this.payloadLength,
+      payload: this.payload.toString('hex'),
+    };
+  }
+
   /** Bytes `serialize()` will produce. */
   get byteLength(): number {
     return RTP_HEADER_LENGTH + this.csrcs.length * 4 + this.extensionBlockLength() + this.payloadLength + this.paddingSize;

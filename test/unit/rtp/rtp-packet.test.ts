@@ -43,6 +43,18 @@ test('parses the one-byte extension vector and writes it back byte-exact', () =>
   assert.deepEqual(p.serialize(), ONE_BYTE_VECTOR);
 });
 
+test('headerLength and toJSON describe the packet', () => {
+  const p = RtpPacket.parse(ONE_BYTE_VECTOR);
+  assert.equal(p.headerLength, 24);
+  assert.equal(p.headerLength + p.payloadLength, ONE_BYTE_VECTOR.length);
+  assert.deepEqual(JSON.parse(JSON.stringify(p)), {
+    marker: true, payloadType: 111, sequenceNumber: 0x1234, timestamp: 0xdeadbeef, ssrc: 0x01020304, csrcs: [],
+    extensionProfile: 0xbede, extensions: [{ id: 1, data: 'aa' }, { id: 3, data: '010203' }], paddingSize: 0,
+    payloadLength: 5, payload: '68656c6c6f',
+  });
+  assert.equal(new RtpPacket({ csrcs: [1] }).headerLength, 16);
+});
+
 test('building the same packet from fields produces the same bytes', () => {
   const p = new RtpPacket({
     marker: true, payloadType: 111, sequenceNumber: 0x1234, timestamp: 0xdeadbeef, ssrc: 0x01020304,
