@@ -8,9 +8,12 @@
 #include <cstring>
 #include <deque>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "binding/module_registry.hpp"
+#include "binding/srtp_session_binding.hpp"
+#include "native/srtp/srtp_session.hpp"
 #include "native/udp/udp_socket.hpp"
 
 namespace pwt {
@@ -18,6 +21,61 @@ namespace {
 
 constexpr size_t kAddressRecord = 28;  // bytes per destination in the send pool (sockaddr_in6)
 constexpr int kMaxBatchesPerWake = 16;  // then yield to the loop: fairness between sockets
+
+constexpr size_t kSrtpRoom = 32;  // bytes JS reserves after a packet to be protected (tag + index)
+constexpr uint8_t kSrtpNone = 0;      // recvStatus: not routed (STUN, DTLS, unknown source)
+constexpr uint8_t kSrtpClear = 1;     // recvStatus: unprotected in place, length updated
+constexpr uint8_t kSrtpDropBase = 2;  // recvStatus: 2 + SrtpStatus of the refusal
+
+// A remote transport address normalised for lookup (IPv4-mapped IPv6 counts as IPv4).
+struct RemoteKey {
+  uint8_t family = 0;
+  uint16_t port = 0;
+  uint8_t addr[16] = {};
+  bool operator==(const RemoteKey& o) const {
+    return family == o.family && port == o.port && std::memcmp(addr, o.addr, family == 4 ? 4 : 16) == 0;
+  }
+};
+
+struct RemoteKeyHash {
+  size_t operator()(const RemoteKey& k) const {
+    uint64_t h = 1469598103934665603ull ^ (static_cast<uint64_t>(k.port) << 8) ^ k.family;
+    const size_t n = k.family == 4 ? 4 : 16;
+    for (size_t i = 0; i < n; ++i) h = (h ^ k.addr[i]) * 1099511628211ull;
+    return static_cast<size_t>(h);
+  }
+};
+
+RemoteKey KeyFromSockaddr(const sockaddr_storage& ss) {
+  RemoteKey k;
+  if (ss.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+    static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(a->sin6_addr.s6_addr, kMapped, 12) == 0) {
+      k.family = 4;
+      std::memcpy(k.addr, a->sin6_addr.s6_addr + 12, 4);
+    } else {
+      k.family = 6;
+      std::memcpy(k.addr, a->sin6_addr.s6_addr, 16);
+    }
+    k.port = ntohs(a->sin6_port);
+  } else {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+    k.family = 4;
+    std::memcpy(k.addr, &a->sin_addr, 4);
+    k.port = ntohs(a->sin_port);
+  }
+  return k;
+}
+
+// An SRTP route: datagrams from `remote` are unprotected, and sends naming the route protected,
+// by `session` (owned by its JS object, which the reference keeps alive).
+struct SrtpRoute {
+  bool used = false;
+  RemoteKey remote;
+  SrtpSession* session = nullptr;
+  Napi::ObjectReference session_ref;
+};
 
 // A datagram that could not be sent at once (EAGAIN): kept in order until writable.
 struct PendingDatagram {
@@ -38,12 +96,15 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap> {
                            InstanceMethod<&UdpSocketWrap::Ref>("ref"),
                            InstanceMethod<&UdpSocketWrap::Unref>("unref"),
                            InstanceMethod<&UdpSocketWrap::PendingCount>("pendingCount"),
+                           InstanceMethod<&UdpSocketWrap::AddSrtpRoute>("addSrtpRoute"),
+                           InstanceMethod<&UdpSocketWrap::RemoveSrtpRoute>("removeSrtpRoute"),
                            InstanceMethod<&UdpSocketWrap::Close>("close"),
                        });
   }
 
   // new UdpSocket({ recvBuffer, slotSize, recvLengths, recvAddresses, recvPorts, recvFamilies,
-  //                 sendBuffer, sendOffsets, sendLengths, sendAddresses, counters, onBatch })
+  //                 recvStatus, sendBuffer, sendOffsets, sendLengths, sendAddresses, sendRoutes,
+  //                 counters, onBatch })
   explicit UdpSocketWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpSocketWrap>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsObject()) {
@@ -55,7 +116,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap> {
         !Take(o, "recvAddresses", &recv_addresses_) || !Take(o, "recvPorts", &recv_ports_) ||
         !Take(o, "recvFamilies", &recv_families_) || !Take(o, "sendBuffer", &send_buffer_) ||
         !Take(o, "sendOffsets", &send_offsets_) || !Take(o, "sendLengths", &send_lengths_) ||
-        !Take(o, "sendAddresses", &send_addresses_) || !Take(o, "counters", &counters_)) {
+        !Take(o, "sendAddresses", &send_addresses_) || !Take(o, "counters", &counters_) ||
+        !Take(o, "recvStatus", &recv_status_) || !Take(o, "sendRoutes", &send_routes_)) {
       Napi::TypeError::New(env, "UdpSocket: missing or mistyped pool arrays").ThrowAsJavaScriptException();
       return;
     }
@@ -72,6 +134,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap> {
     if (target_.capacity > UdpSocket::kMaxBatch) target_.capacity = UdpSocket::kMaxBatch;
     if (recv_lengths_.bytes < target_.capacity * 4 || recv_addresses_.bytes < target_.capacity * 16 ||
         recv_ports_.bytes < target_.capacity * 2 || recv_families_.bytes < target_.capacity ||
+        recv_status_.bytes < target_.capacity || send_routes_.bytes < (send_lengths_.bytes / 4) * 2 ||
         counters_.bytes < kCounterCount * sizeof(double) || target_.capacity == 0) {
       Napi::RangeError::New(env, "UdpSocket: pool arrays too small").ThrowAsJavaScriptException();
       return;
@@ -179,23 +242,39 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap> {
       Napi::RangeError::New(env, "flush: count exceeds the send pool").ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    const uint8_t* base = static_cast<const uint8_t*>(send_buffer_.data);
+    uint8_t* base = static_cast<uint8_t*>(send_buffer_.data);
     const uint32_t* offsets = static_cast<const uint32_t*>(send_offsets_.data);
     const uint32_t* lengths = static_cast<const uint32_t*>(send_lengths_.data);
     const uint8_t* addrs = static_cast<const uint8_t*>(send_addresses_.data);
-    items_.resize(count);
+    const uint16_t* route_ids = static_cast<const uint16_t*>(send_routes_.data);
+    double* c = socket_.counters();
+    items_.clear();
     for (uint32_t i = 0; i < count; ++i) {
-      if (static_cast<size_t>(offsets[i]) + lengths[i] > send_buffer_.bytes) {
+      const uint16_t route = route_ids[i];
+      const size_t room = route ? kSrtpRoom : 0;
+      if (static_cast<size_t>(offsets[i]) + lengths[i] + room > send_buffer_.bytes) {
         Napi::RangeError::New(env, "flush: entry outside the send pool").ThrowAsJavaScriptException();
         return env.Undefined();
       }
+      uint32_t length = lengths[i];
+      if (route) {
+        // Protect in place; JS reserved kSrtpRoom bytes after the packet for the tag/index.
+        SrtpSession* session = route <= routes_.size() && routes_[route - 1].used ? routes_[route - 1].session : nullptr;
+        size_t out_len = 0;
+        if (!session || session->protect(base + offsets[i], length, length + kSrtpRoom, &out_len) != SrtpStatus::kOk) {
+          c[kSrtpProtectFailed] += 1;
+          continue;
+        }
+        c[kSrtpProtected] += 1;
+        length = static_cast<uint32_t>(out_len);
+      }
       const uint8_t* rec = addrs + i * kAddressRecord;
-      items_[i] = UdpSendItem{base + offsets[i], lengths[i], reinterpret_cast<const sockaddr*>(rec),
-                              AddressLength(rec)};
+      items_.push_back(UdpSendItem{base + offsets[i], length, reinterpret_cast<const sockaddr*>(rec), AddressLength(rec)});
     }
+    const size_t ready = items_.size();
     size_t sent = 0;
-    if (pending_.empty()) sent = socket_.send_batch(items_.data(), count);
-    for (size_t i = sent; i < count; ++i) {
+    if (pending_.empty()) sent = socket_.send_batch(items_.data(), ready);
+    for (size_t i = sent; i < ready; ++i) {
       PendingDatagram p;
       p.data.assign(items_[i].data, items_[i].data + items_[i].length);
       std::memcpy(&p.address.storage, items_[i].address, items_[i].address_length);
@@ -225,6 +304,92 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap> {
 
   Napi::Value PendingCount(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(pending_.size()));
+  }
+
+  // addSrtpRoute(address record Uint8Array(28), srtpSession nativeHandle) -> route id (1..65535),
+  // 0 when the session is not a native SrtpSession or the table is full.
+  Napi::Value AddSrtpRoute(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsObject()) {
+      Napi::TypeError::New(env, "addSrtpRoute: bad arguments").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Uint8Array rec = info[0].As<Napi::Uint8Array>();
+    SrtpSession* session = SrtpSessionFromValue(env, info[1]);
+    if (rec.ByteLength() < kAddressRecord || !session) return Napi::Number::New(env, 0);
+    sockaddr_storage ss{};
+    std::memcpy(&ss, rec.Data(), kAddressRecord);
+    size_t slot = 0;
+    while (slot < routes_.size() && routes_[slot].used) ++slot;
+    if (slot == routes_.size()) {
+      if (routes_.size() >= 65535) return Napi::Number::New(env, 0);
+      routes_.emplace_back();
+    }
+    SrtpRoute& r = routes_[slot];
+    r.used = true;
+    r.remote = KeyFromSockaddr(ss);
+    r.session = session;
+    r.session_ref = Napi::Persistent(info[1].As<Napi::Object>());
+    // A newer route for the same remote address replaces the older one for receiving.
+    by_remote_[r.remote] = static_cast<uint32_t>(slot + 1);
+    last_lookup_valid_ = false;
+    return Napi::Number::New(env, static_cast<double>(slot + 1));
+  }
+
+  Napi::Value RemoveSrtpRoute(const Napi::CallbackInfo& info) {
+    const uint32_t id = info[0].ToNumber().Uint32Value();
+    if (id >= 1 && id <= routes_.size() && routes_[id - 1].used) {
+      SrtpRoute& r = routes_[id - 1];
+      auto it = by_remote_.find(r.remote);
+      if (it != by_remote_.end() && it->second == id) by_remote_.erase(it);
+      r.used = false;
+      r.session = nullptr;
+      r.session_ref.Reset();
+      last_lookup_valid_ = false;
+    }
+    return info.Env().Undefined();
+  }
+
+  // Unprotects, in place, every RTP/RTCP datagram (first byte 128..191, RFC 7983) whose source
+  // has a route, and records the outcome per slot for JavaScript.
+  void UnprotectBatch(int n) {
+    uint8_t* status = static_cast<uint8_t*>(recv_status_.data);
+    if (by_remote_.empty()) {
+      std::memset(status, kSrtpNone, static_cast<size_t>(n));
+      return;
+    }
+    double* c = socket_.counters();
+    for (int i = 0; i < n; ++i) {
+      status[i] = kSrtpNone;
+      uint8_t* data = target_.buffer + static_cast<size_t>(i) * slot_size_;
+      const uint32_t len = target_.lengths[i];
+      if (len == 0 || data[0] < 128 || data[0] > 191) continue;
+      RemoteKey key;
+      key.family = target_.families[i];
+      key.port = target_.ports[i];
+      std::memcpy(key.addr, target_.addresses + i * 16, key.family == 4 ? 4 : 16);
+      SrtpSession* session = nullptr;
+      if (last_lookup_valid_ && key == last_key_) {
+        session = last_session_;
+      } else {
+        auto it = by_remote_.find(key);
+        session = it == by_remote_.end() ? nullptr : routes_[it->second - 1].session;
+        last_key_ = key;
+        last_session_ = session;
+        last_lookup_valid_ = true;
+      }
+      if (!session) continue;
+      size_t out_len = 0;
+      const SrtpStatus st = session->unprotect(data, len, &out_len);
+      if (st == SrtpStatus::kOk) {
+        target_.lengths[i] = static_cast<uint32_t>(out_len);
+        status[i] = kSrtpClear;
+        c[kSrtpUnprotected] += 1;
+      } else {
+        status[i] = static_cast<uint8_t>(kSrtpDropBase + static_cast<uint8_t>(st));
+        c[kSrtpRecvDropped] += 1;
+      }
+    }
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -297,6 +462,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap> {
     for (int b = 0; b < kMaxBatchesPerWake && !closed_; ++b) {
       const int n = socket_.recv_batch(target_);
       if (n <= 0) break;
+      UnprotectBatch(n);
       napi_value argv[1];
       napi_value result;
       if (napi_create_int32(env, n, &argv[0]) != napi_ok) break;
@@ -347,6 +513,12 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap> {
     }
     socket_.close();
     pending_.clear();
+    by_remote_.clear();
+    for (SrtpRoute& r : routes_) {
+      r.session = nullptr;
+      if (!finalizing_) r.session_ref.Reset();
+    }
+    last_lookup_valid_ = false;
   }
 
   void Finalize(Napi::Env) override { finalizing_ = true; }
@@ -357,6 +529,12 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap> {
   size_t slot_size_ = 0;
   PinnedArray recv_buffer_, recv_lengths_, recv_addresses_, recv_ports_, recv_families_;
   PinnedArray send_buffer_, send_offsets_, send_lengths_, send_addresses_, counters_;
+  PinnedArray recv_status_, send_routes_;
+  std::vector<SrtpRoute> routes_;
+  std::unordered_map<RemoteKey, uint32_t, RemoteKeyHash> by_remote_;
+  RemoteKey last_key_;
+  SrtpSession* last_session_ = nullptr;
+  bool last_lookup_valid_ = false;
   Napi::FunctionReference on_batch_;
   std::unique_ptr<Napi::AsyncContext> async_context_;
   std::vector<UdpSendItem> items_;

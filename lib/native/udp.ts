@@ -9,10 +9,14 @@ export interface NativeUdpPools {
   recvAddresses: Uint8Array;
   recvPorts: Uint16Array;
   recvFamilies: Uint8Array;
+  /** Per slot: 0 not routed, 1 SRTP-unprotected in place, 2 + SrtpStatus when SRTP refused it. */
+  recvStatus: Uint8Array;
   sendBuffer: Buffer;
   sendOffsets: Uint32Array;
   sendLengths: Uint32Array;
   sendAddresses: Uint8Array;
+  /** Per send entry: 0 plain, else the SRTP route id that protects it at flush. */
+  sendRoutes: Uint16Array;
   counters: Float64Array;
   onBatch: (count: number) => void;
 }
@@ -28,6 +32,8 @@ export interface NativeUdpSocket {
   ref(): void;
   unref(): void;
   pendingCount(): number;
+  addSrtpRoute(addressRecord: Uint8Array, srtpSession: object): number;
+  removeSrtpRoute(id: number): void;
   close(): void;
 }
 
@@ -61,6 +67,10 @@ export const enum NativeUdpCounter {
   SendBlocked,
   GsoSends,
   Batches,
+  SrtpUnprotected,
+  SrtpRecvDropped,
+  SrtpProtected,
+  SrtpProtectFailed,
   Count,
 }
 

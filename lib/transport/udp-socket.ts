@@ -11,6 +11,7 @@ import {
   nativeUdpCounterCount,
   type NativeUdpSocket,
 } from '../native/udp.js';
+import type { SrtpSession } from '../srtp/srtp-session.js';
 
 /** Largest UDP payload over IPv4 (65535 - 8 - 20). */
 export const MAX_UDP_PAYLOAD = 65507;
@@ -19,6 +20,8 @@ const ADDRESS_RECORD = 28;
 const SEND_POOL_BYTES = 256 * 1024;
 const SEND_POOL_ENTRIES = 512;
 const DESTINATION_CACHE_LIMIT = 4096;
+/** Room reserved after a packet queued with sendSrtp for the SRTP tag and SRTCP index. */
+const SRTP_ROOM = 32;
 
 /** Options of {@link UdpSocket.bind}. */
 export interface UdpSocketOptions {
@@ -63,6 +66,10 @@ export interface UdpSocketStats {
   sendBlocked: number;
   /** Datagrams waiting natively for the socket to become writable. */
   sendQueued: number;
+  /** Received datagrams unprotected in place by an SRTP route. */
+  srtpUnprotected: number;
+  /** Sent datagrams protected at flush by an SRTP route. */
+  srtpProtected: number;
   drops: {
     truncated: number;
     receiveError: number;
@@ -70,8 +77,25 @@ export interface UdpSocketStats {
     sendUnreachable: number;
     sendRefused: number;
     sendOther: number;
+    /** Routed datagrams SRTP refused (the SrtpSession's stats give the reason). */
+    srtpReceive: number;
+    /** Datagrams queued with sendSrtp that could not be protected (e.g. session not keyed). */
+    srtpProtect: number;
   };
 }
+
+/**
+ * An SRTP route on a socket: datagrams from `destination` are unprotected natively inside the
+ * receive batch, and packets queued with `sendSrtp` are protected natively at flush, by `session`.
+ */
+export interface UdpSrtpRoute {
+  readonly id: number;
+  readonly destination: UdpDestination;
+  readonly session: SrtpSession;
+}
+
+/** `UdpBatch.srtpStatus(i)` values below 2; 2 + an SrtpStatus code means SRTP refused it. */
+export const UdpSrtpStatus = { none: 0, unprotected: 1, refusedBase: 2 } as const;
 
 /** A resolved destination; reuse it on hot paths instead of (port, address) strings. */
 export interface UdpDestination {
@@ -99,7 +123,17 @@ export class UdpBatch {
     private readonly addresses: Uint8Array,
     private readonly ports: Uint16Array,
     private readonly families: Uint8Array,
+    private readonly srtp: Uint8Array,
   ) {}
+
+  /**
+   * SRTP outcome of datagram i: 0 not routed (STUN, DTLS, unknown source: bytes as received),
+   * 1 unprotected in place (`data(i)` is clear RTP/RTCP), 2 + SrtpStatus when SRTP refused it
+   * (dropped and counted; its bytes are not to be used).
+   */
+  srtpStatus(i: number): number {
+    return this.srtp[i]!;
+  }
 
   /** Byte offset of datagram i in `buffer`. */
   offset(i: number): number {
@@ -181,6 +215,8 @@ export class UdpSocket {
   private readonly sendOffsets: Uint32Array;
   private readonly sendLengths: Uint32Array;
   private readonly sendAddresses: Uint8Array;
+  private readonly sendRoutes: Uint16Array;
+  private readonly routes = new Map<number, UdpSrtpRoute>();
   private sendCount = 0;
   private sendUsed = 0;
   private flushScheduled = false;
@@ -199,12 +235,14 @@ export class UdpSocket {
     const recvAddresses = new Uint8Array(BATCH_SLOTS * 16);
     const recvPorts = new Uint16Array(BATCH_SLOTS);
     const recvFamilies = new Uint8Array(BATCH_SLOTS);
+    const recvStatus = new Uint8Array(BATCH_SLOTS);
+    this.sendRoutes = new Uint16Array(SEND_POOL_ENTRIES);
     this.counters = new Float64Array(NativeUdpCounter.Count);
     this.sendBuffer = Buffer.alloc(SEND_POOL_BYTES);
     this.sendOffsets = new Uint32Array(SEND_POOL_ENTRIES);
     this.sendLengths = new Uint32Array(SEND_POOL_ENTRIES);
     this.sendAddresses = new Uint8Array(SEND_POOL_ENTRIES * ADDRESS_RECORD);
-    this.batch = new UdpBatch(recvBuffer, slotSize, recvLengths, recvAddresses, recvPorts, recvFamilies);
+    this.batch = new UdpBatch(recvBuffer, slotSize, recvLengths, recvAddresses, recvPorts, recvFamilies, recvStatus);
     const onBatch = (count: number): void => {
       const listener = this.listener;
       if (!listener) return;
@@ -216,9 +254,9 @@ export class UdpSocket {
       }
     };
     this.native = createNativeUdpSocket({
-      recvBuffer, slotSize, recvLengths, recvAddresses, recvPorts, recvFamilies,
+      recvBuffer, slotSize, recvLengths, recvAddresses, recvPorts, recvFamilies, recvStatus,
       sendBuffer: this.sendBuffer, sendOffsets: this.sendOffsets, sendLengths: this.sendLengths,
-      sendAddresses: this.sendAddresses, counters: this.counters, onBatch,
+      sendAddresses: this.sendAddresses, sendRoutes: this.sendRoutes, counters: this.counters, onBatch,
     });
   }
 
@@ -298,19 +336,58 @@ export class UdpSocket {
 
   /** Queues one datagram to a resolved destination (the hot-path form). */
   sendTo(data: Uint8Array, destination: UdpDestination): void {
+    this.enqueue(data, destination.record, 0, 0);
+  }
+
+  /**
+   * Registers an SRTP route for a remote address: its RTP/RTCP datagrams are unprotected in
+   * place inside the receive batch (see `UdpBatch.srtpStatus`), and `sendSrtp` protects at
+   * flush. A newer route for the same address replaces the older one for receiving.
+   */
+  addSrtpRoute(destination: UdpDestination, session: SrtpSession): UdpSrtpRoute {
+    this.assertOpen();
+    const handle: unknown = (session as { nativeHandle?: unknown } | null)?.nativeHandle;
+    if (typeof handle !== 'object' || handle === null) {
+      throw new InvalidArgumentError('ERR_UDP_SRTP_ROUTE', 'UdpSocket: addSrtpRoute needs an SrtpSession');
+    }
+    const id = this.native.addSrtpRoute(destination.record, handle);
+    if (id === 0) throw new OperationError('ERR_UDP_SRTP_ROUTE', 'UdpSocket: SRTP route refused (not a native SrtpSession, or 65535 routes in use)');
+    const route: UdpSrtpRoute = { id, destination, session };
+    this.routes.set(id, route);
+    return route;
+  }
+
+  /** Removes a route; queued sendSrtp packets of that route are dropped and counted. */
+  removeSrtpRoute(route: UdpSrtpRoute): void {
+    if (this.routes.get(route.id) !== route) return;
+    this.flush();
+    this.routes.delete(route.id);
+    if (!this.isClosed) this.native.removeSrtpRoute(route.id);
+  }
+
+  /** Queues a clear RTP or RTCP packet, protected natively by the route's session at flush. */
+  sendSrtp(packet: Uint8Array, route: UdpSrtpRoute): void {
+    if (this.routes.get(route.id) !== route) {
+      throw new InvalidStateError('ERR_UDP_SRTP_ROUTE_REMOVED', 'UdpSocket: that SRTP route was removed');
+    }
+    this.enqueue(packet, route.destination.record, route.id, SRTP_ROOM);
+  }
+
+  private enqueue(data: Uint8Array, record: Uint8Array, routeId: number, room: number): void {
     this.assertOpen();
     const length = data.byteLength;
-    if (length > MAX_UDP_PAYLOAD) {
-      throw new OutOfRangeError('ERR_UDP_DATAGRAM_TOO_BIG', `UdpSocket: datagram of ${length} bytes exceeds ${MAX_UDP_PAYLOAD}`);
+    if (length + room > MAX_UDP_PAYLOAD) {
+      throw new OutOfRangeError('ERR_UDP_DATAGRAM_TOO_BIG', `UdpSocket: datagram of ${length} bytes exceeds ${MAX_UDP_PAYLOAD - room}`);
     }
-    if (this.sendCount === SEND_POOL_ENTRIES || this.sendUsed + length > SEND_POOL_BYTES) this.flush();
+    if (this.sendCount === SEND_POOL_ENTRIES || this.sendUsed + length + room > SEND_POOL_BYTES) this.flush();
     const n = this.sendCount;
     this.sendBuffer.set(data, this.sendUsed);
     this.sendOffsets[n] = this.sendUsed;
     this.sendLengths[n] = length;
-    this.sendAddresses.set(destination.record, n * ADDRESS_RECORD);
+    this.sendRoutes[n] = routeId;
+    this.sendAddresses.set(record, n * ADDRESS_RECORD);
     this.sendCount = n + 1;
-    this.sendUsed += length;
+    this.sendUsed += length + room;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flushCallback);
@@ -356,6 +433,8 @@ export class UdpSocket {
       gsoSends: c[NativeUdpCounter.GsoSends]!,
       sendBlocked: c[NativeUdpCounter.SendBlocked]!,
       sendQueued: this.isClosed ? 0 : this.native.pendingCount(),
+      srtpUnprotected: c[NativeUdpCounter.SrtpUnprotected]!,
+      srtpProtected: c[NativeUdpCounter.SrtpProtected]!,
       drops: {
         truncated: c[NativeUdpCounter.DropTruncated]!,
         receiveError: c[NativeUdpCounter.DropRecvError]!,
@@ -363,6 +442,8 @@ export class UdpSocket {
         sendUnreachable: c[NativeUdpCounter.DropSendUnreachable]!,
         sendRefused: c[NativeUdpCounter.DropSendRefused]!,
         sendOther: c[NativeUdpCounter.DropSendOther]!,
+        srtpReceive: c[NativeUdpCounter.SrtpRecvDropped]!,
+        srtpProtect: c[NativeUdpCounter.SrtpProtectFailed]!,
       },
     };
   }
@@ -385,6 +466,7 @@ export class UdpSocket {
     this.flush();
     this.isClosed = true;
     this.listener = null;
+    this.routes.clear();
     this.native.close();
   }
 

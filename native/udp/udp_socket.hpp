@@ -41,6 +41,10 @@ enum UdpCounter : int {
   kSendBlocked,
   kGsoSends,
   kBatches,
+  kSrtpUnprotected,    // datagrams unprotected in place by a registered SRTP route
+  kSrtpRecvDropped,    // routed datagrams SRTP refused (reasons are counted by the SrtpSession)
+  kSrtpProtected,      // datagrams protected at flush
+  kSrtpProtectFailed,  // datagrams dropped because protect failed (e.g. session not keyed)
   kCounterCount,
 };
 
