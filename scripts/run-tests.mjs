@@ -35,7 +35,10 @@ async function runTs() {
   for (const p of paths.length ? paths : ['test']) collect(join(root, p), files);
   const testFiles = files.map((f) => relative(root, f)).filter((f) => !f.startsWith(join('test', 'native')));
   if (testFiles.length === 0) return;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...testFiles], {
+  // Every test is bounded: a test that runs past 5 minutes fails, and handles a broken test
+  // left open cannot keep the run alive.
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=300000',
+    '--test-force-exit', ...testFiles], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env },
