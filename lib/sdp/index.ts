@@ -32,3 +32,5 @@ export {
 export type { RemoteTransportParameters } from './remote-transport.js';
 export { describeRtpSection, negotiatedCapabilities } from './rtp-parameters.js';
 export type { AnnouncedSender, RtpSectionParameters } from './rtp-parameters.js';
+export { negotiatedDtlsRole } from './dtls-role.js';
+export type { DtlsRole } from './dtls-role.js';

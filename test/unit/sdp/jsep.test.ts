@@ -9,6 +9,7 @@ import {
   defaultCodecs,
   extractRemoteTransports,
   HeaderExtensionUri,
+  negotiatedDtlsRole,
   parseH264ProfileLevelId,
   parseSdp,
   SdpInvalidAccessError,
@@ -17,6 +18,7 @@ import {
   type MediaDirection,
   type OfferOptions,
   type SdpSessionDescription,
+  type SetupRole,
 } from '../../../lib/sdp/index.js';
 import { assertValidAnswer, localTransport, SESSION } from './helpers.js';
 
@@ -401,5 +403,29 @@ describe('offers in other browsers\' style', () => {
     assert.deepEqual(a.media[1]!.codecs.map((c) => `${c.payloadType} ${c.name}`), ['120 VP8', '124 rtx', '121 VP9', '125 rtx', '126 H264', '127 rtx']);
     assert.deepEqual(a.media[1]!.codecs.find((c) => c.payloadType === 120)!.rtcpFeedback.map((f) => f.type), ['nack', 'nack', 'ccm', 'goog-remb', 'transport-cc']);
     assert.deepEqual(a.media[0]!.extmaps.map((e) => e.id), [1, 3]);
+  });
+});
+
+describe('negotiatedDtlsRole (RFC 8842 §5.3)', () => {
+  const cases: Array<[SetupRole | undefined, SetupRole | undefined, string | undefined]> = [
+    ['actpass', 'active', 'server'],
+    ['actpass', 'passive', 'client'],
+    ['active', 'actpass', 'client'],
+    ['passive', 'actpass', 'server'],
+    ['active', 'passive', 'client'],
+    ['passive', 'active', 'server'],
+    ['active', 'active', undefined],
+    ['actpass', 'actpass', undefined],
+    ['holdconn', 'active', undefined],
+    [undefined, 'active', undefined],
+  ];
+  for (const [local, remote, role] of cases) {
+    it(`${local}/${remote} → ${role}`, () => assert.equal(negotiatedDtlsRole(local, remote), role));
+  }
+  it('our default answer makes us the DTLS client and the offerer the server', () => {
+    const offer = offerWith('audio', 'UDP/TLS/RTP/SAVPF 111', 'a=rtpmap:111 opus/48000/2');
+    const a = answer(offer);
+    assert.equal(negotiatedDtlsRole(a.media[0]!.setup, offer.media[0]!.setup), 'client');
+    assert.equal(negotiatedDtlsRole(offer.media[0]!.setup, a.media[0]!.setup), 'server');
   });
 });
