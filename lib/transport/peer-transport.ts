@@ -526,6 +526,9 @@ export class PeerTransport {
       if (dtls.keySrtp(srtp)) this.srtpValue = srtp;
       else srtp.close();
     }
+    // Before any application data of this flight reaches SCTP: a peer INIT arriving while our
+    // association is still 'new' would otherwise get an INIT ACK whose tag our own INIT replaces.
+    this.connectSctp();
     this.flushPending();
   }
 
@@ -533,8 +536,9 @@ export class PeerTransport {
     const sctp = this.sctpValue;
     if (!sctp || this.sctpConnected) return;
     this.sctpConnected = true;
-    // Both sides may send INIT; RFC 9260 §5.2.1 resolves the collision. The client starts it.
-    if (this.dtlsValue?.role === 'client') sctp.association.connect(this.clock.now());
+    // Both sides send INIT (RFC 8831 §6 lets either start; some stacks wait for the other's INIT
+    // whatever their DTLS role); RFC 9260 §5.2.1 makes the two handshakes converge.
+    if (sctp.association.state === 'new') sctp.association.connect(this.clock.now());
   }
 
   private flushSctp(): boolean {
