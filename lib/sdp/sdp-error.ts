@@ -15,8 +15,7 @@ export type SdpSyntaxErrorCode =
   | 'ERR_SDP_BAD_CONNECTION'
   | 'ERR_SDP_BAD_BANDWIDTH'
   | 'ERR_SDP_BAD_MEDIA_LINE'
-  | 'ERR_SDP_BAD_ATTRIBUTE'
-  | 'ERR_SDP_MEDIA_ATTRIBUTE_AT_SESSION_LEVEL';
+  | 'ERR_SDP_BAD_ATTRIBUTE';
 
 /** Stable codes of {@link SdpInvalidAccessError}. */
 export type SdpInvalidAccessErrorCode =
@@ -26,10 +25,7 @@ export type SdpInvalidAccessErrorCode =
   | 'ERR_SDP_BUNDLE_MID_TWICE'
   | 'ERR_SDP_MISSING_ICE_CREDENTIALS'
   | 'ERR_SDP_MISSING_FINGERPRINT'
-  | 'ERR_SDP_MISSING_SETUP'
   | 'ERR_SDP_BAD_SETUP'
-  | 'ERR_SDP_NOT_AN_OFFER'
-  | 'ERR_SDP_DUPLICATE_PAYLOAD_TYPE'
   | 'ERR_SDP_BAD_LOCAL_PARAMETERS';
 
 /**

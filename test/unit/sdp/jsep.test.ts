@@ -328,6 +328,7 @@ describe('remote description validation', () => {
     ['missing mid', [...base, ...REMOTE_TRANSPORT, ...media], 'ERR_SDP_MISSING_MID'],
     ['duplicate mid', [...base, ...REMOTE_TRANSPORT, ...media, 'a=mid:0', ...media, 'a=mid:0'], 'ERR_SDP_DUPLICATE_MID'],
     ['BUNDLE names an unknown mid', [...base, ...REMOTE_TRANSPORT, 'a=group:BUNDLE 0 9', ...media, 'a=mid:0'], 'ERR_SDP_BUNDLE_UNKNOWN_MID'],
+    ['a mid in two BUNDLE groups', [...base, ...REMOTE_TRANSPORT, 'a=group:BUNDLE 0', 'a=group:BUNDLE 0', ...media, 'a=mid:0'], 'ERR_SDP_BUNDLE_MID_TWICE'],
   ];
   for (const [title, lines, code] of cases) {
     it(`${title} → InvalidAccessError ${code}`, () => {

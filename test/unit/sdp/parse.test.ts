@@ -183,6 +183,9 @@ describe('parseSdp: typed errors naming the line', () => {
     ['simulcast bad', [...HEAD, 'm=video 9 RTP/AVP 0', 'a=simulcast:send'], 'ERR_SDP_BAD_ATTRIBUTE', 6],
     ['sctp-port not a port', [...HEAD, 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', 'a=sctp-port:x'], 'ERR_SDP_BAD_ATTRIBUTE', 6],
     ['bad c=', [...HEAD, 'c=IN IPX 1.2.3.4'], 'ERR_SDP_BAD_CONNECTION', 5],
+    ['bad t=', ['v=0', 'o=- 1 1 IN IP4 0.0.0.0', 's=-', 't=now'], 'ERR_SDP_BAD_TIMING', 4],
+    ['bad b=', [...HEAD, 'm=audio 9 RTP/AVP 0', 'b=AS:lots'], 'ERR_SDP_BAD_BANDWIDTH', 6],
+    ['second v=', [...HEAD, 'v=0'], 'ERR_SDP_BAD_VERSION', 5],
     ['control character', [...HEAD, 'a=x\u0001y'], 'ERR_SDP_BAD_LINE', 5],
     ['bare CR inside a line', [...HEAD, 'a=mid:a\rb'], 'ERR_SDP_BAD_LINE', 5],
   ];
