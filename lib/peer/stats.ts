@@ -65,6 +65,8 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
     let bytesReceived = 0;
     let packetsSent = 0;
     let packetsReceived = 0;
+    let srtpUnprotectedNatively = 0;
+    let srtpProtectedNatively = 0;
     const udpDrops = { truncated: 0, receiveError: 0, sendTooBig: 0, sendUnreachable: 0, sendRefused: 0, sendOther: 0 };
     for (const { socket } of t.localSockets) {
       if (socket.closed) continue;
@@ -73,6 +75,8 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
       bytesReceived += st.bytesReceived;
       packetsSent += st.packetsSent;
       packetsReceived += st.packetsReceived;
+      srtpUnprotectedNatively += st.srtpUnprotected;
+      srtpProtectedNatively += st.srtpProtected;
       for (const k of Object.keys(udpDrops) as (keyof typeof udpDrops)[]) udpDrops[k] += st.drops[k];
     }
     const dtls = t.dtls;
@@ -99,6 +103,8 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
       dtlsCipher: dtls?.cipherSuite,
       dtlsRole: dtls ? dtls.role : 'unknown',
       srtpCipher: dtls?.srtpProfile,
+      pwtSrtpUnprotectedInSocket: srtpUnprotectedNatively,
+      pwtSrtpProtectedInSocket: srtpProtectedNatively,
       pwtDrops: {
         transport: { ...t.drops },
         udp: udpDrops,

@@ -6,9 +6,11 @@
 // Driving: every input (a socket batch, a timer, an API call) ends with `drive()`, which drains
 // every core's pollTransmit/pollEvent until nothing moves and re-arms ONE timer at the earliest
 // pollTimeout of ICE, DTLS and SCTP. All cores see the same monotonic clock.
-// Media data path: SRTP/SRTCP datagrams of one receive batch are unprotected with ONE native call
-// (SrtpBatch) and handed up with ONE call per batch (`onMedia`). Switching to the UdpSocket's
-// native unprotect fast path only changes `receiveMedia()`.
+// Media data path: once SRTP is keyed, the selected pair's remote address gets a native SRTP route
+// on its socket (UdpSocket.addSrtpRoute): RTP/RTCP arrive unprotected inside the receive batch and
+// leave protected inside the send flush, with no per-packet native call. Media from an unrouted
+// address (a pair switch in flight) is unprotected in JS with ONE native call per batch
+// (SrtpBatch). Either way the clear packets go up with ONE call per batch (`onMedia`).
 import { networkInterfaces } from 'node:os';
 import { systemClock, type Clock } from '../common/clock.js';
 import { InvalidStateError } from '../common/errors.js';
@@ -26,7 +28,7 @@ import { DataChannelManager } from '../sctp/data-channel-manager.js';
 import { SrtpBatch } from '../srtp/srtp-batch.js';
 import { SrtpPacketKind, SrtpSession } from '../srtp/srtp-session.js';
 import { SrtpStatus } from '../srtp/srtp-status.js';
-import { UdpSocket, type UdpBatch, type UdpDestination } from './udp-socket.js';
+import { UdpSocket, UdpSrtpStatus, type UdpBatch, type UdpDestination, type UdpSrtpRoute } from './udp-socket.js';
 
 /** Packets sent before the transport is connected wait in a queue of at most this many. */
 export const PENDING_MEDIA_LIMIT = 512;
@@ -115,6 +117,8 @@ export class PeerTransport {
   private sctpValue: DataChannelManager | undefined;
   private readonly authenticated = new Set<string | number>();
   private selected: { socket: UdpSocket; dest: UdpDestination; pair: IceSelectedPair } | undefined;
+  /** The native SRTP route of the selected pair, once SRTP is keyed. */
+  private route: UdpSrtpRoute | undefined;
   /** Where DTLS answers go before ICE selected a pair: the last authenticated DTLS source. */
   private dtlsFallback: { socket: UdpSocket; dest: UdpDestination } | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -126,6 +130,8 @@ export class PeerTransport {
   private readonly rxBatch = new SrtpBatch({ slots: BATCH_SLOTS, slotSize: SLOT_SIZE });
   private readonly rxStarts = new Uint32Array(BATCH_SLOTS);
   private readonly rxLengths = new Uint32Array(BATCH_SLOTS);
+  /** Datagram indexes of the receive batch that the socket unprotected natively. */
+  private readonly rxNative = new Uint32Array(BATCH_SLOTS);
   private readonly dtlsIn: Buffer[] = [];
   private readonly scratch = Buffer.alloc(SCRATCH_SIZE);
   private pending: { kind: 0 | 1; data: Buffer }[] = [];
@@ -299,6 +305,10 @@ export class PeerTransport {
       return;
     }
     const view = this.scratch.subarray(0, length);
+    if (this.route) {
+      out.socket.sendSrtp(view, this.route);
+      return;
+    }
     const n = kind === 0 ? srtp.protectRtp(view, this.scratch) : srtp.protectRtcp(view, this.scratch);
     out.socket.sendTo(this.scratch.subarray(0, n), out.dest);
   }
@@ -345,6 +355,7 @@ export class PeerTransport {
     const now = this.clock.now();
     const buf = batch.buffer;
     let media = 0;
+    let native = 0;
     for (let i = 0; i < batch.count; i++) {
       const off = batch.offset(i);
       const len = batch.length(i);
@@ -365,6 +376,15 @@ export class PeerTransport {
         }
         this.dtlsIn.push(batch.data(i));
       } else if (b >= 128 && b <= 191) {
+        const srtpStatus = batch.srtpStatus(i);
+        if (srtpStatus === UdpSrtpStatus.unprotected) {
+          this.rxNative[native++] = i;
+          continue;
+        }
+        if (srtpStatus !== UdpSrtpStatus.none) {
+          this.drops.srtpRejected++;
+          continue;
+        }
         if (!this.authenticated.has(batch.addressKey(i))) {
           this.drops.unauthenticatedSource++;
           continue;
@@ -383,7 +403,7 @@ export class PeerTransport {
       }
     }
     this.feedDtls(now);
-    if (media > 0) this.receiveMedia(media);
+    if (media > 0 || native > 0) this.receiveMedia(batch, native, media);
     this.drive();
   }
 
@@ -395,35 +415,58 @@ export class PeerTransport {
     this.dtlsIn.length = 0;
   }
 
-  /** Unprotects `count` packets staged in rxBatch with one native call and hands the clear ones up. */
-  private receiveMedia(count: number): void {
-    const srtp = this.srtpValue!;
+  /**
+   * Hands up the clear packets of one receive batch: `native` datagrams the socket already
+   * unprotected (indexes in rxNative) and `staged` ones in rxBatch, unprotected here with one call.
+   */
+  private receiveMedia(batch: UdpBatch, native: number, staged: number): void {
     const b = this.rxBatch;
-    srtp.unprotectBatch(b, count, SrtpPacketKind.auto);
+    if (staged > 0) this.srtpValue!.unprotectBatch(b, staged, SrtpPacketKind.auto);
     let total = 0;
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < native; k++) total += batch.length(this.rxNative[k]!);
+    for (let i = 0; i < staged; i++) {
       if (b.results[i] === SrtpStatus.ok) total += b.lengths[i]!;
       else this.drops.srtpRejected++;
     }
     if (total === 0) return;
+    // One copy per batch: the socket and SRTP pools are reused, the receiver keeps views of this.
     const data = Buffer.allocUnsafe(total);
     let n = 0;
     let at = 0;
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < native; k++) {
+      const i = this.rxNative[k]!;
+      const off = batch.offset(i);
+      const len = batch.length(i);
+      data.set(batch.buffer.subarray(off, off + len), at);
+      this.rxStarts[n] = at;
+      this.rxLengths[n++] = len;
+      at += len;
+    }
+    for (let i = 0; i < staged; i++) {
       if (b.results[i] !== SrtpStatus.ok) continue;
       const off = b.offsets[i]!;
       const len = b.lengths[i]!;
       data.set(b.buffer.subarray(off, off + len), at);
       this.rxStarts[n] = at;
-      this.rxLengths[n] = len;
+      this.rxLengths[n++] = len;
       at += len;
-      n++;
     }
     try {
       this.handler.onMedia(data, this.rxStarts, this.rxLengths, n);
     } catch (err) {
       reportListenerError(err);
     }
+  }
+
+  /** Routes the selected pair's SRTP through the socket's native fast path (see the file header). */
+  private updateRoute(): void {
+    const sel = this.selected;
+    const srtp = this.srtpValue;
+    if (this.route && (!sel || this.route.destination !== sel.dest)) {
+      for (const s of this.sockets) if (!s.socket.closed) s.socket.removeSrtpRoute(this.route);
+      this.route = undefined;
+    }
+    if (!this.route && sel && srtp && !sel.socket.closed) this.route = sel.socket.addSrtpRoute(sel.dest, srtp);
   }
 
   // ---- the drive loop -----------------------------------------------------------------
@@ -488,6 +531,7 @@ export class PeerTransport {
     if (!entry) return;
     this.authenticated.add(numericKey(pair.remoteAddress));
     this.selected = { socket: entry.socket, dest: entry.socket.destination(pair.remoteAddress.port, pair.remoteAddress.address), pair };
+    this.updateRoute();
     const dtls = this.dtlsValue;
     if (dtls && dtls.state === 'new') dtls.start(this.clock.now());
     this.flushPending();
@@ -525,6 +569,7 @@ export class PeerTransport {
       const srtp = new SrtpSession();
       if (dtls.keySrtp(srtp)) this.srtpValue = srtp;
       else srtp.close();
+      this.updateRoute();
     }
     // Before any application data of this flight reaches SCTP: a peer INIT arriving while our
     // association is still 'new' would otherwise get an INIT ACK whose tag our own INIT replaces.

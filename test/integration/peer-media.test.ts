@@ -6,7 +6,7 @@ import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCDat
 import type { SrtpProfileName } from '../../lib/dtls/srtp-profile.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { RtcpPictureLossIndication } from '../../lib/rtp/rtcp/picture-loss-indication.js';
-import { negotiate, within } from './peer-helpers.js';
+import { within } from './peer-helpers.js';
 
 const PROFILES: SrtpProfileName[] = ['AEAD_AES_128_GCM', 'AEAD_AES_256_GCM', 'AES128_CM_HMAC_SHA1_80', 'AES128_CM_HMAC_SHA1_32'];
 
@@ -81,6 +81,9 @@ PROFILES.forEach((profile, i) => {
 
       const t1 = [...(await pc1.getStats()).values()].find((s) => s.type === 'transport')!;
       const t2 = [...(await pc2.getStats()).values()].find((s) => s.type === 'transport')!;
+      // The media went through the socket's native SRTP route (no per-packet JS protect/unprotect).
+      assert.ok((t1.pwtSrtpProtectedInSocket as number) >= 10, 'pc1 protected in the socket');
+      assert.ok((t2.pwtSrtpUnprotectedInSocket as number) >= 10, 'pc2 unprotected in the socket');
       assert.equal(t1.srtpCipher, profile);
       assert.equal(t2.srtpCipher, profile);
       assert.equal(t2.dtlsRole, answerDtlsRole);
