@@ -1061,7 +1061,15 @@ export class SctpAssociation {
         this.outHead = 0;
       }
     }
+    // Blocks must ascend without overlap (section 3.3.4); stopping at the first that does not
+    // keeps the work per SACK within the outstanding chunks even for a hostile block list.
+    let lastEnd = 0;
     for (const g of s.gaps) {
+      if (g.start <= lastEnd) {
+        this.count('overlapping-gap-blocks');
+        break;
+      }
+      lastEnd = g.end;
       for (let i = g.start; i <= g.end; i++) {
         const oc = this.chunkAt(tsnAdd(cum, i));
         if (!oc) break;

@@ -117,38 +117,48 @@ export class ReassemblyQueue {
     return 'ok';
   }
 
-  /** Unordered DATA: a message is a run of consecutive TSNs from a B fragment to an E fragment. */
+  /**
+   * Unordered DATA: a message is a run of consecutive TSNs from a B fragment to an E fragment.
+   * Walks are capped at maxFragments (a message of maxMessageSize in fragments of at least
+   * 256 bytes) so that a hostile stream of tiny fragments cannot make each arrival quadratic;
+   * a longer run is reported as too large.
+   */
   private addUnorderedData(f: Fragment, out: AssembledMessage[]): AddResult {
     this.unorderedByTsn.set(f.tsn, f);
     this.bufferedBytes += f.data.length;
+    const cap = this.maxFragments;
     let start = f.tsn;
     let cur: Fragment | undefined = f;
-    let size = 0;
-    while (cur && !cur.beginning && size <= this.maxMessageSize) {
-      size += cur.data.length;
+    for (let steps = 0; !cur.beginning; steps++) {
+      if (steps > cap) return this.dropRun(start, tsnAdd(f.tsn, 1));
+      const prev = this.unorderedByTsn.get(tsnAdd(start, -1));
+      if (!prev || prev.ending || prev.streamId !== f.streamId) return 'ok';
       start = tsnAdd(start, -1);
-      cur = this.unorderedByTsn.get(start);
-      if (cur && (cur.ending || cur.streamId !== f.streamId)) return 'ok';
+      cur = prev;
     }
-    if (!cur) return 'ok';
+    const first = cur;
     const parts: Uint8Array[] = [];
     let total = 0;
-    for (let t = start; ; t = tsnAdd(t, 1)) {
+    for (let t = start, steps = 0; ; t = tsnAdd(t, 1), steps++) {
       const g = this.unorderedByTsn.get(t);
-      if (!g || g.streamId !== f.streamId || (t !== start && g.beginning)) return total > this.maxMessageSize ? this.dropRun(start, t) : 'ok';
+      if (!g || g.streamId !== f.streamId || (t !== start && g.beginning)) return 'ok';
       parts.push(g.data);
       total += g.data.length;
-      if (total > this.maxMessageSize) return this.dropRun(start, tsnAdd(t, 1));
+      if (total > this.maxMessageSize || steps > cap) return this.dropRun(start, tsnAdd(t, 1));
       if (g.ending) {
         for (let d = start; ; d = tsnAdd(d, 1)) {
           this.unorderedByTsn.delete(d);
           if (d === t) break;
         }
         this.bufferedBytes -= total;
-        out.push({ streamId: f.streamId, ppid: cur.ppid, unordered: true, data: Buffer.concat(parts, total) });
+        out.push({ streamId: f.streamId, ppid: first.ppid, unordered: true, data: Buffer.concat(parts, total) });
         return 'ok';
       }
     }
+  }
+
+  private get maxFragments(): number {
+    return Math.ceil(this.maxMessageSize / 256) + 1;
   }
 
   private dropRun(start: number, end: number): AddResult {

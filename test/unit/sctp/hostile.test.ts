@@ -13,12 +13,14 @@ import { tsnAdd } from '../../../lib/sctp/tsn.js';
 import { SctpAssociation } from '../../../lib/sctp/association.js';
 
 /** An established pair plus a forger of packets that b accepts as coming from a. */
-function established(opts = {}): { p: SctpPair; forge: (chunks: Chunk[]) => Buffer; firstTsn: number } {
+function established(opts = {}): { p: SctpPair; forge: (chunks: Chunk[]) => Buffer; firstTsn: number; tagToA: number } {
   const p = new SctpPair(77, { delayMs: 5 }, { interleaving: false, ...opts }, { interleaving: false, ...opts });
   assert.ok(p.connect());
   let vtag = 0;
   let firstTsn = 0;
+  let tagToA = 0;
   p.tap = (from, pkt) => {
+    if (from === 'b') tagToA = pkt.readUInt32BE(4);
     if (from === 'a' && pkt[12] === 0) {
       vtag = pkt.readUInt32BE(4);
       firstTsn = pkt.readUInt32BE(16);
@@ -26,10 +28,10 @@ function established(opts = {}): { p: SctpPair; forge: (chunks: Chunk[]) => Buff
     return pkt;
   };
   p.a.send(p.now, 1, 53, Buffer.from('x'));
-  assert.ok(p.runUntil(() => p.events.b.some((e) => e.type === 'message'), { maxTimeMs: 5000, maxSteps: 1000 }));
+  assert.ok(p.runUntil(() => p.events.b.some((e) => e.type === 'message') && tagToA !== 0, { maxTimeMs: 5000, maxSteps: 1000 }));
   p.tap = undefined;
   const forge = (chunks: Chunk[]): Buffer => encodePacket({ sourcePort: 5000, destinationPort: 5000, verificationTag: vtag }, chunks);
-  return { p, forge, firstTsn };
+  return { p, forge, firstTsn, tagToA };
 }
 
 function data(tsn: number, streamId: number, ssn: number, userData: Buffer, beginning = true, ending = true): Chunk {
@@ -105,6 +107,29 @@ test('an endless message (fragments without an end) is refused at max-message-si
   assert.equal(p.b.state, 'closed');
   assert.match(p.b.closeReason!.reason, /max-message-size/);
   assert.equal(p.b.closeReason!.error, true);
+});
+
+test('a run of tiny unordered fragments is capped (no quadratic walk) and aborts the association', () => {
+  const { p, forge, firstTsn } = established({ maxReceiveMessageSize: 64 * 1024 });
+  let tsn = tsnAdd(firstTsn, 1);
+  let sent = 0;
+  for (; sent < 5000 && p.b.state === 'established'; sent++) {
+    p.b.handleInput(p.now, forge([{ type: 0, tsn, streamId: 3, ssn: 0, ppid: 53, unordered: true, beginning: false, ending: false, immediate: false, userData: Buffer.from([1]) }]));
+    tsn = tsnAdd(tsn, 1);
+  }
+  assert.equal(p.b.state, 'closed');
+  assert.ok(sent <= Math.ceil((64 * 1024) / 256) + 3, `aborted after ${sent} fragments`);
+});
+
+test('a SACK with thousands of overlapping gap blocks is cut at the first overlap', () => {
+  const { p, firstTsn, tagToA } = established();
+  for (let i = 0; i < 20; i++) p.a.send(p.now, 1, 53, Buffer.alloc(1000, i));
+  while (p.a.pollTransmit());
+  const gaps = Array.from({ length: 16_000 }, () => ({ start: 1, end: 60_000 }));
+  const sack = encodePacket({ sourcePort: 5000, destinationPort: 5000, verificationTag: tagToA }, [{ type: 3, cumTsnAck: firstTsn, aRwnd: 100000, gaps, duplicates: [] }]);
+  p.a.handleInput(p.now, sack);
+  assert.equal(p.a.stats.drops['overlapping-gap-blocks'], 1);
+  assert.equal(p.a.state, 'established');
 });
 
 test('many partial messages on many streams cannot grow past the receive window', () => {
