@@ -39,22 +39,31 @@ export interface SrtpSessionOptions {
 
 /** Master keys of both directions (RFC 3711 section 8.2). */
 export interface SrtpKeys {
+  /** The negotiated protection profile; fixes the key and salt lengths. */
   profile: SrtpProtectionProfile;
-  /** Protects what we send. */
+  /** Master key that protects what we send. */
   localMasterKey: Uint8Array;
+  /** Master salt that protects what we send. */
   localMasterSalt: Uint8Array;
-  /** Unprotects what we receive. */
+  /** Master key that unprotects what we receive. */
   remoteMasterKey: Uint8Array;
+  /** Master salt that unprotects what we receive. */
   remoteMasterSalt: Uint8Array;
 }
 
 /** Counters by name (an allocating convenience over readCounters()). */
 export interface SrtpSessionStats {
+  /** RTP packets protected. */
   rtpProtected: number;
+  /** SRTP packets accepted. */
   rtpUnprotected: number;
+  /** RTCP packets protected. */
   rtcpProtected: number;
+  /** SRTCP packets accepted. */
   rtcpUnprotected: number;
+  /** Protect calls that failed (in batches, or thrown per packet). */
   protectFailed: number;
+  /** Per-SSRC stream states held. */
   streams: number;
   /** Received packets dropped, by reason (SrtpStatus names). */
   dropped: Record<string, number>;
