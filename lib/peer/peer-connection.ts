@@ -772,6 +772,11 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       return String(n);
     };
     for (const t of this.transceiverList) {
+      if (t.mid !== null && !used.has(t.mid) && !t.stopped) {
+        // A mid from an offer that was rolled back: it is offered again.
+        used.add(t.mid);
+        lines.push({ mid: t.mid, transceiver: t });
+      }
       if (t.mid !== null || t.stopped) continue;
       t.mid = freshMid();
       lines.push({ mid: t.mid, transceiver: t });
@@ -879,7 +884,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const direction = section.direction ?? 'sendrecv';
       t.current = weOffered ? reverseDirection(direction) : direction;
       const codec = params.codecs[0];
-      if (codec && directionSends(t.current)) {
+      if (codec) {
         t.sender.configure({
           mid: section.mid,
           payloadType: codec.payloadType,
@@ -887,7 +892,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
           codec: codec.name,
           rtxPayloadType: params.rtxPayloadTypes.get(codec.payloadType),
           extensionIds: new Map([...params.headerExtensions].map(([id, uri]) => [uri, id])),
-        });
+        }, directionSends(t.current));
       }
       const remoteSection = remote.media.find((m) => m.mid === section.mid);
       const remoteParams = remoteSection ? describeRtpSection(remoteSection) : params;
@@ -930,7 +935,15 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const expected = side === 'local' ? 'have-local-offer' : 'have-remote-offer';
     if (this.signaling !== expected) throw invalidState('ERR_PEER_SIGNALING_STATE', `rollback of a ${side} description in signaling state ${this.signaling}`);
     if (side === 'local') {
+      const offered = this.pendingLocal?.model;
       this.pendingLocal = undefined;
+      const negotiatedMids = new Set((this.currentLocal?.model.media ?? []).map((m) => m.mid));
+      for (const s of offered?.media ?? []) {
+        if (s.mid === undefined || negotiatedMids.has(s.mid)) continue;
+        const t = this.transceiverList.find((x) => x.mid === s.mid);
+        if (t) t.mid = null;
+        if (s.mid === this.dataMid) this.dataMid = undefined;
+      }
     } else {
       const offer = this.pendingRemote?.model;
       this.pendingRemote = undefined;

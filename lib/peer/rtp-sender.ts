@@ -59,6 +59,8 @@ export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSi
   packetsDropped = 0;
   private trackValue: LocalStreamTrack | null = null;
   private params: SenderParameters | undefined;
+  /** False while the negotiated direction does not send: packets are then dropped and counted. */
+  private active = false;
   private sequence: number;
   private readonly timestampBase: number;
   private pending: RtpPacket[] = [];
@@ -114,6 +116,10 @@ export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSi
     if (this.stoppedValue) return;
     const params = this.params;
     const transport = this.owner.mediaTransport;
+    if (params && !this.active) {
+      this.packetsDropped++;
+      return;
+    }
     if (!params || !transport) {
       if (this.pending.length >= SENDER_QUEUE_LIMIT) {
         this.pending.shift();
@@ -188,10 +194,18 @@ export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSi
     transport.sendMedia(1, length);
   }
 
-  /** @internal Applies negotiated parameters and sends what waited for them. */
-  configure(params: SenderParameters): void {
+  /**
+   * @internal Applies negotiated parameters; `active` says whether the negotiated direction
+   * sends. Packets that waited for negotiation leave now (or are dropped when inactive).
+   */
+  configure(params: SenderParameters, active: boolean): void {
     this.params = params;
+    this.active = active;
     this.midData = serializeSdesId(params.mid);
+    if (!active) {
+      this.packetsDropped += this.pending.length;
+      this.pending = [];
+    }
     this.flush();
   }
 
