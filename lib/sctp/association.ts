@@ -149,6 +149,7 @@ export class SctpAssociation {
     fastRetransmits: 0,
     t3Expirations: 0,
     abandonedMessages: 0,
+    expiredBeforeSend: 0,
     forwardTsnSent: 0,
     heartbeatsSent: 0,
     drops: {},
@@ -989,6 +990,7 @@ export class SctpAssociation {
         this.stats.bytesSent += f.data.length;
       }
     }
+    this.stats.expiredBeforeSend = this.sendQueue.expiredUnsent;
     if (count > 0) {
       if (this.t3At === undefined) this.t3At = this.now + this.rto.rto;
       this.heartbeatAt = this.now + this.rto.rto + this.opts.heartbeatInterval;

@@ -23,6 +23,8 @@ export interface RTCDataChannelEvent {
 
 /** Events of the manager. */
 export type DataChannelManagerEvents = {
+  /** The association is established (RTCSctpTransport 'connected'). */
+  established: [];
   /** The remote side opened a channel with DCEP. */
   datachannel: [RTCDataChannelEvent];
   /** Output is pending after an API call; drain pollTransmit() and re-check pollTimeout(). */
@@ -157,6 +159,7 @@ export class DataChannelManager extends TypedEventEmitter<DataChannelManagerEven
       for (let e = this.association.pollEvent(); e; e = this.association.pollEvent()) {
         switch (e.type) {
           case 'established':
+            this.safeEmit('established');
             this.onTransportReady();
             break;
           case 'message':

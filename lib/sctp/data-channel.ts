@@ -95,6 +95,9 @@ export class RTCDataChannel extends TypedEventEmitter<RTCDataChannelEvents> {
   onclosing: ((ev: DataChannelSimpleEvent) => void) | null = null;
   onclose: ((ev: DataChannelSimpleEvent) => void) | null = null;
 
+  /** RTCDataChannelStats counters (webrtc-stats section 7.8). */
+  readonly stats = { messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0 };
+
   private _id: number | null;
   private _readyState: RTCDataChannelState = 'connecting';
   private _threshold = 0;
@@ -154,6 +157,7 @@ export class RTCDataChannel extends TypedEventEmitter<RTCDataChannelEvents> {
       const bytes = Buffer.from(data, 'utf8');
       if (bytes.length === 0) this.transport.sendMessage(this, Ppid.STRING_EMPTY, EMPTY_PAYLOAD);
       else this.transport.sendMessage(this, Ppid.STRING, bytes);
+      this.countSent(bytes.length);
       return;
     }
     let bytes: Uint8Array;
@@ -163,6 +167,12 @@ export class RTCDataChannel extends TypedEventEmitter<RTCDataChannelEvents> {
     if (bytes.length === 0) this.transport.sendMessage(this, Ppid.BINARY_EMPTY, EMPTY_PAYLOAD);
     // The association keeps a reference until sent: copy so later edits by the caller do not leak in.
     else this.transport.sendMessage(this, Ppid.BINARY, Buffer.from(bytes));
+    this.countSent(bytes.length);
+  }
+
+  private countSent(n: number): void {
+    this.stats.messagesSent++;
+    this.stats.bytesSent += n;
   }
 
   /** Closes the channel (RFC 8831 section 6.7: reset of the outgoing stream, then incoming). */
@@ -204,6 +214,9 @@ export class RTCDataChannel extends TypedEventEmitter<RTCDataChannelEvents> {
   /** @internal Delivers a received message with the given PPID. */
   deliver(ppid: number, data: Buffer): void {
     if (this._readyState !== 'open' && this._readyState !== 'closing') return;
+    const empty = ppid === Ppid.STRING_EMPTY || ppid === Ppid.BINARY_EMPTY;
+    this.stats.messagesReceived++;
+    this.stats.bytesReceived += empty ? 0 : data.length;
     let value: string | ArrayBuffer | Buffer | Blob;
     if (ppid === Ppid.STRING) value = data.toString('utf8');
     else if (ppid === Ppid.STRING_EMPTY) value = '';

@@ -37,6 +37,8 @@ export interface SctpStats {
   fastRetransmits: number;
   t3Expirations: number;
   abandonedMessages: number;
+  /** Partially reliable messages whose lifetime ended before their first transmission. */
+  expiredBeforeSend: number;
   forwardTsnSent: number;
   heartbeatsSent: number;
   /** Dropped input, by reason (e.g. 'bad-checksum', 'bad-vtag', 'tsn-too-far', 'rwnd-full'). */

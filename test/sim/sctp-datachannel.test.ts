@@ -20,7 +20,10 @@ test('DCEP: createDataChannel opens the channel on both sides with its settings'
   p.b.on('datachannel', (ev) => remote.push(ev.channel));
   const opened: string[] = [];
   ch.onopen = () => opened.push('a');
+  let established = 0;
+  p.a.on('established', () => established++);
   assert.ok(p.connect());
+  assert.equal(established, 1);
   assert.deepEqual(opened, ['a']);
   assert.equal(ch.id! % 2, 0, 'DTLS client uses even ids');
   assert.ok(p.runUntil(() => remote.length === 1, { maxTimeMs: 5000, maxSteps: 1000 }));
@@ -50,6 +53,8 @@ test('strings, binary and empty messages keep their type (PPIDs 51/53/56/57)', (
   ch.send(new Uint16Array([0x0102]).buffer);
   ch.send(new DataView(new Uint8Array([9, 8]).buffer));
   assert.ok(p.runUntil(() => got.length === 6, { maxTimeMs: 5000, maxSteps: 1000 }));
+  assert.deepEqual(ch.stats, { messagesSent: 6, bytesSent: 6 + 3 + 2 + 2, messagesReceived: 0, bytesReceived: 0 });
+  assert.deepEqual(r!.stats, { messagesSent: 0, bytesSent: 0, messagesReceived: 6, bytesReceived: 6 + 3 + 2 + 2 });
   assert.deepEqual(got, ['héllo', '', Buffer.from([1, 2, 3]), Buffer.alloc(0), Buffer.from(new Uint16Array([0x0102]).buffer), Buffer.from([9, 8])]);
   r!.binaryType = 'arraybuffer';
   ch.send(Buffer.from([7]));
