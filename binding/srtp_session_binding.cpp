@@ -50,8 +50,6 @@ class SrtpSessionWrap : public Napi::ObjectWrap<SrtpSessionWrap> {
                            InstanceMethod<&SrtpSessionWrap::ProtectBatch>("protectBatch"),
                            InstanceMethod<&SrtpSessionWrap::UnprotectBatch>("unprotectBatch"),
                            InstanceMethod<&SrtpSessionWrap::Bind>("bind"),
-                           InstanceMethod<&SrtpSessionWrap::ProtectAt>("protectAt"),
-                           InstanceMethod<&SrtpSessionWrap::UnprotectAt>("unprotectAt"),
                            InstanceMethod<&SrtpSessionWrap::ReadCounters>("readCounters"),
                            InstanceMethod<&SrtpSessionWrap::Overhead>("overhead"),
                            InstanceMethod<&SrtpSessionWrap::Keyed>("keyed"),
@@ -76,9 +74,16 @@ class SrtpSessionWrap : public Napi::ObjectWrap<SrtpSessionWrap> {
       return;
     }
     napi_type_tag_object(env, info.This(), &kSrtpSessionTypeTag);
+    DefineFastMethods(env, info.This());
   }
 
-  ~SrtpSessionWrap() override { session_.Close(); }
+  ~SrtpSessionWrap() override {
+    session_.Close();
+    if (slot_ != nullptr) {
+      slot_->wrap = nullptr;
+      ReleaseSlot(slot_);
+    }
+  }
 
   SrtpSession* core() { return &session_; }
 
@@ -237,31 +242,77 @@ class SrtpSessionWrap : public Napi::ObjectWrap<SrtpSessionWrap> {
     return env.Undefined();
   }
 
-  // Shared body of protectAt/unprotectAt(kind, offset, length[, capacity]) over the bound
-  // buffer: transforms bound[offset, offset + length) in place. Returns the output length,
-  // or -status.
-  Napi::Value At(const Napi::CallbackInfo& info, bool protect) {
-    Napi::Env env = info.Env();
-    if (!CheckOpen(env)) return env.Undefined();
+  // protectAt/unprotectAt(kind, offset, length[, capacity]) over the bound buffer: transforms
+  // bound[offset, offset + length) in place and returns the output length, or -status.
+  // They are plain N-API functions created per session with the session as their data, not
+  // ObjectWrap methods: that skips the unwrap and wrapper layers (~100 ns -> ~30 ns a call,
+  // which is a quarter of a 200 B GCM packet).
+  struct FastSlot {
+    SrtpSessionWrap* wrap;  // nullptr once the session is garbage-collected
+    int refs;               // the session + its two functions
+  };
+
+  static void ReleaseSlot(FastSlot* slot) {
+    if (--slot->refs == 0) delete slot;
+  }
+
+  static napi_value FastAt(napi_env env, napi_callback_info info, bool protect) {
+    size_t argc = 4;
+    napi_value argv[4];
+    void* data = nullptr;
+    if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) != napi_ok) return nullptr;
+    SrtpSessionWrap* self = static_cast<FastSlot*>(data)->wrap;
+    Napi::Env e(env);
+    if (self == nullptr || self->closed_) {
+      Napi::Error err = Napi::Error::New(e, "the SRTP session is closed");
+      err.Set("code", Napi::String::New(e, "ERR_SRTP_CLOSED"));
+      err.ThrowAsJavaScriptException();
+      return nullptr;
+    }
     uint32_t kind = 0, off = 0, len = 0, cap = 0;
-    if (!U32Arg(env, info[0], &kind) || kind > 2 || !U32Arg(env, info[1], &off) || !U32Arg(env, info[2], &len) ||
-        (protect && !U32Arg(env, info[3], &cap))) {
-      ThrowCoded(env, false, "ERR_SRTP_BUFFER", "invalid packet arguments");
-      return env.Undefined();
+    if (argc < (protect ? 4u : 3u) || !U32Arg(env, argv[0], &kind) || kind > 2 || !U32Arg(env, argv[1], &off) ||
+        !U32Arg(env, argv[2], &len) || (protect && !U32Arg(env, argv[3], &cap))) {
+      ThrowCoded(e, false, "ERR_SRTP_BUFFER", "invalid packet arguments");
+      return nullptr;
     }
     if (!protect) cap = len;
-    if (bound_ == nullptr || off > bound_len_ || cap > bound_len_ - off || len > cap) {
-      ThrowCoded(env, true, "ERR_SRTP_BUFFER", "packet outside the bound buffer");
-      return env.Undefined();
+    if (self->bound_ == nullptr || off > self->bound_len_ || cap > self->bound_len_ - off || len > cap) {
+      ThrowCoded(e, true, "ERR_SRTP_BUFFER", "packet outside the bound buffer");
+      return nullptr;
     }
-    uint8_t* p = bound_ + off;
+    uint8_t* p = self->bound_ + off;
     size_t out = 0;
-    const SrtpStatus st = protect ? ProtectOne(static_cast<Kind>(kind), p, len, cap, &out)
-                                  : UnprotectOne(static_cast<Kind>(kind), p, len, &out);
-    return Napi::Number::New(env, st == SrtpStatus::kOk ? static_cast<double>(out) : -static_cast<double>(st));
+    const SrtpStatus st = protect ? self->ProtectOne(static_cast<Kind>(kind), p, len, cap, &out)
+                                  : self->UnprotectOne(static_cast<Kind>(kind), p, len, &out);
+    napi_value result = nullptr;
+    napi_create_double(env, st == SrtpStatus::kOk ? static_cast<double>(out) : -static_cast<double>(st), &result);
+    return result;
   }
-  Napi::Value ProtectAt(const Napi::CallbackInfo& info) { return At(info, true); }
-  Napi::Value UnprotectAt(const Napi::CallbackInfo& info) { return At(info, false); }
+  static napi_value FastProtectAt(napi_env env, napi_callback_info info) { return FastAt(env, info, true); }
+  static napi_value FastUnprotectAt(napi_env env, napi_callback_info info) { return FastAt(env, info, false); }
+
+  // Defines protectAt/unprotectAt on `self` (non-writable, non-enumerable own properties).
+  void DefineFastMethods(napi_env env, napi_value self) {
+    slot_ = new FastSlot{this, 1};
+    const char* names[2] = {"protectAt", "unprotectAt"};
+    napi_callback cbs[2] = {FastProtectAt, FastUnprotectAt};
+    napi_property_descriptor props[2] = {};
+    for (int i = 0; i < 2; ++i) {
+      napi_value fn = nullptr;
+      if (napi_create_function(env, names[i], NAPI_AUTO_LENGTH, cbs[i], slot_, &fn) != napi_ok) return;
+      // The function may outlive the session (someone kept a reference), so it owns a share
+      // of the slot and sees wrap == nullptr after the session is gone.
+      ++slot_->refs;
+      if (napi_add_finalizer(env, fn, slot_, [](napi_env, void* d, void*) { ReleaseSlot(static_cast<FastSlot*>(d)); },
+                             nullptr, nullptr) != napi_ok) {
+        --slot_->refs;
+        return;
+      }
+      props[i] = {names[i], nullptr, nullptr, nullptr, nullptr, fn, napi_default, nullptr};
+    }
+    napi_define_properties(env, self, 2, props);
+  }
+
 
   // readCounters(Float64Array of kSrtpCounterSlots + 1): totals, drops by status, stream count.
   Napi::Value ReadCounters(const Napi::CallbackInfo& info) {
@@ -303,6 +354,7 @@ class SrtpSessionWrap : public Napi::ObjectWrap<SrtpSessionWrap> {
   Napi::ObjectReference bound_ref_;
   uint8_t* bound_ = nullptr;
   size_t bound_len_ = 0;
+  FastSlot* slot_ = nullptr;
 };
 
 void InitSrtpBinding(Napi::Env env, Napi::Object exports) {

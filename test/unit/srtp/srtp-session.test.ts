@@ -4,6 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { PwtError } from '../../../lib/common/errors.js';
 import {
   SrtpBatch, SrtpCounterIndex, SrtpPacketKind, SrtpSession, SrtpStatus, srtpProfileLengths, SRTP_MAX_OVERHEAD,
@@ -240,4 +242,20 @@ test('per-packet output buffer detached after use: refused with a typed error, n
   assert.throws(() => tx.protectRtp(p, out), (err: unknown) => err instanceof PwtError && err.code === 'ERR_SRTP_BUFFER_TOO_SMALL');
   // A fresh buffer rebinds and works.
   assert.ok(tx.protectRtp(p, new Uint8Array(256)) > 0);
+});
+
+test('a per-packet native function kept after its session is collected fails cleanly', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  let session: SrtpSession | undefined = sessionPair(0x0001).tx;
+  const handle = session.nativeHandle as { protectAt(kind: number, offset: number, length: number, capacity: number): number };
+  const protectAt = handle.protectAt;
+  session = undefined;
+  for (let i = 0; i < 5; i++) {
+    gc();
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.throws(() => protectAt(0, 0, 12, 100), (err: unknown) =>
+    ['ERR_SRTP_CLOSED', 'ERR_SRTP_BUFFER'].includes((err as { code?: string }).code ?? ''));
+  assert.equal(session, undefined);
 });
