@@ -1,0 +1,129 @@
+// The echo server: an HTTP server with a WHIP endpoint (RFC 9725) whose sessions echo RTP and
+// data-channel messages (echo-session.ts), the browser page at `/`, and JSON stats per session.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createWhipHandler, WhipRejection } from '../signaling/whip-server.js';
+import { EchoSession, type EchoSessionOptions } from './echo-session.js';
+import { messagePlan } from './message-plan.js';
+import { renderEchoPage } from './page.js';
+
+/** Options of {@link startEchoServer}. */
+export interface EchoServerOptions extends EchoSessionOptions {
+  /** HTTP port (default 8080; 0 picks a free one). */
+  port?: number;
+  /** Address the HTTP server listens on (default 127.0.0.1). */
+  host?: string;
+  /** Most sessions at once (default 32); further offers get 503. */
+  maxSessions?: number;
+  /** Where connection events go (default: nowhere). */
+  log?: (line: string) => void;
+}
+
+/** A running echo server. */
+export interface EchoServer {
+  /** `http://host:port/`. */
+  readonly url: string;
+  /** The WHIP endpoint URL. */
+  readonly whipUrl: string;
+  /** Live sessions by id. */
+  readonly sessions: ReadonlyMap<string, EchoSession>;
+  /** Closes every session and the HTTP server. */
+  close(): Promise<void>;
+}
+
+/** Starts the server; resolves once it listens. */
+export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
+  const log = options.log ?? (() => {});
+  const maxSessions = options.maxSessions ?? 32;
+  const sessions = new Map<string, EchoSession>();
+  const sessionOptions: EchoSessionOptions = {
+    iceLite: options.iceLite,
+    hostAddresses: options.hostAddresses,
+    portRange: options.portRange,
+    srtpProfiles: options.srtpProfiles,
+    certificates: options.certificates,
+    answerDtlsRole: options.answerDtlsRole,
+  };
+  const page = renderEchoPage(messagePlan());
+
+  const end = (id: string, why: string): boolean => {
+    const s = sessions.get(id);
+    if (!s) return false;
+    sessions.delete(id);
+    s.close();
+    const c = s.counters;
+    log(`session ${id} ended (${why}): echoed ${c.rtp.audio.echoed} audio + ${c.rtp.video.echoed} video RTP packets, ${c.messagesEchoed} messages`);
+    return true;
+  };
+
+  const whip = createWhipHandler({
+    offer: async (id, sdp, req) => {
+      if (sessions.size >= maxSessions) throw new WhipRejection(503, `too many sessions (${maxSessions})`);
+      const session = await EchoSession.answer(id, sdp, sessionOptions);
+      sessions.set(id, session);
+      log(`session ${id} from ${req.socket.remoteAddress ?? '?'}: offer accepted`);
+      session.pc.on('connectionstatechange', () => {
+        const state = session.pc.connectionState;
+        log(`session ${id}: ${state}`);
+        if (state === 'failed' || state === 'closed') end(id, state);
+      });
+      session.pc.on('datachannel', (e) => log(`session ${id}: data channel '${e.channel.label}'`));
+      session.pc.on('track', (e) => log(`session ${id}: ${e.track.kind} track`));
+      return session.answer;
+    },
+    end: (id) => end(id, 'DELETE'),
+  });
+
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      try {
+        if (await whip(req, res)) return;
+        const path = new URL(req.url ?? '/', 'http://x').pathname;
+        if (req.method === 'GET' && (path === '/' || path === '/index.html')) {
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+          res.end(page);
+          return;
+        }
+        if (path === '/favicon.ico') {
+          res.writeHead(204);
+          res.end();
+          return;
+        }
+        if (req.method === 'GET' && path.startsWith('/sessions/')) {
+          const s = sessions.get(decodeURIComponent(path.slice('/sessions/'.length)));
+          if (!s) {
+            res.writeHead(404, { 'content-type': 'text/plain' });
+            res.end('no such session\n');
+            return;
+          }
+          const stats = [...(await s.pc.getStats()).values()];
+          res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+          res.end(JSON.stringify({ session: s.snapshot(), stats }, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)));
+          return;
+        }
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('not found\n');
+      } catch (error) {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`internal error: ${(error as Error).message}\n`);
+      }
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `http://${host}:${addr.port}/`;
+  return {
+    url,
+    whipUrl: `${url}whip`,
+    sessions,
+    async close(): Promise<void> {
+      for (const id of [...sessions.keys()]) end(id, 'server closing');
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

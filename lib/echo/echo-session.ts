@@ -1,0 +1,158 @@
+// One echo session: answers an offer with an RTCPeerConnection that sends every received RTP
+// packet back on the same m-section (our SSRC, the packet's negotiated payload type, our continuous
+// sequence numbers) and every data-channel message back on the same channel with the same type.
+import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCConfiguration, type RTCDataChannel, type RTCRtpTransceiver } from '../peer/index.js';
+import { RtpPacket } from '../rtp/rtp-packet.js';
+import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
+
+/** Options of an echo session: the peer connection's transport options. */
+export type EchoSessionOptions = Pick<RTCConfiguration, 'iceLite' | 'hostAddresses' | 'portRange' | 'srtpProfiles' | 'certificates' | 'answerDtlsRole'>;
+
+/** Counters of one session, as the echo page and the logs show them. */
+export interface EchoSessionCounters {
+  /** RTP packets received and echoed, per kind. */
+  rtp: Record<'audio' | 'video', { received: number; echoed: number }>;
+  /** Data-channel messages echoed (strings and binary). */
+  messagesEchoed: number;
+  /** Bytes of data-channel payload echoed. */
+  bytesEchoed: number;
+  /** Picture loss indications / FIRs received for our echoed video and forwarded as PLI to the sender. */
+  keyframeRequestsForwarded: number;
+}
+
+/** A session's state for logs and the page: connection state plus counters. */
+export interface EchoSessionSnapshot extends EchoSessionCounters {
+  id: string;
+  connectionState: string;
+  iceConnectionState: string;
+  createdAt: number;
+}
+
+/**
+ * Echoes one peer. Create with {@link EchoSession.answer}; `answer` is the SDP to return.
+ * RTX packets are not echoed (they repeat what was echoed already; our sender makes its own
+ * sequence numbers). A PLI/FIR the peer sends about our echoed video is forwarded as a PLI about
+ * the stream it came from, so the peer's encoder makes the keyframe its own decoder needs.
+ */
+export class EchoSession {
+  readonly id: string;
+  readonly pc: RTCPeerConnection;
+  readonly answer: string;
+  readonly createdAt: number;
+  readonly counters: EchoSessionCounters = {
+    rtp: { audio: { received: 0, echoed: 0 }, video: { received: 0, echoed: 0 } },
+    messagesEchoed: 0,
+    bytesEchoed: 0,
+    keyframeRequestsForwarded: 0,
+  };
+  private closed = false;
+
+  private constructor(id: string, pc: RTCPeerConnection, answer: string, createdAt: number) {
+    this.id = id;
+    this.pc = pc;
+    this.answer = answer;
+    this.createdAt = createdAt;
+  }
+
+  /**
+   * Applies `offer` (an SDP string), makes every offered m-section send back what it receives,
+   * and returns the session with its answer. Throws the peer connection's typed errors for an
+   * offer it cannot answer (the connection is then closed).
+   */
+  static async answer(id: string, offer: string, options: EchoSessionOptions = {}): Promise<EchoSession> {
+    const pc = new RTCPeerConnection({ ...options });
+    try {
+      const tracks: { transceiver: RTCRtpTransceiver; track: MediaStreamTrack }[] = [];
+      pc.on('track', (e) => tracks.push({ transceiver: e.transceiver, track: e.track }));
+      await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+      const outgoing = new Map<RTCRtpTransceiver, LocalStreamTrack>();
+      for (const t of pc.getTransceivers()) {
+        if (t.stopped) continue;
+        const local = new LocalStreamTrack({ kind: t.sender.kind });
+        await t.sender.replaceTrack(local);
+        t.direction = 'sendrecv';
+        outgoing.set(t, local);
+      }
+      await pc.setLocalDescription(await pc.createAnswer());
+      const session = new EchoSession(id, pc, pc.localDescription!.sdp, Date.now());
+      for (const { transceiver, track } of tracks) {
+        const local = outgoing.get(transceiver);
+        if (local) session.echoTrack(transceiver, track, local);
+      }
+      pc.on('track', (e) => {
+        const local = outgoing.get(e.transceiver);
+        if (local) session.echoTrack(e.transceiver, e.track, local);
+      });
+      pc.on('datachannel', (e) => session.echoChannel(e.channel));
+      return session;
+    } catch (error) {
+      pc.close();
+      throw error;
+    }
+  }
+
+  /** Connection state and counters, JSON-ready. */
+  snapshot(): EchoSessionSnapshot {
+    return {
+      id: this.id,
+      connectionState: this.pc.connectionState,
+      iceConnectionState: this.pc.iceConnectionState,
+      createdAt: this.createdAt,
+      ...structuredClone(this.counters),
+    };
+  }
+
+  /** Closes the peer connection (DTLS close_notify, sockets). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pc.close();
+  }
+
+  /** True once closed. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private echoTrack(transceiver: RTCRtpTransceiver, track: MediaStreamTrack, local: LocalStreamTrack): void {
+    const sender = transceiver.sender;
+    const kind = track.kind;
+    const stats = this.counters.rtp[kind];
+    let lastSsrc: number | undefined;
+    sender.on('rtcp', (e) => {
+      const p = e.packet;
+      if ((p.kind === 'pli' || p.kind === 'fir') && lastSsrc !== undefined) {
+        this.counters.keyframeRequestsForwarded++;
+        sender.sendRtcp([new RtcpPictureLossIndication(sender.ssrc, lastSsrc)]);
+      }
+    });
+    const rtxTypes = new Set<number>();
+    void (async () => {
+      for await (const packet of track) {
+        stats.received++;
+        const rtxPt = sender.parameters?.rtxPayloadType;
+        if (rtxPt !== undefined) rtxTypes.add(rtxPt);
+        if (rtxTypes.has(packet.payloadType!)) continue;
+        lastSsrc = packet.ssrc;
+        // The payload is a view into the track's memory; send() serialises it at once.
+        local.send(new RtpPacket({ payloadType: packet.payloadType, timestamp: packet.timestamp, marker: packet.marker, payload: packet.payload }));
+        stats.echoed++;
+      }
+    })();
+  }
+
+  private echoChannel(channel: RTCDataChannel): void {
+    channel.binaryType = 'nodebuffer';
+    channel.on('message', (e) => {
+      const data = e.data;
+      if (typeof data !== 'string' && !Buffer.isBuffer(data)) return;
+      try {
+        channel.send(data);
+        this.counters.messagesEchoed++;
+        this.counters.bytesEchoed += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+      } catch {
+        // The channel closed under us: nothing to echo to.
+      }
+    });
+  }
+}
