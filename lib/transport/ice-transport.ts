@@ -20,6 +20,7 @@ import {
 import type { IceCredentials } from '../ice/ice-credentials.js';
 import { addressKey, canonicalIp, type TransportAddress } from '../ice/transport-address.js';
 import { listHostAddresses, type HostAddressOptions } from './ice-host-addresses.js';
+import { resolveMdnsName } from './ice-mdns.js';
 import { TurnLink, type TurnServerTarget } from './ice-turn-link.js';
 import { nativeUdpSocketFactory, remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './ice-udp-socket.js';
 
@@ -60,8 +61,11 @@ export interface IceTransportOptions {
   gather?: IceGatherOptions;
   /** Socket factory (default: the native batch UdpSocket). */
   socketFactory?: IceUdpSocketFactory;
-  /** Resolves a remote `.local` name; by default mDNS names are left unresolved (RFC 8445 prflx takes over). */
-  resolveMdns?: (name: string) => Promise<string | undefined>;
+  /**
+   * Resolves a remote `.local` candidate name. Default: a one-shot multicast DNS query; null
+   * leaves such candidates unresolved (peer-reflexive candidates from the peer's checks take over).
+   */
+  resolveMdns?: ((name: string) => Promise<string | undefined>) | null;
   /** Verify TURN TLS certificates (default true). */
   tlsRejectUnauthorized?: boolean;
   /** Agent timers and limits. */
@@ -572,7 +576,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   }
 
   private resolveMdns(name: string): void {
-    const resolver = this.options.resolveMdns;
+    const resolver = this.options.resolveMdns === undefined ? resolveMdnsName : this.options.resolveMdns;
     if (!resolver) {
       this.agent.resolveMdns(this.clock.now(), name, undefined);
       return;
