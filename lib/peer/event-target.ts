@@ -1,6 +1,6 @@
 // W3C-style event dispatch over a typed EventEmitter: `on('x', fn)`, `addEventListener('x', fn)`
 // and `onx = fn` all receive the same event object (https://dom.spec.whatwg.org/#interface-eventtarget).
-import { TypedEventEmitter } from '../common/typed-emitter.js';
+import { reportListenerError, TypedEventEmitter } from '../common/typed-emitter.js';
 
 /** Every event this package dispatches has a `type` naming it. */
 export interface PeerEvent<T extends string = string> {
@@ -46,8 +46,18 @@ export class PeerEventTarget<M extends PeerEventMap> extends TypedEventEmitter<L
     return (this.handlers.get(type) as ((event: M[K]) => void) | undefined) ?? null;
   }
 
-  /** Dispatches `event` to every listener; a throwing listener is reported, not propagated. */
+  /**
+   * Dispatches `event` to every listener; a throwing listener is reported (process warning) and
+   * the listeners after it still run.
+   */
   dispatch<K extends keyof M & string>(event: M[K] & { type: K }): void {
-    this.safeEmit(event.type, ...([event] as Listeners<M>[K]));
+    const listeners = this.rawListeners(event.type) as ((e: M[K]) => void)[];
+    for (let i = 0; i < listeners.length; i++) {
+      try {
+        listeners[i]!.call(this, event);
+      } catch (err) {
+        reportListenerError(err);
+      }
+    }
   }
 }
