@@ -162,7 +162,8 @@ export class SctpAssociation {
   private now = 0;
   private neg: Negotiated | undefined;
   private localTag = 0;
-  private readonly events: SctpEvent[] = [];
+  /** Queue with a moving head; drained slots are cleared so events can be collected. */
+  private readonly events: (SctpEvent | undefined)[] = [];
   private eventHead = 0;
   private control: Chunk[] = [];
   private readonly rto: RtoEstimator;
@@ -179,7 +180,8 @@ export class SctpAssociation {
 
   // Send side.
   private readonly sendQueue = new SendQueue();
-  private outstanding: OutChunk[] = [];
+  /** Chunks from cumAckPoint+1 on, in TSN order, from index outHead (acked slots are cleared). */
+  private outstanding: (OutChunk | undefined)[] = [];
   private outHead = 0;
   private nextTsn = 0;
   private cumAckPoint = 0;
@@ -456,8 +458,8 @@ export class SctpAssociation {
   /** Next event, or undefined. */
   pollEvent(): SctpEvent | undefined {
     if (this.eventHead >= this.events.length) return undefined;
-    const e = this.events[this.eventHead]!;
-    this.events[this.eventHead++] = undefined as unknown as SctpEvent;
+    const e = this.events[this.eventHead];
+    this.events[this.eventHead++] = undefined;
     if (this.eventHead === this.events.length) {
       this.events.length = 0;
       this.eventHead = 0;
@@ -1047,7 +1049,7 @@ export class SctpAssociation {
     let rttSample: number | undefined;
     while (cumAdvanced && this.outHead < this.outstanding.length && tsnLte(this.outstanding[this.outHead]!.tsn, cum)) {
       const oc = this.outstanding[this.outHead]!;
-      this.outstanding[this.outHead++] = undefined as unknown as OutChunk;
+      this.outstanding[this.outHead++] = undefined;
       if (!oc.acked && !oc.abandoned) bytesAcked += oc.data.length;
       this.release(oc);
       if (oc === this.rttChunk) {
