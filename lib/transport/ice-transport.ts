@@ -146,7 +146,9 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private readonly mux: IceMuxPort | undefined;
   private readonly bases = new Map<string, Base>();
   private readonly links: TurnLink[] = [];
-  private readonly trusted = new Set<number | string>();
+  /** Remotes allowed to send data, keyed like UdpBatch.addressKey (the value is reused as `from`). */
+  private readonly trusted = new Map<number | string, TransportAddress>();
+  private muxBase: (Base & { kind: 'socket' }) | undefined;
   private dataHandler: IceDataHandler | undefined;
   private route: { base: Base; remote: TransportAddress } | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -215,8 +217,9 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.gathered = true;
     const now = (): number => this.clock.now();
     if (this.mux) {
-      const base: Base = { kind: 'socket', local: this.mux.local, socket: this.mux.socket, owned: false };
+      const base: Base & { kind: 'socket' } = { kind: 'socket', local: this.mux.local, socket: this.mux.socket, owned: false };
       this.bases.set(addressKey(this.mux.local), base);
+      this.muxBase = base;
       this.agent.addLocalCandidate(now(), {
         type: 'host',
         address: this.mux.announced ?? this.mux.local.address,
@@ -322,7 +325,14 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   // ---- receive path -------------------------------------------------------------------
 
   private onSocketBatch(base: Base & { kind: 'socket' }, batch: IceUdpBatch): void {
-    for (let i = 0; i < batch.count; i++) this.receive(base, batch.data(i), batch.addressKey(i), batch.address(i), batch.port(i));
+    for (let i = 0; i < batch.count; i++) {
+      const data = batch.data(i);
+      const key = batch.addressKey(i);
+      // Data (RTP/RTCP/DTLS) from a trusted remote: no address formatting, no allocation.
+      const from = isControl(data) ? undefined : this.trusted.get(key);
+      if (from) this.deliver(data, from);
+      else this.receive(base, data, key, batch.address(i), batch.port(i));
+    }
     this.flush();
   }
 
@@ -332,9 +342,11 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    * @internal
    */
   receiveFromMux(data: Buffer, key: number | string, remote: TransportAddress): void {
-    const base = this.bases.get(addressKey(this.mux!.local));
-    if (base?.kind !== 'socket') return;
-    this.receive(base, data, key, remote.address, remote.port);
+    const base = this.muxBase;
+    if (!base) return;
+    const from = isControl(data) ? undefined : this.trusted.get(key);
+    if (from) this.deliver(data, from);
+    else this.receive(base, data, key, remote.address, remote.port);
   }
 
   /** @internal */
@@ -344,8 +356,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
 
   private receive(base: Base, data: Buffer, key: number | string, address: string, port: number): void {
     if (this.closed || data.length === 0) return;
-    const first = data[0]!;
-    if (first < 4 || (first >= 64 && first <= 79)) {
+    if (isControl(data)) {
       // TURN server traffic on the host socket it shares with the relay allocation.
       if (base.kind === 'socket') {
         for (const l of this.links) {
@@ -355,16 +366,17 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           }
         }
       }
-      if (first < 4) {
+      if (data[0]! < 4) {
         this.agent.handleInput(this.clock.now(), { local: base.local, remote: { address, port }, data });
         return;
       }
     }
-    if (!this.trusted.has(key)) {
+    const from = this.trusted.get(key);
+    if (!from) {
       this.stats.drops['unknown-source']++;
       return;
     }
-    this.deliver(data, { address, port });
+    this.deliver(data, from);
   }
 
   private deliver(data: Buffer, from: TransportAddress): void {
@@ -572,7 +584,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   }
 
   private trust(remote: TransportAddress): void {
-    if (this.trusted.size < 1024) this.trusted.add(remoteKey(remote.address, remote.port));
+    const key = remoteKey(remote.address, remote.port);
+    if (this.trusted.size < 1024 && !this.trusted.has(key)) this.trusted.set(key, { address: remote.address, port: remote.port });
   }
 
   private resolveMdns(name: string): void {
@@ -631,4 +644,10 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private assertOpen(): void {
     if (this.closed) throw new InvalidStateError('ERR_ICE_CLOSED', 'the ICE transport is closed');
   }
+}
+
+/** STUN (first byte 0-3) or TURN ChannelData (64-79) per RFC 7983; everything else is data. */
+function isControl(data: Buffer): boolean {
+  const first = data[0];
+  return first !== undefined && (first < 4 || (first >= 64 && first <= 79));
 }
