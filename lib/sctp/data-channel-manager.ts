@@ -166,7 +166,7 @@ export class DataChannelManager extends TypedEventEmitter<DataChannelManagerEven
             this.onMessage(e.streamId, e.ppid, e.data);
             break;
           case 'stream-reset':
-            for (const id of e.streams) this.onStreamReset(id, e.direction);
+            for (const id of e.streams) this.onStreamReset(id, e.direction, e.success);
             break;
           case 'buffered-amount-low':
             this.byStream.get(e.streamId)?.channel.fireBufferedAmountLow();
@@ -316,9 +316,15 @@ export class DataChannelManager extends TypedEventEmitter<DataChannelManagerEven
   }
 
   /** RFC 8831 section 6.7: a channel is closed once both directions of its stream are reset. */
-  private onStreamReset(id: number, direction: 'incoming' | 'outgoing'): void {
+  private onStreamReset(id: number, direction: 'incoming' | 'outgoing', success: boolean): void {
     const s = this.byStream.get(id);
     if (!s) return;
+    if (!success) {
+      // The peer cannot reset streams (no RE-CONFIG) or refused: nothing more will come.
+      this.unregister(s);
+      s.channel.markClosed();
+      return;
+    }
     if (direction === 'incoming') {
       s.incomingReset = true;
       s.channel.markClosing();
