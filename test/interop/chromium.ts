@@ -42,7 +42,7 @@ export async function launchChromium(): Promise<ChromiumHandle> {
 
 async function versionFromPage(context: BrowserContext): Promise<string> {
   const page = await context.newPage();
-  const ua = await page.evaluate(() => navigator.userAgent);
+  const ua = String(await page.evaluate('navigator.userAgent'));
   await page.close();
   return /Chrome\/([\d.]+)/.exec(ua)?.[1] ?? 'unknown';
 }

@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// The package's command line: `echo` (WHIP echo server with a browser page) and `whip-client`
+// (connects to a WHIP endpoint, RFC 9725, and prints one JSON summary line).
+import { parseArgs } from 'node:util';
+import { startEchoServer } from '../echo/echo-server.js';
+import type { SrtpProfileName } from '../dtls/srtp-profile.js';
+import { runWhipClient } from './whip-client.js';
+
+const USAGE = `usage:
+  pure-webrtc-transport echo [--port 8080] [--host 127.0.0.1] [--public-ip IP]... [--ice-lite]
+                             [--srtp-profile NAME]...
+  pure-webrtc-transport whip-client --url URL [--audio] [--video] [--datachannel] [--seconds N]
+                             [--audio-file opus.ogg] [--video-file vp8.ivf] [--token T] [--host-address IP]...
+`;
+
+const SRTP_PROFILES: readonly SrtpProfileName[] = ['AEAD_AES_128_GCM', 'AEAD_AES_256_GCM', 'AES128_CM_HMAC_SHA1_80', 'AES128_CM_HMAC_SHA1_32'];
+
+function srtpProfiles(names: string[] | undefined): SrtpProfileName[] | undefined {
+  if (!names || names.length === 0) return undefined;
+  for (const n of names) {
+    if (!SRTP_PROFILES.includes(n as SrtpProfileName)) throw new Error(`unknown SRTP profile ${n} (one of ${SRTP_PROFILES.join(', ')})`);
+  }
+  return names as SrtpProfileName[];
+}
+
+async function echo(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string', default: '8080' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'public-ip': { type: 'string', multiple: true },
+      'ice-lite': { type: 'boolean', default: false },
+      'srtp-profile': { type: 'string', multiple: true },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: ${values.port} is not a port`);
+  // Media candidates: the public IPs when given, else the HTTP host when it is one address.
+  const host = values.host!;
+  const hostAddresses = values['public-ip'] ?? (host === '0.0.0.0' || host === '::' ? undefined : [host === 'localhost' ? '127.0.0.1' : host]);
+  const server = await startEchoServer({
+    port,
+    host,
+    hostAddresses,
+    iceLite: values['ice-lite'],
+    srtpProfiles: srtpProfiles(values['srtp-profile']),
+    log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
+  });
+  process.stdout.write(`echo server: open ${server.url} in a browser (WHIP endpoint ${server.whipUrl}); Ctrl+C stops it\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
+  return 0;
+}
+
+async function whipClient(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      url: { type: 'string' },
+      audio: { type: 'boolean', default: false },
+      video: { type: 'boolean', default: false },
+      datachannel: { type: 'boolean', default: false },
+      seconds: { type: 'string', default: '5' },
+      'audio-file': { type: 'string' },
+      'video-file': { type: 'string' },
+      token: { type: 'string' },
+      'host-address': { type: 'string', multiple: true },
+      'srtp-profile': { type: 'string', multiple: true },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (!values.url) throw new Error('--url is required');
+  const seconds = Number(values.seconds);
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > 3600) throw new Error(`--seconds: ${values.seconds} is not 0..3600`);
+  const endpoint = new URL(values.url);
+  const loopback = endpoint.hostname === '127.0.0.1' || endpoint.hostname === 'localhost';
+  const hostAddresses = values['host-address'] ?? (loopback ? ['127.0.0.1'] : undefined);
+  const none = !values.audio && !values.video && !values.datachannel;
+  const summary = await runWhipClient({
+    url: values.url,
+    audio: values.audio || none,
+    video: values.video || none,
+    datachannel: values.datachannel || none,
+    seconds,
+    audioFile: values['audio-file'],
+    videoFile: values['video-file'],
+    token: values.token,
+    peer: { hostAddresses, srtpProfiles: srtpProfiles(values['srtp-profile']) },
+  });
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+  return summary.ok ? 0 : 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === 'echo') return await echo(rest);
+    if (command === 'whip-client') return await whipClient(rest);
+    process.stderr.write(command && command !== '--help' && command !== 'help' ? `unknown command ${command}\n${USAGE}` : USAGE);
+    return command === '--help' || command === 'help' ? 0 : 2;
+  } catch (error) {
+    process.stderr.write(`pure-webrtc-transport: ${(error as Error).message}\n`);
+    return 2;
+  }
+}
+
+// Exit explicitly: the native UDP handles of a closed connection must not keep the process up.
+process.exit(await main(process.argv.slice(2)));

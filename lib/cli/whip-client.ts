@@ -1,0 +1,161 @@
+// The `whip-client` command's logic: connects to a WHIP endpoint (RFC 9725), sends audio/video RTP
+// and the data-channel test messages, checks what comes back and sums it up in one JSON object.
+import { LocalStreamTrack, RTCPeerConnection, type RTCConfiguration, type RTCDataChannel } from '../peer/index.js';
+import { messageBytes, messagePlan } from '../echo/message-plan.js';
+import { whipConnect, type WhipSession } from '../signaling/whip-client.js';
+import { createMediaSource, type MediaSource } from './media-source.js';
+
+/** Options of {@link runWhipClient}. */
+export interface WhipClientOptions {
+  url: string;
+  audio?: boolean;
+  video?: boolean;
+  datachannel?: boolean;
+  /** How long to send media after connecting (default 5). */
+  seconds?: number;
+  /** Ogg Opus file to send as audio (else synthetic). */
+  audioFile?: string;
+  /** IVF VP8 file to send as video (else synthetic). */
+  videoFile?: string;
+  /** Bearer token for the endpoint. */
+  token?: string;
+  /** Peer connection options (host addresses, SRTP profiles...). */
+  peer?: Pick<RTCConfiguration, 'hostAddresses' | 'srtpProfiles' | 'portRange'>;
+  /** Give up connecting after this many ms (default 10000). */
+  connectTimeoutMs?: number;
+}
+
+/** The one-line JSON summary the command prints. */
+export interface WhipClientSummary {
+  ok: boolean;
+  connected: boolean;
+  msToConnected: number | null;
+  messages: { sent: number; echoedIntact: number; received: number };
+  rtp: Record<'audio' | 'video', { sent: number; received: number }>;
+  errors: string[];
+}
+
+function sameMessage(sentText: boolean, sent: Buffer, got: unknown): boolean {
+  if (sentText) return typeof got === 'string' && got === sent.toString('latin1');
+  return Buffer.isBuffer(got) && got.equals(sent);
+}
+
+async function runMessages(channel: RTCDataChannel, deadlineMs: number, errors: string[]): Promise<WhipClientSummary['messages']> {
+  const plan = messagePlan();
+  const result = { sent: 0, echoedIntact: 0, received: 0 };
+  channel.binaryType = 'nodebuffer';
+  if (channel.readyState !== 'open') {
+    const opened = await new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), deadlineMs);
+      channel.once('open', () => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+    if (!opened) {
+      errors.push('data channel did not open');
+      return result;
+    }
+  }
+  const sent = plan.map((m, i) => ({ text: !m.binary, bytes: messageBytes(i, m.size) }));
+  const done = new Promise<void>((resolve) => {
+    const t = setTimeout(() => {
+      errors.push(`data channel: ${result.received} of ${sent.length} messages back after ${deadlineMs} ms`);
+      resolve();
+    }, deadlineMs);
+    channel.on('message', (e) => {
+      const i = result.received++;
+      const want = sent[i];
+      if (want && sameMessage(want.text, want.bytes, e.data)) result.echoedIntact++;
+      else errors.push(`data channel: message ${i} came back different`);
+      if (result.received >= sent.length) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  });
+  for (const m of sent) {
+    channel.send(m.text ? m.bytes.toString('latin1') : m.bytes);
+    result.sent++;
+  }
+  await done;
+  return result;
+}
+
+/** Runs the client; never throws (failures are in `errors`, `ok` is false). */
+export async function runWhipClient(options: WhipClientOptions): Promise<WhipClientSummary> {
+  const errors: string[] = [];
+  const summary: WhipClientSummary = {
+    ok: false,
+    connected: false,
+    msToConnected: null,
+    messages: { sent: 0, echoedIntact: 0, received: 0 },
+    rtp: { audio: { sent: 0, received: 0 }, video: { sent: 0, received: 0 } },
+    errors,
+  };
+  const kinds: ('audio' | 'video')[] = [];
+  if (options.audio) kinds.push('audio');
+  if (options.video) kinds.push('video');
+  const seconds = options.seconds ?? 5;
+  const pc = new RTCPeerConnection({ ...options.peer });
+  let session: WhipSession | undefined;
+  let pacer: NodeJS.Timeout | undefined;
+  try {
+    const sources: { source: MediaSource; track: LocalStreamTrack }[] = [];
+    for (const kind of kinds) {
+      const track = new LocalStreamTrack({ kind });
+      pc.addTransceiver(track, { direction: 'sendrecv', streams: ['whip-client'] });
+      sources.push({ source: createMediaSource(kind, kind === 'audio' ? options.audioFile : options.videoFile), track });
+    }
+    pc.on('track', (e) => {
+      const counter = summary.rtp[e.track.kind];
+      void (async () => {
+        for await (const _packet of e.track) counter.received++;
+      })();
+    });
+    const channel = options.datachannel ? pc.createDataChannel('whip-client') : undefined;
+    const started = performance.now();
+    session = await whipConnect(options.url, pc, { token: options.token, timeoutMs: options.connectTimeoutMs ?? 10_000 });
+    await pc.connected(options.connectTimeoutMs ?? 10_000);
+    summary.connected = true;
+    summary.msToConnected = Math.round(performance.now() - started);
+
+    const mediaStart = performance.now();
+    if (sources.length > 0) {
+      pacer = setInterval(() => {
+        const elapsed = performance.now() - mediaStart;
+        for (const { source, track } of sources) {
+          for (const packet of source.due(elapsed)) {
+            track.send(packet);
+            summary.rtp[source.kind].sent++;
+          }
+        }
+      }, 10);
+    }
+    const messages = channel ? runMessages(channel, Math.max(10_000, seconds * 1000), errors) : undefined;
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    if (pacer) clearInterval(pacer);
+    pacer = undefined;
+    // Let the last echoed packets arrive.
+    await new Promise((r) => setTimeout(r, 300));
+    if (messages) summary.messages = await messages;
+    for (const kind of kinds) {
+      if (summary.rtp[kind].received === 0) errors.push(`no ${kind} RTP came back`);
+    }
+  } catch (error) {
+    errors.push((error as Error).message);
+  } finally {
+    if (pacer) clearInterval(pacer);
+    if (session) {
+      try {
+        const status = await session.end();
+        if (status < 200 || status > 299) errors.push(`DELETE ${session.resource} answered ${status}`);
+      } catch (error) {
+        errors.push(`DELETE failed: ${(error as Error).message}`);
+      }
+    }
+    pc.close();
+  }
+  summary.ok = summary.connected && errors.length === 0;
+  return summary;
+}
