@@ -172,3 +172,44 @@ test('hostile input at the mux: floods, forged and wrongly signed STUN are dropp
     mux.close();
   }
 });
+
+test('IPv6 loopback: two transports on ::1 connect and carry data', async () => {
+  const a = new IceTransport({ role: 'controlling', gather: { addresses: ['::1'] } });
+  const b = new IceTransport({ role: 'controlled', gather: { addresses: ['::1'] } });
+  signal(a, b);
+  try {
+    await Promise.all([a.gather(), b.gather()]);
+    await until(() => up(a) && up(b), 10_000, 'connected over ::1');
+    assert.equal(a.selectedPair!.remoteAddress.address, '::1');
+    await exchange(a, b);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+test('ICE-lite server transports on a mux (the usual SFU setup) connect to full clients', async () => {
+  const mux = await UdpMux.bind({ address: '127.0.0.1', announcedAddress: '127.0.0.1' });
+  const pairs: [IceTransport, IceTransport][] = [];
+  try {
+    for (let i = 0; i < 20; i++) {
+      const s = mux.createTransport({ mode: 'lite' });
+      const c = new IceTransport({ role: 'controlled', gather: LOOPBACK });
+      c.on('icecandidate', (l) => s.addRemoteCandidate(l));
+      s.on('icecandidate', (l) => c.addRemoteCandidate(l));
+      c.setRemoteParameters(s.localParameters);
+      s.setRemoteParameters(c.localParameters);
+      pairs.push([s, c]);
+    }
+    await Promise.all(pairs.flatMap(([s, c]) => [s.gather(), c.gather()]));
+    await until(() => pairs.every(([s, c]) => up(s) && up(c)), 10_000, 'lite pairs connected');
+    for (const [s, c] of pairs) {
+      assert.equal(c.role, 'controlling', 'the full client takes control facing a lite server');
+      assert.equal(s.agent.stats.checksSent, 0);
+      await exchange(c, s);
+    }
+  } finally {
+    for (const [, c] of pairs) c.close();
+    mux.close();
+  }
+});
