@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../common/clock.js';
 import { InvalidArgumentError, InvalidStateError } from '../common/errors.js';
 import { createLogger } from '../common/log.js';
-import { cryptoRng, type Rng } from '../common/rng.js';
+import type { Rng } from '../common/rng.js';
 import { TypedEventEmitter } from '../common/typed-emitter.js';
 import { formatCandidate, type IceCandidate } from '../ice/candidate.js';
 import {
@@ -21,6 +21,7 @@ import type { IceCredentials } from '../ice/ice-credentials.js';
 import { addressKey, canonicalIp, type TransportAddress } from '../ice/transport-address.js';
 import { listHostAddresses, type HostAddressOptions } from './ice-host-addresses.js';
 import { resolveMdnsName } from './ice-mdns.js';
+import { pooledCryptoRng } from './ice-rng.js';
 import { TurnLink, type TurnServerTarget } from './ice-turn-link.js';
 import { nativeUdpSocketFactory, remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './ice-udp-socket.js';
 
@@ -166,7 +167,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.options = options;
     this.mux = mux;
     this.clock = options.clock ?? systemClock;
-    this.rng = options.rng ?? cryptoRng;
+    this.rng = options.rng ?? pooledCryptoRng;
     this.agent = new IceAgent({ ...options.agent, rng: this.rng, role: options.role ?? 'controlling', mode: options.mode ?? 'full' });
     mux?.register(this, this.agent.localCredentials.ufrag);
   }
