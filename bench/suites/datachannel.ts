@@ -13,6 +13,9 @@
 //   endpoints negotiate over DTLS (the others do not offer it).
 // - "werift": two werift RTCPeerConnections (ICE host candidates only, DTLS, SCTP in TypeScript).
 // - "node-datachannel": two libdatachannel PeerConnections (usrsctp + OpenSSL/GnuTLS DTLS in C++).
+// Each throughput case is also reported per CPU-second (bytes moved per second of user+system
+// CPU of this whole process, all threads: both ends of every subject run here), which is steadier
+// than wall-clock rates on a shared machine. Rounds interleave the subjects for the same reason.
 // Ratios in the table are against werift; a summary line also gives them against node-datachannel.
 import { performance } from 'node:perf_hooks';
 import { SeededRng } from '../../lib/common/rng.js';
@@ -37,11 +40,17 @@ const PING_SIZE = 64;
 
 /** A connected pair of channels from any implementation, reduced to what the benchmark needs. */
 interface ChannelPair {
-  /** Sends `total` bytes in `size`-byte messages from a to b; resolves with seconds elapsed. */
-  transfer(total: number, size: number): Promise<number>;
+  /** Sends `total` bytes in `size`-byte messages from a to b; resolves with wall and CPU seconds. */
+  transfer(total: number, size: number): Promise<Elapsed>;
   /** Mean round-trip time in ms over `count` ping-pongs of PING_SIZE bytes. */
   rtt(count: number): Promise<number>;
   close(): Promise<void>;
+}
+
+/** Wall-clock seconds and CPU seconds (user + system, every thread of this process). */
+interface Elapsed {
+  wall: number;
+  cpu: number;
 }
 
 /** Shared flow-controlled transfer: keep the sender's buffer between LOW and HIGH water. */
@@ -52,12 +61,13 @@ function transferWith(
   onReceive: (cb: (n: number) => void) => void,
   total: number,
   size: number,
-): Promise<number> {
+): Promise<Elapsed> {
   return new Promise((resolve) => {
     const payload = Buffer.alloc(size, 0x5a);
     let sent = 0;
     let received = 0;
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const pump = (): void => {
       while (sent < total && buffered() < HIGH_WATER) {
         send(payload);
@@ -67,7 +77,10 @@ function transferWith(
     onLow(pump);
     onReceive((n) => {
       received += n;
-      if (received >= total) resolve((performance.now() - t0) / 1000);
+      if (received >= total) {
+        const c = process.cpuUsage(c0);
+        resolve({ wall: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 });
+      }
     });
     pump();
   });
@@ -224,7 +237,7 @@ async function oursOverUdp(zeroChecksum: boolean): Promise<ChannelPair> {
   const wake = (s: Side): void => {
     if (s.scheduled) return;
     s.scheduled = true;
-    setImmediate(() => drive(s));
+    queueMicrotask(() => drive(s));
   };
   for (const s of [A, B]) {
     s.sock.onBatch((batch) => {
@@ -396,34 +409,47 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   const only = process.env.PWT_BENCH_ONLY;
   const series: BenchSeries[] = [];
   const add = (c: string, subject: string, unit: string, higherIsBetter: boolean): BenchSeries => {
-    const s: BenchSeries = { suite: SUITE, case: c, subject, unit, higherIsBetter, samples: [] };
-    series.push(s);
-    return s;
+    const x: BenchSeries = { suite: SUITE, case: c, subject, unit, higherIsBetter, samples: [] };
+    series.push(x);
+    return x;
   };
+  // All pairs are connected first and the rounds interleave the subjects, so that load from
+  // other processes on a shared machine spreads over every subject instead of hitting one.
+  const running: { name: string; pair: ChannelPair; s: BenchSeries[] }[] = [];
   for (const [name, make] of subjects) {
     if (only && name !== only) continue;
-    let pair: ChannelPair;
     try {
-      pair = await make();
+      const pair = await make();
+      running.push({ name, pair, s: [] });
     } catch (err) {
       console.log(`${name}: skipped (${err instanceof Error ? err.message : String(err)})`);
-      continue;
     }
-    const t16 = add('throughput 16 KiB msgs', name, 'MB/s', true);
-    const t64 = add('throughput 64 KiB msgs', name, 'MB/s', true);
-    const rtt = add(`rtt ${PING_SIZE} B ping-pong`, name, 'ms', false);
-    try {
-      for (let r = 0; r < opts.rounds; r++) {
-        t16.samples.push(total / 1e6 / (await withTimeout(pair.transfer(total, 16 * 1024), 120_000, 'transfer timed out')));
-        t64.samples.push(total / 1e6 / (await withTimeout(pair.transfer(total, 64 * 1024), 120_000, 'transfer timed out')));
-        rtt.samples.push(await withTimeout(pair.rtt(pings), 60_000, 'rtt timed out'));
-      }
-    } catch (err) {
-      console.log(`${name}: stopped (${err instanceof Error ? err.message : String(err)})`);
-      for (const s of [t16, t64, rtt]) if (s.samples.length === 0) series.splice(series.indexOf(s), 1);
-    }
-    await pair.close().catch(() => undefined);
   }
+  const cases = [
+    ['throughput 16 KiB msgs', 16 * 1024],
+    ['throughput 64 KiB msgs', 64 * 1024],
+  ] as const;
+  for (const r of running) {
+    for (const [c] of cases) r.s.push(add(c, r.name, 'MB/s', true), add(`${c} per CPU-second`, r.name, 'MB/cpu-s', true));
+    r.s.push(add(`rtt ${PING_SIZE} B ping-pong`, r.name, 'ms', false));
+  }
+  for (let round = 0; round < opts.rounds; round++) {
+    for (const r of [...running]) {
+      try {
+        for (const [i, [, size]] of cases.entries()) {
+          const e = await withTimeout(r.pair.transfer(total, size), 120_000, 'transfer timed out');
+          r.s[2 * i]!.samples.push(total / 1e6 / e.wall);
+          r.s[2 * i + 1]!.samples.push(total / 1e6 / e.cpu);
+        }
+        r.s[4]!.samples.push(await withTimeout(r.pair.rtt(pings), 60_000, 'rtt timed out'));
+      } catch (err) {
+        console.log(`${r.name}: stopped (${err instanceof Error ? err.message : String(err)})`);
+        running.splice(running.indexOf(r), 1);
+        for (const x of r.s) if (x.samples.length === 0) series.splice(series.indexOf(x), 1);
+      }
+    }
+  }
+  for (const r of running) await r.pair.close().catch(() => undefined);
   const med = (c: string, subject: string): number | undefined => {
     const s = series.find((x) => x.case === c && x.subject === subject);
     return s && s.samples.length ? median(s.samples) : undefined;

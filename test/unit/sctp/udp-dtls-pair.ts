@@ -53,7 +53,7 @@ export class UdpDtlsPair {
       s.mgr.on('wakeup', () => {
         if (s.scheduled) return;
         s.scheduled = true;
-        setImmediate(() => this.drive(s));
+        queueMicrotask(() => this.drive(s));
       });
     }
     B.dtls.start(performance.now());
