@@ -1,6 +1,6 @@
 // Connects a sans-I/O TurnClient to its server: over the host UDP socket it shares with the
 // host candidate, or over its own TCP/TLS stream (RFC 8656 §3.1, framing per RFC 8656 §12.5).
-import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Rng } from '../common/rng.js';
 import { StunStreamFramer } from '../ice/stream-framer.js';
@@ -49,7 +49,13 @@ export class TurnLink {
       const framer = new StunStreamFramer();
       const s =
         target.transport === 'tls'
-          ? tlsConnect({ host: target.server.address, port: target.server.port, servername: target.host, rejectUnauthorized: options.tlsRejectUnauthorized ?? true })
+          ? tlsConnect({
+              host: target.server.address,
+              port: target.server.port,
+              // SNI carries host names only (RFC 6066 §3); an IP literal is checked against the certificate's IP SANs.
+              ...(isIP(target.host) ? {} : { servername: target.host }),
+              rejectUnauthorized: options.tlsRejectUnauthorized ?? true,
+            })
           : tcpConnect({ host: target.server.address, port: target.server.port });
       s.setNoDelay(true);
       s.on(target.transport === 'tls' ? 'secureConnect' : 'connect', () => {

@@ -1,8 +1,8 @@
 // TURN relay through a real coturn (Debian `turnserver`) started on 127.0.0.1 with a random
-// port and a long-term-credential test user: UDP and TCP allocations carry data both ways.
+// port and a long-term-credential test user: UDP, TCP and TLS allocations carry data both ways.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,8 +14,11 @@ import { StunClass, StunMethod } from '../../lib/ice/stun-constants.js';
 const TURNSERVER = '/usr/bin/turnserver';
 const available = existsSync(TURNSERVER);
 let proc: ChildProcess | undefined;
+let tlsProc: ChildProcess | undefined;
 let port = 0;
+let tlsPort = 0;
 let dir = '';
+const haveOpenssl = existsSync('/usr/bin/openssl');
 
 async function freePort(): Promise<number> {
   const s = createSocket('udp4');
@@ -58,10 +61,27 @@ before(async () => {
     '--pidfile', join(dir, 'turnserver.pid'), '--log-file', 'stdout', '--no-stdout-log',
   ], { stdio: 'ignore' });
   await waitForServer(port, 10_000);
+  if (!haveOpenssl) return;
+  // A second instance for TURN over TLS (turns:), with a throw-away self-signed certificate.
+  const key = join(dir, 'key.pem');
+  const cert = join(dir, 'cert.pem');
+  const gen = spawnSync('/usr/bin/openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  if (gen.status !== 0) return;
+  tlsPort = await freePort();
+  const plainPort = await freePort();
+  tlsProc = spawn(TURNSERVER, [
+    '-n', '--no-cli', '--no-dtls', '--lt-cred-mech', '--user', 'test:secret', '--realm', 'pwt.test',
+    '--listening-ip', '127.0.0.1', '--relay-ip', '127.0.0.1', '--listening-port', String(plainPort), '--tls-listening-port', String(tlsPort),
+    '--cert', cert, '--pkey', key, '--min-port', String(relayMin + 600), '--max-port', String(relayMin + 1100), '--allow-loopback-peers',
+    '--pidfile', join(dir, 'turnserver-tls.pid'), '--log-file', 'stdout', '--no-stdout-log',
+  ], { stdio: 'ignore' });
+  await waitForServer(plainPort, 10_000);
 });
 
 after(() => {
   proc?.kill('SIGTERM');
+  tlsProc?.kill('SIGTERM');
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -79,11 +99,13 @@ function until(cond: () => boolean, ms: number, what: string): Promise<void> {
 
 const up = (t: IceTransport): boolean => t.state === 'connected' || t.state === 'completed';
 
-for (const transport of ['udp', 'tcp'] as const) {
-  test(`relay over TURN/${transport.toUpperCase()} through coturn carries data both ways`, { skip: !available && 'coturn not installed' }, async () => {
-    const url = `turn:127.0.0.1:${port}?transport=${transport}`;
+for (const transport of ['udp', 'tcp', 'tls'] as const) {
+  test(`relay over TURN/${transport.toUpperCase()} through coturn carries data both ways`, { skip: (!available && 'coturn not installed') || (transport === 'tls' && !haveOpenssl && 'openssl not installed') }, async () => {
+    const url = transport === 'tls' ? `turns:127.0.0.1:${tlsPort}` : `turn:127.0.0.1:${port}?transport=${transport}`;
     const a = new IceTransport({
       role: 'controlling',
+      // The test server's certificate is self-signed.
+      tlsRejectUnauthorized: false,
       iceTransportPolicy: 'relay',
       iceServers: [{ urls: url, username: 'test', credential: 'secret' }],
       gather: { addresses: ['127.0.0.1'] },
