@@ -3,6 +3,7 @@
 // §7.2.2), every other datagram by its source address once that address has authenticated
 // (or been sent checks by the transport). Unknown senders are dropped and counted.
 import { InvalidArgumentError, InvalidStateError } from '../common/errors.js';
+import { reportListenerError } from '../common/typed-emitter.js';
 import { peekBindingRequestUfrag } from '../ice/stun-peek.js';
 import { canonicalIp, type TransportAddress } from '../ice/transport-address.js';
 import { IceTransport, type IceMuxPort, type IceTransportOptions } from './ice-transport.js';
@@ -23,6 +24,13 @@ export interface UdpMuxOptions {
   sendBufferSize?: number;
   /** Socket factory (default: the native batch UdpSocket). */
   socketFactory?: IceUdpSocketFactory;
+  /**
+   * With `reusePort`, the kernel picks the socket by hashing the remote 5-tuple, so a peer's
+   * datagrams may reach a worker that does not own its transport. This hook receives every
+   * datagram this mux cannot route (a copy, with the ufrag when it is a Binding request) so
+   * that the application can pass it to the owning worker's {@link UdpMux.deliver}.
+   */
+  onUnroutable?: (data: Buffer, remote: TransportAddress, ufrag: string | undefined) => void;
 }
 
 /** Counters of the mux. */
@@ -32,6 +40,8 @@ export interface UdpMuxStats {
   routedByUfrag: number;
   transports: number;
   routes: number;
+  /** Datagrams handed to `onUnroutable`. */
+  forwarded: number;
   drops: { 'unknown-sender': number; 'unknown-ufrag': number };
 }
 
@@ -52,10 +62,12 @@ export class UdpMux {
   private readonly touched = new Set<IceTransport>();
   private readonly port: IceMuxPort;
   private closed = false;
-  private readonly counters = { datagramsReceived: 0, routedByAddress: 0, routedByUfrag: 0, unknownSender: 0, unknownUfrag: 0 };
+  private readonly counters = { datagramsReceived: 0, routedByAddress: 0, routedByUfrag: 0, unknownSender: 0, unknownUfrag: 0, forwarded: 0 };
+  private readonly onUnroutable: UdpMuxOptions['onUnroutable'];
 
-  private constructor(socket: IceUdpSocket, announced: string | undefined) {
+  private constructor(socket: IceUdpSocket, announced: string | undefined, onUnroutable: UdpMuxOptions['onUnroutable']) {
     this.socket = socket;
+    this.onUnroutable = onUnroutable;
     const a = socket.address();
     this.local = { address: canonicalIp(a.address), port: a.port };
     socket.onBatch((batch) => this.onBatch(batch));
@@ -84,7 +96,7 @@ export class UdpMux {
       recvBufferSize: options.recvBufferSize ?? 4 * 1024 * 1024,
       sendBufferSize: options.sendBufferSize ?? 4 * 1024 * 1024,
     });
-    return new UdpMux(socket, options.announcedAddress);
+    return new UdpMux(socket, options.announcedAddress, options.onUnroutable);
   }
 
   /** Creates an ICE transport served by this port (its only host candidate is the mux address). */
@@ -100,6 +112,7 @@ export class UdpMux {
       datagramsReceived: c.datagramsReceived,
       routedByAddress: c.routedByAddress,
       routedByUfrag: c.routedByUfrag,
+      forwarded: c.forwarded,
       transports: this.ufrags.size,
       routes: this.routes.size,
       drops: { 'unknown-sender': c.unknownSender, 'unknown-ufrag': c.unknownUfrag },
@@ -114,7 +127,25 @@ export class UdpMux {
     this.socket.close();
   }
 
+  /**
+   * Routes a datagram that another worker's mux received for a transport of this one (see
+   * `onUnroutable`). Replies leave through this mux's socket, which shares the port.
+   */
+  deliver(data: Uint8Array, remote: TransportAddress): void {
+    if (this.closed) return;
+    const b = Buffer.from(data);
+    const address = canonicalIp(remote.address);
+    this.route(
+      { count: 1, data: () => b, address: () => address, port: () => remote.port, family: () => (address.includes(':') ? 6 : 4), addressKey: () => remoteKey(address, remote.port) },
+      false,
+    );
+  }
+
   private onBatch(batch: IceUdpBatch): void {
+    this.route(batch, true);
+  }
+
+  private route(batch: IceUdpBatch, forward: boolean): void {
     const c = this.counters;
     for (let i = 0; i < batch.count; i++) {
       c.datagramsReceived++;
@@ -128,13 +159,17 @@ export class UdpMux {
       }
       const data = batch.data(i);
       const ufrag = peekBindingRequestUfrag(data);
-      if (ufrag === undefined) {
-        c.unknownSender++;
-        continue;
-      }
-      const transport = this.byUfrag.get(ufrag);
+      const transport = ufrag === undefined ? undefined : this.byUfrag.get(ufrag);
       if (!transport) {
-        c.unknownUfrag++;
+        if (forward && this.onUnroutable) {
+          c.forwarded++;
+          try {
+            this.onUnroutable(Buffer.from(data), { address: batch.address(i), port: batch.port(i) }, ufrag);
+          } catch (err) {
+            reportListenerError(err);
+          }
+        } else if (ufrag === undefined) c.unknownSender++;
+        else c.unknownUfrag++;
         continue;
       }
       c.routedByUfrag++;

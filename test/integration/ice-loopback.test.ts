@@ -213,3 +213,30 @@ test('ICE-lite server transports on a mux (the usual SFU setup) connect to full 
     mux.close();
   }
 });
+
+test('SO_REUSEPORT: two muxes share one port; unroutable datagrams are forwarded to the owner', async () => {
+  let a: UdpMux | undefined;
+  let b: UdpMux | undefined;
+  a = await UdpMux.bind({ address: '127.0.0.1', reusePort: true, onUnroutable: (d, r) => b?.deliver(d, r) });
+  b = await UdpMux.bind({ address: '127.0.0.1', port: a.local.port, reusePort: true, onUnroutable: (d, r) => a?.deliver(d, r) });
+  assert.equal(b.local.port, a.local.port);
+  const pairs: [IceTransport, IceTransport][] = [];
+  try {
+    for (let i = 0; i < 40; i++) {
+      const s = (i % 2 ? a : b).createTransport({ role: 'controlled' });
+      const c = new IceTransport({ role: 'controlling', gather: LOOPBACK });
+      signal(c, s);
+      pairs.push([s, c]);
+    }
+    await Promise.all(pairs.flatMap(([s, c]) => [s.gather(), c.gather()]));
+    await until(() => pairs.every(([s, c]) => up(s) && up(c)), 15_000, 'all pairs over two reuseport muxes');
+    for (const [s, c] of pairs) await exchange(c, s);
+    // The kernel spreads clients over both sockets; at least some needed forwarding.
+    assert.ok(a.stats.forwarded + b.stats.forwarded > 0);
+    assert.equal(a.stats.drops['unknown-ufrag'] + b.stats.drops['unknown-ufrag'], 0);
+  } finally {
+    for (const [, c] of pairs) c.close();
+    a.close();
+    b.close();
+  }
+});
