@@ -1,0 +1,210 @@
+// Interop with Chromium (Debian, driven by playwright-core, fake camera/microphone) over loopback:
+// our WHIP echo server with the echo page as client (full ICE, ICE-lite, each SRTP profile), and
+// Chromium as the answerer behind a WHIP endpoint with our whip-client. Checks use Chromium's getStats.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { startEchoServer, type EchoServerOptions } from '../../lib/echo/echo-server.js';
+import { runWhipClient } from '../../lib/cli/whip-client.js';
+import { createWhipHandler } from '../../lib/signaling/whip-server.js';
+import type { SrtpProfileName } from '../../lib/dtls/srtp-profile.js';
+import { launchChromium, type ChromiumHandle } from './chromium.js';
+import { recordResult } from './results.js';
+
+const PEER = 'Chromium';
+const SERVER_ROLE = 'our WHIP echo server ← Chromium (echo page)';
+const CLIENT_ROLE = 'our whip-client → Chromium answerer';
+const BROWSER_HELPERS = readFileSync(fileURLToPath(new URL('./browser-helpers.js', import.meta.url)), 'utf8');
+const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/media/${name}`, import.meta.url));
+
+let browser: ChromiumHandle;
+before(async () => {
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+});
+
+interface RtpSample {
+  kind: string;
+  packetsReceived: number;
+  framesDecoded?: number;
+  totalSamplesReceived?: number;
+}
+
+interface PageStats {
+  inbound: RtpSample[];
+  srtpCipher: string | undefined;
+  dtlsCipher: string | undefined;
+}
+
+/** Chromium's inbound-rtp entries and transport ciphers, for the page's peer connection `pcExpr`. */
+async function pageStats(page: Page, pcExpr: string): Promise<PageStats> {
+  return (await page.evaluate(`window.pwtInbound(${pcExpr})`)) as PageStats;
+}
+
+function byKind(stats: PageStats, kind: string): RtpSample {
+  const s = stats.inbound.find((x) => x.kind === kind);
+  assert.ok(s, `Chromium has no inbound-rtp ${kind} stream`);
+  return s;
+}
+
+interface EchoRun {
+  srtpCipher: string | undefined;
+  audio: { first: number; second: number; samples: number };
+  video: { first: number; second: number; framesDecoded: number };
+  messages: { sent: number; received: number; intact: number; errors: string[] };
+}
+
+/** Opens the echo page against a fresh server; returns what Chromium measured. */
+async function runEchoPage(t: { after(fn: () => Promise<void> | void): void }, options: EchoServerOptions): Promise<EchoRun> {
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], ...options });
+  t.after(() => server.close());
+  const page = await browser.context.newPage();
+  t.after(() => page.close().catch(() => {}));
+  await page.goto(server.url);
+  await page.addScriptTag({ content: BROWSER_HELPERS });
+  await page.waitForFunction("['connected', 'failed', 'rejected', 'error'].includes(window.pwtEcho && window.pwtEcho.state)", undefined, { timeout: 20_000 });
+  const state = (await page.evaluate('({ state: pwtEcho.state, log: pwtEcho.log })')) as { state: string; log: string[] };
+  assert.equal(state.state, 'connected', `echo page: ${state.log.join(' | ')}`);
+  // Let the first keyframe through and the jitter buffers fill, then sample twice.
+  await page.waitForTimeout(2500);
+  const first = await pageStats(page, 'pwtEcho.pc');
+  await page.waitForTimeout(1500);
+  const second = await pageStats(page, 'pwtEcho.pc');
+  const messages = (await page.evaluate('pwtEcho.runMessageTest()')) as EchoRun['messages'];
+  return {
+    srtpCipher: second.srtpCipher,
+    audio: { first: byKind(first, 'audio').packetsReceived, second: byKind(second, 'audio').packetsReceived, samples: byKind(second, 'audio').totalSamplesReceived ?? 0 },
+    video: { first: byKind(first, 'video').packetsReceived, second: byKind(second, 'video').packetsReceived, framesDecoded: byKind(second, 'video').framesDecoded ?? 0 },
+    messages,
+  };
+}
+
+function recordEcho(variant: string, r: EchoRun): void {
+  const cipher = r.srtpCipher ? ` (${r.srtpCipher})` : '';
+  recordResult({ peer: PEER, version: browser.version, role: SERVER_ROLE, media: 'audio', variant, pass: r.audio.second > r.audio.first && r.audio.samples > 0,
+    detail: `echoed inbound-rtp packetsReceived ${r.audio.first} → ${r.audio.second}, totalSamplesReceived ${r.audio.samples}${cipher}` });
+  recordResult({ peer: PEER, version: browser.version, role: SERVER_ROLE, media: 'video', variant, pass: r.video.second > r.video.first && r.video.framesDecoded > 0,
+    detail: `echoed inbound-rtp packetsReceived ${r.video.first} → ${r.video.second}, framesDecoded ${r.video.framesDecoded}${cipher}` });
+  recordResult({ peer: PEER, version: browser.version, role: SERVER_ROLE, media: 'data', variant, pass: r.messages.intact === 100,
+    detail: `${r.messages.intact}/${r.messages.sent} test messages back intact` });
+}
+
+/** Records a failed run as failed cells (the matrix must show what did not work too). */
+function recordFailure(role: string, variant: string, error: unknown): void {
+  for (const media of ['audio', 'video', 'data'] as const) {
+    recordResult({ peer: PEER, version: browser.version, role, media, variant, pass: false, detail: `failed: ${(error as Error).message.split('\n')[0]}` });
+  }
+}
+
+/** Runs the echo page, records the cells (failed ones too) and asserts them. */
+async function echoCase(t: { after(fn: () => Promise<void> | void): void }, variant: string, options: EchoServerOptions): Promise<void> {
+  let r: EchoRun;
+  try {
+    r = await runEchoPage(t, options);
+  } catch (error) {
+    recordFailure(SERVER_ROLE, variant, error);
+    throw error;
+  }
+  recordEcho(variant, r);
+  assertEcho(r);
+}
+
+function assertEcho(r: EchoRun): void {
+  assert.ok(r.audio.second > r.audio.first, `audio packetsReceived grows: ${r.audio.first} → ${r.audio.second}`);
+  assert.ok(r.audio.samples > 0, 'Chromium played echoed audio samples');
+  assert.ok(r.video.second > r.video.first, `video packetsReceived grows: ${r.video.first} → ${r.video.second}`);
+  assert.ok(r.video.framesDecoded > 0, 'Chromium decoded echoed video frames');
+  assert.deepEqual(r.messages, { sent: 100, intact: 100, received: 100, errors: [] });
+}
+
+test('Chromium echo page ↔ our WHIP echo server (full ICE): audio, video, data channel', { timeout: 60_000 }, async (t) => {
+  await echoCase(t, '', {});
+});
+
+test('Chromium echo page ↔ our WHIP echo server in ICE-lite mode', { timeout: 60_000 }, async (t) => {
+  await echoCase(t, 'ICE-lite', { iceLite: true });
+});
+
+const PROFILES: SrtpProfileName[] = ['AEAD_AES_128_GCM', 'AEAD_AES_256_GCM', 'AES128_CM_HMAC_SHA1_80'];
+for (const profile of PROFILES) {
+  test(`Chromium ↔ our echo server with only ${profile}`, { timeout: 60_000 }, async (t) => {
+    await echoCase(t, `SRTP ${profile} only`, { srtpProfiles: [profile] });
+  });
+}
+
+test('Chromium does not accept AES128_CM_HMAC_SHA1_32: no SRTP keys and no media either way', { timeout: 60_000 }, async (t) => {
+  const variant = 'SRTP AES128_CM_HMAC_SHA1_32 only';
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], srtpProfiles: ['AES128_CM_HMAC_SHA1_32'] });
+  t.after(() => server.close());
+  const page = await browser.context.newPage();
+  t.after(() => page.close().catch(() => {}));
+  await page.goto(server.url);
+  await page.addScriptTag({ content: BROWSER_HELPERS });
+  await page.waitForFunction("['connected', 'failed', 'rejected', 'error'].includes(window.pwtEcho && window.pwtEcho.state)", undefined, { timeout: 20_000 });
+  await page.waitForTimeout(2500);
+  const stats = await pageStats(page, 'pwtEcho.pc');
+  const sessions = [...server.sessions.values()].map((s) => s.snapshot());
+  const received = sessions.reduce((n, s) => n + s.rtp.audio.received + s.rtp.video.received, 0);
+  const state = String(await page.evaluate('pwtEcho.state'));
+  for (const media of ['audio', 'video'] as const) {
+    recordResult({ peer: PEER, version: browser.version, role: SERVER_ROLE, media, variant, pass: false,
+      detail: `not offered by Chromium: DTLS ends without use_srtp (page state ${state}, srtpCipher ${stats.srtpCipher ?? 'none'}, ${received} RTP packets reached us)` });
+  }
+  assert.equal(stats.srtpCipher, undefined, 'Chromium negotiated no SRTP profile');
+  assert.equal(stats.inbound.length, 0, 'Chromium received no RTP');
+  assert.equal(received, 0, 'we received no RTP');
+});
+
+/** A WHIP endpoint whose answerer is a Chromium page echoing tracks (replaceTrack) and messages. */
+async function chromiumWhipEndpoint(t: { after(fn: () => Promise<void> | void): void }): Promise<{ url: string; page: Page }> {
+  const page = await browser.context.newPage();
+  t.after(() => page.close().catch(() => {}));
+  await page.setContent('<audio id="a" autoplay></audio>');
+  await page.addScriptTag({ content: BROWSER_HELPERS });
+  const handler = createWhipHandler({
+    offer: async (_id, sdp) => String(await page.evaluate(`window.answerOffer(${JSON.stringify(sdp)})`)),
+    end: () => true,
+  });
+  const http = createServer((req, res) => {
+    void handler(req, res).then((handled) => {
+      if (!handled) {
+        res.writeHead(404);
+        res.end();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => http.close(() => resolve())));
+  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/whip`, page };
+}
+
+test('our whip-client → Chromium answerer: Opus and VP8 looped back through Chromium, data channel', { timeout: 60_000 }, async (t) => {
+  const { url, page } = await chromiumWhipEndpoint(t);
+  const summary = await runWhipClient({
+    url, audio: true, video: true, datachannel: true, seconds: 5,
+    audioFile: fixture('opus.ogg'), videoFile: fixture('vp8.ivf'), peer: { hostAddresses: ['127.0.0.1'] },
+  });
+  const stats = await pageStats(page, 'pc');
+  const video = byKind(stats, 'video');
+  const audio = byKind(stats, 'audio');
+  const v = browser.version;
+  recordResult({ peer: PEER, version: v, role: CLIENT_ROLE, media: 'audio', variant: '', pass: summary.rtp.audio.received > 0 && audio.packetsReceived > 0,
+    detail: `we sent ${summary.rtp.audio.sent} Opus packets, Chromium received ${audio.packetsReceived} and sent back ${summary.rtp.audio.received}` });
+  recordResult({ peer: PEER, version: v, role: CLIENT_ROLE, media: 'video', variant: '', pass: summary.rtp.video.received > 0 && (video.framesDecoded ?? 0) > 0,
+    detail: `we sent ${summary.rtp.video.sent} VP8 packets, Chromium decoded ${video.framesDecoded ?? 0} frames and sent back ${summary.rtp.video.received} packets` });
+  recordResult({ peer: PEER, version: v, role: CLIENT_ROLE, media: 'data', variant: '', pass: summary.messages.echoedIntact === 100,
+    detail: `${summary.messages.echoedIntact}/${summary.messages.sent} test messages back intact` });
+  assert.deepEqual(summary.errors, []);
+  assert.ok(summary.connected);
+  assert.ok(audio.packetsReceived > 0, 'Chromium received our Opus');
+  assert.ok((video.framesDecoded ?? 0) > 0, 'Chromium decoded our VP8');
+  assert.ok(summary.rtp.audio.received > 0, 'Chromium looped audio back');
+  assert.ok(summary.rtp.video.received > 0, 'Chromium looped video back');
+  assert.equal(summary.messages.echoedIntact, 100);
+});

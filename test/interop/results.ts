@@ -1,0 +1,52 @@
+// Records interop outcomes during the test run (one JSON file per peer in test/interop/results/)
+// so that render-matrix.ts builds docs/interop.md from what really ran.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Folder of the per-peer result files. */
+export const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'results');
+
+/** One cell of the matrix. */
+export interface InteropResult {
+  /** Peer name, e.g. `Chromium`. */
+  peer: string;
+  /** Peer version as the peer reports it. */
+  version: string;
+  /** Who does what, e.g. `our WHIP server ← their client`. */
+  role: string;
+  /** `audio`, `video` or `data`. */
+  media: 'audio' | 'video' | 'data';
+  /** Extra condition (ICE-lite, an SRTP profile...), or empty. */
+  variant: string;
+  pass: boolean;
+  /** What was measured (counts from getStats, messages intact...). */
+  detail: string;
+}
+
+interface ResultFile {
+  peer: string;
+  version: string;
+  results: InteropResult[];
+}
+
+function fileFor(peer: string): string {
+  return join(RESULTS_DIR, `${peer.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.json`);
+}
+
+/** Replaces the result with the same peer/role/media/variant (a re-run overwrites). */
+export function recordResult(r: InteropResult): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = fileFor(r.peer);
+  const current: ResultFile = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ResultFile) : { peer: r.peer, version: r.version, results: [] };
+  current.version = r.version;
+  current.results = current.results.filter((x) => !(x.role === r.role && x.media === r.media && x.variant === r.variant));
+  current.results.push(r);
+  current.results.sort((a, b) => (a.role + a.variant + a.media).localeCompare(b.role + b.variant + b.media));
+  writeFileSync(file, `${JSON.stringify(current, null, 2)}\n`);
+}
+
+/** Every recorded result file. */
+export function readResults(files: string[]): ResultFile[] {
+  return files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as ResultFile);
+}
