@@ -29,7 +29,9 @@ import { serializeSdp } from '../sdp/serialize.js';
 import { SctpAssociation } from '../sctp/association.js';
 import { DataChannelManager } from '../sctp/data-channel-manager.js';
 import type { RTCDataChannel, RTCDataChannelInit } from '../sctp/data-channel.js';
+import { IceTransport, parseIceServerUrl } from '../transport/ice-transport.js';
 import { PeerTransport, type PeerTransportHandler } from '../transport/peer-transport.js';
+import type { UdpMux } from '../transport/udp-mux.js';
 import { PeerEventTarget, type PeerEvent } from './event-target.js';
 import { LocalStreamTrack, MediaStreamTrack, type MediaKind } from './media-stream-track.js';
 import { MediaRouter } from './media-router.js';
@@ -54,7 +56,7 @@ export type RTCIceConnectionState = IceConnectionState;
 /** W3C RTCIceGatheringState. */
 export type RTCIceGatheringState = IceGatheringState;
 
-/** W3C RTCIceServer. Only `stun:` URLs with an IP literal are used (no DNS, no TURN yet). */
+/** W3C RTCIceServer: `stun:`, `turn:` (`?transport=udp|tcp`) and `turns:` URLs. */
 export interface RTCIceServer {
   urls: string | string[];
   username?: string;
@@ -64,8 +66,13 @@ export interface RTCIceServer {
 /** Options of {@link RTCPeerConnection} (W3C RTCConfiguration plus transport options). */
 export interface RTCConfiguration {
   iceServers?: RTCIceServer[];
-  /** `all` (default). `relay` needs TURN, which this connection does not drive yet: it throws. */
+  /** `all` (default) or `relay` (only TURN-relayed candidates are announced and paired). */
   iceTransportPolicy?: 'all' | 'relay';
+  /**
+   * Share one UDP port with other connections (server mode, lib/transport/udp-mux.ts): host
+   * candidates are the mux's address; `hostAddresses`/`portRange` are then ignored.
+   */
+  udpMux?: UdpMux;
   /** `max-bundle` (default) or `balanced` (candidates in every m-section); `max-compat` is read as balanced. */
   bundlePolicy?: 'max-bundle' | 'balanced' | 'max-compat';
   /** DTLS identity; default a fresh ECDSA P-256 certificate. */
@@ -174,8 +181,14 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   constructor(configuration: RTCConfiguration = {}) {
     super();
-    if (configuration.iceTransportPolicy === 'relay') {
-      throw new PeerError('NotSupportedError', 'ERR_PEER_RELAY_POLICY', "iceTransportPolicy 'relay' needs TURN, which RTCPeerConnection does not drive yet");
+    for (const server of configuration.iceServers ?? []) {
+      for (const url of typeof server.urls === 'string' ? [server.urls] : server.urls) {
+        try {
+          parseIceServerUrl(url);
+        } catch (err) {
+          throw new PeerError('SyntaxError', 'ERR_PEER_ICE_SERVER_URL', `iceServers: bad URL '${url}'`, { cause: err });
+        }
+      }
     }
     for (const a of configuration.hostAddresses ?? []) {
       if (ipFamily(a) === 0) throw new PeerError('TypeError', 'ERR_PEER_HOST_ADDRESS', `hostAddresses: '${a}' is not an IP address`);
@@ -652,20 +665,36 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       },
       onMedia: (data, starts, lengths, count) => this.router.receive(data, starts, lengths, count, this.clock.now()),
     };
+    // Our own sockets carry the native SRTP fast path; the ICE driver brings TURN, STUN by name
+    // and the one-port mux. Use the driver only when one of those is asked for.
     const stunServers: TransportAddress[] = [];
+    let needsDriver = this.config.udpMux !== undefined || this.config.iceTransportPolicy === 'relay';
     for (const server of this.config.iceServers ?? []) {
       for (const url of typeof server.urls === 'string' ? [server.urls] : server.urls) {
-        const m = /^stun:(\[[^\]]+\]|[^:?]+)(?::(\d+))?/i.exec(url);
-        if (!m) continue;
-        const host = m[1]!.replace(/^\[|\]$/g, '');
-        if (ipFamily(host) !== 0) stunServers.push({ address: host, port: m[2] ? Number(m[2]) : 3478 });
+        const u = parseIceServerUrl(url);
+        if (u.scheme === 'stun' && ipFamily(u.host) !== 0) stunServers.push({ address: u.host, port: u.port });
+        else needsDriver = true;
       }
+    }
+    let iceDriver: IceTransport | undefined;
+    if (needsDriver) {
+      const driverOptions = {
+        role,
+        mode: this.config.iceLite === true ? ('lite' as const) : ('full' as const),
+        ...(this.config.iceServers ? { iceServers: this.config.iceServers } : {}),
+        ...(this.config.iceTransportPolicy ? { iceTransportPolicy: this.config.iceTransportPolicy } : {}),
+        clock: this.clock,
+      };
+      iceDriver = this.config.udpMux
+        ? this.config.udpMux.createTransport(driverOptions)
+        : new IceTransport({ ...driverOptions, gather: { ...(this.config.hostAddresses ? { addresses: this.config.hostAddresses } : {}) } });
     }
     this.transport = new PeerTransport({
       handler,
       certificate: this.certificate,
       iceRole: role,
       clock: this.clock,
+      ...(iceDriver ? { iceDriver } : {}),
       ...(this.config.iceLite === true ? { iceLite: true } : {}),
       ...(this.config.hostAddresses ? { hostAddresses: this.config.hostAddresses } : {}),
       ...(this.config.portRange ? { portRange: this.config.portRange } : {}),

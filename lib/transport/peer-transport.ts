@@ -20,14 +20,15 @@ import type { DtlsCertificate } from '../dtls/dtls-certificate.js';
 import { DtlsTransport, type DtlsRole, type DtlsTransportState } from '../dtls/dtls-transport.js';
 import type { DtlsFingerprint } from '../dtls/fingerprint.js';
 import type { SrtpProfileName } from '../dtls/srtp-profile.js';
-import type { IceCandidate } from '../ice/candidate.js';
 import { IceAgent, type IceConnectionState, type IceGatheringState, type IceRole, type IceSelectedPair } from '../ice/ice-agent.js';
 import type { IceCredentials } from '../ice/ice-credentials.js';
+import { parseCandidate, type IceCandidate } from '../ice/candidate.js';
 import { addressKey, type TransportAddress } from '../ice/transport-address.js';
 import { DataChannelManager } from '../sctp/data-channel-manager.js';
 import { SrtpBatch } from '../srtp/srtp-batch.js';
 import { SrtpPacketKind, SrtpSession } from '../srtp/srtp-session.js';
 import { SrtpStatus } from '../srtp/srtp-status.js';
+import type { IceTransport } from './ice-transport.js';
 import { UdpSocket, UdpSrtpStatus, type UdpBatch, type UdpDestination, type UdpSrtpRoute } from './udp-socket.js';
 
 /** Packets sent before the transport is connected wait in a queue of at most this many. */
@@ -66,6 +67,12 @@ export interface PeerTransportOptions {
   srtpProfiles?: readonly SrtpProfileName[];
   /** Ports to bind host candidates in, inclusive; default ephemeral ports. */
   portRange?: { min: number; max: number };
+  /**
+   * Run ICE through this driver (lib/transport/ice-transport.ts: TURN, STUN by name, the one-port
+   * UdpMux) instead of our own sockets. Media is then protected/unprotected in JS per batch and
+   * the socket's native SRTP route is not used. Its role and mode are the driver's.
+   */
+  iceDriver?: IceTransport;
   clock?: Clock;
   rng?: Rng;
 }
@@ -127,6 +134,12 @@ export class PeerTransport {
   private wakeScheduled = false;
   private isClosed = false;
   private gathered = false;
+  private readonly driver: IceTransport | undefined;
+  /** Driver mode: ICE selected a pair, so data can be sent. */
+  private driverRoute = false;
+  /** Driver mode: media staged in rxBatch waits for the end of the socket batch (a microtask). */
+  private stagedMedia = 0;
+  private stagedFlushQueued = false;
   private readonly rxBatch = new SrtpBatch({ slots: BATCH_SLOTS, slotSize: SLOT_SIZE });
   private readonly rxStarts = new Uint32Array(BATCH_SLOTS);
   private readonly rxLengths = new Uint32Array(BATCH_SLOTS);
@@ -141,6 +154,12 @@ export class PeerTransport {
     this.options = options;
     this.handler = options.handler;
     this.clock = options.clock ?? systemClock;
+    this.driver = options.iceDriver;
+    if (this.driver) {
+      this.ice = this.driver.agent;
+      this.attachDriver(this.driver);
+      return;
+    }
     this.ice = new IceAgent({
       rng: options.rng ?? cryptoRng,
       role: options.iceRole,
@@ -176,7 +195,7 @@ export class PeerTransport {
 
   /** The selected candidate pair, once ICE nominated one. */
   get selectedPair(): IceSelectedPair | undefined {
-    return this.selected?.pair;
+    return this.driver ? this.driver.selectedPair : this.selected?.pair;
   }
 
   /** True after close(). */
@@ -191,6 +210,11 @@ export class PeerTransport {
   gather(): void {
     if (this.gathered || this.isClosed) return;
     this.gathered = true;
+    if (this.driver) {
+      // Host (or mux) candidates are announced synchronously; srflx/relay ones trickle later.
+      this.driver.gather().catch((err: unknown) => reportListenerError(err));
+      return;
+    }
     const now = this.clock.now();
     const addresses = this.options.hostAddresses ?? defaultHostAddresses();
     let lastError: unknown;
@@ -231,6 +255,12 @@ export class PeerTransport {
   /** Applies the remote ICE parameters (RFC 8839): credentials, candidates, end-of-candidates. */
   setRemoteIce(credentials: IceCredentials, lite: boolean, candidates: readonly string[], endOfCandidates: boolean): void {
     if (this.isClosed) return;
+    if (this.driver) {
+      this.driver.setRemoteParameters({ usernameFragment: credentials.ufrag, password: credentials.password, iceLite: lite });
+      for (const c of candidates) this.driver.addRemoteCandidate(c);
+      if (endOfCandidates) this.driver.addRemoteCandidate(null);
+      return;
+    }
     const now = this.clock.now();
     this.ice.setRemoteCredentials(now, credentials, { lite });
     for (const c of candidates) this.addRemoteCandidate(c);
@@ -241,12 +271,14 @@ export class PeerTransport {
   /** Adds one remote candidate line, or null for end-of-candidates. Bad lines are ignored and counted by ICE. */
   addRemoteCandidate(candidate: string | null): void {
     if (this.isClosed) return;
-    this.ice.addRemoteCandidate(this.clock.now(), candidate);
+    if (this.driver) this.driver.addRemoteCandidate(candidate);
+    else this.ice.addRemoteCandidate(this.clock.now(), candidate);
     this.drive();
   }
 
   /** Local ICE restart (RFC 8445 §9): new credentials, candidates announced again. */
   restartIce(): IceCredentials {
+    if (this.driver) return this.driver.restart();
     const creds = this.ice.restart(this.clock.now());
     this.drive();
     return creds;
@@ -265,7 +297,7 @@ export class PeerTransport {
         remoteFingerprints: fingerprints,
         ...(this.options.srtpProfiles ? { srtpProfiles: this.options.srtpProfiles } : {}),
       });
-      if (role === 'server' || this.selected) this.dtlsValue.start(this.clock.now());
+      if (role === 'server' || this.canSend()) this.dtlsValue.start(this.clock.now());
       this.sctpValue?.setDtlsRole(role);
     } else if (this.dtlsValue.state !== 'closed' && this.dtlsValue.state !== 'failed') {
       this.dtlsValue.setRemoteFingerprints(fingerprints);
@@ -296,7 +328,7 @@ export class PeerTransport {
     }
     const srtp = this.srtpValue;
     const out = this.selected;
-    if (!srtp || !out) {
+    if (!srtp || !this.canSend()) {
       if (this.pending.length >= PENDING_MEDIA_LIMIT) {
         this.pending.shift();
         this.drops.pendingOverflow++;
@@ -305,12 +337,13 @@ export class PeerTransport {
       return;
     }
     const view = this.scratch.subarray(0, length);
-    if (this.route) {
+    if (this.route && out) {
       out.socket.sendSrtp(view, this.route);
       return;
     }
     const n = kind === 0 ? srtp.protectRtp(view, this.scratch) : srtp.protectRtcp(view, this.scratch);
-    out.socket.sendTo(this.scratch.subarray(0, n), out.dest);
+    if (out) out.socket.sendTo(this.scratch.subarray(0, n), out.dest);
+    else this.driver?.send(this.scratch.subarray(0, n));
   }
 
   /** Where to serialize a packet for {@link sendMedia}: room for 1500 B plus SRTP overhead. */
@@ -342,7 +375,8 @@ export class PeerTransport {
     this.isClosed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    this.ice.close();
+    if (this.driver) this.driver.close();
+    else this.ice.close();
     this.srtpValue?.close();
     for (const s of this.sockets) s.socket.close();
     this.pending = [];
@@ -419,11 +453,11 @@ export class PeerTransport {
    * Hands up the clear packets of one receive batch: `native` datagrams the socket already
    * unprotected (indexes in rxNative) and `staged` ones in rxBatch, unprotected here with one call.
    */
-  private receiveMedia(batch: UdpBatch, native: number, staged: number): void {
+  private receiveMedia(batch: UdpBatch | undefined, native: number, staged: number): void {
     const b = this.rxBatch;
     if (staged > 0) this.srtpValue!.unprotectBatch(b, staged, SrtpPacketKind.auto);
     let total = 0;
-    for (let k = 0; k < native; k++) total += batch.length(this.rxNative[k]!);
+    for (let k = 0; k < native; k++) total += batch!.length(this.rxNative[k]!);
     for (let i = 0; i < staged; i++) {
       if (b.results[i] === SrtpStatus.ok) total += b.lengths[i]!;
       else this.drops.srtpRejected++;
@@ -435,9 +469,9 @@ export class PeerTransport {
     let at = 0;
     for (let k = 0; k < native; k++) {
       const i = this.rxNative[k]!;
-      const off = batch.offset(i);
-      const len = batch.length(i);
-      data.set(batch.buffer.subarray(off, off + len), at);
+      const off = batch!.offset(i);
+      const len = batch!.length(i);
+      data.set(batch!.buffer.subarray(off, off + len), at);
       this.rxStarts[n] = at;
       this.rxLengths[n++] = len;
       at += len;
@@ -490,6 +524,8 @@ export class PeerTransport {
   }
 
   private drainIce(): boolean {
+    // In driver mode the driver drains the agent.
+    if (this.driver) return false;
     let moved = false;
     for (let t = this.ice.pollTransmit(); t; t = this.ice.pollTransmit()) {
       moved = true;
@@ -542,10 +578,9 @@ export class PeerTransport {
     if (!dtls) return false;
     let moved = false;
     // Handshake datagrams leave first: the peer needs our Finished before the media it keys.
-    const out = this.selected ?? this.dtlsFallback;
     for (let d = dtls.pollTransmit(); d; d = dtls.pollTransmit()) {
       moved = true;
-      if (out) out.socket.sendTo(d, out.dest);
+      this.sendDatagram(d);
     }
     for (let e = dtls.pollEvent(); e; e = dtls.pollEvent()) {
       moved = true;
@@ -601,12 +636,100 @@ export class PeerTransport {
   private flushTransmits(): void {
     const dtls = this.dtlsValue;
     if (!dtls) return;
+    for (let d = dtls.pollTransmit(); d; d = dtls.pollTransmit()) this.sendDatagram(d);
+  }
+
+  /** Sends a DTLS datagram on the selected pair (or, before one, to the last DTLS source). */
+  private sendDatagram(d: Buffer): void {
+    if (this.driver) {
+      this.driver.send(d);
+      return;
+    }
     const out = this.selected ?? this.dtlsFallback;
-    for (let d = dtls.pollTransmit(); d; d = dtls.pollTransmit()) if (out) out.socket.sendTo(d, out.dest);
+    if (out) out.socket.sendTo(d, out.dest);
+  }
+
+  /** True once ICE selected a pair that data can be sent on. */
+  private canSend(): boolean {
+    return this.driver ? this.driverRoute : this.selected !== undefined;
+  }
+
+  // ---- driver mode --------------------------------------------------------------------
+
+  private attachDriver(driver: IceTransport): void {
+    driver.on('icecandidate', (line) => {
+      let c: IceCandidate | null = null;
+      if (line !== null) {
+        try {
+          c = parseCandidate(line);
+        } catch {
+          return;
+        }
+      }
+      this.emit(() => this.handler.onLocalCandidate(c));
+    });
+    driver.on('gatheringstatechange', (state) => this.emit(() => this.handler.onIceGatheringState(state)));
+    driver.on('statechange', (state) => {
+      if (this.isClosed) return;
+      this.emit(() => this.handler.onIceConnectionState(state));
+    });
+    driver.on('selectedcandidatepairchange', () => {
+      if (this.isClosed) return;
+      this.driverRoute = true;
+      const dtls = this.dtlsValue;
+      if (dtls && dtls.state === 'new') dtls.start(this.clock.now());
+      this.flushPending();
+      this.drive();
+    });
+    driver.setDataHandler((data) => this.onDriverData(data));
+  }
+
+  /**
+   * One non-STUN datagram from the driver (already from a trusted source). DTLS is copied,
+   * media is staged in rxBatch; both are processed once the socket batch ends (a microtask).
+   */
+  private onDriverData(data: Buffer): void {
+    if (this.isClosed || data.length === 0) return;
+    const b = data[0]!;
+    if (b >= 20 && b <= 63) this.dtlsIn.push(Buffer.from(data));
+    else if (b >= 128 && b <= 191) {
+      if (!this.srtpValue && this.dtlsIn.length === 0) {
+        this.drops.srtpNotReady++;
+        return;
+      }
+      if (data.length > SLOT_SIZE) {
+        this.drops.srtpRejected++;
+        return;
+      }
+      if (this.stagedMedia === BATCH_SLOTS) this.flushStaged();
+      this.rxBatch.set(this.stagedMedia++, data);
+    } else {
+      this.drops.unknownFirstByte++;
+      return;
+    }
+    if (!this.stagedFlushQueued) {
+      this.stagedFlushQueued = true;
+      queueMicrotask(() => {
+        this.stagedFlushQueued = false;
+        this.flushStaged();
+      });
+    }
+  }
+
+  private flushStaged(): void {
+    if (this.isClosed) return;
+    this.feedDtls(this.clock.now());
+    const staged = this.stagedMedia;
+    this.stagedMedia = 0;
+    if (staged > 0) {
+      if (this.srtpValue) this.receiveMedia(undefined, 0, staged);
+      else this.drops.srtpNotReady += staged;
+    }
+    this.drive();
   }
 
   private flushPending(): void {
-    if (!this.srtpValue || !this.selected || this.pending.length === 0) return;
+    if (!this.srtpValue || !this.canSend() || this.pending.length === 0) return;
     const queued = this.pending;
     this.pending = [];
     for (const p of queued) {
@@ -626,7 +749,7 @@ export class PeerTransport {
 
   private armTimer(): void {
     if (this.isClosed) return;
-    let at = this.ice.pollTimeout() ?? Infinity;
+    let at = this.driver ? Infinity : (this.ice.pollTimeout() ?? Infinity);
     const d = this.dtlsValue?.pollTimeout();
     if (d !== undefined && d < at) at = d;
     const s = this.sctpValue?.pollTimeout();
@@ -644,7 +767,7 @@ export class PeerTransport {
     this.timerAt = Infinity;
     if (this.isClosed) return;
     const now = this.clock.now();
-    this.ice.handleTimeout(now);
+    if (!this.driver) this.ice.handleTimeout(now);
     this.dtlsValue?.handleTimeout(now);
     this.sctpValue?.handleTimeout(now);
     this.drive();
