@@ -301,10 +301,15 @@ export class SctpAssociation {
     return this.opts.maxReceiveMessageSize;
   }
 
-  /** Starts the association by sending INIT (RFC 9260 section 5.1 A). Either or both sides may call it. */
+  /**
+   * Starts the association by sending INIT (RFC 9260 section 5.1 A). Either or both sides may
+   * call it; once a handshake is under way or done (e.g. the peer's INIT arrived first) it does
+   * nothing. Throws InvalidStateError after close.
+   */
   connect(now: number): void {
     this.tick(now);
-    if (this.st.kind !== 'new') throw new InvalidStateError('ERR_SCTP_STATE', `connect() in state ${this.st.kind}`);
+    if (this.st.kind === 'closed') throw new InvalidStateError('ERR_SCTP_STATE', 'connect() after the association closed');
+    if (this.st.kind !== 'new') return;
     const localTag = this.randomTag();
     const localInitialTsn = this.rng.uint32();
     const init: InitChunk = {

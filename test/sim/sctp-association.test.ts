@@ -22,6 +22,16 @@ test('handshake: simultaneous INIT from both sides converges (RFC 9260 section 5
   }
 });
 
+test('connect() after the peer already established us is a no-op; after close it throws', () => {
+  const p = new SctpPair(16);
+  assert.ok(p.connect());
+  p.b.connect(p.now);
+  assert.equal(p.b.state, 'established');
+  assert.equal(p.b.pollTransmit(), undefined);
+  p.b.abort(p.now);
+  assert.throws(() => p.b.connect(p.now), { name: 'InvalidStateError', code: 'ERR_SCTP_STATE' });
+});
+
 test('handshake survives 30 % loss (T1 retransmission)', () => {
   const p = new SctpPair(5, { loss: 0.3 });
   assert.equal(p.connect(false, { maxTimeMs: 120_000, maxSteps: 10_000 }), true);
