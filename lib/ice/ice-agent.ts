@@ -255,6 +255,7 @@ export class IceAgent {
   private nextCheckAt = 0;
   private nextConsentAt: number | undefined;
   private lastSentOnSelectedAt = 0;
+  private lastConsentSentAt: number | undefined;
 
   private connectionState: IceConnectionState = 'new';
   private gatheringState: IceGatheringState = 'new';
@@ -280,7 +281,8 @@ export class IceAgent {
       checkMaxTransmits: options.checkMaxTransmits ?? 7,
       nominationDelayMs: options.nominationDelayMs ?? 500,
       consentIntervalMs: options.consentIntervalMs ?? 5000,
-      disconnectedTimeoutMs: options.disconnectedTimeoutMs ?? 7500,
+      // A lite agent only hears the peer's consent checks (every 4-6 s): give it two intervals.
+      disconnectedTimeoutMs: options.disconnectedTimeoutMs ?? (this.mode === 'lite' ? 15000 : 7500),
       consentTimeoutMs: options.consentTimeoutMs ?? 30000,
       keepaliveIntervalMs: options.keepaliveIntervalMs ?? 15000,
       noPairTimeoutMs: options.noPairTimeoutMs ?? 10000,
@@ -1010,8 +1012,12 @@ export class IceAgent {
     const sel = this.selected;
     if (!sel || this.connectionState === 'failed') return;
     if (this.mode === 'full' && this.remote && this.nextConsentAt !== undefined && now >= this.nextConsentAt) {
+      // After an unanswered check, probe every second so that one lost datagram does not make
+      // the transport look disconnected; consent still expires only after 30 s of silence.
+      const previousUnanswered = this.lastConsentSentAt !== undefined && sel.lastHeardAt < this.lastConsentSentAt;
       this.sendCheck(now, sel, false, 'consent');
-      this.nextConsentAt = now + this.consentInterval();
+      this.lastConsentSentAt = now;
+      this.nextConsentAt = now + (previousUnanswered ? 1000 : this.consentInterval());
     }
     if (now >= this.lastSentOnSelectedAt + this.opts.keepaliveIntervalMs) {
       const ind = new StunMessage(StunMethod.Binding, StunClass.Indication, this.rng.bytes(12)).encode({ fingerprint: true });

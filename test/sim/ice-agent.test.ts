@@ -274,3 +274,17 @@ test('deterministic: the same seeds give the same transcript', () => {
   };
   assert.equal(run(), run());
 });
+
+test('consent under 10 % loss: an hour of virtual time without failure; lost checks are re-probed quickly', () => {
+  const { sim, a, b } = pair(15, { loss: 0.1, jitterMs: 10 }, { seed: 151 }, { seed: 152, role: 'controlled' });
+  signalAll(sim, a, b);
+  sim.run(30_000, () => connected(a) && connected(b));
+  assert.ok(connected(a) && connected(b));
+  const start = sim.now;
+  sim.run(start + 3_600_000);
+  assert.ok(!a.states.includes('failed') && !b.states.includes('failed'));
+  assert.ok(connected(a), a.agent.state);
+  // About one check per 5 s plus quick re-probes after losses (≈19 % of round trips fail).
+  const checks = a.agent.stats.consentChecksSent;
+  assert.ok(checks > 720 && checks < 1100, `${checks} consent checks in an hour`);
+});
