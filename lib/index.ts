@@ -13,3 +13,7 @@ export type {
   UdpBatchListener,
 } from './transport/udp-socket.js';
 export { loadAddon as loadNativeAddon } from './native/addon.js';
+export * from './rtp/index.js';
+export * from './srtp/index.js';
+export * from './dtls/index.js';
+export * as sdp from './sdp/index.js';
