@@ -36,6 +36,8 @@ export const PENDING_MEDIA_LIMIT = 512;
 const BATCH_SLOTS = 64;
 const SLOT_SIZE = 2048;
 const SCRATCH_SIZE = 1500 + 64;
+/** SO_RCVBUF/SO_SNDBUF request per socket (the kernel caps it at rmem_max/wmem_max). */
+const SOCKET_BUFFER_BYTES = 2 * 1024 * 1024;
 
 /** What the transport reports upward (to RTCPeerConnection). Called synchronously. */
 export interface PeerTransportHandler {
@@ -239,12 +241,14 @@ export class PeerTransport {
 
   private bindSocket(address: string): UdpSocket {
     const type = address.includes(':') ? 'udp6' : 'udp4';
+    // Large buffers absorb bursts (a video keyframe, a batch of sends) that the loop drains later.
+    const buffers = { recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES };
     const range = this.options.portRange;
-    if (!range) return UdpSocket.bindSync({ type, address });
+    if (!range) return UdpSocket.bindSync({ type, address, ...buffers });
     let lastError: unknown;
     for (let port = range.min; port <= range.max; port++) {
       try {
-        return UdpSocket.bindSync({ type, address, port });
+        return UdpSocket.bindSync({ type, address, port, ...buffers });
       } catch (err) {
         lastError = err;
       }
