@@ -509,15 +509,17 @@ export class SctpAssociation {
     }
     let dataCount = 0;
     if (canData) dataCount = this.fillData(chunks, size);
+    // Section 5.1 E: a COOKIE ACK must stay the first chunk; SACK and FORWARD TSN follow it.
+    const at = chunks[0]?.type === ChunkType.COOKIE_ACK ? 1 : 0;
     if (sack && (this.ackImmediately || dataCount > 0 || chunks.length > 0 || fwd)) {
-      chunks.unshift(sack);
+      chunks.splice(at, 0, sack);
       this.tracker.takeDuplicates();
       this.ackImmediately = false;
       this.sackAt = undefined;
       this.packetsSinceSack = 0;
     }
     if (fwd) {
-      chunks.splice(sack && chunks[0] === sack ? 1 : 0, 0, fwd);
+      chunks.splice(sack && chunks[at] === sack ? at + 1 : at, 0, fwd);
       this.forwardTsnPending = false;
       this.stats.forwardTsnSent++;
       if (this.t3At === undefined) this.t3At = this.now + this.rto.rto;
