@@ -27,8 +27,7 @@ export class MediaStreamTrack extends PeerEventTarget<MediaStreamTrackEvents> im
   /** A unique id (the msid track id for remote tracks when announced). */
   readonly id: string;
   readonly kind: MediaKind;
-  /** For a simulcast layer: its rid (RFC 8851). */
-  readonly rid: string | undefined;
+  private ridValue: string | undefined;
   /** True for tracks created by the peer connection for received media. */
   readonly remote: boolean;
   /** Packets dropped because nobody read them (queue above {@link TRACK_QUEUE_LIMIT}). */
@@ -45,8 +44,18 @@ export class MediaStreamTrack extends PeerEventTarget<MediaStreamTrackEvents> im
     }
     this.kind = init.kind;
     this.id = init.id ?? randomUUID();
-    this.rid = init.rid;
+    this.ridValue = init.rid;
     this.remote = init.remote ?? false;
+  }
+
+  /** For a simulcast layer: its rid (RFC 8851). */
+  get rid(): string | undefined {
+    return this.ridValue;
+  }
+
+  /** @internal The receiver's first track becomes the first simulcast layer. */
+  setRid(rid: string): void {
+    this.ridValue = rid;
   }
 
   /** W3C readyState. */

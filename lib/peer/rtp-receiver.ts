@@ -58,7 +58,12 @@ export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
     if (rid === undefined) return this.track;
     let t = this.ridTracks.get(rid);
     if (!t) {
-      t = this.ridTracks.size === 0 ? this.track : new MediaStreamTrack({ kind: this.kind, remote: true, rid });
+      if (this.ridTracks.size === 0) {
+        t = this.track;
+        t.setRid(rid);
+      } else {
+        t = new MediaStreamTrack({ kind: this.kind, remote: true, rid });
+      }
       this.ridTracks.set(rid, t);
     }
     return t;
