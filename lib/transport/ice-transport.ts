@@ -7,7 +7,7 @@ import { systemClock, type Clock } from '../common/clock.js';
 import { InvalidArgumentError, InvalidStateError } from '../common/errors.js';
 import { createLogger } from '../common/log.js';
 import type { Rng } from '../common/rng.js';
-import { TypedEventEmitter } from '../common/typed-emitter.js';
+import { reportListenerError, TypedEventEmitter } from '../common/typed-emitter.js';
 import { formatCandidate, type IceCandidate } from '../ice/candidate.js';
 import {
   IceAgent,
@@ -386,7 +386,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       try {
         this.dataHandler(data, from);
       } catch (err) {
-        this.emitEvent('turnerror', 'data handler threw', err instanceof Error ? err.message : String(err));
+        reportListenerError(err);
       }
     } else this.emitEvent('data', data, from);
   }
