@@ -288,3 +288,30 @@ test('consent under 10 % loss: an hour of virtual time without failure; lost che
   const checks = a.agent.stats.consentChecksSent;
   assert.ok(checks > 720 && checks < 1100, `${checks} consent checks in an hour`);
 });
+
+test('server-reflexive gathering through a STUN server; a NATed peer is reached on its srflx candidate', () => {
+  const sim = new IceSim(16, {});
+  const stun = { address: '198.51.100.1', port: 3478 };
+  sim.addStunServer(stun);
+  const a = sim.addPeer('a', { seed: 161, role: 'controlling' }, [A_HOST]);
+  const b = sim.addPeer('b', { seed: 162, role: 'controlled', stunServers: [stun] }, [{ address: '192.168.1.2', port: 3000 }], [{ address: '203.0.113.9', port: 40000 }]);
+  sim.gather(a);
+  sim.gather(b);
+  assert.equal(b.agent.gathering, 'gathering', 'waits for the STUN answer');
+  sim.run(1000, () => b.agent.gathering === 'complete');
+  assert.equal(b.agent.gathering, 'complete');
+  assert.equal(sim.stunRequests, 1);
+  const srflx = b.agent.localCandidates.find((c) => c.type === 'srflx');
+  assert.ok(srflx);
+  assert.deepEqual({ address: srflx.address, port: srflx.port }, { address: '203.0.113.9', port: 40000 });
+  assert.equal(srflx.relatedAddress, '192.168.1.2');
+  assert.ok(b.outbox.some((l) => l?.includes('typ srflx raddr 192.168.1.2 rport 3000')));
+  sim.describe(a, b);
+  sim.describe(b, a);
+  sim.trickle(a, b);
+  sim.trickle(b, a);
+  sim.run(sim.now + 10_000, () => connected(a) && connected(b));
+  assert.deepEqual(a.agent.selectedPair!.remoteAddress, { address: '203.0.113.9', port: 40000 });
+  assert.equal(a.agent.selectedPair!.remote.type, 'srflx');
+  assert.deepEqual(b.agent.selectedPair!.localBase, { address: '192.168.1.2', port: 3000 });
+});

@@ -5,6 +5,8 @@ import { SeededRng } from '../../lib/common/rng.js';
 import { IceAgent, type IceAgentEvent, type IceAgentOptions } from '../../lib/ice/ice-agent.js';
 import { formatCandidate } from '../../lib/ice/candidate.js';
 import { addressKey, type TransportAddress } from '../../lib/ice/transport-address.js';
+import { StunMessage } from '../../lib/ice/stun-message.js';
+import { StunAttr, StunClass, StunMethod } from '../../lib/ice/stun-constants.js';
 
 /** One simulated peer: an agent, its host addresses and an optional NAT mapping. */
 export interface SimPeer {
@@ -26,6 +28,9 @@ export class IceSim {
   readonly peers: SimPeer[] = [];
   private readonly owners = new Map<string, { peer: SimPeer; local: TransportAddress }>();
   private readonly reverseNat = new Map<string, { peer: SimPeer; local: TransportAddress }>();
+  private readonly stunServers = new Set<string>();
+  /** Binding requests answered by the simulated STUN servers. */
+  stunRequests = 0;
 
   constructor(seed: number, link: SimLinkOptions = {}) {
     this.net = new SimNetwork(seed, link);
@@ -45,6 +50,11 @@ export class IceSim {
     });
     this.peers.push(peer);
     return peer;
+  }
+
+  /** A STUN server at `address` that answers Binding requests with the (NATed) source address. */
+  addStunServer(address: TransportAddress): void {
+    this.stunServers.add(addressKey(address));
   }
 
   /** Adds every host address of `peer` as a host candidate and ends gathering. */
@@ -83,6 +93,17 @@ export class IceSim {
     }
   }
 
+  private answerStun(server: string, from: string, data: Buffer): void {
+    const r = StunMessage.decode(data);
+    if (!r.ok || r.message.method !== StunMethod.Binding || r.message.messageClass !== StunClass.Request) return;
+    this.stunRequests++;
+    const [address, port] = splitKey(from);
+    const res = new StunMessage(StunMethod.Binding, StunClass.SuccessResponse, r.message.transactionId)
+      .addAddress(StunAttr.XorMappedAddress, { address, port })
+      .encode({ fingerprint: true });
+    this.net.send(this.now, server, from, res);
+  }
+
   /** Runs the simulation until `until` (virtual ms) or until `stop()` holds. */
   run(until: number, stop: () => boolean = () => false): void {
     this.drain();
@@ -95,6 +116,10 @@ export class IceSim {
       if (next === undefined) break;
       this.now = Math.min(until, Math.max(this.now, next));
       for (const d of this.net.deliverDue(this.now)) {
+        if (this.stunServers.has(d.to)) {
+          this.answerStun(d.to, d.from, d.data);
+          continue;
+        }
         const target = this.owners.get(d.to) ?? this.reverseNat.get(d.to);
         if (!target) continue;
         // A NATed peer only receives on its public address (1:1 NAT, no hairpin needed here).
@@ -111,6 +136,7 @@ export class IceSim {
   }
 }
 
+/** Parses `a.b.c.d:port` / `[v6]:port`. */
 function splitKey(key: string): [string, number] {
   const i = key.lastIndexOf(':');
   const host = key.slice(0, i);
