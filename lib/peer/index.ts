@@ -11,9 +11,9 @@ export type {
   RTCIceConnectionState,
   RTCIceGatheringState,
   RemoteMediaStream,
-  RTCRtpTransceiverDirection,
 } from './peer-connection.js';
 export { RTCRtpTransceiver } from './rtp-transceiver.js';
+export type { RTCRtpTransceiverDirection } from './rtp-transceiver.js';
 export { RTCRtpSender, SENDER_QUEUE_LIMIT } from './rtp-sender.js';
 export type { RtcpEvent, RtcpEvents, SenderParameters } from './rtp-sender.js';
 export { RTCRtpReceiver } from './rtp-receiver.js';

@@ -38,7 +38,7 @@ import { MediaRouter } from './media-router.js';
 import { buildStatsReport, type RTCStatsReport } from './stats.js';
 import { RTCRtpReceiver } from './rtp-receiver.js';
 import { RTCRtpSender, type SenderOwner } from './rtp-sender.js';
-import { RTCRtpTransceiver, type RTCRtpTransceiverDirection } from './rtp-transceiver.js';
+import { RTCRtpTransceiver } from './rtp-transceiver.js';
 import {
   PeerError,
   RTCIceCandidate,
@@ -199,37 +199,47 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   // ---- attributes ---------------------------------------------------------------------
 
+  /** W3C signalingState (RFC 8829 §4.1.1 states). */
   get signalingState(): RTCSignalingState {
     return this.signaling;
   }
+  /** W3C iceConnectionState of the (single, bundled) ICE transport. */
   get iceConnectionState(): RTCIceConnectionState {
     return this.iceConnection;
   }
+  /** W3C iceGatheringState. */
   get iceGatheringState(): RTCIceGatheringState {
     return this.iceGathering;
   }
+  /** W3C connectionState: ICE and DTLS combined (webrtc-pc §4.3.3). */
   get connectionState(): RTCPeerConnectionState {
     return this.connection;
   }
+  /** The pending local description, else the current one; it carries the gathered candidates. */
   get localDescription(): RTCSessionDescription | null {
-    return this.describe(this.pendingLocal ?? this.currentLocal, true);
+    return this.describe(this.pendingLocal ?? this.currentLocal);
   }
+  /** The local description of the last completed negotiation. */
   get currentLocalDescription(): RTCSessionDescription | null {
-    return this.describe(this.currentLocal, true);
+    return this.describe(this.currentLocal);
   }
+  /** The local offer being negotiated. */
   get pendingLocalDescription(): RTCSessionDescription | null {
-    return this.describe(this.pendingLocal, true);
+    return this.describe(this.pendingLocal);
   }
+  /** The pending remote description, else the current one. */
   get remoteDescription(): RTCSessionDescription | null {
-    return this.describe(this.pendingRemote ?? this.currentRemote, false);
+    return this.describe(this.pendingRemote ?? this.currentRemote);
   }
+  /** The remote description of the last completed negotiation. */
   get currentRemoteDescription(): RTCSessionDescription | null {
-    return this.describe(this.currentRemote, false);
+    return this.describe(this.currentRemote);
   }
+  /** The remote offer being negotiated. */
   get pendingRemoteDescription(): RTCSessionDescription | null {
-    return this.describe(this.pendingRemote, false);
+    return this.describe(this.pendingRemote);
   }
-  /** The DTLS certificate in use. */
+  /** W3C getConfiguration(): the options, with the DTLS certificate in use. */
   getConfiguration(): RTCConfiguration {
     return { ...this.config, certificates: [this.certificate] };
   }
@@ -314,12 +324,15 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     return this.addTransceiver(track, { direction: 'sendrecv', streams }).sender;
   }
 
+  /** Every transceiver, stopped ones included, in creation order. */
   getTransceivers(): RTCRtpTransceiver[] {
     return [...this.transceiverList];
   }
+  /** The senders of transceivers that are not stopped. */
   getSenders(): RTCRtpSender[] {
     return this.transceiverList.filter((t) => !t.stopped).map((t) => t.sender);
   }
+  /** The receivers of transceivers that are not stopped. */
   getReceivers(): RTCRtpReceiver[] {
     return this.transceiverList.filter((t) => !t.stopped).map((t) => t.receiver);
   }
@@ -763,9 +776,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     return p;
   }
 
-  private describe(stored: StoredDescription | undefined, local: boolean): RTCSessionDescription | null {
+  private describe(stored: StoredDescription | undefined): RTCSessionDescription | null {
     if (!stored) return null;
-    if (stored.sdp === undefined || (local && stored.sdp === undefined)) stored.sdp = serializeSdp(stored.model);
+    // Local descriptions are re-serialized after candidates were written into their model.
+    if (stored.sdp === undefined) stored.sdp = serializeSdp(stored.model);
     return new RTCSessionDescription({ type: stored.type, sdp: stored.sdp });
   }
 
@@ -1062,4 +1076,3 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   }
 }
 
-export type { RTCRtpTransceiverDirection };
