@@ -401,11 +401,14 @@ export class IceAgent {
     this.remoteLite = options.lite ?? false;
     // A full agent facing a lite one takes the controlling role (RFC 8445 §6.1.1).
     if (this.remoteLite && this.mode === 'full' && this.roleValue !== 'controlling') this.setRole('controlling');
+    // After our own restart every remote candidate we hold arrived after it, so unlabelled
+    // ones belong to the new generation too.
+    const keepUnlabelled = this.previousLocal !== undefined;
     this.previousLocal = undefined;
     if (restart) {
       this.resetChecks();
       // Candidates trickled with the new ufrag before the description are kept (RFC 8838 §11).
-      this.remoteCandidates = this.remoteCandidates.filter((c) => c.ufrag === credentials.ufrag);
+      this.remoteCandidates = this.remoteCandidates.filter((c) => c.ufrag === credentials.ufrag || (keepUnlabelled && c.ufrag === undefined));
       for (const c of this.remoteCandidates) this.pairRemote(c);
     } else {
       this.remoteCandidates = this.remoteCandidates.filter((c) => c.ufrag === undefined || c.ufrag === credentials.ufrag);

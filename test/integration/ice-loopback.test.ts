@@ -240,3 +240,29 @@ test('SO_REUSEPORT: two muxes share one port; unroutable datagrams are forwarded
     b.close();
   }
 });
+
+test('ICE restart through the mux: new ufrags are routed, a new pair is selected, data keeps flowing', async () => {
+  const mux = await UdpMux.bind({ address: '127.0.0.1' });
+  const s = mux.createTransport({ role: 'controlled' });
+  const c = new IceTransport({ role: 'controlling', gather: LOOPBACK });
+  signal(c, s);
+  try {
+    await Promise.all([s.gather(), c.gather()]);
+    await until(() => up(s) && up(c), 10_000, 'connected');
+    let reselected = 0;
+    c.on('selectedcandidatepairchange', () => reselected++);
+    const oldUfrag = s.localParameters.usernameFragment;
+    c.restart();
+    s.restart();
+    assert.notEqual(s.localParameters.usernameFragment, oldUfrag);
+    c.setRemoteParameters(s.localParameters);
+    s.setRemoteParameters(c.localParameters);
+    // Candidates re-announced by the restart (without a ufrag label) survive the new description.
+    assert.ok(c.agent.remoteCandidateList.some((x) => x.type === 'host' && x.port === mux.local.port));
+    await until(() => reselected > 0 && up(c) && up(s), 10_000, 're-selected after restart');
+    await exchange(c, s);
+  } finally {
+    c.close();
+    mux.close();
+  }
+});
