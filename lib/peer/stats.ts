@@ -1,5 +1,5 @@
 // getStats() (W3C webrtc-stats): transport, candidate-pair, local-candidate, remote-candidate,
-// certificate, codec, inbound-rtp, outbound-rtp, data-channel counts (peer-connection) and our
+// certificate, codec, inbound-rtp, outbound-rtp, data-channel, peer-connection and our
 // drop counters by reason (`pwtDrops` on the transport entry). Field names are the W3C ones.
 import type { DtlsCertificate } from '../dtls/dtls-certificate.js';
 import type { DtlsTransportState } from '../dtls/dtls-transport.js';
@@ -159,6 +159,16 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
       lastPacketReceivedTimestamp: stream.packetsReceived > 0 ? timestamp - (performanceNow() - stream.lastPacketReceivedAt) : undefined,
       pwtPacketsDiscarded: stream.track.droppedPackets,
     });
+  }
+  if (src.sctp) {
+    for (const [id, channel] of src.sctp.channels) {
+      add({
+        id: `D${id}`, type: 'data-channel', timestamp,
+        label: channel.label, protocol: channel.protocol, dataChannelIdentifier: id, state: channel.readyState,
+        messagesSent: channel.stats.messagesSent, bytesSent: channel.stats.bytesSent,
+        messagesReceived: channel.stats.messagesReceived, bytesReceived: channel.stats.bytesReceived,
+      });
+    }
   }
   return report;
 }

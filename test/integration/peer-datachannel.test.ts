@@ -39,9 +39,15 @@ test('data channels: negotiated ids, id parity, max-message-size, 256 KiB, close
     assert.equal(remote.get('lossy')!.ordered, false);
     assert.equal(remote.get('lossy')!.maxRetransmits, 0);
 
+    const before = [...(await pc1.getStats()).values()].find((x) => x.type === 'data-channel' && x.dataChannelIdentifier === 7)!;
+    assert.equal(before.label, 'pre');
+    assert.equal(before.state, 'open');
     const pre = message(negotiated2);
     negotiated1.send('over a pre-negotiated channel');
     assert.equal(await within(pre, 5000, 'negotiated message'), 'over a pre-negotiated channel');
+    const afterSend = [...(await pc1.getStats()).values()].find((x) => x.type === 'data-channel' && x.dataChannelIdentifier === 7)!;
+    assert.equal(afterSend.messagesSent, 1);
+    assert.equal(afterSend.bytesSent, 'over a pre-negotiated channel'.length);
 
     // pc2 announced max-message-size 300 KiB: 256 KiB passes intact, 300 KiB + 1 is refused with a typed error.
     const big = Buffer.alloc(256 * 1024);
