@@ -1,6 +1,6 @@
 // Shared benchmark helpers: rounds, medians, min/max, ratios, machine facts, table + JSON output.
 import { cpus, release, totalmem } from 'node:os';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** One measured configuration (e.g. "ours batch, 1200 B, protect"), values from several rounds. */
@@ -20,6 +20,16 @@ export interface BenchSeries {
 export interface BenchOptions {
   quick: boolean;
   rounds: number;
+}
+
+/** Version of an installed npm package (from node_modules), or '?' when it is not installed. */
+export function packageVersion(name: string): string {
+  try {
+    const file = name === 'pure-webrtc-transport' ? 'package.json' : join('node_modules', name, 'package.json');
+    return (JSON.parse(readFileSync(join(process.cwd(), file), 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
 }
 
 /** Median of a non-empty list. */
@@ -67,7 +77,7 @@ export function printTable(series: BenchSeries[], baselineSubject?: string): voi
       const med = median(s.samples);
       const ratio = s.higherIsBetter ? med / baseMed : baseMed / med;
       rows.push([c, s.subject, fmt(med), fmt(Math.min(...s.samples)), fmt(Math.max(...s.samples)), s.unit,
-        s === base ? '1.00 (base)' : `${ratio.toFixed(2)}x`]);
+        s === base ? '1.00 (base)' : Number.isFinite(ratio) && ratio > 0 ? `${ratio.toFixed(2)}x` : '-']);
     }
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -81,6 +91,38 @@ export function writeJson(suite: string, series: BenchSeries[], extra: Record<st
   const file = join(dir, `${suite}.json`);
   writeFileSync(file, JSON.stringify({ suite, machine: machineInfo(), date: new Date().toISOString(), ...extra, series }, null, 2));
   return file;
+}
+
+/** Versions of the installed peer libraries the full-stack suites compare against. */
+export function libraryVersions(): Record<string, string> {
+  const out: Record<string, string> = { 'pure-webrtc-transport': packageVersion('pure-webrtc-transport') };
+  for (const name of ['werift', '@roamhq/wrtc', 'node-datachannel']) out[name] = packageVersion(name);
+  return out;
+}
+
+/**
+ * Ratio of `subject`'s median to `against`'s in `caseName`, oriented so that > 1 means
+ * `subject` is better; undefined when either is missing.
+ */
+export function ratioOf(series: readonly BenchSeries[], caseName: string, subject: string, against: string): number | undefined {
+  const a = series.find((s) => s.case === caseName && s.subject === subject);
+  const b = series.find((s) => s.case === caseName && s.subject === against);
+  if (!a || !b || !a.samples.length || !b.samples.length) return undefined;
+  const ma = median(a.samples);
+  const mb = median(b.samples);
+  return a.higherIsBetter ? ma / mb : mb / ma;
+}
+
+/**
+ * Prints one target line: MET or MISS, the measured ratio and the target, e.g.
+ * `MISS  e2e-rtp 1200B delivered, ours / werift: 8.10x (target >= 10x)`.
+ */
+export function printTarget(label: string, ratio: number | undefined, target: number): void {
+  if (ratio === undefined || !Number.isFinite(ratio)) {
+    console.log(`N/A   ${label}: not measured`);
+    return;
+  }
+  console.log(`${ratio >= target ? 'MET ' : 'MISS'}  ${label}: ${ratio.toFixed(2)}x (target >= ${target}x)`);
 }
 
 /** Prints the suite header with the machine facts. */

@@ -1,0 +1,90 @@
+// Fanout client process: one publisher and N subscribers, all ours (the same load generator
+// whatever library the server runs), signaling with the server over IPC through the suite.
+import { LocalStreamTrack, RTCPeerConnection } from '../../lib/peer/index.js';
+import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
+import { within } from './types.js';
+import type { FanoutReply, FanoutRequest, FanoutRound, FanoutTask } from './fanout-protocol.js';
+
+const task = JSON.parse(process.argv[2] ?? '{}') as FanoutTask;
+const config = { hostAddresses: ['127.0.0.1'] };
+let nextId = 0;
+const waiting = new Map<number, (r: FanoutReply) => void>();
+process.on('message', (m: FanoutReply) => {
+  waiting.get(m.id)?.(m);
+  waiting.delete(m.id);
+});
+
+type Body = FanoutRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+function call(body: Body): Promise<FanoutReply> {
+  const id = ++nextId;
+  return new Promise((resolve, reject) => {
+    waiting.set(id, (r) => (r.error ? reject(new Error(`server: ${r.error}`)) : resolve(r)));
+    process.send!({ ...body, id });
+  });
+}
+
+const publisher = new RTCPeerConnection(config);
+const source = new LocalStreamTrack({ kind: 'audio' });
+publisher.addTransceiver(source, { direction: 'sendonly' });
+await publisher.setLocalDescription(await publisher.createOffer());
+const answer = await call({ op: 'publish', sdp: publisher.localDescription!.sdp });
+await publisher.setRemoteDescription({ type: 'answer', sdp: answer.sdp! });
+
+let delivered = 0;
+const viewers: Promise<void>[] = [];
+// Subscribers join a few at a time so that a slow server is not handed all its handshakes at once.
+for (let i = 0; i < task.subscribers; i += 10) {
+  await Promise.all(
+    Array.from({ length: Math.min(10, task.subscribers - i) }, async () => {
+      const offer = await call({ op: 'subscribe' });
+      const pc = new RTCPeerConnection(config);
+      const track = new Promise<void>((resolve) =>
+        pc.on('track', (e) => {
+          resolve();
+          void (async () => {
+            for await (const _ of e.track) delivered++;
+          })();
+        }),
+      );
+      await pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp! });
+      await pc.setLocalDescription(await pc.createAnswer());
+      await call({ op: 'answer', sub: offer.sub!, sdp: pc.localDescription!.sdp });
+      viewers.push(within(Promise.all([pc.connected(), track]).then(() => undefined), 120_000, 'subscriber'));
+    }),
+  );
+}
+await within(publisher.connected(), 60_000, 'publisher connected');
+await Promise.all(viewers);
+
+const rate = task.offeredPps / task.subscribers;
+const payload = Buffer.alloc(task.payload, 0x42);
+let ts = 0;
+/** Sends at `rate` packets/s for `seconds` in 5 ms steps; resolves with the packets sent. */
+function publish(seconds: number): Promise<number> {
+  return new Promise((resolve) => {
+    let sent = 0;
+    const t0 = performance.now();
+    const timer = setInterval(() => {
+      const elapsed = (performance.now() - t0) / 1000;
+      const due = Math.min(seconds, elapsed) * rate;
+      for (; sent < due; sent++) source.send(new RtpPacket({ timestamp: (ts += 960) >>> 0, payload }));
+      if (elapsed >= seconds) {
+        clearInterval(timer);
+        resolve(sent);
+      }
+    }, 5);
+  });
+}
+
+await publish(Math.min(0.3, task.seconds)); // warm-up
+await new Promise((r) => setTimeout(r, 200));
+const rounds: FanoutRound[] = [];
+for (let r = 0; r < task.rounds; r++) {
+  await call({ op: 'mark' });
+  const d0 = delivered;
+  const sent = await publish(task.seconds);
+  const m = await call({ op: 'mark' });
+  await new Promise((r) => setTimeout(r, 200)); // late packets count as delivered
+  rounds.push({ forwarded: m.forwarded!, serverCpuUs: m.cpuUs!, wallMs: m.wallMs!, delivered: delivered - d0, offered: sent * task.subscribers });
+}
+process.send!({ result: rounds }, () => process.exit(0));

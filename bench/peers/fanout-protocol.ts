@@ -1,0 +1,42 @@
+// Messages between the fanout suite's client process and server process (relayed by the suite).
+
+/** A request from the clients to the server. */
+export type FanoutRequest =
+  | { id: number; op: 'publish'; sdp: string }
+  | { id: number; op: 'subscribe' }
+  | { id: number; op: 'answer'; sub: number; sdp: string }
+  | { id: number; op: 'mark' };
+
+/** The server's reply; `mark` returns what happened since the previous mark. */
+export interface FanoutReply {
+  id: number;
+  sdp?: string;
+  sub?: number;
+  forwarded?: number;
+  cpuUs?: number;
+  wallMs?: number;
+  error?: string;
+}
+
+/** One measured fanout round, as the clients report it. */
+export interface FanoutRound {
+  /** Packets the server sent to subscribers during the round. */
+  forwarded: number;
+  /** Server process CPU during the round, µs. */
+  serverCpuUs: number;
+  wallMs: number;
+  /** Packets the subscribers received during the round. */
+  delivered: number;
+  /** Packets the publisher sent times the subscriber count (what a lossless relay delivers). */
+  offered: number;
+}
+
+/** The clients' task. */
+export interface FanoutTask {
+  subscribers: number;
+  /** Aggregate forwarded packets/s the publisher's rate aims at (rate = this / subscribers). */
+  offeredPps: number;
+  payload: number;
+  seconds: number;
+  rounds: number;
+}

@@ -1,0 +1,43 @@
+// Starts a fanout server process (one library's relay) and the client process, bridges their
+// IPC messages and returns the clients' measured rounds. Either process failing or hanging fails
+// only this measurement: both are killed by pid and the error is returned.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ChildOutcome } from './spawn.js';
+import type { FanoutRound, FanoutTask } from './fanout-protocol.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+function start(script: string, arg: string): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', join(here, script), arg], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+}
+
+/** Runs one fanout measurement with `server` ('ours' | 'werift') relaying. */
+export function runFanout(server: 'ours' | 'werift', task: FanoutTask, timeoutMs: number): Promise<ChildOutcome<FanoutRound[]>> {
+  return new Promise((resolve) => {
+    const srv = start('fanout-server.ts', server);
+    const cli = start('fanout-clients.ts', JSON.stringify(task));
+    let stderr = '';
+    for (const c of [srv, cli]) c.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
+    let done = false;
+    const finish = (outcome: ChildOutcome<FanoutRound[]>): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      for (const c of [srv, cli]) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      resolve(outcome);
+    };
+    const timer = setTimeout(() => finish({ ok: false, error: `timed out after ${timeoutMs} ms${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}` }), timeoutMs);
+    cli.on('message', (m: { result?: FanoutRound[] }) => {
+      if (m.result) finish({ ok: true, result: m.result });
+      else srv.send(m);
+    });
+    srv.on('message', (m) => cli.send(m as object));
+    for (const [name, c] of [['server', srv], ['clients', cli]] as const) {
+      c.on('exit', (code, signal) => {
+        if (!done) finish({ ok: false, error: `${name} exited (${signal ?? code})${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}` });
+      });
+    }
+  });
+}

@@ -1,0 +1,102 @@
+// Fanout server process: the relay of one library (ours: examples/relay.ts; werift: the same
+// forwarding written with werift's API), driven over IPC by fanout-clients.ts through the suite.
+// It measures its own process CPU between two `mark` requests.
+import * as werift from 'werift';
+import { Relay } from '../../examples/relay.js';
+import { weriftConnected, weriftLocalSdp, weriftPc } from './werift.js';
+import type { FanoutRequest, FanoutReply } from './fanout-protocol.js';
+
+/** What the suite needs from a relay, whatever library runs it. */
+interface ServerRelay {
+  forwarded(): number;
+  publish(sdp: string): Promise<string>;
+  subscribe(): Promise<{ sdp: string; accept(sdp: string): Promise<void> }>;
+}
+
+function oursRelay(): ServerRelay {
+  const relay = new Relay('audio', { hostAddresses: ['127.0.0.1'] });
+  return {
+    forwarded: () => relay.forwarded,
+    async publish(sdp) {
+      return (await relay.acceptPublisher({ type: 'offer', sdp })).sdp!;
+    },
+    async subscribe() {
+      const { offer, accept } = await relay.addSubscriber();
+      return { sdp: offer.sdp!, accept: (answer) => accept({ type: 'answer', sdp: answer }) };
+    },
+  };
+}
+
+function weriftRelay(): ServerRelay {
+  let forwarded = 0;
+  const senders: werift.RTCRtpSender[] = [];
+  const keep: werift.RTCPeerConnection[] = [];
+  return {
+    forwarded: () => forwarded,
+    async publish(sdp) {
+      const pc = weriftPc();
+      keep.push(pc);
+      pc.onTrack.subscribe((track) =>
+        track.onReceiveRtp.subscribe((rtp) => {
+          for (const s of senders) {
+            s.sendRtp(rtp);
+            forwarded++;
+          }
+        }),
+      );
+      await pc.setRemoteDescription({ type: 'offer', sdp });
+      await pc.setLocalDescription(await pc.createAnswer());
+      return weriftLocalSdp(pc);
+    },
+    async subscribe() {
+      const pc = weriftPc();
+      keep.push(pc);
+      const t = pc.addTransceiver('audio', { direction: 'sendonly' });
+      await pc.setLocalDescription(await pc.createOffer());
+      return {
+        sdp: await weriftLocalSdp(pc),
+        accept: async (answer) => {
+          await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+          await weriftConnected(pc);
+          senders.push(t.sender);
+        },
+      };
+    },
+  };
+}
+
+const relay = process.argv[2] === 'werift' ? weriftRelay() : oursRelay();
+const pending = new Map<number, (sdp: string) => Promise<void>>();
+let nextId = 0;
+let mark = { cpu: process.cpuUsage(), forwarded: 0, at: performance.now() };
+
+async function handle(req: FanoutRequest): Promise<FanoutReply> {
+  switch (req.op) {
+    case 'publish':
+      return { id: req.id, sdp: await relay.publish(req.sdp) };
+    case 'subscribe': {
+      const s = await relay.subscribe();
+      const sub = ++nextId;
+      pending.set(sub, s.accept);
+      return { id: req.id, sdp: s.sdp, sub };
+    }
+    case 'answer':
+      await pending.get(req.sub)!(req.sdp);
+      pending.delete(req.sub);
+      return { id: req.id };
+    case 'mark': {
+      const cpu = process.cpuUsage(mark.cpu);
+      const now = performance.now();
+      const out = { id: req.id, forwarded: relay.forwarded() - mark.forwarded, cpuUs: cpu.user + cpu.system, wallMs: now - mark.at };
+      mark = { cpu: process.cpuUsage(), forwarded: relay.forwarded(), at: now };
+      return out;
+    }
+  }
+}
+
+process.on('message', (req: FanoutRequest) => {
+  handle(req).then(
+    (reply) => process.send!(reply),
+    (err: unknown) => process.send!({ id: req.id, error: String(err) }),
+  );
+});

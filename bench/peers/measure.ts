@@ -1,0 +1,154 @@
+// The measurements the full-stack suites make inside one library's child process: RTP
+// throughput at the highest sustainable rate, connection setup time, idle memory per PC.
+import { performance } from 'node:perf_hooks';
+import type { MediaPair, PeerAdapter } from './types.js';
+
+/** One e2e-rtp round. */
+export interface RtpRound {
+  /** Packets delivered per second of wall time. */
+  pps: number;
+  /** Fraction of sent packets that never arrived. */
+  loss: number;
+  /** Process CPU time (user + system, all threads) per delivered packet, µs. */
+  cpuUsPerPacket: number;
+}
+
+const MIN_WINDOW = 8;
+/**
+ * At most 128 packets in flight: 128 × 1.2 kB stays inside Linux's default 208 KiB socket
+ * receive buffer, so no library loses packets to a buffer the benchmark itself overfills.
+ */
+const MAX_WINDOW = 128;
+/** No delivery for this long with packets in flight means they were lost. */
+const STALL_MS = 30;
+
+/**
+ * Sends RTP from a to b for `seconds` at the highest rate the pair sustains: a window of packets
+ * in flight (sent, not yet delivered) grows by 8 per window delivered and halves when packets
+ * stall (AIMD, as a congestion-controlled sender would), so every library runs at its own limit
+ * with little loss. The sender refills the window from the receive callback (no busy loop that
+ * would bill idle spinning as CPU per packet); a 5 ms timer only detects stalls. Delivery and
+ * process CPU are counted over the whole round.
+ */
+export function rtpRound(pair: MediaPair, payload: Buffer, seconds: number): Promise<RtpRound> {
+  return new Promise((resolve) => {
+    let sent = 0;
+    let delivered = 0;
+    let writtenOff = 0;
+    let window = 32;
+    let sinceGrow = 0;
+    let lastProgress = performance.now();
+    let lastDelivered = 0;
+    let running = true;
+    const refill = (): void => {
+      for (let i = sent - delivered - writtenOff; i < window; i++) {
+        pair.send(payload);
+        sent++;
+      }
+    };
+    pair.onReceive(() => {
+      delivered++;
+      if (++sinceGrow >= window) {
+        sinceGrow = 0;
+        window = Math.min(MAX_WINDOW, window + 8);
+      }
+      if (running && sent - delivered - writtenOff <= window >> 1) refill();
+    });
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const watchdog = setInterval(() => {
+      const now = performance.now();
+      if (now - t0 >= seconds * 1000) {
+        running = false;
+        clearInterval(watchdog);
+        const cpu = process.cpuUsage(cpu0);
+        const wall = (now - t0) / 1000;
+        const deliveredInRound = delivered;
+        // Late packets still count as delivered for the loss figure: a short drain first.
+        setTimeout(() => {
+          pair.onReceive(() => {});
+          resolve({
+            pps: deliveredInRound / wall,
+            loss: sent ? Math.max(0, sent - delivered) / sent : 0,
+            cpuUsPerPacket: deliveredInRound ? (cpu.user + cpu.system) / deliveredInRound : Infinity,
+          });
+        }, 100);
+        return;
+      }
+      if (delivered !== lastDelivered) {
+        lastDelivered = delivered;
+        lastProgress = now;
+      } else if (now - lastProgress > STALL_MS) {
+        writtenOff = sent - delivered;
+        window = Math.max(MIN_WINDOW, window >> 1);
+        lastProgress = now;
+        refill();
+      }
+    }, 5);
+    refill();
+  });
+}
+
+/** e2e-rtp in one process: per payload size, a warm-up then `rounds` measured rounds. */
+export async function measureRtp(adapter: PeerAdapter, payloads: number[], seconds: number, rounds: number): Promise<Record<string, RtpRound[]>> {
+  if (!adapter.mediaPair) throw new Error(`${adapter.name} cannot send application RTP`);
+  const pair = await adapter.mediaPair();
+  const out: Record<string, RtpRound[]> = {};
+  for (const size of payloads) {
+    const payload = Buffer.alloc(size, 0xab);
+    await rtpRound(pair, payload, Math.min(0.3, seconds));
+    out[size] = [];
+    for (let r = 0; r < rounds; r++) out[size].push(await rtpRound(pair, payload, seconds));
+  }
+  await pair.close();
+  return out;
+}
+
+/** setup: per pair count, `rounds` times: each pair's createOffer→connected ms and the wall time of all. */
+export async function measureSetup(adapter: PeerAdapter, counts: number[], rounds: number): Promise<Record<string, { times: number[]; wallMs: number }[]>> {
+  await adapter.connectPairs(1, false); // loads the library, its certificates and code paths
+  const out: Record<string, { times: number[]; wallMs: number }[]> = {};
+  for (const count of counts) {
+    out[count] = [];
+    for (let r = 0; r < rounds; r++) {
+      const t0 = performance.now();
+      const { times } = await adapter.connectPairs(count, false);
+      out[count].push({ times, wallMs: performance.now() - t0 });
+      await new Promise((r) => setTimeout(r, 200)); // let closed sockets and timers go
+    }
+  }
+  return out;
+}
+
+/** Resident set and JS heap per idle connected PC, bytes. */
+export interface MemoryResult {
+  rssPerPc: number;
+  heapPerPc: number;
+  pcs: number;
+}
+
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 500));
+}
+
+function collect(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    gc();
+    gc();
+  }
+}
+
+/** memory: `pcs` idle connected PCs (pcs/2 pairs) after a warm-up pair; the growth divided by pcs. */
+export async function measureMemory(adapter: PeerAdapter, pcs: number): Promise<MemoryResult> {
+  await adapter.connectPairs(1, false);
+  await settle();
+  collect();
+  const before = process.memoryUsage();
+  const { peers } = await adapter.connectPairs(pcs / 2, true);
+  await settle();
+  collect();
+  const after = process.memoryUsage();
+  await peers.close();
+  return { rssPerPc: (after.rss - before.rss) / pcs, heapPerPc: (after.heapUsed - before.heapUsed) / pcs, pcs };
+}

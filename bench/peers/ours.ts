@@ -1,0 +1,80 @@
+// Drives pure-webrtc-transport's public lib/peer API for the full-stack suites, as a user would.
+import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack } from '../../lib/peer/index.js';
+import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
+import { performance } from 'node:perf_hooks';
+import { within, type IdlePeers, type MediaPair, type PeerAdapter } from './types.js';
+import { packageVersion } from '../lib/report.js';
+
+function pc(): RTCPeerConnection {
+  return new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+}
+
+async function negotiate(a: RTCPeerConnection, b: RTCPeerConnection): Promise<void> {
+  await a.setLocalDescription(await a.createOffer());
+  await b.setRemoteDescription(a.localDescription!);
+  await b.setLocalDescription(await b.createAnswer());
+  await a.setRemoteDescription(b.localDescription!);
+}
+
+async function mediaPair(): Promise<MediaPair> {
+  const a = pc();
+  const b = pc();
+  const track = new LocalStreamTrack({ kind: 'audio' });
+  a.addTransceiver(track, { direction: 'sendonly' });
+  const remote = new Promise<MediaStreamTrack>((resolve) => b.on('track', (e) => resolve(e.track)));
+  await negotiate(a, b);
+  await within(Promise.all([a.connected(), b.connected()]), 20_000, 'ours connected');
+  const rt = await within(remote, 5000, 'ours track');
+  let cb: () => void = () => {};
+  let closed = false;
+  // The public receive API: one recv() per packet (resolved synchronously while packets queue).
+  void (async () => {
+    try {
+      for await (const _ of rt) {
+        cb();
+        if (closed) return;
+      }
+    } catch {
+      // track ended with the connection
+    }
+  })();
+  let ts = 0;
+  return {
+    send(payload) {
+      track.send(new RtpPacket({ timestamp: (ts += 960), payload }));
+    },
+    onReceive(f) {
+      cb = f;
+    },
+    async close() {
+      closed = true;
+      a.close();
+      b.close();
+    },
+  };
+}
+
+async function connectPairs(count: number, keep: boolean): Promise<{ times: number[]; peers: IdlePeers }> {
+  const all: RTCPeerConnection[] = [];
+  const one = async (): Promise<number> => {
+    const a = pc();
+    const b = pc();
+    all.push(a, b);
+    const t0 = performance.now();
+    a.addTransceiver('audio');
+    await negotiate(a, b);
+    await within(Promise.all([a.connected(), b.connected()]), 60_000, 'ours connected');
+    return performance.now() - t0;
+  };
+  const times = await Promise.all(Array.from({ length: count }, one));
+  const peers = {
+    async close() {
+      for (const p of all) p.close();
+    },
+  };
+  if (!keep) await peers.close();
+  return { times, peers };
+}
+
+/** pure-webrtc-transport. */
+export const ours: PeerAdapter = { name: 'ours', version: packageVersion('pure-webrtc-transport'), mediaPair, connectPairs };

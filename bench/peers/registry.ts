@@ -1,0 +1,22 @@
+// Loads one library's adapter by name; each is imported only when asked for, so a child process
+// benchmarking werift never loads libwebrtc and the reverse.
+import type { PeerAdapter } from './types.js';
+
+/** Names of the benchmarked libraries, ours first. */
+export const LIBRARIES = ['ours', 'werift', 'node-datachannel', 'wrtc'] as const;
+/** One of {@link LIBRARIES}. */
+export type LibraryName = (typeof LIBRARIES)[number];
+
+/** The adapter of `name`. */
+export async function loadAdapter(name: LibraryName): Promise<PeerAdapter> {
+  switch (name) {
+    case 'ours':
+      return (await import('./ours.js')).ours;
+    case 'werift':
+      return (await import('./werift.js')).weriftAdapter;
+    case 'node-datachannel':
+      return (await import('./node-datachannel.js')).nodeDataChannelAdapter;
+    case 'wrtc':
+      return (await import('./wrtc.js')).wrtcAdapter;
+  }
+}

@@ -1,0 +1,46 @@
+// The interface every benchmarked WebRTC library is driven through (bench/peers/<library>.ts),
+// so that e2e-rtp, setup and memory do exactly the same steps whatever the library.
+
+/** Two connected peer connections on loopback, one sending raw RTP to the other. */
+export interface MediaPair {
+  /** Sends one RTP packet carrying `payload` (the library fills or we fill SSRC/PT/seq). */
+  send(payload: Buffer): void;
+  /** Called once per received RTP packet (after SRTP unprotect, in the receiving PC). */
+  onReceive(cb: () => void): void;
+  close(): Promise<void>;
+}
+
+/** A set of idle connected peer connections, kept alive until closed. */
+export interface IdlePeers {
+  close(): Promise<void>;
+}
+
+/** One library, driven the same way in every suite. */
+export interface PeerAdapter {
+  /** Subject name printed in the table. */
+  readonly name: string;
+  /** Library version (package.json), for the suite header. */
+  readonly version: string;
+  /**
+   * Connects two PCs with one audio transceiver (a→b) on 127.0.0.1 and returns a sender of raw
+   * RTP; undefined when the library cannot send application-made RTP packets.
+   */
+  mediaPair?(): Promise<MediaPair>;
+  /**
+   * Opens `count` pairs at once (offer with one audio m-line, in-process signaling, host
+   * candidates on 127.0.0.1) and resolves with each pair's createOffer→connected time in ms.
+   * The pairs are then closed unless `keep` is set, in which case they are returned open.
+   */
+  connectPairs(count: number, keep: boolean): Promise<{ times: number[]; peers: IdlePeers }>;
+}
+
+/** Rejects with `what` after `ms`. */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      t = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(t));
+}

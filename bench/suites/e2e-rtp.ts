@@ -1,0 +1,49 @@
+// `npm run bench -- e2e-rtp`: two peer connections of one library on loopback (ICE, DTLS-SRTP),
+// one sends application-made RTP at the highest rate the pair sustains, the other receives.
+// Delivered packets/s, loss, and process CPU per delivered packet (both PCs live in the one
+// child process, so the CPU covers send + receive). Subjects: ours, werift, node-datachannel
+// (its Track API sends raw RTP). @roamhq/wrtc is absent: libwebrtc only sends media it encodes
+// itself (RTCAudioSource/RTCVideoSource), it has no way to send application RTP packets.
+import { runChild } from '../peers/spawn.js';
+import type { RtpRound } from '../peers/measure.js';
+import type { LibraryName } from '../peers/registry.js';
+import { libraryVersions, printHeader, printTarget, ratioOf, type BenchOptions, type BenchSeries } from '../lib/report.js';
+
+/** Ratios in the table are against werift. */
+export const baseline = 'werift';
+
+const SUITE = 'e2e-rtp';
+const PAYLOADS = [1200, 200];
+const SUBJECTS: LibraryName[] = ['ours', 'werift', 'node-datachannel'];
+
+/** Runs each library in its own child process and returns delivered rate, CPU and loss series. */
+export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
+  printHeader(SUITE, libraryVersions());
+  const seconds = opts.quick ? 0.5 : 2;
+  const series: BenchSeries[] = [];
+  for (const lib of SUBJECTS) {
+    const outcome = await runChild<Record<string, RtpRound[]>>('child.ts', { task: 'e2e', lib, payloads: PAYLOADS, seconds, rounds: opts.rounds }, 60_000 + opts.rounds * seconds * 4000);
+    if (!outcome.ok) {
+      console.log(`${lib}: no result (${outcome.error})`);
+      continue;
+    }
+    for (const size of PAYLOADS) {
+      const rounds = outcome.result[size] ?? [];
+      const add = (what: string, unit: string, higherIsBetter: boolean, pick: (r: RtpRound) => number): void => {
+        series.push({ suite: SUITE, case: `${size}B ${what}`, subject: lib, unit, higherIsBetter, samples: rounds.map(pick) });
+      };
+      add('delivered', 'pkt/s', true, (r) => r.pps);
+      add('per core', 'pkt/CPU-s', true, (r) => 1e6 / r.cpuUsPerPacket);
+      add('CPU per packet', 'µs', false, (r) => r.cpuUsPerPacket);
+      add('loss', '%', false, (r) => r.loss * 100);
+    }
+  }
+  console.log('\ntargets (medians of this run; issue 11: >= 10x werift delivered at equal or lower CPU per packet):');
+  for (const size of PAYLOADS) {
+    printTarget(`${size}B delivered pkt/s, ours / werift`, ratioOf(series, `${size}B delivered`, 'ours', 'werift'), 10);
+    printTarget(`${size}B CPU per packet, werift / ours`, ratioOf(series, `${size}B CPU per packet`, 'ours', 'werift'), 1);
+    const vsNdc = ratioOf(series, `${size}B delivered`, 'ours', 'node-datachannel');
+    if (vsNdc !== undefined) console.log(`      ${size}B delivered pkt/s, ours / node-datachannel: ${vsNdc.toFixed(2)}x; per core: ${ratioOf(series, `${size}B per core`, 'ours', 'node-datachannel')?.toFixed(2)}x`);
+  }
+  return series;
+}

@@ -1,0 +1,46 @@
+// `npm run bench -- setup`: time from createOffer to `connected` (ICE + DTLS done on both PCs)
+// for one pair, and the rate at which N pairs opened all at once connect (pairs per second of
+// wall time), one library per child process. Every pair: one audio m-line, in-process signaling,
+// host candidates on loopback only, no STUN server. Ours, werift, @roamhq/wrtc, node-datachannel.
+import { runChild } from '../peers/spawn.js';
+import { LIBRARIES } from '../peers/registry.js';
+import { libraryVersions, median, printHeader, printTarget, ratioOf, type BenchOptions, type BenchSeries } from '../lib/report.js';
+
+/** Ratios in the table are against werift. */
+export const baseline = 'werift';
+
+const SUITE = 'setup';
+
+/** One child per library: a warm-up pair, then each pair count for several rounds. */
+export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
+  printHeader(SUITE, libraryVersions());
+  const counts = opts.quick ? [1, 10] : [1, 100, 1000];
+  const series: BenchSeries[] = [];
+  for (const lib of LIBRARIES) {
+    const outcome = await runChild<Record<string, { times: number[]; wallMs: number }[]>>(
+      'child.ts',
+      { task: 'setup', lib, counts, rounds: opts.rounds },
+      opts.quick ? 45_000 : 600_000,
+    );
+    if (!outcome.ok) {
+      console.log(`${lib}: no result (${outcome.error})`);
+      continue;
+    }
+    for (const count of counts) {
+      const rounds = outcome.result[count] ?? [];
+      if (count === 1) {
+        series.push({ suite: SUITE, case: '1 pair createOffer→connected', subject: lib, unit: 'ms', higherIsBetter: false, samples: rounds.map((r) => r.times[0]!) });
+      } else {
+        series.push({ suite: SUITE, case: `${count} pairs at once`, subject: lib, unit: 'pairs/s', higherIsBetter: true, samples: rounds.map((r) => count / (r.wallMs / 1000)) });
+        series.push({ suite: SUITE, case: `${count} pairs at once, median pair`, subject: lib, unit: 'ms', higherIsBetter: false, samples: rounds.map((r) => median(r.times)) });
+      }
+    }
+  }
+  console.log('\ntargets (issue 11: ours <= 0.5x the fastest peer\'s time, i.e. >= 2x faster):');
+  for (const c of [...new Set(series.map((s) => s.case))]) {
+    const peers = series.filter((s) => s.case === c && s.subject !== 'ours');
+    const best = peers.map((p) => ({ p, r: ratioOf(series, c, 'ours', p.subject) ?? Infinity })).sort((a, b) => a.r - b.r)[0];
+    if (best) printTarget(`${c}, ours vs fastest peer (${best.p.subject})`, ratioOf(series, c, 'ours', best.p.subject), 2);
+  }
+  return series;
+}
