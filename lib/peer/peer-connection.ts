@@ -23,7 +23,7 @@ import { isRtpSection, isSctpSection, type MediaDirection, type SdpCandidate, ty
 import { applyTransport } from '../sdp/local-sections.js';
 import { createOffer, DEFAULT_MAX_MESSAGE_SIZE, type LocalTransceiverDescription } from '../sdp/offer.js';
 import { parseSdp } from '../sdp/parse.js';
-import { extractRemoteTransports, validateRemoteDescription } from '../sdp/remote-transport.js';
+import { extractRemoteTransports, remoteSctpPort, validateRemoteDescription } from '../sdp/remote-transport.js';
 import { describeRtpSection, negotiatedCapabilities } from '../sdp/rtp-parameters.js';
 import { serializeSdp } from '../sdp/serialize.js';
 import { SctpAssociation } from '../sctp/association.js';
@@ -355,12 +355,16 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     return channel;
   }
 
-  private ensureSctp(): DataChannelManager {
+  /**
+   * The data-channel manager, created on first use. Its SCTP ports are fixed then: the remote
+   * offer's `a=sctp-port` when we answer, else 5000 (what every browser uses).
+   */
+  private ensureSctp(remotePort = DEFAULT_SCTP_PORT): DataChannelManager {
     if (this.sctp) return this.sctp;
     const manager = new DataChannelManager(
       new SctpAssociation({
         localPort: DEFAULT_SCTP_PORT,
-        remotePort: DEFAULT_SCTP_PORT,
+        remotePort,
         maxReceiveMessageSize: this.config.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
         zeroChecksum: true,
       }),
@@ -853,7 +857,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         if (!isRejected(s)) {
           this.dataMid = s.mid;
           this.dataWanted = true;
-          const manager = this.ensureSctp();
+          const manager = this.ensureSctp(remoteSctpPort(s));
           this.transport?.attachSctp(manager);
         }
         continue;
