@@ -1067,7 +1067,9 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     let next: RTCPeerConnectionState;
     if (ice === 'failed' || dtls === 'failed') next = 'failed';
     else if (ice === 'disconnected') next = 'disconnected';
-    else if ((ice === 'connected' || ice === 'completed') && dtls === 'connected') next = 'connected';
+    // webrtc-pc §4.3.3: a DTLS transport the peer closed (close_notify) counts like a connected
+    // one; ICE consent then decides (disconnected, failed).
+    else if ((ice === 'connected' || ice === 'completed') && (dtls === 'connected' || dtls === 'closed')) next = 'connected';
     else if (ice === 'new' && dtls === 'new') next = 'new';
     else next = 'connecting';
     if (next === this.connection) return;
