@@ -168,6 +168,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   private iceGathering: IceGatheringState = 'new';
   private dtlsState: DtlsTransportState = 'new';
   private connection: RTCPeerConnectionState = 'new';
+  private failure: string | undefined;
   private localCandidates: SdpCandidate[] = [];
   private gatheringComplete = false;
   private restartPending = false;
@@ -239,6 +240,11 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   get pendingRemoteDescription(): RTCSessionDescription | null {
     return this.describe(this.pendingRemote);
   }
+  /** Why `connectionState` is `failed` (DTLS alert or fingerprint mismatch, ICE failure); not W3C. */
+  get failureReason(): string | undefined {
+    return this.failure;
+  }
+
   /** W3C getConfiguration(): the options, with the DTLS certificate in use. */
   getConfiguration(): RTCConfiguration {
     return { ...this.config, certificates: [this.certificate] };
@@ -671,12 +677,14 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       onIceConnectionState: (s) => {
         if (this.isClosed || s === this.iceConnection) return;
         this.iceConnection = s;
+        if (s === 'failed') this.failure ??= 'ICE failed: no candidate pair worked, or consent was lost (RFC 7675)';
         this.dispatch({ type: 'iceconnectionstatechange' });
         this.updateConnectionState();
       },
-      onDtlsState: (s) => {
+      onDtlsState: (s, reason) => {
         if (this.isClosed) return;
         this.dtlsState = s;
+        if (s === 'failed') this.failure ??= `DTLS failed: ${reason ?? 'handshake error'}`;
         if (s === 'connected') for (const t of this.transceiverList) t.sender.flush();
         this.updateConnectionState();
       },

@@ -63,3 +63,29 @@ test('garbage, unauthenticated and forged datagrams are dropped and counted; med
     pc2.close();
   }
 });
+
+test('a certificate that does not match the remote fingerprint fails the connection', { timeout: 30_000 }, async () => {
+  const pc1 = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  const pc2 = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  try {
+    const audio = new LocalStreamTrack({ kind: 'audio' });
+    const t = pc1.addTransceiver(audio);
+    await pc1.setLocalDescription();
+    await pc2.setRemoteDescription(pc1.localDescription!);
+    await pc2.setLocalDescription();
+    // Flip one byte of pc2's fingerprint in the answer pc1 applies.
+    const forged = pc2.localDescription!.sdp.replace(/(a=fingerprint:sha-256 )([0-9A-F]{2})/, (_, p: string, b: string) => p + ((parseInt(b, 16) ^ 1).toString(16).toUpperCase().padStart(2, '0')));
+    assert.notEqual(forged, pc2.localDescription!.sdp);
+    await pc1.setRemoteDescription({ type: 'answer', sdp: forged });
+    audio.send(new RtpPacket({ timestamp: 1, payload: Buffer.from('never') }));
+    await assert.rejects(within(pc1.connected(), 15_000, 'failure'), (e: Error & { code?: string }) => e.code === 'ERR_PEER_NOT_CONNECTED');
+    assert.equal(pc1.connectionState, 'failed');
+    assert.match(pc1.failureReason ?? '', /^DTLS failed/);
+    const transport = [...(await pc1.getStats()).values()].find((s) => s.type === 'transport')!;
+    assert.equal(transport.dtlsState, 'failed');
+    assert.equal(t.sender.packetsSent <= 1, true);
+  } finally {
+    pc1.close();
+    pc2.close();
+  }
+});
