@@ -18,12 +18,22 @@ function pcPair(): [Pc, Pc] {
   const pending = new Map<Pc, [string, string][]>();
   const describe = (to: Pc, sdp: string, type: Parameters<Pc['setRemoteDescription']>[1]): void => {
     to.setRemoteDescription(sdp, type);
-    for (const [c, mid] of pending.get(to) ?? []) to.addRemoteCandidate(c, mid);
+    const queued = pending.get(to) ?? [];
     pending.delete(to);
+    for (const [c, mid] of queued) candidate(to, c, mid);
   };
   const candidate = (to: Pc, c: string, mid: string): void => {
-    if (!to.remoteDescription()) pending.set(to, [...(pending.get(to) ?? []), [c, mid]]);
-    else to.addRemoteCandidate(c, mid);
+    if (!to.remoteDescription()) {
+      pending.set(to, [...(pending.get(to) ?? []), [c, mid]]);
+      return;
+    }
+    try {
+      to.addRemoteCandidate(c, mid);
+    } catch {
+      // libdatachannel can have the remote description before its ICE transport exists
+      // ("Got a remote candidate without ICE transport"): try again a moment later.
+      setTimeout(() => candidate(to, c, mid), 5);
+    }
   };
   a.onLocalDescription((sdp, type) => describe(b, sdp, type));
   b.onLocalDescription((sdp, type) => describe(a, sdp, type));

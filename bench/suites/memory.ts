@@ -16,9 +16,10 @@ const SUITE = 'memory';
 export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   printHeader(SUITE, libraryVersions());
   const sizes = opts.quick ? [20] : [100, 1000];
-  const rounds = opts.quick ? 1 : Math.min(opts.rounds, 3);
   const series: BenchSeries[] = [];
   for (const pcs of sizes) {
+    // A fresh process per round; 1000 PCs take the slowest library minutes to open, so one round.
+    const rounds = opts.quick || pcs >= 1000 ? 1 : Math.min(opts.rounds, 2);
     for (const lib of LIBRARIES) {
       const rss: number[] = [];
       const heap: number[] = [];
