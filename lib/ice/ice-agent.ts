@@ -64,7 +64,11 @@ export interface IceAgentOptions {
   credentials?: IceCredentials;
   /** STUN servers queried from every host base of the same family for server-reflexive candidates. */
   stunServers?: readonly TransportAddress[];
-  /** Pacing interval Ta between new checks (RFC 8445 §14.2); default 50. */
+  /**
+   * Pacing interval Ta between new checks (RFC 8445 §14.2, which suggests 50 ms but lets the
+   * agent choose, not below 5 ms). Default 20: WebRTC bundles everything into one check list, so
+   * the load is one check every 20 ms per agent, and setup is not held back by the pacer.
+   */
   taMs?: number;
   /** Initial retransmission timeout of a check; default 500 (RFC 8445 §14.3). */
   checkRtoMs?: number;
@@ -275,7 +279,7 @@ export class IceAgent {
     }
     this.opts = {
       stunServers: options.stunServers ?? [],
-      taMs: options.taMs ?? 50,
+      taMs: options.taMs ?? 20,
       checkRtoMs: options.checkRtoMs ?? 500,
       checkMaxRtoMs: options.checkMaxRtoMs ?? 1600,
       checkMaxTransmits: options.checkMaxTransmits ?? 7,
