@@ -311,7 +311,7 @@ export class PeerTransport {
 
   /**
    * Runs the data channels of `manager` over this DTLS transport (RFC 8261, RFC 8841): its role
-   * follows DTLS, and the DTLS client starts the association once DTLS is connected.
+   * (stream-id parity) follows DTLS, and the association starts once DTLS is connected.
    */
   attachSctp(manager: DataChannelManager): void {
     if (this.isClosed || this.sctpValue) return;
@@ -405,7 +405,7 @@ export class PeerTransport {
       if (b <= 3) {
         this.ice.handleInput(now, { local: entry.base, remote: { address: batch.address(i), port: batch.port(i) }, data: batch.data(i) });
       } else if (b >= 20 && b <= 63) {
-        if (!this.authenticated.has(batch.addressKey(i))) {
+        if (!this.isTrusted(batch, i)) {
           this.drops.unauthenticatedSource++;
           continue;
         }
@@ -423,7 +423,7 @@ export class PeerTransport {
           this.drops.srtpRejected++;
           continue;
         }
-        if (!this.authenticated.has(batch.addressKey(i))) {
+        if (!this.isTrusted(batch, i)) {
           this.drops.unauthenticatedSource++;
           continue;
         }
@@ -443,6 +443,24 @@ export class PeerTransport {
     this.feedDtls(now);
     if (media > 0 || native > 0) this.receiveMedia(batch, native, media);
     this.drive();
+  }
+
+  /**
+   * True when ICE authenticated the datagram's source. A full agent facing an ICE-lite peer hears
+   * no requests from it (RFC 8445 §2.5), only responses: a valid pair with that remote counts too.
+   */
+  private isTrusted(batch: UdpBatch, i: number): boolean {
+    const key = batch.addressKey(i);
+    if (this.authenticated.has(key)) return true;
+    const address = batch.address(i);
+    const port = batch.port(i);
+    for (const p of this.ice.checkList) {
+      if (p.valid && p.remote.port === port && p.remote.address === address) {
+        this.authenticated.add(key);
+        return true;
+      }
+    }
+    return false;
   }
 
   private feedDtls(now: number): void {
