@@ -361,7 +361,7 @@ export async function runAttack(
   await send();
   // Settle: the target has read everything once two snapshots 50 ms apart agree (at most 5 s).
   let last = JSON.stringify(dropsOnly((await counters(s.pc2)).counters));
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 100 && s.healthy; i++) {
     await pause(50);
     const now = JSON.stringify(dropsOnly((await counters(s.pc2)).counters));
     if (now === last) break;
