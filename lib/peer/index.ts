@@ -15,7 +15,7 @@ export type {
 export { RTCRtpTransceiver } from './rtp-transceiver.js';
 export type { RTCRtpTransceiverDirection } from './rtp-transceiver.js';
 export { RTCRtpSender, SENDER_QUEUE_LIMIT } from './rtp-sender.js';
-export type { RtcpEvent, RtcpEvents, SenderParameters } from './rtp-sender.js';
+export type { RtcpEvent, RtcpEvents, RTCRtpSendParameters, SenderParameters } from './rtp-sender.js';
 export { RTCRtpReceiver } from './rtp-receiver.js';
 export type { InboundStream, ReceiverParameters } from './rtp-receiver.js';
 export { MediaStreamTrack, LocalStreamTrack, TRACK_QUEUE_LIMIT } from './media-stream-track.js';

@@ -23,6 +23,13 @@ export interface SenderParameters {
   readonly extensionIds: ReadonlyMap<string, number>;
 }
 
+/** W3C RTCRtpSendParameters, as far as a raw-RTP sender has them. */
+export interface RTCRtpSendParameters {
+  readonly encodings: { ssrc: number; rtx?: { ssrc: number }; active: boolean }[];
+  readonly codecs: { payloadType: number; mimeType: string; clockRate: number }[];
+  readonly headerExtensions: { uri: string; id: number }[];
+}
+
 /** What the sender needs from its peer connection. */
 export interface SenderOwner {
   /** The bundle transport, once it exists. */
@@ -90,6 +97,20 @@ export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSi
   /** Negotiated parameters (undefined before negotiation). */
   get parameters(): SenderParameters | undefined {
     return this.params;
+  }
+
+  /** W3C getParameters(): the negotiated codec, header extensions and SSRCs (empty before negotiation). */
+  getParameters(): RTCRtpSendParameters {
+    const p = this.params;
+    if (!p) return { encodings: [], codecs: [], headerExtensions: [] };
+    return {
+      encodings: [{ ssrc: this.ssrc, ...(p.rtxPayloadType !== undefined ? { rtx: { ssrc: this.rtxSsrc } } : {}), active: this.active }],
+      codecs: [
+        { payloadType: p.payloadType, mimeType: `${this.kind}/${p.codec}`, clockRate: p.clockRate },
+        ...(p.rtxPayloadType !== undefined ? [{ payloadType: p.rtxPayloadType, mimeType: `${this.kind}/rtx`, clockRate: p.clockRate }] : []),
+      ],
+      headerExtensions: [...p.extensionIds].map(([uri, id]) => ({ uri, id })),
+    };
   }
 
   /** W3C replaceTrack(): sends another track (or nothing) without renegotiation. */

@@ -42,6 +42,11 @@ PROFILES.forEach((profile, i) => {
       await within(Promise.all([pc1.connected(), pc2.connected()]), 10_000, 'connected');
       await within(gotTracks, 5000, 'tracks');
       assert.equal(a1.currentDirection, 'sendrecv');
+      const vp = v1.sender.getParameters();
+      assert.equal(vp.encodings[0]!.ssrc, v1.sender.ssrc);
+      assert.equal(vp.encodings[0]!.rtx?.ssrc, v1.sender.rtxSsrc);
+      assert.equal(vp.codecs[0]!.mimeType.toLowerCase(), 'video/vp8');
+      assert.ok(vp.headerExtensions.some((e) => e.uri === 'urn:ietf:params:rtp-hdrext:sdes:mid'));
       assert.equal(v1.currentDirection, 'sendonly');
 
       for (let n = 0; n < 5; n++) {
