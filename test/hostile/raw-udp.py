@@ -126,7 +126,7 @@ def main():
                 def gen():
                     for _ in range(cmd["count"]):
                         n = rng.randint(lo, hi)
-                        body = bytearray(rng.getrandbits(8) for _ in range(min(n, 24))) + bytes(max(0, n - 24))
+                        body = bytearray(rng.randbytes(min(n, 24))) + bytes(max(0, n - 24))
                         if n > 0:
                             body[0] = rng.choice(firsts)
                         yield bytes(body)
