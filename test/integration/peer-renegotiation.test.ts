@@ -154,3 +154,27 @@ test('restartIce mid-call: new credentials, packets keep flowing, same DTLS asso
     pc2.close();
   }
 });
+
+test('the answerer renegotiates: it offers a new track back, the DTLS roles stay', { timeout: 20_000 }, async () => {
+  const pc1 = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  const pc2 = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  try {
+    pc1.addTransceiver(new LocalStreamTrack({ kind: 'audio' }));
+    await negotiate(pc1, pc2);
+    await within(Promise.all([pc1.connected(), pc2.connected()]), 10_000, 'connected');
+    const role = async (pc: RTCPeerConnection): Promise<unknown> => [...(await pc.getStats()).values()].find((s) => s.type === 'transport')!.dtlsRole;
+    const roles = [await role(pc1), await role(pc2)];
+    const video = new LocalStreamTrack({ kind: 'video' });
+    pc2.addTransceiver(video);
+    const remoteVideo = nextTrack(pc1);
+    await negotiate(pc2, pc1);
+    assert.match(pc1.currentLocalDescription!.sdp, /a=setup:passive/, 'pc1, the DTLS server, answers passive');
+    video.send(new RtpPacket({ timestamp: 1, payload: Buffer.from('back') }));
+    await expectPayload(await within(remoteVideo, 5000, 'video track on pc1'), 'back');
+    assert.deepEqual([await role(pc1), await role(pc2)], roles);
+    assert.equal(pc1.connectionState, 'connected');
+  } finally {
+    pc1.close();
+    pc2.close();
+  }
+});
