@@ -31,7 +31,7 @@ interface ResultFile {
 }
 
 function fileFor(peer: string): string {
-  return join(RESULTS_DIR, `${peer.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.json`);
+  return join(RESULTS_DIR, `${peer.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '')}.json`);
 }
 
 /** Replaces the result with the same peer/role/media/variant (a re-run overwrites). */

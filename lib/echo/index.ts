@@ -1,0 +1,8 @@
+// Public surface of lib/echo: the WHIP echo server behind `pure-webrtc-transport echo`.
+export { startEchoServer } from './echo-server.js';
+export type { EchoServer, EchoServerOptions } from './echo-server.js';
+export { EchoSession } from './echo-session.js';
+export type { EchoSessionOptions, EchoSessionCounters, EchoSessionSnapshot } from './echo-session.js';
+export { messagePlan, messageBytes } from './message-plan.js';
+export type { PlannedMessage } from './message-plan.js';
+export { renderEchoPage } from './page.js';
