@@ -4,6 +4,7 @@
 // drops must be counted, and memory and handles must stay bounded.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { RawUdp, type Endpoint } from './raw-udp.js';
@@ -45,7 +46,7 @@ async function session(): Promise<HostileSession> {
   return s;
 }
 
-async function memory(): Promise<{ heap: number; rss: number; resources: Record<string, number> }> {
+async function memory(): Promise<{ heap: number; rss: number; fds: number; resources: Record<string, number> }> {
   for (let i = 0; i < 3; i++) {
     gc();
     await pause(10);
@@ -54,7 +55,8 @@ async function memory(): Promise<{ heap: number; rss: number; resources: Record<
   // Timers come and go with the traffic pump and the protocol timers; handles must not grow.
   for (const r of process.getActiveResourcesInfo()) if (r !== 'Timeout' && r !== 'Immediate') resources[r] = (resources[r] ?? 0) + 1;
   const m = process.memoryUsage();
-  return { heap: m.heapUsed, rss: m.rss, resources };
+  // Native sockets poll through libuv without a JS handle: count the process's descriptors too.
+  return { heap: m.heapUsed, rss: m.rss, fds: readdirSync('/proc/self/fd').length, resources };
 }
 
 function sum(c: Record<string, number>): number {
@@ -76,12 +78,13 @@ for (const kind of ['stranger', 'peer address'] as const) {
     const received = ((await counters(sess.pc2)).transport.packetsReceived as number) - received0;
     // srtp.* details transport.srtpRejected and dtls.clientHellos is not a drop: count each datagram once.
     const drops = sum(Object.fromEntries(Object.entries(dropsOnly(r.moved2)).filter(([k]) => !k.startsWith('srtp.') && k !== 'dtls.clientHellos')));
-    console.log(`RESULT flood | ${kind} | sent ${sent} | socket received ${received} (incl. traffic) | drops counted ${drops} ${JSON.stringify(dropsOnly(r.moved2))} | media lost during flood ${JSON.stringify(r.flow.lostDuringAttack)} | heap ${((afterFlood.heap - before.heap) / 1048576).toFixed(1)} MiB | rss ${((afterFlood.rss - before.rss) / 1048576).toFixed(1)} MiB | resources ${JSON.stringify(afterFlood.resources)}`);
+    console.log(`RESULT flood | ${kind} | sent ${sent} | socket received ${received} (incl. traffic) | drops counted ${drops} ${JSON.stringify(dropsOnly(r.moved2))} | media lost during flood ${JSON.stringify(r.flow.lostDuringAttack)} | heap ${((afterFlood.heap - before.heap) / 1048576).toFixed(1)} MiB | rss ${((afterFlood.rss - before.rss) / 1048576).toFixed(1)} MiB | fds ${before.fds}→${afterFlood.fds} | resources ${JSON.stringify(afterFlood.resources)}`);
     assert.equal(sent, FLOOD);
     assert.ok(drops >= Math.min(FLOOD, received) / 2, `flood from ${kind}: only ${drops} drops counted for ${received} datagrams received`);
     assert.ok(drops <= FLOOD, `flood from ${kind}: ${drops} drops counted for ${FLOOD} datagrams sent`);
     assert.ok(afterFlood.heap - before.heap < HEAP_BOUND, `heap grew by ${afterFlood.heap - before.heap} bytes`);
     assert.ok(afterFlood.rss - before.rss < RSS_BOUND, `rss grew by ${afterFlood.rss - before.rss} bytes`);
     assert.deepEqual(afterFlood.resources, before.resources, 'active handles changed');
+    assert.equal(afterFlood.fds, before.fds, 'open file descriptors changed');
   });
 }
