@@ -10,6 +10,10 @@ export type ChildTask =
   | { task: 'setup'; lib: LibraryName; counts: number[]; rounds: number }
   | { task: 'memory'; lib: LibraryName; pcs: number };
 
+// A library that throws from its own callbacks (werift under hundreds of concurrent handshakes)
+// must not end the measurement: the pairs concerned time out and the task reports the error.
+process.on('uncaughtException', (err) => console.error('uncaught in library:', err));
+
 const task = JSON.parse(process.argv[2] ?? '{}') as ChildTask;
 const adapter = await loadAdapter(task.lib);
 switch (task.task) {

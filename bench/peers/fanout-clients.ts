@@ -56,7 +56,7 @@ for (let i = 0; i < task.subscribers; i += 10) {
 await within(publisher.connected(), 60_000, 'publisher connected');
 await Promise.all(viewers);
 
-const rate = task.offeredPps / task.subscribers;
+const rate = Math.min(task.maxPublisherPps, task.offeredPps / task.subscribers);
 const payload = Buffer.alloc(task.payload, 0x42);
 let ts = 0;
 /** Sends at `rate` packets/s for `seconds` in 5 ms steps; resolves with the packets sent. */

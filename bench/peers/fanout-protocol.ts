@@ -34,8 +34,10 @@ export interface FanoutRound {
 /** The clients' task. */
 export interface FanoutTask {
   subscribers: number;
-  /** Aggregate forwarded packets/s the publisher's rate aims at (rate = this / subscribers). */
+  /** Aggregate forwarded packets/s the publisher's rate aims at (rate = this / subscribers)... */
   offeredPps: number;
+  /** ...but a publisher never sends faster than this (a heavy video publisher). */
+  maxPublisherPps: number;
   payload: number;
   seconds: number;
   rounds: number;

@@ -104,19 +104,32 @@ export async function measureRtp(adapter: PeerAdapter, payloads: number[], secon
   return out;
 }
 
-/** setup: per pair count, `rounds` times (fewer for 100+ pairs): each pair's createOffer→connected ms and the wall time of all. */
-export async function measureSetup(adapter: PeerAdapter, counts: number[], rounds: number): Promise<Record<string, { times: number[]; wallMs: number }[]>> {
+/** setup results of one pair count: each round's per-pair times and wall time, or why it failed. */
+export type SetupResult = { rounds: { times: number[]; wallMs: number }[]; error?: string };
+
+/**
+ * setup: per pair count, `rounds` times (fewer for 100+ pairs): each pair's createOffer→connected
+ * ms and the wall time of all. A count that fails (a library error, pairs that never connect)
+ * keeps the rounds measured so far and the error; the next count still runs.
+ */
+export async function measureSetup(adapter: PeerAdapter, counts: number[], rounds: number): Promise<Record<string, SetupResult>> {
   await adapter.connectPairs(1, false); // loads the library, its certificates and code paths
-  const out: Record<string, { times: number[]; wallMs: number }[]> = {};
+  const out: Record<string, SetupResult> = {};
   for (const count of counts) {
-    out[count] = [];
+    const result: SetupResult = { rounds: [] };
+    out[count] = result;
     // Hundreds of pairs take the slowest library minutes: fewer rounds the more pairs.
     const n = count >= 1000 ? 1 : count >= 100 ? Math.min(rounds, 3) : rounds;
-    for (let r = 0; r < n; r++) {
-      const t0 = performance.now();
-      const { times } = await adapter.connectPairs(count, false);
-      out[count].push({ times, wallMs: performance.now() - t0 });
-      await new Promise((r) => setTimeout(r, 200)); // let closed sockets and timers go
+    try {
+      for (let r = 0; r < n; r++) {
+        const t0 = performance.now();
+        const { times } = await adapter.connectPairs(count, false);
+        result.rounds.push({ times, wallMs: performance.now() - t0 });
+        await new Promise((r) => setTimeout(r, 200)); // let closed sockets and timers go
+      }
+    } catch (err) {
+      result.error = String(err);
+      break;
     }
   }
   return out;

@@ -4,6 +4,7 @@
 // host candidates on loopback only, no STUN server. Ours, werift, @roamhq/wrtc, node-datachannel.
 import { runChild } from '../peers/spawn.js';
 import { LIBRARIES } from '../peers/registry.js';
+import type { SetupResult } from '../peers/measure.js';
 import { libraryVersions, median, printHeader, printTarget, ratioOf, type BenchOptions, type BenchSeries } from '../lib/report.js';
 
 /** Ratios in the table are against werift. */
@@ -17,7 +18,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   const counts = opts.quick ? [1, 10] : [1, 100, 1000];
   const series: BenchSeries[] = [];
   for (const lib of LIBRARIES) {
-    const outcome = await runChild<Record<string, { times: number[]; wallMs: number }[]>>(
+    const outcome = await runChild<Record<string, SetupResult>>(
       'child.ts',
       { task: 'setup', lib, counts, rounds: opts.rounds },
       opts.quick ? 45_000 : 600_000,
@@ -27,7 +28,9 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
       continue;
     }
     for (const count of counts) {
-      const rounds = outcome.result[count] ?? [];
+      const { rounds = [], error } = outcome.result[count] ?? {};
+      if (error) console.log(`${lib} ${count} pairs: ${rounds.length ? 'stopped early' : 'no result'} (${error})`);
+      if (!rounds.length) continue;
       if (count === 1) {
         series.push({ suite: SUITE, case: '1 pair createOffer→connected', subject: lib, unit: 'ms', higherIsBetter: false, samples: rounds.map((r) => r.times[0]!) });
       } else {
