@@ -144,7 +144,7 @@ function endedError(): PeerError {
 
 /** What a LocalStreamTrack sends through (an RTCRtpSender). */
 export interface TrackSink {
-  sendRtp(packet: RtpPacket): void;
+  sendRtp(packet: RtpPacket, rid?: string): void;
   sendRtcp(packets: readonly RtcpPacket[] | Uint8Array): void;
 }
 
@@ -167,11 +167,13 @@ export class LocalStreamTrack extends MediaStreamTrack {
 
   /**
    * Sends one packet through every attached sender (it is modified in place: the sender fills
-   * unset fields). Throws InvalidStateError when the track has ended.
+   * unset fields). For a simulcast sender `options.rid` names the layer. Throws
+   * InvalidStateError when the track has ended.
    */
-  send(packet: RtpPacket): void {
+  send(packet: RtpPacket, options?: { rid?: string }): void {
     if (this.readyState === 'ended') throw new PeerError('InvalidStateError', 'ERR_PEER_TRACK_ENDED', 'send() on an ended track');
-    for (let i = 0; i < this.sinks.length; i++) this.sinks[i]!.sendRtp(packet);
+    const rid = options?.rid;
+    for (let i = 0; i < this.sinks.length; i++) this.sinks[i]!.sendRtp(packet, rid);
   }
 
   /** Sends RTCP (packets, or one serialized compound packet) through every attached sender. */

@@ -304,9 +304,16 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       throw new PeerError('TypeError', 'ERR_PEER_DIRECTION', `unknown direction ${String(direction)}`);
     }
     const rids = (init.sendEncodings ?? []).map((e) => e.rid).filter((r): r is string => r !== undefined);
-    if (rids.length > 0) throw new PeerError('NotSupportedError', 'ERR_PEER_SIMULCAST_SEND', 'simulcast sending (sendEncodings with rid) is not supported yet');
+    if (rids.length === 1 || (rids.length > 1 && rids.length !== (init.sendEncodings ?? []).length)) {
+      throw new PeerError('TypeError', 'ERR_PEER_SEND_ENCODINGS', 'simulcast sendEncodings need a rid each, and at least two');
+    }
+    for (const rid of rids) {
+      if (!/^[A-Za-z0-9_-]{1,16}$/.test(rid) || rids.indexOf(rid) !== rids.lastIndexOf(rid)) {
+        throw new PeerError('TypeError', 'ERR_PEER_SEND_ENCODINGS', `bad or repeated rid '${rid}' (RFC 8851 §10: 1-16 alphanumerics, '-' or '_')`);
+      }
+    }
     const streamIds = (init.streams ?? []).map((s) => (typeof s === 'string' ? s : s.id));
-    const sender = new RTCRtpSender(kind, track, this, cryptoRng);
+    const sender = new RTCRtpSender(kind, track, this, cryptoRng, rids);
     const receiver = new RTCRtpReceiver(kind);
     const t = new RTCRtpTransceiver(kind, sender, receiver, direction, streamIds, () => this.updateNegotiationNeeded());
     this.transceiverList.push(t);
@@ -426,6 +433,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       };
       const sender = this.senderDescription(t);
       if (sender) d.sender = sender;
+      if (sender && t.sender.encodings.length > 0) d.sendRids = t.sender.encodings.map((e) => e.rid);
       transceivers.push(d);
     });
     const model = createOffer({
@@ -947,7 +955,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
           codec: codec.name,
           rtxPayloadType: params.rtxPayloadTypes.get(codec.payloadType),
           extensionIds: new Map([...params.headerExtensions].map(([id, uri]) => [uri, id])),
-        }, directionSends(t.current));
+        }, directionSends(t.current), weOffered && (section.simulcast?.recv.length ?? 0) > 1);
       }
       const remoteSection = remote.media.find((m) => m.mid === section.mid);
       const remoteParams = remoteSection ? describeRtpSection(remoteSection) : params;

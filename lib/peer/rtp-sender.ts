@@ -25,7 +25,7 @@ export interface SenderParameters {
 
 /** W3C RTCRtpSendParameters, as far as a raw-RTP sender has them. */
 export interface RTCRtpSendParameters {
-  readonly encodings: { ssrc: number; rtx?: { ssrc: number }; active: boolean }[];
+  readonly encodings: { rid?: string; ssrc: number; rtx?: { ssrc: number }; active: boolean }[];
   readonly codecs: { payloadType: number; mimeType: string; clockRate: number }[];
   readonly headerExtensions: { uri: string; id: number }[];
 }
@@ -47,6 +47,18 @@ export interface RtcpEvent extends PeerEvent<'rtcp'> {
 
 /** Events of RTCRtpSender and RTCRtpReceiver. */
 export type RtcpEvents = { rtcp: RtcpEvent };
+
+/** One simulcast layer of a sender (RFC 8853): its rid, SSRC, sequence numbers and counters. */
+export interface SenderEncoding {
+  readonly rid: string;
+  readonly ssrc: number;
+  packetsSent: number;
+  bytesSent: number;
+  /** @internal */
+  sequence: number;
+  /** @internal The rid as header extension bytes. */
+  readonly ridData: Buffer;
+}
 
 /** Packets a sender keeps while it has no negotiated parameters. */
 export const SENDER_QUEUE_LIMIT = 512;
@@ -70,14 +82,18 @@ export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSi
   private active = false;
   private sequence: number;
   private readonly timestampBase: number;
-  private pending: RtpPacket[] = [];
+  private pending: { packet: RtpPacket; rid: string | undefined }[] = [];
+  /** Simulcast layers, when the transceiver was added with sendEncodings rids. */
+  readonly encodings: readonly SenderEncoding[];
+  /** The answer accepted our simulcast (a=simulcast:recv); otherwise only the first layer is sent. */
+  private simulcastAccepted = false;
   private midData: Buffer | undefined;
   private readonly absSendTimeData = Buffer.alloc(3);
   private readonly twccData = Buffer.alloc(2);
   private stoppedValue = false;
 
   /** @internal */
-  constructor(kind: MediaKind, track: LocalStreamTrack | null, private readonly owner: SenderOwner, rng: Rng) {
+  constructor(kind: MediaKind, track: LocalStreamTrack | null, private readonly owner: SenderOwner, rng: Rng, rids: readonly string[] = []) {
     super();
     this.kind = kind;
     this.ssrc = rng.uint32() || 1;
@@ -86,6 +102,14 @@ export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSi
     this.rtxSsrc = rtx;
     this.sequence = rng.uint32() & 0x7fff;
     this.timestampBase = rng.uint32();
+    this.encodings = rids.map((rid, i) => ({
+      rid,
+      ssrc: i === 0 ? this.ssrc : (rng.uint32() || 3),
+      packetsSent: 0,
+      bytesSent: 0,
+      sequence: rng.uint32() & 0x7fff,
+      ridData: serializeSdesId(rid),
+    }));
     if (track) this.setTrack(track);
   }
 
@@ -104,7 +128,9 @@ export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSi
     const p = this.params;
     if (!p) return { encodings: [], codecs: [], headerExtensions: [] };
     return {
-      encodings: [{ ssrc: this.ssrc, ...(p.rtxPayloadType !== undefined ? { rtx: { ssrc: this.rtxSsrc } } : {}), active: this.active }],
+      encodings: this.encodings.length > 0
+        ? this.encodings.map((e, i) => ({ rid: e.rid, ssrc: e.ssrc, active: this.active && (i === 0 || this.simulcastAccepted) }))
+        : [{ ssrc: this.ssrc, ...(p.rtxPayloadType !== undefined ? { rtx: { ssrc: this.rtxSsrc } } : {}), active: this.active }],
       codecs: [
         { payloadType: p.payloadType, mimeType: `${this.kind}/${p.codec}`, clockRate: p.clockRate },
         ...(p.rtxPayloadType !== undefined ? [{ payloadType: p.rtxPayloadType, mimeType: `${this.kind}/rtx`, clockRate: p.clockRate }] : []),
@@ -131,10 +157,19 @@ export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSi
    * Sends one RTP packet: unset fields are filled (SSRC, negotiated PT, next sequence number,
    * a timestamp from the clock), negotiated mid / abs-send-time / transport-cc extensions are
    * written unless present. Never throws for a packet that cannot be sent now: it is queued
-   * (before negotiation/connection) or dropped and counted.
+   * (before negotiation/connection) or dropped and counted. With simulcast, `rid` names the
+   * layer (default the first): its SSRC, sequence numbers and rid extension are used; throws
+   * InvalidAccessError for a rid the sender does not have.
    */
-  sendRtp(packet: RtpPacket): void {
+  sendRtp(packet: RtpPacket, rid?: string): void {
     if (this.stoppedValue) return;
+    let encoding: SenderEncoding | undefined;
+    if (this.encodings.length > 0) {
+      encoding = rid === undefined ? this.encodings[0] : this.encodings.find((e) => e.rid === rid);
+      if (!encoding) throw new PeerError('InvalidAccessError', 'ERR_PEER_UNKNOWN_RID', `this sender has no simulcast layer '${String(rid)}'`);
+    } else if (rid !== undefined) {
+      throw new PeerError('InvalidAccessError', 'ERR_PEER_UNKNOWN_RID', `this sender does not send simulcast (rid '${rid}')`);
+    }
     const params = this.params;
     const transport = this.owner.mediaTransport;
     if (params && !this.active) {
@@ -146,14 +181,24 @@ export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSi
         this.pending.shift();
         this.packetsDropped++;
       }
-      this.pending.push(packet);
+      this.pending.push({ packet, rid });
       return;
     }
-    if (packet.ssrc === undefined) packet.ssrc = this.ssrc;
+    if (encoding && encoding !== this.encodings[0] && !this.simulcastAccepted) {
+      // The answer did not accept simulcast: only the first layer is sent (RFC 8853 §5.3).
+      this.packetsDropped++;
+      return;
+    }
+    if (packet.ssrc === undefined) packet.ssrc = encoding ? encoding.ssrc : this.ssrc;
     if (packet.payloadType === undefined) packet.payloadType = params.payloadType;
     if (packet.sequenceNumber === undefined) {
-      packet.sequenceNumber = this.sequence;
-      this.sequence = (this.sequence + 1) & 0xffff;
+      if (encoding) {
+        packet.sequenceNumber = encoding.sequence;
+        encoding.sequence = (encoding.sequence + 1) & 0xffff;
+      } else {
+        packet.sequenceNumber = this.sequence;
+        this.sequence = (this.sequence + 1) & 0xffff;
+      }
     }
     if (packet.timestamp === undefined) {
       packet.timestamp = (this.timestampBase + Math.floor((this.owner.now() * params.clockRate) / 1000)) >>> 0;
@@ -161,6 +206,10 @@ export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSi
     const ids = params.extensionIds;
     const midId = ids.get(HeaderExtensionUri.mid);
     if (midId !== undefined && this.midData && !packet.getExtension(midId)) packet.setExtension(midId, this.midData);
+    if (encoding && this.simulcastAccepted) {
+      const ridId = ids.get(HeaderExtensionUri.rtpStreamId);
+      if (ridId !== undefined && !packet.getExtension(ridId)) packet.setExtension(ridId, encoding.ridData);
+    }
     const astId = ids.get(HeaderExtensionUri.absSendTime);
     if (astId !== undefined && !packet.getExtension(astId)) {
       // abs-send-time: 6.18 fixed point seconds, 24 bits (webrtc.org abs-send-time).
@@ -186,6 +235,10 @@ export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSi
     const length = packet.serializeInto(transport.scratchBuffer, 0);
     this.packetsSent++;
     this.bytesSent += packet.payloadLength;
+    if (encoding) {
+      encoding.packetsSent++;
+      encoding.bytesSent += packet.payloadLength;
+    }
     this.headerBytesSent += length - packet.payloadLength;
     transport.sendMedia(0, length);
   }
@@ -219,9 +272,10 @@ export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSi
    * @internal Applies negotiated parameters; `active` says whether the negotiated direction
    * sends. Packets that waited for negotiation leave now (or are dropped when inactive).
    */
-  configure(params: SenderParameters, active: boolean): void {
+  configure(params: SenderParameters, active: boolean, simulcastAccepted = false): void {
     this.params = params;
     this.active = active;
+    this.simulcastAccepted = simulcastAccepted && this.encodings.length > 1;
     this.midData = serializeSdesId(params.mid);
     if (!active) {
       this.packetsDropped += this.pending.length;
@@ -235,7 +289,7 @@ export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSi
     if (!this.params || !this.owner.mediaTransport || this.pending.length === 0) return;
     const queued = this.pending;
     this.pending = [];
-    for (const p of queued) this.sendRtp(p);
+    for (const p of queued) this.sendRtp(p.packet, p.rid);
   }
 
   /** @internal */

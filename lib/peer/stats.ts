@@ -138,7 +138,15 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
       codecId = `CIT01_${params.payloadType}`;
       add({ id: codecId, type: 'codec', timestamp, transportId, payloadType: params.payloadType, mimeType: `${tr.kind}/${params.codec}`, clockRate: params.clockRate });
     }
-    if (sender.packetsSent > 0 || params) {
+    if (sender.encodings.length > 0 && params) {
+      for (const e of sender.encodings) {
+        add({
+          id: `OT01V${e.ssrc}`, type: 'outbound-rtp', timestamp, transportId,
+          ssrc: e.ssrc, rid: e.rid, kind: tr.kind, mid: tr.mid ?? undefined, codecId,
+          packetsSent: e.packetsSent, bytesSent: e.bytesSent,
+        });
+      }
+    } else if (sender.packetsSent > 0 || params) {
       add({
         id: `OT01V${sender.ssrc}`, type: 'outbound-rtp', timestamp, transportId,
         ssrc: sender.ssrc, kind: tr.kind, mid: tr.mid ?? undefined, codecId,
