@@ -2,7 +2,7 @@
 // runs one library's measurement and prints one result line (see spawn.ts), then exits.
 import { loadAdapter, type LibraryName } from './registry.js';
 import { measureMemory, measureRtp, measureSetup } from './measure.js';
-import { reportResult } from './spawn.js';
+import { reportPartial, reportResult } from './spawn.js';
 
 /** A task the parent hands to a child. */
 export type ChildTask =
@@ -21,7 +21,7 @@ switch (task.task) {
     reportResult(await measureRtp(adapter, task.payloads, task.seconds, task.rounds));
     break;
   case 'setup':
-    reportResult(await measureSetup(adapter, task.counts, task.rounds));
+    reportResult(await measureSetup(adapter, task.counts, task.rounds, reportPartial));
     break;
   case 'memory':
     reportResult(await measureMemory(adapter, task.pcs));

@@ -110,9 +110,15 @@ export type SetupResult = { rounds: { times: number[]; wallMs: number }[]; error
 /**
  * setup: per pair count, `rounds` times (fewer for 100+ pairs): each pair's createOffer→connected
  * ms and the wall time of all. A count that fails (a library error, pairs that never connect)
- * keeps the rounds measured so far and the error; the next count still runs.
+ * keeps the rounds measured so far and the error; the next count still runs. `progress` gets
+ * the results after every round (the child reports them in case the library then crashes).
  */
-export async function measureSetup(adapter: PeerAdapter, counts: number[], rounds: number): Promise<Record<string, SetupResult>> {
+export async function measureSetup(
+  adapter: PeerAdapter,
+  counts: number[],
+  rounds: number,
+  progress: (soFar: Record<string, SetupResult>) => void = () => {},
+): Promise<Record<string, SetupResult>> {
   await adapter.connectPairs(1, false); // loads the library, its certificates and code paths
   const out: Record<string, SetupResult> = {};
   for (const count of counts) {
@@ -125,6 +131,7 @@ export async function measureSetup(adapter: PeerAdapter, counts: number[], round
         const t0 = performance.now();
         const { times } = await adapter.connectPairs(count, false);
         result.rounds.push({ times, wallMs: performance.now() - t0 });
+        progress(out);
         await new Promise((r) => setTimeout(r, 200)); // let closed sockets and timers go
       }
     } catch (err) {

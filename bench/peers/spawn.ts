@@ -7,14 +7,17 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 /** Prefix of the one stdout line that carries a child's result. */
 export const RESULT_PREFIX = '@@result ';
+/** Prefix of a stdout line with the results so far, used when the child dies before the end. */
+export const PARTIAL_PREFIX = '@@partial ';
 
 /** What a child process produced. */
-export type ChildOutcome<T> = { ok: true; result: T } | { ok: false; error: string };
+export type ChildOutcome<T> = { ok: true; result: T; partial?: string } | { ok: false; error: string };
 
 /**
- * Runs `script` (a path relative to bench/peers, or absolute) with `task` as its JSON argument under `--import tsx`
- * and `--expose-gc`. Resolves with the parsed result line even when the process then exits
- * abnormally; with an error naming the exit status, signal or timeout otherwise.
+ * Runs `script` (a path relative to bench/peers, or absolute) with `task` as its JSON argument
+ * under `--import tsx` and `--expose-gc`. Resolves with the parsed result line even when the
+ * process then exits abnormally; failing that with its last partial line and, in `partial`, why
+ * it stopped; with an error naming the exit status, signal or timeout otherwise.
  */
 export function runChild<T>(script: string, task: unknown, timeoutMs: number): Promise<ChildOutcome<T>> {
   return new Promise((resolve) => {
@@ -32,15 +35,23 @@ export function runChild<T>(script: string, task: unknown, timeoutMs: number): P
     }, timeoutMs);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const line = out.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
+      const lines = out.split('\n');
+      const line = lines.find((l) => l.startsWith(RESULT_PREFIX));
       if (line) {
         resolve({ ok: true, result: JSON.parse(line.slice(RESULT_PREFIX.length)) as T });
         return;
       }
-      const why = timedOut ? `timed out after ${timeoutMs} ms` : signal ? `killed by ${signal}` : `exit code ${code}`;
-      resolve({ ok: false, error: `${why}${err ? `: ${err.trim().split('\n').slice(-3).join(' | ')}` : ''}` });
+      const why = `${timedOut ? `timed out after ${timeoutMs} ms` : signal ? `killed by ${signal}` : `exit code ${code}`}${err ? `: ${err.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
+      const partial = lines.filter((l) => l.startsWith(PARTIAL_PREFIX)).pop();
+      if (partial) resolve({ ok: true, result: JSON.parse(partial.slice(PARTIAL_PREFIX.length)) as T, partial: why });
+      else resolve({ ok: false, error: why });
     });
   });
+}
+
+/** Writes the results so far (stdout to a pipe is synchronous on Linux, so a crash keeps them). */
+export function reportPartial(result: unknown): void {
+  process.stdout.write(`${PARTIAL_PREFIX}${JSON.stringify(result)}\n`);
 }
 
 /** Writes a child's result line and exits at once (skips library teardown that may crash). */

@@ -27,6 +27,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
       console.log(`${lib}: no result (${outcome.error})`);
       continue;
     }
+    if (outcome.partial) console.log(`${lib}: crashed after partial results (${outcome.partial})`);
     for (const count of counts) {
       const { rounds = [], error } = outcome.result[count] ?? {};
       if (error) console.log(`${lib} ${count} pairs: ${rounds.length ? 'stopped early' : 'no result'} (${error})`);

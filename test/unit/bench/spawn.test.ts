@@ -13,6 +13,13 @@ test('a result line is returned even when the child then aborts (wrtc at exit)',
   assert.deepEqual(out, { ok: true, result: { value: 42 } });
 });
 
+test('a child that crashes mid-way yields its last partial result and why it stopped', { timeout: 30_000 }, async () => {
+  const out = await runChild<{ done: number }>(fixture, { mode: 'partial-then-abort' }, 20_000);
+  assert.equal(out.ok, true);
+  assert.deepEqual(out.ok && out.result, { done: 2 });
+  assert.match((out.ok && out.partial) || '', /killed by SIGABRT/);
+});
+
 test('a normal child reports through reportResult', { timeout: 30_000 }, async () => {
   const out = await runChild<{ value: number }>(fixture, { mode: 'ok' }, 20_000);
   assert.deepEqual(out, { ok: true, result: { value: 7 } });
