@@ -1,0 +1,125 @@
+// The command line (lib/cli/main.ts) as a user runs it: usage errors exit 2, `whip-client`
+// against the echo server prints exactly one JSON line and exits 0, against a failing endpoint 1;
+// `echo` prints the URL and serves the page. Also the media sources it sends.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { startEchoServer } from '../../../lib/echo/echo-server.js';
+import { createMediaSource } from '../../../lib/cli/media-source.js';
+
+const MAIN = fileURLToPath(new URL('../../../lib/cli/main.ts', import.meta.url));
+
+function run(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+test('usage errors exit 2 with a message; --help exits 0', { timeout: 60_000 }, async () => {
+  const none = await run([]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /usage:/);
+  const unknown = await run(['frobnicate']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command frobnicate/);
+  const noUrl = await run(['whip-client']);
+  assert.equal(noUrl.code, 2);
+  assert.match(noUrl.stderr, /--url is required/);
+  const badProfile = await run(['whip-client', '--url', 'http://127.0.0.1:1/whip', '--srtp-profile', 'ROT13']);
+  assert.equal(badProfile.code, 2);
+  assert.match(badProfile.stderr, /unknown SRTP profile ROT13/);
+  const help = await run(['--help']);
+  assert.equal(help.code, 0);
+});
+
+test('whip-client against the echo server: one JSON summary line, everything echoed, exit 0', { timeout: 60_000 }, async (t) => {
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'] });
+  t.after(() => server.close());
+  const r = await run(['whip-client', '--url', server.whipUrl, '--audio', '--video', '--datachannel', '--seconds', '2']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 1);
+  const s = JSON.parse(lines[0]!) as { ok: boolean; connected: boolean; msToConnected: number; messages: { sent: number; echoedIntact: number }; rtp: Record<string, { sent: number; received: number }>; errors: string[] };
+  assert.equal(s.ok, true);
+  assert.equal(s.connected, true);
+  assert.ok(s.msToConnected >= 0);
+  assert.deepEqual(s.errors, []);
+  assert.equal(s.messages.sent, 100);
+  assert.equal(s.messages.echoedIntact, 100);
+  for (const kind of ['audio', 'video']) {
+    assert.ok(s.rtp[kind]!.sent > 0);
+    assert.ok(s.rtp[kind]!.received > 0);
+  }
+  assert.equal(server.sessions.size, 0, 'the client DELETEd its session');
+});
+
+test('whip-client against an endpoint that rejects: JSON with ok false and the error, exit 1', { timeout: 60_000 }, async (t) => {
+  const http = createServer((_req, res) => {
+    res.writeHead(403, { 'content-type': 'text/plain' });
+    res.end('forbidden\n');
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => http.close(() => resolve())));
+  const r = await run(['whip-client', '--url', `http://127.0.0.1:${(http.address() as AddressInfo).port}/whip`, '--datachannel', '--seconds', '1']);
+  assert.equal(r.code, 1);
+  const s = JSON.parse(r.stdout.trim()) as { ok: boolean; connected: boolean; errors: string[] };
+  assert.equal(s.ok, false);
+  assert.equal(s.connected, false);
+  assert.match(s.errors[0]!, /answered 403: forbidden/);
+});
+
+test('echo prints the URL to open and serves the page until SIGTERM', { timeout: 60_000 }, async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'echo', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 20_000);
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /open (http:\/\/127\.0\.0\.1:\d+\/) in a browser/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+    });
+    const page = await fetch(url);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /pure-webrtc-transport echo/);
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test('media sources: synthetic Opus every 20 ms, VP8 from an IVF file looped with increasing timestamps', () => {
+  const audio = createMediaSource('audio');
+  const first = audio.due(0);
+  assert.equal(first.length, 1);
+  const second = audio.due(1000);
+  assert.equal(second.length, 50);
+  const ts = [...first, ...second].map((p) => p.timestamp!);
+  for (let i = 1; i < ts.length; i++) assert.equal(ts[i]! - ts[i - 1]!, 960);
+  assert.deepEqual([...second[0]!.payload], [0xf8, 0xff, 0xfe]);
+  const video = createMediaSource('video', fileURLToPath(new URL('../../fixtures/media/vp8.ivf', import.meta.url)));
+  const packets = video.due(5000);
+  assert.ok(packets.length > 0);
+  const frameTimestamps = [...new Set(packets.map((p) => p.timestamp!))];
+  for (let i = 1; i < frameTimestamps.length; i++) assert.ok(frameTimestamps[i]! > frameTimestamps[i - 1]!, 'timestamps keep increasing across loops');
+  assert.ok(packets.filter((p) => p.marker).length === frameTimestamps.length, 'one marker per frame');
+  assert.equal(video.due(5000).length, 0, 'each frame once');
+});

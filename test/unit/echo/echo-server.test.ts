@@ -1,0 +1,44 @@
+// The echo server's HTTP surface: the page at `/` (with the test plan), WHIP errors, per-session
+// stats JSON and session cleanup on DELETE.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startEchoServer } from '../../../lib/echo/echo-server.js';
+import { RTCPeerConnection } from '../../../lib/peer/index.js';
+import { whipConnect } from '../../../lib/signaling/whip-client.js';
+
+test('serves the page, rejects bad offers with clear 4xx texts, reports and ends sessions', { timeout: 30_000 }, async (t) => {
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'] });
+  t.after(() => server.close());
+  assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+  const page = await fetch(server.url);
+  assert.equal(page.status, 200);
+  const html = await page.text();
+  assert.match(html, /<title>pure-webrtc-transport echo<\/title>/);
+  assert.match(html, /const PLAN = \[\{"binary":false,"size":1\}/);
+  assert.match(html, /fetch\('\/whip'/);
+
+  const wrongType = await fetch(server.whipUrl, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'v=0' });
+  assert.equal(wrongType.status, 415);
+  const garbage = await fetch(server.whipUrl, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: 'v=0\r\nnonsense\r\n' });
+  assert.equal(garbage.status, 400);
+  assert.match(await garbage.text(), /^offer rejected: /);
+  assert.equal(server.sessions.size, 0);
+  assert.equal((await fetch(new URL('/sessions/none', server.url))).status, 404);
+  assert.equal((await fetch(new URL('/nothing', server.url))).status, 404);
+
+  const pc = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  t.after(() => pc.close());
+  pc.addTransceiver('audio', { direction: 'sendrecv' });
+  const session = await whipConnect(server.whipUrl, pc);
+  await pc.connected(10_000);
+  const id = session.resource.split('/').pop()!;
+  assert.ok(server.sessions.has(id));
+  await server.sessions.get(id)!.pc.connected(10_000);
+  const stats = (await (await fetch(new URL(`/sessions/${id}`, server.url))).json()) as { session: { id: string; connectionState: string }; stats: { type: string }[] };
+  assert.equal(stats.session.id, id);
+  assert.equal(stats.session.connectionState, 'connected');
+  assert.ok(stats.stats.some((s) => s.type === 'transport'));
+  assert.equal(await session.end(), 200);
+  assert.equal(server.sessions.size, 0);
+  assert.equal(await session.end(), 404);
+});
