@@ -6,6 +6,7 @@ import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCDat
 import type { SrtpProfileName } from '../../lib/dtls/srtp-profile.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { RtcpPictureLossIndication } from '../../lib/rtp/rtcp/picture-loss-indication.js';
+import { RtcpSenderReport } from '../../lib/rtp/rtcp/sender-report.js';
 import { within } from './peer-helpers.js';
 
 const PROFILES: SrtpProfileName[] = ['AEAD_AES_128_GCM', 'AEAD_AES_256_GCM', 'AES128_CM_HMAC_SHA1_80', 'AES128_CM_HMAC_SHA1_32'];
@@ -71,6 +72,13 @@ PROFILES.forEach((profile, i) => {
       pc2.getTransceivers().find((t) => t.kind === 'audio')!.sender.sendRtcp([new RtcpPictureLossIndication(1234, v1.sender.ssrc)]);
       const got = await within(pli, 5000, 'PLI');
       assert.ok(got instanceof RtcpPictureLossIndication);
+
+      // A sender report from pc1's audio sender reaches pc2's audio receiver.
+      const sr = new Promise<unknown>((resolve) => pc2.getTransceivers().find((t) => t.kind === 'audio')!.receiver.on('rtcp', (e) => resolve(e.packet)));
+      a1.sender.sendRtcp([new RtcpSenderReport({ ssrc: a1.sender.ssrc, ntpTimestamp: 1n << 32n, rtpTimestamp: 960, packetCount: 5, octetCount: 35 })]);
+      const gotSr = await within(sr, 5000, 'SR');
+      assert.ok(gotSr instanceof RtcpSenderReport);
+      assert.equal(gotSr.packetCount, 5);
 
       // Data both ways.
       const remote = await within(remoteChannel, 10_000, 'datachannel');
