@@ -1,7 +1,7 @@
 // Writes the committed seed corpora under test/fuzz/corpus/<target>/ from the test fixtures and
 // our own encoders (RFC layouts cited per seed). Run: npx tsx test/fuzz/make-corpus.ts
 // Native seeds (srtp-*, dtls-*) are written by the replay driver's --write-seeds mode instead.
-import { mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SeededRng } from '../../lib/common/rng.js';
@@ -26,8 +26,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const fixtures = join(root, 'test', 'fixtures');
 
 function write(target: string, seeds: Record<string, Uint8Array | string>): void {
+  // Seeds are overwritten by name; reproducers added by fuzz runs (finding-*) stay.
   const dir = join(CORPUS_ROOT, target);
-  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   for (const [name, data] of Object.entries(seeds)) writeFileSync(join(dir, name), data);
 }
@@ -56,10 +56,10 @@ const check = new StunMessage(StunMethod.Binding, StunClass.Request, tid)
   .add(StunAttr.IceControlled, Buffer.from('932ff9b151263b36', 'hex'));
 const checkBytes = check.encode({ integrityKey: Buffer.from('VOkJxbRl1RmTxUk/WvJxBt'), fingerprint: true });
 const success = new StunMessage(StunMethod.Binding, StunClass.SuccessResponse, tid)
-  .addAddress(StunAttr.XorMappedAddress, { address: '192.0.2.1', port: 32853, family: 'IPv4' } as never)
+  .addAddress(StunAttr.XorMappedAddress, { address: '192.0.2.1', port: 32853 })
   .encode({ fingerprint: true });
 const success6 = new StunMessage(StunMethod.Binding, StunClass.SuccessResponse, tid)
-  .addAddress(StunAttr.XorMappedAddress, { address: '2001:db8:1234:5678:11:2233:4455:6677', port: 32853, family: 'IPv6' } as never)
+  .addAddress(StunAttr.XorMappedAddress, { address: '2001:db8:1234:5678:11:2233:4455:6677', port: 32853 })
   .encode({ integritySha256Key: Buffer.alloc(16, 7), fingerprint: true });
 const error = new StunMessage(StunMethod.Binding, StunClass.ErrorResponse, tid).addErrorCode(420, 'Unknown Attribute').addUnknownAttributes([0x0024, 0x8029]).encode();
 write('stun', { 'ice-check': checkBytes, 'success-ipv4': success, 'success-ipv6-sha256': success6, 'error-420': error });
@@ -140,7 +140,7 @@ write('annex-b', { 'h264-first-units': joinAnnexB(smallNals) });
   const seeds: Record<string, Uint8Array> = {};
   const codecIndex = (c: string): number => DEPACKETIZER_CODECS.indexOf(c as never);
   seeds.opus = joinPayloads(codecIndex('opus'), oggFirst.slice(0, 3).flatMap((p) => new OpusPacketizer().packetize(p, mtu)));
-  seeds.vp8 = joinPayloads(codecIndex('vp8'), new Vp8Packetizer({ pictureId: 100 }).packetize(frames.vp8![1] ?? frames.vp8![0]!, mtu).slice(0, 6));
+  seeds.vp8 = joinPayloads(codecIndex('vp8'), new Vp8Packetizer({ initialPictureId: 100 }).packetize(frames.vp8![1] ?? frames.vp8![0]!, mtu).slice(0, 6));
   seeds.vp9 = joinPayloads(codecIndex('vp9'), new Vp9Packetizer().packetize(frames.vp9![1] ?? frames.vp9![0]!, mtu).slice(0, 6));
   seeds.av1 = joinPayloads(codecIndex('av1'), new Av1Packetizer().packetize(frames.av1![1] ?? frames.av1![0]!, mtu).slice(0, 6));
   seeds.h264 = joinPayloads(codecIndex('h264'), new H264Packetizer().packetize(joinAnnexB(smallNals.slice(0, 4)), mtu).slice(0, 8));
