@@ -5,8 +5,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
-import { clientHello, dtlsRecord, forgeStun, garbage, lyingRtcp, lyingRtp, Prng, sctpLooking } from './forge.js';
-import { assertMoved, dropsOnly, FaultWatch, HostileSession, paced, pause, runAttack } from './session.js';
+import { clientHello, dtlsRecord, forgeStun, garbage, lyingRtcp, lyingRtp, Prng, rtp, sctpLooking } from './forge.js';
+import { RawUdp } from './raw-udp.js';
+import { assertMoved, counters, dropsOnly, FaultWatch, HostileSession, paced, pause, runAttack } from './session.js';
 
 let s: HostileSession;
 let watch: FaultWatch;
@@ -112,4 +113,31 @@ test('RTP/RTCP with lying lengths and malformed SRTCP from a stranger are droppe
   }
   const { moved2 } = await attack('RTP/RTCP lying lengths, malformed SRTCP', d);
   assertMoved(moved2, ['transport.unauthenticatedSource'], d.length, 'media from a stranger');
+});
+
+test('a genuine STUN check replayed from a stranger does not move the session, and does not let the stranger in', { timeout: 30_000 }, async (t) => {
+  const raw = await RawUdp.open();
+  if (typeof raw === 'string') return t.skip(`raw sockets unavailable (${raw}); run as root with python3`);
+  try {
+    const sess = await session();
+    // A consent check of pc1 (RFC 7675 §5.1: about every 5 s) sniffed on the way to pc2.
+    const checks = (await raw.capture(sess.addr1, sess.addr2, 1, 8000, 0, 0)).filter((p) => p[0] === 0x00 && p[1] === 0x01);
+    assert.equal(checks.length, 1, 'no consent check sniffed within 8 s');
+    const pair = (await counters(sess.pc2)).transport.selectedCandidatePairId;
+    const r = new Prng(6);
+    const short = [1, 2, 8, 16, 23].map((len, i) => dtlsRecord(21, 1, 7_000_000 + i, r.bytes(len)));
+    const media = Array.from({ length: 10 }, (_, i) => rtp(0x80, 111, 100 + i, sess.ssrcs.audio1, r.bytes(60)));
+    const { moved2 } = await runAttack(sess, watch, 'stranger: replayed consent check, then short DTLS records', async () => {
+      for (let i = 0; i < 5; i++) await sendAll(sess.addr2.port)([checks[0]!]);
+      await pause(100);
+      await sendAll(sess.addr2.port)([...media, ...short]);
+    });
+    console.log(`RESULT stranger | replayed consent check + short DTLS records | answered ${answers} | pc2 moved ${JSON.stringify(dropsOnly(moved2))}`);
+    assert.equal((await counters(sess.pc2)).transport.selectedCandidatePairId, pair, 'the selected pair changed');
+    // ICE may answer an authenticated request from anywhere (RFC 8445 §7.3), but only a valid pair
+    // may carry DTLS and media: the stranger's datagrams must stay outside.
+    assertMoved(moved2, ['transport.unauthenticatedSource'], media.length + short.length, 'DTLS and media from the stranger after the replay');
+  } finally {
+    raw.close();
+  }
 });
