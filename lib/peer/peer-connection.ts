@@ -169,6 +169,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   private dtlsState: DtlsTransportState = 'new';
   private connection: RTCPeerConnectionState = 'new';
   private failure: string | undefined;
+  /** Settles pending connected() promises on close(), which fires no event. */
+  private readonly closeWaiters = new Set<() => void>();
   private localCandidates: SdpCandidate[] = [];
   private gatheringComplete = false;
   private restartPending = false;
@@ -623,11 +625,17 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         if (s === 'connected') resolve();
         else reject(invalidState('ERR_PEER_NOT_CONNECTED', `the connection is ${s}`));
       };
+      const onClose = (): void => {
+        cleanup();
+        reject(invalidState('ERR_PEER_NOT_CONNECTED', 'the connection is closed'));
+      };
       const cleanup = (): void => {
         if (timer) clearTimeout(timer);
         this.off('connectionstatechange', onChange);
+        this.closeWaiters.delete(onClose);
       };
       this.on('connectionstatechange', onChange);
+      this.closeWaiters.add(onClose);
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
           cleanup();
@@ -668,6 +676,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       for (const channel of this.sctp.channels.values()) channel.markClosed();
     }
     this.transport?.close();
+    for (const settle of [...this.closeWaiters]) settle();
     this.removeAllListeners();
   }
 

@@ -35,8 +35,10 @@ test('misuse throws typed errors and leaves the state unchanged', async () => {
   await pc.addIceCandidate({ candidate: '' });
   other.close();
 
+  const waiting = pc.connected();
   pc.close();
   pc.close();
+  await assert.rejects(waiting, isError('InvalidStateError', 'ERR_PEER_NOT_CONNECTED'));
   assert.equal(pc.signalingState, 'closed');
   assert.equal(pc.connectionState, 'closed');
   assert.throws(() => pc.addTransceiver('audio'), isError('InvalidStateError', 'ERR_PEER_CLOSED'));
