@@ -2,7 +2,7 @@
 // binary for every Node version. prebuildify 6 only knows node-gyp, so it is given a shim that
 // turns its `node-gyp rebuild --arch=X` call into our cmake-js build.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,5 +20,12 @@ const out = join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'pure
 if (r.status !== 0 || !existsSync(out)) {
   console.error('prebuildify failed');
   process.exit(r.status || 1);
+}
+// prebuildify moves build/Release/*.node away; put the (identical-source) binary back so the
+// development build keeps working and node-gyp-build keeps preferring it.
+const devBuild = join(root, 'build', 'Release', 'pure-webrtc-transport.node');
+if (!existsSync(devBuild)) {
+  mkdirSync(dirname(devBuild), { recursive: true });
+  copyFileSync(out, devBuild);
 }
 console.log(`wrote ${out}`);

@@ -47,6 +47,18 @@ export function loadAddon(): NativeAddonBase & Record<string, unknown> {
   return cached;
 }
 
+/**
+ * The file the addon loads from (PWT_ADDON_PATH, build/Release, or a fitting prebuild): for
+ * worker threads and child processes that load it without this module.
+ */
+export function addonPath(): string {
+  const explicit = process.env.PWT_ADDON_PATH;
+  if (explicit) return explicit;
+  const require = createRequire(import.meta.url);
+  const load = require('node-gyp-build') as { path(dir: string): string };
+  return load.path(packageRoot());
+}
+
 /** One named export of the addon, typed by the caller's lib/native wrapper. */
 export function nativeExport<T>(name: string): T {
   const value = loadAddon()[name];

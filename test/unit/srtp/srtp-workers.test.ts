@@ -32,7 +32,7 @@ test('four workers run SRTP sessions concurrently', async () => {
   // The main thread holds the addon too, so instances live in five threads at once.
   const { loadAddon } = await import('../../../lib/native/addon.js');
   loadAddon();
-  const addonPath = process.env.PWT_ADDON_PATH ?? (await import('node:module')).createRequire(import.meta.url).resolve('../../../build/Release/pure-webrtc-transport.node');
+  const addonPath = (await import('../../../lib/native/addon.js')).addonPath();
   const results = await Promise.all([1, 2, 7, 8].map((profile) => new Promise<number>((resolve, reject) => {
     const w = new Worker(workerSource, { eval: true, workerData: { addonPath, profile } });
     w.once('message', (n: number) => resolve(n));
