@@ -29,6 +29,7 @@ import { SrtpBatch } from '../srtp/srtp-batch.js';
 import { SrtpPacketKind, SrtpSession } from '../srtp/srtp-session.js';
 import { SrtpStatus } from '../srtp/srtp-status.js';
 import type { IceTransport } from './ice-transport.js';
+import { remoteKey } from './ice-udp-socket.js';
 import { UdpSocket, UdpSrtpStatus, type UdpBatch, type UdpDestination, type UdpSrtpRoute } from './udp-socket.js';
 
 /** Packets sent before the transport is connected wait in a queue of at most this many. */
@@ -572,7 +573,7 @@ export class PeerTransport {
           this.emit(() => this.handler.onIceConnectionState(e.state));
           break;
         case 'remote-authenticated':
-          this.authenticated.add(numericKey(e.remote));
+          this.authenticated.add(remoteKey(e.remote.address, e.remote.port));
           break;
         case 'selected-pair':
           this.onSelectedPair(e.pair);
@@ -587,7 +588,7 @@ export class PeerTransport {
   private onSelectedPair(pair: IceSelectedPair): void {
     const entry = this.socketByBase.get(addressKey(pair.localBase));
     if (!entry) return;
-    this.authenticated.add(numericKey(pair.remoteAddress));
+    this.authenticated.add(remoteKey(pair.remoteAddress.address, pair.remoteAddress.port));
     this.selected = { socket: entry.socket, dest: entry.socket.destination(pair.remoteAddress.port, pair.remoteAddress.address), pair };
     this.updateRoute();
     const dtls = this.dtlsValue;
@@ -802,13 +803,4 @@ export class PeerTransport {
       reportListenerError(err);
     }
   }
-}
-
-/** The same key UdpBatch.addressKey gives for a source address. */
-function numericKey(a: TransportAddress): string | number {
-  const parts = a.address.split('.');
-  if (parts.length === 4 && !a.address.includes(':')) {
-    return (((Number(parts[0]) << 24) | (Number(parts[1]) << 16) | (Number(parts[2]) << 8) | Number(parts[3])) >>> 0) * 65536 + a.port;
-  }
-  return `${a.address}|${a.port}`;
 }
