@@ -105,7 +105,7 @@ export async function measureRtp(adapter: PeerAdapter, payloads: number[], secon
 }
 
 /** setup results of one pair count: each round's per-pair times and wall time, or why it failed. */
-export type SetupResult = { rounds: { times: number[]; wallMs: number }[]; error?: string };
+export type SetupResult = { rounds: { times: number[]; failed: number; wallMs: number }[]; error?: string };
 
 /**
  * setup: per pair count, `rounds` times (fewer for 100+ pairs): each pair's createOffer→connected
@@ -129,8 +129,8 @@ export async function measureSetup(
     try {
       for (let r = 0; r < n; r++) {
         const t0 = performance.now();
-        const { times } = await adapter.connectPairs(count, false);
-        result.rounds.push({ times, wallMs: performance.now() - t0 });
+        const { times, failed } = await adapter.connectPairs(count, false);
+        result.rounds.push({ times, failed, wallMs: performance.now() - t0 });
         progress(out);
         await new Promise((r) => setTimeout(r, 200)); // let closed sockets and timers go
       }
@@ -167,7 +167,8 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number): Promise<
   await settle();
   collect();
   const before = process.memoryUsage();
-  const { peers } = await adapter.connectPairs(pcs / 2, true);
+  const { peers, failed } = await adapter.connectPairs(pcs / 2, true);
+  if (failed) throw new Error(`${failed} of ${pcs / 2} pairs did not connect`);
   await settle();
   collect();
   const after = process.memoryUsage();

@@ -2,7 +2,7 @@
 // sends application-made RTP (libdatachannel protects it with SRTP), so e2e-rtp compares like for like.
 import nodeDataChannel from 'node-datachannel';
 import { performance } from 'node:perf_hooks';
-import { within, type IdlePeers, type MediaPair, type PeerAdapter } from './types.js';
+import { settle, within, type ConnectedPairs, type MediaPair, type PeerAdapter } from './types.js';
 import { packageVersion } from '../lib/report.js';
 
 type Pc = InstanceType<typeof nodeDataChannel.PeerConnection>;
@@ -102,7 +102,7 @@ async function mediaPair(): Promise<MediaPair> {
   };
 }
 
-async function connectPairs(count: number, keep: boolean): Promise<{ times: number[]; peers: IdlePeers }> {
+async function connectPairs(count: number, keep: boolean): Promise<ConnectedPairs> {
   const all: Pc[] = [];
   const one = async (i: number): Promise<number> => {
     const [a, b] = pcPair();
@@ -113,14 +113,14 @@ async function connectPairs(count: number, keep: boolean): Promise<{ times: numb
     await within(Promise.all([connected(a), connected(b)]), 120_000, 'node-datachannel connected');
     return performance.now() - t0;
   };
-  const times = await Promise.all(Array.from({ length: count }, (_, i) => one(i)));
+  const { times, failed } = settle(await Promise.allSettled(Array.from({ length: count }, (_, i) => one(i))));
   const peers = {
     async close() {
       for (const p of all) p.close();
     },
   };
   if (!keep) await peers.close();
-  return { times, peers };
+  return { times, failed, peers };
 }
 
 /** node-datachannel (libdatachannel). */

@@ -2,7 +2,7 @@
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { performance } from 'node:perf_hooks';
-import { within, type IdlePeers, type MediaPair, type PeerAdapter } from './types.js';
+import { settle, within, type ConnectedPairs, type MediaPair, type PeerAdapter } from './types.js';
 import { packageVersion } from '../lib/report.js';
 
 function pc(): RTCPeerConnection {
@@ -54,7 +54,7 @@ async function mediaPair(): Promise<MediaPair> {
   };
 }
 
-async function connectPairs(count: number, keep: boolean): Promise<{ times: number[]; peers: IdlePeers }> {
+async function connectPairs(count: number, keep: boolean): Promise<ConnectedPairs> {
   const all: RTCPeerConnection[] = [];
   const one = async (): Promise<number> => {
     const a = pc();
@@ -66,14 +66,14 @@ async function connectPairs(count: number, keep: boolean): Promise<{ times: numb
     await within(Promise.all([a.connected(), b.connected()]), 60_000, 'ours connected');
     return performance.now() - t0;
   };
-  const times = await Promise.all(Array.from({ length: count }, one));
+  const { times, failed } = settle(await Promise.allSettled(Array.from({ length: count }, one)));
   const peers = {
     async close() {
       for (const p of all) p.close();
     },
   };
   if (!keep) await peers.close();
-  return { times, peers };
+  return { times, failed, peers };
 }
 
 /** pure-webrtc-transport. */

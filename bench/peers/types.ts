@@ -28,10 +28,31 @@ export interface PeerAdapter {
   mediaPair?(): Promise<MediaPair>;
   /**
    * Opens `count` pairs at once (offer with one audio m-line, in-process signaling, host
-   * candidates on 127.0.0.1) and resolves with each pair's createOffer→connected time in ms.
-   * The pairs are then closed unless `keep` is set, in which case they are returned open.
+   * candidates on 127.0.0.1) and resolves with each connected pair's createOffer→connected time
+   * in ms and how many pairs failed; rejects only when none connected. The pairs are then
+   * closed unless `keep` is set, in which case they are returned open.
    */
-  connectPairs(count: number, keep: boolean): Promise<{ times: number[]; peers: IdlePeers }>;
+  connectPairs(count: number, keep: boolean): Promise<ConnectedPairs>;
+}
+
+/** What {@link PeerAdapter.connectPairs} resolves with. */
+export interface ConnectedPairs {
+  times: number[];
+  /** Pairs that failed or did not connect in time. */
+  failed: number;
+  peers: IdlePeers;
+}
+
+/** Splits settled per-pair times into the connected pairs' times and a failure count; throws when none connected. */
+export function settle(results: PromiseSettledResult<number>[]): { times: number[]; failed: number } {
+  const times: number[] = [];
+  let firstError: unknown;
+  for (const r of results) {
+    if (r.status === 'fulfilled') times.push(r.value);
+    else firstError ??= r.reason;
+  }
+  if (!times.length) throw firstError instanceof Error ? firstError : new Error(String(firstError));
+  return { times, failed: results.length - times.length };
 }
 
 /** Rejects with `what` after `ms`. */

@@ -2,7 +2,7 @@
 // candidates only, no STUN server (iceServers empty, so no srflx gathering leaves the machine).
 import * as werift from 'werift';
 import { performance } from 'node:perf_hooks';
-import { within, type IdlePeers, type MediaPair, type PeerAdapter } from './types.js';
+import { settle, within, type ConnectedPairs, type MediaPair, type PeerAdapter } from './types.js';
 import { packageVersion } from '../lib/report.js';
 
 /** A werift PC restricted to 127.0.0.1. */
@@ -70,7 +70,7 @@ async function mediaPair(): Promise<MediaPair> {
   };
 }
 
-async function connectPairs(count: number, keep: boolean): Promise<{ times: number[]; peers: IdlePeers }> {
+async function connectPairs(count: number, keep: boolean): Promise<ConnectedPairs> {
   const all: werift.RTCPeerConnection[] = [];
   const one = async (): Promise<number> => {
     const a = weriftPc();
@@ -82,14 +82,14 @@ async function connectPairs(count: number, keep: boolean): Promise<{ times: numb
     await within(Promise.all([weriftConnected(a), weriftConnected(b)]), 120_000, 'werift connected');
     return performance.now() - t0;
   };
-  const times = await Promise.all(Array.from({ length: count }, one));
+  const { times, failed } = settle(await Promise.allSettled(Array.from({ length: count }, one)));
   const peers = {
     async close() {
       await Promise.all(all.map((p) => p.close()));
     },
   };
   if (!keep) await peers.close();
-  return { times, peers };
+  return { times, failed, peers };
 }
 
 /** werift, pure TypeScript. */

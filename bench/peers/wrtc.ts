@@ -3,7 +3,7 @@
 // and fanout leave it out. Run it in a child process only: it may crash at process exit.
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { within, type IdlePeers, type PeerAdapter } from './types.js';
+import { settle, within, type ConnectedPairs, type PeerAdapter } from './types.js';
 import { packageVersion } from '../lib/report.js';
 
 /** The slice of libwebrtc's W3C API the benchmark uses. */
@@ -34,7 +34,7 @@ function connected(pc: WrtcPc): Promise<void> {
   });
 }
 
-async function connectPairs(count: number, keep: boolean): Promise<{ times: number[]; peers: IdlePeers }> {
+async function connectPairs(count: number, keep: boolean): Promise<ConnectedPairs> {
   const all: WrtcPc[] = [];
   const one = async (): Promise<number> => {
     const a = new wrtc.RTCPeerConnection({ iceServers: [] });
@@ -64,14 +64,14 @@ async function connectPairs(count: number, keep: boolean): Promise<{ times: numb
     await within(up, 120_000, 'wrtc connected');
     return performance.now() - t0;
   };
-  const times = await Promise.all(Array.from({ length: count }, one));
+  const { times, failed } = settle(await Promise.allSettled(Array.from({ length: count }, one)));
   const peers = {
     async close() {
       for (const p of all) p.close();
     },
   };
   if (!keep) await peers.close();
-  return { times, peers };
+  return { times, failed, peers };
 }
 
 /** @roamhq/wrtc (libwebrtc). */
