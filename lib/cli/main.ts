@@ -7,8 +7,8 @@ import type { SrtpProfileName } from '../dtls/srtp-profile.js';
 import { runWhipClient } from './whip-client.js';
 
 const USAGE = `usage:
-  pure-webrtc-transport echo [--port 8080] [--host 127.0.0.1] [--public-ip IP]... [--ice-lite]
-                             [--srtp-profile NAME]...
+  pure-webrtc-transport echo [--port 8080] [--host 127.0.0.1] [--public-ip IP] [--bind-address IP]...
+                             [--ice-lite] [--srtp-profile NAME]...
   pure-webrtc-transport whip-client --url URL [--audio] [--video] [--datachannel] [--seconds N]
                              [--audio-file opus.ogg] [--video-file vp8.ivf] [--token T] [--host-address IP]...
 `;
@@ -29,7 +29,8 @@ async function echo(argv: string[]): Promise<number> {
     options: {
       port: { type: 'string', default: '8080' },
       host: { type: 'string', default: '127.0.0.1' },
-      'public-ip': { type: 'string', multiple: true },
+      'public-ip': { type: 'string' },
+      'bind-address': { type: 'string', multiple: true },
       'ice-lite': { type: 'boolean', default: false },
       'srtp-profile': { type: 'string', multiple: true },
       help: { type: 'boolean', default: false },
@@ -41,13 +42,15 @@ async function echo(argv: string[]): Promise<number> {
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: ${values.port} is not a port`);
-  // Media candidates: the public IPs when given, else the HTTP host when it is one address.
+  // Media sockets bind on --bind-address, else on the HTTP host when it is one address, else on
+  // every interface; --public-ip is what the answer announces (a server behind 1:1 NAT).
   const host = values.host!;
-  const hostAddresses = values['public-ip'] ?? (host === '0.0.0.0' || host === '::' ? undefined : [host === 'localhost' ? '127.0.0.1' : host]);
+  const hostAddresses = values['bind-address'] ?? (host === '0.0.0.0' || host === '::' ? undefined : [host === 'localhost' ? '127.0.0.1' : host]);
   const server = await startEchoServer({
     port,
     host,
     hostAddresses,
+    publicIp: values['public-ip'],
     iceLite: values['ice-lite'],
     srtpProfiles: srtpProfiles(values['srtp-profile']),
     log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
@@ -109,8 +112,12 @@ async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'echo') return await echo(rest);
     if (command === 'whip-client') return await whipClient(rest);
-    process.stderr.write(command && command !== '--help' && command !== 'help' ? `unknown command ${command}\n${USAGE}` : USAGE);
-    return command === '--help' || command === 'help' ? 0 : 2;
+    if (command === '--help' || command === 'help') {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    process.stderr.write(command ? `unknown command ${command}\n${USAGE}` : USAGE);
+    return 2;
   } catch (error) {
     process.stderr.write(`pure-webrtc-transport: ${(error as Error).message}\n`);
     return 2;

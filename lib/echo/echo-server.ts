@@ -43,6 +43,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     srtpProfiles: options.srtpProfiles,
     certificates: options.certificates,
     answerDtlsRole: options.answerDtlsRole,
+    publicIp: options.publicIp,
   };
   const page = renderEchoPage(messagePlan());
 

@@ -4,9 +4,13 @@
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCConfiguration, type RTCDataChannel, type RTCRtpTransceiver } from '../peer/index.js';
 import { RtpPacket } from '../rtp/rtp-packet.js';
 import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
+import { announceAddress } from './announce.js';
 
 /** Options of an echo session: the peer connection's transport options. */
-export type EchoSessionOptions = Pick<RTCConfiguration, 'iceLite' | 'hostAddresses' | 'portRange' | 'srtpProfiles' | 'certificates' | 'answerDtlsRole'>;
+export type EchoSessionOptions = Pick<RTCConfiguration, 'iceLite' | 'hostAddresses' | 'portRange' | 'srtpProfiles' | 'certificates' | 'answerDtlsRole'> & {
+  /** Public IP announced in the answer's host candidates instead of the bound one (server behind 1:1 NAT). */
+  publicIp?: string;
+};
 
 /** Counters of one session, as the echo page and the logs show them. */
 export interface EchoSessionCounters {
@@ -60,7 +64,8 @@ export class EchoSession {
    * offer it cannot answer (the connection is then closed).
    */
   static async answer(id: string, offer: string, options: EchoSessionOptions = {}): Promise<EchoSession> {
-    const pc = new RTCPeerConnection({ ...options });
+    const { publicIp, ...config } = options;
+    const pc = new RTCPeerConnection(config);
     try {
       const tracks: { transceiver: RTCRtpTransceiver; track: MediaStreamTrack }[] = [];
       pc.on('track', (e) => tracks.push({ transceiver: e.transceiver, track: e.track }));
@@ -74,7 +79,8 @@ export class EchoSession {
         outgoing.set(t, local);
       }
       await pc.setLocalDescription(await pc.createAnswer());
-      const session = new EchoSession(id, pc, pc.localDescription!.sdp, Date.now());
+      const answer = publicIp ? announceAddress(pc.localDescription!.sdp, publicIp) : pc.localDescription!.sdp;
+      const session = new EchoSession(id, pc, answer, Date.now());
       for (const { transceiver, track } of tracks) {
         const local = outgoing.get(transceiver);
         if (local) session.echoTrack(transceiver, track, local);

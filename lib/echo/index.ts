@@ -6,3 +6,4 @@ export type { EchoSessionOptions, EchoSessionCounters, EchoSessionSnapshot } fro
 export { messagePlan, messageBytes } from './message-plan.js';
 export type { PlannedMessage } from './message-plan.js';
 export { renderEchoPage } from './page.js';
+export { announceAddress } from './announce.js';

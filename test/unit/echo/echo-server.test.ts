@@ -42,3 +42,30 @@ test('serves the page, rejects bad offers with clear 4xx texts, reports and ends
   assert.equal(server.sessions.size, 0);
   assert.equal(await session.end(), 404);
 });
+
+test('announceAddress puts the public IP on host candidates and c= lines only', async () => {
+  const { announceAddress } = await import('../../../lib/echo/announce.js');
+  const sdp = [
+    'v=0', 'c=IN IP4 10.0.0.5', 'a=candidate:1 1 udp 2130706431 10.0.0.5 40000 typ host',
+    'a=candidate:2 1 udp 1694498815 198.51.100.9 40000 typ srflx raddr 10.0.0.5 rport 40000', 'a=candidate:bad', '',
+  ].join('\r\n');
+  assert.equal(announceAddress(sdp, '203.0.113.7'), [
+    'v=0', 'c=IN IP4 203.0.113.7', 'a=candidate:1 1 udp 2130706431 203.0.113.7 40000 typ host',
+    'a=candidate:2 1 udp 1694498815 198.51.100.9 40000 typ srflx raddr 10.0.0.5 rport 40000', 'a=candidate:bad', '',
+  ].join('\r\n'));
+});
+
+test('a session answered with a publicIp announces it instead of the bound address', { timeout: 30_000 }, async (t) => {
+  // Nothing listens on 127.0.0.2: the server's own checks reach the client, which pairs with it
+  // as a peer-reflexive candidate (RFC 8445 §7.2.5.3.1), as a client of a NATed server would.
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], publicIp: '127.0.0.2' });
+  t.after(() => server.close());
+  const pc = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  t.after(() => pc.close());
+  pc.addTransceiver('audio', { direction: 'sendrecv' });
+  const session = await whipConnect(server.whipUrl, pc);
+  assert.match(session.answer, / 127\.0\.0\.2 \d+ typ host/);
+  assert.doesNotMatch(session.answer, / 127\.0\.0\.1 \d+ typ host/);
+  await server.sessions.get(session.resource.split('/').pop()!)!.pc.connected(10_000);
+  await session.end();
+});
