@@ -6,7 +6,7 @@
 # Protocol: one JSON object per line on stdin, one JSON reply per line on stdout.
 #   {"op":"send","src":["127.0.0.1",p],"dst":["127.0.0.1",q],"payloads":[b64...],"checksum":"zero"|"valid"|"bad"}
 #   {"op":"flood","src":..,"dst":..,"count":n,"seed":s,"minLen":a,"maxLen":b,"firstBytes":[..],"burst":k}
-#   {"op":"capture","src":..,"dst":..,"max":n,"ms":t,"firstByteMin":x,"firstByteMax":y}
+#   {"op":"capture","src":..,"dst":..,"max":n,"ms":t,"firstByteMin":x,"firstByteMax":y,"secondByte":z?}
 # Needs CAP_NET_RAW (root). Bounded: every op has a count and capture a time limit.
 import base64
 import json
@@ -68,7 +68,7 @@ class Attacker:
                 time.sleep(0.0005)
         return sent
 
-    def capture(self, src, dst, limit, ms, lo, hi):
+    def capture(self, src, dst, limit, ms, lo, hi, second=None):
         rx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
         rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         out = []
@@ -92,6 +92,8 @@ class Attacker:
                     continue
                 payload = pkt[ihl + 8:ihl + ulen]
                 if not payload or not (lo <= payload[0] <= hi):
+                    continue
+                if second is not None and (len(payload) < 2 or payload[1] != second):
                     continue
                 out.append(base64.b64encode(payload).decode())
         finally:
@@ -134,7 +136,8 @@ def main():
                 n = a.send_all(src, dst, gen(), cmd.get("checksum", "zero"), cmd.get("burst", 0))
                 reply = {"ok": True, "sent": n}
             elif op == "capture":
-                got = a.capture(src, dst, cmd["max"], cmd["ms"], cmd.get("firstByteMin", 0), cmd.get("firstByteMax", 255))
+                got = a.capture(src, dst, cmd["max"], cmd["ms"], cmd.get("firstByteMin", 0), cmd.get("firstByteMax", 255),
+                                cmd.get("secondByte"))
                 reply = {"ok": True, "payloads": got}
             else:
                 reply = {"ok": False, "error": "unknown op %s" % op}

@@ -77,9 +77,9 @@ export class RawUdp {
     return r.sent ?? 0;
   }
 
-  /** Up to `max` payloads seen from `src` to `dst` within `ms`, first byte in [lo, hi]. */
-  async capture(src: Endpoint, dst: Endpoint, max: number, ms: number, lo = 0, hi = 255): Promise<Buffer[]> {
-    const r = await this.call({ op: 'capture', src: [src.address, src.port], dst: [dst.address, dst.port], max, ms, firstByteMin: lo, firstByteMax: hi });
+  /** Up to `max` payloads seen from `src` to `dst` within `ms`, first byte in [lo, hi] (and second byte `second` when given). */
+  async capture(src: Endpoint, dst: Endpoint, max: number, ms: number, lo = 0, hi = 255, second?: number): Promise<Buffer[]> {
+    const r = await this.call({ op: 'capture', src: [src.address, src.port], dst: [dst.address, dst.port], max, ms, firstByteMin: lo, firstByteMax: hi, ...(second !== undefined ? { secondByte: second } : {}) });
     return (r.payloads ?? []).map((p) => Buffer.from(p, 'base64'));
   }
 

@@ -121,22 +121,23 @@ test('a genuine STUN check replayed from a stranger does not move the session, a
   try {
     const sess = await session();
     // A consent check of pc1 (RFC 7675 §5.1: about every 5 s) sniffed on the way to pc2.
-    const checks = (await raw.capture(sess.addr1, sess.addr2, 1, 8000, 0, 0)).filter((p) => p[0] === 0x00 && p[1] === 0x01);
+    const checks = await raw.capture(sess.addr1, sess.addr2, 1, 8000, 0, 0, 0x01);
     assert.equal(checks.length, 1, 'no consent check sniffed within 8 s');
     const pair = (await counters(sess.pc2)).transport.selectedCandidatePairId;
     const r = new Prng(6);
-    const short = [1, 2, 8, 16, 23].map((len, i) => dtlsRecord(21, 1, 7_000_000 + i, r.bytes(len)));
+    // Records long enough to hold a nonce and tag (the short ones are the spoofed suite's class).
+    const records = [24, 40, 100].map((len, i) => dtlsRecord(i === 0 ? 21 : 23, 1, 7_000_000 + i, r.bytes(len)));
     const media = Array.from({ length: 10 }, (_, i) => rtp(0x80, 111, 100 + i, sess.ssrcs.audio1, r.bytes(60)));
-    const { moved2 } = await runAttack(sess, watch, 'stranger: replayed consent check, then short DTLS records', async () => {
+    const { moved2 } = await runAttack(sess, watch, 'stranger: replayed consent check, then DTLS and SRTP', async () => {
       for (let i = 0; i < 5; i++) await sendAll(sess.addr2.port)([checks[0]!]);
       await pause(100);
-      await sendAll(sess.addr2.port)([...media, ...short]);
+      await sendAll(sess.addr2.port)([...media, ...records]);
     });
-    console.log(`RESULT stranger | replayed consent check + short DTLS records | answered ${answers} | pc2 moved ${JSON.stringify(dropsOnly(moved2))}`);
+    console.log(`RESULT stranger | replayed consent check + DTLS/SRTP from the stranger | answered ${answers} | pc2 moved ${JSON.stringify(dropsOnly(moved2))}`);
     assert.equal((await counters(sess.pc2)).transport.selectedCandidatePairId, pair, 'the selected pair changed');
     // ICE may answer an authenticated request from anywhere (RFC 8445 §7.3), but only a valid pair
     // may carry DTLS and media: the stranger's datagrams must stay outside.
-    assertMoved(moved2, ['transport.unauthenticatedSource'], media.length + short.length, 'DTLS and media from the stranger after the replay');
+    assertMoved(moved2, ['transport.unauthenticatedSource'], media.length + records.length, 'DTLS and media from the stranger after the replay');
   } finally {
     raw.close();
   }
