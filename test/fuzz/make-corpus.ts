@@ -46,6 +46,9 @@ twoByte.setExtension(20, Buffer.alloc(20, 0xab));
 rtpSeeds['two-byte-ext-csrc-padding'] = twoByte.serialize();
 write('rtp-packet', rtpSeeds);
 write('rtcp', rtcpSeeds);
+// The native SRTP targets protect the clear packet themselves, so the same packets seed them.
+write('srtp-rtp', rtpSeeds);
+write('srtp-rtcp', rtcpSeeds);
 
 // STUN (RFC 8489 §14, RFC 8445 §7.1.2): an ICE check with integrity and fingerprint, a success
 // response with XOR-MAPPED-ADDRESS, an error response with UNKNOWN-ATTRIBUTES.
