@@ -11,6 +11,7 @@ const peers = readResults(files);
 
 function cell(r: InteropResult | undefined): string {
   if (!r) return '—';
+  if (r.unsupportedByPeer) return 'not offered by peer';
   return r.pass ? 'pass' : '**FAIL**';
 }
 
@@ -43,7 +44,7 @@ for (const p of peers) {
 lines.push('', '## What each cell measured', '');
 for (const p of peers) {
   lines.push(`### ${p.peer} ${p.version}`, '');
-  for (const r of p.results) lines.push(`- ${r.role}, ${r.variant || 'default'}, ${r.media}: ${r.pass ? 'pass' : 'FAIL'} — ${r.detail}`);
+  for (const r of p.results) lines.push(`- ${r.role}, ${r.variant || 'default'}, ${r.media}: ${r.unsupportedByPeer ? 'not offered by peer' : r.pass ? 'pass' : 'FAIL'} — ${r.detail}`);
   lines.push('');
 }
 writeFileSync(join(root, 'docs', 'interop.md'), `${lines.join('\n')}\n`);

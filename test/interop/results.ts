@@ -20,6 +20,8 @@ export interface InteropResult {
   /** Extra condition (ICE-lite, an SRTP profile...), or empty. */
   variant: string;
   pass: boolean;
+  /** True when the peer does not offer this at all (shown as such, not as a failure of ours). */
+  unsupportedByPeer?: boolean;
   /** What was measured (counts from getStats, messages intact...). */
   detail: string;
 }
@@ -42,7 +44,8 @@ export function recordResult(r: InteropResult): void {
   current.version = r.version;
   current.results = current.results.filter((x) => !(x.role === r.role && x.media === r.media && x.variant === r.variant));
   current.results.push(r);
-  current.results.sort((a, b) => (a.role + a.variant + a.media).localeCompare(b.role + b.variant + b.media));
+  const order = { audio: 0, video: 1, data: 2 };
+  current.results.sort((a, b) => a.role.localeCompare(b.role) || a.variant.localeCompare(b.variant) || order[a.media] - order[b.media]);
   writeFileSync(file, `${JSON.stringify(current, null, 2)}\n`);
 }
 
