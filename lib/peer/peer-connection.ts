@@ -75,7 +75,7 @@ export interface RTCConfiguration {
   udpMux?: UdpMux;
   /** `max-bundle` (default) or `balanced` (candidates in every m-section); `max-compat` is read as balanced. */
   bundlePolicy?: 'max-bundle' | 'balanced' | 'max-compat';
-  /** DTLS identity; default a fresh ECDSA P-256 certificate. */
+  /** DTLS identity; default one ECDSA P-256 certificate shared by the process, renewed daily. */
   certificates?: DtlsCertificate[];
   /** Act as an ICE-lite agent (a server with a public address). */
   iceLite?: boolean;
@@ -135,6 +135,21 @@ interface MLine {
 }
 
 const DEFAULT_SCTP_PORT = 5000;
+/** How long connections without `certificates` share one generated certificate. */
+const SHARED_CERTIFICATE_MS = 24 * 60 * 60 * 1000;
+let shared: { certificate: DtlsCertificate; until: number } | undefined;
+
+/**
+ * The certificate of connections created without `certificates`: one per process, renewed daily
+ * (its 30-day validity always covers the connections using it). Generating a key per connection
+ * costs more than the rest of a connection's setup; a browser-facing server gains nothing from
+ * distinct fingerprints. Pass `certificates` for a per-connection identity.
+ */
+function defaultCertificate(): DtlsCertificate {
+  const now = Date.now();
+  if (!shared || now >= shared.until) shared = { certificate: DtlsCertificate.generate(), until: now + SHARED_CERTIFICATE_MS };
+  return shared.certificate;
+}
 
 function invalidState(code: string, message: string): PeerError {
   return new PeerError('InvalidStateError', code, message);
@@ -197,7 +212,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       if (ipFamily(a) === 0) throw new PeerError('TypeError', 'ERR_PEER_HOST_ADDRESS', `hostAddresses: '${a}' is not an IP address`);
     }
     this.config = { ...configuration };
-    this.certificate = configuration.certificates?.[0] ?? DtlsCertificate.generate();
+    this.certificate = configuration.certificates?.[0] ?? defaultCertificate();
   }
 
   // ---- attributes ---------------------------------------------------------------------

@@ -143,7 +143,8 @@ export class PeerTransport {
   /** Driver mode: media staged in rxBatch waits for the end of the socket batch (a microtask). */
   private stagedMedia = 0;
   private stagedFlushQueued = false;
-  private readonly rxBatch = new SrtpBatch({ slots: BATCH_SLOTS, slotSize: SLOT_SIZE });
+  /** Media unprotected in JS (sources without a native route); allocated on first use. */
+  private rxBatchValue: SrtpBatch | undefined;
   private readonly rxStarts = new Uint32Array(BATCH_SLOTS);
   private readonly rxLengths = new Uint32Array(BATCH_SLOTS);
   /** Datagram indexes of the receive batch that the socket unprotected natively. */
@@ -436,7 +437,7 @@ export class PeerTransport {
           this.drops.srtpNotReady++;
           continue;
         }
-        this.rxBatch.set(media++, batch.data(i));
+        this.rxBatch().set(media++, batch.data(i));
       } else {
         this.drops.unknownFirstByte++;
       }
@@ -444,6 +445,12 @@ export class PeerTransport {
     this.feedDtls(now);
     if (media > 0 || native > 0) this.receiveMedia(batch, native, media);
     this.drive();
+  }
+
+  /** The JS unprotect batch (128 KiB), created when the first unrouted media arrives. */
+  private rxBatch(): SrtpBatch {
+    this.rxBatchValue ??= new SrtpBatch({ slots: BATCH_SLOTS, slotSize: SLOT_SIZE });
+    return this.rxBatchValue;
   }
 
   /**
@@ -477,7 +484,7 @@ export class PeerTransport {
    * unprotected (indexes in rxNative) and `staged` ones in rxBatch, unprotected here with one call.
    */
   private receiveMedia(batch: UdpBatch | undefined, native: number, staged: number): void {
-    const b = this.rxBatch;
+    const b = this.rxBatchValue!;
     if (staged > 0) this.srtpValue!.unprotectBatch(b, staged, SrtpPacketKind.auto);
     let total = 0;
     for (let k = 0; k < native; k++) total += batch!.length(this.rxNative[k]!);
@@ -725,7 +732,7 @@ export class PeerTransport {
         return;
       }
       if (this.stagedMedia === BATCH_SLOTS) this.flushStaged();
-      this.rxBatch.set(this.stagedMedia++, data);
+      this.rxBatch().set(this.stagedMedia++, data);
     } else {
       this.drops.unknownFirstByte++;
       return;
