@@ -352,18 +352,19 @@ export async function runAttack(
   watch: FaultWatch,
   name: string,
   send: () => Promise<void>,
-  o: { lossAllowed?: boolean } = {},
+  o: { lossAllowed?: boolean; target?: 'pc1' | 'pc2' } = {},
 ): Promise<AttackResult> {
   const faultsFrom = watch.faults.length;
   const b1 = (await counters(s.pc1)).counters;
   const b2 = (await counters(s.pc2)).counters;
   s.beginAttack(name);
   await send();
-  // Settle: the target has read everything once two snapshots 50 ms apart agree (at most 5 s).
-  let last = JSON.stringify(dropsOnly((await counters(s.pc2)).counters));
+  // Settle: the target (pc2 unless told) has read everything once two snapshots 50 ms apart agree (at most 5 s).
+  const target = o.target === 'pc1' ? s.pc1 : s.pc2;
+  let last = JSON.stringify(dropsOnly((await counters(target)).counters));
   for (let i = 0; i < 100 && s.healthy; i++) {
     await pause(50);
-    const now = JSON.stringify(dropsOnly((await counters(s.pc2)).counters));
+    const now = JSON.stringify(dropsOnly((await counters(target)).counters));
     if (now === last) break;
     last = now;
   }

@@ -50,7 +50,7 @@ async function attack(name: string, target: Target, make: (sess: HostileSession)
   const d = await make(sess);
   const result = await runAttack(sess, watch, `spoofed ${target}: ${name}`, () => paced(d, async (chunk) => {
     await raw!.send(from, to, chunk);
-  }));
+  }), { target });
   const moved = target === 'pc2' ? result.moved2 : result.moved1;
   const other = target === 'pc2' ? result.moved1 : result.moved2;
   console.log(`RESULT spoofed | ${target} | ${name} | ${d.length} datagrams | target moved ${JSON.stringify(dropsOnly(moved))} | peer moved ${JSON.stringify(dropsOnly(other))}`);
