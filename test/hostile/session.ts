@@ -37,6 +37,7 @@ export class FaultWatch {
     if (w.code === 'PWT_LISTENER_ERROR') this.faults.push(`listener error: ${w.message}`);
   };
 
+  /** Starts listening on `process`. */
   constructor() {
     process.on('uncaughtException', this.onException);
     process.on('unhandledRejection', this.onRejection);
@@ -48,6 +49,7 @@ export class FaultWatch {
     assert.deepEqual(this.faults.slice(from), [], `${what}: the process reported faults`);
   }
 
+  /** Removes the process listeners. */
   dispose(): void {
     process.off('uncaughtException', this.onException);
     process.off('unhandledRejection', this.onRejection);
