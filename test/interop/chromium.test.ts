@@ -161,6 +161,35 @@ test('Chromium does not accept AES128_CM_HMAC_SHA1_32: no SRTP keys and no media
   assert.equal(received, 0, 'we received no RTP');
 });
 
+test('Chromium without media permission offers mDNS host candidates: our server still connects (data channel)', { timeout: 60_000 }, async (t) => {
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'] });
+  t.after(() => server.close());
+  // A browser without the media-permission flag and a page that never asks for camera or
+  // microphone, so Chromium hides its host addresses behind <uuid>.local names.
+  const plain = await launchChromium({ mediaPermission: false });
+  t.after(() => plain.close());
+  const page = await plain.context.newPage();
+  await page.goto(new URL('/no-media', server.url).toString());
+  const r = (await page.evaluate(`(async () => {
+    const pc = new RTCPeerConnection();
+    const dc = pc.createDataChannel('mdns');
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise((resolve) => { const t = setTimeout(resolve, 2000);
+      pc.onicegatheringstatechange = () => { if (pc.iceGatheringState === 'complete') { clearTimeout(t); resolve(); } }; });
+    const offer = pc.localDescription.sdp;
+    const res = await fetch('/whip', { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: offer });
+    await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+    await new Promise((resolve) => { if (dc.readyState === 'open') resolve(); dc.onopen = resolve; setTimeout(resolve, 10000); });
+    const echo = await new Promise((resolve) => { dc.onmessage = (e) => resolve(e.data); dc.send('through mdns'); setTimeout(() => resolve(null), 5000); });
+    return { mdns: /a=candidate:\\S+ \\d+ udp \\d+ [0-9a-f-]+\\.local /.test(offer), state: pc.connectionState, echo };
+  })()`)) as { mdns: boolean; state: string; echo: string | null };
+  recordResult({ peer: PEER, version: browser.version, role: SERVER_ROLE, media: 'data', variant: 'mDNS host candidates', pass: r.echo === 'through mdns',
+    detail: `offer ${r.mdns ? 'had' : 'had no'} .local candidates; connection ${r.state}; echoed ${JSON.stringify(r.echo)}` });
+  assert.ok(r.mdns, 'Chromium offered .local candidates');
+  assert.equal(r.state, 'connected');
+  assert.equal(r.echo, 'through mdns');
+});
+
 /** A WHIP endpoint whose answerer is a Chromium page echoing tracks (replaceTrack) and messages. */
 async function chromiumWhipEndpoint(t: { after(fn: () => Promise<void> | void): void }): Promise<{ url: string; page: Page }> {
   const page = await browser.context.newPage();

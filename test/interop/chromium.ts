@@ -15,8 +15,12 @@ export interface ChromiumHandle {
   close(): Promise<void>;
 }
 
-/** Starts headless Chromium with a fresh profile; `close()` kills it and removes the profile. */
-export async function launchChromium(): Promise<ChromiumHandle> {
+/**
+ * Starts headless Chromium with a fresh profile; `close()` kills it and removes the profile.
+ * `mediaPermission: false` leaves out the flag that grants camera/microphone, so pages have no
+ * media permission and Chromium hides host addresses behind mDNS names.
+ */
+export async function launchChromium(options: { mediaPermission?: boolean } = {}): Promise<ChromiumHandle> {
   const profile = mkdtempSync(join(tmpdir(), 'pwt-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
@@ -24,7 +28,8 @@ export async function launchChromium(): Promise<ChromiumHandle> {
     timeout: 30_000,
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream',
+      ...(options.mediaPermission === false ? [] : ['--use-fake-ui-for-media-stream']),
       '--autoplay-policy=no-user-gesture-required', '--allow-loopback-in-peer-connection',
       '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
     ],
