@@ -13,7 +13,7 @@ import { runWhipClient } from '../../lib/cli/whip-client.js';
 import { createWhipHandler } from '../../lib/signaling/whip-server.js';
 import type { SrtpProfileName } from '../../lib/dtls/srtp-profile.js';
 import { launchChromium, type ChromiumHandle } from './chromium.js';
-import { recordResult } from './results.js';
+import { captureSdp, recordResult } from './results.js';
 
 const PEER = 'Chromium';
 const SERVER_ROLE = 'our WHIP echo server ← Chromium (echo page)';
@@ -61,7 +61,7 @@ interface EchoRun {
 }
 
 /** Opens the echo page against a fresh server; returns what Chromium measured. */
-async function runEchoPage(t: { after(fn: () => Promise<void> | void): void }, options: EchoServerOptions): Promise<EchoRun> {
+async function runEchoPage(t: { after(fn: () => Promise<void> | void): void }, options: EchoServerOptions, capture?: string): Promise<EchoRun> {
   const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], ...options });
   t.after(() => server.close());
   const page = await browser.context.newPage();
@@ -71,6 +71,7 @@ async function runEchoPage(t: { after(fn: () => Promise<void> | void): void }, o
   await page.waitForFunction("['connected', 'failed', 'rejected', 'error'].includes(window.pwtEcho && window.pwtEcho.state)", undefined, { timeout: 20_000 });
   const state = (await page.evaluate('({ state: pwtEcho.state, log: pwtEcho.log })')) as { state: string; log: string[] };
   assert.equal(state.state, 'connected', `echo page: ${state.log.join(' | ')}`);
+  if (capture) captureSdp(PEER, capture, String(await page.evaluate('pwtEcho.pc.localDescription.sdp')));
   // Let the first keyframe through and the jitter buffers fill, then sample twice.
   await page.waitForTimeout(2500);
   const first = await pageStats(page, 'pwtEcho.pc');
@@ -106,7 +107,7 @@ function recordFailure(role: string, variant: string, error: unknown): void {
 async function echoCase(t: { after(fn: () => Promise<void> | void): void }, variant: string, options: EchoServerOptions): Promise<void> {
   let r: EchoRun;
   try {
-    r = await runEchoPage(t, options);
+    r = await runEchoPage(t, options, variant === '' ? 'echo-page-offer' : undefined);
   } catch (error) {
     recordFailure(SERVER_ROLE, variant, error);
     throw error;
@@ -197,7 +198,11 @@ async function chromiumWhipEndpoint(t: { after(fn: () => Promise<void> | void): 
   await page.setContent('<audio id="a" autoplay></audio>');
   await page.addScriptTag({ content: BROWSER_HELPERS });
   const handler = createWhipHandler({
-    offer: async (_id, sdp) => String(await page.evaluate(`window.answerOffer(${JSON.stringify(sdp)})`)),
+    offer: async (_id, sdp) => {
+      const answer = String(await page.evaluate(`window.answerOffer(${JSON.stringify(sdp)})`));
+      captureSdp(PEER, 'answer-to-whip-client', answer);
+      return answer;
+    },
     end: () => true,
   });
   const http = createServer((req, res) => {

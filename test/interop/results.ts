@@ -53,3 +53,13 @@ export function recordResult(r: InteropResult): void {
 export function readResults(files: string[]): ResultFile[] {
   return files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as ResultFile);
 }
+
+/** Folder of the SDP the peers produced in the last run (offers and answers, CRLF kept). */
+export const CAPTURED_SDP_DIR = join(dirname(fileURLToPath(import.meta.url)), 'captured-sdp');
+
+/** Keeps one offer or answer a peer produced, as `<peer>-<what>.sdp`. */
+export function captureSdp(peer: string, what: string, sdp: string): void {
+  mkdirSync(CAPTURED_SDP_DIR, { recursive: true });
+  const name = `${peer}-${what}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  writeFileSync(join(CAPTURED_SDP_DIR, `${name}.sdp`), sdp);
+}

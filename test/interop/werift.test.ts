@@ -10,7 +10,7 @@ import { messageBytes, messagePlan } from '../../lib/echo/message-plan.js';
 import { runWhipClient } from '../../lib/cli/whip-client.js';
 import { whipConnect } from '../../lib/signaling/whip-client.js';
 import { startLoopbackStun, type LoopbackStun } from './loopback-stun.js';
-import { recordResult } from './results.js';
+import { captureSdp, recordResult } from './results.js';
 import { startWhipEndpoint } from './whip-endpoint.js';
 
 const PEER = 'werift';
@@ -83,6 +83,7 @@ test('werift WHIP client ↔ our echo server: raw RTP audio and video echoed, da
   const connected = new Promise<void>((resolve) => pc.connectionStateChange.subscribe((s) => s === 'connected' && resolve()));
   await pc.setLocalDescription(await pc.createOffer());
   await within(gathered(pc), 10_000, 'werift gathering');
+  captureSdp(PEER, 'offer', pc.localDescription!.sdp);
   const session = await whipConnect(server.whipUrl, {
     createOffer: async () => ({ type: 'offer', sdp: pc.localDescription!.sdp }),
     setLocalDescription: async () => {},
@@ -136,6 +137,7 @@ test('our whip-client ↔ werift answerer: raw RTP looped back by werift, data c
     await pc.setRemoteDescription({ type: 'offer', sdp: offer });
     await pc.setLocalDescription(await pc.createAnswer());
     await within(gathered(pc), 10_000, 'werift gathering');
+    captureSdp(PEER, 'answer-to-whip-client', pc.localDescription!.sdp);
     return pc.localDescription!.sdp;
   });
   t.after(() => endpoint.close());

@@ -109,7 +109,7 @@ async function client(url, plan) {
     for (const m of sent) dc.send(m.text ? m.bytes.toString('latin1') : m.bytes);
     await done;
     const del = await fetch(resource, { method: 'DELETE' });
-    return { ok: true, version, first, second, messages: { sent: sent.length, intact }, deleteStatus: del.status };
+    return { ok: true, version, offer: pc.localDescription.sdp, first, second, messages: { sent: sent.length, intact }, deleteStatus: del.status };
   } finally {
     stop();
     pc.close();

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { startEchoServer } from '../../lib/echo/echo-server.js';
 import { messagePlan } from '../../lib/echo/message-plan.js';
 import { runWhipClient } from '../../lib/cli/whip-client.js';
-import { recordResult } from './results.js';
+import { captureSdp, recordResult } from './results.js';
 import { startWhipEndpoint } from './whip-endpoint.js';
 
 const PEER = '@roamhq/wrtc (libwebrtc)';
@@ -64,9 +64,10 @@ test('wrtc WHIP client ↔ our echo server: echoed audio and video in its getSta
   t.after(() => server.close());
   const wrtc = startWrtc();
   t.after(() => wrtc.kill());
-  const r = await wrtc.call<{ ok: boolean; error?: string; version: string; first: WrtcStats; second: WrtcStats; messages: { sent: number; intact: number }; deleteStatus: number }>(
+  const r = await wrtc.call<{ ok: boolean; error?: string; offer?: string; version: string; first: WrtcStats; second: WrtcStats; messages: { sent: number; intact: number }; deleteStatus: number }>(
     { cmd: 'client', url: server.whipUrl, plan: messagePlan() }, 45_000);
   assert.ok(r.ok, r.error);
+  if (r.offer) captureSdp('wrtc', 'offer', r.offer);
   const a1 = r.first.audio?.packetsReceived ?? 0;
   const a2 = r.second.audio?.packetsReceived ?? 0;
   const v1 = r.first.video?.packetsReceived ?? 0;
@@ -89,6 +90,7 @@ test('our whip-client ↔ wrtc answerer: Opus and VP8 looped back through libweb
   const endpoint = await startWhipEndpoint(async (offer) => {
     const a = await wrtc.call<{ sdp: string; version: string }>({ cmd: 'answer', sdp: offer }, 15_000);
     version = a.version;
+    captureSdp('wrtc', 'answer-to-whip-client', a.sdp);
     return a.sdp;
   });
   t.after(() => endpoint.close());
