@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCDataChannel } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
+import { RtcpReceiverEstimatedMaxBitrate } from '../../lib/rtp/rtcp/receiver-estimated-max-bitrate.js';
+import { HeaderExtensionUri } from '../../lib/sdp/capabilities.js';
+import { defaultCodecs, defaultHeaderExtensions } from '../../lib/sdp/default-capabilities.js';
 import { within } from './peer-helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -32,6 +35,15 @@ window.oscillatorTrack = () => {
   osc.connect(dest);
   osc.start();
   return dest.stream.getAudioTracks()[0];
+};
+window.canvasTrack = () => {
+  const canvas = document.createElement('canvas');
+  canvas.width = 1280;
+  canvas.height = 720;
+  const g = canvas.getContext('2d');
+  let n = 0;
+  setInterval(() => { g.fillStyle = 'hsl(' + (n++ * 7) % 360 + ',80%,50%)'; g.fillRect(0, 0, 1280, 720); g.fillStyle = '#000'; g.fillText(String(n), 10 + n % 1200, 50); }, 33);
+  return canvas.captureStream(30).getVideoTracks()[0];
 };
 window.gathered = (pc) => new Promise((resolve) => {
   if (pc.iceGatheringState === 'complete') return resolve(pc.localDescription.sdp);
@@ -128,6 +140,56 @@ describe('Chromium connects to our RTCPeerConnection', { skip, timeout: 120_000 
       );
       assert.equal(await page.evaluate('window.pc.connectionState'), 'connected');
     } finally {
+      ours.close();
+      await page.evaluate('window.pc && window.pc.close()');
+    }
+  });
+
+  it('Chromium sends three simulcast layers; each rid arrives on its own track', async () => {
+    // Without transport-cc Chromium estimates bandwidth from our REMB (draft-alvestrand-rmcat-remb),
+    // which this test sends generously so that every layer is switched on.
+    const codecs = defaultCodecs('video').map((c) => ({ ...c, rtcpFeedback: c.rtcpFeedback.filter((f) => f.type !== 'transport-cc') }));
+    const headerExtensions = defaultHeaderExtensions('video').filter((e) => e.uri !== HeaderExtensionUri.transportWideCc);
+    const ours = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], codecs, headerExtensions });
+    let remb: NodeJS.Timeout | undefined;
+    try {
+      const offer = (await page.evaluate(`(async () => {
+        const pc = window.makePc();
+        pc.addTransceiver(window.canvasTrack(), { direction: 'sendonly', sendEncodings: [
+          { rid: 'q', scaleResolutionDownBy: 4 }, { rid: 'h', scaleResolutionDownBy: 2 }, { rid: 'f' } ] });
+        await pc.setLocalDescription();
+        return window.gathered(pc);
+      })()`)) as string;
+      const tracks = new Map<string, MediaStreamTrack>();
+      const all = new Promise<void>((resolve) => {
+        ours.on('track', (e) => {
+          tracks.set(e.track.rid ?? '-', e.track);
+          if (tracks.size === 3) resolve();
+        });
+      });
+      await ours.setRemoteDescription({ type: 'offer', sdp: offer });
+      await ours.setLocalDescription();
+      assert.match(ours.localDescription!.sdp, /a=simulcast:recv q;h;f/);
+      const applied = (await page.evaluate(`(async (sdp) => {
+        try { await window.pc.setRemoteDescription({ type: 'answer', sdp }); return 'ok'; } catch (e) { return String(e); }
+      })(${JSON.stringify(ours.localDescription!.sdp)})`)) as string;
+      assert.equal(applied, 'ok');
+      await within(ours.connected(), 20_000, 'connected');
+      await within(all, 5000, 'three track events');
+      const receiverSide = ours.getTransceivers()[0]!;
+      remb = setInterval(() => {
+        const ssrcs = [...receiverSide.receiver.streams.keys()];
+        receiverSide.sender.sendRtcp([new RtcpReceiverEstimatedMaxBitrate(receiverSide.sender.ssrc, 10_000_000, ssrcs.length > 0 ? ssrcs : [1])]);
+      }, 100);
+      assert.deepEqual([...tracks.keys()].sort(), ['f', 'h', 'q']);
+      const ssrcs = new Set<number>();
+      for (const rid of ['q', 'h', 'f']) {
+        const p = await within(tracks.get(rid)!.recv(), 15_000, `layer ${rid}`);
+        ssrcs.add(p.ssrc!);
+      }
+      assert.equal(ssrcs.size, 3, 'each layer has its own SSRC');
+    } finally {
+      clearInterval(remb);
       ours.close();
       await page.evaluate('window.pc && window.pc.close()');
     }
