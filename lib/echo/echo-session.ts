@@ -39,10 +39,15 @@ export interface EchoSessionSnapshot extends EchoSessionCounters {
  * the stream it came from, so the peer's encoder makes the keyframe its own decoder needs.
  */
 export class EchoSession {
+  /** The WHIP session id. */
   readonly id: string;
+  /** The answering peer connection. */
   readonly pc: RTCPeerConnection;
+  /** The SDP answer to return (with the announced public IP when configured). */
   readonly answer: string;
+  /** Wall-clock creation time, ms since the epoch (for the page and logs). */
   readonly createdAt: number;
+  /** What was echoed so far. */
   readonly counters: EchoSessionCounters = {
     rtp: { audio: { received: 0, echoed: 0 }, video: { received: 0, echoed: 0 } },
     messagesEchoed: 0,

@@ -12,6 +12,7 @@ export class CopyAndPasteSignaling implements SignalingChannel {
   private readonly lines: Interface;
   private closed = false;
 
+  /** Reads pasted lines from `input` (e.g. process.stdin) and prints to `output` (e.g. process.stdout). */
   constructor(input: Readable, private readonly output: Writable) {
     this.lines = createInterface({ input, crlfDelay: Infinity });
     this.lines.on('line', (line) => this.queue.pushLine(line));
@@ -29,10 +30,12 @@ export class CopyAndPasteSignaling implements SignalingChannel {
     this.output.write(`# copy the next line to the other peer (${message.type})\n${JSON.stringify(message)}\n`);
   }
 
+  /** The next pasted message; rejects with SignalingClosedError once the input ended or after `timeoutMs`. */
   receive(timeoutMs?: number): Promise<SignalingMessage> {
     return this.queue.receive(timeoutMs);
   }
 
+  /** Stops reading the input. */
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -23,6 +23,7 @@ export class SocketSignaling implements SignalingChannel {
   private skipping = false;
   private closed = false;
 
+  /** Wraps a connected socket (from net.connect or a server's 'connection' event). */
   constructor(private readonly socket: Socket) {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => this.onData(chunk));
@@ -36,15 +37,18 @@ export class SocketSignaling implements SignalingChannel {
     return this.queue.drops;
   }
 
+  /** Writes the message as one JSON line (dropped once closed). */
   send(message: SignalingMessage): void {
     if (this.closed || this.socket.destroyed) return;
     this.socket.write(`${JSON.stringify(message)}\n`);
   }
 
+  /** The next message; rejects with SignalingClosedError once the socket closed or after `timeoutMs`. */
   receive(timeoutMs?: number): Promise<SignalingMessage> {
     return this.queue.receive(timeoutMs);
   }
 
+  /** Ends the socket; pending and later receive() calls reject. */
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -11,6 +11,7 @@ export interface WhipPeer {
 
 /** Raised when the endpoint does not answer 201 with an SDP answer. */
 export class WhipError extends Error {
+  /** `status` is the HTTP status the endpoint answered (0 when none). */
   constructor(readonly status: number, message: string) {
     super(message);
     this.name = 'WhipError';

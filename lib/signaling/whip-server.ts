@@ -22,6 +22,7 @@ export interface WhipHandlerOptions {
 
 /** An error whose message and HTTP status go back to the client (e.g. 400 for an unusable offer). */
 export class WhipRejection extends Error {
+  /** `status` is the HTTP status to answer with; `message` becomes the response text. */
   constructor(readonly status: number, message: string) {
     super(message);
     this.name = 'WhipRejection';

@@ -1,12 +1,14 @@
 // EchoSession with one of our peer connections as the client, over UDP loopback: RTP comes back
 // on the same m-section with the session's SSRC, the same payload type and continuous sequence
-// numbers (even across a gap in what was received); messages come back with the same type.
+// numbers (even across a gap in what was received); a PLI about the echo is forwarded to the
+// sender; messages come back with the same type.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EchoSession } from '../../../lib/echo/echo-session.js';
 import { messagePlan } from '../../../lib/echo/message-plan.js';
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack } from '../../../lib/peer/index.js';
 import { RtpPacket } from '../../../lib/rtp/rtp-packet.js';
+import { RtcpPictureLossIndication } from '../../../lib/rtp/rtcp/picture-loss-indication.js';
 
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -58,6 +60,15 @@ test('echoes RTP per m-section with its own SSRC, the negotiated PT and continuo
   assert.equal((await audioBack).payload.toString(), 'opus');
   assert.equal(session.counters.rtp.video.echoed, 5);
   assert.equal(session.counters.rtp.audio.echoed, 1);
+
+  // A PLI about the echoed video reaches the client's own video sender as a PLI about its stream.
+  const clientVideo = client.getTransceivers()[1]!.sender;
+  const forwarded = new Promise<{ mediaSsrc: number; kind: string }>((resolve) => clientVideo.on('rtcp', (e) => {
+    if (e.packet.kind === 'pli') resolve({ mediaSsrc: e.packet.mediaSsrc, kind: e.packet.kind });
+  }));
+  clientVideo.sendRtcp([new RtcpPictureLossIndication(clientVideo.ssrc, echoSsrc)]);
+  assert.deepEqual(await within(forwarded, 10_000, 'forwarded PLI'), { mediaSsrc: clientVideo.ssrc, kind: 'pli' });
+  assert.equal(session.counters.keyframeRequestsForwarded, 1);
 });
 
 test('echoes data-channel messages with the same type and bytes, including the 100 test messages', { timeout: 30_000 }, async (t) => {
