@@ -17,3 +17,37 @@ export * from './rtp/index.js';
 export * from './srtp/index.js';
 export * from './dtls/index.js';
 export * as sdp from './sdp/index.js';
+export * from './peer/index.js';
+export { SctpAssociation, DataChannelManager, Ppid } from './sctp/index.js';
+export type {
+  SctpAssociationOptions,
+  SctpSendOptions,
+  SctpAssociationState,
+  SctpEvent,
+  SctpStats,
+  DataChannelManagerEvents,
+  DataChannelManagerStats,
+  RTCDataChannelEvent,
+  RTCPriorityType,
+} from './sctp/index.js';
+export { IceTransport, parseIceServerUrl } from './transport/ice-transport.js';
+export type {
+  IceTransportOptions,
+  IceServer,
+  IceParameters,
+  IceTransportEvents,
+  IceGatherOptions,
+  IceDataHandler,
+  IceTransportStats,
+} from './transport/ice-transport.js';
+export { UdpMux } from './transport/udp-mux.js';
+export type { UdpMuxOptions, UdpMuxStats } from './transport/udp-mux.js';
+export { IceAgent } from './ice/ice-agent.js';
+export type { IceAgentOptions, IceConnectionState, IceGatheringState, IceRole, IceSelectedPair, IceAgentEvent } from './ice/ice-agent.js';
+export { StunMessage, isStunMessage } from './ice/stun-message.js';
+export { StunAttr, StunMethod, StunClass } from './ice/stun-constants.js';
+export { TurnClient } from './ice/turn-client.js';
+export { parseCandidate, formatCandidate, IceCandidateSyntaxError } from './ice/candidate.js';
+export type { IceCandidate } from './ice/candidate.js';
+export { UdpSrtpStatus } from './transport/udp-socket.js';
+export type { UdpSrtpRoute } from './transport/udp-socket.js';

@@ -51,8 +51,9 @@ test('npm pack + install with no compiler on PATH loads the prebuild; it also ru
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module', private: true }));
   copyFileSync(join(root, 'test', 'packaging', 'smoke.mjs'), join(app, 'smoke.mjs'));
   const bin = compilerFreePath(work);
-  const env = { ...process.env, PATH: bin, npm_config_nodedir: '/nonexistent', PWT_ADDON_PATH: '' };
-  delete env.PWT_ADDON_PATH;
+  // No PWT_ADDON_PATH: the installed package must find its own binary.
+  const { PWT_ADDON_PATH: _devAddon, ...inherited } = process.env;
+  const env: NodeJS.ProcessEnv = { ...inherited, PATH: bin, npm_config_nodedir: '/nonexistent' };
   assert.notEqual(spawnSync('sh', ['-c', 'command -v g++ || command -v cmake || command -v cc'], { env }).status, 0, 'compilers are hidden');
   const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(work, info[0]!.filename)], {
     cwd: app, env, encoding: 'utf8',
