@@ -71,9 +71,11 @@ function runNative(name) {
   const outDir = join(root, 'build-native', 'libfuzzer');
   const bin = join(outDir, name);
   console.log(`${name}: building with ${cxx} -fsanitize=fuzzer,address,undefined`);
-  const build = run(cxx, ['-std=c++17', '-O1', '-g', '-fno-omit-frame-pointer', '-fsanitize=fuzzer,address,undefined',
+  const compile = () => run(cxx, ['-std=c++17', '-O1', '-g', '-fno-omit-frame-pointer', '-fsanitize=fuzzer,address,undefined',
     '-fno-sanitize-recover=all', `-I${root}`, join(root, 'test', 'fuzz', 'native', NATIVE_TARGETS[name]), ...nativeSources(),
     '-lssl', '-lcrypto', '-o', bin]);
+  // One retry: on a loaded machine the compiler has been seen to fail spuriously.
+  const build = compile() === 0 ? 0 : compile();
   if (build !== 0) return build;
   // New inputs go to a scratch corpus; the committed one stays small and read-only here.
   const work = join(outDir, `${name}-corpus`);

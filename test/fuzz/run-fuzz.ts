@@ -35,12 +35,23 @@ function saveFinding(target: string, input: Buffer): string {
   return name;
 }
 
+/** The first line of an error with numbers masked: failures with the same cause share it. */
+function signatureOf(error: string): string {
+  return error.split('\n')[0]!.replace(/\d+/g, '#').slice(0, 200);
+}
+
 function workerMain(args: WorkerArgs): void {
   const target = findTarget(args.target)!;
   const counters = new Int32Array(args.shared, 0, 2);
   const bytes = new Uint8Array(args.shared, 8, SHARED_INPUT_MAX);
-  const mutator = new Mutator(args.seed, loadCorpus(target.name).map((c) => c.data), target.maxLength);
+  const corpus = loadCorpus(target.name);
+  const mutator = new Mutator(args.seed, corpus.map((c) => c.data), target.maxLength);
+  // Failures the corpus already holds (known findings) are not reported again.
   const seen = new Set<string>();
+  for (const { data } of corpus) {
+    const known = runOne(target, data);
+    if (known !== undefined) seen.add(signatureOf(known));
+  }
   const deadline = Date.now() + args.seconds * 1000;
   let i = 0;
   while (Date.now() < deadline) {
@@ -52,7 +63,7 @@ function workerMain(args: WorkerArgs): void {
       Atomics.store(counters, 0, i);
       const error = runOne(target, input);
       if (error === undefined) continue;
-      const signature = error.split('\n')[0]!.replace(/\d+/g, '#').slice(0, 200);
+      const signature = signatureOf(error);
       if (seen.has(signature)) continue;
       seen.add(signature);
       const small = minimize(target, input);
