@@ -75,6 +75,18 @@ export interface DtlsTransportStats {
   dataRecordsOut: number;
   retransmitTimeouts: number;
   clientHellos: number;
+  /**
+   * After the handshake: datagrams with no record at the current epoch (plaintext epoch-0
+   * records, including forged alerts and ClientHellos), discarded (RFC 6347 section 4.1.1).
+   */
+  droppedWrongEpoch: number;
+  /** After the handshake: copies of current-epoch records that already delivered data (section 4.1.2.6). */
+  droppedReplayed: number;
+  /**
+   * After the handshake: current-epoch records that failed authentication (bad MAC, empty) or
+   * replays older than the 64-record window, discarded (section 4.1.2.7).
+   */
+  droppedUnauthenticated: number;
   /** Values handed to handleInput that were not Uint8Arrays (a driver bug, never thrown). */
   droppedNotBytes: number;
   datagramsOut: number;
@@ -331,6 +343,9 @@ export class DtlsTransport {
       dataRecordsOut: c[8]!,
       retransmitTimeouts: c[9]!,
       clientHellos: c[10]!,
+      droppedWrongEpoch: c[11]!,
+      droppedReplayed: c[12]!,
+      droppedUnauthenticated: c[13]!,
       droppedNotBytes: this.droppedNotBytes,
       datagramsOut: this.datagramsOut,
     };

@@ -3,6 +3,7 @@
 #include "native/dtls/dtls_engine.hpp"
 
 #include <openssl/err.h>
+#include <openssl/obj_mac.h>
 #include <openssl/srtp.h>
 #include <openssl/x509.h>
 
@@ -29,13 +30,22 @@ thread_local std::array<uint8_t, kDtlsMaxRecordPayload> tls_read_buffer;
 
 constexpr char kSrtpExporterLabel[] = "EXTRACTOR-dtls_srtp";
 
+// Read epoch once the handshake is done: renegotiation is off, so it never moves past 1.
+constexpr uint16_t kConnectedEpoch = 1;
+// Smallest protected record body per AEAD (RFC 5288 section 3: 8-byte explicit nonce + 16-byte
+// tag; RFC 7905 section 2: ChaCha20-Poly1305 has an implicit nonce, 16-byte tag). Before the
+// cipher is known, the larger one: nothing genuine that short can arrive that early.
+constexpr size_t kAesGcmOverhead = 8 + 16;
+constexpr size_t kChaChaOverhead = 16;
+
 }  // namespace
 
 void DtlsCounters::ToArray(double* out) const {
   const uint64_t values[kCount] = {datagrams_in,           dropped_not_started,   dropped_after_close,
                                    dropped_too_large,      dropped_malformed,     dropped_out_queue_full,
                                    dropped_data_queue_full, data_records_in,      data_records_out,
-                                   retransmit_timeouts,    client_hellos};
+                                   retransmit_timeouts,    client_hellos,         dropped_wrong_epoch,
+                                   dropped_replayed,       dropped_unauthenticated};
   for (size_t i = 0; i < kCount; ++i) out[i] = static_cast<double>(values[i]);
 }
 
@@ -148,17 +158,76 @@ void DtlsEngine::HandleDatagram(const uint8_t* data, size_t len) {
     ++counters_.dropped_too_large;
     return;
   }
-  if (CheckDtlsRecords(data, len) != RecordCheck::kOk) {
+  if (CheckDtlsRecords(data, len, MinProtectedBody()) != RecordCheck::kOk) {
     ++counters_.dropped_malformed;
     return;
   }
   if (config_.role == DtlsRole::kServer && IsClientHello(data, len)) ++counters_.client_hellos;
+  const bool after_handshake = handshake_done_;
+  const DtlsState state_before = state_;
+  const size_t out_before = out_.count() + bio_state_.out_dropped;
+  const uint64_t data_before = counters_.data_records_in;
   bio_state_.in = data;
   bio_state_.in_len = len;
   Drive();
   // Whatever OpenSSL did not read belongs to this datagram only; never let it leak into the next.
   bio_state_.in = nullptr;
   bio_state_.in_len = 0;
+  if (after_handshake) {
+    bool had_effect = state_ != state_before || out_.count() + bio_state_.out_dropped != out_before;
+    CountDiscarded(data, len, had_effect, counters_.data_records_in - data_before);
+  }
+}
+
+size_t DtlsEngine::MinProtectedBody() const {
+  const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_);
+  if (cipher == nullptr) return kAesGcmOverhead;
+  return SSL_CIPHER_get_cipher_nid(cipher) == NID_chacha20_poly1305 ? kChaChaOverhead : kAesGcmOverhead;
+}
+
+void DtlsEngine::CountDiscarded(const uint8_t* data, size_t len, bool had_effect, uint64_t delivered) {
+  size_t current = 0;
+  for (size_t off = 0; off < len; off = NextRecord(data, off)) {
+    if (RecordEpoch(data, off) == kConnectedEpoch) ++current;
+  }
+  if (delivered != 0) {
+    // Only when every current-epoch record delivered do we know which sequence numbers are genuine.
+    if (delivered == current) {
+      for (size_t off = 0; off < len; off = NextRecord(data, off)) {
+        if (RecordEpoch(data, off) == kConnectedEpoch) MarkDelivered(RecordSequence(data, off));
+      }
+    }
+    return;
+  }
+  if (had_effect) return;
+  if (current == 0) {
+    ++counters_.dropped_wrong_epoch;
+    return;
+  }
+  for (size_t off = 0; off < len; off = NextRecord(data, off)) {
+    if (RecordEpoch(data, off) == kConnectedEpoch && !WasDelivered(RecordSequence(data, off))) {
+      ++counters_.dropped_unauthenticated;
+      return;
+    }
+  }
+  ++counters_.dropped_replayed;
+}
+
+void DtlsEngine::MarkDelivered(uint64_t seq) {
+  if (!delivered_any_ || seq > delivered_top_) {
+    uint64_t shift = delivered_any_ ? seq - delivered_top_ : 64;
+    delivered_bits_ = shift >= 64 ? 0 : delivered_bits_ << shift;
+    delivered_bits_ |= 1;
+    delivered_top_ = seq;
+    delivered_any_ = true;
+  } else if (delivered_top_ - seq < 64) {
+    delivered_bits_ |= uint64_t{1} << (delivered_top_ - seq);
+  }
+}
+
+bool DtlsEngine::WasDelivered(uint64_t seq) const {
+  return delivered_any_ && seq <= delivered_top_ && delivered_top_ - seq < 64 &&
+         ((delivered_bits_ >> (delivered_top_ - seq)) & 1) != 0;
 }
 
 void DtlsEngine::Drive() {

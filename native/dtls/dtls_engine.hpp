@@ -80,7 +80,14 @@ struct DtlsCounters {
   uint64_t data_records_out = 0;
   uint64_t retransmit_timeouts = 0;
   uint64_t client_hellos = 0;
-  static constexpr size_t kCount = 11;
+  // After the handshake, well-formed datagrams OpenSSL discarded without any effect (RFC 6347
+  // section 4.1.2.7), one reason per datagram: no record at the current epoch; a current-epoch
+  // record whose sequence number already delivered data (section 4.1.2.6); any other
+  // current-epoch record (bad MAC, or a replay older than our window).
+  uint64_t dropped_wrong_epoch = 0;
+  uint64_t dropped_replayed = 0;
+  uint64_t dropped_unauthenticated = 0;
+  static constexpr size_t kCount = 14;
   void ToArray(double* out) const;
 };
 
@@ -147,6 +154,10 @@ class DtlsEngine {
   bool FingerprintMatches(X509* cert) const;
   void SetState(DtlsState s);
   void Fail(const std::string& reason);
+  size_t MinProtectedBody() const;
+  void CountDiscarded(const uint8_t* data, size_t len, bool had_effect, uint64_t delivered);
+  void MarkDelivered(uint64_t seq);
+  bool WasDelivered(uint64_t seq) const;
   std::string TakeOpenSslError(const char* what);
   static unsigned int TimerCallback(SSL* ssl, unsigned int previous_us);
 
@@ -167,6 +178,11 @@ class DtlsEngine {
   std::vector<RemoteFingerprint> remote_fingerprints_;
   std::string failure_reason_;
   DtlsCounters counters_;
+  // Sequence numbers of current-epoch records that delivered data (a 64-record window, as in
+  // RFC 6347 section 4.1.2.6), only to tell a replay from a forgery in the counters.
+  bool delivered_any_ = false;
+  uint64_t delivered_top_ = 0;
+  uint64_t delivered_bits_ = 0;
 };
 
 /** SSL_CTX cert_verify_callback: forwards the leaf to the engine owning the SSL. */

@@ -7,7 +7,7 @@ constexpr size_t kHeader = 13;
 constexpr size_t kMaxRecordBody = 16384 + 2048;
 }  // namespace
 
-RecordCheck CheckDtlsRecords(const uint8_t* data, size_t len) {
+RecordCheck CheckDtlsRecords(const uint8_t* data, size_t len, size_t min_protected_body) {
   if (len == 0) return RecordCheck::kEmpty;
   size_t off = 0;
   while (off < len) {
@@ -19,9 +19,31 @@ RecordCheck CheckDtlsRecords(const uint8_t* data, size_t len) {
     size_t body = static_cast<size_t>((data[off + 11] << 8) | data[off + 12]);
     if (body > kMaxRecordBody) return RecordCheck::kRecordTooLong;
     if (len - off - kHeader < body) return RecordCheck::kTruncatedBody;
+    if (body != 0 && body < min_protected_body && RecordEpoch(data, off) != 0) return RecordCheck::kShortProtected;
     off += kHeader + body;
   }
   return RecordCheck::kOk;
+}
+
+uint16_t RecordEpoch(const uint8_t* data, size_t off) {
+  return static_cast<uint16_t>((data[off + 3] << 8) | data[off + 4]);
+}
+
+uint64_t RecordSequence(const uint8_t* data, size_t off) {
+  uint64_t seq = 0;
+  for (size_t i = 5; i < 11; ++i) seq = (seq << 8) | data[off + i];
+  return seq;
+}
+
+size_t NextRecord(const uint8_t* data, size_t off) {
+  return off + kHeader + static_cast<size_t>((data[off + 11] << 8) | data[off + 12]);
+}
+
+bool NoRecordHasEpoch(const uint8_t* data, size_t len, uint16_t epoch) {
+  for (size_t off = 0; off < len; off = NextRecord(data, off)) {
+    if (RecordEpoch(data, off) == epoch) return false;
+  }
+  return true;
 }
 
 bool IsClientHello(const uint8_t* data, size_t len) {

@@ -321,6 +321,124 @@ void TestHostileInput() {
   CHECK_EQ(p.client->DrainData(out.data(), out.size(), lens, 8), 1u);
 }
 
+std::vector<uint8_t> Record(uint8_t type, uint16_t version, uint16_t epoch, uint64_t seq, size_t body_len) {
+  std::vector<uint8_t> r(13 + body_len);
+  r[0] = type;
+  r[1] = static_cast<uint8_t>(version >> 8);
+  r[2] = static_cast<uint8_t>(version);
+  r[3] = static_cast<uint8_t>(epoch >> 8);
+  r[4] = static_cast<uint8_t>(epoch);
+  for (int i = 0; i < 6; ++i) r[5 + i] = static_cast<uint8_t>(seq >> (8 * (5 - i)));
+  r[11] = static_cast<uint8_t>(body_len >> 8);
+  r[12] = static_cast<uint8_t>(body_len);
+  if (body_len != 0) RAND_bytes(r.data() + 13, static_cast<int>(body_len));
+  return r;
+}
+
+uint64_t Discarded(const DtlsCounters& c) {
+  return c.dropped_malformed + c.dropped_wrong_epoch + c.dropped_replayed + c.dropped_unauthenticated;
+}
+
+// After the handshake no single unauthenticated datagram may fail the engine or make it send
+// anything (RFC 6347 section 4.1.2.7: invalid records are silently discarded), and each one is
+// counted under exactly one reason.
+void TestForgedRecordsAfterHandshake() {
+  Pair p(DtlsEngineConfig{}, DtlsEngineConfig{});
+  p.client->Start();
+  p.server->Start();
+  p.Pump();
+  CHECK(p.client->state() == DtlsState::kConnected);
+  CHECK(p.server->state() == DtlsState::kConnected);
+  CHECK(p.client->cipher_name().find("GCM") != std::string::npos);
+  for (DtlsEngine* e : {p.client.get(), p.server.get()}) {
+    // The reported reproducer: alert, epoch 1, 2-byte body (OpenSSL 3.0: fatal internal_error).
+    const uint8_t repro[] = {0x15, 0xfe, 0xfd, 0x00, 0x01, 0x00, 0x00, 0x00, 0x6a, 0xcf, 0xc0, 0x00, 0x02, 0x01, 0x00};
+    uint64_t before = e->counters().dropped_malformed;
+    e->HandleDatagram(repro, sizeof repro);
+    CHECK(e->state() == DtlsState::kConnected);
+    CHECK(e->outgoing().empty());
+    CHECK_EQ(e->counters().dropped_malformed - before, 1u);
+    // Every body shorter than the AES-GCM explicit nonce + tag, every content type.
+    for (uint8_t type = 20; type <= 23; ++type) {
+      for (size_t len = 1; len < 24; ++len) {
+        before = e->counters().dropped_malformed;
+        std::vector<uint8_t> r = Record(type, 0xfefd, 1, 1000 + len, len);
+        e->HandleDatagram(r.data(), r.size());
+        CHECK(e->state() == DtlsState::kConnected);
+        CHECK(e->outgoing().empty());
+        CHECK_EQ(e->counters().dropped_malformed - before, 1u);
+      }
+    }
+    // A short protected record hidden behind a valid-looking one drops the whole datagram.
+    std::vector<uint8_t> two = Record(23, 0xfefd, 1, 50, 40);
+    std::vector<uint8_t> tail = Record(23, 0xfefd, 1, 51, 5);
+    two.insert(two.end(), tail.begin(), tail.end());
+    before = e->counters().dropped_malformed;
+    e->HandleDatagram(two.data(), two.size());
+    CHECK_EQ(e->counters().dropped_malformed - before, 1u);
+    // A sweep of shapes: epochs, versions, types and lengths around every boundary.
+    const uint16_t epochs[] = {0, 1, 2, 0xffff};
+    const uint16_t versions[] = {0xfeff, 0xfefd};
+    const size_t lengths[] = {0, 1, 15, 16, 17, 23, 24, 25, 40, 100, 1000, 16384, 16385, 17000, 17728, 17729, 18432};
+    uint64_t fed = 0;
+    uint64_t discarded_before = Discarded(e->counters());
+    for (uint16_t epoch : epochs) {
+      for (uint16_t version : versions) {
+        for (uint8_t type = 20; type <= 23; ++type) {
+          for (size_t len : lengths) {
+            std::vector<uint8_t> r = Record(type, version, epoch, 2000 + fed, len);
+            if (epoch == 0 && type == 21 && len >= 2) r[13] = 2;  // plaintext fatal alert
+            e->HandleDatagram(r.data(), r.size());
+            ++fed;
+            CHECK(e->state() == DtlsState::kConnected);
+            CHECK(e->outgoing().empty());
+          }
+        }
+      }
+    }
+    CHECK_EQ(Discarded(e->counters()) - discarded_before, fed);
+    // Plaintext close_notify and fatal alert at epoch 0: the wrong epoch, ignored.
+    uint64_t wrong = e->counters().dropped_wrong_epoch;
+    std::vector<uint8_t> close_notify = Record(21, 0xfefd, 0, 90, 2);
+    close_notify[13] = 1;
+    close_notify[14] = 0;
+    e->HandleDatagram(close_notify.data(), close_notify.size());
+    CHECK(e->state() == DtlsState::kConnected);
+    CHECK_EQ(e->counters().dropped_wrong_epoch - wrong, 1u);
+  }
+  // Genuine records: a copy is counted as replayed, a tampered one as unauthenticated, and
+  // neither delivers anything; the genuine record still delivers afterwards.
+  std::vector<uint8_t> buf(4096);
+  uint32_t lens[8];
+  std::vector<uint8_t> out(4096);
+  uint8_t ping[4] = {1, 2, 3, 4};
+  CHECK(p.server->Send(ping, 4) == DtlsStatus::kOk);
+  CHECK_EQ(p.server->outgoing().DrainInto(buf.data(), buf.size(), lens, 8), 1u);
+  std::vector<uint8_t> genuine(buf.begin(), buf.begin() + lens[0]);
+  p.client->HandleDatagram(genuine.data(), genuine.size());
+  CHECK_EQ(p.client->DrainData(out.data(), out.size(), lens, 8), 1u);
+  uint64_t replayed = p.client->counters().dropped_replayed;
+  p.client->HandleDatagram(genuine.data(), genuine.size());
+  CHECK_EQ(p.client->counters().dropped_replayed - replayed, 1u);
+  CHECK_EQ(p.client->DrainData(out.data(), out.size(), lens, 8), 0u);
+  CHECK(p.server->Send(ping, 4) == DtlsStatus::kOk);
+  CHECK_EQ(p.server->outgoing().DrainInto(buf.data(), buf.size(), lens, 8), 1u);
+  std::vector<uint8_t> next(buf.begin(), buf.begin() + lens[0]);
+  std::vector<uint8_t> tampered = next;
+  tampered.back() ^= 1;
+  uint64_t unauth = p.client->counters().dropped_unauthenticated;
+  p.client->HandleDatagram(tampered.data(), tampered.size());
+  CHECK_EQ(p.client->counters().dropped_unauthenticated - unauth, 1u);
+  CHECK_EQ(p.client->DrainData(out.data(), out.size(), lens, 8), 0u);
+  p.client->HandleDatagram(next.data(), next.size());
+  CHECK_EQ(p.client->DrainData(out.data(), out.size(), lens, 8), 1u);
+  CHECK(p.client->state() == DtlsState::kConnected);
+  // An authenticated close_notify still closes normally (not failed).
+  p.server->Close();
+  p.Move(*p.server, *p.client);
+  CHECK(p.client->state() == DtlsState::kClosed);
+}
+
 // A flood of ClientHellos from other (unauthenticated) clients at one server engine: the
 // engine holds one handshake, answers none of them beyond bounded queues, and the first
 // client still completes.
@@ -393,6 +511,7 @@ int main() {
   TestPem();
   TestDataAndClose();
   TestHostileInput();
+  TestForgedRecordsAfterHandshake();
   TestClientHelloFlood();
   TestQueueBounds();
   TestBadConfig();
