@@ -34,8 +34,8 @@ export interface EchoSessionSnapshot extends EchoSessionCounters {
 
 /**
  * Echoes one peer. Create with {@link EchoSession.answer}; `answer` is the SDP to return.
- * RTX packets are not echoed (they repeat what was echoed already; our sender makes its own
- * sequence numbers). A PLI/FIR the peer sends about our echoed video is forwarded as a PLI about
+ * Retransmissions (RTX) reach the track unwrapped, as their original packet, and are echoed
+ * like it under a new sequence number (the echo does not retransmit). A PLI/FIR the peer sends about our echoed video is forwarded as a PLI about
  * the stream it came from, so the peer's encoder makes the keyframe its own decoder needs.
  */
 export class EchoSession {
@@ -137,13 +137,9 @@ export class EchoSession {
         sender.sendRtcp([new RtcpPictureLossIndication(sender.ssrc, lastSsrc)]);
       }
     });
-    const rtxTypes = new Set<number>();
     void (async () => {
       for await (const packet of track) {
         stats.received++;
-        const rtxPt = sender.parameters?.rtxPayloadType;
-        if (rtxPt !== undefined) rtxTypes.add(rtxPt);
-        if (rtxTypes.has(packet.payloadType!)) continue;
         lastSsrc = packet.ssrc;
         // The payload is a view into the track's memory; send() serialises it at once.
         local.send(new RtpPacket({ payloadType: packet.payloadType, timestamp: packet.timestamp, marker: packet.marker, payload: packet.payload }));
