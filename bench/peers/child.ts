@@ -16,14 +16,20 @@ process.on('uncaughtException', (err) => console.error('uncaught in library:', e
 
 const task = JSON.parse(process.argv[2] ?? '{}') as ChildTask;
 const adapter = await loadAdapter(task.lib);
-switch (task.task) {
-  case 'e2e':
-    reportResult(await measureRtp(adapter, task.payloads, task.seconds, task.rounds));
-    break;
-  case 'setup':
-    reportResult(await measureSetup(adapter, task.counts, task.rounds, reportPartial));
-    break;
-  case 'memory':
-    reportResult(await measureMemory(adapter, task.pcs));
-    break;
+try {
+  switch (task.task) {
+    case 'e2e':
+      reportResult(await measureRtp(adapter, task.payloads, task.seconds, task.rounds));
+      break;
+    case 'setup':
+      reportResult(await measureSetup(adapter, task.counts, task.rounds, reportPartial));
+      break;
+    case 'memory':
+      reportResult(await measureMemory(adapter, task.pcs));
+      break;
+  }
+} catch (err) {
+  // The uncaughtException handler above would keep a failed task alive until its time limit.
+  console.error(`${task.task} failed:`, err);
+  process.exit(1);
 }

@@ -147,6 +147,8 @@ export interface MemoryResult {
   rssPerPc: number;
   heapPerPc: number;
   pcs: number;
+  /** Pairs that did not connect (they stay open and are counted: an SFU holds them too). */
+  failedPairs: number;
 }
 
 function settle(): Promise<void> {
@@ -168,10 +170,9 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number): Promise<
   collect();
   const before = process.memoryUsage();
   const { peers, failed } = await adapter.connectPairs(pcs / 2, true);
-  if (failed) throw new Error(`${failed} of ${pcs / 2} pairs did not connect`);
   await settle();
   collect();
   const after = process.memoryUsage();
   await peers.close();
-  return { rssPerPc: (after.rss - before.rss) / pcs, heapPerPc: (after.heapUsed - before.heapUsed) / pcs, pcs };
+  return { rssPerPc: (after.rss - before.rss) / pcs, heapPerPc: (after.heapUsed - before.heapUsed) / pcs, pcs, failedPairs: failed };
 }
