@@ -1,5 +1,6 @@
 // Remote transport parameters, one per BUNDLE group, from the tag's m-section (RFC 8843 §7): ICE
-// (RFC 8839), DTLS (RFC 8842), SCTP (RFC 8841); and the checks that make a remote description usable.
+// (RFC 8839 §5.4 credentials grammar), DTLS (RFC 8842), SCTP (RFC 8841); and the checks that make
+// a remote description usable, including the m-line rules of RFC 3264 §6/§8 and RFC 8829 §5.7/§5.8.
 import { bundleGroups, isRejected } from './bundle.js';
 import { isSctpSection, type DtlsFingerprint, type SdpCandidate, type SdpMediaSection, type SdpSessionDescription, type SetupRole } from './model.js';
 import { SdpInvalidAccessError } from './sdp-error.js';
@@ -33,13 +34,29 @@ export interface RemoteTransportParameters {
   sctp?: { port: number; maxMessageSize: number };
 }
 
+/** ice-ufrag and ice-pwd values (RFC 8839 §5.4): ice-char = ALPHA / DIGIT / "+" / "/". */
+const ICE_CHARS = /^[A-Za-z0-9+/]+$/;
+const MIN_UFRAG = 4;
+const MIN_PWD = 22;
+const MAX_ICE_CREDENTIAL = 256;
+
 /**
  * Checks that a remote description can be applied (RFC 8829 §5.8, RFC 8843 §7): every used
  * m-section has a unique mid, every BUNDLE mid exists once, and every transport has ICE
- * credentials and at least one fingerprint.
+ * credentials of the RFC 8839 §5.4 grammar and at least one fingerprint.
+ *
+ * `established` are the descriptions whose m-lines the new one must keep: for a remote offer
+ * the current local and remote descriptions (the last completed negotiation), for a remote
+ * answer the local offer it answers. The new description must have at least as many
+ * m-sections (they are never removed, only rejected with port 0: RFC 3264 §8.2, RFC 8829
+ * §5.7/§5.8), and each m-section that is not rejected in every established description must
+ * keep its media kind (RFC 3264 §6, §8; a rejected one may be recycled, RFC 8829 §5.2.2).
+ * Nothing is changed; call it before applying anything, so that a bad description leaves the
+ * session as it was.
  * @throws SdpInvalidAccessError with a stable code.
  */
-export function validateRemoteDescription(desc: SdpSessionDescription): void {
+export function validateRemoteDescription(desc: SdpSessionDescription, established: readonly SdpSessionDescription[] = []): void {
+  checkMLines(desc, established);
   const mids = new Set<string>();
   for (const [i, m] of desc.media.entries()) {
     if (m.mid === undefined) {
@@ -65,7 +82,8 @@ export function validateRemoteDescription(desc: SdpSessionDescription): void {
  * (parameters from its first usable m-section, the tag) and one per unbundled usable m-section.
  * Rejected m-sections are skipped. Offers where every bundled m-section carries its own ufrag,
  * pwd and candidates (older aiortc) yield the tag's, which is what RFC 8843 §7.3.1 says applies.
- * @throws SdpInvalidAccessError when a transport lacks ICE credentials or fingerprints.
+ * @throws SdpInvalidAccessError when a transport lacks ICE credentials or fingerprints, or its
+ *   credentials are outside the RFC 8839 §5.4 grammar.
  */
 export function extractRemoteTransports(desc: SdpSessionDescription): RemoteTransportParameters[] {
   const result: RemoteTransportParameters[] = [];
@@ -89,6 +107,39 @@ export function extractRemoteTransports(desc: SdpSessionDescription): RemoteTran
   return result;
 }
 
+function checkMLines(desc: SdpSessionDescription, established: readonly SdpSessionDescription[]): void {
+  for (const old of established) {
+    if (desc.media.length < old.media.length) {
+      throw new SdpInvalidAccessError(
+        'ERR_SDP_M_SECTION_REMOVED',
+        `the description has ${desc.media.length} m-sections but ${old.media.length} were negotiated; m-sections may be rejected (port 0) but never removed (RFC 3264 §8.2)`,
+      );
+    }
+  }
+  for (const [i, m] of desc.media.entries()) {
+    const olds = established.map((d) => d.media[i]).filter((o): o is SdpMediaSection => o !== undefined);
+    if (olds.length === 0 || olds.some(isRejected)) continue;
+    const kind = olds[0]!.kind;
+    if (m.kind !== kind) {
+      throw new SdpInvalidAccessError(
+        'ERR_SDP_M_SECTION_KIND_CHANGED',
+        `m-section ${i}${olds[0]!.mid === undefined ? '' : ` (mid "${olds[0]!.mid}")`} was negotiated as ${kind} and is now "m=${m.kind}" (RFC 3264 §8)`,
+      );
+    }
+  }
+}
+
+/** Refuses an ICE credential outside the RFC 8839 §5.4 grammar, naming the line. */
+function checkIceCredential(name: string, attribute: 'ice-ufrag' | 'ice-pwd', value: string): void {
+  const min = attribute === 'ice-ufrag' ? MIN_UFRAG : MIN_PWD;
+  if (value.length >= min && value.length <= MAX_ICE_CREDENTIAL && ICE_CHARS.test(value)) return;
+  const shown = value.length > 64 ? `${value.slice(0, 64)}...` : value;
+  throw new SdpInvalidAccessError(
+    'ERR_SDP_BAD_ICE_CREDENTIALS',
+    `${name}: "a=${attribute}:${shown}" must be ${min}-${MAX_ICE_CREDENTIAL} ice-chars (letters, digits, "+", "/"; RFC 8839 §5.4)`,
+  );
+}
+
 function transportOf(desc: SdpSessionDescription, sections: SdpMediaSection[], mids: string[]): RemoteTransportParameters {
   const tag = sections[0]!;
   const name = tag.mid === undefined ? `m-section ${desc.media.indexOf(tag)}` : `mid "${tag.mid}"`;
@@ -97,6 +148,8 @@ function transportOf(desc: SdpSessionDescription, sections: SdpMediaSection[], m
   if (iceUfrag === undefined || icePwd === undefined) {
     throw new SdpInvalidAccessError('ERR_SDP_MISSING_ICE_CREDENTIALS', `${name} has no a=ice-ufrag/a=ice-pwd`);
   }
+  checkIceCredential(name, 'ice-ufrag', iceUfrag);
+  checkIceCredential(name, 'ice-pwd', icePwd);
   const fingerprints = tag.fingerprints.length > 0 ? tag.fingerprints : desc.fingerprints;
   if (fingerprints.length === 0) throw new SdpInvalidAccessError('ERR_SDP_MISSING_FINGERPRINT', `${name} has no a=fingerprint`);
   const candidates: SdpCandidate[] = [];
