@@ -97,6 +97,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap> {
                            InstanceMethod<&UdpSocketWrap::Unref>("unref"),
                            InstanceMethod<&UdpSocketWrap::PendingCount>("pendingCount"),
                            InstanceMethod<&UdpSocketWrap::AddSrtpRoute>("addSrtpRoute"),
+                           InstanceMethod<&UdpSocketWrap::SetSendPool>("setSendPool"),
                            InstanceMethod<&UdpSocketWrap::RemoveSrtpRoute>("removeSrtpRoute"),
                            InstanceMethod<&UdpSocketWrap::Close>("close"),
                        });
@@ -238,7 +239,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap> {
     const uint32_t count = info[0].ToNumber().Uint32Value();
     if (closed_ || !socket_.is_open()) return Napi::Number::New(env, -1);
     const uint32_t max_entries = static_cast<uint32_t>(send_lengths_.bytes / 4);
-    if (count > max_entries || count * kAddressRecord > send_addresses_.bytes) {
+    if (count > max_entries || count * kAddressRecord > send_addresses_.bytes || count * 4 > send_offsets_.bytes) {
       Napi::RangeError::New(env, "flush: count exceeds the send pool").ThrowAsJavaScriptException();
       return env.Undefined();
     }
@@ -304,6 +305,31 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap> {
 
   Napi::Value PendingCount(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(pending_.size()));
+  }
+
+  // setSendPool({ sendBuffer, sendOffsets, sendLengths, sendAddresses, sendRoutes }): replaces the
+  // send pool (JS grows it on demand; it flushes first, so no queued entry refers to the old one).
+  Napi::Value SetSendPool(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject()) {
+      Napi::TypeError::New(env, "setSendPool: options object expected").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Object o = info[0].As<Napi::Object>();
+    PinnedArray buffer, offsets, lengths, addresses, routes;
+    if (!Take(o, "sendBuffer", &buffer) || !Take(o, "sendOffsets", &offsets) || !Take(o, "sendLengths", &lengths) ||
+        !Take(o, "sendAddresses", &addresses) || !Take(o, "sendRoutes", &routes) ||
+        routes.bytes < (lengths.bytes / 4) * 2 || addresses.bytes < (lengths.bytes / 4) * kAddressRecord ||
+        offsets.bytes < lengths.bytes) {
+      Napi::TypeError::New(env, "setSendPool: missing or mistyped pool arrays").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    send_buffer_ = std::move(buffer);
+    send_offsets_ = std::move(offsets);
+    send_lengths_ = std::move(lengths);
+    send_addresses_ = std::move(addresses);
+    send_routes_ = std::move(routes);
+    return env.Undefined();
   }
 
   // addSrtpRoute(address record Uint8Array(28), srtpSession nativeHandle) -> route id (1..65535),

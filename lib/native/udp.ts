@@ -21,6 +21,9 @@ export interface NativeUdpPools {
   onBatch: (count: number) => void;
 }
 
+/** The send half of the pools, replaceable while the socket lives (it grows on demand). */
+export type NativeUdpSendPool = Pick<NativeUdpPools, 'sendBuffer' | 'sendOffsets' | 'sendLengths' | 'sendAddresses' | 'sendRoutes'>;
+
 /** Native socket handle; every method is thin and validated by lib/transport/udp-socket.ts. */
 export interface NativeUdpSocket {
   bind(family: 4 | 6, address: string, port: number, reusePort: boolean, ipv6Only: boolean,
@@ -33,6 +36,7 @@ export interface NativeUdpSocket {
   unref(): void;
   pendingCount(): number;
   addSrtpRoute(addressRecord: Uint8Array, srtpSession: object): number;
+  setSendPool(pool: NativeUdpSendPool): void;
   removeSrtpRoute(id: number): void;
   close(): void;
 }

@@ -17,8 +17,12 @@ import type { SrtpSession } from '../srtp/srtp-session.js';
 export const MAX_UDP_PAYLOAD = 65507;
 const BATCH_SLOTS = 64;
 const ADDRESS_RECORD = 28;
+// The send pool starts small (an idle connection holds little) and doubles, up to the maximum,
+// whenever one event-loop turn queues more than it holds.
 const SEND_POOL_BYTES = 256 * 1024;
 const SEND_POOL_ENTRIES = 512;
+const SEND_POOL_INITIAL_BYTES = 16 * 1024;
+const SEND_POOL_INITIAL_ENTRIES = 32;
 const DESTINATION_CACHE_LIMIT = 4096;
 /** Room reserved after a packet queued with sendSrtp for the SRTP tag and SRTCP index. */
 const SRTP_ROOM = 32;
@@ -177,6 +181,37 @@ export class UdpBatch {
   }
 }
 
+/** Receive pool arrays; one set per slot size is shared by every socket of the thread. */
+interface RecvPool {
+  buffer: Buffer;
+  lengths: Uint32Array;
+  addresses: Uint8Array;
+  ports: Uint16Array;
+  families: Uint8Array;
+  status: Uint8Array;
+}
+
+// Module state is per thread (each worker loads its own copy). Sharing is safe because native
+// code fills the pool and calls JavaScript synchronously, one batch at a time, and a batch is
+// valid only during that call.
+const recvPools = new Map<number, RecvPool>();
+
+function sharedRecvPool(slotSize: number): RecvPool {
+  let pool = recvPools.get(slotSize);
+  if (!pool) {
+    pool = {
+      buffer: Buffer.alloc(slotSize * BATCH_SLOTS),
+      lengths: new Uint32Array(BATCH_SLOTS),
+      addresses: new Uint8Array(BATCH_SLOTS * 16),
+      ports: new Uint16Array(BATCH_SLOTS),
+      families: new Uint8Array(BATCH_SLOTS),
+      status: new Uint8Array(BATCH_SLOTS),
+    };
+    recvPools.set(slotSize, pool);
+  }
+  return pool;
+}
+
 /** Canonical (RFC 5952) text of the IPv6 address at bytes[o..o+16). */
 function formatIPv6(bytes: Uint8Array, o: number): string {
   const words: number[] = [];
@@ -211,11 +246,14 @@ export class UdpSocket {
   private readonly batch: UdpBatch;
   private listener: UdpBatchListener | null = null;
   private readonly counters: Float64Array;
-  private readonly sendBuffer: Buffer;
-  private readonly sendOffsets: Uint32Array;
-  private readonly sendLengths: Uint32Array;
-  private readonly sendAddresses: Uint8Array;
-  private readonly sendRoutes: Uint16Array;
+  private sendBuffer: Buffer;
+  private sendOffsets: Uint32Array;
+  private sendLengths: Uint32Array;
+  private sendAddresses: Uint8Array;
+  private sendRoutes: Uint16Array;
+  private sendEntries = SEND_POOL_INITIAL_ENTRIES;
+  /** Set when the pool filled within one turn: the next overflow grows it. */
+  private filledThisTurn = false;
   private readonly routes = new Map<number, UdpSrtpRoute>();
   private sendCount = 0;
   private sendUsed = 0;
@@ -224,24 +262,26 @@ export class UdpSocket {
   private readonly destinations = new Map<string, UdpDestination>();
   private readonly flushCallback = (): void => {
     this.flushScheduled = false;
+    this.filledThisTurn = false;
     if (!this.isClosed) this.flush();
   };
 
   private constructor(options: UdpSocketOptions) {
     this.family = options.type === 'udp6' ? 6 : 4;
     const slotSize = options.maxDatagramSize ?? 2048;
-    const recvBuffer = Buffer.alloc(slotSize * BATCH_SLOTS);
-    const recvLengths = new Uint32Array(BATCH_SLOTS);
-    const recvAddresses = new Uint8Array(BATCH_SLOTS * 16);
-    const recvPorts = new Uint16Array(BATCH_SLOTS);
-    const recvFamilies = new Uint8Array(BATCH_SLOTS);
-    const recvStatus = new Uint8Array(BATCH_SLOTS);
-    this.sendRoutes = new Uint16Array(SEND_POOL_ENTRIES);
+    const rp = sharedRecvPool(slotSize);
+    const recvBuffer = rp.buffer;
+    const recvLengths = rp.lengths;
+    const recvAddresses = rp.addresses;
+    const recvPorts = rp.ports;
+    const recvFamilies = rp.families;
+    const recvStatus = rp.status;
     this.counters = new Float64Array(NativeUdpCounter.Count);
-    this.sendBuffer = Buffer.alloc(SEND_POOL_BYTES);
-    this.sendOffsets = new Uint32Array(SEND_POOL_ENTRIES);
-    this.sendLengths = new Uint32Array(SEND_POOL_ENTRIES);
-    this.sendAddresses = new Uint8Array(SEND_POOL_ENTRIES * ADDRESS_RECORD);
+    this.sendBuffer = Buffer.allocUnsafe(SEND_POOL_INITIAL_BYTES);
+    this.sendOffsets = new Uint32Array(SEND_POOL_INITIAL_ENTRIES);
+    this.sendLengths = new Uint32Array(SEND_POOL_INITIAL_ENTRIES);
+    this.sendAddresses = new Uint8Array(SEND_POOL_INITIAL_ENTRIES * ADDRESS_RECORD);
+    this.sendRoutes = new Uint16Array(SEND_POOL_INITIAL_ENTRIES);
     this.batch = new UdpBatch(recvBuffer, slotSize, recvLengths, recvAddresses, recvPorts, recvFamilies, recvStatus);
     const onBatch = (count: number): void => {
       const listener = this.listener;
@@ -379,7 +419,11 @@ export class UdpSocket {
     if (length + room > MAX_UDP_PAYLOAD) {
       throw new OutOfRangeError('ERR_UDP_DATAGRAM_TOO_BIG', `UdpSocket: datagram of ${length} bytes exceeds ${MAX_UDP_PAYLOAD - room}`);
     }
-    if (this.sendCount === SEND_POOL_ENTRIES || this.sendUsed + length + room > SEND_POOL_BYTES) this.flush();
+    if (this.sendCount === this.sendEntries || this.sendUsed + length + room > this.sendBuffer.length) {
+      this.flush();
+      if (this.filledThisTurn || length + room > this.sendBuffer.length) this.growSendPool(length + room);
+      this.filledThisTurn = true;
+    }
     const n = this.sendCount;
     this.sendBuffer.set(data, this.sendUsed);
     this.sendOffsets[n] = this.sendUsed;
@@ -417,6 +461,23 @@ export class UdpSocket {
     this.sendCount = 0;
     this.sendUsed = 0;
     this.native.flush(n);
+  }
+
+  /** Doubles the send pool (up to its maximum) after a flush, so no queued entry refers to it. */
+  private growSendPool(atLeast: number): void {
+    const bytes = Math.max(atLeast, Math.min(SEND_POOL_BYTES, this.sendBuffer.length * 2));
+    const entries = Math.min(SEND_POOL_ENTRIES, this.sendEntries * 2);
+    if (bytes === this.sendBuffer.length && entries === this.sendEntries) return;
+    this.sendBuffer = Buffer.allocUnsafe(bytes);
+    this.sendOffsets = new Uint32Array(entries);
+    this.sendLengths = new Uint32Array(entries);
+    this.sendAddresses = new Uint8Array(entries * ADDRESS_RECORD);
+    this.sendRoutes = new Uint16Array(entries);
+    this.sendEntries = entries;
+    this.native.setSendPool({
+      sendBuffer: this.sendBuffer, sendOffsets: this.sendOffsets, sendLengths: this.sendLengths,
+      sendAddresses: this.sendAddresses, sendRoutes: this.sendRoutes,
+    });
   }
 
   /** Counters (a fresh snapshot object). */

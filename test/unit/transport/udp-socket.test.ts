@@ -265,3 +265,27 @@ test('close() releases every handle: a process that closed its sockets exits by 
     assert.equal(code, 0, stderr);
   }
 });
+
+test('the send pool starts small and grows for bursts; large datagrams still fit', async () => {
+  const rx = await UdpSocket.bind({ type: 'udp4', address: '127.0.0.1', recvBufferSize: 8 << 20 });
+  const tx = await UdpSocket.bind({ type: 'udp4', address: '127.0.0.1', gso: false });
+  const dest = tx.destination(rx.address().port, '127.0.0.1');
+  const N = 2000;
+  const p = collect(rx, N + 1);
+  for (let i = 0; i < N; i++) {
+    const d = Buffer.alloc(1000);
+    d.writeUInt32BE(i, 0);
+    tx.sendTo(d, dest);
+  }
+  tx.sendTo(Buffer.alloc(60000, 7), dest);
+  const { got } = await p;
+  assert.equal(got.length, N, 'the 60000-byte datagram exceeds the receive slot and is counted as truncated');
+  got.forEach((r, i) => assert.equal(r.data.readUInt32BE(0), i));
+  assert.equal(tx.stats.packetsSent, N + 1);
+  // Flushes grew with the burst: far fewer than one per 32-entry initial pool.
+  assert.ok(tx.stats.sendSyscalls < N / 32, `sendmmsg calls: ${tx.stats.sendSyscalls}`);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(rx.stats.drops.truncated, 1);
+  rx.close();
+  tx.close();
+});
