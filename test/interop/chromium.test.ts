@@ -14,6 +14,7 @@ import { createWhipHandler } from '../../lib/signaling/whip-server.js';
 import type { SrtpProfileName } from '../../lib/dtls/srtp-profile.js';
 import { launchChromium, type ChromiumHandle } from './chromium.js';
 import { captureSdp, recordResult } from './results.js';
+import { renderMatrix } from './render-matrix.js';
 
 const PEER = 'Chromium';
 const SERVER_ROLE = 'our WHIP echo server ← Chromium (echo page)';
@@ -27,6 +28,7 @@ before(async () => {
 });
 after(async () => {
   await browser?.close();
+  renderMatrix();
 });
 
 interface RtpSample {

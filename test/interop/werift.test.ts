@@ -11,6 +11,7 @@ import { runWhipClient } from '../../lib/cli/whip-client.js';
 import { whipConnect } from '../../lib/signaling/whip-client.js';
 import { startLoopbackStun, type LoopbackStun } from './loopback-stun.js';
 import { captureSdp, recordResult } from './results.js';
+import { renderMatrix } from './render-matrix.js';
 import { startWhipEndpoint } from './whip-endpoint.js';
 
 const PEER = 'werift';
@@ -24,6 +25,7 @@ before(async () => {
 });
 after(async () => {
   await stun?.close();
+  renderMatrix();
 });
 
 function weriftPc(): werift.RTCPeerConnection {

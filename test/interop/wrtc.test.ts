@@ -1,7 +1,7 @@
 // Interop with libwebrtc through @roamhq/wrtc (run in a child process, wrtc-peer.mjs) over loopback:
 // wrtc as WHIP client of our echo server (its getStats on the echoed streams, the 100 test messages),
 // and wrtc as the answerer behind a WHIP endpoint with our whip-client sending Opus/VP8 files.
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -10,12 +10,17 @@ import { startEchoServer } from '../../lib/echo/echo-server.js';
 import { messagePlan } from '../../lib/echo/message-plan.js';
 import { runWhipClient } from '../../lib/cli/whip-client.js';
 import { captureSdp, recordResult } from './results.js';
+import { renderMatrix } from './render-matrix.js';
 import { startWhipEndpoint } from './whip-endpoint.js';
 
 const PEER = '@roamhq/wrtc (libwebrtc)';
 const SERVER_ROLE = 'our WHIP echo server ← wrtc client';
 const CLIENT_ROLE = 'our whip-client → wrtc answerer';
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/media/${name}`, import.meta.url));
+
+after(() => {
+  renderMatrix();
+});
 
 interface WrtcChild {
   call<T>(msg: Record<string, unknown>, timeoutMs: number): Promise<T>;
