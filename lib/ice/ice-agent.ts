@@ -140,7 +140,22 @@ export type IceAgentEvent =
   | { type: 'connection-state'; state: IceConnectionState; reason?: string }
   | { type: 'selected-pair'; pair: IceSelectedPair }
   | { type: 'role'; role: IceRole }
+  /**
+   * An inbound Binding request with valid MESSAGE-INTEGRITY arrived from `remote` (once per
+   * local/remote pair). NOT a trust signal: anyone who can read one of the peer's requests can
+   * replay it from its own address, and it is answered (RFC 8445 §7.3). Use it for demultiplexing
+   * (which connection an address belongs to), never to accept DTLS or media from `remote`.
+   */
   | { type: 'remote-authenticated'; local: TransportAddress; remote: TransportAddress }
+  /**
+   * `remote` is proven to be the peer, seen from local base `local` (once per pair of addresses
+   * until an ICE restart): a connectivity check WE sent to it got a success response with valid
+   * MESSAGE-INTEGRITY from exactly that address (RFC 8445 §7.2.5.2, §7.2.5.3), which only a
+   * holder of the remote password can produce; or the pair was selected (an ICE-lite agent,
+   * which sends no checks, has only the nomination). This is the event to trust DTLS and media
+   * sources by (see docs/ice.md).
+   */
+  | { type: 'remote-validated'; local: TransportAddress; remote: TransportAddress }
   | { type: 'mdns-query'; name: string };
 
 /** Counters; `drops` is keyed by {@link IceDropReason}. */
@@ -267,6 +282,9 @@ export class IceAgent {
   private readonly transmits: IceTransmit[] = [];
   private readonly events: IceAgentEvent[] = [];
   private readonly authenticatedRemotes = new Set<string>();
+  /** Proven remote addresses (see the `remote-validated` event): "local|remote" keys, and remote keys. */
+  private readonly validatedPairs = new Set<string>();
+  private readonly validatedRemotes = new Set<string>();
 
   constructor(options: IceAgentOptions) {
     this.rng = options.rng;
@@ -348,6 +366,19 @@ export class IceAgent {
   /** Remote candidates known so far, including learned peer-reflexive ones. */
   get remoteCandidateList(): readonly IceCandidate[] {
     return this.remoteCandidates;
+  }
+
+  /**
+   * True when `remote` is proven to be the peer (see the `remote-validated` event): the remote of
+   * a pair whose check we sent succeeded with valid integrity, or of the selected pair. With
+   * `local`, only as seen from that local base.
+   */
+  isValidatedRemote(remote: TransportAddress, local?: TransportAddress): boolean {
+    const sel = this.selected;
+    if (sel && sameAddress({ address: sel.remote.address, port: sel.remote.port }, remote) && (!local || sameAddress(sel.local.base, local))) {
+      return true;
+    }
+    return local ? this.validatedPairs.has(`${addressKey(local)}|${addressKey(remote)}`) : this.validatedRemotes.has(addressKey(remote));
   }
 
   /** A snapshot of the check list for diagnostics and tests. */
@@ -807,6 +838,8 @@ export class IceAgent {
     }
     validPair.valid = true;
     pair.validPair = validPair;
+    // Our check, answered with valid integrity from the address we sent it to: proven.
+    this.markValidated(validPair);
     if (this.firstValidAt === undefined) this.firstValidAt = now;
     // Unfreeze pairs of the same foundation (RFC 8445 §7.2.5.3.3).
     for (const p of this.pairs) if (p.state === 'frozen' && p.foundation === pair.foundation) p.state = 'waiting';
@@ -1006,6 +1039,7 @@ export class IceAgent {
         // Lite agents send no checks, hence no consent checks either (RFC 7675 §4).
         if (this.mode === 'full') this.nextConsentAt = now + this.consentInterval();
         this.events.push({ type: 'selected-pair', pair: this.describe(pair) });
+        this.markValidated(pair);
       }
     }
     this.updateConnectionState(now);
@@ -1184,6 +1218,21 @@ export class IceAgent {
     this.firstValidAt = undefined;
     this.nominationTimerAt = undefined;
     this.authenticatedRemotes.clear();
+    this.validatedPairs.clear();
+    this.validatedRemotes.clear();
+  }
+
+  /** Records that `p`'s remote is proven and emits `remote-validated` the first time (bounded). */
+  private markValidated(p: Pair): void {
+    const remote = { address: p.remote.address, port: p.remote.port };
+    const key = `${addressKey(p.local.base)}|${addressKey(remote)}`;
+    if (this.validatedPairs.has(key)) return;
+    // Bounded like authenticatedRemotes: the selected pair is answered by the query regardless.
+    if (this.validatedPairs.size < 4 * this.opts.maxRemoteCandidates) {
+      this.validatedPairs.add(key);
+      this.validatedRemotes.add(addressKey(remote));
+    }
+    this.events.push({ type: 'remote-validated', local: p.local.base, remote });
   }
 
   private describe(p: Pair): IceSelectedPair {
