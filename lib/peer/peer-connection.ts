@@ -557,7 +557,12 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       throw invalidState('ERR_PEER_SIGNALING_STATE', `setRemoteDescription(answer) in signaling state ${this.signaling}`);
     }
     const model = parseSdp(description.sdp ?? '');
-    validateRemoteDescription(model);
+    // m-lines are never removed or re-kinded (RFC 3264 §8.2, RFC 8829 §5.7/§5.8): an offer is
+    // checked against the last completed negotiation, an answer against the offer it answers.
+    const established = description.type === 'offer'
+      ? [this.currentLocal?.model, this.currentRemote?.model]
+      : [this.pendingLocal?.model];
+    validateRemoteDescription(model, established.filter((d): d is SdpSessionDescription => d !== undefined));
     const remoteTransport = this.pickRemoteTransport(model);
     const stored: StoredDescription = { type: description.type, model, sdp: description.sdp ?? '' };
     if (description.type === 'offer') {
