@@ -15,6 +15,8 @@ export interface EchoServerOptions extends EchoSessionOptions {
   host?: string;
   /** Most sessions at once (default 32); further offers get 503. */
   maxSessions?: number;
+  /** A session not connected this many ms after its offer is ended (default 30000). */
+  connectTimeoutMs?: number;
   /** Where connection events go (default: nowhere). */
   log?: (line: string) => void;
 }
@@ -68,6 +70,11 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
         log(`session ${id}: ${state}`);
         if (state === 'failed' || state === 'closed') end(id, state);
       });
+      // A client that posted an offer and went away must not hold sockets forever.
+      const connectTimeoutMs = options.connectTimeoutMs ?? 30_000;
+      setTimeout(() => {
+        if (sessions.get(id) === session && session.pc.connectionState !== 'connected') end(id, `not connected within ${connectTimeoutMs} ms`);
+      }, connectTimeoutMs).unref();
       session.pc.on('datachannel', (e) => log(`session ${id}: data channel '${e.channel.label}'`));
       session.pc.on('track', (e) => log(`session ${id}: ${e.track.kind} track`));
       return session.answer;

@@ -69,3 +69,19 @@ test('a session answered with a publicIp announces it instead of the bound addre
   await server.sessions.get(session.resource.split('/').pop()!)!.pc.connected(10_000);
   await session.end();
 });
+
+test('a session whose client never connects is ended after connectTimeoutMs', { timeout: 30_000 }, async (t) => {
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], connectTimeoutMs: 300 });
+  t.after(() => server.close());
+  const pc = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  pc.addTransceiver('audio', { direction: 'sendrecv' });
+  await pc.setLocalDescription();
+  const offer = pc.localDescription!.sdp;
+  // The client disappears right after posting its offer.
+  pc.close();
+  const res = await fetch(server.whipUrl, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: offer });
+  assert.equal(res.status, 201);
+  assert.equal(server.sessions.size, 1);
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(server.sessions.size, 0);
+});
