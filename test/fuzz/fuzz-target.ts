@@ -19,7 +19,12 @@ export function check(cond: boolean, message: string): asserts cond {
 export function checkSame(a: unknown, b: unknown, what: string): void {
   const ja = stableJson(a);
   const jb = stableJson(b);
-  if (ja !== jb) throw new FuzzInvariantError(`${what} differs after the round trip:\n  ${ja.slice(0, 400)}\n  ${jb.slice(0, 400)}`);
+  if (ja === jb) return;
+  // Name the first differing field in the first line: scripts/fuzz.mjs tells findings apart by it.
+  let i = 0;
+  while (i < ja.length && ja[i] === jb[i]) i++;
+  const field = /"([^"]+)":[^"]*$/.exec(ja.slice(0, i))?.[1] ?? '?';
+  throw new FuzzInvariantError(`${what} differs after the round trip (first at "${field}"):\n  ${ja.slice(0, 400)}\n  ${jb.slice(0, 400)}`);
 }
 
 /** JSON with sorted keys, Uint8Array as hex and bigint as decimal, so fields compare by value. */
