@@ -943,6 +943,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const remote = this.currentRemote!.model;
     const transport = this.transport!;
     const remoteTransport = this.pickRemoteTransport(remote);
+    transport.requireSrtp = answer.media.some((m) => isRtpSection(m) && !isRejected(m));
     if (remoteTransport) {
       let role: 'client' | 'server';
       if (weOffered) role = remoteTransport.setup === 'active' ? 'server' : 'client';

@@ -153,6 +153,8 @@ export class PeerTransport {
   private readonly scratch = Buffer.alloc(SCRATCH_SIZE);
   private pending: { kind: 0 | 1; data: Buffer }[] = [];
   private sctpConnected = false;
+  private srtpRequired = false;
+  private srtpFailureReported = false;
 
   constructor(options: PeerTransportOptions) {
     this.options = options;
@@ -621,12 +623,36 @@ export class PeerTransport {
         for (const r of e.records) sctp.handleInput(now, r);
       } else {
         if (e.state === 'connected') this.onDtlsConnected(dtls);
+        if (e.state === 'connected' && this.srtpMissing()) {
+          this.failNoSrtp();
+          continue;
+        }
         const reason = e.reason;
         this.emit(() => this.handler.onDtlsState(e.state, reason));
       }
     }
     this.flushTransmits();
     return moved;
+  }
+
+  /**
+   * Set by the peer connection when the negotiation has RTP m-sections: DTLS must then agree on
+   * an SRTP protection profile, or the connection fails (RFC 5764 §4.1.1; WebRTC has no
+   * unprotected media).
+   */
+  set requireSrtp(required: boolean) {
+    this.srtpRequired = required;
+    if (this.dtlsValue?.state === 'connected' && this.srtpMissing()) this.failNoSrtp();
+  }
+
+  private srtpMissing(): boolean {
+    return this.srtpRequired && !this.srtpValue && !this.srtpFailureReported;
+  }
+
+  private failNoSrtp(): void {
+    this.srtpFailureReported = true;
+    const reason = 'DTLS connected without an SRTP protection profile in common (RFC 5764 §4.1.1)';
+    this.emit(() => this.handler.onDtlsState('failed', reason));
   }
 
   private onDtlsConnected(dtls: DtlsTransport): void {
