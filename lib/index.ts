@@ -51,3 +51,20 @@ export { parseCandidate, formatCandidate, IceCandidateSyntaxError } from './ice/
 export type { IceCandidate } from './ice/candidate.js';
 export { UdpSrtpStatus } from './transport/udp-socket.js';
 export type { UdpSrtpRoute } from './transport/udp-socket.js';
+export { startEchoServer, EchoSession } from './echo/index.js';
+export type { EchoServer, EchoServerOptions } from './echo/index.js';
+export {
+  whipConnect,
+  WhipError,
+  createWhipHandler,
+  WhipRejection,
+  listenTcpSignaling,
+  connectTcpSignaling,
+  listenUnixSignaling,
+  connectUnixSignaling,
+  CopyAndPasteSignaling,
+  negotiateAsOfferer,
+  negotiateAsAnswerer,
+  SignalingClosedError,
+} from './signaling/index.js';
+export type { SignalingChannel, SignalingMessage, WhipSession } from './signaling/index.js';
