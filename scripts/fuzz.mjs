@@ -5,7 +5,7 @@
 //        node scripts/fuzz.mjs --list
 //        node scripts/fuzz.mjs --make-dtls-seeds   (rewrites the DTLS seed corpora)
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, copyFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -54,7 +54,7 @@ function findClang() {
   const candidates = [process.env.CXX_FUZZ, 'clang++', 'clang++-14', 'clang++-15', 'clang++-16'].filter(Boolean);
   const probe = join(root, 'build-native', 'libfuzzer', 'probe.cpp');
   mkdirSync(dirname(probe), { recursive: true });
-  spawnSync('sh', ['-c', `printf '%s' 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }' > ${probe}`]);
+  writeFileSync(probe, 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }\n');
   for (const cxx of candidates) {
     const r = spawnSync(cxx, ['-fsanitize=fuzzer', probe, '-o', probe.replace(/\.cpp$/, '')], { encoding: 'utf8' });
     if (r.status === 0) return cxx;
