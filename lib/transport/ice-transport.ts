@@ -527,8 +527,10 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           this.setRoute(e.pair);
           this.emitEvent('selectedcandidatepairchange', e.pair);
           break;
-        case 'remote-authenticated':
+        case 'remote-validated':
           this.trust(e.remote);
+          break;
+        case 'remote-authenticated':
           if (this.mux && addressKey(e.local) === addressKey(this.mux.local)) this.mux.learn(this, e.remote);
           break;
         case 'mdns-query':

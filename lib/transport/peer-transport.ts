@@ -462,15 +462,9 @@ export class PeerTransport {
   private isTrusted(batch: UdpBatch, i: number): boolean {
     const key = batch.addressKey(i);
     if (this.authenticated.has(key)) return true;
-    const address = batch.address(i);
-    const port = batch.port(i);
-    for (const p of this.ice.checkList) {
-      if (p.valid && p.remote.port === port && p.remote.address === address) {
-        this.authenticated.add(key);
-        return true;
-      }
-    }
-    return false;
+    if (!this.ice.isValidatedRemote({ address: batch.address(i), port: batch.port(i) })) return false;
+    this.authenticated.add(key);
+    return true;
   }
 
   private feedDtls(now: number): void {
@@ -581,7 +575,7 @@ export class PeerTransport {
         case 'connection-state':
           this.emit(() => this.handler.onIceConnectionState(e.state));
           break;
-        case 'remote-authenticated':
+        case 'remote-validated':
           this.authenticated.add(remoteKey(e.remote.address, e.remote.port));
           break;
         case 'selected-pair':
