@@ -117,6 +117,8 @@ export function parseVp9PayloadDescriptor(payload: Uint8Array): ParsedVp9Payload
     for (;;) {
       if (!need(1) || d.referenceDiffs.length === 3) return undefined;
       const r = payload[i++]!;
+      // P_DIFF 0 would make a picture its own reference (RFC 9628 §4.2: 1..127).
+      if (r >> 1 === 0) return undefined;
       d.referenceDiffs.push(r >> 1);
       if ((r & 1) === 0) break;
     }

@@ -117,6 +117,11 @@ export class RtcpTransportCcFeedback extends RtcpFeedbackBase {
   chunks: TwccChunk[];
   /** Receive deltas (250 µs ticks) of the packets whose status carries one, in order. */
   recvDeltas: number[];
+  /**
+   * Bytes of the FCI after the last delta that no field claims: the zero alignment some senders
+   * write without the P bit. Kept (written back as zeros) so a packet re-serializes byte-exact.
+   */
+  trailingBytes = 0;
 
   /** Builds a feedback packet from its wire parts; see `fromPackets` / `fromArrivals` to encode results. */
   constructor(header: TransportCcFeedbackHeader, packetStatusCount = 0, chunks: TwccChunk[] = [], recvDeltas: number[] = []) {
@@ -252,6 +257,7 @@ export class RtcpTransportCcFeedback extends RtcpFeedbackBase {
         p += 2;
       }
     }
+    fb.trailingBytes = end - p;
     return fb;
   }
 
@@ -265,7 +271,7 @@ export class RtcpTransportCcFeedback extends RtcpFeedbackBase {
   }
 
   protected fciLength(): number {
-    return 8 + this.chunks.length * 2 + this.deltaBytes();
+    return 8 + this.chunks.length * 2 + this.deltaBytes() + this.trailingBytes;
   }
 
   protected checkFci(): void {
@@ -273,6 +279,7 @@ export class RtcpTransportCcFeedback extends RtcpFeedbackBase {
     checkUint(this.packetStatusCount, 16, 'transport-cc packet status count');
     checkUint(this.referenceTime, 24, 'transport-cc reference time');
     checkUint(this.feedbackPacketCount, 8, 'transport-cc feedback packet count');
+    checkUint(this.trailingBytes, 16, 'transport-cc trailing bytes');
     let covered = 0;
     for (const c of this.chunks) {
       if (covered >= this.packetStatusCount) {
@@ -338,5 +345,6 @@ export class RtcpTransportCcFeedback extends RtcpFeedbackBase {
         p += 2;
       }
     }
+    buf.fill(0, p, p + this.trailingBytes);
   }
 }
