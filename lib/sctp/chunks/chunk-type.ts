@@ -22,21 +22,21 @@ export const ChunkType = {
   I_FORWARD_TSN: 194,
 } as const;
 
-/** Action for an unrecognized chunk type (RFC 9260 section 3.2, the two high-order bits). */
-export type UnknownChunkAction = 'stop' | 'stop-report' | 'skip' | 'skip-report';
+/**
+ * What an unrecognized chunk or parameter type requires, from its two high-order bits
+ * (RFC 9260 sections 3.2 and 3.2.1: 00 stop, 01 stop and report, 10 skip, 11 skip and report).
+ */
+export type UnrecognizedTypeAction = 'stop' | 'stop-report' | 'skip' | 'skip-report';
 
-/** The action the high bits of an unrecognized chunk `type` require. */
+/** The actions indexed by the two high-order bits of the type. */
+export const UNRECOGNIZED_TYPE_ACTIONS: readonly UnrecognizedTypeAction[] = ['stop', 'stop-report', 'skip', 'skip-report'];
+
+/** Action for an unrecognized chunk type (RFC 9260 section 3.2). */
+export type UnknownChunkAction = UnrecognizedTypeAction;
+
+/** The action the high bits of an unrecognized (8-bit) chunk `type` require. */
 export function unknownChunkAction(type: number): UnknownChunkAction {
-  switch (type >>> 6) {
-    case 0:
-      return 'stop';
-    case 1:
-      return 'stop-report';
-    case 2:
-      return 'skip';
-    default:
-      return 'skip-report';
-  }
+  return UNRECOGNIZED_TYPE_ACTIONS[(type >>> 6) & 3]!;
 }
 
 /** Rounds a length up to the 4-byte boundary every chunk and parameter is padded to. */

@@ -1,6 +1,6 @@
 // Generic SCTP TLV parameters (RFC 9260 section 3.2.1) and the action for an unrecognized
 // parameter type, encoded in its two high bits (section 3.2.1).
-import { pad4 } from '../chunks/chunk-type.js';
+import { pad4, UNRECOGNIZED_TYPE_ACTIONS, type UnrecognizedTypeAction } from '../chunks/chunk-type.js';
 
 /** One parameter: its type and value (a view, not a copy, when parsed). */
 export interface Parameter {
@@ -23,21 +23,12 @@ export const ParamType = {
   FORWARD_TSN_SUPPORTED: 0xc000,
 } as const;
 
-/** Action for an unrecognized parameter (RFC 9260 section 3.2.1, the two high bits). */
-export type UnknownParameterAction = 'stop' | 'stop-report' | 'skip' | 'skip-report';
+/** Action for an unrecognized parameter (RFC 9260 section 3.2.1). */
+export type UnknownParameterAction = UnrecognizedTypeAction;
 
-/** The action the high bits of an unrecognized parameter `type` require. */
+/** The action the high bits of an unrecognized (16-bit) parameter `type` require. */
 export function unknownParameterAction(type: number): UnknownParameterAction {
-  switch (type >>> 14) {
-    case 0:
-      return 'stop';
-    case 1:
-      return 'stop-report';
-    case 2:
-      return 'skip';
-    default:
-      return 'skip-report';
-  }
+  return UNRECOGNIZED_TYPE_ACTIONS[(type >>> 14) & 3]!;
 }
 
 /** Total encoded length of a parameter list (each padded to 4 bytes). */
