@@ -23,9 +23,6 @@ import { SctpAssociation } from '../../lib/sctp/association.js';
 import { DataChannelManager } from '../../lib/sctp/data-channel-manager.js';
 import type { RTCDataChannel } from '../../lib/sctp/data-channel.js';
 import type { RTCDataChannel as WeriftDataChannel } from 'werift';
-import type { UdpDestination, UdpSocket } from '../../lib/transport/udp-socket.js';
-import type { DtlsTransport } from '../../lib/dtls/dtls-transport.js';
-import type { DtlsCertificate } from '../../lib/dtls/dtls-certificate.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { median, printHeader, type BenchOptions, type BenchSeries } from '../lib/report.js';
@@ -166,104 +163,21 @@ function oursPair(ch: RTCDataChannel, remote: RTCDataChannel, close: () => Promi
 // ---------------------------------------------------------------- ours, DTLS over UDP
 
 async function oursOverUdp(zeroChecksum: boolean): Promise<ChannelPair> {
-  // Loaded lazily: a missing or stale native addon skips only this subject.
-  const udp = await import('../../lib/transport/udp-socket.js');
-  const dtlsMod = await import('../../lib/dtls/dtls-transport.js');
-  const certMod = await import('../../lib/dtls/dtls-certificate.js');
-  const clock = { now: () => performance.now() };
-  const certA = certMod.DtlsCertificate.generate();
-  const certB = certMod.DtlsCertificate.generate();
-  const sockA = udp.UdpSocket.bindSync({ type: 'udp4', address: '127.0.0.1', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
-  const sockB = udp.UdpSocket.bindSync({ type: 'udp4', address: '127.0.0.1', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
-
-  type Side = {
-    sock: UdpSocket;
-    dtls: DtlsTransport;
-    mgr: DataChannelManager;
-    dest: UdpDestination;
-    timer: NodeJS.Timeout | undefined;
-    timerAt: number;
-    scheduled: boolean;
-  };
-  const make = (sock: UdpSocket, peer: UdpSocket, role: 'client' | 'server', cert: DtlsCertificate, remote: DtlsCertificate): Side => ({
-    sock,
-    dtls: new dtlsMod.DtlsTransport({ certificate: cert, role, remoteFingerprints: remote.getFingerprints(), srtpProfiles: [] }),
-    mgr: new DataChannelManager(new SctpAssociation({ remoteMaxMessageSize: 256 * 1024, zeroChecksum }), { clock, role }),
-    dest: sock.destination(peer.address().port, '127.0.0.1'),
-    timer: undefined,
-    timerAt: Infinity,
-    scheduled: false,
-  });
-  const A = make(sockA, sockB, 'client', certA, certB);
-  const B = make(sockB, sockA, 'server', certB, certA);
-
-  const drive = (s: Side): void => {
-    s.scheduled = false;
-    const now = performance.now();
-    for (let round = 0; round < 64; round++) {
-      let progressed = false;
-      for (let e = s.dtls.pollEvent(); e; e = s.dtls.pollEvent()) {
-        progressed = true;
-        if (e.type === 'data') for (const r of e.records) s.mgr.handleInput(now, r);
-        else if (e.type === 'statechange' && e.state === 'connected' && s === A) s.mgr.association.connect(now);
-      }
-      if (s.dtls.state === 'connected') {
-        const records: Buffer[] = [];
-        for (let p = s.mgr.pollTransmit(); p; p = s.mgr.pollTransmit()) records.push(p);
-        if (records.length) {
-          s.dtls.send(records);
-          progressed = true;
-        }
-      }
-      for (let d = s.dtls.pollTransmit(); d; d = s.dtls.pollTransmit()) s.sock.sendTo(d, s.dest);
-      if (!progressed) break;
-    }
-    // Re-arm only when the deadline moved: a timer per received batch would dominate the cost.
-    const t = Math.min(s.mgr.pollTimeout() ?? Infinity, s.dtls.pollTimeout() ?? Infinity);
-    if (t === s.timerAt) return;
-    if (s.timer) clearTimeout(s.timer);
-    s.timerAt = t;
-    s.timer = Number.isFinite(t)
-      ? setTimeout(() => {
-          const n = performance.now();
-          s.timerAt = Infinity;
-          s.timer = undefined;
-          s.mgr.handleTimeout(n);
-          s.dtls.handleTimeout(n);
-          drive(s);
-        }, Math.max(0, t - performance.now()))
-      : undefined;
-  };
-  const wake = (s: Side): void => {
-    if (s.scheduled) return;
-    s.scheduled = true;
-    queueMicrotask(() => drive(s));
-  };
-  for (const s of [A, B]) {
-    s.sock.onBatch((batch) => {
-      const list: Buffer[] = [];
-      for (let i = 0; i < batch.count; i++) list.push(batch.data(i));
-      s.dtls.handleInput(performance.now(), list);
-      drive(s);
-    });
-    s.mgr.on('wakeup', () => wake(s));
-  }
-  const ch = A.mgr.createDataChannel('bench');
-  const remote = new Promise<RTCDataChannel>((resolve) => B.mgr.once('datachannel', (e) => resolve(e.channel)));
+  // Loaded lazily: a missing or stale native addon skips only this subject. The pair is the
+  // same driver the SCTP-over-DTLS-over-UDP tests use.
+  const { UdpDtlsPair } = await import('../../test/unit/sctp/udp-dtls-pair.js');
+  const pair = new UdpDtlsPair(
+    { remoteMaxMessageSize: 256 * 1024, zeroChecksum },
+    { recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 },
+  );
+  const ch = pair.a.createDataChannel('bench');
+  const remote = new Promise<RTCDataChannel>((resolve) => pair.b.once('datachannel', (e) => resolve(e.channel)));
   const opened = new Promise<void>((resolve) => ch.once('open', () => resolve()));
-  B.dtls.start(performance.now());
-  A.dtls.start(performance.now());
-  drive(A);
-  drive(B);
   const r = await withTimeout(remote, 10_000, 'ours over UDP did not connect');
   await opened;
   return oursPair(ch, r, async () => {
-    for (const s of [A, B]) {
-      if (s.timer) clearTimeout(s.timer);
-      s.mgr.association.abort(performance.now(), 'done');
-      s.dtls.close();
-      s.sock.close();
-    }
+    for (const m of [pair.a, pair.b]) m.association.abort(performance.now(), 'done');
+    pair.close();
   });
 }
 

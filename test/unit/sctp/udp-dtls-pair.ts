@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { DtlsCertificate } from '../../../lib/dtls/dtls-certificate.js';
 import { DtlsTransport } from '../../../lib/dtls/dtls-transport.js';
-import { UdpSocket, type UdpDestination } from '../../../lib/transport/udp-socket.js';
+import { UdpSocket, type UdpDestination, type UdpSocketOptions } from '../../../lib/transport/udp-socket.js';
 import { SctpAssociation, type SctpAssociationOptions } from '../../../lib/sctp/association.js';
 import { DataChannelManager } from '../../../lib/sctp/data-channel-manager.js';
 
@@ -23,12 +23,13 @@ export class UdpDtlsPair {
   readonly b: DataChannelManager;
   private readonly sides: Side[];
 
-  constructor(opts: SctpAssociationOptions = {}) {
+  /** `socket` adds options (e.g. buffer sizes, for benchmarks) to both UDP sockets. */
+  constructor(opts: SctpAssociationOptions = {}, socket: Partial<UdpSocketOptions> = {}) {
     const clock = { now: () => performance.now() };
     const certA = DtlsCertificate.generate();
     const certB = DtlsCertificate.generate();
-    const sockA = UdpSocket.bindSync({ type: 'udp4', address: '127.0.0.1' });
-    const sockB = UdpSocket.bindSync({ type: 'udp4', address: '127.0.0.1' });
+    const sockA = UdpSocket.bindSync({ ...socket, type: 'udp4', address: '127.0.0.1' });
+    const sockB = UdpSocket.bindSync({ ...socket, type: 'udp4', address: '127.0.0.1' });
     const make = (sock: UdpSocket, peer: UdpSocket, role: 'client' | 'server', cert: DtlsCertificate, remote: DtlsCertificate): Side => ({
       sock,
       dtls: new DtlsTransport({ certificate: cert, role, remoteFingerprints: remote.getFingerprints(), srtpProfiles: [] }),
