@@ -9,3 +9,15 @@ export type {
   SimulatedLinkOptions,
   SimulatedLinkStats,
 } from './network-simulator.js';
+export { SendSideBandwidthEstimator } from './bandwidth-estimator.js';
+export type {
+  BandwidthEstimatorOptions,
+  BandwidthEstimatorStats,
+  TargetBitrateEvent,
+  SentPacketInfo,
+  BandwidthUsage,
+  TrendlineOptions,
+  LossControllerOptions,
+} from './bandwidth-estimator.js';
+export { Pacer } from './pacer.js';
+export type { PacerOptions, PacerStats, PacketPriority } from './pacer.js';
