@@ -21,3 +21,5 @@ export type {
 } from './bandwidth-estimator.js';
 export { Pacer } from './pacer.js';
 export type { PacerOptions, PacerStats, PacketPriority } from './pacer.js';
+export { RembGenerator } from './remb-generator.js';
+export type { RembGeneratorOptions, RembGeneratorStats } from './remb-generator.js';
