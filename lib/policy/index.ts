@@ -23,3 +23,7 @@ export { Pacer } from './pacer.js';
 export type { PacerOptions, PacerStats, PacketPriority } from './pacer.js';
 export { RembGenerator } from './remb-generator.js';
 export type { RembGeneratorOptions, RembGeneratorStats } from './remb-generator.js';
+export { BandwidthEstimationPolicy, bandwidthEstimationPolicy, BANDWIDTH_ESTIMATOR_POLICY } from './bandwidth-estimator-policy.js';
+export type { BandwidthEstimationPolicyOptions, BandwidthEstimationPolicyStats } from './bandwidth-estimator-policy.js';
+export { RembPolicy, rembPolicy, REMB_POLICY } from './remb-policy.js';
+export type { RembPolicyOptions } from './remb-policy.js';

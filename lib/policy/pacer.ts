@@ -99,6 +99,29 @@ export class Pacer<T> {
     this.stats.enqueued++;
   }
 
+  /**
+   * Counts a packet that was sent without passing through the queue (e.g. a retransmission that
+   * must keep its place) against the budget, so the total still respects the pacing rate.
+   */
+  account(now: number, size: number): void {
+    this.advance(now);
+    this.budget -= size;
+    this.stats.sent++;
+    this.stats.bytesSent += size;
+  }
+
+  /** Empties the queue without sending; returns how many packets it held. */
+  clear(): number {
+    const n = this.queued;
+    for (let c = 0; c < 4; c++) {
+      this.queues[c]!.length = 0;
+      this.heads[c] = 0;
+    }
+    this.queued = 0;
+    this.queuedBytesTotal = 0;
+    return n;
+  }
+
   /** The next packet allowed out at `now`, or undefined (then wait for `nextTimeout()`). */
   poll(now: number): T | undefined {
     this.advance(now);
