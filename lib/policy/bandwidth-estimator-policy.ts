@@ -26,6 +26,12 @@ import { PacketStore } from './pacer-packet-store.js';
 /** Options of the module: the estimator's, plus the pacer's (or `pacer: false` to estimate only). */
 export interface BandwidthEstimationPolicyOptions extends BandwidthEstimatorOptions {
   pacer?: PacerOptions | false;
+  /**
+   * Bytes added to each RTP packet's length in the send history, so the estimate is of what the
+   * path carries (default 38: the SRTP authentication tag and IPv4 + UDP headers, as libwebrtc
+   * counts transport overhead). The target bitrate then includes that overhead.
+   */
+  packetOverheadBytes?: number;
 }
 
 /** Counters of the module. */
@@ -61,9 +67,11 @@ export class BandwidthEstimationPolicy implements RtpPolicy {
   private rembCap = Infinity;
   private published: number | undefined;
   private feedbackSeen = false;
+  private readonly overhead: number;
 
   constructor(options: BandwidthEstimationPolicyOptions = {}) {
     this.estimator = new SendSideBandwidthEstimator(options);
+    this.overhead = Math.max(0, options.packetOverheadBytes ?? 38);
     this.pacer = options.pacer === false ? undefined : new Pacer<Held>({ initialTargetBitrate: this.estimator.targetBitrate, ...options.pacer });
   }
 
@@ -165,7 +173,7 @@ export class BandwidthEstimationPolicy implements RtpPolicy {
   }
 
   private recordSent(now: number, transportSeq: number, size: number): void {
-    if (transportSeq >= 0) this.estimator.onPacketSent(now, { transportSeq, size });
+    if (transportSeq >= 0) this.estimator.onPacketSent(now, { transportSeq, size: size + this.overhead });
   }
 
   private publish(now: number, out: RtpPolicyOutput): void {
