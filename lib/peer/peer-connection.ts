@@ -712,6 +712,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       sctp: this.sctp,
       dataChannelsOpened: this.dataChannelsOpened,
       dataChannelsClosed: this.dataChannelsClosed,
+      transportPolicies: this.transportPolicies,
     });
   }
 

@@ -141,6 +141,11 @@ export interface RtpPolicyOutput {
   sendRtp(data: Uint8Array, retransmission: boolean): void;
   /** Emits an event to the application. */
   emit<K extends keyof RtpPolicyEventMap>(name: K, detail: RtpPolicyEventMap[K]): void;
+  /**
+   * Asks the chain's keyframe module (the first whose `requestKeyframe` serves it) for a keyframe
+   * from remote sender `ssrc`, after this call: modules compose without knowing each other.
+   */
+  requestKeyframe(ssrc: number | undefined): void;
 }
 
 /** Fields a module adds to getStats() entries (W3C webrtc-stats names). */
