@@ -31,6 +31,11 @@ export interface ChromiumSessionOptions {
   /** `sendonly` publishes; `sendrecv` also receives (the echo server sends back). */
   direction: 'sendonly' | 'sendrecv';
   video: { width: number; height: number };
+  /**
+   * Send a canvas of random blocks instead of the fake camera: incompressible, so the encoder uses
+   * all the bitrate the estimator allows (the fake camera's simple picture needs ~0.3 Mbit/s).
+   */
+  noise?: boolean;
   audio: boolean;
   /** Impairments through a relay; none: direct. */
   relay?: { toServer: Impairment; toClient: Impairment; seed?: number };
@@ -39,9 +44,34 @@ export interface ChromiumSessionOptions {
 /** Opens a page, publishes camera (+ microphone) by WHIP and waits until Chromium is connected. */
 export async function connectChromium(browser: ChromiumHandle, o: ChromiumSessionOptions): Promise<ChromiumSession> {
   const page = await browser.context.newPage();
-  await page.goto(new URL('/', o.whipUrl).toString());
+  // A page of the server's origin that runs nothing (the echo server's own pages connect by themselves).
+  await page.goto(new URL('/pwt-net-blank', o.whipUrl).toString());
   const offer = String(await page.evaluate(`(async () => {
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: ${o.audio}, video: { width: ${o.video.width}, height: ${o.video.height}, frameRate: 30 } });
+    let stream;
+    if (${o.noise === true}) {
+      const canvas = document.createElement('canvas');
+      canvas.width = ${o.video.width};
+      canvas.height = ${o.video.height};
+      const ctx = canvas.getContext('2d');
+      const small = document.createElement('canvas');
+      small.width = ${Math.ceil(o.video.width / 4)};
+      small.height = ${Math.ceil(o.video.height / 4)};
+      const sctx = small.getContext('2d');
+      const img = sctx.createImageData(small.width, small.height);
+      const words = new Uint32Array(img.data.buffer);
+      ctx.imageSmoothingEnabled = false;
+      const draw = () => {
+        for (let i = 0; i < words.length; i += 16384) crypto.getRandomValues(words.subarray(i, Math.min(words.length, i + 16384)));
+        for (let i = 3; i < img.data.length; i += 4) img.data[i] = 255;
+        sctx.putImageData(img, 0, 0);
+        ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
+      };
+      draw();
+      setInterval(draw, 33);
+      stream = canvas.captureStream(30);
+    } else {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: ${o.audio}, video: { width: ${o.video.width}, height: ${o.video.height}, frameRate: 30 } });
+    }
     const pc = new RTCPeerConnection();
     window.pwtPc = pc;
     for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: '${o.direction}' });
