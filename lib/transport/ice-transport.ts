@@ -24,6 +24,9 @@ import { resolveMdnsName } from './ice-mdns.js';
 import { pooledCryptoRng } from './ice-rng.js';
 import { TurnLink, type TurnServerTarget } from './ice-turn-link.js';
 import { nativeUdpSocketFactory, remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './ice-udp-socket.js';
+import type { SrtpSession } from '../srtp/srtp-session.js';
+import type { PortDrops } from './port-drops.js';
+import { UdpSocket, UdpSrtpStatus, type UdpSrtpRoute } from './udp-socket.js';
 
 const log = createLogger('ice');
 
@@ -95,8 +98,12 @@ export type IceTransportEvents = {
   turnerror: [string, string];
 };
 
-/** Handler of received data; the buffer is a view valid only during the call. */
-export type IceDataHandler = (data: Buffer, from: TransportAddress) => void;
+/**
+ * Handler of received data; the buffer is a view valid until the batch ends (`onBatchEnd`).
+ * `srtp` is the socket's SRTP outcome for it: {@link UdpSrtpStatus} (0 when the socket has no
+ * route for the source, 1 when `data` is already clear RTP/RTCP, 2 + SrtpStatus when SRTP refused it).
+ */
+export type IceDataHandler = (data: Buffer, from: TransportAddress, srtp: number) => void;
 
 /** Driver counters. */
 export interface IceTransportStats {
@@ -110,6 +117,8 @@ export interface IceMuxPort {
   readonly socket: IceUdpSocket;
   readonly local: TransportAddress;
   readonly announced: string | undefined;
+  /** Drops of datagrams no transport on the port claims (shown in every transport's stats). */
+  readonly drops: PortDrops;
   register(transport: IceTransport, ufrag: string): void;
   learn(transport: IceTransport, remote: TransportAddress): void;
   release(transport: IceTransport): void;
@@ -151,6 +160,12 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private readonly trusted = new Map<number | string, TransportAddress>();
   private muxBase: (Base & { kind: 'socket' }) | undefined;
   private dataHandler: IceDataHandler | undefined;
+  private dataEnd: (() => void) | undefined;
+  /** Set when data went up since the last batch end. */
+  private dataPending = false;
+  /** The SRTP session routed through the selected socket's session table (docs/udp.md). */
+  private srtpSession: SrtpSession | undefined;
+  private srtpRoute: { socket: UdpSocket; route: UdpSrtpRoute } | undefined;
   private route: { base: Base; remote: TransportAddress } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
@@ -203,9 +218,69 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     return this.agent.localCandidates;
   }
 
-  /** Sets the hot-path receive handler (replaces the 'data' event); null restores the event. */
-  setDataHandler(handler: IceDataHandler | null): void {
+  /**
+   * Sets the hot-path receive handler (replaces the 'data' event); null restores the event.
+   * `onBatchEnd` runs once after each socket batch (or TURN input) that delivered data, before
+   * the pooled views are reused.
+   */
+  setDataHandler(handler: IceDataHandler | null, onBatchEnd?: () => void): void {
     this.dataHandler = handler ?? undefined;
+    this.dataEnd = handler ? onBatchEnd : undefined;
+  }
+
+  /**
+   * Routes `session` through the session table of the selected pair's socket (the native
+   * UdpSocket, own or a shared UdpMux port; docs/architecture.md "Data path"): RTP/RTCP from the
+   * selected remote arrive unprotected inside the receive batch (`srtp` 1 in the data handler)
+   * and {@link sendSrtp} protects at flush. The route follows pair switches; undefined removes it.
+   */
+  setSrtpSession(session: SrtpSession | undefined): void {
+    this.srtpSession = session;
+    this.updateSrtpRoute();
+  }
+
+  /**
+   * Queues one clear RTP/RTCP packet to be protected natively at flush on the selected pair.
+   * False when no native route exists (a relayed pair, no SRTP session): the caller protects.
+   */
+  sendSrtp(packet: Uint8Array): boolean {
+    const r = this.srtpRoute;
+    if (!r || this.closed || r.socket.closed) return false;
+    r.socket.sendSrtp(packet, r.route);
+    this.stats.dataSent++;
+    return true;
+  }
+
+  /** Drops of the shared port this transport is on (undefined with own sockets). */
+  get portDrops(): PortDrops | undefined {
+    return this.mux?.drops;
+  }
+
+  /** True while the selected pair's SRTP goes through a native session table. */
+  get srtpRouted(): boolean {
+    return this.srtpRoute !== undefined;
+  }
+
+  private updateSrtpRoute(): void {
+    const r = this.route;
+    const session = this.srtpSession;
+    const socket = r && r.base.kind === 'socket' && r.base.socket instanceof UdpSocket && !r.base.socket.closed ? r.base.socket : undefined;
+    const current = this.srtpRoute;
+    if (current) {
+      const dest = current.route.destination;
+      const same = socket === current.socket && session === current.route.session && r !== undefined &&
+        dest.port === r.remote.port && dest.address === r.remote.address;
+      if (same && !this.closed) return;
+      if (!current.socket.closed) current.socket.removeSrtpRoute(current.route);
+      this.srtpRoute = undefined;
+    }
+    if (!socket || !session || session.closed || !r || this.closed) return;
+    try {
+      this.srtpRoute = { socket, route: socket.addSrtpRoute(socket.destination(r.remote.port, r.remote.address), session) };
+    } catch (err) {
+      // A full table (65535 routes on one socket): this connection protects in JavaScript.
+      log('no native SRTP route: %s', err instanceof Error ? err.message : String(err));
+    }
   }
 
   /**
@@ -317,9 +392,10 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.timer = undefined;
     const now = this.clock.now();
     for (const l of this.links) l.close(now);
+    this.route = undefined;
+    this.updateSrtpRoute();
     for (const b of this.bases.values()) if (b.kind === 'socket' && b.owned) b.socket.close();
     this.mux?.release(this);
-    this.route = undefined;
     this.emitEvent('statechange', 'closed');
   }
 
@@ -331,7 +407,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       const key = batch.addressKey(i);
       // Data (RTP/RTCP/DTLS) from a trusted remote: no address formatting, no allocation.
       const from = isControl(data) ? undefined : this.trusted.get(key);
-      if (from) this.deliver(data, from);
+      if (from) this.deliver(data, from, batch.srtpStatus?.(i) ?? UdpSrtpStatus.none);
       else this.receive(base, data, key, batch.address(i), batch.port(i));
     }
     this.flush();
@@ -342,11 +418,11 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    * after its batch.
    * @internal
    */
-  receiveFromMux(data: Buffer, key: number | string, remote: TransportAddress): void {
+  receiveFromMux(data: Buffer, key: number | string, remote: TransportAddress, srtp: number): void {
     const base = this.muxBase;
     if (!base) return;
     const from = isControl(data) ? undefined : this.trusted.get(key);
-    if (from) this.deliver(data, from);
+    if (from) this.deliver(data, from, srtp);
     else this.receive(base, data, key, remote.address, remote.port);
   }
 
@@ -377,14 +453,15 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       this.stats.drops['unknown-source']++;
       return;
     }
-    this.deliver(data, from);
+    this.deliver(data, from, UdpSrtpStatus.none);
   }
 
-  private deliver(data: Buffer, from: TransportAddress): void {
+  private deliver(data: Buffer, from: TransportAddress, srtp: number): void {
     this.stats.dataReceived++;
     if (this.dataHandler) {
+      this.dataPending = true;
       try {
-        this.dataHandler(data, from);
+        this.dataHandler(data, from, srtp);
       } catch (err) {
         reportListenerError(err);
       }
@@ -485,13 +562,29 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     try {
       do {
         this.flushAgain = false;
+        this.endDataBatch();
         this.drainLinks();
+        this.endDataBatch();
         this.drainAgent();
       } while (this.flushAgain);
     } finally {
       this.flushing = false;
     }
     this.armTimer();
+  }
+
+  /**
+   * The end of a batch that delivered data: the layer above processes it now, while the pooled
+   * views are still valid (no microtask, no event-loop hop).
+   */
+  private endDataBatch(): void {
+    if (!this.dataPending) return;
+    this.dataPending = false;
+    try {
+      this.dataEnd?.();
+    } catch (err) {
+      reportListenerError(err);
+    }
   }
 
   private drainAgent(): void {
@@ -519,8 +612,10 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           this.emitEvent('gatheringstatechange', e.state);
           break;
         case 'connection-state':
-          if (e.state === 'failed' || e.state === 'closed') this.route = undefined;
-          else if (this.agent.selectedPair && !this.route) this.setRoute(this.agent.selectedPair);
+          if (e.state === 'failed' || e.state === 'closed') {
+            this.route = undefined;
+            this.updateSrtpRoute();
+          } else if (this.agent.selectedPair && !this.route) this.setRoute(this.agent.selectedPair);
           this.emitEvent('statechange', e.state);
           break;
         case 'selected-pair':
@@ -584,6 +679,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     if (!base) return;
     this.route = { base, remote: pair.remoteAddress };
     this.trust(pair.remoteAddress);
+    this.updateSrtpRoute();
   }
 
   private trust(remote: TransportAddress): void {

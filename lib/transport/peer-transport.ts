@@ -20,7 +20,7 @@ import type { DtlsCertificate } from '../dtls/dtls-certificate.js';
 import { DtlsTransport, type DtlsRole, type DtlsTransportState } from '../dtls/dtls-transport.js';
 import type { DtlsFingerprint } from '../dtls/fingerprint.js';
 import type { SrtpProfileName } from '../dtls/srtp-profile.js';
-import { IceAgent, type IceConnectionState, type IceGatheringState, type IceRole, type IceSelectedPair } from '../ice/ice-agent.js';
+import { IceAgent, type IceDropReason, type IceConnectionState, type IceGatheringState, type IceRole, type IceSelectedPair } from '../ice/ice-agent.js';
 import type { IceCredentials } from '../ice/ice-credentials.js';
 import { parseCandidate, type IceCandidate } from '../ice/candidate.js';
 import { addressKey, type TransportAddress } from '../ice/transport-address.js';
@@ -30,6 +30,7 @@ import { SrtpPacketKind, SrtpSession } from '../srtp/srtp-session.js';
 import { SrtpStatus } from '../srtp/srtp-status.js';
 import type { IceTransport } from './ice-transport.js';
 import { remoteKey } from './ice-udp-socket.js';
+import { withPortDrops } from './port-drops.js';
 import { UdpSocket, UdpSrtpStatus, type UdpBatch, type UdpDestination, type UdpSrtpRoute } from './udp-socket.js';
 
 /** Packets sent before the transport is connected wait in a queue of at most this many. */
@@ -80,6 +81,17 @@ export interface PeerTransportOptions {
   rng?: Rng;
 }
 
+/**
+ * Where SRTP work happened, per packet: natively inside the socket's receive batch / send flush
+ * (the session table, docs/udp.md) or in JavaScript (one native call per batch, SrtpBatch).
+ */
+export interface PeerTransportSrtpCounters {
+  unprotectedNatively: number;
+  unprotectedInJs: number;
+  protectedNatively: number;
+  protectedInJs: number;
+}
+
 /** Drop counters of the transport (by reason). */
 export interface PeerTransportDrops {
   /** First byte outside the RFC 7983 ranges. */
@@ -117,6 +129,8 @@ export class PeerTransport {
   readonly drops: PeerTransportDrops = {
     unknownFirstByte: 0, unauthenticatedSource: 0, srtpNotReady: 0, srtpRejected: 0, pendingOverflow: 0, sendAfterClose: 0,
   };
+  /** Where SRTP was done (see {@link PeerTransportSrtpCounters}). */
+  readonly srtpCounters: PeerTransportSrtpCounters = { unprotectedNatively: 0, unprotectedInJs: 0, protectedNatively: 0, protectedInJs: 0 };
   private readonly handler: PeerTransportHandler;
   private readonly clock: Clock;
   private readonly options: PeerTransportOptions;
@@ -140,9 +154,10 @@ export class PeerTransport {
   private readonly driver: IceTransport | undefined;
   /** Driver mode: ICE selected a pair, so data can be sent. */
   private driverRoute = false;
-  /** Driver mode: media staged in rxBatch waits for the end of the socket batch (a microtask). */
+  /** Driver mode: media staged in rxBatch waits for the end of the socket batch. */
   private stagedMedia = 0;
-  private stagedFlushQueued = false;
+  /** Driver mode: views of packets the socket's session table unprotected, until the batch ends. */
+  private readonly clearViews: Buffer[] = [];
   /** Media unprotected in JS (sources without a native route); allocated on first use. */
   private rxBatchValue: SrtpBatch | undefined;
   private readonly rxStarts = new Uint32Array(BATCH_SLOTS);
@@ -172,6 +187,30 @@ export class PeerTransport {
       mode: options.iceLite === true ? 'lite' : 'full',
       ...(options.stunServers ? { stunServers: options.stunServers } : {}),
     });
+  }
+
+  /**
+   * Drop counters for stats: the transport's own, non-STUN datagrams the ICE driver refused from
+   * unauthenticated sources, and on a shared port the datagrams no connection claimed
+   * (lib/transport/port-drops.ts; they show in every connection on that port).
+   */
+  dropStats(): PeerTransportDrops {
+    const out = { ...this.drops };
+    const driver = this.driver;
+    if (driver) {
+      out.unauthenticatedSource += driver.stats.drops['unknown-source'];
+      const port = driver.portDrops;
+      if (port) {
+        out.unknownFirstByte += port.transport.unknownFirstByte;
+        out.unauthenticatedSource += port.transport.unauthenticatedSource;
+      }
+    }
+    return out;
+  }
+
+  /** ICE drop counters for stats: the agent's, plus the shared port's unclaimed STUN (see {@link dropStats}). */
+  iceDropStats(): Record<IceDropReason, number> {
+    return withPortDrops(this.ice.stats.drops, this.driver?.portDrops?.ice);
   }
 
   /** Local ICE credentials. */
@@ -347,8 +386,14 @@ export class PeerTransport {
     const view = this.scratch.subarray(0, length);
     if (this.route && out) {
       out.socket.sendSrtp(view, this.route);
+      this.srtpCounters.protectedNatively++;
       return;
     }
+    if (this.driver?.sendSrtp(view)) {
+      this.srtpCounters.protectedNatively++;
+      return;
+    }
+    this.srtpCounters.protectedInJs++;
     const n = kind === 0 ? srtp.protectRtp(view, this.scratch) : srtp.protectRtcp(view, this.scratch);
     if (out) out.socket.sendTo(this.scratch.subarray(0, n), out.dest);
     else this.driver?.send(this.scratch.subarray(0, n));
@@ -480,19 +525,39 @@ export class PeerTransport {
    * unprotected (indexes in rxNative) and `staged` ones in rxBatch, unprotected here with one call.
    */
   private receiveMedia(batch: UdpBatch | undefined, native: number, staged: number): void {
-    const b = this.rxBatchValue!;
-    if (staged > 0) this.srtpValue!.unprotectBatch(b, staged, SrtpPacketKind.auto);
+    const b = this.rxBatchValue;
+    if (staged > 0) {
+      this.srtpValue!.unprotectBatch(b!, staged, SrtpPacketKind.auto);
+      this.srtpCounters.unprotectedInJs += staged;
+    }
+    const views = this.clearViews;
+    this.srtpCounters.unprotectedNatively += native + views.length;
     let total = 0;
     for (let k = 0; k < native; k++) total += batch!.length(this.rxNative[k]!);
+    for (const v of views) total += v.length;
     for (let i = 0; i < staged; i++) {
-      if (b.results[i] === SrtpStatus.ok) total += b.lengths[i]!;
+      if (b!.results[i] === SrtpStatus.ok) total += b!.lengths[i]!;
       else this.drops.srtpRejected++;
     }
-    if (total === 0) return;
+    if (total === 0) {
+      views.length = 0;
+      return;
+    }
     // One copy per batch: the socket and SRTP pools are reused, the receiver keeps views of this.
     const data = Buffer.allocUnsafe(total);
     let n = 0;
     let at = 0;
+    for (const v of views) {
+      if (n === BATCH_SLOTS) {
+        this.handOver(data, n);
+        n = 0;
+      }
+      data.set(v, at);
+      this.rxStarts[n] = at;
+      this.rxLengths[n++] = v.length;
+      at += v.length;
+    }
+    views.length = 0;
     for (let k = 0; k < native; k++) {
       const i = this.rxNative[k]!;
       const off = batch!.offset(i);
@@ -503,14 +568,23 @@ export class PeerTransport {
       at += len;
     }
     for (let i = 0; i < staged; i++) {
-      if (b.results[i] !== SrtpStatus.ok) continue;
-      const off = b.offsets[i]!;
-      const len = b.lengths[i]!;
-      data.set(b.buffer.subarray(off, off + len), at);
+      if (b!.results[i] !== SrtpStatus.ok) continue;
+      const off = b!.offsets[i]!;
+      const len = b!.lengths[i]!;
+      if (n === BATCH_SLOTS) {
+        this.handOver(data, n);
+        n = 0;
+      }
+      data.set(b!.buffer.subarray(off, off + len), at);
       this.rxStarts[n] = at;
       this.rxLengths[n++] = len;
       at += len;
     }
+    this.handOver(data, n);
+  }
+
+  private handOver(data: Buffer, n: number): void {
+    if (n === 0) return;
     try {
       this.handler.onMedia(data, this.rxStarts, this.rxLengths, n);
     } catch (err) {
@@ -655,6 +729,7 @@ export class PeerTransport {
       if (dtls.keySrtp(srtp)) this.srtpValue = srtp;
       else srtp.close();
       this.updateRoute();
+      if (this.srtpValue) this.driver?.setSrtpSession(this.srtpValue);
     }
     // Before any application data of this flight reaches SCTP: a peer INIT arriving while our
     // association is still 'new' would otherwise get an INIT ACK whose tag our own INIT replaces.
@@ -731,15 +806,25 @@ export class PeerTransport {
       this.flushPending();
       this.drive();
     });
-    driver.setDataHandler((data) => this.onDriverData(data));
+    driver.setDataHandler((data, _from, srtp) => this.onDriverData(data, srtp), () => this.flushStaged());
   }
 
   /**
-   * One non-STUN datagram from the driver (already from a trusted source). DTLS is copied,
-   * media is staged in rxBatch; both are processed once the socket batch ends (a microtask).
+   * One non-STUN datagram from the driver (already from a trusted source), valid until the
+   * driver's batch ends (then {@link flushStaged} runs). Media the socket's session table
+   * unprotected is kept as a view; DTLS is copied; other media is staged in rxBatch.
    */
-  private onDriverData(data: Buffer): void {
+  private onDriverData(data: Buffer, srtp: number): void {
     if (this.isClosed || data.length === 0) return;
+    if (srtp === UdpSrtpStatus.unprotected) {
+      if (this.clearViews.length === BATCH_SLOTS) this.flushStaged();
+      this.clearViews.push(data);
+      return;
+    }
+    if (srtp !== UdpSrtpStatus.none) {
+      this.drops.srtpRejected++;
+      return;
+    }
     const b = data[0]!;
     if (b >= 20 && b <= 63) this.dtlsIn.push(Buffer.from(data));
     else if (b >= 128 && b <= 191) {
@@ -755,26 +840,21 @@ export class PeerTransport {
       this.rxBatch().set(this.stagedMedia++, data);
     } else {
       this.drops.unknownFirstByte++;
-      return;
-    }
-    if (!this.stagedFlushQueued) {
-      this.stagedFlushQueued = true;
-      queueMicrotask(() => {
-        this.stagedFlushQueued = false;
-        this.flushStaged();
-      });
     }
   }
 
   private flushStaged(): void {
-    if (this.isClosed) return;
+    if (this.isClosed) {
+      this.clearViews.length = 0;
+      return;
+    }
     this.feedDtls(this.clock.now());
     const staged = this.stagedMedia;
     this.stagedMedia = 0;
-    if (staged > 0) {
-      if (this.srtpValue) this.receiveMedia(undefined, 0, staged);
-      else this.drops.srtpNotReady += staged;
-    }
+    if (staged > 0 && !this.srtpValue) {
+      this.drops.srtpNotReady += staged;
+      if (this.clearViews.length > 0) this.receiveMedia(undefined, 0, 0);
+    } else if (staged > 0 || this.clearViews.length > 0) this.receiveMedia(undefined, 0, staged);
     this.drive();
   }
 
