@@ -31,7 +31,7 @@ import { DataChannelManager } from '../sctp/data-channel-manager.js';
 import type { RTCDataChannel, RTCDataChannelInit } from '../sctp/data-channel.js';
 import { IceTransport, parseIceServerUrl } from '../transport/ice-transport.js';
 import { defaultHostAddresses, PEER_SOCKET_BUFFER_BYTES, PeerTransport, type PeerTransportHandler } from '../transport/peer-transport.js';
-import type { UdpMux } from '../transport/udp-mux.js';
+import type { UdpMux } from '../transport/source/udp-mux.js';
 import { PeerEventTarget, type PeerEvent } from './event-target.js';
 import { LocalStreamTrack, MediaStreamTrack, type MediaKind } from './media-stream-track.js';
 import { MediaRouter } from './media-router.js';
@@ -69,7 +69,7 @@ export interface RTCConfiguration {
   /** `all` (default) or `relay` (only TURN-relayed candidates are announced and paired). */
   iceTransportPolicy?: 'all' | 'relay';
   /**
-   * Share one UDP port with other connections (server mode, lib/transport/udp-mux.ts): host
+   * Share one UDP port with other connections (server mode, lib/transport/source/udp-mux.ts): host
    * candidates are the mux's address; `hostAddresses`/`portRange` are then ignored.
    */
   udpMux?: UdpMux;

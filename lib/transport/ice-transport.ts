@@ -19,14 +19,14 @@ import {
 } from '../ice/ice-agent.js';
 import type { IceCredentials } from '../ice/ice-credentials.js';
 import { addressKey, canonicalIp, type TransportAddress } from '../ice/transport-address.js';
-import { listHostAddresses, type HostAddressOptions } from './ice-host-addresses.js';
+import { listHostAddresses, type HostAddressOptions } from './source/host-addresses.js';
 import { resolveMdnsName } from './ice-mdns.js';
 import { pooledCryptoRng } from './ice-rng.js';
-import { TurnLink, type TurnServerTarget } from './ice-turn-link.js';
-import { remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './ice-udp-socket.js';
+import { TurnLink, type TurnServerTarget } from './source/turn-link.js';
+import { remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './source/datagram-socket.js';
 import type { SrtpSession } from '../srtp/srtp-session.js';
-import type { PortDrops } from './port-drops.js';
-import { UdpSocket, UdpSrtpStatus, type UdpDestination, type UdpSrtpRoute } from './udp-socket.js';
+import type { PortDrops } from './source/port-drops.js';
+import { UdpSocket, UdpSrtpStatus, type UdpDestination, type UdpSrtpRoute } from './source/udp-socket.js';
 
 const log = createLogger('ice');
 

@@ -29,8 +29,8 @@ import { SrtpBatch } from '../srtp/srtp-batch.js';
 import { SrtpPacketKind, SrtpSession } from '../srtp/srtp-session.js';
 import { SrtpStatus } from '../srtp/srtp-status.js';
 import type { IceTransport } from './ice-transport.js';
-import { withPortDrops } from './port-drops.js';
-import { UdpSrtpStatus, type UdpSocket } from './udp-socket.js';
+import { withPortDrops } from './source/port-drops.js';
+import { UdpSrtpStatus, type UdpSocket } from './source/udp-socket.js';
 
 /** Packets sent before the transport is connected wait in a queue of at most this many. */
 export const PENDING_MEDIA_LIMIT = 512;
@@ -158,7 +158,7 @@ export class PeerTransport {
   /**
    * Drop counters for stats: the transport's own, non-STUN datagrams the ICE driver refused from
    * unauthenticated sources, and on a shared port the datagrams no connection claimed
-   * (lib/transport/port-drops.ts; they show in every connection on that port).
+   * (lib/transport/source/port-drops.ts; they show in every connection on that port).
    */
   dropStats(): PeerTransportDrops {
     const out = { ...this.drops };

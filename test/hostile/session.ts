@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCDataChannel } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { RtcpPictureLossIndication } from '../../lib/rtp/rtcp/picture-loss-indication.js';
-import { UdpMux } from '../../lib/transport/udp-mux.js';
+import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import type { Endpoint } from './raw-udp.js';
 
 /**
  * `PWT_HOSTILE_PATH=udp-mux` runs the same suite with each connection on a shared UDP port
- * (lib/transport/udp-mux.ts, the server mode) instead of its own socket; test/hostile/shared-port.test.ts
+ * (lib/transport/source/udp-mux.ts, the server mode) instead of its own socket; test/hostile/shared-port.test.ts
  * does that for `npm test`.
  */
 export const SHARED_PORT = process.env.PWT_HOSTILE_PATH === 'udp-mux';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCDataChannel } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
-import { UdpMux } from '../../lib/transport/udp-mux.js';
+import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import { negotiate, within } from './peer-helpers.js';
 
 async function exchange(client: RTCPeerConnection, server: RTCPeerConnection, label: string, afterNegotiate?: () => Promise<void>): Promise<void> {

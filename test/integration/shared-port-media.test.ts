@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { RtcpPictureLossIndication } from '../../lib/rtp/rtcp/picture-loss-indication.js';
-import { UdpMux } from '../../lib/transport/udp-mux.js';
+import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import { within } from './peer-helpers.js';
 
 const CONNECTIONS = 16;

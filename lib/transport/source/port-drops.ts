@@ -1,9 +1,9 @@
 // Drops of a shared UDP port (UdpMux): datagrams that no connection on the port can claim, counted
 // by the reason a connection of its own would have given — RFC 7983 §7 first-byte ranges, and for
 // STUN the checks of RFC 8489 §6.3 and RFC 8445 §7.3 (docs/udp.md "Shared port").
-import type { IceDropReason } from '../ice/ice-agent.js';
-import { StunAttr, StunClass, StunMethod } from '../ice/stun-constants.js';
-import { StunMessage } from '../ice/stun-message.js';
+import type { IceDropReason } from '../../ice/ice-agent.js';
+import { StunAttr, StunClass, StunMethod } from '../../ice/stun-constants.js';
+import { StunMessage } from '../../ice/stun-message.js';
 
 /** Counters of a shared port, grouped like a connection's own drops (getStats `pwtDrops`). */
 export interface PortDrops {

@@ -2,11 +2,11 @@
 // host candidate, or over its own TCP/TLS stream (RFC 8656 §3.1, framing per RFC 8656 §12.5).
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import type { Rng } from '../common/rng.js';
-import { StunStreamFramer } from '../ice/stream-framer.js';
-import { TurnClient } from '../ice/turn-client.js';
-import type { TransportAddress } from '../ice/transport-address.js';
-import type { IceUdpSocket } from './ice-udp-socket.js';
+import type { Rng } from '../../common/rng.js';
+import { StunStreamFramer } from '../../ice/stream-framer.js';
+import { TurnClient } from '../../ice/turn-client.js';
+import type { TransportAddress } from '../../ice/transport-address.js';
+import type { IceUdpSocket } from './datagram-socket.js';
 
 /** A TURN server as configured (after URL parsing and name resolution). */
 export interface TurnServerTarget {

@@ -2,14 +2,14 @@
 // Binding requests from unknown senders are routed by the local ufrag in USERNAME (RFC 8445
 // §7.2.2), every other datagram by its source address once that address has authenticated
 // (or been sent checks by the transport). Unknown senders are dropped and counted.
-import { InvalidArgumentError, InvalidStateError } from '../common/errors.js';
-import { reportListenerError } from '../common/typed-emitter.js';
-import { peekBindingRequestUfrag } from '../ice/stun-peek.js';
-import { canonicalIp, type TransportAddress } from '../ice/transport-address.js';
-import { IceTransport, type IceMuxPort, type IceTransportOptions } from './ice-transport.js';
+import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
+import { reportListenerError } from '../../common/typed-emitter.js';
+import { peekBindingRequestUfrag } from '../../ice/stun-peek.js';
+import { canonicalIp, type TransportAddress } from '../../ice/transport-address.js';
+import { IceTransport, type IceMuxPort, type IceTransportOptions } from '../ice-transport.js';
 import { countStranger, createPortDrops, type PortDrops } from './port-drops.js';
 import { UdpSocket } from './udp-socket.js';
-import { nativeUdpSocketFactory, remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './ice-udp-socket.js';
+import { nativeUdpSocketFactory, remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './datagram-socket.js';
 
 /** Options of {@link UdpMux.bind}. */
 export interface UdpMuxOptions {
@@ -51,7 +51,7 @@ export interface UdpMuxStats {
   /** Routed SRTP/SRTCP the session table refused (forged, replayed, ...; reasons in each connection's SRTP stats). */
   srtpRejected: number;
   drops: { 'unknown-sender': number; 'unknown-ufrag': number };
-  /** The same unclaimed datagrams by the reason a connection would have given (see lib/transport/port-drops.ts). */
+  /** The same unclaimed datagrams by the reason a connection would have given (see lib/transport/source/port-drops.ts). */
   dropsByReason: PortDrops;
 }
 
