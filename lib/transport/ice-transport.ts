@@ -610,8 +610,9 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       this.rng,
       udpBase?.socket,
       udpBase?.local,
-      (l, frame) => {
-        l.client.handleInput(this.clock.now(), frame);
+      (l, frames) => {
+        const now = this.clock.now();
+        for (const f of frames) l.client.handleInput(now, f);
         this.flush();
       },
       (l) => {

@@ -77,6 +77,8 @@ export interface PeerTransportSrtpCounters {
   unprotectedInJs: number;
   protectedNatively: number;
   protectedInJs: number;
+  /** Native calls made for the packets counted in `unprotectedInJs` / `protectedInJs` (one per batch). */
+  jsBatchCalls: number;
 }
 
 /** Drop counters of the transport (by reason). */
@@ -111,7 +113,7 @@ export class PeerTransport {
     unknownFirstByte: 0, unauthenticatedSource: 0, srtpNotReady: 0, srtpRejected: 0, pendingOverflow: 0, sendAfterClose: 0,
   };
   /** Where SRTP was done (see {@link PeerTransportSrtpCounters}). */
-  readonly srtpCounters: PeerTransportSrtpCounters = { unprotectedNatively: 0, unprotectedInJs: 0, protectedNatively: 0, protectedInJs: 0 };
+  readonly srtpCounters: PeerTransportSrtpCounters = { unprotectedNatively: 0, unprotectedInJs: 0, protectedNatively: 0, protectedInJs: 0, jsBatchCalls: 0 };
   private readonly handler: PeerTransportHandler;
   private readonly clock: Clock;
   private readonly options: PeerTransportOptions;
@@ -138,6 +140,14 @@ export class PeerTransport {
   private readonly dtlsIn: Buffer[] = [];
   private readonly scratch = Buffer.alloc(SCRATCH_SIZE);
   private pending: { kind: 0 | 1; data: Buffer }[] = [];
+  /** Media for a relayed pair staged for one protect call per turn (see sendMedia). */
+  private txBatchValue: SrtpBatch | undefined;
+  private txStaged = 0;
+  private txFlushScheduled = false;
+  private readonly txFlushCallback = (): void => {
+    this.txFlushScheduled = false;
+    this.flushTx();
+  };
   private sctpConnected = false;
   private srtpRequired = false;
   private srtpFailureReported = false;
@@ -301,9 +311,33 @@ export class PeerTransport {
       this.srtpCounters.protectedNatively++;
       return;
     }
-    this.srtpCounters.protectedInJs++;
-    const n = kind === 0 ? srtp.protectRtp(view, this.scratch) : srtp.protectRtcp(view, this.scratch);
-    this.driver.send(this.scratch.subarray(0, n));
+    // No socket route (a TURN-relayed pair): protect in the batch, with ONE native call for
+    // everything sent this event-loop turn, then let the driver frame it for TURN.
+    if (this.txStaged === BATCH_SLOTS) this.flushTx();
+    this.txBatch().set(this.txStaged++, view);
+    if (!this.txFlushScheduled) {
+      this.txFlushScheduled = true;
+      setImmediate(this.txFlushCallback);
+    }
+  }
+
+  /** The JS protect batch for relayed pairs, created on first use. */
+  private txBatch(): SrtpBatch {
+    this.txBatchValue ??= new SrtpBatch({ slots: BATCH_SLOTS, slotSize: SLOT_SIZE });
+    return this.txBatchValue;
+  }
+
+  /** Protects the staged packets with one call and sends them on the selected (relayed) pair. */
+  private flushTx(): void {
+    const n = this.txStaged;
+    this.txStaged = 0;
+    const srtp = this.srtpValue;
+    const b = this.txBatchValue;
+    if (n === 0 || !b || !srtp || srtp.closed || this.isClosed) return;
+    srtp.protectBatch(b, n, SrtpPacketKind.auto);
+    this.srtpCounters.protectedInJs += n;
+    this.srtpCounters.jsBatchCalls++;
+    for (let i = 0; i < n; i++) if (b.results[i] === SrtpStatus.ok) this.driver.send(b.view(i));
   }
 
   /** Where to serialize a packet for {@link sendMedia}: room for 1500 B plus SRTP overhead. */
@@ -328,6 +362,7 @@ export class PeerTransport {
         reportListenerError(err);
       }
     }
+    this.flushTx();
     if (this.dtlsValue) {
       this.dtlsValue.close();
       this.flushTransmits();
@@ -367,6 +402,7 @@ export class PeerTransport {
     if (staged > 0) {
       this.srtpValue!.unprotectBatch(b!, staged, SrtpPacketKind.auto);
       this.srtpCounters.unprotectedInJs += staged;
+      this.srtpCounters.jsBatchCalls++;
     }
     const views = this.clearViews;
     this.srtpCounters.unprotectedNatively += views.length;
