@@ -2,7 +2,7 @@
 // list and budget the contents, load each prebuild (arm64 under qemu-user), install the tarball
 // into an empty project with no compiler on PATH, and run the peer-connection smoke test there.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PREBUILD_NAME } from './prebuildify.mjs';
@@ -163,4 +163,20 @@ export function smoke(app, node, arch, file, env) {
     result = { ok: false, error: `no JSON from ${file}` };
   }
   return { status: r.status, result, stderr: r.stderr, stdout: r.stdout };
+}
+
+/**
+ * A PATH directory (no compiler) whose `node` and `npm` run on `node`, a linux-`arch` binary
+ * (under qemu-user when `arch` is not this machine's), so npm and the install scripts it starts
+ * run on that Node; the rest is compilerFreePath's.
+ */
+export function emulatedPath(dir, node, arch) {
+  const bin = compilerFreePath(dir);
+  const npmCli = realpathSync(spawnSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).stdout.trim());
+  const run = runner(arch).map((a) => JSON.stringify(a)).join(' ');
+  for (const [name, target] of [['node', `${JSON.stringify(node)}`], ['npm', `${JSON.stringify(node)} ${JSON.stringify(npmCli)}`]]) {
+    rmSync(join(bin, name), { force: true });
+    writeFileSync(join(bin, name), `#!/bin/sh\nexec ${run} ${target} "$@"\n`, { mode: 0o755 });
+  }
+  return bin;
 }

@@ -7,13 +7,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  NODE_MATRIX, PREBUILD_NAME, TARBALL_BUDGET, compilerFreePath, compilerVisible, contentProblems, floorProblems,
-  installInto, loadPrebuild, nodeBinary, pack, prebuild, root, runNode, smoke, treeHash, userEnv, writeTypeConsumers, type Packed,
+  NODE_MATRIX, PREBUILD_NAME, TARBALL_BUDGET, compilerFreePath, emulatedPath, compilerVisible, contentProblems, floorProblems,
+  installInto, loadPrebuild, nodeBinary, pack, prebuild, root, smoke, treeHash, userEnv, writeTypeConsumers, type Packed,
 } from './packaging-harness.js';
 
 const full = process.env.PWT_PACKAGING === 'full';
@@ -103,34 +103,48 @@ test('no fitting prebuild and no compiler: the install fails with one message na
   }
 });
 
-test('Node 18, 20, 22 and 24 (x64) run the same prebuild from the tarball', { skip: LONG || (process.arch !== 'x64' && 'x64 matrix runs on x64'), timeout: 600_000 }, (t) => {
-  const app = join(work, 'app');
+test('Node 18, 20, 22 and 24 (x64): npm on each installs the tarball without compiling and the smoke test passes', { skip: LONG || (process.arch !== 'x64' && 'x64 matrix runs on x64'), timeout: 600_000 }, (t) => {
   const opensslSeen = new Set<string>();
   for (const version of NODE_MATRIX.x64) {
     const node = nodeBinary('x64', version);
+    const app = join(work, `x64-${version}`);
+    // `node` and `npm` on PATH are this Node, so the install script runs on it too.
+    const env = { ...noCompiler, PATH: emulatedPath(join(work, `x64-${version}-bin`), node, 'x64') };
+    assert.equal(compilerVisible(env), false, 'compilers are hidden');
+    const ins = installInto(app, packed.tarball, env);
+    assert.equal(ins.status, 0, `npm install on Node ${version} failed:\n${ins.stdout}\n${ins.stderr}`);
+    assert.ok(!existsSync(join(app, 'node_modules', 'pure-webrtc-transport', 'build')), 'nothing was compiled');
     const loaded = loadPrebuild(join(app, 'node_modules', 'pure-webrtc-transport', 'prebuilds', 'linux-x64', PREBUILD_NAME), node, 'x64');
     assert.equal(loaded.sourceHash, treeHash());
     for (const file of ['smoke.mjs', 'smoke.cjs'] as const) {
-      const s = smoke(app, node, 'x64', file, noCompiler);
+      const s = smoke(app, node, 'x64', file, env);
       assert.equal(s.status, 0, `Node ${version} ${file}: ${JSON.stringify(s.result)}\n${s.stderr}`);
       assert.equal(s.result.ok, true);
       assert.equal(s.result.node, `v${version}`);
       opensslSeen.add(s.result.openssl);
     }
-    t.diagnostic(`Node ${version} (OpenSSL ${loaded.openssl}; prebuild compiled against ${loaded.opensslHeaders}): esm + cjs smoke ok`);
+    t.diagnostic(`Node ${version} (OpenSSL ${loaded.openssl}; prebuild compiled against ${loaded.opensslHeaders}): npm install ${Math.round(ins.ms)} ms, no compile; esm + cjs smoke ok`);
   }
   assert.ok(opensslSeen.size >= 2, `several OpenSSL versions exercised: ${[...opensslSeen].join(', ')}`);
 });
 
-test('linux-arm64 under qemu-user: the install picks the arm64 prebuild and the smoke test passes', { skip: LONG, timeout: 600_000 }, (t) => {
+test('linux-arm64 under qemu-user: npm installs the tarball without compiling and the smoke test passes', { skip: LONG, timeout: 600_000 }, (t) => {
   for (const version of NODE_MATRIX.arm64) {
     const node = nodeBinary('arm64', version);
-    const app = join(work, 'app');
+    const app = join(work, `arm64-${version}`);
+    // npm itself and every node it starts run as arm64 processes; each records its arch and script.
+    const log = join(work, `arm64-${version}.log`);
+    const hook = join(work, 'record-process.cjs');
+    writeFileSync(hook, `require('fs').appendFileSync(${JSON.stringify(log)}, process.arch + ' ' + (process.argv[1] || '') + '\\n');\n`);
+    const env = { ...noCompiler, PATH: emulatedPath(join(work, `arm64-${version}-bin`), node, 'arm64'), NODE_OPTIONS: `--require ${hook}` };
+    assert.equal(compilerVisible(env), false, 'compilers are hidden');
+    const ins = installInto(app, packed.tarball, env);
+    assert.equal(ins.status, 0, `npm install under qemu failed:\n${ins.stdout}\n${ins.stderr}`);
+    const ran = readFileSync(log, 'utf8').trim().split('\n');
+    assert.ok(ran.some((l) => /^arm64 .*pure-webrtc-transport\/scripts\/install\.mjs$/.test(l)), `the install script ran on arm64:\n${ran.join('\n')}`);
+    assert.ok(ran.every((l) => l.startsWith('arm64 ')), `every process was arm64:\n${ran.join('\n')}`);
     const pkgDir = join(app, 'node_modules', 'pure-webrtc-transport');
-    // What npm runs at install, on the arm64 Node: it must load the prebuild, not compile.
-    const install = runNode(node, 'arm64', [join(pkgDir, 'scripts', 'install.mjs')], { cwd: pkgDir, env: noCompiler });
-    assert.equal(install.status, 0, install.stderr);
-    assert.doesNotMatch(install.stderr, /compiling/);
+    assert.doesNotMatch(ins.stdout + ins.stderr, /compiling/);
     assert.ok(!existsSync(join(pkgDir, 'build')), 'nothing was compiled');
     const loaded = loadPrebuild(join(pkgDir, 'prebuilds', 'linux-arm64', PREBUILD_NAME), node, 'arm64');
     assert.equal(loaded.arch, 'arm64');
@@ -141,7 +155,7 @@ test('linux-arm64 under qemu-user: the install picks the arm64 prebuild and the 
       assert.equal(s.result.ok, true);
       assert.equal(s.result.arch, 'arm64');
     }
-    t.diagnostic(`arm64 Node ${version} under qemu (OpenSSL ${loaded.openssl}): esm + cjs smoke ok`);
+    t.diagnostic(`arm64 Node ${version} under qemu (OpenSSL ${loaded.openssl}): npm install ${Math.round(ins.ms)} ms, no compile; esm + cjs smoke ok`);
   }
 });
 

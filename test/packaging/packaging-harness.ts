@@ -28,6 +28,7 @@ const c = checks as {
   floorProblems(file: string, arch: string): string[];
   loadPrebuild(file: string, node: string, arch: string): Loaded;
   compilerFreePath(dir: string): string;
+  emulatedPath(dir: string, node: string, arch: string): string;
   compilerVisible(env: Env): boolean;
   userEnv(extra?: Env): Env;
   installInto(app: string, tarball: string, env: Env, type?: 'module' | 'commonjs'): Installed;
@@ -36,7 +37,7 @@ const c = checks as {
 };
 export const root = c.root;
 export const TARBALL_BUDGET = c.TARBALL_BUDGET;
-export const { pack, contentProblems, floorProblems, loadPrebuild, compilerFreePath, compilerVisible, userEnv, installInto, smoke, runNode } = c;
+export const { pack, contentProblems, floorProblems, loadPrebuild, compilerFreePath, emulatedPath, compilerVisible, userEnv, installInto, smoke, runNode } = c;
 export const prebuild = (prebuilds as { prebuild(arch: string): string }).prebuild;
 export const PREBUILD_NAME = (prebuilds as { PREBUILD_NAME: string }).PREBUILD_NAME;
 export const NODE_MATRIX = (nodes as { NODE_MATRIX: Record<'x64' | 'arm64', string[]> }).NODE_MATRIX;
