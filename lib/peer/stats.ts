@@ -110,9 +110,9 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
       pwtSrtpUnprotectedInSocket: srtpUnprotectedNatively,
       pwtSrtpProtectedInSocket: srtpProtectedNatively,
       pwtDrops: {
-        transport: { ...t.drops },
+        transport: t.dropStats(),
         udp: udpDrops,
-        ice: { ...t.ice.stats.drops },
+        ice: t.iceDropStats(),
         dtls: dtls ? dtls.stats() : undefined,
         srtp: srtp && !srtp.closed ? srtp.stats().dropped : undefined,
         media: { ...src.router.drops },
