@@ -105,6 +105,7 @@ const cases: Case[] = [
         sendRtcp: () => undefined,
         sendRtp: (data) => { released.push(Buffer.from(data)); },
         emit: () => undefined,
+        requestKeyframe: () => undefined,
       };
       const pass = (now: number, data: Buffer, seq: number): void => {
         batch.reset(data);

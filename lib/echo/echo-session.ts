@@ -5,9 +5,11 @@ import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCCon
 import { RtpPacket } from '../rtp/rtp-packet.js';
 import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
 import { announceAddress } from './announce.js';
+// Installs the default policy modules (RTCP reports, NACK, keyframe requests, transport-cc feedback).
+import '../policy/default-policies.js';
 
 /** Options of an echo session: the peer connection's transport options. */
-export type EchoSessionOptions = Pick<RTCConfiguration, 'iceLite' | 'hostAddresses' | 'portRange' | 'srtpProfiles' | 'certificates' | 'answerDtlsRole'> & {
+export type EchoSessionOptions = Pick<RTCConfiguration, 'iceLite' | 'hostAddresses' | 'portRange' | 'srtpProfiles' | 'certificates' | 'answerDtlsRole' | 'rtpPolicies'> & {
   /** Public IP announced in the answer's host candidates instead of the bound one (server behind 1:1 NAT). */
   publicIp?: string;
 };

@@ -11,7 +11,7 @@ import type { SrtpProfileName } from '../dtls/srtp-profile.js';
 import type { DtlsTransportState } from '../dtls/dtls-transport.js';
 import { formatCandidate as formatIceCandidate, type IceCandidate } from '../ice/candidate.js';
 import type { IceConnectionState, IceGatheringState } from '../ice/ice-agent.js';
-import { ipFamily, type TransportAddress } from '../ice/transport-address.js';
+import { ipFamily } from '../ice/transport-address.js';
 import { createAnswer, type LocalAnswerMedia } from '../sdp/answer.js';
 import { isRejected } from '../sdp/bundle.js';
 import { parseCandidate as parseSdpCandidate, formatCandidate as formatSdpCandidate } from '../sdp/candidate.js';
@@ -30,8 +30,8 @@ import { SctpAssociation } from '../sctp/association.js';
 import { DataChannelManager } from '../sctp/data-channel-manager.js';
 import type { RTCDataChannel, RTCDataChannelInit } from '../sctp/data-channel.js';
 import { IceTransport, parseIceServerUrl } from '../transport/ice-transport.js';
-import { PeerTransport, type PeerTransportHandler } from '../transport/peer-transport.js';
-import type { UdpMux } from '../transport/udp-mux.js';
+import { defaultHostAddresses, PEER_SOCKET_BUFFER_BYTES, PeerTransport, type PeerTransportHandler } from '../transport/peer-transport.js';
+import type { UdpMux } from '../transport/source/udp-mux.js';
 import { PeerEventTarget, type PeerEvent } from './event-target.js';
 import { LocalStreamTrack, MediaStreamTrack, type MediaKind } from './media-stream-track.js';
 import { MediaRouter } from './media-router.js';
@@ -73,7 +73,7 @@ export interface RTCConfiguration {
   /** `all` (default) or `relay` (only TURN-relayed candidates are announced and paired). */
   iceTransportPolicy?: 'all' | 'relay';
   /**
-   * Share one UDP port with other connections (server mode, lib/transport/udp-mux.ts): host
+   * Share one UDP port with other connections (server mode, lib/transport/source/udp-mux.ts): host
    * candidates are the mux's address; `hostAddresses`/`portRange` are then ignored.
    */
   udpMux?: UdpMux;
@@ -712,6 +712,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       sctp: this.sctp,
       dataChannelsOpened: this.dataChannelsOpened,
       dataChannelsClosed: this.dataChannelsClosed,
+      transportPolicies: this.transportPolicies,
     });
   }
 
@@ -762,41 +763,33 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       },
       onMedia: (data, starts, lengths, count) => this.router.receive(data, starts, lengths, count, this.clock.now()),
     };
-    // Our own sockets carry the native SRTP fast path; the ICE driver brings TURN, STUN by name
-    // and the one-port mux. Use the driver only when one of those is asked for.
-    const stunServers: TransportAddress[] = [];
-    let needsDriver = this.config.udpMux !== undefined || this.config.iceTransportPolicy === 'relay';
-    for (const server of this.config.iceServers ?? []) {
-      for (const url of typeof server.urls === 'string' ? [server.urls] : server.urls) {
-        const u = parseIceServerUrl(url);
-        if (u.scheme === 'stun' && ipFamily(u.host) !== 0) stunServers.push({ address: u.host, port: u.port });
-        else needsDriver = true;
-      }
-    }
-    let iceDriver: IceTransport | undefined;
-    if (needsDriver) {
-      const driverOptions = {
-        role,
-        mode: this.config.iceLite === true ? ('lite' as const) : ('full' as const),
-        ...(this.config.iceServers ? { iceServers: this.config.iceServers } : {}),
-        ...(this.config.iceTransportPolicy ? { iceTransportPolicy: this.config.iceTransportPolicy } : {}),
-        clock: this.clock,
-      };
-      iceDriver = this.config.udpMux
-        ? this.config.udpMux.createTransport(driverOptions)
-        : new IceTransport({ ...driverOptions, gather: { ...(this.config.hostAddresses ? { addresses: this.config.hostAddresses } : {}) } });
-    }
+    // One driver for every path (docs/architecture.md): own sockets, the shared UdpMux port or
+    // TURN relays are datagram sources of the IceTransport; native SRTP, trickle, restart,
+    // consent and mDNS resolution are the same on each.
+    const iceOptions = {
+      role,
+      mode: this.config.iceLite === true ? ('lite' as const) : ('full' as const),
+      ...(this.config.iceServers ? { iceServers: this.config.iceServers } : {}),
+      ...(this.config.iceTransportPolicy ? { iceTransportPolicy: this.config.iceTransportPolicy } : {}),
+      clock: this.clock,
+    };
+    const ice = this.config.udpMux
+      ? this.config.udpMux.createTransport(iceOptions)
+      : new IceTransport({
+        ...iceOptions,
+        gather: {
+          addresses: this.config.hostAddresses ?? defaultHostAddresses(),
+          recvBufferSize: PEER_SOCKET_BUFFER_BYTES,
+          sendBufferSize: PEER_SOCKET_BUFFER_BYTES,
+          ...(this.config.portRange ? { portRange: this.config.portRange } : {}),
+        },
+      });
     this.transport = new PeerTransport({
       handler,
       certificate: this.certificate,
-      iceRole: role,
+      ice,
       clock: this.clock,
-      ...(iceDriver ? { iceDriver } : {}),
-      ...(this.config.iceLite === true ? { iceLite: true } : {}),
-      ...(this.config.hostAddresses ? { hostAddresses: this.config.hostAddresses } : {}),
-      ...(this.config.portRange ? { portRange: this.config.portRange } : {}),
       ...(this.config.srtpProfiles ? { srtpProfiles: this.config.srtpProfiles } : {}),
-      ...(stunServers.length > 0 ? { stunServers } : {}),
     });
     if (this.sctp) this.transport.attachSctp(this.sctp);
     return this.transport;

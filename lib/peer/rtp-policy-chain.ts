@@ -27,6 +27,7 @@ export interface RtpPolicySink {
 type Effect =
   | { readonly kind: 'rtcp'; readonly packets: readonly RtcpPacket[] }
   | { readonly kind: 'rtp'; readonly data: Buffer; readonly retransmission: boolean }
+  | { readonly kind: 'keyframe'; readonly ssrc: number | undefined }
   | { readonly kind: 'event'; readonly module: string; readonly name: keyof RtpPolicyEventMap; readonly detail: RtpPolicyEventMap[keyof RtpPolicyEventMap] };
 
 /** The modules of one transceiver or of the transport, in order. */
@@ -56,6 +57,9 @@ export class RtpPolicyChain {
     },
     emit: (name, detail) => {
       this.effects.push({ kind: 'event', module: this.current, name, detail });
+    },
+    requestKeyframe: (ssrc) => {
+      this.effects.push({ kind: 'keyframe', ssrc });
     },
   };
 
@@ -290,12 +294,25 @@ export class RtpPolicyChain {
   /** @internal Carries out queued effects through the sink and re-arms the timer. */
   flush(): void {
     const sink = this.sinkValue;
-    if (this.effects.length > 0) {
+    // Keyframe requests from modules add effects of their own: loop until none is left (bounded).
+    for (let round = 0; round < 4 && this.effects.length > 0; round++) {
       const effects = this.effects;
       this.effects = [];
+      for (const e of effects) {
+        if (e.kind !== 'keyframe') continue;
+        for (const m of this.modules) {
+          if (!m.requestKeyframe) continue;
+          let served = false;
+          this.call(m, () => {
+            served = m.requestKeyframe!(this.lastNow, e.ssrc, this.output);
+          });
+          if (served) break;
+        }
+      }
       if (sink) {
         for (const e of effects) {
           try {
+            if (e.kind === 'keyframe') continue;
             if (e.kind === 'rtcp') sink.sendRtcp(e.packets);
             else if (e.kind === 'rtp') sink.sendRtp(e.data, e.retransmission);
             else sink.emit(e.module, e.name, e.detail);

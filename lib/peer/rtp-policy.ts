@@ -88,8 +88,8 @@ export interface PolicySendStream {
   /** RTX SSRC, when RTX (RFC 4588) was negotiated for the codec. */
   readonly rtxSsrc: number | undefined;
   readonly rid: string | undefined;
-  /** The sending transceiver's kind (transport-scope modules use it, e.g. the pacer sends audio first). */
-  readonly kind: MediaKind;
+  /** The sending transceiver's kind (transport-scope modules use it, e.g. the pacer sends audio first); RTCPeerConnection always sets it. */
+  readonly kind?: MediaKind;
 }
 
 /** What a module learns from negotiation (given again after each renegotiation). */
@@ -143,6 +143,11 @@ export interface RtpPolicyOutput {
   sendRtp(data: Uint8Array, retransmission: boolean): void;
   /** Emits an event to the application. */
   emit<K extends keyof RtpPolicyEventMap>(name: K, detail: RtpPolicyEventMap[K]): void;
+  /**
+   * Asks the chain's keyframe module (the first whose `requestKeyframe` serves it) for a keyframe
+   * from remote sender `ssrc`, after this call: modules compose without knowing each other.
+   */
+  requestKeyframe(ssrc: number | undefined): void;
 }
 
 /** Fields a module adds to getStats() entries (W3C webrtc-stats names). */
