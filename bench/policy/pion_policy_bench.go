@@ -111,7 +111,7 @@ func benchRecorder(n int) {
 	if count == 0 {
 		panic("no feedback")
 	}
-	emit(result{Case: "transport-cc feedback (1 received + 1/20 report)", NsPerPkt: float64(used) / float64(n), Packets: n})
+	emit(result{Case: "transport-cc feedback (1 received, a report every 20 ms)", NsPerPkt: float64(used) / float64(n), Packets: n})
 }
 
 func main() {

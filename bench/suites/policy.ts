@@ -13,7 +13,14 @@ import { Pacer } from '../../lib/policy/pacer.js';
 import { RembGenerator } from '../../lib/policy/remb-generator.js';
 import { readAbsSendTime } from '../../lib/policy/remb-policy.js';
 import { NetworkSimulator } from '../../lib/policy/network-simulator.js';
-import { RtpPacketBatch, type RtpPolicyOutput } from '../../lib/peer/rtp-policy.js';
+import { TransportCcFeedback } from '../../lib/policy/transport-cc-feedback.js';
+import { NackGenerator } from '../../lib/policy/nack-generator.js';
+import { NackResponder } from '../../lib/policy/nack-responder.js';
+import { RtcpReporter } from '../../lib/policy/rtcp-reporter.js';
+import { KeyframeRequester } from '../../lib/policy/keyframe-requester.js';
+import { SeededRng } from '../../lib/common/rng.js';
+import { RtpPacketBatch, RtpPacketFlags, type RtpPolicy, type RtpPolicyOutput, type RtpPolicyParameters } from '../../lib/peer/rtp-policy.js';
+import { TRANSPORT_CC_URI } from '../../lib/rtp/extensions/uris.js';
 import { RtcpTransportCcFeedback } from '../../lib/rtp/rtcp/transport-cc-feedback.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { absSendTimeFromMs } from '../../lib/rtp/extensions/abs-send-time.js';
@@ -59,12 +66,84 @@ function videoPacket(i: number): Buffer {
   }).serialize();
 }
 
+// What lib/peer's chain does with a module's effects, minus the sending: RTCP packets and RTP
+// copies are kept until the next batch.
+const output: RtpPolicyOutput = {
+  sendRtcp: (packets) => { sink += packets.length; },
+  sendRtp: (data) => { sink += Buffer.from(data).length; },
+  emit: () => undefined,
+  requestKeyframe: () => undefined,
+};
+
+function params(receiving: boolean): RtpPolicyParameters {
+  return {
+    kind: 'video', cname: 'bench', localSsrc: receiving ? 2 : 1,
+    sendStreams: receiving ? [] : [{ ssrc: 1, rtxSsrc: 3, rid: undefined, kind: 'video' }],
+    sendCodec: receiving ? undefined : { payloadType: 96, clockRate: 90000, rtxPayloadType: 97 },
+    receiveClockRates: receiving ? new Map([[96, 90000]]) : new Map(),
+    rtcpFeedback: new Set(['nack', 'nack pli', 'ccm fir', 'transport-cc']),
+    headerExtensions: new Map([[TRANSPORT_CC_URI, 3]]),
+    reducedSizeRtcp: true,
+  };
+}
+
+/**
+ * Feeds a receive-side module the trace in batches of 32 (lost packets left out, as the network
+ * would), running its timeout whenever it is due; returns ns CPU per packet.
+ */
+function receiveSide(module: RtpPolicy, n: number): number {
+  module.configure?.(0, params(true));
+  const pkts = Array.from({ length: 32 }, (_, k) => videoPacket(k));
+  const batch = new RtpPacketBatch();
+  return cpuPerPacket(n, () => {
+    for (let i = 0; i < n; i += 32) {
+      batch.reset(pkts[0]!);
+      for (let k = 0; k < 32 && i + k < n; k++) {
+        const j = i + k;
+        if (lost(j)) continue;
+        batch.push(0, pkts[k]!.length, 1, j & 0xffff, j * 90, 96, false, 1150, j & 0xffff, 0);
+      }
+      const now = arrivalUs(i + 31) / 1000;
+      module.incomingRtp?.(now, batch, output);
+      const due = module.nextTimeout?.();
+      if (due !== undefined && due <= now) module.timeout?.(now, output);
+    }
+  });
+}
+
+/** Feeds a send-side module every packet of the trace as it is sent; returns ns CPU per packet. */
+function sendSide(module: RtpPolicy, n: number): number {
+  module.configure?.(0, params(false));
+  const pkts = Array.from({ length: 64 }, (_, k) => videoPacket(k));
+  const batch = new RtpPacketBatch();
+  return cpuPerPacket(n, () => {
+    for (let i = 0; i < n; i++) {
+      const p = pkts[i & 63]!;
+      p.writeUInt16BE(i & 0xffff, 2);
+      batch.reset(p);
+      batch.push(0, p.length, 1, i & 0xffff, i * 90, 96, false, 1150, i & 0xffff, 0);
+      module.outgoingRtp?.(i, batch, output);
+      if ((batch.flags[0]! & RtpPacketFlags.DROP) !== 0) sink++;
+      const due = module.nextTimeout?.();
+      if (due !== undefined && due <= i) module.timeout?.(i, output);
+    }
+  });
+}
+
 interface Case {
   case: string;
   run: (n: number) => number;
 }
 
+const TWCC_CASE = 'transport-cc feedback (1 received, a report every 20 ms)';
+
 const cases: Case[] = [
+  { case: TWCC_CASE, run: (n) => receiveSide(new TransportCcFeedback({ intervalMs: FEEDBACK_EVERY }), n) },
+  { case: 'NACK generator (1 received, 1 % lost)', run: (n) => receiveSide(new NackGenerator(), n) },
+  { case: 'NACK responder (1 sent into the history)', run: (n) => sendSide(new NackResponder({ rng: new SeededRng(1) }), n) },
+  { case: 'RTCP reporter (1 received)', run: (n) => receiveSide(new RtcpReporter('video', { rng: new SeededRng(1), wallClockOffsetMs: 0 }), n) },
+  { case: 'RTCP reporter (1 sent)', run: (n) => sendSide(new RtcpReporter('video', { rng: new SeededRng(1), wallClockOffsetMs: 0 }), n) },
+  { case: 'keyframe requester (1 received)', run: (n) => receiveSide(new KeyframeRequester(), n) },
   {
     case: 'send-side estimator (1 sent + 1/20 feedback)',
     run: (n) => {
@@ -208,7 +287,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   }
   if (pionSkipped !== undefined) console.log(`pion comparison skipped: ${pionSkipped}`);
   const list = [...series.values()];
-  for (const c of ['send-side estimator (1 sent + 1/20 feedback)']) {
+  for (const c of ['send-side estimator (1 sent + 1/20 feedback)', TWCC_CASE]) {
     printTarget(`${c}, pion / ours`, ratioOf(list, c, 'ours', 'pion/interceptor'), 1);
   }
   // Keeps the measured work observable.

@@ -7,17 +7,16 @@ import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack } from '../.
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { bandwidthEstimationPolicy, BandwidthEstimationPolicy } from '../../lib/policy/bandwidth-estimator-policy.js';
 import { rembPolicy, RembPolicy } from '../../lib/policy/remb-policy.js';
-import { TransportCcFeedbackForTests } from '../net/transport-cc-feedback-for-tests.js';
+import { transportCcFeedbackPolicy } from '../../lib/policy/default-policies.js';
 import { negotiate, within } from './peer-helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test('estimator + pacer on the sender, transport-cc feedback and REMB on the receiver', { timeout: 60_000 }, async () => {
-  const feedback = new TransportCcFeedbackForTests();
   const pc1 = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], rtpPolicies: [bandwidthEstimationPolicy()] });
   const pc2 = new RTCPeerConnection({
     hostAddresses: ['127.0.0.1'],
-    rtpPolicies: [{ name: feedback.name, scope: 'transport', create: () => feedback }, rembPolicy()],
+    rtpPolicies: [transportCcFeedbackPolicy, rembPolicy()],
   });
   try {
     const video = new LocalStreamTrack({ kind: 'video' });
@@ -81,11 +80,10 @@ test('estimator + pacer on the sender, transport-cc feedback and REMB on the rec
 });
 
 test('REMB: offered on video while installed; the receiver sends REMB and the sender caps its target by it', { timeout: 60_000 }, async () => {
-  const feedback = new TransportCcFeedbackForTests();
   const pc1 = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], rtpPolicies: [bandwidthEstimationPolicy(), rembPolicy()] });
   const pc2 = new RTCPeerConnection({
     hostAddresses: ['127.0.0.1'],
-    rtpPolicies: [{ name: feedback.name, scope: 'transport', create: () => feedback }, rembPolicy({ startBitrate: 200_000, maxBitrate: 250_000 })],
+    rtpPolicies: [transportCcFeedbackPolicy, rembPolicy({ startBitrate: 200_000, maxBitrate: 250_000 })],
   });
   try {
     const video = new LocalStreamTrack({ kind: 'video' });
