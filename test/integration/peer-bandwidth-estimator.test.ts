@@ -73,6 +73,19 @@ test('estimator + pacer on the sender, transport-cc feedback and REMB on the rec
     assert.equal(bwe.estimator.stats.feedbackUnknown, 0);
     assert.ok(bwe.estimator.stats.packetsAcked >= sent * 0.9, `acked ${bwe.estimator.stats.packetsAcked} of ${sent}`);
     assert.ok(targets.length > 0 && targets.at(-1)! > 300_000, `loopback is not a bottleneck: the target rose (${targets.join(',')})`);
+    // getStats: the target is the selected candidate pair's availableOutgoingBitrate (W3C
+    // webrtc-stats); the receiver, without the module, reports none.
+    const pairOf = async (pc: RTCPeerConnection): Promise<Record<string, unknown> | undefined> => {
+      const report = await pc.getStats();
+      const transport = [...report.values()].find((x) => x.type === 'transport') as Record<string, unknown> | undefined;
+      return report.get(String(transport?.selectedCandidatePairId)) as Record<string, unknown> | undefined;
+    };
+    const before = bwe.targetBitrate;
+    const pair = await pairOf(pc1);
+    const available = pair?.availableOutgoingBitrate as number | undefined;
+    assert.ok(available !== undefined && available > 0, `availableOutgoingBitrate ${available}`);
+    assert.ok(Math.abs(available - before) <= 0.2 * before, `availableOutgoingBitrate ${available} ≈ target ${before}`);
+    assert.equal((await pairOf(pc2))?.availableOutgoingBitrate, undefined);
   } finally {
     pc1.close();
     pc2.close();
