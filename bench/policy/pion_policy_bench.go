@@ -1,5 +1,5 @@
-// CPU per packet of pion/interceptor's send-side bandwidth estimator (pkg/gcc, no pacer) and
-// transport-cc feedback recorder (pkg/twcc), for `npm run bench -- policy` to compare with ours
+// CPU per packet of pion/interceptor's send-side bandwidth estimator (pkg/gcc, no pacer),
+// transport-cc feedback recorder (pkg/twcc) and NACK generator / responder (pkg/nack), for `npm run bench -- policy` to compare with ours
 // on the same synthetic trace. Built from Debian's golang-github-pion-webrtc.v3-dev sources
 // (GOPATH=/usr/share/gocode, GO111MODULE=off); prints one JSON line per case.
 package main
@@ -14,6 +14,7 @@ import (
 
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/gcc"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -114,6 +115,86 @@ func benchRecorder(n int) {
 	emit(result{Case: "transport-cc feedback (1 received, a report every 20 ms)", NsPerPkt: float64(used) / float64(n), Packets: n})
 }
 
+// The NACK interceptors see the stream through their reader / writer, as in a pion peer connection.
+func nackStream() *interceptor.StreamInfo {
+	return &interceptor.StreamInfo{SSRC: 1, RTCPFeedback: []interceptor.RTCPFeedback{{Type: "nack"}}}
+}
+
+func serialized(i int) []byte {
+	h := rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: uint16(i), Timestamp: uint32(i * 90), SSRC: 1}
+	b, err := (&rtp.Packet{Header: h, Payload: make([]byte, 1150)}).Marshal()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func benchNackGenerator(n int) {
+	f, err := nack.NewGeneratorInterceptor()
+	if err != nil {
+		panic(err)
+	}
+	icp, err := f.NewInterceptor("")
+	if err != nil {
+		panic(err)
+	}
+	nacks := 0
+	icp.BindRTCPWriter(interceptor.RTCPWriterFunc(func(p []rtcp.Packet, _ interceptor.Attributes) (int, error) {
+		nacks += len(p)
+		return 0, nil
+	}))
+	pkts := make([][]byte, 64)
+	for k := range pkts {
+		pkts[k] = serialized(k)
+	}
+	next := 0
+	reader := icp.BindRemoteStream(nackStream(), interceptor.RTPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
+		for lost(next) {
+			next++
+		}
+		p := pkts[next&63]
+		p[2], p[3] = byte(next>>8), byte(next)
+		next++
+		return copy(b, p), a, nil
+	}))
+	buf := make([]byte, 1500)
+	start := cpuNs()
+	for next < n {
+		if _, _, err := reader.Read(buf, nil); err != nil {
+			panic(err)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	used := cpuNs() - start
+	emit(result{Case: "NACK generator (1 received, 1 % lost)", NsPerPkt: float64(used) / float64(n), Packets: n})
+	_ = icp.Close()
+}
+
+func benchNackResponder(n int) {
+	f, err := nack.NewResponderInterceptor()
+	if err != nil {
+		panic(err)
+	}
+	icp, err := f.NewInterceptor("")
+	if err != nil {
+		panic(err)
+	}
+	w := icp.BindLocalStream(nackStream(), interceptor.RTPWriterFunc(func(h *rtp.Header, p []byte, a interceptor.Attributes) (int, error) {
+		return len(p), nil
+	}))
+	payload := make([]byte, 1150)
+	start := cpuNs()
+	for i := 0; i < n; i++ {
+		h := &rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: uint16(i), Timestamp: uint32(i * 90), SSRC: 1}
+		if _, err := w.Write(h, payload, nil); err != nil {
+			panic(err)
+		}
+	}
+	used := cpuNs() - start
+	emit(result{Case: "NACK responder (1 sent into the history)", NsPerPkt: float64(used) / float64(n), Packets: n})
+	_ = icp.Close()
+}
+
 func main() {
 	n := 60000
 	if len(os.Args) > 1 {
@@ -123,4 +204,6 @@ func main() {
 	}
 	benchGcc(n)
 	benchRecorder(n)
+	benchNackGenerator(n)
+	benchNackResponder(n)
 }

@@ -1,5 +1,6 @@
 // `npm run bench -- policy`: CPU per packet of each policy module on one synthetic trace, with
-// pion/interceptor's equivalents (pkg/gcc send-side BWE, pkg/twcc recorder) built from Debian's
+// pion/interceptor's equivalents (pkg/gcc send-side BWE, pkg/twcc recorder, pkg/nack generator
+// and responder) built from Debian's
 // Go sources and run in the same bench run (skipped, with the reason, when Go or the sources
 // are missing). Ratios are pion / ours (> 1: ours uses less CPU).
 import { spawnSync } from 'node:child_process';
@@ -287,7 +288,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   }
   if (pionSkipped !== undefined) console.log(`pion comparison skipped: ${pionSkipped}`);
   const list = [...series.values()];
-  for (const c of ['send-side estimator (1 sent + 1/20 feedback)', TWCC_CASE]) {
+  for (const c of ['send-side estimator (1 sent + 1/20 feedback)', TWCC_CASE, 'NACK generator (1 received, 1 % lost)', 'NACK responder (1 sent into the history)']) {
     printTarget(`${c}, pion / ours`, ratioOf(list, c, 'ours', 'pion/interceptor'), 1);
   }
   // Keeps the measured work observable.
