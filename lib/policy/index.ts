@@ -9,24 +9,6 @@ export type {
   SimulatedLinkOptions,
   SimulatedLinkStats,
 } from './network-simulator.js';
-export { SendSideBandwidthEstimator } from './bandwidth-estimator.js';
-export type {
-  BandwidthEstimatorOptions,
-  BandwidthEstimatorStats,
-  TargetBitrateEvent,
-  SentPacketInfo,
-  BandwidthUsage,
-  TrendlineOptions,
-  LossControllerOptions,
-} from './bandwidth-estimator.js';
-export { Pacer } from './pacer.js';
-export type { PacerOptions, PacerStats, PacketPriority } from './pacer.js';
-export { RembGenerator } from './remb-generator.js';
-export type { RembGeneratorOptions, RembGeneratorStats } from './remb-generator.js';
-export { BandwidthEstimationPolicy, bandwidthEstimationPolicy, BANDWIDTH_ESTIMATOR_POLICY } from './bandwidth-estimator-policy.js';
-export type { BandwidthEstimationPolicyOptions, BandwidthEstimationPolicyStats } from './bandwidth-estimator-policy.js';
-export { RembPolicy, rembPolicy, REMB_POLICY } from './remb-policy.js';
-export type { RembPolicyOptions } from './remb-policy.js';
 export { RtcpReporter, MAX_REPORTED_SOURCES } from './rtcp-reporter.js';
 export type { RtcpReporterOptions } from './rtcp-reporter.js';
 export { NackGenerator } from './nack-generator.js';
@@ -48,3 +30,21 @@ export {
   keyframeRequesterPolicy,
   transportCcFeedbackPolicy,
 } from './default-policies.js';
+export { SendSideBandwidthEstimator } from './bandwidth-estimator.js';
+export type {
+  BandwidthEstimatorOptions,
+  BandwidthEstimatorStats,
+  TargetBitrateEvent,
+  SentPacketInfo,
+  BandwidthUsage,
+  TrendlineOptions,
+  LossControllerOptions,
+} from './bandwidth-estimator.js';
+export { Pacer } from './pacer.js';
+export type { PacerOptions, PacerStats, PacketPriority } from './pacer.js';
+export { RembGenerator } from './remb-generator.js';
+export type { RembGeneratorOptions, RembGeneratorStats } from './remb-generator.js';
+export { BandwidthEstimationPolicy, bandwidthEstimationPolicy, BANDWIDTH_ESTIMATOR_POLICY } from './bandwidth-estimator-policy.js';
+export type { BandwidthEstimationPolicyOptions, BandwidthEstimationPolicyStats } from './bandwidth-estimator-policy.js';
+export { RembPolicy, rembPolicy, REMB_POLICY } from './remb-policy.js';
+export type { RembPolicyOptions } from './remb-policy.js';
