@@ -68,3 +68,4 @@ export {
   SignalingClosedError,
 } from './signaling/index.js';
 export type { SignalingChannel, SignalingMessage, WhipSession } from './signaling/index.js';
+export * from './policy/index.js';
