@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,7 @@ import type { SrtpProfileName } from '../../lib/dtls/srtp-profile.js';
 import { launchChromium, type ChromiumHandle } from './chromium.js';
 import { captureSdp, recordResult } from './results.js';
 import { renderMatrix } from './render-matrix.js';
+import { runCli } from './cli-run.js';
 
 const PEER = 'Chromium';
 const SERVER_ROLE = 'our WHIP echo server ← Chromium (echo page)';
@@ -243,4 +245,48 @@ test('our whip-client → Chromium answerer: Opus and VP8 looped back through Ch
   assert.ok(summary.rtp.audio.received > 0, 'Chromium looped audio back');
   assert.ok(summary.rtp.video.received > 0, 'Chromium looped video back');
   assert.equal(summary.messages.echoedIntact, 100);
+});
+
+interface CliSummary {
+  ok: boolean;
+  rtp: Record<'audio' | 'video', { sent: number; received: number }>;
+  media: Partial<Record<'audio' | 'video', { codec: string; origin: string }>>;
+  messages: { echoedIntact: number };
+  errors: string[];
+}
+
+/** `whip-client --url <Chromium endpoint> [extra]` as a user runs it; Chromium's own stats decide. */
+async function cliCase(t: { after(fn: () => Promise<void> | void): void }, variant: string, extra: string[], codec: string): Promise<void> {
+  const { url, page } = await chromiumWhipEndpoint(t);
+  const r = await runCli<CliSummary>(['whip-client', '--url', url, '--seconds', '4', ...extra]);
+  const stats = await pageStats(page, 'pc');
+  const video = stats.inbound.find((x) => x.kind === 'video');
+  const audio = stats.inbound.find((x) => x.kind === 'audio');
+  const s = r.summary;
+  const v = browser.version;
+  const frames = video?.framesDecoded ?? 0;
+  recordResult({ peer: PEER, version: v, role: CLIENT_ROLE, media: 'audio', variant, pass: r.code === 0 && (s?.rtp.audio.received ?? 0) > 0 && (audio?.totalSamplesReceived ?? 0) > 0,
+    detail: `exit ${r.code}; we sent ${s?.rtp.audio.sent ?? 0} ${s?.media.audio?.codec ?? '?'} packets (${basename(s?.media.audio?.origin ?? '?')}), Chromium played ${audio?.totalSamplesReceived ?? 0} samples and sent back ${s?.rtp.audio.received ?? 0} packets` });
+  recordResult({ peer: PEER, version: v, role: CLIENT_ROLE, media: 'video', variant, pass: r.code === 0 && (s?.rtp.video.received ?? 0) > 0 && frames > 0,
+    detail: `exit ${r.code}; we sent ${s?.rtp.video.sent ?? 0} ${s?.media.video?.codec ?? '?'} packets (${basename(s?.media.video?.origin ?? '?')}), Chromium decoded ${frames} frames and sent back ${s?.rtp.video.received ?? 0} packets` });
+  recordResult({ peer: PEER, version: v, role: CLIENT_ROLE, media: 'data', variant, pass: r.code === 0 && s?.messages.echoedIntact === 100,
+    detail: `exit ${r.code}; ${s?.messages.echoedIntact ?? 0}/100 test messages back intact` });
+  assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+  assert.ok(s?.ok, r.stdout);
+  assert.equal(s.media.video?.codec, codec);
+  assert.ok(frames > 0, `Chromium decoded our ${codec}`);
+  assert.ok(s.rtp.video.received > 0, 'Chromium looped video back');
+  assert.ok((audio?.totalSamplesReceived ?? 0) > 0, 'Chromium played our Opus');
+}
+
+test('whip-client --url alone (default clips) → Chromium answerer: Chromium decodes the VP8 and plays the Opus', { timeout: 90_000 }, async (t) => {
+  await cliCase(t, 'default clips (no media flags)', [], 'VP8');
+});
+
+test('whip-client --video-file vp9.ivf → Chromium answerer: VP9 negotiated and decoded', { timeout: 90_000 }, async (t) => {
+  await cliCase(t, '--video-file vp9.ivf', ['--video-file', fixture('vp9.ivf')], 'VP9');
+});
+
+test('whip-client --video-file h264.h264 (Annex B) → Chromium answerer: H.264 negotiated and decoded', { timeout: 90_000 }, async (t) => {
+  await cliCase(t, '--video-file h264.h264', ['--video-file', fixture('h264.h264')], 'H264');
 });

@@ -43,6 +43,7 @@ test('npm pack + install with no compiler on PATH loads the prebuild; it also ru
   assert.ok(files.includes('prebuilds/linux-x64/pure-webrtc-transport.node'), 'tarball carries the prebuild');
   assert.ok(files.includes('dist/lib/index.js'), 'tarball carries the compiled TypeScript');
   assert.ok(files.includes('dist/lib/index.d.ts'), 'tarball carries the type declarations');
+  assert.ok(files.includes('assets/default-vp8.ivf') && files.includes('assets/default-opus.ogg'), 'tarball carries the whip-client default clips');
   assert.ok(!files.some((f) => f.startsWith('build/')), 'no local build output in the tarball');
 
   // 2. Install into a fresh app with compilers hidden.
