@@ -2,7 +2,7 @@
 // data-channel messages (echo-session.ts), the browser page at `/`, and JSON stats per session.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createWhipHandler, WhipRejection } from '../signaling/whip-server.js';
+import { createWhipHandler, WhipRejection, type WhipIceServer } from '../signaling/whip-server.js';
 import { EchoSession, type EchoSessionOptions } from './echo-session.js';
 import { messagePlan } from './message-plan.js';
 import { renderEchoPage } from './page.js';
@@ -19,6 +19,10 @@ export interface EchoServerOptions extends EchoSessionOptions {
   connectTimeoutMs?: number;
   /** Where connection events go (default: nowhere). */
   log?: (line: string) => void;
+  /** Bearer token WHIP requests must carry (RFC 9725 §4.5; default none). */
+  token?: string;
+  /** STUN/TURN servers announced to clients in `Link` headers (RFC 9725 §4.6). */
+  iceServers?: WhipIceServer[];
 }
 
 /** A running echo server. */
@@ -53,6 +57,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     const s = sessions.get(id);
     if (!s) return false;
     sessions.delete(id);
+    whip.forget(id);
     s.close();
     const c = s.counters;
     log(`session ${id} ended (${why}): echoed ${c.rtp.audio.echoed} audio + ${c.rtp.video.echoed} video RTP packets, ${c.messagesEchoed} messages`);
@@ -80,7 +85,20 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
       return session.answer;
     },
     end: (id) => end(id, 'DELETE'),
-  });
+    trickle: async (id, fragment) => {
+      const s = sessions.get(id);
+      if (!s) return false;
+      await s.trickle(fragment);
+      return true;
+    },
+    restartIce: async (id, fragment) => {
+      const s = sessions.get(id);
+      if (!s) return undefined;
+      const ours = await s.restartIce(fragment);
+      log(`session ${id}: ICE restart`);
+      return ours;
+    },
+  }, { token: options.token, iceServers: options.iceServers });
 
   const server: Server = createServer((req, res) => {
     void (async () => {

@@ -5,6 +5,7 @@ import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCCon
 import { RtpPacket } from '../rtp/rtp-packet.js';
 import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
 import { announceAddress } from './announce.js';
+import { applyIceFragment, formatIceFragment, iceFragmentOf, type IceFragment } from '../signaling/ice-fragment.js';
 
 /** Options of an echo session: the peer connection's transport options. */
 export type EchoSessionOptions = Pick<RTCConfiguration, 'iceLite' | 'hostAddresses' | 'portRange' | 'srtpProfiles' | 'certificates' | 'answerDtlsRole'> & {
@@ -22,6 +23,10 @@ export interface EchoSessionCounters {
   bytesEchoed: number;
   /** Picture loss indications / FIRs received for our echoed video and forwarded as PLI to the sender. */
   keyframeRequestsForwarded: number;
+  /** Candidates trickled by PATCH (RFC 9725 §4.3.1): applied, and dropped (malformed or not usable). */
+  trickle: { candidates: number; dropped: number; endOfCandidates: boolean };
+  /** ICE restarts done by PATCH (RFC 9725 §4.3.2). */
+  iceRestarts: number;
 }
 
 /** A session's state for logs and the page: connection state plus counters. */
@@ -53,14 +58,52 @@ export class EchoSession {
     messagesEchoed: 0,
     bytesEchoed: 0,
     keyframeRequestsForwarded: 0,
+    trickle: { candidates: 0, dropped: 0, endOfCandidates: false },
+    iceRestarts: 0,
   };
   private closed = false;
+  private readonly publicIp: string | undefined;
 
-  private constructor(id: string, pc: RTCPeerConnection, answer: string, createdAt: number) {
+  private constructor(id: string, pc: RTCPeerConnection, answer: string, createdAt: number, publicIp: string | undefined) {
     this.id = id;
     this.pc = pc;
     this.answer = answer;
     this.createdAt = createdAt;
+    this.publicIp = publicIp;
+  }
+
+  /**
+   * Applies trickled candidates (RFC 9725 §4.3.1, RFC 8840). A candidate the peer connection
+   * refuses is dropped and counted, never thrown: it came from the network.
+   */
+  async trickle(fragment: IceFragment): Promise<void> {
+    for (const m of fragment.media) {
+      for (const candidate of m.candidates) {
+        try {
+          await this.pc.addIceCandidate({ candidate, sdpMid: m.mid ?? null, usernameFragment: fragment.iceUfrag ?? null });
+          this.counters.trickle.candidates++;
+        } catch {
+          this.counters.trickle.dropped++;
+        }
+      }
+      if (m.endOfCandidates && !this.counters.trickle.endOfCandidates) {
+        this.counters.trickle.endOfCandidates = true;
+        await this.pc.addIceCandidate(null);
+      }
+    }
+  }
+
+  /**
+   * ICE restart by PATCH (RFC 9725 §4.3.2): the last offer with the client's new credentials and
+   * candidates is applied again, and our new credentials and candidates are returned as a fragment.
+   */
+  async restartIce(fragment: IceFragment): Promise<string> {
+    const offer = applyIceFragment(this.pc.remoteDescription!.sdp, fragment);
+    await this.pc.setRemoteDescription({ type: 'offer', sdp: offer });
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    const sdp = this.publicIp ? announceAddress(this.pc.localDescription!.sdp, this.publicIp) : this.pc.localDescription!.sdp;
+    this.counters.iceRestarts++;
+    return formatIceFragment(iceFragmentOf(sdp));
   }
 
   /**
@@ -85,7 +128,7 @@ export class EchoSession {
       }
       await pc.setLocalDescription(await pc.createAnswer());
       const answer = publicIp ? announceAddress(pc.localDescription!.sdp, publicIp) : pc.localDescription!.sdp;
-      const session = new EchoSession(id, pc, answer, Date.now());
+      const session = new EchoSession(id, pc, answer, Date.now(), publicIp);
       for (const { transceiver, track } of tracks) {
         const local = outgoing.get(transceiver);
         if (local) session.echoTrack(transceiver, track, local);
