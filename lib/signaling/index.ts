@@ -1,6 +1,5 @@
-// Public surface of lib/signaling: WHIP/WHEP client and endpoint (RFC 9725, trickle fragments of
-// RFC 8840), TCP/Unix-socket and
-// copy-and-paste signalling channels with JSON {type, sdp} and trickled candidates (RFC 8838).
+// Public surface of lib/signaling: WHIP/WHEP client and endpoint (RFC 9725, RFC 8840 fragments),
+// TCP/Unix-socket and copy-and-paste channels with JSON {type, sdp} and trickled candidates (RFC 8838).
 export { whipConnect, WhipError, parseIceServerLinks } from './whip-client.js';
 export type { WhipPeer, WhipConnectOptions, WhipSession, WhipCandidate } from './whip-client.js';
 export { createWhipHandler, WhipRejection, iceServerLinks } from './whip-server.js';

@@ -290,3 +290,69 @@ test('whip-client --video-file vp9.ivf → Chromium answerer: VP9 negotiated and
 test('whip-client --video-file h264.h264 (Annex B) → Chromium answerer: H.264 negotiated and decoded', { timeout: 90_000 }, async (t) => {
   await cliCase(t, '--video-file h264.h264', ['--video-file', fixture('h264.h264')], 'H264');
 });
+
+interface TrickleRun {
+  offerCandidates: number;
+  patches: number[];
+  restartStatus: number;
+  etags: string[];
+  connected: boolean;
+  connectedAfterRestart: boolean;
+  echo: string | null;
+  echoAfterRestart: string | null;
+  log: string[];
+}
+
+test('Chromium WHIP client with trickle PATCH ↔ our echo server: offer without candidates, trickled ones taken, echoed video decoded', { timeout: 90_000 }, async (t) => {
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'] });
+  t.after(() => server.close());
+  const page = await browser.context.newPage();
+  t.after(() => page.close().catch(() => {}));
+  await page.goto(server.url);
+  await page.setContent('<audio id="a" autoplay></audio>');
+  await page.addScriptTag({ content: BROWSER_HELPERS });
+  const r = (await page.evaluate(`window.pwtWhipTrickle(${JSON.stringify(server.whipUrl)}, false)`)) as TrickleRun;
+  const session = [...server.sessions.values()][0];
+  assert.ok(session, `a session exists: ${r.log.join(' | ')}`);
+  const remoteHost = [...(await session.pc.getStats()).values()].filter((s) => (s as { type: string }).type === 'remote-candidate' && (s as { candidateType?: string }).candidateType === 'host').length;
+  await page.waitForTimeout(2500);
+  const stats = await pageStats(page, 'tricklePc');
+  const video = stats.inbound.find((x) => x.kind === 'video');
+  const trickled = { ...session.counters.trickle };
+  const variant = 'trickle ICE by PATCH';
+  const v = browser.version;
+  const role = 'our WHIP echo server ← Chromium (WHIP page, trickle PATCH)';
+  recordResult({ peer: PEER, version: v, role, media: 'video', variant, pass: r.connected && (video?.framesDecoded ?? 0) > 0 && trickled.candidates > 0,
+    detail: `offer had ${r.offerCandidates} candidates; PATCH statuses ${r.patches.join(',')}; we took ${trickled.candidates} trickled candidates (${trickled.dropped} dropped, end-of-candidates ${trickled.endOfCandidates}), ${remoteHost} remote host candidates; Chromium decoded ${video?.framesDecoded ?? 0} echoed frames` });
+  recordResult({ peer: PEER, version: v, role, media: 'data', variant, pass: r.echo === 'trickled', detail: `message echoed: ${JSON.stringify(r.echo)}` });
+  assert.equal(r.offerCandidates, 0, 'the offer went out before any candidate, so only trickle could carry them');
+  assert.ok(r.patches.length > 0 && r.patches.every((s) => s === 204), `PATCH statuses ${r.patches.join(',')}`);
+  assert.ok(trickled.candidates > 0, 'the server took trickled candidates');
+  assert.equal(trickled.endOfCandidates, true);
+  assert.ok(remoteHost > 0, 'the server knows Chromium host candidates (from PATCH, not just peer-reflexive)');
+  assert.ok(r.connected);
+  assert.equal(r.echo, 'trickled');
+  assert.ok((video?.framesDecoded ?? 0) > 0, 'Chromium decoded its echoed video');
+});
+
+test('Chromium WHIP client: ICE restart by PATCH (If-Match: *) → 200, new ETag, connected again, data echoed', { timeout: 90_000 }, async (t) => {
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'] });
+  t.after(() => server.close());
+  const page = await browser.context.newPage();
+  t.after(() => page.close().catch(() => {}));
+  await page.goto(server.url);
+  await page.setContent('<audio id="a" autoplay></audio>');
+  await page.addScriptTag({ content: BROWSER_HELPERS });
+  const r = (await page.evaluate(`window.pwtWhipTrickle(${JSON.stringify(server.whipUrl)}, true)`)) as TrickleRun;
+  const session = [...server.sessions.values()][0];
+  const restarts = session?.counters.iceRestarts ?? 0;
+  recordResult({ peer: PEER, version: browser.version, role: 'our WHIP echo server ← Chromium (WHIP page, trickle PATCH)', media: 'data', variant: 'ICE restart by PATCH',
+    pass: r.restartStatus === 200 && r.connectedAfterRestart && r.echoAfterRestart === 'restarted' && restarts === 1,
+    detail: `restart PATCH ${r.restartStatus}, ETag changed ${r.etags.length === 2 && r.etags[0] !== r.etags[1]}, connected again ${r.connectedAfterRestart}, echoed ${JSON.stringify(r.echoAfterRestart)}; server restarts ${restarts}` });
+  assert.equal(r.restartStatus, 200, r.log.join(' | '));
+  assert.equal(r.etags.length, 2);
+  assert.notEqual(r.etags[0], r.etags[1]);
+  assert.equal(restarts, 1);
+  assert.ok(r.connectedAfterRestart, 'connected after the restart');
+  assert.equal(r.echoAfterRestart, 'restarted');
+});
