@@ -3,6 +3,8 @@
 // sequence numbers) and every data-channel message back on the same channel with the same type.
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCConfiguration, type RTCDataChannel, type RTCRtpTransceiver } from '../peer/index.js';
 import { RtpPacket } from '../rtp/rtp-packet.js';
+import { parseSdp } from '../sdp/parse.js';
+import type { SdpCodec } from '../sdp/model.js';
 import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
 import { announceAddress } from './announce.js';
 import { applyIceFragment, formatIceFragment, iceFragmentOf, type IceFragment } from '../signaling/ice-fragment.js';
@@ -63,6 +65,10 @@ export class EchoSession {
   };
   private closed = false;
   private readonly publicIp: string | undefined;
+  /** WHEP subscribers of each kind (whep-subscriber.ts): called with every received packet of the kind's first codec. */
+  private readonly listeners: Record<'audio' | 'video', Set<(packet: RtpPacket) => void>> = { audio: new Set(), video: new Set() };
+  /** Sends a PLI about the newest stream of a kind (set once its track exists). */
+  private readonly keyframeRequesters: Partial<Record<'audio' | 'video', () => boolean>> = {};
 
   private constructor(id: string, pc: RTCPeerConnection, answer: string, createdAt: number, publicIp: string | undefined) {
     this.id = id;
@@ -145,6 +151,27 @@ export class EchoSession {
     }
   }
 
+  /**
+   * Calls `listener` with every RTP packet received on this session's `kind` track whose payload
+   * type is the first codec of that m-section in our answer (the one the publisher sends; RTX
+   * arrives unwrapped). The packet's payload is a view: use it before returning. Returns the
+   * unsubscribe function.
+   */
+  subscribe(kind: 'audio' | 'video', listener: (packet: RtpPacket) => void): () => void {
+    this.listeners[kind].add(listener);
+    return () => void this.listeners[kind].delete(listener);
+  }
+
+  /** The first codec of our answer's `kind` m-section (what subscribers must negotiate), or undefined. */
+  sentCodec(kind: 'audio' | 'video'): SdpCodec | undefined {
+    return parseSdp(this.answer).media.find((m) => m.kind === kind && m.port !== 0)?.codecs[0];
+  }
+
+  /** Asks the publisher for a keyframe of `kind` (a PLI, RFC 4585 §6.3.1); false before its first packet. */
+  requestKeyframe(kind: 'audio' | 'video'): boolean {
+    return this.keyframeRequesters[kind]?.() ?? false;
+  }
+
   /** Connection state and counters, JSON-ready. */
   snapshot(): EchoSessionSnapshot {
     return {
@@ -173,17 +200,32 @@ export class EchoSession {
     const kind = track.kind;
     const stats = this.counters.rtp[kind];
     let lastSsrc: number | undefined;
+    const requestKeyframe = (): boolean => {
+      if (lastSsrc === undefined || this.closed) return false;
+      this.counters.keyframeRequestsForwarded++;
+      sender.sendRtcp([new RtcpPictureLossIndication(sender.ssrc, lastSsrc)]);
+      return true;
+    };
+    this.keyframeRequesters[kind] = requestKeyframe;
     sender.on('rtcp', (e) => {
       const p = e.packet;
-      if ((p.kind === 'pli' || p.kind === 'fir') && lastSsrc !== undefined) {
-        this.counters.keyframeRequestsForwarded++;
-        sender.sendRtcp([new RtcpPictureLossIndication(sender.ssrc, lastSsrc)]);
-      }
+      if (p.kind === 'pli' || p.kind === 'fir') requestKeyframe();
     });
+    const listeners = this.listeners[kind];
+    const forwardedPayloadType = this.sentCodec(kind)?.payloadType;
     void (async () => {
       for await (const packet of track) {
         stats.received++;
         lastSsrc = packet.ssrc;
+        if (listeners.size > 0 && packet.payloadType === forwardedPayloadType) {
+          for (const listener of listeners) {
+            try {
+              listener(packet);
+            } catch {
+              // A subscriber that fails (closed under us) must not stop the echo.
+            }
+          }
+        }
         // The payload is a view into the track's memory; send() serialises it at once.
         local.send(new RtpPacket({ payloadType: packet.payloadType, timestamp: packet.timestamp, marker: packet.marker, payload: packet.payload }));
         stats.echoed++;

@@ -149,3 +149,46 @@ window.pwtWhipTrickle = async function (url, restart) {
   result.echoAfterRestart = await echo('restarted');
   return result;
 };
+
+// A WHEP player (draft-ietf-wish-whep §4): a recvonly offer POSTed as application/sdp, the 201
+// answer applied, received audio played by the <audio id="a"> element so that it is pulled.
+window.pwtWhepPlay = async function (url) {
+  const pc = (window.whepPc = new RTCPeerConnection());
+  pc.addTransceiver('video', { direction: 'recvonly' });
+  pc.addTransceiver('audio', { direction: 'recvonly' });
+  const stream = new MediaStream();
+  pc.ontrack = (ev) => {
+    if (ev.track.kind !== 'audio') return;
+    stream.addTrack(ev.track);
+    const el = document.getElementById('a');
+    el.srcObject = stream;
+    el.play().catch(() => {});
+  };
+  await pc.setLocalDescription(await pc.createOffer());
+  await new Promise((resolve) => {
+    if (pc.iceGatheringState === 'complete') return resolve();
+    const t = setTimeout(resolve, 2000);
+    pc.onicegatheringstatechange = () => {
+      if (pc.iceGatheringState === 'complete') {
+        clearTimeout(t);
+        resolve();
+      }
+    };
+  });
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription.sdp });
+  const body = await res.text();
+  if (res.status !== 201) return { status: res.status, error: body, connected: false };
+  window.whepResource = new URL(res.headers.get('location'), url).href;
+  await pc.setRemoteDescription({ type: 'answer', sdp: body });
+  const connected = await new Promise((resolve) => {
+    if (pc.connectionState === 'connected') return resolve(true);
+    const t = setTimeout(() => resolve(false), 10000);
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === 'connected') {
+        clearTimeout(t);
+        resolve(true);
+      }
+    };
+  });
+  return { status: res.status, connected, answer: body };
+};

@@ -356,3 +356,56 @@ test('Chromium WHIP client: ICE restart by PATCH (If-Match: *) → 200, new ETag
   assert.ok(r.connectedAfterRestart, 'connected after the restart');
   assert.equal(r.echoAfterRestart, 'restarted');
 });
+
+test('Chromium as WHEP player of our echo server: plays what our whip-client publishes (VP8 decoded, Opus played)', { timeout: 90_000 }, async (t) => {
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'] });
+  t.after(() => server.close());
+  const publishing = runWhipClient({ url: server.whipUrl, audio: true, video: true, seconds: 10, peer: { hostAddresses: ['127.0.0.1'] } });
+  for (let i = 0; i < 100 && ![...server.sessions.values()].some((s) => s.pc.connectionState === 'connected'); i++) await new Promise((r) => setTimeout(r, 50));
+  const page = await browser.context.newPage();
+  t.after(() => page.close().catch(() => {}));
+  await page.goto(server.url);
+  await page.setContent('<audio id="a" autoplay></audio>');
+  await page.addScriptTag({ content: BROWSER_HELPERS });
+  const r = (await page.evaluate(`window.pwtWhepPlay(${JSON.stringify(server.whepUrl)})`)) as { status: number; connected: boolean; error?: string; answer?: string };
+  if (r.answer) captureSdp(PEER, 'answer-from-whep-endpoint', r.answer);
+  await page.waitForTimeout(3500);
+  const stats = await pageStats(page, 'whepPc');
+  const video = stats.inbound.find((x) => x.kind === 'video');
+  const audio = stats.inbound.find((x) => x.kind === 'audio');
+  const del = Number(await page.evaluate('fetch(window.whepResource, { method: "DELETE" }).then((r) => r.status)'));
+  const pub = await publishing;
+  const role = 'our WHEP endpoint (echo server) → Chromium player';
+  const v = browser.version;
+  recordResult({ peer: PEER, version: v, role, media: 'audio', variant: 'published by our whip-client', pass: r.connected && (audio?.totalSamplesReceived ?? 0) > 0,
+    detail: `POST ${r.status}, connected ${r.connected}; Chromium received ${audio?.packetsReceived ?? 0} Opus packets, played ${audio?.totalSamplesReceived ?? 0} samples` });
+  recordResult({ peer: PEER, version: v, role, media: 'video', variant: 'published by our whip-client', pass: r.connected && (video?.framesDecoded ?? 0) > 0,
+    detail: `Chromium received ${video?.packetsReceived ?? 0} VP8 packets and decoded ${video?.framesDecoded ?? 0} frames; DELETE ${del}` });
+  assert.equal(r.status, 201, r.error);
+  assert.ok(r.connected);
+  assert.ok((video?.framesDecoded ?? 0) > 0, 'Chromium decoded the played VP8');
+  assert.ok((audio?.totalSamplesReceived ?? 0) > 0, 'Chromium played the Opus');
+  assert.equal(del, 200);
+  assert.ok(pub.ok, pub.errors.join('; '));
+});
+
+test('our whep-client → our echo server playing a Chromium publisher (echo page camera): frames arrive, exit 0', { timeout: 90_000 }, async (t) => {
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'] });
+  t.after(() => server.close());
+  const page = await browser.context.newPage();
+  t.after(() => page.close().catch(() => {}));
+  await page.goto(server.url);
+  await page.addScriptTag({ content: BROWSER_HELPERS });
+  await page.waitForFunction("['connected', 'failed', 'rejected', 'error'].includes(window.pwtEcho && window.pwtEcho.state)", undefined, { timeout: 20_000 });
+  const r = await runCli<{ ok: boolean; rtp: { audio: { packets: number }; video: { packets: number; frames: number } }; codecs: Record<string, string>; errors: string[] }>(['whep-client', '--url', server.whepUrl, '--seconds', '3']);
+  const s = r.summary;
+  const role = 'our whep-client → our WHEP endpoint (echo server)';
+  const v = browser.version;
+  recordResult({ peer: PEER, version: v, role, media: 'audio', variant: 'published by Chromium (echo page)', pass: r.code === 0 && (s?.rtp.audio.packets ?? 0) > 0,
+    detail: `exit ${r.code}; ${s?.codecs.audio ?? '?'}: ${s?.rtp.audio.packets ?? 0} packets` });
+  recordResult({ peer: PEER, version: v, role, media: 'video', variant: 'published by Chromium (echo page)', pass: r.code === 0 && (s?.rtp.video.frames ?? 0) > 0,
+    detail: `exit ${r.code}; ${s?.codecs.video ?? '?'}: ${s?.rtp.video.packets ?? 0} packets, ${s?.rtp.video.frames ?? 0} frames` });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.ok((s?.rtp.video.frames ?? 0) > 0);
+  assert.ok((s?.rtp.audio.packets ?? 0) > 0);
+});
