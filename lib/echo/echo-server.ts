@@ -147,11 +147,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     trickle: async (id, fragment) => {
       const sub = subscribers.get(id);
       if (!sub) return false;
-      for (const m of fragment.media) {
-        for (const candidate of m.candidates) {
-          await sub.pc.addIceCandidate({ candidate, sdpMid: m.mid ?? null, usernameFragment: fragment.iceUfrag ?? null }).catch(() => {});
-        }
-      }
+      await sub.trickle(fragment);
       return true;
     },
   }, { path: '/whep', token: options.token, iceServers: options.iceServers });

@@ -9,11 +9,14 @@ import { LocalStreamTrack, RTCPeerConnection } from '../peer/index.js';
 import { RtpPacket } from '../rtp/rtp-packet.js';
 import { announceAddress } from './announce.js';
 import type { EchoSession, EchoSessionOptions } from './echo-session.js';
+import type { IceFragment } from '../signaling/ice-fragment.js';
 
 /** What a subscriber forwarded, per kind, and the keyframe requests it passed on. */
 export interface WhepSubscriberCounters {
   rtp: Record<'audio' | 'video', { forwarded: number }>;
   keyframeRequests: number;
+  /** Candidates trickled by PATCH: applied, and dropped (refused by the peer connection). */
+  trickle: { candidates: number; dropped: number };
 }
 
 /**
@@ -38,7 +41,7 @@ export class WhepSubscriber {
   readonly answer: string;
   /** The published session it plays. */
   readonly publisher: EchoSession;
-  readonly counters: WhepSubscriberCounters = { rtp: { audio: { forwarded: 0 }, video: { forwarded: 0 } }, keyframeRequests: 0 };
+  readonly counters: WhepSubscriberCounters = { rtp: { audio: { forwarded: 0 }, video: { forwarded: 0 } }, keyframeRequests: 0, trickle: { candidates: 0, dropped: 0 } };
   private readonly unsubscribe: (() => void)[] = [];
   private closed = false;
 
@@ -85,6 +88,21 @@ export class WhepSubscriber {
     } catch (error) {
       pc.close();
       throw error;
+    }
+  }
+
+  /** Applies trickled candidates (RFC 9725 §4.3.1); a refused one is dropped and counted, never thrown. */
+  async trickle(fragment: IceFragment): Promise<void> {
+    for (const m of fragment.media) {
+      for (const candidate of m.candidates) {
+        try {
+          await this.pc.addIceCandidate({ candidate, sdpMid: m.mid ?? null, usernameFragment: fragment.iceUfrag ?? null });
+          this.counters.trickle.candidates++;
+        } catch {
+          this.counters.trickle.dropped++;
+        }
+      }
+      if (m.endOfCandidates) await this.pc.addIceCandidate(null);
     }
   }
 
