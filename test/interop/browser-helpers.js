@@ -54,7 +54,8 @@ window.answerOffer = async function (sdp) {
 // before any candidate is gathered, every candidate then goes in a PATCH with If-Match; with
 // `restart`, an ICE restart by PATCH (If-Match: *) follows once connected (RFC 9725 §4.3.2).
 window.pwtWhipTrickle = async function (url, restart) {
-  const result = { offerCandidates: -1, patches: [], restartStatus: 0, etags: [], connected: false, connectedAfterRestart: false, echo: null, echoAfterRestart: null, log: [] };
+  const result = { offerCandidates: -1, patches: [], restartStatus: 0, etags: [], connected: false, connectedAfterRestart: false, echo: null, echoAfterRestart: null, log: [],
+    pairChangesBefore: 0, pairChangesAfter: 0, localUfragAfter: undefined, newLocalUfrag: undefined };
   const media = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
   const pc = (window.tricklePc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' }));
   for (const track of media.getTracks()) pc.addTransceiver(track, { direction: 'sendrecv' });
@@ -114,6 +115,14 @@ window.pwtWhipTrickle = async function (url, restart) {
   result.echo = await echo('trickled');
   if (!restart) return result;
 
+  const transportStats = async () => {
+    let t = {};
+    (await pc.getStats()).forEach((x) => {
+      if (x.type === 'transport') t = x;
+    });
+    return t;
+  };
+  result.pairChangesBefore = (await transportStats()).selectedCandidatePairChanges;
   restarting = true;
   pc.restartIce();
   await pc.setLocalDescription(await pc.createOffer());
@@ -145,6 +154,15 @@ window.pwtWhipTrickle = async function (url, restart) {
     .replace(/^a=candidate:.*\r\n/gm, '')
     .replace(/^(a=ice-pwd:.*\r\n)/m, `$1${cands}`);
   await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+  // Chromium keeps the old pair until a pair of the new ICE generation works, then switches to it.
+  for (let i = 0; i < 50; i++) {
+    const t = await transportStats();
+    result.pairChangesAfter = t.selectedCandidatePairChanges;
+    result.localUfragAfter = t.iceLocalUsernameFragment;
+    if (result.pairChangesAfter > result.pairChangesBefore) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  result.newLocalUfrag = attr(local, 'ice-ufrag');
   result.connectedAfterRestart = await state('connected', 10000);
   result.echoAfterRestart = await echo('restarted');
   return result;
