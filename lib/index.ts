@@ -4,14 +4,14 @@ export { TypedEventEmitter } from './common/typed-emitter.js';
 export type { EventMap } from './common/typed-emitter.js';
 export type { Clock } from './common/clock.js';
 export type { Rng } from './common/rng.js';
-export { UdpSocket, UdpBatch, MAX_UDP_PAYLOAD } from './transport/udp-socket.js';
+export { UdpSocket, UdpBatch, MAX_UDP_PAYLOAD } from './transport/source/udp-socket.js';
 export type {
   UdpSocketOptions,
   UdpSocketStats,
   UdpAddressInfo,
   UdpDestination,
   UdpBatchListener,
-} from './transport/udp-socket.js';
+} from './transport/source/udp-socket.js';
 export { loadAddon as loadNativeAddon } from './native/addon.js';
 export * from './rtp/index.js';
 export * from './srtp/index.js';
@@ -40,8 +40,8 @@ export type {
   IceDataHandler,
   IceTransportStats,
 } from './transport/ice-transport.js';
-export { UdpMux } from './transport/udp-mux.js';
-export type { UdpMuxOptions, UdpMuxStats } from './transport/udp-mux.js';
+export { UdpMux } from './transport/source/udp-mux.js';
+export type { UdpMuxOptions, UdpMuxStats } from './transport/source/udp-mux.js';
 export { IceAgent } from './ice/ice-agent.js';
 export type { IceAgentOptions, IceConnectionState, IceGatheringState, IceRole, IceSelectedPair, IceAgentEvent } from './ice/ice-agent.js';
 export { StunMessage, isStunMessage } from './ice/stun-message.js';
@@ -49,8 +49,8 @@ export { StunAttr, StunMethod, StunClass } from './ice/stun-constants.js';
 export { TurnClient } from './ice/turn-client.js';
 export { parseCandidate, formatCandidate, IceCandidateSyntaxError } from './ice/candidate.js';
 export type { IceCandidate } from './ice/candidate.js';
-export { UdpSrtpStatus } from './transport/udp-socket.js';
-export type { UdpSrtpRoute } from './transport/udp-socket.js';
+export { UdpSrtpStatus } from './transport/source/udp-socket.js';
+export type { UdpSrtpRoute } from './transport/source/udp-socket.js';
 export { startEchoServer, EchoSession } from './echo/index.js';
 export type { EchoServer, EchoServerOptions } from './echo/index.js';
 export {
@@ -68,3 +68,4 @@ export {
   SignalingClosedError,
 } from './signaling/index.js';
 export type { SignalingChannel, SignalingMessage, WhipSession } from './signaling/index.js';
+export * from './policy/index.js';

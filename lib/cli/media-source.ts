@@ -3,7 +3,8 @@
 // VP8 clip and Opus tone shipped in assets/ (made by scripts/make-media-fixtures.sh), which any
 // decoder accepts.
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../native/addon.js';
 import { OutOfRangeError } from '../common/errors.js';
 import { readAnnexBAccessUnits } from '../media/annex-b.js';
 import { Av1Packetizer } from '../media/av1-payload.js';
@@ -37,15 +38,10 @@ const IVF_CODECS: Readonly<Record<string, MediaSourceCodec>> = { VP80: 'VP8', VP
 /** Annex B carries no timing; H.264 files are played at this rate. */
 const H264_FRAMES_PER_SECOND = 30;
 
-/**
- * Path of a shipped default clip. The assets folder sits at the package root, two levels above
- * this file in the sources (lib/cli) and three in the build (dist/lib/cli).
- */
+/** Path of a shipped default clip: `assets/` at the package root (sources, ESM or CommonJS build). */
 export function defaultMediaFile(kind: 'audio' | 'video'): string {
-  for (const up of ['../../assets/', '../../../assets/']) {
-    const path = fileURLToPath(new URL(`${up}${DEFAULT_FILES[kind]}`, import.meta.url));
-    if (existsSync(path)) return path;
-  }
+  const path = join(packageRoot(), 'assets', DEFAULT_FILES[kind]);
+  if (existsSync(path)) return path;
   throw new OutOfRangeError('ERR_MEDIA_FILE', `the default ${kind} clip assets/${DEFAULT_FILES[kind]} is missing from the package`);
 }
 

@@ -6,6 +6,8 @@ import { whipConnect, type WhipSession } from '../signaling/whip-client.js';
 import { defaultCodecs } from '../sdp/default-capabilities.js';
 import type { CodecCapability } from '../sdp/capabilities.js';
 import { createMediaSource, type MediaSource, type MediaSourceCodec } from './media-source.js';
+// Installs the default policy modules (RTCP reports, NACK, keyframe requests, transport-cc feedback).
+import '../policy/default-policies.js';
 
 /** Options of {@link runWhipClient}. */
 export interface WhipClientOptions {

@@ -8,6 +8,8 @@ import type { SdpCodec } from '../sdp/model.js';
 import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
 import { announceAddress } from './announce.js';
 import { applyIceFragment, formatIceFragment, iceFragmentOf, type IceFragment } from '../signaling/ice-fragment.js';
+// Installs the default policy modules (RTCP reports, NACK, keyframe requests, transport-cc feedback).
+import '../policy/default-policies.js';
 
 /** Options of an echo session: the peer connection's transport options. */
 export type EchoSessionOptions = Pick<RTCConfiguration, 'iceLite' | 'hostAddresses' | 'portRange' | 'srtpProfiles' | 'certificates' | 'answerDtlsRole'> & {

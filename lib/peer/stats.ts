@@ -9,6 +9,8 @@ import type { DataChannelManager } from '../sctp/data-channel-manager.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
 import type { MediaRouter } from './media-router.js';
 import type { RTCRtpTransceiver } from './rtp-transceiver.js';
+import type { RtpPolicyChain } from './rtp-policy-chain.js';
+import { addRtcpStats } from './stats-rtcp.js';
 
 /** One stats object: `id`, `type` (W3C RTCStatsType), `timestamp` (ms since the epoch) and its fields. */
 export interface RTCStats {
@@ -33,6 +35,8 @@ export interface StatsSources {
   sctp: DataChannelManager | undefined;
   dataChannelsOpened: number;
   dataChannelsClosed: number;
+  /** Transport-wide policy modules (RTCP-derived entries come from stats-rtcp.ts). */
+  transportPolicies?: RtpPolicyChain;
 }
 
 function candidateId(prefix: string, c: IceCandidate): string {
@@ -106,9 +110,9 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
       pwtSrtpUnprotectedInSocket: srtpUnprotectedNatively,
       pwtSrtpProtectedInSocket: srtpProtectedNatively,
       pwtDrops: {
-        transport: { ...t.drops },
+        transport: t.dropStats(),
         udp: udpDrops,
-        ice: { ...t.ice.stats.drops },
+        ice: t.iceDropStats(),
         dtls: dtls ? dtls.stats() : undefined,
         srtp: srtp && !srtp.closed ? srtp.stats().dropped : undefined,
         media: { ...src.router.drops },
@@ -168,6 +172,7 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
       pwtPacketsDiscarded: stream.track.droppedPackets,
     });
   }
+  if (src.transportPolicies) addRtcpStats(report, src.transceivers, src.transportPolicies, timestamp, transportId);
   if (src.sctp) {
     for (const [id, channel] of src.sctp.channels) {
       add({
