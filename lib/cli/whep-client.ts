@@ -4,6 +4,8 @@
 import { RTCPeerConnection, type RTCConfiguration } from '../peer/index.js';
 import { parseSdp } from '../sdp/parse.js';
 import { whipConnect, type WhipSession } from '../signaling/whip-client.js';
+// Installs the default policy modules (RTCP reports, NACK, keyframe requests, transport-cc feedback).
+import '../policy/default-policies.js';
 
 /** Options of {@link runWhepClient}. */
 export interface WhepClientOptions {

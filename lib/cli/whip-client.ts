@@ -3,7 +3,7 @@
 import { LocalStreamTrack, RTCPeerConnection, type RTCConfiguration, type RTCDataChannel } from '../peer/index.js';
 import { messageBytes, messagePlan } from '../echo/message-plan.js';
 import { whipConnect, type WhipSession } from '../signaling/whip-client.js';
-import { defaultCodecs } from '../sdp/default-capabilities.js';
+import { servedCodecs } from '../echo/served-codecs.js';
 import type { CodecCapability } from '../sdp/capabilities.js';
 import { createMediaSource, type MediaSource, type MediaSourceCodec } from './media-source.js';
 // Installs the default policy modules (RTCP reports, NACK, keyframe requests, transport-cc feedback).
@@ -46,8 +46,8 @@ export interface WhipClientSummary {
  * packetization-mode 1, which the H.264 packetizer writes), so the answer cannot pick another.
  */
 function codecsFor(video: MediaSourceCodec | undefined): CodecCapability[] {
-  const videoCodecs = defaultCodecs('video').filter((c) => c.name === video && (c.name !== 'H264' || c.parameters['packetization-mode'] === '1'));
-  return [...defaultCodecs('audio'), ...(video === undefined ? defaultCodecs('video') : videoCodecs)];
+  const keepVideo = (c: CodecCapability): boolean => c.name === video && (c.name !== 'H264' || c.parameters['packetization-mode'] === '1');
+  return [...servedCodecs('audio', () => true), ...servedCodecs('video', video === undefined ? () => true : keepVideo)];
 }
 
 function sameMessage(sentText: boolean, sent: Buffer, got: unknown): boolean {

@@ -1,13 +1,13 @@
 // One WHEP subscriber (draft-ietf-wish-whep §4: the player offers recvonly, the server answers
 // sendonly): an RTCPeerConnection that sends what a published WHIP echo session receives, with the
 // publisher's codec only, and turns the player's PLI/FIR into a PLI to the publisher.
-import { defaultCodecs } from '../sdp/default-capabilities.js';
 import type { CodecCapability } from '../sdp/capabilities.js';
 import type { SdpCodec } from '../sdp/model.js';
 import { fmtpGet } from '../sdp/fmtp.js';
 import { LocalStreamTrack, RTCPeerConnection } from '../peer/index.js';
 import { RtpPacket } from '../rtp/rtp-packet.js';
 import { announceAddress } from './announce.js';
+import { servedCodecs } from './served-codecs.js';
 import type { EchoSession, EchoSessionOptions } from './echo-session.js';
 import type { IceFragment } from '../signaling/ice-fragment.js';
 
@@ -24,13 +24,10 @@ export interface WhepSubscriberCounters {
  * packetization mode and profile (RFC 6184 §8.2.2), so the subscriber can only get that codec.
  */
 function capabilityFor(kind: 'audio' | 'video', sent: SdpCodec | undefined): CodecCapability[] {
-  const all = defaultCodecs(kind);
-  if (sent === undefined) return all;
-  const same = all.filter((c) => c.name.toLowerCase() === sent.name.toLowerCase() && (
+  return servedCodecs(kind, (c) => sent !== undefined && c.name.toLowerCase() === sent.name.toLowerCase() && (
     c.name !== 'H264' || (
       (fmtpGet(c.parameters, 'packetization-mode') ?? '0') === (fmtpGet(sent.parameters, 'packetization-mode') ?? '0') &&
       fmtpGet(c.parameters, 'profile-level-id')?.slice(0, 2) === fmtpGet(sent.parameters, 'profile-level-id')?.slice(0, 2))));
-  return same.length > 0 ? same : all;
 }
 
 /** A WHEP player's session: create with {@link WhepSubscriber.answer}. */

@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { startEchoServer } from '../../../lib/echo/echo-server.js';
 import { createMediaSource, defaultMediaFile } from '../../../lib/cli/media-source.js';
+import { servedCodecs } from '../../../lib/echo/served-codecs.js';
+import '../../../lib/policy/default-policies.js';
 
 const MAIN = fileURLToPath(new URL('../../../lib/cli/main.ts', import.meta.url));
 
@@ -159,3 +161,13 @@ test('the shipped default clips decode with ffmpeg (libvpx, libopus) without err
 function ffmpegMissing(): string | false {
   return spawnSync('ffmpeg', ['-version']).status === 0 ? false : 'ffmpeg is not installed';
 }
+
+test('servedCodecs: only the codec a file carries, with the rtcp-fb the default policy modules serve', () => {
+  const h264 = servedCodecs('video', (c) => c.name === 'H264' && c.parameters['packetization-mode'] === '1');
+  assert.deepEqual(h264.map((c) => [c.name, c.parameters['profile-level-id']]), [['H264', '42e01f'], ['H264', '42001f']]);
+  for (const c of h264) {
+    assert.ok(c.rtcpFeedback.some((f) => f.type === 'nack' && f.parameter === 'pli'), 'PLI is served (keyframe requester)');
+    assert.ok(c.rtcpFeedback.some((f) => f.type === 'nack' && f.parameter === undefined), 'NACK is served');
+  }
+  assert.deepEqual(servedCodecs('video', () => false).map((c) => c.name), ['VP8', 'VP9', 'H264', 'H264', 'H264', 'H264', 'AV1'], 'nothing kept: every codec');
+});
