@@ -39,6 +39,8 @@ const EDGE_WHITESPACE = /^[ \t]+|[ \t\r]+$/g;
 const LEADING_WHITESPACE = /^[ \t]+/;
 const INNER_WHITESPACE = /[ \t]+/g;
 const SPACE_AFTER_ATTRIBUTE_NAME = /^([^: ]+:) +/;
+// Anything normalizeLine would change: a tab or CR, two spaces, a space at either end or after `a=<name>:`.
+const UNCLEAN = /[\t\r]|  |^ | $|^a=[^: ]+: /;
 // Lines whose value is free text (RFC 8866 §5.3-§5.6): their inner spacing is content.
 const FREE_TEXT_TYPES: ReadonlySet<string> = new Set(['s', 'i', 'u', 'e', 'p']);
 const RID_ID = /^[A-Za-z0-9_-]{1,255}$/;
@@ -90,8 +92,8 @@ export function parseSdp(text: string): SdpSessionDescription {
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!;
     cur.lineNumber = i + 1;
-    cur.line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    const line = normalizeLine(raw);
+    cur.line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
+    const line = normalizeLine(cur.line);
     if (line.length === 0) continue;
     const m = LINE.exec(line);
     if (m === null || CONTROL.test(line)) fail('ERR_SDP_BAD_LINE', 'not a "<letter>=<value>" line');
@@ -187,6 +189,8 @@ export function parseSdp(text: string): SdpSessionDescription {
  * whitespace, so only separators change.
  */
 function normalizeLine(raw: string): string {
+  // Most lines of real SDP are already in that form: one test instead of four replaces.
+  if (!UNCLEAN.test(raw)) return raw;
   const line = raw.replace(EDGE_WHITESPACE, '');
   if (line.length < 2 || line[1] !== '=') return line;
   const type = line[0]!;
