@@ -98,6 +98,18 @@ test('feedback moves the target: an event, then availableOutgoingBitrate; REMB c
   assert.equal((out.events.at(-1)?.detail as { bitrate: number }).bitrate, 250_000);
 });
 
+test('without transport-cc (or REMB) negotiated, nothing is held: no feedback, no estimate to pace at', () => {
+  const m = new BandwidthEstimationPolicy({ startBitrate: 100_000 });
+  m.configure(0, { ...params, rtcpFeedback: new Set(['nack']) });
+  for (let i = 0; i < 50; i++) assert.equal(send(m, 0, VIDEO, i, i), false);
+  assert.equal(m.stats.packetsPaced, 0);
+  assert.equal(m.nextTimeout(), undefined);
+  m.configure(0, { ...params, headerExtensions: new Map() });
+  assert.equal(send(m, 0, VIDEO, 60, -1), false, 'transport-cc feedback without the extension: nothing to match');
+  m.configure(0, { ...params, rtcpFeedback: new Set(['goog-remb']), headerExtensions: new Map() });
+  assert.equal(send(m, 0, VIDEO, 61, -1), true, 'REMB alone: paced at what the receiver reports');
+});
+
 test('stop discards what is still held', () => {
   const m = new BandwidthEstimationPolicy({ startBitrate: 100_000 });
   m.configure(0, params);
