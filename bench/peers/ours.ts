@@ -1,12 +1,17 @@
-// Drives pure-webrtc-transport's public lib/peer API for the full-stack suites, as a user would.
-import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack } from '../../lib/peer/index.js';
+// Drives pure-webrtc-transport's public lib/peer API for the full-stack suites, as a user would:
+// `ours` with the default policy modules installed (docs/policy.md), `ours-bare` with none.
+import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RtpPolicyFactory } from '../../lib/peer/index.js';
+import '../../lib/policy/default-policies.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { performance } from 'node:perf_hooks';
 import { settle, within, type ConnectedPairs, type MediaPair, type PeerAdapter } from './types.js';
 import { packageVersion } from '../lib/report.js';
 
+/** Policy modules of the connections made here: undefined = the defaults. */
+let policies: RtpPolicyFactory[] | undefined;
+
 function pc(): RTCPeerConnection {
-  return new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  return new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], ...(policies ? { rtpPolicies: policies } : {}) });
 }
 
 async function negotiate(a: RTCPeerConnection, b: RTCPeerConnection): Promise<void> {
@@ -78,3 +83,17 @@ async function connectPairs(count: number, keep: boolean): Promise<ConnectedPair
 
 /** pure-webrtc-transport. */
 export const ours: PeerAdapter = { name: 'ours', version: packageVersion('pure-webrtc-transport'), mediaPair, connectPairs };
+
+/** Ours without any policy module (no RTCP reports, NACK, keyframe or transport-cc feedback). */
+export const oursBare: PeerAdapter = {
+  name: 'ours-bare',
+  version: packageVersion('pure-webrtc-transport'),
+  mediaPair: () => {
+    policies = [];
+    return mediaPair();
+  },
+  connectPairs: (n, keep) => {
+    policies = [];
+    return connectPairs(n, keep);
+  },
+};
