@@ -49,7 +49,7 @@ export const BANDWIDTH_ESTIMATOR_POLICY = 'bandwidth-estimator';
 
 // A held packet: where its bytes are and the key that recognises it when released.
 interface Held {
-  offset: number;
+  slot: number;
   length: number;
   key: number;
 }
@@ -97,7 +97,8 @@ export class BandwidthEstimationPolicy implements RtpPolicy {
     for (let i = 0; i < batch.count; i++) {
       if ((batch.flags[i]! & RtpPacketFlags.DROP) !== 0) continue;
       const ssrc = batch.ssrc[i]!;
-      const key = ssrc * 65536 + batch.sequenceNumber[i]!;
+      // A small-integer key (fast in a Set): the sequence number and 14 bits of the SSRC.
+      const key = (ssrc & 0x3fff) * 65536 + batch.sequenceNumber[i]!;
       const size = batch.lengths[i]!;
       const tseq = batch.transportSequence[i]!;
       if (this.released.delete(key) || this.pacer === undefined) {
@@ -112,14 +113,15 @@ export class BandwidthEstimationPolicy implements RtpPolicy {
         this.recordSent(now, tseq, size);
         continue;
       }
-      const offset = this.store.push(batch.packet(i));
-      if (offset < 0) {
+      const slot = this.store.push(batch.packet(i));
+      if (slot < 0) {
+        // Larger than a slot, or the store is full: sent at once, still counted by the pacer.
         this.stats.packetsNotHeld++;
         this.pacer.account(now, size);
         this.recordSent(now, tseq, size);
         continue;
       }
-      this.pacer.enqueue(now, { offset, length: size, key }, size, 'video' satisfies PacketPriority);
+      this.pacer.enqueue(now, { slot, length: size, key }, size, 'video' satisfies PacketPriority);
       batch.flags[i]! |= RtpPacketFlags.DROP;
       this.stats.packetsPaced++;
     }
@@ -152,8 +154,8 @@ export class BandwidthEstimationPolicy implements RtpPolicy {
     this.released.clear();
     for (let h = pacer.poll(now); h !== undefined; h = pacer.poll(now)) {
       this.released.add(h.key);
-      out.sendRtp(this.store.view(h.offset, h.length), false);
-      this.store.shift(h.offset, h.length);
+      out.sendRtp(this.store.view(h.slot, h.length), false);
+      this.store.release(h.slot);
     }
   }
 

@@ -1,91 +1,70 @@
-// Storage for packets the pacer module holds (docs/policy.md, "Pacer"): their bytes are copied
-// into one growable slab used as a ring, so holding a packet allocates nothing per packet.
+// Storage for packets the pacer module holds (docs/policy.md, "Pacer"): fixed-size slots in
+// slabs allocated on demand and reused through a free list, so holding a packet allocates nothing
+// per packet once the store has grown to the queue's size.
 
-/** A FIFO of byte strings in a ring over one buffer; `push` returns false when it is full. */
+/** A pool of byte slots; `push` returns a slot id, or -1 when the packet is too big or the pool is full. */
 export class PacketStore {
-  private slab: Buffer;
-  private readonly maxBytes: number;
-  private head = 0; // first byte in use
-  private tail = 0; // next free byte
-  private used = 0;
+  private readonly slabs: Buffer[] = [];
+  private free: Int32Array;
+  private freeCount = 0;
+  private slots = 0;
+  private inUse = 0;
 
-  constructor(initialBytes = 64 * 1024, maxBytes = 4 * 1024 * 1024) {
-    this.slab = Buffer.allocUnsafe(initialBytes);
-    this.maxBytes = maxBytes;
+  constructor(
+    /** Largest packet a slot holds (default 1500 bytes, an Ethernet MTU). */
+    readonly slotBytes = 1500,
+    private readonly slotsPerSlab = 64,
+    /** Bound on held packets (default 8192: ~12 MB). */
+    private readonly maxSlots = 8192,
+  ) {
+    this.free = new Int32Array(Math.min(maxSlots, slotsPerSlab));
   }
 
-  /** Bytes held. */
+  /** Packets held. */
   get size(): number {
-    return this.used;
+    return this.inUse;
   }
 
-  /**
-   * Copies `data` in; returns its offset in the slab (valid until it is shifted out), or -1 when
-   * the store is full. Entries must be shifted in the order they were pushed.
-   */
+  /** Copies `data` into a free slot and returns its id, or -1 (too big, or the pool is full). */
   push(data: Uint8Array): number {
-    const n = data.length;
-    if (!this.reserve(n)) return -1;
-    if (this.tail + n > this.slab.length) {
-      // Does not fit before the end: skip the rest of the slab (counted as used until reached).
-      const skipped = this.slab.length - this.tail;
-      if (this.used + skipped + n > this.slab.length) {
-        if (!this.grow(this.used + skipped + n)) return -1;
-        return this.push(data);
-      }
-      this.used += skipped;
-      this.tail = 0;
-    }
-    const at = this.tail;
-    this.slab.set(data, at);
-    this.tail += n;
-    this.used += n;
-    return at;
+    if (data.length > this.slotBytes) return -1;
+    if (this.freeCount === 0 && !this.grow()) return -1;
+    const slot = this.free[--this.freeCount]!;
+    const slab = this.slabs[(slot / this.slotsPerSlab) | 0]!;
+    slab.set(data, (slot % this.slotsPerSlab) * this.slotBytes);
+    this.inUse++;
+    return slot;
   }
 
-  /** A view of the bytes stored at `offset` (from `push`). */
-  view(offset: number, length: number): Buffer {
-    return this.slab.subarray(offset, offset + length);
+  /** A view of the `length` bytes stored in `slot` (valid until the slot is released). */
+  view(slot: number, length: number): Buffer {
+    const start = (slot % this.slotsPerSlab) * this.slotBytes;
+    return this.slabs[(slot / this.slotsPerSlab) | 0]!.subarray(start, start + length);
   }
 
-  /** Releases the oldest entry (which starts at `offset` and is `length` bytes). */
-  shift(offset: number, length: number): void {
-    if (offset !== this.head) {
-      // The writer wrapped before this entry: the skipped end of the slab is released too.
-      this.used -= this.slab.length - this.head;
-    }
-    this.head = offset + length;
-    this.used -= length;
-    if (this.used === 0) {
-      this.head = 0;
-      this.tail = 0;
-    }
+  /** Returns a slot to the pool. */
+  release(slot: number): void {
+    this.free[this.freeCount++] = slot;
+    this.inUse--;
   }
 
-  /** Forgets every entry. */
+  /** Returns every slot to the pool. */
   clear(): void {
-    this.head = 0;
-    this.tail = 0;
-    this.used = 0;
+    this.freeCount = 0;
+    for (let s = this.slots - 1; s >= 0; s--) this.free[this.freeCount++] = s;
+    this.inUse = 0;
   }
 
-  private reserve(n: number): boolean {
-    if (this.used + n <= this.slab.length) return true;
-    return this.grow(this.used + n);
-  }
-
-  // Doubles the slab (up to maxBytes) and lays the entries out from offset 0. Only while empty or
-  // not wrapped is a plain copy correct; otherwise growing waits for the ring to drain.
-  private grow(need: number): boolean {
-    if (this.slab.length >= this.maxBytes) return false;
-    if (this.used !== 0 && this.tail < this.head) return false;
-    let size = this.slab.length;
-    while (size < need && size < this.maxBytes) size *= 2;
-    size = Math.min(size, this.maxBytes);
-    if (size < need) return false;
-    const next = Buffer.allocUnsafe(size);
-    this.slab.copy(next, this.head, this.head, this.tail);
-    this.slab = next;
+  private grow(): boolean {
+    if (this.slots + this.slotsPerSlab > this.maxSlots) return false;
+    this.slabs.push(Buffer.allocUnsafe(this.slotsPerSlab * this.slotBytes));
+    if (this.free.length < this.slots + this.slotsPerSlab) {
+      const next = new Int32Array(Math.min(this.maxSlots, Math.max(this.free.length * 2, this.slots + this.slotsPerSlab)));
+      next.set(this.free.subarray(0, this.freeCount));
+      this.free = next;
+    }
+    for (let s = this.slots + this.slotsPerSlab - 1; s >= this.slots; s--) this.free[this.freeCount++] = s;
+    this.slots += this.slotsPerSlab;
     return true;
   }
 }

@@ -7,17 +7,16 @@ import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack } from '../.
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { bandwidthEstimationPolicy, BandwidthEstimationPolicy } from '../../lib/policy/bandwidth-estimator-policy.js';
 import { rembPolicy, RembPolicy } from '../../lib/policy/remb-policy.js';
-import { TransportCcFeedbackForTests } from '../net/transport-cc-feedback-for-tests.js';
+import { transportCcFeedbackPolicy } from '../../lib/policy/default-policies.js';
 import { negotiate, within } from './peer-helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test('estimator + pacer on the sender, transport-cc feedback and REMB on the receiver', { timeout: 60_000 }, async () => {
-  const feedback = new TransportCcFeedbackForTests();
   const pc1 = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], rtpPolicies: [bandwidthEstimationPolicy()] });
   const pc2 = new RTCPeerConnection({
     hostAddresses: ['127.0.0.1'],
-    rtpPolicies: [{ name: feedback.name, scope: 'transport', create: () => feedback }, rembPolicy()],
+    rtpPolicies: [transportCcFeedbackPolicy, rembPolicy()],
   });
   try {
     const video = new LocalStreamTrack({ kind: 'video' });
@@ -74,6 +73,19 @@ test('estimator + pacer on the sender, transport-cc feedback and REMB on the rec
     assert.equal(bwe.estimator.stats.feedbackUnknown, 0);
     assert.ok(bwe.estimator.stats.packetsAcked >= sent * 0.9, `acked ${bwe.estimator.stats.packetsAcked} of ${sent}`);
     assert.ok(targets.length > 0 && targets.at(-1)! > 300_000, `loopback is not a bottleneck: the target rose (${targets.join(',')})`);
+    // getStats: the target is the selected candidate pair's availableOutgoingBitrate (W3C
+    // webrtc-stats); the receiver, without the module, reports none.
+    const pairOf = async (pc: RTCPeerConnection): Promise<Record<string, unknown> | undefined> => {
+      const report = await pc.getStats();
+      const transport = [...report.values()].find((x) => x.type === 'transport') as Record<string, unknown> | undefined;
+      return report.get(String(transport?.selectedCandidatePairId)) as Record<string, unknown> | undefined;
+    };
+    const before = bwe.targetBitrate;
+    const pair = await pairOf(pc1);
+    const available = pair?.availableOutgoingBitrate as number | undefined;
+    assert.ok(available !== undefined && available > 0, `availableOutgoingBitrate ${available}`);
+    assert.ok(Math.abs(available - before) <= 0.2 * before, `availableOutgoingBitrate ${available} ≈ target ${before}`);
+    assert.equal((await pairOf(pc2))?.availableOutgoingBitrate, undefined);
   } finally {
     pc1.close();
     pc2.close();
@@ -81,11 +93,10 @@ test('estimator + pacer on the sender, transport-cc feedback and REMB on the rec
 });
 
 test('REMB: offered on video while installed; the receiver sends REMB and the sender caps its target by it', { timeout: 60_000 }, async () => {
-  const feedback = new TransportCcFeedbackForTests();
   const pc1 = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], rtpPolicies: [bandwidthEstimationPolicy(), rembPolicy()] });
   const pc2 = new RTCPeerConnection({
     hostAddresses: ['127.0.0.1'],
-    rtpPolicies: [{ name: feedback.name, scope: 'transport', create: () => feedback }, rembPolicy({ startBitrate: 200_000, maxBitrate: 250_000 })],
+    rtpPolicies: [transportCcFeedbackPolicy, rembPolicy({ startBitrate: 200_000, maxBitrate: 250_000 })],
   });
   try {
     const video = new LocalStreamTrack({ kind: 'video' });

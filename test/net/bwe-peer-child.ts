@@ -1,12 +1,12 @@
 // One side of the tbf bandwidth-estimation test (test/net/bwe-tbf.test.ts), run inside its own
 // network namespace: `sender` sends 30 fps "video" at the estimator's target through the pacer and
-// prints a sample every 100 ms; `receiver` answers with transport-cc feedback. Signalling is
+// prints a sample every 100 ms; `receiver` answers with transport-cc feedback (lib/policy's module). Signalling is
 // JSON lines on stdin/stdout, relayed by the test.
 import { createInterface } from 'node:readline';
 import { LocalStreamTrack, RTCPeerConnection } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { bandwidthEstimationPolicy, type BandwidthEstimationPolicy } from '../../lib/policy/bandwidth-estimator-policy.js';
-import { TransportCcFeedbackForTests } from './transport-cc-feedback-for-tests.js';
+import { transportCcFeedbackPolicy } from '../../lib/policy/default-policies.js';
 
 const PACKET_OVERHEAD = 70;
 const [role, address, durationArg] = process.argv.slice(2);
@@ -75,8 +75,7 @@ async function sender(): Promise<void> {
 }
 
 async function receiver(): Promise<void> {
-  const feedback = new TransportCcFeedbackForTests();
-  const pc = new RTCPeerConnection({ hostAddresses: [address!], rtpPolicies: [{ name: feedback.name, scope: 'transport', create: () => feedback }] });
+  const pc = new RTCPeerConnection({ hostAddresses: [address!], rtpPolicies: [transportCcFeedbackPolicy] });
   pc.on('track', (e) => {
     void (async () => {
       for (;;) if (!(await e.track.recv().catch(() => undefined))) return;
