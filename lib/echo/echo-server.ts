@@ -46,6 +46,8 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     certificates: options.certificates,
     answerDtlsRole: options.answerDtlsRole,
     publicIp: options.publicIp,
+    // Every session on one shared UDP port (lib/transport/source/udp-mux.ts), as an SFU runs.
+    udpMux: options.udpMux,
   };
   const page = renderEchoPage(messagePlan());
 

@@ -11,6 +11,7 @@ import { messagePlan } from '../../lib/echo/message-plan.js';
 import { runWhipClient } from '../../lib/cli/whip-client.js';
 import { captureSdp, recordResult } from './results.js';
 import { renderMatrix } from './render-matrix.js';
+import { closeServerPath, serverPath } from './server-path.js';
 import { startWhipEndpoint } from './whip-endpoint.js';
 
 const PEER = '@roamhq/wrtc (libwebrtc)';
@@ -18,7 +19,8 @@ const SERVER_ROLE = 'our WHIP echo server ← wrtc client';
 const CLIENT_ROLE = 'our whip-client → wrtc answerer';
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/media/${name}`, import.meta.url));
 
-after(() => {
+after(async () => {
+  await closeServerPath();
   renderMatrix();
 });
 
@@ -65,7 +67,7 @@ interface WrtcStats {
 }
 
 test('wrtc WHIP client ↔ our echo server: echoed audio and video in its getStats, data channel', { timeout: 60_000 }, async (t) => {
-  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'] });
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], ...(await serverPath()) });
   t.after(() => server.close());
   const wrtc = startWrtc();
   t.after(() => wrtc.kill());
