@@ -262,6 +262,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   // send pool (JS grows it on demand; it flushes first, so no queued entry refers to the old one).
   Napi::Value SetSendPool(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    if (closed_) return env.Undefined();
     if (info.Length() < 1 || !info[0].IsObject()) {
       Napi::TypeError::New(env, "setSendPool: options object expected").ThrowAsJavaScriptException();
       return env.Undefined();
@@ -292,6 +293,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       return env.Undefined();
     }
     Napi::Uint8Array rec = info[0].As<Napi::Uint8Array>();
+    if (closed_) return Napi::Number::New(env, 0);
     SrtpSession* session = SrtpSessionFromValue(env, info[1]);
     if (rec.ByteLength() < kAddressRecord || !session) return Napi::Number::New(env, 0);
     sockaddr_storage ss{};
@@ -471,12 +473,22 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       }
     }
     socket_.close();
+    socket_.set_counters(nullptr);
     pending_.clear();
     sessions_.clear();
     forward_ = nullptr;
     if (!finalizing_) {
       for (Napi::ObjectReference& r : session_refs_) r.Reset();
       forward_ref_.Reset();
+      // The listener closure refers to the JS socket that owns this wrap: a strong reference kept
+      // after close would keep both (and the pools) alive for ever. Nothing reads them once closed.
+      on_batch_.Reset();
+      for (PinnedArray* a : {&recv_buffer_, &recv_lengths_, &recv_addresses_, &recv_ports_, &recv_families_, &send_buffer_,
+                             &send_offsets_, &send_lengths_, &send_addresses_, &counters_, &recv_status_, &send_routes_}) {
+        a->ref.Reset();
+        a->data = nullptr;
+        a->bytes = 0;
+      }
     }
   }
 

@@ -14,7 +14,7 @@ function start(script: string, arg: string): ChildProcess {
 }
 
 /** Runs one fanout measurement with `server` ('ours' | 'werift') relaying. */
-export function runFanout(server: 'ours' | 'werift', task: FanoutTask, timeoutMs: number): Promise<ChildOutcome<FanoutRound[]>> {
+export function runFanout(server: 'ours' | 'ours-udpmux' | 'werift', task: FanoutTask, timeoutMs: number): Promise<ChildOutcome<FanoutRound[]>> {
   return new Promise((resolve) => {
     const srv = start('fanout-server.ts', server);
     const cli = start('fanout-clients.ts', JSON.stringify(task));

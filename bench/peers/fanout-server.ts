@@ -1,8 +1,10 @@
-// Fanout server process: the relay of one library (ours: examples/relay.ts; werift: the same
-// forwarding written with werift's API), driven over IPC by fanout-clients.ts through the suite.
+// Fanout server process: the relay of one library (ours: examples/relay.ts, on own sockets or with
+// every connection on one shared UdpMux port; werift: the same forwarding written with werift's
+// API), driven over IPC by fanout-clients.ts through the suite.
 // It measures its own process CPU between two `mark` requests.
 import * as werift from 'werift';
 import { Relay } from '../../examples/relay.js';
+import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import { weriftConnected, weriftLocalSdp, weriftPc } from './werift.js';
 import type { FanoutRequest, FanoutReply } from './fanout-protocol.js';
 
@@ -13,8 +15,9 @@ interface ServerRelay {
   subscribe(): Promise<{ sdp: string; accept(sdp: string): Promise<void> }>;
 }
 
-function oursRelay(): ServerRelay {
-  const relay = new Relay('audio', { hostAddresses: ['127.0.0.1'] });
+/** Ours; with `udpMux` every relay connection shares one UDP port (the SFU setup). */
+function oursRelay(udpMux?: UdpMux): ServerRelay {
+  const relay = new Relay('audio', udpMux ? { udpMux } : { hostAddresses: ['127.0.0.1'] });
   return {
     forwarded: () => relay.forwarded,
     async publish(sdp) {
@@ -65,7 +68,10 @@ function weriftRelay(): ServerRelay {
   };
 }
 
-const relay = process.argv[2] === 'werift' ? weriftRelay() : oursRelay();
+const which = process.argv[2];
+const relay = which === 'werift'
+  ? weriftRelay()
+  : oursRelay(which === 'ours-udpmux' ? await UdpMux.bind({ address: '127.0.0.1', recvBufferSize: 16 * 1024 * 1024, sendBufferSize: 16 * 1024 * 1024 }) : undefined);
 const pending = new Map<number, (sdp: string) => Promise<void>>();
 let nextId = 0;
 let mark = { cpu: process.cpuUsage(), forwarded: 0, at: performance.now() };

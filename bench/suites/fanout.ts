@@ -2,7 +2,8 @@
 // one publisher and N subscribers in a client process (always ours, so the load generator is the
 // same whatever relays). The publisher sends 1000 B packets at min(2000, offered/N) packets/s; the server's
 // own CPU between two marks gives forwarded packets per CPU-second (per core) and CPU per
-// forwarded packet. Ours vs werift (the same forwarding loop written with werift's API).
+// forwarded packet. Ours (own sockets, and every connection on one shared UdpMux port) vs werift
+// (the same forwarding loop written with werift's API).
 import { runFanout } from '../peers/fanout-run.js';
 import type { FanoutRound } from '../peers/fanout-protocol.js';
 import { libraryVersions, printHeader, printTarget, ratioOf, type BenchOptions, type BenchSeries } from '../lib/report.js';
@@ -24,7 +25,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   console.log(`offered load: ${offeredPps} forwarded packets/s in all, publisher rate = min(${maxPublisherPps}, offered / N) packets/s, 1000 B payloads`);
   const series: BenchSeries[] = [];
   for (const n of ns) {
-    for (const server of ['ours', 'werift'] as const) {
+    for (const server of ['ours', 'ours-udpmux', 'werift'] as const) {
       const outcome = await runFanout(server, { subscribers: n, offeredPps, maxPublisherPps, payload: 1000, seconds, rounds: opts.rounds }, opts.quick ? 40_000 : 60_000 + n * 3000);
       if (!outcome.ok) {
         console.log(`${server} N=${n}: no result (${outcome.error})`);
@@ -41,5 +42,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   }
   console.log('\ntargets (issue 11: fanout >= 10x werift, per core):');
   for (const n of ns) printTarget(`N=${n} forwarded per core, ours / werift`, ratioOf(series, `N=${n} forwarded per core`, 'ours', 'werift'), 10);
+  console.log('\ntargets (issue 14: the relay on one shared UdpMux port within 10 % of own sockets):');
+  for (const n of ns) printTarget(`N=${n} forwarded per core, ours-udpmux / ours`, ratioOf(series, `N=${n} forwarded per core`, 'ours-udpmux', 'ours'), 0.9);
   return series;
 }

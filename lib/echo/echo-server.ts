@@ -62,6 +62,8 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     answerDtlsRole: options.answerDtlsRole,
     publicIp: options.publicIp,
     rtpPolicies: options.rtpPolicies,
+    // Every session on one shared UDP port (lib/transport/source/udp-mux.ts), as an SFU runs.
+    udpMux: options.udpMux,
   };
   const page = renderEchoPage(messagePlan());
 
@@ -83,16 +85,19 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
       const session = await EchoSession.answer(id, sdp, sessionOptions);
       sessions.set(id, session);
       log(`session ${id} from ${req.socket.remoteAddress ?? '?'}: offer accepted`);
+      // A client that posted an offer and went away must not hold sockets forever. The timer is
+      // cleared once connected or ended: its closure would otherwise keep the whole session
+      // (peer connection, SCTP, buffers) in memory for the rest of the timeout.
+      const connectTimeoutMs = options.connectTimeoutMs ?? 30_000;
+      const connectTimer = setTimeout(() => {
+        if (sessions.get(id) === session && session.pc.connectionState !== 'connected') end(id, `not connected within ${connectTimeoutMs} ms`);
+      }, connectTimeoutMs).unref();
       session.pc.on('connectionstatechange', () => {
         const state = session.pc.connectionState;
         log(`session ${id}: ${state}`);
+        if (state === 'connected' || state === 'failed' || state === 'closed') clearTimeout(connectTimer);
         if (state === 'failed' || state === 'closed') end(id, state);
       });
-      // A client that posted an offer and went away must not hold sockets forever.
-      const connectTimeoutMs = options.connectTimeoutMs ?? 30_000;
-      setTimeout(() => {
-        if (sessions.get(id) === session && session.pc.connectionState !== 'connected') end(id, `not connected within ${connectTimeoutMs} ms`);
-      }, connectTimeoutMs).unref();
       session.pc.on('datachannel', (e) => log(`session ${id}: data channel '${e.channel.label}'`));
       session.pc.on('track', (e) => log(`session ${id}: ${e.track.kind} track`));
       return session.answer;

@@ -12,7 +12,7 @@ import { applyIceFragment, formatIceFragment, iceFragmentOf, type IceFragment } 
 import '../policy/default-policies.js';
 
 /** Options of an echo session: the peer connection's transport options. */
-export type EchoSessionOptions = Pick<RTCConfiguration, 'iceLite' | 'hostAddresses' | 'portRange' | 'srtpProfiles' | 'certificates' | 'answerDtlsRole' | 'rtpPolicies'> & {
+export type EchoSessionOptions = Pick<RTCConfiguration, 'iceLite' | 'hostAddresses' | 'portRange' | 'srtpProfiles' | 'certificates' | 'answerDtlsRole' | 'rtpPolicies' | 'udpMux'> & {
   /** Public IP announced in the answer's host candidates instead of the bound one (server behind 1:1 NAT). */
   publicIp?: string;
 };

@@ -17,6 +17,7 @@ import { launchChromium, type ChromiumHandle } from './chromium.js';
 import { captureSdp, recordResult } from './results.js';
 import { renderMatrix } from './render-matrix.js';
 import { runCli } from './cli-run.js';
+import { closeServerPath, serverPath } from './server-path.js';
 
 const PEER = 'Chromium';
 const SERVER_ROLE = 'our WHIP echo server ← Chromium (echo page)';
@@ -30,6 +31,7 @@ before(async () => {
 });
 after(async () => {
   await browser?.close();
+  await closeServerPath();
   renderMatrix();
 });
 
@@ -66,7 +68,7 @@ interface EchoRun {
 
 /** Opens the echo page against a fresh server; returns what Chromium measured. */
 async function runEchoPage(t: { after(fn: () => Promise<void> | void): void }, options: EchoServerOptions, capture?: string): Promise<EchoRun> {
-  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], ...options });
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], ...(await serverPath()), ...options });
   t.after(() => server.close());
   const page = await browser.context.newPage();
   t.after(() => page.close().catch(() => {}));
@@ -145,7 +147,7 @@ for (const profile of PROFILES) {
 
 test('Chromium does not accept AES128_CM_HMAC_SHA1_32: no SRTP keys and no media either way', { timeout: 60_000 }, async (t) => {
   const variant = 'SRTP AES128_CM_HMAC_SHA1_32 only';
-  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], srtpProfiles: ['AES128_CM_HMAC_SHA1_32'] });
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], ...(await serverPath()), srtpProfiles: ['AES128_CM_HMAC_SHA1_32'] });
   t.after(() => server.close());
   const page = await browser.context.newPage();
   t.after(() => page.close().catch(() => {}));
@@ -167,7 +169,7 @@ test('Chromium does not accept AES128_CM_HMAC_SHA1_32: no SRTP keys and no media
 });
 
 test('Chromium without media permission offers mDNS host candidates: our server still connects (data channel)', { timeout: 60_000 }, async (t) => {
-  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'] });
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], ...(await serverPath()) });
   t.after(() => server.close());
   // A browser without the media-permission flag and a page that never asks for camera or
   // microphone, so Chromium hides its host addresses behind <uuid>.local names.

@@ -38,6 +38,8 @@ function fileFor(peer: string): string {
 
 /** Replaces the result with the same peer/role/media/variant (a re-run overwrites). */
 export function recordResult(r: InteropResult): void {
+  // The shared-port re-run (server-path.ts) checks; the default run's results stay the record.
+  if (process.env.PWT_INTEROP_PATH === 'udp-mux') return;
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = fileFor(r.peer);
   const current: ResultFile = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ResultFile) : { peer: r.peer, version: r.version, results: [] };
@@ -59,6 +61,7 @@ export const CAPTURED_SDP_DIR = join(dirname(fileURLToPath(import.meta.url)), 'c
 
 /** Keeps one offer or answer a peer produced, as `<peer>-<what>.sdp`. */
 export function captureSdp(peer: string, what: string, sdp: string): void {
+  if (process.env.PWT_INTEROP_PATH === 'udp-mux') return;
   mkdirSync(CAPTURED_SDP_DIR, { recursive: true });
   const name = `${peer}-${what}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
   writeFileSync(join(CAPTURED_SDP_DIR, `${name}.sdp`), sdp);

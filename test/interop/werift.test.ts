@@ -12,6 +12,7 @@ import { whipConnect } from '../../lib/signaling/whip-client.js';
 import { startLoopbackStun, type LoopbackStun } from './loopback-stun.js';
 import { captureSdp, recordResult } from './results.js';
 import { renderMatrix } from './render-matrix.js';
+import { closeServerPath, serverPath } from './server-path.js';
 import { startWhipEndpoint } from './whip-endpoint.js';
 
 const PEER = 'werift';
@@ -25,6 +26,7 @@ before(async () => {
 });
 after(async () => {
   await stun?.close();
+  await closeServerPath();
   renderMatrix();
 });
 
@@ -69,7 +71,7 @@ async function messageRoundTrip(dc: werift.RTCDataChannel): Promise<{ sent: numb
 }
 
 test('werift WHIP client ↔ our echo server: raw RTP audio and video echoed, data channel', { timeout: 60_000 }, async (t) => {
-  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'] });
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], ...(await serverPath()) });
   t.after(() => server.close());
   const pc = weriftPc();
   t.after(() => pc.close());

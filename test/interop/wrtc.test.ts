@@ -12,6 +12,7 @@ import { runWhipClient } from '../../lib/cli/whip-client.js';
 import { captureSdp, recordResult } from './results.js';
 import { renderMatrix } from './render-matrix.js';
 import { runCli } from './cli-run.js';
+import { closeServerPath, serverPath } from './server-path.js';
 import { startWhipEndpoint } from './whip-endpoint.js';
 
 const PEER = '@roamhq/wrtc (libwebrtc)';
@@ -19,7 +20,8 @@ const SERVER_ROLE = 'our WHIP echo server ← wrtc client';
 const CLIENT_ROLE = 'our whip-client → wrtc answerer';
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/media/${name}`, import.meta.url));
 
-after(() => {
+after(async () => {
+  await closeServerPath();
   renderMatrix();
 });
 
@@ -66,7 +68,7 @@ interface WrtcStats {
 }
 
 test('wrtc WHIP client ↔ our echo server: echoed audio and video in its getStats, data channel', { timeout: 60_000 }, async (t) => {
-  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'] });
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], ...(await serverPath()) });
   t.after(() => server.close());
   const wrtc = startWrtc();
   t.after(() => wrtc.kill());

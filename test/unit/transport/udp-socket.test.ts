@@ -282,10 +282,34 @@ test('the send pool starts small and grows for bursts; large datagrams still fit
   assert.equal(got.length, N, 'the 60000-byte datagram exceeds the receive slot and is counted as truncated');
   got.forEach((r, i) => assert.equal(r.data.readUInt32BE(0), i));
   assert.equal(tx.stats.packetsSent, N + 1);
-  // Flushes grew with the burst: far fewer than one per 32-entry initial pool.
+  // Flushes grew with the burst: far fewer than one per 32 datagrams (the pool starts at 16 entries).
   assert.ok(tx.stats.sendSyscalls < N / 32, `sendmmsg calls: ${tx.stats.sendSyscalls}`);
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(rx.stats.drops.truncated, 1);
   rx.close();
   tx.close();
+});
+
+test('a closed socket is garbage: the native side keeps no reference to its listener or pools', { timeout: 20_000 }, async () => {
+  const { setFlagsFromString } = await import('node:v8');
+  const { runInNewContext } = await import('node:vm');
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const refs: WeakRef<UdpSocket>[] = [];
+  for (let i = 0; i < 20; i++) {
+    const s = UdpSocket.bindSync({ type: 'udp4', address: '127.0.0.1' });
+    s.onBatch(() => undefined);
+    s.send(Buffer.from('x'), s.address().port, '127.0.0.1');
+    s.close();
+    refs.push(new WeakRef(s));
+  }
+  // Finalizers and weak references clear over a few turns.
+  for (let i = 0; i < 100 && refs.some((r) => r.deref() !== undefined); i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  // Before the fix every closed socket stayed reachable through the native listener reference; the
+  // engine may still hold the most recently created one or two in its own caches.
+  const alive = refs.filter((r) => r.deref() !== undefined).length;
+  assert.ok(alive <= 2, `${alive} of 20 closed sockets are still reachable`);
 });
