@@ -127,9 +127,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
 }
 
 /** Fails when anything accumulated between the baseline and the end (see the file header). */
-export function assertNothingAccumulated(r: SoakReport): void {
+export function assertNothingAccumulated(r: SoakReport, rssLimit = 0.05): void {
   const { baseline: b, final: f } = r;
-  assert.ok(r.rssGrowth < 0.05, `RSS grew ${(r.rssGrowth * 100).toFixed(1)} % after warm-up (${(b.rss / 2 ** 20).toFixed(1)} → ${(f.rss / 2 ** 20).toFixed(1)} MiB)`);
+  assert.ok(r.rssGrowth < rssLimit, `RSS grew ${(r.rssGrowth * 100).toFixed(1)} % after warm-up (${(b.rss / 2 ** 20).toFixed(1)} → ${(f.rss / 2 ** 20).toFixed(1)} MiB)`);
+  const heapGrowth = (f.heapUsed - b.heapUsed) / b.heapUsed;
+  assert.ok(heapGrowth < 0.05, `JS heap after GC grew ${(heapGrowth * 100).toFixed(1)} % (${(b.heapUsed / 2 ** 20).toFixed(1)} → ${(f.heapUsed / 2 ** 20).toFixed(1)} MiB)`);
   assert.ok(f.fds <= b.fds, `open descriptors grew: ${b.fds} → ${f.fds}`);
   for (const kind of ['Timeout', 'Immediate', 'UDPWrap', 'TCPSocketWrap', 'TTYWrap']) {
     assert.ok((f.handles[kind] ?? 0) <= (b.handles[kind] ?? 0), `${kind} handles grew: ${b.handles[kind] ?? 0} → ${f.handles[kind] ?? 0}`);
