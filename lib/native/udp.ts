@@ -38,6 +38,8 @@ export interface NativeUdpSocket {
   addSrtpRoute(addressRecord: Uint8Array, srtpSession: object): number;
   setSendPool(pool: NativeUdpSendPool): void;
   removeSrtpRoute(id: number): void;
+  /** Runs a native ForwardEngine inside each receive batch (null detaches); false when not an engine. */
+  setForwardEngine(engine: object | null): boolean;
   close(): void;
 }
 
