@@ -1,8 +1,13 @@
-// Fanout server process: the relay of one library (ours: examples/relay.ts; werift: the same
-// forwarding written with werift's API), driven over IPC by fanout-clients.ts through the suite.
-// It measures its own process CPU between two `mark` requests.
+// Fanout server process: the relay of one library (ours: examples/relay.ts, JavaScript per packet;
+// ours-native: lib/sfu's Router, every connection on one UdpMux port, forwarding in the native
+// engine; werift: the same forwarding written with werift's API), driven over IPC by
+// fanout-clients.ts through the suite. It measures its own process CPU between two `mark` requests.
 import * as werift from 'werift';
 import { Relay } from '../../examples/relay.js';
+import { LocalStreamTrack, RTCPeerConnection, type RTCRtpTransceiver } from '../../lib/peer/index.js';
+import '../../lib/policy/default-policies.js';
+import { Router, type Producer } from '../../lib/sfu/index.js';
+import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import { weriftConnected, weriftLocalSdp, weriftPc } from './werift.js';
 import type { FanoutRequest, FanoutReply } from './fanout-protocol.js';
 
@@ -23,6 +28,40 @@ function oursRelay(): ServerRelay {
     async subscribe() {
       const { offer, accept } = await relay.addSubscriber();
       return { sdp: offer.sdp!, accept: (answer) => accept({ type: 'answer', sdp: answer }) };
+    },
+  };
+}
+
+async function oursNativeRelay(): Promise<ServerRelay> {
+  const mux = await UdpMux.bind({ address: '127.0.0.1' });
+  const router = Router.create(mux);
+  let producer: Promise<Producer> | undefined;
+  const keep: RTCPeerConnection[] = [];
+  return {
+    forwarded: () => router.stats.packetsForwarded,
+    async publish(sdp) {
+      const pc = new RTCPeerConnection({ udpMux: mux });
+      keep.push(pc);
+      const transceiver = new Promise<RTCRtpTransceiver>((r) => pc.once('track', (e) => r(e.transceiver)));
+      await pc.setRemoteDescription({ type: 'offer', sdp });
+      await pc.setLocalDescription(await pc.createAnswer());
+      producer = transceiver.then((t) => router.produce(pc, t));
+      producer.catch(() => undefined);
+      return pc.localDescription!.sdp;
+    },
+    async subscribe() {
+      const pc = new RTCPeerConnection({ udpMux: mux });
+      keep.push(pc);
+      const t = pc.addTransceiver(new LocalStreamTrack({ kind: 'audio' }), { direction: 'sendonly' });
+      await pc.setLocalDescription(await pc.createOffer());
+      return {
+        sdp: pc.localDescription!.sdp,
+        accept: async (answer) => {
+          await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+          if (!producer) throw new Error('subscribe before publish');
+          await router.consume(await producer, pc, t);
+        },
+      };
     },
   };
 }
@@ -65,7 +104,7 @@ function weriftRelay(): ServerRelay {
   };
 }
 
-const relay = process.argv[2] === 'werift' ? weriftRelay() : oursRelay();
+const relay = process.argv[2] === 'werift' ? weriftRelay() : process.argv[2] === 'ours-native' ? await oursNativeRelay() : oursRelay();
 const pending = new Map<number, (sdp: string) => Promise<void>>();
 let nextId = 0;
 let mark = { cpu: process.cpuUsage(), forwarded: 0, at: performance.now() };

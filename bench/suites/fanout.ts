@@ -1,11 +1,13 @@
-// `npm run bench -- fanout`: the smallest SFU (examples/relay.ts) in its own server process,
-// one publisher and N subscribers in a client process (always ours, so the load generator is the
-// same whatever relays). The publisher sends 1000 B packets at min(2000, offered/N) packets/s; the server's
-// own CPU between two marks gives forwarded packets per CPU-second (per core) and CPU per
-// forwarded packet. Ours vs werift (the same forwarding loop written with werift's API).
+// `npm run bench -- fanout`: an SFU in its own server process, one publisher and N subscribers in a
+// client process (always ours, so the load generator is the same whatever relays). The publisher
+// sends 1000 B packets at min(2000, offered/N) packets/s; the server's own CPU between two marks
+// gives forwarded packets per CPU-second (per core) and CPU per forwarded packet. Relays: ours
+// (examples/relay.ts, JavaScript per packet, a socket per connection), ours-native (lib/sfu's
+// Router: one shared port, the native forwarding engine, docs/sfu.md) and werift (the same
+// forwarding loop written with werift's API).
 import { runFanout } from '../peers/fanout-run.js';
 import type { FanoutRound } from '../peers/fanout-protocol.js';
-import { libraryVersions, printHeader, printTarget, ratioOf, type BenchOptions, type BenchSeries } from '../lib/report.js';
+import { libraryVersions, median, printHeader, printTarget, ratioOf, type BenchOptions, type BenchSeries } from '../lib/report.js';
 
 /** Ratios in the table are against werift. */
 export const baseline = 'werift';
@@ -24,7 +26,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   console.log(`offered load: ${offeredPps} forwarded packets/s in all, publisher rate = min(${maxPublisherPps}, offered / N) packets/s, 1000 B payloads`);
   const series: BenchSeries[] = [];
   for (const n of ns) {
-    for (const server of ['ours', 'werift'] as const) {
+    for (const server of ['ours', 'ours-native', 'werift'] as const) {
       const outcome = await runFanout(server, { subscribers: n, offeredPps, maxPublisherPps, payload: 1000, seconds, rounds: opts.rounds }, opts.quick ? 40_000 : 60_000 + n * 3000);
       if (!outcome.ok) {
         console.log(`${server} N=${n}: no result (${outcome.error})`);
@@ -39,7 +41,18 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
       add('delivered of offered', '%', true, (r) => (100 * r.delivered) / r.offered);
     }
   }
-  console.log('\ntargets (issue 11: fanout >= 10x werift, per core):');
+  console.log('\ntargets (issue 11: fanout >= 10x werift, per core; issue 16: ours-native >= 15x werift, >= 500k/CPU-s at N=200, <= 2 µs per packet at N >= 50):');
   for (const n of ns) printTarget(`N=${n} forwarded per core, ours / werift`, ratioOf(series, `N=${n} forwarded per core`, 'ours', 'werift'), 10);
+  for (const n of ns) printTarget(`N=${n} forwarded per core, ours-native / werift`, ratioOf(series, `N=${n} forwarded per core`, 'ours-native', 'werift'), 15);
+  for (const n of ns) printTarget(`N=${n} forwarded per core, ours-native / ours`, ratioOf(series, `N=${n} forwarded per core`, 'ours-native', 'ours'), 1);
+  const absolute = (caseName: string, target: number, higherIsBetter: boolean, unit: string): void => {
+    const s = series.find((x) => x.case === caseName && x.subject === 'ours-native');
+    if (!s || s.samples.length === 0) return console.log(`N/A   ${caseName}, ours-native: not measured`);
+    const m = median(s.samples);
+    const met = higherIsBetter ? m >= target : m <= target;
+    console.log(`${met ? 'MET ' : 'MISS'}  ${caseName}, ours-native: ${m.toFixed(m < 10 ? 2 : 0)} ${unit} (target ${higherIsBetter ? '>=' : '<='} ${target} ${unit})`);
+  };
+  if (ns.includes(200)) absolute('N=200 forwarded per core', 500_000, true, 'pkt/CPU-s');
+  for (const n of ns.filter((x) => x >= 50)) absolute(`N=${n} CPU per forwarded packet`, 2, false, 'µs');
   return series;
 }
