@@ -6,17 +6,17 @@ export interface NativeForwardEngine {
   addTransport(srtpSession: object, addressRecord: Uint8Array): number;
   setTransportAddress(id: number, addressRecord: Uint8Array): boolean;
   removeTransport(id: number): boolean;
-  addProducer(srtpSession: object, ssrc: number, tap: boolean): number;
+  addProducer(srtpSession: object, ssrc: number, tap: boolean, cachePackets: number): number;
   setProducerTap(id: number, tap: boolean): boolean;
   removeProducer(id: number): boolean;
   addConsumer(producer: number, transport: number, ssrc: number, payloadTypes: Uint8Array, extensionIds: Uint8Array,
-    absSendTimeId: number, transportCcId: number, clockRate: number): number;
+    absSendTimeId: number, transportCcId: number, clockRate: number, rtxPayloadType: number, rtxSsrc: number): number;
   setConsumerPaused(id: number, paused: boolean): boolean;
   setConsumerProducer(id: number, producer: number): boolean;
   removeConsumer(id: number): boolean;
-  /** [packets, bytes, forwarded, lastSequence, lastTimestamp] */
+  /** [packets, bytes, forwarded, lastSequence, lastTimestamp, cached] */
   producerStats(id: number, out: Float64Array): boolean;
-  /** [packets, bytes, ...drops by NativeForwardDrop] */
+  /** [packets, bytes, nacks, retransmitted, ...drops by native ForwardDrop order] */
   consumerStats(id: number, out: Float64Array): boolean;
 }
 
@@ -30,14 +30,19 @@ export const enum NativeForwardCounter {
   Batches,
   BatchesWithoutJs,
   Tapped,
+  NackRequested,
+  Retransmitted,
+  NackMissed,
   DropBase,
 }
 
 /** Payload-type mapping value meaning "not negotiated: drop" (kForwardUnmapped). */
 export const FORWARD_UNMAPPED = 0xff;
 /** Values of producerStats() and consumerStats() before the drops. */
-export const PRODUCER_STAT_COUNT = 5;
-export const CONSUMER_STAT_BASE = 2;
+export const PRODUCER_STAT_COUNT = 6;
+export const CONSUMER_STAT_BASE = 4;
+/** Largest NACK cache per producer, in packets. */
+export const MAX_CACHE_PACKETS = 32768;
 
 type NativeForwardEngineCtor = new (counters: Float64Array) => NativeForwardEngine;
 

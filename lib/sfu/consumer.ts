@@ -19,6 +19,10 @@ export interface ConsumerStats {
   readonly packetsSent: number;
   /** SRTP bytes sent (headers and tag included). */
   readonly bytesSent: number;
+  /** Packets resent from the producer's cache in answer to this subscriber's NACKs. */
+  readonly retransmittedPacketsSent: number;
+  /** Sequence numbers this subscriber's NACKs asked for. */
+  readonly pwtNackedPackets: number;
   readonly pwtPaused: boolean;
   /** Packets not sent, by reason. */
   readonly pwtDrops: Readonly<Record<ForwardDropReason, number>>;
@@ -101,6 +105,8 @@ export class Consumer {
       ssrc: this.ssrc,
       packetsSent: s[0]!,
       bytesSent: s[1]!,
+      pwtNackedPackets: s[2]!,
+      retransmittedPacketsSent: s[3]!,
       pwtPaused: this.pausedValue,
       pwtDrops: drops as Record<ForwardDropReason, number>,
     };

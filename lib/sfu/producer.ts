@@ -5,6 +5,7 @@ import type { MediaKind } from '../peer/media-stream-track.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
 import type { NativeForwardEngine } from '../native/forward.js';
 import { PRODUCER_STAT_COUNT } from '../native/forward.js';
+import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
 import type { NegotiatedRtp } from './rtp-mapping.js';
 
 /** Producer stats, shaped like W3C inbound-rtp where a name exists (pwt* fields are ours). */
@@ -22,6 +23,11 @@ export interface ProducerStats {
   /** Copies queued to consumers (one per packet per consumer). */
   readonly pwtForwarded: number;
   readonly pwtConsumers: number;
+  /** Packets stored in the NACK cache so far. */
+  readonly pwtCached: number;
+  /** Keyframe requests sent to the publisher, and requests merged into one already sent. */
+  readonly pwtKeyframeRequestsSent: number;
+  readonly pwtKeyframeRequestsMerged: number;
 }
 
 /** @internal What a producer needs from its router. */
@@ -29,6 +35,9 @@ export interface ProducerHost {
   readonly engine: NativeForwardEngine;
   producerClosed(p: Producer): void;
 }
+
+/** Keyframe requests to one publisher within this interval are merged into one. */
+export const KEYFRAME_REQUEST_INTERVAL_MS = 300;
 
 /** One forwarded stream; created by {@link Router.produce}. */
 export class Producer {
@@ -46,6 +55,9 @@ export class Producer {
   private readonly statsOut = new Float64Array(PRODUCER_STAT_COUNT);
   /** @internal */
   consumerCount = 0;
+  private lastKeyframeRequestAt = -Infinity;
+  private keyframeRequestsSent = 0;
+  private keyframeRequestsMerged = 0;
 
   /** @internal */
   constructor(host: ProducerHost, id: number, transceiver: RTCRtpTransceiver, ssrc: number, rtp: NegotiatedRtp, tap: boolean) {
@@ -76,10 +88,26 @@ export class Producer {
     this.tapValue = on;
   }
 
-  /** Asks the publisher for a keyframe through its connection's keyframe module (throttled there). */
-  requestKeyFrame(): void {
+  /**
+   * Asks the publisher for a keyframe. Requests from any number of consumers within
+   * KEYFRAME_REQUEST_INTERVAL_MS become one: through the connection's keyframe module (PLI or FIR as
+   * negotiated) when it knows the stream, otherwise a PLI (RFC 4585 §6.3.1) — the module learns SSRCs
+   * from received packets, which the engine keeps from JavaScript. `now` is in milliseconds.
+   */
+  requestKeyFrame(now: number = performance.now()): void {
     this.assertOpen();
-    this.transceiver.receiver.requestKeyframe(this.ssrc);
+    if (now - this.lastKeyframeRequestAt < KEYFRAME_REQUEST_INTERVAL_MS) {
+      this.keyframeRequestsMerged++;
+      return;
+    }
+    this.lastKeyframeRequestAt = now;
+    this.keyframeRequestsSent++;
+    try {
+      this.transceiver.receiver.requestKeyframe(this.ssrc);
+    } catch {
+      const sender = this.transceiver.sender;
+      sender.sendRtcp([new RtcpPictureLossIndication(sender.ssrc, this.ssrc)]);
+    }
   }
 
   getStats(): ProducerStats {
@@ -96,6 +124,9 @@ export class Producer {
       pwtLastSequenceNumber: s[3]!,
       pwtLastTimestamp: s[4]!,
       pwtConsumers: this.consumerCount,
+      pwtCached: s[5]!,
+      pwtKeyframeRequestsSent: this.keyframeRequestsSent,
+      pwtKeyframeRequestsMerged: this.keyframeRequestsMerged,
     };
   }
 

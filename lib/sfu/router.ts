@@ -2,18 +2,21 @@
 // the port's socket and turns router/producer/consumer calls into engine rules. JavaScript keeps the
 // policy (who consumes what, pause, keyframe requests); the engine forwards with no JavaScript per
 // packet, and the counters say so.
-import { InvalidStateError, OperationError, PwtError } from '../common/errors.js';
+import { InvalidStateError, OperationError, OutOfRangeError, PwtError } from '../common/errors.js';
 import { reportListenerError } from '../common/typed-emitter.js';
 import type { RTCPeerConnection } from '../peer/peer-connection.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
 import type { RtcpEvent } from '../peer/rtp-sender.js';
 import { RtcpFullIntraRequest } from '../rtp/rtcp/full-intra-request.js';
+import { RtcpGenericNack } from '../rtp/rtcp/generic-nack.js';
 import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
 import type { UdpMux } from '../transport/source/udp-mux.js';
 import {
   createNativeForwardEngine,
+  MAX_CACHE_PACKETS,
   nativeForwardCounterCount,
   nativeForwardDropNames,
+  FORWARD_UNMAPPED,
   NativeForwardCounter,
   type NativeForwardEngine,
 } from '../native/forward.js';
@@ -27,6 +30,11 @@ export interface ProduceOptions {
   ssrc?: number;
   /** Also deliver the packets to the publisher connection's JavaScript (default false). */
   tap?: boolean;
+  /**
+   * Packets kept to answer consumers' NACKs without asking the publisher (0..32768, rounded up to a
+   * power of two; default 512 for video, 0 for audio). Each costs a 1500-byte slot.
+   */
+  cachePackets?: number;
 }
 
 /** Options of {@link Router.consume}. */
@@ -52,6 +60,10 @@ export interface RouterStats {
   jsDeliveries: number;
   /** JavaScript deliveries per forwarded packet: 0 unless a producer taps. */
   jsCallbacksPerForwardedPacket: number;
+  /** Sequence numbers consumers asked for again (NACK), answered from a cache, and not answered. */
+  nackedPackets: number;
+  retransmittedPackets: number;
+  nackMisses: number;
   /** Packets not sent to a consumer, by reason. */
   drops: Record<ForwardDropReason, number>;
 }
@@ -113,7 +125,11 @@ export class Router implements ProducerHost, ConsumerHost {
     const rtp = transceiver.sender.getParameters();
     if (rtp.codecs.length === 0) throw new InvalidStateError('ERR_SFU_NOT_NEGOTIATED', 'the transceiver has no negotiated codec');
     const tap = options.tap ?? false;
-    const id = this.engine.addProducer(srtp.nativeHandle, ssrc >>> 0, tap);
+    const cachePackets = options.cachePackets ?? (transceiver.kind === 'video' ? 512 : 0);
+    if (!Number.isInteger(cachePackets) || cachePackets < 0 || cachePackets > MAX_CACHE_PACKETS) {
+      throw new OutOfRangeError('ERR_SFU_CACHE_SIZE', `cachePackets must be an integer in 0..${MAX_CACHE_PACKETS}`);
+    }
+    const id = this.engine.addProducer(srtp.nativeHandle, ssrc >>> 0, tap, cachePackets);
     if (id === 0) throw new InvalidStateError('ERR_SFU_PRODUCER_EXISTS', `SSRC ${ssrc} of this connection is already a producer`);
     const producer = new Producer(this, id, transceiver, ssrc >>> 0, { codecs: rtp.codecs, headerExtensions: rtp.headerExtensions }, tap);
     this.leg(pc).producers.add(producer);
@@ -144,22 +160,29 @@ export class Router implements ProducerHost, ConsumerHost {
       leg.transport = this.engine.addTransport(srtp.nativeHandle, destination.record);
       if (leg.transport === 0) throw new OperationError('ERR_SFU_TRANSPORT', 'the engine refused the subscriber transport');
     }
-    const mapping = mapConsumer(producer.rtp, transceiver.sender.getParameters());
+    const params = transceiver.sender.getParameters();
+    const mapping = mapConsumer(producer.rtp, params);
     const ssrc = transceiver.sender.ssrc;
+    const rtxSsrc = mapping.rtxPayloadType !== FORWARD_UNMAPPED ? params.encodings[0]?.rtx?.ssrc ?? 0 : 0;
     const id = this.engine.addConsumer(producer.id, leg.transport, ssrc, mapping.payloadTypes, mapping.extensionIds,
-      mapping.absSendTimeId, mapping.transportCcId, mapping.clockRate);
+      mapping.absSendTimeId, mapping.transportCcId, mapping.clockRate, rtxSsrc ? mapping.rtxPayloadType : FORWARD_UNMAPPED, rtxSsrc);
     if (id === 0) throw new OperationError('ERR_SFU_CONSUMER', 'the engine refused the consumer');
     const paused = options.paused ?? false;
     if (paused) this.engine.setConsumerPaused(id, true);
     const consumer = new Consumer(this, id, producer, transceiver, ssrc, paused);
     leg.consumers.add(consumer);
     producer.consumerCount++;
-    // Keyframe requests from the subscriber go to the publisher through its keyframe module, which
-    // aggregates and throttles them (docs/policy.md).
+    // NACKs are answered natively from the producer's cache (one native call per NACK packet);
+    // keyframe requests go to the publisher through its keyframe module, which aggregates and
+    // throttles them (docs/policy.md).
     const onRtcp = (e: RtcpEvent): void => {
-      if (!(e.packet instanceof RtcpPictureLossIndication || e.packet instanceof RtcpFullIntraRequest)) return;
       if (consumer.closed || producer.closed || consumer.paused) return;
-      this.requestKeyFrame(producer);
+      if (e.packet instanceof RtcpGenericNack) {
+        const lost = e.packet.lostSequenceNumbers();
+        if (lost.length > 0) this.mux.nativeSocket?.forwardRetransmit(consumer.id, Uint16Array.from(lost));
+      } else if (e.packet instanceof RtcpPictureLossIndication || e.packet instanceof RtcpFullIntraRequest) {
+        this.requestKeyFrame(producer);
+      }
     };
     transceiver.sender.on('rtcp', onRtcp);
     this.consumerCleanup.set(consumer, () => transceiver.sender.off('rtcp', onRtcp));
@@ -186,6 +209,9 @@ export class Router implements ProducerHost, ConsumerHost {
       batchesWithoutJs: c[NativeForwardCounter.BatchesWithoutJs]!,
       jsDeliveries: tapped,
       jsCallbacksPerForwardedPacket: forwarded > 0 ? tapped / forwarded : 0,
+      nackedPackets: c[NativeForwardCounter.NackRequested]!,
+      retransmittedPackets: c[NativeForwardCounter.Retransmitted]!,
+      nackMisses: c[NativeForwardCounter.NackMissed]!,
       drops: drops as Record<ForwardDropReason, number>,
     };
   }
@@ -216,7 +242,7 @@ export class Router implements ProducerHost, ConsumerHost {
     try {
       producer.requestKeyFrame();
     } catch (err) {
-      // No keyframe module on the publisher connection: nothing to aggregate into; report once per call.
+      // Only misuse can throw here (e.g. a closed connection's sender): report, never into the loop.
       reportListenerError(err);
     }
   }

@@ -15,6 +15,8 @@ import { FORWARD_UNMAPPED } from '../native/forward.js';
 /** The negotiated codec and header extensions of one side (RTCRtpSender.getParameters() shape). */
 export type NegotiatedRtp = Pick<RTCRtpSendParameters, 'codecs' | 'headerExtensions'>;
 
+const RTX_SUFFIX = '/rtx';
+
 /** The engine's tables for one consumer of one producer. */
 export interface ConsumerMapping {
   /** Producer payload type (0..127) -> consumer payload type; FORWARD_UNMAPPED drops. */
@@ -26,6 +28,8 @@ export interface ConsumerMapping {
   readonly transportCcId: number;
   /** Clock rate of the consumer's codec. */
   readonly clockRate: number;
+  /** RFC 4588 RTX payload type of the consumer's codec (FORWARD_UNMAPPED: none negotiated). */
+  readonly rtxPayloadType: number;
 }
 
 /**
@@ -53,14 +57,18 @@ function codecKey(c: { mimeType: string; clockRate: number }): string {
 export function mapConsumer(producer: NegotiatedRtp, consumer: NegotiatedRtp): ConsumerMapping {
   const payloadTypes = new Uint8Array(128).fill(FORWARD_UNMAPPED);
   const byCodec = new Map<string, { payloadType: number; clockRate: number }>();
-  for (const c of consumer.codecs) if (!c.mimeType.toLowerCase().endsWith('/rtx')) byCodec.set(codecKey(c), c);
+  for (const c of consumer.codecs) if (!c.mimeType.toLowerCase().endsWith(RTX_SUFFIX)) byCodec.set(codecKey(c), c);
   let clockRate = 0;
+  let target0: { payloadType: number; clockRate: number } | undefined;
   for (const c of producer.codecs) {
-    if (c.mimeType.toLowerCase().endsWith('/rtx') || c.payloadType > 127) continue;
+    if (c.mimeType.toLowerCase().endsWith(RTX_SUFFIX) || c.payloadType > 127) continue;
     const target = byCodec.get(codecKey(c));
     if (!target) continue;
     payloadTypes[c.payloadType] = target.payloadType;
-    if (clockRate === 0) clockRate = target.clockRate;
+    if (clockRate === 0) {
+      clockRate = target.clockRate;
+      target0 = target;
+    }
   }
   if (clockRate === 0) {
     const p = producer.codecs.map((c) => c.mimeType).join(', ') || 'none';
@@ -73,7 +81,12 @@ export function mapConsumer(producer: NegotiatedRtp, consumer: NegotiatedRtp): C
     if (e.id < 1 || e.id > 255 || STRIPPED_URIS.has(e.uri)) continue;
     extensionIds[e.id] = consumerIds.get(e.uri) ?? 0;
   }
+  // getParameters() lists the RTX codec right after the codec it repairs (lib/peer/rtp-sender.ts).
+  const i = consumer.codecs.findIndex((c) => c.payloadType === target0?.payloadType);
+  const rtx = i >= 0 ? consumer.codecs[i + 1] : undefined;
+  const rtxPayloadType = rtx && rtx.mimeType.toLowerCase().endsWith(RTX_SUFFIX) ? rtx.payloadType : FORWARD_UNMAPPED;
   return {
+    rtxPayloadType,
     payloadTypes,
     extensionIds,
     absSendTimeId: consumerIds.get(ABS_SEND_TIME_URI) ?? 0,

@@ -417,6 +417,12 @@ export class UdpSocket {
     return this.native.setForwardEngine(engine);
   }
 
+  /** @internal Lets the attached forwarding engine answer a consumer's NACK (lib/sfu); returns packets resent. */
+  forwardRetransmit(consumer: number, sequenceNumbers: Uint16Array): number {
+    if (this.isClosed) return 0;
+    return this.native.forwardRetransmit(consumer, sequenceNumbers);
+  }
+
   /** Queues a clear RTP or RTCP packet, protected natively by the route's session at flush. */
   sendSrtp(packet: Uint8Array, route: UdpSrtpRoute): void {
     if (this.routes.get(route.id) !== route) {

@@ -7,6 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCRtpTransceiver } from '../../../lib/peer/index.js';
 import { RtpPacket } from '../../../lib/rtp/rtp-packet.js';
+import { RtcpGenericNack } from '../../../lib/rtp/rtcp/generic-nack.js';
+import { RtcpPictureLossIndication } from '../../../lib/rtp/rtcp/picture-loss-indication.js';
+// The default policy modules (keyframe requests, NACK generator and responder, RTX) as an SFU runs them.
+import '../../../lib/policy/default-policies.js';
 import { UdpMux } from '../../../lib/transport/source/udp-mux.js';
 import { Router, type Consumer } from '../../../lib/sfu/index.js';
 import { within } from '../../integration/peer-helpers.js';
@@ -21,10 +25,10 @@ interface Subscriber {
   track: MediaStreamTrack;
 }
 
-async function publisher(mux: UdpMux): Promise<{ client: RTCPeerConnection; server: RTCPeerConnection; source: LocalStreamTrack; transceiver: RTCRtpTransceiver }> {
+async function publisher(mux: UdpMux, kind: 'audio' | 'video' = 'audio'): Promise<{ client: RTCPeerConnection; server: RTCPeerConnection; source: LocalStreamTrack; transceiver: RTCRtpTransceiver }> {
   const client = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
   const server = new RTCPeerConnection({ udpMux: mux });
-  const source = new LocalStreamTrack({ kind: 'audio' });
+  const source = new LocalStreamTrack({ kind });
   client.addTransceiver(source, { direction: 'sendonly' });
   const transceiver = new Promise<RTCRtpTransceiver>((r) => server.once('track', (e) => r(e.transceiver)));
   await client.setLocalDescription(await client.createOffer());
@@ -35,10 +39,10 @@ async function publisher(mux: UdpMux): Promise<{ client: RTCPeerConnection; serv
   return { client, server, source, transceiver: await within(transceiver, 5000, 'publisher track') };
 }
 
-async function subscriber(mux: UdpMux, i: number): Promise<Subscriber> {
+async function subscriber(mux: UdpMux, i: number, kind: 'audio' | 'video' = 'audio'): Promise<Subscriber> {
   const server = new RTCPeerConnection({ udpMux: mux });
   const client = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
-  const transceiver = server.addTransceiver(new LocalStreamTrack({ kind: 'audio' }), { direction: 'sendonly' });
+  const transceiver = server.addTransceiver(new LocalStreamTrack({ kind }), { direction: 'sendonly' });
   const track = new Promise<MediaStreamTrack>((r) => client.once('track', (e) => r(e.track)));
   await server.setLocalDescription(await server.createOffer());
   await client.setRemoteDescription(server.localDescription!);
@@ -131,6 +135,71 @@ test(`router: one publisher forwarded natively to ${SUBSCRIBERS} subscribers on 
       s.client.close();
       s.server.close();
     }
+    pub.client.close();
+    pub.server.close();
+    mux.close();
+  }
+});
+
+test("router: a subscriber's NACK is answered from the producer's cache as RTX; its PLIs reach the publisher merged", { timeout: 60_000 }, async () => {
+  const mux = await UdpMux.bind({ address: '127.0.0.1' });
+  const router = Router.create(mux);
+  const pub = await publisher(mux, 'video');
+  let sub: Subscriber | undefined;
+  try {
+    const producer = await router.produce(pub.server, pub.transceiver);
+    const publisherSender = pub.client.getTransceivers()[0]!.sender;
+    let plisAtPublisher = 0;
+    publisherSender.on('rtcp', (e) => {
+      if (e.packet instanceof RtcpPictureLossIndication) plisAtPublisher++;
+    });
+    sub = await subscriber(mux, 0, 'video');
+    const consumer = await router.consume(producer, sub.server, sub.transceiver);
+    const params = sub.transceiver.sender.getParameters();
+    assert.ok(params.codecs.some((c) => c.mimeType === 'video/rtx'), 'the subscriber negotiated RTX');
+    const first = Array.from({ length: 20 }, (_, n) => n);
+    const got = within(expectPackets(sub.track, consumer.ssrc, first), 20_000, 'first round');
+    for (const n of first) pub.source.send(new RtpPacket({ timestamp: 3000 * (n + 1), payload: payload(n) }));
+    const last = await got;
+    // Ask again for packets 15 and 17 (by the sequence numbers the subscriber saw).
+    const wanted = [(last.seq - 4) & 0xffff, (last.seq - 2) & 0xffff];
+    const publisherSent = pub.transceiver.receiver.streams.get(producer.ssrc)?.packetsReceived ?? 0;
+    const again: { seq: number; payload: Buffer }[] = [];
+    const repaired = within((async () => {
+      while (again.length < 2) {
+        const p = await sub!.track.recv();
+        again.push({ seq: p.sequenceNumber!, payload: Buffer.from(p.payload) });
+      }
+    })(), 10_000, 'retransmissions');
+    const clientSender = sub.client.getTransceivers()[0]!.sender;
+    clientSender.sendRtcp([RtcpGenericNack.fromSequenceNumbers(clientSender.ssrc, consumer.ssrc, wanted)]);
+    await repaired;
+    assert.deepEqual(again.map((a) => a.seq).sort(), [...wanted].sort());
+    for (const a of again) assert.ok(a.payload.equals(payload(15 + (((a.seq - wanted[0]!) & 0xffff) === 0 ? 0 : 2))), 'the cached payload');
+    const stats = consumer.getStats();
+    assert.equal(stats.retransmittedPacketsSent, 2);
+    assert.equal(stats.pwtNackedPackets, 2);
+    assert.equal(router.stats.retransmittedPackets, 2);
+    assert.equal(router.stats.nackMisses, 0);
+    assert.equal(pub.transceiver.receiver.streams.get(producer.ssrc)?.packetsReceived ?? 0, publisherSent, 'the publisher was not asked again');
+    assert.ok(producer.getStats().pwtCached >= 20);
+
+    // Keyframe requests: one when the video consumer was created, then three PLIs in one compound
+    // packet from the subscriber, of which at most one goes upstream.
+    const pli = (): RtcpPictureLossIndication => new RtcpPictureLossIndication(clientSender.ssrc, consumer.ssrc);
+    clientSender.sendRtcp([pli(), pli(), pli()]);
+    await within((async () => {
+      while (producer.getStats().pwtKeyframeRequestsSent + producer.getStats().pwtKeyframeRequestsMerged < 4) await new Promise((r) => setTimeout(r, 10));
+    })(), 10_000, 'keyframe requests');
+    const k = producer.getStats();
+    assert.ok(k.pwtKeyframeRequestsMerged >= 2, 'PLIs within the interval are merged');
+    await within((async () => {
+      while (plisAtPublisher < k.pwtKeyframeRequestsSent) await new Promise((r) => setTimeout(r, 10));
+    })(), 10_000, 'PLIs at the publisher');
+  } finally {
+    router.close();
+    sub?.client.close();
+    sub?.server.close();
     pub.client.close();
     pub.server.close();
     mux.close();
