@@ -14,6 +14,8 @@ import type { FanoutRequest, FanoutReply } from './fanout-protocol.js';
 /** What the suite needs from a relay, whatever library runs it. */
 interface ServerRelay {
   forwarded(): number;
+  /** Packets resent in answer to NACKs (undefined where the relay does not count them). */
+  retransmitted?(): number;
   publish(sdp: string): Promise<string>;
   subscribe(): Promise<{ sdp: string; accept(sdp: string): Promise<void> }>;
 }
@@ -39,13 +41,15 @@ async function oursNativeRelay(): Promise<ServerRelay> {
   const keep: RTCPeerConnection[] = [];
   return {
     forwarded: () => router.stats.packetsForwarded,
+    retransmitted: () => router.stats.retransmittedPackets,
     async publish(sdp) {
       const pc = new RTCPeerConnection({ udpMux: mux });
       keep.push(pc);
       const transceiver = new Promise<RTCRtpTransceiver>((r) => pc.once('track', (e) => r(e.transceiver)));
       await pc.setRemoteDescription({ type: 'offer', sdp });
       await pc.setLocalDescription(await pc.createAnswer());
-      producer = transceiver.then((t) => router.produce(pc, t));
+      // A cache for the audio stream too, so that the nackShare runs show the cost of answering.
+      producer = transceiver.then((t) => router.produce(pc, t, { cachePackets: 512 }));
       producer.catch(() => undefined);
       return pc.localDescription!.sdp;
     },
@@ -126,7 +130,7 @@ async function handle(req: FanoutRequest): Promise<FanoutReply> {
     case 'mark': {
       const cpu = process.cpuUsage(mark.cpu);
       const now = performance.now();
-      const out = { id: req.id, forwarded: relay.forwarded() - mark.forwarded, cpuUs: cpu.user + cpu.system, wallMs: now - mark.at };
+      const out = { id: req.id, forwarded: relay.forwarded() - mark.forwarded, cpuUs: cpu.user + cpu.system, wallMs: now - mark.at, retransmitted: relay.retransmitted?.() };
       mark = { cpu: process.cpuUsage(), forwarded: relay.forwarded(), at: now };
       return out;
     }

@@ -41,10 +41,27 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
       add('delivered of offered', '%', true, (r) => (100 * r.delivered) / r.offered);
     }
   }
+  // The cost of the NACK cache: the native relay again at the largest N with 1 % of the subscribers
+  // (at least one) asking for a packet they already have once every 50 packets.
+  const nackN = ns[ns.length - 1]!;
+  const nack = await runFanout('ours-native', { subscribers: nackN, offeredPps, maxPublisherPps, payload: 1000, seconds, rounds: opts.rounds, nackShare: 0.01 }, opts.quick ? 40_000 : 60_000 + nackN * 3000);
+  if (!nack.ok) {
+    console.log(`ours-native N=${nackN} with NACKs: no result (${nack.error})`);
+  } else {
+    const add = (what: string, unit: string, higherIsBetter: boolean, pick: (r: FanoutRound) => number): void => {
+      series.push({ suite: SUITE, case: `N=${nackN} ${what}`, subject: 'ours-native NACK 1%', unit, higherIsBetter, samples: nack.result.map(pick) });
+    };
+    add('forwarded per core', 'pkt/CPU-s', true, (r) => r.forwarded / (r.serverCpuUs / 1e6));
+    add('CPU per forwarded packet', 'µs', false, (r) => r.serverCpuUs / r.forwarded);
+    const last = nack.result[nack.result.length - 1]!;
+    console.log(`ours-native N=${nackN} with NACKs from 1 % of subscribers: ${last.nacksSent ?? 0} NACKs sent, ${last.retransmitted ?? 0} packets resent from the cache (totals at the last round)`);
+  }
   console.log('\ntargets (issue 11: fanout >= 10x werift, per core; issue 16: ours-native >= 15x werift, >= 500k/CPU-s at N=200, <= 2 µs per packet at N >= 50):');
   for (const n of ns) printTarget(`N=${n} forwarded per core, ours / werift`, ratioOf(series, `N=${n} forwarded per core`, 'ours', 'werift'), 10);
   for (const n of ns) printTarget(`N=${n} forwarded per core, ours-native / werift`, ratioOf(series, `N=${n} forwarded per core`, 'ours-native', 'werift'), 15);
   for (const n of ns) printTarget(`N=${n} forwarded per core, ours-native / ours`, ratioOf(series, `N=${n} forwarded per core`, 'ours-native', 'ours'), 1);
+  const nackRatio = ratioOf(series, `N=${nackN} forwarded per core`, 'ours-native NACK 1%', 'ours-native');
+  if (nackRatio !== undefined) console.log(`      N=${nackN} forwarded per core, ours-native with 1 % NACKing / without: ${nackRatio.toFixed(2)}x (no target: the cache's cost)`);
   const absolute = (caseName: string, target: number, higherIsBetter: boolean, unit: string): void => {
     const s = series.find((x) => x.case === caseName && x.subject === 'ours-native');
     if (!s || s.samples.length === 0) return console.log(`N/A   ${caseName}, ours-native: not measured`);
