@@ -48,13 +48,14 @@ for (let i = 0; i < task.subscribers; i += 10) {
           resolve();
           void (async () => {
             const recent: number[] = [];
+            let mine = 0;
             for await (const p of e.track) {
               delivered++;
               if (!nacks) continue;
-              // Asks again for the packet received 10 packets ago, once every 50 packets.
+              // Asks again for the packet received 10 packets ago, once every 50 of its packets.
               recent.push(p.sequenceNumber!);
               if (recent.length > 10) recent.shift();
-              if (delivered % 50 === 0 && recent.length === 10) {
+              if (++mine % 50 === 0 && recent.length === 10) {
                 const sender = e.transceiver.sender;
                 sender.sendRtcp([RtcpGenericNack.fromSequenceNumbers(sender.ssrc, p.ssrc!, [recent[0]!])]);
                 nacksSent++;
