@@ -206,6 +206,44 @@ test("router: a subscriber's NACK is answered from the producer's cache as RTX; 
   }
 });
 
+test("router: a tapping producer also delivers to the publisher connection's JavaScript (recording), until the tap is off", { timeout: 60_000 }, async () => {
+  const mux = await UdpMux.bind({ address: '127.0.0.1' });
+  const router = Router.create(mux);
+  const pub = await publisher(mux);
+  let sub: Subscriber | undefined;
+  try {
+    const producer = await router.produce(pub.server, pub.transceiver, { tap: true });
+    assert.equal(producer.tap, true);
+    sub = await subscriber(mux, 0);
+    await router.consume(producer, sub.server, sub.transceiver);
+    const tapped = pub.transceiver.receiver.track;
+    const first = Array.from({ length: 10 }, (_, n) => n);
+    const atSubscriber = within(expectPackets(sub.track, sub.transceiver.sender.ssrc, first), 20_000, 'subscriber, tap on');
+    const atPublisherJs = within((async () => {
+      for (const n of first) assert.ok((await tapped.recv()).payload.equals(payload(n)), 'the tapped packet as received');
+    })(), 20_000, 'tap');
+    for (const n of first) pub.source.send(new RtpPacket({ timestamp: 960 * (n + 1), payload: payload(n) }));
+    const last = await atSubscriber;
+    await atPublisherJs;
+    assert.equal(router.stats.jsDeliveries, 10);
+    assert.equal(router.stats.jsCallbacksPerForwardedPacket, 1);
+    producer.tap = false;
+    const second = Array.from({ length: 10 }, (_, n) => 10 + n);
+    const more = within(expectPackets(sub.track, sub.transceiver.sender.ssrc, second, last), 20_000, 'subscriber, tap off');
+    for (const n of second) pub.source.send(new RtpPacket({ timestamp: 960 * (n + 1), payload: payload(n) }));
+    await more;
+    assert.equal(router.stats.jsDeliveries, 10, 'no JavaScript delivery once the tap is off');
+    assert.equal(router.stats.packetsForwarded, 20);
+  } finally {
+    router.close();
+    sub?.client.close();
+    sub?.server.close();
+    pub.client.close();
+    pub.server.close();
+    mux.close();
+  }
+});
+
 test('router: misuse throws typed errors', { timeout: 60_000 }, async () => {
   const mux = await UdpMux.bind({ address: '127.0.0.1' });
   const router = Router.create(mux);
