@@ -19,8 +19,9 @@ constexpr napi_type_tag kForwardEngineTypeTag = {0x3c7e91d2a4b85f06ULL, 0x81f2d6
 constexpr size_t kAddressRecord = 28;  // as lib/transport/source/udp-socket.ts resolves destinations
 
 // Producer/consumer stats layouts (lib/native/forward.ts reads them in this order).
-constexpr size_t kProducerStats = 5;
-constexpr size_t kConsumerStats = 2 + kForwardDropCount;
+constexpr size_t kProducerStats = 6;
+constexpr size_t kConsumerStats = 4 + kForwardDropCount;
+constexpr uint32_t kMaxCachePackets = 32768;
 
 bool AddressFromRecord(Napi::Value v, sockaddr_storage* out, socklen_t* len) {
   if (!v.IsTypedArray()) return false;
@@ -101,12 +102,14 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     return Napi::Boolean::New(info.Env(), ok);
   }
 
-  // addProducer(srtpSession nativeHandle, ssrc, tap) -> id (0: not a session, or already a producer)
+  // addProducer(srtpSession nativeHandle, ssrc, tap, cachePackets) -> id (0: not a session, already a
+  // producer, or a cache above 32768 packets)
   Napi::Value AddProducer(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    SrtpSession* session = info.Length() >= 3 ? SrtpSessionFromValue(env, info[0]) : nullptr;
-    if (!session) return Napi::Number::New(env, 0);
-    const uint32_t id = engine_.add_producer(session, info[1].ToNumber().Uint32Value(), info[2].ToBoolean());
+    SrtpSession* session = info.Length() >= 4 ? SrtpSessionFromValue(env, info[0]) : nullptr;
+    const uint32_t cache = info.Length() >= 4 ? info[3].ToNumber().Uint32Value() : 0;
+    if (!session || cache > kMaxCachePackets) return Napi::Number::New(env, 0);
+    const uint32_t id = engine_.add_producer(session, info[1].ToNumber().Uint32Value(), info[2].ToBoolean(), cache);
     if (id) refs_[Key('p', id)] = Napi::Persistent(info[0].As<Napi::Object>());
     return Napi::Number::New(env, id);
   }
@@ -123,10 +126,11 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
   }
 
   // addConsumer(producer, transport, ssrc, payloadTypes Uint8Array(128), extensionIds Uint8Array(256),
-  //             absSendTimeId, transportCcId, clockRate) -> id (0: unknown producer/transport, bad maps)
+  //             absSendTimeId, transportCcId, clockRate, rtxPayloadType (255: none), rtxSsrc)
+  //   -> id (0: unknown producer/transport, bad maps)
   Napi::Value AddConsumer(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 8 || !info[3].IsTypedArray() || !info[4].IsTypedArray()) return Napi::Number::New(env, 0);
+    if (info.Length() < 10 || !info[3].IsTypedArray() || !info[4].IsTypedArray()) return Napi::Number::New(env, 0);
     Napi::TypedArray pts = info[3].As<Napi::TypedArray>();
     Napi::TypedArray exts = info[4].As<Napi::TypedArray>();
     if (pts.TypedArrayType() != napi_uint8_array || pts.ByteLength() != 128 ||
@@ -145,7 +149,12 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     p.abs_send_time_id = static_cast<uint8_t>(info[5].ToNumber().Uint32Value());
     p.transport_cc_id = static_cast<uint8_t>(info[6].ToNumber().Uint32Value());
     p.clock_rate = info[7].ToNumber().Uint32Value();
-    if (p.clock_rate == 0) return Napi::Number::New(env, 0);
+    const uint32_t rtx_pt = info[8].ToNumber().Uint32Value();
+    p.rtx_ssrc = info[9].ToNumber().Uint32Value();
+    if (p.clock_rate == 0 || (rtx_pt != kForwardUnmapped && (rtx_pt > 127 || (rtx_pt >= 64 && rtx_pt <= 95)))) {
+      return Napi::Number::New(env, 0);
+    }
+    p.rtx_payload_type = static_cast<uint8_t>(rtx_pt);
     return Napi::Number::New(env, engine_.add_consumer(info[0].ToNumber().Uint32Value(), info[1].ToNumber().Uint32Value(), p));
   }
 
@@ -169,8 +178,8 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     return reinterpret_cast<double*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
   }
 
-  // producerStats(id, out Float64Array(5)) -> false when unknown:
-  // [packets, bytes, forwarded, lastSequence, lastTimestamp]
+  // producerStats(id, out Float64Array(6)) -> false when unknown:
+  // [packets, bytes, forwarded, lastSequence, lastTimestamp, cached]
   Napi::Value ProducerStats(const Napi::CallbackInfo& info) {
     const ForwardProducerCounters* c = engine_.producer_counters(info[0].ToNumber().Uint32Value());
     double* out = StatsOut(info, kProducerStats);
@@ -180,17 +189,21 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     out[2] = static_cast<double>(c->forwarded);
     out[3] = c->last_sequence;
     out[4] = c->last_timestamp;
+    out[5] = static_cast<double>(c->cached);
     return Napi::Boolean::New(info.Env(), true);
   }
 
-  // consumerStats(id, out Float64Array(2 + drops)) -> false when unknown: [packets, bytes, drops...]
+  // consumerStats(id, out Float64Array(4 + drops)) -> false when unknown:
+  // [packets, bytes, nacks, retransmitted, drops...]
   Napi::Value ConsumerStats(const Napi::CallbackInfo& info) {
     const ForwardConsumerCounters* c = engine_.consumer_counters(info[0].ToNumber().Uint32Value());
     double* out = StatsOut(info, kConsumerStats);
     if (!c || !out) return Napi::Boolean::New(info.Env(), false);
     out[0] = static_cast<double>(c->packets);
     out[1] = static_cast<double>(c->bytes);
-    for (size_t i = 0; i < kForwardDropCount; ++i) out[2 + i] = static_cast<double>(c->dropped[i]);
+    out[2] = static_cast<double>(c->nacks);
+    out[3] = static_cast<double>(c->retransmitted);
+    for (size_t i = 0; i < kForwardDropCount; ++i) out[4 + i] = static_cast<double>(c->dropped[i]);
     return Napi::Boolean::New(info.Env(), true);
   }
 

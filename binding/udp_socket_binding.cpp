@@ -50,6 +50,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
                            InstanceMethod<&UdpSocketWrap::SetSendPool>("setSendPool"),
                            InstanceMethod<&UdpSocketWrap::RemoveSrtpRoute>("removeSrtpRoute"),
                            InstanceMethod<&UdpSocketWrap::SetForwardEngine>("setForwardEngine"),
+                           InstanceMethod<&UdpSocketWrap::ForwardRetransmit>("forwardRetransmit"),
                            InstanceMethod<&UdpSocketWrap::Close>("close"),
                        });
   }
@@ -321,6 +322,20 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     if (forward_) forward_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
     else forward_ref_.Reset();
     return Napi::Boolean::New(env, forward_ != nullptr);
+  }
+
+  // forwardRetransmit(consumer id, sequence numbers Uint16Array) -> packets resent: the attached engine
+  // answers a consumer's NACK from its producer's cache through this socket (docs/sfu.md).
+  Napi::Value ForwardRetransmit(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!forward_ || closed_ || info.Length() < 2 || !info[1].IsTypedArray() ||
+        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint16_array) {
+      return Napi::Number::New(env, 0);
+    }
+    Napi::Uint16Array seqs = info[1].As<Napi::Uint16Array>();
+    const size_t sent = forward_->retransmit(info[0].ToNumber().Uint32Value(), seqs.Data(), seqs.ElementLength(),
+                                             MonotonicMicros(), *this);
+    return Napi::Number::New(env, static_cast<double>(sent));
   }
 
   // ForwardSink: the engine's flush goes out like a JS flush, behind anything already queued.

@@ -1,6 +1,9 @@
 // The smallest SFU: one publisher's RTP forwarded, unchanged but for the SSRC, payload type and
 // sequence number each subscriber's sender owns, to N subscribers. Run the in-process demo with:
 //   node --import tsx examples/relay.ts [subscribers]
+// It stays the JavaScript reference (a packet at a time, through the public track API, any socket
+// layout); lib/sfu's Router does the same forwarding natively on one shared port (docs/sfu.md), and
+// `npm run bench -- fanout` measures both.
 import { pathToFileURL } from 'node:url';
 import {
   LocalStreamTrack,

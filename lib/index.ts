@@ -42,6 +42,9 @@ export type {
 } from './transport/ice-transport.js';
 export { UdpMux } from './transport/source/udp-mux.js';
 export type { UdpMuxOptions, UdpMuxStats } from './transport/source/udp-mux.js';
+// SFU forwarding over one shared port (docs/sfu.md).
+export { Router, Producer, Consumer, mapConsumer, SfuCodecMismatchError } from './sfu/index.js';
+export type { ConsumeOptions, ProduceOptions, RouterStats, ProducerStats, ConsumerStats, ForwardDropReason, ConsumerMapping, NegotiatedRtp } from './sfu/index.js';
 export { IceAgent } from './ice/ice-agent.js';
 export type { IceAgentOptions, IceConnectionState, IceGatheringState, IceRole, IceSelectedPair, IceAgentEvent } from './ice/ice-agent.js';
 export { StunMessage, isStunMessage } from './ice/stun-message.js';

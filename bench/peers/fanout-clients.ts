@@ -2,6 +2,7 @@
 // whatever library the server runs), signaling with the server over IPC through the suite.
 import { LocalStreamTrack, RTCPeerConnection } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
+import { RtcpGenericNack } from '../../lib/rtp/rtcp/generic-nack.js';
 import { within } from './types.js';
 import type { FanoutReply, FanoutRequest, FanoutRound, FanoutTask } from './fanout-protocol.js';
 
@@ -31,18 +32,35 @@ const answer = await call({ op: 'publish', sdp: publisher.localDescription!.sdp 
 await publisher.setRemoteDescription({ type: 'answer', sdp: answer.sdp! });
 
 let delivered = 0;
+let nacksSent = 0;
 const viewers: Promise<void>[] = [];
+const nackers = task.nackShare ? Math.max(1, Math.round(task.subscribers * task.nackShare)) : 0;
+let joined = 0;
 // Subscribers join a few at a time so that a slow server is not handed all its handshakes at once.
 for (let i = 0; i < task.subscribers; i += 10) {
   await Promise.all(
     Array.from({ length: Math.min(10, task.subscribers - i) }, async () => {
       const offer = await call({ op: 'subscribe' });
       const pc = new RTCPeerConnection(config);
+      const nacks = joined++ < nackers;
       const track = new Promise<void>((resolve) =>
         pc.on('track', (e) => {
           resolve();
           void (async () => {
-            for await (const _ of e.track) delivered++;
+            const recent: number[] = [];
+            let mine = 0;
+            for await (const p of e.track) {
+              delivered++;
+              if (!nacks) continue;
+              // Asks again for the packet received 10 packets ago, once every 50 of its packets.
+              recent.push(p.sequenceNumber!);
+              if (recent.length > 10) recent.shift();
+              if (++mine % 50 === 0 && recent.length === 10) {
+                const sender = e.transceiver.sender;
+                sender.sendRtcp([RtcpGenericNack.fromSequenceNumbers(sender.ssrc, p.ssrc!, [recent[0]!])]);
+                nacksSent++;
+              }
+            }
           })();
         }),
       );
@@ -85,6 +103,6 @@ for (let r = 0; r < task.rounds; r++) {
   const sent = await publish(task.seconds);
   const m = await call({ op: 'mark' });
   await new Promise((r) => setTimeout(r, 200)); // late packets count as delivered
-  rounds.push({ forwarded: m.forwarded!, serverCpuUs: m.cpuUs!, wallMs: m.wallMs!, delivered: delivered - d0, offered: sent * task.subscribers });
+  rounds.push({ forwarded: m.forwarded!, serverCpuUs: m.cpuUs!, wallMs: m.wallMs!, delivered: delivered - d0, offered: sent * task.subscribers, nacksSent, retransmitted: m.retransmitted });
 }
 process.send!({ result: rounds }, () => process.exit(0));

@@ -15,6 +15,8 @@ export interface FanoutReply {
   forwarded?: number;
   cpuUs?: number;
   wallMs?: number;
+  /** Packets resent from a cache so far (relays that count them). */
+  retransmitted?: number;
   error?: string;
 }
 
@@ -29,6 +31,10 @@ export interface FanoutRound {
   delivered: number;
   /** Packets the publisher sent times the subscriber count (what a lossless relay delivers). */
   offered: number;
+  /** NACKs the clients had sent by the end of the round (nackShare > 0). */
+  nacksSent?: number;
+  /** Packets the server resent from a cache by the end of the round (relays that report it). */
+  retransmitted?: number;
 }
 
 /** The clients' task. */
@@ -41,4 +47,9 @@ export interface FanoutTask {
   payload: number;
   seconds: number;
   rounds: number;
+  /**
+   * Share of subscribers (0..1, at least one when > 0) that send a generic NACK for a packet they
+   * already received, once every 50 packets: the relay's retransmission cost (default 0).
+   */
+  nackShare?: number;
 }

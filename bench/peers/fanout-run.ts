@@ -13,8 +13,11 @@ function start(script: string, arg: string): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', join(here, script), arg], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
 }
 
-/** Runs one fanout measurement with `server` ('ours' | 'werift') relaying. */
-export function runFanout(server: 'ours' | 'ours-udpmux' | 'werift', task: FanoutTask, timeoutMs: number): Promise<ChildOutcome<FanoutRound[]>> {
+/** The relays the fanout suite measures (see fanout-server.ts). */
+export type FanoutServer = 'ours' | 'ours-udpmux' | 'ours-native' | 'werift';
+
+/** Runs one fanout measurement with `server` relaying. */
+export function runFanout(server: FanoutServer, task: FanoutTask, timeoutMs: number): Promise<ChildOutcome<FanoutRound[]>> {
   return new Promise((resolve) => {
     const srv = start('fanout-server.ts', server);
     const cli = start('fanout-clients.ts', JSON.stringify(task));

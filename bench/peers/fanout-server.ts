@@ -1,9 +1,12 @@
-// Fanout server process: the relay of one library (ours: examples/relay.ts, on own sockets or with
-// every connection on one shared UdpMux port; werift: the same forwarding written with werift's
-// API), driven over IPC by fanout-clients.ts through the suite.
-// It measures its own process CPU between two `mark` requests.
+// Fanout server process: the relay of one library (ours: examples/relay.ts, JavaScript per packet, on own sockets; ours-udpmux: the same relay
+// with every connection on one shared UdpMux port; ours-native: lib/sfu's Router, every connection on one UdpMux port, forwarding in the native
+// engine; werift: the same forwarding written with werift's API), driven over IPC by
+// fanout-clients.ts through the suite. It measures its own process CPU between two `mark` requests.
 import * as werift from 'werift';
 import { Relay } from '../../examples/relay.js';
+import { LocalStreamTrack, RTCPeerConnection, type RTCRtpTransceiver } from '../../lib/peer/index.js';
+import '../../lib/policy/default-policies.js';
+import { Router, type Producer } from '../../lib/sfu/index.js';
 import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import { weriftConnected, weriftLocalSdp, weriftPc } from './werift.js';
 import type { FanoutRequest, FanoutReply } from './fanout-protocol.js';
@@ -11,6 +14,8 @@ import type { FanoutRequest, FanoutReply } from './fanout-protocol.js';
 /** What the suite needs from a relay, whatever library runs it. */
 interface ServerRelay {
   forwarded(): number;
+  /** Packets resent in answer to NACKs (undefined where the relay does not count them). */
+  retransmitted?(): number;
   publish(sdp: string): Promise<string>;
   subscribe(): Promise<{ sdp: string; accept(sdp: string): Promise<void> }>;
 }
@@ -26,6 +31,42 @@ function oursRelay(udpMux?: UdpMux): ServerRelay {
     async subscribe() {
       const { offer, accept } = await relay.addSubscriber();
       return { sdp: offer.sdp!, accept: (answer) => accept({ type: 'answer', sdp: answer }) };
+    },
+  };
+}
+
+async function oursNativeRelay(): Promise<ServerRelay> {
+  const mux = await UdpMux.bind({ address: '127.0.0.1' });
+  const router = Router.create(mux);
+  let producer: Promise<Producer> | undefined;
+  const keep: RTCPeerConnection[] = [];
+  return {
+    forwarded: () => router.stats.packetsForwarded,
+    retransmitted: () => router.stats.retransmittedPackets,
+    async publish(sdp) {
+      const pc = new RTCPeerConnection({ udpMux: mux });
+      keep.push(pc);
+      const transceiver = new Promise<RTCRtpTransceiver>((r) => pc.once('track', (e) => r(e.transceiver)));
+      await pc.setRemoteDescription({ type: 'offer', sdp });
+      await pc.setLocalDescription(await pc.createAnswer());
+      // A cache for the audio stream too, so that the nackShare runs show the cost of answering.
+      producer = transceiver.then((t) => router.produce(pc, t, { cachePackets: 512 }));
+      producer.catch(() => undefined);
+      return pc.localDescription!.sdp;
+    },
+    async subscribe() {
+      const pc = new RTCPeerConnection({ udpMux: mux });
+      keep.push(pc);
+      const t = pc.addTransceiver(new LocalStreamTrack({ kind: 'audio' }), { direction: 'sendonly' });
+      await pc.setLocalDescription(await pc.createOffer());
+      return {
+        sdp: pc.localDescription!.sdp,
+        accept: async (answer) => {
+          await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+          if (!producer) throw new Error('subscribe before publish');
+          await router.consume(await producer, pc, t);
+        },
+      };
     },
   };
 }
@@ -71,7 +112,9 @@ function weriftRelay(): ServerRelay {
 const which = process.argv[2];
 const relay = which === 'werift'
   ? weriftRelay()
-  : oursRelay(which === 'ours-udpmux' ? await UdpMux.bind({ address: '127.0.0.1', recvBufferSize: 16 * 1024 * 1024, sendBufferSize: 16 * 1024 * 1024 }) : undefined);
+  : which === 'ours-native'
+    ? await oursNativeRelay()
+    : oursRelay(which === 'ours-udpmux' ? await UdpMux.bind({ address: '127.0.0.1', recvBufferSize: 16 * 1024 * 1024, sendBufferSize: 16 * 1024 * 1024 }) : undefined);
 const pending = new Map<number, (sdp: string) => Promise<void>>();
 let nextId = 0;
 let mark = { cpu: process.cpuUsage(), forwarded: 0, at: performance.now() };
@@ -93,7 +136,7 @@ async function handle(req: FanoutRequest): Promise<FanoutReply> {
     case 'mark': {
       const cpu = process.cpuUsage(mark.cpu);
       const now = performance.now();
-      const out = { id: req.id, forwarded: relay.forwarded() - mark.forwarded, cpuUs: cpu.user + cpu.system, wallMs: now - mark.at };
+      const out = { id: req.id, forwarded: relay.forwarded() - mark.forwarded, cpuUs: cpu.user + cpu.system, wallMs: now - mark.at, retransmitted: relay.retransmitted?.() };
       mark = { cpu: process.cpuUsage(), forwarded: relay.forwarded(), at: now };
       return out;
     }

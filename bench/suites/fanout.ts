@@ -1,12 +1,14 @@
-// `npm run bench -- fanout`: the smallest SFU (examples/relay.ts) in its own server process,
-// one publisher and N subscribers in a client process (always ours, so the load generator is the
-// same whatever relays). The publisher sends 1000 B packets at min(2000, offered/N) packets/s; the server's
-// own CPU between two marks gives forwarded packets per CPU-second (per core) and CPU per
-// forwarded packet. Ours (own sockets, and every connection on one shared UdpMux port) vs werift
-// (the same forwarding loop written with werift's API).
+// `npm run bench -- fanout`: an SFU in its own server process, one publisher and N subscribers in a
+// client process (always ours, so the load generator is the same whatever relays). The publisher
+// sends 1000 B packets at min(2000, offered/N) packets/s; the server's own CPU between two marks
+// gives forwarded packets per CPU-second (per core) and CPU per forwarded packet. Relays: ours
+// (examples/relay.ts, JavaScript per packet, a socket per connection), ours-udpmux (the same relay
+// with every connection on one shared UdpMux port), ours-native (lib/sfu's Router: one shared
+// port, the native forwarding engine, docs/sfu.md) and werift (the same forwarding loop written
+// with werift's API).
 import { runFanout } from '../peers/fanout-run.js';
 import type { FanoutRound } from '../peers/fanout-protocol.js';
-import { libraryVersions, printHeader, printTarget, ratioOf, type BenchOptions, type BenchSeries } from '../lib/report.js';
+import { libraryVersions, median, printHeader, printTarget, ratioOf, type BenchOptions, type BenchSeries } from '../lib/report.js';
 
 /** Ratios in the table are against werift. */
 export const baseline = 'werift';
@@ -25,7 +27,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   console.log(`offered load: ${offeredPps} forwarded packets/s in all, publisher rate = min(${maxPublisherPps}, offered / N) packets/s, 1000 B payloads`);
   const series: BenchSeries[] = [];
   for (const n of ns) {
-    for (const server of ['ours', 'ours-udpmux', 'werift'] as const) {
+    for (const server of ['ours', 'ours-udpmux', 'ours-native', 'werift'] as const) {
       const outcome = await runFanout(server, { subscribers: n, offeredPps, maxPublisherPps, payload: 1000, seconds, rounds: opts.rounds }, opts.quick ? 40_000 : 60_000 + n * 3000);
       if (!outcome.ok) {
         console.log(`${server} N=${n}: no result (${outcome.error})`);
@@ -40,8 +42,36 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
       add('delivered of offered', '%', true, (r) => (100 * r.delivered) / r.offered);
     }
   }
-  console.log('\ntargets (issue 11: fanout >= 10x werift, per core):');
+  // The cost of the NACK cache: the native relay again at the largest N with 1 % of the subscribers
+  // (at least one) asking for a packet they already have once every 50 packets.
+  const nackN = ns[ns.length - 1]!;
+  const nack = await runFanout('ours-native', { subscribers: nackN, offeredPps, maxPublisherPps, payload: 1000, seconds, rounds: opts.rounds, nackShare: 0.01 }, opts.quick ? 40_000 : 60_000 + nackN * 3000);
+  if (!nack.ok) {
+    console.log(`ours-native N=${nackN} with NACKs: no result (${nack.error})`);
+  } else {
+    const add = (what: string, unit: string, higherIsBetter: boolean, pick: (r: FanoutRound) => number): void => {
+      series.push({ suite: SUITE, case: `N=${nackN} ${what}`, subject: 'ours-native NACK 1%', unit, higherIsBetter, samples: nack.result.map(pick) });
+    };
+    add('forwarded per core', 'pkt/CPU-s', true, (r) => r.forwarded / (r.serverCpuUs / 1e6));
+    add('CPU per forwarded packet', 'µs', false, (r) => r.serverCpuUs / r.forwarded);
+    const last = nack.result[nack.result.length - 1]!;
+    console.log(`ours-native N=${nackN} with NACKs from 1 % of subscribers: ${last.nacksSent ?? 0} NACKs sent, ${last.retransmitted ?? 0} packets resent from the cache (totals at the last round)`);
+  }
+  console.log('\ntargets (issue 11: fanout >= 10x werift, per core; issue 16: ours-native >= 15x werift, >= 500k/CPU-s at N=200, <= 2 µs per packet at N >= 50):');
   for (const n of ns) printTarget(`N=${n} forwarded per core, ours / werift`, ratioOf(series, `N=${n} forwarded per core`, 'ours', 'werift'), 10);
+  for (const n of ns) printTarget(`N=${n} forwarded per core, ours-native / werift`, ratioOf(series, `N=${n} forwarded per core`, 'ours-native', 'werift'), 15);
+  for (const n of ns) printTarget(`N=${n} forwarded per core, ours-native / ours`, ratioOf(series, `N=${n} forwarded per core`, 'ours-native', 'ours'), 1);
+  const nackRatio = ratioOf(series, `N=${nackN} forwarded per core`, 'ours-native NACK 1%', 'ours-native');
+  if (nackRatio !== undefined) console.log(`      N=${nackN} forwarded per core, ours-native with 1 % NACKing / without: ${nackRatio.toFixed(2)}x (no target: the cache's cost)`);
+  const absolute = (caseName: string, target: number, higherIsBetter: boolean, unit: string): void => {
+    const s = series.find((x) => x.case === caseName && x.subject === 'ours-native');
+    if (!s || s.samples.length === 0) return console.log(`N/A   ${caseName}, ours-native: not measured`);
+    const m = median(s.samples);
+    const met = higherIsBetter ? m >= target : m <= target;
+    console.log(`${met ? 'MET ' : 'MISS'}  ${caseName}, ours-native: ${m.toFixed(m < 10 ? 2 : 0)} ${unit} (target ${higherIsBetter ? '>=' : '<='} ${target} ${unit})`);
+  };
+  if (ns.includes(200)) absolute('N=200 forwarded per core', 500_000, true, 'pkt/CPU-s');
+  for (const n of ns.filter((x) => x >= 50)) absolute(`N=${n} CPU per forwarded packet`, 2, false, 'µs');
   console.log('\ntargets (issue 14: the relay on one shared UdpMux port within 10 % of own sockets):');
   for (const n of ns) printTarget(`N=${n} forwarded per core, ours-udpmux / ours`, ratioOf(series, `N=${n} forwarded per core`, 'ours-udpmux', 'ours'), 0.9);
   return series;

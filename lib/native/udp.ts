@@ -38,6 +38,10 @@ export interface NativeUdpSocket {
   addSrtpRoute(addressRecord: Uint8Array, srtpSession: object): number;
   setSendPool(pool: NativeUdpSendPool): void;
   removeSrtpRoute(id: number): void;
+  /** Runs a native ForwardEngine inside each receive batch (null detaches); false when not an engine. */
+  setForwardEngine(engine: object | null): boolean;
+  /** Answers a NACK of engine consumer `consumer` from its producer's cache; returns packets resent. */
+  forwardRetransmit(consumer: number, sequenceNumbers: Uint16Array): number;
   close(): void;
 }
 

@@ -699,6 +699,19 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     });
   }
 
+  /**
+   * @internal Runs `fn` once when close() is called (close() fires no event), at once when already
+   * closed; returns a function that unregisters it. lib/sfu cleans up its forwarding rules with it.
+   */
+  whenClosed(fn: () => void): () => void {
+    if (this.isClosed) {
+      fn();
+      return () => undefined;
+    }
+    this.closeWaiters.add(fn);
+    return () => this.closeWaiters.delete(fn);
+  }
+
   /** W3C getStats(): a Map of stats objects with W3C type names and fields, plus drop counters. */
   async getStats(): Promise<RTCStatsReport> {
     return buildStatsReport({

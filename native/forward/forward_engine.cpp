@@ -74,7 +74,7 @@ bool ForwardEngine::remove_transport(uint32_t id) {
   return true;
 }
 
-uint32_t ForwardEngine::add_producer(SrtpSession* source, uint32_t ssrc, bool tap) {
+uint32_t ForwardEngine::add_producer(SrtpSession* source, uint32_t ssrc, bool tap, size_t cache_packets) {
   if (!source) return 0;
   const ProducerKey key{source, ssrc};
   if (producer_index_.count(key)) return 0;
@@ -84,6 +84,7 @@ uint32_t ForwardEngine::add_producer(SrtpSession* source, uint32_t ssrc, bool ta
   p.source = source;
   p.ssrc = ssrc;
   p.tap = tap;
+  if (cache_packets) p.cache = ForwardPacketCache(cache_packets);
   producer_index_[key] = id;
   return id;
 }
@@ -202,6 +203,50 @@ void ForwardEngine::ForwardTo(Consumer& c, const uint8_t* data, size_t len, uint
   counters_[kFwdBytesOut] += static_cast<double>(out_len);
 }
 
+bool ForwardEngine::Retransmit(Consumer& c, const uint8_t* data, size_t len, uint64_t now_us, ForwardSink& sink) {
+  Transport* t = Find(transports_, c.transport);
+  if (c.paused || !t || !t->session || len + 2 + kSrtpRoom > slot_bytes_) return false;
+  if (used_ == slots_) Flush(sink);
+  uint8_t* out = out_.data() + used_ * slot_bytes_;
+  std::memcpy(out, data, len);
+  if (forward_rtp_rewrite_retransmission(out, len, c.rewrite, now_us, &t->transport_seq) != ForwardDrop::kNone) return false;
+  size_t n = len;
+  if (c.rewrite.rtx_payload_type != kForwardUnmapped && c.rewrite.rtx_ssrc != 0) {
+    n = forward_rtx_wrap(out, len, slot_bytes_ - kSrtpRoom, c.rewrite.rtx_payload_type, c.rewrite.rtx_ssrc, c.rewrite.rtx_seq);
+    if (n == 0) return false;
+    c.rewrite.rtx_seq = static_cast<uint16_t>(c.rewrite.rtx_seq + 1);
+  }
+  size_t out_len = 0;
+  if (t->session->protect_rtp(out, n, n + kSrtpRoom, &out_len) != SrtpStatus::kOk) return false;
+  ++used_;
+  items_.push_back(UdpSendItem{out, static_cast<uint32_t>(out_len), reinterpret_cast<const sockaddr*>(&t->address), t->length});
+  return true;
+}
+
+size_t ForwardEngine::retransmit(uint32_t id, const uint16_t* seqs, size_t n, uint64_t now_us, ForwardSink& sink) {
+  Consumer* c = Find(consumers_, id);
+  if (!c || !seqs) return 0;
+  Producer* p = Find(producers_, c->producer);
+  size_t sent = 0;
+  for (size_t i = 0; i < n; ++i) {
+    ++c->counters.nacks;
+    counters_[kFwdNackRequested] += 1;
+    size_t len = 0;
+    // Consumer space -> producer space with the offsets in force since the last rebase.
+    const uint16_t seq = static_cast<uint16_t>(seqs[i] - c->rewrite.seq_offset);
+    const uint8_t* data = p ? p->cache.find(seq, &len) : nullptr;
+    if (data && Retransmit(*c, data, len, now_us, sink)) {
+      ++sent;
+      ++c->counters.retransmitted;
+      counters_[kFwdRetransmitted] += 1;
+    } else {
+      counters_[kFwdNackMissed] += 1;
+    }
+  }
+  Flush(sink);
+  return sent;
+}
+
 int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* status, UdpSessionTable& table,
                                  uint64_t now_us, ForwardSink& sink) {
   if (n <= 0 || producer_index_.empty()) return 0;
@@ -228,6 +273,10 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
     p.counters.last_timestamp = ReadU32(data + 4);
     counters_[kFwdPacketsIn] += 1;
     counters_[kFwdBytesIn] += len;
+    if (p.cache.enabled()) {
+      p.cache.store(ReadU16(data + 2), data, len);
+      ++p.counters.cached;
+    }
     if (p.tap) {
       counters_[kFwdTapped] += 1;
     } else {

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "native/forward/forward_packet_cache.hpp"
 #include "native/forward/forward_rtp_rewrite.hpp"
 #include "native/udp/udp_session_table.hpp"
 #include "native/udp/udp_socket.hpp"
@@ -37,6 +38,9 @@ enum ForwardCounter : int {
   kFwdBatches,            // receive batches that held producer packets
   kFwdBatchesWithoutJs,   // of those, batches the engine consumed entirely (no JavaScript call)
   kFwdTapped,             // producer packets also delivered to JavaScript (tap on)
+  kFwdNackRequested,      // sequence numbers consumers asked for again (NACK)
+  kFwdRetransmitted,      // of those, answered from a producer's cache (as RTX when negotiated)
+  kFwdNackMissed,         // not answered: not cached (any more), or the consumer rebased since
   kFwdDropBase,           // + ForwardDrop: per-consumer drops by reason
   kFwdCounterCount = kFwdDropBase + static_cast<int>(kForwardDropCount),
 };
@@ -48,6 +52,7 @@ struct ForwardProducerCounters {
   uint64_t forwarded = 0;  // copies queued to consumers
   uint32_t last_sequence = 0;
   uint32_t last_timestamp = 0;
+  uint64_t cached = 0;  // packets stored in the NACK cache
 };
 
 /** Per-consumer counters (ConsumerStats order in JavaScript). */
@@ -55,6 +60,8 @@ struct ForwardConsumerCounters {
   uint64_t packets = 0;
   uint64_t bytes = 0;  // protected bytes sent
   uint64_t dropped[kForwardDropCount] = {};
+  uint64_t nacks = 0;            // sequence numbers this consumer asked for again
+  uint64_t retransmitted = 0;    // answered from the producer's cache
 };
 
 /** Payload type, extension, clock and SSRC settings of a new consumer (see ForwardRewriteState). */
@@ -80,9 +87,10 @@ class ForwardEngine {
 
   /**
    * A producer: RTP with `ssrc` unprotected by `source` (the publisher's session). `tap` also
-   * delivers its packets to JavaScript. 0 on failure or when the pair is already a producer.
+   * delivers its packets to JavaScript; `cache_packets` > 0 keeps the last packets (rounded up to a
+   * power of two, at most 32768) to answer NACKs. 0 on failure or when the pair is already a producer.
    */
-  uint32_t add_producer(SrtpSession* source, uint32_t ssrc, bool tap);
+  uint32_t add_producer(SrtpSession* source, uint32_t ssrc, bool tap, size_t cache_packets = 0);
   bool set_producer_tap(uint32_t id, bool tap);
   /** Removes the producer; its consumers stay and forward nothing until switched. */
   bool remove_producer(uint32_t id);
@@ -102,6 +110,13 @@ class ForwardEngine {
    */
   int process_batch(const UdpRecvTarget& target, int n, uint8_t* status, UdpSessionTable& table, uint64_t now_us,
                     ForwardSink& sink);
+
+  /**
+   * Answers a NACK from consumer `id` (RFC 4585 §6.2.1) for the consumer-space sequence numbers
+   * `seqs` from its producer's cache: rewritten as for the original send, as RTX (RFC 4588) when the
+   * consumer negotiated it, protected and flushed to `sink`. Returns the packets sent.
+   */
+  size_t retransmit(uint32_t id, const uint16_t* seqs, size_t n, uint64_t now_us, ForwardSink& sink);
 
   /** Counters, kFwdCounterCount doubles; the binding points it at memory JavaScript reads. */
   void set_counters(double* counters) { counters_ = counters ? counters : own_counters_; }
@@ -124,6 +139,7 @@ class ForwardEngine {
     uint32_t ssrc = 0;
     bool tap = false;
     std::vector<uint32_t> consumers;
+    ForwardPacketCache cache;
     ForwardProducerCounters counters;
   };
   struct Consumer {
@@ -151,6 +167,7 @@ class ForwardEngine {
   static const T* Find(const std::vector<T>& table, uint32_t id);
   void Detach(uint32_t consumer_id, uint32_t producer_id);
   void ForwardTo(Consumer& consumer, const uint8_t* data, size_t len, uint64_t now_us, ForwardSink& sink);
+  bool Retransmit(Consumer& consumer, const uint8_t* data, size_t len, uint64_t now_us, ForwardSink& sink);
   void Flush(ForwardSink& sink);
   void Drop(Consumer& consumer, ForwardDrop reason);
 

@@ -103,14 +103,23 @@ uint32_t forward_abs_send_time(uint64_t now_us) noexcept {
   return static_cast<uint32_t>(((now_us << 18) / 1000000u) & 0xffffffu);
 }
 
-ForwardDrop forward_rtp_rewrite(uint8_t* buf, size_t len, ForwardRewriteState& s, uint64_t now_us,
-                                uint16_t* transport_seq) noexcept {
+namespace {
+
+ForwardDrop Rewrite(uint8_t* buf, size_t len, ForwardRewriteState& s, uint64_t now_us, uint16_t* transport_seq,
+                    bool retransmission) noexcept {
+  if (retransmission && (s.rebase || !s.started)) return ForwardDrop::kPaused;
   if (!buf || IsRtcpPacket(buf, len)) return ForwardDrop::kMalformed;
   const size_t header = RtpHeaderLength(buf, len);
   if (header == 0) return ForwardDrop::kMalformed;
   const uint8_t pt = buf[1] & 0x7f;
   const uint8_t out_pt = s.payload_types[pt];
   if (out_pt == kForwardUnmapped) return ForwardDrop::kPayloadType;
+  const uint16_t in_seq = ReadU16(buf + 2);
+  const uint32_t in_ts = ReadU32(buf + 4);
+  if (retransmission) {
+    const uint16_t out = static_cast<uint16_t>(in_seq + s.seq_offset);
+    if (static_cast<uint16_t>(out - s.base_seq) > static_cast<uint16_t>(s.last_seq - s.base_seq)) return ForwardDrop::kPaused;
+  }
 
   if (buf[0] & 0x10) {
     const size_t at = kRtpFixedHeaderLen + 4u * (buf[0] & 0x0f);
@@ -123,8 +132,14 @@ ForwardDrop forward_rtp_rewrite(uint8_t* buf, size_t len, ForwardRewriteState& s
     if (!ok) return ForwardDrop::kMalformed;
   }
 
-  const uint16_t in_seq = ReadU16(buf + 2);
-  const uint32_t in_ts = ReadU32(buf + 4);
+  if (retransmission) {
+    const uint16_t out = static_cast<uint16_t>(in_seq + s.seq_offset);
+    buf[1] = static_cast<uint8_t>((buf[1] & 0x80) | out_pt);
+    WriteU16(buf + 2, out);
+    WriteU32(buf + 4, in_ts + s.ts_offset);
+    WriteU32(buf + 8, s.ssrc);
+    return ForwardDrop::kNone;
+  }
   if (s.rebase) {
     if (s.started) {
       // Continue where this consumer left off: the next sequence number, and the timestamp
@@ -139,6 +154,7 @@ ForwardDrop forward_rtp_rewrite(uint8_t* buf, size_t len, ForwardRewriteState& s
       s.ts_offset = 0;
     }
     s.rebase = false;
+    s.base_seq = static_cast<uint16_t>(in_seq + s.seq_offset);
   }
   const uint16_t out_seq = static_cast<uint16_t>(in_seq + s.seq_offset);
   const uint32_t out_ts = in_ts + s.ts_offset;
@@ -153,6 +169,30 @@ ForwardDrop forward_rtp_rewrite(uint8_t* buf, size_t len, ForwardRewriteState& s
   WriteU32(buf + 4, out_ts);
   WriteU32(buf + 8, s.ssrc);
   return ForwardDrop::kNone;
+}
+
+}  // namespace
+
+ForwardDrop forward_rtp_rewrite(uint8_t* buf, size_t len, ForwardRewriteState& s, uint64_t now_us,
+                                uint16_t* transport_seq) noexcept {
+  return Rewrite(buf, len, s, now_us, transport_seq, false);
+}
+
+ForwardDrop forward_rtp_rewrite_retransmission(uint8_t* buf, size_t len, ForwardRewriteState& s, uint64_t now_us,
+                                               uint16_t* transport_seq) noexcept {
+  return Rewrite(buf, len, s, now_us, transport_seq, true);
+}
+
+size_t forward_rtx_wrap(uint8_t* buf, size_t len, size_t capacity, uint8_t rtx_payload_type, uint32_t rtx_ssrc,
+                        uint16_t rtx_seq) noexcept {
+  const size_t header = RtpHeaderLength(buf, len);
+  if (header == 0 || len + 2 > capacity || rtx_payload_type > 127) return 0;
+  std::memmove(buf + header + 2, buf + header, len - header);
+  std::memcpy(buf + header, buf + 2, 2);  // OSN: the original (rewritten) sequence number
+  buf[1] = static_cast<uint8_t>((buf[1] & 0x80) | rtx_payload_type);
+  WriteU16(buf + 2, rtx_seq);
+  WriteU32(buf + 8, rtx_ssrc);
+  return len + 2;
 }
 
 }  // namespace pwt

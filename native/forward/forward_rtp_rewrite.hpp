@@ -48,6 +48,11 @@ struct ForwardRewriteState {
   uint8_t transport_cc_id = 0;
   /** RTP clock rate of the consumer's codec (timestamp units per second). */
   uint32_t clock_rate = 90000;
+  /** RFC 4588 RTX towards this consumer: payload type (kForwardUnmapped: none) and SSRC. */
+  uint8_t rtx_payload_type = kForwardUnmapped;
+  uint32_t rtx_ssrc = 0;
+  /** Next RTX sequence number (kept by the engine). */
+  uint16_t rtx_seq = 0;
 
   // --- continuity (kept by forward_rtp_rewrite) ---
   /** True until the first packet after creation, a source switch or a resume. */
@@ -55,6 +60,7 @@ struct ForwardRewriteState {
   bool started = false;
   uint16_t seq_offset = 0;
   uint32_t ts_offset = 0;
+  uint16_t base_seq = 0;      // first sequence number sent since the last rebase (consumer space)
   uint16_t last_seq = 0;      // last sequence number sent (consumer space)
   uint32_t last_ts = 0;       // last timestamp sent (consumer space)
   uint64_t last_sent_us = 0;  // when last_ts was sent
@@ -71,6 +77,22 @@ struct ForwardRewriteState {
  */
 ForwardDrop forward_rtp_rewrite(uint8_t* buf, size_t len, ForwardRewriteState& state, uint64_t now_us,
                                 uint16_t* transport_seq) noexcept;
+
+/**
+ * The same rewrite for a retransmission of an earlier packet: the current offsets apply and the
+ * continuity state is left alone. kPaused when a rebase is pending or the packet was not sent under
+ * the current offsets (outside base_seq..last_seq), so the caller counts it as a miss.
+ */
+ForwardDrop forward_rtp_rewrite_retransmission(uint8_t* buf, size_t len, ForwardRewriteState& state, uint64_t now_us,
+                                               uint16_t* transport_seq) noexcept;
+
+/**
+ * RFC 4588 §4: turns the rewritten packet buf[0, len) into an RTX packet in place — the original
+ * sequence number (2 bytes) goes before the payload, payload type, SSRC and sequence number become
+ * the RTX stream's. Returns the new length, or 0 when capacity is too small or the header is bad.
+ */
+size_t forward_rtx_wrap(uint8_t* buf, size_t len, size_t capacity, uint8_t rtx_payload_type, uint32_t rtx_ssrc,
+                        uint16_t rtx_seq) noexcept;
 
 /** The 24-bit abs-send-time value for `now_us` (6.18 fixed-point seconds, wrapping every 64 s). */
 uint32_t forward_abs_send_time(uint64_t now_us) noexcept;

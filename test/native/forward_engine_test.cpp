@@ -292,10 +292,100 @@ void TestSwitchAndTap() {
   CHECK_EQ(st, kRecvForwarded);
 }
 
+void TestPacketCache() {
+  ForwardPacketCache none;
+  size_t len = 0;
+  CHECK(!none.enabled());
+  CHECK(none.find(1, &len) == nullptr);
+  ForwardPacketCache cache(100);  // rounded up to 128
+  CHECK_EQ(cache.capacity(), 128u);
+  const auto a = Rtp(5, 1, 100);
+  cache.store(5, a.data(), a.size());
+  const uint8_t* got = cache.find(5, &len);
+  CHECK(got != nullptr && len == a.size());
+  if (got) CHECK_MEM(got, a.data(), a.size());
+  CHECK(cache.find(6, &len) == nullptr);
+  const auto b = Rtp(5 + 128, 1, 100);  // same slot, newer: replaces
+  cache.store(5 + 128, b.data(), b.size());
+  CHECK(cache.find(5, &len) == nullptr);
+  CHECK(cache.find(5 + 128, &len) != nullptr);
+  std::vector<uint8_t> big(ForwardPacketCache::kSlotBytes + 1, 0x80);
+  cache.store(5 + 256, big.data(), big.size());  // too big: the slot is emptied, nothing kept
+  CHECK(cache.find(5 + 128, &len) == nullptr);
+  CHECK(cache.find(5 + 256, &len) == nullptr);
+}
+
+void TestRetransmit() {
+  Keyed publisher(1), plain(2), rtx(3);
+  UdpSessionTable table;
+  table.add(udp_remote_key(std::array<uint8_t, 16>{127, 0, 0, 1}.data(), 5000, 4), &publisher.rx);
+  ForwardEngine engine;
+  const uint32_t producer = engine.add_producer(&publisher.rx, kPubSsrc, false, 64);
+  const sockaddr_in a1 = Address(7001), a2 = Address(7002);
+  const uint32_t t1 = engine.add_transport(&plain.tx, reinterpret_cast<const sockaddr*>(&a1), sizeof a1);
+  const uint32_t t2 = engine.add_transport(&rtx.tx, reinterpret_cast<const sockaddr*>(&a2), sizeof a2);
+  const uint32_t c1 = engine.add_consumer(producer, t1, Params(0xB1));
+  ForwardConsumerParams with_rtx = Params(0xB2);
+  with_rtx.rtx_payload_type = 110;
+  with_rtx.rtx_ssrc = 0xB3;
+  with_rtx.rtx_seq = 900;
+  const uint32_t c2 = engine.add_consumer(producer, t2, with_rtx);
+  Batch b;
+  std::vector<std::vector<uint8_t>> clear;
+  for (int i = 0; i < 10; ++i) {
+    clear.push_back(Rtp(static_cast<uint16_t>(300 + i), kPubSsrc, 80));
+    b.add(Protect(publisher.tx, clear.back()), 1, 5000);
+  }
+  const UdpRecvTarget tg = b.target();
+  double counters[kCounterCount] = {};
+  table.unprotect_batch(tg, b.n, b.status, counters);
+  CaptureSink sink;
+  engine.process_batch(tg, b.n, b.status, table, 1'000'000, sink);
+  CHECK_EQ(sink.sent.size(), 20u);
+  CHECK_EQ(engine.producer_counters(producer)->cached, 10u);
+  // Both consumers ask for 303 and 305, and for 250 (never cached) and 320 (not sent yet).
+  const uint16_t seqs[] = {303, 305, 250, 320};
+  CaptureSink resend;
+  CHECK_EQ(engine.retransmit(c1, seqs, 4, 1'100'000, resend), 2u);
+  CHECK_EQ(engine.retransmit(c2, seqs, 4, 1'100'000, resend), 2u);
+  CHECK_EQ(resend.sent.size(), 4u);
+  for (int k = 0; k < 2; ++k) {
+    Sent& s = resend.sent[static_cast<size_t>(k)];
+    size_t out = 0;
+    CHECK(plain.rx.unprotect(s.bytes.data(), s.bytes.size(), &out) == SrtpStatus::kOk);
+    CHECK_EQ(ReadU16(s.bytes.data() + 2), k == 0 ? 303 : 305);  // the same packet again, same number
+    CHECK_EQ(ReadU32(s.bytes.data() + 8), 0xB1u);
+    CHECK_MEM(s.bytes.data() + 12, clear[k == 0 ? 3 : 5].data() + 12, 80);
+  }
+  for (int k = 0; k < 2; ++k) {
+    Sent& s = resend.sent[static_cast<size_t>(2 + k)];
+    size_t out = 0;
+    CHECK(rtx.rx.unprotect(s.bytes.data(), s.bytes.size(), &out) == SrtpStatus::kOk);
+    CHECK_EQ(out, 12u + 2 + 80);  // RFC 4588: OSN before the original payload
+    CHECK_EQ(s.bytes[1], 110);
+    CHECK_EQ(ReadU32(s.bytes.data() + 8), 0xB3u);
+    CHECK_EQ(ReadU16(s.bytes.data() + 2), 900 + k);
+    CHECK_EQ(ReadU16(s.bytes.data() + 12), k == 0 ? 303 : 305);
+    CHECK_MEM(s.bytes.data() + 14, clear[k == 0 ? 3 : 5].data() + 12, 80);
+  }
+  CHECK_EQ(engine.consumer_counters(c2)->retransmitted, 2u);
+  CHECK_EQ(engine.consumer_counters(c2)->nacks, 4u);
+  CHECK_EQ(engine.counters()[kFwdNackMissed], 4.0);
+  // After a rebase (resume) the old numbers no longer map: misses, never a wrong packet.
+  CHECK(engine.set_consumer_paused(c1, true));
+  CHECK(engine.set_consumer_paused(c1, false));
+  CaptureSink after;
+  CHECK_EQ(engine.retransmit(c1, seqs, 2, 1'200'000, after), 0u);
+  CHECK(after.sent.empty());
+  CHECK_EQ(engine.retransmit(999, seqs, 2, 1'200'000, after), 0u);
+}
+
 }  // namespace
 
 int main() {
   TestFanout();
   TestSwitchAndTap();
+  TestPacketCache();
+  TestRetransmit();
   TEST_MAIN_END();
 }

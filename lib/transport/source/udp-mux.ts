@@ -8,7 +8,7 @@ import { peekBindingRequestUfrag } from '../../ice/stun-peek.js';
 import { canonicalIp, type TransportAddress } from '../../ice/transport-address.js';
 import { IceTransport, type IceMuxPort, type IceTransportOptions } from '../ice-transport.js';
 import { countStranger, createPortDrops, type PortDrops } from './port-drops.js';
-import { UdpSocket } from './udp-socket.js';
+import { UdpSocket, UdpSrtpStatus } from './udp-socket.js';
 import { nativeUdpSocketFactory, remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './datagram-socket.js';
 
 /** Options of {@link UdpMux.bind}. */
@@ -136,6 +136,11 @@ export class UdpMux {
     };
   }
 
+  /** @internal The native batch socket under the port (lib/sfu attaches its engine here), if any. */
+  get nativeSocket(): UdpSocket | undefined {
+    return this.socket instanceof UdpSocket && !this.socket.closed ? this.socket : undefined;
+  }
+
   /** Closes every transport and the socket. */
   close(): void {
     if (this.closed) return;
@@ -166,6 +171,8 @@ export class UdpMux {
     const c = this.counters;
     for (let i = 0; i < batch.count; i++) {
       c.datagramsReceived++;
+      // Forwarded natively by lib/sfu's engine (docs/sfu.md): nothing left for a connection.
+      if (batch.srtpStatus?.(i) === UdpSrtpStatus.forwarded) continue;
       const key = batch.addressKey(i);
       const route = this.routes.get(key);
       if (route) {

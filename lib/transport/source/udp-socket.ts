@@ -99,8 +99,11 @@ export interface UdpSrtpRoute {
   readonly session: SrtpSession;
 }
 
-/** `UdpBatch.srtpStatus(i)` values below 2; 2 + an SrtpStatus code means SRTP refused it. */
-export const UdpSrtpStatus = { none: 0, unprotected: 1, refusedBase: 2 } as const;
+/**
+ * `UdpBatch.srtpStatus(i)` values below 2; 2 + an SrtpStatus code means SRTP refused it;
+ * `forwarded` (255): a ForwardEngine consumed the clear packet natively (docs/sfu.md): skip it.
+ */
+export const UdpSrtpStatus = { none: 0, unprotected: 1, refusedBase: 2, forwarded: 255 } as const;
 
 /** A resolved destination; reuse it on hot paths instead of (port, address) strings. */
 export interface UdpDestination {
@@ -404,6 +407,21 @@ export class UdpSocket {
     this.flush();
     this.routes.delete(route.id);
     if (!this.isClosed) this.native.removeSrtpRoute(route.id);
+  }
+
+  /**
+   * @internal Runs a native forwarding engine (lib/sfu, docs/sfu.md) inside each receive batch,
+   * after the session table unprotects; null detaches. Used by lib/sfu's Router.
+   */
+  setForwardEngine(engine: object | null): boolean {
+    this.assertOpen();
+    return this.native.setForwardEngine(engine);
+  }
+
+  /** @internal Lets the attached forwarding engine answer a consumer's NACK (lib/sfu); returns packets resent. */
+  forwardRetransmit(consumer: number, sequenceNumbers: Uint16Array): number {
+    if (this.isClosed) return 0;
+    return this.native.forwardRetransmit(consumer, sequenceNumbers);
   }
 
   /** Queues a clear RTP or RTCP packet, protected natively by the route's session at flush. */

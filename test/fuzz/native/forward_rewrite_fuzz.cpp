@@ -1,8 +1,9 @@
 // libFuzzer target: the SFU engine's per-consumer RTP rewrite (native/forward/forward_rtp_rewrite.hpp;
 // RFC 3550 §5.1, RFC 8285 §4.2/§4.3). Input: 4 control bytes (extension-id mapping seed, abs-send-time
 // and transport-cc ids, rebase flag) then an RTP packet. Checks: nothing outside the packet is
-// touched, the length is unchanged, and a forwarded packet carries the consumer's SSRC and an
-// unchanged payload.
+// touched, the length is unchanged, a forwarded packet carries the consumer's SSRC and an unchanged
+// payload, its RFC 4588 RTX form carries the OSN and payload, and a retransmission rewrites the same
+// fixed header again.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -38,6 +39,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const size_t header = pwt::RtpHeaderLength(p, len);
       if (header == 0 || pwt::ReadU32(p + 8) != s.ssrc) std::abort();
       if (std::memcmp(p + header, before.data() + header, len - header) != 0) std::abort();
+      // RFC 4588 wrap of the rewritten packet: exactly 2 bytes longer, OSN first, payload intact.
+      std::vector<uint8_t> rtx(p, p + len);
+      rtx.resize(len + 2);
+      if (pwt::forward_rtx_wrap(rtx.data(), len, rtx.size(), 97, 0x77, 5) != len + 2) std::abort();
+      if (std::memcmp(rtx.data() + header, p + 2, 2) != 0 || std::memcmp(rtx.data() + header + 2, p + header, len - header) != 0) {
+        std::abort();
+      }
+      // A retransmission of what was just sent maps to the same bytes again.
+      std::vector<uint8_t> again(before);
+      if (pwt::forward_rtp_rewrite_retransmission(again.data(), len, s, 5'000'000, &tseq) == pwt::ForwardDrop::kNone &&
+          std::memcmp(again.data(), p, 12) != 0) {
+        std::abort();
+      }
     } else {
       if (len) std::memcpy(p, before.data(), len);  // the engine rewrites a copy; start the next round clean
     }

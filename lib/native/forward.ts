@@ -1,0 +1,63 @@
+// Typed view of the addon's ForwardEngine class (binding/forward_engine_binding.cpp; docs/sfu.md).
+import { nativeExport } from './addon.js';
+
+/** Native forwarding engine handle; every method is thin and validated by lib/sfu. */
+export interface NativeForwardEngine {
+  addTransport(srtpSession: object, addressRecord: Uint8Array): number;
+  setTransportAddress(id: number, addressRecord: Uint8Array): boolean;
+  removeTransport(id: number): boolean;
+  addProducer(srtpSession: object, ssrc: number, tap: boolean, cachePackets: number): number;
+  setProducerTap(id: number, tap: boolean): boolean;
+  removeProducer(id: number): boolean;
+  addConsumer(producer: number, transport: number, ssrc: number, payloadTypes: Uint8Array, extensionIds: Uint8Array,
+    absSendTimeId: number, transportCcId: number, clockRate: number, rtxPayloadType: number, rtxSsrc: number): number;
+  setConsumerPaused(id: number, paused: boolean): boolean;
+  setConsumerProducer(id: number, producer: number): boolean;
+  removeConsumer(id: number): boolean;
+  /** [packets, bytes, forwarded, lastSequence, lastTimestamp, cached] */
+  producerStats(id: number, out: Float64Array): boolean;
+  /** [packets, bytes, nacks, retransmitted, ...drops by native ForwardDrop order] */
+  consumerStats(id: number, out: Float64Array): boolean;
+}
+
+/** Indexes of the engine's counters array (native/forward/forward_engine.hpp ForwardCounter). */
+export const enum NativeForwardCounter {
+  PacketsIn = 0,
+  BytesIn,
+  Forwarded,
+  BytesOut,
+  Flushes,
+  Batches,
+  BatchesWithoutJs,
+  Tapped,
+  NackRequested,
+  Retransmitted,
+  NackMissed,
+  DropBase,
+}
+
+/** Payload-type mapping value meaning "not negotiated: drop" (kForwardUnmapped). */
+export const FORWARD_UNMAPPED = 0xff;
+/** Values of producerStats() and consumerStats() before the drops. */
+export const PRODUCER_STAT_COUNT = 6;
+export const CONSUMER_STAT_BASE = 4;
+/** Largest NACK cache per producer, in packets. */
+export const MAX_CACHE_PACKETS = 32768;
+
+type NativeForwardEngineCtor = new (counters: Float64Array) => NativeForwardEngine;
+
+/** Number of counters the loaded binary keeps. */
+export function nativeForwardCounterCount(): number {
+  return nativeExport<number>('forwardCounterCount');
+}
+
+/** Drop reasons in native order (ForwardDropName): 'none', 'malformed', 'payload-type', ... */
+export function nativeForwardDropNames(): readonly string[] {
+  return nativeExport<string[]>('forwardDropNames');
+}
+
+/** Creates a native engine writing its counters into `counters` (nativeForwardCounterCount() doubles). */
+export function createNativeForwardEngine(counters: Float64Array): NativeForwardEngine {
+  const Ctor = nativeExport<NativeForwardEngineCtor>('ForwardEngine');
+  return new Ctor(counters);
+}

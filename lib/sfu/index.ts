@@ -1,0 +1,9 @@
+// lib/sfu: forwarding rooms over peer connections on one shared port (docs/sfu.md).
+export { Router } from './router.js';
+export type { ConsumeOptions, ProduceOptions, RouterStats } from './router.js';
+export { Producer } from './producer.js';
+export type { ProducerStats } from './producer.js';
+export { Consumer } from './consumer.js';
+export type { ConsumerStats, ForwardDropReason } from './consumer.js';
+export { mapConsumer, SfuCodecMismatchError } from './rtp-mapping.js';
+export type { ConsumerMapping, NegotiatedRtp } from './rtp-mapping.js';

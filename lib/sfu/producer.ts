@@ -1,0 +1,144 @@
+// A producer of an SFU router: one received RTP stream (a publisher connection's SRTP session +
+// SSRC) that the native engine forwards to its consumers (docs/sfu.md).
+import { InvalidStateError } from '../common/errors.js';
+import type { MediaKind } from '../peer/media-stream-track.js';
+import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
+import type { NativeForwardEngine } from '../native/forward.js';
+import { PRODUCER_STAT_COUNT } from '../native/forward.js';
+import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
+import type { NegotiatedRtp } from './rtp-mapping.js';
+
+/** Producer stats, shaped like W3C inbound-rtp where a name exists (pwt* fields are ours). */
+export interface ProducerStats {
+  readonly type: 'inbound-rtp';
+  readonly kind: MediaKind;
+  readonly ssrc: number;
+  /** Packets the engine received on this stream (SRTP-authenticated). */
+  readonly packetsReceived: number;
+  /** Bytes of those packets, RTP headers included. */
+  readonly bytesReceived: number;
+  /** Sequence number and timestamp of the last packet received. */
+  readonly pwtLastSequenceNumber: number;
+  readonly pwtLastTimestamp: number;
+  /** Copies queued to consumers (one per packet per consumer). */
+  readonly pwtForwarded: number;
+  readonly pwtConsumers: number;
+  /** Packets stored in the NACK cache so far. */
+  readonly pwtCached: number;
+  /** Keyframe requests sent to the publisher, and requests merged into one already sent. */
+  readonly pwtKeyframeRequestsSent: number;
+  readonly pwtKeyframeRequestsMerged: number;
+}
+
+/** @internal What a producer needs from its router. */
+export interface ProducerHost {
+  readonly engine: NativeForwardEngine;
+  producerClosed(p: Producer): void;
+}
+
+/** Keyframe requests to one publisher within this interval are merged into one. */
+export const KEYFRAME_REQUEST_INTERVAL_MS = 300;
+
+/** One forwarded stream; created by {@link Router.produce}. */
+export class Producer {
+  readonly kind: MediaKind;
+  readonly ssrc: number;
+  /** The publisher's transceiver (keyframe requests go out through its receiver). */
+  readonly transceiver: RTCRtpTransceiver;
+  /** @internal Negotiated codecs and extensions on the publisher's connection. */
+  readonly rtp: NegotiatedRtp;
+  /** @internal Engine id. */
+  readonly id: number;
+  private readonly host: ProducerHost;
+  private tapValue: boolean;
+  private closedValue = false;
+  private readonly statsOut = new Float64Array(PRODUCER_STAT_COUNT);
+  /** @internal */
+  consumerCount = 0;
+  private lastKeyframeRequestAt = -Infinity;
+  private keyframeRequestsSent = 0;
+  private keyframeRequestsMerged = 0;
+
+  /** @internal */
+  constructor(host: ProducerHost, id: number, transceiver: RTCRtpTransceiver, ssrc: number, rtp: NegotiatedRtp, tap: boolean) {
+    this.host = host;
+    this.id = id;
+    this.transceiver = transceiver;
+    this.kind = transceiver.kind;
+    this.ssrc = ssrc;
+    this.rtp = rtp;
+    this.tapValue = tap;
+  }
+
+  get closed(): boolean {
+    return this.closedValue;
+  }
+
+  /**
+   * True when the publisher connection's JavaScript also sees this stream's packets (its receiver
+   * track, stats and RTCP reports), at the cost of one JavaScript delivery per received packet.
+   */
+  get tap(): boolean {
+    return this.tapValue;
+  }
+
+  set tap(on: boolean) {
+    this.assertOpen();
+    this.host.engine.setProducerTap(this.id, on);
+    this.tapValue = on;
+  }
+
+  /**
+   * Asks the publisher for a keyframe. Requests from any number of consumers within
+   * KEYFRAME_REQUEST_INTERVAL_MS become one: through the connection's keyframe module (PLI or FIR as
+   * negotiated) when it knows the stream, otherwise a PLI (RFC 4585 §6.3.1) — the module learns SSRCs
+   * from received packets, which the engine keeps from JavaScript. `now` is in milliseconds.
+   */
+  requestKeyFrame(now: number = performance.now()): void {
+    this.assertOpen();
+    if (now - this.lastKeyframeRequestAt < KEYFRAME_REQUEST_INTERVAL_MS) {
+      this.keyframeRequestsMerged++;
+      return;
+    }
+    this.lastKeyframeRequestAt = now;
+    this.keyframeRequestsSent++;
+    try {
+      this.transceiver.receiver.requestKeyframe(this.ssrc);
+    } catch {
+      const sender = this.transceiver.sender;
+      sender.sendRtcp([new RtcpPictureLossIndication(sender.ssrc, this.ssrc)]);
+    }
+  }
+
+  getStats(): ProducerStats {
+    this.assertOpen();
+    const s = this.statsOut;
+    this.host.engine.producerStats(this.id, s);
+    return {
+      type: 'inbound-rtp',
+      kind: this.kind,
+      ssrc: this.ssrc,
+      packetsReceived: s[0]!,
+      bytesReceived: s[1]!,
+      pwtForwarded: s[2]!,
+      pwtLastSequenceNumber: s[3]!,
+      pwtLastTimestamp: s[4]!,
+      pwtConsumers: this.consumerCount,
+      pwtCached: s[5]!,
+      pwtKeyframeRequestsSent: this.keyframeRequestsSent,
+      pwtKeyframeRequestsMerged: this.keyframeRequestsMerged,
+    };
+  }
+
+  /** Stops forwarding this stream; its consumers stay open and send nothing. Idempotent. */
+  close(): void {
+    if (this.closedValue) return;
+    this.closedValue = true;
+    this.host.engine.removeProducer(this.id);
+    this.host.producerClosed(this);
+  }
+
+  private assertOpen(): void {
+    if (this.closedValue) throw new InvalidStateError('ERR_SFU_PRODUCER_CLOSED', 'the producer is closed');
+  }
+}

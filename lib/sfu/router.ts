@@ -1,0 +1,285 @@
+// An SFU router on one shared UdpMux port (docs/sfu.md): it owns a native ForwardEngine attached to
+// the port's socket and turns router/producer/consumer calls into engine rules. JavaScript keeps the
+// policy (who consumes what, pause, keyframe requests); the engine forwards with no JavaScript per
+// packet, and the counters say so.
+import { InvalidStateError, OperationError, OutOfRangeError, PwtError } from '../common/errors.js';
+import { reportListenerError } from '../common/typed-emitter.js';
+import type { RTCPeerConnection } from '../peer/peer-connection.js';
+import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
+import type { RtcpEvent } from '../peer/rtp-sender.js';
+import { RtcpFullIntraRequest } from '../rtp/rtcp/full-intra-request.js';
+import { RtcpGenericNack } from '../rtp/rtcp/generic-nack.js';
+import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
+import type { UdpMux } from '../transport/source/udp-mux.js';
+import {
+  createNativeForwardEngine,
+  MAX_CACHE_PACKETS,
+  nativeForwardCounterCount,
+  nativeForwardDropNames,
+  FORWARD_UNMAPPED,
+  NativeForwardCounter,
+  type NativeForwardEngine,
+} from '../native/forward.js';
+import { Consumer, type ConsumerHost, type ForwardDropReason } from './consumer.js';
+import { Producer, type ProducerHost } from './producer.js';
+import { mapConsumer } from './rtp-mapping.js';
+
+/** Options of {@link Router.produce}. */
+export interface ProduceOptions {
+  /** The stream's SSRC when the remote description announced none (default: the receiver's first). */
+  ssrc?: number;
+  /** Also deliver the packets to the publisher connection's JavaScript (default false). */
+  tap?: boolean;
+  /**
+   * Packets kept to answer consumers' NACKs without asking the publisher (0..32768, rounded up to a
+   * power of two; default 512 for video, 0 for audio). Each costs a 1500-byte slot.
+   */
+  cachePackets?: number;
+}
+
+/** Options of {@link Router.consume}. */
+export interface ConsumeOptions {
+  /** Start paused (default false). */
+  paused?: boolean;
+}
+
+/** Engine-wide counters of a router. */
+export interface RouterStats {
+  /** Received packets that belonged to a producer. */
+  packetsReceived: number;
+  bytesReceived: number;
+  /** Datagrams sent to consumers (one per packet per consumer). */
+  packetsForwarded: number;
+  bytesForwarded: number;
+  /** Engine flushes (each is one sendmmsg/GSO pass over its datagrams). */
+  flushes: number;
+  /** Receive batches that held producer packets, and those of them that needed no JavaScript call. */
+  batches: number;
+  batchesWithoutJs: number;
+  /** Producer packets also delivered to JavaScript (producers with `tap`). */
+  jsDeliveries: number;
+  /** JavaScript deliveries per forwarded packet: 0 unless a producer taps. */
+  jsCallbacksPerForwardedPacket: number;
+  /** Sequence numbers consumers asked for again (NACK), answered from a cache, and not answered. */
+  nackedPackets: number;
+  retransmittedPackets: number;
+  nackMisses: number;
+  /** Packets not sent to a consumer, by reason. */
+  drops: Record<ForwardDropReason, number>;
+}
+
+interface Leg {
+  transport: number;
+  readonly producers: Set<Producer>;
+  readonly consumers: Set<Consumer>;
+  readonly onState: () => void;
+  readonly offClosed: () => void;
+}
+
+/** Forwarding rules over one shared port; create with {@link Router.create}. */
+export class Router implements ProducerHost, ConsumerHost {
+  /** @internal */
+  readonly engine: NativeForwardEngine;
+  /** @internal */
+  readonly dropNames: readonly string[];
+  private readonly counters: Float64Array;
+  private readonly mux: UdpMux;
+  private readonly legs = new Map<RTCPeerConnection, Leg>();
+  private readonly consumerCleanup = new Map<Consumer, () => void>();
+  private closedValue = false;
+
+  private constructor(mux: UdpMux) {
+    const socket = mux.nativeSocket;
+    if (!socket) throw new InvalidStateError('ERR_SFU_NO_NATIVE_PORT', 'the router needs an open UdpMux on the native UDP socket');
+    this.mux = mux;
+    this.counters = new Float64Array(nativeForwardCounterCount());
+    this.engine = createNativeForwardEngine(this.counters);
+    this.dropNames = nativeForwardDropNames();
+    if (!socket.setForwardEngine(this.engine)) throw new OperationError('ERR_SFU_ATTACH', 'the port refused the forwarding engine');
+  }
+
+  /** A router forwarding among the connections on `mux` (created with `{ udpMux: mux }`). */
+  static create(mux: UdpMux): Router {
+    return new Router(mux);
+  }
+
+  get closed(): boolean {
+    return this.closedValue;
+  }
+
+  /**
+   * Forwards what `transceiver` of the publisher connection `pc` receives. Waits until `pc` is
+   * connected (DTLS-SRTP keyed). Its packets no longer reach `pc`'s JavaScript unless `tap` is set.
+   */
+  async produce(pc: RTCPeerConnection, transceiver: RTCRtpTransceiver, options: ProduceOptions = {}): Promise<Producer> {
+    this.assertOpen();
+    this.assertOnPort(pc);
+    await pc.connected();
+    this.assertOpen();
+    const srtp = pc.mediaTransport?.srtp;
+    if (!srtp || pc.connectionState !== 'connected') throw new InvalidStateError('ERR_SFU_NOT_CONNECTED', 'the publisher connection is not connected');
+    const ssrc = options.ssrc ?? transceiver.receiver.streams.keys().next().value;
+    if (ssrc === undefined) {
+      throw new InvalidStateError('ERR_SFU_NO_SSRC', 'the remote description announced no SSRC for this transceiver: pass options.ssrc');
+    }
+    const rtp = transceiver.sender.getParameters();
+    if (rtp.codecs.length === 0) throw new InvalidStateError('ERR_SFU_NOT_NEGOTIATED', 'the transceiver has no negotiated codec');
+    const tap = options.tap ?? false;
+    const cachePackets = options.cachePackets ?? (transceiver.kind === 'video' ? 512 : 0);
+    if (!Number.isInteger(cachePackets) || cachePackets < 0 || cachePackets > MAX_CACHE_PACKETS) {
+      throw new OutOfRangeError('ERR_SFU_CACHE_SIZE', `cachePackets must be an integer in 0..${MAX_CACHE_PACKETS}`);
+    }
+    const id = this.engine.addProducer(srtp.nativeHandle, ssrc >>> 0, tap, cachePackets);
+    if (id === 0) throw new InvalidStateError('ERR_SFU_PRODUCER_EXISTS', `SSRC ${ssrc} of this connection is already a producer`);
+    const producer = new Producer(this, id, transceiver, ssrc >>> 0, { codecs: rtp.codecs, headerExtensions: rtp.headerExtensions }, tap);
+    this.leg(pc).producers.add(producer);
+    return producer;
+  }
+
+  /**
+   * Sends `producer`'s stream on `transceiver`'s sender of the subscriber connection `pc`, rewritten
+   * to that sender's SSRC, payload type and extension ids. Waits until `pc` is connected.
+   */
+  async consume(producer: Producer, pc: RTCPeerConnection, transceiver: RTCRtpTransceiver, options: ConsumeOptions = {}): Promise<Consumer> {
+    this.assertOpen();
+    this.assertOnPort(pc);
+    if (producer.closed) throw new InvalidStateError('ERR_SFU_PRODUCER_CLOSED', 'the producer is closed');
+    await pc.connected();
+    this.assertOpen();
+    if (producer.closed) throw new InvalidStateError('ERR_SFU_PRODUCER_CLOSED', 'the producer is closed');
+    const media = pc.mediaTransport;
+    const srtp = media?.srtp;
+    const pair = media?.selectedPair;
+    const socket = this.mux.nativeSocket;
+    if (!srtp || !pair || !socket || pc.connectionState !== 'connected') {
+      throw new InvalidStateError('ERR_SFU_NOT_CONNECTED', 'the subscriber connection is not connected');
+    }
+    const leg = this.leg(pc);
+    if (leg.transport === 0) {
+      const destination = socket.destination(pair.remoteAddress.port, pair.remoteAddress.address);
+      leg.transport = this.engine.addTransport(srtp.nativeHandle, destination.record);
+      if (leg.transport === 0) throw new OperationError('ERR_SFU_TRANSPORT', 'the engine refused the subscriber transport');
+    }
+    const params = transceiver.sender.getParameters();
+    const mapping = mapConsumer(producer.rtp, params);
+    const ssrc = transceiver.sender.ssrc;
+    const rtxSsrc = mapping.rtxPayloadType !== FORWARD_UNMAPPED ? params.encodings[0]?.rtx?.ssrc ?? 0 : 0;
+    const id = this.engine.addConsumer(producer.id, leg.transport, ssrc, mapping.payloadTypes, mapping.extensionIds,
+      mapping.absSendTimeId, mapping.transportCcId, mapping.clockRate, rtxSsrc ? mapping.rtxPayloadType : FORWARD_UNMAPPED, rtxSsrc);
+    if (id === 0) throw new OperationError('ERR_SFU_CONSUMER', 'the engine refused the consumer');
+    const paused = options.paused ?? false;
+    if (paused) this.engine.setConsumerPaused(id, true);
+    const consumer = new Consumer(this, id, producer, transceiver, ssrc, paused);
+    leg.consumers.add(consumer);
+    producer.consumerCount++;
+    // NACKs are answered natively from the producer's cache (one native call per NACK packet);
+    // keyframe requests go to the publisher through its keyframe module, which aggregates and
+    // throttles them (docs/policy.md).
+    const onRtcp = (e: RtcpEvent): void => {
+      if (consumer.closed || producer.closed || consumer.paused) return;
+      if (e.packet instanceof RtcpGenericNack) {
+        const lost = e.packet.lostSequenceNumbers();
+        if (lost.length > 0) this.mux.nativeSocket?.forwardRetransmit(consumer.id, Uint16Array.from(lost));
+      } else if (e.packet instanceof RtcpPictureLossIndication || e.packet instanceof RtcpFullIntraRequest) {
+        this.requestKeyFrame(producer);
+      }
+    };
+    transceiver.sender.on('rtcp', onRtcp);
+    this.consumerCleanup.set(consumer, () => transceiver.sender.off('rtcp', onRtcp));
+    if (producer.kind === 'video' && !paused) this.requestKeyFrame(producer);
+    return consumer;
+  }
+
+  /** Engine counters (a snapshot). */
+  get stats(): RouterStats {
+    const c = this.counters;
+    const drops: Record<string, number> = {};
+    this.dropNames.forEach((name, i) => {
+      if (i > 0) drops[name] = c[NativeForwardCounter.DropBase + i]!;
+    });
+    const forwarded = c[NativeForwardCounter.Forwarded]!;
+    const tapped = c[NativeForwardCounter.Tapped]!;
+    return {
+      packetsReceived: c[NativeForwardCounter.PacketsIn]!,
+      bytesReceived: c[NativeForwardCounter.BytesIn]!,
+      packetsForwarded: forwarded,
+      bytesForwarded: c[NativeForwardCounter.BytesOut]!,
+      flushes: c[NativeForwardCounter.Flushes]!,
+      batches: c[NativeForwardCounter.Batches]!,
+      batchesWithoutJs: c[NativeForwardCounter.BatchesWithoutJs]!,
+      jsDeliveries: tapped,
+      jsCallbacksPerForwardedPacket: forwarded > 0 ? tapped / forwarded : 0,
+      nackedPackets: c[NativeForwardCounter.NackRequested]!,
+      retransmittedPackets: c[NativeForwardCounter.Retransmitted]!,
+      nackMisses: c[NativeForwardCounter.NackMissed]!,
+      drops: drops as Record<ForwardDropReason, number>,
+    };
+  }
+
+  /** Closes every producer and consumer and detaches the engine from the port. Idempotent. */
+  close(): void {
+    if (this.closedValue) return;
+    for (const pc of [...this.legs.keys()]) this.closeLeg(pc);
+    this.closedValue = true;
+    const socket = this.mux.nativeSocket;
+    if (socket) socket.setForwardEngine(null);
+  }
+
+  /** @internal */
+  producerClosed(p: Producer): void {
+    for (const leg of this.legs.values()) leg.producers.delete(p);
+  }
+
+  /** @internal */
+  consumerClosed(c: Consumer): void {
+    this.consumerCleanup.get(c)?.();
+    this.consumerCleanup.delete(c);
+    c.producer.consumerCount--;
+    for (const leg of this.legs.values()) leg.consumers.delete(c);
+  }
+
+  private requestKeyFrame(producer: Producer): void {
+    try {
+      producer.requestKeyFrame();
+    } catch (err) {
+      // Only misuse can throw here (e.g. a closed connection's sender): report, never into the loop.
+      reportListenerError(err);
+    }
+  }
+
+  private leg(pc: RTCPeerConnection): Leg {
+    let leg = this.legs.get(pc);
+    if (!leg) {
+      const onState = (): void => {
+        if (pc.connectionState === 'closed' || pc.connectionState === 'failed') this.closeLeg(pc);
+      };
+      // close() fires no connectionstatechange (webrtc-pc §4.4.1.5), hence whenClosed.
+      const offClosed = pc.whenClosed(() => this.closeLeg(pc));
+      leg = { transport: 0, producers: new Set(), consumers: new Set(), onState, offClosed };
+      this.legs.set(pc, leg);
+      pc.on('connectionstatechange', onState);
+    }
+    return leg;
+  }
+
+  private closeLeg(pc: RTCPeerConnection): void {
+    const leg = this.legs.get(pc);
+    if (!leg) return;
+    for (const c of [...leg.consumers]) c.close();
+    for (const p of [...leg.producers]) p.close();
+    if (leg.transport !== 0) this.engine.removeTransport(leg.transport);
+    pc.off('connectionstatechange', leg.onState);
+    leg.offClosed();
+    this.legs.delete(pc);
+  }
+
+  private assertOnPort(pc: RTCPeerConnection): void {
+    if (pc.getConfiguration().udpMux !== this.mux) {
+      throw new PwtError('InvalidAccessError', 'ERR_SFU_OTHER_PORT', "the connection is not on the router's UdpMux (create it with { udpMux })");
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closedValue) throw new InvalidStateError('ERR_SFU_ROUTER_CLOSED', 'the router is closed');
+  }
+}
