@@ -115,14 +115,15 @@ test('RTP/RTCP with lying lengths and malformed SRTCP from a stranger are droppe
   assertMoved(moved2, ['transport.unauthenticatedSource'], d.length, 'media from a stranger');
 });
 
-test('a genuine STUN check replayed from a stranger does not move the session, and does not let the stranger in', { timeout: 30_000 }, async (t) => {
+test('a genuine STUN check replayed from a stranger does not move the session, and does not let the stranger in', { timeout: 45_000 }, async (t) => {
   const raw = await RawUdp.open();
   if (typeof raw === 'string') return t.skip(`raw sockets unavailable (${raw}); run as root with python3`);
   try {
     const sess = await session();
-    // A consent check of pc1 (RFC 7675 §5.1: about every 5 s) sniffed on the way to pc2.
-    const checks = await raw.capture(sess.addr1, sess.addr2, 1, 8000, 0, 0, 0x01);
-    assert.equal(checks.length, 1, 'no consent check sniffed within 8 s');
+    // A consent check of pc1 (RFC 7675 §5.1: every 4–6 s) sniffed on the way to pc2. The window is
+    // three intervals: the capture process starts late on a loaded machine.
+    const checks = await raw.capture(sess.addr1, sess.addr2, 1, 15_000, 0, 0, 0x01);
+    assert.equal(checks.length, 1, 'no consent check sniffed within 15 s');
     const pair = (await counters(sess.pc2)).transport.selectedCandidatePairId;
     const r = new Prng(6);
     // Records long enough to hold a nonce and tag (the short ones are the spoofed suite's class).
