@@ -1,10 +1,14 @@
 // Drives pure-webrtc-transport's public lib/peer API for the full-stack suites, as a user would:
 // `ours` with every PC on its own socket, `ours-udpmux` with every answering (receiving) PC on one
 // shared UdpMux port, as an SFU runs (the offerers keep own sockets: one 5-tuple per connection).
-// Both install the default policy modules (docs/policy.md); `ours-bare` installs none.
+// Both install the default policy modules (docs/policy.md); `ours-bare` installs none but still
+// negotiates the transport-wide-cc extension (the sender stamps it), as every connection did before
+// the modules existed: the baseline their cost is measured against.
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RtpPolicyFactory } from '../../lib/peer/index.js';
 import '../../lib/policy/default-policies.js';
 import { UdpMux } from '../../lib/transport/source/udp-mux.js';
+import { HeaderExtensionUri } from '../../lib/sdp/capabilities.js';
+import { defaultHeaderExtensions } from '../../lib/sdp/default-capabilities.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { performance } from 'node:perf_hooks';
 import { settle, within, type ConnectedPairs, type MediaPair, type PeerAdapter } from './types.js';
@@ -14,15 +18,22 @@ import { packageVersion } from '../lib/report.js';
 let policies: RtpPolicyFactory[] | undefined;
 let sharedPort: Promise<UdpMux> | undefined;
 
+/** Options for `policies`: with none installed, the transport-wide-cc extension is still negotiated. */
+function policyOptions(): { rtpPolicies?: RtpPolicyFactory[]; headerExtensions?: ReturnType<typeof defaultHeaderExtensions> } {
+  if (!policies) return {};
+  const twcc = [HeaderExtensionUri.transportWideCc];
+  return { rtpPolicies: policies, headerExtensions: [...defaultHeaderExtensions('audio', twcc), ...defaultHeaderExtensions('video', twcc)] };
+}
+
 function pc(): RTCPeerConnection {
-  return new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], ...(policies ? { rtpPolicies: policies } : {}) });
+  return new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], ...policyOptions() });
 }
 
 /** The answering PC: on the process's one shared port in `shared` mode. */
 async function answerer(shared: boolean): Promise<RTCPeerConnection> {
   if (!shared) return pc();
   sharedPort ??= UdpMux.bind({ address: '127.0.0.1', recvBufferSize: 16 * 1024 * 1024, sendBufferSize: 16 * 1024 * 1024 });
-  return new RTCPeerConnection({ udpMux: await sharedPort, ...(policies ? { rtpPolicies: policies } : {}) });
+  return new RTCPeerConnection({ udpMux: await sharedPort, ...policyOptions() });
 }
 
 async function negotiate(a: RTCPeerConnection, b: RTCPeerConnection): Promise<void> {
@@ -99,7 +110,7 @@ export const ours: PeerAdapter = {
   mediaPair: () => mediaPair(false), connectPairs: (count, keep) => connectPairs(false, count, keep),
 };
 
-/** Ours without any policy module (no RTCP reports, NACK, keyframe or transport-cc feedback). */
+/** Ours without any policy module (no RTCP reports, NACK, keyframe or transport-cc feedback), transport-wide-cc still stamped. */
 export const oursBare: PeerAdapter = {
   name: 'ours-bare', version: packageVersion('pure-webrtc-transport'),
   mediaPair: () => {

@@ -86,11 +86,13 @@ export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
   /**
    * Asks the remote sender(s) for a keyframe (PLI or FIR, RFC 4585 §6.3.1 / RFC 5104 §4.3.1) through
    * the installed keyframe module, which throttles requests. `ssrc` picks one stream (default all).
-   * Throws InvalidStateError when no installed module serves keyframe requests.
+   * Before any packet arrived, the request waits for the first stream. Throws InvalidStateError
+   * when no installed module serves keyframe requests (none installed, or PLI/FIR not negotiated),
+   * or `ssrc` is a stream not received.
    */
   requestKeyframe(ssrc?: number): void {
     if (!this.policies || !this.policies.requestKeyframe(ssrc)) {
-      throw new PeerError('InvalidStateError', 'ERR_PEER_NO_KEYFRAME_MODULE', 'no installed policy module sends keyframe requests (docs/policy.md)');
+      throw new PeerError('InvalidStateError', 'ERR_PEER_NO_KEYFRAME_MODULE', 'no installed policy module can send this keyframe request: none installed, PLI/FIR not negotiated, or an SSRC not received (docs/policy.md)');
     }
   }
 

@@ -43,6 +43,8 @@ export class KeyframeRequester implements RtpPolicy {
   private readonly local = new Map<number, LocalStream>();
   private readonly minIntervalMs: number;
   private due: number | undefined;
+  /** A request for every stream came before any stream: it goes to the first one. */
+  private pendingForNew = false;
 
   constructor(options: KeyframeRequesterOptions = {}) {
     this.minIntervalMs = options.minIntervalMs ?? 300;
@@ -57,13 +59,19 @@ export class KeyframeRequester implements RtpPolicy {
     for (const s of params.sendStreams) if (!this.local.has(s.ssrc)) this.local.set(s.ssrc, { plisReceived: 0, firsReceived: 0, lastFirSequence: -1 });
   }
 
-  incomingRtp(_now: number, batch: RtpPacketBatch): void {
+  incomingRtp(now: number, batch: RtpPacketBatch, out: RtpPolicyOutput): void {
     // Learns the remote SSRCs a request without an SSRC goes to.
+    let learned = false;
     for (let i = 0; i < batch.count; i++) {
       const ssrc = batch.ssrc[i]!;
       if (!this.remote.has(ssrc) && this.remote.size < MAX_STREAMS) {
-        this.remote.set(ssrc, { lastRequestAt: -Infinity, pending: false, firSequence: 0, plisSent: 0, firsSent: 0, requestsMerged: 0 });
+        this.remote.set(ssrc, { lastRequestAt: -Infinity, pending: this.pendingForNew, firSequence: 0, plisSent: 0, firsSent: 0, requestsMerged: 0 });
+        learned = true;
       }
+    }
+    if (learned && this.pendingForNew) {
+      this.pendingForNew = false;
+      this.process(now, out);
     }
   }
 
@@ -77,7 +85,12 @@ export class KeyframeRequester implements RtpPolicy {
       if (r.pending) r.requestsMerged++;
       r.pending = true;
     }
-    if (!any) return false;
+    if (!any) {
+      // No stream has arrived yet: the request goes out for the first one that does.
+      if (ssrc !== undefined) return false;
+      this.pendingForNew = true;
+      return true;
+    }
     this.process(now, out);
     return true;
   }

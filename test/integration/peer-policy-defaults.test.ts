@@ -2,13 +2,15 @@
 // they serve (nack, nack pli, ccm fir, transport-cc; no goog-remb), SR/RR give RTT and the
 // remote-inbound/remote-outbound stats, a lost packet is NACKed and repaired by RTX, a keyframe
 // request travels as PLI and becomes an event, transport-wide sequence numbers are consecutive
-// across streams and transport-cc feedback comes back; RFC 8888 feedback when that module is added.
+// across streams and transport-cc feedback comes back; RFC 8888 feedback when that module is added;
+// a NACK flood is answered within the responder's rate limit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack } from '../../lib/peer/index.js';
 import { RtpPacketFlags } from '../../lib/peer/rtp-policy.js';
 import { congestionControlFeedbackPolicy, defaultPolicyFactories } from '../../lib/policy/default-policies.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
+import { RtcpGenericNack } from '../../lib/rtp/rtcp/generic-nack.js';
 import type { RtcpPacket } from '../../lib/rtp/rtcp/compound.js';
 import { negotiate, within } from './peer-helpers.js';
 
@@ -138,6 +140,34 @@ test('RFC 8888 feedback when installed: ack ccfb offered and answered, ccfb pack
     await until(() => seen.some((p) => p.kind === 'ccfb'), 5000, 'ccfb feedback');
     const received = seen.filter((p) => p.kind === 'ccfb').flatMap((p) => (p.kind === 'ccfb' ? p.reports.flatMap((r) => r.metrics.filter((m) => m.received)) : []));
     assert.ok(received.length >= 20, `packets reported received (${received.length})`);
+  } finally {
+    pc1.close();
+    pc2.close();
+  }
+});
+
+test('hostile: a flood of NACKs for every packet does not turn the sender into an amplifier', { timeout: 30_000 }, async () => {
+  const pc1 = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  const pc2 = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  try {
+    const video = new LocalStreamTrack({ kind: 'video' });
+    const t = pc1.addTransceiver(video, { direction: 'sendonly' });
+    await negotiate(pc1, pc2);
+    await within(Promise.all([pc1.connected(), pc2.connected()]), 10_000, 'connected');
+    const first = 1000;
+    for (let i = 0; i < 300; i++) video.send(new RtpPacket({ sequenceNumber: first + i, timestamp: i * 3000, payload: Buffer.alloc(1000, i) }));
+    await new Promise((r) => setTimeout(r, 200));
+    // The remote asks for all 300 packets, 50 times over, through its own sender's RTCP path.
+    const remoteSender = pc2.getTransceivers()[0]!.sender;
+    const all = [...Array(300).keys()].map((i) => first + i);
+    for (let k = 0; k < 50; k++) remoteSender.sendRtcp([RtcpGenericNack.fromSequenceNumbers(remoteSender.ssrc, t.sender.ssrc, all)]);
+    await new Promise((r) => setTimeout(r, 500));
+    const out = [...(await pc1.getStats()).values()].find((s) => s.type === 'outbound-rtp' && s.ssrc === t.sender.ssrc)!;
+    const asked = 50 * 300 * 1000;
+    assert.ok((out.nackCount as number) >= 40, `NACKs arrived (${String(out.nackCount)})`);
+    assert.ok((out.pwtNackRateLimited as number) > 0, 'the rate limit held some back');
+    assert.ok((out.retransmittedBytesSent as number) < asked / 20, `retransmitted ${String(out.retransmittedBytesSent)} B of ${asked} B asked for`);
+    assert.equal(pc1.connectionState, 'connected');
   } finally {
     pc1.close();
     pc2.close();

@@ -1,7 +1,8 @@
 // Chromium publishes VP8 + Opus to examples/record.ts through 5 % random loss and 50 ms delay each
 // way (ImpairmentRelay): with the default policy modules the recorded VP8 decodes with ffprobe with
 // at most 1 % of the frames Chromium sent missing; the same run without the NACK modules loses
-// visibly more. Short form (npm test): 8 s each; long form (npm run test:net): 20 s each.
+// visibly more. Short form (npm test): 8 s each, at most 2 % missing (one frame is 0.65 % there);
+// long form (npm run test:net): 20 s each, at most 1 %.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -89,14 +90,14 @@ async function run(t: { diagnostic(m: string): void; after(fn: () => unknown): v
   return r;
 }
 
-test(`Chromium → record.ts through 5 % loss + 50 ms: ≤ 1 % VP8 frames missing with NACK, visibly more without (${SECONDS} s each)`, { timeout: 180_000, skip: SKIP }, async (t) => {
+test(`Chromium → record.ts through 5 % loss + 50 ms: ≤ ${LONG ? 1 : 2} % VP8 frames missing with NACK, visibly more without (${SECONDS} s each)`, { timeout: 180_000, skip: SKIP }, async (t) => {
   const withNack = await run(t, 'default modules', defaultPolicyFactories());
   const without = await run(t, 'without nack-generator/nack-responder', defaultPolicyFactories().filter((f) => !f.name.startsWith('nack-')));
   assert.ok(withNack.nackCount > 0 && withNack.retransmitted > 0, 'our NACKs were answered');
-  // 1 % of the short form's ~160 frames is one frame, so one late retransmission decides it: the
-  // short form allows 3 %, the long form (~400 frames, npm run test:net) holds the 1 % target.
-  const limit = LONG ? 0.01 : 0.03;
-  assert.ok(withNack.missing <= limit, `with NACK at most ${limit * 100} % missing (${(withNack.missing * 100).toFixed(2)} %)`);
+  // The issue's bound (1 %) holds on the long form's ~400 frames; 8 s give ~155, where one frame
+  // is 0.65 %, so the short form (npm test, on a loaded machine) allows 2 %.
+  const bound = LONG ? 0.01 : 0.02;
+  assert.ok(withNack.missing <= bound, `with NACK at most ${bound * 100} % missing (${(withNack.missing * 100).toFixed(2)} %)`);
   assert.equal(without.nackCount, 0, 'no NACK without the modules');
   assert.ok(without.missing > withNack.missing * 3 && without.missing > 0.03, `without NACK visibly more missing (${(without.missing * 100).toFixed(2)} %)`);
 });

@@ -59,3 +59,18 @@ test('no keyframe feedback negotiated: requests are refused, nothing is sent', (
   pair.runUntil(pair.now + 500);
   assert.equal(pair.a.rtcp.length, 0);
 });
+
+test('a request before any stream arrived goes out for the first one; an unknown SSRC is refused', () => {
+  const pair = new PolicyPair({
+    network: { seed: 5, aToB: { delayMs: 20 }, bToA: { delayMs: 20 } },
+    sender: [new KeyframeRequester()],
+    receiver: [new KeyframeRequester()],
+  });
+  assert.equal(pair.b.chain.requestKeyframe(12345), false);
+  assert.equal(pair.b.chain.requestKeyframe(), true);
+  pair.runUntil(100);
+  assert.equal(pair.a.rtcp.length, 0, 'nothing to ask yet');
+  pair.sendMedia(100, 0);
+  pair.runUntil(200);
+  assert.equal(pair.a.rtcp.filter((p) => p.kind === 'pli').length, 1);
+});
