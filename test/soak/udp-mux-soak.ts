@@ -126,12 +126,17 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   }
 }
 
-/** Fails when anything accumulated between the baseline and the end (see the file header). */
+/**
+ * Fails when anything accumulated between the baseline and the end (see the file header). RSS
+ * must grow less than `rssLimit` (the long form: 5 %); the JS heap after GC less than 5 % + 1 MiB.
+ * Post-GC RSS keeps settling for about 4,000 cycles (V8 and the allocator keep freed pages), so the
+ * short form warms up for 3,000 and allows 10 %: the leak it is there to catch (a socket per cycle)
+ * grew RSS by about 25 % in 1,500 cycles and the heap by a third.
+ */
 export function assertNothingAccumulated(r: SoakReport, rssLimit = 0.05): void {
   const { baseline: b, final: f } = r;
   assert.ok(r.rssGrowth < rssLimit, `RSS grew ${(r.rssGrowth * 100).toFixed(1)} % after warm-up (${(b.rss / 2 ** 20).toFixed(1)} → ${(f.rss / 2 ** 20).toFixed(1)} MiB)`);
-  const heapGrowth = (f.heapUsed - b.heapUsed) / b.heapUsed;
-  assert.ok(heapGrowth < 0.05, `JS heap after GC grew ${(heapGrowth * 100).toFixed(1)} % (${(b.heapUsed / 2 ** 20).toFixed(1)} → ${(f.heapUsed / 2 ** 20).toFixed(1)} MiB)`);
+  assert.ok(f.heapUsed < b.heapUsed * 1.05 + 2 ** 20, `JS heap grew after warm-up (${(b.heapUsed / 2 ** 20).toFixed(1)} → ${(f.heapUsed / 2 ** 20).toFixed(1)} MiB)`);
   assert.ok(f.fds <= b.fds, `open descriptors grew: ${b.fds} → ${f.fds}`);
   for (const kind of ['Timeout', 'Immediate', 'UDPWrap', 'TCPSocketWrap', 'TTYWrap']) {
     assert.ok((f.handles[kind] ?? 0) <= (b.handles[kind] ?? 0), `${kind} handles grew: ${b.handles[kind] ?? 0} → ${f.handles[kind] ?? 0}`);
