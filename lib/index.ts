@@ -42,6 +42,8 @@ export type {
 } from './transport/ice-transport.js';
 export { UdpMux } from './transport/source/udp-mux.js';
 export type { UdpMuxOptions, UdpMuxStats } from './transport/source/udp-mux.js';
+export { TcpMux } from './transport/source/tcp-mux.js';
+export type { TcpMuxOptions, TcpMuxStats, TcpMuxDropReason } from './transport/source/tcp-mux.js';
 export { IceAgent } from './ice/ice-agent.js';
 export type { IceAgentOptions, IceConnectionState, IceGatheringState, IceRole, IceSelectedPair, IceAgentEvent } from './ice/ice-agent.js';
 export { StunMessage, isStunMessage } from './ice/stun-message.js';

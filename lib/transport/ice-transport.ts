@@ -172,6 +172,9 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   /** Remotes allowed to send data, keyed like UdpBatch.addressKey (the value is reused as `from`). */
   private readonly trusted = new Map<number | string, TransportAddress>();
   private muxBase: (Base & { kind: 'socket' }) | undefined;
+  /** A shared listening TCP port (TcpMux) whose passive candidate this transport announces. */
+  private tcpPort: IceMuxPort | undefined;
+  private tcpBase: (Base & { kind: 'socket' }) | undefined;
   private dataHandler: IceDataHandler | undefined;
   private dataEnd: (() => void) | undefined;
   /** Set when data went up since the last batch end. */
@@ -332,6 +335,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       await this.gatherHostWithFactory(this.options.socketFactory);
       if (this.closed) return;
     }
+    this.gatherTcp(now);
     this.flush();
     // Without servers gathering ends here, synchronously: no event-loop turn before the checks.
     if ((this.options.iceServers ?? []).length > 0) await this.startServers();
@@ -339,6 +343,36 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.serversStarted = true;
     this.maybeEndGathering();
     this.flush();
+  }
+
+  /**
+   * Announces the passive ICE-TCP host candidate of the attached TcpMux (RFC 6544 §4.1). Skipped
+   * under the relay policy and when its address and port are those of a UDP base (the agent
+   * keys bases by address and port).
+   */
+  private gatherTcp(now: () => number): void {
+    const port = this.tcpPort;
+    if (!port || this.options.iceTransportPolicy === 'relay') return;
+    if (this.bases.has(addressKey(port.local))) {
+      log('TCP candidate %s:%d skipped: a UDP base has the same address and port', port.local.address, port.local.port);
+      return;
+    }
+    const base: Base & { kind: 'socket' } = { kind: 'socket', local: port.local, socket: port.socket, owned: false };
+    this.bases.set(addressKey(port.local), base);
+    this.tcpBase = base;
+    this.agent.addLocalCandidate(now(), { type: 'host', protocol: 'tcp', address: port.announced ?? port.local.address, port: port.local.port, base: port.local });
+  }
+
+  /**
+   * Takes the passive candidate of a shared listening TCP port (TcpMux.attach); before gather().
+   * @internal
+   */
+  attachTcpPort(port: IceMuxPort): void {
+    this.assertOpen();
+    if (this.gathered) throw new InvalidStateError('ERR_ICE_GATHERED', 'attach the TCP port before gathering');
+    if (this.tcpPort) throw new InvalidStateError('ERR_ICE_TCP_PORT', 'a TCP port is already attached');
+    this.tcpPort = port;
+    port.register(this, this.agent.localCredentials.ufrag);
   }
 
   /**
@@ -446,6 +480,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.assertOpen();
     const creds = this.agent.restart(this.clock.now());
     this.mux?.register(this, creds.ufrag);
+    this.tcpPort?.register(this, creds.ufrag);
     this.flush();
     return creds;
   }
@@ -485,6 +520,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.updateSrtpRoute();
     for (const b of this.bases.values()) if (b.kind === 'socket' && b.owned) b.socket.close();
     this.mux?.release(this);
+    this.tcpPort?.release(this);
     this.emitEvent('statechange', 'closed');
   }
 
@@ -512,6 +548,19 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     if (!base) return;
     const from = isControl(data) ? undefined : this.trusted.get(key);
     if (from) this.deliver(base, data, from, srtp);
+    else this.receive(base, data, key, remote.address, remote.port);
+  }
+
+  /**
+   * One RFC 4571 frame from a connection of the attached TcpMux (already routed to us); the
+   * port calls {@link flushFromMux} after each TCP chunk.
+   * @internal
+   */
+  receiveFromTcpMux(data: Buffer, key: number | string, remote: TransportAddress): void {
+    const base = this.tcpBase;
+    if (!base) return;
+    const from = isControl(data) ? undefined : this.trusted.get(key);
+    if (from) this.deliver(base, data, from, UdpSrtpStatus.none);
     else this.receive(base, data, key, remote.address, remote.port);
   }
 
@@ -718,7 +767,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       }
       if (base.kind === 'socket') {
         base.socket.send(t.data, t.remote.port, t.remote.address);
-        if (!base.owned) this.mux?.learn(this, t.remote);
+        if (!base.owned && base !== this.tcpBase) this.mux?.learn(this, t.remote);
       } else {
         base.link.client.send(now, t.remote, t.data);
         base.link.flush();
@@ -749,6 +798,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           break;
         case 'remote-authenticated':
           if (this.mux && addressKey(e.local) === addressKey(this.mux.local)) this.mux.learn(this, e.remote);
+          else if (this.tcpPort && addressKey(e.local) === addressKey(this.tcpPort.local)) this.tcpPort.learn(this, e.remote);
           break;
         case 'mdns-query':
           this.resolveMdns(e.name);
