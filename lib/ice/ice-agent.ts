@@ -114,6 +114,11 @@ export interface LocalCandidateInit {
    * peer-reflexive remotes its incoming connections' checks reveal (RFC 6544 §6.2).
    */
   protocol?: 'udp' | 'tcp';
+  /**
+   * For `tcp`: `passive` (default; a listening port) or `active` (announced with port 9; the
+   * driver opens a connection per remote passive candidate it sends checks to, RFC 6544 §5.1).
+   */
+  tcpType?: 'active' | 'passive';
 }
 
 /** A datagram the driver must send from local base `local` to `remote`. */
@@ -472,7 +477,9 @@ export class IceAgent {
       return;
     }
     const c = typeof candidate === 'string' ? parseCandidate(candidate) : candidate;
-    if (c.component !== 1 || c.protocol !== 'udp') return;
+    // TCP: only passive candidates can be connected to (RFC 6544 §6.2); active (port 9) and
+    // simultaneous-open ones are ignored.
+    if (c.component !== 1 || (c.protocol !== 'udp' && c.tcpType !== 'passive')) return;
     if (this.remote && c.ufrag !== undefined && c.ufrag !== this.remote.ufrag) return;
     if (isMdnsCandidate(c)) {
       const list = this.pendingMdns.get(c.address);
@@ -508,8 +515,10 @@ export class IceAgent {
     if (ipFamily(init.address) === 0) throw new InvalidArgumentError('ERR_ICE_ADDRESS', `not an IP address: ${init.address}`);
     const base = init.base ?? { address: init.address, port: init.port };
     const protocol = init.protocol ?? 'udp';
-    // RFC 6544 §4.2: a TCP host candidate's local preference is 2^13 * direction (passive: 4) + other.
-    const localPreference = init.localPreference ?? (protocol === 'tcp' ? (4 << 13) + 8191 : 65535);
+    const tcpType = protocol === 'tcp' ? init.tcpType ?? 'passive' : undefined;
+    // RFC 6544 §4.2: a TCP host candidate's local preference is 2^13 * direction (active 6,
+    // passive 4) + other.
+    const localPreference = init.localPreference ?? (tcpType ? ((tcpType === 'active' ? 6 : 4) << 13) + 8191 : 65535);
     const candidate: IceCandidate = {
       foundation: foundationOf(init.type, base.address, init.server ?? '', protocol),
       component: 1,
@@ -519,7 +528,7 @@ export class IceAgent {
       port: init.port,
       type: init.type,
       ...(init.related ? { relatedAddress: init.related.address, relatedPort: init.related.port } : {}),
-      ...(protocol === 'tcp' ? { tcpType: 'passive' } : {}),
+      ...(tcpType ? { tcpType } : {}),
     };
     if (this.localEntries.some((e) => e.candidate.address === candidate.address && e.candidate.port === candidate.port && e.candidate.protocol === protocol)) {
       return candidate;
@@ -814,7 +823,8 @@ export class IceAgent {
     // The valid pair's local candidate is the one matching the mapped address, or a new
     // peer-reflexive candidate on the same base (RFC 8445 §7.2.5.3.1).
     let validPair = pair;
-    if (mapped && !(mapped.address === pair.local.candidate.address && mapped.port === pair.local.candidate.port)) {
+    // Over TCP the mapped address is one connection's ephemeral port: no candidate of its own.
+    if (mapped && pair.local.candidate.protocol === 'udp' && !(mapped.address === pair.local.candidate.address && mapped.port === pair.local.candidate.port)) {
       let localEntry = this.localEntries.find((e) => e.candidate.address === mapped.address && e.candidate.port === mapped.port);
       if (!localEntry) {
         const prio = msg.getUint32(StunAttr.Priority) ?? candidatePriority('prflx', pair.local.localPreference);
@@ -1193,9 +1203,12 @@ export class IceAgent {
   private addPair(local: LocalEntry, remote: IceCandidate): Pair | undefined {
     if (local.candidate.type !== 'host' && local.candidate.type !== 'relay') return undefined;
     if (local.candidate.protocol !== remote.protocol) return undefined;
-    // A passive TCP candidate cannot open connections: only the peer-reflexive remotes of the
-    // connections peers opened to it pair with it (RFC 6544 §6.2).
-    if (local.candidate.protocol === 'tcp' && remote.type !== 'prflx') return undefined;
+    // RFC 6544 §6.2: an active candidate pairs with remote passive ones; a passive candidate cannot
+    // open connections, so only the peer-reflexive remotes of connections opened to it pair with it.
+    if (local.candidate.protocol === 'tcp') {
+      const ok = local.candidate.tcpType === 'active' ? remote.tcpType === 'passive' : remote.type === 'prflx';
+      if (!ok) return undefined;
+    }
     if (ipFamily(local.base.address) !== ipFamily(remote.address)) return undefined;
     // Link-local IPv6 only pairs with link-local (RFC 8445 §6.1.2.2).
     if (isLinkLocal(local.base.address) !== isLinkLocal(remote.address)) return undefined;

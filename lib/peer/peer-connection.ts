@@ -83,6 +83,11 @@ export interface RTCConfiguration {
    * listening TCP port (lib/transport/source/tcp-mux.ts), for peers whose UDP is blocked.
    */
   tcpMux?: TcpMux;
+  /**
+   * Announce active ICE-TCP candidates (RFC 6544, `tcptype active`) on the host addresses and
+   * connect to the peer's passive TCP candidates (a client reaching a server whose UDP is blocked).
+   */
+  iceTcpActive?: boolean;
   /** `max-bundle` (default) or `balanced` (candidates in every m-section); `max-compat` is read as balanced. */
   bundlePolicy?: 'max-bundle' | 'balanced' | 'max-compat';
   /** DTLS identity; default one ECDSA P-256 certificate shared by the process, renewed daily. */
@@ -788,6 +793,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
           recvBufferSize: PEER_SOCKET_BUFFER_BYTES,
           sendBufferSize: PEER_SOCKET_BUFFER_BYTES,
           ...(this.config.portRange ? { portRange: this.config.portRange } : {}),
+          ...(this.config.iceTcpActive ? { tcpActive: true } : {}),
         },
       });
     this.config.tcpMux?.attach(ice);

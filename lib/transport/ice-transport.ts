@@ -23,6 +23,7 @@ import { listHostAddresses, type HostAddressOptions } from './source/host-addres
 import { resolveMdnsName } from './ice-mdns.js';
 import { pooledCryptoRng } from './ice-rng.js';
 import { TurnLink, type TurnServerTarget } from './source/turn-link.js';
+import { TCP_ACTIVE_PORT, TcpActiveSource } from './source/tcp-active.js';
 import { remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './source/datagram-socket.js';
 import type { SrtpSession } from '../srtp/srtp-session.js';
 import type { PortDrops } from './source/port-drops.js';
@@ -58,6 +59,11 @@ export interface IceGatherOptions extends HostAddressOptions {
   sendBufferSize?: number;
   /** Ports to bind host sockets in, inclusive (the first free one is used). */
   portRange?: { min: number; max: number };
+  /**
+   * Also announce an active ICE-TCP candidate (RFC 6544, `tcptype active`, port 9) per host
+   * address, and connect to the peer's passive TCP candidates (lib/transport/source/tcp-active.ts).
+   */
+  tcpActive?: boolean;
 }
 
 /** Options of {@link IceTransport}. */
@@ -406,6 +412,34 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       if (this.options.iceTransportPolicy !== 'relay') this.agent.addLocalCandidate(this.clock.now(), { type: 'host', address: announced ?? local.address, port: local.port, base: local, localPreference });
     }
     if (this.bases.size === 0 && lastError !== undefined && (this.options.iceServers ?? []).length === 0) throw lastError;
+    if (g.tcpActive && this.options.iceTransportPolicy !== 'relay') this.gatherTcpActive(addresses, g.announcedAddress);
+  }
+
+  /** One active ICE-TCP candidate per host address (RFC 6544 §5.1); connections open on the first check. */
+  private gatherTcpActive(addresses: readonly string[], announcedAddress: string | undefined): void {
+    for (const address of addresses) {
+      const local = { address: canonicalIp(address), port: TCP_ACTIVE_PORT };
+      if (this.bases.has(addressKey(local))) continue;
+      let base: (Base & { kind: 'socket' }) | undefined;
+      const source = new TcpActiveSource(local.address, (frames, key, remote) => {
+        if (base) this.onTcpFrames(base, frames, key, remote);
+      });
+      base = { kind: 'socket', local, socket: source, owned: true };
+      this.bases.set(addressKey(local), base);
+      const announced = announcedAddress && isIP(announcedAddress) === isIP(address) ? announcedAddress : undefined;
+      this.agent.addLocalCandidate(this.clock.now(), { type: 'host', protocol: 'tcp', tcpType: 'active', address: announced ?? local.address, port: TCP_ACTIVE_PORT, base: local });
+    }
+  }
+
+  /** The frames of one TCP chunk on an active connection: one batch, one flush. */
+  private onTcpFrames(base: Base & { kind: 'socket' }, frames: Buffer[], key: number | string, remote: TransportAddress): void {
+    if (this.closed) return;
+    for (const data of frames) {
+      const from = isControl(data) ? undefined : this.trusted.get(key);
+      if (from) this.deliver(base, data, from, UdpSrtpStatus.none);
+      else this.receive(base, data, key, remote.address, remote.port);
+    }
+    this.flush();
   }
 
   /** One host socket: the native batch socket (bound synchronously) in the configured port range. */
@@ -655,7 +689,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private startTurn(target: TurnServerTarget): void {
     let udpBase: (Base & { kind: 'socket' }) | undefined;
     if (target.transport === 'udp') {
-      for (const b of this.bases.values()) if (b.kind === 'socket' && isIP(b.local.address) === isIP(target.server.address)) udpBase = udpBase ?? b;
+      for (const b of this.bases.values()) if (b.kind === 'socket' && !(b.socket instanceof TcpActiveSource) && isIP(b.local.address) === isIP(target.server.address)) udpBase = udpBase ?? b;
       if (!udpBase) {
         this.emitEvent('turnerror', target.url, 'no local socket of the server family');
         return;
