@@ -55,6 +55,19 @@ async function connectOverTcp(mux: TcpMux, i: number): Promise<void> {
     up.send(new RtpPacket({ timestamp: 960, payload: Buffer.from(`up ${i}`) }));
     const gotUp = await within((await within(upRemote, 5000, 'up track')).recv(), 5000, `up RTP ${i}`);
     assert.equal(gotUp.payload.toString(), `up ${i}`);
+    // A burst sent in one event-loop turn: protected together, written in one corked write, and
+    // unprotected per TCP chunk — never one native SRTP call per packet.
+    const upTrack = await upRemote;
+    const before = { client: { ...client.mediaTransport!.srtpCounters }, server: { ...server.mediaTransport!.srtpCounters } };
+    const BURST = 50;
+    for (let k = 0; k < BURST; k++) up.send(new RtpPacket({ timestamp: 960 * (k + 2), payload: Buffer.from(`burst ${i} ${k}`) }));
+    for (let k = 0; k < BURST; k++) assert.equal((await within(upTrack.recv(), 5000, `burst ${k}`)).payload.toString(), `burst ${i} ${k}`);
+    const c = client.mediaTransport!.srtpCounters;
+    const sv = server.mediaTransport!.srtpCounters;
+    assert.equal(c.protectedInJs - before.client.protectedInJs, BURST);
+    assert.ok(c.jsBatchCalls - before.client.jsBatchCalls <= 3, `client native SRTP calls for ${BURST} packets: ${c.jsBatchCalls - before.client.jsBatchCalls}`);
+    assert.equal(sv.unprotectedInJs - before.server.unprotectedInJs, BURST);
+    assert.ok(sv.jsBatchCalls - before.server.jsBatchCalls < BURST / 2, `server native SRTP calls for ${BURST} packets: ${sv.jsBatchCalls - before.server.jsBatchCalls}`);
     down.send(new RtpPacket({ timestamp: 960, payload: Buffer.from(`down ${i}`) }));
     const gotDown = await within((await within(downRemote, 5000, 'down track')).recv(), 5000, `down RTP ${i}`);
     assert.equal(gotDown.payload.toString(), `down ${i}`);
