@@ -26,7 +26,8 @@ async function selectedProtocols(pc: RTCPeerConnection): Promise<string> {
   const transport = [...stats.values()].find((s) => s.type === 'transport');
   const pair = transport?.selectedCandidatePairId ? stats.get(transport.selectedCandidatePairId) : undefined;
   if (!pair?.localCandidateId || !pair.remoteCandidateId) return 'none';
-  return `${stats.get(pair.localCandidateId)?.protocol}/${stats.get(pair.remoteCandidateId)?.protocol}`;
+  const local = stats.get(pair.localCandidateId);
+  return `${local?.protocol}/${stats.get(pair.remoteCandidateId)?.protocol}${local?.tcpType ? ` ${local.tcpType}` : ''}`;
 }
 
 async function connectOverTcp(mux: TcpMux, i: number): Promise<void> {
@@ -49,8 +50,8 @@ async function connectOverTcp(mux: TcpMux, i: number): Promise<void> {
     assert.deepEqual(candidates.map((l) => / tcp .* tcptype passive$/.test(l)), [true]);
     await client.setRemoteDescription(server.localDescription!);
     await within(Promise.all([client.connected(), server.connected()]), 15_000, `pair ${i} connected`);
-    assert.equal(await selectedProtocols(client), 'tcp/tcp');
-    assert.equal(await selectedProtocols(server), 'tcp/tcp');
+    assert.equal(await selectedProtocols(client), 'tcp/tcp active');
+    assert.equal(await selectedProtocols(server), 'tcp/tcp passive');
 
     up.send(new RtpPacket({ timestamp: 960, payload: Buffer.from(`up ${i}`) }));
     const gotUp = await within((await within(upRemote, 5000, 'up track')).recv(), 5000, `up RTP ${i}`);

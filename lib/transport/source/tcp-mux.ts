@@ -217,7 +217,8 @@ export class TcpMux {
       authenticated: false,
       corked: false,
     };
-    this.connections.get(c.key)?.socket.destroy();
+    const previous = this.connections.get(c.key);
+    if (previous) this.drop(previous);
     this.connections.set(c.key, c);
     this.pending++;
     this.armSweeper();
