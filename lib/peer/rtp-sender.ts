@@ -258,8 +258,8 @@ export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSi
       }
       if ((flags & RtpPacketFlags.DROP) !== 0) {
         this.packetsHeldByPolicy++;
-        chain?.flush();
-        transportChain.flush();
+        if (chain !== undefined && chain.hasOutgoingRtp) chain.flush();
+        if (transportChain.hasOutgoingRtp) transportChain.flush();
         return;
       }
     }
@@ -272,8 +272,8 @@ export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSi
     this.headerBytesSent += length - packet.payloadLength;
     transport.sendMedia(0, length);
     if (policed) {
-      chain?.flush();
-      transportChain.flush();
+      if (chain !== undefined && chain.hasOutgoingRtp) chain.flush();
+      if (transportChain.hasOutgoingRtp) transportChain.flush();
     }
   }
 
