@@ -99,3 +99,23 @@ test(`${CONNECTIONS} connections over ICE-TCP only, all on one passive TcpMux po
   })(), 5000, 'TCP connections closed with their peer connections');
   assert.deepEqual(Object.entries(s.drops).filter(([, n]) => n > 0), []);
 });
+
+test('ICE-TCP is offered only when asked for: no TCP candidate by default, and a TcpMux attached after gathering is refused', async (t) => {
+  const plain = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  t.after(() => plain.close());
+  plain.createDataChannel('x');
+  await plain.setLocalDescription(await plain.createOffer());
+  const lines = plain.localDescription!.sdp.split('\r\n').filter((l) => l.startsWith('a=candidate:'));
+  assert.ok(lines.length > 0 && lines.every((l) => / udp /.test(l)), lines.join('\n'));
+  const mux = await TcpMux.listen({ address: '127.0.0.1' });
+  t.after(() => mux.close());
+  const { IceTransport } = await import('../../lib/transport/ice-transport.js');
+  const ice = new IceTransport({ gather: { addresses: ['127.0.0.1'] } });
+  t.after(() => ice.close());
+  await ice.gather();
+  assert.throws(() => mux.attach(ice), { name: 'InvalidStateError', code: 'ERR_ICE_GATHERED' });
+  mux.close();
+  const late = new IceTransport();
+  t.after(() => late.close());
+  assert.throws(() => mux.attach(late), { name: 'InvalidStateError', code: 'ERR_MUX_CLOSED' });
+});
