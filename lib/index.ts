@@ -42,6 +42,8 @@ export type {
 } from './transport/ice-transport.js';
 export { UdpMux } from './transport/source/udp-mux.js';
 export type { UdpMuxOptions, UdpMuxStats } from './transport/source/udp-mux.js';
+export { TcpMux } from './transport/source/tcp-mux.js';
+export type { TcpMuxOptions, TcpMuxStats, TcpMuxDropReason } from './transport/source/tcp-mux.js';
 // SFU forwarding over one shared port (docs/sfu.md).
 export { Router, Producer, Consumer, mapConsumer, SfuCodecMismatchError } from './sfu/index.js';
 export type { ConsumeOptions, ProduceOptions, RouterStats, ProducerStats, ConsumerStats, ForwardDropReason, ConsumerMapping, NegotiatedRtp } from './sfu/index.js';

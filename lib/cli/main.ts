@@ -4,13 +4,14 @@
 // printing one JSON summary line.
 import { parseArgs } from 'node:util';
 import { startEchoServer } from '../echo/echo-server.js';
+import { TcpMux } from '../transport/source/tcp-mux.js';
 import type { SrtpProfileName } from '../dtls/srtp-profile.js';
 import { runWhipClient } from './whip-client.js';
 import { runWhepClient } from './whep-client.js';
 
 const USAGE = `usage:
   pure-webrtc-transport echo [--port 8080] [--host 127.0.0.1] [--public-ip IP] [--bind-address IP]...
-                             [--ice-lite] [--srtp-profile NAME]... [--token T]
+                             [--ice-lite] [--srtp-profile NAME]... [--token T] [--ice-tcp-port PORT]
   pure-webrtc-transport whip-client --url URL [--audio] [--video] [--datachannel] [--seconds N]
                              [--audio-file opus.ogg] [--video-file vp8.ivf|vp9.ivf|av1.ivf|h264.h264]
                              [--token T] [--host-address IP]...
@@ -38,6 +39,7 @@ async function echo(argv: string[]): Promise<number> {
       'ice-lite': { type: 'boolean', default: false },
       'srtp-profile': { type: 'string', multiple: true },
       token: { type: 'string' },
+      'ice-tcp-port': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -45,13 +47,19 @@ async function echo(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  const tcpPort = values['ice-tcp-port'] === undefined ? undefined : Number(values['ice-tcp-port']);
+  if (tcpPort !== undefined && (!Number.isInteger(tcpPort) || tcpPort < 0 || tcpPort > 65535)) throw new Error(`--ice-tcp-port: ${values['ice-tcp-port']} is not a port`);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: ${values.port} is not a port`);
   // Media sockets bind on --bind-address, else on the HTTP host when it is one address, else on
   // every interface; --public-ip is what the answer announces (a server behind 1:1 NAT).
   const host = values.host!;
   const hostAddresses = values['bind-address'] ?? (host === '0.0.0.0' || host === '::' ? undefined : [host === 'localhost' ? '127.0.0.1' : host]);
+  // --ice-tcp-port: one listening port for every session's passive ICE-TCP candidate (docs/ice.md
+  // "ICE-TCP"), on the first media address (a wildcard bind needs --public-ip).
+  const tcpMux = tcpPort === undefined ? undefined : await TcpMux.listen({ address: hostAddresses?.[0] ?? '0.0.0.0', port: tcpPort, announcedAddress: values['public-ip'] });
   const server = await startEchoServer({
+    tcpMux,
     port,
     host,
     hostAddresses,
@@ -62,11 +70,13 @@ async function echo(argv: string[]): Promise<number> {
     log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
   });
   process.stdout.write(`echo server: open ${server.url} in a browser (WHIP endpoint ${server.whipUrl}, WHEP endpoint ${server.whepUrl}); Ctrl+C stops it\n`);
+  if (tcpMux) process.stdout.write(`echo server: ICE-TCP (passive) on ${tcpMux.local.address}:${tcpMux.local.port}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   await server.close();
+  tcpMux?.close();
   return 0;
 }
 

@@ -54,6 +54,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
   const sessions = new Map<string, EchoSession>();
   const subscribers = new Map<string, WhepSubscriber>();
   const sessionOptions: EchoSessionOptions = {
+    tcpMux: options.tcpMux,
     iceLite: options.iceLite,
     hostAddresses: options.hostAddresses,
     portRange: options.portRange,

@@ -10,11 +10,17 @@ import { announceAddress } from './announce.js';
 import { applyIceFragment, formatIceFragment, iceFragmentOf, type IceFragment } from '../signaling/ice-fragment.js';
 // Installs the default policy modules (RTCP reports, NACK, keyframe requests, transport-cc feedback).
 import '../policy/default-policies.js';
+import type { TcpMux } from '../transport/source/tcp-mux.js';
 
 /** Options of an echo session: the peer connection's transport options. */
 export type EchoSessionOptions = Pick<RTCConfiguration, 'iceLite' | 'hostAddresses' | 'portRange' | 'srtpProfiles' | 'certificates' | 'answerDtlsRole' | 'rtpPolicies' | 'udpMux'> & {
   /** Public IP announced in the answer's host candidates instead of the bound one (server behind 1:1 NAT). */
   publicIp?: string;
+  /**
+   * A shared listening TCP port: every answer also carries its passive ICE-TCP candidate
+   * (RFC 6544), for clients whose UDP is blocked (docs/ice.md "ICE-TCP").
+   */
+  tcpMux?: TcpMux;
 };
 
 /** Counters of one session, as the echo page and the logs show them. */

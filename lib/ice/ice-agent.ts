@@ -108,6 +108,17 @@ export interface LocalCandidateInit {
   related?: TransportAddress;
   /** Server identity (TURN server) that makes the foundation distinct (RFC 8445 §5.1.1.3). */
   server?: string;
+  /**
+   * `tcp` for a passive ICE-TCP host candidate (RFC 6544 §4.1: `tcptype passive`) on a listening
+   * port; default `udp`. A passive candidate never sends ordinary checks: it pairs only with the
+   * peer-reflexive remotes its incoming connections' checks reveal (RFC 6544 §6.2).
+   */
+  protocol?: 'udp' | 'tcp';
+  /**
+   * For `tcp`: `passive` (default; a listening port) or `active` (announced with port 9; the
+   * driver opens a connection per remote passive candidate it sends checks to, RFC 6544 §5.1).
+   */
+  tcpType?: 'active' | 'passive';
 }
 
 /** A datagram the driver must send from local base `local` to `remote`. */
@@ -232,9 +243,9 @@ const DROP_REASONS: readonly IceDropReason[] = [
 ];
 
 /** Foundation per RFC 8445 §5.1.1.3: same type, base IP, server and transport → same foundation. */
-function foundationOf(type: IceCandidateType, baseIp: string, server: string): string {
+function foundationOf(type: IceCandidateType, baseIp: string, server: string, protocol: 'udp' | 'tcp' = 'udp'): string {
   let h = 0x811c9dc5;
-  for (const ch of `${type}|${baseIp}|${server}|udp`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  for (const ch of `${type}|${baseIp}|${server}|${protocol}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
   return String(h);
 }
 
@@ -466,7 +477,9 @@ export class IceAgent {
       return;
     }
     const c = typeof candidate === 'string' ? parseCandidate(candidate) : candidate;
-    if (c.component !== 1 || c.protocol !== 'udp') return;
+    // TCP: only passive candidates can be connected to (RFC 6544 §6.2); active (port 9) and
+    // simultaneous-open ones are ignored.
+    if (c.component !== 1 || (c.protocol !== 'udp' && c.tcpType !== 'passive')) return;
     if (this.remote && c.ufrag !== undefined && c.ufrag !== this.remote.ufrag) return;
     if (isMdnsCandidate(c)) {
       const list = this.pendingMdns.get(c.address);
@@ -501,18 +514,23 @@ export class IceAgent {
     now = this.tick(now);
     if (ipFamily(init.address) === 0) throw new InvalidArgumentError('ERR_ICE_ADDRESS', `not an IP address: ${init.address}`);
     const base = init.base ?? { address: init.address, port: init.port };
-    const localPreference = init.localPreference ?? 65535;
+    const protocol = init.protocol ?? 'udp';
+    const tcpType = protocol === 'tcp' ? init.tcpType ?? 'passive' : undefined;
+    // RFC 6544 §4.2: a TCP host candidate's local preference is 2^13 * direction (active 6,
+    // passive 4) + other.
+    const localPreference = init.localPreference ?? (tcpType ? ((tcpType === 'active' ? 6 : 4) << 13) + 8191 : 65535);
     const candidate: IceCandidate = {
-      foundation: foundationOf(init.type, base.address, init.server ?? ''),
+      foundation: foundationOf(init.type, base.address, init.server ?? '', protocol),
       component: 1,
-      protocol: 'udp',
+      protocol,
       priority: candidatePriority(init.type, localPreference),
       address: canonicalIp(init.address),
       port: init.port,
       type: init.type,
       ...(init.related ? { relatedAddress: init.related.address, relatedPort: init.related.port } : {}),
+      ...(tcpType ? { tcpType } : {}),
     };
-    if (this.localEntries.some((e) => e.candidate.address === candidate.address && e.candidate.port === candidate.port)) {
+    if (this.localEntries.some((e) => e.candidate.address === candidate.address && e.candidate.port === candidate.port && e.candidate.protocol === protocol)) {
       return candidate;
     }
     const entry: LocalEntry = { candidate, base: { address: canonicalIp(base.address), port: base.port }, localPreference };
@@ -520,7 +538,7 @@ export class IceAgent {
     this.setGathering('gathering');
     this.events.push({ type: 'local-candidate', candidate });
     for (const r of this.remoteCandidates) this.addPair(entry, r);
-    if (init.type === 'host' && this.mode === 'full') {
+    if (init.type === 'host' && this.mode === 'full' && protocol === 'udp') {
       for (const server of this.opts.stunServers) {
         if (ipFamily(server.address) === ipFamily(entry.base.address)) this.startSrflx(now, entry, server);
       }
@@ -705,13 +723,14 @@ export class IceAgent {
     const local = this.localEntries.find((e) => sameAddress(e.base, input.local) && (e.candidate.type === 'host' || e.candidate.type === 'relay'));
     if (!local) return;
     // Learn a peer-reflexive remote candidate (RFC 8445 §7.3.1.3).
-    let remote = this.remoteCandidates.find((c) => c.address === input.remote.address && c.port === input.remote.port);
+    let remote = this.remoteCandidates.find((c) => c.address === input.remote.address && c.port === input.remote.port && c.protocol === local.candidate.protocol);
     if (!remote) {
       const priority = msg.getUint32(StunAttr.Priority) ?? candidatePriority('prflx', 65535);
       remote = {
         foundation: String(this.rng.uint32()),
         component: 1,
-        protocol: 'udp',
+        // Learned on a passive TCP candidate's connection: a TCP remote (RFC 6544 §7.2).
+        protocol: local.candidate.protocol,
         priority,
         address: input.remote.address,
         port: input.remote.port,
@@ -804,7 +823,8 @@ export class IceAgent {
     // The valid pair's local candidate is the one matching the mapped address, or a new
     // peer-reflexive candidate on the same base (RFC 8445 §7.2.5.3.1).
     let validPair = pair;
-    if (mapped && !(mapped.address === pair.local.candidate.address && mapped.port === pair.local.candidate.port)) {
+    // Over TCP the mapped address is one connection's ephemeral port: no candidate of its own.
+    if (mapped && pair.local.candidate.protocol === 'udp' && !(mapped.address === pair.local.candidate.address && mapped.port === pair.local.candidate.port)) {
       let localEntry = this.localEntries.find((e) => e.candidate.address === mapped.address && e.candidate.port === mapped.port);
       if (!localEntry) {
         const prio = msg.getUint32(StunAttr.Priority) ?? candidatePriority('prflx', pair.local.localPreference);
@@ -1182,6 +1202,13 @@ export class IceAgent {
   /** Forms a pair when families match and it is new (RFC 8445 §6.1.2.2, §6.1.2.4). */
   private addPair(local: LocalEntry, remote: IceCandidate): Pair | undefined {
     if (local.candidate.type !== 'host' && local.candidate.type !== 'relay') return undefined;
+    if (local.candidate.protocol !== remote.protocol) return undefined;
+    // RFC 6544 §6.2: an active candidate pairs with remote passive ones; a passive candidate cannot
+    // open connections, so only the peer-reflexive remotes of connections opened to it pair with it.
+    if (local.candidate.protocol === 'tcp') {
+      const ok = local.candidate.tcpType === 'active' ? remote.tcpType === 'passive' : remote.type === 'prflx';
+      if (!ok) return undefined;
+    }
     if (ipFamily(local.base.address) !== ipFamily(remote.address)) return undefined;
     // Link-local IPv6 only pairs with link-local (RFC 8445 §6.1.2.2).
     if (isLinkLocal(local.base.address) !== isLinkLocal(remote.address)) return undefined;

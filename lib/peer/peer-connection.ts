@@ -32,6 +32,7 @@ import type { RTCDataChannel, RTCDataChannelInit } from '../sctp/data-channel.js
 import { IceTransport, parseIceServerUrl } from '../transport/ice-transport.js';
 import { defaultHostAddresses, PEER_SOCKET_BUFFER_BYTES, PeerTransport, type PeerTransportHandler } from '../transport/peer-transport.js';
 import type { UdpMux } from '../transport/source/udp-mux.js';
+import type { TcpMux } from '../transport/source/tcp-mux.js';
 import { PeerEventTarget, type PeerEvent } from './event-target.js';
 import { LocalStreamTrack, MediaStreamTrack, type MediaKind } from './media-stream-track.js';
 import { MediaRouter } from './media-router.js';
@@ -77,6 +78,16 @@ export interface RTCConfiguration {
    * candidates are the mux's address; `hostAddresses`/`portRange` are then ignored.
    */
   udpMux?: UdpMux;
+  /**
+   * Also announce a passive ICE-TCP host candidate (RFC 6544, `tcptype passive`) on this shared
+   * listening TCP port (lib/transport/source/tcp-mux.ts), for peers whose UDP is blocked.
+   */
+  tcpMux?: TcpMux;
+  /**
+   * Announce active ICE-TCP candidates (RFC 6544, `tcptype active`) on the host addresses and
+   * connect to the peer's passive TCP candidates (a client reaching a server whose UDP is blocked).
+   */
+  iceTcpActive?: boolean;
   /** `max-bundle` (default) or `balanced` (candidates in every m-section); `max-compat` is read as balanced. */
   bundlePolicy?: 'max-bundle' | 'balanced' | 'max-compat';
   /** DTLS identity; default one ECDSA P-256 certificate shared by the process, renewed daily. */
@@ -795,8 +806,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
           recvBufferSize: PEER_SOCKET_BUFFER_BYTES,
           sendBufferSize: PEER_SOCKET_BUFFER_BYTES,
           ...(this.config.portRange ? { portRange: this.config.portRange } : {}),
+          ...(this.config.iceTcpActive ? { tcpActive: true } : {}),
         },
       });
+    this.config.tcpMux?.attach(ice);
     this.transport = new PeerTransport({
       handler,
       certificate: this.certificate,

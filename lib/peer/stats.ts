@@ -48,6 +48,8 @@ function candidateStats(id: string, type: string, c: IceCandidate, timestamp: nu
     id, type, timestamp, transportId,
     address: c.address, port: c.port, protocol: c.protocol, candidateType: c.type, priority: c.priority, foundation: c.foundation,
     ...(c.relatedAddress !== undefined ? { relatedAddress: c.relatedAddress, relatedPort: c.relatedPort } : {}),
+    // RTCIceCandidateStats.tcpType (RFC 6544): only on TCP candidates.
+    ...(c.tcpType !== undefined ? { tcpType: c.tcpType } : {}),
   };
 }
 

@@ -24,9 +24,12 @@ export interface RemoteTransportParameters {
   fingerprints: DtlsFingerprint[];
   /** Remote `a=setup`, absent when the description has none. */
   setup?: SetupRole;
-  /** UDP candidates of component 1, the only ones this transport uses (rtcp-mux, no ICE-TCP). */
+  /**
+   * Candidates of component 1 this transport can use (rtcp-mux): UDP, and TCP `tcptype passive`
+   * (RFC 6544 §6.2: an active candidate of ours may connect to them).
+   */
   candidates: SdpCandidate[];
-  /** Candidates left out: other transports (TCP) and components other than 1. */
+  /** Candidates left out: TCP active (port 9) and simultaneous-open, components other than 1. */
   ignoredCandidates: SdpCandidate[];
   /** The remote signalled end-of-candidates. */
   endOfCandidates: boolean;
@@ -154,7 +157,10 @@ function transportOf(desc: SdpSessionDescription, sections: SdpMediaSection[], m
   if (fingerprints.length === 0) throw new SdpInvalidAccessError('ERR_SDP_MISSING_FINGERPRINT', `${name} has no a=fingerprint`);
   const candidates: SdpCandidate[] = [];
   const ignoredCandidates: SdpCandidate[] = [];
-  for (const c of tag.candidates) (c.transport === 'udp' && c.component === 1 ? candidates : ignoredCandidates).push(c);
+  for (const c of tag.candidates) {
+    const usable = c.component === 1 && (c.transport === 'udp' || (c.transport === 'tcp' && c.tcpType === 'passive'));
+    (usable ? candidates : ignoredCandidates).push(c);
+  }
   const params: RemoteTransportParameters = {
     mids,
     iceUfrag,

@@ -23,6 +23,7 @@ import { listHostAddresses, type HostAddressOptions } from './source/host-addres
 import { resolveMdnsName } from './ice-mdns.js';
 import { pooledCryptoRng } from './ice-rng.js';
 import { TurnLink, type TurnServerTarget } from './source/turn-link.js';
+import { TCP_ACTIVE_PORT, TcpActiveSource } from './source/tcp-active.js';
 import { remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './source/datagram-socket.js';
 import type { SrtpSession } from '../srtp/srtp-session.js';
 import type { PortDrops } from './source/port-drops.js';
@@ -58,6 +59,11 @@ export interface IceGatherOptions extends HostAddressOptions {
   sendBufferSize?: number;
   /** Ports to bind host sockets in, inclusive (the first free one is used). */
   portRange?: { min: number; max: number };
+  /**
+   * Also announce an active ICE-TCP candidate (RFC 6544, `tcptype active`, port 9) per host
+   * address, and connect to the peer's passive TCP candidates (lib/transport/source/tcp-active.ts).
+   */
+  tcpActive?: boolean;
 }
 
 /** Options of {@link IceTransport}. */
@@ -172,6 +178,9 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   /** Remotes allowed to send data, keyed like UdpBatch.addressKey (the value is reused as `from`). */
   private readonly trusted = new Map<number | string, TransportAddress>();
   private muxBase: (Base & { kind: 'socket' }) | undefined;
+  /** A shared listening TCP port (TcpMux) whose passive candidate this transport announces. */
+  private tcpPort: IceMuxPort | undefined;
+  private tcpBase: (Base & { kind: 'socket' }) | undefined;
   private dataHandler: IceDataHandler | undefined;
   private dataEnd: (() => void) | undefined;
   /** Set when data went up since the last batch end. */
@@ -332,6 +341,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       await this.gatherHostWithFactory(this.options.socketFactory);
       if (this.closed) return;
     }
+    this.gatherTcp(now);
     this.flush();
     // Without servers gathering ends here, synchronously: no event-loop turn before the checks.
     if ((this.options.iceServers ?? []).length > 0) await this.startServers();
@@ -339,6 +349,36 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.serversStarted = true;
     this.maybeEndGathering();
     this.flush();
+  }
+
+  /**
+   * Announces the passive ICE-TCP host candidate of the attached TcpMux (RFC 6544 §4.1). Skipped
+   * under the relay policy and when its address and port are those of a UDP base (the agent
+   * keys bases by address and port).
+   */
+  private gatherTcp(now: () => number): void {
+    const port = this.tcpPort;
+    if (!port || this.options.iceTransportPolicy === 'relay') return;
+    if (this.bases.has(addressKey(port.local))) {
+      log('TCP candidate %s:%d skipped: a UDP base has the same address and port', port.local.address, port.local.port);
+      return;
+    }
+    const base: Base & { kind: 'socket' } = { kind: 'socket', local: port.local, socket: port.socket, owned: false };
+    this.bases.set(addressKey(port.local), base);
+    this.tcpBase = base;
+    this.agent.addLocalCandidate(now(), { type: 'host', protocol: 'tcp', address: port.announced ?? port.local.address, port: port.local.port, base: port.local });
+  }
+
+  /**
+   * Takes the passive candidate of a shared listening TCP port (TcpMux.attach); before gather().
+   * @internal
+   */
+  attachTcpPort(port: IceMuxPort): void {
+    this.assertOpen();
+    if (this.gathered) throw new InvalidStateError('ERR_ICE_GATHERED', 'attach the TCP port before gathering');
+    if (this.tcpPort) throw new InvalidStateError('ERR_ICE_TCP_PORT', 'a TCP port is already attached');
+    this.tcpPort = port;
+    port.register(this, this.agent.localCredentials.ufrag);
   }
 
   /**
@@ -372,6 +412,34 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       if (this.options.iceTransportPolicy !== 'relay') this.agent.addLocalCandidate(this.clock.now(), { type: 'host', address: announced ?? local.address, port: local.port, base: local, localPreference });
     }
     if (this.bases.size === 0 && lastError !== undefined && (this.options.iceServers ?? []).length === 0) throw lastError;
+    if (g.tcpActive && this.options.iceTransportPolicy !== 'relay') this.gatherTcpActive(addresses, g.announcedAddress);
+  }
+
+  /** One active ICE-TCP candidate per host address (RFC 6544 §5.1); connections open on the first check. */
+  private gatherTcpActive(addresses: readonly string[], announcedAddress: string | undefined): void {
+    for (const address of addresses) {
+      const local = { address: canonicalIp(address), port: TCP_ACTIVE_PORT };
+      if (this.bases.has(addressKey(local))) continue;
+      let base: (Base & { kind: 'socket' }) | undefined;
+      const source = new TcpActiveSource(local.address, (frames, key, remote) => {
+        if (base) this.onTcpFrames(base, frames, key, remote);
+      });
+      base = { kind: 'socket', local, socket: source, owned: true };
+      this.bases.set(addressKey(local), base);
+      const announced = announcedAddress && isIP(announcedAddress) === isIP(address) ? announcedAddress : undefined;
+      this.agent.addLocalCandidate(this.clock.now(), { type: 'host', protocol: 'tcp', tcpType: 'active', address: announced ?? local.address, port: TCP_ACTIVE_PORT, base: local });
+    }
+  }
+
+  /** The frames of one TCP chunk on an active connection: one batch, one flush. */
+  private onTcpFrames(base: Base & { kind: 'socket' }, frames: Buffer[], key: number | string, remote: TransportAddress): void {
+    if (this.closed) return;
+    for (const data of frames) {
+      const from = isControl(data) ? undefined : this.trusted.get(key);
+      if (from) this.deliver(base, data, from, UdpSrtpStatus.none);
+      else this.receive(base, data, key, remote.address, remote.port);
+    }
+    this.flush();
   }
 
   /** One host socket: the native batch socket (bound synchronously) in the configured port range. */
@@ -446,6 +514,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.assertOpen();
     const creds = this.agent.restart(this.clock.now());
     this.mux?.register(this, creds.ufrag);
+    this.tcpPort?.register(this, creds.ufrag);
     this.flush();
     return creds;
   }
@@ -485,6 +554,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.updateSrtpRoute();
     for (const b of this.bases.values()) if (b.kind === 'socket' && b.owned) b.socket.close();
     this.mux?.release(this);
+    this.tcpPort?.release(this);
     this.emitEvent('statechange', 'closed');
   }
 
@@ -512,6 +582,19 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     if (!base) return;
     const from = isControl(data) ? undefined : this.trusted.get(key);
     if (from) this.deliver(base, data, from, srtp);
+    else this.receive(base, data, key, remote.address, remote.port);
+  }
+
+  /**
+   * One RFC 4571 frame from a connection of the attached TcpMux (already routed to us); the
+   * port calls {@link flushFromMux} after each TCP chunk.
+   * @internal
+   */
+  receiveFromTcpMux(data: Buffer, key: number | string, remote: TransportAddress): void {
+    const base = this.tcpBase;
+    if (!base) return;
+    const from = isControl(data) ? undefined : this.trusted.get(key);
+    if (from) this.deliver(base, data, from, UdpSrtpStatus.none);
     else this.receive(base, data, key, remote.address, remote.port);
   }
 
@@ -606,7 +689,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private startTurn(target: TurnServerTarget): void {
     let udpBase: (Base & { kind: 'socket' }) | undefined;
     if (target.transport === 'udp') {
-      for (const b of this.bases.values()) if (b.kind === 'socket' && isIP(b.local.address) === isIP(target.server.address)) udpBase = udpBase ?? b;
+      for (const b of this.bases.values()) if (b.kind === 'socket' && !(b.socket instanceof TcpActiveSource) && isIP(b.local.address) === isIP(target.server.address)) udpBase = udpBase ?? b;
       if (!udpBase) {
         this.emitEvent('turnerror', target.url, 'no local socket of the server family');
         return;
@@ -718,7 +801,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       }
       if (base.kind === 'socket') {
         base.socket.send(t.data, t.remote.port, t.remote.address);
-        if (!base.owned) this.mux?.learn(this, t.remote);
+        if (!base.owned && base !== this.tcpBase) this.mux?.learn(this, t.remote);
       } else {
         base.link.client.send(now, t.remote, t.data);
         base.link.flush();
@@ -749,6 +832,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           break;
         case 'remote-authenticated':
           if (this.mux && addressKey(e.local) === addressKey(this.mux.local)) this.mux.learn(this, e.remote);
+          else if (this.tcpPort && addressKey(e.local) === addressKey(this.tcpPort.local)) this.tcpPort.learn(this, e.remote);
           break;
         case 'mdns-query':
           this.resolveMdns(e.name);

@@ -109,6 +109,50 @@ test('echo prints the URL to open and serves the page until SIGTERM', { timeout:
   }
 });
 
+test('echo --ice-tcp-port: answers carry the passive TCP candidate of that port and a client connects over TCP only', { timeout: 60_000 }, async (t) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'echo', '--port', '0', '--ice-tcp-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  const [whipUrl, tcpPort] = await new Promise<[string, number]>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`no ICE-TCP line printed: ${out}`)), 20_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const url = /WHIP endpoint (http:\/\/127\.0\.0\.1:\d+\/whip)/.exec(out);
+      const tcp = /ICE-TCP \(passive\) on 127\.0\.0\.1:(\d+)/.exec(out);
+      if (url && tcp) {
+        clearTimeout(timer);
+        resolve([url[1]!, Number(tcp[1])]);
+      }
+    });
+  });
+  const { RTCPeerConnection } = await import('../../../lib/peer/index.js');
+  const { whipConnect } = await import('../../../lib/signaling/whip-client.js');
+  // The client has active TCP candidates and the server's UDP candidate is taken out of the answer:
+  // only the TCP pair can work.
+  const pc = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], iceTcpActive: true });
+  t.after(() => pc.close());
+  pc.addTransceiver('audio', { direction: 'sendrecv' });
+  await pc.setLocalDescription(await pc.createOffer());
+  const udpFree = {
+    localDescription: pc.localDescription,
+    createOffer: () => pc.createOffer(),
+    setLocalDescription: () => pc.setLocalDescription(),
+    setRemoteDescription: (d: { type: 'answer'; sdp: string }) => {
+      assert.match(d.sdp, new RegExp(`a=candidate:\\S+ 1 tcp \\d+ 127\\.0\\.0\\.1 ${tcpPort} typ host tcptype passive\r\n`));
+      return pc.setRemoteDescription({ type: 'answer', sdp: d.sdp.split('\r\n').filter((l) => !/^a=candidate:\S+ 1 udp /.test(l)).join('\r\n') });
+    } };
+  const session = await whipConnect(whipUrl, udpFree);
+  await pc.connected(15_000);
+  const stats = [...(await pc.getStats()).values()] as { type: string; id: string; protocol?: string; localCandidateId?: string; selectedCandidatePairId?: string }[];
+  const transport = stats.find((s) => s.type === 'transport')!;
+  const pair = stats.find((s) => s.id === transport.selectedCandidatePairId)!;
+  assert.equal(stats.find((s) => s.id === pair.localCandidateId)!.protocol, 'tcp');
+  assert.equal(await session.end(), 200);
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+});
+
 test('media sources: the shipped Opus tone every 20 ms and VP8 clip, looped with increasing timestamps', () => {
   const audio = createMediaSource('audio');
   assert.deepEqual([audio.codec, audio.origin], ['opus', 'default']);

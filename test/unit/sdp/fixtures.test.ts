@@ -148,10 +148,11 @@ describe('SDP fixtures from real peers', () => {
     assert.deepEqual(answer.media[1]!.extmaps.map((e) => e.id), [2, 3]);
   });
 
-  it('wrtc offer: passive TCP candidates ignored; AV1 on PT 39 keeps the offered PTs', () => {
+  it('wrtc offer: its passive TCP candidate is usable (an active candidate of ours may connect); AV1 on PT 39 keeps the offered PTs', () => {
     const offer = parseSdp(fixture('offer-from-wrtc.sdp'));
     const [t] = extractRemoteTransports(offer);
-    assert.deepEqual(t!.ignoredCandidates.map((c) => c.tcpType), ['passive']);
+    assert.deepEqual(t!.ignoredCandidates, []);
+    assert.deepEqual(t!.candidates.filter((c) => c.transport === 'tcp').map((c) => `${c.tcpType} ${c.port}`), ['passive 56441']);
     const answer = answerTo(offer);
     const av1 = answer.media[1]!.codecs.find((c) => c.name === 'AV1')!;
     assert.equal(av1.payloadType, 39);
