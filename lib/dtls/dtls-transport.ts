@@ -96,7 +96,13 @@ export interface DtlsTransportStats {
 type State =
   | { readonly name: 'new' }
   | { readonly name: 'connecting' }
-  | { readonly name: 'connected'; readonly srtpProfile: SrtpProfileName | undefined; readonly cipherSuite: string }
+  | {
+    readonly name: 'connected';
+    readonly srtpProfile: SrtpProfileName | undefined;
+    readonly cipherSuite: string;
+    readonly cipherSuiteStandardName: string;
+    readonly tlsVersion: number;
+  }
   | { readonly name: 'closed' }
   | { readonly name: 'failed'; readonly reason: string };
 
@@ -186,6 +192,20 @@ export class DtlsTransport {
   /** The negotiated cipher suite (OpenSSL name) once connected. */
   get cipherSuite(): string | undefined {
     return this.st.name === 'connected' ? this.st.cipherSuite : undefined;
+  }
+
+  /** The negotiated cipher suite, IANA name (what W3C `dtlsCipher` reports), once connected. */
+  get cipherSuiteStandardName(): string | undefined {
+    return this.st.name === 'connected' && this.st.cipherSuiteStandardName !== '' ? this.st.cipherSuiteStandardName : undefined;
+  }
+
+  /**
+   * The negotiated protocol version as W3C `tlsVersion` spells it (the wire version in upper-case
+   * hex: `FEFD` for DTLS 1.2, RFC 6347 section 4.1), once connected.
+   */
+  get tlsVersion(): string | undefined {
+    if (this.st.name !== 'connected' || this.st.tlsVersion === 0) return undefined;
+    return this.st.tlsVersion.toString(16).toUpperCase().padStart(4, '0');
   }
 
   /** Fingerprints of our certificate (for the local SDP). */
@@ -388,7 +408,13 @@ export class DtlsTransport {
     let next: State;
     switch (name) {
       case 'connected':
-        next = { name, srtpProfile: srtpProfileName(this.engine.srtpProfile()), cipherSuite: this.engine.cipherSuite() };
+        next = {
+          name,
+          srtpProfile: srtpProfileName(this.engine.srtpProfile()),
+          cipherSuite: this.engine.cipherSuite(),
+          cipherSuiteStandardName: this.engine.cipherSuiteStandardName(),
+          tlsVersion: this.engine.tlsVersion(),
+        };
         break;
       case 'failed':
         next = { name, reason: this.engine.failureReason() || 'DTLS failure' };

@@ -28,7 +28,7 @@ import { DataChannelManager } from '../sctp/data-channel-manager.js';
 import { SrtpBatch } from '../srtp/srtp-batch.js';
 import { SrtpPacketKind, SrtpSession } from '../srtp/srtp-session.js';
 import { SrtpStatus } from '../srtp/srtp-status.js';
-import type { IceTransport } from './ice-transport.js';
+import type { IceTransport, IceTransportStats } from './ice-transport.js';
 import { remoteKey } from './ice-udp-socket.js';
 import { UdpSocket, UdpSrtpStatus, type UdpBatch, type UdpDestination, type UdpSrtpRoute } from './udp-socket.js';
 
@@ -197,6 +197,11 @@ export class PeerTransport {
   /** The sockets' local addresses (for stats). */
   get localSockets(): readonly { base: TransportAddress; socket: UdpSocket }[] {
     return this.sockets;
+  }
+
+  /** The ICE driver's counters when datagrams come through it (udpMux, TURN), else undefined (for stats). */
+  get iceDriverStats(): IceTransportStats | undefined {
+    return this.driver?.stats;
   }
 
   /** The selected candidate pair, once ICE nominated one. */
