@@ -123,7 +123,7 @@ export type RTCPeerConnectionEvents = {
 };
 
 interface StoredDescription {
-  type: 'offer' | 'answer';
+  type: 'offer' | 'answer' | 'pranswer';
   model: SdpSessionDescription;
   sdp: string | undefined;
 }
@@ -241,7 +241,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   get currentLocalDescription(): RTCSessionDescription | null {
     return this.describe(this.currentLocal);
   }
-  /** The local offer being negotiated. */
+  /** The local offer or provisional answer being negotiated. */
   get pendingLocalDescription(): RTCSessionDescription | null {
     return this.describe(this.pendingLocal);
   }
@@ -253,7 +253,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   get currentRemoteDescription(): RTCSessionDescription | null {
     return this.describe(this.currentRemote);
   }
-  /** The remote offer being negotiated. */
+  /** The remote offer or provisional answer being negotiated. */
   get pendingRemoteDescription(): RTCSessionDescription | null {
     return this.describe(this.pendingRemote);
   }
@@ -289,7 +289,9 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   /** @internal */
   get mediaTransport(): PeerTransport | undefined {
-    return this.transport && this.currentRemote && this.currentLocal ? this.transport : undefined;
+    // Media may flow once an answer or a provisional answer (RFC 8829 §4.1.8.1) was applied.
+    const applied = (this.currentRemote && this.currentLocal) || this.pendingLocal?.type === 'pranswer' || this.pendingRemote?.type === 'pranswer';
+    return this.transport && applied ? this.transport : undefined;
   }
   /** @internal */
   nextTransportSequence(): number {
@@ -466,7 +468,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   /** RFC 8829 §5.3: the answer to the pending remote offer. */
   async createAnswer(): Promise<RTCSessionDescription> {
     this.assertOpen();
-    if (this.signaling !== 'have-remote-offer' || !this.pendingRemote) {
+    if ((this.signaling !== 'have-remote-offer' && this.signaling !== 'have-local-pranswer') || !this.pendingRemote) {
       throw invalidState('ERR_PEER_SIGNALING_STATE', `createAnswer in signaling state ${this.signaling}`);
     }
     const offer = this.pendingRemote.model;
@@ -512,20 +514,27 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const type = desc?.type ?? (this.signaling === 'have-remote-offer' || this.signaling === 'have-local-pranswer' ? 'answer' : 'offer');
       desc = type === 'answer' ? await this.createAnswer() : await this.createOffer();
     }
-    if (desc.type !== 'offer' && desc.type !== 'answer') {
-      throw new PeerError('NotSupportedError', 'ERR_PEER_SDP_TYPE', `setLocalDescription of type ${desc.type} is not supported`);
+    if (desc.type !== 'offer' && desc.type !== 'answer' && desc.type !== 'pranswer') {
+      throw new PeerError('TypeError', 'ERR_PEER_SDP_TYPE', `setLocalDescription of type ${String(desc.type)}`);
     }
     if (desc.type === 'offer' && this.signaling !== 'stable' && this.signaling !== 'have-local-offer') {
       throw invalidState('ERR_PEER_SIGNALING_STATE', `setLocalDescription(offer) in signaling state ${this.signaling}`);
     }
-    if (desc.type === 'answer' && this.signaling !== 'have-remote-offer') {
-      throw invalidState('ERR_PEER_SIGNALING_STATE', `setLocalDescription(answer) in signaling state ${this.signaling}`);
+    // RFC 8829 §4.1.8.1: an answer or provisional answer follows a remote offer or our own pranswer.
+    if (desc.type !== 'offer' && this.signaling !== 'have-remote-offer' && this.signaling !== 'have-local-pranswer') {
+      throw invalidState('ERR_PEER_SIGNALING_STATE', `setLocalDescription(${desc.type}) in signaling state ${this.signaling}`);
     }
     const model = parseSdp(desc.sdp!);
     if (desc.type === 'offer') {
       this.commitMLines(model);
       this.pendingLocal = { type: 'offer', model, sdp: undefined };
       this.setSignaling('have-local-offer');
+    } else if (desc.type === 'pranswer') {
+      // A provisional answer is applied like an answer (transport and media start, RFC 8829
+      // §4.1.8.1) but the offer stays pending until the final answer.
+      this.pendingLocal = { type: 'pranswer', model, sdp: undefined };
+      this.applyNegotiation(false, model, this.pendingRemote!.model);
+      this.setSignaling('have-local-pranswer');
     } else {
       this.currentLocal = { type: 'answer', model, sdp: undefined };
       this.currentRemote = this.pendingRemote;
@@ -547,14 +556,15 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       this.rollback('remote');
       return;
     }
-    if (description.type !== 'offer' && description.type !== 'answer') {
-      throw new PeerError('NotSupportedError', 'ERR_PEER_SDP_TYPE', `setRemoteDescription of type ${description.type} is not supported`);
+    if (description.type !== 'offer' && description.type !== 'answer' && description.type !== 'pranswer') {
+      throw new PeerError('TypeError', 'ERR_PEER_SDP_TYPE', `setRemoteDescription of type ${String(description.type)}`);
     }
     if (description.type === 'offer' && this.signaling !== 'stable' && this.signaling !== 'have-remote-offer') {
       throw invalidState('ERR_PEER_SIGNALING_STATE', `setRemoteDescription(offer) in signaling state ${this.signaling}`);
     }
-    if (description.type === 'answer' && this.signaling !== 'have-local-offer') {
-      throw invalidState('ERR_PEER_SIGNALING_STATE', `setRemoteDescription(answer) in signaling state ${this.signaling}`);
+    // RFC 8829 §4.1.8.1: an answer or provisional answer follows our offer or the peer's pranswer.
+    if (description.type !== 'offer' && this.signaling !== 'have-local-offer' && this.signaling !== 'have-remote-pranswer') {
+      throw invalidState('ERR_PEER_SIGNALING_STATE', `setRemoteDescription(${description.type}) in signaling state ${this.signaling}`);
     }
     const model = parseSdp(description.sdp ?? '');
     // m-lines are never removed or re-kinded (RFC 3264 §8.2, RFC 8829 §5.7/§5.8): an offer is
@@ -577,6 +587,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       this.associateTransceivers(model);
       this.pendingRemote = stored;
       this.setSignaling('have-remote-offer');
+    } else if (description.type === 'pranswer') {
+      this.pendingRemote = stored;
+      this.applyNegotiation(true, model, model);
+      this.setSignaling('have-remote-pranswer');
     } else {
       this.currentRemote = stored;
       this.currentLocal = this.pendingLocal;
@@ -938,9 +952,11 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
    * Applies the negotiated offer/answer (both now current): DTLS role and fingerprints, SRTP
    * senders/receivers per m-section, SCTP, currentDirection, stopped transceivers.
    */
-  private applyNegotiation(weOffered: boolean): void {
-    const answer = (weOffered ? this.currentRemote : this.currentLocal)!.model;
-    const remote = this.currentRemote!.model;
+  private applyNegotiation(
+    weOffered: boolean,
+    answer = (weOffered ? this.currentRemote : this.currentLocal)!.model,
+    remote = this.currentRemote!.model,
+  ): void {
     const transport = this.transport!;
     const remoteTransport = this.pickRemoteTransport(remote);
     transport.requireSrtp = answer.media.some((m) => isRtpSection(m) && !isRejected(m));
