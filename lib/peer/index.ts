@@ -14,6 +14,7 @@ export type {
 } from './peer-connection.js';
 export { RTCRtpTransceiver } from './rtp-transceiver.js';
 export type { RTCRtpTransceiverDirection } from './rtp-transceiver.js';
+export type { RTCRtpCodec, RTCRtpCapabilities } from './codec-preferences.js';
 export { RTCRtpSender, SENDER_QUEUE_LIMIT } from './rtp-sender.js';
 export type { RtcpEvent, RtcpEvents, RTCRtpSendParameters, SenderParameters } from './rtp-sender.js';
 export { RTCRtpReceiver } from './rtp-receiver.js';

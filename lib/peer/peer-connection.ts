@@ -32,6 +32,7 @@ import type { RTCDataChannel, RTCDataChannelInit } from '../sctp/data-channel.js
 import { IceTransport, parseIceServerUrl } from '../transport/ice-transport.js';
 import { PeerTransport, type PeerTransportHandler } from '../transport/peer-transport.js';
 import type { UdpMux } from '../transport/udp-mux.js';
+import { preferredWithNegotiated } from './codec-preferences.js';
 import { PeerEventTarget, type PeerEvent } from './event-target.js';
 import { LocalStreamTrack, MediaStreamTrack, type MediaKind } from './media-stream-track.js';
 import { MediaRouter } from './media-router.js';
@@ -334,7 +335,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const streamIds = (init.streams ?? []).map((s) => (typeof s === 'string' ? s : s.id));
     const sender = new RTCRtpSender(kind, track, this, cryptoRng, rids);
     const receiver = new RTCRtpReceiver(kind);
-    const t = new RTCRtpTransceiver(kind, sender, receiver, direction, streamIds, () => this.updateNegotiationNeeded());
+    const t = new RTCRtpTransceiver(kind, sender, receiver, direction, streamIds, () => this.updateNegotiationNeeded(), () => this.codecsFor(kind));
     this.transceiverList.push(t);
     this.updateNegotiationNeeded();
     return t;
@@ -442,6 +443,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const t = line.transceiver;
       const previous = negotiated?.media.find((m) => m.mid === line.mid && isRtpSection(m) && m.port !== 0);
       const caps = previous ? negotiatedCapabilities(previous) : { codecs: this.codecsFor(t.kind), headerExtensions: this.extensionsFor(t.kind) };
+      if (t.codecPreferences) caps.codecs = previous ? preferredWithNegotiated(t.codecPreferences, caps.codecs) : t.codecPreferences;
       const d: LocalTransceiverDescription = {
         mid: line.mid,
         kind: t.kind,
@@ -481,7 +483,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         media[section.mid] = { reject: true };
         continue;
       }
-      const entry: LocalAnswerMedia = { direction: t.localDirection, codecs: this.codecsFor(t.kind), headerExtensions: this.extensionsFor(t.kind) };
+      const entry: LocalAnswerMedia = { direction: t.localDirection, codecs: t.codecPreferences ?? this.codecsFor(t.kind), headerExtensions: this.extensionsFor(t.kind) };
       const sender = this.senderDescription(t);
       if (sender) entry.sender = sender;
       media[section.mid] = entry;
@@ -938,7 +940,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   private addTransceiverInternal(kind: MediaKind, direction: MediaDirection): RTCRtpTransceiver {
     const sender = new RTCRtpSender(kind, null, this, cryptoRng);
     const receiver = new RTCRtpReceiver(kind);
-    const t = new RTCRtpTransceiver(kind, sender, receiver, direction, [], () => this.updateNegotiationNeeded());
+    const t = new RTCRtpTransceiver(kind, sender, receiver, direction, [], () => this.updateNegotiationNeeded(), () => this.codecsFor(kind));
     this.transceiverList.push(t);
     return t;
   }

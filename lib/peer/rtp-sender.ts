@@ -2,6 +2,8 @@
 // and the negotiated header extensions (mid RFC 8843 §15.2, abs-send-time, transport-wide-cc) of
 // packets the application sends, serializes them into the transport's scratch buffer and hands
 // them to SRTP. Packets sent before negotiation completes wait in a bounded queue.
+import { rtpCapabilities, type RTCRtpCapabilities } from './codec-preferences.js';
+import { defaultCodecs, defaultHeaderExtensions } from '../sdp/default-capabilities.js';
 import type { Rng } from '../common/rng.js';
 import { HeaderExtensionUri } from '../sdp/capabilities.js';
 import { serializeSdesId } from '../rtp/extensions/sdes-id.js';
@@ -65,6 +67,15 @@ export const SENDER_QUEUE_LIMIT = 512;
 
 /** The sending half of a transceiver. */
 export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSink {
+  /**
+   * W3C getCapabilities(): the codecs and header extensions a connection with default options
+   * offers for `kind` (a connection's `codecs`/`headerExtensions` options replace them); null
+   * for another kind.
+   */
+  static getCapabilities(kind: string): RTCRtpCapabilities | null {
+    return kind === 'audio' || kind === 'video' ? rtpCapabilities(kind, defaultCodecs(kind), defaultHeaderExtensions(kind)) : null;
+  }
+
   readonly kind: MediaKind;
   /** SSRC of the primary stream. */
   readonly ssrc: number;
