@@ -1003,6 +1003,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
           codec: codec.name,
           rtxPayloadType: params.rtxPayloadTypes.get(codec.payloadType),
           extensionIds: new Map([...params.headerExtensions].map(([id, uri]) => [uri, id])),
+          cname: this.cname,
+          rtcpReducedSize: params.rtcpReducedSize,
         }, directionSends(t.current), weOffered && (section.simulcast?.recv.length ?? 0) > 1);
       }
       const remoteSection = remote.media.find((m) => m.mid === section.mid);
