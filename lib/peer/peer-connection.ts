@@ -36,7 +36,8 @@ import { preferredWithNegotiated } from './codec-preferences.js';
 import { PeerEventTarget, type PeerEvent } from './event-target.js';
 import { LocalStreamTrack, MediaStreamTrack, type MediaKind } from './media-stream-track.js';
 import { MediaRouter } from './media-router.js';
-import { buildStatsReport, type RTCStatsReport } from './stats.js';
+import { buildStatsReport, type RTCStats, type RTCStatsReport } from './stats.js';
+import { selectStats } from './stats-selector.js';
 import { RTCRtpReceiver } from './rtp-receiver.js';
 import { RTCRtpSender, type SenderOwner } from './rtp-sender.js';
 import { RTCRtpTransceiver } from './rtp-transceiver.js';
@@ -336,6 +337,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const sender = new RTCRtpSender(kind, track, this, cryptoRng, rids);
     const receiver = new RTCRtpReceiver(kind);
     const t = new RTCRtpTransceiver(kind, sender, receiver, direction, streamIds, () => this.updateNegotiationNeeded(), () => this.codecsFor(kind));
+    this.linkStats(t);
     this.transceiverList.push(t);
     this.updateNegotiationNeeded();
     return t;
@@ -681,9 +683,15 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     });
   }
 
-  /** W3C getStats(): a Map of stats objects with W3C type names and fields, plus drop counters. */
-  async getStats(): Promise<RTCStatsReport> {
-    return buildStatsReport({
+  /**
+   * W3C getStats(selector?) (webrtc-pc §8.2): a Map of stats objects with W3C type names and
+   * fields, plus drop counters. With a sender, a receiver or a track, only that one's RTP stream
+   * entries and what they refer to (transport, codec, candidate pair, certificates...). Rejects
+   * with InvalidAccessError for a selector that is not (uniquely) this connection's.
+   */
+  async getStats(selector?: RTCRtpSender | RTCRtpReceiver | MediaStreamTrack | null): Promise<RTCStatsReport> {
+    const seed = selector === undefined || selector === null ? undefined : this.statsSeed(selector);
+    const report = buildStatsReport({
       now: Date.now(),
       transport: this.transport,
       certificate: this.certificate,
@@ -695,6 +703,33 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       dataChannelsOpened: this.dataChannelsOpened,
       dataChannelsClosed: this.dataChannelsClosed,
     });
+    return seed ? selectStats(report, seed) : report;
+  }
+
+  /** The stats selection of webrtc-pc §8.2 for one selector: which RTP entries are its own. */
+  private statsSeed(selector: RTCRtpSender | RTCRtpReceiver | MediaStreamTrack): (s: RTCStats) => boolean {
+    let sender: RTCRtpSender | undefined;
+    let receiver: RTCRtpReceiver | undefined;
+    if (selector instanceof RTCRtpSender) sender = this.transceiverList.find((t) => t.sender === selector)?.sender;
+    else if (selector instanceof RTCRtpReceiver) receiver = this.transceiverList.find((t) => t.receiver === selector)?.receiver;
+    else if (selector instanceof MediaStreamTrack) {
+      const senders = this.transceiverList.filter((t) => t.sender.track === selector);
+      const receivers = this.transceiverList.filter((t) => t.receiver.tracks.includes(selector));
+      if (senders.length + receivers.length !== 1) {
+        throw new PeerError('InvalidAccessError', 'ERR_PEER_STATS_SELECTOR', `the track has ${senders.length + receivers.length} senders and receivers on this connection, not one`);
+      }
+      sender = senders[0]?.sender;
+      receiver = receivers[0]?.receiver;
+    }
+    if (sender) {
+      const ssrcs = new Set([sender.ssrc, ...sender.encodings.map((e) => e.ssrc)]);
+      return (s) => s.type === 'outbound-rtp' && ssrcs.has(s.ssrc as number);
+    }
+    if (receiver) {
+      const r = receiver;
+      return (s) => s.type === 'inbound-rtp' && r.streams.has(s.ssrc as number);
+    }
+    throw new PeerError('InvalidAccessError', 'ERR_PEER_STATS_SELECTOR', 'the selector is not a sender, receiver or track of this connection');
   }
 
   /**
@@ -941,8 +976,15 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const sender = new RTCRtpSender(kind, null, this, cryptoRng);
     const receiver = new RTCRtpReceiver(kind);
     const t = new RTCRtpTransceiver(kind, sender, receiver, direction, [], () => this.updateNegotiationNeeded(), () => this.codecsFor(kind));
+    this.linkStats(t);
     this.transceiverList.push(t);
     return t;
+  }
+
+  /** sender.getStats() / receiver.getStats() are this connection's getStats with them as selector. */
+  private linkStats(t: RTCRtpTransceiver): void {
+    t.sender.statsSource = () => this.getStats(t.sender);
+    t.receiver.statsSource = () => this.getStats(t.receiver);
   }
 
   private pickRemoteTransport(model: SdpSessionDescription): ReturnType<typeof extractRemoteTransports>[number] | undefined {

@@ -3,6 +3,8 @@
 // rid header extensions (RFC 8843 §9.2, RFC 8852), RTX unwrapping (RFC 4588 §4) and counters.
 import { rtpCapabilities, type RTCRtpCapabilities } from './codec-preferences.js';
 import { defaultCodecs, defaultHeaderExtensions } from '../sdp/default-capabilities.js';
+import type { RTCStatsReport } from './stats.js';
+import { PeerError } from './session-description.js';
 import { PeerEventTarget } from './event-target.js';
 import { MediaStreamTrack, type MediaKind } from './media-stream-track.js';
 import type { RtcpEvents } from './rtp-sender.js';
@@ -44,6 +46,8 @@ export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
   }
 
   readonly kind: MediaKind;
+  /** @internal Set by the peer connection: getStats with this object as selector. */
+  statsSource: (() => Promise<RTCStatsReport>) | undefined;
   /** The remote track (the first simulcast layer when there are several). */
   readonly track: MediaStreamTrack;
   /** @internal Negotiated parameters. */
@@ -51,6 +55,15 @@ export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
   /** @internal Streams by remote SSRC. */
   readonly streams = new Map<number, InboundStream>();
   private readonly ridTracks = new Map<string, MediaStreamTrack>();
+
+  /**
+   * W3C getStats(): the RTP stream entries of this object and what they refer to (transport,
+   * codec, candidate pair, certificates), as the connection's getStats(this) reports them.
+   */
+  async getStats(): Promise<RTCStatsReport> {
+    if (!this.statsSource) throw new PeerError('InvalidStateError', 'ERR_PEER_CLOSED', 'this object has no peer connection');
+    return this.statsSource();
+  }
 
   /** @internal */
   constructor(kind: MediaKind, trackId?: string) {

@@ -18,6 +18,7 @@ import { serializeSdesId } from '../rtp/extensions/sdes-id.js';
 import type { RtpPacket } from '../rtp/rtp-packet.js';
 import { rtcpByteLength, serializeRtcpInto, type RtcpPacket } from '../rtp/rtcp/compound.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
+import type { RTCStatsReport } from './stats.js';
 import { PeerEventTarget, type PeerEvent } from './event-target.js';
 import type { LocalStreamTrack, MediaKind, TrackSink } from './media-stream-track.js';
 import { PeerError } from './session-description.js';
@@ -91,6 +92,8 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
   }
 
   readonly kind: MediaKind;
+  /** @internal Set by the peer connection: getStats with this object as selector. */
+  statsSource: (() => Promise<RTCStatsReport>) | undefined;
   /** SSRC of the primary stream. */
   readonly ssrc: number;
   /** SSRC announced for RTX (used when RTX is negotiated). */
@@ -121,6 +124,15 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
   /** webrtc-pc §5.2 [[LastReturnedParameters]]: valid until the end of the task that got it. */
   private lastReturned: RTCRtpSendParameters | undefined;
   private transactionCounter = 0;
+
+  /**
+   * W3C getStats(): the RTP stream entries of this object and what they refer to (transport,
+   * codec, candidate pair, certificates), as the connection's getStats(this) reports them.
+   */
+  async getStats(): Promise<RTCStatsReport> {
+    if (!this.statsSource) throw new PeerError('InvalidStateError', 'ERR_PEER_CLOSED', 'this object has no peer connection');
+    return this.statsSource();
+  }
 
   /** @internal */
   constructor(kind: MediaKind, track: LocalStreamTrack | null, private readonly owner: SenderOwner, rng: Rng, rids: readonly string[] = []) {

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { LocalStreamTrack, RTCPeerConnection, type RTCStats, type RTCStatsReport } from '../../lib/peer/index.js';
+import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCStats, type RTCStatsReport } from '../../lib/peer/index.js';
+import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { DtlsCertificate } from '../../lib/dtls/dtls-certificate.js';
 import type { SrtpProfileName } from '../../lib/dtls/srtp-profile.js';
 import { negotiate, within } from './peer-helpers.js';
@@ -109,4 +110,52 @@ test('srtpCipher follows the profile the engines agreed on', { timeout: 30_000 }
   const [a, b] = await connectedPair(t, ['AES128_CM_HMAC_SHA1_80']);
   assert.equal(only(await a.getStats(), 'transport').srtpCipher, 'SRTP_AES128_CM_HMAC_SHA1_80');
   assert.equal(only(await b.getStats(), 'transport').srtpCipher, 'SRTP_AES128_CM_HMAC_SHA1_80');
+});
+
+test('getStats(selector), sender.getStats(), receiver.getStats(): one stream and what it refers to', { timeout: 30_000 }, async (t) => {
+  const a = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  const b = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  t.after(() => {
+    a.close();
+    b.close();
+  });
+  const audio = new LocalStreamTrack({ kind: 'audio' });
+  const video = new LocalStreamTrack({ kind: 'video' });
+  const ta = a.addTransceiver(audio, { direction: 'sendonly' });
+  const tv = a.addTransceiver(video, { direction: 'sendonly' });
+  a.createDataChannel('not selected');
+  const tracks: MediaStreamTrack[] = [];
+  const both = new Promise<void>((resolve) => b.on('track', (e) => {
+    tracks.push(e.track);
+    if (tracks.length === 2) resolve();
+  }));
+  await negotiate(a, b);
+  await within(Promise.all([a.connected(), b.connected(), both]), 10_000, 'connected with two tracks');
+  audio.send(new RtpPacket({ payload: Buffer.from('a') }));
+  video.send(new RtpPacket({ payload: Buffer.from('v') }));
+  const audioTrack = tracks.find((x) => x.kind === 'audio')!;
+  await within(Promise.all(tracks.map((x) => x.recv())), 5000, 'both packets');
+
+  const sent = await ta.sender.getStats();
+  const types = [...sent.values()].map((s) => s.type);
+  assert.deepEqual(types.filter((x) => x.endsWith('-rtp')), ['outbound-rtp']);
+  assert.equal(only(sent, 'outbound-rtp').ssrc, ta.sender.ssrc);
+  for (const type of ['transport', 'codec', 'candidate-pair', 'local-candidate', 'remote-candidate', 'certificate']) {
+    assert.ok(types.includes(type), `the sender's stats refer to a ${type}`);
+  }
+  assert.ok(!types.includes('data-channel') && !types.includes('peer-connection'));
+  assert.equal(only(sent, 'codec').mimeType, 'audio/opus');
+  assert.deepEqual([...(await a.getStats(audio)).keys()].sort(), [...sent.keys()].sort(), 'the track selects its sender');
+  assert.equal(only(await a.getStats(tv.sender), 'outbound-rtp').ssrc, tv.sender.ssrc);
+
+  const receiver = b.getReceivers().find((r) => r.kind === 'audio')!;
+  const got = await receiver.getStats();
+  assert.deepEqual([...got.values()].filter((s) => s.type.endsWith('-rtp')).map((s) => [s.type, s.kind]), [['inbound-rtp', 'audio']]);
+  assert.equal(only(got, 'inbound-rtp').packetsReceived, 1);
+  assert.ok(got.has(only(got, 'inbound-rtp').transportId as string));
+  assert.deepEqual([...(await b.getStats(audioTrack)).keys()].sort(), [...got.keys()].sort(), 'the remote track selects its receiver');
+
+  await assert.rejects(a.getStats(receiver), (e: Error & { code?: string }) => e.name === 'InvalidAccessError' && e.code === 'ERR_PEER_STATS_SELECTOR');
+  await assert.rejects(a.getStats(new LocalStreamTrack({ kind: 'audio' })), (e: Error) => e.name === 'InvalidAccessError');
+  assert.ok((await a.getStats(null)).size > sent.size, 'null selects everything');
 });
