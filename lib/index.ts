@@ -12,7 +12,8 @@ export type {
   UdpDestination,
   UdpBatchListener,
 } from './transport/udp-socket.js';
-export { loadAddon as loadNativeAddon } from './native/addon.js';
+export { nativeBuildInfo } from './native/addon.js';
+export type { NativeBuildInfo } from './native/addon.js';
 export * from './rtp/index.js';
 export * from './srtp/index.js';
 export * from './dtls/index.js';

@@ -39,7 +39,7 @@ import { MediaRouter } from './media-router.js';
 import { buildStatsReport, type RTCStats, type RTCStatsReport } from './stats.js';
 import { selectStats } from './stats-selector.js';
 import { RTCRtpReceiver } from './rtp-receiver.js';
-import { RTCRtpSender, type SenderOwner } from './rtp-sender.js';
+import { RTCRtpSender } from './rtp-sender.js';
 import { RTCRtpTransceiver } from './rtp-transceiver.js';
 import {
   PeerError,
@@ -162,8 +162,10 @@ function invalidState(code: string, message: string): PeerError {
  * (host candidates are gathered synchronously, so `localDescription` already carries them).
  * Media sent before the connection is up is queued (bounded, see docs/peer.md) and leaves once
  * DTLS-SRTP is keyed; `await pc.connected()` waits for `connectionState === 'connected'`.
+ * It is the SenderOwner of its senders (structurally: those members are internal, so the
+ * published class does not name the interface).
  */
-export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> implements SenderOwner {
+export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> {
   private readonly config: RTCConfiguration;
   private readonly certificate: DtlsCertificate;
   private readonly clock = systemClock;

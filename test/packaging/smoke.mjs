@@ -1,7 +1,7 @@
 // Native smoke test run from an installed copy of the package (plain JS, no tsx, no compiler):
 // loads the addon through the public entry point, round-trips datagrams over loopback and
 // prints what it found as one JSON line.
-import { UdpSocket, loadNativeAddon } from 'pure-webrtc-transport';
+import { UdpSocket, nativeBuildInfo } from 'pure-webrtc-transport';
 
 const rx = await UdpSocket.bind({ type: 'udp4', address: '127.0.0.1' });
 const tx = await UdpSocket.bind({ type: 'udp4', address: '127.0.0.1' });
@@ -21,6 +21,6 @@ await done;
 clearTimeout(timer);
 rx.close();
 tx.close();
-const addon = loadNativeAddon();
+const addon = nativeBuildInfo();
 console.log(JSON.stringify({ ok: got.join(',') === [...Array(10).keys()].map((i) => `datagram ${i}`).join(','),
   node: process.version, sourceHash: addon.sourceHash, openssl: process.versions.openssl }));
