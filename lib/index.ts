@@ -4,6 +4,8 @@ export { TypedEventEmitter } from './common/typed-emitter.js';
 export type { EventMap } from './common/typed-emitter.js';
 export type { Clock } from './common/clock.js';
 export type { Rng } from './common/rng.js';
+export { configureLogging, LOG_NAMESPACES } from './common/log.js';
+export type { LogRecord, LogSink, LoggingOptions } from './common/log.js';
 export { UdpSocket, UdpBatch, MAX_UDP_PAYLOAD } from './transport/udp-socket.js';
 export type {
   UdpSocketOptions,

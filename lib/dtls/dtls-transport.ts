@@ -25,6 +25,10 @@ import {
   type NativeDtlsPool,
 } from './native-dtls.js';
 import { DEFAULT_SRTP_PROFILES, srtpProfileId, srtpProfileName, type SrtpProfileName } from './srtp-profile.js';
+import { createLogger } from '../common/log.js';
+import { describeDtlsDatagram } from './dtls-record-names.js';
+
+const log = createLogger('dtls');
 
 /** W3C RTCDtlsTransportState. */
 export type DtlsTransportState = 'new' | 'connecting' | 'connected' | 'closed' | 'failed';
@@ -259,6 +263,7 @@ export class DtlsTransport {
         off = 0;
         n = 0;
       }
+      if (log.enabled && d[0] !== 23) log('%s in: %s', this.role, describeDtlsDatagram(d));
       p.buffer.set(d, off);
       p.lengths[n++] = d.length;
       off += d.length;
@@ -423,6 +428,10 @@ export class DtlsTransport {
         next = { name };
     }
     this.st = next;
+    if (log.enabled) {
+      if (next.name === 'connected') log('%s connected: %s %s, SRTP %s', this.role, this.tlsVersion, next.cipherSuiteStandardName, next.srtpProfile ?? 'none');
+      else log('%s %s%s', this.role, next.name, next.name === 'failed' ? `: ${next.reason}` : '');
+    }
     this.events.push(next.name === 'failed' ? { type: 'statechange', state: 'failed', reason: next.reason } : { type: 'statechange', state: next.name });
   }
 
@@ -441,7 +450,10 @@ export class DtlsTransport {
     for (;;) {
       const n = this.engine.pollTransmit();
       if (n === 0) return;
-      for (const d of this.splitPool(p, n)) this.transmitQueue.push(d);
+      for (const d of this.splitPool(p, n)) {
+        if (log.enabled && d[0] !== 23) log('%s out: %s', this.role, describeDtlsDatagram(d));
+        this.transmitQueue.push(d);
+      }
       this.datagramsOut += n;
     }
   }

@@ -48,6 +48,10 @@ import {
   type RTCIceCandidateInit,
   type RTCSessionDescriptionInit,
 } from './session-description.js';
+import { createLogger, redacted } from '../common/log.js';
+
+const peerLog = createLogger('peer');
+const sdpLog = createLogger('sdp');
 
 /** W3C RTCSignalingState. */
 export type RTCSignalingState = 'stable' | 'have-local-offer' | 'have-remote-offer' | 'have-local-pranswer' | 'have-remote-pranswer' | 'closed';
@@ -580,6 +584,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       : [this.pendingLocal?.model];
     validateRemoteDescription(model, established.filter((d): d is SdpSessionDescription => d !== undefined));
     const remoteTransport = this.pickRemoteTransport(model);
+    if (sdpLog.enabled) sdpLog('remote %s: %d m-section(s), ufrag %s, %d candidate(s)%s', description.type, model.media.length, remoteTransport ? redacted(remoteTransport.iceUfrag) : 'none', remoteTransport?.candidates.length ?? 0, remoteTransport?.iceLite === true ? ', ice-lite' : '');
     const stored: StoredDescription = { type: description.type, model, sdp: description.sdp ?? '' };
     if (description.type === 'offer') {
       const transport = this.ensureTransport('controlled');
@@ -1013,6 +1018,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         const ours = answer.media.find((m) => m.port !== 0 || m.bundleOnly === true)?.setup;
         role = ours === 'passive' ? 'server' : 'client';
       }
+      sdpLog('DTLS role %s (remote a=setup:%s), %d remote fingerprint(s)', role, remoteTransport.setup ?? 'none', remoteTransport.fingerprints.length);
       transport.setDtls(role, remoteTransport.fingerprints.map((f) => ({ algorithm: f.algorithm.toLowerCase() as FingerprintAlgorithm, value: f.value.toLowerCase() }) satisfies DtlsTransportFingerprint));
     }
     const extIds = new Map<string, number>();
@@ -1030,6 +1036,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const t = this.transceiverList.find((x) => x.mid === section.mid);
       if (!t) continue;
       if (isRejected(section)) {
+        sdpLog('mid %s rejected (port 0): transceiver stopped', section.mid);
         t.markStopped();
         this.router.unbind(t);
         continue;
@@ -1039,6 +1046,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const direction = section.direction ?? 'sendrecv';
       t.current = weOffered ? reverseDirection(direction) : direction;
       const codec = params.codecs[0];
+      sdpLog('mid %s %s: %s, send codec %s/%d pt %d, rtx %s, %d extension(s)', section.mid, t.kind, t.current, codec?.name ?? 'none', codec?.clockRate ?? 0, codec?.payloadType ?? -1, codec ? params.rtxPayloadTypes.get(codec.payloadType) ?? 'no' : 'no', params.headerExtensions.size);
       if (codec) {
         t.sender.configure({
           mid: section.mid,
@@ -1126,6 +1134,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   private setSignaling(state: RTCSignalingState): void {
     if (state === this.signaling) return;
+    peerLog('signaling %s -> %s', this.signaling, state);
     this.signaling = state;
     this.dispatch({ type: 'signalingstatechange' });
   }
@@ -1183,6 +1192,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     else if (ice === 'new' && dtls === 'new') next = 'new';
     else next = 'connecting';
     if (next === this.connection) return;
+    peerLog('connection %s -> %s (ice %s, dtls %s)%s', this.connection, next, ice, dtls, next === 'failed' ? `: ${this.failure ?? ''}` : '');
     this.connection = next;
     this.dispatch({ type: 'connectionstatechange' });
   }

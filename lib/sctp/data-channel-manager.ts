@@ -12,6 +12,7 @@ import { TypedEventEmitter } from '../common/typed-emitter.js';
 import type { SctpAssociation } from './association.js';
 import { PRIORITY_VALUE, Ppid, encodeDcepAck, encodeDcepOpen, fromChannelType, parseDcep, priorityFromValue, toChannelType } from './dcep.js';
 import { RTCDataChannel, type DataChannelConfig, type RTCDataChannelInit } from './data-channel.js';
+import { loggedDropCounters } from '../common/log.js';
 
 /** The DTLS role, which decides stream id parity (RFC 8832 section 6: client even, server odd). */
 export type DtlsRole = 'client' | 'server';
@@ -57,7 +58,7 @@ interface ChannelState {
  */
 export class DataChannelManager extends TypedEventEmitter<DataChannelManagerEvents> {
   readonly association: SctpAssociation;
-  readonly stats: DataChannelManagerStats = { drops: {} };
+  readonly stats: DataChannelManagerStats = { drops: loggedDropCounters('datachannel', {}) };
   private readonly clock: Clock;
   private role: DtlsRole | undefined;
   private readonly byStream = new Map<number, ChannelState>();

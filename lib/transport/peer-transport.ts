@@ -31,6 +31,9 @@ import { SrtpStatus } from '../srtp/srtp-status.js';
 import type { IceTransport, IceTransportStats } from './ice-transport.js';
 import { remoteKey } from './ice-udp-socket.js';
 import { UdpSocket, UdpSrtpStatus, type UdpBatch, type UdpDestination, type UdpSrtpRoute } from './udp-socket.js';
+import { createLogger, loggedDropCounters } from '../common/log.js';
+
+const iceLog = createLogger('ice');
 
 /** Packets sent before the transport is connected wait in a queue of at most this many. */
 export const PENDING_MEDIA_LIMIT = 512;
@@ -114,9 +117,9 @@ interface LocalSocket {
 export class PeerTransport {
   readonly ice: IceAgent;
   /** Counters of dropped input and output. */
-  readonly drops: PeerTransportDrops = {
+  readonly drops: PeerTransportDrops = loggedDropCounters('transport', {
     unknownFirstByte: 0, unauthenticatedSource: 0, srtpNotReady: 0, srtpRejected: 0, pendingOverflow: 0, sendAfterClose: 0,
-  };
+  });
   private readonly handler: PeerTransportHandler;
   private readonly clock: Clock;
   private readonly options: PeerTransportOptions;
@@ -594,6 +597,7 @@ export class PeerTransport {
   }
 
   private onSelectedPair(pair: IceSelectedPair): void {
+    iceLog('selected pair %s %s:%d -> %s %s:%d', pair.local.type, pair.localBase.address, pair.localBase.port, pair.remote.type, pair.remoteAddress.address, pair.remoteAddress.port);
     const entry = this.socketByBase.get(addressKey(pair.localBase));
     if (!entry) return;
     this.authenticated.add(remoteKey(pair.remoteAddress.address, pair.remoteAddress.port));
