@@ -23,7 +23,7 @@ import { isRtpSection, isSctpSection, type MediaDirection, type SdpCandidate, ty
 import { applyTransport } from '../sdp/local-sections.js';
 import { createOffer, DEFAULT_MAX_MESSAGE_SIZE, type LocalTransceiverDescription } from '../sdp/offer.js';
 import { parseSdp } from '../sdp/parse.js';
-import { extractRemoteTransports, remoteSctpPort, validateRemoteDescription } from '../sdp/remote-transport.js';
+import { extractRemoteTransports, remoteSctpPort, validateRemoteDescription, type RemoteTransportParameters } from '../sdp/remote-transport.js';
 import { describeRtpSection, negotiatedCapabilities } from '../sdp/rtp-parameters.js';
 import { serializeSdp } from '../sdp/serialize.js';
 import { SctpAssociation } from '../sctp/association.js';
@@ -38,8 +38,10 @@ import { LocalStreamTrack, MediaStreamTrack, type MediaKind } from './media-stre
 import { MediaRouter } from './media-router.js';
 import { buildStatsReport, type RTCStats, type RTCStatsReport } from './stats.js';
 import { selectStats } from './stats-selector.js';
+import { addExtraTransportStats } from './stats-extra-transports.js';
+import { aggregateConnectionState, aggregateIceState, type TransportStates } from './transport-states.js';
 import { RTCRtpReceiver } from './rtp-receiver.js';
-import { RTCRtpSender } from './rtp-sender.js';
+import { RTCRtpSender, type SenderOwner } from './rtp-sender.js';
 import { RTCRtpTransceiver } from './rtp-transceiver.js';
 import {
   PeerError,
@@ -140,6 +142,20 @@ interface MLine {
   transceiver: RTCRtpTransceiver | undefined;
 }
 
+/**
+ * A transport for m-sections that an unbundled remote offer does not bundle with its first
+ * transport (we answer them each on their own ICE/DTLS transport, RFC 8843 §7.3 not applying).
+ */
+interface ExtraTransport {
+  /** The remote transport's mids (its BUNDLE group, or its one m-section). */
+  readonly mids: string[];
+  transport: PeerTransport | undefined;
+  candidates: SdpCandidate[];
+  gatheringComplete: boolean;
+  ice: IceConnectionState;
+  dtls: DtlsTransportState;
+}
+
 const DEFAULT_SCTP_PORT = 5000;
 /** How long connections without `certificates` share one generated certificate. */
 const SHARED_CERTIFICATE_MS = 24 * 60 * 60 * 1000;
@@ -187,7 +203,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   private pendingRemote: StoredDescription | undefined;
   private currentRemote: StoredDescription | undefined;
   private signaling: RTCSignalingState = 'stable';
+  /** Aggregated over every transport (webrtc-pc §4.3.3); primaryIce is the first transport's. */
   private iceConnection: IceConnectionState = 'new';
+  private primaryIce: IceConnectionState = 'new';
+  private extras: ExtraTransport[] = [];
   private iceGathering: IceGatheringState = 'new';
   private dtlsState: DtlsTransportState = 'new';
   private connection: RTCPeerConnectionState = 'new';
@@ -340,9 +359,11 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       }
     }
     const streamIds = (init.streams ?? []).map((s) => (typeof s === 'string' ? s : s.id));
-    const sender = new RTCRtpSender(kind, track, this, cryptoRng, rids);
+    const holder: { transceiver?: RTCRtpTransceiver } = {};
+    const sender = new RTCRtpSender(kind, track, this.senderOwner(holder), cryptoRng, rids);
     const receiver = new RTCRtpReceiver(kind);
     const t = new RTCRtpTransceiver(kind, sender, receiver, direction, streamIds, () => this.updateNegotiationNeeded(), () => this.codecsFor(kind));
+    holder.transceiver = t;
     this.linkStats(t);
     this.transceiverList.push(t);
     this.updateNegotiationNeeded();
@@ -506,6 +527,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       headerExtensions: [...this.extensionsFor('audio'), ...this.extensionsFor('video')],
       dataChannel: { maxMessageSize: this.config.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE },
     });
+    for (const section of model.media) {
+      const extra = section.mid !== undefined && section.port !== 0 ? this.extraFor(section.mid) : undefined;
+      if (extra) applyTransport(section, this.extraParameters(extra, setup), setup, true);
+    }
     return new RTCSessionDescription({ type: 'answer', sdp: serializeSdp(model) });
   }
 
@@ -554,6 +579,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       this.setSignaling('stable');
     }
     this.transport!.gather();
+    for (const e of this.extras) e.transport!.gather();
     this.injectCandidates();
     this.updateNegotiationNeeded();
   }
@@ -595,6 +621,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         this.gatheringComplete = false;
         transport.restartIce();
       }
+      this.syncExtras(extractRemoteTransports(model));
       this.associateTransceivers(model);
       this.pendingRemote = stored;
       this.setSignaling('have-remote-offer');
@@ -618,6 +645,12 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         remoteTransport.endOfCandidates,
       );
     }
+    if (this.extras.length > 0) {
+      for (const rt of extractRemoteTransports(model)) {
+        const extra = this.extras.find((e) => e.mids.some((m) => rt.mids.includes(m)));
+        extra?.transport!.setRemoteIce({ ufrag: rt.iceUfrag, password: rt.icePwd }, rt.iceLite, rt.candidates.map((c) => formatSdpCandidate(c)), rt.endOfCandidates);
+      }
+    }
     this.fireTrackEvents(model);
     this.updateNegotiationNeeded();
   }
@@ -631,6 +664,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const text = candidate?.candidate ?? '';
     if (text === '') {
       this.transport?.addRemoteCandidate(null);
+      for (const e of this.extras) e.transport!.addRemoteCandidate(null);
       return;
     }
     let parsed: SdpCandidate;
@@ -640,9 +674,11 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       throw new PeerError('OperationError', 'ERR_PEER_BAD_CANDIDATE', `addIceCandidate: ${(err as Error).message}`, { cause: err });
     }
     if (parsed.transport !== 'udp' || parsed.component !== 1) return;
-    const remoteUfrag = this.transport?.ice.remoteCredentials?.ufrag;
+    // Unbundled: the candidate belongs to the transport of its m-section.
+    const target = candidate?.sdpMid != null && this.extras.length > 0 ? this.transportForMid(candidate.sdpMid) : this.transport;
+    const remoteUfrag = target?.ice.remoteCredentials?.ufrag;
     if (candidate?.usernameFragment && remoteUfrag !== undefined && candidate.usernameFragment !== remoteUfrag) return;
-    this.transport?.addRemoteCandidate(formatSdpCandidate(parsed));
+    target?.addRemoteCandidate(formatSdpCandidate(parsed));
   }
 
   /** webrtc-pc §4.4.1.8 restartIce(): the next offer carries new ICE credentials. */
@@ -705,10 +741,16 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       transceivers: this.transceiverList,
       router: this.router,
       dtlsState: this.dtlsState,
-      iceState: this.iceConnection,
+      iceState: this.primaryIce,
       sctp: this.sctp,
       dataChannelsOpened: this.dataChannelsOpened,
       dataChannelsClosed: this.dataChannelsClosed,
+    });
+    this.extras.forEach((e, i) => {
+      addExtraTransportStats(report, {
+        id: `T0${i + 2}`, timestamp: report.get('P')!.timestamp, transport: e.transport!, localCertificate: this.certificate,
+        dtlsState: e.dtls, iceState: e.ice, mids: e.mids,
+      });
     });
     return seed ? selectStats(report, seed) : report;
   }
@@ -754,6 +796,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       for (const channel of this.sctp.channels.values()) channel.markClosed();
     }
     this.transport?.close();
+    for (const e of this.extras) e.transport!.close();
     for (const settle of [...this.closeWaiters]) settle();
     this.removeAllListeners();
   }
@@ -770,11 +813,9 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         this.dispatch({ type: 'icegatheringstatechange' });
       },
       onIceConnectionState: (s) => {
-        if (this.isClosed || s === this.iceConnection) return;
-        this.iceConnection = s;
-        if (s === 'failed') this.failure ??= 'ICE failed: no candidate pair worked, or consent was lost (RFC 7675)';
-        this.dispatch({ type: 'iceconnectionstatechange' });
-        this.updateConnectionState();
+        if (this.isClosed) return;
+        this.primaryIce = s;
+        this.refreshIceState();
       },
       onDtlsState: (s, reason) => {
         if (this.isClosed) return;
@@ -785,6 +826,13 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       },
       onMedia: (data, starts, lengths, count) => this.router.receive(data, starts, lengths, count, this.clock.now()),
     };
+    this.transport = this.createPeerTransport(role, handler);
+    if (this.sctp && (this.dataMid === undefined || !this.extraFor(this.dataMid))) this.transport.attachSctp(this.sctp);
+    return this.transport;
+  }
+
+  /** A PeerTransport with this connection's options (the bundle transport, or an extra one). */
+  private createPeerTransport(role: 'controlling' | 'controlled', handler: PeerTransportHandler): PeerTransport {
     // Our own sockets carry the native SRTP fast path; the ICE driver brings TURN, STUN by name
     // and the one-port mux. Use the driver only when one of those is asked for.
     const stunServers: TransportAddress[] = [];
@@ -809,7 +857,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         ? this.config.udpMux.createTransport(driverOptions)
         : new IceTransport({ ...driverOptions, gather: { ...(this.config.hostAddresses ? { addresses: this.config.hostAddresses } : {}) } });
     }
-    this.transport = new PeerTransport({
+    return new PeerTransport({
       handler,
       certificate: this.certificate,
       iceRole: role,
@@ -821,8 +869,108 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       ...(this.config.srtpProfiles ? { srtpProfiles: this.config.srtpProfiles } : {}),
       ...(stunServers.length > 0 ? { stunServers } : {}),
     });
-    if (this.sctp) this.transport.attachSctp(this.sctp);
-    return this.transport;
+  }
+
+  /** The extra transport carrying `mid`, if an unbundled remote offer gave it one. */
+  private extraFor(mid: string): ExtraTransport | undefined {
+    for (const e of this.extras) if (e.mids.includes(mid)) return e;
+    return undefined;
+  }
+
+  /** The transport carrying `mid`. */
+  private transportForMid(mid: string): PeerTransport | undefined {
+    return this.extraFor(mid)?.transport ?? this.transport;
+  }
+
+  /**
+   * Answerer side of an unbundled offer: one extra transport (own ICE agent, sockets and DTLS)
+   * per remote transport after the first (RFC 8843: without BUNDLE each m-section has its own).
+   * A renegotiation that re-bundles keeps the transports it had.
+   */
+  private syncExtras(remote: readonly RemoteTransportParameters[]): void {
+    for (const rt of remote.slice(1)) {
+      if (rt.mids.length === 0) continue;
+      let extra = this.extras.find((e) => e.mids.some((m) => rt.mids.includes(m)));
+      if (!extra) {
+        const e: ExtraTransport = { mids: [...rt.mids], transport: undefined, candidates: [], gatheringComplete: false, ice: 'new', dtls: 'new' };
+        e.transport = this.createPeerTransport('controlled', {
+          onLocalCandidate: (c) => this.onExtraCandidate(e, c),
+          onIceGatheringState: () => {},
+          onIceConnectionState: (state) => {
+            if (this.isClosed) return;
+            e.ice = state;
+            this.refreshIceState();
+          },
+          onDtlsState: (state, reason) => {
+            if (this.isClosed) return;
+            e.dtls = state;
+            if (state === 'failed') this.failure ??= `DTLS failed (mid ${e.mids.join(',')}): ${reason ?? 'handshake error'}`;
+            if (state === 'connected') for (const t of this.transceiverList) t.sender.flush();
+            this.updateConnectionState();
+          },
+          onMedia: (data, starts, lengths, count) => this.router.receive(data, starts, lengths, count, this.clock.now()),
+        });
+        this.extras.push(e);
+        sdpLog('mids %s get their own transport (not bundled with mid %s)', e.mids.join(','), remote[0]?.mids[0] ?? '-');
+        extra = e;
+      } else {
+        const previous = extra.transport!.ice.remoteCredentials?.ufrag;
+        if (previous !== undefined && previous !== rt.iceUfrag) {
+          extra.candidates = [];
+          extra.gatheringComplete = false;
+          extra.transport!.restartIce();
+        }
+      }
+    }
+  }
+
+  private onExtraCandidate(e: ExtraTransport, c: IceCandidate | null): void {
+    if (this.isClosed) return;
+    if (c === null) {
+      e.gatheringComplete = true;
+      this.injectCandidates();
+      return;
+    }
+    const line = formatIceCandidate(c);
+    const sdpCandidate = parseSdpCandidate(line);
+    if (!e.candidates.some((x) => x.address === sdpCandidate.address && x.port === sdpCandidate.port && x.type === sdpCandidate.type)) e.candidates.push(sdpCandidate);
+    this.injectCandidates();
+    const mid = e.mids[0]!;
+    const index = this.mLines.findIndex((l) => l.mid === mid);
+    const candidate = new RTCIceCandidate({ candidate: line, sdpMid: mid, sdpMLineIndex: index < 0 ? null : index, usernameFragment: e.transport!.localCredentials.ufrag });
+    setImmediate(() => {
+      if (!this.isClosed) this.dispatch({ type: 'icecandidate', candidate });
+    });
+  }
+
+  /** Our ICE/DTLS parameters for the m-sections of an extra transport. */
+  private extraParameters(e: ExtraTransport, setup: LocalTransportParameters['setup']): LocalTransportParameters {
+    const creds = e.transport!.localCredentials;
+    const p: LocalTransportParameters = {
+      iceUfrag: creds.ufrag,
+      icePwd: creds.password,
+      fingerprints: this.certificate.getFingerprints().map((f) => ({ algorithm: f.algorithm.toLowerCase(), value: f.value.toUpperCase() })),
+      candidates: e.candidates,
+      endOfCandidates: e.gatheringComplete,
+    };
+    if (setup !== undefined) p.setup = setup;
+    if (this.config.iceLite === true) p.iceLite = true;
+    return p;
+  }
+
+  private transportStates(): TransportStates[] {
+    return [{ ice: this.primaryIce, dtls: this.dtlsState }, ...this.extras.map((e) => ({ ice: e.ice, dtls: e.dtls }))];
+  }
+
+  /** Recomputes the aggregated iceConnectionState (webrtc-pc §4.3.3) and the connection state. */
+  private refreshIceState(): void {
+    const s = aggregateIceState(this.transportStates());
+    if (s !== this.iceConnection) {
+      this.iceConnection = s;
+      if (s === 'failed') this.failure ??= 'ICE failed: no candidate pair worked, or consent was lost (RFC 7675)';
+      this.dispatch({ type: 'iceconnectionstatechange' });
+    }
+    this.updateConnectionState();
   }
 
   private onLocalCandidate(c: IceCandidate | null): void {
@@ -862,6 +1010,11 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       let first = true;
       for (const s of stored.model.media) {
         if (s.port === 0 && s.bundleOnly !== true) continue;
+        const extra = s.mid !== undefined && this.extras.length > 0 ? this.extraFor(s.mid) : undefined;
+        if (extra) {
+          applyTransport(s, this.extraParameters(extra, s.setup), s.setup, true);
+          continue;
+        }
         if (first || balanced) applyTransport(s, params, s.setup, true);
         first = false;
       }
@@ -961,7 +1114,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
           this.dataMid = s.mid;
           this.dataWanted = true;
           const manager = this.ensureSctp(remoteSctpPort(s));
-          this.transport?.attachSctp(manager);
+          this.transportForMid(s.mid)?.attachSctp(manager);
         }
         continue;
       }
@@ -980,12 +1133,32 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   }
 
   private addTransceiverInternal(kind: MediaKind, direction: MediaDirection): RTCRtpTransceiver {
-    const sender = new RTCRtpSender(kind, null, this, cryptoRng);
+    const holder: { transceiver?: RTCRtpTransceiver } = {};
+    const sender = new RTCRtpSender(kind, null, this.senderOwner(holder), cryptoRng);
     const receiver = new RTCRtpReceiver(kind);
     const t = new RTCRtpTransceiver(kind, sender, receiver, direction, [], () => this.updateNegotiationNeeded(), () => this.codecsFor(kind));
+    holder.transceiver = t;
     this.linkStats(t);
     this.transceiverList.push(t);
     return t;
+  }
+
+  /**
+   * What a sender sends through: the transport of its transceiver's m-section (the bundle
+   * transport unless an unbundled remote offer gave the m-section its own).
+   */
+  private senderOwner(holder: { transceiver?: RTCRtpTransceiver }): SenderOwner {
+    const pc = this;
+    return {
+      get mediaTransport(): PeerTransport | undefined {
+        const base = pc.mediaTransport;
+        if (!base || pc.extras.length === 0) return base;
+        const mid = holder.transceiver?.mid;
+        return (mid != null ? pc.extraFor(mid)?.transport : undefined) ?? base;
+      },
+      nextTransportSequence: () => pc.nextTransportSequence(),
+      now: () => pc.clock.now(),
+    };
   }
 
   /** sender.getStats() / receiver.getStats() are this connection's getStats with them as selector. */
@@ -1010,7 +1183,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   ): void {
     const transport = this.transport!;
     const remoteTransport = this.pickRemoteTransport(remote);
-    transport.requireSrtp = answer.media.some((m) => isRtpSection(m) && !isRejected(m));
+    transport.requireSrtp = answer.media.some((m) => isRtpSection(m) && !isRejected(m) && (m.mid === undefined || !this.extraFor(m.mid)));
     if (remoteTransport) {
       let role: 'client' | 'server';
       if (weOffered) role = remoteTransport.setup === 'active' ? 'server' : 'client';
@@ -1020,6 +1193,12 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       }
       sdpLog('DTLS role %s (remote a=setup:%s), %d remote fingerprint(s)', role, remoteTransport.setup ?? 'none', remoteTransport.fingerprints.length);
       transport.setDtls(role, remoteTransport.fingerprints.map((f) => ({ algorithm: f.algorithm.toLowerCase() as FingerprintAlgorithm, value: f.value.toLowerCase() }) satisfies DtlsTransportFingerprint));
+      for (const rt of this.extras.length > 0 ? extractRemoteTransports(remote) : []) {
+        const extra = this.extras.find((e) => e.mids.some((m) => rt.mids.includes(m)));
+        if (!extra) continue;
+        extra.transport!.requireSrtp = answer.media.some((m) => m.mid !== undefined && extra.mids.includes(m.mid) && isRtpSection(m) && !isRejected(m));
+        extra.transport!.setDtls(role, rt.fingerprints.map((f) => ({ algorithm: f.algorithm.toLowerCase() as FingerprintAlgorithm, value: f.value.toLowerCase() }) satisfies DtlsTransportFingerprint));
+      }
     }
     const extIds = new Map<string, number>();
     for (const section of answer.media) {
@@ -1030,7 +1209,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         const remoteSection = remote.media.find((m) => m.mid === section.mid);
         if (remoteSection?.maxMessageSize !== undefined) manager.association.remoteMaxMessageSize = remoteSection.maxMessageSize;
         else if (remoteTransport?.sctp) manager.association.remoteMaxMessageSize = remoteTransport.sctp.maxMessageSize;
-        transport.attachSctp(manager);
+        (this.transportForMid(section.mid) ?? transport).attachSctp(manager);
         continue;
       }
       const t = this.transceiverList.find((x) => x.mid === section.mid);
@@ -1183,14 +1362,9 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     if (this.isClosed) return;
     const ice = this.iceConnection;
     const dtls = this.dtlsState;
-    let next: RTCPeerConnectionState;
-    if (ice === 'failed' || dtls === 'failed') next = 'failed';
-    else if (ice === 'disconnected') next = 'disconnected';
-    // webrtc-pc §4.3.3: a DTLS transport the peer closed (close_notify) counts like a connected
-    // one; ICE consent then decides (disconnected, failed).
-    else if ((ice === 'connected' || ice === 'completed') && (dtls === 'connected' || dtls === 'closed')) next = 'connected';
-    else if (ice === 'new' && dtls === 'new') next = 'new';
-    else next = 'connecting';
+    // webrtc-pc §4.3.3 over every transport: a DTLS transport the peer closed (close_notify)
+    // counts like a connected one; ICE consent then decides (disconnected, failed).
+    const next: RTCPeerConnectionState = aggregateConnectionState(this.transportStates());
     if (next === this.connection) return;
     peerLog('connection %s -> %s (ice %s, dtls %s)%s', this.connection, next, ice, dtls, next === 'failed' ? `: ${this.failure ?? ''}` : '');
     this.connection = next;

@@ -37,11 +37,13 @@ export interface StatsSources {
   dataChannelsClosed: number;
 }
 
-function candidateId(prefix: string, c: IceCandidate): string {
+/** The id of a candidate entry (`L`ocal or `R`emote). */
+export function candidateId(prefix: string, c: IceCandidate): string {
   return `${prefix}-${c.address}-${c.port}-${c.type}`;
 }
 
-function candidateStats(id: string, type: string, c: IceCandidate, timestamp: number, transportId: string): RTCStats {
+/** A local-candidate or remote-candidate entry. */
+export function candidateStats(id: string, type: string, c: IceCandidate, timestamp: number, transportId: string): RTCStats {
   return {
     id, type, timestamp, transportId,
     address: c.address, port: c.port, protocol: c.protocol, candidateType: c.type, priority: c.priority, foundation: c.foundation,

@@ -1,0 +1,90 @@
+// Answering an unbundled offer (no a=group:BUNDLE: each m-section has its own ICE credentials,
+// candidates and fingerprint): one ICE/DTLS transport per m-section on our side. The offerer is
+// two of our connections whose one-section offers are merged into one description, so each
+// remote transport is a real, independent ICE agent and DTLS endpoint.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack } from '../../lib/peer/index.js';
+import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
+import { parseSdp } from '../../lib/sdp/parse.js';
+import { serializeSdp } from '../../lib/sdp/serialize.js';
+import { within } from './peer-helpers.js';
+
+/** Offers of `audio` (mid 0) and `video` (mid 0, renamed 1) as one unbundled offer. */
+function mergeUnbundled(audioOffer: string, videoOffer: string): string {
+  const a = parseSdp(audioOffer);
+  const v = parseSdp(videoOffer);
+  const video = v.media[0]!;
+  video.mid = '1';
+  a.media.push(video);
+  a.groups = [];
+  return serializeSdp(a);
+}
+
+/** The answer's section for `mid` alone, as an answer to that one-section offer (mid back to 0). */
+function splitAnswer(answer: string, mid: string): string {
+  const d = parseSdp(answer);
+  d.media = d.media.filter((m) => m.mid === mid);
+  d.media[0]!.mid = '0';
+  d.groups = [];
+  return serializeSdp(d);
+}
+
+test('an unbundled offer is answered with one transport per m-section; media flows on both', { timeout: 40_000 }, async (t) => {
+  const audioPeer = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  const videoPeer = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  const answerer = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  t.after(() => {
+    audioPeer.close();
+    videoPeer.close();
+    answerer.close();
+  });
+  const audio = new LocalStreamTrack({ kind: 'audio' });
+  const video = new LocalStreamTrack({ kind: 'video' });
+  audioPeer.addTransceiver(audio, { direction: 'sendrecv' });
+  videoPeer.addTransceiver(video, { direction: 'sendonly' });
+  const tracks = new Map<string, MediaStreamTrack>();
+  const both = new Promise<void>((resolve) => answerer.on('track', (e) => {
+    tracks.set(e.track.kind, e.track);
+    if (tracks.size === 2) resolve();
+  }));
+  // The answerer sends audio back: its own audio transceiver takes the offered audio m-section.
+  const back = new LocalStreamTrack({ kind: 'audio' });
+  answerer.addTransceiver(back, { direction: 'sendrecv' });
+  await audioPeer.setLocalDescription();
+  await videoPeer.setLocalDescription();
+  const offer = mergeUnbundled(audioPeer.localDescription!.sdp, videoPeer.localDescription!.sdp);
+  assert.doesNotMatch(offer, /a=group:BUNDLE/);
+  await answerer.setRemoteDescription({ type: 'offer', sdp: offer });
+  await answerer.setLocalDescription();
+  const answer = parseSdp(answerer.localDescription!.sdp);
+  assert.equal(answer.groups.length, 0, 'no BUNDLE in the answer to an unbundled offer');
+  const [sa, sv] = answer.media;
+  assert.notEqual(sa!.iceUfrag, sv!.iceUfrag, 'each m-section has its own ICE credentials');
+  assert.notEqual(sa!.port, sv!.port, 'and its own port');
+  assert.ok(sa!.candidates.length > 0 && sv!.candidates.length > 0);
+
+  await audioPeer.setRemoteDescription({ type: 'answer', sdp: splitAnswer(answerer.localDescription!.sdp, '0') });
+  await videoPeer.setRemoteDescription({ type: 'answer', sdp: splitAnswer(answerer.localDescription!.sdp, '1') });
+  await within(Promise.all([audioPeer.connected(), videoPeer.connected(), answerer.connected(), both]), 15_000, 'all connected');
+  assert.equal(answerer.iceConnectionState === 'connected' || answerer.iceConnectionState === 'completed', true);
+
+  audio.send(new RtpPacket({ payload: Buffer.from('audio over transport 1') }));
+  video.send(new RtpPacket({ payload: Buffer.from('video over transport 2') }));
+  assert.equal((await within(tracks.get('audio')!.recv(), 5000, 'audio')).payload.toString(), 'audio over transport 1');
+  assert.equal((await within(tracks.get('video')!.recv(), 5000, 'video')).payload.toString(), 'video over transport 2');
+
+  // The answerer's audio goes back over the audio m-section's transport.
+  back.send(new RtpPacket({ payload: Buffer.from('answerer audio') }));
+  assert.equal((await within(audioPeer.getReceivers()[0]!.track.recv(), 5000, 'answerer audio')).payload.toString(), 'answerer audio');
+
+  // Stats: two transports, each connected with its own certificate pair and candidate pair.
+  const report = await answerer.getStats();
+  const transports = [...report.values()].filter((s) => s.type === 'transport');
+  assert.deepEqual(transports.map((s) => [s.id, s.dtlsState]).sort(), [['T01', 'connected'], ['T02', 'connected']]);
+  for (const tr of transports) assert.equal(report.get(tr.selectedCandidatePairId as string)?.type, 'candidate-pair');
+  const inbound = [...report.values()].filter((s) => s.type === 'inbound-rtp');
+  assert.deepEqual(inbound.map((s) => [s.kind, s.transportId]).sort(), [['audio', 'T01'], ['video', 'T02']]);
+  const remoteCerts = new Set(transports.map((s) => report.get(s.remoteCertificateId as string)?.fingerprint));
+  assert.equal(remoteCerts.size, 1, 'both offerer connections share the default certificate');
+});
