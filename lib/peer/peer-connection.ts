@@ -362,7 +362,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const holder: { transceiver?: RTCRtpTransceiver } = {};
     const sender = new RTCRtpSender(kind, track, this.senderOwner(holder), cryptoRng, rids);
     const receiver = new RTCRtpReceiver(kind);
-    const t = new RTCRtpTransceiver(kind, sender, receiver, direction, streamIds, () => this.updateNegotiationNeeded(), () => this.codecsFor(kind));
+    const t = new RTCRtpTransceiver(kind, sender, receiver, direction, streamIds, () => this.updateNegotiationNeeded());
     holder.transceiver = t;
     this.linkStats(t);
     this.transceiverList.push(t);
@@ -1136,7 +1136,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const holder: { transceiver?: RTCRtpTransceiver } = {};
     const sender = new RTCRtpSender(kind, null, this.senderOwner(holder), cryptoRng);
     const receiver = new RTCRtpReceiver(kind);
-    const t = new RTCRtpTransceiver(kind, sender, receiver, direction, [], () => this.updateNegotiationNeeded(), () => this.codecsFor(kind));
+    const t = new RTCRtpTransceiver(kind, sender, receiver, direction, [], () => this.updateNegotiationNeeded());
     holder.transceiver = t;
     this.linkStats(t);
     this.transceiverList.push(t);
@@ -1161,8 +1161,12 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     };
   }
 
-  /** sender.getStats() / receiver.getStats() are this connection's getStats with them as selector. */
+  /**
+   * What a transceiver reaches of its connection: the codecs setCodecPreferences chooses from, and
+   * getStats with its sender / receiver as selector (sender.getStats(), receiver.getStats()).
+   */
   private linkStats(t: RTCRtpTransceiver): void {
+    t.codecCapabilities = () => this.codecsFor(t.kind);
     t.sender.statsSource = () => this.getStats(t.sender);
     t.receiver.statsSource = () => this.getStats(t.receiver);
   }

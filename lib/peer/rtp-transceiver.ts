@@ -26,6 +26,8 @@ export class RTCRtpTransceiver {
   streamIds: string[];
   /** @internal Codecs chosen by setCodecPreferences, in order (undefined: the connection's). */
   codecPreferences: CodecCapability[] | undefined;
+  /** @internal The connection's codecs of this kind, which setCodecPreferences chooses from. */
+  codecCapabilities: () => readonly CodecCapability[] = () => [];
   private directionValue: MediaDirection;
   private stoppedValue = false;
   private stoppingValue = false;
@@ -38,7 +40,6 @@ export class RTCRtpTransceiver {
     direction: MediaDirection,
     streamIds: string[],
     private readonly onChange: () => void,
-    private readonly codecCapabilities: () => readonly CodecCapability[] = () => [],
   ) {
     this.kind = kind;
     this.sender = sender;
