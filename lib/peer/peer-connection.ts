@@ -157,6 +157,8 @@ interface ExtraTransport {
 }
 
 const DEFAULT_SCTP_PORT = 5000;
+/** Connections created in this thread, for log names. */
+let connectionCount = 0;
 /** How long connections without `certificates` share one generated certificate. */
 const SHARED_CERTIFICATE_MS = 24 * 60 * 60 * 1000;
 let shared: { certificate: DtlsCertificate; until: number } | undefined;
@@ -192,6 +194,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   private readonly sessionId = BigInt.asUintN(62, randomBytes(8).readBigUInt64BE(0)).toString();
   private sessionVersion = 0n;
   private readonly cname = randomBytes(12).toString('base64url');
+  /** Names this connection in `peer` / `sdp` debug logs (docs/logging.md). */
+  private readonly logId = ++connectionCount;
   private transport: PeerTransport | undefined;
   private readonly transceiverList: RTCRtpTransceiver[] = [];
   private mLines: MLine[] = [];
@@ -610,7 +614,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       : [this.pendingLocal?.model];
     validateRemoteDescription(model, established.filter((d): d is SdpSessionDescription => d !== undefined));
     const remoteTransport = this.pickRemoteTransport(model);
-    if (sdpLog.enabled) sdpLog('remote %s: %d m-section(s), ufrag %s, %d candidate(s)%s', description.type, model.media.length, remoteTransport ? redacted(remoteTransport.iceUfrag) : 'none', remoteTransport?.candidates.length ?? 0, remoteTransport?.iceLite === true ? ', ice-lite' : '');
+    if (sdpLog.enabled) sdpLog('pc%d remote %s: %d m-section(s), ufrag %s, %d candidate(s)%s', this.logId, description.type, model.media.length, remoteTransport ? redacted(remoteTransport.iceUfrag) : 'none', remoteTransport?.candidates.length ?? 0, remoteTransport?.iceLite === true ? ', ice-lite' : '');
     const stored: StoredDescription = { type: description.type, model, sdp: description.sdp ?? '' };
     if (description.type === 'offer') {
       const transport = this.ensureTransport('controlled');
@@ -911,7 +915,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
           onMedia: (data, starts, lengths, count) => this.router.receive(data, starts, lengths, count, this.clock.now()),
         });
         this.extras.push(e);
-        sdpLog('mids %s get their own transport (not bundled with mid %s)', e.mids.join(','), remote[0]?.mids[0] ?? '-');
+        sdpLog('pc%d mids %s get their own transport (not bundled with mid %s)', this.logId, e.mids.join(','), remote[0]?.mids[0] ?? '-');
         extra = e;
       } else {
         const previous = extra.transport!.ice.remoteCredentials?.ufrag;
@@ -1195,7 +1199,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         const ours = answer.media.find((m) => m.port !== 0 || m.bundleOnly === true)?.setup;
         role = ours === 'passive' ? 'server' : 'client';
       }
-      sdpLog('DTLS role %s (remote a=setup:%s), %d remote fingerprint(s)', role, remoteTransport.setup ?? 'none', remoteTransport.fingerprints.length);
+      sdpLog('pc%d DTLS role %s (remote a=setup:%s), %d remote fingerprint(s)', this.logId, role, remoteTransport.setup ?? 'none', remoteTransport.fingerprints.length);
       transport.setDtls(role, remoteTransport.fingerprints.map((f) => ({ algorithm: f.algorithm.toLowerCase() as FingerprintAlgorithm, value: f.value.toLowerCase() }) satisfies DtlsTransportFingerprint));
       for (const rt of this.extras.length > 0 ? extractRemoteTransports(remote) : []) {
         const extra = this.extras.find((e) => e.mids.some((m) => rt.mids.includes(m)));
@@ -1219,7 +1223,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const t = this.transceiverList.find((x) => x.mid === section.mid);
       if (!t) continue;
       if (isRejected(section)) {
-        sdpLog('mid %s rejected (port 0): transceiver stopped', section.mid);
+        sdpLog('pc%d mid %s rejected (port 0): transceiver stopped', this.logId, section.mid);
         t.markStopped();
         this.router.unbind(t);
         continue;
@@ -1229,7 +1233,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const direction = section.direction ?? 'sendrecv';
       t.current = weOffered ? reverseDirection(direction) : direction;
       const codec = params.codecs[0];
-      sdpLog('mid %s %s: %s, send codec %s/%d pt %d, rtx %s, %d extension(s)', section.mid, t.kind, t.current, codec?.name ?? 'none', codec?.clockRate ?? 0, codec?.payloadType ?? -1, codec ? params.rtxPayloadTypes.get(codec.payloadType) ?? 'no' : 'no', params.headerExtensions.size);
+      sdpLog('pc%d mid %s %s: %s, send codec %s/%d pt %d, rtx %s, %d extension(s)', this.logId, section.mid, t.kind, t.current, codec?.name ?? 'none', codec?.clockRate ?? 0, codec?.payloadType ?? -1, codec ? params.rtxPayloadTypes.get(codec.payloadType) ?? 'no' : 'no', params.headerExtensions.size);
       if (codec) {
         t.sender.configure({
           mid: section.mid,
@@ -1317,7 +1321,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   private setSignaling(state: RTCSignalingState): void {
     if (state === this.signaling) return;
-    peerLog('signaling %s -> %s', this.signaling, state);
+    peerLog('pc%d signaling %s -> %s', this.logId, this.signaling, state);
     this.signaling = state;
     this.dispatch({ type: 'signalingstatechange' });
   }
@@ -1370,7 +1374,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     // counts like a connected one; ICE consent then decides (disconnected, failed).
     const next: RTCPeerConnectionState = aggregateConnectionState(this.transportStates());
     if (next === this.connection) return;
-    peerLog('connection %s -> %s (ice %s, dtls %s)%s', this.connection, next, ice, dtls, next === 'failed' ? `: ${this.failure ?? ''}` : '');
+    peerLog('pc%d connection %s -> %s (ice %s, dtls %s)%s', this.logId, this.connection, next, ice, dtls, next === 'failed' ? `: ${this.failure ?? ''}` : '');
     this.connection = next;
     this.dispatch({ type: 'connectionstatechange' });
   }
