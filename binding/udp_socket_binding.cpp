@@ -8,12 +8,12 @@
 #include <cstring>
 #include <deque>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "binding/module_registry.hpp"
 #include "binding/srtp_session_binding.hpp"
 #include "native/srtp/srtp_session.hpp"
+#include "native/udp/udp_session_table.hpp"
 #include "native/udp/udp_socket.hpp"
 
 namespace pwt {
@@ -23,59 +23,6 @@ constexpr size_t kAddressRecord = 28;  // bytes per destination in the send pool
 constexpr int kMaxBatchesPerWake = 16;  // then yield to the loop: fairness between sockets
 
 constexpr size_t kSrtpRoom = 32;  // bytes JS reserves after a packet to be protected (tag + index)
-constexpr uint8_t kSrtpNone = 0;      // recvStatus: not routed (STUN, DTLS, unknown source)
-constexpr uint8_t kSrtpClear = 1;     // recvStatus: unprotected in place, length updated
-constexpr uint8_t kSrtpDropBase = 2;  // recvStatus: 2 + SrtpStatus of the refusal
-
-// A remote transport address normalised for lookup (IPv4-mapped IPv6 counts as IPv4).
-struct RemoteKey {
-  uint8_t family = 0;
-  uint16_t port = 0;
-  uint8_t addr[16] = {};
-  bool operator==(const RemoteKey& o) const {
-    return family == o.family && port == o.port && std::memcmp(addr, o.addr, family == 4 ? 4 : 16) == 0;
-  }
-};
-
-struct RemoteKeyHash {
-  size_t operator()(const RemoteKey& k) const {
-    uint64_t h = 1469598103934665603ull ^ (static_cast<uint64_t>(k.port) << 8) ^ k.family;
-    const size_t n = k.family == 4 ? 4 : 16;
-    for (size_t i = 0; i < n; ++i) h = (h ^ k.addr[i]) * 1099511628211ull;
-    return static_cast<size_t>(h);
-  }
-};
-
-RemoteKey KeyFromSockaddr(const sockaddr_storage& ss) {
-  RemoteKey k;
-  if (ss.ss_family == AF_INET6) {
-    const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
-    static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::memcmp(a->sin6_addr.s6_addr, kMapped, 12) == 0) {
-      k.family = 4;
-      std::memcpy(k.addr, a->sin6_addr.s6_addr + 12, 4);
-    } else {
-      k.family = 6;
-      std::memcpy(k.addr, a->sin6_addr.s6_addr, 16);
-    }
-    k.port = ntohs(a->sin6_port);
-  } else {
-    const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
-    k.family = 4;
-    std::memcpy(k.addr, &a->sin_addr, 4);
-    k.port = ntohs(a->sin_port);
-  }
-  return k;
-}
-
-// An SRTP route: datagrams from `remote` are unprotected, and sends naming the route protected,
-// by `session` (owned by its JS object, which the reference keeps alive).
-struct SrtpRoute {
-  bool used = false;
-  RemoteKey remote;
-  SrtpSession* session = nullptr;
-  Napi::ObjectReference session_ref;
-};
 
 // A datagram that could not be sent at once (EAGAIN): kept in order until writable.
 struct PendingDatagram {
@@ -260,7 +207,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap> {
       uint32_t length = lengths[i];
       if (route) {
         // Protect in place; JS reserved kSrtpRoom bytes after the packet for the tag/index.
-        SrtpSession* session = route <= routes_.size() && routes_[route - 1].used ? routes_[route - 1].session : nullptr;
+        SrtpSession* session = sessions_.session(route);
         size_t out_len = 0;
         if (!session || session->protect(base + offsets[i], length, length + kSrtpRoom, &out_len) != SrtpStatus::kOk) {
           c[kSrtpProtectFailed] += 1;
@@ -345,77 +292,18 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap> {
     if (rec.ByteLength() < kAddressRecord || !session) return Napi::Number::New(env, 0);
     sockaddr_storage ss{};
     std::memcpy(&ss, rec.Data(), kAddressRecord);
-    size_t slot = 0;
-    while (slot < routes_.size() && routes_[slot].used) ++slot;
-    if (slot == routes_.size()) {
-      if (routes_.size() >= 65535) return Napi::Number::New(env, 0);
-      routes_.emplace_back();
-    }
-    SrtpRoute& r = routes_[slot];
-    r.used = true;
-    r.remote = KeyFromSockaddr(ss);
-    r.session = session;
-    r.session_ref = Napi::Persistent(info[1].As<Napi::Object>());
-    // A newer route for the same remote address replaces the older one for receiving.
-    by_remote_[r.remote] = static_cast<uint32_t>(slot + 1);
-    last_lookup_valid_ = false;
-    return Napi::Number::New(env, static_cast<double>(slot + 1));
+    const uint32_t id = sessions_.add(udp_remote_key(ss), session);
+    if (id == 0) return Napi::Number::New(env, 0);
+    // The reference keeps the session's JS object (and so the SrtpSession) alive while routed.
+    if (session_refs_.size() < id) session_refs_.resize(id);
+    session_refs_[id - 1] = Napi::Persistent(info[1].As<Napi::Object>());
+    return Napi::Number::New(env, static_cast<double>(id));
   }
 
   Napi::Value RemoveSrtpRoute(const Napi::CallbackInfo& info) {
     const uint32_t id = info[0].ToNumber().Uint32Value();
-    if (id >= 1 && id <= routes_.size() && routes_[id - 1].used) {
-      SrtpRoute& r = routes_[id - 1];
-      auto it = by_remote_.find(r.remote);
-      if (it != by_remote_.end() && it->second == id) by_remote_.erase(it);
-      r.used = false;
-      r.session = nullptr;
-      r.session_ref.Reset();
-      last_lookup_valid_ = false;
-    }
+    if (sessions_.remove(id)) session_refs_[id - 1].Reset();
     return info.Env().Undefined();
-  }
-
-  // Unprotects, in place, every RTP/RTCP datagram (first byte 128..191, RFC 7983) whose source
-  // has a route, and records the outcome per slot for JavaScript.
-  void UnprotectBatch(int n) {
-    uint8_t* status = static_cast<uint8_t*>(recv_status_.data);
-    if (by_remote_.empty()) {
-      std::memset(status, kSrtpNone, static_cast<size_t>(n));
-      return;
-    }
-    double* c = socket_.counters();
-    for (int i = 0; i < n; ++i) {
-      status[i] = kSrtpNone;
-      uint8_t* data = target_.buffer + static_cast<size_t>(i) * slot_size_;
-      const uint32_t len = target_.lengths[i];
-      if (len == 0 || data[0] < 128 || data[0] > 191) continue;
-      RemoteKey key;
-      key.family = target_.families[i];
-      key.port = target_.ports[i];
-      std::memcpy(key.addr, target_.addresses + i * 16, key.family == 4 ? 4 : 16);
-      SrtpSession* session = nullptr;
-      if (last_lookup_valid_ && key == last_key_) {
-        session = last_session_;
-      } else {
-        auto it = by_remote_.find(key);
-        session = it == by_remote_.end() ? nullptr : routes_[it->second - 1].session;
-        last_key_ = key;
-        last_session_ = session;
-        last_lookup_valid_ = true;
-      }
-      if (!session) continue;
-      size_t out_len = 0;
-      const SrtpStatus st = session->unprotect(data, len, &out_len);
-      if (st == SrtpStatus::kOk) {
-        target_.lengths[i] = static_cast<uint32_t>(out_len);
-        status[i] = kSrtpClear;
-        c[kSrtpUnprotected] += 1;
-      } else {
-        status[i] = static_cast<uint8_t>(kSrtpDropBase + static_cast<uint8_t>(st));
-        c[kSrtpRecvDropped] += 1;
-      }
-    }
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -488,7 +376,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap> {
     for (int b = 0; b < kMaxBatchesPerWake && !closed_; ++b) {
       const int n = socket_.recv_batch(target_);
       if (n <= 0) break;
-      UnprotectBatch(n);
+      sessions_.unprotect_batch(target_, n, static_cast<uint8_t*>(recv_status_.data), socket_.counters());
       napi_value argv[1];
       napi_value result;
       if (napi_create_int32(env, n, &argv[0]) != napi_ok) break;
@@ -539,12 +427,10 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap> {
     }
     socket_.close();
     pending_.clear();
-    by_remote_.clear();
-    for (SrtpRoute& r : routes_) {
-      r.session = nullptr;
-      if (!finalizing_) r.session_ref.Reset();
+    sessions_.clear();
+    if (!finalizing_) {
+      for (Napi::ObjectReference& r : session_refs_) r.Reset();
     }
-    last_lookup_valid_ = false;
   }
 
   void Finalize(Napi::Env) override { finalizing_ = true; }
@@ -556,11 +442,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap> {
   PinnedArray recv_buffer_, recv_lengths_, recv_addresses_, recv_ports_, recv_families_;
   PinnedArray send_buffer_, send_offsets_, send_lengths_, send_addresses_, counters_;
   PinnedArray recv_status_, send_routes_;
-  std::vector<SrtpRoute> routes_;
-  std::unordered_map<RemoteKey, uint32_t, RemoteKeyHash> by_remote_;
-  RemoteKey last_key_;
-  SrtpSession* last_session_ = nullptr;
-  bool last_lookup_valid_ = false;
+  UdpSessionTable sessions_;
+  std::vector<Napi::ObjectReference> session_refs_;  // index id - 1
   Napi::FunctionReference on_batch_;
   std::unique_ptr<Napi::AsyncContext> async_context_;
   std::vector<UdpSendItem> items_;

@@ -12,6 +12,8 @@ import sdpTransform from 'sdp-transform';
 import { MEDIA_MIME_TYPES, RtpRecorder } from '../lib/media/index.js';
 import { RTCPeerConnection, type MediaStreamTrack } from '../lib/peer/index.js';
 import { createWhipHandler } from '../lib/signaling/whip-server.js';
+// Installs the default policy modules (RTCP reports, NACK, keyframe requests, transport-cc feedback).
+import '../lib/policy/default-policies.js';
 
 /** Options of {@link startRecorder}. */
 export interface RecorderOptions {

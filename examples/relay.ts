@@ -10,6 +10,8 @@ import {
   type RTCSessionDescriptionInit,
 } from '../lib/peer/index.js';
 import { RtpPacket } from '../lib/rtp/rtp-packet.js';
+// Installs the default policy modules (RTCP reports, NACK, keyframe requests, transport-cc feedback).
+import '../lib/policy/default-policies.js';
 
 /** One subscriber of the relay: its peer connection and the track the relay sends on. */
 export interface RelaySubscriber {

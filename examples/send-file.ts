@@ -19,6 +19,8 @@ import {
 import { LocalStreamTrack, RTCPeerConnection } from '../lib/peer/index.js';
 import { defaultCodecs } from '../lib/sdp/default-capabilities.js';
 import { whipConnect } from '../lib/signaling/whip-client.js';
+// Installs the default policy modules (RTCP reports, NACK, keyframe requests, transport-cc feedback).
+import '../lib/policy/default-policies.js';
 
 /** Options of {@link sendFile}. */
 export interface SendFileOptions {

@@ -6,14 +6,14 @@ export type { Clock } from './common/clock.js';
 export type { Rng } from './common/rng.js';
 export { configureLogging, LOG_NAMESPACES } from './common/log.js';
 export type { LogRecord, LogSink, LoggingOptions } from './common/log.js';
-export { UdpSocket, UdpBatch, MAX_UDP_PAYLOAD } from './transport/udp-socket.js';
+export { UdpSocket, UdpBatch, MAX_UDP_PAYLOAD } from './transport/source/udp-socket.js';
 export type {
   UdpSocketOptions,
   UdpSocketStats,
   UdpAddressInfo,
   UdpDestination,
   UdpBatchListener,
-} from './transport/udp-socket.js';
+} from './transport/source/udp-socket.js';
 export { nativeBuildInfo } from './native/addon.js';
 export type { NativeBuildInfo } from './native/addon.js';
 export * from './rtp/index.js';
@@ -43,8 +43,8 @@ export type {
   IceDataHandler,
   IceTransportStats,
 } from './transport/ice-transport.js';
-export { UdpMux } from './transport/udp-mux.js';
-export type { UdpMuxOptions, UdpMuxStats } from './transport/udp-mux.js';
+export { UdpMux } from './transport/source/udp-mux.js';
+export type { UdpMuxOptions, UdpMuxStats } from './transport/source/udp-mux.js';
 export { IceAgent } from './ice/ice-agent.js';
 export type { IceAgentOptions, IceConnectionState, IceGatheringState, IceRole, IceSelectedPair, IceAgentEvent } from './ice/ice-agent.js';
 export { StunMessage, isStunMessage } from './ice/stun-message.js';
@@ -52,8 +52,8 @@ export { StunAttr, StunMethod, StunClass } from './ice/stun-constants.js';
 export { TurnClient } from './ice/turn-client.js';
 export { parseCandidate, formatCandidate, IceCandidateSyntaxError } from './ice/candidate.js';
 export type { IceCandidate } from './ice/candidate.js';
-export { UdpSrtpStatus } from './transport/udp-socket.js';
-export type { UdpSrtpRoute } from './transport/udp-socket.js';
+export { UdpSrtpStatus } from './transport/source/udp-socket.js';
+export type { UdpSrtpRoute } from './transport/source/udp-socket.js';
 export { startEchoServer, EchoSession } from './echo/index.js';
 export type { EchoServer, EchoServerOptions } from './echo/index.js';
 export {
@@ -71,3 +71,4 @@ export {
   SignalingClosedError,
 } from './signaling/index.js';
 export type { SignalingChannel, SignalingMessage, WhipSession } from './signaling/index.js';
+export * from './policy/index.js';

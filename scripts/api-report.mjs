@@ -15,8 +15,10 @@ function entryPoints() {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   const out = [];
   for (const [subpath, target] of Object.entries(pkg.exports)) {
-    if (typeof target !== 'object' || !target.types) continue;
-    const source = target.types.replace(/^\.\/dist\//, '').replace(/\.d\.ts$/, '.ts');
+    // "types" directly, or under "import" (the ESM declarations; dist/cjs has copies of them).
+    const types = typeof target === 'object' ? (target.types ?? target.import?.types) : undefined;
+    if (typeof types !== 'string') continue;
+    const source = types.replace(/^\.\/dist\//, '').replace(/\.d\.ts$/, '.ts');
     out.push({ name: subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`, source: join(root, source) });
   }
   return out;

@@ -6,9 +6,9 @@
 // Nothing leaves the machine: no STUN/TURN servers are configured for either side.
 import { Connection } from 'werift';
 import { IceTransport } from '../../lib/transport/ice-transport.js';
-import { UdpMux } from '../../lib/transport/udp-mux.js';
-import { dgramUdpSocketFactory } from '../../lib/transport/ice-udp-socket.js';
-import type { IceUdpSocketFactory } from '../../lib/transport/ice-udp-socket.js';
+import { UdpMux } from '../../lib/transport/source/udp-mux.js';
+import { dgramUdpSocketFactory } from '../../lib/transport/source/datagram-socket.js';
+import type { IceUdpSocketFactory } from '../../lib/transport/source/datagram-socket.js';
 import { printHeader, type BenchOptions, type BenchSeries } from '../lib/report.js';
 
 export const baseline = 'werift';

@@ -9,7 +9,7 @@ import { createSocket } from 'node:dgram';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UdpSocket } from '../../lib/transport/udp-socket.js';
+import { UdpSocket } from '../../lib/transport/source/udp-socket.js';
 import { printHeader, type BenchOptions, type BenchSeries } from '../lib/report.js';
 
 export const baseline = 'dgram';

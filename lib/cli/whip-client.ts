@@ -4,6 +4,8 @@ import { LocalStreamTrack, RTCPeerConnection, type RTCConfiguration, type RTCDat
 import { messageBytes, messagePlan } from '../echo/message-plan.js';
 import { whipConnect, type WhipSession } from '../signaling/whip-client.js';
 import { createMediaSource, type MediaSource } from './media-source.js';
+// Installs the default policy modules (RTCP reports, NACK, keyframe requests, transport-cc feedback).
+import '../policy/default-policies.js';
 
 /** Options of {@link runWhipClient}. */
 export interface WhipClientOptions {

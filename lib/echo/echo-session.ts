@@ -5,6 +5,8 @@ import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCCon
 import { RtpPacket } from '../rtp/rtp-packet.js';
 import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
 import { announceAddress } from './announce.js';
+// Installs the default policy modules (RTCP reports, NACK, keyframe requests, transport-cc feedback).
+import '../policy/default-policies.js';
 
 /** Options of an echo session: the peer connection's transport options. */
 export type EchoSessionOptions = Pick<RTCConfiguration, 'iceLite' | 'hostAddresses' | 'portRange' | 'srtpProfiles' | 'certificates' | 'answerDtlsRole'> & {

@@ -24,7 +24,7 @@ export interface NativeUdpPools {
 /** The send half of the pools, replaceable while the socket lives (it grows on demand). */
 export type NativeUdpSendPool = Pick<NativeUdpPools, 'sendBuffer' | 'sendOffsets' | 'sendLengths' | 'sendAddresses' | 'sendRoutes'>;
 
-/** Native socket handle; every method is thin and validated by lib/transport/udp-socket.ts. */
+/** Native socket handle; every method is thin and validated by lib/transport/source/udp-socket.ts. */
 export interface NativeUdpSocket {
   bind(family: 4 | 6, address: string, port: number, reusePort: boolean, ipv6Only: boolean,
     recvBufferSize: number, sendBufferSize: number): [status: number, errno: number];

@@ -31,3 +31,17 @@ export type { PeerEvent, PeerEventMap } from './event-target.js';
 export { RTCDataChannel } from '../sctp/data-channel.js';
 export type { RTCDataChannelInit, RTCDataChannelState } from '../sctp/data-channel.js';
 export { PENDING_MEDIA_LIMIT } from '../transport/peer-transport.js';
+export { RtpPacketBatch, RtpPacketFlags, RTP_BATCH_CAPACITY, setDefaultRtpPolicies, defaultRtpPolicies, feedbackKey } from './rtp-policy.js';
+export type {
+  RtpPolicy,
+  RtpPolicyFactory,
+  RtpPolicyScope,
+  RtpPolicyOutput,
+  RtpPolicyParameters,
+  RtpPolicyEvent,
+  RtpPolicyEventMap,
+  RtpPolicyStatsCollector,
+  PolicySendStream,
+} from './rtp-policy.js';
+export { RtpPolicyChain } from './rtp-policy-chain.js';
+export type { PolicyDrops } from './policy-driver.js';

@@ -11,7 +11,6 @@ import { tryParseRtcp, type RtcpPacket } from '../rtp/rtcp/compound.js';
 import { unwrapRtx } from '../rtp/rtx.js';
 import type { AnnouncedSender } from '../sdp/rtp-parameters.js';
 import type { InboundStream, RTCRtpReceiver } from './rtp-receiver.js';
-import type { RTCRtpSender } from './rtp-sender.js';
 import type { RTCRtpTransceiver } from './rtp-transceiver.js';
 import { loggedDropCounters } from '../common/log.js';
 
@@ -24,6 +23,25 @@ export interface MediaRouterDrops {
   rtcpMalformed: number;
   rtcpUnrouted: number;
   ssrcLimit: number;
+}
+
+/**
+ * Sees what the router routes, for the policy modules (docs/policy.md). Absent when no module
+ * looks at incoming packets, so routing costs nothing more then.
+ */
+export interface MediaRouterTap {
+  /** A receive batch starts (packets point into `data`). */
+  begin(data: Buffer, now: number): void;
+  /** Every parsed RTP packet, before routing (transport-scope modules). */
+  transportRtp(packet: RtpPacket, start: number, length: number): void;
+  /** An RTP packet delivered to a transceiver's stream (RTX already unwrapped). */
+  rtp(t: RTCRtpTransceiver, packet: RtpPacket, start: number, length: number, retransmission: boolean): void;
+  /** Every parsed RTCP compound packet. */
+  rtcpCompound(packets: readonly RtcpPacket[]): void;
+  /** An RTCP packet routed to a transceiver (its sender or receiver). */
+  rtcp(t: RTCRtpTransceiver, packet: RtcpPacket): void;
+  /** The receive batch is over. */
+  end(data: Buffer, now: number): void;
 }
 
 type Route =
@@ -40,7 +58,9 @@ export class MediaRouter {
   });
   private readonly bySsrc = new Map<number, Route>();
   private readonly byMid = new Map<string, RTCRtpTransceiver>();
-  private readonly senders = new Map<number, RTCRtpSender>();
+  private readonly senders = new Map<number, RTCRtpTransceiver>();
+  /** @internal Set by the peer connection while policy modules look at incoming packets. */
+  tap: MediaRouterTap | undefined;
   private readonly transceivers = new Set<RTCRtpTransceiver>();
   private midId: number | undefined;
   private ridId: number | undefined;
@@ -57,8 +77,9 @@ export class MediaRouter {
   bind(t: RTCRtpTransceiver, mid: string, remoteSenders: readonly AnnouncedSender[]): void {
     this.transceivers.add(t);
     this.byMid.set(mid, t);
-    this.senders.set(t.sender.ssrc, t.sender);
-    this.senders.set(t.sender.rtxSsrc, t.sender);
+    this.senders.set(t.sender.ssrc, t);
+    this.senders.set(t.sender.rtxSsrc, t);
+    for (const e of t.sender.encodings) this.senders.set(e.ssrc, t);
     for (const s of remoteSenders) {
       const existing = this.bySsrc.get(s.ssrc);
       if (!existing || existing.transceiver !== t) {
@@ -85,12 +106,14 @@ export class MediaRouter {
 
   /** Routes one batch of clear packets (see PeerTransportHandler.onMedia). */
   receive(data: Buffer, starts: Uint32Array, lengths: Uint32Array, count: number, now: number): void {
+    this.tap?.begin(data, now);
     for (let i = 0; i < count; i++) {
       const start = starts[i]!;
       const length = lengths[i]!;
       if (isRtcp(data, start, length)) this.receiveRtcp(data, start, length);
       else this.receiveRtp(data, start, length, now);
     }
+    this.tap?.end(data, now);
   }
 
   private receiveRtp(data: Buffer, start: number, length: number, now: number): void {
@@ -99,6 +122,8 @@ export class MediaRouter {
       this.drops.rtpMalformed++;
       return;
     }
+    const tap = this.tap;
+    if (tap) tap.transportRtp(packet, start, length);
     const route = this.bySsrc.get(packet.ssrc!) ?? this.learn(packet, now);
     if (!route) return;
     const t = route.transceiver;
@@ -108,6 +133,7 @@ export class MediaRouter {
     }
     if (route.kind === 'media') {
       deliver(route.stream, packet, length, now);
+      if (tap) tap.rtp(t, packet, start, length, false);
       return;
     }
     const original = this.bySsrc.get(route.originalSsrc);
@@ -119,6 +145,7 @@ export class MediaRouter {
       return;
     }
     deliver(original.stream, unwrapped, length - 2, now);
+    if (tap) tap.rtp(t, unwrapped, start, length, true);
   }
 
   /** Binds an unannounced SSRC by mid / rid / repaired-rid extension or unique payload type. */
@@ -188,29 +215,33 @@ export class MediaRouter {
       this.drops.rtcpMalformed++;
       return;
     }
+    this.tap?.rtcpCompound(packets);
     for (const p of packets) this.routeRtcp(p);
   }
 
   private routeRtcp(p: RtcpPacket): void {
     let routed = false;
     if ('mediaSsrc' in p) {
-      const sender = this.senders.get(p.mediaSsrc);
-      if (sender) {
-        sender.dispatch({ type: 'rtcp', packet: p });
+      const owner = this.senders.get(p.mediaSsrc);
+      if (owner) {
+        owner.sender.dispatch({ type: 'rtcp', packet: p });
+        this.tap?.rtcp(owner, p);
         routed = true;
       } else {
         // Transport-wide feedback (transport-cc, REMB, FIR with media SSRC 0) concerns every sender.
         for (const t of this.transceivers) {
           t.sender.dispatch({ type: 'rtcp', packet: p });
+          this.tap?.rtcp(t, p);
           routed = true;
         }
       }
     } else {
       if ('reports' in p && Array.isArray(p.reports)) {
         for (const block of p.reports as { ssrc: number }[]) {
-          const sender = this.senders.get(block.ssrc);
-          if (sender) {
-            sender.dispatch({ type: 'rtcp', packet: p });
+          const owner = this.senders.get(block.ssrc);
+          if (owner) {
+            owner.sender.dispatch({ type: 'rtcp', packet: p });
+            this.tap?.rtcp(owner, p);
             routed = true;
             break;
           }
@@ -220,6 +251,7 @@ export class MediaRouter {
         const route = this.bySsrc.get(p.ssrc);
         if (route) {
           route.transceiver.receiver.dispatch({ type: 'rtcp', packet: p });
+          this.tap?.rtcp(route.transceiver, p);
           routed = true;
         }
       }

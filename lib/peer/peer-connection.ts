@@ -11,7 +11,7 @@ import type { SrtpProfileName } from '../dtls/srtp-profile.js';
 import type { DtlsTransportState } from '../dtls/dtls-transport.js';
 import { formatCandidate as formatIceCandidate, type IceCandidate } from '../ice/candidate.js';
 import type { IceConnectionState, IceGatheringState } from '../ice/ice-agent.js';
-import { ipFamily, type TransportAddress } from '../ice/transport-address.js';
+import { ipFamily } from '../ice/transport-address.js';
 import { createAnswer, type LocalAnswerMedia } from '../sdp/answer.js';
 import { isRejected } from '../sdp/bundle.js';
 import { parseCandidate as parseSdpCandidate, formatCandidate as formatSdpCandidate } from '../sdp/candidate.js';
@@ -30,8 +30,8 @@ import { SctpAssociation } from '../sctp/association.js';
 import { DataChannelManager } from '../sctp/data-channel-manager.js';
 import type { RTCDataChannel, RTCDataChannelInit } from '../sctp/data-channel.js';
 import { IceTransport, parseIceServerUrl } from '../transport/ice-transport.js';
-import { PeerTransport, type PeerTransportHandler } from '../transport/peer-transport.js';
-import type { UdpMux } from '../transport/udp-mux.js';
+import { defaultHostAddresses, PEER_SOCKET_BUFFER_BYTES, PeerTransport, type PeerTransportHandler } from '../transport/peer-transport.js';
+import type { UdpMux } from '../transport/source/udp-mux.js';
 import { preferredWithNegotiated } from './codec-preferences.js';
 import { PeerEventTarget, type PeerEvent } from './event-target.js';
 import { LocalStreamTrack, MediaStreamTrack, type MediaKind } from './media-stream-track.js';
@@ -43,6 +43,10 @@ import { aggregateConnectionState, aggregateIceState, type TransportStates } fro
 import { RTCRtpReceiver } from './rtp-receiver.js';
 import { RTCRtpSender, type SenderOwner } from './rtp-sender.js';
 import { RTCRtpTransceiver } from './rtp-transceiver.js';
+import { PolicyDriver } from './policy-driver.js';
+import { RtpPolicyChain } from './rtp-policy-chain.js';
+import { defaultRtpPolicies, feedbackKey, type RtpPolicyEvent, type RtpPolicyFactory, type RtpPolicyParameters } from './rtp-policy.js';
+import type { RtcpFeedback } from '../sdp/model.js';
 import {
   PeerError,
   RTCIceCandidate,
@@ -77,7 +81,7 @@ export interface RTCConfiguration {
   /** `all` (default) or `relay` (only TURN-relayed candidates are announced and paired). */
   iceTransportPolicy?: 'all' | 'relay';
   /**
-   * Share one UDP port with other connections (server mode, lib/transport/udp-mux.ts): host
+   * Share one UDP port with other connections (server mode, lib/transport/source/udp-mux.ts): host
    * candidates are the mux's address; `hostAddresses`/`portRange` are then ignored.
    */
   udpMux?: UdpMux;
@@ -101,6 +105,13 @@ export interface RTCConfiguration {
   answerDtlsRole?: 'client' | 'server';
   /** Our `a=max-message-size` for data channels (default 262144). */
   maxMessageSize?: number;
+  /**
+   * Policy modules to install (docs/policy.md): transceiver-scope factories make one module per
+   * transceiver, transport-scope ones one per connection. Default: the set lib/policy registers
+   * (RTCP reports, NACK generator and responder, keyframe requests, transport-cc feedback); `[]`
+   * installs none. The SDP offers exactly the rtcp-fb and extensions the installed modules serve.
+   */
+  rtpPolicies?: RtpPolicyFactory[];
 }
 
 /** RTCRtpTransceiverInit. */
@@ -128,6 +139,8 @@ export type RTCPeerConnectionEvents = {
   signalingstatechange: PeerEvent<'signalingstatechange'>;
   negotiationneeded: PeerEvent<'negotiationneeded'>;
   datachannel: PeerEvent<'datachannel'> & { channel: RTCDataChannel };
+  /** A policy module's event (docs/policy.md), with the transceiver it concerns (none: transport-wide). */
+  policy: PeerEvent<'policy'> & RtpPolicyEvent & { transceiver: RTCRtpTransceiver | undefined };
 };
 
 interface StoredDescription {
@@ -225,6 +238,12 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   private transportSequence = 0;
   private readonly firedTracks = new Set<MediaStreamTrack>();
   private readonly router = new MediaRouter();
+  private readonly policyFactories: readonly RtpPolicyFactory[];
+  /** Transport-wide policy modules (transport-cc feedback, bandwidth estimation): add, remove or replace them here. */
+  readonly transportPolicies: RtpPolicyChain;
+  private readonly policyDriver: PolicyDriver;
+  /** SSRC of transport-wide RTCP when no transceiver has one to lend. */
+  private readonly transportRtcpSsrc = cryptoRng.uint32() || 1;
   private dataChannelsOpened = 0;
   private dataChannelsClosed = 0;
 
@@ -244,6 +263,17 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     }
     this.config = { ...configuration };
     this.certificate = configuration.certificates?.[0] ?? defaultCertificate();
+    this.policyFactories = [...(configuration.rtpPolicies ?? defaultRtpPolicies())];
+    this.transportPolicies = new RtpPolicyChain(this.policyFactories.filter((f) => f.scope === 'transport').map((f) => f.create(undefined)));
+    this.policyDriver = new PolicyDriver({
+      mediaTransport: () => this.mediaTransport,
+      router: this.router,
+      now: () => this.clock.now(),
+      transceivers: () => this.transceiverList,
+      emitPolicyEvent: (event, transceiver) => {
+        if (!this.isClosed) this.dispatch({ type: 'policy', ...event, transceiver });
+      },
+    }, this.transportPolicies);
   }
 
   // ---- attributes ---------------------------------------------------------------------
@@ -297,6 +327,9 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   getConfiguration(): RTCConfiguration {
     return { ...this.config, certificates: [this.certificate] };
   }
+
+  get onpolicy(): ((e: RTCPeerConnectionEvents['policy']) => void) | null { return this.getHandler('policy'); }
+  set onpolicy(h: ((e: RTCPeerConnectionEvents['policy']) => void) | null) { this.setHandler('policy', h); }
 
   // onX handlers (webrtc-pc §4.4.1.x event handlers).
   get ontrack(): ((e: RTCPeerConnectionEvents['track']) => void) | null { return this.getHandler('track'); }
@@ -366,10 +399,11 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const holder: { transceiver?: RTCRtpTransceiver } = {};
     const sender = new RTCRtpSender(kind, track, this.senderOwner(holder), cryptoRng, rids);
     const receiver = new RTCRtpReceiver(kind);
-    const t = new RTCRtpTransceiver(kind, sender, receiver, direction, streamIds, () => this.updateNegotiationNeeded());
+    const t = new RTCRtpTransceiver(kind, sender, receiver, direction, streamIds, () => this.updateNegotiationNeeded(), this.transceiverPolicies(kind));
     holder.transceiver = t;
     this.linkStats(t);
     this.transceiverList.push(t);
+    this.policyDriver.attach(t);
     this.updateNegotiationNeeded();
     return t;
   }
@@ -475,7 +509,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       }
       const t = line.transceiver;
       const previous = negotiated?.media.find((m) => m.mid === line.mid && isRtpSection(m) && m.port !== 0);
-      const caps = previous ? negotiatedCapabilities(previous) : { codecs: this.codecsFor(t.kind), headerExtensions: this.extensionsFor(t.kind) };
+      const caps = previous ? negotiatedCapabilities(previous) : { codecs: this.codecsFor(t.kind, t), headerExtensions: this.extensionsFor(t.kind, t) };
       if (t.codecPreferences) caps.codecs = previous ? preferredWithNegotiated(t.codecPreferences, caps.codecs) : t.codecPreferences;
       const d: LocalTransceiverDescription = {
         mid: line.mid,
@@ -516,7 +550,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         media[section.mid] = { reject: true };
         continue;
       }
-      const entry: LocalAnswerMedia = { direction: t.localDirection, codecs: t.codecPreferences ?? this.codecsFor(t.kind), headerExtensions: this.extensionsFor(t.kind) };
+      const entry: LocalAnswerMedia = { direction: t.localDirection, codecs: t.codecPreferences ?? this.codecsFor(t.kind, t), headerExtensions: this.extensionsFor(t.kind, t) };
       const sender = this.senderDescription(t);
       if (sender) entry.sender = sender;
       media[section.mid] = entry;
@@ -749,6 +783,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       sctp: this.sctp,
       dataChannelsOpened: this.dataChannelsOpened,
       dataChannelsClosed: this.dataChannelsClosed,
+      transportPolicies: this.transportPolicies,
     });
     this.extras.forEach((e, i) => {
       addExtraTransportStats(report, {
@@ -795,6 +830,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     this.signaling = 'closed';
     this.connection = 'closed';
     this.iceConnection = 'closed';
+    this.policyDriver.close();
     for (const t of this.transceiverList) t.markStopped();
     if (this.sctp) {
       for (const channel of this.sctp.channels.values()) channel.markClosed();
@@ -837,41 +873,33 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   /** A PeerTransport with this connection's options (the bundle transport, or an extra one). */
   private createPeerTransport(role: 'controlling' | 'controlled', handler: PeerTransportHandler): PeerTransport {
-    // Our own sockets carry the native SRTP fast path; the ICE driver brings TURN, STUN by name
-    // and the one-port mux. Use the driver only when one of those is asked for.
-    const stunServers: TransportAddress[] = [];
-    let needsDriver = this.config.udpMux !== undefined || this.config.iceTransportPolicy === 'relay';
-    for (const server of this.config.iceServers ?? []) {
-      for (const url of typeof server.urls === 'string' ? [server.urls] : server.urls) {
-        const u = parseIceServerUrl(url);
-        if (u.scheme === 'stun' && ipFamily(u.host) !== 0) stunServers.push({ address: u.host, port: u.port });
-        else needsDriver = true;
-      }
-    }
-    let iceDriver: IceTransport | undefined;
-    if (needsDriver) {
-      const driverOptions = {
-        role,
-        mode: this.config.iceLite === true ? ('lite' as const) : ('full' as const),
-        ...(this.config.iceServers ? { iceServers: this.config.iceServers } : {}),
-        ...(this.config.iceTransportPolicy ? { iceTransportPolicy: this.config.iceTransportPolicy } : {}),
-        clock: this.clock,
-      };
-      iceDriver = this.config.udpMux
-        ? this.config.udpMux.createTransport(driverOptions)
-        : new IceTransport({ ...driverOptions, gather: { ...(this.config.hostAddresses ? { addresses: this.config.hostAddresses } : {}) } });
-    }
+    // One driver for every path (docs/architecture.md): own sockets, the shared UdpMux port or
+    // TURN relays are datagram sources of the IceTransport; native SRTP, trickle, restart,
+    // consent and mDNS resolution are the same on each.
+    const iceOptions = {
+      role,
+      mode: this.config.iceLite === true ? ('lite' as const) : ('full' as const),
+      ...(this.config.iceServers ? { iceServers: this.config.iceServers } : {}),
+      ...(this.config.iceTransportPolicy ? { iceTransportPolicy: this.config.iceTransportPolicy } : {}),
+      clock: this.clock,
+    };
+    const ice = this.config.udpMux
+      ? this.config.udpMux.createTransport(iceOptions)
+      : new IceTransport({
+        ...iceOptions,
+        gather: {
+          addresses: this.config.hostAddresses ?? defaultHostAddresses(),
+          recvBufferSize: PEER_SOCKET_BUFFER_BYTES,
+          sendBufferSize: PEER_SOCKET_BUFFER_BYTES,
+          ...(this.config.portRange ? { portRange: this.config.portRange } : {}),
+        },
+      });
     return new PeerTransport({
       handler,
       certificate: this.certificate,
-      iceRole: role,
+      ice,
       clock: this.clock,
-      ...(iceDriver ? { iceDriver } : {}),
-      ...(this.config.iceLite === true ? { iceLite: true } : {}),
-      ...(this.config.hostAddresses ? { hostAddresses: this.config.hostAddresses } : {}),
-      ...(this.config.portRange ? { portRange: this.config.portRange } : {}),
       ...(this.config.srtpProfiles ? { srtpProfiles: this.config.srtpProfiles } : {}),
-      ...(stunServers.length > 0 ? { stunServers } : {}),
     });
   }
 
@@ -1053,12 +1081,12 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     return { sessionId: this.sessionId, sessionVersion: v.toString() };
   }
 
-  private codecsFor(kind: MediaKind): CodecCapability[] {
-    return (this.config.codecs ?? defaultCodecs(kind)).filter((c) => c.kind === kind);
+  private codecsFor(kind: MediaKind, t?: RTCRtpTransceiver): CodecCapability[] {
+    return (this.config.codecs ?? defaultCodecs(kind, this.policyFeedback(kind, t))).filter((c) => c.kind === kind);
   }
 
-  private extensionsFor(kind: MediaKind): HeaderExtensionCapability[] {
-    return (this.config.headerExtensions ?? defaultHeaderExtensions(kind)).filter((e) => e.kind === kind);
+  private extensionsFor(kind: MediaKind, t?: RTCRtpTransceiver): HeaderExtensionCapability[] {
+    return (this.config.headerExtensions ?? defaultHeaderExtensions(kind, this.policyExtensions(kind, t))).filter((e) => e.kind === kind);
   }
 
   private senderDescription(t: RTCRtpTransceiver): LocalSenderDescription | undefined {
@@ -1140,10 +1168,11 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const holder: { transceiver?: RTCRtpTransceiver } = {};
     const sender = new RTCRtpSender(kind, null, this.senderOwner(holder), cryptoRng);
     const receiver = new RTCRtpReceiver(kind);
-    const t = new RTCRtpTransceiver(kind, sender, receiver, direction, [], () => this.updateNegotiationNeeded());
+    const t = new RTCRtpTransceiver(kind, sender, receiver, direction, [], () => this.updateNegotiationNeeded(), this.transceiverPolicies(kind));
     holder.transceiver = t;
     this.linkStats(t);
     this.transceiverList.push(t);
+    this.policyDriver.attach(t);
     return t;
   }
 
@@ -1162,6 +1191,9 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       },
       nextTransportSequence: () => pc.nextTransportSequence(),
       now: () => pc.clock.now(),
+      get transportPolicies(): RtpPolicyChain {
+        return pc.transportPolicies;
+      },
     };
   }
 
@@ -1170,9 +1202,30 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
    * getStats with its sender / receiver as selector (sender.getStats(), receiver.getStats()).
    */
   private linkStats(t: RTCRtpTransceiver): void {
-    t.codecCapabilities = () => this.codecsFor(t.kind);
+    t.codecCapabilities = () => this.codecsFor(t.kind, t);
     t.sender.statsSource = () => this.getStats(t.sender);
     t.receiver.statsSource = () => this.getStats(t.receiver);
+  }
+
+  /** A new chain of the transceiver-scope modules of the configuration. */
+  private transceiverPolicies(kind: MediaKind): RtpPolicyChain {
+    return new RtpPolicyChain(this.policyFactories.filter((f) => f.scope === 'transceiver').map((f) => f.create(kind)));
+  }
+
+  /** rtcp-fb the modules of `t` (else of a fresh transceiver) and of the transport serve for `kind`. */
+  private policyFeedback(kind: MediaKind, t: RTCRtpTransceiver | undefined): RtcpFeedback[] {
+    const chain = t?.policies ?? this.transceiverPolicies(kind);
+    const out = chain.rtcpFeedback(kind);
+    for (const f of this.transportPolicies.rtcpFeedback(kind)) {
+      if (!out.some((x) => x.type === f.type && x.parameter === f.parameter)) out.push(f);
+    }
+    return out;
+  }
+
+  /** Header extensions the modules of `t` (else of a fresh transceiver) and of the transport need. */
+  private policyExtensions(kind: MediaKind, t: RTCRtpTransceiver | undefined): string[] {
+    const chain = t?.policies ?? this.transceiverPolicies(kind);
+    return [...new Set([...chain.headerExtensions(kind), ...this.transportPolicies.headerExtensions(kind)])];
   }
 
   private pickRemoteTransport(model: SdpSessionDescription): ReturnType<typeof extractRemoteTransports>[number] | undefined {
@@ -1209,6 +1262,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       }
     }
     const extIds = new Map<string, number>();
+    const configured: { t: RTCRtpTransceiver; params: RtpPolicyParameters }[] = [];
     for (const section of answer.media) {
       if (section.mid === undefined) continue;
       if (isSctpSection(section)) {
@@ -1254,9 +1308,55 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       for (const [pt, rtx] of params.rtxPayloadTypes) rtxOriginal.set(rtx, pt);
       t.receiver.params = { clockRates, rtxOriginal, rids: remoteParams.rids.filter((r) => r.direction === 'send').map((r) => r.id) };
       this.router.bind(t, section.mid, directionReceives(t.current) ? remoteParams.senders : []);
+      const feedback = new Set<string>();
+      for (const c of params.codecs) for (const f of c.rtcpFeedback) feedback.add(feedbackKey(f));
+      const policyParams: RtpPolicyParameters = {
+        kind: t.kind,
+        cname: this.cname,
+        localSsrc: t.sender.ssrc,
+        sendStreams: !directionSends(t.current)
+          ? []
+          : t.sender.encodings.length > 0
+            ? t.sender.encodings.map((e) => ({ ssrc: e.ssrc, rtxSsrc: undefined, rid: e.rid }))
+            : [{ ssrc: t.sender.ssrc, rtxSsrc: codec && params.rtxPayloadTypes.has(codec.payloadType) ? t.sender.rtxSsrc : undefined, rid: undefined }],
+        sendCodec: codec && directionSends(t.current)
+          ? { payloadType: codec.payloadType, clockRate: codec.clockRate, rtxPayloadType: params.rtxPayloadTypes.get(codec.payloadType) }
+          : undefined,
+        receiveClockRates: directionReceives(t.current) ? clockRates : new Map(),
+        rtcpFeedback: feedback,
+        headerExtensions: new Map([...params.headerExtensions].map(([id, uri]) => [uri, id])),
+        reducedSizeRtcp: params.rtcpReducedSize,
+      };
+      configured.push({ t, params: policyParams });
     }
     this.router.setExtensionIds(extIds.get(HeaderExtensionUri.mid), extIds.get(HeaderExtensionUri.rtpStreamId), extIds.get(HeaderExtensionUri.repairedRtpStreamId));
+    this.configurePolicies(configured, extIds);
     for (const t of this.transceiverList) t.sender.flush();
+  }
+
+  /** Gives every transceiver's modules and the transport's modules what was negotiated. */
+  private configurePolicies(configured: readonly { t: RTCRtpTransceiver; params: RtpPolicyParameters }[], extIds: ReadonlyMap<string, number>): void {
+    const now = this.clock.now();
+    this.policyDriver.transportCcId = extIds.get(HeaderExtensionUri.transportWideCc);
+    const receiveClockRates = new Map<number, number>();
+    const feedback = new Set<string>();
+    for (const { t, params } of configured) {
+      t.policies.configure(now, params);
+      for (const [pt, rate] of params.receiveClockRates) receiveClockRates.set(pt, rate);
+      for (const f of params.rtcpFeedback) feedback.add(f);
+    }
+    this.transportPolicies.configure(now, {
+      kind: undefined,
+      cname: this.cname,
+      localSsrc: configured[0]?.t.sender.ssrc ?? this.transportRtcpSsrc,
+      sendStreams: configured.flatMap((c) => c.params.sendStreams),
+      sendCodec: undefined,
+      receiveClockRates,
+      rtcpFeedback: feedback,
+      headerExtensions: extIds,
+      reducedSizeRtcp: configured.some((c) => c.params.reducedSizeRtcp),
+    });
+    this.policyDriver.updateTap();
   }
 
   private fireTrackEvents(remote: SdpSessionDescription): void {

@@ -4,10 +4,11 @@
 import { rtpCapabilities, type RTCRtpCapabilities } from './codec-preferences.js';
 import { defaultCodecs, defaultHeaderExtensions } from '../sdp/default-capabilities.js';
 import type { RTCStatsReport } from './stats.js';
-import { PeerError } from './session-description.js';
 import { PeerEventTarget } from './event-target.js';
 import { MediaStreamTrack, type MediaKind } from './media-stream-track.js';
 import type { RtcpEvents } from './rtp-sender.js';
+import type { RtpPolicyChain } from './rtp-policy-chain.js';
+import { PeerError } from './session-description.js';
 
 /** Negotiated receiving parameters. */
 export interface ReceiverParameters {
@@ -55,6 +56,8 @@ export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
   /** @internal Streams by remote SSRC. */
   readonly streams = new Map<number, InboundStream>();
   private readonly ridTracks = new Map<string, MediaStreamTrack>();
+  /** @internal The transceiver's policy modules. */
+  policies: RtpPolicyChain | undefined;
 
   /**
    * W3C getStats(): the RTP stream entries of this object and what they refer to (transport,
@@ -101,6 +104,17 @@ export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
     };
     this.streams.set(ssrc, s);
     return s;
+  }
+
+  /**
+   * Asks the remote sender(s) for a keyframe (PLI or FIR, RFC 4585 §6.3.1 / RFC 5104 §4.3.1) through
+   * the installed keyframe module, which throttles requests. `ssrc` picks one stream (default all).
+   * Throws InvalidStateError when no installed module serves keyframe requests.
+   */
+  requestKeyframe(ssrc?: number): void {
+    if (!this.policies || !this.policies.requestKeyframe(ssrc)) {
+      throw new PeerError('InvalidStateError', 'ERR_PEER_NO_KEYFRAME_MODULE', 'no installed policy module sends keyframe requests (docs/policy.md)');
+    }
   }
 
   /** @internal Ends every track. */

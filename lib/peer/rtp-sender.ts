@@ -15,12 +15,14 @@ import {
 } from './send-parameters.js';
 import { HeaderExtensionUri } from '../sdp/capabilities.js';
 import { serializeSdesId } from '../rtp/extensions/sdes-id.js';
-import type { RtpPacket } from '../rtp/rtp-packet.js';
+import { RtpPacket } from '../rtp/rtp-packet.js';
 import { rtcpByteLength, serializeRtcpInto, type RtcpPacket } from '../rtp/rtcp/compound.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
 import type { RTCStatsReport } from './stats.js';
 import { PeerEventTarget, type PeerEvent } from './event-target.js';
 import type { LocalStreamTrack, MediaKind, TrackSink } from './media-stream-track.js';
+import type { RtpPolicyChain } from './rtp-policy-chain.js';
+import { RtpPacketFlags } from './rtp-policy.js';
 import { PeerError } from './session-description.js';
 
 /** Negotiated sending parameters of one sender. */
@@ -47,6 +49,8 @@ export interface SenderOwner {
   nextTransportSequence(): number;
   /** Milliseconds of the connection's monotonic clock. */
   now(): number;
+  /** Policy modules of the whole transport (docs/policy.md). */
+  readonly transportPolicies: RtpPolicyChain;
 }
 
 /** An RTCP packet received about what this sender sends (RR, NACK, PLI, FIR, REMB, transport-cc...). */
@@ -104,6 +108,13 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
   headerBytesSent = 0;
   /** Packets dropped: queue overflow before negotiation, or too large to send. */
   packetsDropped = 0;
+  /** Packets a policy module dropped or held (a held packet is counted sent when released). */
+  packetsHeldByPolicy = 0;
+  /** Retransmissions sent by policy modules (outbound-rtp retransmittedPacketsSent / retransmittedBytesSent). */
+  retransmittedPacketsSent = 0;
+  retransmittedBytesSent = 0;
+  /** @internal The transceiver's policy modules (set by the peer connection). */
+  policies: RtpPolicyChain | undefined;
   private trackValue: LocalStreamTrack | null = null;
   private params: SenderParameters | undefined;
   /** False while the negotiated direction does not send: packets are then dropped and counted. */
@@ -301,10 +312,12 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
       packet.setExtension(astId, d);
     }
     const twccId = ids.get(HeaderExtensionUri.transportWideCc);
-    if (twccId !== undefined && !packet.getExtension(twccId)) {
-      const seq = this.owner.nextTransportSequence();
-      this.twccData[0] = seq >>> 8;
-      this.twccData[1] = seq;
+    let transportSequence = -1;
+    if (twccId !== undefined) {
+      // Always ours: a forwarded packet's transport-wide number belongs to the other transport.
+      transportSequence = this.owner.nextTransportSequence();
+      this.twccData[0] = transportSequence >>> 8;
+      this.twccData[1] = transportSequence;
       packet.setExtension(twccId, this.twccData);
     }
     const size = packet.byteLength;
@@ -313,6 +326,23 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
       return;
     }
     const length = packet.serializeInto(transport.scratchBuffer, 0);
+    const chain = this.policies;
+    const transportChain = this.owner.transportPolicies;
+    const policed = (chain !== undefined && chain.hasOutgoingRtp) || transportChain.hasOutgoingRtp;
+    if (policed) {
+      const now = this.owner.now();
+      let flags = 0;
+      if (chain !== undefined && chain.hasOutgoingRtp) flags = runOutgoing(chain, now, transport.scratchBuffer, length, packet, transportSequence, flags);
+      if ((flags & RtpPacketFlags.DROP) === 0 && transportChain.hasOutgoingRtp) {
+        flags = runOutgoing(transportChain, now, transport.scratchBuffer, length, packet, transportSequence, flags);
+      }
+      if ((flags & RtpPacketFlags.DROP) !== 0) {
+        this.packetsHeldByPolicy++;
+        chain?.flush();
+        transportChain.flush();
+        return;
+      }
+    }
     this.packetsSent++;
     this.bytesSent += packet.payloadLength;
     if (encoding) {
@@ -321,6 +351,63 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
     }
     this.headerBytesSent += length - packet.payloadLength;
     transport.sendMedia(0, length);
+    if (policed) {
+      chain?.flush();
+      transportChain.flush();
+    }
+  }
+
+  /**
+   * @internal Sends a serialized clear RTP packet from a policy module: a retransmission (given a
+   * fresh transport-wide sequence number and counted as retransmitted) or a released held packet.
+   * Transport-scope modules see it; the transceiver's own chain does not (it produced it).
+   */
+  sendFromPolicy(data: Buffer, retransmission: boolean): void {
+    const transport = this.owner.mediaTransport;
+    const params = this.params;
+    if (this.stoppedValue || !transport || !params || !this.active) {
+      this.packetsDropped++;
+      return;
+    }
+    const packet = RtpPacket.tryParse(data);
+    if (!packet || data.length > transport.maxMediaSize) {
+      this.packetsDropped++;
+      return;
+    }
+    const twccId = params.extensionIds.get(HeaderExtensionUri.transportWideCc);
+    let transportSequence = -1;
+    if (twccId !== undefined && retransmission) {
+      transportSequence = this.owner.nextTransportSequence();
+      const d = Buffer.alloc(2);
+      d.writeUInt16BE(transportSequence);
+      packet.setExtension(twccId, d);
+    } else if (twccId !== undefined) {
+      const v = packet.getExtension(twccId);
+      if (v && v.length >= 2) transportSequence = v.readUInt16BE(0);
+    }
+    const length = packet.serializeInto(transport.scratchBuffer, 0);
+    const transportChain = this.owner.transportPolicies;
+    if (transportChain.hasOutgoingRtp) {
+      const b = transportChain.outgoing;
+      b.reset(transport.scratchBuffer);
+      b.push(0, length, packet.ssrc!, packet.sequenceNumber!, packet.timestamp!, packet.payloadType!, packet.marker, packet.payloadLength,
+        transportSequence, retransmission ? RtpPacketFlags.RETRANSMISSION : 0);
+      transportChain.outgoingRtp(this.owner.now());
+      if ((b.flags[0]! & RtpPacketFlags.DROP) !== 0) {
+        transportChain.flush();
+        return;
+      }
+    }
+    if (retransmission) {
+      this.retransmittedPacketsSent++;
+      this.retransmittedBytesSent += packet.payloadLength;
+    } else {
+      this.packetsSent++;
+      this.bytesSent += packet.payloadLength;
+      this.headerBytesSent += length - packet.payloadLength;
+    }
+    transport.sendMedia(0, length);
+    transportChain.flush();
   }
 
   /** Sends RTCP (packet objects, or one serialized compound packet). Dropped before negotiation. */
@@ -378,4 +465,13 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
     this.setTrack(null);
     this.pending = [];
   }
+}
+
+/** Runs a chain's outgoing hooks over one serialized packet; returns its flags afterwards. */
+function runOutgoing(chain: RtpPolicyChain, now: number, data: Buffer, length: number, packet: RtpPacket, transportSequence: number, flags: number): number {
+  const b = chain.outgoing;
+  b.reset(data);
+  b.push(0, length, packet.ssrc!, packet.sequenceNumber!, packet.timestamp!, packet.payloadType!, packet.marker, packet.payloadLength, transportSequence, flags);
+  chain.outgoingRtp(now);
+  return b.flags[0]!;
 }

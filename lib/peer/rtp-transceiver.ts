@@ -6,6 +6,7 @@ import { selectCodecPreferences, type RTCRtpCodec } from './codec-preferences.js
 import type { MediaKind } from './media-stream-track.js';
 import type { RTCRtpReceiver } from './rtp-receiver.js';
 import type { RTCRtpSender } from './rtp-sender.js';
+import { RtpPolicyChain } from './rtp-policy-chain.js';
 import { PeerError } from './session-description.js';
 
 /** W3C RTCRtpTransceiverDirection. */
@@ -18,6 +19,11 @@ export class RTCRtpTransceiver {
   readonly kind: MediaKind;
   readonly sender: RTCRtpSender;
   readonly receiver: RTCRtpReceiver;
+  /**
+   * This transceiver's policy modules (docs/policy.md): add, remove or replace them here. What they
+   * serve is what the next offer/answer negotiates for this m-section.
+   */
+  readonly policies: RtpPolicyChain;
   /** The m-section's mid once negotiated (or offered). */
   mid: string | null = null;
   /** @internal The direction negotiated last (null before the first answer). */
@@ -40,10 +46,14 @@ export class RTCRtpTransceiver {
     direction: MediaDirection,
     streamIds: string[],
     private readonly onChange: () => void,
+    policies: RtpPolicyChain = new RtpPolicyChain(),
   ) {
     this.kind = kind;
     this.sender = sender;
     this.receiver = receiver;
+    this.policies = policies;
+    sender.policies = policies;
+    receiver.policies = policies;
     this.directionValue = direction;
     this.streamIds = streamIds;
   }
@@ -85,6 +95,7 @@ export class RTCRtpTransceiver {
   stop(): void {
     if (this.stoppingValue) return;
     this.stoppingValue = true;
+    this.policies.stop();
     this.sender.stop();
     this.receiver.endTracks();
     this.onChange();
@@ -95,6 +106,7 @@ export class RTCRtpTransceiver {
     this.stoppedValue = true;
     if (!this.stoppingValue) {
       this.stoppingValue = true;
+      this.policies.stop();
       this.sender.stop();
       this.receiver.endTracks();
     }

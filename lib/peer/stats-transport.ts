@@ -26,10 +26,15 @@ export function srtpCipherName(profile: SrtpProfileName): string {
   return `SRTP_${profile}`;
 }
 
-/** Sums the traffic counters of the transport's sockets, or takes the ICE driver's. */
+/**
+ * Sums the traffic counters of the transport's own sockets; on a shared port (udpMux) or a relay,
+ * where it has none, takes the ICE driver's data datagram counts (it counts no bytes).
+ */
 export function transportTraffic(t: PeerTransport): TransportTraffic {
-  const driver = t.iceDriverStats;
-  if (driver) return { bytesSent: undefined, bytesReceived: undefined, packetsSent: driver.dataSent, packetsReceived: driver.dataReceived };
+  if (t.localSockets.length === 0) {
+    const driver = t.iceDriverStats;
+    return { bytesSent: undefined, bytesReceived: undefined, packetsSent: driver.dataSent, packetsReceived: driver.dataReceived };
+  }
   let bytesSent = 0;
   let bytesReceived = 0;
   let packetsSent = 0;

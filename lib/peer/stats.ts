@@ -9,7 +9,9 @@ import type { DataChannelManager } from '../sctp/data-channel-manager.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
 import type { MediaRouter } from './media-router.js';
 import type { RTCRtpTransceiver } from './rtp-transceiver.js';
+import type { RtpPolicyChain } from './rtp-policy-chain.js';
 import { certificateStats, localCertificateFields } from './stats-certificate.js';
+import { addRtcpStats } from './stats-rtcp.js';
 import { transportStats, transportTraffic } from './stats-transport.js';
 
 /** One stats object: `id`, `type` (W3C RTCStatsType), `timestamp` (ms since the epoch) and its fields. */
@@ -35,6 +37,8 @@ export interface StatsSources {
   sctp: DataChannelManager | undefined;
   dataChannelsOpened: number;
   dataChannelsClosed: number;
+  /** Transport-wide policy modules (RTCP-derived entries come from stats-rtcp.ts). */
+  transportPolicies?: RtpPolicyChain;
 }
 
 /** The id of a candidate entry (`L`ocal or `R`emote). */
@@ -90,9 +94,9 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
       pwtSrtpUnprotectedInSocket: srtpUnprotectedNatively,
       pwtSrtpProtectedInSocket: srtpProtectedNatively,
       pwtDrops: {
-        transport: { ...t.drops },
+        transport: t.dropStats(),
         udp: udpDrops,
-        ice: { ...t.ice.stats.drops },
+        ice: t.iceDropStats(),
         ...(dtls ? { dtls: dtls.stats() } : {}),
         ...(srtp && !srtp.closed ? { srtp: srtp.stats().dropped } : {}),
         media: { ...src.router.drops },
@@ -152,6 +156,7 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
       pwtPacketsDiscarded: stream.track.droppedPackets,
     });
   }
+  if (src.transportPolicies) addRtcpStats(report, src.transceivers, src.transportPolicies, timestamp, transportId);
   if (src.sctp) {
     for (const [id, channel] of src.sctp.channels) {
       add({

@@ -5,7 +5,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../common/clock.js';
 import { InvalidArgumentError, InvalidStateError } from '../common/errors.js';
-import { createLogger } from '../common/log.js';
+import { createLogger, loggedDropCounters } from '../common/log.js';
 import type { Rng } from '../common/rng.js';
 import { reportListenerError, TypedEventEmitter } from '../common/typed-emitter.js';
 import { formatCandidate, type IceCandidate } from '../ice/candidate.js';
@@ -19,11 +19,14 @@ import {
 } from '../ice/ice-agent.js';
 import type { IceCredentials } from '../ice/ice-credentials.js';
 import { addressKey, canonicalIp, type TransportAddress } from '../ice/transport-address.js';
-import { listHostAddresses, type HostAddressOptions } from './ice-host-addresses.js';
+import { listHostAddresses, type HostAddressOptions } from './source/host-addresses.js';
 import { resolveMdnsName } from './ice-mdns.js';
 import { pooledCryptoRng } from './ice-rng.js';
-import { TurnLink, type TurnServerTarget } from './ice-turn-link.js';
-import { nativeUdpSocketFactory, remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './ice-udp-socket.js';
+import { TurnLink, type TurnServerTarget } from './source/turn-link.js';
+import { remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './source/datagram-socket.js';
+import type { SrtpSession } from '../srtp/srtp-session.js';
+import type { PortDrops } from './source/port-drops.js';
+import { UdpSocket, UdpSrtpStatus, type UdpDestination, type UdpSrtpRoute } from './source/udp-socket.js';
 
 const log = createLogger('ice');
 
@@ -46,6 +49,8 @@ export interface IceGatherOptions extends HostAddressOptions {
   /** Socket receive/send buffer sizes. */
   recvBufferSize?: number;
   sendBufferSize?: number;
+  /** Ports to bind host sockets in, inclusive (the first free one is used). */
+  portRange?: { min: number; max: number };
 }
 
 /** Options of {@link IceTransport}. */
@@ -95,14 +100,22 @@ export type IceTransportEvents = {
   turnerror: [string, string];
 };
 
-/** Handler of received data; the buffer is a view valid only during the call. */
-export type IceDataHandler = (data: Buffer, from: TransportAddress) => void;
+/**
+ * Handler of received data; the buffer is a view valid until the batch ends (`onBatchEnd`).
+ * `srtp` is the socket's SRTP outcome for it: {@link UdpSrtpStatus} (0 when the socket has no
+ * route for the source, 1 when `data` is already clear RTP/RTCP, 2 + SrtpStatus when SRTP refused it).
+ */
+export type IceDataHandler = (data: Buffer, from: TransportAddress, srtp: number) => void;
 
 /** Driver counters. */
 export interface IceTransportStats {
   dataReceived: number;
   dataSent: number;
-  drops: { 'unknown-source': number; 'no-selected-pair': number; 'send-failed': number };
+  /**
+   * `unknown-source`: DTLS or RTP/RTCP from a source ICE has not authenticated; `unknown-first-byte`:
+   * empty, or a first byte outside RFC 7983's ranges, from such a source.
+   */
+  drops: { 'unknown-source': number; 'unknown-first-byte': number; 'no-selected-pair': number; 'send-failed': number };
 }
 
 /** How the one-port mux talks to the transports it serves (internal contract with UdpMux). */
@@ -110,6 +123,8 @@ export interface IceMuxPort {
   readonly socket: IceUdpSocket;
   readonly local: TransportAddress;
   readonly announced: string | undefined;
+  /** Drops of datagrams no transport on the port claims (shown in every transport's stats). */
+  readonly drops: PortDrops;
   register(transport: IceTransport, ufrag: string): void;
   learn(transport: IceTransport, remote: TransportAddress): void;
   release(transport: IceTransport): void;
@@ -140,7 +155,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   /** The sans-I/O agent (exposed for stats and diagnostics). */
   readonly agent: IceAgent;
   /** Driver counters. */
-  readonly stats: IceTransportStats = { dataReceived: 0, dataSent: 0, drops: { 'unknown-source': 0, 'no-selected-pair': 0, 'send-failed': 0 } };
+  readonly stats: IceTransportStats = { dataReceived: 0, dataSent: 0, drops: loggedDropCounters('ice-transport', { 'unknown-source': 0, 'unknown-first-byte': 0, 'no-selected-pair': 0, 'send-failed': 0 }) };
   private readonly clock: Clock;
   private readonly rng: Rng;
   private readonly options: IceTransportOptions;
@@ -151,7 +166,19 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private readonly trusted = new Map<number | string, TransportAddress>();
   private muxBase: (Base & { kind: 'socket' }) | undefined;
   private dataHandler: IceDataHandler | undefined;
-  private route: { base: Base; remote: TransportAddress } | undefined;
+  private dataEnd: (() => void) | undefined;
+  /** Set when data went up since the last batch end. */
+  private dataPending = false;
+  /** The SRTP session routed through the selected socket's session table (docs/udp.md). */
+  private srtpSession: SrtpSession | undefined;
+  private srtpRoute: { socket: UdpSocket; route: UdpSrtpRoute } | undefined;
+  private route: { base: Base; remote: TransportAddress; dest?: UdpDestination } | undefined;
+  /**
+   * Where data goes before ICE selected a pair: the last trusted source that sent data (a DTLS
+   * ClientHello can arrive before the controlling side nominates; answering it at once saves a
+   * retransmission timeout).
+   */
+  private replyTo: { base: Base; remote: TransportAddress; dest?: UdpDestination } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private flushing = false;
@@ -203,20 +230,87 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     return this.agent.localCandidates;
   }
 
-  /** Sets the hot-path receive handler (replaces the 'data' event); null restores the event. */
-  setDataHandler(handler: IceDataHandler | null): void {
+  /**
+   * Sets the hot-path receive handler (replaces the 'data' event); null restores the event.
+   * `onBatchEnd` runs once after each socket batch (or TURN input) that delivered data, before
+   * the pooled views are reused.
+   */
+  setDataHandler(handler: IceDataHandler | null, onBatchEnd?: () => void): void {
     this.dataHandler = handler ?? undefined;
+    this.dataEnd = handler ? onBatchEnd : undefined;
+  }
+
+  /**
+   * Routes `session` through the session table of the selected pair's socket (the native
+   * UdpSocket, own or a shared UdpMux port; docs/architecture.md "Data path"): RTP/RTCP from the
+   * selected remote arrive unprotected inside the receive batch (`srtp` 1 in the data handler)
+   * and {@link sendSrtp} protects at flush. The route follows pair switches; undefined removes it.
+   */
+  setSrtpSession(session: SrtpSession | undefined): void {
+    this.srtpSession = session;
+    this.updateSrtpRoute();
+  }
+
+  /**
+   * Queues one clear RTP/RTCP packet to be protected natively at flush on the selected pair.
+   * False when no native route exists (a relayed pair, no SRTP session): the caller protects.
+   */
+  sendSrtp(packet: Uint8Array): boolean {
+    const r = this.srtpRoute;
+    if (!r || this.closed || r.socket.closed) return false;
+    r.socket.sendSrtp(packet, r.route);
+    this.stats.dataSent++;
+    return true;
+  }
+
+  /** Drops of the shared port this transport is on (undefined with own sockets). */
+  get portDrops(): PortDrops | undefined {
+    return this.mux?.drops;
+  }
+
+  /** True while the selected pair's SRTP goes through a native session table. */
+  get srtpRouted(): boolean {
+    return this.srtpRoute !== undefined;
+  }
+
+  private updateSrtpRoute(): void {
+    const r = this.route;
+    const session = this.srtpSession;
+    const socket = r && r.base.kind === 'socket' && r.base.socket instanceof UdpSocket && !r.base.socket.closed ? r.base.socket : undefined;
+    const current = this.srtpRoute;
+    if (current) {
+      const dest = current.route.destination;
+      const same = socket === current.socket && session === current.route.session && r !== undefined &&
+        dest.port === r.remote.port && dest.address === r.remote.address;
+      if (same && !this.closed) return;
+      if (!current.socket.closed) current.socket.removeSrtpRoute(current.route);
+      this.srtpRoute = undefined;
+    }
+    if (!socket || !session || session.closed || !r || this.closed) return;
+    try {
+      this.srtpRoute = { socket, route: socket.addSrtpRoute(socket.destination(r.remote.port, r.remote.address), session) };
+    } catch (err) {
+      // A full table (65535 routes on one socket): this connection protects in JavaScript.
+      log('no native SRTP route: %s', err instanceof Error ? err.message : String(err));
+    }
   }
 
   /**
    * Gathers candidates: binds a socket per host address (or uses the mux port), queries STUN
    * servers and allocates on TURN servers. Candidates arrive as 'icecandidate' events.
    */
-  async gather(): Promise<void> {
+  gather(): Promise<void> {
     this.assertOpen();
-    if (this.gathered) return;
+    if (this.gathered) return Promise.resolve();
     this.gathered = true;
     const now = (): number => this.clock.now();
+    // Host candidates on the native socket or the mux port are announced synchronously (a bind
+    // error with nothing else to gather throws here); a custom factory and servers take turns.
+    if (!this.mux && !this.options.socketFactory) this.gatherHost();
+    return this.gatherRest(now);
+  }
+
+  private async gatherRest(now: () => number): Promise<void> {
     if (this.mux) {
       const base: Base & { kind: 'socket' } = { kind: 'socket', local: this.mux.local, socket: this.mux.socket, owned: false };
       this.bases.set(addressKey(this.mux.local), base);
@@ -227,42 +321,103 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         port: this.mux.local.port,
         base: this.mux.local,
       });
-    } else {
-      const g = this.options.gather ?? {};
-      const factory = this.options.socketFactory ?? nativeUdpSocketFactory;
-      const addresses = listHostAddresses(g);
-      let index = 0;
-      for (const address of addresses) {
-        const type = isIP(address) === 6 ? 'udp6' : 'udp4';
-        let socket: IceUdpSocket;
-        try {
-          socket = await factory({ type, address, port: g.port ?? 0, recvBufferSize: g.recvBufferSize, sendBufferSize: g.sendBufferSize });
-        } catch (err) {
-          log('cannot bind %s: %s', address, err instanceof Error ? err.message : String(err));
-          continue;
-        }
-        if (this.closed) {
-          socket.close();
-          return;
-        }
-        const bound = socket.address();
-        const local = { address: canonicalIp(bound.address), port: bound.port };
-        const base: Base = { kind: 'socket', local, socket, owned: true };
-        this.bases.set(addressKey(local), base);
-        socket.onBatch((batch) => this.onSocketBatch(base, batch));
-        const announced = g.announcedAddress && isIP(g.announcedAddress) === isIP(address) ? g.announcedAddress : undefined;
-        // RFC 8421: IPv6 preferred over IPv4; earlier interfaces preferred within a family.
-        const localPreference = (type === 'udp6' ? 60000 : 50000) - index++;
-        // With the relay policy the socket only carries the TURN allocation.
-        if (this.options.iceTransportPolicy !== 'relay') this.agent.addLocalCandidate(now(), { type: 'host', address: announced ?? local.address, port: local.port, base: local, localPreference });
-      }
+    } else if (this.options.socketFactory) {
+      await this.gatherHostWithFactory(this.options.socketFactory);
+      if (this.closed) return;
     }
     this.flush();
-    await this.startServers();
+    // Without servers gathering ends here, synchronously: no event-loop turn before the checks.
+    if ((this.options.iceServers ?? []).length > 0) await this.startServers();
     if (this.closed) return;
     this.serversStarted = true;
     this.maybeEndGathering();
     this.flush();
+  }
+
+  /**
+   * Binds one socket per host address (RFC 8445 §5.1.1.1), synchronously for the native socket.
+   * Throws the last bind error when no address could be bound and no server could give a candidate.
+   */
+  private gatherHost(): void {
+    const g = this.options.gather ?? {};
+    const addresses = listHostAddresses(g);
+    let index = 0;
+    let lastError: unknown;
+    for (const address of addresses) {
+      const type = isIP(address) === 6 ? 'udp6' : 'udp4';
+      let socket: IceUdpSocket;
+      try {
+        socket = this.bindHost(type, address, g);
+      } catch (err) {
+        lastError = err;
+        log('cannot bind %s: %s', address, err instanceof Error ? err.message : String(err));
+        continue;
+      }
+      const bound = socket.address();
+      const local = { address: canonicalIp(bound.address), port: bound.port };
+      const base: Base = { kind: 'socket', local, socket, owned: true };
+      this.bases.set(addressKey(local), base);
+      socket.onBatch((batch) => this.onSocketBatch(base, batch));
+      const announced = g.announcedAddress && isIP(g.announcedAddress) === isIP(address) ? g.announcedAddress : undefined;
+      // RFC 8421: IPv6 preferred over IPv4; earlier interfaces preferred within a family.
+      const localPreference = (type === 'udp6' ? 60000 : 50000) - index++;
+      // With the relay policy the socket only carries the TURN allocation.
+      if (this.options.iceTransportPolicy !== 'relay') this.agent.addLocalCandidate(this.clock.now(), { type: 'host', address: announced ?? local.address, port: local.port, base: local, localPreference });
+    }
+    if (this.bases.size === 0 && lastError !== undefined && (this.options.iceServers ?? []).length === 0) throw lastError;
+  }
+
+  /** One host socket: the native batch socket (bound synchronously) in the configured port range. */
+  private bindHost(type: 'udp4' | 'udp6', address: string, g: IceGatherOptions): IceUdpSocket {
+    const factory = this.options.socketFactory;
+    if (factory) throw new InvalidStateError('ERR_ICE_ASYNC_FACTORY', 'a custom socket factory is bound asynchronously');
+    const buffers = { recvBufferSize: g.recvBufferSize ?? 0, sendBufferSize: g.sendBufferSize ?? 0 };
+    const range = g.portRange ?? (g.port !== undefined ? { min: g.port, max: g.port } : undefined);
+    if (!range) return UdpSocket.bindSync({ type, address, ...buffers });
+    let lastError: unknown;
+    for (let port = range.min; port <= range.max; port++) {
+      try {
+        return UdpSocket.bindSync({ type, address, port, ...buffers });
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    throw lastError ?? new InvalidArgumentError('ERR_ICE_PORT_RANGE', 'empty port range');
+  }
+
+  /** Host sockets bound through a custom factory (asynchronous). */
+  private async gatherHostWithFactory(factory: IceUdpSocketFactory): Promise<void> {
+    const g = this.options.gather ?? {};
+    let index = 0;
+    for (const address of listHostAddresses(g)) {
+      const type = isIP(address) === 6 ? 'udp6' : 'udp4';
+      let socket: IceUdpSocket;
+      try {
+        socket = await factory({ type, address, port: g.port ?? 0, recvBufferSize: g.recvBufferSize, sendBufferSize: g.sendBufferSize });
+      } catch (err) {
+        log('cannot bind %s: %s', address, err instanceof Error ? err.message : String(err));
+        continue;
+      }
+      if (this.closed) {
+        socket.close();
+        return;
+      }
+      const bound = socket.address();
+      const local = { address: canonicalIp(bound.address), port: bound.port };
+      const base: Base = { kind: 'socket', local, socket, owned: true };
+      this.bases.set(addressKey(local), base);
+      socket.onBatch((batch) => this.onSocketBatch(base, batch));
+      const announced = g.announcedAddress && isIP(g.announcedAddress) === isIP(address) ? g.announcedAddress : undefined;
+      const localPreference = (type === 'udp6' ? 60000 : 50000) - index++;
+      if (this.options.iceTransportPolicy !== 'relay') this.agent.addLocalCandidate(this.clock.now(), { type: 'host', address: announced ?? local.address, port: local.port, base: local, localPreference });
+    }
+  }
+
+  /** The transport's own host sockets (not a shared port's) with their bases, for stats. */
+  get localSockets(): { base: TransportAddress; socket: UdpSocket }[] {
+    const out: { base: TransportAddress; socket: UdpSocket }[] = [];
+    for (const b of this.bases.values()) if (b.kind === 'socket' && b.owned && b.socket instanceof UdpSocket) out.push({ base: b.local, socket: b.socket });
+    return out;
   }
 
   /** Applies the peer's ICE parameters (an ICE restart when the ufrag changes). */
@@ -293,13 +448,14 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    * selected yet or the transport failed.
    */
   send(data: Uint8Array): boolean {
-    const r = this.route;
+    const r = this.route ?? this.replyTo;
     if (!r || this.closed) {
       this.stats.drops['no-selected-pair']++;
       return false;
     }
     this.stats.dataSent++;
-    if (r.base.kind === 'socket') r.base.socket.send(data, r.remote.port, r.remote.address);
+    if (r.dest && r.base.kind === 'socket') (r.base.socket as UdpSocket).sendTo(data, r.dest);
+    else if (r.base.kind === 'socket') r.base.socket.send(data, r.remote.port, r.remote.address);
     else {
       r.base.link.client.send(this.clock.now(), r.remote, data);
       r.base.link.flush();
@@ -317,9 +473,11 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.timer = undefined;
     const now = this.clock.now();
     for (const l of this.links) l.close(now);
+    this.route = undefined;
+    this.replyTo = undefined;
+    this.updateSrtpRoute();
     for (const b of this.bases.values()) if (b.kind === 'socket' && b.owned) b.socket.close();
     this.mux?.release(this);
-    this.route = undefined;
     this.emitEvent('statechange', 'closed');
   }
 
@@ -331,7 +489,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       const key = batch.addressKey(i);
       // Data (RTP/RTCP/DTLS) from a trusted remote: no address formatting, no allocation.
       const from = isControl(data) ? undefined : this.trusted.get(key);
-      if (from) this.deliver(data, from);
+      if (from) this.deliver(base, data, from, batch.srtpStatus?.(i) ?? UdpSrtpStatus.none);
       else this.receive(base, data, key, batch.address(i), batch.port(i));
     }
     this.flush();
@@ -342,11 +500,11 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    * after its batch.
    * @internal
    */
-  receiveFromMux(data: Buffer, key: number | string, remote: TransportAddress): void {
+  receiveFromMux(data: Buffer, key: number | string, remote: TransportAddress, srtp: number): void {
     const base = this.muxBase;
     if (!base) return;
     const from = isControl(data) ? undefined : this.trusted.get(key);
-    if (from) this.deliver(data, from);
+    if (from) this.deliver(base, data, from, srtp);
     else this.receive(base, data, key, remote.address, remote.port);
   }
 
@@ -356,7 +514,11 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   }
 
   private receive(base: Base, data: Buffer, key: number | string, address: string, port: number): void {
-    if (this.closed || data.length === 0) return;
+    if (this.closed) return;
+    if (data.length === 0) {
+      this.stats.drops['unknown-first-byte']++;
+      return;
+    }
     if (isControl(data)) {
       // TURN server traffic on the host socket it shares with the relay allocation.
       if (base.kind === 'socket') {
@@ -374,17 +536,21 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     }
     const from = this.trusted.get(key);
     if (!from) {
-      this.stats.drops['unknown-source']++;
+      const b = data[0]!;
+      if ((b >= 20 && b <= 63) || (b >= 128 && b <= 191)) this.stats.drops['unknown-source']++;
+      else this.stats.drops['unknown-first-byte']++;
       return;
     }
-    this.deliver(data, from);
+    this.deliver(base, data, from, UdpSrtpStatus.none);
   }
 
-  private deliver(data: Buffer, from: TransportAddress): void {
+  private deliver(base: Base, data: Buffer, from: TransportAddress, srtp: number): void {
     this.stats.dataReceived++;
+    if (!this.route && this.replyTo?.remote !== from) this.replyTo = { base, remote: from, ...this.destinationOf(base, from) };
     if (this.dataHandler) {
+      this.dataPending = true;
       try {
-        this.dataHandler(data, from);
+        this.dataHandler(data, from, srtp);
       } catch (err) {
         reportListenerError(err);
       }
@@ -444,8 +610,9 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       this.rng,
       udpBase?.socket,
       udpBase?.local,
-      (l, frame) => {
-        l.client.handleInput(this.clock.now(), frame);
+      (l, frames) => {
+        const now = this.clock.now();
+        for (const f of frames) l.client.handleInput(now, f);
         this.flush();
       },
       (l) => {
@@ -485,13 +652,29 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     try {
       do {
         this.flushAgain = false;
+        this.endDataBatch();
         this.drainLinks();
+        this.endDataBatch();
         this.drainAgent();
       } while (this.flushAgain);
     } finally {
       this.flushing = false;
     }
     this.armTimer();
+  }
+
+  /**
+   * The end of a batch that delivered data: the layer above processes it now, while the pooled
+   * views are still valid (no microtask, no event-loop hop).
+   */
+  private endDataBatch(): void {
+    if (!this.dataPending) return;
+    this.dataPending = false;
+    try {
+      this.dataEnd?.();
+    } catch (err) {
+      reportListenerError(err);
+    }
   }
 
   private drainAgent(): void {
@@ -519,11 +702,15 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           this.emitEvent('gatheringstatechange', e.state);
           break;
         case 'connection-state':
-          if (e.state === 'failed' || e.state === 'closed') this.route = undefined;
-          else if (this.agent.selectedPair && !this.route) this.setRoute(this.agent.selectedPair);
+          if (e.state === 'failed' || e.state === 'closed') {
+            this.route = undefined;
+            this.replyTo = undefined;
+            this.updateSrtpRoute();
+          } else if (this.agent.selectedPair && !this.route) this.setRoute(this.agent.selectedPair);
           this.emitEvent('statechange', e.state);
           break;
         case 'selected-pair':
+          log('selected pair %s %s:%d -> %s %s:%d', e.pair.local.type, e.pair.localBase.address, e.pair.localBase.port, e.pair.remote.type, e.pair.remoteAddress.address, e.pair.remoteAddress.port);
           this.setRoute(e.pair);
           this.emitEvent('selectedcandidatepairchange', e.pair);
           break;
@@ -579,11 +766,23 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     }
   }
 
+  /** A resolved destination for sends on a native socket (no per-packet address lookup). */
+  private destinationOf(base: Base, remote: TransportAddress): { dest?: UdpDestination } {
+    if (base.kind !== 'socket' || !(base.socket instanceof UdpSocket) || base.socket.closed) return {};
+    try {
+      return { dest: base.socket.destination(remote.port, remote.address) };
+    } catch {
+      return {};
+    }
+  }
+
   private setRoute(pair: IceSelectedPair): void {
     const base = this.bases.get(addressKey(pair.localBase));
     if (!base) return;
-    this.route = { base, remote: pair.remoteAddress };
+    this.route = { base, remote: pair.remoteAddress, ...this.destinationOf(base, pair.remoteAddress) };
+    this.replyTo = undefined;
     this.trust(pair.remoteAddress);
+    this.updateSrtpRoute();
   }
 
   private trust(remote: TransportAddress): void {

@@ -1,47 +1,45 @@
-// PeerTransport: the driver of one BUNDLE transport of a peer connection. It owns the UDP sockets
-// (one per host address), the timer and the clock, and routes datagrams between the sans-I/O cores:
-// ICE (RFC 8445) → DTLS (RFC 6347, RFC 5764) → SRTP (RFC 3711) and SCTP (RFC 8261), demultiplexed
-// by the first byte as RFC 7983 section 7 says (STUN 0-3, DTLS 20-63, RTP/RTCP 128-191).
+// PeerTransport: what one BUNDLE transport of a peer connection does with its datagrams, the same
+// on every path (docs/architecture.md): ICE (RFC 8445) → DTLS (RFC 6347, RFC 5764) → SRTP (RFC 3711)
+// and SCTP (RFC 8261), demultiplexed by the first byte as RFC 7983 section 7 says (STUN 0-3, DTLS
+// 20-63, RTP/RTCP 128-191). Where the datagrams come from — own UDP sockets, a shared UdpMux port,
+// a TURN relay — is the IceTransport's business (ice-transport.ts and the sources beside it).
 //
-// Driving: every input (a socket batch, a timer, an API call) ends with `drive()`, which drains
-// every core's pollTransmit/pollEvent until nothing moves and re-arms ONE timer at the earliest
-// pollTimeout of ICE, DTLS and SCTP. All cores see the same monotonic clock.
-// Media data path: once SRTP is keyed, the selected pair's remote address gets a native SRTP route
-// on its socket (UdpSocket.addSrtpRoute): RTP/RTCP arrive unprotected inside the receive batch and
-// leave protected inside the send flush, with no per-packet native call. Media from an unrouted
-// address (a pair switch in flight) is unprotected in JS with ONE native call per batch
-// (SrtpBatch). Either way the clear packets go up with ONE call per batch (`onMedia`).
+// Driving: every input (a batch end, a timer, an API call) ends with `drive()`, which drains DTLS
+// and SCTP until nothing moves and re-arms ONE timer at their earliest pollTimeout; the ICE driver
+// runs the agent and its own timer. All cores see the same monotonic clock.
+// Media data path: once SRTP is keyed, the selected pair's remote gets a route in its socket's
+// native session table (IceTransport.setSrtpSession; docs/udp.md "Session table"): RTP/RTCP arrive
+// unprotected inside the receive batch and leave protected inside the send flush, with no
+// per-packet native call. Media the table did not handle (a relayed pair, a pair switch in flight)
+// is unprotected in JS with ONE native call per batch (SrtpBatch). Either way the clear packets
+// go up with ONE call per batch (`onMedia`).
 import { networkInterfaces } from 'node:os';
 import { systemClock, type Clock } from '../common/clock.js';
-import { InvalidStateError } from '../common/errors.js';
-import { cryptoRng, type Rng } from '../common/rng.js';
 import { reportListenerError } from '../common/typed-emitter.js';
 import type { DtlsCertificate } from '../dtls/dtls-certificate.js';
 import { DtlsTransport, type DtlsRole, type DtlsTransportState } from '../dtls/dtls-transport.js';
 import type { DtlsFingerprint } from '../dtls/fingerprint.js';
 import type { SrtpProfileName } from '../dtls/srtp-profile.js';
-import { IceAgent, type IceConnectionState, type IceGatheringState, type IceRole, type IceSelectedPair } from '../ice/ice-agent.js';
+import type { IceAgent, IceConnectionState, IceDropReason, IceGatheringState, IceSelectedPair } from '../ice/ice-agent.js';
 import type { IceCredentials } from '../ice/ice-credentials.js';
 import { parseCandidate, type IceCandidate } from '../ice/candidate.js';
-import { addressKey, type TransportAddress } from '../ice/transport-address.js';
+import type { TransportAddress } from '../ice/transport-address.js';
 import { DataChannelManager } from '../sctp/data-channel-manager.js';
 import { SrtpBatch } from '../srtp/srtp-batch.js';
 import { SrtpPacketKind, SrtpSession } from '../srtp/srtp-session.js';
 import { SrtpStatus } from '../srtp/srtp-status.js';
 import type { IceTransport, IceTransportStats } from './ice-transport.js';
-import { remoteKey } from './ice-udp-socket.js';
-import { UdpSocket, UdpSrtpStatus, type UdpBatch, type UdpDestination, type UdpSrtpRoute } from './udp-socket.js';
-import { createLogger, loggedDropCounters } from '../common/log.js';
-
-const iceLog = createLogger('ice');
+import { withPortDrops } from './source/port-drops.js';
+import { UdpSrtpStatus, type UdpSocket } from './source/udp-socket.js';
+import { loggedDropCounters } from '../common/log.js';
 
 /** Packets sent before the transport is connected wait in a queue of at most this many. */
 export const PENDING_MEDIA_LIMIT = 512;
 const BATCH_SLOTS = 64;
 const SLOT_SIZE = 2048;
 const SCRATCH_SIZE = 1500 + 64;
-/** SO_RCVBUF/SO_SNDBUF request per socket (the kernel caps it at rmem_max/wmem_max). */
-const SOCKET_BUFFER_BYTES = 2 * 1024 * 1024;
+/** SO_RCVBUF/SO_SNDBUF request per own socket (the kernel caps it at rmem_max/wmem_max). */
+export const PEER_SOCKET_BUFFER_BYTES = 2 * 1024 * 1024;
 
 /** What the transport reports upward (to RTCPeerConnection). Called synchronously. */
 export interface PeerTransportHandler {
@@ -61,26 +59,27 @@ export interface PeerTransportHandler {
 export interface PeerTransportOptions {
   handler: PeerTransportHandler;
   certificate: DtlsCertificate;
-  /** Local IP addresses to gather host candidates on; default {@link defaultHostAddresses}. */
-  hostAddresses?: readonly string[];
-  /** STUN servers for server-reflexive candidates. */
-  stunServers?: readonly TransportAddress[];
-  /** ICE role at creation (the offerer is controlling). */
-  iceRole: IceRole;
-  /** Be an ICE-lite agent (servers with public addresses). */
-  iceLite?: boolean;
+  /**
+   * The ICE driver and its datagram sources (own sockets, a shared UdpMux port, TURN relays):
+   * lib/transport/ice-transport.ts. Its role and mode are the transport's.
+   */
+  ice: IceTransport;
   /** use_srtp profiles in preference order. */
   srtpProfiles?: readonly SrtpProfileName[];
-  /** Ports to bind host candidates in, inclusive; default ephemeral ports. */
-  portRange?: { min: number; max: number };
-  /**
-   * Run ICE through this driver (lib/transport/ice-transport.ts: TURN, STUN by name, the one-port
-   * UdpMux) instead of our own sockets. Media is then protected/unprotected in JS per batch and
-   * the socket's native SRTP route is not used. Its role and mode are the driver's.
-   */
-  iceDriver?: IceTransport;
   clock?: Clock;
-  rng?: Rng;
+}
+
+/**
+ * Where SRTP work happened, per packet: natively inside the socket's receive batch / send flush
+ * (the session table, docs/udp.md) or in JavaScript (one native call per batch, SrtpBatch).
+ */
+export interface PeerTransportSrtpCounters {
+  unprotectedNatively: number;
+  unprotectedInJs: number;
+  protectedNatively: number;
+  protectedInJs: number;
+  /** Native calls made for the packets counted in `unprotectedInJs` / `protectedInJs` (one per batch). */
+  jsBatchCalls: number;
 }
 
 /** Drop counters of the transport (by reason). */
@@ -108,53 +107,48 @@ export function defaultHostAddresses(): string[] {
   return out.length > 0 ? out : ['127.0.0.1'];
 }
 
-interface LocalSocket {
-  socket: UdpSocket;
-  base: TransportAddress;
-}
-
 /** One ICE/DTLS/SRTP/SCTP transport (see the file header). */
 export class PeerTransport {
-  readonly ice: IceAgent;
   /** Counters of dropped input and output. */
   readonly drops: PeerTransportDrops = loggedDropCounters('transport', {
     unknownFirstByte: 0, unauthenticatedSource: 0, srtpNotReady: 0, srtpRejected: 0, pendingOverflow: 0, sendAfterClose: 0,
   });
+  /** Where SRTP was done (see {@link PeerTransportSrtpCounters}). */
+  readonly srtpCounters: PeerTransportSrtpCounters = { unprotectedNatively: 0, unprotectedInJs: 0, protectedNatively: 0, protectedInJs: 0, jsBatchCalls: 0 };
   private readonly handler: PeerTransportHandler;
   private readonly clock: Clock;
   private readonly options: PeerTransportOptions;
-  private readonly sockets: LocalSocket[] = [];
-  private readonly socketByBase = new Map<string, LocalSocket>();
+  private readonly driver: IceTransport;
   private dtlsValue: DtlsTransport | undefined;
   private srtpValue: SrtpSession | undefined;
   private sctpValue: DataChannelManager | undefined;
-  private readonly authenticated = new Set<string | number>();
-  private selected: { socket: UdpSocket; dest: UdpDestination; pair: IceSelectedPair } | undefined;
-  /** The native SRTP route of the selected pair, once SRTP is keyed. */
-  private route: UdpSrtpRoute | undefined;
-  /** Where DTLS answers go before ICE selected a pair: the last authenticated DTLS source. */
-  private dtlsFallback: { socket: UdpSocket; dest: UdpDestination } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private driving = false;
   private wakeScheduled = false;
   private isClosed = false;
   private gathered = false;
-  private readonly driver: IceTransport | undefined;
-  /** Driver mode: ICE selected a pair, so data can be sent. */
-  private driverRoute = false;
-  /** Driver mode: media staged in rxBatch waits for the end of the socket batch (a microtask). */
+  /** ICE selected a pair, so data can be sent. */
+  private pairSelected = false;
+  /** Media staged in rxBatch until the driver's batch ends. */
   private stagedMedia = 0;
-  private stagedFlushQueued = false;
-  /** Media unprotected in JS (sources without a native route); allocated on first use. */
+  /** Views of packets the socket's session table unprotected, until the batch ends. */
+  private readonly clearViews: Buffer[] = [];
+  /** Media unprotected in JS (no native route); allocated on first use. */
   private rxBatchValue: SrtpBatch | undefined;
   private readonly rxStarts = new Uint32Array(BATCH_SLOTS);
   private readonly rxLengths = new Uint32Array(BATCH_SLOTS);
-  /** Datagram indexes of the receive batch that the socket unprotected natively. */
-  private readonly rxNative = new Uint32Array(BATCH_SLOTS);
   private readonly dtlsIn: Buffer[] = [];
   private readonly scratch = Buffer.alloc(SCRATCH_SIZE);
   private pending: { kind: 0 | 1; data: Buffer }[] = [];
+  /** Media for a relayed pair staged for one protect call per turn (see sendMedia). */
+  private txBatchValue: SrtpBatch | undefined;
+  private txStaged = 0;
+  private txFlushScheduled = false;
+  private readonly txFlushCallback = (): void => {
+    this.txFlushScheduled = false;
+    this.flushTx();
+  };
   private sctpConnected = false;
   private srtpRequired = false;
   private srtpFailureReported = false;
@@ -163,18 +157,35 @@ export class PeerTransport {
     this.options = options;
     this.handler = options.handler;
     this.clock = options.clock ?? systemClock;
-    this.driver = options.iceDriver;
-    if (this.driver) {
-      this.ice = this.driver.agent;
-      this.attachDriver(this.driver);
-      return;
+    this.driver = options.ice;
+    this.attachDriver(this.driver);
+  }
+
+  /** The sans-I/O ICE agent (for stats and the peer connection's ICE state). */
+  get ice(): IceAgent {
+    return this.driver.agent;
+  }
+
+  /**
+   * Drop counters for stats: the transport's own, non-STUN datagrams the ICE driver refused from
+   * unauthenticated sources, and on a shared port the datagrams no connection claimed
+   * (lib/transport/source/port-drops.ts; they show in every connection on that port).
+   */
+  dropStats(): PeerTransportDrops {
+    const out = { ...this.drops };
+    out.unauthenticatedSource += this.driver.stats.drops['unknown-source'];
+    out.unknownFirstByte += this.driver.stats.drops['unknown-first-byte'];
+    const port = this.driver.portDrops;
+    if (port) {
+      out.unknownFirstByte += port.transport.unknownFirstByte;
+      out.unauthenticatedSource += port.transport.unauthenticatedSource;
     }
-    this.ice = new IceAgent({
-      rng: options.rng ?? cryptoRng,
-      role: options.iceRole,
-      mode: options.iceLite === true ? 'lite' : 'full',
-      ...(options.stunServers ? { stunServers: options.stunServers } : {}),
-    });
+    return out;
+  }
+
+  /** ICE drop counters for stats: the agent's, plus the shared port's unclaimed STUN (see {@link dropStats}). */
+  iceDropStats(): Record<IceDropReason, number> {
+    return withPortDrops(this.ice.stats.drops, this.driver.portDrops?.ice);
   }
 
   /** Local ICE credentials. */
@@ -197,19 +208,19 @@ export class PeerTransport {
     return this.sctpValue;
   }
 
-  /** The sockets' local addresses (for stats). */
+  /** The transport's own sockets with their local addresses (for stats; none on a shared port). */
   get localSockets(): readonly { base: TransportAddress; socket: UdpSocket }[] {
-    return this.sockets;
+    return this.driver.localSockets;
   }
 
-  /** The ICE driver's counters when datagrams come through it (udpMux, TURN), else undefined (for stats). */
-  get iceDriverStats(): IceTransportStats | undefined {
-    return this.driver?.stats;
+  /** The ICE driver's counters (data datagrams in and out, drops), for stats. */
+  get iceDriverStats(): IceTransportStats {
+    return this.driver.stats;
   }
 
   /** The selected candidate pair, once ICE nominated one. */
   get selectedPair(): IceSelectedPair | undefined {
-    return this.driver ? this.driver.selectedPair : this.selected?.pair;
+    return this.driver.selectedPair;
   }
 
   /** True after close(). */
@@ -218,86 +229,35 @@ export class PeerTransport {
   }
 
   /**
-   * Binds one socket per host address and announces host candidates (RFC 8445 §5.1.1.1).
-   * Idempotent. Throws the socket's typed error when no address can be bound.
+   * Gathers candidates through the driver: host candidates (own sockets or the shared port) are
+   * announced synchronously; server-reflexive and relayed ones trickle later. Idempotent. Throws
+   * the socket's typed error when no address can be bound and no server is configured.
    */
   gather(): void {
     if (this.gathered || this.isClosed) return;
     this.gathered = true;
-    if (this.driver) {
-      // Host (or mux) candidates are announced synchronously; srflx/relay ones trickle later.
-      this.driver.gather().catch((err: unknown) => reportListenerError(err));
-      return;
-    }
-    const now = this.clock.now();
-    const addresses = this.options.hostAddresses ?? defaultHostAddresses();
-    let lastError: unknown;
-    for (const address of addresses) {
-      try {
-        const socket = this.bindSocket(address);
-        const port = socket.address().port;
-        const base: TransportAddress = { address, port };
-        const entry = { socket, base };
-        this.sockets.push(entry);
-        this.socketByBase.set(addressKey(base), entry);
-        socket.onBatch((batch) => this.onBatch(entry, batch));
-        this.ice.addLocalCandidate(now, { type: 'host', address, port, localPreference: 65535 - this.sockets.length });
-      } catch (err) {
-        lastError = err;
-      }
-    }
-    if (this.sockets.length === 0 && lastError !== undefined) throw lastError;
-    this.ice.endOfLocalCandidates(now);
-    this.drive();
-  }
-
-  private bindSocket(address: string): UdpSocket {
-    const type = address.includes(':') ? 'udp6' : 'udp4';
-    // Large buffers absorb bursts (a video keyframe, a batch of sends) that the loop drains later.
-    const buffers = { recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES };
-    const range = this.options.portRange;
-    if (!range) return UdpSocket.bindSync({ type, address, ...buffers });
-    let lastError: unknown;
-    for (let port = range.min; port <= range.max; port++) {
-      try {
-        return UdpSocket.bindSync({ type, address, port, ...buffers });
-      } catch (err) {
-        lastError = err;
-      }
-    }
-    throw lastError ?? new InvalidStateError('ERR_PEER_PORT_RANGE', 'empty port range');
+    this.driver.gather().catch((err: unknown) => reportListenerError(err));
   }
 
   /** Applies the remote ICE parameters (RFC 8839): credentials, candidates, end-of-candidates. */
   setRemoteIce(credentials: IceCredentials, lite: boolean, candidates: readonly string[], endOfCandidates: boolean): void {
     if (this.isClosed) return;
-    if (this.driver) {
-      this.driver.setRemoteParameters({ usernameFragment: credentials.ufrag, password: credentials.password, iceLite: lite });
-      for (const c of candidates) this.driver.addRemoteCandidate(c);
-      if (endOfCandidates) this.driver.addRemoteCandidate(null);
-      return;
-    }
-    const now = this.clock.now();
-    this.ice.setRemoteCredentials(now, credentials, { lite });
-    for (const c of candidates) this.addRemoteCandidate(c);
-    if (endOfCandidates) this.ice.addRemoteCandidate(now, null);
+    this.driver.setRemoteParameters({ usernameFragment: credentials.ufrag, password: credentials.password, iceLite: lite });
+    for (const c of candidates) this.driver.addRemoteCandidate(c);
+    if (endOfCandidates) this.driver.addRemoteCandidate(null);
     this.drive();
   }
 
   /** Adds one remote candidate line, or null for end-of-candidates. Bad lines are ignored and counted by ICE. */
   addRemoteCandidate(candidate: string | null): void {
     if (this.isClosed) return;
-    if (this.driver) this.driver.addRemoteCandidate(candidate);
-    else this.ice.addRemoteCandidate(this.clock.now(), candidate);
+    this.driver.addRemoteCandidate(candidate);
     this.drive();
   }
 
   /** Local ICE restart (RFC 8445 §9): new credentials, candidates announced again. */
   restartIce(): IceCredentials {
-    if (this.driver) return this.driver.restart();
-    const creds = this.ice.restart(this.clock.now());
-    this.drive();
-    return creds;
+    return this.driver.restart();
   }
 
   /**
@@ -313,7 +273,7 @@ export class PeerTransport {
         remoteFingerprints: fingerprints,
         ...(this.options.srtpProfiles ? { srtpProfiles: this.options.srtpProfiles } : {}),
       });
-      if (role === 'server' || this.canSend()) this.dtlsValue.start(this.clock.now());
+      if (role === 'server' || this.pairSelected) this.dtlsValue.start(this.clock.now());
       this.sctpValue?.setDtlsRole(role);
     } else if (this.dtlsValue.state !== 'closed' && this.dtlsValue.state !== 'failed') {
       this.dtlsValue.setRemoteFingerprints(fingerprints);
@@ -343,8 +303,7 @@ export class PeerTransport {
       return;
     }
     const srtp = this.srtpValue;
-    const out = this.selected;
-    if (!srtp || !this.canSend()) {
+    if (!srtp || !this.pairSelected) {
       if (this.pending.length >= PENDING_MEDIA_LIMIT) {
         this.pending.shift();
         this.drops.pendingOverflow++;
@@ -353,13 +312,38 @@ export class PeerTransport {
       return;
     }
     const view = this.scratch.subarray(0, length);
-    if (this.route && out) {
-      out.socket.sendSrtp(view, this.route);
+    // The socket's session table protects at flush; a relayed pair protects here.
+    if (this.driver.sendSrtp(view)) {
+      this.srtpCounters.protectedNatively++;
       return;
     }
-    const n = kind === 0 ? srtp.protectRtp(view, this.scratch) : srtp.protectRtcp(view, this.scratch);
-    if (out) out.socket.sendTo(this.scratch.subarray(0, n), out.dest);
-    else this.driver?.send(this.scratch.subarray(0, n));
+    // No socket route (a TURN-relayed pair): protect in the batch, with ONE native call for
+    // everything sent this event-loop turn, then let the driver frame it for TURN.
+    if (this.txStaged === BATCH_SLOTS) this.flushTx();
+    this.txBatch().set(this.txStaged++, view);
+    if (!this.txFlushScheduled) {
+      this.txFlushScheduled = true;
+      setImmediate(this.txFlushCallback);
+    }
+  }
+
+  /** The JS protect batch for relayed pairs, created on first use. */
+  private txBatch(): SrtpBatch {
+    this.txBatchValue ??= new SrtpBatch({ slots: BATCH_SLOTS, slotSize: SLOT_SIZE });
+    return this.txBatchValue;
+  }
+
+  /** Protects the staged packets with one call and sends them on the selected (relayed) pair. */
+  private flushTx(): void {
+    const n = this.txStaged;
+    this.txStaged = 0;
+    const srtp = this.srtpValue;
+    const b = this.txBatchValue;
+    if (n === 0 || !b || !srtp || srtp.closed || this.isClosed) return;
+    srtp.protectBatch(b, n, SrtpPacketKind.auto);
+    this.srtpCounters.protectedInJs += n;
+    this.srtpCounters.jsBatchCalls++;
+    for (let i = 0; i < n; i++) if (b.results[i] === SrtpStatus.ok) this.driver.send(b.view(i));
   }
 
   /** Where to serialize a packet for {@link sendMedia}: room for 1500 B plus SRTP overhead. */
@@ -372,7 +356,7 @@ export class PeerTransport {
     return SCRATCH_SIZE - 64;
   }
 
-  /** Stops the timer, closes DTLS (close_notify), SCTP, SRTP and every socket. Idempotent. */
+  /** Stops the timer, closes DTLS (close_notify), SCTP, the ICE driver and SRTP. Idempotent. */
   close(): void {
     if (this.isClosed) return;
     const now = this.clock.now();
@@ -384,6 +368,7 @@ export class PeerTransport {
         reportListenerError(err);
       }
     }
+    this.flushTx();
     if (this.dtlsValue) {
       this.dtlsValue.close();
       this.flushTransmits();
@@ -391,88 +376,19 @@ export class PeerTransport {
     this.isClosed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.driver) this.driver.close();
-    else this.ice.close();
+    // The driver removes the SRTP route before the session closes.
+    this.driver.close();
     this.srtpValue?.close();
-    for (const s of this.sockets) s.socket.close();
     this.pending = [];
+    this.clearViews.length = 0;
   }
 
   // ---- receive ------------------------------------------------------------------------
-
-  private onBatch(entry: LocalSocket, batch: UdpBatch): void {
-    if (this.isClosed) return;
-    const now = this.clock.now();
-    const buf = batch.buffer;
-    let media = 0;
-    let native = 0;
-    for (let i = 0; i < batch.count; i++) {
-      const off = batch.offset(i);
-      const len = batch.length(i);
-      if (len === 0) {
-        this.drops.unknownFirstByte++;
-        continue;
-      }
-      const b = buf[off]!;
-      if (b <= 3) {
-        this.ice.handleInput(now, { local: entry.base, remote: { address: batch.address(i), port: batch.port(i) }, data: batch.data(i) });
-      } else if (b >= 20 && b <= 63) {
-        if (!this.isTrusted(batch, i)) {
-          this.drops.unauthenticatedSource++;
-          continue;
-        }
-        if (!this.selected && !this.dtlsFallback) {
-          this.dtlsFallback = { socket: entry.socket, dest: entry.socket.destination(batch.port(i), batch.address(i)) };
-        }
-        this.dtlsIn.push(batch.data(i));
-      } else if (b >= 128 && b <= 191) {
-        const srtpStatus = batch.srtpStatus(i);
-        if (srtpStatus === UdpSrtpStatus.unprotected) {
-          this.rxNative[native++] = i;
-          continue;
-        }
-        if (srtpStatus !== UdpSrtpStatus.none) {
-          this.drops.srtpRejected++;
-          continue;
-        }
-        if (!this.isTrusted(batch, i)) {
-          this.drops.unauthenticatedSource++;
-          continue;
-        }
-        if (!this.srtpValue && this.dtlsIn.length > 0) {
-          // The DTLS Finished that keys SRTP may precede media in the same batch.
-          this.feedDtls(now);
-        }
-        if (!this.srtpValue) {
-          this.drops.srtpNotReady++;
-          continue;
-        }
-        this.rxBatch().set(media++, batch.data(i));
-      } else {
-        this.drops.unknownFirstByte++;
-      }
-    }
-    this.feedDtls(now);
-    if (media > 0 || native > 0) this.receiveMedia(batch, native, media);
-    this.drive();
-  }
 
   /** The JS unprotect batch (128 KiB), created when the first unrouted media arrives. */
   private rxBatch(): SrtpBatch {
     this.rxBatchValue ??= new SrtpBatch({ slots: BATCH_SLOTS, slotSize: SLOT_SIZE });
     return this.rxBatchValue;
-  }
-
-  /**
-   * True when ICE authenticated the datagram's source. A full agent facing an ICE-lite peer hears
-   * no requests from it (RFC 8445 §2.5), only responses: a valid pair with that remote counts too.
-   */
-  private isTrusted(batch: UdpBatch, i: number): boolean {
-    const key = batch.addressKey(i);
-    if (this.authenticated.has(key)) return true;
-    if (!this.ice.isValidatedRemote({ address: batch.address(i), port: batch.port(i) })) return false;
-    this.authenticated.add(key);
-    return true;
   }
 
   private feedDtls(now: number): void {
@@ -484,41 +400,61 @@ export class PeerTransport {
   }
 
   /**
-   * Hands up the clear packets of one receive batch: `native` datagrams the socket already
-   * unprotected (indexes in rxNative) and `staged` ones in rxBatch, unprotected here with one call.
+   * Hands up the clear packets of one batch: the views the socket's session table unprotected
+   * (clearViews) and `staged` ones in rxBatch, unprotected here with one call.
    */
-  private receiveMedia(batch: UdpBatch | undefined, native: number, staged: number): void {
-    const b = this.rxBatchValue!;
-    if (staged > 0) this.srtpValue!.unprotectBatch(b, staged, SrtpPacketKind.auto);
+  private receiveMedia(staged: number): void {
+    const b = this.rxBatchValue;
+    if (staged > 0) {
+      this.srtpValue!.unprotectBatch(b!, staged, SrtpPacketKind.auto);
+      this.srtpCounters.unprotectedInJs += staged;
+      this.srtpCounters.jsBatchCalls++;
+    }
+    const views = this.clearViews;
+    this.srtpCounters.unprotectedNatively += views.length;
     let total = 0;
-    for (let k = 0; k < native; k++) total += batch!.length(this.rxNative[k]!);
+    for (const v of views) total += v.length;
     for (let i = 0; i < staged; i++) {
-      if (b.results[i] === SrtpStatus.ok) total += b.lengths[i]!;
+      if (b!.results[i] === SrtpStatus.ok) total += b!.lengths[i]!;
       else this.drops.srtpRejected++;
     }
-    if (total === 0) return;
+    if (total === 0) {
+      views.length = 0;
+      return;
+    }
     // One copy per batch: the socket and SRTP pools are reused, the receiver keeps views of this.
     const data = Buffer.allocUnsafe(total);
     let n = 0;
     let at = 0;
-    for (let k = 0; k < native; k++) {
-      const i = this.rxNative[k]!;
-      const off = batch!.offset(i);
-      const len = batch!.length(i);
-      data.set(batch!.buffer.subarray(off, off + len), at);
+    for (const v of views) {
+      if (n === BATCH_SLOTS) {
+        this.handOver(data, n);
+        n = 0;
+      }
+      data.set(v, at);
       this.rxStarts[n] = at;
-      this.rxLengths[n++] = len;
-      at += len;
+      this.rxLengths[n++] = v.length;
+      at += v.length;
     }
+    views.length = 0;
     for (let i = 0; i < staged; i++) {
-      if (b.results[i] !== SrtpStatus.ok) continue;
-      const off = b.offsets[i]!;
-      const len = b.lengths[i]!;
-      data.set(b.buffer.subarray(off, off + len), at);
+      if (b!.results[i] !== SrtpStatus.ok) continue;
+      const off = b!.offsets[i]!;
+      const len = b!.lengths[i]!;
+      if (n === BATCH_SLOTS) {
+        this.handOver(data, n);
+        n = 0;
+      }
+      data.set(b!.buffer.subarray(off, off + len), at);
       this.rxStarts[n] = at;
       this.rxLengths[n++] = len;
       at += len;
     }
+    this.handOver(data, n);
+  }
+
+  private handOver(data: Buffer, n: number): void {
+    if (n === 0) return;
     try {
       this.handler.onMedia(data, this.rxStarts, this.rxLengths, n);
     } catch (err) {
@@ -526,27 +462,15 @@ export class PeerTransport {
     }
   }
 
-  /** Routes the selected pair's SRTP through the socket's native fast path (see the file header). */
-  private updateRoute(): void {
-    const sel = this.selected;
-    const srtp = this.srtpValue;
-    if (this.route && (!sel || this.route.destination !== sel.dest)) {
-      for (const s of this.sockets) if (!s.socket.closed) s.socket.removeSrtpRoute(this.route);
-      this.route = undefined;
-    }
-    if (!this.route && sel && srtp && !sel.socket.closed) this.route = sel.socket.addSrtpRoute(sel.dest, srtp);
-  }
-
   // ---- the drive loop -----------------------------------------------------------------
 
-  /** Drains every core until nothing moves and re-arms the timer. Re-entrant calls are folded. */
+  /** Drains DTLS and SCTP until nothing moves and re-arms the timer. Re-entrant calls are folded. */
   drive(): void {
     if (this.driving || this.isClosed) return;
     this.driving = true;
     try {
       for (let round = 0; round < 64; round++) {
-        let moved = this.drainIce();
-        moved = this.drainDtls() || moved;
+        let moved = this.drainDtls();
         moved = this.flushSctp() || moved;
         this.flushTransmits();
         if (!moved) break;
@@ -557,57 +481,6 @@ export class PeerTransport {
     this.armTimer();
   }
 
-  private drainIce(): boolean {
-    // In driver mode the driver drains the agent.
-    if (this.driver) return false;
-    let moved = false;
-    for (let t = this.ice.pollTransmit(); t; t = this.ice.pollTransmit()) {
-      moved = true;
-      const entry = this.socketByBase.get(addressKey(t.local));
-      if (!entry) continue;
-      try {
-        entry.socket.sendTo(t.data, entry.socket.destination(t.remote.port, t.remote.address));
-      } catch {
-        // An address of the other family or an unreachable candidate: ICE fails that pair by timeout.
-      }
-    }
-    for (let e = this.ice.pollEvent(); e; e = this.ice.pollEvent()) {
-      moved = true;
-      switch (e.type) {
-        case 'local-candidate':
-          this.emit(() => this.handler.onLocalCandidate(e.candidate));
-          break;
-        case 'gathering-state':
-          this.emit(() => this.handler.onIceGatheringState(e.state));
-          break;
-        case 'connection-state':
-          this.emit(() => this.handler.onIceConnectionState(e.state));
-          break;
-        case 'remote-validated':
-          this.authenticated.add(remoteKey(e.remote.address, e.remote.port));
-          break;
-        case 'selected-pair':
-          this.onSelectedPair(e.pair);
-          break;
-        default:
-          break;
-      }
-    }
-    return moved;
-  }
-
-  private onSelectedPair(pair: IceSelectedPair): void {
-    iceLog('selected pair %s %s:%d -> %s %s:%d', pair.local.type, pair.localBase.address, pair.localBase.port, pair.remote.type, pair.remoteAddress.address, pair.remoteAddress.port);
-    const entry = this.socketByBase.get(addressKey(pair.localBase));
-    if (!entry) return;
-    this.authenticated.add(remoteKey(pair.remoteAddress.address, pair.remoteAddress.port));
-    this.selected = { socket: entry.socket, dest: entry.socket.destination(pair.remoteAddress.port, pair.remoteAddress.address), pair };
-    this.updateRoute();
-    const dtls = this.dtlsValue;
-    if (dtls && dtls.state === 'new') dtls.start(this.clock.now());
-    this.flushPending();
-  }
-
   private drainDtls(): boolean {
     const dtls = this.dtlsValue;
     if (!dtls) return false;
@@ -615,7 +488,7 @@ export class PeerTransport {
     // Handshake datagrams leave first: the peer needs our Finished before the media it keys.
     for (let d = dtls.pollTransmit(); d; d = dtls.pollTransmit()) {
       moved = true;
-      this.sendDatagram(d);
+      this.driver.send(d);
     }
     for (let e = dtls.pollEvent(); e; e = dtls.pollEvent()) {
       moved = true;
@@ -661,9 +534,10 @@ export class PeerTransport {
   private onDtlsConnected(dtls: DtlsTransport): void {
     if (dtls.srtpProfile !== undefined && !this.srtpValue) {
       const srtp = new SrtpSession();
-      if (dtls.keySrtp(srtp)) this.srtpValue = srtp;
-      else srtp.close();
-      this.updateRoute();
+      if (dtls.keySrtp(srtp)) {
+        this.srtpValue = srtp;
+        this.driver.setSrtpSession(srtp);
+      } else srtp.close();
     }
     // Before any application data of this flight reaches SCTP: a peer INIT arriving while our
     // association is still 'new' would otherwise get an INIT ACK whose tag our own INIT replaces.
@@ -695,25 +569,10 @@ export class PeerTransport {
   private flushTransmits(): void {
     const dtls = this.dtlsValue;
     if (!dtls) return;
-    for (let d = dtls.pollTransmit(); d; d = dtls.pollTransmit()) this.sendDatagram(d);
+    for (let d = dtls.pollTransmit(); d; d = dtls.pollTransmit()) this.driver.send(d);
   }
 
-  /** Sends a DTLS datagram on the selected pair (or, before one, to the last DTLS source). */
-  private sendDatagram(d: Buffer): void {
-    if (this.driver) {
-      this.driver.send(d);
-      return;
-    }
-    const out = this.selected ?? this.dtlsFallback;
-    if (out) out.socket.sendTo(d, out.dest);
-  }
-
-  /** True once ICE selected a pair that data can be sent on. */
-  private canSend(): boolean {
-    return this.driver ? this.driverRoute : this.selected !== undefined;
-  }
-
-  // ---- driver mode --------------------------------------------------------------------
+  // ---- the ICE driver -----------------------------------------------------------------
 
   private attachDriver(driver: IceTransport): void {
     driver.on('icecandidate', (line) => {
@@ -734,21 +593,35 @@ export class PeerTransport {
     });
     driver.on('selectedcandidatepairchange', () => {
       if (this.isClosed) return;
-      this.driverRoute = true;
+      this.pairSelected = true;
       const dtls = this.dtlsValue;
       if (dtls && dtls.state === 'new') dtls.start(this.clock.now());
       this.flushPending();
       this.drive();
     });
-    driver.setDataHandler((data) => this.onDriverData(data));
+    driver.setDataHandler((data, _from, srtp) => this.onDriverData(data, srtp), () => this.flushStaged());
   }
 
   /**
-   * One non-STUN datagram from the driver (already from a trusted source). DTLS is copied,
-   * media is staged in rxBatch; both are processed once the socket batch ends (a microtask).
+   * One non-STUN datagram from the driver (already from a trusted source), valid until the
+   * driver's batch ends (then {@link flushStaged} runs). Media the socket's session table
+   * unprotected is kept as a view; DTLS is copied; other media is staged in rxBatch.
    */
-  private onDriverData(data: Buffer): void {
-    if (this.isClosed || data.length === 0) return;
+  private onDriverData(data: Buffer, srtp: number): void {
+    if (this.isClosed) return;
+    if (data.length === 0) {
+      this.drops.unknownFirstByte++;
+      return;
+    }
+    if (srtp === UdpSrtpStatus.unprotected) {
+      if (this.clearViews.length === BATCH_SLOTS) this.flushStaged();
+      this.clearViews.push(data);
+      return;
+    }
+    if (srtp !== UdpSrtpStatus.none) {
+      this.drops.srtpRejected++;
+      return;
+    }
     const b = data[0]!;
     if (b >= 20 && b <= 63) this.dtlsIn.push(Buffer.from(data));
     else if (b >= 128 && b <= 191) {
@@ -764,31 +637,27 @@ export class PeerTransport {
       this.rxBatch().set(this.stagedMedia++, data);
     } else {
       this.drops.unknownFirstByte++;
-      return;
-    }
-    if (!this.stagedFlushQueued) {
-      this.stagedFlushQueued = true;
-      queueMicrotask(() => {
-        this.stagedFlushQueued = false;
-        this.flushStaged();
-      });
     }
   }
 
+  /** The end of a driver batch: DTLS first (its Finished may key SRTP), then the batch's media. */
   private flushStaged(): void {
-    if (this.isClosed) return;
+    if (this.isClosed) {
+      this.clearViews.length = 0;
+      return;
+    }
     this.feedDtls(this.clock.now());
     const staged = this.stagedMedia;
     this.stagedMedia = 0;
-    if (staged > 0) {
-      if (this.srtpValue) this.receiveMedia(undefined, 0, staged);
-      else this.drops.srtpNotReady += staged;
-    }
+    if (staged > 0 && !this.srtpValue) {
+      this.drops.srtpNotReady += staged;
+      if (this.clearViews.length > 0) this.receiveMedia(0);
+    } else if (staged > 0 || this.clearViews.length > 0) this.receiveMedia(staged);
     this.drive();
   }
 
   private flushPending(): void {
-    if (!this.srtpValue || !this.canSend() || this.pending.length === 0) return;
+    if (!this.srtpValue || !this.pairSelected || this.pending.length === 0) return;
     const queued = this.pending;
     this.pending = [];
     for (const p of queued) {
@@ -808,7 +677,7 @@ export class PeerTransport {
 
   private armTimer(): void {
     if (this.isClosed) return;
-    let at = this.driver ? Infinity : (this.ice.pollTimeout() ?? Infinity);
+    let at = Infinity;
     const d = this.dtlsValue?.pollTimeout();
     if (d !== undefined && d < at) at = d;
     const s = this.sctpValue?.pollTimeout();
@@ -826,7 +695,6 @@ export class PeerTransport {
     this.timerAt = Infinity;
     if (this.isClosed) return;
     const now = this.clock.now();
-    if (!this.driver) this.ice.handleTimeout(now);
     this.dtlsValue?.handleTimeout(now);
     this.sctpValue?.handleTimeout(now);
     this.drive();

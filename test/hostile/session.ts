@@ -6,7 +6,15 @@ import assert from 'node:assert/strict';
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCDataChannel } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { RtcpPictureLossIndication } from '../../lib/rtp/rtcp/picture-loss-indication.js';
+import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import type { Endpoint } from './raw-udp.js';
+
+/**
+ * `PWT_HOSTILE_PATH=udp-mux` runs the same suite with each connection on a shared UDP port
+ * (lib/transport/source/udp-mux.ts, the server mode) instead of its own socket; test/hostile/shared-port.test.ts
+ * does that for `npm test`.
+ */
+export const SHARED_PORT = process.env.PWT_HOSTILE_PATH === 'udp-mux';
 
 /** Rejects with `what` after `ms`. */
 export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -152,6 +160,8 @@ export class HostileSession {
   private attackStart: Record<string, number> = {};
   private attackEnd: Record<string, number> = {};
   private closed = false;
+  /** The shared ports of pc1 and pc2 on the udp-mux path. */
+  private muxes: UdpMux[] = [];
 
   private constructor(
     pc1: RTCPeerConnection, pc2: RTCPeerConnection,
@@ -190,8 +200,9 @@ export class HostileSession {
 
   /** Connects two peer connections (audio + video pc1→pc2, audio pc2→pc1, one data channel) and starts the traffic. */
   static async open(): Promise<HostileSession> {
-    const pc1 = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
-    const pc2 = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+    const muxes = SHARED_PORT ? [await UdpMux.bind({ address: '127.0.0.1' }), await UdpMux.bind({ address: '127.0.0.1' })] : [];
+    const pc1 = new RTCPeerConnection(muxes[0] ? { udpMux: muxes[0] } : { hostAddresses: ['127.0.0.1'] });
+    const pc2 = new RTCPeerConnection(muxes[1] ? { udpMux: muxes[1] } : { hostAddresses: ['127.0.0.1'] });
     try {
       const audio1 = new LocalStreamTrack({ kind: 'audio' });
       const video1 = new LocalStreamTrack({ kind: 'video' });
@@ -218,12 +229,22 @@ export class HostileSession {
       if (dc1.readyState !== 'open') await within(new Promise((r) => dc1.once('open', r)), 5000, 'dc1 open');
       if (dc2.readyState !== 'open') await within(new Promise((r) => dc2.once('open', r)), 5000, 'dc2 open');
       const s = new HostileSession(pc1, pc2, { audio1, video1, audio2 }, { dc1, dc2 }, { a1: remote2.get('audio')!, v1: remote2.get('video')!, a2 });
+      s.muxes = muxes;
       s.phase = 'warm-up';
       await s.verifyFlow({ lossAllowed: false, what: 'before any attack' });
+      if (SHARED_PORT) {
+        // The shared port's session table carried the media: nothing was unprotected in JavaScript.
+        for (const pc of [pc1, pc2]) {
+          const c = pc.mediaTransport!.srtpCounters;
+          assert.equal(c.unprotectedInJs, 0, 'udp-mux path: SRTP unprotected in JavaScript');
+          assert.ok(c.unprotectedNatively > 0, 'udp-mux path: no SRTP unprotected by the session table');
+        }
+      }
       return s;
     } catch (err) {
       pc1.close();
       pc2.close();
+      for (const m of muxes) m.close();
       throw err;
     }
   }
@@ -300,6 +321,7 @@ export class HostileSession {
     clearInterval(this.timer);
     this.pc1.close();
     this.pc2.close();
+    for (const m of this.muxes) m.close();
   }
 
   private async rtcpBothWays(what: string): Promise<void> {

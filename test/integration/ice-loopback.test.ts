@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { IceTransport, type IceTransportOptions } from '../../lib/transport/ice-transport.js';
-import { UdpMux } from '../../lib/transport/udp-mux.js';
-import { dgramUdpSocketFactory } from '../../lib/transport/ice-udp-socket.js';
+import { UdpMux } from '../../lib/transport/source/udp-mux.js';
+import { dgramUdpSocketFactory } from '../../lib/transport/source/datagram-socket.js';
 import { StunMessage } from '../../lib/ice/stun-message.js';
 import { StunAttr, StunClass, StunMethod } from '../../lib/ice/stun-constants.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCDataChannel } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
-import { UdpMux } from '../../lib/transport/udp-mux.js';
+import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import { negotiate, within } from './peer-helpers.js';
 
 async function exchange(client: RTCPeerConnection, server: RTCPeerConnection, label: string, afterNegotiate?: () => Promise<void>): Promise<void> {
@@ -101,3 +101,52 @@ test('TURN relay through coturn with iceTransportPolicy relay', { timeout: 60_00
     server.close();
   }
 });
+
+for (const transport of ['udp', 'tcp'] as const) {
+  test(`media both ways over a TURN/${transport.toUpperCase()} relay: SRTP in batches, not one native call per packet`, { timeout: 60_000, skip: existsSync(TURNSERVER) ? false : 'no coturn' }, async () => {
+    const port = proc ? Number((proc.spawnargs[proc.spawnargs.indexOf('--listening-port') + 1])) : await startCoturn();
+    const iceServers = [{ urls: `turn:127.0.0.1:${port}?transport=${transport}`, username: 'test', credential: 'secret' }];
+    const client = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], iceServers, iceTransportPolicy: 'relay' });
+    const server = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+    try {
+      const up = new LocalStreamTrack({ kind: 'audio' });
+      client.addTransceiver(up, { direction: 'sendrecv' });
+      const upRemote = new Promise<MediaStreamTrack>((r) => server.once('track', (e) => r(e.track)));
+      const downRemote = new Promise<MediaStreamTrack>((r) => client.once('track', (e) => r(e.track)));
+      client.onicecandidate = (e) => void server.addIceCandidate({ candidate: e.candidate?.candidate ?? '' }).catch(() => undefined);
+      await client.setLocalDescription(await client.createOffer());
+      await server.setRemoteDescription(client.localDescription!);
+      const down = new LocalStreamTrack({ kind: 'audio' });
+      server.addTrack(down);
+      await server.setLocalDescription(await server.createAnswer());
+      await client.setRemoteDescription(server.localDescription!);
+      await within(Promise.all([client.connected(), server.connected()]), 15_000, 'connected over the relay');
+      const [ut, dt] = [await within(upRemote, 5000, 'up track'), await within(downRemote, 5000, 'down track')];
+      const N = 40;
+      const got = (t: MediaStreamTrack, tag: string): Promise<void> => (async () => {
+        const seen = new Set<string>();
+        while (seen.size < N) {
+          const p = await t.recv();
+          assert.match(p.payload.toString(), new RegExp(`^${tag} \\d+$`));
+          seen.add(p.payload.toString());
+        }
+      })();
+      const all = Promise.all([within(got(ut, 'up'), 10_000, 'up media'), within(got(dt, 'down'), 10_000, 'down media')]);
+      for (let i = 0; i < N; i++) {
+        up.send(new RtpPacket({ timestamp: i * 960, payload: Buffer.from(`up ${i}`) }));
+        down.send(new RtpPacket({ timestamp: i * 960, payload: Buffer.from(`down ${i}`) }));
+        if (i % 10 === 9) await new Promise((r) => setTimeout(r, 5));
+      }
+      await all;
+      const c = client.mediaTransport!.srtpCounters;
+      assert.ok(c.protectedInJs >= N && c.unprotectedInJs >= N, JSON.stringify(c));
+      // Protect and unprotect run once per batch on the relayed side: far fewer calls than packets.
+      assert.ok(c.jsBatchCalls <= (c.protectedInJs + c.unprotectedInJs) / 4, `batch calls ${JSON.stringify(c)}`);
+      const s = server.mediaTransport!.srtpCounters;
+      assert.equal(s.unprotectedInJs + s.protectedInJs, 0, 'the host side keeps the native route');
+    } finally {
+      client.close();
+      server.close();
+    }
+  });
+}

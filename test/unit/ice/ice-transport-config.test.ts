@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseIceServerUrl, IceTransport } from '../../../lib/transport/ice-transport.js';
-import { listHostAddresses } from '../../../lib/transport/ice-host-addresses.js';
-import { UdpMux } from '../../../lib/transport/udp-mux.js';
+import { listHostAddresses } from '../../../lib/transport/source/host-addresses.js';
+import { UdpMux } from '../../../lib/transport/source/udp-mux.js';
 import { PwtError } from '../../../lib/common/errors.js';
 
 test('ICE server URLs: defaults and transports', () => {

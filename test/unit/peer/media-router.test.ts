@@ -8,12 +8,13 @@ import { MediaRouter } from '../../../lib/peer/media-router.js';
 import { RTCRtpReceiver } from '../../../lib/peer/rtp-receiver.js';
 import { RTCRtpSender, type SenderOwner } from '../../../lib/peer/rtp-sender.js';
 import { RTCRtpTransceiver } from '../../../lib/peer/rtp-transceiver.js';
+import { RtpPolicyChain } from '../../../lib/peer/rtp-policy-chain.js';
 import { RtpPacket } from '../../../lib/rtp/rtp-packet.js';
 import { serializeSdesId } from '../../../lib/rtp/extensions/sdes-id.js';
 import { RtcpPictureLossIndication } from '../../../lib/rtp/rtcp/picture-loss-indication.js';
 import { serializeRtcp } from '../../../lib/rtp/rtcp/compound.js';
 
-const owner: SenderOwner = { mediaTransport: undefined, nextTransportSequence: () => 0, now: () => 0 };
+const owner: SenderOwner = { mediaTransport: undefined, nextTransportSequence: () => 0, now: () => 0, transportPolicies: new RtpPolicyChain() };
 
 function transceiver(kind: 'audio' | 'video', pts: number[], rtx: [number, number][] = []): RTCRtpTransceiver {
   const rng = new SeededRng(kind === 'audio' ? 1 : 2);

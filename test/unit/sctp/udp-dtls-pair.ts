@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { DtlsCertificate } from '../../../lib/dtls/dtls-certificate.js';
 import { DtlsTransport } from '../../../lib/dtls/dtls-transport.js';
-import { UdpSocket, type UdpDestination, type UdpSocketOptions } from '../../../lib/transport/udp-socket.js';
+import { UdpSocket, type UdpDestination, type UdpSocketOptions } from '../../../lib/transport/source/udp-socket.js';
 import { SctpAssociation, type SctpAssociationOptions } from '../../../lib/sctp/association.js';
 import { DataChannelManager } from '../../../lib/sctp/data-channel-manager.js';
 

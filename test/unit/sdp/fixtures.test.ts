@@ -10,13 +10,15 @@ import {
   serializeSdp,
   type SdpSessionDescription,
 } from '../../../lib/sdp/index.js';
-import { assertValidAnswer, fixture, localTransport, PEERS, SESSION } from './helpers.js';
+import { assertValidAnswer, fixture, localTransport, PEERS, servedCodecs, servedExtensions, SESSION } from './helpers.js';
 
 function answerTo(offer: SdpSessionDescription): SdpSessionDescription {
   const sender = (ssrc: number, track: string) => ({ cname: 'pwt-cname', ssrc, rtxSsrc: ssrc + 1, msids: [{ stream: 'pwt-stream', track }] });
   return createAnswer(offer, {
     session: SESSION,
     transport: localTransport(),
+    codecs: servedCodecs(),
+    headerExtensions: servedExtensions(),
     media: { '0': { direction: 'sendrecv', sender: sender(1000, 'audio-track') }, '1': { direction: 'sendrecv', sender: sender(2000, 'video-track') } },
   });
 }

@@ -12,7 +12,27 @@ import {
   rtxAssociatedPayloadType,
   type LocalTransportParameters,
   type SdpSessionDescription,
+  type CodecCapability,
+  type HeaderExtensionCapability,
+  type RtcpFeedback,
 } from '../../../lib/sdp/index.js';
+import { HeaderExtensionUri } from '../../../lib/sdp/capabilities.js';
+import { defaultCodecs, defaultHeaderExtensions } from '../../../lib/sdp/default-capabilities.js';
+
+/** The five rtcp-fb Chromium offers for video (an application whose modules serve them all). */
+export const ALL_VIDEO_FEEDBACK: readonly RtcpFeedback[] = [
+  { type: 'goog-remb' }, { type: 'transport-cc' }, { type: 'ccm', parameter: 'fir' }, { type: 'nack' }, { type: 'nack', parameter: 'pli' },
+];
+
+/** Default codecs of both kinds with the feedback an application serving all of it declares. */
+export function servedCodecs(): CodecCapability[] {
+  return [...defaultCodecs('audio', [{ type: 'transport-cc' }]), ...defaultCodecs('video', ALL_VIDEO_FEEDBACK)];
+}
+
+/** Default header extensions of both kinds plus transport-wide-cc. */
+export function servedExtensions(): HeaderExtensionCapability[] {
+  return [...defaultHeaderExtensions('audio', [HeaderExtensionUri.transportWideCc]), ...defaultHeaderExtensions('video', [HeaderExtensionUri.transportWideCc])];
+}
 
 const fixtureDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'sdp');
 

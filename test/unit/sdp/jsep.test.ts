@@ -20,7 +20,7 @@ import {
   type SdpSessionDescription,
   type SetupRole,
 } from '../../../lib/sdp/index.js';
-import { assertValidAnswer, localTransport, SESSION } from './helpers.js';
+import { assertValidAnswer, localTransport, servedCodecs, servedExtensions, SESSION } from './helpers.js';
 
 const REMOTE_TRANSPORT = [
   'a=ice-ufrag:rmtU',
@@ -38,7 +38,7 @@ function offerWith(kind: string, protocolAndFormats: string, ...lines: string[])
 }
 
 function answer(offer: SdpSessionDescription, options: Partial<AnswerOptions> = {}): SdpSessionDescription {
-  const a = createAnswer(offer, { session: SESSION, transport: localTransport(), ...options });
+  const a = createAnswer(offer, { session: SESSION, transport: localTransport(), codecs: servedCodecs(), headerExtensions: servedExtensions(), ...options });
   // Every answer the tests look at must also survive serialization and satisfy the generic rules.
   assert.deepEqual(parseSdp(serializeSdp(a)), a);
   assertValidAnswer(offer, a);
@@ -76,8 +76,19 @@ describe('createOffer', () => {
     assert.deepEqual(offer.msidSemantic, { semantic: 'WMS', ids: ['st'] });
   });
 
-  it('offers the default codecs: opus with its fmtp, each video codec with RTX and the five rtcp-fb', () => {
-    const offer = createOffer(offerOptions());
+  it('offers the default codecs: opus with its fmtp, each video codec with RTX; no rtcp-fb or transport-cc unless declared', () => {
+    const bare = createOffer(offerOptions());
+    for (const s of bare.media.filter((m) => m.kind !== 'application')) {
+      for (const c of s.codecs) assert.deepEqual(c.rtcpFeedback, [], 'no feedback is promised by default');
+      assert.ok(!s.extmaps.some((e) => e.uri === HeaderExtensionUri.transportWideCc));
+    }
+    const offer = createOffer(offerOptions({
+      transceivers: offerOptions().transceivers.map((t) => ({
+        ...t,
+        codecs: servedCodecs().filter((c) => c.kind === t.kind),
+        headerExtensions: servedExtensions().filter((e) => e.kind === t.kind),
+      })),
+    }));
     const opus = offer.media[0]!.codecs[0]!;
     assert.deepEqual([opus.name, opus.clockRate, opus.channels, opus.parameters], ['opus', 48000, 2, { minptime: '10', useinbandfec: '1' }]);
     const video = offer.media[1]!.codecs;

@@ -4,7 +4,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { UdpSocket, UdpSrtpStatus, type UdpBatch } from '../../../lib/transport/udp-socket.js';
+import { UdpSocket, UdpSrtpStatus, type UdpBatch } from '../../../lib/transport/source/udp-socket.js';
 import { SrtpSession } from '../../../lib/srtp/srtp-session.js';
 import { SrtpProtectionProfile } from '../../../lib/srtp/srtp-profile.js';
 

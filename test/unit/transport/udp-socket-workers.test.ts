@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { UdpSocket } from '../../../lib/transport/udp-socket.js';
+import { UdpSocket } from '../../../lib/transport/source/udp-socket.js';
 
-const socketModule = new URL('../../../lib/transport/udp-socket.ts', import.meta.url).href;
+const socketModule = new URL('../../../lib/transport/source/udp-socket.ts', import.meta.url).href;
 
 function openFds(): number {
   return readdirSync('/proc/self/fd').length;

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createSocket } from 'node:dgram';
-import { UdpSocket, type UdpBatch } from '../../../lib/transport/udp-socket.js';
+import { UdpSocket, type UdpBatch } from '../../../lib/transport/source/udp-socket.js';
 import { PwtError } from '../../../lib/common/errors.js';
 
 interface Received {
@@ -240,7 +240,7 @@ test('a throwing batch listener is reported and does not stop delivery', async (
 
 test('close() releases every handle: a process that closed its sockets exits by itself, and so does one that unref()ed', async () => {
   const script = (body: string): string => `
-    import { UdpSocket } from ${JSON.stringify(new URL('../../../lib/transport/udp-socket.ts', import.meta.url).href)};
+    import { UdpSocket } from ${JSON.stringify(new URL('../../../lib/transport/source/udp-socket.ts', import.meta.url).href)};
     const a = await UdpSocket.bind({ type: 'udp4', address: '127.0.0.1' });
     const b = await UdpSocket.bind({ type: 'udp4', address: '127.0.0.1' });
     b.onBatch(() => {});

@@ -1,7 +1,7 @@
 // Host candidate addresses (RFC 8445 §5.1.1.1): every usable interface address, IPv4 and IPv6,
 // optionally restricted (loopback only for tests, named interfaces, explicit addresses).
 import { networkInterfaces } from 'node:os';
-import { canonicalIp } from '../ice/transport-address.js';
+import { canonicalIp } from '../../ice/transport-address.js';
 
 /** Which local addresses become host candidates. */
 export interface HostAddressOptions {

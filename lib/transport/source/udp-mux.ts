@@ -2,12 +2,14 @@
 // Binding requests from unknown senders are routed by the local ufrag in USERNAME (RFC 8445
 // §7.2.2), every other datagram by its source address once that address has authenticated
 // (or been sent checks by the transport). Unknown senders are dropped and counted.
-import { InvalidArgumentError, InvalidStateError } from '../common/errors.js';
-import { reportListenerError } from '../common/typed-emitter.js';
-import { peekBindingRequestUfrag } from '../ice/stun-peek.js';
-import { canonicalIp, type TransportAddress } from '../ice/transport-address.js';
-import { IceTransport, type IceMuxPort, type IceTransportOptions } from './ice-transport.js';
-import { nativeUdpSocketFactory, remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './ice-udp-socket.js';
+import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
+import { reportListenerError } from '../../common/typed-emitter.js';
+import { peekBindingRequestUfrag } from '../../ice/stun-peek.js';
+import { canonicalIp, type TransportAddress } from '../../ice/transport-address.js';
+import { IceTransport, type IceMuxPort, type IceTransportOptions } from '../ice-transport.js';
+import { countStranger, createPortDrops, type PortDrops } from './port-drops.js';
+import { UdpSocket } from './udp-socket.js';
+import { nativeUdpSocketFactory, remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './datagram-socket.js';
 
 /** Options of {@link UdpMux.bind}. */
 export interface UdpMuxOptions {
@@ -42,7 +44,15 @@ export interface UdpMuxStats {
   routes: number;
   /** Datagrams handed to `onUnroutable`. */
   forwarded: number;
+  /** Received SRTP/SRTCP unprotected in place by the port's session table (native socket only). */
+  srtpUnprotected: number;
+  /** Sent SRTP/SRTCP protected at flush by the port's session table (native socket only). */
+  srtpProtected: number;
+  /** Routed SRTP/SRTCP the session table refused (forged, replayed, ...; reasons in each connection's SRTP stats). */
+  srtpRejected: number;
   drops: { 'unknown-sender': number; 'unknown-ufrag': number };
+  /** The same unclaimed datagrams by the reason a connection would have given (see lib/transport/source/port-drops.ts). */
+  dropsByReason: PortDrops;
 }
 
 interface Route {
@@ -64,6 +74,7 @@ export class UdpMux {
   private closed = false;
   private readonly counters = { datagramsReceived: 0, routedByAddress: 0, routedByUfrag: 0, unknownSender: 0, unknownUfrag: 0, forwarded: 0 };
   private readonly onUnroutable: UdpMuxOptions['onUnroutable'];
+  private readonly portDrops = createPortDrops();
 
   private constructor(socket: IceUdpSocket, announced: string | undefined, onUnroutable: UdpMuxOptions['onUnroutable']) {
     this.socket = socket;
@@ -75,6 +86,7 @@ export class UdpMux {
       socket,
       local: this.local,
       announced,
+      drops: this.portDrops,
       register: (t, ufrag) => this.register(t, ufrag),
       learn: (t, remote) => this.learn(t, remote),
       release: (t) => this.release(t),
@@ -108,7 +120,11 @@ export class UdpMux {
   /** Counters (a snapshot). */
   get stats(): UdpMuxStats {
     const c = this.counters;
+    const native = this.socket instanceof UdpSocket && !this.socket.closed ? this.socket.stats : undefined;
     return {
+      srtpUnprotected: native?.srtpUnprotected ?? 0,
+      srtpProtected: native?.srtpProtected ?? 0,
+      srtpRejected: native?.drops.srtpReceive ?? 0,
       datagramsReceived: c.datagramsReceived,
       routedByAddress: c.routedByAddress,
       routedByUfrag: c.routedByUfrag,
@@ -116,6 +132,7 @@ export class UdpMux {
       transports: this.ufrags.size,
       routes: this.routes.size,
       drops: { 'unknown-sender': c.unknownSender, 'unknown-ufrag': c.unknownUfrag },
+      dropsByReason: { transport: { ...this.portDrops.transport }, ice: { ...this.portDrops.ice } },
     };
   }
 
@@ -153,7 +170,8 @@ export class UdpMux {
       const route = this.routes.get(key);
       if (route) {
         c.routedByAddress++;
-        route.transport.receiveFromMux(batch.data(i), key, route.remote);
+        // The socket's session table already unprotected routed SRTP/SRTCP in place (docs/udp.md).
+        route.transport.receiveFromMux(batch.data(i), key, route.remote, batch.srtpStatus?.(i) ?? 0);
         this.touched.add(route.transport);
         continue;
       }
@@ -168,13 +186,16 @@ export class UdpMux {
           } catch (err) {
             reportListenerError(err);
           }
-        } else if (ufrag === undefined) c.unknownSender++;
-        else c.unknownUfrag++;
+        } else {
+          if (ufrag === undefined) c.unknownSender++;
+          else c.unknownUfrag++;
+          countStranger(this.portDrops, data);
+        }
         continue;
       }
       c.routedByUfrag++;
       // The agent checks MESSAGE-INTEGRITY; only then does the address become a route.
-      transport.receiveFromMux(data, key, { address: batch.address(i), port: batch.port(i) });
+      transport.receiveFromMux(data, key, { address: batch.address(i), port: batch.port(i) }, 0);
       this.touched.add(transport);
     }
     for (const t of this.touched) t.flushFromMux();

@@ -13,6 +13,11 @@ export interface IceUdpBatch {
   family(i: number): 4 | 6;
   /** Equal sources give equal keys; see {@link remoteKey}. */
   addressKey(i: number): number | string;
+  /**
+   * SRTP outcome of datagram i when the socket has a session table (the native UdpSocket):
+   * 0 not routed, 1 unprotected in place, 2 + SrtpStatus refused (see UdpBatch.srtpStatus).
+   */
+  srtpStatus?(i: number): number;
 }
 
 /** A bound UDP socket with batched receive and queued send. */

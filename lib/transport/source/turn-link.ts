@@ -2,11 +2,11 @@
 // host candidate, or over its own TCP/TLS stream (RFC 8656 §3.1, framing per RFC 8656 §12.5).
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import type { Rng } from '../common/rng.js';
-import { StunStreamFramer } from '../ice/stream-framer.js';
-import { TurnClient } from '../ice/turn-client.js';
-import type { TransportAddress } from '../ice/transport-address.js';
-import type { IceUdpSocket } from './ice-udp-socket.js';
+import type { Rng } from '../../common/rng.js';
+import { StunStreamFramer } from '../../ice/stream-framer.js';
+import { TurnClient } from '../../ice/turn-client.js';
+import type { TransportAddress } from '../../ice/transport-address.js';
+import type { IceUdpSocket } from './datagram-socket.js';
 
 /** A TURN server as configured (after URL parsing and name resolution). */
 export interface TurnServerTarget {
@@ -37,8 +37,11 @@ export class TurnLink {
     rng: Rng,
     private readonly udpSocket: IceUdpSocket | undefined,
     udpBase: TransportAddress | undefined,
-    /** Called with each frame received over a stream (UDP frames arrive through the host socket). */
-    private readonly onFrame: (link: TurnLink, frame: Buffer) => void,
+    /**
+     * Called with the frames of one chunk received over a stream (UDP frames arrive through the
+     * host socket): one call per chunk, so the data in it is handled as one batch.
+     */
+    private readonly onFrames: (link: TurnLink, frames: Buffer[]) => void,
     /** Called when the stream fails or closes before the link is closed. */
     private readonly onStreamError: (link: TurnLink) => void,
     options: { tlsRejectUnauthorized?: boolean } = {},
@@ -63,7 +66,8 @@ export class TurnLink {
         for (const b of this.pending.splice(0)) s.write(b);
       });
       s.on('data', (chunk: Buffer) => {
-        for (const f of framer.push(chunk)) this.onFrame(this, f);
+        const frames = framer.push(chunk);
+        if (frames.length > 0) this.onFrames(this, frames);
         if (framer.error) s.destroy();
       });
       s.on('error', () => undefined);
@@ -74,16 +78,32 @@ export class TurnLink {
     }
   }
 
-  /** Writes the client's pending transmissions to the server. */
+  /**
+   * Writes the client's pending transmissions to the server. UDP frames join the socket's send
+   * pool (one sendmmsg per turn); on a stream every frame written in one tick leaves in one
+   * writev (the stream is corked until the next tick), not one write per media packet.
+   */
   flush(): void {
     for (let b = this.client.pollTransmit(); b; b = this.client.pollTransmit()) {
       if (this.udpSocket) this.udpSocket.send(b, this.target.server.port, this.target.server.address);
       else if (this.stream) {
-        if (this.connected) this.stream.write(b);
-        else if (this.pending.length < 256) this.pending.push(b);
+        if (this.connected) {
+          if (!this.corked) {
+            this.corked = true;
+            this.stream.cork();
+            process.nextTick(this.uncork);
+          }
+          this.stream.write(b);
+        } else if (this.pending.length < 256) this.pending.push(b);
       }
     }
   }
+
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.stream?.uncork();
+  };
 
   /** Releases the allocation and closes the stream. */
   close(now: number): void {

@@ -2,16 +2,16 @@
 // Receives arrive as one UdpBatch per syscall batch; sends are queued in a JS-owned pool and
 // flushed with one native call (sendmmsg) per event-loop turn or when the pool fills.
 import { isIP } from 'node:net';
-import { InvalidArgumentError, InvalidStateError, OperationError, OutOfRangeError, PwtError } from '../common/errors.js';
-import { reportListenerError } from '../common/typed-emitter.js';
+import { InvalidArgumentError, InvalidStateError, OperationError, OutOfRangeError, PwtError } from '../../common/errors.js';
+import { reportListenerError } from '../../common/typed-emitter.js';
 import {
   createNativeUdpSocket,
   NativeUdpCounter,
   NativeUdpStatus,
   nativeUdpCounterCount,
   type NativeUdpSocket,
-} from '../native/udp.js';
-import type { SrtpSession } from '../srtp/srtp-session.js';
+} from '../../native/udp.js';
+import type { SrtpSession } from '../../srtp/srtp-session.js';
 
 /** Largest UDP payload over IPv4 (65535 - 8 - 20). */
 export const MAX_UDP_PAYLOAD = 65507;

@@ -1,0 +1,218 @@
+// Drives the policy modules of one peer connection (docs/policy.md): feeds them what the media
+// router routes (one call per chain per receive batch), carries out their effects (RTCP, RTP,
+// events) on the BUNDLE transport and keeps ONE timer at the earliest timeout any module asked for.
+import { reportListenerError } from '../common/typed-emitter.js';
+import type { RtpPacket } from '../rtp/rtp-packet.js';
+import { rtcpByteLength, serializeRtcpInto, type RtcpPacket } from '../rtp/rtcp/compound.js';
+import type { PeerTransport } from '../transport/peer-transport.js';
+import type { MediaRouter } from './media-router.js';
+import type { RtpPolicyChain, RtpPolicySink } from './rtp-policy-chain.js';
+import { RtpPacketFlags, type RtpPolicyEvent } from './rtp-policy.js';
+import type { RTCRtpTransceiver } from './rtp-transceiver.js';
+
+/** What the driver needs from its peer connection. */
+export interface PolicyDriverOwner {
+  /** The negotiated transport (undefined before). */
+  mediaTransport(): PeerTransport | undefined;
+  readonly router: MediaRouter;
+  now(): number;
+  transceivers(): readonly RTCRtpTransceiver[];
+  /** Dispatches a module event to the application. */
+  emitPolicyEvent(event: RtpPolicyEvent, transceiver: RTCRtpTransceiver | undefined): void;
+}
+
+/** Effects that could not be carried out, by reason (getStats `pwtDrops.policy`). */
+export interface PolicyDrops {
+  /** RTCP produced before the transport was up, or too large for one datagram. */
+  rtcpNotSent: number;
+  /** RTP produced by a transport-scope module for an SSRC no sender owns. */
+  rtpNoSender: number;
+}
+
+/**
+ * See the file header. It is the MediaRouterTap of the router (structurally: those members are
+ * internal, so the published class does not name the interface).
+ */
+export class PolicyDriver {
+  readonly drops: PolicyDrops = { rtcpNotSent: 0, rtpNoSender: 0 };
+  /** Header extension id of the transport-wide sequence number, as negotiated. */
+  transportCcId: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private armedAt = Infinity;
+  private closed = false;
+  private batchNow = 0;
+  private batchData: Buffer = Buffer.alloc(0);
+  private readonly touched: RtpPolicyChain[] = [];
+
+  constructor(private readonly owner: PolicyDriverOwner, readonly transportChain: RtpPolicyChain) {
+    this.attachChain(transportChain, undefined);
+  }
+
+  /** Wires a transceiver's chain (its effects go through the transceiver's sender). */
+  attach(t: RTCRtpTransceiver): void {
+    this.attachChain(t.policies, t);
+  }
+
+  private attachChain(chain: RtpPolicyChain, t: RTCRtpTransceiver | undefined): void {
+    const sink: RtpPolicySink = {
+      sendRtcp: (packets) => this.sendRtcp(packets),
+      sendRtp: (data, retransmission) => this.sendRtp(t, data, retransmission),
+      emit: (module, name, detail) => this.owner.emitPolicyEvent({ name, module, detail } as RtpPolicyEvent, t),
+      rearm: (at) => this.rearm(at),
+    };
+    chain.sink = sink;
+    chain.clock = () => this.owner.now();
+    chain.onChange = () => this.updateTap();
+    this.updateTap();
+  }
+
+  /** Installs the router tap only while some module looks at incoming packets. */
+  updateTap(): void {
+    let needed = this.transportChain.hasIncomingRtp || this.transportChain.hasIncomingRtcp;
+    for (const t of this.owner.transceivers()) if (t.policies.hasIncomingRtp || t.policies.hasIncomingRtcp) needed = true;
+    this.owner.router.tap = needed && !this.closed ? this : undefined;
+  }
+
+  // ---- MediaRouterTap ------------------------------------------------------------------
+
+  /** @internal */
+  begin(data: Buffer, now: number): void {
+    this.batchData = data;
+    this.batchNow = now;
+  }
+
+  /** @internal */
+  transportRtp(packet: RtpPacket, start: number, length: number): void {
+    const chain = this.transportChain;
+    if (!chain.hasIncomingRtp) return;
+    let seq = -1;
+    if (this.transportCcId !== undefined) {
+      const v = packet.getExtension(this.transportCcId);
+      if (v && v.length >= 2) seq = (v[0]! << 8) | v[1]!;
+    }
+    this.push(chain, packet, start, length, seq, 0);
+  }
+
+  /** @internal */
+  rtp(t: RTCRtpTransceiver, packet: RtpPacket, start: number, length: number, retransmission: boolean): void {
+    const chain = t.policies;
+    if (!chain.hasIncomingRtp) return;
+    this.push(chain, packet, start, length, -1, retransmission ? RtpPacketFlags.RETRANSMISSION : 0);
+  }
+
+  /** @internal */
+  rtcpCompound(packets: readonly RtcpPacket[]): void {
+    const chain = this.transportChain;
+    if (!chain.hasIncomingRtcp) return;
+    this.mark(chain);
+    for (const p of packets) chain.rtcpIn.push(p);
+  }
+
+  /** @internal */
+  rtcp(t: RTCRtpTransceiver, packet: RtcpPacket): void {
+    const chain = t.policies;
+    if (!chain.hasIncomingRtcp) return;
+    this.mark(chain);
+    // An SR about our sender from the stream we receive reaches both halves: keep it once.
+    if (chain.rtcpIn[chain.rtcpIn.length - 1] !== packet) chain.rtcpIn.push(packet);
+  }
+
+  /** @internal */
+  end(_data: Buffer, now: number): void {
+    const touched = this.touched;
+    for (let i = 0; i < touched.length; i++) {
+      const chain = touched[i]!;
+      chain.incomingRtp(now);
+      chain.incomingRtcp(now);
+    }
+    touched.length = 0;
+  }
+
+  private push(chain: RtpPolicyChain, packet: RtpPacket, start: number, length: number, seq: number, flags: number): void {
+    const b = chain.incoming;
+    if (b.count === 0) {
+      b.reset(this.batchData);
+      this.mark(chain);
+    }
+    if (!b.push(start, length, packet.ssrc!, packet.sequenceNumber!, packet.timestamp!, packet.payloadType!, packet.marker, packet.payloadLength, seq, flags)) {
+      chain.incomingRtp(this.batchNow);
+      b.reset(this.batchData);
+      b.push(start, length, packet.ssrc!, packet.sequenceNumber!, packet.timestamp!, packet.payloadType!, packet.marker, packet.payloadLength, seq, flags);
+    }
+  }
+
+  private mark(chain: RtpPolicyChain): void {
+    if (!this.touched.includes(chain)) this.touched.push(chain);
+  }
+
+  // ---- effects ---------------------------------------------------------------------------
+
+  private sendRtcp(packets: readonly RtcpPacket[]): void {
+    const transport = this.owner.mediaTransport();
+    if (!transport || this.closed) {
+      this.drops.rtcpNotSent++;
+      return;
+    }
+    const size = rtcpByteLength(packets);
+    if (size === 0 || size > transport.maxMediaSize) {
+      this.drops.rtcpNotSent++;
+      return;
+    }
+    const length = serializeRtcpInto(packets, transport.scratchBuffer, 0);
+    transport.sendMedia(1, length);
+  }
+
+  private sendRtp(t: RTCRtpTransceiver | undefined, data: Buffer, retransmission: boolean): void {
+    let target = t;
+    if (!target && data.length >= 12) {
+      const ssrc = data.readUInt32BE(8);
+      target = this.owner.transceivers().find((x) => x.sender.ssrc === ssrc || x.sender.rtxSsrc === ssrc || x.sender.encodings.some((e) => e.ssrc === ssrc));
+    }
+    if (!target) {
+      this.drops.rtpNoSender++;
+      return;
+    }
+    target.sender.sendFromPolicy(data, retransmission);
+  }
+
+  // ---- the timer ---------------------------------------------------------------------------
+
+  private rearm(at: number): void {
+    if (this.closed || at >= this.armedAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.armedAt = at;
+    this.timer = setTimeout(() => this.fire(), Math.max(0, at - this.owner.now()));
+    // Policy timers alone do not keep the process alive; the transport's sockets do.
+    this.timer.unref();
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    this.armedAt = Infinity;
+    if (this.closed) return;
+    const now = this.owner.now();
+    try {
+      for (const t of this.owner.transceivers()) t.policies.timeout(now);
+      this.transportChain.timeout(now);
+    } catch (err) {
+      reportListenerError(err);
+    }
+    let next = Infinity;
+    for (const t of this.owner.transceivers()) next = Math.min(next, t.policies.nextTimeout() ?? Infinity);
+    next = Math.min(next, this.transportChain.nextTimeout() ?? Infinity);
+    // A module whose timeout did not move forward is run again 1 ms later, not in a busy loop.
+    if (next !== Infinity) this.rearm(Math.max(next, now + 1));
+  }
+
+  /** Runs every module's stop (RTCP BYE...) and stops the timer. */
+  close(): void {
+    if (this.closed) return;
+    const now = this.owner.now();
+    for (const t of this.owner.transceivers()) if (!t.stopped) t.policies.stop(now);
+    this.transportChain.stop(now);
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.owner.router.tap = undefined;
+  }
+}

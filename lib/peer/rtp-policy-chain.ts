@@ -1,0 +1,361 @@
+// An ordered chain of policy modules (docs/policy.md): add / remove / replace by name, hooks called
+// in order, module effects queued in one output and carried out by the owner after the call.
+// A module that throws is reported (process warning) and the others still run.
+import type { RtcpPacket } from '../rtp/rtcp/compound.js';
+import { reportListenerError } from '../common/typed-emitter.js';
+import type { RtcpFeedback } from '../sdp/model.js';
+import type { MediaKind } from './media-stream-track.js';
+import {
+  RtpPacketBatch,
+  type RtpPolicy,
+  type RtpPolicyEventMap,
+  type RtpPolicyOutput,
+  type RtpPolicyParameters,
+  type RtpPolicyStatsCollector,
+} from './rtp-policy.js';
+import { PeerError } from './session-description.js';
+
+/** Where a chain's queued effects go (RTCPeerConnection implements it). */
+export interface RtpPolicySink {
+  sendRtcp(packets: readonly RtcpPacket[]): void;
+  sendRtp(data: Buffer, retransmission: boolean): void;
+  emit(module: string, name: keyof RtpPolicyEventMap, detail: RtpPolicyEventMap[keyof RtpPolicyEventMap]): void;
+  /** The chain's earliest timeout may have moved earlier. */
+  rearm(at: number): void;
+}
+
+type Effect =
+  | { readonly kind: 'rtcp'; readonly packets: readonly RtcpPacket[] }
+  | { readonly kind: 'rtp'; readonly data: Buffer; readonly retransmission: boolean }
+  | { readonly kind: 'keyframe'; readonly ssrc: number | undefined }
+  | { readonly kind: 'event'; readonly module: string; readonly name: keyof RtpPolicyEventMap; readonly detail: RtpPolicyEventMap[keyof RtpPolicyEventMap] };
+
+/** The modules of one transceiver or of the transport, in order. */
+export class RtpPolicyChain {
+  private modules: RtpPolicy[] = [];
+  private withOutgoingRtp: RtpPolicy[] = [];
+  private withIncomingRtp: RtpPolicy[] = [];
+  private withIncomingRtcp: RtpPolicy[] = [];
+  private withTimeout: RtpPolicy[] = [];
+  private params: RtpPolicyParameters | undefined;
+  private lastNow = 0;
+  private effects: Effect[] = [];
+  private current = '';
+  private sinkValue: RtpPolicySink | undefined;
+  /** @internal Reused batch of incoming packets (filled by the peer connection). */
+  readonly incoming = new RtpPacketBatch();
+  /** @internal Reused one-packet batch of outgoing packets. */
+  readonly outgoing = new RtpPacketBatch();
+  /** @internal RTCP routed to this chain during the current receive batch. */
+  readonly rtcpIn: RtcpPacket[] = [];
+  private readonly output: RtpPolicyOutput = {
+    sendRtcp: (packets) => {
+      if (packets.length > 0) this.effects.push({ kind: 'rtcp', packets });
+    },
+    sendRtp: (data, retransmission) => {
+      this.effects.push({ kind: 'rtp', data: Buffer.from(data), retransmission });
+    },
+    emit: (name, detail) => {
+      this.effects.push({ kind: 'event', module: this.current, name, detail });
+    },
+    requestKeyframe: (ssrc) => {
+      this.effects.push({ kind: 'keyframe', ssrc });
+    },
+  };
+
+  /** @internal */
+  constructor(modules: readonly RtpPolicy[] = []) {
+    for (const m of modules) this.insert(m, this.modules.length);
+    this.index();
+  }
+
+  /** @internal The connection's clock (set by the peer connection). */
+  clock: () => number = () => this.lastNow;
+  /** @internal Called when modules are added, removed or replaced. */
+  onChange: (() => void) | undefined;
+
+  /** @internal Where effects go (set by the peer connection). */
+  set sink(sink: RtpPolicySink | undefined) {
+    this.sinkValue = sink;
+  }
+
+  /** The installed modules, in call order. */
+  list(): readonly RtpPolicy[] {
+    return [...this.modules];
+  }
+
+  /** The module named `name`, if installed. */
+  get(name: string): RtpPolicy | undefined {
+    return this.modules.find((m) => m.name === name);
+  }
+
+  /**
+   * Installs a module at the end (or before the module named `before`). Throws
+   * InvalidModificationError when a module of that name is installed. Changing which modules are
+   * installed changes the rtcp-fb of the next offer/answer, not the current negotiation.
+   */
+  add(module: RtpPolicy, options: { before?: string } = {}): void {
+    if (this.get(module.name)) {
+      throw new PeerError('InvalidModificationError', 'ERR_POLICY_EXISTS', `a policy module named '${module.name}' is already installed`);
+    }
+    let at = this.modules.length;
+    if (options.before !== undefined) {
+      const i = this.modules.findIndex((m) => m.name === options.before);
+      if (i < 0) throw new PeerError('InvalidAccessError', 'ERR_POLICY_NOT_FOUND', `no policy module named '${options.before}'`);
+      at = i;
+    }
+    this.insert(module, at);
+    this.index();
+    this.onChange?.();
+  }
+
+  /** Uninstalls the module named `name` (its `stop` runs); returns whether it was installed. */
+  remove(name: string): boolean {
+    const i = this.modules.findIndex((m) => m.name === name);
+    if (i < 0) return false;
+    const [m] = this.modules.splice(i, 1);
+    this.index();
+    this.seen(this.clock());
+    this.call(m!, () => m!.stop?.(this.lastNow, this.output));
+    this.flush();
+    this.onChange?.();
+    return true;
+  }
+
+  /** Replaces the module named `name` by `module`, in the same place. Throws InvalidAccessError (ERR_POLICY_NOT_FOUND) when absent. */
+  replace(name: string, module: RtpPolicy): void {
+    const i = this.modules.findIndex((m) => m.name === name);
+    if (i < 0) throw new PeerError('InvalidAccessError', 'ERR_POLICY_NOT_FOUND', `no policy module named '${name}'`);
+    if (module.name !== name && this.get(module.name)) {
+      throw new PeerError('InvalidModificationError', 'ERR_POLICY_EXISTS', `a policy module named '${module.name}' is already installed`);
+    }
+    const [old] = this.modules.splice(i, 1);
+    this.seen(this.clock());
+    this.call(old!, () => old!.stop?.(this.lastNow, this.output));
+    this.insert(module, i);
+    this.index();
+    this.flush();
+    this.onChange?.();
+  }
+
+  /**
+   * Asks the modules for a keyframe from the remote sender `ssrc` (every stream when undefined):
+   * the first module that serves keyframe requests sends one. Returns whether one did.
+   */
+  requestKeyframe(ssrc?: number): boolean {
+    this.seen(this.clock());
+    let served = false;
+    for (const m of this.modules) {
+      if (!m.requestKeyframe) continue;
+      this.call(m, () => {
+        served = m.requestKeyframe!(this.lastNow, ssrc, this.output);
+      });
+      if (served) break;
+    }
+    this.flush();
+    return served;
+  }
+
+  /** rtcp-fb the installed modules serve for `kind` (deduplicated, in module order). */
+  rtcpFeedback(kind: MediaKind): RtcpFeedback[] {
+    const out: RtcpFeedback[] = [];
+    for (const m of this.modules) {
+      for (const f of m.rtcpFeedback?.(kind) ?? []) {
+        if (!out.some((x) => x.type === f.type && x.parameter === f.parameter)) out.push({ ...f });
+      }
+    }
+    return out;
+  }
+
+  /** Header extension URIs the installed modules need for `kind`. */
+  headerExtensions(kind: MediaKind): string[] {
+    const out = new Set<string>();
+    for (const m of this.modules) for (const uri of m.headerExtensions?.(kind) ?? []) out.add(uri);
+    return [...out];
+  }
+
+  /** @internal True when some module looks at outgoing RTP. */
+  get hasOutgoingRtp(): boolean {
+    return this.withOutgoingRtp.length > 0;
+  }
+  /** @internal True when some module looks at incoming RTP. */
+  get hasIncomingRtp(): boolean {
+    return this.withIncomingRtp.length > 0;
+  }
+  /** @internal True when some module looks at incoming RTCP. */
+  get hasIncomingRtcp(): boolean {
+    return this.withIncomingRtcp.length > 0;
+  }
+  /** @internal True when no module is installed. */
+  get empty(): boolean {
+    return this.modules.length === 0;
+  }
+
+  /** @internal */
+  configure(now: number, params: RtpPolicyParameters): void {
+    this.params = params;
+    this.seen(now);
+    for (const m of this.modules) this.call(m, () => m.configure?.(this.lastNow, params));
+    this.flush();
+  }
+
+  /**
+   * @internal Outgoing RTP in `this.outgoing`. Effects stay queued: the caller sends the batch
+   * (whose bytes may sit in a scratch buffer effects would overwrite), then calls flush().
+   */
+  outgoingRtp(now: number): void {
+    this.seen(now);
+    const batch = this.outgoing;
+    const list = this.withOutgoingRtp;
+    // Inline try/catch: no closure per packet on the send path.
+    for (let i = 0; i < list.length; i++) {
+      const m = list[i]!;
+      this.current = m.name;
+      try {
+        m.outgoingRtp!(this.lastNow, batch, this.output);
+      } catch (err) {
+        reportListenerError(err);
+      }
+    }
+    this.current = '';
+  }
+
+  /** @internal Incoming RTP in `this.incoming`; empties it. */
+  incomingRtp(now: number): void {
+    this.seen(now);
+    const batch = this.incoming;
+    if (batch.count > 0) {
+      const list = this.withIncomingRtp;
+      for (let i = 0; i < list.length; i++) {
+        const m = list[i]!;
+        this.current = m.name;
+        try {
+          m.incomingRtp!(this.lastNow, batch, this.output);
+        } catch (err) {
+          reportListenerError(err);
+        }
+      }
+      this.current = '';
+    }
+    batch.count = 0;
+    this.flush();
+  }
+
+  /** @internal Incoming RTCP collected in `rtcpIn`; empties it. */
+  incomingRtcp(now: number): void {
+    this.seen(now);
+    if (this.rtcpIn.length > 0) {
+      const packets = this.rtcpIn.slice();
+      this.rtcpIn.length = 0;
+      for (const m of this.withIncomingRtcp) this.call(m, () => m.incomingRtcp!(this.lastNow, packets, this.output));
+    }
+    this.flush();
+  }
+
+  /** @internal RTCP the application sends. */
+  outgoingRtcp(now: number, packets: readonly RtcpPacket[]): void {
+    this.seen(now);
+    for (const m of this.modules) if (m.outgoingRtcp) this.call(m, () => m.outgoingRtcp!(this.lastNow, packets, this.output));
+    this.flush();
+  }
+
+  /** @internal Runs every module whose timeout is due. */
+  timeout(now: number): void {
+    this.seen(now);
+    for (const m of this.withTimeout) {
+      const at = m.nextTimeout!();
+      if (at !== undefined && at <= this.lastNow && m.timeout) this.call(m, () => m.timeout!(this.lastNow, this.output));
+    }
+    this.flush();
+  }
+
+  /** @internal The earliest timeout any module asked for. */
+  nextTimeout(): number | undefined {
+    let min: number | undefined;
+    for (const m of this.withTimeout) {
+      const at = m.nextTimeout!();
+      if (at !== undefined && (min === undefined || at < min)) min = at;
+    }
+    return min;
+  }
+
+  /** @internal Every module's last words (BYE...). */
+  stop(now = this.clock()): void {
+    this.seen(now);
+    for (const m of this.modules) this.call(m, () => m.stop?.(this.lastNow, this.output));
+    this.flush();
+  }
+
+  /** @internal */
+  collectStats(stats: RtpPolicyStatsCollector): void {
+    for (const m of this.modules) this.call(m, () => m.collectStats?.(stats));
+  }
+
+  /** @internal Carries out queued effects through the sink and re-arms the timer. */
+  flush(): void {
+    const sink = this.sinkValue;
+    // Keyframe requests from modules add effects of their own: loop until none is left (bounded).
+    for (let round = 0; round < 4 && this.effects.length > 0; round++) {
+      const effects = this.effects;
+      this.effects = [];
+      for (const e of effects) {
+        if (e.kind !== 'keyframe') continue;
+        for (const m of this.modules) {
+          if (!m.requestKeyframe) continue;
+          let served = false;
+          this.call(m, () => {
+            served = m.requestKeyframe!(this.lastNow, e.ssrc, this.output);
+          });
+          if (served) break;
+        }
+      }
+      if (sink) {
+        for (const e of effects) {
+          try {
+            if (e.kind === 'keyframe') continue;
+            if (e.kind === 'rtcp') sink.sendRtcp(e.packets);
+            else if (e.kind === 'rtp') sink.sendRtp(e.data, e.retransmission);
+            else sink.emit(e.module, e.name, e.detail);
+          } catch (err) {
+            reportListenerError(err);
+          }
+        }
+      }
+    }
+    if (sink && this.withTimeout.length > 0) {
+      const at = this.nextTimeout();
+      if (at !== undefined) sink.rearm(at);
+    }
+  }
+
+  private insert(m: RtpPolicy, at: number): void {
+    this.modules.splice(at, 0, m);
+    if (this.params) {
+      const params = this.params;
+      this.call(m, () => m.configure?.(this.lastNow, params));
+    }
+  }
+
+  private index(): void {
+    this.withOutgoingRtp = this.modules.filter((m) => m.outgoingRtp !== undefined);
+    this.withIncomingRtp = this.modules.filter((m) => m.incomingRtp !== undefined);
+    this.withIncomingRtcp = this.modules.filter((m) => m.incomingRtcp !== undefined);
+    this.withTimeout = this.modules.filter((m) => m.nextTimeout !== undefined);
+  }
+
+  private seen(now: number): void {
+    if (now > this.lastNow) this.lastNow = now;
+  }
+
+  private call(m: RtpPolicy, fn: () => void): void {
+    const previous = this.current;
+    this.current = m.name;
+    try {
+      fn();
+    } catch (err) {
+      reportListenerError(err);
+    } finally {
+      this.current = previous;
+    }
+  }
+}

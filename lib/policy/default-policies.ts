@@ -1,0 +1,58 @@
+// The policy modules RTCPeerConnection installs by default (docs/policy.md): RTCP reporter, NACK
+// generator and responder, keyframe requester (per transceiver) and transport-cc feedback (per
+// connection). Registered with lib/peer when lib/policy is loaded; the wall-clock offset and the
+// randomness the modules need are read here, once per module, never inside them.
+import { cryptoRng } from '../common/rng.js';
+import { setDefaultRtpPolicies, type RtpPolicyFactory } from '../peer/rtp-policy.js';
+import { KeyframeRequester } from './keyframe-requester.js';
+import { NackGenerator } from './nack-generator.js';
+import { NackResponder } from './nack-responder.js';
+import { RtcpReporter } from './rtcp-reporter.js';
+import { TransportCcFeedback } from './transport-cc-feedback.js';
+
+/** Unix ms minus the monotonic clock the peer connection passes as `now` (performance.now()). */
+function wallClockOffsetMs(): number {
+  return Date.now() - performance.now();
+}
+
+/** Factory of the RTCP reporter (scope transceiver). */
+export const rtcpReporterPolicy: RtpPolicyFactory = {
+  name: 'rtcp-reporter',
+  scope: 'transceiver',
+  create: (kind) => new RtcpReporter(kind, { rng: cryptoRng, wallClockOffsetMs: wallClockOffsetMs() }),
+};
+
+/** Factory of the NACK generator (scope transceiver). */
+export const nackGeneratorPolicy: RtpPolicyFactory = {
+  name: 'nack-generator',
+  scope: 'transceiver',
+  create: () => new NackGenerator({ wallClockOffsetMs: wallClockOffsetMs() }),
+};
+
+/** Factory of the NACK responder (scope transceiver). */
+export const nackResponderPolicy: RtpPolicyFactory = {
+  name: 'nack-responder',
+  scope: 'transceiver',
+  create: () => new NackResponder({ wallClockOffsetMs: wallClockOffsetMs(), rng: cryptoRng }),
+};
+
+/** Factory of the keyframe requester (scope transceiver). */
+export const keyframeRequesterPolicy: RtpPolicyFactory = {
+  name: 'keyframe-requester',
+  scope: 'transceiver',
+  create: () => new KeyframeRequester(),
+};
+
+/** Factory of transport-cc feedback (scope transport). */
+export const transportCcFeedbackPolicy: RtpPolicyFactory = {
+  name: 'transport-cc-feedback',
+  scope: 'transport',
+  create: () => new TransportCcFeedback(),
+};
+
+/** The default set, in chain order. Returns a fresh array the caller may change. */
+export function defaultPolicyFactories(): RtpPolicyFactory[] {
+  return [rtcpReporterPolicy, nackGeneratorPolicy, nackResponderPolicy, keyframeRequesterPolicy, transportCcFeedbackPolicy];
+}
+
+setDefaultRtpPolicies(defaultPolicyFactories);

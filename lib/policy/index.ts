@@ -1,0 +1,32 @@
+// Policy modules and the network simulator to test them (docs/policy.md).
+export { NetworkSimulator, SimulatedLink } from './network-simulator.js';
+export type {
+  NetworkSimulatorOptions,
+  SimulatedArrival,
+  SimulatedEndpoint,
+  GilbertElliottLoss,
+  SimulatedDelivery,
+  SimulatedLinkOptions,
+  SimulatedLinkStats,
+} from './network-simulator.js';
+export { RtcpReporter, MAX_REPORTED_SOURCES } from './rtcp-reporter.js';
+export type { RtcpReporterOptions } from './rtcp-reporter.js';
+export { NackGenerator } from './nack-generator.js';
+export type { NackGeneratorOptions } from './nack-generator.js';
+export { NackResponder, wrapRtxBytes } from './nack-responder.js';
+export type { NackResponderOptions } from './nack-responder.js';
+export { KeyframeRequester } from './keyframe-requester.js';
+export type { KeyframeRequesterOptions } from './keyframe-requester.js';
+export { TransportCcFeedback } from './transport-cc-feedback.js';
+export type { TransportCcFeedbackOptions } from './transport-cc-feedback.js';
+export { RtcpFeedback } from './rtcp-feedback.js';
+export { RoundTripTimeTracker } from './round-trip-time.js';
+export { feedbackPacket } from './rtcp-compound.js';
+export {
+  defaultPolicyFactories,
+  rtcpReporterPolicy,
+  nackGeneratorPolicy,
+  nackResponderPolicy,
+  keyframeRequesterPolicy,
+  transportCcFeedbackPolicy,
+} from './default-policies.js';

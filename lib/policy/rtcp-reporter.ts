@@ -1,0 +1,380 @@
+// RTCP reporter (RFC 3550 §6): SR with the NTP/RTP mapping for what we send (§6.4.1), RR blocks
+// with fraction and cumulative loss, extended highest sequence number, interarrival jitter and
+// LSR/DLSR (§6.4.1, §A.1, §A.3, §A.8), SDES CNAME (§6.5.1), BYE on stop (§6.6), randomized report
+// intervals (§6.3, §A.7); round-trip time from the blocks the remote sends about us (§6.4.1).
+// Sans-I/O (docs/policy.md): the wall clock is `now + wallClockOffsetMs`, randomness an injected Rng.
+import type { Rng } from '../common/rng.js';
+import type { MediaKind } from '../peer/media-stream-track.js';
+import {
+  RtpPacketFlags,
+  type RtpPacketBatch,
+  type RtpPolicy,
+  type RtpPolicyOutput,
+  type RtpPolicyParameters,
+  type RtpPolicyStatsCollector,
+} from '../peer/rtp-policy.js';
+import { rtcpByteLength, type RtcpPacket } from '../rtp/rtcp/compound.js';
+import { RtcpGoodbye } from '../rtp/rtcp/goodbye.js';
+import { ntpFromUnixMs, ntpMiddle32, ntpToUnixMs, roundTripTimeMs } from '../rtp/rtcp/ntp-time.js';
+import { RtcpReceiverReport } from '../rtp/rtcp/receiver-report.js';
+import type { RtcpReportBlock } from '../rtp/rtcp/report-block.js';
+import { RtcpSenderReport } from '../rtp/rtcp/sender-report.js';
+import { RtcpSourceDescription } from '../rtp/rtcp/source-description.js';
+
+/** Options of {@link RtcpReporter}. */
+export interface RtcpReporterOptions {
+  /** Randomizes report intervals (RFC 3550 §6.3.1). */
+  rng: Rng;
+  /** Unix ms minus the `now` clock: SR NTP timestamps are `now + wallClockOffsetMs`. */
+  wallClockOffsetMs: number;
+  /** Minimum report interval Tmin (default 1000 ms for video, 5000 ms for audio, as libwebrtc). */
+  minIntervalMs?: number;
+}
+
+/** Remote sources (SSRCs) one reporter keeps at most (bounds hostile input). */
+export const MAX_REPORTED_SOURCES = 64;
+const MAX_DROPOUT = 3000;
+const MAX_MISORDER = 100;
+/** RFC 3550 §A.7: e - 3/2, compensating the timer reconsideration's bias. */
+const COMPENSATION = Math.E - 1.5;
+/** IP + UDP header bytes added to an RTCP packet's size for the average (RFC 3550 §6.3.2). */
+const HEADER_OVERHEAD = 28;
+
+interface SendState {
+  readonly ssrc: number;
+  packets: number;
+  octets: number;
+  lastRtpTimestamp: number;
+  lastSentAt: number;
+  /** Packets sent since the report before the last one (a "sender" in RFC 3550 §6.3.8 terms). */
+  recent: number;
+  previous: number;
+  // What the remote reports about this stream (remote-inbound-rtp).
+  remote: { fractionLost: number; packetsLost: number; jitter: number; highest: number; reports: number } | undefined;
+  roundTripTime: number | undefined;
+  totalRoundTripTime: number;
+  roundTripTimeMeasurements: number;
+}
+
+interface SourceState {
+  readonly ssrc: number;
+  clockRate: number;
+  baseSeq: number;
+  maxSeq: number;
+  badSeq: number;
+  cycles: number;
+  received: number;
+  expectedPrior: number;
+  receivedPrior: number;
+  transit: number;
+  hasTransit: boolean;
+  /** Interarrival jitter in timestamp units, scaled by 16 (RFC 3550 §A.8 integer form). */
+  jitter16: number;
+  heardSinceReport: boolean;
+  lastSr: number;
+  lastSrAt: number;
+  sr: { packetsSent: number; bytesSent: number; remoteTimestamp: number; reports: number } | undefined;
+}
+
+/** See the file header. Transceiver scope. */
+export class RtcpReporter implements RtpPolicy {
+  readonly name = 'rtcp-reporter';
+  private params: RtpPolicyParameters | undefined;
+  private readonly sends = new Map<number, SendState>();
+  private readonly sources = new Map<number, SourceState>();
+  private nextReportAt: number | undefined;
+  private initial = true;
+  private avgRtcpSize = 100;
+  private bytesSinceReport = 0;
+  private lastReportAt = 0;
+  private stopped = false;
+  /** Reports sent, and sources refused because the table was full. */
+  readonly counters = { reportsSent: 0, sourcesRefused: 0, malformedReports: 0 };
+
+  constructor(private readonly kind: MediaKind | undefined, private readonly options: RtcpReporterOptions) {}
+
+  configure(now: number, params: RtpPolicyParameters): void {
+    this.params = params;
+    for (const s of params.sendStreams) {
+      if (!this.sends.has(s.ssrc)) {
+        this.sends.set(s.ssrc, {
+          ssrc: s.ssrc, packets: 0, octets: 0, lastRtpTimestamp: 0, lastSentAt: now, recent: 0, previous: 0,
+          remote: undefined, roundTripTime: undefined, totalRoundTripTime: 0, roundTripTimeMeasurements: 0,
+        });
+      }
+    }
+    if (this.nextReportAt === undefined && !this.stopped) this.nextReportAt = now + this.interval(now);
+  }
+
+  outgoingRtp(now: number, batch: RtpPacketBatch): void {
+    for (let i = 0; i < batch.count; i++) {
+      const s = this.sends.get(batch.ssrc[i]!);
+      if (!s) continue;
+      s.packets++;
+      s.octets += batch.payloadLength[i]!;
+      s.recent++;
+      s.lastRtpTimestamp = batch.timestamp[i]!;
+      s.lastSentAt = now;
+      this.bytesSinceReport += batch.lengths[i]!;
+    }
+  }
+
+  incomingRtp(now: number, batch: RtpPacketBatch): void {
+    const rates = this.params?.receiveClockRates;
+    for (let i = 0; i < batch.count; i++) {
+      const ssrc = batch.ssrc[i]!;
+      const seq = batch.sequenceNumber[i]!;
+      this.bytesSinceReport += batch.lengths[i]!;
+      let s = this.sources.get(ssrc);
+      if (!s) {
+        if (this.sources.size >= MAX_REPORTED_SOURCES) {
+          this.counters.sourcesRefused++;
+          continue;
+        }
+        s = newSource(ssrc, seq);
+        this.sources.set(ssrc, s);
+      }
+      if (!updateSequence(s, seq)) continue;
+      s.heardSinceReport = true;
+      if ((batch.flags[i]! & RtpPacketFlags.RETRANSMISSION) !== 0) continue;
+      // Interarrival jitter (RFC 3550 §6.4.1, §A.8) in the payload's timestamp units.
+      const rate = rates?.get(batch.payloadType[i]!);
+      if (rate === undefined) continue;
+      s.clockRate = rate;
+      const arrival = Math.floor((now * rate) / 1000);
+      const transit = (arrival - batch.timestamp[i]!) | 0;
+      if (s.hasTransit) {
+        let d = (transit - s.transit) | 0;
+        if (d < 0) d = -d;
+        s.jitter16 += d - ((s.jitter16 + 8) >> 4);
+      }
+      s.transit = transit;
+      s.hasTransit = true;
+    }
+  }
+
+  incomingRtcp(now: number, packets: readonly RtcpPacket[], out: RtpPolicyOutput): void {
+    this.avgRtcpSize += (rtcpByteLength(packets) + HEADER_OVERHEAD - this.avgRtcpSize) / 16;
+    for (const p of packets) {
+      if (p.kind === 'sr') {
+        const s = this.sources.get(p.ssrc);
+        if (s) {
+          s.lastSr = ntpMiddle32(p.ntpTimestamp);
+          s.lastSrAt = now;
+          s.sr = { packetsSent: p.packetCount, bytesSent: p.octetCount, remoteTimestamp: ntpToUnixMs(p.ntpTimestamp), reports: (s.sr?.reports ?? 0) + 1 };
+        }
+        this.readBlocks(now, p.reports, out);
+      } else if (p.kind === 'rr') {
+        this.readBlocks(now, p.reports, out);
+      } else if (p.kind === 'bye') {
+        for (const ssrc of p.sources) this.sources.delete(ssrc);
+      }
+    }
+  }
+
+  private readBlocks(now: number, blocks: readonly RtcpReportBlock[], out: RtpPolicyOutput): void {
+    for (const b of blocks) {
+      const s = this.sends.get(b.ssrc);
+      if (!s) continue;
+      s.remote = {
+        fractionLost: b.fractionLost / 256,
+        packetsLost: b.cumulativeLost,
+        jitter: b.jitter,
+        highest: b.highestSequence,
+        reports: (s.remote?.reports ?? 0) + 1,
+      };
+      const rtt = roundTripTimeMs(this.ntp(now), b.lastSr, b.delaySinceLastSr);
+      if (rtt === null) continue;
+      s.roundTripTime = rtt / 1000;
+      s.totalRoundTripTime += rtt / 1000;
+      s.roundTripTimeMeasurements++;
+      out.emit('rtt', { ssrc: s.ssrc, roundTripTime: rtt / 1000 });
+    }
+  }
+
+  timeout(now: number, out: RtpPolicyOutput): void {
+    if (this.nextReportAt === undefined || now < this.nextReportAt) return;
+    const report = this.buildReport(now);
+    if (report.length > 0) {
+      out.sendRtcp(report);
+      this.counters.reportsSent++;
+      this.avgRtcpSize += (rtcpByteLength(report) + HEADER_OVERHEAD - this.avgRtcpSize) / 16;
+    }
+    this.initial = false;
+    this.nextReportAt = now + this.interval(now);
+    this.lastReportAt = now;
+    this.bytesSinceReport = 0;
+  }
+
+  nextTimeout(): number | undefined {
+    return this.nextReportAt;
+  }
+
+  stop(now: number, out: RtpPolicyOutput): void {
+    if (this.stopped || !this.params) return;
+    this.stopped = true;
+    this.nextReportAt = undefined;
+    const sent = [...this.sends.values()].filter((s) => s.packets > 0).map((s) => s.ssrc);
+    if (sent.length === 0 && this.sources.size === 0) return;
+    const report = this.buildReport(now);
+    if (report.length === 0) report.push(new RtcpReceiverReport({ ssrc: this.params.localSsrc }), RtcpSourceDescription.cname(this.params.localSsrc, this.params.cname));
+    report.push(new RtcpGoodbye(sent.length > 0 ? sent : [this.params.localSsrc]));
+    out.sendRtcp(report);
+  }
+
+  /** The compound report for now: SR per stream we send (else RR), report blocks, SDES CNAME. */
+  private buildReport(now: number): RtcpPacket[] {
+    const params = this.params;
+    if (!params) return [];
+    const blocks = this.reportBlocks(now);
+    const out: RtcpPacket[] = [];
+    const ntp = this.ntp(now);
+    const clockRate = params.sendCodec?.clockRate;
+    const cnames: number[] = [];
+    for (const s of this.sends.values()) {
+      const sender = s.packets > 0 && (s.recent > 0 || s.previous > 0) && clockRate !== undefined;
+      s.previous = s.recent;
+      s.recent = 0;
+      if (!sender) continue;
+      // The RTP timestamp that corresponds to `now` on the stream's clock (RFC 3550 §6.4.1).
+      const rtpTimestamp = (s.lastRtpTimestamp + Math.round(((now - s.lastSentAt) * clockRate) / 1000)) >>> 0;
+      out.push(new RtcpSenderReport({
+        ssrc: s.ssrc, ntpTimestamp: ntp, rtpTimestamp, packetCount: s.packets >>> 0, octetCount: s.octets >>> 0,
+        reports: out.length === 0 ? blocks.splice(0, 31) : [],
+      }));
+      cnames.push(s.ssrc);
+    }
+    if (out.length === 0) {
+      if (blocks.length === 0 && this.sends.size === 0) return [];
+      if (blocks.length === 0 && [...this.sends.values()].every((s) => s.packets === 0)) return [];
+      out.push(new RtcpReceiverReport({ ssrc: params.localSsrc, reports: blocks.splice(0, 31) }));
+      cnames.push(params.localSsrc);
+    }
+    const sdes = new RtcpSourceDescription(cnames.map((ssrc) => RtcpSourceDescription.cname(ssrc, params.cname).chunks[0]!));
+    out.push(sdes);
+    return out;
+  }
+
+  /** One block per source heard since the last report (RFC 3550 §6.4.1, §A.3). */
+  private reportBlocks(now: number): RtcpReportBlock[] {
+    const blocks: RtcpReportBlock[] = [];
+    for (const s of this.sources.values()) {
+      if (!s.heardSinceReport) continue;
+      s.heardSinceReport = false;
+      const extendedMax = s.cycles + s.maxSeq;
+      const expected = extendedMax - s.baseSeq + 1;
+      const lost = Math.max(-0x800000, Math.min(0x7fffff, expected - s.received));
+      const expectedInterval = expected - s.expectedPrior;
+      const receivedInterval = s.received - s.receivedPrior;
+      s.expectedPrior = expected;
+      s.receivedPrior = s.received;
+      const lostInterval = expectedInterval - receivedInterval;
+      const fractionLost = expectedInterval === 0 || lostInterval <= 0 ? 0 : Math.min(255, Math.floor((lostInterval * 256) / expectedInterval));
+      blocks.push({
+        ssrc: s.ssrc,
+        fractionLost,
+        cumulativeLost: lost,
+        highestSequence: extendedMax >>> 0,
+        jitter: (s.jitter16 >> 4) >>> 0,
+        lastSr: s.lastSr,
+        delaySinceLastSr: s.lastSr === 0 ? 0 : Math.min(0xffffffff, Math.round(((now - s.lastSrAt) / 1000) * 65536)),
+      });
+    }
+    return blocks;
+  }
+
+  /** RFC 3550 §A.7 rtcp_interval, in ms. */
+  private interval(now: number): number {
+    const tmin = this.options.minIntervalMs ?? (this.kind === 'audio' ? 5000 : 1000);
+    const members = 1 + this.sources.size;
+    let senders = 0;
+    let weSent = false;
+    for (const s of this.sends.values()) if (s.recent > 0 || s.previous > 0) weSent = true;
+    if (weSent) senders++;
+    for (const s of this.sources.values()) if (s.heardSinceReport) senders++;
+    const elapsed = Math.max(1, now - this.lastReportAt);
+    // RTCP gets 5 % of the session bandwidth (RFC 3550 §6.2), measured over the last interval and
+    // taken as at least 64 kbit/s (what an SDP b=AS would otherwise tell), so a quiet stream keeps Tmin.
+    let rtcpBw = 0.05 * Math.max(8000, (this.bytesSinceReport * 1000) / elapsed);
+    let n = members;
+    if (senders > 0 && senders <= members * 0.25) {
+      if (weSent) {
+        rtcpBw *= 0.25;
+        n = senders;
+      } else {
+        rtcpBw *= 0.75;
+        n = members - senders;
+      }
+    }
+    let t = ((this.avgRtcpSize * n) / rtcpBw) * 1000;
+    const min = this.initial ? tmin / 2 : tmin;
+    if (t < min) t = min;
+    return (t * (this.options.rng.float() + 0.5)) / COMPENSATION;
+  }
+
+  private ntp(now: number): bigint {
+    return ntpFromUnixMs(now + this.options.wallClockOffsetMs);
+  }
+
+  collectStats(stats: RtpPolicyStatsCollector): void {
+    for (const s of this.sources.values()) {
+      const extendedMax = s.cycles + s.maxSeq;
+      stats.inbound(s.ssrc, {
+        packetsLost: extendedMax - s.baseSeq + 1 - s.received,
+        ...(s.clockRate > 0 ? { jitter: (s.jitter16 >> 4) / s.clockRate } : {}),
+      });
+      if (s.sr) {
+        stats.remoteOutbound(s.ssrc, { packetsSent: s.sr.packetsSent, bytesSent: s.sr.bytesSent, remoteTimestamp: s.sr.remoteTimestamp, reportsSent: s.sr.reports });
+      }
+    }
+    const clockRate = this.params?.sendCodec?.clockRate;
+    for (const s of this.sends.values()) {
+      if (!s.remote) continue;
+      stats.remoteInbound(s.ssrc, {
+        fractionLost: s.remote.fractionLost,
+        packetsLost: s.remote.packetsLost,
+        ...(clockRate !== undefined ? { jitter: s.remote.jitter / clockRate } : {}),
+        reportsReceived: s.remote.reports,
+        ...(s.roundTripTime !== undefined ? { roundTripTime: s.roundTripTime } : {}),
+        totalRoundTripTime: s.totalRoundTripTime,
+        roundTripTimeMeasurements: s.roundTripTimeMeasurements,
+      });
+    }
+  }
+}
+
+function newSource(ssrc: number, seq: number): SourceState {
+  return {
+    ssrc, clockRate: 0, baseSeq: seq, maxSeq: seq, badSeq: 0x10001, cycles: 0, received: 0, expectedPrior: 0, receivedPrior: 0,
+    transit: 0, hasTransit: false, jitter16: 0, heardSinceReport: false, lastSr: 0, lastSrAt: 0, sr: undefined,
+  };
+}
+
+/** RFC 3550 §A.1 update_seq (without probation): false for a packet that must not be counted. */
+function updateSequence(s: SourceState, seq: number): boolean {
+  const udelta = (seq - s.maxSeq) & 0xffff;
+  if (s.received === 0) {
+    s.received = 1;
+    return true;
+  }
+  if (udelta < MAX_DROPOUT) {
+    if (seq < s.maxSeq) s.cycles += 0x10000;
+    s.maxSeq = seq;
+  } else if (udelta <= 0x10000 - MAX_MISORDER) {
+    // A very large jump: the source restarted, or it is a stray packet (§A.1).
+    if (seq === s.badSeq) {
+      s.baseSeq = seq;
+      s.maxSeq = seq;
+      s.badSeq = 0x10001;
+      s.cycles = 0;
+      s.received = 0;
+      s.expectedPrior = 0;
+      s.receivedPrior = 0;
+    } else {
+      s.badSeq = (seq + 1) & 0xffff;
+      return false;
+    }
+  }
+  s.received++;
+  return true;
+}

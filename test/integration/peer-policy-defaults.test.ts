@@ -1,0 +1,119 @@
+// The default policy modules between two real peer connections on loopback: the SDP offers what
+// they serve (nack, nack pli, ccm fir, transport-cc; no goog-remb), SR/RR give RTT and the
+// remote-inbound/remote-outbound stats, a lost packet is NACKed and repaired by RTX, a keyframe
+// request travels as PLI and becomes an event, transport-wide sequence numbers are consecutive
+// across streams and transport-cc feedback comes back.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack } from '../../lib/peer/index.js';
+import { RtpPacketFlags } from '../../lib/peer/rtp-policy.js';
+import '../../lib/policy/default-policies.js';
+import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
+import type { RtcpPacket } from '../../lib/rtp/rtcp/compound.js';
+import { negotiate, within } from './peer-helpers.js';
+
+async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  await within((async () => {
+    while (!(await cond())) await new Promise((r) => setTimeout(r, 20));
+  })(), ms, what);
+}
+
+test('default modules: truthful SDP, reports and RTT, NACK/RTX, PLI, transport-cc', { timeout: 60_000 }, async () => {
+  const pc1 = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  const pc2 = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  try {
+    assert.deepEqual(pc1.transportPolicies.list().map((m) => m.name), ['transport-cc-feedback']);
+    const video = new LocalStreamTrack({ kind: 'video' });
+    const audio = new LocalStreamTrack({ kind: 'audio' });
+    const tv = pc1.addTransceiver(video, { direction: 'sendonly' });
+    pc1.addTransceiver(audio, { direction: 'sendonly' });
+    assert.deepEqual(tv.policies.list().map((m) => m.name), ['rtcp-reporter', 'nack-generator', 'nack-responder', 'keyframe-requester']);
+    const offer = (await pc1.createOffer()).sdp;
+    for (const fb of ['nack', 'nack pli', 'ccm fir', 'transport-cc']) assert.match(offer, new RegExp(`a=rtcp-fb:96 ${fb}\\r\\n`));
+    assert.match(offer, /a=rtcp-fb:111 transport-cc\r\n/);
+    assert.doesNotMatch(offer, /goog-remb/, 'no REMB module installed: no goog-remb');
+    assert.doesNotMatch(offer, /a=rtcp-fb:111 nack/, 'no NACK for audio');
+    assert.match(offer, /a=extmap:3 http:\/\/www.ietf.org\/id\/draft-holmer-rmcat-transport-wide-cc-extensions-01/);
+
+    // pc1 loses one video packet on purpose (a module after the responder, which has it in history).
+    let dropSeq = -1;
+    tv.policies.add({
+      name: 'drop-one',
+      outgoingRtp: (_now, batch) => {
+        for (let i = 0; i < batch.count; i++) if (batch.sequenceNumber[i] === dropSeq && (batch.flags[i]! & RtpPacketFlags.RETRANSMISSION) === 0) batch.flags[i]! |= RtpPacketFlags.DROP;
+      },
+    });
+    const feedbackAt1: RtcpPacket[] = [];
+    pc1.transportPolicies.add({ name: 'watch', incomingRtcp: (_now, packets) => void feedbackAt1.push(...packets) });
+    const transportSeqs: number[] = [];
+    pc2.transportPolicies.add({
+      name: 'watch',
+      incomingRtp: (_now, batch) => {
+        for (let i = 0; i < batch.count; i++) transportSeqs.push(batch.transportSequence[i]!);
+      },
+    });
+    const keyframeEvents: string[] = [];
+    pc1.on('policy', (e) => {
+      if (e.name === 'keyframe-request') keyframeEvents.push(e.detail.kind);
+    });
+    const tracks: MediaStreamTrack[] = [];
+    pc2.on('track', (e) => tracks.push(e.track));
+    await negotiate(pc1, pc2);
+    await within(Promise.all([pc1.connected(), pc2.connected()]), 10_000, 'connected');
+    await until(() => tracks.length === 2, 5000, 'tracks');
+    const remoteVideo = tracks.find((t) => t.kind === 'video')!;
+    const seqs: number[] = [];
+    void (async () => {
+      for await (const p of remoteVideo) seqs.push(p.sequenceNumber!);
+    })();
+    dropSeq = 30;
+    for (let i = 0; i < 150; i++) {
+      video.send(new RtpPacket({ sequenceNumber: i, timestamp: i * 3000, marker: true, payload: Buffer.alloc(800, i) }));
+      audio.send(new RtpPacket({ sequenceNumber: i, timestamp: i * 960, payload: Buffer.alloc(80, i) }));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await until(() => seqs.includes(30), 5000, 'packet 30 repaired by RTX');
+    assert.ok(seqs.indexOf(30) > seqs.indexOf(31), 'it came after its successor: a retransmission');
+
+    // Keyframe request: pc2 asks, pc1's application hears it.
+    pc2.getTransceivers().find((t) => t.kind === 'video')!.receiver.requestKeyframe();
+    await until(() => keyframeEvents.length > 0, 5000, 'keyframe-request event');
+    assert.deepEqual(keyframeEvents, ['pli']);
+
+    // Transport-wide sequence numbers: one counter across audio and video, consecutive.
+    const sorted = [...transportSeqs].sort((a, b) => a - b);
+    assert.ok(sorted.length > 250);
+    const missing = sorted[sorted.length - 1]! - sorted[0]! + 1 - new Set(sorted).size;
+    assert.equal(missing, 1, 'only the dropped packet lacks a number (its RTX got a fresh one)');
+    await until(() => feedbackAt1.some((p) => p.kind === 'transport-cc'), 5000, 'transport-cc feedback');
+
+    // Reports: RTT and the remote views in getStats.
+    await until(async () => {
+      const s = [...(await pc1.getStats()).values()];
+      return s.some((x) => x.type === 'remote-inbound-rtp' && x.kind === 'video' && typeof x.roundTripTime === 'number');
+    }, 10_000, 'remote-inbound-rtp with RTT');
+    const s1 = [...(await pc1.getStats()).values()];
+    const ri = s1.find((x) => x.type === 'remote-inbound-rtp' && x.kind === 'video')!;
+    assert.ok((ri.roundTripTime as number) >= 0 && (ri.roundTripTime as number) < 0.5);
+    assert.equal(ri.localId, `OT01V${tv.sender.ssrc}`);
+    const out = s1.find((x) => x.type === 'outbound-rtp' && x.ssrc === tv.sender.ssrc)!;
+    assert.equal(out.remoteId, ri.id);
+    assert.ok((out.nackCount as number) >= 1);
+    assert.equal(out.pliCount, 1);
+    assert.equal(out.firCount, 0);
+    assert.ok((out.retransmittedPacketsSent as number) >= 1);
+    assert.ok((out.retransmittedBytesSent as number) >= 800);
+    await until(async () => [...(await pc2.getStats()).values()].some((x) => x.type === 'remote-outbound-rtp' && x.kind === 'video'), 10_000, 'remote-outbound-rtp');
+    const s2 = [...(await pc2.getStats()).values()];
+    const inb = s2.find((x) => x.type === 'inbound-rtp' && x.kind === 'video')!;
+    assert.ok((inb.nackCount as number) >= 1);
+    assert.equal(inb.pliCount, 1);
+    assert.equal(typeof inb.jitter, 'number');
+    const ro = s2.find((x) => x.type === 'remote-outbound-rtp' && x.kind === 'video')!;
+    assert.equal(inb.remoteId, ro.id);
+    assert.ok((ro.packetsSent as number) > 0);
+  } finally {
+    pc1.close();
+    pc2.close();
+  }
+});

@@ -1,0 +1,62 @@
+// Transport-cc feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3) on the network
+// simulator: every transport-wide sequence number is reported once, lost ones as not received,
+// arrival deltas match the simulated delivery times (250 µs units), one feedback per interval,
+// across the 16-bit wrap; nothing is sent unless transport-cc was negotiated.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TransportCcFeedback } from '../../../lib/policy/transport-cc-feedback.js';
+import type { RtcpTransportCcFeedback } from '../../../lib/rtp/rtcp/transport-cc-feedback.js';
+import { PolicyPair } from './policy-pair.js';
+
+test('reports each packet once with its arrival time; losses as not received; every 100 ms', () => {
+  const twcc = new TransportCcFeedback();
+  const pair = new PolicyPair({ network: { seed: 21, aToB: { delayMs: 30, jitterMs: 3, loss: 0.1 }, bToA: { delayMs: 30 } }, sender: [], receiver: [twcc] });
+  // Start near the wrap of the 16-bit transport-wide sequence number.
+  (pair as unknown as { transportSeq: number }).transportSeq = 65000;
+  const arrivals = new Map<number, number>();
+  const sent = pair.runVideo(3000, 2_000_000).length;
+  pair.runUntil(pair.now + 500);
+  for (const p of pair.b.received) arrivals.set(p.getExtension(3)!.readUInt16BE(0), 0);
+  const feedback = pair.a.rtcp.filter((p): p is RtcpTransportCcFeedback => p.kind === 'transport-cc');
+  assert.ok(feedback.length >= 25 && feedback.length <= 36, `about one feedback per 100 ms (${feedback.length})`);
+  const reported = new Map<number, boolean>();
+  for (const f of feedback) {
+    for (const r of f.packets()) {
+      assert.ok(!reported.has(r.sequenceNumber), `sequence ${r.sequenceNumber} reported once`);
+      reported.set(r.sequenceNumber, r.deltaTicks !== null);
+    }
+  }
+  assert.deepEqual(feedback.map((f) => f.feedbackPacketCount), feedback.map((_, i) => i & 0xff));
+  const received = [...reported.values()].filter((x) => x).length;
+  assert.equal(received, pair.b.received.length, 'every received packet reported as received');
+  for (const seq of arrivals.keys()) assert.equal(reported.get(seq), true);
+  assert.ok(reported.size >= sent - 2 && reported.size <= sent, 'the lost ones in between as not received');
+  assert.ok(reported.has(65535) && reported.has(0), 'across the wrap');
+  // Deltas: consecutive arrivals in one feedback differ by the simulated spacing (to 250 µs).
+  const f = feedback[5]!;
+  const times = f.arrivalTimesUs().filter((t): t is number => t !== null);
+  for (let i = 1; i < times.length; i++) assert.ok(times[i]! >= times[i - 1]!, 'FIFO link: non-decreasing arrivals');
+  assert.equal(twcc.counters.late, 0);
+});
+
+test('not negotiated: arrivals are recorded but no feedback is sent', () => {
+  const pair = new PolicyPair({ network: { seed: 1, aToB: { delayMs: 10 } }, sender: [], receiver: [new TransportCcFeedback()], feedback: [{ type: 'nack' }] });
+  pair.runVideo(500);
+  pair.runUntil(pair.now + 300);
+  assert.equal(pair.a.rtcp.length, 0);
+});
+
+test('a late packet (already reported lost) is counted, not reported twice', () => {
+  const twcc = new TransportCcFeedback({ intervalMs: 50 });
+  const pair = new PolicyPair({ network: { seed: 2, aToB: { delayMs: 10, reorder: 0.2, reorderDelayMs: 200 } }, sender: [], receiver: [twcc] });
+  pair.runVideo(2000);
+  pair.runUntil(pair.now + 500);
+  assert.ok(twcc.counters.late > 0);
+  const seen = new Set<number>();
+  for (const f of pair.a.rtcp.filter((p): p is RtcpTransportCcFeedback => p.kind === 'transport-cc')) {
+    for (const r of f.packets()) {
+      assert.ok(!seen.has(r.sequenceNumber));
+      seen.add(r.sequenceNumber);
+    }
+  }
+});
