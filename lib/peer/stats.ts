@@ -157,6 +157,7 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
     });
   }
   if (src.transportPolicies) addRtcpStats(report, src.transceivers, src.transportPolicies, timestamp, transportId);
+  for (const [id, s] of report) report.set(id, withoutUndefined(s));
   if (src.sctp) {
     for (const [id, channel] of src.sctp.channels) {
       add({
