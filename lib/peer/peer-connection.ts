@@ -197,8 +197,8 @@ function invalidState(code: string, message: string): PeerError {
  * (host candidates are gathered synchronously, so `localDescription` already carries them).
  * Media sent before the connection is up is queued (bounded, see docs/peer.md) and leaves once
  * DTLS-SRTP is keyed; `await pc.connected()` waits for `connectionState === 'connected'`.
- * It is the SenderOwner of its senders (structurally: those members are internal, so the
- * published class does not name the interface).
+ * Each sender reaches it through its own SenderOwner (the transport of its m-section, the
+ * transport-wide sequence number and the clock), not through public members.
  */
 export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> {
   private readonly config: RTCConfiguration;
@@ -235,7 +235,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   private restartPending = false;
   private negotiationQueued = false;
   private isClosed = false;
-  private transportSequence = 0;
+  /** Transport-wide sequence number (transport-cc) of the next packet; truly private (#). */
+  #transportSequence = 0;
   private readonly firedTracks = new Set<MediaStreamTrack>();
   private readonly router = new MediaRouter();
   private readonly policyFactories: readonly RtpPolicyFactory[];
@@ -349,23 +350,16 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   get ondatachannel(): ((e: RTCPeerConnectionEvents['datachannel']) => void) | null { return this.getHandler('datachannel'); }
   set ondatachannel(h: ((e: RTCPeerConnectionEvents['datachannel']) => void) | null) { this.setHandler('datachannel', h); }
 
-  // ---- SenderOwner --------------------------------------------------------------------
+  // ---- what senders and policy modules use (each sender gets a SenderOwner, see senderOwner()) ----
 
-  /** @internal */
+  /**
+   * @internal The bundle transport once an answer or pranswer was applied (tests read its
+   * counters; not part of the API, docs/api-report.md).
+   */
   get mediaTransport(): PeerTransport | undefined {
     // Media may flow once an answer or a provisional answer (RFC 8829 §4.1.8.1) was applied.
     const applied = (this.currentRemote && this.currentLocal) || this.pendingLocal?.type === 'pranswer' || this.pendingRemote?.type === 'pranswer';
     return this.transport && applied ? this.transport : undefined;
-  }
-  /** @internal */
-  nextTransportSequence(): number {
-    const s = this.transportSequence;
-    this.transportSequence = (s + 1) & 0xffff;
-    return s;
-  }
-  /** @internal */
-  now(): number {
-    return this.clock.now();
   }
 
   // ---- transceivers -------------------------------------------------------------------
@@ -1189,7 +1183,11 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         const mid = holder.transceiver?.mid;
         return (mid != null ? pc.extraFor(mid)?.transport : undefined) ?? base;
       },
-      nextTransportSequence: () => pc.nextTransportSequence(),
+      nextTransportSequence: () => {
+        const s = pc.#transportSequence;
+        pc.#transportSequence = (s + 1) & 0xffff;
+        return s;
+      },
       now: () => pc.clock.now(),
       get transportPolicies(): RtpPolicyChain {
         return pc.transportPolicies;

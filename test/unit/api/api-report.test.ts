@@ -23,6 +23,10 @@ test('internal members and the raw native module are not part of the published A
   }
   assert.ok(!/\bloadNativeAddon\b|\bloadAddon\b|\bnativeExport\b/.test(report), 'the raw addon loader is published');
   assert.ok(!/^\s+native:/m.test(report), 'a native object is published');
+  // At run time too: the sender plumbing is not on the connection object.
+  const pc = new pkg.RTCPeerConnection();
+  assert.equal('nextTransportSequence' in pc || 'now' in pc, false);
+  pc.close();
   const names = Object.keys(pkg);
   assert.ok(!names.includes('loadNativeAddon') && !names.includes('loadAddon'));
   const info = pkg.nativeBuildInfo();
