@@ -109,6 +109,21 @@ function buildReport() {
   return `${lines.join('\n').replace(/\n+$/, '')}\n`;
 }
 
+/** The report's entries by heading (`## entry point` / `### name`), for naming what changed. */
+function sections(text) {
+  const out = new Map();
+  let entry = '';
+  let name = '';
+  for (const line of text.split('\n')) {
+    if (line.startsWith('## ')) entry = line.slice(3);
+    else if (line.startsWith('### ')) {
+      name = `${entry} ${line.slice(4)}`;
+      out.set(name, '');
+    } else if (name) out.set(name, `${out.get(name)}${line}\n`);
+  }
+  return out;
+}
+
 const report = buildReport();
 if (process.argv.includes('--check')) {
   let current = '';
@@ -118,7 +133,12 @@ if (process.argv.includes('--check')) {
     // missing: stale
   }
   if (current !== report) {
+    const before = sections(current);
+    const after = sections(report);
+    const changed = [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k));
     console.error('docs/api-report.md is stale: the public API changed. Run `npm run api-report` and review the diff.');
+    for (const k of changed.slice(0, 30)) console.error(`  ${!before.has(k) ? 'added' : !after.has(k) ? 'removed' : 'changed'}: ${k}`);
+    if (changed.length > 30) console.error(`  ... and ${changed.length - 30} more`);
     process.exit(1);
   }
   console.log('docs/api-report.md is up to date');
