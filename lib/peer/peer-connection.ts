@@ -165,6 +165,7 @@ interface ExtraTransport {
   transport: PeerTransport | undefined;
   candidates: SdpCandidate[];
   gatheringComplete: boolean;
+  gathering: IceGatheringState;
   ice: IceConnectionState;
   dtls: DtlsTransportState;
 }
@@ -223,6 +224,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   /** Aggregated over every transport (webrtc-pc §4.3.3); primaryIce is the first transport's. */
   private iceConnection: IceConnectionState = 'new';
   private primaryIce: IceConnectionState = 'new';
+  private primaryGathering: IceGatheringState = 'new';
   private extras: ExtraTransport[] = [];
   private iceGathering: IceGatheringState = 'new';
   private dtlsState: DtlsTransportState = 'new';
@@ -842,9 +844,9 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const handler: PeerTransportHandler = {
       onLocalCandidate: (c) => this.onLocalCandidate(c),
       onIceGatheringState: (s) => {
-        if (this.isClosed || s === this.iceGathering) return;
-        this.iceGathering = s;
-        this.dispatch({ type: 'icegatheringstatechange' });
+        if (this.isClosed) return;
+        this.primaryGathering = s;
+        this.refreshGathering();
       },
       onIceConnectionState: (s) => {
         if (this.isClosed) return;
@@ -918,10 +920,14 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       if (rt.mids.length === 0) continue;
       let extra = this.extras.find((e) => e.mids.some((m) => rt.mids.includes(m)));
       if (!extra) {
-        const e: ExtraTransport = { mids: [...rt.mids], transport: undefined, candidates: [], gatheringComplete: false, ice: 'new', dtls: 'new' };
+        const e: ExtraTransport = { mids: [...rt.mids], transport: undefined, candidates: [], gatheringComplete: false, gathering: 'new', ice: 'new', dtls: 'new' };
         e.transport = this.createPeerTransport('controlled', {
           onLocalCandidate: (c) => this.onExtraCandidate(e, c),
-          onIceGatheringState: () => {},
+          onIceGatheringState: (state) => {
+            if (this.isClosed) return;
+            e.gathering = state;
+            this.refreshGathering();
+          },
           onIceConnectionState: (state) => {
             if (this.isClosed) return;
             e.ice = state;
@@ -955,6 +961,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     if (c === null) {
       e.gatheringComplete = true;
       this.injectCandidates();
+      this.announceEndOfCandidates();
       return;
     }
     const line = formatIceCandidate(c);
@@ -988,6 +995,23 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     return [{ ice: this.primaryIce, dtls: this.dtlsState }, ...this.extras.map((e) => ({ ice: e.ice, dtls: e.dtls }))];
   }
 
+  /** webrtc-pc §4.3.2 iceGatheringState over every transport: gathering while any is, complete when all are, else new. */
+  private refreshGathering(): void {
+    const states = [this.primaryGathering, ...this.extras.map((e) => e.gathering)];
+    const s: IceGatheringState = states.includes('gathering') ? 'gathering' : states.every((x) => x === 'complete') ? 'complete' : 'new';
+    if (s === this.iceGathering) return;
+    this.iceGathering = s;
+    this.dispatch({ type: 'icegatheringstatechange' });
+  }
+
+  /** The end-of-candidates `icecandidate` event (candidate null), once every transport finished gathering. */
+  private announceEndOfCandidates(): void {
+    if (!this.gatheringComplete || this.extras.some((e) => !e.gatheringComplete)) return;
+    setImmediate(() => {
+      if (!this.isClosed) this.dispatch({ type: 'icecandidate', candidate: null });
+    });
+  }
+
   /** Recomputes the aggregated iceConnectionState (webrtc-pc §4.3.3) and the connection state. */
   private refreshIceState(): void {
     const s = aggregateIceState(this.transportStates());
@@ -1006,9 +1030,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     if (c === null) {
       this.gatheringComplete = true;
       this.injectCandidates();
-      setImmediate(() => {
-        if (!this.isClosed) this.dispatch({ type: 'icecandidate', candidate: null });
-      });
+      this.announceEndOfCandidates();
       return;
     }
     const line = formatIceCandidate(c);

@@ -55,8 +55,13 @@ test('an unbundled offer is answered with one transport per m-section; media flo
   await videoPeer.setLocalDescription();
   const offer = mergeUnbundled(audioPeer.localDescription!.sdp, videoPeer.localDescription!.sdp);
   assert.doesNotMatch(offer, /a=group:BUNDLE/);
+  const ends: number[] = [];
+  answerer.on('icecandidate', (e) => {
+    if (e.candidate === null) ends.push(Date.now());
+  });
   await answerer.setRemoteDescription({ type: 'offer', sdp: offer });
   await answerer.setLocalDescription();
+  assert.equal(answerer.iceGatheringState, 'complete', 'host candidates of both transports are gathered');
   const answer = parseSdp(answerer.localDescription!.sdp);
   assert.equal(answer.groups.length, 0, 'no BUNDLE in the answer to an unbundled offer');
   const [sa, sv] = answer.media;
@@ -78,6 +83,7 @@ test('an unbundled offer is answered with one transport per m-section; media flo
   back.send(new RtpPacket({ payload: Buffer.from('answerer audio') }));
   assert.equal((await within(audioPeer.getReceivers()[0]!.track.recv(), 5000, 'answerer audio')).payload.toString(), 'answerer audio');
 
+  assert.equal(ends.length, 1, 'one end-of-candidates event for both transports');
   // Stats: two transports, each connected with its own certificate pair and candidate pair.
   const report = await answerer.getStats();
   const transports = [...report.values()].filter((s) => s.type === 'transport');
