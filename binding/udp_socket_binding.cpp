@@ -4,12 +4,15 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <time.h>
+
 #include <cstddef>
 #include <cstring>
 #include <deque>
 #include <string>
 #include <vector>
 
+#include "binding/forward_engine_binding.hpp"
 #include "binding/module_registry.hpp"
 #include "binding/srtp_session_binding.hpp"
 #include "native/srtp/srtp_session.hpp"
@@ -30,7 +33,7 @@ struct PendingDatagram {
   UdpAddress address;
 };
 
-class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap> {
+class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSink {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "UdpSocket",
@@ -46,6 +49,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap> {
                            InstanceMethod<&UdpSocketWrap::AddSrtpRoute>("addSrtpRoute"),
                            InstanceMethod<&UdpSocketWrap::SetSendPool>("setSendPool"),
                            InstanceMethod<&UdpSocketWrap::RemoveSrtpRoute>("removeSrtpRoute"),
+                           InstanceMethod<&UdpSocketWrap::SetForwardEngine>("setForwardEngine"),
                            InstanceMethod<&UdpSocketWrap::Close>("close"),
                        });
   }
@@ -306,6 +310,38 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap> {
     return info.Env().Undefined();
   }
 
+  // setForwardEngine(engine | null) -> true when attached: the SFU engine (binding/forward_engine_binding.cpp)
+  // then forwards its producers' packets inside each receive batch, before JavaScript runs.
+  Napi::Value SetForwardEngine(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    ForwardEngine* engine = info.Length() >= 1 ? ForwardEngineFromValue(env, info[0]) : nullptr;
+    forward_ = closed_ ? nullptr : engine;
+    if (forward_) forward_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
+    else forward_ref_.Reset();
+    return Napi::Boolean::New(env, forward_ != nullptr);
+  }
+
+  // ForwardSink: the engine's flush goes out like a JS flush, behind anything already queued.
+  void send(const UdpSendItem* items, size_t count) override {
+    if (closed_ || !socket_.is_open()) return;
+    size_t sent = 0;
+    if (pending_.empty()) sent = socket_.send_batch(items, count);
+    for (size_t i = sent; i < count; ++i) {
+      PendingDatagram p;
+      p.data.assign(items[i].data, items[i].data + items[i].length);
+      std::memcpy(&p.address.storage, items[i].address, items[i].address_length);
+      p.address.length = items[i].address_length;
+      pending_.push_back(std::move(p));
+    }
+    if (!pending_.empty()) UpdatePoll();
+  }
+
+  static uint64_t MonotonicMicros() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
+  }
+
   Napi::Value Close(const Napi::CallbackInfo& info) {
     Shutdown();
     return info.Env().Undefined();
@@ -377,6 +413,15 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap> {
       const int n = socket_.recv_batch(target_);
       if (n <= 0) break;
       sessions_.unprotect_batch(target_, n, static_cast<uint8_t*>(recv_status_.data), socket_.counters());
+      if (forward_ && forward_->has_producers()) {
+        // docs/sfu.md: forwarded packets never reach JavaScript; a batch of nothing else needs no call.
+        const int consumed = forward_->process_batch(target_, n, static_cast<uint8_t*>(recv_status_.data), sessions_,
+                                                     MonotonicMicros(), *this);
+        if (consumed == n) {
+          if (static_cast<size_t>(n) < target_.capacity) break;
+          continue;
+        }
+      }
       napi_value argv[1];
       napi_value result;
       if (napi_create_int32(env, n, &argv[0]) != napi_ok) break;
@@ -428,8 +473,10 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap> {
     socket_.close();
     pending_.clear();
     sessions_.clear();
+    forward_ = nullptr;
     if (!finalizing_) {
       for (Napi::ObjectReference& r : session_refs_) r.Reset();
+      forward_ref_.Reset();
     }
   }
 
@@ -444,6 +491,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap> {
   PinnedArray recv_status_, send_routes_;
   UdpSessionTable sessions_;
   std::vector<Napi::ObjectReference> session_refs_;  // index id - 1
+  ForwardEngine* forward_ = nullptr;  // owned by forward_ref_'s JS object
+  Napi::ObjectReference forward_ref_;
   Napi::FunctionReference on_batch_;
   std::unique_ptr<Napi::AsyncContext> async_context_;
   std::vector<UdpSendItem> items_;

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import sdpTransform from 'sdp-transform';
 import { MEDIA_MIME_TYPES, RtpRecorder } from '../lib/media/index.js';
-import { RTCPeerConnection, type MediaStreamTrack } from '../lib/peer/index.js';
+import { RTCPeerConnection, type MediaStreamTrack, type RTCConfiguration, type RTCRtpReceiver } from '../lib/peer/index.js';
 import { createWhipHandler } from '../lib/signaling/whip-server.js';
 // Installs the default policy modules (RTCP reports, NACK, keyframe requests, transport-cc feedback).
 import '../lib/policy/default-policies.js';
@@ -25,6 +25,10 @@ export interface RecorderOptions {
   host?: string;
   /** Local addresses to gather host candidates on (default: every interface). */
   hostAddresses?: string[];
+  /** Act as an ICE-lite agent (the peer's checks alone select the path). */
+  iceLite?: boolean;
+  /** Policy modules (docs/policy.md); default the package's default set. */
+  rtpPolicies?: RTCConfiguration['rtpPolicies'];
 }
 
 /** One recorded file. */
@@ -64,7 +68,7 @@ function recordableTypes(answer: string): Map<number, string> {
 }
 
 /** Writes one track into a file until the track ends; resolves when the file is complete. */
-async function recordTrack(track: MediaStreamTrack, types: Map<number, string>, path: (mime: string) => string, into: Recording[]): Promise<void> {
+async function recordTrack(track: MediaStreamTrack, receiver: RTCRtpReceiver, types: Map<number, string>, path: (mime: string) => string, into: Recording[]): Promise<void> {
   let recorder: RtpRecorder | undefined;
   let fd = -1;
   let recording: Recording | undefined;
@@ -85,6 +89,9 @@ async function recordTrack(track: MediaStreamTrack, types: Map<number, string>, 
       if (mime !== recording!.mimeType) continue;
       const bytes = recorder.push(packet);
       if (bytes.length > 0) writeSync(fd, bytes);
+      // Video after a loss (or before the first keyframe): ask the sender for a keyframe. The
+      // keyframe module throttles, so asking on every packet sends one PLI per interval.
+      if (recorder.keyframeNeeded) requestKeyframe(receiver);
       recording!.frames = recorder.framesWritten;
     }
   } finally {
@@ -96,6 +103,15 @@ async function recordTrack(track: MediaStreamTrack, types: Map<number, string>, 
       recording.frames = recorder.framesWritten;
       closeSync(fd);
     }
+  }
+}
+
+/** Asks for a keyframe when a keyframe module is installed (without one there is no way to ask). */
+function requestKeyframe(receiver: RTCRtpReceiver): void {
+  try {
+    receiver.requestKeyframe();
+  } catch {
+    // No keyframe module installed: the recording waits for the sender's next keyframe.
   }
 }
 
@@ -117,7 +133,11 @@ export async function startRecorder(options: RecorderOptions): Promise<RecorderS
 
   const whip = createWhipHandler({
     offer: async (id, sdp) => {
-      const pc = new RTCPeerConnection(options.hostAddresses ? { hostAddresses: options.hostAddresses } : {});
+      const pc = new RTCPeerConnection({
+        ...(options.hostAddresses ? { hostAddresses: options.hostAddresses } : {}),
+        ...(options.iceLite === true ? { iceLite: true } : {}),
+        ...(options.rtpPolicies ? { rtpPolicies: options.rtpPolicies } : {}),
+      });
       const session = { pc, done: [] as Promise<void>[] };
       sessions.set(id, session);
       const types = new Map<number, string>();
@@ -125,7 +145,7 @@ export async function startRecorder(options: RecorderOptions): Promise<RecorderS
       pc.on('track', (e) => {
         const k = n++;
         const path = (mime: string): string => join(options.outDir, `${id}-${k}-${e.track.kind}.${EXTENSIONS[mime.toLowerCase()]}`);
-        session.done.push(recordTrack(e.track, types, path, recordings).catch(() => {}));
+        session.done.push(recordTrack(e.track, e.receiver, types, path, recordings).catch(() => {}));
       });
       pc.on('connectionstatechange', () => {
         if (pc.connectionState === 'failed') void endSession(id);

@@ -1,12 +1,24 @@
-// Drives pure-webrtc-transport's public lib/peer API for the full-stack suites, as a user would.
+// Drives pure-webrtc-transport's public lib/peer API for the full-stack suites, as a user would:
+// `ours` with every PC on its own socket, `ours-udpmux` with every answering (receiving) PC on one
+// shared UdpMux port, as an SFU runs (the offerers keep own sockets: one 5-tuple per connection).
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack } from '../../lib/peer/index.js';
+import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { performance } from 'node:perf_hooks';
 import { settle, within, type ConnectedPairs, type MediaPair, type PeerAdapter } from './types.js';
 import { packageVersion } from '../lib/report.js';
 
+let sharedPort: Promise<UdpMux> | undefined;
+
 function pc(): RTCPeerConnection {
   return new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+}
+
+/** The answering PC: on the process's one shared port in `shared` mode. */
+async function answerer(shared: boolean): Promise<RTCPeerConnection> {
+  if (!shared) return pc();
+  sharedPort ??= UdpMux.bind({ address: '127.0.0.1', recvBufferSize: 16 * 1024 * 1024, sendBufferSize: 16 * 1024 * 1024 });
+  return new RTCPeerConnection({ udpMux: await sharedPort });
 }
 
 async function negotiate(a: RTCPeerConnection, b: RTCPeerConnection): Promise<void> {
@@ -16,9 +28,9 @@ async function negotiate(a: RTCPeerConnection, b: RTCPeerConnection): Promise<vo
   await a.setRemoteDescription(b.localDescription!);
 }
 
-async function mediaPair(): Promise<MediaPair> {
+async function mediaPair(shared: boolean): Promise<MediaPair> {
   const a = pc();
-  const b = pc();
+  const b = await answerer(shared);
   const track = new LocalStreamTrack({ kind: 'audio' });
   a.addTransceiver(track, { direction: 'sendonly' });
   const remote = new Promise<MediaStreamTrack>((resolve) => b.on('track', (e) => resolve(e.track)));
@@ -54,13 +66,14 @@ async function mediaPair(): Promise<MediaPair> {
   };
 }
 
-async function connectPairs(count: number, keep: boolean): Promise<ConnectedPairs> {
+async function connectPairs(shared: boolean, count: number, keep: boolean): Promise<ConnectedPairs> {
   const all: RTCPeerConnection[] = [];
+  if (shared) await answerer(true); // the port is bound once, outside the timed part
   const one = async (): Promise<number> => {
-    const a = pc();
-    const b = pc();
-    all.push(a, b);
     const t0 = performance.now();
+    const a = pc();
+    const b = await answerer(shared);
+    all.push(a, b);
     a.addTransceiver('audio');
     await negotiate(a, b);
     await within(Promise.all([a.connected(), b.connected()]), 60_000, 'ours connected');
@@ -76,5 +89,14 @@ async function connectPairs(count: number, keep: boolean): Promise<ConnectedPair
   return { times, failed, peers };
 }
 
-/** pure-webrtc-transport. */
-export const ours: PeerAdapter = { name: 'ours', version: packageVersion('pure-webrtc-transport'), mediaPair, connectPairs };
+/** pure-webrtc-transport, every PC on its own socket. */
+export const ours: PeerAdapter = {
+  name: 'ours', version: packageVersion('pure-webrtc-transport'),
+  mediaPair: () => mediaPair(false), connectPairs: (count, keep) => connectPairs(false, count, keep),
+};
+
+/** pure-webrtc-transport, the answering PCs on one shared UdpMux port. */
+export const oursUdpMux: PeerAdapter = {
+  name: 'ours-udpmux', version: packageVersion('pure-webrtc-transport'),
+  mediaPair: () => mediaPair(true), connectPairs: (count, keep) => connectPairs(true, count, keep),
+};

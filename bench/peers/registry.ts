@@ -3,7 +3,7 @@
 import type { PeerAdapter } from './types.js';
 
 /** Names of the benchmarked libraries, ours first. */
-export const LIBRARIES = ['ours', 'werift', 'node-datachannel', 'wrtc'] as const;
+export const LIBRARIES = ['ours', 'ours-udpmux', 'werift', 'node-datachannel', 'wrtc'] as const;
 /** One of {@link LIBRARIES}. */
 export type LibraryName = (typeof LIBRARIES)[number];
 
@@ -12,6 +12,8 @@ export async function loadAdapter(name: LibraryName): Promise<PeerAdapter> {
   switch (name) {
     case 'ours':
       return (await import('./ours.js')).ours;
+    case 'ours-udpmux':
+      return (await import('./ours.js')).oursUdpMux;
     case 'werift':
       return (await import('./werift.js')).weriftAdapter;
     case 'node-datachannel':

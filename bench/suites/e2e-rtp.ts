@@ -14,7 +14,7 @@ export const baseline = 'werift';
 
 const SUITE = 'e2e-rtp';
 const PAYLOADS = [1200, 200];
-const SUBJECTS: LibraryName[] = ['ours', 'werift', 'node-datachannel'];
+const SUBJECTS: LibraryName[] = ['ours', 'ours-udpmux', 'werift', 'node-datachannel'];
 
 /** Runs each library in its own child process and returns delivered rate, CPU and loss series. */
 export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
@@ -44,6 +44,9 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
     printTarget(`${size}B CPU per packet, werift / ours`, ratioOf(series, `${size}B CPU per packet`, 'ours', 'werift'), 1);
     const vsNdc = ratioOf(series, `${size}B delivered`, 'ours', 'node-datachannel');
     if (vsNdc !== undefined) console.log(`      ${size}B delivered pkt/s, ours / node-datachannel: ${vsNdc.toFixed(2)}x; per core: ${ratioOf(series, `${size}B per core`, 'ours', 'node-datachannel')?.toFixed(2)}x`);
+    // Issue 14: the receiver on a shared UdpMux port within 10 % of its own socket.
+    printTarget(`${size}B delivered pkt/s, ours-udpmux / ours`, ratioOf(series, `${size}B delivered`, 'ours-udpmux', 'ours'), 0.9);
+    printTarget(`${size}B per core, ours-udpmux / ours`, ratioOf(series, `${size}B per core`, 'ours-udpmux', 'ours'), 0.9);
   }
   return series;
 }

@@ -1,5 +1,5 @@
 // Typed errors for API misuse: a DOMException-style `name` and a stable `code`.
-// Network input never throws (STYLE.md): it is dropped and counted instead.
+// Network input never throws (docs/architecture.md, Principles): it is dropped and counted instead.
 
 /** The DOMException-style error names this package throws. */
 export type PwtErrorName =

@@ -2,14 +2,14 @@
 // RFC 5764 DTLS-SRTP, RFC 8122 fingerprints) over the native OpenSSL engine, with W3C
 // RTCDtlsTransport state names (https://www.w3.org/TR/webrtc/#rtcdtlstransportstate-enum).
 //
-// Contract (DESIGN.md "Sans-I/O protocol cores"):
+// Contract (docs/architecture.md, Principles: sans-I/O cores):
 // - In: `handleInput(now, datagrams)`, `handleTimeout(now)`, API calls (`start`, `send`,
 //   `setRemoteFingerprints`, `close`). `now` is monotonic ms; an older `now` is ignored.
 // - Out: drain `pollTransmit()` (datagrams to send to the peer), `pollEvent()` (state changes,
 //   batches of application-data records), then `pollTimeout()` (when to call handleTimeout).
 // - No socket, timer or clock inside, except that OpenSSL's retransmission timer reads the real
 //   monotonic clock: pollTimeout() is `now` plus what is left of that timer, and handleTimeout
-//   retransmits only once it has really expired (DESIGN.md accepts this).
+//   retransmits only once it has really expired (docs/architecture.md, Principles).
 // - Network input never throws: malformed, oversized or unexpected datagrams are dropped and
 //   counted in stats(). API misuse throws PwtError subclasses with ERR_DTLS_* codes.
 import { InvalidArgumentError, InvalidStateError, OutOfRangeError } from '../common/errors.js';

@@ -46,6 +46,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     certificates: options.certificates,
     answerDtlsRole: options.answerDtlsRole,
     publicIp: options.publicIp,
+    rtpPolicies: options.rtpPolicies,
   };
   const page = renderEchoPage(messagePlan());
 

@@ -9,7 +9,7 @@ import { announceAddress } from './announce.js';
 import '../policy/default-policies.js';
 
 /** Options of an echo session: the peer connection's transport options. */
-export type EchoSessionOptions = Pick<RTCConfiguration, 'iceLite' | 'hostAddresses' | 'portRange' | 'srtpProfiles' | 'certificates' | 'answerDtlsRole'> & {
+export type EchoSessionOptions = Pick<RTCConfiguration, 'iceLite' | 'hostAddresses' | 'portRange' | 'srtpProfiles' | 'certificates' | 'answerDtlsRole' | 'rtpPolicies'> & {
   /** Public IP announced in the answer's host candidates instead of the bound one (server behind 1:1 NAT). */
   publicIp?: string;
 };

@@ -1,7 +1,7 @@
 // ICE agent, full and lite (RFC 8445 §6-§11), with trickle (RFC 8838), consent freshness
 // (RFC 7675) and W3C RTCIceTransportState / RTCIceGatheringState names, as a sans-I/O core.
 //
-// Contract (sans-I/O, see DESIGN.md):
+// Contract (sans-I/O, see docs/architecture.md, Principles):
 // - The driver owns sockets and timers. It adds local candidates (host, relay) and tells the
 //   agent which local base each belongs to; the agent gathers server-reflexive candidates
 //   itself by sending Binding requests to the configured STUN servers from each host base.

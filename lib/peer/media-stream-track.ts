@@ -1,6 +1,6 @@
 // Raw-RTP tracks: a remote MediaStreamTrack hands out received RtpPackets (recv() and async
 // iteration), a LocalStreamTrack sends RtpPackets through the senders it is attached to. There is
-// no codec, jitter buffer or NACK here (DESIGN.md: that is the application's policy).
+// no codec, jitter buffer or NACK here (docs/policy.md: that is policy, served by swappable modules).
 import { randomUUID } from 'node:crypto';
 import type { RtpPacket } from '../rtp/rtp-packet.js';
 import type { RtcpPacket } from '../rtp/rtcp/compound.js';

@@ -1337,8 +1337,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         sendStreams: !directionSends(t.current)
           ? []
           : t.sender.encodings.length > 0
-            ? t.sender.encodings.map((e) => ({ ssrc: e.ssrc, rtxSsrc: undefined, rid: e.rid }))
-            : [{ ssrc: t.sender.ssrc, rtxSsrc: codec && params.rtxPayloadTypes.has(codec.payloadType) ? t.sender.rtxSsrc : undefined, rid: undefined }],
+            ? t.sender.encodings.map((e) => ({ ssrc: e.ssrc, rtxSsrc: undefined, rid: e.rid, kind: t.kind }))
+            : [{ ssrc: t.sender.ssrc, rtxSsrc: codec && params.rtxPayloadTypes.has(codec.payloadType) ? t.sender.rtxSsrc : undefined, rid: undefined, kind: t.kind }],
         sendCodec: codec && directionSends(t.current)
           ? { payloadType: codec.payloadType, clockRate: codec.clockRate, rtxPayloadType: params.rtxPayloadTypes.get(codec.payloadType) }
           : undefined,

@@ -88,6 +88,8 @@ export interface PolicySendStream {
   /** RTX SSRC, when RTX (RFC 4588) was negotiated for the codec. */
   readonly rtxSsrc: number | undefined;
   readonly rid: string | undefined;
+  /** The sending transceiver's kind (transport-scope modules use it, e.g. the pacer sends audio first); RTCPeerConnection always sets it. */
+  readonly kind?: MediaKind;
 }
 
 /** What a module learns from negotiation (given again after each renegotiation). */

@@ -30,3 +30,21 @@ export {
   keyframeRequesterPolicy,
   transportCcFeedbackPolicy,
 } from './default-policies.js';
+export { SendSideBandwidthEstimator } from './bandwidth-estimator.js';
+export type {
+  BandwidthEstimatorOptions,
+  BandwidthEstimatorStats,
+  TargetBitrateEvent,
+  SentPacketInfo,
+  BandwidthUsage,
+  TrendlineOptions,
+  LossControllerOptions,
+} from './bandwidth-estimator.js';
+export { Pacer } from './pacer.js';
+export type { PacerOptions, PacerStats, PacketPriority } from './pacer.js';
+export { RembGenerator } from './remb-generator.js';
+export type { RembGeneratorOptions, RembGeneratorStats } from './remb-generator.js';
+export { BandwidthEstimationPolicy, bandwidthEstimationPolicy, BANDWIDTH_ESTIMATOR_POLICY } from './bandwidth-estimator-policy.js';
+export type { BandwidthEstimationPolicyOptions, BandwidthEstimationPolicyStats } from './bandwidth-estimator-policy.js';
+export { RembPolicy, rembPolicy, REMB_POLICY } from './remb-policy.js';
+export type { RembPolicyOptions } from './remb-policy.js';

@@ -1,4 +1,4 @@
-// A pooled batch of RTP/RTCP packets for one native SRTP call (DESIGN.md "batch across the
+// A pooled batch of RTP/RTCP packets for one native SRTP call (docs/architecture.md, Principles: "batch across the
 // JS/C++ boundary"): one buffer, per-packet offsets/lengths/capacities and a result per packet.
 import { OutOfRangeError } from '../common/errors.js';
 

@@ -30,6 +30,13 @@ import { UdpSocket, UdpSrtpStatus, type UdpDestination, type UdpSrtpRoute } from
 
 const log = createLogger('ice');
 
+/**
+ * Check pacing Ta (RFC 8445 §14.2 allows down to 5 ms). With BUNDLE a transport has one check
+ * list of a few pairs, and the nominating check after the first success waits for the pacer:
+ * 5 ms instead of the agent's 20 ms default takes ~15 ms off every setup (docs/ice.md "Driver").
+ */
+const CHECK_PACING_MS = 5;
+
 /** A STUN or TURN server, W3C RTCIceServer-shaped. */
 export interface IceServer {
   urls: string | readonly string[];
@@ -195,7 +202,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.mux = mux;
     this.clock = options.clock ?? systemClock;
     this.rng = options.rng ?? pooledCryptoRng;
-    this.agent = new IceAgent({ ...options.agent, rng: this.rng, role: options.role ?? 'controlling', mode: options.mode ?? 'full' });
+    this.agent = new IceAgent({ taMs: CHECK_PACING_MS, ...options.agent, rng: this.rng, role: options.role ?? 'controlling', mode: options.mode ?? 'full' });
     mux?.register(this, this.agent.localCredentials.ufrag);
   }
 
@@ -650,17 +657,41 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     }
     this.flushing = true;
     try {
+      let rounds = 0;
       do {
         this.flushAgain = false;
         this.endDataBatch();
         this.drainLinks();
         this.endDataBatch();
         this.drainAgent();
+        // A timeout already due (the first check once a pair exists, a paced check whose time
+        // has come) runs now rather than after a zero-delay timer: no event-loop hop.
+        if (!this.flushAgain && rounds++ < 4 && this.runDueTimeouts()) this.flushAgain = true;
       } while (this.flushAgain);
     } finally {
       this.flushing = false;
     }
     this.armTimer();
+  }
+
+  /** Runs the agent's and TURN clients' timeouts that are due now; true when any was. */
+  private runDueTimeouts(): boolean {
+    if (this.closed) return false;
+    const now = this.clock.now();
+    let due = false;
+    const a = this.agent.pollTimeout();
+    if (a !== undefined && a <= now) {
+      this.agent.handleTimeout(now);
+      due = true;
+    }
+    for (const l of this.links) {
+      const t = l.client.pollTimeout();
+      if (t !== undefined && t <= now) {
+        l.client.handleTimeout(now);
+        due = true;
+      }
+    }
+    return due;
   }
 
   /**

@@ -41,6 +41,13 @@ const SCRATCH_SIZE = 1500 + 64;
 /** SO_RCVBUF/SO_SNDBUF request per own socket (the kernel caps it at rmem_max/wmem_max). */
 export const PEER_SOCKET_BUFFER_BYTES = 2 * 1024 * 1024;
 
+// Shared by every transport of the thread (each worker loads its own copy): a packet is serialized
+// into the scratch and leaves it within the same synchronous sendMedia call, and onMedia's
+// starts/lengths are reused after the call, so per-connection copies would only cost memory.
+const sharedScratch = Buffer.alloc(SCRATCH_SIZE);
+const sharedRxStarts = new Uint32Array(BATCH_SLOTS);
+const sharedRxLengths = new Uint32Array(BATCH_SLOTS);
+
 /** What the transport reports upward (to RTCPeerConnection). Called synchronously. */
 export interface PeerTransportHandler {
   /** A new local candidate, or null once gathering is complete. */
@@ -136,10 +143,10 @@ export class PeerTransport {
   private readonly clearViews: Buffer[] = [];
   /** Media unprotected in JS (no native route); allocated on first use. */
   private rxBatchValue: SrtpBatch | undefined;
-  private readonly rxStarts = new Uint32Array(BATCH_SLOTS);
-  private readonly rxLengths = new Uint32Array(BATCH_SLOTS);
+  private readonly rxStarts = sharedRxStarts;
+  private readonly rxLengths = sharedRxLengths;
   private readonly dtlsIn: Buffer[] = [];
-  private readonly scratch = Buffer.alloc(SCRATCH_SIZE);
+  private readonly scratch = sharedScratch;
   private pending: { kind: 0 | 1; data: Buffer }[] = [];
   /** Media for a relayed pair staged for one protect call per turn (see sendMedia). */
   private txBatchValue: SrtpBatch | undefined;

@@ -59,11 +59,13 @@ SrtpStatus SrtpSession::Key(SrtpProfile profile, const uint8_t* local_key, size_
     Close();
     return st;
   }
-  // Reserve the tables up front: adding a stream later never moves the others.
-  rtp_send_.reserve(options_.max_streams);
-  rtcp_send_.reserve(options_.max_streams);
-  rtp_recv_.reserve(options_.max_streams);
-  rtcp_recv_.reserve(options_.max_streams);
+  // Room for the usual few streams (audio, video, RTX); more grow the table when they appear
+  // (stream pointers are never kept across calls). Reserving max_streams cost ~8 KiB per session.
+  const size_t initial = options_.max_streams < 4 ? options_.max_streams : 4;
+  rtp_send_.reserve(initial);
+  rtcp_send_.reserve(initial);
+  rtp_recv_.reserve(initial);
+  rtcp_recv_.reserve(initial);
   profile_ = profile;
   keyed_ = true;
   ever_keyed_ = true;

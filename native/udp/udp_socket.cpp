@@ -82,7 +82,16 @@ struct UdpSocket::Scratch {
   alignas(cmsghdr) uint8_t send_cmsg[kMaxBatch][CMSG_SPACE(sizeof(uint16_t))];
   size_t send_group_size[kMaxBatch];
 #endif
+  // The receive target the recv arrays point into (see prepare_recv).
+  const uint8_t* prepared_buffer = nullptr;
+  size_t prepared_slot_size = 0;
 };
+
+UdpSocket::Scratch& UdpSocket::thread_scratch() {
+  thread_local std::unique_ptr<Scratch> scratch;
+  if (!scratch) scratch = std::make_unique<Scratch>();
+  return *scratch;
+}
 
 bool udp_make_address(int family, const char* ip, uint16_t port, UdpAddress* out) {
   std::memset(&out->storage, 0, sizeof(out->storage));
@@ -170,7 +179,7 @@ UdpStatus UdpSocket::bind(const UdpBindOptions& options, int* sys_errno) {
   }
   fd_ = fd;
   family_ = options.family;
-  scratch_ = std::make_unique<Scratch>();
+  scratch_ = &thread_scratch();
 #ifdef __linux__
   // Probe GSO support once: the option exists on Linux >= 4.18.
   int seg = 0;
@@ -202,8 +211,8 @@ bool UdpSocket::local_address(std::string* ip, uint16_t* port, int* family) cons
 
 void UdpSocket::prepare_recv(const UdpRecvTarget& target) {
 #ifdef __linux__
-  if (prepared_buffer_ == target.buffer && prepared_slot_size_ == target.slot_size) return;
   Scratch& s = *scratch_;
+  if (s.prepared_buffer == target.buffer && s.prepared_slot_size == target.slot_size) return;
   for (size_t i = 0; i < kMaxBatch; ++i) {
     s.recv_iov[i].iov_base = target.buffer + i * target.slot_size;
     s.recv_iov[i].iov_len = target.slot_size;
@@ -212,8 +221,8 @@ void UdpSocket::prepare_recv(const UdpRecvTarget& target) {
     s.recv_msgs[i].msg_hdr.msg_iovlen = 1;
     s.recv_msgs[i].msg_hdr.msg_name = &s.recv_addrs[i];
   }
-  prepared_buffer_ = target.buffer;
-  prepared_slot_size_ = target.slot_size;
+  s.prepared_buffer = target.buffer;
+  s.prepared_slot_size = target.slot_size;
 #else
   (void)target;
 #endif

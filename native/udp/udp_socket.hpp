@@ -139,11 +139,12 @@ class UdpSocket {
   bool gso_supported_ = false;
   double own_counters_[kCounterCount] = {};
   double* counters_ = own_counters_;
-  // Syscall scratch (mmsghdr/iovec/sockaddr arrays), allocated once at bind.
+  // Syscall scratch (mmsghdr/iovec/sockaddr arrays, about 80 KiB): one per thread, shared by
+  // every socket of that thread (each call uses it synchronously and leaves nothing in it), so
+  // a socket costs no buffers of its own (docs/udp.md "Cost per connection").
   struct Scratch;
-  std::unique_ptr<Scratch> scratch_;
-  const uint8_t* prepared_buffer_ = nullptr;
-  size_t prepared_slot_size_ = 0;
+  static Scratch& thread_scratch();
+  Scratch* scratch_ = nullptr;
 };
 
 }  // namespace pwt

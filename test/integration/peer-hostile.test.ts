@@ -1,4 +1,4 @@
-// Hostile input through the public path (STYLE.md): garbage, truncated, forged and replayed
+// Hostile input through the public path (docs/hostile-input.md): garbage, truncated, forged and replayed
 // datagrams at a connected RTCPeerConnection's port never throw, never stop the connection, and
 // show up in getStats() drop counters by reason.
 import { test } from 'node:test';

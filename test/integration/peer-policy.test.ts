@@ -3,7 +3,10 @@
 // retransmissions, emits events and gets its timeout; what it serves is what the SDP offers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack } from '../../lib/peer/index.js';
+import { RtpPolicyChain } from '../../lib/peer/rtp-policy-chain.js';
 import { RtpPacketFlags, type RtpPacketBatch, type RtpPolicy, type RtpPolicyOutput, type RtpPolicyParameters } from '../../lib/peer/rtp-policy.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import type { RtcpPacket } from '../../lib/rtp/rtcp/compound.js';
@@ -117,16 +120,36 @@ test('chain misuse throws typed errors; a throwing module does not break the oth
   const pc = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], rtpPolicies: [] });
   try {
     const t = pc.addTransceiver('video');
-    const calls: string[] = [];
-    t.policies.add({ name: 'a', configure: () => calls.push('a') });
+    t.policies.add({ name: 'a' });
     assert.throws(() => t.policies.add({ name: 'a' }), (e: Error & { code?: string }) => e.name === 'InvalidModificationError' && e.code === 'ERR_POLICY_EXISTS');
     assert.throws(() => t.policies.replace('zz', { name: 'b' }), (e: Error & { code?: string }) => e.code === 'ERR_POLICY_NOT_FOUND');
     assert.throws(() => t.policies.add({ name: 'c' }, { before: 'zz' }), (e: Error & { code?: string }) => e.code === 'ERR_POLICY_NOT_FOUND');
-    t.policies.add({ name: 'first', configure: () => { throw new Error('module bug'); } }, { before: 'a' });
-    t.policies.replace('a', { name: 'a2', configure: () => calls.push('a2') });
+    t.policies.add({ name: 'first' }, { before: 'a' });
+    t.policies.replace('a', { name: 'a2' });
     assert.deepEqual(t.policies.list().map((m) => m.name), ['first', 'a2']);
+    // A module that throws is reported; the next one still runs.
+    const calls: string[] = [];
+    const chain = new RtpPolicyChain([
+      { name: 'bug', configure: () => { throw new Error('module bug (expected in this test)'); } },
+      { name: 'ok', configure: () => void calls.push('ok') },
+    ]);
+    chain.configure(0, {
+      kind: 'video', cname: 'c', localSsrc: 1, sendStreams: [], sendCodec: undefined, receiveClockRates: new Map(),
+      rtcpFeedback: new Set(), headerExtensions: new Map(), reducedSizeRtcp: true,
+    });
+    assert.deepEqual(calls, ['ok']);
     assert.throws(() => t.receiver.requestKeyframe(), (e: Error & { code?: string }) => e.name === 'InvalidStateError' && e.code === 'ERR_PEER_NO_KEYFRAME_MODULE');
   } finally {
     pc.close();
   }
+});
+
+test('examples/policy.ts: removes, replaces and adds modules; the answer follows; it exits by itself', { timeout: 60_000 }, () => {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../examples/policy.ts', import.meta.url))], { encoding: 'utf8', timeout: 50_000 });
+  assert.match(out, /answer rtcp-fb for VP8: a=rtcp-fb:96 nack pli, a=rtcp-fb:96 ccm fir, a=rtcp-fb:96 transport-cc\n/, 'no plain nack without the NACK modules');
+  assert.match(out, /receiver modules: rtcp-reporter, keyframe-requester, packet-counter/);
+  assert.match(out, /packet-counter: \d+ packets from SSRC/);
+  assert.match(out, /keyframe-requester says keyframe-request/);
+  assert.match(out, /sender outbound-rtp: 100 sent, pliCount 1/);
+  assert.match(out, /remote-inbound-rtp: roundTripTime [0-9.]+ s/);
 });

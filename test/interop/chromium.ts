@@ -1,5 +1,5 @@
 // Launches Debian's Chromium through playwright-core with the flags these offline, loopback-only
-// machines need (../shared/notes/chromium.md): fake media devices, loopback ICE, no DNS.
+// machines need: fake media devices, loopback ICE, no DNS (each flag below says why).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

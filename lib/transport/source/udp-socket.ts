@@ -21,8 +21,9 @@ const ADDRESS_RECORD = 28;
 // whenever one event-loop turn queues more than it holds.
 const SEND_POOL_BYTES = 256 * 1024;
 const SEND_POOL_ENTRIES = 512;
-const SEND_POOL_INITIAL_BYTES = 16 * 1024;
-const SEND_POOL_INITIAL_ENTRIES = 32;
+// 4 KiB holds a DTLS flight or a few media packets; a busy socket doubles it within a few turns.
+const SEND_POOL_INITIAL_BYTES = 4 * 1024;
+const SEND_POOL_INITIAL_ENTRIES = 16;
 const DESTINATION_CACHE_LIMIT = 4096;
 /** Room reserved after a packet queued with sendSrtp for the SRTP tag and SRTCP index. */
 const SRTP_ROOM = 32;

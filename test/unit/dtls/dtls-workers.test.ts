@@ -1,4 +1,4 @@
-// The addon in several worker threads at once (DESIGN.md principle 5): each thread has its own
+// The addon in several worker threads at once (docs/architecture.md, Principles 4): each thread has its own
 // engines, pool and read buffer; the shared BIO method is created once. Handshakes run
 // concurrently in three workers and all connect.
 import { test } from 'node:test';

@@ -93,7 +93,7 @@ function recorder(): RtpPolicyOutput & { rtp: { data: Buffer; retransmission: bo
 function responder(options: ConstructorParameters<typeof NackResponder>[0], rtx: boolean): NackResponder {
   const r = new NackResponder(options);
   r.configure(0, {
-    kind: 'video', cname: 'c', localSsrc: MEDIA_SSRC, sendStreams: [{ ssrc: MEDIA_SSRC, rtxSsrc: rtx ? 0x2222 : undefined, rid: undefined }],
+    kind: 'video', cname: 'c', localSsrc: MEDIA_SSRC, sendStreams: [{ ssrc: MEDIA_SSRC, rtxSsrc: rtx ? 0x2222 : undefined, rid: undefined, kind: 'video' }],
     sendCodec: { payloadType: 96, clockRate: 90000, rtxPayloadType: rtx ? 97 : undefined }, receiveClockRates: new Map(),
     rtcpFeedback: new Set(['nack']), headerExtensions: new Map(), reducedSizeRtcp: true,
   });

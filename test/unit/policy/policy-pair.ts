@@ -63,7 +63,7 @@ export class PolicyPair {
     const rtx = options.rtx ?? true;
     const sender: RtpPolicyParameters = {
       ...base, kind: 'video', localSsrc: MEDIA_SSRC,
-      sendStreams: [{ ssrc: MEDIA_SSRC, rtxSsrc: rtx ? RTX_SSRC : undefined, rid: undefined }],
+      sendStreams: [{ ssrc: MEDIA_SSRC, rtxSsrc: rtx ? RTX_SSRC : undefined, rid: undefined, kind: 'video' }],
       sendCodec: { payloadType: PT, clockRate: 90000, rtxPayloadType: rtx ? RTX_PT : undefined },
       receiveClockRates: new Map(),
     };

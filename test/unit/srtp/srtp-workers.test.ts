@@ -1,4 +1,4 @@
-// The SRTP binding is safe in several worker_threads at once (DESIGN.md principle 5): each
+// The SRTP binding is safe in several worker_threads at once (docs/architecture.md, Principles 4): each
 // worker loads the addon, runs its own sessions and tears down cleanly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,0 +1,225 @@
+// N-API glue for pwt::ForwardEngine (native/forward/forward_engine.hpp; docs/sfu.md): JavaScript
+// installs transports, producers and consumers; the engine runs inside the UDP socket's receive batch
+// (UdpSocket.setForwardEngine), so no JavaScript runs per forwarded packet. Thin: lib/native/forward.ts
+// validates arguments; this file checks invariants and keeps the SRTP sessions' JS objects alive.
+#include "binding/forward_engine_binding.hpp"
+
+#include <sys/socket.h>
+
+#include <cstring>
+#include <unordered_map>
+
+#include "binding/module_registry.hpp"
+#include "binding/srtp_session_binding.hpp"
+
+namespace pwt {
+namespace {
+
+constexpr napi_type_tag kForwardEngineTypeTag = {0x3c7e91d2a4b85f06ULL, 0x81f2d6c0e59a3b47ULL};
+constexpr size_t kAddressRecord = 28;  // as lib/transport/source/udp-socket.ts resolves destinations
+
+// Producer/consumer stats layouts (lib/native/forward.ts reads them in this order).
+constexpr size_t kProducerStats = 5;
+constexpr size_t kConsumerStats = 2 + kForwardDropCount;
+
+bool AddressFromRecord(Napi::Value v, sockaddr_storage* out, socklen_t* len) {
+  if (!v.IsTypedArray()) return false;
+  Napi::TypedArray ta = v.As<Napi::TypedArray>();
+  if (ta.TypedArrayType() != napi_uint8_array || ta.ByteLength() < kAddressRecord) return false;
+  const uint8_t* rec = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+  std::memset(out, 0, sizeof *out);
+  std::memcpy(out, rec, kAddressRecord);
+  if (out->ss_family == AF_INET) *len = sizeof(sockaddr_in);
+  else if (out->ss_family == AF_INET6) *len = sizeof(sockaddr_in6);
+  else return false;
+  return true;
+}
+
+class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "ForwardEngine",
+                       {
+                           InstanceMethod<&ForwardEngineWrap::AddTransport>("addTransport"),
+                           InstanceMethod<&ForwardEngineWrap::SetTransportAddress>("setTransportAddress"),
+                           InstanceMethod<&ForwardEngineWrap::RemoveTransport>("removeTransport"),
+                           InstanceMethod<&ForwardEngineWrap::AddProducer>("addProducer"),
+                           InstanceMethod<&ForwardEngineWrap::SetProducerTap>("setProducerTap"),
+                           InstanceMethod<&ForwardEngineWrap::RemoveProducer>("removeProducer"),
+                           InstanceMethod<&ForwardEngineWrap::AddConsumer>("addConsumer"),
+                           InstanceMethod<&ForwardEngineWrap::SetConsumerPaused>("setConsumerPaused"),
+                           InstanceMethod<&ForwardEngineWrap::SetConsumerProducer>("setConsumerProducer"),
+                           InstanceMethod<&ForwardEngineWrap::RemoveConsumer>("removeConsumer"),
+                           InstanceMethod<&ForwardEngineWrap::ProducerStats>("producerStats"),
+                           InstanceMethod<&ForwardEngineWrap::ConsumerStats>("consumerStats"),
+                       });
+  }
+
+  // new ForwardEngine(counters Float64Array(forwardCounterCount))
+  explicit ForwardEngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ForwardEngineWrap>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsTypedArray() ||
+        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+        info[0].As<Napi::TypedArray>().ByteLength() < kFwdCounterCount * sizeof(double)) {
+      Napi::TypeError::New(env, "ForwardEngine: a Float64Array of forwardCounterCount counters expected")
+          .ThrowAsJavaScriptException();
+      return;
+    }
+    Napi::Float64Array counters = info[0].As<Napi::Float64Array>();
+    engine_.set_counters(counters.Data());
+    counters_ = Napi::Persistent(counters.As<Napi::Object>());
+    napi_type_tag_object(env, info.This(), &kForwardEngineTypeTag);
+  }
+
+  ForwardEngine* core() { return &engine_; }
+
+ private:
+  // addTransport(srtpSession nativeHandle, address record) -> id (0: not a session, bad address, full)
+  Napi::Value AddTransport(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    SrtpSession* session = info.Length() >= 2 ? SrtpSessionFromValue(env, info[0]) : nullptr;
+    sockaddr_storage ss;
+    socklen_t len = 0;
+    if (!session || !AddressFromRecord(info[1], &ss, &len)) return Napi::Number::New(env, 0);
+    const uint32_t id = engine_.add_transport(session, reinterpret_cast<const sockaddr*>(&ss), len);
+    if (id) refs_[Key('t', id)] = Napi::Persistent(info[0].As<Napi::Object>());
+    return Napi::Number::New(env, id);
+  }
+
+  Napi::Value SetTransportAddress(const Napi::CallbackInfo& info) {
+    sockaddr_storage ss;
+    socklen_t len = 0;
+    const bool ok = info.Length() >= 2 && AddressFromRecord(info[1], &ss, &len) &&
+                    engine_.set_transport_address(info[0].ToNumber().Uint32Value(), reinterpret_cast<const sockaddr*>(&ss), len);
+    return Napi::Boolean::New(info.Env(), ok);
+  }
+
+  Napi::Value RemoveTransport(const Napi::CallbackInfo& info) {
+    const uint32_t id = info[0].ToNumber().Uint32Value();
+    const bool ok = engine_.remove_transport(id);
+    if (ok) refs_.erase(Key('t', id));
+    return Napi::Boolean::New(info.Env(), ok);
+  }
+
+  // addProducer(srtpSession nativeHandle, ssrc, tap) -> id (0: not a session, or already a producer)
+  Napi::Value AddProducer(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    SrtpSession* session = info.Length() >= 3 ? SrtpSessionFromValue(env, info[0]) : nullptr;
+    if (!session) return Napi::Number::New(env, 0);
+    const uint32_t id = engine_.add_producer(session, info[1].ToNumber().Uint32Value(), info[2].ToBoolean());
+    if (id) refs_[Key('p', id)] = Napi::Persistent(info[0].As<Napi::Object>());
+    return Napi::Number::New(env, id);
+  }
+
+  Napi::Value SetProducerTap(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), engine_.set_producer_tap(info[0].ToNumber().Uint32Value(), info[1].ToBoolean()));
+  }
+
+  Napi::Value RemoveProducer(const Napi::CallbackInfo& info) {
+    const uint32_t id = info[0].ToNumber().Uint32Value();
+    const bool ok = engine_.remove_producer(id);
+    if (ok) refs_.erase(Key('p', id));
+    return Napi::Boolean::New(info.Env(), ok);
+  }
+
+  // addConsumer(producer, transport, ssrc, payloadTypes Uint8Array(128), extensionIds Uint8Array(256),
+  //             absSendTimeId, transportCcId, clockRate) -> id (0: unknown producer/transport, bad maps)
+  Napi::Value AddConsumer(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 8 || !info[3].IsTypedArray() || !info[4].IsTypedArray()) return Napi::Number::New(env, 0);
+    Napi::TypedArray pts = info[3].As<Napi::TypedArray>();
+    Napi::TypedArray exts = info[4].As<Napi::TypedArray>();
+    if (pts.TypedArrayType() != napi_uint8_array || pts.ByteLength() != 128 ||
+        exts.TypedArrayType() != napi_uint8_array || exts.ByteLength() != 256) {
+      return Napi::Number::New(env, 0);
+    }
+    ForwardConsumerParams p;
+    p.ssrc = info[2].ToNumber().Uint32Value();
+    std::memcpy(p.payload_types, static_cast<const uint8_t*>(pts.ArrayBuffer().Data()) + pts.ByteOffset(), 128);
+    std::memcpy(p.extension_ids, static_cast<const uint8_t*>(exts.ArrayBuffer().Data()) + exts.ByteOffset(), 256);
+    for (uint8_t& pt : p.payload_types) {
+      // A mapped payload type must stay a valid RTP type that RFC 5761 does not read as RTCP.
+      if (pt != kForwardUnmapped && (pt > 127 || (pt >= 64 && pt <= 95))) return Napi::Number::New(env, 0);
+    }
+    p.extension_ids[0] = 0;
+    p.abs_send_time_id = static_cast<uint8_t>(info[5].ToNumber().Uint32Value());
+    p.transport_cc_id = static_cast<uint8_t>(info[6].ToNumber().Uint32Value());
+    p.clock_rate = info[7].ToNumber().Uint32Value();
+    if (p.clock_rate == 0) return Napi::Number::New(env, 0);
+    return Napi::Number::New(env, engine_.add_consumer(info[0].ToNumber().Uint32Value(), info[1].ToNumber().Uint32Value(), p));
+  }
+
+  Napi::Value SetConsumerPaused(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), engine_.set_consumer_paused(info[0].ToNumber().Uint32Value(), info[1].ToBoolean()));
+  }
+
+  Napi::Value SetConsumerProducer(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(),
+                              engine_.set_consumer_producer(info[0].ToNumber().Uint32Value(), info[1].ToNumber().Uint32Value()));
+  }
+
+  Napi::Value RemoveConsumer(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), engine_.remove_consumer(info[0].ToNumber().Uint32Value()));
+  }
+
+  static double* StatsOut(const Napi::CallbackInfo& info, size_t count) {
+    if (info.Length() < 2 || !info[1].IsTypedArray()) return nullptr;
+    Napi::TypedArray ta = info[1].As<Napi::TypedArray>();
+    if (ta.TypedArrayType() != napi_float64_array || ta.ByteLength() < count * sizeof(double)) return nullptr;
+    return reinterpret_cast<double*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
+  }
+
+  // producerStats(id, out Float64Array(5)) -> false when unknown:
+  // [packets, bytes, forwarded, lastSequence, lastTimestamp]
+  Napi::Value ProducerStats(const Napi::CallbackInfo& info) {
+    const ForwardProducerCounters* c = engine_.producer_counters(info[0].ToNumber().Uint32Value());
+    double* out = StatsOut(info, kProducerStats);
+    if (!c || !out) return Napi::Boolean::New(info.Env(), false);
+    out[0] = static_cast<double>(c->packets);
+    out[1] = static_cast<double>(c->bytes);
+    out[2] = static_cast<double>(c->forwarded);
+    out[3] = c->last_sequence;
+    out[4] = c->last_timestamp;
+    return Napi::Boolean::New(info.Env(), true);
+  }
+
+  // consumerStats(id, out Float64Array(2 + drops)) -> false when unknown: [packets, bytes, drops...]
+  Napi::Value ConsumerStats(const Napi::CallbackInfo& info) {
+    const ForwardConsumerCounters* c = engine_.consumer_counters(info[0].ToNumber().Uint32Value());
+    double* out = StatsOut(info, kConsumerStats);
+    if (!c || !out) return Napi::Boolean::New(info.Env(), false);
+    out[0] = static_cast<double>(c->packets);
+    out[1] = static_cast<double>(c->bytes);
+    for (size_t i = 0; i < kForwardDropCount; ++i) out[2 + i] = static_cast<double>(c->dropped[i]);
+    return Napi::Boolean::New(info.Env(), true);
+  }
+
+  static uint64_t Key(char kind, uint32_t id) { return (static_cast<uint64_t>(kind) << 32) | id; }
+
+  ForwardEngine engine_;
+  Napi::ObjectReference counters_;
+  // The SRTP sessions' JS objects, kept alive while a transport or producer names them.
+  std::unordered_map<uint64_t, Napi::ObjectReference> refs_;
+};
+
+void InitForward(Napi::Env env, Napi::Object exports) {
+  exports.Set("ForwardEngine", ForwardEngineWrap::Define(env));
+  exports.Set("forwardCounterCount", Napi::Number::New(env, kFwdCounterCount));
+  Napi::Array names = Napi::Array::New(env, kForwardDropCount);
+  for (size_t i = 0; i < kForwardDropCount; ++i) names.Set(i, ForwardDropName(static_cast<ForwardDrop>(i)));
+  exports.Set("forwardDropNames", names);
+}
+
+}  // namespace
+
+ForwardEngine* ForwardEngineFromValue(Napi::Env env, Napi::Value engine) {
+  if (!engine.IsObject()) return nullptr;
+  bool tagged = false;
+  if (napi_check_object_type_tag(env, engine, &kForwardEngineTypeTag, &tagged) != napi_ok || !tagged) return nullptr;
+  ForwardEngineWrap* wrap = ForwardEngineWrap::Unwrap(engine.As<Napi::Object>());
+  return wrap ? wrap->core() : nullptr;
+}
+
+PWT_BINDING(forward, InitForward);
+
+}  // namespace pwt

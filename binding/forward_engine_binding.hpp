@@ -1,0 +1,16 @@
+// N-API glue of the SFU forwarding engine (native/forward): the wrapped ForwardEngine class, and the
+// lookup the UDP socket binding uses to run an engine inside its receive batch (docs/sfu.md).
+#pragma once
+#include <napi.h>
+
+#include "native/forward/forward_engine.hpp"
+
+namespace pwt {
+
+/**
+ * The native core of the JS ForwardEngine object `engine`, or nullptr when it is not one. The
+ * pointer lives as long as the JS object: hold a reference to it.
+ */
+ForwardEngine* ForwardEngineFromValue(Napi::Env env, Napi::Value engine);
+
+}  // namespace pwt

@@ -1,0 +1,153 @@
+// AIMD rate controller of delay-based bandwidth estimation (draft-ietf-rmcat-gcc-02 §5.5;
+// docs/policy.md, "Bandwidth estimator"): Increase / Hold / Decrease driven by the overuse
+// signal; multiplicative increase far from the last congestion point, additive near it,
+// decrease to β × the acknowledged bitrate, and never above 1.5 × what is acknowledged.
+import type { BandwidthUsage } from './bandwidth-estimator-trendline.js';
+
+/** Rate controller state (draft §5.5). */
+export type RateControlState = 'hold' | 'increase' | 'decrease';
+
+/** Tuning of the AIMD controller. */
+export interface AimdOptions {
+  /** Bitrate before any feedback, bits/s. */
+  startBitrate: number;
+  minBitrate: number;
+  maxBitrate: number;
+  /** Multiplicative decrease factor β (default 0.85, draft §5.5). */
+  beta?: number;
+  /** Multiplicative increase per second far from the congestion point (default 1.08, draft §5.5 η). */
+  increasePerSecond?: number;
+  /**
+   * Multiplicative increase per second until the first overuse, standing in for libwebrtc's
+   * start-up probing (default 2).
+   */
+  startupIncreasePerSecond?: number;
+}
+
+// Running estimate of the bitrate at which congestion was last seen (draft §5.5: "average
+// max bitrate" and its variance), in kbit/s as the draft's variance bounds assume.
+class LinkCapacityEstimate {
+  private estimateKbps: number | undefined;
+  private deviationKbps = 0.4;
+
+  has(): boolean {
+    return this.estimateKbps !== undefined;
+  }
+  estimate(): number {
+    return (this.estimateKbps ?? 0) * 1000;
+  }
+  upperBound(): number {
+    if (this.estimateKbps === undefined) return Infinity;
+    return (this.estimateKbps + 3 * Math.sqrt(this.estimateKbps * this.deviationKbps)) * 1000;
+  }
+  lowerBound(): number {
+    if (this.estimateKbps === undefined) return 0;
+    return Math.max(0, this.estimateKbps - 3 * Math.sqrt(this.estimateKbps * this.deviationKbps)) * 1000;
+  }
+  reset(): void {
+    this.estimateKbps = undefined;
+  }
+  onOveruse(ackedBps: number): void {
+    const sample = ackedBps / 1000;
+    const alpha = 0.05;
+    if (this.estimateKbps === undefined) this.estimateKbps = sample;
+    else this.estimateKbps = (1 - alpha) * this.estimateKbps + alpha * sample;
+    const norm = Math.max(this.estimateKbps, 1);
+    const error = this.estimateKbps - sample;
+    this.deviationKbps = (1 - alpha) * this.deviationKbps + (alpha * error * error) / norm;
+    this.deviationKbps = Math.min(2.5, Math.max(0.4, this.deviationKbps));
+  }
+}
+
+/** The AIMD controller: call `update` after each batch of feedback. */
+export class AimdRateController {
+  /** Current delay-based estimate A_d, bits/s. */
+  bitrate: number;
+  state: RateControlState = 'hold';
+  /** True until the first overuse. */
+  inStartup = true;
+  private readonly minBitrate: number;
+  private readonly maxBitrate: number;
+  private readonly beta: number;
+  private readonly increasePerSecond: number;
+  private readonly startupIncreasePerSecond: number;
+  private readonly capacity = new LinkCapacityEstimate();
+  private lastChangeMs: number | undefined;
+
+  constructor(options: AimdOptions) {
+    this.bitrate = options.startBitrate;
+    this.minBitrate = options.minBitrate;
+    this.maxBitrate = options.maxBitrate;
+    this.beta = options.beta ?? 0.85;
+    this.increasePerSecond = options.increasePerSecond ?? 1.08;
+    this.startupIncreasePerSecond = options.startupIncreasePerSecond ?? 2;
+  }
+
+  /** Bitrate at which congestion was last seen (bits/s), if any. */
+  get linkCapacity(): number | undefined {
+    return this.capacity.has() ? this.capacity.estimate() : undefined;
+  }
+
+  /**
+   * Applies the detector's signal at `nowMs`. `ackedBps` is the acknowledged bitrate (undefined
+   * until known); `rttMs` sets the additive increase's response time. Returns the new A_d.
+   */
+  update(nowMs: number, usage: BandwidthUsage, ackedBps: number | undefined, rttMs: number): number {
+    // State transitions (draft §5.5, Figure 2).
+    if (usage === 'overusing') this.state = 'decrease';
+    else if (usage === 'underusing') this.state = 'hold';
+    else if (this.state === 'hold' || this.state === 'decrease') this.state = 'increase';
+
+    const dtMs = this.lastChangeMs === undefined ? 0 : Math.min(1000, Math.max(0, nowMs - this.lastChangeMs));
+    let next = this.bitrate;
+    switch (this.state) {
+      case 'hold':
+        break;
+      case 'increase': {
+        if (ackedBps !== undefined && ackedBps > this.capacity.upperBound()) this.capacity.reset();
+        if (this.capacity.has()) {
+          next += this.additiveIncrease(dtMs, rttMs);
+        } else {
+          const factor = this.inStartup ? this.startupIncreasePerSecond : this.increasePerSecond;
+          next += Math.max(this.bitrate * (factor ** (dtMs / 1000) - 1), (1000 * dtMs) / 1000);
+        }
+        break;
+      }
+      case 'decrease': {
+        const measured = ackedBps ?? this.bitrate;
+        let decreased = this.beta * measured;
+        if (decreased > this.bitrate && this.capacity.has()) decreased = this.beta * this.capacity.estimate();
+        if (decreased < this.bitrate) next = decreased;
+        if (ackedBps !== undefined && ackedBps < this.capacity.lowerBound()) this.capacity.reset();
+        this.capacity.onOveruse(measured);
+        this.inStartup = false;
+        this.state = 'hold';
+        break;
+      }
+    }
+    // Never run far ahead of what the path has been shown to carry (draft §5.5: A_d < 1.5 R_hat).
+    if (ackedBps !== undefined) {
+      const limit = 1.5 * ackedBps + 10_000;
+      if (next > this.bitrate && next > limit) next = Math.max(this.bitrate, limit);
+    }
+    this.bitrate = Math.min(this.maxBitrate, Math.max(this.minBitrate, next));
+    this.lastChangeMs = nowMs;
+    return this.bitrate;
+  }
+
+  /** Sets the estimate from outside (e.g. a loss-based decrease), keeping the controller's state. */
+  setBitrate(bps: number): void {
+    this.bitrate = Math.min(this.maxBitrate, Math.max(this.minBitrate, bps));
+  }
+
+  // Near convergence: about one packet per response time (RTT + 100 ms), for a 30 fps stream of
+  // packets of at most 1200 bytes, as libwebrtc does.
+  private additiveIncrease(dtMs: number, rttMs: number): number {
+    const responseMs = rttMs + 100;
+    const bitsPerFrame = this.bitrate / 30;
+    const packetsPerFrame = Math.ceil(bitsPerFrame / (1200 * 8));
+    const avgPacketBits = bitsPerFrame / packetsPerFrame;
+    const ratePerSecond = Math.max(4000, (avgPacketBits * 1000) / responseMs);
+    return (ratePerSecond * dtMs) / 1000;
+  }
+}

@@ -1,0 +1,265 @@
+// The SFU forwarding engine (see forward_engine.hpp; docs/sfu.md).
+#include "native/forward/forward_engine.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "native/srtp/srtp_packet.hpp"
+#include "native/srtp/srtp_session.hpp"
+
+namespace pwt {
+
+size_t ForwardEngine::ProducerKeyHash::operator()(const ProducerKey& k) const {
+  uint64_t h = reinterpret_cast<uintptr_t>(k.source) * 0x9e3779b97f4a7c15ull;
+  h ^= static_cast<uint64_t>(k.ssrc) * 0xbf58476d1ce4e5b9ull;
+  return static_cast<size_t>(h ^ (h >> 31));
+}
+
+ForwardEngine::ForwardEngine(size_t slots, size_t slot_bytes)
+    : slot_bytes_(slot_bytes < 64 + kSrtpRoom ? 64 + kSrtpRoom : slot_bytes), slots_(slots ? slots : 1) {
+  out_.resize(slots_ * slot_bytes_);
+  items_.reserve(slots_);
+}
+
+template <typename T>
+uint32_t ForwardEngine::Allocate(std::vector<T>& table, std::vector<uint32_t>& free_ids) {
+  uint32_t id;
+  if (!free_ids.empty()) {
+    id = free_ids.back();
+    free_ids.pop_back();
+    table[id - 1] = T();
+  } else {
+    if (table.size() >= kMaxIds) return 0;
+    table.emplace_back();
+    id = static_cast<uint32_t>(table.size());
+  }
+  table[id - 1].used = true;
+  return id;
+}
+
+template <typename T>
+T* ForwardEngine::Find(std::vector<T>& table, uint32_t id) {
+  return id >= 1 && id <= table.size() && table[id - 1].used ? &table[id - 1] : nullptr;
+}
+
+template <typename T>
+const T* ForwardEngine::Find(const std::vector<T>& table, uint32_t id) {
+  return id >= 1 && id <= table.size() && table[id - 1].used ? &table[id - 1] : nullptr;
+}
+
+uint32_t ForwardEngine::add_transport(SrtpSession* session, const sockaddr* address, socklen_t length) {
+  if (!session || !address || length == 0 || length > sizeof(sockaddr_storage)) return 0;
+  const uint32_t id = Allocate(transports_, free_transports_);
+  if (id == 0) return 0;
+  Transport& t = transports_[id - 1];
+  t.session = session;
+  std::memcpy(&t.address, address, length);
+  t.length = length;
+  return id;
+}
+
+bool ForwardEngine::set_transport_address(uint32_t id, const sockaddr* address, socklen_t length) {
+  Transport* t = Find(transports_, id);
+  if (!t || !address || length == 0 || length > sizeof(sockaddr_storage)) return false;
+  std::memcpy(&t->address, address, length);
+  t->length = length;
+  return true;
+}
+
+bool ForwardEngine::remove_transport(uint32_t id) {
+  Transport* t = Find(transports_, id);
+  if (!t) return false;
+  *t = Transport();
+  free_transports_.push_back(id);
+  return true;
+}
+
+uint32_t ForwardEngine::add_producer(SrtpSession* source, uint32_t ssrc, bool tap) {
+  if (!source) return 0;
+  const ProducerKey key{source, ssrc};
+  if (producer_index_.count(key)) return 0;
+  const uint32_t id = Allocate(producers_, free_producers_);
+  if (id == 0) return 0;
+  Producer& p = producers_[id - 1];
+  p.source = source;
+  p.ssrc = ssrc;
+  p.tap = tap;
+  producer_index_[key] = id;
+  return id;
+}
+
+bool ForwardEngine::set_producer_tap(uint32_t id, bool tap) {
+  Producer* p = Find(producers_, id);
+  if (!p) return false;
+  p->tap = tap;
+  return true;
+}
+
+bool ForwardEngine::remove_producer(uint32_t id) {
+  Producer* p = Find(producers_, id);
+  if (!p) return false;
+  for (uint32_t c : p->consumers) {
+    if (Consumer* consumer = Find(consumers_, c)) consumer->producer = 0;
+  }
+  producer_index_.erase(ProducerKey{p->source, p->ssrc});
+  *p = Producer();
+  free_producers_.push_back(id);
+  return true;
+}
+
+uint32_t ForwardEngine::add_consumer(uint32_t producer, uint32_t transport, const ForwardConsumerParams& params) {
+  if (!Find(producers_, producer) || !Find(transports_, transport) || params.ssrc == 0) return 0;
+  const uint32_t id = Allocate(consumers_, free_consumers_);
+  if (id == 0) return 0;
+  Consumer& c = consumers_[id - 1];
+  c.producer = producer;
+  c.transport = transport;
+  c.rewrite = params;
+  c.rewrite.rebase = true;
+  c.rewrite.started = false;
+  producers_[producer - 1].consumers.push_back(id);
+  return id;
+}
+
+void ForwardEngine::Detach(uint32_t consumer_id, uint32_t producer_id) {
+  Producer* p = Find(producers_, producer_id);
+  if (!p) return;
+  auto& v = p->consumers;
+  v.erase(std::remove(v.begin(), v.end(), consumer_id), v.end());
+}
+
+bool ForwardEngine::remove_consumer(uint32_t id) {
+  Consumer* c = Find(consumers_, id);
+  if (!c) return false;
+  Detach(id, c->producer);
+  *c = Consumer();
+  free_consumers_.push_back(id);
+  return true;
+}
+
+bool ForwardEngine::set_consumer_paused(uint32_t id, bool paused) {
+  Consumer* c = Find(consumers_, id);
+  if (!c) return false;
+  if (c->paused && !paused) c->rewrite.rebase = true;  // no sequence gap for the receiver to NACK
+  c->paused = paused;
+  return true;
+}
+
+bool ForwardEngine::set_consumer_producer(uint32_t id, uint32_t producer) {
+  Consumer* c = Find(consumers_, id);
+  if (!c || (producer != 0 && !Find(producers_, producer))) return false;
+  if (c->producer == producer) return true;
+  Detach(id, c->producer);
+  c->producer = producer;
+  c->rewrite.rebase = true;
+  if (producer) producers_[producer - 1].consumers.push_back(id);
+  return true;
+}
+
+const ForwardProducerCounters* ForwardEngine::producer_counters(uint32_t id) const {
+  const Producer* p = Find(producers_, id);
+  return p ? &p->counters : nullptr;
+}
+
+const ForwardConsumerCounters* ForwardEngine::consumer_counters(uint32_t id) const {
+  const Consumer* c = Find(consumers_, id);
+  return c ? &c->counters : nullptr;
+}
+
+void ForwardEngine::Drop(Consumer& consumer, ForwardDrop reason) {
+  ++consumer.counters.dropped[static_cast<size_t>(reason)];
+  counters_[kFwdDropBase + static_cast<int>(reason)] += 1;
+}
+
+void ForwardEngine::Flush(ForwardSink& sink) {
+  if (!items_.empty()) {
+    sink.send(items_.data(), items_.size());
+    counters_[kFwdFlushes] += 1;
+  }
+  items_.clear();
+  used_ = 0;
+}
+
+void ForwardEngine::ForwardTo(Consumer& c, const uint8_t* data, size_t len, uint64_t now_us, ForwardSink& sink) {
+  if (c.paused) return Drop(c, ForwardDrop::kPaused);
+  Transport* t = Find(transports_, c.transport);
+  if (!t || !t->session) return Drop(c, ForwardDrop::kNoTransport);
+  if (len + kSrtpRoom > slot_bytes_) return Drop(c, ForwardDrop::kTooBig);
+  if (used_ == slots_) Flush(sink);
+  uint8_t* out = out_.data() + used_ * slot_bytes_;
+  std::memcpy(out, data, len);
+  const ForwardDrop drop = forward_rtp_rewrite(out, len, c.rewrite, now_us, &t->transport_seq);
+  if (drop != ForwardDrop::kNone) return Drop(c, drop);
+  size_t out_len = 0;
+  if (t->session->protect_rtp(out, len, len + kSrtpRoom, &out_len) != SrtpStatus::kOk) {
+    return Drop(c, ForwardDrop::kProtect);
+  }
+  ++used_;
+  items_.push_back(UdpSendItem{out, static_cast<uint32_t>(out_len), reinterpret_cast<const sockaddr*>(&t->address), t->length});
+  ++c.counters.packets;
+  c.counters.bytes += out_len;
+  counters_[kFwdForwarded] += 1;
+  counters_[kFwdBytesOut] += static_cast<double>(out_len);
+}
+
+int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* status, UdpSessionTable& table,
+                                 uint64_t now_us, ForwardSink& sink) {
+  if (n <= 0 || producer_index_.empty()) return 0;
+  if (n > static_cast<int>(UdpSocket::kMaxBatch)) n = static_cast<int>(UdpSocket::kMaxBatch);
+  int matched = 0;
+  int consumed = 0;
+  for (int i = 0; i < n; ++i) {
+    slot_producer_[i] = 0;
+    if (status[i] != kRecvClear) continue;
+    const uint8_t* data = target.buffer + static_cast<size_t>(i) * target.slot_size;
+    const uint32_t len = target.lengths[i];
+    if (len < kRtpFixedHeaderLen || IsRtcpPacket(data, len)) continue;
+    const SrtpSession* source =
+        table.find(udp_remote_key(target.addresses + static_cast<size_t>(i) * 16, target.ports[i], target.families[i]));
+    if (!source) continue;
+    auto it = producer_index_.find(ProducerKey{source, ReadU32(data + 8)});
+    if (it == producer_index_.end()) continue;
+    Producer& p = producers_[it->second - 1];
+    slot_producer_[i] = it->second;
+    ++matched;
+    ++p.counters.packets;
+    p.counters.bytes += len;
+    p.counters.last_sequence = ReadU16(data + 2);
+    p.counters.last_timestamp = ReadU32(data + 4);
+    counters_[kFwdPacketsIn] += 1;
+    counters_[kFwdBytesIn] += len;
+    if (p.tap) {
+      counters_[kFwdTapped] += 1;
+    } else {
+      status[i] = kRecvForwarded;
+      ++consumed;
+    }
+  }
+  if (matched == 0) return 0;
+  counters_[kFwdBatches] += 1;
+  if (consumed == n) counters_[kFwdBatchesWithoutJs] += 1;
+  // Consumer-major order: each consumer's packets of this batch leave back to back, so runs to one
+  // destination can go out as one GSO send (docs/udp.md "Data path").
+  for (int i = 0; i < n; ++i) {
+    const uint32_t pid = slot_producer_[i];
+    if (pid == 0) continue;
+    Producer& p = producers_[pid - 1];
+    for (uint32_t cid : p.consumers) {
+      Consumer& c = consumers_[cid - 1];
+      for (int j = i; j < n; ++j) {
+        if (slot_producer_[j] != pid) continue;
+        const uint8_t* data = target.buffer + static_cast<size_t>(j) * target.slot_size;
+        const uint64_t before = c.counters.packets;
+        ForwardTo(c, data, target.lengths[j], now_us, sink);
+        p.counters.forwarded += c.counters.packets - before;
+      }
+    }
+    for (int j = i; j < n; ++j) {
+      if (slot_producer_[j] == pid) slot_producer_[j] = 0;
+    }
+  }
+  Flush(sink);
+  return consumed;
+}
+
+}  // namespace pwt

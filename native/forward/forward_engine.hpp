@@ -1,0 +1,174 @@
+// The SFU forwarding engine (docs/sfu.md): rules installed from JavaScript say which received
+// streams (producers: the SRTP session that unprotected them + SSRC) go to which consumers; inside
+// the UDP receive batch each packet is copied per consumer, rewritten (forward_rtp_rewrite.hpp),
+// protected with the consumer transport's SRTP session (RFC 3711 §3.3) and handed to a sink that
+// sends the whole flush with sendmmsg/GSO. No allocation, JS call or syscall per packet here.
+#pragma once
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "native/forward/forward_rtp_rewrite.hpp"
+#include "native/udp/udp_session_table.hpp"
+#include "native/udp/udp_socket.hpp"
+
+namespace pwt {
+
+class SrtpSession;
+
+/** Where a flush of forwarded datagrams goes (the UDP socket binding: sendmmsg, GSO, backpressure). */
+class ForwardSink {
+ public:
+  virtual ~ForwardSink() = default;
+  /** Sends `count` protected datagrams in order; the bytes are valid only during the call. */
+  virtual void send(const UdpSendItem* items, size_t count) = 0;
+};
+
+/** Engine-wide counters; indexes into a shared array read by JavaScript. */
+enum ForwardCounter : int {
+  kFwdPacketsIn = 0,      // received packets that matched a producer
+  kFwdBytesIn,
+  kFwdForwarded,          // datagrams queued to consumers (one per packet per consumer)
+  kFwdBytesOut,
+  kFwdFlushes,            // sink calls
+  kFwdBatches,            // receive batches that held producer packets
+  kFwdBatchesWithoutJs,   // of those, batches the engine consumed entirely (no JavaScript call)
+  kFwdTapped,             // producer packets also delivered to JavaScript (tap on)
+  kFwdDropBase,           // + ForwardDrop: per-consumer drops by reason
+  kFwdCounterCount = kFwdDropBase + static_cast<int>(kForwardDropCount),
+};
+
+/** Per-producer counters (ProducerStats order in JavaScript). */
+struct ForwardProducerCounters {
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  uint64_t forwarded = 0;  // copies queued to consumers
+  uint32_t last_sequence = 0;
+  uint32_t last_timestamp = 0;
+};
+
+/** Per-consumer counters (ConsumerStats order in JavaScript). */
+struct ForwardConsumerCounters {
+  uint64_t packets = 0;
+  uint64_t bytes = 0;  // protected bytes sent
+  uint64_t dropped[kForwardDropCount] = {};
+};
+
+/** Payload type, extension, clock and SSRC settings of a new consumer (see ForwardRewriteState). */
+using ForwardConsumerParams = ForwardRewriteState;
+
+class ForwardEngine {
+ public:
+  /** Room a send slot keeps after the packet for the SRTP tag. */
+  static constexpr size_t kSrtpRoom = 32;
+  /** Most ids of each kind (transports, producers, consumers). */
+  static constexpr uint32_t kMaxIds = 1u << 20;
+
+  /** `slots` send slots of `slot_bytes` (largest forwarded packet + kSrtpRoom), allocated once. */
+  explicit ForwardEngine(size_t slots = 256, size_t slot_bytes = 2048 + kSrtpRoom);
+  ForwardEngine(const ForwardEngine&) = delete;
+  ForwardEngine& operator=(const ForwardEngine&) = delete;
+
+  /** A consumer transport: the session that protects towards it and its address. 0 on failure. */
+  uint32_t add_transport(SrtpSession* session, const sockaddr* address, socklen_t length);
+  bool set_transport_address(uint32_t id, const sockaddr* address, socklen_t length);
+  /** Removes the transport; its consumers drop as kNoTransport until removed. */
+  bool remove_transport(uint32_t id);
+
+  /**
+   * A producer: RTP with `ssrc` unprotected by `source` (the publisher's session). `tap` also
+   * delivers its packets to JavaScript. 0 on failure or when the pair is already a producer.
+   */
+  uint32_t add_producer(SrtpSession* source, uint32_t ssrc, bool tap);
+  bool set_producer_tap(uint32_t id, bool tap);
+  /** Removes the producer; its consumers stay and forward nothing until switched. */
+  bool remove_producer(uint32_t id);
+
+  /** A consumer of `producer` on `transport`; 0 when either is unknown or the ssrc is 0. */
+  uint32_t add_consumer(uint32_t producer, uint32_t transport, const ForwardConsumerParams& params);
+  bool remove_consumer(uint32_t id);
+  /** Pause drops (counted as kPaused); resume rebases sequence and timestamp continuity. */
+  bool set_consumer_paused(uint32_t id, bool paused);
+  /** Switches the consumer to another producer (0: none); continuity is kept across the switch. */
+  bool set_consumer_producer(uint32_t id, uint32_t producer);
+
+  /**
+   * Forwards the producer packets of receive slots [0, n): `status` is the per-slot outcome of
+   * UdpSessionTable::unprotect_batch and `table` that table; forwarded slots become
+   * kRecvForwarded unless their producer taps. Returns the number of slots consumed.
+   */
+  int process_batch(const UdpRecvTarget& target, int n, uint8_t* status, UdpSessionTable& table, uint64_t now_us,
+                    ForwardSink& sink);
+
+  /** Counters, kFwdCounterCount doubles; the binding points it at memory JavaScript reads. */
+  void set_counters(double* counters) { counters_ = counters ? counters : own_counters_; }
+  const double* counters() const { return counters_; }
+  const ForwardProducerCounters* producer_counters(uint32_t id) const;
+  const ForwardConsumerCounters* consumer_counters(uint32_t id) const;
+  bool has_producers() const { return !producer_index_.empty(); }
+
+ private:
+  struct Transport {
+    bool used = false;
+    SrtpSession* session = nullptr;
+    sockaddr_storage address{};
+    socklen_t length = 0;
+    uint16_t transport_seq = 1;
+  };
+  struct Producer {
+    bool used = false;
+    SrtpSession* source = nullptr;
+    uint32_t ssrc = 0;
+    bool tap = false;
+    std::vector<uint32_t> consumers;
+    ForwardProducerCounters counters;
+  };
+  struct Consumer {
+    bool used = false;
+    uint32_t producer = 0;
+    uint32_t transport = 0;
+    bool paused = false;
+    ForwardRewriteState rewrite;
+    ForwardConsumerCounters counters;
+  };
+  struct ProducerKey {
+    const SrtpSession* source;
+    uint32_t ssrc;
+    bool operator==(const ProducerKey& o) const { return source == o.source && ssrc == o.ssrc; }
+  };
+  struct ProducerKeyHash {
+    size_t operator()(const ProducerKey& k) const;
+  };
+
+  template <typename T>
+  static uint32_t Allocate(std::vector<T>& table, std::vector<uint32_t>& free_ids);
+  template <typename T>
+  static T* Find(std::vector<T>& table, uint32_t id);
+  template <typename T>
+  static const T* Find(const std::vector<T>& table, uint32_t id);
+  void Detach(uint32_t consumer_id, uint32_t producer_id);
+  void ForwardTo(Consumer& consumer, const uint8_t* data, size_t len, uint64_t now_us, ForwardSink& sink);
+  void Flush(ForwardSink& sink);
+  void Drop(Consumer& consumer, ForwardDrop reason);
+
+  std::vector<Transport> transports_;
+  std::vector<Producer> producers_;
+  std::vector<Consumer> consumers_;
+  std::vector<uint32_t> free_transports_, free_producers_, free_consumers_;
+  std::unordered_map<ProducerKey, uint32_t, ProducerKeyHash> producer_index_;
+  // Send slots and the items of the current flush, allocated once.
+  std::vector<uint8_t> out_;
+  size_t slot_bytes_;
+  size_t slots_;
+  size_t used_ = 0;
+  std::vector<UdpSendItem> items_;
+  // Per receive slot of the current batch: its producer id (0: none).
+  uint32_t slot_producer_[UdpSocket::kMaxBatch] = {};
+  double own_counters_[kFwdCounterCount] = {};
+  double* counters_ = own_counters_;
+};
+
+}  // namespace pwt

@@ -1,0 +1,78 @@
+// Per-consumer rewrite of one forwarded RTP packet (docs/sfu.md "Rewrite"): SSRC and payload type
+// (RFC 3550 §5.1), sequence-number and timestamp continuity across source switches and pauses,
+// header-extension ids remapped to the consumer's negotiation (RFC 8285 §4.2/§4.3; unmapped
+// elements become padding), abs-send-time and transport-wide sequence numbers written per leg.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace pwt {
+
+/** Why a packet was not forwarded to one consumer; values index the drop counters. */
+enum class ForwardDrop : uint8_t {
+  kNone = 0,
+  /** Not RTP version 2, an RTCP packet type, or a header (CSRCs, extension) past the end. */
+  kMalformed = 1,
+  /** The producer's payload type has no mapping in the consumer's negotiation. */
+  kPayloadType = 2,
+  /** The consumer is paused. */
+  kPaused = 3,
+  /** The consumer's transport could not protect it (not keyed, index exhausted). */
+  kProtect = 4,
+  /** The consumer's transport is gone or has no destination. */
+  kNoTransport = 5,
+  /** The packet does not fit the engine's send slot with the SRTP tag. */
+  kTooBig = 6,
+};
+constexpr size_t kForwardDropCount = 7;
+
+/** A stable lowercase name for logs, tests and JavaScript stats. */
+const char* ForwardDropName(ForwardDrop drop) noexcept;
+
+/** No mapping for a payload type or extension id. */
+constexpr uint8_t kForwardUnmapped = 0xff;
+
+/**
+ * The rewrite state of one consumer: what its negotiation says (fixed by JavaScript) and the
+ * continuity state (kept by the rewrite). Plain data, about 400 bytes, no allocation.
+ */
+struct ForwardRewriteState {
+  // --- negotiation (set from JavaScript) ---
+  uint32_t ssrc = 0;
+  /** Producer payload type (0..127) -> consumer payload type; kForwardUnmapped drops. */
+  uint8_t payload_types[128];
+  /** Producer extension id (1..255) -> consumer id (1..255); 0 strips the element. */
+  uint8_t extension_ids[256];
+  /** Consumer-side ids of abs-send-time (3 bytes) and transport-wide-cc (2 bytes); 0 = none. */
+  uint8_t abs_send_time_id = 0;
+  uint8_t transport_cc_id = 0;
+  /** RTP clock rate of the consumer's codec (timestamp units per second). */
+  uint32_t clock_rate = 90000;
+
+  // --- continuity (kept by forward_rtp_rewrite) ---
+  /** True until the first packet after creation, a source switch or a resume. */
+  bool rebase = true;
+  bool started = false;
+  uint16_t seq_offset = 0;
+  uint32_t ts_offset = 0;
+  uint16_t last_seq = 0;      // last sequence number sent (consumer space)
+  uint32_t last_ts = 0;       // last timestamp sent (consumer space)
+  uint64_t last_sent_us = 0;  // when last_ts was sent
+
+  ForwardRewriteState() noexcept;
+};
+
+/**
+ * Rewrites the clear RTP packet buf[0, len) in place for one consumer. `now_us` is monotonic
+ * microseconds (sans-I/O: the caller's clock); `transport_seq` is the consumer transport's
+ * transport-wide counter, incremented when the packet carries the element. On a rebase the
+ * outgoing sequence continues at last_seq + 1 and the timestamp advances by the wall time since
+ * the last packet. Never reads or writes outside [0, len).
+ */
+ForwardDrop forward_rtp_rewrite(uint8_t* buf, size_t len, ForwardRewriteState& state, uint64_t now_us,
+                                uint16_t* transport_seq) noexcept;
+
+/** The 24-bit abs-send-time value for `now_us` (6.18 fixed-point seconds, wrapping every 64 s). */
+uint32_t forward_abs_send_time(uint64_t now_us) noexcept;
+
+}  // namespace pwt

@@ -1,0 +1,301 @@
+// pwt::ForwardEngine (native/forward/forward_engine.hpp) over a real session table and real SRTP:
+// a publisher's SRTP is unprotected by the table, forwarded to N consumers (rewritten, protected per
+// consumer transport) in consumer-major order through a capturing sink; every consumer's client
+// session unprotects every packet with the payload intact. Strangers, RTCP, unknown SSRCs, forged
+// packets, pause/resume, source switch, removal and flushes of a full slot pool are covered.
+#include <netinet/in.h>
+
+#include <array>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "native/forward/forward_engine.hpp"
+#include "native/srtp/srtp_session.hpp"
+#include "test/native/check.hpp"
+
+using namespace pwt;
+
+namespace {
+
+constexpr size_t kSlot = 2048;
+
+struct Keyed {
+  SrtpSession tx, rx;  // tx protects at one end, rx unprotects at the other
+  explicit Keyed(int seed) {
+    SrtpProfileParams p{};
+    CHECK(GetSrtpProfileParams(SrtpProfile::kAeadAes128Gcm, &p));
+    uint8_t ka[32], sa[14], kb[32], sb[14];
+    for (int i = 0; i < 32; ++i) ka[i] = static_cast<uint8_t>(i * 7 + seed), kb[i] = static_cast<uint8_t>(i * 13 + seed);
+    for (int i = 0; i < 14; ++i) sa[i] = static_cast<uint8_t>(i * 3 + seed), sb[i] = static_cast<uint8_t>(i * 11 + seed);
+    CHECK(tx.Key(SrtpProfile::kAeadAes128Gcm, ka, p.key_len, sa, p.salt_len, kb, p.key_len, sb, p.salt_len) == SrtpStatus::kOk);
+    CHECK(rx.Key(SrtpProfile::kAeadAes128Gcm, kb, p.key_len, sb, p.salt_len, ka, p.key_len, sa, p.salt_len) == SrtpStatus::kOk);
+  }
+};
+
+std::vector<uint8_t> Rtp(uint16_t seq, uint32_t ssrc, size_t payload, uint8_t pt = 111) {
+  std::vector<uint8_t> p(12 + payload);
+  p[0] = 0x80;
+  p[1] = pt;
+  p[2] = static_cast<uint8_t>(seq >> 8);
+  p[3] = static_cast<uint8_t>(seq);
+  WriteU32(p.data() + 4, 960u * seq);
+  WriteU32(p.data() + 8, ssrc);
+  for (size_t i = 0; i < payload; ++i) p[12 + i] = static_cast<uint8_t>(seq * 31 + i);
+  return p;
+}
+
+// A receive batch as UdpSocket::recv_batch leaves it.
+struct Batch {
+  std::vector<uint8_t> buffer = std::vector<uint8_t>(UdpSocket::kMaxBatch * kSlot);
+  uint32_t lengths[UdpSocket::kMaxBatch] = {};
+  uint8_t addresses[UdpSocket::kMaxBatch * 16] = {};
+  uint16_t ports[UdpSocket::kMaxBatch] = {};
+  uint8_t families[UdpSocket::kMaxBatch] = {};
+  uint8_t status[UdpSocket::kMaxBatch] = {};
+  int n = 0;
+  UdpRecvTarget target() {
+    UdpRecvTarget t;
+    t.buffer = buffer.data();
+    t.slot_size = kSlot;
+    t.capacity = UdpSocket::kMaxBatch;
+    t.lengths = lengths;
+    t.addresses = addresses;
+    t.ports = ports;
+    t.families = families;
+    return t;
+  }
+  void add(const std::vector<uint8_t>& bytes, uint8_t host, uint16_t port) {
+    std::memcpy(buffer.data() + static_cast<size_t>(n) * kSlot, bytes.data(), bytes.size());
+    lengths[n] = static_cast<uint32_t>(bytes.size());
+    const uint8_t ip[4] = {127, 0, 0, host};
+    std::memcpy(addresses + n * 16, ip, 4);
+    ports[n] = port;
+    families[n] = 4;
+    ++n;
+  }
+};
+
+std::vector<uint8_t> Protect(SrtpSession& s, const std::vector<uint8_t>& clear) {
+  std::vector<uint8_t> buf(clear);
+  buf.resize(clear.size() + 32);
+  size_t out = 0;
+  CHECK(s.protect(buf.data(), clear.size(), buf.size(), &out) == SrtpStatus::kOk);
+  buf.resize(out);
+  return buf;
+}
+
+struct Sent {
+  std::vector<uint8_t> bytes;
+  uint16_t port;
+};
+
+struct CaptureSink : ForwardSink {
+  std::vector<Sent> sent;
+  int calls = 0;
+  void send(const UdpSendItem* items, size_t count) override {
+    ++calls;
+    for (size_t i = 0; i < count; ++i) {
+      const auto* a = reinterpret_cast<const sockaddr_in*>(items[i].address);
+      sent.push_back({std::vector<uint8_t>(items[i].data, items[i].data + items[i].length), ntohs(a->sin_port)});
+    }
+  }
+};
+
+sockaddr_in Address(uint16_t port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(0x7f000001);
+  return a;
+}
+
+ForwardConsumerParams Params(uint32_t ssrc) {
+  ForwardConsumerParams p;
+  p.ssrc = ssrc;
+  p.payload_types[111] = 109;
+  p.clock_rate = 48000;
+  return p;
+}
+
+constexpr uint32_t kPubSsrc = 0x1234;
+constexpr int kConsumers = 12;
+
+void TestFanout() {
+  Keyed publisher(1);
+  std::vector<std::unique_ptr<Keyed>> subs;
+  UdpSessionTable table;
+  CHECK(table.add(udp_remote_key(std::array<uint8_t, 16>{127, 0, 0, 1}.data(), 5000, 4), &publisher.rx) != 0);
+  ForwardEngine engine(/*slots=*/16);  // small: a batch needs several flushes
+  const uint32_t producer = engine.add_producer(&publisher.rx, kPubSsrc, false);
+  CHECK(producer != 0);
+  CHECK_EQ(engine.add_producer(&publisher.rx, kPubSsrc, false), 0u);  // one producer per stream
+  std::vector<uint32_t> consumers;
+  for (int k = 0; k < kConsumers; ++k) {
+    subs.push_back(std::make_unique<Keyed>(10 + k));
+    // The server side of consumer k protects with subs[k]->tx; the subscriber unprotects with rx.
+    const sockaddr_in a = Address(static_cast<uint16_t>(6000 + k));
+    const uint32_t t = engine.add_transport(&subs[k]->tx, reinterpret_cast<const sockaddr*>(&a), sizeof a);
+    CHECK(t != 0);
+    consumers.push_back(engine.add_consumer(producer, t, Params(0xA000u + k)));
+    CHECK(consumers.back() != 0);
+  }
+
+  Batch b;
+  std::vector<std::vector<uint8_t>> clear;
+  for (int i = 0; i < 20; ++i) {
+    clear.push_back(Rtp(static_cast<uint16_t>(100 + i), kPubSsrc, 200));
+    b.add(Protect(publisher.tx, clear.back()), 1, 5000);
+  }
+  b.add(Protect(publisher.tx, Rtp(7, 0x9999, 50)), 1, 5000);  // the publisher, an unknown SSRC
+  b.add(Rtp(8, kPubSsrc, 50), 2, 5000);                        // a stranger (no route)
+  std::vector<uint8_t> rtcp = {0x80, 200, 0, 6, 0, 0, 0x12, 0x34, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  b.add(Protect(publisher.tx, rtcp), 1, 5000);  // RTCP from the publisher stays with JavaScript
+  auto forged = Protect(publisher.tx, Rtp(200, kPubSsrc, 50));
+  forged[20] ^= 1;
+  b.add(forged, 1, 5000);  // forged at the publisher's address: SRTP refuses it
+
+  double udp_counters[kCounterCount] = {};
+  const UdpRecvTarget target = b.target();
+  table.unprotect_batch(target, b.n, b.status, udp_counters);
+  CaptureSink sink;
+  const int consumed = engine.process_batch(target, b.n, b.status, table, 5'000'000, sink);
+  CHECK_EQ(consumed, 20);
+  for (int i = 0; i < 20; ++i) CHECK_EQ(b.status[i], kRecvForwarded);
+  CHECK_EQ(b.status[20], kRecvClear);
+  CHECK_EQ(b.status[21], kRecvNotRouted);
+  CHECK_EQ(b.status[22], kRecvClear);
+  CHECK(b.status[23] >= kRecvDropBase && b.status[23] != kRecvForwarded);
+  CHECK_EQ(sink.sent.size(), static_cast<size_t>(20 * kConsumers));
+  CHECK(sink.calls >= (20 * kConsumers) / 16);
+  const double* c = engine.counters();
+  CHECK_EQ(c[kFwdPacketsIn], 20.0);
+  CHECK_EQ(c[kFwdForwarded], static_cast<double>(20 * kConsumers));
+  CHECK_EQ(c[kFwdBatchesWithoutJs], 0.0);  // the batch held other datagrams: JS still runs for them
+
+  // Consumer-major: each consumer's 20 packets are contiguous and in order; each unprotects with
+  // that subscriber's session and carries the rewritten SSRC/PT and the original payload.
+  for (int k = 0; k < kConsumers; ++k) {
+    for (int i = 0; i < 20; ++i) {
+      Sent& s = sink.sent[static_cast<size_t>(k * 20 + i)];
+      CHECK_EQ(s.port, 6000 + k);
+      size_t out = 0;
+      CHECK(subs[k]->rx.unprotect(s.bytes.data(), s.bytes.size(), &out) == SrtpStatus::kOk);
+      CHECK_EQ(out, clear[i].size());
+      CHECK_EQ(ReadU32(s.bytes.data() + 8), 0xA000u + k);
+      CHECK_EQ(s.bytes[1], 109);
+      CHECK_EQ(ReadU16(s.bytes.data() + 2), 100 + i);
+      CHECK_MEM(s.bytes.data() + 12, clear[i].data() + 12, clear[i].size() - 12);
+    }
+  }
+  const ForwardProducerCounters* pc = engine.producer_counters(producer);
+  CHECK(pc != nullptr);
+  CHECK_EQ(pc->packets, 20u);
+  CHECK_EQ(pc->forwarded, static_cast<uint64_t>(20 * kConsumers));
+  CHECK_EQ(engine.consumer_counters(consumers[0])->packets, 20u);
+
+  // Pause consumer 0, remove consumer 1; a batch of only producer packets needs no JavaScript.
+  CHECK(engine.set_consumer_paused(consumers[0], true));
+  CHECK(engine.remove_consumer(consumers[1]));
+  Batch b2;
+  for (int i = 20; i < 30; ++i) b2.add(Protect(publisher.tx, Rtp(static_cast<uint16_t>(100 + i), kPubSsrc, 200)), 1, 5000);
+  const UdpRecvTarget t2 = b2.target();
+  table.unprotect_batch(t2, b2.n, b2.status, udp_counters);
+  CaptureSink sink2;
+  CHECK_EQ(engine.process_batch(t2, b2.n, b2.status, table, 6'000'000, sink2), 10);
+  CHECK_EQ(sink2.sent.size(), static_cast<size_t>(10 * (kConsumers - 2)));
+  CHECK_EQ(engine.counters()[kFwdBatchesWithoutJs], 1.0);
+  CHECK_EQ(engine.consumer_counters(consumers[0])->dropped[static_cast<size_t>(ForwardDrop::kPaused)], 10u);
+  CHECK(engine.consumer_counters(consumers[1]) == nullptr);
+
+  // Resume: consumer 0 continues at its last sequence number + 1, with no gap to NACK.
+  CHECK(engine.set_consumer_paused(consumers[0], false));
+  Batch b3;
+  b3.add(Protect(publisher.tx, Rtp(500, kPubSsrc, 200)), 1, 5000);
+  const UdpRecvTarget t3 = b3.target();
+  table.unprotect_batch(t3, b3.n, b3.status, udp_counters);
+  CaptureSink sink3;
+  CHECK_EQ(engine.process_batch(t3, b3.n, b3.status, table, 7'000'000, sink3), 1);
+  CHECK_EQ(sink3.sent.size(), static_cast<size_t>(kConsumers - 1));
+  size_t out = 0;
+  CHECK(subs[0]->rx.unprotect(sink3.sent[0].bytes.data(), sink3.sent[0].bytes.size(), &out) == SrtpStatus::kOk);
+  CHECK_EQ(ReadU16(sink3.sent[0].bytes.data() + 2), 120);  // 100..119 sent before the pause
+  CHECK_EQ(ReadU16(sink3.sent[1].bytes.data() + 2), 500);  // consumer 2 was never rebased
+
+  // Removing the transport of consumer 2 drops its copies as no-transport; removing the producer
+  // leaves the batch to JavaScript.
+  CHECK(engine.remove_transport(3));
+  Batch b4;
+  b4.add(Protect(publisher.tx, Rtp(501, kPubSsrc, 200)), 1, 5000);
+  const UdpRecvTarget t4 = b4.target();
+  table.unprotect_batch(t4, b4.n, b4.status, udp_counters);
+  CaptureSink sink4;
+  engine.process_batch(t4, b4.n, b4.status, table, 7'020'000, sink4);
+  CHECK_EQ(sink4.sent.size(), static_cast<size_t>(kConsumers - 2));
+  CHECK_EQ(engine.counters()[kFwdDropBase + static_cast<int>(ForwardDrop::kNoTransport)], 1.0);
+  CHECK(engine.remove_producer(producer));
+  CHECK(!engine.has_producers());
+  Batch b5;
+  b5.add(Protect(publisher.tx, Rtp(502, kPubSsrc, 200)), 1, 5000);
+  const UdpRecvTarget t5 = b5.target();
+  table.unprotect_batch(t5, b5.n, b5.status, udp_counters);
+  CaptureSink sink5;
+  CHECK_EQ(engine.process_batch(t5, b5.n, b5.status, table, 7'040'000, sink5), 0);
+  CHECK_EQ(b5.status[0], kRecvClear);
+  CHECK(sink5.sent.empty());
+}
+
+void TestSwitchAndTap() {
+  Keyed a(1), b(2), sub(3);
+  UdpSessionTable table;
+  table.add(udp_remote_key(std::array<uint8_t, 16>{127, 0, 0, 1}.data(), 5000, 4), &a.rx);
+  table.add(udp_remote_key(std::array<uint8_t, 16>{127, 0, 0, 2}.data(), 5000, 4), &b.rx);
+  ForwardEngine engine;
+  const uint32_t pa = engine.add_producer(&a.rx, 1, false);
+  const uint32_t pb = engine.add_producer(&b.rx, 1, true);  // same SSRC, other session: another producer
+  CHECK(pa && pb && pa != pb);
+  const sockaddr_in addr = Address(7000);
+  const uint32_t t = engine.add_transport(&sub.tx, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  const uint32_t c = engine.add_consumer(pa, t, Params(77));
+  CHECK(c != 0);
+  CHECK_EQ(engine.add_consumer(pa, 99, Params(77)), 0u);
+  CHECK_EQ(engine.add_consumer(pa, t, Params(0)), 0u);
+  auto run = [&](SrtpSession& src, uint8_t host, uint16_t seq, uint64_t now, uint8_t* status_out) {
+    Batch batch;
+    batch.add(Protect(src, Rtp(seq, 1, 100)), host, 5000);
+    const UdpRecvTarget tg = batch.target();
+    double counters[kCounterCount] = {};
+    table.unprotect_batch(tg, batch.n, batch.status, counters);
+    CaptureSink sink;
+    engine.process_batch(tg, batch.n, batch.status, table, now, sink);
+    *status_out = batch.status[0];
+    std::vector<uint16_t> seqs;
+    for (Sent& s : sink.sent) {
+      size_t out = 0;
+      CHECK(sub.rx.unprotect(s.bytes.data(), s.bytes.size(), &out) == SrtpStatus::kOk);
+      seqs.push_back(ReadU16(s.bytes.data() + 2));
+    }
+    return seqs;
+  };
+  uint8_t st = 0;
+  CHECK(run(a.tx, 1, 10, 1'000'000, &st) == std::vector<uint16_t>{10});
+  CHECK(run(b.tx, 2, 4000, 1'020'000, &st).empty());  // not its producer yet; tapped: JS sees it
+  CHECK_EQ(st, kRecvClear);
+  CHECK(engine.set_consumer_producer(c, pb));
+  CHECK(run(b.tx, 2, 4001, 1'040'000, &st) == std::vector<uint16_t>{11});  // continuity across the switch
+  CHECK_EQ(st, kRecvClear);                                              // tap keeps it for JavaScript
+  CHECK(run(a.tx, 1, 11, 1'060'000, &st).empty());
+  CHECK_EQ(st, kRecvForwarded);  // still a producer, now with no consumer
+  CHECK(!engine.set_consumer_producer(c, 1234));
+  CHECK(engine.set_producer_tap(pb, false));
+  CHECK(run(b.tx, 2, 4002, 1'080'000, &st) == std::vector<uint16_t>{12});
+  CHECK_EQ(st, kRecvForwarded);
+}
+
+}  // namespace
+
+int main() {
+  TestFanout();
+  TestSwitchAndTap();
+  TEST_MAIN_END();
+}

@@ -1,0 +1,53 @@
+// Our echo server → Chromium through 3 % random loss on the way to Chromium (ImpairmentRelay):
+// Chromium NACKs what it misses and receives our retransmissions (its inbound-rtp nackCount and
+// retransmitted packets); Chromium's remote-inbound-rtp carries a round-trip time from our receiver
+// reports and its remote-outbound-rtp the data of our sender reports (A/V sync needs them).
+// Short form (npm test): 8 s; long form (npm run test:net): 20 s.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startEchoServer } from '../../lib/echo/echo-server.js';
+import { launchChromium, type ChromiumHandle } from '../interop/chromium.js';
+import { connectChromium, find, LONG, NO_CHROMIUM } from './chromium-session.js';
+
+const SECONDS = LONG ? 20 : 8;
+
+let browser: ChromiumHandle;
+before(async () => {
+  if (!NO_CHROMIUM) browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+});
+
+test(`our echo server → Chromium through 3 % loss: NACKs answered, RTT and SR data in Chromium's stats (${SECONDS} s)`, { timeout: 120_000, skip: NO_CHROMIUM }, async (t) => {
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], iceLite: true });
+  t.after(() => server.close());
+  const session = await connectChromium(browser, {
+    whipUrl: server.whipUrl, direction: 'sendrecv', video: { width: 640, height: 480 }, audio: true,
+    relay: { toServer: {}, toClient: { loss: 0.03 }, seed: 9 },
+  });
+  t.after(() => session.close());
+  await sleep(SECONDS * 1000);
+  const stats = await session.stats();
+  const inbound = find(stats, 'inbound-rtp', 'video');
+  assert.ok(inbound, 'Chromium receives our echoed video');
+  assert.equal(server.sessions.size, 1);
+  const ours = [...server.sessions.values()][0]!;
+  const ourStats = [...(await ours.pc.getStats()).values()];
+  const ourOut = ourStats.find((s) => s.type === 'outbound-rtp' && s.kind === 'video')!;
+  const remoteInbound = find(stats, 'remote-inbound-rtp', 'video');
+  const remoteOutbound = find(stats, 'remote-outbound-rtp', 'video');
+  t.diagnostic(`Chromium inbound-rtp video: ${inbound.packetsReceived} packets, packetsLost ${inbound.packetsLost}, nackCount ${inbound.nackCount}, ` +
+    `retransmittedPacketsReceived ${inbound.retransmittedPacketsReceived}, freezeCount ${inbound.freezeCount}, framesDecoded ${inbound.framesDecoded}; ` +
+    `relay dropped ${session.relay!.toClient.dropped} of ${session.relay!.toClient.dropped + session.relay!.toClient.forwarded} datagrams to Chromium`);
+  t.diagnostic(`our outbound-rtp video: nackCount ${ourOut.nackCount}, retransmittedPacketsSent ${ourOut.retransmittedPacketsSent}; ` +
+    `Chromium remote-inbound-rtp roundTripTime ${remoteInbound?.roundTripTime} s, remote-outbound-rtp reportsSent ${remoteOutbound?.reportsSent}`);
+  assert.ok(Number(inbound.nackCount) > 0, 'Chromium sent NACKs');
+  assert.ok(Number(ourOut.nackCount) > 0, 'they reached our sender');
+  assert.ok(Number(ourOut.retransmittedPacketsSent) > 0, 'we retransmitted');
+  if (inbound.retransmittedPacketsReceived !== undefined) assert.ok(Number(inbound.retransmittedPacketsReceived) > 0, 'Chromium received retransmissions');
+  // Our RRs about Chromium's video give Chromium an RTT; our SRs give it remote-outbound-rtp.
+  assert.ok(remoteInbound && Number(remoteInbound.roundTripTime) > 0, 'non-zero roundTripTime in remote-inbound-rtp');
+  assert.ok(remoteOutbound && Number(remoteOutbound.reportsSent) > 0 && Number(remoteOutbound.remoteTimestamp) > 0, 'SR-derived remote-outbound-rtp');
+});
