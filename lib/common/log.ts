@@ -38,7 +38,7 @@ export interface LoggingOptions {
 }
 
 /** The namespaces this package logs to. */
-export const LOG_NAMESPACES = ['ice', 'dtls', 'sctp', 'sdp', 'peer', 'transport', 'drop'] as const;
+export const LOG_NAMESPACES = ['ice', 'dtls', 'sctp', 'sdp', 'peer', 'drop'] as const;
 
 interface NamespaceState {
   enabled: boolean;
