@@ -4,7 +4,7 @@
 // remote transport is a real, independent ICE agent and DTLS endpoint.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack } from '../../lib/peer/index.js';
+import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCDataChannel } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { parseSdp } from '../../lib/sdp/parse.js';
 import { serializeSdp } from '../../lib/sdp/serialize.js';
@@ -93,4 +93,61 @@ test('an unbundled offer is answered with one transport per m-section; media flo
   assert.deepEqual(inbound.map((s) => [s.kind, s.transportId]).sort(), [['audio', 'T01'], ['video', 'T02']]);
   const remoteCerts = new Set(transports.map((s) => report.get(s.remoteCertificateId as string)?.fingerprint));
   assert.equal(remoteCerts.size, 1, 'both offerer connections share the default certificate');
+});
+
+test('two BUNDLE groups: the second group (video + data channel) gets its own transport', { timeout: 40_000 }, async (t) => {
+  const audioPeer = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  const videoPeer = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  const answerer = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  t.after(() => {
+    audioPeer.close();
+    videoPeer.close();
+    answerer.close();
+  });
+  const audio = new LocalStreamTrack({ kind: 'audio' });
+  const video = new LocalStreamTrack({ kind: 'video' });
+  audioPeer.addTransceiver(audio, { direction: 'sendonly' });
+  videoPeer.addTransceiver(video, { direction: 'sendonly' });
+  const channel = videoPeer.createDataChannel('on the second transport');
+  const tracks = new Map<string, MediaStreamTrack>();
+  answerer.on('track', (e) => tracks.set(e.track.kind, e.track));
+  const remoteChannel = new Promise<RTCDataChannel>((resolve) => answerer.on('datachannel', (e) => resolve(e.channel)));
+  await audioPeer.setLocalDescription();
+  await videoPeer.setLocalDescription();
+  // Offer: [audio 0] in BUNDLE 0, [video 1, data 2] in BUNDLE 1 2 (the video peer's mids 0, 1 renamed).
+  const a = parseSdp(audioPeer.localDescription!.sdp);
+  const v = parseSdp(videoPeer.localDescription!.sdp);
+  v.media[0]!.mid = '1';
+  v.media[1]!.mid = '2';
+  a.media.push(v.media[0]!, v.media[1]!);
+  a.groups = [{ semantics: 'BUNDLE', mids: ['0'] }, { semantics: 'BUNDLE', mids: ['1', '2'] }];
+  await answerer.setRemoteDescription({ type: 'offer', sdp: serializeSdp(a) });
+  await answerer.setLocalDescription();
+  const answer = parseSdp(answerer.localDescription!.sdp);
+  assert.deepEqual(answer.groups.map((g) => g.mids), [['0'], ['1', '2']]);
+  assert.notEqual(answer.media[0]!.iceUfrag, answer.media[1]!.iceUfrag);
+  const forAudio = parseSdp(answerer.localDescription!.sdp);
+  forAudio.media = [forAudio.media[0]!];
+  forAudio.groups = [{ semantics: 'BUNDLE', mids: ['0'] }];
+  const forVideo = parseSdp(answerer.localDescription!.sdp);
+  forVideo.media = [forVideo.media[1]!, forVideo.media[2]!];
+  forVideo.media[0]!.mid = '0';
+  forVideo.media[1]!.mid = '1';
+  forVideo.groups = [{ semantics: 'BUNDLE', mids: ['0', '1'] }];
+  await audioPeer.setRemoteDescription({ type: 'answer', sdp: serializeSdp(forAudio) });
+  await videoPeer.setRemoteDescription({ type: 'answer', sdp: serializeSdp(forVideo) });
+  await within(Promise.all([audioPeer.connected(), videoPeer.connected(), answerer.connected()]), 15_000, 'all connected');
+
+  const dc = await within(remoteChannel, 10_000, 'data channel over the second transport');
+  const got = new Promise<unknown>((resolve) => dc.once('message', (e) => resolve(e.data)));
+  if (channel.readyState !== 'open') await within(new Promise((r) => channel.once('open', r)), 5000, 'open');
+  channel.send('over transport 2');
+  assert.equal(await within(got, 5000, 'message'), 'over transport 2');
+  video.send(new RtpPacket({ payload: Buffer.from('video') }));
+  audio.send(new RtpPacket({ payload: Buffer.from('audio') }));
+  await within((async () => {
+    while (tracks.size < 2) await new Promise((r) => setTimeout(r, 20));
+  })(), 5000, 'two tracks');
+  assert.equal((await within(tracks.get('video')!.recv(), 5000, 'video')).payload.toString(), 'video');
+  assert.equal((await within(tracks.get('audio')!.recv(), 5000, 'audio')).payload.toString(), 'audio');
 });
