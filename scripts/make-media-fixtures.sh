@@ -1,6 +1,7 @@
 #!/bin/sh
-# Makes the small encoded media files in test/fixtures/media with Debian's ffmpeg (libvpx, libaom,
-# libx264, libopus). Deterministic: one thread, bitexact muxing, synthetic sources (testsrc, sine).
+# Makes the small encoded media files in test/fixtures/media, and the default clips whip-client
+# sends (assets/, shipped in the package), with Debian's ffmpeg (libvpx, libaom, libx264, libopus).
+# Deterministic: one thread, bitexact muxing, synthetic sources (testsrc, sine).
 # Usage: sh scripts/make-media-fixtures.sh   (rewrites the files; commit them if they changed)
 set -eu
 out="$(cd "$(dirname "$0")/.." && pwd)/test/fixtures/media"
@@ -32,3 +33,16 @@ ffmpeg $common -f lavfi -i sine=frequency=440:sample_rate=48000:duration=1 \
   -application audio -page_duration 20000 -f ogg "$out/opus.ogg"
 
 ls -l "$out"
+
+# The whip-client defaults (docs/echo.md): 1 s of VP8 at 30 fps with a keyframe every 15 frames, so
+# a receiver that missed the first one decodes within half a second, and 1 s of a 440 Hz Opus tone.
+# Both loop; about 22 KB together.
+assets="$(cd "$(dirname "$0")/.." && pwd)/assets"
+mkdir -p "$assets"
+# shellcheck disable=SC2086
+ffmpeg $common -f lavfi -i testsrc=size=320x240:rate=30:duration=1 -frames:v 30 -pix_fmt yuv420p -an $enc \
+  -c:v libvpx -deadline realtime -cpu-used 8 -lag-in-frames 0 -auto-alt-ref 0 -g 15 -b:v 150k -f ivf "$assets/default-vp8.ivf"
+ffmpeg $common -f lavfi -i sine=frequency=440:sample_rate=48000:duration=1 \
+  -threads 1 -fflags +bitexact -flags:a +bitexact -map_metadata -1 -c:a libopus -b:a 24k -frame_duration 20 \
+  -application audio -page_duration 20000 -f ogg "$assets/default-opus.ogg"
+ls -l "$assets"

@@ -22,6 +22,8 @@ export function requiredFiles(arches) {
     'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/media/index.js', 'dist/lib/media/index.d.ts',
     'dist/cjs/package.json', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/media/index.js', 'dist/cjs/media/index.d.ts',
     'dist/lib/cli/main.js',
+    // whip-client's default media (lib/cli/media-source.ts).
+    'assets/default-vp8.ivf', 'assets/default-opus.ogg',
     'scripts/install.mjs', 'scripts/build-native.mjs', 'scripts/build-tools.mjs', 'scripts/node-dir.mjs', 'scripts/source-hash.mjs',
     'binding/addon.cpp',
     ...arches.map((a) => `prebuilds/linux-${a}/${PREBUILD_NAME}`),

@@ -1,16 +1,20 @@
 #!/usr/bin/env node
-// The package's command line: `echo` (WHIP echo server with a browser page) and `whip-client`
-// (connects to a WHIP endpoint, RFC 9725, and prints one JSON summary line).
+// The package's command line: `echo` (WHIP/WHEP echo server with a browser page), `whip-client`
+// (publishes to a WHIP endpoint, RFC 9725) and `whep-client` (plays a WHEP endpoint), the clients
+// printing one JSON summary line.
 import { parseArgs } from 'node:util';
 import { startEchoServer } from '../echo/echo-server.js';
 import type { SrtpProfileName } from '../dtls/srtp-profile.js';
 import { runWhipClient } from './whip-client.js';
+import { runWhepClient } from './whep-client.js';
 
 const USAGE = `usage:
   pure-webrtc-transport echo [--port 8080] [--host 127.0.0.1] [--public-ip IP] [--bind-address IP]...
-                             [--ice-lite] [--srtp-profile NAME]...
+                             [--ice-lite] [--srtp-profile NAME]... [--token T]
   pure-webrtc-transport whip-client --url URL [--audio] [--video] [--datachannel] [--seconds N]
-                             [--audio-file opus.ogg] [--video-file vp8.ivf] [--token T] [--host-address IP]...
+                             [--audio-file opus.ogg] [--video-file vp8.ivf|vp9.ivf|av1.ivf|h264.h264]
+                             [--token T] [--host-address IP]...
+  pure-webrtc-transport whep-client --url URL [--seconds N] [--token T] [--host-address IP]...
 `;
 
 const SRTP_PROFILES: readonly SrtpProfileName[] = ['AEAD_AES_128_GCM', 'AEAD_AES_256_GCM', 'AES128_CM_HMAC_SHA1_80', 'AES128_CM_HMAC_SHA1_32'];
@@ -33,6 +37,7 @@ async function echo(argv: string[]): Promise<number> {
       'bind-address': { type: 'string', multiple: true },
       'ice-lite': { type: 'boolean', default: false },
       'srtp-profile': { type: 'string', multiple: true },
+      token: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -53,9 +58,10 @@ async function echo(argv: string[]): Promise<number> {
     publicIp: values['public-ip'],
     iceLite: values['ice-lite'],
     srtpProfiles: srtpProfiles(values['srtp-profile']),
+    token: values.token,
     log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
   });
-  process.stdout.write(`echo server: open ${server.url} in a browser (WHIP endpoint ${server.whipUrl}); Ctrl+C stops it\n`);
+  process.stdout.write(`echo server: open ${server.url} in a browser (WHIP endpoint ${server.whipUrl}, WHEP endpoint ${server.whepUrl}); Ctrl+C stops it\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -107,11 +113,43 @@ async function whipClient(argv: string[]): Promise<number> {
   return summary.ok ? 0 : 1;
 }
 
+async function whepClient(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      url: { type: 'string' },
+      seconds: { type: 'string', default: '5' },
+      token: { type: 'string' },
+      'host-address': { type: 'string', multiple: true },
+      'srtp-profile': { type: 'string', multiple: true },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (!values.url) throw new Error('--url is required');
+  const seconds = Number(values.seconds);
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > 3600) throw new Error(`--seconds: ${values.seconds} is not 0..3600`);
+  const endpoint = new URL(values.url);
+  const loopback = endpoint.hostname === '127.0.0.1' || endpoint.hostname === 'localhost';
+  const summary = await runWhepClient({
+    url: values.url,
+    seconds,
+    token: values.token,
+    peer: { hostAddresses: values['host-address'] ?? (loopback ? ['127.0.0.1'] : undefined), srtpProfiles: srtpProfiles(values['srtp-profile']) },
+  });
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+  return summary.ok ? 0 : 1;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === 'echo') return await echo(rest);
     if (command === 'whip-client') return await whipClient(rest);
+    if (command === 'whep-client') return await whepClient(rest);
     if (command === '--help' || command === 'help') {
       process.stdout.write(USAGE);
       return 0;

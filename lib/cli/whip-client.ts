@@ -3,7 +3,9 @@
 import { LocalStreamTrack, RTCPeerConnection, type RTCConfiguration, type RTCDataChannel } from '../peer/index.js';
 import { messageBytes, messagePlan } from '../echo/message-plan.js';
 import { whipConnect, type WhipSession } from '../signaling/whip-client.js';
-import { createMediaSource, type MediaSource } from './media-source.js';
+import { servedCodecs } from '../echo/served-codecs.js';
+import type { CodecCapability } from '../sdp/capabilities.js';
+import { createMediaSource, type MediaSource, type MediaSourceCodec } from './media-source.js';
 // Installs the default policy modules (RTCP reports, NACK, keyframe requests, transport-cc feedback).
 import '../policy/default-policies.js';
 
@@ -15,9 +17,9 @@ export interface WhipClientOptions {
   datachannel?: boolean;
   /** How long to send media after connecting (default 5). */
   seconds?: number;
-  /** Ogg Opus file to send as audio (else synthetic). */
+  /** Ogg Opus file to send as audio (else the shipped Opus tone). */
   audioFile?: string;
-  /** IVF VP8 file to send as video (else synthetic). */
+  /** IVF (VP8, VP9, AV1) or Annex B H.264 file to send as video (else the shipped VP8 clip). */
   videoFile?: string;
   /** Bearer token for the endpoint. */
   token?: string;
@@ -34,7 +36,18 @@ export interface WhipClientSummary {
   msToConnected: number | null;
   messages: { sent: number; echoedIntact: number; received: number };
   rtp: Record<'audio' | 'video', { sent: number; received: number }>;
+  /** What each kind sent: the codec and the file (`default` for the shipped clip). */
+  media: Partial<Record<'audio' | 'video', { codec: MediaSourceCodec; origin: string }>>;
   errors: string[];
+}
+
+/**
+ * Codecs to negotiate: Opus, and only the video codec of the file being sent (H.264 with
+ * packetization-mode 1, which the H.264 packetizer writes), so the answer cannot pick another.
+ */
+function codecsFor(video: MediaSourceCodec | undefined): CodecCapability[] {
+  const keepVideo = (c: CodecCapability): boolean => c.name === video && (c.name !== 'H264' || c.parameters['packetization-mode'] === '1');
+  return [...servedCodecs('audio', () => true), ...servedCodecs('video', video === undefined ? () => true : keepVideo)];
 }
 
 function sameMessage(sentText: boolean, sent: Buffer, got: unknown): boolean {
@@ -93,21 +106,30 @@ export async function runWhipClient(options: WhipClientOptions): Promise<WhipCli
     msToConnected: null,
     messages: { sent: 0, echoedIntact: 0, received: 0 },
     rtp: { audio: { sent: 0, received: 0 }, video: { sent: 0, received: 0 } },
+    media: {},
     errors,
   };
   const kinds: ('audio' | 'video')[] = [];
   if (options.audio) kinds.push('audio');
   if (options.video) kinds.push('video');
   const seconds = options.seconds ?? 5;
-  const pc = new RTCPeerConnection({ ...options.peer });
+  let sources: MediaSource[];
+  try {
+    sources = kinds.map((kind) => createMediaSource(kind, kind === 'audio' ? options.audioFile : options.videoFile));
+  } catch (error) {
+    errors.push((error as Error).message);
+    return summary;
+  }
+  for (const s of sources) summary.media[s.kind] = { codec: s.codec, origin: s.origin };
+  const pc = new RTCPeerConnection({ ...options.peer, codecs: codecsFor(sources.find((s) => s.kind === 'video')?.codec) });
   let session: WhipSession | undefined;
   let pacer: NodeJS.Timeout | undefined;
   try {
-    const sources: { source: MediaSource; track: LocalStreamTrack }[] = [];
-    for (const kind of kinds) {
-      const track = new LocalStreamTrack({ kind });
+    const senders: { source: MediaSource; track: LocalStreamTrack }[] = [];
+    for (const source of sources) {
+      const track = new LocalStreamTrack({ kind: source.kind });
       pc.addTransceiver(track, { direction: 'sendrecv', streams: ['whip-client'] });
-      sources.push({ source: createMediaSource(kind, kind === 'audio' ? options.audioFile : options.videoFile), track });
+      senders.push({ source, track });
     }
     pc.on('track', (e) => {
       const counter = summary.rtp[e.track.kind];
@@ -123,10 +145,10 @@ export async function runWhipClient(options: WhipClientOptions): Promise<WhipCli
     summary.msToConnected = Math.round(performance.now() - started);
 
     const mediaStart = performance.now();
-    if (sources.length > 0) {
+    if (senders.length > 0) {
       pacer = setInterval(() => {
         const elapsed = performance.now() - mediaStart;
-        for (const { source, track } of sources) {
+        for (const { source, track } of senders) {
           for (const packet of source.due(elapsed)) {
             track.send(packet);
             summary.rtp[source.kind].sent++;

@@ -1,9 +1,12 @@
 // The echo server: an HTTP server with a WHIP endpoint (RFC 9725) whose sessions echo RTP and
-// data-channel messages (echo-session.ts), the browser page at `/`, and JSON stats per session.
+// data-channel messages (echo-session.ts), a WHEP endpoint (draft-ietf-wish-whep) that plays a
+// published session's media to subscribers (whep-subscriber.ts), the browser page at `/`, and
+// JSON stats per session.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createWhipHandler, WhipRejection } from '../signaling/whip-server.js';
+import { createWhipHandler, WhipRejection, type WhipIceServer } from '../signaling/whip-server.js';
 import { EchoSession, type EchoSessionOptions } from './echo-session.js';
+import { WhepSubscriber } from './whep-subscriber.js';
 import { messagePlan } from './message-plan.js';
 import { renderEchoPage } from './page.js';
 
@@ -19,6 +22,10 @@ export interface EchoServerOptions extends EchoSessionOptions {
   connectTimeoutMs?: number;
   /** Where connection events go (default: nowhere). */
   log?: (line: string) => void;
+  /** Bearer token WHIP requests must carry (RFC 9725 §4.5; default none). */
+  token?: string;
+  /** STUN/TURN servers announced to clients in `Link` headers (RFC 9725 §4.6). */
+  iceServers?: WhipIceServer[];
 }
 
 /** A running echo server. */
@@ -27,8 +34,15 @@ export interface EchoServer {
   readonly url: string;
   /** The WHIP endpoint URL. */
   readonly whipUrl: string;
+  /**
+   * The WHEP endpoint URL: plays the newest published session, or the one named by `?from=<id>`
+   * (a WHIP session id, the last part of its Location).
+   */
+  readonly whepUrl: string;
   /** Live sessions by id. */
   readonly sessions: ReadonlyMap<string, EchoSession>;
+  /** Live WHEP subscribers by id. */
+  readonly subscribers: ReadonlyMap<string, WhepSubscriber>;
   /** Closes every session and the HTTP server. */
   close(): Promise<void>;
 }
@@ -38,6 +52,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
   const log = options.log ?? (() => {});
   const maxSessions = options.maxSessions ?? 32;
   const sessions = new Map<string, EchoSession>();
+  const subscribers = new Map<string, WhepSubscriber>();
   const sessionOptions: EchoSessionOptions = {
     iceLite: options.iceLite,
     hostAddresses: options.hostAddresses,
@@ -54,7 +69,9 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     const s = sessions.get(id);
     if (!s) return false;
     sessions.delete(id);
+    whip.forget(id);
     s.close();
+    for (const [subId, sub] of subscribers) if (sub.publisher === s) endSubscriber(subId, 'its publisher ended');
     const c = s.counters;
     log(`session ${id} ended (${why}): echoed ${c.rtp.audio.echoed} audio + ${c.rtp.video.echoed} video RTP packets, ${c.messagesEchoed} messages`);
     return true;
@@ -81,12 +98,66 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
       return session.answer;
     },
     end: (id) => end(id, 'DELETE'),
-  });
+    trickle: async (id, fragment) => {
+      const s = sessions.get(id);
+      if (!s) return false;
+      await s.trickle(fragment);
+      return true;
+    },
+    restartIce: async (id, fragment) => {
+      const s = sessions.get(id);
+      if (!s) return undefined;
+      const ours = await s.restartIce(fragment);
+      log(`session ${id}: ICE restart`);
+      return ours;
+    },
+  }, { token: options.token, iceServers: options.iceServers });
+
+  const endSubscriber = (id: string, why: string): boolean => {
+    const sub = subscribers.get(id);
+    if (!sub) return false;
+    subscribers.delete(id);
+    whep.forget(id);
+    sub.close();
+    const c = sub.counters;
+    log(`WHEP subscriber ${id} ended (${why}): forwarded ${c.rtp.audio.forwarded} audio + ${c.rtp.video.forwarded} video RTP packets`);
+    return true;
+  };
+
+  const whep = createWhipHandler({
+    offer: async (id, sdp, req) => {
+      if (sessions.size + subscribers.size >= maxSessions) throw new WhipRejection(503, `too many sessions (${maxSessions})`);
+      const from = new URL(req.url ?? '/', 'http://x').searchParams.get('from');
+      const publisher = from !== null ? sessions.get(from) : [...sessions.values()].filter((x) => x.pc.connectionState === 'connected').at(-1);
+      if (!publisher) throw new WhipRejection(404, from !== null ? `no published session ${from}` : 'no published session to play');
+      const sub = await WhepSubscriber.answer(id, sdp, publisher, sessionOptions);
+      subscribers.set(id, sub);
+      log(`WHEP subscriber ${id} plays session ${publisher.id}`);
+      sub.pc.on('connectionstatechange', () => {
+        const state = sub.pc.connectionState;
+        log(`WHEP subscriber ${id}: ${state}`);
+        if (state === 'failed' || state === 'closed') endSubscriber(id, state);
+      });
+      const connectTimeoutMs = options.connectTimeoutMs ?? 30_000;
+      setTimeout(() => {
+        if (subscribers.get(id) === sub && sub.pc.connectionState !== 'connected') endSubscriber(id, `not connected within ${connectTimeoutMs} ms`);
+      }, connectTimeoutMs).unref();
+      return sub.answer;
+    },
+    end: (id) => endSubscriber(id, 'DELETE'),
+    trickle: async (id, fragment) => {
+      const sub = subscribers.get(id);
+      if (!sub) return false;
+      await sub.trickle(fragment);
+      return true;
+    },
+  }, { path: '/whep', token: options.token, iceServers: options.iceServers });
 
   const server: Server = createServer((req, res) => {
     void (async () => {
       try {
         if (await whip(req, res)) return;
+        if (await whep(req, res)) return;
         const path = new URL(req.url ?? '/', 'http://x').pathname;
         if (req.method === 'GET' && (path === '/' || path === '/index.html')) {
           res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
@@ -128,8 +199,11 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
   return {
     url,
     whipUrl: `${url}whip`,
+    whepUrl: `${url}whep`,
     sessions,
+    subscribers,
     async close(): Promise<void> {
+      for (const id of [...subscribers.keys()]) endSubscriber(id, 'server closing');
       for (const id of [...sessions.keys()]) end(id, 'server closing');
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -3,8 +3,11 @@
 // sequence numbers) and every data-channel message back on the same channel with the same type.
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCConfiguration, type RTCDataChannel, type RTCRtpTransceiver } from '../peer/index.js';
 import { RtpPacket } from '../rtp/rtp-packet.js';
+import { parseSdp } from '../sdp/parse.js';
+import type { SdpCodec } from '../sdp/model.js';
 import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
 import { announceAddress } from './announce.js';
+import { applyIceFragment, formatIceFragment, iceFragmentOf, type IceFragment } from '../signaling/ice-fragment.js';
 // Installs the default policy modules (RTCP reports, NACK, keyframe requests, transport-cc feedback).
 import '../policy/default-policies.js';
 
@@ -24,6 +27,10 @@ export interface EchoSessionCounters {
   bytesEchoed: number;
   /** Picture loss indications / FIRs received for our echoed video and forwarded as PLI to the sender. */
   keyframeRequestsForwarded: number;
+  /** Candidates trickled by PATCH (RFC 9725 §4.3.1): applied, and dropped (malformed or not usable). */
+  trickle: { candidates: number; dropped: number; endOfCandidates: boolean };
+  /** ICE restarts done by PATCH (RFC 9725 §4.3.2). */
+  iceRestarts: number;
 }
 
 /** A session's state for logs and the page: connection state plus counters. */
@@ -55,14 +62,56 @@ export class EchoSession {
     messagesEchoed: 0,
     bytesEchoed: 0,
     keyframeRequestsForwarded: 0,
+    trickle: { candidates: 0, dropped: 0, endOfCandidates: false },
+    iceRestarts: 0,
   };
   private closed = false;
+  private readonly publicIp: string | undefined;
+  /** WHEP subscribers of each kind (whep-subscriber.ts): called with every received packet of the kind's first codec. */
+  private readonly listeners: Record<'audio' | 'video', Set<(packet: RtpPacket) => void>> = { audio: new Set(), video: new Set() };
+  /** Sends a PLI about the newest stream of a kind (set once its track exists). */
+  private readonly keyframeRequesters: Partial<Record<'audio' | 'video', () => boolean>> = {};
 
-  private constructor(id: string, pc: RTCPeerConnection, answer: string, createdAt: number) {
+  private constructor(id: string, pc: RTCPeerConnection, answer: string, createdAt: number, publicIp: string | undefined) {
     this.id = id;
     this.pc = pc;
     this.answer = answer;
     this.createdAt = createdAt;
+    this.publicIp = publicIp;
+  }
+
+  /**
+   * Applies trickled candidates (RFC 9725 §4.3.1, RFC 8840). A candidate the peer connection
+   * refuses is dropped and counted, never thrown: it came from the network.
+   */
+  async trickle(fragment: IceFragment): Promise<void> {
+    for (const m of fragment.media) {
+      for (const candidate of m.candidates) {
+        try {
+          await this.pc.addIceCandidate({ candidate, sdpMid: m.mid ?? null, usernameFragment: fragment.iceUfrag ?? null });
+          this.counters.trickle.candidates++;
+        } catch {
+          this.counters.trickle.dropped++;
+        }
+      }
+      if (m.endOfCandidates && !this.counters.trickle.endOfCandidates) {
+        this.counters.trickle.endOfCandidates = true;
+        await this.pc.addIceCandidate(null);
+      }
+    }
+  }
+
+  /**
+   * ICE restart by PATCH (RFC 9725 §4.3.2): the last offer with the client's new credentials and
+   * candidates is applied again, and our new credentials and candidates are returned as a fragment.
+   */
+  async restartIce(fragment: IceFragment): Promise<string> {
+    const offer = applyIceFragment(this.pc.remoteDescription!.sdp, fragment);
+    await this.pc.setRemoteDescription({ type: 'offer', sdp: offer });
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    const sdp = this.publicIp ? announceAddress(this.pc.localDescription!.sdp, this.publicIp) : this.pc.localDescription!.sdp;
+    this.counters.iceRestarts++;
+    return formatIceFragment(iceFragmentOf(sdp));
   }
 
   /**
@@ -87,7 +136,7 @@ export class EchoSession {
       }
       await pc.setLocalDescription(await pc.createAnswer());
       const answer = publicIp ? announceAddress(pc.localDescription!.sdp, publicIp) : pc.localDescription!.sdp;
-      const session = new EchoSession(id, pc, answer, Date.now());
+      const session = new EchoSession(id, pc, answer, Date.now(), publicIp);
       for (const { transceiver, track } of tracks) {
         const local = outgoing.get(transceiver);
         if (local) session.echoTrack(transceiver, track, local);
@@ -102,6 +151,27 @@ export class EchoSession {
       pc.close();
       throw error;
     }
+  }
+
+  /**
+   * Calls `listener` with every RTP packet received on this session's `kind` track whose payload
+   * type is the first codec of that m-section in our answer (the one the publisher sends; RTX
+   * arrives unwrapped). The packet's payload is a view: use it before returning. Returns the
+   * unsubscribe function.
+   */
+  subscribe(kind: 'audio' | 'video', listener: (packet: RtpPacket) => void): () => void {
+    this.listeners[kind].add(listener);
+    return () => void this.listeners[kind].delete(listener);
+  }
+
+  /** The first codec of our answer's `kind` m-section (what subscribers must negotiate), or undefined. */
+  sentCodec(kind: 'audio' | 'video'): SdpCodec | undefined {
+    return parseSdp(this.answer).media.find((m) => m.kind === kind && m.port !== 0)?.codecs[0];
+  }
+
+  /** Asks the publisher for a keyframe of `kind` (a PLI, RFC 4585 §6.3.1); false before its first packet. */
+  requestKeyframe(kind: 'audio' | 'video'): boolean {
+    return this.keyframeRequesters[kind]?.() ?? false;
   }
 
   /** Connection state and counters, JSON-ready. */
@@ -132,17 +202,32 @@ export class EchoSession {
     const kind = track.kind;
     const stats = this.counters.rtp[kind];
     let lastSsrc: number | undefined;
+    const requestKeyframe = (): boolean => {
+      if (lastSsrc === undefined || this.closed) return false;
+      this.counters.keyframeRequestsForwarded++;
+      sender.sendRtcp([new RtcpPictureLossIndication(sender.ssrc, lastSsrc)]);
+      return true;
+    };
+    this.keyframeRequesters[kind] = requestKeyframe;
     sender.on('rtcp', (e) => {
       const p = e.packet;
-      if ((p.kind === 'pli' || p.kind === 'fir') && lastSsrc !== undefined) {
-        this.counters.keyframeRequestsForwarded++;
-        sender.sendRtcp([new RtcpPictureLossIndication(sender.ssrc, lastSsrc)]);
-      }
+      if (p.kind === 'pli' || p.kind === 'fir') requestKeyframe();
     });
+    const listeners = this.listeners[kind];
+    const forwardedPayloadType = this.sentCodec(kind)?.payloadType;
     void (async () => {
       for await (const packet of track) {
         stats.received++;
         lastSsrc = packet.ssrc;
+        if (listeners.size > 0 && packet.payloadType === forwardedPayloadType) {
+          for (const listener of listeners) {
+            try {
+              listener(packet);
+            } catch {
+              // A subscriber that fails (closed under us) must not stop the echo.
+            }
+          }
+        }
         // The payload is a view into the track's memory; send() serialises it at once.
         local.send(new RtpPacket({ payloadType: packet.payloadType, timestamp: packet.timestamp, marker: packet.marker, payload: packet.payload }));
         stats.echoed++;

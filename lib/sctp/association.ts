@@ -541,14 +541,20 @@ export class SctpAssociation {
 
   // ---------------------------------------------------------------- handshake
 
-  private capabilityParams(): Parameter[] {
+  /**
+   * Our INIT / INIT ACK parameters. `offerZeroChecksum` is false for an INIT ACK answering an INIT
+   * without Zero Checksum Acceptable: RFC 9653 section 5.2 makes the parameter optional, and
+   * pion/sctp before 1.8.13 (pion/webrtc 3.1/3.2, still in Debian) refuses a whole INIT ACK that
+   * carries it (pion/webrtc#2618), which would leave every data channel closed (docs/sctp.md).
+   */
+  private capabilityParams(offerZeroChecksum = true): Parameter[] {
     const ext: number[] = [ChunkType.RE_CONFIG, ChunkType.FORWARD_TSN];
     if (this.opts.interleaving) ext.push(ChunkType.I_DATA, ChunkType.I_FORWARD_TSN);
     const params: Parameter[] = [
       { type: ParamType.SUPPORTED_EXTENSIONS, value: Uint8Array.from(ext) },
       { type: ParamType.FORWARD_TSN_SUPPORTED, value: new Uint8Array(0) },
     ];
-    if (this.opts.zeroChecksum) params.push({ type: ParamType.ZERO_CHECKSUM_ACCEPTABLE, value: u32Value(EDMID_DTLS) });
+    if (this.opts.zeroChecksum && offerZeroChecksum) params.push({ type: ParamType.ZERO_CHECKSUM_ACCEPTABLE, value: u32Value(EDMID_DTLS) });
     return params;
   }
 
@@ -632,7 +638,7 @@ export class SctpAssociation {
       },
       this.cookieKey,
     );
-    const params = this.capabilityParams();
+    const params = this.capabilityParams(caps.peerZeroChecksum);
     params.push({ type: ParamType.STATE_COOKIE, value: cookie });
     for (const u of unrecognized) params.push({ type: ParamType.UNRECOGNIZED_PARAMETER, value: encodeParam(u) });
     const ack: InitChunk = {

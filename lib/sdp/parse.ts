@@ -21,7 +21,7 @@ import { SdpSyntaxError } from './sdp-error.js';
 import { staticPayloadType } from './static-payload-types.js';
 
 // Each line is matched by sdp-transform's grammar where it is exact enough (o=, c=, rtpmap, fmtp,
-// fingerprint, encrypted extmap); msid, rid, simulcast, group, candidate, extmap, rtcp-fb, ssrc and
+// encrypted extmap); fingerprint, msid, rid, simulcast, group, candidate, extmap, rtcp-fb, ssrc and
 // ice-options are parsed here because that grammar loses or rejects parts of them (or is slow for
 // the attributes that repeat most).
 
@@ -35,6 +35,14 @@ const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 const DIRECTIONS: ReadonlySet<string> = new Set(['sendrecv', 'sendonly', 'recvonly', 'inactive']);
 const SETUP_ROLES: ReadonlySet<string> = new Set(['actpass', 'active', 'passive', 'holdconn']);
 const NON_WS = /^\S+$/;
+const EDGE_WHITESPACE = /^[ \t]+|[ \t\r]+$/g;
+const LEADING_WHITESPACE = /^[ \t]+/;
+const INNER_WHITESPACE = /[ \t]+/g;
+const SPACE_AFTER_ATTRIBUTE_NAME = /^([^: ]+:) +/;
+// Anything normalizeLine would change: a tab or CR, two spaces, a space at either end or after `a=<name>:`.
+const UNCLEAN = /[\t\r]|  |^ | $|^a=[^: ]+: /;
+// Lines whose value is free text (RFC 8866 §5.3-§5.6): their inner spacing is content.
+const FREE_TEXT_TYPES: ReadonlySet<string> = new Set(['s', 'i', 'u', 'e', 'p']);
 const RID_ID = /^[A-Za-z0-9_-]{1,255}$/;
 const FINGERPRINT_VALUE = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2})*$/;
 const U32_MAX = 0xffffffff;
@@ -58,7 +66,8 @@ interface Cursor {
 export function parseSdp(text: string): SdpSessionDescription {
   if (typeof text !== 'string') throw new SdpSyntaxError('ERR_SDP_NOT_A_STRING', 'description is not a string');
   if (text.length > MAX_SDP_LENGTH) throw new SdpSyntaxError('ERR_SDP_TOO_LARGE', `longer than ${MAX_SDP_LENGTH} characters`);
-  const lines = text.split(/\r?\n/);
+  // Split on LF alone: CRLF, LF and a mix of both all work, and a CR left inside a line is refused.
+  const lines = text.split('\n');
   const session: SdpSessionDescription = {
     origin: { username: '-', sessionId: '0', sessionVersion: '0', netType: 'IN', addressType: 'IP4', address: '0.0.0.0' },
     sessionName: '-',
@@ -81,9 +90,10 @@ export function parseSdp(text: string): SdpSessionDescription {
   };
 
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
+    const raw = lines[i]!;
     cur.lineNumber = i + 1;
-    cur.line = line;
+    cur.line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
+    const line = normalizeLine(cur.line);
     if (line.length === 0) continue;
     const m = LINE.exec(line);
     if (m === null || CONTROL.test(line)) fail('ERR_SDP_BAD_LINE', 'not a "<letter>=<value>" line');
@@ -155,7 +165,7 @@ export function parseSdp(text: string): SdpSessionDescription {
         break;
       }
       case 'a':
-        if (section === undefined) parseSessionAttribute(session, value, line, fail);
+        if (section === undefined) parseSessionAttribute(session, value, fail);
         else parseMediaAttribute(section, pending!, value, line, cur.lineNumber, fail);
         break;
       default:
@@ -167,6 +177,27 @@ export function parseSdp(text: string): SdpSessionDescription {
   if (!sawOrigin) throw new SdpSyntaxError('ERR_SDP_MISSING_ORIGIN', 'no "o=" line');
   if (section !== undefined) finishSection(section, pending!);
   return session;
+}
+
+/**
+ * Brings one line to the single-space form the RFC 8866 §9 grammar writes, so that the quirks of
+ * real stacks read the same as the clean form (docs/sdp.md, "Leniency"): spaces and tabs at either
+ * end are dropped (pion's `a=rtcp-fb:111 transport-cc `, a CR left by mixed line ends), runs of
+ * spaces and tabs between fields become one space, and spaces after `a=<name>:` are dropped
+ * (libwebrtc's `a=msid-semantic: WMS`). Free-text lines (`s=`, `i=`, `u=`, `e=`, `p=`) keep their
+ * inner spacing. Nothing here can turn an invalid token into a valid one: SDP tokens never hold
+ * whitespace, so only separators change.
+ */
+function normalizeLine(raw: string): string {
+  // Most lines of real SDP are already in that form: one test instead of four replaces.
+  if (!UNCLEAN.test(raw)) return raw;
+  const line = raw.replace(EDGE_WHITESPACE, '');
+  if (line.length < 2 || line[1] !== '=') return line;
+  const type = line[0]!;
+  let value = line.slice(2).replace(LEADING_WHITESPACE, '');
+  if (!FREE_TEXT_TYPES.has(type)) value = value.replace(INNER_WHITESPACE, ' ');
+  if (type === 'a') value = value.replace(SPACE_AFTER_ATTRIBUTE_NAME, '$1');
+  return `${type}=${value}`;
 }
 
 /** Applies sdp-transform's grammar to one media-level attribute line. */
@@ -188,7 +219,6 @@ function parseTransportAttribute(
   target: SdpTransportAttributes,
   name: string,
   arg: string | undefined,
-  line: string,
   fail: Fail,
 ): boolean {
   switch (name) {
@@ -202,14 +232,17 @@ function parseTransportAttribute(
       return true;
     case 'ice-options':
       if (arg === undefined) fail('ERR_SDP_BAD_ATTRIBUTE', 'ice-options without a value');
-      target.iceOptions = arg!.split(' ').filter((s) => s.length > 0);
+      // ice-char excludes ',' (RFC 8839 §5.6), so libdatachannel's `ice2,trickle` can only mean two tags.
+      target.iceOptions = arg!.split(/[ ,]+/).filter((s) => s.length > 0);
       return true;
     case 'fingerprint': {
-      const f = sdpTransform.parse(line).fingerprint;
-      if (f === undefined || !FINGERPRINT_VALUE.test(String(f.hash)) || !NON_WS.test(String(f.type))) {
+      // Exactly two fields (RFC 8122 §5): sdp-transform's grammar would ignore a third one, and a
+      // fingerprint read from part of its value must never pass.
+      const f = /^(\S+) (\S+)$/.exec(arg ?? '');
+      if (f === null || !FINGERPRINT_VALUE.test(f[2]!)) {
         fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "fingerprint:<hash-function> <XX:XX:...>"');
       }
-      target.fingerprints.push({ algorithm: String(f!.type).toLowerCase(), value: String(f!.hash).toUpperCase() });
+      target.fingerprints.push({ algorithm: f![1]!.toLowerCase(), value: f![2]!.toUpperCase() });
       return true;
     }
     case 'setup':
@@ -221,9 +254,9 @@ function parseTransportAttribute(
   }
 }
 
-function parseSessionAttribute(session: SdpSessionDescription, value: string, line: string, fail: Fail): void {
+function parseSessionAttribute(session: SdpSessionDescription, value: string, fail: Fail): void {
   const { name, arg } = splitAttribute(value);
-  if (parseTransportAttribute(session, name, arg, line, fail)) return;
+  if (parseTransportAttribute(session, name, arg, fail)) return;
   if (arg === undefined && DIRECTIONS.has(name)) {
     session.direction = name as MediaDirection;
     return;
@@ -262,7 +295,7 @@ function parseMediaAttribute(
   fail: Fail,
 ): void {
   const { name, arg } = splitAttribute(value);
-  if (parseTransportAttribute(section, name, arg, line, fail)) return;
+  if (parseTransportAttribute(section, name, arg, fail)) return;
   if (arg === undefined && DIRECTIONS.has(name)) {
     section.direction = name as MediaDirection;
     return;
@@ -412,10 +445,11 @@ function parsePortNumber(arg: string | undefined, what: string, fail: Fail): num
 }
 
 function parseConnection(value: string): SdpConnection | undefined {
-  // sdp-transform's grammar ignores TTL/count suffixes (`/127`), which WebRTC never sends.
-  const c = /^IN (IP4|IP6) (\S+)$/.exec(value);
+  // A multicast address may carry `/<ttl>[/<count>]` (RFC 8866 §5.7; GStreamer's RTSP SDP writes
+  // `0.0.0.0/127`); WebRTC is unicast, so the suffix is read and dropped.
+  const c = /^IN (IP4|IP6) (\S+?)(?:\/\d{1,10}){0,2}$/.exec(value);
   if (c === null) return undefined;
-  const parsed = sdpTransform.parse(`c=${value}`).connection;
+  const parsed = sdpTransform.parse(`c=IN ${c[1]} ${c[2]}`).connection;
   if (parsed === undefined) return undefined;
   return { addressType: c[1] as AddressType, address: String(parsed.ip) };
 }
@@ -449,7 +483,9 @@ function parseSimulcast(arg: string, fail: Fail): { send: SimulcastRid[][]; recv
     const dir = parts[i]!;
     if ((dir !== 'send' && dir !== 'recv') || seen.has(dir)) fail('ERR_SDP_BAD_ATTRIBUTE', 'simulcast direction must be send or recv, each once');
     seen.add(dir);
-    result[dir as 'send' | 'recv'] = parts[i + 1]!.split(';').map((stream) =>
+    // draft-ietf-mmusic-sdp-simulcast-03 (Firefox <= 62, old Chrome) wrote `send rid=a;b`.
+    const streams = parts[i + 1]!.startsWith('rid=') ? parts[i + 1]!.slice(4) : parts[i + 1]!;
+    result[dir as 'send' | 'recv'] = streams.split(';').map((stream) =>
       stream.split(',').map((alt) => {
         const paused = alt.startsWith('~');
         const rid = paused ? alt.slice(1) : alt;

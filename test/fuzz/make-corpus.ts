@@ -79,6 +79,16 @@ write('sdp', {
   'offer-from-chromium.sdp': readFileSync(join(fixtures, 'sdp', 'offer-from-chromium.sdp')),
   'answer-from-werift.sdp': readFileSync(join(fixtures, 'sdp', 'answer-from-werift.sdp')),
   'answer-from-aiortc.sdp': readFileSync(join(fixtures, 'sdp', 'answer-from-aiortc.sdp')),
+  'offer-from-pion.sdp': readFileSync(join(fixtures, 'sdp', 'offer-from-pion.sdp')),
+});
+
+// Trickle ICE fragments (RFC 8840 §9.2) as WHIP PATCH bodies carry them (RFC 9725 §4.3): a trickle
+// with end-of-candidates, and an ICE restart fragment with new credentials and two candidates.
+write('ice-fragment', {
+  'trickle.sdpfrag': 'a=ice-options:trickle ice2\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=ice-ufrag:EsAw\r\na=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\n' +
+    'a=candidate:1387637174 1 udp 2122260223 192.0.2.1 61764 typ host generation 0 ufrag EsAw network-id 1\r\na=end-of-candidates\r\n',
+  'restart.sdpfrag': 'm=video 9 UDP/TLS/RTP/SAVPF 96\na=mid:1\na=ice-ufrag:Zy2n\na=ice-pwd:Qa8b3pd3vLx7LiVAi1Zq49b1\n' +
+    'a=candidate:2 1 UDP 1694498815 198.51.100.7 42001 typ srflx raddr 10.0.0.1 rport 42001\na=candidate:3 1 tcp 1518280447 10.0.0.1 9 typ host tcptype active\n',
 });
 
 // SCTP (RFC 9260 §5.1 handshake, §6 DATA/SACK, RFC 6525 RE-CONFIG): every packet of a handshake

@@ -12,6 +12,7 @@ import { mediaDepacketizersTarget } from './media-depacketizers.fuzz.js';
 import { ivfTarget } from './ivf.fuzz.js';
 import { oggOpusTarget } from './ogg-opus.fuzz.js';
 import { annexBTarget } from './annex-b.fuzz.js';
+import { iceFragmentTarget } from './ice-fragment.fuzz.js';
 
 /** All TypeScript targets. */
 export const FUZZ_TARGETS: readonly FuzzTarget[] = [
@@ -27,6 +28,7 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   ivfTarget,
   oggOpusTarget,
   annexBTarget,
+  iceFragmentTarget,
 ];
 
 /** The target called `name`, or undefined. */

@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,7 @@ import type { SrtpProfileName } from '../../lib/dtls/srtp-profile.js';
 import { launchChromium, type ChromiumHandle } from './chromium.js';
 import { captureSdp, recordResult } from './results.js';
 import { renderMatrix } from './render-matrix.js';
+import { runCli } from './cli-run.js';
 
 const PEER = 'Chromium';
 const SERVER_ROLE = 'our WHIP echo server ← Chromium (echo page)';
@@ -243,4 +245,176 @@ test('our whip-client → Chromium answerer: Opus and VP8 looped back through Ch
   assert.ok(summary.rtp.audio.received > 0, 'Chromium looped audio back');
   assert.ok(summary.rtp.video.received > 0, 'Chromium looped video back');
   assert.equal(summary.messages.echoedIntact, 100);
+});
+
+interface CliSummary {
+  ok: boolean;
+  rtp: Record<'audio' | 'video', { sent: number; received: number }>;
+  media: Partial<Record<'audio' | 'video', { codec: string; origin: string }>>;
+  messages: { echoedIntact: number };
+  errors: string[];
+}
+
+/** `whip-client --url <Chromium endpoint> [extra]` as a user runs it; Chromium's own stats decide. */
+async function cliCase(t: { after(fn: () => Promise<void> | void): void }, variant: string, extra: string[], codec: string): Promise<void> {
+  const { url, page } = await chromiumWhipEndpoint(t);
+  const r = await runCli<CliSummary>(['whip-client', '--url', url, '--seconds', '4', ...extra]);
+  const stats = await pageStats(page, 'pc');
+  const video = stats.inbound.find((x) => x.kind === 'video');
+  const audio = stats.inbound.find((x) => x.kind === 'audio');
+  const s = r.summary;
+  const v = browser.version;
+  const frames = video?.framesDecoded ?? 0;
+  recordResult({ peer: PEER, version: v, role: CLIENT_ROLE, media: 'audio', variant, pass: r.code === 0 && (s?.rtp.audio.received ?? 0) > 0 && (audio?.totalSamplesReceived ?? 0) > 0,
+    detail: `exit ${r.code}; we sent ${s?.rtp.audio.sent ?? 0} ${s?.media.audio?.codec ?? '?'} packets (${basename(s?.media.audio?.origin ?? '?')}), Chromium played ${audio?.totalSamplesReceived ?? 0} samples and sent back ${s?.rtp.audio.received ?? 0} packets` });
+  recordResult({ peer: PEER, version: v, role: CLIENT_ROLE, media: 'video', variant, pass: r.code === 0 && (s?.rtp.video.received ?? 0) > 0 && frames > 0,
+    detail: `exit ${r.code}; we sent ${s?.rtp.video.sent ?? 0} ${s?.media.video?.codec ?? '?'} packets (${basename(s?.media.video?.origin ?? '?')}), Chromium decoded ${frames} frames and sent back ${s?.rtp.video.received ?? 0} packets` });
+  recordResult({ peer: PEER, version: v, role: CLIENT_ROLE, media: 'data', variant, pass: r.code === 0 && s?.messages.echoedIntact === 100,
+    detail: `exit ${r.code}; ${s?.messages.echoedIntact ?? 0}/100 test messages back intact` });
+  assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+  assert.ok(s?.ok, r.stdout);
+  assert.equal(s.media.video?.codec, codec);
+  assert.ok(frames > 0, `Chromium decoded our ${codec}`);
+  assert.ok(s.rtp.video.received > 0, 'Chromium looped video back');
+  assert.ok((audio?.totalSamplesReceived ?? 0) > 0, 'Chromium played our Opus');
+}
+
+test('whip-client --url alone (default clips) → Chromium answerer: Chromium decodes the VP8 and plays the Opus', { timeout: 90_000 }, async (t) => {
+  await cliCase(t, 'default clips (no media flags)', [], 'VP8');
+});
+
+test('whip-client --video-file vp9.ivf → Chromium answerer: VP9 negotiated and decoded', { timeout: 90_000 }, async (t) => {
+  await cliCase(t, '--video-file vp9.ivf', ['--video-file', fixture('vp9.ivf')], 'VP9');
+});
+
+test('whip-client --video-file av1.ivf → Chromium answerer: AV1 negotiated and decoded', { timeout: 90_000 }, async (t) => {
+  await cliCase(t, '--video-file av1.ivf', ['--video-file', fixture('av1.ivf')], 'AV1');
+});
+
+test('whip-client --video-file h264.h264 (Annex B) → Chromium answerer: H.264 negotiated and decoded', { timeout: 90_000 }, async (t) => {
+  await cliCase(t, '--video-file h264.h264', ['--video-file', fixture('h264.h264')], 'H264');
+});
+
+interface TrickleRun {
+  offerCandidates: number;
+  patches: number[];
+  restartStatus: number;
+  etags: string[];
+  connected: boolean;
+  connectedAfterRestart: boolean;
+  echo: string | null;
+  echoAfterRestart: string | null;
+  log: string[];
+  pairChangesBefore: number;
+  pairChangesAfter: number;
+  localUfragAfter: string | undefined;
+  newLocalUfrag: string | undefined;
+}
+
+test('Chromium WHIP client with trickle PATCH ↔ our echo server: offer without candidates, trickled ones taken, echoed video decoded', { timeout: 90_000 }, async (t) => {
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'] });
+  t.after(() => server.close());
+  const page = await browser.context.newPage();
+  t.after(() => page.close().catch(() => {}));
+  await page.goto(server.url);
+  await page.setContent('<audio id="a" autoplay></audio>');
+  await page.addScriptTag({ content: BROWSER_HELPERS });
+  const r = (await page.evaluate(`window.pwtWhipTrickle(${JSON.stringify(server.whipUrl)}, false)`)) as TrickleRun;
+  const session = [...server.sessions.values()][0];
+  assert.ok(session, `a session exists: ${r.log.join(' | ')}`);
+  const remoteHost = [...(await session.pc.getStats()).values()].filter((s) => (s as { type: string }).type === 'remote-candidate' && (s as { candidateType?: string }).candidateType === 'host').length;
+  await page.waitForTimeout(2500);
+  const stats = await pageStats(page, 'tricklePc');
+  const video = stats.inbound.find((x) => x.kind === 'video');
+  const trickled = { ...session.counters.trickle };
+  const variant = 'trickle ICE by PATCH';
+  const v = browser.version;
+  const role = 'our WHIP echo server ← Chromium (WHIP page, trickle PATCH)';
+  recordResult({ peer: PEER, version: v, role, media: 'video', variant, pass: r.connected && (video?.framesDecoded ?? 0) > 0 && trickled.candidates > 0,
+    detail: `offer had ${r.offerCandidates} candidates; PATCH statuses ${r.patches.join(',')}; we took ${trickled.candidates} trickled candidates (${trickled.dropped} dropped, end-of-candidates ${trickled.endOfCandidates}), ${remoteHost} remote host candidates; Chromium decoded ${video?.framesDecoded ?? 0} echoed frames` });
+  recordResult({ peer: PEER, version: v, role, media: 'data', variant, pass: r.echo === 'trickled', detail: `message echoed: ${JSON.stringify(r.echo)}` });
+  assert.equal(r.offerCandidates, 0, 'the offer went out before any candidate, so only trickle could carry them');
+  assert.ok(r.patches.length > 0 && r.patches.every((s) => s === 204), `PATCH statuses ${r.patches.join(',')}`);
+  assert.ok(trickled.candidates > 0, 'the server took trickled candidates');
+  assert.equal(trickled.endOfCandidates, true);
+  assert.ok(remoteHost > 0, 'the server knows Chromium host candidates (from PATCH, not just peer-reflexive)');
+  assert.ok(r.connected);
+  assert.equal(r.echo, 'trickled');
+  assert.ok((video?.framesDecoded ?? 0) > 0, 'Chromium decoded its echoed video');
+});
+
+test('Chromium WHIP client: ICE restart by PATCH (If-Match: *) → 200, new ETag, connected again, data echoed', { timeout: 90_000 }, async (t) => {
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'] });
+  t.after(() => server.close());
+  const page = await browser.context.newPage();
+  t.after(() => page.close().catch(() => {}));
+  await page.goto(server.url);
+  await page.setContent('<audio id="a" autoplay></audio>');
+  await page.addScriptTag({ content: BROWSER_HELPERS });
+  const r = (await page.evaluate(`window.pwtWhipTrickle(${JSON.stringify(server.whipUrl)}, true)`)) as TrickleRun;
+  const session = [...server.sessions.values()][0];
+  const restarts = session?.counters.iceRestarts ?? 0;
+  recordResult({ peer: PEER, version: browser.version, role: 'our WHIP echo server ← Chromium (WHIP page, trickle PATCH)', media: 'data', variant: 'ICE restart by PATCH',
+    pass: r.restartStatus === 200 && r.pairChangesAfter > r.pairChangesBefore && r.echoAfterRestart === 'restarted' && restarts === 1,
+    detail: `restart PATCH ${r.restartStatus}, ETag changed ${r.etags.length === 2 && r.etags[0] !== r.etags[1]}, Chromium's selected pair changed ${r.pairChangesBefore} → ${r.pairChangesAfter} times (transport ufrag ${r.localUfragAfter === r.newLocalUfrag ? 'is the new one' : 'not the new one'}), echoed ${JSON.stringify(r.echoAfterRestart)}; server restarts ${restarts}` });
+  assert.equal(r.restartStatus, 200, r.log.join(' | '));
+  assert.equal(r.etags.length, 2);
+  assert.notEqual(r.etags[0], r.etags[1]);
+  assert.equal(restarts, 1);
+  assert.ok(r.pairChangesAfter > r.pairChangesBefore, `Chromium moved to a pair of the new ICE generation (${r.pairChangesBefore} → ${r.pairChangesAfter})`);
+  assert.ok(r.connectedAfterRestart, 'connected after the restart');
+  assert.equal(r.echoAfterRestart, 'restarted');
+});
+
+test('Chromium as WHEP player of our echo server: plays what our whip-client publishes (VP8 decoded, Opus played)', { timeout: 90_000 }, async (t) => {
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'] });
+  t.after(() => server.close());
+  const publishing = runWhipClient({ url: server.whipUrl, audio: true, video: true, seconds: 10, peer: { hostAddresses: ['127.0.0.1'] } });
+  for (let i = 0; i < 100 && ![...server.sessions.values()].some((s) => s.pc.connectionState === 'connected'); i++) await new Promise((r) => setTimeout(r, 50));
+  const page = await browser.context.newPage();
+  t.after(() => page.close().catch(() => {}));
+  await page.goto(server.url);
+  await page.setContent('<audio id="a" autoplay></audio>');
+  await page.addScriptTag({ content: BROWSER_HELPERS });
+  const r = (await page.evaluate(`window.pwtWhepPlay(${JSON.stringify(server.whepUrl)})`)) as { status: number; connected: boolean; error?: string; answer?: string };
+  if (r.answer) captureSdp(PEER, 'answer-from-whep-endpoint', r.answer);
+  await page.waitForTimeout(3500);
+  const stats = await pageStats(page, 'whepPc');
+  const video = stats.inbound.find((x) => x.kind === 'video');
+  const audio = stats.inbound.find((x) => x.kind === 'audio');
+  const del = Number(await page.evaluate('fetch(window.whepResource, { method: "DELETE" }).then((r) => r.status)'));
+  const pub = await publishing;
+  const role = 'our WHEP endpoint (echo server) → Chromium player';
+  const v = browser.version;
+  recordResult({ peer: PEER, version: v, role, media: 'audio', variant: 'published by our whip-client', pass: r.connected && (audio?.totalSamplesReceived ?? 0) > 0,
+    detail: `POST ${r.status}, connected ${r.connected}; Chromium received ${audio?.packetsReceived ?? 0} Opus packets, played ${audio?.totalSamplesReceived ?? 0} samples` });
+  recordResult({ peer: PEER, version: v, role, media: 'video', variant: 'published by our whip-client', pass: r.connected && (video?.framesDecoded ?? 0) > 0,
+    detail: `Chromium received ${video?.packetsReceived ?? 0} VP8 packets and decoded ${video?.framesDecoded ?? 0} frames; DELETE ${del}` });
+  assert.equal(r.status, 201, r.error);
+  assert.ok(r.connected);
+  assert.ok((video?.framesDecoded ?? 0) > 0, 'Chromium decoded the played VP8');
+  assert.ok((audio?.totalSamplesReceived ?? 0) > 0, 'Chromium played the Opus');
+  assert.equal(del, 200);
+  assert.ok(pub.ok, pub.errors.join('; '));
+});
+
+test('our whep-client → our echo server playing a Chromium publisher (echo page camera): frames arrive, exit 0', { timeout: 90_000 }, async (t) => {
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'] });
+  t.after(() => server.close());
+  const page = await browser.context.newPage();
+  t.after(() => page.close().catch(() => {}));
+  await page.goto(server.url);
+  await page.addScriptTag({ content: BROWSER_HELPERS });
+  await page.waitForFunction("['connected', 'failed', 'rejected', 'error'].includes(window.pwtEcho && window.pwtEcho.state)", undefined, { timeout: 20_000 });
+  const r = await runCli<{ ok: boolean; rtp: { audio: { packets: number }; video: { packets: number; frames: number } }; codecs: Record<string, string>; errors: string[] }>(['whep-client', '--url', server.whepUrl, '--seconds', '3']);
+  const s = r.summary;
+  const role = 'our whep-client → our WHEP endpoint (echo server)';
+  const v = browser.version;
+  recordResult({ peer: PEER, version: v, role, media: 'audio', variant: 'published by Chromium (echo page)', pass: r.code === 0 && (s?.rtp.audio.packets ?? 0) > 0,
+    detail: `exit ${r.code}; ${s?.codecs.audio ?? '?'}: ${s?.rtp.audio.packets ?? 0} packets` });
+  recordResult({ peer: PEER, version: v, role, media: 'video', variant: 'published by Chromium (echo page)', pass: r.code === 0 && (s?.rtp.video.frames ?? 0) > 0,
+    detail: `exit ${r.code}; ${s?.codecs.video ?? '?'}: ${s?.rtp.video.packets ?? 0} packets, ${s?.rtp.video.frames ?? 0} frames` });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.ok((s?.rtp.video.frames ?? 0) > 0);
+  assert.ok((s?.rtp.audio.packets ?? 0) > 0);
 });

@@ -87,6 +87,19 @@ test('unknown INIT parameters follow their high bits; zero-checksum with another
   assert.equal(b.state, 'new', 'the server side stays stateless until COOKIE ECHO');
 });
 
+test('our INIT ACK carries Zero Checksum Acceptable only when the INIT did (pion/sctp < 1.8.13 refuses it)', () => {
+  for (const announce of [false, true]) {
+    const b = new SctpAssociation({ rng: new SeededRng(2), zeroChecksum: true });
+    const edmidDtls = Buffer.from([0, 0, 0, 1]);
+    b.handleInput(0, foreignInit(announce ? [{ type: ParamType.ZERO_CHECKSUM_ACCEPTABLE, value: edmidDtls }] : []));
+    const out = b.pollTransmit();
+    assert.ok(out);
+    const ack = decodePacket(out).chunks[0] as InitChunk;
+    assert.equal(ack.type, 2);
+    assert.equal(ack.params.some((x) => x.type === ParamType.ZERO_CHECKSUM_ACCEPTABLE), announce);
+  }
+});
+
 test('unknown chunk types: 00 stops, 01 stops and reports, 10 skips, 11 skips and reports (RFC 9260 section 3.2)', () => {
   for (const [type, processed, reported] of [[0x3f, false, false], [0x7f, false, true], [0xbf, true, false], [0xff, true, true]] as const) {
     const p = new SctpPair(23, { delayMs: 5 });

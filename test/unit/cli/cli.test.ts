@@ -3,12 +3,14 @@
 // `echo` prints the URL and serves the page. Also the media sources it sends.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { startEchoServer } from '../../../lib/echo/echo-server.js';
-import { createMediaSource } from '../../../lib/cli/media-source.js';
+import { createMediaSource, defaultMediaFile } from '../../../lib/cli/media-source.js';
+import { servedCodecs } from '../../../lib/echo/served-codecs.js';
+import '../../../lib/policy/default-policies.js';
 
 const MAIN = fileURLToPath(new URL('../../../lib/cli/main.ts', import.meta.url));
 
@@ -44,15 +46,16 @@ test('usage errors exit 2 with a message; --help exits 0', { timeout: 60_000 }, 
   assert.equal(help.code, 0);
 });
 
-test('whip-client against the echo server: one JSON summary line, everything echoed, exit 0', { timeout: 60_000 }, async (t) => {
+test('whip-client --url alone against the echo server: default clips, one JSON summary line, everything echoed, exit 0', { timeout: 60_000 }, async (t) => {
   const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'] });
   t.after(() => server.close());
-  const r = await run(['whip-client', '--url', server.whipUrl, '--audio', '--video', '--datachannel', '--seconds', '2']);
+  const r = await run(['whip-client', '--url', server.whipUrl, '--seconds', '2']);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.equal(lines.length, 1);
-  const s = JSON.parse(lines[0]!) as { ok: boolean; connected: boolean; msToConnected: number; messages: { sent: number; echoedIntact: number }; rtp: Record<string, { sent: number; received: number }>; errors: string[] };
+  const s = JSON.parse(lines[0]!) as { ok: boolean; connected: boolean; msToConnected: number; messages: { sent: number; echoedIntact: number }; rtp: Record<string, { sent: number; received: number }>; media: Record<string, { codec: string; origin: string }>; errors: string[] };
   assert.equal(s.ok, true);
+  assert.deepEqual(s.media, { audio: { codec: 'opus', origin: 'default' }, video: { codec: 'VP8', origin: 'default' } });
   assert.equal(s.connected, true);
   assert.ok(s.msToConnected >= 0);
   assert.deepEqual(s.errors, []);
@@ -106,20 +109,65 @@ test('echo prints the URL to open and serves the page until SIGTERM', { timeout:
   }
 });
 
-test('media sources: synthetic Opus every 20 ms, VP8 from an IVF file looped with increasing timestamps', () => {
+test('media sources: the shipped Opus tone every 20 ms and VP8 clip, looped with increasing timestamps', () => {
   const audio = createMediaSource('audio');
+  assert.deepEqual([audio.codec, audio.origin], ['opus', 'default']);
   const first = audio.due(0);
   assert.equal(first.length, 1);
   const second = audio.due(1000);
   assert.equal(second.length, 50);
   const ts = [...first, ...second].map((p) => p.timestamp!);
   for (let i = 1; i < ts.length; i++) assert.equal(ts[i]! - ts[i - 1]!, 960);
-  assert.deepEqual([...second[0]!.payload], [0xf8, 0xff, 0xfe]);
-  const video = createMediaSource('video', fileURLToPath(new URL('../../fixtures/media/vp8.ivf', import.meta.url)));
+  // Real Opus: TOC config 19..31 is CELT-only fullband/wideband (RFC 6716 §3.1), not 3-byte silence.
+  assert.ok(second.every((p) => p.payload.length > 3));
+  const video = createMediaSource('video');
+  assert.deepEqual([video.codec, video.origin], ['VP8', 'default']);
   const packets = video.due(5000);
   assert.ok(packets.length > 0);
   const frameTimestamps = [...new Set(packets.map((p) => p.timestamp!))];
+  assert.equal(frameTimestamps.length, 151, '30 fps for 5 s, and the frame at 0');
   for (let i = 1; i < frameTimestamps.length; i++) assert.ok(frameTimestamps[i]! > frameTimestamps[i - 1]!, 'timestamps keep increasing across loops');
   assert.ok(packets.filter((p) => p.marker).length === frameTimestamps.length, 'one marker per frame');
   assert.equal(video.due(5000).length, 0, 'each frame once');
+  // RFC 7741 §4.3: the first payload of a keyframe has S=1, PID 0, and P=0 in the VP8 payload header.
+  const firstPayload = packets[0]!.payload;
+  const descriptorLength = (firstPayload[0]! & 0x80) !== 0 ? 2 + ((firstPayload[1]! & 0x80) !== 0 ? ((firstPayload[2]! & 0x80) !== 0 ? 2 : 1) : 0) + ((firstPayload[1]! & 0x40) !== 0 ? 1 : 0) + ((firstPayload[1]! & 0x30) !== 0 ? 1 : 0) : 1;
+  assert.equal(firstPayload[descriptorLength]! & 0x01, 0, 'the clip starts with a keyframe');
+});
+
+test('media sources: VP9 and AV1 IVF by FourCC, H.264 Annex B, other files refused with ERR_MEDIA_FILE', () => {
+  const media = (name: string): string => fileURLToPath(new URL(`../../fixtures/media/${name}`, import.meta.url));
+  for (const [file, codec] of [['vp8.ivf', 'VP8'], ['vp9.ivf', 'VP9'], ['av1.ivf', 'AV1'], ['h264.h264', 'H264']] as const) {
+    const source = createMediaSource('video', media(file));
+    assert.equal(source.codec, codec);
+    const packets = source.due(1000);
+    assert.ok(packets.length >= 20, `${file}: ${packets.length} packets`);
+    assert.ok(packets.some((p) => p.marker));
+  }
+  assert.throws(() => createMediaSource('video', media('opus.ogg')), (e: unknown) => (e as { code?: string }).code === 'ERR_MEDIA_FILE');
+  assert.throws(() => createMediaSource('audio', media('vp8.ivf')), (e: unknown) => (e as { code?: string }).code === 'ERR_MEDIA_FILE');
+});
+
+test('the shipped default clips decode with ffmpeg (libvpx, libopus) without errors', { skip: ffmpegMissing() }, () => {
+  for (const [kind, frames] of [['video', 30], ['audio', 50]] as const) {
+    const r = spawnSync('ffmpeg', ['-v', 'error', '-i', defaultMediaFile(kind), '-f', 'null', '-'], { encoding: 'utf8' });
+    assert.equal(r.status, 0);
+    assert.equal(r.stderr.trim(), '', 'no decoder errors');
+    const probe = spawnSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', defaultMediaFile(kind)], { encoding: 'utf8' });
+    assert.ok(Number(probe.stdout.trim()) >= frames, `${kind}: ${probe.stdout.trim()} frames decoded`);
+  }
+});
+
+function ffmpegMissing(): string | false {
+  return spawnSync('ffmpeg', ['-version']).status === 0 ? false : 'ffmpeg is not installed';
+}
+
+test('servedCodecs: only the codec a file carries, with the rtcp-fb the default policy modules serve', () => {
+  const h264 = servedCodecs('video', (c) => c.name === 'H264' && c.parameters['packetization-mode'] === '1');
+  assert.deepEqual(h264.map((c) => [c.name, c.parameters['profile-level-id']]), [['H264', '42e01f'], ['H264', '42001f']]);
+  for (const c of h264) {
+    assert.ok(c.rtcpFeedback.some((f) => f.type === 'nack' && f.parameter === 'pli'), 'PLI is served (keyframe requester)');
+    assert.ok(c.rtcpFeedback.some((f) => f.type === 'nack' && f.parameter === undefined), 'NACK is served');
+  }
+  assert.deepEqual(servedCodecs('video', () => false).map((c) => c.name), ['VP8', 'VP9', 'H264', 'H264', 'H264', 'H264', 'AV1'], 'nothing kept: every codec');
 });

@@ -23,7 +23,8 @@ const VISIBLE = `${ALNUM}-_.+/=!#$%&*@[]{}~`;
 const token = chars(`${LOWER}0123456789-`, 1, 8);
 const visible = chars(VISIBLE, 1, 12);
 const digits = chars('0123456789', 1, 19);
-const text = chars(`${ALNUM} -_.:/=;,`, 0, 20);
+// Free text in the parser's normal form: single spaces between words, none at either end.
+const text = chars(`${ALNUM} -_.:/=;,`, 0, 20).map((s) => s.replace(/ +/g, ' ').trim());
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const port = fc.integer({ min: 0, max: 65535 });
 const direction = fc.constantFrom<MediaDirection>('sendrecv', 'sendonly', 'recvonly', 'inactive');
@@ -37,7 +38,8 @@ function withOptional<T extends object>(obj: T, extra: Record<string, unknown>):
 
 const connection: fc.Arbitrary<SdpConnection> = fc.record({
   addressType: fc.constantFrom<'IP4' | 'IP6'>('IP4', 'IP6'),
-  address: visible,
+  // `/<digits>` after a connection address is a multicast TTL or count (RFC 8866 §5.7), not address.
+  address: visible.filter((a) => !/\/\d+$/.test(a)),
 });
 
 const fingerprint = fc.record({

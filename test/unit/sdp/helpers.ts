@@ -37,7 +37,7 @@ export function servedExtensions(): HeaderExtensionCapability[] {
 const fixtureDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'sdp');
 
 /** The peers whose offers and answers are in test/fixtures/sdp. */
-export const PEERS = ['aiortc', 'chromium', 'werift', 'wrtc'] as const;
+export const PEERS = ['aiortc', 'chromium', 'pion', 'werift', 'wrtc'] as const;
 /** One of {@link PEERS}. */
 export type Peer = (typeof PEERS)[number];
 
