@@ -1,4 +1,4 @@
-// W3C webrtc-stats §5.x RTCCertificateStats: the `certificate` entries for our DTLS certificate
+// W3C webrtc-stats RTCCertificateStats: the `certificate` entries for our DTLS certificate
 // and the peer's (fingerprint as in RFC 8122 section 5, base64 DER). See docs/peer.md (getStats).
 import { createHash } from 'node:crypto';
 import type { DtlsCertificate } from '../dtls/dtls-certificate.js';
