@@ -761,7 +761,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   }
 
   /**
-   * W3C getStats(selector?) (webrtc-pc §8.2): a Map of stats objects with W3C type names and
+   * W3C getStats(selector?) (webrtc-pc getStats): a Map of stats objects with W3C type names and
    * fields, plus drop counters. With a sender, a receiver or a track, only that one's RTP stream
    * entries and what they refer to (transport, codec, candidate pair, certificates...). Rejects
    * with InvalidAccessError for a selector that is not (uniquely) this connection's.
@@ -790,7 +790,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     return seed ? selectStats(report, seed) : report;
   }
 
-  /** The stats selection of webrtc-pc §8.2 for one selector: which RTP entries are its own. */
+  /** webrtc-pc's stats selection algorithm for one selector: which RTP entries are its own. */
   private statsSeed(selector: RTCRtpSender | RTCRtpReceiver | MediaStreamTrack): (s: RTCStats) => boolean {
     let sender: RTCRtpSender | undefined;
     let receiver: RTCRtpReceiver | undefined;
@@ -995,7 +995,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     return [{ ice: this.primaryIce, dtls: this.dtlsState }, ...this.extras.map((e) => ({ ice: e.ice, dtls: e.dtls }))];
   }
 
-  /** webrtc-pc §4.3.2 iceGatheringState over every transport: gathering while any is, complete when all are, else new. */
+  /** webrtc-pc RTCIceGatheringState over every transport: gathering while any is, complete when all are, else new. */
   private refreshGathering(): void {
     const states = [this.primaryGathering, ...this.extras.map((e) => e.gathering)];
     const s: IceGatheringState = states.includes('gathering') ? 'gathering' : states.every((x) => x === 'complete') ? 'complete' : 'new';

@@ -1,4 +1,4 @@
-// getStats(selector) (webrtc-pc §8.2 "stats selection algorithm"): the RTP stream entries of one
+// getStats(selector) (webrtc-pc, "the stats selection algorithm"): the RTP stream entries of one
 // sender or receiver and every entry they refer to, directly or indirectly. See docs/peer.md.
 import type { RTCStats, RTCStatsReport } from './stats.js';
 

@@ -171,7 +171,7 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
   return report;
 }
 
-/** A stats entry carries no blank fields: a member that has no value is left out (webrtc-stats §4). */
+/** A stats entry carries no blank fields: a member that has no value is left out, not reported as undefined. */
 function withoutUndefined(s: RTCStats): RTCStats {
   let clean: Record<string, unknown> | undefined;
   for (const k in s) {

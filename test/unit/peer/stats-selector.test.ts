@@ -1,4 +1,4 @@
-// The stats selection algorithm (webrtc-pc §8.2, lib/peer/stats-selector.ts) on a hand-built
+// The stats selection algorithm (webrtc-pc, lib/peer/stats-selector.ts) on a hand-built
 // report: seeds, entries they name by *Id, remote entries naming them by localId, transitively.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
