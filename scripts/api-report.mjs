@@ -1,6 +1,6 @@
 // API report: the names and signatures the package's entry points export, as users see them in
 // the published .d.ts (tsconfig.build.json, stripInternal). Writes docs/api-report.md; with
-// --check, exits 1 when the file is stale (test/unit/api-report.test.ts runs that).
+// --check, exits 1 when the file is stale (test/unit/api/api-report.test.ts runs that).
 // Usage: node scripts/api-report.mjs [--check]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
