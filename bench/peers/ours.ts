@@ -1,24 +1,28 @@
 // Drives pure-webrtc-transport's public lib/peer API for the full-stack suites, as a user would:
 // `ours` with every PC on its own socket, `ours-udpmux` with every answering (receiving) PC on one
 // shared UdpMux port, as an SFU runs (the offerers keep own sockets: one 5-tuple per connection).
-import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack } from '../../lib/peer/index.js';
+// Both install the default policy modules (docs/policy.md); `ours-bare` installs none.
+import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RtpPolicyFactory } from '../../lib/peer/index.js';
+import '../../lib/policy/default-policies.js';
 import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { performance } from 'node:perf_hooks';
 import { settle, within, type ConnectedPairs, type MediaPair, type PeerAdapter } from './types.js';
 import { packageVersion } from '../lib/report.js';
 
+/** Policy modules of the connections made here: undefined = the defaults. */
+let policies: RtpPolicyFactory[] | undefined;
 let sharedPort: Promise<UdpMux> | undefined;
 
 function pc(): RTCPeerConnection {
-  return new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  return new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], ...(policies ? { rtpPolicies: policies } : {}) });
 }
 
 /** The answering PC: on the process's one shared port in `shared` mode. */
 async function answerer(shared: boolean): Promise<RTCPeerConnection> {
   if (!shared) return pc();
   sharedPort ??= UdpMux.bind({ address: '127.0.0.1', recvBufferSize: 16 * 1024 * 1024, sendBufferSize: 16 * 1024 * 1024 });
-  return new RTCPeerConnection({ udpMux: await sharedPort });
+  return new RTCPeerConnection({ udpMux: await sharedPort, ...(policies ? { rtpPolicies: policies } : {}) });
 }
 
 async function negotiate(a: RTCPeerConnection, b: RTCPeerConnection): Promise<void> {
@@ -93,6 +97,19 @@ async function connectPairs(shared: boolean, count: number, keep: boolean): Prom
 export const ours: PeerAdapter = {
   name: 'ours', version: packageVersion('pure-webrtc-transport'),
   mediaPair: () => mediaPair(false), connectPairs: (count, keep) => connectPairs(false, count, keep),
+};
+
+/** Ours without any policy module (no RTCP reports, NACK, keyframe or transport-cc feedback). */
+export const oursBare: PeerAdapter = {
+  name: 'ours-bare', version: packageVersion('pure-webrtc-transport'),
+  mediaPair: () => {
+    policies = [];
+    return mediaPair(false);
+  },
+  connectPairs: (count, keep) => {
+    policies = [];
+    return connectPairs(false, count, keep);
+  },
 };
 
 /** pure-webrtc-transport, the answering PCs on one shared UdpMux port. */

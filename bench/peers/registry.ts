@@ -4,14 +4,16 @@ import type { PeerAdapter } from './types.js';
 
 /** Names of the benchmarked libraries, ours first. */
 export const LIBRARIES = ['ours', 'ours-udpmux', 'werift', 'node-datachannel', 'wrtc'] as const;
-/** One of {@link LIBRARIES}. */
-export type LibraryName = (typeof LIBRARIES)[number];
+/** One of {@link LIBRARIES}, or `ours-bare` (ours without policy modules, for e2e-rtp). */
+export type LibraryName = (typeof LIBRARIES)[number] | 'ours-bare';
 
 /** The adapter of `name`. */
 export async function loadAdapter(name: LibraryName): Promise<PeerAdapter> {
   switch (name) {
     case 'ours':
       return (await import('./ours.js')).ours;
+    case 'ours-bare':
+      return (await import('./ours.js')).oursBare;
     case 'ours-udpmux':
       return (await import('./ours.js')).oursUdpMux;
     case 'werift':

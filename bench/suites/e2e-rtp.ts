@@ -14,7 +14,8 @@ export const baseline = 'werift';
 
 const SUITE = 'e2e-rtp';
 const PAYLOADS = [1200, 200];
-const SUBJECTS: LibraryName[] = ['ours', 'ours-udpmux', 'werift', 'node-datachannel'];
+/** `ours` runs with the default policy modules, `ours-bare` without (their cost, side by side). */
+const SUBJECTS: LibraryName[] = ['ours', 'ours-bare', 'ours-udpmux', 'werift', 'node-datachannel'];
 
 /** Runs each library in its own child process and returns delivered rate, CPU and loss series. */
 export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
@@ -43,6 +44,8 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
     printTarget(`${size}B delivered pkt/s, ours / werift`, ratioOf(series, `${size}B delivered`, 'ours', 'werift'), 10);
     printTarget(`${size}B CPU per packet, werift / ours`, ratioOf(series, `${size}B CPU per packet`, 'ours', 'werift'), 1);
     const vsNdc = ratioOf(series, `${size}B delivered`, 'ours', 'node-datachannel');
+    const bare = ratioOf(series, `${size}B CPU per packet`, 'ours', 'ours-bare');
+    if (bare !== undefined) console.log(`      ${size}B CPU per packet with the default policy modules / without: ${(1 / bare).toFixed(3)}x (target <= 1.15)`);
     if (vsNdc !== undefined) console.log(`      ${size}B delivered pkt/s, ours / node-datachannel: ${vsNdc.toFixed(2)}x; per core: ${ratioOf(series, `${size}B per core`, 'ours', 'node-datachannel')?.toFixed(2)}x`);
     // Issue 14: the receiver on a shared UdpMux port within 10 % of its own socket.
     printTarget(`${size}B delivered pkt/s, ours-udpmux / ours`, ratioOf(series, `${size}B delivered`, 'ours-udpmux', 'ours'), 0.9);

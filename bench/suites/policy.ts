@@ -176,6 +176,7 @@ const cases: Case[] = [
     case: 'estimator + pacer module (outgoingRtp hold, release, 1/20 feedback)',
     run: (n) => {
       const m = new BandwidthEstimationPolicy({ startBitrate: 10_000_000, maxBitrate: 50_000_000 });
+      m.configure(0, params(false));
       const fbs = feedbacks(n);
       const packets = Array.from({ length: 64 }, (_, k) => videoPacket(k));
       const batch = new RtpPacketBatch();

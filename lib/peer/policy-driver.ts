@@ -2,6 +2,7 @@
 // router routes (one call per chain per receive batch), carries out their effects (RTCP, RTP,
 // events) on the BUNDLE transport and keeps ONE timer at the earliest timeout any module asked for.
 import { reportListenerError } from '../common/typed-emitter.js';
+import { findExtensionElement, isTwoByteProfile, ONE_BYTE_PROFILE } from '../rtp/header-extension.js';
 import type { RtpPacket } from '../rtp/rtp-packet.js';
 import { rtcpByteLength, serializeRtcpInto, type RtcpPacket } from '../rtp/rtcp/compound.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
@@ -85,11 +86,7 @@ export class PolicyDriver {
   transportRtp(packet: RtpPacket, start: number, length: number): void {
     const chain = this.transportChain;
     if (!chain.hasIncomingRtp) return;
-    let seq = -1;
-    if (this.transportCcId !== undefined) {
-      const v = packet.getExtension(this.transportCcId);
-      if (v && v.length >= 2) seq = (v[0]! << 8) | v[1]!;
-    }
+    const seq = this.transportCcId === undefined ? -1 : transportSequenceAt(this.batchData, start, length, this.transportCcId);
     this.push(chain, packet, start, length, seq, 0);
   }
 
@@ -215,4 +212,25 @@ export class PolicyDriver {
     this.timer = undefined;
     this.owner.router.tap = undefined;
   }
+}
+
+/**
+ * The transport-wide sequence number (extension `id`, RFC 8285 element of 2 bytes) of the RTP
+ * packet at data[start, start + length), read in place (no view is made), or -1. The packet was
+ * parsed already, so its header is consistent.
+ */
+function transportSequenceAt(data: Buffer, start: number, length: number, id: number): number {
+  const b0 = data[start]!;
+  if ((b0 & 0x10) === 0) return -1;
+  const ext = start + 12 + (b0 & 0x0f) * 4;
+  if (ext + 4 > start + length) return -1;
+  const profile = (data[ext]! << 8) | data[ext + 1]!;
+  const twoByte = isTwoByteProfile(profile);
+  if (!twoByte && profile !== ONE_BYTE_PROFILE) return -1;
+  const words = (data[ext + 2]! << 8) | data[ext + 3]!;
+  if (ext + 4 + words * 4 > start + length) return -1;
+  const r = findExtensionElement(data, ext + 4, words * 4, twoByte, id);
+  if (r < 0 || r % 256 < 2) return -1;
+  const at = Math.floor(r / 256);
+  return (data[at]! << 8) | data[at + 1]!;
 }

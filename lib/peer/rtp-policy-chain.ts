@@ -47,7 +47,8 @@ export class RtpPolicyChain {
   /** @internal Reused one-packet batch of outgoing packets. */
   readonly outgoing = new RtpPacketBatch();
   /** @internal RTCP routed to this chain during the current receive batch. */
-  readonly rtcpIn: RtcpPacket[] = [];
+  rtcpIn: RtcpPacket[] = [];
+  private rtcpSpare: RtcpPacket[] = [];
   private readonly output: RtpPolicyOutput = {
     sendRtcp: (packets) => {
       if (packets.length > 0) this.effects.push({ kind: 'rtcp', packets });
@@ -245,9 +246,22 @@ export class RtpPolicyChain {
   incomingRtcp(now: number): void {
     this.seen(now);
     if (this.rtcpIn.length > 0) {
-      const packets = this.rtcpIn.slice();
-      this.rtcpIn.length = 0;
-      for (const m of this.withIncomingRtcp) this.call(m, () => m.incomingRtcp!(this.lastNow, packets, this.output));
+      // Two lists swapped: packets a module's effects route here meanwhile go to the other one.
+      const packets = this.rtcpIn;
+      this.rtcpIn = this.rtcpSpare;
+      const list = this.withIncomingRtcp;
+      for (let i = 0; i < list.length; i++) {
+        const m = list[i]!;
+        this.current = m.name;
+        try {
+          m.incomingRtcp!(this.lastNow, packets, this.output);
+        } catch (err) {
+          reportListenerError(err);
+        }
+      }
+      this.current = '';
+      packets.length = 0;
+      this.rtcpSpare = packets;
     }
     this.flush();
   }

@@ -183,7 +183,7 @@ export interface RtpPolicy {
   outgoingRtp?(now: number, batch: RtpPacketBatch, out: RtpPolicyOutput): void;
   /** RTP received (after SRTP, before the track sees it). */
   incomingRtp?(now: number, batch: RtpPacketBatch, out: RtpPolicyOutput): void;
-  /** RTCP received (one compound packet, or the part of it about this transceiver). */
+  /** RTCP received in one receive batch (about this transceiver, or all for transport scope); the list is reused after the call. */
   incomingRtcp?(now: number, packets: readonly RtcpPacket[], out: RtpPolicyOutput): void;
   /** RTCP the application sends on this transceiver. */
   outgoingRtcp?(now: number, packets: readonly RtcpPacket[], out: RtpPolicyOutput): void;

@@ -338,8 +338,8 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
       }
       if ((flags & RtpPacketFlags.DROP) !== 0) {
         this.packetsHeldByPolicy++;
-        chain?.flush();
-        transportChain.flush();
+        if (chain !== undefined && chain.hasOutgoingRtp) chain.flush();
+        if (transportChain.hasOutgoingRtp) transportChain.flush();
         return;
       }
     }
@@ -352,8 +352,8 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
     this.headerBytesSent += length - packet.payloadLength;
     transport.sendMedia(0, length);
     if (policed) {
-      chain?.flush();
-      transportChain.flush();
+      if (chain !== undefined && chain.hasOutgoingRtp) chain.flush();
+      if (transportChain.hasOutgoingRtp) transportChain.flush();
     }
   }
 

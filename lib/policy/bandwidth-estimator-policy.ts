@@ -68,6 +68,8 @@ export class BandwidthEstimationPolicy implements RtpPolicy {
   private published: number | undefined;
   private feedbackSeen = false;
   private readonly overhead: number;
+  /** False until negotiation gave the estimator feedback to work from. */
+  private active = false;
 
   constructor(options: BandwidthEstimationPolicyOptions = {}) {
     this.estimator = new SendSideBandwidthEstimator(options);
@@ -89,11 +91,18 @@ export class BandwidthEstimationPolicy implements RtpPolicy {
   }
 
   configure(_now: number, params: RtpPolicyParameters): void {
+    // Without feedback to estimate from, pacing at the start bitrate would only throttle the
+    // application: the module then lets everything through untouched.
+    this.active =
+      (params.rtcpFeedback.has('transport-cc') && params.headerExtensions.has(TRANSPORT_CC_URI)) ||
+      params.rtcpFeedback.has('goog-remb') ||
+      params.rtcpFeedback.has('ack ccfb');
     this.audioSsrcs.clear();
     for (const s of params.sendStreams) if (s.kind === 'audio') this.audioSsrcs.add(s.ssrc);
   }
 
   outgoingRtp(now: number, batch: RtpPacketBatch): void {
+    if (!this.active) return;
     for (let i = 0; i < batch.count; i++) {
       if ((batch.flags[i]! & RtpPacketFlags.DROP) !== 0) continue;
       const ssrc = batch.ssrc[i]!;

@@ -2,7 +2,7 @@
 // (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1) by transport-wide sequence number,
 // and RFC 8888 §3.1 congestion control feedback by (SSRC, RTP sequence number). docs/policy.md,
 // "Bandwidth estimator".
-import type { RtcpTransportCcFeedback } from '../rtp/rtcp/transport-cc-feedback.js';
+import { TwccStatus, type RtcpTransportCcFeedback } from '../rtp/rtcp/transport-cc-feedback.js';
 import type { RtcpCongestionControlFeedback } from '../rtp/rtcp/congestion-control-feedback.js';
 
 /** A sent packet as the estimator remembers it. */
@@ -99,14 +99,39 @@ export class SendHistory {
     if (this.lastRef === undefined) this.lastUnwrappedRef = ref;
     else this.lastUnwrappedRef += ((ref - this.lastRef + REF_UNITS * 1.5) % REF_UNITS) - REF_UNITS / 2;
     this.lastRef = ref;
-    const shiftUs = (this.lastUnwrappedRef - ref) * 64_000;
-    const arrivals = fb.arrivalTimesUs();
     const base = unwrap16(this.lastTransport, fb.baseSequenceNumber);
-    for (let i = 0; i < arrivals.length; i++) {
-      const e = this.byTransport.get(base + i);
-      const a = arrivals[i];
-      this.account(out, e, a === null || a === undefined ? null : (a + shiftUs) / 1000);
+    // Walk the status chunks and deltas in place (no object per reported packet): a hostile
+    // feedback may claim 65535 statuses, and only those the history holds are looked up.
+    const count = fb.packetStatusCount;
+    const lo = this.oldestTransport();
+    const hi = this.lastTransport;
+    let tUs = this.lastUnwrappedRef * 64_000;
+    let d = 0;
+    let i = 0;
+    for (const c of fb.chunks) {
+      const n = c.type === 'run-length' ? c.runLength : c.symbols.length;
+      for (let k = 0; k < n && i < count; k++, i++) {
+        const status = c.type === 'run-length' ? c.status : c.symbols[k]!;
+        let arrivalMs: number | null;
+        if (status === TwccStatus.SMALL_DELTA || status === TwccStatus.LARGE_DELTA) {
+          tUs += (fb.recvDeltas[d++] ?? 0) * 250;
+          arrivalMs = tUs / 1000;
+        } else if (status === TwccStatus.RECEIVED_WITHOUT_DELTA) {
+          arrivalMs = tUs / 1000;
+        } else {
+          arrivalMs = null;
+        }
+        const seq = base + i;
+        if (seq < lo || seq > hi) {
+          out.unknown++;
+          continue;
+        }
+        this.account(out, this.byTransport.get(seq), arrivalMs);
+      }
+      if (i >= count) break;
     }
+    // Statuses the chunks do not cover are unknown, as the parser reports them.
+    if (i < count) out.unknown += count - i;
     sortByArrival(out.received);
     return out;
   }
@@ -155,6 +180,15 @@ export class SendHistory {
     if (e.reported === 1) out.lost--;
     e.reported = 2;
     out.received.push({ sendTimeMs: e.sendTimeMs, arrivalTimeMs: arrivalMs, size: e.size });
+  }
+
+  // Unwrapped transport-wide number of the oldest packet held (Infinity when none).
+  private oldestTransport(): number {
+    for (let k = this.head; k < this.order.length; k++) {
+      const key = this.order[k]!.transportKey;
+      if (key !== undefined) return key;
+    }
+    return Infinity;
   }
 
   private expire(nowMs: number): void {

@@ -4,6 +4,7 @@
 // randomness the modules need are read here, once per module, never inside them.
 import { cryptoRng } from '../common/rng.js';
 import { setDefaultRtpPolicies, type RtpPolicyFactory } from '../peer/rtp-policy.js';
+import { CongestionControlFeedback } from './congestion-control-feedback.js';
 import { KeyframeRequester } from './keyframe-requester.js';
 import { NackGenerator } from './nack-generator.js';
 import { NackResponder } from './nack-responder.js';
@@ -48,6 +49,13 @@ export const transportCcFeedbackPolicy: RtpPolicyFactory = {
   name: 'transport-cc-feedback',
   scope: 'transport',
   create: () => new TransportCcFeedback(),
+};
+
+/** Factory of RFC 8888 congestion control feedback (scope transport; not in the default set). */
+export const congestionControlFeedbackPolicy: RtpPolicyFactory = {
+  name: 'ccfb-feedback',
+  scope: 'transport',
+  create: () => new CongestionControlFeedback({ wallClockOffsetMs: wallClockOffsetMs() }),
 };
 
 /** The default set, in chain order. Returns a fresh array the caller may change. */

@@ -29,7 +29,10 @@ export {
   nackResponderPolicy,
   keyframeRequesterPolicy,
   transportCcFeedbackPolicy,
+  congestionControlFeedbackPolicy,
 } from './default-policies.js';
+export { CongestionControlFeedback } from './congestion-control-feedback.js';
+export type { CongestionControlFeedbackOptions } from './congestion-control-feedback.js';
 export { SendSideBandwidthEstimator } from './bandwidth-estimator.js';
 export type {
   BandwidthEstimatorOptions,

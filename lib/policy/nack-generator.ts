@@ -79,6 +79,8 @@ export class NackGenerator implements RtpPolicy {
   }
 
   incomingRtp(now: number, batch: RtpPacketBatch, out: RtpPolicyOutput): void {
+    // Without negotiated NACK there is nothing to ask for: track nothing.
+    if (this.params === undefined || !this.params.rtcpFeedback.has('nack')) return;
     for (let i = 0; i < batch.count; i++) {
       const ssrc = batch.ssrc[i]!;
       let s = this.streams.get(ssrc);

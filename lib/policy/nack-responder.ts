@@ -82,6 +82,11 @@ export class NackResponder implements RtpPolicy {
 
   configure(_now: number, params: RtpPolicyParameters): void {
     this.params = params;
+    // Without negotiated NACK nobody will ask: keep no history (and copy nothing per packet).
+    if (!params.rtcpFeedback.has('nack')) {
+      this.histories.clear();
+      return;
+    }
     for (const s of params.sendStreams) {
       if (!this.histories.has(s.ssrc)) this.histories.set(s.ssrc, new SendHistory(this.o.historySize, this.o.maxPacketSize));
       if (s.rtxSsrc !== undefined && params.sendCodec?.rtxPayloadType !== undefined && !this.rtx.has(s.ssrc)) {

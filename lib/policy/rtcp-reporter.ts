@@ -154,7 +154,11 @@ export class RtcpReporter implements RtpPolicy {
   }
 
   incomingRtcp(now: number, packets: readonly RtcpPacket[], out: RtpPolicyOutput): void {
-    this.avgRtcpSize += (rtcpByteLength(packets) + HEADER_OVERHEAD - this.avgRtcpSize) / 16;
+    // The average counts compound packets that carry a report (RFC 3550 §6.3.3); sizing every
+    // feedback packet (a transport-cc one covers a thousand packets) would cost per media packet.
+    if (packets.length > 0 && (packets[0]!.kind === 'sr' || packets[0]!.kind === 'rr')) {
+      this.avgRtcpSize += (rtcpByteLength(packets) + HEADER_OVERHEAD - this.avgRtcpSize) / 16;
+    }
     for (const p of packets) {
       if (p.kind === 'sr') {
         const s = this.sources.get(p.ssrc);

@@ -6,17 +6,18 @@
 // arrival slots, no allocation per packet.
 import type { MediaKind } from '../peer/media-stream-track.js';
 import type { RtpPacketBatch, RtpPolicy, RtpPolicyOutput, RtpPolicyParameters, RtpPolicyStatsCollector } from '../peer/rtp-policy.js';
-import { RtcpTransportCcFeedback } from '../rtp/rtcp/transport-cc-feedback.js';
+import { RtcpRawPacket } from '../rtp/rtcp/raw-packet.js';
 import { HeaderExtensionUri } from '../sdp/capabilities.js';
 import type { RtcpFeedback as SdpRtcpFeedback } from '../sdp/model.js';
 import { RtcpFeedback } from './rtcp-feedback.js';
 import { feedbackPacket } from './rtcp-compound.js';
+import { TransportCcWriter } from './transport-cc-writer.js';
 
 /** Options of {@link TransportCcFeedback}. */
 export interface TransportCcFeedbackOptions {
   /** Time between feedback packets while packets arrive (default 100 ms, libwebrtc's default). */
   intervalMs?: number;
-  /** Most sequence numbers reported in one feedback packet (default 1000); more are split. */
+  /** Most sequence numbers reported in one feedback packet (default 1000); more are split, as are packets over 1100 bytes. */
   maxPacketsPerFeedback?: number;
 }
 
@@ -36,12 +37,15 @@ export class TransportCcFeedback implements RtpPolicy {
   private due: number | undefined;
   private readonly intervalMs: number;
   private readonly maxPerFeedback: number;
+  private readonly writer: TransportCcWriter;
+  private readonly arrivalAt = (x: number): number => this.arrivalsUs[x % RING]!;
   /** Feedback packets sent, packets reported received, late arrivals (already reported lost), too far ahead. */
-  readonly counters = { feedbackSent: 0, packetsReported: 0, late: 0, flushedEarly: 0, unencodable: 0 };
+  readonly counters = { feedbackSent: 0, packetsReported: 0, late: 0, flushedEarly: 0 };
 
   constructor(options: TransportCcFeedbackOptions = {}) {
     this.intervalMs = options.intervalMs ?? 100;
     this.maxPerFeedback = Math.min(options.maxPacketsPerFeedback ?? 1000, RING);
+    this.writer = new TransportCcWriter(this.maxPerFeedback, 1100);
   }
 
   rtcpFeedback(): readonly SdpRtcpFeedback[] {
@@ -117,28 +121,17 @@ export class TransportCcFeedback implements RtpPolicy {
         this.base = end + 1;
         continue;
       }
-      const arrivals: (number | null)[] = [];
-      for (let x = start; x <= end; x++) {
-        const a = this.arrivalsUs[x % RING]!;
-        arrivals.push(a < 0 ? null : a);
-        if (a >= 0) this.counters.packetsReported++;
-      }
+      let last = end;
       if (enabled) {
-        try {
-          const fb = RtcpTransportCcFeedback.fromArrivals(
-            { senderSsrc: params.localSsrc, mediaSsrc: this.mediaSsrc, baseSequenceNumber: start & 0xffff, feedbackPacketCount: this.feedbackCount },
-            arrivals,
-          );
-          this.feedbackCount = (this.feedbackCount + 1) & 0xff;
-          out.sendRtcp(feedbackPacket(params, [fb]));
-          this.counters.feedbackSent++;
-        } catch {
-          // A gap between two arrivals beyond the 16-bit delta (8 s): not reported.
-          this.counters.unencodable++;
-        }
+        const { bytes, last: covered } = this.writer.write(params.localSsrc, this.mediaSsrc, this.feedbackCount, start, end, this.arrivalAt);
+        last = covered;
+        this.feedbackCount = (this.feedbackCount + 1) & 0xff;
+        out.sendRtcp(feedbackPacket(params, [new RtcpRawPacket(Buffer.from(bytes))]));
+        this.counters.feedbackSent++;
       }
-      this.clear(start, end);
-      this.base = end + 1;
+      for (let x = start; x <= last; x++) if (this.arrivalsUs[x % RING]! >= 0) this.counters.packetsReported++;
+      this.clear(start, last);
+      this.base = last + 1;
     }
   }
 

@@ -2,12 +2,12 @@
 // they serve (nack, nack pli, ccm fir, transport-cc; no goog-remb), SR/RR give RTT and the
 // remote-inbound/remote-outbound stats, a lost packet is NACKed and repaired by RTX, a keyframe
 // request travels as PLI and becomes an event, transport-wide sequence numbers are consecutive
-// across streams and transport-cc feedback comes back.
+// across streams and transport-cc feedback comes back; RFC 8888 feedback when that module is added.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack } from '../../lib/peer/index.js';
 import { RtpPacketFlags } from '../../lib/peer/rtp-policy.js';
-import '../../lib/policy/default-policies.js';
+import { congestionControlFeedbackPolicy, defaultPolicyFactories } from '../../lib/policy/default-policies.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import type { RtcpPacket } from '../../lib/rtp/rtcp/compound.js';
 import { negotiate, within } from './peer-helpers.js';
@@ -112,6 +112,32 @@ test('default modules: truthful SDP, reports and RTT, NACK/RTX, PLI, transport-c
     const ro = s2.find((x) => x.type === 'remote-outbound-rtp' && x.kind === 'video')!;
     assert.equal(inb.remoteId, ro.id);
     assert.ok((ro.packetsSent as number) > 0);
+  } finally {
+    pc1.close();
+    pc2.close();
+  }
+});
+
+test('RFC 8888 feedback when installed: ack ccfb offered and answered, ccfb packets reach the sender', { timeout: 30_000 }, async () => {
+  const policies = [...defaultPolicyFactories(), congestionControlFeedbackPolicy];
+  const pc1 = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], rtpPolicies: policies });
+  const pc2 = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], rtpPolicies: policies });
+  try {
+    const video = new LocalStreamTrack({ kind: 'video' });
+    pc1.addTransceiver(video, { direction: 'sendonly' });
+    assert.match((await pc1.createOffer()).sdp, /a=rtcp-fb:96 ack ccfb\r\n/);
+    const seen: RtcpPacket[] = [];
+    pc1.transportPolicies.add({ name: 'watch', incomingRtcp: (_now, packets) => void seen.push(...packets) });
+    await negotiate(pc1, pc2);
+    assert.match(pc2.localDescription!.sdp, /a=rtcp-fb:96 ack ccfb\r\n/);
+    await within(Promise.all([pc1.connected(), pc2.connected()]), 10_000, 'connected');
+    for (let i = 0; i < 30; i++) {
+      video.send(new RtpPacket({ timestamp: i * 3000, marker: true, payload: Buffer.alloc(500, i) }));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await until(() => seen.some((p) => p.kind === 'ccfb'), 5000, 'ccfb feedback');
+    const received = seen.filter((p) => p.kind === 'ccfb').flatMap((p) => (p.kind === 'ccfb' ? p.reports.flatMap((r) => r.metrics.filter((m) => m.received)) : []));
+    assert.ok(received.length >= 20, `packets reported received (${received.length})`);
   } finally {
     pc1.close();
     pc2.close();

@@ -138,7 +138,8 @@ test('behind tbf 1 Mbit/s the target settles within ±20 % in 10 s, queueing del
     const settled = window(samples, 10_000, 14_000);
     t.diagnostic(`tbf 1 Mbit/s, 10-14 s: ${kbps(settled)}`);
     assert.ok(Math.abs(settled.mean - 1_000_000) <= 200_000, kbps(settled));
-    assert.ok(settled.min >= 700_000 && settled.max <= 1_200_000, kbps(settled));
+    // The sawtooth around the mean: every sample within ±30 %.
+    assert.ok(settled.min >= 700_000 && settled.max <= 1_300_000, kbps(settled));
     assert.ok(window(samples, 0, 14_000).maxQueue < 200, kbps(window(samples, 0, 14_000)));
   } finally {
     cleanup();

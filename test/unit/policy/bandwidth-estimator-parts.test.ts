@@ -146,6 +146,18 @@ test('send history: RFC 8888 feedback matches by SSRC and RTP sequence number', 
   assert.equal(c!.arrivalTimeMs, undefined, 'received without a time');
 });
 
+test('send history: a feedback claiming 65535 statuses (run-length chunks, no deltas) costs lookups only for what it holds', () => {
+  const h = new SendHistory();
+  for (let i = 0; i < 100; i++) h.onPacketSent(i, { transportSeq: 1000 + i, size: 500 });
+  const chunks = Array.from({ length: 8 }, () => ({ type: 'run-length' as const, status: 1, runLength: 8191 }));
+  chunks.push({ type: 'run-length', status: 1, runLength: 65535 - 8 * 8191 });
+  const fb = new RtcpTransportCcFeedback({ senderSsrc: 1, mediaSsrc: 2, baseSequenceNumber: 990, referenceTime: 5, feedbackPacketCount: 0 }, 65535, chunks, []);
+  const r = h.onTransportCc(fb);
+  assert.equal(r.received.length, 100, 'the 100 packets held, "received" with the missing deltas read as 0');
+  assert.equal(r.unknown, 65535 - 100);
+  assert.equal(r.lost, 0);
+});
+
 test('estimator: garbage feedback is counted, never thrown; bad options throw a RangeError', () => {
   const e = new SendSideBandwidthEstimator();
   const fb = RtcpTransportCcFeedback.fromArrivals({ senderSsrc: 1, mediaSsrc: 2, baseSequenceNumber: 7, feedbackPacketCount: 0 }, [1000, null, 3000]);

@@ -1,6 +1,6 @@
 // The send-side bandwidth estimator with the pacer behind the policy network simulator
 // (test/unit/policy/bwe-scenario.ts): settling behind a 1 Mbit/s bottleneck with bounded queueing
-// delay, a 1 → 3 → 0.5 Mbit/s step, random loss, and determinism.
+// delay, a 1 → 3 → 0.5 Mbit/s step, random loss, RFC 8888 feedback, and determinism.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runBweScenario } from './bwe-scenario.js';
@@ -72,6 +72,15 @@ test('5 % random loss: the loss-based part holds the rate (2-10 % band), 20 % lo
   const st = twenty.estimator.stats;
   const lossRate = st.packetsLost / (st.packetsLost + st.packetsAcked);
   assert.ok(lossRate > 0.03 && lossRate < 0.1, `a quarter of the run at 20 %: ${lossRate}`);
+});
+
+test('RFC 8888 feedback drives the estimator as well as transport-cc does', () => {
+  const r = runBweScenario({ seed: 2, durationMs: 20_000, phases: [{ at: 0, link: LINK }], feedback: 'ccfb' });
+  const w = window(r.samples, 10_000, 20_000);
+  assert.ok(Math.abs(w.mean - 1_000_000) < 200_000 && w.min >= 750_000 && w.max <= 1_200_000, `ccfb: ${JSON.stringify(w)}`);
+  assert.ok(w.maxQueue < 200);
+  assert.equal(r.estimator.stats.feedbackUnknown, 0);
+  assert.ok(r.estimator.stats.packetsAcked > 1000);
 });
 
 test('determinism: the same seed gives the same target trace', () => {

@@ -6,6 +6,7 @@ import { SendSideBandwidthEstimator } from '../../../lib/policy/bandwidth-estima
 import type { BandwidthEstimatorOptions } from '../../../lib/policy/bandwidth-estimator.js';
 import { Pacer } from '../../../lib/policy/pacer.js';
 import { RtcpTransportCcFeedback } from '../../../lib/rtp/rtcp/transport-cc-feedback.js';
+import { RtcpCongestionControlFeedback } from '../../../lib/rtp/rtcp/congestion-control-feedback.js';
 import { parseRtcp, serializeRtcp } from '../../../lib/rtp/rtcp/compound.js';
 
 /** One phase of the bottleneck: from `at` ms on, these a → b impairments. */
@@ -26,6 +27,8 @@ export interface ScenarioOptions {
   feedbackIntervalMs?: number;
   /** Sample interval of the trace, ms (default 100). */
   sampleMs?: number;
+  /** Feedback format: transport-cc (default) or RFC 8888 congestion control feedback. */
+  feedback?: 'transport-cc' | 'ccfb';
 }
 
 export interface ScenarioSample {
@@ -102,7 +105,8 @@ export function runBweScenario(o: ScenarioOptions): ScenarioResult {
     // Pacer → transport-wide seq stamped → estimator history → network.
     for (let p = pacer.poll(now); p; p = pacer.poll(now)) {
       const pkt = makePacket(p.length - HEADER);
-      est.onPacketSent(now, { transportSeq: transportSeq & 0xffff, size: pkt.length });
+      if (o.feedback === 'ccfb') est.onPacketSent(now, { ssrc: 1, rtpSeq: transportSeq & 0xffff, size: pkt.length });
+      else est.onPacketSent(now, { transportSeq: transportSeq & 0xffff, size: pkt.length });
       sim.send(now, 'a', pkt);
       transportSeq++;
       packetsSent++;
@@ -118,7 +122,10 @@ export function runBweScenario(o: ScenarioOptions): ScenarioResult {
         intervalMaxQueue = Math.max(intervalMaxQueue, d.queuedMs);
         intervalBits += buf.length * 8;
       } else {
-        for (const pkt of parseRtcp(buf)) if (pkt.kind === 'transport-cc') est.onTransportCcFeedback(now, pkt);
+        for (const pkt of parseRtcp(buf)) {
+          if (pkt.kind === 'transport-cc') est.onTransportCcFeedback(now, pkt);
+          else if (pkt.kind === 'ccfb') est.onCongestionControlFeedback(now, pkt);
+        }
         for (let e = est.pollEvent(); e; e = est.pollEvent()) {
           target = e.bitrate;
           pacer.setTargetBitrate(now, target);
@@ -130,11 +137,23 @@ export function runBweScenario(o: ScenarioOptions): ScenarioResult {
       if (maxSeen >= fbBase) {
         const list: (number | null)[] = [];
         for (let s = fbBase; s <= maxSeen; s++) list.push(arrivals.get(s) ?? null);
-        const fb = RtcpTransportCcFeedback.fromArrivals(
-          { senderSsrc: 2, mediaSsrc: 1, baseSequenceNumber: fbBase & 0xffff, feedbackPacketCount: fbCount++ & 0xff },
-          list,
-        );
-        sim.send(now, 'b', serializeRtcp([fb]));
+        if (o.feedback === 'ccfb') {
+          // RFC 8888 §3.1: arrival time offsets before the report timestamp (NTP middle 32 bits), 1/1024 s.
+          const reportTimestamp = Math.floor((now / 1000) * 65536) >>> 0;
+          const reportMs = (reportTimestamp / 65536) * 1000;
+          const metrics = list.map((a) =>
+            a === null
+              ? { received: false, ecn: 0, arrivalTimeOffset: 0 }
+              : { received: true, ecn: 0, arrivalTimeOffset: Math.min(0x1ffe, Math.max(0, Math.round(((reportMs - a / 1000) * 1024) / 1000))) },
+          );
+          sim.send(now, 'b', serializeRtcp([new RtcpCongestionControlFeedback(2, [{ ssrc: 1, beginSequence: fbBase & 0xffff, metrics }], reportTimestamp)]));
+        } else {
+          const fb = RtcpTransportCcFeedback.fromArrivals(
+            { senderSsrc: 2, mediaSsrc: 1, baseSequenceNumber: fbBase & 0xffff, feedbackPacketCount: fbCount++ & 0xff },
+            list,
+          );
+          sim.send(now, 'b', serializeRtcp([fb]));
+        }
         for (let s = fbBase; s <= maxSeen; s++) arrivals.delete(s);
         fbBase = maxSeen + 1;
       }

@@ -1,10 +1,14 @@
 // Transport-cc feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3) on the network
 // simulator: every transport-wide sequence number is reported once, lost ones as not received,
 // arrival deltas match the simulated delivery times (250 µs units), one feedback per interval,
-// across the 16-bit wrap; nothing is sent unless transport-cc was negotiated.
+// across the 16-bit wrap; nothing is sent unless transport-cc was negotiated; the byte writer
+// round-trips through the RTCP parser.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { SeededRng } from '../../../lib/common/rng.js';
 import { TransportCcFeedback } from '../../../lib/policy/transport-cc-feedback.js';
+import { TransportCcWriter } from '../../../lib/policy/transport-cc-writer.js';
+import { tryParseRtcp } from '../../../lib/rtp/rtcp/compound.js';
 import type { RtcpTransportCcFeedback } from '../../../lib/rtp/rtcp/transport-cc-feedback.js';
 import { PolicyPair } from './policy-pair.js';
 
@@ -57,6 +61,39 @@ test('a late packet (already reported lost) is counted, not reported twice', () 
     for (const r of f.packets()) {
       assert.ok(!seen.has(r.sequenceNumber));
       seen.add(r.sequenceNumber);
+    }
+  }
+});
+
+test('the byte writer round-trips through the RTCP parser: leading loss, large and negative deltas, runs, the size cap', () => {
+  const rng = new SeededRng(17);
+  for (let round = 0; round < 50; round++) {
+    const n = 1 + (rng.uint32() % 900);
+    const arrivals: number[] = [];
+    let t = 5_000_000 + rng.uint32() % 1_000_000;
+    for (let i = 0; i < n; i++) {
+      const r = rng.float();
+      if ((i === 0 && round % 3 === 0) || r < 0.1) arrivals.push(-1);
+      else {
+        t += r < 0.15 ? -2000 : r < 0.2 ? 70_000 : rng.uint32() % 3000;
+        arrivals.push(t);
+      }
+    }
+    if (!arrivals.some((a) => a >= 0)) arrivals[n - 1] = t;
+    const writer = new TransportCcWriter(1000, 1100);
+    const base = 70000 + round;
+    const { bytes, last } = writer.write(11, 22, round, base, base + n - 1, (x) => arrivals[x - base]!);
+    assert.ok(bytes.length <= 1100 && bytes.length % 4 === 0);
+    const parsed = tryParseRtcp(Buffer.from(bytes), 0, bytes.length)!;
+    assert.equal(parsed.length, 1);
+    const fb = parsed[0] as RtcpTransportCcFeedback;
+    assert.equal(fb.kind, 'transport-cc');
+    assert.equal(fb.baseSequenceNumber, base & 0xffff);
+    assert.equal(fb.packetStatusCount, last - base + 1);
+    const times = fb.arrivalTimesUs();
+    for (let i = 0; i <= last - base; i++) {
+      if (arrivals[i]! < 0) assert.equal(times[i], null, `round ${round} packet ${i} lost`);
+      else assert.ok(Math.abs(times[i]! - arrivals[i]!) <= 125 + 1e-6, `round ${round} packet ${i}: ${times[i]} vs ${arrivals[i]}`);
     }
   }
 });
