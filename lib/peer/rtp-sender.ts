@@ -370,7 +370,7 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
       return;
     }
     const packet = RtpPacket.tryParse(data);
-    if (!packet || data.length > transport.maxMediaSize) {
+    if (!packet || data.length > transport.maxMediaSize || !this.encodingActive(packet.ssrc!)) {
       this.packetsDropped++;
       return;
     }
@@ -408,6 +408,16 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
     }
     transport.sendMedia(0, length);
     transportChain.flush();
+  }
+
+  /**
+   * Whether setParameters left the encoding of `ssrc` active (an RTX SSRC counts as its
+   * stream's): a retransmission of an encoding switched off is not sent either.
+   */
+  private encodingActive(ssrc: number): boolean {
+    if (this.encodings.length === 0) return this.settings[0]!.active;
+    const i = this.encodings.findIndex((e) => e.ssrc === ssrc);
+    return i >= 0 ? this.settings[i]!.active : this.settings.some((s) => s.active);
   }
 
   /** Sends RTCP (packet objects, or one serialized compound packet). Dropped before negotiation. */

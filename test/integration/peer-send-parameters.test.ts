@@ -96,6 +96,10 @@ test('active=false stops sending, active=true resumes; replaceTrack swaps the so
   for (let i = 0; i < 5; i++) first.send(new RtpPacket({ payload: Buffer.from(`silent ${i}`) }));
   assert.equal(sender.packetsDropped, dropped + 5);
   assert.equal(sender.packetsSent, sent);
+  // A retransmission a policy module asks for is not sent for a switched-off encoding either.
+  const retransmission = new RtpPacket({ ssrc: sender.ssrc, payloadType: p.codecs[0]!.payloadType, sequenceNumber: 1, timestamp: 1, payload: Buffer.from('rtx') });
+  sender.sendFromPolicy(retransmission.serialize(), true);
+  assert.equal(sender.packetsDropped, dropped + 6);
 
   await nextTask();
   const on = sender.getParameters();
