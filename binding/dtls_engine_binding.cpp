@@ -42,6 +42,8 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
                            InstanceMethod<&DtlsEngineWrap::WasConnected>("wasConnected"),
                            InstanceMethod<&DtlsEngineWrap::SrtpProfileId>("srtpProfile"),
                            InstanceMethod<&DtlsEngineWrap::CipherSuite>("cipherSuite"),
+                           InstanceMethod<&DtlsEngineWrap::CipherSuiteStandardName>("cipherSuiteStandardName"),
+                           InstanceMethod<&DtlsEngineWrap::TlsVersion>("tlsVersion"),
                            InstanceMethod<&DtlsEngineWrap::RemoteCertificate>("remoteCertificate"),
                            InstanceMethod<&DtlsEngineWrap::Counters>("counters"),
                            InstanceMethod<&DtlsEngineWrap::KeySrtp>("keySrtp"),
@@ -289,6 +291,20 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
     Napi::Env env = info.Env();
     if (!Ready(env)) return env.Undefined();
     return Napi::String::New(env, engine_->cipher_name());
+  }
+
+  // cipherSuiteStandardName() -> IANA cipher suite name, '' before the handshake.
+  Napi::Value CipherSuiteStandardName(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    return Napi::String::New(env, engine_->cipher_standard_name());
+  }
+
+  // tlsVersion() -> wire version (0xFEFD for DTLS 1.2), 0 before the handshake.
+  Napi::Value TlsVersion(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    return Napi::Number::New(env, engine_->tls_version());
   }
 
   // remoteCertificate() -> Buffer (DER) or null before the handshake completed.

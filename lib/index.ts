@@ -4,6 +4,8 @@ export { TypedEventEmitter } from './common/typed-emitter.js';
 export type { EventMap } from './common/typed-emitter.js';
 export type { Clock } from './common/clock.js';
 export type { Rng } from './common/rng.js';
+export { configureLogging, LOG_NAMESPACES } from './common/log.js';
+export type { LogRecord, LogSink, LoggingOptions } from './common/log.js';
 export { UdpSocket, UdpBatch, MAX_UDP_PAYLOAD } from './transport/source/udp-socket.js';
 export type {
   UdpSocketOptions,
@@ -12,7 +14,8 @@ export type {
   UdpDestination,
   UdpBatchListener,
 } from './transport/source/udp-socket.js';
-export { loadAddon as loadNativeAddon } from './native/addon.js';
+export { nativeBuildInfo } from './native/addon.js';
+export type { NativeBuildInfo } from './native/addon.js';
 export * from './rtp/index.js';
 export * from './srtp/index.js';
 export * from './dtls/index.js';

@@ -31,6 +31,7 @@ export class DtlsCertificate {
   readonly keyType: string;
   // Fingerprints never change; each is computed once.
   private readonly fingerprints = new Map<FingerprintAlgorithm, DtlsFingerprint>();
+  private der: Buffer | undefined;
 
   private constructor(native: NativeDtlsCertificate) {
     this.native = native;
@@ -77,6 +78,16 @@ export class DtlsCertificate {
   /** W3C RTCCertificate.getFingerprints(): the sha-256 fingerprint (what goes into SDP). */
   getFingerprints(): DtlsFingerprint[] {
     return [this.fingerprint('sha-256')];
+  }
+
+  /** The certificate (not the key) in DER, e.g. for W3C `certificate` stats (`base64Certificate`). */
+  certificateDer(): Buffer {
+    if (!this.der) {
+      // PEM is base64 DER between the BEGIN/END lines (RFC 7468 section 2).
+      const body = this.native.certificatePem().replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
+      this.der = Buffer.from(body, 'base64');
+    }
+    return Buffer.from(this.der);
   }
 
   /** The certificate and private key as PEM, e.g. to persist an identity across restarts. */

@@ -25,6 +25,10 @@ import {
   type NativeDtlsPool,
 } from './native-dtls.js';
 import { DEFAULT_SRTP_PROFILES, srtpProfileId, srtpProfileName, type SrtpProfileName } from './srtp-profile.js';
+import { createLogger } from '../common/log.js';
+import { describeDtlsDatagram } from './dtls-record-names.js';
+
+const log = createLogger('dtls');
 
 /** W3C RTCDtlsTransportState. */
 export type DtlsTransportState = 'new' | 'connecting' | 'connected' | 'closed' | 'failed';
@@ -96,7 +100,13 @@ export interface DtlsTransportStats {
 type State =
   | { readonly name: 'new' }
   | { readonly name: 'connecting' }
-  | { readonly name: 'connected'; readonly srtpProfile: SrtpProfileName | undefined; readonly cipherSuite: string }
+  | {
+    readonly name: 'connected';
+    readonly srtpProfile: SrtpProfileName | undefined;
+    readonly cipherSuite: string;
+    readonly cipherSuiteStandardName: string;
+    readonly tlsVersion: number;
+  }
   | { readonly name: 'closed' }
   | { readonly name: 'failed'; readonly reason: string };
 
@@ -188,6 +198,20 @@ export class DtlsTransport {
     return this.st.name === 'connected' ? this.st.cipherSuite : undefined;
   }
 
+  /** The negotiated cipher suite, IANA name (what W3C `dtlsCipher` reports), once connected. */
+  get cipherSuiteStandardName(): string | undefined {
+    return this.st.name === 'connected' && this.st.cipherSuiteStandardName !== '' ? this.st.cipherSuiteStandardName : undefined;
+  }
+
+  /**
+   * The negotiated protocol version as W3C `tlsVersion` spells it (the wire version in upper-case
+   * hex: `FEFD` for DTLS 1.2, RFC 6347 section 4.1), once connected.
+   */
+  get tlsVersion(): string | undefined {
+    if (this.st.name !== 'connected' || this.st.tlsVersion === 0) return undefined;
+    return this.st.tlsVersion.toString(16).toUpperCase().padStart(4, '0');
+  }
+
   /** Fingerprints of our certificate (for the local SDP). */
   getLocalFingerprints(): DtlsFingerprint[] {
     return this.localCertificate.getFingerprints();
@@ -239,6 +263,7 @@ export class DtlsTransport {
         off = 0;
         n = 0;
       }
+      if (log.enabled && d[0] !== 23) log('%s in: %s', this.role, describeDtlsDatagram(d));
       p.buffer.set(d, off);
       p.lengths[n++] = d.length;
       off += d.length;
@@ -388,7 +413,13 @@ export class DtlsTransport {
     let next: State;
     switch (name) {
       case 'connected':
-        next = { name, srtpProfile: srtpProfileName(this.engine.srtpProfile()), cipherSuite: this.engine.cipherSuite() };
+        next = {
+          name,
+          srtpProfile: srtpProfileName(this.engine.srtpProfile()),
+          cipherSuite: this.engine.cipherSuite(),
+          cipherSuiteStandardName: this.engine.cipherSuiteStandardName(),
+          tlsVersion: this.engine.tlsVersion(),
+        };
         break;
       case 'failed':
         next = { name, reason: this.engine.failureReason() || 'DTLS failure' };
@@ -397,6 +428,10 @@ export class DtlsTransport {
         next = { name };
     }
     this.st = next;
+    if (log.enabled) {
+      if (next.name === 'connected') log('%s connected: %s %s, SRTP %s', this.role, this.tlsVersion, next.cipherSuiteStandardName, next.srtpProfile ?? 'none');
+      else log('%s %s%s', this.role, next.name, next.name === 'failed' ? `: ${next.reason}` : '');
+    }
     this.events.push(next.name === 'failed' ? { type: 'statechange', state: 'failed', reason: next.reason } : { type: 'statechange', state: next.name });
   }
 
@@ -415,7 +450,10 @@ export class DtlsTransport {
     for (;;) {
       const n = this.engine.pollTransmit();
       if (n === 0) return;
-      for (const d of this.splitPool(p, n)) this.transmitQueue.push(d);
+      for (const d of this.splitPool(p, n)) {
+        if (log.enabled && d[0] !== 23) log('%s out: %s', this.role, describeDtlsDatagram(d));
+        this.transmitQueue.push(d);
+      }
       this.datagramsOut += n;
     }
   }

@@ -54,6 +54,8 @@ export interface NativeDtlsEngine {
   wasConnected(): boolean;
   srtpProfile(): number;
   cipherSuite(): string;
+  cipherSuiteStandardName(): string;
+  tlsVersion(): number;
   remoteCertificate(): Buffer | null;
   counters(): void;
   keySrtp(session: object): boolean;

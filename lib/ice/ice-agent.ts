@@ -28,6 +28,9 @@ import { generateIceCredentials, isIceString, type IceCredentials } from './ice-
 import { StunAttr, StunClass, StunErrorCode, StunMethod } from './stun-constants.js';
 import { StunMessage } from './stun-message.js';
 import { addressKey, canonicalIp, ipFamily, sameAddress, type TransportAddress } from './transport-address.js';
+import { createLogger, loggedDropCounters } from '../common/log.js';
+
+const log = createLogger('ice');
 
 /** ICE roles (RFC 8445 §6.1.1). */
 export type IceRole = 'controlling' | 'controlled';
@@ -333,7 +336,7 @@ export class IceAgent {
       consentChecksSent: 0,
       indicationsReceived: 0,
       roleConflicts: 0,
-      drops,
+      drops: loggedDropCounters('ice', drops),
     };
   }
 
@@ -852,6 +855,7 @@ export class IceAgent {
     }
     pair.state = 'succeeded';
     validPair.state = 'succeeded';
+    if (log.enabled) log('pair %s:%d -> %s:%d succeeded', validPair.local.base.address, validPair.local.base.port, validPair.remote.address, validPair.remote.port);
     // Retransmissions of other ordinary checks of this pair are no longer needed.
     for (const [otherId, other] of this.transactions) {
       if (other.pair === pair && other.kind === 'check' && !other.useCandidate) this.transactions.delete(otherId);
@@ -999,6 +1003,7 @@ export class IceAgent {
 
   private failPair(now: number, pair: Pair): void {
     if (pair.state !== 'succeeded') pair.state = 'failed';
+    if (log.enabled) log('pair %s:%d -> %s:%d %s', pair.local.base.address, pair.local.base.port, pair.remote.address, pair.remote.port, pair.state);
     if (this.nominating === pair) this.nominating = undefined;
     this.updateConnectionState(now);
   }
@@ -1049,6 +1054,7 @@ export class IceAgent {
 
   private nominate(now: number, pair: Pair): void {
     pair.nominated = true;
+    if (log.enabled) log('pair %s:%d -> %s:%d nominated', pair.local.base.address, pair.local.base.port, pair.remote.address, pair.remote.port);
     // The nominated pair with the highest priority is selected (RFC 8445 §8.1.1).
     if (!this.selected || this.selected === pair || pair.priority > this.selected.priority || !this.pairs.includes(this.selected)) {
       const changed = this.selected !== pair;
@@ -1138,6 +1144,7 @@ export class IceAgent {
 
   private setConnectionState(state: IceConnectionState, reason?: string): void {
     if (this.connectionState === state) return;
+    log('connection state %s -> %s%s', this.connectionState, state, reason ? ` (${reason})` : '');
     this.connectionState = state;
     this.events.push(reason ? { type: 'connection-state', state, reason } : { type: 'connection-state', state });
   }

@@ -47,6 +47,21 @@ export function loadAddon(): NativeAddonBase & Record<string, unknown> {
   return cached;
 }
 
+/** Which native build is loaded: its source hash and the OpenSSL headers it was compiled against. */
+export interface NativeBuildInfo {
+  readonly sourceHash: string;
+  readonly opensslHeaders: string;
+}
+
+/**
+ * Loads the addon (once) and says which build it is (the public face of the addon: the raw
+ * native module itself is not exported, docs/native-build.md).
+ */
+export function nativeBuildInfo(): NativeBuildInfo {
+  const addon = loadAddon();
+  return { sourceHash: addon.sourceHash, opensslHeaders: addon.opensslHeaders };
+}
+
 /**
  * The file the addon loads from (PWT_ADDON_PATH, build/Release, or a fitting prebuild): for
  * worker threads and child processes that load it without this module.

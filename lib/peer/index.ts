@@ -14,8 +14,10 @@ export type {
 } from './peer-connection.js';
 export { RTCRtpTransceiver } from './rtp-transceiver.js';
 export type { RTCRtpTransceiverDirection } from './rtp-transceiver.js';
+export type { RTCRtpCodec, RTCRtpCapabilities } from './codec-preferences.js';
 export { RTCRtpSender, SENDER_QUEUE_LIMIT } from './rtp-sender.js';
-export type { RtcpEvent, RtcpEvents, RTCRtpSendParameters, SenderParameters } from './rtp-sender.js';
+export type { RtcpEvent, RtcpEvents, RTCRtpSenderEvents, RTCRtpSendParameters, SenderParameters } from './rtp-sender.js';
+export type { RTCRtpEncodingParameters, RTCRtpCodecParameters, EncodingSettings } from './send-parameters.js';
 export { RTCRtpReceiver } from './rtp-receiver.js';
 export type { InboundStream, ReceiverParameters } from './rtp-receiver.js';
 export { MediaStreamTrack, LocalStreamTrack, TRACK_QUEUE_LIMIT } from './media-stream-track.js';

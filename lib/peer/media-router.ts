@@ -12,6 +12,7 @@ import { unwrapRtx } from '../rtp/rtx.js';
 import type { AnnouncedSender } from '../sdp/rtp-parameters.js';
 import type { InboundStream, RTCRtpReceiver } from './rtp-receiver.js';
 import type { RTCRtpTransceiver } from './rtp-transceiver.js';
+import { loggedDropCounters } from '../common/log.js';
 
 /** Receive drops by reason. */
 export interface MediaRouterDrops {
@@ -52,9 +53,9 @@ const MAX_SSRCS = 1024;
 
 /** The receive-side demultiplexer of one peer connection. */
 export class MediaRouter {
-  readonly drops: MediaRouterDrops = {
+  readonly drops: MediaRouterDrops = loggedDropCounters('media', {
     rtpMalformed: 0, rtpUnknownSsrc: 0, rtpNotReceiving: 0, rtxUnmatched: 0, rtcpMalformed: 0, rtcpUnrouted: 0, ssrcLimit: 0,
-  };
+  });
   private readonly bySsrc = new Map<number, Route>();
   private readonly byMid = new Map<string, RTCRtpTransceiver>();
   private readonly senders = new Map<number, RTCRtpTransceiver>();

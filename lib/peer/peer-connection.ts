@@ -23,7 +23,7 @@ import { isRtpSection, isSctpSection, type MediaDirection, type SdpCandidate, ty
 import { applyTransport } from '../sdp/local-sections.js';
 import { createOffer, DEFAULT_MAX_MESSAGE_SIZE, type LocalTransceiverDescription } from '../sdp/offer.js';
 import { parseSdp } from '../sdp/parse.js';
-import { extractRemoteTransports, remoteSctpPort, validateRemoteDescription } from '../sdp/remote-transport.js';
+import { extractRemoteTransports, remoteSctpPort, validateRemoteDescription, type RemoteTransportParameters } from '../sdp/remote-transport.js';
 import { describeRtpSection, negotiatedCapabilities } from '../sdp/rtp-parameters.js';
 import { serializeSdp } from '../sdp/serialize.js';
 import { SctpAssociation } from '../sctp/association.js';
@@ -33,10 +33,14 @@ import { IceTransport, parseIceServerUrl } from '../transport/ice-transport.js';
 import { defaultHostAddresses, PEER_SOCKET_BUFFER_BYTES, PeerTransport, type PeerTransportHandler } from '../transport/peer-transport.js';
 import type { UdpMux } from '../transport/source/udp-mux.js';
 import type { TcpMux } from '../transport/source/tcp-mux.js';
+import { preferredWithNegotiated } from './codec-preferences.js';
 import { PeerEventTarget, type PeerEvent } from './event-target.js';
 import { LocalStreamTrack, MediaStreamTrack, type MediaKind } from './media-stream-track.js';
 import { MediaRouter } from './media-router.js';
-import { buildStatsReport, type RTCStatsReport } from './stats.js';
+import { buildStatsReport, type RTCStats, type RTCStatsReport } from './stats.js';
+import { selectStats } from './stats-selector.js';
+import { addExtraTransportStats } from './stats-extra-transports.js';
+import { aggregateConnectionState, aggregateIceState, type TransportStates } from './transport-states.js';
 import { RTCRtpReceiver } from './rtp-receiver.js';
 import { RTCRtpSender, type SenderOwner } from './rtp-sender.js';
 import { RTCRtpTransceiver } from './rtp-transceiver.js';
@@ -51,6 +55,10 @@ import {
   type RTCIceCandidateInit,
   type RTCSessionDescriptionInit,
 } from './session-description.js';
+import { createLogger, redacted } from '../common/log.js';
+
+const peerLog = createLogger('peer');
+const sdpLog = createLogger('sdp');
 
 /** W3C RTCSignalingState. */
 export type RTCSignalingState = 'stable' | 'have-local-offer' | 'have-remote-offer' | 'have-local-pranswer' | 'have-remote-pranswer' | 'closed';
@@ -147,7 +155,7 @@ export type RTCPeerConnectionEvents = {
 };
 
 interface StoredDescription {
-  type: 'offer' | 'answer';
+  type: 'offer' | 'answer' | 'pranswer';
   model: SdpSessionDescription;
   sdp: string | undefined;
 }
@@ -158,7 +166,24 @@ interface MLine {
   transceiver: RTCRtpTransceiver | undefined;
 }
 
+/**
+ * A transport for m-sections that an unbundled remote offer does not bundle with its first
+ * transport (we answer them each on their own ICE/DTLS transport, RFC 8843 §7.3 not applying).
+ */
+interface ExtraTransport {
+  /** The remote transport's mids (its BUNDLE group, or its one m-section). */
+  readonly mids: string[];
+  transport: PeerTransport | undefined;
+  candidates: SdpCandidate[];
+  gatheringComplete: boolean;
+  gathering: IceGatheringState;
+  ice: IceConnectionState;
+  dtls: DtlsTransportState;
+}
+
 const DEFAULT_SCTP_PORT = 5000;
+/** Connections created in this thread, for log names. */
+let connectionCount = 0;
 /** How long connections without `certificates` share one generated certificate. */
 const SHARED_CERTIFICATE_MS = 24 * 60 * 60 * 1000;
 let shared: { certificate: DtlsCertificate; until: number } | undefined;
@@ -184,14 +209,18 @@ function invalidState(code: string, message: string): PeerError {
  * (host candidates are gathered synchronously, so `localDescription` already carries them).
  * Media sent before the connection is up is queued (bounded, see docs/peer.md) and leaves once
  * DTLS-SRTP is keyed; `await pc.connected()` waits for `connectionState === 'connected'`.
+ * Each sender reaches it through its own SenderOwner (the transport of its m-section, the
+ * transport-wide sequence number and the clock), not through public members.
  */
-export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> implements SenderOwner {
+export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> {
   private readonly config: RTCConfiguration;
   private readonly certificate: DtlsCertificate;
   private readonly clock = systemClock;
   private readonly sessionId = BigInt.asUintN(62, randomBytes(8).readBigUInt64BE(0)).toString();
   private sessionVersion = 0n;
   private readonly cname = randomBytes(12).toString('base64url');
+  /** Names this connection in `peer` / `sdp` debug logs (docs/logging.md). */
+  private readonly logId = ++connectionCount;
   private transport: PeerTransport | undefined;
   private readonly transceiverList: RTCRtpTransceiver[] = [];
   private mLines: MLine[] = [];
@@ -203,7 +232,11 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   private pendingRemote: StoredDescription | undefined;
   private currentRemote: StoredDescription | undefined;
   private signaling: RTCSignalingState = 'stable';
+  /** Aggregated over every transport (webrtc-pc §4.3.3); primaryIce is the first transport's. */
   private iceConnection: IceConnectionState = 'new';
+  private primaryIce: IceConnectionState = 'new';
+  private primaryGathering: IceGatheringState = 'new';
+  private extras: ExtraTransport[] = [];
   private iceGathering: IceGatheringState = 'new';
   private dtlsState: DtlsTransportState = 'new';
   private connection: RTCPeerConnectionState = 'new';
@@ -215,7 +248,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   private restartPending = false;
   private negotiationQueued = false;
   private isClosed = false;
-  private transportSequence = 0;
+  /** Transport-wide sequence number (transport-cc) of the next packet; truly private (#). */
+  #transportSequence = 0;
   private readonly firedTracks = new Set<MediaStreamTrack>();
   private readonly router = new MediaRouter();
   private readonly policyFactories: readonly RtpPolicyFactory[];
@@ -282,7 +316,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   get currentLocalDescription(): RTCSessionDescription | null {
     return this.describe(this.currentLocal);
   }
-  /** The local offer being negotiated. */
+  /** The local offer or provisional answer being negotiated. */
   get pendingLocalDescription(): RTCSessionDescription | null {
     return this.describe(this.pendingLocal);
   }
@@ -294,7 +328,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   get currentRemoteDescription(): RTCSessionDescription | null {
     return this.describe(this.currentRemote);
   }
-  /** The remote offer being negotiated. */
+  /** The remote offer or provisional answer being negotiated. */
   get pendingRemoteDescription(): RTCSessionDescription | null {
     return this.describe(this.pendingRemote);
   }
@@ -329,21 +363,16 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   get ondatachannel(): ((e: RTCPeerConnectionEvents['datachannel']) => void) | null { return this.getHandler('datachannel'); }
   set ondatachannel(h: ((e: RTCPeerConnectionEvents['datachannel']) => void) | null) { this.setHandler('datachannel', h); }
 
-  // ---- SenderOwner --------------------------------------------------------------------
+  // ---- what senders and policy modules use (each sender gets a SenderOwner, see senderOwner()) ----
 
-  /** @internal */
+  /**
+   * @internal The bundle transport once an answer or pranswer was applied (tests read its
+   * counters; not part of the API, docs/api-report.md).
+   */
   get mediaTransport(): PeerTransport | undefined {
-    return this.transport && this.currentRemote && this.currentLocal ? this.transport : undefined;
-  }
-  /** @internal */
-  nextTransportSequence(): number {
-    const s = this.transportSequence;
-    this.transportSequence = (s + 1) & 0xffff;
-    return s;
-  }
-  /** @internal */
-  now(): number {
-    return this.clock.now();
+    // Media may flow once an answer or a provisional answer (RFC 8829 §4.1.8.1) was applied.
+    const applied = (this.currentRemote && this.currentLocal) || this.pendingLocal?.type === 'pranswer' || this.pendingRemote?.type === 'pranswer';
+    return this.transport && applied ? this.transport : undefined;
   }
 
   // ---- transceivers -------------------------------------------------------------------
@@ -374,9 +403,12 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       }
     }
     const streamIds = (init.streams ?? []).map((s) => (typeof s === 'string' ? s : s.id));
-    const sender = new RTCRtpSender(kind, track, this, cryptoRng, rids);
+    const holder: { transceiver?: RTCRtpTransceiver } = {};
+    const sender = new RTCRtpSender(kind, track, this.senderOwner(holder), cryptoRng, rids);
     const receiver = new RTCRtpReceiver(kind);
     const t = new RTCRtpTransceiver(kind, sender, receiver, direction, streamIds, () => this.updateNegotiationNeeded(), this.transceiverPolicies(kind));
+    holder.transceiver = t;
+    this.linkStats(t);
     this.transceiverList.push(t);
     this.policyDriver.attach(t);
     this.updateNegotiationNeeded();
@@ -485,6 +517,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const t = line.transceiver;
       const previous = negotiated?.media.find((m) => m.mid === line.mid && isRtpSection(m) && m.port !== 0);
       const caps = previous ? negotiatedCapabilities(previous) : { codecs: this.codecsFor(t.kind, t), headerExtensions: this.extensionsFor(t.kind, t) };
+      if (t.codecPreferences) caps.codecs = previous ? preferredWithNegotiated(t.codecPreferences, caps.codecs) : t.codecPreferences;
       const d: LocalTransceiverDescription = {
         mid: line.mid,
         kind: t.kind,
@@ -511,7 +544,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   /** RFC 8829 §5.3: the answer to the pending remote offer. */
   async createAnswer(): Promise<RTCSessionDescription> {
     this.assertOpen();
-    if (this.signaling !== 'have-remote-offer' || !this.pendingRemote) {
+    if ((this.signaling !== 'have-remote-offer' && this.signaling !== 'have-local-pranswer') || !this.pendingRemote) {
       throw invalidState('ERR_PEER_SIGNALING_STATE', `createAnswer in signaling state ${this.signaling}`);
     }
     const offer = this.pendingRemote.model;
@@ -524,7 +557,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         media[section.mid] = { reject: true };
         continue;
       }
-      const entry: LocalAnswerMedia = { direction: t.localDirection, codecs: this.codecsFor(t.kind, t), headerExtensions: this.extensionsFor(t.kind, t) };
+      const entry: LocalAnswerMedia = { direction: t.localDirection, codecs: t.codecPreferences ?? this.codecsFor(t.kind, t), headerExtensions: this.extensionsFor(t.kind, t) };
       const sender = this.senderDescription(t);
       if (sender) entry.sender = sender;
       media[section.mid] = entry;
@@ -539,6 +572,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       headerExtensions: [...this.extensionsFor('audio'), ...this.extensionsFor('video')],
       dataChannel: { maxMessageSize: this.config.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE },
     });
+    for (const section of model.media) {
+      const extra = section.mid !== undefined && section.port !== 0 ? this.extraFor(section.mid) : undefined;
+      if (extra) applyTransport(section, this.extraParameters(extra, setup), setup, true);
+    }
     return new RTCSessionDescription({ type: 'answer', sdp: serializeSdp(model) });
   }
 
@@ -557,20 +594,27 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const type = desc?.type ?? (this.signaling === 'have-remote-offer' || this.signaling === 'have-local-pranswer' ? 'answer' : 'offer');
       desc = type === 'answer' ? await this.createAnswer() : await this.createOffer();
     }
-    if (desc.type !== 'offer' && desc.type !== 'answer') {
-      throw new PeerError('NotSupportedError', 'ERR_PEER_SDP_TYPE', `setLocalDescription of type ${desc.type} is not supported`);
+    if (desc.type !== 'offer' && desc.type !== 'answer' && desc.type !== 'pranswer') {
+      throw new PeerError('TypeError', 'ERR_PEER_SDP_TYPE', `setLocalDescription of type ${String(desc.type)}`);
     }
     if (desc.type === 'offer' && this.signaling !== 'stable' && this.signaling !== 'have-local-offer') {
       throw invalidState('ERR_PEER_SIGNALING_STATE', `setLocalDescription(offer) in signaling state ${this.signaling}`);
     }
-    if (desc.type === 'answer' && this.signaling !== 'have-remote-offer') {
-      throw invalidState('ERR_PEER_SIGNALING_STATE', `setLocalDescription(answer) in signaling state ${this.signaling}`);
+    // RFC 8829 §4.1.8.1: an answer or provisional answer follows a remote offer or our own pranswer.
+    if (desc.type !== 'offer' && this.signaling !== 'have-remote-offer' && this.signaling !== 'have-local-pranswer') {
+      throw invalidState('ERR_PEER_SIGNALING_STATE', `setLocalDescription(${desc.type}) in signaling state ${this.signaling}`);
     }
     const model = parseSdp(desc.sdp!);
     if (desc.type === 'offer') {
       this.commitMLines(model);
       this.pendingLocal = { type: 'offer', model, sdp: undefined };
       this.setSignaling('have-local-offer');
+    } else if (desc.type === 'pranswer') {
+      // A provisional answer is applied like an answer (transport and media start, RFC 8829
+      // §4.1.8.1) but the offer stays pending until the final answer.
+      this.pendingLocal = { type: 'pranswer', model, sdp: undefined };
+      this.applyNegotiation(false, model, this.pendingRemote!.model);
+      this.setSignaling('have-local-pranswer');
     } else {
       this.currentLocal = { type: 'answer', model, sdp: undefined };
       this.currentRemote = this.pendingRemote;
@@ -580,6 +624,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       this.setSignaling('stable');
     }
     this.transport!.gather();
+    for (const e of this.extras) e.transport!.gather();
     this.injectCandidates();
     this.updateNegotiationNeeded();
   }
@@ -592,14 +637,15 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       this.rollback('remote');
       return;
     }
-    if (description.type !== 'offer' && description.type !== 'answer') {
-      throw new PeerError('NotSupportedError', 'ERR_PEER_SDP_TYPE', `setRemoteDescription of type ${description.type} is not supported`);
+    if (description.type !== 'offer' && description.type !== 'answer' && description.type !== 'pranswer') {
+      throw new PeerError('TypeError', 'ERR_PEER_SDP_TYPE', `setRemoteDescription of type ${String(description.type)}`);
     }
     if (description.type === 'offer' && this.signaling !== 'stable' && this.signaling !== 'have-remote-offer') {
       throw invalidState('ERR_PEER_SIGNALING_STATE', `setRemoteDescription(offer) in signaling state ${this.signaling}`);
     }
-    if (description.type === 'answer' && this.signaling !== 'have-local-offer') {
-      throw invalidState('ERR_PEER_SIGNALING_STATE', `setRemoteDescription(answer) in signaling state ${this.signaling}`);
+    // RFC 8829 §4.1.8.1: an answer or provisional answer follows our offer or the peer's pranswer.
+    if (description.type !== 'offer' && this.signaling !== 'have-local-offer' && this.signaling !== 'have-remote-pranswer') {
+      throw invalidState('ERR_PEER_SIGNALING_STATE', `setRemoteDescription(${description.type}) in signaling state ${this.signaling}`);
     }
     const model = parseSdp(description.sdp ?? '');
     // m-lines are never removed or re-kinded (RFC 3264 §8.2, RFC 8829 §5.7/§5.8): an offer is
@@ -609,6 +655,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       : [this.pendingLocal?.model];
     validateRemoteDescription(model, established.filter((d): d is SdpSessionDescription => d !== undefined));
     const remoteTransport = this.pickRemoteTransport(model);
+    if (sdpLog.enabled) sdpLog('pc%d remote %s: %d m-section(s), ufrag %s, %d candidate(s)%s', this.logId, description.type, model.media.length, remoteTransport ? redacted(remoteTransport.iceUfrag) : 'none', remoteTransport?.candidates.length ?? 0, remoteTransport?.iceLite === true ? ', ice-lite' : '');
     const stored: StoredDescription = { type: description.type, model, sdp: description.sdp ?? '' };
     if (description.type === 'offer') {
       const transport = this.ensureTransport('controlled');
@@ -619,9 +666,14 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         this.gatheringComplete = false;
         transport.restartIce();
       }
+      this.syncExtras(extractRemoteTransports(model));
       this.associateTransceivers(model);
       this.pendingRemote = stored;
       this.setSignaling('have-remote-offer');
+    } else if (description.type === 'pranswer') {
+      this.pendingRemote = stored;
+      this.applyNegotiation(true, model, model);
+      this.setSignaling('have-remote-pranswer');
     } else {
       this.currentRemote = stored;
       this.currentLocal = this.pendingLocal;
@@ -638,6 +690,12 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         remoteTransport.endOfCandidates,
       );
     }
+    if (this.extras.length > 0) {
+      for (const rt of extractRemoteTransports(model)) {
+        const extra = this.extras.find((e) => e.mids.some((m) => rt.mids.includes(m)));
+        extra?.transport!.setRemoteIce({ ufrag: rt.iceUfrag, password: rt.icePwd }, rt.iceLite, rt.candidates.map((c) => formatSdpCandidate(c)), rt.endOfCandidates);
+      }
+    }
     this.fireTrackEvents(model);
     this.updateNegotiationNeeded();
   }
@@ -651,6 +709,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const text = candidate?.candidate ?? '';
     if (text === '') {
       this.transport?.addRemoteCandidate(null);
+      for (const e of this.extras) e.transport!.addRemoteCandidate(null);
       return;
     }
     let parsed: SdpCandidate;
@@ -660,9 +719,11 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       throw new PeerError('OperationError', 'ERR_PEER_BAD_CANDIDATE', `addIceCandidate: ${(err as Error).message}`, { cause: err });
     }
     if (parsed.transport !== 'udp' || parsed.component !== 1) return;
-    const remoteUfrag = this.transport?.ice.remoteCredentials?.ufrag;
+    // Unbundled: the candidate belongs to the transport of its m-section.
+    const target = candidate?.sdpMid != null && this.extras.length > 0 ? this.transportForMid(candidate.sdpMid) : this.transport;
+    const remoteUfrag = target?.ice.remoteCredentials?.ufrag;
     if (candidate?.usernameFragment && remoteUfrag !== undefined && candidate.usernameFragment !== remoteUfrag) return;
-    this.transport?.addRemoteCandidate(formatSdpCandidate(parsed));
+    target?.addRemoteCandidate(formatSdpCandidate(parsed));
   }
 
   /** webrtc-pc §4.4.1.8 restartIce(): the next offer carries new ICE credentials. */
@@ -723,21 +784,60 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     return () => this.closeWaiters.delete(fn);
   }
 
-  /** W3C getStats(): a Map of stats objects with W3C type names and fields, plus drop counters. */
-  async getStats(): Promise<RTCStatsReport> {
-    return buildStatsReport({
+  /**
+   * W3C getStats(selector?) (webrtc-pc getStats): a Map of stats objects with W3C type names and
+   * fields, plus drop counters. With a sender, a receiver or a track, only that one's RTP stream
+   * entries and what they refer to (transport, codec, candidate pair, certificates...). Rejects
+   * with InvalidAccessError for a selector that is not (uniquely) this connection's.
+   */
+  async getStats(selector?: RTCRtpSender | RTCRtpReceiver | MediaStreamTrack | null): Promise<RTCStatsReport> {
+    const seed = selector === undefined || selector === null ? undefined : this.statsSeed(selector);
+    const report = buildStatsReport({
       now: Date.now(),
       transport: this.transport,
       certificate: this.certificate,
       transceivers: this.transceiverList,
       router: this.router,
       dtlsState: this.dtlsState,
-      iceState: this.iceConnection,
+      iceState: this.primaryIce,
       sctp: this.sctp,
       dataChannelsOpened: this.dataChannelsOpened,
       dataChannelsClosed: this.dataChannelsClosed,
       transportPolicies: this.transportPolicies,
     });
+    this.extras.forEach((e, i) => {
+      addExtraTransportStats(report, {
+        id: `T0${i + 2}`, timestamp: report.get('P')!.timestamp, transport: e.transport!, localCertificate: this.certificate,
+        dtlsState: e.dtls, iceState: e.ice, mids: e.mids,
+      });
+    });
+    return seed ? selectStats(report, seed) : report;
+  }
+
+  /** webrtc-pc's stats selection algorithm for one selector: which RTP entries are its own. */
+  private statsSeed(selector: RTCRtpSender | RTCRtpReceiver | MediaStreamTrack): (s: RTCStats) => boolean {
+    let sender: RTCRtpSender | undefined;
+    let receiver: RTCRtpReceiver | undefined;
+    if (selector instanceof RTCRtpSender) sender = this.transceiverList.find((t) => t.sender === selector)?.sender;
+    else if (selector instanceof RTCRtpReceiver) receiver = this.transceiverList.find((t) => t.receiver === selector)?.receiver;
+    else if (selector instanceof MediaStreamTrack) {
+      const senders = this.transceiverList.filter((t) => t.sender.track === selector);
+      const receivers = this.transceiverList.filter((t) => t.receiver.tracks.includes(selector));
+      if (senders.length + receivers.length !== 1) {
+        throw new PeerError('InvalidAccessError', 'ERR_PEER_STATS_SELECTOR', `the track has ${senders.length + receivers.length} senders and receivers on this connection, not one`);
+      }
+      sender = senders[0]?.sender;
+      receiver = receivers[0]?.receiver;
+    }
+    if (sender) {
+      const ssrcs = new Set([sender.ssrc, ...sender.encodings.map((e) => e.ssrc)]);
+      return (s) => s.type === 'outbound-rtp' && ssrcs.has(s.ssrc as number);
+    }
+    if (receiver) {
+      const r = receiver;
+      return (s) => s.type === 'inbound-rtp' && r.streams.has(s.ssrc as number);
+    }
+    throw new PeerError('InvalidAccessError', 'ERR_PEER_STATS_SELECTOR', 'the selector is not a sender, receiver or track of this connection');
   }
 
   /**
@@ -756,6 +856,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       for (const channel of this.sctp.channels.values()) channel.markClosed();
     }
     this.transport?.close();
+    for (const e of this.extras) e.transport!.close();
     for (const settle of [...this.closeWaiters]) settle();
     this.removeAllListeners();
   }
@@ -767,16 +868,14 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const handler: PeerTransportHandler = {
       onLocalCandidate: (c) => this.onLocalCandidate(c),
       onIceGatheringState: (s) => {
-        if (this.isClosed || s === this.iceGathering) return;
-        this.iceGathering = s;
-        this.dispatch({ type: 'icegatheringstatechange' });
+        if (this.isClosed) return;
+        this.primaryGathering = s;
+        this.refreshGathering();
       },
       onIceConnectionState: (s) => {
-        if (this.isClosed || s === this.iceConnection) return;
-        this.iceConnection = s;
-        if (s === 'failed') this.failure ??= 'ICE failed: no candidate pair worked, or consent was lost (RFC 7675)';
-        this.dispatch({ type: 'iceconnectionstatechange' });
-        this.updateConnectionState();
+        if (this.isClosed) return;
+        this.primaryIce = s;
+        this.refreshIceState();
       },
       onDtlsState: (s, reason) => {
         if (this.isClosed) return;
@@ -787,6 +886,13 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       },
       onMedia: (data, starts, lengths, count) => this.router.receive(data, starts, lengths, count, this.clock.now()),
     };
+    this.transport = this.createPeerTransport(role, handler);
+    if (this.sctp && (this.dataMid === undefined || !this.extraFor(this.dataMid))) this.transport.attachSctp(this.sctp);
+    return this.transport;
+  }
+
+  /** A PeerTransport with this connection's options (the bundle transport, or an extra one). */
+  private createPeerTransport(role: 'controlling' | 'controlled', handler: PeerTransportHandler): PeerTransport {
     // One driver for every path (docs/architecture.md): own sockets, the shared UdpMux port or
     // TURN relays are datagram sources of the IceTransport; native SRTP, trickle, restart,
     // consent and mDNS resolution are the same on each.
@@ -810,15 +916,137 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         },
       });
     this.config.tcpMux?.attach(ice);
-    this.transport = new PeerTransport({
+    return new PeerTransport({
       handler,
       certificate: this.certificate,
       ice,
       clock: this.clock,
       ...(this.config.srtpProfiles ? { srtpProfiles: this.config.srtpProfiles } : {}),
     });
-    if (this.sctp) this.transport.attachSctp(this.sctp);
-    return this.transport;
+  }
+
+  /** The extra transport carrying `mid`, if an unbundled remote offer gave it one. */
+  private extraFor(mid: string): ExtraTransport | undefined {
+    for (const e of this.extras) if (e.mids.includes(mid)) return e;
+    return undefined;
+  }
+
+  /** The transport carrying `mid`. */
+  private transportForMid(mid: string): PeerTransport | undefined {
+    return this.extraFor(mid)?.transport ?? this.transport;
+  }
+
+  /**
+   * Answerer side of an unbundled offer: one extra transport (own ICE agent, sockets and DTLS)
+   * per remote transport after the first (RFC 8843: without BUNDLE each m-section has its own).
+   * A renegotiation that re-bundles keeps the transports it had.
+   */
+  private syncExtras(remote: readonly RemoteTransportParameters[]): void {
+    for (const rt of remote.slice(1)) {
+      if (rt.mids.length === 0) continue;
+      let extra = this.extras.find((e) => e.mids.some((m) => rt.mids.includes(m)));
+      if (!extra) {
+        const e: ExtraTransport = { mids: [...rt.mids], transport: undefined, candidates: [], gatheringComplete: false, gathering: 'new', ice: 'new', dtls: 'new' };
+        e.transport = this.createPeerTransport('controlled', {
+          onLocalCandidate: (c) => this.onExtraCandidate(e, c),
+          onIceGatheringState: (state) => {
+            if (this.isClosed) return;
+            e.gathering = state;
+            this.refreshGathering();
+          },
+          onIceConnectionState: (state) => {
+            if (this.isClosed) return;
+            e.ice = state;
+            this.refreshIceState();
+          },
+          onDtlsState: (state, reason) => {
+            if (this.isClosed) return;
+            e.dtls = state;
+            if (state === 'failed') this.failure ??= `DTLS failed (mid ${e.mids.join(',')}): ${reason ?? 'handshake error'}`;
+            if (state === 'connected') for (const t of this.transceiverList) t.sender.flush();
+            this.updateConnectionState();
+          },
+          onMedia: (data, starts, lengths, count) => this.router.receive(data, starts, lengths, count, this.clock.now()),
+        });
+        this.extras.push(e);
+        sdpLog('pc%d mids %s get their own transport (not bundled with mid %s)', this.logId, e.mids.join(','), remote[0]?.mids[0] ?? '-');
+        extra = e;
+      } else {
+        const previous = extra.transport!.ice.remoteCredentials?.ufrag;
+        if (previous !== undefined && previous !== rt.iceUfrag) {
+          extra.candidates = [];
+          extra.gatheringComplete = false;
+          extra.transport!.restartIce();
+        }
+      }
+    }
+  }
+
+  private onExtraCandidate(e: ExtraTransport, c: IceCandidate | null): void {
+    if (this.isClosed) return;
+    if (c === null) {
+      e.gatheringComplete = true;
+      this.injectCandidates();
+      this.announceEndOfCandidates();
+      return;
+    }
+    const line = formatIceCandidate(c);
+    const sdpCandidate = parseSdpCandidate(line);
+    if (!e.candidates.some((x) => x.address === sdpCandidate.address && x.port === sdpCandidate.port && x.type === sdpCandidate.type)) e.candidates.push(sdpCandidate);
+    this.injectCandidates();
+    const mid = e.mids[0]!;
+    const index = this.mLines.findIndex((l) => l.mid === mid);
+    const candidate = new RTCIceCandidate({ candidate: line, sdpMid: mid, sdpMLineIndex: index < 0 ? null : index, usernameFragment: e.transport!.localCredentials.ufrag });
+    setImmediate(() => {
+      if (!this.isClosed) this.dispatch({ type: 'icecandidate', candidate });
+    });
+  }
+
+  /** Our ICE/DTLS parameters for the m-sections of an extra transport. */
+  private extraParameters(e: ExtraTransport, setup: LocalTransportParameters['setup']): LocalTransportParameters {
+    const creds = e.transport!.localCredentials;
+    const p: LocalTransportParameters = {
+      iceUfrag: creds.ufrag,
+      icePwd: creds.password,
+      fingerprints: this.certificate.getFingerprints().map((f) => ({ algorithm: f.algorithm.toLowerCase(), value: f.value.toUpperCase() })),
+      candidates: e.candidates,
+      endOfCandidates: e.gatheringComplete,
+    };
+    if (setup !== undefined) p.setup = setup;
+    if (this.config.iceLite === true) p.iceLite = true;
+    return p;
+  }
+
+  private transportStates(): TransportStates[] {
+    return [{ ice: this.primaryIce, dtls: this.dtlsState }, ...this.extras.map((e) => ({ ice: e.ice, dtls: e.dtls }))];
+  }
+
+  /** webrtc-pc RTCIceGatheringState over every transport: gathering while any is, complete when all are, else new. */
+  private refreshGathering(): void {
+    const states = [this.primaryGathering, ...this.extras.map((e) => e.gathering)];
+    const s: IceGatheringState = states.includes('gathering') ? 'gathering' : states.every((x) => x === 'complete') ? 'complete' : 'new';
+    if (s === this.iceGathering) return;
+    this.iceGathering = s;
+    this.dispatch({ type: 'icegatheringstatechange' });
+  }
+
+  /** The end-of-candidates `icecandidate` event (candidate null), once every transport finished gathering. */
+  private announceEndOfCandidates(): void {
+    if (!this.gatheringComplete || this.extras.some((e) => !e.gatheringComplete)) return;
+    setImmediate(() => {
+      if (!this.isClosed) this.dispatch({ type: 'icecandidate', candidate: null });
+    });
+  }
+
+  /** Recomputes the aggregated iceConnectionState (webrtc-pc §4.3.3) and the connection state. */
+  private refreshIceState(): void {
+    const s = aggregateIceState(this.transportStates());
+    if (s !== this.iceConnection) {
+      this.iceConnection = s;
+      if (s === 'failed') this.failure ??= 'ICE failed: no candidate pair worked, or consent was lost (RFC 7675)';
+      this.dispatch({ type: 'iceconnectionstatechange' });
+    }
+    this.updateConnectionState();
   }
 
   private onLocalCandidate(c: IceCandidate | null): void {
@@ -828,9 +1056,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     if (c === null) {
       this.gatheringComplete = true;
       this.injectCandidates();
-      setImmediate(() => {
-        if (!this.isClosed) this.dispatch({ type: 'icecandidate', candidate: null });
-      });
+      this.announceEndOfCandidates();
       return;
     }
     const line = formatIceCandidate(c);
@@ -858,6 +1084,11 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       let first = true;
       for (const s of stored.model.media) {
         if (s.port === 0 && s.bundleOnly !== true) continue;
+        const extra = s.mid !== undefined && this.extras.length > 0 ? this.extraFor(s.mid) : undefined;
+        if (extra) {
+          applyTransport(s, this.extraParameters(extra, s.setup), s.setup, true);
+          continue;
+        }
         if (first || balanced) applyTransport(s, params, s.setup, true);
         first = false;
       }
@@ -957,7 +1188,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
           this.dataMid = s.mid;
           this.dataWanted = true;
           const manager = this.ensureSctp(remoteSctpPort(s));
-          this.transport?.attachSctp(manager);
+          this.transportForMid(s.mid)?.attachSctp(manager);
         }
         continue;
       }
@@ -976,12 +1207,50 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   }
 
   private addTransceiverInternal(kind: MediaKind, direction: MediaDirection): RTCRtpTransceiver {
-    const sender = new RTCRtpSender(kind, null, this, cryptoRng);
+    const holder: { transceiver?: RTCRtpTransceiver } = {};
+    const sender = new RTCRtpSender(kind, null, this.senderOwner(holder), cryptoRng);
     const receiver = new RTCRtpReceiver(kind);
     const t = new RTCRtpTransceiver(kind, sender, receiver, direction, [], () => this.updateNegotiationNeeded(), this.transceiverPolicies(kind));
+    holder.transceiver = t;
+    this.linkStats(t);
     this.transceiverList.push(t);
     this.policyDriver.attach(t);
     return t;
+  }
+
+  /**
+   * What a sender sends through: the transport of its transceiver's m-section (the bundle
+   * transport unless an unbundled remote offer gave the m-section its own).
+   */
+  private senderOwner(holder: { transceiver?: RTCRtpTransceiver }): SenderOwner {
+    const pc = this;
+    return {
+      get mediaTransport(): PeerTransport | undefined {
+        const base = pc.mediaTransport;
+        if (!base || pc.extras.length === 0) return base;
+        const mid = holder.transceiver?.mid;
+        return (mid != null ? pc.extraFor(mid)?.transport : undefined) ?? base;
+      },
+      nextTransportSequence: () => {
+        const s = pc.#transportSequence;
+        pc.#transportSequence = (s + 1) & 0xffff;
+        return s;
+      },
+      now: () => pc.clock.now(),
+      get transportPolicies(): RtpPolicyChain {
+        return pc.transportPolicies;
+      },
+    };
+  }
+
+  /**
+   * What a transceiver reaches of its connection: the codecs setCodecPreferences chooses from, and
+   * getStats with its sender / receiver as selector (sender.getStats(), receiver.getStats()).
+   */
+  private linkStats(t: RTCRtpTransceiver): void {
+    t.codecCapabilities = () => this.codecsFor(t.kind, t);
+    t.sender.statsSource = () => this.getStats(t.sender);
+    t.receiver.statsSource = () => this.getStats(t.receiver);
   }
 
   /** A new chain of the transceiver-scope modules of the configuration. */
@@ -1014,12 +1283,14 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
    * Applies the negotiated offer/answer (both now current): DTLS role and fingerprints, SRTP
    * senders/receivers per m-section, SCTP, currentDirection, stopped transceivers.
    */
-  private applyNegotiation(weOffered: boolean): void {
-    const answer = (weOffered ? this.currentRemote : this.currentLocal)!.model;
-    const remote = this.currentRemote!.model;
+  private applyNegotiation(
+    weOffered: boolean,
+    answer = (weOffered ? this.currentRemote : this.currentLocal)!.model,
+    remote = this.currentRemote!.model,
+  ): void {
     const transport = this.transport!;
     const remoteTransport = this.pickRemoteTransport(remote);
-    transport.requireSrtp = answer.media.some((m) => isRtpSection(m) && !isRejected(m));
+    transport.requireSrtp = answer.media.some((m) => isRtpSection(m) && !isRejected(m) && (m.mid === undefined || !this.extraFor(m.mid)));
     if (remoteTransport) {
       let role: 'client' | 'server';
       if (weOffered) role = remoteTransport.setup === 'active' ? 'server' : 'client';
@@ -1027,7 +1298,14 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         const ours = answer.media.find((m) => m.port !== 0 || m.bundleOnly === true)?.setup;
         role = ours === 'passive' ? 'server' : 'client';
       }
+      sdpLog('pc%d DTLS role %s (remote a=setup:%s), %d remote fingerprint(s)', this.logId, role, remoteTransport.setup ?? 'none', remoteTransport.fingerprints.length);
       transport.setDtls(role, remoteTransport.fingerprints.map((f) => ({ algorithm: f.algorithm.toLowerCase() as FingerprintAlgorithm, value: f.value.toLowerCase() }) satisfies DtlsTransportFingerprint));
+      for (const rt of this.extras.length > 0 ? extractRemoteTransports(remote) : []) {
+        const extra = this.extras.find((e) => e.mids.some((m) => rt.mids.includes(m)));
+        if (!extra) continue;
+        extra.transport!.requireSrtp = answer.media.some((m) => m.mid !== undefined && extra.mids.includes(m.mid) && isRtpSection(m) && !isRejected(m));
+        extra.transport!.setDtls(role, rt.fingerprints.map((f) => ({ algorithm: f.algorithm.toLowerCase() as FingerprintAlgorithm, value: f.value.toLowerCase() }) satisfies DtlsTransportFingerprint));
+      }
     }
     const extIds = new Map<string, number>();
     const configured: { t: RTCRtpTransceiver; params: RtpPolicyParameters }[] = [];
@@ -1039,12 +1317,13 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         const remoteSection = remote.media.find((m) => m.mid === section.mid);
         if (remoteSection?.maxMessageSize !== undefined) manager.association.remoteMaxMessageSize = remoteSection.maxMessageSize;
         else if (remoteTransport?.sctp) manager.association.remoteMaxMessageSize = remoteTransport.sctp.maxMessageSize;
-        transport.attachSctp(manager);
+        (this.transportForMid(section.mid) ?? transport).attachSctp(manager);
         continue;
       }
       const t = this.transceiverList.find((x) => x.mid === section.mid);
       if (!t) continue;
       if (isRejected(section)) {
+        sdpLog('pc%d mid %s rejected (port 0): transceiver stopped', this.logId, section.mid);
         t.markStopped();
         this.router.unbind(t);
         continue;
@@ -1054,6 +1333,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const direction = section.direction ?? 'sendrecv';
       t.current = weOffered ? reverseDirection(direction) : direction;
       const codec = params.codecs[0];
+      sdpLog('pc%d mid %s %s: %s, send codec %s/%d pt %d, rtx %s, %d extension(s)', this.logId, section.mid, t.kind, t.current, codec?.name ?? 'none', codec?.clockRate ?? 0, codec?.payloadType ?? -1, codec ? params.rtxPayloadTypes.get(codec.payloadType) ?? 'no' : 'no', params.headerExtensions.size);
       if (codec) {
         t.sender.configure({
           mid: section.mid,
@@ -1062,6 +1342,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
           codec: codec.name,
           rtxPayloadType: params.rtxPayloadTypes.get(codec.payloadType),
           extensionIds: new Map([...params.headerExtensions].map(([id, uri]) => [uri, id])),
+          cname: this.cname,
+          rtcpReducedSize: params.rtcpReducedSize,
         }, directionSends(t.current), weOffered && (section.simulcast?.recv.length ?? 0) > 1);
       }
       const remoteSection = remote.media.find((m) => m.mid === section.mid);
@@ -1185,6 +1467,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   private setSignaling(state: RTCSignalingState): void {
     if (state === this.signaling) return;
+    peerLog('pc%d signaling %s -> %s', this.logId, this.signaling, state);
     this.signaling = state;
     this.dispatch({ type: 'signalingstatechange' });
   }
@@ -1233,15 +1516,11 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     if (this.isClosed) return;
     const ice = this.iceConnection;
     const dtls = this.dtlsState;
-    let next: RTCPeerConnectionState;
-    if (ice === 'failed' || dtls === 'failed') next = 'failed';
-    else if (ice === 'disconnected') next = 'disconnected';
-    // webrtc-pc §4.3.3: a DTLS transport the peer closed (close_notify) counts like a connected
-    // one; ICE consent then decides (disconnected, failed).
-    else if ((ice === 'connected' || ice === 'completed') && (dtls === 'connected' || dtls === 'closed')) next = 'connected';
-    else if (ice === 'new' && dtls === 'new') next = 'new';
-    else next = 'connecting';
+    // webrtc-pc §4.3.3 over every transport: a DTLS transport the peer closed (close_notify)
+    // counts like a connected one; ICE consent then decides (disconnected, failed).
+    const next: RTCPeerConnectionState = aggregateConnectionState(this.transportStates());
     if (next === this.connection) return;
+    peerLog('pc%d connection %s -> %s (ice %s, dtls %s)%s', this.logId, this.connection, next, ice, dtls, next === 'failed' ? `: ${this.failure ?? ''}` : '');
     this.connection = next;
     this.dispatch({ type: 'connectionstatechange' });
   }

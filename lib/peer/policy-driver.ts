@@ -6,7 +6,7 @@ import { findExtensionElement, isTwoByteProfile, ONE_BYTE_PROFILE } from '../rtp
 import type { RtpPacket } from '../rtp/rtp-packet.js';
 import { rtcpByteLength, serializeRtcpInto, type RtcpPacket } from '../rtp/rtcp/compound.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
-import type { MediaRouter, MediaRouterTap } from './media-router.js';
+import type { MediaRouter } from './media-router.js';
 import type { RtpPolicyChain, RtpPolicySink } from './rtp-policy-chain.js';
 import { RtpPacketFlags, type RtpPolicyEvent } from './rtp-policy.js';
 import type { RTCRtpTransceiver } from './rtp-transceiver.js';
@@ -30,8 +30,11 @@ export interface PolicyDrops {
   rtpNoSender: number;
 }
 
-/** See the file header. */
-export class PolicyDriver implements MediaRouterTap {
+/**
+ * See the file header. It is the MediaRouterTap of the router (structurally: those members are
+ * internal, so the published class does not name the interface).
+ */
+export class PolicyDriver {
   readonly drops: PolicyDrops = { rtcpNotSent: 0, rtpNoSender: 0 };
   /** Header extension id of the transport-wide sequence number, as negotiated. */
   transportCcId: number | undefined;

@@ -1,6 +1,9 @@
 // RTCRtpReceiver (webrtc-pc §5.3) for raw RTP: the remote track(s) of one transceiver — one per
 // simulcast rid (RFC 8853) — with the remote SSRCs learned from SDP (RFC 5576) or from the mid /
 // rid header extensions (RFC 8843 §9.2, RFC 8852), RTX unwrapping (RFC 4588 §4) and counters.
+import { rtpCapabilities, type RTCRtpCapabilities } from './codec-preferences.js';
+import { defaultCodecs, defaultHeaderExtensions } from '../sdp/default-capabilities.js';
+import type { RTCStatsReport } from './stats.js';
 import { PeerEventTarget } from './event-target.js';
 import { MediaStreamTrack, type MediaKind } from './media-stream-track.js';
 import type { RtcpEvents } from './rtp-sender.js';
@@ -34,7 +37,18 @@ export interface InboundStream {
 
 /** The receiving half of a transceiver. */
 export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
+  /**
+   * W3C getCapabilities(): the codecs and header extensions a connection with default options
+   * offers for `kind` (a connection's `codecs`/`headerExtensions` options replace them); null
+   * for another kind.
+   */
+  static getCapabilities(kind: string): RTCRtpCapabilities | null {
+    return kind === 'audio' || kind === 'video' ? rtpCapabilities(kind, defaultCodecs(kind), defaultHeaderExtensions(kind)) : null;
+  }
+
   readonly kind: MediaKind;
+  /** @internal Set by the peer connection: getStats with this object as selector. */
+  statsSource: (() => Promise<RTCStatsReport>) | undefined;
   /** The remote track (the first simulcast layer when there are several). */
   readonly track: MediaStreamTrack;
   /** @internal Negotiated parameters. */
@@ -44,6 +58,15 @@ export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
   private readonly ridTracks = new Map<string, MediaStreamTrack>();
   /** @internal The transceiver's policy modules. */
   policies: RtpPolicyChain | undefined;
+
+  /**
+   * W3C getStats(): the RTP stream entries of this object and what they refer to (transport,
+   * codec, candidate pair, certificates), as the connection's getStats(this) reports them.
+   */
+  async getStats(): Promise<RTCStatsReport> {
+    if (!this.statsSource) throw new PeerError('InvalidStateError', 'ERR_PEER_CLOSED', 'this object has no peer connection');
+    return this.statsSource();
+  }
 
   /** @internal */
   constructor(kind: MediaKind, trackId?: string) {

@@ -2,12 +2,23 @@
 // and the negotiated header extensions (mid RFC 8843 §15.2, abs-send-time, transport-wide-cc) of
 // packets the application sends, serializes them into the transport's scratch buffer and hands
 // them to SRTP. Packets sent before negotiation completes wait in a bounded queue.
+import { rtpCapabilities, type RTCRtpCapabilities } from './codec-preferences.js';
+import { defaultCodecs, defaultHeaderExtensions } from '../sdp/default-capabilities.js';
 import type { Rng } from '../common/rng.js';
+import {
+  checkSendParameters,
+  copySendParameters,
+  defaultEncodingSettings,
+  type EncodingSettings,
+  type RTCRtpEncodingParameters,
+  type RTCRtpSendParameters,
+} from './send-parameters.js';
 import { HeaderExtensionUri } from '../sdp/capabilities.js';
 import { serializeSdesId } from '../rtp/extensions/sdes-id.js';
 import { RtpPacket } from '../rtp/rtp-packet.js';
 import { rtcpByteLength, serializeRtcpInto, type RtcpPacket } from '../rtp/rtcp/compound.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
+import type { RTCStatsReport } from './stats.js';
 import { PeerEventTarget, type PeerEvent } from './event-target.js';
 import type { LocalStreamTrack, MediaKind, TrackSink } from './media-stream-track.js';
 import type { RtpPolicyChain } from './rtp-policy-chain.js';
@@ -23,14 +34,12 @@ export interface SenderParameters {
   readonly rtxPayloadType: number | undefined;
   /** Header extension id per URI, as negotiated. */
   readonly extensionIds: ReadonlyMap<string, number>;
+  /** The CNAME our SDP announces (RFC 7022), and whether RFC 5506 reduced-size RTCP was negotiated. */
+  readonly cname?: string;
+  readonly rtcpReducedSize?: boolean;
 }
 
-/** W3C RTCRtpSendParameters, as far as a raw-RTP sender has them. */
-export interface RTCRtpSendParameters {
-  readonly encodings: { rid?: string; ssrc: number; rtx?: { ssrc: number }; active: boolean }[];
-  readonly codecs: { payloadType: number; mimeType: string; clockRate: number }[];
-  readonly headerExtensions: { uri: string; id: number }[];
-}
+export type { RTCRtpSendParameters } from './send-parameters.js';
 
 /** What the sender needs from its peer connection. */
 export interface SenderOwner {
@@ -52,6 +61,14 @@ export interface RtcpEvent extends PeerEvent<'rtcp'> {
 /** Events of RTCRtpSender and RTCRtpReceiver. */
 export type RtcpEvents = { rtcp: RtcpEvent };
 
+/**
+ * Events of RTCRtpSender: `rtcp`, and `parameterschange` after a successful setParameters (the
+ * application's encoder reads maxBitrate, scaleResolutionDownBy... from `parameters`).
+ */
+export type RTCRtpSenderEvents = RtcpEvents & {
+  parameterschange: PeerEvent<'parameterschange'> & { readonly parameters: RTCRtpSendParameters };
+};
+
 /** One simulcast layer of a sender (RFC 8853): its rid, SSRC, sequence numbers and counters. */
 export interface SenderEncoding {
   readonly rid: string;
@@ -68,8 +85,19 @@ export interface SenderEncoding {
 export const SENDER_QUEUE_LIMIT = 512;
 
 /** The sending half of a transceiver. */
-export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSink {
+export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements TrackSink {
+  /**
+   * W3C getCapabilities(): the codecs and header extensions a connection with default options
+   * offers for `kind` (a connection's `codecs`/`headerExtensions` options replace them); null
+   * for another kind.
+   */
+  static getCapabilities(kind: string): RTCRtpCapabilities | null {
+    return kind === 'audio' || kind === 'video' ? rtpCapabilities(kind, defaultCodecs(kind), defaultHeaderExtensions(kind)) : null;
+  }
+
   readonly kind: MediaKind;
+  /** @internal Set by the peer connection: getStats with this object as selector. */
+  statsSource: (() => Promise<RTCStatsReport>) | undefined;
   /** SSRC of the primary stream. */
   readonly ssrc: number;
   /** SSRC announced for RTX (used when RTX is negotiated). */
@@ -102,6 +130,20 @@ export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSi
   private readonly absSendTimeData = Buffer.alloc(3);
   private readonly twccData = Buffer.alloc(2);
   private stoppedValue = false;
+  /** Application settings per encoding (one per simulcast layer, else one). */
+  private settings: EncodingSettings[];
+  /** webrtc-pc §5.2 [[LastReturnedParameters]]: valid until the end of the task that got it. */
+  private lastReturned: RTCRtpSendParameters | undefined;
+  private transactionCounter = 0;
+
+  /**
+   * W3C getStats(): the RTP stream entries of this object and what they refer to (transport,
+   * codec, candidate pair, certificates), as the connection's getStats(this) reports them.
+   */
+  async getStats(): Promise<RTCStatsReport> {
+    if (!this.statsSource) throw new PeerError('InvalidStateError', 'ERR_PEER_CLOSED', 'this object has no peer connection');
+    return this.statsSource();
+  }
 
   /** @internal */
   constructor(kind: MediaKind, track: LocalStreamTrack | null, private readonly owner: SenderOwner, rng: Rng, rids: readonly string[] = []) {
@@ -121,6 +163,7 @@ export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSi
       sequence: rng.uint32() & 0x7fff,
       ridData: serializeSdesId(rid),
     }));
+    this.settings = (rids.length > 0 ? rids : ['']).map(() => defaultEncodingSettings());
     if (track) this.setTrack(track);
   }
 
@@ -134,20 +177,57 @@ export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSi
     return this.params;
   }
 
-  /** W3C getParameters(): the negotiated codec, header extensions and SSRCs (empty before negotiation). */
+  /**
+   * W3C getParameters() (webrtc-pc §5.2): encodings (rid, SSRCs and the application's settings),
+   * the negotiated codecs and header extensions, RTCP. Without negotiated simulcast only the first
+   * encoding remains. Calls within one task return the same `transactionId`.
+   */
   getParameters(): RTCRtpSendParameters {
+    if (this.lastReturned) return copySendParameters(this.lastReturned);
     const p = this.params;
-    if (!p) return { encodings: [], codecs: [], headerExtensions: [] };
-    return {
-      encodings: this.encodings.length > 0
-        ? this.encodings.map((e, i) => ({ rid: e.rid, ssrc: e.ssrc, active: this.active && (i === 0 || this.simulcastAccepted) }))
-        : [{ ssrc: this.ssrc, ...(p.rtxPayloadType !== undefined ? { rtx: { ssrc: this.rtxSsrc } } : {}), active: this.active }],
-      codecs: [
-        { payloadType: p.payloadType, mimeType: `${this.kind}/${p.codec}`, clockRate: p.clockRate },
-        ...(p.rtxPayloadType !== undefined ? [{ payloadType: p.rtxPayloadType, mimeType: `${this.kind}/rtx`, clockRate: p.clockRate }] : []),
-      ],
-      headerExtensions: [...p.extensionIds].map(([uri, id]) => ({ uri, id })),
+    const layers = this.encodings.length > 0 && (!p || this.simulcastAccepted) ? this.encodings.length : 1;
+    const encodings: RTCRtpEncodingParameters[] = [];
+    for (let i = 0; i < layers; i++) {
+      const e = this.encodings[i];
+      const rtx = !e && p?.rtxPayloadType !== undefined ? { rtx: { ssrc: this.rtxSsrc } } : {};
+      encodings.push({ ...(e ? { rid: e.rid } : {}), ssrc: e ? e.ssrc : this.ssrc, ...rtx, ...this.settings[i]! });
+    }
+    const parameters: RTCRtpSendParameters = {
+      transactionId: `${this.ssrc.toString(16)}-${++this.transactionCounter}`,
+      encodings,
+      codecs: p
+        ? [
+            { payloadType: p.payloadType, mimeType: `${this.kind}/${p.codec}`, clockRate: p.clockRate },
+            ...(p.rtxPayloadType !== undefined ? [{ payloadType: p.rtxPayloadType, mimeType: `${this.kind}/rtx`, clockRate: p.clockRate }] : []),
+          ]
+        : [],
+      headerExtensions: p ? [...p.extensionIds].map(([uri, id]) => ({ uri, id })) : [],
+      rtcp: { ...(p?.cname !== undefined ? { cname: p.cname } : {}), reducedSize: p?.rtcpReducedSize === true },
     };
+    this.lastReturned = parameters;
+    setImmediate(() => {
+      if (this.lastReturned === parameters) this.lastReturned = undefined;
+    }).unref();
+    return copySendParameters(parameters);
+  }
+
+  /**
+   * W3C setParameters() (webrtc-pc §5.2): takes what getParameters() returned in the same task,
+   * with changed encoding settings. `active: false` stops sending that encoding (its packets are
+   * dropped and counted in `packetsDropped`); maxBitrate, maxFramerate, scaleResolutionDownBy and
+   * the priorities are for the application's encoder and are announced with `parameterschange`.
+   * Rejects with the errors of lib/peer/send-parameters.ts checkSendParameters.
+   */
+  async setParameters(parameters: RTCRtpSendParameters): Promise<void> {
+    if (this.stoppedValue) throw new PeerError('InvalidStateError', 'ERR_PEER_SENDER_STOPPED', 'setParameters on a stopped sender');
+    const settings = checkSendParameters(this.kind, this.lastReturned, parameters);
+    this.lastReturned = undefined;
+    settings.forEach((s, i) => {
+      this.settings[i] = s;
+    });
+    const applied = this.getParameters();
+    this.lastReturned = undefined;
+    this.dispatch({ type: 'parameterschange', parameters: applied });
   }
 
   /** W3C replaceTrack(): sends another track (or nothing) without renegotiation. */
@@ -183,7 +263,7 @@ export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSi
     }
     const params = this.params;
     const transport = this.owner.mediaTransport;
-    if (params && !this.active) {
+    if ((params && !this.active) || !this.settings[encoding ? this.encodings.indexOf(encoding) : 0]!.active) {
       this.packetsDropped++;
       return;
     }
@@ -290,7 +370,7 @@ export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSi
       return;
     }
     const packet = RtpPacket.tryParse(data);
-    if (!packet || data.length > transport.maxMediaSize) {
+    if (!packet || data.length > transport.maxMediaSize || !this.encodingActive(packet.ssrc!)) {
       this.packetsDropped++;
       return;
     }
@@ -328,6 +408,16 @@ export class RTCRtpSender extends PeerEventTarget<RtcpEvents> implements TrackSi
     }
     transport.sendMedia(0, length);
     transportChain.flush();
+  }
+
+  /**
+   * Whether setParameters left the encoding of `ssrc` active (an RTX SSRC counts as its
+   * stream's): a retransmission of an encoding switched off is not sent either.
+   */
+  private encodingActive(ssrc: number): boolean {
+    if (this.encodings.length === 0) return this.settings[0]!.active;
+    const i = this.encodings.findIndex((e) => e.ssrc === ssrc);
+    return i >= 0 ? this.settings[i]!.active : this.settings.some((s) => s.active);
   }
 
   /** Sends RTCP (packet objects, or one serialized compound packet). Dropped before negotiation. */

@@ -1,6 +1,8 @@
 // RTCRtpTransceiver (webrtc-pc §5.4): one m-section's sender and receiver, its mid, direction and
 // negotiated currentDirection; stop() (RFC 8829 §4.2.1: the m-section is rejected next offer).
+import type { CodecCapability } from '../sdp/capabilities.js';
 import type { MediaDirection } from '../sdp/model.js';
+import { selectCodecPreferences, type RTCRtpCodec } from './codec-preferences.js';
 import type { MediaKind } from './media-stream-track.js';
 import type { RTCRtpReceiver } from './rtp-receiver.js';
 import type { RTCRtpSender } from './rtp-sender.js';
@@ -28,6 +30,10 @@ export class RTCRtpTransceiver {
   current: MediaDirection | null = null;
   /** @internal Stream ids announced for the sender (a=msid). */
   streamIds: string[];
+  /** @internal Codecs chosen by setCodecPreferences, in order (undefined: the connection's). */
+  codecPreferences: CodecCapability[] | undefined;
+  /** @internal The connection's codecs of this kind, which setCodecPreferences chooses from. */
+  codecCapabilities: () => readonly CodecCapability[] = () => [];
   private directionValue: MediaDirection;
   private stoppedValue = false;
   private stoppingValue = false;
@@ -72,6 +78,17 @@ export class RTCRtpTransceiver {
   /** True once stop() was called (negotiation rejects the m-section). */
   get stopped(): boolean {
     return this.stoppingValue;
+  }
+
+  /**
+   * W3C setCodecPreferences() (webrtc-pc §5.4): the codecs, in order, that the next offers and
+   * answers for this m-section carry; an empty list restores the connection's codecs. RTX stays
+   * on only when the list has an `rtx` entry. Takes effect at the next negotiation (it does not
+   * fire negotiationneeded). Throws InvalidModificationError for a codec the connection does not
+   * support for this kind (see RTCRtpReceiver.getCapabilities) or a list without a media codec.
+   */
+  setCodecPreferences(codecs: readonly RTCRtpCodec[]): void {
+    this.codecPreferences = selectCodecPreferences(this.kind, codecs, this.codecCapabilities());
   }
 
   /** W3C stop(): stops sending and receiving now; the next negotiation rejects the m-section. */

@@ -10,7 +10,9 @@ import type { PeerTransport } from '../transport/peer-transport.js';
 import type { MediaRouter } from './media-router.js';
 import type { RTCRtpTransceiver } from './rtp-transceiver.js';
 import type { RtpPolicyChain } from './rtp-policy-chain.js';
+import { certificateStats, localCertificateFields } from './stats-certificate.js';
 import { addRtcpStats } from './stats-rtcp.js';
+import { transportStats, transportTraffic } from './stats-transport.js';
 
 /** One stats object: `id`, `type` (W3C RTCStatsType), `timestamp` (ms since the epoch) and its fields. */
 export interface RTCStats {
@@ -39,11 +41,13 @@ export interface StatsSources {
   transportPolicies?: RtpPolicyChain;
 }
 
-function candidateId(prefix: string, c: IceCandidate): string {
+/** The id of a candidate entry (`L`ocal or `R`emote). */
+export function candidateId(prefix: string, c: IceCandidate): string {
   return `${prefix}-${c.address}-${c.port}-${c.type}`;
 }
 
-function candidateStats(id: string, type: string, c: IceCandidate, timestamp: number, transportId: string): RTCStats {
+/** A local-candidate or remote-candidate entry. */
+export function candidateStats(id: string, type: string, c: IceCandidate, timestamp: number, transportId: string): RTCStats {
   return {
     id, type, timestamp, transportId,
     address: c.address, port: c.port, protocol: c.protocol, candidateType: c.type, priority: c.priority, foundation: c.foundation,
@@ -58,29 +62,21 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
   const report: RTCStatsReport = new Map();
   const timestamp = src.now;
   const add = (s: RTCStats): void => {
-    report.set(s.id, s);
+    report.set(s.id, withoutUndefined(s));
   };
   add({ id: 'P', type: 'peer-connection', timestamp, dataChannelsOpened: src.dataChannelsOpened, dataChannelsClosed: src.dataChannelsClosed });
-  const fp = src.certificate.getFingerprints()[0]!;
-  const localCertId = `CF${fp.value}`;
-  add({ id: localCertId, type: 'certificate', timestamp, fingerprint: fp.value, fingerprintAlgorithm: fp.algorithm, base64Certificate: '' });
   const t = src.transport;
   const transportId = 'T01';
+  if (!t) add(certificateStats(localCertificateFields(src.certificate), timestamp));
   if (t) {
-    let bytesSent = 0;
-    let bytesReceived = 0;
-    let packetsSent = 0;
-    let packetsReceived = 0;
+    const traffic = transportTraffic(t);
+    const { bytesSent, bytesReceived, packetsSent, packetsReceived } = traffic;
     let srtpUnprotectedNatively = 0;
     let srtpProtectedNatively = 0;
     const udpDrops = { truncated: 0, receiveError: 0, sendTooBig: 0, sendUnreachable: 0, sendRefused: 0, sendOther: 0 };
     for (const { socket } of t.localSockets) {
       if (socket.closed) continue;
       const st = socket.stats;
-      bytesSent += st.bytesSent;
-      bytesReceived += st.bytesReceived;
-      packetsSent += st.packetsSent;
-      packetsReceived += st.packetsReceived;
       srtpUnprotectedNatively += st.srtpUnprotected;
       srtpProtectedNatively += st.srtpProtected;
       for (const k of Object.keys(udpDrops) as (keyof typeof udpDrops)[]) udpDrops[k] += st.drops[k];
@@ -89,36 +85,24 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
     const srtp = t.srtp;
     const selected = t.selectedPair;
     const pairId = selected ? `CP${candidateId('L', selected.local)}_${candidateId('R', selected.remote)}` : undefined;
-    const remoteCerts = dtls && dtls.state === 'connected' ? dtls.getRemoteCertificates() : [];
-    let remoteCertId: string | undefined;
-    if (remoteCerts.length > 0) {
-      remoteCertId = 'CFremote';
-      add({ id: remoteCertId, type: 'certificate', timestamp, fingerprint: '', fingerprintAlgorithm: 'sha-256', base64Certificate: remoteCerts[0]!.toString('base64') });
-    }
+    const entries = transportStats({
+      id: transportId, timestamp, transport: t, traffic, localCertificate: src.certificate,
+      dtlsState: src.dtlsState, iceState: src.iceState, selectedCandidatePairId: pairId,
+    });
+    const transportEntry = entries.pop()!;
+    for (const e of entries) add(e);
     add({
-      id: transportId, type: 'transport', timestamp,
-      bytesSent, bytesReceived, packetsSent, packetsReceived,
-      dtlsState: src.dtlsState,
-      iceState: src.iceState,
-      iceRole: t.ice.role,
-      iceLocalUsernameFragment: t.localCredentials.ufrag,
-      selectedCandidatePairId: pairId,
-      localCertificateId: localCertId,
-      remoteCertificateId: remoteCertId,
-      tlsVersion: dtls?.cipherSuite !== undefined ? 'FEFD' : undefined,
-      dtlsCipher: dtls?.cipherSuite,
-      dtlsRole: dtls ? dtls.role : 'unknown',
-      srtpCipher: dtls?.srtpProfile,
+      ...transportEntry,
       pwtSrtpUnprotectedInSocket: srtpUnprotectedNatively,
       pwtSrtpProtectedInSocket: srtpProtectedNatively,
       pwtDrops: {
         transport: t.dropStats(),
         udp: udpDrops,
         ice: t.iceDropStats(),
-        dtls: dtls ? dtls.stats() : undefined,
-        srtp: srtp && !srtp.closed ? srtp.stats().dropped : undefined,
+        ...(dtls ? { dtls: dtls.stats() } : {}),
+        ...(srtp && !srtp.closed ? { srtp: srtp.stats().dropped } : {}),
         media: { ...src.router.drops },
-        sctp: src.sctp ? { ...src.sctp.stats.drops } : undefined,
+        ...(src.sctp ? { sctp: { ...src.sctp.stats.drops } } : {}),
       },
     });
     for (const c of t.ice.localCandidates) add(candidateStats(candidateId('L', c), 'local-candidate', c, timestamp, transportId));
@@ -175,6 +159,7 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
     });
   }
   if (src.transportPolicies) addRtcpStats(report, src.transceivers, src.transportPolicies, timestamp, transportId);
+  for (const [id, s] of report) report.set(id, withoutUndefined(s));
   if (src.sctp) {
     for (const [id, channel] of src.sctp.channels) {
       add({
@@ -186,6 +171,17 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
     }
   }
   return report;
+}
+
+/** A stats entry carries no blank fields: a member that has no value is left out, not reported as undefined. */
+function withoutUndefined(s: RTCStats): RTCStats {
+  let clean: Record<string, unknown> | undefined;
+  for (const k in s) {
+    if (s[k] !== undefined) continue;
+    clean ??= { ...s };
+    delete clean[k];
+  }
+  return (clean ?? s) as RTCStats;
 }
 
 function performanceNow(): number {

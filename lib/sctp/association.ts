@@ -39,6 +39,10 @@ import { RtoEstimator } from './rto.js';
 import { SendQueue, type OutMessage } from './send-queue.js';
 import { openCookie, signCookie, type CookieState } from './state-cookie.js';
 import { tsnAdd, tsnDiff, tsnLt, tsnLte } from './tsn.js';
+import { createLogger } from '../common/log.js';
+
+const log = createLogger('sctp');
+const dropLog = createLogger('drop');
 
 /** Error Detection Method Identifier for "SCTP over DTLS" (RFC 9653 section 5.1). */
 const EDMID_DTLS = 1;
@@ -322,6 +326,7 @@ export class SctpAssociation {
       params: this.capabilityParams(),
     };
     this.st = { kind: 'cookie-wait', init, localTag, localInitialTsn };
+    log('INIT sent: cookie-wait');
     this.control.push(init);
     this.t1Count = 0;
     this.t1At = this.now + this.rto.rto;
@@ -662,6 +667,7 @@ export class SctpAssociation {
     this.neg = { peerTag: ack.initiateTag, ...caps };
     const echo: CookieEchoChunk = { type: ChunkType.COOKIE_ECHO, cookie: Buffer.from(cookie) };
     this.st = { kind: 'cookie-echoed', cookie: echo.cookie, localTag, localInitialTsn };
+    log('INIT ACK received: cookie-echoed');
     this.control.push(echo);
     if (unrecognized.length) {
       this.control.push({ type: ChunkType.ERROR, causes: unrecognized.map((u) => ({ code: CauseCode.UNRECOGNIZED_PARAMETERS, info: encodeParam(u) })) });
@@ -742,6 +748,7 @@ export class SctpAssociation {
     this.peerReqSeq = s.peerInitialTsn;
     this.heartbeatAt = this.now + this.rto.rto + this.opts.heartbeatInterval;
     this.events.push({ type: 'established' });
+    log('established');
   }
 
   // ---------------------------------------------------------------- chunk dispatch
@@ -1475,6 +1482,7 @@ export class SctpAssociation {
   private terminate(reason: string, error: boolean): void {
     if (this.st.kind === 'closed') return;
     this.st = { kind: 'closed', reason, error };
+    log('closed: %s%s', reason, error ? ' (error)' : '');
     this.t1At = this.t2At = this.t3At = this.sackAt = this.heartbeatAt = this.reconfigAt = undefined;
     this.events.push({ type: 'closed', reason, error });
   }
@@ -1496,6 +1504,7 @@ export class SctpAssociation {
   }
 
   private drop(reason: string): void {
+    dropLog('sctp %s', reason);
     this.count(reason);
   }
 

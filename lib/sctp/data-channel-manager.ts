@@ -11,7 +11,8 @@ import { InvalidArgumentError, InvalidStateError, OperationError, OutOfRangeErro
 import { TypedEventEmitter } from '../common/typed-emitter.js';
 import type { SctpAssociation } from './association.js';
 import { PRIORITY_VALUE, Ppid, encodeDcepAck, encodeDcepOpen, fromChannelType, parseDcep, priorityFromValue, toChannelType } from './dcep.js';
-import { RTCDataChannel, type DataChannelConfig, type DataChannelTransport, type RTCDataChannelInit } from './data-channel.js';
+import { RTCDataChannel, type DataChannelConfig, type RTCDataChannelInit } from './data-channel.js';
+import { loggedDropCounters } from '../common/log.js';
 
 /** The DTLS role, which decides stream id parity (RFC 8832 section 6: client even, server odd). */
 export type DtlsRole = 'client' | 'server';
@@ -51,10 +52,13 @@ interface ChannelState {
   resetRequested: boolean;
 }
 
-/** Owns the channels of one SCTP association. */
-export class DataChannelManager extends TypedEventEmitter<DataChannelManagerEvents> implements DataChannelTransport {
+/**
+ * Owns the channels of one SCTP association. It is their DataChannelTransport (structurally:
+ * those members are internal, so the published class does not name the interface).
+ */
+export class DataChannelManager extends TypedEventEmitter<DataChannelManagerEvents> {
   readonly association: SctpAssociation;
-  readonly stats: DataChannelManagerStats = { drops: {} };
+  readonly stats: DataChannelManagerStats = { drops: loggedDropCounters('datachannel', {}) };
   private readonly clock: Clock;
   private role: DtlsRole | undefined;
   private readonly byStream = new Map<number, ChannelState>();

@@ -5,7 +5,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../common/clock.js';
 import { InvalidArgumentError, InvalidStateError } from '../common/errors.js';
-import { createLogger } from '../common/log.js';
+import { createLogger, loggedDropCounters } from '../common/log.js';
 import type { Rng } from '../common/rng.js';
 import { reportListenerError, TypedEventEmitter } from '../common/typed-emitter.js';
 import { formatCandidate, type IceCandidate } from '../ice/candidate.js';
@@ -168,7 +168,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   /** The sans-I/O agent (exposed for stats and diagnostics). */
   readonly agent: IceAgent;
   /** Driver counters. */
-  readonly stats: IceTransportStats = { dataReceived: 0, dataSent: 0, drops: { 'unknown-source': 0, 'unknown-first-byte': 0, 'no-selected-pair': 0, 'send-failed': 0 } };
+  readonly stats: IceTransportStats = { dataReceived: 0, dataSent: 0, drops: loggedDropCounters('ice-transport', { 'unknown-source': 0, 'unknown-first-byte': 0, 'no-selected-pair': 0, 'send-failed': 0 }) };
   private readonly clock: Clock;
   private readonly rng: Rng;
   private readonly options: IceTransportOptions;
@@ -824,6 +824,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           this.emitEvent('statechange', e.state);
           break;
         case 'selected-pair':
+          log('selected pair %s %s:%d -> %s %s:%d', e.pair.local.type, e.pair.localBase.address, e.pair.localBase.port, e.pair.remote.type, e.pair.remoteAddress.address, e.pair.remoteAddress.port);
           this.setRoute(e.pair);
           this.emitEvent('selectedcandidatepairchange', e.pair);
           break;

@@ -28,9 +28,10 @@ import { DataChannelManager } from '../sctp/data-channel-manager.js';
 import { SrtpBatch } from '../srtp/srtp-batch.js';
 import { SrtpPacketKind, SrtpSession } from '../srtp/srtp-session.js';
 import { SrtpStatus } from '../srtp/srtp-status.js';
-import type { IceTransport } from './ice-transport.js';
+import type { IceTransport, IceTransportStats } from './ice-transport.js';
 import { withPortDrops } from './source/port-drops.js';
 import { UdpSrtpStatus, type UdpSocket } from './source/udp-socket.js';
+import { loggedDropCounters } from '../common/log.js';
 
 /** Packets sent before the transport is connected wait in a queue of at most this many. */
 export const PENDING_MEDIA_LIMIT = 512;
@@ -116,9 +117,9 @@ export function defaultHostAddresses(): string[] {
 /** One ICE/DTLS/SRTP/SCTP transport (see the file header). */
 export class PeerTransport {
   /** Counters of dropped input and output. */
-  readonly drops: PeerTransportDrops = {
+  readonly drops: PeerTransportDrops = loggedDropCounters('transport', {
     unknownFirstByte: 0, unauthenticatedSource: 0, srtpNotReady: 0, srtpRejected: 0, pendingOverflow: 0, sendAfterClose: 0,
-  };
+  });
   /** Where SRTP was done (see {@link PeerTransportSrtpCounters}). */
   readonly srtpCounters: PeerTransportSrtpCounters = { unprotectedNatively: 0, unprotectedInJs: 0, protectedNatively: 0, protectedInJs: 0, jsBatchCalls: 0 };
   private readonly handler: PeerTransportHandler;
@@ -217,6 +218,11 @@ export class PeerTransport {
   /** The transport's own sockets with their local addresses (for stats; none on a shared port). */
   get localSockets(): readonly { base: TransportAddress; socket: UdpSocket }[] {
     return this.driver.localSockets;
+  }
+
+  /** The ICE driver's counters (data datagrams in and out, drops), for stats. */
+  get iceDriverStats(): IceTransportStats {
+    return this.driver.stats;
   }
 
   /** The selected candidate pair, once ICE nominated one. */

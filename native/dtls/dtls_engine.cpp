@@ -445,6 +445,18 @@ std::string DtlsEngine::cipher_name() const {
   return c ? SSL_CIPHER_get_name(c) : std::string();
 }
 
+std::string DtlsEngine::cipher_standard_name() const {
+  const SSL_CIPHER* c = handshake_done_ ? SSL_get_current_cipher(ssl_) : nullptr;
+  const char* name = c ? SSL_CIPHER_standard_name(c) : nullptr;
+  return name ? std::string(name) : std::string();
+}
+
+uint16_t DtlsEngine::tls_version() const {
+  if (!handshake_done_) return 0;
+  int v = SSL_version(ssl_);
+  return v > 0 && v <= 0xffff ? static_cast<uint16_t>(v) : 0;
+}
+
 bool DtlsEngine::TakeStateChanged() {
   bool changed = state_changed_;
   state_changed_ = false;

@@ -137,8 +137,12 @@ class DtlsEngine {
   uint16_t srtp_profile() const { return srtp_profile_; }
   /** The peer's certificate once the handshake completed (borrowed), else null. */
   X509* peer_certificate() const;
-  /** Negotiated cipher suite name, empty before the handshake. */
+  /** Negotiated cipher suite name (OpenSSL's), empty before the handshake. */
   std::string cipher_name() const;
+  /** Negotiated cipher suite, IANA name (RFC 5246 appendix A.5 style, as W3C dtlsCipher wants), empty before the handshake. */
+  std::string cipher_standard_name() const;
+  /** Negotiated protocol version as on the wire (0xFEFD for DTLS 1.2, RFC 6347 section 4.1), 0 before the handshake. */
+  uint16_t tls_version() const;
   const DtlsCounters& counters() const { return counters_; }
 
   /** Called from the SSL_CTX certificate callback; false rejects the peer. */

@@ -14,6 +14,7 @@ import { RtcpReceiverEstimatedMaxBitrate } from '../../lib/rtp/rtcp/receiver-est
 import { HeaderExtensionUri } from '../../lib/sdp/capabilities.js';
 import { defaultCodecs, defaultHeaderExtensions } from '../../lib/sdp/default-capabilities.js';
 import { within } from './peer-helpers.js';
+import { assertStatsAgree, type PeerStats } from './stats-agreement.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = !existsSync(CHROMIUM) || process.env.PWT_SKIP_BROWSER === '1' ? 'no /usr/bin/chromium (or PWT_SKIP_BROWSER=1)' : false;
@@ -139,6 +140,13 @@ describe('Chromium connects to our RTCPeerConnection', { skip, timeout: 120_000 
         'message to Chromium',
       );
       assert.equal(await page.evaluate('window.pc.connectionState'), 'connected');
+      // Chromium's getStats about the same DTLS association agrees with ours.
+      const theirs = (await page.evaluate(`(async () => {
+        const out = { transport: [], certificate: [] };
+        (await window.pc.getStats()).forEach((s) => { if (s.type === 'transport' || s.type === 'certificate') out[s.type].push(s); });
+        return out;
+      })()`)) as PeerStats;
+      assertStatsAgree(await ours.getStats(), theirs);
     } finally {
       ours.close();
       await page.evaluate('window.pc && window.pc.close()');

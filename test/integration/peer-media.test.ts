@@ -97,8 +97,8 @@ PROFILES.forEach((profile, i) => {
       // The media went through the socket's native SRTP route (no per-packet JS protect/unprotect).
       assert.ok((t1.pwtSrtpProtectedInSocket as number) >= 10, 'pc1 protected in the socket');
       assert.ok((t2.pwtSrtpUnprotectedInSocket as number) >= 10, 'pc2 unprotected in the socket');
-      assert.equal(t1.srtpCipher, profile);
-      assert.equal(t2.srtpCipher, profile);
+      assert.equal(t1.srtpCipher, `SRTP_${profile}`);
+      assert.equal(t2.srtpCipher, `SRTP_${profile}`);
       assert.equal(t2.dtlsRole, answerDtlsRole);
       assert.equal(t1.dtlsRole, answerDtlsRole === 'client' ? 'server' : 'client');
       const peer1 = [...(await pc1.getStats()).values()].find((s) => s.type === 'peer-connection')!;

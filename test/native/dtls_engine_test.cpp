@@ -138,6 +138,14 @@ void TestServerPreferenceAndRsa() {
   CHECK(p.client->state() == DtlsState::kConnected);
   CHECK_EQ(p.client->srtp_profile(), static_cast<uint16_t>(SrtpProfile::kAeadAes128Gcm));
   CHECK(p.client->cipher_name().find("GCM") != std::string::npos);
+  // What stats report (W3C transport.dtlsCipher / tlsVersion): the IANA name and wire version,
+  // the same on both ends.
+  CHECK(p.client->cipher_standard_name().rfind("TLS_ECDHE_", 0) == 0);
+  CHECK(p.client->cipher_standard_name().find("_GCM_") != std::string::npos);
+  CHECK(p.client->cipher_standard_name() == p.server->cipher_standard_name());
+  CHECK_EQ(p.client->tls_version(), static_cast<uint16_t>(0xFEFD));
+  CHECK_EQ(p.server->tls_version(), static_cast<uint16_t>(0xFEFD));
+  CHECK(p.client->peer_certificate() != nullptr);
 }
 
 void TestWrongFingerprint() {
@@ -150,6 +158,9 @@ void TestWrongFingerprint() {
   p.Pump();
   CHECK(p.client->state() == DtlsState::kFailed);
   CHECK(p.client->failure_reason().find("fingerprint") != std::string::npos);
+  // Nothing negotiated is reported for a handshake that did not complete.
+  CHECK(p.client->cipher_standard_name().empty());
+  CHECK_EQ(p.client->tls_version(), static_cast<uint16_t>(0));
   CHECK(p.server->state() != DtlsState::kConnected);
   SrtpKeyingMaterial km;
   CHECK(!p.client->ExportSrtpKeyingMaterial(&km));

@@ -80,7 +80,7 @@ module.exports = async function run(pwt, media) {
       rtpReceived: received.length,
       inboundPacketsReceived: rtpIn ? rtpIn.packetsReceived : null,
       messages: [toRemote.length, toLocal.length],
-      sourceHash: pwt.loadNativeAddon().sourceHash,
+      sourceHash: pwt.nativeBuildInfo().sourceHash,
     };
   } finally {
     pc1.close();

@@ -35,6 +35,11 @@ for (const [profile, keyLen, saltLen] of PROFILES) {
       assert.equal(p.client.srtpProfile, profile);
       assert.equal(p.server.srtpProfile, profile);
       assert.match(p.client.cipherSuite ?? '', /GCM|CHACHA20/);
+      // The engine's own report, as stats carry it: IANA suite name and the DTLS 1.2 wire version.
+      assert.match(p.client.cipherSuiteStandardName ?? '', /^TLS_ECDHE_(ECDSA|RSA)_WITH_/);
+      assert.equal(p.client.cipherSuiteStandardName, p.server.cipherSuiteStandardName);
+      assert.equal(p.client.tlsVersion, 'FEFD');
+      assert.equal(p.server.tlsVersion, 'FEFD');
       const len = 2 * (keyLen + saltLen);
       const a = p.client.exportKeyingMaterialForTest('EXTRACTOR-dtls_srtp', len);
       const b = p.server.exportKeyingMaterialForTest('EXTRACTOR-dtls_srtp', len);

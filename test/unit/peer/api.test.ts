@@ -15,7 +15,8 @@ test('misuse throws typed errors and leaves the state unchanged', async () => {
   await assert.rejects(pc.createAnswer(), isError('InvalidStateError', 'ERR_PEER_SIGNALING_STATE'));
   await assert.rejects(pc.addIceCandidate({ candidate: 'candidate:1 1 udp 1 127.0.0.1 9 typ host' }), isError('InvalidStateError', 'ERR_PEER_NO_REMOTE_DESCRIPTION'));
   await assert.rejects(pc.setLocalDescription({ type: 'rollback' }), isError('InvalidStateError', 'ERR_PEER_SIGNALING_STATE'));
-  await assert.rejects(pc.setRemoteDescription({ type: 'pranswer', sdp: '' }), isError('NotSupportedError'));
+  await assert.rejects(pc.setRemoteDescription({ type: 'pranswer', sdp: '' }), isError('InvalidStateError', 'ERR_PEER_SIGNALING_STATE'));
+  await assert.rejects(pc.setLocalDescription({ type: 'pranswer', sdp: 'v=0' }), isError('InvalidStateError', 'ERR_PEER_SIGNALING_STATE'));
   assert.throws(() => pc.addTransceiver('data' as 'audio'), isError('TypeError', 'ERR_PEER_TRACK_KIND'));
   assert.throws(() => pc.addTransceiver('audio', { direction: 'sideways' as 'sendrecv' }), isError('TypeError', 'ERR_PEER_DIRECTION'));
   const t = pc.addTransceiver('video');
