@@ -20,8 +20,8 @@ import {
   NativeForwardCounter,
   type NativeForwardEngine,
 } from '../native/forward.js';
-import { Consumer, type ConsumerHost, type ForwardDropReason } from './consumer.js';
-import { Producer, type ProducerHost } from './producer.js';
+import { Consumer, type ForwardDropReason } from './consumer.js';
+import { Producer } from './producer.js';
 import { mapConsumer } from './rtp-mapping.js';
 
 /** Options of {@link Router.produce}. */
@@ -77,7 +77,7 @@ interface Leg {
 }
 
 /** Forwarding rules over one shared port; create with {@link Router.create}. */
-export class Router implements ProducerHost, ConsumerHost {
+export class Router {
   /** @internal */
   readonly engine: NativeForwardEngine;
   /** @internal */
