@@ -50,6 +50,17 @@ function codecsFor(video: MediaSourceCodec | undefined): CodecCapability[] {
   return [...servedCodecs('audio', () => true), ...servedCodecs('video', video === undefined ? () => true : keepVideo)];
 }
 
+/** Names what an echo that is not the expected message is: which sent message it matches, or its type and size. */
+function describeEcho(sent: readonly { text: boolean; bytes: Buffer }[], got: unknown): string {
+  const isText = typeof got === 'string';
+  const bytes = isText ? Buffer.from(got, 'latin1') : Buffer.isBuffer(got) ? got : undefined;
+  if (!bytes) return `a ${typeof got}`;
+  const kind = isText ? 'string' : 'binary';
+  const j = sent.findIndex((m) => m.bytes.equals(bytes));
+  if (j < 0) return `a ${bytes.length} B ${kind} matching no sent message`;
+  return `as message ${j}'s bytes (${bytes.length} B ${kind}${sent[j]!.text === isText ? '' : `, sent as ${sent[j]!.text ? 'string' : 'binary'}`})`;
+}
+
 function sameMessage(sentText: boolean, sent: Buffer, got: unknown): boolean {
   if (sentText) return typeof got === 'string' && got === sent.toString('latin1');
   return Buffer.isBuffer(got) && got.equals(sent);
@@ -82,7 +93,7 @@ async function runMessages(channel: RTCDataChannel, deadlineMs: number, errors: 
       const i = result.received++;
       const want = sent[i];
       if (want && sameMessage(want.text, want.bytes, e.data)) result.echoedIntact++;
-      else errors.push(`data channel: message ${i} came back different`);
+      else errors.push(`data channel: message ${i} came back different: ${describeEcho(sent, e.data)}`);
       if (result.received >= sent.length) {
         clearTimeout(t);
         resolve();

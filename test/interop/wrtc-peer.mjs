@@ -5,7 +5,8 @@
 //                        100 test messages; replies {ok, ...}.
 //   {cmd:'answer', sdp}  answers an offer, looping every track back (replaceTrack) and every
 //                        message; replies {sdp}.
-//   {cmd:'stats'}        replies with the answerer's inbound-rtp stats.
+//   {cmd:'stats'}        replies with the answerer's inbound-rtp stats and `arrivals`, the kind
+//                        ('s'/'b') and size of each message its JS saw, in order.
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 
@@ -117,12 +118,17 @@ async function client(url, plan) {
 }
 
 let answerer;
+/** What the answerer's JS saw arrive, in order: 's' or 'b' and the byte length ('s5', 'b16384'). */
+const arrivals = [];
 async function answer(sdp) {
   const pc = (answerer = new RTCPeerConnection({ iceServers: [] }));
   pc.ondatachannel = (ev) => {
     const dc = ev.channel;
     dc.binaryType = 'arraybuffer';
-    dc.onmessage = (m) => dc.send(m.data);
+    dc.onmessage = (m) => {
+      arrivals.push(typeof m.data === 'string' ? `s${Buffer.byteLength(m.data)}` : `b${m.data.byteLength}`);
+      dc.send(m.data);
+    };
   };
   await pc.setRemoteDescription({ type: 'offer', sdp });
   for (const tr of pc.getTransceivers()) {
@@ -140,7 +146,7 @@ rl.on('line', (line) => {
   const run = async () => {
     if (msg.cmd === 'client') return client(msg.url, msg.plan);
     if (msg.cmd === 'answer') return answer(msg.sdp);
-    if (msg.cmd === 'stats') return { version, ...(answerer ? await inbound(answerer) : {}) };
+    if (msg.cmd === 'stats') return { version, arrivals, ...(answerer ? await inbound(answerer) : {}) };
     if (msg.cmd === 'exit') {
       answerer?.close();
       process.exit(0);

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DcPair } from './sctp-dc-pair.js';
 import type { RTCDataChannel } from '../../lib/sctp/data-channel.js';
+import { messageBytes, messagePlan } from '../../lib/echo/message-plan.js';
 
 function collect(ch: RTCDataChannel): unknown[] {
   const got: unknown[] = [];
@@ -230,4 +231,43 @@ test('association abort closes every channel with an error event', () => {
   assert.equal(seen.length, 2);
   assert.match(seen[0]!, /test abort/);
   assert.equal(ch.readyState, 'closed');
+});
+
+test('the 100-message echo plan (1 B to 60000 B, fragment edges) arrives once, in order, intact and typed under loss, reordering and duplication, both directions', () => {
+  const plan = messagePlan();
+  const sent = plan.map((m, i) => ({ text: !m.binary, bytes: messageBytes(i, m.size) }));
+  const links = [
+    { loss: 0.05, delayMs: 10, jitterMs: 5 },
+    { loss: 0.1, delayMs: 20, reorder: 0.1, reorderDelayMs: 30, duplicate: 0.05 },
+    { loss: 0.02, burstLoss: 0.03, burstLength: 4, delayMs: 5, jitterMs: 10, duplicate: 0.02 },
+    { loss: 0.03, delayMs: 1, bytesPerMs: 500, queueBytes: 60_000 },
+  ];
+  for (const [li, link] of links.entries()) {
+    for (const seed of [1, 2, 3]) {
+      for (const dir of ['a→b', 'b→a'] as const) {
+        const where = `link ${li}, seed ${seed}, ${dir}`;
+        const p = new DcPair(seed, link);
+        assert.ok(p.connect(), where);
+        const [from, to] = dir === 'a→b' ? [p.a, p.b] : [p.b, p.a];
+        const ch = from.createDataChannel('echo');
+        let r: RTCDataChannel | undefined;
+        let got: unknown[] = [];
+        to.on('datachannel', (ev) => {
+          r = ev.channel;
+          r.binaryType = 'nodebuffer';
+          got = collect(r);
+        });
+        assert.ok(p.runUntil(() => r !== undefined && ch.readyState === 'open', { maxTimeMs: 60_000, maxSteps: 100_000 }), where);
+        for (const m of sent) ch.send(m.text ? m.bytes.toString('latin1') : m.bytes);
+        assert.ok(p.runUntil(() => got.length >= sent.length, { maxTimeMs: 300_000, maxSteps: 1_000_000 }), `${where}: ${got.length} of ${sent.length}`);
+        p.runUntil(() => false, { maxTimeMs: 2000, maxSteps: 10_000 });
+        assert.equal(got.length, sent.length, `${where}: no message delivered twice`);
+        got.forEach((g, i) => {
+          const want = sent[i]!;
+          const ok = want.text ? typeof g === 'string' && g === want.bytes.toString('latin1') : Buffer.isBuffer(g) && g.equals(want.bytes);
+          assert.ok(ok, `${where}: message ${i} (${want.text ? 'string' : 'binary'}, ${want.bytes.length} B) arrived as a ${typeof g} of ${typeof g === 'string' ? g.length : (g as Buffer).length} B`);
+        });
+      }
+    }
+  }
 });
