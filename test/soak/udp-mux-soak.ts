@@ -4,14 +4,9 @@
 // Short form in `npm test` (udp-mux-soak.test.ts), long form `npm run soak` (10,000 cycles).
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCDataChannel } from '../../lib/peer/index.js';
-import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
+import { gc, soakCycle } from './soak-cycle.js';
 import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 
 /** Options of one soak run. */
 export interface SoakOptions {
@@ -42,10 +37,6 @@ interface Snapshot {
   muxRoutes: number;
 }
 
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)))]).finally(() => clearTimeout(t));
-}
 
 async function settle(): Promise<void> {
   // Closed connections let their sockets, timers and immediates go within a few turns.
@@ -71,32 +62,8 @@ function snapshot(mux: UdpMux): Snapshot {
 }
 
 /** One cycle: a client on its own socket, a server on the mux; media and a data-channel message both checked. */
-async function cycle(mux: UdpMux, n: number): Promise<void> {
-  const client = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
-  const server = new RTCPeerConnection({ udpMux: mux });
-  try {
-    const audio = new LocalStreamTrack({ kind: 'audio' });
-    client.addTransceiver(audio, { direction: 'sendonly' });
-    const dc = client.createDataChannel('soak');
-    const track = new Promise<MediaStreamTrack>((r) => server.once('track', (e) => r(e.track)));
-    const channel = new Promise<RTCDataChannel>((r) => server.once('datachannel', (e) => r(e.channel)));
-    await client.setLocalDescription(await client.createOffer());
-    await server.setRemoteDescription(client.localDescription!);
-    await server.setLocalDescription(await server.createAnswer());
-    await client.setRemoteDescription(server.localDescription!);
-    await within(Promise.all([client.connected(), server.connected()]), 10_000, `cycle ${n} connected`);
-    audio.send(new RtpPacket({ timestamp: 960, payload: Buffer.from(`soak ${n}`) }));
-    const p = await within((await within(track, 5000, `cycle ${n} track`)).recv(), 5000, `cycle ${n} RTP`);
-    assert.equal(p.payload.toString(), `soak ${n}`);
-    const rc = await within(channel, 10_000, `cycle ${n} data channel`);
-    const msg = new Promise<unknown>((r) => rc.once('message', (e) => r(e.data)));
-    if (dc.readyState !== 'open') await within(new Promise((r) => dc.once('open', r)), 5000, `cycle ${n} open`);
-    dc.send(`m${n}`);
-    assert.equal(await within(msg, 5000, `cycle ${n} message`), `m${n}`);
-  } finally {
-    client.close();
-    server.close();
-  }
+function cycle(mux: UdpMux, n: number): Promise<void> {
+  return soakCycle({ hostAddresses: ['127.0.0.1'] }, { udpMux: mux }, n);
 }
 
 /** Runs `cycles` cycles (see the file header) and returns the baseline and final snapshots. */
