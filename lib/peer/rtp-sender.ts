@@ -378,9 +378,9 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
     let transportSequence = -1;
     if (twccId !== undefined && retransmission) {
       transportSequence = this.owner.nextTransportSequence();
-      const d = Buffer.alloc(2);
-      d.writeUInt16BE(transportSequence);
-      packet.setExtension(twccId, d);
+      this.twccData[0] = transportSequence >>> 8;
+      this.twccData[1] = transportSequence;
+      packet.setExtension(twccId, this.twccData);
     } else if (twccId !== undefined) {
       const v = packet.getExtension(twccId);
       if (v && v.length >= 2) transportSequence = v.readUInt16BE(0);
