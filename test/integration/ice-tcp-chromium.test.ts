@@ -145,6 +145,8 @@ describe('Chromium connects to our passive ICE-TCP candidate (no UDP candidate)'
       ours.close();
       await page.evaluate('window.pc && window.pc.close()');
     }
+    // The socket's close completes on a later turn: wait for it, at most 2 s.
+    for (let i = 0; i < 40 && mux.stats.connectionsOpen > 0; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(mux.stats.connectionsOpen, 0, 'closing the connection closes its TCP connection');
     assert.equal(mux.stats.transports, 0);
   });
