@@ -8,4 +8,4 @@ export type { ConsumerStats, ForwardDropReason } from './consumer.js';
 export { mapConsumer, SfuCodecMismatchError } from './rtp-mapping.js';
 export type { ConsumerMapping, NegotiatedRtp } from './rtp-mapping.js';
 export { RouterWorkerPool, WorkerRoom } from './worker/index.js';
-export type { RouterWorkerPoolOptions, RouterWorkerPoolEvents, RouterWorkerFailure, WorkerRoomEvents, WorkerProduceOptions, WorkerConsumeOptions, WorkerRoomStats, RouterWorkerStats } from './worker/index.js';
+export type { RouterWorkerPoolOptions, RouterWorkerPoolEvents, RouterWorkerFailure, WorkerRoomEvents, WorkerProduceOptions, WorkerConsumeOptions, WorkerRoomStats, RouterWorkerStats, ReuseportHandoffStats } from './worker/index.js';

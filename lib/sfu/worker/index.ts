@@ -4,3 +4,4 @@ export type { RouterWorkerPoolOptions, RouterWorkerPoolEvents, RouterWorkerFailu
 export { WorkerRoom } from './worker-room.js';
 export type { WorkerRoomEvents } from './worker-room.js';
 export type { WorkerProduceOptions, WorkerConsumeOptions, WorkerRoomStats, RouterWorkerStats } from './worker-protocol.js';
+export type { ReuseportHandoffStats } from '../../transport/source/udp-reuseport-handoff.js';

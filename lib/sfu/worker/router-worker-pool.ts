@@ -5,6 +5,8 @@
 import { Worker } from 'node:worker_threads';
 import { InvalidArgumentError, InvalidStateError, OperationError, OutOfRangeError, PwtError, type PwtErrorName } from '../../common/errors.js';
 import { TypedEventEmitter } from '../../common/typed-emitter.js';
+import { closeHandoffChannel, createHandoffChannel, steeringReleaseOwner, type NativeHandoffChannel } from '../../native/reuseport-handoff.js';
+import { ReuseportHandoff } from '../../transport/source/udp-reuseport-handoff.js';
 import type { RouterWorkerData, RouterWorkerStats, WorkerEvent, WorkerReply, WorkerReplies, WorkerRequest } from './worker-protocol.js';
 import { WorkerRoom } from './worker-room.js';
 
@@ -23,6 +25,11 @@ export interface RouterWorkerPoolOptions {
   port?: number;
   /** One public port for all workers (SO_REUSEPORT plus the native hand-off). Default false. */
   sharedPort?: boolean;
+  /**
+   * With `sharedPort`: flows (ufrags and remote addresses; about 3 per connection) the steering table
+   * holds, 1024..1048576, default 65536 (32 bytes each, shared by all workers).
+   */
+  steeringEntries?: number;
 }
 
 /** Why a worker stopped serving its rooms. */
@@ -52,6 +59,7 @@ export class RouterWorkerHandle {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private stopping = false;
+  private readonly readyPromise: Promise<void>;
 
   constructor(
     index: number,
@@ -59,6 +67,9 @@ export class RouterWorkerHandle {
     private readonly onFailure: (h: RouterWorkerHandle, err: PwtError) => void,
   ) {
     this.index = index;
+    this.readyPromise = this.waitReady();
+    // Observed by create(); a failure before ready must not also surface as an unhandled rejection.
+    this.readyPromise.catch(() => undefined);
     worker.on('message', (m: WorkerReply | WorkerEvent) => this.onMessage(m));
     worker.on('error', (err: Error) => this.fail(new OperationError('ERR_WORKER_FAILED', `router worker ${index} failed: ${err.message}`, { cause: err })));
     worker.on('exit', (code: number) => {
@@ -66,8 +77,12 @@ export class RouterWorkerHandle {
     });
   }
 
-  /** Waits for the worker's `ready` event (its port is bound) or its failure. */
+  /** Resolves once the worker's `ready` event came (its port is bound); rejects if it failed first. */
   ready(): Promise<void> {
+    return this.readyPromise;
+  }
+
+  private waitReady(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const onMessage = (m: WorkerReply | WorkerEvent): void => {
         if ('event' in m && m.event === 'ready') {
@@ -151,13 +166,17 @@ function startWorker(data: RouterWorkerData): Worker {
 /** N router worker threads; create rooms on them and drive them with async calls. */
 export class RouterWorkerPool extends TypedEventEmitter<RouterWorkerPoolEvents> {
   private readonly handles: RouterWorkerHandle[];
+  private readonly steering: Int32Array | undefined;
+  private readonly channels: NativeHandoffChannel[];
   private nextRoom = 1;
   private nextWorker = 0;
   private closedValue = false;
 
-  private constructor(handles: RouterWorkerHandle[]) {
+  private constructor(handles: RouterWorkerHandle[], steering: Int32Array | undefined, channels: NativeHandoffChannel[]) {
     super();
     this.handles = handles;
+    this.steering = steering;
+    this.channels = channels;
   }
 
   /** Starts the workers and binds their ports; rejects (and stops them) if any cannot start. */
@@ -169,27 +188,42 @@ export class RouterWorkerPool extends TypedEventEmitter<RouterWorkerPoolEvents> 
     if (!Number.isInteger(port) || port < 0 || port > 65535 || (!options.sharedPort && port !== 0 && port + n - 1 > 65535)) {
       throw new OutOfRangeError('ERR_WORKER_PORT', 'port must be an integer in 0..65535 (and port + workers - 1 <= 65535)');
     }
-    if (options.sharedPort) throw new InvalidArgumentError('ERR_WORKER_SHARED_PORT', 'sharedPort needs the hand-off (not built in this version)');
+    const entries = options.steeringEntries ?? 65536;
+    if (!Number.isInteger(entries) || entries < 1024 || entries > 1048576) throw new OutOfRangeError('ERR_WORKER_STEERING', 'steeringEntries must be an integer in 1024..1048576');
     let pool: RouterWorkerPool | undefined;
     const handles: RouterWorkerHandle[] = [];
     const onFailure = (h: RouterWorkerHandle, err: PwtError): void => pool?.workerFailed(h, err);
+    // Shared port: the steering table and one channel per worker, owned here until every worker has exited.
+    const shared = options.sharedPort === true;
+    const table = shared ? ReuseportHandoff.createTable(entries) : undefined;
+    const channels: NativeHandoffChannel[] = [];
     try {
+      if (shared) for (let i = 0; i < n; i++) channels.push(createHandoffChannel(4 * 1024 * 1024));
+      let sharedPort = port;
       for (let i = 0; i < n; i++) {
         const data: RouterWorkerData = {
           index: i,
           address: options.address,
           ...(options.announcedAddress !== undefined ? { announcedAddress: options.announcedAddress } : {}),
-          port: port === 0 ? 0 : port + i,
-          reusePort: false,
+          port: shared ? sharedPort : port === 0 ? 0 : port + i,
+          reusePort: shared,
+          ...(table ? { handoff: { table, inboxFd: channels[i]!.readFd, outboxFds: channels.map((c) => c.writeFd) } } : {}),
         };
-        handles.push(new RouterWorkerHandle(i, startWorker(data), onFailure));
+        const h = new RouterWorkerHandle(i, startWorker(data), onFailure);
+        handles.push(h);
+        // On a shared ephemeral port the first worker picks it, the others join it.
+        if (shared && sharedPort === 0) {
+          await h.ready();
+          sharedPort = h.local.port;
+        }
       }
       await Promise.all(handles.map((h) => h.ready()));
     } catch (err) {
       await Promise.all(handles.map((h) => h.stop(0)));
+      for (const c of channels) closeHandoffChannel(c);
       throw err;
     }
-    pool = new RouterWorkerPool(handles);
+    pool = new RouterWorkerPool(handles, table ? new Int32Array(table) : undefined, channels);
     return pool;
   }
 
@@ -234,6 +268,8 @@ export class RouterWorkerPool extends TypedEventEmitter<RouterWorkerPoolEvents> 
     this.closedValue = true;
     for (const h of this.handles) for (const r of h.rooms) r.markClosed();
     await Promise.all(this.handles.map((h) => h.stop(timeoutMs)));
+    // Every worker has exited: nobody reads or writes the channels any more.
+    for (const c of this.channels) closeHandoffChannel(c);
   }
 
   /** @internal The worker thread of index `i` (tests use it to crash one). */
@@ -261,6 +297,8 @@ export class RouterWorkerPool extends TypedEventEmitter<RouterWorkerPoolEvents> 
   }
 
   private workerFailed(h: RouterWorkerHandle, err: PwtError): void {
+    // Its flows are nobody's now: the other workers stop passing them to its channel.
+    if (this.steering) steeringReleaseOwner(this.steering, h.index);
     for (const r of h.rooms) r.fail(err);
     this.safeEmit('workerfailed', { worker: h.index, error: err });
   }

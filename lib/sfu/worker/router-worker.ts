@@ -10,6 +10,7 @@ import type { RTCRtpTransceiver } from '../../peer/rtp-transceiver.js';
 // An SFU runs the default policy modules (keyframe requests, NACK, RTCP reports) on every connection.
 import '../../policy/default-policies.js';
 import { UdpMux } from '../../transport/source/udp-mux.js';
+import { ReuseportHandoff } from '../../transport/source/udp-reuseport-handoff.js';
 import type { Consumer } from '../consumer.js';
 import type { Producer } from '../producer.js';
 import { Router } from '../router.js';
@@ -28,11 +29,13 @@ async function main(): Promise<void> {
   const rooms = new Map<number, Room>();
   let nextId = 1;
 
+  const handoff = data.handoff ? ReuseportHandoff.attach(data.index, data.handoff) : undefined;
   const mux = await UdpMux.bind({
     address: data.address,
     announcedAddress: data.announcedAddress,
     port: data.port,
     reusePort: data.reusePort,
+    ...(handoff ? { handoff } : {}),
   });
   const router = Router.create(mux);
 
@@ -91,6 +94,7 @@ async function main(): Promise<void> {
       unknownUfrag: m.drops['unknown-ufrag'],
       packetsReceived: s.packetsReceived,
       packetsForwarded: s.packetsForwarded,
+      ...(handoff ? { handoff: handoff.stats } : {}),
     };
   }
 

@@ -1,6 +1,7 @@
 // The messages between a RouterWorkerPool (main thread) and its router workers (docs/scaling.md
 // "Routers on worker threads"): requests with an id, one reply each, and unsolicited events.
 import type { MediaKind } from '../../peer/media-stream-track.js';
+import type { ReuseportHandoffConfig, ReuseportHandoffStats } from '../../transport/source/udp-reuseport-handoff.js';
 import type { ConsumerStats } from '../consumer.js';
 import type { ProducerStats } from '../producer.js';
 import type { RouterStats } from '../router.js';
@@ -17,14 +18,7 @@ export interface RouterWorkerData {
 }
 
 /** What a worker needs to take part in the hand-off on a shared port. */
-export interface WorkerHandoffConfig {
-  /** The steering table every worker reads and each owner writes (lib/native/reuseport-handoff.ts). */
-  readonly table: SharedArrayBuffer;
-  /** Read end of this worker's hand-off channel. */
-  readonly inboxFd: number;
-  /** Write ends of every worker's channel, by worker index. */
-  readonly outboxFds: readonly number[];
-}
+export type WorkerHandoffConfig = ReuseportHandoffConfig;
 
 /** Options of a producer created through a worker room (see lib/sfu/router.ts ProduceOptions). */
 export interface WorkerProduceOptions {
@@ -110,5 +104,5 @@ export interface RouterWorkerStats {
   packetsReceived: number;
   packetsForwarded: number;
   /** Shared port only (absent with a port per worker): datagrams passed to their owner worker, received from others, lost. */
-  handoff?: { sent: number; received: number; drops: number; steeringFull: number };
+  handoff?: ReuseportHandoffStats;
 }
