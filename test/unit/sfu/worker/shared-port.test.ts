@@ -118,3 +118,38 @@ test('shared port: every flow reaches the worker that owns it, through the nativ
     await pool.close();
   }
 });
+
+test('shared port: a worker that fails gives up its flows; the other keeps its rooms and counts the dead flows as unknown', { timeout: 120_000, skip: process.platform !== 'linux' && 'SO_REUSEPORT hashing and recvmmsg are Linux-only' }, async () => {
+  const pool = await RouterWorkerPool.create({ workers: 2, address: '127.0.0.1', sharedPort: true });
+  const clients: RoomClients[] = [];
+  try {
+    const port = pool.ports[0]!.port;
+    for (let w = 0; w < 2; w++) clients.push(await roomClients(await pool.createRoom({ worker: w }), 1));
+    const deadUfrag = /a=ice-ufrag:(\S+)/.exec(clients[1]!.publisher.remoteDescription!.sdp)![1]!;
+    const failed = new Promise((r) => pool.once('workerfailed', r));
+    await pool.workerThread(1).terminate();
+    await failed;
+    const before = (await pool.stats()).filter(isStats)[0]!;
+    // Checks naming the dead worker's ufrag, from 20 ports: the survivor's socket now gets every one
+    // (the kernel dropped the dead socket from the group) and, its entries released, keeps them.
+    const strangers: Socket[] = [];
+    for (let i = 0; i < 20; i++) {
+      const s = createSocket('udp4');
+      await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+      strangers.push(s);
+      s.send(forgedBindingRequest(`${deadUfrag}:late${i}`), port, '127.0.0.1');
+    }
+    let after = before;
+    for (let i = 0; i < 100 && after.unknownUfrag - before.unknownUfrag < 20; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = (await pool.stats()).filter(isStats)[0]!;
+    }
+    for (const s of strangers) s.close();
+    assert.equal(after.unknownUfrag - before.unknownUfrag, 20, 'counted as unknown on the survivor');
+    assert.equal(after.handoff!.sent, before.handoff!.sent, 'nothing passed to the dead worker');
+    await sendAndExpect(clients[0]!, 10);
+  } finally {
+    for (const c of clients) c.close();
+    await pool.close();
+  }
+});
