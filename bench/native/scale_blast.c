@@ -9,7 +9,9 @@
  * its file's SRTP packets (protected beforehand by its connection's session, so the server accepts
  * them) in order, paced in 1 ms ticks, with sendmmsg; the sinks count what arrives (epoll +
  * recvmmsg until EAGAIN). Packet file: [u16 little-endian length][bytes] repeated.
- * Prints one line of JSON: {"sent":N,"received":N,"seconds":S,"cpu":C} (cpu = user+sys seconds). */
+ * Prints one line of JSON: {"sent":N,"received":N,"seconds":S,"cpu":C} (cpu = user+sys seconds).
+ *   scale_blast spin <threads> <seconds>     the machine's share for us: busy threads, the CPU they
+ *                                             got; prints {"cpu":C,"seconds":S} */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -124,7 +126,32 @@ static void *send_loop(void *arg) {
   return NULL;
 }
 
+static void *spin(void *arg) {
+  (void)arg;
+  volatile unsigned long x = 0;
+  const double start = now();
+  while (now() - start < seconds) x++;
+  return NULL;
+}
+
+static double cpu_seconds(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 4 && strcmp(argv[1], "spin") == 0) {
+    int threads = atoi(argv[2]);
+    if (threads < 1 || threads > 64) return 2;
+    seconds = atof(argv[3]);
+    pthread_t t[64];
+    const double start = now();
+    for (int i = 0; i < threads; i++) pthread_create(&t[i], NULL, spin, NULL);
+    for (int i = 0; i < threads; i++) pthread_join(t[i], NULL);
+    printf("{\"cpu\":%.4f,\"seconds\":%.3f}\n", cpu_seconds(), now() - start);
+    return 0;
+  }
   if (argc < 4) {
     fprintf(stderr, "usage: scale_blast <seconds> <pps per publisher> pub:<client>:<server>:<file>... sink:<client>:<server>...\n");
     return 2;
@@ -183,9 +210,7 @@ int main(int argc, char **argv) {
   }
   stop = 1;
   pthread_join(sender, NULL);
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  double cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+  double cpu = cpu_seconds();
   printf("{\"sent\":%llu,\"received\":%llu,\"seconds\":%.3f,\"cpu\":%.4f}\n", sent_total, received, now() - start, cpu);
   return 0;
 }

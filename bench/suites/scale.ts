@@ -9,6 +9,7 @@
 // since the machine is shared. Subjects: 1 worker, 2 workers (a port each), 2 workers on one port
 // (SO_REUSEPORT + the native hand-off).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -86,9 +87,18 @@ interface Client {
   mux: UdpMux;
 }
 
+/** A port no socket uses now (a SO_REUSEPORT bind to port 0 may join another reuseport socket's port). */
+async function freePort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind({ address: '127.0.0.1', port: 0, exclusive: true }, () => r()));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
 /** A connection of this process on its own reuseport port (so scale_blast can take the port over). */
 async function client(): Promise<Client> {
-  const mux = await UdpMux.bind({ address: '127.0.0.1', reusePort: true });
+  const mux = await UdpMux.bind({ address: '127.0.0.1', port: await freePort(), reusePort: true });
   return { pc: new RTCPeerConnection({ udpMux: mux }), mux };
 }
 
@@ -180,6 +190,13 @@ async function measure(config: Config, subscribers: number, pps: number, seconds
   }
 }
 
+/** CPU-seconds per second that `threads` busy threads of one process got just now (the machine is shared). */
+function spinShare(threads: number): number {
+  const r = spawnSync(blastBin, ['spin', String(threads), '1'], { encoding: 'utf8' });
+  const m = JSON.parse(r.stdout.trim()) as { cpu: number; seconds: number };
+  return m.cpu / m.seconds;
+}
+
 /** A load level: the publishers' rate, and the case names' prefix. */
 interface Phase {
   label: string;
@@ -203,11 +220,17 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   const series: BenchSeries[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'pwt-scale-'));
   const loads: number[] = [];
+  const spins: Array<{ one: number; two: number }> = [];
   try {
     for (const phase of phases) {
       const samples = new Map<string, Round[]>();
       // Rounds interleave the configurations, so a change in the machine's load hits all of them alike.
       for (let r = 0; r < opts.rounds; r++) {
+        // Calibration: what 1 and 2 busy threads get right now bounds what 2 workers can show.
+        const one = spinShare(1);
+        const two = spinShare(2);
+        console.log(`${phase.label} round ${r + 1} machine: 1 busy thread got ${one.toFixed(2)} CPU-s/s, 2 busy threads ${two.toFixed(2)} (${(two / one).toFixed(2)}x)`);
+        spins.push({ one, two });
         for (const config of configs) {
           const round = await measure(config, subscribers, phase.pps, seconds, dir);
           loads.push(round.loadAverage);
@@ -228,6 +251,11 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+  if (spins.length) {
+    series.push({ suite: SUITE, case: 'machine: CPU-s per s for 1 busy thread', subject: 'calibration', unit: 'CPU-s/s', higherIsBetter: true, samples: spins.map((x) => x.one) });
+    series.push({ suite: SUITE, case: 'machine: CPU-s per s for 2 busy threads', subject: 'calibration', unit: 'CPU-s/s', higherIsBetter: true, samples: spins.map((x) => x.two) });
+    console.log(`machine calibration: 2 busy threads got ${median(spins.map((x) => x.two / x.one)).toFixed(2)}x the CPU of 1 (median of ${spins.length}); an idle 2-core machine gives 2.00x`);
   }
   if (opts.quick) {
     console.log('\n--quick: a smoke run below saturation; the issue 18 targets are judged on a full run only');

@@ -2,6 +2,7 @@
 // "Routers on worker threads"). Each worker owns its port (or, with `sharedPort`, all share one
 // public port and hand datagrams to their owner, docs/scaling.md "One port across workers"), its peer
 // connections and its Router; signaling and the application's policy stay here, as messages.
+import { createSocket } from 'node:dgram';
 import { Worker } from 'node:worker_threads';
 import { InvalidArgumentError, InvalidStateError, OperationError, OutOfRangeError, PwtError, type PwtErrorName } from '../../common/errors.js';
 import { TypedEventEmitter } from '../../common/typed-emitter.js';
@@ -20,7 +21,7 @@ export interface RouterWorkerPoolOptions {
   announcedAddress?: string;
   /**
    * Port. With a port per worker (the default), worker i binds `port + i` (0: each an ephemeral
-   * port). With `sharedPort`, every worker binds this one port (0: the first picks one).
+   * port). With `sharedPort`, every worker binds this one port (0: a port no socket uses now).
    */
   port?: number;
   /** One public port for all workers (SO_REUSEPORT plus the native hand-off). Default false. */
@@ -151,6 +152,26 @@ export class RouterWorkerHandle {
   }
 }
 
+/**
+ * A port no socket uses now on `address`, from a bind without SO_REUSEPORT. A SO_REUSEPORT bind to
+ * port 0 would not do: Linux may then pick a port that another SO_REUSEPORT socket of the same user
+ * already has, and the workers would silently join that socket's group and share its traffic.
+ */
+async function freePort(address: string): Promise<number> {
+  const socket = createSocket(address.includes(':') ? 'udp6' : 'udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ address, port: 0, exclusive: true }, () => resolve());
+    });
+    return socket.address().port;
+  } catch (err) {
+    throw new OperationError('ERR_WORKER_PORT', `no free UDP port on ${address}: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    socket.close();
+  }
+}
+
 /** Starts the worker script: the compiled .js next to this file, or the .ts source under tsx. */
 function startWorker(data: RouterWorkerData): Worker {
   const here = import.meta.url;
@@ -199,7 +220,7 @@ export class RouterWorkerPool extends TypedEventEmitter<RouterWorkerPoolEvents> 
     const channels: NativeHandoffChannel[] = [];
     try {
       if (shared) for (let i = 0; i < n; i++) channels.push(createHandoffChannel(4 * 1024 * 1024));
-      let sharedPort = port;
+      const sharedPort = shared && port === 0 ? await freePort(options.address) : port;
       for (let i = 0; i < n; i++) {
         const data: RouterWorkerData = {
           index: i,
@@ -209,13 +230,7 @@ export class RouterWorkerPool extends TypedEventEmitter<RouterWorkerPoolEvents> 
           reusePort: shared,
           ...(table ? { handoff: { table, inboxFd: channels[i]!.readFd, outboxFds: channels.map((c) => c.writeFd) } } : {}),
         };
-        const h = new RouterWorkerHandle(i, startWorker(data), onFailure);
-        handles.push(h);
-        // On a shared ephemeral port the first worker picks it, the others join it.
-        if (shared && sharedPort === 0) {
-          await h.ready();
-          sharedPort = h.local.port;
-        }
+        handles.push(new RouterWorkerHandle(i, startWorker(data), onFailure));
       }
       await Promise.all(handles.map((h) => h.ready()));
     } catch (err) {
