@@ -193,6 +193,7 @@ export class MediaRouter {
       }
       const route: Route = { kind: 'rtx', transceiver: t, originalSsrc: original.ssrc };
       this.bySsrc.set(ssrc, route);
+      receiver.notifyBound({ ssrc, rid: original.track.rid, repair: true });
       return route;
     }
     if (!receiver.params!.clockRates.has(pt)) {

@@ -9,6 +9,7 @@ import { MediaStreamTrack, type MediaKind } from './media-stream-track.js';
 import type { RtcpEvents } from './rtp-sender.js';
 import type { RtpPolicyChain } from './rtp-policy-chain.js';
 import { PeerError } from './session-description.js';
+import { reportListenerError } from '../common/typed-emitter.js';
 
 /** Negotiated receiving parameters. */
 export interface ReceiverParameters {
@@ -35,6 +36,15 @@ export interface InboundStream {
   lastPacketReceivedAt: number;
 }
 
+/** @internal A remote SSRC bound to a receiver (announced, or learned from mid / rid / repaired-rid). */
+export interface ReceiverStreamBound {
+  readonly ssrc: number;
+  /** The simulcast rid of the stream (for an RTX stream: the rid it repairs), if known. */
+  readonly rid: string | undefined;
+  /** True for an RTX stream (RFC 4588) repairing `rid`. */
+  readonly repair: boolean;
+}
+
 /** The receiving half of a transceiver. */
 export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
   /**
@@ -58,6 +68,8 @@ export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
   private readonly ridTracks = new Map<string, MediaStreamTrack>();
   /** @internal The transceiver's policy modules. */
   policies: RtpPolicyChain | undefined;
+  /** @internal Told of every remote SSRC bound to this receiver (lib/sfu learns simulcast layers). */
+  readonly boundListeners = new Set<(e: ReceiverStreamBound) => void>();
 
   /**
    * W3C getStats(): the RTP stream entries of this object and what they refer to (transport,
@@ -103,7 +115,19 @@ export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
       cycles: 0, baseSequence: -1, maxSequence: -1, lastPacketReceivedAt: now,
     };
     this.streams.set(ssrc, s);
+    this.notifyBound({ ssrc, rid: track.rid, repair: false });
     return s;
+  }
+
+  /** @internal An RTX SSRC was bound to the stream of `rid` (media-router, by repaired-rid). */
+  notifyBound(e: ReceiverStreamBound): void {
+    for (const l of this.boundListeners) {
+      try {
+        l(e);
+      } catch (err) {
+        reportListenerError(err);
+      }
+    }
   }
 
   /**
