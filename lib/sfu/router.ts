@@ -49,7 +49,8 @@ export interface ProduceOptions {
   tap?: boolean;
   /**
    * Packets kept to answer consumers' NACKs without asking the publisher (0..32768, rounded up to a
-   * power of two; default 512 for video, 0 for audio). Each costs a 1500-byte slot.
+   * power of two; default 512 for video, 0 for audio). Each costs a 1500-byte slot; a simulcast
+   * producer keeps one cache per spatial layer.
    */
   cachePackets?: number;
   /**

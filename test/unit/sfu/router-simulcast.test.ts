@@ -3,7 +3,8 @@
 // §4.2) to a router on one UdpMux port; the router makes ONE producer whose layers it learns as the
 // rids' SSRCs arrive. A subscriber asks for layer 0, then 2: it receives only the chosen layer's
 // payloads, continuous sequence numbers and PictureIDs, the switch happens at a key frame of layer 2
-// (which the router asked the publisher for), and 'layerschange' reports each completed switch.
+// (which the router asked the publisher for), and 'layerschange' reports each completed switch;
+// truncated VP8 descriptors from the publisher are dropped and counted without stopping forwarding.
 // A single-stream producer with VP8 temporal layers: a TL0 consumer gets TID 0 only, gap-free.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -157,6 +158,14 @@ test('router: a simulcast producer; a consumer switches from layer 0 to 2 at a k
     assert.equal(cs.pwtCurrentSpatialLayer, 2);
     assert.equal(cs.pwtLayerSwitches, 2);
     assert.equal(cs.packetsSent, expected.length);
+    // Hostile input from the publisher's own (authenticated) stream: descriptors that run past the
+    // payload are dropped and counted, nothing crashes, and forwarding goes on.
+    const malformedBefore = router.stats.drops.malformed;
+    for (const bad of [[0x90, 0xe0], [0x90, 0x80, 0x80], [0x80]]) pub.source.send(new RtpPacket({ timestamp: 3000 * 13, payload: Buffer.from(bad) }), { rid: 'f' });
+    frame(12, 2, false);
+    await until(() => received.some((r) => r.mark === 'L2F12P1'), 'forwarding goes on after malformed packets');
+    assert.equal(router.stats.drops.malformed - malformedBefore, 3);
+    assert.deepEqual(received.slice(-2).map((r) => r.mark), ['L2F12P0', 'L2F12P1']);
     assert.throws(() => consumer.setPreferredLayers({ spatialLayer: 3 }), { name: 'RangeError', code: 'ERR_SFU_LAYER' });
     assert.deepEqual(producer.getStats().pwtSpatialLayers?.map((l) => l.rid), RIDS);
     stop = true;
