@@ -70,6 +70,8 @@ export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
   policies: RtpPolicyChain | undefined;
   /** @internal Told of every remote SSRC bound to this receiver (lib/sfu learns simulcast layers). */
   readonly boundListeners = new Set<(e: ReceiverStreamBound) => void>();
+  /** @internal RTX SSRCs learned by repaired-rid, and the rid each repairs. */
+  readonly repairStreams = new Map<number, string | undefined>();
 
   /**
    * W3C getStats(): the RTP stream entries of this object and what they refer to (transport,
@@ -119,8 +121,9 @@ export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
     return s;
   }
 
-  /** @internal An RTX SSRC was bound to the stream of `rid` (media-router, by repaired-rid). */
+  /** @internal A remote SSRC was bound (a stream here, or an RTX stream by repaired-rid in media-router): tells the listeners. */
   notifyBound(e: ReceiverStreamBound): void {
+    if (e.repair) this.repairStreams.set(e.ssrc, e.rid);
     for (const l of this.boundListeners) {
       try {
         l(e);

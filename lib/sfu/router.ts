@@ -215,6 +215,7 @@ export class Router {
       if (layer >= 0 && producer.consumerCount > 0) this.requestKeyFrame(producer, layer);
     };
     for (const s of receiver.streams.values()) onBound({ ssrc: s.ssrc, rid: s.track.rid, repair: false });
+    for (const [ssrc, rid] of receiver.repairStreams) onBound({ ssrc, rid, repair: true });
     receiver.boundListeners.add(onBound);
     this.producerCleanup.set(producer, () => receiver.boundListeners.delete(onBound));
     return producer;

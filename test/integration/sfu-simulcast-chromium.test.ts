@@ -130,7 +130,7 @@ test('Chromium publishes 3-layer VP8 simulcast through our router; a Chromium su
     assert.ok(stats.drops.layer > 0);
     assert.ok(stats.packetsForwarded > 0);
     // eslint-disable-next-line no-console
-    console.log(`simulcast via router: ${low.frameWidth} -> ${high.frameWidth} px, layer ${top}, ${stats.packetsForwarded} forwarded, ${stats.drops.layer} layer drops`);
+    console.log(`simulcast via router: ${low.frameWidth} -> ${high.frameWidth} px, layer ${top}, ${stats.packetsForwarded} forwarded, ${stats.drops.layer} layer drops, ${stats.repairPacketsDropped} RTX packets dropped`);
   } finally {
     router.close();
     publisherPc.close();
