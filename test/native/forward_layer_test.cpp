@@ -409,6 +409,52 @@ void TestTemporalLayers() {
   }
 }
 
+// H.264 simulcast (RFC 6184): the switch to layer 1 waits for a STAP-A carrying an SPS (or an IDR
+// start); FU-A fragments that are not IDR starts never switch.
+void TestH264Simulcast() {
+  Rig rig;
+  const uint32_t producer = rig.engine.add_simulcast_producer(&rig.publisher.rx, 2, false, 0);
+  CHECK(producer != 0);
+  uint8_t codecs[128] = {};
+  codecs[kVp8Pt] = static_cast<uint8_t>(ForwardLayerCodec::kH264);  // the rig's payload type, H.264 here
+  CHECK(rig.engine.set_producer_codecs(producer, codecs));
+  CHECK(rig.engine.set_producer_layer(producer, 0, 0x10));
+  CHECK(rig.engine.set_producer_layer(producer, 1, 0x11));
+  const uint32_t c = rig.consumer(producer);
+  CHECK(rig.engine.set_consumer_layers(c, 0, ForwardLayerState::kMaxTemporal));
+  auto h264 = [](uint16_t seq, uint32_t ssrc, const std::vector<uint8_t>& payload) {
+    std::vector<uint8_t> p(12 + payload.size());
+    p[0] = 0x80;
+    p[1] = kVp8Pt;
+    p[2] = static_cast<uint8_t>(seq >> 8);
+    p[3] = static_cast<uint8_t>(seq);
+    WriteU32(p.data() + 4, 9000u * seq);
+    WriteU32(p.data() + 8, ssrc);
+    for (size_t i = 0; i < payload.size(); ++i) p[12 + i] = payload[i];
+    return p;
+  };
+  const std::vector<uint8_t> stap_sps = {0x78, 0x00, 0x02, 0x67, 0x42, 0x00, 0x02, 0x68, 0xce};
+  const std::vector<uint8_t> fu_idr_start = {0x7c, 0x85, 0xaa};
+  const std::vector<uint8_t> fu_idr_end = {0x7c, 0x45, 0xbb};
+  const std::vector<uint8_t> slice = {0x41, 0x9a, 0xcc};
+  auto got = rig.run({h264(1, 0x10, slice), h264(1, 0x11, stap_sps), h264(2, 0x10, stap_sps), h264(3, 0x10, fu_idr_start),
+                      h264(4, 0x10, fu_idr_end), h264(5, 0x10, slice)},
+                     1'000'000);
+  CHECK_EQ(got.size(), 4u);  // layer 0 from its SPS on
+  CHECK(rig.engine.set_consumer_layers(c, 1, ForwardLayerState::kMaxTemporal));
+  auto more = rig.run({h264(2, 0x11, fu_idr_end), h264(3, 0x11, slice), h264(6, 0x10, slice), h264(4, 0x11, fu_idr_start),
+                       h264(5, 0x11, fu_idr_end), h264(7, 0x10, slice)},
+                      1'100'000);
+  CHECK_EQ(more.size(), 3u);  // layer 0's slice, then layer 1 from its IDR start
+  if (more.size() == 3) {
+    CHECK_EQ(more[0][12], 0x41);
+    CHECK_EQ(more[1][13], 0x85);
+    CHECK_EQ(more[2][13], 0x45);
+    for (size_t i = 0; i < more.size(); ++i) CHECK_EQ(ReadU16(more[i].data() + 2), static_cast<uint16_t>(ReadU16(got.back().data() + 2) + 1 + i));
+  }
+  CHECK_EQ(rig.engine.consumer_layers(c)->current_spatial, 1);
+}
+
 }  // namespace
 
 int main() {
@@ -416,5 +462,6 @@ int main() {
   TestH264Keyframe();
   TestSimulcastSwitch();
   TestTemporalLayers();
+  TestH264Simulcast();
   TEST_MAIN_END();
 }
