@@ -70,6 +70,8 @@ export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
   policies: RtpPolicyChain | undefined;
   /** @internal Told of every remote SSRC bound to this receiver (lib/sfu learns simulcast layers). */
   readonly boundListeners = new Set<(e: ReceiverStreamBound) => void>();
+  /** @internal SSRCs learned by rtp-stream-id (simulcast layers) and their rids. */
+  readonly layerStreams = new Map<number, string>();
   /** @internal RTX SSRCs learned by repaired-rid, and the rid each repairs. */
   readonly repairStreams = new Map<number, string | undefined>();
 
@@ -110,20 +112,24 @@ export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
     return t;
   }
 
-  /** @internal Binds a remote SSRC to a track. */
-  bind(ssrc: number, track: MediaStreamTrack, now: number): InboundStream {
+  /**
+   * @internal Binds a remote SSRC to a track; `rid` is the rtp-stream-id the stream was learned by
+   * (RFC 8852), if any — a stream without one is no simulcast layer even when its track has a rid.
+   */
+  bind(ssrc: number, track: MediaStreamTrack, now: number, rid?: string): InboundStream {
     const s: InboundStream = {
       ssrc, track, packetsReceived: 0, bytesReceived: 0, headerBytesReceived: 0, lastSequence: -1,
       cycles: 0, baseSequence: -1, maxSequence: -1, lastPacketReceivedAt: now,
     };
     this.streams.set(ssrc, s);
-    this.notifyBound({ ssrc, rid: track.rid, repair: false });
+    this.notifyBound({ ssrc, rid, repair: false });
     return s;
   }
 
   /** @internal A remote SSRC was bound (a stream here, or an RTX stream by repaired-rid in media-router): tells the listeners. */
   notifyBound(e: ReceiverStreamBound): void {
     if (e.repair) this.repairStreams.set(e.ssrc, e.rid);
+    else if (e.rid !== undefined) this.layerStreams.set(e.ssrc, e.rid);
     for (const l of this.boundListeners) {
       try {
         l(e);

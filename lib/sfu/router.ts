@@ -214,7 +214,7 @@ export class Router {
       // A consumer waiting for this layer needs its first key frame.
       if (layer >= 0 && producer.consumerCount > 0) this.requestKeyFrame(producer, layer);
     };
-    for (const s of receiver.streams.values()) onBound({ ssrc: s.ssrc, rid: s.track.rid, repair: false });
+    for (const [ssrc, rid] of receiver.layerStreams) onBound({ ssrc, rid, repair: false });
     for (const [ssrc, rid] of receiver.repairStreams) onBound({ ssrc, rid, repair: true });
     receiver.boundListeners.add(onBound);
     this.producerCleanup.set(producer, () => receiver.boundListeners.delete(onBound));
