@@ -1,7 +1,8 @@
 // lib/sfu simulcast with real browsers: one Chromium page publishes VP8 simulcast (three rids,
 // scaleResolutionDownBy 4 / 2 / 1 of a 1280x720 canvas) to our router on one UdpMux port; a second
-// Chromium page subscribes through the router. Asking for layer 0 and then the highest layer changes
-// the frame width the subscriber decodes, and 'layerschange' reports the switches. Skipped without Chromium.
+// Chromium page subscribes through the router. Asking for layer 0, then the highest layer, then layer
+// 0 again changes the frame width the subscriber decodes, and 'layerschange' reports the switches.
+// Skipped without Chromium.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -125,8 +126,12 @@ test('Chromium publishes 3-layer VP8 simulcast through our router; a Chromium su
       while (!changes.some((c) => c.spatialLayer === top)) await new Promise((r) => setTimeout(r, 50));
     })(), 5000, 'layerschange');
     assert.equal(consumer.currentLayers?.spatialLayer, top);
+    // And down again: the next key frame of layer 0 (asked for) brings the width back.
+    consumer.setPreferredLayers({ spatialLayer: 0 });
+    await waitFor(() => inbound(sub), (v) => v.frameWidth === 320, 40_000, 'the subscriber decodes layer 0 again');
+    assert.equal(consumer.currentLayers?.spatialLayer, 0);
     const stats = router.stats;
-    assert.ok(stats.layerSwitches >= 2);
+    assert.ok(stats.layerSwitches >= 3);
     assert.ok(stats.drops.layer > 0);
     assert.ok(stats.packetsForwarded > 0);
     // eslint-disable-next-line no-console
