@@ -318,6 +318,14 @@ export class Router {
         else this.layerWatch.delete(c);
       }
     }
+    if (full) {
+      // A publisher may ignore a key-frame request (Chromium drops some that come soon after
+      // another): while a consumer waits for a spatial layer, ask again once a second.
+      for (const c of this.layerWatch) {
+        const wanted = c.preferredLayers.spatialLayer;
+        if (c.producer.simulcast && !c.paused && c.currentLayers?.spatialLayer !== wanted) this.requestKeyFrame(c.producer, wanted);
+      }
+    }
     if (this.layerWatch.size === 0 && this.layerTimer) {
       clearInterval(this.layerTimer);
       this.layerTimer = undefined;
