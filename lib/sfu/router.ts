@@ -58,6 +58,7 @@ export interface ProduceOptions {
    * first; their index is the `spatialLayer` of consumers. Default: the order of the remote
    * description's a=simulcast rids (Chromium writes them in sendEncodings order, so a page should
    * list its encodings low to high, e.g. scaleResolutionDownBy 4, 2, 1). Must name each rid once.
+   * With `ssrc` set the transceiver is not treated as simulcast: that one stream is the producer.
    */
   spatialLayers?: string[];
 }
