@@ -76,6 +76,7 @@ test('router: a simulcast producer; a consumer switches from layer 0 to 2 at a k
     const producer = await router.produce(pub.server, pub.transceiver);
     assert.equal(producer.simulcast, true);
     assert.deepEqual(producer.spatialLayers, RIDS);
+    await assert.rejects(router.produce(pub.server, pub.transceiver), { code: 'ERR_SFU_PRODUCER_EXISTS' });
     const plis: number[] = [];
     pub.client.getTransceivers()[0]!.sender.on('rtcp', (e) => {
       if (e.packet instanceof RtcpPictureLossIndication) plis.push(e.packet.mediaSsrc);
