@@ -23,9 +23,11 @@ export interface RoomMemberSnapshot {
 
 /**
  * The primary SSRC a sendonly m-section announces (RFC 5576: the first of an FID group, else the
- * first a=ssrc), or undefined (a rid-only simulcast offer announces none).
+ * first a=ssrc), or undefined: none announced, or simulcast (RFC 8853), where the router binds each
+ * rid's SSRC itself.
  */
 function announcedSsrc(media: SdpMediaSection): number | undefined {
+  if (media.simulcast !== undefined || media.rids.length > 1) return undefined;
   const fid = media.ssrcGroups.find((g) => g.semantics === 'FID');
   return fid?.ssrcs[0] ?? media.ssrcs[0]?.ssrc;
 }
