@@ -172,7 +172,12 @@ export async function startRoomServer(options: RoomServerOptions = {}): Promise<
     }
     if (req.method === 'GET' && path === '/stats') return sendJson(res, 200, stats());
     // /rooms/<room>/join and /rooms/<room>/members/<id>[/<action>]
-    const parts = path.split('/').slice(1).map((p) => decodeURIComponent(p));
+    let parts: string[];
+    try {
+      parts = path.split('/').slice(1).map((p) => decodeURIComponent(p));
+    } catch {
+      throw new HttpError(400, 'malformed percent-encoding in the path');
+    }
     if (parts[0] !== 'rooms' || parts.length < 3) throw new HttpError(404, 'not found');
     const roomName = parts[1]!;
     if (parts.length === 3 && parts[2] === 'join' && req.method === 'POST') {

@@ -160,6 +160,7 @@ test('bad requests get 4xx answers and typed codes; the room keeps forwarding', 
   assert.equal((await fetch(new URL('/rooms/none/members/x/state', server.url))).status, 404);
   assert.equal((await fetch(new URL(`/rooms/${ROOM}/members/x/state`, server.url))).status, 404);
   assert.equal((await fetch(new URL('/nothing', server.url))).status, 404);
+  assert.equal((await fetch(new URL('/rooms/%E0%A4%A/members/x/state', server.url))).status, 400, 'malformed percent-encoding');
   // The refused subscribe replaced nothing: a still receives b.
   const before = a.got.get(b.id)!.video.length;
   await sendRound('b', 5);
