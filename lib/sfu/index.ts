@@ -8,3 +8,5 @@ export { Consumer } from './consumer.js';
 export type { ConsumerEvents, ConsumerLayers, ConsumerStats, ForwardDropReason, PreferredLayers } from './consumer.js';
 export { mapConsumer, SfuCodecMismatchError } from './rtp-mapping.js';
 export type { ConsumerMapping, NegotiatedRtp } from './rtp-mapping.js';
+export { RouterWorkerPool, WorkerRoom } from './worker/index.js';
+export type { RouterWorkerPoolOptions, RouterWorkerPoolEvents, RouterWorkerFailure, WorkerRoomEvents, WorkerProduceOptions, WorkerConsumeOptions, WorkerRoomStats, RouterWorkerStats, ReuseportHandoffStats } from './worker/index.js';
