@@ -49,7 +49,7 @@ export { TcpMux } from './transport/source/tcp-mux.js';
 export type { TcpMuxOptions, TcpMuxStats, TcpMuxDropReason } from './transport/source/tcp-mux.js';
 // SFU forwarding over one shared port (docs/sfu.md).
 export { Router, Producer, Consumer, mapConsumer, SfuCodecMismatchError, RouterWorkerPool, WorkerRoom } from './sfu/index.js';
-export type { ConsumeOptions, ProduceOptions, RouterStats, ProducerStats, ConsumerStats, ForwardDropReason, ConsumerMapping, NegotiatedRtp } from './sfu/index.js';
+export type { ConsumeOptions, ProduceOptions, RouterStats, ProducerStats, ConsumerStats, ForwardDropReason, ConsumerMapping, NegotiatedRtp, ConsumerLayers, PreferredLayers, ConsumerEvents } from './sfu/index.js';
 export type { RouterWorkerPoolOptions, RouterWorkerPoolEvents, RouterWorkerFailure, WorkerRoomEvents, WorkerProduceOptions, WorkerConsumeOptions, WorkerRoomStats, RouterWorkerStats, ReuseportHandoffStats } from './sfu/index.js';
 export { IceAgent } from './ice/ice-agent.js';
 export type { IceAgentOptions, IceConnectionState, IceGatheringState, IceRole, IceSelectedPair, IceAgentEvent } from './ice/ice-agent.js';
