@@ -337,7 +337,7 @@ test('Chromium WHIP client with trickle PATCH ↔ our echo server: offer without
   recordResult({ peer: PEER, version: v, role, media: 'data', variant, pass: r.echo === 'trickled', detail: `message echoed: ${JSON.stringify(r.echo)}` });
   assert.equal(r.offerCandidates, 0, 'the offer went out before any candidate, so only trickle could carry them');
   assert.ok(r.patches.length > 0 && r.patches.every((s) => s === 204), `PATCH statuses ${r.patches.join(',')}`);
-  assert.ok(trickled.candidates > 0, 'the server took trickled candidates');
+  assert.ok(trickled.candidates > 0, `the server took trickled candidates (counters ${JSON.stringify(trickled)}; page log: ${r.log.join(' | ')})`);
   assert.equal(trickled.endOfCandidates, true);
   assert.ok(remoteHost > 0, 'the server knows Chromium host candidates (from PATCH, not just peer-reflexive)');
   assert.ok(r.connected);
