@@ -40,8 +40,8 @@ export class Consumer {
   readonly kind: MediaKind;
   /** The SSRC the subscriber receives (its sender's). */
   readonly ssrc: number;
-  /** The subscriber's transceiver. */
-  readonly transceiver: RTCRtpTransceiver;
+  /** The subscriber's transceiver; null for a plain or pipe transport's consumer (docs/scaling.md). */
+  readonly transceiver: RTCRtpTransceiver | null;
   /** @internal Engine id. */
   readonly id: number;
   private producerValue: Producer;
@@ -51,12 +51,12 @@ export class Consumer {
   private readonly statsOut: Float64Array;
 
   /** @internal */
-  constructor(host: ConsumerHost, id: number, producer: Producer, transceiver: RTCRtpTransceiver, ssrc: number, paused: boolean) {
+  constructor(host: ConsumerHost, id: number, producer: Producer, transceiver: RTCRtpTransceiver | null, ssrc: number, paused: boolean) {
     this.host = host;
     this.id = id;
     this.producerValue = producer;
     this.transceiver = transceiver;
-    this.kind = transceiver.kind;
+    this.kind = transceiver?.kind ?? producer.kind;
     this.ssrc = ssrc;
     this.pausedValue = paused;
     this.statsOut = new Float64Array(CONSUMER_STAT_BASE + host.dropNames.length);

@@ -1,5 +1,6 @@
 // A producer of an SFU router: one received RTP stream (a publisher connection's SRTP session +
-// SSRC) that the native engine forwards to its consumers (docs/sfu.md).
+// SSRC, or a plain/pipe transport's socket + SSRC) that the native engine forwards to its consumers
+// (docs/sfu.md, docs/scaling.md).
 import { InvalidStateError } from '../common/errors.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
@@ -36,6 +37,16 @@ export interface ProducerHost {
   producerClosed(p: Producer): void;
 }
 
+/**
+ * @internal Where a producer that is not a peer connection's (plain or pipe transport,
+ * docs/scaling.md) sends keyframe requests and asks for packets its cache did not hold.
+ */
+export interface ProducerUpstream {
+  requestKeyFrame(ssrc: number): void;
+  /** Asks the sender again for producer-space sequence numbers (pipes); absent: not possible. */
+  nack?(ssrc: number, sequenceNumbers: readonly number[]): void;
+}
+
 /** Keyframe requests to one publisher within this interval are merged into one. */
 export const KEYFRAME_REQUEST_INTERVAL_MS = 300;
 
@@ -43,8 +54,10 @@ export const KEYFRAME_REQUEST_INTERVAL_MS = 300;
 export class Producer {
   readonly kind: MediaKind;
   readonly ssrc: number;
-  /** The publisher's transceiver (keyframe requests go out through its receiver). */
-  readonly transceiver: RTCRtpTransceiver;
+  /** The publisher's transceiver (keyframe requests go out through its receiver); null for a plain or pipe transport's producer. */
+  readonly transceiver: RTCRtpTransceiver | null;
+  /** @internal Set for a plain or pipe transport's producer. */
+  readonly upstream: ProducerUpstream | null;
   /** @internal Negotiated codecs and extensions on the publisher's connection. */
   readonly rtp: NegotiatedRtp;
   /** @internal Engine id. */
@@ -60,11 +73,13 @@ export class Producer {
   private keyframeRequestsMerged = 0;
 
   /** @internal */
-  constructor(host: ProducerHost, id: number, transceiver: RTCRtpTransceiver, ssrc: number, rtp: NegotiatedRtp, tap: boolean) {
+  constructor(host: ProducerHost, id: number, transceiver: RTCRtpTransceiver | null, ssrc: number, rtp: NegotiatedRtp, tap: boolean,
+    upstream: { kind: MediaKind; upstream: ProducerUpstream } | null = null) {
     this.host = host;
     this.id = id;
     this.transceiver = transceiver;
-    this.kind = transceiver.kind;
+    this.upstream = upstream?.upstream ?? null;
+    this.kind = upstream?.kind ?? transceiver!.kind;
     this.ssrc = ssrc;
     this.rtp = rtp;
     this.tapValue = tap;
@@ -102,6 +117,10 @@ export class Producer {
     }
     this.lastKeyframeRequestAt = now;
     this.keyframeRequestsSent++;
+    if (this.upstream || !this.transceiver) {
+      this.upstream?.requestKeyFrame(this.ssrc);
+      return;
+    }
     try {
       this.transceiver.receiver.requestKeyframe(this.ssrc);
     } catch {
