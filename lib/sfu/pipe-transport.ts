@@ -6,12 +6,21 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { InvalidArgumentError, InvalidStateError } from '../common/errors.js';
+import { ABS_SEND_TIME_URI, SDES_MID_URI, SDES_REPAIRED_RTP_STREAM_ID_URI, SDES_RTP_STREAM_ID_URI, TRANSPORT_CC_URI } from '../rtp/extensions/uris.js';
 import { SrtpSession } from '../srtp/srtp-session.js';
 import { SrtpProtectionProfile, srtpProfileLengths } from '../srtp/srtp-profile.js';
 import { UdpSocket } from '../transport/source/udp-socket.js';
 import { PlainRtpTransport } from './plain-rtp-transport.js';
 import type { Producer } from './producer.js';
 import type { Router } from './router.js';
+
+/**
+ * Extensions a pipe does not carry: mid/rid name the publisher's m= section (the engine strips them,
+ * docs/sfu.md), and abs-send-time / transport-cc are per hop (each far leg writes its own). Without the
+ * per-hop ones a retransmission across an SRTP pipe is byte-identical to the original, so protecting it
+ * again under the same packet index (RFC 3711 §3.3.1) reveals nothing (docs/scaling.md).
+ */
+const NOT_PIPED_URIS = new Set([SDES_MID_URI, SDES_RTP_STREAM_ID_URI, SDES_REPAIRED_RTP_STREAM_ID_URI, ABS_SEND_TIME_URI, TRANSPORT_CC_URI]);
 
 /** SRTP profiles a pipe can use (names of SrtpProtectionProfile). */
 export type PipeSrtpProfile = 'AEAD_AES_128_GCM' | 'AEAD_AES_256_GCM' | 'AES128_CM_HMAC_SHA1_80';
@@ -109,8 +118,8 @@ export class PipeTransport extends PlainRtpTransport {
     return true;
   }
 
-  /** @internal A pipe keeps the producer's extension ids (mid/rid aside, docs/sfu.md "Rewrite"). */
+  /** @internal A pipe keeps the producer's extension ids, less NOT_PIPED_URIS. */
   protected override defaultConsumerExtensions(producer: Producer): { uri: string; id: number }[] {
-    return producer.rtp.headerExtensions.map((e) => ({ uri: e.uri, id: e.id }));
+    return producer.rtp.headerExtensions.filter((e) => !NOT_PIPED_URIS.has(e.uri)).map((e) => ({ uri: e.uri, id: e.id }));
   }
 }
