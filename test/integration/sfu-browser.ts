@@ -27,11 +27,20 @@ window.subscribe = async (offer) => {
   await pc.setLocalDescription();
   return window.gathered(pc);
 };
+// A moving canvas as the camera (about:blank is no secure context, so no getUserMedia).
+window.canvasTrack = () => {
+  const canvas = document.createElement('canvas');
+  canvas.width = 320;
+  canvas.height = 240;
+  const g = canvas.getContext('2d');
+  let n = 0;
+  setInterval(() => { g.fillStyle = 'hsl(' + (n++ * 7) % 360 + ',80%,50%)'; g.fillRect(0, 0, 320, 240); g.fillStyle = '#000'; g.fillText(String(n), 10 + n % 280, 50); }, 33);
+  return canvas.captureStream(30).getVideoTracks()[0];
+};
 window.publish = async () => {
-  const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240, frameRate: 30 } });
   const pc = new RTCPeerConnection();
   window.pcs.push(pc);
-  pc.addTransceiver(stream.getVideoTracks()[0], { direction: 'sendonly' });
+  pc.addTransceiver(window.canvasTrack(), { direction: 'sendonly' });
   await pc.setLocalDescription();
   return window.gathered(pc);
 };
@@ -81,7 +90,7 @@ export async function chromiumSubscriber(page: Page, mux: UdpMux, index: number)
   return { server, transceiver };
 }
 
-/** A server connection of ours on `mux` receiving the camera of a new publisher connection in `page`. */
+/** A server connection of ours on `mux` receiving the video (a moving canvas) of a new publisher connection in `page`. */
 export async function chromiumPublisher(page: Page, mux: UdpMux, index: number): Promise<{ server: RTCPeerConnection; transceiver: RTCRtpTransceiver }> {
   const offer = (await page.evaluate('window.publish()')) as string;
   const server = new RTCPeerConnection({ udpMux: mux });
