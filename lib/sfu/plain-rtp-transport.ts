@@ -4,7 +4,7 @@
 // are sent to the remote. RTCP from the remote (RFC 4585 NACK §6.2.1, PLI §6.3.1, RFC 5104 FIR) is
 // acted on here; everything else is dropped and counted.
 import { randomInt } from 'node:crypto';
-import { InvalidArgumentError, InvalidStateError, OperationError, OutOfRangeError } from '../common/errors.js';
+import { InvalidArgumentError, InvalidStateError, OperationError, OutOfRangeError, PwtError } from '../common/errors.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
 import { tryParseRtcp, serializeRtcp, type RtcpPacket } from '../rtp/rtcp/compound.js';
 import { RtcpFullIntraRequest } from '../rtp/rtcp/full-intra-request.js';
@@ -139,7 +139,7 @@ export class PlainRtpTransport {
   protected readonly socket: UdpSocket;
   private readonly filter: NativePlainRtpFilter;
   private readonly filterCounters = new Float64Array(NativePlainCounter.Count);
-  /** SRTP pipes: the session both directions use (keys from the application). */
+  /** @internal SRTP pipes: the session both directions use (keys from the application). */
   protected readonly srtp: SrtpSession | null;
   private route: UdpSrtpRoute | null = null;
   private remote: UdpDestination | null = null;
@@ -221,6 +221,7 @@ export class PlainRtpTransport {
   /** Sends `producer`'s stream to the remote, rewritten to `options` (SSRC, payload type, extension ids). */
   consume(producer: Producer, options: PlainConsumeOptions = {}): Consumer {
     this.assertOpen();
+    if (producer.host !== this.router) throw new PwtError('InvalidAccessError', 'ERR_SFU_OTHER_ROUTER', "the producer is another router's: carry it over a pipe transport");
     if (producer.closed) throw new InvalidStateError('ERR_SFU_PRODUCER_CLOSED', 'the producer is closed');
     const source = producer.rtp.codecs.find((c) => !c.mimeType.toLowerCase().endsWith(RTX_SUFFIX));
     if (!source) throw new InvalidStateError('ERR_SFU_NOT_NEGOTIATED', 'the producer has no codec');

@@ -62,7 +62,8 @@ export class Producer {
   readonly rtp: NegotiatedRtp;
   /** @internal Engine id. */
   readonly id: number;
-  private readonly host: ProducerHost;
+  /** @internal The router whose engine forwards it. */
+  readonly host: ProducerHost;
   private tapValue: boolean;
   private closedValue = false;
   private readonly statsOut = new Float64Array(PRODUCER_STAT_COUNT);

@@ -144,7 +144,16 @@ test('pipe transport: SRTP parameters must match; strangers on the pipe port are
     assert.throws(() => gcm.connect({ ...gcm.getLocalParameters(), srtp: { profile: 'AEAD_AES_128_GCM', keyBase64: 'AAAA' } }), { code: 'ERR_SFU_PIPE_SRTP' });
     secure.connect({ ip: '127.0.0.1', port: stranger.port + 1, srtp: secure.getLocalParameters().srtp! });
     assert.throws(() => secure.connect(secure.getLocalParameters()), { code: 'ERR_SFU_PIPE_CONNECTED' });
-    secure.produce({ kind: 'video', ssrc: 1, payloadType: 96, codec: { name: 'VP8', clockRate: 90000 } });
+    const onSecure = secure.produce({ kind: 'video', ssrc: 1, payloadType: 96, codec: { name: 'VP8', clockRate: 90000 } });
+    const otherMux = await UdpMux.bind({ address: '127.0.0.1' });
+    const otherRouter = Router.create(otherMux);
+    try {
+      const otherPipe = otherRouter.createPipeTransport({ listenIp: '127.0.0.1' });
+      assert.throws(() => otherPipe.consume(onSecure), { code: 'ERR_SFU_OTHER_ROUTER', name: 'InvalidAccessError' });
+    } finally {
+      otherRouter.close();
+      otherMux.close();
+    }
     // Clear RTP from a stranger at an SRTP pipe: no route, rejected.
     const rtp = new RtpPacket({ payloadType: 96, sequenceNumber: 1, timestamp: 1, ssrc: 1, payload: payload(0) }).serialize();
     await stranger.send(rtp, secure.tuple.localPort);
