@@ -53,7 +53,8 @@ export class PipeTransport extends PlainRtpTransport {
   private connected = false;
 
   private constructor(router: Router, socket: UdpSocket, announcedIp: string, profile: PipeSrtpProfile | null) {
-    super(router, socket, false, profile ? new SrtpSession() : null);
+    // One SRTP stream per producer carried each way: room for many more than a connection's 64.
+    super(router, socket, false, profile ? new SrtpSession({ maxStreams: 1024 }) : null);
     this.announcedIp = announcedIp;
     this.profile = profile;
     const lengths = profile ? srtpProfileLengths(SrtpProtectionProfile[profile]) : undefined;
