@@ -75,8 +75,8 @@ export interface PlainTransportStats {
   /** RTCP packets from the remote acted on or ignored, and RTCP that did not parse (dropped). */
   readonly rtcpReceived: number;
   readonly rtcpMalformed: number;
-  /** SRTP pipes: datagrams SRTP refused (authentication, replay). */
-  readonly srtpDropped: number;
+  /** SRTP pipes only: datagrams SRTP refused (authentication, replay). */
+  readonly srtpDropped?: number;
 }
 
 /** The local and remote transport addresses. */
@@ -271,7 +271,7 @@ export class PlainRtpTransport {
       unknownSsrcDropped: this.unknownSsrc,
       rtcpReceived: this.rtcpReceived,
       rtcpMalformed: this.rtcpMalformed,
-      srtpDropped: this.srtpDropped,
+      ...(this.srtp ? { srtpDropped: this.srtpDropped } : {}),
     };
   }
 
