@@ -212,7 +212,7 @@ export class PlainRtpTransport {
       requestKeyFrame: (s) => this.sendRtcp([new RtcpPictureLossIndication(this.rtcpSsrc, s)]),
       ...(this.asksUpstream() ? { nack: (s: number, seqs: readonly number[]) => this.sendRtcp([RtcpGenericNack.fromSequenceNumbers(this.rtcpSsrc, s, seqs)]) } : {}),
     };
-    const producer = new Producer(this.router, id, null, ssrc, rtp, false, { kind, upstream });
+    const producer = new Producer(this.router, id, null, ssrc, rtp, false, [], { kind, upstream });
     this.producers.set(ssrc, producer);
     this.router.adoptProducer(producer, () => this.producers.delete(ssrc));
     return producer;
@@ -239,7 +239,7 @@ export class PlainRtpTransport {
     if (id === 0) throw new OperationError('ERR_SFU_CONSUMER', 'the engine refused the consumer');
     const paused = options.paused ?? false;
     if (paused) this.router.engine.setConsumerPaused(id, true);
-    const consumer = new Consumer(this.router, id, producer, null, ssrc, paused);
+    const consumer = new Consumer(this.router, id, producer, null, ssrc, paused, undefined);
     this.consumers.set(ssrc, consumer);
     const [name = '', channels] = source.mimeType.slice(source.mimeType.indexOf('/') + 1).split('/');
     this.consumerStreams.set(consumer, {

@@ -23,8 +23,10 @@ enum ForwardPlainCounter : int {
   kPlainCounterCount,
 };
 
-/** Per-slot status of a datagram this filter refused (beside UdpRecvStatus values). */
-constexpr uint8_t kRecvRejected = 254;
+/** Per-slot status of a datagram this filter refused (beside UdpRecvStatus values, none of them 253). */
+constexpr uint8_t kRecvRejected = 253;
+static_assert(kRecvRejected != kRecvForwarded && kRecvRejected != kRecvHandedOff && kRecvRejected > kRecvDropBase + 32,
+              "a distinct receive-slot status");
 
 class ForwardPlainSource {
  public:
