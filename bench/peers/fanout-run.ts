@@ -14,7 +14,7 @@ function start(script: string, arg: string): ChildProcess {
 }
 
 /** The relays the fanout suite measures (see fanout-server.ts). */
-export type FanoutServer = 'ours' | 'ours-udpmux' | 'ours-native' | 'werift';
+export type FanoutServer = 'ours' | 'ours-udpmux' | 'ours-native' | 'ours-native-pipe' | 'ours-native-pipe-srtp' | 'werift';
 
 /** Runs one fanout measurement with `server` relaying. */
 export function runFanout(server: FanoutServer, task: FanoutTask, timeoutMs: number): Promise<ChildOutcome<FanoutRound[]>> {
