@@ -8,15 +8,20 @@ export interface NativeForwardEngine {
   removeTransport(id: number): boolean;
   addProducer(srtpSession: object, ssrc: number, tap: boolean, cachePackets: number): number;
   setProducerTap(id: number, tap: boolean): boolean;
+  /** The producer codec's RTP clock rate (for the interarrival jitter of its receive stats). */
+  setProducerClockRate(id: number, clockRate: number): boolean;
   removeProducer(id: number): boolean;
   addConsumer(producer: number, transport: number, ssrc: number, payloadTypes: Uint8Array, extensionIds: Uint8Array,
     absSendTimeId: number, transportCcId: number, clockRate: number, rtxPayloadType: number, rtxSsrc: number): number;
   setConsumerPaused(id: number, paused: boolean): boolean;
   setConsumerProducer(id: number, producer: number): boolean;
   removeConsumer(id: number): boolean;
-  /** [packets, bytes, forwarded, lastSequence, lastTimestamp, cached] */
+  /**
+   * [packets, bytes, forwarded, lastSequence, lastTimestamp, cached, baseSequence,
+   *  extendedHighestSequence, receivedA1, jitter (timestamp units)] (RFC 3550 §A.1, §A.8)
+   */
   producerStats(id: number, out: Float64Array): boolean;
-  /** [packets, bytes, nacks, retransmitted, ...drops by native ForwardDrop order] */
+  /** [packets, bytes, nacks, retransmitted, payloadBytes, lastTimestamp, µs since the last send (-1: none), ...drops by native ForwardDrop order] */
   consumerStats(id: number, out: Float64Array): boolean;
 }
 
@@ -39,8 +44,8 @@ export const enum NativeForwardCounter {
 /** Payload-type mapping value meaning "not negotiated: drop" (kForwardUnmapped). */
 export const FORWARD_UNMAPPED = 0xff;
 /** Values of producerStats() and consumerStats() before the drops. */
-export const PRODUCER_STAT_COUNT = 6;
-export const CONSUMER_STAT_BASE = 4;
+export const PRODUCER_STAT_COUNT = 10;
+export const CONSUMER_STAT_BASE = 7;
 /** Largest NACK cache per producer, in packets. */
 export const MAX_CACHE_PACKETS = 32768;
 

@@ -42,6 +42,9 @@ export type {
   RtpPolicyEventMap,
   RtpPolicyStatsCollector,
   PolicySendStream,
+  NativeStreamTotals,
+  NativeSendTotals,
+  NativeReceiveTotals,
 } from './rtp-policy.js';
 export { RtpPolicyChain } from './rtp-policy-chain.js';
 export type { PolicyDrops } from './policy-driver.js';

@@ -6,6 +6,7 @@ import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
 import type { NativeForwardEngine } from '../native/forward.js';
 import { PRODUCER_STAT_COUNT } from '../native/forward.js';
 import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
+import type { NativeStreamTotals } from '../peer/rtp-policy.js';
 import type { NegotiatedRtp } from './rtp-mapping.js';
 
 /** Producer stats, shaped like W3C inbound-rtp where a name exists (pwt* fields are ours). */
@@ -49,6 +50,8 @@ export class Producer {
   readonly rtp: NegotiatedRtp;
   /** @internal Engine id. */
   readonly id: number;
+  /** @internal RTP clock rate of the stream's codec (the engine measures jitter in it). */
+  readonly clockRate: number;
   private readonly host: ProducerHost;
   private tapValue: boolean;
   private closedValue = false;
@@ -68,6 +71,8 @@ export class Producer {
     this.ssrc = ssrc;
     this.rtp = rtp;
     this.tapValue = tap;
+    this.clockRate = rtp.codecs[0]?.clockRate ?? 0;
+    if (this.clockRate > 0) host.engine.setProducerClockRate(id, this.clockRate);
   }
 
   get closed(): boolean {
@@ -108,6 +113,21 @@ export class Producer {
       const sender = this.transceiver.sender;
       sender.sendRtcp([new RtcpPictureLossIndication(sender.ssrc, this.ssrc)]);
     }
+  }
+
+  /**
+   * @internal What the publisher transceiver's policy modules (the RTCP reporter's receiver reports)
+   * need about the packets the engine consumed: RFC 3550 §A.1/§A.8 state. Nothing while the tap is
+   * on, since JavaScript then sees the packets itself.
+   */
+  nativeTotals(): NativeStreamTotals {
+    if (this.closedValue || this.tapValue) return { sent: [], received: [] };
+    const s = this.statsOut;
+    if (!this.host.engine.producerStats(this.id, s)) return { sent: [], received: [] };
+    return {
+      sent: [],
+      received: [{ ssrc: this.ssrc, received: s[8]!, bytes: s[1]!, baseSequence: s[6]!, extendedHighestSequence: s[7]!, jitter: s[9]!, clockRate: this.clockRate }],
+    };
   }
 
   getStats(): ProducerStats {

@@ -86,6 +86,7 @@ export class Router {
   private readonly mux: UdpMux;
   private readonly legs = new Map<RTCPeerConnection, Leg>();
   private readonly consumerCleanup = new Map<Consumer, () => void>();
+  private readonly producerCleanup = new Map<Producer, () => void>();
   private closedValue = false;
 
   private constructor(mux: UdpMux) {
@@ -133,6 +134,8 @@ export class Router {
     if (id === 0) throw new InvalidStateError('ERR_SFU_PRODUCER_EXISTS', `SSRC ${ssrc} of this connection is already a producer`);
     const producer = new Producer(this, id, transceiver, ssrc >>> 0, { codecs: rtp.codecs, headerExtensions: rtp.headerExtensions }, tap);
     this.leg(pc).producers.add(producer);
+    // The publisher's receiver reports come from the engine's counters (docs/sfu.md "RTCP per leg").
+    this.producerCleanup.set(producer, transceiver.policies.addNativeSource(() => producer.nativeTotals()));
     return producer;
   }
 
@@ -185,7 +188,12 @@ export class Router {
       }
     };
     transceiver.sender.on('rtcp', onRtcp);
-    this.consumerCleanup.set(consumer, () => transceiver.sender.off('rtcp', onRtcp));
+    // The leg's sender reports map the engine's last rewritten timestamp (docs/sfu.md "RTCP per leg").
+    const offNative = transceiver.policies.addNativeSource((now) => consumer.nativeTotals(now));
+    this.consumerCleanup.set(consumer, () => {
+      transceiver.sender.off('rtcp', onRtcp);
+      offNative();
+    });
     if (producer.kind === 'video' && !paused) this.requestKeyFrame(producer);
     return consumer;
   }
@@ -227,6 +235,8 @@ export class Router {
 
   /** @internal */
   producerClosed(p: Producer): void {
+    this.producerCleanup.get(p)?.();
+    this.producerCleanup.delete(p);
     for (const leg of this.legs.values()) leg.producers.delete(p);
   }
 
