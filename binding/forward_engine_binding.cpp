@@ -48,6 +48,8 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
                            InstanceMethod<&ForwardEngineWrap::AddProducer>("addProducer"),
                            InstanceMethod<&ForwardEngineWrap::SetProducerTap>("setProducerTap"),
                            InstanceMethod<&ForwardEngineWrap::SetProducerClockRate>("setProducerClockRate"),
+                           InstanceMethod<&ForwardEngineWrap::SetProducerTransportCc>("setProducerTransportCc"),
+                           InstanceMethod<&ForwardEngineWrap::DrainProducerArrivals>("drainProducerArrivals"),
                            InstanceMethod<&ForwardEngineWrap::RemoveProducer>("removeProducer"),
                            InstanceMethod<&ForwardEngineWrap::AddConsumer>("addConsumer"),
                            InstanceMethod<&ForwardEngineWrap::SetConsumerPaused>("setConsumerPaused"),
@@ -123,6 +125,37 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
   Napi::Value SetProducerClockRate(const Napi::CallbackInfo& info) {
     return Napi::Boolean::New(info.Env(), engine_.set_producer_clock_rate(info[0].ToNumber().Uint32Value(),
                                                                           info[1].ToNumber().Uint32Value()));
+  }
+
+  Napi::Value SetProducerTransportCc(const Napi::CallbackInfo& info) {
+    const uint32_t ext = info[1].ToNumber().Uint32Value();
+    return Napi::Boolean::New(info.Env(), ext <= 255 && engine_.set_producer_transport_cc(info[0].ToNumber().Uint32Value(),
+                                                                                      static_cast<uint8_t>(ext)));
+  }
+
+  // drainProducerArrivals(id, seqs Uint16Array, agesUs Float64Array) -> n: the oldest n logged
+  // arrivals, each as its transport-wide sequence number and µs since it arrived.
+  Napi::Value DrainProducerArrivals(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    ForwardArrivalLog* log = engine_.producer_arrivals(info[0].ToNumber().Uint32Value());
+    if (!log || info.Length() < 3 || !info[1].IsTypedArray() || !info[2].IsTypedArray()) return Napi::Number::New(env, 0);
+    Napi::TypedArray s = info[1].As<Napi::TypedArray>();
+    Napi::TypedArray a = info[2].As<Napi::TypedArray>();
+    if (s.TypedArrayType() != napi_uint16_array || a.TypedArrayType() != napi_float64_array) return Napi::Number::New(env, 0);
+    uint16_t* seqs = reinterpret_cast<uint16_t*>(static_cast<uint8_t*>(s.ArrayBuffer().Data()) + s.ByteOffset());
+    double* ages = reinterpret_cast<double*>(static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset());
+    const size_t max = s.ElementLength() < a.ElementLength() ? s.ElementLength() : a.ElementLength();
+    uint64_t times[256];
+    const uint64_t now = MonotonicMicros();
+    size_t total = 0;
+    while (total < max) {
+      const size_t want = max - total < 256 ? max - total : 256;
+      const size_t n = log->drain(seqs + total, times, want);
+      for (size_t i = 0; i < n; ++i) ages[total + i] = static_cast<double>(now > times[i] ? now - times[i] : 0);
+      total += n;
+      if (n < want) break;
+    }
+    return Napi::Number::New(env, static_cast<double>(total));
   }
 
   Napi::Value RemoveProducer(const Napi::CallbackInfo& info) {

@@ -10,6 +10,10 @@ export interface NativeForwardEngine {
   setProducerTap(id: number, tap: boolean): boolean;
   /** The producer codec's RTP clock rate (for the interarrival jitter of its receive stats). */
   setProducerClockRate(id: number, clockRate: number): boolean;
+  /** Logs each packet's transport-wide sequence number (extension id on the publisher's connection; 0: off). */
+  setProducerTransportCc(id: number, extensionId: number): boolean;
+  /** Moves the oldest logged arrivals out: sequence numbers and µs since each arrived; returns the count. */
+  drainProducerArrivals(id: number, seqs: Uint16Array, agesUs: Float64Array): number;
   removeProducer(id: number): boolean;
   addConsumer(producer: number, transport: number, ssrc: number, payloadTypes: Uint8Array, extensionIds: Uint8Array,
     absSendTimeId: number, transportCcId: number, clockRate: number, rtxPayloadType: number, rtxSsrc: number): number;

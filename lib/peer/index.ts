@@ -45,6 +45,7 @@ export type {
   NativeStreamTotals,
   NativeSendTotals,
   NativeReceiveTotals,
+  NativeArrivals,
 } from './rtp-policy.js';
 export { RtpPolicyChain } from './rtp-policy-chain.js';
 export type { PolicyDrops } from './policy-driver.js';

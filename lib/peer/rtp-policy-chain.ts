@@ -297,8 +297,18 @@ export class RtpPolicyChain {
         reportListenerError(err);
         continue;
       }
-      for (const m of this.withNativeTotals) this.call(m, () => m.nativeTotals!(this.lastNow, totals!));
+      for (const m of this.withNativeTotals) this.call(m, () => m.nativeTotals!(this.lastNow, totals!, this.output));
     }
+  }
+
+  /**
+   * @internal Gives the modules what the native sources have now (lib/sfu's router calls it for
+   * arrivals that transport-cc feedback needs before its own timer is armed).
+   */
+  pollNative(now: number): void {
+    this.seen(now);
+    this.pullNativeTotals();
+    this.flush();
   }
 
   /** @internal Runs every module whose timeout is due. */

@@ -190,10 +190,24 @@ export interface NativeReceiveTotals {
   readonly clockRate: number;
 }
 
+/**
+ * Packets an engine outside JavaScript received since the last report, for transport-wide feedback:
+ * entries [0, count) of the arrays, in arrival order (the arrays are reused after the call).
+ */
+export interface NativeArrivals {
+  readonly count: number;
+  /** SSRC of the stream (the feedback's media SSRC). */
+  readonly ssrc: number;
+  readonly transportSequence: Uint16Array;
+  /** Arrival times on the `now` clock, ms. */
+  readonly arrivalAt: Float64Array;
+}
+
 /** What a chain's native sources report (see RtpPolicy.nativeTotals). */
 export interface NativeStreamTotals {
   readonly sent: readonly NativeSendTotals[];
   readonly received: readonly NativeReceiveTotals[];
+  readonly arrivals?: NativeArrivals;
 }
 
 /**
@@ -234,7 +248,7 @@ export interface RtpPolicy {
    * Streams of this transceiver that a native engine moves without JavaScript (lib/sfu's
    * forwarding engine): absolute totals, given before timeouts run and before stats are collected.
    */
-  nativeTotals?(now: number, totals: NativeStreamTotals): void;
+  nativeTotals?(now: number, totals: NativeStreamTotals, out: RtpPolicyOutput): void;
   /** Adds this module's counters to getStats(). */
   collectStats?(stats: RtpPolicyStatsCollector): void;
 }

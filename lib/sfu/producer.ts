@@ -37,6 +37,9 @@ export interface ProducerHost {
   producerClosed(p: Producer): void;
 }
 
+/** Arrivals moved out of the engine per drain (the engine logs up to 4096 between drains). */
+const ARRIVAL_BATCH = 4096;
+
 /** Keyframe requests to one publisher within this interval are merged into one. */
 export const KEYFRAME_REQUEST_INTERVAL_MS = 300;
 
@@ -56,6 +59,7 @@ export class Producer {
   private tapValue: boolean;
   private closedValue = false;
   private readonly statsOut = new Float64Array(PRODUCER_STAT_COUNT);
+  private arrivals: { transportSequence: Uint16Array; ages: Float64Array; arrivalAt: Float64Array } | undefined;
   /** @internal */
   consumerCount = 0;
   private lastKeyframeRequestAt = -Infinity;
@@ -128,6 +132,25 @@ export class Producer {
       sent: [],
       received: [{ ssrc: this.ssrc, received: s[8]!, bytes: s[1]!, baseSequence: s[6]!, extendedHighestSequence: s[7]!, jitter: s[9]!, clockRate: this.clockRate }],
     };
+  }
+
+  /**
+   * @internal The packets the engine consumed since the last call, by transport-wide sequence number
+   * and arrival (`now` clock, ms), for the publisher connection's transport-cc feedback module.
+   */
+  arrivalTotals(now: number): NativeStreamTotals {
+    const a = this.arrivals;
+    if (this.closedValue || !a) return { sent: [], received: [] };
+    const count = this.host.engine.drainProducerArrivals(this.id, a.transportSequence, a.ages);
+    for (let i = 0; i < count; i++) a.arrivalAt[i] = now - a.ages[i]! / 1000;
+    return { sent: [], received: [], arrivals: { count, ssrc: this.ssrc, transportSequence: a.transportSequence, arrivalAt: a.arrivalAt } };
+  }
+
+  /** @internal Starts logging arrivals by transport-wide sequence number (`extensionId` as negotiated). */
+  logArrivals(extensionId: number): boolean {
+    if (!this.host.engine.setProducerTransportCc(this.id, extensionId)) return false;
+    this.arrivals ??= { transportSequence: new Uint16Array(ARRIVAL_BATCH), ages: new Float64Array(ARRIVAL_BATCH), arrivalAt: new Float64Array(ARRIVAL_BATCH) };
+    return true;
   }
 
   getStats(): ProducerStats {

@@ -7,6 +7,8 @@ import { reportListenerError } from '../common/typed-emitter.js';
 import type { RTCPeerConnection } from '../peer/peer-connection.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
 import type { RtcpEvent } from '../peer/rtp-sender.js';
+import type { RtpPolicyChain } from '../peer/rtp-policy-chain.js';
+import { HeaderExtensionUri } from '../sdp/capabilities.js';
 import { RtcpFullIntraRequest } from '../rtp/rtcp/full-intra-request.js';
 import { RtcpGenericNack } from '../rtp/rtcp/generic-nack.js';
 import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
@@ -23,6 +25,9 @@ import {
 import { Consumer, type ForwardDropReason } from './consumer.js';
 import { Producer } from './producer.js';
 import { mapConsumer } from './rtp-mapping.js';
+
+/** How often the engine's arrival logs reach the publishers' transport-cc feedback modules. */
+const ARRIVAL_POLL_MS = 50;
 
 /** Options of {@link Router.produce}. */
 export interface ProduceOptions {
@@ -87,6 +92,9 @@ export class Router {
   private readonly legs = new Map<RTCPeerConnection, Leg>();
   private readonly consumerCleanup = new Map<Consumer, () => void>();
   private readonly producerCleanup = new Map<Producer, () => void>();
+  /** Transport chains of publishers whose arrivals the engine logs, polled every ARRIVAL_POLL_MS. */
+  private readonly arrivalChains = new Map<Producer, RtpPolicyChain>();
+  private arrivalPoll: NodeJS.Timeout | undefined;
   private closedValue = false;
 
   private constructor(mux: UdpMux) {
@@ -134,8 +142,29 @@ export class Router {
     if (id === 0) throw new InvalidStateError('ERR_SFU_PRODUCER_EXISTS', `SSRC ${ssrc} of this connection is already a producer`);
     const producer = new Producer(this, id, transceiver, ssrc >>> 0, { codecs: rtp.codecs, headerExtensions: rtp.headerExtensions }, tap);
     this.leg(pc).producers.add(producer);
-    // The publisher's receiver reports come from the engine's counters (docs/sfu.md "RTCP per leg").
-    this.producerCleanup.set(producer, transceiver.policies.addNativeSource(() => producer.nativeTotals()));
+    // The publisher's receiver reports come from the engine's counters, its transport-cc feedback
+    // from the engine's arrival log (docs/sfu.md "RTCP per leg").
+    const offReports = transceiver.policies.addNativeSource(() => producer.nativeTotals());
+    const twccId = rtp.headerExtensions.find((e) => e.uri === HeaderExtensionUri.transportWideCc)?.id;
+    let offArrivals = (): void => {};
+    if (twccId !== undefined && producer.logArrivals(twccId)) {
+      const chain = pc.transportPolicies;
+      const offSource = chain.addNativeSource((now) => producer.arrivalTotals(now));
+      this.arrivalChains.set(producer, chain);
+      this.armArrivalPoll();
+      offArrivals = () => {
+        offSource();
+        this.arrivalChains.delete(producer);
+        if (this.arrivalChains.size === 0 && this.arrivalPoll) {
+          clearInterval(this.arrivalPoll);
+          this.arrivalPoll = undefined;
+        }
+      };
+    }
+    this.producerCleanup.set(producer, () => {
+      offReports();
+      offArrivals();
+    });
     return producer;
   }
 
@@ -246,6 +275,18 @@ export class Router {
     this.consumerCleanup.delete(c);
     c.producer.consumerCount--;
     for (const leg of this.legs.values()) leg.consumers.delete(c);
+  }
+
+  /**
+   * One timer for the whole router moves the engine's arrival logs into the publishers'
+   * transport-cc modules (which then send feedback on their own schedule); unref'd.
+   */
+  private armArrivalPoll(): void {
+    if (this.arrivalPoll) return;
+    this.arrivalPoll = setInterval(() => {
+      for (const chain of this.arrivalChains.values()) chain.pollNative(chain.clock());
+    }, ARRIVAL_POLL_MS);
+    this.arrivalPoll.unref();
   }
 
   private requestKeyFrame(producer: Producer): void {

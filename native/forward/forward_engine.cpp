@@ -115,6 +115,20 @@ bool ForwardEngine::set_producer_clock_rate(uint32_t id, uint32_t clock_rate) {
   return true;
 }
 
+bool ForwardEngine::set_producer_transport_cc(uint32_t id, uint8_t ext_id) {
+  Producer* p = Find(producers_, id);
+  if (!p) return false;
+  p->transport_cc_id = ext_id;
+  // 4096 arrivals: 2 s of a 2000-packet/s publisher between two drains.
+  if (ext_id != 0 && !p->arrivals.enabled()) p->arrivals.enable(4096);
+  return true;
+}
+
+ForwardArrivalLog* ForwardEngine::producer_arrivals(uint32_t id) {
+  Producer* p = Find(producers_, id);
+  return p ? &p->arrivals : nullptr;
+}
+
 bool ForwardEngine::remove_producer(uint32_t id) {
   Producer* p = Find(producers_, id);
   if (!p) return false;
@@ -294,6 +308,11 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
     p.counters.last_sequence = ReadU16(data + 2);
     p.counters.last_timestamp = ReadU32(data + 4);
     p.counters.receive.on_packet(ReadU16(data + 2), ReadU32(data + 4), now_us);
+    uint16_t transport_seq = 0;
+    // A tapping producer's packets reach JavaScript, whose transport-cc module logs them itself.
+    if (p.transport_cc_id != 0 && !p.tap && forward_read_transport_seq(data, len, p.transport_cc_id, &transport_seq)) {
+      p.arrivals.record(transport_seq, now_us);
+    }
     counters_[kFwdPacketsIn] += 1;
     counters_[kFwdBytesIn] += len;
     if (p.cache.enabled()) {

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "native/forward/forward_arrival_log.hpp"
 #include "native/forward/forward_packet_cache.hpp"
 #include "native/forward/forward_receive_stats.hpp"
 #include "native/forward/forward_rtp_rewrite.hpp"
@@ -101,6 +102,13 @@ class ForwardEngine {
   bool set_producer_tap(uint32_t id, bool tap);
   /** The producer codec's RTP clock rate, for the interarrival jitter of its receive stats. */
   bool set_producer_clock_rate(uint32_t id, uint32_t clock_rate);
+  /**
+   * Logs the transport-wide sequence number (extension `ext_id` on the publisher's connection) and
+   * arrival time of each of the producer's packets, for transport-cc feedback (0: off).
+   */
+  bool set_producer_transport_cc(uint32_t id, uint8_t ext_id);
+  /** The producer's arrival log (nullptr when unknown). */
+  ForwardArrivalLog* producer_arrivals(uint32_t id);
   /** Removes the producer; its consumers stay and forward nothing until switched. */
   bool remove_producer(uint32_t id);
 
@@ -150,6 +158,8 @@ class ForwardEngine {
     std::vector<uint32_t> consumers;
     ForwardPacketCache cache;
     ForwardProducerCounters counters;
+    uint8_t transport_cc_id = 0;
+    ForwardArrivalLog arrivals;
   };
   struct Consumer {
     bool used = false;

@@ -2,8 +2,9 @@
 // RFC 3550 §6.4), over real loopback sockets with our own peers: the subscriber receives sender
 // reports whose RTP/NTP mapping is that of the rewritten stream it receives (its own timestamps,
 // not the publisher's), and the publisher receives receiver reports with the extended highest
-// sequence number (across a wrap) and the packets it left out counted as lost, although the
-// publisher connection's JavaScript never sees the forwarded packets.
+// sequence number (across a wrap) and the packets it left out counted as lost, and transport-cc
+// feedback that reports every packet received, although the publisher connection's JavaScript
+// never sees the forwarded packets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cryptoRng } from '../../../lib/common/rng.js';
@@ -13,6 +14,7 @@ import { RtcpReporter } from '../../../lib/policy/rtcp-reporter.js';
 import { RtpPacket } from '../../../lib/rtp/rtp-packet.js';
 import { RtcpReceiverReport } from '../../../lib/rtp/rtcp/receiver-report.js';
 import { RtcpSenderReport } from '../../../lib/rtp/rtcp/sender-report.js';
+import { RtcpTransportCcFeedback } from '../../../lib/rtp/rtcp/transport-cc-feedback.js';
 import { ntpToUnixMs } from '../../../lib/rtp/rtcp/ntp-time.js';
 import { UdpMux } from '../../../lib/transport/source/udp-mux.js';
 import { Router } from '../../../lib/sfu/index.js';
@@ -37,7 +39,7 @@ async function connect(offerer: RTCPeerConnection, answerer: RTCPeerConnection):
   await within(Promise.all([offerer.connected(), answerer.connected()]), 15_000, 'connected');
 }
 
-test('router: SR per consumer leg with its own RTP/NTP mapping, RR to the publisher from the native counters', { timeout: 60_000 }, async () => {
+test('router: SR per consumer leg with its own RTP/NTP mapping, RR and transport-cc feedback to the publisher from the native counters', { timeout: 60_000 }, async () => {
   const mux = await UdpMux.bind({ address: '127.0.0.1' });
   const router = Router.create(mux);
   const pubClient = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
@@ -71,7 +73,12 @@ test('router: SR per consumer leg with its own RTP/NTP mapping, RR to the publis
     });
     // The publisher: receiver reports about its stream.
     const rrs: { highest: number; lost: number; fraction: number }[] = [];
+    // ...and transport-cc feedback: the transport-wide sequence numbers reported received.
+    const twccReceived = new Set<number>();
     pubSender.on('rtcp', (e) => {
+      if (e.packet instanceof RtcpTransportCcFeedback) {
+        for (const p of e.packet.packets()) if (p.deltaTicks !== null) twccReceived.add(p.sequenceNumber);
+      }
       if (!(e.packet instanceof RtcpReceiverReport)) return;
       for (const b of e.packet.reports) if (b.ssrc === producer.ssrc) rrs.push({ highest: b.highestSequence, lost: b.cumulativeLost, fraction: b.fractionLost });
     });
@@ -104,6 +111,12 @@ test('router: SR per consumer leg with its own RTP/NTP mapping, RR to the publis
     assert.equal(final.highest, lastSeq, 'extended highest sequence number, one wrap (RFC 3550 §A.1)');
     assert.equal(final.lost, skipped, 'cumulative lost = the sequence numbers never sent');
     assert.ok(rrs.some((r) => r.fraction > 0), 'fraction lost reported for an interval with losses');
+
+    // Transport-cc feedback from the engine's arrival log: every packet sent is reported received.
+    await within((async () => {
+      while (twccReceived.size < sent) await new Promise((r) => setTimeout(r, 20));
+    })(), 10_000, 'transport-cc feedback covering every packet');
+    assert.equal(twccReceived.size, sent, 'each packet reported received once (transport-wide sequence numbers)');
 
     // Sender reports: each one's RTP timestamp is the rewritten stream's timestamp at its NTP time,
     // judged against the last packet that arrived before it (loopback: arrival ≈ send time).
