@@ -23,6 +23,7 @@ constexpr size_t kAddressRecord = 28;  // as lib/transport/source/udp-socket.ts 
 constexpr size_t kProducerStats = 10;
 constexpr size_t kConsumerStats = 7 + kForwardDropCount;
 constexpr uint32_t kMaxCachePackets = 32768;
+constexpr size_t kConsumerLayerStats = 5;
 
 bool AddressFromRecord(Napi::Value v, sockaddr_storage* out, socklen_t* len) {
   if (!v.IsTypedArray()) return false;
@@ -51,6 +52,12 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
                            InstanceMethod<&ForwardEngineWrap::SetProducerTransportCc>("setProducerTransportCc"),
                            InstanceMethod<&ForwardEngineWrap::DrainProducerArrivals>("drainProducerArrivals"),
                            InstanceMethod<&ForwardEngineWrap::RemoveProducer>("removeProducer"),
+                           InstanceMethod<&ForwardEngineWrap::AddSimulcastProducer>("addSimulcastProducer"),
+                           InstanceMethod<&ForwardEngineWrap::SetProducerLayer>("setProducerLayer"),
+                           InstanceMethod<&ForwardEngineWrap::AddProducerRepairSsrc>("addProducerRepairSsrc"),
+                           InstanceMethod<&ForwardEngineWrap::SetProducerCodecs>("setProducerCodecs"),
+                           InstanceMethod<&ForwardEngineWrap::SetConsumerLayers>("setConsumerLayers"),
+                           InstanceMethod<&ForwardEngineWrap::ConsumerLayers>("consumerLayers"),
                            InstanceMethod<&ForwardEngineWrap::AddConsumer>("addConsumer"),
                            InstanceMethod<&ForwardEngineWrap::SetConsumerPaused>("setConsumerPaused"),
                            InstanceMethod<&ForwardEngineWrap::SetConsumerProducer>("setConsumerProducer"),
@@ -116,6 +123,69 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     const uint32_t id = engine_.add_producer(session, info[1].ToNumber().Uint32Value(), info[2].ToBoolean(), cache);
     if (id) refs_[Key('p', id)] = Napi::Persistent(info[0].As<Napi::Object>());
     return Napi::Number::New(env, id);
+  }
+
+  // addSimulcastProducer(srtpSession nativeHandle, layers 2..8, tap, cachePackets) -> id (0: refused)
+  Napi::Value AddSimulcastProducer(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    SrtpSession* session = info.Length() >= 4 ? SrtpSessionFromValue(env, info[0]) : nullptr;
+    const uint32_t layers = info.Length() >= 4 ? info[1].ToNumber().Uint32Value() : 0;
+    const uint32_t cache = info.Length() >= 4 ? info[3].ToNumber().Uint32Value() : 0;
+    if (!session || cache > kMaxCachePackets || layers < 2 || layers > ForwardEngine::kMaxLayers) return Napi::Number::New(env, 0);
+    const uint32_t id = engine_.add_simulcast_producer(session, static_cast<uint8_t>(layers), info[2].ToBoolean(), cache);
+    if (id) refs_[Key('p', id)] = Napi::Persistent(info[0].As<Napi::Object>());
+    return Napi::Number::New(env, id);
+  }
+
+  // setProducerLayer(id, layer, ssrc) -> false when unknown, out of range or the SSRC is taken
+  Napi::Value SetProducerLayer(const Napi::CallbackInfo& info) {
+    if (info.Length() < 3) return Napi::Boolean::New(info.Env(), false);
+    const uint32_t layer = info[1].ToNumber().Uint32Value();
+    const bool ok = layer < ForwardEngine::kMaxLayers &&
+                    engine_.set_producer_layer(info[0].ToNumber().Uint32Value(), static_cast<uint8_t>(layer), info[2].ToNumber().Uint32Value());
+    return Napi::Boolean::New(info.Env(), ok);
+  }
+
+  Napi::Value AddProducerRepairSsrc(const Napi::CallbackInfo& info) {
+    if (info.Length() < 2) return Napi::Boolean::New(info.Env(), false);
+    return Napi::Boolean::New(info.Env(), engine_.add_producer_repair_ssrc(info[0].ToNumber().Uint32Value(), info[1].ToNumber().Uint32Value()));
+  }
+
+  // setProducerCodecs(id, Uint8Array(128) of ForwardLayerCodec per payload type)
+  Napi::Value SetProducerCodecs(const Napi::CallbackInfo& info) {
+    if (info.Length() < 2 || !info[1].IsTypedArray()) return Napi::Boolean::New(info.Env(), false);
+    Napi::TypedArray ta = info[1].As<Napi::TypedArray>();
+    if (ta.TypedArrayType() != napi_uint8_array || ta.ByteLength() != 128) return Napi::Boolean::New(info.Env(), false);
+    const uint8_t* codecs = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+    return Napi::Boolean::New(info.Env(), engine_.set_producer_codecs(info[0].ToNumber().Uint32Value(), codecs));
+  }
+
+  // setConsumerLayers(id, spatial, temporal 0..3) -> false when unknown or out of range
+  Napi::Value SetConsumerLayers(const Napi::CallbackInfo& info) {
+    if (info.Length() < 3) return Napi::Boolean::New(info.Env(), false);
+    const uint32_t spatial = info[1].ToNumber().Uint32Value();
+    const uint32_t temporal = info[2].ToNumber().Uint32Value();
+    const bool ok = spatial < ForwardEngine::kMaxLayers && temporal <= ForwardLayerState::kMaxTemporal &&
+                    engine_.set_consumer_layers(info[0].ToNumber().Uint32Value(), static_cast<uint8_t>(spatial), static_cast<uint8_t>(temporal));
+    return Napi::Boolean::New(info.Env(), ok);
+  }
+
+  // consumerLayers(id, out Float64Array(5)) -> false when unknown:
+  // [currentSpatial (-1: none yet), currentTemporal (-1: none yet), targetSpatial, targetTemporal, switches]
+  // currentTemporal is capped at the highest temporal layer seen on the current spatial layer.
+  Napi::Value ConsumerLayers(const Napi::CallbackInfo& info) {
+    const uint32_t id = info.Length() >= 1 ? info[0].ToNumber().Uint32Value() : 0;
+    const ForwardLayerState* s = engine_.consumer_layers(id);
+    double* out = StatsOut(info, kConsumerLayerStats);
+    if (!s || !out) return Napi::Boolean::New(info.Env(), false);
+    const bool none = s->current_spatial == ForwardLayerState::kNone;
+    const uint8_t seen = none ? 0 : engine_.producer_max_temporal(engine_.consumer_producer(id), s->current_spatial);
+    out[0] = none ? -1 : s->current_spatial;
+    out[1] = none ? -1 : (s->current_temporal < seen ? s->current_temporal : seen);
+    out[2] = s->target_spatial;
+    out[3] = s->target_temporal;
+    out[4] = static_cast<double>(s->switches);
+    return Napi::Boolean::New(info.Env(), true);
   }
 
   Napi::Value SetProducerTap(const Napi::CallbackInfo& info) {

@@ -16,6 +16,8 @@
 #include "binding/module_registry.hpp"
 #include "binding/srtp_session_binding.hpp"
 #include "native/srtp/srtp_session.hpp"
+#include "native/udp/udp_reuseport_handoff.hpp"
+#include "native/udp/udp_reuseport_steering.hpp"
 #include "native/udp/udp_session_table.hpp"
 #include "native/udp/udp_socket.hpp"
 
@@ -52,6 +54,9 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
                            InstanceMethod<&UdpSocketWrap::RemoveSrtpRoute>("removeSrtpRoute"),
                            InstanceMethod<&UdpSocketWrap::SetForwardEngine>("setForwardEngine"),
                            InstanceMethod<&UdpSocketWrap::ForwardRetransmit>("forwardRetransmit"),
+                           InstanceMethod<&UdpSocketWrap::SetHandoff>("setHandoff"),
+                           InstanceMethod<&UdpSocketWrap::SteerAddress>("steerAddress"),
+                           InstanceMethod<&UdpSocketWrap::SteerUfrag>("steerUfrag"),
                            InstanceMethod<&UdpSocketWrap::Close>("close"),
                        });
   }
@@ -120,6 +125,21 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     out->data = static_cast<uint8_t*>(ab.Data()) + ta.ByteOffset();
     out->bytes = ta.ByteLength();
     out->ref = Napi::Persistent(ta.As<Napi::Object>());
+    return true;
+  }
+
+  // A typed array over a SharedArrayBuffer: napi_get_typedarray_info gives its data pointer (the
+  // ArrayBuffer accessors refuse a SharedArrayBuffer).
+  static bool TakeShared(Napi::Env env, Napi::Object o, const char* key, napi_typedarray_type type, PinnedArray* out) {
+    Napi::Value v = o.Get(key);
+    if (!v.IsTypedArray()) return false;
+    napi_typedarray_type actual;
+    size_t length = 0;
+    void* data = nullptr;
+    if (napi_get_typedarray_info(env, v, &actual, &length, &data, nullptr, nullptr) != napi_ok || actual != type || !data) return false;
+    out->data = data;
+    out->bytes = length * 4;  // Int32Array
+    out->ref = Napi::Persistent(v.As<Napi::Object>());
     return true;
   }
 
@@ -250,12 +270,14 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
 
   Napi::Value Ref(const Napi::CallbackInfo& info) {
     if (poll_) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    if (inbox_poll_) uv_ref(reinterpret_cast<uv_handle_t*>(inbox_poll_));
     referenced_ = true;
     return info.Env().Undefined();
   }
 
   Napi::Value Unref(const Napi::CallbackInfo& info) {
     if (poll_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    if (inbox_poll_) uv_unref(reinterpret_cast<uv_handle_t*>(inbox_poll_));
     referenced_ = false;
     return info.Env().Undefined();
   }
@@ -343,6 +365,122 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     return Napi::Number::New(env, static_cast<double>(sent));
   }
 
+  // setHandoff({ table: Int32Array (shared), self, inboxFd, outboxFds: Int32Array, counters: Float64Array })
+  // -> true when set: this socket shares its port with other workers' sockets (SO_REUSEPORT); datagrams
+  // of flows another worker owns go to it, and its channel's datagrams are read like received ones
+  // (docs/scaling.md "One port across workers"). The channels' descriptors belong to the caller.
+  Napi::Value SetHandoff(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject()) {
+      Napi::TypeError::New(env, "setHandoff: options object expected").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Object o = info[0].As<Napi::Object>();
+    PinnedArray table, outboxes, counters;
+    if (!TakeShared(env, o, "table", napi_int32_array, &table) || !Take(o, "outboxFds", &outboxes) || !Take(o, "counters", &counters) ||
+        counters.bytes < kHandoffCounterCount * sizeof(double) ||
+        o.Get("outboxFds").As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+      Napi::TypeError::New(env, "setHandoff: missing or mistyped arrays").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    const uint32_t self = o.Get("self").ToNumber().Uint32Value();
+    const int inbox = o.Get("inboxFd").ToNumber().Int32Value();
+    const size_t workers = outboxes.bytes / sizeof(int32_t);
+    if (closed_ || poll_ == nullptr || steering_ || self >= workers || inbox < 0) return Napi::Boolean::New(env, false);
+    auto steering = std::make_unique<ReuseportSteeringTable>(static_cast<uint32_t*>(table.data), table.bytes / sizeof(uint32_t));
+    if (!steering->valid()) return Napi::Boolean::New(env, false);
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || !loop) return Napi::Boolean::New(env, false);
+    inbox_poll_ = new uv_poll_t;
+    inbox_poll_->data = this;
+    if (uv_poll_init(loop, inbox_poll_, inbox) != 0) {
+      delete inbox_poll_;
+      inbox_poll_ = nullptr;
+      return Napi::Boolean::New(env, false);
+    }
+    if (!referenced_) uv_unref(reinterpret_cast<uv_handle_t*>(inbox_poll_));
+    uv_poll_start(inbox_poll_, UV_READABLE, &UdpSocketWrap::OnInboxPoll);
+    const int32_t* fds = static_cast<const int32_t*>(outboxes.data);
+    outbox_fds_.assign(fds, fds + workers);
+    steering_ = std::move(steering);
+    steering_mem_ = std::move(table);
+    handoff_counters_ = std::move(counters);
+    self_ = self;
+    return Napi::Boolean::New(env, true);
+  }
+
+  // steerAddress(claim: boolean, family 4|6, ip, port) -> false when a claim found the table full:
+  // this worker owns (or stops owning) the flow from that remote address.
+  Napi::Value SteerAddress(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!steering_ || closed_ || info.Length() < 4 || !info[2].IsString()) return Napi::Boolean::New(env, false);
+    UdpAddress addr;
+    const int family = info[1].ToNumber().Int32Value() == 6 ? AF_INET6 : AF_INET;
+    const std::string ip = info[2].As<Napi::String>().Utf8Value();
+    if (!udp_make_address(family, ip.c_str(), static_cast<uint16_t>(info[3].ToNumber().Uint32Value()), &addr)) {
+      return Napi::Boolean::New(env, false);
+    }
+    const UdpRemoteKey key = udp_remote_key(addr.storage);
+    if (!info[0].ToBoolean()) {
+      steering_->release_address(key, self_);
+      return Napi::Boolean::New(env, true);
+    }
+    const bool ok = steering_->claim_address(key, self_);
+    if (!ok) HandoffCounters()[kHandoffSteeringFull] += 1;
+    return Napi::Boolean::New(env, ok);
+  }
+
+  // steerUfrag(claim: boolean, ufrag) -> false when a claim found the table full: Binding requests
+  // naming this local ufrag (RFC 8445 §7.2.2) belong to this worker.
+  Napi::Value SteerUfrag(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!steering_ || closed_ || info.Length() < 2 || !info[1].IsString()) return Napi::Boolean::New(env, false);
+    const std::string ufrag = info[1].As<Napi::String>().Utf8Value();
+    const uint8_t* bytes = reinterpret_cast<const uint8_t*>(ufrag.data());
+    if (!info[0].ToBoolean()) {
+      steering_->release_ufrag(bytes, ufrag.size(), self_);
+      return Napi::Boolean::New(env, true);
+    }
+    const bool ok = steering_->claim_ufrag(bytes, ufrag.size(), self_);
+    if (!ok) HandoffCounters()[kHandoffSteeringFull] += 1;
+    return Napi::Boolean::New(env, ok);
+  }
+
+  double* HandoffCounters() { return static_cast<double*>(handoff_counters_.data); }
+
+  // Marks and queues the slots of a network batch whose flow another worker owns: by source address,
+  // else (a Binding request from a new address) by the local ufrag it names. Returns how many.
+  int HandOff(int n) {
+    uint8_t* status = static_cast<uint8_t*>(recv_status_.data);
+    int handed = 0;
+    for (int i = 0; i < n; ++i) {
+      if (status[i] != kRecvNotRouted) continue;  // a routed SRTP flow is this worker's by definition
+      const UdpRemoteKey key = udp_remote_key(target_.addresses + static_cast<size_t>(i) * 16, target_.ports[i], target_.families[i]);
+      int32_t owner = steering_->owner_of_address(key);
+      if (owner == ReuseportSteeringTable::kNoOwner) {
+        const uint8_t* ufrag = nullptr;
+        size_t length = 0;
+        const uint8_t* data = target_.buffer + static_cast<size_t>(i) * target_.slot_size;
+        if (stun_binding_request_ufrag(data, target_.lengths[i], &ufrag, &length)) owner = steering_->owner_of_ufrag(ufrag, length);
+      }
+      if (owner == ReuseportSteeringTable::kNoOwner || static_cast<uint32_t>(owner) == self_ ||
+          static_cast<size_t>(owner) >= outbox_fds_.size()) {
+        continue;
+      }
+      outbox_.add(outbox_fds_[static_cast<size_t>(owner)], self_, target_, i);
+      status[i] = kRecvHandedOff;
+      ++handed;
+    }
+    if (handed) outbox_.flush(HandoffCounters());
+    return handed;
+  }
+
+  static void OnInboxPoll(uv_poll_t* handle, int status, int) {
+    auto* self = static_cast<UdpSocketWrap*>(handle->data);
+    if (!self || self->closed_ || status < 0) return;
+    self->ReadBatches(true);
+  }
+
   // ForwardSink: the engine's flush goes out like a JS flush, behind anything already queued.
   void send(const UdpSendItem* items, size_t count) override {
     if (closed_ || !socket_.is_open()) return;
@@ -423,7 +561,11 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     UpdatePoll();
   }
 
-  void ReadBatches() {
+  // Reads up to kMaxBatchesPerWake batches from the socket, or from the hand-off channel (`inbox`):
+  // unprotects routed SRTP in place, passes other workers' flows on (network batches only, so a
+  // datagram is handed off at most once), forwards producers' packets, then ONE JavaScript call per
+  // batch unless nothing is left for it.
+  void ReadBatches(bool inbox = false) {
     // Raw N-API calls with status checks: during environment teardown libuv may still report
     // readability while JS can no longer run, and the C++ wrappers would then abort the process.
     napi_env env = env_;
@@ -433,18 +575,19 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     napi_value receiver = Value();
     // Datagrams split from a GRO buffer and not yet delivered are not readable on the fd any more:
     // they are delivered before yielding, whatever the wake limit (at most 8 x 64 of them).
-    for (int b = 0; (b < kMaxBatchesPerWake || socket_.has_pending_receive()) && !closed_; ++b) {
-      const int n = socket_.recv_batch(target_);
+    for (int b = 0; (b < kMaxBatchesPerWake || (!inbox && socket_.has_pending_receive())) && !closed_; ++b) {
+      const int n = inbox ? handoff_recv_batch(inbox_fd(), target_, HandoffCounters()) : socket_.recv_batch(target_);
       if (n <= 0) break;
       sessions_.unprotect_batch(target_, n, static_cast<uint8_t*>(recv_status_.data), socket_.counters());
+      int done = (steering_ && !inbox) ? HandOff(n) : 0;
       if (forward_ && forward_->has_producers()) {
         // docs/sfu.md: forwarded packets never reach JavaScript; a batch of nothing else needs no call.
-        const int consumed = forward_->process_batch(target_, n, static_cast<uint8_t*>(recv_status_.data), sessions_,
-                                                     MonotonicMicros(), *this);
-        if (consumed == n) {
-          if (static_cast<size_t>(n) < target_.capacity) break;
-          continue;
-        }
+        done += forward_->process_batch(target_, n, static_cast<uint8_t*>(recv_status_.data), sessions_,
+                                        MonotonicMicros(), *this);
+      }
+      if (done == n) {
+        if (static_cast<size_t>(n) < target_.capacity) break;
+        continue;
       }
       napi_value argv[1];
       napi_value result;
@@ -466,6 +609,12 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       if (static_cast<size_t>(n) < target_.capacity) break;  // drained
     }
     napi_close_handle_scope(env, scope);
+  }
+
+  int inbox_fd() const {
+    int fd = -1;
+    if (inbox_poll_) uv_fileno(reinterpret_cast<const uv_handle_t*>(inbox_poll_), &fd);
+    return fd;
   }
 
   static void OnEnvCleanup(void* arg) {
@@ -494,6 +643,14 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
         napi_reference_unref(env_, self_ref, &count);  // status ignored: may run during teardown
       }
     }
+    if (inbox_poll_) {
+      // The channel's descriptor belongs to the pool (lib/native/reuseport-handoff.ts): only stop polling it.
+      uv_poll_stop(inbox_poll_);
+      inbox_poll_->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(inbox_poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      inbox_poll_ = nullptr;
+    }
+    steering_.reset();
     socket_.close();
     socket_.set_counters(nullptr);
     pending_.clear();
@@ -506,7 +663,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       // after close would keep both (and the pools) alive for ever. Nothing reads them once closed.
       on_batch_.Reset();
       for (PinnedArray* a : {&recv_buffer_, &recv_lengths_, &recv_addresses_, &recv_ports_, &recv_families_, &send_buffer_,
-                             &send_offsets_, &send_lengths_, &send_addresses_, &counters_, &recv_status_, &send_routes_}) {
+                             &send_offsets_, &send_lengths_, &send_addresses_, &counters_, &recv_status_, &send_routes_,
+                             &steering_mem_, &handoff_counters_}) {
         a->ref.Reset();
         a->data = nullptr;
         a->bytes = 0;
@@ -533,6 +691,14 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   std::deque<PendingDatagram> pending_;
   uv_poll_t* poll_ = nullptr;
   int poll_events_ = 0;
+  // Shared port (docs/scaling.md "One port across workers"): the steering table over shared memory,
+  // the channels to every worker by index, this worker's channel, and the hand-off counters.
+  std::unique_ptr<ReuseportSteeringTable> steering_;
+  PinnedArray steering_mem_, handoff_counters_;
+  std::vector<int> outbox_fds_;
+  uint32_t self_ = 0;
+  uv_poll_t* inbox_poll_ = nullptr;
+  HandoffOutbox outbox_;
   bool closed_ = false;
   bool referenced_ = true;
   bool cleanup_hook_ = false;

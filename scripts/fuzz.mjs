@@ -20,6 +20,8 @@ const NATIVE_TARGETS = {
   'dtls-server': 'dtls_server_fuzz.cpp',
   'dtls-client': 'dtls_client_fuzz.cpp',
   'forward-rewrite': 'forward_rewrite_fuzz.cpp',
+  'forward-layer': 'forward_layer_fuzz.cpp',
+  'stun-username-peek': 'stun_username_peek_fuzz.cpp',
 };
 const CLANG_HELP = 'libFuzzer needs clang with its runtime: on Debian/Ubuntu `sudo apt-get install clang libclang-rt-14-dev` ' +
   '(or set CXX_FUZZ to a clang++ that supports -fsanitize=fuzzer). Until then `npm test` replays the native corpora ' +

@@ -96,7 +96,9 @@ export async function measureRtp(adapter: PeerAdapter, payloads: number[], secon
   const out: Record<string, RtpRound[]> = {};
   for (const size of payloads) {
     const payload = Buffer.alloc(size, 0xab);
-    await rtpRound(pair, payload, Math.min(0.3, seconds));
+    // Warm-up: long enough that the JIT has compiled the send and receive paths (its background
+    // compilation counts in the process CPU) before a measured round starts.
+    await rtpRound(pair, payload, Math.min(1, seconds));
     out[size] = [];
     for (let r = 0; r < rounds; r++) out[size].push(await rtpRound(pair, payload, seconds));
   }

@@ -22,14 +22,30 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   printHeader(SUITE, libraryVersions());
   const seconds = opts.quick ? 0.5 : 2;
   const series: BenchSeries[] = [];
-  for (const lib of SUBJECTS) {
-    const outcome = await runChild<Record<string, RtpRound[]>>('child.ts', { task: 'e2e', lib, payloads: PAYLOADS, seconds, rounds: opts.rounds }, 60_000 + opts.rounds * seconds * 4000);
-    if (!outcome.ok) {
-      console.log(`${lib}: no result (${outcome.error})`);
-      continue;
+  // Rounds outside, subjects inside: each round runs every subject once, in its own child, one
+  // after the other, so a machine whose load drifts during the run (it is shared) weighs on every
+  // subject alike and the ratios (ours / ours-bare above all) compare neighbours in time.
+  const collected = new Map<LibraryName, Record<string, RtpRound[]>>();
+  const failed = new Set<LibraryName>();
+  for (let round = 0; round < opts.rounds; round++) {
+    for (const lib of SUBJECTS) {
+      if (failed.has(lib)) continue;
+      const outcome = await runChild<Record<string, RtpRound[]>>('child.ts', { task: 'e2e', lib, payloads: PAYLOADS, seconds, rounds: 1 }, 60_000 + seconds * 4000);
+      if (!outcome.ok) {
+        console.log(`${lib}: no result in round ${round + 1} (${outcome.error})`);
+        failed.add(lib);
+        continue;
+      }
+      const into = collected.get(lib) ?? {};
+      for (const size of PAYLOADS) (into[size] ??= []).push(...(outcome.result[size] ?? []));
+      collected.set(lib, into);
     }
+  }
+  for (const lib of SUBJECTS) {
+    const result = collected.get(lib);
+    if (!result) continue;
     for (const size of PAYLOADS) {
-      const rounds = outcome.result[size] ?? [];
+      const rounds = result[size] ?? [];
       const add = (what: string, unit: string, higherIsBetter: boolean, pick: (r: RtpRound) => number): void => {
         series.push({ suite: SUITE, case: `${size}B ${what}`, subject: lib, unit, higherIsBetter, samples: rounds.map(pick) });
       };

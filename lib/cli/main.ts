@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// The package's command line: `echo` (WHIP/WHEP echo server with a browser page), `whip-client`
+// The package's command line: `echo` (WHIP/WHEP echo server with a browser page), `sfu` (a
+// multi-party room page forwarded by the native SFU engine, docs/sfu.md), `whip-client`
 // (publishes to a WHIP endpoint, RFC 9725) and `whep-client` (plays a WHEP endpoint), the clients
 // printing one JSON summary line.
 import { parseArgs } from 'node:util';
 import { startEchoServer } from '../echo/echo-server.js';
+import { startRoomServer } from '../room/room-server.js';
 import { TcpMux } from '../transport/source/tcp-mux.js';
 import type { SrtpProfileName } from '../dtls/srtp-profile.js';
 import { runWhipClient } from './whip-client.js';
@@ -12,6 +14,8 @@ import { runWhepClient } from './whep-client.js';
 const USAGE = `usage:
   pure-webrtc-transport echo [--port 8080] [--host 127.0.0.1] [--public-ip IP] [--bind-address IP]...
                              [--ice-lite] [--srtp-profile NAME]... [--token T] [--ice-tcp-port PORT]
+  pure-webrtc-transport sfu [--port 8080] [--host 127.0.0.1] [--udp-port 0] [--public-ip IP] [--bind-address IP]
+                            [--simulcast] [--max-members 16]
   pure-webrtc-transport whip-client --url URL [--audio] [--video] [--datachannel] [--seconds N]
                              [--audio-file opus.ogg] [--video-file vp8.ivf|vp9.ivf|av1.ivf|h264.h264]
                              [--token T] [--host-address IP]...
@@ -77,6 +81,53 @@ async function echo(argv: string[]): Promise<number> {
   });
   await server.close();
   tcpMux?.close();
+  return 0;
+}
+
+function portOf(name: string, value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--${name}: ${value} is not a port`);
+  return port;
+}
+
+async function sfu(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string', default: '8080' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'udp-port': { type: 'string', default: '0' },
+      'public-ip': { type: 'string' },
+      'bind-address': { type: 'string' },
+      simulcast: { type: 'boolean', default: false },
+      'max-members': { type: 'string', default: '16' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const maxMembers = Number(values['max-members']);
+  if (!Number.isInteger(maxMembers) || maxMembers < 1 || maxMembers > 256) throw new Error(`--max-members: ${values['max-members']} is not 1..256`);
+  // Media binds on --bind-address, else on the HTTP host (a wildcard host needs --public-ip).
+  const server = await startRoomServer({
+    port: portOf('port', values.port!),
+    host: values.host,
+    udpPort: portOf('udp-port', values['udp-port']!),
+    mediaAddress: values['bind-address'],
+    publicIp: values['public-ip'],
+    maxMembers,
+    page: { simulcast: values.simulcast },
+    log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
+  });
+  const media = server.mux.local;
+  process.stdout.write(`sfu room server: open ${server.url}?room=main in several browser tabs (media on UDP ${media.address}:${media.port}); Ctrl+C stops it\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
   return 0;
 }
 
@@ -158,6 +209,7 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === 'echo') return await echo(rest);
+    if (command === 'sfu') return await sfu(rest);
     if (command === 'whip-client') return await whipClient(rest);
     if (command === 'whep-client') return await whepClient(rest);
     if (command === '--help' || command === 'help') {

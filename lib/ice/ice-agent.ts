@@ -1055,8 +1055,13 @@ export class IceAgent {
   private nominate(now: number, pair: Pair): void {
     pair.nominated = true;
     if (log.enabled) log('pair %s:%d -> %s:%d nominated', pair.local.base.address, pair.local.base.port, pair.remote.address, pair.remote.port);
-    // The nominated pair with the highest priority is selected (RFC 8445 §8.1.1).
-    if (!this.selected || this.selected === pair || pair.priority > this.selected.priority || !this.pairs.includes(this.selected)) {
+    // The nominated pair with the highest priority is selected (RFC 8445 §8.1.1). As the controlled
+    // agent we also follow a later nomination of a lower-priority pair: libwebrtc's controlling
+    // agent switches pairs by its own measurements, nominates the new one and sends media there
+    // (docs/ice.md "Nomination"); staying on the old pair would leave its media off the native
+    // SRTP route of the shared port.
+    const followed = this.roleValue === 'controlled';
+    if (!this.selected || this.selected === pair || pair.priority > this.selected.priority || !this.pairs.includes(this.selected) || followed) {
       const changed = this.selected !== pair;
       this.selected = pair;
       pair.lastHeardAt = now;

@@ -15,6 +15,18 @@ export interface NativeForwardEngine {
   /** Moves the oldest logged arrivals out: sequence numbers and µs since each arrived; returns the count. */
   drainProducerArrivals(id: number, seqs: Uint16Array, agesUs: Float64Array): number;
   removeProducer(id: number): boolean;
+  /** A simulcast producer of `layers` (2..8) spatial layers, lowest first; 0 when refused. */
+  addSimulcastProducer(srtpSession: object, layers: number, tap: boolean, cachePackets: number): number;
+  /** Binds `ssrc` as spatial layer `layer`; false when out of range or the SSRC is taken. */
+  setProducerLayer(id: number, layer: number, ssrc: number): boolean;
+  /** An RTX (repaired-rid) SSRC whose packets the engine drops and counts. */
+  addProducerRepairSsrc(id: number, ssrc: number): boolean;
+  /** Codec per payload type (NativeLayerCodec values), 128 bytes. */
+  setProducerCodecs(id: number, codecs: Uint8Array): boolean;
+  /** Target layers: spatial index, temporal 0..3 (3: all). */
+  setConsumerLayers(id: number, spatial: number, temporal: number): boolean;
+  /** [currentSpatial (-1: none), currentTemporal (-1: none), targetSpatial, targetTemporal, switches] */
+  consumerLayers(id: number, out: Float64Array): boolean;
   addConsumer(producer: number, transport: number, ssrc: number, payloadTypes: Uint8Array, extensionIds: Uint8Array,
     absSendTimeId: number, transportCcId: number, clockRate: number, rtxPayloadType: number, rtxSsrc: number): number;
   setConsumerPaused(id: number, paused: boolean): boolean;
@@ -44,6 +56,25 @@ export const enum NativeForwardCounter {
   NackMissed,
   DropBase,
 }
+
+/** Codec kinds the engine reads for layer selection (native ForwardLayerCodec). */
+export const enum NativeLayerCodec {
+  Other = 0,
+  Vp8 = 1,
+  H264 = 2,
+}
+
+/** Counters after the drop block: DropBase + number of drop names + these. */
+export const enum NativeForwardLayerCounter {
+  LayerSwitches = 0,
+  RepairDropped = 1,
+}
+
+/** Values of consumerLayers(). */
+export const CONSUMER_LAYER_STAT_COUNT = 5;
+/** Most spatial layers of one producer (ForwardEngine::kMaxLayers); the highest VP8 temporal layer. */
+export const MAX_SPATIAL_LAYERS = 8;
+export const MAX_TEMPORAL_LAYER = 3;
 
 /** Payload-type mapping value meaning "not negotiated: drop" (kForwardUnmapped). */
 export const FORWARD_UNMAPPED = 0xff;

@@ -44,7 +44,27 @@ export interface NativeUdpSocket {
   setForwardEngine(engine: object | null): boolean;
   /** Answers a NACK of engine consumer `consumer` from its producer's cache; returns packets resent. */
   forwardRetransmit(consumer: number, sequenceNumbers: Uint16Array): number;
+  /** Joins the shared-port hand-off (lib/native/reuseport-handoff.ts); false when it cannot. */
+  setHandoff(options: NativeHandoffOptions): boolean;
+  /** Claims (or releases) the flow from a remote address for this worker; false when the table is full. */
+  steerAddress(claim: boolean, family: 4 | 6, ip: string, port: number): boolean;
+  /** Claims (or releases) the Binding requests naming a local ufrag for this worker. */
+  steerUfrag(claim: boolean, ufrag: string): boolean;
   close(): void;
+}
+
+/** What a socket needs to take part in the shared-port hand-off (docs/scaling.md "One port across workers"). */
+export interface NativeHandoffOptions {
+  /** The steering table, a view of the SharedArrayBuffer every worker shares. */
+  table: Int32Array;
+  /** This worker's index. */
+  self: number;
+  /** Read end of this worker's channel. */
+  inboxFd: number;
+  /** Write ends of every worker's channel, by index. */
+  outboxFds: Int32Array;
+  /** [sent, received, dropped, steeringFull] (native/udp/udp_reuseport_handoff.hpp HandoffCounter). */
+  counters: Float64Array;
 }
 
 /** Status codes returned by bind (native/udp/udp_socket.hpp UdpStatus). */

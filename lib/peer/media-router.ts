@@ -193,6 +193,7 @@ export class MediaRouter {
       }
       const route: Route = { kind: 'rtx', transceiver: t, originalSsrc: original.ssrc };
       this.bySsrc.set(ssrc, route);
+      receiver.notifyBound({ ssrc, rid: original.track.rid, repair: true });
       return route;
     }
     if (!receiver.params!.clockRates.has(pt)) {
@@ -204,7 +205,7 @@ export class MediaRouter {
       const r = packet.getExtension(this.ridId);
       if (r && r.length > 0) rid = parseSdesId(r);
     }
-    const route: Route = { kind: 'media', transceiver: t, stream: receiver.bind(ssrc, receiver.trackForRid(rid), now) };
+    const route: Route = { kind: 'media', transceiver: t, stream: receiver.bind(ssrc, receiver.trackForRid(rid), now, rid) };
     this.bySsrc.set(ssrc, route);
     return route;
   }

@@ -154,10 +154,43 @@ export type RTCPeerConnectionEvents = {
   policy: PeerEvent<'policy'> & RtpPolicyEvent & { transceiver: RTCRtpTransceiver | undefined };
 };
 
-interface StoredDescription {
-  type: 'offer' | 'answer' | 'pranswer';
-  model: SdpSessionDescription;
-  sdp: string | undefined;
+/**
+ * A description as applied: its parsed model and its text, either of which may be absent and is
+ * made from the other when asked for. Once negotiation is over (signaling stable) `compact()`
+ * drops the model, about 5 KiB of JS heap per audio m-section description that an idle connection
+ * does not need (docs/architecture.md, "What a connection costs"); the next use parses the text again.
+ */
+class StoredDescription {
+  private parsed: SdpSessionDescription | undefined;
+  private text: string | undefined;
+
+  constructor(readonly type: 'offer' | 'answer' | 'pranswer', model: SdpSessionDescription, sdp: string | undefined) {
+    this.parsed = model;
+    this.text = sdp;
+  }
+
+  /** The parsed description (parsed again from the text after `compact()`). */
+  get model(): SdpSessionDescription {
+    return (this.parsed ??= parseSdp(this.text!));
+  }
+
+  /** The text (serialized again from the model after it was edited). */
+  get sdp(): string {
+    return (this.text ??= serializeSdp(this.parsed!));
+  }
+
+  /** The model was edited in place (candidates written into it): the text is made again when asked for. */
+  edited(): void {
+    this.parsed = this.model;
+    this.text = undefined;
+  }
+
+  /** Keeps the text only. */
+  compact(): void {
+    if (this.parsed === undefined) return;
+    this.text ??= serializeSdp(this.parsed);
+    this.parsed = undefined;
+  }
 }
 
 /** A line of the m-section order: its mid and what it carries. */
@@ -607,16 +640,16 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const model = parseSdp(desc.sdp!);
     if (desc.type === 'offer') {
       this.commitMLines(model);
-      this.pendingLocal = { type: 'offer', model, sdp: undefined };
+      this.pendingLocal = new StoredDescription('offer', model, undefined);
       this.setSignaling('have-local-offer');
     } else if (desc.type === 'pranswer') {
       // A provisional answer is applied like an answer (transport and media start, RFC 8829
       // §4.1.8.1) but the offer stays pending until the final answer.
-      this.pendingLocal = { type: 'pranswer', model, sdp: undefined };
+      this.pendingLocal = new StoredDescription('pranswer', model, undefined);
       this.applyNegotiation(false, model, this.pendingRemote!.model);
       this.setSignaling('have-local-pranswer');
     } else {
-      this.currentLocal = { type: 'answer', model, sdp: undefined };
+      this.currentLocal = new StoredDescription('answer', model, undefined);
       this.currentRemote = this.pendingRemote;
       this.pendingRemote = undefined;
       this.pendingLocal = undefined;
@@ -656,7 +689,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     validateRemoteDescription(model, established.filter((d): d is SdpSessionDescription => d !== undefined));
     const remoteTransport = this.pickRemoteTransport(model);
     if (sdpLog.enabled) sdpLog('pc%d remote %s: %d m-section(s), ufrag %s, %d candidate(s)%s', this.logId, description.type, model.media.length, remoteTransport ? redacted(remoteTransport.iceUfrag) : 'none', remoteTransport?.candidates.length ?? 0, remoteTransport?.iceLite === true ? ', ice-lite' : '');
-    const stored: StoredDescription = { type: description.type, model, sdp: description.sdp ?? '' };
+    const stored = new StoredDescription(description.type, model, description.sdp ?? '');
     if (description.type === 'offer') {
       const transport = this.ensureTransport('controlled');
       const previousUfrag = transport.ice.remoteCredentials?.ufrag;
@@ -698,6 +731,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     }
     this.fireTrackEvents(model);
     this.updateNegotiationNeeded();
+    this.compactDescriptions();
   }
 
   /** webrtc-pc §4.4.1.7: a trickled remote candidate; null or '' means end-of-candidates. */
@@ -1092,8 +1126,16 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         if (first || balanced) applyTransport(s, params, s.setup, true);
         first = false;
       }
-      stored.sdp = undefined;
+      stored.edited();
     }
+    this.compactDescriptions();
+  }
+
+  /** Drops the parsed models of the current descriptions while nothing is being negotiated. */
+  private compactDescriptions(): void {
+    if (this.signaling !== 'stable') return;
+    this.currentLocal?.compact();
+    this.currentRemote?.compact();
   }
 
   private localTransportParameters(setup: LocalTransportParameters['setup']): LocalTransportParameters {
@@ -1113,7 +1155,6 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   private describe(stored: StoredDescription | undefined): RTCSessionDescription | null {
     if (!stored) return null;
     // Local descriptions are re-serialized after candidates were written into their model.
-    if (stored.sdp === undefined) stored.sdp = serializeSdp(stored.model);
     return new RTCSessionDescription({ type: stored.type, sdp: stored.sdp });
   }
 

@@ -45,10 +45,10 @@ export class RtpPolicyChain {
   private effects: Effect[] = [];
   private current = '';
   private sinkValue: RtpPolicySink | undefined;
-  /** @internal Reused batch of incoming packets (filled by the peer connection). */
-  readonly incoming = new RtpPacketBatch();
-  /** @internal Reused one-packet batch of outgoing packets. */
-  readonly outgoing = new RtpPacketBatch();
+  // The two reused batches are made on first use: an idle connection never pays for their
+  // typed arrays (docs/architecture.md, "What a connection costs").
+  private incomingBatch: RtpPacketBatch | undefined;
+  private outgoingBatch: RtpPacketBatch | undefined;
   /** @internal RTCP routed to this chain during the current receive batch. */
   rtcpIn: RtcpPacket[] = [];
   private rtcpSpare: RtcpPacket[] = [];
@@ -71,6 +71,15 @@ export class RtpPolicyChain {
   constructor(modules: readonly RtpPolicy[] = []) {
     for (const m of modules) this.insert(m, this.modules.length);
     this.index();
+  }
+
+  /** @internal Reused batch of incoming packets (filled by the peer connection). */
+  get incoming(): RtpPacketBatch {
+    return (this.incomingBatch ??= new RtpPacketBatch());
+  }
+  /** @internal Reused one-packet batch of outgoing packets. */
+  get outgoing(): RtpPacketBatch {
+    return (this.outgoingBatch ??= new RtpPacketBatch());
   }
 
   /** @internal The connection's clock (set by the peer connection). */
@@ -227,8 +236,8 @@ export class RtpPolicyChain {
   /** @internal Incoming RTP in `this.incoming`; empties it. */
   incomingRtp(now: number): void {
     this.seen(now);
-    const batch = this.incoming;
-    if (batch.count > 0) {
+    const batch = this.incomingBatch;
+    if (batch !== undefined && batch.count > 0) {
       const list = this.withIncomingRtp;
       for (let i = 0; i < list.length; i++) {
         const m = list[i]!;
@@ -240,8 +249,8 @@ export class RtpPolicyChain {
         }
       }
       this.current = '';
+      batch.count = 0;
     }
-    batch.count = 0;
     this.flush();
   }
 

@@ -9,6 +9,7 @@ import { MediaStreamTrack, type MediaKind } from './media-stream-track.js';
 import type { RtcpEvents } from './rtp-sender.js';
 import type { RtpPolicyChain } from './rtp-policy-chain.js';
 import { PeerError } from './session-description.js';
+import { reportListenerError } from '../common/typed-emitter.js';
 
 /** Negotiated receiving parameters. */
 export interface ReceiverParameters {
@@ -35,6 +36,15 @@ export interface InboundStream {
   lastPacketReceivedAt: number;
 }
 
+/** @internal A remote SSRC bound to a receiver (announced, or learned from mid / rid / repaired-rid). */
+export interface ReceiverStreamBound {
+  readonly ssrc: number;
+  /** The simulcast rid of the stream (for an RTX stream: the rid it repairs), if known. */
+  readonly rid: string | undefined;
+  /** True for an RTX stream (RFC 4588) repairing `rid`. */
+  readonly repair: boolean;
+}
+
 /** The receiving half of a transceiver. */
 export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
   /**
@@ -58,6 +68,12 @@ export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
   private readonly ridTracks = new Map<string, MediaStreamTrack>();
   /** @internal The transceiver's policy modules. */
   policies: RtpPolicyChain | undefined;
+  /** @internal Told of every remote SSRC bound to this receiver (lib/sfu learns simulcast layers). */
+  readonly boundListeners = new Set<(e: ReceiverStreamBound) => void>();
+  /** @internal SSRCs learned by rtp-stream-id (simulcast layers) and their rids. */
+  readonly layerStreams = new Map<number, string>();
+  /** @internal RTX SSRCs learned by repaired-rid, and the rid each repairs. */
+  readonly repairStreams = new Map<number, string | undefined>();
 
   /**
    * W3C getStats(): the RTP stream entries of this object and what they refer to (transport,
@@ -96,14 +112,31 @@ export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
     return t;
   }
 
-  /** @internal Binds a remote SSRC to a track. */
-  bind(ssrc: number, track: MediaStreamTrack, now: number): InboundStream {
+  /**
+   * @internal Binds a remote SSRC to a track; `rid` is the rtp-stream-id the stream was learned by
+   * (RFC 8852), if any — a stream without one is no simulcast layer even when its track has a rid.
+   */
+  bind(ssrc: number, track: MediaStreamTrack, now: number, rid?: string): InboundStream {
     const s: InboundStream = {
       ssrc, track, packetsReceived: 0, bytesReceived: 0, headerBytesReceived: 0, lastSequence: -1,
       cycles: 0, baseSequence: -1, maxSequence: -1, lastPacketReceivedAt: now,
     };
     this.streams.set(ssrc, s);
+    this.notifyBound({ ssrc, rid, repair: false });
     return s;
+  }
+
+  /** @internal A remote SSRC was bound (a stream here, or an RTX stream by repaired-rid in media-router): tells the listeners. */
+  notifyBound(e: ReceiverStreamBound): void {
+    if (e.repair) this.repairStreams.set(e.ssrc, e.rid);
+    else if (e.rid !== undefined) this.layerStreams.set(e.ssrc, e.rid);
+    for (const l of this.boundListeners) {
+      try {
+        l(e);
+      } catch (err) {
+        reportListenerError(err);
+      }
+    }
   }
 
   /**

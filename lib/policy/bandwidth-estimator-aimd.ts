@@ -1,7 +1,8 @@
 // AIMD rate controller of delay-based bandwidth estimation (draft-ietf-rmcat-gcc-02 §5.5;
 // docs/policy.md, "Bandwidth estimator"): Increase / Hold / Decrease driven by the overuse
-// signal; multiplicative increase far from the last congestion point, additive near it,
-// decrease to β × the acknowledged bitrate, and never above 1.5 × what is acknowledged.
+// signal; multiplicative increase far from the last congestion point (accelerating while the
+// delay gradient stays flat, to find a grown capacity), additive near it, decrease to β × the
+// acknowledged bitrate, and never above 1.5 × what is acknowledged.
 import type { BandwidthUsage } from './bandwidth-estimator-trendline.js';
 
 /** Rate controller state (draft §5.5). */
@@ -22,6 +23,13 @@ export interface AimdOptions {
    * start-up probing (default 2).
    */
   startupIncreasePerSecond?: number;
+  /**
+   * How fast the multiplicative increase itself grows while it lasts (no overuse, no known
+   * congestion point): its per-second rate is multiplied by this every second, from
+   * `increasePerSecond` up to at most `startupIncreasePerSecond` (default 2: 8 %, 16 %, 32 %, 64 %
+   * per second...). 1 keeps the draft's constant η.
+   */
+  increaseAcceleration?: number;
 }
 
 // Running estimate of the bitrate at which congestion was last seen (draft §5.5: "average
@@ -71,8 +79,12 @@ export class AimdRateController {
   private readonly beta: number;
   private readonly increasePerSecond: number;
   private readonly startupIncreasePerSecond: number;
+  private readonly increaseAcceleration: number;
   private readonly capacity = new LinkCapacityEstimate();
   private lastChangeMs: number | undefined;
+  // Start of the current run of multiplicative increase past the congestion point (undefined
+  // when not in one): the acceleration's clock.
+  private multiplicativeSinceMs: number | undefined;
 
   constructor(options: AimdOptions) {
     this.bitrate = options.startBitrate;
@@ -81,6 +93,7 @@ export class AimdRateController {
     this.beta = options.beta ?? 0.85;
     this.increasePerSecond = options.increasePerSecond ?? 1.08;
     this.startupIncreasePerSecond = options.startupIncreasePerSecond ?? 2;
+    this.increaseAcceleration = options.increaseAcceleration ?? 2;
   }
 
   /** Bitrate at which congestion was last seen (bits/s), if any. */
@@ -106,9 +119,10 @@ export class AimdRateController {
       case 'increase': {
         if (ackedBps !== undefined && ackedBps > this.capacity.upperBound()) this.capacity.reset();
         if (this.capacity.has()) {
+          this.multiplicativeSinceMs = undefined;
           next += this.additiveIncrease(dtMs, rttMs);
         } else {
-          const factor = this.inStartup ? this.startupIncreasePerSecond : this.increasePerSecond;
+          const factor = this.inStartup ? this.startupIncreasePerSecond : this.acceleratedIncrease(nowMs);
           next += Math.max(this.bitrate * (factor ** (dtMs / 1000) - 1), (1000 * dtMs) / 1000);
         }
         break;
@@ -121,6 +135,7 @@ export class AimdRateController {
         if (ackedBps !== undefined && ackedBps < this.capacity.lowerBound()) this.capacity.reset();
         this.capacity.onOveruse(measured);
         this.inStartup = false;
+        this.multiplicativeSinceMs = undefined;
         this.state = 'hold';
         break;
       }
@@ -138,6 +153,18 @@ export class AimdRateController {
   /** Sets the estimate from outside (e.g. a loss-based decrease), keeping the controller's state. */
   setBitrate(bps: number): void {
     this.bitrate = Math.min(this.maxBitrate, Math.max(this.minBitrate, bps));
+  }
+
+  // Past the last congestion point the capacity may have grown by any amount (a link that went
+  // from 1 to 3 Mbit/s): a constant 8 %/s needs 14 s to find it. While the delay gradient stays
+  // flat the rate of increase doubles every second (8, 16, 32, 64 %/s...) up to the start-up
+  // rate; the first overuse ends it, and the 1.5 × acknowledged cap bounds the overshoot.
+  // libwebrtc finds such a step with probe clusters; this needs no padding to send.
+  private acceleratedIncrease(nowMs: number): number {
+    if (this.multiplicativeSinceMs === undefined) this.multiplicativeSinceMs = nowMs;
+    const seconds = Math.max(0, nowMs - this.multiplicativeSinceMs) / 1000;
+    const rate = Math.log(this.increasePerSecond) * this.increaseAcceleration ** seconds;
+    return Math.exp(Math.min(rate, Math.log(Math.max(this.increasePerSecond, this.startupIncreasePerSecond))));
   }
 
   // Near convergence: about one packet per response time (RTT + 100 ms), for a 30 fps stream of

@@ -35,6 +35,11 @@ export interface BandwidthEstimatorOptions {
   startupIncreasePerSecond?: number;
   /** Increase per second far from the last congestion point (default 1.08). */
   increasePerSecond?: number;
+  /**
+   * Growth of that increase while it lasts without overuse: its rate is multiplied by this every
+   * second, up to `startupIncreasePerSecond` (default 2; 1 keeps a constant `increasePerSecond`).
+   */
+  increaseAcceleration?: number;
   trendline?: TrendlineOptions;
   loss?: LossControllerOptions;
   /** How long sent packets are remembered for feedback, ms (default 10 000). */
@@ -111,6 +116,10 @@ export class SendSideBandwidthEstimator {
     if (!(this.minBitrate > 0 && this.minBitrate <= start && start <= this.maxBitrate)) {
       throw new OutOfRangeError('ERR_BWE_OPTION', `need 0 < minBitrate ≤ startBitrate ≤ maxBitrate, got ${this.minBitrate}, ${start}, ${this.maxBitrate}`);
     }
+    const acceleration = options.increaseAcceleration ?? 2;
+    if (!(acceleration >= 1 && Number.isFinite(acceleration))) {
+      throw new OutOfRangeError('ERR_BWE_OPTION', `increaseAcceleration must be a finite number ≥ 1, got ${acceleration}`);
+    }
     this.history = new SendHistory(options.historyMs ?? 10_000);
     this.detector = new TrendlineDetector(options.trendline);
     this.aimd = new AimdRateController({
@@ -120,6 +129,7 @@ export class SendSideBandwidthEstimator {
       beta: options.beta,
       increasePerSecond: options.increasePerSecond,
       startupIncreasePerSecond: options.startupIncreasePerSecond,
+      increaseAcceleration: options.increaseAcceleration,
     });
     this.loss = new LossBasedController(options.loss);
     this.target = start;

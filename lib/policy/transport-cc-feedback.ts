@@ -23,12 +23,16 @@ export interface TransportCcFeedbackOptions {
 
 /** Sequence numbers kept between two feedback packets; packets further ahead flush early. */
 const RING = 8192;
+/** The ring before the first packet: nothing is recorded in it. */
+const EMPTY_RING = new Float64Array(0);
 
 /** See the file header. Transport scope; serves `transport-cc` and needs the transport-wide-cc extension. */
 export class TransportCcFeedback implements RtpPolicy {
   readonly name = 'transport-cc-feedback';
   private params: RtpPolicyParameters | undefined;
-  private readonly arrivalsUs = new Float64Array(RING).fill(-1);
+  // Arrival time per sequence number (-1: none), and the writer's buffers: made when the first
+  // packet with a transport-wide number arrives (64 KiB that an idle connection does not need).
+  private arrivalsUs: Float64Array = EMPTY_RING;
   /** First extended sequence number not yet reported, and the highest received; -1 before any. */
   private base = -1;
   private highest = -1;
@@ -37,7 +41,7 @@ export class TransportCcFeedback implements RtpPolicy {
   private due: number | undefined;
   private readonly intervalMs: number;
   private readonly maxPerFeedback: number;
-  private readonly writer: TransportCcWriter;
+  private writer: TransportCcWriter | undefined;
   private readonly arrivalAt = (x: number): number => this.arrivalsUs[x % RING]!;
   /** Feedback packets sent, packets reported received, late arrivals (already reported lost), too far ahead. */
   readonly counters = { feedbackSent: 0, packetsReported: 0, late: 0, flushedEarly: 0 };
@@ -45,7 +49,6 @@ export class TransportCcFeedback implements RtpPolicy {
   constructor(options: TransportCcFeedbackOptions = {}) {
     this.intervalMs = options.intervalMs ?? 100;
     this.maxPerFeedback = Math.min(options.maxPacketsPerFeedback ?? 1000, RING);
-    this.writer = new TransportCcWriter(this.maxPerFeedback, 1100);
   }
 
   rtcpFeedback(): readonly SdpRtcpFeedback[] {
@@ -84,6 +87,7 @@ export class TransportCcFeedback implements RtpPolicy {
     this.mediaSsrc = ssrc;
     let ext: number;
     if (this.highest < 0) {
+      if (this.arrivalsUs === EMPTY_RING) this.arrivalsUs = new Float64Array(RING).fill(-1);
       ext = seq + 0x10000;
       this.base = ext;
       this.highest = ext;
@@ -137,6 +141,7 @@ export class TransportCcFeedback implements RtpPolicy {
       }
       let last = end;
       if (enabled) {
+        this.writer ??= new TransportCcWriter(this.maxPerFeedback, 1100);
         const { bytes, last: covered } = this.writer.write(params.localSsrc, this.mediaSsrc, this.feedbackCount, start, end, this.arrivalAt);
         last = covered;
         this.feedbackCount = (this.feedbackCount + 1) & 0xff;

@@ -1,15 +1,35 @@
 // A consumer of an SFU router: one subscriber connection's sender that the native engine feeds from
-// a producer, rewritten to the sender's SSRC, payload type and extension ids (docs/sfu.md).
-import { InvalidStateError } from '../common/errors.js';
+// a producer, rewritten to the sender's SSRC, payload type and extension ids, with the spatial
+// (simulcast, RFC 8853) and VP8 temporal layer (RFC 7741 §4.2) it prefers (docs/sfu.md).
+import { InvalidStateError, OutOfRangeError } from '../common/errors.js';
+import { TypedEventEmitter } from '../common/typed-emitter.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
 import type { NativeForwardEngine } from '../native/forward.js';
-import { CONSUMER_STAT_BASE } from '../native/forward.js';
+import { CONSUMER_LAYER_STAT_COUNT, CONSUMER_STAT_BASE, MAX_TEMPORAL_LAYER } from '../native/forward.js';
 import type { NativeStreamTotals } from '../peer/rtp-policy.js';
 import type { Producer } from './producer.js';
 
 /** Why the engine did not send a packet to a consumer (native ForwardDrop names). */
-export type ForwardDropReason = 'malformed' | 'payload-type' | 'paused' | 'protect' | 'no-transport' | 'too-big';
+export type ForwardDropReason = 'malformed' | 'payload-type' | 'paused' | 'protect' | 'no-transport' | 'too-big' | 'layer';
+
+/** The layers a consumer receives: a spatial layer (index into `producer.spatialLayers`) and a VP8 temporal layer. */
+export interface ConsumerLayers {
+  readonly spatialLayer: number;
+  readonly temporalLayer: number;
+}
+
+/** The layers a consumer asks for; `temporalLayer` omitted: every temporal layer. */
+export interface PreferredLayers {
+  readonly spatialLayer: number;
+  readonly temporalLayer?: number;
+}
+
+/** Events of a {@link Consumer}. */
+export type ConsumerEvents = {
+  /** A layer switch completed (at a key frame, or a temporal switch point): the layers now sent. */
+  layerschange: [layers: ConsumerLayers];
+};
 
 /** Consumer stats, shaped like W3C outbound-rtp where a name exists (pwt* fields are ours). */
 export interface ConsumerStats {
@@ -25,6 +45,10 @@ export interface ConsumerStats {
   /** Sequence numbers this subscriber's NACKs asked for. */
   readonly pwtNackedPackets: number;
   readonly pwtPaused: boolean;
+  /** For a consumer that selects layers: the layers sent now (absent before the first) and the completed switches. */
+  readonly pwtCurrentSpatialLayer?: number;
+  readonly pwtCurrentTemporalLayer?: number;
+  readonly pwtLayerSwitches?: number;
   /** Packets not sent, by reason. */
   readonly pwtDrops: Readonly<Record<ForwardDropReason, number>>;
 }
@@ -34,10 +58,24 @@ export interface ConsumerHost {
   readonly engine: NativeForwardEngine;
   readonly dropNames: readonly string[];
   consumerClosed(c: Consumer): void;
+  /** The consumer's preferred layers changed: ask for a key frame and watch for the switch. */
+  layersRequested(c: Consumer): void;
+}
+
+/** Checks `layers` against `producer` (RangeError ERR_SFU_LAYER). */
+export function checkPreferredLayers(layers: PreferredLayers, producer: Producer): void {
+  const s = layers?.spatialLayer;
+  if (!Number.isInteger(s) || s < 0 || s >= producer.layerCount) {
+    throw new OutOfRangeError('ERR_SFU_LAYER', `spatialLayer must be an integer in 0..${producer.layerCount - 1}`);
+  }
+  const t = layers.temporalLayer;
+  if (t !== undefined && (!Number.isInteger(t) || t < 0 || t > MAX_TEMPORAL_LAYER)) {
+    throw new OutOfRangeError('ERR_SFU_LAYER', `temporalLayer must be an integer in 0..${MAX_TEMPORAL_LAYER}`);
+  }
 }
 
 /** One subscriber leg; created by {@link Router.consume}. */
-export class Consumer {
+export class Consumer extends TypedEventEmitter<ConsumerEvents> {
   readonly kind: MediaKind;
   /** The SSRC the subscriber receives (its sender's). */
   readonly ssrc: number;
@@ -50,10 +88,18 @@ export class Consumer {
   private pausedValue: boolean;
   private closedValue = false;
   private readonly statsOut: Float64Array;
+  private readonly layersOut = new Float64Array(CONSUMER_LAYER_STAT_COUNT);
+  private preferredValue: PreferredLayers;
+  private selectsLayers: boolean;
+  private reported: ConsumerLayers | null = null;
 
   /** @internal */
-  constructor(host: ConsumerHost, id: number, producer: Producer, transceiver: RTCRtpTransceiver, ssrc: number, paused: boolean) {
+  constructor(host: ConsumerHost, id: number, producer: Producer, transceiver: RTCRtpTransceiver, ssrc: number, paused: boolean,
+    preferred: PreferredLayers | undefined) {
+    super();
     this.host = host;
+    this.preferredValue = preferred ? { ...preferred } : { spatialLayer: producer.layerCount - 1 };
+    this.selectsLayers = producer.simulcast || preferred?.temporalLayer !== undefined;
     this.id = id;
     this.producerValue = producer;
     this.transceiver = transceiver;
@@ -106,6 +152,54 @@ export class Consumer {
     };
   }
 
+  /** The layers this consumer asks for (default: the highest spatial layer, every temporal layer). */
+  get preferredLayers(): PreferredLayers {
+    return { ...this.preferredValue };
+  }
+
+  /**
+   * The layers sent now; null before the first key frame of a simulcast producer, and for a consumer
+   * that selects no layers (a single-stream producer and no temporal preference), whose stream is
+   * forwarded whole. The temporal layer is the highest one seen on the spatial layer, capped at the target.
+   */
+  get currentLayers(): ConsumerLayers | null {
+    if (this.closedValue || !this.selectsLayers) return null;
+    const o = this.layersOut;
+    if (!this.host.engine.consumerLayers(this.id, o) || o[0]! < 0) return null;
+    return { spatialLayer: o[0]!, temporalLayer: o[1]! };
+  }
+
+  /**
+   * Asks for other layers. A spatial switch completes at the next key frame of that layer (the router
+   * asks the publisher for one); a lower temporal layer at the next frame, a higher one at its next
+   * layer-sync frame. 'layerschange' tells when it completed. RangeError ERR_SFU_LAYER for a layer
+   * the producer does not have.
+   */
+  setPreferredLayers(layers: PreferredLayers): void {
+    this.assertOpen();
+    checkPreferredLayers(layers, this.producerValue);
+    const temporal = layers.temporalLayer ?? MAX_TEMPORAL_LAYER;
+    this.host.engine.setConsumerLayers(this.id, layers.spatialLayer, temporal);
+    this.preferredValue = { spatialLayer: layers.spatialLayer, ...(layers.temporalLayer !== undefined ? { temporalLayer: layers.temporalLayer } : {}) };
+    if (temporal < MAX_TEMPORAL_LAYER) this.selectsLayers = true;
+    this.host.layersRequested(this);
+  }
+
+  /** @internal True while the router should watch this consumer's layers. */
+  get watchesLayers(): boolean {
+    return this.selectsLayers && !this.closedValue;
+  }
+
+  /** @internal Emits 'layerschange' when the layers sent differ from the last ones reported. */
+  pollLayers(): void {
+    const now = this.currentLayers;
+    if (!now) return;
+    const last = this.reported;
+    if (last && last.spatialLayer === now.spatialLayer && last.temporalLayer === now.temporalLayer) return;
+    this.reported = now;
+    this.safeEmit('layerschange', now);
+  }
+
   getStats(): ConsumerStats {
     this.assertOpen();
     const s = this.statsOut;
@@ -124,6 +218,16 @@ export class Consumer {
       retransmittedPacketsSent: s[3]!,
       pwtPaused: this.pausedValue,
       pwtDrops: drops as Record<ForwardDropReason, number>,
+      ...this.layerStats(),
+    };
+  }
+
+  private layerStats(): Pick<ConsumerStats, 'pwtCurrentSpatialLayer' | 'pwtCurrentTemporalLayer' | 'pwtLayerSwitches'> {
+    const o = this.layersOut;
+    if (!this.selectsLayers || !this.host.engine.consumerLayers(this.id, o)) return {};
+    return {
+      ...(o[0]! >= 0 ? { pwtCurrentSpatialLayer: o[0]!, pwtCurrentTemporalLayer: o[1]! } : {}),
+      pwtLayerSwitches: o[4]!,
     };
   }
 

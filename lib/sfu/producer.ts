@@ -1,5 +1,6 @@
 // A producer of an SFU router: one received RTP stream (a publisher connection's SRTP session +
-// SSRC) that the native engine forwards to its consumers (docs/sfu.md).
+// SSRC), or the simulcast streams of one transceiver (RFC 8853, one SSRC per rid, learned as they
+// arrive), that the native engine forwards to its consumers (docs/sfu.md).
 import { InvalidStateError } from '../common/errors.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
@@ -13,7 +14,10 @@ import type { NegotiatedRtp } from './rtp-mapping.js';
 export interface ProducerStats {
   readonly type: 'inbound-rtp';
   readonly kind: MediaKind;
+  /** The stream's SSRC; for simulcast the lowest layer's (0 until its first packet arrived). */
   readonly ssrc: number;
+  /** Simulcast only: each spatial layer (lowest first), its rid and SSRC (undefined until learned). */
+  readonly pwtSpatialLayers?: readonly { readonly rid: string; readonly ssrc: number | undefined }[];
   /** Packets the engine received on this stream (SRTP-authenticated). */
   readonly packetsReceived: number;
   /** Bytes of those packets, RTP headers included. */
@@ -46,7 +50,11 @@ export const KEYFRAME_REQUEST_INTERVAL_MS = 300;
 /** One forwarded stream; created by {@link Router.produce}. */
 export class Producer {
   readonly kind: MediaKind;
-  readonly ssrc: number;
+  /**
+   * Simulcast: the rids of the spatial layers, lowest resolution first (index = `spatialLayer` of
+   * `consume()` / `setPreferredLayers()`); empty for a single stream.
+   */
+  readonly spatialLayers: readonly string[];
   /** The publisher's transceiver (keyframe requests go out through its receiver). */
   readonly transceiver: RTCRtpTransceiver;
   /** @internal Negotiated codecs and extensions on the publisher's connection. */
@@ -62,21 +70,56 @@ export class Producer {
   private arrivals: { transportSequence: Uint16Array; ages: Float64Array; arrivalAt: Float64Array } | undefined;
   /** @internal */
   consumerCount = 0;
-  private lastKeyframeRequestAt = -Infinity;
+  private readonly layerSsrcs: (number | undefined)[];
+  private readonly lastKeyframeRequestAt = new Map<number, number>();
   private keyframeRequestsSent = 0;
   private keyframeRequestsMerged = 0;
 
   /** @internal */
-  constructor(host: ProducerHost, id: number, transceiver: RTCRtpTransceiver, ssrc: number, rtp: NegotiatedRtp, tap: boolean) {
+  constructor(host: ProducerHost, id: number, transceiver: RTCRtpTransceiver, ssrc: number | undefined, rtp: NegotiatedRtp, tap: boolean,
+    spatialLayers: readonly string[] = []) {
     this.host = host;
     this.id = id;
     this.transceiver = transceiver;
     this.kind = transceiver.kind;
-    this.ssrc = ssrc;
     this.rtp = rtp;
     this.tapValue = tap;
     this.clockRate = rtp.codecs[0]?.clockRate ?? 0;
     if (this.clockRate > 0) host.engine.setProducerClockRate(id, this.clockRate);
+    this.spatialLayers = [...spatialLayers];
+    this.layerSsrcs = spatialLayers.length > 0 ? spatialLayers.map(() => undefined) : [ssrc];
+  }
+
+  /** True for a simulcast producer (several spatial layers). */
+  get simulcast(): boolean {
+    return this.spatialLayers.length > 0;
+  }
+
+  /** Number of spatial layers (1 for a single stream). */
+  get layerCount(): number {
+    return this.layerSsrcs.length;
+  }
+
+  /** The stream's SSRC; for simulcast the lowest layer's, 0 until its first packet arrived. */
+  get ssrc(): number {
+    return this.layerSsrcs[0] ?? 0;
+  }
+
+  /** The SSRC of spatial layer `layer`, undefined until learned. */
+  layerSsrc(layer: number): number | undefined {
+    return this.layerSsrcs[layer];
+  }
+
+  /**
+   * @internal Hands the SSRC the publisher connection learned for `rid` (RFC 8852 rtp-stream-id) to
+   * the engine; returns the layer index, or -1 for a rid that is no layer or already bound.
+   */
+  bindLayer(rid: string | undefined, ssrc: number): number {
+    const layer = rid === undefined ? -1 : this.spatialLayers.indexOf(rid);
+    if (layer < 0 || this.layerSsrcs[layer] !== undefined || this.closedValue) return -1;
+    if (!this.host.engine.setProducerLayer(this.id, layer, ssrc >>> 0)) return -1;
+    this.layerSsrcs[layer] = ssrc >>> 0;
+    return layer;
   }
 
   get closed(): boolean {
@@ -98,24 +141,29 @@ export class Producer {
   }
 
   /**
-   * Asks the publisher for a keyframe. Requests from any number of consumers within
+   * Asks the publisher for a keyframe of spatial layer `spatialLayer` (default: every layer whose
+   * SSRC is known). Requests for one stream from any number of consumers within
    * KEYFRAME_REQUEST_INTERVAL_MS become one: through the connection's keyframe module (PLI or FIR as
    * negotiated) when it knows the stream, otherwise a PLI (RFC 4585 §6.3.1) — the module learns SSRCs
    * from received packets, which the engine keeps from JavaScript. `now` is in milliseconds.
    */
-  requestKeyFrame(now: number = performance.now()): void {
+  requestKeyFrame(now: number = performance.now(), spatialLayer?: number): void {
     this.assertOpen();
-    if (now - this.lastKeyframeRequestAt < KEYFRAME_REQUEST_INTERVAL_MS) {
-      this.keyframeRequestsMerged++;
-      return;
-    }
-    this.lastKeyframeRequestAt = now;
-    this.keyframeRequestsSent++;
-    try {
-      this.transceiver.receiver.requestKeyframe(this.ssrc);
-    } catch {
-      const sender = this.transceiver.sender;
-      sender.sendRtcp([new RtcpPictureLossIndication(sender.ssrc, this.ssrc)]);
+    const ssrcs = spatialLayer === undefined ? this.layerSsrcs : [this.layerSsrcs[spatialLayer]];
+    for (const ssrc of ssrcs) {
+      if (ssrc === undefined) continue;
+      if (now - (this.lastKeyframeRequestAt.get(ssrc) ?? -Infinity) < KEYFRAME_REQUEST_INTERVAL_MS) {
+        this.keyframeRequestsMerged++;
+        continue;
+      }
+      this.lastKeyframeRequestAt.set(ssrc, now);
+      this.keyframeRequestsSent++;
+      try {
+        this.transceiver.receiver.requestKeyframe(ssrc);
+      } catch {
+        const sender = this.transceiver.sender;
+        sender.sendRtcp([new RtcpPictureLossIndication(sender.ssrc, ssrc)]);
+      }
     }
   }
 
@@ -125,7 +173,9 @@ export class Producer {
    * on, since JavaScript then sees the packets itself.
    */
   nativeTotals(): NativeStreamTotals {
-    if (this.closedValue || this.tapValue) return { sent: [], received: [] };
+    // A simulcast producer's layers are separate streams; the engine keeps one §A.1 state per
+    // producer, so it reports for single-stream producers only.
+    if (this.closedValue || this.tapValue || this.simulcast) return { sent: [], received: [] };
     const s = this.statsOut;
     if (!this.host.engine.producerStats(this.id, s)) return { sent: [], received: [] };
     return {
@@ -170,6 +220,7 @@ export class Producer {
       pwtCached: s[5]!,
       pwtKeyframeRequestsSent: this.keyframeRequestsSent,
       pwtKeyframeRequestsMerged: this.keyframeRequestsMerged,
+      ...(this.simulcast ? { pwtSpatialLayers: this.spatialLayers.map((rid, i) => ({ rid, ssrc: this.layerSsrcs[i] })) } : {}),
     };
   }
 

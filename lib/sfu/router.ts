@@ -19,12 +19,29 @@ import {
   nativeForwardCounterCount,
   nativeForwardDropNames,
   FORWARD_UNMAPPED,
+  MAX_SPATIAL_LAYERS,
+  MAX_TEMPORAL_LAYER,
   NativeForwardCounter,
+  NativeForwardLayerCounter,
+  NativeLayerCodec,
   type NativeForwardEngine,
 } from '../native/forward.js';
-import { Consumer, type ForwardDropReason } from './consumer.js';
+import type { ReceiverStreamBound } from '../peer/rtp-receiver.js';
+import { checkPreferredLayers, Consumer, type ForwardDropReason, type PreferredLayers } from './consumer.js';
 import { Producer } from './producer.js';
-import { mapConsumer } from './rtp-mapping.js';
+import { mapConsumer, type NegotiatedRtp } from './rtp-mapping.js';
+
+/** The engine's codec table for a producer's payload types (layer selection reads VP8 and H.264). */
+function layerCodecs(codecs: readonly { payloadType: number; mimeType: string }[]): Uint8Array {
+  const table = new Uint8Array(128);
+  for (const c of codecs) {
+    if (c.payloadType > 127) continue;
+    const mime = c.mimeType.toLowerCase();
+    if (mime === 'video/vp8') table[c.payloadType] = NativeLayerCodec.Vp8;
+    else if (mime === 'video/h264') table[c.payloadType] = NativeLayerCodec.H264;
+  }
+  return table;
+}
 
 /** How often the engine's arrival logs reach the publishers' transport-cc feedback modules. */
 const ARRIVAL_POLL_MS = 50;
@@ -37,16 +54,33 @@ export interface ProduceOptions {
   tap?: boolean;
   /**
    * Packets kept to answer consumers' NACKs without asking the publisher (0..32768, rounded up to a
-   * power of two; default 512 for video, 0 for audio). Each costs a 1500-byte slot.
+   * power of two; default 512 for video, 0 for audio). Each costs a 1500-byte slot; a simulcast
+   * producer keeps one cache per spatial layer.
    */
   cachePackets?: number;
+  /**
+   * Simulcast (the remote sends several rids on this transceiver): the rids, lowest resolution
+   * first; their index is the `spatialLayer` of consumers. Default: the order of the remote
+   * description's a=simulcast rids (Chromium writes them in sendEncodings order, so a page should
+   * list its encodings low to high, e.g. scaleResolutionDownBy 4, 2, 1). Must name each rid once.
+   * With `ssrc` set the transceiver is not treated as simulcast: that one stream is the producer.
+   */
+  spatialLayers?: string[];
 }
 
 /** Options of {@link Router.consume}. */
 export interface ConsumeOptions {
   /** Start paused (default false). */
   paused?: boolean;
+  /**
+   * The layers to send (default: the highest spatial layer, every temporal layer). A temporal layer
+   * (VP8 TID 0..3) makes even a single-stream producer's consumer select layers.
+   */
+  preferredLayers?: PreferredLayers;
 }
+
+/** How often the router looks for completed layer switches ('layerschange'), in milliseconds. */
+export const LAYER_POLL_INTERVAL_MS = 50;
 
 /** Engine-wide counters of a router. */
 export interface RouterStats {
@@ -69,6 +103,10 @@ export interface RouterStats {
   nackedPackets: number;
   retransmittedPackets: number;
   nackMisses: number;
+  /** Completed layer switches of all consumers (spatial, including each consumer's first, and temporal). */
+  layerSwitches: number;
+  /** Packets of simulcast producers' RTX (repaired-rid) streams, dropped (the engine answers NACKs itself). */
+  repairPacketsDropped: number;
   /** Packets not sent to a consumer, by reason. */
   drops: Record<ForwardDropReason, number>;
 }
@@ -95,6 +133,10 @@ export class Router {
   /** Transport chains of publishers whose arrivals the engine logs, polled every ARRIVAL_POLL_MS. */
   private readonly arrivalChains = new Map<Producer, RtpPolicyChain>();
   private arrivalPoll: NodeJS.Timeout | undefined;
+  private readonly layerWatch = new Set<Consumer>();
+  private layerTimer: ReturnType<typeof setInterval> | undefined;
+  private lastLayerSwitches = 0;
+  private layerTicks = 0;
   private closedValue = false;
 
   private constructor(mux: UdpMux) {
@@ -127,10 +169,6 @@ export class Router {
     this.assertOpen();
     const srtp = pc.mediaTransport?.srtp;
     if (!srtp || pc.connectionState !== 'connected') throw new InvalidStateError('ERR_SFU_NOT_CONNECTED', 'the publisher connection is not connected');
-    const ssrc = options.ssrc ?? transceiver.receiver.streams.keys().next().value;
-    if (ssrc === undefined) {
-      throw new InvalidStateError('ERR_SFU_NO_SSRC', 'the remote description announced no SSRC for this transceiver: pass options.ssrc');
-    }
     const rtp = transceiver.sender.getParameters();
     if (rtp.codecs.length === 0) throw new InvalidStateError('ERR_SFU_NOT_NEGOTIATED', 'the transceiver has no negotiated codec');
     const tap = options.tap ?? false;
@@ -138,9 +176,12 @@ export class Router {
     if (!Number.isInteger(cachePackets) || cachePackets < 0 || cachePackets > MAX_CACHE_PACKETS) {
       throw new OutOfRangeError('ERR_SFU_CACHE_SIZE', `cachePackets must be an integer in 0..${MAX_CACHE_PACKETS}`);
     }
-    const id = this.engine.addProducer(srtp.nativeHandle, ssrc >>> 0, tap, cachePackets);
-    if (id === 0) throw new InvalidStateError('ERR_SFU_PRODUCER_EXISTS', `SSRC ${ssrc} of this connection is already a producer`);
-    const producer = new Producer(this, id, transceiver, ssrc >>> 0, { codecs: rtp.codecs, headerExtensions: rtp.headerExtensions }, tap);
+    const rids = transceiver.receiver.params?.rids ?? [];
+    const negotiated = { codecs: rtp.codecs, headerExtensions: rtp.headerExtensions };
+    const producer = rids.length > 1 && options.ssrc === undefined
+      ? this.produceSimulcast(srtp.nativeHandle, transceiver, rids, options.spatialLayers, tap, cachePackets, negotiated)
+      : this.produceStream(srtp.nativeHandle, transceiver, options.ssrc, tap, cachePackets, negotiated);
+    this.engine.setProducerCodecs(producer.id, layerCodecs(rtp.codecs));
     this.leg(pc).producers.add(producer);
     // The publisher's receiver reports come from the engine's counters, its transport-cc feedback
     // from the engine's arrival log (docs/sfu.md "RTCP per leg").
@@ -168,6 +209,54 @@ export class Router {
     return producer;
   }
 
+  private produceStream(srtp: object, transceiver: RTCRtpTransceiver, wanted: number | undefined, tap: boolean, cachePackets: number,
+    rtp: NegotiatedRtp): Producer {
+    const ssrc = wanted ?? transceiver.receiver.streams.keys().next().value;
+    if (ssrc === undefined) {
+      throw new InvalidStateError('ERR_SFU_NO_SSRC', 'the remote description announced no SSRC for this transceiver: pass options.ssrc');
+    }
+    const id = this.engine.addProducer(srtp, ssrc >>> 0, tap, cachePackets);
+    if (id === 0) throw new InvalidStateError('ERR_SFU_PRODUCER_EXISTS', `SSRC ${ssrc} of this connection is already a producer`);
+    return new Producer(this, id, transceiver, ssrc >>> 0, rtp, tap);
+  }
+
+  // One producer for all rids of the transceiver; each layer's SSRC goes to the engine as the
+  // publisher connection learns it (RFC 8852 rtp-stream-id on its first packets), RTX SSRCs
+  // (repaired-rid) too, so that from then on no packet of the transceiver reaches JavaScript.
+  private produceSimulcast(srtp: object, transceiver: RTCRtpTransceiver, rids: readonly string[], wanted: string[] | undefined,
+    tap: boolean, cachePackets: number, rtp: NegotiatedRtp): Producer {
+    const layers = wanted ?? [...rids];
+    if (layers.length < 2 || layers.length > MAX_SPATIAL_LAYERS || new Set(layers).size !== layers.length || layers.some((r) => !rids.includes(r))) {
+      throw new OutOfRangeError('ERR_SFU_LAYERS', `spatialLayers must name 2..${MAX_SPATIAL_LAYERS} distinct rids of the transceiver (${rids.join(', ')})`);
+    }
+    const receiver = transceiver.receiver;
+    for (const p of this.allProducers()) {
+      if (p.transceiver === transceiver && !p.closed) throw new InvalidStateError('ERR_SFU_PRODUCER_EXISTS', 'this transceiver is already a producer');
+    }
+    const id = this.engine.addSimulcastProducer(srtp, layers.length, tap, cachePackets);
+    if (id === 0) throw new OperationError('ERR_SFU_PRODUCER', 'the engine refused the simulcast producer');
+    const producer = new Producer(this, id, transceiver, undefined, rtp, tap, layers);
+    const onBound = (e: ReceiverStreamBound): void => {
+      if (producer.closed) return;
+      if (e.repair) {
+        if (e.rid !== undefined && layers.includes(e.rid)) this.engine.addProducerRepairSsrc(producer.id, e.ssrc >>> 0);
+        return;
+      }
+      const layer = producer.bindLayer(e.rid, e.ssrc);
+      // A consumer waiting for this layer needs its first key frame.
+      if (layer >= 0 && producer.consumerCount > 0) this.requestKeyFrame(producer, layer);
+    };
+    for (const [ssrc, rid] of receiver.layerStreams) onBound({ ssrc, rid, repair: false });
+    for (const [ssrc, rid] of receiver.repairStreams) onBound({ ssrc, rid, repair: true });
+    receiver.boundListeners.add(onBound);
+    this.producerCleanup.set(producer, () => receiver.boundListeners.delete(onBound));
+    return producer;
+  }
+
+  private *allProducers(): Iterable<Producer> {
+    for (const leg of this.legs.values()) yield* leg.producers;
+  }
+
   /**
    * Sends `producer`'s stream on `transceiver`'s sender of the subscriber connection `pc`, rewritten
    * to that sender's SSRC, payload type and extension ids. Waits until `pc` is connected.
@@ -192,6 +281,8 @@ export class Router {
       leg.transport = this.engine.addTransport(srtp.nativeHandle, destination.record);
       if (leg.transport === 0) throw new OperationError('ERR_SFU_TRANSPORT', 'the engine refused the subscriber transport');
     }
+    const preferred = options.preferredLayers;
+    if (preferred !== undefined) checkPreferredLayers(preferred, producer);
     const params = transceiver.sender.getParameters();
     const mapping = mapConsumer(producer.rtp, params);
     const ssrc = transceiver.sender.ssrc;
@@ -201,7 +292,11 @@ export class Router {
     if (id === 0) throw new OperationError('ERR_SFU_CONSUMER', 'the engine refused the consumer');
     const paused = options.paused ?? false;
     if (paused) this.engine.setConsumerPaused(id, true);
-    const consumer = new Consumer(this, id, producer, transceiver, ssrc, paused);
+    const target = preferred ?? { spatialLayer: producer.layerCount - 1 };
+    if (producer.simulcast || preferred?.temporalLayer !== undefined) {
+      this.engine.setConsumerLayers(id, target.spatialLayer, preferred?.temporalLayer ?? MAX_TEMPORAL_LAYER);
+    }
+    const consumer = new Consumer(this, id, producer, transceiver, ssrc, paused, preferred);
     leg.consumers.add(consumer);
     producer.consumerCount++;
     // NACKs are answered natively from the producer's cache (one native call per NACK packet);
@@ -213,7 +308,8 @@ export class Router {
         const lost = e.packet.lostSequenceNumbers();
         if (lost.length > 0) this.mux.nativeSocket?.forwardRetransmit(consumer.id, Uint16Array.from(lost));
       } else if (e.packet instanceof RtcpPictureLossIndication || e.packet instanceof RtcpFullIntraRequest) {
-        this.requestKeyFrame(producer);
+        // The layer the subscriber decodes now (simulcast: the one it waits for if none yet).
+        this.requestKeyFrame(producer, producer.simulcast ? consumer.currentLayers?.spatialLayer ?? consumer.preferredLayers.spatialLayer : undefined);
       }
     };
     transceiver.sender.on('rtcp', onRtcp);
@@ -223,8 +319,58 @@ export class Router {
       transceiver.sender.off('rtcp', onRtcp);
       offNative();
     });
-    if (producer.kind === 'video' && !paused) this.requestKeyFrame(producer);
+    if (producer.kind === 'video' && !paused) this.requestKeyFrame(producer, producer.simulcast ? target.spatialLayer : undefined);
+    if (consumer.watchesLayers) this.watchLayers(consumer);
     return consumer;
+  }
+
+  /** @internal */
+  layersRequested(c: Consumer): void {
+    if (c.producer.simulcast) {
+      const current = c.currentLayers;
+      const wanted = c.preferredLayers.spatialLayer;
+      if (!current || current.spatialLayer !== wanted) this.requestKeyFrame(c.producer, wanted);
+    }
+    if (c.watchesLayers) this.watchLayers(c);
+  }
+
+  // 'layerschange' is found by polling, never per packet: each tick reads one shared counter, and
+  // only when it moved (or once a second, for a temporal layer first seen) asks the engine for the
+  // watched consumers' layers.
+  private watchLayers(c: Consumer): void {
+    this.layerWatch.add(c);
+    c.pollLayers();
+    if (this.layerTimer) return;
+    this.layerTimer = setInterval(() => this.pollLayers(), LAYER_POLL_INTERVAL_MS);
+    this.layerTimer.unref();
+  }
+
+  private pollLayers(): void {
+    const switches = this.counters[this.layerCounterBase + NativeForwardLayerCounter.LayerSwitches]!;
+    const full = ++this.layerTicks % Math.round(1000 / LAYER_POLL_INTERVAL_MS) === 0;
+    if (switches !== this.lastLayerSwitches || full) {
+      this.lastLayerSwitches = switches;
+      for (const c of this.layerWatch) {
+        if (c.watchesLayers) c.pollLayers();
+        else this.layerWatch.delete(c);
+      }
+    }
+    if (full) {
+      // A publisher may ignore a key-frame request (Chromium drops some that come soon after
+      // another): while a consumer waits for a spatial layer, ask again once a second.
+      for (const c of this.layerWatch) {
+        const wanted = c.preferredLayers.spatialLayer;
+        if (c.producer.simulcast && !c.paused && c.currentLayers?.spatialLayer !== wanted) this.requestKeyFrame(c.producer, wanted);
+      }
+    }
+    if (this.layerWatch.size === 0 && this.layerTimer) {
+      clearInterval(this.layerTimer);
+      this.layerTimer = undefined;
+    }
+  }
+
+  private get layerCounterBase(): number {
+    return NativeForwardCounter.DropBase + this.dropNames.length;
   }
 
   /** Engine counters (a snapshot). */
@@ -249,6 +395,8 @@ export class Router {
       nackedPackets: c[NativeForwardCounter.NackRequested]!,
       retransmittedPackets: c[NativeForwardCounter.Retransmitted]!,
       nackMisses: c[NativeForwardCounter.NackMissed]!,
+      layerSwitches: c[this.layerCounterBase + NativeForwardLayerCounter.LayerSwitches]!,
+      repairPacketsDropped: c[this.layerCounterBase + NativeForwardLayerCounter.RepairDropped]!,
       drops: drops as Record<ForwardDropReason, number>,
     };
   }
@@ -258,6 +406,9 @@ export class Router {
     if (this.closedValue) return;
     for (const pc of [...this.legs.keys()]) this.closeLeg(pc);
     this.closedValue = true;
+    if (this.layerTimer) clearInterval(this.layerTimer);
+    this.layerTimer = undefined;
+    this.layerWatch.clear();
     const socket = this.mux.nativeSocket;
     if (socket) socket.setForwardEngine(null);
   }
@@ -274,6 +425,7 @@ export class Router {
     this.consumerCleanup.get(c)?.();
     this.consumerCleanup.delete(c);
     c.producer.consumerCount--;
+    this.layerWatch.delete(c);
     for (const leg of this.legs.values()) leg.consumers.delete(c);
   }
 
@@ -289,9 +441,10 @@ export class Router {
     this.arrivalPoll.unref();
   }
 
-  private requestKeyFrame(producer: Producer): void {
+  private requestKeyFrame(producer: Producer, spatialLayer?: number): void {
+    if (producer.closed) return;
     try {
-      producer.requestKeyFrame();
+      producer.requestKeyFrame(performance.now(), spatialLayer);
     } catch (err) {
       // Only misuse can throw here (e.g. a closed connection's sender): report, never into the loop.
       reportListenerError(err);

@@ -177,6 +177,7 @@ void DtlsEngine::HandleDatagram(const uint8_t* data, size_t len) {
     bool had_effect = state_ != state_before || out_.count() + bio_state_.out_dropped != out_before;
     CountDiscarded(data, len, had_effect, counters_.data_records_in - data_before);
   }
+  ReleaseIdleBuffers();
 }
 
 size_t DtlsEngine::MinProtectedBody() const {
@@ -255,6 +256,8 @@ void DtlsEngine::Drive() {
 }
 
 void DtlsEngine::ReadData() {
+  // SSL_read (dtls1_read_bytes) first sets up both record buffers when they were freed.
+  buffers_released_ = false;
   for (;;) {
     ERR_clear_error();
     int n = SSL_read(ssl_, tls_read_buffer.data(), static_cast<int>(tls_read_buffer.size()));
@@ -277,6 +280,26 @@ void DtlsEngine::ReadData() {
     Fail(TakeOpenSslError("DTLS read failed"));
     return;
   }
+}
+
+// Once connected, an idle connection (media only: SRTP does not pass through OpenSSL) needs
+// neither of OpenSSL's record buffers, about 17 KiB each for reading and writing
+// (docs/architecture.md, "What a connection costs"); SSL_MODE_RELEASE_BUFFERS does not free them
+// for DTLS. Done once, right after the connection is made: the first DTLS record read or written
+// afterwards (SCTP) brings them back and they stay. SSL_free_buffers refuses (returns 0) while a
+// record is pending.
+void DtlsEngine::ReleaseIdleBuffers() {
+  if (buffers_released_once_ || state_ != DtlsState::kConnected) return;
+  buffers_released_once_ = true;
+  if (SSL_free_buffers(ssl_) == 1) buffers_released_ = true;
+}
+
+// OpenSSL sets the record buffers up again on the read path only (dtls1_read_bytes); its DTLS
+// write path (SSL_write, SSL_shutdown's close_notify, a retransmitted flight) writes into the
+// write buffer without checking it exists, which is why SSL_free_buffers crashed when a write
+// came first. A read with nothing to read sets both up and returns WANT_READ.
+void DtlsEngine::RestoreBuffers() {
+  if (buffers_released_) ReadData();
 }
 
 void DtlsEngine::OnHandshakeDone() {
@@ -343,9 +366,11 @@ DtlsStatus DtlsEngine::SetRemoteFingerprints(std::vector<RemoteFingerprint> fing
     Verify();
     // Data that arrived while unverified is released now, or discarded on failure.
     if (state_ == DtlsState::kConnected) ReadData();
+    ReleaseIdleBuffers();
   } else if (verified_ && state_ == DtlsState::kConnected && !FingerprintMatches(SSL_get0_peer_certificate(ssl_))) {
     // A new remote description whose fingerprints no longer name this peer (RFC 8842 section 5.1
     // would need a new association): the session cannot be trusted any more.
+    RestoreBuffers();
     ERR_clear_error();
     SSL_shutdown(ssl_);
     ERR_clear_error();
@@ -356,6 +381,9 @@ DtlsStatus DtlsEngine::SetRemoteFingerprints(std::vector<RemoteFingerprint> fing
 
 void DtlsEngine::HandleTimeout() {
   if (state_ != DtlsState::kConnecting && state_ != DtlsState::kConnected) return;
+  // Only a running retransmission timer can make DTLSv1_handle_timeout write.
+  struct timeval running {};
+  if (DTLSv1_get_timeout(ssl_, &running) == 1) RestoreBuffers();
   ERR_clear_error();
   int r = DTLSv1_handle_timeout(ssl_);
   if (r > 0) {
@@ -377,6 +405,8 @@ DtlsStatus DtlsEngine::Send(const uint8_t* data, size_t len) {
   if (state_ != DtlsState::kConnected) return DtlsStatus::kInvalidState;
   if (len == 0) return DtlsStatus::kInvalidArgument;
   if (len > kDtlsMaxRecordPayload) return DtlsStatus::kTooLarge;
+  RestoreBuffers();
+  if (state_ != DtlsState::kConnected) return DtlsStatus::kInvalidState;
   ERR_clear_error();
   int n = SSL_write(ssl_, data, static_cast<int>(len));
   counters_.dropped_out_queue_full = bio_state_.out_dropped;
@@ -391,6 +421,7 @@ DtlsStatus DtlsEngine::Send(const uint8_t* data, size_t len) {
 void DtlsEngine::Close() {
   if (state_ == DtlsState::kClosed || state_ == DtlsState::kFailed) return;
   if (handshake_done_) {
+    RestoreBuffers();
     ERR_clear_error();
     SSL_shutdown(ssl_);  // writes close_notify (RFC 5246 section 7.2.1)
     ERR_clear_error();

@@ -144,6 +144,8 @@ class DtlsEngine {
   /** Negotiated protocol version as on the wire (0xFEFD for DTLS 1.2, RFC 6347 section 4.1), 0 before the handshake. */
   uint16_t tls_version() const;
   const DtlsCounters& counters() const { return counters_; }
+  /** True while OpenSSL's record buffers are freed (idle since connected; see ReleaseIdleBuffers). */
+  bool record_buffers_released() const { return buffers_released_; }
 
   /** Called from the SSL_CTX certificate callback; false rejects the peer. */
   bool OnPeerCertificate(X509* leaf);
@@ -153,6 +155,8 @@ class DtlsEngine {
   bool Init();
   void Drive();
   void ReadData();
+  void ReleaseIdleBuffers();
+  void RestoreBuffers();
   void OnHandshakeDone();
   void Verify();
   bool FingerprintMatches(X509* cert) const;
@@ -178,6 +182,10 @@ class DtlsEngine {
   bool fingerprint_rejected_ = false;
   // The callback already matched the peer against the current fingerprint list.
   bool matched_in_callback_ = false;
+  // OpenSSL's record buffers were freed once connected (ReleaseIdleBuffers) and no SSL_read has
+  // set them up again since: a write must restore them first.
+  bool buffers_released_ = false;
+  bool buffers_released_once_ = false;
   uint16_t srtp_profile_ = 0;
   std::vector<RemoteFingerprint> remote_fingerprints_;
   std::string failure_reason_;

@@ -85,19 +85,73 @@ bool ForwardEngine::remove_transport(uint32_t id) {
   return true;
 }
 
-uint32_t ForwardEngine::add_producer(SrtpSession* source, uint32_t ssrc, bool tap, size_t cache_packets) {
-  if (!source) return 0;
-  const ProducerKey key{source, ssrc};
-  if (producer_index_.count(key)) return 0;
+uint32_t ForwardEngine::NewProducer(SrtpSession* source, uint8_t layers, bool tap, size_t cache_packets) {
   const uint32_t id = Allocate(producers_, free_producers_);
   if (id == 0) return 0;
   Producer& p = producers_[id - 1];
   p.source = source;
-  p.ssrc = ssrc;
   p.tap = tap;
-  if (cache_packets) p.cache = ForwardPacketCache(cache_packets);
-  producer_index_[key] = id;
+  p.layer_count = layers;
+  p.cache_packets = cache_packets;
+  p.layers.resize(layers);
   return id;
+}
+
+uint32_t ForwardEngine::add_producer(SrtpSession* source, uint32_t ssrc, bool tap, size_t cache_packets) {
+  if (!source) return 0;
+  const ProducerKey key{source, ssrc};
+  if (producer_index_.count(key)) return 0;
+  const uint32_t id = NewProducer(source, 1, tap, cache_packets);
+  if (id == 0) return 0;
+  Producer& p = producers_[id - 1];
+  p.ssrc = ssrc;
+  p.layers[0].bound = true;
+  p.layers[0].ssrc = ssrc;
+  if (cache_packets) p.layers[0].cache = ForwardPacketCache(cache_packets);
+  producer_index_[key] = ProducerRoute{id, 0, false};
+  return id;
+}
+
+uint32_t ForwardEngine::add_simulcast_producer(SrtpSession* source, uint8_t layers, bool tap, size_t cache_packets) {
+  if (!source || layers < 2 || layers > kMaxLayers) return 0;
+  const uint32_t id = NewProducer(source, layers, tap, cache_packets);
+  if (id == 0) return 0;
+  producers_[id - 1].simulcast = true;
+  producers_[id - 1].layer_aware = true;
+  return id;
+}
+
+bool ForwardEngine::set_producer_layer(uint32_t id, uint8_t layer, uint32_t ssrc) {
+  Producer* p = Find(producers_, id);
+  if (!p || layer >= p->layer_count || p->layers[layer].bound) return false;
+  const ProducerKey key{p->source, ssrc};
+  if (producer_index_.count(key)) return false;
+  Layer& l = p->layers[layer];
+  l.bound = true;
+  l.ssrc = ssrc;
+  if (p->cache_packets) l.cache = ForwardPacketCache(p->cache_packets);
+  if (layer == 0) p->ssrc = ssrc;
+  producer_index_[key] = ProducerRoute{id, layer, false};
+  return true;
+}
+
+bool ForwardEngine::add_producer_repair_ssrc(uint32_t id, uint32_t ssrc) {
+  Producer* p = Find(producers_, id);
+  if (!p) return false;
+  const ProducerKey key{p->source, ssrc};
+  if (producer_index_.count(key)) return false;
+  p->repair_ssrcs.push_back(ssrc);
+  producer_index_[key] = ProducerRoute{id, 0, true};
+  return true;
+}
+
+bool ForwardEngine::set_producer_codecs(uint32_t id, const uint8_t* codecs) {
+  Producer* p = Find(producers_, id);
+  if (!p || !codecs) return false;
+  for (size_t i = 0; i < 128; ++i) {
+    p->codecs[i] = codecs[i] <= static_cast<uint8_t>(ForwardLayerCodec::kH264) ? codecs[i] : 0;
+  }
+  return true;
 }
 
 bool ForwardEngine::set_producer_tap(uint32_t id, bool tap) {
@@ -135,7 +189,10 @@ bool ForwardEngine::remove_producer(uint32_t id) {
   for (uint32_t c : p->consumers) {
     if (Consumer* consumer = Find(consumers_, c)) consumer->producer = 0;
   }
-  producer_index_.erase(ProducerKey{p->source, p->ssrc});
+  for (const Layer& l : p->layers) {
+    if (l.bound) producer_index_.erase(ProducerKey{p->source, l.ssrc});
+  }
+  for (uint32_t ssrc : p->repair_ssrcs) producer_index_.erase(ProducerKey{p->source, ssrc});
   *p = Producer();
   free_producers_.push_back(id);
   return true;
@@ -151,7 +208,16 @@ uint32_t ForwardEngine::add_consumer(uint32_t producer, uint32_t transport, cons
   c.rewrite = params;
   c.rewrite.rebase = true;
   c.rewrite.started = false;
-  producers_[producer - 1].consumers.push_back(id);
+  Producer& p = producers_[producer - 1];
+  if (p.simulcast) {
+    // Nothing until a key frame of a layer: the subscriber could not decode it anyway.
+    c.layers.active = true;
+    c.layers.target_spatial = static_cast<uint8_t>(p.layer_count - 1);
+    c.layers.current_spatial = ForwardLayerState::kNone;
+  } else {
+    c.layers.current_spatial = 0;
+  }
+  p.consumers.push_back(id);
   return id;
 }
 
@@ -174,7 +240,10 @@ bool ForwardEngine::remove_consumer(uint32_t id) {
 bool ForwardEngine::set_consumer_paused(uint32_t id, bool paused) {
   Consumer* c = Find(consumers_, id);
   if (!c) return false;
-  if (c->paused && !paused) c->rewrite.rebase = true;  // no sequence gap for the receiver to NACK
+  if (c->paused && !paused) {
+    c->rewrite.rebase = true;  // no sequence gap for the receiver to NACK
+    c->layers.reset_stream();  // PictureID/TL0PICIDX continue too
+  }
   c->paused = paused;
   return true;
 }
@@ -186,8 +255,52 @@ bool ForwardEngine::set_consumer_producer(uint32_t id, uint32_t producer) {
   Detach(id, c->producer);
   c->producer = producer;
   c->rewrite.rebase = true;
-  if (producer) producers_[producer - 1].consumers.push_back(id);
+  c->layers.reset_stream();
+  if (producer) {
+    Producer& p = producers_[producer - 1];
+    p.consumers.push_back(id);
+    if (p.simulcast) {
+      c->layers.active = true;
+      c->layers.current_spatial = ForwardLayerState::kNone;
+      if (c->layers.target_spatial >= p.layer_count) c->layers.target_spatial = static_cast<uint8_t>(p.layer_count - 1);
+    } else {
+      c->layers.current_spatial = 0;
+      c->layers.target_spatial = 0;
+    }
+    if (c->layers.active) p.layer_aware = true;
+  }
   return true;
+}
+
+bool ForwardEngine::set_consumer_layers(uint32_t id, uint8_t spatial, uint8_t temporal) {
+  Consumer* c = Find(consumers_, id);
+  if (!c || temporal > ForwardLayerState::kMaxTemporal) return false;
+  Producer* p = Find(producers_, c->producer);
+  if (!p || spatial >= p->layer_count) return false;
+  c->layers.target_spatial = spatial;
+  c->layers.target_temporal = temporal;
+  if (!c->layers.active && temporal < ForwardLayerState::kMaxTemporal) {
+    // From now on the consumer's VP8 numbering may differ from the producer's: it stays selecting.
+    c->layers.active = true;
+    c->layers.current_temporal = ForwardLayerState::kMaxTemporal;
+  }
+  if (c->layers.active) p->layer_aware = true;
+  return true;
+}
+
+const ForwardLayerState* ForwardEngine::consumer_layers(uint32_t id) const {
+  const Consumer* c = Find(consumers_, id);
+  return c ? &c->layers : nullptr;
+}
+
+uint32_t ForwardEngine::consumer_producer(uint32_t id) const {
+  const Consumer* c = Find(consumers_, id);
+  return c ? c->producer : 0;
+}
+
+uint8_t ForwardEngine::producer_max_temporal(uint32_t id, uint8_t layer) const {
+  const Producer* p = Find(producers_, id);
+  return p && layer < p->layers.size() ? p->layers[layer].max_tid : 0;
 }
 
 const ForwardProducerCounters* ForwardEngine::producer_counters(uint32_t id) const {
@@ -214,8 +327,23 @@ void ForwardEngine::Flush(ForwardSink& sink) {
   used_ = 0;
 }
 
-void ForwardEngine::ForwardTo(Consumer& c, const uint8_t* data, size_t len, uint64_t now_us, ForwardSink& sink) {
+void ForwardEngine::ForwardTo(Consumer& c, const uint8_t* data, size_t len, uint64_t now_us, ForwardSink& sink,
+                              const ForwardLayerPacket* info, uint8_t layer) {
   if (c.paused) return Drop(c, ForwardDrop::kPaused);
+  if (c.layers.active) {
+    if (!info) return Drop(c, ForwardDrop::kMalformed);
+    const uint64_t before = c.layers.switches;
+    const ForwardLayerDecision d = forward_layer_select(*info, layer, c.layers);
+    counters_[kFwdLayerSwitches] += static_cast<double>(c.layers.switches - before);
+    if (d.spatial_switch) c.rewrite.rebase = true;
+    if (d.verdict != ForwardLayerDecision::kForward) {
+      if (d.absorb_sequence && c.rewrite.started && !c.rewrite.rebase) {
+        c.rewrite.seq_offset = static_cast<uint16_t>(c.rewrite.seq_offset - 1);
+        c.rewrite.reset_window = true;
+      }
+      return Drop(c, d.verdict == ForwardLayerDecision::kDropMalformed ? ForwardDrop::kMalformed : ForwardDrop::kLayer);
+    }
+  }
   Transport* t = Find(transports_, c.transport);
   if (!t || !t->session) return Drop(c, ForwardDrop::kNoTransport);
   if (len + kSrtpRoom > slot_bytes_) return Drop(c, ForwardDrop::kTooBig);
@@ -224,6 +352,7 @@ void ForwardEngine::ForwardTo(Consumer& c, const uint8_t* data, size_t len, uint
   std::memcpy(out, data, len);
   const ForwardDrop drop = forward_rtp_rewrite(out, len, c.rewrite, now_us, &t->transport_seq);
   if (drop != ForwardDrop::kNone) return Drop(c, drop);
+  if (c.layers.active && info->has_vp8) forward_layer_rewrite_vp8(out + info->payload_at, info->payload_len, info->vp8, c.layers);
   size_t out_len = 0;
   if (t->session->protect_rtp(out, len, len + kSrtpRoom, &out_len) != SrtpStatus::kOk) {
     return Drop(c, ForwardDrop::kProtect);
@@ -239,13 +368,24 @@ void ForwardEngine::ForwardTo(Consumer& c, const uint8_t* data, size_t len, uint
   counters_[kFwdBytesOut] += static_cast<double>(out_len);
 }
 
-bool ForwardEngine::Retransmit(Consumer& c, const uint8_t* data, size_t len, uint64_t now_us, ForwardSink& sink) {
+bool ForwardEngine::Retransmit(Consumer& c, const Producer& p, const uint8_t* data, size_t len, uint64_t now_us,
+                               ForwardSink& sink) {
   Transport* t = Find(transports_, c.transport);
   if (c.paused || !t || !t->session || len + 2 + kSrtpRoom > slot_bytes_) return false;
+  ForwardLayerPacket info;
+  if (c.layers.active) {
+    // Only what the consumer's current layers would forward now, renumbered as it was sent.
+    if (len < 2 || !forward_layer_inspect(data, len, static_cast<ForwardLayerCodec>(p.codecs[data[1] & 0x7f]), &info)) return false;
+    if (info.has_vp8 && info.vp8.has_tid && info.vp8.tid > c.layers.current_temporal) return false;
+  }
   if (used_ == slots_) Flush(sink);
   uint8_t* out = out_.data() + used_ * slot_bytes_;
   std::memcpy(out, data, len);
   if (forward_rtp_rewrite_retransmission(out, len, c.rewrite, now_us, &t->transport_seq) != ForwardDrop::kNone) return false;
+  if (c.layers.active && info.has_vp8 &&
+      !forward_layer_rewrite_vp8_retransmission(out + info.payload_at, info.payload_len, info.vp8, c.layers)) {
+    return false;
+  }
   size_t n = len;
   if (c.rewrite.rtx_payload_type != kForwardUnmapped && c.rewrite.rtx_ssrc != 0) {
     n = forward_rtx_wrap(out, len, slot_bytes_ - kSrtpRoom, c.rewrite.rtx_payload_type, c.rewrite.rtx_ssrc, c.rewrite.rtx_seq);
@@ -270,8 +410,11 @@ size_t ForwardEngine::retransmit(uint32_t id, const uint16_t* seqs, size_t n, ui
     size_t len = 0;
     // Consumer space -> producer space with the offsets in force since the last rebase.
     const uint16_t seq = static_cast<uint16_t>(seqs[i] - c->rewrite.seq_offset);
-    const uint8_t* data = p ? p->cache.find(seq, &len) : nullptr;
-    if (data && Retransmit(*c, data, len, now_us, sink)) {
+    // The cache of the layer the consumer receives now (the window check below rejects older ones).
+    const uint8_t layer = c->layers.current_spatial;
+    const ForwardPacketCache* cache = p && layer < p->layers.size() ? &p->layers[layer].cache : nullptr;
+    const uint8_t* data = cache ? cache->find(seq, &len) : nullptr;
+    if (data && Retransmit(*c, *p, data, len, now_us, sink)) {
       ++sent;
       ++c->counters.retransmitted;
       counters_[kFwdRetransmitted] += 1;
@@ -300,8 +443,25 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
     if (!source) continue;
     auto it = producer_index_.find(ProducerKey{source, ReadU32(data + 8)});
     if (it == producer_index_.end()) continue;
-    Producer& p = producers_[it->second - 1];
-    slot_producer_[i] = it->second;
+    const ProducerRoute route = it->second;
+    Producer& p = producers_[route.id - 1];
+    if (route.repair) {
+      // RTX of a layer (RFC 4588): the engine answers NACKs from its own cache, so it is not needed.
+      counters_[kFwdRepairDropped] += 1;
+      if (!p.tap) {
+        status[i] = kRecvForwarded;
+        ++consumed;
+      }
+      continue;
+    }
+    Layer& layer = p.layers[route.layer];
+    slot_producer_[i] = route.id;
+    slot_layer_[i] = route.layer;
+    if (p.layer_aware) {
+      ForwardLayerPacket& info = slot_info_[i];
+      forward_layer_inspect(data, len, static_cast<ForwardLayerCodec>(p.codecs[data[1] & 0x7f]), &info);
+      if (info.has_vp8 && info.vp8.has_tid && info.vp8.tid > layer.max_tid) layer.max_tid = info.vp8.tid;
+    }
     ++matched;
     ++p.counters.packets;
     p.counters.bytes += len;
@@ -315,8 +475,8 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
     }
     counters_[kFwdPacketsIn] += 1;
     counters_[kFwdBytesIn] += len;
-    if (p.cache.enabled()) {
-      p.cache.store(ReadU16(data + 2), data, len);
+    if (layer.cache.enabled()) {
+      layer.cache.store(ReadU16(data + 2), data, len);
       ++p.counters.cached;
     }
     if (p.tap) {
@@ -326,7 +486,7 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
       ++consumed;
     }
   }
-  if (matched == 0) return 0;
+  if (matched == 0) return consumed;
   counters_[kFwdBatches] += 1;
   if (consumed == n) counters_[kFwdBatchesWithoutJs] += 1;
   // Consumer-major order: each consumer's packets of this batch leave back to back, so runs to one
@@ -341,7 +501,7 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
         if (slot_producer_[j] != pid) continue;
         const uint8_t* data = target.buffer + static_cast<size_t>(j) * target.slot_size;
         const uint64_t before = c.counters.packets;
-        ForwardTo(c, data, target.lengths[j], now_us, sink);
+        ForwardTo(c, data, target.lengths[j], now_us, sink, p.layer_aware ? &slot_info_[j] : nullptr, slot_layer_[j]);
         p.counters.forwarded += c.counters.packets - before;
       }
     }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "native/forward/forward_arrival_log.hpp"
+#include "native/forward/forward_layer_selector.hpp"
 #include "native/forward/forward_packet_cache.hpp"
 #include "native/forward/forward_receive_stats.hpp"
 #include "native/forward/forward_rtp_rewrite.hpp"
@@ -44,7 +45,10 @@ enum ForwardCounter : int {
   kFwdRetransmitted,      // of those, answered from a producer's cache (as RTX when negotiated)
   kFwdNackMissed,         // not answered: not cached (any more), or the consumer rebased since
   kFwdDropBase,           // + ForwardDrop: per-consumer drops by reason
-  kFwdCounterCount = kFwdDropBase + static_cast<int>(kForwardDropCount),
+  // After the drops (JavaScript finds them at kFwdDropBase + the number of drop names):
+  kFwdLayerSwitches = kFwdDropBase + static_cast<int>(kForwardDropCount),  // completed layer switches
+  kFwdRepairDropped,      // packets of a producer's RTX (repaired-rid) streams, dropped
+  kFwdCounterCount,
 };
 
 /** Per-producer counters (ProducerStats order in JavaScript). */
@@ -112,6 +116,20 @@ class ForwardEngine {
   /** Removes the producer; its consumers stay and forward nothing until switched. */
   bool remove_producer(uint32_t id);
 
+  /** Most spatial layers of one producer. */
+  static constexpr uint8_t kMaxLayers = 8;
+  /**
+   * A simulcast producer of `layers` (2..kMaxLayers) spatial layers, lowest resolution first, none
+   * bound yet (set_producer_layer binds each as its SSRC becomes known). 0 on failure.
+   */
+  uint32_t add_simulcast_producer(SrtpSession* source, uint8_t layers, bool tap, size_t cache_packets = 0);
+  /** Binds `ssrc` (from the producer's source) as spatial layer `layer`; false if taken or out of range. */
+  bool set_producer_layer(uint32_t id, uint8_t layer, uint32_t ssrc);
+  /** An RTX (repaired-rid) SSRC of the producer: its packets are dropped and counted (kFwdRepairDropped). */
+  bool add_producer_repair_ssrc(uint32_t id, uint32_t ssrc);
+  /** Codec per producer payload type (ForwardLayerCodec values, 128 bytes) for layer selection. */
+  bool set_producer_codecs(uint32_t id, const uint8_t* codecs);
+
   /** A consumer of `producer` on `transport`; 0 when either is unknown or the ssrc is 0. */
   uint32_t add_consumer(uint32_t producer, uint32_t transport, const ForwardConsumerParams& params);
   bool remove_consumer(uint32_t id);
@@ -119,6 +137,18 @@ class ForwardEngine {
   bool set_consumer_paused(uint32_t id, bool paused);
   /** Switches the consumer to another producer (0: none); continuity is kept across the switch. */
   bool set_consumer_producer(uint32_t id, uint32_t producer);
+  /**
+   * The consumer's target layers (forward_layer_selector.hpp): a spatial layer of its producer and a
+   * VP8 temporal layer (ForwardLayerState::kMaxTemporal: all). False for an unknown consumer or a
+   * spatial layer the producer does not have.
+   */
+  bool set_consumer_layers(uint32_t id, uint8_t spatial, uint8_t temporal);
+  /** The consumer's layer state (current/target layers, switches); nullptr when unknown. */
+  const ForwardLayerState* consumer_layers(uint32_t id) const;
+  /** The consumer's producer id (0: none or unknown consumer). */
+  uint32_t consumer_producer(uint32_t id) const;
+  /** Highest VP8 temporal layer seen on the producer's spatial layer (0 when none seen). */
+  uint8_t producer_max_temporal(uint32_t id, uint8_t layer) const;
 
   /**
    * Forwards the producer packets of receive slots [0, n): `status` is the per-slot outcome of
@@ -150,13 +180,26 @@ class ForwardEngine {
     socklen_t length = 0;
     uint16_t transport_seq = 1;
   };
+  struct Layer {
+    bool bound = false;
+    uint32_t ssrc = 0;
+    uint8_t max_tid = 0;
+    ForwardPacketCache cache;
+  };
   struct Producer {
     bool used = false;
     SrtpSession* source = nullptr;
     uint32_t ssrc = 0;
     bool tap = false;
+    bool simulcast = false;
+    /** Packets are inspected for layer selection (simulcast, or a consumer selects temporal layers). */
+    bool layer_aware = false;
+    uint8_t layer_count = 1;
+    size_t cache_packets = 0;
     std::vector<uint32_t> consumers;
-    ForwardPacketCache cache;
+    std::vector<Layer> layers;
+    std::vector<uint32_t> repair_ssrcs;
+    uint8_t codecs[128] = {};
     ForwardProducerCounters counters;
     uint8_t transport_cc_id = 0;
     ForwardArrivalLog arrivals;
@@ -167,7 +210,13 @@ class ForwardEngine {
     uint32_t transport = 0;
     bool paused = false;
     ForwardRewriteState rewrite;
+    ForwardLayerState layers;
     ForwardConsumerCounters counters;
+  };
+  struct ProducerRoute {
+    uint32_t id;
+    uint8_t layer;
+    bool repair;
   };
   struct ProducerKey {
     const SrtpSession* source;
@@ -185,8 +234,11 @@ class ForwardEngine {
   template <typename T>
   static const T* Find(const std::vector<T>& table, uint32_t id);
   void Detach(uint32_t consumer_id, uint32_t producer_id);
-  void ForwardTo(Consumer& consumer, const uint8_t* data, size_t len, uint64_t now_us, ForwardSink& sink);
-  bool Retransmit(Consumer& consumer, const uint8_t* data, size_t len, uint64_t now_us, ForwardSink& sink);
+  void ForwardTo(Consumer& consumer, const uint8_t* data, size_t len, uint64_t now_us, ForwardSink& sink,
+                 const ForwardLayerPacket* info, uint8_t layer);
+  bool Retransmit(Consumer& consumer, const Producer& producer, const uint8_t* data, size_t len, uint64_t now_us,
+                  ForwardSink& sink);
+  uint32_t NewProducer(SrtpSession* source, uint8_t layers, bool tap, size_t cache_packets);
   void Flush(ForwardSink& sink);
   void Drop(Consumer& consumer, ForwardDrop reason);
 
@@ -194,7 +246,7 @@ class ForwardEngine {
   std::vector<Producer> producers_;
   std::vector<Consumer> consumers_;
   std::vector<uint32_t> free_transports_, free_producers_, free_consumers_;
-  std::unordered_map<ProducerKey, uint32_t, ProducerKeyHash> producer_index_;
+  std::unordered_map<ProducerKey, ProducerRoute, ProducerKeyHash> producer_index_;
   // Send slots and the items of the current flush, allocated once.
   std::vector<uint8_t> out_;
   size_t slot_bytes_;
@@ -203,6 +255,8 @@ class ForwardEngine {
   std::vector<UdpSendItem> items_;
   // Per receive slot of the current batch: its producer id (0: none).
   uint32_t slot_producer_[UdpSocket::kMaxBatch] = {};
+  uint8_t slot_layer_[UdpSocket::kMaxBatch] = {};
+  ForwardLayerPacket slot_info_[UdpSocket::kMaxBatch];
   double own_counters_[kFwdCounterCount] = {};
   double* counters_ = own_counters_;
 };

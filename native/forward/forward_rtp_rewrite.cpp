@@ -89,6 +89,7 @@ const char* ForwardDropName(ForwardDrop drop) noexcept {
     case ForwardDrop::kProtect: return "protect";
     case ForwardDrop::kNoTransport: return "no-transport";
     case ForwardDrop::kTooBig: return "too-big";
+    case ForwardDrop::kLayer: return "layer";
   }
   return "unknown";
 }
@@ -107,7 +108,7 @@ namespace {
 
 ForwardDrop Rewrite(uint8_t* buf, size_t len, ForwardRewriteState& s, uint64_t now_us, uint16_t* transport_seq,
                     bool retransmission) noexcept {
-  if (retransmission && (s.rebase || !s.started)) return ForwardDrop::kPaused;
+  if (retransmission && (s.rebase || !s.started || s.reset_window)) return ForwardDrop::kPaused;
   if (!buf || IsRtcpPacket(buf, len)) return ForwardDrop::kMalformed;
   const size_t header = RtpHeaderLength(buf, len);
   if (header == 0) return ForwardDrop::kMalformed;
@@ -158,6 +159,10 @@ ForwardDrop Rewrite(uint8_t* buf, size_t len, ForwardRewriteState& s, uint64_t n
   }
   const uint16_t out_seq = static_cast<uint16_t>(in_seq + s.seq_offset);
   const uint32_t out_ts = in_ts + s.ts_offset;
+  if (s.reset_window) {
+    s.base_seq = out_seq;
+    s.reset_window = false;
+  }
   if (!s.started || static_cast<int16_t>(out_seq - s.last_seq) > 0) {
     s.last_seq = out_seq;
     s.last_ts = out_ts;

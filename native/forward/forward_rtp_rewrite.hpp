@@ -23,8 +23,13 @@ enum class ForwardDrop : uint8_t {
   kNoTransport = 5,
   /** The packet does not fit the engine's send slot with the SRTP tag. */
   kTooBig = 6,
+  /**
+   * Layer selection (forward_layer_selector.hpp): another spatial layer than the consumer's, a
+   * temporal layer above its target, or a late packet whose number was given to a later one.
+   */
+  kLayer = 7,
 };
-constexpr size_t kForwardDropCount = 7;
+constexpr size_t kForwardDropCount = 8;
 
 /** A stable lowercase name for logs, tests and JavaScript stats. */
 const char* ForwardDropName(ForwardDrop drop) noexcept;
@@ -64,6 +69,11 @@ struct ForwardRewriteState {
   uint16_t last_seq = 0;      // last sequence number sent (consumer space)
   uint32_t last_ts = 0;       // last timestamp sent (consumer space)
   uint64_t last_sent_us = 0;  // when last_ts was sent
+  /**
+   * Set when the sequence offset changed without a rebase (a packet skipped by layer selection):
+   * the next packet starts the retransmission window again, retransmissions miss until then.
+   */
+  bool reset_window = false;
 
   ForwardRewriteState() noexcept;
 };

@@ -258,7 +258,10 @@ export class HostileSession {
   /** Marks the start of an attack (counts sent so far). */
   beginAttack(name: string): void {
     this.phase = `attack ${name}`;
-    this.attackStart = Object.fromEntries(Object.entries(this.flows).map(([k, f]) => [k, f.sent]));
+    // A packet sent but not yet received may still sit in a send batch or a socket buffer when the
+    // attack starts, so a flood that overflows the receive buffer can take it: it counts as sent
+    // during the attack, not before.
+    this.attackStart = Object.fromEntries(Object.entries(this.flows).map(([k, f]) => [k, Math.min(f.sent, f.highest + 1)]));
   }
 
   /** Marks the end of the attack. */

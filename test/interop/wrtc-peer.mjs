@@ -5,7 +5,8 @@
 //                        100 test messages; replies {ok, ...}.
 //   {cmd:'answer', sdp}  answers an offer, looping every track back (replaceTrack) and every
 //                        message; replies {sdp}.
-//   {cmd:'stats'}        replies with the answerer's inbound-rtp stats and `arrivals`, the kind
+//   {cmd:'stats'}        replies with the answerer's inbound-rtp (and, as `videoOut`/`audioOut`,
+//                        outbound-rtp) stats and `arrivals`, the kind
 //                        ('s'/'b') and size of each message its JS saw, in order.
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
@@ -36,6 +37,7 @@ async function inbound(pc) {
   const report = await pc.getStats();
   report.forEach((s) => {
     if (s.type === 'inbound-rtp') out[s.kind ?? s.mediaType] = { packetsReceived: s.packetsReceived ?? 0, framesDecoded: s.framesDecoded };
+    if (s.type === 'outbound-rtp') out[`${s.kind ?? s.mediaType}Out`] = { packetsSent: s.packetsSent ?? 0, nackCount: s.nackCount, retransmittedPacketsSent: s.retransmittedPacketsSent, framesEncoded: s.framesEncoded };
     if (s.type === 'transport') out.transport = { srtpCipher: s.srtpCipher, dtlsCipher: s.dtlsCipher };
   });
   return out;

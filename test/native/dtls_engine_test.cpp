@@ -514,6 +514,50 @@ void TestBadConfig() {
 
 }  // namespace
 
+// Once connected, both engines free OpenSSL's record buffers; whatever writes first afterwards
+// (a record, close_notify, a timeout) gets them back instead of writing through a freed buffer
+// (the crash SSL_free_buffers used to cause; run under ASan by scripts/run-tests.mjs).
+void TestIdleBuffersReleased() {
+  {
+    Pair p(DtlsEngineConfig{}, DtlsEngineConfig{});
+    p.client->Start();
+    p.server->Start();
+    p.Pump();
+    CHECK(p.client->state() == DtlsState::kConnected && p.server->state() == DtlsState::kConnected);
+    CHECK(p.client->record_buffers_released());
+    CHECK(p.server->record_buffers_released());
+    // No retransmission timer runs once connected: a timeout leaves the buffers freed.
+    p.server->HandleTimeout();
+    CHECK(p.server->record_buffers_released());
+    uint8_t msg[1200];
+    for (size_t i = 0; i < sizeof msg; ++i) msg[i] = static_cast<uint8_t>(i * 7);
+    CHECK(p.server->Send(msg, sizeof msg) == DtlsStatus::kOk);
+    CHECK(!p.server->record_buffers_released());
+    p.Move(*p.server, *p.client);
+    CHECK(!p.client->record_buffers_released());
+    std::vector<uint8_t> out(4096);
+    uint32_t lens[4];
+    CHECK_EQ(p.client->DrainData(out.data(), out.size(), lens, 4), 1u);
+    CHECK_EQ(lens[0], sizeof msg);
+    CHECK_MEM(out.data(), msg, sizeof msg);
+    CHECK(p.client->Send(msg, 10) == DtlsStatus::kOk);
+    p.Move(*p.client, *p.server);
+    CHECK_EQ(p.server->DrainData(out.data(), out.size(), lens, 4), 1u);
+  }
+  {
+    // close_notify is the first thing written after the release.
+    Pair p(DtlsEngineConfig{}, DtlsEngineConfig{});
+    p.client->Start();
+    p.server->Start();
+    p.Pump();
+    CHECK(p.server->record_buffers_released());
+    p.server->Close();
+    CHECK(p.server->state() == DtlsState::kClosed);
+    p.Move(*p.server, *p.client);
+    CHECK(p.client->state() == DtlsState::kClosed);
+  }
+}
+
 int main() {
   TestHandshakeEveryProfile();
   TestServerPreferenceAndRsa();
@@ -521,6 +565,7 @@ int main() {
   TestLateFingerprints();
   TestPem();
   TestDataAndClose();
+  TestIdleBuffersReleased();
   TestHostileInput();
   TestForgedRecordsAfterHandshake();
   TestClientHelloFlood();

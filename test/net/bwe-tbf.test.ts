@@ -2,7 +2,8 @@
 // network namespaces joined by veth (docs/policy.md, "Bandwidth estimator"). Short form (npm
 // test): 1 Mbit/s for 14 s, the target settles within ±20 % by 10 s and the queueing delay seen in
 // the feedback stays under 200 ms. Long form (npm run test:net, PWT_NET_LONG=1): a step
-// 1 → 3 → 0.5 Mbit/s (at 12 s and 40 s) made by changing the tbf rate. Skipped, with the reason, where namespaces
+// 1 → 3 → 0.5 Mbit/s (at 12 s and 40 s) made by changing the tbf rate, each new rate reached
+// within 10 s. Skipped, with the reason, where namespaces
 // cannot be made (not root, no `ip`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,10 +15,16 @@ import { writeFileSync } from 'node:fs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const NS_A = 'policy-bwe-a';
-const NS_B = 'policy-bwe-b';
-const IF_A = 'policy-bwe-va';
-const IF_B = 'policy-bwe-vb';
+// Names unique to this run: several checkouts on one machine (developers, CI jobs) run this file
+// at once, and a fixed name let one run's cleanup delete another's namespace mid-test.
+// PWT_NETNS_PREFIX names the namespaces after whoever runs them; interface names stay short
+// (15 characters at most) and exist outside the namespaces only between `add` and `set netns`.
+const RUN = String(process.pid);
+const PREFIX = process.env.PWT_NETNS_PREFIX ?? 'pwt';
+const NS_A = `${PREFIX}-bwe-a-${RUN}`;
+const NS_B = `${PREFIX}-bwe-b-${RUN}`;
+const IF_A = `pwtva${RUN}`;
+const IF_B = `pwtvb${RUN}`;
 const ADDR_A = '10.213.0.1';
 const ADDR_B = '10.213.0.2';
 const LONG = process.env.PWT_NET_LONG === '1';
@@ -156,15 +163,19 @@ test('tbf step 1 → 3 → 0.5 Mbit/s is tracked (long form: npm run test:net)',
     const samples = await run(52_000, [{ at: 12_000, rate: '3mbit' }, { at: 40_000, rate: '500kbit' }]);
     const one = window(samples, 8_000, 12_000);
     const three = window(samples, 30_000, 40_000);
-    const found = window(samples, 12_000, 40_000);
+    const found = window(samples, 12_000, 22_000);
     const half = window(samples, 44_000, 52_000);
     const drop = window(samples, 40_000, 47_000);
-    t.diagnostic(`1 Mbit/s (8-12 s): ${kbps(one)}; 3 Mbit/s (30-40 s): ${kbps(three)}; 0.5 Mbit/s (44-52 s): ${kbps(half)}; right after the drop (40-47 s): ${kbps(drop)}`);
+    const reached = samples.find((x) => x.t >= 12_000 && x.target >= 2_400_000);
+    const drained = samples.find((x) => x.t >= 41_000 && samples.every((y) => y.t < x.t || y.queueDelayMs < 200));
+    t.diagnostic(`1 Mbit/s (8-12 s): ${kbps(one)}; within 20 % of 3 Mbit/s ${reached ? `${reached.t - 12_000} ms` : 'never'} after the step; 3 Mbit/s (30-40 s): ${kbps(three)}; ` +
+      `0.5 Mbit/s (44-52 s): ${kbps(half)}; right after the drop (40-47 s): ${kbps(drop)}; queue < 200 ms for good ${drained ? `${drained.t - 40_000} ms` : 'never'} after the drop`);
     assert.ok(Math.abs(one.mean - 1_000_000) <= 200_000, kbps(one));
-    // Up: found at 8 %/s (no probing), then a sawtooth below the new rate. Send and receive times
-    // are taken by JS event loops: on a loaded machine a stalled process looks like a delay spike
-    // and costs a decrease (docs/policy.md), so the mean is only bounded loosely here.
-    assert.ok(found.max >= 2_400_000, `the 3 Mbit/s is found within 20 %: ${kbps(found)}`);
+    // Up: the accelerating increase (docs/policy.md) reaches the new rate within 10 s, then a
+    // sawtooth below it. Send and receive times are taken by JS event loops: on a loaded machine
+    // a stalled process looks like a delay spike and costs a decrease, so the mean is only
+    // bounded loosely here (the simulator test asserts staying within ±20 %).
+    assert.ok(found.max >= 2_400_000, `the 3 Mbit/s is found within 20 % in 10 s: ${kbps(found)}`);
     assert.ok(three.mean >= 1_500_000 && three.mean <= 3_600_000, kbps(three));
     assert.ok(Math.abs(half.mean - 500_000) <= 100_000, kbps(half));
     assert.ok(window(samples, 0, 40_000).maxQueue < 200, 'queueing delay before the drop');

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startEchoServer } from '../../lib/echo/echo-server.js';
 import { launchChromium, type ChromiumHandle } from '../interop/chromium.js';
-import { connectChromium, find, LONG, NO_CHROMIUM } from './chromium-session.js';
+import { connectChromium, find, LONG, NO_CHROMIUM, type ChromiumStats } from './chromium-session.js';
+import { startWrtcEchoServer } from './wrtc-echo-server.js';
 
 const SECONDS = LONG ? 20 : 8;
 
@@ -20,16 +21,24 @@ after(async () => {
   await browser?.close();
 });
 
-test(`our echo server → Chromium through 3 % loss: NACKs answered, RTT and SR data in Chromium's stats (${SECONDS} s)`, { timeout: 120_000, skip: NO_CHROMIUM }, async (t) => {
+const RELAY = { toServer: {}, toClient: { loss: 0.03 }, seed: 9 };
+
+/** Chromium's inbound-rtp video figures the comparison reports. */
+function videoFigures(s: ChromiumStats): string {
+  return `packetsReceived ${s.packetsReceived}, packetsLost ${s.packetsLost}, nackCount ${s.nackCount}, retransmittedPacketsReceived ${s.retransmittedPacketsReceived}, ` +
+    `framesDecoded ${s.framesDecoded}, freezeCount ${s.freezeCount}, totalFreezesDuration ${s.totalFreezesDuration} s`;
+}
+
+test(`echo server → Chromium through 3 % loss, ours then libwebrtc's: NACKs answered, freezeCount no worse than libwebrtc's, RTT and SR data (${SECONDS} s each)`, { timeout: 150_000, skip: NO_CHROMIUM }, async (t) => {
   const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], iceLite: true });
   t.after(() => server.close());
   const session = await connectChromium(browser, {
     whipUrl: server.whipUrl, direction: 'sendrecv', video: { width: 640, height: 480 }, audio: true,
-    relay: { toServer: {}, toClient: { loss: 0.03 }, seed: 9 },
+    relay: RELAY,
   });
-  t.after(() => session.close());
   await sleep(SECONDS * 1000);
   const stats = await session.stats();
+  await session.close();
   const inbound = find(stats, 'inbound-rtp', 'video');
   assert.ok(inbound, 'Chromium receives our echoed video');
   assert.equal(server.sessions.size, 1);
@@ -38,10 +47,10 @@ test(`our echo server → Chromium through 3 % loss: NACKs answered, RTT and SR 
   const ourOut = ourStats.find((s) => s.type === 'outbound-rtp' && s.kind === 'video')!;
   const remoteInbound = find(stats, 'remote-inbound-rtp', 'video');
   const remoteOutbound = find(stats, 'remote-outbound-rtp', 'video');
-  t.diagnostic(`Chromium inbound-rtp video: ${inbound.packetsReceived} packets, packetsLost ${inbound.packetsLost}, nackCount ${inbound.nackCount}, ` +
-    `retransmittedPacketsReceived ${inbound.retransmittedPacketsReceived}, freezeCount ${inbound.freezeCount}, framesDecoded ${inbound.framesDecoded}; ` +
+  t.diagnostic(`ours → Chromium inbound-rtp video: ${videoFigures(inbound)}; ` +
     `relay dropped ${session.relay!.toClient.dropped} of ${session.relay!.toClient.dropped + session.relay!.toClient.forwarded} datagrams to Chromium`);
-  t.diagnostic(`our outbound-rtp video: nackCount ${ourOut.nackCount}, retransmittedPacketsSent ${ourOut.retransmittedPacketsSent}; ` +
+  t.diagnostic(`our outbound-rtp video: nackCount ${ourOut.nackCount}, retransmittedPacketsSent ${ourOut.retransmittedPacketsSent}, ` +
+    `pwtNackRequested ${ourOut.pwtNackRequested}, pwtNackNotInHistory ${ourOut.pwtNackNotInHistory}, pwtNackRateLimited ${ourOut.pwtNackRateLimited}; ` +
     `Chromium remote-inbound-rtp roundTripTime ${remoteInbound?.roundTripTime} s, remote-outbound-rtp reportsSent ${remoteOutbound?.reportsSent}`);
   assert.ok(Number(inbound.nackCount) > 0, 'Chromium sent NACKs');
   assert.ok(Number(ourOut.nackCount) > 0, 'they reached our sender');
@@ -50,4 +59,28 @@ test(`our echo server → Chromium through 3 % loss: NACKs answered, RTT and SR 
   // Our RRs about Chromium's video give Chromium an RTT; our SRs give it remote-outbound-rtp.
   assert.ok(remoteInbound && Number(remoteInbound.roundTripTime) > 0, 'non-zero roundTripTime in remote-inbound-rtp');
   assert.ok(remoteOutbound && Number(remoteOutbound.reportsSent) > 0 && Number(remoteOutbound.remoteTimestamp) > 0, 'SR-derived remote-outbound-rtp');
+
+  // The same through libwebrtc as the echo server.
+  const wrtc = await startWrtcEchoServer();
+  t.after(() => wrtc.close());
+  const wrtcSession = await connectChromium(browser, {
+    whipUrl: wrtc.whipUrl, direction: 'sendrecv', video: { width: 640, height: 480 }, audio: true, relay: RELAY,
+  });
+  await sleep(SECONDS * 1000);
+  const wrtcStats = await wrtcSession.stats();
+  await wrtcSession.close();
+  const wrtcInbound = find(wrtcStats, 'inbound-rtp', 'video');
+  assert.ok(wrtcInbound, 'Chromium receives libwebrtc\'s echoed video');
+  const wrtcOut = await wrtc.videoOut();
+  t.diagnostic(`libwebrtc (@roamhq/wrtc ${wrtc.version()}) → Chromium inbound-rtp video: ${videoFigures(wrtcInbound)}; ` +
+    `relay dropped ${wrtcSession.relay!.toClient.dropped} of ${wrtcSession.relay!.toClient.dropped + wrtcSession.relay!.toClient.forwarded} datagrams to Chromium; ` +
+    `wrtc outbound-rtp nackCount ${wrtcOut?.nackCount}, retransmittedPacketsSent ${wrtcOut?.retransmittedPacketsSent}`);
+  assert.ok(Number(wrtcInbound.framesDecoded) > 0, 'Chromium decoded libwebrtc\'s video');
+  // The issue's criterion, strictly, in the long form. The short form runs inside `npm test`,
+  // files in parallel on a shared machine: our echo server forwards on this process's event loop,
+  // which a busy machine can stall for a few hundred ms (one freeze), while libwebrtc forwards on
+  // its own threads; there one freeze more than libwebrtc's is tolerated (docs/policy.md).
+  const allowance = LONG ? 0 : 1;
+  assert.ok(Number(inbound.freezeCount) <= Number(wrtcInbound.freezeCount) + allowance,
+    `Chromium's freezeCount with our echo server (${inbound.freezeCount}) is no worse than with libwebrtc's (${wrtcInbound.freezeCount})${allowance ? ' + 1' : ''}`);
 });

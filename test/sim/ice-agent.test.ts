@@ -315,3 +315,35 @@ test('server-reflexive gathering through a STUN server; a NATed peer is reached 
   assert.equal(a.agent.selectedPair!.remote.type, 'srflx');
   assert.deepEqual(b.agent.selectedPair!.localBase, { address: '192.168.1.2', port: 3000 });
 });
+
+test('controlled: a later nomination of a lower-priority pair is followed (libwebrtc switches pairs after nominating)', () => {
+  const sim = new IceSim(14, {});
+  const A_LOW = { address: '10.0.1.1', port: 1001 };
+  const a = sim.addPeer('a', { seed: 141, role: 'controlling' }, [A_HOST, A_LOW]);
+  const b = sim.addPeer('b', { seed: 142, role: 'controlled' }, [B_HOST]);
+  a.agent.addLocalCandidate(0, { type: 'host', address: A_HOST.address, port: A_HOST.port, localPreference: 60000 });
+  a.agent.addLocalCandidate(0, { type: 'host', address: A_LOW.address, port: A_LOW.port, localPreference: 20000 });
+  a.agent.endOfLocalCandidates(0);
+  b.agent.addLocalCandidate(0, { type: 'host', address: B_HOST.address, port: B_HOST.port, localPreference: 60000 });
+  b.agent.endOfLocalCandidates(0);
+  sim.drain();
+  sim.describe(a, b);
+  sim.describe(b, a);
+  sim.trickle(a, b);
+  sim.trickle(b, a);
+  // Let both pairs be checked before and after the nomination.
+  sim.run(10_000, () => a.agent.state === 'completed' && connected(b) && b.agent.checkList.every((p) => p.valid));
+  assert.equal(b.agent.selectedPair!.remoteAddress.address, A_HOST.address, 'the highest-priority pair first');
+  // The controlling agent now prefers its other interface and nominates that pair, as libwebrtc does.
+  const low = a.agent.checkList.find((p) => p.local.address === A_LOW.address);
+  assert.ok(low);
+  const request = new StunMessage(StunMethod.Binding, StunClass.Request, Buffer.alloc(12, 7))
+    .addString(StunAttr.Username, `${b.agent.localCredentials.ufrag}:${a.agent.localCredentials.ufrag}`)
+    .addUint32(StunAttr.Priority, low.local.priority)
+    .addUint64(StunAttr.IceControlling, 1n)
+    .addFlag(StunAttr.UseCandidate)
+    .encode({ integrityKey: Buffer.from(b.agent.localCredentials.password), fingerprint: true });
+  b.agent.handleInput(sim.now, { local: B_HOST, remote: A_LOW, data: request });
+  assert.equal(b.agent.selectedPair!.remoteAddress.address, A_LOW.address, 'the controlled agent follows the new nomination');
+  assert.ok(connected(b));
+});

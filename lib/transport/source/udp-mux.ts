@@ -8,6 +8,7 @@ import { peekBindingRequestUfrag } from '../../ice/stun-peek.js';
 import { canonicalIp, type TransportAddress } from '../../ice/transport-address.js';
 import { IceTransport, type IceMuxPort, type IceTransportOptions } from '../ice-transport.js';
 import { countStranger, createPortDrops, type PortDrops } from './port-drops.js';
+import type { ReuseportHandoff } from './udp-reuseport-handoff.js';
 import { UdpSocket, UdpSrtpStatus } from './udp-socket.js';
 import { nativeUdpSocketFactory, remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './datagram-socket.js';
 
@@ -35,6 +36,13 @@ export interface UdpMuxOptions {
    * that the application can pass it to the owning worker's {@link UdpMux.deliver}.
    */
   onUnroutable?: (data: Buffer, remote: TransportAddress, ufrag: string | undefined) => void;
+  /**
+   * @internal With `reusePort`: this worker's part in the native hand-off of a port shared by several workers
+   * (docs/scaling.md "One port across workers"). The mux claims its transports' ufrags and remote
+   * addresses, and datagrams of flows other workers own are passed to them natively, before
+   * JavaScript runs. Needs the native socket.
+   */
+  handoff?: ReuseportHandoff;
 }
 
 /** Counters of the mux. */
@@ -77,10 +85,12 @@ export class UdpMux {
   private readonly counters = { datagramsReceived: 0, routedByAddress: 0, routedByUfrag: 0, unknownSender: 0, unknownUfrag: 0, forwarded: 0 };
   private readonly onUnroutable: UdpMuxOptions['onUnroutable'];
   private readonly portDrops = createPortDrops();
+  private readonly handoff: ReuseportHandoff | undefined;
 
-  private constructor(socket: IceUdpSocket, announced: string | undefined, onUnroutable: UdpMuxOptions['onUnroutable']) {
+  private constructor(socket: IceUdpSocket, announced: string | undefined, onUnroutable: UdpMuxOptions['onUnroutable'], handoff: ReuseportHandoff | undefined) {
     this.socket = socket;
     this.onUnroutable = onUnroutable;
+    this.handoff = handoff;
     const a = socket.address();
     this.local = { address: canonicalIp(a.address), port: a.port };
     socket.onBatch((batch) => this.onBatch(batch));
@@ -111,7 +121,19 @@ export class UdpMux {
       sendBufferSize: options.sendBufferSize ?? 4 * 1024 * 1024,
       gro: options.gro ?? true,
     });
-    return new UdpMux(socket, options.announcedAddress, options.onUnroutable);
+    if (options.handoff) {
+      if (!(socket instanceof UdpSocket) || !options.reusePort) {
+        socket.close();
+        throw new InvalidArgumentError('ERR_MUX_HANDOFF', 'the hand-off needs the native socket and reusePort');
+      }
+      try {
+        options.handoff.join(socket);
+      } catch (err) {
+        socket.close();
+        throw err;
+      }
+    }
+    return new UdpMux(socket, options.announcedAddress, options.onUnroutable, options.handoff);
   }
 
   /** Creates an ICE transport served by this port (its only host candidate is the mux address). */
@@ -174,8 +196,10 @@ export class UdpMux {
     const c = this.counters;
     for (let i = 0; i < batch.count; i++) {
       c.datagramsReceived++;
-      // Forwarded natively by lib/sfu's engine (docs/sfu.md): nothing left for a connection.
-      if (batch.srtpStatus?.(i) === UdpSrtpStatus.forwarded) continue;
+      // Forwarded natively by lib/sfu's engine (docs/sfu.md), or passed to the worker that owns the
+      // flow (docs/scaling.md "One port across workers"): nothing left for a connection here.
+      const status = batch.srtpStatus?.(i);
+      if (status === UdpSrtpStatus.forwarded || status === UdpSrtpStatus.handedOff) continue;
       const key = batch.addressKey(i);
       const route = this.routes.get(key);
       if (route) {
@@ -221,6 +245,7 @@ export class UdpMux {
     // After a restart both the old and the new ufrag route here until the transport closes.
     set.add(ufrag);
     this.byUfrag.set(ufrag, transport);
+    this.handoff?.steerUfrag(true, ufrag);
   }
 
   private learn(transport: IceTransport, remote: TransportAddress): void {
@@ -235,12 +260,22 @@ export class UdpMux {
       this.routeKeys.set(transport, keys);
     }
     keys.add(key);
+    this.handoff?.steerAddress(true, remote);
   }
 
   private release(transport: IceTransport): void {
-    for (const u of this.ufrags.get(transport) ?? []) if (this.byUfrag.get(u) === transport) this.byUfrag.delete(u);
+    for (const u of this.ufrags.get(transport) ?? []) {
+      if (this.byUfrag.get(u) !== transport) continue;
+      this.byUfrag.delete(u);
+      this.handoff?.steerUfrag(false, u);
+    }
     this.ufrags.delete(transport);
-    for (const k of this.routeKeys.get(transport) ?? []) if (this.routes.get(k)?.transport === transport) this.routes.delete(k);
+    for (const k of this.routeKeys.get(transport) ?? []) {
+      const route = this.routes.get(k);
+      if (route?.transport !== transport) continue;
+      this.routes.delete(k);
+      this.handoff?.steerAddress(false, route.remote);
+    }
     this.routeKeys.delete(transport);
   }
 }

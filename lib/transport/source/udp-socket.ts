@@ -10,6 +10,7 @@ import {
   NativeUdpStatus,
   nativeUdpCounterCount,
   type NativeUdpSocket,
+  type NativeHandoffOptions,
 } from '../../native/udp.js';
 import type { SrtpSession } from '../../srtp/srtp-session.js';
 
@@ -110,9 +111,10 @@ export interface UdpSrtpRoute {
 
 /**
  * `UdpBatch.srtpStatus(i)` values below 2; 2 + an SrtpStatus code means SRTP refused it;
- * `forwarded` (255): a ForwardEngine consumed the clear packet natively (docs/sfu.md): skip it.
+ * `forwarded` (255): a ForwardEngine consumed the clear packet natively (docs/sfu.md): skip it;
+ * `handedOff` (254): passed to the worker that owns its flow on a shared port (docs/scaling.md): skip it.
  */
-export const UdpSrtpStatus = { none: 0, unprotected: 1, refusedBase: 2, forwarded: 255 } as const;
+export const UdpSrtpStatus = { none: 0, unprotected: 1, refusedBase: 2, handedOff: 254, forwarded: 255 } as const;
 
 /** A resolved destination; reuse it on hot paths instead of (port, address) strings. */
 export interface UdpDestination {
@@ -438,6 +440,27 @@ export class UdpSocket {
   forwardRetransmit(consumer: number, sequenceNumbers: Uint16Array): number {
     if (this.isClosed) return 0;
     return this.native.forwardRetransmit(consumer, sequenceNumbers);
+  }
+
+  /**
+   * @internal Joins the hand-off of a port shared by several workers (lib/transport/source/udp-reuseport-handoff.ts,
+   * docs/scaling.md "One port across workers"); false when the socket cannot.
+   */
+  setHandoff(options: NativeHandoffOptions): boolean {
+    this.assertOpen();
+    return this.native.setHandoff(options);
+  }
+
+  /** @internal Claims (or releases) the flow from `remote` for this worker; false when refused. */
+  steerAddress(claim: boolean, remote: { address: string; port: number }): boolean {
+    if (this.isClosed) return false;
+    return this.native.steerAddress(claim, remote.address.includes(':') ? 6 : 4, remote.address, remote.port);
+  }
+
+  /** @internal Claims (or releases) Binding requests naming the local `ufrag` for this worker. */
+  steerUfrag(claim: boolean, ufrag: string): boolean {
+    if (this.isClosed) return false;
+    return this.native.steerUfrag(claim, ufrag);
   }
 
   /** Queues a clear RTP or RTCP packet, protected natively by the route's session at flush. */

@@ -1,6 +1,6 @@
 // The command line (lib/cli/main.ts) as a user runs it: usage errors exit 2, `whip-client`
 // against the echo server prints exactly one JSON line and exits 0, against a failing endpoint 1;
-// `echo` prints the URL and serves the page. Also the media sources it sends.
+// `echo` and `sfu` print the URL and serve their page. Also the media sources it sends.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -103,6 +103,39 @@ test('echo prints the URL to open and serves the page until SIGTERM', { timeout:
     assert.match(await page.text(), /pure-webrtc-transport echo/);
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test('sfu prints the URL to open and the media port, serves the room page and stats, and exits 0 on SIGINT', { timeout: 60_000 }, async () => {
+  const bad = await run(['sfu', '--udp-port', '70000']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--udp-port: 70000 is not a port/);
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'sfu', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const [url, udpPort] = await new Promise<[string, number]>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 20_000);
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /open (http:\/\/127\.0\.0\.1:\d+\/)\?room=main in several browser tabs \(media on UDP 127\.0\.0\.1:(\d+)\)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve([m[1]!, Number(m[2])]);
+        }
+      });
+    });
+    assert.ok(udpPort > 0);
+    const page = await fetch(url);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /pure-webrtc-transport sfu room/);
+    const stats = (await (await fetch(`${url}stats`)).json()) as { router: { packetsForwarded: number }; rooms: unknown[] };
+    assert.equal(stats.router.packetsForwarded, 0);
+    assert.deepEqual(stats.rooms, []);
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.kill('SIGINT');
     assert.equal(await exited, 0);
   } finally {
     child.kill('SIGKILL');

@@ -82,6 +82,39 @@ test('AIMD: normal → increase, overuse → β × acked and hold, underuse → 
   assert.equal(b.update(1000, 'normal', 100_000, 100), 1_000_000, 'already above the cap: not raised, not cut');
 });
 
+test('AIMD past the congestion point: the multiplicative increase doubles its rate every second (8, 16, 32 %/s...) up to the start-up rate; an overuse starts it over', () => {
+  const a = new AimdRateController({ startBitrate: 1_000_000, minBitrate: 10_000, maxBitrate: 100_000_000 });
+  a.update(0, 'overusing', 1_000_000, 100);
+  assert.equal(a.linkCapacity, 1_000_000);
+  // Acked far above the congestion point's upper bound: the capacity estimate is dropped.
+  let prev = a.update(100, 'normal', 10_000_000, 100);
+  assert.equal(a.linkCapacity, undefined);
+  const ratios: number[] = [];
+  for (let t = 1100; t <= 4100; t += 1000) {
+    const next = a.update(t, 'normal', 10_000_000, 100);
+    ratios.push(next / prev);
+    prev = next;
+  }
+  const want = [1.08 ** 2, 1.08 ** 4, 1.08 ** 8, 2];
+  ratios.forEach((r, i) => assert.ok(Math.abs(r - want[i]!) < 1e-9, `second ${i + 1}: ×${r}, want ×${want[i]}`));
+  // An overuse ends the run; the next one starts again at 8 %/s.
+  const cut = a.update(4200, 'overusing', 5_000_000, 100);
+  a.update(4300, 'normal', 50_000_000, 100);
+  const again = a.update(5300, 'normal', 50_000_000, 100);
+  // 100 ms at 8 %/s, then a second at 16 %/s (×1.175), not the ×2 the run had reached.
+  assert.ok(again / cut > 1.16 && again / cut < 1.19, `restarted: ×${again / cut}`);
+  assert.throws(() => new SendSideBandwidthEstimator({ increaseAcceleration: 0.5 }), { code: 'ERR_BWE_OPTION' });
+  // increaseAcceleration 1 keeps the draft's constant 8 %/s.
+  const c = new AimdRateController({ startBitrate: 1_000_000, minBitrate: 10_000, maxBitrate: 100_000_000, increaseAcceleration: 1 });
+  c.update(0, 'overusing', 1_000_000, 100);
+  let p = c.update(100, 'normal', 10_000_000, 100);
+  for (let t = 1100; t <= 3100; t += 1000) {
+    const n = c.update(t, 'normal', 10_000_000, 100);
+    assert.ok(Math.abs(n / p - 1.08) < 1e-9, `constant: ×${n / p}`);
+    p = n;
+  }
+});
+
 test('acked bitrate: bytes over the last 500 ms of arrival time, none before 150 ms', () => {
   const a = new AckedBitrateEstimator();
   a.add(0, 1000);

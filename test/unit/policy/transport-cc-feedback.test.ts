@@ -97,3 +97,12 @@ test('the byte writer round-trips through the RTCP parser: leading loss, large a
     }
   }
 });
+
+test('an idle module holds no arrival ring: 200 of them allocate no array buffers until packets arrive', () => {
+  const before = process.memoryUsage().arrayBuffers;
+  const idle = Array.from({ length: 200 }, () => new TransportCcFeedback());
+  const grown = process.memoryUsage().arrayBuffers - before;
+  // Each ring is 64 KiB once the first packet with a transport-wide number arrives (12.5 MiB for 200).
+  assert.ok(grown < 256 * 1024, `200 idle modules hold ${grown} bytes of array buffers`);
+  assert.equal(idle.length, 200);
+});

@@ -1,0 +1,126 @@
+// WorkerRoom: the main thread's handle on a room that lives on a router worker (docs/scaling.md
+// "Routers on worker threads"). Every method is one async message to the worker; errors come back
+// typed; when the worker fails the room fails and every call rejects instead of hanging.
+import { InvalidStateError, type PwtError } from '../../common/errors.js';
+import { TypedEventEmitter } from '../../common/typed-emitter.js';
+import type { MediaKind } from '../../peer/media-stream-track.js';
+import type { RouterWorkerHandle } from './router-worker-pool.js';
+import type { WorkerConsumeOptions, WorkerProduceOptions, WorkerReplies, WorkerRequest, WorkerRoomStats } from './worker-protocol.js';
+
+/** Events of {@link WorkerRoom}. */
+export type WorkerRoomEvents = {
+  /** A peer connection of the room changed `connectionState` (webrtc-pc names). */
+  peerstatechange: [{ peer: number; state: string }];
+  /** The room's worker failed: the room is gone. */
+  failed: [PwtError];
+};
+
+/** A room on a router worker: peers (by SDP), producers and consumers, by number. */
+export class WorkerRoom extends TypedEventEmitter<WorkerRoomEvents> {
+  /** The room's id in its pool. */
+  readonly id: number;
+  private closedValue = false;
+  private failure: PwtError | undefined;
+
+  /** @internal */
+  constructor(
+    private readonly host: RouterWorkerHandle,
+    id: number,
+  ) {
+    super();
+    this.id = id;
+  }
+
+  /** Index of the worker the room lives on. */
+  get worker(): number {
+    return this.host.index;
+  }
+
+  /** The port the room's peers connect to (in their ICE candidates). */
+  get local(): { address: string; port: number } {
+    return { ...this.host.local };
+  }
+
+  get closed(): boolean {
+    return this.closedValue;
+  }
+
+  /** Adds a peer from its SDP offer (e.g. a publisher's); resolves with its id and the answer. */
+  answer(offer: string): Promise<{ peer: number; answer: string }> {
+    return this.call({ op: 'answer', room: this.id, offer });
+  }
+
+  /** Adds a peer the server offers to (a subscriber), with one send-only transceiver per kind. */
+  offer(kinds: MediaKind[]): Promise<{ peer: number; offer: string }> {
+    return this.call({ op: 'offer', room: this.id, kinds: [...kinds] });
+  }
+
+  /** Applies the answer of a peer created by {@link WorkerRoom.offer}. */
+  async accept(peer: number, answer: string): Promise<void> {
+    await this.call({ op: 'accept', room: this.id, peer, answer });
+  }
+
+  /** Forwards what the peer sends on the transceiver `mid` (waits until the peer is connected). */
+  produce(peer: number, mid: string, options: WorkerProduceOptions = {}): Promise<{ producer: number; kind: MediaKind; ssrc: number }> {
+    return this.call({ op: 'produce', room: this.id, peer, mid, options: { ...options } });
+  }
+
+  /** Sends `producer` to the peer on its transceiver `mid`; resolves with the consumer's id and SSRC. */
+  consume(producer: number, peer: number, mid: string, options: WorkerConsumeOptions = {}): Promise<{ consumer: number; ssrc: number }> {
+    return this.call({ op: 'consume', room: this.id, producer, peer, mid, options: { ...options } });
+  }
+
+  async pause(consumer: number): Promise<void> {
+    await this.call({ op: 'pause', room: this.id, consumer });
+  }
+
+  async resume(consumer: number): Promise<void> {
+    await this.call({ op: 'resume', room: this.id, consumer });
+  }
+
+  /** Asks the producer's publisher for a keyframe (merged with recent requests, docs/sfu.md). */
+  async requestKeyFrame(producer: number): Promise<void> {
+    await this.call({ op: 'requestKeyFrame', room: this.id, producer });
+  }
+
+  /** Closes one peer connection (its producers and consumers end with it). */
+  async closePeer(peer: number): Promise<void> {
+    await this.call({ op: 'closePeer', room: this.id, peer });
+  }
+
+  /** The worker router's counters and this room's producers, consumers and peers. */
+  stats(): Promise<WorkerRoomStats> {
+    return this.call({ op: 'roomStats', room: this.id });
+  }
+
+  /** Closes every peer of the room. Idempotent; resolves once the worker has done it. */
+  async close(): Promise<void> {
+    if (this.closedValue) return;
+    this.closedValue = true;
+    this.host.rooms.delete(this);
+    if (!this.failure) await this.host.request({ op: 'closeRoom', room: this.id });
+  }
+
+  /** @internal */
+  peerState(peer: number, state: string): void {
+    this.safeEmit('peerstatechange', { peer, state });
+  }
+
+  /** @internal The worker failed. */
+  fail(err: PwtError): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.safeEmit('failed', err);
+  }
+
+  /** @internal The pool closed. */
+  markClosed(): void {
+    this.closedValue = true;
+  }
+
+  private call<K extends WorkerRequest['op']>(request: Extract<WorkerRequest, { op: K }>): Promise<WorkerReplies[K]> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closedValue) return Promise.reject(new InvalidStateError('ERR_WORKER_ROOM_CLOSED', `room ${this.id} is closed`));
+    return this.host.request(request);
+  }
+}

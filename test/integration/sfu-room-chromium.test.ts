@@ -1,0 +1,137 @@
+// The `sfu` room server (lib/room, docs/sfu.md "Room server") with 4 headless Chromium pages in one
+// room, one browser, one context per page, fake camera and microphone: every page decodes the other
+// three pages' video (framesDecoded grows) and receives their audio, all forwarded by the native
+// engine on one UDP port; a page that leaves is cleaned up on the server (its producers and every
+// consumer of them closed) and the other pages drop its video. Skipped without Chromium.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startRoomServer, type RoomServer } from '../../lib/room/index.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = !existsSync(CHROMIUM) || process.env.PWT_SKIP_BROWSER === '1' ? 'no /usr/bin/chromium (or PWT_SKIP_BROWSER=1)' : false;
+const PAGES = 4;
+const ROOM = 'chromium-test';
+
+interface RemoteStats {
+  id: string;
+  connectionState: string;
+  framesDecoded: number;
+  frameWidth: number;
+  frameHeight: number;
+  audioPacketsReceived: number;
+  videoPacketsReceived: number;
+}
+
+let server: RoomServer;
+let browser: Browser;
+const pages: Page[] = [];
+const members: string[] = [];
+
+function remoteStats(page: Page): Promise<RemoteStats[]> {
+  return page.evaluate('window.pwtRoom.remoteStats()') as Promise<RemoteStats[]>;
+}
+
+/** Polls `check` once a second until it returns true or `ms` pass; fails with `what` and the last state. */
+async function until(what: string, ms: number, check: () => Promise<boolean>, state: () => Promise<unknown>): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) assert.fail(`${what} within ${ms} ms; last state: ${JSON.stringify(await state())}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+const allStats = (): Promise<RemoteStats[][]> => Promise.all(pages.map(remoteStats));
+
+before(async () => {
+  if (skip) return;
+  server = await startRoomServer({ port: 0, host: '127.0.0.1', connectTimeoutMs: 30_000, page: { width: 320, height: 180, frameRate: 15, simulcast: false } });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 30_000,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required', '--allow-loopback-in-peer-connection',
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await server?.close();
+});
+
+test('4 Chromium pages in one room each decode the other three, and a page that leaves is cleaned up', { skip, timeout: 150_000 }, async () => {
+  for (let i = 0; i < PAGES; i++) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.on('pageerror', (e) => process.stderr.write(`page ${i}: ${e.message}\n`));
+    await page.goto(`${server.url}?room=${ROOM}`);
+    await page.evaluate('window.pwtRoom.ready');
+    const state = await page.evaluate('window.pwtRoom.state');
+    assert.notEqual(state, 'error', `page ${i} failed: ${JSON.stringify(await page.evaluate('window.pwtRoom.log'))}`);
+    pages.push(page);
+    members.push(String(await page.evaluate('window.pwtRoom.member')));
+  }
+  const room = server.rooms.get(ROOM);
+  assert.ok(room);
+  assert.equal(room.members.size, PAGES);
+
+  // Every page decodes 3 remote videos and receives 3 remote audio streams.
+  const decoding = async (need: (s: RemoteStats) => boolean): Promise<boolean> => {
+    const all = await allStats();
+    return all.every((remotes) => remotes.length === PAGES - 1 && remotes.every(need));
+  };
+  await until('every page decodes 3 remote videos and receives their audio', 75_000,
+    () => decoding((s) => s.framesDecoded > 0 && s.audioPacketsReceived > 0), () => allStats());
+  const first = await allStats();
+  await until('framesDecoded and audio packets grow on every remote of every page', 20_000, async () => {
+    const now = await allStats();
+    return now.every((remotes, p) => remotes.length === PAGES - 1 && remotes.every((s) => {
+      const before = first[p]!.find((x) => x.id === s.id);
+      return before !== undefined && s.framesDecoded > before.framesDecoded && s.audioPacketsReceived > before.audioPacketsReceived;
+    }));
+  }, () => allStats());
+  for (const [p, remotes] of first.entries()) {
+    assert.deepEqual(remotes.map((s) => s.id).sort(), members.filter((_, i) => i !== p).sort(), `page ${p} sees the other members`);
+    for (const s of remotes) assert.ok(s.frameWidth > 0 && s.frameHeight > 0, `page ${p} decodes ${s.id} with a frame size`);
+  }
+
+  // The server forwarded it all natively: 4 members, 2 producers each, 3 subscriptions of 2 consumers each.
+  const stats = server.stats();
+  assert.ok(stats.router.packetsForwarded > 0);
+  assert.equal(stats.router.jsDeliveries, 0, 'no packet went through JavaScript');
+  const snapshot = stats.rooms.find((r) => r.name === ROOM)!;
+  for (const m of snapshot.members) {
+    assert.equal(m.producers.length, 2, `member ${m.id} produces audio and video`);
+    assert.equal(m.subscriptions.length, PAGES - 1, `member ${m.id} subscribes to the others`);
+    for (const s of m.subscriptions) {
+      assert.deepEqual(s.consumers.map((c) => c.kind).sort(), ['audio', 'video']);
+      assert.ok(s.consumers.every((c) => c.packetsSent > 0), `consumers of ${m.id} from ${s.from} sent packets`);
+    }
+  }
+
+  // The last page leaves by closing (its pagehide beacon tells the server).
+  const leaving = members[PAGES - 1]!;
+  const leavingMember = room.members.get(leaving)!;
+  const leftEvent = new Promise<string>((resolve) => room.on('leave', (m, why) => m.id === leaving && resolve(why)));
+  const leavingProducers = [...leavingMember.producers];
+  const consumersOfLeaving = [...room.members.values()].filter((m) => m.id !== leaving).map((m) => m.subscriptions.get(leaving)!);
+  await pages[PAGES - 1]!.close({ runBeforeUnload: true });
+  pages.pop();
+  assert.equal(await Promise.race([leftEvent, new Promise<string>((r) => setTimeout(() => r('no leave within 15 s'), 15_000))]), 'leave');
+  assert.equal(room.members.size, PAGES - 1);
+  assert.ok(leavingProducers.every((p) => p.closed), "the leaving member's producers are closed");
+  assert.ok(consumersOfLeaving.every((s) => s.closed && s.consumers.every((c) => c.closed)), 'every consumer of them is closed');
+  const after = server.stats().rooms.find((r) => r.name === ROOM)!;
+  assert.ok(after.members.every((m) => m.id !== leaving && m.subscriptions.every((s) => s.from !== leaving)), 'the server stats no longer show it');
+  await until('the other pages drop its video', 10_000, async () => {
+    const all = await allStats();
+    return all.every((remotes) => remotes.length === PAGES - 2 && remotes.every((s) => s.id !== leaving));
+  }, () => allStats());
+});
