@@ -376,7 +376,12 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
     }
     const twccId = params.extensionIds.get(HeaderExtensionUri.transportWideCc);
     let transportSequence = -1;
-    if (twccId !== undefined && retransmission) {
+    // In the original stream (not RTX) a retransmission reuses the packet's SRTP index, its nonce:
+    // under AES-GCM the bytes must be those first sent, so it keeps its transport-wide number
+    // (RFC 7714 §8.1; docs/policy.md "NACK responder").
+    const inStream = packet.ssrc === this.ssrc || this.encodings.some((e) => e.ssrc === packet.ssrc);
+    const sameNonce = retransmission && inStream && transport.dtls?.srtpProfile?.startsWith('AEAD_') === true;
+    if (twccId !== undefined && retransmission && !sameNonce) {
       transportSequence = this.owner.nextTransportSequence();
       this.twccData[0] = transportSequence >>> 8;
       this.twccData[1] = transportSequence;

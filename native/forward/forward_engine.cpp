@@ -407,6 +407,15 @@ bool ForwardEngine::Retransmit(Consumer& c, const Producer& p, const uint8_t* da
   const sockaddr* address = nullptr;
   socklen_t address_length = 0;
   if (c.paused || !t || !Destination(*t, &address, &address_length) || len + 2 + kSrtpRoom > slot_bytes_) return false;
+  const bool rtx = c.rewrite.rtx_payload_type != kForwardUnmapped && c.rewrite.rtx_ssrc != 0;
+  if (!rtx && t->session && SrtpProfileIsAead(t->session->profile()) &&
+      (c.rewrite.abs_send_time_id != 0 || c.rewrite.transport_cc_id != 0)) {
+    // In the original stream a retransmission reuses the packet's SRTP index (its nonce). Per leg
+    // abs-send-time/transport-cc make its header differ from the first send, and AES-GCM must
+    // never authenticate two different messages under one nonce (RFC 7714 §8.1, §16): only RTX
+    // may carry it (docs/sfu.md "Retransmission"). Counted as a miss.
+    return false;
+  }
   ForwardLayerPacket info;
   if (c.layers.active) {
     // Only what the consumer's current layers would forward now, renumbered as it was sent.
@@ -422,7 +431,7 @@ bool ForwardEngine::Retransmit(Consumer& c, const Producer& p, const uint8_t* da
     return false;
   }
   size_t n = len;
-  if (c.rewrite.rtx_payload_type != kForwardUnmapped && c.rewrite.rtx_ssrc != 0) {
+  if (rtx) {
     n = forward_rtx_wrap(out, len, slot_bytes_ - kSrtpRoom, c.rewrite.rtx_payload_type, c.rewrite.rtx_ssrc, c.rewrite.rtx_seq);
     if (n == 0) return false;
     c.rewrite.rtx_seq = static_cast<uint16_t>(c.rewrite.rtx_seq + 1);

@@ -15,6 +15,11 @@ enum class SrtpProfile : uint16_t {
   kAeadAes256Gcm = 0x0008,
 };
 
+/** True for the AEAD (AES-GCM, RFC 7714) profiles, whose nonce must never authenticate two messages. */
+constexpr bool SrtpProfileIsAead(SrtpProfile profile) noexcept {
+  return profile == SrtpProfile::kAeadAes128Gcm || profile == SrtpProfile::kAeadAes256Gcm;
+}
+
 /** Master key and salt of one direction. Lengths depend on the profile. */
 struct SrtpMasterKey {
   std::array<uint8_t, 32> key{};

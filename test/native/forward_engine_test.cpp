@@ -378,6 +378,32 @@ void TestRetransmit() {
   CHECK_EQ(engine.retransmit(c1, seqs, 2, 1'200'000, after), 0u);
   CHECK(after.sent.empty());
   CHECK_EQ(engine.retransmit(999, seqs, 2, 1'200'000, after), 0u);
+
+  // AES-GCM leg with per-leg transport-cc and no RTX: a retransmission in the original stream would
+  // authenticate a different header under the first send's nonce, so it is refused and counted.
+  const sockaddr_in a3 = Address(7003);
+  Keyed gcm(4);
+  const uint32_t t3 = engine.add_transport(&gcm.tx, reinterpret_cast<const sockaddr*>(&a3), sizeof a3);
+  ForwardConsumerParams with_twcc = Params(0xB4);
+  with_twcc.transport_cc_id = 5;
+  const uint32_t c3 = engine.add_consumer(producer, t3, with_twcc);
+  Batch b2;
+  clear.push_back(Rtp(310, kPubSsrc, 80));
+  b2.add(Protect(publisher.tx, clear.back()), 1, 5000);
+  const UdpRecvTarget tg2 = b2.target();
+  table.unprotect_batch(tg2, b2.n, b2.status, counters);
+  CaptureSink first;
+  engine.process_batch(tg2, b2.n, b2.status, table, 1'300'000, first);
+  const double missed = engine.counters()[kFwdNackMissed];
+  CaptureSink refused;
+  uint16_t c3_seq[1] = {0};
+  for (const Sent& s : first.sent) {
+    if (ReadU32(s.bytes.data() + 8) == 0xB4u) c3_seq[0] = ReadU16(s.bytes.data() + 2);
+  }
+  CHECK_EQ(engine.consumer_counters(c3)->packets, 1u);
+  CHECK_EQ(engine.retransmit(c3, c3_seq, 1, 1'400'000, refused), 0u);
+  CHECK(refused.sent.empty());
+  CHECK_EQ(engine.counters()[kFwdNackMissed], missed + 1);
 }
 
 }  // namespace
