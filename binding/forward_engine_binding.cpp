@@ -60,8 +60,6 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
                            InstanceMethod<&ForwardEngineWrap::RemoveConsumer>("removeConsumer"),
                            InstanceMethod<&ForwardEngineWrap::ProducerStats>("producerStats"),
                            InstanceMethod<&ForwardEngineWrap::ConsumerStats>("consumerStats"),
-                           InstanceMethod<&ForwardEngineWrap::SetArrivalRing>("setArrivalRing"),
-                           InstanceMethod<&ForwardEngineWrap::ClearArrivalRing>("clearArrivalRing"),
                        });
   }
 
@@ -279,46 +277,12 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     return Napi::Boolean::New(info.Env(), true);
   }
 
-  // setArrivalRing(srtpSession nativeHandle, transportCcId 1..255, ring Float64Array) -> false when
-  // not a session, a bad id or a ring smaller than one entry (forward_arrival_ring.hpp layout).
-  Napi::Value SetArrivalRing(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    SrtpSession* session = info.Length() >= 3 ? SrtpSessionFromValue(env, info[0]) : nullptr;
-    if (!session || !info[2].IsTypedArray()) return Napi::Boolean::New(env, false);
-    const uint32_t id = info[1].ToNumber().Uint32Value();
-    Napi::TypedArray ta = info[2].As<Napi::TypedArray>();
-    if (id == 0 || id > 255 || ta.TypedArrayType() != napi_float64_array) return Napi::Boolean::New(env, false);
-    Napi::Float64Array ring = ta.As<Napi::Float64Array>();
-    if (!engine_.set_arrival_ring(session, static_cast<uint8_t>(id), ring.Data(), ring.ElementLength())) {
-      return Napi::Boolean::New(env, false);
-    }
-    // The session and the ring's memory stay alive while the engine writes into it.
-    ArrivalRefs& refs = arrival_refs_[session];
-    refs.session = Napi::Persistent(info[0].As<Napi::Object>());
-    refs.ring = Napi::Persistent(ring.As<Napi::Object>());
-    return Napi::Boolean::New(env, true);
-  }
-
-  // clearArrivalRing(srtpSession nativeHandle) -> false when it had none
-  Napi::Value ClearArrivalRing(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    SrtpSession* session = info.Length() >= 1 ? SrtpSessionFromValue(env, info[0]) : nullptr;
-    const bool ok = session && engine_.clear_arrival_ring(session);
-    if (ok) arrival_refs_.erase(session);
-    return Napi::Boolean::New(env, ok);
-  }
-
   static uint64_t Key(char kind, uint32_t id) { return (static_cast<uint64_t>(kind) << 32) | id; }
 
   ForwardEngine engine_;
   Napi::ObjectReference counters_;
   // The SRTP sessions' JS objects, kept alive while a transport or producer names them.
   std::unordered_map<uint64_t, Napi::ObjectReference> refs_;
-  struct ArrivalRefs {
-    Napi::ObjectReference session;
-    Napi::ObjectReference ring;
-  };
-  std::unordered_map<const void*, ArrivalRefs> arrival_refs_;
 };
 
 void InitForward(Napi::Env env, Napi::Object exports) {

@@ -30,13 +30,6 @@ export interface NativeForwardEngine {
   producerStats(id: number, out: Float64Array): boolean;
   /** [packets, bytes, nacks, retransmitted, ...drops by native ForwardDrop order] */
   consumerStats(id: number, out: Float64Array): boolean;
-  /**
-   * Records the transport-wide sequence number (header extension `transportCcId`), SSRC and arrival
-   * time of every packet of `srtpSession` the engine consumes into `ring` (ForwardArrivalRing
-   * layout, lib/sfu/arrival-ring-reader.ts); replaces an earlier ring of the session.
-   */
-  setArrivalRing(srtpSession: object, transportCcId: number, ring: Float64Array): boolean;
-  clearArrivalRing(srtpSession: object): boolean;
 }
 
 /** Indexes of the engine's counters array (native/forward/forward_engine.hpp ForwardCounter). */

@@ -18,7 +18,7 @@ export type { NackResponderOptions } from './nack-responder.js';
 export { KeyframeRequester } from './keyframe-requester.js';
 export type { KeyframeRequesterOptions } from './keyframe-requester.js';
 export { TransportCcFeedback } from './transport-cc-feedback.js';
-export type { TransportCcArrivalSource, TransportCcFeedbackOptions } from './transport-cc-feedback.js';
+export type { TransportCcFeedbackOptions } from './transport-cc-feedback.js';
 export { RtcpFeedback } from './rtcp-feedback.js';
 export { RoundTripTimeTracker } from './round-trip-time.js';
 export { feedbackPacket } from './rtcp-compound.js';

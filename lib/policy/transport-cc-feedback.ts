@@ -3,9 +3,7 @@
 // packet carrying a transport-wide sequence number (probes and RTX included, which is why it has
 // transport scope) and reports them every `intervalMs` as RTPFB FMT 15 feedback, so the remote
 // sender's bandwidth estimator (e.g. Chromium's GCC) can ramp. Sans-I/O; a ring of preallocated
-// arrival slots, no allocation per packet. Packets JavaScript never sees (the SFU engine forwarded
-// them natively) come from an attached arrival source, drained on the module's own timer
-// (docs/sfu.md "Transport-wide feedback for forwarded packets").
+// arrival slots, no allocation per packet.
 import type { MediaKind } from '../peer/media-stream-track.js';
 import type { RtpPacketBatch, RtpPolicy, RtpPolicyOutput, RtpPolicyParameters, RtpPolicyStatsCollector } from '../peer/rtp-policy.js';
 import { RtcpRawPacket } from '../rtp/rtcp/raw-packet.js';
@@ -21,18 +19,6 @@ export interface TransportCcFeedbackOptions {
   intervalMs?: number;
   /** Most sequence numbers reported in one feedback packet (default 1000); more are split, as are packets over 1100 bytes. */
   maxPacketsPerFeedback?: number;
-}
-
-/**
- * Arrivals of packets that did not reach {@link RtpPolicy.incomingRtp}, e.g. those the SFU engine
- * forwarded natively (lib/sfu/arrival-ring-reader.ts).
- */
-export interface TransportCcArrivalSource {
-  /**
-   * Calls `record` for each packet that arrived since the last drain, in arrival order: its
-   * transport-wide sequence number, SSRC and arrival time in the module's clock (ms, <= now).
-   */
-  drain(now: number, record: (transportSequence: number, ssrc: number, arrivalMs: number) => void): void;
 }
 
 /** Sequence numbers kept between two feedback packets; packets further ahead flush early. */
@@ -56,17 +42,9 @@ export class TransportCcFeedback implements RtpPolicy {
   private readonly intervalMs: number;
   private readonly maxPerFeedback: number;
   private writer: TransportCcWriter | undefined;
-  private source: TransportCcArrivalSource | undefined;
-  /** With a source: when it is drained next (and everything recorded is reported). */
-  private pollAt: number | undefined;
-  private drainOut: RtpPolicyOutput | undefined;
-  private readonly recordDrained = (seq: number, ssrc: number, arrivalMs: number): void => {
-    this.counters.sourcePackets++;
-    this.record(seq, ssrc, Math.round(arrivalMs * 1000), arrivalMs, this.drainOut!);
-  };
   private readonly arrivalAt = (x: number): number => this.arrivalsUs[x % RING]!;
   /** Feedback packets sent, packets reported received, late arrivals (already reported lost), too far ahead. */
-  readonly counters = { feedbackSent: 0, packetsReported: 0, late: 0, flushedEarly: 0, sourcePackets: 0 };
+  readonly counters = { feedbackSent: 0, packetsReported: 0, late: 0, flushedEarly: 0 };
 
   constructor(options: TransportCcFeedbackOptions = {}) {
     this.intervalMs = options.intervalMs ?? 100;
@@ -85,73 +63,49 @@ export class TransportCcFeedback implements RtpPolicy {
     this.params = params;
   }
 
-  /**
-   * Also reports the packets `source` delivers (undefined: none), draining it every `intervalMs`
-   * from `now` on; while a source is attached every report waits for that drain, so nothing it
-   * still holds is reported lost. The connection's policy timer must be re-armed afterwards
-   * (RtpPolicyChain.flush).
-   */
-  attachArrivalSource(source: TransportCcArrivalSource | undefined, now: number): void {
-    this.source = source;
-    this.pollAt = source ? now + this.intervalMs : undefined;
-  }
-
   incomingRtp(now: number, batch: RtpPacketBatch, out: RtpPolicyOutput): void {
     const arrivalUs = Math.round(now * 1000);
     for (let i = 0; i < batch.count; i++) {
       const seq = batch.transportSequence[i]!;
-      if (seq >= 0) this.record(seq, batch.ssrc[i]!, arrivalUs, now, out);
+      if (seq < 0) continue;
+      this.mediaSsrc = batch.ssrc[i]!;
+      let ext: number;
+      if (this.highest < 0) {
+        if (this.arrivalsUs === EMPTY_RING) this.arrivalsUs = new Float64Array(RING).fill(-1);
+        ext = seq + 0x10000;
+        this.base = ext;
+        this.highest = ext;
+      } else {
+        ext = this.highest + ((((seq - this.highest) & 0xffff) ^ 0x8000) - 0x8000);
+        if (ext < this.base) {
+          this.counters.late++;
+          continue;
+        }
+        if (ext - this.base >= RING) {
+          this.counters.flushedEarly++;
+          this.send(now, out);
+          if (ext - this.base >= RING) {
+            // A jump beyond the ring: start over from this packet.
+            this.clear(this.base, this.highest);
+            this.base = ext;
+            this.highest = ext;
+          }
+        }
+        if (ext > this.highest) this.highest = ext;
+      }
+      this.arrivalsUs[ext % RING] = arrivalUs;
     }
     if (this.due === undefined && this.highest >= this.base && this.base >= 0) this.due = now + this.intervalMs;
   }
 
-  private record(seq: number, ssrc: number, arrivalUs: number, now: number, out: RtpPolicyOutput): void {
-    this.mediaSsrc = ssrc;
-    let ext: number;
-    if (this.highest < 0) {
-      if (this.arrivalsUs === EMPTY_RING) this.arrivalsUs = new Float64Array(RING).fill(-1);
-      ext = seq + 0x10000;
-      this.base = ext;
-      this.highest = ext;
-    } else {
-      ext = this.highest + ((((seq - this.highest) & 0xffff) ^ 0x8000) - 0x8000);
-      if (ext < this.base) {
-        this.counters.late++;
-        return;
-      }
-      if (ext - this.base >= RING) {
-        this.counters.flushedEarly++;
-        this.send(now, out);
-        if (ext - this.base >= RING) {
-          // A jump beyond the ring: start over from this packet.
-          this.clear(this.base, this.highest);
-          this.base = ext;
-          this.highest = ext;
-        }
-      }
-      if (ext > this.highest) this.highest = ext;
-    }
-    this.arrivalsUs[ext % RING] = arrivalUs;
-  }
-
   timeout(now: number, out: RtpPolicyOutput): void {
-    if (this.source) {
-      if (this.pollAt !== undefined && now < this.pollAt) return;
-      this.drainOut = out;
-      this.source.drain(now, this.recordDrained);
-      this.drainOut = undefined;
-      this.send(now, out);
-      this.due = undefined;
-      this.pollAt = now + this.intervalMs;
-      return;
-    }
     if (this.due === undefined || now < this.due) return;
     this.send(now, out);
     this.due = undefined;
   }
 
   nextTimeout(): number | undefined {
-    return this.source ? this.pollAt : this.due;
+    return this.due;
   }
 
   /** Reports base..highest (split into packets of at most maxPerFeedback) and moves base past them. */

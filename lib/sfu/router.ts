@@ -11,9 +11,6 @@ import { RtcpFullIntraRequest } from '../rtp/rtcp/full-intra-request.js';
 import { RtcpGenericNack } from '../rtp/rtcp/generic-nack.js';
 import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
 import type { UdpMux } from '../transport/source/udp-mux.js';
-import { TransportCcFeedback } from '../policy/transport-cc-feedback.js';
-import { TRANSPORT_CC_URI } from '../rtp/extensions/uris.js';
-import { ArrivalRingReader } from './arrival-ring-reader.js';
 import {
   createNativeForwardEngine,
   MAX_CACHE_PACKETS,
@@ -107,17 +104,10 @@ export interface RouterStats {
   repairPacketsDropped: number;
   /** Packets not sent to a consumer, by reason. */
   drops: Record<ForwardDropReason, number>;
-  /**
-   * Producer packets whose arrival the engine could not hand to their publisher's transport-cc
-   * feedback (its arrival ring was full): reported to the publisher as not received.
-   */
-  arrivalRingOverflows: number;
 }
 
 interface Leg {
   transport: number;
-  /** The publisher connection's arrival ring and the feedback module draining it (docs/sfu.md). */
-  arrivals?: { readonly reader: ArrivalRingReader; readonly srtp: object; readonly module: TransportCcFeedback };
   readonly producers: Set<Producer>;
   readonly consumers: Set<Consumer>;
   readonly onState: () => void;
@@ -140,8 +130,6 @@ export class Router {
   private lastLayerSwitches = 0;
   private layerTicks = 0;
   private closedValue = false;
-  /** Arrival ring overflows of legs already closed. */
-  private arrivalOverflowsClosed = 0;
 
   private constructor(mux: UdpMux) {
     const socket = mux.nativeSocket;
@@ -186,9 +174,7 @@ export class Router {
       ? this.produceSimulcast(srtp.nativeHandle, transceiver, rids, options.spatialLayers, tap, cachePackets, negotiated)
       : this.produceStream(srtp.nativeHandle, transceiver, options.ssrc, tap, cachePackets, negotiated);
     this.engine.setProducerCodecs(producer.id, layerCodecs(rtp.codecs));
-    const leg = this.leg(pc);
-    leg.producers.add(producer);
-    this.feedArrivals(pc, leg, srtp.nativeHandle, negotiated);
+    this.leg(pc).producers.add(producer);
     return producer;
   }
 
@@ -234,21 +220,6 @@ export class Router {
     receiver.boundListeners.add(onBound);
     this.producerCleanup.set(producer, () => receiver.boundListeners.delete(onBound));
     return producer;
-  }
-
-  // The publisher connection's transport-cc feedback module (when installed) reports the packets the
-  // engine consumes too: the engine records them into a ring the module drains on its own timer.
-  private feedArrivals(pc: RTCPeerConnection, leg: Leg, srtp: object, rtp: NegotiatedRtp): void {
-    if (leg.arrivals) return;
-    const chain = pc.transportPolicies;
-    const module = chain.get('transport-cc-feedback');
-    const id = rtp.headerExtensions.find((e) => e.uri === TRANSPORT_CC_URI)?.id;
-    if (!(module instanceof TransportCcFeedback) || id === undefined) return;
-    const reader = new ArrivalRingReader();
-    if (!this.engine.setArrivalRing(srtp, id, reader.memory)) return;
-    leg.arrivals = { reader, srtp, module };
-    module.attachArrivalSource(reader, chain.clock());
-    chain.flush();
   }
 
   private *allProducers(): Iterable<Producer> {
@@ -391,7 +362,6 @@ export class Router {
       layerSwitches: c[this.layerCounterBase + NativeForwardLayerCounter.LayerSwitches]!,
       repairPacketsDropped: c[this.layerCounterBase + NativeForwardLayerCounter.RepairDropped]!,
       drops: drops as Record<ForwardDropReason, number>,
-      arrivalRingOverflows: this.arrivalOverflowsClosed + [...this.legs.values()].reduce((n, l) => n + (l.arrivals?.reader.overflowed ?? 0), 0),
     };
   }
 
@@ -454,12 +424,6 @@ export class Router {
     for (const c of [...leg.consumers]) c.close();
     for (const p of [...leg.producers]) p.close();
     if (leg.transport !== 0) this.engine.removeTransport(leg.transport);
-    if (leg.arrivals) {
-      const { reader, srtp, module } = leg.arrivals;
-      this.engine.clearArrivalRing(srtp);
-      this.arrivalOverflowsClosed += reader.overflowed;
-      module.attachArrivalSource(undefined, pc.transportPolicies.clock());
-    }
     pc.off('connectionstatechange', leg.onState);
     leg.offClosed();
     this.legs.delete(pc);

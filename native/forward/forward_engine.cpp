@@ -280,25 +280,6 @@ const ForwardConsumerCounters* ForwardEngine::consumer_counters(uint32_t id) con
   return c ? &c->counters : nullptr;
 }
 
-bool ForwardEngine::set_arrival_ring(const void* source, uint8_t transport_cc_id, double* memory, size_t doubles) {
-  if (!source || transport_cc_id == 0) return false;
-  ArrivalTap tap;
-  tap.transport_cc_id = transport_cc_id;
-  if (!tap.ring.attach(memory, doubles)) return false;
-  arrival_taps_[source] = tap;
-  return true;
-}
-
-bool ForwardEngine::clear_arrival_ring(const void* source) { return arrival_taps_.erase(source) > 0; }
-
-void ForwardEngine::RecordArrival(const void* source, const uint8_t* data, size_t len, uint64_t now_us) {
-  if (arrival_taps_.empty()) return;
-  auto it = arrival_taps_.find(source);
-  if (it == arrival_taps_.end()) return;
-  uint16_t seq = 0;
-  if (forward_transport_sequence(data, len, it->second.transport_cc_id, &seq)) it->second.ring.push(seq, ReadU32(data + 8), now_us);
-}
-
 void ForwardEngine::Drop(Consumer& consumer, ForwardDrop reason) {
   ++consumer.counters.dropped[static_cast<size_t>(reason)];
   counters_[kFwdDropBase + static_cast<int>(reason)] += 1;
@@ -434,7 +415,6 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
       if (!p.tap) {
         status[i] = kRecvForwarded;
         ++consumed;
-        RecordArrival(source, data, len, now_us);
       }
       continue;
     }
@@ -462,7 +442,6 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
     } else {
       status[i] = kRecvForwarded;
       ++consumed;
-      RecordArrival(source, data, len, now_us);
     }
   }
   if (matched == 0) return consumed;

@@ -11,7 +11,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include "native/forward/forward_arrival_ring.hpp"
 #include "native/forward/forward_layer_selector.hpp"
 #include "native/forward/forward_packet_cache.hpp"
 #include "native/forward/forward_rtp_rewrite.hpp"
@@ -149,15 +148,6 @@ class ForwardEngine {
    */
   size_t retransmit(uint32_t id, const uint16_t* seqs, size_t n, uint64_t now_us, ForwardSink& sink);
 
-  /**
-   * Records every packet from `source` that the engine consumes (JavaScript does not see it) into
-   * the arrival ring over `memory` (forward_arrival_ring.hpp): its transport-wide sequence number in
-   * header extension `transport_cc_id`, SSRC and the batch's time. Replaces an earlier ring of the
-   * source; false when `memory` is too small or the id is not 1..255.
-   */
-  bool set_arrival_ring(const void* source, uint8_t transport_cc_id, double* memory, size_t doubles);
-  bool clear_arrival_ring(const void* source);
-
   /** Counters, kFwdCounterCount doubles; the binding points it at memory JavaScript reads. */
   void set_counters(double* counters) { counters_ = counters ? counters : own_counters_; }
   const double* counters() const { return counters_; }
@@ -231,7 +221,6 @@ class ForwardEngine {
                   ForwardSink& sink);
   uint32_t NewProducer(SrtpSession* source, uint8_t layers, bool tap, size_t cache_packets);
   void Flush(ForwardSink& sink);
-  void RecordArrival(const void* source, const uint8_t* data, size_t len, uint64_t now_us);
   void Drop(Consumer& consumer, ForwardDrop reason);
 
   std::vector<Transport> transports_;
@@ -239,11 +228,6 @@ class ForwardEngine {
   std::vector<Consumer> consumers_;
   std::vector<uint32_t> free_transports_, free_producers_, free_consumers_;
   std::unordered_map<ProducerKey, ProducerRoute, ProducerKeyHash> producer_index_;
-  struct ArrivalTap {
-    uint8_t transport_cc_id = 0;
-    ForwardArrivalRing ring;
-  };
-  std::unordered_map<const void*, ArrivalTap> arrival_taps_;
   // Send slots and the items of the current flush, allocated once.
   std::vector<uint8_t> out_;
   size_t slot_bytes_;
