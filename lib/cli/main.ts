@@ -15,7 +15,7 @@ const USAGE = `usage:
   pure-webrtc-transport echo [--port 8080] [--host 127.0.0.1] [--public-ip IP] [--bind-address IP]...
                              [--ice-lite] [--srtp-profile NAME]... [--token T] [--ice-tcp-port PORT]
   pure-webrtc-transport sfu [--port 8080] [--host 127.0.0.1] [--udp-port 0] [--public-ip IP] [--bind-address IP]
-                            [--simulcast] [--max-members 16]
+                            [--single-layer] [--max-members 16]
   pure-webrtc-transport whip-client --url URL [--audio] [--video] [--datachannel] [--seconds N]
                              [--audio-file opus.ogg] [--video-file vp8.ivf|vp9.ivf|av1.ivf|h264.h264]
                              [--token T] [--host-address IP]...
@@ -99,7 +99,7 @@ async function sfu(argv: string[]): Promise<number> {
       'udp-port': { type: 'string', default: '0' },
       'public-ip': { type: 'string' },
       'bind-address': { type: 'string' },
-      simulcast: { type: 'boolean', default: false },
+      'single-layer': { type: 'boolean', default: false },
       'max-members': { type: 'string', default: '16' },
       help: { type: 'boolean', default: false },
     },
@@ -118,7 +118,8 @@ async function sfu(argv: string[]): Promise<number> {
     mediaAddress: values['bind-address'],
     publicIp: values['public-ip'],
     maxMembers,
-    page: { simulcast: values.simulcast },
+    // Pages publish three VP8 simulcast layers unless --single-layer.
+    page: { simulcast: !values['single-layer'] },
     log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
   });
   const media = server.mux.local;

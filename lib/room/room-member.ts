@@ -7,6 +7,7 @@ import type { SdpMediaSection } from '../sdp/model.js';
 import type { Producer, ProducerStats } from '../sfu/index.js';
 import { announceAddress } from '../echo/announce.js';
 import { roomCodecs } from './room-codecs.js';
+import { LiveLayers } from './layer-keeper.js';
 import type { RoomLegOptions, RoomSubscription, RoomSubscriptionSnapshot } from './room-subscription.js';
 
 /** A member as the room's stats show it. */
@@ -41,6 +42,7 @@ export class RoomMember {
   /** Subscriptions of this member, by the id of the member they carry. */
   readonly subscriptions = new Map<string, RoomSubscription>();
   private readonly producersValue: Producer[] = [];
+  private readonly liveLayers = new Map<Producer, LiveLayers>();
   private expected = 0;
   private errorValue: string | undefined;
   private closedValue = false;
@@ -61,20 +63,25 @@ export class RoomMember {
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp: offer });
       const media = parseSdp(offer).media;
-      const plan: { transceiver: RTCRtpTransceiver; ssrc: number | undefined }[] = [];
+      const plan: { transceiver: RTCRtpTransceiver; ssrc: number | undefined; simulcast: boolean }[] = [];
       for (const t of pc.getTransceivers()) {
         if (t.stopped || (t.receiver.kind !== 'audio' && t.receiver.kind !== 'video')) continue;
         const m = media.find((x) => x.mid !== undefined && x.mid === t.mid);
         if (!m || m.port === 0 || m.direction === 'recvonly' || m.direction === 'inactive') continue;
         t.direction = 'recvonly';
-        plan.push({ transceiver: t, ssrc: announcedSsrc(m) });
+        plan.push({ transceiver: t, ssrc: announcedSsrc(m), simulcast: m.simulcast !== undefined || m.rids.length > 1 });
       }
       await pc.setLocalDescription(await pc.createAnswer());
       const sdp = leg.publicIp ? announceAddress(pc.localDescription!.sdp, leg.publicIp) : pc.localDescription!.sdp;
       const member = new RoomMember(id, pc, sdp);
       member.expected = plan.length;
+      // A publisher with a simulcast stream taps every stream: its connection then sees the packets
+      // and sends transport-cc feedback (draft-holmer-rmcat-transport-wide-cc: one sequence shared by
+      // audio and video), without which Chromium's estimate never allows the higher layers (docs/sfu.md
+      // "Limits"); audio must be seen too, or its packets count as lost. Otherwise nothing taps.
+      const tap = plan.some((x) => x.simulcast);
       void Promise.all(plan.map(async ({ transceiver, ssrc }) => {
-        const producer = await leg.router.produce(pc, transceiver, ssrc !== undefined ? { ssrc } : {});
+        const producer = await leg.router.produce(pc, transceiver, { ...(ssrc !== undefined ? { ssrc } : {}), tap });
         if (member.closedValue) producer.close();
         else member.producersValue.push(producer);
       })).then(() => member.wake(), (error: unknown) => {
@@ -91,6 +98,31 @@ export class RoomMember {
   /** Open producers of this member's streams. */
   get producers(): readonly Producer[] {
     return this.producersValue.filter((p) => !p.closed);
+  }
+
+  /**
+   * Looks at which simulcast layers of this member's producers received packets since the last call
+   * (the publisher connection counts them: simulcast producers tap). Called once a second by the room.
+   */
+  sampleLayers(): void {
+    for (const p of this.producers) {
+      if (!p.simulcast) continue;
+      let live = this.liveLayers.get(p);
+      if (!live) this.liveLayers.set(p, (live = new LiveLayers()));
+      const streams = p.transceiver.receiver.streams;
+      const counters: (number | undefined)[] = [];
+      for (let i = 0; i < p.layerCount; i++) {
+        const ssrc = p.layerSsrc(i);
+        counters.push(ssrc === undefined ? undefined : streams.get(ssrc)?.packetsReceived);
+      }
+      live.update(counters);
+    }
+  }
+
+  /** The live spatial layers of `producer` at the last {@link sampleLayers} (all layers of a single stream). */
+  liveLayersOf(producer: Producer): readonly number[] {
+    if (!producer.simulcast) return [0];
+    return this.liveLayers.get(producer)?.live ?? [];
   }
 
   /** True once every published stream has a producer. */

@@ -94,11 +94,12 @@ function remoteView(id) {
   const info = document.createElement('span'); info.textContent = id.slice(0, 8) + ': connecting';
   const lower = document.createElement('button'); lower.textContent = 'lower layer';
   const higher = document.createElement('button'); higher.textContent = 'higher layer';
-  lower.onclick = () => room.requestLayer(id, -1); higher.onclick = () => room.requestLayer(id, +1);
-  lower.disabled = higher.disabled = !SIMULCAST;
+  lower.onclick = () => room.requestLayer(id, -1).catch((e) => log(e.message));
+  higher.onclick = () => room.requestLayer(id, +1).catch((e) => log(e.message));
+  lower.disabled = higher.disabled = true;
   cap.append(info, ' ', lower, ' ', higher);
   fig.append(video, audio, cap); $('remotes').append(fig);
-  return { fig, video, audio, info };
+  return { fig, video, audio, info, lower, higher };
 }
 
 async function subscribe(id) {
@@ -149,8 +150,11 @@ function serverConsumers(id) {
 
 function layerText(c) {
   if (!c) return 'no consumer yet';
-  if (c.currentLayers) return 'layer ' + c.currentLayers.spatialLayer + (c.currentLayers.temporalLayer !== undefined ? '/' + c.currentLayers.temporalLayer : '');
-  return 'single layer';
+  if (c.spatialLayers.length < 2) return 'single layer';
+  const name = (i) => i + ' (' + c.spatialLayers[i] + ')';
+  const now = c.currentLayers ? 'layer ' + name(c.currentLayers.spatialLayer) + ' T' + c.currentLayers.temporalLayer : 'waiting for a key frame';
+  const asked = c.wantedSpatialLayer === (c.currentLayers && c.currentLayers.spatialLayer) ? '' : ', asked ' + name(c.wantedSpatialLayer);
+  return now + asked + ', live ' + (c.liveLayers.length ? c.liveLayers.join('+') : 'none');
 }
 
 async function remoteStats(remote) {
@@ -167,12 +171,20 @@ async function remoteStats(remote) {
 /** Stats of every remote video, for the page and for tests. */
 room.remoteStats = async () => Promise.all([...room.remotes.values()].map(remoteStats));
 
+/** Asks the server for the next lower (step -1) or higher (+1) spatial layer of member id's video. */
 room.requestLayer = async (id, step) => {
   const c = serverConsumers(id).video;
-  const current = c && c.currentLayers ? c.currentLayers.spatialLayer : (c && c.preferredLayers ? c.preferredLayers.spatialLayer : 2);
-  const spatialLayer = Math.max(0, Math.min(2, current + step));
+  if (!c || c.spatialLayers.length < 2) throw new Error(id.slice(0, 8) + ' publishes a single layer');
+  const spatialLayer = Math.max(0, Math.min(c.spatialLayers.length - 1, c.wantedSpatialLayer + step));
+  return room.setLayer(id, spatialLayer);
+};
+
+/** Asks the server for spatial layer spatialLayer of member id's video. */
+room.setLayer = async (id, spatialLayer) => {
   log('asking for layer ' + spatialLayer + ' of ' + id.slice(0, 8));
-  return postJson(memberUrl('layers'), { from: id, spatialLayer });
+  const answer = await postJson(memberUrl('layers'), { from: id, spatialLayer });
+  await poll();
+  return answer;
 };
 
 async function poll() {
@@ -196,6 +208,9 @@ async function refresh() {
   for (const s of await room.remoteStats()) {
     const remote = room.remotes.get(s.id); if (!remote) continue;
     const c = serverConsumers(s.id).video;
+    const layers = c ? c.spatialLayers.length : 0;
+    remote.view.lower.disabled = layers < 2 || c.wantedSpatialLayer === 0;
+    remote.view.higher.disabled = layers < 2 || c.wantedSpatialLayer === layers - 1;
     remote.view.info.textContent = s.id.slice(0, 8) + ': ' + layerText(c) + ' · ' + s.frameWidth + 'x' + s.frameHeight + ' · ' + s.framesDecoded + ' frames · audio ' + s.audioPacketsReceived + ' pkts';
   }
   const v = $('local'); $('localinfo').textContent = v.videoWidth + 'x' + v.videoHeight;

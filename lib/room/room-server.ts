@@ -29,7 +29,7 @@ export interface RoomServerOptions {
   maxRooms?: number;
   /** A connection not connected this many ms after its offer is closed (default 30000). */
   connectTimeoutMs?: number;
-  /** What the page captures and how it publishes (default 640x360 at 30 fps, no simulcast). */
+  /** What the page captures and how it publishes (default 1280x720 at 30 fps, simulcast). */
   page?: Partial<RoomPageConfig>;
   /** Where join/leave events go (default: nowhere). */
   log?: (line: string) => void;
@@ -71,7 +71,7 @@ function statusOf(error: unknown): number {
   if (error instanceof PwtError) {
     if (error.code === 'ERR_ROOM_NO_MEMBER') return 404;
     if (error.code === 'ERR_ROOM_FULL' || error.code === 'ERR_ROOM_CLOSED') return 503;
-    if (error.code === 'ERR_ROOM_NOT_PUBLISHING') return 409;
+    if (error.code === 'ERR_ROOM_NOT_PUBLISHING' || error.code === 'ERR_ROOM_NO_VIDEO' || error.code === 'ERR_ROOM_NOT_SUBSCRIBED') return 409;
     // The offer was refused (malformed SDP, nothing we can answer): the client's fault.
     return 400;
   }
@@ -131,7 +131,7 @@ export async function startRoomServer(options: RoomServerOptions = {}): Promise<
     }
   };
   const maxRooms = options.maxRooms ?? 64;
-  const page = renderRoomPage({ width: 640, height: 360, frameRate: 30, simulcast: false, ...options.page });
+  const page = renderRoomPage({ width: 1280, height: 720, frameRate: 30, simulcast: true, ...options.page });
 
   const roomNamed = (name: string, create: boolean): Room => {
     if (!ROOM_NAME.test(name)) throw new HttpError(400, 'a room name is 1..64 of A-Z a-z 0-9 _ -');
@@ -208,6 +208,16 @@ export async function startRoomServer(options: RoomServerOptions = {}): Promise<
       const body = await readJson(req);
       const subscription = await room.subscribe(memberId, stringField(body, 'from'), stringField(body, 'offer'));
       return sendJson(res, 200, { answer: subscription.answer });
+    }
+    if (action === 'layers' && req.method === 'POST') {
+      const body = await readJson(req);
+      const spatialLayer = body.spatialLayer;
+      const temporalLayer = body.temporalLayer;
+      if (typeof spatialLayer !== 'number' || (temporalLayer !== undefined && typeof temporalLayer !== 'number')) {
+        throw new HttpError(400, '"spatialLayer" (and "temporalLayer", if given) must be numbers');
+      }
+      const chosen = room.setPreferredLayers(memberId, stringField(body, 'from'), { spatialLayer, ...(temporalLayer !== undefined ? { temporalLayer } : {}) });
+      return sendJson(res, 200, chosen);
     }
     if (action === 'state' && req.method === 'GET') {
       room.member(memberId);

@@ -3,13 +3,24 @@
 // answer sendonly on our own peer connection and the router's consumers feed it from the other
 // member's producers. One connection per (subscriber, publisher) pair: no renegotiation, no glare.
 import { LocalStreamTrack, RTCPeerConnection, type RTCConfiguration, type RTCRtpTransceiver } from '../peer/index.js';
-import type { Consumer, ConsumerStats, Producer, Router } from '../sfu/index.js';
+import { InvalidStateError } from '../common/errors.js';
+import type { Consumer, ConsumerLayers, ConsumerStats, PreferredLayers, Producer, Router } from '../sfu/index.js';
 import { announceAddress } from '../echo/announce.js';
 import { roomCodecs } from './room-codecs.js';
+import { chooseLayer } from './layer-keeper.js';
 
 /** A consumer as the room's stats show it. */
 export interface RoomConsumerSnapshot extends ConsumerStats {
   readonly producerSsrc: number;
+  /** The producer's simulcast rids, lowest first (empty for a single stream). */
+  readonly spatialLayers: readonly string[];
+  /** The spatial layers whose packets arrived in the last second (RoomMember.sampleLayers). */
+  readonly liveLayers: readonly number[];
+  /** The spatial layer the subscriber asked for; it gets the highest live layer not above it. */
+  readonly wantedSpatialLayer: number;
+  /** The layers asked for, and those sent now (null for a single stream or before the first key frame). */
+  readonly preferredLayers: PreferredLayers;
+  readonly currentLayers: ConsumerLayers | null;
 }
 
 /** A subscription as the room's stats show it. */
@@ -39,11 +50,15 @@ export class RoomSubscription {
   private readonly consumersValue: Consumer[] = [];
   private errorValue: string | undefined;
   private closedValue = false;
+  /** The spatial layer the subscriber asked for (undefined: the top layer). */
+  private wanted: number | undefined;
+  private readonly liveLayers: (producer: Producer) => readonly number[];
 
-  private constructor(from: string, pc: RTCPeerConnection, answer: string) {
+  private constructor(from: string, pc: RTCPeerConnection, answer: string, liveLayers: (producer: Producer) => readonly number[]) {
     this.from = from;
     this.pc = pc;
     this.answer = answer;
+    this.liveLayers = liveLayers;
   }
 
   /**
@@ -51,7 +66,8 @@ export class RoomSubscription {
    * a producer of that kind becomes sendonly and is consumed once connected; others are answered
    * inactive. Throws the peer connection's typed errors for an offer it cannot answer.
    */
-  static async answer(from: string, offer: string, producers: readonly Producer[], leg: RoomLegOptions): Promise<RoomSubscription> {
+  static async answer(from: string, offer: string, producers: readonly Producer[], leg: RoomLegOptions,
+    liveLayers: (producer: Producer) => readonly number[]): Promise<RoomSubscription> {
     const pc = new RTCPeerConnection({ ...leg.config, codecs: roomCodecs() });
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp: offer });
@@ -72,10 +88,12 @@ export class RoomSubscription {
       }
       await pc.setLocalDescription(await pc.createAnswer());
       const sdp = leg.publicIp ? announceAddress(pc.localDescription!.sdp, leg.publicIp) : pc.localDescription!.sdp;
-      const subscription = new RoomSubscription(from, pc, sdp);
+      const subscription = new RoomSubscription(from, pc, sdp, liveLayers);
       // router.consume waits for the connection; a connection that never comes is ended by the room.
       void Promise.all(plan.map(async ({ transceiver, producer }) => {
-        const consumer = await leg.router.consume(producer, pc, transceiver);
+        // A simulcast consumer starts on the highest live layer (layer-keeper.ts).
+        const consumer = await leg.router.consume(producer, pc, transceiver,
+          producer.simulcast ? { preferredLayers: { spatialLayer: chooseLayer(producer.layerCount - 1, liveLayers(producer)) } } : {});
         if (subscription.closedValue) consumer.close();
         else subscription.consumersValue.push(consumer);
       })).catch((error: unknown) => {
@@ -99,9 +117,57 @@ export class RoomSubscription {
   snapshot(): RoomSubscriptionSnapshot {
     const consumers: RoomConsumerSnapshot[] = [];
     for (const c of this.consumersValue) {
-      if (!c.closed) consumers.push({ ...c.getStats(), producerSsrc: c.producer.ssrc });
+      if (c.closed) continue;
+      consumers.push({
+        ...c.getStats(),
+        producerSsrc: c.producer.ssrc,
+        spatialLayers: c.producer.spatialLayers,
+        liveLayers: this.liveLayers(c.producer),
+        wantedSpatialLayer: c.kind === 'video' ? this.wanted ?? c.producer.layerCount - 1 : 0,
+        preferredLayers: c.preferredLayers,
+        currentLayers: c.currentLayers,
+      });
     }
     return { from: this.from, connectionState: this.pc.connectionState, consumers, ...(this.errorValue !== undefined ? { error: this.errorValue } : {}) };
+  }
+
+  /**
+   * Asks for spatial layer `layers.spatialLayer` of the video this subscription carries; the
+   * subscriber gets the highest live layer not above it, now and whenever the live layers change
+   * ({@link keepLayers}). The switch completes at the layer's next key frame (lib/sfu
+   * Consumer.setPreferredLayers). Throws ERR_ROOM_NO_VIDEO before the video consumer exists, and the
+   * consumer's RangeError ERR_SFU_LAYER for a layer the producer does not have.
+   */
+  setPreferredLayers(layers: PreferredLayers): { wantedSpatialLayer: number; preferredLayers: PreferredLayers } {
+    const video = this.video();
+    if (!video) throw new InvalidStateError('ERR_ROOM_NO_VIDEO', `the subscription to ${this.from} carries no video (yet)`);
+    const producer = video.producer;
+    if (!producer.simulcast || !Number.isInteger(layers.spatialLayer) || layers.spatialLayer < 0 || layers.spatialLayer >= producer.layerCount) {
+      // A single stream, or a layer the producer lacks (the consumer throws ERR_SFU_LAYER).
+      video.setPreferredLayers(layers);
+      return { wantedSpatialLayer: layers.spatialLayer, preferredLayers: video.preferredLayers };
+    }
+    this.wanted = layers.spatialLayer;
+    const spatialLayer = chooseLayer(layers.spatialLayer, this.liveLayers(producer));
+    video.setPreferredLayers({ ...layers, spatialLayer });
+    return { wantedSpatialLayer: layers.spatialLayer, preferredLayers: video.preferredLayers };
+  }
+
+  /**
+   * Moves a simulcast video consumer to the highest live layer not above the one asked for, when
+   * that changed (a layer stopped or came back). Called once a second by the room.
+   */
+  keepLayers(): void {
+    const video = this.video();
+    if (!video || !video.producer.simulcast) return;
+    const producer = video.producer;
+    const want = chooseLayer(this.wanted ?? producer.layerCount - 1, this.liveLayers(producer));
+    const preferred = video.preferredLayers;
+    if (want !== preferred.spatialLayer) video.setPreferredLayers({ ...preferred, spatialLayer: want });
+  }
+
+  private video(): Consumer | undefined {
+    return this.consumersValue.find((c) => c.kind === 'video' && !c.closed);
   }
 
   /** Closes the connection; the router closes its consumers with it. Idempotent. */

@@ -3,9 +3,13 @@
 // subscription to it). HTTP-free: room-server.ts maps requests onto these calls.
 import { randomUUID } from 'node:crypto';
 import { InvalidStateError, PwtError } from '../common/errors.js';
-import { TypedEventEmitter } from '../common/typed-emitter.js';
+import { reportListenerError, TypedEventEmitter } from '../common/typed-emitter.js';
 import { RoomMember, type RoomMemberSnapshot } from './room-member.js';
 import { RoomSubscription, type RoomLegOptions } from './room-subscription.js';
+import type { PreferredLayers } from '../sfu/index.js';
+
+/** How often the room looks at which simulcast layers are live, in milliseconds. */
+export const LAYER_CHECK_INTERVAL_MS = 1000;
 
 /** Events of a {@link Room}. */
 export type RoomEvents = {
@@ -36,10 +40,15 @@ export class Room extends TypedEventEmitter<RoomEvents> {
   private readonly membersValue = new Map<string, RoomMember>();
   private closedValue = false;
 
+  private readonly layerTimer: ReturnType<typeof setInterval>;
+
   constructor(name: string, options: RoomOptions) {
     super();
     this.name = name;
     this.options = options;
+    // Once a second: which simulcast layers are live, and every subscriber on the best live layer
+    // not above the one it asked for (layer-keeper.ts).
+    this.layerTimer = setInterval(() => this.keepLayers(), LAYER_CHECK_INTERVAL_MS).unref();
   }
 
   /** Members by id. */
@@ -77,7 +86,7 @@ export class Room extends TypedEventEmitter<RoomEvents> {
     const source = this.member(from);
     if (member === source) throw new PwtError('InvalidAccessError', 'ERR_ROOM_SELF', 'a member does not subscribe to itself');
     if (!source.publishing) throw new InvalidStateError('ERR_ROOM_NOT_PUBLISHING', `member ${from} is not publishing yet`);
-    const subscription = await RoomSubscription.answer(from, offer, source.producers, this.options);
+    const subscription = await RoomSubscription.answer(from, offer, source.producers, this.options, (p) => source.liveLayersOf(p));
     if (member.closed || source.closed) {
       subscription.close();
       throw new InvalidStateError('ERR_ROOM_NO_MEMBER', 'the member left');
@@ -90,6 +99,14 @@ export class Room extends TypedEventEmitter<RoomEvents> {
     };
     this.watch(subscription.pc, end, end);
     return subscription;
+  }
+
+  /** Asks for other layers of member `from`'s video in member `memberId`'s subscription to it. */
+  setPreferredLayers(memberId: string, from: string, layers: PreferredLayers): { wantedSpatialLayer: number; preferredLayers: PreferredLayers } {
+    this.assertOpen();
+    const subscription = this.member(memberId).subscriptions.get(from);
+    if (!subscription) throw new InvalidStateError('ERR_ROOM_NOT_SUBSCRIBED', `member ${memberId} does not subscribe to ${from}`);
+    return subscription.setPreferredLayers(layers);
   }
 
   /** Removes a member and closes everything of it. False when there is no such member. */
@@ -122,6 +139,21 @@ export class Room extends TypedEventEmitter<RoomEvents> {
     if (this.closedValue) return;
     for (const id of [...this.membersValue.keys()]) this.leave(id, 'room closed');
     this.closedValue = true;
+    clearInterval(this.layerTimer);
+  }
+
+  private keepLayers(): void {
+    for (const m of this.membersValue.values()) m.sampleLayers();
+    for (const m of this.membersValue.values()) {
+      for (const s of m.subscriptions.values()) {
+        try {
+          s.keepLayers();
+        } catch (error) {
+          // Only a consumer closed under us can throw here; the next look skips it.
+          reportListenerError(error);
+        }
+      }
+    }
   }
 
   /** Calls `timedOut` if `pc` is not connected in time and `ended` when it fails or closes. */

@@ -15,10 +15,16 @@ import { writeFileSync } from 'node:fs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const NS_A = 'policy-bwe-a';
-const NS_B = 'policy-bwe-b';
-const IF_A = 'policy-bwe-va';
-const IF_B = 'policy-bwe-vb';
+// Names unique to this run: several checkouts on one machine (developers, CI jobs) run this file
+// at once, and a fixed name let one run's cleanup delete another's namespace mid-test.
+// PWT_NETNS_PREFIX names the namespaces after whoever runs them; interface names stay short
+// (15 characters at most) and exist outside the namespaces only between `add` and `set netns`.
+const RUN = String(process.pid);
+const PREFIX = process.env.PWT_NETNS_PREFIX ?? 'pwt';
+const NS_A = `${PREFIX}-bwe-a-${RUN}`;
+const NS_B = `${PREFIX}-bwe-b-${RUN}`;
+const IF_A = `pwtva${RUN}`;
+const IF_B = `pwtvb${RUN}`;
 const ADDR_A = '10.213.0.1';
 const ADDR_B = '10.213.0.2';
 const LONG = process.env.PWT_NET_LONG === '1';

@@ -49,7 +49,8 @@ test(`echo server → Chromium through 3 % loss, ours then libwebrtc's: NACKs an
   const remoteOutbound = find(stats, 'remote-outbound-rtp', 'video');
   t.diagnostic(`ours → Chromium inbound-rtp video: ${videoFigures(inbound)}; ` +
     `relay dropped ${session.relay!.toClient.dropped} of ${session.relay!.toClient.dropped + session.relay!.toClient.forwarded} datagrams to Chromium`);
-  t.diagnostic(`our outbound-rtp video: nackCount ${ourOut.nackCount}, retransmittedPacketsSent ${ourOut.retransmittedPacketsSent}; ` +
+  t.diagnostic(`our outbound-rtp video: nackCount ${ourOut.nackCount}, retransmittedPacketsSent ${ourOut.retransmittedPacketsSent}, ` +
+    `pwtNackRequested ${ourOut.pwtNackRequested}, pwtNackNotInHistory ${ourOut.pwtNackNotInHistory}, pwtNackRateLimited ${ourOut.pwtNackRateLimited}; ` +
     `Chromium remote-inbound-rtp roundTripTime ${remoteInbound?.roundTripTime} s, remote-outbound-rtp reportsSent ${remoteOutbound?.reportsSent}`);
   assert.ok(Number(inbound.nackCount) > 0, 'Chromium sent NACKs');
   assert.ok(Number(ourOut.nackCount) > 0, 'they reached our sender');
@@ -75,6 +76,11 @@ test(`echo server → Chromium through 3 % loss, ours then libwebrtc's: NACKs an
     `relay dropped ${wrtcSession.relay!.toClient.dropped} of ${wrtcSession.relay!.toClient.dropped + wrtcSession.relay!.toClient.forwarded} datagrams to Chromium; ` +
     `wrtc outbound-rtp nackCount ${wrtcOut?.nackCount}, retransmittedPacketsSent ${wrtcOut?.retransmittedPacketsSent}`);
   assert.ok(Number(wrtcInbound.framesDecoded) > 0, 'Chromium decoded libwebrtc\'s video');
-  assert.ok(Number(inbound.freezeCount) <= Number(wrtcInbound.freezeCount),
-    `Chromium's freezeCount with our echo server (${inbound.freezeCount}) is no worse than with libwebrtc's (${wrtcInbound.freezeCount})`);
+  // The issue's criterion, strictly, in the long form. The short form runs inside `npm test`,
+  // files in parallel on a shared machine: our echo server forwards on this process's event loop,
+  // which a busy machine can stall for a few hundred ms (one freeze), while libwebrtc forwards on
+  // its own threads; there one freeze more than libwebrtc's is tolerated (docs/policy.md).
+  const allowance = LONG ? 0 : 1;
+  assert.ok(Number(inbound.freezeCount) <= Number(wrtcInbound.freezeCount) + allowance,
+    `Chromium's freezeCount with our echo server (${inbound.freezeCount}) is no worse than with libwebrtc's (${wrtcInbound.freezeCount})${allowance ? ' + 1' : ''}`);
 });

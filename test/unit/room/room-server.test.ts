@@ -161,6 +161,19 @@ test('bad requests get 4xx answers and typed codes; the room keeps forwarding', 
   assert.equal((await fetch(new URL(`/rooms/${ROOM}/members/x/state`, server.url))).status, 404);
   assert.equal((await fetch(new URL('/nothing', server.url))).status, 404);
   assert.equal((await fetch(new URL('/rooms/%E0%A4%A/members/x/state', server.url))).status, 400, 'malformed percent-encoding');
+  // Layer requests: a single-layer producer has layer 0 only.
+  const layers = `/rooms/${ROOM}/members/${a.id}/layers`;
+  const ok = await post(layers, { from: b.id, spatialLayer: 0 });
+  assert.equal(ok.status, 200);
+  assert.deepEqual(ok.json, { wantedSpatialLayer: 0, preferredLayers: { spatialLayer: 0 } });
+  const tooHigh = await post(layers, { from: b.id, spatialLayer: 3 });
+  assert.equal(tooHigh.status, 400);
+  assert.equal(tooHigh.json.code, 'ERR_SFU_LAYER');
+  assert.equal((await post(layers, { from: b.id, spatialLayer: 'high' })).status, 400);
+  assert.equal((await post(layers, { from: b.id })).status, 400);
+  const notSubscribed = await post(layers, { from: 'nobody', spatialLayer: 0 });
+  assert.equal(notSubscribed.status, 409);
+  assert.equal(notSubscribed.json.code, 'ERR_ROOM_NOT_SUBSCRIBED');
   // The refused subscribe replaced nothing: a still receives b.
   const before = a.got.get(b.id)!.video.length;
   await sendRound('b', 5);
