@@ -5,6 +5,7 @@
 #include "binding/forward_engine_binding.hpp"
 
 #include <sys/socket.h>
+#include <time.h>
 
 #include <cstring>
 #include <unordered_map>
@@ -19,8 +20,8 @@ constexpr napi_type_tag kForwardEngineTypeTag = {0x3c7e91d2a4b85f06ULL, 0x81f2d6
 constexpr size_t kAddressRecord = 28;  // as lib/transport/source/udp-socket.ts resolves destinations
 
 // Producer/consumer stats layouts (lib/native/forward.ts reads them in this order).
-constexpr size_t kProducerStats = 6;
-constexpr size_t kConsumerStats = 4 + kForwardDropCount;
+constexpr size_t kProducerStats = 10;
+constexpr size_t kConsumerStats = 7 + kForwardDropCount;
 constexpr uint32_t kMaxCachePackets = 32768;
 constexpr size_t kConsumerLayerStats = 5;
 
@@ -47,6 +48,9 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
                            InstanceMethod<&ForwardEngineWrap::RemoveTransport>("removeTransport"),
                            InstanceMethod<&ForwardEngineWrap::AddProducer>("addProducer"),
                            InstanceMethod<&ForwardEngineWrap::SetProducerTap>("setProducerTap"),
+                           InstanceMethod<&ForwardEngineWrap::SetProducerClockRate>("setProducerClockRate"),
+                           InstanceMethod<&ForwardEngineWrap::SetProducerTransportCc>("setProducerTransportCc"),
+                           InstanceMethod<&ForwardEngineWrap::DrainProducerArrivals>("drainProducerArrivals"),
                            InstanceMethod<&ForwardEngineWrap::RemoveProducer>("removeProducer"),
                            InstanceMethod<&ForwardEngineWrap::AddSimulcastProducer>("addSimulcastProducer"),
                            InstanceMethod<&ForwardEngineWrap::SetProducerLayer>("setProducerLayer"),
@@ -188,6 +192,42 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     return Napi::Boolean::New(info.Env(), engine_.set_producer_tap(info[0].ToNumber().Uint32Value(), info[1].ToBoolean()));
   }
 
+  Napi::Value SetProducerClockRate(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), engine_.set_producer_clock_rate(info[0].ToNumber().Uint32Value(),
+                                                                          info[1].ToNumber().Uint32Value()));
+  }
+
+  Napi::Value SetProducerTransportCc(const Napi::CallbackInfo& info) {
+    const uint32_t ext = info[1].ToNumber().Uint32Value();
+    return Napi::Boolean::New(info.Env(), ext <= 255 && engine_.set_producer_transport_cc(info[0].ToNumber().Uint32Value(),
+                                                                                      static_cast<uint8_t>(ext)));
+  }
+
+  // drainProducerArrivals(id, seqs Uint16Array, agesUs Float64Array) -> n: the oldest n logged
+  // arrivals, each as its transport-wide sequence number and µs since it arrived.
+  Napi::Value DrainProducerArrivals(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    ForwardArrivalLog* log = engine_.producer_arrivals(info[0].ToNumber().Uint32Value());
+    if (!log || info.Length() < 3 || !info[1].IsTypedArray() || !info[2].IsTypedArray()) return Napi::Number::New(env, 0);
+    Napi::TypedArray s = info[1].As<Napi::TypedArray>();
+    Napi::TypedArray a = info[2].As<Napi::TypedArray>();
+    if (s.TypedArrayType() != napi_uint16_array || a.TypedArrayType() != napi_float64_array) return Napi::Number::New(env, 0);
+    uint16_t* seqs = reinterpret_cast<uint16_t*>(static_cast<uint8_t*>(s.ArrayBuffer().Data()) + s.ByteOffset());
+    double* ages = reinterpret_cast<double*>(static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset());
+    const size_t max = s.ElementLength() < a.ElementLength() ? s.ElementLength() : a.ElementLength();
+    uint64_t times[256];
+    const uint64_t now = MonotonicMicros();
+    size_t total = 0;
+    while (total < max) {
+      const size_t want = max - total < 256 ? max - total : 256;
+      const size_t n = log->drain(seqs + total, times, want);
+      for (size_t i = 0; i < n; ++i) ages[total + i] = static_cast<double>(now > times[i] ? now - times[i] : 0);
+      total += n;
+      if (n < want) break;
+    }
+    return Napi::Number::New(env, static_cast<double>(total));
+  }
+
   Napi::Value RemoveProducer(const Napi::CallbackInfo& info) {
     const uint32_t id = info[0].ToNumber().Uint32Value();
     const bool ok = engine_.remove_producer(id);
@@ -248,8 +288,16 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     return reinterpret_cast<double*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
   }
 
-  // producerStats(id, out Float64Array(6)) -> false when unknown:
-  // [packets, bytes, forwarded, lastSequence, lastTimestamp, cached]
+  // The clock the UDP socket binding passes to the engine as now_us.
+  static uint64_t MonotonicMicros() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
+  }
+
+  // producerStats(id, out Float64Array(10)) -> false when unknown:
+  // [packets, bytes, forwarded, lastSequence, lastTimestamp, cached,
+  //  baseSequence, extendedHighestSequence, receivedA1, jitter (timestamp units)]
   Napi::Value ProducerStats(const Napi::CallbackInfo& info) {
     const ForwardProducerCounters* c = engine_.producer_counters(info[0].ToNumber().Uint32Value());
     double* out = StatsOut(info, kProducerStats);
@@ -260,11 +308,15 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     out[3] = c->last_sequence;
     out[4] = c->last_timestamp;
     out[5] = static_cast<double>(c->cached);
+    out[6] = c->receive.base_seq;
+    out[7] = c->receive.extended_highest();
+    out[8] = static_cast<double>(c->receive.received);
+    out[9] = c->receive.jitter_q4 / 16.0;
     return Napi::Boolean::New(info.Env(), true);
   }
 
-  // consumerStats(id, out Float64Array(4 + drops)) -> false when unknown:
-  // [packets, bytes, nacks, retransmitted, drops...]
+  // consumerStats(id, out Float64Array(7 + drops)) -> false when unknown:
+  // [packets, bytes, nacks, retransmitted, payloadBytes, lastTimestamp, µs since the last send (-1: none), drops...]
   Napi::Value ConsumerStats(const Napi::CallbackInfo& info) {
     const ForwardConsumerCounters* c = engine_.consumer_counters(info[0].ToNumber().Uint32Value());
     double* out = StatsOut(info, kConsumerStats);
@@ -273,7 +325,11 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     out[1] = static_cast<double>(c->bytes);
     out[2] = static_cast<double>(c->nacks);
     out[3] = static_cast<double>(c->retransmitted);
-    for (size_t i = 0; i < kForwardDropCount; ++i) out[4 + i] = static_cast<double>(c->dropped[i]);
+    out[4] = static_cast<double>(c->payload_bytes);
+    out[5] = c->last_timestamp;
+    const uint64_t now = MonotonicMicros();
+    out[6] = c->last_sent_us == 0 ? -1.0 : static_cast<double>(now > c->last_sent_us ? now - c->last_sent_us : 0);
+    for (size_t i = 0; i < kForwardDropCount; ++i) out[7 + i] = static_cast<double>(c->dropped[i]);
     return Napi::Boolean::New(info.Env(), true);
   }
 

@@ -45,6 +45,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
                            InstanceMethod<&UdpSocketWrap::Resolve>("resolve"),
                            InstanceMethod<&UdpSocketWrap::Flush>("flush"),
                            InstanceMethod<&UdpSocketWrap::SetGso>("setGso"),
+                           InstanceMethod<&UdpSocketWrap::SetGro>("setGro"),
                            InstanceMethod<&UdpSocketWrap::Ref>("ref"),
                            InstanceMethod<&UdpSocketWrap::Unref>("unref"),
                            InstanceMethod<&UdpSocketWrap::PendingCount>("pendingCount"),
@@ -261,6 +262,10 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   Napi::Value SetGso(const Napi::CallbackInfo& info) {
     socket_.set_gso(info[0].ToBoolean());
     return Napi::Boolean::New(info.Env(), socket_.gso_enabled());
+  }
+
+  Napi::Value SetGro(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), !closed_ && socket_.set_gro(info[0].ToBoolean()));
   }
 
   Napi::Value Ref(const Napi::CallbackInfo& info) {
@@ -568,7 +573,9 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     if (napi_open_handle_scope(env, &scope) != napi_ok) return;
     napi_value callback = on_batch_.Value();
     napi_value receiver = Value();
-    for (int b = 0; b < kMaxBatchesPerWake && !closed_; ++b) {
+    // Datagrams split from a GRO buffer and not yet delivered are not readable on the fd any more:
+    // they are delivered before yielding, whatever the wake limit (at most 8 x 64 of them).
+    for (int b = 0; (b < kMaxBatchesPerWake || (!inbox && socket_.has_pending_receive())) && !closed_; ++b) {
       const int n = inbox ? handoff_recv_batch(inbox_fd(), target_, HandoffCounters()) : socket_.recv_batch(target_);
       if (n <= 0) break;
       sessions_.unprotect_batch(target_, n, static_cast<uint8_t*>(recv_status_.data), socket_.counters());

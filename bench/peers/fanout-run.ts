@@ -1,9 +1,13 @@
 // Starts a fanout server process (one library's relay) and the client process, bridges their
 // IPC messages and returns the clients' measured rounds. Either process failing or hanging fails
-// only this measurement: both are killed by pid and the error is returned.
+// only this measurement: both are killed by pid and the error is returned. The pion row's server
+// is a Go process (bench/peers/pion-fanout/main.go) that speaks the same messages as JSON lines.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { buildWithDebianPion, type PionBuild } from '../../test/interop/pion-peer.js';
 import type { ChildOutcome } from './spawn.js';
 import type { FanoutRound, FanoutTask } from './fanout-protocol.js';
 
@@ -13,13 +17,35 @@ function start(script: string, arg: string): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', join(here, script), arg], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
 }
 
-/** The relays the fanout suite measures (see fanout-server.ts). */
-export type FanoutServer = 'ours' | 'ours-udpmux' | 'ours-native' | 'werift';
+/** The relays the fanout suite measures (see fanout-server.ts; pion: pion-fanout/main.go). */
+export type FanoutServer = 'ours' | 'ours-udpmux' | 'ours-native' | 'werift' | 'pion';
+
+let pionBuild: PionBuild | undefined;
+
+/** Builds the pion forwarder once per run; `skip` says why it cannot run here. */
+export function buildPionFanout(): PionBuild {
+  return (pionBuild ??= buildWithDebianPion(join(here, 'pion-fanout'), join(tmpdir(), 'pwt-bench-fanout-pion'), 'pion-fanout'));
+}
+
+/** The pion forwarder, with the IPC-shaped `send` and `message` the bridge below uses. */
+function startPion(binary: string): ChildProcess {
+  const child = spawn(binary, [], { stdio: ['pipe', 'pipe', 'pipe'] });
+  createInterface({ input: child.stdout! }).on('line', (line) => child.emit('message', JSON.parse(line)));
+  child.send = ((m: object) => child.stdin!.write(`${JSON.stringify(m)}\n`)) as ChildProcess['send'];
+  return child;
+}
 
 /** Runs one fanout measurement with `server` relaying. */
 export function runFanout(server: FanoutServer, task: FanoutTask, timeoutMs: number): Promise<ChildOutcome<FanoutRound[]>> {
   return new Promise((resolve) => {
-    const srv = start('fanout-server.ts', server);
+    let srv: ChildProcess;
+    if (server === 'pion') {
+      const build = buildPionFanout();
+      if ('skip' in build) return resolve({ ok: false, error: build.skip });
+      srv = startPion(build.binary);
+    } else {
+      srv = start('fanout-server.ts', server);
+    }
     const cli = start('fanout-clients.ts', JSON.stringify(task));
     let stderr = '';
     for (const c of [srv, cli]) c.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));

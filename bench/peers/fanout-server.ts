@@ -2,6 +2,9 @@
 // with every connection on one shared UdpMux port; ours-native: lib/sfu's Router, every connection on one UdpMux port, forwarding in the native
 // engine; werift: the same forwarding written with werift's API), driven over IPC by
 // fanout-clients.ts through the suite. It measures its own process CPU between two `mark` requests.
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import * as werift from 'werift';
 import { Relay } from '../../examples/relay.js';
 import { LocalStreamTrack, RTCPeerConnection, type RTCRtpTransceiver } from '../../lib/peer/index.js';
@@ -134,12 +137,35 @@ async function handle(req: FanoutRequest): Promise<FanoutReply> {
       pending.delete(req.sub);
       return { id: req.id };
     case 'mark': {
+      await profileMark();
       const cpu = process.cpuUsage(mark.cpu);
       const now = performance.now();
       const out = { id: req.id, forwarded: relay.forwarded() - mark.forwarded, cpuUs: cpu.user + cpu.system, wallMs: now - mark.at, retransmitted: relay.retransmitted?.() };
       mark = { cpu: process.cpuUsage(), forwarded: relay.forwarded(), at: now };
       return out;
     }
+  }
+}
+
+// PWT_FANOUT_PROFILE=<dir>: a V8 CPU profile of the server between its first two marks (the first
+// measured round) is written to <dir>/fanout-<relay>-<pid>.cpuprofile, for `node --cpu-prof`-style
+// analysis (the server is killed, not exited, so --cpu-prof itself would write nothing); that
+// round's figures then include the profiler's cost.
+const profileDir = process.env['PWT_FANOUT_PROFILE'];
+let profiler: Session | undefined;
+let marks = 0;
+async function profileMark(): Promise<void> {
+  if (!profileDir) return;
+  marks++;
+  if (marks === 1) {
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  } else if (marks === 2 && profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(join(profileDir, `fanout-${which}-${process.pid}.cpuprofile`), JSON.stringify(profile));
+    profiler.disconnect();
   }
 }
 

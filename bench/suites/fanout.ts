@@ -4,9 +4,10 @@
 // gives forwarded packets per CPU-second (per core) and CPU per forwarded packet. Relays: ours
 // (examples/relay.ts, JavaScript per packet, a socket per connection), ours-udpmux (the same relay
 // with every connection on one shared UdpMux port), ours-native (lib/sfu's Router: one shared
-// port, the native forwarding engine, docs/sfu.md) and werift (the same forwarding loop written
-// with werift's API).
-import { runFanout } from '../peers/fanout-run.js';
+// port, the native forwarding engine, docs/sfu.md), werift (the same forwarding loop written
+// with werift's API) and pion (a Go forwarder on pion/webrtc v3, bench/peers/pion-fanout/main.go,
+// skipped with the reason where Go or Debian's pion sources are missing).
+import { buildPionFanout, runFanout } from '../peers/fanout-run.js';
 import type { FanoutRound } from '../peers/fanout-protocol.js';
 import { libraryVersions, median, printHeader, printTarget, ratioOf, type BenchOptions, type BenchSeries } from '../lib/report.js';
 
@@ -17,7 +18,9 @@ const SUITE = 'fanout';
 
 /** For each N, both relays; each measurement is a fresh pair of processes. */
 export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
-  printHeader(SUITE, libraryVersions());
+  const pion = buildPionFanout();
+  printHeader(SUITE, { ...libraryVersions(), 'pion/webrtc': 'skip' in pion ? 'not built' : pion.version });
+  if ('skip' in pion) console.log(`pion row skipped: ${pion.skip}`);
   const ns = opts.quick ? [10] : [1, 10, 50, 200];
   const offeredPps = opts.quick ? 20_000 : 30_000;
   const seconds = opts.quick ? 0.5 : 2;
@@ -27,7 +30,8 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   console.log(`offered load: ${offeredPps} forwarded packets/s in all, publisher rate = min(${maxPublisherPps}, offered / N) packets/s, 1000 B payloads`);
   const series: BenchSeries[] = [];
   for (const n of ns) {
-    for (const server of ['ours', 'ours-udpmux', 'ours-native', 'werift'] as const) {
+    for (const server of ['ours', 'ours-udpmux', 'ours-native', 'werift', 'pion'] as const) {
+      if (server === 'pion' && 'skip' in pion) continue;
       const outcome = await runFanout(server, { subscribers: n, offeredPps, maxPublisherPps, payload: 1000, seconds, rounds: opts.rounds }, opts.quick ? 40_000 : 60_000 + n * 3000);
       if (!outcome.ok) {
         console.log(`${server} N=${n}: no result (${outcome.error})`);
@@ -57,9 +61,10 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
     const last = nack.result[nack.result.length - 1]!;
     console.log(`ours-native N=${nackN} with NACKs from 1 % of subscribers: ${last.nacksSent ?? 0} NACKs sent, ${last.retransmitted ?? 0} packets resent from the cache (totals at the last round)`);
   }
-  console.log('\ntargets (issue 11: fanout >= 10x werift, per core; issue 16: ours-native >= 15x werift, >= 500k/CPU-s at N=200, <= 2 µs per packet at N >= 50):');
+  console.log('\ntargets (issue 11: fanout >= 10x werift, per core; issue 16: ours-native >= 15x werift, >= 2x pion, >= 500k/CPU-s at N=200, <= 2 µs per packet at N >= 50):');
   for (const n of ns) printTarget(`N=${n} forwarded per core, ours / werift`, ratioOf(series, `N=${n} forwarded per core`, 'ours', 'werift'), 10);
   for (const n of ns) printTarget(`N=${n} forwarded per core, ours-native / werift`, ratioOf(series, `N=${n} forwarded per core`, 'ours-native', 'werift'), 15);
+  if (!('skip' in pion)) for (const n of ns) printTarget(`N=${n} forwarded per core, ours-native / pion`, ratioOf(series, `N=${n} forwarded per core`, 'ours-native', 'pion'), 2);
   for (const n of ns) printTarget(`N=${n} forwarded per core, ours-native / ours`, ratioOf(series, `N=${n} forwarded per core`, 'ours-native', 'ours'), 1);
   const nackRatio = ratioOf(series, `N=${nackN} forwarded per core`, 'ours-native NACK 1%', 'ours-native');
   if (nackRatio !== undefined) console.log(`      N=${nackN} forwarded per core, ours-native with 1 % NACKing / without: ${nackRatio.toFixed(2)}x (no target: the cache's cost)`);

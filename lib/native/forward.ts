@@ -8,6 +8,12 @@ export interface NativeForwardEngine {
   removeTransport(id: number): boolean;
   addProducer(srtpSession: object, ssrc: number, tap: boolean, cachePackets: number): number;
   setProducerTap(id: number, tap: boolean): boolean;
+  /** The producer codec's RTP clock rate (for the interarrival jitter of its receive stats). */
+  setProducerClockRate(id: number, clockRate: number): boolean;
+  /** Logs each packet's transport-wide sequence number (extension id on the publisher's connection; 0: off). */
+  setProducerTransportCc(id: number, extensionId: number): boolean;
+  /** Moves the oldest logged arrivals out: sequence numbers and µs since each arrived; returns the count. */
+  drainProducerArrivals(id: number, seqs: Uint16Array, agesUs: Float64Array): number;
   removeProducer(id: number): boolean;
   /** A simulcast producer of `layers` (2..8) spatial layers, lowest first; 0 when refused. */
   addSimulcastProducer(srtpSession: object, layers: number, tap: boolean, cachePackets: number): number;
@@ -26,9 +32,12 @@ export interface NativeForwardEngine {
   setConsumerPaused(id: number, paused: boolean): boolean;
   setConsumerProducer(id: number, producer: number): boolean;
   removeConsumer(id: number): boolean;
-  /** [packets, bytes, forwarded, lastSequence, lastTimestamp, cached] */
+  /**
+   * [packets, bytes, forwarded, lastSequence, lastTimestamp, cached, baseSequence,
+   *  extendedHighestSequence, receivedA1, jitter (timestamp units)] (RFC 3550 §A.1, §A.8)
+   */
   producerStats(id: number, out: Float64Array): boolean;
-  /** [packets, bytes, nacks, retransmitted, ...drops by native ForwardDrop order] */
+  /** [packets, bytes, nacks, retransmitted, payloadBytes, lastTimestamp, µs since the last send (-1: none), ...drops by native ForwardDrop order] */
   consumerStats(id: number, out: Float64Array): boolean;
 }
 
@@ -70,8 +79,8 @@ export const MAX_TEMPORAL_LAYER = 3;
 /** Payload-type mapping value meaning "not negotiated: drop" (kForwardUnmapped). */
 export const FORWARD_UNMAPPED = 0xff;
 /** Values of producerStats() and consumerStats() before the drops. */
-export const PRODUCER_STAT_COUNT = 6;
-export const CONSUMER_STAT_BASE = 4;
+export const PRODUCER_STAT_COUNT = 10;
+export const CONSUMER_STAT_BASE = 7;
 /** Largest NACK cache per producer, in packets. */
 export const MAX_CACHE_PACKETS = 32768;
 

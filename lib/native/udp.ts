@@ -32,6 +32,8 @@ export interface NativeUdpSocket {
   resolve(family: 4 | 6, ip: string, port: number, out: Uint8Array, offset: number): number;
   flush(count: number): number;
   setGso(enabled: boolean): boolean;
+  /** UDP_GRO receive (coalesced bursts split into slots); returns whether it is on (false: refused). */
+  setGro(enabled: boolean): boolean;
   ref(): void;
   unref(): void;
   pendingCount(): number;
@@ -99,6 +101,8 @@ export const enum NativeUdpCounter {
   SrtpRecvDropped,
   SrtpProtected,
   SrtpProtectFailed,
+  GroReceives,
+  GroSegments,
   Count,
 }
 

@@ -42,6 +42,10 @@ export type {
   RtpPolicyEventMap,
   RtpPolicyStatsCollector,
   PolicySendStream,
+  NativeStreamTotals,
+  NativeSendTotals,
+  NativeReceiveTotals,
+  NativeArrivals,
 } from './rtp-policy.js';
 export { RtpPolicyChain } from './rtp-policy-chain.js';
 export type { PolicyDrops } from './policy-driver.js';

@@ -1,6 +1,8 @@
 // Drives the policy modules of one peer connection (docs/policy.md): feeds them what the media
 // router routes (one call per chain per receive batch), carries out their effects (RTCP, RTP,
-// events) on the BUNDLE transport and keeps ONE timer at the earliest timeout any module asked for.
+// events) on the BUNDLE transport and keeps one deadline, the earliest timeout any module asked for,
+// in a timer group shared by every connection on the thread.
+import { CoalescingTimers } from '../common/coalescing-timers.js';
 import { reportListenerError } from '../common/typed-emitter.js';
 import { findExtensionElement, isTwoByteProfile, ONE_BYTE_PROFILE } from '../rtp/header-extension.js';
 import type { RtpPacket } from '../rtp/rtp-packet.js';
@@ -10,6 +12,9 @@ import type { MediaRouter } from './media-router.js';
 import type { RtpPolicyChain, RtpPolicySink } from './rtp-policy-chain.js';
 import { RtpPacketFlags, type RtpPolicyEvent } from './rtp-policy.js';
 import type { RTCRtpTransceiver } from './rtp-transceiver.js';
+
+/** The policy timers of every connection on this thread (lib/common/coalescing-timers.ts). */
+const policyTimers = new CoalescingTimers();
 
 /** What the driver needs from its peer connection. */
 export interface PolicyDriverOwner {
@@ -38,7 +43,7 @@ export class PolicyDriver {
   readonly drops: PolicyDrops = { rtcpNotSent: 0, rtpNoSender: 0 };
   /** Header extension id of the transport-wide sequence number, as negotiated. */
   transportCcId: number | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer = policyTimers.create(() => this.fire());
   private armedAt = Infinity;
   private closed = false;
   private batchNow = 0;
@@ -176,15 +181,13 @@ export class PolicyDriver {
 
   private rearm(at: number): void {
     if (this.closed || at >= this.armedAt) return;
-    if (this.timer) clearTimeout(this.timer);
     this.armedAt = at;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, at - this.owner.now()));
-    // Policy timers alone do not keep the process alive; the transport's sockets do.
-    this.timer.unref();
+    // One timer for every connection's drivers (unref'd: the transport's sockets keep the process
+    // alive); far deadlines may run a little late so that many connections' run together.
+    policyTimers.schedule(this.timer, at - this.owner.now());
   }
 
   private fire(): void {
-    this.timer = undefined;
     this.armedAt = Infinity;
     if (this.closed) return;
     const now = this.owner.now();
@@ -208,8 +211,7 @@ export class PolicyDriver {
     for (const t of this.owner.transceivers()) if (!t.stopped) t.policies.stop(now);
     this.transportChain.stop(now);
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    policyTimers.cancel(this.timer);
     this.owner.router.tap = undefined;
   }
 }

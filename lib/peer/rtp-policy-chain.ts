@@ -12,6 +12,7 @@ import {
   type RtpPolicyOutput,
   type RtpPolicyParameters,
   type RtpPolicyStatsCollector,
+  type NativeStreamTotals,
 } from './rtp-policy.js';
 import { PeerError } from './session-description.js';
 
@@ -37,6 +38,8 @@ export class RtpPolicyChain {
   private withIncomingRtp: RtpPolicy[] = [];
   private withIncomingRtcp: RtpPolicy[] = [];
   private withTimeout: RtpPolicy[] = [];
+  private withNativeTotals: RtpPolicy[] = [];
+  private readonly nativeSources = new Set<(now: number) => NativeStreamTotals>();
   private params: RtpPolicyParameters | undefined;
   private lastNow = 0;
   private effects: Effect[] = [];
@@ -282,9 +285,45 @@ export class RtpPolicyChain {
     this.flush();
   }
 
+  /**
+   * @internal Adds a source of totals for streams a native engine moves (lib/sfu); the modules get
+   * them before timeouts and stats. Returns the function that removes it.
+   */
+  addNativeSource(source: (now: number) => NativeStreamTotals): () => void {
+    this.nativeSources.add(source);
+    return () => {
+      this.nativeSources.delete(source);
+    };
+  }
+
+  private pullNativeTotals(): void {
+    if (this.nativeSources.size === 0 || this.withNativeTotals.length === 0) return;
+    for (const source of this.nativeSources) {
+      let totals: NativeStreamTotals | undefined;
+      try {
+        totals = source(this.lastNow);
+      } catch (err) {
+        reportListenerError(err);
+        continue;
+      }
+      for (const m of this.withNativeTotals) this.call(m, () => m.nativeTotals!(this.lastNow, totals!, this.output));
+    }
+  }
+
+  /**
+   * @internal Gives the modules what the native sources have now (lib/sfu's router calls it for
+   * arrivals that transport-cc feedback needs before its own timer is armed).
+   */
+  pollNative(now: number): void {
+    this.seen(now);
+    this.pullNativeTotals();
+    this.flush();
+  }
+
   /** @internal Runs every module whose timeout is due. */
   timeout(now: number): void {
     this.seen(now);
+    this.pullNativeTotals();
     for (const m of this.withTimeout) {
       const at = m.nextTimeout!();
       if (at !== undefined && at <= this.lastNow && m.timeout) this.call(m, () => m.timeout!(this.lastNow, this.output));
@@ -311,6 +350,8 @@ export class RtpPolicyChain {
 
   /** @internal */
   collectStats(stats: RtpPolicyStatsCollector): void {
+    this.seen(this.clock());
+    this.pullNativeTotals();
     for (const m of this.modules) this.call(m, () => m.collectStats?.(stats));
   }
 
@@ -364,6 +405,7 @@ export class RtpPolicyChain {
     this.withIncomingRtp = this.modules.filter((m) => m.incomingRtp !== undefined);
     this.withIncomingRtcp = this.modules.filter((m) => m.incomingRtcp !== undefined);
     this.withTimeout = this.modules.filter((m) => m.nextTimeout !== undefined);
+    this.withNativeTotals = this.modules.filter((m) => m.nativeTotals !== undefined);
   }
 
   private seen(now: number): void {

@@ -164,6 +164,52 @@ export interface RtpPolicyStatsCollector {
   transport(fields: Readonly<Record<string, number>>): void;
 }
 
+/** A stream an engine outside JavaScript sends (lib/sfu's forwarding engine): totals since it began. */
+export interface NativeSendTotals {
+  readonly ssrc: number;
+  readonly packets: number;
+  /** Payload octets (RFC 3550 §6.4.1 sender's octet count). */
+  readonly payloadBytes: number;
+  /** RTP bytes, headers included (what the RTCP interval's bandwidth estimate counts). */
+  readonly bytes: number;
+  /** The last RTP timestamp sent and when (`now` clock, ms); undefined before the first packet. */
+  readonly lastRtpTimestamp: number;
+  readonly lastSentAt: number | undefined;
+}
+
+/** A stream an engine outside JavaScript receives: RFC 3550 §A.1/§A.8 state, totals since it began. */
+export interface NativeReceiveTotals {
+  readonly ssrc: number;
+  /** Packets counted by §A.1 (0: none yet). */
+  readonly received: number;
+  readonly bytes: number;
+  readonly baseSequence: number;
+  readonly extendedHighestSequence: number;
+  /** Interarrival jitter in timestamp units, and the clock rate it is in (0: not measured). */
+  readonly jitter: number;
+  readonly clockRate: number;
+}
+
+/**
+ * Packets an engine outside JavaScript received since the last report, for transport-wide feedback:
+ * entries [0, count) of the arrays, in arrival order (the arrays are reused after the call).
+ */
+export interface NativeArrivals {
+  readonly count: number;
+  /** SSRC of the stream (the feedback's media SSRC). */
+  readonly ssrc: number;
+  readonly transportSequence: Uint16Array;
+  /** Arrival times on the `now` clock, ms. */
+  readonly arrivalAt: Float64Array;
+}
+
+/** What a chain's native sources report (see RtpPolicy.nativeTotals). */
+export interface NativeStreamTotals {
+  readonly sent: readonly NativeSendTotals[];
+  readonly received: readonly NativeReceiveTotals[];
+  readonly arrivals?: NativeArrivals;
+}
+
 /**
  * A policy module. Every hook is optional; `now` is the connection's monotonic clock in ms (an
  * older `now` than seen before must be tolerated). A module never reads a clock, starts a timer or
@@ -198,6 +244,11 @@ export interface RtpPolicy {
   nextTimeout?(): number | undefined;
   /** The transceiver stops or the connection closes: last words (e.g. RTCP BYE). */
   stop?(now: number, out: RtpPolicyOutput): void;
+  /**
+   * Streams of this transceiver that a native engine moves without JavaScript (lib/sfu's
+   * forwarding engine): absolute totals, given before timeouts run and before stats are collected.
+   */
+  nativeTotals?(now: number, totals: NativeStreamTotals, out: RtpPolicyOutput): void;
   /** Adds this module's counters to getStats(). */
   collectStats?(stats: RtpPolicyStatsCollector): void;
 }

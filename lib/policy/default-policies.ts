@@ -2,7 +2,7 @@
 // generator and responder, keyframe requester (per transceiver) and transport-cc feedback (per
 // connection). Registered with lib/peer when lib/policy is loaded; the wall-clock offset and the
 // randomness the modules need are read here, once per module, never inside them.
-import { cryptoRng } from '../common/rng.js';
+import { pooledCryptoRng } from '../transport/ice-rng.js';
 import { setDefaultRtpPolicies, type RtpPolicyFactory } from '../peer/rtp-policy.js';
 import { CongestionControlFeedback } from './congestion-control-feedback.js';
 import { KeyframeRequester } from './keyframe-requester.js';
@@ -10,6 +10,13 @@ import { NackGenerator } from './nack-generator.js';
 import { NackResponder } from './nack-responder.js';
 import { RtcpReporter } from './rtcp-reporter.js';
 import { TransportCcFeedback } from './transport-cc-feedback.js';
+
+/**
+ * The modules' randomness (report intervals, NACK responder): the OS CSPRNG drawn in 4 KiB blocks
+ * (the pool ICE uses), instead of one getrandom call per value (one per report interval per
+ * connection showed in the fanout server's profile, docs/bench/README.md).
+ */
+const policyRng = pooledCryptoRng;
 
 /** Unix ms minus the monotonic clock the peer connection passes as `now` (performance.now()). */
 function wallClockOffsetMs(): number {
@@ -20,7 +27,7 @@ function wallClockOffsetMs(): number {
 export const rtcpReporterPolicy: RtpPolicyFactory = {
   name: 'rtcp-reporter',
   scope: 'transceiver',
-  create: (kind) => new RtcpReporter(kind, { rng: cryptoRng, wallClockOffsetMs: wallClockOffsetMs() }),
+  create: (kind) => new RtcpReporter(kind, { rng: policyRng, wallClockOffsetMs: wallClockOffsetMs() }),
 };
 
 /** Factory of the NACK generator (scope transceiver). */
@@ -34,7 +41,7 @@ export const nackGeneratorPolicy: RtpPolicyFactory = {
 export const nackResponderPolicy: RtpPolicyFactory = {
   name: 'nack-responder',
   scope: 'transceiver',
-  create: () => new NackResponder({ wallClockOffsetMs: wallClockOffsetMs(), rng: cryptoRng }),
+  create: () => new NackResponder({ wallClockOffsetMs: wallClockOffsetMs(), rng: policyRng }),
 };
 
 /** Factory of the keyframe requester (scope transceiver). */

@@ -12,6 +12,7 @@ import {
   type RtpPolicyOutput,
   type RtpPolicyParameters,
   type RtpPolicyStatsCollector,
+  type NativeStreamTotals,
 } from '../peer/rtp-policy.js';
 import { rtcpByteLength, type RtcpPacket } from '../rtp/rtcp/compound.js';
 import { RtcpGoodbye } from '../rtp/rtcp/goodbye.js';
@@ -54,6 +55,10 @@ interface SendState {
   roundTripTime: number | undefined;
   totalRoundTripTime: number;
   roundTripTimeMeasurements: number;
+  /** Native engine totals already counted (nativeTotals gives totals, the counts above add deltas). */
+  nativePackets: number;
+  nativePayloadBytes: number;
+  nativeBytes: number;
 }
 
 interface SourceState {
@@ -74,6 +79,8 @@ interface SourceState {
   lastSr: number;
   lastSrAt: number;
   sr: { packetsSent: number; bytesSent: number; remoteTimestamp: number; reports: number } | undefined;
+  /** Bytes of the native engine's totals already counted. */
+  nativeBytes: number;
 }
 
 /** See the file header. Transceiver scope. */
@@ -100,6 +107,7 @@ export class RtcpReporter implements RtpPolicy {
         this.sends.set(s.ssrc, {
           ssrc: s.ssrc, packets: 0, octets: 0, lastRtpTimestamp: 0, lastSentAt: now, recent: 0, previous: 0,
           remote: undefined, roundTripTime: undefined, totalRoundTripTime: 0, roundTripTimeMeasurements: 0,
+          nativePackets: 0, nativePayloadBytes: 0, nativeBytes: 0,
         });
       }
     }
@@ -150,6 +158,53 @@ export class RtcpReporter implements RtpPolicy {
       }
       s.transit = transit;
       s.hasTransit = true;
+    }
+  }
+
+  /**
+   * Streams the native forwarding engine moves (lib/sfu): a consumer leg's sends count as ours (its
+   * SR maps the last rewritten timestamp to its send time), a producer's §A.1/§A.8 state replaces
+   * what incomingRtp would have computed from the packets JavaScript never saw.
+   */
+  nativeTotals(_now: number, totals: NativeStreamTotals): void {
+    for (const t of totals.sent) {
+      const s = this.sends.get(t.ssrc);
+      if (!s || t.lastSentAt === undefined) continue;
+      const packets = t.packets - s.nativePackets;
+      if (packets <= 0) continue;
+      s.packets += packets;
+      s.recent += packets;
+      s.octets += t.payloadBytes - s.nativePayloadBytes;
+      this.bytesSinceReport += t.bytes - s.nativeBytes;
+      s.nativePackets = t.packets;
+      s.nativePayloadBytes = t.payloadBytes;
+      s.nativeBytes = t.bytes;
+      s.lastRtpTimestamp = t.lastRtpTimestamp >>> 0;
+      s.lastSentAt = t.lastSentAt;
+    }
+    for (const r of totals.received) {
+      if (r.received === 0) continue;
+      let s = this.sources.get(r.ssrc);
+      if (!s) {
+        if (this.sources.size >= MAX_REPORTED_SOURCES) {
+          this.counters.sourcesRefused++;
+          continue;
+        }
+        s = newSource(r.ssrc, r.baseSequence);
+        this.sources.set(r.ssrc, s);
+      }
+      if (r.received === s.received && r.bytes === s.nativeBytes) continue;
+      this.bytesSinceReport += Math.max(0, r.bytes - s.nativeBytes);
+      s.nativeBytes = r.bytes;
+      s.baseSeq = r.baseSequence;
+      s.maxSeq = r.extendedHighestSequence & 0xffff;
+      s.cycles = r.extendedHighestSequence - s.maxSeq;
+      s.received = r.received;
+      s.heardSinceReport = true;
+      if (r.clockRate > 0) {
+        s.clockRate = r.clockRate;
+        s.jitter16 = Math.round(r.jitter * 16);
+      }
     }
   }
 
@@ -350,7 +405,7 @@ export class RtcpReporter implements RtpPolicy {
 function newSource(ssrc: number, seq: number): SourceState {
   return {
     ssrc, clockRate: 0, baseSeq: seq, maxSeq: seq, badSeq: 0x10001, cycles: 0, received: 0, expectedPrior: 0, receivedPrior: 0,
-    transit: 0, hasTransit: false, jitter16: 0, heardSinceReport: false, lastSr: 0, lastSrAt: 0, sr: undefined,
+    transit: 0, hasTransit: false, jitter16: 0, heardSinceReport: false, lastSr: 0, lastSrAt: 0, sr: undefined, nativeBytes: 0,
   };
 }
 

@@ -5,7 +5,7 @@
 // sender's bandwidth estimator (e.g. Chromium's GCC) can ramp. Sans-I/O; a ring of preallocated
 // arrival slots, no allocation per packet.
 import type { MediaKind } from '../peer/media-stream-track.js';
-import type { RtpPacketBatch, RtpPolicy, RtpPolicyOutput, RtpPolicyParameters, RtpPolicyStatsCollector } from '../peer/rtp-policy.js';
+import type { NativeStreamTotals, RtpPacketBatch, RtpPolicy, RtpPolicyOutput, RtpPolicyParameters, RtpPolicyStatsCollector } from '../peer/rtp-policy.js';
 import { RtcpRawPacket } from '../rtp/rtcp/raw-packet.js';
 import { HeaderExtensionUri } from '../sdp/capabilities.js';
 import type { RtcpFeedback as SdpRtcpFeedback } from '../sdp/model.js';
@@ -67,35 +67,49 @@ export class TransportCcFeedback implements RtpPolicy {
     const arrivalUs = Math.round(now * 1000);
     for (let i = 0; i < batch.count; i++) {
       const seq = batch.transportSequence[i]!;
-      if (seq < 0) continue;
-      this.mediaSsrc = batch.ssrc[i]!;
-      let ext: number;
-      if (this.highest < 0) {
-        if (this.arrivalsUs === EMPTY_RING) this.arrivalsUs = new Float64Array(RING).fill(-1);
-        ext = seq + 0x10000;
-        this.base = ext;
-        this.highest = ext;
-      } else {
-        ext = this.highest + ((((seq - this.highest) & 0xffff) ^ 0x8000) - 0x8000);
-        if (ext < this.base) {
-          this.counters.late++;
-          continue;
-        }
-        if (ext - this.base >= RING) {
-          this.counters.flushedEarly++;
-          this.send(now, out);
-          if (ext - this.base >= RING) {
-            // A jump beyond the ring: start over from this packet.
-            this.clear(this.base, this.highest);
-            this.base = ext;
-            this.highest = ext;
-          }
-        }
-        if (ext > this.highest) this.highest = ext;
-      }
-      this.arrivalsUs[ext % RING] = arrivalUs;
+      if (seq >= 0) this.record(now, seq, batch.ssrc[i]!, arrivalUs, out);
     }
     if (this.due === undefined && this.highest >= this.base && this.base >= 0) this.due = now + this.intervalMs;
+  }
+
+  /**
+   * Packets lib/sfu's forwarding engine received on this connection (JavaScript never saw them):
+   * their transport-wide sequence numbers and arrival times, recorded as incomingRtp would have.
+   */
+  nativeTotals(now: number, totals: NativeStreamTotals, out: RtpPolicyOutput): void {
+    const a = totals.arrivals;
+    if (!a || a.count === 0) return;
+    for (let i = 0; i < a.count; i++) this.record(now, a.transportSequence[i]!, a.ssrc, Math.round(a.arrivalAt[i]! * 1000), out);
+    if (this.due === undefined && this.highest >= this.base && this.base >= 0) this.due = now + this.intervalMs;
+  }
+
+  private record(now: number, seq: number, ssrc: number, arrivalUs: number, out: RtpPolicyOutput): void {
+    this.mediaSsrc = ssrc;
+    let ext: number;
+    if (this.highest < 0) {
+      if (this.arrivalsUs === EMPTY_RING) this.arrivalsUs = new Float64Array(RING).fill(-1);
+      ext = seq + 0x10000;
+      this.base = ext;
+      this.highest = ext;
+    } else {
+      ext = this.highest + ((((seq - this.highest) & 0xffff) ^ 0x8000) - 0x8000);
+      if (ext < this.base) {
+        this.counters.late++;
+        return;
+      }
+      if (ext - this.base >= RING) {
+        this.counters.flushedEarly++;
+        this.send(now, out);
+        if (ext - this.base >= RING) {
+          // A jump beyond the ring: start over from this packet.
+          this.clear(this.base, this.highest);
+          this.base = ext;
+          this.highest = ext;
+        }
+      }
+      if (ext > this.highest) this.highest = ext;
+    }
+    this.arrivalsUs[ext % RING] = arrivalUs;
   }
 
   timeout(now: number, out: RtpPolicyOutput): void {

@@ -7,6 +7,7 @@ import type { MediaKind } from '../peer/media-stream-track.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
 import type { NativeForwardEngine } from '../native/forward.js';
 import { CONSUMER_LAYER_STAT_COUNT, CONSUMER_STAT_BASE, MAX_TEMPORAL_LAYER } from '../native/forward.js';
+import type { NativeStreamTotals } from '../peer/rtp-policy.js';
 import type { Producer } from './producer.js';
 
 /** Why the engine did not send a packet to a consumer (native ForwardDrop names). */
@@ -135,6 +136,20 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
     this.assertOpen();
     this.host.engine.setConsumerPaused(this.id, false);
     this.pausedValue = false;
+  }
+
+  /**
+   * @internal What the subscriber transceiver's policy modules (the RTCP reporter's sender reports)
+   * need about what the engine sent on this leg; `now` is the connection's clock (ms).
+   */
+  nativeTotals(now: number): NativeStreamTotals {
+    const s = this.statsOut;
+    if (this.closedValue || !this.host.engine.consumerStats(this.id, s)) return { sent: [], received: [] };
+    const sinceUs = s[6]!;
+    return {
+      sent: [{ ssrc: this.ssrc, packets: s[0]!, payloadBytes: s[4]!, bytes: s[1]!, lastRtpTimestamp: s[5]!, lastSentAt: sinceUs < 0 ? undefined : now - sinceUs / 1000 }],
+      received: [],
+    };
   }
 
   /** The layers this consumer asks for (default: the highest spatial layer, every temporal layer). */

@@ -7,6 +7,7 @@ import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
 import type { NativeForwardEngine } from '../native/forward.js';
 import { PRODUCER_STAT_COUNT } from '../native/forward.js';
 import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
+import type { NativeStreamTotals } from '../peer/rtp-policy.js';
 import type { NegotiatedRtp } from './rtp-mapping.js';
 
 /** Producer stats, shaped like W3C inbound-rtp where a name exists (pwt* fields are ours). */
@@ -40,6 +41,9 @@ export interface ProducerHost {
   producerClosed(p: Producer): void;
 }
 
+/** Arrivals moved out of the engine per drain (the engine logs up to 4096 between drains). */
+const ARRIVAL_BATCH = 4096;
+
 /** Keyframe requests to one publisher within this interval are merged into one. */
 export const KEYFRAME_REQUEST_INTERVAL_MS = 300;
 
@@ -57,10 +61,13 @@ export class Producer {
   readonly rtp: NegotiatedRtp;
   /** @internal Engine id. */
   readonly id: number;
+  /** @internal RTP clock rate of the stream's codec (the engine measures jitter in it). */
+  readonly clockRate: number;
   private readonly host: ProducerHost;
   private tapValue: boolean;
   private closedValue = false;
   private readonly statsOut = new Float64Array(PRODUCER_STAT_COUNT);
+  private arrivals: { transportSequence: Uint16Array; ages: Float64Array; arrivalAt: Float64Array } | undefined;
   /** @internal */
   consumerCount = 0;
   private readonly layerSsrcs: (number | undefined)[];
@@ -77,6 +84,8 @@ export class Producer {
     this.kind = transceiver.kind;
     this.rtp = rtp;
     this.tapValue = tap;
+    this.clockRate = rtp.codecs[0]?.clockRate ?? 0;
+    if (this.clockRate > 0) host.engine.setProducerClockRate(id, this.clockRate);
     this.spatialLayers = [...spatialLayers];
     this.layerSsrcs = spatialLayers.length > 0 ? spatialLayers.map(() => undefined) : [ssrc];
   }
@@ -156,6 +165,42 @@ export class Producer {
         sender.sendRtcp([new RtcpPictureLossIndication(sender.ssrc, ssrc)]);
       }
     }
+  }
+
+  /**
+   * @internal What the publisher transceiver's policy modules (the RTCP reporter's receiver reports)
+   * need about the packets the engine consumed: RFC 3550 §A.1/§A.8 state. Nothing while the tap is
+   * on, since JavaScript then sees the packets itself.
+   */
+  nativeTotals(): NativeStreamTotals {
+    // A simulcast producer's layers are separate streams; the engine keeps one §A.1 state per
+    // producer, so it reports for single-stream producers only.
+    if (this.closedValue || this.tapValue || this.simulcast) return { sent: [], received: [] };
+    const s = this.statsOut;
+    if (!this.host.engine.producerStats(this.id, s)) return { sent: [], received: [] };
+    return {
+      sent: [],
+      received: [{ ssrc: this.ssrc, received: s[8]!, bytes: s[1]!, baseSequence: s[6]!, extendedHighestSequence: s[7]!, jitter: s[9]!, clockRate: this.clockRate }],
+    };
+  }
+
+  /**
+   * @internal The packets the engine consumed since the last call, by transport-wide sequence number
+   * and arrival (`now` clock, ms), for the publisher connection's transport-cc feedback module.
+   */
+  arrivalTotals(now: number): NativeStreamTotals {
+    const a = this.arrivals;
+    if (this.closedValue || !a) return { sent: [], received: [] };
+    const count = this.host.engine.drainProducerArrivals(this.id, a.transportSequence, a.ages);
+    for (let i = 0; i < count; i++) a.arrivalAt[i] = now - a.ages[i]! / 1000;
+    return { sent: [], received: [], arrivals: { count, ssrc: this.ssrc, transportSequence: a.transportSequence, arrivalAt: a.arrivalAt } };
+  }
+
+  /** @internal Starts logging arrivals by transport-wide sequence number (`extensionId` as negotiated). */
+  logArrivals(extensionId: number): boolean {
+    if (!this.host.engine.setProducerTransportCc(this.id, extensionId)) return false;
+    this.arrivals ??= { transportSequence: new Uint16Array(ARRIVAL_BATCH), ages: new Float64Array(ARRIVAL_BATCH), arrivalAt: new Float64Array(ARRIVAL_BATCH) };
+    return true;
   }
 
   getStats(): ProducerStats {

@@ -7,6 +7,8 @@ import { reportListenerError } from '../common/typed-emitter.js';
 import type { RTCPeerConnection } from '../peer/peer-connection.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
 import type { RtcpEvent } from '../peer/rtp-sender.js';
+import type { RtpPolicyChain } from '../peer/rtp-policy-chain.js';
+import { HeaderExtensionUri } from '../sdp/capabilities.js';
 import { RtcpFullIntraRequest } from '../rtp/rtcp/full-intra-request.js';
 import { RtcpGenericNack } from '../rtp/rtcp/generic-nack.js';
 import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
@@ -40,6 +42,9 @@ function layerCodecs(codecs: readonly { payloadType: number; mimeType: string }[
   }
   return table;
 }
+
+/** How often the engine's arrival logs reach the publishers' transport-cc feedback modules. */
+const ARRIVAL_POLL_MS = 50;
 
 /** Options of {@link Router.produce}. */
 export interface ProduceOptions {
@@ -125,6 +130,9 @@ export class Router {
   private readonly legs = new Map<RTCPeerConnection, Leg>();
   private readonly consumerCleanup = new Map<Consumer, () => void>();
   private readonly producerCleanup = new Map<Producer, () => void>();
+  /** Transport chains of publishers whose arrivals the engine logs, polled every ARRIVAL_POLL_MS. */
+  private readonly arrivalChains = new Map<Producer, RtpPolicyChain>();
+  private arrivalPoll: NodeJS.Timeout | undefined;
   private readonly layerWatch = new Set<Consumer>();
   private layerTimer: ReturnType<typeof setInterval> | undefined;
   private lastLayerSwitches = 0;
@@ -175,6 +183,29 @@ export class Router {
       : this.produceStream(srtp.nativeHandle, transceiver, options.ssrc, tap, cachePackets, negotiated);
     this.engine.setProducerCodecs(producer.id, layerCodecs(rtp.codecs));
     this.leg(pc).producers.add(producer);
+    // The publisher's receiver reports come from the engine's counters, its transport-cc feedback
+    // from the engine's arrival log (docs/sfu.md "RTCP per leg").
+    const offReports = transceiver.policies.addNativeSource(() => producer.nativeTotals());
+    const twccId = rtp.headerExtensions.find((e) => e.uri === HeaderExtensionUri.transportWideCc)?.id;
+    let offArrivals = (): void => {};
+    if (twccId !== undefined && producer.logArrivals(twccId)) {
+      const chain = pc.transportPolicies;
+      const offSource = chain.addNativeSource((now) => producer.arrivalTotals(now));
+      this.arrivalChains.set(producer, chain);
+      this.armArrivalPoll();
+      offArrivals = () => {
+        offSource();
+        this.arrivalChains.delete(producer);
+        if (this.arrivalChains.size === 0 && this.arrivalPoll) {
+          clearInterval(this.arrivalPoll);
+          this.arrivalPoll = undefined;
+        }
+      };
+    }
+    this.producerCleanup.set(producer, () => {
+      offReports();
+      offArrivals();
+    });
     return producer;
   }
 
@@ -282,7 +313,12 @@ export class Router {
       }
     };
     transceiver.sender.on('rtcp', onRtcp);
-    this.consumerCleanup.set(consumer, () => transceiver.sender.off('rtcp', onRtcp));
+    // The leg's sender reports map the engine's last rewritten timestamp (docs/sfu.md "RTCP per leg").
+    const offNative = transceiver.policies.addNativeSource((now) => consumer.nativeTotals(now));
+    this.consumerCleanup.set(consumer, () => {
+      transceiver.sender.off('rtcp', onRtcp);
+      offNative();
+    });
     if (producer.kind === 'video' && !paused) this.requestKeyFrame(producer, producer.simulcast ? target.spatialLayer : undefined);
     if (consumer.watchesLayers) this.watchLayers(consumer);
     return consumer;
@@ -391,6 +427,18 @@ export class Router {
     c.producer.consumerCount--;
     this.layerWatch.delete(c);
     for (const leg of this.legs.values()) leg.consumers.delete(c);
+  }
+
+  /**
+   * One timer for the whole router moves the engine's arrival logs into the publishers'
+   * transport-cc modules (which then send feedback on their own schedule); unref'd.
+   */
+  private armArrivalPoll(): void {
+    if (this.arrivalPoll) return;
+    this.arrivalPoll = setInterval(() => {
+      for (const chain of this.arrivalChains.values()) chain.pollNative(chain.clock());
+    }, ARRIVAL_POLL_MS);
+    this.arrivalPoll.unref();
   }
 
   private requestKeyFrame(producer: Producer, spatialLayer?: number): void {

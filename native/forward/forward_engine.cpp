@@ -8,6 +8,17 @@
 #include "native/srtp/srtp_session.hpp"
 
 namespace pwt {
+namespace {
+
+/** Payload octets of an RTP packet (RFC 3550 §6.4.1 sender's octet count): no header, no padding. */
+size_t RtpPayloadLength(const uint8_t* p, size_t len) {
+  const size_t header = RtpHeaderLength(p, len);
+  if (header == 0) return 0;
+  const size_t padding = (p[0] & 0x20) ? p[len - 1] : 0;
+  return header + padding <= len ? len - header - padding : 0;
+}
+
+}  // namespace
 
 size_t ForwardEngine::ProducerKeyHash::operator()(const ProducerKey& k) const {
   uint64_t h = reinterpret_cast<uintptr_t>(k.source) * 0x9e3779b97f4a7c15ull;
@@ -148,6 +159,28 @@ bool ForwardEngine::set_producer_tap(uint32_t id, bool tap) {
   if (!p) return false;
   p->tap = tap;
   return true;
+}
+
+bool ForwardEngine::set_producer_clock_rate(uint32_t id, uint32_t clock_rate) {
+  Producer* p = Find(producers_, id);
+  if (!p) return false;
+  if (p->counters.receive.clock_rate != clock_rate) p->counters.receive.has_transit = false;
+  p->counters.receive.clock_rate = clock_rate;
+  return true;
+}
+
+bool ForwardEngine::set_producer_transport_cc(uint32_t id, uint8_t ext_id) {
+  Producer* p = Find(producers_, id);
+  if (!p) return false;
+  p->transport_cc_id = ext_id;
+  // 4096 arrivals: 2 s of a 2000-packet/s publisher between two drains.
+  if (ext_id != 0 && !p->arrivals.enabled()) p->arrivals.enable(4096);
+  return true;
+}
+
+ForwardArrivalLog* ForwardEngine::producer_arrivals(uint32_t id) {
+  Producer* p = Find(producers_, id);
+  return p ? &p->arrivals : nullptr;
 }
 
 bool ForwardEngine::remove_producer(uint32_t id) {
@@ -328,6 +361,9 @@ void ForwardEngine::ForwardTo(Consumer& c, const uint8_t* data, size_t len, uint
   items_.push_back(UdpSendItem{out, static_cast<uint32_t>(out_len), reinterpret_cast<const sockaddr*>(&t->address), t->length});
   ++c.counters.packets;
   c.counters.bytes += out_len;
+  c.counters.payload_bytes += RtpPayloadLength(out, len);
+  c.counters.last_timestamp = c.rewrite.last_ts;
+  c.counters.last_sent_us = now_us;
   counters_[kFwdForwarded] += 1;
   counters_[kFwdBytesOut] += static_cast<double>(out_len);
 }
@@ -431,6 +467,12 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
     p.counters.bytes += len;
     p.counters.last_sequence = ReadU16(data + 2);
     p.counters.last_timestamp = ReadU32(data + 4);
+    p.counters.receive.on_packet(ReadU16(data + 2), ReadU32(data + 4), now_us);
+    uint16_t transport_seq = 0;
+    // A tapping producer's packets reach JavaScript, whose transport-cc module logs them itself.
+    if (p.transport_cc_id != 0 && !p.tap && forward_read_transport_seq(data, len, p.transport_cc_id, &transport_seq)) {
+      p.arrivals.record(transport_seq, now_us);
+    }
     counters_[kFwdPacketsIn] += 1;
     counters_[kFwdBytesIn] += len;
     if (layer.cache.enabled()) {

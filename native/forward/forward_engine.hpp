@@ -11,8 +11,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "native/forward/forward_arrival_log.hpp"
 #include "native/forward/forward_layer_selector.hpp"
 #include "native/forward/forward_packet_cache.hpp"
+#include "native/forward/forward_receive_stats.hpp"
 #include "native/forward/forward_rtp_rewrite.hpp"
 #include "native/udp/udp_session_table.hpp"
 #include "native/udp/udp_socket.hpp"
@@ -57,6 +59,7 @@ struct ForwardProducerCounters {
   uint32_t last_sequence = 0;
   uint32_t last_timestamp = 0;
   uint64_t cached = 0;  // packets stored in the NACK cache
+  ForwardReceiveStats receive;  // RFC 3550 §A.1/§A.8, for the receiver reports towards the publisher
 };
 
 /** Per-consumer counters (ConsumerStats order in JavaScript). */
@@ -66,6 +69,11 @@ struct ForwardConsumerCounters {
   uint64_t dropped[kForwardDropCount] = {};
   uint64_t nacks = 0;            // sequence numbers this consumer asked for again
   uint64_t retransmitted = 0;    // answered from the producer's cache
+  // What the leg's sender report needs (RFC 3550 §6.4.1): payload octets sent, and the last
+  // rewritten RTP timestamp with its send time (monotonic µs; 0 before the first packet).
+  uint64_t payload_bytes = 0;
+  uint32_t last_timestamp = 0;
+  uint64_t last_sent_us = 0;
 };
 
 /** Payload type, extension, clock and SSRC settings of a new consumer (see ForwardRewriteState). */
@@ -96,6 +104,15 @@ class ForwardEngine {
    */
   uint32_t add_producer(SrtpSession* source, uint32_t ssrc, bool tap, size_t cache_packets = 0);
   bool set_producer_tap(uint32_t id, bool tap);
+  /** The producer codec's RTP clock rate, for the interarrival jitter of its receive stats. */
+  bool set_producer_clock_rate(uint32_t id, uint32_t clock_rate);
+  /**
+   * Logs the transport-wide sequence number (extension `ext_id` on the publisher's connection) and
+   * arrival time of each of the producer's packets, for transport-cc feedback (0: off).
+   */
+  bool set_producer_transport_cc(uint32_t id, uint8_t ext_id);
+  /** The producer's arrival log (nullptr when unknown). */
+  ForwardArrivalLog* producer_arrivals(uint32_t id);
   /** Removes the producer; its consumers stay and forward nothing until switched. */
   bool remove_producer(uint32_t id);
 
@@ -184,6 +201,8 @@ class ForwardEngine {
     std::vector<uint32_t> repair_ssrcs;
     uint8_t codecs[128] = {};
     ForwardProducerCounters counters;
+    uint8_t transport_cc_id = 0;
+    ForwardArrivalLog arrivals;
   };
   struct Consumer {
     bool used = false;

@@ -2,6 +2,8 @@
 // recvfrom/sendto loops behind the same interface.
 #include "native/udp/udp_socket.hpp"
 
+#include "native/udp/udp_gro_receiver.hpp"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -45,8 +47,9 @@ UdpStatus status_from_errno(int err) {
   }
 }
 
-// Writes the source address of a received datagram into the slot metadata.
-void store_source(const sockaddr_storage& ss, uint8_t* addr16, uint16_t* port, uint8_t* family) {
+}  // namespace
+
+void udp_store_source(const sockaddr_storage& ss, uint8_t* addr16, uint16_t* port, uint8_t* family) {
   if (ss.ss_family == AF_INET6) {
     const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
     const uint8_t* b = a->sin6_addr.s6_addr;
@@ -67,8 +70,6 @@ void store_source(const sockaddr_storage& ss, uint8_t* addr16, uint16_t* port, u
     *family = 4;
   }
 }
-
-}  // namespace
 
 struct UdpSocket::Scratch {
 #ifdef __linux__
@@ -127,7 +128,24 @@ UdpSocket::UdpSocket() = default;
 
 UdpSocket::~UdpSocket() { close(); }
 
+bool UdpSocket::set_gro(bool enabled) {
+  if (!enabled) {
+    // Datagrams still waiting in the GRO buffers are dropped with it, counted as receive errors.
+    if (gro_) counters_[kDropRecvError] += static_cast<double>(gro_->pending_datagrams());
+    if (gro_ && fd_ >= 0) UdpGroReceiver::set_option(fd_, false);
+    gro_.reset();
+    return false;
+  }
+  if (gro_) return true;
+  if (fd_ < 0 || !UdpGroReceiver::set_option(fd_, true)) return false;
+  gro_ = std::make_unique<UdpGroReceiver>();
+  return true;
+}
+
+bool UdpSocket::has_pending_receive() const { return gro_ && gro_->has_pending(); }
+
 void UdpSocket::close() {
+  gro_.reset();
   if (fd_ >= 0) {
     ::close(fd_);
     fd_ = -1;
@@ -232,6 +250,7 @@ int UdpSocket::recv_batch(const UdpRecvTarget& target) {
   if (fd_ < 0 || !scratch_) return -1;
   const size_t capacity = target.capacity < kMaxBatch ? target.capacity : kMaxBatch;
   double* c = counters_;
+  if (gro_) return gro_->recv(fd_, target, capacity, c);
 #ifdef __linux__
   prepare_recv(target);
   Scratch& s = *scratch_;
@@ -262,7 +281,7 @@ int UdpSocket::recv_batch(const UdpRecvTarget& target) {
       std::memmove(target.buffer + out * target.slot_size, target.buffer + i * target.slot_size, len);
     }
     target.lengths[out] = len;
-    store_source(s.recv_addrs[i], target.addresses + out * 16, &target.ports[out], &target.families[out]);
+    udp_store_source(s.recv_addrs[i], target.addresses + out * 16, &target.ports[out], &target.families[out]);
     c[kPacketsIn] += 1;
     c[kBytesIn] += len;
     ++out;
@@ -292,7 +311,7 @@ int UdpSocket::recv_batch(const UdpRecvTarget& target) {
       continue;
     }
     target.lengths[out] = static_cast<uint32_t>(r);
-    store_source(ss, target.addresses + out * 16, &target.ports[out], &target.families[out]);
+    udp_store_source(ss, target.addresses + out * 16, &target.ports[out], &target.families[out]);
     c[kPacketsIn] += 1;
     c[kBytesIn] += r;
     ++out;

@@ -45,6 +45,8 @@ enum UdpCounter : int {
   kSrtpRecvDropped,    // routed datagrams SRTP refused (reasons are counted by the SrtpSession)
   kSrtpProtected,      // datagrams protected at flush
   kSrtpProtectFailed,  // datagrams dropped because protect failed (e.g. session not keyed)
+  kGroReceives,        // received buffers that the kernel had coalesced (UDP_GRO), more than one datagram each
+  kGroSegments,        // datagrams split out of those buffers
   kCounterCount,
 };
 
@@ -64,6 +66,11 @@ struct UdpAddress {
   sockaddr_storage storage{};
   socklen_t length = 0;
 };
+
+/** Writes a received datagram's source into slot metadata (16-byte address, port, family 4/6). */
+void udp_store_source(const sockaddr_storage& ss, uint8_t* addr16, uint16_t* port, uint8_t* family);
+
+class UdpGroReceiver;
 
 /** Fills `out` from a textual IP (v4 or v6) and port; false when the text is not an IP. */
 bool udp_make_address(int family, const char* ip, uint16_t port, UdpAddress* out);
@@ -123,6 +130,15 @@ class UdpSocket {
   void set_gso(bool enabled) { gso_ = enabled && gso_supported_; }
   bool gso_enabled() const { return gso_; }
 
+  /**
+   * Receives with UDP_GRO where the kernel offers it (udp_gro_receiver.hpp): coalesced bursts are
+   * split into slots. Returns whether GRO is on (false: refused, the plain path stays).
+   */
+  bool set_gro(bool enabled);
+  bool gro_enabled() const { return gro_ != nullptr; }
+  /** True while split datagrams of an earlier receive wait for slots (call recv_batch again). */
+  bool has_pending_receive() const;
+
   /** Counters, kCounterCount doubles; the binding points it at memory JavaScript reads. */
   void set_counters(double* counters) { counters_ = counters ? counters : own_counters_; }
   double* counters() { return counters_; }
@@ -145,6 +161,7 @@ class UdpSocket {
   struct Scratch;
   static Scratch& thread_scratch();
   Scratch* scratch_ = nullptr;
+  std::unique_ptr<UdpGroReceiver> gro_;
 };
 
 }  // namespace pwt

@@ -39,14 +39,21 @@ let cached: PionBuild | undefined;
 
 /** Builds pion-peer once per process (Go caches the rest); returns why not when it cannot. */
 export function buildPionPeer(): PionBuild {
-  if (cached) return cached;
+  return (cached ??= buildWithDebianPion(SOURCE_DIR, BUILD_DIR, 'pion-peer'));
+}
+
+/**
+ * Builds the Go program in `sourceDir` against Debian's pion sources into `<buildDir>/<name>`
+ * (GOPATH mode, offline); returns the binary and pion's version, or why it cannot be built here.
+ */
+export function buildWithDebianPion(sourceDir: string, buildDir: string, name: string): PionBuild {
   try {
     execFileSync('go', ['version'], { stdio: 'pipe' });
   } catch {
-    return (cached = { skip: 'Go is not installed (Debian golang-go)' });
+    return { skip: 'Go is not installed (Debian golang-go)' };
   }
   if (!existsSync(join(GOCODE, 'github.com/pion/webrtc/go.mod'))) {
-    return (cached = { skip: 'pion is not installed (Debian golang-github-pion-webrtc.v3-dev)' });
+    return { skip: 'pion is not installed (Debian golang-github-pion-webrtc.v3-dev)' };
   }
   let version = 'unknown';
   try {
@@ -54,21 +61,21 @@ export function buildPionPeer(): PionBuild {
   } catch {
     // Not a Debian package database: the version stays unknown.
   }
-  const gopath = join(BUILD_DIR, 'gopath');
+  const gopath = join(buildDir, 'gopath');
   makeGopath(gopath);
-  const binary = join(BUILD_DIR, 'pion-peer');
+  const binary = join(buildDir, name);
   try {
     execFileSync('go', ['build', '-o', binary, '.'], {
-      cwd: SOURCE_DIR,
+      cwd: sourceDir,
       stdio: 'pipe',
-      env: { ...process.env, GO111MODULE: 'off', GOPATH: `${gopath}:/usr/share/gocode`, GOCACHE: join(BUILD_DIR, 'cache'), GOFLAGS: '' },
+      env: { ...process.env, GO111MODULE: 'off', GOPATH: `${gopath}:/usr/share/gocode`, GOCACHE: join(buildDir, 'cache'), GOFLAGS: '' },
       timeout: 240_000,
     });
   } catch (error) {
     const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? String(error);
-    return (cached = { skip: `pion-peer does not build: ${stderr.slice(0, 500)}` });
+    return { skip: `${name} does not build: ${stderr.slice(0, 500)}` };
   }
-  return (cached = { binary, version });
+  return { binary, version };
 }
 
 /** A pion-peer process: its JSON lines in order, and stdin. */

@@ -36,6 +36,8 @@ export interface IceUdpSocketOptions {
   reusePort?: boolean;
   recvBufferSize?: number;
   sendBufferSize?: number;
+  /** UDP_GRO receive where the socket and kernel offer it (the native socket; dgram ignores it). */
+  gro?: boolean;
 }
 
 /** Creates and binds a socket. */

@@ -25,6 +25,8 @@ export interface UdpMuxOptions {
   /** Socket buffers; large receive buffers keep bursts of checks from being lost. Default 4 MiB. */
   recvBufferSize?: number;
   sendBufferSize?: number;
+  /** Receive with UDP_GRO where the kernel offers it (default true; docs/udp.md "GRO"). */
+  gro?: boolean;
   /** Socket factory (default: the native batch UdpSocket). */
   socketFactory?: IceUdpSocketFactory;
   /**
@@ -117,6 +119,7 @@ export class UdpMux {
       reusePort: options.reusePort ?? false,
       recvBufferSize: options.recvBufferSize ?? 4 * 1024 * 1024,
       sendBufferSize: options.sendBufferSize ?? 4 * 1024 * 1024,
+      gro: options.gro ?? true,
     });
     if (options.handoff) {
       if (!(socket instanceof UdpSocket) || !options.reusePort) {

@@ -49,6 +49,12 @@ export interface UdpSocketOptions {
   maxDatagramSize?: number;
   /** Send same-destination, same-size runs as one UDP_SEGMENT (GSO) send where the kernel supports it (default true). */
   gso?: boolean;
+  /**
+   * Receive with UDP_GRO where the kernel offers it: a burst the kernel coalesced arrives with one
+   * receive and is split into datagrams (default false: it costs a 512 KiB receive area per socket;
+   * UdpMux turns it on for its one shared port). `groEnabled` says whether the kernel accepted it.
+   */
+  gro?: boolean;
 }
 
 /** Address of a bound socket. */
@@ -68,6 +74,9 @@ export interface UdpSocketStats {
   sendSyscalls: number;
   batches: number;
   gsoSends: number;
+  /** Receives that returned a buffer the kernel had coalesced (UDP_GRO), and the datagrams split from them. */
+  groReceives: number;
+  groSegments: number;
   /** Times a send would have blocked (the rest waited, in order, for writability). */
   sendBlocked: number;
   /** Datagrams waiting natively for the socket to become writable. */
@@ -265,6 +274,7 @@ export class UdpSocket {
   private sendUsed = 0;
   private flushScheduled = false;
   private isClosed = false;
+  private groOn = false;
   private readonly destinations = new Map<string, UdpDestination>();
   private readonly flushCallback = (): void => {
     this.flushScheduled = false;
@@ -331,6 +341,7 @@ export class UdpSocket {
       throw bindError(status, errno, options);
     }
     socket.native.setGso(options.gso ?? true);
+    socket.groOn = options.gro === true && socket.native.setGro(true);
     return socket;
   }
 
@@ -350,6 +361,11 @@ export class UdpSocket {
   /** True after close(). */
   get closed(): boolean {
     return this.isClosed;
+  }
+
+  /** True when the socket receives with UDP_GRO (asked for with `gro` and accepted by the kernel). */
+  get groEnabled(): boolean {
+    return this.groOn;
   }
 
   /**
@@ -534,6 +550,8 @@ export class UdpSocket {
       sendSyscalls: c[NativeUdpCounter.SendSyscalls]!,
       batches: c[NativeUdpCounter.Batches]!,
       gsoSends: c[NativeUdpCounter.GsoSends]!,
+      groReceives: c[NativeUdpCounter.GroReceives]!,
+      groSegments: c[NativeUdpCounter.GroSegments]!,
       sendBlocked: c[NativeUdpCounter.SendBlocked]!,
       sendQueued: this.isClosed ? 0 : this.native.pendingCount(),
       srtpUnprotected: c[NativeUdpCounter.SrtpUnprotected]!,

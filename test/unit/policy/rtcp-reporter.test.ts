@@ -8,6 +8,7 @@ import type { RtpPolicyStatsCollector } from '../../../lib/peer/rtp-policy.js';
 import { RtcpReporter } from '../../../lib/policy/rtcp-reporter.js';
 import type { RtcpReceiverReport } from '../../../lib/rtp/rtcp/receiver-report.js';
 import type { RtcpSenderReport } from '../../../lib/rtp/rtcp/sender-report.js';
+import type { RtcpPacket } from '../../../lib/rtp/rtcp/compound.js';
 import { ntpToUnixMs } from '../../../lib/rtp/rtcp/ntp-time.js';
 import { MEDIA_SSRC, PolicyPair, RECEIVER_SSRC } from './policy-pair.js';
 
@@ -109,4 +110,53 @@ test('hostile input: a flood of SSRCs is bounded; bogus report blocks give no RT
   r.incomingRtcp(1, [{ kind: 'rr', reports: [{ ssrc: 1, fractionLost: 0, cumulativeLost: 0, highestSequence: 0, jitter: 0, lastSr: 12345, delaySinceLastSr: 9 }] } as unknown as RtcpReceiverReport],
     { sendRtcp: () => {}, sendRtp: () => {}, emit: (n) => events.push(n), requestKeyframe: () => {} });
   assert.deepEqual(events, []);
+});
+
+test('native totals (lib/sfu engine): SR from a leg the engine sends, RR blocks from its §A.1/§A.8 state', () => {
+  const base = { cname: 'sfu', rtcpFeedback: new Set<string>(), headerExtensions: new Map<string, number>(), reducedSizeRtcp: true };
+  const sent: RtcpPacket[][] = [];
+  const out = { sendRtcp: (p: readonly RtcpPacket[]) => sent.push([...p]), sendRtp: () => {}, emit: () => {}, requestKeyframe: () => {} };
+  // A consumer leg: the engine sent 50 packets of 100 payload octets, the last with timestamp
+  // 0xfffffe00 (it wraps) 30 ms before the report.
+  const leg = new RtcpReporter('audio', { rng: new SeededRng(3), wallClockOffsetMs: OFFSET, minIntervalMs: 100 });
+  leg.configure(0, { ...base, kind: 'audio', localSsrc: 0x1111, sendStreams: [{ ssrc: 0x1111, rtxSsrc: undefined, rid: undefined, kind: 'audio' }], sendCodec: { payloadType: 111, clockRate: 48000, rtxPayloadType: undefined }, receiveClockRates: new Map() });
+  const at = leg.nextTimeout()!;
+  leg.nativeTotals(at, { sent: [{ ssrc: 0x1111, packets: 50, payloadBytes: 5000, bytes: 5600, lastRtpTimestamp: 0xfffffe00, lastSentAt: at - 30 }], received: [] });
+  leg.timeout(at, out);
+  const sr = sent[0]!.find((p): p is RtcpSenderReport => p.kind === 'sr')!;
+  assert.equal(sr.ssrc, 0x1111);
+  assert.equal(sr.packetCount, 50);
+  assert.equal(sr.octetCount, 5000);
+  assert.equal(sr.rtpTimestamp, (0xfffffe00 + 30 * 48) >>> 0, 'last rewritten timestamp + 30 ms at 48 kHz');
+  assert.ok(Math.abs(ntpToUnixMs(sr.ntpTimestamp) - (OFFSET + at)) < 1);
+  // The same totals again add nothing; new ones add the difference.
+  leg.nativeTotals(at + 1, { sent: [{ ssrc: 0x1111, packets: 50, payloadBytes: 5000, bytes: 5600, lastRtpTimestamp: 0xfffffe00, lastSentAt: at - 30 }], received: [] });
+  leg.nativeTotals(at + 2, { sent: [{ ssrc: 0x1111, packets: 60, payloadBytes: 6000, bytes: 6720, lastRtpTimestamp: 0x100, lastSentAt: at }], received: [] });
+  const next = leg.nextTimeout()!;
+  leg.timeout(next, out);
+  const sr2 = sent[1]!.find((p): p is RtcpSenderReport => p.kind === 'sr')!;
+  assert.equal(sr2.packetCount, 60);
+  assert.equal(sr2.octetCount, 6000);
+  assert.equal(sr2.rtpTimestamp, (0x100 + Math.round(((next - at) * 48000) / 1000)) >>> 0);
+
+  // A producer: 95 of 100 sequence numbers (base 65500, across a wrap) received, jitter 12 units.
+  const pub = new RtcpReporter('audio', { rng: new SeededRng(4), wallClockOffsetMs: OFFSET, minIntervalMs: 100 });
+  pub.configure(0, { ...base, kind: 'audio', localSsrc: 0x2222, sendStreams: [], sendCodec: undefined, receiveClockRates: new Map([[111, 48000]]) });
+  const t = pub.nextTimeout()!;
+  pub.nativeTotals(t, { sent: [], received: [{ ssrc: 0x3333, received: 95, bytes: 9500, baseSequence: 65500, extendedHighestSequence: 65536 + 63, jitter: 12, clockRate: 48000 }] });
+  sent.length = 0;
+  pub.timeout(t, out);
+  const rr = sent[0]!.find((p): p is RtcpReceiverReport => p.kind === 'rr')!;
+  const block = rr.reports[0]!;
+  assert.equal(block.ssrc, 0x3333);
+  assert.equal(block.highestSequence, 65536 + 63);
+  assert.equal(block.cumulativeLost, 5);
+  assert.equal(block.fractionLost, Math.floor((5 * 256) / 100));
+  assert.equal(block.jitter, 12);
+  assert.equal(collect(pub).inbound![0x3333]!.packetsLost, 5);
+  // Nothing new from the engine: no block for that source in the next report (RFC 3550 §6.4.1).
+  pub.nativeTotals(pub.nextTimeout()!, { sent: [], received: [{ ssrc: 0x3333, received: 95, bytes: 9500, baseSequence: 65500, extendedHighestSequence: 65536 + 63, jitter: 12, clockRate: 48000 }] });
+  sent.length = 0;
+  pub.timeout(pub.nextTimeout()!, out);
+  assert.equal(sent.length, 0, 'no report without a source heard and without sending');
 });

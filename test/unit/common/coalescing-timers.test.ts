@@ -1,0 +1,77 @@
+// CoalescingTimers (lib/common/coalescing-timers.ts) with real Node timers: far deadlines that fall
+// within each other's allowance run in one callback, near ones keep their order, none runs before
+// its time or twice, rescheduling replaces, cancel stops, and a throwing callback is reported
+// without stopping the others. The heap is checked with 200 timers in random order.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CoalescingTimers } from '../../../lib/common/coalescing-timers.js';
+import { SeededRng } from '../../../lib/common/rng.js';
+
+const settle = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+test('deadlines within the allowance run in one callback; a near one keeps its order', async () => {
+  const group = new CoalescingTimers();
+  const log: string[] = [];
+  let turn = 0;
+  const mark = (name: string) => () => {
+    log.push(`${name}@${turn}`);
+    queueMicrotask(() => turn++);
+  };
+  const a = group.create(mark('a'));
+  const b = group.create(mark('b'));
+  const c = group.create(mark('c'));
+  group.schedule(a, 200); // may run until 210
+  group.schedule(b, 205); // due by then: runs in the same callback
+  group.schedule(c, 20); // 1 ms allowance: alone, first
+  await settle(400);
+  assert.deepEqual(log, ['c@0', 'a@1', 'b@1']);
+  assert.equal(group.size, 0);
+});
+
+test('reschedule replaces, cancel stops, a throwing callback does not stop the others', async () => {
+  const group = new CoalescingTimers();
+  const ran: string[] = [];
+  const warnings: Error[] = [];
+  const onWarning = (w: Error): void => {
+    warnings.push(w);
+  };
+  process.on('warning', onWarning);
+  try {
+    const a = group.create(() => ran.push('a'));
+    const b = group.create(() => ran.push('b'));
+    const bad = group.create(() => {
+      throw new Error('boom');
+    });
+    group.schedule(a, 500);
+    group.schedule(a, 10); // replaces the 500 ms schedule
+    group.schedule(b, 10);
+    group.cancel(b);
+    group.schedule(bad, 5);
+    await settle(100);
+    assert.deepEqual(ran, ['a']);
+    assert.equal(group.size, 0);
+    await settle(10);
+    assert.ok(warnings.some((w) => String(w.message).includes('boom')), 'the error was reported as a warning');
+  } finally {
+    process.off('warning', onWarning);
+  }
+});
+
+test('200 timers in random order: each runs once, never before its time', async () => {
+  const group = new CoalescingTimers();
+  const rng = new SeededRng(7);
+  const ran = new Map<number, number>();
+  const due = new Map<number, number>();
+  for (let i = 0; i < 200; i++) {
+    const delay = Math.floor(rng.float() * 150);
+    const t = group.create(() => {
+      ran.set(i, (ran.get(i) ?? 0) + 1);
+      assert.ok(performance.now() >= due.get(i)! - 0.001, `timer ${i} not early`);
+    });
+    due.set(i, performance.now() + delay);
+    group.schedule(t, delay);
+  }
+  await settle(400);
+  assert.equal(ran.size, 200);
+  for (const n of ran.values()) assert.equal(n, 1);
+});
