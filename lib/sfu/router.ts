@@ -202,7 +202,10 @@ export class Router {
         }
       };
     }
+    // produceSimulcast may have registered a cleanup already (its layer-binding listener): keep it.
+    const earlier = this.producerCleanup.get(producer);
     this.producerCleanup.set(producer, () => {
+      earlier?.();
       offReports();
       offArrivals();
     });
