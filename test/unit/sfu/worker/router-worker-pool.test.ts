@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PwtError } from '../../../../lib/common/errors.js';
+import { RtpPacket } from '../../../../lib/rtp/rtp-packet.js';
 import { RouterWorkerPool, type RouterWorkerFailure, type RouterWorkerStats } from '../../../../lib/sfu/index.js';
 import { within } from '../../../integration/peer-helpers.js';
 import { roomClients, sendAndExpect, type RoomClients } from './fixtures/room-clients.js';
@@ -38,8 +39,27 @@ test('router workers: a room on each of 2 workers forwards natively; typed error
       assert.equal(st.router.jsDeliveries, 0, 'no forwarded packet reached JavaScript in the worker');
       assert.equal(Object.keys(st.peers).length, 2);
     }
+    // Pause and resume through the room: paused packets are dropped and counted in the worker, and
+    // after resume the subscriber gets the next ones (sendAndExpect checks payload and SSRC).
+    const s0 = sessions[0]!;
+    const consumer0 = s0.subscribers[0]!.consumer;
+    await rooms[0]!.pause(consumer0);
+    let ts = PACKETS * 960;
+    for (let n = 0; n < 10; n++) s0.source.send(new RtpPacket({ timestamp: (ts += 960), payload: Buffer.from(`paused:${n}`) }));
+    for (let i = 0; i < 100 && (await rooms[0]!.stats()).consumers[consumer0]!.pwtDrops.paused < 10; i++) await new Promise((r) => setTimeout(r, 20));
+    const paused = await rooms[0]!.stats();
+    assert.equal(paused.consumers[consumer0]!.pwtDrops.paused, 10);
+    assert.equal(paused.consumers[consumer0]!.pwtPaused, true);
+    await rooms[0]!.resume(consumer0);
+    await sendAndExpect(s0, 5, PACKETS + 100);
+    await rooms[0]!.requestKeyFrame(s0.producer);
+    const resumed = await rooms[0]!.stats();
+    assert.equal(resumed.consumers[consumer0]!.packetsSent, PACKETS + 5);
+    assert.equal(resumed.consumers[consumer0]!.pwtPaused, false);
+    assert.equal(resumed.producers[s0.producer]!.pwtKeyframeRequestsSent + resumed.producers[s0.producer]!.pwtKeyframeRequestsMerged, 1, 'the keyframe request reached the producer');
+
     const workerStats = (await pool.stats()).filter(isStats);
-    assert.deepEqual(workerStats.map((w) => [w.worker, w.packetsForwarded, w.peers]), [[0, PACKETS, 2], [1, PACKETS, 2]]);
+    assert.deepEqual(workerStats.map((w) => [w.worker, w.packetsForwarded, w.peers]), [[0, PACKETS + 5, 2], [1, PACKETS, 2]]);
     assert.ok(workerStats.every((w) => w.handoff === undefined), 'no hand-off counters with a port per worker');
 
     // Typed errors cross the boundary with their name and code.
