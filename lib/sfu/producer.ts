@@ -33,6 +33,11 @@ export interface ProducerStats {
   /** Keyframe requests sent to the publisher, and requests merged into one already sent. */
   readonly pwtKeyframeRequestsSent: number;
   readonly pwtKeyframeRequestsMerged: number;
+  /**
+   * Only while the engine logs this producer's arrivals for transport-cc feedback: arrivals it
+   * overwrote before they were drained (reported to the publisher as not received).
+   */
+  readonly pwtArrivalsOverwritten?: number;
 }
 
 /** @internal What a producer needs from its router. */
@@ -221,6 +226,7 @@ export class Producer {
       pwtKeyframeRequestsSent: this.keyframeRequestsSent,
       pwtKeyframeRequestsMerged: this.keyframeRequestsMerged,
       ...(this.simulcast ? { pwtSpatialLayers: this.spatialLayers.map((rid, i) => ({ rid, ssrc: this.layerSsrcs[i] })) } : {}),
+      ...(this.arrivals ? { pwtArrivalsOverwritten: this.host.engine.producerArrivalsOverwritten(this.id) } : {}),
     };
   }
 

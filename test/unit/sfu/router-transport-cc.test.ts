@@ -89,6 +89,7 @@ test('router: the publisher gets transport-cc feedback for the packets the engin
     const stats = router.stats;
     assert.equal(stats.packetsReceived, PACKETS);
     assert.equal(stats.jsDeliveries, 0, 'no forwarded packet reached JavaScript');
+    assert.equal(producer.getStats().pwtArrivalsOverwritten, 0, 'the arrival log kept up');
     assert.equal(transceiver.receiver.streams.get(producer.ssrc)?.packetsReceived ?? 0, 0, "the publisher connection's JavaScript saw none of them");
   } finally {
     router.close();
