@@ -10,8 +10,10 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "binding/forward_plain_source_binding.hpp"
 #include "binding/module_registry.hpp"
 #include "binding/srtp_session_binding.hpp"
+#include "binding/udp_socket_binding.hpp"
 
 namespace pwt {
 namespace {
@@ -44,6 +46,7 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     return DefineClass(env, "ForwardEngine",
                        {
                            InstanceMethod<&ForwardEngineWrap::AddTransport>("addTransport"),
+                           InstanceMethod<&ForwardEngineWrap::AddPlainTransport>("addPlainTransport"),
                            InstanceMethod<&ForwardEngineWrap::SetTransportAddress>("setTransportAddress"),
                            InstanceMethod<&ForwardEngineWrap::RemoveTransport>("removeTransport"),
                            InstanceMethod<&ForwardEngineWrap::AddProducer>("addProducer"),
@@ -87,15 +90,41 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
   ForwardEngine* core() { return &engine_; }
 
  private:
-  // addTransport(srtpSession nativeHandle, address record) -> id (0: not a session, bad address, full)
+  // addTransport(srtpSession nativeHandle, address record, socket? native UdpSocket) -> id (0: not a
+  // session, bad address or socket, full). With a socket, the transport's datagrams leave through it.
   Napi::Value AddTransport(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     SrtpSession* session = info.Length() >= 2 ? SrtpSessionFromValue(env, info[0]) : nullptr;
+    const bool has_socket = info.Length() >= 3 && !info[2].IsUndefined() && !info[2].IsNull();
+    ForwardSink* sink = has_socket ? UdpSocketSinkFromValue(env, info[2]) : nullptr;
     sockaddr_storage ss;
     socklen_t len = 0;
-    if (!session || !AddressFromRecord(info[1], &ss, &len)) return Napi::Number::New(env, 0);
-    const uint32_t id = engine_.add_transport(session, reinterpret_cast<const sockaddr*>(&ss), len);
-    if (id) refs_[Key('t', id)] = Napi::Persistent(info[0].As<Napi::Object>());
+    if (!session || (has_socket && !sink) || !AddressFromRecord(info[1], &ss, &len)) return Napi::Number::New(env, 0);
+    const uint32_t id = engine_.add_transport(session, reinterpret_cast<const sockaddr*>(&ss), len, sink);
+    if (id) {
+      refs_[Key('t', id)] = Napi::Persistent(info[0].As<Napi::Object>());
+      if (has_socket) refs_[Key('s', id)] = Napi::Persistent(info[2].As<Napi::Object>());
+    }
+    return Napi::Number::New(env, id);
+  }
+
+  // addPlainTransport(filter PlainRtpFilter, srtpSession nativeHandle | null, socket native UdpSocket)
+  //   -> id (0: bad arguments, full): sends to the filter's remote, in the clear without a session
+  //   (docs/scaling.md), through the transport's own socket.
+  Napi::Value AddPlainTransport(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 3) return Napi::Number::New(env, 0);
+    ForwardPlainSource* filter = ForwardPlainSourceFromValue(env, info[0]);
+    const bool has_session = !info[1].IsNull() && !info[1].IsUndefined();
+    SrtpSession* session = has_session ? SrtpSessionFromValue(env, info[1]) : nullptr;
+    ForwardSink* sink = UdpSocketSinkFromValue(env, info[2]);
+    if (!filter || !sink || (has_session && !session)) return Napi::Number::New(env, 0);
+    const uint32_t id = engine_.add_plain_transport(filter, session, sink);
+    if (id) {
+      refs_[Key('t', id)] = Napi::Persistent(info[0].As<Napi::Object>());
+      refs_[Key('s', id)] = Napi::Persistent(info[2].As<Napi::Object>());
+      if (has_session) refs_[Key('k', id)] = Napi::Persistent(info[1].As<Napi::Object>());
+    }
     return Napi::Number::New(env, id);
   }
 
@@ -110,18 +139,26 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
   Napi::Value RemoveTransport(const Napi::CallbackInfo& info) {
     const uint32_t id = info[0].ToNumber().Uint32Value();
     const bool ok = engine_.remove_transport(id);
-    if (ok) refs_.erase(Key('t', id));
+    if (ok) {
+      refs_.erase(Key('t', id));
+      refs_.erase(Key('s', id));
+      refs_.erase(Key('k', id));
+    }
     return Napi::Boolean::New(info.Env(), ok);
   }
 
-  // addProducer(srtpSession nativeHandle, ssrc, tap, cachePackets) -> id (0: not a session, already a
-  // producer, or a cache above 32768 packets)
+  // addProducer(source: srtpSession nativeHandle | PlainRtpFilter, ssrc, tap, cachePackets) -> id (0:
+  // not a source, already a producer, or a cache above 32768 packets)
   Napi::Value AddProducer(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    SrtpSession* session = info.Length() >= 4 ? SrtpSessionFromValue(env, info[0]) : nullptr;
+    const void* source = nullptr;
+    if (info.Length() >= 4) {
+      if (ForwardPlainSource* plain = ForwardPlainSourceFromValue(env, info[0])) source = plain;
+      else source = SrtpSessionFromValue(env, info[0]);
+    }
     const uint32_t cache = info.Length() >= 4 ? info[3].ToNumber().Uint32Value() : 0;
-    if (!session || cache > kMaxCachePackets) return Napi::Number::New(env, 0);
-    const uint32_t id = engine_.add_producer(session, info[1].ToNumber().Uint32Value(), info[2].ToBoolean(), cache);
+    if (!source || cache > kMaxCachePackets) return Napi::Number::New(env, 0);
+    const uint32_t id = engine_.add_producer(source, info[1].ToNumber().Uint32Value(), info[2].ToBoolean(), cache);
     if (id) refs_[Key('p', id)] = Napi::Persistent(info[0].As<Napi::Object>());
     return Napi::Number::New(env, id);
   }
@@ -344,7 +381,8 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
 
   ForwardEngine engine_;
   Napi::ObjectReference counters_;
-  // The SRTP sessions' JS objects, kept alive while a transport or producer names them.
+  // The SRTP sessions', plain filters' and sockets' JS objects, kept alive while a transport or
+  // producer names them ('t'/'p': the session or filter, 's': the socket, 'k': a pipe's session).
   std::unordered_map<uint64_t, Napi::ObjectReference> refs_;
 };
 

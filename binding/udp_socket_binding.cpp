@@ -12,7 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "binding/udp_socket_binding.hpp"
+
 #include "binding/forward_engine_binding.hpp"
+#include "binding/forward_plain_source_binding.hpp"
 #include "binding/module_registry.hpp"
 #include "binding/srtp_session_binding.hpp"
 #include "native/srtp/srtp_session.hpp"
@@ -28,6 +31,7 @@ constexpr size_t kAddressRecord = 28;  // bytes per destination in the send pool
 constexpr int kMaxBatchesPerWake = 16;  // then yield to the loop: fairness between sockets
 
 constexpr size_t kSrtpRoom = 32;  // bytes JS reserves after a packet to be protected (tag + index)
+constexpr napi_type_tag kUdpSocketTypeTag = {0x7b2d4e91c3a05f66ULL, 0x18e9c2d7a4f3b051ULL};
 
 // A datagram that could not be sent at once (EAGAIN): kept in order until writable.
 struct PendingDatagram {
@@ -54,6 +58,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
                            InstanceMethod<&UdpSocketWrap::RemoveSrtpRoute>("removeSrtpRoute"),
                            InstanceMethod<&UdpSocketWrap::SetForwardEngine>("setForwardEngine"),
                            InstanceMethod<&UdpSocketWrap::ForwardRetransmit>("forwardRetransmit"),
+                           InstanceMethod<&UdpSocketWrap::ForwardRetransmitMisses>("forwardRetransmitMisses"),
+                           InstanceMethod<&UdpSocketWrap::SetPlainFilter>("setPlainFilter"),
                            InstanceMethod<&UdpSocketWrap::SetHandoff>("setHandoff"),
                            InstanceMethod<&UdpSocketWrap::SteerAddress>("steerAddress"),
                            InstanceMethod<&UdpSocketWrap::SteerUfrag>("steerUfrag"),
@@ -105,9 +111,13 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     socket_.set_counters(static_cast<double*>(counters_.data));
     async_context_ = std::make_unique<Napi::AsyncContext>(env, "pwt:UdpSocket");
     env_ = env;
+    napi_type_tag_object(env, info.This(), &kUdpSocketTypeTag);
   }
 
   ~UdpSocketWrap() override { Shutdown(); }
+
+  /** This socket's send side, for engine transports that send through it (plain/pipe, docs/scaling.md). */
+  ForwardSink* sink() { return this; }
 
  private:
   // A typed array kept alive by a reference, with its data pointer and size cached once.
@@ -365,6 +375,37 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     return Napi::Number::New(env, static_cast<double>(sent));
   }
 
+  // forwardRetransmitMisses(consumer id, sequence numbers Uint16Array, missed Uint16Array) -> count:
+  // as forwardRetransmit, and writes the producer-space numbers its producer's cache did not hold into
+  // `missed` (a pipe producer then asks upstream for them, docs/scaling.md).
+  Napi::Value ForwardRetransmitMisses(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!forward_ || closed_ || info.Length() < 3 || !info[1].IsTypedArray() || !info[2].IsTypedArray() ||
+        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint16_array ||
+        info[2].As<Napi::TypedArray>().TypedArrayType() != napi_uint16_array) {
+      return Napi::Number::New(env, 0);
+    }
+    Napi::Uint16Array seqs = info[1].As<Napi::Uint16Array>();
+    Napi::Uint16Array missed = info[2].As<Napi::Uint16Array>();
+    if (missed.ElementLength() < seqs.ElementLength()) return Napi::Number::New(env, 0);
+    size_t count = 0;
+    forward_->retransmit(info[0].ToNumber().Uint32Value(), seqs.Data(), seqs.ElementLength(), MonotonicMicros(), *this,
+                         missed.Data(), &count);
+    return Napi::Number::New(env, static_cast<double>(count));
+  }
+
+  // setPlainFilter(filter | null) -> true when set: this socket is a plain/pipe transport's
+  // (docs/scaling.md); each receive batch is filtered (only the remote's RTP/RTCP is admitted) before
+  // the engine runs, and the engine takes clear packets as coming from that filter.
+  Napi::Value SetPlainFilter(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    ForwardPlainSource* filter = info.Length() >= 1 ? ForwardPlainSourceFromValue(env, info[0]) : nullptr;
+    plain_ = closed_ ? nullptr : filter;
+    if (plain_) plain_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
+    else plain_ref_.Reset();
+    return Napi::Boolean::New(env, plain_ != nullptr);
+  }
+
   // setHandoff({ table: Int32Array (shared), self, inboxFd, outboxFds: Int32Array, counters: Float64Array })
   // -> true when set: this socket shares its port with other workers' sockets (SO_REUSEPORT); datagrams
   // of flows another worker owns go to it, and its channel's datagrams are read like received ones
@@ -578,12 +619,18 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     for (int b = 0; (b < kMaxBatchesPerWake || (!inbox && socket_.has_pending_receive())) && !closed_; ++b) {
       const int n = inbox ? handoff_recv_batch(inbox_fd(), target_, HandoffCounters()) : socket_.recv_batch(target_);
       if (n <= 0) break;
-      sessions_.unprotect_batch(target_, n, static_cast<uint8_t*>(recv_status_.data), socket_.counters());
+      uint8_t* status = static_cast<uint8_t*>(recv_status_.data);
+      sessions_.unprotect_batch(target_, n, status, socket_.counters());
       int done = (steering_ && !inbox) ? HandOff(n) : 0;
+      if (plain_) {
+        // docs/scaling.md: a plain/pipe socket admits only its remote's RTP/RTCP; the rest is counted.
+        plain_->filter_batch(target_, n, status);
+        for (int i = 0; i < n; ++i) done += status[i] == kRecvRejected ? 1 : 0;
+      }
       if (forward_ && forward_->has_producers()) {
         // docs/sfu.md: forwarded packets never reach JavaScript; a batch of nothing else needs no call.
-        done += forward_->process_batch(target_, n, static_cast<uint8_t*>(recv_status_.data), sessions_,
-                                        MonotonicMicros(), *this);
+        const void* clear_source = plain_ && !plain_->srtp() ? plain_ : nullptr;
+        done += forward_->process_batch(target_, n, status, sessions_, MonotonicMicros(), *this, clear_source);
       }
       if (done == n) {
         if (static_cast<size_t>(n) < target_.capacity) break;
@@ -656,9 +703,11 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     pending_.clear();
     sessions_.clear();
     forward_ = nullptr;
+    plain_ = nullptr;
     if (!finalizing_) {
       for (Napi::ObjectReference& r : session_refs_) r.Reset();
       forward_ref_.Reset();
+      plain_ref_.Reset();
       // The listener closure refers to the JS socket that owns this wrap: a strong reference kept
       // after close would keep both (and the pools) alive for ever. Nothing reads them once closed.
       on_batch_.Reset();
@@ -685,6 +734,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   std::vector<Napi::ObjectReference> session_refs_;  // index id - 1
   ForwardEngine* forward_ = nullptr;  // owned by forward_ref_'s JS object
   Napi::ObjectReference forward_ref_;
+  ForwardPlainSource* plain_ = nullptr;  // owned by plain_ref_'s JS object
+  Napi::ObjectReference plain_ref_;
   Napi::FunctionReference on_batch_;
   std::unique_ptr<Napi::AsyncContext> async_context_;
   std::vector<UdpSendItem> items_;
@@ -711,6 +762,15 @@ void InitUdp(Napi::Env env, Napi::Object exports) {
 }
 
 }  // namespace
+
+ForwardSink* UdpSocketSinkFromValue(Napi::Env env, Napi::Value value) {
+  if (!value.IsObject()) return nullptr;
+  bool tagged = false;
+  if (napi_check_object_type_tag(env, value, &kUdpSocketTypeTag, &tagged) != napi_ok || !tagged) return nullptr;
+  UdpSocketWrap* wrap = UdpSocketWrap::Unwrap(value.As<Napi::Object>());
+  return wrap ? wrap->sink() : nullptr;
+}
+
 }  // namespace pwt
 
 PWT_BINDING(udp, ::pwt::InitUdp);

@@ -51,6 +51,12 @@ export type { TcpMuxOptions, TcpMuxStats, TcpMuxDropReason } from './transport/s
 export { Router, Producer, Consumer, mapConsumer, SfuCodecMismatchError, RouterWorkerPool, WorkerRoom } from './sfu/index.js';
 export type { ConsumeOptions, ProduceOptions, RouterStats, ProducerStats, ConsumerStats, ForwardDropReason, ConsumerMapping, NegotiatedRtp, ConsumerLayers, PreferredLayers, ConsumerEvents } from './sfu/index.js';
 export type { RouterWorkerPoolOptions, RouterWorkerPoolEvents, RouterWorkerFailure, WorkerRoomEvents, WorkerProduceOptions, WorkerConsumeOptions, WorkerRoomStats, RouterWorkerStats, ReuseportHandoffStats } from './sfu/index.js';
+// Plain RTP and pipe transports, cascading (docs/scaling.md).
+export { PlainTransport, PipeTransport, PlainRtpTransport } from './sfu/index.js';
+export type {
+  PlainTransportOptions, PipeTransportOptions, PipeParameters, PipeSrtpProfile, PlainConsumeOptions, PlainProduceOptions,
+  PlainRtpCodec, PlainRtpStream, PlainTransportStats, PlainTransportTuple,
+} from './sfu/index.js';
 export { IceAgent } from './ice/ice-agent.js';
 export type { IceAgentOptions, IceConnectionState, IceGatheringState, IceRole, IceSelectedPair, IceAgentEvent } from './ice/ice-agent.js';
 export { StunMessage, isStunMessage } from './ice/stun-message.js';

@@ -20,6 +20,7 @@ const NATIVE_TARGETS = {
   'dtls-server': 'dtls_server_fuzz.cpp',
   'dtls-client': 'dtls_client_fuzz.cpp',
   'forward-rewrite': 'forward_rewrite_fuzz.cpp',
+  'forward-plain': 'forward_plain_fuzz.cpp',
   'forward-layer': 'forward_layer_fuzz.cpp',
   'stun-username-peek': 'stun_username_peek_fuzz.cpp',
 };

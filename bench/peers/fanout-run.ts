@@ -18,7 +18,7 @@ function start(script: string, arg: string): ChildProcess {
 }
 
 /** The relays the fanout suite measures (see fanout-server.ts; pion: pion-fanout/main.go). */
-export type FanoutServer = 'ours' | 'ours-udpmux' | 'ours-native' | 'werift' | 'pion';
+export type FanoutServer = 'ours' | 'ours-udpmux' | 'ours-native' | 'ours-native-pipe' | 'ours-native-pipe-srtp' | 'werift' | 'pion';
 
 let pionBuild: PionBuild | undefined;
 

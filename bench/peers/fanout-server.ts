@@ -12,6 +12,7 @@ import '../../lib/policy/default-policies.js';
 import { Router, type Producer } from '../../lib/sfu/index.js';
 import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import { weriftConnected, weriftLocalSdp, weriftPc } from './werift.js';
+import { oursPipeRelay } from './fanout-pipe-relay.js';
 import type { FanoutRequest, FanoutReply } from './fanout-protocol.js';
 
 /** What the suite needs from a relay, whatever library runs it. */
@@ -115,6 +116,8 @@ function weriftRelay(): ServerRelay {
 const which = process.argv[2];
 const relay = which === 'werift'
   ? weriftRelay()
+  : which === 'ours-native-pipe' || which === 'ours-native-pipe-srtp'
+    ? await oursPipeRelay(which === 'ours-native-pipe-srtp')
   : which === 'ours-native'
     ? await oursNativeRelay()
     : oursRelay(which === 'ours-udpmux' ? await UdpMux.bind({ address: '127.0.0.1', recvBufferSize: 16 * 1024 * 1024, sendBufferSize: 16 * 1024 * 1024 }) : undefined);

@@ -3,10 +3,14 @@ import { nativeExport } from './addon.js';
 
 /** Native forwarding engine handle; every method is thin and validated by lib/sfu. */
 export interface NativeForwardEngine {
-  addTransport(srtpSession: object, addressRecord: Uint8Array): number;
+  /** `socket` (a native UdpSocket): the transport's datagrams leave through it, whichever socket received them. */
+  addTransport(srtpSession: object, addressRecord: Uint8Array, socket?: object): number;
+  /** A plain/pipe transport (docs/scaling.md): sends to `filter`'s remote, SRTP-protected only with a session. */
+  addPlainTransport(filter: object, srtpSession: object | null, socket: object): number;
   setTransportAddress(id: number, addressRecord: Uint8Array): boolean;
   removeTransport(id: number): boolean;
-  addProducer(srtpSession: object, ssrc: number, tap: boolean, cachePackets: number): number;
+  /** `source`: the SrtpSession that unprotects the stream, or the PlainRtpFilter that admits it. */
+  addProducer(source: object, ssrc: number, tap: boolean, cachePackets: number): number;
   setProducerTap(id: number, tap: boolean): boolean;
   /** The producer codec's RTP clock rate (for the interarrival jitter of its receive stats). */
   setProducerClockRate(id: number, clockRate: number): boolean;
@@ -101,5 +105,39 @@ export function nativeForwardDropNames(): readonly string[] {
 /** Creates a native engine writing its counters into `counters` (nativeForwardCounterCount() doubles). */
 export function createNativeForwardEngine(counters: Float64Array): NativeForwardEngine {
   const Ctor = nativeExport<NativeForwardEngineCtor>('ForwardEngine');
+  return new Ctor(counters);
+}
+
+/** A plain/pipe transport's receive filter (binding/forward_plain_source_binding.cpp; docs/scaling.md). */
+export interface NativePlainRtpFilter {
+  /** Fixes the remote (an address record from UdpSocket.destination); comedia learning stops. */
+  setRemote(addressRecord: Uint8Array): boolean;
+  setComedia(on: boolean): void;
+  /** SRTP pipe: the remote's datagrams are the socket's SRTP route's to unprotect. */
+  setSrtp(on: boolean): void;
+  /** Writes the current remote's sockaddr into `out` (28 bytes); false while none is known. */
+  remote(out: Uint8Array): boolean;
+}
+
+/** Indexes of a plain filter's counters (native ForwardPlainCounter). */
+export const enum NativePlainCounter {
+  Accepted = 0,
+  Spoofed,
+  NotRtp,
+  Learned,
+  Count,
+}
+
+/** Receive-slot status of a datagram a plain filter refused (native kRecvRejected). */
+export const PLAIN_RECV_REJECTED = 253;
+
+type NativePlainRtpFilterCtor = new (counters: Float64Array) => NativePlainRtpFilter;
+
+/** Creates a filter writing its counters into `counters` (NativePlainCounter.Count doubles). */
+export function createNativePlainRtpFilter(counters: Float64Array): NativePlainRtpFilter {
+  if (nativeExport<number>('plainCounterCount') !== NativePlainCounter.Count) {
+    throw new Error('PlainRtpFilter: the native addon does not match this JavaScript (rebuild it)');
+  }
+  const Ctor = nativeExport<NativePlainRtpFilterCtor>('PlainRtpFilter');
   return new Ctor(counters);
 }

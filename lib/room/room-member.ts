@@ -105,7 +105,8 @@ export class RoomMember {
    */
   sampleLayers(): void {
     for (const p of this.producers) {
-      if (!p.simulcast) continue;
+      // Simulcast producers are a publisher connection's (plain and pipe producers have no transceiver).
+      if (!p.simulcast || !p.transceiver) continue;
       let live = this.liveLayers.get(p);
       if (!live) this.liveLayers.set(p, (live = new LiveLayers()));
       const streams = p.transceiver.receiver.streams;

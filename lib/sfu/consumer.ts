@@ -79,8 +79,8 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
   readonly kind: MediaKind;
   /** The SSRC the subscriber receives (its sender's). */
   readonly ssrc: number;
-  /** The subscriber's transceiver. */
-  readonly transceiver: RTCRtpTransceiver;
+  /** The subscriber's transceiver; null for a plain or pipe transport's consumer (docs/scaling.md). */
+  readonly transceiver: RTCRtpTransceiver | null;
   /** @internal Engine id. */
   readonly id: number;
   private producerValue: Producer;
@@ -94,7 +94,7 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
   private reported: ConsumerLayers | null = null;
 
   /** @internal */
-  constructor(host: ConsumerHost, id: number, producer: Producer, transceiver: RTCRtpTransceiver, ssrc: number, paused: boolean,
+  constructor(host: ConsumerHost, id: number, producer: Producer, transceiver: RTCRtpTransceiver | null, ssrc: number, paused: boolean,
     preferred: PreferredLayers | undefined) {
     super();
     this.host = host;
@@ -103,7 +103,7 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
     this.id = id;
     this.producerValue = producer;
     this.transceiver = transceiver;
-    this.kind = transceiver.kind;
+    this.kind = transceiver?.kind ?? producer.kind;
     this.ssrc = ssrc;
     this.pausedValue = paused;
     this.statsOut = new Float64Array(CONSUMER_STAT_BASE + host.dropNames.length);

@@ -1,6 +1,7 @@
 // A producer of an SFU router: one received RTP stream (a publisher connection's SRTP session +
 // SSRC), or the simulcast streams of one transceiver (RFC 8853, one SSRC per rid, learned as they
-// arrive), that the native engine forwards to its consumers (docs/sfu.md).
+// arrive), or a plain/pipe transport's socket + SSRC, that the native engine forwards to its
+// consumers (docs/sfu.md, docs/scaling.md).
 import { InvalidStateError } from '../common/errors.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
@@ -49,6 +50,16 @@ export interface ProducerHost {
 /** Arrivals moved out of the engine per drain (the engine logs up to 4096 between drains). */
 const ARRIVAL_BATCH = 4096;
 
+/**
+ * @internal Where a producer that is not a peer connection's (plain or pipe transport,
+ * docs/scaling.md) sends keyframe requests and asks for packets its cache did not hold.
+ */
+export interface ProducerUpstream {
+  requestKeyFrame(ssrc: number): void;
+  /** Asks the sender again for producer-space sequence numbers (pipes); absent: not possible. */
+  nack?(ssrc: number, sequenceNumbers: readonly number[]): void;
+}
+
 /** Keyframe requests to one publisher within this interval are merged into one. */
 export const KEYFRAME_REQUEST_INTERVAL_MS = 300;
 
@@ -60,15 +71,18 @@ export class Producer {
    * `consume()` / `setPreferredLayers()`); empty for a single stream.
    */
   readonly spatialLayers: readonly string[];
-  /** The publisher's transceiver (keyframe requests go out through its receiver). */
-  readonly transceiver: RTCRtpTransceiver;
+  /** The publisher's transceiver (keyframe requests go out through its receiver); null for a plain or pipe transport's producer. */
+  readonly transceiver: RTCRtpTransceiver | null;
+  /** @internal Set for a plain or pipe transport's producer. */
+  readonly upstream: ProducerUpstream | null;
   /** @internal Negotiated codecs and extensions on the publisher's connection. */
   readonly rtp: NegotiatedRtp;
   /** @internal Engine id. */
   readonly id: number;
   /** @internal RTP clock rate of the stream's codec (the engine measures jitter in it). */
   readonly clockRate: number;
-  private readonly host: ProducerHost;
+  /** @internal The router whose engine forwards it. */
+  readonly host: ProducerHost;
   private tapValue: boolean;
   private closedValue = false;
   private readonly statsOut = new Float64Array(PRODUCER_STAT_COUNT);
@@ -81,12 +95,13 @@ export class Producer {
   private keyframeRequestsMerged = 0;
 
   /** @internal */
-  constructor(host: ProducerHost, id: number, transceiver: RTCRtpTransceiver, ssrc: number | undefined, rtp: NegotiatedRtp, tap: boolean,
-    spatialLayers: readonly string[] = []) {
+  constructor(host: ProducerHost, id: number, transceiver: RTCRtpTransceiver | null, ssrc: number | undefined, rtp: NegotiatedRtp, tap: boolean,
+    spatialLayers: readonly string[] = [], upstream: { kind: MediaKind; upstream: ProducerUpstream } | null = null) {
     this.host = host;
     this.id = id;
     this.transceiver = transceiver;
-    this.kind = transceiver.kind;
+    this.upstream = upstream?.upstream ?? null;
+    this.kind = upstream?.kind ?? transceiver!.kind;
     this.rtp = rtp;
     this.tapValue = tap;
     this.clockRate = rtp.codecs[0]?.clockRate ?? 0;
@@ -163,6 +178,10 @@ export class Producer {
       }
       this.lastKeyframeRequestAt.set(ssrc, now);
       this.keyframeRequestsSent++;
+      if (this.upstream || !this.transceiver) {
+        this.upstream?.requestKeyFrame(ssrc);
+        continue;
+      }
       try {
         this.transceiver.receiver.requestKeyframe(ssrc);
       } catch {

@@ -13,6 +13,7 @@ import { RtcpFullIntraRequest } from '../rtp/rtcp/full-intra-request.js';
 import { RtcpGenericNack } from '../rtp/rtcp/generic-nack.js';
 import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
 import type { UdpMux } from '../transport/source/udp-mux.js';
+import type { UdpSocket } from '../transport/source/udp-socket.js';
 import {
   createNativeForwardEngine,
   MAX_CACHE_PACKETS,
@@ -30,6 +31,8 @@ import type { ReceiverStreamBound } from '../peer/rtp-receiver.js';
 import { checkPreferredLayers, Consumer, type ForwardDropReason, type PreferredLayers } from './consumer.js';
 import { Producer } from './producer.js';
 import { mapConsumer, type NegotiatedRtp } from './rtp-mapping.js';
+import { PlainTransport, type PlainTransportOptions } from './plain-transport.js';
+import { PipeTransport, type PipeTransportOptions } from './pipe-transport.js';
 
 /** The engine's codec table for a producer's payload types (layer selection reads VP8 and H.264). */
 function layerCodecs(codecs: readonly { payloadType: number; mimeType: string }[]): Uint8Array {
@@ -133,6 +136,7 @@ export class Router {
   /** Transport chains of publishers whose arrivals the engine logs, polled every ARRIVAL_POLL_MS. */
   private readonly arrivalChains = new Map<Producer, RtpPolicyChain>();
   private arrivalPoll: NodeJS.Timeout | undefined;
+  private readonly attached = new Set<{ close(): void }>();
   private readonly layerWatch = new Set<Consumer>();
   private layerTimer: ReturnType<typeof setInterval> | undefined;
   private lastLayerSwitches = 0;
@@ -281,7 +285,8 @@ export class Router {
     const leg = this.leg(pc);
     if (leg.transport === 0) {
       const destination = socket.destination(pair.remoteAddress.port, pair.remoteAddress.address);
-      leg.transport = this.engine.addTransport(srtp.nativeHandle, destination.record);
+      // The socket is named: a packet that arrives on a plain/pipe transport's socket still leaves here.
+      leg.transport = this.engine.addTransport(srtp.nativeHandle, destination.record, socket.nativeHandle);
       if (leg.transport === 0) throw new OperationError('ERR_SFU_TRANSPORT', 'the engine refused the subscriber transport');
     }
     const preferred = options.preferredLayers;
@@ -308,8 +313,8 @@ export class Router {
     const onRtcp = (e: RtcpEvent): void => {
       if (consumer.closed || producer.closed || consumer.paused) return;
       if (e.packet instanceof RtcpGenericNack) {
-        const lost = e.packet.lostSequenceNumbers();
-        if (lost.length > 0) this.mux.nativeSocket?.forwardRetransmit(consumer.id, Uint16Array.from(lost));
+        const socket = this.mux.nativeSocket;
+        if (socket) this.retransmit(consumer, e.packet.lostSequenceNumbers(), socket);
       } else if (e.packet instanceof RtcpPictureLossIndication || e.packet instanceof RtcpFullIntraRequest) {
         // The layer the subscriber decodes now (simulcast: the one it waits for if none yet).
         this.requestKeyFrame(producer, producer.simulcast ? consumer.currentLayers?.spatialLayer ?? consumer.preferredLayers.spatialLayer : undefined);
@@ -325,6 +330,65 @@ export class Router {
     if (producer.kind === 'video' && !paused) this.requestKeyFrame(producer, producer.simulcast ? target.spatialLayer : undefined);
     if (consumer.watchesLayers) this.watchLayers(consumer);
     return consumer;
+  }
+
+  /**
+   * @internal Answers a consumer's NACK from its producer's cache (one native call); for a pipe
+   * producer, the numbers the cache did not hold are asked for upstream (docs/scaling.md).
+   */
+  retransmit(consumer: Consumer, lost: readonly number[], socket: UdpSocket): void {
+    if (lost.length === 0 || consumer.closed || consumer.paused) return;
+    const seqs = Uint16Array.from(lost);
+    const upstream = consumer.producer.upstream;
+    if (!upstream?.nack) {
+      socket.forwardRetransmit(consumer.id, seqs);
+      return;
+    }
+    const missed = new Uint16Array(seqs.length);
+    const count = socket.forwardRetransmitMisses(consumer.id, seqs, missed);
+    if (count > 0) upstream.nack(consumer.producer.ssrc, [...missed.subarray(0, count)]);
+  }
+
+  /** @internal A plain/pipe transport's producer (lib/sfu/plain-rtp-transport.ts); `onClose` runs when it closes. */
+  adoptProducer(producer: Producer, onClose: () => void): void {
+    this.producerCleanup.set(producer, onClose);
+  }
+
+  /** @internal A plain/pipe transport's consumer; `onClose` runs when it closes. */
+  adoptConsumer(consumer: Consumer, onClose: () => void): void {
+    consumer.producer.consumerCount++;
+    this.consumerCleanup.set(consumer, onClose);
+    if (consumer.kind === 'video' && !consumer.paused) this.requestKeyFrame(consumer.producer);
+  }
+
+  /** @internal A plain/pipe transport closed with the router. */
+  attach(transport: { close(): void }): void {
+    this.attached.add(transport);
+  }
+
+  /** @internal */
+  detach(transport: { close(): void }): void {
+    this.attached.delete(transport);
+  }
+
+  /** @internal A consumer's keyframe request, merged per producer (docs/sfu.md "Keyframe requests"). */
+  keyFrameRequested(producer: Producer): void {
+    if (!producer.closed) this.requestKeyFrame(producer);
+  }
+
+  /**
+   * A plain RTP transport on a port of its own (docs/scaling.md "Plain transport"): RTP/RTCP in the
+   * clear from/to one remote (ffmpeg, GStreamer). Throws the UdpSocket bind errors.
+   */
+  createPlainTransport(options: PlainTransportOptions): PlainTransport {
+    this.assertOpen();
+    return PlainTransport.create(this, options);
+  }
+
+  /** One end of a pipe to another router (docs/scaling.md "Pipe transport"). */
+  createPipeTransport(options: PipeTransportOptions): PipeTransport {
+    this.assertOpen();
+    return PipeTransport.create(this, options);
   }
 
   /** @internal */
@@ -408,6 +472,7 @@ export class Router {
   close(): void {
     if (this.closedValue) return;
     for (const pc of [...this.legs.keys()]) this.closeLeg(pc);
+    for (const t of [...this.attached]) t.close();
     this.closedValue = true;
     if (this.layerTimer) clearInterval(this.layerTimer);
     this.layerTimer = undefined;

@@ -30,6 +30,7 @@ ForwardEngine::ForwardEngine(size_t slots, size_t slot_bytes)
     : slot_bytes_(slot_bytes < 64 + kSrtpRoom ? 64 + kSrtpRoom : slot_bytes), slots_(slots ? slots : 1) {
   out_.resize(slots_ * slot_bytes_);
   items_.reserve(slots_);
+  item_sinks_.reserve(slots_);
 }
 
 template <typename T>
@@ -58,14 +59,26 @@ const T* ForwardEngine::Find(const std::vector<T>& table, uint32_t id) {
   return id >= 1 && id <= table.size() && table[id - 1].used ? &table[id - 1] : nullptr;
 }
 
-uint32_t ForwardEngine::add_transport(SrtpSession* session, const sockaddr* address, socklen_t length) {
+uint32_t ForwardEngine::add_transport(SrtpSession* session, const sockaddr* address, socklen_t length, ForwardSink* sink) {
   if (!session || !address || length == 0 || length > sizeof(sockaddr_storage)) return 0;
   const uint32_t id = Allocate(transports_, free_transports_);
   if (id == 0) return 0;
   Transport& t = transports_[id - 1];
   t.session = session;
+  t.sink = sink;
   std::memcpy(&t.address, address, length);
   t.length = length;
+  return id;
+}
+
+uint32_t ForwardEngine::add_plain_transport(const ForwardPlainSource* remote, SrtpSession* session, ForwardSink* sink) {
+  if (!remote || !sink) return 0;
+  const uint32_t id = Allocate(transports_, free_transports_);
+  if (id == 0) return 0;
+  Transport& t = transports_[id - 1];
+  t.session = session;
+  t.plain = remote;
+  t.sink = sink;
   return id;
 }
 
@@ -85,7 +98,7 @@ bool ForwardEngine::remove_transport(uint32_t id) {
   return true;
 }
 
-uint32_t ForwardEngine::NewProducer(SrtpSession* source, uint8_t layers, bool tap, size_t cache_packets) {
+uint32_t ForwardEngine::NewProducer(const void* source, uint8_t layers, bool tap, size_t cache_packets) {
   const uint32_t id = Allocate(producers_, free_producers_);
   if (id == 0) return 0;
   Producer& p = producers_[id - 1];
@@ -97,7 +110,7 @@ uint32_t ForwardEngine::NewProducer(SrtpSession* source, uint8_t layers, bool ta
   return id;
 }
 
-uint32_t ForwardEngine::add_producer(SrtpSession* source, uint32_t ssrc, bool tap, size_t cache_packets) {
+uint32_t ForwardEngine::add_producer(const void* source, uint32_t ssrc, bool tap, size_t cache_packets) {
   if (!source) return 0;
   const ProducerKey key{source, ssrc};
   if (producer_index_.count(key)) return 0;
@@ -318,13 +331,30 @@ void ForwardEngine::Drop(Consumer& consumer, ForwardDrop reason) {
   counters_[kFwdDropBase + static_cast<int>(reason)] += 1;
 }
 
-void ForwardEngine::Flush(ForwardSink& sink) {
-  if (!items_.empty()) {
-    sink.send(items_.data(), items_.size());
+void ForwardEngine::Flush(ForwardSink& /*sink*/) {
+  // Each item names its sink; consecutive items of one sink (consumer-major order) go in one call.
+  size_t start = 0;
+  while (start < items_.size()) {
+    size_t end = start + 1;
+    while (end < items_.size() && item_sinks_[end] == item_sinks_[start]) ++end;
+    item_sinks_[start]->send(items_.data() + start, end - start);
     counters_[kFwdFlushes] += 1;
+    start = end;
   }
   items_.clear();
+  item_sinks_.clear();
   used_ = 0;
+}
+
+bool ForwardEngine::Destination(const Transport& t, const sockaddr** address, socklen_t* length) {
+  if (t.plain) {
+    *address = t.plain->remote();
+    *length = t.plain->remote_length();
+    return *length != 0;
+  }
+  *address = reinterpret_cast<const sockaddr*>(&t.address);
+  *length = t.length;
+  return t.session != nullptr;
 }
 
 void ForwardEngine::ForwardTo(Consumer& c, const uint8_t* data, size_t len, uint64_t now_us, ForwardSink& sink,
@@ -345,7 +375,9 @@ void ForwardEngine::ForwardTo(Consumer& c, const uint8_t* data, size_t len, uint
     }
   }
   Transport* t = Find(transports_, c.transport);
-  if (!t || !t->session) return Drop(c, ForwardDrop::kNoTransport);
+  const sockaddr* address = nullptr;
+  socklen_t address_length = 0;
+  if (!t || !Destination(*t, &address, &address_length)) return Drop(c, ForwardDrop::kNoTransport);
   if (len + kSrtpRoom > slot_bytes_) return Drop(c, ForwardDrop::kTooBig);
   if (used_ == slots_) Flush(sink);
   uint8_t* out = out_.data() + used_ * slot_bytes_;
@@ -353,12 +385,13 @@ void ForwardEngine::ForwardTo(Consumer& c, const uint8_t* data, size_t len, uint
   const ForwardDrop drop = forward_rtp_rewrite(out, len, c.rewrite, now_us, &t->transport_seq);
   if (drop != ForwardDrop::kNone) return Drop(c, drop);
   if (c.layers.active && info->has_vp8) forward_layer_rewrite_vp8(out + info->payload_at, info->payload_len, info->vp8, c.layers);
-  size_t out_len = 0;
-  if (t->session->protect_rtp(out, len, len + kSrtpRoom, &out_len) != SrtpStatus::kOk) {
+  size_t out_len = len;  // a clear (plain) transport sends the rewritten packet as it is
+  if (t->session && t->session->protect_rtp(out, len, len + kSrtpRoom, &out_len) != SrtpStatus::kOk) {
     return Drop(c, ForwardDrop::kProtect);
   }
   ++used_;
-  items_.push_back(UdpSendItem{out, static_cast<uint32_t>(out_len), reinterpret_cast<const sockaddr*>(&t->address), t->length});
+  items_.push_back(UdpSendItem{out, static_cast<uint32_t>(out_len), address, address_length});
+  item_sinks_.push_back(t->sink ? t->sink : &sink);
   ++c.counters.packets;
   c.counters.bytes += out_len;
   c.counters.payload_bytes += RtpPayloadLength(out, len);
@@ -371,7 +404,9 @@ void ForwardEngine::ForwardTo(Consumer& c, const uint8_t* data, size_t len, uint
 bool ForwardEngine::Retransmit(Consumer& c, const Producer& p, const uint8_t* data, size_t len, uint64_t now_us,
                                ForwardSink& sink) {
   Transport* t = Find(transports_, c.transport);
-  if (c.paused || !t || !t->session || len + 2 + kSrtpRoom > slot_bytes_) return false;
+  const sockaddr* address = nullptr;
+  socklen_t address_length = 0;
+  if (c.paused || !t || !Destination(*t, &address, &address_length) || len + 2 + kSrtpRoom > slot_bytes_) return false;
   ForwardLayerPacket info;
   if (c.layers.active) {
     // Only what the consumer's current layers would forward now, renumbered as it was sent.
@@ -392,14 +427,17 @@ bool ForwardEngine::Retransmit(Consumer& c, const Producer& p, const uint8_t* da
     if (n == 0) return false;
     c.rewrite.rtx_seq = static_cast<uint16_t>(c.rewrite.rtx_seq + 1);
   }
-  size_t out_len = 0;
-  if (t->session->protect_rtp(out, n, n + kSrtpRoom, &out_len) != SrtpStatus::kOk) return false;
+  size_t out_len = n;
+  if (t->session && t->session->protect_rtp(out, n, n + kSrtpRoom, &out_len) != SrtpStatus::kOk) return false;
   ++used_;
-  items_.push_back(UdpSendItem{out, static_cast<uint32_t>(out_len), reinterpret_cast<const sockaddr*>(&t->address), t->length});
+  items_.push_back(UdpSendItem{out, static_cast<uint32_t>(out_len), address, address_length});
+  item_sinks_.push_back(t->sink ? t->sink : &sink);
   return true;
 }
 
-size_t ForwardEngine::retransmit(uint32_t id, const uint16_t* seqs, size_t n, uint64_t now_us, ForwardSink& sink) {
+size_t ForwardEngine::retransmit(uint32_t id, const uint16_t* seqs, size_t n, uint64_t now_us, ForwardSink& sink,
+                                 uint16_t* missed, size_t* missed_count) {
+  if (missed_count) *missed_count = 0;
   Consumer* c = Find(consumers_, id);
   if (!c || !seqs) return 0;
   Producer* p = Find(producers_, c->producer);
@@ -420,6 +458,7 @@ size_t ForwardEngine::retransmit(uint32_t id, const uint16_t* seqs, size_t n, ui
       counters_[kFwdRetransmitted] += 1;
     } else {
       counters_[kFwdNackMissed] += 1;
+      if (!data && missed && missed_count) missed[(*missed_count)++] = seq;
     }
   }
   Flush(sink);
@@ -427,7 +466,7 @@ size_t ForwardEngine::retransmit(uint32_t id, const uint16_t* seqs, size_t n, ui
 }
 
 int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* status, UdpSessionTable& table,
-                                 uint64_t now_us, ForwardSink& sink) {
+                                 uint64_t now_us, ForwardSink& sink, const void* clear_source) {
   if (n <= 0 || producer_index_.empty()) return 0;
   if (n > static_cast<int>(UdpSocket::kMaxBatch)) n = static_cast<int>(UdpSocket::kMaxBatch);
   int matched = 0;
@@ -438,8 +477,9 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
     const uint8_t* data = target.buffer + static_cast<size_t>(i) * target.slot_size;
     const uint32_t len = target.lengths[i];
     if (len < kRtpFixedHeaderLen || IsRtcpPacket(data, len)) continue;
-    const SrtpSession* source =
-        table.find(udp_remote_key(target.addresses + static_cast<size_t>(i) * 16, target.ports[i], target.families[i]));
+    const void* source = clear_source ? clear_source
+                                      : table.find(udp_remote_key(target.addresses + static_cast<size_t>(i) * 16,
+                                                                  target.ports[i], target.families[i]));
     if (!source) continue;
     auto it = producer_index_.find(ProducerKey{source, ReadU32(data + 8)});
     if (it == producer_index_.end()) continue;

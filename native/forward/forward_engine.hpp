@@ -3,6 +3,8 @@
 // the UDP receive batch each packet is copied per consumer, rewritten (forward_rtp_rewrite.hpp),
 // protected with the consumer transport's SRTP session (RFC 3711 §3.3) and handed to a sink that
 // sends the whole flush with sendmmsg/GSO. No allocation, JS call or syscall per packet here.
+// Plain and pipe transports (docs/scaling.md) take part too: a producer's source may be a
+// ForwardPlainSource (clear RTP from a plain socket) and a transport may send in the clear.
 #pragma once
 #include <sys/socket.h>
 
@@ -15,6 +17,7 @@
 #include "native/forward/forward_layer_selector.hpp"
 #include "native/forward/forward_packet_cache.hpp"
 #include "native/forward/forward_receive_stats.hpp"
+#include "native/forward/forward_plain_source.hpp"
 #include "native/forward/forward_rtp_rewrite.hpp"
 #include "native/udp/udp_session_table.hpp"
 #include "native/udp/udp_socket.hpp"
@@ -91,18 +94,28 @@ class ForwardEngine {
   ForwardEngine(const ForwardEngine&) = delete;
   ForwardEngine& operator=(const ForwardEngine&) = delete;
 
-  /** A consumer transport: the session that protects towards it and its address. 0 on failure. */
-  uint32_t add_transport(SrtpSession* session, const sockaddr* address, socklen_t length);
+  /**
+   * A consumer transport: the session that protects towards it and its address. Its datagrams go to
+   * `sink` (null: the sink of the batch or retransmission that produced them). 0 on failure.
+   */
+  uint32_t add_transport(SrtpSession* session, const sockaddr* address, socklen_t length, ForwardSink* sink = nullptr);
+  /**
+   * A plain or pipe transport (docs/scaling.md): sends to `remote`'s current remote address (none
+   * yet: dropped as kNoTransport), protected by `session` when given, in the clear otherwise, through
+   * `sink` (the transport's own socket). 0 on failure.
+   */
+  uint32_t add_plain_transport(const ForwardPlainSource* remote, SrtpSession* session, ForwardSink* sink);
   bool set_transport_address(uint32_t id, const sockaddr* address, socklen_t length);
   /** Removes the transport; its consumers drop as kNoTransport until removed. */
   bool remove_transport(uint32_t id);
 
   /**
-   * A producer: RTP with `ssrc` unprotected by `source` (the publisher's session). `tap` also
+   * A producer: RTP with `ssrc` from `source`: the SrtpSession that unprotected it (a publisher
+   * connection, an SRTP pipe) or the ForwardPlainSource that admitted it in the clear. `tap` also
    * delivers its packets to JavaScript; `cache_packets` > 0 keeps the last packets (rounded up to a
    * power of two, at most 32768) to answer NACKs. 0 on failure or when the pair is already a producer.
    */
-  uint32_t add_producer(SrtpSession* source, uint32_t ssrc, bool tap, size_t cache_packets = 0);
+  uint32_t add_producer(const void* source, uint32_t ssrc, bool tap, size_t cache_packets = 0);
   bool set_producer_tap(uint32_t id, bool tap);
   /** The producer codec's RTP clock rate, for the interarrival jitter of its receive stats. */
   bool set_producer_clock_rate(uint32_t id, uint32_t clock_rate);
@@ -153,17 +166,22 @@ class ForwardEngine {
   /**
    * Forwards the producer packets of receive slots [0, n): `status` is the per-slot outcome of
    * UdpSessionTable::unprotect_batch and `table` that table; forwarded slots become
-   * kRecvForwarded unless their producer taps. Returns the number of slots consumed.
+   * kRecvForwarded unless their producer taps. With `clear_source` (a plain socket's
+   * ForwardPlainSource), every clear slot comes from that source instead of a table route.
+   * Returns the number of slots consumed.
    */
   int process_batch(const UdpRecvTarget& target, int n, uint8_t* status, UdpSessionTable& table, uint64_t now_us,
-                    ForwardSink& sink);
+                    ForwardSink& sink, const void* clear_source = nullptr);
 
   /**
    * Answers a NACK from consumer `id` (RFC 4585 §6.2.1) for the consumer-space sequence numbers
    * `seqs` from its producer's cache: rewritten as for the original send, as RTX (RFC 4588) when the
-   * consumer negotiated it, protected and flushed to `sink`. Returns the packets sent.
+   * consumer negotiated it, protected and flushed to `sink`. Returns the packets sent. With
+   * `missed` (room for n), the producer-space numbers not found in the cache are written there and
+   * counted in `*missed_count` (a pipe producer asks upstream for them, docs/scaling.md).
    */
-  size_t retransmit(uint32_t id, const uint16_t* seqs, size_t n, uint64_t now_us, ForwardSink& sink);
+  size_t retransmit(uint32_t id, const uint16_t* seqs, size_t n, uint64_t now_us, ForwardSink& sink,
+                    uint16_t* missed = nullptr, size_t* missed_count = nullptr);
 
   /** Counters, kFwdCounterCount doubles; the binding points it at memory JavaScript reads. */
   void set_counters(double* counters) { counters_ = counters ? counters : own_counters_; }
@@ -175,7 +193,9 @@ class ForwardEngine {
  private:
   struct Transport {
     bool used = false;
-    SrtpSession* session = nullptr;
+    SrtpSession* session = nullptr;  // null: clear (plain transports only)
+    const ForwardPlainSource* plain = nullptr;  // plain/pipe: the destination is its remote
+    ForwardSink* sink = nullptr;  // null: the caller's sink
     sockaddr_storage address{};
     socklen_t length = 0;
     uint16_t transport_seq = 1;
@@ -188,7 +208,7 @@ class ForwardEngine {
   };
   struct Producer {
     bool used = false;
-    SrtpSession* source = nullptr;
+    const void* source = nullptr;
     uint32_t ssrc = 0;
     bool tap = false;
     bool simulcast = false;
@@ -219,7 +239,7 @@ class ForwardEngine {
     bool repair;
   };
   struct ProducerKey {
-    const SrtpSession* source;
+    const void* source;  // an SrtpSession or a ForwardPlainSource
     uint32_t ssrc;
     bool operator==(const ProducerKey& o) const { return source == o.source && ssrc == o.ssrc; }
   };
@@ -238,8 +258,10 @@ class ForwardEngine {
                  const ForwardLayerPacket* info, uint8_t layer);
   bool Retransmit(Consumer& consumer, const Producer& producer, const uint8_t* data, size_t len, uint64_t now_us,
                   ForwardSink& sink);
-  uint32_t NewProducer(SrtpSession* source, uint8_t layers, bool tap, size_t cache_packets);
+  uint32_t NewProducer(const void* source, uint8_t layers, bool tap, size_t cache_packets);
   void Flush(ForwardSink& sink);
+  /** Where a transport's datagrams go now; false when it has none (or no session and no remote). */
+  static bool Destination(const Transport& t, const sockaddr** address, socklen_t* length);
   void Drop(Consumer& consumer, ForwardDrop reason);
 
   std::vector<Transport> transports_;
@@ -253,6 +275,7 @@ class ForwardEngine {
   size_t slots_;
   size_t used_ = 0;
   std::vector<UdpSendItem> items_;
+  std::vector<ForwardSink*> item_sinks_;  // per item: where it goes (runs share one send call)
   // Per receive slot of the current batch: its producer id (0: none).
   uint32_t slot_producer_[UdpSocket::kMaxBatch] = {};
   uint8_t slot_layer_[UdpSocket::kMaxBatch] = {};

@@ -113,8 +113,9 @@ export interface UdpSrtpRoute {
  * `UdpBatch.srtpStatus(i)` values below 2; 2 + an SrtpStatus code means SRTP refused it;
  * `forwarded` (255): a ForwardEngine consumed the clear packet natively (docs/sfu.md): skip it;
  * `handedOff` (254): passed to the worker that owns its flow on a shared port (docs/scaling.md): skip it.
+ * `rejected` (253): a plain/pipe transport's filter refused it (docs/scaling.md): skip it.
  */
-export const UdpSrtpStatus = { none: 0, unprotected: 1, refusedBase: 2, handedOff: 254, forwarded: 255 } as const;
+export const UdpSrtpStatus = { none: 0, unprotected: 1, refusedBase: 2, rejected: 253, handedOff: 254, forwarded: 255 } as const;
 
 /** A resolved destination; reuse it on hot paths instead of (port, address) strings. */
 export interface UdpDestination {
@@ -440,6 +441,30 @@ export class UdpSocket {
   forwardRetransmit(consumer: number, sequenceNumbers: Uint16Array): number {
     if (this.isClosed) return 0;
     return this.native.forwardRetransmit(consumer, sequenceNumbers);
+  }
+
+  /**
+   * @internal As forwardRetransmit; the producer-space numbers the cache did not hold are written
+   * into `missed` (room for sequenceNumbers.length) and their count returned (lib/sfu pipes).
+   */
+  forwardRetransmitMisses(consumer: number, sequenceNumbers: Uint16Array, missed: Uint16Array): number {
+    if (this.isClosed) return 0;
+    return this.native.forwardRetransmitMisses(consumer, sequenceNumbers, missed);
+  }
+
+  /**
+   * @internal Makes this socket a plain/pipe transport's (lib/sfu, docs/scaling.md): each batch passes
+   * `filter` (a native PlainRtpFilter) before the engine runs; refused datagrams have
+   * `srtpStatus(i) === UdpSrtpStatus.rejected`. null switches it off.
+   */
+  setPlainFilter(filter: object | null): boolean {
+    this.assertOpen();
+    return this.native.setPlainFilter(filter);
+  }
+
+  /** @internal The native socket, for engine transports that send through it (lib/sfu). */
+  get nativeHandle(): object {
+    return this.native;
   }
 
   /**
