@@ -54,6 +54,7 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
                            InstanceMethod<&ForwardEngineWrap::SetProducerClockRate>("setProducerClockRate"),
                            InstanceMethod<&ForwardEngineWrap::SetProducerTransportCc>("setProducerTransportCc"),
                            InstanceMethod<&ForwardEngineWrap::DrainProducerArrivals>("drainProducerArrivals"),
+                           InstanceMethod<&ForwardEngineWrap::ProducerArrivalsOverwritten>("producerArrivalsOverwritten"),
                            InstanceMethod<&ForwardEngineWrap::RemoveProducer>("removeProducer"),
                            InstanceMethod<&ForwardEngineWrap::AddSimulcastProducer>("addSimulcastProducer"),
                            InstanceMethod<&ForwardEngineWrap::SetProducerLayer>("setProducerLayer"),
@@ -263,6 +264,12 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
       if (n < want) break;
     }
     return Napi::Number::New(env, static_cast<double>(total));
+  }
+
+  // producerArrivalsOverwritten(id) -> arrivals the producer's log overwrote before a drain (-1: unknown)
+  Napi::Value ProducerArrivalsOverwritten(const Napi::CallbackInfo& info) {
+    const ForwardArrivalLog* log = info.Length() >= 1 ? engine_.producer_arrivals(info[0].ToNumber().Uint32Value()) : nullptr;
+    return Napi::Number::New(info.Env(), log ? static_cast<double>(log->overwritten()) : -1.0);
   }
 
   Napi::Value RemoveProducer(const Napi::CallbackInfo& info) {

@@ -18,6 +18,8 @@ export interface NativeForwardEngine {
   setProducerTransportCc(id: number, extensionId: number): boolean;
   /** Moves the oldest logged arrivals out: sequence numbers and µs since each arrived; returns the count. */
   drainProducerArrivals(id: number, seqs: Uint16Array, agesUs: Float64Array): number;
+  /** Arrivals the producer's log overwrote before JavaScript drained them (-1: unknown producer). */
+  producerArrivalsOverwritten(id: number): number;
   removeProducer(id: number): boolean;
   /** A simulcast producer of `layers` (2..8) spatial layers, lowest first; 0 when refused. */
   addSimulcastProducer(srtpSession: object, layers: number, tap: boolean, cachePackets: number): number;

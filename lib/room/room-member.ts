@@ -75,10 +75,9 @@ export class RoomMember {
       const sdp = leg.publicIp ? announceAddress(pc.localDescription!.sdp, leg.publicIp) : pc.localDescription!.sdp;
       const member = new RoomMember(id, pc, sdp);
       member.expected = plan.length;
-      // A publisher with a simulcast stream taps every stream: its connection then sees the packets
-      // and sends transport-cc feedback (draft-holmer-rmcat-transport-wide-cc: one sequence shared by
-      // audio and video), without which Chromium's estimate never allows the higher layers (docs/sfu.md
-      // "Limits"); audio must be seen too, or its packets count as lost. Otherwise nothing taps.
+      // A publisher with a simulcast stream taps every stream: sampleLayers counts each layer's
+      // packets in this connection's receiver (docs/sfu.md "Simulcast publishers tap"). Otherwise
+      // nothing taps: transport-cc feedback comes from the engine's arrival log.
       const tap = plan.some((x) => x.simulcast);
       void Promise.all(plan.map(async ({ transceiver, ssrc }) => {
         const producer = await leg.router.produce(pc, transceiver, { ...(ssrc !== undefined ? { ssrc } : {}), tap });

@@ -34,6 +34,11 @@ export interface ProducerStats {
   /** Keyframe requests sent to the publisher, and requests merged into one already sent. */
   readonly pwtKeyframeRequestsSent: number;
   readonly pwtKeyframeRequestsMerged: number;
+  /**
+   * Only while the engine logs this producer's arrivals for transport-cc feedback: arrivals it
+   * overwrote before they were drained (reported to the publisher as not received).
+   */
+  readonly pwtArrivalsOverwritten?: number;
 }
 
 /** @internal What a producer needs from its router. */
@@ -41,6 +46,9 @@ export interface ProducerHost {
   readonly engine: NativeForwardEngine;
   producerClosed(p: Producer): void;
 }
+
+/** Arrivals moved out of the engine per drain (the engine logs up to 4096 between drains). */
+const ARRIVAL_BATCH = 4096;
 
 /**
  * @internal Where a producer that is not a peer connection's (plain or pipe transport,
@@ -51,9 +59,6 @@ export interface ProducerUpstream {
   /** Asks the sender again for producer-space sequence numbers (pipes); absent: not possible. */
   nack?(ssrc: number, sequenceNumbers: readonly number[]): void;
 }
-
-/** Arrivals moved out of the engine per drain (the engine logs up to 4096 between drains). */
-const ARRIVAL_BATCH = 4096;
 
 /** Keyframe requests to one publisher within this interval are merged into one. */
 export const KEYFRAME_REQUEST_INTERVAL_MS = 300;
@@ -74,10 +79,10 @@ export class Producer {
   readonly rtp: NegotiatedRtp;
   /** @internal Engine id. */
   readonly id: number;
-  /** @internal The router whose engine forwards it. */
-  readonly host: ProducerHost;
   /** @internal RTP clock rate of the stream's codec (the engine measures jitter in it). */
   readonly clockRate: number;
+  /** @internal The router whose engine forwards it. */
+  readonly host: ProducerHost;
   private tapValue: boolean;
   private closedValue = false;
   private readonly statsOut = new Float64Array(PRODUCER_STAT_COUNT);
@@ -240,6 +245,7 @@ export class Producer {
       pwtKeyframeRequestsSent: this.keyframeRequestsSent,
       pwtKeyframeRequestsMerged: this.keyframeRequestsMerged,
       ...(this.simulcast ? { pwtSpatialLayers: this.spatialLayers.map((rid, i) => ({ rid, ssrc: this.layerSsrcs[i] })) } : {}),
+      ...(this.arrivals ? { pwtArrivalsOverwritten: this.host.engine.producerArrivalsOverwritten(this.id) } : {}),
     };
   }
 

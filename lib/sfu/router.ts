@@ -133,10 +133,10 @@ export class Router {
   private readonly legs = new Map<RTCPeerConnection, Leg>();
   private readonly consumerCleanup = new Map<Consumer, () => void>();
   private readonly producerCleanup = new Map<Producer, () => void>();
-  private readonly attached = new Set<{ close(): void }>();
   /** Transport chains of publishers whose arrivals the engine logs, polled every ARRIVAL_POLL_MS. */
   private readonly arrivalChains = new Map<Producer, RtpPolicyChain>();
   private arrivalPoll: NodeJS.Timeout | undefined;
+  private readonly attached = new Set<{ close(): void }>();
   private readonly layerWatch = new Set<Consumer>();
   private layerTimer: ReturnType<typeof setInterval> | undefined;
   private lastLayerSwitches = 0;
@@ -206,7 +206,10 @@ export class Router {
         }
       };
     }
+    // produceSimulcast may have registered a cleanup already (its layer-binding listener): keep it.
+    const earlier = this.producerCleanup.get(producer);
     this.producerCleanup.set(producer, () => {
+      earlier?.();
       offReports();
       offArrivals();
     });

@@ -500,6 +500,12 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
       if (!p.tap) {
         status[i] = kRecvForwarded;
         ++consumed;
+        // Still an arrival the publisher's transport-cc feedback must acknowledge: Chromium sends its
+        // bandwidth probes as RTX padding, which reported lost would count as loss (docs/sfu.md).
+        uint16_t transport_seq = 0;
+        if (p.transport_cc_id != 0 && forward_read_transport_seq(data, len, p.transport_cc_id, &transport_seq)) {
+          p.arrivals.record(transport_seq, now_us);
+        }
       }
       continue;
     }

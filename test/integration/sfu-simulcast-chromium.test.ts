@@ -2,7 +2,8 @@
 // scaleResolutionDownBy 4 / 2 / 1 of a 1280x720 canvas) to our router on one UdpMux port; a second
 // Chromium page subscribes through the router. Asking for layer 0, then the highest layer, then layer
 // 0 again changes the frame width the subscriber decodes, and 'layerschange' reports the switches.
-// Skipped without Chromium.
+// The producer does not tap: Chromium reaches its highest layer on the transport-cc feedback the
+// publisher connection sends from the engine's arrival log. Skipped without Chromium.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import { Router, type ConsumerLayers } from '../../lib/sfu/index.js';
 import { launchChromium } from '../interop/chromium.js';
 import { within } from './peer-helpers.js';
+import type { TransportCcFeedback } from '../../lib/policy/transport-cc-feedback.js';
 
 const skip = !existsSync('/usr/bin/chromium') || process.env.PWT_SKIP_BROWSER === '1' ? 'no /usr/bin/chromium (or PWT_SKIP_BROWSER=1)' : false;
 
@@ -86,9 +88,10 @@ test('Chromium publishes 3-layer VP8 simulcast through our router; a Chromium su
     await publisherPc.setLocalDescription(await publisherPc.createAnswer());
     assert.match(publisherPc.localDescription!.sdp, /a=simulcast:recv q;h;f/);
     await pub.evaluate(`window.pc.setRemoteDescription({ type: 'answer', sdp: ${JSON.stringify(publisherPc.localDescription!.sdp)} })`);
-    // tap: the publisher connection's policy modules see the packets and send transport-cc feedback, so
-    // Chromium's bandwidth estimate grows and it turns on the higher layers (docs/sfu.md "Limits").
-    const producer = await within(router.produce(publisherPc, await within(published, 20_000, 'publisher track'), { tap: true }), 20_000, 'produce');
+    // No tap: the engine consumes every packet, and the publisher connection's transport-cc feedback
+    // still acknowledges them from the engine's arrival log, so Chromium's bandwidth estimate grows
+    // and it turns on its higher layers (docs/sfu.md "Transport-wide feedback for forwarded packets").
+    const producer = await within(router.produce(publisherPc, await within(published, 20_000, 'publisher track'), { tap: false }), 20_000, 'produce');
     assert.deepEqual(producer.spatialLayers, ['q', 'h', 'f']);
     await within((async () => {
       while (producer.layerSsrc(0) === undefined) await new Promise((r) => setTimeout(r, 50));
@@ -114,11 +117,11 @@ test('Chromium publishes 3-layer VP8 simulcast through our router; a Chromium su
     assert.equal(low.frameWidth, 320, 'layer 0 is 1280 / 4 wide');
     assert.equal(consumer.currentLayers?.spatialLayer, 0);
 
-    // The highest layer the publisher sends by now (Chromium adds layers as its bandwidth estimate grows).
+    // Chromium adds layers as its bandwidth estimate grows: the highest one must come.
     await within((async () => {
-      while (producer.layerSsrc(1) === undefined) await new Promise((r) => setTimeout(r, 100));
-    })(), 30_000, 'layer 1 bound');
-    const top = producer.layerSsrc(2) !== undefined ? 2 : 1;
+      while (producer.layerSsrc(2) === undefined) await new Promise((r) => setTimeout(r, 100));
+    })(), 30_000, 'layer 2 bound (Chromium ramped on our transport-cc feedback)');
+    const top = 2;
     consumer.setPreferredLayers({ spatialLayer: top });
     const high = await waitFor(() => inbound(sub), (v) => v.frameWidth > low.frameWidth, 40_000, `the subscriber decodes layer ${top}`);
     assert.equal(high.frameWidth, 1280 / 2 ** (2 - top));
@@ -134,6 +137,9 @@ test('Chromium publishes 3-layer VP8 simulcast through our router; a Chromium su
     assert.ok(stats.layerSwitches >= 3);
     assert.ok(stats.drops.layer > 0);
     assert.ok(stats.packetsForwarded > 0);
+    assert.equal(stats.jsDeliveries, 0, 'no tap: the publisher connection saw none of the forwarded packets');
+    const twcc = publisherPc.transportPolicies.get('transport-cc-feedback') as TransportCcFeedback;
+    assert.ok(twcc.counters.packetsReported > stats.packetsReceived / 2, `transport-cc feedback acknowledged forwarded packets (${twcc.counters.packetsReported})`);
     // eslint-disable-next-line no-console
     console.log(`simulcast via router: ${low.frameWidth} -> ${high.frameWidth} px, layer ${top}, ${stats.packetsForwarded} forwarded, ${stats.drops.layer} layer drops, ${stats.repairPacketsDropped} RTX packets dropped`);
   } finally {

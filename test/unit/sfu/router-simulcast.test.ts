@@ -170,6 +170,11 @@ test('router: a simulcast producer; a consumer switches from layer 0 to 2 at a k
     assert.throws(() => consumer.setPreferredLayers({ spatialLayer: 3 }), { name: 'RangeError', code: 'ERR_SFU_LAYER' });
     assert.deepEqual(producer.getStats().pwtSpatialLayers?.map((l) => l.rid), RIDS);
     stop = true;
+    // Closing the producer removes its layer-binding listener from the receiver (with the per-leg
+    // RTCP and transport-cc sources registered beside it).
+    assert.ok(pub.transceiver.receiver.boundListeners.size > 0);
+    producer.close();
+    assert.equal(pub.transceiver.receiver.boundListeners.size, 0);
   } finally {
     router.close();
     sub?.client.close();
