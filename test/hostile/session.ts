@@ -3,6 +3,7 @@
 // packet and message numbered, its bytes verified), plus the process-wide fault watch and the
 // getStats() drop counters, flattened to `layer.reason` keys.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCDataChannel } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { RtcpPictureLossIndication } from '../../lib/rtp/rtcp/picture-loss-indication.js';
@@ -386,13 +387,17 @@ export async function runAttack(
   const b2 = (await counters(s.pc2)).counters;
   s.beginAttack(name);
   await send();
-  // Settle: the target (pc2 unless told) has read everything once two snapshots 50 ms apart agree (at most 5 s).
+  // Settle: the target (pc2 unless told) has read everything once two snapshots 50 ms apart agree
+  // and the kernel holds nothing more for its socket (at most 5 s). Counters alone are not enough
+  // on a loaded machine: a stalled event loop leaves them still while the socket's queue is full,
+  // and packets sent then would be lost after the attack's end.
   const target = o.target === 'pc1' ? s.pc1 : s.pc2;
+  const port = o.target === 'pc1' ? s.addr1.port : s.addr2.port;
   let last = JSON.stringify(dropsOnly((await counters(target)).counters));
   for (let i = 0; i < 100 && s.healthy; i++) {
     await pause(50);
     const now = JSON.stringify(dropsOnly((await counters(target)).counters));
-    if (now === last) break;
+    if (now === last && kernelReceiveQueue(port) === 0) break;
     last = now;
   }
   s.endAttack();
@@ -417,4 +422,26 @@ export async function paced(items: readonly Buffer[], sendChunk: (chunk: readonl
 export function assertMoved(moved: Counters, keys: string[], min: number, what: string): void {
   const total = keys.reduce((n, k) => n + (moved[k] ?? 0), 0);
   assert.ok(total >= min, `${what}: expected ${keys.join(' + ')} to grow by >= ${min}, moved: ${JSON.stringify(moved)}`);
+}
+
+/**
+ * Bytes the kernel holds for the UDP socket bound to `port` (the rx_queue column of /proc/net/udp
+ * and udp6); 0 when not found or where /proc is not Linux's.
+ */
+function kernelReceiveQueue(port: number): number {
+  let queued = 0;
+  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 5 || parseInt(f[1]!.split(':')[1] ?? '', 16) !== port) continue;
+      queued += parseInt(f[4]!.split(':')[1] ?? '0', 16) || 0;
+    }
+  }
+  return queued;
 }
