@@ -15,12 +15,12 @@
 #include "native/forward/vp8_descriptor.hpp"
 #include "native/srtp/srtp_session.hpp"
 #include "test/native/check.hpp"
+#include "test/native/recv_batch.hpp"
 
 using namespace pwt;
 
 namespace {
 
-constexpr size_t kSlot = 2048;
 constexpr uint8_t kVp8Pt = 96;
 constexpr uint8_t kOutPt = 100;
 
@@ -72,35 +72,7 @@ std::vector<uint8_t> Vp8(const Vp8Frame& f) {
   return p;
 }
 
-struct Batch {
-  std::vector<uint8_t> buffer = std::vector<uint8_t>(UdpSocket::kMaxBatch * kSlot);
-  uint32_t lengths[UdpSocket::kMaxBatch] = {};
-  uint8_t addresses[UdpSocket::kMaxBatch * 16] = {};
-  uint16_t ports[UdpSocket::kMaxBatch] = {};
-  uint8_t families[UdpSocket::kMaxBatch] = {};
-  uint8_t status[UdpSocket::kMaxBatch] = {};
-  int n = 0;
-  UdpRecvTarget target() {
-    UdpRecvTarget t;
-    t.buffer = buffer.data();
-    t.slot_size = kSlot;
-    t.capacity = UdpSocket::kMaxBatch;
-    t.lengths = lengths;
-    t.addresses = addresses;
-    t.ports = ports;
-    t.families = families;
-    return t;
-  }
-  void add(const std::vector<uint8_t>& bytes) {
-    std::memcpy(buffer.data() + static_cast<size_t>(n) * kSlot, bytes.data(), bytes.size());
-    lengths[n] = static_cast<uint32_t>(bytes.size());
-    const uint8_t ip[4] = {127, 0, 0, 1};
-    std::memcpy(addresses + n * 16, ip, 4);
-    ports[n] = 5000;
-    families[n] = 4;
-    ++n;
-  }
-};
+using Batch = TestRecvBatch;
 
 std::vector<uint8_t> Protect(SrtpSession& s, const std::vector<uint8_t>& clear) {
   std::vector<uint8_t> buf(clear);

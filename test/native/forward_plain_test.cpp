@@ -14,12 +14,11 @@
 #include "native/srtp/srtp_packet.hpp"
 #include "native/srtp/srtp_session.hpp"
 #include "test/native/check.hpp"
+#include "test/native/recv_batch.hpp"
 
 using namespace pwt;
 
 namespace {
-
-constexpr size_t kSlot = 2048;
 
 std::vector<uint8_t> Rtp(uint16_t seq, uint32_t ssrc, size_t payload, uint8_t pt = 96) {
   std::vector<uint8_t> p(12 + payload);
@@ -33,36 +32,7 @@ std::vector<uint8_t> Rtp(uint16_t seq, uint32_t ssrc, size_t payload, uint8_t pt
   return p;
 }
 
-struct Batch {
-  std::vector<uint8_t> buffer = std::vector<uint8_t>(UdpSocket::kMaxBatch * kSlot);
-  uint32_t lengths[UdpSocket::kMaxBatch] = {};
-  uint8_t addresses[UdpSocket::kMaxBatch * 16] = {};
-  uint16_t ports[UdpSocket::kMaxBatch] = {};
-  uint8_t families[UdpSocket::kMaxBatch] = {};
-  uint8_t status[UdpSocket::kMaxBatch] = {};
-  int n = 0;
-  UdpRecvTarget target() {
-    UdpRecvTarget t;
-    t.buffer = buffer.data();
-    t.slot_size = kSlot;
-    t.capacity = UdpSocket::kMaxBatch;
-    t.lengths = lengths;
-    t.addresses = addresses;
-    t.ports = ports;
-    t.families = families;
-    return t;
-  }
-  void add(const std::vector<uint8_t>& bytes, uint8_t host, uint16_t port) {
-    std::memcpy(buffer.data() + static_cast<size_t>(n) * kSlot, bytes.data(), bytes.size());
-    lengths[n] = static_cast<uint32_t>(bytes.size());
-    const uint8_t ip[4] = {127, 0, 0, host};
-    std::memcpy(addresses + n * 16, ip, 4);
-    ports[n] = port;
-    families[n] = 4;
-    status[n] = kRecvNotRouted;
-    ++n;
-  }
-};
+using Batch = TestRecvBatch;
 
 struct CaptureSink : ForwardSink {
   std::vector<std::vector<uint8_t>> sent;
