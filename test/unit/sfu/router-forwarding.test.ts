@@ -5,7 +5,7 @@
 // JavaScript ran per forwarded packet (docs/sfu.md).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCRtpTransceiver } from '../../../lib/peer/index.js';
+import { RTCPeerConnection, type MediaStreamTrack } from '../../../lib/peer/index.js';
 import { RtpPacket } from '../../../lib/rtp/rtp-packet.js';
 import { RtcpGenericNack } from '../../../lib/rtp/rtcp/generic-nack.js';
 import { RtcpPictureLossIndication } from '../../../lib/rtp/rtcp/picture-loss-indication.js';
@@ -14,47 +14,10 @@ import '../../../lib/policy/default-policies.js';
 import { UdpMux } from '../../../lib/transport/source/udp-mux.js';
 import { Router, type Consumer } from '../../../lib/sfu/index.js';
 import { within } from '../../integration/peer-helpers.js';
+import { payload, publisher, subscriber, type Subscriber } from './room-peers.js';
 
 const SUBSCRIBERS = 4;
 const PACKETS = 40;
-
-interface Subscriber {
-  client: RTCPeerConnection;
-  server: RTCPeerConnection;
-  transceiver: RTCRtpTransceiver;
-  track: MediaStreamTrack;
-}
-
-async function publisher(mux: UdpMux, kind: 'audio' | 'video' = 'audio'): Promise<{ client: RTCPeerConnection; server: RTCPeerConnection; source: LocalStreamTrack; transceiver: RTCRtpTransceiver }> {
-  const client = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
-  const server = new RTCPeerConnection({ udpMux: mux });
-  const source = new LocalStreamTrack({ kind });
-  client.addTransceiver(source, { direction: 'sendonly' });
-  const transceiver = new Promise<RTCRtpTransceiver>((r) => server.once('track', (e) => r(e.transceiver)));
-  await client.setLocalDescription(await client.createOffer());
-  await server.setRemoteDescription(client.localDescription!);
-  await server.setLocalDescription(await server.createAnswer());
-  await client.setRemoteDescription(server.localDescription!);
-  await within(Promise.all([client.connected(), server.connected()]), 15_000, 'publisher connected');
-  return { client, server, source, transceiver: await within(transceiver, 5000, 'publisher track') };
-}
-
-async function subscriber(mux: UdpMux, i: number, kind: 'audio' | 'video' = 'audio'): Promise<Subscriber> {
-  const server = new RTCPeerConnection({ udpMux: mux });
-  const client = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
-  const transceiver = server.addTransceiver(new LocalStreamTrack({ kind }), { direction: 'sendonly' });
-  const track = new Promise<MediaStreamTrack>((r) => client.once('track', (e) => r(e.track)));
-  await server.setLocalDescription(await server.createOffer());
-  await client.setRemoteDescription(server.localDescription!);
-  await client.setLocalDescription(await client.createAnswer());
-  await server.setRemoteDescription(client.localDescription!);
-  await within(Promise.all([client.connected(), server.connected()]), 15_000, `subscriber ${i} connected`);
-  return { client, server, transceiver, track: await within(track, 5000, `subscriber ${i} track`) };
-}
-
-function payload(n: number): Buffer {
-  return Buffer.from(`packet:${n}:`.padEnd(120, String.fromCharCode(97 + (n % 26))));
-}
 
 /** Receives `count` packets and checks payload, SSRC and continuity; returns the last seq/ts. */
 async function expectPackets(track: MediaStreamTrack, ssrc: number, numbers: number[], prev?: { seq: number; ts: number }): Promise<{ seq: number; ts: number }> {
@@ -76,11 +39,11 @@ test(`router: one publisher forwarded natively to ${SUBSCRIBERS} subscribers on 
   const mux = await UdpMux.bind({ address: '127.0.0.1' });
   const router = Router.create(mux);
   const subs: Subscriber[] = [];
-  const pub = await publisher(mux);
+  const pub = await publisher(mux, 'audio');
   try {
     const producer = await router.produce(pub.server, pub.transceiver);
     assert.equal(producer.kind, 'audio');
-    for (let i = 0; i < SUBSCRIBERS; i++) subs.push(await subscriber(mux, i));
+    for (let i = 0; i < SUBSCRIBERS; i++) subs.push(await subscriber(mux, 'audio'));
     const consumers: Consumer[] = [];
     for (const s of subs) consumers.push(await router.consume(producer, s.server, s.transceiver));
     assert.equal(producer.getStats().pwtConsumers, SUBSCRIBERS);
@@ -153,7 +116,7 @@ test("router: a subscriber's NACK is answered from the producer's cache as RTX; 
     publisherSender.on('rtcp', (e) => {
       if (e.packet instanceof RtcpPictureLossIndication) plisAtPublisher++;
     });
-    sub = await subscriber(mux, 0, 'video');
+    sub = await subscriber(mux, 'video');
     const consumer = await router.consume(producer, sub.server, sub.transceiver);
     const params = sub.transceiver.sender.getParameters();
     assert.ok(params.codecs.some((c) => c.mimeType === 'video/rtx'), 'the subscriber negotiated RTX');
@@ -209,12 +172,12 @@ test("router: a subscriber's NACK is answered from the producer's cache as RTX; 
 test("router: a tapping producer also delivers to the publisher connection's JavaScript (recording), until the tap is off", { timeout: 60_000 }, async () => {
   const mux = await UdpMux.bind({ address: '127.0.0.1' });
   const router = Router.create(mux);
-  const pub = await publisher(mux);
+  const pub = await publisher(mux, 'audio');
   let sub: Subscriber | undefined;
   try {
     const producer = await router.produce(pub.server, pub.transceiver, { tap: true });
     assert.equal(producer.tap, true);
-    sub = await subscriber(mux, 0);
+    sub = await subscriber(mux, 'audio');
     await router.consume(producer, sub.server, sub.transceiver);
     const tapped = pub.transceiver.receiver.track;
     const first = Array.from({ length: 10 }, (_, n) => n);
@@ -247,7 +210,7 @@ test("router: a tapping producer also delivers to the publisher connection's Jav
 test('router: misuse throws typed errors', { timeout: 60_000 }, async () => {
   const mux = await UdpMux.bind({ address: '127.0.0.1' });
   const router = Router.create(mux);
-  const pub = await publisher(mux);
+  const pub = await publisher(mux, 'audio');
   const stranger = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
   try {
     const t = stranger.addTransceiver('audio');
