@@ -26,10 +26,15 @@ export interface AimdOptions {
   /**
    * How fast the multiplicative increase itself grows while it lasts (no overuse, no known
    * congestion point): its per-second rate is multiplied by this every second, from
-   * `increasePerSecond` up to at most `startupIncreasePerSecond` (default 2: 8 %, 16 %, 32 %, 64 %
-   * per second...). 1 keeps the draft's constant η.
+   * `increasePerSecond` up to at most `maxAcceleratedIncreasePerSecond` (default 2: 8 %, 16 %,
+   * 32 %... per second). 1 keeps the draft's constant η.
    */
   increaseAcceleration?: number;
+  /**
+   * Ceiling of the accelerated increase (default 1.5 per second): by the time the delay gradient
+   * shows the new limit (about one response time), the overshoot and its queue stay small.
+   */
+  maxAcceleratedIncreasePerSecond?: number;
 }
 
 // Running estimate of the bitrate at which congestion was last seen (draft §5.5: "average
@@ -80,6 +85,7 @@ export class AimdRateController {
   private readonly increasePerSecond: number;
   private readonly startupIncreasePerSecond: number;
   private readonly increaseAcceleration: number;
+  private readonly maxAcceleratedIncreasePerSecond: number;
   private readonly capacity = new LinkCapacityEstimate();
   private lastChangeMs: number | undefined;
   // Start of the current run of multiplicative increase past the congestion point (undefined
@@ -94,6 +100,7 @@ export class AimdRateController {
     this.increasePerSecond = options.increasePerSecond ?? 1.08;
     this.startupIncreasePerSecond = options.startupIncreasePerSecond ?? 2;
     this.increaseAcceleration = options.increaseAcceleration ?? 2;
+    this.maxAcceleratedIncreasePerSecond = options.maxAcceleratedIncreasePerSecond ?? 1.5;
   }
 
   /** Bitrate at which congestion was last seen (bits/s), if any. */
@@ -157,14 +164,15 @@ export class AimdRateController {
 
   // Past the last congestion point the capacity may have grown by any amount (a link that went
   // from 1 to 3 Mbit/s): a constant 8 %/s needs 14 s to find it. While the delay gradient stays
-  // flat the rate of increase doubles every second (8, 16, 32, 64 %/s...) up to the start-up
-  // rate; the first overuse ends it, and the 1.5 × acknowledged cap bounds the overshoot.
+  // flat the rate of increase doubles every second (8, 16, 32 %/s...) up to 50 %/s (a 2x/s
+  // ceiling overshot a 1 Mbit/s tbf link into a 210 ms queue); the first overuse ends it, and
+  // the 1.5 × acknowledged cap bounds the overshoot.
   // libwebrtc finds such a step with probe clusters; this needs no padding to send.
   private acceleratedIncrease(nowMs: number): number {
     if (this.multiplicativeSinceMs === undefined) this.multiplicativeSinceMs = nowMs;
     const seconds = Math.max(0, nowMs - this.multiplicativeSinceMs) / 1000;
     const rate = Math.log(this.increasePerSecond) * this.increaseAcceleration ** seconds;
-    return Math.exp(Math.min(rate, Math.log(Math.max(this.increasePerSecond, this.startupIncreasePerSecond))));
+    return Math.exp(Math.min(rate, Math.log(Math.max(this.increasePerSecond, this.maxAcceleratedIncreasePerSecond))));
   }
 
   // Near convergence: about one packet per response time (RTT + 100 ms), for a 30 fps stream of

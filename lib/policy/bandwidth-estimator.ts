@@ -37,9 +37,11 @@ export interface BandwidthEstimatorOptions {
   increasePerSecond?: number;
   /**
    * Growth of that increase while it lasts without overuse: its rate is multiplied by this every
-   * second, up to `startupIncreasePerSecond` (default 2; 1 keeps a constant `increasePerSecond`).
+   * second, up to `maxAcceleratedIncreasePerSecond` (default 2; 1 keeps a constant `increasePerSecond`).
    */
   increaseAcceleration?: number;
+  /** Ceiling of that accelerated increase per second (default 1.5; at least 1). */
+  maxAcceleratedIncreasePerSecond?: number;
   trendline?: TrendlineOptions;
   loss?: LossControllerOptions;
   /** How long sent packets are remembered for feedback, ms (default 10 000). */
@@ -120,6 +122,10 @@ export class SendSideBandwidthEstimator {
     if (!(acceleration >= 1 && Number.isFinite(acceleration))) {
       throw new OutOfRangeError('ERR_BWE_OPTION', `increaseAcceleration must be a finite number ≥ 1, got ${acceleration}`);
     }
+    const ceiling = options.maxAcceleratedIncreasePerSecond ?? 1.5;
+    if (!(ceiling >= 1 && Number.isFinite(ceiling))) {
+      throw new OutOfRangeError('ERR_BWE_OPTION', `maxAcceleratedIncreasePerSecond must be a finite number ≥ 1, got ${ceiling}`);
+    }
     this.history = new SendHistory(options.historyMs ?? 10_000);
     this.detector = new TrendlineDetector(options.trendline);
     this.aimd = new AimdRateController({
@@ -130,6 +136,7 @@ export class SendSideBandwidthEstimator {
       increasePerSecond: options.increasePerSecond,
       startupIncreasePerSecond: options.startupIncreasePerSecond,
       increaseAcceleration: options.increaseAcceleration,
+      maxAcceleratedIncreasePerSecond: ceiling,
     });
     this.loss = new LossBasedController(options.loss);
     this.target = start;

@@ -82,7 +82,7 @@ test('AIMD: normal → increase, overuse → β × acked and hold, underuse → 
   assert.equal(b.update(1000, 'normal', 100_000, 100), 1_000_000, 'already above the cap: not raised, not cut');
 });
 
-test('AIMD past the congestion point: the multiplicative increase doubles its rate every second (8, 16, 32 %/s...) up to the start-up rate; an overuse starts it over', () => {
+test('AIMD past the congestion point: the multiplicative increase doubles its rate every second (8, 16 %/s...) up to 50 %/s; an overuse starts it over', () => {
   const a = new AimdRateController({ startBitrate: 1_000_000, minBitrate: 10_000, maxBitrate: 100_000_000 });
   a.update(0, 'overusing', 1_000_000, 100);
   assert.equal(a.linkCapacity, 1_000_000);
@@ -95,15 +95,16 @@ test('AIMD past the congestion point: the multiplicative increase doubles its ra
     ratios.push(next / prev);
     prev = next;
   }
-  const want = [1.08 ** 2, 1.08 ** 4, 1.08 ** 8, 2];
+  const want = [1.08 ** 2, 1.08 ** 4, 1.5, 1.5];
   ratios.forEach((r, i) => assert.ok(Math.abs(r - want[i]!) < 1e-9, `second ${i + 1}: ×${r}, want ×${want[i]}`));
   // An overuse ends the run; the next one starts again at 8 %/s.
   const cut = a.update(4200, 'overusing', 5_000_000, 100);
   a.update(4300, 'normal', 50_000_000, 100);
   const again = a.update(5300, 'normal', 50_000_000, 100);
-  // 100 ms at 8 %/s, then a second at 16 %/s (×1.175), not the ×2 the run had reached.
+  // 100 ms at 8 %/s, then a second at 16 %/s (×1.175), not the ×1.5 the run had reached.
   assert.ok(again / cut > 1.16 && again / cut < 1.19, `restarted: ×${again / cut}`);
   assert.throws(() => new SendSideBandwidthEstimator({ increaseAcceleration: 0.5 }), { code: 'ERR_BWE_OPTION' });
+  assert.throws(() => new SendSideBandwidthEstimator({ maxAcceleratedIncreasePerSecond: 0.9 }), { code: 'ERR_BWE_OPTION' });
   // increaseAcceleration 1 keeps the draft's constant 8 %/s.
   const c = new AimdRateController({ startBitrate: 1_000_000, minBitrate: 10_000, maxBitrate: 100_000_000, increaseAcceleration: 1 });
   c.update(0, 'overusing', 1_000_000, 100);
