@@ -7,7 +7,7 @@
 // `simulcast` (three layers, consumers spread over them: each packet examined by all, sent to a third).
 // Rounds interleave the subjects so load from other processes spreads evenly.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, printHeader, type BenchOptions, type BenchSeries } from '../lib/report.js';
@@ -24,9 +24,10 @@ const MODES = ['whole', 'temporal', 'simulcast'] as const;
 
 function compile(): void {
   mkdirSync(buildDir, { recursive: true });
-  const sources = ['native/forward/forward_engine.cpp', 'native/forward/forward_layer_selector.cpp', 'native/forward/forward_packet_cache.cpp',
-    'native/forward/forward_rtp_rewrite.cpp', 'native/forward/h264_keyframe.cpp', 'native/forward/vp8_descriptor.cpp',
-    'native/srtp/srtp_cipher.cpp', 'native/srtp/srtp_session.cpp', 'native/udp/udp_session_table.cpp', 'native/udp/udp_socket.cpp'];
+  // The engine with everything it links: every source of the forward, srtp and udp layers, so a
+  // new file there needs no change here.
+  const sources = ['native/forward', 'native/srtp', 'native/udp']
+    .flatMap((dir) => readdirSync(join(root, dir)).filter((f) => f.endsWith('.cpp')).sort().map((f) => `${dir}/${f}`));
   const r = spawnSync('g++', ['-std=c++17', '-O2', '-I', root, '-o', bin, join(here, '..', 'forward', 'layer_bench.cpp'),
     ...sources.map((s) => join(root, s)), '-lcrypto'], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error('could not compile bench/forward/layer_bench.cpp (needs g++ and libssl-dev)');
