@@ -29,6 +29,7 @@ function run(cmd, argv, opts = {}) {
 
 let passed = 0;
 let failed = 0;
+const failureReport = [];
 
 async function runTs() {
   const files = [];
@@ -43,18 +44,32 @@ async function runTs() {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env },
   });
+  // The runner prints its summary and then the failing tests' details; keep everything from the
+  // summary on, so the counts are read right however long the details are, and the details can be
+  // printed again at the very end, where a CI log's tail shows them.
   let tail = '';
+  let fromSummary = '';
   child.stdout.on('data', (chunk) => {
     process.stdout.write(chunk);
-    tail = (tail + chunk.toString()).slice(-4000);
+    const text = chunk.toString();
+    if (fromSummary) fromSummary = (fromSummary + text).slice(0, 1 << 20);
+    else {
+      tail = (tail + text).slice(-8000);
+      const at = tail.search(/^ℹ tests \d+/m);
+      if (at >= 0) fromSummary = tail.slice(at);
+    }
   });
   const code = await new Promise((resolve) => child.on('close', resolve));
-  const p = /ℹ pass (\d+)/.exec(tail);
-  const f = /ℹ fail (\d+)/.exec(tail);
-  const c = /ℹ cancelled (\d+)/.exec(tail);
+  const summary = fromSummary || tail;
+  const p = /ℹ pass (\d+)/.exec(summary);
+  const f = /ℹ fail (\d+)/.exec(summary);
+  const c = /ℹ cancelled (\d+)/.exec(summary);
   passed += p ? Number(p[1]) : 0;
   failed += (f ? Number(f[1]) : code === 0 ? 0 : 1) + (c ? Number(c[1]) : 0);
   if (code !== 0 && !f) failed++;
+  const details = summary.indexOf('✖ failing tests:');
+  if (details >= 0) failureReport.push(summary.slice(details));
+  else if (code !== 0) failureReport.push(`node --test exited with ${code} and printed no failing-tests section`);
 }
 
 function runNative() {
@@ -68,10 +83,12 @@ function runNative() {
     const fresh = !existsSync(join(dir, 'CMakeCache.txt'));
     if (run('cmake', ['-S', '.', '-B', dir, ...(fresh ? gen : []), ...b.flags]) !== 0) {
       failed++;
+      failureReport.push(`cmake configure of ${b.dir} failed`);
       continue;
     }
     if (run('cmake', ['--build', dir, '-j2']) !== 0) {
       failed++;
+      failureReport.push(`cmake build of ${b.dir} failed`);
       continue;
     }
     const r = spawnSync('ctest', ['--test-dir', dir, '--output-on-failure', '-j2'], {
@@ -86,6 +103,9 @@ function runNative() {
       passed += Number(m[3]) - Number(m[2]);
       failed += Number(m[2]);
     } else if (r.status !== 0) failed++;
+    const failedList = /The following tests FAILED:[\s\S]*/.exec(r.stdout ?? '');
+    if (failedList) failureReport.push(`ctest in ${b.dir}: ${failedList[0].trim()}`);
+    else if (!m && r.status !== 0) failureReport.push(`ctest in ${b.dir} exited with ${r.status}`);
   }
 }
 
@@ -98,5 +118,14 @@ if (only !== 'native') {
   await runTs();
 }
 if (only !== 'ts' && paths.length === 0) runNative();
+if (failureReport.length > 0) {
+  // Repeated here, after the native builds' long output, so the end of a log names what failed.
+  const text = failureReport.join('\n');
+  const lines = text.split('\n');
+  console.log('\n=== what failed ===');
+  console.log(lines.length > 150 ? [...lines.slice(0, 150), `... (${lines.length - 150} more lines above in the log)`].join('\n') : text);
+  const names = (text.match(/^(test at |✖ ).*$/gm) ?? []).filter((l) => l !== '✖ failing tests:');
+  if (names.length > 0) console.log(`\nfailed tests:\n${names.join('\n')}`);
+}
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);
