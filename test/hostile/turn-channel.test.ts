@@ -120,11 +120,17 @@ test('forged ChannelData from the TURN server address is dropped and counted; re
     const host = ct.localSockets[0]!.socket.address();
     const clientEnd = { address: '127.0.0.1', port: host.port };
     const serverEnd = { address: '127.0.0.1', port: turn!.port };
-    const seen = raw!.capture(clientEnd, serverEnd, 1, 5000, 0x40, 0x4f);
+    // Media keeps leaving until the sniffer (which starts asynchronously) has seen one.
+    let captured: Buffer[] | undefined;
+    const seen = raw!.capture(clientEnd, serverEnd, 1, 10_000, 0x40, 0x4f).then((c) => (captured = c));
+    for (let i = 0; captured === undefined && i < 2000; i++) {
+      up.send(new RtpPacket({ timestamp: i * 960, payload: Buffer.from(`probe ${i}`) }));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await seen;
+    assert.equal(captured?.length, 1, 'a ChannelData message from the client to the server was seen');
+    const channel = captured![0]!.readUInt16BE(0);
     await flows(up, ut, 'before-up');
-    const captured = await seen;
-    assert.equal(captured.length, 1, 'a ChannelData message from the client to the server was seen');
-    const channel = captured[0]!.readUInt16BE(0);
     await flows(down, dt, 'before-down');
 
     const c0 = (await counters(client)).counters;
