@@ -47,6 +47,9 @@ enum UdpCounter : int {
   kSrtpProtectFailed,  // datagrams dropped because protect failed (e.g. session not keyed)
   kGroReceives,        // received buffers that the kernel had coalesced (UDP_GRO), more than one datagram each
   kGroSegments,        // datagrams split out of those buffers
+  kChannelDataReceived,   // TURN ChannelData of a routed channel: header stripped in the batch (RFC 8656 §12.4)
+  kChannelDataSent,       // TURN ChannelData framed at flush for a channel route
+  kChannelDataMalformed,  // ChannelData of a routed channel whose length runs past the datagram: dropped
   kCounterCount,
 };
 
