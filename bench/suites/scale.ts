@@ -138,7 +138,8 @@ async function measure(config: Config, subscribers: number, phases: Phase[], sec
       await pub.pc.setRemoteDescription({ type: 'answer', sdp: answer });
       await connected(pub.pc);
       const { producer } = (await call({ op: 'produce', room, peer, mid: transceiver.mid! })) as { producer: number };
-      for (let s = 0; s < subscribers; s++) {
+      // The subscribers connect at the same time (setup time is not measured; it bounds the suite's run time).
+      const subs = await Promise.all(Array.from({ length: subscribers }, async () => {
         const sub = await client();
         clients.push(sub);
         const { peer: sp, offer } = (await call({ op: 'offer', room })) as { peer: number; offer: string };
@@ -147,8 +148,9 @@ async function measure(config: Config, subscribers: number, phases: Phase[], sec
         await call({ op: 'accept', room, peer: sp, answer: sub.pc.localDescription!.sdp });
         await connected(sub.pc);
         await call({ op: 'consume', room, producer, peer: sp, mid: sub.pc.getTransceivers()[0]!.mid! });
-        sinkArgs.push(`sink:${sub.mux.local.port}:${port}`);
-      }
+        return sub;
+      }));
+      for (const sub of subs) sinkArgs.push(`sink:${sub.mux.local.port}:${port}`);
       // The publisher's packets, protected now by its connection's own SRTP session, so the server
       // authenticates them when scale_blast sends them from the publisher's port; one file per phase.
       const srtp = pub.pc.mediaTransport!.srtp!;
