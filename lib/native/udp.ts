@@ -57,6 +57,8 @@ export interface NativeUdpSocket {
   steerAddress(claim: boolean, family: 4 | 6, ip: string, port: number): boolean;
   /** Claims (or releases) the Binding requests naming a local ufrag for this worker. */
   steerUfrag(claim: boolean, ufrag: string): boolean;
+  /** Opens (or closes) a connected flow socket for a remote on this socket's port; false when refused. */
+  connectFlow(open: boolean, family: 4 | 6, ip: string, port: number): boolean;
   close(): void;
 }
 
@@ -70,8 +72,10 @@ export interface NativeHandoffOptions {
   inboxFd: number;
   /** Write ends of every worker's channel, by index. */
   outboxFds: Int32Array;
-  /** [sent, received, dropped, steeringFull] (native/udp/udp_reuseport_handoff.hpp HandoffCounter). */
+  /** [sent, received, dropped, steeringFull, flowSockets, flowReceived, flowRefused] (native/udp/udp_reuseport_handoff.hpp HandoffCounter). */
   counters: Float64Array;
+  /** Connected flow sockets this worker may open at most (0: none; docs/scaling.md "Connected flow sockets"). */
+  flowSockets: number;
 }
 
 /** Status codes returned by bind (native/udp/udp_socket.hpp UdpStatus). */

@@ -149,6 +149,11 @@ export interface IceMuxPort {
   register(transport: IceTransport, ufrag: string): void;
   learn(transport: IceTransport, remote: TransportAddress): void;
   release(transport: IceTransport): void;
+  /**
+   * The transport's selected pair now sends from this port to `remote` (undefined: from elsewhere, or
+   * none any more); a shared port may steer that flow in the kernel (docs/scaling.md "Connected flow sockets").
+   */
+  select?(transport: IceTransport, remote: TransportAddress | undefined): void;
 }
 
 type Base =
@@ -901,12 +906,14 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
             this.route = undefined;
             this.replyTo = undefined;
             this.updateSrtpRoute();
+            this.mux?.select?.(this, undefined);
           } else if (this.agent.selectedPair && !this.route) this.setRoute(this.agent.selectedPair);
           this.emitEvent('statechange', e.state);
           break;
         case 'selected-pair':
           log('selected pair %s %s:%d -> %s %s:%d', e.pair.local.type, e.pair.localBase.address, e.pair.localBase.port, e.pair.remote.type, e.pair.remoteAddress.address, e.pair.remoteAddress.port);
           this.setRoute(e.pair);
+          this.mux?.select?.(this, this.mux && addressKey(e.pair.localBase) === addressKey(this.mux.local) ? e.pair.remoteAddress : undefined);
           this.emitEvent('selectedcandidatepairchange', e.pair);
           break;
         case 'remote-validated':

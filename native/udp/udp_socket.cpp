@@ -206,6 +206,16 @@ UdpStatus UdpSocket::bind(const UdpBindOptions& options, int* sys_errno) {
   return UdpStatus::kOk;
 }
 
+UdpStatus UdpSocket::connect(const UdpAddress& remote, int* sys_errno) {
+  *sys_errno = 0;
+  if (fd_ < 0) return UdpStatus::kClosed;
+  if (::connect(fd_, reinterpret_cast<const sockaddr*>(&remote.storage), remote.length) != 0) {
+    *sys_errno = errno;
+    return status_from_errno(*sys_errno);
+  }
+  return UdpStatus::kOk;
+}
+
 bool UdpSocket::local_address(std::string* ip, uint16_t* port, int* family) const {
   if (fd_ < 0) return false;
   sockaddr_storage ss{};

@@ -109,6 +109,12 @@ class UdpSocket {
 
   /** Creates, configures and binds the socket (non-blocking). `*sys_errno` gets errno on failure. */
   UdpStatus bind(const UdpBindOptions& options, int* sys_errno);
+  /**
+   * Connects the bound socket to `remote` (connect(2) on a datagram socket): the kernel then delivers
+   * only that remote's datagrams here, and prefers this socket over unconnected ones of a SO_REUSEPORT
+   * group for that 4-tuple (docs/scaling.md "Connected flow sockets").
+   */
+  UdpStatus connect(const UdpAddress& remote, int* sys_errno);
   /** Local address after bind; fills ip text, port and family (4 or 6). */
   bool local_address(std::string* ip, uint16_t* port, int* family) const;
   int fd() const { return fd_; }

@@ -516,6 +516,15 @@ export class UdpSocket {
     return this.native.steerAddress(claim, remote.address.includes(':') ? 6 : 4, remote.address, remote.port);
   }
 
+  /**
+   * @internal Opens (or closes) a socket on this port connect()ed to `remote`, so that the kernel delivers
+   * that flow here directly (docs/scaling.md "Connected flow sockets"); false when refused.
+   */
+  connectFlow(open: boolean, remote: { address: string; port: number }): boolean {
+    if (this.isClosed) return false;
+    return this.native.connectFlow(open, remote.address.includes(':') ? 6 : 4, remote.address, remote.port);
+  }
+
   /** @internal Claims (or releases) Binding requests naming the local `ufrag` for this worker. */
   steerUfrag(claim: boolean, ufrag: string): boolean {
     if (this.isClosed) return false;
