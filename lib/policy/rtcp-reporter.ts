@@ -3,6 +3,7 @@
 // LSR/DLSR (§6.4.1, §A.1, §A.3, §A.8), SDES CNAME (§6.5.1), BYE on stop (§6.6), randomized report
 // intervals (§6.3, §A.7); round-trip time from the blocks the remote sends about us (§6.4.1).
 // Sans-I/O (docs/policy.md): the wall clock is `now + wallClockOffsetMs`, randomness an injected Rng.
+import { DOUBLE_ZERO } from '../common/double-zero.js';
 import type { Rng } from '../common/rng.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
 import {
@@ -50,15 +51,27 @@ interface SendState {
   /** Packets sent since the report before the last one (a "sender" in RFC 3550 §6.3.8 terms). */
   recent: number;
   previous: number;
-  // What the remote reports about this stream (remote-inbound-rtp).
-  remote: { fractionLost: number; packetsLost: number; jitter: number; highest: number; reports: number } | undefined;
-  roundTripTime: number | undefined;
-  totalRoundTripTime: number;
-  roundTripTimeMeasurements: number;
+  /** What the remote reports about this stream: apart, so that its first report leaves this record's shape (read per packet) as it is. */
+  readonly remote: RemoteReceptionState;
   /** Native engine totals already counted (nativeTotals gives totals, the counts above add deltas). */
   nativePackets: number;
   nativePayloadBytes: number;
   nativeBytes: number;
+}
+
+/** What the remote reports about one of our streams (remote-inbound-rtp). */
+interface RemoteReceptionState {
+  block: { fractionLost: number; packetsLost: number; jitter: number; highest: number; reports: number } | undefined;
+  roundTripTime: number | undefined;
+  totalRoundTripTime: number;
+  roundTripTimeMeasurements: number;
+}
+
+/** The last SR heard from a remote source (LSR/DLSR, remote-outbound-rtp). */
+interface RemoteSenderReportState {
+  lastSr: number;
+  lastSrAt: number;
+  sr: { packetsSent: number; bytesSent: number; remoteTimestamp: number; reports: number } | undefined;
 }
 
 interface SourceState {
@@ -76,9 +89,8 @@ interface SourceState {
   /** Interarrival jitter in timestamp units, scaled by 16 (RFC 3550 §A.8 integer form). */
   jitter16: number;
   heardSinceReport: boolean;
-  lastSr: number;
-  lastSrAt: number;
-  sr: { packetsSent: number; bytesSent: number; remoteTimestamp: number; reports: number } | undefined;
+  /** Apart, so that the first SR leaves this record's shape (read per packet) as it is. */
+  readonly senderReport: RemoteSenderReportState;
   /** Bytes of the native engine's totals already counted. */
   nativeBytes: number;
 }
@@ -91,9 +103,9 @@ export class RtcpReporter implements RtpPolicy {
   private readonly sources = new Map<number, SourceState>();
   private nextReportAt: number | undefined;
   private initial = true;
-  private avgRtcpSize = 100;
-  private bytesSinceReport = 0;
-  private lastReportAt = 0;
+  /** Interval state that becomes fractional: apart from the fields the per-packet hooks read. */
+  private readonly average = { rtcpSize: 100, lastReportAt: 0 };
+  private bytesSinceReport = DOUBLE_ZERO;
   private stopped = false;
   /** Reports sent, and sources refused because the table was full. */
   readonly counters = { reportsSent: 0, sourcesRefused: 0, malformedReports: 0 };
@@ -105,9 +117,9 @@ export class RtcpReporter implements RtpPolicy {
     for (const s of params.sendStreams) {
       if (!this.sends.has(s.ssrc)) {
         this.sends.set(s.ssrc, {
-          ssrc: s.ssrc, packets: 0, octets: 0, lastRtpTimestamp: 0, lastSentAt: now, recent: 0, previous: 0,
-          remote: undefined, roundTripTime: undefined, totalRoundTripTime: 0, roundTripTimeMeasurements: 0,
-          nativePackets: 0, nativePayloadBytes: 0, nativeBytes: 0,
+          ssrc: s.ssrc, packets: 0, octets: DOUBLE_ZERO, lastRtpTimestamp: DOUBLE_ZERO, lastSentAt: now, recent: 0, previous: 0,
+          remote: { block: undefined, roundTripTime: undefined, totalRoundTripTime: 0, roundTripTimeMeasurements: 0 },
+          nativePackets: 0, nativePayloadBytes: DOUBLE_ZERO, nativeBytes: DOUBLE_ZERO,
         });
       }
     }
@@ -212,15 +224,16 @@ export class RtcpReporter implements RtpPolicy {
     // The average counts compound packets that carry a report (RFC 3550 §6.3.3); sizing every
     // feedback packet (a transport-cc one covers a thousand packets) would cost per media packet.
     if (packets.length > 0 && (packets[0]!.kind === 'sr' || packets[0]!.kind === 'rr')) {
-      this.avgRtcpSize += (rtcpByteLength(packets) + HEADER_OVERHEAD - this.avgRtcpSize) / 16;
+      this.average.rtcpSize += (rtcpByteLength(packets) + HEADER_OVERHEAD - this.average.rtcpSize) / 16;
     }
     for (const p of packets) {
       if (p.kind === 'sr') {
         const s = this.sources.get(p.ssrc);
         if (s) {
-          s.lastSr = ntpMiddle32(p.ntpTimestamp);
-          s.lastSrAt = now;
-          s.sr = { packetsSent: p.packetCount, bytesSent: p.octetCount, remoteTimestamp: ntpToUnixMs(p.ntpTimestamp), reports: (s.sr?.reports ?? 0) + 1 };
+          const r = s.senderReport;
+          r.lastSr = ntpMiddle32(p.ntpTimestamp);
+          r.lastSrAt = now;
+          r.sr = { packetsSent: p.packetCount, bytesSent: p.octetCount, remoteTimestamp: ntpToUnixMs(p.ntpTimestamp), reports: (r.sr?.reports ?? 0) + 1 };
         }
         this.readBlocks(now, p.reports, out);
       } else if (p.kind === 'rr') {
@@ -235,18 +248,19 @@ export class RtcpReporter implements RtpPolicy {
     for (const b of blocks) {
       const s = this.sends.get(b.ssrc);
       if (!s) continue;
-      s.remote = {
+      const remote = s.remote;
+      remote.block = {
         fractionLost: b.fractionLost / 256,
         packetsLost: b.cumulativeLost,
         jitter: b.jitter,
         highest: b.highestSequence,
-        reports: (s.remote?.reports ?? 0) + 1,
+        reports: (remote.block?.reports ?? 0) + 1,
       };
       const rtt = roundTripTimeMs(this.ntp(now), b.lastSr, b.delaySinceLastSr);
       if (rtt === null) continue;
-      s.roundTripTime = rtt / 1000;
-      s.totalRoundTripTime += rtt / 1000;
-      s.roundTripTimeMeasurements++;
+      remote.roundTripTime = rtt / 1000;
+      remote.totalRoundTripTime += rtt / 1000;
+      remote.roundTripTimeMeasurements++;
       out.emit('rtt', { ssrc: s.ssrc, roundTripTime: rtt / 1000 });
     }
   }
@@ -257,12 +271,12 @@ export class RtcpReporter implements RtpPolicy {
     if (report.length > 0) {
       out.sendRtcp(report);
       this.counters.reportsSent++;
-      this.avgRtcpSize += (rtcpByteLength(report) + HEADER_OVERHEAD - this.avgRtcpSize) / 16;
+      this.average.rtcpSize += (rtcpByteLength(report) + HEADER_OVERHEAD - this.average.rtcpSize) / 16;
     }
     this.initial = false;
     this.nextReportAt = now + this.interval(now);
-    this.lastReportAt = now;
-    this.bytesSinceReport = 0;
+    this.average.lastReportAt = now;
+    this.bytesSinceReport = DOUBLE_ZERO;
   }
 
   nextTimeout(): number | undefined {
@@ -335,8 +349,8 @@ export class RtcpReporter implements RtpPolicy {
         cumulativeLost: lost,
         highestSequence: extendedMax >>> 0,
         jitter: (s.jitter16 >> 4) >>> 0,
-        lastSr: s.lastSr,
-        delaySinceLastSr: s.lastSr === 0 ? 0 : Math.min(0xffffffff, Math.round(((now - s.lastSrAt) / 1000) * 65536)),
+        lastSr: s.senderReport.lastSr,
+        delaySinceLastSr: s.senderReport.lastSr === 0 ? 0 : Math.min(0xffffffff, Math.round(((now - s.senderReport.lastSrAt) / 1000) * 65536)),
       });
     }
     return blocks;
@@ -351,7 +365,7 @@ export class RtcpReporter implements RtpPolicy {
     for (const s of this.sends.values()) if (s.recent > 0 || s.previous > 0) weSent = true;
     if (weSent) senders++;
     for (const s of this.sources.values()) if (s.heardSinceReport) senders++;
-    const elapsed = Math.max(1, now - this.lastReportAt);
+    const elapsed = Math.max(1, now - this.average.lastReportAt);
     // RTCP gets 5 % of the session bandwidth (RFC 3550 §6.2), measured over the last interval and
     // taken as at least 64 kbit/s (what an SDP b=AS would otherwise tell), so a quiet stream keeps Tmin.
     let rtcpBw = 0.05 * Math.max(8000, (this.bytesSinceReport * 1000) / elapsed);
@@ -365,7 +379,7 @@ export class RtcpReporter implements RtpPolicy {
         n = members - senders;
       }
     }
-    let t = ((this.avgRtcpSize * n) / rtcpBw) * 1000;
+    let t = ((this.average.rtcpSize * n) / rtcpBw) * 1000;
     const min = this.initial ? tmin / 2 : tmin;
     if (t < min) t = min;
     return (t * (this.options.rng.float() + 0.5)) / COMPENSATION;
@@ -382,21 +396,24 @@ export class RtcpReporter implements RtpPolicy {
         packetsLost: extendedMax - s.baseSeq + 1 - s.received,
         ...(s.clockRate > 0 ? { jitter: (s.jitter16 >> 4) / s.clockRate } : {}),
       });
-      if (s.sr) {
-        stats.remoteOutbound(s.ssrc, { packetsSent: s.sr.packetsSent, bytesSent: s.sr.bytesSent, remoteTimestamp: s.sr.remoteTimestamp, reportsSent: s.sr.reports });
+      const sr = s.senderReport.sr;
+      if (sr) {
+        stats.remoteOutbound(s.ssrc, { packetsSent: sr.packetsSent, bytesSent: sr.bytesSent, remoteTimestamp: sr.remoteTimestamp, reportsSent: sr.reports });
       }
     }
     const clockRate = this.params?.sendCodec?.clockRate;
     for (const s of this.sends.values()) {
-      if (!s.remote) continue;
+      const remote = s.remote;
+      const block = remote.block;
+      if (!block) continue;
       stats.remoteInbound(s.ssrc, {
-        fractionLost: s.remote.fractionLost,
-        packetsLost: s.remote.packetsLost,
-        ...(clockRate !== undefined ? { jitter: s.remote.jitter / clockRate } : {}),
-        reportsReceived: s.remote.reports,
-        ...(s.roundTripTime !== undefined ? { roundTripTime: s.roundTripTime } : {}),
-        totalRoundTripTime: s.totalRoundTripTime,
-        roundTripTimeMeasurements: s.roundTripTimeMeasurements,
+        fractionLost: block.fractionLost,
+        packetsLost: block.packetsLost,
+        ...(clockRate !== undefined ? { jitter: block.jitter / clockRate } : {}),
+        reportsReceived: block.reports,
+        ...(remote.roundTripTime !== undefined ? { roundTripTime: remote.roundTripTime } : {}),
+        totalRoundTripTime: remote.totalRoundTripTime,
+        roundTripTimeMeasurements: remote.roundTripTimeMeasurements,
       });
     }
   }
@@ -405,7 +422,7 @@ export class RtcpReporter implements RtpPolicy {
 function newSource(ssrc: number, seq: number): SourceState {
   return {
     ssrc, clockRate: 0, baseSeq: seq, maxSeq: seq, badSeq: 0x10001, cycles: 0, received: 0, expectedPrior: 0, receivedPrior: 0,
-    transit: 0, hasTransit: false, jitter16: 0, heardSinceReport: false, lastSr: 0, lastSrAt: 0, sr: undefined, nativeBytes: 0,
+    transit: DOUBLE_ZERO, hasTransit: false, jitter16: 0, heardSinceReport: false, senderReport: { lastSr: 0, lastSrAt: 0, sr: undefined }, nativeBytes: DOUBLE_ZERO,
   };
 }
 
