@@ -106,6 +106,11 @@ export class RtcpReporter implements RtpPolicy {
   /** Interval state that becomes fractional: apart from the fields the per-packet hooks read. */
   private readonly average = { rtcpSize: 100, lastReportAt: 0 };
   private bytesSinceReport = DOUBLE_ZERO;
+  // The stream and payload type of the previous packet (a Map lookup per change, not per packet).
+  private lastSend: SendState | undefined;
+  private lastSource: SourceState | undefined;
+  private lastPayloadType = -1;
+  private lastClockRate = 0;
   private stopped = false;
   /** Reports sent, and sources refused because the table was full. */
   readonly counters = { reportsSent: 0, sourcesRefused: 0, malformedReports: 0 };
@@ -114,6 +119,7 @@ export class RtcpReporter implements RtpPolicy {
 
   configure(now: number, params: RtpPolicyParameters): void {
     this.params = params;
+    this.lastPayloadType = -1;
     for (const s of params.sendStreams) {
       if (!this.sends.has(s.ssrc)) {
         this.sends.set(s.ssrc, {
@@ -128,8 +134,14 @@ export class RtcpReporter implements RtpPolicy {
 
   outgoingRtp(now: number, batch: RtpPacketBatch): void {
     for (let i = 0; i < batch.count; i++) {
-      const s = this.sends.get(batch.ssrc[i]!);
-      if (!s) continue;
+      const ssrc = batch.ssrc[i]!;
+      // The stream of the previous packet first: one Map lookup per stream change, not per packet.
+      let s = this.lastSend;
+      if (s === undefined || s.ssrc !== ssrc) {
+        s = this.sends.get(ssrc);
+        if (!s) continue;
+        this.lastSend = s;
+      }
       s.packets++;
       s.octets += batch.payloadLength[i]!;
       s.recent++;
@@ -145,21 +157,30 @@ export class RtcpReporter implements RtpPolicy {
       const ssrc = batch.ssrc[i]!;
       const seq = batch.sequenceNumber[i]!;
       this.bytesSinceReport += batch.lengths[i]!;
-      let s = this.sources.get(ssrc);
-      if (!s) {
-        if (this.sources.size >= MAX_REPORTED_SOURCES) {
-          this.counters.sourcesRefused++;
-          continue;
+      let s = this.lastSource;
+      if (s === undefined || s.ssrc !== ssrc) {
+        s = this.sources.get(ssrc);
+        if (!s) {
+          if (this.sources.size >= MAX_REPORTED_SOURCES) {
+            this.counters.sourcesRefused++;
+            continue;
+          }
+          s = newSource(ssrc, seq);
+          this.sources.set(ssrc, s);
         }
-        s = newSource(ssrc, seq);
-        this.sources.set(ssrc, s);
+        this.lastSource = s;
       }
       if (!updateSequence(s, seq)) continue;
       s.heardSinceReport = true;
       if ((batch.flags[i]! & RtpPacketFlags.RETRANSMISSION) !== 0) continue;
       // Interarrival jitter (RFC 3550 §6.4.1, §A.8) in the payload's timestamp units.
-      const rate = rates?.get(batch.payloadType[i]!);
-      if (rate === undefined) continue;
+      const pt = batch.payloadType[i]!;
+      if (pt !== this.lastPayloadType) {
+        this.lastPayloadType = pt;
+        this.lastClockRate = rates?.get(pt) ?? 0;
+      }
+      const rate = this.lastClockRate;
+      if (rate === 0) continue;
       s.clockRate = rate;
       const arrival = Math.floor((now * rate) / 1000);
       const transit = (arrival - batch.timestamp[i]!) | 0;
@@ -240,6 +261,7 @@ export class RtcpReporter implements RtpPolicy {
         this.readBlocks(now, p.reports, out);
       } else if (p.kind === 'bye') {
         for (const ssrc of p.sources) this.sources.delete(ssrc);
+        this.lastSource = undefined;
       }
     }
   }
