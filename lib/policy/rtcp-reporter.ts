@@ -1,7 +1,9 @@
 // RTCP reporter (RFC 3550 §6): SR with the NTP/RTP mapping for what we send (§6.4.1), RR blocks
 // with fraction and cumulative loss, extended highest sequence number, interarrival jitter and
 // LSR/DLSR (§6.4.1, §A.1, §A.3, §A.8), SDES CNAME (§6.5.1), BYE on stop (§6.6), randomized report
-// intervals (§6.3, §A.7); round-trip time from the blocks the remote sends about us (§6.4.1).
+// intervals (§6.3, §A.7) with timer reconsideration (§6.3.6), reverse reconsideration when a source
+// leaves (§6.3.4) and BYE reconsideration past 50 members (§6.3.7); round-trip time from the blocks
+// the remote sends about us (§6.4.1).
 // Sans-I/O (docs/policy.md): the wall clock is `now + wallClockOffsetMs`, randomness an injected Rng.
 import { DOUBLE_ZERO } from '../common/double-zero.js';
 import type { Rng } from '../common/rng.js';
@@ -22,6 +24,7 @@ import { RtcpReceiverReport } from '../rtp/rtcp/receiver-report.js';
 import type { RtcpReportBlock } from '../rtp/rtcp/report-block.js';
 import { RtcpSenderReport } from '../rtp/rtcp/sender-report.js';
 import { RtcpSourceDescription } from '../rtp/rtcp/source-description.js';
+import { rtcpIntervalMs } from './rtcp-interval.js';
 
 /** Options of {@link RtcpReporter}. */
 export interface RtcpReporterOptions {
@@ -37,8 +40,8 @@ export interface RtcpReporterOptions {
 export const MAX_REPORTED_SOURCES = 64;
 const MAX_DROPOUT = 3000;
 const MAX_MISORDER = 100;
-/** RFC 3550 §A.7: e - 3/2, compensating the timer reconsideration's bias. */
-const COMPENSATION = Math.E - 1.5;
+/** RFC 3550 §6.3.7: with more members than this, a leaving participant delays its BYE. */
+const BYE_IMMEDIATE_MEMBERS = 50;
 /** IP + UDP header bytes added to an RTCP packet's size for the average (RFC 3550 §6.3.2). */
 const HEADER_OVERHEAD = 28;
 
@@ -103,8 +106,13 @@ export class RtcpReporter implements RtpPolicy {
   private readonly sources = new Map<number, SourceState>();
   private nextReportAt: number | undefined;
   private initial = true;
-  /** Interval state that becomes fractional: apart from the fields the per-packet hooks read. */
-  private readonly average = { rtcpSize: 100, lastReportAt: 0 };
+  /**
+   * Interval state that becomes fractional, apart from the fields the per-packet hooks read:
+   * avg_rtcp_size, tp (the last report's time, or when we joined) and pmembers (RFC 3550 §6.3).
+   */
+  private readonly average = { rtcpSize: 100, lastReportAt: 0, previousMembers: 1 };
+  /** BYE reconsideration (RFC 3550 §6.3.7): the BYE compound packet waiting, members counted since. */
+  private leaving: { readonly report: RtcpPacket[]; readonly size: number; members: number } | undefined;
   private bytesSinceReport = DOUBLE_ZERO;
   // The stream and payload type of the previous packet (a Map lookup per change, not per packet).
   private lastSend: SendState | undefined;
@@ -113,7 +121,7 @@ export class RtcpReporter implements RtpPolicy {
   private lastClockRate = 0;
   private stopped = false;
   /** Reports sent, and sources refused because the table was full. */
-  readonly counters = { reportsSent: 0, sourcesRefused: 0, malformedReports: 0 };
+  readonly counters = { reportsSent: 0, sourcesRefused: 0, malformedReports: 0, reportsReconsidered: 0 };
 
   constructor(private readonly kind: MediaKind | undefined, private readonly options: RtcpReporterOptions) {}
 
@@ -129,7 +137,11 @@ export class RtcpReporter implements RtpPolicy {
         });
       }
     }
-    if (this.nextReportAt === undefined && !this.stopped) this.nextReportAt = now + this.interval(now);
+    if (this.nextReportAt === undefined && !this.stopped) {
+      // Joining: tp = tc (RFC 3550 §6.3.2), so the first interval is measured from here.
+      this.average.lastReportAt = now;
+      this.nextReportAt = now + this.interval(now);
+    }
   }
 
   outgoingRtp(now: number, batch: RtpPacketBatch): void {
@@ -260,8 +272,14 @@ export class RtcpReporter implements RtpPolicy {
       } else if (p.kind === 'rr') {
         this.readBlocks(now, p.reports, out);
       } else if (p.kind === 'bye') {
+        if (this.leaving) {
+          // While our BYE waits, only BYEs are counted, one member each (RFC 3550 §6.3.7).
+          this.leaving.members++;
+          continue;
+        }
         for (const ssrc of p.sources) this.sources.delete(ssrc);
         this.lastSource = undefined;
+        this.reverseReconsider(now);
       }
     }
   }
@@ -287,8 +305,38 @@ export class RtcpReporter implements RtpPolicy {
     }
   }
 
+  /**
+   * Reverse reconsideration (RFC 3550 §6.3.4): members left, so the next report and tp move closer
+   * to now in the ratio members / pmembers.
+   */
+  private reverseReconsider(now: number): void {
+    const members = 1 + this.sources.size;
+    const a = this.average;
+    if (members < a.previousMembers && this.nextReportAt !== undefined) {
+      const ratio = members / a.previousMembers;
+      this.nextReportAt = now + ratio * Math.max(0, this.nextReportAt - now);
+      a.lastReportAt = now - ratio * Math.max(0, now - a.lastReportAt);
+    }
+    a.previousMembers = members;
+  }
+
   timeout(now: number, out: RtpPolicyOutput): void {
     if (this.nextReportAt === undefined || now < this.nextReportAt) return;
+    const a = this.average;
+    if (this.leaving) {
+      this.leave(now, out);
+      return;
+    }
+    // Timer reconsideration (RFC 3550 §6.3.6): the interval again with what is known now; when
+    // the group grew (or the bandwidth fell) since the timer was set, tp + T is still ahead and the
+    // report waits until then instead of going out.
+    const t = this.interval(now);
+    if (a.lastReportAt + t > now) {
+      this.nextReportAt = a.lastReportAt + t;
+      a.previousMembers = 1 + this.sources.size;
+      this.counters.reportsReconsidered++;
+      return;
+    }
     const report = this.buildReport(now);
     if (report.length > 0) {
       out.sendRtcp(report);
@@ -297,7 +345,8 @@ export class RtcpReporter implements RtpPolicy {
     }
     this.initial = false;
     this.nextReportAt = now + this.interval(now);
-    this.average.lastReportAt = now;
+    a.lastReportAt = now;
+    a.previousMembers = 1 + this.sources.size;
     this.bytesSinceReport = DOUBLE_ZERO;
   }
 
@@ -305,16 +354,56 @@ export class RtcpReporter implements RtpPolicy {
     return this.nextReportAt;
   }
 
+  /**
+   * Sends SR/RR + SDES + BYE (RFC 3550 §6.6) at once when at most 50 members are known (§6.3.7
+   * allows it); with more, BYE reconsideration (§6.3.7): the BYE waits as if we had just joined a
+   * group made only of leaving members, so a mass departure does not flood the session. It then
+   * goes out from `timeout`, which the transceiver's chain keeps running while the connection is
+   * open (a connection that closes ends the wait: no BYE then).
+   */
   stop(now: number, out: RtpPolicyOutput): void {
     if (this.stopped || !this.params) return;
     this.stopped = true;
     this.nextReportAt = undefined;
     const sent = [...this.sends.values()].filter((s) => s.packets > 0).map((s) => s.ssrc);
     if (sent.length === 0 && this.sources.size === 0) return;
+    const members = 1 + this.sources.size;
     const report = this.buildReport(now);
     if (report.length === 0) report.push(new RtcpReceiverReport({ ssrc: this.params.localSsrc }), RtcpSourceDescription.cname(this.params.localSsrc, this.params.cname));
     report.push(new RtcpGoodbye(sent.length > 0 ? sent : [this.params.localSsrc]));
-    out.sendRtcp(report);
+    if (members <= BYE_IMMEDIATE_MEMBERS) {
+      out.sendRtcp(report);
+      return;
+    }
+    // §6.3.7: tp = tc, members = pmembers = 1, initial, not a sender, avg_rtcp_size = the BYE's size.
+    this.leaving = { report, size: rtcpByteLength(report) + HEADER_OVERHEAD, members: 1 };
+    this.average.lastReportAt = now;
+    this.average.previousMembers = 1;
+    this.nextReportAt = now + this.leavingInterval(now);
+  }
+
+  /** A BYE reconsideration deadline came: send the BYE if tp + T has passed (§6.3.6 rules), else wait. */
+  private leave(now: number, out: RtpPolicyOutput): void {
+    const leaving = this.leaving!;
+    const a = this.average;
+    const t = this.leavingInterval(now);
+    if (a.lastReportAt + t > now) {
+      this.nextReportAt = a.lastReportAt + t;
+      this.counters.reportsReconsidered++;
+      return;
+    }
+    out.sendRtcp(leaving.report);
+    this.leaving = undefined;
+    this.nextReportAt = undefined;
+  }
+
+  /** The interval of a leaving participant (RFC 3550 §6.3.7): BYEs counted as members, nobody a sender. */
+  private leavingInterval(now: number): number {
+    const leaving = this.leaving!;
+    return rtcpIntervalMs({
+      members: leaving.members, senders: 0, weSent: false, rtcpBytesPerSecond: this.rtcpBytesPerSecond(now),
+      averageRtcpSize: leaving.size, initial: true, minIntervalMs: this.minIntervalMs(),
+    }, this.options.rng.float());
   }
 
   /** The compound report for now: SR per stream we send (else RR), report blocks, SDES CNAME. */
@@ -378,33 +467,31 @@ export class RtcpReporter implements RtpPolicy {
     return blocks;
   }
 
-  /** RFC 3550 §A.7 rtcp_interval, in ms. */
+  /** RFC 3550 §A.7 rtcp_interval with what is known now, in ms (randomized). */
   private interval(now: number): number {
-    const tmin = this.options.minIntervalMs ?? (this.kind === 'audio' ? 5000 : 1000);
-    const members = 1 + this.sources.size;
     let senders = 0;
     let weSent = false;
     for (const s of this.sends.values()) if (s.recent > 0 || s.previous > 0) weSent = true;
     if (weSent) senders++;
     for (const s of this.sources.values()) if (s.heardSinceReport) senders++;
+    return rtcpIntervalMs({
+      members: 1 + this.sources.size, senders, weSent, rtcpBytesPerSecond: this.rtcpBytesPerSecond(now),
+      averageRtcpSize: this.average.rtcpSize, initial: this.initial, minIntervalMs: this.minIntervalMs(),
+    }, this.options.rng.float());
+  }
+
+  /** Tmin: the option, else 5 s for audio and 1 s for video, as libwebrtc. */
+  private minIntervalMs(): number {
+    return this.options.minIntervalMs ?? (this.kind === 'audio' ? 5000 : 1000);
+  }
+
+  /**
+   * RTCP gets 5 % of the session bandwidth (RFC 3550 §6.2), measured over the last interval and
+   * taken as at least 64 kbit/s (what an SDP b=AS would otherwise tell), so a quiet stream keeps Tmin.
+   */
+  private rtcpBytesPerSecond(now: number): number {
     const elapsed = Math.max(1, now - this.average.lastReportAt);
-    // RTCP gets 5 % of the session bandwidth (RFC 3550 §6.2), measured over the last interval and
-    // taken as at least 64 kbit/s (what an SDP b=AS would otherwise tell), so a quiet stream keeps Tmin.
-    let rtcpBw = 0.05 * Math.max(8000, (this.bytesSinceReport * 1000) / elapsed);
-    let n = members;
-    if (senders > 0 && senders <= members * 0.25) {
-      if (weSent) {
-        rtcpBw *= 0.25;
-        n = senders;
-      } else {
-        rtcpBw *= 0.75;
-        n = members - senders;
-      }
-    }
-    let t = ((this.average.rtcpSize * n) / rtcpBw) * 1000;
-    const min = this.initial ? tmin / 2 : tmin;
-    if (t < min) t = min;
-    return (t * (this.options.rng.float() + 0.5)) / COMPENSATION;
+    return 0.05 * Math.max(8000, (this.bytesSinceReport * 1000) / elapsed);
   }
 
   private ntp(now: number): bigint {
