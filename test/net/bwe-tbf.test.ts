@@ -244,9 +244,10 @@ test('tbf step 1 → 3 → 0.5 Mbit/s is tracked (long form: npm run test:net)',
     assert.ok(Math.abs(half.mean - 500_000) <= 100_000, kbps(half));
     assert.ok(before < 200, `tbf backlog before the drop ≤ ${Math.round(before)} ms`);
     // Down: the estimate follows within a second, but the drop has filled the 1 s tbf queue, which
-    // drains at 0.85 × the acknowledged rate in about 7 s.
+    // drains while the target sits at 0.85 × the acknowledged rate: 6–8 s. Like the other rates,
+    // drained (for good) within the issue's 10 s settling time.
     assert.ok(window(samples, 40_000, 41_500).min < 600_000, 'the estimate follows the drop');
-    assert.ok(maxQueue(queue, 48_000, 52_000) < 200, 'tbf backlog 8 s after the drop');
+    assert.ok(backlogDrained !== undefined && backlogDrained.t <= 50_000, `tbf backlog below 200 ms for good ${backlogDrained ? `${Math.round(backlogDrained.t - 40_000)} ms` : 'never'} after the drop`);
   } finally {
     cleanup();
   }
