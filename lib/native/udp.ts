@@ -107,6 +107,7 @@ export const enum NativeUdpCounter {
   SrtpProtectFailed,
   GroReceives,
   GroSegments,
+  GsoFallbacks,
   Count,
 }
 

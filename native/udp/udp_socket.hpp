@@ -47,6 +47,7 @@ enum UdpCounter : int {
   kSrtpProtectFailed,  // datagrams dropped because protect failed (e.g. session not keyed)
   kGroReceives,        // received buffers that the kernel had coalesced (UDP_GRO), more than one datagram each
   kGroSegments,        // datagrams split out of those buffers
+  kGsoFallbacks,       // times the kernel refused a UDP_SEGMENT send (EIO/EINVAL): GSO is off from then on
   kCounterCount,
 };
 
