@@ -117,6 +117,7 @@ export const enum NativeUdpCounter {
   ChannelDataReceived,
   ChannelDataSent,
   ChannelDataMalformed,
+  GsoFallbacks,
   Count,
 }
 

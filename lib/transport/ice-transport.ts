@@ -4,6 +4,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../common/clock.js';
+import { CoalescingTimers } from '../common/coalescing-timers.js';
 import { InvalidArgumentError, InvalidStateError } from '../common/errors.js';
 import { createLogger, loggedDropCounters } from '../common/log.js';
 import type { Rng } from '../common/rng.js';
@@ -31,6 +32,13 @@ import type { PortDrops } from './source/port-drops.js';
 import { UdpSocket, UdpSrtpStatus, type UdpDestination, type UdpSrtpRoute } from './source/udp-socket.js';
 
 const log = createLogger('ice');
+/**
+ * The ICE timers (checks, retransmissions, consent, keepalives) of every transport on this thread
+ * share one Node timer (docs/ice.md "Timers"); a far deadline such as a consent check may run a
+ * little late so that many connections' deadlines run in one callback. Ref'd, like the
+ * per-transport timers it replaced: a waiting check or consent keeps the process alive.
+ */
+const iceTimers = new CoalescingTimers(undefined, true);
 
 /**
  * Check pacing Ta (RFC 8445 §14.2 allows down to 5 ms). With BUNDLE a transport has one check
@@ -213,7 +221,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    * retransmission timeout).
    */
   private replyTo: { base: Base; remote: TransportAddress; dest?: UdpDestination } | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  /** This transport's deadline in the thread's shared ICE timer group (see `iceTimers`). */
+  private readonly timer = iceTimers.create(() => this.onTimer());
   private timerAt = Infinity;
   private flushing = false;
   private flushAgain = false;
@@ -602,8 +611,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     if (this.closed) return;
     this.closed = true;
     this.agent.close();
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    iceTimers.cancel(this.timer);
+    this.timerAt = Infinity;
     const now = this.clock.now();
     for (const l of this.links) l.close(now);
     this.route = undefined;
@@ -1026,19 +1035,16 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       if (t !== undefined && (next === undefined || t < next)) next = t;
     }
     if (next === undefined) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = undefined;
+      iceTimers.cancel(this.timer);
       this.timerAt = Infinity;
       return;
     }
-    if (this.timer && next >= this.timerAt) return;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer.index >= 0 && next >= this.timerAt) return;
     this.timerAt = next;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, next - this.clock.now()));
+    iceTimers.schedule(this.timer, next - this.clock.now());
   }
 
   private onTimer(): void {
-    this.timer = undefined;
     this.timerAt = Infinity;
     if (this.closed) return;
     const now = this.clock.now();

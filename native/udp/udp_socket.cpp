@@ -477,8 +477,11 @@ size_t UdpSocket::send_gso(const UdpSendItem* items, size_t count) {
         c[kSendBlocked] += 1;
         return done;
       }
-      if ((err == EIO || err == EINVAL) && s.send_group_size[0] > 1) {
-        // The device refused segmentation offload: stop using GSO and resend plainly.
+      if ((err == EIO || err == EINVAL || err == EMSGSIZE) && s.send_group_size[0] > 1) {
+        // The kernel refused segmentation offload (no checksum offload: EIO; a segment above the
+        // path MTU: EINVAL or EMSGSIZE, where a plain send would be fragmented by IP and arrive):
+        // count it, stop using GSO and resend plainly, so that no datagram of the group is lost.
+        c[kGsoFallbacks] += 1;
         gso_ = false;
         gso_supported_ = false;
         return done + send_plain(items + done, count - done);

@@ -50,6 +50,7 @@ enum UdpCounter : int {
   kChannelDataReceived,   // TURN ChannelData of a routed channel: header stripped in the batch (RFC 8656 §12.4)
   kChannelDataSent,       // TURN ChannelData framed at flush for a channel route
   kChannelDataMalformed,  // ChannelData of a routed channel whose length runs past the datagram: dropped
+  kGsoFallbacks,       // times the kernel refused a UDP_SEGMENT send (EIO/EINVAL): GSO is off from then on
   kCounterCount,
 };
 

@@ -76,6 +76,8 @@ export interface UdpSocketStats {
   sendSyscalls: number;
   batches: number;
   gsoSends: number;
+  /** Times the kernel refused a GSO (UDP_SEGMENT) send; the socket then sent those datagrams one by one and stays off GSO. */
+  gsoFallbacks: number;
   /** Receives that returned a buffer the kernel had coalesced (UDP_GRO), and the datagrams split from them. */
   groReceives: number;
   groSegments: number;
@@ -619,6 +621,7 @@ export class UdpSocket {
       sendSyscalls: c[NativeUdpCounter.SendSyscalls]!,
       batches: c[NativeUdpCounter.Batches]!,
       gsoSends: c[NativeUdpCounter.GsoSends]!,
+      gsoFallbacks: c[NativeUdpCounter.GsoFallbacks]!,
       groReceives: c[NativeUdpCounter.GroReceives]!,
       groSegments: c[NativeUdpCounter.GroSegments]!,
       sendBlocked: c[NativeUdpCounter.SendBlocked]!,

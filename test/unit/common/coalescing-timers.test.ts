@@ -1,9 +1,12 @@
 // CoalescingTimers (lib/common/coalescing-timers.ts) with real Node timers: far deadlines that fall
 // within each other's allowance run in one callback, near ones keep their order, none runs before
 // its time or twice, rescheduling replaces, cancel stops, and a throwing callback is reported
-// without stopping the others. The heap is checked with 200 timers in random order.
+// without stopping the others. The heap is checked with 200 timers in random order. A keepAlive
+// group (the ICE transports') keeps a process alive until its timer ran; the default one does not.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { CoalescingTimers } from '../../../lib/common/coalescing-timers.js';
 import { SeededRng } from '../../../lib/common/rng.js';
 
@@ -74,4 +77,18 @@ test('200 timers in random order: each runs once, never before its time', async 
   await settle(400);
   assert.equal(ran.size, 200);
   for (const n of ran.values()) assert.equal(n, 1);
+});
+
+test('a keepAlive group keeps the process alive until its timer ran; the default group does not', () => {
+  const module = fileURLToPath(new URL('../../../lib/common/coalescing-timers.ts', import.meta.url));
+  const run = (keepAlive: boolean): string => {
+    const script = `import { CoalescingTimers } from ${JSON.stringify(module)};
+const group = new CoalescingTimers(undefined, ${keepAlive});
+group.schedule(group.create(() => console.log('ran')), 300);`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  assert.equal(run(true), 'ran');
+  assert.equal(run(false), '');
 });
