@@ -67,6 +67,7 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
                            InstanceMethod<&ForwardEngineWrap::SetConsumerProducer>("setConsumerProducer"),
                            InstanceMethod<&ForwardEngineWrap::RemoveConsumer>("removeConsumer"),
                            InstanceMethod<&ForwardEngineWrap::ProducerStats>("producerStats"),
+                           InstanceMethod<&ForwardEngineWrap::ProducerLayerPackets>("producerLayerPackets"),
                            InstanceMethod<&ForwardEngineWrap::ConsumerStats>("consumerStats"),
                        });
   }
@@ -357,6 +358,19 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     out[8] = static_cast<double>(c->receive.received);
     out[9] = c->receive.jitter_q4 / 16.0;
     return Napi::Boolean::New(info.Env(), true);
+  }
+
+  // producerLayerPackets(id, out Float64Array(n)) -> layers written (0: unknown producer or bad out):
+  // packets accepted on each spatial layer, lowest first (RTX not counted).
+  Napi::Value ProducerLayerPackets(const Napi::CallbackInfo& info) {
+    double* out = StatsOut(info, 1);
+    if (!out) return Napi::Number::New(info.Env(), 0);
+    const size_t room = info[1].As<Napi::TypedArray>().ElementLength();
+    uint64_t packets[ForwardEngine::kMaxLayers] = {};
+    const uint8_t max = static_cast<uint8_t>(room < ForwardEngine::kMaxLayers ? room : ForwardEngine::kMaxLayers);
+    const uint8_t n = engine_.producer_layer_packets(info[0].ToNumber().Uint32Value(), packets, max);
+    for (uint8_t i = 0; i < n; ++i) out[i] = static_cast<double>(packets[i]);
+    return Napi::Number::New(info.Env(), n);
   }
 
   // consumerStats(id, out Float64Array(7 + drops)) -> false when unknown:

@@ -43,6 +43,8 @@ export interface NativeForwardEngine {
    *  extendedHighestSequence, receivedA1, jitter (timestamp units)] (RFC 3550 §A.1, §A.8)
    */
   producerStats(id: number, out: Float64Array): boolean;
+  /** Packets accepted on each spatial layer, lowest first (RTX not counted); returns the layers written (0: unknown). */
+  producerLayerPackets(id: number, out: Float64Array): number;
   /** [packets, bytes, nacks, retransmitted, payloadBytes, lastTimestamp, µs since the last send (-1: none), ...drops by native ForwardDrop order] */
   consumerStats(id: number, out: Float64Array): boolean;
 }

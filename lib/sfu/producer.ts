@@ -6,7 +6,7 @@ import { InvalidStateError } from '../common/errors.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
 import type { NativeForwardEngine } from '../native/forward.js';
-import { PRODUCER_STAT_COUNT } from '../native/forward.js';
+import { MAX_SPATIAL_LAYERS, PRODUCER_STAT_COUNT } from '../native/forward.js';
 import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
 import type { NativeStreamTotals } from '../peer/rtp-policy.js';
 import type { NegotiatedRtp } from './rtp-mapping.js';
@@ -17,8 +17,11 @@ export interface ProducerStats {
   readonly kind: MediaKind;
   /** The stream's SSRC; for simulcast the lowest layer's (0 until its first packet arrived). */
   readonly ssrc: number;
-  /** Simulcast only: each spatial layer (lowest first), its rid and SSRC (undefined until learned). */
-  readonly pwtSpatialLayers?: readonly { readonly rid: string; readonly ssrc: number | undefined }[];
+  /**
+   * Simulcast only: each spatial layer (lowest first), its rid, SSRC (undefined until learned) and
+   * the packets the engine received on it (SRTP-authenticated, RTX not counted).
+   */
+  readonly pwtSpatialLayers?: readonly { readonly rid: string; readonly ssrc: number | undefined; readonly packetsReceived: number }[];
   /** Packets the engine received on this stream (SRTP-authenticated). */
   readonly packetsReceived: number;
   /** Bytes of those packets, RTP headers included. */
@@ -86,6 +89,7 @@ export class Producer {
   private tapValue: boolean;
   private closedValue = false;
   private readonly statsOut = new Float64Array(PRODUCER_STAT_COUNT);
+  private readonly layerPacketsOut = new Float64Array(MAX_SPATIAL_LAYERS);
   private arrivals: { transportSequence: Uint16Array; ages: Float64Array; arrivalAt: Float64Array } | undefined;
   /** @internal */
   consumerCount = 0;
@@ -244,9 +248,25 @@ export class Producer {
       pwtCached: s[5]!,
       pwtKeyframeRequestsSent: this.keyframeRequestsSent,
       pwtKeyframeRequestsMerged: this.keyframeRequestsMerged,
-      ...(this.simulcast ? { pwtSpatialLayers: this.spatialLayers.map((rid, i) => ({ rid, ssrc: this.layerSsrcs[i] })) } : {}),
+      ...(this.simulcast ? { pwtSpatialLayers: this.spatialLayerStats() } : {}),
       ...(this.arrivals ? { pwtArrivalsOverwritten: this.host.engine.producerArrivalsOverwritten(this.id) } : {}),
     };
+  }
+
+  /**
+   * Packets the engine received on each spatial layer so far, lowest first (RTX not counted); one
+   * entry for a single stream. Read once a second by the room's layer keeper (docs/sfu.md).
+   */
+  layerPacketsReceived(): number[] {
+    this.assertOpen();
+    const out = this.layerPacketsOut;
+    const n = this.host.engine.producerLayerPackets(this.id, out);
+    return Array.from(out.subarray(0, n));
+  }
+
+  private spatialLayerStats(): { rid: string; ssrc: number | undefined; packetsReceived: number }[] {
+    const packets = this.layerPacketsReceived();
+    return this.spatialLayers.map((rid, i) => ({ rid, ssrc: this.layerSsrcs[i], packetsReceived: packets[i] ?? 0 }));
   }
 
   /** Stops forwarding this stream; its consumers stay open and send nothing. Idempotent. */

@@ -316,6 +316,14 @@ uint8_t ForwardEngine::producer_max_temporal(uint32_t id, uint8_t layer) const {
   return p && layer < p->layers.size() ? p->layers[layer].max_tid : 0;
 }
 
+uint8_t ForwardEngine::producer_layer_packets(uint32_t id, uint64_t* out, uint8_t max) const {
+  const Producer* p = Find(producers_, id);
+  if (!p) return 0;
+  uint8_t n = 0;
+  for (; n < max && n < p->layers.size(); ++n) out[n] = p->layers[n].packets;
+  return n;
+}
+
 const ForwardProducerCounters* ForwardEngine::producer_counters(uint32_t id) const {
   const Producer* p = Find(producers_, id);
   return p ? &p->counters : nullptr;
@@ -518,6 +526,7 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
       if (info.has_vp8 && info.vp8.has_tid && info.vp8.tid > layer.max_tid) layer.max_tid = info.vp8.tid;
     }
     ++matched;
+    ++layer.packets;
     ++p.counters.packets;
     p.counters.bytes += len;
     p.counters.last_sequence = ReadU16(data + 2);

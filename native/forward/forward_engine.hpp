@@ -162,6 +162,11 @@ class ForwardEngine {
   uint32_t consumer_producer(uint32_t id) const;
   /** Highest VP8 temporal layer seen on the producer's spatial layer (0 when none seen). */
   uint8_t producer_max_temporal(uint32_t id, uint8_t layer) const;
+  /**
+   * Packets accepted on each spatial layer of the producer (lowest first, RTX not counted), at most
+   * `max` of them written to `out`; returns the number of layers written (0: unknown producer).
+   */
+  uint8_t producer_layer_packets(uint32_t id, uint64_t* out, uint8_t max) const;
 
   /**
    * Forwards the producer packets of receive slots [0, n): `status` is the per-slot outcome of
@@ -204,6 +209,7 @@ class ForwardEngine {
     bool bound = false;
     uint32_t ssrc = 0;
     uint8_t max_tid = 0;
+    uint64_t packets = 0;  // SRTP-authenticated packets accepted on this layer (RTX not counted)
     ForwardPacketCache cache;
   };
   struct Producer {
