@@ -501,6 +501,8 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
     auto it = producer_index_.find(ProducerKey{source, ReadU32(data + 8)});
     if (it == producer_index_.end()) continue;
     const ProducerRoute route = it->second;
+    // When the kernel received it (docs/udp.md "Receive timestamps"), else when the batch was read.
+    const uint64_t arrived_us = target.arrival_us && target.arrival_us[i] != 0 ? target.arrival_us[i] : now_us;
     Producer& p = producers_[route.id - 1];
     if (route.repair) {
       // RTX of a layer (RFC 4588): the engine answers NACKs from its own cache, so it is not needed.
@@ -512,7 +514,7 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
         // bandwidth probes as RTX padding, which reported lost would count as loss (docs/sfu.md).
         uint16_t transport_seq = 0;
         if (p.transport_cc_id != 0 && forward_read_transport_seq(data, len, p.transport_cc_id, &transport_seq)) {
-          p.arrivals.record(transport_seq, now_us);
+          p.arrivals.record(transport_seq, arrived_us);
         }
       }
       continue;
@@ -531,11 +533,11 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
     p.counters.bytes += len;
     p.counters.last_sequence = ReadU16(data + 2);
     p.counters.last_timestamp = ReadU32(data + 4);
-    p.counters.receive.on_packet(ReadU16(data + 2), ReadU32(data + 4), now_us);
+    p.counters.receive.on_packet(ReadU16(data + 2), ReadU32(data + 4), arrived_us);
     uint16_t transport_seq = 0;
     // A tapping producer's packets reach JavaScript, whose transport-cc module logs them itself.
     if (p.transport_cc_id != 0 && !p.tap && forward_read_transport_seq(data, len, p.transport_cc_id, &transport_seq)) {
-      p.arrivals.record(transport_seq, now_us);
+      p.arrivals.record(transport_seq, arrived_us);
     }
     counters_[kFwdPacketsIn] += 1;
     counters_[kFwdBytesIn] += len;
