@@ -98,10 +98,11 @@ export class RoomMember {
   }
 
   /**
-   * Looks at which simulcast layers of this member's producers received packets since the last call
-   * (the engine counts each layer's packets; no packet reaches JavaScript). Called once a second by the room.
+   * Looks at which simulcast layers of this member's producers received packets lately, at `now`
+   * (ms, monotonic; the engine counts each layer's packets, no packet reaches JavaScript). Called
+   * once a second by the room.
    */
-  sampleLayers(): void {
+  sampleLayers(now: number): void {
     for (const p of this.producers) {
       if (!p.simulcast) continue;
       let live = this.liveLayers.get(p);
@@ -109,7 +110,7 @@ export class RoomMember {
       const packets = p.layerPacketsReceived();
       const counters: (number | undefined)[] = [];
       for (let i = 0; i < p.layerCount; i++) counters.push(p.layerSsrc(i) === undefined ? undefined : packets[i]);
-      live.update(counters);
+      live.update(now, counters);
     }
   }
 
