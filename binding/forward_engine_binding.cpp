@@ -23,6 +23,7 @@ constexpr size_t kAddressRecord = 28;  // as lib/transport/source/udp-socket.ts 
 
 // Producer/consumer stats layouts (lib/native/forward.ts reads them in this order).
 constexpr size_t kProducerStats = 10;
+constexpr size_t kProducerLayerReceiveStats = 6;
 constexpr size_t kConsumerStats = 7 + kForwardDropCount;
 constexpr uint32_t kMaxCachePackets = 32768;
 constexpr size_t kConsumerLayerStats = 5;
@@ -68,6 +69,7 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
                            InstanceMethod<&ForwardEngineWrap::RemoveConsumer>("removeConsumer"),
                            InstanceMethod<&ForwardEngineWrap::ProducerStats>("producerStats"),
                            InstanceMethod<&ForwardEngineWrap::ProducerLayerPackets>("producerLayerPackets"),
+                           InstanceMethod<&ForwardEngineWrap::ProducerLayerReceive>("producerLayerReceive"),
                            InstanceMethod<&ForwardEngineWrap::ConsumerStats>("consumerStats"),
                        });
   }
@@ -371,6 +373,34 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     const uint8_t n = engine_.producer_layer_packets(info[0].ToNumber().Uint32Value(), packets, max);
     for (uint8_t i = 0; i < n; ++i) out[i] = static_cast<double>(packets[i]);
     return Napi::Number::New(info.Env(), n);
+  }
+
+  // producerLayerReceive(id, layer, out Float64Array(6)) -> false when unknown: one spatial layer's
+  // SSRC as RFC 3550 §A.1/§A.8 sees it: [packets, bytes, baseSequence, extendedHighestSequence,
+  // receivedA1, jitter (timestamp units)]
+  Napi::Value ProducerLayerReceive(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 3 || !info[2].IsTypedArray()) return Napi::Boolean::New(env, false);
+    Napi::TypedArray ta = info[2].As<Napi::TypedArray>();
+    if (ta.TypedArrayType() != napi_float64_array || ta.ByteLength() < kProducerLayerReceiveStats * sizeof(double)) {
+      return Napi::Boolean::New(env, false);
+    }
+    const uint32_t layer = info[1].ToNumber().Uint32Value();
+    if (layer >= ForwardEngine::kMaxLayers) return Napi::Boolean::New(env, false);
+    uint64_t bytes = 0;
+    uint64_t packets[ForwardEngine::kMaxLayers] = {};
+    const uint32_t id = info[0].ToNumber().Uint32Value();
+    const ForwardReceiveStats* r = engine_.producer_layer_receive(id, static_cast<uint8_t>(layer), &bytes);
+    if (!r) return Napi::Boolean::New(env, false);
+    engine_.producer_layer_packets(id, packets, ForwardEngine::kMaxLayers);
+    double* out = reinterpret_cast<double*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
+    out[0] = static_cast<double>(packets[layer]);
+    out[1] = static_cast<double>(bytes);
+    out[2] = r->base_seq;
+    out[3] = r->extended_highest();
+    out[4] = static_cast<double>(r->received);
+    out[5] = r->jitter_q4 / 16.0;
+    return Napi::Boolean::New(env, true);
   }
 
   // consumerStats(id, out Float64Array(7 + drops)) -> false when unknown:

@@ -6,9 +6,9 @@ import { InvalidStateError } from '../common/errors.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
 import type { NativeForwardEngine } from '../native/forward.js';
-import { MAX_SPATIAL_LAYERS, PRODUCER_STAT_COUNT } from '../native/forward.js';
+import { MAX_SPATIAL_LAYERS, PRODUCER_LAYER_RECEIVE_COUNT, PRODUCER_STAT_COUNT } from '../native/forward.js';
 import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
-import type { NativeStreamTotals } from '../peer/rtp-policy.js';
+import type { NativeReceiveTotals, NativeStreamTotals } from '../peer/rtp-policy.js';
 import type { NegotiatedRtp } from './rtp-mapping.js';
 
 /** Producer stats, shaped like W3C inbound-rtp where a name exists (pwt* fields are ours). */
@@ -90,6 +90,7 @@ export class Producer {
   private closedValue = false;
   private readonly statsOut = new Float64Array(PRODUCER_STAT_COUNT);
   private readonly layerPacketsOut = new Float64Array(MAX_SPATIAL_LAYERS);
+  private readonly layerReceiveOut = new Float64Array(PRODUCER_LAYER_RECEIVE_COUNT);
   private arrivals: { transportSequence: Uint16Array; ages: Float64Array; arrivalAt: Float64Array } | undefined;
   /** @internal */
   consumerCount = 0;
@@ -197,19 +198,28 @@ export class Producer {
 
   /**
    * @internal What the publisher transceiver's policy modules (the RTCP reporter's receiver reports)
-   * need about the packets the engine consumed: RFC 3550 §A.1/§A.8 state. Nothing while the tap is
-   * on, since JavaScript then sees the packets itself.
+   * need about the packets the engine consumed: RFC 3550 §A.1/§A.8 state, one per SSRC (each bound
+   * layer of a simulcast producer has its own). Nothing while the tap is on, since JavaScript then
+   * sees the packets itself.
    */
   nativeTotals(): NativeStreamTotals {
-    // A simulcast producer's layers are separate streams; the engine keeps one §A.1 state per
-    // producer, so it reports for single-stream producers only.
-    if (this.closedValue || this.tapValue || this.simulcast) return { sent: [], received: [] };
-    const s = this.statsOut;
-    if (!this.host.engine.producerStats(this.id, s)) return { sent: [], received: [] };
-    return {
-      sent: [],
-      received: [{ ssrc: this.ssrc, received: s[8]!, bytes: s[1]!, baseSequence: s[6]!, extendedHighestSequence: s[7]!, jitter: s[9]!, clockRate: this.clockRate }],
-    };
+    if (this.closedValue || this.tapValue) return { sent: [], received: [] };
+    if (!this.simulcast) {
+      const s = this.statsOut;
+      if (!this.host.engine.producerStats(this.id, s)) return { sent: [], received: [] };
+      return {
+        sent: [],
+        received: [{ ssrc: this.ssrc, received: s[8]!, bytes: s[1]!, baseSequence: s[6]!, extendedHighestSequence: s[7]!, jitter: s[9]!, clockRate: this.clockRate }],
+      };
+    }
+    const received: NativeReceiveTotals[] = [];
+    const l = this.layerReceiveOut;
+    for (let i = 0; i < this.layerCount; i++) {
+      const ssrc = this.layerSsrcs[i];
+      if (ssrc === undefined || !this.host.engine.producerLayerReceive(this.id, i, l) || l[4] === 0) continue;
+      received.push({ ssrc, received: l[4]!, bytes: l[1]!, baseSequence: l[2]!, extendedHighestSequence: l[3]!, jitter: l[5]!, clockRate: this.clockRate });
+    }
+    return { sent: [], received };
   }
 
   /**

@@ -179,6 +179,10 @@ bool ForwardEngine::set_producer_clock_rate(uint32_t id, uint32_t clock_rate) {
   if (!p) return false;
   if (p->counters.receive.clock_rate != clock_rate) p->counters.receive.has_transit = false;
   p->counters.receive.clock_rate = clock_rate;
+  for (Layer& l : p->layers) {
+    if (l.receive.clock_rate != clock_rate) l.receive.has_transit = false;
+    l.receive.clock_rate = clock_rate;
+  }
   return true;
 }
 
@@ -322,6 +326,13 @@ uint8_t ForwardEngine::producer_layer_packets(uint32_t id, uint64_t* out, uint8_
   uint8_t n = 0;
   for (; n < max && n < p->layers.size(); ++n) out[n] = p->layers[n].packets;
   return n;
+}
+
+const ForwardReceiveStats* ForwardEngine::producer_layer_receive(uint32_t id, uint8_t layer, uint64_t* bytes) const {
+  const Producer* p = Find(producers_, id);
+  if (!p || layer >= p->layers.size()) return nullptr;
+  if (bytes) *bytes = p->layers[layer].bytes;
+  return &p->layers[layer].receive;
 }
 
 const ForwardProducerCounters* ForwardEngine::producer_counters(uint32_t id) const {
@@ -534,6 +545,8 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
     p.counters.last_sequence = ReadU16(data + 2);
     p.counters.last_timestamp = ReadU32(data + 4);
     p.counters.receive.on_packet(ReadU16(data + 2), ReadU32(data + 4), arrived_us);
+    layer.bytes += len;
+    layer.receive.on_packet(ReadU16(data + 2), ReadU32(data + 4), arrived_us);
     uint16_t transport_seq = 0;
     // A tapping producer's packets reach JavaScript, whose transport-cc module logs them itself.
     if (p.transport_cc_id != 0 && !p.tap && forward_read_transport_seq(data, len, p.transport_cc_id, &transport_seq)) {

@@ -167,6 +167,11 @@ class ForwardEngine {
    * `max` of them written to `out`; returns the number of layers written (0: unknown producer).
    */
   uint8_t producer_layer_packets(uint32_t id, uint64_t* out, uint8_t max) const;
+  /**
+   * RFC 3550 §A.1/§A.8 receive state of one spatial layer's SSRC (every producer has layer 0; a
+   * simulcast producer one per layer), with the layer's bytes; null for an unknown producer or layer.
+   */
+  const ForwardReceiveStats* producer_layer_receive(uint32_t id, uint8_t layer, uint64_t* bytes) const;
 
   /**
    * Forwards the producer packets of receive slots [0, n): `status` is the per-slot outcome of
@@ -210,6 +215,9 @@ class ForwardEngine {
     uint32_t ssrc = 0;
     uint8_t max_tid = 0;
     uint64_t packets = 0;  // SRTP-authenticated packets accepted on this layer (RTX not counted)
+    uint64_t bytes = 0;    // their bytes, RTP headers included
+    // RFC 3550 §A.1/§A.8 of this layer's SSRC, for its own block in the RR towards the publisher.
+    ForwardReceiveStats receive;
     ForwardPacketCache cache;
   };
   struct Producer {
