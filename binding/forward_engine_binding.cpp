@@ -70,6 +70,8 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
                            InstanceMethod<&ForwardEngineWrap::ProducerStats>("producerStats"),
                            InstanceMethod<&ForwardEngineWrap::ProducerLayerPackets>("producerLayerPackets"),
                            InstanceMethod<&ForwardEngineWrap::ProducerLayerReceive>("producerLayerReceive"),
+                           InstanceMethod<&ForwardEngineWrap::SetProducerAbsSendTime>("setProducerAbsSendTime"),
+                           InstanceMethod<&ForwardEngineWrap::DrainProducerSendTimes>("drainProducerSendTimes"),
                            InstanceMethod<&ForwardEngineWrap::ConsumerStats>("consumerStats"),
                        });
   }
@@ -263,6 +265,55 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
       const size_t want = max - total < 256 ? max - total : 256;
       const size_t n = log->drain(seqs + total, times, want);
       for (size_t i = 0; i < n; ++i) ages[total + i] = static_cast<double>(now > times[i] ? now - times[i] : 0);
+      total += n;
+      if (n < want) break;
+    }
+    return Napi::Number::New(env, static_cast<double>(total));
+  }
+
+  Napi::Value SetProducerAbsSendTime(const Napi::CallbackInfo& info) {
+    const uint32_t ext = info[1].ToNumber().Uint32Value();
+    return Napi::Boolean::New(info.Env(), ext <= 255 && engine_.set_producer_abs_send_time(info[0].ToNumber().Uint32Value(),
+                                                                                        static_cast<uint8_t>(ext)));
+  }
+
+  // drainProducerSendTimes(id, ssrcs Uint32Array, absSendTimes Int32Array, lengths Uint32Array,
+  // agesUs Float64Array) -> n: the oldest n logged packets, each with its SSRC, abs-send-time (-1:
+  // none), bytes and µs since it arrived (REMB, docs/sfu.md).
+  Napi::Value DrainProducerSendTimes(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    ForwardSendTimeLog* log = engine_.producer_send_times(info[0].ToNumber().Uint32Value());
+    if (!log || info.Length() < 5) return Napi::Number::New(env, 0);
+    for (size_t i = 1; i < 5; ++i) if (!info[i].IsTypedArray()) return Napi::Number::New(env, 0);
+    Napi::TypedArray s = info[1].As<Napi::TypedArray>();
+    Napi::TypedArray t = info[2].As<Napi::TypedArray>();
+    Napi::TypedArray l = info[3].As<Napi::TypedArray>();
+    Napi::TypedArray a = info[4].As<Napi::TypedArray>();
+    if (s.TypedArrayType() != napi_uint32_array || t.TypedArrayType() != napi_int32_array ||
+        l.TypedArrayType() != napi_uint32_array || a.TypedArrayType() != napi_float64_array) {
+      return Napi::Number::New(env, 0);
+    }
+    auto data = [](Napi::TypedArray x) { return static_cast<uint8_t*>(x.ArrayBuffer().Data()) + x.ByteOffset(); };
+    uint32_t* ssrcs = reinterpret_cast<uint32_t*>(data(s));
+    int32_t* times = reinterpret_cast<int32_t*>(data(t));
+    uint32_t* lengths = reinterpret_cast<uint32_t*>(data(l));
+    double* ages = reinterpret_cast<double*>(data(a));
+    size_t max = s.ElementLength();
+    if (t.ElementLength() < max) max = t.ElementLength();
+    if (l.ElementLength() < max) max = l.ElementLength();
+    if (a.ElementLength() < max) max = a.ElementLength();
+    ForwardSendTime chunk[128];
+    const uint64_t now = MonotonicMicros();
+    size_t total = 0;
+    while (total < max) {
+      const size_t want = max - total < 128 ? max - total : 128;
+      const size_t n = log->drain(chunk, want);
+      for (size_t i = 0; i < n; ++i) {
+        ssrcs[total + i] = chunk[i].ssrc;
+        times[total + i] = chunk[i].abs_send_time;
+        lengths[total + i] = chunk[i].length;
+        ages[total + i] = static_cast<double>(now > chunk[i].arrival_us ? now - chunk[i].arrival_us : 0);
+      }
       total += n;
       if (n < want) break;
     }

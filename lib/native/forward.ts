@@ -20,6 +20,10 @@ export interface NativeForwardEngine {
   drainProducerArrivals(id: number, seqs: Uint16Array, agesUs: Float64Array): number;
   /** Arrivals the producer's log overwrote before JavaScript drained them (-1: unknown producer). */
   producerArrivalsOverwritten(id: number): number;
+  /** Logs the producer's packets (not RTX) with the abs-send-time element `extensionId` (0: stop), for REMB. */
+  setProducerAbsSendTime(id: number, extensionId: number): boolean;
+  /** Moves the oldest logged packets out: SSRC, abs-send-time (-1: none), bytes, µs since arrival; returns how many. */
+  drainProducerSendTimes(id: number, ssrcs: Uint32Array, absSendTimes: Int32Array, lengths: Uint32Array, agesUs: Float64Array): number;
   removeProducer(id: number): boolean;
   /** A simulcast producer of `layers` (2..8) spatial layers, lowest first; 0 when refused. */
   addSimulcastProducer(srtpSession: object, layers: number, tap: boolean, cachePackets: number): number;

@@ -8,7 +8,7 @@ import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
 import type { NativeForwardEngine } from '../native/forward.js';
 import { MAX_SPATIAL_LAYERS, PRODUCER_LAYER_RECEIVE_COUNT, PRODUCER_STAT_COUNT } from '../native/forward.js';
 import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
-import type { NativeReceiveTotals, NativeStreamTotals } from '../peer/rtp-policy.js';
+import type { NativeArrivals, NativeReceiveTotals, NativeSendTimes, NativeStreamTotals } from '../peer/rtp-policy.js';
 import type { NegotiatedRtp } from './rtp-mapping.js';
 
 /** Producer stats, shaped like W3C inbound-rtp where a name exists (pwt* fields are ours). */
@@ -92,6 +92,7 @@ export class Producer {
   private readonly layerPacketsOut = new Float64Array(MAX_SPATIAL_LAYERS);
   private readonly layerReceiveOut = new Float64Array(PRODUCER_LAYER_RECEIVE_COUNT);
   private arrivals: { transportSequence: Uint16Array; ages: Float64Array; arrivalAt: Float64Array } | undefined;
+  private sendTimes: { ssrc: Uint32Array; absSendTime: Int32Array; length: Uint32Array; ages: Float64Array; arrivalAt: Float64Array } | undefined;
   /** @internal */
   consumerCount = 0;
   private readonly layerSsrcs: (number | undefined)[];
@@ -223,21 +224,43 @@ export class Producer {
   }
 
   /**
-   * @internal The packets the engine consumed since the last call, by transport-wide sequence number
-   * and arrival (`now` clock, ms), for the publisher connection's transport-cc feedback module.
+   * @internal The packets the engine consumed since the last call, for the publisher connection's
+   * transport-scope modules: by transport-wide sequence number and arrival (`now` clock, ms) for
+   * transport-cc feedback, and with their abs-send-time for REMB, as far as each is logged.
    */
   arrivalTotals(now: number): NativeStreamTotals {
     const a = this.arrivals;
-    if (this.closedValue || !a) return { sent: [], received: [] };
-    const count = this.host.engine.drainProducerArrivals(this.id, a.transportSequence, a.ages);
-    for (let i = 0; i < count; i++) a.arrivalAt[i] = now - a.ages[i]! / 1000;
-    return { sent: [], received: [], arrivals: { count, ssrc: this.ssrc, transportSequence: a.transportSequence, arrivalAt: a.arrivalAt } };
+    const t = this.sendTimes;
+    if (this.closedValue || (!a && !t)) return { sent: [], received: [] };
+    let arrivals: NativeArrivals | undefined;
+    if (a) {
+      const count = this.host.engine.drainProducerArrivals(this.id, a.transportSequence, a.ages);
+      for (let i = 0; i < count; i++) a.arrivalAt[i] = now - a.ages[i]! / 1000;
+      arrivals = { count, ssrc: this.ssrc, transportSequence: a.transportSequence, arrivalAt: a.arrivalAt };
+    }
+    let sendTimes: NativeSendTimes | undefined;
+    if (t) {
+      const count = this.host.engine.drainProducerSendTimes(this.id, t.ssrc, t.absSendTime, t.length, t.ages);
+      for (let i = 0; i < count; i++) t.arrivalAt[i] = now - t.ages[i]! / 1000;
+      sendTimes = { count, ssrc: t.ssrc, absSendTime: t.absSendTime, length: t.length, arrivalAt: t.arrivalAt };
+    }
+    return { sent: [], received: [], ...(arrivals ? { arrivals } : {}), ...(sendTimes ? { sendTimes } : {}) };
   }
 
   /** @internal Starts logging arrivals by transport-wide sequence number (`extensionId` as negotiated). */
   logArrivals(extensionId: number): boolean {
     if (!this.host.engine.setProducerTransportCc(this.id, extensionId)) return false;
     this.arrivals ??= { transportSequence: new Uint16Array(ARRIVAL_BATCH), ages: new Float64Array(ARRIVAL_BATCH), arrivalAt: new Float64Array(ARRIVAL_BATCH) };
+    return true;
+  }
+
+  /** @internal Starts logging packets with their abs-send-time (`extensionId` as negotiated), for REMB. */
+  logSendTimes(extensionId: number): boolean {
+    if (!this.host.engine.setProducerAbsSendTime(this.id, extensionId)) return false;
+    this.sendTimes ??= {
+      ssrc: new Uint32Array(ARRIVAL_BATCH), absSendTime: new Int32Array(ARRIVAL_BATCH), length: new Uint32Array(ARRIVAL_BATCH),
+      ages: new Float64Array(ARRIVAL_BATCH), arrivalAt: new Float64Array(ARRIVAL_BATCH),
+    };
     return true;
   }
 

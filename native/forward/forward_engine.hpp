@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "native/forward/forward_arrival_log.hpp"
+#include "native/forward/forward_send_time_log.hpp"
 #include "native/forward/forward_layer_selector.hpp"
 #include "native/forward/forward_packet_cache.hpp"
 #include "native/forward/forward_plain_source.hpp"
@@ -125,6 +126,12 @@ class ForwardEngine {
    */
   bool set_producer_transport_cc(uint32_t id, uint8_t ext_id);
   /** The producer's arrival log (nullptr when unknown). */
+  /**
+   * Logs the producer's consumed packets (not RTX) with the abs-send-time element `ext_id` (0: stop
+   * logging), for REMB towards the publisher; false for an unknown producer.
+   */
+  bool set_producer_abs_send_time(uint32_t id, uint8_t ext_id);
+  ForwardSendTimeLog* producer_send_times(uint32_t id);
   ForwardArrivalLog* producer_arrivals(uint32_t id);
   /** Removes the producer; its consumers stay and forward nothing until switched. */
   bool remove_producer(uint32_t id);
@@ -237,6 +244,8 @@ class ForwardEngine {
     ForwardProducerCounters counters;
     uint8_t transport_cc_id = 0;
     ForwardArrivalLog arrivals;
+    uint8_t abs_send_time_id = 0;  // REMB: log each packet's abs-send-time (docs/sfu.md)
+    ForwardSendTimeLog send_times;
   };
   struct Consumer {
     bool used = false;
