@@ -388,6 +388,9 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     Napi::Env env = info.Env();
     ForwardEngine* engine = info.Length() >= 1 ? ForwardEngineFromValue(env, info[0]) : nullptr;
     forward_ = closed_ ? nullptr : engine;
+    // The engine logs arrivals for transport-cc feedback and jitter: with kernel receive timestamps
+    // they are when the datagram arrived, not when a busy event loop read it (docs/udp.md).
+    if (forward_ && !target_.arrival_us && socket_.set_receive_timestamps(true)) target_.arrival_us = recv_arrivals_;
     if (forward_) forward_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
     else forward_ref_.Reset();
     return Napi::Boolean::New(env, forward_ != nullptr);
@@ -854,6 +857,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   Napi::Env env_ = Napi::Env(nullptr);
   UdpSocket socket_;
   UdpRecvTarget target_;
+  uint64_t recv_arrivals_[UdpSocket::kMaxBatch] = {};  // target_.arrival_us once timestamps are on
   size_t slot_size_ = 0;
   PinnedArray recv_buffer_, recv_lengths_, recv_addresses_, recv_ports_, recv_families_;
   PinnedArray send_buffer_, send_offsets_, send_lengths_, send_addresses_, counters_;

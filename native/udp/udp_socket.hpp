@@ -88,6 +88,9 @@ struct UdpRecvTarget {
   uint8_t* addresses = nullptr;  // 16 bytes per slot (IPv4 in the first 4)
   uint16_t* ports = nullptr;     // per slot, host order
   uint8_t* families = nullptr;   // 4 or 6 per slot
+  // Optional, per slot: when the kernel received the datagram, monotonic µs (0: unknown). Filled
+  // only while the socket has receive timestamps on (UdpSocket::set_receive_timestamps).
+  uint64_t* arrival_us = nullptr;
 };
 
 /** One datagram to send: bytes and a destination in sockaddr form. */
@@ -146,6 +149,12 @@ class UdpSocket {
    */
   bool set_gro(bool enabled);
   bool gro_enabled() const { return gro_ != nullptr; }
+  /**
+   * Kernel receive timestamps (SO_TIMESTAMPNS, udp_receive_timestamp.hpp): recv_batch then fills
+   * target.arrival_us. Returns whether they are on (false: refused).
+   */
+  bool set_receive_timestamps(bool enabled);
+  bool receive_timestamps() const { return timestamps_; }
   /** True while split datagrams of an earlier receive wait for slots (call recv_batch again). */
   bool has_pending_receive() const;
 
@@ -163,6 +172,7 @@ class UdpSocket {
   int family_ = AF_INET;
   bool gso_ = false;
   bool gso_supported_ = false;
+  bool timestamps_ = false;
   double own_counters_[kCounterCount] = {};
   double* counters_ = own_counters_;
   // Syscall scratch (mmsghdr/iovec/sockaddr arrays, about 80 KiB): one per thread, shared by
