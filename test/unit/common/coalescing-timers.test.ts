@@ -12,22 +12,36 @@ import { SeededRng } from '../../../lib/common/rng.js';
 
 const settle = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Waits until `done()` holds (bounded: 10 s), so a stalled event loop delays the test, never fails it. */
+async function until(done: () => boolean): Promise<void> {
+  for (const end = performance.now() + 10_000; !done() && performance.now() < end; ) await settle(20);
+}
+
 test('deadlines within the allowance run in one callback; a near one keeps its order', async () => {
   const group = new CoalescingTimers();
   const log: string[] = [];
+  const turns = new Map<string, number>();
+  const ranAt = new Map<string, number>();
   let turn = 0;
   const mark = (name: string) => () => {
-    log.push(`${name}@${turn}`);
+    log.push(name);
+    turns.set(name, turn);
+    ranAt.set(name, performance.now());
     queueMicrotask(() => turn++);
   };
   const a = group.create(mark('a'));
   const b = group.create(mark('b'));
   const c = group.create(mark('c'));
+  const start = performance.now();
   group.schedule(a, 200); // may run until 210
   group.schedule(b, 205); // due by then: runs in the same callback
   group.schedule(c, 20); // 1 ms allowance: alone, first
-  await settle(400);
-  assert.deepEqual(log, ['c@0', 'a@1', 'b@1']);
+  await until(() => log.length === 3);
+  assert.deepEqual(log, ['c', 'a', 'b']);
+  assert.equal(turns.get('a'), turns.get('b'), 'a and b ran in one callback');
+  // A loop stalled past a's time runs everything due in one callback; otherwise c ran alone.
+  if (ranAt.get('c')! < start + 200) assert.ok(turns.get('c')! < turns.get('a')!, 'c ran in a callback of its own');
+  assert.ok(ranAt.get('a')! >= start + 200 && ranAt.get('b')! >= start + 205, 'none ran early');
   assert.equal(group.size, 0);
 });
 
@@ -74,8 +88,9 @@ test('200 timers in random order: each runs once, never before its time', async 
     due.set(i, performance.now() + delay);
     group.schedule(t, delay);
   }
-  await settle(400);
+  await until(() => ran.size === 200);
   assert.equal(ran.size, 200);
+  await settle(50);
   for (const n of ran.values()) assert.equal(n, 1);
 });
 
