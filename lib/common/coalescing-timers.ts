@@ -82,6 +82,14 @@ export class CoalescingTimers {
     this.timer = undefined;
     this.timerAt = Infinity;
     const now = this.clock();
+    // Node's timers run on the event loop's cached clock, which lags this one after a long tick, so
+    // a wake can come before the deadline it was armed for. Waiting for that deadline keeps the
+    // deadlines meant to share one callback together (a wake that early ran only the due part).
+    const top = this.heap[0];
+    if (top && top.latest - now >= 1) {
+      this.arm(now);
+      return;
+    }
     // Everything already due runs now. An entry whose latest time is more than MAX_LATE_MS away
     // starts later than now, so only the top of the heap up to now + MAX_LATE_MS needs a look.
     const due: CoalescedTimer[] = [];
