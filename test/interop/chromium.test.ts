@@ -318,10 +318,13 @@ test('Chromium WHIP client with trickle PATCH ↔ our echo server: offer without
   t.after(() => server.close());
   const page = await browser.context.newPage();
   t.after(() => page.close().catch(() => {}));
-  await page.goto(server.url);
+  // A same-origin address that is not the echo page: that page starts its own session on load,
+  // and when its POST won the race with setContent the test read that session's counters.
+  await page.goto(new URL('/not-the-echo-page', server.url).toString());
   await page.setContent('<audio id="a" autoplay></audio>');
   await page.addScriptTag({ content: BROWSER_HELPERS });
   const r = (await page.evaluate(`window.pwtWhipTrickle(${JSON.stringify(server.whipUrl)}, false)`)) as TrickleRun;
+  assert.equal(server.sessions.size, 1, `one session, the page's: ${r.log.join(' | ')}`);
   const session = [...server.sessions.values()][0];
   assert.ok(session, `a session exists: ${r.log.join(' | ')}`);
   const remoteHost = [...(await session.pc.getStats()).values()].filter((s) => (s as { type: string }).type === 'remote-candidate' && (s as { candidateType?: string }).candidateType === 'host').length;
@@ -350,10 +353,13 @@ test('Chromium WHIP client: ICE restart by PATCH (If-Match: *) → 200, new ETag
   t.after(() => server.close());
   const page = await browser.context.newPage();
   t.after(() => page.close().catch(() => {}));
-  await page.goto(server.url);
+  // A same-origin address that is not the echo page: that page starts its own session on load,
+  // and when its POST won the race with setContent the test read that session's counters.
+  await page.goto(new URL('/not-the-echo-page', server.url).toString());
   await page.setContent('<audio id="a" autoplay></audio>');
   await page.addScriptTag({ content: BROWSER_HELPERS });
   const r = (await page.evaluate(`window.pwtWhipTrickle(${JSON.stringify(server.whipUrl)}, true)`)) as TrickleRun;
+  assert.equal(server.sessions.size, 1, `one session, the page's: ${r.log.join(' | ')}`);
   const session = [...server.sessions.values()][0];
   const restarts = session?.counters.iceRestarts ?? 0;
   recordResult({ peer: PEER, version: browser.version, role: 'our WHIP echo server ← Chromium (WHIP page, trickle PATCH)', media: 'data', variant: 'ICE restart by PATCH',
@@ -375,7 +381,9 @@ test('Chromium as WHEP player of our echo server: plays what our whip-client pub
   for (let i = 0; i < 100 && ![...server.sessions.values()].some((s) => s.pc.connectionState === 'connected'); i++) await new Promise((r) => setTimeout(r, 50));
   const page = await browser.context.newPage();
   t.after(() => page.close().catch(() => {}));
-  await page.goto(server.url);
+  // A same-origin address that is not the echo page: that page starts its own session on load,
+  // and when its POST won the race with setContent the test read that session's counters.
+  await page.goto(new URL('/not-the-echo-page', server.url).toString());
   await page.setContent('<audio id="a" autoplay></audio>');
   await page.addScriptTag({ content: BROWSER_HELPERS });
   const r = (await page.evaluate(`window.pwtWhepPlay(${JSON.stringify(server.whepUrl)})`)) as { status: number; connected: boolean; error?: string; answer?: string };
