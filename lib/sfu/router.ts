@@ -4,6 +4,7 @@
 // packet, and the counters say so.
 import { InvalidStateError, OperationError, OutOfRangeError, PwtError } from '../common/errors.js';
 import { reportListenerError } from '../common/typed-emitter.js';
+import type { IceSelectedPair } from '../ice/ice-agent.js';
 import type { RTCPeerConnection } from '../peer/peer-connection.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
 import type { RtcpEvent } from '../peer/rtp-sender.js';
@@ -110,12 +111,18 @@ export interface RouterStats {
   layerSwitches: number;
   /** Packets of simulcast producers' RTX (repaired-rid) streams, dropped (the engine answers NACKs itself). */
   repairPacketsDropped: number;
+  /** Subscriber pair switches the engine followed (a later nomination, an ICE restart). */
+  pairsFollowed: number;
+  /** Selected pairs it could not send on natively (TCP, relayed): the last UDP destination stays. */
+  pairsNotFollowed: number;
   /** Packets not sent to a consumer, by reason. */
   drops: Record<ForwardDropReason, number>;
 }
 
 interface Leg {
   transport: number;
+  /** Stops following the subscriber connection's selected pair (set with the engine transport). */
+  offPair?: () => void;
   readonly producers: Set<Producer>;
   readonly consumers: Set<Consumer>;
   readonly onState: () => void;
@@ -129,6 +136,8 @@ export class Router {
   /** @internal */
   readonly dropNames: readonly string[];
   private readonly counters: Float64Array;
+  private pairsFollowed = 0;
+  private pairsNotFollowed = 0;
   private readonly mux: UdpMux;
   private readonly legs = new Map<RTCPeerConnection, Leg>();
   private readonly consumerCleanup = new Map<Consumer, () => void>();
@@ -294,6 +303,9 @@ export class Router {
       // The socket is named: a packet that arrives on a plain/pipe transport's socket still leaves here.
       leg.transport = this.engine.addTransport(srtp.nativeHandle, destination.record, socket.nativeHandle);
       if (leg.transport === 0) throw new OperationError('ERR_SFU_TRANSPORT', 'the engine refused the subscriber transport');
+      // ICE may select another pair later (a later nomination, an ICE restart after the subscriber
+      // moved): the engine's destination follows it (docs/sfu.md "Limits").
+      leg.offPair = media.onSelectedPair((p) => this.followPair(leg, p));
     }
     const preferred = options.preferredLayers;
     if (preferred !== undefined) checkPreferredLayers(preferred, producer);
@@ -470,6 +482,8 @@ export class Router {
       nackMisses: c[NativeForwardCounter.NackMissed]!,
       layerSwitches: c[this.layerCounterBase + NativeForwardLayerCounter.LayerSwitches]!,
       repairPacketsDropped: c[this.layerCounterBase + NativeForwardLayerCounter.RepairDropped]!,
+      pairsFollowed: this.pairsFollowed,
+      pairsNotFollowed: this.pairsNotFollowed,
       drops: drops as Record<ForwardDropReason, number>,
     };
   }
@@ -540,11 +554,29 @@ export class Router {
     return leg;
   }
 
+  /**
+   * Points the leg's engine transport at a newly selected pair's remote address. A pair the shared
+   * port cannot send on natively (TCP, or through a TURN relay) is not followed: counted in
+   * `stats.pairsNotFollowed`, the engine keeps the last UDP destination.
+   */
+  private followPair(leg: Leg, pair: IceSelectedPair): void {
+    const socket = this.mux.nativeSocket;
+    if (leg.transport === 0 || !socket) return;
+    if (pair.local.protocol !== 'udp' || pair.local.type === 'relay') {
+      this.pairsNotFollowed++;
+      return;
+    }
+    const destination = socket.destination(pair.remoteAddress.port, pair.remoteAddress.address);
+    if (this.engine.setTransportAddress(leg.transport, destination.record)) this.pairsFollowed++;
+    else this.pairsNotFollowed++;
+  }
+
   private closeLeg(pc: RTCPeerConnection): void {
     const leg = this.legs.get(pc);
     if (!leg) return;
     for (const c of [...leg.consumers]) c.close();
     for (const p of [...leg.producers]) p.close();
+    leg.offPair?.();
     if (leg.transport !== 0) this.engine.removeTransport(leg.transport);
     pc.off('connectionstatechange', leg.onState);
     leg.offClosed();

@@ -246,6 +246,21 @@ export class PeerTransport {
     return this.driver.selectedPair;
   }
 
+  /**
+   * Calls `listener` with every candidate pair ICE selects from now on (a later nomination, the pair
+   * of an ICE restart); returns the function that stops it. For lib/sfu, whose engine sends to the
+   * selected pair without this transport (docs/sfu.md).
+   */
+  onSelectedPair(listener: (pair: IceSelectedPair) => void): () => void {
+    const l = (pair: IceSelectedPair): void => {
+      if (!this.isClosed) listener(pair);
+    };
+    this.driver.on('selectedcandidatepairchange', l);
+    return () => {
+      this.driver.off('selectedcandidatepairchange', l);
+    };
+  }
+
   /** True after close(). */
   get closed(): boolean {
     return this.isClosed;

@@ -135,8 +135,13 @@ export class RouterWorkerHandle {
 
   private onMessage(m: WorkerReply | WorkerEvent): void {
     if ('event' in m) {
-      if (m.event === 'ready') this.local = m.local;
-      else for (const r of this.rooms) if (r.id === m.room) r.peerState(m.peer, m.state);
+      if (m.event === 'ready') {
+        this.local = m.local;
+      } else if (m.event === 'peerstate') {
+        for (const r of this.rooms) if (r.id === m.room) r.peerState(m.peer, m.state);
+      } else {
+        for (const r of this.rooms) if (r.id === m.room) r.layersChange(m.consumer, m.layers);
+      }
       return;
     }
     const p = this.pending.get(m.id);

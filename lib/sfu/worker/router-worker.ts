@@ -147,6 +147,7 @@ async function main(): Promise<void> {
         const consumer = await router.consume(producer, pc, transceiver(pc, req.mid), req.options);
         const id = nextId++;
         r.consumers.set(id, consumer);
+        consumer.on('layerschange', (layers) => post({ event: 'layerschange', room: req.room, consumer: id, layers: { ...layers } }));
         return { consumer: id, ssrc: consumer.ssrc };
       }
       case 'pause':
@@ -156,6 +157,12 @@ async function main(): Promise<void> {
         if (req.op === 'pause') c.pause();
         else c.resume();
         return null;
+      }
+      case 'setPreferredLayers': {
+        const c = room(req.room).consumers.get(req.consumer);
+        if (!c || c.closed) throw new InvalidStateError('ERR_SFU_CONSUMER_CLOSED', `consumer ${req.consumer} is closed`);
+        c.setPreferredLayers(req.layers);
+        return { preferredLayers: c.preferredLayers };
       }
       case 'requestKeyFrame': {
         const p = room(req.room).producers.get(req.producer);

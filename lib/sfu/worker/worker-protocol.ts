@@ -2,7 +2,7 @@
 // "Routers on worker threads"): requests with an id, one reply each, and unsolicited events.
 import type { MediaKind } from '../../peer/media-stream-track.js';
 import type { ReuseportHandoffConfig, ReuseportHandoffStats } from '../../transport/source/udp-reuseport-handoff.js';
-import type { ConsumerStats } from '../consumer.js';
+import type { ConsumerLayers, ConsumerStats, PreferredLayers } from '../consumer.js';
 import type { ProducerStats } from '../producer.js';
 import type { RouterStats } from '../router.js';
 
@@ -29,6 +29,8 @@ export interface WorkerProduceOptions {
 /** Options of a consumer created through a worker room. */
 export interface WorkerConsumeOptions {
   paused?: boolean;
+  /** The layers to send (see lib/sfu/router.ts ConsumeOptions.preferredLayers). */
+  preferredLayers?: PreferredLayers;
 }
 
 export type WorkerRequest =
@@ -41,6 +43,7 @@ export type WorkerRequest =
   | { op: 'consume'; room: number; producer: number; peer: number; mid: string; options: WorkerConsumeOptions }
   | { op: 'pause'; room: number; consumer: number }
   | { op: 'resume'; room: number; consumer: number }
+  | { op: 'setPreferredLayers'; room: number; consumer: number; layers: PreferredLayers }
   | { op: 'requestKeyFrame'; room: number; producer: number }
   | { op: 'closePeer'; room: number; peer: number }
   | { op: 'roomStats'; room: number }
@@ -58,6 +61,7 @@ export interface WorkerReplies {
   consume: { consumer: number; ssrc: number };
   pause: null;
   resume: null;
+  setPreferredLayers: { preferredLayers: PreferredLayers };
   requestKeyFrame: null;
   closePeer: null;
   roomStats: WorkerRoomStats;
@@ -77,7 +81,9 @@ export type WorkerReply = { id: number; ok: true; value: unknown } | { id: numbe
 /** Unsolicited messages from a worker. */
 export type WorkerEvent =
   | { event: 'ready'; local: { address: string; port: number } }
-  | { event: 'peerstate'; room: number; peer: number; state: string };
+  | { event: 'peerstate'; room: number; peer: number; state: string }
+  /** A consumer's layer switch completed (Consumer 'layerschange'). */
+  | { event: 'layerschange'; room: number; consumer: number; layers: ConsumerLayers };
 
 /** Stats of one room: the worker's router counters and the room's producers and consumers. */
 export interface WorkerRoomStats {

@@ -4,6 +4,7 @@
 import { InvalidStateError, type PwtError } from '../../common/errors.js';
 import { TypedEventEmitter } from '../../common/typed-emitter.js';
 import type { MediaKind } from '../../peer/media-stream-track.js';
+import type { ConsumerLayers, PreferredLayers } from '../consumer.js';
 import type { RouterWorkerHandle } from './router-worker-pool.js';
 import type { WorkerConsumeOptions, WorkerProduceOptions, WorkerReplies, WorkerRequest, WorkerRoomStats } from './worker-protocol.js';
 
@@ -11,6 +12,8 @@ import type { WorkerConsumeOptions, WorkerProduceOptions, WorkerReplies, WorkerR
 export type WorkerRoomEvents = {
   /** A peer connection of the room changed `connectionState` (webrtc-pc names). */
   peerstatechange: [{ peer: number; state: string }];
+  /** A consumer's layer switch completed on the worker (Consumer 'layerschange'): the layers now sent. */
+  layerschange: [{ consumer: number; layers: ConsumerLayers }];
   /** The room's worker failed: the room is gone. */
   failed: [PwtError];
 };
@@ -78,6 +81,16 @@ export class WorkerRoom extends TypedEventEmitter<WorkerRoomEvents> {
     await this.call({ op: 'resume', room: this.id, consumer });
   }
 
+  /**
+   * Changes the layers a consumer asks for (Consumer.setPreferredLayers on the worker); resolves with
+   * the preference in force. A layer outside the producer's rejects with RangeError `ERR_SFU_LAYER`;
+   * 'layerschange' follows when the switch completes.
+   */
+  async setPreferredLayers(consumer: number, layers: PreferredLayers): Promise<PreferredLayers> {
+    const { preferredLayers } = await this.call({ op: 'setPreferredLayers', room: this.id, consumer, layers: { ...layers } });
+    return preferredLayers;
+  }
+
   /** Asks the producer's publisher for a keyframe (merged with recent requests, docs/sfu.md). */
   async requestKeyFrame(producer: number): Promise<void> {
     await this.call({ op: 'requestKeyFrame', room: this.id, producer });
@@ -104,6 +117,11 @@ export class WorkerRoom extends TypedEventEmitter<WorkerRoomEvents> {
   /** @internal */
   peerState(peer: number, state: string): void {
     this.safeEmit('peerstatechange', { peer, state });
+  }
+
+  /** @internal */
+  layersChange(consumer: number, layers: ConsumerLayers): void {
+    this.safeEmit('layerschange', { consumer, layers });
   }
 
   /** @internal The worker failed. */
