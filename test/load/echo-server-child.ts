@@ -25,7 +25,7 @@ process.on('message', (m: { op: 'mem' | 'rss' | 'loop' | 'sessions' | 'close' | 
     gc();
     gc();
     const u = process.memoryUsage();
-    process.send!({ op: 'mem', rss: u.rss, heapUsed: u.heapUsed, muxTransports: mux.stats.transports, sessions: server.sessions.size });
+    process.send!({ op: 'mem', rss: u.rss, heapUsed: u.heapUsed, heapTotal: u.heapTotal, external: u.external, muxTransports: mux.stats.transports, sessions: server.sessions.size });
   } else if (m.op === 'rss') {
     process.send!({ op: 'rss', rss: process.memoryUsage.rss() });
   } else if (m.op === 'loop') {

@@ -90,11 +90,18 @@ export interface WhipLoadReport {
   afterRss: number;
   baselineHeap: number;
   afterHeap: number;
+  /** V8's committed heap and memory outside it (Buffers, native objects), baseline and after. */
+  baselineHeapTotal: number;
+  afterHeapTotal: number;
+  baselineExternal: number;
+  afterExternal: number;
+  /** How long after the sessions ended the after sample was taken, ms (see settleMemory). */
+  settleMs: number;
   afterSessions: number;
   afterMuxTransports: number;
 }
 
-interface MemReply { op: 'mem'; rss: number; heapUsed: number; muxTransports: number; sessions: number }
+interface MemReply { op: 'mem'; rss: number; heapUsed: number; heapTotal: number; external: number; muxTransports: number; sessions: number }
 interface RssReply { op: 'rss'; rss: number }
 interface LoopReply { op: 'loop'; p50Ms: number; p99Ms: number; maxMs: number }
 
@@ -149,7 +156,9 @@ export async function runWhipLoad(o: { sessions: number; seconds: number; warmup
     const latencies = await prober.stop();
     const loop = await request<LoopReply>(child, 'loop');
     await settleServer(child);
-    const after = await request<MemReply>(child, 'mem');
+    const settleStart = performance.now();
+    const after = await settleMemory(child, baseline);
+    const settleMs = performance.now() - settleStart;
     const failures: string[] = [];
     results.forEach((r, i) => {
       if (!r.connected || r.errors.length > 0 || r.audioEchoed === 0 || r.messagesEchoed !== MESSAGES) {
@@ -173,6 +182,11 @@ export async function runWhipLoad(o: { sessions: number; seconds: number; warmup
       afterRss: after.rss,
       baselineHeap: baseline.heapUsed,
       afterHeap: after.heapUsed,
+      baselineHeapTotal: baseline.heapTotal,
+      afterHeapTotal: after.heapTotal,
+      baselineExternal: baseline.external,
+      afterExternal: after.external,
+      settleMs,
       afterSessions: after.sessions,
       afterMuxTransports: after.muxTransports,
     };
@@ -189,6 +203,20 @@ export async function runWhipLoad(o: { sessions: number; seconds: number; warmup
       });
     });
   }
+}
+
+/**
+ * The after sample (GC'd): V8 hands freed heap pages back to the system some seconds after a
+ * burst (its memory reducer), so RSS is sampled every 500 ms until it is within 10 % of the
+ * baseline or 15 s have passed; the last sample is the one checked.
+ */
+async function settleMemory(child: ChildProcess, baseline: MemReply): Promise<MemReply> {
+  let m = await request<MemReply>(child, 'mem');
+  for (let i = 0; i < 30 && (m.rss > baseline.rss * 1.1 || m.heapUsed > baseline.heapUsed * 1.1); i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    m = await request<MemReply>(child, 'mem');
+  }
+  return m;
 }
 
 /** Nearest-rank percentile of sorted values (0 when empty). */
@@ -210,5 +238,5 @@ async function settleServer(child: ChildProcess): Promise<void> {
 /** One line for logs. */
 export function describeLoad(r: WhipLoadReport): string {
   const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
-  return `whip load: ${r.ok}/${r.sessions} sessions echoed; page ${r.pageFetches} fetches, p50/p99/max ${r.pageP50Ms.toFixed(1)}/${r.pageP99Ms.toFixed(1)}/${r.pageMaxMs.toFixed(1)} ms; server event-loop delay p50/p99/max ${r.serverLoopP50Ms.toFixed(1)}/${r.serverLoopP99Ms.toFixed(1)}/${r.serverLoopMaxMs.toFixed(1)} ms; server RSS ${mib(r.baselineRss)} → peak ${mib(r.peakRss)} → after ${mib(r.afterRss)} MiB, JS heap ${mib(r.baselineHeap)} → ${mib(r.afterHeap)} MiB; sessions left ${r.afterSessions}, mux transports left ${r.afterMuxTransports}`;
+  return `whip load: ${r.ok}/${r.sessions} sessions echoed; page ${r.pageFetches} fetches, p50/p99/max ${r.pageP50Ms.toFixed(1)}/${r.pageP99Ms.toFixed(1)}/${r.pageMaxMs.toFixed(1)} ms; server event-loop delay p50/p99/max ${r.serverLoopP50Ms.toFixed(1)}/${r.serverLoopP99Ms.toFixed(1)}/${r.serverLoopMaxMs.toFixed(1)} ms; server RSS ${mib(r.baselineRss)} → peak ${mib(r.peakRss)} → after ${mib(r.afterRss)} MiB (${(r.settleMs / 1000).toFixed(1)} s after the end), JS heap ${mib(r.baselineHeap)} → ${mib(r.afterHeap)} MiB, V8 committed ${mib(r.baselineHeapTotal)} → ${mib(r.afterHeapTotal)} MiB, external ${mib(r.baselineExternal)} → ${mib(r.afterExternal)} MiB; sessions left ${r.afterSessions}, mux transports left ${r.afterMuxTransports}`;
 }
