@@ -8,6 +8,7 @@ import { createWhipHandler, WhipRejection, type WhipIceServer } from '../signali
 import { EchoSession, type EchoSessionOptions } from './echo-session.js';
 import { WhepSubscriber } from './whep-subscriber.js';
 import { messagePlan } from './message-plan.js';
+import { OfferQueue } from './offer-queue.js';
 import { renderEchoPage } from './page.js';
 
 /** Options of {@link startEchoServer}. */
@@ -67,6 +68,9 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     udpMux: options.udpMux,
   };
   const page = renderEchoPage(messagePlan());
+  // One answer at a time, each in its own loop turn: a burst of offers answered back to back kept
+  // the page (and every packet) waiting for all of them (docs/architecture.md "Soak and load").
+  const answers = new OfferQueue();
 
   const end = (id: string, why: string): boolean => {
     const s = sessions.get(id);
@@ -82,8 +86,8 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
 
   const whip = createWhipHandler({
     offer: async (id, sdp, req) => {
-      if (sessions.size >= maxSessions) throw new WhipRejection(503, `too many sessions (${maxSessions})`);
-      const session = await EchoSession.answer(id, sdp, sessionOptions);
+      if (sessions.size + answers.pending >= maxSessions) throw new WhipRejection(503, `too many sessions (${maxSessions})`);
+      const session = await answers.run(() => EchoSession.answer(id, sdp, sessionOptions));
       sessions.set(id, session);
       log(`session ${id} from ${req.socket.remoteAddress ?? '?'}: offer accepted`);
       // A client that posted an offer and went away must not hold sockets forever. The timer is
@@ -132,11 +136,11 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
 
   const whep = createWhipHandler({
     offer: async (id, sdp, req) => {
-      if (sessions.size + subscribers.size >= maxSessions) throw new WhipRejection(503, `too many sessions (${maxSessions})`);
+      if (sessions.size + subscribers.size + answers.pending >= maxSessions) throw new WhipRejection(503, `too many sessions (${maxSessions})`);
       const from = new URL(req.url ?? '/', 'http://x').searchParams.get('from');
       const publisher = from !== null ? sessions.get(from) : [...sessions.values()].filter((x) => x.pc.connectionState === 'connected').at(-1);
       if (!publisher) throw new WhipRejection(404, from !== null ? `no published session ${from}` : 'no published session to play');
-      const sub = await WhepSubscriber.answer(id, sdp, publisher, sessionOptions);
+      const sub = await answers.run(() => WhepSubscriber.answer(id, sdp, publisher, sessionOptions));
       subscribers.set(id, sub);
       log(`WHEP subscriber ${id} plays session ${publisher.id}`);
       sub.pc.on('connectionstatechange', () => {

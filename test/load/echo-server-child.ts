@@ -1,6 +1,7 @@
 // The echo server under load, in its own process (whip-load.ts drives it over IPC): every WHIP
-// session on one shared UdpMux port. Answers `mem` (after GC), `loop` (the event loop's delay
-// since the last `loop`) and `sessions` requests.
+// session on one shared UdpMux port. Answers `mem` (after GC: only for the baseline and the
+// return check), `rss` (no GC: sampled while sessions run), `loop` (the event loop's delay since
+// the last `loop`) and `sessions` requests.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -16,7 +17,7 @@ const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], ud
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 
-process.on('message', (m: { op: 'mem' | 'loop' | 'sessions' | 'close' | 'snap' }) => {
+process.on('message', (m: { op: 'mem' | 'rss' | 'loop' | 'sessions' | 'close' | 'snap' }) => {
   if (m.op === 'snap' && process.env.PWT_LOAD_SNAPSHOT) {
     gc();
     process.send!({ op: 'snap', file: writeHeapSnapshot(`${process.env.PWT_LOAD_SNAPSHOT}-${Date.now()}.heapsnapshot`) });
@@ -24,9 +25,12 @@ process.on('message', (m: { op: 'mem' | 'loop' | 'sessions' | 'close' | 'snap' }
     gc();
     gc();
     const u = process.memoryUsage();
-    process.send!({ op: 'mem', rss: u.rss, heapUsed: u.heapUsed, muxTransports: mux.stats.transports, sessions: server.sessions.size });
+    process.send!({ op: 'mem', rss: u.rss, heapUsed: u.heapUsed, heapTotal: u.heapTotal, external: u.external, muxTransports: mux.stats.transports, sessions: server.sessions.size });
+  } else if (m.op === 'rss') {
+    process.send!({ op: 'rss', rss: process.memoryUsage.rss() });
   } else if (m.op === 'loop') {
-    process.send!({ op: 'loop', maxMs: loopDelay.max / 1e6, p99Ms: loopDelay.percentile(99) / 1e6 });
+    const ms = (ns: number): number => ns / 1e6;
+    process.send!({ op: 'loop', p50Ms: ms(loopDelay.percentile(50)), p99Ms: ms(loopDelay.percentile(99)), maxMs: ms(loopDelay.max) });
     loopDelay.reset();
   } else if (m.op === 'sessions') {
     process.send!({ op: 'sessions', sessions: server.sessions.size, muxTransports: mux.stats.transports });
