@@ -71,6 +71,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
   // One answer at a time, each in its own loop turn: a burst of offers answered back to back kept
   // the page (and every packet) waiting for all of them (docs/architecture.md "Soak and load").
   const answers = new OfferQueue();
+  let closing = false;
 
   const end = (id: string, why: string): boolean => {
     const s = sessions.get(id);
@@ -87,7 +88,15 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
   const whip = createWhipHandler({
     offer: async (id, sdp, req) => {
       if (sessions.size + answers.pending >= maxSessions) throw new WhipRejection(503, `too many sessions (${maxSessions})`);
-      const session = await answers.run(() => EchoSession.answer(id, sdp, sessionOptions));
+      const session = await answers.run(() => {
+        if (closing) throw new WhipRejection(503, 'the server is closing');
+        return EchoSession.answer(id, sdp, sessionOptions);
+      });
+      // An offer answered while close() ran would otherwise outlive the server with its sockets.
+      if (closing) {
+        session.close();
+        throw new WhipRejection(503, 'the server is closing');
+      }
       sessions.set(id, session);
       log(`session ${id} from ${req.socket.remoteAddress ?? '?'}: offer accepted`);
       // A client that posted an offer and went away must not hold sockets forever. The timer is
@@ -213,6 +222,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     sessions,
     subscribers,
     async close(): Promise<void> {
+      closing = true;
       for (const id of [...subscribers.keys()]) endSubscriber(id, 'server closing');
       for (const id of [...sessions.keys()]) end(id, 'server closing');
       server.closeAllConnections();

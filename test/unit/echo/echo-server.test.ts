@@ -85,3 +85,33 @@ test('a session whose client never connects is ended after connectTimeoutMs', { 
   await new Promise((r) => setTimeout(r, 1000));
   assert.equal(server.sessions.size, 0);
 });
+
+test('offers still queued when the server closes get 503 and leave no session behind', { timeout: 30_000 }, async (t) => {
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'] });
+  const pcs: RTCPeerConnection[] = [];
+  t.after(() => {
+    for (const pc of pcs) pc.close();
+  });
+  const offers: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    const pc = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+    pcs.push(pc);
+    pc.addTransceiver('audio', { direction: 'sendrecv' });
+    await pc.setLocalDescription(await pc.createOffer());
+    offers.push(pc.localDescription!.sdp);
+  }
+  // All eight posted at once: the server answers them one at a time, so most wait in its queue
+  // when close() runs.
+  const posts = offers.map((sdp) => fetch(server.whipUrl, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: sdp })
+    .then((r) => r.status, () => 0));
+  for (let i = 0; i < 200 && server.sessions.size === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  const closed = server.close();
+  const statuses = await Promise.all(posts);
+  await closed;
+  // close() drops the HTTP connections, so a client sees 201, 503 or a reset (0).
+  assert.ok(statuses.every((s) => s === 201 || s === 503 || s === 0), statuses.join(','));
+  assert.ok(statuses.some((s) => s !== 201), `close() cut some offers short: ${statuses.join(',')}`);
+  // The queue goes on answering after close() returned; give it the time to try.
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(server.sessions.size, 0, 'no session outlives close()');
+});
