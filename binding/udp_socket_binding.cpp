@@ -71,7 +71,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   }
 
   // new UdpSocket({ recvBuffer, slotSize, recvLengths, recvAddresses, recvPorts, recvFamilies,
-  //                 recvStatus, sendBuffer, sendOffsets, sendLengths, sendAddresses, sendRoutes,
+  //                 recvStatus, recvRelays, sendBuffer, sendOffsets, sendLengths, sendAddresses, sendRoutes,
   //                 counters, onBatch })
   explicit UdpSocketWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpSocketWrap>(info) {
     Napi::Env env = info.Env();
@@ -85,7 +85,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
         !Take(o, "recvFamilies", &recv_families_) || !Take(o, "sendBuffer", &send_buffer_) ||
         !Take(o, "sendOffsets", &send_offsets_) || !Take(o, "sendLengths", &send_lengths_) ||
         !Take(o, "sendAddresses", &send_addresses_) || !Take(o, "counters", &counters_) ||
-        !Take(o, "recvStatus", &recv_status_) || !Take(o, "sendRoutes", &send_routes_)) {
+        !Take(o, "recvStatus", &recv_status_) || !Take(o, "sendRoutes", &send_routes_) ||
+        !Take(o, "recvRelays", &recv_relays_)) {
       Napi::TypeError::New(env, "UdpSocket: missing or mistyped pool arrays").ThrowAsJavaScriptException();
       return;
     }
@@ -102,7 +103,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     if (target_.capacity > UdpSocket::kMaxBatch) target_.capacity = UdpSocket::kMaxBatch;
     if (recv_lengths_.bytes < target_.capacity * 4 || recv_addresses_.bytes < target_.capacity * 16 ||
         recv_ports_.bytes < target_.capacity * 2 || recv_families_.bytes < target_.capacity ||
-        recv_status_.bytes < target_.capacity || send_routes_.bytes < (send_lengths_.bytes / 4) * 2 ||
+        recv_status_.bytes < target_.capacity || recv_relays_.bytes < target_.capacity * 2 ||
+        send_routes_.bytes < (send_lengths_.bytes / 4) * 2 ||
         counters_.bytes < kCounterCount * sizeof(double) || target_.capacity == 0) {
       Napi::RangeError::New(env, "UdpSocket: pool arrays too small").ThrowAsJavaScriptException();
       return;
@@ -251,15 +253,29 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       }
       uint32_t length = lengths[i];
       if (route) {
-        // Protect in place; JS reserved kSrtpRoom bytes after the packet for the tag/index.
+        // Protect in place; JS reserved kSrtpRoom bytes after the packet for the tag/index. A TURN
+        // channel route's entry starts with 4 bytes of room for the ChannelData header (RFC 8656
+        // §12.4), written here with the protected length; no padding over UDP (§12.5).
         SrtpSession* session = sessions_.session(route);
+        const uint16_t channel = sessions_.channel(route);
+        const uint32_t header = channel ? 4 : 0;
         size_t out_len = 0;
-        if (!session || session->protect(base + offsets[i], length, length + kSrtpRoom, &out_len) != SrtpStatus::kOk) {
+        if (!session || length < header ||
+            session->protect(base + offsets[i] + header, length - header, length - header + kSrtpRoom, &out_len) != SrtpStatus::kOk ||
+            out_len > 0xffff) {
           c[kSrtpProtectFailed] += 1;
           continue;
         }
         c[kSrtpProtected] += 1;
-        length = static_cast<uint32_t>(out_len);
+        length = static_cast<uint32_t>(out_len) + header;
+        if (channel) {
+          uint8_t* h = base + offsets[i];
+          h[0] = static_cast<uint8_t>(channel >> 8);
+          h[1] = static_cast<uint8_t>(channel);
+          h[2] = static_cast<uint8_t>(out_len >> 8);
+          h[3] = static_cast<uint8_t>(out_len);
+          c[kChannelDataSent] += 1;
+        }
       }
       const uint8_t* rec = addrs + i * kAddressRecord;
       items_.push_back(UdpSendItem{base + offsets[i], length, reinterpret_cast<const sockaddr*>(rec), AddressLength(rec)});
@@ -333,8 +349,9 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     return env.Undefined();
   }
 
-  // addSrtpRoute(address record Uint8Array(28), srtpSession nativeHandle) -> route id (1..65535),
-  // 0 when the session is not a native SrtpSession or the table is full.
+  // addSrtpRoute(address record Uint8Array(28), srtpSession nativeHandle, channel = 0) -> route id
+  // (1..65535), 0 when the session is not a native SrtpSession, the channel is outside 0x4000..0x4FFF
+  // (RFC 8656 §12) or the table is full. With a channel the address is the TURN server's.
   Napi::Value AddSrtpRoute(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsObject()) {
@@ -345,9 +362,13 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     if (closed_) return Napi::Number::New(env, 0);
     SrtpSession* session = SrtpSessionFromValue(env, info[1]);
     if (rec.ByteLength() < kAddressRecord || !session) return Napi::Number::New(env, 0);
+    const uint32_t channel = info.Length() >= 3 ? info[2].ToNumber().Uint32Value() : 0;
+    if (channel != 0 && (channel < 0x4000 || channel > 0x4fff)) return Napi::Number::New(env, 0);
     sockaddr_storage ss{};
     std::memcpy(&ss, rec.Data(), kAddressRecord);
-    const uint32_t id = sessions_.add(udp_remote_key(ss), session);
+    UdpRemoteKey key = udp_remote_key(ss);
+    key.channel = static_cast<uint16_t>(channel);
+    const uint32_t id = sessions_.add(key, session);
     if (id == 0) return Napi::Number::New(env, 0);
     // The reference keeps the session's JS object (and so the SrtpSession) alive while routed.
     if (session_refs_.size() < id) session_refs_.resize(id);
@@ -367,6 +388,9 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     Napi::Env env = info.Env();
     ForwardEngine* engine = info.Length() >= 1 ? ForwardEngineFromValue(env, info[0]) : nullptr;
     forward_ = closed_ ? nullptr : engine;
+    // The engine logs arrivals for transport-cc feedback and jitter: with kernel receive timestamps
+    // they are when the datagram arrived, not when a busy event loop read it (docs/udp.md).
+    if (forward_ && !target_.arrival_us && socket_.set_receive_timestamps(true)) target_.arrival_us = recv_arrivals_;
     if (forward_) forward_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
     else forward_ref_.Reset();
     return Napi::Boolean::New(env, forward_ != nullptr);
@@ -726,7 +750,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       if (n <= 0) break;
       if (source == ReadSource::kFlow) HandoffCounters()[kHandoffFlowReceived] += n;
       uint8_t* status = static_cast<uint8_t*>(recv_status_.data);
-      sessions_.unprotect_batch(target_, n, status, socket_.counters());
+      sessions_.unprotect_batch(target_, n, status, socket_.counters(), static_cast<uint16_t*>(recv_relays_.data));
       int done = (steering_ && !inbox) ? HandOff(n) : 0;
       if (plain_) {
         // docs/scaling.md: a plain/pipe socket admits only its remote's RTP/RTCP; the rest is counted.
@@ -819,7 +843,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       // after close would keep both (and the pools) alive for ever. Nothing reads them once closed.
       on_batch_.Reset();
       for (PinnedArray* a : {&recv_buffer_, &recv_lengths_, &recv_addresses_, &recv_ports_, &recv_families_, &send_buffer_,
-                             &send_offsets_, &send_lengths_, &send_addresses_, &counters_, &recv_status_, &send_routes_,
+                             &send_offsets_, &send_lengths_, &send_addresses_, &counters_, &recv_status_, &recv_relays_, &send_routes_,
                              &steering_mem_, &handoff_counters_}) {
         a->ref.Reset();
         a->data = nullptr;
@@ -833,10 +857,11 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   Napi::Env env_ = Napi::Env(nullptr);
   UdpSocket socket_;
   UdpRecvTarget target_;
+  uint64_t recv_arrivals_[UdpSocket::kMaxBatch] = {};  // target_.arrival_us once timestamps are on
   size_t slot_size_ = 0;
   PinnedArray recv_buffer_, recv_lengths_, recv_addresses_, recv_ports_, recv_families_;
   PinnedArray send_buffer_, send_offsets_, send_lengths_, send_addresses_, counters_;
-  PinnedArray recv_status_, send_routes_;
+  PinnedArray recv_status_, recv_relays_, send_routes_;
   UdpSessionTable sessions_;
   std::vector<Napi::ObjectReference> session_refs_;  // index id - 1
   ForwardEngine* forward_ = nullptr;  // owned by forward_ref_'s JS object

@@ -11,6 +11,8 @@ export interface NativeUdpPools {
   recvFamilies: Uint8Array;
   /** Per slot: 0 not routed, 1 SRTP-unprotected in place, 2 + SrtpStatus when SRTP refused it. */
   recvStatus: Uint8Array;
+  /** Per slot: the TURN channel route whose ChannelData header native code stripped, else 0. */
+  recvRelays: Uint16Array;
   sendBuffer: Buffer;
   sendOffsets: Uint32Array;
   sendLengths: Uint32Array;
@@ -37,7 +39,8 @@ export interface NativeUdpSocket {
   ref(): void;
   unref(): void;
   pendingCount(): number;
-  addSrtpRoute(addressRecord: Uint8Array, srtpSession: object): number;
+  /** A route for a remote, or (channel 0x4000..0x4FFF) for a TURN channel of the server at the address. */
+  addSrtpRoute(addressRecord: Uint8Array, srtpSession: object, channel?: number): number;
   setSendPool(pool: NativeUdpSendPool): void;
   removeSrtpRoute(id: number): void;
   /** Runs a native ForwardEngine inside each receive batch (null detaches); false when not an engine. */
@@ -111,6 +114,10 @@ export const enum NativeUdpCounter {
   SrtpProtectFailed,
   GroReceives,
   GroSegments,
+  ChannelDataReceived,
+  ChannelDataSent,
+  ChannelDataMalformed,
+  GsoFallbacks,
   Count,
 }
 

@@ -60,13 +60,7 @@ export class PolicyDriver {
   }
 
   private attachChain(chain: RtpPolicyChain, t: RTCRtpTransceiver | undefined): void {
-    const sink: RtpPolicySink = {
-      sendRtcp: (packets) => this.sendRtcp(packets),
-      sendRtp: (data, retransmission) => this.sendRtp(t, data, retransmission),
-      emit: (module, name, detail) => this.owner.emitPolicyEvent({ name, module, detail } as RtpPolicyEvent, t),
-      rearm: (at) => this.rearm(at),
-    };
-    chain.sink = sink;
+    chain.sink = new ChainSink(this, t);
     chain.clock = () => this.owner.now();
     chain.onChange = () => this.updateTap();
     this.updateTap();
@@ -149,7 +143,8 @@ export class PolicyDriver {
 
   // ---- effects ---------------------------------------------------------------------------
 
-  private sendRtcp(packets: readonly RtcpPacket[]): void {
+  /** @internal */
+  sendRtcp(packets: readonly RtcpPacket[]): void {
     const transport = this.owner.mediaTransport();
     if (!transport || this.closed) {
       this.drops.rtcpNotSent++;
@@ -164,7 +159,8 @@ export class PolicyDriver {
     transport.sendMedia(1, length);
   }
 
-  private sendRtp(t: RTCRtpTransceiver | undefined, data: Buffer, retransmission: boolean): void {
+  /** @internal */
+  sendRtp(t: RTCRtpTransceiver | undefined, data: Buffer, retransmission: boolean): void {
     let target = t;
     if (!target && data.length >= 12) {
       const ssrc = data.readUInt32BE(8);
@@ -179,7 +175,8 @@ export class PolicyDriver {
 
   // ---- the timer ---------------------------------------------------------------------------
 
-  private rearm(at: number): void {
+  /** @internal */
+  rearm(at: number): void {
     if (this.closed || at >= this.armedAt) return;
     this.armedAt = at;
     // One timer for every connection's drivers (unref'd: the transport's sockets keep the process
@@ -204,6 +201,11 @@ export class PolicyDriver {
     if (next !== Infinity) this.rearm(Math.max(next, now + 1));
   }
 
+  /** @internal A module event, to the application. */
+  emitEvent(module: string, name: RtpPolicyEvent['name'], detail: RtpPolicyEvent['detail'], t: RTCRtpTransceiver | undefined): void {
+    this.owner.emitPolicyEvent({ name, module, detail } as RtpPolicyEvent, t);
+  }
+
   /** Runs every module's stop (RTCP BYE...) and stops the timer. */
   close(): void {
     if (this.closed) return;
@@ -213,6 +215,27 @@ export class PolicyDriver {
     this.closed = true;
     policyTimers.cancel(this.timer);
     this.owner.router.tap = undefined;
+  }
+}
+
+/**
+ * Where one chain's effects go. A class, not an object of closures per chain: the chains' shared
+ * flush() then calls one function per effect kind whichever chain runs it (closures made per chain
+ * are different call targets, and the second chain to flush deoptimized it mid-run).
+ */
+class ChainSink implements RtpPolicySink {
+  constructor(private readonly driver: PolicyDriver, private readonly transceiver: RTCRtpTransceiver | undefined) {}
+  sendRtcp(packets: readonly RtcpPacket[]): void {
+    this.driver.sendRtcp(packets);
+  }
+  sendRtp(data: Buffer, retransmission: boolean): void {
+    this.driver.sendRtp(this.transceiver, data, retransmission);
+  }
+  emit(module: string, name: RtpPolicyEvent['name'], detail: RtpPolicyEvent['detail']): void {
+    this.driver.emitEvent(module, name, detail, this.transceiver);
+  }
+  rearm(at: number): void {
+    this.driver.rearm(at);
   }
 }
 

@@ -38,6 +38,8 @@ export class RtpPolicyChain {
   private withIncomingRtp: RtpPolicy[] = [];
   private withIncomingRtcp: RtpPolicy[] = [];
   private withTimeout: RtpPolicy[] = [];
+  /** Modules with both outgoingRtp and nextTimeout: the only ones a sent packet can give an earlier timeout. */
+  private withOutgoingRtpAndTimeout: RtpPolicy[] = [];
   private withNativeTotals: RtpPolicy[] = [];
   private readonly nativeSources = new Set<(now: number) => NativeStreamTotals>();
   private params: RtpPolicyParameters | undefined;
@@ -204,6 +206,11 @@ export class RtpPolicyChain {
     return this.modules.length === 0;
   }
 
+  /** @internal What negotiation last configured (undefined before it), e.g. for lib/sfu to see the rtcp-fb in use. */
+  get parameters(): RtpPolicyParameters | undefined {
+    return this.params;
+  }
+
   /** @internal */
   configure(now: number, params: RtpPolicyParameters): void {
     this.params = params;
@@ -355,6 +362,24 @@ export class RtpPolicyChain {
     for (const m of this.modules) this.call(m, () => m.collectStats?.(stats));
   }
 
+  /**
+   * @internal flush() after outgoingRtp, per sent packet: with no effect queued, only the modules
+   * that just ran can have moved their timeout, so only theirs is offered to the timer.
+   */
+  flushOutgoing(): void {
+    if (this.effects.length > 0) {
+      this.flush();
+      return;
+    }
+    const sink = this.sinkValue;
+    if (sink === undefined) return;
+    const list = this.withOutgoingRtpAndTimeout;
+    for (let i = 0; i < list.length; i++) {
+      const at = list[i]!.nextTimeout!();
+      if (at !== undefined) sink.rearm(at);
+    }
+  }
+
   /** @internal Carries out queued effects through the sink and re-arms the timer. */
   flush(): void {
     const sink = this.sinkValue;
@@ -405,6 +430,7 @@ export class RtpPolicyChain {
     this.withIncomingRtp = this.modules.filter((m) => m.incomingRtp !== undefined);
     this.withIncomingRtcp = this.modules.filter((m) => m.incomingRtcp !== undefined);
     this.withTimeout = this.modules.filter((m) => m.nextTimeout !== undefined);
+    this.withOutgoingRtpAndTimeout = this.withOutgoingRtp.filter((m) => m.nextTimeout !== undefined);
     this.withNativeTotals = this.modules.filter((m) => m.nativeTotals !== undefined);
   }
 

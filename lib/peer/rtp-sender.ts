@@ -291,8 +291,11 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
         this.sequence = (this.sequence + 1) & 0xffff;
       }
     }
+    // The clock is read at most once per packet (a system call's worth on the hot path).
+    let now = -1;
     if (packet.timestamp === undefined) {
-      packet.timestamp = (this.timestampBase + Math.floor((this.owner.now() * params.clockRate) / 1000)) >>> 0;
+      now = this.owner.now();
+      packet.timestamp = (this.timestampBase + Math.floor((now * params.clockRate) / 1000)) >>> 0;
     }
     const ids = params.extensionIds;
     const midId = ids.get(HeaderExtensionUri.mid);
@@ -304,7 +307,8 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
     const astId = ids.get(HeaderExtensionUri.absSendTime);
     if (astId !== undefined && !packet.getExtension(astId)) {
       // abs-send-time: 6.18 fixed point seconds, 24 bits (webrtc.org abs-send-time).
-      const v = Math.floor((this.owner.now() * (1 << 18)) / 1000) & 0xffffff;
+      if (now < 0) now = this.owner.now();
+      const v = Math.floor((now * (1 << 18)) / 1000) & 0xffffff;
       const d = this.absSendTimeData;
       d[0] = v >>> 16;
       d[1] = v >>> 8;
@@ -330,7 +334,7 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
     const transportChain = this.owner.transportPolicies;
     const policed = (chain !== undefined && chain.hasOutgoingRtp) || transportChain.hasOutgoingRtp;
     if (policed) {
-      const now = this.owner.now();
+      if (now < 0) now = this.owner.now();
       let flags = 0;
       if (chain !== undefined && chain.hasOutgoingRtp) flags = runOutgoing(chain, now, transport.scratchBuffer, length, packet, transportSequence, flags);
       if ((flags & RtpPacketFlags.DROP) === 0 && transportChain.hasOutgoingRtp) {
@@ -338,8 +342,8 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
       }
       if ((flags & RtpPacketFlags.DROP) !== 0) {
         this.packetsHeldByPolicy++;
-        if (chain !== undefined && chain.hasOutgoingRtp) chain.flush();
-        if (transportChain.hasOutgoingRtp) transportChain.flush();
+        if (chain !== undefined && chain.hasOutgoingRtp) chain.flushOutgoing();
+        if (transportChain.hasOutgoingRtp) transportChain.flushOutgoing();
         return;
       }
     }
@@ -352,8 +356,8 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
     this.headerBytesSent += length - packet.payloadLength;
     transport.sendMedia(0, length);
     if (policed) {
-      if (chain !== undefined && chain.hasOutgoingRtp) chain.flush();
-      if (transportChain.hasOutgoingRtp) transportChain.flush();
+      if (chain !== undefined && chain.hasOutgoingRtp) chain.flushOutgoing();
+      if (transportChain.hasOutgoingRtp) transportChain.flushOutgoing();
     }
   }
 

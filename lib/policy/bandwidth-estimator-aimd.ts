@@ -35,6 +35,13 @@ export interface AimdOptions {
    * shows the new limit (about one response time), the overshoot and its queue stay small.
    */
   maxAcceleratedIncreasePerSecond?: number;
+  /**
+   * Until the first overuse the estimate stays below this × the acknowledged bitrate + 10 kbit/s
+   * (default 1.25; afterwards the draft's 1.5). The start-up increase doubles the rate every
+   * second and the delay gradient shows the limit some 300 ms late: behind a 1 Mbit/s tbf the 1.5
+   * cap let the estimate reach 1.7 Mbit/s and the qdisc hold 206 ms (test/net/bwe-tbf.test.ts).
+   */
+  startupAckedCap?: number;
 }
 
 // Running estimate of the bitrate at which congestion was last seen (draft §5.5: "average
@@ -84,6 +91,7 @@ export class AimdRateController {
   private readonly beta: number;
   private readonly increasePerSecond: number;
   private readonly startupIncreasePerSecond: number;
+  private readonly startupAckedCap: number;
   private readonly increaseAcceleration: number;
   private readonly maxAcceleratedIncreasePerSecond: number;
   private readonly capacity = new LinkCapacityEstimate();
@@ -99,6 +107,7 @@ export class AimdRateController {
     this.beta = options.beta ?? 0.85;
     this.increasePerSecond = options.increasePerSecond ?? 1.08;
     this.startupIncreasePerSecond = options.startupIncreasePerSecond ?? 2;
+    this.startupAckedCap = options.startupAckedCap ?? 1.25;
     this.increaseAcceleration = options.increaseAcceleration ?? 2;
     this.maxAcceleratedIncreasePerSecond = options.maxAcceleratedIncreasePerSecond ?? 1.5;
   }
@@ -147,9 +156,10 @@ export class AimdRateController {
         break;
       }
     }
-    // Never run far ahead of what the path has been shown to carry (draft §5.5: A_d < 1.5 R_hat).
+    // Never run far ahead of what the path has been shown to carry (draft §5.5: A_d < 1.5 R_hat;
+    // tighter while starting up, see startupAckedCap).
     if (ackedBps !== undefined) {
-      const limit = 1.5 * ackedBps + 10_000;
+      const limit = (this.inStartup ? this.startupAckedCap : 1.5) * ackedBps + 10_000;
       if (next > this.bitrate && next > limit) next = Math.max(this.bitrate, limit);
     }
     this.bitrate = Math.min(this.maxBitrate, Math.max(this.minBitrate, next));

@@ -62,8 +62,12 @@ export class KeyframeRequester implements RtpPolicy {
   incomingRtp(now: number, batch: RtpPacketBatch, out: RtpPolicyOutput): void {
     // Learns the remote SSRCs a request without an SSRC goes to.
     let learned = false;
+    let known = -1;
     for (let i = 0; i < batch.count; i++) {
       const ssrc = batch.ssrc[i]!;
+      // A batch is mostly one stream: one lookup per run of the same SSRC.
+      if (ssrc === known) continue;
+      known = ssrc;
       if (!this.remote.has(ssrc) && this.remote.size < MAX_STREAMS) {
         this.remote.set(ssrc, { lastRequestAt: -Infinity, pending: this.pendingForNew, firSequence: 0, plisSent: 0, firsSent: 0, requestsMerged: 0 });
         learned = true;

@@ -51,6 +51,8 @@ const MAX_STREAMS = 32;
 export class NackGenerator implements RtpPolicy {
   readonly name = 'nack-generator';
   private params: RtpPolicyParameters | undefined;
+  /** `nack` was negotiated (read per receive batch: kept as a flag, not a string lookup). */
+  private nackNegotiated = false;
   private readonly streams = new Map<number, StreamState>();
   private readonly rtt: RoundTripTimeTracker;
   private due: number | undefined;
@@ -76,11 +78,12 @@ export class NackGenerator implements RtpPolicy {
 
   configure(_now: number, params: RtpPolicyParameters): void {
     this.params = params;
+    this.nackNegotiated = params.rtcpFeedback.has('nack');
   }
 
   incomingRtp(now: number, batch: RtpPacketBatch, out: RtpPolicyOutput): void {
     // Without negotiated NACK there is nothing to ask for: track nothing.
-    if (this.params === undefined || !this.params.rtcpFeedback.has('nack')) return;
+    if (!this.nackNegotiated) return;
     for (let i = 0; i < batch.count; i++) {
       const ssrc = batch.ssrc[i]!;
       let s = this.streams.get(ssrc);

@@ -96,6 +96,8 @@ export class NackResponder implements RtpPolicy {
   }
 
   outgoingRtp(now: number, batch: RtpPacketBatch): void {
+    // No history without negotiated NACK (audio, or a remote that did not accept it): no lookup per packet.
+    if (this.histories.size === 0) return;
     for (let i = 0; i < batch.count; i++) {
       if ((batch.flags[i]! & RtpPacketFlags.RETRANSMISSION) !== 0) continue;
       const h = this.histories.get(batch.ssrc[i]!);

@@ -76,6 +76,11 @@ export class RembGenerator {
     return this.aimd.bitrate;
   }
 
+  /** The round-trip time the additive increase is paced by, ms (200 until {@link setRtt}). */
+  get rtt(): number {
+    return this.rttMs;
+  }
+
   /** Sets the round-trip time (e.g. from the RTCP reporter), which paces the additive increase. */
   setRtt(rttMs: number): void {
     if (Number.isFinite(rttMs) && rttMs >= 0) this.rttMs = rttMs;

@@ -2,20 +2,32 @@
 // abs-send-time extension of incoming RTP in place (RFC 8285 §4.2/§4.3 element walk over the
 // RFC 3550 §5.3.1 extension block), feeds the RembGenerator and sends its REMB packets
 // (draft-alvestrand-rmcat-remb-03). Offers `goog-remb` on video and abs-send-time while installed.
+// Round-trip time from the RTCP the remote sends about our streams (RFC 3550 §6.4.1 LSR/DLSR).
+// Packets lib/sfu's engine forwards without JavaScript come in through nativeTotals (docs/sfu.md).
 import { RtpPacketFlags } from '../peer/rtp-policy.js';
-import type { RtpPacketBatch, RtpPolicy, RtpPolicyFactory, RtpPolicyOutput, RtpPolicyParameters } from '../peer/rtp-policy.js';
+import type { NativeStreamTotals, RtpPacketBatch, RtpPolicy, RtpPolicyFactory, RtpPolicyOutput, RtpPolicyParameters } from '../peer/rtp-policy.js';
+import type { RtcpPacket } from '../rtp/rtcp/compound.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
 import type { RtcpFeedback } from '../sdp/model.js';
 import { ABS_SEND_TIME_URI } from '../rtp/extensions/uris.js';
 import { findExtensionElement, isTwoByteProfile, ONE_BYTE_PROFILE, validateExtensionElements } from '../rtp/header-extension.js';
 import { RembGenerator } from './remb-generator.js';
 import type { RembGeneratorOptions } from './remb-generator.js';
+import { RoundTripTimeTracker } from './round-trip-time.js';
 
 /** The module's name. */
 export const REMB_POLICY = 'remb-generator';
 
 /** Options: the generator's, without the sender SSRC (taken from negotiation). */
-export type RembPolicyOptions = Omit<RembGeneratorOptions, 'senderSsrc'>;
+export interface RembPolicyOptions extends Omit<RembGeneratorOptions, 'senderSsrc'> {
+  /**
+   * Unix ms minus `now`: the clock our SRs' NTP timestamps use (as the RTCP reporter's). With it the
+   * module measures the round-trip time from the report blocks the remote sends about our streams
+   * and paces the additive increase by it; without it (or before the first measurement) 200 ms.
+   * {@link rembPolicy} reads it when it makes the module.
+   */
+  wallClockOffsetMs?: number;
+}
 
 /** See the file header. One instance per connection. */
 export class RembPolicy implements RtpPolicy {
@@ -23,8 +35,14 @@ export class RembPolicy implements RtpPolicy {
   generator: RembGenerator | undefined;
   private absSendTimeId: number | undefined;
   private enabled = false;
+  private readonly rtt: RoundTripTimeTracker;
+  private readonly options: Omit<RembGeneratorOptions, 'senderSsrc'>;
 
-  constructor(private readonly options: RembPolicyOptions = {}) {}
+  constructor(options: RembPolicyOptions = {}) {
+    const { wallClockOffsetMs, ...generatorOptions } = options;
+    this.options = generatorOptions;
+    this.rtt = new RoundTripTimeTracker(wallClockOffsetMs);
+  }
 
   rtcpFeedback(kind: MediaKind): readonly RtcpFeedback[] {
     return kind === 'video' ? [{ type: 'goog-remb' }] : [];
@@ -38,7 +56,18 @@ export class RembPolicy implements RtpPolicy {
     this.absSendTimeId = params.headerExtensions.get(ABS_SEND_TIME_URI);
     // REMB only where the remote accepted it and abs-send-time is there to estimate from.
     this.enabled = params.rtcpFeedback.has('goog-remb') && this.absSendTimeId !== undefined;
-    if (this.enabled && this.generator === undefined) this.generator = new RembGenerator({ ...this.options, senderSsrc: params.localSsrc });
+    if (this.enabled && this.generator === undefined) {
+      this.generator = new RembGenerator({ ...this.options, senderSsrc: params.localSsrc });
+      if (this.rtt.latestMs !== undefined) this.generator.setRtt(this.rtt.latestMs);
+    }
+  }
+
+  /** Report blocks about our streams (SR/RR, RFC 3550 §6.4.1): the round-trip time the increase is paced by. */
+  incomingRtcp(now: number, packets: readonly RtcpPacket[]): void {
+    const before = this.rtt.latestMs;
+    this.rtt.onRtcp(now, packets);
+    const latest = this.rtt.latestMs;
+    if (latest !== undefined && latest !== before) this.generator?.setRtt(latest);
   }
 
   incomingRtp(now: number, batch: RtpPacketBatch, out: RtpPolicyOutput): void {
@@ -51,6 +80,21 @@ export class RembPolicy implements RtpPolicy {
       g.onPacket(now, batch.ssrc[i]!, readAbsSendTime(batch.data, batch.offsets[i]!, batch.lengths[i]!, id), batch.lengths[i]!);
     }
     // A drop of 3 % or more is reported at once (draft-alvestrand-rmcat-remb-03 leaves timing open).
+    this.drain(out);
+  }
+
+  /**
+   * Packets lib/sfu's forwarding engine received on this connection (JavaScript never saw them):
+   * each one's SSRC, abs-send-time, size and arrival, fed as incomingRtp would have (RTX is not logged).
+   */
+  nativeTotals(_now: number, totals: NativeStreamTotals, out: RtpPolicyOutput): void {
+    const g = this.generator;
+    const t = totals.sendTimes;
+    if (!this.enabled || g === undefined || !t || t.count === 0) return;
+    for (let i = 0; i < t.count; i++) {
+      const ast = t.absSendTime[i]!;
+      g.onPacket(t.arrivalAt[i]!, t.ssrc[i]!, ast < 0 ? undefined : ast, t.length[i]!);
+    }
     this.drain(out);
   }
 
@@ -96,5 +140,6 @@ export function readAbsSendTime(buf: Uint8Array, offset: number, length: number,
 
 /** The module's factory (transport scope): add it to `RTCConfiguration.rtpPolicies`. */
 export function rembPolicy(options: RembPolicyOptions = {}): RtpPolicyFactory {
-  return { name: REMB_POLICY, scope: 'transport', create: () => new RembPolicy(options) };
+  // The wall-clock offset is read here, once per module, never inside it (sans-I/O).
+  return { name: REMB_POLICY, scope: 'transport', create: () => new RembPolicy({ wallClockOffsetMs: Date.now() - performance.now(), ...options }) };
 }

@@ -1,8 +1,11 @@
 // RTCP reporter (RFC 3550 §6): SR with the NTP/RTP mapping for what we send (§6.4.1), RR blocks
 // with fraction and cumulative loss, extended highest sequence number, interarrival jitter and
 // LSR/DLSR (§6.4.1, §A.1, §A.3, §A.8), SDES CNAME (§6.5.1), BYE on stop (§6.6), randomized report
-// intervals (§6.3, §A.7); round-trip time from the blocks the remote sends about us (§6.4.1).
+// intervals (§6.3, §A.7) with timer reconsideration (§6.3.6), reverse reconsideration when a source
+// leaves (§6.3.4) and BYE reconsideration past 50 members (§6.3.7); round-trip time from the blocks
+// the remote sends about us (§6.4.1).
 // Sans-I/O (docs/policy.md): the wall clock is `now + wallClockOffsetMs`, randomness an injected Rng.
+import { DOUBLE_ZERO } from '../common/double-zero.js';
 import type { Rng } from '../common/rng.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
 import {
@@ -21,6 +24,7 @@ import { RtcpReceiverReport } from '../rtp/rtcp/receiver-report.js';
 import type { RtcpReportBlock } from '../rtp/rtcp/report-block.js';
 import { RtcpSenderReport } from '../rtp/rtcp/sender-report.js';
 import { RtcpSourceDescription } from '../rtp/rtcp/source-description.js';
+import { rtcpIntervalMs } from './rtcp-interval.js';
 
 /** Options of {@link RtcpReporter}. */
 export interface RtcpReporterOptions {
@@ -36,8 +40,8 @@ export interface RtcpReporterOptions {
 export const MAX_REPORTED_SOURCES = 64;
 const MAX_DROPOUT = 3000;
 const MAX_MISORDER = 100;
-/** RFC 3550 §A.7: e - 3/2, compensating the timer reconsideration's bias. */
-const COMPENSATION = Math.E - 1.5;
+/** RFC 3550 §6.3.7: with more members than this, a leaving participant delays its BYE. */
+const BYE_IMMEDIATE_MEMBERS = 50;
 /** IP + UDP header bytes added to an RTCP packet's size for the average (RFC 3550 §6.3.2). */
 const HEADER_OVERHEAD = 28;
 
@@ -50,15 +54,27 @@ interface SendState {
   /** Packets sent since the report before the last one (a "sender" in RFC 3550 §6.3.8 terms). */
   recent: number;
   previous: number;
-  // What the remote reports about this stream (remote-inbound-rtp).
-  remote: { fractionLost: number; packetsLost: number; jitter: number; highest: number; reports: number } | undefined;
-  roundTripTime: number | undefined;
-  totalRoundTripTime: number;
-  roundTripTimeMeasurements: number;
+  /** What the remote reports about this stream: apart, so that its first report leaves this record's shape (read per packet) as it is. */
+  readonly remote: RemoteReceptionState;
   /** Native engine totals already counted (nativeTotals gives totals, the counts above add deltas). */
   nativePackets: number;
   nativePayloadBytes: number;
   nativeBytes: number;
+}
+
+/** What the remote reports about one of our streams (remote-inbound-rtp). */
+interface RemoteReceptionState {
+  block: { fractionLost: number; packetsLost: number; jitter: number; highest: number; reports: number } | undefined;
+  roundTripTime: number | undefined;
+  totalRoundTripTime: number;
+  roundTripTimeMeasurements: number;
+}
+
+/** The last SR heard from a remote source (LSR/DLSR, remote-outbound-rtp). */
+interface RemoteSenderReportState {
+  lastSr: number;
+  lastSrAt: number;
+  sr: { packetsSent: number; bytesSent: number; remoteTimestamp: number; reports: number } | undefined;
 }
 
 interface SourceState {
@@ -76,9 +92,8 @@ interface SourceState {
   /** Interarrival jitter in timestamp units, scaled by 16 (RFC 3550 §A.8 integer form). */
   jitter16: number;
   heardSinceReport: boolean;
-  lastSr: number;
-  lastSrAt: number;
-  sr: { packetsSent: number; bytesSent: number; remoteTimestamp: number; reports: number } | undefined;
+  /** Apart, so that the first SR leaves this record's shape (read per packet) as it is. */
+  readonly senderReport: RemoteSenderReportState;
   /** Bytes of the native engine's totals already counted. */
   nativeBytes: number;
 }
@@ -91,33 +106,54 @@ export class RtcpReporter implements RtpPolicy {
   private readonly sources = new Map<number, SourceState>();
   private nextReportAt: number | undefined;
   private initial = true;
-  private avgRtcpSize = 100;
-  private bytesSinceReport = 0;
-  private lastReportAt = 0;
+  /**
+   * Interval state that becomes fractional, apart from the fields the per-packet hooks read:
+   * avg_rtcp_size, tp (the last report's time, or when we joined) and pmembers (RFC 3550 §6.3).
+   */
+  private readonly average = { rtcpSize: 100, lastReportAt: 0, previousMembers: 1 };
+  /** BYE reconsideration (RFC 3550 §6.3.7): the BYE compound packet waiting, members counted since. */
+  private leaving: { readonly report: RtcpPacket[]; readonly size: number; members: number } | undefined;
+  private bytesSinceReport = DOUBLE_ZERO;
+  // The stream and payload type of the previous packet (a Map lookup per change, not per packet).
+  private lastSend: SendState | undefined;
+  private lastSource: SourceState | undefined;
+  private lastPayloadType = -1;
+  private lastClockRate = 0;
   private stopped = false;
   /** Reports sent, and sources refused because the table was full. */
-  readonly counters = { reportsSent: 0, sourcesRefused: 0, malformedReports: 0 };
+  readonly counters = { reportsSent: 0, sourcesRefused: 0, malformedReports: 0, reportsReconsidered: 0 };
 
   constructor(private readonly kind: MediaKind | undefined, private readonly options: RtcpReporterOptions) {}
 
   configure(now: number, params: RtpPolicyParameters): void {
     this.params = params;
+    this.lastPayloadType = -1;
     for (const s of params.sendStreams) {
       if (!this.sends.has(s.ssrc)) {
         this.sends.set(s.ssrc, {
-          ssrc: s.ssrc, packets: 0, octets: 0, lastRtpTimestamp: 0, lastSentAt: now, recent: 0, previous: 0,
-          remote: undefined, roundTripTime: undefined, totalRoundTripTime: 0, roundTripTimeMeasurements: 0,
-          nativePackets: 0, nativePayloadBytes: 0, nativeBytes: 0,
+          ssrc: s.ssrc, packets: 0, octets: DOUBLE_ZERO, lastRtpTimestamp: DOUBLE_ZERO, lastSentAt: now, recent: 0, previous: 0,
+          remote: { block: undefined, roundTripTime: undefined, totalRoundTripTime: 0, roundTripTimeMeasurements: 0 },
+          nativePackets: 0, nativePayloadBytes: DOUBLE_ZERO, nativeBytes: DOUBLE_ZERO,
         });
       }
     }
-    if (this.nextReportAt === undefined && !this.stopped) this.nextReportAt = now + this.interval(now);
+    if (this.nextReportAt === undefined && !this.stopped) {
+      // Joining: tp = tc (RFC 3550 §6.3.2), so the first interval is measured from here.
+      this.average.lastReportAt = now;
+      this.nextReportAt = now + this.interval(now);
+    }
   }
 
   outgoingRtp(now: number, batch: RtpPacketBatch): void {
     for (let i = 0; i < batch.count; i++) {
-      const s = this.sends.get(batch.ssrc[i]!);
-      if (!s) continue;
+      const ssrc = batch.ssrc[i]!;
+      // The stream of the previous packet first: one Map lookup per stream change, not per packet.
+      let s = this.lastSend;
+      if (s === undefined || s.ssrc !== ssrc) {
+        s = this.sends.get(ssrc);
+        if (!s) continue;
+        this.lastSend = s;
+      }
       s.packets++;
       s.octets += batch.payloadLength[i]!;
       s.recent++;
@@ -133,21 +169,30 @@ export class RtcpReporter implements RtpPolicy {
       const ssrc = batch.ssrc[i]!;
       const seq = batch.sequenceNumber[i]!;
       this.bytesSinceReport += batch.lengths[i]!;
-      let s = this.sources.get(ssrc);
-      if (!s) {
-        if (this.sources.size >= MAX_REPORTED_SOURCES) {
-          this.counters.sourcesRefused++;
-          continue;
+      let s = this.lastSource;
+      if (s === undefined || s.ssrc !== ssrc) {
+        s = this.sources.get(ssrc);
+        if (!s) {
+          if (this.sources.size >= MAX_REPORTED_SOURCES) {
+            this.counters.sourcesRefused++;
+            continue;
+          }
+          s = newSource(ssrc, seq);
+          this.sources.set(ssrc, s);
         }
-        s = newSource(ssrc, seq);
-        this.sources.set(ssrc, s);
+        this.lastSource = s;
       }
       if (!updateSequence(s, seq)) continue;
       s.heardSinceReport = true;
       if ((batch.flags[i]! & RtpPacketFlags.RETRANSMISSION) !== 0) continue;
       // Interarrival jitter (RFC 3550 §6.4.1, §A.8) in the payload's timestamp units.
-      const rate = rates?.get(batch.payloadType[i]!);
-      if (rate === undefined) continue;
+      const pt = batch.payloadType[i]!;
+      if (pt !== this.lastPayloadType) {
+        this.lastPayloadType = pt;
+        this.lastClockRate = rates?.get(pt) ?? 0;
+      }
+      const rate = this.lastClockRate;
+      if (rate === 0) continue;
       s.clockRate = rate;
       const arrival = Math.floor((now * rate) / 1000);
       const transit = (arrival - batch.timestamp[i]!) | 0;
@@ -212,21 +257,29 @@ export class RtcpReporter implements RtpPolicy {
     // The average counts compound packets that carry a report (RFC 3550 §6.3.3); sizing every
     // feedback packet (a transport-cc one covers a thousand packets) would cost per media packet.
     if (packets.length > 0 && (packets[0]!.kind === 'sr' || packets[0]!.kind === 'rr')) {
-      this.avgRtcpSize += (rtcpByteLength(packets) + HEADER_OVERHEAD - this.avgRtcpSize) / 16;
+      this.average.rtcpSize += (rtcpByteLength(packets) + HEADER_OVERHEAD - this.average.rtcpSize) / 16;
     }
     for (const p of packets) {
       if (p.kind === 'sr') {
         const s = this.sources.get(p.ssrc);
         if (s) {
-          s.lastSr = ntpMiddle32(p.ntpTimestamp);
-          s.lastSrAt = now;
-          s.sr = { packetsSent: p.packetCount, bytesSent: p.octetCount, remoteTimestamp: ntpToUnixMs(p.ntpTimestamp), reports: (s.sr?.reports ?? 0) + 1 };
+          const r = s.senderReport;
+          r.lastSr = ntpMiddle32(p.ntpTimestamp);
+          r.lastSrAt = now;
+          r.sr = { packetsSent: p.packetCount, bytesSent: p.octetCount, remoteTimestamp: ntpToUnixMs(p.ntpTimestamp), reports: (r.sr?.reports ?? 0) + 1 };
         }
         this.readBlocks(now, p.reports, out);
       } else if (p.kind === 'rr') {
         this.readBlocks(now, p.reports, out);
       } else if (p.kind === 'bye') {
+        if (this.leaving) {
+          // While our BYE waits, only BYEs are counted, one member each (RFC 3550 §6.3.7).
+          this.leaving.members++;
+          continue;
+        }
         for (const ssrc of p.sources) this.sources.delete(ssrc);
+        this.lastSource = undefined;
+        this.reverseReconsider(now);
       }
     }
   }
@@ -235,50 +288,122 @@ export class RtcpReporter implements RtpPolicy {
     for (const b of blocks) {
       const s = this.sends.get(b.ssrc);
       if (!s) continue;
-      s.remote = {
+      const remote = s.remote;
+      remote.block = {
         fractionLost: b.fractionLost / 256,
         packetsLost: b.cumulativeLost,
         jitter: b.jitter,
         highest: b.highestSequence,
-        reports: (s.remote?.reports ?? 0) + 1,
+        reports: (remote.block?.reports ?? 0) + 1,
       };
       const rtt = roundTripTimeMs(this.ntp(now), b.lastSr, b.delaySinceLastSr);
       if (rtt === null) continue;
-      s.roundTripTime = rtt / 1000;
-      s.totalRoundTripTime += rtt / 1000;
-      s.roundTripTimeMeasurements++;
+      remote.roundTripTime = rtt / 1000;
+      remote.totalRoundTripTime += rtt / 1000;
+      remote.roundTripTimeMeasurements++;
       out.emit('rtt', { ssrc: s.ssrc, roundTripTime: rtt / 1000 });
     }
   }
 
+  /**
+   * Reverse reconsideration (RFC 3550 §6.3.4): members left, so the next report and tp move closer
+   * to now in the ratio members / pmembers.
+   */
+  private reverseReconsider(now: number): void {
+    const members = 1 + this.sources.size;
+    const a = this.average;
+    if (members < a.previousMembers && this.nextReportAt !== undefined) {
+      const ratio = members / a.previousMembers;
+      this.nextReportAt = now + ratio * Math.max(0, this.nextReportAt - now);
+      a.lastReportAt = now - ratio * Math.max(0, now - a.lastReportAt);
+    }
+    a.previousMembers = members;
+  }
+
   timeout(now: number, out: RtpPolicyOutput): void {
     if (this.nextReportAt === undefined || now < this.nextReportAt) return;
+    const a = this.average;
+    if (this.leaving) {
+      this.leave(now, out);
+      return;
+    }
+    // Timer reconsideration (RFC 3550 §6.3.6): the interval again with what is known now; when
+    // the group grew (or the bandwidth fell) since the timer was set, tp + T is still ahead and the
+    // report waits until then instead of going out.
+    const t = this.interval(now);
+    if (a.lastReportAt + t > now) {
+      this.nextReportAt = a.lastReportAt + t;
+      a.previousMembers = 1 + this.sources.size;
+      this.counters.reportsReconsidered++;
+      return;
+    }
     const report = this.buildReport(now);
     if (report.length > 0) {
       out.sendRtcp(report);
       this.counters.reportsSent++;
-      this.avgRtcpSize += (rtcpByteLength(report) + HEADER_OVERHEAD - this.avgRtcpSize) / 16;
+      this.average.rtcpSize += (rtcpByteLength(report) + HEADER_OVERHEAD - this.average.rtcpSize) / 16;
     }
     this.initial = false;
     this.nextReportAt = now + this.interval(now);
-    this.lastReportAt = now;
-    this.bytesSinceReport = 0;
+    a.lastReportAt = now;
+    a.previousMembers = 1 + this.sources.size;
+    this.bytesSinceReport = DOUBLE_ZERO;
   }
 
   nextTimeout(): number | undefined {
     return this.nextReportAt;
   }
 
+  /**
+   * Sends SR/RR + SDES + BYE (RFC 3550 §6.6) at once when at most 50 members are known (§6.3.7
+   * allows it); with more, BYE reconsideration (§6.3.7): the BYE waits as if we had just joined a
+   * group made only of leaving members, so a mass departure does not flood the session. It then
+   * goes out from `timeout`, which the transceiver's chain keeps running while the connection is
+   * open (a connection that closes ends the wait: no BYE then).
+   */
   stop(now: number, out: RtpPolicyOutput): void {
     if (this.stopped || !this.params) return;
     this.stopped = true;
     this.nextReportAt = undefined;
     const sent = [...this.sends.values()].filter((s) => s.packets > 0).map((s) => s.ssrc);
     if (sent.length === 0 && this.sources.size === 0) return;
+    const members = 1 + this.sources.size;
     const report = this.buildReport(now);
     if (report.length === 0) report.push(new RtcpReceiverReport({ ssrc: this.params.localSsrc }), RtcpSourceDescription.cname(this.params.localSsrc, this.params.cname));
     report.push(new RtcpGoodbye(sent.length > 0 ? sent : [this.params.localSsrc]));
-    out.sendRtcp(report);
+    if (members <= BYE_IMMEDIATE_MEMBERS) {
+      out.sendRtcp(report);
+      return;
+    }
+    // §6.3.7: tp = tc, members = pmembers = 1, initial, not a sender, avg_rtcp_size = the BYE's size.
+    this.leaving = { report, size: rtcpByteLength(report) + HEADER_OVERHEAD, members: 1 };
+    this.average.lastReportAt = now;
+    this.average.previousMembers = 1;
+    this.nextReportAt = now + this.leavingInterval(now);
+  }
+
+  /** A BYE reconsideration deadline came: send the BYE if tp + T has passed (§6.3.6 rules), else wait. */
+  private leave(now: number, out: RtpPolicyOutput): void {
+    const leaving = this.leaving!;
+    const a = this.average;
+    const t = this.leavingInterval(now);
+    if (a.lastReportAt + t > now) {
+      this.nextReportAt = a.lastReportAt + t;
+      this.counters.reportsReconsidered++;
+      return;
+    }
+    out.sendRtcp(leaving.report);
+    this.leaving = undefined;
+    this.nextReportAt = undefined;
+  }
+
+  /** The interval of a leaving participant (RFC 3550 §6.3.7): BYEs counted as members, nobody a sender. */
+  private leavingInterval(now: number): number {
+    const leaving = this.leaving!;
+    return rtcpIntervalMs({
+      members: leaving.members, senders: 0, weSent: false, rtcpBytesPerSecond: this.rtcpBytesPerSecond(now),
+      averageRtcpSize: leaving.size, initial: true, minIntervalMs: this.minIntervalMs(),
+    }, this.options.rng.float());
   }
 
   /** The compound report for now: SR per stream we send (else RR), report blocks, SDES CNAME. */
@@ -335,40 +460,38 @@ export class RtcpReporter implements RtpPolicy {
         cumulativeLost: lost,
         highestSequence: extendedMax >>> 0,
         jitter: (s.jitter16 >> 4) >>> 0,
-        lastSr: s.lastSr,
-        delaySinceLastSr: s.lastSr === 0 ? 0 : Math.min(0xffffffff, Math.round(((now - s.lastSrAt) / 1000) * 65536)),
+        lastSr: s.senderReport.lastSr,
+        delaySinceLastSr: s.senderReport.lastSr === 0 ? 0 : Math.min(0xffffffff, Math.round(((now - s.senderReport.lastSrAt) / 1000) * 65536)),
       });
     }
     return blocks;
   }
 
-  /** RFC 3550 §A.7 rtcp_interval, in ms. */
+  /** RFC 3550 §A.7 rtcp_interval with what is known now, in ms (randomized). */
   private interval(now: number): number {
-    const tmin = this.options.minIntervalMs ?? (this.kind === 'audio' ? 5000 : 1000);
-    const members = 1 + this.sources.size;
     let senders = 0;
     let weSent = false;
     for (const s of this.sends.values()) if (s.recent > 0 || s.previous > 0) weSent = true;
     if (weSent) senders++;
     for (const s of this.sources.values()) if (s.heardSinceReport) senders++;
-    const elapsed = Math.max(1, now - this.lastReportAt);
-    // RTCP gets 5 % of the session bandwidth (RFC 3550 §6.2), measured over the last interval and
-    // taken as at least 64 kbit/s (what an SDP b=AS would otherwise tell), so a quiet stream keeps Tmin.
-    let rtcpBw = 0.05 * Math.max(8000, (this.bytesSinceReport * 1000) / elapsed);
-    let n = members;
-    if (senders > 0 && senders <= members * 0.25) {
-      if (weSent) {
-        rtcpBw *= 0.25;
-        n = senders;
-      } else {
-        rtcpBw *= 0.75;
-        n = members - senders;
-      }
-    }
-    let t = ((this.avgRtcpSize * n) / rtcpBw) * 1000;
-    const min = this.initial ? tmin / 2 : tmin;
-    if (t < min) t = min;
-    return (t * (this.options.rng.float() + 0.5)) / COMPENSATION;
+    return rtcpIntervalMs({
+      members: 1 + this.sources.size, senders, weSent, rtcpBytesPerSecond: this.rtcpBytesPerSecond(now),
+      averageRtcpSize: this.average.rtcpSize, initial: this.initial, minIntervalMs: this.minIntervalMs(),
+    }, this.options.rng.float());
+  }
+
+  /** Tmin: the option, else 5 s for audio and 1 s for video, as libwebrtc. */
+  private minIntervalMs(): number {
+    return this.options.minIntervalMs ?? (this.kind === 'audio' ? 5000 : 1000);
+  }
+
+  /**
+   * RTCP gets 5 % of the session bandwidth (RFC 3550 §6.2), measured over the last interval and
+   * taken as at least 64 kbit/s (what an SDP b=AS would otherwise tell), so a quiet stream keeps Tmin.
+   */
+  private rtcpBytesPerSecond(now: number): number {
+    const elapsed = Math.max(1, now - this.average.lastReportAt);
+    return 0.05 * Math.max(8000, (this.bytesSinceReport * 1000) / elapsed);
   }
 
   private ntp(now: number): bigint {
@@ -382,21 +505,24 @@ export class RtcpReporter implements RtpPolicy {
         packetsLost: extendedMax - s.baseSeq + 1 - s.received,
         ...(s.clockRate > 0 ? { jitter: (s.jitter16 >> 4) / s.clockRate } : {}),
       });
-      if (s.sr) {
-        stats.remoteOutbound(s.ssrc, { packetsSent: s.sr.packetsSent, bytesSent: s.sr.bytesSent, remoteTimestamp: s.sr.remoteTimestamp, reportsSent: s.sr.reports });
+      const sr = s.senderReport.sr;
+      if (sr) {
+        stats.remoteOutbound(s.ssrc, { packetsSent: sr.packetsSent, bytesSent: sr.bytesSent, remoteTimestamp: sr.remoteTimestamp, reportsSent: sr.reports });
       }
     }
     const clockRate = this.params?.sendCodec?.clockRate;
     for (const s of this.sends.values()) {
-      if (!s.remote) continue;
+      const remote = s.remote;
+      const block = remote.block;
+      if (!block) continue;
       stats.remoteInbound(s.ssrc, {
-        fractionLost: s.remote.fractionLost,
-        packetsLost: s.remote.packetsLost,
-        ...(clockRate !== undefined ? { jitter: s.remote.jitter / clockRate } : {}),
-        reportsReceived: s.remote.reports,
-        ...(s.roundTripTime !== undefined ? { roundTripTime: s.roundTripTime } : {}),
-        totalRoundTripTime: s.totalRoundTripTime,
-        roundTripTimeMeasurements: s.roundTripTimeMeasurements,
+        fractionLost: block.fractionLost,
+        packetsLost: block.packetsLost,
+        ...(clockRate !== undefined ? { jitter: block.jitter / clockRate } : {}),
+        reportsReceived: block.reports,
+        ...(remote.roundTripTime !== undefined ? { roundTripTime: remote.roundTripTime } : {}),
+        totalRoundTripTime: remote.totalRoundTripTime,
+        roundTripTimeMeasurements: remote.roundTripTimeMeasurements,
       });
     }
   }
@@ -405,7 +531,7 @@ export class RtcpReporter implements RtpPolicy {
 function newSource(ssrc: number, seq: number): SourceState {
   return {
     ssrc, clockRate: 0, baseSeq: seq, maxSeq: seq, badSeq: 0x10001, cycles: 0, received: 0, expectedPrior: 0, receivedPrior: 0,
-    transit: 0, hasTransit: false, jitter16: 0, heardSinceReport: false, lastSr: 0, lastSrAt: 0, sr: undefined, nativeBytes: 0,
+    transit: DOUBLE_ZERO, hasTransit: false, jitter16: 0, heardSinceReport: false, senderReport: { lastSr: 0, lastSrAt: 0, sr: undefined }, nativeBytes: DOUBLE_ZERO,
   };
 }
 

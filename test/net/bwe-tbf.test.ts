@@ -7,7 +7,8 @@
 // cannot be made (not root, no `ip`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -68,6 +69,26 @@ function setRate(rate: string, verb: 'add' | 'change' = 'change'): void {
   sh(['ip', 'netns', 'exec', NS_A, 'tc', 'qdisc', verb, 'dev', IF_A, 'root', 'tbf', 'rate', rate, 'burst', '16kb', 'latency', '1000ms']);
 }
 
+/** Bits per second of a tc rate ("1mbit", "500kbit"). */
+function rateBps(rate: string): number {
+  const m = /^(\d+(?:\.\d+)?)(k|m)?bit$/.exec(rate);
+  if (!m) throw new Error(`rate ${rate}`);
+  return Number(m[1]) * (m[2] === 'm' ? 1e6 : m[2] === 'k' ? 1e3 : 1);
+}
+
+/** Bytes waiting in the tbf qdisc, from `tc -s qdisc show` ("backlog 31734b 21p", or "31Kb"), or undefined. */
+function backlogBytes(text: string): number | undefined {
+  const m = /backlog (\d+(?:\.\d+)?)([KMG]?)b /.exec(text);
+  if (!m) return undefined;
+  return Number(m[1]) * (m[2] === 'K' ? 1024 : m[2] === 'M' ? 1024 * 1024 : m[2] === 'G' ? 1024 ** 3 : 1);
+}
+
+/** The real queue: the tbf backlog, in ms at the rate then set, sampled every 100 ms by the test. */
+interface QueueSample {
+  t: number;
+  queueMs: number;
+}
+
 interface Sample {
   t: number;
   target: number;
@@ -83,11 +104,30 @@ function child(role: string, ns: string, addr: string, durationMs: number): Chil
 }
 
 /** Runs sender and receiver; `steps` change the tbf rate at times after the sender started. */
-async function run(durationMs: number, steps: { at: number; rate: string }[]): Promise<Sample[]> {
+async function run(durationMs: number, steps: { at: number; rate: string }[], startRate: string): Promise<{ samples: Sample[]; queue: QueueSample[] }> {
   const tx = child('sender', NS_A, ADDR_A, durationMs);
   const rx = child('receiver', NS_B, ADDR_B, durationMs);
   const samples: Sample[] = [];
+  const queue: QueueSample[] = [];
   const timers: NodeJS.Timeout[] = [];
+  let bps = rateBps(startRate);
+  let startedAt: number | undefined;
+  let polling = false;
+  // The queueing delay the estimator sees (one-way delay over its minimum, from send and arrival
+  // times taken by two JS event loops) also grows when either process stalls; the qdisc's backlog
+  // is the queue itself. Both are recorded; the assertions use the backlog.
+  const poll = setInterval(() => {
+    if (startedAt === undefined || polling) return;
+    polling = true;
+    const t = performance.now() - startedAt;
+    const rateThen = bps;
+    execFile('ip', ['netns', 'exec', NS_A, 'tc', '-s', 'qdisc', 'show', 'dev', IF_A], { timeout: 2000 }, (err, stdout) => {
+      polling = false;
+      const bytes = err ? undefined : backlogBytes(stdout);
+      if (bytes !== undefined) queue.push({ t, queueMs: (bytes * 8 * 1000) / rateThen });
+    });
+  }, 100);
+  timers.push(poll);
   try {
     const txLines = createInterface({ input: tx.stdout! });
     const rxLines = createInterface({ input: rx.stdout! });
@@ -100,7 +140,15 @@ async function run(durationMs: number, steps: { at: number; rate: string }[]): P
       txLines.on('line', (l) => {
         const m = JSON.parse(l) as { type: string } & Sample & { message?: string };
         if (m.type === 'sdp') rx.stdin!.write(`${l}\n`);
-        else if (m.type === 'start') for (const s of steps) timers.push(setTimeout(() => setRate(s.rate), s.at));
+        else if (m.type === 'start') {
+          startedAt = performance.now();
+          for (const s of steps) {
+            timers.push(setTimeout(() => {
+              setRate(s.rate);
+              bps = rateBps(s.rate);
+            }, s.at));
+          }
+        }
         else if (m.type === 'sample') samples.push(m);
         else if (m.type === 'error') reject(new Error(`sender: ${m.message}`));
         else if (m.type === 'done') {
@@ -114,14 +162,22 @@ async function run(durationMs: number, steps: { at: number; rate: string }[]): P
     });
   } finally {
     for (const t of timers) clearTimeout(t);
+    clearInterval(poll);
     tx.stdin!.end();
     rx.stdin!.end();
     tx.kill();
     rx.kill();
   }
   // PWT_NET_TRACE=<file>: keep the sender's samples for a look (not committed).
-  if (process.env.PWT_NET_TRACE) writeFileSync(`${process.env.PWT_NET_TRACE}.${durationMs}.json`, JSON.stringify(samples));
-  return samples;
+  if (process.env.PWT_NET_TRACE) writeFileSync(`${process.env.PWT_NET_TRACE}.${durationMs}.json`, JSON.stringify({ samples, queue }));
+  return { samples, queue };
+}
+
+/** Largest tbf backlog (ms) sampled in [from, to). */
+function maxQueue(queue: QueueSample[], from: number, to: number): number {
+  const q = queue.filter((x) => x.t >= from && x.t < to);
+  assert.ok(q.length > 0, `tbf backlog samples in [${from}, ${to})`);
+  return Math.max(...q.map((x) => x.queueMs));
 }
 
 function window(samples: Sample[], from: number, to: number): { min: number; max: number; mean: number; maxQueue: number } {
@@ -141,13 +197,14 @@ test('behind tbf 1 Mbit/s the target settles within ±20 % in 10 s, queueing del
     return;
   }
   try {
-    const samples = await run(14_000, []);
+    const { samples, queue } = await run(14_000, [], '1mbit');
     const settled = window(samples, 10_000, 14_000);
-    t.diagnostic(`tbf 1 Mbit/s, 10-14 s: ${kbps(settled)}`);
+    const backlog = maxQueue(queue, 0, 14_000);
+    t.diagnostic(`tbf 1 Mbit/s, 10-14 s: ${kbps(settled)}; over the run: queueing delay seen in feedback ≤ ${Math.round(window(samples, 0, 14_000).maxQueue)} ms, tbf backlog ≤ ${Math.round(backlog)} ms`);
     assert.ok(Math.abs(settled.mean - 1_000_000) <= 200_000, kbps(settled));
     // The sawtooth around the mean: every sample within ±30 %.
     assert.ok(settled.min >= 700_000 && settled.max <= 1_300_000, kbps(settled));
-    assert.ok(window(samples, 0, 14_000).maxQueue < 200, kbps(window(samples, 0, 14_000)));
+    assert.ok(backlog < 200, `tbf backlog ≤ ${Math.round(backlog)} ms`);
   } finally {
     cleanup();
   }
@@ -160,7 +217,7 @@ test('tbf step 1 → 3 → 0.5 Mbit/s is tracked (long form: npm run test:net)',
     return;
   }
   try {
-    const samples = await run(52_000, [{ at: 12_000, rate: '3mbit' }, { at: 40_000, rate: '500kbit' }]);
+    const { samples, queue } = await run(52_000, [{ at: 12_000, rate: '3mbit' }, { at: 40_000, rate: '500kbit' }], '1mbit');
     const one = window(samples, 8_000, 12_000);
     const three = window(samples, 30_000, 40_000);
     const found = window(samples, 12_000, 22_000);
@@ -168,8 +225,15 @@ test('tbf step 1 → 3 → 0.5 Mbit/s is tracked (long form: npm run test:net)',
     const drop = window(samples, 40_000, 47_000);
     const reached = samples.find((x) => x.t >= 12_000 && x.target >= 2_400_000);
     const drained = samples.find((x) => x.t >= 41_000 && samples.every((y) => y.t < x.t || y.queueDelayMs < 200));
+    const backlogDrained = queue.find((x) => x.t >= 41_000 && queue.every((y) => y.t < x.t || y.queueMs < 200));
+    const before = maxQueue(queue, 0, 40_000);
+    // Where the estimator saw 200 ms or more before the drop, what the qdisc held then (±300 ms).
+    const spikes = samples.filter((x) => x.t < 40_000 && x.queueDelayMs >= 200)
+      .map((x) => `${x.t} ms: seen ${Math.round(x.queueDelayMs)} ms, tbf ${Math.round(Math.max(0, ...queue.filter((q) => Math.abs(q.t - x.t) <= 300).map((q) => q.queueMs)))} ms`);
     t.diagnostic(`1 Mbit/s (8-12 s): ${kbps(one)}; within 20 % of 3 Mbit/s ${reached ? `${reached.t - 12_000} ms` : 'never'} after the step; 3 Mbit/s (30-40 s): ${kbps(three)}; ` +
-      `0.5 Mbit/s (44-52 s): ${kbps(half)}; right after the drop (40-47 s): ${kbps(drop)}; queue < 200 ms for good ${drained ? `${drained.t - 40_000} ms` : 'never'} after the drop`);
+      `0.5 Mbit/s (44-52 s): ${kbps(half)}; right after the drop (40-47 s): ${kbps(drop)}; queue < 200 ms for good ${drained ? `${drained.t - 40_000} ms` : 'never'} after the drop ` +
+      `(tbf backlog: ${backlogDrained ? `${Math.round(backlogDrained.t - 40_000)} ms` : 'never'}); before the drop: tbf backlog ≤ ${Math.round(before)} ms, seen in feedback ≤ ${Math.round(window(samples, 0, 40_000).maxQueue)} ms` +
+      `${spikes.length > 0 ? `; seen ≥ 200 ms: ${spikes.slice(0, 8).join(', ')}` : ''}`);
     assert.ok(Math.abs(one.mean - 1_000_000) <= 200_000, kbps(one));
     // Up: the accelerating increase (docs/policy.md) reaches the new rate within 10 s, then a
     // sawtooth below it. Send and receive times are taken by JS event loops: on a loaded machine
@@ -178,11 +242,12 @@ test('tbf step 1 → 3 → 0.5 Mbit/s is tracked (long form: npm run test:net)',
     assert.ok(found.max >= 2_400_000, `the 3 Mbit/s is found within 20 % in 10 s: ${kbps(found)}`);
     assert.ok(three.mean >= 1_500_000 && three.mean <= 3_600_000, kbps(three));
     assert.ok(Math.abs(half.mean - 500_000) <= 100_000, kbps(half));
-    assert.ok(window(samples, 0, 40_000).maxQueue < 200, 'queueing delay before the drop');
+    assert.ok(before < 200, `tbf backlog before the drop ≤ ${Math.round(before)} ms`);
     // Down: the estimate follows within a second, but the drop has filled the 1 s tbf queue, which
-    // drains at 0.85 × the acknowledged rate in about 7 s.
+    // drains while the target sits at 0.85 × the acknowledged rate: 6–8 s. Like the other rates,
+    // drained (for good) within the issue's 10 s settling time.
     assert.ok(window(samples, 40_000, 41_500).min < 600_000, 'the estimate follows the drop');
-    assert.ok(window(samples, 48_000, 52_000).maxQueue < 200, 'queueing delay 8 s after the drop');
+    assert.ok(backlogDrained !== undefined && backlogDrained.t <= 50_000, `tbf backlog below 200 ms for good ${backlogDrained ? `${Math.round(backlogDrained.t - 40_000)} ms` : 'never'} after the drop`);
   } finally {
     cleanup();
   }

@@ -38,6 +38,8 @@ export interface PolicyPairOptions {
   feedback?: RtcpFeedback[];
   reducedSize?: boolean;
   rtx?: boolean;
+  /** Negotiated header extensions besides the transport-wide sequence number (URI → id). */
+  headerExtensions?: ReadonlyMap<string, number>;
 }
 
 /** See the file header. */
@@ -58,7 +60,7 @@ export class PolicyPair {
     const feedback = new Set((options.feedback ?? [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }, { type: 'transport-cc' }]).map(feedbackKey));
     const base = {
       cname: 'sim', rtcpFeedback: feedback, reducedSizeRtcp: options.reducedSize ?? true,
-      headerExtensions: new Map([[HeaderExtensionUri.transportWideCc, TWCC_ID]]),
+      headerExtensions: new Map([[HeaderExtensionUri.transportWideCc, TWCC_ID], ...(options.headerExtensions ?? [])]),
     };
     const rtx = options.rtx ?? true;
     const sender: RtpPolicyParameters = {

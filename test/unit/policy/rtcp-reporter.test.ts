@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeededRng } from '../../../lib/common/rng.js';
-import type { RtpPolicyStatsCollector } from '../../../lib/peer/rtp-policy.js';
+import type { RtpPolicyOutput, RtpPolicyStatsCollector } from '../../../lib/peer/rtp-policy.js';
 import { RtcpReporter } from '../../../lib/policy/rtcp-reporter.js';
 import type { RtcpReceiverReport } from '../../../lib/rtp/rtcp/receiver-report.js';
 import type { RtcpSenderReport } from '../../../lib/rtp/rtcp/sender-report.js';
@@ -22,6 +22,20 @@ function collect(r: RtcpReporter): Record<string, Record<number, Record<string, 
   const c: RtpPolicyStatsCollector = { inbound: add('inbound'), outbound: add('outbound'), remoteInbound: add('remoteInbound'), remoteOutbound: add('remoteOutbound'), transport: () => {} };
   r.collectStats(c);
   return out;
+}
+
+/**
+ * Runs the reporter's timeouts until it sends: timer reconsideration (RFC 3550 §6.3.6) may defer a
+ * report past the deadline it had set. Returns the time of the report.
+ */
+function runUntilReport(r: RtcpReporter, out: RtpPolicyOutput, sent: readonly unknown[]): number {
+  const before = sent.length;
+  for (let i = 0; i < 20; i++) {
+    const at = r.nextTimeout()!;
+    r.timeout(at, out);
+    if (sent.length > before) return at;
+  }
+  throw new Error('no report after 20 timeouts');
 }
 
 test('SR/RR exchange through 5 % loss and 50 ms each way: loss, jitter, RTT 100 ms, SR mapping, CNAME', () => {
@@ -122,22 +136,21 @@ test('native totals (lib/sfu engine): SR from a leg the engine sends, RR blocks 
   leg.configure(0, { ...base, kind: 'audio', localSsrc: 0x1111, sendStreams: [{ ssrc: 0x1111, rtxSsrc: undefined, rid: undefined, kind: 'audio' }], sendCodec: { payloadType: 111, clockRate: 48000, rtxPayloadType: undefined }, receiveClockRates: new Map() });
   const at = leg.nextTimeout()!;
   leg.nativeTotals(at, { sent: [{ ssrc: 0x1111, packets: 50, payloadBytes: 5000, bytes: 5600, lastRtpTimestamp: 0xfffffe00, lastSentAt: at - 30 }], received: [] });
-  leg.timeout(at, out);
+  const reportedAt = runUntilReport(leg, out, sent);
   const sr = sent[0]!.find((p): p is RtcpSenderReport => p.kind === 'sr')!;
   assert.equal(sr.ssrc, 0x1111);
   assert.equal(sr.packetCount, 50);
   assert.equal(sr.octetCount, 5000);
-  assert.equal(sr.rtpTimestamp, (0xfffffe00 + 30 * 48) >>> 0, 'last rewritten timestamp + 30 ms at 48 kHz');
-  assert.ok(Math.abs(ntpToUnixMs(sr.ntpTimestamp) - (OFFSET + at)) < 1);
+  assert.equal(sr.rtpTimestamp, (0xfffffe00 + Math.round((reportedAt - at + 30) * 48)) >>> 0, 'last rewritten timestamp + the time since it at 48 kHz');
+  assert.ok(Math.abs(ntpToUnixMs(sr.ntpTimestamp) - (OFFSET + reportedAt)) < 1);
   // The same totals again add nothing; new ones add the difference.
-  leg.nativeTotals(at + 1, { sent: [{ ssrc: 0x1111, packets: 50, payloadBytes: 5000, bytes: 5600, lastRtpTimestamp: 0xfffffe00, lastSentAt: at - 30 }], received: [] });
-  leg.nativeTotals(at + 2, { sent: [{ ssrc: 0x1111, packets: 60, payloadBytes: 6000, bytes: 6720, lastRtpTimestamp: 0x100, lastSentAt: at }], received: [] });
-  const next = leg.nextTimeout()!;
-  leg.timeout(next, out);
+  leg.nativeTotals(reportedAt + 1, { sent: [{ ssrc: 0x1111, packets: 50, payloadBytes: 5000, bytes: 5600, lastRtpTimestamp: 0xfffffe00, lastSentAt: at - 30 }], received: [] });
+  leg.nativeTotals(reportedAt + 2, { sent: [{ ssrc: 0x1111, packets: 60, payloadBytes: 6000, bytes: 6720, lastRtpTimestamp: 0x100, lastSentAt: reportedAt }], received: [] });
+  const next = runUntilReport(leg, out, sent);
   const sr2 = sent[1]!.find((p): p is RtcpSenderReport => p.kind === 'sr')!;
   assert.equal(sr2.packetCount, 60);
   assert.equal(sr2.octetCount, 6000);
-  assert.equal(sr2.rtpTimestamp, (0x100 + Math.round(((next - at) * 48000) / 1000)) >>> 0);
+  assert.equal(sr2.rtpTimestamp, (0x100 + Math.round(((next - reportedAt) * 48000) / 1000)) >>> 0);
 
   // A producer: 95 of 100 sequence numbers (base 65500, across a wrap) received, jitter 12 units.
   const pub = new RtcpReporter('audio', { rng: new SeededRng(4), wallClockOffsetMs: OFFSET, minIntervalMs: 100 });
@@ -145,7 +158,7 @@ test('native totals (lib/sfu engine): SR from a leg the engine sends, RR blocks 
   const t = pub.nextTimeout()!;
   pub.nativeTotals(t, { sent: [], received: [{ ssrc: 0x3333, received: 95, bytes: 9500, baseSequence: 65500, extendedHighestSequence: 65536 + 63, jitter: 12, clockRate: 48000 }] });
   sent.length = 0;
-  pub.timeout(t, out);
+  runUntilReport(pub, out, sent);
   const rr = sent[0]!.find((p): p is RtcpReceiverReport => p.kind === 'rr')!;
   const block = rr.reports[0]!;
   assert.equal(block.ssrc, 0x3333);
