@@ -22,7 +22,7 @@ constexpr napi_type_tag kForwardEngineTypeTag = {0x3c7e91d2a4b85f06ULL, 0x81f2d6
 constexpr size_t kAddressRecord = 28;  // as lib/transport/source/udp-socket.ts resolves destinations
 
 // Producer/consumer stats layouts (lib/native/forward.ts reads them in this order).
-constexpr size_t kProducerStats = 10;
+constexpr size_t kProducerStats = 12;
 constexpr size_t kProducerLayerReceiveStats = 6;
 constexpr size_t kConsumerStats = 7 + kForwardDropCount;
 constexpr uint32_t kMaxCachePackets = 32768;
@@ -60,6 +60,7 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
                            InstanceMethod<&ForwardEngineWrap::AddSimulcastProducer>("addSimulcastProducer"),
                            InstanceMethod<&ForwardEngineWrap::SetProducerLayer>("setProducerLayer"),
                            InstanceMethod<&ForwardEngineWrap::AddProducerRepairSsrc>("addProducerRepairSsrc"),
+                           InstanceMethod<&ForwardEngineWrap::AddProducerRtx>("addProducerRtx"),
                            InstanceMethod<&ForwardEngineWrap::SetProducerCodecs>("setProducerCodecs"),
                            InstanceMethod<&ForwardEngineWrap::SetConsumerLayers>("setConsumerLayers"),
                            InstanceMethod<&ForwardEngineWrap::ConsumerLayers>("consumerLayers"),
@@ -192,6 +193,17 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
   Napi::Value AddProducerRepairSsrc(const Napi::CallbackInfo& info) {
     if (info.Length() < 2) return Napi::Boolean::New(info.Env(), false);
     return Napi::Boolean::New(info.Env(), engine_.add_producer_repair_ssrc(info[0].ToNumber().Uint32Value(), info[1].ToNumber().Uint32Value()));
+  }
+
+  // addProducerRtx(id, rtxSsrc, rtxPayloadType, originalPayloadType) -> false when refused
+  Napi::Value AddProducerRtx(const Napi::CallbackInfo& info) {
+    if (info.Length() < 4) return Napi::Boolean::New(info.Env(), false);
+    const uint32_t rtx_pt = info[2].ToNumber().Uint32Value();
+    const uint32_t pt = info[3].ToNumber().Uint32Value();
+    const bool ok = rtx_pt <= 127 && pt <= 127 &&
+                    engine_.add_producer_rtx(info[0].ToNumber().Uint32Value(), info[1].ToNumber().Uint32Value(),
+                                             static_cast<uint8_t>(rtx_pt), static_cast<uint8_t>(pt));
+    return Napi::Boolean::New(info.Env(), ok);
   }
 
   // setProducerCodecs(id, Uint8Array(128) of ForwardLayerCodec per payload type)
@@ -395,7 +407,7 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
 
   // producerStats(id, out Float64Array(10)) -> false when unknown:
   // [packets, bytes, forwarded, lastSequence, lastTimestamp, cached,
-  //  baseSequence, extendedHighestSequence, receivedA1, jitter (timestamp units)]
+  //  baseSequence, extendedHighestSequence, receivedA1, jitter (timestamp units), rtxReceived, rtxDropped]
   Napi::Value ProducerStats(const Napi::CallbackInfo& info) {
     const ForwardProducerCounters* c = engine_.producer_counters(info[0].ToNumber().Uint32Value());
     double* out = StatsOut(info, kProducerStats);
@@ -410,6 +422,8 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     out[7] = c->receive.extended_highest();
     out[8] = static_cast<double>(c->receive.received);
     out[9] = c->receive.jitter_q4 / 16.0;
+    out[10] = static_cast<double>(c->rtx_received);
+    out[11] = static_cast<double>(c->rtx_dropped);
     return Napi::Boolean::New(info.Env(), true);
   }
 

@@ -31,6 +31,8 @@ export interface NativeForwardEngine {
   setProducerLayer(id: number, layer: number, ssrc: number): boolean;
   /** An RTX (repaired-rid) SSRC whose packets the engine drops and counts. */
   addProducerRepairSsrc(id: number, ssrc: number): boolean;
+  /** An RTX stream (RFC 4588) of the producer, unwrapped into it before its cache and consumers (docs/scaling.md). */
+  addProducerRtx(id: number, rtxSsrc: number, rtxPayloadType: number, originalPayloadType: number): boolean;
   /** Codec per payload type (NativeLayerCodec values), 128 bytes. */
   setProducerCodecs(id: number, codecs: Uint8Array): boolean;
   /** Target layers: spatial index, temporal 0..3 (3: all). */
@@ -44,7 +46,7 @@ export interface NativeForwardEngine {
   removeConsumer(id: number): boolean;
   /**
    * [packets, bytes, forwarded, lastSequence, lastTimestamp, cached, baseSequence,
-   *  extendedHighestSequence, receivedA1, jitter (timestamp units)] (RFC 3550 §A.1, §A.8)
+   *  extendedHighestSequence, receivedA1, jitter (timestamp units), rtxReceived, rtxDropped] (RFC 3550 §A.1, §A.8)
    */
   producerStats(id: number, out: Float64Array): boolean;
   /** Packets accepted on each spatial layer, lowest first (RTX not counted); returns the layers written (0: unknown). */
@@ -97,7 +99,7 @@ export const MAX_TEMPORAL_LAYER = 3;
 /** Payload-type mapping value meaning "not negotiated: drop" (kForwardUnmapped). */
 export const FORWARD_UNMAPPED = 0xff;
 /** Values of producerStats() and consumerStats() before the drops. */
-export const PRODUCER_STAT_COUNT = 10;
+export const PRODUCER_STAT_COUNT = 12;
 /** Doubles producerLayerReceive writes. */
 export const PRODUCER_LAYER_RECEIVE_COUNT = 6;
 export const CONSUMER_STAT_BASE = 7;

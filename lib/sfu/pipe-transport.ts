@@ -2,7 +2,8 @@
 // or on two hosts) on a UDP port of its own, in the clear or SRTP-protected (RFC 3711) with keys the
 // applications exchange in the parameters. `pipeA.consume(producer)` on one router and
 // `pipeB.produce(pipeA.consumerStream(consumer))` on the other carry a stream across; NACKs the far
-// side's cache cannot answer (RFC 4585 §6.2.1) and PLIs (§6.3.1) travel back over the pipe.
+// side's cache cannot answer (RFC 4585 §6.2.1) and PLIs (§6.3.1) travel back over the pipe. With
+// `rtx: true` on both ends, those retransmissions cross as RTX (RFC 4588 §4) and are unwrapped natively.
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { InvalidArgumentError, InvalidStateError } from '../common/errors.js';
@@ -35,6 +36,11 @@ export interface PipeTransportOptions {
   readonly port?: number;
   /** Protect with SRTP (keys in the parameters; exchange them over a channel you trust). Default false. */
   readonly srtp?: boolean | { readonly profile: PipeSrtpProfile };
+  /**
+   * Retransmissions across the pipe as RTX (RFC 4588 §4), each stream's RTX SSRC and payload type in
+   * `consumerStream()`; both ends must agree. Default false (a retransmission is the original packet again).
+   */
+  readonly rtx?: boolean;
 }
 
 /** What one side of a pipe tells the other. */
@@ -43,6 +49,8 @@ export interface PipeParameters {
   readonly port: number;
   /** SRTP: the profile and this side's sending master key + salt, base64. */
   readonly srtp?: { readonly profile: PipeSrtpProfile; readonly keyBase64: string };
+  /** This side was created with rtx: true. */
+  readonly rtx?: boolean;
 }
 
 /** One end of a pipe between two routers; create with `router.createPipeTransport()`. */
@@ -51,12 +59,14 @@ export class PipeTransport extends PlainRtpTransport {
   private readonly profile: PipeSrtpProfile | null;
   private readonly localKey: Buffer | null;
   private connected = false;
+  private readonly rtx: boolean;
 
-  private constructor(router: Router, socket: UdpSocket, announcedIp: string, profile: PipeSrtpProfile | null) {
+  private constructor(router: Router, socket: UdpSocket, announcedIp: string, profile: PipeSrtpProfile | null, rtx: boolean) {
     // One SRTP stream per producer carried each way: room for many more than a connection's 64.
     // Both ends are routers of ours: each reports on its leg (docs/scaling.md "RTCP reports on plain and pipe legs").
     super(router, socket, false, profile ? new SrtpSession({ maxStreams: 1024 }) : null, true);
     this.announcedIp = announcedIp;
+    this.rtx = rtx;
     this.profile = profile;
     const lengths = profile ? srtpProfileLengths(SrtpProtectionProfile[profile]) : undefined;
     this.localKey = lengths ? randomBytes(lengths.keyLength + lengths.saltLength) : null;
@@ -74,8 +84,9 @@ export class PipeTransport extends PlainRtpTransport {
     if (profile !== null && !(profile in SrtpProtectionProfile)) {
       throw new InvalidArgumentError('ERR_SFU_PIPE_SRTP_PROFILE', `unknown SRTP profile ${String(profile)}`);
     }
+    if (options.rtx !== undefined && typeof options.rtx !== 'boolean') throw new InvalidArgumentError('ERR_SFU_PIPE_RTX', 'rtx must be a boolean');
     const socket = UdpSocket.bindSync({ type: family === 6 ? 'udp6' : 'udp4', address: options.listenIp, port: options.port ?? 0 });
-    return new PipeTransport(router, socket, options.announcedIp ?? options.listenIp, profile);
+    return new PipeTransport(router, socket, options.announcedIp ?? options.listenIp, profile, options.rtx ?? false);
   }
 
   /** This side's address (and SRTP key) for the other side's connect(). */
@@ -86,6 +97,7 @@ export class PipeTransport extends PlainRtpTransport {
       ip: this.announcedIp,
       port: local.localPort,
       ...(this.profile && this.localKey ? { srtp: { profile: this.profile, keyBase64: this.localKey.toString('base64') } } : {}),
+      ...(this.rtx ? { rtx: true } : {}),
     };
   }
 
@@ -111,6 +123,9 @@ export class PipeTransport extends PlainRtpTransport {
     } else if (remote?.srtp) {
       throw new InvalidArgumentError('ERR_SFU_PIPE_SRTP', 'the other side uses SRTP and this one does not');
     }
+    if ((remote?.rtx === true) !== this.rtx) {
+      throw new InvalidArgumentError('ERR_SFU_PIPE_RTX', this.rtx ? 'the other side was created without rtx' : 'the other side uses rtx and this one does not');
+    }
     this.setRemote(remote?.ip, remote?.port);
     this.connected = true;
   }
@@ -118,6 +133,11 @@ export class PipeTransport extends PlainRtpTransport {
   /** @internal */
   protected override asksUpstream(): boolean {
     return true;
+  }
+
+  /** @internal */
+  protected override rtxEnabled(): boolean {
+    return this.rtx;
   }
 
   /** @internal A pipe keeps the producer's extension ids, less NOT_PIPED_URIS. */

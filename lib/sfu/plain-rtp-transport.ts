@@ -14,8 +14,10 @@ import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.j
 import type { SrtpSession } from '../srtp/srtp-session.js';
 import { UdpSrtpStatus, type UdpBatch, type UdpDestination, type UdpSocket, type UdpSrtpRoute } from '../transport/source/udp-socket.js';
 import {
+  CONSUMER_STAT_BASE,
   createNativePlainRtpFilter,
   FORWARD_UNMAPPED,
+  PRODUCER_STAT_COUNT,
   MAX_CACHE_PACKETS,
   NativePlainCounter,
   type NativePlainRtpFilter,
@@ -42,6 +44,8 @@ export interface PlainRtpStream {
   readonly codec: PlainRtpCodec;
   /** Header-extension ids the sender writes (RFC 8285), by URI. Default none. */
   readonly headerExtensions?: readonly { readonly uri: string; readonly id: number }[];
+  /** Pipes created with `rtx: true` only: the stream's RTX stream (RFC 4588 §4) across the pipe. */
+  readonly rtx?: { readonly ssrc: number; readonly payloadType: number };
 }
 
 /** Options of `produce()` on a plain or pipe transport. */
@@ -81,6 +85,12 @@ export interface PlainTransportStats {
   readonly srtpDropped?: number;
   /** RTCP compound packets sent with a sender or receiver report (RFC 3550 §6.4) about this transport's streams. */
   readonly rtcpReportsSent: number;
+  /** Pipes with `rtx: true`: retransmissions sent as RTX (RFC 4588) to the other side's NACKs. */
+  readonly rtxSent?: number;
+  /** Pipes with `rtx: true`: RTX packets received and restored into their stream before its cache and consumers. */
+  readonly rtxReceived?: number;
+  /** Pipes with `rtx: true`: packets of a producer's RTX SSRC with another payload type or no OSN, dropped. */
+  readonly rtxDropped?: number;
 }
 
 /** The local and remote transport addresses. */
@@ -120,6 +130,19 @@ function checkExtensions(v: unknown): { uri: string; id: number }[] {
     }
     return { uri: x.uri, id: x.id };
   });
+}
+
+/** A random SSRC other than `ssrc` (an RTX stream's). */
+function otherSsrc(ssrc: number): number {
+  for (;;) {
+    const v = randomInt(1, 0xffffffff);
+    if (v !== ssrc) return v;
+  }
+}
+
+/** A dynamic payload type other than `payloadType` (an RTX stream's; RFC 3551 §6 dynamic range 96..127). */
+function otherPayloadType(payloadType: number): number {
+  return payloadType === 96 ? 97 : 96;
 }
 
 /** The IP and port of a sockaddr record as the native side writes it (Linux layout). */
@@ -210,8 +233,21 @@ export class PlainRtpTransport {
     }
     // An SRTP pipe's packets are unprotected by the session's route; a plain one's admitted by the filter.
     const source = this.srtp ? this.srtp.nativeHandle : this.filter;
+    const rtx = options.rtx;
+    if (rtx !== undefined) {
+      if (!this.rtxEnabled()) throw new InvalidArgumentError('ERR_SFU_PIPE_RTX', 'rtx needs a pipe transport created with rtx: true');
+      checkSsrc(rtx?.ssrc, 'rtx.ssrc');
+      checkPayloadType(rtx.payloadType, 'rtx.payloadType');
+      if (rtx.ssrc === ssrc || rtx.payloadType === payloadType) {
+        throw new InvalidArgumentError('ERR_SFU_PIPE_RTX', 'the RTX stream needs an SSRC and a payload type of its own');
+      }
+    }
     const id = this.router.engine.addProducer(source, ssrc, false, cachePackets);
     if (id === 0) throw new InvalidStateError('ERR_SFU_PRODUCER_EXISTS', `SSRC ${ssrc} of this transport is already a producer`);
+    if (rtx && !this.router.engine.addProducerRtx(id, rtx.ssrc, rtx.payloadType, payloadType)) {
+      this.router.engine.removeProducer(id);
+      throw new InvalidStateError('ERR_SFU_PRODUCER_EXISTS', `RTX SSRC ${rtx.ssrc} of this transport is already in use`);
+    }
     const rtp: NegotiatedRtp = {
       codecs: [{ payloadType, mimeType: `${kind}/${codec.name}`, clockRate: codec.clockRate }],
       headerExtensions,
@@ -246,8 +282,10 @@ export class PlainRtpTransport {
       this.engineTransport = this.router.engine.addPlainTransport(this.filter, this.srtp?.nativeHandle ?? null, this.socket.nativeHandle);
       if (this.engineTransport === 0) throw new OperationError('ERR_SFU_TRANSPORT', 'the engine refused the transport');
     }
+    // RTX across a pipe (RFC 4588 §4): an SSRC and a payload type of its own, told to the other side in consumerStream().
+    const rtx = this.rtxEnabled() ? { ssrc: otherSsrc(ssrc), payloadType: otherPayloadType(payloadType) } : undefined;
     const id = this.router.engine.addConsumer(producer.id, this.engineTransport, ssrc, mapping.payloadTypes, mapping.extensionIds,
-      mapping.absSendTimeId, mapping.transportCcId, mapping.clockRate, FORWARD_UNMAPPED, 0);
+      mapping.absSendTimeId, mapping.transportCcId, mapping.clockRate, rtx?.payloadType ?? FORWARD_UNMAPPED, rtx?.ssrc ?? 0);
     if (id === 0) throw new OperationError('ERR_SFU_CONSUMER', 'the engine refused the consumer');
     const paused = options.paused ?? false;
     if (paused) this.router.engine.setConsumerPaused(id, true);
@@ -258,6 +296,7 @@ export class PlainRtpTransport {
       kind: producer.kind, ssrc, payloadType,
       codec: { name, clockRate: source.clockRate, ...(channels ? { channels: Number(channels) } : {}) },
       headerExtensions,
+      ...(rtx ? { rtx } : {}),
     });
     if (this.rtcpReports) this.reports.addSender(consumer, { kind: producer.kind, ssrc, payloadType, clockRate: source.clockRate }, (now) => consumer.nativeTotals(now));
     this.router.adoptConsumer(consumer, () => {
@@ -287,6 +326,7 @@ export class PlainRtpTransport {
       rtcpMalformed: this.rtcpMalformed,
       ...(this.srtp ? { srtpDropped: this.srtpDropped } : {}),
       rtcpReportsSent: this.reports.reportsSent,
+      ...(this.rtxEnabled() ? this.rtxStats() : {}),
     };
   }
 
@@ -318,6 +358,30 @@ export class PlainRtpTransport {
   /** @internal Pipes ask the other router for packets their cache did not hold; plain remotes are not asked. */
   protected asksUpstream(): boolean {
     return false;
+  }
+
+  /** @internal Pipes created with rtx: true send and receive RTX (docs/scaling.md "RTX on pipes"). */
+  protected rtxEnabled(): boolean {
+    return false;
+  }
+
+  private rtxStats(): { rtxSent: number; rtxReceived: number; rtxDropped: number } {
+    let rtxSent = 0;
+    let rtxReceived = 0;
+    let rtxDropped = 0;
+    const p = new Float64Array(PRODUCER_STAT_COUNT);
+    for (const producer of this.producers.values()) {
+      if (!producer.closed && this.router.engine.producerStats(producer.id, p)) {
+        rtxReceived += p[10]!;
+        rtxDropped += p[11]!;
+      }
+    }
+    const c = new Float64Array(CONSUMER_STAT_BASE + this.router.dropNames.length);
+    for (const consumer of this.consumers.values()) {
+      // Every retransmission of a pipe consumer with an RTX stream leaves as RTX.
+      if (!consumer.closed && this.router.engine.consumerStats(consumer.id, c)) rtxSent += c[3]!;
+    }
+    return { rtxSent, rtxReceived, rtxDropped };
   }
 
   /** @internal Extension ids a consumer gets when options name none. */

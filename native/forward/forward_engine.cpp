@@ -158,6 +158,18 @@ bool ForwardEngine::add_producer_repair_ssrc(uint32_t id, uint32_t ssrc) {
   return true;
 }
 
+bool ForwardEngine::add_producer_rtx(uint32_t id, uint32_t rtx_ssrc, uint8_t rtx_payload_type, uint8_t original_payload_type) {
+  Producer* p = Find(producers_, id);
+  if (!p || p->simulcast || rtx_ssrc == 0 || rtx_payload_type > 127 || original_payload_type > 127) return false;
+  const ProducerKey key{p->source, rtx_ssrc};
+  if (producer_index_.count(key)) return false;
+  p->repair_ssrcs.push_back(rtx_ssrc);
+  p->rtx_payload_type = rtx_payload_type;
+  p->rtx_original_payload_type = original_payload_type;
+  producer_index_[key] = ProducerRoute{id, 0, false, true};
+  return true;
+}
+
 bool ForwardEngine::set_producer_codecs(uint32_t id, const uint8_t* codecs) {
   Producer* p = Find(producers_, id);
   if (!p || !codecs) return false;
@@ -516,8 +528,8 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
   for (int i = 0; i < n; ++i) {
     slot_producer_[i] = 0;
     if (status[i] != kRecvClear) continue;
-    const uint8_t* data = target.buffer + static_cast<size_t>(i) * target.slot_size;
-    const uint32_t len = target.lengths[i];
+    uint8_t* data = target.buffer + static_cast<size_t>(i) * target.slot_size;
+    uint32_t len = target.lengths[i];
     if (len < kRtpFixedHeaderLen || IsRtcpPacket(data, len)) continue;
     const void* source = clear_source ? clear_source
                                       : table.find(udp_remote_key(target.addresses + static_cast<size_t>(i) * 16,
@@ -543,6 +555,21 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
         }
       }
       continue;
+    }
+    if (route.rtx) {
+      // RFC 4588 §4: restore the original packet in place, then treat it as one (docs/scaling.md).
+      const size_t restored = (data[1] & 0x7f) == p.rtx_payload_type
+                                  ? forward_rtx_unwrap(data, len, p.rtx_original_payload_type, p.layers[0].ssrc)
+                                  : 0;
+      if (restored == 0) {
+        ++p.counters.rtx_dropped;
+        status[i] = kRecvForwarded;
+        ++consumed;
+        continue;
+      }
+      ++p.counters.rtx_received;
+      len = static_cast<uint32_t>(restored);
+      target.lengths[i] = len;
     }
     Layer& layer = p.layers[route.layer];
     slot_producer_[i] = route.id;

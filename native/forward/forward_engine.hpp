@@ -64,6 +64,8 @@ struct ForwardProducerCounters {
   uint32_t last_timestamp = 0;
   uint64_t cached = 0;  // packets stored in the NACK cache
   ForwardReceiveStats receive;  // RFC 3550 §A.1/§A.8, for the receiver reports towards the publisher
+  uint64_t rtx_received = 0;  // RTX packets of its unwrapped RTX SSRC restored into the stream (RFC 4588 §4)
+  uint64_t rtx_dropped = 0;   // of that SSRC: wrong payload type or no room for an OSN, dropped
 };
 
 /** Per-consumer counters (ConsumerStats order in JavaScript). */
@@ -147,6 +149,13 @@ class ForwardEngine {
   bool set_producer_layer(uint32_t id, uint8_t layer, uint32_t ssrc);
   /** An RTX (repaired-rid) SSRC of the producer: its packets are dropped and counted (kFwdRepairDropped). */
   bool add_producer_repair_ssrc(uint32_t id, uint32_t ssrc);
+  /**
+   * The producer's RTX stream (RFC 4588, a pipe's, docs/scaling.md "RTX on pipes"): packets with
+   * `rtx_ssrc` and `rtx_payload_type` from its source are unwrapped into the original stream (OSN,
+   * the producer's SSRC, `original_payload_type`) and then cached and forwarded like it; other
+   * payload types and payloads without an OSN are dropped and counted. False when taken or unknown.
+   */
+  bool add_producer_rtx(uint32_t id, uint32_t rtx_ssrc, uint8_t rtx_payload_type, uint8_t original_payload_type);
   /** Codec per producer payload type (ForwardLayerCodec values, 128 bytes) for layer selection. */
   bool set_producer_codecs(uint32_t id, const uint8_t* codecs);
 
@@ -239,7 +248,9 @@ class ForwardEngine {
     size_t cache_packets = 0;
     std::vector<uint32_t> consumers;
     std::vector<Layer> layers;
-    std::vector<uint32_t> repair_ssrcs;
+    std::vector<uint32_t> repair_ssrcs;  // RTX SSRCs too (index entries to remove with the producer)
+    uint8_t rtx_payload_type = 0;
+    uint8_t rtx_original_payload_type = 0;
     uint8_t codecs[128] = {};
     ForwardProducerCounters counters;
     uint8_t transport_cc_id = 0;
@@ -260,6 +271,7 @@ class ForwardEngine {
     uint32_t id;
     uint8_t layer;
     bool repair;
+    bool rtx = false;  // an RTX SSRC to unwrap (add_producer_rtx), not dropped
   };
   struct ProducerKey {
     const void* source;  // an SrtpSession or a ForwardPlainSource

@@ -200,4 +200,19 @@ size_t forward_rtx_wrap(uint8_t* buf, size_t len, size_t capacity, uint8_t rtx_p
   return len + 2;
 }
 
+size_t forward_rtx_unwrap(uint8_t* buf, size_t len, uint8_t original_payload_type, uint32_t original_ssrc) noexcept {
+  const size_t header = RtpHeaderLength(buf, len);
+  if (header == 0 || original_payload_type > 127) return 0;
+  // RFC 3550 §5.1: with P set, the last octet counts the padding octets (itself included).
+  const size_t padding = (buf[0] & 0x20) ? buf[len - 1] : 0;
+  if ((buf[0] & 0x20) && padding == 0) return 0;
+  if (header + padding + 2 > len) return 0;
+  const uint16_t osn = ReadU16(buf + header);
+  std::memmove(buf + header, buf + header + 2, len - header - 2);
+  buf[1] = static_cast<uint8_t>((buf[1] & 0x80) | original_payload_type);
+  WriteU16(buf + 2, osn);
+  WriteU32(buf + 8, original_ssrc);
+  return len - 2;
+}
+
 }  // namespace pwt

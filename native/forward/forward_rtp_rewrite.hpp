@@ -104,6 +104,14 @@ ForwardDrop forward_rtp_rewrite_retransmission(uint8_t* buf, size_t len, Forward
 size_t forward_rtx_wrap(uint8_t* buf, size_t len, size_t capacity, uint8_t rtx_payload_type, uint32_t rtx_ssrc,
                         uint16_t rtx_seq) noexcept;
 
+/**
+ * RFC 4588 §4, the other way: turns the RTX packet buf[0, len) back into the original packet in place
+ * — the sequence number becomes the OSN (the payload's first two bytes, which are removed), the
+ * payload type `original_payload_type` (marker kept) and the SSRC `original_ssrc`. Returns the new
+ * length, or 0 when the header is bad or the payload (less padding) is shorter than an OSN.
+ */
+size_t forward_rtx_unwrap(uint8_t* buf, size_t len, uint8_t original_payload_type, uint32_t original_ssrc) noexcept;
+
 /** The 24-bit abs-send-time value for `now_us` (6.18 fixed-point seconds, wrapping every 64 s). */
 uint32_t forward_abs_send_time(uint64_t now_us) noexcept;
 

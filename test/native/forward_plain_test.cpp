@@ -2,7 +2,8 @@
 // only the connected remote's RTP/RTCP (strangers and non-RTP are rejected and counted), comedia
 // learns the first sender once, and the engine forwards clear packets from the filter to a WebRTC
 // transport (SRTP, its own sink) and to a plain transport (clear, the filter's remote, its own sink);
-// a plain retransmission reports what its cache missed.
+// a plain retransmission reports what its cache missed; a pipe producer's RTX stream (RFC 4588 §4) is
+// unwrapped into the stream before its cache and consumers, and bad RTX is dropped and counted.
 #include <netinet/in.h>
 
 #include <array>
@@ -208,10 +209,80 @@ void TestPlainForwarding() {
   CHECK_EQ(engine.add_producer(&source, 0x55, false), 0u);
 }
 
+void TestPipeRtxUnwrap() {
+  ForwardPlainSource source;
+  const sockaddr_in remote = Address(1, 4000);
+  CHECK(source.set_remote(reinterpret_cast<const sockaddr*>(&remote), sizeof remote));
+  ForwardEngine engine(16);
+  const uint32_t producer = engine.add_producer(&source, 0x55, false, 64);
+  CHECK(producer != 0);
+  CHECK(engine.add_producer_rtx(producer, 0x66, 97, 96));
+  CHECK(!engine.add_producer_rtx(producer, 0x66, 97, 96));   // taken
+  CHECK(!engine.add_producer_rtx(producer, 0x55, 97, 96));   // the stream's own SSRC
+  CHECK(!engine.add_producer_rtx(producer, 0x77, 128, 96));  // not a payload type
+  CHECK(!engine.add_producer_rtx(999, 0x77, 97, 96));        // unknown producer
+  CaptureSink plain_sink, batch_sink;
+  ForwardPlainSource sink_remote;
+  const sockaddr_in sink_addr = Address(8, 8000);
+  CHECK(sink_remote.set_remote(reinterpret_cast<const sockaddr*>(&sink_addr), sizeof sink_addr));
+  const uint32_t plain = engine.add_plain_transport(&sink_remote, nullptr, &plain_sink);
+  const uint32_t consumer = engine.add_consumer(producer, plain, Params(0xB1, 96));
+  CHECK(plain != 0 && consumer != 0);
+
+  // 700 and 702 arrive; 701 comes as RTX (OSN 701, RTX sequence number 5, marker set).
+  const std::vector<uint8_t> lost = Rtp(701, 0x55, 50);
+  std::vector<uint8_t> rtx = Rtp(5, 0x66, 52, 0x80 | 97);
+  rtx[12] = static_cast<uint8_t>(701 >> 8);
+  rtx[13] = static_cast<uint8_t>(701 & 0xff);
+  WriteU32(rtx.data() + 4, ReadU32(lost.data() + 4));
+  std::memcpy(rtx.data() + 14, lost.data() + 12, 50);
+  Batch b;
+  b.add(Rtp(700, 0x55, 50), 1, 4000);
+  b.add(Rtp(702, 0x55, 50), 1, 4000);
+  b.add(rtx, 1, 4000);
+  b.add(Rtp(6, 0x66, 1, 97), 1, 4000);    // one payload byte: no OSN
+  b.add(Rtp(7, 0x66, 20, 96), 1, 4000);   // the RTX SSRC with the media payload type
+  std::vector<uint8_t> padded = Rtp(8, 0x66, 4, 97);
+  padded[0] |= 0x20;
+  padded.back() = 3;                      // padding leaves one payload byte
+  b.add(padded, 1, 4000);
+  b.add(Rtp(9, 0x67, 20, 97), 1, 4000);   // an SSRC that is no stream: left to JavaScript
+  UdpSessionTable table;
+  UdpRecvTarget t = b.target();
+  source.filter_batch(t, b.n, b.status);
+  CHECK_EQ(engine.process_batch(t, b.n, b.status, table, 1'000'000, batch_sink, &source), 6);
+  CHECK_EQ(b.status[6], kRecvClear);
+  const ForwardProducerCounters* pc = engine.producer_counters(producer);
+  CHECK_EQ(pc->rtx_received, 1u);
+  CHECK_EQ(pc->rtx_dropped, 3u);
+  CHECK_EQ(pc->packets, 3u);
+  CHECK_EQ(pc->cached, 3u);
+  CHECK_EQ(b.lengths[2], static_cast<uint32_t>(lost.size()));
+  CHECK_EQ(plain_sink.sent.size(), 3u);
+  const auto& repaired = plain_sink.sent[2];
+  CHECK_EQ(repaired.size(), lost.size());
+  CHECK_EQ(ReadU32(repaired.data() + 8), 0xB1u);
+  CHECK_EQ(repaired[1], 0x80 | 96);  // the stream's payload type, marker kept
+  CHECK_EQ(ReadU16(repaired.data() + 2), 701);
+  CHECK_MEM(repaired.data() + 12, lost.data() + 12, 50);
+
+  // The restored packet is in the cache: a NACK for 701 is answered from it.
+  const uint16_t seqs[1] = {701};
+  CaptureSink other;
+  CHECK_EQ(engine.retransmit(consumer, seqs, 1, 2'000'000, other), 1u);
+  CHECK_MEM(plain_sink.sent.back().data() + 12, lost.data() + 12, 50);
+
+  // Removing the producer frees its RTX SSRC.
+  CHECK(engine.remove_producer(producer));
+  const uint32_t again = engine.add_producer(&source, 0x55, false, 64);
+  CHECK(engine.add_producer_rtx(again, 0x66, 97, 96));
+}
+
 }  // namespace
 
 int main() {
   TestFilter();
   TestPlainForwarding();
+  TestPipeRtxUnwrap();
   TEST_MAIN_END();
 }

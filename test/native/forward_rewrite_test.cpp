@@ -1,7 +1,8 @@
 // pwt::forward_rtp_rewrite (native/forward/forward_rtp_rewrite.hpp): SSRC and payload type,
 // sequence/timestamp continuity across rebase (switch, resume) and reordering, RFC 8285 one-byte
 // and two-byte header-extension id remapping and stripping, abs-send-time and transport-cc per
-// leg, and malformed input refused without reading past the end (run under ASan/UBSan too).
+// leg, and malformed input refused without reading past the end (run under ASan/UBSan too); RFC 4588
+// §4 RTX wrap and unwrap round trip, and RTX without room for an OSN (padding included) refused.
 #include <cstring>
 #include <vector>
 
@@ -193,11 +194,56 @@ void TestMalformed() {
 
 }  // namespace
 
+void TestRtxUnwrap() {
+  const std::vector<uint8_t> ext = {0x10, 0xAA, 0, 0};  // one one-byte element, padded to a word
+  std::vector<uint8_t> original = Packet(0x80 | 96, 4242, 90000, 0x11111111, ext);
+  std::vector<uint8_t> p = original;
+  p.resize(p.size() + 2);
+  const size_t wrapped = forward_rtx_wrap(p.data(), original.size(), p.size(), 97, 0x22222222, 7);
+  CHECK_EQ(wrapped, original.size() + 2);
+  CHECK_EQ(p[1], 0x80 | 97);
+  CHECK_EQ(ReadU32(p.data() + 8), 0x22222222u);
+  CHECK_EQ(Seq(p), 7);
+  const size_t restored = forward_rtx_unwrap(p.data(), wrapped, 96, 0x11111111);
+  CHECK_EQ(restored, original.size());
+  CHECK_MEM(p.data(), original.data(), original.size());  // OSN, PT (marker kept), SSRC back
+
+  // Only an OSN and nothing else: an empty original payload.
+  std::vector<uint8_t> bare = Packet(97, 9, 1, 0x22222222, {}, 0xBEDE, 2);
+  bare[12] = 0x12;
+  bare[13] = 0x34;
+  CHECK_EQ(forward_rtx_unwrap(bare.data(), bare.size(), 96, 0x11111111), 12u);
+  CHECK_EQ(Seq(bare), 0x1234);
+  CHECK_EQ(bare[1], 96);
+
+  // No OSN: one payload byte; padding that leaves less than an OSN; padding count 0; no header.
+  std::vector<uint8_t> short1 = Packet(97, 9, 1, 0x22222222, {}, 0xBEDE, 1);
+  CHECK_EQ(forward_rtx_unwrap(short1.data(), short1.size(), 96, 1), 0u);
+  std::vector<uint8_t> padded = Packet(97, 9, 1, 0x22222222, {}, 0xBEDE, 4);
+  padded[0] |= 0x20;
+  padded.back() = 3;  // 3 padding octets of 4: one payload byte left
+  CHECK_EQ(forward_rtx_unwrap(padded.data(), padded.size(), 96, 1), 0u);
+  padded.back() = 2;  // two payload bytes left: the OSN
+  CHECK_EQ(forward_rtx_unwrap(padded.data(), padded.size(), 96, 1), padded.size() - 2);
+  std::vector<uint8_t> zero_pad = Packet(97, 9, 1, 0x22222222, {}, 0xBEDE, 4);
+  zero_pad[0] |= 0x20;
+  zero_pad.back() = 0;
+  CHECK_EQ(forward_rtx_unwrap(zero_pad.data(), zero_pad.size(), 96, 1), 0u);
+  std::vector<uint8_t> huge_pad = Packet(97, 9, 1, 0x22222222, {}, 0xBEDE, 4);
+  huge_pad[0] |= 0x20;
+  huge_pad.back() = 200;
+  CHECK_EQ(forward_rtx_unwrap(huge_pad.data(), huge_pad.size(), 96, 1), 0u);
+  std::vector<uint8_t> tiny(11, 0x80);
+  CHECK_EQ(forward_rtx_unwrap(tiny.data(), tiny.size(), 96, 1), 0u);
+  CHECK_EQ(forward_rtx_unwrap(bare.data(), bare.size(), 128, 1), 0u);
+}
+
 int main() {
   TestFixedHeader();
   TestContinuityAcrossRebase();
   TestOneByteExtensions();
   TestTwoByteExtensions();
   TestMalformed();
+  TestRtxUnwrap();
   TEST_MAIN_END();
 }

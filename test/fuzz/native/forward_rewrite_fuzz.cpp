@@ -2,8 +2,9 @@
 // RFC 3550 §5.1, RFC 8285 §4.2/§4.3). Input: 4 control bytes (extension-id mapping seed, abs-send-time
 // and transport-cc ids, rebase flag) then an RTP packet. Checks: nothing outside the packet is
 // touched, the length is unchanged, a forwarded packet carries the consumer's SSRC and an unchanged
-// payload, its RFC 4588 RTX form carries the OSN and payload, and a retransmission rewrites the same
-// fixed header again.
+// payload, its RFC 4588 RTX form carries the OSN and payload and unwraps back to the same bytes, a
+// retransmission rewrites the same fixed header again, and unwrapping the raw input as RTX stays
+// inside it and removes exactly the OSN.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -28,6 +29,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (len) std::memcpy(buf.data() + 16, data + 4, len);
   uint8_t* p = buf.data() + 16;
   uint16_t tseq = 1;
+  {
+    // The raw input read as RTX (a pipe's RTX stream, RFC 4588 §4): nothing outside it touched.
+    std::vector<uint8_t> raw(buf);
+    const size_t n = pwt::forward_rtx_unwrap(len ? raw.data() + 16 : nullptr, len, 96, 0x11);
+    for (size_t i = 0; i < 16; ++i) {
+      if (raw[i] != 0xEE || raw[16 + len + i] != 0xEE) std::abort();
+    }
+    if (n != 0 && (n + 2 != len || pwt::ReadU32(raw.data() + 16 + 8) != 0x11u || (raw[17] & 0x7f) != 96)) std::abort();
+  }
   for (int round = 0; round < 2; ++round) {
     if (data[3] & (1 << round)) s.rebase = true;
     std::vector<uint8_t> before(p, p + len);
@@ -46,6 +56,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (std::memcmp(rtx.data() + header, p + 2, 2) != 0 || std::memcmp(rtx.data() + header + 2, p + header, len - header) != 0) {
         std::abort();
       }
+      // And back: the rewritten packet again (refused only for padding that leaves no room for the OSN).
+      const size_t restored = pwt::forward_rtx_unwrap(rtx.data(), len + 2, p[1] & 0x7f, s.ssrc);
+      if (restored != 0 && (restored != len || std::memcmp(rtx.data(), p, len) != 0)) std::abort();
       // A retransmission of what was just sent maps to the same bytes again.
       std::vector<uint8_t> again(before);
       if (pwt::forward_rtp_rewrite_retransmission(again.data(), len, s, 5'000'000, &tseq) == pwt::ForwardDrop::kNone &&
