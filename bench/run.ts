@@ -1,4 +1,4 @@
-// `npm run bench -- [suite ...] [--quick] [--rounds N]`: runs bench/suites/<suite>.ts (all suites
+// `npm run bench -- [suite ...] [--quick] [--rounds N] [--workers N]`: runs bench/suites/<suite>.ts (all suites
 // when none is named), each in its own child process so that a crash or hang in one library costs
 // only its suite. Each suite exports `run(options): Promise<BenchSeries[]>` (and optionally
 // `baseline`); its table goes to stdout, every sample to .bench-out/<suite>.json (all of the
@@ -18,10 +18,14 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const childIdx = args.indexOf('--suite-child');
 const roundsIdx = args.indexOf('--rounds');
+// `fanout --workers N` (and `scale --workers N`): 1 router worker against N (bench/suites/scale.ts).
+const workersIdx = args.indexOf('--workers');
+const workers = workersIdx >= 0 ? Number(args[workersIdx + 1]) : undefined;
 // A --quick run is a smoke run (CI): one round per case; real runs take the median of five.
 const rounds = roundsIdx >= 0 ? Number(args[roundsIdx + 1]) : quick ? 1 : 5;
 const available = readdirSync(join(here, 'suites')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
-const named = args.filter((a, i) => !a.startsWith('--') && !(roundsIdx >= 0 && i === roundsIdx + 1) && !(childIdx >= 0 && i === childIdx + 1));
+const valueOf = (i: number): boolean => (roundsIdx >= 0 && i === roundsIdx + 1) || (childIdx >= 0 && i === childIdx + 1) || (workersIdx >= 0 && i === workersIdx + 1);
+const named = args.filter((a, i) => !a.startsWith('--') && !valueOf(i));
 const unknown = named.filter((n) => !available.includes(n));
 if (unknown.length) {
   console.error(`unknown suite(s): ${unknown.join(', ')}; available: ${available.join(', ')}`);
@@ -31,7 +35,11 @@ if (!Number.isInteger(rounds) || rounds < 1) {
   console.error('--rounds needs a positive integer');
   process.exit(2);
 }
-const options: BenchOptions = { quick, rounds };
+if (workers !== undefined && (!Number.isInteger(workers) || workers < 2 || workers > 16)) {
+  console.error('--workers needs an integer in 2..16');
+  process.exit(2);
+}
+const options: BenchOptions = { quick, rounds, ...(workers !== undefined ? { workers } : {}) };
 
 /** Child mode: run one suite in this process, print, write JSON and chart, exit. */
 async function runOne(suite: string): Promise<never> {
@@ -66,6 +74,7 @@ async function runAll(suites: string[]): Promise<never> {
     const t0 = performance.now();
     const childArgs = ['--import', 'tsx', fileURLToPath(import.meta.url), '--suite-child', suite, '--rounds', String(rounds)];
     if (quick) childArgs.push('--quick');
+    if (workers !== undefined) childArgs.push('--workers', String(workers));
     const status = await new Promise<string>((resolve) => {
       const child = spawn(process.execPath, childArgs, { stdio: 'inherit' });
       const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);

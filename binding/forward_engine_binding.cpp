@@ -23,6 +23,7 @@ constexpr size_t kAddressRecord = 28;  // as lib/transport/source/udp-socket.ts 
 
 // Producer/consumer stats layouts (lib/native/forward.ts reads them in this order).
 constexpr size_t kProducerStats = 10;
+constexpr size_t kProducerLayerReceiveStats = 6;
 constexpr size_t kConsumerStats = 7 + kForwardDropCount;
 constexpr uint32_t kMaxCachePackets = 32768;
 constexpr size_t kConsumerLayerStats = 5;
@@ -67,6 +68,10 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
                            InstanceMethod<&ForwardEngineWrap::SetConsumerProducer>("setConsumerProducer"),
                            InstanceMethod<&ForwardEngineWrap::RemoveConsumer>("removeConsumer"),
                            InstanceMethod<&ForwardEngineWrap::ProducerStats>("producerStats"),
+                           InstanceMethod<&ForwardEngineWrap::ProducerLayerPackets>("producerLayerPackets"),
+                           InstanceMethod<&ForwardEngineWrap::ProducerLayerReceive>("producerLayerReceive"),
+                           InstanceMethod<&ForwardEngineWrap::SetProducerAbsSendTime>("setProducerAbsSendTime"),
+                           InstanceMethod<&ForwardEngineWrap::DrainProducerSendTimes>("drainProducerSendTimes"),
                            InstanceMethod<&ForwardEngineWrap::ConsumerStats>("consumerStats"),
                        });
   }
@@ -266,6 +271,55 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     return Napi::Number::New(env, static_cast<double>(total));
   }
 
+  Napi::Value SetProducerAbsSendTime(const Napi::CallbackInfo& info) {
+    const uint32_t ext = info[1].ToNumber().Uint32Value();
+    return Napi::Boolean::New(info.Env(), ext <= 255 && engine_.set_producer_abs_send_time(info[0].ToNumber().Uint32Value(),
+                                                                                        static_cast<uint8_t>(ext)));
+  }
+
+  // drainProducerSendTimes(id, ssrcs Uint32Array, absSendTimes Int32Array, lengths Uint32Array,
+  // agesUs Float64Array) -> n: the oldest n logged packets, each with its SSRC, abs-send-time (-1:
+  // none), bytes and µs since it arrived (REMB, docs/sfu.md).
+  Napi::Value DrainProducerSendTimes(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    ForwardSendTimeLog* log = engine_.producer_send_times(info[0].ToNumber().Uint32Value());
+    if (!log || info.Length() < 5) return Napi::Number::New(env, 0);
+    for (size_t i = 1; i < 5; ++i) if (!info[i].IsTypedArray()) return Napi::Number::New(env, 0);
+    Napi::TypedArray s = info[1].As<Napi::TypedArray>();
+    Napi::TypedArray t = info[2].As<Napi::TypedArray>();
+    Napi::TypedArray l = info[3].As<Napi::TypedArray>();
+    Napi::TypedArray a = info[4].As<Napi::TypedArray>();
+    if (s.TypedArrayType() != napi_uint32_array || t.TypedArrayType() != napi_int32_array ||
+        l.TypedArrayType() != napi_uint32_array || a.TypedArrayType() != napi_float64_array) {
+      return Napi::Number::New(env, 0);
+    }
+    auto data = [](Napi::TypedArray x) { return static_cast<uint8_t*>(x.ArrayBuffer().Data()) + x.ByteOffset(); };
+    uint32_t* ssrcs = reinterpret_cast<uint32_t*>(data(s));
+    int32_t* times = reinterpret_cast<int32_t*>(data(t));
+    uint32_t* lengths = reinterpret_cast<uint32_t*>(data(l));
+    double* ages = reinterpret_cast<double*>(data(a));
+    size_t max = s.ElementLength();
+    if (t.ElementLength() < max) max = t.ElementLength();
+    if (l.ElementLength() < max) max = l.ElementLength();
+    if (a.ElementLength() < max) max = a.ElementLength();
+    ForwardSendTime chunk[128];
+    const uint64_t now = MonotonicMicros();
+    size_t total = 0;
+    while (total < max) {
+      const size_t want = max - total < 128 ? max - total : 128;
+      const size_t n = log->drain(chunk, want);
+      for (size_t i = 0; i < n; ++i) {
+        ssrcs[total + i] = chunk[i].ssrc;
+        times[total + i] = chunk[i].abs_send_time;
+        lengths[total + i] = chunk[i].length;
+        ages[total + i] = static_cast<double>(now > chunk[i].arrival_us ? now - chunk[i].arrival_us : 0);
+      }
+      total += n;
+      if (n < want) break;
+    }
+    return Napi::Number::New(env, static_cast<double>(total));
+  }
+
   // producerArrivalsOverwritten(id) -> arrivals the producer's log overwrote before a drain (-1: unknown)
   Napi::Value ProducerArrivalsOverwritten(const Napi::CallbackInfo& info) {
     const ForwardArrivalLog* log = info.Length() >= 1 ? engine_.producer_arrivals(info[0].ToNumber().Uint32Value()) : nullptr;
@@ -357,6 +411,47 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     out[8] = static_cast<double>(c->receive.received);
     out[9] = c->receive.jitter_q4 / 16.0;
     return Napi::Boolean::New(info.Env(), true);
+  }
+
+  // producerLayerPackets(id, out Float64Array(n)) -> layers written (0: unknown producer or bad out):
+  // packets accepted on each spatial layer, lowest first (RTX not counted).
+  Napi::Value ProducerLayerPackets(const Napi::CallbackInfo& info) {
+    double* out = StatsOut(info, 1);
+    if (!out) return Napi::Number::New(info.Env(), 0);
+    const size_t room = info[1].As<Napi::TypedArray>().ElementLength();
+    uint64_t packets[ForwardEngine::kMaxLayers] = {};
+    const uint8_t max = static_cast<uint8_t>(room < ForwardEngine::kMaxLayers ? room : ForwardEngine::kMaxLayers);
+    const uint8_t n = engine_.producer_layer_packets(info[0].ToNumber().Uint32Value(), packets, max);
+    for (uint8_t i = 0; i < n; ++i) out[i] = static_cast<double>(packets[i]);
+    return Napi::Number::New(info.Env(), n);
+  }
+
+  // producerLayerReceive(id, layer, out Float64Array(6)) -> false when unknown: one spatial layer's
+  // SSRC as RFC 3550 §A.1/§A.8 sees it: [packets, bytes, baseSequence, extendedHighestSequence,
+  // receivedA1, jitter (timestamp units)]
+  Napi::Value ProducerLayerReceive(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 3 || !info[2].IsTypedArray()) return Napi::Boolean::New(env, false);
+    Napi::TypedArray ta = info[2].As<Napi::TypedArray>();
+    if (ta.TypedArrayType() != napi_float64_array || ta.ByteLength() < kProducerLayerReceiveStats * sizeof(double)) {
+      return Napi::Boolean::New(env, false);
+    }
+    const uint32_t layer = info[1].ToNumber().Uint32Value();
+    if (layer >= ForwardEngine::kMaxLayers) return Napi::Boolean::New(env, false);
+    uint64_t bytes = 0;
+    uint64_t packets[ForwardEngine::kMaxLayers] = {};
+    const uint32_t id = info[0].ToNumber().Uint32Value();
+    const ForwardReceiveStats* r = engine_.producer_layer_receive(id, static_cast<uint8_t>(layer), &bytes);
+    if (!r) return Napi::Boolean::New(env, false);
+    engine_.producer_layer_packets(id, packets, ForwardEngine::kMaxLayers);
+    double* out = reinterpret_cast<double*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
+    out[0] = static_cast<double>(packets[layer]);
+    out[1] = static_cast<double>(bytes);
+    out[2] = r->base_seq;
+    out[3] = r->extended_highest();
+    out[4] = static_cast<double>(r->received);
+    out[5] = r->jitter_q4 / 16.0;
+    return Napi::Boolean::New(env, true);
   }
 
   // consumerStats(id, out Float64Array(7 + drops)) -> false when unknown:

@@ -9,7 +9,9 @@
 #include <cstddef>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "binding/udp_socket_binding.hpp"
@@ -63,12 +65,13 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
                            InstanceMethod<&UdpSocketWrap::SetHandoff>("setHandoff"),
                            InstanceMethod<&UdpSocketWrap::SteerAddress>("steerAddress"),
                            InstanceMethod<&UdpSocketWrap::SteerUfrag>("steerUfrag"),
+                           InstanceMethod<&UdpSocketWrap::ConnectFlow>("connectFlow"),
                            InstanceMethod<&UdpSocketWrap::Close>("close"),
                        });
   }
 
   // new UdpSocket({ recvBuffer, slotSize, recvLengths, recvAddresses, recvPorts, recvFamilies,
-  //                 recvStatus, sendBuffer, sendOffsets, sendLengths, sendAddresses, sendRoutes,
+  //                 recvStatus, recvRelays, sendBuffer, sendOffsets, sendLengths, sendAddresses, sendRoutes,
   //                 counters, onBatch })
   explicit UdpSocketWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpSocketWrap>(info) {
     Napi::Env env = info.Env();
@@ -82,7 +85,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
         !Take(o, "recvFamilies", &recv_families_) || !Take(o, "sendBuffer", &send_buffer_) ||
         !Take(o, "sendOffsets", &send_offsets_) || !Take(o, "sendLengths", &send_lengths_) ||
         !Take(o, "sendAddresses", &send_addresses_) || !Take(o, "counters", &counters_) ||
-        !Take(o, "recvStatus", &recv_status_) || !Take(o, "sendRoutes", &send_routes_)) {
+        !Take(o, "recvStatus", &recv_status_) || !Take(o, "sendRoutes", &send_routes_) ||
+        !Take(o, "recvRelays", &recv_relays_)) {
       Napi::TypeError::New(env, "UdpSocket: missing or mistyped pool arrays").ThrowAsJavaScriptException();
       return;
     }
@@ -99,7 +103,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     if (target_.capacity > UdpSocket::kMaxBatch) target_.capacity = UdpSocket::kMaxBatch;
     if (recv_lengths_.bytes < target_.capacity * 4 || recv_addresses_.bytes < target_.capacity * 16 ||
         recv_ports_.bytes < target_.capacity * 2 || recv_families_.bytes < target_.capacity ||
-        recv_status_.bytes < target_.capacity || send_routes_.bytes < (send_lengths_.bytes / 4) * 2 ||
+        recv_status_.bytes < target_.capacity || recv_relays_.bytes < target_.capacity * 2 ||
+        send_routes_.bytes < (send_lengths_.bytes / 4) * 2 ||
         counters_.bytes < kCounterCount * sizeof(double) || target_.capacity == 0) {
       Napi::RangeError::New(env, "UdpSocket: pool arrays too small").ThrowAsJavaScriptException();
       return;
@@ -167,7 +172,13 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     opts.send_buffer = info[6].ToNumber().Int32Value();
     int err = 0;
     UdpStatus st = closed_ ? UdpStatus::kClosed : socket_.bind(opts, &err);
-    if (st == UdpStatus::kOk) StartPolling(env);
+    if (st == UdpStatus::kOk) {
+      bind_options_ = opts;
+      std::string ip;
+      int family = 0;
+      socket_.local_address(&ip, &bind_options_.port, &family);  // port 0 became a real one
+      StartPolling(env);
+    }
     Napi::Array out = Napi::Array::New(env, 2);
     out.Set(0u, Napi::Number::New(env, static_cast<int>(st)));
     out.Set(1u, Napi::Number::New(env, err));
@@ -242,15 +253,29 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       }
       uint32_t length = lengths[i];
       if (route) {
-        // Protect in place; JS reserved kSrtpRoom bytes after the packet for the tag/index.
+        // Protect in place; JS reserved kSrtpRoom bytes after the packet for the tag/index. A TURN
+        // channel route's entry starts with 4 bytes of room for the ChannelData header (RFC 8656
+        // §12.4), written here with the protected length; no padding over UDP (§12.5).
         SrtpSession* session = sessions_.session(route);
+        const uint16_t channel = sessions_.channel(route);
+        const uint32_t header = channel ? 4 : 0;
         size_t out_len = 0;
-        if (!session || session->protect(base + offsets[i], length, length + kSrtpRoom, &out_len) != SrtpStatus::kOk) {
+        if (!session || length < header ||
+            session->protect(base + offsets[i] + header, length - header, length - header + kSrtpRoom, &out_len) != SrtpStatus::kOk ||
+            out_len > 0xffff) {
           c[kSrtpProtectFailed] += 1;
           continue;
         }
         c[kSrtpProtected] += 1;
-        length = static_cast<uint32_t>(out_len);
+        length = static_cast<uint32_t>(out_len) + header;
+        if (channel) {
+          uint8_t* h = base + offsets[i];
+          h[0] = static_cast<uint8_t>(channel >> 8);
+          h[1] = static_cast<uint8_t>(channel);
+          h[2] = static_cast<uint8_t>(out_len >> 8);
+          h[3] = static_cast<uint8_t>(out_len);
+          c[kChannelDataSent] += 1;
+        }
       }
       const uint8_t* rec = addrs + i * kAddressRecord;
       items_.push_back(UdpSendItem{base + offsets[i], length, reinterpret_cast<const sockaddr*>(rec), AddressLength(rec)});
@@ -281,6 +306,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   Napi::Value Ref(const Napi::CallbackInfo& info) {
     if (poll_) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
     if (inbox_poll_) uv_ref(reinterpret_cast<uv_handle_t*>(inbox_poll_));
+    for (auto& f : flows_) uv_ref(reinterpret_cast<uv_handle_t*>(&f.second->poll));
     referenced_ = true;
     return info.Env().Undefined();
   }
@@ -288,6 +314,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   Napi::Value Unref(const Napi::CallbackInfo& info) {
     if (poll_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
     if (inbox_poll_) uv_unref(reinterpret_cast<uv_handle_t*>(inbox_poll_));
+    for (auto& f : flows_) uv_unref(reinterpret_cast<uv_handle_t*>(&f.second->poll));
     referenced_ = false;
     return info.Env().Undefined();
   }
@@ -322,8 +349,9 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     return env.Undefined();
   }
 
-  // addSrtpRoute(address record Uint8Array(28), srtpSession nativeHandle) -> route id (1..65535),
-  // 0 when the session is not a native SrtpSession or the table is full.
+  // addSrtpRoute(address record Uint8Array(28), srtpSession nativeHandle, channel = 0) -> route id
+  // (1..65535), 0 when the session is not a native SrtpSession, the channel is outside 0x4000..0x4FFF
+  // (RFC 8656 §12) or the table is full. With a channel the address is the TURN server's.
   Napi::Value AddSrtpRoute(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsObject()) {
@@ -334,9 +362,13 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     if (closed_) return Napi::Number::New(env, 0);
     SrtpSession* session = SrtpSessionFromValue(env, info[1]);
     if (rec.ByteLength() < kAddressRecord || !session) return Napi::Number::New(env, 0);
+    const uint32_t channel = info.Length() >= 3 ? info[2].ToNumber().Uint32Value() : 0;
+    if (channel != 0 && (channel < 0x4000 || channel > 0x4fff)) return Napi::Number::New(env, 0);
     sockaddr_storage ss{};
     std::memcpy(&ss, rec.Data(), kAddressRecord);
-    const uint32_t id = sessions_.add(udp_remote_key(ss), session);
+    UdpRemoteKey key = udp_remote_key(ss);
+    key.channel = static_cast<uint16_t>(channel);
+    const uint32_t id = sessions_.add(key, session);
     if (id == 0) return Napi::Number::New(env, 0);
     // The reference keeps the session's JS object (and so the SrtpSession) alive while routed.
     if (session_refs_.size() < id) session_refs_.resize(id);
@@ -356,6 +388,9 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     Napi::Env env = info.Env();
     ForwardEngine* engine = info.Length() >= 1 ? ForwardEngineFromValue(env, info[0]) : nullptr;
     forward_ = closed_ ? nullptr : engine;
+    // The engine logs arrivals for transport-cc feedback and jitter: with kernel receive timestamps
+    // they are when the datagram arrived, not when a busy event loop read it (docs/udp.md).
+    if (forward_ && !target_.arrival_us && socket_.set_receive_timestamps(true)) target_.arrival_us = recv_arrivals_;
     if (forward_) forward_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
     else forward_ref_.Reset();
     return Napi::Boolean::New(env, forward_ != nullptr);
@@ -406,7 +441,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     return Napi::Boolean::New(env, plain_ != nullptr);
   }
 
-  // setHandoff({ table: Int32Array (shared), self, inboxFd, outboxFds: Int32Array, counters: Float64Array })
+  // setHandoff({ table: Int32Array (shared), self, inboxFd, outboxFds: Int32Array, counters: Float64Array,
+  //              flowSockets: number (connected flow sockets at most, 0: none) })
   // -> true when set: this socket shares its port with other workers' sockets (SO_REUSEPORT); datagrams
   // of flows another worker owns go to it, and its channel's datagrams are read like received ones
   // (docs/scaling.md "One port across workers"). The channels' descriptors belong to the caller.
@@ -447,7 +483,95 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     steering_mem_ = std::move(table);
     handoff_counters_ = std::move(counters);
     self_ = self;
+    const Napi::Value limit = o.Get("flowSockets");
+    flow_limit_ = limit.IsNumber() ? limit.As<Napi::Number>().Uint32Value() : 0;
     return Napi::Boolean::New(env, true);
+  }
+
+  // connectFlow(open: boolean, family 4|6, ip, port) -> true when a connected flow socket for that remote
+  // is open (open) or none is left (close). A flow socket is bound to this socket's address and port with
+  // SO_REUSEPORT and connect()ed to the remote: the kernel prefers it over the group's unconnected
+  // sockets for that 4-tuple, so the flow reaches this worker without a hand-off (docs/scaling.md
+  // "Connected flow sockets"). Refused (false, counted) past the `flowSockets` limit or when the OS refuses.
+  Napi::Value ConnectFlow(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!steering_ || closed_ || info.Length() < 4 || !info[2].IsString()) return Napi::Boolean::New(env, false);
+    const bool v6 = info[1].ToNumber().Int32Value() == 6;
+    std::string ip = info[2].As<Napi::String>().Utf8Value();
+    const uint16_t port = static_cast<uint16_t>(info[3].ToNumber().Uint32Value());
+    UdpAddress remote;
+    if (!udp_make_address(v6 ? AF_INET6 : AF_INET, ip.c_str(), port, &remote)) return Napi::Boolean::New(env, false);
+    const UdpRemoteKey key = udp_remote_key(remote.storage);
+    auto it = flows_.find(key);
+    if (!info[0].ToBoolean()) {
+      if (it != flows_.end()) CloseFlow(it);
+      return Napi::Boolean::New(env, true);
+    }
+    if (it != flows_.end()) return Napi::Boolean::New(env, true);
+    double* c = HandoffCounters();
+    // A dual-stack socket reaches an IPv4 remote by its IPv4-mapped address; a v4 socket no v6 remote.
+    if (bind_options_.family == AF_INET6 && !v6) {
+      ip = "::ffff:" + ip;
+      if (!udp_make_address(AF_INET6, ip.c_str(), port, &remote)) return Napi::Boolean::New(env, false);
+    } else if (bind_options_.family == AF_INET && v6) {
+      c[kHandoffFlowRefused] += 1;
+      return Napi::Boolean::New(env, false);
+    }
+    if (flows_.size() >= flow_limit_) {
+      c[kHandoffFlowRefused] += 1;
+      return Napi::Boolean::New(env, false);
+    }
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || !loop) return Napi::Boolean::New(env, false);
+    auto flow = std::make_unique<FlowSocket>();
+    UdpBindOptions opts = bind_options_;
+    opts.reuse_port = true;
+    int err = 0;
+    if (flow->socket.bind(opts, &err) != UdpStatus::kOk || flow->socket.connect(remote, &err) != UdpStatus::kOk ||
+        uv_poll_init(loop, &flow->poll, flow->socket.fd()) != 0) {
+      // Between bind and a failed connect the socket was an unconnected member of the group: whatever
+      // the kernel queued on it in that instant is lost with it (counted as receive errors).
+      c[kHandoffFlowRefused] += 1;
+      return Napi::Boolean::New(env, false);
+    }
+    flow->owner = this;
+    flow->key = key;
+    flow->socket.set_counters(socket_.counters());
+    flow->poll.data = flow.get();
+    if (!referenced_) uv_unref(reinterpret_cast<uv_handle_t*>(&flow->poll));
+    uv_poll_start(&flow->poll, UV_READABLE, &UdpSocketWrap::OnFlowPoll);
+    flows_.emplace(key, std::move(flow));
+    c[kHandoffFlowSockets] = static_cast<double>(flows_.size());
+    return Napi::Boolean::New(env, true);
+  }
+
+  // A connected socket of one established flow, polled on this thread's loop; its datagrams are read
+  // into the same receive batch as the shared socket's. Freed by its poll handle's close callback, so
+  // a batch being read from it when JavaScript closes the flow still finds it (closed) in memory.
+  struct FlowSocket {
+    UdpSocket socket;
+    uv_poll_t poll{};
+    UdpSocketWrap* owner = nullptr;
+    UdpRemoteKey key;
+  };
+  using FlowMap = std::unordered_map<UdpRemoteKey, std::unique_ptr<FlowSocket>, UdpRemoteKeyHash>;
+
+  void CloseFlow(FlowMap::iterator it) {
+    FlowSocket* flow = it->second.release();
+    flows_.erase(it);
+    if (handoff_counters_.data) HandoffCounters()[kHandoffFlowSockets] = static_cast<double>(flows_.size());
+    uv_poll_stop(&flow->poll);
+    flow->owner = nullptr;  // closed: a late poll callback does nothing; poll.data still names the flow
+    flow->socket.set_counters(nullptr);
+    flow->socket.close();
+    uv_close(reinterpret_cast<uv_handle_t*>(&flow->poll), [](uv_handle_t* h) { delete static_cast<FlowSocket*>(h->data); });
+  }
+
+  static void OnFlowPoll(uv_poll_t* handle, int status, int) {
+    auto* flow = static_cast<FlowSocket*>(handle->data);
+    if (!flow || !flow->owner || flow->owner->closed_) return;
+    (void)status;  // an error (a queued ICMP error) is read and counted by recv_batch
+    flow->owner->ReadBatches(ReadSource::kFlow, &flow->socket);
   }
 
   // steerAddress(claim: boolean, family 4|6, ip, port) -> false when a claim found the table full:
@@ -519,7 +643,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   static void OnInboxPoll(uv_poll_t* handle, int status, int) {
     auto* self = static_cast<UdpSocketWrap*>(handle->data);
     if (!self || self->closed_ || status < 0) return;
-    self->ReadBatches(true);
+    self->ReadBatches(ReadSource::kInbox, nullptr);
   }
 
   // ForwardSink: the engine's flush goes out like a JS flush, behind anything already queued.
@@ -583,7 +707,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       events = UV_READABLE;
     }
     if (events & UV_WRITABLE) self->DrainPending();
-    if (events & UV_READABLE) self->ReadBatches();
+    if (events & UV_READABLE) self->ReadBatches(ReadSource::kSocket, &self->socket_);
   }
 
   void DrainPending() {
@@ -602,11 +726,14 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     UpdatePoll();
   }
 
-  // Reads up to kMaxBatchesPerWake batches from the socket, or from the hand-off channel (`inbox`):
-  // unprotects routed SRTP in place, passes other workers' flows on (network batches only, so a
-  // datagram is handed off at most once), forwards producers' packets, then ONE JavaScript call per
-  // batch unless nothing is left for it.
-  void ReadBatches(bool inbox = false) {
+  enum class ReadSource { kSocket, kInbox, kFlow };
+
+  // Reads up to kMaxBatchesPerWake batches from the socket, a connected flow socket, or the hand-off
+  // channel (`kInbox`): unprotects routed SRTP in place, passes other workers' flows on (network
+  // batches only, so a datagram is handed off at most once), forwards producers' packets, then ONE
+  // JavaScript call per batch unless nothing is left for it.
+  void ReadBatches(ReadSource source, UdpSocket* from) {
+    const bool inbox = source == ReadSource::kInbox;
     // Raw N-API calls with status checks: during environment teardown libuv may still report
     // readability while JS can no longer run, and the C++ wrappers would then abort the process.
     napi_env env = env_;
@@ -616,11 +743,14 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     napi_value receiver = Value();
     // Datagrams split from a GRO buffer and not yet delivered are not readable on the fd any more:
     // they are delivered before yielding, whatever the wake limit (at most 8 x 64 of them).
-    for (int b = 0; (b < kMaxBatchesPerWake || (!inbox && socket_.has_pending_receive())) && !closed_; ++b) {
-      const int n = inbox ? handoff_recv_batch(inbox_fd(), target_, HandoffCounters()) : socket_.recv_batch(target_);
+    for (int b = 0; (b < kMaxBatchesPerWake || (!inbox && from->has_pending_receive())) && !closed_; ++b) {
+      // A flow socket closed by the previous batch's JavaScript is still in memory, and refuses to read.
+      if (!inbox && !from->is_open()) break;
+      const int n = inbox ? handoff_recv_batch(inbox_fd(), target_, HandoffCounters()) : from->recv_batch(target_);
       if (n <= 0) break;
+      if (source == ReadSource::kFlow) HandoffCounters()[kHandoffFlowReceived] += n;
       uint8_t* status = static_cast<uint8_t*>(recv_status_.data);
-      sessions_.unprotect_batch(target_, n, status, socket_.counters());
+      sessions_.unprotect_batch(target_, n, status, socket_.counters(), static_cast<uint16_t*>(recv_relays_.data));
       int done = (steering_ && !inbox) ? HandOff(n) : 0;
       if (plain_) {
         // docs/scaling.md: a plain/pipe socket admits only its remote's RTP/RTCP; the rest is counted.
@@ -697,6 +827,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       uv_close(reinterpret_cast<uv_handle_t*>(inbox_poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
       inbox_poll_ = nullptr;
     }
+    while (!flows_.empty()) CloseFlow(flows_.begin());
     steering_.reset();
     socket_.close();
     socket_.set_counters(nullptr);
@@ -712,7 +843,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       // after close would keep both (and the pools) alive for ever. Nothing reads them once closed.
       on_batch_.Reset();
       for (PinnedArray* a : {&recv_buffer_, &recv_lengths_, &recv_addresses_, &recv_ports_, &recv_families_, &send_buffer_,
-                             &send_offsets_, &send_lengths_, &send_addresses_, &counters_, &recv_status_, &send_routes_,
+                             &send_offsets_, &send_lengths_, &send_addresses_, &counters_, &recv_status_, &recv_relays_, &send_routes_,
                              &steering_mem_, &handoff_counters_}) {
         a->ref.Reset();
         a->data = nullptr;
@@ -726,10 +857,11 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   Napi::Env env_ = Napi::Env(nullptr);
   UdpSocket socket_;
   UdpRecvTarget target_;
+  uint64_t recv_arrivals_[UdpSocket::kMaxBatch] = {};  // target_.arrival_us once timestamps are on
   size_t slot_size_ = 0;
   PinnedArray recv_buffer_, recv_lengths_, recv_addresses_, recv_ports_, recv_families_;
   PinnedArray send_buffer_, send_offsets_, send_lengths_, send_addresses_, counters_;
-  PinnedArray recv_status_, send_routes_;
+  PinnedArray recv_status_, recv_relays_, send_routes_;
   UdpSessionTable sessions_;
   std::vector<Napi::ObjectReference> session_refs_;  // index id - 1
   ForwardEngine* forward_ = nullptr;  // owned by forward_ref_'s JS object
@@ -750,6 +882,10 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   uint32_t self_ = 0;
   uv_poll_t* inbox_poll_ = nullptr;
   HandoffOutbox outbox_;
+  // Connected flow sockets by remote (docs/scaling.md "Connected flow sockets"), at most flow_limit_.
+  FlowMap flows_;
+  size_t flow_limit_ = 0;
+  UdpBindOptions bind_options_;
   bool closed_ = false;
   bool referenced_ = true;
   bool cleanup_hook_ = false;

@@ -20,6 +20,8 @@ export interface BenchSeries {
 export interface BenchOptions {
   quick: boolean;
   rounds: number;
+  /** `--workers N`: router worker threads for the suites that take it (fanout runs the scale measurement). */
+  workers?: number;
 }
 
 /** Version of an installed npm package (from node_modules), or '?' when it is not installed. */

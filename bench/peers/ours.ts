@@ -1,6 +1,8 @@
 // Drives pure-webrtc-transport's public lib/peer API for the full-stack suites, as a user would:
 // `ours` with every PC on its own socket, `ours-udpmux` with every answering (receiving) PC on one
-// shared UdpMux port, as an SFU runs (the offerers keep own sockets: one 5-tuple per connection).
+// shared UdpMux port, as an SFU runs (the offerers keep own sockets: one 5-tuple per connection),
+// `ours-turn` with every answering PC relay-only through a coturn on loopback (TURN over UDP: its
+// media arrives as ChannelData, unframed natively once the channel is bound; docs/udp.md).
 // Both install the default policy modules (docs/policy.md); `ours-bare` installs none but still
 // negotiates the transport-wide-cc extension (the sender stamps it), as every connection did before
 // the modules existed: the baseline their cost is measured against.
@@ -12,11 +14,25 @@ import { defaultHeaderExtensions } from '../../lib/sdp/default-capabilities.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { performance } from 'node:perf_hooks';
 import { settle, within, type ConnectedPairs, type MediaPair, type PeerAdapter } from './types.js';
+import { startCoturn, type Coturn } from '../../test/integration/coturn.js';
 import { packageVersion } from '../lib/report.js';
 
 /** Policy modules of the connections made here: undefined = the defaults. */
 let policies: RtpPolicyFactory[] | undefined;
 let sharedPort: Promise<UdpMux> | undefined;
+let turnServer: Promise<Coturn> | undefined;
+
+/** Where the answering (receiving) PCs are: own sockets, one shared UdpMux port, or relay-only through TURN. */
+type AnswererMode = 'own' | 'shared' | 'turn';
+
+/** The process's coturn, started once and stopped when the process exits. */
+function coturn(): Promise<Coturn> {
+  turnServer ??= startCoturn().then((c) => {
+    process.once('exit', () => c.close());
+    return c;
+  });
+  return turnServer;
+}
 
 /** Options for `policies`: with none installed, the transport-wide-cc extension is still negotiated. */
 function policyOptions(): { rtpPolicies?: RtpPolicyFactory[]; headerExtensions?: ReturnType<typeof defaultHeaderExtensions> } {
@@ -29,28 +45,45 @@ function pc(): RTCPeerConnection {
   return new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], ...policyOptions() });
 }
 
-/** The answering PC: on the process's one shared port in `shared` mode. */
-async function answerer(shared: boolean): Promise<RTCPeerConnection> {
-  if (!shared) return pc();
+/** The answering PC: on the process's one shared port in `shared` mode, relay-only through coturn in `turn` mode. */
+async function answerer(mode: AnswererMode): Promise<RTCPeerConnection> {
+  if (mode === 'own') return pc();
+  if (mode === 'turn') {
+    const turn = await coturn();
+    return new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], iceServers: [turn.iceServer('udp')], iceTransportPolicy: 'relay', ...policyOptions() });
+  }
   sharedPort ??= UdpMux.bind({ address: '127.0.0.1', recvBufferSize: 16 * 1024 * 1024, sendBufferSize: 16 * 1024 * 1024 });
   return new RTCPeerConnection({ udpMux: await sharedPort, ...policyOptions() });
 }
 
 async function negotiate(a: RTCPeerConnection, b: RTCPeerConnection): Promise<void> {
+  // The answerer's relay candidates trickle once its allocation exists: queued until the offerer
+  // has the answer, then passed on as they come.
+  const queued: string[] = [];
+  let ready = false;
+  b.onicecandidate = (e) => {
+    const c = e.candidate?.candidate;
+    if (!c) return;
+    if (ready) void a.addIceCandidate({ candidate: c }).catch(() => undefined);
+    else queued.push(c);
+  };
   await a.setLocalDescription(await a.createOffer());
   await b.setRemoteDescription(a.localDescription!);
   await b.setLocalDescription(await b.createAnswer());
   await a.setRemoteDescription(b.localDescription!);
+  ready = true;
+  for (const c of queued) await a.addIceCandidate({ candidate: c }).catch(() => undefined);
 }
 
-async function mediaPair(shared: boolean): Promise<MediaPair> {
+async function mediaPair(mode: AnswererMode): Promise<MediaPair> {
   const a = pc();
-  const b = await answerer(shared);
+  const b = await answerer(mode);
   const track = new LocalStreamTrack({ kind: 'audio' });
   a.addTransceiver(track, { direction: 'sendonly' });
   const remote = new Promise<MediaStreamTrack>((resolve) => b.on('track', (e) => resolve(e.track)));
   await negotiate(a, b);
   await within(Promise.all([a.connected(), b.connected()]), 20_000, 'ours connected');
+  if (mode === 'turn') await waitFor(() => b.mediaTransport?.relayRouted === true, 10_000, 'the native TURN channel route');
   const rt = await within(remote, 5000, 'ours track');
   let cb: () => void = () => {};
   let closed = false;
@@ -81,13 +114,26 @@ async function mediaPair(shared: boolean): Promise<MediaPair> {
   };
 }
 
-async function connectPairs(shared: boolean, count: number, keep: boolean): Promise<ConnectedPairs> {
+/** Resolves once `cond()` holds, polling every 10 ms; rejects after `ms`. */
+function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
+  return within(
+    new Promise<void>((resolve) => {
+      const tick = (): void => (cond() ? resolve() : void setTimeout(tick, 10));
+      tick();
+    }),
+    ms,
+    what,
+  );
+}
+
+async function connectPairs(mode: AnswererMode, count: number, keep: boolean): Promise<ConnectedPairs> {
   const all: RTCPeerConnection[] = [];
-  if (shared) await answerer(true); // the port is bound once, outside the timed part
+  if (mode === 'shared') await answerer(mode); // the port is bound once, outside the timed part
+  if (mode === 'turn') await coturn(); // so is the TURN server started
   const one = async (): Promise<number> => {
     const t0 = performance.now();
     const a = pc();
-    const b = await answerer(shared);
+    const b = await answerer(mode);
     all.push(a, b);
     a.addTransceiver('audio');
     await negotiate(a, b);
@@ -107,7 +153,7 @@ async function connectPairs(shared: boolean, count: number, keep: boolean): Prom
 /** pure-webrtc-transport, every PC on its own socket. */
 export const ours: PeerAdapter = {
   name: 'ours', version: packageVersion('pure-webrtc-transport'),
-  mediaPair: () => mediaPair(false), connectPairs: (count, keep) => connectPairs(false, count, keep),
+  mediaPair: () => mediaPair('own'), connectPairs: (count, keep) => connectPairs('own', count, keep),
 };
 
 /** Ours without any policy module (no RTCP reports, NACK, keyframe or transport-cc feedback), transport-wide-cc still stamped. */
@@ -115,16 +161,22 @@ export const oursBare: PeerAdapter = {
   name: 'ours-bare', version: packageVersion('pure-webrtc-transport'),
   mediaPair: () => {
     policies = [];
-    return mediaPair(false);
+    return mediaPair('own');
   },
   connectPairs: (count, keep) => {
     policies = [];
-    return connectPairs(false, count, keep);
+    return connectPairs('own', count, keep);
   },
 };
 
 /** pure-webrtc-transport, the answering PCs on one shared UdpMux port. */
 export const oursUdpMux: PeerAdapter = {
   name: 'ours-udpmux', version: packageVersion('pure-webrtc-transport'),
-  mediaPair: () => mediaPair(true), connectPairs: (count, keep) => connectPairs(true, count, keep),
+  mediaPair: () => mediaPair('shared'), connectPairs: (count, keep) => connectPairs('shared', count, keep),
+};
+
+/** pure-webrtc-transport, the answering PCs relay-only through a coturn on loopback (TURN over UDP). */
+export const oursTurn: PeerAdapter = {
+  name: 'ours-turn', version: packageVersion('pure-webrtc-transport'),
+  mediaPair: () => mediaPair('turn'), connectPairs: (count, keep) => connectPairs('turn', count, keep),
 };

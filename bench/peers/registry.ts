@@ -4,8 +4,11 @@ import type { PeerAdapter } from './types.js';
 
 /** Names of the benchmarked libraries, ours first. */
 export const LIBRARIES = ['ours', 'ours-udpmux', 'werift', 'node-datachannel', 'wrtc'] as const;
-/** One of {@link LIBRARIES}, or `ours-bare` (ours without policy modules, for e2e-rtp). */
-export type LibraryName = (typeof LIBRARIES)[number] | 'ours-bare';
+/**
+ * One of {@link LIBRARIES}, or `ours-bare` (ours without policy modules, for e2e-rtp), or
+ * `ours-turn` (ours with the receiving PC relay-only through coturn, for e2e-rtp).
+ */
+export type LibraryName = (typeof LIBRARIES)[number] | 'ours-bare' | 'ours-turn';
 
 /** The adapter of `name`. */
 export async function loadAdapter(name: LibraryName): Promise<PeerAdapter> {
@@ -16,6 +19,8 @@ export async function loadAdapter(name: LibraryName): Promise<PeerAdapter> {
       return (await import('./ours.js')).oursBare;
     case 'ours-udpmux':
       return (await import('./ours.js')).oursUdpMux;
+    case 'ours-turn':
+      return (await import('./ours.js')).oursTurn;
     case 'werift':
       return (await import('./werift.js')).weriftAdapter;
     case 'node-datachannel':

@@ -20,10 +20,12 @@ export interface ScaleMark {
   forwarded: number;
   received: number;
   handoffSent: number;
+  /** Datagrams the workers read from connected flow sockets (docs/scaling.md "Connected flow sockets"). */
+  flowReceived: number;
 }
 
-const { workers, sharedPort } = JSON.parse(process.argv[2]!) as { workers: number; sharedPort: boolean };
-const pool = await RouterWorkerPool.create({ workers, address: '127.0.0.1', sharedPort });
+const { workers, sharedPort, flowSockets } = JSON.parse(process.argv[2]!) as { workers: number; sharedPort: boolean; flowSockets?: number };
+const pool = await RouterWorkerPool.create({ workers, address: '127.0.0.1', sharedPort, ...(flowSockets !== undefined ? { flowSockets } : {}) });
 const rooms = new Map<number, WorkerRoom>();
 
 async function handle(m: ScaleRequest): Promise<unknown> {
@@ -51,6 +53,7 @@ async function handle(m: ScaleRequest): Promise<unknown> {
         forwarded: stats.reduce((a, s) => a + s.packetsForwarded, 0),
         received: stats.reduce((a, s) => a + s.packetsReceived, 0),
         handoffSent: stats.reduce((a, s) => a + (s.handoff?.sent ?? 0), 0),
+        flowReceived: stats.reduce((a, s) => a + (s.handoff?.flowReceived ?? 0), 0),
       };
       return mark;
     }

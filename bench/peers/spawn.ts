@@ -15,13 +15,16 @@ export type ChildOutcome<T> = { ok: true; result: T; partial?: string } | { ok: 
 
 /**
  * Runs `script` (a path relative to bench/peers, or absolute) with `task` as its JSON argument
- * under `--import tsx` and `--expose-gc`. Resolves with the parsed result line even when the
+ * under `--import tsx` and `--expose-gc` (and, with `opts.builtLibrary`, against the compiled
+ * package in dist/lib, which the caller has built). Resolves with the parsed result line even when the
  * process then exits abnormally; failing that with its last partial line and, in `partial`, why
  * it stopped; with an error naming the exit status, signal or timeout otherwise.
  */
-export function runChild<T>(script: string, task: unknown, timeoutMs: number): Promise<ChildOutcome<T>> {
+export function runChild<T>(script: string, task: unknown, timeoutMs: number, opts: { builtLibrary?: boolean } = {}): Promise<ChildOutcome<T>> {
+  // With `builtLibrary` the child loads lib/ from dist/lib (use-built-library.ts), as an installed package runs.
+  const built = opts.builtLibrary ? ['--import', resolvePath(here, 'use-built-library.ts')] : [];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', resolvePath(here, script), JSON.stringify(task)], {
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', ...built, resolvePath(here, script), JSON.stringify(task)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

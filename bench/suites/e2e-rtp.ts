@@ -7,6 +7,7 @@
 import { runChild } from '../peers/spawn.js';
 import type { RtpRound } from '../peers/measure.js';
 import type { LibraryName } from '../peers/registry.js';
+import { coturnSkip } from '../../test/integration/coturn.js';
 import { libraryVersions, printHeader, printTarget, ratioOf, type BenchOptions, type BenchSeries } from '../lib/report.js';
 
 /** Ratios in the table are against werift. */
@@ -15,7 +16,12 @@ export const baseline = 'werift';
 const SUITE = 'e2e-rtp';
 const PAYLOADS = [1200, 200];
 /** `ours` runs with the default policy modules, `ours-bare` without (their cost, side by side). */
-const SUBJECTS: LibraryName[] = ['ours', 'ours-bare', 'ours-udpmux', 'werift', 'node-datachannel'];
+/**
+ * `ours-udpmux`: the receiving PC on a shared UdpMux port; `ours-turn`: the receiving PC relay-only
+ * through a coturn on loopback (TURN/UDP, ChannelData framed natively; coturn's CPU is its own
+ * process's and not counted, its forwarding can cap the rate). Skipped where coturn is missing.
+ */
+const SUBJECTS: LibraryName[] = ['ours', 'ours-bare', 'ours-udpmux', 'ours-turn', 'werift', 'node-datachannel'];
 
 /** Runs each library in its own child process and returns delivered rate, CPU and loss series. */
 export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
@@ -30,6 +36,11 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   for (let round = 0; round < opts.rounds; round++) {
     for (const lib of SUBJECTS) {
       if (failed.has(lib)) continue;
+      if (lib === 'ours-turn' && coturnSkip) {
+        console.log(`ours-turn: skipped (${coturnSkip})`);
+        failed.add(lib);
+        continue;
+      }
       const outcome = await runChild<Record<string, RtpRound[]>>('child.ts', { task: 'e2e', lib, payloads: PAYLOADS, seconds, rounds: 1 }, 60_000 + seconds * 4000);
       if (!outcome.ok) {
         console.log(`${lib}: no result in round ${round + 1} (${outcome.error})`);
@@ -66,6 +77,10 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
     // Issue 14: the receiver on a shared UdpMux port within 10 % of its own socket.
     printTarget(`${size}B delivered pkt/s, ours-udpmux / ours`, ratioOf(series, `${size}B delivered`, 'ours-udpmux', 'ours'), 0.9);
     printTarget(`${size}B per core, ours-udpmux / ours`, ratioOf(series, `${size}B per core`, 'ours-udpmux', 'ours'), 0.9);
+    // Issue 14: the relayed receiver (TURN/UDP through coturn) beside the own-socket one, same run.
+    const turnRate = ratioOf(series, `${size}B delivered`, 'ours-turn', 'ours');
+    const turnCore = ratioOf(series, `${size}B per core`, 'ours-turn', 'ours');
+    if (turnRate !== undefined) console.log(`      ${size}B delivered pkt/s, ours-turn / ours: ${turnRate.toFixed(2)}x; per core: ${turnCore?.toFixed(2)}x`);
   }
   return series;
 }

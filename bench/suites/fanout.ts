@@ -7,17 +7,21 @@
 // port, the native forwarding engine, docs/sfu.md), werift (the same forwarding loop written
 // with werift's API) and pion (a Go forwarder on pion/webrtc v3, bench/peers/pion-fanout/main.go,
 // skipped with the reason where Go or Debian's pion sources are missing).
+// With `--workers N` (`npm run bench -- fanout --workers 2`) it runs the scale measurement instead:
+// forwarding on 1 router worker thread against N, a port each and one shared port (bench/suites/scale.ts).
 import { buildPionFanout, runFanout } from '../peers/fanout-run.js';
+import { run as runScale } from './scale.js';
 import type { FanoutRound } from '../peers/fanout-protocol.js';
 import { libraryVersions, median, printHeader, printTarget, ratioOf, type BenchOptions, type BenchSeries } from '../lib/report.js';
 
-/** Ratios in the table are against werift. */
-export const baseline = 'werift';
+/** Ratios in the table are against werift (against 1 worker with `--workers`). */
+export const baseline = process.argv.includes('--workers') ? '1 worker' : 'werift';
 
 const SUITE = 'fanout';
 
 /** For each N, both relays; each measurement is a fresh pair of processes. */
 export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
+  if (opts.workers !== undefined) return runScale(opts);
   const pion = buildPionFanout();
   printHeader(SUITE, { ...libraryVersions(), 'pion/webrtc': 'skip' in pion ? 'not built' : pion.version });
   if ('skip' in pion) console.log(`pion row skipped: ${pion.skip}`);

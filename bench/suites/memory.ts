@@ -4,6 +4,9 @@
 // RSS includes native memory (OpenSSL, libwebrtc, libdatachannel threads and buffers).
 // `ours-udpmux` puts every answering PC on one shared UdpMux port (the offerers keep own sockets);
 // 10,000 PCs are measured for ours only (the peers take minutes or run out of threads there).
+// Ours is measured as installed: the compiled package (dist/lib, rebuilt here from the sources),
+// not the sources under tsx, whose keepNames wrappers add about 8 KiB of heap per PC.
+import { ensureBuiltPackage } from '../lib/built-package.js';
 import { runChild } from '../peers/spawn.js';
 import { LIBRARIES } from '../peers/registry.js';
 import type { MemoryResult } from '../peers/measure.js';
@@ -17,6 +20,8 @@ const SUITE = 'memory';
 /** One child per library and PC count and round (memory is measured in a fresh process). */
 export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   printHeader(SUITE, libraryVersions());
+  const built = ensureBuiltPackage();
+  console.log(`ours: the compiled package (dist/lib${built ? ', built now' : ''}), as an installed package runs`);
   const sizes = opts.quick ? [20] : [100, 1000, 10_000];
   const series: BenchSeries[] = [];
   for (const pcs of sizes) {
@@ -27,7 +32,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
       const rss: number[] = [];
       const heap: number[] = [];
       for (let r = 0; r < rounds; r++) {
-        const outcome = await runChild<MemoryResult>('child.ts', { task: 'memory', lib, pcs }, opts.quick ? 40_000 : pcs > 1000 ? 900_000 : 300_000);
+        const outcome = await runChild<MemoryResult>('child.ts', { task: 'memory', lib, pcs }, opts.quick ? 40_000 : pcs > 1000 ? 900_000 : 300_000, { builtLibrary: true });
         if (!outcome.ok) {
           console.log(`${lib} ${pcs} PCs: no result (${outcome.error})`);
           break;

@@ -2,7 +2,8 @@
 // share ONE Node timer. A deadline far ahead may run late by 5 % of its distance (at most 50 ms), so
 // deadlines of many connections that fall close together run in one callback, back to back, instead
 // of one timer wake each; a near deadline (a pacer's few milliseconds) keeps its precision. The
-// shared timer is unref'd: it never keeps a process alive.
+// shared timer is unref'd (it never keeps a process alive) unless the group is made with
+// `keepAlive` (the ICE transports' group: their timers kept the process alive before they shared one).
 import { reportListenerError } from './typed-emitter.js';
 
 /** How late a deadline may run, as a share of its distance and at most. */
@@ -25,7 +26,14 @@ export class CoalescingTimers {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
 
-  constructor(private readonly clock: () => number = () => performance.now()) {}
+  /**
+   * @param clock the group's clock (ms); owners pass delays, so their own clocks may differ.
+   * @param keepAlive keep the process alive while a timer waits (default false: unref'd).
+   */
+  constructor(
+    private readonly clock: () => number = () => performance.now(),
+    private readonly keepAlive = false,
+  ) {}
 
   /** A timer that calls `run` when due (errors it throws are reported as process warnings). */
   create(run: () => void): CoalescedTimer {
@@ -67,13 +75,21 @@ export class CoalescingTimers {
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = top.latest;
     this.timer = setTimeout(() => this.fire(), Math.max(0, top.latest - now));
-    this.timer.unref();
+    if (!this.keepAlive) this.timer.unref();
   }
 
   private fire(): void {
     this.timer = undefined;
     this.timerAt = Infinity;
     const now = this.clock();
+    // Node's timers run on the event loop's cached clock, which lags this one after a long tick, so
+    // a wake can come before the deadline it was armed for. Waiting for that deadline keeps the
+    // deadlines meant to share one callback together (a wake that early ran only the due part).
+    const top = this.heap[0];
+    if (top && top.latest - now >= 1) {
+      this.arm(now);
+      return;
+    }
     // Everything already due runs now. An entry whose latest time is more than MAX_LATE_MS away
     // starts later than now, so only the top of the heap up to now + MAX_LATE_MS needs a look.
     const due: CoalescedTimer[] = [];

@@ -1048,8 +1048,12 @@ export class IceAgent {
       return;
     }
     this.nominating = best;
-    this.triggered.unshift({ pair: best, useCandidate: true });
-    this.scheduleChecks(now);
+    // The nominating check leaves at once instead of after the pacer: it repeats a check that just
+    // succeeded on the same pair, and both peers' setup (the controlled agent's selection, then
+    // DTLS) waits for it. The next new check is paced from now, so over any Ta window the agent
+    // sends at most one check more than Ta allows, once per nomination (docs/ice.md "Pacing").
+    this.sendCheck(now, best, true, 'check');
+    this.nextCheckAt = Math.max(this.nextCheckAt, now + this.opts.taMs);
   }
 
   private nominate(now: number, pair: Pair): void {

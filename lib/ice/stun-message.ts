@@ -13,6 +13,10 @@ import {
 } from './stun-constants.js';
 import type { TransportAddress } from './transport-address.js';
 import { InvalidArgumentError } from '../common/errors.js';
+import { stunIntegritySha1 } from '../native/stun-integrity.js';
+
+/** Where a received MESSAGE-INTEGRITY is recomputed (one thread, synchronous use only). */
+const integrityScratch = Buffer.alloc(20);
 
 /** One attribute as it appears on the wire (value without padding). */
 export interface StunAttribute {
@@ -170,11 +174,17 @@ export class StunMessage {
     const raw = this.raw;
     if (!raw || offset < 0) return false;
     const macLen = raw.readUInt16BE(offset + 2);
+    const got = raw.subarray(offset + 4, offset + 4 + macLen);
+    if (algorithm === 'sha1') {
+      // Native HMAC-SHA1 (lib/native/stun-integrity.ts): node:crypto's createHmac costs ~15 µs a
+      // message here, a provider fetch each time; ICE consent makes this a per-connection cost.
+      if (macLen !== 20 || !stunIntegritySha1(key, raw, offset, offset + 4 + macLen - STUN_HEADER_LENGTH, integrityScratch)) return false;
+      return timingSafeEqual(integrityScratch, got);
+    }
     // The length field covers everything up to and including this attribute (§14.5).
     const len = Buffer.alloc(2);
     len.writeUInt16BE(offset + 4 + macLen - STUN_HEADER_LENGTH);
     const hmac = createHmac(algorithm, key).update(raw.subarray(0, 2)).update(len).update(raw.subarray(4, offset)).digest();
-    const got = raw.subarray(offset + 4, offset + 4 + macLen);
     return timingSafeEqual(hmac.subarray(0, macLen), got);
   }
 
@@ -307,11 +317,12 @@ export class StunMessage {
       off += 4 + ((a.value.length + 3) & ~3);
     }
     const mac = (algorithm: 'sha1' | 'sha256', type: number, key: Uint8Array, macLen: number): void => {
-      out.writeUInt16BE(off + 4 + macLen - STUN_HEADER_LENGTH, 2);
-      const h = createHmac(algorithm, key).update(out.subarray(0, off)).digest();
+      const length = off + 4 + macLen - STUN_HEADER_LENGTH;
+      out.writeUInt16BE(length, 2);
+      if (algorithm === 'sha1') stunIntegritySha1(key, out, off, length, out.subarray(off + 4, off + 24));
+      else createHmac(algorithm, key).update(out.subarray(0, off)).digest().copy(out, off + 4, 0, macLen);
       out.writeUInt16BE(type, off);
       out.writeUInt16BE(macLen, off + 2);
-      h.copy(out, off + 4, 0, macLen);
       off += 4 + macLen;
     };
     if (options.integrityKey) mac('sha1', StunAttr.MessageIntegrity, options.integrityKey, 20);

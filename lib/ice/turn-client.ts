@@ -238,6 +238,15 @@ export class TurnClient {
   }
 
   /**
+   * The channel bound to `peer` (its ChannelBind succeeded, RFC 8656 §11), or undefined. The driver
+   * may then frame and unframe that peer's ChannelData itself (RFC 8656 §12.4), natively.
+   */
+  boundChannel(peer: TransportAddress): number | undefined {
+    const ch = this.channelsByPeer.get(addressKey(peer));
+    return ch?.bound && this.stateValue === 'allocated' ? ch.channel : undefined;
+  }
+
+  /**
    * Relays `data` to `peer`: ChannelData when a channel is bound, a Send indication otherwise
    * (RFC 8656 §10-§12). Data for a peer without permission waits for it (bounded queue).
    */

@@ -20,6 +20,10 @@ export interface NativeForwardEngine {
   drainProducerArrivals(id: number, seqs: Uint16Array, agesUs: Float64Array): number;
   /** Arrivals the producer's log overwrote before JavaScript drained them (-1: unknown producer). */
   producerArrivalsOverwritten(id: number): number;
+  /** Logs the producer's packets (not RTX) with the abs-send-time element `extensionId` (0: stop), for REMB. */
+  setProducerAbsSendTime(id: number, extensionId: number): boolean;
+  /** Moves the oldest logged packets out: SSRC, abs-send-time (-1: none), bytes, µs since arrival; returns how many. */
+  drainProducerSendTimes(id: number, ssrcs: Uint32Array, absSendTimes: Int32Array, lengths: Uint32Array, agesUs: Float64Array): number;
   removeProducer(id: number): boolean;
   /** A simulcast producer of `layers` (2..8) spatial layers, lowest first; 0 when refused. */
   addSimulcastProducer(srtpSession: object, layers: number, tap: boolean, cachePackets: number): number;
@@ -43,6 +47,14 @@ export interface NativeForwardEngine {
    *  extendedHighestSequence, receivedA1, jitter (timestamp units)] (RFC 3550 §A.1, §A.8)
    */
   producerStats(id: number, out: Float64Array): boolean;
+  /** Packets accepted on each spatial layer, lowest first (RTX not counted); returns the layers written (0: unknown). */
+  producerLayerPackets(id: number, out: Float64Array): number;
+  /**
+   * One spatial layer's SSRC as the engine received it, into out (PRODUCER_LAYER_RECEIVE_COUNT):
+   * [packets, bytes, baseSequence, extendedHighestSequence, receivedA1, jitter (timestamp units)]
+   * (RFC 3550 §A.1, §A.8); false for an unknown producer or layer.
+   */
+  producerLayerReceive(id: number, layer: number, out: Float64Array): boolean;
   /** [packets, bytes, nacks, retransmitted, payloadBytes, lastTimestamp, µs since the last send (-1: none), ...drops by native ForwardDrop order] */
   consumerStats(id: number, out: Float64Array): boolean;
 }
@@ -86,6 +98,8 @@ export const MAX_TEMPORAL_LAYER = 3;
 export const FORWARD_UNMAPPED = 0xff;
 /** Values of producerStats() and consumerStats() before the drops. */
 export const PRODUCER_STAT_COUNT = 10;
+/** Doubles producerLayerReceive writes. */
+export const PRODUCER_LAYER_RECEIVE_COUNT = 6;
 export const CONSUMER_STAT_BASE = 7;
 /** Largest NACK cache per producer, in packets. */
 export const MAX_CACHE_PACKETS = 32768;

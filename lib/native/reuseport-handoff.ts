@@ -8,6 +8,9 @@ export const enum NativeHandoffCounter {
   Received,
   Dropped,
   SteeringFull,
+  FlowSockets,
+  FlowReceived,
+  FlowRefused,
   Count,
 }
 

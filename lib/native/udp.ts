@@ -11,6 +11,8 @@ export interface NativeUdpPools {
   recvFamilies: Uint8Array;
   /** Per slot: 0 not routed, 1 SRTP-unprotected in place, 2 + SrtpStatus when SRTP refused it. */
   recvStatus: Uint8Array;
+  /** Per slot: the TURN channel route whose ChannelData header native code stripped, else 0. */
+  recvRelays: Uint16Array;
   sendBuffer: Buffer;
   sendOffsets: Uint32Array;
   sendLengths: Uint32Array;
@@ -37,7 +39,8 @@ export interface NativeUdpSocket {
   ref(): void;
   unref(): void;
   pendingCount(): number;
-  addSrtpRoute(addressRecord: Uint8Array, srtpSession: object): number;
+  /** A route for a remote, or (channel 0x4000..0x4FFF) for a TURN channel of the server at the address. */
+  addSrtpRoute(addressRecord: Uint8Array, srtpSession: object, channel?: number): number;
   setSendPool(pool: NativeUdpSendPool): void;
   removeSrtpRoute(id: number): void;
   /** Runs a native ForwardEngine inside each receive batch (null detaches); false when not an engine. */
@@ -54,6 +57,8 @@ export interface NativeUdpSocket {
   steerAddress(claim: boolean, family: 4 | 6, ip: string, port: number): boolean;
   /** Claims (or releases) the Binding requests naming a local ufrag for this worker. */
   steerUfrag(claim: boolean, ufrag: string): boolean;
+  /** Opens (or closes) a connected flow socket for a remote on this socket's port; false when refused. */
+  connectFlow(open: boolean, family: 4 | 6, ip: string, port: number): boolean;
   close(): void;
 }
 
@@ -67,8 +72,10 @@ export interface NativeHandoffOptions {
   inboxFd: number;
   /** Write ends of every worker's channel, by index. */
   outboxFds: Int32Array;
-  /** [sent, received, dropped, steeringFull] (native/udp/udp_reuseport_handoff.hpp HandoffCounter). */
+  /** [sent, received, dropped, steeringFull, flowSockets, flowReceived, flowRefused] (native/udp/udp_reuseport_handoff.hpp HandoffCounter). */
   counters: Float64Array;
+  /** Connected flow sockets this worker may open at most (0: none; docs/scaling.md "Connected flow sockets"). */
+  flowSockets: number;
 }
 
 /** Status codes returned by bind (native/udp/udp_socket.hpp UdpStatus). */
@@ -107,6 +114,10 @@ export const enum NativeUdpCounter {
   SrtpProtectFailed,
   GroReceives,
   GroSegments,
+  ChannelDataReceived,
+  ChannelDataSent,
+  ChannelDataMalformed,
+  GsoFallbacks,
   Count,
 }
 

@@ -163,6 +163,7 @@ export type RTCPeerConnectionEvents = {
 class StoredDescription {
   private parsed: SdpSessionDescription | undefined;
   private text: string | undefined;
+  private mlines: readonly NegotiatedMLine[] | undefined;
 
   constructor(readonly type: 'offer' | 'answer' | 'pranswer', model: SdpSessionDescription, sdp: string | undefined) {
     this.parsed = model;
@@ -179,18 +180,36 @@ class StoredDescription {
     return (this.text ??= serializeSdp(this.parsed!));
   }
 
+  /**
+   * Each m-section's mid, port and direction: what the negotiationneeded check reads after every
+   * negotiation. Kept through `compact()`, so that check does not parse the text again (and keep
+   * the model it made, about 7 KiB of heap per idle connection).
+   */
+  get mediaLines(): readonly NegotiatedMLine[] {
+    return (this.mlines ??= this.model.media.map((m) => ({ mid: m.mid, port: m.port, direction: m.direction ?? 'sendrecv' })));
+  }
+
   /** The model was edited in place (candidates written into it): the text is made again when asked for. */
   edited(): void {
     this.parsed = this.model;
     this.text = undefined;
+    this.mlines = undefined;
   }
 
-  /** Keeps the text only. */
+  /** Keeps the text and the m-section summary only. */
   compact(): void {
     if (this.parsed === undefined) return;
+    void this.mediaLines;
     this.text ??= serializeSdp(this.parsed);
     this.parsed = undefined;
   }
+}
+
+/** An m-section of an applied description as the negotiationneeded check sees it (webrtc-pc §4.7.3). */
+interface NegotiatedMLine {
+  readonly mid: string | undefined;
+  readonly port: number;
+  readonly direction: MediaDirection;
 }
 
 /** A line of the m-section order: its mid and what it carries. */
@@ -1529,24 +1548,24 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   private isNegotiationNeeded(): boolean {
     if (this.restartPending) return true;
     if (this.dataWanted && this.dataMid === undefined) return true;
-    const local = this.currentLocal?.model;
+    const local = this.currentLocal?.mediaLines;
     for (const t of this.transceiverList) {
       if (t.mid === null) {
         if (!t.stopped) return true;
         continue;
       }
-      const section = local?.media.find((m) => m.mid === t.mid);
+      const section = local?.find((m) => m.mid === t.mid);
       if (!section) return !t.stopped;
       if (t.stopped) {
         if (section.port !== 0) return true;
         continue;
       }
-      const answered = section.direction ?? 'sendrecv';
+      const answered = section.direction;
       if (this.currentLocal!.type === 'offer') {
         if (answered !== t.localDirection) return true;
       } else {
         // webrtc-pc §4.7.3: an answer lags when it differs from our direction intersected with the offer.
-        const offered = this.currentRemote?.model.media.find((m) => m.mid === t.mid)?.direction ?? 'sendrecv';
+        const offered = this.currentRemote?.mediaLines.find((m) => m.mid === t.mid)?.direction ?? 'sendrecv';
         if (answered !== answerDirection(offered, t.localDirection)) return true;
       }
     }

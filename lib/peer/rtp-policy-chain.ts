@@ -206,6 +206,11 @@ export class RtpPolicyChain {
     return this.modules.length === 0;
   }
 
+  /** @internal What negotiation last configured (undefined before it), e.g. for lib/sfu to see the rtcp-fb in use. */
+  get parameters(): RtpPolicyParameters | undefined {
+    return this.params;
+  }
+
   /** @internal */
   configure(now: number, params: RtpPolicyParameters): void {
     this.params = params;

@@ -203,11 +203,27 @@ export interface NativeArrivals {
   readonly arrivalAt: Float64Array;
 }
 
+/**
+ * Packets an engine outside JavaScript received since the last report, for a receive-side
+ * estimator such as REMB: entries [0, count) of the arrays, in arrival order (reused after the call).
+ */
+export interface NativeSendTimes {
+  readonly count: number;
+  readonly ssrc: Uint32Array;
+  /** The 24-bit abs-send-time of each packet, -1 when it carried none. */
+  readonly absSendTime: Int32Array;
+  /** Bytes, RTP header included. */
+  readonly length: Uint32Array;
+  /** Arrival times on the `now` clock, ms. */
+  readonly arrivalAt: Float64Array;
+}
+
 /** What a chain's native sources report (see RtpPolicy.nativeTotals). */
 export interface NativeStreamTotals {
   readonly sent: readonly NativeSendTotals[];
   readonly received: readonly NativeReceiveTotals[];
   readonly arrivals?: NativeArrivals;
+  readonly sendTimes?: NativeSendTimes;
 }
 
 /**

@@ -73,7 +73,7 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
     const { bytesSent, bytesReceived, packetsSent, packetsReceived } = traffic;
     let srtpUnprotectedNatively = 0;
     let srtpProtectedNatively = 0;
-    const udpDrops = { truncated: 0, receiveError: 0, sendTooBig: 0, sendUnreachable: 0, sendRefused: 0, sendOther: 0 };
+    const udpDrops = { truncated: 0, receiveError: 0, sendTooBig: 0, sendUnreachable: 0, sendRefused: 0, sendOther: 0, channelData: 0 };
     for (const { socket } of t.localSockets) {
       if (socket.closed) continue;
       const st = socket.stats;
@@ -83,6 +83,7 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
     }
     const dtls = t.dtls;
     const srtp = t.srtp;
+    const turn = t.turnDropStats();
     const selected = t.selectedPair;
     const pairId = selected ? `CP${candidateId('L', selected.local)}_${candidateId('R', selected.remote)}` : undefined;
     const entries = transportStats({
@@ -99,6 +100,7 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
         transport: t.dropStats(),
         udp: udpDrops,
         ice: t.iceDropStats(),
+        ...(turn ? { turn } : {}),
         ...(dtls ? { dtls: dtls.stats() } : {}),
         ...(srtp && !srtp.closed ? { srtp: srtp.stats().dropped } : {}),
         media: { ...src.router.drops },

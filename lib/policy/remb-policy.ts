@@ -3,8 +3,9 @@
 // RFC 3550 §5.3.1 extension block), feeds the RembGenerator and sends its REMB packets
 // (draft-alvestrand-rmcat-remb-03). Offers `goog-remb` on video and abs-send-time while installed.
 // Round-trip time from the RTCP the remote sends about our streams (RFC 3550 §6.4.1 LSR/DLSR).
+// Packets lib/sfu's engine forwards without JavaScript come in through nativeTotals (docs/sfu.md).
 import { RtpPacketFlags } from '../peer/rtp-policy.js';
-import type { RtpPacketBatch, RtpPolicy, RtpPolicyFactory, RtpPolicyOutput, RtpPolicyParameters } from '../peer/rtp-policy.js';
+import type { NativeStreamTotals, RtpPacketBatch, RtpPolicy, RtpPolicyFactory, RtpPolicyOutput, RtpPolicyParameters } from '../peer/rtp-policy.js';
 import type { RtcpPacket } from '../rtp/rtcp/compound.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
 import type { RtcpFeedback } from '../sdp/model.js';
@@ -79,6 +80,21 @@ export class RembPolicy implements RtpPolicy {
       g.onPacket(now, batch.ssrc[i]!, readAbsSendTime(batch.data, batch.offsets[i]!, batch.lengths[i]!, id), batch.lengths[i]!);
     }
     // A drop of 3 % or more is reported at once (draft-alvestrand-rmcat-remb-03 leaves timing open).
+    this.drain(out);
+  }
+
+  /**
+   * Packets lib/sfu's forwarding engine received on this connection (JavaScript never saw them):
+   * each one's SSRC, abs-send-time, size and arrival, fed as incomingRtp would have (RTX is not logged).
+   */
+  nativeTotals(_now: number, totals: NativeStreamTotals, out: RtpPolicyOutput): void {
+    const g = this.generator;
+    const t = totals.sendTimes;
+    if (!this.enabled || g === undefined || !t || t.count === 0) return;
+    for (let i = 0; i < t.count; i++) {
+      const ast = t.absSendTime[i]!;
+      g.onPacket(t.arrivalAt[i]!, t.ssrc[i]!, ast < 0 ? undefined : ast, t.length[i]!);
+    }
     this.drain(out);
   }
 

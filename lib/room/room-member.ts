@@ -63,24 +63,22 @@ export class RoomMember {
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp: offer });
       const media = parseSdp(offer).media;
-      const plan: { transceiver: RTCRtpTransceiver; ssrc: number | undefined; simulcast: boolean }[] = [];
+      const plan: { transceiver: RTCRtpTransceiver; ssrc: number | undefined }[] = [];
       for (const t of pc.getTransceivers()) {
         if (t.stopped || (t.receiver.kind !== 'audio' && t.receiver.kind !== 'video')) continue;
         const m = media.find((x) => x.mid !== undefined && x.mid === t.mid);
         if (!m || m.port === 0 || m.direction === 'recvonly' || m.direction === 'inactive') continue;
         t.direction = 'recvonly';
-        plan.push({ transceiver: t, ssrc: announcedSsrc(m), simulcast: m.simulcast !== undefined || m.rids.length > 1 });
+        plan.push({ transceiver: t, ssrc: announcedSsrc(m) });
       }
       await pc.setLocalDescription(await pc.createAnswer());
       const sdp = leg.publicIp ? announceAddress(pc.localDescription!.sdp, leg.publicIp) : pc.localDescription!.sdp;
       const member = new RoomMember(id, pc, sdp);
       member.expected = plan.length;
-      // A publisher with a simulcast stream taps every stream: sampleLayers counts each layer's
-      // packets in this connection's receiver (docs/sfu.md "Simulcast publishers tap"). Otherwise
-      // nothing taps: transport-cc feedback comes from the engine's arrival log.
-      const tap = plan.some((x) => x.simulcast);
       void Promise.all(plan.map(async ({ transceiver, ssrc }) => {
-        const producer = await leg.router.produce(pc, transceiver, { ...(ssrc !== undefined ? { ssrc } : {}), tap });
+        // Nothing taps: transport-cc feedback comes from the engine's arrival log, and sampleLayers
+        // reads each simulcast layer's packet count from the engine (docs/sfu.md "Room server").
+        const producer = await leg.router.produce(pc, transceiver, { ...(ssrc !== undefined ? { ssrc } : {}), tap: false });
         if (member.closedValue) producer.close();
         else member.producersValue.push(producer);
       })).then(() => member.wake(), (error: unknown) => {
@@ -100,22 +98,19 @@ export class RoomMember {
   }
 
   /**
-   * Looks at which simulcast layers of this member's producers received packets since the last call
-   * (the publisher connection counts them: simulcast producers tap). Called once a second by the room.
+   * Looks at which simulcast layers of this member's producers received packets lately, at `now`
+   * (ms, monotonic; the engine counts each layer's packets, no packet reaches JavaScript). Called
+   * once a second by the room.
    */
-  sampleLayers(): void {
+  sampleLayers(now: number): void {
     for (const p of this.producers) {
-      // Simulcast producers are a publisher connection's (plain and pipe producers have no transceiver).
-      if (!p.simulcast || !p.transceiver) continue;
+      if (!p.simulcast) continue;
       let live = this.liveLayers.get(p);
       if (!live) this.liveLayers.set(p, (live = new LiveLayers()));
-      const streams = p.transceiver.receiver.streams;
+      const packets = p.layerPacketsReceived();
       const counters: (number | undefined)[] = [];
-      for (let i = 0; i < p.layerCount; i++) {
-        const ssrc = p.layerSsrc(i);
-        counters.push(ssrc === undefined ? undefined : streams.get(ssrc)?.packetsReceived);
-      }
-      live.update(counters);
+      for (let i = 0; i < p.layerCount; i++) counters.push(p.layerSsrc(i) === undefined ? undefined : packets[i]);
+      live.update(now, counters);
     }
   }
 

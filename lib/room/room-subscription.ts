@@ -14,7 +14,7 @@ export interface RoomConsumerSnapshot extends ConsumerStats {
   readonly producerSsrc: number;
   /** The producer's simulcast rids, lowest first (empty for a single stream). */
   readonly spatialLayers: readonly string[];
-  /** The spatial layers whose packets arrived in the last second (RoomMember.sampleLayers). */
+  /** The spatial layers whose packets arrived within the last 1.5 s of looks (RoomMember.sampleLayers, layer-keeper.ts). */
   readonly liveLayers: readonly number[];
   /** The spatial layer the subscriber asked for; it gets the highest live layer not above it. */
   readonly wantedSpatialLayer: number;

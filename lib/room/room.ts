@@ -143,7 +143,8 @@ export class Room extends TypedEventEmitter<RoomEvents> {
   }
 
   private keepLayers(): void {
-    for (const m of this.membersValue.values()) m.sampleLayers();
+    const now = performance.now();
+    for (const m of this.membersValue.values()) m.sampleLayers(now);
     for (const m of this.membersValue.values()) {
       for (const s of m.subscriptions.values()) {
         try {

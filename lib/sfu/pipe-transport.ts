@@ -54,7 +54,8 @@ export class PipeTransport extends PlainRtpTransport {
 
   private constructor(router: Router, socket: UdpSocket, announcedIp: string, profile: PipeSrtpProfile | null) {
     // One SRTP stream per producer carried each way: room for many more than a connection's 64.
-    super(router, socket, false, profile ? new SrtpSession({ maxStreams: 1024 }) : null);
+    // Both ends are routers of ours: each reports on its leg (docs/scaling.md "RTCP reports on plain and pipe legs").
+    super(router, socket, false, profile ? new SrtpSession({ maxStreams: 1024 }) : null, true);
     this.announcedIp = announcedIp;
     this.profile = profile;
     const lengths = profile ? srtpProfileLengths(SrtpProtectionProfile[profile]) : undefined;

@@ -2,8 +2,9 @@
 // router's native engine, RTP/RTCP muxed on one port (RFC 5761), no ICE/DTLS. Producers are streams
 // the socket receives from the remote (a native filter admits only the remote's datagrams); consumers
 // are sent to the remote. RTCP from the remote (RFC 4585 NACK §6.2.1, PLI §6.3.1, RFC 5104 FIR) is
-// acted on here; everything else is dropped and counted.
-import { randomInt } from 'node:crypto';
+// acted on here; everything else is dropped and counted. Each stream is reported on with RTCP SR/RR
+// from the engine's counters (plain-leg-reports.ts, RFC 3550 §6.4).
+import { randomBytes, randomInt } from 'node:crypto';
 import { InvalidArgumentError, InvalidStateError, OperationError, OutOfRangeError, PwtError } from '../common/errors.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
 import { tryParseRtcp, serializeRtcp, type RtcpPacket } from '../rtp/rtcp/compound.js';
@@ -20,6 +21,7 @@ import {
   type NativePlainRtpFilter,
 } from '../native/forward.js';
 import { Consumer } from './consumer.js';
+import { PlainLegReports } from './plain-leg-reports.js';
 import { Producer, type ProducerUpstream } from './producer.js';
 import { mapConsumer, type NegotiatedRtp } from './rtp-mapping.js';
 import type { Router } from './router.js';
@@ -77,6 +79,8 @@ export interface PlainTransportStats {
   readonly rtcpMalformed: number;
   /** SRTP pipes only: datagrams SRTP refused (authentication, replay). */
   readonly srtpDropped?: number;
+  /** RTCP compound packets sent with a sender or receiver report (RFC 3550 §6.4) about this transport's streams. */
+  readonly rtcpReportsSent: number;
 }
 
 /** The local and remote transport addresses. */
@@ -153,10 +157,14 @@ export class PlainRtpTransport {
   private rtcpMalformed = 0;
   private srtpDropped = 0;
   private closedValue = false;
+  // SR for each consumer, RR about each producer (docs/scaling.md "RTCP reports on plain and pipe legs").
+  private readonly rtcpReports: boolean;
+  private readonly reports = new PlainLegReports(randomBytes(12).toString('base64url'), this.rtcpSsrc, (packets) => this.sendRtcp(packets));
 
   /** @internal */
-  protected constructor(router: Router, socket: UdpSocket, comedia: boolean, srtp: SrtpSession | null) {
+  protected constructor(router: Router, socket: UdpSocket, comedia: boolean, srtp: SrtpSession | null, rtcpReports: boolean) {
     this.router = router;
+    this.rtcpReports = rtcpReports;
     this.socket = socket;
     this.srtp = srtp;
     this.filter = createNativePlainRtpFilter(this.filterCounters);
@@ -214,7 +222,11 @@ export class PlainRtpTransport {
     };
     const producer = new Producer(this.router, id, null, ssrc, rtp, false, [], { kind, upstream });
     this.producers.set(ssrc, producer);
-    this.router.adoptProducer(producer, () => this.producers.delete(ssrc));
+    if (this.rtcpReports) this.reports.addReceiver(producer, { kind, ssrc, payloadType, clockRate: codec.clockRate }, () => producer.nativeTotals());
+    this.router.adoptProducer(producer, () => {
+      this.producers.delete(ssrc);
+      this.reports.remove(producer);
+    });
     return producer;
   }
 
@@ -247,9 +259,11 @@ export class PlainRtpTransport {
       codec: { name, clockRate: source.clockRate, ...(channels ? { channels: Number(channels) } : {}) },
       headerExtensions,
     });
+    if (this.rtcpReports) this.reports.addSender(consumer, { kind: producer.kind, ssrc, payloadType, clockRate: source.clockRate }, (now) => consumer.nativeTotals(now));
     this.router.adoptConsumer(consumer, () => {
       this.consumers.delete(ssrc);
       this.consumerStreams.delete(consumer);
+      this.reports.remove(consumer);
     });
     return consumer;
   }
@@ -272,6 +286,7 @@ export class PlainRtpTransport {
       rtcpReceived: this.rtcpReceived,
       rtcpMalformed: this.rtcpMalformed,
       ...(this.srtp ? { srtpDropped: this.srtpDropped } : {}),
+      rtcpReportsSent: this.reports.reportsSent,
     };
   }
 
@@ -279,6 +294,7 @@ export class PlainRtpTransport {
   close(): void {
     if (this.closedValue) return;
     this.closedValue = true;
+    this.reports.close();
     for (const c of [...this.consumers.values()]) c.close();
     for (const p of [...this.producers.values()]) p.close();
     if (this.engineTransport !== 0 && !this.router.closed) this.router.engine.removeTransport(this.engineTransport);
@@ -357,6 +373,7 @@ export class PlainRtpTransport {
         this.rtcpReceived++;
         this.onRtcp(p);
       }
+      this.reports.incomingRtcp(packets);
     }
   }
 

@@ -20,6 +20,13 @@ export interface PlainTransportOptions {
   readonly comedia?: boolean;
   /** RTP and RTCP on one port (RFC 5761); the only mode served. */
   readonly rtcpMux?: true;
+  /**
+   * Send RTCP reports to the remote (default false): a sender report per consumer (NTP/RTP mapping and
+   * counts, for lip sync in a recorder) and a receiver report about each producer (RFC 3550 §6.4), from
+   * the engine's counters. Off by default: tools that read RTP from a port and were not told about
+   * RTCP on it may not expect them (docs/scaling.md "RTCP reports on plain and pipe legs").
+   */
+  readonly rtcpReports?: boolean;
 }
 
 /** RTP in the clear from/to one remote; create with `router.createPlainTransport()`. */
@@ -34,7 +41,7 @@ export class PlainTransport extends PlainRtpTransport {
       throw new InvalidArgumentError('ERR_SFU_PLAIN_RTCP_MUX', 'only rtcpMux: true (RTP and RTCP on one port) is served');
     }
     const socket = UdpSocket.bindSync({ type: family === 6 ? 'udp6' : 'udp4', address: options.listenIp, port: options.port ?? 0 });
-    return new PlainTransport(router, socket, options.comedia ?? false, null);
+    return new PlainTransport(router, socket, options.comedia ?? false, null, options.rtcpReports ?? false);
   }
 
   /** Sets the remote RTP/RTCP address: only its datagrams are admitted, consumers are sent to it. Once. */

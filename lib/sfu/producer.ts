@@ -6,9 +6,9 @@ import { InvalidStateError } from '../common/errors.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
 import type { NativeForwardEngine } from '../native/forward.js';
-import { PRODUCER_STAT_COUNT } from '../native/forward.js';
+import { MAX_SPATIAL_LAYERS, PRODUCER_LAYER_RECEIVE_COUNT, PRODUCER_STAT_COUNT } from '../native/forward.js';
 import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
-import type { NativeStreamTotals } from '../peer/rtp-policy.js';
+import type { NativeArrivals, NativeReceiveTotals, NativeSendTimes, NativeStreamTotals } from '../peer/rtp-policy.js';
 import type { NegotiatedRtp } from './rtp-mapping.js';
 
 /** Producer stats, shaped like W3C inbound-rtp where a name exists (pwt* fields are ours). */
@@ -17,8 +17,11 @@ export interface ProducerStats {
   readonly kind: MediaKind;
   /** The stream's SSRC; for simulcast the lowest layer's (0 until its first packet arrived). */
   readonly ssrc: number;
-  /** Simulcast only: each spatial layer (lowest first), its rid and SSRC (undefined until learned). */
-  readonly pwtSpatialLayers?: readonly { readonly rid: string; readonly ssrc: number | undefined }[];
+  /**
+   * Simulcast only: each spatial layer (lowest first), its rid, SSRC (undefined until learned) and
+   * the packets the engine received on it (SRTP-authenticated, RTX not counted).
+   */
+  readonly pwtSpatialLayers?: readonly { readonly rid: string; readonly ssrc: number | undefined; readonly packetsReceived: number }[];
   /** Packets the engine received on this stream (SRTP-authenticated). */
   readonly packetsReceived: number;
   /** Bytes of those packets, RTP headers included. */
@@ -86,7 +89,10 @@ export class Producer {
   private tapValue: boolean;
   private closedValue = false;
   private readonly statsOut = new Float64Array(PRODUCER_STAT_COUNT);
+  private readonly layerPacketsOut = new Float64Array(MAX_SPATIAL_LAYERS);
+  private readonly layerReceiveOut = new Float64Array(PRODUCER_LAYER_RECEIVE_COUNT);
   private arrivals: { transportSequence: Uint16Array; ages: Float64Array; arrivalAt: Float64Array } | undefined;
+  private sendTimes: { ssrc: Uint32Array; absSendTime: Int32Array; length: Uint32Array; ages: Float64Array; arrivalAt: Float64Array } | undefined;
   /** @internal */
   consumerCount = 0;
   private readonly layerSsrcs: (number | undefined)[];
@@ -193,37 +199,68 @@ export class Producer {
 
   /**
    * @internal What the publisher transceiver's policy modules (the RTCP reporter's receiver reports)
-   * need about the packets the engine consumed: RFC 3550 §A.1/§A.8 state. Nothing while the tap is
-   * on, since JavaScript then sees the packets itself.
+   * need about the packets the engine consumed: RFC 3550 §A.1/§A.8 state, one per SSRC (each bound
+   * layer of a simulcast producer has its own). Nothing while the tap is on, since JavaScript then
+   * sees the packets itself.
    */
   nativeTotals(): NativeStreamTotals {
-    // A simulcast producer's layers are separate streams; the engine keeps one §A.1 state per
-    // producer, so it reports for single-stream producers only.
-    if (this.closedValue || this.tapValue || this.simulcast) return { sent: [], received: [] };
-    const s = this.statsOut;
-    if (!this.host.engine.producerStats(this.id, s)) return { sent: [], received: [] };
-    return {
-      sent: [],
-      received: [{ ssrc: this.ssrc, received: s[8]!, bytes: s[1]!, baseSequence: s[6]!, extendedHighestSequence: s[7]!, jitter: s[9]!, clockRate: this.clockRate }],
-    };
+    if (this.closedValue || this.tapValue) return { sent: [], received: [] };
+    if (!this.simulcast) {
+      const s = this.statsOut;
+      if (!this.host.engine.producerStats(this.id, s)) return { sent: [], received: [] };
+      return {
+        sent: [],
+        received: [{ ssrc: this.ssrc, received: s[8]!, bytes: s[1]!, baseSequence: s[6]!, extendedHighestSequence: s[7]!, jitter: s[9]!, clockRate: this.clockRate }],
+      };
+    }
+    const received: NativeReceiveTotals[] = [];
+    const l = this.layerReceiveOut;
+    for (let i = 0; i < this.layerCount; i++) {
+      const ssrc = this.layerSsrcs[i];
+      if (ssrc === undefined || !this.host.engine.producerLayerReceive(this.id, i, l) || l[4] === 0) continue;
+      received.push({ ssrc, received: l[4]!, bytes: l[1]!, baseSequence: l[2]!, extendedHighestSequence: l[3]!, jitter: l[5]!, clockRate: this.clockRate });
+    }
+    return { sent: [], received };
   }
 
   /**
-   * @internal The packets the engine consumed since the last call, by transport-wide sequence number
-   * and arrival (`now` clock, ms), for the publisher connection's transport-cc feedback module.
+   * @internal The packets the engine consumed since the last call, for the publisher connection's
+   * transport-scope modules: by transport-wide sequence number and arrival (`now` clock, ms) for
+   * transport-cc feedback, and with their abs-send-time for REMB, as far as each is logged.
    */
   arrivalTotals(now: number): NativeStreamTotals {
     const a = this.arrivals;
-    if (this.closedValue || !a) return { sent: [], received: [] };
-    const count = this.host.engine.drainProducerArrivals(this.id, a.transportSequence, a.ages);
-    for (let i = 0; i < count; i++) a.arrivalAt[i] = now - a.ages[i]! / 1000;
-    return { sent: [], received: [], arrivals: { count, ssrc: this.ssrc, transportSequence: a.transportSequence, arrivalAt: a.arrivalAt } };
+    const t = this.sendTimes;
+    if (this.closedValue || (!a && !t)) return { sent: [], received: [] };
+    let arrivals: NativeArrivals | undefined;
+    if (a) {
+      const count = this.host.engine.drainProducerArrivals(this.id, a.transportSequence, a.ages);
+      for (let i = 0; i < count; i++) a.arrivalAt[i] = now - a.ages[i]! / 1000;
+      arrivals = { count, ssrc: this.ssrc, transportSequence: a.transportSequence, arrivalAt: a.arrivalAt };
+    }
+    let sendTimes: NativeSendTimes | undefined;
+    if (t) {
+      const count = this.host.engine.drainProducerSendTimes(this.id, t.ssrc, t.absSendTime, t.length, t.ages);
+      for (let i = 0; i < count; i++) t.arrivalAt[i] = now - t.ages[i]! / 1000;
+      sendTimes = { count, ssrc: t.ssrc, absSendTime: t.absSendTime, length: t.length, arrivalAt: t.arrivalAt };
+    }
+    return { sent: [], received: [], ...(arrivals ? { arrivals } : {}), ...(sendTimes ? { sendTimes } : {}) };
   }
 
   /** @internal Starts logging arrivals by transport-wide sequence number (`extensionId` as negotiated). */
   logArrivals(extensionId: number): boolean {
     if (!this.host.engine.setProducerTransportCc(this.id, extensionId)) return false;
     this.arrivals ??= { transportSequence: new Uint16Array(ARRIVAL_BATCH), ages: new Float64Array(ARRIVAL_BATCH), arrivalAt: new Float64Array(ARRIVAL_BATCH) };
+    return true;
+  }
+
+  /** @internal Starts logging packets with their abs-send-time (`extensionId` as negotiated), for REMB. */
+  logSendTimes(extensionId: number): boolean {
+    if (!this.host.engine.setProducerAbsSendTime(this.id, extensionId)) return false;
+    this.sendTimes ??= {
+      ssrc: new Uint32Array(ARRIVAL_BATCH), absSendTime: new Int32Array(ARRIVAL_BATCH), length: new Uint32Array(ARRIVAL_BATCH),
+      ages: new Float64Array(ARRIVAL_BATCH), arrivalAt: new Float64Array(ARRIVAL_BATCH),
+    };
     return true;
   }
 
@@ -244,9 +281,25 @@ export class Producer {
       pwtCached: s[5]!,
       pwtKeyframeRequestsSent: this.keyframeRequestsSent,
       pwtKeyframeRequestsMerged: this.keyframeRequestsMerged,
-      ...(this.simulcast ? { pwtSpatialLayers: this.spatialLayers.map((rid, i) => ({ rid, ssrc: this.layerSsrcs[i] })) } : {}),
+      ...(this.simulcast ? { pwtSpatialLayers: this.spatialLayerStats() } : {}),
       ...(this.arrivals ? { pwtArrivalsOverwritten: this.host.engine.producerArrivalsOverwritten(this.id) } : {}),
     };
+  }
+
+  /**
+   * Packets the engine received on each spatial layer so far, lowest first (RTX not counted); one
+   * entry for a single stream. Read once a second by the room's layer keeper (docs/sfu.md).
+   */
+  layerPacketsReceived(): number[] {
+    this.assertOpen();
+    const out = this.layerPacketsOut;
+    const n = this.host.engine.producerLayerPackets(this.id, out);
+    return Array.from(out.subarray(0, n));
+  }
+
+  private spatialLayerStats(): { rid: string; ssrc: number | undefined; packetsReceived: number }[] {
+    const packets = this.layerPacketsReceived();
+    return this.spatialLayers.map((rid, i) => ({ rid, ssrc: this.layerSsrcs[i], packetsReceived: packets[i] ?? 0 }));
   }
 
   /** Stops forwarding this stream; its consumers stay open and send nothing. Idempotent. */

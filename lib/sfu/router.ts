@@ -191,8 +191,14 @@ export class Router {
     // from the engine's arrival log (docs/sfu.md "RTCP per leg").
     const offReports = transceiver.policies.addNativeSource(() => producer.nativeTotals());
     const twccId = rtp.headerExtensions.find((e) => e.uri === HeaderExtensionUri.transportWideCc)?.id;
+    const twcc = twccId !== undefined && producer.logArrivals(twccId);
+    // REMB (goog-remb) where the publisher negotiated it for this stream with abs-send-time: the
+    // engine logs each packet's send time for the connection's REMB module.
+    const absId = rtp.headerExtensions.find((e) => e.uri === HeaderExtensionUri.absSendTime)?.id;
+    const remb = transceiver.policies.parameters?.rtcpFeedback.has('goog-remb') ?? false;
+    const rembFed = remb && absId !== undefined && producer.logSendTimes(absId);
     let offArrivals = (): void => {};
-    if (twccId !== undefined && producer.logArrivals(twccId)) {
+    if (twcc || rembFed) {
       const chain = pc.transportPolicies;
       const offSource = chain.addNativeSource((now) => producer.arrivalTotals(now));
       this.arrivalChains.set(producer, chain);

@@ -4,6 +4,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../common/clock.js';
+import { CoalescingTimers } from '../common/coalescing-timers.js';
 import { InvalidArgumentError, InvalidStateError } from '../common/errors.js';
 import { createLogger, loggedDropCounters } from '../common/log.js';
 import type { Rng } from '../common/rng.js';
@@ -18,6 +19,7 @@ import {
   type IceSelectedPair,
 } from '../ice/ice-agent.js';
 import type { IceCredentials } from '../ice/ice-credentials.js';
+import type { TurnDropReason } from '../ice/turn-client.js';
 import { addressKey, canonicalIp, type TransportAddress } from '../ice/transport-address.js';
 import { listHostAddresses, type HostAddressOptions } from './source/host-addresses.js';
 import { resolveMdnsName } from './ice-mdns.js';
@@ -30,6 +32,13 @@ import type { PortDrops } from './source/port-drops.js';
 import { UdpSocket, UdpSrtpStatus, type UdpDestination, type UdpSrtpRoute } from './source/udp-socket.js';
 
 const log = createLogger('ice');
+/**
+ * The ICE timers (checks, retransmissions, consent, keepalives) of every transport on this thread
+ * share one Node timer (docs/ice.md "Timers"); a far deadline such as a consent check may run a
+ * little late so that many connections' deadlines run in one callback. Ref'd, like the
+ * per-transport timers it replaced: a waiting check or consent keeps the process alive.
+ */
+const iceTimers = new CoalescingTimers(undefined, true);
 
 /**
  * Check pacing Ta (RFC 8445 §14.2 allows down to 5 ms). With BUNDLE a transport has one check
@@ -125,6 +134,13 @@ export interface IceTransportStats {
   dataReceived: number;
   dataSent: number;
   /**
+   * RTP/RTCP datagrams on a TURN relay that JavaScript framed (sent) or unframed (received) one by
+   * one: Send/Data indications, and ChannelData before the channel's native route exists or over
+   * TCP/TLS. With a UDP relay and a bound channel media takes the native route and these stay put
+   * (docs/udp.md "TURN channels"; the socket counts `channelDataReceived`/`channelDataSent`).
+   */
+  relayedMediaInJs: { received: number; sent: number };
+  /**
    * `unknown-source`: DTLS or RTP/RTCP from a source ICE has not authenticated; `unknown-first-byte`:
    * empty, or a first byte outside RFC 7983's ranges, from such a source.
    */
@@ -141,6 +157,11 @@ export interface IceMuxPort {
   register(transport: IceTransport, ufrag: string): void;
   learn(transport: IceTransport, remote: TransportAddress): void;
   release(transport: IceTransport): void;
+  /**
+   * The transport's selected pair now sends from this port to `remote` (undefined: from elsewhere, or
+   * none any more); a shared port may steer that flow in the kernel (docs/scaling.md "Connected flow sockets").
+   */
+  select?(transport: IceTransport, remote: TransportAddress | undefined): void;
 }
 
 type Base =
@@ -168,7 +189,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   /** The sans-I/O agent (exposed for stats and diagnostics). */
   readonly agent: IceAgent;
   /** Driver counters. */
-  readonly stats: IceTransportStats = { dataReceived: 0, dataSent: 0, drops: loggedDropCounters('ice-transport', { 'unknown-source': 0, 'unknown-first-byte': 0, 'no-selected-pair': 0, 'send-failed': 0 }) };
+  readonly stats: IceTransportStats = { dataReceived: 0, dataSent: 0, relayedMediaInJs: { received: 0, sent: 0 }, drops: loggedDropCounters('ice-transport', { 'unknown-source': 0, 'unknown-first-byte': 0, 'no-selected-pair': 0, 'send-failed': 0 }) };
   private readonly clock: Clock;
   private readonly rng: Rng;
   private readonly options: IceTransportOptions;
@@ -187,7 +208,12 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private dataPending = false;
   /** The SRTP session routed through the selected socket's session table (docs/udp.md). */
   private srtpSession: SrtpSession | undefined;
-  private srtpRoute: { socket: UdpSocket; route: UdpSrtpRoute } | undefined;
+  /**
+   * The native route of the selected pair: on its host socket, or (a UDP TURN relay with a bound
+   * channel) on the socket that carries the allocation, keyed by the TURN server and the channel;
+   * `relay` then says which relayed base and peer its unframed datagrams belong to.
+   */
+  private srtpRoute: { socket: UdpSocket; route: UdpSrtpRoute; relay?: { base: Base; remote: TransportAddress; key: number | string } } | undefined;
   private route: { base: Base; remote: TransportAddress; dest?: UdpDestination } | undefined;
   /**
    * Where data goes before ICE selected a pair: the last trusted source that sent data (a DTLS
@@ -195,7 +221,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    * retransmission timeout).
    */
   private replyTo: { base: Base; remote: TransportAddress; dest?: UdpDestination } | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  /** This transport's deadline in the thread's shared ICE timer group (see `iceTimers`). */
+  private readonly timer = iceTimers.create(() => this.onTimer());
   private timerAt = Infinity;
   private flushing = false;
   private flushAgain = false;
@@ -289,26 +316,64 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     return this.srtpRoute !== undefined;
   }
 
+  /** True while that native route is a TURN channel (ChannelData framed natively, docs/udp.md "TURN channels"). */
+  get relayRouted(): boolean {
+    return this.srtpRoute?.relay !== undefined;
+  }
+
+  /** Drops of every TURN client of this transport, summed by reason (undefined without TURN servers). */
+  get turnDrops(): Record<TurnDropReason, number> | undefined {
+    if (this.links.length === 0) return undefined;
+    const sum = {} as Record<TurnDropReason, number>;
+    for (const l of this.links) {
+      for (const [k, v] of Object.entries(l.client.stats.drops) as [TurnDropReason, number][]) sum[k] = (sum[k] ?? 0) + v;
+    }
+    return sum;
+  }
+
   private updateSrtpRoute(): void {
     const r = this.route;
     const session = this.srtpSession;
-    const socket = r && r.base.kind === 'socket' && r.base.socket instanceof UdpSocket && !r.base.socket.closed ? r.base.socket : undefined;
+    const target = r ? this.nativeRouteTarget(r.base, r.remote) : undefined;
     const current = this.srtpRoute;
     if (current) {
       const dest = current.route.destination;
-      const same = socket === current.socket && session === current.route.session && r !== undefined &&
-        dest.port === r.remote.port && dest.address === r.remote.address;
+      const same = target !== undefined && target.socket === current.socket && session === current.route.session &&
+        dest.port === target.port && dest.address === target.address && current.route.channel === target.channel &&
+        current.relay?.remote === (target.channel ? r!.remote : undefined);
       if (same && !this.closed) return;
       if (!current.socket.closed) current.socket.removeSrtpRoute(current.route);
       this.srtpRoute = undefined;
     }
-    if (!socket || !session || session.closed || !r || this.closed) return;
+    if (!target || !session || session.closed || !r || this.closed) return;
     try {
-      this.srtpRoute = { socket, route: socket.addSrtpRoute(socket.destination(r.remote.port, r.remote.address), session) };
+      const { socket } = target;
+      const route = socket.addSrtpRoute(socket.destination(target.port, target.address), session, target.channel);
+      this.srtpRoute = target.channel
+        ? { socket, route, relay: { base: r.base, remote: r.remote, key: remoteKey(r.remote.address, r.remote.port) } }
+        : { socket, route };
     } catch (err) {
       // A full table (65535 routes on one socket): this connection protects in JavaScript.
       log('no native SRTP route: %s', err instanceof Error ? err.message : String(err));
     }
+  }
+
+  /**
+   * Where the selected pair's native route lives: the pair's own native socket, or for a UDP TURN
+   * relay whose channel to the peer is bound (RFC 8656 §12) the native socket that carries the
+   * allocation, keyed by the server's address and the channel number. Undefined: no native route
+   * (a Node dgram socket, TCP/TLS relays, a channel not bound yet).
+   */
+  private nativeRouteTarget(base: Base, remote: TransportAddress): { socket: UdpSocket; address: string; port: number; channel: number } | undefined {
+    if (base.kind === 'socket') {
+      const s = base.socket;
+      return s instanceof UdpSocket && !s.closed ? { socket: s, address: remote.address, port: remote.port, channel: 0 } : undefined;
+    }
+    const link = base.link;
+    const s = link.udpSocket;
+    if (!(s instanceof UdpSocket) || s.closed || link.target.transport !== 'udp') return undefined;
+    const channel = link.client.boundChannel(remote);
+    return channel === undefined ? undefined : { socket: s, address: link.target.server.address, port: link.target.server.port, channel };
   }
 
   /**
@@ -533,6 +598,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     if (r.dest && r.base.kind === 'socket') (r.base.socket as UdpSocket).sendTo(data, r.dest);
     else if (r.base.kind === 'socket') r.base.socket.send(data, r.remote.port, r.remote.address);
     else {
+      if (isMedia(data)) this.stats.relayedMediaInJs.sent++;
       r.base.link.client.send(this.clock.now(), r.remote, data);
       r.base.link.flush();
     }
@@ -545,8 +611,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     if (this.closed) return;
     this.closed = true;
     this.agent.close();
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    iceTimers.cancel(this.timer);
+    this.timerAt = Infinity;
     const now = this.clock.now();
     for (const l of this.links) l.close(now);
     this.route = undefined;
@@ -563,6 +629,13 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private onSocketBatch(base: Base & { kind: 'socket' }, batch: IceUdpBatch): void {
     for (let i = 0; i < batch.count; i++) {
       const data = batch.data(i);
+      const relay = batch.relayRoute?.(i) ?? 0;
+      if (relay !== 0) {
+        this.receiveRelayed(relay, data, batch.srtpStatus?.(i) ?? UdpSrtpStatus.none);
+        continue;
+      }
+      // ChannelData of a routed TURN channel that lied about its length: dropped and counted natively.
+      if (batch.srtpStatus?.(i) === UdpSrtpStatus.channelDataMalformed) continue;
       const key = batch.addressKey(i);
       // Data (RTP/RTCP/DTLS) from a trusted remote: no address formatting, no allocation.
       const from = isControl(data) ? undefined : this.trusted.get(key);
@@ -570,6 +643,28 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       else this.receive(base, data, key, batch.address(i), batch.port(i));
     }
     this.flush();
+  }
+
+  /**
+   * One datagram a TURN server relayed on the channel of our native route, its ChannelData header
+   * already stripped in the receive batch (and RTP/RTCP unprotected): it comes from the relayed
+   * pair's peer through the relayed base, as the TURN client's `data` event would have said.
+   */
+  private receiveRelayed(routeId: number, data: Buffer, srtp: number): void {
+    const r = this.srtpRoute;
+    const relay = r?.route.id === routeId ? r.relay : undefined;
+    if (!relay) {
+      // A route removed while its datagrams were in flight: nobody here knows the peer any more.
+      this.stats.drops['unknown-source']++;
+      return;
+    }
+    if (srtp === UdpSrtpStatus.none) {
+      this.receive(relay.base, data, relay.key, relay.remote.address, relay.remote.port);
+      return;
+    }
+    const from = this.trusted.get(relay.key);
+    if (from) this.deliver(relay.base, data, from, srtp);
+    else this.stats.drops['unknown-source']++;
   }
 
   /**
@@ -820,12 +915,14 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
             this.route = undefined;
             this.replyTo = undefined;
             this.updateSrtpRoute();
+            this.mux?.select?.(this, undefined);
           } else if (this.agent.selectedPair && !this.route) this.setRoute(this.agent.selectedPair);
           this.emitEvent('statechange', e.state);
           break;
         case 'selected-pair':
           log('selected pair %s %s:%d -> %s %s:%d', e.pair.local.type, e.pair.localBase.address, e.pair.localBase.port, e.pair.remote.type, e.pair.remoteAddress.address, e.pair.remoteAddress.port);
           this.setRoute(e.pair);
+          this.mux?.select?.(this, this.mux && addressKey(e.pair.localBase) === addressKey(this.mux.local) ? e.pair.remoteAddress : undefined);
           this.emitEvent('selectedcandidatepairchange', e.pair);
           break;
         case 'remote-validated':
@@ -867,7 +964,12 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           case 'failed':
             this.linkDone(link, e.reason);
             break;
+          case 'channel':
+            // A bound channel lets a relayed pair's media take the native route (docs/udp.md).
+            if (e.ok && this.route?.base.kind === 'relay' && this.route.base.link === link) this.updateSrtpRoute();
+            break;
           case 'data':
+            if (isMedia(e.data)) this.stats.relayedMediaInJs.received++;
             if (link.relayed) {
               const relayBase = this.bases.get(addressKey(link.relayed));
               if (relayBase) this.receive(relayBase, e.data, remoteKey(e.peer.address, e.peer.port), e.peer.address, e.peer.port);
@@ -933,19 +1035,16 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       if (t !== undefined && (next === undefined || t < next)) next = t;
     }
     if (next === undefined) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = undefined;
+      iceTimers.cancel(this.timer);
       this.timerAt = Infinity;
       return;
     }
-    if (this.timer && next >= this.timerAt) return;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer.index >= 0 && next >= this.timerAt) return;
     this.timerAt = next;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, next - this.clock.now()));
+    iceTimers.schedule(this.timer, next - this.clock.now());
   }
 
   private onTimer(): void {
-    this.timer = undefined;
     this.timerAt = Infinity;
     if (this.closed) return;
     const now = this.clock.now();
@@ -961,6 +1060,12 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private assertOpen(): void {
     if (this.closed) throw new InvalidStateError('ERR_ICE_CLOSED', 'the ICE transport is closed');
   }
+}
+
+/** RTP or RTCP by the first byte (128-191, RFC 7983). */
+function isMedia(data: Uint8Array): boolean {
+  const first = data[0];
+  return first !== undefined && first >= 128 && first <= 191;
 }
 
 /** STUN (first byte 0-3) or TURN ChannelData (64-79) per RFC 7983; everything else is data. */

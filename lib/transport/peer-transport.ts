@@ -29,6 +29,7 @@ import { SrtpBatch } from '../srtp/srtp-batch.js';
 import { SrtpPacketKind, SrtpSession } from '../srtp/srtp-session.js';
 import { SrtpStatus } from '../srtp/srtp-status.js';
 import type { IceTransport, IceTransportStats } from './ice-transport.js';
+import type { TurnDropReason } from '../ice/turn-client.js';
 import { withPortDrops } from './source/port-drops.js';
 import { UdpSrtpStatus, type UdpSocket } from './source/udp-socket.js';
 import { loggedDropCounters } from '../common/log.js';
@@ -223,6 +224,21 @@ export class PeerTransport {
   /** The ICE driver's counters (data datagrams in and out, drops), for stats. */
   get iceDriverStats(): IceTransportStats {
     return this.driver.stats;
+  }
+
+  /** True while the selected pair's SRTP is done in a native socket's session table (docs/udp.md). */
+  get srtpRouted(): boolean {
+    return this.driver.srtpRouted;
+  }
+
+  /** True while that route is a TURN channel whose ChannelData is framed natively (docs/udp.md "TURN channels"). */
+  get relayRouted(): boolean {
+    return this.driver.relayRouted;
+  }
+
+  /** Drops of the transport's TURN clients by reason (undefined without TURN servers), for stats. */
+  turnDropStats(): Record<TurnDropReason, number> | undefined {
+    return this.driver.turnDrops;
   }
 
   /** The selected candidate pair, once ICE nominated one. */

@@ -285,12 +285,15 @@ void DtlsEngine::ReadData() {
 // Once connected, an idle connection (media only: SRTP does not pass through OpenSSL) needs
 // neither of OpenSSL's record buffers, about 17 KiB each for reading and writing
 // (docs/architecture.md, "What a connection costs"); SSL_MODE_RELEASE_BUFFERS does not free them
-// for DTLS. Done once, right after the connection is made: the first DTLS record read or written
-// afterwards (SCTP) brings them back and they stay. SSL_free_buffers refuses (returns 0) while a
-// record is pending.
+// for DTLS. Freed whenever a datagram or timeout leaves a connection that has never carried
+// application data: a retransmitted or replayed handshake flight after the handshake makes
+// SSL_read set them up again, and without this they stayed for good (under load about half of
+// the connections got one). Once a data record is read or written (SCTP) they come back and
+// stay, so a data channel does not pay a malloc and free per record. SSL_free_buffers refuses
+// (returns 0) while a record is pending.
 void DtlsEngine::ReleaseIdleBuffers() {
-  if (buffers_released_once_ || state_ != DtlsState::kConnected) return;
-  buffers_released_once_ = true;
+  if (buffers_released_ || state_ != DtlsState::kConnected) return;
+  if (counters_.data_records_in != 0 || counters_.data_records_out != 0) return;
   if (SSL_free_buffers(ssl_) == 1) buffers_released_ = true;
 }
 
@@ -391,7 +394,7 @@ void DtlsEngine::HandleTimeout() {
   } else if (r < 0) {
     Fail(TakeOpenSslError("handshake timed out"));
   }
-  counters_.dropped_out_queue_full = bio_state_.out_dropped;
+  counters_.dropped_out_queue_full = bio_state_.out_dropped;  ReleaseIdleBuffers();
 }
 
 int64_t DtlsEngine::TimeoutUs() const {

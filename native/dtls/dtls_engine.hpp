@@ -182,10 +182,9 @@ class DtlsEngine {
   bool fingerprint_rejected_ = false;
   // The callback already matched the peer against the current fingerprint list.
   bool matched_in_callback_ = false;
-  // OpenSSL's record buffers were freed once connected (ReleaseIdleBuffers) and no SSL_read has
-  // set them up again since: a write must restore them first.
+  // OpenSSL's record buffers are freed (ReleaseIdleBuffers: connected, no application data yet)
+  // and no SSL_read has set them up again since: a write must restore them first.
   bool buffers_released_ = false;
-  bool buffers_released_once_ = false;
   uint16_t srtp_profile_ = 0;
   std::vector<RemoteFingerprint> remote_fingerprints_;
   std::string failure_reason_;

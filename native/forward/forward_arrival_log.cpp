@@ -5,13 +5,13 @@
 
 namespace pwt {
 
-bool forward_read_transport_seq(const uint8_t* p, size_t len, uint8_t id, uint16_t* seq) noexcept {
-  if (id == 0 || len < kRtpFixedHeaderLen || (p[0] >> 6) != 2 || !(p[0] & 0x10)) return false;
+const uint8_t* forward_find_extension(const uint8_t* p, size_t len, uint8_t id, size_t size) noexcept {
+  if (id == 0 || len < kRtpFixedHeaderLen || (p[0] >> 6) != 2 || !(p[0] & 0x10)) return nullptr;
   const size_t ext = kRtpFixedHeaderLen + 4u * (p[0] & 0x0f);
-  if (ext + 4 > len) return false;
+  if (ext + 4 > len) return nullptr;
   const uint16_t profile = ReadU16(p + ext);
   const size_t end = ext + 4 + 4u * ReadU16(p + ext + 2);
-  if (end > len) return false;
+  if (end > len) return nullptr;
   size_t i = ext + 4;
   if (profile == 0xBEDE) {
     // RFC 8285 §4.2: one-byte elements; 0 is padding, 15 stops parsing.
@@ -21,13 +21,10 @@ bool forward_read_transport_seq(const uint8_t* p, size_t len, uint8_t id, uint16
         ++i;
         continue;
       }
-      if ((b >> 4) == 15) return false;
+      if ((b >> 4) == 15) return nullptr;
       const size_t n = static_cast<size_t>(b & 0x0f) + 1;
-      if (i + 1 + n > end) return false;
-      if ((b >> 4) == id && n == 2) {
-        *seq = ReadU16(p + i + 1);
-        return true;
-      }
+      if (i + 1 + n > end) return nullptr;
+      if ((b >> 4) == id && n == size) return p + i + 1;
       i += 1 + n;
     }
   } else if ((profile & 0xfff0) == 0x1000) {
@@ -37,17 +34,21 @@ bool forward_read_transport_seq(const uint8_t* p, size_t len, uint8_t id, uint16
         ++i;
         continue;
       }
-      if (i + 2 > end) return false;
+      if (i + 2 > end) return nullptr;
       const size_t n = p[i + 1];
-      if (i + 2 + n > end) return false;
-      if (p[i] == id && n == 2) {
-        *seq = ReadU16(p + i + 2);
-        return true;
-      }
+      if (i + 2 + n > end) return nullptr;
+      if (p[i] == id && n == size) return p + i + 2;
       i += 2 + n;
     }
   }
-  return false;
+  return nullptr;
+}
+
+bool forward_read_transport_seq(const uint8_t* p, size_t len, uint8_t id, uint16_t* seq) noexcept {
+  const uint8_t* v = forward_find_extension(p, len, id, 2);
+  if (!v) return false;
+  *seq = ReadU16(v);
+  return true;
 }
 
 void ForwardArrivalLog::enable(size_t capacity) {

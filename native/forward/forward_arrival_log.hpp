@@ -10,6 +10,13 @@
 namespace pwt {
 
 /**
+ * The value bytes of the RFC 8285 element `id` with exactly `size` data bytes in the RTP packet
+ * p[0, len) (one-byte or two-byte form), or null when the packet carries none. Never reads outside
+ * [0, len).
+ */
+const uint8_t* forward_find_extension(const uint8_t* p, size_t len, uint8_t id, size_t size) noexcept;
+
+/**
  * The transport-wide sequence number (RFC 8285 element `id` with 2 data bytes) of the RTP packet
  * p[0, len), one-byte or two-byte header-extension form; false when the packet carries none.
  * Never reads outside [0, len).

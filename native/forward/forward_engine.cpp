@@ -179,6 +179,10 @@ bool ForwardEngine::set_producer_clock_rate(uint32_t id, uint32_t clock_rate) {
   if (!p) return false;
   if (p->counters.receive.clock_rate != clock_rate) p->counters.receive.has_transit = false;
   p->counters.receive.clock_rate = clock_rate;
+  for (Layer& l : p->layers) {
+    if (l.receive.clock_rate != clock_rate) l.receive.has_transit = false;
+    l.receive.clock_rate = clock_rate;
+  }
   return true;
 }
 
@@ -189,6 +193,20 @@ bool ForwardEngine::set_producer_transport_cc(uint32_t id, uint8_t ext_id) {
   // 4096 arrivals: 2 s of a 2000-packet/s publisher between two drains.
   if (ext_id != 0 && !p->arrivals.enabled()) p->arrivals.enable(4096);
   return true;
+}
+
+bool ForwardEngine::set_producer_abs_send_time(uint32_t id, uint8_t ext_id) {
+  Producer* p = Find(producers_, id);
+  if (!p) return false;
+  p->abs_send_time_id = ext_id;
+  // As the arrival log: 2 s of a 2000-packet/s publisher between two drains.
+  if (ext_id != 0 && !p->send_times.enabled()) p->send_times.enable(4096);
+  return true;
+}
+
+ForwardSendTimeLog* ForwardEngine::producer_send_times(uint32_t id) {
+  Producer* p = Find(producers_, id);
+  return p ? &p->send_times : nullptr;
 }
 
 ForwardArrivalLog* ForwardEngine::producer_arrivals(uint32_t id) {
@@ -314,6 +332,21 @@ uint32_t ForwardEngine::consumer_producer(uint32_t id) const {
 uint8_t ForwardEngine::producer_max_temporal(uint32_t id, uint8_t layer) const {
   const Producer* p = Find(producers_, id);
   return p && layer < p->layers.size() ? p->layers[layer].max_tid : 0;
+}
+
+uint8_t ForwardEngine::producer_layer_packets(uint32_t id, uint64_t* out, uint8_t max) const {
+  const Producer* p = Find(producers_, id);
+  if (!p) return 0;
+  uint8_t n = 0;
+  for (; n < max && n < p->layers.size(); ++n) out[n] = p->layers[n].packets;
+  return n;
+}
+
+const ForwardReceiveStats* ForwardEngine::producer_layer_receive(uint32_t id, uint8_t layer, uint64_t* bytes) const {
+  const Producer* p = Find(producers_, id);
+  if (!p || layer >= p->layers.size()) return nullptr;
+  if (bytes) *bytes = p->layers[layer].bytes;
+  return &p->layers[layer].receive;
 }
 
 const ForwardProducerCounters* ForwardEngine::producer_counters(uint32_t id) const {
@@ -493,6 +526,8 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
     auto it = producer_index_.find(ProducerKey{source, ReadU32(data + 8)});
     if (it == producer_index_.end()) continue;
     const ProducerRoute route = it->second;
+    // When the kernel received it (docs/udp.md "Receive timestamps"), else when the batch was read.
+    const uint64_t arrived_us = target.arrival_us && target.arrival_us[i] != 0 ? target.arrival_us[i] : now_us;
     Producer& p = producers_[route.id - 1];
     if (route.repair) {
       // RTX of a layer (RFC 4588): the engine answers NACKs from its own cache, so it is not needed.
@@ -504,7 +539,7 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
         // bandwidth probes as RTX padding, which reported lost would count as loss (docs/sfu.md).
         uint16_t transport_seq = 0;
         if (p.transport_cc_id != 0 && forward_read_transport_seq(data, len, p.transport_cc_id, &transport_seq)) {
-          p.arrivals.record(transport_seq, now_us);
+          p.arrivals.record(transport_seq, arrived_us);
         }
       }
       continue;
@@ -518,15 +553,21 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
       if (info.has_vp8 && info.vp8.has_tid && info.vp8.tid > layer.max_tid) layer.max_tid = info.vp8.tid;
     }
     ++matched;
+    ++layer.packets;
     ++p.counters.packets;
     p.counters.bytes += len;
     p.counters.last_sequence = ReadU16(data + 2);
     p.counters.last_timestamp = ReadU32(data + 4);
-    p.counters.receive.on_packet(ReadU16(data + 2), ReadU32(data + 4), now_us);
+    p.counters.receive.on_packet(ReadU16(data + 2), ReadU32(data + 4), arrived_us);
+    layer.bytes += len;
+    layer.receive.on_packet(ReadU16(data + 2), ReadU32(data + 4), arrived_us);
     uint16_t transport_seq = 0;
     // A tapping producer's packets reach JavaScript, whose transport-cc module logs them itself.
     if (p.transport_cc_id != 0 && !p.tap && forward_read_transport_seq(data, len, p.transport_cc_id, &transport_seq)) {
-      p.arrivals.record(transport_seq, now_us);
+      p.arrivals.record(transport_seq, arrived_us);
+    }
+    if (p.abs_send_time_id != 0 && !p.tap) {
+      p.send_times.record(ForwardSendTime{ReadU32(data + 8), forward_read_abs_send_time(data, len, p.abs_send_time_id), len, arrived_us});
     }
     counters_[kFwdPacketsIn] += 1;
     counters_[kFwdBytesIn] += len;

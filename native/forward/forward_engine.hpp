@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "native/forward/forward_arrival_log.hpp"
+#include "native/forward/forward_send_time_log.hpp"
 #include "native/forward/forward_layer_selector.hpp"
 #include "native/forward/forward_packet_cache.hpp"
 #include "native/forward/forward_plain_source.hpp"
@@ -125,6 +126,12 @@ class ForwardEngine {
    */
   bool set_producer_transport_cc(uint32_t id, uint8_t ext_id);
   /** The producer's arrival log (nullptr when unknown). */
+  /**
+   * Logs the producer's consumed packets (not RTX) with the abs-send-time element `ext_id` (0: stop
+   * logging), for REMB towards the publisher; false for an unknown producer.
+   */
+  bool set_producer_abs_send_time(uint32_t id, uint8_t ext_id);
+  ForwardSendTimeLog* producer_send_times(uint32_t id);
   ForwardArrivalLog* producer_arrivals(uint32_t id);
   /** Removes the producer; its consumers stay and forward nothing until switched. */
   bool remove_producer(uint32_t id);
@@ -162,6 +169,16 @@ class ForwardEngine {
   uint32_t consumer_producer(uint32_t id) const;
   /** Highest VP8 temporal layer seen on the producer's spatial layer (0 when none seen). */
   uint8_t producer_max_temporal(uint32_t id, uint8_t layer) const;
+  /**
+   * Packets accepted on each spatial layer of the producer (lowest first, RTX not counted), at most
+   * `max` of them written to `out`; returns the number of layers written (0: unknown producer).
+   */
+  uint8_t producer_layer_packets(uint32_t id, uint64_t* out, uint8_t max) const;
+  /**
+   * RFC 3550 §A.1/§A.8 receive state of one spatial layer's SSRC (every producer has layer 0; a
+   * simulcast producer one per layer), with the layer's bytes; null for an unknown producer or layer.
+   */
+  const ForwardReceiveStats* producer_layer_receive(uint32_t id, uint8_t layer, uint64_t* bytes) const;
 
   /**
    * Forwards the producer packets of receive slots [0, n): `status` is the per-slot outcome of
@@ -204,6 +221,10 @@ class ForwardEngine {
     bool bound = false;
     uint32_t ssrc = 0;
     uint8_t max_tid = 0;
+    uint64_t packets = 0;  // SRTP-authenticated packets accepted on this layer (RTX not counted)
+    uint64_t bytes = 0;    // their bytes, RTP headers included
+    // RFC 3550 §A.1/§A.8 of this layer's SSRC, for its own block in the RR towards the publisher.
+    ForwardReceiveStats receive;
     ForwardPacketCache cache;
   };
   struct Producer {
@@ -223,6 +244,8 @@ class ForwardEngine {
     ForwardProducerCounters counters;
     uint8_t transport_cc_id = 0;
     ForwardArrivalLog arrivals;
+    uint8_t abs_send_time_id = 0;  // REMB: log each packet's abs-send-time (docs/sfu.md)
+    ForwardSendTimeLog send_times;
   };
   struct Consumer {
     bool used = false;

@@ -1,6 +1,8 @@
 // UDP GRO receive path (see udp_gro_receiver.hpp; docs/udp.md "GRO").
 #include "native/udp/udp_gro_receiver.hpp"
 
+#include "native/udp/udp_receive_timestamp.hpp"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
@@ -23,11 +25,14 @@ struct UdpGroReceiver::Buffers {
   mmsghdr msgs[kMessages];
   iovec iov[kMessages];
   sockaddr_storage addrs[kMessages];
-  // One int-sized control message (the segment size) per buffer, aligned for cmsghdr.
-  alignas(cmsghdr) uint8_t control[kMessages][CMSG_SPACE(sizeof(int))];
+  // Per buffer: an int-sized control message (the segment size) and room for a receive timestamp
+  // (udp_receive_timestamp.hpp), aligned for cmsghdr.
+  alignas(cmsghdr) uint8_t control[kMessages][CMSG_SPACE(sizeof(int)) + kUdpTimestampControlBytes];
 #endif
   // Segment size of each received buffer (its length when not coalesced).
   size_t segment[kMessages];
+  // Kernel receive time of each buffer, monotonic µs (0: none); every segment of it shares it.
+  uint64_t arrival_us[kMessages];
 };
 
 UdpGroReceiver::UdpGroReceiver() : b_(std::make_unique<Buffers>()) {}
@@ -70,6 +75,7 @@ size_t UdpGroReceiver::drain(const UdpRecvTarget& target, size_t out, size_t cap
       std::memcpy(target.buffer + out * target.slot_size, b_->data[next_] + offset_, n);
       target.lengths[out] = static_cast<uint32_t>(n);
       udp_store_source(b_->addrs[next_], target.addresses + out * 16, &target.ports[out], &target.families[out]);
+      if (target.arrival_us) target.arrival_us[out] = b_->arrival_us[next_];
       c[kPacketsIn] += 1;
       c[kBytesIn] += static_cast<double>(n);
       if (seg < len) c[kGroSegments] += 1;
@@ -123,6 +129,7 @@ int UdpGroReceiver::recv(int fd, const UdpRecvTarget& target, size_t capacity, d
   received_ = 0;
   next_ = 0;
   offset_ = 0;
+  const UdpClockPair clocks = UdpClockPair::now();
   for (int i = 0; i < n; ++i) {
     msghdr& h = b_->msgs[i].msg_hdr;
     const size_t len = b_->msgs[i].msg_len;
@@ -147,6 +154,7 @@ int UdpGroReceiver::recv(int fd, const UdpRecvTarget& target, size_t capacity, d
       b_->addrs[received_] = b_->addrs[i];
     }
     b_->segment[received_] = seg;
+    b_->arrival_us[received_] = udp_receive_time_us(h, clocks);
     ++received_;
   }
   out = drain(target, out, capacity, c);

@@ -129,6 +129,8 @@ int handoff_recv_batch(int fd, const UdpRecvTarget& target, double* counters) {
     std::memcpy(target.addresses + static_cast<size_t>(out) * 16, headers[i].addr, 16);
     target.ports[out] = headers[i].port;
     target.families[out] = headers[i].family;
+    // The kernel's receive time stayed with the socket that received it (docs/udp.md).
+    if (target.arrival_us) target.arrival_us[out] = 0;
     ++out;
   }
   if (counters) counters[kHandoffReceived] += out;

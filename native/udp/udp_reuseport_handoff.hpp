@@ -36,6 +36,9 @@ enum HandoffCounter : int {
   kHandoffReceived,     // datagrams received from other workers
   kHandoffDropped,      // could not be passed (the owner's channel full or gone)
   kHandoffSteeringFull, // claims the steering table refused
+  kHandoffFlowSockets,  // connected flow sockets open now (docs/scaling.md "Connected flow sockets")
+  kHandoffFlowReceived, // datagrams the kernel delivered on those sockets (no hand-off needed)
+  kHandoffFlowRefused,  // flows left on the hand-off: the limit reached, or bind/connect failed
   kHandoffCounterCount,
 };
 

@@ -3,6 +3,7 @@
 #include "native/udp/udp_socket.hpp"
 
 #include "native/udp/udp_gro_receiver.hpp"
+#include "native/udp/udp_receive_timestamp.hpp"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -76,6 +77,8 @@ struct UdpSocket::Scratch {
   mmsghdr recv_msgs[kMaxBatch];
   iovec recv_iov[kMaxBatch];
   sockaddr_storage recv_addrs[kMaxBatch];
+  // One receive timestamp per message while the socket asked for them.
+  alignas(cmsghdr) uint8_t recv_control[kMaxBatch][kUdpTimestampControlBytes > 0 ? kUdpTimestampControlBytes : 1];
   // Send side: up to kMaxBatch messages per sendmmsg; with GSO each message may carry up to
   // kMaxGsoSegments iovecs.
   mmsghdr send_msgs[kMaxBatch];
@@ -142,6 +145,12 @@ bool UdpSocket::set_gro(bool enabled) {
   return true;
 }
 
+bool UdpSocket::set_receive_timestamps(bool enabled) {
+  if (fd_ < 0) return false;
+  if (!udp_set_receive_timestamps(fd_, enabled)) return timestamps_ = false;
+  return timestamps_ = enabled;
+}
+
 bool UdpSocket::has_pending_receive() const { return gro_ && gro_->has_pending(); }
 
 void UdpSocket::close() {
@@ -206,6 +215,16 @@ UdpStatus UdpSocket::bind(const UdpBindOptions& options, int* sys_errno) {
   return UdpStatus::kOk;
 }
 
+UdpStatus UdpSocket::connect(const UdpAddress& remote, int* sys_errno) {
+  *sys_errno = 0;
+  if (fd_ < 0) return UdpStatus::kClosed;
+  if (::connect(fd_, reinterpret_cast<const sockaddr*>(&remote.storage), remote.length) != 0) {
+    *sys_errno = errno;
+    return status_from_errno(*sys_errno);
+  }
+  return UdpStatus::kOk;
+}
+
 bool UdpSocket::local_address(std::string* ip, uint16_t* port, int* family) const {
   if (fd_ < 0) return false;
   sockaddr_storage ss{};
@@ -254,9 +273,12 @@ int UdpSocket::recv_batch(const UdpRecvTarget& target) {
 #ifdef __linux__
   prepare_recv(target);
   Scratch& s = *scratch_;
+  const bool stamps = timestamps_ && target.arrival_us != nullptr && kUdpTimestampControlBytes > 0;
   for (size_t i = 0; i < capacity; ++i) {
     s.recv_msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
     s.recv_msgs[i].msg_hdr.msg_flags = 0;
+    s.recv_msgs[i].msg_hdr.msg_control = stamps ? s.recv_control[i] : nullptr;
+    s.recv_msgs[i].msg_hdr.msg_controllen = stamps ? sizeof s.recv_control[i] : 0;
   }
   int n;
   do {
@@ -270,6 +292,7 @@ int UdpSocket::recv_batch(const UdpRecvTarget& target) {
     return errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH ? 0 : -1;
   }
   int out = 0;
+  const UdpClockPair clocks = target.arrival_us ? UdpClockPair::now() : UdpClockPair{};
   for (int i = 0; i < n; ++i) {
     const msghdr& h = s.recv_msgs[i].msg_hdr;
     if (h.msg_flags & MSG_TRUNC) {
@@ -282,6 +305,7 @@ int UdpSocket::recv_batch(const UdpRecvTarget& target) {
     }
     target.lengths[out] = len;
     udp_store_source(s.recv_addrs[i], target.addresses + out * 16, &target.ports[out], &target.families[out]);
+    if (target.arrival_us) target.arrival_us[out] = stamps ? udp_receive_time_us(h, clocks) : 0;
     c[kPacketsIn] += 1;
     c[kBytesIn] += len;
     ++out;
@@ -312,6 +336,7 @@ int UdpSocket::recv_batch(const UdpRecvTarget& target) {
     }
     target.lengths[out] = static_cast<uint32_t>(r);
     udp_store_source(ss, target.addresses + out * 16, &target.ports[out], &target.families[out]);
+    if (target.arrival_us) target.arrival_us[out] = 0;
     c[kPacketsIn] += 1;
     c[kBytesIn] += r;
     ++out;
@@ -467,8 +492,11 @@ size_t UdpSocket::send_gso(const UdpSendItem* items, size_t count) {
         c[kSendBlocked] += 1;
         return done;
       }
-      if ((err == EIO || err == EINVAL) && s.send_group_size[0] > 1) {
-        // The device refused segmentation offload: stop using GSO and resend plainly.
+      if ((err == EIO || err == EINVAL || err == EMSGSIZE) && s.send_group_size[0] > 1) {
+        // The kernel refused segmentation offload (no checksum offload: EIO; a segment above the
+        // path MTU: EINVAL or EMSGSIZE, where a plain send would be fragmented by IP and arrive):
+        // count it, stop using GSO and resend plainly, so that no datagram of the group is lost.
+        c[kGsoFallbacks] += 1;
         gso_ = false;
         gso_supported_ = false;
         return done + send_plain(items + done, count - done);

@@ -47,6 +47,10 @@ enum UdpCounter : int {
   kSrtpProtectFailed,  // datagrams dropped because protect failed (e.g. session not keyed)
   kGroReceives,        // received buffers that the kernel had coalesced (UDP_GRO), more than one datagram each
   kGroSegments,        // datagrams split out of those buffers
+  kChannelDataReceived,   // TURN ChannelData of a routed channel: header stripped in the batch (RFC 8656 §12.4)
+  kChannelDataSent,       // TURN ChannelData framed at flush for a channel route
+  kChannelDataMalformed,  // ChannelData of a routed channel whose length runs past the datagram: dropped
+  kGsoFallbacks,       // times the kernel refused a UDP_SEGMENT send (EIO/EINVAL): GSO is off from then on
   kCounterCount,
 };
 
@@ -84,6 +88,9 @@ struct UdpRecvTarget {
   uint8_t* addresses = nullptr;  // 16 bytes per slot (IPv4 in the first 4)
   uint16_t* ports = nullptr;     // per slot, host order
   uint8_t* families = nullptr;   // 4 or 6 per slot
+  // Optional, per slot: when the kernel received the datagram, monotonic µs (0: unknown). Filled
+  // only while the socket has receive timestamps on (UdpSocket::set_receive_timestamps).
+  uint64_t* arrival_us = nullptr;
 };
 
 /** One datagram to send: bytes and a destination in sockaddr form. */
@@ -106,6 +113,12 @@ class UdpSocket {
 
   /** Creates, configures and binds the socket (non-blocking). `*sys_errno` gets errno on failure. */
   UdpStatus bind(const UdpBindOptions& options, int* sys_errno);
+  /**
+   * Connects the bound socket to `remote` (connect(2) on a datagram socket): the kernel then delivers
+   * only that remote's datagrams here, and prefers this socket over unconnected ones of a SO_REUSEPORT
+   * group for that 4-tuple (docs/scaling.md "Connected flow sockets").
+   */
+  UdpStatus connect(const UdpAddress& remote, int* sys_errno);
   /** Local address after bind; fills ip text, port and family (4 or 6). */
   bool local_address(std::string* ip, uint16_t* port, int* family) const;
   int fd() const { return fd_; }
@@ -136,6 +149,12 @@ class UdpSocket {
    */
   bool set_gro(bool enabled);
   bool gro_enabled() const { return gro_ != nullptr; }
+  /**
+   * Kernel receive timestamps (SO_TIMESTAMPNS, udp_receive_timestamp.hpp): recv_batch then fills
+   * target.arrival_us. Returns whether they are on (false: refused).
+   */
+  bool set_receive_timestamps(bool enabled);
+  bool receive_timestamps() const { return timestamps_; }
   /** True while split datagrams of an earlier receive wait for slots (call recv_batch again). */
   bool has_pending_receive() const;
 
@@ -153,6 +172,7 @@ class UdpSocket {
   int family_ = AF_INET;
   bool gso_ = false;
   bool gso_supported_ = false;
+  bool timestamps_ = false;
   double own_counters_[kCounterCount] = {};
   double* counters_ = own_counters_;
   // Syscall scratch (mmsghdr/iovec/sockaddr arrays, about 80 KiB): one per thread, shared by

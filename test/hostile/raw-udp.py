@@ -27,6 +27,25 @@ def checksum16(data: bytes) -> int:
     return ~s & 0xFFFF
 
 
+STUN_COOKIE = b"\x21\x12\xa4\x42"
+
+
+def datagrams(payload: bytes, whole: bytes):
+    """The datagram as the UDP header bounds it, then, for a GSO send (a raw socket on lo sees the
+    unsegmented super-packet: several same-size datagrams, the last one possibly shorter), a STUN
+    message that is its last segment (RFC 8489 §5: the cookie at offset 4, the length field ending
+    the message exactly at the end). A consent check queued in the same flush as media to the same
+    peer leaves that way."""
+    yield payload
+    k = whole.find(STUN_COOKIE, 24)
+    while k >= 0:
+        at = k - 4
+        if whole[at] < 4 and at + 20 + ((whole[at + 2] << 8) | whole[at + 3]) == len(whole):
+            yield whole[at:]
+            return
+        k = whole.find(STUN_COOKIE, k + 1)
+
+
 def datagram(src, dst, payload: bytes, mode: str) -> bytes:
     ulen = 8 + len(payload)
     udp = struct.pack("!HHHH", src[1], dst[1], ulen, 0) + payload
@@ -90,12 +109,13 @@ class Attacker:
                 sp, dp, ulen = struct.unpack("!HHH", pkt[ihl:ihl + 6])
                 if (sa, sp) != tuple(src) or (da, dp) != tuple(dst):
                     continue
-                payload = pkt[ihl + 8:ihl + ulen]
-                if not payload or not (lo <= payload[0] <= hi):
-                    continue
-                if second is not None and (len(payload) < 2 or payload[1] != second):
-                    continue
-                out.append(base64.b64encode(payload).decode())
+                for payload in datagrams(pkt[ihl + 8:ihl + ulen], pkt[ihl + 8:]):
+                    if not payload or not (lo <= payload[0] <= hi):
+                        continue
+                    if second is not None and (len(payload) < 2 or payload[1] != second):
+                        continue
+                    out.append(base64.b64encode(payload).decode())
+                    break
         finally:
             rx.close()
         return out

@@ -545,6 +545,55 @@ void TestIdleBuffersReleased() {
     CHECK_EQ(p.server->DrainData(out.data(), out.size(), lens, 4), 1u);
   }
   {
+    // A handshake flight that arrives again after the connection is made (a retransmission the
+    // peer's timer sent, or a replay) sets the buffers up for SSL_read; they are freed again
+    // afterwards, for as long as no application data has passed.
+    Pair p(DtlsEngineConfig{}, DtlsEngineConfig{});
+    p.client->Start();
+    p.server->Start();
+    std::vector<std::vector<uint8_t>> last_client_flight;
+    std::vector<uint8_t> buf(64 * 1024);
+    std::vector<uint32_t> lens(256);
+    for (int round = 0; round < 20; ++round) {
+      std::vector<std::vector<uint8_t>> flight;
+      while (!p.client->outgoing().empty()) {
+        size_t n = p.client->outgoing().DrainInto(buf.data(), buf.size(), lens.data(), lens.size());
+        size_t off = 0;
+        for (size_t i = 0; i < n; ++i) {
+          flight.emplace_back(buf.data() + off, buf.data() + off + lens[i]);
+          off += lens[i];
+        }
+      }
+      for (const auto& d : flight) p.server->HandleDatagram(d.data(), d.size());
+      if (!flight.empty()) last_client_flight = flight;
+      if (p.Move(*p.server, *p.client) == 0 && flight.empty()) break;
+    }
+    CHECK(p.client->state() == DtlsState::kConnected && p.server->state() == DtlsState::kConnected);
+    CHECK(!last_client_flight.empty());
+    CHECK(p.server->record_buffers_released());
+    for (const auto& d : last_client_flight) p.server->HandleDatagram(d.data(), d.size());
+    CHECK(p.server->state() == DtlsState::kConnected);
+    CHECK(p.server->record_buffers_released());
+    // Whatever the server answered (a retransmitted last flight) leaves the client released too.
+    p.Move(*p.server, *p.client);
+    CHECK(p.client->state() == DtlsState::kConnected);
+    CHECK(p.client->record_buffers_released());
+    // Application data still flows both ways, and then the buffers stay.
+    uint8_t msg[300];
+    for (size_t i = 0; i < sizeof msg; ++i) msg[i] = static_cast<uint8_t>(i * 3);
+    CHECK(p.client->Send(msg, sizeof msg) == DtlsStatus::kOk);
+    p.Move(*p.client, *p.server);
+    CHECK(!p.server->record_buffers_released());
+    std::vector<uint8_t> out(4096);
+    CHECK_EQ(p.server->DrainData(out.data(), out.size(), lens.data(), 4), 1u);
+    CHECK_MEM(out.data(), msg, sizeof msg);
+    for (const auto& d : last_client_flight) p.server->HandleDatagram(d.data(), d.size());
+    CHECK(!p.server->record_buffers_released());
+    CHECK(p.server->Send(msg, 10) == DtlsStatus::kOk);
+    p.Move(*p.server, *p.client);
+    CHECK_EQ(p.client->DrainData(out.data(), out.size(), lens.data(), 4), 1u);
+  }
+  {
     // close_notify is the first thing written after the release.
     Pair p(DtlsEngineConfig{}, DtlsEngineConfig{});
     p.client->Start();

@@ -376,9 +376,48 @@ void TestRetransmit() {
   CHECK_EQ(engine.counters()[kFwdNackMissed], missed + 1);
 }
 
+// Arrivals for transport-cc feedback carry the kernel's receive time of each slot (docs/udp.md
+// "Receive timestamps"), and the batch's read time where the slot has none (0).
+void TestArrivalTimes() {
+  Keyed publisher(3);
+  UdpSessionTable table;
+  CHECK(table.add(udp_remote_key(std::array<uint8_t, 16>{127, 0, 0, 1}.data(), 5000, 4), &publisher.rx) != 0);
+  ForwardEngine engine(16);
+  const uint32_t producer = engine.add_producer(&publisher.rx, kPubSsrc, false);
+  CHECK(engine.set_producer_transport_cc(producer, 5));
+  Batch b;
+  for (uint16_t i = 0; i < 3; ++i) {
+    // One-byte extension block: transport-wide sequence number 40 + i under id 5.
+    std::vector<uint8_t> p = Rtp(static_cast<uint16_t>(10 + i), kPubSsrc, 20);
+    p[0] |= 0x10;
+    const uint8_t ext[] = {0xBE, 0xDE, 0, 1, 0x51, 0, static_cast<uint8_t>(40 + i), 0};
+    p.insert(p.begin() + 12, ext, ext + sizeof ext);
+    b.add(Protect(publisher.tx, p), 1, 5000);
+  }
+  uint64_t arrivals[UdpSocket::kMaxBatch] = {4'000'000, 0, 4'500'000};
+  UdpRecvTarget target = b.target();
+  target.arrival_us = arrivals;
+  double udp_counters[kCounterCount] = {};
+  table.unprotect_batch(target, b.n, b.status, udp_counters);
+  CaptureSink sink;
+  CHECK_EQ(engine.process_batch(target, b.n, b.status, table, 5'000'000, sink), 3);
+  ForwardArrivalLog* log = engine.producer_arrivals(producer);
+  CHECK(log != nullptr);
+  uint16_t seqs[8] = {};
+  uint64_t times[8] = {};
+  CHECK_EQ(log->drain(seqs, times, 8), 3u);
+  CHECK_EQ(seqs[0], 40);
+  CHECK_EQ(times[0], 4'000'000u);
+  CHECK_EQ(seqs[1], 41);
+  CHECK_EQ(times[1], 5'000'000u);
+  CHECK_EQ(seqs[2], 42);
+  CHECK_EQ(times[2], 4'500'000u);
+}
+
 }  // namespace
 
 int main() {
+  TestArrivalTimes();
   TestFanout();
   TestSwitchAndTap();
   TestPacketCache();

@@ -252,6 +252,25 @@ void TestSimulcastSwitch() {
   }
   auto got = rig.run(in, 1'000'000);
   CHECK_EQ(got.size(), 6u);  // layer 0, frames 1..3, two packets each
+  // Every layer's packets are counted on their layer, forwarded or not (frames 0..3, two each).
+  uint64_t layer_packets[ForwardEngine::kMaxLayers] = {};
+  CHECK_EQ(rig.engine.producer_layer_packets(producer, layer_packets, ForwardEngine::kMaxLayers), 3u);
+  for (uint8_t l = 0; l < 3; ++l) CHECK_EQ(layer_packets[l], 8u);
+  CHECK_EQ(rig.engine.producer_layer_packets(producer + 100, layer_packets, ForwardEngine::kMaxLayers), 0u);
+  // Each layer's SSRC has its own RFC 3550 §A.1 state (its RR block): sequence numbers 1000*l ..
+  // 1000*l + 7, all 8 received, although the three streams' numbers interleave in one producer.
+  for (uint8_t l = 0; l < 3; ++l) {
+    uint64_t bytes = 0;
+    const ForwardReceiveStats* r = rig.engine.producer_layer_receive(producer, l, &bytes);
+    CHECK(r != nullptr);
+    if (!r) continue;
+    CHECK_EQ(r->base_seq, 1000u * l);
+    CHECK_EQ(r->extended_highest(), 1000u * l + 7u);
+    CHECK_EQ(r->received, 8u);
+    CHECK(bytes > 8u * 12u);
+  }
+  CHECK(rig.engine.producer_layer_receive(producer, 3, nullptr) == nullptr);
+  CHECK(rig.engine.producer_layer_receive(producer + 100, 0, nullptr) == nullptr);
   for (size_t i = 0; i < got.size(); ++i) {
     CHECK_EQ(ReadU32(got[i].data() + 8), 0xC0FFEEu);
     CHECK_EQ(got[i][1] & 0x7f, kOutPt);
@@ -296,6 +315,12 @@ void TestSimulcastSwitch() {
   auto rtx = rig.run({Vp8({5, 0x101, 0, 0, 0, 0, false, false, true, 0})}, 1'200'000);
   CHECK(rtx.empty());
   CHECK_EQ(rig.engine.counters()[kFwdRepairDropped], 1.0);
+  // Frames 4..7 added two packets per layer each; the RTX packet counts on no layer.
+  CHECK_EQ(rig.engine.producer_layer_packets(producer, layer_packets, 2), 2u);  // at most `max` written
+  CHECK_EQ(layer_packets[0], 16u);
+  CHECK_EQ(layer_packets[1], 16u);
+  CHECK_EQ(rig.engine.producer_layer_packets(producer, layer_packets, ForwardEngine::kMaxLayers), 3u);
+  CHECK_EQ(layer_packets[2], 16u);
 
   // A NACK for a layer-2 packet is answered from layer 2's cache with the same numbering; one from
   // before the switch misses.

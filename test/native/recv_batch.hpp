@@ -35,7 +35,7 @@ struct TestRecvBatch {
 
   /** Appends a datagram from 127.0.0.`host`:`port`, not routed yet. */
   void add(const std::vector<uint8_t>& bytes, uint8_t host = 1, uint16_t port = 5000) {
-    std::memcpy(buffer.data() + static_cast<size_t>(n) * kSlot, bytes.data(), bytes.size());
+    if (!bytes.empty()) std::memcpy(buffer.data() + static_cast<size_t>(n) * kSlot, bytes.data(), bytes.size());
     lengths[n] = static_cast<uint32_t>(bytes.size());
     const uint8_t ip[4] = {127, 0, 0, host};
     std::memcpy(addresses + n * 16, ip, 4);

@@ -2,6 +2,7 @@
 // port across workers"): claims, lookups and releases by address and ufrag, a full table, owners
 // claiming and readers looking up from several threads at once, and datagrams passed through a real
 // socketpair with their source intact (run under ASan/UBSan too).
+#include <poll.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -12,6 +13,7 @@
 
 #include "native/udp/udp_reuseport_handoff.hpp"
 #include "native/udp/udp_reuseport_steering.hpp"
+#include "native/udp/udp_socket.hpp"
 #include "test/native/check.hpp"
 
 using namespace pwt;
@@ -216,6 +218,98 @@ void test_channel() {
   close(fds[1]);
 }
 
+// A free loopback port: an ordinary bind (never a SO_REUSEPORT bind to port 0: docs/scaling.md "Port 0").
+uint16_t free_port() {
+  UdpSocket s;
+  UdpBindOptions o;
+  o.address = "127.0.0.1";
+  int err = 0;
+  CHECK(s.bind(o, &err) == UdpStatus::kOk);
+  std::string ip;
+  uint16_t port = 0;
+  int family = 0;
+  CHECK(s.local_address(&ip, &port, &family));
+  return port;
+}
+
+void bind_loopback(UdpSocket* s, uint16_t port, bool reuse) {
+  UdpBindOptions o;
+  o.address = "127.0.0.1";
+  o.port = port;
+  o.reuse_port = reuse;
+  int err = 0;
+  CHECK(s->bind(o, &err) == UdpStatus::kOk);
+}
+
+void send_to(UdpSocket* from, uint16_t port, int count) {
+  UdpAddress to;
+  CHECK(udp_make_address(AF_INET, "127.0.0.1", port, &to));
+  const uint8_t data[8] = {0x80, 0x60, 0, 1, 0, 0, 0, 1};
+  for (int i = 0; i < count; ++i) {
+    UdpSendItem item{data, sizeof(data), reinterpret_cast<const sockaddr*>(&to.storage), to.length};
+    CHECK_EQ(from->send_batch(&item, 1), 1u);
+  }
+}
+
+// Reads every socket until `total` datagrams arrived (bounded: 10 s); per socket, from which source ports.
+std::vector<std::vector<uint16_t>> receive_all(const std::vector<UdpSocket*>& sockets, size_t total) {
+  std::vector<std::vector<uint16_t>> got(sockets.size());
+  size_t n = 0;
+  Batch b;
+  UdpRecvTarget t = b.target();
+  for (int round = 0; round < 10000 && n < total; ++round) {
+    for (size_t s = 0; s < sockets.size(); ++s) {
+      const int k = sockets[s]->recv_batch(t);
+      for (int i = 0; i < k; ++i) got[s].push_back(b.ports[i]);
+      n += k > 0 ? static_cast<size_t>(k) : 0;
+    }
+    if (n < total) ::poll(nullptr, 0, 1);
+  }
+  CHECK_EQ(n, total);
+  return got;
+}
+
+// docs/scaling.md "Connected flow sockets": in a SO_REUSEPORT group, a socket connect()ed to a remote
+// gets every datagram of that 4-tuple, forged ones from a second socket bound to the remote's own
+// address and port included; the group's unconnected sockets keep sharing every other flow; when the
+// connected socket closes, its flow returns to the group.
+void test_connected_flow_socket() {
+  const uint16_t server = free_port();
+  UdpSocket a, b;
+  bind_loopback(&a, server, true);
+  bind_loopback(&b, server, true);
+  const uint16_t remote_port = free_port();
+  UdpSocket remote, forger;
+  bind_loopback(&remote, remote_port, true);
+  bind_loopback(&forger, remote_port, true);  // same address and port: the 4-tuple cannot be told apart
+  UdpSocket flow;
+  bind_loopback(&flow, server, true);
+  UdpAddress to;
+  CHECK(udp_make_address(AF_INET, "127.0.0.1", remote_port, &to));
+  int err = 0;
+  CHECK(flow.connect(to, &err) == UdpStatus::kOk);
+  std::vector<std::unique_ptr<UdpSocket>> others;
+  for (int i = 0; i < 16; ++i) {
+    others.push_back(std::make_unique<UdpSocket>());
+    bind_loopback(others.back().get(), 0, false);
+  }
+  send_to(&remote, server, 40);
+  send_to(&forger, server, 40);
+  for (auto& o : others) send_to(o.get(), server, 2);
+  auto got = receive_all({&a, &b, &flow}, 80 + 32);
+  CHECK_EQ(got[2].size(), 80u);  // the established flow, forged datagrams included, only on its socket
+  for (uint16_t p : got[2]) CHECK_EQ(p, remote_port);
+  for (int s = 0; s < 2; ++s) {
+    for (uint16_t p : got[static_cast<size_t>(s)]) CHECK(p != remote_port);
+  }
+  CHECK_EQ(got[0].size() + got[1].size(), 32u);
+  // Closed: the flow is hashed to one of the unconnected sockets again, none is lost.
+  flow.close();
+  send_to(&remote, server, 10);
+  got = receive_all({&a, &b}, 10);
+  CHECK_EQ(got[0].size() + got[1].size(), 10u);
+}
+
 }  // namespace
 
 int main() {
@@ -223,5 +317,6 @@ int main() {
   test_concurrent();
   test_stun_peek();
   test_channel();
+  test_connected_flow_socket();
   TEST_MAIN_END();
 }

@@ -31,6 +31,13 @@ export interface RouterWorkerPoolOptions {
    * holds, 1024..1048576, default 65536 (32 bytes each, shared by all workers).
    */
   steeringEntries?: number;
+  /**
+   * With `sharedPort`: connected flow sockets per worker, 0..65536, default 1024 (docs/scaling.md
+   * "Connected flow sockets"). Each established flow gets a socket connect()ed to its remote, so the
+   * kernel delivers it to its worker without a hand-off; each costs a file descriptor. Flows past the
+   * limit stay on the hand-off. 0: every flow uses the hand-off.
+   */
+  flowSockets?: number;
 }
 
 /** Why a worker stopped serving its rooms. */
@@ -215,6 +222,8 @@ export class RouterWorkerPool extends TypedEventEmitter<RouterWorkerPoolEvents> 
     const handles: RouterWorkerHandle[] = [];
     const onFailure = (h: RouterWorkerHandle, err: PwtError): void => pool?.workerFailed(h, err);
     // Shared port: the steering table and one channel per worker, owned here until every worker has exited.
+    const flowSockets = options.flowSockets ?? ReuseportHandoff.defaultFlowSockets;
+    if (!Number.isInteger(flowSockets) || flowSockets < 0 || flowSockets > 65536) throw new OutOfRangeError('ERR_WORKER_FLOW_SOCKETS', 'flowSockets must be an integer in 0..65536');
     const shared = options.sharedPort === true;
     const table = shared ? ReuseportHandoff.createTable(entries) : undefined;
     const channels: NativeHandoffChannel[] = [];
@@ -228,7 +237,7 @@ export class RouterWorkerPool extends TypedEventEmitter<RouterWorkerPoolEvents> 
           ...(options.announcedAddress !== undefined ? { announcedAddress: options.announcedAddress } : {}),
           port: shared ? sharedPort : port === 0 ? 0 : port + i,
           reusePort: shared,
-          ...(table ? { handoff: { table, inboxFd: channels[i]!.readFd, outboxFds: channels.map((c) => c.writeFd) } } : {}),
+          ...(table ? { handoff: { table, inboxFd: channels[i]!.readFd, outboxFds: channels.map((c) => c.writeFd), flowSockets } } : {}),
         };
         handles.push(new RouterWorkerHandle(i, startWorker(data), onFailure));
       }

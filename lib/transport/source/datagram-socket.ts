@@ -18,6 +18,8 @@ export interface IceUdpBatch {
    * 0 not routed, 1 unprotected in place, 2 + SrtpStatus refused (see UdpBatch.srtpStatus).
    */
   srtpStatus?(i: number): number;
+  /** The TURN channel route whose ChannelData header the socket stripped, or 0 (see UdpBatch.relayRoute). */
+  relayRoute?(i: number): number;
 }
 
 /** A bound UDP socket with batched receive and queued send. */

@@ -35,7 +35,8 @@ export class TurnLink {
   constructor(
     readonly target: TurnServerTarget,
     rng: Rng,
-    private readonly udpSocket: IceUdpSocket | undefined,
+    /** The host socket carrying a UDP allocation (undefined over TCP/TLS). */
+    readonly udpSocket: IceUdpSocket | undefined,
     udpBase: TransportAddress | undefined,
     /**
      * Called with the frames of one chunk received over a stream (UDP frames arrive through the

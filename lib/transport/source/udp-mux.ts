@@ -80,6 +80,8 @@ export class UdpMux {
   private readonly ufrags = new Map<IceTransport, Set<string>>();
   private readonly routeKeys = new Map<IceTransport, Set<number | string>>();
   private readonly touched = new Set<IceTransport>();
+  /** The remote each transport's connected flow socket serves (shared port only; docs/scaling.md). */
+  private readonly connectedFlows = new Map<IceTransport, TransportAddress>();
   private readonly port: IceMuxPort;
   private closed = false;
   private readonly counters = { datagramsReceived: 0, routedByAddress: 0, routedByUfrag: 0, unknownSender: 0, unknownUfrag: 0, forwarded: 0 };
@@ -102,6 +104,7 @@ export class UdpMux {
       register: (t, ufrag) => this.register(t, ufrag),
       learn: (t, remote) => this.learn(t, remote),
       release: (t) => this.release(t),
+      select: (t, remote) => this.select(t, remote),
     };
   }
 
@@ -263,7 +266,24 @@ export class UdpMux {
     this.handoff?.steerAddress(true, remote);
   }
 
+  // docs/scaling.md "Connected flow sockets": the established flow (the selected pair's remote) moves
+  // from the hand-off to a socket connect()ed to it; a new pair (ICE restart, a better pair, failure)
+  // closes the old one first. A refused socket leaves the flow on the hand-off (counted natively).
+  private select(transport: IceTransport, remote: TransportAddress | undefined): void {
+    if (!this.handoff) return;
+    const current = this.connectedFlows.get(transport);
+    if (current && remote && current.address === remote.address && current.port === remote.port) return;
+    if (current) {
+      this.connectedFlows.delete(transport);
+      this.handoff.connectFlow(false, current);
+    }
+    if (!remote || this.closed) return;
+    const r = { address: canonicalIp(remote.address), port: remote.port };
+    if (this.handoff.connectFlow(true, r)) this.connectedFlows.set(transport, r);
+  }
+
   private release(transport: IceTransport): void {
+    this.select(transport, undefined);
     for (const u of this.ufrags.get(transport) ?? []) {
       if (this.byUfrag.get(u) !== transport) continue;
       this.byUfrag.delete(u);

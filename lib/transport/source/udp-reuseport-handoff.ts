@@ -16,6 +16,13 @@ export interface ReuseportHandoffConfig {
   readonly inboxFd: number;
   /** Write ends of every worker's channel, by worker index. */
   readonly outboxFds: readonly number[];
+  /**
+   * Connected flow sockets this worker may hold at most (docs/scaling.md "Connected flow sockets"): each
+   * established flow (an ICE transport's selected pair) gets a socket of its own, bound to the shared
+   * port and connect()ed to the remote, so the kernel delivers it to this worker without a hand-off.
+   * One file descriptor each; past the limit flows stay on the hand-off. 0 turns them off. Default 1024.
+   */
+  readonly flowSockets?: number;
 }
 
 /** Counters of one worker's hand-off. */
@@ -28,6 +35,12 @@ export interface ReuseportHandoffStats {
   drops: number;
   /** Claims the steering table refused because it was full (that flow reaches its owner only by chance). */
   steeringFull: number;
+  /** Connected flow sockets open now. */
+  flowSockets: number;
+  /** Datagrams the kernel delivered on connected flow sockets (no hand-off needed). */
+  flowReceived: number;
+  /** Established flows left on the hand-off: the `flowSockets` limit reached, or the OS refused the socket. */
+  flowRefused: number;
 }
 
 /** A worker's part in a shared port's hand-off; give it to {@link UdpMux.bind} as `handoff`. */
@@ -43,6 +56,9 @@ export class ReuseportHandoff {
     this.config = config;
     this.counters = new Float64Array(Math.max(nativeHandoffCounterCount(), NativeHandoffCounter.Count));
   }
+
+  /** Connected flow sockets per worker when the configuration names none. */
+  static readonly defaultFlowSockets = 1024;
 
   /** A zeroed steering table for `entries` flows (rounded down to a power of two natively). */
   static createTable(entries: number): SharedArrayBuffer {
@@ -63,6 +79,7 @@ export class ReuseportHandoff {
       inboxFd: this.config.inboxFd,
       outboxFds: Int32Array.from(this.config.outboxFds),
       counters: this.counters,
+      flowSockets: this.config.flowSockets ?? ReuseportHandoff.defaultFlowSockets,
     });
     if (!ok) throw new OperationError('ERR_HANDOFF_JOIN', 'the socket could not join the shared-port hand-off');
     this.socket = socket;
@@ -78,6 +95,14 @@ export class ReuseportHandoff {
     this.socket?.steerAddress(claim, remote);
   }
 
+  /**
+   * @internal The flow from `remote` is established on this worker (an ICE transport selected it): the
+   * worker takes it from the kernel on a connected socket of its own (or stops, `open` false).
+   */
+  connectFlow(open: boolean, remote: TransportAddress): boolean {
+    return this.socket?.connectFlow(open, remote) ?? false;
+  }
+
   /** Counters (a snapshot). */
   get stats(): ReuseportHandoffStats {
     const c = this.counters;
@@ -86,6 +111,9 @@ export class ReuseportHandoff {
       received: c[NativeHandoffCounter.Received]!,
       drops: c[NativeHandoffCounter.Dropped]!,
       steeringFull: c[NativeHandoffCounter.SteeringFull]!,
+      flowSockets: c[NativeHandoffCounter.FlowSockets]!,
+      flowReceived: c[NativeHandoffCounter.FlowReceived]!,
+      flowRefused: c[NativeHandoffCounter.FlowRefused]!,
     };
   }
 }

@@ -28,6 +28,8 @@ const SEND_POOL_INITIAL_ENTRIES = 16;
 const DESTINATION_CACHE_LIMIT = 4096;
 /** Room reserved after a packet queued with sendSrtp for the SRTP tag and SRTCP index. */
 const SRTP_ROOM = 32;
+/** Room reserved before a packet queued on a TURN channel route for the ChannelData header (RFC 8656 §12.4). */
+const CHANNEL_HEADER = 4;
 
 /** Options of {@link UdpSocket.bind}. */
 export interface UdpSocketOptions {
@@ -74,6 +76,8 @@ export interface UdpSocketStats {
   sendSyscalls: number;
   batches: number;
   gsoSends: number;
+  /** Times the kernel refused a GSO (UDP_SEGMENT) send; the socket then sent those datagrams one by one and stays off GSO. */
+  gsoFallbacks: number;
   /** Receives that returned a buffer the kernel had coalesced (UDP_GRO), and the datagrams split from them. */
   groReceives: number;
   groSegments: number;
@@ -85,6 +89,10 @@ export interface UdpSocketStats {
   srtpUnprotected: number;
   /** Sent datagrams protected at flush by an SRTP route. */
   srtpProtected: number;
+  /** TURN ChannelData from a routed channel whose header was stripped inside the receive batch. */
+  channelDataReceived: number;
+  /** TURN ChannelData framed at flush for a channel route. */
+  channelDataSent: number;
   drops: {
     truncated: number;
     receiveError: number;
@@ -96,6 +104,8 @@ export interface UdpSocketStats {
     srtpReceive: number;
     /** Datagrams queued with sendSrtp that could not be protected (e.g. session not keyed). */
     srtpProtect: number;
+    /** ChannelData of a routed channel whose length runs past the datagram (RFC 8656 §12.6). */
+    channelData: number;
   };
 }
 
@@ -107,6 +117,12 @@ export interface UdpSrtpRoute {
   readonly id: number;
   readonly destination: UdpDestination;
   readonly session: SrtpSession;
+  /**
+   * 0 for a direct route. Else a TURN channel (RFC 8656 §12) bound on the server at `destination`:
+   * ChannelData of that channel is unframed inside the receive batch (`UdpBatch.relayRoute`) and
+   * `sendSrtp` packets leave framed for it.
+   */
+  readonly channel: number;
 }
 
 /**
@@ -114,8 +130,10 @@ export interface UdpSrtpRoute {
  * `forwarded` (255): a ForwardEngine consumed the clear packet natively (docs/sfu.md): skip it;
  * `handedOff` (254): passed to the worker that owns its flow on a shared port (docs/scaling.md): skip it.
  * `rejected` (253): a plain/pipe transport's filter refused it (docs/scaling.md): skip it.
+ * `channelDataMalformed` (252): ChannelData of a routed TURN channel whose length runs past the
+ * datagram (RFC 8656 §12.6): dropped and counted natively, skip it.
  */
-export const UdpSrtpStatus = { none: 0, unprotected: 1, refusedBase: 2, rejected: 253, handedOff: 254, forwarded: 255 } as const;
+export const UdpSrtpStatus = { none: 0, unprotected: 1, refusedBase: 2, channelDataMalformed: 252, rejected: 253, handedOff: 254, forwarded: 255 } as const;
 
 /** A resolved destination; reuse it on hot paths instead of (port, address) strings. */
 export interface UdpDestination {
@@ -144,7 +162,17 @@ export class UdpBatch {
     private readonly ports: Uint16Array,
     private readonly families: Uint8Array,
     private readonly srtp: Uint8Array,
+    private readonly relays: Uint16Array,
   ) {}
+
+  /**
+   * The id of the TURN channel route ({@link UdpSrtpRoute.channel}) whose ChannelData header native
+   * code stripped from datagram i, or 0. Such a datagram came from the TURN server (its source
+   * address) on behalf of that route's peer; `data(i)` is the inner datagram.
+   */
+  relayRoute(i: number): number {
+    return this.relays[i]!;
+  }
 
   /**
    * SRTP outcome of datagram i: 0 not routed (STUN, DTLS, unknown source: bytes as received),
@@ -205,6 +233,7 @@ interface RecvPool {
   ports: Uint16Array;
   families: Uint8Array;
   status: Uint8Array;
+  relays: Uint16Array;
 }
 
 // Module state is per thread (each worker loads its own copy). Sharing is safe because native
@@ -222,6 +251,7 @@ function sharedRecvPool(slotSize: number): RecvPool {
       ports: new Uint16Array(BATCH_SLOTS),
       families: new Uint8Array(BATCH_SLOTS),
       status: new Uint8Array(BATCH_SLOTS),
+      relays: new Uint16Array(BATCH_SLOTS),
     };
     recvPools.set(slotSize, pool);
   }
@@ -293,13 +323,14 @@ export class UdpSocket {
     const recvPorts = rp.ports;
     const recvFamilies = rp.families;
     const recvStatus = rp.status;
+    const recvRelays = rp.relays;
     this.counters = new Float64Array(NativeUdpCounter.Count);
     this.sendBuffer = Buffer.allocUnsafe(SEND_POOL_INITIAL_BYTES);
     this.sendOffsets = new Uint32Array(SEND_POOL_INITIAL_ENTRIES);
     this.sendLengths = new Uint32Array(SEND_POOL_INITIAL_ENTRIES);
     this.sendAddresses = new Uint8Array(SEND_POOL_INITIAL_ENTRIES * ADDRESS_RECORD);
     this.sendRoutes = new Uint16Array(SEND_POOL_INITIAL_ENTRIES);
-    this.batch = new UdpBatch(recvBuffer, slotSize, recvLengths, recvAddresses, recvPorts, recvFamilies, recvStatus);
+    this.batch = new UdpBatch(recvBuffer, slotSize, recvLengths, recvAddresses, recvPorts, recvFamilies, recvStatus, recvRelays);
     const onBatch = (count: number): void => {
       const listener = this.listener;
       if (!listener) return;
@@ -311,7 +342,7 @@ export class UdpSocket {
       }
     };
     this.native = createNativeUdpSocket({
-      recvBuffer, slotSize, recvLengths, recvAddresses, recvPorts, recvFamilies, recvStatus,
+      recvBuffer, slotSize, recvLengths, recvAddresses, recvPorts, recvFamilies, recvStatus, recvRelays,
       sendBuffer: this.sendBuffer, sendOffsets: this.sendOffsets, sendLengths: this.sendLengths,
       sendAddresses: this.sendAddresses, sendRoutes: this.sendRoutes, counters: this.counters, onBatch,
     });
@@ -405,17 +436,22 @@ export class UdpSocket {
   /**
    * Registers an SRTP route for a remote address: its RTP/RTCP datagrams are unprotected in
    * place inside the receive batch (see `UdpBatch.srtpStatus`), and `sendSrtp` protects at
-   * flush. A newer route for the same address replaces the older one for receiving.
+   * flush. A newer route for the same address replaces the older one for receiving. With a
+   * `channel` (0x4000..0x4FFF) `destination` is a TURN server and the route carries that bound
+   * channel's ChannelData (RFC 8656 §12; docs/udp.md "TURN channels").
    */
-  addSrtpRoute(destination: UdpDestination, session: SrtpSession): UdpSrtpRoute {
+  addSrtpRoute(destination: UdpDestination, session: SrtpSession, channel = 0): UdpSrtpRoute {
     this.assertOpen();
     const handle: unknown = (session as { nativeHandle?: unknown } | null)?.nativeHandle;
     if (typeof handle !== 'object' || handle === null) {
       throw new InvalidArgumentError('ERR_UDP_SRTP_ROUTE', 'UdpSocket: addSrtpRoute needs an SrtpSession');
     }
-    const id = this.native.addSrtpRoute(destination.record, handle);
+    if (channel !== 0 && (!Number.isInteger(channel) || channel < 0x4000 || channel > 0x4fff)) {
+      throw new OutOfRangeError('ERR_UDP_SRTP_ROUTE', `UdpSocket: TURN channel ${String(channel)} is outside 0x4000..0x4FFF`);
+    }
+    const id = this.native.addSrtpRoute(destination.record, handle, channel);
     if (id === 0) throw new OperationError('ERR_UDP_SRTP_ROUTE', 'UdpSocket: SRTP route refused (not a native SrtpSession, or 65535 routes in use)');
-    const route: UdpSrtpRoute = { id, destination, session };
+    const route: UdpSrtpRoute = { id, destination, session, channel };
     this.routes.set(id, route);
     return route;
   }
@@ -482,6 +518,15 @@ export class UdpSocket {
     return this.native.steerAddress(claim, remote.address.includes(':') ? 6 : 4, remote.address, remote.port);
   }
 
+  /**
+   * @internal Opens (or closes) a socket on this port connect()ed to `remote`, so that the kernel delivers
+   * that flow here directly (docs/scaling.md "Connected flow sockets"); false when refused.
+   */
+  connectFlow(open: boolean, remote: { address: string; port: number }): boolean {
+    if (this.isClosed) return false;
+    return this.native.connectFlow(open, remote.address.includes(':') ? 6 : 4, remote.address, remote.port);
+  }
+
   /** @internal Claims (or releases) Binding requests naming the local `ufrag` for this worker. */
   steerUfrag(claim: boolean, ufrag: string): boolean {
     if (this.isClosed) return false;
@@ -493,12 +538,12 @@ export class UdpSocket {
     if (this.routes.get(route.id) !== route) {
       throw new InvalidStateError('ERR_UDP_SRTP_ROUTE_REMOVED', 'UdpSocket: that SRTP route was removed');
     }
-    this.enqueue(packet, route.destination.record, route.id, SRTP_ROOM);
+    this.enqueue(packet, route.destination.record, route.id, SRTP_ROOM, route.channel === 0 ? 0 : CHANNEL_HEADER);
   }
 
-  private enqueue(data: Uint8Array, record: Uint8Array, routeId: number, room: number): void {
+  private enqueue(data: Uint8Array, record: Uint8Array, routeId: number, room: number, headroom = 0): void {
     this.assertOpen();
-    const length = data.byteLength;
+    const length = data.byteLength + headroom;
     if (length + room > MAX_UDP_PAYLOAD) {
       throw new OutOfRangeError('ERR_UDP_DATAGRAM_TOO_BIG', `UdpSocket: datagram of ${length} bytes exceeds ${MAX_UDP_PAYLOAD - room}`);
     }
@@ -508,7 +553,8 @@ export class UdpSocket {
       this.filledThisTurn = true;
     }
     const n = this.sendCount;
-    this.sendBuffer.set(data, this.sendUsed);
+    // Headroom (a TURN channel's ChannelData header) is written natively at flush.
+    this.sendBuffer.set(data, this.sendUsed + headroom);
     this.sendOffsets[n] = this.sendUsed;
     this.sendLengths[n] = length;
     this.sendRoutes[n] = routeId;
@@ -575,12 +621,15 @@ export class UdpSocket {
       sendSyscalls: c[NativeUdpCounter.SendSyscalls]!,
       batches: c[NativeUdpCounter.Batches]!,
       gsoSends: c[NativeUdpCounter.GsoSends]!,
+      gsoFallbacks: c[NativeUdpCounter.GsoFallbacks]!,
       groReceives: c[NativeUdpCounter.GroReceives]!,
       groSegments: c[NativeUdpCounter.GroSegments]!,
       sendBlocked: c[NativeUdpCounter.SendBlocked]!,
       sendQueued: this.isClosed ? 0 : this.native.pendingCount(),
       srtpUnprotected: c[NativeUdpCounter.SrtpUnprotected]!,
       srtpProtected: c[NativeUdpCounter.SrtpProtected]!,
+      channelDataReceived: c[NativeUdpCounter.ChannelDataReceived]!,
+      channelDataSent: c[NativeUdpCounter.ChannelDataSent]!,
       drops: {
         truncated: c[NativeUdpCounter.DropTruncated]!,
         receiveError: c[NativeUdpCounter.DropRecvError]!,
@@ -590,6 +639,7 @@ export class UdpSocket {
         sendOther: c[NativeUdpCounter.DropSendOther]!,
         srtpReceive: c[NativeUdpCounter.SrtpRecvDropped]!,
         srtpProtect: c[NativeUdpCounter.SrtpProtectFailed]!,
+        channelData: c[NativeUdpCounter.ChannelDataMalformed]!,
       },
     };
   }

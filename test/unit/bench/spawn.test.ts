@@ -1,5 +1,6 @@
 // bench/peers/spawn.ts: a child that crashes after reporting still yields its result; one that
-// hangs or dies without a result yields an error, and the caller goes on (per-library isolation).
+// hangs or dies without a result yields an error, and the caller goes on (per-library isolation);
+// `builtLibrary` children load lib/ from dist/lib.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, dirname } from 'node:path';
@@ -35,4 +36,14 @@ test('a child that dies without a result reports its exit code and stderr', { ti
   const out = await runChild(fixture, { mode: 'fail' }, 20_000);
   assert.equal(out.ok, false);
   assert.match(!out.ok ? out.error : '', /exit code 3: native fault in library/);
+});
+
+test('builtLibrary makes the child resolve lib/ modules to the compiled package in dist/lib, nothing else', { timeout: 30_000 }, async () => {
+  const source = await runChild<{ url: string; other: string }>(fixture, { mode: 'resolve-lib' }, 20_000);
+  assert.equal(source.ok, true);
+  assert.match(source.ok ? source.result.url : '', /\/lib\/common\/errors\.ts$/);
+  const built = await runChild<{ url: string; other: string }>(fixture, { mode: 'resolve-lib' }, 20_000, { builtLibrary: true });
+  assert.equal(built.ok, true);
+  assert.match(built.ok ? built.result.url : '', /\/dist\/lib\/common\/errors\.js$/);
+  assert.match(built.ok ? built.result.other : '', /\/bench\/peers\/spawn\.ts$/);
 });

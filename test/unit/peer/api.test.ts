@@ -86,6 +86,41 @@ test('events reach on(), addEventListener() and onX; a throwing listener is repo
   pc.close();
 });
 
+test('negotiationneeded after a completed offer/answer: none while nothing changed, once per direction change on either side', async () => {
+  const a = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  const b = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  try {
+    const sent = a.addTransceiver('audio', { direction: 'sendonly' });
+    await a.setLocalDescription(await a.createOffer());
+    await b.setRemoteDescription(a.localDescription!);
+    await b.setLocalDescription(await b.createAnswer());
+    await a.setRemoteDescription(b.localDescription!);
+    let neededA = 0;
+    let neededB = 0;
+    a.onnegotiationneeded = () => neededA++;
+    b.onnegotiationneeded = () => neededB++;
+    // The checks queued by the negotiation itself run, and find nothing to negotiate.
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    assert.deepEqual([neededA, neededB], [0, 0]);
+    // The offerer compares with what it offered, the answerer with the offer intersected with its direction.
+    // B answered recvonly to a sendonly offer: sendrecv would still answer recvonly (no change),
+    // inactive would not.
+    const received = b.getTransceivers()[0]!;
+    received.direction = 'sendrecv';
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    assert.deepEqual([neededA, neededB], [0, 0]);
+    sent.direction = 'inactive';
+    received.direction = 'inactive';
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    assert.deepEqual([neededA, neededB], [1, 1]);
+    assert.match(a.currentLocalDescription!.sdp, /a=sendonly/);
+    assert.match(b.currentRemoteDescription!.sdp, /a=sendonly/);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
 test('negotiationneeded fires once per change while stable; icecandidate ends with null', async () => {
   const pc = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
   let needed = 0;

@@ -95,6 +95,11 @@ export class UdpPeer {
     return this.queue.shift()!;
   }
 
+  /** Everything received and not yet taken, without waiting. */
+  takeAll(): Buffer[] {
+    return this.queue.splice(0);
+  }
+
   close(): void {
     this.socket.close();
   }

@@ -169,6 +169,11 @@ test('router: a simulcast producer; a consumer switches from layer 0 to 2 at a k
     assert.deepEqual(received.slice(-2).map((r) => r.mark), ['L2F12P0', 'L2F12P1']);
     assert.throws(() => consumer.setPreferredLayers({ spatialLayer: 3 }), { name: 'RangeError', code: 'ERR_SFU_LAYER' });
     assert.deepEqual(producer.getStats().pwtSpatialLayers?.map((l) => l.rid), RIDS);
+    // The engine counts each layer's packets (the room's layer keeper reads them, docs/sfu.md):
+    // every layer was sent, and the layers together are the producer's packets.
+    const ps = producer.getStats();
+    assert.ok(ps.pwtSpatialLayers!.every((l) => l.packetsReceived > 0), 'each layer counted');
+    assert.equal(ps.pwtSpatialLayers!.reduce((n, l) => n + l.packetsReceived, 0), ps.packetsReceived);
     stop = true;
     // Closing the producer removes its layer-binding listener from the receiver (with the per-leg
     // RTCP and transport-cc sources registered beside it).

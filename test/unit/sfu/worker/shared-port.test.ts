@@ -3,7 +3,8 @@
 // its own loopback socket, so the kernel's 4-tuple hash delivers about half of the flows to the
 // worker that does not own them. Every flow is served by its owner: all packets reach every
 // subscriber, each owner's router received and forwarded exactly its rooms' packets, no worker dropped
-// a datagram as unknown, and the hand-offs that made this happen are counted. Then strangers on many
+// a datagram as unknown, and the hand-offs that made this happen are counted; once established, each
+// flow reaches its owner on a connected socket of its own, with no hand-off. Then strangers on many
 // source ports: forged Binding requests naming one worker's ufrag all end at that worker (wherever
 // the kernel put them), and garbage is dropped and counted where it arrived.
 import { test } from 'node:test';
@@ -75,11 +76,27 @@ test('shared port: every flow reaches the worker that owns it, through the nativ
     const sent = stats.reduce((a, w) => a + w.handoff!.sent, 0);
     const received = stats.reduce((a, w) => a + w.handoff!.received, 0);
     // 2 × 2 × (1 + 3) = 16 client sockets: the chance that the kernel put every one on its owner is 2^-16.
-    assert.ok(sent > 0, 'some flows arrived at the other worker and were handed off');
+    assert.ok(sent > 0, "some flows' first datagrams arrived at the other worker and were handed off");
     assert.equal(received, sent, 'every hand-off arrived');
 
+    // Established flows (docs/scaling.md "Connected flow sockets"): each worker holds a socket
+    // connect()ed to each of its clients, and from now on the kernel delivers every datagram of those
+    // flows to it directly: more media, and not one datagram handed off.
+    for (const w of stats) {
+      assert.equal(w.handoff!.flowSockets, ROOMS_PER_WORKER * (1 + SUBSCRIBERS), `worker ${w.worker}: a connected socket per client flow`);
+      assert.equal(w.handoff!.flowRefused, 0);
+    }
+    await Promise.all(clients.map((c) => sendAndExpect(c, PACKETS, PACKETS)));
+    const steered = (await pool.stats()).filter(isStats);
+    for (const [k, w] of steered.entries()) {
+      assert.equal(w.handoff!.sent, stats[k]!.handoff!.sent, `worker ${w.worker} handed nothing off once its flows were connected`);
+      assert.ok(w.handoff!.flowReceived - stats[k]!.handoff!.flowReceived >= ROOMS_PER_WORKER * PACKETS, `worker ${w.worker} read its publishers' media from its flow sockets`);
+      assert.equal(w.packetsReceived, ROOMS_PER_WORKER * 2 * PACKETS, `worker ${w.worker} still received only its own rooms' media`);
+      assert.equal(w.unknownSender, 0);
+    }
+
     // Strangers: from 40 source ports, a Binding request naming room 0's server ufrag with a wrong
-    // MESSAGE-INTEGRITY, and 60 bytes of garbage, each.
+    // MESSAGE-INTEGRITY, 60 bytes of garbage and a forged SRTP packet, each.
     const ufrag = /a=ice-ufrag:(\S+)/.exec(clients[0]!.publisher.remoteDescription!.sdp)![1]!;
     const owner = clients[0]!.room.worker;
     const before = (await pool.stats()).filter(isStats);
@@ -90,13 +107,14 @@ test('shared port: every flow reaches the worker that owns it, through the nativ
       strangers.push(s);
       s.send(forgedBindingRequest(`${ufrag}:stranger${i}`), port, '127.0.0.1');
       s.send(randomBytes(60).fill(0x17, 0, 1), port, '127.0.0.1'); // a DTLS-looking first byte
+      s.send(randomBytes(60).fill(0x80, 0, 1), port, '127.0.0.1'); // forged SRTP: an RTP-looking first byte
     }
     const settled = async (): Promise<RouterWorkerStats[]> => {
       for (let i = 0; i < 100; i++) {
         const now = (await pool.stats()).filter(isStats);
         const ufragDelta = now.reduce((a, w, k) => a + w.routedByUfrag - before[k]!.routedByUfrag, 0);
         const unknownDelta = now.reduce((a, w, k) => a + w.unknownSender - before[k]!.unknownSender, 0);
-        if (ufragDelta >= 40 && unknownDelta >= 40) return now;
+        if (ufragDelta >= 40 && unknownDelta >= 80) return now;
         await new Promise((r) => setTimeout(r, 50));
       }
       return (await pool.stats()).filter(isStats);
@@ -107,12 +125,12 @@ test('shared port: every flow reaches the worker that owns it, through the nativ
       const d = w.routedByUfrag - before[k]!.routedByUfrag;
       assert.equal(d, w.worker === owner ? 40 : 0, `worker ${w.worker}: forged checks for worker ${owner}'s ufrag reached only it`);
     }
-    assert.equal(after.reduce((a, w, k) => a + w.unknownSender - before[k]!.unknownSender, 0), 40, 'garbage dropped and counted where it arrived');
+    assert.equal(after.reduce((a, w, k) => a + w.unknownSender - before[k]!.unknownSender, 0), 80, 'garbage and forged SRTP dropped and counted where they arrived');
     assert.ok(after.every((w, k) => w.handoff!.drops === before[k]!.handoff!.drops), 'no hand-off lost');
     const other = after.find((w) => w.worker !== owner)!;
     assert.ok(other.handoff!.sent > before.find((w) => w.worker === other.worker)!.handoff!.sent, 'the kernel put some of them on the other worker, which handed them off (40 ports: 2^-40 that it did not)');
     // The rooms still forward.
-    await Promise.all(clients.map((c) => sendAndExpect(c, 5, PACKETS)));
+    await Promise.all(clients.map((c) => sendAndExpect(c, 5, 2 * PACKETS)));
   } finally {
     for (const c of clients) c.close();
     await pool.close();

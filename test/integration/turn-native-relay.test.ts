@@ -1,0 +1,101 @@
+// Media over a TURN/UDP relay (a real coturn) on the native route: once the channel to the peer is
+// bound (RFC 8656 §11) the client's host socket strips and writes the ChannelData header (§12.4)
+// and does SRTP inside its batches, so no relayed media packet costs a JavaScript call of its own
+// (docs/udp.md "TURN channels"). Counters, not timing, show which way the packets went.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack } from '../../lib/peer/index.js';
+import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
+import { coturnSkip, startCoturn, type Coturn } from './coturn.js';
+import { within } from './peer-helpers.js';
+
+let turn: Coturn | undefined;
+before(async () => {
+  if (!coturnSkip) turn = await startCoturn();
+});
+after(() => turn?.close());
+
+function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  return within(
+    new Promise<void>((resolve) => {
+      const tick = (): void => {
+        if (cond()) resolve();
+        else setTimeout(tick, 10).unref();
+      };
+      tick();
+    }),
+    ms,
+    what,
+  );
+}
+
+/** Reads `n` distinct payloads tagged `tag` from a track. */
+async function collect(track: MediaStreamTrack, tag: string, n: number): Promise<void> {
+  const seen = new Set<string>();
+  while (seen.size < n) {
+    const p = await track.recv();
+    assert.match(p.payload.toString(), new RegExp(`^${tag} \\d+$`));
+    seen.add(p.payload.toString());
+  }
+}
+
+test('media both ways over a TURN/UDP relay: ChannelData and SRTP in the native batch, no JavaScript per packet', { timeout: 60_000, skip: coturnSkip }, async () => {
+  const client = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], iceServers: [turn!.iceServer('udp')], iceTransportPolicy: 'relay' });
+  const server = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  try {
+    const up = new LocalStreamTrack({ kind: 'audio' });
+    client.addTransceiver(up, { direction: 'sendrecv' });
+    const upRemote = new Promise<MediaStreamTrack>((r) => server.once('track', (e) => r(e.track)));
+    const downRemote = new Promise<MediaStreamTrack>((r) => client.once('track', (e) => r(e.track)));
+    const channel = client.createDataChannel('relay');
+    const remote = new Promise<string>((resolve) => server.once('datachannel', (e) => e.channel.once('message', (m) => resolve(String(m.data)))));
+    client.onicecandidate = (e) => void server.addIceCandidate({ candidate: e.candidate?.candidate ?? '' }).catch(() => undefined);
+    await client.setLocalDescription(await client.createOffer());
+    await server.setRemoteDescription(client.localDescription!);
+    const down = new LocalStreamTrack({ kind: 'audio' });
+    server.addTrack(down);
+    await server.setLocalDescription(await server.createAnswer());
+    await client.setRemoteDescription(server.localDescription!);
+    await within(Promise.all([client.connected(), server.connected()]), 20_000, 'connected over the relay');
+    const ct = client.mediaTransport!;
+    assert.equal(ct.selectedPair?.local.type, 'relay');
+    // The channel is bound by the ICE checks' first Send indication; wait for the route it opens.
+    await until(() => ct.relayRouted, 10_000, 'the native TURN channel route');
+    const [ut, dt] = [await within(upRemote, 5000, 'up track'), await within(downRemote, 5000, 'down track')];
+
+    const socket = ct.localSockets[0]!.socket;
+    const before = { srtp: { ...ct.srtpCounters }, js: { ...ct.iceDriverStats.relayedMediaInJs }, udp: socket.stats };
+    const N = 200;
+    const all = Promise.all([within(collect(ut, 'up', N), 15_000, 'up media'), within(collect(dt, 'down', N), 15_000, 'down media')]);
+    for (let i = 0; i < N; i++) {
+      up.send(new RtpPacket({ timestamp: i * 960, payload: Buffer.from(`up ${i}`) }));
+      down.send(new RtpPacket({ timestamp: i * 960, payload: Buffer.from(`down ${i}`) }));
+      // Batches of 20 per turn: the relay's UDP buffers on loopback must not overflow.
+      if (i % 20 === 19) await new Promise((r) => setTimeout(r, 5));
+    }
+    await all;
+    const after = { srtp: ct.srtpCounters, js: ct.iceDriverStats.relayedMediaInJs, udp: socket.stats };
+
+    // The relayed side: every media packet was framed, unframed, protected and unprotected natively.
+    assert.equal(after.js.sent - before.js.sent, 0, `relayed media framed in JS: ${JSON.stringify(after.js)}`);
+    assert.equal(after.js.received - before.js.received, 0, `relayed media unframed in JS: ${JSON.stringify(after.js)}`);
+    assert.equal(after.srtp.protectedInJs - before.srtp.protectedInJs, 0, JSON.stringify(after.srtp));
+    assert.equal(after.srtp.unprotectedInJs - before.srtp.unprotectedInJs, 0, JSON.stringify(after.srtp));
+    assert.ok(after.srtp.protectedNatively - before.srtp.protectedNatively >= N, JSON.stringify(after.srtp));
+    assert.ok(after.srtp.unprotectedNatively - before.srtp.unprotectedNatively >= N, JSON.stringify(after.srtp));
+    assert.ok(after.udp.channelDataSent - before.udp.channelDataSent >= N, `channelDataSent ${after.udp.channelDataSent}`);
+    assert.ok(after.udp.channelDataReceived - before.udp.channelDataReceived >= N, `channelDataReceived ${after.udp.channelDataReceived}`);
+    assert.equal(after.udp.drops.channelData, 0);
+    // The host side keeps its own native route.
+    const s = server.mediaTransport!.srtpCounters;
+    assert.equal(s.unprotectedInJs + s.protectedInJs, 0, 'the host side keeps the native route');
+
+    // The rest of the connection still works through the same TURN channel (DTLS/SCTP stay in JS).
+    if (channel.readyState !== 'open') await within(new Promise((r) => channel.once('open', r)), 10_000, 'data channel open');
+    channel.send('through the relay');
+    assert.equal(await within(remote, 10_000, 'data channel message'), 'through the relay');
+  } finally {
+    client.close();
+    server.close();
+  }
+});
