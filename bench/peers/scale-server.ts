@@ -22,6 +22,8 @@ export interface ScaleMark {
   handoffSent: number;
   /** Datagrams the workers read from connected flow sockets (docs/scaling.md "Connected flow sockets"). */
   flowReceived: number;
+  /** Datagrams a full or closed hand-off channel dropped. */
+  handoffDrops: number;
 }
 
 const { workers, sharedPort, flowSockets } = JSON.parse(process.argv[2]!) as { workers: number; sharedPort: boolean; flowSockets?: number };
@@ -54,6 +56,7 @@ async function handle(m: ScaleRequest): Promise<unknown> {
         received: stats.reduce((a, s) => a + s.packetsReceived, 0),
         handoffSent: stats.reduce((a, s) => a + (s.handoff?.sent ?? 0), 0),
         flowReceived: stats.reduce((a, s) => a + (s.handoff?.flowReceived ?? 0), 0),
+        handoffDrops: stats.reduce((a, s) => a + (s.handoff?.drops ?? 0), 0),
       };
       return mark;
     }

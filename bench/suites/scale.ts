@@ -47,6 +47,7 @@ interface Round {
   handoffShare: number;
   flowShare: number;
   acceptedShare: number;
+  handoffDrops: number;
   blastCpuShare: number;
 }
 
@@ -207,6 +208,7 @@ async function measure(config: Config, subscribers: number, phases: Phase[], sec
         handoffShare: received > 0 ? (end.handoffSent - start.handoffSent) / received : 0,
         flowShare: received > 0 ? (end.flowReceived - start.flowReceived) / received : 0,
         acceptedShare: b.sent > 0 ? received / b.sent : 0,
+        handoffDrops: end.handoffDrops - start.handoffDrops,
         blastCpuShare: b.cpu / b.seconds,
       });
     }
@@ -268,7 +270,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
         for (const [i, phase] of phases.entries()) {
           const round = rounds[i]!;
           loads.push(round.loadAverage);
-          console.log(`${phase.label} round ${r + 1} ${config.subject}: ${Math.round(round.forwardedPerSecond)} forwarded/s, ${round.cpuUsPerPacket.toFixed(3)} µs CPU per packet, load average ${round.loadAverage.toFixed(2)}, accepted ${(100 * round.acceptedShare).toFixed(1)} % of sent, delivered ${(100 * round.deliveredShare).toFixed(1)} %, handed off ${(100 * round.handoffShare).toFixed(1)} % of received, ${(100 * round.flowShare).toFixed(1)} % read from flow sockets, load generator + sinks ${(100 * round.blastCpuShare).toFixed(0)} % of a core`);
+          console.log(`${phase.label} round ${r + 1} ${config.subject}: ${Math.round(round.forwardedPerSecond)} forwarded/s, ${round.cpuUsPerPacket.toFixed(3)} µs CPU per packet, load average ${round.loadAverage.toFixed(2)}, accepted ${(100 * round.acceptedShare).toFixed(1)} % of sent, delivered ${(100 * round.deliveredShare).toFixed(1)} %, handed off ${(100 * round.handoffShare).toFixed(1)} % of received (${round.handoffDrops} dropped by a full channel), ${(100 * round.flowShare).toFixed(1)} % read from flow sockets, load generator + sinks ${(100 * round.blastCpuShare).toFixed(0)} % of a core`);
           const key = `${phase.label}\u0000${config.subject}`;
           samples.set(key, [...(samples.get(key) ?? []), round]);
         }

@@ -131,6 +131,19 @@ test('shared port: every flow reaches the worker that owns it, through the nativ
     assert.ok(other.handoff!.sent > before.find((w) => w.worker === other.worker)!.handoff!.sent, 'the kernel put some of them on the other worker, which handed them off (40 ports: 2^-40 that it did not)');
     // The rooms still forward.
     await Promise.all(clients.map((c) => sendAndExpect(c, 5, 2 * PACKETS)));
+
+    // A peer closed on the server gives its flow socket back: its worker holds one fewer.
+    const leaving = clients[0]!.subscribers.pop()!;
+    const holder = clients[0]!.room.worker;
+    await clients[0]!.room.closePeer(leaving.peer);
+    leaving.pc.close();
+    let flows = -1;
+    for (let i = 0; i < 200 && flows !== ROOMS_PER_WORKER * (1 + SUBSCRIBERS) - 1; i++) {
+      flows = (await pool.stats()).filter(isStats).find((w) => w.worker === holder)!.handoff!.flowSockets;
+      if (flows !== ROOMS_PER_WORKER * (1 + SUBSCRIBERS) - 1) await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.equal(flows, ROOMS_PER_WORKER * (1 + SUBSCRIBERS) - 1, `worker ${holder} closed the flow socket of the peer that left`);
+    await sendAndExpect(clients[0]!, 5, 2 * PACKETS + 5);
   } finally {
     for (const c of clients) c.close();
     await pool.close();
