@@ -2,7 +2,9 @@
 // SSRC (announced with a=ssrc, RFC 5576, or learned), else by the mid header extension, else by
 // a payload type only one receiver negotiated; rid / repaired-rid (RFC 8852) select simulcast
 // tracks and RTX streams (RFC 4588 §4), which are unwrapped. RTCP (RFC 5761 §4 demux) goes to the
-// sender it is about (reports, feedback) or the receiver of the SSRC that sent it (SR, SDES, BYE).
+// sender it is about (reports, feedback) or the receiver of the SSRC that sent it (SR, SDES, BYE);
+// an XR from a source we do not receive from (an RRTR of a receive-only peer, RFC 3611 §4.4) goes
+// to the sender the compound packet's report blocks are about.
 // Network input never throws: every packet that cannot be routed is counted in `drops`.
 import { isRtcp } from '../rtp/demux.js';
 import { parseSdesId } from '../rtp/extensions/sdes-id.js';
@@ -217,10 +219,12 @@ export class MediaRouter {
       return;
     }
     this.tap?.rtcpCompound(packets);
-    for (const p of packets) this.routeRtcp(p);
+    let reportOwner: RTCRtpTransceiver | undefined;
+    for (const p of packets) reportOwner = this.routeRtcp(p, reportOwner);
   }
 
-  private routeRtcp(p: RtcpPacket): void {
+  /** Routes one packet of a compound; returns the sender its report blocks are about, else `reportOwner` (the compound's so far). */
+  private routeRtcp(p: RtcpPacket, reportOwner: RTCRtpTransceiver | undefined): RTCRtpTransceiver | undefined {
     let routed = false;
     if ('mediaSsrc' in p) {
       const owner = this.senders.get(p.mediaSsrc);
@@ -244,6 +248,7 @@ export class MediaRouter {
             owner.sender.dispatch({ type: 'rtcp', packet: p });
             this.tap?.rtcp(owner, p);
             routed = true;
+            reportOwner = owner;
             break;
           }
         }
@@ -256,8 +261,14 @@ export class MediaRouter {
           routed = true;
         }
       }
+      if (!routed && p.kind === 'xr' && reportOwner) {
+        reportOwner.sender.dispatch({ type: 'rtcp', packet: p });
+        this.tap?.rtcp(reportOwner, p);
+        routed = true;
+      }
     }
     if (!routed) this.drops.rtcpUnrouted++;
+    return reportOwner;
   }
 }
 

@@ -576,6 +576,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         direction: t.localDirection,
         codecs: caps.codecs,
         headerExtensions: caps.headerExtensions,
+        receiverRtt: this.policyReceiverRtt(t.kind, t),
         stopped: t.stopped,
       };
       const sender = this.senderDescription(t);
@@ -609,7 +610,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         media[section.mid] = { reject: true };
         continue;
       }
-      const entry: LocalAnswerMedia = { direction: t.localDirection, codecs: t.codecPreferences ?? this.codecsFor(t.kind, t), headerExtensions: this.extensionsFor(t.kind, t) };
+      const entry: LocalAnswerMedia = {
+        direction: t.localDirection, codecs: t.codecPreferences ?? this.codecsFor(t.kind, t), headerExtensions: this.extensionsFor(t.kind, t),
+        receiverRtt: this.policyReceiverRtt(t.kind, t),
+      };
       const sender = this.senderDescription(t);
       if (sender) entry.sender = sender;
       media[section.mid] = entry;
@@ -1328,6 +1332,11 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     return out;
   }
 
+  /** Whether the modules of `t` (else of a fresh transceiver) or of the transport serve `a=rtcp-xr:rcvr-rtt=all`. */
+  private policyReceiverRtt(kind: MediaKind, t: RTCRtpTransceiver | undefined): boolean {
+    return (t?.policies ?? this.transceiverPolicies(kind)).receiverRtt(kind) || this.transportPolicies.receiverRtt(kind);
+  }
+
   /** Header extensions the modules of `t` (else of a fresh transceiver) and of the transport need. */
   private policyExtensions(kind: MediaKind, t: RTCRtpTransceiver | undefined): string[] {
     const chain = t?.policies ?? this.transceiverPolicies(kind);
@@ -1432,6 +1441,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         rtcpFeedback: feedback,
         headerExtensions: new Map([...params.headerExtensions].map(([id, uri]) => [uri, id])),
         reducedSizeRtcp: params.rtcpReducedSize,
+        receiverRtt: params.receiverRtt,
       };
       configured.push({ t, params: policyParams });
     }
@@ -1461,6 +1471,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       rtcpFeedback: feedback,
       headerExtensions: extIds,
       reducedSizeRtcp: configured.some((c) => c.params.reducedSizeRtcp),
+      receiverRtt: configured.some((c) => c.params.receiverRtt === true),
     });
     this.policyDriver.updateTap();
   }

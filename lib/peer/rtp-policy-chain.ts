@@ -182,6 +182,11 @@ export class RtpPolicyChain {
     return out;
   }
 
+  /** Whether an installed module serves `a=rtcp-xr:rcvr-rtt=all` for `kind`. */
+  receiverRtt(kind: MediaKind): boolean {
+    return this.modules.some((m) => m.receiverRtt?.(kind) === true);
+  }
+
   /** Header extension URIs the installed modules need for `kind`. */
   headerExtensions(kind: MediaKind): string[] {
     const out = new Set<string>();

@@ -112,6 +112,8 @@ export interface RtpPolicyParameters {
   readonly headerExtensions: ReadonlyMap<string, number>;
   /** `a=rtcp-rsize` was negotiated (RFC 5506): feedback may be sent without a report. */
   readonly reducedSizeRtcp: boolean;
+  /** `a=rtcp-xr:rcvr-rtt=all` was negotiated (RFC 3611 §5.1): RRTR/DLRR may be sent. */
+  readonly receiverRtt?: boolean;
 }
 
 /** Events modules emit, by name (the detail each carries). */
@@ -239,6 +241,8 @@ export interface RtpPolicy {
   rtcpFeedback?(kind: MediaKind): readonly RtcpFeedback[];
   /** Header extension URIs this module needs for a kind (e.g. transport-wide-cc). */
   headerExtensions?(kind: MediaKind): readonly string[];
+  /** Whether this module serves `a=rtcp-xr:rcvr-rtt=all` (RFC 3611 RRTR/DLRR) for a kind: offered/accepted only then. */
+  receiverRtt?(kind: MediaKind): boolean;
   /** Negotiation (re)configured the transceiver / transport. */
   configure?(now: number, params: RtpPolicyParameters): void;
   /** RTP about to be sent (serialized, clear): set RtpPacketFlags.DROP in `flags[i]` to not send packet i. */

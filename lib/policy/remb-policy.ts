@@ -54,6 +54,7 @@ export class RembPolicy implements RtpPolicy {
 
   configure(_now: number, params: RtpPolicyParameters): void {
     this.absSendTimeId = params.headerExtensions.get(ABS_SEND_TIME_URI);
+    this.rtt.localSsrc = params.localSsrc;
     // REMB only where the remote accepted it and abs-send-time is there to estimate from.
     this.enabled = params.rtcpFeedback.has('goog-remb') && this.absSendTimeId !== undefined;
     if (this.enabled && this.generator === undefined) {
@@ -62,7 +63,11 @@ export class RembPolicy implements RtpPolicy {
     }
   }
 
-  /** Report blocks about our streams (SR/RR, RFC 3550 §6.4.1): the round-trip time the increase is paced by. */
+  /**
+   * Report blocks about our streams (SR/RR, RFC 3550 §6.4.1), and DLRR items about the RRTRs the
+   * RTCP reporter sends from a receive-only transceiver (RFC 3611 §4.5): the round-trip time the
+   * increase is paced by.
+   */
   incomingRtcp(now: number, packets: readonly RtcpPacket[]): void {
     const before = this.rtt.latestMs;
     this.rtt.onRtcp(now, packets);

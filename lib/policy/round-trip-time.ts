@@ -1,5 +1,6 @@
 // Round-trip time from the report blocks a remote sends about our streams: now - LSR - DLSR
-// (RFC 3550 §6.4.1), with `now` on the NTP clock our SRs use (`now + wallClockOffsetMs`).
+// (RFC 3550 §6.4.1), and from DLRR items about our RRTRs: now - LRR - DLRR (RFC 3611 §4.5), with
+// `now` on the NTP clock our SRs and RRTRs use (`now + wallClockOffsetMs`).
 import type { RtcpPacket } from '../rtp/rtcp/compound.js';
 import { ntpFromUnixMs, roundTripTimeMs } from '../rtp/rtcp/ntp-time.js';
 
@@ -8,13 +9,27 @@ export class RoundTripTimeTracker {
   /** Latest round-trip time in ms, undefined before the first measurement. */
   latestMs: number | undefined;
 
+  /** SSRC our RRTRs are sent from: DLRR items about it are ours (undefined: none read). */
+  localSsrc: number | undefined;
+
   /** `wallClockOffsetMs` undefined: RTT is never measured (the SRs' clock is unknown). */
   constructor(private readonly wallClockOffsetMs: number | undefined) {}
 
-  /** Reads the report blocks of SR and RR packets. */
+  /** Reads the report blocks of SR and RR packets and the DLRR blocks of XR packets. */
   onRtcp(now: number, packets: readonly RtcpPacket[]): void {
     if (this.wallClockOffsetMs === undefined) return;
     for (const p of packets) {
+      if (p.kind === 'xr') {
+        for (const b of p.blocks) {
+          if (b.blockType !== 5 || !('items' in b)) continue;
+          for (const item of b.items) {
+            if (item.ssrc !== this.localSsrc) continue;
+            const rtt = roundTripTimeMs(ntpFromUnixMs(now + this.wallClockOffsetMs), item.lastRr, item.delaySinceLastRr);
+            if (rtt !== null) this.latestMs = rtt;
+          }
+        }
+        continue;
+      }
       if (p.kind !== 'sr' && p.kind !== 'rr') continue;
       for (const b of p.reports) {
         const rtt = roundTripTimeMs(ntpFromUnixMs(now + this.wallClockOffsetMs), b.lastSr, b.delaySinceLastSr);

@@ -3,7 +3,8 @@
 // LSR/DLSR (§6.4.1, §A.1, §A.3, §A.8), SDES CNAME (§6.5.1), BYE on stop (§6.6), randomized report
 // intervals (§6.3, §A.7) with timer reconsideration (§6.3.6), reverse reconsideration when a source
 // leaves (§6.3.4) and BYE reconsideration past 50 members (§6.3.7); round-trip time from the blocks
-// the remote sends about us (§6.4.1).
+// the remote sends about us (§6.4.1); for a receive-only transceiver, RTT from RTCP XR (RFC 3611
+// §4.4 RRTR sent with its RRs, §4.5 DLRR answered by the sender) when `rcvr-rtt` was negotiated.
 // Sans-I/O (docs/policy.md): the wall clock is `now + wallClockOffsetMs`, randomness an injected Rng.
 import { DOUBLE_ZERO } from '../common/double-zero.js';
 import type { Rng } from '../common/rng.js';
@@ -18,6 +19,7 @@ import {
   type NativeStreamTotals,
 } from '../peer/rtp-policy.js';
 import { rtcpByteLength, type RtcpPacket } from '../rtp/rtcp/compound.js';
+import { RtcpExtendedReport, type XrDlrrItem } from '../rtp/rtcp/extended-report.js';
 import { RtcpGoodbye } from '../rtp/rtcp/goodbye.js';
 import { ntpFromUnixMs, ntpMiddle32, ntpToUnixMs, roundTripTimeMs } from '../rtp/rtcp/ntp-time.js';
 import { RtcpReceiverReport } from '../rtp/rtcp/receiver-report.js';
@@ -75,6 +77,10 @@ interface RemoteSenderReportState {
   lastSr: number;
   lastSrAt: number;
   sr: { packetsSent: number; bytesSent: number; remoteTimestamp: number; reports: number } | undefined;
+  /** RTT from the DLRR blocks this source sent about our RRTRs (RFC 3611 §4.5), seconds. */
+  roundTripTime: number | undefined;
+  totalRoundTripTime: number;
+  roundTripTimeMeasurements: number;
 }
 
 interface SourceState {
@@ -120,10 +126,17 @@ export class RtcpReporter implements RtpPolicy {
   private lastPayloadType = -1;
   private lastClockRate = 0;
   private stopped = false;
+  /** RRTRs (RFC 3611 §4.4) heard since our last report, by sender SSRC: answered with one DLRR item each. */
+  private readonly receiverReferenceTimes = new Map<number, { lastRr: number; at: number }>();
   /** Reports sent, and sources refused because the table was full. */
   readonly counters = { reportsSent: 0, sourcesRefused: 0, malformedReports: 0, reportsReconsidered: 0 };
 
   constructor(private readonly kind: MediaKind | undefined, private readonly options: RtcpReporterOptions) {}
+
+  /** RRTR/DLRR (RFC 3611 §4.4, §4.5): `a=rtcp-xr:rcvr-rtt=all` is offered and accepted. */
+  receiverRtt(): boolean {
+    return true;
+  }
 
   configure(now: number, params: RtpPolicyParameters): void {
     this.params = params;
@@ -271,6 +284,8 @@ export class RtcpReporter implements RtpPolicy {
         this.readBlocks(now, p.reports, out);
       } else if (p.kind === 'rr') {
         this.readBlocks(now, p.reports, out);
+      } else if (p.kind === 'xr') {
+        this.readExtendedReport(now, p, out);
       } else if (p.kind === 'bye') {
         if (this.leaving) {
           // While our BYE waits, only BYEs are counted, one member each (RFC 3550 §6.3.7).
@@ -302,6 +317,37 @@ export class RtcpReporter implements RtpPolicy {
       remote.totalRoundTripTime += rtt / 1000;
       remote.roundTripTimeMeasurements++;
       out.emit('rtt', { ssrc: s.ssrc, roundTripTime: rtt / 1000 });
+    }
+  }
+
+  /**
+   * RTCP XR (RFC 3611), only when `rcvr-rtt` was negotiated: an RRTR (§4.4) is kept to be answered
+   * by a DLRR item in our next report; a DLRR item (§4.5) about our RRTRs gives the round-trip time
+   * now − LRR − DLRR, kept for the source that sent it (remote-outbound-rtp).
+   */
+  private readExtendedReport(now: number, p: RtcpExtendedReport, out: RtpPolicyOutput): void {
+    const params = this.params;
+    if (params?.receiverRtt !== true) return;
+    for (const b of p.blocks) {
+      if (b.blockType === 4 && 'ntpTimestamp' in b) {
+        if (!this.receiverReferenceTimes.has(p.ssrc) && this.receiverReferenceTimes.size >= MAX_REPORTED_SOURCES) {
+          this.counters.sourcesRefused++;
+          continue;
+        }
+        this.receiverReferenceTimes.set(p.ssrc, { lastRr: ntpMiddle32(b.ntpTimestamp), at: now });
+      } else if (b.blockType === 5 && 'items' in b) {
+        for (const item of b.items) {
+          if (item.ssrc !== params.localSsrc) continue;
+          const rtt = roundTripTimeMs(this.ntp(now), item.lastRr, item.delaySinceLastRr);
+          const source = this.sources.get(p.ssrc);
+          if (rtt === null || !source) continue;
+          const r = source.senderReport;
+          r.roundTripTime = rtt / 1000;
+          r.totalRoundTripTime += rtt / 1000;
+          r.roundTripTimeMeasurements++;
+          out.emit('rtt', { ssrc: p.ssrc, roundTripTime: rtt / 1000 });
+        }
+      }
     }
   }
 
@@ -429,13 +475,30 @@ export class RtcpReporter implements RtpPolicy {
       cnames.push(s.ssrc);
     }
     if (out.length === 0) {
-      if (blocks.length === 0 && this.sends.size === 0) return [];
-      if (blocks.length === 0 && [...this.sends.values()].every((s) => s.packets === 0)) return [];
+      // Nothing sent or heard: no report, unless RRTRs wait for their DLRR (RFC 3611 §4.5).
+      const answers = params.receiverRtt === true && this.receiverReferenceTimes.size > 0;
+      if (!answers && blocks.length === 0 && this.sends.size === 0) return [];
+      if (!answers && blocks.length === 0 && [...this.sends.values()].every((s) => s.packets === 0)) return [];
       out.push(new RtcpReceiverReport({ ssrc: params.localSsrc, reports: blocks.splice(0, 31) }));
       cnames.push(params.localSsrc);
     }
     const sdes = new RtcpSourceDescription(cnames.map((ssrc) => RtcpSourceDescription.cname(ssrc, params.cname).chunks[0]!));
     out.push(sdes);
+    if (params.receiverRtt === true) {
+      // RFC 3611: a report from a non-sender carries an RRTR (§4.4); RRTRs heard since the last
+      // report are answered with DLRR items (§4.5), sent from the report's first SSRC.
+      const xr = new RtcpExtendedReport(cnames[0]!);
+      if (out[0]!.kind === 'rr') xr.blocks.push({ blockType: 4, ntpTimestamp: ntp });
+      if (this.receiverReferenceTimes.size > 0) {
+        const items: XrDlrrItem[] = [];
+        for (const [ssrc, r] of this.receiverReferenceTimes) {
+          items.push({ ssrc, lastRr: r.lastRr, delaySinceLastRr: Math.min(0xffffffff, Math.round(((now - r.at) / 1000) * 65536)) });
+        }
+        this.receiverReferenceTimes.clear();
+        xr.blocks.push({ blockType: 5, items });
+      }
+      if (xr.blocks.length > 0) out.push(xr);
+    }
     return out;
   }
 
@@ -505,9 +568,13 @@ export class RtcpReporter implements RtpPolicy {
         packetsLost: extendedMax - s.baseSeq + 1 - s.received,
         ...(s.clockRate > 0 ? { jitter: (s.jitter16 >> 4) / s.clockRate } : {}),
       });
-      const sr = s.senderReport.sr;
+      const r = s.senderReport;
+      const sr = r.sr;
       if (sr) {
         stats.remoteOutbound(s.ssrc, { packetsSent: sr.packetsSent, bytesSent: sr.bytesSent, remoteTimestamp: sr.remoteTimestamp, reportsSent: sr.reports });
+      }
+      if (r.roundTripTimeMeasurements > 0) {
+        stats.remoteOutbound(s.ssrc, { roundTripTime: r.roundTripTime!, totalRoundTripTime: r.totalRoundTripTime, roundTripTimeMeasurements: r.roundTripTimeMeasurements });
       }
     }
     const clockRate = this.params?.sendCodec?.clockRate;
@@ -531,7 +598,7 @@ export class RtcpReporter implements RtpPolicy {
 function newSource(ssrc: number, seq: number): SourceState {
   return {
     ssrc, clockRate: 0, baseSeq: seq, maxSeq: seq, badSeq: 0x10001, cycles: 0, received: 0, expectedPrior: 0, receivedPrior: 0,
-    transit: DOUBLE_ZERO, hasTransit: false, jitter16: 0, heardSinceReport: false, senderReport: { lastSr: 0, lastSrAt: 0, sr: undefined }, nativeBytes: DOUBLE_ZERO,
+    transit: DOUBLE_ZERO, hasTransit: false, jitter16: 0, heardSinceReport: false, senderReport: { lastSr: 0, lastSrAt: 0, sr: undefined, roundTripTime: undefined, totalRoundTripTime: 0, roundTripTimeMeasurements: 0 }, nativeBytes: DOUBLE_ZERO,
   };
 }
 

@@ -30,6 +30,8 @@ export interface LocalAnswerMedia {
   codecs?: CodecCapability[];
   /** Header extensions accepted; default the answer-wide ones. */
   headerExtensions?: HeaderExtensionCapability[];
+  /** An installed module serves RRTR/DLRR: answer `a=rtcp-xr:rcvr-rtt=all` when the offer has it (RFC 3611 §5.1). */
+  receiverRtt?: boolean;
   /** The local sender, announced when the answer direction sends. */
   sender?: LocalSenderDescription;
   /** Reject the m-section (port 0). */
@@ -257,6 +259,7 @@ function answerRtp(
   s.rtcp = { port: 9, connection: { addressType: 'IP4', address: '0.0.0.0' } };
   s.rtcpMux = true;
   s.rtcpRsize = offered.rtcpRsize;
+  if (local?.receiverRtt === true && offered.rtcpXrReceiverRtt?.mode === 'all') s.rtcpXrReceiverRtt = { mode: 'all' };
   const offeredDirection = offered.direction ?? sessionDirection ?? 'sendrecv';
   s.direction = answerDirection(offeredDirection, local?.direction ?? options.defaultDirection ?? 'recvonly');
 

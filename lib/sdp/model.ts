@@ -201,6 +201,14 @@ export interface SdpTransportAttributes {
   setup?: SetupRole;
 }
 
+/** `rcvr-rtt` of `a=rtcp-xr` (RFC 3611 §5.1): who may send RRTR blocks, and their largest size. */
+export interface SdpRtcpXrReceiverRtt {
+  /** `all`: every participant; `sender`: only active senders. */
+  mode: 'all' | 'sender';
+  /** `max-size` in bytes, when given. */
+  maxSize?: number;
+}
+
 /** One m-section (RFC 8866 §5.14) with the attributes WebRTC uses. */
 export interface SdpMediaSection extends SdpTransportAttributes {
   /** Media type: `audio`, `video`, `application`, or anything else a peer wrote. */
@@ -247,6 +255,8 @@ export interface SdpMediaSection extends SdpTransportAttributes {
   rtcpMux: boolean;
   /** `a=rtcp-rsize` (RFC 5506). */
   rtcpRsize: boolean;
+  /** `a=rtcp-xr:` `rcvr-rtt=<mode>[:<max-size>]` (RFC 3611 §5.1); the other XR parameters are not kept. */
+  rtcpXrReceiverRtt?: SdpRtcpXrReceiverRtt;
   /** `a=bundle-only` (RFC 8843 §6). */
   bundleOnly: boolean;
   /** `a=sctp-port` (RFC 8841 §5). */

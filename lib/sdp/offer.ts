@@ -26,6 +26,8 @@ export interface LocalTransceiverDescription {
   codecs?: CodecCapability[];
   /** Header extensions; default {@link defaultHeaderExtensions}. */
   headerExtensions?: HeaderExtensionCapability[];
+  /** Offer `a=rtcp-xr:rcvr-rtt=all` (RFC 3611 §5.1): an installed module serves RRTR/DLRR. */
+  receiverRtt?: boolean;
   /** The sender's SSRCs and msids, when the transceiver sends a track. */
   sender?: LocalSenderDescription;
   /** rids this side sends as simulcast (`a=rid:<id> send` + `a=simulcast:send`). */
@@ -155,6 +157,7 @@ function rtpSection(t: LocalTransceiverDescription, payloadTypes: PayloadTypeAll
   s.rtcp = { port: 9, connection: { addressType: 'IP4', address: '0.0.0.0' } };
   s.rtcpMux = true;
   s.rtcpRsize = true;
+  if (t.receiverRtt === true) s.rtcpXrReceiverRtt = { mode: 'all' };
   s.direction = t.direction;
   const seenUris = new Set<string>();
   for (const ext of t.headerExtensions ?? defaultHeaderExtensions(t.kind)) {

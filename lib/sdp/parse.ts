@@ -414,6 +414,17 @@ function parseMediaAttribute(
     case 'rtcp-rsize':
       section.rtcpRsize = true;
       return;
+    case 'rtcp-xr': {
+      // RFC 3611 §5.1: xr-format *(SP xr-format). Only rcvr-rtt is read; other formats and a
+      // malformed rcvr-rtt are ignored, so the line never fails the description.
+      for (const format of (arg ?? '').trim().split(/\s+/)) {
+        const r = /^rcvr-rtt=(all|sender)(?::(\d{1,9}))?$/i.exec(format);
+        if (r === null) continue;
+        const mode = r[1]!.toLowerCase() === 'all' ? 'all' : 'sender';
+        section.rtcpXrReceiverRtt = r[2] === undefined ? { mode } : { mode, maxSize: Number(r[2]) };
+      }
+      return;
+    }
     case 'bundle-only':
       section.bundleOnly = true;
       return;

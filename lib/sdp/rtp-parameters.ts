@@ -38,6 +38,8 @@ export interface RtpSectionParameters {
   simulcast?: SdpSimulcast;
   /** `a=rtcp-rsize` was negotiated. */
   rtcpReducedSize: boolean;
+  /** `a=rtcp-xr:rcvr-rtt=all` (RFC 3611 §5.1) is in the section. */
+  receiverRtt: boolean;
 }
 
 /** Summarizes an RTP m-section (an answer's, for what was negotiated; an offer's, for what was proposed). */
@@ -86,6 +88,7 @@ export function describeRtpSection(section: SdpMediaSection, sessionDirection?: 
     msids,
     rids: section.rids,
     rtcpReducedSize: section.rtcpRsize,
+    receiverRtt: section.rtcpXrReceiverRtt?.mode === 'all',
   };
   if (section.simulcast !== undefined) params.simulcast = section.simulcast;
   return params;

@@ -67,6 +67,8 @@ function section(out: string[], m: SdpMediaSection): void {
   for (const ms of m.msids) out.push(ms.track === undefined ? `a=msid:${ms.stream}` : `a=msid:${ms.stream} ${ms.track}`);
   if (m.rtcpMux) out.push('a=rtcp-mux');
   if (m.rtcpRsize) out.push('a=rtcp-rsize');
+  const xr = m.rtcpXrReceiverRtt;
+  if (xr !== undefined) out.push(`a=rtcp-xr:rcvr-rtt=${xr.mode}${xr.maxSize === undefined ? '' : `:${xr.maxSize}`}`);
   for (const c of m.codecs) {
     out.push(`a=rtpmap:${c.payloadType} ${c.name}/${c.clockRate}${c.channels === undefined ? '' : `/${c.channels}`}`);
     for (const fb of c.rtcpFeedback) out.push(`a=rtcp-fb:${c.payloadType} ${fb.type}${fb.parameter === undefined ? '' : ` ${fb.parameter}`}`);

@@ -120,6 +120,46 @@ test('default modules: truthful SDP, reports and RTT, NACK/RTX, PLI, transport-c
   }
 });
 
+test('receive-only RTT via RTCP XR (RFC 3611 RRTR/DLRR): rcvr-rtt offered and answered, roundTripTime in the receiver\'s remote-outbound-rtp', { timeout: 60_000 }, async () => {
+  const pc1 = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  const pc2 = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  const bare = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], rtpPolicies: [] });
+  let sending = true;
+  try {
+    bare.addTransceiver('video', { direction: 'recvonly' });
+    assert.doesNotMatch((await bare.createOffer()).sdp, /rtcp-xr/, 'no reporter installed: no rcvr-rtt');
+    const video = new LocalStreamTrack({ kind: 'video' });
+    pc1.addTransceiver(video, { direction: 'sendonly' });
+    const offer = (await pc1.createOffer()).sdp;
+    assert.match(offer, /a=rtcp-xr:rcvr-rtt=all\r\n/);
+    await negotiate(pc1, pc2);
+    assert.match(pc2.localDescription!.sdp, /a=rtcp-xr:rcvr-rtt=all\r\n/, 'answered: the receiver\'s reporter serves it');
+    await within(Promise.all([pc1.connected(), pc2.connected()]), 10_000, 'connected');
+    void (async () => {
+      for (let i = 0; sending; i++) {
+        video.send(new RtpPacket({ sequenceNumber: i & 0xffff, timestamp: i * 3000, marker: true, payload: Buffer.alloc(500, i) }));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const rtts: number[] = [];
+    pc2.on('policy', (e) => {
+      if (e.name === 'rtt') rtts.push(e.detail.roundTripTime);
+    });
+    const remoteOutbound = async () => [...(await pc2.getStats()).values()].find((x) => x.type === 'remote-outbound-rtp' && x.kind === 'video');
+    await until(async () => typeof (await remoteOutbound())?.roundTripTime === 'number', 20_000, 'remote-outbound-rtp roundTripTime on the receiver');
+    const ro = (await remoteOutbound())!;
+    assert.ok((ro.roundTripTime as number) >= 0 && (ro.roundTripTime as number) < 0.5, `loopback RTT (${ro.roundTripTime})`);
+    assert.ok((ro.roundTripTimeMeasurements as number) >= 1);
+    assert.ok((ro.packetsSent as number) > 0);
+    assert.ok(rtts.length >= 1);
+  } finally {
+    sending = false;
+    pc1.close();
+    pc2.close();
+    bare.close();
+  }
+});
+
 test('RFC 8888 feedback when installed: ack ccfb offered and answered, ccfb packets reach the sender', { timeout: 30_000 }, async () => {
   const policies = [...defaultPolicyFactories(), congestionControlFeedbackPolicy];
   const pc1 = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], rtpPolicies: policies });

@@ -37,6 +37,8 @@ export interface PolicyPairOptions {
   /** Negotiated rtcp-fb (default nack, nack pli, ccm fir, transport-cc). */
   feedback?: RtcpFeedback[];
   reducedSize?: boolean;
+  /** `a=rtcp-xr:rcvr-rtt=all` negotiated (RFC 3611 §5.1); default false. */
+  receiverRtt?: boolean;
   rtx?: boolean;
   /** Negotiated header extensions besides the transport-wide sequence number (URI → id). */
   headerExtensions?: ReadonlyMap<string, number>;
@@ -59,7 +61,7 @@ export class PolicyPair {
     this.ends = { a: this.a, b: this.b };
     const feedback = new Set((options.feedback ?? [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }, { type: 'transport-cc' }]).map(feedbackKey));
     const base = {
-      cname: 'sim', rtcpFeedback: feedback, reducedSizeRtcp: options.reducedSize ?? true,
+      cname: 'sim', rtcpFeedback: feedback, reducedSizeRtcp: options.reducedSize ?? true, receiverRtt: options.receiverRtt ?? false,
       headerExtensions: new Map([[HeaderExtensionUri.transportWideCc, TWCC_ID], ...(options.headerExtensions ?? [])]),
     };
     const rtx = options.rtx ?? true;

@@ -82,3 +82,28 @@ test('REMB: the same round-trip time the RTCP reporter measures, 50 ms each way 
   assert.ok(reported !== undefined && Math.abs(reported - 0.1) < 0.005, `reporter: about 100 ms (${reported})`);
   assert.ok(Math.abs(remb.generator!.rtt - reported * 1000) < 0.5, `REMB uses the same ${reported * 1000} ms (${remb.generator!.rtt})`);
 });
+
+test('REMB on a receive-only end: the RTT the reporter measures from RRTR/DLRR (RFC 3611), 40 + 60 ms on the simulator', () => {
+  const reporter = new RtcpReporter('video', { rng: new SeededRng(2), wallClockOffsetMs: OFFSET + 3000 });
+  const remb = new RembPolicy({ wallClockOffsetMs: OFFSET + 3000 });
+  const pair = new PolicyPair({
+    network: { seed: 6, aToB: { delayMs: 40, jitterMs: 2 }, bToA: { delayMs: 60 } },
+    sender: [new RtcpReporter('video', { rng: new SeededRng(1), wallClockOffsetMs: OFFSET })],
+    receiver: [reporter, remb],
+    feedback: [{ type: 'goog-remb' }],
+    headerExtensions: new Map([[ABS_SEND_TIME_URI, ABS_SEND_TIME_ID]]),
+    receiverRtt: true,
+  });
+  pair.runVideo(8000, 500_000);
+  let reported: number | undefined;
+  const stats: RtpPolicyStatsCollector = {
+    inbound: () => {}, outbound: () => {}, remoteInbound: () => {}, transport: () => {},
+    remoteOutbound: (ssrc, f) => {
+      if (ssrc === MEDIA_SSRC && f.roundTripTime !== undefined) reported = f.roundTripTime;
+    },
+  };
+  reporter.collectStats(stats);
+  assert.ok(reported !== undefined && Math.abs(reported - 0.1) < 0.005, `reporter: about 100 ms (${reported})`);
+  assert.ok(remb.generator !== undefined);
+  assert.ok(Math.abs(remb.generator.rtt - reported * 1000) < 0.5, `REMB uses the same ${reported * 1000} ms (${remb.generator.rtt})`);
+});
