@@ -15,9 +15,12 @@ import type { RtcpPacket } from '../../lib/rtp/rtcp/compound.js';
 import { negotiate, within } from './peer-helpers.js';
 
 async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  await within((async () => {
-    while (!(await cond())) await new Promise((r) => setTimeout(r, 20));
-  })(), ms, what);
+  // The poll stops at the deadline too: one left running after a failure kept the process alive.
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 test('default modules: truthful SDP, reports and RTT, NACK/RTX, PLI, transport-cc', { timeout: 60_000 }, async () => {
