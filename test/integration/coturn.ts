@@ -21,7 +21,8 @@ export interface Coturn {
   close(): void;
 }
 
-async function freePort(): Promise<number> {
+/** A UDP port on 127.0.0.1 that was free a moment ago. */
+export async function freePort(): Promise<number> {
   const s = createSocket('udp4');
   await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
   const p = s.address().port;
@@ -30,7 +31,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Resolves once coturn answers a STUN Binding request on UDP; rejects after `ms`. */
-async function waitForServer(port: number, ms: number): Promise<void> {
+export async function waitForServer(port: number, ms: number): Promise<void> {
   const s = createSocket('udp4');
   const deadline = Date.now() + ms;
   let timer: NodeJS.Timeout | undefined;

@@ -3,13 +3,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IceTransport } from '../../lib/transport/ice-transport.js';
-import { StunMessage } from '../../lib/ice/stun-message.js';
-import { StunClass, StunMethod } from '../../lib/ice/stun-constants.js';
+import { freePort, waitForServer } from './coturn.js';
 
 const TURNSERVER = '/usr/bin/turnserver';
 const available = existsSync(TURNSERVER);
@@ -19,35 +17,6 @@ let port = 0;
 let tlsPort = 0;
 let dir = '';
 const haveOpenssl = existsSync('/usr/bin/openssl');
-
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const p = s.address().port;
-  s.close();
-  return p;
-}
-
-/** Resolves once coturn answers a STUN Binding request on UDP. */
-async function waitForServer(p: number, ms: number): Promise<void> {
-  const s = createSocket('udp4');
-  const deadline = Date.now() + ms;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      s.on('message', () => resolve());
-      const ping = (): void => {
-        if (Date.now() > deadline) return reject(new Error('coturn did not start'));
-        s.send(new StunMessage(StunMethod.Binding, StunClass.Request, Buffer.alloc(12, 1)).encode(), p, '127.0.0.1');
-        timer = setTimeout(ping, 100);
-      };
-      ping();
-    });
-  } finally {
-    clearTimeout(timer);
-    s.close();
-  }
-}
 
 before(async () => {
   if (!available) return;
