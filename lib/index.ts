@@ -48,7 +48,7 @@ export type { UdpMuxOptions, UdpMuxStats } from './transport/source/udp-mux.js';
 export { TcpMux } from './transport/source/tcp-mux.js';
 export type { TcpMuxOptions, TcpMuxStats, TcpMuxDropReason } from './transport/source/tcp-mux.js';
 // SFU forwarding over one shared port (docs/sfu.md).
-export { Router, Producer, Consumer, mapConsumer, SfuCodecMismatchError, RouterWorkerPool, WorkerRoom } from './sfu/index.js';
+export { Router, Producer, Consumer, mapConsumer, SfuCodecMismatchError, RouterWorkerPool, WorkerRoom, WorkerPipeTransport } from './sfu/index.js';
 export type { ConsumeOptions, ProduceOptions, RouterStats, ProducerStats, ConsumerStats, ForwardDropReason, ConsumerMapping, NegotiatedRtp, ConsumerLayers, PreferredLayers, ConsumerEvents } from './sfu/index.js';
 export type { RouterWorkerPoolOptions, RouterWorkerPoolEvents, RouterWorkerFailure, WorkerRoomEvents, WorkerProduceOptions, WorkerConsumeOptions, WorkerRoomStats, RouterWorkerStats, ReuseportHandoffStats } from './sfu/index.js';
 // Plain RTP and pipe transports, cascading (docs/scaling.md).

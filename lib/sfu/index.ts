@@ -14,5 +14,5 @@ export { PipeTransport } from './pipe-transport.js';
 export type { PipeParameters, PipeSrtpProfile, PipeTransportOptions } from './pipe-transport.js';
 export { PlainRtpTransport } from './plain-rtp-transport.js';
 export type { PlainConsumeOptions, PlainProduceOptions, PlainRtpCodec, PlainRtpStream, PlainTransportStats, PlainTransportTuple } from './plain-rtp-transport.js';
-export { RouterWorkerPool, WorkerRoom } from './worker/index.js';
+export { RouterWorkerPool, WorkerRoom, WorkerPipeTransport } from './worker/index.js';
 export type { RouterWorkerPoolOptions, RouterWorkerPoolEvents, RouterWorkerFailure, WorkerRoomEvents, WorkerProduceOptions, WorkerConsumeOptions, WorkerRoomStats, RouterWorkerStats, ReuseportHandoffStats } from './worker/index.js';

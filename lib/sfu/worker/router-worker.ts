@@ -12,6 +12,7 @@ import '../../policy/default-policies.js';
 import { UdpMux } from '../../transport/source/udp-mux.js';
 import { ReuseportHandoff } from '../../transport/source/udp-reuseport-handoff.js';
 import type { Consumer } from '../consumer.js';
+import type { PipeTransport } from '../pipe-transport.js';
 import type { Producer } from '../producer.js';
 import { Router } from '../router.js';
 import type { RouterWorkerData, RouterWorkerStats, WorkerEvent, WorkerReply, WorkerReplies, WorkerRequest, WorkerRoomStats } from './worker-protocol.js';
@@ -20,6 +21,8 @@ interface Room {
   readonly peers: Map<number, RTCPeerConnection>;
   readonly producers: Map<number, Producer>;
   readonly consumers: Map<number, Consumer>;
+  /** Pipe transports of the room (docs/scaling.md "Pipes between workers"); closed with it. */
+  readonly pipes: Map<number, PipeTransport>;
 }
 
 // No top-level await: the CommonJS build (scripts/build-js.mjs) compiles this file too.
@@ -61,6 +64,12 @@ async function main(): Promise<void> {
     return t;
   }
 
+  function pipe(r: Room, id: number): PipeTransport {
+    const p = r.pipes.get(id);
+    if (!p || p.closed) throw new InvalidStateError('ERR_WORKER_PIPE_CLOSED', `pipe ${id} is not open in this room`);
+    return p;
+  }
+
   function addPeer(roomId: number, r: Room): { id: number; pc: RTCPeerConnection } {
     const id = nextId++;
     const pc = new RTCPeerConnection({ udpMux: mux });
@@ -75,6 +84,7 @@ async function main(): Promise<void> {
     rooms.delete(id);
     // Closing a connection takes its producers and consumers with it (docs/sfu.md "Invariants").
     for (const pc of r.peers.values()) pc.close();
+    for (const p of r.pipes.values()) p.close();
   }
 
   function workerStats(): RouterWorkerStats {
@@ -101,7 +111,7 @@ async function main(): Promise<void> {
   async function handle(req: WorkerRequest): Promise<WorkerReplies[WorkerRequest['op']]> {
     switch (req.op) {
       case 'createRoom':
-        rooms.set(req.room, { peers: new Map(), producers: new Map(), consumers: new Map() });
+        rooms.set(req.room, { peers: new Map(), producers: new Map(), consumers: new Map(), pipes: new Map() });
         return null;
       case 'closeRoom':
         closeRoom(req.room);
@@ -183,6 +193,36 @@ async function main(): Promise<void> {
         for (const [id, c] of r.consumers) if (!c.closed) stats.consumers[id] = c.getStats();
         for (const [id, pc] of r.peers) stats.peers[id] = { connectionState: pc.connectionState };
         return stats;
+      }
+      case 'createPipe': {
+        const r = room(req.room);
+        const p = router.createPipeTransport(req.options);
+        const id = nextId++;
+        r.pipes.set(id, p);
+        return { pipe: id, localParameters: p.getLocalParameters() };
+      }
+      case 'connectPipe':
+        pipe(room(req.room), req.pipe).connect(req.remote);
+        return null;
+      case 'pipeProducer': {
+        const r = room(req.room);
+        const p = pipe(r, req.pipe);
+        const producer = r.producers.get(req.producer);
+        if (!producer || producer.closed) throw new InvalidStateError('ERR_SFU_PRODUCER_CLOSED', `producer ${req.producer} is not in this room`);
+        return { stream: p.consumerStream(p.consume(producer)) };
+      }
+      case 'produceFromPipe': {
+        const r = room(req.room);
+        const producer = pipe(r, req.pipe).produce(req.stream);
+        const id = nextId++;
+        r.producers.set(id, producer);
+        return { producer: id, kind: producer.kind, ssrc: producer.ssrc };
+      }
+      case 'closePipe': {
+        const r = room(req.room);
+        r.pipes.get(req.pipe)?.close();
+        r.pipes.delete(req.pipe);
+        return null;
       }
       case 'workerStats':
         return workerStats();

@@ -3,6 +3,8 @@
 import type { MediaKind } from '../../peer/media-stream-track.js';
 import type { ReuseportHandoffConfig, ReuseportHandoffStats } from '../../transport/source/udp-reuseport-handoff.js';
 import type { ConsumerLayers, ConsumerStats, PreferredLayers } from '../consumer.js';
+import type { PipeParameters, PipeTransportOptions } from '../pipe-transport.js';
+import type { PlainProduceOptions, PlainRtpStream } from '../plain-rtp-transport.js';
 import type { ProducerStats } from '../producer.js';
 import type { RouterStats } from '../router.js';
 
@@ -47,6 +49,11 @@ export type WorkerRequest =
   | { op: 'requestKeyFrame'; room: number; producer: number }
   | { op: 'closePeer'; room: number; peer: number }
   | { op: 'roomStats'; room: number }
+  | { op: 'createPipe'; room: number; options: PipeTransportOptions }
+  | { op: 'connectPipe'; room: number; pipe: number; remote: PipeParameters }
+  | { op: 'pipeProducer'; room: number; pipe: number; producer: number }
+  | { op: 'produceFromPipe'; room: number; pipe: number; stream: PlainProduceOptions }
+  | { op: 'closePipe'; room: number; pipe: number }
   | { op: 'workerStats' }
   | { op: 'shutdown' };
 
@@ -65,6 +72,11 @@ export interface WorkerReplies {
   requestKeyFrame: null;
   closePeer: null;
   roomStats: WorkerRoomStats;
+  createPipe: { pipe: number; localParameters: PipeParameters };
+  connectPipe: null;
+  pipeProducer: { stream: PlainRtpStream };
+  produceFromPipe: { producer: number; kind: MediaKind; ssrc: number };
+  closePipe: null;
   workerStats: RouterWorkerStats;
   shutdown: null;
 }

@@ -5,7 +5,9 @@ import { InvalidStateError, type PwtError } from '../../common/errors.js';
 import { TypedEventEmitter } from '../../common/typed-emitter.js';
 import type { MediaKind } from '../../peer/media-stream-track.js';
 import type { ConsumerLayers, PreferredLayers } from '../consumer.js';
+import type { PipeTransportOptions } from '../pipe-transport.js';
 import type { RouterWorkerHandle } from './router-worker-pool.js';
+import { WorkerPipeTransport } from './worker-pipe-transport.js';
 import type { WorkerConsumeOptions, WorkerProduceOptions, WorkerReplies, WorkerRequest, WorkerRoomStats } from './worker-protocol.js';
 
 /** Events of {@link WorkerRoom}. */
@@ -106,6 +108,15 @@ export class WorkerRoom extends TypedEventEmitter<WorkerRoomEvents> {
     return this.call({ op: 'roomStats', room: this.id });
   }
 
+  /**
+   * Creates a pipe transport on the room's worker (docs/scaling.md "Pipes between workers"): connect it
+   * to another room's pipe (any worker of any pool, or a router on another host) to carry producers across.
+   */
+  async createPipeTransport(options: PipeTransportOptions): Promise<WorkerPipeTransport> {
+    const { pipe, localParameters } = await this.call({ op: 'createPipe', room: this.id, options: { ...options } });
+    return new WorkerPipeTransport(this, pipe, localParameters);
+  }
+
   /** Closes every peer of the room. Idempotent; resolves once the worker has done it. */
   async close(): Promise<void> {
     if (this.closedValue) return;
@@ -134,6 +145,11 @@ export class WorkerRoom extends TypedEventEmitter<WorkerRoomEvents> {
   /** @internal The pool closed. */
   markClosed(): void {
     this.closedValue = true;
+  }
+
+  /** @internal One request about this room (rejects once the room is closed or failed). */
+  request<K extends WorkerRequest['op']>(request: Extract<WorkerRequest, { op: K }>): Promise<WorkerReplies[K]> {
+    return this.call(request);
   }
 
   private call<K extends WorkerRequest['op']>(request: Extract<WorkerRequest, { op: K }>): Promise<WorkerReplies[K]> {
