@@ -9,6 +9,8 @@ import { TypedEventEmitter } from '../../common/typed-emitter.js';
 import { closeHandoffChannel, createHandoffChannel, steeringReleaseOwner, type NativeHandoffChannel } from '../../native/reuseport-handoff.js';
 import { ReuseportHandoff } from '../../transport/source/udp-reuseport-handoff.js';
 import type { RouterWorkerData, RouterWorkerStats, WorkerEvent, WorkerReply, WorkerReplies, WorkerRequest } from './worker-protocol.js';
+import type { MediaKind } from '../../peer/media-stream-track.js';
+import type { WorkerPipeTransport } from './worker-pipe-transport.js';
 import { WorkerRoom } from './worker-room.js';
 
 /** Options of {@link RouterWorkerPool.create}. */
@@ -204,6 +206,8 @@ export class RouterWorkerPool extends TypedEventEmitter<RouterWorkerPoolEvents> 
   private nextRoom = 1;
   private nextWorker = 0;
   private closedValue = false;
+  /** Pipe pairs made by pipeProducer(), by "from>to" room ids; reused while both ends are open. */
+  private readonly pipePairs = new Map<string, Promise<{ from: WorkerPipeTransport; to: WorkerPipeTransport }>>();
 
   private constructor(handles: RouterWorkerHandle[], steering: Int32Array | undefined, channels: NativeHandoffChannel[]) {
     super();
@@ -282,6 +286,46 @@ export class RouterWorkerPool extends TypedEventEmitter<RouterWorkerPoolEvents> 
     await h.request({ op: 'createRoom', room: id });
     h.rooms.add(room);
     return room;
+  }
+
+  /**
+   * Pipes `producerId` of room `from` into room `to` (docs/scaling.md "Pipes between workers"): one
+   * loopback pipe pair per pair of rooms, made on first use and reused; resolves with the producer id
+   * room `to`'s consume() takes. Both rooms must belong to this pool.
+   */
+  async pipeProducer(options: { from: WorkerRoom; to: WorkerRoom; producerId: number }): Promise<{ producer: number; kind: MediaKind; ssrc: number }> {
+    if (this.closedValue) throw new InvalidStateError('ERR_WORKER_POOL_CLOSED', 'the worker pool is closed');
+    const { from, to, producerId } = options;
+    for (const room of [from, to]) {
+      if (!(room instanceof WorkerRoom) || !this.handles.some((h) => h.rooms.has(room))) {
+        throw new InvalidArgumentError('ERR_WORKER_ROOM_UNKNOWN', 'from and to must be open rooms of this pool');
+      }
+    }
+    const key = `${from.id}>${to.id}`;
+    let pair = this.pipePairs.get(key);
+    const current = pair ? await pair.catch(() => undefined) : undefined;
+    if (!current || current.from.closed || current.to.closed) {
+      if (current) await Promise.all([current.from.close(), current.to.close()]).catch(() => undefined);
+      pair = this.connectPair(from, to);
+      this.pipePairs.set(key, pair);
+    }
+    const { from: pipeFrom, to: pipeTo } = await pair!;
+    return pipeTo.produceFromPipe(await pipeFrom.pipeProducer(producerId));
+  }
+
+  private async connectPair(from: WorkerRoom, to: WorkerRoom): Promise<{ from: WorkerPipeTransport; to: WorkerPipeTransport }> {
+    // Both workers are threads of this process: the pipe crosses loopback.
+    const a = await from.createPipeTransport({ listenIp: '127.0.0.1' });
+    let b: WorkerPipeTransport | undefined;
+    try {
+      b = await to.createPipeTransport({ listenIp: '127.0.0.1' });
+      await a.connect(b.localParameters);
+      await b.connect(a.localParameters);
+      return { from: a, to: b };
+    } catch (err) {
+      await Promise.all([a.close(), b?.close()]).catch(() => undefined);
+      throw err;
+    }
   }
 
   /** Counters of every worker (a failed worker's entry is its failure). */

@@ -1,7 +1,8 @@
 // Pipes between router workers through the RouterWorkerPool, over real loopback sockets
 // (docs/scaling.md "Pipes between workers"): a video publisher in a room on worker 0 reaches a
 // subscriber in a room on worker 1 through a pipe pair, forwarded natively on both workers; the
-// subscriber's NACK (missed by worker 1's cache) and PLI cross back to worker 0; misuse is typed.
+// subscriber's NACK (missed by worker 1's cache) and PLI cross back to worker 0; pool.pipeProducer()
+// does both sides; misuse is typed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PwtError } from '../../../../lib/common/errors.js';
@@ -125,11 +126,23 @@ test('pool pipes: a publisher on worker 0 reaches a subscriber on worker 1 nativ
     await assert.rejects(pipeA.connect(pipeB.localParameters), typed('ERR_SFU_PIPE_CONNECTED'));
     await assert.rejects(pipeA.pipeProducer(9999), typed('ERR_SFU_PRODUCER_CLOSED'));
     await assert.rejects(roomA.createPipeTransport({ listenIp: 'not-an-ip' }), typed('ERR_SFU_PIPE_LISTEN_IP'));
+    const spareRoom = await pool.createRoom({ worker: 0 });
+    await spareRoom.close();
     const spare = await roomB.createPipeTransport({ listenIp: '127.0.0.1' });
     await spare.close();
     assert.equal(spare.closed, true);
     await assert.rejects(spare.pipeProducer(piped.producer), typed('ERR_WORKER_PIPE_CLOSED'));
     await assert.rejects(roomB.request({ op: 'connectPipe', room: roomB.id, pipe: 4242, remote: pipeA.localParameters }), typed('ERR_WORKER_PIPE_CLOSED'));
+
+    // The pool's shortcut does both sides: one pipe pair per pair of rooms, reused; media crosses it.
+    const viaPool = await pool.pipeProducer({ from: roomA, to: roomB, producerId: producerA });
+    const viaPool2 = await pool.pipeProducer({ from: roomA, to: roomB, producerId: producerA });
+    assert.equal(viaPool.kind, 'video');
+    assert.notEqual(viaPool.producer, viaPool2.producer);
+    for (let n = COUNT; n < COUNT + 5; n++) source.send(new RtpPacket({ timestamp: 3000 * (n + 1), payload: payload(n) }));
+    await statsUntil(roomB, (s) => s.producers[viaPool.producer]?.packetsReceived === 5 && s.producers[viaPool2.producer]?.packetsReceived === 5, 10_000, 'packets through the pool-made pipe');
+    await assert.rejects(pool.pipeProducer({ from: roomA, to: roomB, producerId: 9999 }), typed('ERR_SFU_PRODUCER_CLOSED'));
+    await assert.rejects(pool.pipeProducer({ from: spareRoom, to: roomB, producerId: producerA }), typed('ERR_WORKER_ROOM_UNKNOWN'));
 
     // Closing the receiving pipe closes the producer it made (its consumers stay open and send nothing, docs/sfu.md).
     await pipeB.close();
