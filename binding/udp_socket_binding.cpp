@@ -537,6 +537,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     flow->owner = this;
     flow->key = key;
     flow->socket.set_counters(socket_.counters());
+    // The flow's packets feed the same arrival log as the shared socket's: stamped by the kernel too.
+    if (target_.arrival_us) flow->socket.set_receive_timestamps(true);
     flow->poll.data = flow.get();
     if (!referenced_) uv_unref(reinterpret_cast<uv_handle_t*>(&flow->poll));
     uv_poll_start(&flow->poll, UV_READABLE, &UdpSocketWrap::OnFlowPoll);

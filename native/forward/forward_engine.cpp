@@ -583,17 +583,23 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
     ++layer.packets;
     ++p.counters.packets;
     p.counters.bytes += len;
-    p.counters.last_sequence = ReadU16(data + 2);
-    p.counters.last_timestamp = ReadU32(data + 4);
-    p.counters.receive.on_packet(ReadU16(data + 2), ReadU32(data + 4), arrived_us);
     layer.bytes += len;
-    layer.receive.on_packet(ReadU16(data + 2), ReadU32(data + 4), arrived_us);
+    // A repair restored from RTX arrives a round trip late with an old sequence number: counted as
+    // received it would hide the loss the report should carry, and its delay would read as jitter
+    // (and as congestion to REMB). It is cached and forwarded, not measured.
+    const bool repaired = route.rtx;
+    if (!repaired) {
+      p.counters.last_sequence = ReadU16(data + 2);
+      p.counters.last_timestamp = ReadU32(data + 4);
+      p.counters.receive.on_packet(ReadU16(data + 2), ReadU32(data + 4), arrived_us);
+      layer.receive.on_packet(ReadU16(data + 2), ReadU32(data + 4), arrived_us);
+    }
     uint16_t transport_seq = 0;
     // A tapping producer's packets reach JavaScript, whose transport-cc module logs them itself.
     if (p.transport_cc_id != 0 && !p.tap && forward_read_transport_seq(data, len, p.transport_cc_id, &transport_seq)) {
       p.arrivals.record(transport_seq, arrived_us);
     }
-    if (p.abs_send_time_id != 0 && !p.tap) {
+    if (p.abs_send_time_id != 0 && !p.tap && !repaired) {
       p.send_times.record(ForwardSendTime{ReadU32(data + 8), forward_read_abs_send_time(data, len, p.abs_send_time_id), len, arrived_us});
     }
     counters_[kFwdPacketsIn] += 1;

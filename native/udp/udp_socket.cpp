@@ -292,7 +292,7 @@ int UdpSocket::recv_batch(const UdpRecvTarget& target) {
     return errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH ? 0 : -1;
   }
   int out = 0;
-  const UdpClockPair clocks = target.arrival_us ? UdpClockPair::now() : UdpClockPair{};
+  const UdpClockPair clocks = stamps ? UdpClockPair::now() : UdpClockPair{};
   for (int i = 0; i < n; ++i) {
     const msghdr& h = s.recv_msgs[i].msg_hdr;
     if (h.msg_flags & MSG_TRUNC) {
