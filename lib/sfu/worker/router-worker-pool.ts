@@ -303,11 +303,20 @@ export class RouterWorkerPool extends TypedEventEmitter<RouterWorkerPoolEvents> 
     }
     const key = `${from.id}>${to.id}`;
     let pair = this.pipePairs.get(key);
-    const current = pair ? await pair.catch(() => undefined) : undefined;
-    if (!current || current.from.closed || current.to.closed) {
-      if (current) await Promise.all([current.from.close(), current.to.close()]).catch(() => undefined);
+    for (;;) {
+      const current = pair ? await pair.catch(() => undefined) : undefined;
+      // A call that ran while this one waited may have replaced the pair already: use its pair,
+      // so that two calls never make two pairs and leave one of them open.
+      const latest = this.pipePairs.get(key);
+      if (latest !== pair) {
+        pair = latest;
+        continue;
+      }
+      if (current && !current.from.closed && !current.to.closed) break;
       pair = this.connectPair(from, to);
       this.pipePairs.set(key, pair);
+      if (current) void Promise.all([current.from.close(), current.to.close()]).catch(() => undefined);
+      break;
     }
     const { from: pipeFrom, to: pipeTo } = await pair!;
     return pipeTo.produceFromPipe(await pipeFrom.pipeProducer(producerId));
