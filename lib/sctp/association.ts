@@ -24,7 +24,7 @@ import type { InitChunk } from './chunks/init.js';
 import type { ReConfigChunk } from './chunks/re-config.js';
 import type { SackChunk } from './chunks/sack.js';
 import { DataTracker } from './data-tracker.js';
-import type { SctpAssociationState, SctpEvent, SctpStats } from './events.js';
+import type { SctpAssociationState, SctpEvent, SctpStats, SctpWindowState } from './events.js';
 import { COMMON_HEADER_LENGTH, decodePacket, encodePacket, verifyPacket } from './packet.js';
 import {
   ReconfigResult,
@@ -263,6 +263,20 @@ export class SctpAssociation {
   /** Why the association closed, once `state` is 'closed'. */
   get closeReason(): { reason: string; error: boolean } | undefined {
     return this.st.kind === 'closed' ? { reason: this.st.reason, error: this.st.error } : undefined;
+  }
+
+  /**
+   * Congestion and window state of the send path (RFC 9260 sections 6.3.1, 7.2), for
+   * RTCSctpTransportStats; undefined until the association was negotiated.
+   */
+  get windowState(): SctpWindowState | undefined {
+    if (!this.neg) return undefined;
+    let unacked = 0;
+    for (let i = this.outHead; i < this.outstanding.length; i++) {
+      const oc = this.outstanding[i];
+      if (oc && !oc.acked && !oc.abandoned) unacked++;
+    }
+    return { cwnd: this.cwnd, peerRwnd: this.peerRwnd, mtu: this.opts.mtu, unackedChunks: unacked, ...(this.rto.srtt !== undefined ? { srtt: this.rto.srtt } : {}) };
   }
 
   /** True once I-DATA was negotiated (RFC 8260). */

@@ -102,7 +102,14 @@ async function runScenario(s: Scenario): Promise<string> {
       const progress = checkers.map(([n, c]) => `${n}: ${c.received}/${s.perStream}`).join(', ');
       throw new Error(`${(error as Error).message} (${progress}; relay ${JSON.stringify({ up: relay.toServer, down: relay.toClient })})`);
     }
-    return `${s.name}: ${checkers.length * s.perStream} messages intact; relay to server ${JSON.stringify(relay.toServer)}, to client ${JSON.stringify(relay.toClient)}`;
+    // The loss shows in the senders' sctp-transport stats (lib/peer/stats-sctp.ts).
+    const sctp = [...(await client.getStats()).values()].find((e) => e.type === 'sctp-transport');
+    assert.ok(sctp, 'the client reports an sctp-transport entry');
+    assert.equal(sctp.mtu, 1200);
+    assert.ok((sctp.congestionWindow as number) > 0 && typeof sctp.receiverWindow === 'number' && typeof sctp.smoothedRoundTripTime === 'number');
+    assert.ok((sctp.pwtMessagesSent as number) >= 2 * s.perStream && (sctp.pwtMessagesReceived as number) >= 2 * s.perStream);
+    assert.ok((sctp.pwtRetransmissions as number) > 0, `retransmissions counted after ${relay.toServer.dropped} drops toward the server`);
+    return `${s.name}: ${checkers.length * s.perStream} messages intact; relay to server ${JSON.stringify(relay.toServer)}, to client ${JSON.stringify(relay.toClient)}; client sctp ${JSON.stringify(sctp)}`;
   } finally {
     client.close();
     server.close();
