@@ -442,6 +442,8 @@ export class SctpAssociation {
     }
     if (first.type !== ChunkType.COOKIE_ECHO && !this.tagOk(pkt.verificationTag, first)) return this.drop('bad-vtag');
     let dataSeen = false;
+    const hadGaps = this.tracker.hasGaps;
+    const cumBefore = this.tracker.cumTsn;
     for (const c of chunks) {
       if (this.st.kind === 'closed') break;
       if (c.type === ChunkType.DATA || c.type === ChunkType.I_DATA) {
@@ -451,7 +453,7 @@ export class SctpAssociation {
       }
       if (!this.onChunk(c, pkt.verificationTag)) break;
     }
-    if (dataSeen) this.afterData();
+    if (dataSeen) this.afterData(hadGaps && this.tracker.cumTsn !== cumBefore);
     this.flushDelivered();
   }
 
@@ -900,13 +902,18 @@ export class SctpAssociation {
 
   private packetsWithData = false;
 
-  /** Section 6.2 / 6.7: SACK at once on gaps or duplicates, else every second packet or after the delay. */
-  private afterData(): void {
+  /**
+   * Section 6.2 / 6.7: SACK at once on gaps or duplicates, else every second packet or after the
+   * delay. A packet that fills a reported gap (`filledGap`) is acknowledged at once too, as TCP
+   * does (RFC 5681 section 4.2): the sender is in fast recovery or after a T3 timeout with one
+   * packet of window, and a delayed SACK would stall it for the whole delay.
+   */
+  private afterData(filledGap: boolean): void {
     if (!this.packetsWithData) return;
     this.packetsWithData = false;
     this.packetsSinceSack++;
     this.maybeFinishIncomingReset();
-    if (this.tracker.hasGaps || this.tracker.hasDuplicates || this.packetsSinceSack >= 2 || this.st.kind === 'shutdown-sent') {
+    if (filledGap || this.tracker.hasGaps || this.tracker.hasDuplicates || this.packetsSinceSack >= 2 || this.st.kind === 'shutdown-sent') {
       this.ackImmediately = true;
     } else if (this.sackAt === undefined) {
       this.sackAt = this.now + this.opts.delayedAckTimeout;
