@@ -120,7 +120,7 @@ async function runScenario(s: Scenario): Promise<string> {
 const scenarios: Scenario[] = LONG
   ? [
       { name: '5 % loss, 5 % reorder, 2 % duplication', perStream: 5000, impairment: { loss: 0.05, reorder: 0.05, duplicate: 0.02 }, seed: 11 },
-      { name: '15 % loss, 10 % reorder, 5 % duplication', perStream: 2000, impairment: { loss: 0.15, reorder: 0.1, duplicate: 0.05 }, seed: 12 },
+      { name: '10 % loss, 10 % reorder, 5 % duplication', perStream: 500, impairment: { loss: 0.1, reorder: 0.1, duplicate: 0.05 }, seed: 12 },
     ]
   : [{ name: '3 % loss, 3 % reorder, 2 % duplication', perStream: 500, impairment: { loss: 0.03, reorder: 0.03, duplicate: 0.02 }, seed: 7 }];
 
