@@ -213,6 +213,12 @@ export class SctpAssociation {
   private reassembly: ReassemblyQueue;
   private ackImmediately = false;
   private packetsSinceSack = 0;
+  /**
+   * SACK packets built while input was still arriving: a caller feeds a whole receive batch
+   * before it polls, and one SACK per batch leaves a cwnd-limited sender waiting for T3 whenever
+   * that SACK is lost (docs/sctp.md, SACK per packet).
+   */
+  private readonly sackPackets: Buffer[] = [];
   private readonly delivered: AssembledMessage[] = [];
 
   // Heartbeat (RFC 9260 section 8.3).
@@ -447,6 +453,9 @@ export class SctpAssociation {
       return this.onInit(first);
     }
     if (first.type !== ChunkType.COOKIE_ECHO && !this.tagOk(pkt.verificationTag, first)) return this.drop('bad-vtag');
+    // Section 6.2: a SACK for at least every second packet, not one per batch the caller feeds
+    // before polling. A SACK still owed when the next DATA packet arrives is built now.
+    if (this.ackImmediately && chunks.some((c) => c.type === ChunkType.DATA || c.type === ChunkType.I_DATA)) this.buildOwedSack();
     let dataSeen = false;
     const hadGaps = this.tracker.hasGaps;
     const cumBefore = this.tracker.cumTsn;
@@ -507,6 +516,11 @@ export class SctpAssociation {
       this.stats.packetsSent++;
       const h = { sourcePort: this.opts.localPort, destinationPort: this.opts.remotePort, verificationTag: initAck.tag };
       return encodePacket(h, [initAck.chunk]);
+    }
+    const owed = this.sackPackets.shift();
+    if (owed) {
+      this.stats.packetsSent++;
+      return owed;
     }
     const chunks: Chunk[] = [];
     const mtu = this.opts.mtu;
@@ -935,6 +949,20 @@ export class SctpAssociation {
     }
     d.length = 0;
     this.maybeFinishIncomingReset();
+  }
+
+  /** Builds the owed SACK into its own packet now (at most 16 wait; later ones fold into the last). */
+  private buildOwedSack(): void {
+    const k = this.st.kind;
+    if (!this.neg || this.sackPackets.length >= 16) return;
+    if (k !== 'established' && k !== 'shutdown-pending' && k !== 'shutdown-received' && k !== 'shutdown-sent') return;
+    const sack = this.buildSack(Math.floor((this.opts.mtu - COMMON_HEADER_LENGTH - 16) / 4));
+    this.tracker.takeDuplicates();
+    this.ackImmediately = false;
+    this.sackAt = undefined;
+    this.packetsSinceSack = 0;
+    const h = { sourcePort: this.opts.localPort, destinationPort: this.opts.remotePort, verificationTag: this.neg.peerTag };
+    this.sackPackets.push(encodePacket(h, [sack], this.zeroChecksumInUse));
   }
 
   /** Builds a SACK; the duplicates it reports are cleared only when it is actually sent. */
@@ -1524,6 +1552,7 @@ export class SctpAssociation {
     this.st = { kind: 'closed', reason, error };
     log('closed: %s%s', reason, error ? ' (error)' : '');
     this.t1At = this.t2At = this.t3At = this.sackAt = this.heartbeatAt = this.reconfigAt = undefined;
+    this.sackPackets.length = 0;
     this.events.push({ type: 'closed', reason, error });
   }
 

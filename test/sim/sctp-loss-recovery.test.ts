@@ -1,6 +1,7 @@
 // Loss recovery by fast retransmit rather than T3-rtx (RFC 9260 sections 7.2.4 and 6.3.3; I-DATA of
 // RFC 8260 section 2.1 uses the same TSN-based SACK logic): a fixed pattern of lost packets on a
-// virtual clock, once with plain DATA and once with I-DATA, counting T3 expiries, not time.
+// virtual clock, once with plain DATA and once with I-DATA, counting T3 expiries, not time; and a
+// SACK for every second packet of a batch fed before polling (section 6.2).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SctpPair } from './sctp-pair.js';
@@ -75,4 +76,27 @@ test('a fixed loss pattern is repaired by fast retransmit, with few T3 expiries,
   assert.ok(data.fastRetransmits > 0 && idata.fastRetransmits > 0);
   assert.ok(data.t3Expirations <= 2, `DATA: ${data.t3Expirations} T3 expiries`);
   assert.ok(idata.t3Expirations <= 2, `I-DATA: ${idata.t3Expirations} T3 expiries`);
+});
+
+test('a burst handled before polling is acknowledged at least every second packet, not once per burst', () => {
+  const p = new SctpPair(32, { delayMs: 5 });
+  assert.ok(p.connect());
+  let sacks = 0;
+  let dataPackets = 0;
+  p.tap = (from, packet) => {
+    const types = decodePacket(packet).chunks.map((c) => c.type);
+    if (from === 'a' && (types.includes(ChunkType.DATA) || types.includes(ChunkType.I_DATA))) dataPackets++;
+    if (from === 'b' && types.includes(ChunkType.SACK)) sacks++;
+    return packet;
+  };
+  let received = 0;
+  p.onEvent = (side, e) => {
+    if (side === 'b' && e.type === 'message') received++;
+  };
+  // One-packet messages leave a cwnd at a time and reach b in one delivery step (one batch) each.
+  for (let i = 0; i < 8; i++) p.a.send(p.now, 1, 53, Buffer.alloc(1000, i));
+  const done = p.runUntil(() => p.a.windowState!.unackedChunks === 0 && received === 8, { maxTimeMs: 10_000, maxSteps: 10_000 });
+  assert.ok(done, `${dataPackets} DATA packets, ${p.a.windowState!.unackedChunks} unacked`);
+  assert.ok(dataPackets >= 4, `${dataPackets} DATA packets`);
+  assert.ok(sacks * 2 >= dataPackets, `${sacks} SACKs for ${dataPackets} DATA packets`);
 });
