@@ -48,6 +48,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
                        {
                            InstanceMethod<&UdpSocketWrap::Bind>("bind"),
                            InstanceMethod<&UdpSocketWrap::LocalAddress>("localAddress"),
+                           InstanceMethod<&UdpSocketWrap::BufferSizes>("bufferSizes"),
                            InstanceMethod<&UdpSocketWrap::Resolve>("resolve"),
                            InstanceMethod<&UdpSocketWrap::Flush>("flush"),
                            InstanceMethod<&UdpSocketWrap::SetGso>("setGso"),
@@ -182,6 +183,18 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     Napi::Array out = Napi::Array::New(env, 2);
     out.Set(0u, Napi::Number::New(env, static_cast<int>(st)));
     out.Set(1u, Napi::Number::New(env, err));
+    return out;
+  }
+
+  // bufferSizes() -> [SO_RCVBUF, SO_SNDBUF] as the kernel reports them, or null when not bound.
+  Napi::Value BufferSizes(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    int recv_bytes = 0;
+    int send_bytes = 0;
+    if (closed_ || !socket_.buffer_sizes(&recv_bytes, &send_bytes)) return env.Null();
+    Napi::Array out = Napi::Array::New(env, 2);
+    out.Set(0u, Napi::Number::New(env, recv_bytes));
+    out.Set(1u, Napi::Number::New(env, send_bytes));
     return out;
   }
 

@@ -31,6 +31,8 @@ export interface NativeUdpSocket {
   bind(family: 4 | 6, address: string, port: number, reusePort: boolean, ipv6Only: boolean,
     recvBufferSize: number, sendBufferSize: number): [status: number, errno: number];
   localAddress(): { address: string; port: number; family: 'IPv4' | 'IPv6' } | null;
+  /** SO_RCVBUF and SO_SNDBUF as the kernel reports them (Linux: twice the granted bytes), or null. */
+  bufferSizes(): [receive: number, send: number] | null;
   resolve(family: 4 | 6, ip: string, port: number, out: Uint8Array, offset: number): number;
   flush(count: number): number;
   setGso(enabled: boolean): boolean;

@@ -50,6 +50,22 @@ export function transportTraffic(t: PeerTransport): TransportTraffic {
   return { bytesSent, bytesReceived, packetsSent, packetsReceived };
 }
 
+/**
+ * The smallest receive buffer the kernel granted the transport's own sockets, and how many it
+ * granted less than asked; undefined on a shared port (udpMux), which has no own sockets.
+ */
+export function receiveBuffers(t: PeerTransport): { granted: number; capped: number } | undefined {
+  let granted: number | undefined;
+  let capped = 0;
+  for (const { socket } of t.localSockets) {
+    const b = socket.receiveBuffer;
+    if (!b) continue;
+    granted = granted === undefined ? b.granted : Math.min(granted, b.granted);
+    if (b.capped) capped++;
+  }
+  return granted === undefined ? undefined : { granted, capped };
+}
+
 /** What the transport entry is built from. */
 export interface TransportStatsInput {
   readonly id: string;
@@ -79,6 +95,7 @@ export function transportStats(input: TransportStatsInput): RTCStats[] {
     out.push(remote);
   }
   const srtpProfile = dtls?.srtpProfile;
+  const buffers = receiveBuffers(t);
   const entry: Record<string, unknown> = {
     id: input.id, type: 'transport', timestamp,
     packetsSent: traffic.packetsSent,
@@ -95,6 +112,7 @@ export function transportStats(input: TransportStatsInput): RTCStats[] {
     ...(dtls?.tlsVersion !== undefined ? { tlsVersion: dtls.tlsVersion } : {}),
     ...(dtls?.cipherSuiteStandardName !== undefined ? { dtlsCipher: dtls.cipherSuiteStandardName } : {}),
     ...(srtpProfile !== undefined ? { srtpCipher: srtpCipherName(srtpProfile) } : {}),
+    ...(buffers !== undefined ? { pwtReceiveBufferBytes: buffers.granted, pwtReceiveBuffersCapped: buffers.capped } : {}),
   };
   out.push(entry as RTCStats);
   return out;

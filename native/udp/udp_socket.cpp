@@ -196,8 +196,19 @@ UdpStatus UdpSocket::bind(const UdpBindOptions& options, int* sys_errno) {
     int v6only = options.ipv6_only ? 1 : 0;
     ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
   }
-  // Buffer sizes are requests: the kernel caps them at net.core.{r,w}mem_max.
-  if (options.recv_buffer > 0) ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &options.recv_buffer, sizeof(int));
+  // Buffer sizes are requests: the kernel caps them at net.core.{r,w}mem_max. A receive buffer it
+  // capped is asked again with SO_RCVBUFFORCE, which passes the cap only with CAP_NET_ADMIN (the
+  // caller reads what was granted with buffer_sizes; docs/udp.md "Socket buffers").
+  if (options.recv_buffer > 0) {
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &options.recv_buffer, sizeof(int));
+#ifdef SO_RCVBUFFORCE
+    int granted = 0;
+    socklen_t len = sizeof(granted);
+    if (::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &granted, &len) == 0 && granted / 2 < options.recv_buffer) {
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &options.recv_buffer, sizeof(int));
+    }
+#endif
+  }
   if (options.send_buffer > 0) ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &options.send_buffer, sizeof(int));
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&local.storage), local.length) != 0) {
     *sys_errno = errno;
@@ -244,6 +255,14 @@ bool UdpSocket::local_address(std::string* ip, uint16_t* port, int* family) cons
   }
   *ip = text;
   return true;
+}
+
+bool UdpSocket::buffer_sizes(int* recv_bytes, int* send_bytes) const {
+  if (fd_ < 0) return false;
+  socklen_t len = sizeof(int);
+  if (::getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, recv_bytes, &len) != 0) return false;
+  len = sizeof(int);
+  return ::getsockopt(fd_, SOL_SOCKET, SO_SNDBUF, send_bytes, &len) == 0;
 }
 
 void UdpSocket::prepare_recv(const UdpRecvTarget& target) {

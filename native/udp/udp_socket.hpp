@@ -121,6 +121,11 @@ class UdpSocket {
   UdpStatus connect(const UdpAddress& remote, int* sys_errno);
   /** Local address after bind; fills ip text, port and family (4 or 6). */
   bool local_address(std::string* ip, uint16_t* port, int* family) const;
+  /**
+   * SO_RCVBUF / SO_SNDBUF as the kernel reports them (Linux reports twice the bytes it granted,
+   * the doubling covering its bookkeeping; docs/udp.md "Socket buffers"). False when not bound.
+   */
+  bool buffer_sizes(int* recv_bytes, int* send_bytes) const;
   int fd() const { return fd_; }
   bool is_open() const { return fd_ >= 0; }
   void close();

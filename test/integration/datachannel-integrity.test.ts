@@ -109,6 +109,10 @@ async function runScenario(s: Scenario): Promise<string> {
     assert.ok((sctp.congestionWindow as number) > 0 && typeof sctp.receiverWindow === 'number' && typeof sctp.smoothedRoundTripTime === 'number');
     assert.ok((sctp.pwtMessagesSent as number) >= 2 * s.perStream && (sctp.pwtMessagesReceived as number) >= 2 * s.perStream);
     assert.ok((sctp.pwtRetransmissions as number) > 0, `retransmissions counted after ${relay.toServer.dropped} drops toward the server`);
+    // The client's own socket holds the SCTP window it advertises, or says the kernel capped it.
+    const transport = [...(await client.getStats()).values()].find((e) => e.type === 'transport');
+    assert.ok(transport && typeof transport.pwtReceiveBufferBytes === 'number', 'the transport reports its receive buffer');
+    if (transport.pwtReceiveBuffersCapped === 0) assert.ok((transport.pwtReceiveBufferBytes as number) >= (sctp.receiverWindow as number));
     return `${s.name}: ${checkers.length * s.perStream} messages intact; relay to server ${JSON.stringify(relay.toServer)}, to client ${JSON.stringify(relay.toClient)}; client sctp ${JSON.stringify(sctp)}`;
   } finally {
     client.close();

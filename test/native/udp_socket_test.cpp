@@ -137,9 +137,32 @@ int main() {
   got = receive(rx, 1, pool);
   CHECK_EQ(got.size(), 1u);
 
+  // Buffer sizes read back what the kernel granted: a 256 KiB request gets at least the default
+  // (the kernel may cap it at rmem_max, never below the default), an unbound socket reports none.
+  {
+    UdpSocket plain;
+    UdpBindOptions o;
+    o.address = "127.0.0.1";
+    int err = 0;
+    CHECK(plain.bind(o, &err) == UdpStatus::kOk);
+    int default_recv = 0, default_send = 0;
+    CHECK(plain.buffer_sizes(&default_recv, &default_send));
+    CHECK(default_recv > 0 && default_send > 0);
+    UdpSocket big;
+    o.recv_buffer = 256 * 1024;
+    CHECK(big.bind(o, &err) == UdpStatus::kOk);
+    int big_recv = 0, big_send = 0;
+    CHECK(big.buffer_sizes(&big_recv, &big_send));
+    CHECK(big_recv >= default_recv);
+    UdpSocket unbound;
+    CHECK(!unbound.buffer_sizes(&big_recv, &big_send));
+  }
+
   // Closed sockets refuse work without crashing.
   rx.close();
   CHECK(!rx.is_open());
   CHECK_EQ(rx.recv_batch(pool.target()), -1);
+  int r = 0, w = 0;
+  CHECK(!rx.buffer_sizes(&r, &w));
   TEST_MAIN_END();
 }

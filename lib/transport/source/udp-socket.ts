@@ -306,6 +306,7 @@ export class UdpSocket {
   private flushScheduled = false;
   private isClosed = false;
   private groOn = false;
+  private recvRequested = 0;
   private readonly destinations = new Map<string, UdpDestination>();
   private readonly flushCallback = (): void => {
     this.flushScheduled = false;
@@ -374,6 +375,7 @@ export class UdpSocket {
     }
     socket.native.setGso(options.gso ?? true);
     socket.groOn = options.gro === true && socket.native.setGro(true);
+    socket.recvRequested = options.recvBufferSize ?? 0;
     return socket;
   }
 
@@ -388,6 +390,20 @@ export class UdpSocket {
     const a = this.native.localAddress();
     if (!a) throw new OperationError('ERR_UDP_NOT_BOUND', 'UdpSocket: no local address');
     return a;
+  }
+
+  /**
+   * The receive buffer: what was asked (`recvBufferSize`, 0 = the system default) and what the
+   * kernel granted (SO_RCVBUF read back; Linux reports twice the granted bytes, halved here).
+   * `capped` when it granted less than asked (net.core.rmem_max; docs/udp.md "Socket buffers").
+   * Undefined after close().
+   */
+  get receiveBuffer(): { requested: number; granted: number; capped: boolean } | undefined {
+    if (this.isClosed) return undefined;
+    const sizes = this.native.bufferSizes();
+    if (!sizes) return undefined;
+    const granted = process.platform === 'linux' ? Math.floor(sizes[0] / 2) : sizes[0];
+    return { requested: this.recvRequested, granted, capped: granted < this.recvRequested };
   }
 
   /** True after close(). */
