@@ -106,7 +106,14 @@ export class NativeHeapTrimmer {
       this.arm(due);
       return;
     }
-    const result: NativeHeapTrimResult = trimNativeHeap();
+    let result: NativeHeapTrimResult;
+    try {
+      result = trimNativeHeap();
+    } catch {
+      // An addon without the export (a build older than this file): nothing to trim with, and a
+      // timer callback must never throw into the application's loop.
+      result = 'unsupported';
+    }
     const took = performance.now() - start;
     this.schedule.trimmed(start, took);
     if (result === 'unsupported') {
