@@ -1,6 +1,8 @@
 // The measurements the full-stack suites make inside one library's child process: RTP
 // throughput at the highest sustainable rate, connection setup time, idle memory per PC.
 import { performance } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
+import { nativeHeapStats } from '../../lib/native/native-heap-stats.js';
 import type { MediaPair, PeerAdapter } from './types.js';
 
 /** One e2e-rtp round. */
@@ -151,6 +153,19 @@ export interface MemoryResult {
   pcs: number;
   /** Pairs that did not connect (they stay open and are counted: an SFU holds them too). */
   failedPairs: number;
+  /**
+   * Where the RSS went, bytes per PC (glibc only): C heap in use (external memory, i.e.
+   * ArrayBuffers, included) and free (freed chunks, resident until trimmed), V8's committed heap
+   * (used plus what its spaces keep).
+   */
+  breakdown?: { nativeInUse: number; nativeFree: number; v8Committed: number; external: number };
+}
+
+/** Process-wide totals the breakdown is made of. */
+function breakdownSample(): { nativeInUse: number; nativeFree: number; v8Committed: number; external: number } | undefined {
+  const native = nativeHeapStats();
+  if (!native) return undefined;
+  return { nativeInUse: native.inUse, nativeFree: native.free, v8Committed: getHeapStatistics().total_physical_size, external: process.memoryUsage().external };
 }
 
 function settle(): Promise<void> {
@@ -170,11 +185,21 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number): Promise<
   await adapter.connectPairs(1, false);
   await settle();
   collect();
+  const parts0 = breakdownSample();
   const before = process.memoryUsage();
   const { peers, failed } = await adapter.connectPairs(pcs / 2, true);
   await settle();
   collect();
   const after = process.memoryUsage();
+  const parts1 = breakdownSample();
   await peers.close();
-  return { rssPerPc: (after.rss - before.rss) / pcs, heapPerPc: (after.heapUsed - before.heapUsed) / pcs, pcs, failedPairs: failed };
+  const breakdown = parts0 && parts1
+    ? {
+        nativeInUse: (parts1.nativeInUse - parts0.nativeInUse) / pcs,
+        nativeFree: (parts1.nativeFree - parts0.nativeFree) / pcs,
+        v8Committed: (parts1.v8Committed - parts0.v8Committed) / pcs,
+        external: (parts1.external - parts0.external) / pcs,
+      }
+    : undefined;
+  return { rssPerPc: (after.rss - before.rss) / pcs, heapPerPc: (after.heapUsed - before.heapUsed) / pcs, pcs, failedPairs: failed, ...(breakdown ? { breakdown } : {}) };
 }

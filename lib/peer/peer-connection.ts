@@ -294,7 +294,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   private connection: RTCPeerConnectionState = 'new';
   private failure: string | undefined;
   /** Settles pending connected() promises on close(), which fires no event. */
-  private readonly closeWaiters = new Set<() => void>();
+  // Made by the first connected() or whenClosed() (most connections never call either).
+  private closeWaiters: Set<() => void> | undefined;
   private localCandidates: SdpCandidate[] = [];
   private gatheringComplete = false;
   private restartPending = false;
@@ -815,10 +816,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const cleanup = (): void => {
         if (timer) clearTimeout(timer);
         this.off('connectionstatechange', onChange);
-        this.closeWaiters.delete(onClose);
+        this.closeWaiters?.delete(onClose);
       };
       this.on('connectionstatechange', onChange);
-      this.closeWaiters.add(onClose);
+      (this.closeWaiters ??= new Set()).add(onClose);
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
           cleanup();
@@ -837,8 +838,9 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       fn();
       return () => undefined;
     }
-    this.closeWaiters.add(fn);
-    return () => this.closeWaiters.delete(fn);
+    const waiters = (this.closeWaiters ??= new Set());
+    waiters.add(fn);
+    return () => waiters.delete(fn);
   }
 
   /**
@@ -914,7 +916,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     }
     this.transport?.close();
     for (const e of this.extras) e.transport!.close();
-    for (const settle of [...this.closeWaiters]) settle();
+    if (this.closeWaiters) for (const settle of [...this.closeWaiters]) settle();
     this.removeAllListeners();
   }
 
@@ -1402,6 +1404,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const direction = section.direction ?? 'sendrecv';
       t.current = weOffered ? reverseDirection(direction) : direction;
       const codec = params.codecs[0];
+      // One id-by-URI map per section, read by the sender and the policy modules alike.
+      const extensionIds = new Map([...params.headerExtensions].map(([id, uri]) => [uri, id]));
       sdpLog('pc%d mid %s %s: %s, send codec %s/%d pt %d, rtx %s, %d extension(s)', this.logId, section.mid, t.kind, t.current, codec?.name ?? 'none', codec?.clockRate ?? 0, codec?.payloadType ?? -1, codec ? params.rtxPayloadTypes.get(codec.payloadType) ?? 'no' : 'no', params.headerExtensions.size);
       if (codec) {
         t.sender.configure({
@@ -1410,7 +1414,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
           clockRate: codec.clockRate,
           codec: codec.name,
           rtxPayloadType: params.rtxPayloadTypes.get(codec.payloadType),
-          extensionIds: new Map([...params.headerExtensions].map(([id, uri]) => [uri, id])),
+          extensionIds,
           cname: this.cname,
           rtcpReducedSize: params.rtcpReducedSize,
         }, directionSends(t.current), weOffered && (section.simulcast?.recv.length ?? 0) > 1);
@@ -1439,7 +1443,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
           : undefined,
         receiveClockRates: directionReceives(t.current) ? clockRates : new Map(),
         rtcpFeedback: feedback,
-        headerExtensions: new Map([...params.headerExtensions].map(([id, uri]) => [uri, id])),
+        headerExtensions: extensionIds,
         reducedSizeRtcp: params.rtcpReducedSize,
         receiverRtt: params.receiverRtt,
       };
@@ -1454,12 +1458,16 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   private configurePolicies(configured: readonly { t: RTCRtpTransceiver; params: RtpPolicyParameters }[], extIds: ReadonlyMap<string, number>): void {
     const now = this.clock.now();
     this.policyDriver.transportCcId = extIds.get(HeaderExtensionUri.transportWideCc);
-    const receiveClockRates = new Map<number, number>();
-    const feedback = new Set<string>();
+    // With one m-section (the common case) the transport's modules read that section's maps
+    // (every module treats its parameters as read-only); with several, merged copies.
+    const only = configured.length === 1 ? configured[0]!.params : undefined;
+    const receiveClockRates = only ? only.receiveClockRates : new Map<number, number>();
+    const feedback = only ? only.rtcpFeedback : new Set<string>();
     for (const { t, params } of configured) {
       t.policies.configure(now, params);
-      for (const [pt, rate] of params.receiveClockRates) receiveClockRates.set(pt, rate);
-      for (const f of params.rtcpFeedback) feedback.add(f);
+      if (only) continue;
+      for (const [pt, rate] of params.receiveClockRates) (receiveClockRates as Map<number, number>).set(pt, rate);
+      for (const f of params.rtcpFeedback) (feedback as Set<string>).add(f);
     }
     this.transportPolicies.configure(now, {
       kind: undefined,

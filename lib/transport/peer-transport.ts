@@ -30,6 +30,7 @@ import { SrtpPacketKind, SrtpSession } from '../srtp/srtp-session.js';
 import { SrtpStatus } from '../srtp/srtp-status.js';
 import type { IceTransport, IceTransportStats } from './ice-transport.js';
 import type { TurnDropReason } from '../ice/turn-client.js';
+import { nativeHeapTrimmer } from './native-heap-trimmer.js';
 import { withPortDrops } from './source/port-drops.js';
 import { UdpSrtpStatus, type UdpSocket } from './source/udp-socket.js';
 import { loggedDropCounters } from '../common/log.js';
@@ -419,6 +420,7 @@ export class PeerTransport {
     this.srtpValue?.close();
     this.pending = [];
     this.clearViews.length = 0;
+    nativeHeapTrimmer.noteFreed();
   }
 
   // ---- receive ------------------------------------------------------------------------
@@ -581,6 +583,9 @@ export class PeerTransport {
     // association is still 'new' would otherwise get an INIT ACK whose tag our own INIT replaces.
     this.connectSctp();
     this.flushPending();
+    // The handshake's buffers are freed now (docs/dtls.md); their pages go back to the kernel
+    // at the thread's next trim (docs/architecture.md, "What a connection costs").
+    nativeHeapTrimmer.noteFreed();
   }
 
   private connectSctp(): void {
