@@ -321,6 +321,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   private readonly closeWaiters = new Set<() => void>();
   private localCandidates: SdpCandidate[] = [];
   private gatheringComplete = false;
+  /** Set while setLocalDescription gathers: the candidates it announces do not compact the descriptions one by one. */
+  private compactionHeld = false;
   private restartPending = false;
   private negotiationQueued = false;
   private isClosed = false;
@@ -703,8 +705,15 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       this.applyNegotiation(false);
       this.setSignaling('stable');
     }
-    this.transport!.gather();
-    for (const e of this.extras) e.transport!.gather();
+    // Host candidates arrive synchronously inside gather(): the description is compacted once
+    // they are all written (below), not after each, which would serialize and parse it again.
+    this.compactionHeld = true;
+    try {
+      this.transport!.gather();
+      for (const e of this.extras) e.transport!.gather();
+    } finally {
+      this.compactionHeld = false;
+    }
     this.injectCandidates();
     this.updateNegotiationNeeded();
   }
@@ -1184,7 +1193,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   /** Drops the parsed models of the current descriptions while nothing is being negotiated. */
   private compactDescriptions(): void {
-    if (this.signaling !== 'stable') return;
+    if (this.signaling !== 'stable' || this.compactionHeld) return;
     this.currentLocal?.compact();
     this.currentRemote?.compact();
   }
