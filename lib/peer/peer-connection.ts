@@ -188,15 +188,16 @@ class StoredDescription {
 
   /** The text (serialized again from the model after it was edited). */
   get sdp(): string {
-    if (this.pendingEdit && this.parsed === undefined) {
-      // Compacted: apply the edit on a model made for the purpose, and keep only the new text.
+    if (this.pendingEdit) {
+      const compacted = this.parsed === undefined;
+      // Applies the edit (parsing the text again when compacted) and drops the text it changes.
       const text = serializeSdp(this.model);
       this.text = text;
-      this.parsed = undefined;
+      // Compacted: keep only the new text.
+      if (compacted) this.parsed = undefined;
       return text;
     }
-    const model = this.model;
-    return (this.text ??= serializeSdp(model));
+    return (this.text ??= serializeSdp(this.parsed!));
   }
 
   /**
