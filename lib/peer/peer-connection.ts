@@ -159,46 +159,70 @@ export type RTCPeerConnectionEvents = {
  * made from the other when asked for. Once negotiation is over (signaling stable) `compact()`
  * drops the model, about 5 KiB of JS heap per audio m-section description that an idle connection
  * does not need (docs/architecture.md, "What a connection costs"); the next use parses the text again.
+ * Gathered candidates are written into a local description when it is next read (`editLater`),
+ * not once per candidate: each write would parse and serialize the whole description again
+ * (docs/peer.md "Setup cost").
  */
 class StoredDescription {
   private parsed: SdpSessionDescription | undefined;
   private text: string | undefined;
   private mlines: readonly NegotiatedMLine[] | undefined;
+  private pendingEdit: ((model: SdpSessionDescription) => void) | undefined;
 
   constructor(readonly type: 'offer' | 'answer' | 'pranswer', model: SdpSessionDescription, sdp: string | undefined) {
     this.parsed = model;
     this.text = sdp;
   }
 
-  /** The parsed description (parsed again from the text after `compact()`). */
+  /** The parsed description (parsed again from the text after `compact()`), with any pending edit applied. */
   get model(): SdpSessionDescription {
-    return (this.parsed ??= parseSdp(this.text!));
+    const model = (this.parsed ??= parseSdp(this.text!));
+    const edit = this.pendingEdit;
+    if (edit) {
+      this.pendingEdit = undefined;
+      edit(model);
+      this.text = undefined;
+    }
+    return model;
   }
 
   /** The text (serialized again from the model after it was edited). */
   get sdp(): string {
+    if (this.pendingEdit) {
+      const compacted = this.parsed === undefined;
+      // Applies the edit (parsing the text again when compacted) and drops the text it changes.
+      const text = serializeSdp(this.model);
+      this.text = text;
+      // Compacted: keep only the new text.
+      if (compacted) this.parsed = undefined;
+      return text;
+    }
     return (this.text ??= serializeSdp(this.parsed!));
   }
 
   /**
    * Each m-section's mid, port and direction: what the negotiationneeded check reads after every
    * negotiation. Kept through `compact()`, so that check does not parse the text again (and keep
-   * the model it made, about 7 KiB of heap per idle connection).
+   * the model it made, about 7 KiB of heap per idle connection). A candidate edit never changes a
+   * mid, a direction or whether a port is 0 (lib/sdp/local-sections.ts applyTransport), all that
+   * is read of them, so it does not make them again.
    */
   get mediaLines(): readonly NegotiatedMLine[] {
     return (this.mlines ??= this.model.media.map((m) => ({ mid: m.mid, port: m.port, direction: m.direction ?? 'sendrecv' })));
   }
 
-  /** The model was edited in place (candidates written into it): the text is made again when asked for. */
-  edited(): void {
-    this.parsed = this.model;
-    this.text = undefined;
-    this.mlines = undefined;
+  /**
+   * Edits the model in place when it is next read (`model`, `sdp`, `compact()`); a later call
+   * replaces an edit not yet made, so `edit` must write the whole current state, not a delta.
+   */
+  editLater(edit: (model: SdpSessionDescription) => void): void {
+    this.pendingEdit = edit;
   }
 
-  /** Keeps the text and the m-section summary only. */
+  /** Keeps the text and the m-section summary only; a pending edit stays pending on the text. */
   compact(): void {
     if (this.parsed === undefined) return;
+    void this.model;
     void this.mediaLines;
     this.text ??= serializeSdp(this.parsed);
     this.parsed = undefined;
@@ -208,6 +232,7 @@ class StoredDescription {
 /** An m-section of an applied description as the negotiationneeded check sees it (webrtc-pc §4.7.3). */
 interface NegotiatedMLine {
   readonly mid: string | undefined;
+  /** Read only for being 0 (a rejected or stopped m-section); a candidate edit changes a non-zero port. */
   readonly port: number;
   readonly direction: MediaDirection;
 }
@@ -298,6 +323,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   private closeWaiters: Set<() => void> | undefined;
   private localCandidates: SdpCandidate[] = [];
   private gatheringComplete = false;
+  /** Set while setLocalDescription gathers: the candidates it announces do not compact the descriptions one by one. */
+  private compactionHeld = false;
   private restartPending = false;
   private negotiationQueued = false;
   private isClosed = false;
@@ -680,8 +707,15 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       this.applyNegotiation(false);
       this.setSignaling('stable');
     }
-    this.transport!.gather();
-    for (const e of this.extras) e.transport!.gather();
+    // Host candidates arrive synchronously inside gather(): the description is compacted once
+    // they are all written (below), not after each, which would serialize and parse it again.
+    this.compactionHeld = true;
+    try {
+      this.transport!.gather();
+      for (const e of this.extras) e.transport!.gather();
+    } finally {
+      this.compactionHeld = false;
+    }
     this.injectCandidates();
     this.updateNegotiationNeeded();
   }
@@ -1137,28 +1171,32 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   /** Writes the gathered candidates into the local description (the tag m-section, RFC 8829 §5.2.1). */
   private injectCandidates(): void {
     for (const stored of [this.pendingLocal, this.currentLocal]) {
-      if (!stored || !this.transport) continue;
-      const params = this.localTransportParameters(undefined);
-      const balanced = this.config.bundlePolicy === 'balanced' || this.config.bundlePolicy === 'max-compat';
-      let first = true;
-      for (const s of stored.model.media) {
-        if (s.port === 0 && s.bundleOnly !== true) continue;
-        const extra = s.mid !== undefined && this.extras.length > 0 ? this.extraFor(s.mid) : undefined;
-        if (extra) {
-          applyTransport(s, this.extraParameters(extra, s.setup), s.setup, true);
-          continue;
-        }
-        if (first || balanced) applyTransport(s, params, s.setup, true);
-        first = false;
-      }
-      stored.edited();
+      if (stored && this.transport) stored.editLater((model) => this.writeLocalTransport(model));
     }
     this.compactDescriptions();
   }
 
+  /** Writes the local transport parameters and the candidates gathered so far into `model`. */
+  private writeLocalTransport(model: SdpSessionDescription): void {
+    if (!this.transport) return;
+    const params = this.localTransportParameters(undefined);
+    const balanced = this.config.bundlePolicy === 'balanced' || this.config.bundlePolicy === 'max-compat';
+    let first = true;
+    for (const s of model.media) {
+      if (s.port === 0 && s.bundleOnly !== true) continue;
+      const extra = s.mid !== undefined && this.extras.length > 0 ? this.extraFor(s.mid) : undefined;
+      if (extra) {
+        applyTransport(s, this.extraParameters(extra, s.setup), s.setup, true);
+        continue;
+      }
+      if (first || balanced) applyTransport(s, params, s.setup, true);
+      first = false;
+    }
+  }
+
   /** Drops the parsed models of the current descriptions while nothing is being negotiated. */
   private compactDescriptions(): void {
-    if (this.signaling !== 'stable') return;
+    if (this.signaling !== 'stable' || this.compactionHeld) return;
     this.currentLocal?.compact();
     this.currentRemote?.compact();
   }
