@@ -49,6 +49,8 @@ export function runFanout(server: FanoutServer, task: FanoutTask, timeoutMs: num
     const cli = start('fanout-clients.ts', JSON.stringify(task));
     let stderr = '';
     for (const c of [srv, cli]) c.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
+    // PWT_FANOUT_STDERR=1: the server's stderr is also copied to ours (diagnostics while profiling).
+    if (process.env['PWT_FANOUT_STDERR']) srv.stderr!.on('data', (d: string) => process.stderr.write(`[server] ${d}`));
     let done = false;
     const finish = (outcome: ChildOutcome<FanoutRound[]>): void => {
       if (done) return;
