@@ -14,6 +14,8 @@ export interface FanoutReply {
   sub?: number;
   forwarded?: number;
   cpuUs?: number;
+  /** Of cpuUs, user mode (the rest is the kernel's: sends, loopback delivery, epoll). */
+  userUs?: number;
   wallMs?: number;
   /** Packets resent from a cache so far (relays that count them). */
   retransmitted?: number;
@@ -21,6 +23,8 @@ export interface FanoutReply {
   sendSyscalls?: number;
   packetsSent?: number;
   gsoSends?: number;
+  /** sendmmsg calls the kernel refused for a full send buffer (the rest waited in the socket's queue). */
+  sendBlocked?: number;
   recvSyscalls?: number;
   packetsReceived?: number;
   error?: string;
@@ -32,6 +36,8 @@ export interface FanoutRound {
   forwarded: number;
   /** Server process CPU during the round, µs. */
   serverCpuUs: number;
+  /** Of serverCpuUs, user mode (relays that report it). */
+  serverUserUs?: number;
   wallMs: number;
   /** Packets the subscribers received during the round. */
   delivered: number;
@@ -42,7 +48,7 @@ export interface FanoutRound {
   /** Packets the server resent from a cache by the end of the round (relays that report it). */
   retransmitted?: number;
   /** The server's port over the round (see FanoutReply), where the relay reports it. */
-  socket?: { sendSyscalls: number; packetsSent: number; gsoSends: number; recvSyscalls: number; packetsReceived: number };
+  socket?: { sendSyscalls: number; packetsSent: number; gsoSends: number; sendBlocked: number; recvSyscalls: number; packetsReceived: number };
 }
 
 /** The clients' task. */

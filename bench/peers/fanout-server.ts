@@ -20,7 +20,7 @@ import type { FanoutRequest, FanoutReply } from './fanout-protocol.js';
 interface ServerRelay {
   forwarded(): number;
   /** The shared port's socket counters, where the relay has one (ours-native): sends per syscall. */
-  socket?(): { packetsSent: number; sendSyscalls: number; gsoSends: number; packetsReceived: number; recvSyscalls: number };
+  socket?(): { packetsSent: number; sendSyscalls: number; gsoSends: number; sendBlocked: number; packetsReceived: number; recvSyscalls: number };
   /** Packets resent in answer to NACKs (undefined where the relay does not count them). */
   retransmitted?(): number;
   publish(sdp: string): Promise<string>;
@@ -127,7 +127,7 @@ const relay = which === 'werift'
     : oursRelay(which === 'ours-udpmux' ? await UdpMux.bind({ address: '127.0.0.1', recvBufferSize: 16 * 1024 * 1024, sendBufferSize: 16 * 1024 * 1024 }) : undefined);
 const pending = new Map<number, (sdp: string) => Promise<void>>();
 let nextId = 0;
-const socketZero = { packetsSent: 0, sendSyscalls: 0, gsoSends: 0, packetsReceived: 0, recvSyscalls: 0 };
+const socketZero = { packetsSent: 0, sendSyscalls: 0, gsoSends: 0, sendBlocked: 0, packetsReceived: 0, recvSyscalls: 0 };
 let mark = { cpu: process.cpuUsage(), forwarded: 0, at: performance.now(), socket: socketZero };
 
 async function handle(req: FanoutRequest): Promise<FanoutReply> {
@@ -150,11 +150,12 @@ async function handle(req: FanoutRequest): Promise<FanoutReply> {
       const now = performance.now();
       const sample = 'socket' in relay ? relay.socket : undefined;
       const socket = sample?.() ?? socketZero;
-      const out: FanoutReply = { id: req.id, forwarded: relay.forwarded() - mark.forwarded, cpuUs: cpu.user + cpu.system, wallMs: now - mark.at, retransmitted: relay.retransmitted?.() };
+      const out: FanoutReply = { id: req.id, forwarded: relay.forwarded() - mark.forwarded, cpuUs: cpu.user + cpu.system, userUs: cpu.user, wallMs: now - mark.at, retransmitted: relay.retransmitted?.() };
       if (sample) {
         out.sendSyscalls = socket.sendSyscalls - mark.socket.sendSyscalls;
         out.packetsSent = socket.packetsSent - mark.socket.packetsSent;
         out.gsoSends = socket.gsoSends - mark.socket.gsoSends;
+        out.sendBlocked = socket.sendBlocked - mark.socket.sendBlocked;
         out.recvSyscalls = socket.recvSyscalls - mark.socket.recvSyscalls;
         out.packetsReceived = socket.packetsReceived - mark.socket.packetsReceived;
       }
@@ -172,6 +173,7 @@ const profileDir = process.env['PWT_FANOUT_PROFILE'];
 // PWT_FANOUT_PERF=<dir>: `perf record -g` of this server process over its first measured round, written
 // to <dir>/fanout-<relay>-<pid>.perf.data (run the server with --perf-basic-prof for JavaScript names).
 const perfDir = process.env['PWT_FANOUT_PERF'];
+
 let perf: ChildProcess | undefined;
 let profiler: Session | undefined;
 let marks = 0;
@@ -180,7 +182,8 @@ async function profileMark(): Promise<void> {
   marks++;
   if (perfDir) {
     if (marks === 1) {
-      perf = spawn('perf', ['record', '-q', '-g', '-p', String(process.pid), '-o', join(perfDir, `fanout-${which ?? 'ours'}-${process.pid}.perf.data`)], { stdio: 'ignore' });
+      const file = join(perfDir, `fanout-${which ?? 'ours'}-${process.pid}`);
+      perf = spawn('perf', ['record', '-q', '-g', '-o', `${file}.perf.data`, '-p', String(process.pid)], { stdio: 'ignore' });
       await new Promise((r) => setTimeout(r, 300));
     } else if (marks === 2 && perf) {
       const exited = new Promise((r) => perf!.once('exit', r));

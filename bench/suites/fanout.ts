@@ -27,8 +27,10 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   if ('skip' in pion) console.log(`pion row skipped: ${pion.skip}`);
   const ns = opts.quick ? [10] : [1, 10, 50, 200];
   const offeredPps = opts.quick ? 20_000 : 30_000;
-  const seconds = opts.quick ? 0.5 : 2;
-  // Steady state, not the connections' first seconds (docs/bench/README.md "fanout warm-up").
+  // Steady state, not the connections' first seconds, and rounds as long as the period of the
+  // per-connection work (RTCP reports and ICE consent every ~5 s): a 2 s round caught that burst in
+  // some rounds and not in others (docs/bench/README.md "fanout warm-up and rounds").
+  const seconds = opts.quick ? 0.5 : 5;
   const warmupSeconds = opts.quick ? 0.3 : 3;
   // One publisher above a few thousand packets/s is not a real stream, and werift's receive path
   // collapses (forwards nothing) when offered 30k packets/s from one publisher.
@@ -50,6 +52,11 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
       add('forwarded', 'pkt/s', true, (r) => r.forwarded / (r.wallMs / 1000));
       add('CPU per forwarded packet', 'µs', false, (r) => r.serverCpuUs / r.forwarded);
       add('delivered of offered', '%', true, (r) => (100 * r.delivered) / r.offered);
+      const user = outcome.result.filter((r) => r.serverUserUs !== undefined);
+      if (user.length > 0) {
+        const share = median(user.map((r) => r.serverUserUs! / r.serverCpuUs));
+        console.log(`${server} N=${n}: ${(100 * share).toFixed(0)} % of the server's CPU in user mode, ${(100 - 100 * share).toFixed(0)} % in the kernel (median of the rounds)`);
+      }
       const port = outcome.result.map((r) => r.socket).filter((x) => x !== undefined);
       if (port.length > 0) {
         const sum = (pick: (x: (typeof port)[number]) => number): number => port.reduce((a, x) => a + pick(x), 0);
