@@ -29,6 +29,7 @@ import { TCP_ACTIVE_PORT, TcpActiveSource } from './source/tcp-active.js';
 import { remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './source/datagram-socket.js';
 import type { SrtpSession } from '../srtp/srtp-session.js';
 import type { PortDrops } from './source/port-drops.js';
+import type { TcpSrtpRoute } from './source/tcp-mux.js';
 import { UdpSocket, UdpSrtpStatus, type UdpDestination, type UdpSrtpRoute } from './source/udp-socket.js';
 
 const log = createLogger('ice');
@@ -162,6 +163,11 @@ export interface IceMuxPort {
    * none any more); a shared port may steer that flow in the kernel (docs/scaling.md "Connected flow sockets").
    */
   select?(transport: IceTransport, remote: TransportAddress | undefined): void;
+  /**
+   * A TCP port's native SRTP route for the connection from `remote` (docs/udp.md "TCP framing"):
+   * frames unprotected in the read batch, sends protected and framed at flush. Undefined: none.
+   */
+  tcpSrtpRoute?(transport: IceTransport, remote: TransportAddress, session: SrtpSession): TcpSrtpRoute | undefined;
 }
 
 type Base =
@@ -214,6 +220,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    * `relay` then says which relayed base and peer its unframed datagrams belong to.
    */
   private srtpRoute: { socket: UdpSocket; route: UdpSrtpRoute; relay?: { base: Base; remote: TransportAddress; key: number | string } } | undefined;
+  /** The native route of a selected pair on the attached TCP port (docs/udp.md "TCP framing"). */
+  private tcpRoute: { route: TcpSrtpRoute; remote: TransportAddress; session: SrtpSession } | undefined;
   private route: { base: Base; remote: TransportAddress; dest?: UdpDestination } | undefined;
   /**
    * Where data goes before ICE selected a pair: the last trusted source that sent data (a DTLS
@@ -299,6 +307,12 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    * False when no native route exists (a relayed pair, no SRTP session): the caller protects.
    */
   sendSrtp(packet: Uint8Array): boolean {
+    const tcp = this.tcpRoute;
+    if (tcp) {
+      if (this.closed || !tcp.route.send(packet)) return false;
+      this.stats.dataSent++;
+      return true;
+    }
     const r = this.srtpRoute;
     if (!r || this.closed || r.socket.closed) return false;
     r.socket.sendSrtp(packet, r.route);
@@ -313,7 +327,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
 
   /** True while the selected pair's SRTP goes through a native session table. */
   get srtpRouted(): boolean {
-    return this.srtpRoute !== undefined;
+    return this.srtpRoute !== undefined || this.tcpRoute !== undefined;
   }
 
   /** True while that native route is a TURN channel (ChannelData framed natively, docs/udp.md "TURN channels"). */
@@ -332,6 +346,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   }
 
   private updateSrtpRoute(): void {
+    this.updateTcpRoute();
     const r = this.route;
     const session = this.srtpSession;
     const target = r ? this.nativeRouteTarget(r.base, r.remote) : undefined;
@@ -356,6 +371,23 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       // A full table (65535 routes on one socket): this connection protects in JavaScript.
       log('no native SRTP route: %s', err instanceof Error ? err.message : String(err));
     }
+  }
+
+  /** Follows the selected pair onto (or off) a connection of the attached TCP port. */
+  private updateTcpRoute(): void {
+    const r = this.route;
+    const session = this.srtpSession;
+    const port = this.tcpPort;
+    const wanted = r && !this.closed && session && !session.closed && port?.tcpSrtpRoute && r.base === this.tcpBase ? r.remote : undefined;
+    const current = this.tcpRoute;
+    if (current && wanted && current.session === session && current.remote.address === wanted.address && current.remote.port === wanted.port) return;
+    if (current) {
+      current.route.remove();
+      this.tcpRoute = undefined;
+    }
+    if (!wanted || !session || !port?.tcpSrtpRoute) return;
+    const route = port.tcpSrtpRoute(this, wanted, session);
+    if (route) this.tcpRoute = { route, remote: wanted, session };
   }
 
   /**
@@ -681,15 +713,16 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   }
 
   /**
-   * One RFC 4571 frame from a connection of the attached TcpMux (already routed to us); the
-   * port calls {@link flushFromMux} after each TCP chunk.
+   * One RFC 4571 frame from a connection of the attached TcpMux (already routed to us), with its
+   * SRTP outcome from the native read batch (docs/udp.md "TCP framing"); the port calls
+   * {@link flushFromMux} after each batch.
    * @internal
    */
-  receiveFromTcpMux(data: Buffer, key: number | string, remote: TransportAddress): void {
+  receiveFromTcpMux(data: Buffer, key: number | string, remote: TransportAddress, srtp: number = UdpSrtpStatus.none): void {
     const base = this.tcpBase;
     if (!base) return;
     const from = isControl(data) ? undefined : this.trusted.get(key);
-    if (from) this.deliver(base, data, from, UdpSrtpStatus.none);
+    if (from) this.deliver(base, data, from, srtp);
     else this.receive(base, data, key, remote.address, remote.port);
   }
 
