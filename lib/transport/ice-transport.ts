@@ -24,7 +24,7 @@ import { addressKey, canonicalIp, type TransportAddress } from '../ice/transport
 import { listHostAddresses, type HostAddressOptions } from './source/host-addresses.js';
 import { resolveMdnsName } from './ice-mdns.js';
 import { pooledCryptoRng } from './ice-rng.js';
-import { TurnLink, type TurnServerTarget } from './source/turn-link.js';
+import { TurnLink, type TurnLinkStreamStats, type TurnServerTarget } from './source/turn-link.js';
 import { TCP_ACTIVE_PORT, TcpActiveSource } from './source/tcp-active.js';
 import { remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './source/datagram-socket.js';
 import type { SrtpSession } from '../srtp/srtp-session.js';
@@ -222,6 +222,11 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private srtpRoute: { socket: UdpSocket; route: UdpSrtpRoute; relay?: { base: Base; remote: TransportAddress; key: number | string } } | undefined;
   /** The native route of a selected pair on the attached TCP port (docs/udp.md "TCP framing"). */
   private tcpRoute: { route: TcpSrtpRoute; remote: TransportAddress; session: SrtpSession } | undefined;
+  /**
+   * The native route of a selected pair relayed over a TURN TCP/TLS stream with a bound channel
+   * (docs/udp.md "TCP framing"): its peer's datagrams arrive unframed from the link's reader.
+   */
+  private streamRelay: { route: TcpSrtpRoute; link: TurnLink; base: Base; remote: TransportAddress; key: number | string; channel: number; session: SrtpSession } | undefined;
   private route: { base: Base; remote: TransportAddress; dest?: UdpDestination } | undefined;
   /**
    * Where data goes before ICE selected a pair: the last trusted source that sent data (a DTLS
@@ -307,7 +312,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    * False when no native route exists (a relayed pair, no SRTP session): the caller protects.
    */
   sendSrtp(packet: Uint8Array): boolean {
-    const tcp = this.tcpRoute;
+    const tcp = this.tcpRoute ?? this.streamRelay;
     if (tcp) {
       if (this.closed || !tcp.route.send(packet)) return false;
       this.stats.dataSent++;
@@ -327,12 +332,25 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
 
   /** True while the selected pair's SRTP goes through a native session table. */
   get srtpRouted(): boolean {
-    return this.srtpRoute !== undefined || this.tcpRoute !== undefined;
+    return this.srtpRoute !== undefined || this.tcpRoute !== undefined || this.streamRelay !== undefined;
   }
 
   /** True while that native route is a TURN channel (ChannelData framed natively, docs/udp.md "TURN channels"). */
   get relayRouted(): boolean {
-    return this.srtpRoute?.relay !== undefined;
+    return this.srtpRoute?.relay !== undefined || this.streamRelay !== undefined;
+  }
+
+  /** The native routes of this transport's TURN TCP/TLS streams, summed (docs/udp.md "TCP framing"). */
+  get turnStreamStats(): TurnLinkStreamStats {
+    const sum: TurnLinkStreamStats = { relayedReceived: 0, relayedSent: 0, sendDrops: 0, broken: 0 };
+    for (const l of this.links) {
+      const s = l.streamStats;
+      sum.relayedReceived += s.relayedReceived;
+      sum.relayedSent += s.relayedSent;
+      sum.sendDrops += s.sendDrops;
+      sum.broken += s.broken;
+    }
+    return sum;
   }
 
   /** Drops of every TURN client of this transport, summed by reason (undefined without TURN servers). */
@@ -347,6 +365,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
 
   private updateSrtpRoute(): void {
     this.updateTcpRoute();
+    this.updateStreamRelay();
     const r = this.route;
     const session = this.srtpSession;
     const target = r ? this.nativeRouteTarget(r.base, r.remote) : undefined;
@@ -388,6 +407,42 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     if (!wanted || !session || !port?.tcpSrtpRoute) return;
     const route = port.tcpSrtpRoute(this, wanted, session);
     if (route) this.tcpRoute = { route, remote: wanted, session };
+  }
+
+  /** Follows the selected pair onto (or off) a bound channel of a TURN TCP/TLS stream. */
+  private updateStreamRelay(): void {
+    const r = this.route;
+    const session = this.srtpSession;
+    const link = r?.base.kind === 'relay' && r.base.link.target.transport !== 'udp' ? r.base.link : undefined;
+    const channel = link && r && !this.closed && session && !session.closed ? link.client.boundChannel(r.remote) : undefined;
+    const current = this.streamRelay;
+    if (current && channel !== undefined && current.link === link && current.channel === channel && current.session === session && current.remote === r!.remote) return;
+    if (current) {
+      current.route.remove();
+      this.streamRelay = undefined;
+    }
+    if (channel === undefined || !link || !r || !session) return;
+    const route = link.srtpRoute(session, channel);
+    if (route) this.streamRelay = { route, link, base: r.base, remote: r.remote, key: remoteKey(r.remote.address, r.remote.port), channel, session };
+  }
+
+  /**
+   * One datagram of the routed channel's peer on a TURN TCP/TLS stream, unframed (and its SRTP
+   * unprotected) in the link's native read batch, as the TURN client's `data` event would give it.
+   */
+  private receiveStreamRelayed(link: TurnLink, data: Buffer, srtp: number): void {
+    const sr = this.streamRelay;
+    if (!sr || sr.link !== link || this.closed) {
+      this.stats.drops['unknown-source']++;
+      return;
+    }
+    if (srtp === UdpSrtpStatus.none) {
+      this.receive(sr.base, data, sr.key, sr.remote.address, sr.remote.port);
+      return;
+    }
+    const from = this.trusted.get(sr.key);
+    if (from) this.deliver(sr.base, data, from, srtp);
+    else this.stats.drops['unknown-source']++;
   }
 
   /**
@@ -839,6 +894,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         this.flush();
       },
       { tlsRejectUnauthorized: this.options.tlsRejectUnauthorized ?? true },
+      (l, data, srtp) => this.receiveStreamRelayed(l, data, srtp),
     );
     this.links.push(link);
     link.client.allocate(this.clock.now());
