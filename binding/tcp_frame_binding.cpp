@@ -3,11 +3,14 @@
 // arrays): `read` splits one received chunk into frames and unprotects them in one call, `protect`
 // protects and frames a connection's queued packets for one write.
 #include <napi.h>
+#include <time.h>
 
 #include <cstring>
 
+#include "binding/forward_engine_binding.hpp"
 #include "binding/module_registry.hpp"
 #include "binding/srtp_session_binding.hpp"
+#include "native/forward/forward_engine.hpp"
 #include "native/srtp/srtp_session.hpp"
 #include "native/tcp/tcp_frame_reader.hpp"
 #include "native/tcp/tcp_frame_srtp.hpp"
@@ -17,12 +20,26 @@ namespace {
 
 constexpr napi_type_tag kTcpReaderTypeTag = {0x2f6c1b8e7d4a9053ULL, 0x9e05a3c4b7d21f68ULL};
 
+uint64_t MonotonicMicros() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
+}
+
+// Every engine transport of a router names its own sink (a UdpSocket or a TcpForwardSink); the
+// batch's own sink is never used for them. Anything that would reach it is dropped.
+class NoSink : public ForwardSink {
+ public:
+  void send(const UdpSendItem*, size_t) override {}
+};
+
 class TcpFrameReaderWrap : public Napi::ObjectWrap<TcpFrameReaderWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "TcpFrameReader",
                        {
                            InstanceMethod<&TcpFrameReaderWrap::SetSrtpSession>("setSrtpSession"),
+                           InstanceMethod<&TcpFrameReaderWrap::SetForwardEngine>("setForwardEngine"),
                            InstanceMethod<&TcpFrameReaderWrap::State>("state"),
                        });
   }
@@ -43,6 +60,7 @@ class TcpFrameReaderWrap : public Napi::ObjectWrap<TcpFrameReaderWrap> {
   }
 
   TcpFrameReader& reader() { return reader_; }
+  ForwardEngine* engine() const { return engine_; }
   SrtpSession* session() const { return session_; }
   uint16_t channel() const { return channel_; }
 
@@ -66,6 +84,22 @@ class TcpFrameReaderWrap : public Napi::ObjectWrap<TcpFrameReaderWrap> {
     return Napi::Boolean::New(env, true);
   }
 
+  // setForwardEngine(engine | null) -> false when not a native ForwardEngine: the connection's
+  // producers are forwarded inside its read batch (docs/sfu.md "Legs over TCP").
+  Napi::Value SetForwardEngine(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || info[0].IsNull() || info[0].IsUndefined()) {
+      engine_ = nullptr;
+      engine_ref_.Reset();
+      return Napi::Boolean::New(env, true);
+    }
+    ForwardEngine* e = ForwardEngineFromValue(env, info[0]);
+    if (!e) return Napi::Boolean::New(env, false);
+    engine_ = e;
+    engine_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
+    return Napi::Boolean::New(env, true);
+  }
+
   // state(out Float64Array(4)): [pending bytes, pending since (ms), announced length of the pending frame, error]
   Napi::Value State(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -84,6 +118,8 @@ class TcpFrameReaderWrap : public Napi::ObjectWrap<TcpFrameReaderWrap> {
   SrtpSession* session_ = nullptr;
   uint16_t channel_ = 0;
   Napi::ObjectReference session_ref_;
+  ForwardEngine* engine_ = nullptr;
+  Napi::ObjectReference engine_ref_;
 };
 
 class TcpFrameBatchWrap : public Napi::ObjectWrap<TcpFrameBatchWrap> {
@@ -178,8 +214,19 @@ class TcpFrameBatchWrap : public Napi::ObjectWrap<TcpFrameBatchWrap> {
     counters[kTcpBytesIn] += static_cast<double>(after.bytes - before.bytes);
     counters[kTcpEmptyFrames] += static_cast<double>(after.empty_frames - before.empty_frames);
     if (!was_broken && res.error != TcpFrameError::kNone) counters[kTcpStreamsBroken] += 1;
-    tcp_unprotect_frames(target_, res.frames, r->session(), r->channel(), static_cast<uint8_t*>(status_.data),
-                         static_cast<uint8_t*>(relayed_.data), counters);
+    uint8_t* status = static_cast<uint8_t*>(status_.data);
+    tcp_unprotect_frames(target_, res.frames, r->session(), r->channel(), status, static_cast<uint8_t*>(relayed_.data), counters);
+    ForwardEngine* engine = r->engine();
+    if (engine && r->session() && r->channel() == 0 && res.frames > 0 && engine->has_producers()) {
+      // docs/sfu.md "Legs over TCP": every clear frame comes from this connection's session.
+      UdpRecvTarget view;
+      view.buffer = target_.buffer;
+      view.capacity = target_.max_frames;
+      view.lengths = target_.lengths;
+      view.offsets = target_.offsets;
+      const int n = res.frames < static_cast<int>(UdpSocket::kMaxBatch) ? res.frames : static_cast<int>(UdpSocket::kMaxBatch);
+      counters[kTcpForwarded] += engine->process_batch(view, n, status, no_table_, MonotonicMicros(), no_sink_, r->session());
+    }
     uint32_t* out = static_cast<uint32_t*>(info_.data);
     out[0] = static_cast<uint32_t>(res.consumed);
     out[1] = static_cast<uint32_t>(res.error);
@@ -221,6 +268,8 @@ class TcpFrameBatchWrap : public Napi::ObjectWrap<TcpFrameBatchWrap> {
 
   PinnedArray buffer_, offsets_, lengths_, status_, relayed_, info_, counters_, out_, results_;
   TcpFrameTarget target_;
+  UdpSessionTable no_table_;
+  NoSink no_sink_;
 };
 
 void InitTcpFrame(Napi::Env env, Napi::Object exports) {

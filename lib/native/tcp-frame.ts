@@ -40,6 +40,8 @@ export const enum TcpCounter {
 export interface NativeTcpFrameReader {
   /** The SRTP session that unprotects this connection's frames (null: none); `channel` for a TURN stream. */
   setSrtpSession(session: object | null, channel?: number): boolean;
+  /** Runs a native ForwardEngine inside this connection's read batches (null: off); false when not an engine. */
+  setForwardEngine(engine: object | null): boolean;
   /** Writes [pending bytes, pending since (ms), announced length of the pending frame, TcpFrameError]. */
   state(out: Float64Array): void;
 }
@@ -54,8 +56,8 @@ export interface NativeTcpFrameBatch {
 
 /** Largest frame a reader may be bounded to (native TcpFrameReader::kMaxFrameBound). */
 export const TCP_MAX_FRAME_BOUND = 65535 + 20;
-/** Frames one read may write at most. */
-export const TCP_BATCH_FRAMES = 128;
+/** Frames one read may write at most (the forwarding engine's batch, UdpSocket::kMaxBatch). */
+export const TCP_BATCH_FRAMES = 64;
 /** The batch's byte area: the largest frame always fits an empty batch. */
 const TCP_BATCH_BYTES = 128 * 1024;
 /** The protect output (the largest frame and its overhead fit). */
@@ -75,6 +77,26 @@ export interface TcpFrameBatchArrays {
   readonly counters: Float64Array;
   readonly out: Buffer;
   readonly results: Uint8Array;
+}
+
+/** The SFU engine's sink for a leg over TCP: framed datagrams handed over once per event-loop turn. */
+export interface NativeTcpForwardSink {
+  /** [frames framed, datagrams dropped past the pending bound, bytes pending]. */
+  stats(): [number, number, number];
+  close(): void;
+}
+
+interface NativeTcpForwardSinkConstructor {
+  new (onBytes: (bytes: Buffer) => void, maxPendingBytes: number): NativeTcpForwardSink;
+}
+
+/**
+ * A sink the forwarding engine frames a TCP leg's datagrams into (RFC 4571); `onBytes` gets all of
+ * them once per event-loop turn, to write to the connection (docs/sfu.md "Legs over TCP").
+ */
+export function createTcpForwardSink(onBytes: (bytes: Buffer) => void, maxPendingBytes: number): NativeTcpForwardSink {
+  const Sink = nativeExport<NativeTcpForwardSinkConstructor>('TcpForwardSink');
+  return new Sink(onBytes, maxPendingBytes);
 }
 
 interface NativeTcpFrameBatchConstructor {

@@ -340,6 +340,14 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     return this.srtpRoute?.relay !== undefined || this.streamRelay !== undefined;
   }
 
+  /**
+   * The native route of a selected pair on the attached passive ICE-TCP port, for an SFU leg over
+   * TCP (docs/sfu.md "Legs over TCP"); undefined on any other pair.
+   */
+  get tcpLegRoute(): TcpSrtpRoute | undefined {
+    return this.tcpRoute?.route;
+  }
+
   /** The native routes of this transport's TURN TCP/TLS streams, summed (docs/udp.md "TCP framing"). */
   get turnStreamStats(): TurnLinkStreamStats {
     const sum: TurnLinkStreamStats = { relayedReceived: 0, relayedSent: 0, sendDrops: 0, broken: 0 };

@@ -30,6 +30,7 @@ import { SrtpPacketKind, SrtpSession } from '../srtp/srtp-session.js';
 import { SrtpStatus } from '../srtp/srtp-status.js';
 import type { IceTransport, IceTransportStats } from './ice-transport.js';
 import type { TurnLinkStreamStats } from './source/turn-link.js';
+import type { TcpSrtpRoute } from './source/tcp-mux.js';
 import type { TurnDropReason } from '../ice/turn-client.js';
 import { withPortDrops } from './source/port-drops.js';
 import { UdpSrtpStatus, type UdpSocket } from './source/udp-socket.js';
@@ -225,6 +226,11 @@ export class PeerTransport {
   /** The ICE driver's counters (data datagrams in and out, drops), for stats. */
   get iceDriverStats(): IceTransportStats {
     return this.driver.stats;
+  }
+
+  /** The selected pair's route on a passive ICE-TCP port, for SFU legs (docs/sfu.md "Legs over TCP"). */
+  get tcpLegRoute(): TcpSrtpRoute | undefined {
+    return this.driver.tcpLegRoute;
   }
 
   /** The native routes of the ICE driver's TURN TCP/TLS streams (docs/udp.md "TCP framing"). */

@@ -9,6 +9,7 @@
 #include "native/srtp/srtp_profile.hpp"
 #include "native/srtp/srtp_session.hpp"
 #include "native/tcp/tcp_frame_reader.hpp"
+#include "native/tcp/tcp_forward_sink.hpp"
 #include "native/tcp/tcp_frame_srtp.hpp"
 #include "test/native/check.hpp"
 
@@ -317,9 +318,40 @@ void TestNoSessionAndOtherChannels() {
   CHECK_EQ(b.status[0], pwt::kRecvNotRouted);
 }
 
+// The engine's sink for a TCP leg frames each datagram (RFC 4571), signals once when bytes become
+// pending, and drops (counts) what would pass its bound; the reader splits its output back.
+void TestForwardSink() {
+  struct Counting : pwt::TcpForwardSink {
+    int signals = 0;
+    explicit Counting(size_t max) : pwt::TcpForwardSink(max) {}
+    void on_pending() override { ++signals; }
+  } sink(3000);
+  std::vector<std::vector<uint8_t>> packets = {Packet(0x80, 1200, 1), Packet(0x81, 600, 2), Packet(0x80, 1200, 3)};
+  std::vector<pwt::UdpSendItem> items;
+  for (const auto& p : packets) items.push_back(pwt::UdpSendItem{p.data(), static_cast<uint32_t>(p.size()), nullptr, 0});
+  sink.send(items.data(), items.size());
+  CHECK_EQ(sink.frames(), 2u);   // 1202 + 602 fit, the third would pass 3000
+  CHECK_EQ(sink.dropped(), 1u);
+  CHECK_EQ(sink.signals, 1);
+  sink.send(items.data() + 1, 1);  // 602 more: 2406, no new signal while bytes are pending
+  CHECK_EQ(sink.signals, 1);
+  TcpFrameReader reader(TcpFraming::kRfc4571, 65535);
+  Batch b;
+  pwt::TcpReadResult r = reader.read(sink.pending().data(), sink.pending().size(), b.target, 1);
+  CHECK_EQ(r.frames, 3);
+  CHECK(b.frame(0) == packets[0]);
+  CHECK(b.frame(1) == packets[1]);
+  CHECK(b.frame(2) == packets[1]);
+  sink.clear();
+  CHECK_EQ(sink.pending().size(), 0u);
+  sink.send(items.data(), 1);
+  CHECK_EQ(sink.signals, 2);
+}
+
 }  // namespace
 
 int main() {
+  TestForwardSink();
   TestRfc4571EveryChunkSize();
   TestBatchFills();
   TestBoundAndLyingLengths();

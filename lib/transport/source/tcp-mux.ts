@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
 import { reportListenerError } from '../../common/typed-emitter.js';
 import { frameRfc4571 } from '../../ice/rfc4571-framer.js';
-import { createTcpFrameReader, tcpFrameBatch, TcpCounter, TcpFraming, TcpFrameError, type NativeTcpFrameReader } from '../../native/tcp-frame.js';
+import { createTcpForwardSink, createTcpFrameReader, tcpFrameBatch, TcpCounter, TcpFraming, TcpFrameError, type NativeTcpForwardSink, type NativeTcpFrameReader } from '../../native/tcp-frame.js';
 import type { SrtpSession } from '../../srtp/srtp-session.js';
 import { peekBindingRequestUfrag } from '../../ice/stun-peek.js';
 import { canonicalIp, type TransportAddress } from '../../ice/transport-address.js';
@@ -48,6 +48,13 @@ export interface TcpSrtpRoute {
   /** Queues one clear RTP/RTCP packet; false when the connection is gone (the caller counts it). */
   send(packet: Uint8Array): boolean;
   remove(): void;
+  /**
+   * SFU legs (docs/sfu.md "Legs over TCP"): runs a native ForwardEngine inside the connection's read
+   * batches (null: off); false where the route cannot (a TURN stream).
+   */
+  setForwardEngine?(engine: object | null): boolean;
+  /** The engine sink that frames datagrams for this connection (created on first use); undefined when gone. */
+  forwardSink?(): object | undefined;
 }
 
 /** Why the port dropped a connection or a packet. */
@@ -87,6 +94,11 @@ export interface TcpMuxStats {
   srtpProtected: number;
   /** Native read calls (one per chunk, more when a chunk holds more than one batch of frames). */
   nativeReads: number;
+  /** Frames an SFU engine forwarded inside the read batch (docs/sfu.md "Legs over TCP"). */
+  forwarded: number;
+  /** Datagrams an SFU engine framed for connections of this port, and the writes that carried them. */
+  forwardFramesSent: number;
+  forwardWrites: number;
   drops: Record<TcpMuxDropReason, number>;
 }
 
@@ -107,6 +119,8 @@ interface Connection {
   srtpLengths: Uint32Array | undefined;
   srtpCount: number;
   route: TcpSrtpRoute | undefined;
+  /** The SFU engine's sink for this connection, made when a consumer needs it. */
+  sink: NativeTcpForwardSink | undefined;
 }
 
 /** The mux's staging pool for SRTP sends of one event-loop turn (all connections). */
@@ -137,6 +151,8 @@ export class TcpMux {
   private pending = 0;
   /** Connections holding part of a frame (watched for slow-loris). */
   private readonly stalling = new Set<Connection>();
+  /** Connections with an SFU engine sink. */
+  private readonly sinks = new Set<Connection>();
   /** SRTP sends of this turn: one pool for every connection, flushed once per turn. */
   private sendPool: Buffer | undefined;
   private sendPoolUsed = 0;
@@ -148,6 +164,7 @@ export class TcpMux {
   private readonly counters = {
     connectionsAccepted: 0, framesReceived: 0, framesSent: 0, routedByUfrag: 0,
     framesSplitNatively: 0, srtpUnprotected: 0, srtpRejected: 0, srtpProtected: 0, nativeReads: 0,
+    forwarded: 0, forwardFramesSent: 0, forwardWrites: 0,
   };
   private readonly dropCounts: Record<TcpMuxDropReason, number> = {
     'not-stun-first': 0,
@@ -229,8 +246,11 @@ export class TcpMux {
   get stats(): TcpMuxStats {
     let buffered = 0;
     for (const c of this.stalling) buffered += c.pendingBytes;
+    let forwardFramesSent = this.counters.forwardFramesSent;
+    for (const c of this.sinks) forwardFramesSent += c.sink?.stats()[0] ?? 0;
     return {
       ...this.counters,
+      forwardFramesSent,
       connectionsOpen: this.connections.size,
       connectionsPending: this.pending,
       transports: this.ufrags.size,
@@ -283,6 +303,7 @@ export class TcpMux {
       srtpLengths: undefined,
       srtpCount: 0,
       route: undefined,
+      sink: undefined,
     };
     const previous = this.connections.get(c.key);
     if (previous) this.drop(previous);
@@ -370,6 +391,11 @@ export class TcpMux {
         }
         set.add(c);
       }
+      if (status === UdpSrtpStatus.forwarded) {
+        // Consumed by a router's engine in the read batch (docs/sfu.md "Legs over TCP").
+        this.counters.forwarded++;
+        continue;
+      }
       if (status === UdpSrtpStatus.unprotected) this.counters.srtpUnprotected++;
       else if (status >= UdpSrtpStatus.refusedBase) this.counters.srtpRejected++;
       try {
@@ -444,8 +470,26 @@ export class TcpMux {
         c.reader.setSrtpSession(null);
       },
     };
+    route.setForwardEngine = (engine) => c.route === route && c.reader.setForwardEngine(engine);
+    route.forwardSink = () => (c.route === route ? this.forwardSinkOf(c) : undefined);
     c.route = route;
     return route;
+  }
+
+  /** The connection's engine sink: framed datagrams arrive once per turn and leave in one write. */
+  private forwardSinkOf(c: Connection): NativeTcpForwardSink | undefined {
+    if (this.connections.get(c.key) !== c || c.socket.destroyed) return undefined;
+    c.sink ??= createTcpForwardSink((bytes) => {
+      if (this.connections.get(c.key) !== c || c.socket.destroyed) return;
+      if (c.socket.writableLength > this.maxQueuedBytes) {
+        this.dropCounts['send-queue-full']++;
+        return;
+      }
+      c.socket.write(bytes);
+      this.counters.forwardWrites++;
+    }, this.maxQueuedBytes);
+    this.sinks.add(c);
+    return c.sink;
   }
 
   /** Copies a clear packet into the turn's send pool; the flush protects and frames it. */
@@ -535,6 +579,13 @@ export class TcpMux {
     c.srtpCount = 0;
     c.route = undefined;
     c.reader.setSrtpSession(null);
+    c.reader.setForwardEngine(null);
+    if (c.sink) {
+      const [frames] = c.sink.stats();
+      this.counters.forwardFramesSent += frames;
+      c.sink.close();
+      this.sinks.delete(c);
+    }
     c.socket.destroy();
   }
 
