@@ -405,15 +405,18 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     const r = this.route;
     const session = this.srtpSession;
     const port = this.tcpPort;
-    const wanted = r && !this.closed && session && !session.closed && port?.tcpSrtpRoute && r.base === this.tcpBase ? r.remote : undefined;
+    // The passive port's connection, or an active connection of ours (RFC 6544 §5.1).
+    const active = r?.base.kind === 'socket' && r.base.socket instanceof TcpActiveSource ? r.base.socket : undefined;
+    const passive = port?.tcpSrtpRoute && r?.base === this.tcpBase;
+    const wanted = r && !this.closed && session && !session.closed && (passive || active) ? r.remote : undefined;
     const current = this.tcpRoute;
     if (current && wanted && current.session === session && current.remote.address === wanted.address && current.remote.port === wanted.port) return;
     if (current) {
       current.route.remove();
       this.tcpRoute = undefined;
     }
-    if (!wanted || !session || !port?.tcpSrtpRoute) return;
-    const route = port.tcpSrtpRoute(this, wanted, session);
+    if (!wanted || !session) return;
+    const route = active ? active.srtpRoute(wanted, session) : port?.tcpSrtpRoute?.(this, wanted, session);
     if (route) this.tcpRoute = { route, remote: wanted, session };
   }
 
@@ -581,8 +584,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       const local = { address: canonicalIp(address), port: TCP_ACTIVE_PORT };
       if (this.bases.has(addressKey(local))) continue;
       let base: (Base & { kind: 'socket' }) | undefined;
-      const source = new TcpActiveSource(local.address, (frames, key, remote) => {
-        if (base) this.onTcpFrames(base, frames, key, remote);
+      const source = new TcpActiveSource(local.address, (frames, srtp, key, remote) => {
+        if (base) this.onTcpFrames(base, frames, srtp, key, remote);
       });
       base = { kind: 'socket', local, socket: source, owned: true };
       this.bases.set(addressKey(local), base);
@@ -591,12 +594,13 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     }
   }
 
-  /** The frames of one TCP chunk on an active connection: one batch, one flush. */
-  private onTcpFrames(base: Base & { kind: 'socket' }, frames: Buffer[], key: number | string, remote: TransportAddress): void {
+  /** The frames of one native read batch on an active connection, with their SRTP status: one flush. */
+  private onTcpFrames(base: Base & { kind: 'socket' }, frames: readonly Buffer[], srtp: Uint8Array, key: number | string, remote: TransportAddress): void {
     if (this.closed) return;
-    for (const data of frames) {
+    for (let i = 0; i < frames.length; i++) {
+      const data = frames[i]!;
       const from = isControl(data) ? undefined : this.trusted.get(key);
-      if (from) this.deliver(base, data, from, UdpSrtpStatus.none);
+      if (from) this.deliver(base, data, from, srtp[i]!);
       else this.receive(base, data, key, remote.address, remote.port);
     }
     this.flush();
