@@ -99,8 +99,10 @@ export class TcpActiveSource implements IceUdpSocket {
   srtpRoute(remote: TransportAddress, session: SrtpSession): TcpSrtpRoute | undefined {
     const key = remoteKey(canonicalIp(remote.address), remote.port);
     const link = this.links.get(key);
-    if (!link || this.closed || link.socket.destroyed || !link.reader.setSrtpSession(session.nativeHandle)) return undefined;
-    this.flushLink(link);
+    if (!link || this.closed || link.socket.destroyed) return undefined;
+    // An older route of the connection goes first: its removal clears the reader's session.
+    link.route?.remove();
+    if (!link.reader.setSrtpSession(session.nativeHandle)) return undefined;
     const route: TcpSrtpRoute = {
       send: (packet) => this.queueSrtp(link, route, packet),
       remove: () => {

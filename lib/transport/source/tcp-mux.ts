@@ -458,8 +458,9 @@ export class TcpMux {
   private srtpRoute(transport: IceTransport, remote: TransportAddress, session: SrtpSession): TcpSrtpRoute | undefined {
     const c = this.connections.get(remoteKey(remote.address, remote.port));
     if (!c || c.transport !== transport || c.socket.destroyed) return undefined;
-    if (!c.reader.setSrtpSession(session.nativeHandle)) return undefined;
+    // An older route of the connection goes first: its removal clears the reader's session.
     c.route?.remove();
+    if (!c.reader.setSrtpSession(session.nativeHandle)) return undefined;
     const route: TcpSrtpRoute = {
       send: (packet) => this.queueSrtp(c, packet),
       remove: () => {

@@ -182,8 +182,9 @@ export class TurnLink {
   srtpRoute(session: SrtpSession, channel: number): TcpSrtpRoute | undefined {
     const reader = this.reader;
     if (!reader || this.closed || !this.stream || this.stream.destroyed) return undefined;
+    // An older route goes first: its removal flushes its packets and clears the reader's session.
+    this.route?.remove();
     if (!reader.setSrtpSession(session.nativeHandle, channel)) return undefined;
-    this.flushSrtp();
     const route: TcpSrtpRoute = {
       send: (packet) => this.queueSrtp(route, packet),
       remove: () => {
