@@ -4,6 +4,7 @@
 // packet, and the counters say so.
 import { InvalidStateError, OperationError, OutOfRangeError, PwtError } from '../common/errors.js';
 import { reportListenerError } from '../common/typed-emitter.js';
+import type { TcpSrtpRoute } from '../transport/source/tcp-mux.js';
 import type { IceSelectedPair } from '../ice/ice-agent.js';
 import type { RTCPeerConnection } from '../peer/peer-connection.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
@@ -123,6 +124,8 @@ interface Leg {
   transport: number;
   /** Stops following the subscriber connection's selected pair (set with the engine transport). */
   offPair?: () => void;
+  /** A publisher over passive ICE-TCP: the connection whose read batches run the engine (docs/sfu.md "Legs over TCP"). */
+  tcpRoute?: TcpSrtpRoute;
   readonly producers: Set<Producer>;
   readonly consumers: Set<Consumer>;
   readonly onState: () => void;
@@ -195,7 +198,11 @@ export class Router {
       ? this.produceSimulcast(srtp.nativeHandle, transceiver, rids, options.spatialLayers, tap, cachePackets, negotiated)
       : this.produceStream(srtp.nativeHandle, transceiver, options.ssrc, tap, cachePackets, negotiated);
     this.engine.setProducerCodecs(producer.id, layerCodecs(rtp.codecs));
-    this.leg(pc).producers.add(producer);
+    const leg = this.leg(pc);
+    leg.producers.add(producer);
+    // A publisher over passive ICE-TCP: its frames are forwarded inside the TCP read batch.
+    const tcpRoute = pc.mediaTransport?.tcpLegRoute;
+    if (tcpRoute?.setForwardEngine && leg.tcpRoute !== tcpRoute && tcpRoute.setForwardEngine(this.engine)) leg.tcpRoute = tcpRoute;
     // The publisher's receiver reports come from the engine's counters, its transport-cc feedback
     // from the engine's arrival log (docs/sfu.md "RTCP per leg").
     const offReports = transceiver.policies.addNativeSource(() => producer.nativeTotals());
@@ -301,7 +308,10 @@ export class Router {
     if (leg.transport === 0) {
       const destination = socket.destination(pair.remoteAddress.port, pair.remoteAddress.address);
       // The socket is named: a packet that arrives on a plain/pipe transport's socket still leaves here.
-      leg.transport = this.engine.addTransport(srtp.nativeHandle, destination.record, socket.nativeHandle);
+      // A subscriber over passive ICE-TCP gets the connection's sink instead: the engine frames its
+      // datagrams (RFC 4571) and they leave in one write per turn (docs/sfu.md "Legs over TCP").
+      const tcpSink = media.tcpLegRoute?.forwardSink?.();
+      leg.transport = this.engine.addTransport(srtp.nativeHandle, destination.record, tcpSink ?? socket.nativeHandle);
       if (leg.transport === 0) throw new OperationError('ERR_SFU_TRANSPORT', 'the engine refused the subscriber transport');
       // ICE may select another pair later (a later nomination, an ICE restart after the subscriber
       // moved): the engine's destination follows it (docs/sfu.md "Limits").
@@ -577,6 +587,7 @@ export class Router {
     for (const c of [...leg.consumers]) c.close();
     for (const p of [...leg.producers]) p.close();
     leg.offPair?.();
+    leg.tcpRoute?.setForwardEngine?.(null);
     if (leg.transport !== 0) this.engine.removeTransport(leg.transport);
     pc.off('connectionstatechange', leg.onState);
     leg.offClosed();

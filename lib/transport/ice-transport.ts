@@ -24,11 +24,12 @@ import { addressKey, canonicalIp, type TransportAddress } from '../ice/transport
 import { listHostAddresses, type HostAddressOptions } from './source/host-addresses.js';
 import { resolveMdnsName } from './ice-mdns.js';
 import { pooledCryptoRng } from './ice-rng.js';
-import { TurnLink, type TurnServerTarget } from './source/turn-link.js';
+import { TurnLink, type TurnLinkStreamStats, type TurnServerTarget } from './source/turn-link.js';
 import { TCP_ACTIVE_PORT, TcpActiveSource } from './source/tcp-active.js';
 import { remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './source/datagram-socket.js';
 import type { SrtpSession } from '../srtp/srtp-session.js';
 import type { PortDrops } from './source/port-drops.js';
+import type { TcpSrtpRoute } from './source/tcp-mux.js';
 import { UdpSocket, UdpSrtpStatus, type UdpDestination, type UdpSrtpRoute } from './source/udp-socket.js';
 
 const log = createLogger('ice');
@@ -162,6 +163,11 @@ export interface IceMuxPort {
    * none any more); a shared port may steer that flow in the kernel (docs/scaling.md "Connected flow sockets").
    */
   select?(transport: IceTransport, remote: TransportAddress | undefined): void;
+  /**
+   * A TCP port's native SRTP route for the connection from `remote` (docs/udp.md "TCP framing"):
+   * frames unprotected in the read batch, sends protected and framed at flush. Undefined: none.
+   */
+  tcpSrtpRoute?(transport: IceTransport, remote: TransportAddress, session: SrtpSession): TcpSrtpRoute | undefined;
 }
 
 type Base =
@@ -214,6 +220,13 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    * `relay` then says which relayed base and peer its unframed datagrams belong to.
    */
   private srtpRoute: { socket: UdpSocket; route: UdpSrtpRoute; relay?: { base: Base; remote: TransportAddress; key: number | string } } | undefined;
+  /** The native route of a selected pair on the attached TCP port (docs/udp.md "TCP framing"). */
+  private tcpRoute: { route: TcpSrtpRoute; remote: TransportAddress; session: SrtpSession } | undefined;
+  /**
+   * The native route of a selected pair relayed over a TURN TCP/TLS stream with a bound channel
+   * (docs/udp.md "TCP framing"): its peer's datagrams arrive unframed from the link's reader.
+   */
+  private streamRelay: { route: TcpSrtpRoute; link: TurnLink; base: Base; remote: TransportAddress; key: number | string; channel: number; session: SrtpSession } | undefined;
   private route: { base: Base; remote: TransportAddress; dest?: UdpDestination } | undefined;
   /**
    * Where data goes before ICE selected a pair: the last trusted source that sent data (a DTLS
@@ -300,6 +313,12 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    * False when no native route exists (a relayed pair, no SRTP session): the caller protects.
    */
   sendSrtp(packet: Uint8Array): boolean {
+    const tcp = this.tcpRoute ?? this.streamRelay;
+    if (tcp) {
+      if (this.closed || !tcp.route.send(packet)) return false;
+      this.stats.dataSent++;
+      return true;
+    }
     const r = this.srtpRoute;
     if (!r || this.closed || r.socket.closed) return false;
     r.socket.sendSrtp(packet, r.route);
@@ -314,12 +333,33 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
 
   /** True while the selected pair's SRTP goes through a native session table. */
   get srtpRouted(): boolean {
-    return this.srtpRoute !== undefined;
+    return this.srtpRoute !== undefined || this.tcpRoute !== undefined || this.streamRelay !== undefined;
   }
 
   /** True while that native route is a TURN channel (ChannelData framed natively, docs/udp.md "TURN channels"). */
   get relayRouted(): boolean {
-    return this.srtpRoute?.relay !== undefined;
+    return this.srtpRoute?.relay !== undefined || this.streamRelay !== undefined;
+  }
+
+  /**
+   * The native route of a selected pair on the attached passive ICE-TCP port, for an SFU leg over
+   * TCP (docs/sfu.md "Legs over TCP"); undefined on any other pair.
+   */
+  get tcpLegRoute(): TcpSrtpRoute | undefined {
+    return this.tcpRoute?.route;
+  }
+
+  /** The native routes of this transport's TURN TCP/TLS streams, summed (docs/udp.md "TCP framing"). */
+  get turnStreamStats(): TurnLinkStreamStats {
+    const sum: TurnLinkStreamStats = { relayedReceived: 0, relayedSent: 0, sendDrops: 0, broken: 0 };
+    for (const l of this.links) {
+      const s = l.streamStats;
+      sum.relayedReceived += s.relayedReceived;
+      sum.relayedSent += s.relayedSent;
+      sum.sendDrops += s.sendDrops;
+      sum.broken += s.broken;
+    }
+    return sum;
   }
 
   /** Drops of every TURN client of this transport, summed by reason (undefined without TURN servers). */
@@ -333,6 +373,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   }
 
   private updateSrtpRoute(): void {
+    this.updateTcpRoute();
+    this.updateStreamRelay();
     const r = this.route;
     const session = this.srtpSession;
     const target = r ? this.nativeRouteTarget(r.base, r.remote) : undefined;
@@ -357,6 +399,62 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       // A full table (65535 routes on one socket): this connection protects in JavaScript.
       log('no native SRTP route: %s', err instanceof Error ? err.message : String(err));
     }
+  }
+
+  /** Follows the selected pair onto (or off) a connection of the attached TCP port. */
+  private updateTcpRoute(): void {
+    const r = this.route;
+    const session = this.srtpSession;
+    const port = this.tcpPort;
+    // The passive port's connection, or an active connection of ours (RFC 6544 §5.1).
+    const active = r?.base.kind === 'socket' && r.base.socket instanceof TcpActiveSource ? r.base.socket : undefined;
+    const passive = port?.tcpSrtpRoute && r?.base === this.tcpBase;
+    const wanted = r && !this.closed && session && !session.closed && (passive || active) ? r.remote : undefined;
+    const current = this.tcpRoute;
+    if (current && wanted && current.session === session && current.remote.address === wanted.address && current.remote.port === wanted.port) return;
+    if (current) {
+      current.route.remove();
+      this.tcpRoute = undefined;
+    }
+    if (!wanted || !session) return;
+    const route = active ? active.srtpRoute(wanted, session) : port?.tcpSrtpRoute?.(this, wanted, session);
+    if (route) this.tcpRoute = { route, remote: wanted, session };
+  }
+
+  /** Follows the selected pair onto (or off) a bound channel of a TURN TCP/TLS stream. */
+  private updateStreamRelay(): void {
+    const r = this.route;
+    const session = this.srtpSession;
+    const link = r?.base.kind === 'relay' && r.base.link.target.transport !== 'udp' ? r.base.link : undefined;
+    const channel = link && r && !this.closed && session && !session.closed ? link.client.boundChannel(r.remote) : undefined;
+    const current = this.streamRelay;
+    if (current && channel !== undefined && current.link === link && current.channel === channel && current.session === session && current.remote === r!.remote) return;
+    if (current) {
+      current.route.remove();
+      this.streamRelay = undefined;
+    }
+    if (channel === undefined || !link || !r || !session) return;
+    const route = link.srtpRoute(session, channel);
+    if (route) this.streamRelay = { route, link, base: r.base, remote: r.remote, key: remoteKey(r.remote.address, r.remote.port), channel, session };
+  }
+
+  /**
+   * One datagram of the routed channel's peer on a TURN TCP/TLS stream, unframed (and its SRTP
+   * unprotected) in the link's native read batch, as the TURN client's `data` event would give it.
+   */
+  private receiveStreamRelayed(link: TurnLink, data: Buffer, srtp: number): void {
+    const sr = this.streamRelay;
+    if (!sr || sr.link !== link || this.closed) {
+      this.stats.drops['unknown-source']++;
+      return;
+    }
+    if (srtp === UdpSrtpStatus.none) {
+      this.receive(sr.base, data, sr.key, sr.remote.address, sr.remote.port);
+      return;
+    }
+    const from = this.trusted.get(sr.key);
+    if (from) this.deliver(sr.base, data, from, srtp);
+    else this.stats.drops['unknown-source']++;
   }
 
   /**
@@ -487,8 +585,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       const local = { address: canonicalIp(address), port: TCP_ACTIVE_PORT };
       if (this.bases.has(addressKey(local))) continue;
       let base: (Base & { kind: 'socket' }) | undefined;
-      const source = new TcpActiveSource(local.address, (frames, key, remote) => {
-        if (base) this.onTcpFrames(base, frames, key, remote);
+      const source = new TcpActiveSource(local.address, (frames, srtp, key, remote) => {
+        if (base) this.onTcpFrames(base, frames, srtp, key, remote);
       });
       base = { kind: 'socket', local, socket: source, owned: true };
       this.bases.set(addressKey(local), base);
@@ -497,12 +595,13 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     }
   }
 
-  /** The frames of one TCP chunk on an active connection: one batch, one flush. */
-  private onTcpFrames(base: Base & { kind: 'socket' }, frames: Buffer[], key: number | string, remote: TransportAddress): void {
+  /** The frames of one native read batch on an active connection, with their SRTP status: one flush. */
+  private onTcpFrames(base: Base & { kind: 'socket' }, frames: readonly Buffer[], srtp: Uint8Array, key: number | string, remote: TransportAddress): void {
     if (this.closed) return;
-    for (const data of frames) {
+    for (let i = 0; i < frames.length; i++) {
+      const data = frames[i]!;
       const from = isControl(data) ? undefined : this.trusted.get(key);
-      if (from) this.deliver(base, data, from, UdpSrtpStatus.none);
+      if (from) this.deliver(base, data, from, srtp[i]!);
       else this.receive(base, data, key, remote.address, remote.port);
     }
     this.flush();
@@ -682,15 +781,16 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   }
 
   /**
-   * One RFC 4571 frame from a connection of the attached TcpMux (already routed to us); the
-   * port calls {@link flushFromMux} after each TCP chunk.
+   * One RFC 4571 frame from a connection of the attached TcpMux (already routed to us), with its
+   * SRTP outcome from the native read batch (docs/udp.md "TCP framing"); the port calls
+   * {@link flushFromMux} after each batch.
    * @internal
    */
-  receiveFromTcpMux(data: Buffer, key: number | string, remote: TransportAddress): void {
+  receiveFromTcpMux(data: Buffer, key: number | string, remote: TransportAddress, srtp: number = UdpSrtpStatus.none): void {
     const base = this.tcpBase;
     if (!base) return;
     const from = isControl(data) ? undefined : this.trusted.get(key);
-    if (from) this.deliver(base, data, from, UdpSrtpStatus.none);
+    if (from) this.deliver(base, data, from, srtp);
     else this.receive(base, data, key, remote.address, remote.port);
   }
 
@@ -807,6 +907,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         this.flush();
       },
       { tlsRejectUnauthorized: this.options.tlsRejectUnauthorized ?? true },
+      (l, data, srtp) => this.receiveStreamRelayed(l, data, srtp),
     );
     this.links.push(link);
     link.client.allocate(this.clock.now());

@@ -29,6 +29,8 @@ import { SrtpBatch } from '../srtp/srtp-batch.js';
 import { SrtpPacketKind, SrtpSession } from '../srtp/srtp-session.js';
 import { SrtpStatus } from '../srtp/srtp-status.js';
 import type { IceTransport, IceTransportStats } from './ice-transport.js';
+import type { TurnLinkStreamStats } from './source/turn-link.js';
+import type { TcpSrtpRoute } from './source/tcp-mux.js';
 import type { TurnDropReason } from '../ice/turn-client.js';
 import { nativeHeapTrimmer } from './native-heap-trimmer.js';
 import { withPortDrops } from './source/port-drops.js';
@@ -225,6 +227,16 @@ export class PeerTransport {
   /** The ICE driver's counters (data datagrams in and out, drops), for stats. */
   get iceDriverStats(): IceTransportStats {
     return this.driver.stats;
+  }
+
+  /** The selected pair's route on a passive ICE-TCP port, for SFU legs (docs/sfu.md "Legs over TCP"). */
+  get tcpLegRoute(): TcpSrtpRoute | undefined {
+    return this.driver.tcpLegRoute;
+  }
+
+  /** The native routes of the ICE driver's TURN TCP/TLS streams (docs/udp.md "TCP framing"). */
+  get turnStreamStats(): TurnLinkStreamStats {
+    return this.driver.turnStreamStats;
   }
 
   /** True while the selected pair's SRTP is done in a native socket's session table (docs/udp.md). */
