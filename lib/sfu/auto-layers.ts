@@ -84,7 +84,8 @@ export class AutoLayerDriver {
     }
     if (!leg.consumers.has(consumer) || !('reports' in packet) || !Array.isArray(packet.reports)) return;
     for (const block of packet.reports as RtcpReportBlock[]) {
-      if (block.ssrc === consumer.ssrc) leg.lossFraction = block.fractionLost / 256;
+      // The worst report since the last look: a later one without loss must not hide it.
+      if (block.ssrc === consumer.ssrc) leg.lossFraction = Math.max(leg.lossFraction ?? 0, block.fractionLost / 256);
     }
   }
 

@@ -110,7 +110,7 @@ test('a lower cap moves the target under it at once; a layer that stops arriving
 
 test('consumers of one connection share its estimate', () => {
   const p = new BandwidthLayerSelection();
-  const two = (estimateBps: number, now: number): LayerSelectionChange[] => p.update(now, {
+  const two = (estimateBps: number, now: number): readonly LayerSelectionChange[] => p.update(now, {
     estimateBps,
     reservedBps: 50_000,
     consumers: [{ id: 1, bitrates: THREE_BY_THREE, cap: ALL }, { id: 2, bitrates: THREE_BY_THREE, cap: ALL }],
