@@ -24,7 +24,7 @@ constexpr size_t kAddressRecord = 28;  // as lib/transport/source/udp-socket.ts 
 
 // Producer/consumer stats layouts (lib/native/forward.ts reads them in this order).
 constexpr size_t kProducerStats = 12;
-constexpr size_t kProducerLayerReceiveStats = 6;
+constexpr size_t kProducerLayerReceiveStats = 10;
 constexpr size_t kConsumerStats = 7 + kForwardDropCount;
 constexpr uint32_t kMaxCachePackets = 32768;
 constexpr size_t kConsumerLayerStats = 5;
@@ -443,9 +443,9 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     return Napi::Number::New(info.Env(), n);
   }
 
-  // producerLayerReceive(id, layer, out Float64Array(6)) -> false when unknown: one spatial layer's
+  // producerLayerReceive(id, layer, out Float64Array(10)) -> false when unknown: one spatial layer's
   // SSRC as RFC 3550 §A.1/§A.8 sees it: [packets, bytes, baseSequence, extendedHighestSequence,
-  // receivedA1, jitter (timestamp units)]
+  // receivedA1, jitter (timestamp units), bytes of VP8 TID 0, 1, 2, 3 (while layer-aware)]
   Napi::Value ProducerLayerReceive(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 3 || !info[2].IsTypedArray()) return Napi::Boolean::New(env, false);
@@ -468,6 +468,9 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     out[3] = r->extended_highest();
     out[4] = static_cast<double>(r->received);
     out[5] = r->jitter_q4 / 16.0;
+    uint64_t temporal[4] = {};
+    engine_.producer_layer_temporal_bytes(id, static_cast<uint8_t>(layer), temporal);
+    for (int t = 0; t < 4; ++t) out[6 + t] = static_cast<double>(temporal[t]);
     return Napi::Boolean::New(env, true);
   }
 

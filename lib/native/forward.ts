@@ -53,7 +53,8 @@ export interface NativeForwardEngine {
   producerLayerPackets(id: number, out: Float64Array): number;
   /**
    * One spatial layer's SSRC as the engine received it, into out (PRODUCER_LAYER_RECEIVE_COUNT):
-   * [packets, bytes, baseSequence, extendedHighestSequence, receivedA1, jitter (timestamp units)]
+   * [packets, bytes, baseSequence, extendedHighestSequence, receivedA1, jitter (timestamp units),
+   *  bytes of VP8 TID 0, 1, 2, 3 (counted while the producer is layer-aware)]
    * (RFC 3550 §A.1, §A.8); false for an unknown producer or layer.
    */
   producerLayerReceive(id: number, layer: number, out: Float64Array): boolean;
@@ -101,7 +102,7 @@ export const FORWARD_UNMAPPED = 0xff;
 /** Values of producerStats() and consumerStats() before the drops. */
 export const PRODUCER_STAT_COUNT = 12;
 /** Doubles producerLayerReceive writes. */
-export const PRODUCER_LAYER_RECEIVE_COUNT = 6;
+export const PRODUCER_LAYER_RECEIVE_COUNT = 10;
 export const CONSUMER_STAT_BASE = 7;
 /** Largest NACK cache per producer, in packets. */
 export const MAX_CACHE_PACKETS = 32768;

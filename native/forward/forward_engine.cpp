@@ -361,6 +361,13 @@ const ForwardReceiveStats* ForwardEngine::producer_layer_receive(uint32_t id, ui
   return &p->layers[layer].receive;
 }
 
+bool ForwardEngine::producer_layer_temporal_bytes(uint32_t id, uint8_t layer, uint64_t out[4]) const {
+  const Producer* p = Find(producers_, id);
+  if (!p || layer >= p->layers.size()) return false;
+  for (int t = 0; t < 4; ++t) out[t] = p->layers[layer].temporal_bytes[t];
+  return true;
+}
+
 const ForwardProducerCounters* ForwardEngine::producer_counters(uint32_t id) const {
   const Producer* p = Find(producers_, id);
   return p ? &p->counters : nullptr;
@@ -584,6 +591,10 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
     ++p.counters.packets;
     p.counters.bytes += len;
     layer.bytes += len;
+    if (p.layer_aware) {
+      const ForwardLayerPacket& info = slot_info_[i];
+      layer.temporal_bytes[info.has_vp8 && info.vp8.has_tid ? (info.vp8.tid & 3) : 0] += len;
+    }
     // A repair restored from RTX arrives a round trip late with an old sequence number: counted as
     // received it would hide the loss the report should carry, and its delay would read as jitter
     // (and as congestion to REMB). It is cached and forwarded, not measured.

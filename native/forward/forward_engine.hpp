@@ -188,6 +188,11 @@ class ForwardEngine {
    * simulcast producer one per layer), with the layer's bytes; null for an unknown producer or layer.
    */
   const ForwardReceiveStats* producer_layer_receive(uint32_t id, uint8_t layer, uint64_t* bytes) const;
+  /**
+   * Bytes received on spatial layer `layer` by VP8 temporal layer (out[0..3], TID 0..3) while the
+   * producer was layer-aware; false for an unknown producer or layer.
+   */
+  bool producer_layer_temporal_bytes(uint32_t id, uint8_t layer, uint64_t out[4]) const;
 
   /**
    * Forwards the producer packets of receive slots [0, n): `status` is the per-slot outcome of
@@ -232,6 +237,9 @@ class ForwardEngine {
     uint8_t max_tid = 0;
     uint64_t packets = 0;  // SRTP-authenticated packets accepted on this layer (RTX not counted)
     uint64_t bytes = 0;    // their bytes, RTP headers included
+    // The same bytes by VP8 temporal layer (TID 0..3; a packet without a TID counts as 0), kept
+    // while the producer is layer-aware: the automatic layer choice reads each layer's bitrate.
+    uint64_t temporal_bytes[4] = {};
     // RFC 3550 §A.1/§A.8 of this layer's SSRC, for its own block in the RR towards the publisher.
     ForwardReceiveStats receive;
     ForwardPacketCache cache;
