@@ -114,6 +114,12 @@ interface OutChunk {
   retransmit: boolean;
   missIndications: number;
   fastRetransmitted: boolean;
+  /**
+   * The next new TSN when this chunk was last retransmitted: once fast retransmitted, only a
+   * SACK newly acking this TSN or a later one (data sent after the retransmission) says the
+   * retransmission itself was lost (docs/sctp.md, loss recovery).
+   */
+  sentBeforeTsn: number;
 }
 
 /** Negotiated capabilities of the established association. */
@@ -985,6 +991,7 @@ export class SctpAssociation {
         oc.sentAt = this.now;
         oc.inFlight = true;
         oc.missIndications = 0;
+        oc.sentBeforeTsn = this.nextTsn;
         if (this.rttChunk === oc) this.rttChunk = undefined;
         this.flightSize += oc.data.length;
         chunks.push(this.toChunk(oc, interleaved));
@@ -1020,6 +1027,7 @@ export class SctpAssociation {
           retransmit: false,
           missIndications: 0,
           fastRetransmitted: false,
+          sentBeforeTsn: tsnAdd(this.nextTsn, 1),
         };
         this.nextTsn = tsnAdd(this.nextTsn, 1);
         this.outstanding.push(oc);
@@ -1131,13 +1139,24 @@ export class SctpAssociation {
     }
     if (rttSample !== undefined) this.rto.measure(rttSample);
     if (bytesAcked > 0) this.errorCount = 0;
-    // Section 7.2.4 (HTNA): chunks below the highest newly acked TSN get a miss indication.
+    // Section 7.2.4 (HTNA): chunks below the highest newly acked TSN get a miss indication; in
+    // fast recovery a SACK that advances the cumulative ack counts one for every TSN it reports
+    // missing (below its last gap block). A chunk already fast retransmitted is counted only by
+    // a SACK that newly acks data sent after its retransmission, so a lost retransmission is
+    // found by three such SACKs instead of waiting for T3 (docs/sctp.md, loss recovery).
     let lossDetected = false;
-    if (tsnLt(cum, highestNewlyAcked)) {
-      const end = this.outHead + tsnDiff(highestNewlyAcked, tsnAdd(cum, 1));
+    let missingBelow = highestNewlyAcked;
+    const lastGap = s.gaps.length > 0 ? s.gaps[s.gaps.length - 1]! : undefined;
+    if (this.inFastRecovery && cumAdvanced && lastGap !== undefined && lastGap.end > 0) {
+      const reported = tsnAdd(cum, Math.min(lastGap.end, 0xffff));
+      if (tsnLt(missingBelow, reported)) missingBelow = reported;
+    }
+    if (tsnLt(cum, missingBelow)) {
+      const end = this.outHead + tsnDiff(missingBelow, tsnAdd(cum, 1));
       for (let i = this.outHead; i < end && i < this.outstanding.length; i++) {
         const oc = this.outstanding[i]!;
-        if (oc.acked || oc.abandoned || oc.retransmit || oc.fastRetransmitted) continue;
+        if (oc.acked || oc.abandoned || oc.retransmit) continue;
+        if (oc.fastRetransmitted && tsnLt(highestNewlyAcked, oc.sentBeforeTsn)) continue;
         if (++oc.missIndications >= 3) {
           oc.fastRetransmitted = true;
           this.markForRetransmit(oc);
