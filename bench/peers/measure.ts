@@ -148,15 +148,19 @@ export async function measureSetup(
 
 /** Resident set and JS heap per idle connected PC, bytes. */
 export interface MemoryResult {
+  /** Growth per connected PC (the pairs that did not connect are closed before it is measured). */
   rssPerPc: number;
   heapPerPc: number;
+  /** PCs asked for. */
   pcs: number;
-  /** Pairs that did not connect (they stay open and are counted: an SFU holds them too). */
+  /** PCs connected and held open: what the growth is divided by. */
+  connectedPcs: number;
+  /** Pairs that did not connect (closed and released before the measurement, not counted). */
   failedPairs: number;
   /**
-   * Where the RSS went, bytes per PC (glibc only): C heap in use (external memory, i.e.
-   * ArrayBuffers, included) and free (freed chunks, resident until trimmed), V8's committed heap
-   * (used plus what its spaces keep).
+   * Where the RSS went, bytes per connected PC (glibc only): C heap in use (external memory,
+   * i.e. ArrayBuffers, included) and free (freed chunks, resident until trimmed), V8's committed
+   * heap (used plus what its spaces keep).
    */
   breakdown?: { nativeInUse: number; nativeFree: number; v8Committed: number; external: number };
 }
@@ -180,14 +184,30 @@ function collect(): void {
   }
 }
 
-/** memory: `pcs` idle connected PCs (pcs/2 pairs) after a warm-up pair; the growth divided by pcs. */
+/** The warm-up pair, tried up to three times: on a loaded machine one pair may time out. */
+async function warmUp(adapter: PeerAdapter): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await adapter.connectPairs(1, false);
+      return;
+    } catch (err) {
+      if (attempt === 3) throw err;
+    }
+  }
+}
+
+/**
+ * memory: `pcs` PCs (pcs/2 pairs) opened at once after a warm-up pair; the pairs that did not
+ * connect are closed by the adapter, then the growth is divided by the PCs held connected.
+ */
 export async function measureMemory(adapter: PeerAdapter, pcs: number): Promise<MemoryResult> {
-  await adapter.connectPairs(1, false);
+  await warmUp(adapter);
   await settle();
   collect();
   const parts0 = breakdownSample();
   const before = process.memoryUsage();
   const { peers, failed } = await adapter.connectPairs(pcs / 2, true);
+  const connectedPcs = pcs - 2 * failed;
   await settle();
   collect();
   const after = process.memoryUsage();
@@ -195,11 +215,18 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number): Promise<
   await peers.close();
   const breakdown = parts0 && parts1
     ? {
-        nativeInUse: (parts1.nativeInUse - parts0.nativeInUse) / pcs,
-        nativeFree: (parts1.nativeFree - parts0.nativeFree) / pcs,
-        v8Committed: (parts1.v8Committed - parts0.v8Committed) / pcs,
-        external: (parts1.external - parts0.external) / pcs,
+        nativeInUse: (parts1.nativeInUse - parts0.nativeInUse) / connectedPcs,
+        nativeFree: (parts1.nativeFree - parts0.nativeFree) / connectedPcs,
+        v8Committed: (parts1.v8Committed - parts0.v8Committed) / connectedPcs,
+        external: (parts1.external - parts0.external) / connectedPcs,
       }
     : undefined;
-  return { rssPerPc: (after.rss - before.rss) / pcs, heapPerPc: (after.heapUsed - before.heapUsed) / pcs, pcs, failedPairs: failed, ...(breakdown ? { breakdown } : {}) };
+  return {
+    rssPerPc: (after.rss - before.rss) / connectedPcs,
+    heapPerPc: (after.heapUsed - before.heapUsed) / connectedPcs,
+    pcs,
+    connectedPcs,
+    failedPairs: failed,
+    ...(breakdown ? { breakdown } : {}),
+  };
 }
