@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { nativeHeapStats } from '../../lib/native/native-heap-stats.js';
-import type { MediaPair, PeerAdapter } from './types.js';
+import type { IdlePeers, MediaPair, PeerAdapter } from './types.js';
 
 /** One e2e-rtp round. */
 export interface RtpRound {
@@ -184,6 +184,9 @@ function collect(): void {
   }
 }
 
+/** Pairs opened at once by the memory task (1,000 PCs are one wave, 10,000 ten). */
+const WAVE_PAIRS = 500;
+
 /** The warm-up pair, tried up to three times: on a loaded machine one pair may time out. */
 async function warmUp(adapter: PeerAdapter): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -197,8 +200,9 @@ async function warmUp(adapter: PeerAdapter): Promise<void> {
 }
 
 /**
- * memory: `pcs` PCs (pcs/2 pairs) opened at once after a warm-up pair; the pairs that did not
- * connect are closed by the adapter, then the growth is divided by the PCs held connected.
+ * memory: `pcs` PCs (pcs/2 pairs, in waves of {@link WAVE_PAIRS}) opened after a warm-up pair;
+ * the pairs that did not connect are closed by the adapter, then the growth is divided by the PCs
+ * held connected.
  */
 export async function measureMemory(adapter: PeerAdapter, pcs: number): Promise<MemoryResult> {
   await warmUp(adapter);
@@ -206,8 +210,23 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number): Promise<
   collect();
   const parts0 = breakdownSample();
   const before = process.memoryUsage();
-  const { peers, failed } = await adapter.connectPairs(pcs / 2, true);
+  // In waves of at most WAVE_PAIRS pairs: 5,000 pairs opened at once on a loaded machine mostly
+  // fail their connectivity checks before the event loop gets to them (no result at all).
+  const held: IdlePeers[] = [];
+  let failed = 0;
+  for (let opened = 0; opened < pcs / 2; opened += WAVE_PAIRS) {
+    const count = Math.min(WAVE_PAIRS, pcs / 2 - opened);
+    try {
+      const wave = await adapter.connectPairs(count, true);
+      held.push(wave.peers);
+      failed += wave.failed;
+    } catch {
+      failed += count; // none of the wave connected (the adapter closed them)
+    }
+  }
+  const peers = { close: async (): Promise<void> => void (await Promise.all(held.map((p) => p.close()))) };
   const connectedPcs = pcs - 2 * failed;
+  if (connectedPcs === 0) throw new Error(`none of the ${pcs / 2} pairs connected`);
   await settle();
   collect();
   const after = process.memoryUsage();

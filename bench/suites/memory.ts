@@ -1,5 +1,5 @@
 // `npm run bench -- memory`: resident memory and JS heap per idle connected peer connection.
-// Each library in a fresh child process: a warm-up pair, GC, then N PCs (N/2 connected pairs
+// Each library in a fresh child process: a warm-up pair, GC, then N PCs (N/2 pairs, opened in waves of 500,
 // with one audio m-line each) held open and idle for 0.5 s, GC, and the growth divided by the
 // connected PCs (pairs that did not connect are closed first and reported next to the figure).
 // RSS includes native memory (OpenSSL, libwebrtc, libdatachannel threads and buffers); with glibc
