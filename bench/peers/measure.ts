@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { nativeHeapStats } from '../../lib/native/native-heap-stats.js';
-import type { MediaPair, PeerAdapter } from './types.js';
+import type { IdlePeers, MediaPair, PeerAdapter } from './types.js';
 
 /** One e2e-rtp round. */
 export interface RtpRound {
@@ -159,15 +159,19 @@ export async function measureSetup(
 
 /** Resident set and JS heap per idle connected PC, bytes. */
 export interface MemoryResult {
+  /** Growth per connected PC (the pairs that did not connect are closed before it is measured). */
   rssPerPc: number;
   heapPerPc: number;
+  /** PCs asked for. */
   pcs: number;
-  /** Pairs that did not connect (they stay open and are counted: an SFU holds them too). */
+  /** PCs connected and held open: what the growth is divided by. */
+  connectedPcs: number;
+  /** Pairs that did not connect (closed and released before the measurement, not counted). */
   failedPairs: number;
   /**
-   * Where the RSS went, bytes per PC (glibc only): C heap in use (external memory, i.e.
-   * ArrayBuffers, included) and free (freed chunks, resident until trimmed), V8's committed heap
-   * (used plus what its spaces keep).
+   * Where the RSS went, bytes per connected PC (glibc only): C heap in use (external memory,
+   * i.e. ArrayBuffers, included) and free (freed chunks, resident until trimmed), V8's committed
+   * heap (used plus what its spaces keep).
    */
   breakdown?: { nativeInUse: number; nativeFree: number; v8Committed: number; external: number };
 }
@@ -191,14 +195,49 @@ function collect(): void {
   }
 }
 
-/** memory: `pcs` idle connected PCs (pcs/2 pairs) after a warm-up pair; the growth divided by pcs. */
+/** Pairs opened at once by the memory task (1,000 PCs are one wave, 10,000 ten). */
+const WAVE_PAIRS = 500;
+
+/** The warm-up pair, tried up to three times: on a loaded machine one pair may time out. */
+async function warmUp(adapter: PeerAdapter): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await adapter.connectPairs(1, false);
+      return;
+    } catch (err) {
+      if (attempt === 3) throw err;
+    }
+  }
+}
+
+/**
+ * memory: `pcs` PCs (pcs/2 pairs, in waves of {@link WAVE_PAIRS}) opened after a warm-up pair;
+ * the pairs that did not connect are closed by the adapter, then the growth is divided by the PCs
+ * held connected.
+ */
 export async function measureMemory(adapter: PeerAdapter, pcs: number): Promise<MemoryResult> {
-  await adapter.connectPairs(1, false);
+  await warmUp(adapter);
   await settle();
   collect();
   const parts0 = breakdownSample();
   const before = process.memoryUsage();
-  const { peers, failed } = await adapter.connectPairs(pcs / 2, true);
+  // In waves of at most WAVE_PAIRS pairs: 5,000 pairs opened at once on a loaded machine mostly
+  // fail their connectivity checks before the event loop gets to them (no result at all).
+  const held: IdlePeers[] = [];
+  let failed = 0;
+  for (let opened = 0; opened < pcs / 2; opened += WAVE_PAIRS) {
+    const count = Math.min(WAVE_PAIRS, pcs / 2 - opened);
+    try {
+      const wave = await adapter.connectPairs(count, true);
+      held.push(wave.peers);
+      failed += wave.failed;
+    } catch {
+      failed += count; // none of the wave connected (the adapter closed them)
+    }
+  }
+  const peers = { close: async (): Promise<void> => void (await Promise.all(held.map((p) => p.close()))) };
+  const connectedPcs = pcs - 2 * failed;
+  if (connectedPcs === 0) throw new Error(`none of the ${pcs / 2} pairs connected`);
   await settle();
   collect();
   const after = process.memoryUsage();
@@ -206,11 +245,18 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number): Promise<
   await peers.close();
   const breakdown = parts0 && parts1
     ? {
-        nativeInUse: (parts1.nativeInUse - parts0.nativeInUse) / pcs,
-        nativeFree: (parts1.nativeFree - parts0.nativeFree) / pcs,
-        v8Committed: (parts1.v8Committed - parts0.v8Committed) / pcs,
-        external: (parts1.external - parts0.external) / pcs,
+        nativeInUse: (parts1.nativeInUse - parts0.nativeInUse) / connectedPcs,
+        nativeFree: (parts1.nativeFree - parts0.nativeFree) / connectedPcs,
+        v8Committed: (parts1.v8Committed - parts0.v8Committed) / connectedPcs,
+        external: (parts1.external - parts0.external) / connectedPcs,
       }
     : undefined;
-  return { rssPerPc: (after.rss - before.rss) / pcs, heapPerPc: (after.heapUsed - before.heapUsed) / pcs, pcs, failedPairs: failed, ...(breakdown ? { breakdown } : {}) };
+  return {
+    rssPerPc: (after.rss - before.rss) / connectedPcs,
+    heapPerPc: (after.heapUsed - before.heapUsed) / connectedPcs,
+    pcs,
+    connectedPcs,
+    failedPairs: failed,
+    ...(breakdown ? { breakdown } : {}),
+  };
 }
