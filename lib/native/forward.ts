@@ -24,6 +24,12 @@ export interface NativeForwardEngine {
   setProducerAbsSendTime(id: number, extensionId: number): boolean;
   /** Moves the oldest logged packets out: SSRC, abs-send-time (-1: none), bytes, µs since arrival; returns how many. */
   drainProducerSendTimes(id: number, ssrcs: Uint32Array, absSendTimes: Int32Array, lengths: Uint32Array, agesUs: Float64Array): number;
+  /** Keeps transport `id`'s transport-cc send records in a ring of `capacity` (≤ 65536; 0: off). */
+  enableTransportSendLog(id: number, capacity: number): boolean;
+  /** Moves out the records sent since the last call: transport-wide number, bytes, µs since sent; returns how many. */
+  collectTransportSends(id: number, seqs: Uint16Array, sizes: Uint32Array, agesUs: Float64Array): number;
+  /** Records overwritten before they were collected. */
+  transportSendsOverwritten(id: number): number;
   removeProducer(id: number): boolean;
   /** A simulcast producer of `layers` (2..8) spatial layers, lowest first; 0 when refused. */
   addSimulcastProducer(srtpSession: object, layers: number, tap: boolean, cachePackets: number): number;

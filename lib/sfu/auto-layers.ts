@@ -1,20 +1,51 @@
 // Drives automatic layer selection for a router's consumers (docs/sfu.md "Automatic layer
 // selection"): keeps each subscriber connection's bandwidth estimate (REMB,
-// draft-alvestrand-rmcat-remb-03) and reported loss (RFC 3550 §6.4.1 fraction lost), measures each
+// draft-alvestrand-rmcat-remb-03, or where the subscriber sends none a send-side estimate from its
+// transport-cc feedback, draft-holmer-rmcat-transport-wide-cc-extensions-01 §3) and reported loss (RFC 3550 §6.4.1 fraction lost), measures each
 // producer layer's bitrate from the engine's byte counters, and every AUTO_LAYER_INTERVAL_MS hands
 // both to the connection's LayerSelectionPolicy (lib/policy, sans-I/O), applying what it returns.
 import { reportListenerError } from '../common/typed-emitter.js';
 import { PRODUCER_LAYER_RECEIVE_COUNT } from '../native/forward.js';
+import { SendSideBandwidthEstimator } from '../policy/bandwidth-estimator.js';
 import { LayerBitrateMeter } from '../policy/layer-bitrate-meter.js';
 import { BandwidthLayerSelection, type LayerSelectionConsumer, type LayerSelectionPolicy } from '../policy/layer-selection.js';
 import type { RtcpPacket } from '../rtp/rtcp/compound.js';
 import { RtcpReceiverEstimatedMaxBitrate } from '../rtp/rtcp/receiver-estimated-max-bitrate.js';
 import type { RtcpReportBlock } from '../rtp/rtcp/report-block.js';
+import { RtcpTransportCcFeedback } from '../rtp/rtcp/transport-cc-feedback.js';
 import type { Consumer } from './consumer.js';
 import type { Producer } from './producer.js';
 
 /** How often automatic layer selection looks at the estimates and the layers' bitrates (ms). */
 export const AUTO_LAYER_INTERVAL_MS = 250;
+
+/** Transport-cc send records kept per subscriber connection (numbers; about 4 s at 1000 packets/s). */
+export const LEG_SEND_LOG_CAPACITY = 4096;
+
+/**
+ * Start of a subscriber connection's send-side estimate (bits/s): high, so that the first feedback
+ * does not move a viewer below what it receives; the estimator brings it down to 1.5 × what is
+ * acknowledged, and lower on overuse or loss (docs/sfu.md "Automatic layer selection").
+ */
+const SEND_SIDE_START_BPS = 20_000_000;
+
+/** @internal The engine's per-leg transport-cc send records (lib/native/forward.ts). */
+export interface LegSendLog {
+  /** Starts keeping records for engine transport `transport`; false when refused. */
+  enable(transport: number): boolean;
+  /** Records sent since the last call: number, bytes, µs since sent; returns how many. */
+  collect(transport: number, seqs: Uint16Array, sizes: Uint32Array, agesUs: Float64Array): number;
+}
+
+/** Transport-cc feedback from subscriber connections, as automatic layer selection used it. */
+export interface AutoLayerFeedbackStats {
+  /** Feedback packets fed to a connection's send-side estimator. */
+  transportCcFeedback: number;
+  /** Sequence numbers they reported that no send record matched (never sent, too old, repeated). */
+  transportCcUnknown: number;
+  /** Feedback not used: the connection sends REMB, or its engine transport keeps no records. */
+  transportCcIgnored: number;
+}
 
 /** Makes the policy of one subscriber connection (default: a BandwidthLayerSelection). */
 export type LayerSelectionFactory = () => LayerSelectionPolicy;
@@ -23,8 +54,15 @@ export type LayerSelectionFactory = () => LayerSelectionPolicy;
 interface AutoLeg {
   readonly policy: LayerSelectionPolicy;
   readonly consumers: Set<Consumer>;
+  /** The last REMB, bits/s; once one came, transport-cc feedback is not used. */
   estimateBps: number | undefined;
   lossFraction: number | undefined;
+  /** Engine transport of the connection (0: none), whose send records feed `sendSide`. */
+  transport: number;
+  sendSide: SendSideBandwidthEstimator | undefined;
+  sendSideBps: number | undefined;
+  /** The feedback packet last fed (one packet reaches every consumer of the connection). */
+  lastFeedback: RtcpPacket | undefined;
 }
 
 /** @internal One per router; the key of a leg is whatever object names the subscriber connection. */
@@ -36,20 +74,32 @@ export class AutoLayerDriver {
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly factory: LayerSelectionFactory;
   private readonly readLayer: (producer: Producer, layer: number, out: Float64Array) => boolean;
+  private readonly sendLog: LegSendLog | undefined;
+  private readonly sendSeqs = new Uint16Array(LEG_SEND_LOG_CAPACITY);
+  private readonly sendSizes = new Uint32Array(LEG_SEND_LOG_CAPACITY);
+  private readonly sendAges = new Float64Array(LEG_SEND_LOG_CAPACITY);
   /** Looks taken (for tests and stats). */
   looks = 0;
+  readonly feedbackStats: AutoLayerFeedbackStats = { transportCcFeedback: 0, transportCcUnknown: 0, transportCcIgnored: 0 };
 
-  constructor(factory: LayerSelectionFactory | undefined, readLayer: (producer: Producer, layer: number, out: Float64Array) => boolean) {
+  constructor(factory: LayerSelectionFactory | undefined, readLayer: (producer: Producer, layer: number, out: Float64Array) => boolean,
+    sendLog?: LegSendLog) {
     this.factory = factory ?? (() => new BandwidthLayerSelection());
     this.readLayer = readLayer;
+    this.sendLog = sendLog;
   }
 
-  /** Starts choosing `consumer`'s layers; `legKey` names its subscriber connection. */
-  add(consumer: Consumer, legKey: object): void {
+  /**
+   * Starts choosing `consumer`'s layers; `legKey` names its subscriber connection, `transport` its
+   * engine transport (0: none; its send records feed a send-side estimate from transport-cc feedback).
+   */
+  add(consumer: Consumer, legKey: object, transport = 0): void {
     if (this.legOf.has(consumer)) return;
     let leg = this.legs.get(legKey);
     if (!leg) {
-      leg = { policy: this.factory(), consumers: new Set(), estimateBps: undefined, lossFraction: undefined };
+      const logged = transport !== 0 && this.sendLog !== undefined && this.sendLog.enable(transport);
+      leg = { policy: this.factory(), consumers: new Set(), estimateBps: undefined, lossFraction: undefined,
+        transport: logged ? transport : 0, sendSide: undefined, sendSideBps: undefined, lastFeedback: undefined };
       this.legs.set(legKey, leg);
     }
     leg.consumers.add(consumer);
@@ -75,11 +125,16 @@ export class AutoLayerDriver {
   }
 
   /** RTCP a subscriber connection sent about one of its consumers (REMB applies to the whole connection). */
-  onRtcp(legKey: object, consumer: Consumer, packet: RtcpPacket): void {
+  onRtcp(legKey: object, consumer: Consumer, packet: RtcpPacket, now = performance.now()): void {
     const leg = this.legs.get(legKey);
     if (!leg) return;
     if (packet instanceof RtcpReceiverEstimatedMaxBitrate) {
       if (Number.isFinite(packet.bitrate) && packet.bitrate >= 0) leg.estimateBps = packet.bitrate;
+      return;
+    }
+    if (packet instanceof RtcpTransportCcFeedback) {
+      if (packet !== leg.lastFeedback) this.onTransportCc(leg, packet, now);
+      leg.lastFeedback = packet;
       return;
     }
     if (!leg.consumers.has(consumer) || !('reports' in packet) || !Array.isArray(packet.reports)) return;
@@ -89,9 +144,30 @@ export class AutoLayerDriver {
     }
   }
 
-  /** The estimate last received from a subscriber connection (bits/s), if any. */
+  /** The estimate of a subscriber connection (bits/s): its last REMB, else the transport-cc one, if any. */
   estimate(legKey: object): number | undefined {
-    return this.legs.get(legKey)?.estimateBps;
+    const leg = this.legs.get(legKey);
+    return leg ? leg.estimateBps ?? leg.sendSideBps : undefined;
+  }
+
+  // Feeds the send records since the last feedback, then the feedback, to the leg's estimator
+  // (lib/policy/bandwidth-estimator.ts, the one the endpoint side uses); one native call.
+  private onTransportCc(leg: AutoLeg, fb: RtcpTransportCcFeedback, now: number): void {
+    if (leg.estimateBps !== undefined || leg.transport === 0 || !this.sendLog) {
+      this.feedbackStats.transportCcIgnored++;
+      return;
+    }
+    const est = leg.sendSide ??= new SendSideBandwidthEstimator({ startBitrate: SEND_SIDE_START_BPS });
+    const n = this.sendLog.collect(leg.transport, this.sendSeqs, this.sendSizes, this.sendAges);
+    for (let i = 0; i < n; i++) {
+      est.onPacketSent(now - this.sendAges[i]! / 1000, { transportSeq: this.sendSeqs[i]!, size: this.sendSizes[i]! });
+    }
+    const unknownBefore = est.stats.feedbackUnknown;
+    est.onTransportCcFeedback(now, fb);
+    this.feedbackStats.transportCcFeedback++;
+    this.feedbackStats.transportCcUnknown += est.stats.feedbackUnknown - unknownBefore;
+    while (est.pollEvent() !== undefined) { /* the target is read below; events are not kept */ }
+    leg.sendSideBps = est.targetBitrate;
   }
 
   /** One look at every leg: measure, ask each leg's policy, apply its changes. */
@@ -119,9 +195,11 @@ export class AutoLayerDriver {
       const loss = leg.lossFraction;
       // A loss report counts once: the next look waits for the next report.
       leg.lossFraction = undefined;
+      // REMB where the subscriber sends it, else the send-side estimate from its transport-cc feedback.
+      const estimateBps = leg.estimateBps ?? leg.sendSideBps;
       let changes;
       try {
-        changes = leg.policy.update(now, { estimateBps: leg.estimateBps, ...(loss !== undefined ? { lossFraction: loss } : {}), consumers });
+        changes = leg.policy.update(now, { estimateBps, ...(loss !== undefined ? { lossFraction: loss } : {}), consumers });
       } catch (err) {
         // A user's policy that throws must not stop the router: report, keep the targets.
         reportListenerError(err);
@@ -129,7 +207,7 @@ export class AutoLayerDriver {
       }
       for (const change of changes) {
         for (const c of leg.consumers) {
-          if (c.id === change.id) c.applyAutoTarget({ ...change, estimateBps: leg.estimateBps });
+          if (c.id === change.id) c.applyAutoTarget({ ...change, estimateBps });
         }
       }
     }

@@ -3,7 +3,7 @@ export { Router } from './router.js';
 export { LAYER_POLL_INTERVAL_MS } from './router.js';
 export type { ConsumeOptions, ProduceOptions, RouterOptions, RouterStats } from './router.js';
 export { AUTO_LAYER_INTERVAL_MS } from './auto-layers.js';
-export type { LayerSelectionFactory } from './auto-layers.js';
+export type { AutoLayerFeedbackStats, LayerSelectionFactory } from './auto-layers.js';
 export { Producer } from './producer.js';
 export type { ProducerStats } from './producer.js';
 export { Consumer } from './consumer.js';

@@ -35,7 +35,7 @@ import { Producer } from './producer.js';
 import { mapConsumer, type NegotiatedRtp } from './rtp-mapping.js';
 import { PlainTransport, type PlainTransportOptions } from './plain-transport.js';
 import { PipeTransport, type PipeTransportOptions } from './pipe-transport.js';
-import { AutoLayerDriver, type LayerSelectionFactory } from './auto-layers.js';
+import { AutoLayerDriver, LEG_SEND_LOG_CAPACITY, type AutoLayerFeedbackStats, type LayerSelectionFactory } from './auto-layers.js';
 
 /** The engine's codec table for a producer's payload types (layer selection reads VP8 and H.264). */
 function layerCodecs(codecs: readonly { payloadType: number; mimeType: string }[]): Uint8Array {
@@ -130,6 +130,8 @@ export interface RouterStats {
   pairsNotFollowed: number;
   /** Packets not sent to a consumer, by reason. */
   drops: Record<ForwardDropReason, number>;
+  /** Transport-cc feedback from subscriber connections under automatic layer selection. */
+  autoLayerFeedback: AutoLayerFeedbackStats;
 }
 
 interface Leg {
@@ -178,7 +180,10 @@ export class Router {
     this.engine = createNativeForwardEngine(this.counters);
     this.dropNames = nativeForwardDropNames();
     if (!socket.setForwardEngine(this.engine)) throw new OperationError('ERR_SFU_ATTACH', 'the port refused the forwarding engine');
-    this.autoLayers = new AutoLayerDriver(options.layerSelection, (producer, layer, out) => this.engine.producerLayerReceive(producer.id, layer, out));
+    this.autoLayers = new AutoLayerDriver(options.layerSelection, (producer, layer, out) => this.engine.producerLayerReceive(producer.id, layer, out), {
+      enable: (transport) => this.engine.enableTransportSendLog(transport, LEG_SEND_LOG_CAPACITY),
+      collect: (transport, seqs, sizes, ages) => this.engine.collectTransportSends(transport, seqs, sizes, ages),
+    });
   }
 
   /** A router forwarding among the connections on `mux` (created with `{ udpMux: mux }`). */
@@ -442,7 +447,7 @@ export class Router {
   /** @internal */
   autoLayersChanged(c: Consumer): void {
     const pc = this.consumerLegs.get(c);
-    if (c.autoLayers && pc) this.autoLayers.add(c, pc);
+    if (c.autoLayers && pc) this.autoLayers.add(c, pc, this.legs.get(pc)?.transport ?? 0);
     else this.autoLayers.remove(c);
   }
 
@@ -522,6 +527,7 @@ export class Router {
       pairsFollowed: this.pairsFollowed,
       pairsNotFollowed: this.pairsNotFollowed,
       drops: drops as Record<ForwardDropReason, number>,
+      autoLayerFeedback: { ...this.autoLayers.feedbackStats },
     };
   }
 

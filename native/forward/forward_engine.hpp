@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "native/forward/forward_arrival_log.hpp"
+#include "native/forward/forward_leg_send_log.hpp"
 #include "native/forward/forward_send_time_log.hpp"
 #include "native/forward/forward_layer_selector.hpp"
 #include "native/forward/forward_packet_cache.hpp"
@@ -134,6 +135,8 @@ class ForwardEngine {
    */
   bool set_producer_abs_send_time(uint32_t id, uint8_t ext_id);
   ForwardSendTimeLog* producer_send_times(uint32_t id);
+  /** Transport `id`'s transport-cc send records (docs/sfu.md "Automatic layer selection"); null if none. */
+  ForwardLegSendLog* transport_send_log(uint32_t id);
   ForwardArrivalLog* producer_arrivals(uint32_t id);
   /** Removes the producer; its consumers stay and forward nothing until switched. */
   bool remove_producer(uint32_t id);
@@ -230,6 +233,8 @@ class ForwardEngine {
     sockaddr_storage address{};
     socklen_t length = 0;
     uint16_t transport_seq = 1;
+    // Transport-cc send records for a send-side estimate (enabled on demand, docs/sfu.md).
+    ForwardLegSendLog send_log;
   };
   struct Layer {
     bool bound = false;

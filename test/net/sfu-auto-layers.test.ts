@@ -20,8 +20,10 @@ const RUN = String(process.pid);
 const PREFIX = process.env.PWT_NETNS_PREFIX ?? 'sfu-layers';
 const NS_A = `${PREFIX}-auto-a-${RUN}`;
 const NS_B = `${PREFIX}-auto-b-${RUN}`;
-const IF_A = `sfl-a${RUN}`.slice(0, 15);
-const IF_B = `sfl-b${RUN}`.slice(0, 15);
+// Interface names: 15 characters at most, so the prefix and the last three digits of the pid (they
+// exist in the root namespace only between `add` and `set netns`).
+const IF_A = `sfu-layers-a${process.pid % 1000}`;
+const IF_B = `sfu-layers-b${process.pid % 1000}`;
 const ADDR_A = '10.214.0.1';
 const ADDR_B = '10.214.0.2';
 

@@ -15,40 +15,11 @@ import { BandwidthLayerSelection } from '../../../lib/policy/layer-selection.js'
 import { UdpMux } from '../../../lib/transport/source/udp-mux.js';
 import { Router, type ConsumerLayers, type TargetLayersChange } from '../../../lib/sfu/index.js';
 import { within } from '../../integration/peer-helpers.js';
+import { connect, sleep, until, vp8 } from './sfu-test-helpers.js';
 
 const RIDS = ['q', 'h', 'f'];
 /** Payload bytes per frame of each layer at 30 fps: about 120, 360 and 960 kbit/s. */
 const FRAME_BYTES = [500, 1500, 4000];
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-// Generous: on a loaded machine the publisher's frame timer and the router's looks run late. The
-// poll stops at its deadline (a poll left running would keep the test process alive).
-async function until(cond: () => boolean, what: string, ms = 40_000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > deadline) throw new Error(`timed out: ${what}`);
-    await sleep(10);
-  }
-}
-
-async function connect(offerer: RTCPeerConnection, answerer: RTCPeerConnection): Promise<void> {
-  await offerer.setLocalDescription(await offerer.createOffer());
-  await answerer.setRemoteDescription(offerer.localDescription!);
-  await answerer.setLocalDescription(await answerer.createAnswer());
-  await offerer.setRemoteDescription(answerer.localDescription!);
-  await within(Promise.all([offerer.connected(), answerer.connected()]), 15_000, 'connected');
-}
-
-/** VP8 payload: descriptor (X, S, I with a 15-bit PictureID) and payload header (P bit), `size` bytes. */
-function vp8(pid: number, key: boolean, start: boolean, size: number): Buffer {
-  const b = Buffer.alloc(size, 0x55);
-  b[0] = 0x80 | (start ? 0x10 : 0);
-  b[1] = 0x80;
-  b[2] = 0x80 | ((pid >> 8) & 0x7f);
-  b[3] = pid & 0xff;
-  b[4] = start ? (key ? 0x10 : 0x11) : 0x42;
-  return b;
-}
 
 test('router: an automatic consumer follows the subscriber\'s REMB and loss reports under its preferred layers', { timeout: 240_000 }, async () => {
   const mux = await UdpMux.bind({ address: '127.0.0.1' });
