@@ -204,6 +204,7 @@ export class Router {
     this.assertOnPort(pc);
     await pc.connected();
     this.assertOpen();
+    this.assertNotSelfRelayed(pc);
     const srtp = pc.mediaTransport?.srtp;
     if (!srtp || pc.connectionState !== 'connected') throw new InvalidStateError('ERR_SFU_NOT_CONNECTED', 'the publisher connection is not connected');
     const rtp = transceiver.sender.getParameters();
@@ -318,6 +319,7 @@ export class Router {
     await pc.connected();
     this.assertOpen();
     if (producer.closed) throw new InvalidStateError('ERR_SFU_PRODUCER_CLOSED', 'the producer is closed');
+    this.assertNotSelfRelayed(pc);
     const media = pc.mediaTransport;
     const srtp = media?.srtp;
     const pair = media?.selectedPair;
@@ -633,6 +635,18 @@ export class Router {
   private assertOnPort(pc: RTCPeerConnection): void {
     if (pc.getConfiguration().udpMux !== this.mux) {
       throw new PwtError('InvalidAccessError', 'ERR_SFU_OTHER_PORT', "the connection is not on the router's UdpMux (create it with { udpMux })");
+    }
+  }
+
+  /**
+   * A connection whose selected pair goes through a TURN allocation of its own (a relay-only
+   * connection on the port) carries its media on that allocation's socket, which the engine does not
+   * run on: refused rather than silently not forwarded (docs/sfu.md "Limits"). A client relayed
+   * through TURN is a plain remote of the port and is served.
+   */
+  private assertNotSelfRelayed(pc: RTCPeerConnection): void {
+    if (pc.mediaTransport?.selectedPair?.local.type === 'relay') {
+      throw new PwtError('NotSupportedError', 'ERR_SFU_RELAYED_LEG', "the connection's selected pair is relayed by its own TURN allocation; the engine forwards on the router's port (and ICE-TCP) only");
     }
   }
 

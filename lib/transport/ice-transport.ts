@@ -495,7 +495,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       const base: Base & { kind: 'socket' } = { kind: 'socket', local: this.mux.local, socket: this.mux.socket, owned: false };
       this.bases.set(addressKey(this.mux.local), base);
       this.muxBase = base;
-      this.agent.addLocalCandidate(now(), {
+      // With the relay policy the shared port only receives what its relays' peers send elsewhere.
+      if (this.options.iceTransportPolicy !== 'relay') this.agent.addLocalCandidate(now(), {
         type: 'host',
         address: this.mux.announced ?? this.mux.local.address,
         port: this.mux.local.port,
@@ -885,7 +886,12 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private startTurn(target: TurnServerTarget): void {
     let udpBase: (Base & { kind: 'socket' }) | undefined;
     if (target.transport === 'udp') {
-      for (const b of this.bases.values()) if (b.kind === 'socket' && !(b.socket instanceof TcpActiveSource) && isIP(b.local.address) === isIP(target.server.address)) udpBase = udpBase ?? b;
+      for (const b of this.bases.values()) {
+        if (b.kind === 'socket' && b !== this.muxBase && b !== this.tcpBase && !(b.socket instanceof TcpActiveSource) && isIP(b.local.address) === isIP(target.server.address)) udpBase = udpBase ?? b;
+      }
+      // On a shared port: an allocation is identified by its 5-tuple (RFC 8656 §2.2), so one port
+      // cannot hold one per connection; the connection's allocation gets a socket of its own.
+      if (!udpBase && this.mux) udpBase = this.bindTurnSocket(target);
       if (!udpBase) {
         this.emitEvent('turnerror', target.url, 'no local socket of the server family');
         return;
@@ -1042,6 +1048,31 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           break;
       }
     }
+  }
+
+  /**
+   * A native socket for one UDP TURN allocation of a connection on a shared port: bound on the
+   * port's address (any port), carrying only the allocation (no host candidate); its batches take
+   * the native channel route like any host socket's (docs/udp.md "TURN channels").
+   */
+  private bindTurnSocket(target: TurnServerTarget): (Base & { kind: 'socket' }) | undefined {
+    const mux = this.mux;
+    if (!mux || this.options.socketFactory) return undefined;
+    const family = isIP(target.server.address);
+    const address = isIP(mux.local.address) === family ? mux.local.address : family === 6 ? '::' : '0.0.0.0';
+    let socket: UdpSocket;
+    try {
+      socket = UdpSocket.bindSync({ type: family === 6 ? 'udp6' : 'udp4', address });
+    } catch (err) {
+      log('no socket for the TURN allocation: %s', err instanceof Error ? err.message : String(err));
+      return undefined;
+    }
+    const bound = socket.address();
+    const local = { address: canonicalIp(bound.address), port: bound.port };
+    const base: Base & { kind: 'socket' } = { kind: 'socket', local, socket, owned: true };
+    this.bases.set(addressKey(local), base);
+    socket.onBatch((batch) => this.onSocketBatch(base, batch));
+    return base;
   }
 
   private drainLinks(): void {

@@ -142,3 +142,27 @@ for (const [pubPath, subPath] of [['turn', 'tcp'], ['tcp', 'turn']] as const) {
     }
   });
 }
+
+test("router: a connection relayed by its own TURN allocation is refused with a typed error, not silently left unforwarded", { timeout: 60_000, skip: coturnSkip }, async () => {
+  const mux = await UdpMux.bind({ address: '127.0.0.1' });
+  const router = Router.create(mux);
+  const s = new RTCPeerConnection({ udpMux: mux, iceServers: [turn!.iceServer('udp')], iceTransportPolicy: 'relay' });
+  const c = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  try {
+    s.onicecandidate = (e) => void c.addIceCandidate({ candidate: e.candidate?.candidate ?? '' }).catch(() => undefined);
+    c.addTransceiver(new LocalStreamTrack({ kind: 'audio' }), { direction: 'sendonly' });
+    const transceiver = new Promise<RTCRtpTransceiver>((r) => s.once('track', (e) => r(e.transceiver)));
+    await c.setLocalDescription(await c.createOffer());
+    await s.setRemoteDescription(c.localDescription!);
+    await s.setLocalDescription(await s.createAnswer());
+    await c.setRemoteDescription(s.localDescription!);
+    await within(Promise.all([c.connected(), s.connected()]), 20_000, 'connected over the relay');
+    assert.equal(s.mediaTransport!.selectedPair!.local.type, 'relay');
+    await assert.rejects(router.produce(s, await within(transceiver, 5000, 'track')), { name: 'NotSupportedError', code: 'ERR_SFU_RELAYED_LEG' });
+  } finally {
+    router.close();
+    c.close();
+    s.close();
+    mux.close();
+  }
+});

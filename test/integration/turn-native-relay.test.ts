@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
+import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import { coturnSkip, startCoturn, type Coturn } from './coturn.js';
 import { within } from './peer-helpers.js';
 
@@ -110,3 +111,49 @@ test(`media both ways over a TURN/${transport.toUpperCase()} relay: ChannelData 
   }
 });
 }
+
+test('a connection on a shared UdpMux port allocates on TURN/UDP from a socket of its own; its relayed media takes the native channel route', { timeout: 60_000, skip: coturnSkip }, async () => {
+  const mux = await UdpMux.bind({ address: '127.0.0.1' });
+  // The server side is on the shared port and relay-only; the client has own sockets.
+  const server = new RTCPeerConnection({ udpMux: mux, iceServers: [turn!.iceServer('udp')], iceTransportPolicy: 'relay' });
+  const client = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  try {
+    const up = new LocalStreamTrack({ kind: 'audio' });
+    client.addTransceiver(up, { direction: 'sendrecv' });
+    const upRemote = new Promise<MediaStreamTrack>((r) => server.once('track', (e) => r(e.track)));
+    const downRemote = new Promise<MediaStreamTrack>((r) => client.once('track', (e) => r(e.track)));
+    server.onicecandidate = (e) => void client.addIceCandidate({ candidate: e.candidate?.candidate ?? '' }).catch(() => undefined);
+    await client.setLocalDescription(await client.createOffer());
+    await server.setRemoteDescription(client.localDescription!);
+    const down = new LocalStreamTrack({ kind: 'audio' });
+    server.addTrack(down);
+    await server.setLocalDescription(await server.createAnswer());
+    await client.setRemoteDescription(server.localDescription!);
+    await within(Promise.all([client.connected(), server.connected()]), 20_000, 'connected over the relay');
+    const st = server.mediaTransport!;
+    assert.equal(st.selectedPair?.local.type, 'relay', 'the shared-port connection sends through its TURN allocation');
+    assert.ok(!server.localDescription!.sdp.includes(` ${mux.local.port} typ host`), 'the relay policy announces no host candidate of the port');
+    await until(() => st.relayRouted, 10_000, 'the native TURN channel route');
+    const [ut, dt] = [await within(upRemote, 5000, 'up track'), await within(downRemote, 5000, 'down track')];
+    const before = { srtp: { ...st.srtpCounters }, js: { ...st.iceDriverStats.relayedMediaInJs } };
+    const N = 100;
+    const all = Promise.all([within(collect(ut, 'up', N), 15_000, 'up media'), within(collect(dt, 'down', N), 15_000, 'down media')]);
+    for (let i = 0; i < N; i++) {
+      up.send(new RtpPacket({ timestamp: i * 960, payload: Buffer.from(`up ${i}`) }));
+      down.send(new RtpPacket({ timestamp: i * 960, payload: Buffer.from(`down ${i}`) }));
+      if (i % 20 === 19) await new Promise((r) => setTimeout(r, 5));
+    }
+    await all;
+    const after = { srtp: st.srtpCounters, js: st.iceDriverStats.relayedMediaInJs };
+    assert.equal(after.js.sent - before.js.sent, 0, JSON.stringify(after.js));
+    assert.equal(after.js.received - before.js.received, 0, JSON.stringify(after.js));
+    assert.equal(after.srtp.protectedInJs - before.srtp.protectedInJs, 0);
+    assert.equal(after.srtp.unprotectedInJs - before.srtp.unprotectedInJs, 0);
+    assert.ok(after.srtp.protectedNatively - before.srtp.protectedNatively >= N);
+    assert.ok(after.srtp.unprotectedNatively - before.srtp.unprotectedNatively >= N);
+  } finally {
+    client.close();
+    server.close();
+    mux.close();
+  }
+});
