@@ -24,7 +24,7 @@ constexpr size_t kAddressRecord = 28;  // as lib/transport/source/udp-socket.ts 
 
 // Producer/consumer stats layouts (lib/native/forward.ts reads them in this order).
 constexpr size_t kProducerStats = 12;
-constexpr size_t kProducerLayerReceiveStats = 6;
+constexpr size_t kProducerLayerReceiveStats = 10;
 constexpr size_t kConsumerStats = 7 + kForwardDropCount;
 constexpr uint32_t kMaxCachePackets = 32768;
 constexpr size_t kConsumerLayerStats = 5;
@@ -74,6 +74,9 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
                            InstanceMethod<&ForwardEngineWrap::ProducerLayerReceive>("producerLayerReceive"),
                            InstanceMethod<&ForwardEngineWrap::SetProducerAbsSendTime>("setProducerAbsSendTime"),
                            InstanceMethod<&ForwardEngineWrap::DrainProducerSendTimes>("drainProducerSendTimes"),
+                           InstanceMethod<&ForwardEngineWrap::EnableTransportSendLog>("enableTransportSendLog"),
+                           InstanceMethod<&ForwardEngineWrap::CollectTransportSends>("collectTransportSends"),
+                           InstanceMethod<&ForwardEngineWrap::TransportSendsOverwritten>("transportSendsOverwritten"),
                            InstanceMethod<&ForwardEngineWrap::ConsumerStats>("consumerStats"),
                        });
   }
@@ -292,6 +295,62 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
                                                                                         static_cast<uint8_t>(ext)));
   }
 
+  // enableTransportSendLog(id, capacity) -> bool: keep transport-cc send records of the leg
+  // (docs/sfu.md "Automatic layer selection"); the ring is allocated here, once.
+  Napi::Value EnableTransportSendLog(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2) return Napi::Boolean::New(env, false);
+    ForwardLegSendLog* log = engine_.transport_send_log(info[0].ToNumber().Uint32Value());
+    const uint32_t capacity = info[1].ToNumber().Uint32Value();
+    if (!log || capacity > 65536) return Napi::Boolean::New(env, false);
+    if (!log->enabled() || capacity == 0) log->enable(capacity);
+    return Napi::Boolean::New(env, true);
+  }
+
+  // collectTransportSends(id, seqs Uint16Array, sizes Uint32Array, agesUs Float64Array) -> n: the
+  // records sent since the last call, oldest first: transport-wide number, bytes, µs since sent.
+  Napi::Value CollectTransportSends(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 4) return Napi::Number::New(env, 0);
+    ForwardLegSendLog* log = engine_.transport_send_log(info[0].ToNumber().Uint32Value());
+    if (!log) return Napi::Number::New(env, 0);
+    for (size_t i = 1; i < 4; ++i) if (!info[i].IsTypedArray()) return Napi::Number::New(env, 0);
+    Napi::TypedArray q = info[1].As<Napi::TypedArray>();
+    Napi::TypedArray z = info[2].As<Napi::TypedArray>();
+    Napi::TypedArray a = info[3].As<Napi::TypedArray>();
+    if (q.TypedArrayType() != napi_uint16_array || z.TypedArrayType() != napi_uint32_array ||
+        a.TypedArrayType() != napi_float64_array) {
+      return Napi::Number::New(env, 0);
+    }
+    auto data = [](Napi::TypedArray x) { return static_cast<uint8_t*>(x.ArrayBuffer().Data()) + x.ByteOffset(); };
+    uint16_t* seqs = reinterpret_cast<uint16_t*>(data(q));
+    uint32_t* sizes = reinterpret_cast<uint32_t*>(data(z));
+    double* ages = reinterpret_cast<double*>(data(a));
+    size_t max = q.ElementLength();
+    if (z.ElementLength() < max) max = z.ElementLength();
+    if (a.ElementLength() < max) max = a.ElementLength();
+    ForwardLegSend chunk[128];
+    const uint64_t now = MonotonicMicros();
+    size_t total = 0;
+    while (total < max) {
+      const size_t want = max - total < 128 ? max - total : 128;
+      const size_t n = log->collect(chunk, want);
+      for (size_t i = 0; i < n; ++i) {
+        seqs[total + i] = chunk[i].seq;
+        sizes[total + i] = chunk[i].size;
+        ages[total + i] = static_cast<double>(now > chunk[i].sent_us ? now - chunk[i].sent_us : 0);
+      }
+      total += n;
+      if (n < want) break;
+    }
+    return Napi::Number::New(env, static_cast<double>(total));
+  }
+
+  Napi::Value TransportSendsOverwritten(const Napi::CallbackInfo& info) {
+    ForwardLegSendLog* log = engine_.transport_send_log(info[0].ToNumber().Uint32Value());
+    return Napi::Number::New(info.Env(), log ? static_cast<double>(log->overwritten()) : 0);
+  }
+
   // drainProducerSendTimes(id, ssrcs Uint32Array, absSendTimes Int32Array, lengths Uint32Array,
   // agesUs Float64Array) -> n: the oldest n logged packets, each with its SSRC, abs-send-time (-1:
   // none), bytes and µs since it arrived (REMB, docs/sfu.md).
@@ -443,9 +502,9 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     return Napi::Number::New(info.Env(), n);
   }
 
-  // producerLayerReceive(id, layer, out Float64Array(6)) -> false when unknown: one spatial layer's
+  // producerLayerReceive(id, layer, out Float64Array(10)) -> false when unknown: one spatial layer's
   // SSRC as RFC 3550 §A.1/§A.8 sees it: [packets, bytes, baseSequence, extendedHighestSequence,
-  // receivedA1, jitter (timestamp units)]
+  // receivedA1, jitter (timestamp units), bytes of VP8 TID 0, 1, 2, 3 (while layer-aware)]
   Napi::Value ProducerLayerReceive(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 3 || !info[2].IsTypedArray()) return Napi::Boolean::New(env, false);
@@ -468,6 +527,9 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     out[3] = r->extended_highest();
     out[4] = static_cast<double>(r->received);
     out[5] = r->jitter_q4 / 16.0;
+    uint64_t temporal[4] = {};
+    engine_.producer_layer_temporal_bytes(id, static_cast<uint8_t>(layer), temporal);
+    for (int t = 0; t < 4; ++t) out[6 + t] = static_cast<double>(temporal[t]);
     return Napi::Boolean::New(env, true);
   }
 

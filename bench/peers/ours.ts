@@ -144,12 +144,22 @@ async function connectPairs(mode: AnswererMode, count: number, keep: boolean): P
   const one = async (): Promise<number> => {
     const t0 = performance.now();
     const a = pc(mode);
-    const b = await answerer(mode);
-    all.push(a, b);
-    a.addTransceiver('audio');
-    await negotiate(a, b);
-    await within(Promise.all([a.connected(), b.connected()]), 60_000, 'ours connected');
-    return performance.now() - t0;
+    let b: RTCPeerConnection | undefined;
+    try {
+      b = await answerer(mode);
+      all.push(a, b);
+      a.addTransceiver('audio');
+      await negotiate(a, b);
+      await within(Promise.all([a.connected(), b.connected()]), 60_000, 'ours connected');
+      return performance.now() - t0;
+    } catch (err) {
+      // A pair that did not connect is closed at once and dropped (so its objects can be
+      // collected): the memory suite counts connected PCs only.
+      if (b) all.splice(all.indexOf(a), 2);
+      a.close();
+      b?.close();
+      throw err;
+    }
   };
   const { times, failed } = settle(await Promise.allSettled(Array.from({ length: count }, one)));
   const peers = {

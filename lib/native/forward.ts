@@ -24,6 +24,12 @@ export interface NativeForwardEngine {
   setProducerAbsSendTime(id: number, extensionId: number): boolean;
   /** Moves the oldest logged packets out: SSRC, abs-send-time (-1: none), bytes, µs since arrival; returns how many. */
   drainProducerSendTimes(id: number, ssrcs: Uint32Array, absSendTimes: Int32Array, lengths: Uint32Array, agesUs: Float64Array): number;
+  /** Keeps transport `id`'s transport-cc send records in a ring of `capacity` (≤ 65536; 0: off). */
+  enableTransportSendLog(id: number, capacity: number): boolean;
+  /** Moves out the records sent since the last call: transport-wide number, bytes, µs since sent; returns how many. */
+  collectTransportSends(id: number, seqs: Uint16Array, sizes: Uint32Array, agesUs: Float64Array): number;
+  /** Records overwritten before they were collected. */
+  transportSendsOverwritten(id: number): number;
   removeProducer(id: number): boolean;
   /** A simulcast producer of `layers` (2..8) spatial layers, lowest first; 0 when refused. */
   addSimulcastProducer(srtpSession: object, layers: number, tap: boolean, cachePackets: number): number;
@@ -53,7 +59,8 @@ export interface NativeForwardEngine {
   producerLayerPackets(id: number, out: Float64Array): number;
   /**
    * One spatial layer's SSRC as the engine received it, into out (PRODUCER_LAYER_RECEIVE_COUNT):
-   * [packets, bytes, baseSequence, extendedHighestSequence, receivedA1, jitter (timestamp units)]
+   * [packets, bytes, baseSequence, extendedHighestSequence, receivedA1, jitter (timestamp units),
+   *  bytes of VP8 TID 0, 1, 2, 3 (counted while the producer is layer-aware)]
    * (RFC 3550 §A.1, §A.8); false for an unknown producer or layer.
    */
   producerLayerReceive(id: number, layer: number, out: Float64Array): boolean;
@@ -101,7 +108,7 @@ export const FORWARD_UNMAPPED = 0xff;
 /** Values of producerStats() and consumerStats() before the drops. */
 export const PRODUCER_STAT_COUNT = 12;
 /** Doubles producerLayerReceive writes. */
-export const PRODUCER_LAYER_RECEIVE_COUNT = 6;
+export const PRODUCER_LAYER_RECEIVE_COUNT = 10;
 export const CONSUMER_STAT_BASE = 7;
 /** Largest NACK cache per producer, in packets. */
 export const MAX_CACHE_PACKETS = 32768;

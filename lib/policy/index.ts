@@ -51,3 +51,15 @@ export { BandwidthEstimationPolicy, bandwidthEstimationPolicy, BANDWIDTH_ESTIMAT
 export type { BandwidthEstimationPolicyOptions, BandwidthEstimationPolicyStats } from './bandwidth-estimator-policy.js';
 export { RembPolicy, rembPolicy, REMB_POLICY } from './remb-policy.js';
 export type { RembPolicyOptions } from './remb-policy.js';
+export { BandwidthLayerSelection, layerSteps } from './layer-selection.js';
+export type {
+  BandwidthLayerSelectionOptions,
+  LayerSelectionChange,
+  LayerSelectionConsumer,
+  LayerSelectionInput,
+  LayerSelectionPolicy,
+  LayerSelectionReason,
+  SelectedLayers,
+} from './layer-selection.js';
+export { LayerBitrateMeter } from './layer-bitrate-meter.js';
+export type { LayerBitrateMeterOptions } from './layer-bitrate-meter.js';

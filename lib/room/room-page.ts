@@ -1,7 +1,8 @@
 // The room page the `sfu` command serves (docs/sfu.md "Room server"), embedded as a string so that
 // it ships inside dist/ with tsc: publish camera+microphone on one connection, one recvonly
-// connection per other member, each remote video with its layer and frame size, the server's stats,
-// and per-video controls to ask for a lower or higher simulcast layer.
+// connection per other member, each remote video with its layers and frame size, the server's stats,
+// and per-video controls: a lower or higher simulcast layer, a temporal layer (VP8 L1T3, RFC 7741
+// §4.2, where the browser encodes it), or automatic selection (docs/sfu.md "Automatic layer selection").
 
 /** What the page captures and how it publishes. */
 export interface RoomPageConfig {
@@ -43,8 +44,11 @@ const WIDTH = Number(params.get('width')) || CONFIG.width;
 const HEIGHT = Number(params.get('height')) || CONFIG.height;
 const FPS = Number(params.get('fps')) || CONFIG.frameRate;
 const SIMULCAST = params.has('simulcast') ? params.get('simulcast') === '1' : CONFIG.simulcast;
+// Temporal layers (scalabilityMode L1T3 on every encoding) unless ?temporal=0; a browser that
+// refuses them publishes without (room.temporal says which).
+const TEMPORAL = params.get('temporal') !== '0';
 const $ = (id) => document.getElementById(id);
-const room = window.pwtRoom = { state: 'starting', room: ROOM, member: null, pc: null, remotes: new Map(), server: null, log: [], simulcast: SIMULCAST };
+const room = window.pwtRoom = { state: 'starting', room: ROOM, member: null, pc: null, remotes: new Map(), server: null, log: [], simulcast: SIMULCAST, temporal: false };
 function log(msg) { const line = new Date().toISOString().slice(11, 23) + ' ' + msg; room.log.push(line); $('log').textContent += line + '\\n'; }
 function setState(s) { room.state = s; $('state').textContent = s; log('state ' + s); }
 function base() { return '/rooms/' + encodeURIComponent(ROOM); }
@@ -73,9 +77,18 @@ async function publish() {
   const pc = room.pc = new RTCPeerConnection();
   for (const track of stream.getTracks()) {
     const init = { direction: 'sendonly', streams: [stream] };
-    if (track.kind === 'video' && SIMULCAST) init.sendEncodings = [
-      { rid: 'low', scaleResolutionDownBy: 4 }, { rid: 'mid', scaleResolutionDownBy: 2 }, { rid: 'high', scaleResolutionDownBy: 1 }];
-    pc.addTransceiver(track, init);
+    if (track.kind !== 'video') { pc.addTransceiver(track, init); continue; }
+    const encodings = SIMULCAST
+      ? [{ rid: 'low', scaleResolutionDownBy: 4 }, { rid: 'mid', scaleResolutionDownBy: 2 }, { rid: 'high', scaleResolutionDownBy: 1 }]
+      : [{}];
+    let transceiver = null;
+    if (TEMPORAL) {
+      try {
+        transceiver = pc.addTransceiver(track, { ...init, sendEncodings: encodings.map((e) => ({ ...e, scalabilityMode: 'L1T3' })) });
+        room.temporal = true;
+      } catch (e) { log('no temporal layers (' + e.message + ')'); }
+    }
+    if (!transceiver) pc.addTransceiver(track, SIMULCAST ? { ...init, sendEncodings: encodings } : init);
   }
   pc.addEventListener('connectionstatechange', () => { setState(pc.connectionState); });
   await pc.setLocalDescription(await pc.createOffer());
@@ -83,7 +96,7 @@ async function publish() {
   const { member, answer } = await postJson(base() + '/join', { offer: pc.localDescription.sdp });
   room.member = member; $('member').textContent = member;
   await pc.setRemoteDescription({ type: 'answer', sdp: answer });
-  log('joined room ' + ROOM + ' as ' + member + (SIMULCAST ? ' (simulcast low/mid/high)' : ''));
+  log('joined room ' + ROOM + ' as ' + member + (SIMULCAST ? ' (simulcast low/mid/high)' : '') + (room.temporal ? ' with temporal layers L1T3' : ''));
 }
 
 function remoteView(id) {
@@ -97,9 +110,18 @@ function remoteView(id) {
   lower.onclick = () => room.requestLayer(id, -1).catch((e) => log(e.message));
   higher.onclick = () => room.requestLayer(id, +1).catch((e) => log(e.message));
   lower.disabled = higher.disabled = true;
-  cap.append(info, ' ', lower, ' ', higher);
+  // Temporal layer: every one (the default), or up to T0/T1/T2 (a lower frame rate).
+  const temporal = document.createElement('select');
+  for (const [value, text] of [['', 'all frames'], ['0', 'T0'], ['1', 'T0+T1'], ['2', 'T0..T2']]) {
+    const o = document.createElement('option'); o.value = value; o.textContent = text; temporal.append(o);
+  }
+  temporal.onchange = () => room.setTemporalLayer(id, temporal.value === '' ? undefined : Number(temporal.value)).catch((e) => log(e.message));
+  const autoLabel = document.createElement('label'); const auto = document.createElement('input'); auto.type = 'checkbox';
+  auto.onchange = () => room.setAuto(id, auto.checked).catch((e) => log(e.message));
+  autoLabel.append(auto, ' auto');
+  cap.append(info, ' ', lower, ' ', higher, ' ', temporal, ' ', autoLabel);
   fig.append(video, audio, cap); $('remotes').append(fig);
-  return { fig, video, audio, info, lower, higher };
+  return { fig, video, audio, info, lower, higher, temporal, auto };
 }
 
 async function subscribe(id) {
@@ -153,15 +175,16 @@ function layerText(c) {
   if (c.spatialLayers.length < 2) return 'single layer';
   const name = (i) => i + ' (' + c.spatialLayers[i] + ')';
   const now = c.currentLayers ? 'layer ' + name(c.currentLayers.spatialLayer) + ' T' + c.currentLayers.temporalLayer : 'waiting for a key frame';
+  const auto = c.autoLayers ? ', auto (target ' + c.targetLayers.spatialLayer + ' T' + c.targetLayers.temporalLayer + ')' : '';
   const asked = c.wantedSpatialLayer === (c.currentLayers && c.currentLayers.spatialLayer) ? '' : ', asked ' + name(c.wantedSpatialLayer);
-  return now + asked + ', live ' + (c.liveLayers.length ? c.liveLayers.join('+') : 'none');
+  return now + asked + auto + ', live ' + (c.liveLayers.length ? c.liveLayers.join('+') : 'none');
 }
 
 async function remoteStats(remote) {
-  const out = { id: remote.id, connectionState: remote.pc.connectionState, framesDecoded: 0, frameWidth: 0, frameHeight: 0, audioPacketsReceived: 0, videoPacketsReceived: 0 };
+  const out = { id: remote.id, connectionState: remote.pc.connectionState, framesDecoded: 0, framesPerSecond: 0, frameWidth: 0, frameHeight: 0, audioPacketsReceived: 0, videoPacketsReceived: 0 };
   (await remote.pc.getStats()).forEach((s) => {
     if (s.type !== 'inbound-rtp') return;
-    if (s.kind === 'video') { out.framesDecoded = s.framesDecoded || 0; out.frameWidth = s.frameWidth || 0; out.frameHeight = s.frameHeight || 0; out.videoPacketsReceived = s.packetsReceived || 0; }
+    if (s.kind === 'video') { out.framesDecoded = s.framesDecoded || 0; out.framesPerSecond = s.framesPerSecond || 0; out.frameWidth = s.frameWidth || 0; out.frameHeight = s.frameHeight || 0; out.videoPacketsReceived = s.packetsReceived || 0; }
     else if (s.kind === 'audio') out.audioPacketsReceived = s.packetsReceived || 0;
   });
   remote.stats = out;
@@ -176,13 +199,30 @@ room.requestLayer = async (id, step) => {
   const c = serverConsumers(id).video;
   if (!c || c.spatialLayers.length < 2) throw new Error(id.slice(0, 8) + ' publishes a single layer');
   const spatialLayer = Math.max(0, Math.min(c.spatialLayers.length - 1, c.wantedSpatialLayer + step));
-  return room.setLayer(id, spatialLayer);
+  return room.setLayer(id, spatialLayer, room.remotes.get(id)?.temporalLayer);
 };
 
-/** Asks the server for spatial layer spatialLayer of member id's video. */
-room.setLayer = async (id, spatialLayer) => {
-  log('asking for layer ' + spatialLayer + ' of ' + id.slice(0, 8));
-  const answer = await postJson(memberUrl('layers'), { from: id, spatialLayer });
+/** Asks the server for spatial layer spatialLayer (and temporal layer temporalLayer, default all) of member id's video. */
+room.setLayer = async (id, spatialLayer, temporalLayer) => {
+  log('asking for layer ' + spatialLayer + (temporalLayer === undefined ? '' : ' T' + temporalLayer) + ' of ' + id.slice(0, 8));
+  const remote = room.remotes.get(id);
+  if (remote) remote.temporalLayer = temporalLayer;
+  const answer = await postJson(memberUrl('layers'), { from: id, spatialLayer, ...(temporalLayer === undefined ? {} : { temporalLayer }) });
+  await poll();
+  return answer;
+};
+
+/** Keeps the spatial layer asked for and asks for temporal layer temporalLayer (undefined: all). */
+room.setTemporalLayer = async (id, temporalLayer) => {
+  const c = serverConsumers(id).video;
+  if (!c) throw new Error(id.slice(0, 8) + ': no video yet');
+  return room.setLayer(id, c.wantedSpatialLayer, temporalLayer);
+};
+
+/** Turns automatic layer selection (under the layers asked for) on or off for member id's video. */
+room.setAuto = async (id, on) => {
+  log((on ? 'automatic layers for ' : 'manual layers for ') + id.slice(0, 8));
+  const answer = await postJson(memberUrl('layers'), { from: id, auto: on });
   await poll();
   return answer;
 };
@@ -211,7 +251,8 @@ async function refresh() {
     const layers = c ? c.spatialLayers.length : 0;
     remote.view.lower.disabled = layers < 2 || c.wantedSpatialLayer === 0;
     remote.view.higher.disabled = layers < 2 || c.wantedSpatialLayer === layers - 1;
-    remote.view.info.textContent = s.id.slice(0, 8) + ': ' + layerText(c) + ' · ' + s.frameWidth + 'x' + s.frameHeight + ' · ' + s.framesDecoded + ' frames · audio ' + s.audioPacketsReceived + ' pkts';
+    if (c) remote.view.auto.checked = c.autoLayers;
+    remote.view.info.textContent = s.id.slice(0, 8) + ': ' + layerText(c) + ' · ' + s.frameWidth + 'x' + s.frameHeight + ' · ' + s.framesPerSecond + ' fps · ' + s.framesDecoded + ' frames · audio ' + s.audioPacketsReceived + ' pkts';
   }
   const v = $('local'); $('localinfo').textContent = v.videoWidth + 'x' + v.videoHeight;
 }

@@ -211,6 +211,10 @@ export async function startRoomServer(options: RoomServerOptions = {}): Promise<
     }
     if (action === 'layers' && req.method === 'POST') {
       const body = await readJson(req);
+      if (body.auto !== undefined) {
+        if (typeof body.auto !== 'boolean') throw new HttpError(400, '"auto" must be a boolean');
+        return sendJson(res, 200, room.setAutoLayers(memberId, stringField(body, 'from'), body.auto));
+      }
       const spatialLayer = body.spatialLayer;
       const temporalLayer = body.temporalLayer;
       if (typeof spatialLayer !== 'number' || (temporalLayer !== undefined && typeof temporalLayer !== 'number')) {

@@ -21,6 +21,10 @@ export interface RoomConsumerSnapshot extends ConsumerStats {
   /** The layers asked for, and those sent now (null for a single stream or before the first key frame). */
   readonly preferredLayers: PreferredLayers;
   readonly currentLayers: ConsumerLayers | null;
+  /** True while the router chooses the layers under `preferredLayers` (docs/sfu.md "Automatic layer selection"). */
+  readonly autoLayers: boolean;
+  /** The layers the engine is told to send (the automatic choice, or the preferred layers). */
+  readonly targetLayers: ConsumerLayers;
 }
 
 /** A subscription as the room's stats show it. */
@@ -126,6 +130,8 @@ export class RoomSubscription {
         wantedSpatialLayer: c.kind === 'video' ? this.wanted ?? c.producer.layerCount - 1 : 0,
         preferredLayers: c.preferredLayers,
         currentLayers: c.currentLayers,
+        autoLayers: c.autoLayers,
+        targetLayers: c.targetLayers,
       });
     }
     return { from: this.from, connectionState: this.pc.connectionState, consumers, ...(this.errorValue !== undefined ? { error: this.errorValue } : {}) };
@@ -151,6 +157,18 @@ export class RoomSubscription {
     const spatialLayer = chooseLayer(layers.spatialLayer, this.liveLayers(producer));
     video.setPreferredLayers({ ...layers, spatialLayer });
     return { wantedSpatialLayer: layers.spatialLayer, preferredLayers: video.preferredLayers };
+  }
+
+  /**
+   * Turns automatic layer selection of this subscription's video on or off (lib/sfu
+   * Consumer.setAutoLayers): the layers asked for become the cap. Throws ERR_ROOM_NO_VIDEO before the
+   * video consumer exists.
+   */
+  setAutoLayers(on: boolean): { autoLayers: boolean; preferredLayers: PreferredLayers } {
+    const video = this.video();
+    if (!video) throw new InvalidStateError('ERR_ROOM_NO_VIDEO', `the subscription to ${this.from} carries no video (yet)`);
+    video.setAutoLayers(on);
+    return { autoLayers: video.autoLayers, preferredLayers: video.preferredLayers };
   }
 
   /**

@@ -109,6 +109,14 @@ export class Room extends TypedEventEmitter<RoomEvents> {
     return subscription.setPreferredLayers(layers);
   }
 
+  /** Turns automatic layer selection of member `from`'s video on or off in member `memberId`'s subscription to it. */
+  setAutoLayers(memberId: string, from: string, on: boolean): { autoLayers: boolean; preferredLayers: PreferredLayers } {
+    this.assertOpen();
+    const subscription = this.member(memberId).subscriptions.get(from);
+    if (!subscription) throw new InvalidStateError('ERR_ROOM_NOT_SUBSCRIBED', `member ${memberId} does not subscribe to ${from}`);
+    return subscription.setAutoLayers(on);
+  }
+
   /** Removes a member and closes everything of it. False when there is no such member. */
   leave(memberId: string, why = 'leave'): boolean {
     const member = this.membersValue.get(memberId);

@@ -8,6 +8,7 @@ import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
 import type { NativeForwardEngine } from '../native/forward.js';
 import { CONSUMER_LAYER_STAT_COUNT, CONSUMER_STAT_BASE, MAX_TEMPORAL_LAYER } from '../native/forward.js';
 import type { NativeStreamTotals } from '../peer/rtp-policy.js';
+import type { LayerSelectionReason } from '../policy/layer-selection.js';
 import type { Producer } from './producer.js';
 
 /** Why the engine did not send a packet to a consumer (native ForwardDrop names). */
@@ -25,10 +26,21 @@ export interface PreferredLayers {
   readonly temporalLayer?: number;
 }
 
+/** A target the automatic layer selection chose (docs/sfu.md "Automatic layer selection"). */
+export interface TargetLayersChange extends ConsumerLayers {
+  readonly reason: LayerSelectionReason;
+  /** The subscriber connection's bandwidth estimate at the time (bits/s), if any. */
+  readonly estimateBps: number | undefined;
+  /** The measured bitrate of the new target (bits/s). */
+  readonly bitrateBps: number;
+}
+
 /** Events of a {@link Consumer}. */
 export type ConsumerEvents = {
   /** A layer switch completed (at a key frame, or a temporal switch point): the layers now sent. */
   layerschange: [layers: ConsumerLayers];
+  /** Automatic layer selection moved the target (the switch itself completes later: 'layerschange'). */
+  targetlayerschange: [change: TargetLayersChange];
 };
 
 /** Consumer stats, shaped like W3C outbound-rtp where a name exists (pwt* fields are ours). */
@@ -58,8 +70,10 @@ export interface ConsumerHost {
   readonly engine: NativeForwardEngine;
   readonly dropNames: readonly string[];
   consumerClosed(c: Consumer): void;
-  /** The consumer's preferred layers changed: ask for a key frame and watch for the switch. */
+  /** The consumer's target layers changed: ask for a key frame and watch for the switch. */
   layersRequested(c: Consumer): void;
+  /** Automatic layer selection was turned on or off for the consumer. */
+  autoLayersChanged(c: Consumer): void;
 }
 
 /** Checks `layers` against `producer` (RangeError ERR_SFU_LAYER). */
@@ -90,6 +104,9 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
   private readonly statsOut: Float64Array;
   private readonly layersOut = new Float64Array(CONSUMER_LAYER_STAT_COUNT);
   private preferredValue: PreferredLayers;
+  /** What the engine is told to send: the preferred layers, or the automatic choice under them. */
+  private targetValue: ConsumerLayers;
+  private autoValue = false;
   private selectsLayers: boolean;
   private reported: ConsumerLayers | null = null;
 
@@ -100,6 +117,7 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
     this.host = host;
     this.preferredValue = preferred ? { ...preferred } : { spatialLayer: producer.layerCount - 1 };
     this.selectsLayers = producer.simulcast || preferred?.temporalLayer !== undefined;
+    this.targetValue = { spatialLayer: this.preferredValue.spatialLayer, temporalLayer: this.preferredValue.temporalLayer ?? MAX_TEMPORAL_LAYER };
     this.id = id;
     this.producerValue = producer;
     this.transceiver = transceiver;
@@ -178,10 +196,56 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
   setPreferredLayers(layers: PreferredLayers): void {
     this.assertOpen();
     checkPreferredLayers(layers, this.producerValue);
-    const temporal = layers.temporalLayer ?? MAX_TEMPORAL_LAYER;
-    this.host.engine.setConsumerLayers(this.id, layers.spatialLayer, temporal);
     this.preferredValue = { spatialLayer: layers.spatialLayer, ...(layers.temporalLayer !== undefined ? { temporalLayer: layers.temporalLayer } : {}) };
-    if (temporal < MAX_TEMPORAL_LAYER) this.selectsLayers = true;
+    // Under automatic selection the preference is the cap: the next look moves the target under it.
+    if (!this.autoValue) this.setTarget({ spatialLayer: layers.spatialLayer, temporalLayer: layers.temporalLayer ?? MAX_TEMPORAL_LAYER });
+  }
+
+  /**
+   * The layers the engine is told to send now: the preferred layers, or under automatic selection
+   * the layers it chose (never above the preferred ones). The switch completes later ('layerschange').
+   */
+  get targetLayers(): ConsumerLayers {
+    return { ...this.targetValue };
+  }
+
+  /** True while the router chooses this consumer's layers from the subscriber's bandwidth estimate. */
+  get autoLayers(): boolean {
+    return this.autoValue;
+  }
+
+  /**
+   * Turns automatic layer selection on or off (docs/sfu.md "Automatic layer selection"): the
+   * preferred layers become the cap, and the router moves the target under it from the subscriber
+   * connection's bandwidth estimate ('targetlayerschange'). Turned off, the target goes back to the
+   * preferred layers. Only a consumer that selects layers (a simulcast producer, or a temporal
+   * preference) has layers to choose from.
+   */
+  setAutoLayers(on: boolean): void {
+    this.assertOpen();
+    if (on && this.transceiver === null) {
+      throw new InvalidStateError('ERR_SFU_AUTO_LAYERS', "automatic layer selection needs a subscriber connection's bandwidth estimate: a plain or pipe consumer has none");
+    }
+    if (on === this.autoValue) return;
+    this.autoValue = on;
+    if (!on) {
+      const p = this.preferredValue;
+      this.setTarget({ spatialLayer: p.spatialLayer, temporalLayer: p.temporalLayer ?? MAX_TEMPORAL_LAYER });
+    }
+    this.host.autoLayersChanged(this);
+  }
+
+  /** @internal The automatic selection's choice (under the cap, checked by the policy's steps). */
+  applyAutoTarget(change: TargetLayersChange): void {
+    if (this.closedValue || !this.autoValue) return;
+    this.setTarget({ spatialLayer: change.spatialLayer, temporalLayer: change.temporalLayer });
+    this.safeEmit('targetlayerschange', change);
+  }
+
+  private setTarget(target: ConsumerLayers): void {
+    this.host.engine.setConsumerLayers(this.id, target.spatialLayer, target.temporalLayer);
+    this.targetValue = target;
+    if (target.temporalLayer < MAX_TEMPORAL_LAYER) this.selectsLayers = true;
     this.host.layersRequested(this);
   }
 

@@ -35,6 +35,7 @@ import { Producer } from './producer.js';
 import { mapConsumer, type NegotiatedRtp } from './rtp-mapping.js';
 import { PlainTransport, type PlainTransportOptions } from './plain-transport.js';
 import { PipeTransport, type PipeTransportOptions } from './pipe-transport.js';
+import { AutoLayerDriver, LEG_SEND_LOG_CAPACITY, type AutoLayerFeedbackStats, type LayerSelectionFactory } from './auto-layers.js';
 
 /** The engine's codec table for a producer's payload types (layer selection reads VP8 and H.264). */
 function layerCodecs(codecs: readonly { payloadType: number; mimeType: string }[]): Uint8Array {
@@ -82,6 +83,17 @@ export interface ConsumeOptions {
    * (VP8 TID 0..3) makes even a single-stream producer's consumer select layers.
    */
   preferredLayers?: PreferredLayers;
+  /**
+   * Chooses the layers from the subscriber connection's bandwidth estimate, under `preferredLayers`
+   * (default false; `consumer.setAutoLayers()` turns it on and off; docs/sfu.md "Automatic layer selection").
+   */
+  autoLayers?: boolean;
+}
+
+/** Options of {@link Router.create}. */
+export interface RouterOptions {
+  /** The automatic layer selection of each subscriber connection (default: BandwidthLayerSelection with its defaults). */
+  layerSelection?: LayerSelectionFactory;
 }
 
 /** How often the router looks for completed layer switches ('layerschange'), in milliseconds. */
@@ -118,6 +130,8 @@ export interface RouterStats {
   pairsNotFollowed: number;
   /** Packets not sent to a consumer, by reason. */
   drops: Record<ForwardDropReason, number>;
+  /** Transport-cc feedback from subscriber connections under automatic layer selection. */
+  autoLayerFeedback: AutoLayerFeedbackStats;
 }
 
 interface Leg {
@@ -150,12 +164,15 @@ export class Router {
   private arrivalPoll: NodeJS.Timeout | undefined;
   private readonly attached = new Set<{ close(): void }>();
   private readonly layerWatch = new Set<Consumer>();
+  /** The subscriber connection of each peer-connection consumer (the key of its automatic layer selection). */
+  private readonly consumerLegs = new Map<Consumer, RTCPeerConnection>();
   private layerTimer: ReturnType<typeof setInterval> | undefined;
   private lastLayerSwitches = 0;
   private layerTicks = 0;
   private closedValue = false;
+  private readonly autoLayers: AutoLayerDriver;
 
-  private constructor(mux: UdpMux) {
+  private constructor(mux: UdpMux, options: RouterOptions) {
     const socket = mux.nativeSocket;
     if (!socket) throw new InvalidStateError('ERR_SFU_NO_NATIVE_PORT', 'the router needs an open UdpMux on the native UDP socket');
     this.mux = mux;
@@ -163,11 +180,15 @@ export class Router {
     this.engine = createNativeForwardEngine(this.counters);
     this.dropNames = nativeForwardDropNames();
     if (!socket.setForwardEngine(this.engine)) throw new OperationError('ERR_SFU_ATTACH', 'the port refused the forwarding engine');
+    this.autoLayers = new AutoLayerDriver(options.layerSelection, (producer, layer, out) => this.engine.producerLayerReceive(producer.id, layer, out), {
+      enable: (transport) => this.engine.enableTransportSendLog(transport, LEG_SEND_LOG_CAPACITY),
+      collect: (transport, seqs, sizes, ages) => this.engine.collectTransportSends(transport, seqs, sizes, ages),
+    });
   }
 
   /** A router forwarding among the connections on `mux` (created with `{ udpMux: mux }`). */
-  static create(mux: UdpMux): Router {
-    return new Router(mux);
+  static create(mux: UdpMux, options: RouterOptions = {}): Router {
+    return new Router(mux, options);
   }
 
   get closed(): boolean {
@@ -341,13 +362,15 @@ export class Router {
     // keyframe requests go to the publisher through its keyframe module, which aggregates and
     // throttles them (docs/policy.md).
     const onRtcp = (e: RtcpEvent): void => {
-      if (consumer.closed || producer.closed || consumer.paused) return;
+      if (consumer.closed || producer.closed) return;
+      this.autoLayers.onRtcp(pc, consumer, e.packet);
+      if (consumer.paused) return;
       if (e.packet instanceof RtcpGenericNack) {
         const socket = this.mux.nativeSocket;
         if (socket) this.retransmit(consumer, e.packet.lostSequenceNumbers(), socket);
       } else if (e.packet instanceof RtcpPictureLossIndication || e.packet instanceof RtcpFullIntraRequest) {
         // The layer the subscriber decodes now (simulcast: the one it waits for if none yet).
-        this.requestKeyFrame(producer, producer.simulcast ? consumer.currentLayers?.spatialLayer ?? consumer.preferredLayers.spatialLayer : undefined);
+        this.requestKeyFrame(producer, producer.simulcast ? consumer.currentLayers?.spatialLayer ?? consumer.targetLayers.spatialLayer : undefined);
       }
     };
     transceiver.sender.on('rtcp', onRtcp);
@@ -359,6 +382,8 @@ export class Router {
     });
     if (producer.kind === 'video' && !paused) this.requestKeyFrame(producer, producer.simulcast ? target.spatialLayer : undefined);
     if (consumer.watchesLayers) this.watchLayers(consumer);
+    this.consumerLegs.set(consumer, pc);
+    if (options.autoLayers) consumer.setAutoLayers(true);
     return consumer;
   }
 
@@ -422,10 +447,17 @@ export class Router {
   }
 
   /** @internal */
+  autoLayersChanged(c: Consumer): void {
+    const pc = this.consumerLegs.get(c);
+    if (c.autoLayers && pc) this.autoLayers.add(c, pc, this.legs.get(pc)?.transport ?? 0);
+    else this.autoLayers.remove(c);
+  }
+
+  /** @internal */
   layersRequested(c: Consumer): void {
     if (c.producer.simulcast) {
       const current = c.currentLayers;
-      const wanted = c.preferredLayers.spatialLayer;
+      const wanted = c.targetLayers.spatialLayer;
       if (!current || current.spatialLayer !== wanted) this.requestKeyFrame(c.producer, wanted);
     }
     if (c.watchesLayers) this.watchLayers(c);
@@ -456,7 +488,7 @@ export class Router {
       // A publisher may ignore a key-frame request (Chromium drops some that come soon after
       // another): while a consumer waits for a spatial layer, ask again once a second.
       for (const c of this.layerWatch) {
-        const wanted = c.preferredLayers.spatialLayer;
+        const wanted = c.targetLayers.spatialLayer;
         if (c.producer.simulcast && !c.paused && c.currentLayers?.spatialLayer !== wanted) this.requestKeyFrame(c.producer, wanted);
       }
     }
@@ -497,6 +529,7 @@ export class Router {
       pairsFollowed: this.pairsFollowed,
       pairsNotFollowed: this.pairsNotFollowed,
       drops: drops as Record<ForwardDropReason, number>,
+      autoLayerFeedback: { ...this.autoLayers.feedbackStats },
     };
   }
 
@@ -509,6 +542,7 @@ export class Router {
     if (this.layerTimer) clearInterval(this.layerTimer);
     this.layerTimer = undefined;
     this.layerWatch.clear();
+    this.autoLayers.stop();
     const socket = this.mux.nativeSocket;
     if (socket) socket.setForwardEngine(null);
   }
@@ -526,6 +560,8 @@ export class Router {
     this.consumerCleanup.delete(c);
     c.producer.consumerCount--;
     this.layerWatch.delete(c);
+    this.autoLayers.remove(c);
+    this.consumerLegs.delete(c);
     for (const leg of this.legs.values()) leg.consumers.delete(c);
   }
 

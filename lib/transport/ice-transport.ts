@@ -241,7 +241,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private flushAgain = false;
   private gathered = false;
   private closed = false;
-  private readonly settledLinks = new Set<TurnLink>();
+  // TURN links that succeeded or failed; made by the first one (most connections have none).
+  private settledLinks: Set<TurnLink> | undefined;
   private serversStarted = false;
   private endOfCandidatesSent = false;
 
@@ -921,14 +922,15 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
 
   private linkDone(link: TurnLink, error?: string): void {
     if (error) this.emitEvent('turnerror', link.target.url, error);
-    if (this.settledLinks.has(link)) return;
-    this.settledLinks.add(link);
+    const settled = (this.settledLinks ??= new Set());
+    if (settled.has(link)) return;
+    settled.add(link);
     this.maybeEndGathering();
   }
 
   /** Host gathering is over and every TURN allocation succeeded or failed. */
   private maybeEndGathering(): void {
-    if (!this.serversStarted || this.endOfCandidatesSent || this.closed || this.settledLinks.size < this.links.length) return;
+    if (!this.serversStarted || this.endOfCandidatesSent || this.closed || (this.settledLinks?.size ?? 0) < this.links.length) return;
     this.endOfCandidatesSent = true;
     this.agent.endOfLocalCandidates(this.clock.now());
   }

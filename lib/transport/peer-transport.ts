@@ -32,6 +32,7 @@ import type { IceTransport, IceTransportStats } from './ice-transport.js';
 import type { TurnLinkStreamStats } from './source/turn-link.js';
 import type { TcpSrtpRoute } from './source/tcp-mux.js';
 import type { TurnDropReason } from '../ice/turn-client.js';
+import { nativeHeapTrimmer } from './native-heap-trimmer.js';
 import { withPortDrops } from './source/port-drops.js';
 import { UdpSrtpStatus, type UdpSocket } from './source/udp-socket.js';
 import { loggedDropCounters } from '../common/log.js';
@@ -431,6 +432,7 @@ export class PeerTransport {
     this.srtpValue?.close();
     this.pending = [];
     this.clearViews.length = 0;
+    nativeHeapTrimmer.noteFreed();
   }
 
   // ---- receive ------------------------------------------------------------------------
@@ -593,6 +595,9 @@ export class PeerTransport {
     // association is still 'new' would otherwise get an INIT ACK whose tag our own INIT replaces.
     this.connectSctp();
     this.flushPending();
+    // The handshake's buffers are freed now (docs/dtls.md); their pages go back to the kernel
+    // at the thread's next trim (docs/architecture.md, "What a connection costs").
+    nativeHeapTrimmer.noteFreed();
   }
 
   private connectSctp(): void {

@@ -216,6 +216,11 @@ bool ForwardEngine::set_producer_abs_send_time(uint32_t id, uint8_t ext_id) {
   return true;
 }
 
+ForwardLegSendLog* ForwardEngine::transport_send_log(uint32_t id) {
+  Transport* t = Find(transports_, id);
+  return t ? &t->send_log : nullptr;
+}
+
 ForwardSendTimeLog* ForwardEngine::producer_send_times(uint32_t id) {
   Producer* p = Find(producers_, id);
   return p ? &p->send_times : nullptr;
@@ -361,6 +366,13 @@ const ForwardReceiveStats* ForwardEngine::producer_layer_receive(uint32_t id, ui
   return &p->layers[layer].receive;
 }
 
+bool ForwardEngine::producer_layer_temporal_bytes(uint32_t id, uint8_t layer, uint64_t out[4]) const {
+  const Producer* p = Find(producers_, id);
+  if (!p || layer >= p->layers.size()) return false;
+  for (int t = 0; t < 4; ++t) out[t] = p->layers[layer].temporal_bytes[t];
+  return true;
+}
+
 const ForwardProducerCounters* ForwardEngine::producer_counters(uint32_t id) const {
   const Producer* p = Find(producers_, id);
   return p ? &p->counters : nullptr;
@@ -427,6 +439,7 @@ void ForwardEngine::ForwardTo(Consumer& c, const uint8_t* data, size_t len, uint
   if (used_ == slots_) Flush(sink);
   uint8_t* out = out_.data() + used_ * slot_bytes_;
   std::memcpy(out, data, len);
+  const uint16_t seq_before = t->transport_seq;
   const ForwardDrop drop = forward_rtp_rewrite(out, len, c.rewrite, now_us, &t->transport_seq);
   if (drop != ForwardDrop::kNone) return Drop(c, drop);
   if (c.layers.active && info->has_vp8) forward_layer_rewrite_vp8(out + info->payload_at, info->payload_len, info->vp8, c.layers);
@@ -437,6 +450,7 @@ void ForwardEngine::ForwardTo(Consumer& c, const uint8_t* data, size_t len, uint
   ++used_;
   items_.push_back(UdpSendItem{out, static_cast<uint32_t>(out_len), address, address_length});
   item_sinks_.push_back(t->sink ? t->sink : &sink);
+  if (t->transport_seq != seq_before) t->send_log.record(seq_before, now_us, static_cast<uint32_t>(out_len));
   ++c.counters.packets;
   c.counters.bytes += out_len;
   c.counters.payload_bytes += RtpPayloadLength(out, len);
@@ -470,6 +484,7 @@ bool ForwardEngine::Retransmit(Consumer& c, const Producer& p, const uint8_t* da
   if (used_ == slots_) Flush(sink);
   uint8_t* out = out_.data() + used_ * slot_bytes_;
   std::memcpy(out, data, len);
+  const uint16_t seq_before = t->transport_seq;
   if (forward_rtp_rewrite_retransmission(out, len, c.rewrite, now_us, &t->transport_seq) != ForwardDrop::kNone) return false;
   if (c.layers.active && info.has_vp8 &&
       !forward_layer_rewrite_vp8_retransmission(out + info.payload_at, info.payload_len, info.vp8, c.layers)) {
@@ -486,6 +501,7 @@ bool ForwardEngine::Retransmit(Consumer& c, const Producer& p, const uint8_t* da
   ++used_;
   items_.push_back(UdpSendItem{out, static_cast<uint32_t>(out_len), address, address_length});
   item_sinks_.push_back(t->sink ? t->sink : &sink);
+  if (t->transport_seq != seq_before) t->send_log.record(seq_before, now_us, static_cast<uint32_t>(out_len));
   return true;
 }
 
@@ -584,6 +600,10 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
     ++p.counters.packets;
     p.counters.bytes += len;
     layer.bytes += len;
+    if (p.layer_aware) {
+      const ForwardLayerPacket& info = slot_info_[i];
+      layer.temporal_bytes[info.has_vp8 && info.vp8.has_tid ? (info.vp8.tid & 3) : 0] += len;
+    }
     // A repair restored from RTX arrives a round trip late with an old sequence number: counted as
     // received it would hide the loss the report should carry, and its delay would read as jitter
     // (and as congestion to REMB). It is cached and forwarded, not measured.

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "native/forward/forward_arrival_log.hpp"
+#include "native/forward/forward_leg_send_log.hpp"
 #include "native/forward/forward_send_time_log.hpp"
 #include "native/forward/forward_layer_selector.hpp"
 #include "native/forward/forward_packet_cache.hpp"
@@ -134,6 +135,8 @@ class ForwardEngine {
    */
   bool set_producer_abs_send_time(uint32_t id, uint8_t ext_id);
   ForwardSendTimeLog* producer_send_times(uint32_t id);
+  /** Transport `id`'s transport-cc send records (docs/sfu.md "Automatic layer selection"); null if none. */
+  ForwardLegSendLog* transport_send_log(uint32_t id);
   ForwardArrivalLog* producer_arrivals(uint32_t id);
   /** Removes the producer; its consumers stay and forward nothing until switched. */
   bool remove_producer(uint32_t id);
@@ -188,6 +191,11 @@ class ForwardEngine {
    * simulcast producer one per layer), with the layer's bytes; null for an unknown producer or layer.
    */
   const ForwardReceiveStats* producer_layer_receive(uint32_t id, uint8_t layer, uint64_t* bytes) const;
+  /**
+   * Bytes received on spatial layer `layer` by VP8 temporal layer (out[0..3], TID 0..3) while the
+   * producer was layer-aware; false for an unknown producer or layer.
+   */
+  bool producer_layer_temporal_bytes(uint32_t id, uint8_t layer, uint64_t out[4]) const;
 
   /**
    * Forwards the producer packets of receive slots [0, n): `status` is the per-slot outcome of
@@ -225,6 +233,8 @@ class ForwardEngine {
     sockaddr_storage address{};
     socklen_t length = 0;
     uint16_t transport_seq = 1;
+    // Transport-cc send records for a send-side estimate (enabled on demand, docs/sfu.md).
+    ForwardLegSendLog send_log;
   };
   struct Layer {
     bool bound = false;
@@ -232,6 +242,9 @@ class ForwardEngine {
     uint8_t max_tid = 0;
     uint64_t packets = 0;  // SRTP-authenticated packets accepted on this layer (RTX not counted)
     uint64_t bytes = 0;    // their bytes, RTP headers included
+    // The same bytes by VP8 temporal layer (TID 0..3; a packet without a TID counts as 0), kept
+    // while the producer is layer-aware: the automatic layer choice reads each layer's bitrate.
+    uint64_t temporal_bytes[4] = {};
     // RFC 3550 §A.1/§A.8 of this layer's SSRC, for its own block in the RR towards the publisher.
     ForwardReceiveStats receive;
     ForwardPacketCache cache;

@@ -19,6 +19,7 @@ interface RemoteStats {
   id: string;
   connectionState: string;
   framesDecoded: number;
+  framesPerSecond: number;
   frameWidth: number;
   frameHeight: number;
   audioPacketsReceived: number;
@@ -162,7 +163,12 @@ test('4 Chromium pages in one room each decode the other three, a layer request 
     if (!live().includes(layer)) throw new LayerStopped(`layer ${layer} stopped (live ${JSON.stringify(live())})`);
   };
   const width = async (): Promise<number> => (await remoteStats(viewer)).find((s) => s.id === source)?.frameWidth ?? 0;
-  const switchTo = async (layer: number, check: (w: number) => boolean, what: string): Promise<number> => {
+  // The width member 1's Chromium encodes layer `layer` at now (its outbound-rtp for the layer's rid):
+  // a decoded width read right after a switch may still be the previous layer's.
+  const encodedWidth = async (layer: number): Promise<number> => Number(await pages[1]!.evaluate(`(async () => { let w = 0;
+    (await window.pwtRoom.pc.getStats()).forEach((s) => { if (s.type === 'outbound-rtp' && s.kind === 'video' && s.rid === ${JSON.stringify(sourceProducer.spatialLayers[layer])}) w = s.frameWidth || 0; });
+    return w; })()`));
+  const switchTo = async (layer: number, check: (w: number) => boolean | Promise<boolean>, what: string): Promise<number> => {
     stillLive(layer);
     const answer = await viewer.evaluate(`window.pwtRoom.setLayer(${JSON.stringify(source)}, ${layer})`) as { preferredLayers: { spatialLayer: number } };
     // The keeper answers with another layer only when the one asked for is not live any more.
@@ -171,7 +177,7 @@ test('4 Chromium pages in one room each decode the other three, a layer request 
     await until(`the engine switches member 0's view of member 1 to layer ${layer}`, 20_000,
       async () => (stillLive(layer), video.currentLayers?.spatialLayer === layer), publisherState);
     let w = 0;
-    await until(what, 20_000, async () => (stillLive(layer), check((w = await width()))), async () => ({ viewer: await remoteStats(viewer), publisher: await publisherState() }));
+    await until(what, 20_000, async () => (stillLive(layer), await check((w = await width()))), async () => ({ viewer: await remoteStats(viewer), publisher: await publisherState() }));
     return w;
   };
   const stopped: string[] = [];
@@ -184,7 +190,7 @@ test('4 Chromium pages in one room each decode the other three, a layer request 
     assert.ok(layerStats[lo]!.packetsReceived > 0 && layerStats[hi]!.packetsReceived > 0, 'the engine counts the live layers\' packets');
     assert.ok(layerStats.reduce((n, l) => n + l.packetsReceived, 0) <= sourceProducer.getStats().packetsReceived);
     try {
-      const high = await switchTo(hi, (w) => w > 0, `page 0 decodes layer ${hi} of member 1`);
+      const high = await switchTo(hi, async (w) => w > 0 && w === await encodedWidth(hi), `page 0 decodes layer ${hi} of member 1 at its encoded width`);
       const low = await switchTo(lo, (w) => w > 0 && w < high, `the decoded width drops after asking for layer ${lo}`);
       assert.ok(low < high, `layer ${lo} is ${low} px wide, layer ${hi} ${high} px`);
       const again = await switchTo(hi, (w) => w > low, `the decoded width grows again after asking for layer ${hi}`);
@@ -198,6 +204,34 @@ test('4 Chromium pages in one room each decode the other three, a layer request 
   assert.ok(proved, `a layer request changes the decoded width; every round lost a layer: ${stopped.join(' | ')}`);
   const refused = await viewer.evaluate(`window.pwtRoom.setLayer(${JSON.stringify(source)}, 7).then(() => 'accepted', (e) => e.message)`);
   assert.match(String(refused), /HTTP 400/);
+
+  // Temporal layers: the pages publish L1T3 (Chromium encodes VP8 simulcast with three temporal
+  // layers), so the engine sees TIDs up to 2; asking for T0 of the same spatial layer lowers the
+  // decoded frame rate (a quarter of the frames), asking for all of them again raises it. Rates are
+  // framesDecoded over a 3 s window of the test's clock, compared with each other (Chromium under CPU
+  // load may decode fewer frames overall); each change is waited for, with margins for a slow Chromium.
+  assert.equal(await pages[1]!.evaluate('window.pwtRoom.temporal'), true, 'the publisher page uses scalabilityMode L1T3');
+  const decodedFrames = async (): Promise<number> => (await remoteStats(viewer)).find((s) => s.id === source)?.framesDecoded ?? 0;
+  const frameRate = async (): Promise<number> => {
+    const from = await decodedFrames();
+    await new Promise((r) => setTimeout(r, 3000));
+    return ((await decodedFrames()) - from) / 3;
+  };
+  const spatial = video.currentLayers?.spatialLayer ?? live()[live().length - 1]!;
+  await until('the engine sees temporal layers up to T2 on the layer page 0 receives', 30_000,
+    async () => (video.currentLayers?.temporalLayer ?? 0) === 2, publisherState);
+  let all = 0;
+  await until('page 0 decodes member 1 at a steady rate with every temporal layer', 30_000, async () => (all = await frameRate()) >= 4, publisherState);
+  const t0Answer = await viewer.evaluate(`window.pwtRoom.setLayer(${JSON.stringify(source)}, ${spatial}, 0)`) as { preferredLayers: { temporalLayer?: number } };
+  assert.equal(t0Answer.preferredLayers.temporalLayer, 0);
+  await until('the engine sends T0 only', 20_000, async () => video.currentLayers?.temporalLayer === 0, publisherState);
+  let t0 = 0;
+  await until(`the decoded frame rate drops with T0 only (all layers: ${all} fps)`, 40_000, async () => (t0 = await frameRate()) > 0 && t0 <= all * 0.6,
+    async () => ({ t0, all, consumer: video.getStats() }));
+  await viewer.evaluate(`window.pwtRoom.setLayer(${JSON.stringify(source)}, ${spatial})`);
+  let again = 0;
+  await until(`the decoded frame rate grows again with every temporal layer (T0: ${t0} fps)`, 40_000, async () => (again = await frameRate()) >= t0 * 1.5,
+    async () => ({ again, t0, all, consumer: video.getStats() }));
 
   // The last page leaves by closing (its pagehide beacon tells the server).
   const leaving = members[PAGES - 1]!;

@@ -404,6 +404,19 @@ void TestTemporalLayers() {
     if (d.frame_start()) CHECK_EQ(d.picture_id, static_cast<uint16_t>((pid + 1) & 0x7fff));
     pid = d.picture_id;
   }
+  // The producer's bytes by TID (what the automatic layer choice measures, docs/sfu.md): of 20 equal
+  // two-packet frames in the pattern 0, 2, 1, 2, five are TID 0, five TID 1, ten TID 2.
+  uint64_t temporal[4] = {};
+  uint64_t layer_bytes = 0;
+  CHECK(rig.engine.producer_layer_temporal_bytes(producer, 0, temporal));
+  CHECK(rig.engine.producer_layer_receive(producer, 0, &layer_bytes) != nullptr);
+  CHECK(temporal[0] > 0);
+  CHECK_EQ(temporal[1], temporal[0]);
+  CHECK_EQ(temporal[2], 2 * temporal[0]);
+  CHECK_EQ(temporal[3], 0u);
+  CHECK_EQ(temporal[0] + temporal[1] + temporal[2], layer_bytes);
+  CHECK(!rig.engine.producer_layer_temporal_bytes(producer, 1, temporal));
+  CHECK(!rig.engine.producer_layer_temporal_bytes(producer + 100, 0, temporal));
 }
 
 // H.264 simulcast (RFC 6184): the switch to layer 1 waits for a STAP-A carrying an SPS (or an IDR

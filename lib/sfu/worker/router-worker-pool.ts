@@ -285,6 +285,7 @@ export class RouterWorkerPool extends TypedEventEmitter<RouterWorkerPoolEvents> 
     const room = new WorkerRoom(h, id);
     await h.request({ op: 'createRoom', room: id });
     h.rooms.add(room);
+    room.closeHooks.add(() => this.closePipePairs(room));
     return room;
   }
 
@@ -320,6 +321,26 @@ export class RouterWorkerPool extends TypedEventEmitter<RouterWorkerPoolEvents> 
     }
     const { from: pipeFrom, to: pipeTo } = await pair!;
     return pipeTo.produceFromPipe(await pipeFrom.pipeProducer(producerId));
+  }
+
+  /**
+   * A room closed (or its worker failed): the pipe pairs that reach it are closed at both ends, so the
+   * other room's end (its socket and the producers it made) does not outlive it.
+   */
+  private async closePipePairs(room: WorkerRoom): Promise<void> {
+    const closing: Promise<unknown>[] = [];
+    for (const [key, pair] of [...this.pipePairs]) {
+      const [from, to] = key.split('>').map(Number);
+      if (from !== room.id && to !== room.id) continue;
+      this.pipePairs.delete(key);
+      closing.push(pair.then((p) => Promise.all([p.from.close(), p.to.close()])).catch(() => undefined));
+    }
+    await Promise.all(closing);
+  }
+
+  /** Pipe pairs that pipeProducer() made and keeps (both rooms open). */
+  get pipePairCount(): number {
+    return this.pipePairs.size;
   }
 
   private async connectPair(from: WorkerRoom, to: WorkerRoom): Promise<{ from: WorkerPipeTransport; to: WorkerPipeTransport }> {

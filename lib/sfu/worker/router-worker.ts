@@ -188,7 +188,9 @@ async function main(): Promise<void> {
       }
       case 'roomStats': {
         const r = room(req.room);
-        const stats: WorkerRoomStats = { worker: data.index, router: router.stats, producers: {}, consumers: {}, peers: {} };
+        let pipes = 0;
+        for (const p of r.pipes.values()) if (!p.closed) pipes++;
+        const stats: WorkerRoomStats = { worker: data.index, router: router.stats, producers: {}, consumers: {}, peers: {}, pipes };
         for (const [id, p] of r.producers) if (!p.closed) stats.producers[id] = p.getStats();
         for (const [id, c] of r.consumers) if (!c.closed) stats.consumers[id] = c.getStats();
         for (const [id, pc] of r.peers) stats.peers[id] = { connectionState: pc.connectionState };

@@ -104,6 +104,8 @@ export interface WorkerRoomStats {
   producers: Record<number, ProducerStats>;
   consumers: Record<number, ConsumerStats>;
   peers: Record<number, { connectionState: string }>;
+  /** Open pipe transports of the room. */
+  pipes: number;
 }
 
 /** Counters of one worker: its port and, on a shared port, the hand-off. */

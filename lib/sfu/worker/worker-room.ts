@@ -26,6 +26,8 @@ export class WorkerRoom extends TypedEventEmitter<WorkerRoomEvents> {
   readonly id: number;
   private closedValue = false;
   private failure: PwtError | undefined;
+  /** @internal Run when the room closes or fails (the pool closes the pipe pairs that reach it). */
+  readonly closeHooks = new Set<() => Promise<void>>();
 
   /** @internal */
   constructor(
@@ -123,6 +125,13 @@ export class WorkerRoom extends TypedEventEmitter<WorkerRoomEvents> {
     this.closedValue = true;
     this.host.rooms.delete(this);
     if (!this.failure) await this.host.request({ op: 'closeRoom', room: this.id });
+    await this.runCloseHooks();
+  }
+
+  private async runCloseHooks(): Promise<void> {
+    const hooks = [...this.closeHooks];
+    this.closeHooks.clear();
+    await Promise.all(hooks.map((h) => h().catch(() => undefined)));
   }
 
   /** @internal */
@@ -140,6 +149,7 @@ export class WorkerRoom extends TypedEventEmitter<WorkerRoomEvents> {
     if (this.failure) return;
     this.failure = err;
     this.safeEmit('failed', err);
+    void this.runCloseHooks();
   }
 
   /** @internal The pool closed. */

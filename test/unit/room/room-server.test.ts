@@ -171,6 +171,19 @@ test('bad requests get 4xx answers and typed codes; the room keeps forwarding', 
   assert.equal(tooHigh.json.code, 'ERR_SFU_LAYER');
   assert.equal((await post(layers, { from: b.id, spatialLayer: 'high' })).status, 400);
   assert.equal((await post(layers, { from: b.id })).status, 400);
+  // Automatic layer selection on and off (docs/sfu.md "Automatic layer selection"); the state shows it.
+  const autoOn = await post(layers, { from: b.id, auto: true });
+  assert.equal(autoOn.status, 200);
+  assert.deepEqual(autoOn.json, { autoLayers: true, preferredLayers: { spatialLayer: 0 } });
+  const shown = await (await fetch(new URL(`/rooms/${ROOM}/members/${a.id}/state`, server.url))).json() as {
+    room: { members: { id: string; subscriptions: { from: string; consumers: { kind: string; autoLayers: boolean; targetLayers: unknown }[] }[] }[] };
+  };
+  const shownVideo = shown.room.members.find((m) => m.id === a.id)!.subscriptions.find((x) => x.from === b.id)!.consumers.find((c) => c.kind === 'video')!;
+  assert.equal(shownVideo.autoLayers, true);
+  assert.deepEqual(shownVideo.targetLayers, { spatialLayer: 0, temporalLayer: 3 });
+  assert.deepEqual((await post(layers, { from: b.id, auto: false })).json, { autoLayers: false, preferredLayers: { spatialLayer: 0 } });
+  assert.equal((await post(layers, { from: b.id, auto: 'yes' })).status, 400);
+  assert.equal((await post(layers, { from: 'nobody', auto: true })).status, 409);
   const notSubscribed = await post(layers, { from: 'nobody', spatialLayer: 0 });
   assert.equal(notSubscribed.status, 409);
   assert.equal(notSubscribed.json.code, 'ERR_ROOM_NOT_SUBSCRIBED');

@@ -148,9 +148,17 @@ test('pool pipes: a publisher on worker 0 reaches a subscriber on worker 1 nativ
     await pipeB.close();
     await statsUntil(roomB, (s) => s.producers[piped.producer] === undefined, 10_000, 'piped producer closed with its pipe');
     await assert.rejects(roomB.consume(piped.producer, offer.peer, subscriber.getTransceivers()[0]!.mid!), typed('ERR_SFU_PRODUCER_CLOSED'));
-    // A pipe closes with its room.
+    // A pipe closes with its room, and a pool-made pair with either of its rooms: the other room's end
+    // and the producers it made go too.
+    assert.equal(pool.pipePairCount, 1);
+    assert.equal((await roomB.stats()).pipes, 1, 'the pool-made end is the open pipe of room B');
     await roomA.close();
     assert.equal(pipeA.closed, true);
+    assert.equal(pool.pipePairCount, 0);
+    const afterClose = await roomB.stats();
+    assert.equal(afterClose.pipes, 0, "room B's end of the pair closed with room A");
+    assert.equal(afterClose.producers[viaPool.producer], undefined);
+    assert.equal(afterClose.producers[viaPool2.producer], undefined);
     await assert.rejects(pipeA.pipeProducer(producerA), typed('ERR_WORKER_ROOM_CLOSED'));
   } finally {
     for (const pc of pcs) pc.close();

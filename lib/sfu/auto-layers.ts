@@ -1,0 +1,241 @@
+// Drives automatic layer selection for a router's consumers (docs/sfu.md "Automatic layer
+// selection"): keeps each subscriber connection's bandwidth estimate (REMB,
+// draft-alvestrand-rmcat-remb-03, or where the subscriber sends none a send-side estimate from its
+// transport-cc feedback, draft-holmer-rmcat-transport-wide-cc-extensions-01 §3) and reported loss (RFC 3550 §6.4.1 fraction lost), measures each
+// producer layer's bitrate from the engine's byte counters, and every AUTO_LAYER_INTERVAL_MS hands
+// both to the connection's LayerSelectionPolicy (lib/policy, sans-I/O), applying what it returns.
+import { reportListenerError } from '../common/typed-emitter.js';
+import { PRODUCER_LAYER_RECEIVE_COUNT } from '../native/forward.js';
+import { SendSideBandwidthEstimator } from '../policy/bandwidth-estimator.js';
+import { LayerBitrateMeter } from '../policy/layer-bitrate-meter.js';
+import { BandwidthLayerSelection, type LayerSelectionConsumer, type LayerSelectionPolicy } from '../policy/layer-selection.js';
+import type { RtcpPacket } from '../rtp/rtcp/compound.js';
+import { RtcpReceiverEstimatedMaxBitrate } from '../rtp/rtcp/receiver-estimated-max-bitrate.js';
+import type { RtcpReportBlock } from '../rtp/rtcp/report-block.js';
+import { RtcpTransportCcFeedback } from '../rtp/rtcp/transport-cc-feedback.js';
+import type { Consumer } from './consumer.js';
+import type { Producer } from './producer.js';
+
+/** How often automatic layer selection looks at the estimates and the layers' bitrates (ms). */
+export const AUTO_LAYER_INTERVAL_MS = 250;
+
+/** Transport-cc send records kept per subscriber connection (numbers; about 4 s at 1000 packets/s). */
+export const LEG_SEND_LOG_CAPACITY = 4096;
+
+/**
+ * Start of a subscriber connection's send-side estimate (bits/s): high, so that the first feedback
+ * does not move a viewer below what it receives; the estimator brings it down to 1.5 × what is
+ * acknowledged, and lower on overuse or loss (docs/sfu.md "Automatic layer selection").
+ */
+const SEND_SIDE_START_BPS = 20_000_000;
+
+/** @internal The engine's per-leg transport-cc send records (lib/native/forward.ts). */
+export interface LegSendLog {
+  /** Starts keeping records for engine transport `transport`; false when refused. */
+  enable(transport: number): boolean;
+  /** Records sent since the last call: number, bytes, µs since sent; returns how many. */
+  collect(transport: number, seqs: Uint16Array, sizes: Uint32Array, agesUs: Float64Array): number;
+}
+
+/** Transport-cc feedback from subscriber connections, as automatic layer selection used it. */
+export interface AutoLayerFeedbackStats {
+  /** Feedback packets fed to a connection's send-side estimator. */
+  transportCcFeedback: number;
+  /** Sequence numbers they reported that no send record matched (never sent, too old, repeated). */
+  transportCcUnknown: number;
+  /** Feedback not used: the connection sends REMB, or its engine transport keeps no records. */
+  transportCcIgnored: number;
+}
+
+/** Makes the policy of one subscriber connection (default: a BandwidthLayerSelection). */
+export type LayerSelectionFactory = () => LayerSelectionPolicy;
+
+// One subscriber connection's view: its estimate, its last loss report, its policy.
+interface AutoLeg {
+  readonly policy: LayerSelectionPolicy;
+  readonly consumers: Set<Consumer>;
+  /** The last REMB, bits/s; once one came, transport-cc feedback is not used. */
+  estimateBps: number | undefined;
+  lossFraction: number | undefined;
+  /** Engine transport of the connection (0: none), whose send records feed `sendSide`. */
+  transport: number;
+  sendSide: SendSideBandwidthEstimator | undefined;
+  sendSideBps: number | undefined;
+  /** The feedback packet last fed (one packet reaches every consumer of the connection). */
+  lastFeedback: RtcpPacket | undefined;
+}
+
+/** @internal One per router; the key of a leg is whatever object names the subscriber connection. */
+export class AutoLayerDriver {
+  private readonly legs = new Map<object, AutoLeg>();
+  private readonly legOf = new Map<Consumer, object>();
+  private readonly meters = new Map<Producer, LayerBitrateMeter>();
+  private readonly layerOut = new Float64Array(PRODUCER_LAYER_RECEIVE_COUNT);
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private readonly factory: LayerSelectionFactory;
+  private readonly readLayer: (producer: Producer, layer: number, out: Float64Array) => boolean;
+  private readonly sendLog: LegSendLog | undefined;
+  private readonly sendSeqs = new Uint16Array(LEG_SEND_LOG_CAPACITY);
+  private readonly sendSizes = new Uint32Array(LEG_SEND_LOG_CAPACITY);
+  private readonly sendAges = new Float64Array(LEG_SEND_LOG_CAPACITY);
+  /** Looks taken (for tests and stats). */
+  looks = 0;
+  readonly feedbackStats: AutoLayerFeedbackStats = { transportCcFeedback: 0, transportCcUnknown: 0, transportCcIgnored: 0 };
+
+  constructor(factory: LayerSelectionFactory | undefined, readLayer: (producer: Producer, layer: number, out: Float64Array) => boolean,
+    sendLog?: LegSendLog) {
+    this.factory = factory ?? (() => new BandwidthLayerSelection());
+    this.readLayer = readLayer;
+    this.sendLog = sendLog;
+  }
+
+  /**
+   * Starts choosing `consumer`'s layers; `legKey` names its subscriber connection, `transport` its
+   * engine transport (0: none; its send records feed a send-side estimate from transport-cc feedback).
+   */
+  add(consumer: Consumer, legKey: object, transport = 0): void {
+    if (this.legOf.has(consumer)) return;
+    let leg = this.legs.get(legKey);
+    if (!leg) {
+      const logged = transport !== 0 && this.sendLog !== undefined && this.sendLog.enable(transport);
+      leg = { policy: this.factory(), consumers: new Set(), estimateBps: undefined, lossFraction: undefined,
+        transport: logged ? transport : 0, sendSide: undefined, sendSideBps: undefined, lastFeedback: undefined };
+      this.legs.set(legKey, leg);
+    }
+    leg.consumers.add(consumer);
+    this.legOf.set(consumer, legKey);
+    if (!this.timer) {
+      this.timer = setInterval(() => this.look(performance.now()), AUTO_LAYER_INTERVAL_MS);
+      this.timer.unref();
+    }
+  }
+
+  /** Stops choosing `consumer`'s layers (turned off or closed). */
+  remove(consumer: Consumer): void {
+    const key = this.legOf.get(consumer);
+    if (key === undefined) return;
+    this.legOf.delete(consumer);
+    const leg = this.legs.get(key)!;
+    leg.consumers.delete(consumer);
+    leg.policy.remove(consumer.id);
+    if (leg.consumers.size === 0) this.legs.delete(key);
+    const producer = consumer.producer;
+    if (![...this.legOf.keys()].some((c) => c.producer === producer)) this.meters.delete(producer);
+    if (this.legOf.size === 0) this.stop();
+  }
+
+  /** RTCP a subscriber connection sent about one of its consumers (REMB applies to the whole connection). */
+  onRtcp(legKey: object, consumer: Consumer, packet: RtcpPacket, now = performance.now()): void {
+    const leg = this.legs.get(legKey);
+    if (!leg) return;
+    if (packet instanceof RtcpReceiverEstimatedMaxBitrate) {
+      if (Number.isFinite(packet.bitrate) && packet.bitrate >= 0) leg.estimateBps = packet.bitrate;
+      return;
+    }
+    if (packet instanceof RtcpTransportCcFeedback) {
+      if (packet !== leg.lastFeedback) this.onTransportCc(leg, packet, now);
+      leg.lastFeedback = packet;
+      return;
+    }
+    if (!leg.consumers.has(consumer) || !('reports' in packet) || !Array.isArray(packet.reports)) return;
+    for (const block of packet.reports as RtcpReportBlock[]) {
+      // The worst report since the last look: a later one without loss must not hide it.
+      if (block.ssrc === consumer.ssrc) leg.lossFraction = Math.max(leg.lossFraction ?? 0, block.fractionLost / 256);
+    }
+  }
+
+  /** The estimate of a subscriber connection (bits/s): its last REMB, else the transport-cc one, if any. */
+  estimate(legKey: object): number | undefined {
+    const leg = this.legs.get(legKey);
+    return leg ? leg.estimateBps ?? leg.sendSideBps : undefined;
+  }
+
+  // Feeds the send records since the last feedback, then the feedback, to the leg's estimator
+  // (lib/policy/bandwidth-estimator.ts, the one the endpoint side uses); one native call.
+  private onTransportCc(leg: AutoLeg, fb: RtcpTransportCcFeedback, now: number): void {
+    if (leg.estimateBps !== undefined || leg.transport === 0 || !this.sendLog) {
+      this.feedbackStats.transportCcIgnored++;
+      return;
+    }
+    const est = leg.sendSide ??= new SendSideBandwidthEstimator({ startBitrate: SEND_SIDE_START_BPS });
+    const n = this.sendLog.collect(leg.transport, this.sendSeqs, this.sendSizes, this.sendAges);
+    for (let i = 0; i < n; i++) {
+      est.onPacketSent(now - this.sendAges[i]! / 1000, { transportSeq: this.sendSeqs[i]!, size: this.sendSizes[i]! });
+    }
+    const unknownBefore = est.stats.feedbackUnknown;
+    est.onTransportCcFeedback(now, fb);
+    this.feedbackStats.transportCcFeedback++;
+    this.feedbackStats.transportCcUnknown += est.stats.feedbackUnknown - unknownBefore;
+    while (est.pollEvent() !== undefined) { /* the target is read below; events are not kept */ }
+    leg.sendSideBps = est.targetBitrate;
+  }
+
+  /** One look at every leg: measure, ask each leg's policy, apply its changes. */
+  look(now: number): void {
+    this.looks++;
+    const bitrates = new Map<Producer, readonly (readonly number[])[]>();
+    for (const consumer of this.legOf.keys()) {
+      const producer = consumer.producer;
+      if (bitrates.has(producer) || producer.closed) continue;
+      let meter = this.meters.get(producer);
+      if (!meter) {
+        meter = new LayerBitrateMeter();
+        this.meters.set(producer, meter);
+      }
+      bitrates.set(producer, meter.update(now, this.layerBytes(producer)));
+    }
+    for (const leg of this.legs.values()) {
+      const consumers: LayerSelectionConsumer[] = [];
+      for (const c of leg.consumers) {
+        if (c.closed || c.paused) continue;
+        const pref = c.preferredLayers;
+        consumers.push({ id: c.id, bitrates: bitrates.get(c.producer) ?? [], cap: { spatialLayer: pref.spatialLayer, temporalLayer: pref.temporalLayer ?? 3 } });
+      }
+      if (consumers.length === 0) continue;
+      const loss = leg.lossFraction;
+      // A loss report counts once: the next look waits for the next report.
+      leg.lossFraction = undefined;
+      // REMB where the subscriber sends it, else the send-side estimate from its transport-cc feedback.
+      const estimateBps = leg.estimateBps ?? leg.sendSideBps;
+      let changes;
+      try {
+        changes = leg.policy.update(now, { estimateBps, ...(loss !== undefined ? { lossFraction: loss } : {}), consumers });
+      } catch (err) {
+        // A user's policy that throws must not stop the router: report, keep the targets.
+        reportListenerError(err);
+        continue;
+      }
+      for (const change of changes) {
+        for (const c of leg.consumers) {
+          if (c.id === change.id) c.applyAutoTarget({ ...change, estimateBps });
+        }
+      }
+    }
+  }
+
+  private layerBytes(producer: Producer): number[][] {
+    const rows: number[][] = [];
+    const out = this.layerOut;
+    for (let s = 0; s < producer.layerCount; s++) {
+      if (!this.readLayer(producer, s, out)) {
+        rows.push([0, 0, 0, 0]);
+        continue;
+      }
+      // Bytes by TID (counted while layer-aware); a layer the engine did not split has them all in TID 0.
+      const split = out[6]! + out[7]! + out[8]! + out[9]!;
+      rows.push(split > 0 ? [out[6]!, out[7]!, out[8]!, out[9]!] : [out[1]!, 0, 0, 0]);
+    }
+    return rows;
+  }
+
+  /** Stops the timer and forgets everything. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.legOf.size > 0) {
+      this.legOf.clear();
+      this.legs.clear();
+      this.meters.clear();
+    }
+  }
+}

@@ -1,0 +1,146 @@
+// lib/sfu automatic layer selection from transport-cc feedback (docs/sfu.md "Automatic layer
+// selection"; draft-holmer-rmcat-transport-wide-cc-extensions-01 §3) over real loopback sockets: a
+// subscriber of ours that negotiated transport-cc and no goog-remb sends feedback about the
+// packets the engine forwarded; the engine's send records of the leg feed a send-side estimate, and
+// the automatic consumer follows it down (feedback reporting half the packets lost) and back up (all
+// received). Feedback naming numbers never sent is counted as unknown and changes nothing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCRtpTransceiver } from '../../../lib/peer/index.js';
+import type { RtpPacketBatch, RtpPolicy } from '../../../lib/peer/rtp-policy.js';
+import { RtpPacket } from '../../../lib/rtp/rtp-packet.js';
+import { RtcpPictureLossIndication } from '../../../lib/rtp/rtcp/picture-loss-indication.js';
+import { RtcpTransportCcFeedback } from '../../../lib/rtp/rtcp/transport-cc-feedback.js';
+import '../../../lib/policy/default-policies.js';
+import { BandwidthLayerSelection } from '../../../lib/policy/layer-selection.js';
+import { UdpMux } from '../../../lib/transport/source/udp-mux.js';
+import { Router, type TargetLayersChange } from '../../../lib/sfu/index.js';
+import { within } from '../../integration/peer-helpers.js';
+import { connect, sleep, until, vp8 } from './sfu-test-helpers.js';
+
+const RIDS = ['q', 'h', 'f'];
+/** Payload bytes per frame of each layer at 30 fps: about 240, 340 and 460 kbit/s (steps under 1.5 ×). */
+const FRAME_BYTES = [1000, 1400, 1900];
+
+/** A transport-scope module of the subscriber client: each transport-wide number received and when (µs). */
+class Arrivals implements RtpPolicy {
+  readonly name = 'test-arrivals';
+  readonly seen: { seq: number; atUs: number }[] = [];
+  incomingRtp(now: number, batch: RtpPacketBatch): void {
+    for (let i = 0; i < batch.count; i++) {
+      const seq = batch.transportSequence[i]!;
+      if (seq >= 0) this.seen.push({ seq, atUs: Math.round(now * 1000) });
+    }
+  }
+}
+
+test('router: an automatic consumer follows the send-side estimate from a transport-cc-only subscriber', { timeout: 240_000 }, async () => {
+  const mux = await UdpMux.bind({ address: '127.0.0.1' });
+  const router = Router.create(mux, { layerSelection: () => new BandwidthLayerSelection({ upHoldMs: 500, lossStepMs: 0 }) });
+  const pubClient = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  const pubServer = new RTCPeerConnection({ udpMux: mux });
+  const subServer = new RTCPeerConnection({ udpMux: mux });
+  const subClient = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  let frames: NodeJS.Timeout | undefined;
+  let feedback: NodeJS.Timeout | undefined;
+  try {
+    const source = new LocalStreamTrack({ kind: 'video' });
+    const pubSender = pubClient.addTransceiver(source, { direction: 'sendonly', sendEncodings: RIDS.map((rid) => ({ rid })) }).sender;
+    const pubTransceiver = new Promise<RTCRtpTransceiver>((r) => pubServer.once('track', (e) => r(e.transceiver)));
+    await connect(pubClient, pubServer);
+    const ssrcs = pubSender.getParameters().encodings.map((e) => e.ssrc);
+    const keyWanted = RIDS.map(() => true);
+    pubSender.on('rtcp', (e) => {
+      if (e.packet instanceof RtcpPictureLossIndication && ssrcs.includes(e.packet.mediaSsrc)) keyWanted[ssrcs.indexOf(e.packet.mediaSsrc)] = true;
+    });
+    let frame = 0;
+    frames = setInterval(() => {
+      for (let l = 0; l < RIDS.length; l++) {
+        const key = keyWanted[l]!;
+        keyWanted[l] = false;
+        const packets = Math.ceil(FRAME_BYTES[l]! / 1000);
+        for (let k = 0; k < packets; k++) {
+          source.send(new RtpPacket({ timestamp: frame * 3000, marker: k === packets - 1, payload: vp8(frame & 0x7fff, key, k === 0, FRAME_BYTES[l]! / packets) }), { rid: RIDS[l]! });
+        }
+      }
+      frame++;
+    }, 33);
+    const producer = await router.produce(pubServer, await within(pubTransceiver, 5000, 'publisher track'));
+    await until(() => [0, 1, 2].every((l) => producer.layerSsrc(l) !== undefined), 'three layers bound');
+
+    const arrivals = new Arrivals();
+    subClient.transportPolicies.add(arrivals);
+    const subTransceiver = subServer.addTransceiver(new LocalStreamTrack({ kind: 'video' }), { direction: 'sendonly' });
+    const subTrack = new Promise<MediaStreamTrack>((r) => subClient.once('track', (e) => r(e.track)));
+    await connect(subServer, subClient);
+    assert.match(subClient.localDescription!.sdp, /a=rtcp-fb:\d+ transport-cc/, 'transport-cc negotiated');
+    assert.doesNotMatch(subClient.localDescription!.sdp, /goog-remb/, 'no REMB');
+    const consumer = await router.consume(producer, subServer, subTransceiver, { autoLayers: true });
+    const track = await within(subTrack, 5000, 'subscriber track');
+    void (async () => {
+      for await (const _ of track) {
+        // drain
+      }
+    })().catch(() => undefined);
+    const targets: TargetLayersChange[] = [];
+    consumer.on('targetlayerschange', (c) => targets.push(c));
+    await until(() => consumer.currentLayers?.spatialLayer === 2, 'layer 2 sent');
+
+    // The client's own transport-cc module reports every packet received (loopback): the estimate
+    // follows what arrives, 1.5 × of it leaves room for layer 2, the target stays there.
+    await until(() => router.stats.autoLayerFeedback.transportCcFeedback >= 10, 'feedback from the client fed the estimate');
+    await sleep(1000);
+    assert.ok(targets.every((c) => c.spatialLayer === 2), `no move while everything arrives: ${JSON.stringify(targets)}`);
+
+    // From now on the test writes the client's feedback: first half of the packets reported lost.
+    assert.ok(subClient.transportPolicies.remove('transport-cc-feedback'));
+    const clientSender = subClient.getTransceivers()[0]!.sender;
+    let lossy = true;
+    let next = 0;
+    let count = 0;
+    feedback = setInterval(() => {
+      const batch = arrivals.seen.splice(0);
+      if (batch.length === 0) return;
+      const base = batch[0]!.seq;
+      const arrivalsUs: (number | null)[] = [];
+      for (const a of batch) {
+        const i = (a.seq - base + 65536) % 65536;
+        if (i > 2000) continue;  // reordered across the base: left out
+        while (arrivalsUs.length < i) arrivalsUs.push(null);
+        arrivalsUs[i] = lossy && (a.seq & 1) === 1 ? null : a.atUs;
+      }
+      next = (base + arrivalsUs.length) % 65536;
+      clientSender.sendRtcp([RtcpTransportCcFeedback.fromArrivals({ senderSsrc: clientSender.ssrc, mediaSsrc: consumer.ssrc, baseSequenceNumber: base, feedbackPacketCount: count++ & 0xff }, arrivalsUs)]);
+    }, 100);
+    await until(() => targets.some((c) => c.reason === 'estimate' && c.spatialLayer === 0), 'a move to layer 0 for the lossy feedback', 60_000);
+    const down = targets.find((c) => c.reason === 'estimate' && c.spatialLayer === 0)!;
+    assert.ok(down.estimateBps !== undefined && down.estimateBps < 1_000_000, `the send-side estimate (${down.estimateBps} bit/s) moved it`);
+    await until(() => consumer.currentLayers?.spatialLayer === 0, "'layerschange' to layer 0 (at its key frame)");
+
+    // Everything received again: the estimate grows with what is acknowledged, one step at a time.
+    lossy = false;
+    await until(() => consumer.currentLayers?.spatialLayer === 2, 'back up to layer 2', 90_000);
+    const ups = targets.filter((c) => c.reason === 'estimate' && targets.indexOf(c) > targets.indexOf(down));
+    assert.ok(ups.some((c) => c.spatialLayer === 1), 'through layer 1');
+
+    // Hostile: feedback for numbers the engine never sent on this leg counts as unknown.
+    clearInterval(feedback);
+    feedback = undefined;
+    const before = router.stats.autoLayerFeedback;
+    const far = (next + 30_000) % 65536;
+    clientSender.sendRtcp([RtcpTransportCcFeedback.fromArrivals({ senderSsrc: clientSender.ssrc, mediaSsrc: consumer.ssrc, baseSequenceNumber: far, feedbackPacketCount: count++ & 0xff }, [1_000_000, 1_001_000, null])]);
+    await until(() => router.stats.autoLayerFeedback.transportCcFeedback > before.transportCcFeedback, 'the stray feedback was fed');
+    assert.equal(router.stats.autoLayerFeedback.transportCcUnknown - before.transportCcUnknown, 3, 'its three numbers are unknown');
+    assert.equal(consumer.currentLayers?.spatialLayer, 2);
+    assert.equal(router.stats.jsDeliveries, 0);
+  } finally {
+    if (frames) clearInterval(frames);
+    if (feedback) clearInterval(feedback);
+    router.close();
+    subClient.close();
+    subServer.close();
+    pubClient.close();
+    pubServer.close();
+    mux.close();
+  }
+});
