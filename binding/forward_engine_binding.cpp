@@ -13,6 +13,7 @@
 #include "binding/forward_plain_source_binding.hpp"
 #include "binding/module_registry.hpp"
 #include "binding/srtp_session_binding.hpp"
+#include "binding/tcp_forward_sink_binding.hpp"
 #include "binding/udp_socket_binding.hpp"
 
 namespace pwt {
@@ -105,7 +106,9 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     Napi::Env env = info.Env();
     SrtpSession* session = info.Length() >= 2 ? SrtpSessionFromValue(env, info[0]) : nullptr;
     const bool has_socket = info.Length() >= 3 && !info[2].IsUndefined() && !info[2].IsNull();
+    // The sink: a native UdpSocket, or a TCP leg's TcpForwardSink (docs/sfu.md "Legs over TCP").
     ForwardSink* sink = has_socket ? UdpSocketSinkFromValue(env, info[2]) : nullptr;
+    if (has_socket && !sink) sink = TcpForwardSinkFromValue(env, info[2]);
     sockaddr_storage ss;
     socklen_t len = 0;
     if (!session || (has_socket && !sink) || !AddressFromRecord(info[1], &ss, &len)) return Napi::Number::New(env, 0);

@@ -74,7 +74,9 @@ class SrtpSessionWrap : public Napi::ObjectWrap<SrtpSessionWrap> {
       return;
     }
     napi_type_tag_object(env, info.This(), &kSrtpSessionTypeTag);
-    DefineFastMethods(env, info.This());
+    // protectAt/unprotectAt are defined by the first bind(): most sessions never call them (the
+    // socket's session table and SrtpBatch do the work), and the two functions cost about
+    // 1.2 KiB of JS heap per session (docs/architecture.md, "What a connection costs").
   }
 
   ~SrtpSessionWrap() override {
@@ -236,6 +238,7 @@ class SrtpSessionWrap : public Napi::ObjectWrap<SrtpSessionWrap> {
       ThrowCoded(env, false, "ERR_SRTP_BUFFER", "bind takes a Uint8Array");
       return env.Undefined();
     }
+    if (slot_ == nullptr) DefineFastMethods(env, info.This());
     bound_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
     bound_ = data;
     bound_len_ = len;

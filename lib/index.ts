@@ -28,6 +28,7 @@ export type {
   SctpAssociationState,
   SctpEvent,
   SctpStats,
+  SctpWindowState,
   DataChannelManagerEvents,
   DataChannelManagerStats,
   RTCDataChannelEvent,

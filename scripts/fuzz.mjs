@@ -24,6 +24,7 @@ const NATIVE_TARGETS = {
   'forward-layer': 'forward_layer_fuzz.cpp',
   'stun-username-peek': 'stun_username_peek_fuzz.cpp',
   'udp-turn-channel': 'udp_turn_channel_fuzz.cpp',
+  'tcp-frame': 'tcp_frame_fuzz.cpp',
 };
 const CLANG_HELP = 'libFuzzer needs clang with its runtime: on Debian/Ubuntu `sudo apt-get install clang libclang-rt-14-dev` ' +
   '(or set CXX_FUZZ to a clang++ that supports -fsanitize=fuzzer). Until then `npm test` replays the native corpora ' +

@@ -94,7 +94,7 @@ function publish(seconds: number): Promise<number> {
   });
 }
 
-await publish(Math.min(0.3, task.seconds)); // warm-up
+await publish(task.warmupSeconds ?? Math.min(0.3, task.seconds)); // warm-up (docs/bench/README.md "fanout warm-up")
 await new Promise((r) => setTimeout(r, 200));
 const rounds: FanoutRound[] = [];
 for (let r = 0; r < task.rounds; r++) {
@@ -103,6 +103,7 @@ for (let r = 0; r < task.rounds; r++) {
   const sent = await publish(task.seconds);
   const m = await call({ op: 'mark' });
   await new Promise((r) => setTimeout(r, 200)); // late packets count as delivered
-  rounds.push({ forwarded: m.forwarded!, serverCpuUs: m.cpuUs!, wallMs: m.wallMs!, delivered: delivered - d0, offered: sent * task.subscribers, nacksSent, retransmitted: m.retransmitted });
+  const socket = m.sendSyscalls === undefined ? undefined : { sendSyscalls: m.sendSyscalls, packetsSent: m.packetsSent!, gsoSends: m.gsoSends!, sendBlocked: m.sendBlocked!, recvSyscalls: m.recvSyscalls!, packetsReceived: m.packetsReceived! };
+  rounds.push({ forwarded: m.forwarded!, serverCpuUs: m.cpuUs!, ...(m.userUs !== undefined ? { serverUserUs: m.userUs } : {}), wallMs: m.wallMs!, delivered: delivered - d0, offered: sent * task.subscribers, nacksSent, retransmitted: m.retransmitted, ...(socket ? { socket } : {}) });
 }
 process.send!({ result: rounds }, () => process.exit(0));

@@ -14,9 +14,19 @@ export interface FanoutReply {
   sub?: number;
   forwarded?: number;
   cpuUs?: number;
+  /** Of cpuUs, user mode (the rest is the kernel's: sends, loopback delivery, epoll). */
+  userUs?: number;
   wallMs?: number;
   /** Packets resent from a cache so far (relays that count them). */
   retransmitted?: number;
+  /** The shared port's socket over the round (relays on one native port): what sendmmsg/recvmmsg batched. */
+  sendSyscalls?: number;
+  packetsSent?: number;
+  gsoSends?: number;
+  /** sendmmsg calls the kernel refused for a full send buffer (the rest waited in the socket's queue). */
+  sendBlocked?: number;
+  recvSyscalls?: number;
+  packetsReceived?: number;
   error?: string;
 }
 
@@ -26,6 +36,8 @@ export interface FanoutRound {
   forwarded: number;
   /** Server process CPU during the round, µs. */
   serverCpuUs: number;
+  /** Of serverCpuUs, user mode (relays that report it). */
+  serverUserUs?: number;
   wallMs: number;
   /** Packets the subscribers received during the round. */
   delivered: number;
@@ -35,6 +47,8 @@ export interface FanoutRound {
   nacksSent?: number;
   /** Packets the server resent from a cache by the end of the round (relays that report it). */
   retransmitted?: number;
+  /** The server's port over the round (see FanoutReply), where the relay reports it. */
+  socket?: { sendSyscalls: number; packetsSent: number; gsoSends: number; sendBlocked: number; recvSyscalls: number; packetsReceived: number };
 }
 
 /** The clients' task. */
@@ -46,6 +60,8 @@ export interface FanoutTask {
   maxPublisherPps: number;
   payload: number;
   seconds: number;
+  /** Publishing before the first measured round (default 0.3 s): long enough that the rounds see steady state. */
+  warmupSeconds?: number;
   rounds: number;
   /**
    * Share of subscribers (0..1, at least one when > 0) that send a generic NACK for a packet they

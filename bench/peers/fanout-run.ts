@@ -14,7 +14,10 @@ import type { FanoutRound, FanoutTask } from './fanout-protocol.js';
 const here = dirname(fileURLToPath(import.meta.url));
 
 function start(script: string, arg: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', join(here, script), arg], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  // Diagnostics (not for measured runs): PWT_FANOUT_NODE_FLAGS adds V8/Node flags that NODE_OPTIONS refuses
+  // (--trace-opt, --trace-deopt), and PWT_FANOUT_STDOUT=1 shows the children's stdout, where V8 traces go.
+  const flags = (process.env['PWT_FANOUT_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
+  return spawn(process.execPath, [...flags, '--import', 'tsx', join(here, script), arg], { stdio: ['ignore', process.env['PWT_FANOUT_STDOUT'] ? 'inherit' : 'ignore', 'pipe', 'ipc'] });
 }
 
 /** The relays the fanout suite measures (see fanout-server.ts; pion: pion-fanout/main.go). */
@@ -49,6 +52,8 @@ export function runFanout(server: FanoutServer, task: FanoutTask, timeoutMs: num
     const cli = start('fanout-clients.ts', JSON.stringify(task));
     let stderr = '';
     for (const c of [srv, cli]) c.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
+    // PWT_FANOUT_STDERR=1: the server's stderr is also copied to ours (diagnostics while profiling).
+    if (process.env['PWT_FANOUT_STDERR']) srv.stderr!.on('data', (d: string) => process.stderr.write(`[server] ${d}`));
     let done = false;
     const finish = (outcome: ChildOutcome<FanoutRound[]>): void => {
       if (done) return;

@@ -2,6 +2,7 @@
 // with every connection on one shared UdpMux port; ours-native: lib/sfu's Router, every connection on one UdpMux port, forwarding in the native
 // engine; werift: the same forwarding written with werift's API), driven over IPC by
 // fanout-clients.ts through the suite. It measures its own process CPU between two `mark` requests.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
@@ -18,6 +19,8 @@ import type { FanoutRequest, FanoutReply } from './fanout-protocol.js';
 /** What the suite needs from a relay, whatever library runs it. */
 interface ServerRelay {
   forwarded(): number;
+  /** The shared port's socket counters, where the relay has one (ours-native): sends per syscall. */
+  socket?(): { packetsSent: number; sendSyscalls: number; gsoSends: number; sendBlocked: number; packetsReceived: number; recvSyscalls: number };
   /** Packets resent in answer to NACKs (undefined where the relay does not count them). */
   retransmitted?(): number;
   publish(sdp: string): Promise<string>;
@@ -46,6 +49,7 @@ async function oursNativeRelay(): Promise<ServerRelay> {
   const keep: RTCPeerConnection[] = [];
   return {
     forwarded: () => router.stats.packetsForwarded,
+    socket: () => mux.nativeSocket!.stats,
     retransmitted: () => router.stats.retransmittedPackets,
     async publish(sdp) {
       const pc = new RTCPeerConnection({ udpMux: mux });
@@ -123,7 +127,8 @@ const relay = which === 'werift'
     : oursRelay(which === 'ours-udpmux' ? await UdpMux.bind({ address: '127.0.0.1', recvBufferSize: 16 * 1024 * 1024, sendBufferSize: 16 * 1024 * 1024 }) : undefined);
 const pending = new Map<number, (sdp: string) => Promise<void>>();
 let nextId = 0;
-let mark = { cpu: process.cpuUsage(), forwarded: 0, at: performance.now() };
+const socketZero = { packetsSent: 0, sendSyscalls: 0, gsoSends: 0, sendBlocked: 0, packetsReceived: 0, recvSyscalls: 0 };
+let mark = { cpu: process.cpuUsage(), forwarded: 0, at: performance.now(), socket: socketZero };
 
 async function handle(req: FanoutRequest): Promise<FanoutReply> {
   switch (req.op) {
@@ -143,8 +148,18 @@ async function handle(req: FanoutRequest): Promise<FanoutReply> {
       await profileMark();
       const cpu = process.cpuUsage(mark.cpu);
       const now = performance.now();
-      const out = { id: req.id, forwarded: relay.forwarded() - mark.forwarded, cpuUs: cpu.user + cpu.system, wallMs: now - mark.at, retransmitted: relay.retransmitted?.() };
-      mark = { cpu: process.cpuUsage(), forwarded: relay.forwarded(), at: now };
+      const sample = 'socket' in relay ? relay.socket : undefined;
+      const socket = sample?.() ?? socketZero;
+      const out: FanoutReply = { id: req.id, forwarded: relay.forwarded() - mark.forwarded, cpuUs: cpu.user + cpu.system, userUs: cpu.user, wallMs: now - mark.at, retransmitted: relay.retransmitted?.() };
+      if (sample) {
+        out.sendSyscalls = socket.sendSyscalls - mark.socket.sendSyscalls;
+        out.packetsSent = socket.packetsSent - mark.socket.packetsSent;
+        out.gsoSends = socket.gsoSends - mark.socket.gsoSends;
+        out.sendBlocked = socket.sendBlocked - mark.socket.sendBlocked;
+        out.recvSyscalls = socket.recvSyscalls - mark.socket.recvSyscalls;
+        out.packetsReceived = socket.packetsReceived - mark.socket.packetsReceived;
+      }
+      mark = { cpu: process.cpuUsage(), forwarded: relay.forwarded(), at: now, socket };
       return out;
     }
   }
@@ -155,11 +170,29 @@ async function handle(req: FanoutRequest): Promise<FanoutReply> {
 // analysis (the server is killed, not exited, so --cpu-prof itself would write nothing); that
 // round's figures then include the profiler's cost.
 const profileDir = process.env['PWT_FANOUT_PROFILE'];
+// PWT_FANOUT_PERF=<dir>: `perf record -g` of this server process over its first measured round, written
+// to <dir>/fanout-<relay>-<pid>.perf.data (run the server with --perf-basic-prof for JavaScript names).
+const perfDir = process.env['PWT_FANOUT_PERF'];
+
+let perf: ChildProcess | undefined;
 let profiler: Session | undefined;
 let marks = 0;
 async function profileMark(): Promise<void> {
-  if (!profileDir) return;
+  if (!profileDir && !perfDir) return;
   marks++;
+  if (perfDir) {
+    if (marks === 1) {
+      const file = join(perfDir, `fanout-${which ?? 'ours'}-${process.pid}`);
+      perf = spawn('perf', ['record', '-q', '-g', '-o', `${file}.perf.data`, '-p', String(process.pid)], { stdio: 'ignore' });
+      await new Promise((r) => setTimeout(r, 300));
+    } else if (marks === 2 && perf) {
+      const exited = new Promise((r) => perf!.once('exit', r));
+      perf.kill('SIGINT');
+      await exited;
+    }
+    return;
+  }
+  if (!profileDir) return;
   if (marks === 1) {
     profiler = new Session();
     profiler.connect();

@@ -2,13 +2,16 @@
 // `ours` with every PC on its own socket, `ours-udpmux` with every answering (receiving) PC on one
 // shared UdpMux port, as an SFU runs (the offerers keep own sockets: one 5-tuple per connection),
 // `ours-turn` with every answering PC relay-only through a coturn on loopback (TURN over UDP: its
-// media arrives as ChannelData, unframed natively once the channel is bound; docs/udp.md).
+// media arrives as ChannelData, unframed natively once the channel is bound; docs/udp.md), `ours-tcp`
+// with every answering PC on one passive ICE-TCP port only and the offerers on active ICE-TCP
+// candidates (RFC 6544; the port frames and unprotects natively, docs/udp.md "TCP framing").
 // Both install the default policy modules (docs/policy.md); `ours-bare` installs none but still
 // negotiates the transport-wide-cc extension (the sender stamps it), as every connection did before
 // the modules existed: the baseline their cost is measured against.
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RtpPolicyFactory } from '../../lib/peer/index.js';
 import '../../lib/policy/default-policies.js';
 import { UdpMux } from '../../lib/transport/source/udp-mux.js';
+import { TcpMux } from '../../lib/transport/source/tcp-mux.js';
 import { HeaderExtensionUri } from '../../lib/sdp/capabilities.js';
 import { defaultHeaderExtensions } from '../../lib/sdp/default-capabilities.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
@@ -21,9 +24,10 @@ import { packageVersion } from '../lib/report.js';
 let policies: RtpPolicyFactory[] | undefined;
 let sharedPort: Promise<UdpMux> | undefined;
 let turnServer: Promise<Coturn> | undefined;
+let tcpPort: Promise<TcpMux> | undefined;
 
 /** Where the answering (receiving) PCs are: own sockets, one shared UdpMux port, or relay-only through TURN. */
-type AnswererMode = 'own' | 'shared' | 'turn';
+type AnswererMode = 'own' | 'shared' | 'turn' | 'tcp';
 
 /** The process's coturn, started once and stopped when the process exits. */
 function coturn(): Promise<Coturn> {
@@ -41,13 +45,18 @@ function policyOptions(): { rtpPolicies?: RtpPolicyFactory[]; headerExtensions?:
   return { rtpPolicies: policies, headerExtensions: [...defaultHeaderExtensions('audio', twcc), ...defaultHeaderExtensions('video', twcc)] };
 }
 
-function pc(): RTCPeerConnection {
-  return new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], ...policyOptions() });
+function pc(mode: AnswererMode = 'own'): RTCPeerConnection {
+  // Against a TCP-only answerer the offerer announces active ICE-TCP candidates (RFC 6544 §4.5).
+  return new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], ...(mode === 'tcp' ? { iceTcpActive: true } : {}), ...policyOptions() });
 }
 
 /** The answering PC: on the process's one shared port in `shared` mode, relay-only through coturn in `turn` mode. */
 async function answerer(mode: AnswererMode): Promise<RTCPeerConnection> {
   if (mode === 'own') return pc();
+  if (mode === 'tcp') {
+    tcpPort ??= TcpMux.listen({ address: '127.0.0.1' });
+    return new RTCPeerConnection({ hostAddresses: [], tcpMux: await tcpPort, ...policyOptions() });
+  }
   if (mode === 'turn') {
     const turn = await coturn();
     return new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], iceServers: [turn.iceServer('udp')], iceTransportPolicy: 'relay', ...policyOptions() });
@@ -76,7 +85,7 @@ async function negotiate(a: RTCPeerConnection, b: RTCPeerConnection): Promise<vo
 }
 
 async function mediaPair(mode: AnswererMode): Promise<MediaPair> {
-  const a = pc();
+  const a = pc(mode);
   const b = await answerer(mode);
   const track = new LocalStreamTrack({ kind: 'audio' });
   a.addTransceiver(track, { direction: 'sendonly' });
@@ -84,6 +93,7 @@ async function mediaPair(mode: AnswererMode): Promise<MediaPair> {
   await negotiate(a, b);
   await within(Promise.all([a.connected(), b.connected()]), 20_000, 'ours connected');
   if (mode === 'turn') await waitFor(() => b.mediaTransport?.relayRouted === true, 10_000, 'the native TURN channel route');
+  if (mode === 'tcp') await waitFor(() => b.mediaTransport?.srtpRouted === true, 10_000, 'the native ICE-TCP route');
   const rt = await within(remote, 5000, 'ours track');
   let cb: () => void = () => {};
   let closed = false;
@@ -130,15 +140,26 @@ async function connectPairs(mode: AnswererMode, count: number, keep: boolean): P
   const all: RTCPeerConnection[] = [];
   if (mode === 'shared') await answerer(mode); // the port is bound once, outside the timed part
   if (mode === 'turn') await coturn(); // so is the TURN server started
+  if (mode === 'tcp') await answerer(mode).then((p) => p.close()); // and the TCP port listening
   const one = async (): Promise<number> => {
     const t0 = performance.now();
-    const a = pc();
-    const b = await answerer(mode);
-    all.push(a, b);
-    a.addTransceiver('audio');
-    await negotiate(a, b);
-    await within(Promise.all([a.connected(), b.connected()]), 60_000, 'ours connected');
-    return performance.now() - t0;
+    const a = pc(mode);
+    let b: RTCPeerConnection | undefined;
+    try {
+      b = await answerer(mode);
+      all.push(a, b);
+      a.addTransceiver('audio');
+      await negotiate(a, b);
+      await within(Promise.all([a.connected(), b.connected()]), 60_000, 'ours connected');
+      return performance.now() - t0;
+    } catch (err) {
+      // A pair that did not connect is closed at once and dropped (so its objects can be
+      // collected): the memory suite counts connected PCs only.
+      if (b) all.splice(all.indexOf(a), 2);
+      a.close();
+      b?.close();
+      throw err;
+    }
   };
   const { times, failed } = settle(await Promise.allSettled(Array.from({ length: count }, one)));
   const peers = {
@@ -179,4 +200,10 @@ export const oursUdpMux: PeerAdapter = {
 export const oursTurn: PeerAdapter = {
   name: 'ours-turn', version: packageVersion('pure-webrtc-transport'),
   mediaPair: () => mediaPair('turn'), connectPairs: (count, keep) => connectPairs('turn', count, keep),
+};
+
+/** pure-webrtc-transport, the answering PCs on one passive ICE-TCP port only, the offerers active ICE-TCP. */
+export const oursTcp: PeerAdapter = {
+  name: 'ours-tcp', version: packageVersion('pure-webrtc-transport'),
+  mediaPair: () => mediaPair('tcp'), connectPairs: (count, keep) => connectPairs('tcp', count, keep),
 };

@@ -8,7 +8,7 @@ export const LIBRARIES = ['ours', 'ours-udpmux', 'werift', 'node-datachannel', '
  * One of {@link LIBRARIES}, or `ours-bare` (ours without policy modules, for e2e-rtp), or
  * `ours-turn` (ours with the receiving PC relay-only through coturn, for e2e-rtp).
  */
-export type LibraryName = (typeof LIBRARIES)[number] | 'ours-bare' | 'ours-turn';
+export type LibraryName = (typeof LIBRARIES)[number] | 'ours-bare' | 'ours-turn' | 'ours-tcp';
 
 /** The adapter of `name`. */
 export async function loadAdapter(name: LibraryName): Promise<PeerAdapter> {
@@ -21,6 +21,8 @@ export async function loadAdapter(name: LibraryName): Promise<PeerAdapter> {
       return (await import('./ours.js')).oursUdpMux;
     case 'ours-turn':
       return (await import('./ours.js')).oursTurn;
+    case 'ours-tcp':
+      return (await import('./ours.js')).oursTcp;
     case 'werift':
       return (await import('./werift.js')).weriftAdapter;
     case 'node-datachannel':

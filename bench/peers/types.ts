@@ -29,8 +29,9 @@ export interface PeerAdapter {
   /**
    * Opens `count` pairs at once (offer with one audio m-line, in-process signaling, host
    * candidates on 127.0.0.1) and resolves with each connected pair's createOffer→connected time
-   * in ms and how many pairs failed; rejects only when none connected. The pairs are then
-   * closed unless `keep` is set, in which case they are returned open.
+   * in ms and how many pairs failed; rejects only when none connected. A pair that failed is
+   * closed at once and not held; the connected pairs are then closed unless `keep` is set, in
+   * which case they are returned open.
    */
   connectPairs(count: number, keep: boolean): Promise<ConnectedPairs>;
 }

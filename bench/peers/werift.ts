@@ -77,10 +77,17 @@ async function connectPairs(count: number, keep: boolean): Promise<ConnectedPair
     const b = weriftPc();
     all.push(a, b);
     const t0 = performance.now();
-    a.addTransceiver('audio');
-    await negotiate(a, b);
-    await within(Promise.all([weriftConnected(a), weriftConnected(b)]), 120_000, 'werift connected');
-    return performance.now() - t0;
+    try {
+      a.addTransceiver('audio');
+      await negotiate(a, b);
+      await within(Promise.all([weriftConnected(a), weriftConnected(b)]), 120_000, 'werift connected');
+      return performance.now() - t0;
+    } catch (err) {
+      // Not connected: closed at once and dropped, as the memory suite counts connected PCs only.
+      all.splice(all.indexOf(a), 2);
+      await Promise.all([a.close(), b.close()]).catch(() => undefined);
+      throw err;
+    }
   };
   const { times, failed } = settle(await Promise.allSettled(Array.from({ length: count }, one)));
   const peers = {

@@ -20,8 +20,10 @@ const PAYLOADS = [1200, 200];
  * `ours-udpmux`: the receiving PC on a shared UdpMux port; `ours-turn`: the receiving PC relay-only
  * through a coturn on loopback (TURN/UDP, ChannelData framed natively; coturn's CPU is its own
  * process's and not counted, its forwarding can cap the rate). Skipped where coturn is missing.
+ * `ours-tcp`: the receiving PC on a passive ICE-TCP port only (RFC 6544, RFC 4571 framing, split and
+ * unprotected natively per read), the sending PC on active ICE-TCP (framed in JavaScript).
  */
-const SUBJECTS: LibraryName[] = ['ours', 'ours-bare', 'ours-udpmux', 'ours-turn', 'werift', 'node-datachannel'];
+const SUBJECTS: LibraryName[] = ['ours', 'ours-bare', 'ours-udpmux', 'ours-turn', 'ours-tcp', 'werift', 'node-datachannel'];
 
 /** Runs each library in its own child process and returns delivered rate, CPU and loss series. */
 export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
@@ -81,6 +83,10 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
     const turnRate = ratioOf(series, `${size}B delivered`, 'ours-turn', 'ours');
     const turnCore = ratioOf(series, `${size}B per core`, 'ours-turn', 'ours');
     if (turnRate !== undefined) console.log(`      ${size}B delivered pkt/s, ours-turn / ours: ${turnRate.toFixed(2)}x; per core: ${turnCore?.toFixed(2)}x`);
+    // Issue 14: the ICE-TCP receiver (passive port, native framing) beside the others, same run.
+    const tcpRate = ratioOf(series, `${size}B delivered`, 'ours-tcp', 'ours');
+    const tcpCore = ratioOf(series, `${size}B per core`, 'ours-tcp', 'ours');
+    if (tcpRate !== undefined) console.log(`      ${size}B delivered pkt/s, ours-tcp / ours: ${tcpRate.toFixed(2)}x; per core: ${tcpCore?.toFixed(2)}x`);
   }
   return series;
 }

@@ -1,7 +1,9 @@
 // `npm run bench -- memory`: resident memory and JS heap per idle connected peer connection.
-// Each library in a fresh child process: a warm-up pair, GC, then N PCs (N/2 connected pairs
-// with one audio m-line each) held open and idle for 0.5 s, GC, and the growth divided by N.
-// RSS includes native memory (OpenSSL, libwebrtc, libdatachannel threads and buffers).
+// Each library in a fresh child process: a warm-up pair, GC, then N PCs (N/2 pairs, opened in waves of 500,
+// with one audio m-line each) held open and idle for 0.5 s, GC, and the growth divided by the
+// connected PCs (pairs that did not connect are closed first and reported next to the figure).
+// RSS includes native memory (OpenSSL, libwebrtc, libdatachannel threads and buffers); with glibc
+// each child also prints where it went (C heap in use and free, from mallinfo2; V8's committed heap).
 // `ours-udpmux` puts every answering PC on one shared UdpMux port (the offerers keep own sockets);
 // 10,000 PCs are measured for ours only (the peers take minutes or run out of threads there).
 // Ours is measured as installed: the compiled package (dist/lib, rebuilt here from the sources),
@@ -37,7 +39,12 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
           console.log(`${lib} ${pcs} PCs: no result (${outcome.error})`);
           break;
         }
-        if (outcome.result.failedPairs) console.log(`${lib} ${pcs} PCs: ${outcome.result.failedPairs} of ${pcs / 2} pairs did not connect (still counted)`);
+        if (outcome.result.failedPairs) console.log(`${lib} ${pcs} PCs: ${outcome.result.failedPairs} of ${pcs / 2} pairs did not connect (closed first; per-PC figures over the ${outcome.result.connectedPcs} connected PCs)`);
+        const b = outcome.result.breakdown;
+        if (b) {
+          const k = (v: number): string => (v / 1024).toFixed(1);
+          console.log(`${lib} ${pcs} PCs, per PC: RSS ${k(outcome.result.rssPerPc)} KiB; C heap in use ${k(b.nativeInUse)} (V8's external memory, ArrayBuffers, ${k(b.external)} of it), C heap free ${k(b.nativeFree)} (resident until trimmed), V8 committed ${k(b.v8Committed)} (JS heap used ${k(outcome.result.heapPerPc)})`);
+        }
         rss.push(outcome.result.rssPerPc / 1024);
         heap.push(outcome.result.heapPerPc / 1024);
       }

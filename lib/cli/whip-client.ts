@@ -27,6 +27,8 @@ export interface WhipClientOptions {
   peer?: Pick<RTCConfiguration, 'hostAddresses' | 'srtpProfiles' | 'portRange'>;
   /** Give up connecting after this many ms (default 10000). */
   connectTimeoutMs?: number;
+  /** Wait this long for the test messages to come back (default: 10000 or `seconds`, the longer). */
+  messagesTimeoutMs?: number;
 }
 
 /** The one-line JSON summary the command prints. */
@@ -38,6 +40,8 @@ export interface WhipClientSummary {
   rtp: Record<'audio' | 'video', { sent: number; received: number }>;
   /** What each kind sent: the codec and the file (`default` for the shipped clip). */
   media: Partial<Record<'audio' | 'video', { codec: MediaSourceCodec; origin: string }>>;
+  /** The SCTP association's `sctp-transport` stats at the end (retransmissions, windows), with a data channel. */
+  sctp?: Record<string, unknown>;
   errors: string[];
 }
 
@@ -167,7 +171,7 @@ export async function runWhipClient(options: WhipClientOptions): Promise<WhipCli
         }
       }, 10);
     }
-    const messages = channel ? runMessages(channel, Math.max(10_000, seconds * 1000), errors) : undefined;
+    const messages = channel ? runMessages(channel, options.messagesTimeoutMs ?? Math.max(10_000, seconds * 1000), errors) : undefined;
     await new Promise((r) => setTimeout(r, seconds * 1000));
     if (pacer) clearInterval(pacer);
     pacer = undefined;
@@ -176,6 +180,10 @@ export async function runWhipClient(options: WhipClientOptions): Promise<WhipCli
     if (messages) summary.messages = await messages;
     for (const kind of kinds) {
       if (summary.rtp[kind].received === 0) errors.push(`no ${kind} RTP came back`);
+    }
+    if (channel) {
+      const sctp = [...(await pc.getStats()).values()].find((s) => s.type === 'sctp-transport');
+      if (sctp) summary.sctp = { ...sctp };
     }
   } catch (error) {
     errors.push((error as Error).message);

@@ -269,7 +269,8 @@ export class IceAgent {
 
   private localEntries: LocalEntry[] = [];
   private remoteCandidates: IceCandidate[] = [];
-  private readonly pendingMdns = new Map<string, IceCandidate[]>();
+  // Made by the first remote .local candidate (most peers send none).
+  private pendingMdns: Map<string, IceCandidate[]> | undefined;
   private pairs: Pair[] = [];
   private nextPairId = 1;
   private triggered: TriggeredCheck[] = [];
@@ -485,11 +486,12 @@ export class IceAgent {
     if (c.component !== 1 || (c.protocol !== 'udp' && c.tcpType !== 'passive')) return;
     if (this.remote && c.ufrag !== undefined && c.ufrag !== this.remote.ufrag) return;
     if (isMdnsCandidate(c)) {
-      const list = this.pendingMdns.get(c.address);
+      const pending = (this.pendingMdns ??= new Map());
+      const list = pending.get(c.address);
       if (list) list.push(c);
       else {
-        if (this.pendingMdns.size >= this.opts.maxRemoteCandidates) return;
-        this.pendingMdns.set(c.address, [c]);
+        if (pending.size >= this.opts.maxRemoteCandidates) return;
+        pending.set(c.address, [c]);
         this.events.push({ type: 'mdns-query', name: c.address });
       }
       return;
@@ -504,9 +506,9 @@ export class IceAgent {
   resolveMdns(now: number, name: string, address: string | undefined): void {
     this.assertOpen();
     now = this.tick(now);
-    const list = this.pendingMdns.get(name);
+    const list = this.pendingMdns?.get(name);
     if (!list) return;
-    this.pendingMdns.delete(name);
+    this.pendingMdns!.delete(name);
     if (!address || ipFamily(address) === 0) return;
     for (const c of list) this.addRemote(now, { ...c, address: canonicalIp(address) });
   }

@@ -17,7 +17,8 @@ type Listeners<M extends PeerEventMap> = { [K in keyof M & string]: [M[K]] };
  * process warning and never unwind into protocol code.
  */
 export class PeerEventTarget<M extends PeerEventMap> extends TypedEventEmitter<Listeners<M>> {
-  private readonly handlers = new Map<string, (event: never) => void>();
+  // Made by the first `on<type>` handler: most objects (receivers, tracks) never get one.
+  private handlers: Map<string, (event: never) => void> | undefined;
 
   /** DOM-style registration; `once` is honoured. */
   addEventListener<K extends keyof M & string>(type: K, listener: (event: M[K]) => void, options?: { once?: boolean }): void {
@@ -32,18 +33,18 @@ export class PeerEventTarget<M extends PeerEventMap> extends TypedEventEmitter<L
 
   /** Sets or clears the `on<type>` handler. */
   protected setHandler<K extends keyof M & string>(type: K, handler: ((event: M[K]) => void) | null): void {
-    const old = this.handlers.get(type);
+    const old = this.handlers?.get(type);
     if (old) this.off(type, old as (...args: Listeners<M>[K]) => void);
-    this.handlers.delete(type);
+    this.handlers?.delete(type);
     if (handler) {
-      this.handlers.set(type, handler as (event: never) => void);
+      (this.handlers ??= new Map()).set(type, handler as (event: never) => void);
       this.on(type, handler as (...args: Listeners<M>[K]) => void);
     }
   }
 
   /** The current `on<type>` handler. */
   protected getHandler<K extends keyof M & string>(type: K): ((event: M[K]) => void) | null {
-    return (this.handlers.get(type) as ((event: M[K]) => void) | undefined) ?? null;
+    return (this.handlers?.get(type) as ((event: M[K]) => void) | undefined) ?? null;
   }
 
   /**

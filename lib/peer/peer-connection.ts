@@ -159,46 +159,70 @@ export type RTCPeerConnectionEvents = {
  * made from the other when asked for. Once negotiation is over (signaling stable) `compact()`
  * drops the model, about 5 KiB of JS heap per audio m-section description that an idle connection
  * does not need (docs/architecture.md, "What a connection costs"); the next use parses the text again.
+ * Gathered candidates are written into a local description when it is next read (`editLater`),
+ * not once per candidate: each write would parse and serialize the whole description again
+ * (docs/peer.md "Setup cost").
  */
 class StoredDescription {
   private parsed: SdpSessionDescription | undefined;
   private text: string | undefined;
   private mlines: readonly NegotiatedMLine[] | undefined;
+  private pendingEdit: ((model: SdpSessionDescription) => void) | undefined;
 
   constructor(readonly type: 'offer' | 'answer' | 'pranswer', model: SdpSessionDescription, sdp: string | undefined) {
     this.parsed = model;
     this.text = sdp;
   }
 
-  /** The parsed description (parsed again from the text after `compact()`). */
+  /** The parsed description (parsed again from the text after `compact()`), with any pending edit applied. */
   get model(): SdpSessionDescription {
-    return (this.parsed ??= parseSdp(this.text!));
+    const model = (this.parsed ??= parseSdp(this.text!));
+    const edit = this.pendingEdit;
+    if (edit) {
+      this.pendingEdit = undefined;
+      edit(model);
+      this.text = undefined;
+    }
+    return model;
   }
 
   /** The text (serialized again from the model after it was edited). */
   get sdp(): string {
+    if (this.pendingEdit) {
+      const compacted = this.parsed === undefined;
+      // Applies the edit (parsing the text again when compacted) and drops the text it changes.
+      const text = serializeSdp(this.model);
+      this.text = text;
+      // Compacted: keep only the new text.
+      if (compacted) this.parsed = undefined;
+      return text;
+    }
     return (this.text ??= serializeSdp(this.parsed!));
   }
 
   /**
    * Each m-section's mid, port and direction: what the negotiationneeded check reads after every
    * negotiation. Kept through `compact()`, so that check does not parse the text again (and keep
-   * the model it made, about 7 KiB of heap per idle connection).
+   * the model it made, about 7 KiB of heap per idle connection). A candidate edit never changes a
+   * mid, a direction or whether a port is 0 (lib/sdp/local-sections.ts applyTransport), all that
+   * is read of them, so it does not make them again.
    */
   get mediaLines(): readonly NegotiatedMLine[] {
     return (this.mlines ??= this.model.media.map((m) => ({ mid: m.mid, port: m.port, direction: m.direction ?? 'sendrecv' })));
   }
 
-  /** The model was edited in place (candidates written into it): the text is made again when asked for. */
-  edited(): void {
-    this.parsed = this.model;
-    this.text = undefined;
-    this.mlines = undefined;
+  /**
+   * Edits the model in place when it is next read (`model`, `sdp`, `compact()`); a later call
+   * replaces an edit not yet made, so `edit` must write the whole current state, not a delta.
+   */
+  editLater(edit: (model: SdpSessionDescription) => void): void {
+    this.pendingEdit = edit;
   }
 
-  /** Keeps the text and the m-section summary only. */
+  /** Keeps the text and the m-section summary only; a pending edit stays pending on the text. */
   compact(): void {
     if (this.parsed === undefined) return;
+    void this.model;
     void this.mediaLines;
     this.text ??= serializeSdp(this.parsed);
     this.parsed = undefined;
@@ -208,6 +232,7 @@ class StoredDescription {
 /** An m-section of an applied description as the negotiationneeded check sees it (webrtc-pc §4.7.3). */
 interface NegotiatedMLine {
   readonly mid: string | undefined;
+  /** Read only for being 0 (a rejected or stopped m-section); a candidate edit changes a non-zero port. */
   readonly port: number;
   readonly direction: MediaDirection;
 }
@@ -294,9 +319,12 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   private connection: RTCPeerConnectionState = 'new';
   private failure: string | undefined;
   /** Settles pending connected() promises on close(), which fires no event. */
-  private readonly closeWaiters = new Set<() => void>();
+  // Made by the first connected() or whenClosed() (most connections never call either).
+  private closeWaiters: Set<() => void> | undefined;
   private localCandidates: SdpCandidate[] = [];
   private gatheringComplete = false;
+  /** Set while setLocalDescription gathers: the candidates it announces do not compact the descriptions one by one. */
+  private compactionHeld = false;
   private restartPending = false;
   private negotiationQueued = false;
   private isClosed = false;
@@ -679,8 +707,15 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       this.applyNegotiation(false);
       this.setSignaling('stable');
     }
-    this.transport!.gather();
-    for (const e of this.extras) e.transport!.gather();
+    // Host candidates arrive synchronously inside gather(): the description is compacted once
+    // they are all written (below), not after each, which would serialize and parse it again.
+    this.compactionHeld = true;
+    try {
+      this.transport!.gather();
+      for (const e of this.extras) e.transport!.gather();
+    } finally {
+      this.compactionHeld = false;
+    }
     this.injectCandidates();
     this.updateNegotiationNeeded();
   }
@@ -815,10 +850,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const cleanup = (): void => {
         if (timer) clearTimeout(timer);
         this.off('connectionstatechange', onChange);
-        this.closeWaiters.delete(onClose);
+        this.closeWaiters?.delete(onClose);
       };
       this.on('connectionstatechange', onChange);
-      this.closeWaiters.add(onClose);
+      (this.closeWaiters ??= new Set()).add(onClose);
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
           cleanup();
@@ -837,8 +872,9 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       fn();
       return () => undefined;
     }
-    this.closeWaiters.add(fn);
-    return () => this.closeWaiters.delete(fn);
+    const waiters = (this.closeWaiters ??= new Set());
+    waiters.add(fn);
+    return () => waiters.delete(fn);
   }
 
   /**
@@ -914,7 +950,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     }
     this.transport?.close();
     for (const e of this.extras) e.transport!.close();
-    for (const settle of [...this.closeWaiters]) settle();
+    if (this.closeWaiters) for (const settle of [...this.closeWaiters]) settle();
     this.removeAllListeners();
   }
 
@@ -1135,28 +1171,32 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   /** Writes the gathered candidates into the local description (the tag m-section, RFC 8829 §5.2.1). */
   private injectCandidates(): void {
     for (const stored of [this.pendingLocal, this.currentLocal]) {
-      if (!stored || !this.transport) continue;
-      const params = this.localTransportParameters(undefined);
-      const balanced = this.config.bundlePolicy === 'balanced' || this.config.bundlePolicy === 'max-compat';
-      let first = true;
-      for (const s of stored.model.media) {
-        if (s.port === 0 && s.bundleOnly !== true) continue;
-        const extra = s.mid !== undefined && this.extras.length > 0 ? this.extraFor(s.mid) : undefined;
-        if (extra) {
-          applyTransport(s, this.extraParameters(extra, s.setup), s.setup, true);
-          continue;
-        }
-        if (first || balanced) applyTransport(s, params, s.setup, true);
-        first = false;
-      }
-      stored.edited();
+      if (stored && this.transport) stored.editLater((model) => this.writeLocalTransport(model));
     }
     this.compactDescriptions();
   }
 
+  /** Writes the local transport parameters and the candidates gathered so far into `model`. */
+  private writeLocalTransport(model: SdpSessionDescription): void {
+    if (!this.transport) return;
+    const params = this.localTransportParameters(undefined);
+    const balanced = this.config.bundlePolicy === 'balanced' || this.config.bundlePolicy === 'max-compat';
+    let first = true;
+    for (const s of model.media) {
+      if (s.port === 0 && s.bundleOnly !== true) continue;
+      const extra = s.mid !== undefined && this.extras.length > 0 ? this.extraFor(s.mid) : undefined;
+      if (extra) {
+        applyTransport(s, this.extraParameters(extra, s.setup), s.setup, true);
+        continue;
+      }
+      if (first || balanced) applyTransport(s, params, s.setup, true);
+      first = false;
+    }
+  }
+
   /** Drops the parsed models of the current descriptions while nothing is being negotiated. */
   private compactDescriptions(): void {
-    if (this.signaling !== 'stable') return;
+    if (this.signaling !== 'stable' || this.compactionHeld) return;
     this.currentLocal?.compact();
     this.currentRemote?.compact();
   }
@@ -1402,6 +1442,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const direction = section.direction ?? 'sendrecv';
       t.current = weOffered ? reverseDirection(direction) : direction;
       const codec = params.codecs[0];
+      // One id-by-URI map per section, read by the sender and the policy modules alike.
+      const extensionIds = new Map([...params.headerExtensions].map(([id, uri]) => [uri, id]));
       sdpLog('pc%d mid %s %s: %s, send codec %s/%d pt %d, rtx %s, %d extension(s)', this.logId, section.mid, t.kind, t.current, codec?.name ?? 'none', codec?.clockRate ?? 0, codec?.payloadType ?? -1, codec ? params.rtxPayloadTypes.get(codec.payloadType) ?? 'no' : 'no', params.headerExtensions.size);
       if (codec) {
         t.sender.configure({
@@ -1410,7 +1452,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
           clockRate: codec.clockRate,
           codec: codec.name,
           rtxPayloadType: params.rtxPayloadTypes.get(codec.payloadType),
-          extensionIds: new Map([...params.headerExtensions].map(([id, uri]) => [uri, id])),
+          extensionIds,
           cname: this.cname,
           rtcpReducedSize: params.rtcpReducedSize,
         }, directionSends(t.current), weOffered && (section.simulcast?.recv.length ?? 0) > 1);
@@ -1439,7 +1481,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
           : undefined,
         receiveClockRates: directionReceives(t.current) ? clockRates : new Map(),
         rtcpFeedback: feedback,
-        headerExtensions: new Map([...params.headerExtensions].map(([id, uri]) => [uri, id])),
+        headerExtensions: extensionIds,
         reducedSizeRtcp: params.rtcpReducedSize,
         receiverRtt: params.receiverRtt,
       };
@@ -1454,12 +1496,16 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   private configurePolicies(configured: readonly { t: RTCRtpTransceiver; params: RtpPolicyParameters }[], extIds: ReadonlyMap<string, number>): void {
     const now = this.clock.now();
     this.policyDriver.transportCcId = extIds.get(HeaderExtensionUri.transportWideCc);
-    const receiveClockRates = new Map<number, number>();
-    const feedback = new Set<string>();
+    // With one m-section (the common case) the transport's modules read that section's maps
+    // (every module treats its parameters as read-only); with several, merged copies.
+    const only = configured.length === 1 ? configured[0]!.params : undefined;
+    const receiveClockRates = only ? only.receiveClockRates : new Map<number, number>();
+    const feedback = only ? only.rtcpFeedback : new Set<string>();
     for (const { t, params } of configured) {
       t.policies.configure(now, params);
-      for (const [pt, rate] of params.receiveClockRates) receiveClockRates.set(pt, rate);
-      for (const f of params.rtcpFeedback) feedback.add(f);
+      if (only) continue;
+      for (const [pt, rate] of params.receiveClockRates) (receiveClockRates as Map<number, number>).set(pt, rate);
+      for (const f of params.rtcpFeedback) (feedback as Set<string>).add(f);
     }
     this.transportPolicies.configure(now, {
       kind: undefined,

@@ -45,6 +45,9 @@ export interface ReceiverStreamBound {
   readonly repair: boolean;
 }
 
+/** The shared empty stream map of receivers that learned none (read-only by its type). */
+const NO_STREAMS: ReadonlyMap<number, string> = new Map<number, string>();
+
 /** The receiving half of a transceiver. */
 export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
   /**
@@ -65,15 +68,27 @@ export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
   params: ReceiverParameters | undefined;
   /** @internal Streams by remote SSRC. */
   readonly streams = new Map<number, InboundStream>();
-  private readonly ridTracks = new Map<string, MediaStreamTrack>();
+  // The collections below are made on first use: most receivers have no simulcast layers, no
+  // RTX learned by repaired-rid and no router listening (docs/architecture.md, "What a connection costs").
+  private ridTracks: Map<string, MediaStreamTrack> | undefined;
   /** @internal The transceiver's policy modules. */
   policies: RtpPolicyChain | undefined;
+  private boundListenerSet: Set<(e: ReceiverStreamBound) => void> | undefined;
+  private layerStreamMap: Map<number, string> | undefined;
+  private repairStreamMap: Map<number, string | undefined> | undefined;
+
   /** @internal Told of every remote SSRC bound to this receiver (lib/sfu learns simulcast layers). */
-  readonly boundListeners = new Set<(e: ReceiverStreamBound) => void>();
+  get boundListeners(): Set<(e: ReceiverStreamBound) => void> {
+    return (this.boundListenerSet ??= new Set());
+  }
   /** @internal SSRCs learned by rtp-stream-id (simulcast layers) and their rids. */
-  readonly layerStreams = new Map<number, string>();
+  get layerStreams(): ReadonlyMap<number, string> {
+    return this.layerStreamMap ?? NO_STREAMS;
+  }
   /** @internal RTX SSRCs learned by repaired-rid, and the rid each repairs. */
-  readonly repairStreams = new Map<number, string | undefined>();
+  get repairStreams(): ReadonlyMap<number, string | undefined> {
+    return this.repairStreamMap ?? NO_STREAMS;
+  }
 
   /**
    * W3C getStats(): the RTP stream entries of this object and what they refer to (transport,
@@ -93,21 +108,22 @@ export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
 
   /** Every remote track of this receiver: one, or one per simulcast rid. */
   get tracks(): MediaStreamTrack[] {
-    return this.ridTracks.size === 0 ? [this.track] : [...this.ridTracks.values()];
+    return !this.ridTracks || this.ridTracks.size === 0 ? [this.track] : [...this.ridTracks.values()];
   }
 
   /** @internal The track for a rid (created on first use; the first rid uses `track`). */
   trackForRid(rid: string | undefined): MediaStreamTrack {
     if (rid === undefined) return this.track;
-    let t = this.ridTracks.get(rid);
+    const ridTracks = (this.ridTracks ??= new Map());
+    let t = ridTracks.get(rid);
     if (!t) {
-      if (this.ridTracks.size === 0) {
+      if (ridTracks.size === 0) {
         t = this.track;
         t.setRid(rid);
       } else {
         t = new MediaStreamTrack({ kind: this.kind, remote: true, rid });
       }
-      this.ridTracks.set(rid, t);
+      ridTracks.set(rid, t);
     }
     return t;
   }
@@ -128,9 +144,10 @@ export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
 
   /** @internal A remote SSRC was bound (a stream here, or an RTX stream by repaired-rid in media-router): tells the listeners. */
   notifyBound(e: ReceiverStreamBound): void {
-    if (e.repair) this.repairStreams.set(e.ssrc, e.rid);
-    else if (e.rid !== undefined) this.layerStreams.set(e.ssrc, e.rid);
-    for (const l of this.boundListeners) {
+    if (e.repair) (this.repairStreamMap ??= new Map()).set(e.ssrc, e.rid);
+    else if (e.rid !== undefined) (this.layerStreamMap ??= new Map()).set(e.ssrc, e.rid);
+    if (!this.boundListenerSet) return;
+    for (const l of this.boundListenerSet) {
       try {
         l(e);
       } catch (err) {
@@ -155,6 +172,6 @@ export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
   /** @internal Ends every track. */
   endTracks(): void {
     this.track.end();
-    for (const t of this.ridTracks.values()) t.end();
+    if (this.ridTracks) for (const t of this.ridTracks.values()) t.end();
   }
 }

@@ -1,5 +1,5 @@
 // getStats() (W3C webrtc-stats): transport, candidate-pair, local-candidate, remote-candidate,
-// certificate, codec, inbound-rtp, outbound-rtp, data-channel, peer-connection and our
+// certificate, codec, inbound-rtp, outbound-rtp, data-channel, sctp-transport, peer-connection and our
 // drop counters by reason (`pwtDrops` on the transport entry). Field names are the W3C ones.
 import type { DtlsCertificate } from '../dtls/dtls-certificate.js';
 import type { DtlsTransportState } from '../dtls/dtls-transport.js';
@@ -12,6 +12,7 @@ import type { RTCRtpTransceiver } from './rtp-transceiver.js';
 import type { RtpPolicyChain } from './rtp-policy-chain.js';
 import { certificateStats, localCertificateFields } from './stats-certificate.js';
 import { addRtcpStats } from './stats-rtcp.js';
+import { sctpTransportStats } from './stats-sctp.js';
 import { transportStats, transportTraffic } from './stats-transport.js';
 
 /** One stats object: `id`, `type` (W3C RTCStatsType), `timestamp` (ms since the epoch) and its fields. */
@@ -163,6 +164,8 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
   if (src.transportPolicies) addRtcpStats(report, src.transceivers, src.transportPolicies, timestamp, transportId);
   for (const [id, s] of report) report.set(id, withoutUndefined(s));
   if (src.sctp) {
+    const sctp = sctpTransportStats(src.sctp, timestamp, t ? transportId : undefined);
+    if (sctp) add(sctp);
     for (const [id, channel] of src.sctp.channels) {
       add({
         id: `D${id}`, type: 'data-channel', timestamp,

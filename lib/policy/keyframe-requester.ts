@@ -11,6 +11,7 @@ import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.j
 import type { RtcpFeedback as SdpRtcpFeedback } from '../sdp/model.js';
 import { RtcpFeedback } from './rtcp-feedback.js';
 import { feedbackPacket } from './rtcp-compound.js';
+import { NO_ENTRIES } from '../common/no-entries.js';
 
 /** Options of {@link KeyframeRequester}. */
 export interface KeyframeRequesterOptions {
@@ -39,8 +40,9 @@ const MAX_STREAMS = 32;
 export class KeyframeRequester implements RtpPolicy {
   readonly name = 'keyframe-requester';
   private params: RtpPolicyParameters | undefined;
-  private readonly remote = new Map<number, RemoteStream>();
-  private readonly local = new Map<number, LocalStream>();
+  // The two tables are the shared empty one until a first entry (lib/common/no-entries.ts).
+  private remote: ReadonlyMap<number, RemoteStream> = NO_ENTRIES;
+  private local: ReadonlyMap<number, LocalStream> = NO_ENTRIES;
   private readonly minIntervalMs: number;
   private due: number | undefined;
   /** A request for every stream came before any stream: it goes to the first one. */
@@ -50,13 +52,18 @@ export class KeyframeRequester implements RtpPolicy {
     this.minIntervalMs = options.minIntervalMs ?? 300;
   }
 
+  private ownLocal(): Map<number, LocalStream> {
+    if (this.local === NO_ENTRIES) this.local = new Map();
+    return this.local as Map<number, LocalStream>;
+  }
+
   rtcpFeedback(kind: MediaKind): readonly SdpRtcpFeedback[] {
     return kind === 'video' ? [RtcpFeedback.pli, RtcpFeedback.fir] : [];
   }
 
   configure(_now: number, params: RtpPolicyParameters): void {
     this.params = params;
-    for (const s of params.sendStreams) if (!this.local.has(s.ssrc)) this.local.set(s.ssrc, { plisReceived: 0, firsReceived: 0, lastFirSequence: -1 });
+    for (const s of params.sendStreams) if (!this.local.has(s.ssrc)) this.ownLocal().set(s.ssrc, { plisReceived: 0, firsReceived: 0, lastFirSequence: -1 });
   }
 
   incomingRtp(now: number, batch: RtpPacketBatch, out: RtpPolicyOutput): void {
@@ -69,7 +76,8 @@ export class KeyframeRequester implements RtpPolicy {
       if (ssrc === known) continue;
       known = ssrc;
       if (!this.remote.has(ssrc) && this.remote.size < MAX_STREAMS) {
-        this.remote.set(ssrc, { lastRequestAt: -Infinity, pending: this.pendingForNew, firSequence: 0, plisSent: 0, firsSent: 0, requestsMerged: 0 });
+        if (this.remote === NO_ENTRIES) this.remote = new Map();
+        (this.remote as Map<number, RemoteStream>).set(ssrc, { lastRequestAt: -Infinity, pending: this.pendingForNew, firSequence: 0, plisSent: 0, firsSent: 0, requestsMerged: 0 });
         learned = true;
       }
     }

@@ -10,6 +10,7 @@ import { RtcpGenericNack } from '../rtp/rtcp/generic-nack.js';
 import { RtcpFeedback } from './rtcp-feedback.js';
 import { feedbackPacket } from './rtcp-compound.js';
 import { RoundTripTimeTracker } from './round-trip-time.js';
+import { NO_ENTRIES } from '../common/no-entries.js';
 
 /** Options of {@link NackGenerator}. */
 export interface NackGeneratorOptions {
@@ -53,7 +54,8 @@ export class NackGenerator implements RtpPolicy {
   private params: RtpPolicyParameters | undefined;
   /** `nack` was negotiated (read per receive batch: kept as a flag, not a string lookup). */
   private nackNegotiated = false;
-  private readonly streams = new Map<number, StreamState>();
+  /** The shared empty table until the first stream (lib/common/no-entries.ts). */
+  private streams: ReadonlyMap<number, StreamState> = NO_ENTRIES;
   private readonly rtt: RoundTripTimeTracker;
   private due: number | undefined;
   private readonly o: Required<Omit<NackGeneratorOptions, 'wallClockOffsetMs'>>;
@@ -93,7 +95,8 @@ export class NackGenerator implements RtpPolicy {
           continue;
         }
         s = { highest: -1, missing: new Map(), nacksSent: 0, recovered: 0, givenUp: 0 };
-        this.streams.set(ssrc, s);
+        if (this.streams === NO_ENTRIES) this.streams = new Map();
+        (this.streams as Map<number, StreamState>).set(ssrc, s);
       }
       this.onSequence(now, ssrc, s, batch.sequenceNumber[i]!, out);
     }

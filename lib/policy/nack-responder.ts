@@ -16,6 +16,7 @@ import type { RtcpPacket } from '../rtp/rtcp/compound.js';
 import type { RtcpFeedback as SdpRtcpFeedback } from '../sdp/model.js';
 import { RtcpFeedback } from './rtcp-feedback.js';
 import { RoundTripTimeTracker } from './round-trip-time.js';
+import { NO_ENTRIES } from '../common/no-entries.js';
 
 /** Options of {@link NackResponder}. */
 export interface NackResponderOptions {
@@ -49,20 +50,30 @@ class SendHistory {
   }
 }
 
+/** Counters of one media SSRC: NACK packets received, packets asked for, retransmitted, not found, rate-limited. */
+interface StreamCounters {
+  nacks: number;
+  requested: number;
+  resent: number;
+  missing: number;
+  limited: number;
+}
+
 /** See the file header. Transceiver scope; serves `nack` for video. */
 export class NackResponder implements RtpPolicy {
   readonly name = 'nack-responder';
   private params: RtpPolicyParameters | undefined;
-  private readonly histories = new Map<number, SendHistory>();
+  // The three tables are the shared empty one until a first entry (lib/common/no-entries.ts).
+  private histories: ReadonlyMap<number, SendHistory> = NO_ENTRIES;
   /** RTX SSRC and next RTX sequence number per media SSRC. */
-  private readonly rtx = new Map<number, { ssrc: number; sequence: number }>();
+  private rtx: ReadonlyMap<number, { ssrc: number; sequence: number }> = NO_ENTRIES;
   private readonly rtt: RoundTripTimeTracker;
   private tokens: number;
   private tokensAt = 0;
   private readonly o: Required<Omit<NackResponderOptions, 'wallClockOffsetMs' | 'rng'>>;
   private readonly rng: Rng | undefined;
   /** Counters per media SSRC: NACK packets received, packets asked for, retransmitted, not found, rate-limited. */
-  private readonly counters = new Map<number, { nacks: number; requested: number; resent: number; missing: number; limited: number }>();
+  private counters: ReadonlyMap<number, StreamCounters> = NO_ENTRIES;
 
   constructor(options: NackResponderOptions = {}) {
     this.o = {
@@ -84,13 +95,17 @@ export class NackResponder implements RtpPolicy {
     this.params = params;
     // Without negotiated NACK nobody will ask: keep no history (and copy nothing per packet).
     if (!params.rtcpFeedback.has('nack')) {
-      this.histories.clear();
+      this.histories = NO_ENTRIES;
       return;
     }
     for (const s of params.sendStreams) {
-      if (!this.histories.has(s.ssrc)) this.histories.set(s.ssrc, new SendHistory(this.o.historySize, this.o.maxPacketSize));
+      if (!this.histories.has(s.ssrc)) {
+        if (this.histories === NO_ENTRIES) this.histories = new Map();
+        (this.histories as Map<number, SendHistory>).set(s.ssrc, new SendHistory(this.o.historySize, this.o.maxPacketSize));
+      }
       if (s.rtxSsrc !== undefined && params.sendCodec?.rtxPayloadType !== undefined && !this.rtx.has(s.ssrc)) {
-        this.rtx.set(s.ssrc, { ssrc: s.rtxSsrc, sequence: (this.rng?.uint32() ?? 0) & 0x7fff });
+        if (this.rtx === NO_ENTRIES) this.rtx = new Map();
+        (this.rtx as Map<number, { ssrc: number; sequence: number }>).set(s.ssrc, { ssrc: s.rtxSsrc, sequence: (this.rng?.uint32() ?? 0) & 0x7fff });
       }
     }
   }
@@ -173,11 +188,12 @@ export class NackResponder implements RtpPolicy {
     this.tokensAt = now;
   }
 
-  private counter(ssrc: number): { nacks: number; requested: number; resent: number; missing: number; limited: number } {
+  private counter(ssrc: number): StreamCounters {
     let c = this.counters.get(ssrc);
     if (!c) {
       c = { nacks: 0, requested: 0, resent: 0, missing: 0, limited: 0 };
-      this.counters.set(ssrc, c);
+      if (this.counters === NO_ENTRIES) this.counters = new Map();
+      (this.counters as Map<number, StreamCounters>).set(ssrc, c);
     }
     return c;
   }

@@ -27,6 +27,7 @@ import type { RtcpReportBlock } from '../rtp/rtcp/report-block.js';
 import { RtcpSenderReport } from '../rtp/rtcp/sender-report.js';
 import { RtcpSourceDescription } from '../rtp/rtcp/source-description.js';
 import { rtcpIntervalMs } from './rtcp-interval.js';
+import { NO_ENTRIES } from '../common/no-entries.js';
 
 /** Options of {@link RtcpReporter}. */
 export interface RtcpReporterOptions {
@@ -108,8 +109,9 @@ interface SourceState {
 export class RtcpReporter implements RtpPolicy {
   readonly name = 'rtcp-reporter';
   private params: RtpPolicyParameters | undefined;
-  private readonly sends = new Map<number, SendState>();
-  private readonly sources = new Map<number, SourceState>();
+  // The three tables are the shared empty one until a first entry (lib/common/no-entries.ts).
+  private sends: ReadonlyMap<number, SendState> = NO_ENTRIES;
+  private sources: ReadonlyMap<number, SourceState> = NO_ENTRIES;
   private nextReportAt: number | undefined;
   private initial = true;
   /**
@@ -127,11 +129,26 @@ export class RtcpReporter implements RtpPolicy {
   private lastClockRate = 0;
   private stopped = false;
   /** RRTRs (RFC 3611 §4.4) heard since our last report, by sender SSRC: answered with one DLRR item each. */
-  private readonly receiverReferenceTimes = new Map<number, { lastRr: number; at: number }>();
+  private receiverReferenceTimes: ReadonlyMap<number, { lastRr: number; at: number }> = NO_ENTRIES;
   /** Reports sent, and sources refused because the table was full. */
   readonly counters = { reportsSent: 0, sourcesRefused: 0, malformedReports: 0, reportsReconsidered: 0 };
 
   constructor(private readonly kind: MediaKind | undefined, private readonly options: RtcpReporterOptions) {}
+
+  private ownSends(): Map<number, SendState> {
+    if (this.sends === NO_ENTRIES) this.sends = new Map();
+    return this.sends as Map<number, SendState>;
+  }
+
+  private ownSources(): Map<number, SourceState> {
+    if (this.sources === NO_ENTRIES) this.sources = new Map();
+    return this.sources as Map<number, SourceState>;
+  }
+
+  private ownReceiverReferenceTimes(): Map<number, { lastRr: number; at: number }> {
+    if (this.receiverReferenceTimes === NO_ENTRIES) this.receiverReferenceTimes = new Map();
+    return this.receiverReferenceTimes as Map<number, { lastRr: number; at: number }>;
+  }
 
   /** RRTR/DLRR (RFC 3611 §4.4, §4.5): `a=rtcp-xr:rcvr-rtt=all` is offered and accepted. */
   receiverRtt(): boolean {
@@ -143,7 +160,7 @@ export class RtcpReporter implements RtpPolicy {
     this.lastPayloadType = -1;
     for (const s of params.sendStreams) {
       if (!this.sends.has(s.ssrc)) {
-        this.sends.set(s.ssrc, {
+        this.ownSends().set(s.ssrc, {
           ssrc: s.ssrc, packets: 0, octets: DOUBLE_ZERO, lastRtpTimestamp: DOUBLE_ZERO, lastSentAt: now, recent: 0, previous: 0,
           remote: { block: undefined, roundTripTime: undefined, totalRoundTripTime: 0, roundTripTimeMeasurements: 0 },
           nativePackets: 0, nativePayloadBytes: DOUBLE_ZERO, nativeBytes: DOUBLE_ZERO,
@@ -191,7 +208,7 @@ export class RtcpReporter implements RtpPolicy {
             continue;
           }
           s = newSource(ssrc, seq);
-          this.sources.set(ssrc, s);
+          this.ownSources().set(ssrc, s);
         }
         this.lastSource = s;
       }
@@ -249,7 +266,7 @@ export class RtcpReporter implements RtpPolicy {
           continue;
         }
         s = newSource(r.ssrc, r.baseSequence);
-        this.sources.set(r.ssrc, s);
+        this.ownSources().set(r.ssrc, s);
       }
       if (r.received === s.received && r.bytes === s.nativeBytes) continue;
       this.bytesSinceReport += Math.max(0, r.bytes - s.nativeBytes);
@@ -292,7 +309,7 @@ export class RtcpReporter implements RtpPolicy {
           this.leaving.members++;
           continue;
         }
-        for (const ssrc of p.sources) this.sources.delete(ssrc);
+        for (const ssrc of p.sources) if (this.sources.has(ssrc)) this.ownSources().delete(ssrc);
         this.lastSource = undefined;
         this.reverseReconsider(now);
       }
@@ -334,7 +351,7 @@ export class RtcpReporter implements RtpPolicy {
           this.counters.sourcesRefused++;
           continue;
         }
-        this.receiverReferenceTimes.set(p.ssrc, { lastRr: ntpMiddle32(b.ntpTimestamp), at: now });
+        this.ownReceiverReferenceTimes().set(p.ssrc, { lastRr: ntpMiddle32(b.ntpTimestamp), at: now });
       } else if (b.blockType === 5 && 'items' in b) {
         for (const item of b.items) {
           if (item.ssrc !== params.localSsrc) continue;
@@ -494,7 +511,7 @@ export class RtcpReporter implements RtpPolicy {
         for (const [ssrc, r] of this.receiverReferenceTimes) {
           items.push({ ssrc, lastRr: r.lastRr, delaySinceLastRr: Math.min(0xffffffff, Math.round(((now - r.at) / 1000) * 65536)) });
         }
-        this.receiverReferenceTimes.clear();
+        this.receiverReferenceTimes = NO_ENTRIES;
         xr.blocks.push({ blockType: 5, items });
       }
       if (xr.blocks.length > 0) out.push(xr);

@@ -24,7 +24,7 @@ import type { InitChunk } from './chunks/init.js';
 import type { ReConfigChunk } from './chunks/re-config.js';
 import type { SackChunk } from './chunks/sack.js';
 import { DataTracker } from './data-tracker.js';
-import type { SctpAssociationState, SctpEvent, SctpStats } from './events.js';
+import type { SctpAssociationState, SctpEvent, SctpStats, SctpWindowState } from './events.js';
 import { COMMON_HEADER_LENGTH, decodePacket, encodePacket, verifyPacket } from './packet.js';
 import {
   ReconfigResult,
@@ -114,6 +114,12 @@ interface OutChunk {
   retransmit: boolean;
   missIndications: number;
   fastRetransmitted: boolean;
+  /**
+   * The next new TSN when this chunk was last retransmitted: once fast retransmitted, only a
+   * SACK newly acking this TSN or a later one (data sent after the retransmission) says the
+   * retransmission itself was lost (docs/sctp.md, loss recovery).
+   */
+  sentBeforeTsn: number;
 }
 
 /** Negotiated capabilities of the established association. */
@@ -263,6 +269,20 @@ export class SctpAssociation {
   /** Why the association closed, once `state` is 'closed'. */
   get closeReason(): { reason: string; error: boolean } | undefined {
     return this.st.kind === 'closed' ? { reason: this.st.reason, error: this.st.error } : undefined;
+  }
+
+  /**
+   * Congestion and window state of the send path (RFC 9260 sections 6.3.1, 7.2), for
+   * RTCSctpTransportStats; undefined until the association was negotiated.
+   */
+  get windowState(): SctpWindowState | undefined {
+    if (!this.neg) return undefined;
+    let unacked = 0;
+    for (let i = this.outHead; i < this.outstanding.length; i++) {
+      const oc = this.outstanding[i];
+      if (oc && !oc.acked && !oc.abandoned) unacked++;
+    }
+    return { cwnd: this.cwnd, peerRwnd: this.peerRwnd, mtu: this.opts.mtu, unackedChunks: unacked, ...(this.rto.srtt !== undefined ? { srtt: this.rto.srtt } : {}) };
   }
 
   /** True once I-DATA was negotiated (RFC 8260). */
@@ -428,6 +448,8 @@ export class SctpAssociation {
     }
     if (first.type !== ChunkType.COOKIE_ECHO && !this.tagOk(pkt.verificationTag, first)) return this.drop('bad-vtag');
     let dataSeen = false;
+    const hadGaps = this.tracker.hasGaps;
+    const cumBefore = this.tracker.cumTsn;
     for (const c of chunks) {
       if (this.st.kind === 'closed') break;
       if (c.type === ChunkType.DATA || c.type === ChunkType.I_DATA) {
@@ -437,7 +459,7 @@ export class SctpAssociation {
       }
       if (!this.onChunk(c, pkt.verificationTag)) break;
     }
-    if (dataSeen) this.afterData();
+    if (dataSeen) this.afterData(hadGaps && this.tracker.cumTsn !== cumBefore);
     this.flushDelivered();
   }
 
@@ -886,13 +908,18 @@ export class SctpAssociation {
 
   private packetsWithData = false;
 
-  /** Section 6.2 / 6.7: SACK at once on gaps or duplicates, else every second packet or after the delay. */
-  private afterData(): void {
+  /**
+   * Section 6.2 / 6.7: SACK at once on gaps or duplicates, else every second packet or after the
+   * delay. A packet that fills a reported gap (`filledGap`) is acknowledged at once too, as TCP
+   * does (RFC 5681 section 4.2): the sender is in fast recovery or after a T3 timeout with one
+   * packet of window, and a delayed SACK would stall it for the whole delay.
+   */
+  private afterData(filledGap: boolean): void {
     if (!this.packetsWithData) return;
     this.packetsWithData = false;
     this.packetsSinceSack++;
     this.maybeFinishIncomingReset();
-    if (this.tracker.hasGaps || this.tracker.hasDuplicates || this.packetsSinceSack >= 2 || this.st.kind === 'shutdown-sent') {
+    if (filledGap || this.tracker.hasGaps || this.tracker.hasDuplicates || this.packetsSinceSack >= 2 || this.st.kind === 'shutdown-sent') {
       this.ackImmediately = true;
     } else if (this.sackAt === undefined) {
       this.sackAt = this.now + this.opts.delayedAckTimeout;
@@ -964,6 +991,7 @@ export class SctpAssociation {
         oc.sentAt = this.now;
         oc.inFlight = true;
         oc.missIndications = 0;
+        oc.sentBeforeTsn = this.nextTsn;
         if (this.rttChunk === oc) this.rttChunk = undefined;
         this.flightSize += oc.data.length;
         chunks.push(this.toChunk(oc, interleaved));
@@ -999,6 +1027,7 @@ export class SctpAssociation {
           retransmit: false,
           missIndications: 0,
           fastRetransmitted: false,
+          sentBeforeTsn: tsnAdd(this.nextTsn, 1),
         };
         this.nextTsn = tsnAdd(this.nextTsn, 1);
         this.outstanding.push(oc);
@@ -1110,13 +1139,24 @@ export class SctpAssociation {
     }
     if (rttSample !== undefined) this.rto.measure(rttSample);
     if (bytesAcked > 0) this.errorCount = 0;
-    // Section 7.2.4 (HTNA): chunks below the highest newly acked TSN get a miss indication.
+    // Section 7.2.4 (HTNA): chunks below the highest newly acked TSN get a miss indication; in
+    // fast recovery a SACK that advances the cumulative ack counts one for every TSN it reports
+    // missing (below its last gap block). A chunk already fast retransmitted is counted only by
+    // a SACK that newly acks data sent after its retransmission, so a lost retransmission is
+    // found by three such SACKs instead of waiting for T3 (docs/sctp.md, loss recovery).
     let lossDetected = false;
-    if (tsnLt(cum, highestNewlyAcked)) {
-      const end = this.outHead + tsnDiff(highestNewlyAcked, tsnAdd(cum, 1));
+    let missingBelow = highestNewlyAcked;
+    const lastGap = s.gaps.length > 0 ? s.gaps[s.gaps.length - 1]! : undefined;
+    if (this.inFastRecovery && cumAdvanced && lastGap !== undefined && lastGap.end > 0) {
+      const reported = tsnAdd(cum, Math.min(lastGap.end, 0xffff));
+      if (tsnLt(missingBelow, reported)) missingBelow = reported;
+    }
+    if (tsnLt(cum, missingBelow)) {
+      const end = this.outHead + tsnDiff(missingBelow, tsnAdd(cum, 1));
       for (let i = this.outHead; i < end && i < this.outstanding.length; i++) {
         const oc = this.outstanding[i]!;
-        if (oc.acked || oc.abandoned || oc.retransmit || oc.fastRetransmitted) continue;
+        if (oc.acked || oc.abandoned || oc.retransmit) continue;
+        if (oc.fastRetransmitted && tsnLt(highestNewlyAcked, oc.sentBeforeTsn)) continue;
         if (++oc.missIndications >= 3) {
           oc.fastRetransmitted = true;
           this.markForRetransmit(oc);

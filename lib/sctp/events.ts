@@ -44,3 +44,17 @@ export interface SctpStats {
   /** Dropped input, by reason (e.g. 'bad-checksum', 'bad-vtag', 'tsn-too-far', 'rwnd-full'). */
   drops: Record<string, number>;
 }
+
+/** Send-path window state (association.windowState), what RTCSctpTransportStats reports. */
+export interface SctpWindowState {
+  /** Congestion window, bytes (RFC 9260 section 7.2). */
+  cwnd: number;
+  /** The peer's receiver window as last advertised minus what is in flight since, bytes. */
+  peerRwnd: number;
+  /** Largest SCTP packet we send, bytes. */
+  mtu: number;
+  /** DATA chunks sent and not yet acknowledged (nor abandoned). */
+  unackedChunks: number;
+  /** Smoothed round-trip time, ms (RFC 9260 section 6.3.1); absent before the first sample. */
+  srtt?: number;
+}

@@ -2,7 +2,7 @@
 // and the package entry point.
 export { SctpAssociation } from './association.js';
 export type { SctpAssociationOptions, SctpSendOptions } from './association.js';
-export type { SctpAssociationState, SctpEvent, SctpStats } from './events.js';
+export type { SctpAssociationState, SctpEvent, SctpStats, SctpWindowState } from './events.js';
 export { DataChannelManager } from './data-channel-manager.js';
 export type { DataChannelManagerEvents, DataChannelManagerStats, DtlsRole, RTCDataChannelEvent } from './data-channel-manager.js';
 export { RTCDataChannel } from './data-channel.js';

@@ -4,6 +4,7 @@
 // packet, and the counters say so.
 import { InvalidStateError, OperationError, OutOfRangeError, PwtError } from '../common/errors.js';
 import { reportListenerError } from '../common/typed-emitter.js';
+import type { TcpSrtpRoute } from '../transport/source/tcp-mux.js';
 import type { IceSelectedPair } from '../ice/ice-agent.js';
 import type { RTCPeerConnection } from '../peer/peer-connection.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
@@ -137,6 +138,8 @@ interface Leg {
   transport: number;
   /** Stops following the subscriber connection's selected pair (set with the engine transport). */
   offPair?: () => void;
+  /** A publisher over passive ICE-TCP: the connection whose read batches run the engine (docs/sfu.md "Legs over TCP"). */
+  tcpRoute?: TcpSrtpRoute;
   readonly producers: Set<Producer>;
   readonly consumers: Set<Consumer>;
   readonly onState: () => void;
@@ -201,6 +204,7 @@ export class Router {
     this.assertOnPort(pc);
     await pc.connected();
     this.assertOpen();
+    this.assertNotSelfRelayed(pc);
     const srtp = pc.mediaTransport?.srtp;
     if (!srtp || pc.connectionState !== 'connected') throw new InvalidStateError('ERR_SFU_NOT_CONNECTED', 'the publisher connection is not connected');
     const rtp = transceiver.sender.getParameters();
@@ -216,7 +220,11 @@ export class Router {
       ? this.produceSimulcast(srtp.nativeHandle, transceiver, rids, options.spatialLayers, tap, cachePackets, negotiated)
       : this.produceStream(srtp.nativeHandle, transceiver, options.ssrc, tap, cachePackets, negotiated);
     this.engine.setProducerCodecs(producer.id, layerCodecs(rtp.codecs));
-    this.leg(pc).producers.add(producer);
+    const leg = this.leg(pc);
+    leg.producers.add(producer);
+    // A publisher over passive ICE-TCP: its frames are forwarded inside the TCP read batch.
+    const tcpRoute = pc.mediaTransport?.tcpLegRoute;
+    if (tcpRoute?.setForwardEngine && leg.tcpRoute !== tcpRoute && tcpRoute.setForwardEngine(this.engine)) leg.tcpRoute = tcpRoute;
     // The publisher's receiver reports come from the engine's counters, its transport-cc feedback
     // from the engine's arrival log (docs/sfu.md "RTCP per leg").
     const offReports = transceiver.policies.addNativeSource(() => producer.nativeTotals());
@@ -311,6 +319,7 @@ export class Router {
     await pc.connected();
     this.assertOpen();
     if (producer.closed) throw new InvalidStateError('ERR_SFU_PRODUCER_CLOSED', 'the producer is closed');
+    this.assertNotSelfRelayed(pc);
     const media = pc.mediaTransport;
     const srtp = media?.srtp;
     const pair = media?.selectedPair;
@@ -322,7 +331,10 @@ export class Router {
     if (leg.transport === 0) {
       const destination = socket.destination(pair.remoteAddress.port, pair.remoteAddress.address);
       // The socket is named: a packet that arrives on a plain/pipe transport's socket still leaves here.
-      leg.transport = this.engine.addTransport(srtp.nativeHandle, destination.record, socket.nativeHandle);
+      // A subscriber over passive ICE-TCP gets the connection's sink instead: the engine frames its
+      // datagrams (RFC 4571) and they leave in one write per turn (docs/sfu.md "Legs over TCP").
+      const tcpSink = media.tcpLegRoute?.forwardSink?.();
+      leg.transport = this.engine.addTransport(srtp.nativeHandle, destination.record, tcpSink ?? socket.nativeHandle);
       if (leg.transport === 0) throw new OperationError('ERR_SFU_TRANSPORT', 'the engine refused the subscriber transport');
       // ICE may select another pair later (a later nomination, an ICE restart after the subscriber
       // moved): the engine's destination follows it (docs/sfu.md "Limits").
@@ -613,6 +625,7 @@ export class Router {
     for (const c of [...leg.consumers]) c.close();
     for (const p of [...leg.producers]) p.close();
     leg.offPair?.();
+    leg.tcpRoute?.setForwardEngine?.(null);
     if (leg.transport !== 0) this.engine.removeTransport(leg.transport);
     pc.off('connectionstatechange', leg.onState);
     leg.offClosed();
@@ -622,6 +635,18 @@ export class Router {
   private assertOnPort(pc: RTCPeerConnection): void {
     if (pc.getConfiguration().udpMux !== this.mux) {
       throw new PwtError('InvalidAccessError', 'ERR_SFU_OTHER_PORT', "the connection is not on the router's UdpMux (create it with { udpMux })");
+    }
+  }
+
+  /**
+   * A connection whose selected pair goes through a TURN allocation of its own (a relay-only
+   * connection on the port) carries its media on that allocation's socket, which the engine does not
+   * run on: refused rather than silently not forwarded (docs/sfu.md "Limits"). A client relayed
+   * through TURN is a plain remote of the port and is served.
+   */
+  private assertNotSelfRelayed(pc: RTCPeerConnection): void {
+    if (pc.mediaTransport?.selectedPair?.local.type === 'relay') {
+      throw new PwtError('NotSupportedError', 'ERR_SFU_RELAYED_LEG', "the connection's selected pair is relayed by its own TURN allocation; the engine forwards on the router's port (and ICE-TCP) only");
     }
   }
 

@@ -24,11 +24,12 @@ import { addressKey, canonicalIp, type TransportAddress } from '../ice/transport
 import { listHostAddresses, type HostAddressOptions } from './source/host-addresses.js';
 import { resolveMdnsName } from './ice-mdns.js';
 import { pooledCryptoRng } from './ice-rng.js';
-import { TurnLink, type TurnServerTarget } from './source/turn-link.js';
+import { TurnLink, type TurnLinkStreamStats, type TurnServerTarget } from './source/turn-link.js';
 import { TCP_ACTIVE_PORT, TcpActiveSource } from './source/tcp-active.js';
 import { remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './source/datagram-socket.js';
 import type { SrtpSession } from '../srtp/srtp-session.js';
 import type { PortDrops } from './source/port-drops.js';
+import type { TcpSrtpRoute } from './source/tcp-mux.js';
 import { UdpSocket, UdpSrtpStatus, type UdpDestination, type UdpSrtpRoute } from './source/udp-socket.js';
 
 const log = createLogger('ice');
@@ -162,6 +163,11 @@ export interface IceMuxPort {
    * none any more); a shared port may steer that flow in the kernel (docs/scaling.md "Connected flow sockets").
    */
   select?(transport: IceTransport, remote: TransportAddress | undefined): void;
+  /**
+   * A TCP port's native SRTP route for the connection from `remote` (docs/udp.md "TCP framing"):
+   * frames unprotected in the read batch, sends protected and framed at flush. Undefined: none.
+   */
+  tcpSrtpRoute?(transport: IceTransport, remote: TransportAddress, session: SrtpSession): TcpSrtpRoute | undefined;
 }
 
 type Base =
@@ -214,6 +220,13 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    * `relay` then says which relayed base and peer its unframed datagrams belong to.
    */
   private srtpRoute: { socket: UdpSocket; route: UdpSrtpRoute; relay?: { base: Base; remote: TransportAddress; key: number | string } } | undefined;
+  /** The native route of a selected pair on the attached TCP port (docs/udp.md "TCP framing"). */
+  private tcpRoute: { route: TcpSrtpRoute; remote: TransportAddress; session: SrtpSession } | undefined;
+  /**
+   * The native route of a selected pair relayed over a TURN TCP/TLS stream with a bound channel
+   * (docs/udp.md "TCP framing"): its peer's datagrams arrive unframed from the link's reader.
+   */
+  private streamRelay: { route: TcpSrtpRoute; link: TurnLink; base: Base; remote: TransportAddress; key: number | string; channel: number; session: SrtpSession } | undefined;
   private route: { base: Base; remote: TransportAddress; dest?: UdpDestination } | undefined;
   /**
    * Where data goes before ICE selected a pair: the last trusted source that sent data (a DTLS
@@ -228,7 +241,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private flushAgain = false;
   private gathered = false;
   private closed = false;
-  private readonly settledLinks = new Set<TurnLink>();
+  // TURN links that succeeded or failed; made by the first one (most connections have none).
+  private settledLinks: Set<TurnLink> | undefined;
   private serversStarted = false;
   private endOfCandidatesSent = false;
 
@@ -299,6 +313,12 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    * False when no native route exists (a relayed pair, no SRTP session): the caller protects.
    */
   sendSrtp(packet: Uint8Array): boolean {
+    const tcp = this.tcpRoute ?? this.streamRelay;
+    if (tcp) {
+      if (this.closed || !tcp.route.send(packet)) return false;
+      this.stats.dataSent++;
+      return true;
+    }
     const r = this.srtpRoute;
     if (!r || this.closed || r.socket.closed) return false;
     r.socket.sendSrtp(packet, r.route);
@@ -313,12 +333,33 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
 
   /** True while the selected pair's SRTP goes through a native session table. */
   get srtpRouted(): boolean {
-    return this.srtpRoute !== undefined;
+    return this.srtpRoute !== undefined || this.tcpRoute !== undefined || this.streamRelay !== undefined;
   }
 
   /** True while that native route is a TURN channel (ChannelData framed natively, docs/udp.md "TURN channels"). */
   get relayRouted(): boolean {
-    return this.srtpRoute?.relay !== undefined;
+    return this.srtpRoute?.relay !== undefined || this.streamRelay !== undefined;
+  }
+
+  /**
+   * The native route of a selected pair on the attached passive ICE-TCP port, for an SFU leg over
+   * TCP (docs/sfu.md "Legs over TCP"); undefined on any other pair.
+   */
+  get tcpLegRoute(): TcpSrtpRoute | undefined {
+    return this.tcpRoute?.route;
+  }
+
+  /** The native routes of this transport's TURN TCP/TLS streams, summed (docs/udp.md "TCP framing"). */
+  get turnStreamStats(): TurnLinkStreamStats {
+    const sum: TurnLinkStreamStats = { relayedReceived: 0, relayedSent: 0, sendDrops: 0, broken: 0 };
+    for (const l of this.links) {
+      const s = l.streamStats;
+      sum.relayedReceived += s.relayedReceived;
+      sum.relayedSent += s.relayedSent;
+      sum.sendDrops += s.sendDrops;
+      sum.broken += s.broken;
+    }
+    return sum;
   }
 
   /** Drops of every TURN client of this transport, summed by reason (undefined without TURN servers). */
@@ -332,6 +373,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   }
 
   private updateSrtpRoute(): void {
+    this.updateTcpRoute();
+    this.updateStreamRelay();
     const r = this.route;
     const session = this.srtpSession;
     const target = r ? this.nativeRouteTarget(r.base, r.remote) : undefined;
@@ -356,6 +399,62 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       // A full table (65535 routes on one socket): this connection protects in JavaScript.
       log('no native SRTP route: %s', err instanceof Error ? err.message : String(err));
     }
+  }
+
+  /** Follows the selected pair onto (or off) a connection of the attached TCP port. */
+  private updateTcpRoute(): void {
+    const r = this.route;
+    const session = this.srtpSession;
+    const port = this.tcpPort;
+    // The passive port's connection, or an active connection of ours (RFC 6544 §5.1).
+    const active = r?.base.kind === 'socket' && r.base.socket instanceof TcpActiveSource ? r.base.socket : undefined;
+    const passive = port?.tcpSrtpRoute && r?.base === this.tcpBase;
+    const wanted = r && !this.closed && session && !session.closed && (passive || active) ? r.remote : undefined;
+    const current = this.tcpRoute;
+    if (current && wanted && current.session === session && current.remote.address === wanted.address && current.remote.port === wanted.port) return;
+    if (current) {
+      current.route.remove();
+      this.tcpRoute = undefined;
+    }
+    if (!wanted || !session) return;
+    const route = active ? active.srtpRoute(wanted, session) : port?.tcpSrtpRoute?.(this, wanted, session);
+    if (route) this.tcpRoute = { route, remote: wanted, session };
+  }
+
+  /** Follows the selected pair onto (or off) a bound channel of a TURN TCP/TLS stream. */
+  private updateStreamRelay(): void {
+    const r = this.route;
+    const session = this.srtpSession;
+    const link = r?.base.kind === 'relay' && r.base.link.target.transport !== 'udp' ? r.base.link : undefined;
+    const channel = link && r && !this.closed && session && !session.closed ? link.client.boundChannel(r.remote) : undefined;
+    const current = this.streamRelay;
+    if (current && channel !== undefined && current.link === link && current.channel === channel && current.session === session && current.remote === r!.remote) return;
+    if (current) {
+      current.route.remove();
+      this.streamRelay = undefined;
+    }
+    if (channel === undefined || !link || !r || !session) return;
+    const route = link.srtpRoute(session, channel);
+    if (route) this.streamRelay = { route, link, base: r.base, remote: r.remote, key: remoteKey(r.remote.address, r.remote.port), channel, session };
+  }
+
+  /**
+   * One datagram of the routed channel's peer on a TURN TCP/TLS stream, unframed (and its SRTP
+   * unprotected) in the link's native read batch, as the TURN client's `data` event would give it.
+   */
+  private receiveStreamRelayed(link: TurnLink, data: Buffer, srtp: number): void {
+    const sr = this.streamRelay;
+    if (!sr || sr.link !== link || this.closed) {
+      this.stats.drops['unknown-source']++;
+      return;
+    }
+    if (srtp === UdpSrtpStatus.none) {
+      this.receive(sr.base, data, sr.key, sr.remote.address, sr.remote.port);
+      return;
+    }
+    const from = this.trusted.get(sr.key);
+    if (from) this.deliver(sr.base, data, from, srtp);
+    else this.stats.drops['unknown-source']++;
   }
 
   /**
@@ -396,7 +495,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       const base: Base & { kind: 'socket' } = { kind: 'socket', local: this.mux.local, socket: this.mux.socket, owned: false };
       this.bases.set(addressKey(this.mux.local), base);
       this.muxBase = base;
-      this.agent.addLocalCandidate(now(), {
+      // With the relay policy the shared port only receives what its relays' peers send elsewhere.
+      if (this.options.iceTransportPolicy !== 'relay') this.agent.addLocalCandidate(now(), {
         type: 'host',
         address: this.mux.announced ?? this.mux.local.address,
         port: this.mux.local.port,
@@ -486,8 +586,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       const local = { address: canonicalIp(address), port: TCP_ACTIVE_PORT };
       if (this.bases.has(addressKey(local))) continue;
       let base: (Base & { kind: 'socket' }) | undefined;
-      const source = new TcpActiveSource(local.address, (frames, key, remote) => {
-        if (base) this.onTcpFrames(base, frames, key, remote);
+      const source = new TcpActiveSource(local.address, (frames, srtp, key, remote) => {
+        if (base) this.onTcpFrames(base, frames, srtp, key, remote);
       });
       base = { kind: 'socket', local, socket: source, owned: true };
       this.bases.set(addressKey(local), base);
@@ -496,12 +596,13 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     }
   }
 
-  /** The frames of one TCP chunk on an active connection: one batch, one flush. */
-  private onTcpFrames(base: Base & { kind: 'socket' }, frames: Buffer[], key: number | string, remote: TransportAddress): void {
+  /** The frames of one native read batch on an active connection, with their SRTP status: one flush. */
+  private onTcpFrames(base: Base & { kind: 'socket' }, frames: readonly Buffer[], srtp: Uint8Array, key: number | string, remote: TransportAddress): void {
     if (this.closed) return;
-    for (const data of frames) {
+    for (let i = 0; i < frames.length; i++) {
+      const data = frames[i]!;
       const from = isControl(data) ? undefined : this.trusted.get(key);
-      if (from) this.deliver(base, data, from, UdpSrtpStatus.none);
+      if (from) this.deliver(base, data, from, srtp[i]!);
       else this.receive(base, data, key, remote.address, remote.port);
     }
     this.flush();
@@ -681,15 +782,16 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   }
 
   /**
-   * One RFC 4571 frame from a connection of the attached TcpMux (already routed to us); the
-   * port calls {@link flushFromMux} after each TCP chunk.
+   * One RFC 4571 frame from a connection of the attached TcpMux (already routed to us), with its
+   * SRTP outcome from the native read batch (docs/udp.md "TCP framing"); the port calls
+   * {@link flushFromMux} after each batch.
    * @internal
    */
-  receiveFromTcpMux(data: Buffer, key: number | string, remote: TransportAddress): void {
+  receiveFromTcpMux(data: Buffer, key: number | string, remote: TransportAddress, srtp: number = UdpSrtpStatus.none): void {
     const base = this.tcpBase;
     if (!base) return;
     const from = isControl(data) ? undefined : this.trusted.get(key);
-    if (from) this.deliver(base, data, from, UdpSrtpStatus.none);
+    if (from) this.deliver(base, data, from, srtp);
     else this.receive(base, data, key, remote.address, remote.port);
   }
 
@@ -784,7 +886,12 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private startTurn(target: TurnServerTarget): void {
     let udpBase: (Base & { kind: 'socket' }) | undefined;
     if (target.transport === 'udp') {
-      for (const b of this.bases.values()) if (b.kind === 'socket' && !(b.socket instanceof TcpActiveSource) && isIP(b.local.address) === isIP(target.server.address)) udpBase = udpBase ?? b;
+      for (const b of this.bases.values()) {
+        if (b.kind === 'socket' && b !== this.muxBase && b !== this.tcpBase && !(b.socket instanceof TcpActiveSource) && isIP(b.local.address) === isIP(target.server.address)) udpBase = udpBase ?? b;
+      }
+      // On a shared port: an allocation is identified by its 5-tuple (RFC 8656 §2.2), so one port
+      // cannot hold one per connection; the connection's allocation gets a socket of its own.
+      if (!udpBase && this.mux) udpBase = this.bindTurnSocket(target);
       if (!udpBase) {
         this.emitEvent('turnerror', target.url, 'no local socket of the server family');
         return;
@@ -806,6 +913,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         this.flush();
       },
       { tlsRejectUnauthorized: this.options.tlsRejectUnauthorized ?? true },
+      (l, data, srtp) => this.receiveStreamRelayed(l, data, srtp),
     );
     this.links.push(link);
     link.client.allocate(this.clock.now());
@@ -814,14 +922,15 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
 
   private linkDone(link: TurnLink, error?: string): void {
     if (error) this.emitEvent('turnerror', link.target.url, error);
-    if (this.settledLinks.has(link)) return;
-    this.settledLinks.add(link);
+    const settled = (this.settledLinks ??= new Set());
+    if (settled.has(link)) return;
+    settled.add(link);
     this.maybeEndGathering();
   }
 
   /** Host gathering is over and every TURN allocation succeeded or failed. */
   private maybeEndGathering(): void {
-    if (!this.serversStarted || this.endOfCandidatesSent || this.closed || this.settledLinks.size < this.links.length) return;
+    if (!this.serversStarted || this.endOfCandidatesSent || this.closed || (this.settledLinks?.size ?? 0) < this.links.length) return;
     this.endOfCandidatesSent = true;
     this.agent.endOfLocalCandidates(this.clock.now());
   }
@@ -939,6 +1048,31 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           break;
       }
     }
+  }
+
+  /**
+   * A native socket for one UDP TURN allocation of a connection on a shared port: bound on the
+   * port's address (any port), carrying only the allocation (no host candidate); its batches take
+   * the native channel route like any host socket's (docs/udp.md "TURN channels").
+   */
+  private bindTurnSocket(target: TurnServerTarget): (Base & { kind: 'socket' }) | undefined {
+    const mux = this.mux;
+    if (!mux || this.options.socketFactory) return undefined;
+    const family = isIP(target.server.address);
+    const address = isIP(mux.local.address) === family ? mux.local.address : family === 6 ? '::' : '0.0.0.0';
+    let socket: UdpSocket;
+    try {
+      socket = UdpSocket.bindSync({ type: family === 6 ? 'udp6' : 'udp4', address });
+    } catch (err) {
+      log('no socket for the TURN allocation: %s', err instanceof Error ? err.message : String(err));
+      return undefined;
+    }
+    const bound = socket.address();
+    const local = { address: canonicalIp(bound.address), port: bound.port };
+    const base: Base & { kind: 'socket' } = { kind: 'socket', local, socket, owned: true };
+    this.bases.set(addressKey(local), base);
+    socket.onBatch((batch) => this.onSocketBatch(base, batch));
+    return base;
   }
 
   private drainLinks(): void {

@@ -29,7 +29,10 @@ import { SrtpBatch } from '../srtp/srtp-batch.js';
 import { SrtpPacketKind, SrtpSession } from '../srtp/srtp-session.js';
 import { SrtpStatus } from '../srtp/srtp-status.js';
 import type { IceTransport, IceTransportStats } from './ice-transport.js';
+import type { TurnLinkStreamStats } from './source/turn-link.js';
+import type { TcpSrtpRoute } from './source/tcp-mux.js';
 import type { TurnDropReason } from '../ice/turn-client.js';
+import { nativeHeapTrimmer } from './native-heap-trimmer.js';
 import { withPortDrops } from './source/port-drops.js';
 import { UdpSrtpStatus, type UdpSocket } from './source/udp-socket.js';
 import { loggedDropCounters } from '../common/log.js';
@@ -226,6 +229,16 @@ export class PeerTransport {
     return this.driver.stats;
   }
 
+  /** The selected pair's route on a passive ICE-TCP port, for SFU legs (docs/sfu.md "Legs over TCP"). */
+  get tcpLegRoute(): TcpSrtpRoute | undefined {
+    return this.driver.tcpLegRoute;
+  }
+
+  /** The native routes of the ICE driver's TURN TCP/TLS streams (docs/udp.md "TCP framing"). */
+  get turnStreamStats(): TurnLinkStreamStats {
+    return this.driver.turnStreamStats;
+  }
+
   /** True while the selected pair's SRTP is done in a native socket's session table (docs/udp.md). */
   get srtpRouted(): boolean {
     return this.driver.srtpRouted;
@@ -419,6 +432,7 @@ export class PeerTransport {
     this.srtpValue?.close();
     this.pending = [];
     this.clearViews.length = 0;
+    nativeHeapTrimmer.noteFreed();
   }
 
   // ---- receive ------------------------------------------------------------------------
@@ -581,6 +595,9 @@ export class PeerTransport {
     // association is still 'new' would otherwise get an INIT ACK whose tag our own INIT replaces.
     this.connectSctp();
     this.flushPending();
+    // The handshake's buffers are freed now (docs/dtls.md); their pages go back to the kernel
+    // at the thread's next trim (docs/architecture.md, "What a connection costs").
+    nativeHeapTrimmer.noteFreed();
   }
 
   private connectSctp(): void {

@@ -544,7 +544,7 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
   for (int i = 0; i < n; ++i) {
     slot_producer_[i] = 0;
     if (status[i] != kRecvClear) continue;
-    uint8_t* data = target.buffer + static_cast<size_t>(i) * target.slot_size;
+    uint8_t* data = udp_slot_data(target, i);
     uint32_t len = target.lengths[i];
     if (len < kRtpFixedHeaderLen || IsRtcpPacket(data, len)) continue;
     const void* source = clear_source ? clear_source
@@ -648,7 +648,7 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
       Consumer& c = consumers_[cid - 1];
       for (int j = i; j < n; ++j) {
         if (slot_producer_[j] != pid) continue;
-        const uint8_t* data = target.buffer + static_cast<size_t>(j) * target.slot_size;
+        const uint8_t* data = udp_slot_data(target, j);
         const uint64_t before = c.counters.packets;
         ForwardTo(c, data, target.lengths[j], now_us, sink, p.layer_aware ? &slot_info_[j] : nullptr, slot_layer_[j]);
         p.counters.forwarded += c.counters.packets - before;

@@ -91,7 +91,15 @@ struct UdpRecvTarget {
   // Optional, per slot: when the kernel received the datagram, monotonic µs (0: unknown). Filled
   // only while the socket has receive timestamps on (UdpSocket::set_receive_timestamps).
   uint64_t* arrival_us = nullptr;
+  // Optional, per slot: where the slot's bytes start in `buffer` (a TCP read batch packs frames,
+  // native/tcp); null: slot i starts at i * slot_size.
+  const uint32_t* offsets = nullptr;
 };
+
+/** The bytes of slot `i` of a receive target. */
+inline uint8_t* udp_slot_data(const UdpRecvTarget& target, int i) {
+  return target.buffer + (target.offsets ? target.offsets[i] : static_cast<size_t>(i) * target.slot_size);
+}
 
 /** One datagram to send: bytes and a destination in sockaddr form. */
 struct UdpSendItem {

@@ -112,6 +112,12 @@ describe('Chromium connects to our passive ICE-TCP candidate (no UDP candidate)'
       const mine = await within(remote, 5000, 'track from Chromium');
       const packet = await within(mine.recv(), 10_000, 'RTP from Chromium');
       assert.ok(packet.payload.length > 0);
+      // From here on every packet each way goes through the native TCP path: frames split and SRTP
+      // unprotected in the read batch, sends protected and framed at flush (docs/udp.md "TCP framing").
+      // (Packets in the same TCP read as DTLS's last flight, before SRTP was keyed, may take the JS path.)
+      const srtpBefore = { ...ours.mediaTransport!.srtpCounters };
+      const muxBefore = mux.stats;
+      for (let k = 0; k < 20; k++) await within(mine.recv(), 10_000, `RTP ${k} from Chromium`);
       const sending = setInterval(() => track.send(new RtpPacket({ payload: Buffer.from([0xf8, 0xff, 0xfe]) })), 20);
       try {
         await within(
@@ -138,6 +144,14 @@ describe('Chromium connects to our passive ICE-TCP candidate (no UDP candidate)'
         'message to Chromium',
       );
       const s = mux.stats;
+      const srtp = ours.mediaTransport!.srtpCounters;
+      assert.equal(srtp.unprotectedInJs - srtpBefore.unprotectedInJs, 0, 'no media unprotected in JavaScript');
+      assert.equal(srtp.protectedInJs - srtpBefore.protectedInJs, 0, 'no media protected in JavaScript');
+      assert.ok(srtp.unprotectedNatively - srtpBefore.unprotectedNatively >= 20, JSON.stringify(srtp));
+      assert.ok(srtp.protectedNatively - srtpBefore.protectedNatively >= 10, JSON.stringify(srtp));
+      assert.ok(s.srtpUnprotected - muxBefore.srtpUnprotected >= 20 && s.srtpProtected - muxBefore.srtpProtected >= 10, JSON.stringify(s));
+      assert.equal(s.framesSplitNatively, s.framesReceived);
+      assert.equal(s.srtpRejected, 0);
       assert.equal(s.connectionsOpen, 1);
       assert.equal(s.routedByUfrag, 1);
       assert.ok(s.framesReceived > 10 && s.framesSent > 10, JSON.stringify(s));

@@ -56,8 +56,8 @@ async function connectOverTcp(mux: TcpMux, i: number): Promise<void> {
     up.send(new RtpPacket({ timestamp: 960, payload: Buffer.from(`up ${i}`) }));
     const gotUp = await within((await within(upRemote, 5000, 'up track')).recv(), 5000, `up RTP ${i}`);
     assert.equal(gotUp.payload.toString(), `up ${i}`);
-    // A burst sent in one event-loop turn: protected together, written in one corked write, and
-    // unprotected per TCP chunk — never one native SRTP call per packet.
+    // A burst sent in one event-loop turn: protected and framed together natively, one write, and
+    // split and unprotected natively per TCP read — never one native SRTP call per packet.
     const upTrack = await upRemote;
     const before = { client: { ...client.mediaTransport!.srtpCounters }, server: { ...server.mediaTransport!.srtpCounters } };
     const BURST = 50;
@@ -65,13 +65,23 @@ async function connectOverTcp(mux: TcpMux, i: number): Promise<void> {
     for (let k = 0; k < BURST; k++) assert.equal((await within(upTrack.recv(), 5000, `burst ${k}`)).payload.toString(), `burst ${i} ${k}`);
     const c = client.mediaTransport!.srtpCounters;
     const sv = server.mediaTransport!.srtpCounters;
-    assert.equal(c.protectedInJs - before.client.protectedInJs, BURST);
-    assert.ok(c.jsBatchCalls - before.client.jsBatchCalls <= 3, `client native SRTP calls for ${BURST} packets: ${c.jsBatchCalls - before.client.jsBatchCalls}`);
-    assert.equal(sv.unprotectedInJs - before.server.unprotectedInJs, BURST);
-    assert.ok(sv.jsBatchCalls - before.server.jsBatchCalls < BURST / 2, `server native SRTP calls for ${BURST} packets: ${sv.jsBatchCalls - before.server.jsBatchCalls}`);
+    // The active side protects and frames natively at flush too (docs/udp.md "TCP framing").
+    assert.equal(c.protectedNatively - before.client.protectedNatively, BURST);
+    assert.equal(c.protectedInJs - before.client.protectedInJs, 0);
+    assert.equal(c.jsBatchCalls - before.client.jsBatchCalls, 0);
+    // The passive port splits frames and unprotects natively, in the read batch (docs/udp.md "TCP framing").
+    assert.equal(sv.unprotectedInJs - before.server.unprotectedInJs, 0);
+    assert.equal(sv.unprotectedNatively - before.server.unprotectedNatively, BURST);
+    assert.equal(sv.jsBatchCalls - before.server.jsBatchCalls, 0);
     down.send(new RtpPacket({ timestamp: 960, payload: Buffer.from(`down ${i}`) }));
     const gotDown = await within((await within(downRemote, 5000, 'down track')).recv(), 5000, `down RTP ${i}`);
     assert.equal(gotDown.payload.toString(), `down ${i}`);
+    // Sent on the passive port: protected and framed natively at flush; unprotected natively in the
+    // active side's read batch.
+    assert.ok(server.mediaTransport!.srtpCounters.protectedNatively >= 1);
+    assert.equal(server.mediaTransport!.srtpCounters.protectedInJs, 0);
+    assert.equal(client.mediaTransport!.srtpCounters.unprotectedInJs - before.client.unprotectedInJs, 0);
+    assert.ok(client.mediaTransport!.srtpCounters.unprotectedNatively - before.client.unprotectedNatively >= 1);
 
     const rc = await within(channel, 10_000, `data channel ${i}`);
     const msg = new Promise<unknown>((r) => rc.once('message', (e) => r(e.data)));
@@ -94,6 +104,11 @@ test(`${CONNECTIONS} connections over ICE-TCP only, all on one passive TcpMux po
   assert.equal(s.connectionsAccepted, CONNECTIONS);
   assert.equal(s.routedByUfrag, CONNECTIONS);
   assert.equal(s.transports, 0);
+  // Every frame was split natively; each pair's 51 RTP packets up were unprotected in the read batch.
+  assert.equal(s.framesSplitNatively, s.framesReceived);
+  assert.ok(s.srtpUnprotected >= CONNECTIONS * 51, `unprotected natively: ${s.srtpUnprotected}`);
+  assert.ok(s.srtpProtected >= CONNECTIONS, `protected natively: ${s.srtpProtected}`);
+  assert.equal(s.srtpRejected, 0);
   await within((async () => {
     while (mux.stats.connectionsOpen > 0) await new Promise((r) => setTimeout(r, 20));
   })(), 5000, 'TCP connections closed with their peer connections');

@@ -1,11 +1,14 @@
-// Media over a TURN/UDP relay (a real coturn) on the native route: once the channel to the peer is
-// bound (RFC 8656 §11) the client's host socket strips and writes the ChannelData header (§12.4)
-// and does SRTP inside its batches, so no relayed media packet costs a JavaScript call of its own
-// (docs/udp.md "TURN channels"). Counters, not timing, show which way the packets went.
+// Media over a TURN relay (a real coturn) on the native route: once the channel to the peer is
+// bound (RFC 8656 §11) the client's host socket (UDP) strips and writes the ChannelData header
+// (§12.4) and does SRTP inside its batches (docs/udp.md "TURN channels"); over TCP the stream's
+// native reader unframes the padded ChannelData (§12.5) and unprotects in the same call per read,
+// and sends are protected and framed at flush (docs/udp.md "TCP framing"). No relayed media packet
+// costs a JavaScript call of its own. Counters, not timing, show which way the packets went.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
+import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import { coturnSkip, startCoturn, type Coturn } from './coturn.js';
 import { within } from './peer-helpers.js';
 
@@ -39,8 +42,9 @@ async function collect(track: MediaStreamTrack, tag: string, n: number): Promise
   }
 }
 
-test('media both ways over a TURN/UDP relay: ChannelData and SRTP in the native batch, no JavaScript per packet', { timeout: 60_000, skip: coturnSkip }, async () => {
-  const client = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], iceServers: [turn!.iceServer('udp')], iceTransportPolicy: 'relay' });
+for (const transport of ['udp', 'tcp'] as const) {
+test(`media both ways over a TURN/${transport.toUpperCase()} relay: ChannelData and SRTP in the native batch, no JavaScript per packet`, { timeout: 60_000, skip: coturnSkip }, async () => {
+  const client = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], iceServers: [turn!.iceServer(transport)], iceTransportPolicy: 'relay' });
   const server = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
   try {
     const up = new LocalStreamTrack({ kind: 'audio' });
@@ -64,7 +68,7 @@ test('media both ways over a TURN/UDP relay: ChannelData and SRTP in the native 
     const [ut, dt] = [await within(upRemote, 5000, 'up track'), await within(downRemote, 5000, 'down track')];
 
     const socket = ct.localSockets[0]!.socket;
-    const before = { srtp: { ...ct.srtpCounters }, js: { ...ct.iceDriverStats.relayedMediaInJs }, udp: socket.stats };
+    const before = { srtp: { ...ct.srtpCounters }, js: { ...ct.iceDriverStats.relayedMediaInJs }, udp: socket.stats, stream: ct.turnStreamStats };
     const N = 200;
     const all = Promise.all([within(collect(ut, 'up', N), 15_000, 'up media'), within(collect(dt, 'down', N), 15_000, 'down media')]);
     for (let i = 0; i < N; i++) {
@@ -74,7 +78,7 @@ test('media both ways over a TURN/UDP relay: ChannelData and SRTP in the native 
       if (i % 20 === 19) await new Promise((r) => setTimeout(r, 5));
     }
     await all;
-    const after = { srtp: ct.srtpCounters, js: ct.iceDriverStats.relayedMediaInJs, udp: socket.stats };
+    const after = { srtp: ct.srtpCounters, js: ct.iceDriverStats.relayedMediaInJs, udp: socket.stats, stream: ct.turnStreamStats };
 
     // The relayed side: every media packet was framed, unframed, protected and unprotected natively.
     assert.equal(after.js.sent - before.js.sent, 0, `relayed media framed in JS: ${JSON.stringify(after.js)}`);
@@ -83,9 +87,16 @@ test('media both ways over a TURN/UDP relay: ChannelData and SRTP in the native 
     assert.equal(after.srtp.unprotectedInJs - before.srtp.unprotectedInJs, 0, JSON.stringify(after.srtp));
     assert.ok(after.srtp.protectedNatively - before.srtp.protectedNatively >= N, JSON.stringify(after.srtp));
     assert.ok(after.srtp.unprotectedNatively - before.srtp.unprotectedNatively >= N, JSON.stringify(after.srtp));
-    assert.ok(after.udp.channelDataSent - before.udp.channelDataSent >= N, `channelDataSent ${after.udp.channelDataSent}`);
-    assert.ok(after.udp.channelDataReceived - before.udp.channelDataReceived >= N, `channelDataReceived ${after.udp.channelDataReceived}`);
-    assert.equal(after.udp.drops.channelData, 0);
+    if (transport === 'udp') {
+      assert.ok(after.udp.channelDataSent - before.udp.channelDataSent >= N, `channelDataSent ${after.udp.channelDataSent}`);
+      assert.ok(after.udp.channelDataReceived - before.udp.channelDataReceived >= N, `channelDataReceived ${after.udp.channelDataReceived}`);
+      assert.equal(after.udp.drops.channelData, 0);
+    } else {
+      assert.ok(after.stream.relayedSent - before.stream.relayedSent >= N, JSON.stringify(after.stream));
+      assert.ok(after.stream.relayedReceived - before.stream.relayedReceived >= N, JSON.stringify(after.stream));
+      assert.equal(after.stream.sendDrops, 0);
+      assert.equal(after.stream.broken, 0);
+    }
     // The host side keeps its own native route.
     const s = server.mediaTransport!.srtpCounters;
     assert.equal(s.unprotectedInJs + s.protectedInJs, 0, 'the host side keeps the native route');
@@ -97,5 +108,52 @@ test('media both ways over a TURN/UDP relay: ChannelData and SRTP in the native 
   } finally {
     client.close();
     server.close();
+  }
+});
+}
+
+test('a connection on a shared UdpMux port allocates on TURN/UDP from a socket of its own; its relayed media takes the native channel route', { timeout: 60_000, skip: coturnSkip }, async () => {
+  const mux = await UdpMux.bind({ address: '127.0.0.1' });
+  // The server side is on the shared port and relay-only; the client has own sockets.
+  const server = new RTCPeerConnection({ udpMux: mux, iceServers: [turn!.iceServer('udp')], iceTransportPolicy: 'relay' });
+  const client = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  try {
+    const up = new LocalStreamTrack({ kind: 'audio' });
+    client.addTransceiver(up, { direction: 'sendrecv' });
+    const upRemote = new Promise<MediaStreamTrack>((r) => server.once('track', (e) => r(e.track)));
+    const downRemote = new Promise<MediaStreamTrack>((r) => client.once('track', (e) => r(e.track)));
+    server.onicecandidate = (e) => void client.addIceCandidate({ candidate: e.candidate?.candidate ?? '' }).catch(() => undefined);
+    await client.setLocalDescription(await client.createOffer());
+    await server.setRemoteDescription(client.localDescription!);
+    const down = new LocalStreamTrack({ kind: 'audio' });
+    server.addTrack(down);
+    await server.setLocalDescription(await server.createAnswer());
+    await client.setRemoteDescription(server.localDescription!);
+    await within(Promise.all([client.connected(), server.connected()]), 20_000, 'connected over the relay');
+    const st = server.mediaTransport!;
+    assert.equal(st.selectedPair?.local.type, 'relay', 'the shared-port connection sends through its TURN allocation');
+    assert.ok(!server.localDescription!.sdp.includes(` ${mux.local.port} typ host`), 'the relay policy announces no host candidate of the port');
+    await until(() => st.relayRouted, 10_000, 'the native TURN channel route');
+    const [ut, dt] = [await within(upRemote, 5000, 'up track'), await within(downRemote, 5000, 'down track')];
+    const before = { srtp: { ...st.srtpCounters }, js: { ...st.iceDriverStats.relayedMediaInJs } };
+    const N = 100;
+    const all = Promise.all([within(collect(ut, 'up', N), 15_000, 'up media'), within(collect(dt, 'down', N), 15_000, 'down media')]);
+    for (let i = 0; i < N; i++) {
+      up.send(new RtpPacket({ timestamp: i * 960, payload: Buffer.from(`up ${i}`) }));
+      down.send(new RtpPacket({ timestamp: i * 960, payload: Buffer.from(`down ${i}`) }));
+      if (i % 20 === 19) await new Promise((r) => setTimeout(r, 5));
+    }
+    await all;
+    const after = { srtp: st.srtpCounters, js: st.iceDriverStats.relayedMediaInJs };
+    assert.equal(after.js.sent - before.js.sent, 0, JSON.stringify(after.js));
+    assert.equal(after.js.received - before.js.received, 0, JSON.stringify(after.js));
+    assert.equal(after.srtp.protectedInJs - before.srtp.protectedInJs, 0);
+    assert.equal(after.srtp.unprotectedInJs - before.srtp.unprotectedInJs, 0);
+    assert.ok(after.srtp.protectedNatively - before.srtp.protectedNatively >= N);
+    assert.ok(after.srtp.unprotectedNatively - before.srtp.unprotectedNatively >= N);
+  } finally {
+    client.close();
+    server.close();
+    mux.close();
   }
 });

@@ -6,8 +6,10 @@
 //   {cmd:'answer', sdp}  answers an offer, looping every track back (replaceTrack) and every
 //                        message; replies {sdp}.
 //   {cmd:'stats'}        replies with the answerer's inbound-rtp (and, as `videoOut`/`audioOut`,
-//                        outbound-rtp) stats and `arrivals`, the kind
-//                        ('s'/'b') and size of each message its JS saw, in order.
+//                        outbound-rtp) stats, its data-channel stats (`dataChannel`) and `arrivals`:
+//                        each message its JS saw, in order, with its kind ('s'/'b'), size, SHA-1
+//                        (to name it exactly) and ms since the first.
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 
@@ -38,6 +40,7 @@ async function inbound(pc) {
   report.forEach((s) => {
     if (s.type === 'inbound-rtp') out[s.kind ?? s.mediaType] = { packetsReceived: s.packetsReceived ?? 0, framesDecoded: s.framesDecoded };
     if (s.type === 'outbound-rtp') out[`${s.kind ?? s.mediaType}Out`] = { packetsSent: s.packetsSent ?? 0, nackCount: s.nackCount, retransmittedPacketsSent: s.retransmittedPacketsSent, framesEncoded: s.framesEncoded };
+    if (s.type === 'data-channel') out.dataChannel = { state: s.state, messagesSent: s.messagesSent, bytesSent: s.bytesSent, messagesReceived: s.messagesReceived, bytesReceived: s.bytesReceived };
     if (s.type === 'transport') out.transport = { srtpCipher: s.srtpCipher, dtlsCipher: s.dtlsCipher };
   });
   return out;
@@ -120,15 +123,18 @@ async function client(url, plan) {
 }
 
 let answerer;
-/** What the answerer's JS saw arrive, in order: 's' or 'b' and the byte length ('s5', 'b16384'). */
+/** What the answerer's JS saw arrive, in order: kind ('s'/'b'), byte length, SHA-1 of the bytes, ms since the first. */
 const arrivals = [];
+let firstArrival;
 async function answer(sdp) {
   const pc = (answerer = new RTCPeerConnection({ iceServers: [] }));
   pc.ondatachannel = (ev) => {
     const dc = ev.channel;
     dc.binaryType = 'arraybuffer';
     dc.onmessage = (m) => {
-      arrivals.push(typeof m.data === 'string' ? `s${Buffer.byteLength(m.data)}` : `b${m.data.byteLength}`);
+      const bytes = typeof m.data === 'string' ? Buffer.from(m.data, 'utf8') : Buffer.from(m.data);
+      firstArrival ??= performance.now();
+      arrivals.push({ kind: typeof m.data === 'string' ? 's' : 'b', size: bytes.length, sha1: createHash('sha1').update(bytes).digest('hex'), ms: Math.round(performance.now() - firstArrival) });
       dc.send(m.data);
     };
   };

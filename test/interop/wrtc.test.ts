@@ -2,12 +2,13 @@
 // wrtc as WHIP client of our echo server (its getStats on the echoed streams, the 100 test messages),
 // and wrtc as the answerer behind a WHIP endpoint with our whip-client sending Opus/VP8 files.
 import { test, after } from 'node:test';
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startEchoServer } from '../../lib/echo/echo-server.js';
-import { messagePlan } from '../../lib/echo/message-plan.js';
+import { messageBytes, messagePlan } from '../../lib/echo/message-plan.js';
 import { runWhipClient } from '../../lib/cli/whip-client.js';
 import { captureSdp, recordResult } from './results.js';
 import { renderMatrix } from './render-matrix.js';
@@ -65,31 +66,36 @@ interface WrtcStats {
   audio?: Inbound;
   video?: Inbound;
   transport?: { srtpCipher?: string };
-  /** Kind ('s'/'b') and size of each message the answerer's JS received, in arrival order. */
-  arrivals?: string[];
+  /** The answerer's data-channel stats (libwebrtc's count of messages and bytes each way). */
+  dataChannel?: { state?: string; messagesSent?: number; bytesSent?: number; messagesReceived?: number; bytesReceived?: number };
+  /** Each message the answerer's JS received, in arrival order (wrtc-peer.mjs). */
+  arrivals?: WrtcArrival[];
+}
+interface WrtcArrival {
+  kind: 's' | 'b';
+  size: number;
+  sha1: string;
+  /** ms since the first arrival. */
+  ms: number;
 }
 
 /**
- * Where the answerer's JS saw the test messages out of plan order (kind and size identify a
- * message), e.g. "position 0: s1200 (message 4)"; empty when they arrived in order.
+ * Plan index of each message the answerer's JS received, in arrival order (-1: no planned message
+ * has those bytes). Messages are named by kind and SHA-1 of their bytes, so two messages of one
+ * size and kind (messages 0 and 20 are both 1 B strings) are never confused.
  */
-function arrivalOrderErrors(arrivals: readonly string[] | undefined): string[] {
-  return arrivalOrder(arrivals).flatMap((j, i) => (j === i ? [] : [`position ${i}: ${arrivals![i]} (message ${j})`]));
-}
-
-/**
- * Plan index of each message the answerer's JS received, in arrival order (-1: not in the plan).
- * Kind and size name a message; where two share them (messages 0 and 20 are both 1 B strings)
- * the earlier unclaimed one is taken.
- */
-function arrivalOrder(arrivals: readonly string[] | undefined): number[] {
-  const planned = messagePlan().map((m) => `${m.binary ? 'b' : 's'}${m.size}`);
-  const taken = new Set<number>();
-  return (arrivals ?? []).map((a) => {
-    const j = planned.findIndex((p, k) => p === a && !taken.has(k));
-    if (j >= 0) taken.add(j);
-    return j;
+function arrivalOrder(arrivals: readonly WrtcArrival[] | undefined): number[] {
+  const byFingerprint = new Map<string, number[]>();
+  messagePlan().forEach((m, i) => {
+    const f = `${m.binary ? 'b' : 's'}:${createHash('sha1').update(messageBytes(i, m.size)).digest('hex')}`;
+    byFingerprint.set(f, [...(byFingerprint.get(f) ?? []), i]);
   });
+  return (arrivals ?? []).map((a) => byFingerprint.get(`${a.kind}:${a.sha1}`)?.shift() ?? -1);
+}
+
+/** Where the answerer's JS saw the test messages out of plan order, e.g. "position 0: message 4 (s1200)". */
+function arrivalOrderErrors(arrivals: readonly WrtcArrival[] | undefined, order: readonly number[]): string[] {
+  return order.flatMap((j, i) => (j === i ? [] : [`position ${i}: ${j < 0 ? 'no planned message' : `message ${j}`} (${arrivals![i]!.kind}${arrivals![i]!.size}, +${arrivals![i]!.ms} ms)`]));
 }
 
 /**
@@ -125,7 +131,6 @@ function echoesFollowWrtcOrder(summary: { messages: { received: number; echoedIn
   return summary.messages.received === order.length && summary.messages.echoedIntact === intactAtOwnPlace && summary.messages.echoedIntact + explained === order.length;
 }
 
-
 test('wrtc WHIP client ↔ our echo server: echoed audio and video in its getStats, data channel', { timeout: 60_000 }, async (t) => {
   const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], ...(await serverPath()) });
   t.after(() => server.close());
@@ -150,7 +155,7 @@ test('wrtc WHIP client ↔ our echo server: echoed audio and video in its getSta
   assert.equal(r.deleteStatus, 200);
 });
 
-test('our whip-client ↔ wrtc answerer: Opus and VP8 looped back through libwebrtc, data channel', { timeout: 60_000 }, async (t) => {
+test('our whip-client ↔ wrtc answerer: Opus and VP8 looped back through libwebrtc, data channel', { timeout: 90_000 }, async (t) => {
   const wrtc = startWrtc();
   t.after(() => wrtc.kill());
   let version = 'unknown';
@@ -164,6 +169,9 @@ test('our whip-client ↔ wrtc answerer: Opus and VP8 looped back through libweb
   const summary = await runWhipClient({
     url: endpoint.url, audio: true, video: true, datachannel: true, seconds: 5,
     audioFile: fixture('opus.ogg'), videoFile: fixture('vp8.ivf'), peer: { hostAddresses: ['127.0.0.1'] },
+    // The 2.7 MB each way take well under a second on loopback; a lost datagram costs SCTP a
+    // retransmission timeout (libwebrtc's backs off 1 s, 2 s...), so allow far more than that.
+    messagesTimeoutMs: 40_000,
   });
   const stats = await wrtc.call<WrtcStats>({ cmd: 'stats' }, 10_000);
   recordResult({ peer: PEER, version, role: CLIENT_ROLE, media: 'audio', variant: '', pass: summary.rtp.audio.received > 0,
@@ -171,7 +179,7 @@ test('our whip-client ↔ wrtc answerer: Opus and VP8 looped back through libweb
   recordResult({ peer: PEER, version, role: CLIENT_ROLE, media: 'video', variant: '', pass: summary.rtp.video.received > 0 && (stats.video?.framesDecoded ?? 0) > 0,
     detail: `we sent ${summary.rtp.video.sent} VP8 packets, wrtc decoded ${stats.video?.framesDecoded ?? 0} frames, ${summary.rtp.video.received} packets came back` });
   const order = arrivalOrder(stats.arrivals);
-  const seenByWrtc = arrivalOrderErrors(stats.arrivals);
+  const seenByWrtc = arrivalOrderErrors(stats.arrivals, order);
   // A shortfall is tolerated only when all 100 came back intact in exactly the order wrtc's JS
   // received them and that order is the binding's channel-creation reordering.
   const bindingReorder = summary.messages.echoedIntact !== 100 && isWrtcChannelCreationReorder(order, 100) && echoesFollowWrtcOrder(summary, order);
@@ -182,7 +190,12 @@ test('our whip-client ↔ wrtc answerer: Opus and VP8 looped back through libweb
   assert.ok(summary.rtp.video.received > 0, 'wrtc looped video back');
   assert.ok(summary.rtp.audio.received > 0, 'wrtc looped audio back');
   if (summary.messages.echoedIntact !== 100) {
-    assert.ok(bindingReorder, `${summary.errors.join('; ')}; wrtc's JS onmessage order vs the plan: ${seenByWrtc.length ? seenByWrtc.join('; ') : 'in order'}`);
+    assert.ok(bindingReorder, [
+      summary.errors.join('; '),
+      `wrtc's JS received ${stats.arrivals?.length ?? 0} messages; onmessage order vs the plan: ${seenByWrtc.length ? seenByWrtc.slice(0, 20).join('; ') : 'in order'}`,
+      `wrtc data-channel stats ${JSON.stringify(stats.dataChannel)}`,
+      `our sctp-transport stats ${JSON.stringify(summary.sctp)}`,
+    ].join('\n'));
     t.diagnostic(`wrtc binding delivered early messages out of order at channel creation (not our SCTP): ${seenByWrtc.join('; ')}`);
   }
 });

@@ -1,16 +1,24 @@
 // The active side of ICE-TCP (RFC 6544 §5.1, tcptype active, announced with port 9): one TCP
 // connection per remote passive candidate this transport sends checks to, opened on the first
-// one, every packet RFC 4571-framed (docs/ice.md "ICE-TCP").
+// one, every packet RFC 4571-framed (docs/ice.md "ICE-TCP"). Received chunks are split and the
+// selected connection's SRTP unprotected natively, one call per read; its SRTP sends are protected and
+// framed natively once per turn, one write (docs/udp.md "TCP framing").
 import { connect, type Socket } from 'node:net';
-import { frameRfc4571, Rfc4571Framer } from '../../ice/rfc4571-framer.js';
+import { frameRfc4571 } from '../../ice/rfc4571-framer.js';
 import { canonicalIp, type TransportAddress } from '../../ice/transport-address.js';
+import { createTcpFrameReader, tcpFrameBatch, TcpFrameError, TcpFraming, type NativeTcpFrameReader } from '../../native/tcp-frame.js';
+import type { SrtpSession } from '../../srtp/srtp-session.js';
 import { remoteKey, type IceUdpSocket } from './datagram-socket.js';
+import type { TcpSrtpRoute } from './tcp-mux.js';
 
 /** The port active candidates announce (RFC 6544 §4.5: the discard port, never connected to). */
 export const TCP_ACTIVE_PORT = 9;
 
-/** Receives the frames of one TCP chunk; `key` is the remote's key as {@link remoteKey} gives it. */
-export type TcpActiveReceiver = (frames: Buffer[], key: number | string, remote: TransportAddress) => void;
+/**
+ * Receives the frames of one native read batch (views valid during the call) with their SRTP status
+ * (UdpSrtpStatus values); `key` is the remote's key as {@link remoteKey} gives it.
+ */
+export type TcpActiveReceiver = (frames: readonly Buffer[], srtp: Uint8Array, key: number | string, remote: TransportAddress) => void;
 
 /** Counters of an active source. */
 export interface TcpActiveStats {
@@ -20,12 +28,28 @@ export interface TcpActiveStats {
   framesSent: number;
   /** Packets dropped: no connection could be opened, the queue before connect was full, or too long to frame. */
   sendDrops: number;
+  /** RTP/RTCP packets protected and framed natively. */
+  srtpProtected: number;
+  /** Connections closed because their stream broke (a frame past the bound). */
+  broken: number;
 }
 
 interface Link {
   socket: Socket;
   connected: boolean;
+  reader: NativeTcpFrameReader;
+  route: TcpSrtpRoute | undefined;
+  /** SRTP sends of this turn (clear), protected and framed at flush. */
+  pool: Buffer | undefined;
+  offsets: Uint32Array;
+  lengths: Uint32Array;
+  count: number;
+  used: number;
+  scheduled: boolean;
 }
+
+/** Bytes of clear SRTP sends one connection stages per turn. */
+const LINK_POOL_BYTES = 64 * 1024;
 
 /** Most connections one source opens (one per remote passive candidate it checks). */
 const MAX_LINKS = 16;
@@ -36,7 +60,7 @@ const MAX_QUEUED = 256 * 1024;
 
 /** Active TCP connections from one local address, with the socket surface the ICE driver needs. */
 export class TcpActiveSource implements IceUdpSocket {
-  readonly stats: TcpActiveStats = { connectionsOpened: 0, connectionsFailed: 0, framesReceived: 0, framesSent: 0, sendDrops: 0 };
+  readonly stats: TcpActiveStats = { connectionsOpened: 0, connectionsFailed: 0, framesReceived: 0, framesSent: 0, sendDrops: 0, srtpProtected: 0, broken: 0 };
   private readonly links = new Map<number | string, Link>();
   private readonly attempts = new Map<number | string, number>();
   private closed = false;
@@ -68,6 +92,86 @@ export class TcpActiveSource implements IceUdpSocket {
     return { address: this.localAddress, port: TCP_ACTIVE_PORT, family: this.localAddress.includes(':') ? 'IPv6' : 'IPv4' };
   }
 
+  /**
+   * The native SRTP route of the connection to `remote` (the selected pair's): its frames are
+   * unprotected in the read batch and `send` stages packets protected and framed at flush.
+   */
+  srtpRoute(remote: TransportAddress, session: SrtpSession): TcpSrtpRoute | undefined {
+    const key = remoteKey(canonicalIp(remote.address), remote.port);
+    const link = this.links.get(key);
+    if (!link || this.closed || link.socket.destroyed) return undefined;
+    // An older route of the connection goes first: its removal clears the reader's session.
+    link.route?.remove();
+    if (!link.reader.setSrtpSession(session.nativeHandle)) return undefined;
+    const route: TcpSrtpRoute = {
+      send: (packet) => this.queueSrtp(link, route, packet),
+      remove: () => {
+        if (link.route !== route) return;
+        this.flushLink(link);
+        link.route = undefined;
+        link.reader.setSrtpSession(null);
+      },
+    };
+    link.route = route;
+    return route;
+  }
+
+  private queueSrtp(link: Link, route: TcpSrtpRoute, packet: Uint8Array): boolean {
+    if (link.route !== route || this.closed || link.socket.destroyed) return false;
+    if (packet.length > 0xffff - 64) {
+      this.stats.sendDrops++;
+      return true;
+    }
+    link.pool ??= Buffer.allocUnsafe(LINK_POOL_BYTES);
+    if (link.used + packet.length > link.pool.length || link.count === tcpFrameBatch().arrays.results.length) this.flushLink(link);
+    if (link.count === link.offsets.length) {
+      const size = Math.max(32, link.offsets.length * 2);
+      const offsets = new Uint32Array(size);
+      const lengths = new Uint32Array(size);
+      offsets.set(link.offsets);
+      lengths.set(link.lengths);
+      link.offsets = offsets;
+      link.lengths = lengths;
+    }
+    link.pool.set(packet, link.used);
+    link.offsets[link.count] = link.used;
+    link.lengths[link.count] = packet.length;
+    link.count++;
+    link.used += packet.length;
+    if (!link.scheduled) {
+      link.scheduled = true;
+      setImmediate(() => this.flushLink(link));
+    }
+    return true;
+  }
+
+  /** Protects and frames the staged packets with one native call; one write. */
+  private flushLink(link: Link): void {
+    link.scheduled = false;
+    const count = link.count;
+    link.count = 0;
+    link.used = 0;
+    if (count === 0 || !link.pool) return;
+    if (this.closed || link.socket.destroyed || !link.connected || link.socket.writableLength > MAX_QUEUED) {
+      this.stats.sendDrops += count;
+      return;
+    }
+    const { batch, arrays } = tcpFrameBatch();
+    const bytes = batch.protect(link.reader, link.pool, link.offsets, link.lengths, count);
+    if (bytes < 0) {
+      this.stats.sendDrops += count;
+      return;
+    }
+    let ok = 0;
+    for (let i = 0; i < arrays.info[0]!; i++) if (arrays.results[i] === 0) ok++;
+    this.stats.sendDrops += count - ok;
+    if (bytes > 0) {
+      link.socket.write(Buffer.from(arrays.out.subarray(0, bytes)));
+      this.stats.srtpProtected += ok;
+      this.stats.framesSent += ok;
+    }
+  }
+
   /** Closes every connection. */
   close(): void {
     if (this.closed) return;
@@ -81,22 +185,43 @@ export class TcpActiveSource implements IceUdpSocket {
     if (this.links.size >= MAX_LINKS || tried >= MAX_ATTEMPTS) return undefined;
     this.attempts.set(key, tried + 1);
     const socket = connect({ host: remote.address, port: remote.port, localAddress: this.localAddress, noDelay: true });
-    const link: Link = { socket, connected: false };
+    const link: Link = {
+      socket, connected: false, reader: createTcpFrameReader(TcpFraming.rfc4571, 0xffff), route: undefined,
+      pool: undefined, offsets: new Uint32Array(0), lengths: new Uint32Array(0), count: 0, used: 0, scheduled: false,
+    };
     this.links.set(key, link);
-    const framer = new Rfc4571Framer();
     socket.on('connect', () => {
       link.connected = true;
       this.stats.connectionsOpened++;
     });
     socket.on('data', (chunk: Buffer) => {
-      if (this.closed) return;
-      const frames = framer.push(chunk);
-      this.stats.framesReceived += frames.length;
-      if (frames.length > 0) this.receiver(frames, key, remote);
+      const { batch, arrays } = tcpFrameBatch();
+      let offset = 0;
+      while (offset < chunk.length && !this.closed && this.links.get(key) === link) {
+        const n = batch.read(link.reader, chunk, offset, performance.now());
+        if (n < 0) return;
+        const consumed = arrays.info[0]!;
+        offset += consumed;
+        if (n > 0) {
+          const frames: Buffer[] = [];
+          for (let i = 0; i < n; i++) frames.push(arrays.buffer.subarray(arrays.offsets[i]!, arrays.offsets[i]! + arrays.lengths[i]!));
+          this.stats.framesReceived += n;
+          this.receiver(frames, arrays.status, key, remote);
+        }
+        if (arrays.info[1] !== TcpFrameError.none) {
+          this.stats.broken++;
+          gone();
+          return;
+        }
+        if (consumed === 0 && n === 0) return;
+      }
     });
     const gone = (): void => {
       if (this.links.get(key) !== link) return;
       this.links.delete(key);
+      link.route = undefined;
+      link.count = 0;
+      link.reader.setSrtpSession(null);
       if (!link.connected) this.stats.connectionsFailed++;
       socket.destroy();
     };

@@ -1,15 +1,20 @@
 // One listening TCP port for the passive ICE-TCP candidates of many connections (RFC 6544 §4.1,
 // tcptype passive; RFC 4571 framing): a new TCP connection is routed by the ufrag of its first
-// STUN Binding request, as UdpMux routes a new UDP sender (docs/ice.md "ICE-TCP").
+// STUN Binding request, as UdpMux routes a new UDP sender (docs/ice.md "ICE-TCP"). Frames are split
+// and SRTP is unprotected natively, one call per read; SRTP sends are protected and framed natively at
+// flush, one write per connection (docs/udp.md "TCP framing").
 import { createServer, type Server, type Socket } from 'node:net';
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
 import { reportListenerError } from '../../common/typed-emitter.js';
-import { frameRfc4571, Rfc4571Framer } from '../../ice/rfc4571-framer.js';
+import { frameRfc4571 } from '../../ice/rfc4571-framer.js';
+import { createTcpForwardSink, createTcpFrameReader, tcpFrameBatch, TcpCounter, TcpFraming, TcpFrameError, type NativeTcpForwardSink, type NativeTcpFrameReader } from '../../native/tcp-frame.js';
+import type { SrtpSession } from '../../srtp/srtp-session.js';
 import { peekBindingRequestUfrag } from '../../ice/stun-peek.js';
 import { canonicalIp, type TransportAddress } from '../../ice/transport-address.js';
 import type { IceMuxPort, IceTransport } from '../ice-transport.js';
 import { remoteKey, type IceUdpSocket } from './datagram-socket.js';
 import { createPortDrops } from './port-drops.js';
+import { UdpSrtpStatus } from './udp-socket.js';
 
 /** Options of {@link TcpMux.listen}. */
 export interface TcpMuxOptions {
@@ -29,6 +34,27 @@ export interface TcpMuxOptions {
   maxPendingConnections?: number;
   /** Bytes queued for sending on one connection above which packets are dropped (default 1 MiB). */
   maxQueuedBytes?: number;
+  /** Largest RFC 4571 frame accepted (default 65535, the format's own limit); a longer one closes the connection. */
+  maxFrameBytes?: number;
+  /** A frame begun but not completed within this many ms closes the connection (default 10000: slow-loris). */
+  frameTimeoutMs?: number;
+}
+
+/**
+ * The native SRTP route of one connection (docs/udp.md "TCP framing"): its frames are unprotected
+ * in the read batch, and packets given to `send` are protected and framed at flush.
+ */
+export interface TcpSrtpRoute {
+  /** Queues one clear RTP/RTCP packet; false when the connection is gone (the caller counts it). */
+  send(packet: Uint8Array): boolean;
+  remove(): void;
+  /**
+   * SFU legs (docs/sfu.md "Legs over TCP"): runs a native ForwardEngine inside the connection's read
+   * batches (null: off); false where the route cannot (a TURN stream).
+   */
+  setForwardEngine?(engine: object | null): boolean;
+  /** The engine sink that frames datagrams for this connection (created on first use); undefined when gone. */
+  forwardSink?(): object | undefined;
 }
 
 /** Why the port dropped a connection or a packet. */
@@ -42,7 +68,10 @@ export type TcpMuxDropReason =
   | 'empty-frame'
   | 'send-no-connection'
   | 'send-oversize'
-  | 'send-queue-full';
+  | 'send-queue-full'
+  | 'frame-too-big'
+  | 'frame-stalled'
+  | 'srtp-protect-failed';
 
 /** Counters of the port. */
 export interface TcpMuxStats {
@@ -54,8 +83,22 @@ export interface TcpMuxStats {
   framesSent: number;
   routedByUfrag: number;
   transports: number;
-  /** Bytes held by framers waiting for the rest of a frame (bounded: 65,537 per connection). */
+  /** Bytes held by framers waiting for the rest of a frame (bounded: one frame per connection). */
   bufferedBytes: number;
+  /** Frames split by native code (every frame: no JavaScript framing). */
+  framesSplitNatively: number;
+  /** RTP/RTCP frames unprotected in the native read batch, and those SRTP refused there. */
+  srtpUnprotected: number;
+  srtpRejected: number;
+  /** RTP/RTCP packets protected and framed natively at flush. */
+  srtpProtected: number;
+  /** Native read calls (one per chunk, more when a chunk holds more than one batch of frames). */
+  nativeReads: number;
+  /** Frames an SFU engine forwarded inside the read batch (docs/sfu.md "Legs over TCP"). */
+  forwarded: number;
+  /** Datagrams an SFU engine framed for connections of this port, and the writes that carried them. */
+  forwardFramesSent: number;
+  forwardWrites: number;
   drops: Record<TcpMuxDropReason, number>;
 }
 
@@ -63,12 +106,25 @@ interface Connection {
   readonly socket: Socket;
   readonly key: number | string;
   readonly remote: TransportAddress;
-  readonly framer: Rfc4571Framer;
+  readonly reader: NativeTcpFrameReader;
   readonly acceptedAt: number;
   transport: IceTransport | undefined;
   authenticated: boolean;
   corked: boolean;
+  /** Bytes the reader holds for an incomplete frame, and since when (performance.now()). */
+  pendingBytes: number;
+  pendingSince: number;
+  /** SRTP packets queued for the next flush: offsets and lengths in the mux's send pool. */
+  srtpOffsets: Uint32Array | undefined;
+  srtpLengths: Uint32Array | undefined;
+  srtpCount: number;
+  route: TcpSrtpRoute | undefined;
+  /** The SFU engine's sink for this connection, made when a consumer needs it. */
+  sink: NativeTcpForwardSink | undefined;
 }
+
+/** The mux's staging pool for SRTP sends of one event-loop turn (all connections). */
+const SEND_POOL_BYTES = 256 * 1024;
 
 const SWEEP_MS = 500;
 /** A connection's first frame must be a Binding request; one longer than this is not one of ours. */
@@ -90,10 +146,26 @@ export class TcpMux {
   private readonly maxConnections: number;
   private readonly maxPending: number;
   private readonly maxQueuedBytes: number;
+  private readonly maxFrameBytes: number;
+  private readonly frameTimeoutMs: number;
   private pending = 0;
+  /** Connections holding part of a frame (watched for slow-loris). */
+  private readonly stalling = new Set<Connection>();
+  /** Connections with an SFU engine sink. */
+  private readonly sinks = new Set<Connection>();
+  /** SRTP sends of this turn: one pool for every connection, flushed once per turn. */
+  private sendPool: Buffer | undefined;
+  private sendPoolUsed = 0;
+  private readonly sendDirty = new Set<Connection>();
+  private sendFlushScheduled = false;
+  private readonly flushSrtpCallback = (): void => this.flushSrtp();
   private sweeper: NodeJS.Timeout | undefined;
   private closed = false;
-  private readonly counters = { connectionsAccepted: 0, framesReceived: 0, framesSent: 0, routedByUfrag: 0 };
+  private readonly counters = {
+    connectionsAccepted: 0, framesReceived: 0, framesSent: 0, routedByUfrag: 0,
+    framesSplitNatively: 0, srtpUnprotected: 0, srtpRejected: 0, srtpProtected: 0, nativeReads: 0,
+    forwarded: 0, forwardFramesSent: 0, forwardWrites: 0,
+  };
   private readonly dropCounts: Record<TcpMuxDropReason, number> = {
     'not-stun-first': 0,
     'unknown-ufrag': 0,
@@ -105,6 +177,9 @@ export class TcpMux {
     'send-no-connection': 0,
     'send-oversize': 0,
     'send-queue-full': 0,
+    'frame-too-big': 0,
+    'frame-stalled': 0,
+    'srtp-protect-failed': 0,
   };
 
   private constructor(server: Server, options: TcpMuxOptions) {
@@ -115,6 +190,8 @@ export class TcpMux {
     this.maxConnections = options.maxConnections ?? 10_000;
     this.maxPending = options.maxPendingConnections ?? 256;
     this.maxQueuedBytes = options.maxQueuedBytes ?? 1 << 20;
+    this.maxFrameBytes = Math.min(Math.max(1, Math.floor(options.maxFrameBytes ?? 0xffff)), 0xffff);
+    this.frameTimeoutMs = options.frameTimeoutMs ?? 10_000;
     const a = server.address();
     if (!a || typeof a === 'string') throw new InvalidStateError('ERR_TCP_MUX_ADDRESS', 'the TCP port has no address');
     this.local = { address: canonicalIp(a.address), port: a.port };
@@ -135,6 +212,7 @@ export class TcpMux {
       register: (t, ufrag) => this.register(t, ufrag),
       learn: (t, remote) => this.learn(t, remote),
       release: (t) => this.release(t),
+      tcpSrtpRoute: (t, remote, session) => this.srtpRoute(t, remote, session),
     };
   }
 
@@ -167,9 +245,12 @@ export class TcpMux {
   /** Counters (a snapshot). */
   get stats(): TcpMuxStats {
     let buffered = 0;
-    for (const c of this.connections.values()) buffered += c.framer.pendingBytes;
+    for (const c of this.stalling) buffered += c.pendingBytes;
+    let forwardFramesSent = this.counters.forwardFramesSent;
+    for (const c of this.sinks) forwardFramesSent += c.sink?.stats()[0] ?? 0;
     return {
       ...this.counters,
+      forwardFramesSent,
       connectionsOpen: this.connections.size,
       connectionsPending: this.pending,
       transports: this.ufrags.size,
@@ -211,11 +292,18 @@ export class TcpMux {
       socket,
       key: remoteKey(remote.address, port),
       remote,
-      framer: new Rfc4571Framer(),
+      reader: createTcpFrameReader(TcpFraming.rfc4571, this.maxFrameBytes),
       acceptedAt: performance.now(),
       transport: undefined,
       authenticated: false,
       corked: false,
+      pendingBytes: 0,
+      pendingSince: 0,
+      srtpOffsets: undefined,
+      srtpLengths: undefined,
+      srtpCount: 0,
+      route: undefined,
+      sink: undefined,
     };
     const previous = this.connections.get(c.key);
     if (previous) this.drop(previous);
@@ -234,13 +322,56 @@ export class TcpMux {
     socket.on('end', () => this.drop(c));
   }
 
+  /**
+   * One chunk of the stream: native code splits it into frames and unprotects the connection's SRTP
+   * in place, one call per batch of frames (docs/udp.md "TCP framing"); each batch is then handed to
+   * the transport and ended (its views are reused by the next read).
+   */
   private onChunk(c: Connection, chunk: Buffer): void {
-    if (this.connections.get(c.key) !== c) return;
-    const empty = c.framer.emptyFrames;
-    const frames = c.framer.push(chunk);
-    this.dropCounts['empty-frame'] += c.framer.emptyFrames - empty;
-    for (const frame of frames) {
-      this.counters.framesReceived++;
+    const { batch, arrays } = tcpFrameBatch();
+    let offset = 0;
+    while (offset < chunk.length && this.connections.get(c.key) === c) {
+      const now = performance.now();
+      const empty = arrays.counters[TcpCounter.emptyFrames]!;
+      const n = batch.read(c.reader, chunk, offset, now);
+      this.dropCounts['empty-frame'] += arrays.counters[TcpCounter.emptyFrames]! - empty;
+      if (n < 0) return;
+      const consumed = arrays.info[0]!;
+      const error = arrays.info[1]! as TcpFrameError;
+      const pendingBytes = arrays.info[2]!;
+      const pendingBegan = arrays.info[3] === 1;
+      offset += consumed;
+      this.counters.nativeReads++;
+      this.counters.framesSplitNatively += n;
+      this.counters.framesReceived += n;
+      if (!this.deliverFrames(c, n, arrays)) return;
+      if (error !== TcpFrameError.none) {
+        // A length past the bound (or garbage): the stream cannot be resynchronised.
+        this.dropCounts['frame-too-big']++;
+        this.drop(c);
+        return;
+      }
+      this.notePending(c, pendingBytes, pendingBegan, now);
+      if (consumed === 0 && n === 0) break;
+    }
+    // A first frame announcing more than any check needs (an HTTP request read as a length,
+    // a lying length) is not waited for.
+    if (!c.transport && c.pendingBytes >= 2 && this.connections.get(c.key) === c) {
+      const state = new Float64Array(4);
+      c.reader.state(state);
+      if (state[2]! > MAX_FIRST_FRAME) {
+        this.dropCounts['not-stun-first']++;
+        this.drop(c);
+      }
+    }
+  }
+
+  /** Hands frames [0, n) of the batch to the connection's transport; false when the connection was dropped. */
+  private deliverFrames(c: Connection, n: number, arrays: ReturnType<typeof tcpFrameBatch>['arrays']): boolean {
+    for (let i = 0; i < n; i++) {
+      const start = arrays.offsets[i]!;
+      const frame = arrays.buffer.subarray(start, start + arrays.lengths[i]!);
+      const status = arrays.status[i]!;
       let t = c.transport;
       if (!t) {
         // The first frame decides: a Binding request whose USERNAME names a transport on this port.
@@ -249,7 +380,7 @@ export class TcpMux {
         if (!t) {
           this.dropCounts[ufrag === undefined ? 'not-stun-first' : 'unknown-ufrag']++;
           this.drop(c);
-          return;
+          return false;
         }
         this.counters.routedByUfrag++;
         c.transport = t;
@@ -260,21 +391,36 @@ export class TcpMux {
         }
         set.add(c);
       }
+      if (status === UdpSrtpStatus.forwarded) {
+        // Consumed by a router's engine in the read batch (docs/sfu.md "Legs over TCP").
+        this.counters.forwarded++;
+        continue;
+      }
+      if (status === UdpSrtpStatus.unprotected) this.counters.srtpUnprotected++;
+      else if (status >= UdpSrtpStatus.refusedBase) this.counters.srtpRejected++;
       try {
-        t.receiveFromTcpMux(frame, c.key, c.remote);
+        t.receiveFromTcpMux(frame, c.key, c.remote, status);
       } catch (err) {
         reportListenerError(err);
       }
     }
-    // One flush per TCP chunk: the layer above handles every frame of it in one batch
-    // (docs/architecture.md "Data path").
-    if (frames.length > 0) c.transport?.flushFromMux();
-    // A first frame announcing more than any check needs (an HTTP request read as a length,
-    // a lying length) is not waited for.
-    if (!c.transport && (c.framer.nextFrameLength ?? 0) > MAX_FIRST_FRAME && this.connections.get(c.key) === c) {
-      this.dropCounts['not-stun-first']++;
-      this.drop(c);
+    // One flush per batch: the layer above handles every frame of it together and is done with the
+    // views before the next read reuses the batch (docs/architecture.md "Data path").
+    if (n > 0) c.transport?.flushFromMux();
+    return this.connections.get(c.key) === c;
+  }
+
+  /** Tracks a frame begun and not completed (the sweeper closes it after frameTimeoutMs). */
+  private notePending(c: Connection, pendingBytes: number, began: boolean, now: number): void {
+    if (pendingBytes === 0) {
+      c.pendingBytes = 0;
+      this.stalling.delete(c);
+      return;
     }
+    if (began || c.pendingBytes === 0) c.pendingSince = now;
+    c.pendingBytes = pendingBytes;
+    this.stalling.add(c);
+    this.armSweeper();
   }
 
   private send(data: Uint8Array, port: number, address: string): void {
@@ -304,26 +450,171 @@ export class TcpMux {
     this.counters.framesSent++;
   }
 
+  /**
+   * The native SRTP route of the connection from `remote` of `transport` (its selected pair): the
+   * reader unprotects its frames in the read batch and `send` queues packets that the flush protects
+   * and frames natively. Undefined when no such connection is open.
+   */
+  private srtpRoute(transport: IceTransport, remote: TransportAddress, session: SrtpSession): TcpSrtpRoute | undefined {
+    const c = this.connections.get(remoteKey(remote.address, remote.port));
+    if (!c || c.transport !== transport || c.socket.destroyed) return undefined;
+    // An older route of the connection goes first: its removal clears the reader's session.
+    c.route?.remove();
+    if (!c.reader.setSrtpSession(session.nativeHandle)) return undefined;
+    const route: TcpSrtpRoute = {
+      send: (packet) => this.queueSrtp(c, packet),
+      remove: () => {
+        if (c.route !== route) return;
+        c.route = undefined;
+        // Packets queued before the route went away still leave with the session they were sent under.
+        if (c.srtpCount > 0) this.flushConnection(c);
+        c.reader.setSrtpSession(null);
+      },
+    };
+    route.setForwardEngine = (engine) => c.route === route && c.reader.setForwardEngine(engine);
+    route.forwardSink = () => (c.route === route ? this.forwardSinkOf(c) : undefined);
+    c.route = route;
+    return route;
+  }
+
+  /** The connection's engine sink: framed datagrams arrive once per turn and leave in one write. */
+  private forwardSinkOf(c: Connection): NativeTcpForwardSink | undefined {
+    if (this.connections.get(c.key) !== c || c.socket.destroyed) return undefined;
+    c.sink ??= createTcpForwardSink((bytes) => {
+      if (this.connections.get(c.key) !== c || c.socket.destroyed) return;
+      if (c.socket.writableLength > this.maxQueuedBytes) {
+        this.dropCounts['send-queue-full']++;
+        return;
+      }
+      c.socket.write(bytes);
+      this.counters.forwardWrites++;
+    }, this.maxQueuedBytes);
+    this.sinks.add(c);
+    return c.sink;
+  }
+
+  /** Copies a clear packet into the turn's send pool; the flush protects and frames it. */
+  private queueSrtp(c: Connection, packet: Uint8Array): boolean {
+    if (this.connections.get(c.key) !== c || c.socket.destroyed || c.route === undefined) return false;
+    if (packet.length > 0xffff - 64) {
+      this.dropCounts['send-oversize']++;
+      return true;
+    }
+    let pool = this.sendPool;
+    if (!pool) pool = this.sendPool = Buffer.allocUnsafe(SEND_POOL_BYTES);
+    if (this.sendPoolUsed + packet.length > pool.length) this.flushSrtp();
+    let offsets = c.srtpOffsets;
+    let lengths = c.srtpLengths;
+    if (!offsets || !lengths || c.srtpCount === offsets.length) {
+      const size = offsets ? offsets.length * 2 : 32;
+      const grownOffsets = new Uint32Array(size);
+      const grownLengths = new Uint32Array(size);
+      if (offsets && lengths) {
+        grownOffsets.set(offsets);
+        grownLengths.set(lengths);
+      }
+      offsets = c.srtpOffsets = grownOffsets;
+      lengths = c.srtpLengths = grownLengths;
+    }
+    pool.set(packet, this.sendPoolUsed);
+    offsets[c.srtpCount] = this.sendPoolUsed;
+    lengths[c.srtpCount] = packet.length;
+    c.srtpCount++;
+    this.sendPoolUsed += packet.length;
+    this.sendDirty.add(c);
+    if (!this.sendFlushScheduled) {
+      this.sendFlushScheduled = true;
+      setImmediate(this.flushSrtpCallback);
+    }
+    return true;
+  }
+
+  /** Protects and frames every connection's queued packets, one native call and one write each. */
+  private flushSrtp(): void {
+    this.sendFlushScheduled = false;
+    for (const c of this.sendDirty) this.flushConnection(c);
+    this.sendDirty.clear();
+    this.sendPoolUsed = 0;
+  }
+
+  private flushConnection(c: Connection): void {
+    const count = c.srtpCount;
+    c.srtpCount = 0;
+    const pool = this.sendPool;
+    if (count === 0 || !pool || !c.srtpOffsets || !c.srtpLengths) return;
+    if (this.connections.get(c.key) !== c || c.socket.destroyed) return;
+    const { batch, arrays } = tcpFrameBatch();
+    let offsets = c.srtpOffsets;
+    let lengths = c.srtpLengths;
+    let left = count;
+    while (left > 0) {
+      const bytes = batch.protect(c.reader, pool, offsets, lengths, Math.min(left, arrays.results.length));
+      if (bytes < 0) return;
+      const taken = arrays.info[0]!;
+      for (let i = 0; i < taken; i++) {
+        if (arrays.results[i] === 0) this.counters.srtpProtected++;
+        else this.dropCounts['srtp-protect-failed']++;
+      }
+      if (bytes > 0) {
+        if (c.socket.writableLength > this.maxQueuedBytes) this.dropCounts['send-queue-full'] += taken;
+        else {
+          // One write per connection and flush; the stream keeps the copy until the kernel takes it.
+          c.socket.write(Buffer.from(arrays.out.subarray(0, bytes)));
+          this.counters.framesSent += taken;
+        }
+      }
+      if (taken === 0) return;
+      left -= taken;
+      offsets = offsets.subarray(taken);
+      lengths = lengths.subarray(taken);
+    }
+  }
+
   private drop(c: Connection): void {
     if (this.connections.get(c.key) !== c) return;
     this.connections.delete(c.key);
     if (!c.authenticated) this.pending--;
     if (c.transport) this.connectionsOf.get(c.transport)?.delete(c);
+    this.stalling.delete(c);
+    this.sendDirty.delete(c);
+    c.srtpCount = 0;
+    c.route = undefined;
+    c.reader.setSrtpSession(null);
+    c.reader.setForwardEngine(null);
+    if (c.sink) {
+      const [frames] = c.sink.stats();
+      this.counters.forwardFramesSent += frames;
+      c.sink.close();
+      this.sinks.delete(c);
+    }
     c.socket.destroy();
   }
 
-  /** Closes connections whose first check did not authenticate in time (slowloris, silent connections). */
+  /**
+   * Closes connections whose first check did not authenticate in time (slowloris, silent
+   * connections) and connections that began a frame and did not finish it in time.
+   */
   private armSweeper(): void {
     if (this.sweeper || this.closed) return;
     this.sweeper = setInterval(() => {
-      const deadline = performance.now() - this.checkTimeoutMs;
-      for (const c of [...this.connections.values()]) {
-        if (!c.authenticated && c.acceptedAt <= deadline) {
-          this.dropCounts['no-check-in-time']++;
+      const now = performance.now();
+      const deadline = now - this.checkTimeoutMs;
+      if (this.pending > 0) {
+        for (const c of [...this.connections.values()]) {
+          if (!c.authenticated && c.acceptedAt <= deadline) {
+            this.dropCounts['no-check-in-time']++;
+            this.drop(c);
+          }
+        }
+      }
+      const frameDeadline = now - this.frameTimeoutMs;
+      for (const c of [...this.stalling]) {
+        if (c.pendingSince <= frameDeadline) {
+          this.dropCounts['frame-stalled']++;
           this.drop(c);
         }
       }
-      if (this.pending === 0 && this.sweeper) {
+      if (this.pending === 0 && this.stalling.size === 0 && this.sweeper) {
         clearInterval(this.sweeper);
         this.sweeper = undefined;
       }

@@ -248,14 +248,34 @@ test('a per-packet native function kept after its session is collected fails cle
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   let session: SrtpSession | undefined = sessionPair(0x0001).tx;
-  const handle = session.nativeHandle as { protectAt(kind: number, offset: number, length: number, capacity: number): number };
-  const protectAt = handle.protectAt;
+  // The per-packet functions exist once a buffer is bound (the first per-packet call); only the
+  // function is kept, not the native handle.
+  assert.ok(session.protectRtp(rtp({ seq: 1, ssrc: 1, payload: 20 }), new Uint8Array(256)) > 0);
+  const protectAt = (session.nativeHandle as { protectAt(kind: number, offset: number, length: number, capacity: number): number }).protectAt;
   session = undefined;
   for (let i = 0; i < 5; i++) {
     gc();
     await new Promise((r) => setImmediate(r));
   }
-  assert.throws(() => protectAt(0, 0, 12, 100), (err: unknown) =>
+  // A capacity beyond the 256-byte bound buffer: refused whether or not the session is collected yet.
+  assert.throws(() => protectAt(0, 0, 12, 1000), (err: unknown) =>
     ['ERR_SRTP_CLOSED', 'ERR_SRTP_BUFFER'].includes((err as { code?: string }).code ?? ''));
   assert.equal(session, undefined);
+});
+
+test('the per-packet native functions are made by the first per-packet call, not per session', () => {
+  const { tx, rx } = sessionPair(0x0007);
+  const handle = (s: SrtpSession): Record<string, unknown> => s.nativeHandle as Record<string, unknown>;
+  assert.equal(typeof handle(tx).protectAt, 'undefined');
+  assert.equal(typeof handle(rx).unprotectAt, 'undefined');
+  const out = new Uint8Array(256);
+  const packet = rtp({ seq: 7, ssrc: 9, payload: 40 });
+  const n = tx.protectRtp(packet, out);
+  assert.ok(n > packet.length);
+  assert.equal(typeof handle(tx).protectAt, 'function');
+  const clear = new Uint8Array(256);
+  assert.equal(rx.unprotectRtp(out.subarray(0, n), clear), packet.length);
+  assert.deepEqual(Buffer.from(clear.subarray(0, packet.length)), packet);
+  tx.close();
+  rx.close();
 });
