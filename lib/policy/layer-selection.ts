@@ -176,6 +176,13 @@ export class BandwidthLayerSelection implements LayerSelectionPolicy {
     const loss = input.lossFraction ?? 0;
     const lossStep = loss >= this.lossDownFraction && now - this.lastLossStep >= this.lossStepMs;
     if (lossStep) this.lastLossStep = now;
+    // Where each consumer is now (the router starts a consumer at its cap), and whether together
+    // they send more than the budget: then each moves down to its share at once, even when its own
+    // layer alone would fit (two at 600k under 800k).
+    const previousOf = input.consumers.map((c) => this.states.get(c.id)?.target ?? c.cap);
+    const currentOf = ladders.map((steps, i) => Math.max(0, indexOf(steps, previousOf[i]!)));
+    const sending = ladders.reduce((sum, steps, i) => sum + (steps[currentOf[i]!]?.bitrate ?? 0), 0);
+    const overBudget = estimate !== undefined && sending > budget;
     const changes: LayerSelectionChange[] = [];
     input.consumers.forEach((c, i) => {
       const steps = ladders[i]!;
@@ -185,15 +192,14 @@ export class BandwidthLayerSelection implements LayerSelectionPolicy {
         this.states.set(c.id, state);
       }
       if (steps.length === 0) return; // nothing arrives yet: nothing to choose from
-      // The router starts a consumer at its cap.
-      const previous = state.target ?? c.cap;
+      const previous = previousOf[i]!;
       let current = indexOf(steps, previous);
       let reason: LayerSelectionReason | undefined;
       const exact = current >= 0 && steps[current]!.spatialLayer === previous.spatialLayer && steps[current]!.temporalLayer === previous.temporalLayer;
       if (current < 0) current = 0;
       if (!exact) reason = before(previous, c.cap) ? 'layer-stopped' : 'cap';
       let next = current;
-      if (estimate !== undefined && steps[current]!.bitrate > budget && fits[i]! < current) {
+      if (overBudget && fits[i]! < current) {
         next = fits[i]!;
         reason = 'estimate';
         state.upSince = undefined;

@@ -33,6 +33,8 @@ const SEND_SIDE_START_BPS = 20_000_000;
 export interface LegSendLog {
   /** Starts keeping records for engine transport `transport`; false when refused. */
   enable(transport: number): boolean;
+  /** Stops keeping them (the connection has no automatic consumer left). */
+  disable(transport: number): void;
   /** Records sent since the last call: number, bytes, µs since sent; returns how many. */
   collect(transport: number, seqs: Uint16Array, sizes: Uint32Array, agesUs: Float64Array): number;
 }
@@ -118,7 +120,10 @@ export class AutoLayerDriver {
     const leg = this.legs.get(key)!;
     leg.consumers.delete(consumer);
     leg.policy.remove(consumer.id);
-    if (leg.consumers.size === 0) this.legs.delete(key);
+    if (leg.consumers.size === 0) {
+      this.legs.delete(key);
+      if (leg.transport !== 0) this.sendLog?.disable(leg.transport);
+    }
     const producer = consumer.producer;
     if (![...this.legOf.keys()].some((c) => c.producer === producer)) this.meters.delete(producer);
     if (this.legOf.size === 0) this.stop();

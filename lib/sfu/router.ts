@@ -182,6 +182,7 @@ export class Router {
     if (!socket.setForwardEngine(this.engine)) throw new OperationError('ERR_SFU_ATTACH', 'the port refused the forwarding engine');
     this.autoLayers = new AutoLayerDriver(options.layerSelection, (producer, layer, out) => this.engine.producerLayerReceive(producer.id, layer, out), {
       enable: (transport) => this.engine.enableTransportSendLog(transport, LEG_SEND_LOG_CAPACITY),
+      disable: (transport) => void this.engine.enableTransportSendLog(transport, 0),
       collect: (transport, seqs, sizes, ages) => this.engine.collectTransportSends(transport, seqs, sizes, ages),
     });
   }

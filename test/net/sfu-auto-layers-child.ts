@@ -3,8 +3,9 @@
 // sending three VP8 simulcast layers with temporal layers (RFC 7741 §4.2 descriptors, TIDs 0,2,1,2)
 // that answers PLIs with key frames, and the SFU end of the subscriber connection with an automatic
 // layer consumer; it prints each target and layer change. `subscriber`: our RTCPeerConnection that
-// receives the consumer's video and answers with REMB (lib/policy's module). Signalling is JSON
-// lines on stdin/stdout, relayed by the test.
+// receives the consumer's video and answers with REMB (lib/policy's module), or with `transport-cc`
+// as the fourth argument only with transport-cc feedback (the SFU estimates from it, docs/sfu.md
+// "Automatic layer selection"). Signalling is JSON lines on stdin/stdout, relayed by the test.
 import { createInterface } from 'node:readline';
 import { LocalStreamTrack, RTCPeerConnection, type RTCRtpTransceiver } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
@@ -15,7 +16,8 @@ import { BandwidthLayerSelection } from '../../lib/policy/layer-selection.js';
 import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import { Router } from '../../lib/sfu/index.js';
 
-const [role, address, durationArg] = process.argv.slice(2);
+const [role, address, durationArg, feedbackArg] = process.argv.slice(2);
+const transportCc = feedbackArg === 'transport-cc';
 const durationMs = Number(durationArg ?? 60_000);
 const say = (m: object): void => {
   process.stdout.write(`${JSON.stringify(m)}\n`);
@@ -40,6 +42,12 @@ setTimeout(() => process.exit(3), durationMs + 30_000).unref();
 
 /** REMB and abs-send-time instead of transport-cc feedback: the subscriber's estimate reaches the SFU as REMB. */
 const policies = () => [...defaultPolicyFactories().filter((f) => f.name !== transportCcFeedbackPolicy.name), rembPolicy({ startBitrate: 1_000_000 })];
+/**
+ * Every connection's modules: REMB, or the defaults (transport-cc feedback, no REMB). With
+ * transport-cc the publisher's packets carry the transport-wide element too: the engine writes each
+ * leg's number into that element (docs/sfu.md "RTP rewriting"), it adds none.
+ */
+const feedbackPolicies = () => (transportCc ? defaultPolicyFactories() : policies());
 
 const RIDS = ['q', 'h', 'f'];
 /** Each spatial layer's bitrate (bits/s of payload); per 4 frames TID 0 carries 60 %, TID 1 20 %, TID 2 2 × 10 %. */
@@ -61,8 +69,8 @@ async function sfu(): Promise<void> {
   // A short hold: the test climbs several steps after the limit is lifted.
   const router = Router.create(mux, { layerSelection: () => new BandwidthLayerSelection({ upHoldMs: 1000 }) });
   // The publisher, on this host (loopback traffic: not behind the rate limit).
-  const pubClient = new RTCPeerConnection({ hostAddresses: [address!], rtpPolicies: policies() });
-  const pubServer = new RTCPeerConnection({ udpMux: mux, rtpPolicies: policies() });
+  const pubClient = new RTCPeerConnection({ hostAddresses: [address!], rtpPolicies: feedbackPolicies() });
+  const pubServer = new RTCPeerConnection({ udpMux: mux, rtpPolicies: feedbackPolicies() });
   const source = new LocalStreamTrack({ kind: 'video' });
   const pubSender = pubClient.addTransceiver(source, { direction: 'sendonly', sendEncodings: RIDS.map((rid) => ({ rid })) }).sender;
   const pubTransceiver = new Promise<RTCRtpTransceiver>((r) => pubServer.once('track', (e) => r(e.transceiver)));
@@ -99,7 +107,7 @@ async function sfu(): Promise<void> {
   const producer = await router.produce(pubServer, await pubTransceiver);
 
   // The SFU end of the subscriber connection (our offer, the subscriber answers).
-  const subServer = new RTCPeerConnection({ udpMux: mux, rtpPolicies: policies() });
+  const subServer = new RTCPeerConnection({ udpMux: mux, rtpPolicies: feedbackPolicies() });
   const subTransceiver = subServer.addTransceiver(new LocalStreamTrack({ kind: 'video' }), { direction: 'sendonly' });
   await subServer.setLocalDescription(await subServer.createOffer());
   say({ type: 'sdp', sdp: subServer.localDescription!.sdp });
@@ -116,7 +124,7 @@ async function sfu(): Promise<void> {
   await next(); // 'stop'
   clearInterval(status);
   clearInterval(frames);
-  say({ type: 'done', jsDeliveries: router.stats.jsDeliveries, autoLayers: consumer.autoLayers });
+  say({ type: 'done', jsDeliveries: router.stats.jsDeliveries, autoLayers: consumer.autoLayers, transportCcFeedback: router.stats.autoLayerFeedback.transportCcFeedback });
   router.close();
   subServer.close();
   pubClient.close();
@@ -125,7 +133,7 @@ async function sfu(): Promise<void> {
 }
 
 async function subscriber(): Promise<void> {
-  const pc = new RTCPeerConnection({ hostAddresses: [address!], rtpPolicies: policies() });
+  const pc = new RTCPeerConnection({ hostAddresses: [address!], rtpPolicies: feedbackPolicies() });
   pc.on('track', (e) => {
     void (async () => {
       for await (const _ of e.track) {
@@ -136,7 +144,7 @@ async function subscriber(): Promise<void> {
   const offer = await next();
   await pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp! });
   await pc.setLocalDescription(await pc.createAnswer());
-  say({ type: 'sdp', sdp: pc.localDescription!.sdp });
+  say({ type: 'sdp', sdp: pc.localDescription!.sdp, feedback: /goog-remb/.test(pc.localDescription!.sdp) ? 'remb' : /transport-cc/.test(pc.localDescription!.sdp) ? 'transport-cc' : 'none' });
   await next(); // 'stop'
   pc.close();
 }

@@ -1,11 +1,12 @@
 // Automatic layer selection (docs/sfu.md "Automatic layer selection") behind a real `tbf` rate limit:
 // an SFU with a 3-layer VP8 simulcast publisher (150/250/400 kbit/s, temporal layers) in one network
-// namespace, a subscriber of ours that answers with REMB in another, joined by veth; the SFU's egress
+// namespace, a subscriber of ours that answers with REMB (second test: only with transport-cc
+// feedback, the SFU's send-side estimate) in another, joined by veth; the SFU's egress
 // towards the subscriber is the bottleneck. With the link open the consumer gets the top layer; at
 // 180 kbit/s it is moved below it; when the limit is lifted it climbs back to the top layer. Every
 // step waits for a condition (bounded); nothing asserts a duration. Skipped, with the reason, where
 // namespaces cannot be made (not root, no `ip`/`tc`).
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -64,8 +65,10 @@ function setup(): string | undefined {
   return undefined;
 }
 
-function child(role: string, ns: string, addr: string, durationMs: number): ChildProcess {
-  return spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join(here, 'sfu-auto-layers-child.ts'), role, addr, String(durationMs)], {
+type Feedback = 'remb' | 'transport-cc';
+
+function child(role: string, ns: string, addr: string, durationMs: number, feedback: Feedback): ChildProcess {
+  return spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join(here, 'sfu-auto-layers-child.ts'), role, addr, String(durationMs), feedback], {
     cwd: root,
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -81,17 +84,20 @@ interface Message {
   message?: string;
   jsDeliveries?: number;
   autoLayers?: boolean;
+  feedback?: string;
+  transportCcFeedback?: number;
 }
 
-test('sfu: behind tbf a subscriber is moved down a layer, and back up when the limit is lifted', { timeout: 200_000 }, async (t) => {
+async function scenario(t: TestContext, feedback: Feedback): Promise<void> {
   const reason = setup();
   if (reason !== undefined) {
     t.skip(`skipped: ${reason}`);
     return;
   }
   const BUDGET_MS = 150_000;
-  const sfu = child('sfu', NS_A, ADDR_A, BUDGET_MS);
-  const sub = child('subscriber', NS_B, ADDR_B, BUDGET_MS);
+  const sfu = child('sfu', NS_A, ADDR_A, BUDGET_MS, feedback);
+  const sub = child('subscriber', NS_B, ADDR_B, BUDGET_MS, feedback);
+  let answered: string | undefined;
   const log: Message[] = [];
   const waiters: { cond: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
   let failure: Error | undefined;
@@ -102,8 +108,10 @@ test('sfu: behind tbf a subscriber is moved down a layer, and back up when the l
   try {
     createInterface({ input: sub.stdout! }).on('line', (l) => {
       const m = JSON.parse(l) as Message;
-      if (m.type === 'sdp') sfu.stdin!.write(`${l}\n`);
-      else if (m.type === 'error') fail(new Error(`subscriber: ${m.message}`));
+      if (m.type === 'sdp') {
+        answered = m.feedback;
+        sfu.stdin!.write(`${l}\n`);
+      } else if (m.type === 'error') fail(new Error(`subscriber: ${m.message}`));
     });
     createInterface({ input: sfu.stdout! }).on('line', (l) => {
       const m = JSON.parse(l) as Message;
@@ -131,13 +139,14 @@ test('sfu: behind tbf a subscriber is moved down a layer, and back up when the l
       clearTimeout(timer);
       if (failure) throw failure;
       if (found.type === 'timeout') {
-        const recent = log.filter((m) => m.type !== 'sdp').slice(-12).map((m) => JSON.stringify(m)).join('\n');
+        const recent = log.filter((m) => m.type !== 'sdp' && m.type !== 'status').slice(-12).map((m) => JSON.stringify(m)).join('\n');
         throw new Error(`${what}: not within ${ms} ms; last messages:\n${recent}`);
       }
       return found;
     };
     const started = await waitFor('consumer started', (m) => m.type === 'start', 40_000);
     assert.equal(started.autoLayers, true);
+    assert.equal(answered, feedback, 'the subscriber negotiated the feedback under test');
     // Open link: the top layer is sent (the consumer starts at its cap, the estimate carries it).
     await waitFor('top layer sent', (m) => m.type === 'layers' && m.spatialLayer === 2, 30_000);
 
@@ -160,6 +169,7 @@ test('sfu: behind tbf a subscriber is moved down a layer, and back up when the l
     sub.stdin!.write(`${JSON.stringify({ type: 'stop' })}\n`);
     const done = await waitFor('sfu done', (m) => m.type === 'done', 20_000);
     assert.equal(done.jsDeliveries, 0, 'no JavaScript per forwarded packet');
+    if (feedback === 'transport-cc') assert.ok((done.transportCcFeedback ?? 0) > 0, 'the estimate came from transport-cc feedback');
     // PWT_NET_TRACE=1: print what the SFU reported (for a look; not committed anywhere).
     if (process.env.PWT_NET_TRACE) console.error(log.filter((m) => m.type !== 'sdp').map((m) => JSON.stringify(m)).join('\n'));
   } finally {
@@ -171,4 +181,8 @@ test('sfu: behind tbf a subscriber is moved down a layer, and back up when the l
     sub.kill();
     cleanup();
   }
-});
+}
+
+test('sfu: behind tbf a subscriber is moved down a layer, and back up when the limit is lifted', { timeout: 200_000 }, (t) => scenario(t, 'remb'));
+
+test('sfu: the same with a subscriber that sends only transport-cc feedback (send-side estimate)', { timeout: 200_000 }, (t) => scenario(t, 'transport-cc'));

@@ -122,6 +122,26 @@ test('consumers of one connection share its estimate', () => {
   assert.equal(layers(byId.get(2)), 'S1T3');
 });
 
+test('consumers that together send more than the estimate move down at once, even when each alone fits', () => {
+  const p = new BandwidthLayerSelection();
+  const two = (estimateBps: number, now: number): readonly LayerSelectionChange[] => p.update(now, {
+    estimateBps,
+    consumers: [{ id: 1, bitrates: THREE_BY_THREE, cap: ALL }, { id: 2, bitrates: THREE_BY_THREE, cap: ALL }],
+  });
+  const start = new Map(two(1_250_000, 0).map((c) => [c.id, c]));
+  assert.equal(layers(start.get(1)), 'S1T3');
+  assert.equal(layers(start.get(2)), 'S1T3');
+  // 2 × 600k = 1.2M over 800k, though neither 600k alone is: both move at the first look.
+  const down = two(800_000, 250);
+  assert.equal(down.length, 2, `both move down: ${down.map(layers).join(', ')}`);
+  assert.ok(down.every((c) => c.reason === 'estimate'));
+  const sum = down.reduce((total, c) => total + c.bitrateBps, 0);
+  assert.ok(sum <= 800_000, `the pair now fits the estimate: ${sum}`);
+  assert.deepEqual(down.map(layers).sort(), ['S1T0', 'S1T1'], 'the largest shares that fit together');
+  // Fitting now, they stay (no move up without the hold, none down).
+  assert.deepEqual(two(800_000, 500), []);
+});
+
 test('a policy ignores an older now', () => {
   const p = new BandwidthLayerSelection();
   drive(p, 0, 1000, 5_000_000);

@@ -34,6 +34,13 @@ class Arrivals implements RtpPolicy {
   }
 }
 
+/** Written without the serializer's checks: its status count claims more than its chunks cover. */
+class LyingFeedback extends RtcpTransportCcFeedback {
+  protected override check(): void {
+    // no checks: the point is a packet that lies
+  }
+}
+
 test('router: an automatic consumer follows the send-side estimate from a transport-cc-only subscriber', { timeout: 240_000 }, async () => {
   const mux = await UdpMux.bind({ address: '127.0.0.1' });
   const router = Router.create(mux, { layerSelection: () => new BandwidthLayerSelection({ upHoldMs: 500, lossStepMs: 0 }) });
@@ -132,6 +139,27 @@ test('router: an automatic consumer follows the send-side estimate from a transp
     await until(() => router.stats.autoLayerFeedback.transportCcFeedback > before.transportCcFeedback, 'the stray feedback was fed');
     assert.equal(router.stats.autoLayerFeedback.transportCcUnknown - before.transportCcUnknown, 3, 'its three numbers are unknown');
     assert.equal(consumer.currentLayers?.spatialLayer, 2);
+    // Hostile: a feedback whose status count claims 500 numbers but whose chunks cover 14 is dropped
+    // by the subscriber connection's RTCP parser and counted; it never reaches the estimate.
+    const malformed = async (): Promise<number> => {
+      for (const s of (await subServer.getStats()).values()) {
+        const drops = (s as { pwtDrops?: { media?: { rtcpMalformed?: number } } }).pwtDrops;
+        if (drops?.media?.rtcpMalformed !== undefined) return drops.media.rtcpMalformed;
+      }
+      return -1;
+    };
+    const malformedBefore = await malformed();
+    assert.ok(malformedBefore >= 0, 'the transport stats carry the media drops');
+    const fedBefore = router.stats.autoLayerFeedback.transportCcFeedback;
+    const lying = new LyingFeedback({ senderSsrc: clientSender.ssrc, mediaSsrc: consumer.ssrc, baseSequenceNumber: next, referenceTime: 0, feedbackPacketCount: count++ & 0xff },
+      500, [{ type: 'status-vector', symbolSize: 1, symbols: new Array<number>(14).fill(1) }], new Array<number>(14).fill(4));
+    clientSender.sendRtcp([lying]);
+    const deadline = performance.now() + 20_000;
+    while ((await malformed()) === malformedBefore) {
+      assert.ok(performance.now() < deadline, 'timed out: the lying feedback counted as malformed');
+      await sleep(20);
+    }
+    assert.equal(router.stats.autoLayerFeedback.transportCcFeedback, fedBefore, 'not fed');
     assert.equal(router.stats.jsDeliveries, 0);
   } finally {
     if (frames) clearInterval(frames);
