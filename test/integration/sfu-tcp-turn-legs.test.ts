@@ -171,3 +171,45 @@ test("router: a connection relayed by its own TURN allocation is refused with a 
     mux.close();
   }
 });
+
+test('router: a subscriber over ICE-TCP whose ICE restart selects a UDP pair is counted as not followed, never as followed while packets go into the old sink', { timeout: 90_000 }, async () => {
+  const mux = await UdpMux.bind({ address: '127.0.0.1' });
+  const tcp = await TcpMux.listen({ address: '127.0.0.1' });
+  const router = Router.create(mux);
+  const legs: { c: RTCPeerConnection; s: RTCPeerConnection }[] = [];
+  try {
+    const pub = await publisherLeg(mux, tcp, 'tcp');
+    legs.push(pub);
+    const sub = await subscriberLeg(mux, tcp, 'tcp');
+    legs.push(sub);
+    const producer = await router.produce(pub.s, pub.transceiver);
+    await router.consume(producer, sub.s, sub.transceiver);
+    assert.equal(sub.s.mediaTransport!.selectedPair!.local.protocol, 'tcp');
+
+    // ICE restart (RFC 8445 §9) offering UDP candidates only: the new pair is on the UDP port.
+    const udpOnly = (sdp: string): string => sdp.split('\r\n').filter((l) => !(l.startsWith('a=candidate:') && / tcp /i.test(l))).join('\r\n');
+    sub.c.onicecandidate = (e) => {
+      const line = e.candidate?.candidate ?? '';
+      if (!/ tcp /i.test(line)) void sub.s.addIceCandidate({ candidate: line }).catch(() => undefined);
+    };
+    sub.s.restartIce();
+    await sub.s.setLocalDescription(await sub.s.createOffer());
+    await sub.c.setRemoteDescription({ type: 'offer', sdp: udpOnly(sub.s.localDescription!.sdp) });
+    await sub.c.setLocalDescription(await sub.c.createAnswer());
+    await sub.s.setRemoteDescription({ type: 'answer', sdp: udpOnly(sub.c.localDescription!.sdp) });
+    await within((async () => {
+      while (sub.s.mediaTransport?.selectedPair?.local.protocol !== 'udp') await new Promise((r) => setTimeout(r, 10));
+    })(), 20_000, 'ICE selects a UDP pair');
+    const stats = router.stats;
+    assert.ok(stats.pairsNotFollowed >= 1, `the switch off the TCP sink is reported: ${JSON.stringify(stats)}`);
+    assert.equal(stats.pairsFollowed, 0, 'the engine still writes into the TCP sink: not followed');
+  } finally {
+    router.close();
+    for (const l of legs) {
+      l.c.close();
+      l.s.close();
+    }
+    tcp.close();
+    mux.close();
+  }
+});
