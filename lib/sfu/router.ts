@@ -136,10 +136,12 @@ export interface RouterStats {
 
 interface Leg {
   transport: number;
-  /** Stops following the subscriber connection's selected pair (set with the engine transport). */
+  /** Stops following the connection's selected pair. */
   offPair?: () => void;
   /** A publisher over passive ICE-TCP: the connection whose read batches run the engine (docs/sfu.md "Legs over TCP"). */
   tcpRoute?: TcpSrtpRoute;
+  /** A subscriber over passive ICE-TCP: the connection's sink the engine transport writes into. */
+  tcpSink?: object;
   readonly producers: Set<Producer>;
   readonly consumers: Set<Consumer>;
   readonly onState: () => void;
@@ -224,8 +226,7 @@ export class Router {
     const leg = this.leg(pc);
     leg.producers.add(producer);
     // A publisher over passive ICE-TCP: its frames are forwarded inside the TCP read batch.
-    const tcpRoute = pc.mediaTransport?.tcpLegRoute;
-    if (tcpRoute?.setForwardEngine && leg.tcpRoute !== tcpRoute && tcpRoute.setForwardEngine(this.engine)) leg.tcpRoute = tcpRoute;
+    this.attachTcpPublisher(pc, leg);
     // The publisher's receiver reports come from the engine's counters, its transport-cc feedback
     // from the engine's arrival log (docs/sfu.md "RTCP per leg").
     const offReports = transceiver.policies.addNativeSource(() => producer.nativeTotals());
@@ -337,9 +338,7 @@ export class Router {
       const tcpSink = media.tcpLegRoute?.forwardSink?.();
       leg.transport = this.engine.addTransport(srtp.nativeHandle, destination.record, tcpSink ?? socket.nativeHandle);
       if (leg.transport === 0) throw new OperationError('ERR_SFU_TRANSPORT', 'the engine refused the subscriber transport');
-      // ICE may select another pair later (a later nomination, an ICE restart after the subscriber
-      // moved): the engine's destination follows it (docs/sfu.md "Limits").
-      leg.offPair = media.onSelectedPair((p) => this.followPair(leg, p));
+      leg.tcpSink = tcpSink;
     }
     const preferred = options.preferredLayers;
     if (preferred !== undefined) checkPreferredLayers(preferred, producer);
@@ -599,6 +598,10 @@ export class Router {
       leg = { transport: 0, producers: new Set(), consumers: new Set(), onState, offClosed };
       this.legs.set(pc, leg);
       pc.on('connectionstatechange', onState);
+      // ICE may select another pair later (a later nomination, an ICE restart after the subscriber
+      // moved): the engine follows it where it can (docs/sfu.md "Limits").
+      const l = leg;
+      leg.offPair = pc.mediaTransport?.onSelectedPair((p) => this.followPair(pc, l, p));
     }
     return leg;
   }
@@ -606,17 +609,40 @@ export class Router {
   /**
    * Points the leg's engine transport at a newly selected pair's remote address. A pair the shared
    * port cannot send on natively (TCP, or through a TURN relay) is not followed: counted in
-   * `stats.pairsNotFollowed`, the engine keeps the last UDP destination.
+   * `stats.pairsNotFollowed`, the engine keeps the last UDP destination. A subscriber over ICE-TCP
+   * keeps its connection's sink: a pair on another connection (or on UDP) is not followed either.
    */
-  private followPair(leg: Leg, pair: IceSelectedPair): void {
+  private followPair(pc: RTCPeerConnection, leg: Leg, pair: IceSelectedPair): void {
+    this.attachTcpPublisher(pc, leg);
     const socket = this.mux.nativeSocket;
     if (leg.transport === 0 || !socket) return;
+    if (leg.tcpSink !== undefined) {
+      if (pc.mediaTransport?.tcpLegRoute?.forwardSink?.() === leg.tcpSink) this.pairsFollowed++;
+      else this.pairsNotFollowed++;
+      return;
+    }
     if (pair.local.protocol !== 'udp' || pair.local.type === 'relay') {
       this.pairsNotFollowed++;
       return;
     }
     const destination = socket.destination(pair.remoteAddress.port, pair.remoteAddress.address);
     if (this.engine.setTransportAddress(leg.transport, destination.record)) this.pairsFollowed++;
+    else this.pairsNotFollowed++;
+  }
+
+  /**
+   * A publisher leg runs the engine in the read batches of its current passive ICE-TCP connection:
+   * attached when the route appears, moved when it is rebuilt, detached when it goes. A TCP route
+   * that cannot run the engine (an active connection of ours) is counted in `pairsNotFollowed`.
+   */
+  private attachTcpPublisher(pc: RTCPeerConnection, leg: Leg): void {
+    if (leg.producers.size === 0) return;
+    const route = pc.mediaTransport?.tcpLegRoute;
+    if (route === leg.tcpRoute) return;
+    leg.tcpRoute?.setForwardEngine?.(null);
+    leg.tcpRoute = undefined;
+    if (!route) return;
+    if (route.setForwardEngine?.(this.engine)) leg.tcpRoute = route;
     else this.pairsNotFollowed++;
   }
 
@@ -646,8 +672,16 @@ export class Router {
    * through TURN is a plain remote of the port and is served.
    */
   private assertNotSelfRelayed(pc: RTCPeerConnection): void {
-    if (pc.mediaTransport?.selectedPair?.local.type === 'relay') {
+    const media = pc.mediaTransport;
+    const local = media?.selectedPair?.local;
+    if (local?.type === 'relay') {
       throw new PwtError('NotSupportedError', 'ERR_SFU_RELAYED_LEG', "the connection's selected pair is relayed by its own TURN allocation; the engine forwards on the router's port (and ICE-TCP) only");
+    }
+    // Over TCP only a passive connection of a TcpMux runs the engine; an active connection of ours
+    // (RFC 6544 tcptype active) has no engine sink (docs/sfu.md "Legs over TCP").
+    const route = media?.tcpLegRoute;
+    if (local?.protocol === 'tcp' && (!route?.setForwardEngine || !route.forwardSink)) {
+      throw new PwtError('NotSupportedError', 'ERR_SFU_TCP_LEG', "the connection's selected pair is TCP but not a passive connection of a TcpMux; the engine forwards over passive ICE-TCP only");
     }
   }
 

@@ -122,6 +122,11 @@ for (const transport of ['udp', 'tcp'] as const) {
       await client.setRemoteDescription(server.localDescription!);
       await within(Promise.all([client.connected(), server.connected()]), 15_000, 'connected over the relay');
       const [ut, dt] = [await within(upRemote, 5000, 'up track'), await within(downRemote, 5000, 'down track')];
+      // The channel bind completes on its own after ICE; once it has, every packet goes natively.
+      const bound = (async () => {
+        while (!client.mediaTransport!.relayRouted) await new Promise((r) => setTimeout(r, 10));
+      })();
+      await within(bound, 10_000, 'the native TURN channel route');
       const N = 40;
       const got = (t: MediaStreamTrack, tag: string): Promise<void> => (async () => {
         const seen = new Set<string>();
@@ -143,6 +148,7 @@ for (const transport of ['udp', 'tcp'] as const) {
       // stream's native reader; test/integration/turn-native-relay.test.ts shows it per packet); before
       // the bind completes a few packets may still go through JS batches, once per batch.
       assert.ok(c.protectedNatively + c.protectedInJs >= N && c.unprotectedNatively + c.unprotectedInJs >= N, JSON.stringify(c));
+      assert.ok(c.protectedNatively > 0 && c.unprotectedNatively > 0, `natively after the bind: ${JSON.stringify(c)}`);
       assert.ok(c.jsBatchCalls <= Math.max(2, (c.protectedInJs + c.unprotectedInJs) / 4), `batch calls ${JSON.stringify(c)}`);
       const s = server.mediaTransport!.srtpCounters;
       assert.equal(s.unprotectedInJs + s.protectedInJs, 0, 'the host side keeps the native route');

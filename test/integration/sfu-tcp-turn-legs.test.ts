@@ -81,6 +81,8 @@ async function subscriberLeg(mux: UdpMux, tcp: TcpMux, path: ClientPath): Promis
 }
 
 const PACKETS = 60;
+/** Packets sent in one turn before a short pause. */
+const BURST = 20;
 
 for (const [pubPath, subPath] of [['turn', 'tcp'], ['tcp', 'turn']] as const) {
   test(`router: a publisher over ${pubPath === 'turn' ? 'TURN' : 'ICE-TCP'} forwarded natively to a subscriber over ${subPath === 'turn' ? 'TURN' : 'ICE-TCP'}`, { timeout: 90_000, skip: coturnSkip }, async () => {
@@ -107,7 +109,7 @@ for (const [pubPath, subPath] of [['turn', 'tcp'], ['tcp', 'turn']] as const) {
       })(), 30_000, 'every packet at the subscriber');
       for (let i = 0; i < PACKETS; i++) {
         pub.source.send(new RtpPacket({ timestamp: 960 * (i + 1), payload: Buffer.from(`via engine ${i}`) }));
-        if (i % 10 === 9) await new Promise((r) => setTimeout(r, 5));
+        if (i % BURST === BURST - 1) await new Promise((r) => setTimeout(r, 5));
       }
       await got;
       for (let i = 0; i < PACKETS; i++) assert.ok(seen.has(`via engine ${i}`), `packet ${i}`);
@@ -127,7 +129,10 @@ for (const [pubPath, subPath] of [['turn', 'tcp'], ['tcp', 'turn']] as const) {
       } else {
         // Framed by the engine's sink for the subscriber's TCP connection, one write per turn.
         assert.equal(t.forwardFramesSent - tcpBefore.forwardFramesSent, PACKETS);
-        assert.ok(t.forwardWrites - tcpBefore.forwardWrites <= PACKETS, `writes ${t.forwardWrites}`);
+        // Packets leave the publisher in bursts of BURST: a UDP receive batch of several frames is one write.
+        const writes = t.forwardWrites - tcpBefore.forwardWrites;
+        assert.ok(writes > 0 && writes < PACKETS, `${writes} writes carried ${PACKETS} frames: batched`);
+        assert.equal(t.forwardDrops - tcpBefore.forwardDrops, 0, 'no frame dropped past the sink limit');
       }
       const sc = sub.s.mediaTransport!.srtpCounters;
       assert.equal(sc.protectedInJs, 0, 'the subscriber leg protects nothing in JavaScript');
@@ -163,6 +168,48 @@ test("router: a connection relayed by its own TURN allocation is refused with a 
     router.close();
     c.close();
     s.close();
+    mux.close();
+  }
+});
+
+test('router: a subscriber over ICE-TCP whose ICE restart selects a UDP pair is counted as not followed, never as followed while packets go into the old sink', { timeout: 90_000 }, async () => {
+  const mux = await UdpMux.bind({ address: '127.0.0.1' });
+  const tcp = await TcpMux.listen({ address: '127.0.0.1' });
+  const router = Router.create(mux);
+  const legs: { c: RTCPeerConnection; s: RTCPeerConnection }[] = [];
+  try {
+    const pub = await publisherLeg(mux, tcp, 'tcp');
+    legs.push(pub);
+    const sub = await subscriberLeg(mux, tcp, 'tcp');
+    legs.push(sub);
+    const producer = await router.produce(pub.s, pub.transceiver);
+    await router.consume(producer, sub.s, sub.transceiver);
+    assert.equal(sub.s.mediaTransport!.selectedPair!.local.protocol, 'tcp');
+
+    // ICE restart (RFC 8445 §9) offering UDP candidates only: the new pair is on the UDP port.
+    const udpOnly = (sdp: string): string => sdp.split('\r\n').filter((l) => !(l.startsWith('a=candidate:') && / tcp /i.test(l))).join('\r\n');
+    sub.c.onicecandidate = (e) => {
+      const line = e.candidate?.candidate ?? '';
+      if (!/ tcp /i.test(line)) void sub.s.addIceCandidate({ candidate: line }).catch(() => undefined);
+    };
+    sub.s.restartIce();
+    await sub.s.setLocalDescription(await sub.s.createOffer());
+    await sub.c.setRemoteDescription({ type: 'offer', sdp: udpOnly(sub.s.localDescription!.sdp) });
+    await sub.c.setLocalDescription(await sub.c.createAnswer());
+    await sub.s.setRemoteDescription({ type: 'answer', sdp: udpOnly(sub.c.localDescription!.sdp) });
+    await within((async () => {
+      while (sub.s.mediaTransport?.selectedPair?.local.protocol !== 'udp') await new Promise((r) => setTimeout(r, 10));
+    })(), 20_000, 'ICE selects a UDP pair');
+    const stats = router.stats;
+    assert.ok(stats.pairsNotFollowed >= 1, `the switch off the TCP sink is reported: ${JSON.stringify(stats)}`);
+    assert.equal(stats.pairsFollowed, 0, 'the engine still writes into the TCP sink: not followed');
+  } finally {
+    router.close();
+    for (const l of legs) {
+      l.c.close();
+      l.s.close();
+    }
+    tcp.close();
     mux.close();
   }
 });

@@ -99,6 +99,8 @@ export interface TcpMuxStats {
   /** Datagrams an SFU engine framed for connections of this port, and the writes that carried them. */
   forwardFramesSent: number;
   forwardWrites: number;
+  /** Datagrams an SFU engine forwarded to a connection whose sink held its pending limit, dropped (one per frame). */
+  forwardDrops: number;
   drops: Record<TcpMuxDropReason, number>;
 }
 
@@ -164,7 +166,7 @@ export class TcpMux {
   private readonly counters = {
     connectionsAccepted: 0, framesReceived: 0, framesSent: 0, routedByUfrag: 0,
     framesSplitNatively: 0, srtpUnprotected: 0, srtpRejected: 0, srtpProtected: 0, nativeReads: 0,
-    forwarded: 0, forwardFramesSent: 0, forwardWrites: 0,
+    forwarded: 0, forwardFramesSent: 0, forwardWrites: 0, forwardDrops: 0,
   };
   private readonly dropCounts: Record<TcpMuxDropReason, number> = {
     'not-stun-first': 0,
@@ -190,7 +192,7 @@ export class TcpMux {
     this.maxConnections = options.maxConnections ?? 10_000;
     this.maxPending = options.maxPendingConnections ?? 256;
     this.maxQueuedBytes = options.maxQueuedBytes ?? 1 << 20;
-    this.maxFrameBytes = Math.min(Math.max(1, Math.floor(options.maxFrameBytes ?? 0xffff)), 0xffff);
+    this.maxFrameBytes = options.maxFrameBytes ?? 0xffff;
     this.frameTimeoutMs = options.frameTimeoutMs ?? 10_000;
     const a = server.address();
     if (!a || typeof a === 'string') throw new InvalidStateError('ERR_TCP_MUX_ADDRESS', 'the TCP port has no address');
@@ -218,6 +220,14 @@ export class TcpMux {
 
   /** Listens on the shared port. */
   static async listen(options: TcpMuxOptions): Promise<TcpMux> {
+    const frameBytes = options.maxFrameBytes;
+    if (frameBytes !== undefined && !(Number.isInteger(frameBytes) && frameBytes >= 1 && frameBytes <= 0xffff)) {
+      throw new InvalidArgumentError('ERR_TCP_MUX_OPTION', 'maxFrameBytes must be an integer in 1..65535 (RFC 4571 length field)');
+    }
+    const frameMs = options.frameTimeoutMs;
+    if (frameMs !== undefined && !(Number.isFinite(frameMs) && frameMs > 0)) {
+      throw new InvalidArgumentError('ERR_TCP_MUX_OPTION', 'frameTimeoutMs must be a finite number of ms above 0');
+    }
     const wildcard = options.address === '0.0.0.0' || options.address === '::';
     if (wildcard && !options.announcedAddress) {
       throw new InvalidArgumentError('ERR_MUX_ADDRESS', 'a wildcard listen needs announcedAddress for the candidate');
@@ -247,10 +257,16 @@ export class TcpMux {
     let buffered = 0;
     for (const c of this.stalling) buffered += c.pendingBytes;
     let forwardFramesSent = this.counters.forwardFramesSent;
-    for (const c of this.sinks) forwardFramesSent += c.sink?.stats()[0] ?? 0;
+    let forwardDrops = this.counters.forwardDrops;
+    for (const c of this.sinks) {
+      const [frames, drops] = c.sink?.stats() ?? [0, 0];
+      forwardFramesSent += frames;
+      forwardDrops += drops;
+    }
     return {
       ...this.counters,
       forwardFramesSent,
+      forwardDrops,
       connectionsOpen: this.connections.size,
       connectionsPending: this.pending,
       transports: this.ufrags.size,
@@ -469,9 +485,13 @@ export class TcpMux {
         // Packets queued before the route went away still leave with the session they were sent under.
         if (c.srtpCount > 0) this.flushConnection(c);
         c.reader.setSrtpSession(null);
+        // The engine goes with the route: a rebuilt route gets it again from the router.
+        c.reader.setForwardEngine(null);
       },
     };
-    route.setForwardEngine = (engine) => c.route === route && c.reader.setForwardEngine(engine);
+    // Detaching always works (a router's stale reference must not keep the engine alive); attaching
+    // only on the connection's current route.
+    route.setForwardEngine = (engine) => (engine === null ? (c.reader.setForwardEngine(null), true) : c.route === route && c.reader.setForwardEngine(engine));
     route.forwardSink = () => (c.route === route ? this.forwardSinkOf(c) : undefined);
     c.route = route;
     return route;
@@ -582,8 +602,9 @@ export class TcpMux {
     c.reader.setSrtpSession(null);
     c.reader.setForwardEngine(null);
     if (c.sink) {
-      const [frames] = c.sink.stats();
+      const [frames, drops] = c.sink.stats();
       this.counters.forwardFramesSent += frames;
+      this.counters.forwardDrops += drops;
       c.sink.close();
       this.sinks.delete(c);
     }

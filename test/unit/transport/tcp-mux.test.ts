@@ -169,3 +169,15 @@ test('an authenticated connection that goes silent is closed after the idle time
   assert.equal(mux.stats.drops.idle, 1);
   assert.equal(mux.stats.connectionsOpen, 0);
 });
+
+test('maxFrameBytes outside 1..65535 and a frameTimeoutMs that is not a positive number are refused with a typed error, not clamped', async () => {
+  for (const bad of [0, -1, 65_536, 1.5, Number.NaN]) {
+    await assert.rejects(TcpMux.listen({ address: '127.0.0.1', maxFrameBytes: bad }), { name: 'TypeError', code: 'ERR_TCP_MUX_OPTION' }, `maxFrameBytes ${bad}`);
+  }
+  for (const bad of [Number.NaN, -1, 0, Number.POSITIVE_INFINITY]) {
+    await assert.rejects(TcpMux.listen({ address: '127.0.0.1', frameTimeoutMs: bad }), { name: 'TypeError', code: 'ERR_TCP_MUX_OPTION' }, `frameTimeoutMs ${bad}`);
+  }
+  const mux = await TcpMux.listen({ address: '127.0.0.1', maxFrameBytes: 65_535, frameTimeoutMs: 1 });
+  assert.equal(mux.stats.forwardDrops, 0);
+  mux.close();
+});
