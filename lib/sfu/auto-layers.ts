@@ -19,6 +19,12 @@ import type { Producer } from './producer.js';
 /** How often automatic layer selection looks at the estimates and the layers' bitrates (ms). */
 export const AUTO_LAYER_INTERVAL_MS = 250;
 
+/**
+ * A REMB counts this long (ms); after that without a new one the connection's transport-cc estimate
+ * is used, if it has one (a subscriber that stopped sending REMB must not pin a stale estimate).
+ */
+export const REMB_EXPIRY_MS = 5000;
+
 /** Transport-cc send records kept per subscriber connection (numbers; about 4 s at 1000 packets/s). */
 export const LEG_SEND_LOG_CAPACITY = 4096;
 
@@ -45,7 +51,7 @@ export interface AutoLayerFeedbackStats {
   transportCcFeedback: number;
   /** Sequence numbers they reported that no send record matched (never sent, too old, repeated). */
   transportCcUnknown: number;
-  /** Feedback not used: the connection sends REMB, or its engine transport keeps no records. */
+  /** Feedback not used: the connection sent a REMB in the last REMB_EXPIRY_MS, or its engine transport keeps no records. */
   transportCcIgnored: number;
 }
 
@@ -56,8 +62,10 @@ export type LayerSelectionFactory = () => LayerSelectionPolicy;
 interface AutoLeg {
   readonly policy: LayerSelectionPolicy;
   readonly consumers: Set<Consumer>;
-  /** The last REMB, bits/s; once one came, transport-cc feedback is not used. */
+  /** The last REMB, bits/s; while it is fresh (REMB_EXPIRY_MS), transport-cc feedback is not used. */
   estimateBps: number | undefined;
+  /** When it came (ms). */
+  rembAt: number;
   lossFraction: number | undefined;
   /** Engine transport of the connection (0: none), whose send records feed `sendSide`. */
   transport: number;
@@ -65,6 +73,14 @@ interface AutoLeg {
   sendSideBps: number | undefined;
   /** The feedback packet last fed (one packet reaches every consumer of the connection). */
   lastFeedback: RtcpPacket | undefined;
+}
+
+function rembFresh(leg: AutoLeg, now: number): boolean {
+  return leg.estimateBps !== undefined && now - leg.rembAt <= REMB_EXPIRY_MS;
+}
+
+function legEstimate(leg: AutoLeg, now: number): number | undefined {
+  return rembFresh(leg, now) ? leg.estimateBps : leg.sendSideBps ?? leg.estimateBps;
 }
 
 /** @internal One per router; the key of a leg is whatever object names the subscriber connection. */
@@ -100,7 +116,7 @@ export class AutoLayerDriver {
     let leg = this.legs.get(legKey);
     if (!leg) {
       const logged = transport !== 0 && this.sendLog !== undefined && this.sendLog.enable(transport);
-      leg = { policy: this.factory(), consumers: new Set(), estimateBps: undefined, lossFraction: undefined,
+      leg = { policy: this.factory(), consumers: new Set(), estimateBps: undefined, rembAt: -Infinity, lossFraction: undefined,
         transport: logged ? transport : 0, sendSide: undefined, sendSideBps: undefined, lastFeedback: undefined };
       this.legs.set(legKey, leg);
     }
@@ -134,7 +150,10 @@ export class AutoLayerDriver {
     const leg = this.legs.get(legKey);
     if (!leg) return;
     if (packet instanceof RtcpReceiverEstimatedMaxBitrate) {
-      if (Number.isFinite(packet.bitrate) && packet.bitrate >= 0) leg.estimateBps = packet.bitrate;
+      if (Number.isFinite(packet.bitrate) && packet.bitrate >= 0) {
+        leg.estimateBps = packet.bitrate;
+        leg.rembAt = now;
+      }
       return;
     }
     if (packet instanceof RtcpTransportCcFeedback) {
@@ -149,16 +168,19 @@ export class AutoLayerDriver {
     }
   }
 
-  /** The estimate of a subscriber connection (bits/s): its last REMB, else the transport-cc one, if any. */
-  estimate(legKey: object): number | undefined {
+  /**
+   * The estimate of a subscriber connection (bits/s) at `now`: its REMB while fresh, else the
+   * transport-cc one, else the last REMB however old, if any.
+   */
+  estimate(legKey: object, now = performance.now()): number | undefined {
     const leg = this.legs.get(legKey);
-    return leg ? leg.estimateBps ?? leg.sendSideBps : undefined;
+    return leg ? legEstimate(leg, now) : undefined;
   }
 
   // Feeds the send records since the last feedback, then the feedback, to the leg's estimator
   // (lib/policy/bandwidth-estimator.ts, the one the endpoint side uses); one native call.
   private onTransportCc(leg: AutoLeg, fb: RtcpTransportCcFeedback, now: number): void {
-    if (leg.estimateBps !== undefined || leg.transport === 0 || !this.sendLog) {
+    if (rembFresh(leg, now) || leg.transport === 0 || !this.sendLog) {
       this.feedbackStats.transportCcIgnored++;
       return;
     }
@@ -200,8 +222,8 @@ export class AutoLayerDriver {
       const loss = leg.lossFraction;
       // A loss report counts once: the next look waits for the next report.
       leg.lossFraction = undefined;
-      // REMB where the subscriber sends it, else the send-side estimate from its transport-cc feedback.
-      const estimateBps = leg.estimateBps ?? leg.sendSideBps;
+      // REMB while the subscriber sends it, else the send-side estimate from its transport-cc feedback.
+      const estimateBps = legEstimate(leg, now);
       let changes;
       try {
         changes = leg.policy.update(now, { estimateBps, ...(loss !== undefined ? { lossFraction: loss } : {}), consumers });
