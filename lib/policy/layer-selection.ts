@@ -43,7 +43,11 @@ export interface LayerSelectionInput {
   readonly estimateBps: number | undefined;
   /** Fraction of packets the subscriber reported lost since its previous report (0..1), if it reported. */
   readonly lossFraction?: number;
-  /** Bits/s of the connection's other streams (audio, consumers not chosen automatically), taken off the estimate. */
+  /**
+   * Bits/s taken off the estimate before it is shared (streams the caller measured that this policy
+   * does not choose). The router passes none: audio and consumers not chosen automatically are not
+   * measured and not taken off (docs/sfu.md "Automatic layer selection").
+   */
   readonly reservedBps?: number;
   readonly consumers: readonly LayerSelectionConsumer[];
 }

@@ -43,6 +43,8 @@ export interface LegSendLog {
   disable(transport: number): void;
   /** Records sent since the last call: number, bytes, µs since sent; returns how many. */
   collect(transport: number, seqs: Uint16Array, sizes: Uint32Array, agesUs: Float64Array): number;
+  /** Records overwritten before they were collected, so far. */
+  overwritten(transport: number): number;
 }
 
 /** Transport-cc feedback from subscriber connections, as automatic layer selection used it. */
@@ -53,6 +55,8 @@ export interface AutoLayerFeedbackStats {
   transportCcUnknown: number;
   /** Feedback not used: the connection sent a REMB in the last REMB_EXPIRY_MS, or its engine transport keeps no records. */
   transportCcIgnored: number;
+  /** Send records the engine overwrote before a feedback collected them (more than 4096 packets between two). */
+  transportSendsOverwritten: number;
 }
 
 /** Makes the policy of one subscriber connection (default: a BandwidthLayerSelection). */
@@ -71,6 +75,8 @@ interface AutoLeg {
   transport: number;
   sendSide: SendSideBandwidthEstimator | undefined;
   sendSideBps: number | undefined;
+  /** The send log's overwritten count when last read. */
+  overwrittenSeen: number;
   /** The feedback packet last fed (one packet reaches every consumer of the connection). */
   lastFeedback: RtcpPacket | undefined;
 }
@@ -98,7 +104,12 @@ export class AutoLayerDriver {
   private readonly sendAges = new Float64Array(LEG_SEND_LOG_CAPACITY);
   /** Looks taken (for tests and stats). */
   looks = 0;
-  readonly feedbackStats: AutoLayerFeedbackStats = { transportCcFeedback: 0, transportCcUnknown: 0, transportCcIgnored: 0 };
+
+  /** Consumers under automatic selection. */
+  get consumerCount(): number {
+    return this.legOf.size;
+  }
+  readonly feedbackStats: AutoLayerFeedbackStats = { transportCcFeedback: 0, transportCcUnknown: 0, transportCcIgnored: 0, transportSendsOverwritten: 0 };
 
   constructor(factory: LayerSelectionFactory | undefined, readLayer: (producer: Producer, layer: number, out: Float64Array) => boolean,
     sendLog?: LegSendLog) {
@@ -117,7 +128,8 @@ export class AutoLayerDriver {
     if (!leg) {
       const logged = transport !== 0 && this.sendLog !== undefined && this.sendLog.enable(transport);
       leg = { policy: this.factory(), consumers: new Set(), estimateBps: undefined, rembAt: -Infinity, lossFraction: undefined,
-        transport: logged ? transport : 0, sendSide: undefined, sendSideBps: undefined, lastFeedback: undefined };
+        transport: logged ? transport : 0, sendSide: undefined, sendSideBps: undefined,
+        overwrittenSeen: logged ? this.sendLog!.overwritten(transport) : 0, lastFeedback: undefined };
       this.legs.set(legKey, leg);
     }
     leg.consumers.add(consumer);
@@ -186,6 +198,9 @@ export class AutoLayerDriver {
     }
     const est = leg.sendSide ??= new SendSideBandwidthEstimator({ startBitrate: SEND_SIDE_START_BPS });
     const n = this.sendLog.collect(leg.transport, this.sendSeqs, this.sendSizes, this.sendAges);
+    const overwritten = this.sendLog.overwritten(leg.transport);
+    this.feedbackStats.transportSendsOverwritten += Math.max(0, overwritten - leg.overwrittenSeen);
+    leg.overwrittenSeen = overwritten;
     for (let i = 0; i < n; i++) {
       est.onPacketSent(now - this.sendAges[i]! / 1000, { transportSeq: this.sendSeqs[i]!, size: this.sendSizes[i]! });
     }

@@ -1,6 +1,6 @@
 // lib/sfu/auto-layers.ts (docs/sfu.md "Automatic layer selection"): a subscriber connection's REMB
 // (draft-alvestrand-rmcat-remb-03) counts for REMB_EXPIRY_MS; after that its transport-cc feedback
-// feeds the estimate again. Synthetic input on a virtual clock: REMB and feedback packets, and a send log.
+// feeds the estimate again; overwritten send records are counted. Synthetic input on a virtual clock: REMB and feedback packets, and a send log.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AutoLayerDriver, REMB_EXPIRY_MS, type LegSendLog } from '../../../lib/sfu/auto-layers.js';
@@ -31,6 +31,11 @@ class SyntheticSendLog implements LegSendLog {
     }
     this.pending.splice(0, n);
     return n;
+  }
+  /** What the engine would count as overwritten before collected. */
+  overwrittenCount = 0;
+  overwritten(): number {
+    return this.overwrittenCount;
   }
 }
 
@@ -63,7 +68,9 @@ test('auto layers: a REMB counts for REMB_EXPIRY_MS, then transport-cc feedback 
 
     // No REMB for longer than REMB_EXPIRY_MS: the feedback is fed and its estimate is the connection's.
     const later = REMB_EXPIRY_MS + 1000;
+    log.overwrittenCount = 5;
     driver.onRtcp(leg, consumer, burst(later), later + 230);
+    assert.equal(driver.feedbackStats.transportSendsOverwritten, 5, 'records the ring overwrote are counted once');
     assert.equal(driver.feedbackStats.transportCcFeedback, 1);
     assert.equal(driver.feedbackStats.transportCcUnknown, 0, 'every number it named was sent');
     const sendSide = driver.estimate(leg, later + 230);
@@ -74,6 +81,7 @@ test('auto layers: a REMB counts for REMB_EXPIRY_MS, then transport-cc feedback 
     assert.equal(driver.estimate(leg, later + 300), 300_000);
     driver.onRtcp(leg, consumer, burst(later + 400), later + 630);
     assert.equal(driver.feedbackStats.transportCcIgnored, 2);
+    assert.equal(driver.feedbackStats.transportSendsOverwritten, 5);
   } finally {
     driver.stop();
   }
