@@ -44,9 +44,8 @@ export interface LayerSelectionInput {
   /** Fraction of packets the subscriber reported lost since its previous report (0..1), if it reported. */
   readonly lossFraction?: number;
   /**
-   * Bits/s taken off the estimate before it is shared (streams the caller measured that this policy
-   * does not choose). The router passes none: audio and consumers not chosen automatically are not
-   * measured and not taken off (docs/sfu.md "Automatic layer selection").
+   * Bits/s of the connection's other streams, taken off the estimate before it is shared: the router
+   * passes what its audio and non-automatic consumers receive (docs/sfu.md "Automatic layer selection").
    */
   readonly reservedBps?: number;
   readonly consumers: readonly LayerSelectionConsumer[];

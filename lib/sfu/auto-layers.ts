@@ -2,7 +2,8 @@
 // selection"): keeps each subscriber connection's bandwidth estimate (REMB,
 // draft-alvestrand-rmcat-remb-03, or where the subscriber sends none a send-side estimate from its
 // transport-cc feedback, draft-holmer-rmcat-transport-wide-cc-extensions-01 §3) and reported loss (RFC 3550 §6.4.1 fraction lost), measures each
-// producer layer's bitrate from the engine's byte counters, and every AUTO_LAYER_INTERVAL_MS hands
+// producer layer's bitrate from the engine's byte counters (and what the connection's other consumers receive, taken
+// off its estimate), and every AUTO_LAYER_INTERVAL_MS hands
 // both to the connection's LayerSelectionPolicy (lib/policy, sans-I/O), applying what it returns.
 import { reportListenerError } from '../common/typed-emitter.js';
 import { PRODUCER_LAYER_RECEIVE_COUNT } from '../native/forward.js';
@@ -99,6 +100,7 @@ export class AutoLayerDriver {
   private readonly factory: LayerSelectionFactory;
   private readonly readLayer: (producer: Producer, layer: number, out: Float64Array) => boolean;
   private readonly sendLog: LegSendLog | undefined;
+  private readonly othersOf: (legKey: object) => Iterable<Consumer>;
   private readonly sendSeqs = new Uint16Array(LEG_SEND_LOG_CAPACITY);
   private readonly sendSizes = new Uint32Array(LEG_SEND_LOG_CAPACITY);
   private readonly sendAges = new Float64Array(LEG_SEND_LOG_CAPACITY);
@@ -111,11 +113,16 @@ export class AutoLayerDriver {
   }
   readonly feedbackStats: AutoLayerFeedbackStats = { transportCcFeedback: 0, transportCcUnknown: 0, transportCcIgnored: 0, transportSendsOverwritten: 0 };
 
+  /**
+   * `connectionConsumers(legKey)` lists every consumer of a subscriber connection (automatic or not,
+   * audio included): those not chosen automatically are measured and taken off its estimate.
+   */
   constructor(factory: LayerSelectionFactory | undefined, readLayer: (producer: Producer, layer: number, out: Float64Array) => boolean,
-    sendLog?: LegSendLog) {
+    sendLog?: LegSendLog, connectionConsumers?: (legKey: object) => Iterable<Consumer>) {
     this.factory = factory ?? (() => new BandwidthLayerSelection());
     this.readLayer = readLayer;
     this.sendLog = sendLog;
+    this.othersOf = connectionConsumers ?? (() => []);
   }
 
   /**
@@ -216,41 +223,61 @@ export class AutoLayerDriver {
   look(now: number): void {
     this.looks++;
     const bitrates = new Map<Producer, readonly (readonly number[])[]>();
-    for (const consumer of this.legOf.keys()) {
-      const producer = consumer.producer;
-      if (bitrates.has(producer) || producer.closed) continue;
+    const measure = (producer: Producer): readonly (readonly number[])[] => {
+      let rows = bitrates.get(producer);
+      if (rows) return rows;
       let meter = this.meters.get(producer);
       if (!meter) {
         meter = new LayerBitrateMeter();
         this.meters.set(producer, meter);
       }
-      bitrates.set(producer, meter.update(now, this.layerBytes(producer)));
+      rows = producer.closed ? [] : meter.update(now, this.layerBytes(producer));
+      bitrates.set(producer, rows);
+      return rows;
+    };
+    for (const consumer of this.legOf.keys()) measure(consumer.producer);
+    for (const [key, leg] of this.legs) {
+      // The connection's other consumers (audio, layers not chosen automatically): what they receive
+      // is taken off the estimate before it is shared.
+      let reservedBps = 0;
+      for (const other of this.othersOf(key)) {
+        if (leg.consumers.has(other) || other.closed || other.paused) continue;
+        const rows = measure(other.producer);
+        const at = other.currentLayers ?? other.targetLayers;
+        const row = rows[Math.min(at.spatialLayer, rows.length - 1)];
+        if (row && row.length > 0) reservedBps += row[Math.min(at.temporalLayer, row.length - 1)]!;
+      }
+      this.lookAt(leg, now, bitrates, reservedBps);
     }
-    for (const leg of this.legs.values()) {
-      const consumers: LayerSelectionConsumer[] = [];
+    // Meters of producers no consumer here receives any more.
+    for (const producer of this.meters.keys()) if (!bitrates.has(producer)) this.meters.delete(producer);
+  }
+
+  // One connection's look: its consumers, its estimate less `reservedBps`, its policy's changes applied.
+  private lookAt(leg: AutoLeg, now: number, bitrates: Map<Producer, readonly (readonly number[])[]>, reservedBps: number): void {
+    const consumers: LayerSelectionConsumer[] = [];
+    for (const c of leg.consumers) {
+      if (c.closed || c.paused) continue;
+      const pref = c.preferredLayers;
+      consumers.push({ id: c.id, bitrates: bitrates.get(c.producer) ?? [], cap: { spatialLayer: pref.spatialLayer, temporalLayer: pref.temporalLayer ?? 3 } });
+    }
+    if (consumers.length === 0) return;
+    const loss = leg.lossFraction;
+    // A loss report counts once: the next look waits for the next report.
+    leg.lossFraction = undefined;
+    // REMB while the subscriber sends it, else the send-side estimate from its transport-cc feedback.
+    const estimateBps = legEstimate(leg, now);
+    let changes;
+    try {
+      changes = leg.policy.update(now, { estimateBps, ...(loss !== undefined ? { lossFraction: loss } : {}), reservedBps, consumers });
+    } catch (err) {
+      // A user's policy that throws must not stop the router: report, keep the targets.
+      reportListenerError(err);
+      return;
+    }
+    for (const change of changes) {
       for (const c of leg.consumers) {
-        if (c.closed || c.paused) continue;
-        const pref = c.preferredLayers;
-        consumers.push({ id: c.id, bitrates: bitrates.get(c.producer) ?? [], cap: { spatialLayer: pref.spatialLayer, temporalLayer: pref.temporalLayer ?? 3 } });
-      }
-      if (consumers.length === 0) continue;
-      const loss = leg.lossFraction;
-      // A loss report counts once: the next look waits for the next report.
-      leg.lossFraction = undefined;
-      // REMB while the subscriber sends it, else the send-side estimate from its transport-cc feedback.
-      const estimateBps = legEstimate(leg, now);
-      let changes;
-      try {
-        changes = leg.policy.update(now, { estimateBps, ...(loss !== undefined ? { lossFraction: loss } : {}), consumers });
-      } catch (err) {
-        // A user's policy that throws must not stop the router: report, keep the targets.
-        reportListenerError(err);
-        continue;
-      }
-      for (const change of changes) {
-        for (const c of leg.consumers) {
-          if (c.id === change.id) c.applyAutoTarget({ ...change, estimateBps });
-        }
+        if (c.id === change.id) c.applyAutoTarget({ ...change, estimateBps });
       }
     }
   }

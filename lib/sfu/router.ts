@@ -189,7 +189,7 @@ export class Router {
       disable: (transport) => void this.engine.enableTransportSendLog(transport, 0),
       collect: (transport, seqs, sizes, ages) => this.engine.collectTransportSends(transport, seqs, sizes, ages),
       overwritten: (transport) => this.engine.transportSendsOverwritten(transport),
-    });
+    }, (pc) => this.legs.get(pc as RTCPeerConnection)?.consumers ?? []);
   }
 
   /** A router forwarding among the connections on `mux` (created with `{ udpMux: mux }`). */
