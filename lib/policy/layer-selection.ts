@@ -43,7 +43,10 @@ export interface LayerSelectionInput {
   readonly estimateBps: number | undefined;
   /** Fraction of packets the subscriber reported lost since its previous report (0..1), if it reported. */
   readonly lossFraction?: number;
-  /** Bits/s of the connection's other streams (audio, consumers not chosen automatically), taken off the estimate. */
+  /**
+   * Bits/s of the connection's other streams, taken off the estimate before it is shared: the router
+   * passes what its audio and non-automatic consumers receive (docs/sfu.md "Automatic layer selection").
+   */
   readonly reservedBps?: number;
   readonly consumers: readonly LayerSelectionConsumer[];
 }

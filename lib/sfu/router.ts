@@ -132,6 +132,10 @@ export interface RouterStats {
   drops: Record<ForwardDropReason, number>;
   /** Transport-cc feedback from subscriber connections under automatic layer selection. */
   autoLayerFeedback: AutoLayerFeedbackStats;
+  /** Looks automatic layer selection took (one every AUTO_LAYER_INTERVAL_MS while a consumer is automatic). */
+  autoLayerLooks: number;
+  /** Consumers under automatic layer selection now. */
+  autoLayerConsumers: number;
 }
 
 interface Leg {
@@ -186,7 +190,8 @@ export class Router {
       enable: (transport) => this.engine.enableTransportSendLog(transport, LEG_SEND_LOG_CAPACITY),
       disable: (transport) => void this.engine.enableTransportSendLog(transport, 0),
       collect: (transport, seqs, sizes, ages) => this.engine.collectTransportSends(transport, seqs, sizes, ages),
-    });
+      overwritten: (transport) => this.engine.transportSendsOverwritten(transport),
+    }, (pc) => this.legs.get(pc as RTCPeerConnection)?.consumers ?? []);
   }
 
   /** A router forwarding among the connections on `mux` (created with `{ udpMux: mux }`). */
@@ -530,6 +535,8 @@ export class Router {
       pairsNotFollowed: this.pairsNotFollowed,
       drops: drops as Record<ForwardDropReason, number>,
       autoLayerFeedback: { ...this.autoLayers.feedbackStats },
+      autoLayerLooks: this.autoLayers.looks,
+      autoLayerConsumers: this.autoLayers.consumerCount,
     };
   }
 

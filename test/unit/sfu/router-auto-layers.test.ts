@@ -15,7 +15,7 @@ import { BandwidthLayerSelection } from '../../../lib/policy/layer-selection.js'
 import { UdpMux } from '../../../lib/transport/source/udp-mux.js';
 import { Router, type ConsumerLayers, type TargetLayersChange } from '../../../lib/sfu/index.js';
 import { within } from '../../integration/peer-helpers.js';
-import { connect, sleep, until, vp8 } from './sfu-test-helpers.js';
+import { connect, until, vp8 } from './sfu-test-helpers.js';
 
 const RIDS = ['q', 'h', 'f'];
 /** Payload bytes per frame of each layer at 30 fps: about 120, 360 and 960 kbit/s. */
@@ -87,7 +87,9 @@ test('router: an automatic consumer follows the subscriber\'s REMB and loss repo
     const rembs = setInterval(() => remb(20_000_000), 100);
     try {
       await until(() => consumer.currentLayers?.spatialLayer === 1, 'back up to layer 1');
-      await sleep(1500);
+      // Six more looks (1.5 s of them) under the high estimate: none goes above the cap.
+      const looks = router.stats.autoLayerLooks;
+      await until(() => router.stats.autoLayerLooks >= looks + 6, 'six more looks');
       assert.ok(targets.every((c) => c.spatialLayer <= 1), 'the preferred layers are the cap');
       // A loss report (fraction lost 50 %) about the consumer's stream: one step down at once.
       const before = targets.length;
@@ -101,10 +103,13 @@ test('router: an automatic consumer follows the subscriber\'s REMB and loss repo
     consumer.setAutoLayers(false);
     assert.deepEqual(consumer.targetLayers, { spatialLayer: 1, temporalLayer: 3 });
     const afterOff = targets.length;
+    // The driver no longer holds the consumer, so no estimate can move it.
+    assert.equal(router.stats.autoLayerConsumers, 0, 'no consumer under automatic selection');
+    const looksOff = router.stats.autoLayerLooks;
     remb(100_000);
     await until(() => consumer.currentLayers?.spatialLayer === 1, 'layer 1 again');
-    await sleep(600);
     assert.equal(targets.length, afterOff, 'no automatic move while off');
+    assert.equal(router.stats.autoLayerLooks, looksOff, 'no look taken while no consumer is automatic');
     // Preferred layers move the target directly while off, and cap it while on.
     consumer.setPreferredLayers({ spatialLayer: 2 });
     assert.deepEqual(consumer.targetLayers, { spatialLayer: 2, temporalLayer: 3 });
