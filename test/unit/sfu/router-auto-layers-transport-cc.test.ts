@@ -6,17 +6,13 @@
 // received). Feedback naming numbers never sent is counted as unknown and changes nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCRtpTransceiver } from '../../../lib/peer/index.js';
+import { LocalStreamTrack, type MediaStreamTrack } from '../../../lib/peer/index.js';
 import type { RtpPacketBatch, RtpPolicy } from '../../../lib/peer/rtp-policy.js';
-import { RtpPacket } from '../../../lib/rtp/rtp-packet.js';
-import { RtcpPictureLossIndication } from '../../../lib/rtp/rtcp/picture-loss-indication.js';
 import { RtcpTransportCcFeedback } from '../../../lib/rtp/rtcp/transport-cc-feedback.js';
 import '../../../lib/policy/default-policies.js';
-import { BandwidthLayerSelection } from '../../../lib/policy/layer-selection.js';
-import { UdpMux } from '../../../lib/transport/source/udp-mux.js';
-import { Router, type TargetLayersChange } from '../../../lib/sfu/index.js';
+import type { TargetLayersChange } from '../../../lib/sfu/index.js';
 import { within } from '../../integration/peer-helpers.js';
-import { connect, sleep, until, vp8 } from './sfu-test-helpers.js';
+import { autoLayersRig, connect, drain, publishSimulcast, sleep, until } from './sfu-test-helpers.js';
 
 const RIDS = ['q', 'h', 'f'];
 /** Payload bytes per frame of each layer at 30 fps: about 240, 340 and 460 kbit/s (steps under 1.5 ×). */
@@ -42,38 +38,11 @@ class LyingFeedback extends RtcpTransportCcFeedback {
 }
 
 test('router: an automatic consumer follows the send-side estimate from a transport-cc-only subscriber', { timeout: 240_000 }, async () => {
-  const mux = await UdpMux.bind({ address: '127.0.0.1' });
-  const router = Router.create(mux, { layerSelection: () => new BandwidthLayerSelection({ upHoldMs: 500, lossStepMs: 0 }) });
-  const pubClient = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
-  const pubServer = new RTCPeerConnection({ udpMux: mux });
-  const subServer = new RTCPeerConnection({ udpMux: mux });
-  const subClient = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
-  let frames: NodeJS.Timeout | undefined;
+  const rig = await autoLayersRig();
+  const { router, subServer, subClient } = rig;
   let feedback: NodeJS.Timeout | undefined;
   try {
-    const source = new LocalStreamTrack({ kind: 'video' });
-    const pubSender = pubClient.addTransceiver(source, { direction: 'sendonly', sendEncodings: RIDS.map((rid) => ({ rid })) }).sender;
-    const pubTransceiver = new Promise<RTCRtpTransceiver>((r) => pubServer.once('track', (e) => r(e.transceiver)));
-    await connect(pubClient, pubServer);
-    const ssrcs = pubSender.getParameters().encodings.map((e) => e.ssrc);
-    const keyWanted = RIDS.map(() => true);
-    pubSender.on('rtcp', (e) => {
-      if (e.packet instanceof RtcpPictureLossIndication && ssrcs.includes(e.packet.mediaSsrc)) keyWanted[ssrcs.indexOf(e.packet.mediaSsrc)] = true;
-    });
-    let frame = 0;
-    frames = setInterval(() => {
-      for (let l = 0; l < RIDS.length; l++) {
-        const key = keyWanted[l]!;
-        keyWanted[l] = false;
-        const packets = Math.ceil(FRAME_BYTES[l]! / 1000);
-        for (let k = 0; k < packets; k++) {
-          source.send(new RtpPacket({ timestamp: frame * 3000, marker: k === packets - 1, payload: vp8(frame & 0x7fff, key, k === 0, FRAME_BYTES[l]! / packets) }), { rid: RIDS[l]! });
-        }
-      }
-      frame++;
-    }, 33);
-    const producer = await router.produce(pubServer, await within(pubTransceiver, 5000, 'publisher track'));
-    await until(() => [0, 1, 2].every((l) => producer.layerSsrc(l) !== undefined), 'three layers bound');
+    const producer = await publishSimulcast(rig, RIDS, FRAME_BYTES);
 
     const arrivals = new Arrivals();
     subClient.transportPolicies.add(arrivals);
@@ -83,12 +52,7 @@ test('router: an automatic consumer follows the send-side estimate from a transp
     assert.match(subClient.localDescription!.sdp, /a=rtcp-fb:\d+ transport-cc/, 'transport-cc negotiated');
     assert.doesNotMatch(subClient.localDescription!.sdp, /goog-remb/, 'no REMB');
     const consumer = await router.consume(producer, subServer, subTransceiver, { autoLayers: true });
-    const track = await within(subTrack, 5000, 'subscriber track');
-    void (async () => {
-      for await (const _ of track) {
-        // drain
-      }
-    })().catch(() => undefined);
+    drain(await within(subTrack, 5000, 'subscriber track'));
     const targets: TargetLayersChange[] = [];
     consumer.on('targetlayerschange', (c) => targets.push(c));
     await until(() => consumer.currentLayers?.spatialLayer === 2, 'layer 2 sent');
@@ -167,13 +131,7 @@ test('router: an automatic consumer follows the send-side estimate from a transp
     assert.equal(router.stats.autoLayerFeedback.transportCcFeedback, fedBefore, 'not fed');
     assert.equal(router.stats.jsDeliveries, 0);
   } finally {
-    if (frames) clearInterval(frames);
     if (feedback) clearInterval(feedback);
-    router.close();
-    subClient.close();
-    subServer.close();
-    pubClient.close();
-    pubServer.close();
-    mux.close();
+    rig.close();
   }
 });

@@ -5,55 +5,23 @@
 // the consumer goes back to its preferred layers; misuse throws.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCRtpTransceiver } from '../../../lib/peer/index.js';
-import { RtpPacket } from '../../../lib/rtp/rtp-packet.js';
-import { RtcpPictureLossIndication } from '../../../lib/rtp/rtcp/picture-loss-indication.js';
+import { LocalStreamTrack, type MediaStreamTrack } from '../../../lib/peer/index.js';
 import { RtcpReceiverEstimatedMaxBitrate } from '../../../lib/rtp/rtcp/receiver-estimated-max-bitrate.js';
 import { RtcpReceiverReport } from '../../../lib/rtp/rtcp/receiver-report.js';
 import '../../../lib/policy/default-policies.js';
-import { BandwidthLayerSelection } from '../../../lib/policy/layer-selection.js';
-import { UdpMux } from '../../../lib/transport/source/udp-mux.js';
-import { Router, type ConsumerLayers, type TargetLayersChange } from '../../../lib/sfu/index.js';
+import type { ConsumerLayers, TargetLayersChange } from '../../../lib/sfu/index.js';
 import { within } from '../../integration/peer-helpers.js';
-import { connect, until, vp8 } from './sfu-test-helpers.js';
+import { autoLayersRig, connect, drain, publishSimulcast, until } from './sfu-test-helpers.js';
 
 const RIDS = ['q', 'h', 'f'];
 /** Payload bytes per frame of each layer at 30 fps: about 120, 360 and 960 kbit/s. */
 const FRAME_BYTES = [500, 1500, 4000];
 
 test('router: an automatic consumer follows the subscriber\'s REMB and loss reports under its preferred layers', { timeout: 240_000 }, async () => {
-  const mux = await UdpMux.bind({ address: '127.0.0.1' });
-  const router = Router.create(mux, { layerSelection: () => new BandwidthLayerSelection({ upHoldMs: 500, lossStepMs: 0 }) });
-  const pubClient = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
-  const pubServer = new RTCPeerConnection({ udpMux: mux });
-  const subServer = new RTCPeerConnection({ udpMux: mux });
-  const subClient = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
-  let frames: NodeJS.Timeout | undefined;
+  const rig = await autoLayersRig();
+  const { router, subServer, subClient } = rig;
   try {
-    const source = new LocalStreamTrack({ kind: 'video' });
-    const pubSender = pubClient.addTransceiver(source, { direction: 'sendonly', sendEncodings: RIDS.map((rid) => ({ rid })) }).sender;
-    const pubTransceiver = new Promise<RTCRtpTransceiver>((r) => pubServer.once('track', (e) => r(e.transceiver)));
-    await connect(pubClient, pubServer);
-    const ssrcs = pubSender.getParameters().encodings.map((e) => e.ssrc);
-    const keyWanted = RIDS.map(() => true);
-    pubSender.on('rtcp', (e) => {
-      if (e.packet instanceof RtcpPictureLossIndication && ssrcs.includes(e.packet.mediaSsrc)) keyWanted[ssrcs.indexOf(e.packet.mediaSsrc)] = true;
-    });
-    let frame = 0;
-    const sendFrame = (): void => {
-      for (let l = 0; l < RIDS.length; l++) {
-        const key = keyWanted[l]!;
-        keyWanted[l] = false;
-        const packets = Math.ceil(FRAME_BYTES[l]! / 1000);
-        for (let k = 0; k < packets; k++) {
-          source.send(new RtpPacket({ timestamp: frame * 3000, marker: k === packets - 1, payload: vp8(frame & 0x7fff, key, k === 0, FRAME_BYTES[l]! / packets) }), { rid: RIDS[l]! });
-        }
-      }
-      frame++;
-    };
-    frames = setInterval(sendFrame, 33);
-    const producer = await router.produce(pubServer, await within(pubTransceiver, 5000, 'publisher track'));
-    await until(() => [0, 1, 2].every((l) => producer.layerSsrc(l) !== undefined), 'three layers bound');
+    const producer = await publishSimulcast(rig, RIDS, FRAME_BYTES);
 
     const subTransceiver = subServer.addTransceiver(new LocalStreamTrack({ kind: 'video' }), { direction: 'sendonly' });
     const subTrack = new Promise<MediaStreamTrack>((r) => subClient.once('track', (e) => r(e.track)));
@@ -61,12 +29,7 @@ test('router: an automatic consumer follows the subscriber\'s REMB and loss repo
     const consumer = await router.consume(producer, subServer, subTransceiver, { autoLayers: true, preferredLayers: { spatialLayer: 1 } });
     assert.equal(consumer.autoLayers, true);
     assert.deepEqual(consumer.targetLayers, { spatialLayer: 1, temporalLayer: 3 }, 'starts at its preferred layers');
-    const track = await within(subTrack, 5000, 'subscriber track');
-    void (async () => {
-      for await (const _ of track) {
-        // drain
-      }
-    })().catch(() => undefined);
+    drain(await within(subTrack, 5000, 'subscriber track'));
     const targets: TargetLayersChange[] = [];
     const switches: ConsumerLayers[] = [];
     consumer.on('targetlayerschange', (c) => targets.push(c));
@@ -117,12 +80,6 @@ test('router: an automatic consumer follows the subscriber\'s REMB and loss repo
     consumer.close();
     assert.throws(() => consumer.setAutoLayers(true), { code: 'ERR_SFU_CONSUMER_CLOSED' });
   } finally {
-    if (frames) clearInterval(frames);
-    router.close();
-    subClient.close();
-    subServer.close();
-    pubClient.close();
-    pubServer.close();
-    mux.close();
+    rig.close();
   }
 });
