@@ -4,23 +4,16 @@
 // or closed and counted; the port and the other connections go on, nothing hangs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { frameRfc4571, Rfc4571Framer } from '../../lib/ice/rfc4571-framer.js';
 import { StunAttr, StunClass, StunMethod } from '../../lib/ice/stun-constants.js';
 import { StunMessage } from '../../lib/ice/stun-message.js';
-import { IceTransport } from '../../lib/transport/ice-transport.js';
-import { TcpMux, type TcpMuxOptions } from '../../lib/transport/source/tcp-mux.js';
+import type { IceTransport } from '../../lib/transport/ice-transport.js';
+import type { TcpMux } from '../../lib/transport/source/tcp-mux.js';
+import { within } from '../integration/peer-helpers.js';
+import { closed, listenWithIce, open, PEER } from '../unit/transport/tcp-mux-test-helpers.js';
 
-const PEER = { ufrag: 'peer', password: 'peerpasswordpeerpassword' };
-
-async function setup(options: Partial<TcpMuxOptions> = {}): Promise<{ mux: TcpMux; ice: IceTransport; close(): void }> {
-  const mux = await TcpMux.listen({ address: '127.0.0.1', ...options });
-  const ice = new IceTransport({ role: 'controlled', gather: { addresses: [] } });
-  mux.attach(ice);
-  await ice.gather();
-  ice.setRemoteParameters({ usernameFragment: PEER.ufrag, password: PEER.password });
-  return { mux, ice, close: () => (ice.close(), mux.close()) };
-}
+const setup = listenWithIce;
 
 let txid = 0;
 function check(ice: IceTransport): Buffer {
@@ -33,26 +26,9 @@ function check(ice: IceTransport): Buffer {
     .encode({ integrityKey: Buffer.from(ice.localParameters.password), fingerprint: true });
 }
 
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<T>((_, rej) => (t = setTimeout(() => rej(new Error(`timed out: ${what}`)), ms)))]).finally(() => clearTimeout(t));
-}
-
-function closed(s: Socket): Promise<void> {
-  return new Promise((r) => {
-    if (s.destroyed || s.readableEnded) return r();
-    s.on('close', () => r());
-    s.on('end', () => r());
-    s.on('error', () => r());
-  });
-}
-
 /** A connection whose first check was answered; `answers()` counts Binding success responses. */
 async function authenticated(mux: TcpMux, ice: IceTransport): Promise<{ socket: Socket; answers: () => number; nextAnswer: () => Promise<void> }> {
-  const socket = await new Promise<Socket>((resolve, reject) => {
-    const s = connect(mux.local.port, '127.0.0.1', () => resolve(s));
-    s.on('error', reject);
-  });
+  const socket = await open(mux);
   const framer = new Rfc4571Framer();
   let answers = 0;
   let waiting: (() => void)[] = [];

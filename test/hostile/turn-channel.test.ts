@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { coturnSkip, startCoturn, type Coturn } from '../integration/coturn.js';
+import { connectAudioBothWays, until } from '../integration/turn-test-helpers.js';
 import { RawUdp } from './raw-udp.js';
 import { counters, delta, FaultWatch, within } from './session.js';
 
@@ -33,20 +34,6 @@ after(() => {
   turn?.close();
   watch?.dispose();
 });
-
-function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  return within(
-    new Promise<void>((resolve) => {
-      const tick = (): void => {
-        if (cond()) resolve();
-        else setTimeout(tick, 10).unref();
-      };
-      tick();
-    }),
-    ms,
-    what,
-  );
-}
 
 /** Sends tagged packets on `track` (a few per turn) until `remote` delivers one of them. */
 async function flows(track: LocalStreamTrack, remote: MediaStreamTrack, tag: string): Promise<void> {
@@ -100,18 +87,7 @@ test('forged ChannelData from the TURN server address is dropped and counted; re
   const client = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], iceServers: [turn!.iceServer('udp')], iceTransportPolicy: 'relay' });
   const server = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
   try {
-    const up = new LocalStreamTrack({ kind: 'audio' });
-    client.addTransceiver(up, { direction: 'sendrecv' });
-    const upRemote = new Promise<MediaStreamTrack>((r) => server.once('track', (e) => r(e.track)));
-    const downRemote = new Promise<MediaStreamTrack>((r) => client.once('track', (e) => r(e.track)));
-    client.onicecandidate = (e) => void server.addIceCandidate({ candidate: e.candidate?.candidate ?? '' }).catch(() => undefined);
-    await client.setLocalDescription(await client.createOffer());
-    await server.setRemoteDescription(client.localDescription!);
-    const down = new LocalStreamTrack({ kind: 'audio' });
-    server.addTrack(down);
-    await server.setLocalDescription(await server.createAnswer());
-    await client.setRemoteDescription(server.localDescription!);
-    await within(Promise.all([client.connected(), server.connected()]), 20_000, 'connected over the relay');
+    const { up, down, upRemote, downRemote } = await connectAudioBothWays(client, server, { trickleFrom: 'client', connectMs: 20_000 });
     const ct = client.mediaTransport!;
     await until(() => ct.relayRouted, 10_000, 'the native TURN channel route');
     const [ut, dt] = [await within(upRemote, 5000, 'up track'), await within(downRemote, 5000, 'down track')];

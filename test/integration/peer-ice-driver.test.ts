@@ -12,6 +12,7 @@ import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCDat
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import { negotiate, within } from './peer-helpers.js';
+import { connectAudioBothWays } from './turn-test-helpers.js';
 
 async function exchange(client: RTCPeerConnection, server: RTCPeerConnection, label: string, afterNegotiate?: () => Promise<void>): Promise<void> {
   const audio = new LocalStreamTrack({ kind: 'audio' });
@@ -109,18 +110,7 @@ for (const transport of ['udp', 'tcp'] as const) {
     const client = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], iceServers, iceTransportPolicy: 'relay' });
     const server = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
     try {
-      const up = new LocalStreamTrack({ kind: 'audio' });
-      client.addTransceiver(up, { direction: 'sendrecv' });
-      const upRemote = new Promise<MediaStreamTrack>((r) => server.once('track', (e) => r(e.track)));
-      const downRemote = new Promise<MediaStreamTrack>((r) => client.once('track', (e) => r(e.track)));
-      client.onicecandidate = (e) => void server.addIceCandidate({ candidate: e.candidate?.candidate ?? '' }).catch(() => undefined);
-      await client.setLocalDescription(await client.createOffer());
-      await server.setRemoteDescription(client.localDescription!);
-      const down = new LocalStreamTrack({ kind: 'audio' });
-      server.addTrack(down);
-      await server.setLocalDescription(await server.createAnswer());
-      await client.setRemoteDescription(server.localDescription!);
-      await within(Promise.all([client.connected(), server.connected()]), 15_000, 'connected over the relay');
+      const { up, down, upRemote, downRemote } = await connectAudioBothWays(client, server, { trickleFrom: 'client', connectMs: 15_000 });
       const [ut, dt] = [await within(upRemote, 5000, 'up track'), await within(downRemote, 5000, 'down track')];
       // The channel bind completes on its own after ICE; once it has, every packet goes natively.
       const bound = (async () => {

@@ -44,6 +44,14 @@ function trickle(from: RTCPeerConnection, to: RTCPeerConnection, path: ClientPat
   };
 }
 
+/** One offer/answer round from `offerer` to `answerer`, each description as the other side gets it on `path`. */
+async function negotiateOnPath(offerer: RTCPeerConnection, answerer: RTCPeerConnection, path: ClientPath): Promise<void> {
+  await offerer.setLocalDescription(await offerer.createOffer());
+  await answerer.setRemoteDescription({ type: 'offer', sdp: onPath(path, offerer.localDescription!.sdp) });
+  await answerer.setLocalDescription(await answerer.createAnswer());
+  await offerer.setRemoteDescription({ type: 'answer', sdp: onPath(path, answerer.localDescription!.sdp) });
+}
+
 async function connected(c: RTCPeerConnection, s: RTCPeerConnection, path: ClientPath): Promise<void> {
   await within(Promise.all([c.connected(), s.connected()]), 20_000, `${path} leg connected`);
   const pair = c.mediaTransport!.selectedPair!;
@@ -58,10 +66,7 @@ async function publisherLeg(mux: UdpMux, tcp: TcpMux, path: ClientPath): Promise
   const source = new LocalStreamTrack({ kind: 'audio' });
   c.addTransceiver(source, { direction: 'sendonly' });
   const transceiver = new Promise<RTCRtpTransceiver>((r) => s.once('track', (e) => r(e.transceiver)));
-  await c.setLocalDescription(await c.createOffer());
-  await s.setRemoteDescription({ type: 'offer', sdp: onPath(path, c.localDescription!.sdp) });
-  await s.setLocalDescription(await s.createAnswer());
-  await c.setRemoteDescription({ type: 'answer', sdp: onPath(path, s.localDescription!.sdp) });
+  await negotiateOnPath(c, s, path);
   await connected(c, s, path);
   return { c, s, source, transceiver: await within(transceiver, 5000, 'publisher track') };
 }
@@ -72,12 +77,30 @@ async function subscriberLeg(mux: UdpMux, tcp: TcpMux, path: ClientPath): Promis
   trickle(c, s, path);
   const transceiver = s.addTransceiver(new LocalStreamTrack({ kind: 'audio' }), { direction: 'sendonly' });
   const track = new Promise<MediaStreamTrack>((r) => c.once('track', (e) => r(e.track)));
-  await s.setLocalDescription(await s.createOffer());
-  await c.setRemoteDescription({ type: 'offer', sdp: onPath(path, s.localDescription!.sdp) });
-  await c.setLocalDescription(await c.createAnswer());
-  await s.setRemoteDescription({ type: 'answer', sdp: onPath(path, c.localDescription!.sdp) });
+  await negotiateOnPath(s, c, path);
   await connected(c, s, path);
   return { c, s, transceiver, track: await within(track, 5000, 'subscriber track') };
+}
+
+/** The server side of the leg tests: a UdpMux and a passive TcpMux port under one Router, and the legs made on them. */
+async function serverSide(): Promise<{ mux: UdpMux; tcp: TcpMux; router: Router; legs: { c: RTCPeerConnection; s: RTCPeerConnection }[]; close(): void }> {
+  const mux = await UdpMux.bind({ address: '127.0.0.1' });
+  const tcp = await TcpMux.listen({ address: '127.0.0.1' });
+  const router = Router.create(mux);
+  const legs: { c: RTCPeerConnection; s: RTCPeerConnection }[] = [];
+  return {
+    mux, tcp, router, legs,
+    /** Closes the router, both connections of every leg, then the ports. */
+    close: () => {
+      router.close();
+      for (const l of legs) {
+        l.c.close();
+        l.s.close();
+      }
+      tcp.close();
+      mux.close();
+    },
+  };
 }
 
 const PACKETS = 60;
@@ -86,10 +109,8 @@ const BURST = 20;
 
 for (const [pubPath, subPath] of [['turn', 'tcp'], ['tcp', 'turn']] as const) {
   test(`router: a publisher over ${pubPath === 'turn' ? 'TURN' : 'ICE-TCP'} forwarded natively to a subscriber over ${subPath === 'turn' ? 'TURN' : 'ICE-TCP'}`, { timeout: 90_000, skip: coturnSkip }, async () => {
-    const mux = await UdpMux.bind({ address: '127.0.0.1' });
-    const tcp = await TcpMux.listen({ address: '127.0.0.1' });
-    const router = Router.create(mux);
-    const legs: { c: RTCPeerConnection; s: RTCPeerConnection }[] = [];
+    const server = await serverSide();
+    const { mux, tcp, router, legs } = server;
     try {
       const pub = await publisherLeg(mux, tcp, pubPath);
       legs.push(pub);
@@ -137,13 +158,7 @@ for (const [pubPath, subPath] of [['turn', 'tcp'], ['tcp', 'turn']] as const) {
       const sc = sub.s.mediaTransport!.srtpCounters;
       assert.equal(sc.protectedInJs, 0, 'the subscriber leg protects nothing in JavaScript');
     } finally {
-      router.close();
-      for (const l of legs) {
-        l.c.close();
-        l.s.close();
-      }
-      tcp.close();
-      mux.close();
+      server.close();
     }
   });
 }
@@ -173,10 +188,8 @@ test("router: a connection relayed by its own TURN allocation is refused with a 
 });
 
 test('router: a subscriber over ICE-TCP whose ICE restart selects a UDP pair is counted as not followed, never as followed while packets go into the old sink', { timeout: 90_000 }, async () => {
-  const mux = await UdpMux.bind({ address: '127.0.0.1' });
-  const tcp = await TcpMux.listen({ address: '127.0.0.1' });
-  const router = Router.create(mux);
-  const legs: { c: RTCPeerConnection; s: RTCPeerConnection }[] = [];
+  const server = await serverSide();
+  const { mux, tcp, router, legs } = server;
   try {
     const pub = await publisherLeg(mux, tcp, 'tcp');
     legs.push(pub);
@@ -204,12 +217,6 @@ test('router: a subscriber over ICE-TCP whose ICE restart selects a UDP pair is 
     assert.ok(stats.pairsNotFollowed >= 1, `the switch off the TCP sink is reported: ${JSON.stringify(stats)}`);
     assert.equal(stats.pairsFollowed, 0, 'the engine still writes into the TCP sink: not followed');
   } finally {
-    router.close();
-    for (const l of legs) {
-      l.c.close();
-      l.s.close();
-    }
-    tcp.close();
-    mux.close();
+    server.close();
   }
 });

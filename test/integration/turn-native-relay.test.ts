@@ -6,31 +6,17 @@
 // costs a JavaScript call of its own. Counters, not timing, show which way the packets went.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack } from '../../lib/peer/index.js';
-import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
+import { RTCPeerConnection, type MediaStreamTrack, type RTCDataChannel } from '../../lib/peer/index.js';
 import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import { coturnSkip, startCoturn, type Coturn } from './coturn.js';
 import { within } from './peer-helpers.js';
+import { connectAudioBothWays, sendBothWays, until } from './turn-test-helpers.js';
 
 let turn: Coturn | undefined;
 before(async () => {
   if (!coturnSkip) turn = await startCoturn();
 });
 after(() => turn?.close());
-
-function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  return within(
-    new Promise<void>((resolve) => {
-      const tick = (): void => {
-        if (cond()) resolve();
-        else setTimeout(tick, 10).unref();
-      };
-      tick();
-    }),
-    ms,
-    what,
-  );
-}
 
 /** Reads `n` distinct payloads tagged `tag` from a track. */
 async function collect(track: MediaStreamTrack, tag: string, n: number): Promise<void> {
@@ -47,20 +33,16 @@ test(`media both ways over a TURN/${transport.toUpperCase()} relay: ChannelData 
   const client = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], iceServers: [turn!.iceServer(transport)], iceTransportPolicy: 'relay' });
   const server = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
   try {
-    const up = new LocalStreamTrack({ kind: 'audio' });
-    client.addTransceiver(up, { direction: 'sendrecv' });
-    const upRemote = new Promise<MediaStreamTrack>((r) => server.once('track', (e) => r(e.track)));
-    const downRemote = new Promise<MediaStreamTrack>((r) => client.once('track', (e) => r(e.track)));
-    const channel = client.createDataChannel('relay');
-    const remote = new Promise<string>((resolve) => server.once('datachannel', (e) => e.channel.once('message', (m) => resolve(String(m.data)))));
-    client.onicecandidate = (e) => void server.addIceCandidate({ candidate: e.candidate?.candidate ?? '' }).catch(() => undefined);
-    await client.setLocalDescription(await client.createOffer());
-    await server.setRemoteDescription(client.localDescription!);
-    const down = new LocalStreamTrack({ kind: 'audio' });
-    server.addTrack(down);
-    await server.setLocalDescription(await server.createAnswer());
-    await client.setRemoteDescription(server.localDescription!);
-    await within(Promise.all([client.connected(), server.connected()]), 20_000, 'connected over the relay');
+    let channel!: RTCDataChannel;
+    let remote!: Promise<string>;
+    const { up, down, upRemote, downRemote } = await connectAudioBothWays(client, server, {
+      trickleFrom: 'client',
+      connectMs: 20_000,
+      beforeOffer: () => {
+        channel = client.createDataChannel('relay');
+        remote = new Promise<string>((resolve) => server.once('datachannel', (e) => e.channel.once('message', (m) => resolve(String(m.data)))));
+      },
+    });
     const ct = client.mediaTransport!;
     assert.equal(ct.selectedPair?.local.type, 'relay');
     // The channel is bound by the ICE checks' first Send indication; wait for the route it opens.
@@ -71,12 +53,7 @@ test(`media both ways over a TURN/${transport.toUpperCase()} relay: ChannelData 
     const before = { srtp: { ...ct.srtpCounters }, js: { ...ct.iceDriverStats.relayedMediaInJs }, udp: socket.stats, stream: ct.turnStreamStats };
     const N = 200;
     const all = Promise.all([within(collect(ut, 'up', N), 15_000, 'up media'), within(collect(dt, 'down', N), 15_000, 'down media')]);
-    for (let i = 0; i < N; i++) {
-      up.send(new RtpPacket({ timestamp: i * 960, payload: Buffer.from(`up ${i}`) }));
-      down.send(new RtpPacket({ timestamp: i * 960, payload: Buffer.from(`down ${i}`) }));
-      // Batches of 20 per turn: the relay's UDP buffers on loopback must not overflow.
-      if (i % 20 === 19) await new Promise((r) => setTimeout(r, 5));
-    }
+    await sendBothWays(up, down, N);
     await all;
     const after = { srtp: ct.srtpCounters, js: ct.iceDriverStats.relayedMediaInJs, udp: socket.stats, stream: ct.turnStreamStats };
 
@@ -118,18 +95,7 @@ test('a connection on a shared UdpMux port allocates on TURN/UDP from a socket o
   const server = new RTCPeerConnection({ udpMux: mux, iceServers: [turn!.iceServer('udp')], iceTransportPolicy: 'relay' });
   const client = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
   try {
-    const up = new LocalStreamTrack({ kind: 'audio' });
-    client.addTransceiver(up, { direction: 'sendrecv' });
-    const upRemote = new Promise<MediaStreamTrack>((r) => server.once('track', (e) => r(e.track)));
-    const downRemote = new Promise<MediaStreamTrack>((r) => client.once('track', (e) => r(e.track)));
-    server.onicecandidate = (e) => void client.addIceCandidate({ candidate: e.candidate?.candidate ?? '' }).catch(() => undefined);
-    await client.setLocalDescription(await client.createOffer());
-    await server.setRemoteDescription(client.localDescription!);
-    const down = new LocalStreamTrack({ kind: 'audio' });
-    server.addTrack(down);
-    await server.setLocalDescription(await server.createAnswer());
-    await client.setRemoteDescription(server.localDescription!);
-    await within(Promise.all([client.connected(), server.connected()]), 20_000, 'connected over the relay');
+    const { up, down, upRemote, downRemote } = await connectAudioBothWays(client, server, { trickleFrom: 'server', connectMs: 20_000 });
     const st = server.mediaTransport!;
     assert.equal(st.selectedPair?.local.type, 'relay', 'the shared-port connection sends through its TURN allocation');
     assert.ok(!server.localDescription!.sdp.includes(` ${mux.local.port} typ host`), 'the relay policy announces no host candidate of the port');
@@ -138,11 +104,7 @@ test('a connection on a shared UdpMux port allocates on TURN/UDP from a socket o
     const before = { srtp: { ...st.srtpCounters }, js: { ...st.iceDriverStats.relayedMediaInJs } };
     const N = 100;
     const all = Promise.all([within(collect(ut, 'up', N), 15_000, 'up media'), within(collect(dt, 'down', N), 15_000, 'down media')]);
-    for (let i = 0; i < N; i++) {
-      up.send(new RtpPacket({ timestamp: i * 960, payload: Buffer.from(`up ${i}`) }));
-      down.send(new RtpPacket({ timestamp: i * 960, payload: Buffer.from(`down ${i}`) }));
-      if (i % 20 === 19) await new Promise((r) => setTimeout(r, 5));
-    }
+    await sendBothWays(up, down, N);
     await all;
     const after = { srtp: st.srtpCounters, js: st.iceDriverStats.relayedMediaInJs };
     assert.equal(after.js.sent - before.js.sent, 0, JSON.stringify(after.js));

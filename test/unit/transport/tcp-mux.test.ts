@@ -4,23 +4,16 @@
 // floods of silent connections) are closed and counted, with bounded buffers and deadlines.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
 import { frameRfc4571, Rfc4571Framer } from '../../../lib/ice/rfc4571-framer.js';
 import { StunAttr, StunClass, StunMethod } from '../../../lib/ice/stun-constants.js';
 import { StunMessage } from '../../../lib/ice/stun-message.js';
-import { IceTransport } from '../../../lib/transport/ice-transport.js';
+import type { IceTransport } from '../../../lib/transport/ice-transport.js';
 import { TcpMux, type TcpMuxOptions } from '../../../lib/transport/source/tcp-mux.js';
+import { within } from '../../integration/peer-helpers.js';
+import { closed, listenWithIce, open, PEER } from './tcp-mux-test-helpers.js';
 
-const PEER = { ufrag: 'peer', password: 'peerpasswordpeerpassword' };
-
-async function setup(options: Partial<TcpMuxOptions> = {}): Promise<{ mux: TcpMux; ice: IceTransport; close(): void }> {
-  const mux = await TcpMux.listen({ address: '127.0.0.1', checkTimeoutMs: 300, ...options });
-  const ice = new IceTransport({ role: 'controlled', gather: { addresses: [] } });
-  mux.attach(ice);
-  await ice.gather();
-  ice.setRemoteParameters({ usernameFragment: PEER.ufrag, password: PEER.password });
-  return { mux, ice, close: () => (ice.close(), mux.close()) };
-}
+/** The port under test: a check deadline of 300 ms unless `options` says otherwise. */
+const setup = (options: Partial<TcpMuxOptions> = {}): ReturnType<typeof listenWithIce> => listenWithIce({ checkTimeoutMs: 300, ...options });
 
 function check(ice: IceTransport, password = ice.localParameters.password): Buffer {
   return new StunMessage(StunMethod.Binding, StunClass.Request, Buffer.alloc(12, 3))
@@ -28,27 +21,6 @@ function check(ice: IceTransport, password = ice.localParameters.password): Buff
     .addUint32(StunAttr.Priority, 1000)
     .addUint64(StunAttr.IceControlling, 5n)
     .encode({ integrityKey: Buffer.from(password), fingerprint: true });
-}
-
-function open(mux: TcpMux): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect(mux.local.port, '127.0.0.1', () => resolve(s));
-    s.on('error', reject);
-  });
-}
-
-function closed(s: Socket): Promise<void> {
-  return new Promise((r) => {
-    if (s.destroyed || s.readableEnded) return r();
-    s.on('close', () => r());
-    s.on('end', () => r());
-    s.on('error', () => r());
-  });
-}
-
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<T>((_, rej) => (t = setTimeout(() => rej(new Error(`timed out: ${what}`)), ms)))]).finally(() => clearTimeout(t));
 }
 
 test('the candidate is `tcp ... typ host tcptype passive` on the shared port, with a TCP priority', async (t) => {
