@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { gc, soakCycle } from './soak-cycle.js';
+import { nativeHeapStats } from '../../lib/native/native-heap-stats.js';
+import { trimNativeHeap } from '../../lib/native/native-heap-trim.js';
 import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 
 
@@ -38,11 +40,15 @@ export interface SoakReport {
   rssTrend: number;
   /** Growth of the memory JS holds in ArrayBuffers and Buffers over the measured cycles along that line, bytes. */
   externalTrend: number;
+  /** Growth of the C heap in use (glibc mallinfo2) along that line, bytes; undefined where the allocator cannot say. */
+  nativeInUseTrend: number | undefined;
 }
 
 interface Snapshot {
   arrayBuffers: number;
   external: number;
+  /** C heap in use, bytes (undefined where the allocator cannot say, e.g. sanitizer builds). */
+  nativeInUse: number | undefined;
   rss: number;
   heapUsed: number;
   fds: number;
@@ -63,11 +69,16 @@ async function settle(): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
   gc();
+  // The library trims the C heap after handshakes and closes, rate-limited (docs/architecture.md),
+  // so without this a sample's RSS depended on how long ago the last trim ran: up to ±10 MiB
+  // between samples once that landed (153.6-170.5 MiB in one run). Trimming here puts every sample
+  // in the same allocator state; memory still in use (a leak) is not trimmable and still shows.
+  trimNativeHeap();
 }
 
-function memory(): Pick<Snapshot, 'rss' | 'heapUsed' | 'arrayBuffers' | 'external'> {
+function memory(): Pick<Snapshot, 'rss' | 'heapUsed' | 'arrayBuffers' | 'external' | 'nativeInUse'> {
   const m = process.memoryUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers, external: m.external };
+  return { rss: m.rss, heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers, external: m.external, nativeInUse: nativeHeapStats()?.inUse };
 }
 
 function snapshot(mux: UdpMux): Snapshot {
@@ -138,6 +149,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       rssGrowth: (final.rss - baseline.rss) / baseline.rss,
       rssTrend: (slope(samples, (x) => x.rss) * span) / baseline.rss,
       externalTrend: slope(samples, (x) => x.external) * span,
+      nativeInUseTrend: samples.every((x) => x.nativeInUse !== undefined) ? slope(samples, (x) => x.nativeInUse!) * span : undefined,
     };
   } finally {
     mux.close();
@@ -148,11 +160,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
  * Fails when anything accumulated between the baseline and the end. Memory (after GC, see settle):
  * - RSS along its trend must grow less than `rssLimit` of the baseline. One sample against another
  *   swung ±10 % (the flake: +10.1 %) while native objects freed by GC finalizers were still
- *   pending; with the finalizers run, samples sit within about 1 % of their line, and the line
+ *   pending, and again while free C-heap pages waited for the library's next trim; with the
+ *   finalizers run and the heap trimmed before each sample, samples sit within about 1 % of their line, and the line
  *   still rose 1-3 % over cycles 3,000-4,500 as the allocator settled, so the limit is 5 %.
  * - The memory JS holds in ArrayBuffers and Buffers (`external`) along its trend must grow less
  *   than 512 KiB: it moved by under 0.1 MiB in 1,500 cycles, and keeping 1 KiB per cycle
  *   (a deliberately leaking run) made it +1.5 MiB on a straight line.
+ * - The C heap in use (glibc's count of allocated bytes, where the allocator can say) along its
+ *   trend must grow less than 512 KiB: it sat within ±0.2 MiB of 6.9 MiB over 1,500 cycles (the
+ *   last sample, after the workers drained, 0.6-0.8 MiB lower), so a native leak of 1 KiB per cycle
+ *   (+1.5 MiB) would cross it although RSS, mostly V8's, cannot see it.
  * - The JS heap must end within 5 % + 1 MiB of the baseline (V8 drifts by about 1 MiB over 1,500
  *   cycles, so a slow leak of small JS objects shows only in the long form).
  */
@@ -161,6 +178,9 @@ export function assertNothingAccumulated(r: SoakReport, rssLimit = 0.05): void {
   const mib = (v: number): string => (v / 2 ** 20).toFixed(1);
   const series = r.samples.map((x) => `${x.cycle}: ${mib(x.rss)}`).join(', ');
   assert.ok(r.rssTrend < rssLimit, `RSS grew ${(r.rssTrend * 100).toFixed(1)} % along its trend after warm-up (MiB by cycle: ${series})`);
+  if (r.nativeInUseTrend !== undefined) {
+    assert.ok(r.nativeInUseTrend < 512 * 1024, `C heap in use grew ${mib(r.nativeInUseTrend)} MiB along its trend (${r.samples.map((x) => mib(x.nativeInUse ?? 0)).join(', ')} MiB)`);
+  }
   assert.ok(r.externalTrend < 512 * 1024, `memory held in ArrayBuffers/Buffers grew ${mib(r.externalTrend)} MiB along its trend (${r.samples.map((x) => mib(x.external)).join(', ')} MiB)`);
   assert.ok(f.heapUsed < b.heapUsed * 1.05 + 2 ** 20, `JS heap grew after warm-up (${mib(b.heapUsed)} → ${mib(f.heapUsed)} MiB)`);
   assert.ok(f.fds <= b.fds, `open descriptors grew: ${b.fds} → ${f.fds}`);
