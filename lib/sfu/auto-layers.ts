@@ -172,6 +172,10 @@ export class AutoLayerDriver {
       if (Number.isFinite(packet.bitrate) && packet.bitrate >= 0) {
         leg.estimateBps = packet.bitrate;
         leg.rembAt = now;
+        // A transport-cc estimate from before this REMB would be stale when the REMB expires:
+        // the estimator starts again from the feedback that follows.
+        leg.sendSide = undefined;
+        leg.sendSideBps = undefined;
       }
       return;
     }
@@ -199,13 +203,20 @@ export class AutoLayerDriver {
   // Feeds the send records since the last feedback, then the feedback, to the leg's estimator
   // (lib/policy/bandwidth-estimator.ts, the one the endpoint side uses); one native call.
   private onTransportCc(leg: AutoLeg, fb: RtcpTransportCcFeedback, now: number): void {
-    if (rembFresh(leg, now) || leg.transport === 0 || !this.sendLog) {
+    if (leg.transport === 0 || !this.sendLog) {
+      this.feedbackStats.transportCcIgnored++;
+      return;
+    }
+    // Collected also while a REMB rules, so the records of that time are not fed in one go (up to
+    // 4 s old) once it expires, and ring overwrites then are not counted as this feedback's.
+    const n = this.sendLog.collect(leg.transport, this.sendSeqs, this.sendSizes, this.sendAges);
+    const overwritten = this.sendLog.overwritten(leg.transport);
+    if (rembFresh(leg, now)) {
+      leg.overwrittenSeen = overwritten;
       this.feedbackStats.transportCcIgnored++;
       return;
     }
     const est = leg.sendSide ??= new SendSideBandwidthEstimator({ startBitrate: SEND_SIDE_START_BPS });
-    const n = this.sendLog.collect(leg.transport, this.sendSeqs, this.sendSizes, this.sendAges);
-    const overwritten = this.sendLog.overwritten(leg.transport);
     this.feedbackStats.transportSendsOverwritten += Math.max(0, overwritten - leg.overwrittenSeen);
     leg.overwrittenSeen = overwritten;
     for (let i = 0; i < n; i++) {

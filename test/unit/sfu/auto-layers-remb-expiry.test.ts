@@ -99,3 +99,34 @@ test('auto layers: an expired REMB stays the estimate while the connection sends
     driver.stop();
   }
 });
+
+test('auto layers: what was sent while a REMB ruled is not fed later, and an older transport-cc estimate does not outlive a new REMB', () => {
+  const log = new SyntheticSendLog();
+  const driver = new AutoLayerDriver(undefined, () => false, log);
+  const consumer = { id: 1, producer: {} } as unknown as Consumer;
+  const leg = {};
+  const seqs = new Uint16Array(8);
+  const sizes = new Uint32Array(8);
+  const ages = new Float64Array(8);
+  try {
+    driver.add(consumer, leg, 7);
+    // A transport-cc estimate first (no REMB yet).
+    for (let k = 0; k < 50; k++) log.send(k, 1200, k * 2);
+    log.clock = 200;
+    driver.onRtcp(leg, consumer, RtcpTransportCcFeedback.fromArrivals({ senderSsrc: 2, mediaSsrc: 3, baseSequenceNumber: 0, feedbackPacketCount: 0 },
+      Array.from({ length: 50 }, (_, k) => (k * 2 + 20) * 1000)), 200);
+    assert.equal(driver.feedbackStats.transportCcFeedback, 1);
+    // A REMB arrives; feedback during it is ignored, but its send records are taken out of the ring.
+    driver.onRtcp(leg, consumer, new RtcpReceiverEstimatedMaxBitrate(2, 300_000), 300);
+    for (let k = 50; k < 60; k++) log.send(k, 1200, 300 + k);
+    log.clock = 400;
+    driver.onRtcp(leg, consumer, RtcpTransportCcFeedback.fromArrivals({ senderSsrc: 2, mediaSsrc: 3, baseSequenceNumber: 50, feedbackPacketCount: 1 },
+      Array.from({ length: 10 }, (_, k) => (350 + k + 20) * 1000)), 400);
+    assert.equal(driver.feedbackStats.transportCcIgnored, 1);
+    assert.equal(log.collect(7, seqs, sizes, ages), 0, 'the records sent while the REMB ruled were collected and dropped');
+    // The REMB expires with no feedback since: the REMB, not the transport-cc estimate from before it.
+    assert.equal(driver.estimate(leg, 300 + REMB_EXPIRY_MS + 1000), 300_000);
+  } finally {
+    driver.stop();
+  }
+});
