@@ -341,6 +341,11 @@ export class Router {
       // A subscriber over passive ICE-TCP gets the connection's sink instead: the engine frames its
       // datagrams (RFC 4571) and they leave in one write per turn (docs/sfu.md "Legs over TCP").
       const tcpSink = media.tcpLegRoute?.forwardSink?.();
+      // A TCP pair whose connection is gone has no sink: without this the engine would send UDP
+      // datagrams to the TCP peer's address.
+      if (pair.local.protocol === 'tcp' && tcpSink === undefined) {
+        throw new InvalidStateError('ERR_SFU_NOT_CONNECTED', "the subscriber's TCP connection is closed");
+      }
       leg.transport = this.engine.addTransport(srtp.nativeHandle, destination.record, tcpSink ?? socket.nativeHandle);
       if (leg.transport === 0) throw new OperationError('ERR_SFU_TRANSPORT', 'the engine refused the subscriber transport');
       leg.tcpSink = tcpSink;
