@@ -9,8 +9,14 @@ void ForwardLegSendLog::enable(size_t capacity) {
     cap = 1;
     while (cap < capacity && cap < 65536) cap <<= 1;
   }
-  ring_.assign(cap, Slot{});
-  order_.assign(cap, 0);
+  if (cap == 0) {
+    // Turned off: give the ring's memory back (assign would keep the capacity).
+    std::vector<Slot>().swap(ring_);
+    std::vector<uint16_t>().swap(order_);
+  } else {
+    ring_.assign(cap, Slot{});
+    order_.assign(cap, 0);
+  }
   mask_ = cap ? cap - 1 : 0;
   written_ = read_ = 0;
 }
