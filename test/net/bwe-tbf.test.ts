@@ -7,11 +7,12 @@
 // cannot be made (not root, no `ip`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { createVethPair, deleteVethPair, sh } from './veth-pair.js';
 import { writeFileSync } from 'node:fs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -30,35 +31,13 @@ const ADDR_A = '10.213.0.1';
 const ADDR_B = '10.213.0.2';
 const LONG = process.env.PWT_NET_LONG === '1';
 
-function sh(cmd: string[], check = true): { ok: boolean; err: string } {
-  const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', timeout: 10_000 });
-  const ok = r.status === 0;
-  if (check && !ok) throw new Error(`${cmd.join(' ')}: ${r.stderr || r.error}`);
-  return { ok, err: r.stderr ?? String(r.error) };
-}
-
-function cleanup(): void {
-  sh(['ip', 'netns', 'del', NS_A], false);
-  sh(['ip', 'netns', 'del', NS_B], false);
-}
+const PAIR = { nsA: NS_A, nsB: NS_B, ifA: IF_A, ifB: IF_B, addrA: ADDR_A, addrB: ADDR_B };
+const cleanup = (): void => deleteVethPair(PAIR);
 
 /** Creates the two namespaces; returns a reason when it cannot. */
 function setup(rate: string): string | undefined {
-  if (process.platform !== 'linux') return 'network namespaces need Linux';
-  if (process.getuid?.() !== 0) return 'network namespaces need root';
-  if (!sh(['ip', '-V'], false).ok || !sh(['tc', '-V'], false).ok) return '`ip` or `tc` (iproute2) is missing';
-  cleanup();
-  const made = sh(['ip', 'netns', 'add', NS_A], false);
-  if (!made.ok) return `cannot create a network namespace: ${made.err.trim()}`;
-  sh(['ip', 'netns', 'add', NS_B]);
-  sh(['ip', 'link', 'add', 'name', IF_A, 'type', 'veth', 'peer', 'name', IF_B]);
-  sh(['ip', 'link', 'set', IF_A, 'netns', NS_A]);
-  sh(['ip', 'link', 'set', IF_B, 'netns', NS_B]);
-  for (const [ns, dev, addr] of [[NS_A, IF_A, ADDR_A], [NS_B, IF_B, ADDR_B]] as const) {
-    sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-    sh(['ip', '-n', ns, 'addr', 'add', `${addr}/24`, 'dev', dev]);
-    sh(['ip', '-n', ns, 'link', 'set', dev, 'up']);
-  }
+  const reason = createVethPair(PAIR);
+  if (reason !== undefined) return reason;
   // The bottleneck: the sender's egress. A 1 s latency bound lets the queue grow well past 200 ms,
   // so a bounded queueing delay is the estimator's doing, not the qdisc's.
   setRate(rate, 'add');

@@ -8,10 +8,11 @@
 // namespaces cannot be made (not root, no `ip`/`tc`).
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { createVethPair, deleteVethPair, sh } from './veth-pair.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -28,17 +29,8 @@ const IF_B = `sfu-layers-b${process.pid % 1000}`;
 const ADDR_A = '10.214.0.1';
 const ADDR_B = '10.214.0.2';
 
-function sh(cmd: string[], check = true): { ok: boolean; err: string } {
-  const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', timeout: 10_000 });
-  const ok = r.status === 0;
-  if (check && !ok) throw new Error(`${cmd.join(' ')}: ${r.stderr || r.error}`);
-  return { ok, err: r.stderr ?? String(r.error) };
-}
-
-function cleanup(): void {
-  sh(['ip', 'netns', 'del', NS_A], false);
-  sh(['ip', 'netns', 'del', NS_B], false);
-}
+const PAIR = { nsA: NS_A, nsB: NS_B, ifA: IF_A, ifB: IF_B, addrA: ADDR_A, addrB: ADDR_B };
+const cleanup = (): void => deleteVethPair(PAIR);
 
 function setRate(rate: string, verb: 'add' | 'change' = 'change'): void {
   sh(['ip', 'netns', 'exec', NS_A, 'tc', 'qdisc', verb, 'dev', IF_A, 'root', 'tbf', 'rate', rate, 'burst', '16kb', 'latency', '300ms']);
@@ -46,21 +38,8 @@ function setRate(rate: string, verb: 'add' | 'change' = 'change'): void {
 
 /** Creates the two namespaces, the link open (100 Mbit/s); returns a reason when it cannot. */
 function setup(): string | undefined {
-  if (process.platform !== 'linux') return 'network namespaces need Linux';
-  if (process.getuid?.() !== 0) return 'network namespaces need root';
-  if (!sh(['ip', '-V'], false).ok || !sh(['tc', '-V'], false).ok) return '`ip` or `tc` (iproute2) is missing';
-  cleanup();
-  const made = sh(['ip', 'netns', 'add', NS_A], false);
-  if (!made.ok) return `cannot create a network namespace: ${made.err.trim()}`;
-  sh(['ip', 'netns', 'add', NS_B]);
-  sh(['ip', 'link', 'add', 'name', IF_A, 'type', 'veth', 'peer', 'name', IF_B]);
-  sh(['ip', 'link', 'set', IF_A, 'netns', NS_A]);
-  sh(['ip', 'link', 'set', IF_B, 'netns', NS_B]);
-  for (const [ns, dev, addr] of [[NS_A, IF_A, ADDR_A], [NS_B, IF_B, ADDR_B]] as const) {
-    sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-    sh(['ip', '-n', ns, 'addr', 'add', `${addr}/24`, 'dev', dev]);
-    sh(['ip', '-n', ns, 'link', 'set', dev, 'up']);
-  }
+  const reason = createVethPair(PAIR);
+  if (reason !== undefined) return reason;
   setRate('100mbit', 'add');
   return undefined;
 }
