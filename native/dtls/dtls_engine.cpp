@@ -578,6 +578,9 @@ void DtlsEngine::Handover() {
   bio_state_.capture = nullptr;
   SSL_free(ssl_);  // frees the BIO too (SSL_set_bio gave it the only reference)
   ssl_ = nullptr;
+  // The queues grew for handshake flights; an idle connection needs none of that capacity.
+  out_.ReleaseWhenEmpty();
+  data_.ReleaseWhenEmpty();
   buffers_released_ = false;
   ERR_clear_error();
 }

@@ -200,19 +200,27 @@ bool DtlsAeadCipher::Open(const uint8_t* header, const uint8_t* body, size_t bod
 std::unique_ptr<DtlsRecordLayer> DtlsRecordLayer::Create(const DtlsSuite& suite, const uint8_t* master,
                                                          const uint8_t* client_random, const uint8_t* server_random,
                                                          bool is_client, uint64_t next_write_seq) {
-  DtlsKeyBlock keys;
-  if (next_write_seq > kDtlsMaxSequence + 1 ||
-      !DeriveDtlsKeyBlock(suite, master, client_random, server_random, &keys)) {
-    return nullptr;
-  }
-  std::unique_ptr<DtlsRecordLayer> layer(new DtlsRecordLayer(suite));
-  layer->write_ = DtlsAeadCipher::Create(suite.aead, is_client ? keys.client_key : keys.server_key,
-                                         is_client ? keys.client_iv : keys.server_iv, true);
-  layer->read_ = DtlsAeadCipher::Create(suite.aead, is_client ? keys.server_key : keys.client_key,
-                                        is_client ? keys.server_iv : keys.client_iv, false);
-  if (!layer->write_ || !layer->read_) return nullptr;
+  if (next_write_seq > kDtlsMaxSequence + 1 || CipherOf(suite.aead) == nullptr) return nullptr;
+  std::unique_ptr<DtlsRecordLayer> layer(new DtlsRecordLayer(suite, is_client));
+  if (!DeriveDtlsKeyBlock(suite, master, client_random, server_random, &layer->keys_)) return nullptr;
   layer->write_seq_ = next_write_seq;
   return layer;
+}
+
+DtlsAeadCipher* DtlsRecordLayer::Writer() {
+  if (!write_) {
+    write_ = DtlsAeadCipher::Create(suite_->aead, is_client_ ? keys_.client_key : keys_.server_key,
+                                    is_client_ ? keys_.client_iv : keys_.server_iv, true);
+  }
+  return write_.get();
+}
+
+DtlsAeadCipher* DtlsRecordLayer::Reader() {
+  if (!read_) {
+    read_ = DtlsAeadCipher::Create(suite_->aead, is_client_ ? keys_.server_key : keys_.client_key,
+                                   is_client_ ? keys_.server_iv : keys_.client_iv, false);
+  }
+  return read_.get();
 }
 
 std::unique_ptr<DtlsAeadCipher> DtlsRecordLayer::OwnWriteOpener(const DtlsSuite& suite, const uint8_t* master,
@@ -227,7 +235,9 @@ std::unique_ptr<DtlsAeadCipher> DtlsRecordLayer::OwnWriteOpener(const DtlsSuite&
 size_t DtlsRecordLayer::Protect(uint8_t type, const uint8_t* plain, size_t len, uint8_t* out, size_t cap) {
   // RFC 6347 section 4.1: a sequence number is never reused within an epoch; past 2^48 - 1 we stop.
   if (len > 16384 || write_seq_ > kDtlsMaxSequence) return 0;
-  size_t n = write_->Seal(type, kEpoch, write_seq_, plain, len, out, cap);
+  DtlsAeadCipher* writer = Writer();
+  if (writer == nullptr) return 0;
+  size_t n = writer->Seal(type, kEpoch, write_seq_, plain, len, out, cap);
   if (n != 0) ++write_seq_;
   return n;
 }
@@ -246,7 +256,8 @@ RecordOpenResult DtlsRecordLayer::Unprotect(const uint8_t* record, size_t len, u
     if (window_top_ - seq >= 64) return RecordOpenResult::kTooOld;
     if (WasReceived(seq)) return RecordOpenResult::kReplayed;
   }
-  if (!read_->Open(record, record + kDtlsRecordHeaderLength, body, out, cap, out_len)) {
+  DtlsAeadCipher* reader = Reader();
+  if (reader == nullptr || !reader->Open(record, record + kDtlsRecordHeaderLength, body, out, cap, out_len)) {
     return RecordOpenResult::kBadRecord;
   }
   MarkReceived(seq);

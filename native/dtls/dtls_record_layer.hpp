@@ -124,15 +124,23 @@ class DtlsRecordLayer {
   const DtlsSuite& suite() const { return *suite_; }
   uint64_t next_write_seq() const { return write_seq_; }
   /** Smallest non-empty body a genuine record can have (explicit nonce + tag). */
-  size_t min_body() const { return read_->overhead(); }
+  size_t min_body() const { return DtlsAeadExplicitNonceLength(suite_->aead) + kDtlsAeadTagLength; }
+  /** True once a direction's EVP context exists (they are made on first use). */
+  bool keyed() const { return write_ != nullptr || read_ != nullptr; }
   /** Opens records with our own write key (only to reread our own captured records). */
   static std::unique_ptr<DtlsAeadCipher> OwnWriteOpener(const DtlsSuite& suite, const uint8_t* master,
                                                         const uint8_t* client_random, const uint8_t* server_random,
                                                         bool is_client);
 
  private:
-  explicit DtlsRecordLayer(const DtlsSuite& suite) : suite_(&suite) {}
+  DtlsRecordLayer(const DtlsSuite& suite, bool is_client) : suite_(&suite), is_client_(is_client) {}
+  DtlsAeadCipher* Writer();
+  DtlsAeadCipher* Reader();
   const DtlsSuite* suite_;
+  bool is_client_;
+  // The keys; each direction's EVP context (about 1.3 KiB with AES-GCM) is made on first use, so
+  // a connection that never carries a record after the handshake (media only) holds neither.
+  DtlsKeyBlock keys_;
   std::unique_ptr<DtlsAeadCipher> write_;
   std::unique_ptr<DtlsAeadCipher> read_;
   uint64_t write_seq_ = 0;
