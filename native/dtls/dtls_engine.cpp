@@ -571,7 +571,7 @@ void DtlsEngine::Handover() {
   record_layer_ = std::move(layer);
   next_epoch0_seq_ = bio_state_.next_write_seq[0];
   if (!capture_.empty()) {
-    auto opener = DtlsRecordLayer::OwnWriteOpener(*suite, master_, client_random_, server_random_, is_client);
+    auto opener = record_layer_->OwnWriteOpener();
     if (opener) KeepLastFlight(*opener);
   }
   std::vector<std::vector<uint8_t>>().swap(capture_);

@@ -14,10 +14,9 @@ namespace pwt {
 
 bool TlsPrf(DtlsPrfHash hash, const uint8_t* secret, size_t secret_len, const char* label, const uint8_t* seed_a,
             size_t seed_a_len, const uint8_t* seed_b, size_t seed_b_len, uint8_t* out, size_t out_len) {
-  // Used a few times per connection (key block, SRTP export), so the fetch is not worth caching.
-  EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "TLS1-PRF", nullptr);
+  // Fetched once per process (immutable, shared by threads; docs/native-build.md on implicit fetches).
+  static EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "TLS1-PRF", nullptr);
   EVP_KDF_CTX* ctx = kdf ? EVP_KDF_CTX_new(kdf) : nullptr;
-  EVP_KDF_free(kdf);
   if (ctx == nullptr) {
     ERR_clear_error();
     return false;

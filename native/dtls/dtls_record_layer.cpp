@@ -223,13 +223,9 @@ DtlsAeadCipher* DtlsRecordLayer::Reader() {
   return read_.get();
 }
 
-std::unique_ptr<DtlsAeadCipher> DtlsRecordLayer::OwnWriteOpener(const DtlsSuite& suite, const uint8_t* master,
-                                                                const uint8_t* client_random,
-                                                                const uint8_t* server_random, bool is_client) {
-  DtlsKeyBlock keys;
-  if (!DeriveDtlsKeyBlock(suite, master, client_random, server_random, &keys)) return nullptr;
-  return DtlsAeadCipher::Create(suite.aead, is_client ? keys.client_key : keys.server_key,
-                                is_client ? keys.client_iv : keys.server_iv, false);
+std::unique_ptr<DtlsAeadCipher> DtlsRecordLayer::OwnWriteOpener() const {
+  return DtlsAeadCipher::Create(suite_->aead, is_client_ ? keys_.client_key : keys_.server_key,
+                                is_client_ ? keys_.client_iv : keys_.server_iv, false);
 }
 
 size_t DtlsRecordLayer::Protect(uint8_t type, const uint8_t* plain, size_t len, uint8_t* out, size_t cap) {

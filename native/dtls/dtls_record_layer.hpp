@@ -127,10 +127,8 @@ class DtlsRecordLayer {
   size_t min_body() const { return DtlsAeadExplicitNonceLength(suite_->aead) + kDtlsAeadTagLength; }
   /** True once a direction's EVP context exists (they are made on first use). */
   bool keyed() const { return write_ != nullptr || read_ != nullptr; }
-  /** Opens records with our own write key (only to reread our own captured records). */
-  static std::unique_ptr<DtlsAeadCipher> OwnWriteOpener(const DtlsSuite& suite, const uint8_t* master,
-                                                        const uint8_t* client_random, const uint8_t* server_random,
-                                                        bool is_client);
+  /** A cipher that opens records sealed with our own write key (to reread our captured last flight). */
+  std::unique_ptr<DtlsAeadCipher> OwnWriteOpener() const;
 
  private:
   DtlsRecordLayer(const DtlsSuite& suite, bool is_client) : suite_(&suite), is_client_(is_client) {}
