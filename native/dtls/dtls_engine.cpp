@@ -37,6 +37,7 @@ constexpr uint8_t kChangeCipherSpec = 20;
 constexpr uint8_t kAlert = 21;
 constexpr uint8_t kHandshake = 22;
 constexpr uint8_t kApplicationData = 23;
+constexpr uint8_t kFinished = 20;  // handshake msg_type (RFC 5246 section 7.4)
 constexpr uint8_t kAlertWarning = 1;
 constexpr uint8_t kAlertFatal = 2;
 constexpr uint8_t kCloseNotify = 0;
@@ -647,9 +648,11 @@ void DtlsEngine::ReceiveAfterHandover(const uint8_t* data, size_t len) {
         OnAlert(tls_read_buffer.data(), n);
         break;
       case kHandshake:
-        // The peer's Finished again: our last flight was lost (RFC 6347 section 4.2.4). Authenticated
+        // The peer's Finished again (msg_type 20; a renegotiating ClientHello is not answered): our
+        // last flight was lost (RFC 6347 section 4.2.4). Authenticated
         // and new to the window, so only the peer's own timer paces this; once per datagram, bounded.
-        if (!flight_ends_.empty() && !resent && counters_.flight_resends < kDtlsMaxFlightResends) {
+        if (n > 0 && tls_read_buffer[0] == kFinished && !flight_ends_.empty() && !resent &&
+            counters_.flight_resends < kDtlsMaxFlightResends) {
           ResendLastFlight();
           resent = true;
         } else {

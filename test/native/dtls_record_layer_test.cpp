@@ -461,6 +461,26 @@ void TestAlertsAndLateHandshake() {
   CHECK_EQ(p.client->counters().dropped_late_handshake, 2u);
   CHECK(p.client->outgoing().empty());
   CHECK(p.client->state() == DtlsState::kConnected);
+  // At the server, which kept its last flight: a sealed ClientHello (renegotiation) is not
+  // answered; a sealed Finished is, once per datagram, and at most kDtlsMaxFlightResends times.
+  CHECK(p.server->keeps_last_flight());
+  auto as_client = DtlsRecordLayer::Create(*suite, g_secrets.master, g_secrets.client_random, g_secrets.server_random,
+                                           true, 1000);
+  auto to_server = [&](const std::vector<uint8_t>& body) {
+    size_t n = as_client->Protect(22, body.data(), body.size(), rec, sizeof rec);
+    CHECK(n != 0);
+    p.server->HandleDatagram(rec, n);
+  };
+  to_server({1, 0, 0, 0});
+  CHECK(p.server->outgoing().empty());
+  CHECK_EQ(p.server->counters().dropped_late_handshake, 1u);
+  for (uint64_t i = 0; i < kDtlsMaxFlightResends + 3; ++i) to_server({20, 0, 0, 12});
+  CHECK_EQ(p.server->counters().flight_resends, kDtlsMaxFlightResends);
+  CHECK_EQ(p.server->counters().dropped_late_handshake, 4u);
+  // The same datagrams each time (OpenSSL packs CCS + Finished into one or two).
+  size_t resent = Pair::Take(*p.server).size();
+  CHECK(resent >= kDtlsMaxFlightResends && resent % kDtlsMaxFlightResends == 0);
+  CHECK(p.server->state() == DtlsState::kConnected);
   send(21, {2, 40});  // fatal handshake_failure
   CHECK(p.client->state() == DtlsState::kFailed);
   CHECK(p.client->failure_reason().find("fatal alert 40") != std::string::npos);
