@@ -405,12 +405,18 @@ export class IceAgent {
 
   /** Next datagram to send, or undefined. */
   pollTransmit(): IceTransmit | undefined {
-    return this.transmits.shift();
+    const t = this.transmits.shift();
+    // A drained queue gives its backing store back (17 slots after the first push): an idle,
+    // connected agent keeps no spare capacity (docs/architecture.md, memory).
+    if (t !== undefined && this.transmits.length === 0) this.transmits.length = 0;
+    return t;
   }
 
   /** Next event, or undefined. */
   pollEvent(): IceAgentEvent | undefined {
-    return this.events.shift();
+    const e = this.events.shift();
+    if (e !== undefined && this.events.length === 0) this.events.length = 0;
+    return e;
   }
 
   /** Absolute time of the next timer, or undefined when nothing is scheduled. */
@@ -1158,6 +1164,19 @@ export class IceAgent {
     log('connection state %s -> %s%s', this.connectionState, state, reason ? ` (${reason})` : '');
     this.connectionState = state;
     this.events.push(reason ? { type: 'connection-state', state, reason } : { type: 'connection-state', state });
+    if (state === 'connected' || state === 'completed') this.trimLists();
+  }
+
+  /**
+   * Copies the candidate and pair lists to arrays of their exact length: each grew to 17 slots
+   * at its first push, and an idle connected agent holds one or two entries in each. Nothing
+   * outside the agent keeps these arrays (the getters copy or are read at once).
+   */
+  private trimLists(): void {
+    this.pairs = this.pairs.slice();
+    this.localEntries = this.localEntries.slice();
+    this.remoteCandidates = this.remoteCandidates.slice();
+    if (this.triggered.length === 0) this.triggered = [];
   }
 
   private setGathering(state: IceGatheringState): void {
@@ -1171,6 +1190,7 @@ export class IceAgent {
     if (this.gatheringState === 'new') this.setGathering('gathering');
     this.events.push({ type: 'local-candidate', candidate: null });
     this.setGathering('complete');
+    this.localEntries = this.localEntries.slice();
   }
 
   private setRole(role: IceRole): void {

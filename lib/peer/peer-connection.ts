@@ -277,6 +277,30 @@ function defaultCertificate(): DtlsCertificate {
   return shared.certificate;
 }
 
+/**
+ * What a sender reaches of its connection (SenderOwner): one small object per sender whose
+ * getters and methods sit on the prototype; an object literal with getters was a property
+ * dictionary of about 0.5 KiB and two closures per sender (docs/architecture.md, memory).
+ */
+class TransceiverSenderOwner implements SenderOwner {
+  /** Set once the transceiver exists (it is made after its sender). */
+  transceiver: RTCRtpTransceiver | undefined;
+  constructor(private readonly pc: RTCPeerConnection) {}
+  get mediaTransport(): PeerTransport | undefined {
+    // Element access reaches the connection's private helpers from this module only.
+    return this.pc['senderTransport'](this.transceiver);
+  }
+  nextTransportSequence(): number {
+    return this.pc['takeTransportSequence']();
+  }
+  now(): number {
+    return this.pc['clock'].now();
+  }
+  get transportPolicies(): RtpPolicyChain {
+    return this.pc.transportPolicies;
+  }
+}
+
 function invalidState(code: string, message: string): PeerError {
   return new PeerError('InvalidStateError', code, message);
 }
@@ -299,7 +323,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   /** Names this connection in `peer` / `sdp` debug logs (docs/logging.md). */
   private readonly logId = ++connectionCount;
   private transport: PeerTransport | undefined;
-  private readonly transceiverList: RTCRtpTransceiver[] = [];
+  private transceiverList: RTCRtpTransceiver[] = [];
   private mLines: MLine[] = [];
   private dataMid: string | undefined;
   private dataWanted = false;
@@ -443,7 +467,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   get ondatachannel(): ((e: RTCPeerConnectionEvents['datachannel']) => void) | null { return this.getHandler('datachannel'); }
   set ondatachannel(h: ((e: RTCPeerConnectionEvents['datachannel']) => void) | null) { this.setHandler('datachannel', h); }
 
-  // ---- what senders and policy modules use (each sender gets a SenderOwner, see senderOwner()) ----
+  // ---- what senders and policy modules use (each sender gets a TransceiverSenderOwner) ----
 
   /**
    * @internal The bundle transport once an answer or pranswer was applied (tests read its
@@ -483,8 +507,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       }
     }
     const streamIds = (init.streams ?? []).map((s) => (typeof s === 'string' ? s : s.id));
-    const holder: { transceiver?: RTCRtpTransceiver } = {};
-    const sender = new RTCRtpSender(kind, track, this.senderOwner(holder), cryptoRng, rids);
+    const holder = new TransceiverSenderOwner(this);
+    const sender = new RTCRtpSender(kind, track, holder, cryptoRng, rids);
     const receiver = new RTCRtpReceiver(kind);
     const t = new RTCRtpTransceiver(kind, sender, receiver, direction, streamIds, () => this.updateNegotiationNeeded(), this.transceiverPolicies(kind));
     holder.transceiver = t;
@@ -1199,6 +1223,11 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     if (this.signaling !== 'stable' || this.compactionHeld) return;
     this.currentLocal?.compact();
     this.currentRemote?.compact();
+    // The lists that grew by push keep 17 slots for one or two entries: copied to their exact
+    // length once negotiation is over (docs/architecture.md, memory). Nothing keeps the old arrays.
+    this.transceiverList = this.transceiverList.slice();
+    this.mLines = this.mLines.slice();
+    this.localCandidates = this.localCandidates.slice();
   }
 
   private localTransportParameters(setup: LocalTransportParameters['setup']): LocalTransportParameters {
@@ -1311,8 +1340,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   }
 
   private addTransceiverInternal(kind: MediaKind, direction: MediaDirection): RTCRtpTransceiver {
-    const holder: { transceiver?: RTCRtpTransceiver } = {};
-    const sender = new RTCRtpSender(kind, null, this.senderOwner(holder), cryptoRng);
+    const holder = new TransceiverSenderOwner(this);
+    const sender = new RTCRtpSender(kind, null, holder, cryptoRng);
     const receiver = new RTCRtpReceiver(kind);
     const t = new RTCRtpTransceiver(kind, sender, receiver, direction, [], () => this.updateNegotiationNeeded(), this.transceiverPolicies(kind));
     holder.transceiver = t;
@@ -1324,27 +1353,21 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   /**
    * What a sender sends through: the transport of its transceiver's m-section (the bundle
-   * transport unless an unbundled remote offer gave the m-section its own).
+   * transport unless an unbundled remote offer gave the m-section its own). Read by
+   * TransceiverSenderOwner.
    */
-  private senderOwner(holder: { transceiver?: RTCRtpTransceiver }): SenderOwner {
-    const pc = this;
-    return {
-      get mediaTransport(): PeerTransport | undefined {
-        const base = pc.mediaTransport;
-        if (!base || pc.extras.length === 0) return base;
-        const mid = holder.transceiver?.mid;
-        return (mid != null ? pc.extraFor(mid)?.transport : undefined) ?? base;
-      },
-      nextTransportSequence: () => {
-        const s = pc.#transportSequence;
-        pc.#transportSequence = (s + 1) & 0xffff;
-        return s;
-      },
-      now: () => pc.clock.now(),
-      get transportPolicies(): RtpPolicyChain {
-        return pc.transportPolicies;
-      },
-    };
+  private senderTransport(t: RTCRtpTransceiver | undefined): PeerTransport | undefined {
+    const base = this.mediaTransport;
+    if (!base || this.extras.length === 0) return base;
+    const mid = t?.mid;
+    return (mid != null ? this.extraFor(mid)?.transport : undefined) ?? base;
+  }
+
+  /** The next transport-wide sequence number (shared by every sender). Read by TransceiverSenderOwner. */
+  private takeTransportSequence(): number {
+    const s = this.#transportSequence;
+    this.#transportSequence = (s + 1) & 0xffff;
+    return s;
   }
 
   /**

@@ -452,6 +452,9 @@ export class RtpPolicyChain {
   }
 
   private index(): void {
+    // The list grew by splice (17 slots for a handful of modules): kept at its exact length
+    // (docs/architecture.md, memory). list() hands out copies, so nothing else holds it.
+    this.modules = this.modules.length === 0 ? [] : this.modules.slice();
     this.withOutgoingRtp = modulesWith(this.modules, (m) => m.outgoingRtp !== undefined);
     this.withIncomingRtp = modulesWith(this.modules, (m) => m.incomingRtp !== undefined);
     this.withIncomingRtcp = modulesWith(this.modules, (m) => m.incomingRtcp !== undefined);
