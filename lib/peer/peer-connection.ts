@@ -44,7 +44,7 @@ import { aggregateConnectionState, aggregateIceState, type TransportStates } fro
 import { RTCRtpReceiver } from './rtp-receiver.js';
 import { RTCRtpSender, type SenderOwner } from './rtp-sender.js';
 import { RTCRtpTransceiver } from './rtp-transceiver.js';
-import { PolicyDriver } from './policy-driver.js';
+import { PolicyDriver, type PolicyDriverOwner } from './policy-driver.js';
 import { RtpPolicyChain } from './rtp-policy-chain.js';
 import { defaultRtpPolicies, feedbackKey, type RtpPolicyEvent, type RtpPolicyFactory, type RtpPolicyParameters } from './rtp-policy.js';
 import type { RtcpFeedback } from '../sdp/model.js';
@@ -301,6 +301,49 @@ class TransceiverSenderOwner implements SenderOwner {
   }
 }
 
+/**
+ * What the bundle transport reports to its connection (PeerTransportHandler): methods on the
+ * prototype instead of five closures per connection (docs/architecture.md, memory).
+ */
+class BundleTransportHandler implements PeerTransportHandler {
+  constructor(private readonly pc: RTCPeerConnection) {}
+  onLocalCandidate(c: IceCandidate | null): void {
+    this.pc['onLocalCandidate'](c);
+  }
+  onIceGatheringState(s: IceGatheringState): void {
+    this.pc['onBundleGatheringState'](s);
+  }
+  onIceConnectionState(s: IceConnectionState): void {
+    this.pc['onBundleIceState'](s);
+  }
+  onDtlsState(s: DtlsTransportState, reason?: string): void {
+    this.pc['onBundleDtlsState'](s, reason);
+  }
+  onMedia(data: Buffer, starts: Uint32Array, lengths: Uint32Array, count: number): void {
+    this.pc['onTransportMedia'](data, starts, lengths, count);
+  }
+}
+
+/** What the policy driver reaches of its connection (PolicyDriverOwner), as methods on the prototype. */
+class PolicyDriverLink implements PolicyDriverOwner {
+  constructor(private readonly pc: RTCPeerConnection) {}
+  get router(): MediaRouter {
+    return this.pc['router'];
+  }
+  mediaTransport(): PeerTransport | undefined {
+    return this.pc.mediaTransport;
+  }
+  now(): number {
+    return this.pc['clock'].now();
+  }
+  transceivers(): readonly RTCRtpTransceiver[] {
+    return this.pc['transceiverList'];
+  }
+  emitPolicyEvent(event: RtpPolicyEvent, transceiver: RTCRtpTransceiver | undefined): void {
+    if (!this.pc['isClosed']) this.pc.dispatch({ type: 'policy', ...event, transceiver });
+  }
+}
+
 function invalidState(code: string, message: string): PeerError {
   return new PeerError('InvalidStateError', code, message);
 }
@@ -383,15 +426,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     this.certificate = configuration.certificates?.[0] ?? defaultCertificate();
     this.policyFactories = [...(configuration.rtpPolicies ?? defaultRtpPolicies())];
     this.transportPolicies = new RtpPolicyChain(this.policyFactories.filter((f) => f.scope === 'transport').map((f) => f.create(undefined)));
-    this.policyDriver = new PolicyDriver({
-      mediaTransport: () => this.mediaTransport,
-      router: this.router,
-      now: () => this.clock.now(),
-      transceivers: () => this.transceiverList,
-      emitPolicyEvent: (event, transceiver) => {
-        if (!this.isClosed) this.dispatch({ type: 'policy', ...event, transceiver });
-      },
-    }, this.transportPolicies);
+    this.policyDriver = new PolicyDriver(new PolicyDriverLink(this), this.transportPolicies);
   }
 
   // ---- attributes ---------------------------------------------------------------------
@@ -982,30 +1017,38 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   private ensureTransport(role: 'controlling' | 'controlled'): PeerTransport {
     if (this.transport) return this.transport;
-    const handler: PeerTransportHandler = {
-      onLocalCandidate: (c) => this.onLocalCandidate(c),
-      onIceGatheringState: (s) => {
-        if (this.isClosed) return;
-        this.primaryGathering = s;
-        this.refreshGathering();
-      },
-      onIceConnectionState: (s) => {
-        if (this.isClosed) return;
-        this.primaryIce = s;
-        this.refreshIceState();
-      },
-      onDtlsState: (s, reason) => {
-        if (this.isClosed) return;
-        this.dtlsState = s;
-        if (s === 'failed') this.failure ??= `DTLS failed: ${reason ?? 'handshake error'}`;
-        if (s === 'connected') for (const t of this.transceiverList) t.sender.flush();
-        this.updateConnectionState();
-      },
-      onMedia: (data, starts, lengths, count) => this.router.receive(data, starts, lengths, count, this.clock.now()),
-    };
+    const handler = new BundleTransportHandler(this);
     this.transport = this.createPeerTransport(role, handler);
     if (this.sctp && (this.dataMid === undefined || !this.extraFor(this.dataMid))) this.transport.attachSctp(this.sctp);
     return this.transport;
+  }
+
+  /** The bundle transport's gathering state (BundleTransportHandler). */
+  private onBundleGatheringState(s: IceGatheringState): void {
+    if (this.isClosed) return;
+    this.primaryGathering = s;
+    this.refreshGathering();
+  }
+
+  /** The bundle transport's ICE state (BundleTransportHandler). */
+  private onBundleIceState(s: IceConnectionState): void {
+    if (this.isClosed) return;
+    this.primaryIce = s;
+    this.refreshIceState();
+  }
+
+  /** The bundle transport's DTLS state (BundleTransportHandler). */
+  private onBundleDtlsState(s: DtlsTransportState, reason: string | undefined): void {
+    if (this.isClosed) return;
+    this.dtlsState = s;
+    if (s === 'failed') this.failure ??= `DTLS failed: ${reason ?? 'handshake error'}`;
+    if (s === 'connected') for (const t of this.transceiverList) t.sender.flush();
+    this.updateConnectionState();
+  }
+
+  /** Clear RTP/RTCP of one receive batch, to the router (every transport of the connection). */
+  private onTransportMedia(data: Buffer, starts: Uint32Array, lengths: Uint32Array, count: number): void {
+    this.router.receive(data, starts, lengths, count, this.clock.now());
   }
 
   /** A PeerTransport with this connection's options (the bundle transport, or an extra one). */
