@@ -56,6 +56,7 @@ import {
   type RTCSessionDescriptionInit,
 } from './session-description.js';
 import { createLogger, redacted } from '../common/log.js';
+import { NO_ENTRIES } from '../common/no-entries.js';
 
 const peerLog = createLogger('peer');
 const sdpLog = createLogger('sdp');
@@ -397,7 +398,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   private isClosed = false;
   /** Transport-wide sequence number (transport-cc) of the next packet; truly private (#). */
   #transportSequence = 0;
-  private readonly firedTracks = new Set<MediaStreamTrack>();
+  // Made by the first track event.
+  private firedTracks: Set<MediaStreamTrack> | undefined;
   private readonly router = new MediaRouter();
   private readonly policyFactories: readonly RtpPolicyFactory[];
   /** Transport-wide policy modules (transport-cc feedback, bandwidth estimation): add, remove or replace them here. */
@@ -1419,8 +1421,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
    */
   private linkStats(t: RTCRtpTransceiver): void {
     t.codecCapabilities = () => this.codecsFor(t.kind, t);
-    t.sender.statsSource = () => this.getStats(t.sender);
-    t.receiver.statsSource = () => this.getStats(t.receiver);
+    t.sender.statsSource = this;
+    t.receiver.statsSource = this;
   }
 
   /** A new chain of the transceiver-scope modules of the configuration. */
@@ -1527,8 +1529,9 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const remoteParams = remoteSection ? describeRtpSection(remoteSection) : params;
       const clockRates = new Map<number, number>();
       for (const c of params.codecs) clockRates.set(c.payloadType, c.clockRate);
-      const rtxOriginal = new Map<number, number>();
-      for (const [pt, rtx] of params.rtxPayloadTypes) rtxOriginal.set(rtx, pt);
+      // Without RTX (audio) the table stays the shared empty one (lib/common/no-entries.ts).
+      let rtxOriginal: ReadonlyMap<number, number> = NO_ENTRIES;
+      for (const [pt, rtx] of params.rtxPayloadTypes) rtxOriginal = (rtxOriginal === NO_ENTRIES ? new Map<number, number>() : (rtxOriginal as Map<number, number>)).set(rtx, pt);
       t.receiver.params = { clockRates, rtxOriginal, rids: remoteParams.rids.filter((r) => r.direction === 'send').map((r) => r.id) };
       this.router.bind(t, section.mid, directionReceives(t.current) ? remoteParams.senders : []);
       const feedback = new Set<string>();
@@ -1545,7 +1548,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         sendCodec: codec && directionSends(t.current)
           ? { payloadType: codec.payloadType, clockRate: codec.clockRate, rtxPayloadType: params.rtxPayloadTypes.get(codec.payloadType) }
           : undefined,
-        receiveClockRates: directionReceives(t.current) ? clockRates : new Map(),
+        receiveClockRates: directionReceives(t.current) ? clockRates : NO_ENTRIES,
         rtcpFeedback: feedback,
         headerExtensions: extensionIds,
         reducedSizeRtcp: params.rtcpReducedSize,
@@ -1599,8 +1602,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const rids = params.rids.filter((r) => r.direction === 'send').map((r) => r.id);
       const tracks = rids.length > 0 ? rids.map((rid) => t.receiver.trackForRid(rid)) : [t.receiver.track];
       for (const track of tracks) {
-        if (this.firedTracks.has(track)) continue;
-        this.firedTracks.add(track);
+        if (this.firedTracks?.has(track)) continue;
+        (this.firedTracks ??= new Set()).add(track);
         const streams: RemoteMediaStream[] = params.msids
           .filter((m) => m.stream !== '-')
           .map((m) => ({ id: m.stream, getTracks: () => [track] }));

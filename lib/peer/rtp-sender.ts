@@ -96,8 +96,8 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
   }
 
   readonly kind: MediaKind;
-  /** @internal Set by the peer connection: getStats with this object as selector. */
-  statsSource: (() => Promise<RTCStatsReport>) | undefined;
+  /** @internal Set by the peer connection (itself: no closure per object): getStats with this object as selector. */
+  statsSource: { getStats(selector: RTCRtpSender): Promise<RTCStatsReport> } | undefined;
   /** SSRC of the primary stream. */
   readonly ssrc: number;
   /** SSRC announced for RTX (used when RTX is negotiated). */
@@ -142,7 +142,7 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
    */
   async getStats(): Promise<RTCStatsReport> {
     if (!this.statsSource) throw new PeerError('InvalidStateError', 'ERR_PEER_CLOSED', 'this object has no peer connection');
-    return this.statsSource();
+    return this.statsSource.getStats(this);
   }
 
   /** @internal */
