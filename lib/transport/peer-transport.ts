@@ -742,12 +742,25 @@ export class PeerTransport {
     this.timer = undefined;
     this.timerAt = at;
     if (!Number.isFinite(at)) return;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, Math.ceil(at - this.clock.now())));
+    this.timer = setTimeout(this.timerCallback, Math.max(0, Math.ceil(at - this.clock.now())));
   }
 
-  private onTimer(): void {
+  /**
+   * A DTLS or SCTP deadline came: its work runs after the I/O of this event-loop turn (setImmediate
+   * runs after the poll phase, which Node enters right after its timers), so a flight or SACK that
+   * already waits in the socket buffer is read first and a loop busy with many connections does not
+   * retransmit what the peer has answered (docs/peer.md "Setup cost").
+   */
+  private readonly timerCallback = (): void => {
     this.timer = undefined;
     this.timerAt = Infinity;
+    if (this.isClosed) return;
+    setImmediate(this.deferredTimer);
+  };
+
+  private readonly deferredTimer = (): void => this.onTimer();
+
+  private onTimer(): void {
     if (this.isClosed) return;
     const now = this.clock.now();
     this.dtlsValue?.handleTimeout(now);
