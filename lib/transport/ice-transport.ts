@@ -692,6 +692,20 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   }
 
   /**
+   * Sends what waits in the selected pair's native socket now rather than at the end of the
+   * event-loop turn (the socket flushes once per turn): for a DTLS handshake flight whose sender
+   * still has work in this turn (keying SRTP, the 'connected' listeners, SCTP), so that the peer's
+   * next step does not wait for it (docs/peer.md "Setup cost"). On a shared port this also sends
+   * what other connections queued this turn, earlier than they would have left.
+   */
+  flushNow(): void {
+    const r = this.route ?? this.replyTo;
+    if (!r || this.closed || r.base.kind !== 'socket') return;
+    const socket = r.base.socket;
+    if (socket instanceof UdpSocket && !socket.closed) socket.flush();
+  }
+
+  /**
    * Sends a datagram on the selected pair. Returns false (and counts it) when no pair is
    * selected yet or the transport failed.
    */

@@ -161,6 +161,8 @@ export class PeerTransport {
     this.flushTx();
   };
   private sctpConnected = false;
+  /** DTLS reported 'connected': what it sends from then on is application data, flushed per turn. */
+  private handshakeDone = false;
   private srtpRequired = false;
   private srtpFailureReported = false;
 
@@ -542,6 +544,9 @@ export class PeerTransport {
       moved = true;
       this.driver.send(d);
     }
+    // A handshake flight (the last one included: its 'connected' event comes below) leaves the
+    // socket now, before this side keys SRTP, runs the state listeners and starts SCTP.
+    if (moved && !this.handshakeDone) this.driver.flushNow();
     for (let e = dtls.pollEvent(); e; e = dtls.pollEvent()) {
       moved = true;
       if (e.type === 'data') {
@@ -550,7 +555,10 @@ export class PeerTransport {
         const now = this.clock.now();
         for (const r of e.records) sctp.handleInput(now, r);
       } else {
-        if (e.state === 'connected') this.onDtlsConnected(dtls);
+        if (e.state === 'connected') {
+          this.handshakeDone = true;
+          this.onDtlsConnected(dtls);
+        }
         if (e.state === 'connected' && this.srtpMissing()) {
           this.failNoSrtp();
           continue;
