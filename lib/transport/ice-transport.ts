@@ -235,8 +235,14 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    */
   private replyTo: { base: Base; remote: TransportAddress; dest?: UdpDestination } | undefined;
   /** This transport's deadline in the thread's shared ICE timer group (see `iceTimers`). */
-  private readonly timer = iceTimers.create(() => this.onTimer());
+  private readonly timer = iceTimers.create(() => this.deferTimer());
   private timerAt = Infinity;
+  /** A due timer waits for this turn's I/O (see {@link deferTimer}). */
+  private timerDeferred = false;
+  private readonly deferredTimer = (): void => {
+    this.timerDeferred = false;
+    this.onTimer();
+  };
   private flushing = false;
   private flushAgain = false;
   private gathered = false;
@@ -683,6 +689,20 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.tcpPort?.register(this, creds.ufrag);
     this.flush();
     return creds;
+  }
+
+  /**
+   * Sends what waits in the selected pair's native socket now rather than at the end of the
+   * event-loop turn (the socket flushes once per turn): for a DTLS handshake flight whose sender
+   * still has work in this turn (keying SRTP, the 'connected' listeners, SCTP), so that the peer's
+   * next step does not wait for it (docs/peer.md "Setup cost"). On a shared port this also sends
+   * what other connections queued this turn, earlier than they would have left.
+   */
+  flushNow(): void {
+    const r = this.route ?? this.replyTo;
+    if (!r || this.closed || r.base.kind !== 'socket') return;
+    const socket = r.base.socket;
+    if (socket instanceof UdpSocket && !socket.closed) socket.flush();
   }
 
   /**
@@ -1176,6 +1196,18 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     if (this.timer.index >= 0 && next >= this.timerAt) return;
     this.timerAt = next;
     iceTimers.schedule(this.timer, next - this.clock.now());
+  }
+
+  /**
+   * A deadline came: its work runs after the I/O of this event-loop turn (setImmediate runs after
+   * the poll phase, which Node enters right after its timers). A check's response or a peer's
+   * check that already waits in a socket buffer is read first, so a loop busy with many
+   * connections does not retransmit checks whose answers have arrived (docs/ice.md "Driver").
+   */
+  private deferTimer(): void {
+    if (this.timerDeferred || this.closed) return;
+    this.timerDeferred = true;
+    setImmediate(this.deferredTimer);
   }
 
   private onTimer(): void {
