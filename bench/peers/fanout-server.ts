@@ -43,7 +43,9 @@ function oursRelay(udpMux?: UdpMux): ServerRelay {
 }
 
 async function oursNativeRelay(): Promise<ServerRelay> {
-  const mux = await UdpMux.bind({ address: '127.0.0.1' });
+  // PWT_FANOUT_GRO=0 (diagnostics, not for published runs): the shared port without UDP_GRO, to
+  // measure what receiving a publisher's burst as one buffer saves.
+  const mux = await UdpMux.bind({ address: '127.0.0.1', ...(process.env['PWT_FANOUT_GRO'] === '0' ? { gro: false } : {}) });
   const router = Router.create(mux);
   let producer: Promise<Producer> | undefined;
   const keep: RTCPeerConnection[] = [];
