@@ -63,7 +63,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
       const port = outcome.result.map((r) => r.socket).filter((x) => x !== undefined);
       if (port.length > 0) {
         const sum = (pick: (x: (typeof port)[number]) => number): number => port.reduce((a, x) => a + pick(x), 0);
-        console.log(`${server} N=${n}: the port sent ${(sum((x) => x.packetsSent) / sum((x) => x.sendSyscalls)).toFixed(1)} datagrams per send syscall (${sum((x) => x.gsoSends)} GSO sends) and read ${(sum((x) => x.packetsReceived) / sum((x) => x.recvSyscalls)).toFixed(2)} per receive syscall over the rounds`);
+        console.log(`${server} N=${n}: the port sent ${(sum((x) => x.packetsSent) / sum((x) => x.sendSyscalls)).toFixed(1)} datagrams per send syscall (${sum((x) => x.gsoSends)} GSO sends) and read ${(sum((x) => x.packetsReceived) / sum((x) => x.recvSyscalls)).toFixed(2)} per receive syscall over the rounds; ${(sum((x) => x.jsCalls) / sum((x) => x.recvSyscalls)).toFixed(2)} JavaScript calls per receive syscall`);
       }
     }
   }
