@@ -117,6 +117,12 @@ export type IceTransportEvents = {
   /** A local candidate line (`candidate:...`), or null at the end of gathering. */
   icecandidate: [string | null];
   selectedcandidatepairchange: [IceSelectedPair];
+  /**
+   * The native route on a passive ICE-TCP port ({@link IceTransport.tcpLegRoute}) was built, rebuilt
+   * (another connection, a new SRTP session) or removed; fired before the pair's
+   * `selectedcandidatepairchange`. For SFU legs over TCP (docs/sfu.md "Legs over TCP").
+   */
+  tcplegroutechange: [];
   /** A non-STUN datagram from the peer (only when no data handler is set). Valid during the call. */
   data: [Buffer, TransportAddress];
   /** A TURN server could not be used. */
@@ -423,13 +429,15 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     const wanted = r && !this.closed && session && !session.closed && (passive || active) ? r.remote : undefined;
     const current = this.tcpRoute;
     if (current && wanted && current.session === session && current.remote.address === wanted.address && current.remote.port === wanted.port) return;
+    const before = current?.route;
     if (current) {
       current.route.remove();
       this.tcpRoute = undefined;
     }
-    if (!wanted || !session) return;
-    const route = active ? active.srtpRoute(wanted, session) : port?.tcpSrtpRoute?.(this, wanted, session);
-    if (route) this.tcpRoute = { route, remote: wanted, session };
+    const route = wanted && session ? (active ? active.srtpRoute(wanted, session) : port?.tcpSrtpRoute?.(this, wanted, session)) : undefined;
+    if (route && wanted && session) this.tcpRoute = { route, remote: wanted, session };
+    // An SFU leg follows its route even when no other pair is selected (docs/sfu.md "Legs over TCP").
+    if (route !== before) this.emitEvent('tcplegroutechange');
   }
 
   /** Follows the selected pair onto (or off) a bound channel of a TURN TCP/TLS stream. */
