@@ -179,6 +179,11 @@ export interface MemoryResult {
    * heap (used plus what its spaces keep).
    */
   breakdown?: { nativeInUse: number; nativeFree: number; v8Committed: number; external: number };
+  /**
+   * The same growth after the library's releaseIdleMemory() (ours only): RSS and JS heap per
+   * connected PC, and V8's committed heap, against a baseline sampled after the same call.
+   */
+  afterRelease?: { rssPerPc: number; heapPerPc: number; v8Committed: number };
 }
 
 /** Process-wide totals the breakdown is made of. */
@@ -226,6 +231,13 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number): Promise<
   collect();
   const parts0 = breakdownSample();
   const before = process.memoryUsage();
+  // The baseline of the figures after releaseIdleMemory(): the same state after the same call
+  // (the main figures keep the baseline above, taken without it).
+  let released0: { rss: number; heapUsed: number; v8Committed: number } | undefined;
+  if (adapter.releaseIdleMemory) {
+    adapter.releaseIdleMemory();
+    released0 = { ...process.memoryUsage(), v8Committed: getHeapStatistics().total_physical_size };
+  }
   // In waves of at most WAVE_PAIRS pairs: 5,000 pairs opened at once on a loaded machine mostly
   // fail their connectivity checks before the event loop gets to them (no result at all).
   const held: IdlePeers[] = [];
@@ -247,6 +259,16 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number): Promise<
   collect();
   const after = process.memoryUsage();
   const parts1 = breakdownSample();
+  let afterRelease: MemoryResult['afterRelease'];
+  if (adapter.releaseIdleMemory && released0) {
+    adapter.releaseIdleMemory();
+    const m = process.memoryUsage();
+    afterRelease = {
+      rssPerPc: (m.rss - released0.rss) / connectedPcs,
+      heapPerPc: (m.heapUsed - released0.heapUsed) / connectedPcs,
+      v8Committed: (getHeapStatistics().total_physical_size - released0.v8Committed) / connectedPcs,
+    };
+  }
   await peers.close();
   const breakdown = parts0 && parts1
     ? {
@@ -263,5 +285,6 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number): Promise<
     connectedPcs,
     failedPairs: failed,
     ...(breakdown ? { breakdown } : {}),
+    ...(afterRelease ? { afterRelease } : {}),
   };
 }

@@ -276,6 +276,21 @@ export class PeerTransport {
     };
   }
 
+  /**
+   * Calls `listener` whenever {@link tcpLegRoute} is built, rebuilt or removed (before the pair's
+   * {@link onSelectedPair} listeners when a pair switch caused it); returns the function that stops it.
+   * For lib/sfu, whose engine sends into that route's sink (docs/sfu.md "Legs over TCP").
+   */
+  onTcpLegRoute(listener: () => void): () => void {
+    const l = (): void => {
+      if (!this.isClosed) listener();
+    };
+    this.driver.on('tcplegroutechange', l);
+    return () => {
+      this.driver.off('tcplegroutechange', l);
+    };
+  }
+
   /** True after close(). */
   get closed(): boolean {
     return this.isClosed;
