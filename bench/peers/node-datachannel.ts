@@ -15,6 +15,9 @@ function pcPair(): [Pc, Pc] {
   const a = new nodeDataChannel.PeerConnection(`a${++counter}`, config);
   const b = new nodeDataChannel.PeerConnection(`b${counter}`, config);
   // In-process signaling; candidates that arrive before the remote description wait for it.
+  // About half of the pairs connect only after about 1 s whatever the signaling: both sides' ICE
+  // is connected within a few ms and the wait comes after it, inside libdatachannel (trickle and
+  // full SDP alike: `npm run bench:ndc-setup-modes`, docs/bench/README.md "node-datachannel").
   const pending = new Map<Pc, [string, string][]>();
   const describe = (to: Pc, sdp: string, type: Parameters<Pc['setRemoteDescription']>[1]): void => {
     to.setRemoteDescription(sdp, type);

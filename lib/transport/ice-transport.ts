@@ -710,6 +710,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    * still has work in this turn (keying SRTP, the 'connected' listeners, SCTP), so that the peer's
    * next step does not wait for it (docs/peer.md "Setup cost"). On a shared port this also sends
    * what other connections queued this turn, earlier than they would have left.
+   * @internal
    */
   flushNow(): void {
     const r = this.route ?? this.replyTo;
