@@ -142,6 +142,11 @@ export interface IceTransportStats {
    */
   relayedMediaInJs: { received: number; sent: number };
   /**
+   * Times the transport's timer ran the agent (consent checks, retransmissions, state checks).
+   * Connected and idle, about one per consent check (docs/ice.md "Driver").
+   */
+  timerWakes: number;
+  /**
    * `unknown-source`: DTLS or RTP/RTCP from a source ICE has not authenticated; `unknown-first-byte`:
    * empty, or a first byte outside RFC 7983's ranges, from such a source.
    */
@@ -195,7 +200,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   /** The sans-I/O agent (exposed for stats and diagnostics). */
   readonly agent: IceAgent;
   /** Driver counters. */
-  readonly stats: IceTransportStats = { dataReceived: 0, dataSent: 0, relayedMediaInJs: { received: 0, sent: 0 }, drops: loggedDropCounters('ice-transport', { 'unknown-source': 0, 'unknown-first-byte': 0, 'no-selected-pair': 0, 'send-failed': 0 }) };
+  readonly stats: IceTransportStats = { dataReceived: 0, dataSent: 0, relayedMediaInJs: { received: 0, sent: 0 }, timerWakes: 0, drops: loggedDropCounters('ice-transport', { 'unknown-source': 0, 'unknown-first-byte': 0, 'no-selected-pair': 0, 'send-failed': 0 }) };
   private readonly clock: Clock;
   private readonly rng: Rng;
   private readonly options: IceTransportOptions;
@@ -1173,7 +1178,10 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       this.timerAt = Infinity;
       return;
     }
-    if (this.timer.index >= 0 && next >= this.timerAt) return;
+    // Re-armed when the deadline moves either way. Kept at an earlier one, the timer woke for
+    // nothing once per consent period: a check sent at t armed it at the previous response + 7.5 s
+    // (the disconnected check, before t + 5 s), and the new response moved that past the next check.
+    if (this.timer.index >= 0 && next === this.timerAt) return;
     this.timerAt = next;
     iceTimers.schedule(this.timer, next - this.clock.now());
   }
@@ -1182,6 +1190,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.timerAt = Infinity;
     if (this.closed) return;
     const now = this.clock.now();
+    this.stats.timerWakes++;
     this.agent.handleTimeout(now);
     for (const l of this.links) l.client.handleTimeout(now);
     this.flush();
