@@ -70,7 +70,8 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
           step,
           rounds,
           pktPerCpuS: median(rounds.map((r) => r.forwarded / (r.serverCpuUs / 1e6))),
-          usPerPkt: median(rounds.map((r) => r.serverCpuUs / r.forwarded)),
+          // A saturated relay can forward nothing in a round (werift at N = 50, 200k frames): no cost per packet then.
+          usPerPkt: median(rounds.filter((r) => r.forwarded > 0).map((r) => r.serverCpuUs / r.forwarded)),
           deliveredPct: median(rounds.map((r) => (100 * r.delivered) / r.offered)),
           forwardedPct: median(rounds.map((r) => (100 * r.forwarded) / r.offered)),
           offeredPps: median(rounds.map((r) => r.offered / (r.wallMs / 1000))),
@@ -81,12 +82,12 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
         const port = s.rounds.map((r) => r.socket).filter((x) => x !== undefined);
         const sum = (pick: (x: (typeof port)[number]) => number): number => port.reduce((a, x) => a + pick(x), 0);
         const portText = port.length === 0 ? '' : `; port: ${(sum((x) => x.packetsSent) / sum((x) => x.sendSyscalls)).toFixed(1)} datagrams and ${(sum((x) => x.gsoSends) / sum((x) => x.sendSyscalls)).toFixed(2)} GSO sends per send syscall, ${(sum((x) => x.packetsReceived) / sum((x) => x.recvSyscalls)).toFixed(2)} datagrams per receive syscall`;
-        console.log(`${relay} N=${n} ${k(s.load)} ${s.step.pattern} (publisher ${s.step.publisherPps.toFixed(0)}/s, offered ${k(s.offeredPps)}/s): ${k(s.pktPerCpuS)} pkt/CPU-s, ${s.usPerPkt.toFixed(2)} µs/pkt, forwarded ${s.forwardedPct.toFixed(1)} % and delivered ${s.deliveredPct.toFixed(1)} % of offered${portText}`);
+        console.log(`${relay} N=${n} ${k(s.load)} ${s.step.pattern} (publisher ${s.step.publisherPps.toFixed(0)}/s, offered ${k(s.offeredPps)}/s): ${k(s.pktPerCpuS)} pkt/CPU-s, ${Number.isNaN(s.usPerPkt) ? 'n/a' : s.usPerPkt.toFixed(2)} µs/pkt, forwarded ${s.forwardedPct.toFixed(1)} % and delivered ${s.deliveredPct.toFixed(1)} % of offered${portText}`);
         const add = (what: string, unit: string, higherIsBetter: boolean, pick: (r: FanoutRound) => number): void => {
           series.push({ suite: SUITE, case: `N=${n} ${k(s.load)} ${s.step.pattern} ${what}`, subject: relay, unit, higherIsBetter, samples: s.rounds.map(pick) });
         };
         add('forwarded per core', 'pkt/CPU-s', true, (r) => r.forwarded / (r.serverCpuUs / 1e6));
-        add('CPU per forwarded packet', 'µs', false, (r) => r.serverCpuUs / r.forwarded);
+        if (s.rounds.some((r) => r.forwarded > 0)) series.push({ suite: SUITE, case: `N=${n} ${k(s.load)} ${s.step.pattern} CPU per forwarded packet`, subject: relay, unit: 'µs', higherIsBetter: false, samples: s.rounds.filter((r) => r.forwarded > 0).map((r) => r.serverCpuUs / r.forwarded) });
         add('delivered of offered', '%', true, (r) => (100 * r.delivered) / r.offered);
         add('forwarded of offered', '%', true, (r) => (100 * r.forwarded) / r.offered);
       }
