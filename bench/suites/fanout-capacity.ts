@@ -4,7 +4,9 @@
 // stepping up from the fanout suite's 30k forwarded packets/s, publisher rate = offered / N (capped
 // at what one publisher sends here), each step paced and as 30 fps frames (the frame's packets
 // back to back), on one set of connections per relay. A relay's capacity is the highest step it
-// still delivers >= 99 % at; pkt per server CPU-second, µs per packet and delivered % per step.
+// still delivers >= 99 % at; per step pkt per server CPU-second, µs per packet, forwarded and
+// delivered % of offered, and the native port's datagrams and GSO sends per send syscall
+// (docs/bench/README.md "Fanout capacity run").
 import { buildPionFanout, runFanout } from '../peers/fanout-run.js';
 import type { FanoutRound, FanoutStep, PublishPattern } from '../peers/fanout-protocol.js';
 import { libraryVersions, median, printHeader, type BenchOptions, type BenchSeries } from '../lib/report.js';
