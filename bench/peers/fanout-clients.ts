@@ -4,7 +4,7 @@ import { LocalStreamTrack, RTCPeerConnection } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { RtcpGenericNack } from '../../lib/rtp/rtcp/generic-nack.js';
 import { within } from './types.js';
-import type { FanoutReply, FanoutRequest, FanoutRound, FanoutTask } from './fanout-protocol.js';
+import type { FanoutReply, FanoutRequest, FanoutRound, FanoutStep, FanoutTask, PublishPattern } from './fanout-protocol.js';
 
 const task = JSON.parse(process.argv[2] ?? '{}') as FanoutTask;
 const config = { hostAddresses: ['127.0.0.1'] };
@@ -74,18 +74,28 @@ for (let i = 0; i < task.subscribers; i += 10) {
 await within(publisher.connected(), 60_000, 'publisher connected');
 await Promise.all(viewers);
 
-const rate = Math.min(task.maxPublisherPps, task.offeredPps / task.subscribers);
 const payload = Buffer.alloc(task.payload, 0x42);
 let ts = 0;
-/** Sends at `rate` packets/s for `seconds` in 5 ms steps; resolves with the packets sent. */
-function publish(seconds: number): Promise<number> {
+/**
+ * Sends at `rate` packets/s for `seconds`, checked every 5 ms; `paced` sends the packets due at each
+ * tick, `frames` a frame's rate / 30 packets back to back at each 1/30 s boundary (one RTP timestamp
+ * per frame). Resolves with the packets sent.
+ */
+function publish(seconds: number, rate: number, pattern: PublishPattern): Promise<number> {
   return new Promise((resolve) => {
     let sent = 0;
     const t0 = performance.now();
     const timer = setInterval(() => {
-      const elapsed = (performance.now() - t0) / 1000;
-      const due = Math.min(seconds, elapsed) * rate;
-      for (; sent < due; sent++) source.send(new RtpPacket({ timestamp: (ts += 960) >>> 0, payload }));
+      const elapsed = Math.min(seconds, (performance.now() - t0) / 1000);
+      if (pattern === 'paced') {
+        for (const due = elapsed * rate; sent < due; sent++) source.send(new RtpPacket({ timestamp: (ts += 960) >>> 0, payload }));
+      } else {
+        const frames = Math.floor(elapsed * 30);
+        for (let due = Math.round((frames * rate) / 30), first = true; sent < due; sent++, first = false) {
+          if (first) ts += 3000;
+          source.send(new RtpPacket({ timestamp: ts >>> 0, payload }));
+        }
+      }
       if (elapsed >= seconds) {
         clearInterval(timer);
         resolve(sent);
@@ -94,16 +104,20 @@ function publish(seconds: number): Promise<number> {
   });
 }
 
-await publish(task.warmupSeconds ?? Math.min(0.3, task.seconds)); // warm-up (docs/bench/README.md "fanout warm-up")
+const steps: (FanoutStep | undefined)[] = task.steps ?? [undefined];
+const stepRate = (step: FanoutStep | undefined): number => step?.publisherPps ?? Math.min(task.maxPublisherPps, task.offeredPps / task.subscribers);
+await publish(task.warmupSeconds ?? Math.min(0.3, task.seconds), stepRate(steps[0]), steps[0]?.pattern ?? 'paced'); // warm-up (docs/bench/README.md "fanout warm-up")
 await new Promise((r) => setTimeout(r, 200));
 const rounds: FanoutRound[] = [];
-for (let r = 0; r < task.rounds; r++) {
-  await call({ op: 'mark' });
-  const d0 = delivered;
-  const sent = await publish(task.seconds);
-  const m = await call({ op: 'mark' });
-  await new Promise((r) => setTimeout(r, 200)); // late packets count as delivered
-  const socket = m.sendSyscalls === undefined ? undefined : { sendSyscalls: m.sendSyscalls, packetsSent: m.packetsSent!, gsoSends: m.gsoSends!, sendBlocked: m.sendBlocked!, recvSyscalls: m.recvSyscalls!, packetsReceived: m.packetsReceived!, jsCalls: m.jsCalls ?? 0 };
-  rounds.push({ forwarded: m.forwarded!, serverCpuUs: m.cpuUs!, ...(m.userUs !== undefined ? { serverUserUs: m.userUs } : {}), wallMs: m.wallMs!, delivered: delivered - d0, offered: sent * task.subscribers, nacksSent, retransmitted: m.retransmitted, ...(socket ? { socket } : {}) });
+for (const step of steps) {
+  for (let r = 0; r < task.rounds; r++) {
+    await call({ op: 'mark' });
+    const d0 = delivered;
+    const sent = await publish(task.seconds, stepRate(step), step?.pattern ?? 'paced');
+    const m = await call({ op: 'mark' });
+    await new Promise((r) => setTimeout(r, 200)); // late packets count as delivered
+    const socket = m.sendSyscalls === undefined ? undefined : { sendSyscalls: m.sendSyscalls, packetsSent: m.packetsSent!, gsoSends: m.gsoSends!, sendBlocked: m.sendBlocked!, recvSyscalls: m.recvSyscalls!, packetsReceived: m.packetsReceived!, jsCalls: m.jsCalls ?? 0 };
+    rounds.push({ forwarded: m.forwarded!, serverCpuUs: m.cpuUs!, ...(m.userUs !== undefined ? { serverUserUs: m.userUs } : {}), wallMs: m.wallMs!, delivered: delivered - d0, offered: sent * task.subscribers, published: sent, nacksSent, retransmitted: m.retransmitted, ...(step ? { step } : {}), ...(socket ? { socket } : {}) });
+  }
 }
 process.send!({ result: rounds }, () => process.exit(0));

@@ -49,8 +49,25 @@ export interface FanoutRound {
   nacksSent?: number;
   /** Packets the server resent from a cache by the end of the round (relays that report it). */
   retransmitted?: number;
+  /** The step of `FanoutTask.steps` the round measured (absent without steps). */
+  step?: FanoutStep;
+  /** Packets the publisher sent during the round (offered = this × subscribers). */
+  published?: number;
   /** The server's port over the round (see FanoutReply), where the relay reports it. */
   socket?: { sendSyscalls: number; packetsSent: number; gsoSends: number; sendBlocked: number; recvSyscalls: number; packetsReceived: number; jsCalls: number };
+}
+
+/**
+ * How the publisher spaces its packets. `paced`: the packets due at each 5 ms timer tick (one per
+ * tick at 200 packets/s or less, rate / 200 back to back above). `frames`: a video-like stream at
+ * 30 frames/s, each frame's rate / 30 packets back to back every 33 ms.
+ */
+export type PublishPattern = 'paced' | 'frames';
+
+/** One load step of a capacity measurement: `rounds` rounds at this publisher rate and pattern. */
+export interface FanoutStep {
+  publisherPps: number;
+  pattern: PublishPattern;
 }
 
 /** The clients' task. */
@@ -70,4 +87,10 @@ export interface FanoutTask {
    * already received, once every 50 packets: the relay's retransmission cost (default 0).
    */
   nackShare?: number;
+  /**
+   * Capacity measurement: load steps measured one after another on the same connections (the
+   * warm-up runs at the first step). Without steps the publisher sends paced packets at
+   * min(maxPublisherPps, offeredPps / subscribers).
+   */
+  steps?: FanoutStep[];
 }
