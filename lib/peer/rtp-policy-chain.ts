@@ -373,7 +373,17 @@ export class RtpPolicyChain {
     this.pullNativeTotals();
     for (const m of this.withTimeout) {
       const at = m.nextTimeout!();
-      if (at !== undefined && at <= this.lastNow && m.timeout) this.call(m, () => m.timeout!(this.lastNow, this.output));
+      // Inline rather than call(m, closure): this runs on every report timer of every idle PC (docs/architecture.md).
+      if (at === undefined || at > this.lastNow || !m.timeout) continue;
+      const previous = this.current;
+      this.current = m.name;
+      try {
+        m.timeout(this.lastNow, this.output);
+      } catch (err) {
+        reportListenerError(err);
+      } finally {
+        this.current = previous;
+      }
     }
     this.flush();
   }
