@@ -108,8 +108,11 @@ export async function measureRtp(adapter: PeerAdapter, payloads: number[], secon
   return out;
 }
 
-/** setup results of one pair count: each round's per-pair times and wall time, or why it failed. */
-export type SetupResult = { rounds: { times: number[]; failed: number; wallMs: number }[]; error?: string };
+/**
+ * setup results of one pair count: each round's per-pair times, wall time and process CPU time
+ * (user + system, every thread: a library's native threads count too), or why it failed.
+ */
+export type SetupResult = { rounds: { times: number[]; failed: number; wallMs: number; cpuMs: number }[]; error?: string };
 
 /** Pairs connected one after another in each round of the one-pair case (its median and p90 per round). */
 export const ONE_PAIR_REPEATS = 10;
@@ -138,6 +141,7 @@ export async function measureSetup(
     try {
       for (let r = 0; r < n; r++) {
         const t0 = performance.now();
+        const cpu0 = process.cpuUsage();
         const times: number[] = [];
         let failed = 0;
         for (let k = 0; k < repeats; k++) {
@@ -145,7 +149,8 @@ export async function measureSetup(
           times.push(...one.times);
           failed += one.failed;
         }
-        result.rounds.push({ times, failed, wallMs: performance.now() - t0 });
+        const cpu = process.cpuUsage(cpu0);
+        result.rounds.push({ times, failed, wallMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 });
         progress(out);
         await new Promise((r) => setTimeout(r, 200)); // let closed sockets and timers go
       }
