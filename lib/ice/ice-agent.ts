@@ -27,6 +27,7 @@ import {
 import { generateIceCredentials, isIceString, type IceCredentials } from './ice-credentials.js';
 import { StunAttr, StunClass, StunErrorCode, StunMethod } from './stun-constants.js';
 import { StunMessage } from './stun-message.js';
+import { PasswordKeys } from './password-keys.js';
 import { addressKey, canonicalIp, ipFamily, sameAddress, type TransportAddress } from './transport-address.js';
 import { createLogger, loggedDropCounters } from '../common/log.js';
 
@@ -268,6 +269,8 @@ export class IceAgent {
   private readonly rng: Rng;
   private local: IceCredentials;
   private previousLocal: IceCredentials | undefined;
+  private readonly keys = new PasswordKeys();
+  private usernameCache: { remote: string; local: string; bytes: Buffer } | undefined;
   private remote: IceCredentials | undefined;
   private remoteLite = false;
   private readonly opts: Required<Omit<IceAgentOptions, 'credentials' | 'role' | 'rng' | 'mode'>>;
@@ -433,21 +436,19 @@ export class IceAgent {
   /** Absolute time of the next timer, or undefined when nothing is scheduled. */
   pollTimeout(): number | undefined {
     if (this.connectionState === 'closed') return undefined;
-    let t: number | undefined;
-    const at = (x: number | undefined): void => {
-      if (x !== undefined && (t === undefined || x < t)) t = x;
-    };
-    for (const tx of this.transactions.values()) at(tx.transmits > 0 ? Math.min(tx.nextAt, tx.deadline) : tx.deadline);
-    if (this.hasCheckWork()) at(this.nextCheckAt);
-    at(this.nominationTimerAt);
-    if (!this.selected) at(this.noPairDeadline);
+    // No closure or array per call: this runs after every input of every idle PC (docs/architecture.md).
+    let t = Infinity;
+    for (const tx of this.transactions.values()) t = earlier(t, tx.transmits > 0 ? Math.min(tx.nextAt, tx.deadline) : tx.deadline);
+    if (this.hasCheckWork()) t = earlier(t, this.nextCheckAt);
+    t = earlier(t, this.nominationTimerAt);
+    if (!this.selected) t = earlier(t, this.noPairDeadline);
     if (this.selected && (this.connectionState !== 'failed')) {
-      at(this.nextConsentAt);
-      at(this.lastSentOnSelectedAt + this.opts.keepaliveIntervalMs);
-      if (this.connectionState !== 'disconnected') at(this.selected.lastHeardAt + this.opts.disconnectedTimeoutMs);
-      at(this.selected.lastHeardAt + this.opts.consentTimeoutMs);
+      t = earlier(t, this.nextConsentAt);
+      t = earlier(t, this.lastSentOnSelectedAt + this.opts.keepaliveIntervalMs);
+      if (this.connectionState !== 'disconnected') t = earlier(t, this.selected.lastHeardAt + this.opts.disconnectedTimeoutMs);
+      t = earlier(t, this.selected.lastHeardAt + this.opts.consentTimeoutMs);
     }
-    return t;
+    return t === Infinity ? undefined : t;
   }
 
   // ---- API ----------------------------------------------------------------------------
@@ -705,7 +706,7 @@ export class IceAgent {
       this.drop('unknown-ufrag');
       return;
     }
-    const key = Buffer.from(creds.password);
+    const key = this.keys.of(creds.password);
     if (!msg.verifyIntegrity(key)) {
       this.drop('bad-integrity');
       return;
@@ -814,7 +815,7 @@ export class IceAgent {
       this.onSrflxResponse(now, tx, msg);
       return;
     }
-    if (!this.remote || !msg.verifyIntegrity(Buffer.from(this.remote.password))) {
+    if (!this.remote || !msg.verifyIntegrity(this.keys.of(this.remote.password))) {
       this.drop('response-bad-integrity');
       return;
     }
@@ -961,11 +962,11 @@ export class IceAgent {
     const remote = this.remote!;
     const id = this.rng.bytes(12);
     const msg = new StunMessage(StunMethod.Binding, StunClass.Request, id)
-      .addString(StunAttr.Username, `${remote.ufrag}:${this.local.ufrag}`)
+      .addConstant(StunAttr.Username, this.checkUsername(remote.ufrag))
       .addUint32(StunAttr.Priority, candidatePriority('prflx', pair.local.localPreference))
       .addUint64(this.roleValue === 'controlling' ? StunAttr.IceControlling : StunAttr.IceControlled, this.tieBreaker);
     if (useCandidate) msg.addFlag(StunAttr.UseCandidate);
-    const data = msg.encode({ integrityKey: Buffer.from(remote.password), fingerprint: true });
+    const data = msg.encode({ integrityKey: this.keys.of(remote.password), fingerprint: true });
     const remoteAddr = { address: pair.remote.address, port: pair.remote.port };
     const consent = kind === 'consent';
     const tx: Transaction = {
@@ -990,6 +991,15 @@ export class IceAgent {
     } else this.stats.consentChecksSent++;
     this.send(pair.local.base, remoteAddr, data);
     if (pair === this.selected) this.lastSentOnSelectedAt = now;
+  }
+
+  /** The USERNAME of our checks, `remote:local` (RFC 8445 §7.2.2), made again only when a ufrag changes. */
+  private checkUsername(remoteUfrag: string): Buffer {
+    const u = this.usernameCache;
+    if (u && u.remote === remoteUfrag && u.local === this.local.ufrag) return u.bytes;
+    const bytes = Buffer.from(`${remoteUfrag}:${this.local.ufrag}`, 'utf8');
+    this.usernameCache = { remote: remoteUfrag, local: this.local.ufrag, bytes };
+    return bytes;
   }
 
   private totalCheckTime(): number {
@@ -1345,6 +1355,11 @@ export class IceAgent {
   private assertOpen(): void {
     if (this.connectionState === 'closed') throw new InvalidStateError('ERR_ICE_CLOSED', 'the ICE agent is closed');
   }
+}
+
+/** The earlier of a deadline so far and a candidate deadline (undefined: none). */
+function earlier(t: number, x: number | undefined): number {
+  return x !== undefined && x < t ? x : t;
 }
 
 function isLinkLocal(address: string): boolean {

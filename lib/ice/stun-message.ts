@@ -17,6 +17,10 @@ import { stunIntegritySha1 } from '../native/stun-integrity.js';
 
 /** Where a received MESSAGE-INTEGRITY is recomputed (one thread, synchronous use only). */
 const integrityScratch = Buffer.alloc(20);
+/** The value of every flag attribute (USE-CANDIDATE): one shared empty buffer. */
+const EMPTY = Buffer.alloc(0);
+/** Set by decode() only while it constructs a message: its transaction id is a view to keep, not copy. */
+let decodedTransactionId: Uint8Array | undefined;
 
 /** One attribute as it appears on the wire (value without padding). */
 export interface StunAttribute {
@@ -88,7 +92,8 @@ export class StunMessage {
     if (transactionId.length !== 12) throw new InvalidArgumentError('ERR_STUN_TRANSACTION_ID', 'transaction id must be 12 bytes');
     this.method = method;
     this.messageClass = messageClass;
-    this.transactionId = Buffer.from(transactionId);
+    // decode() hands over a view of its own copy of the datagram: no second copy (docs/architecture.md, idle allocation).
+    this.transactionId = transactionId === decodedTransactionId ? (transactionId as Buffer) : Buffer.from(transactionId);
   }
 
   /**
@@ -108,7 +113,9 @@ export class StunMessage {
     const type = data.readUInt16BE(0);
     const method = (type & 0x000f) | ((type & 0x00e0) >> 1) | ((type & 0x3e00) >> 2);
     const cls = (((type & 0x0100) >> 7) | ((type & 0x0010) >> 4)) as StunClass;
-    const msg = new StunMessage(method, cls, data.subarray(8, 20));
+    decodedTransactionId = data.subarray(8, 20);
+    const msg = new StunMessage(method, cls, decodedTransactionId);
+    decodedTransactionId = undefined;
     msg.raw = data;
     let off = STUN_HEADER_LENGTH;
     let afterIntegrity = false;
@@ -202,13 +209,27 @@ export class StunMessage {
   /** Appends a raw attribute. */
   add(type: number, value: Uint8Array): this {
     if (value.length > 0xffff) throw new InvalidArgumentError('ERR_STUN_ATTRIBUTE_LENGTH', 'attribute value too long');
-    this.attributes.push({ type, value: Buffer.from(value) });
+    return this.addOwned(type, Buffer.from(value));
+  }
+
+  /** Appends a value this message owns (made here, or kept unchanged by contract): no copy. */
+  private addOwned(type: number, value: Buffer): this {
+    if (value.length > 0xffff) throw new InvalidArgumentError('ERR_STUN_ATTRIBUTE_LENGTH', 'attribute value too long');
+    this.attributes.push({ type, value });
     return this;
+  }
+
+  /**
+   * Appends bytes the caller keeps unchanged for as long as this message lives (the ICE agent's
+   * cached USERNAME of its checks): referenced, not copied.
+   */
+  addConstant(type: number, value: Buffer): this {
+    return this.addOwned(type, value);
   }
 
   /** Appends a UTF-8 string attribute (USERNAME, REALM, NONCE, SOFTWARE). */
   addString(type: number, text: string): this {
-    return this.add(type, Buffer.from(text, 'utf8'));
+    return this.addOwned(type, Buffer.from(text, 'utf8'));
   }
 
   /** A UTF-8 string attribute, if present. */
@@ -220,7 +241,7 @@ export class StunMessage {
   addUint32(type: number, value: number): this {
     const b = Buffer.alloc(4);
     b.writeUInt32BE(value >>> 0);
-    return this.add(type, b);
+    return this.addOwned(type, b);
   }
 
   /** A 32-bit attribute, if present and exactly four bytes long. */
@@ -233,7 +254,7 @@ export class StunMessage {
   addUint64(type: number, value: bigint): this {
     const b = Buffer.alloc(8);
     b.writeBigUInt64BE(BigInt.asUintN(64, value));
-    return this.add(type, b);
+    return this.addOwned(type, b);
   }
 
   /** A 64-bit attribute, if present and exactly eight bytes long. */
@@ -244,7 +265,7 @@ export class StunMessage {
 
   /** Appends an empty attribute (USE-CANDIDATE, DONT-FRAGMENT). */
   addFlag(type: number): this {
-    return this.add(type, Buffer.alloc(0));
+    return this.addOwned(type, EMPTY);
   }
 
   /** Appends an address attribute; XOR-encoded for the XOR-* types. */
@@ -316,17 +337,8 @@ export class StunMessage {
       a.value.copy(out, off + 4);
       off += 4 + ((a.value.length + 3) & ~3);
     }
-    const mac = (algorithm: 'sha1' | 'sha256', type: number, key: Uint8Array, macLen: number): void => {
-      const length = off + 4 + macLen - STUN_HEADER_LENGTH;
-      out.writeUInt16BE(length, 2);
-      if (algorithm === 'sha1') stunIntegritySha1(key, out, off, length, out.subarray(off + 4, off + 24));
-      else createHmac(algorithm, key).update(out.subarray(0, off)).digest().copy(out, off + 4, 0, macLen);
-      out.writeUInt16BE(type, off);
-      out.writeUInt16BE(macLen, off + 2);
-      off += 4 + macLen;
-    };
-    if (options.integrityKey) mac('sha1', StunAttr.MessageIntegrity, options.integrityKey, 20);
-    if (options.integritySha256Key) mac('sha256', StunAttr.MessageIntegritySha256, options.integritySha256Key, 32);
+    if (options.integrityKey) off = writeMac(out, off, 'sha1', StunAttr.MessageIntegrity, options.integrityKey, 20);
+    if (options.integritySha256Key) off = writeMac(out, off, 'sha256', StunAttr.MessageIntegritySha256, options.integritySha256Key, 32);
     if (options.fingerprint) {
       out.writeUInt16BE(off + 8 - STUN_HEADER_LENGTH, 2);
       const fp = (crc32(out, 0, off) ^ FINGERPRINT_XOR) >>> 0;
@@ -338,6 +350,17 @@ export class StunMessage {
     out.writeUInt16BE(off - STUN_HEADER_LENGTH, 2);
     return out;
   }
+}
+
+/** Writes a MESSAGE-INTEGRITY(-SHA256) attribute at `off` of `out` (RFC 8489 §14.5, §14.6); returns the offset after it. */
+function writeMac(out: Buffer, off: number, algorithm: 'sha1' | 'sha256', type: number, key: Uint8Array, macLen: number): number {
+  const length = off + 4 + macLen - STUN_HEADER_LENGTH;
+  out.writeUInt16BE(length, 2);
+  if (algorithm === 'sha1') stunIntegritySha1(key, out, off, length, out.subarray(off + 4, off + 24));
+  else createHmac(algorithm, key).update(out.subarray(0, off)).digest().copy(out, off + 4, 0, macLen);
+  out.writeUInt16BE(type, off);
+  out.writeUInt16BE(macLen, off + 2);
+  return off + 4 + macLen;
 }
 
 function isXorType(type: number): boolean {

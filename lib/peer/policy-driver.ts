@@ -197,14 +197,17 @@ export class PolicyDriver {
     this.armedAt = Infinity;
     if (this.closed) return;
     const now = this.owner.now();
+    // Index loops: no iterator per report tick of an idle PC (docs/architecture.md).
+    const transceivers = this.owner.transceivers();
     try {
-      for (const t of this.owner.transceivers()) t.policies.timeout(now);
+      for (let i = 0; i < transceivers.length; i++) transceivers[i]!.policies.timeout(now);
       this.transportChain.timeout(now);
     } catch (err) {
       reportListenerError(err);
     }
     let next = Infinity;
-    for (const t of this.owner.transceivers()) next = Math.min(next, t.policies.nextTimeout() ?? Infinity);
+    const after = this.owner.transceivers();
+    for (let i = 0; i < after.length; i++) next = Math.min(next, after[i]!.policies.nextTimeout() ?? Infinity);
     next = Math.min(next, this.transportChain.nextTimeout() ?? Infinity);
     // A module whose timeout did not move forward is run again 1 ms later, not in a busy loop.
     if (next !== Infinity) this.rearm(Math.max(next, now + 1));

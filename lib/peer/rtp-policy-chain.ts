@@ -371,9 +371,21 @@ export class RtpPolicyChain {
   timeout(now: number): void {
     this.seen(now);
     this.pullNativeTotals();
-    for (const m of this.withTimeout) {
+    const withTimeout = this.withTimeout;
+    for (let i = 0; i < withTimeout.length; i++) {
+      const m = withTimeout[i]!;
       const at = m.nextTimeout!();
-      if (at !== undefined && at <= this.lastNow && m.timeout) this.call(m, () => m.timeout!(this.lastNow, this.output));
+      // Inline rather than call(m, closure): this runs on every report timer of every idle PC (docs/architecture.md).
+      if (at === undefined || at > this.lastNow || !m.timeout) continue;
+      const previous = this.current;
+      this.current = m.name;
+      try {
+        m.timeout(this.lastNow, this.output);
+      } catch (err) {
+        reportListenerError(err);
+      } finally {
+        this.current = previous;
+      }
     }
     this.flush();
   }
@@ -381,7 +393,9 @@ export class RtpPolicyChain {
   /** @internal The earliest timeout any module asked for. */
   nextTimeout(): number | undefined {
     let min: number | undefined;
-    for (const m of this.withTimeout) {
+    const withTimeout = this.withTimeout;
+    for (let i = 0; i < withTimeout.length; i++) {
+      const m = withTimeout[i]!;
       const at = m.nextTimeout!();
       if (at !== undefined && (min === undefined || at < min)) min = at;
     }
