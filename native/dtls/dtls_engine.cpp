@@ -187,6 +187,7 @@ void DtlsEngine::HandleDatagram(const uint8_t* data, size_t len) {
     return;
   }
   const bool after_handshake = handshake_done_;
+  if (!after_handshake && !config_.keep_ssl) KeepPeerEpoch1Records(data, len);
   const DtlsState state_before = state_;
   const size_t out_before = out_.count() + bio_state_.out_dropped;
   const uint64_t data_before = counters_.data_records_in;
@@ -266,6 +267,8 @@ void DtlsEngine::Drive() {
       if (state_ == DtlsState::kConnecting || state_ == DtlsState::kConnected) ReadData();
       counters_.dropped_out_queue_full = bio_state_.out_dropped;
       if (!config_.keep_ssl && (state_ == DtlsState::kConnecting || state_ == DtlsState::kConnected)) Handover();
+      std::deque<std::vector<uint8_t>>().swap(peer_epoch1_);
+      peer_epoch1_bytes_ = 0;
       return;
     } else {
       int err = SSL_get_error(ssl_, r);
@@ -564,9 +567,13 @@ void DtlsEngine::Handover() {
     OPENSSL_cleanse(master_, sizeof master_);
     return;
   }
-  // Records OpenSSL delivered as data after the handshake stay replays (keep-SSL mode never gets here).
-  for (uint64_t i = 0; delivered_any_ && i < 64; ++i) {
-    if (((delivered_bits_ >> i) & 1) != 0 && delivered_top_ >= i) layer->MarkReceived(delivered_top_ - i);
+  // The peer's epoch-1 records OpenSSL read (its Finished, data packed with it) stay replays
+  // (RFC 6347 section 4.1.2.6): opening them puts exactly the genuine ones into the window; a
+  // forged one fails its tag and leaves no mark. The plaintext is not used.
+  for (const std::vector<uint8_t>& rec : peer_epoch1_) {
+    size_t n = 0;
+    layer->Unprotect(rec.data(), rec.size(), tls_read_buffer.data(), tls_read_buffer.size(), &n);
+    OPENSSL_cleanse(tls_read_buffer.data(), n);
   }
   suite_ = suite;
   record_layer_ = std::move(layer);
@@ -584,6 +591,22 @@ void DtlsEngine::Handover() {
   data_.ReleaseWhenEmpty();
   buffers_released_ = false;
   ERR_clear_error();
+}
+
+// Copies of the peer's epoch-1 records while the handshake runs, for Handover to mark in the
+// window. Bounded: the newest kDtlsMaxKeptPeerRecords records and kDtlsMaxKeptPeerBytes bytes;
+// the datagram that completes the handshake is the newest, so it is always there.
+void DtlsEngine::KeepPeerEpoch1Records(const uint8_t* data, size_t len) {
+  for (size_t off = 0; off < len; off = NextRecord(data, off)) {
+    if (RecordEpoch(data, off) != DtlsRecordLayer::kEpoch) continue;
+    const size_t end = NextRecord(data, off);
+    peer_epoch1_.emplace_back(data + off, data + end);
+    peer_epoch1_bytes_ += end - off;
+    while (peer_epoch1_.size() > kDtlsMaxKeptPeerRecords || peer_epoch1_bytes_ > kDtlsMaxKeptPeerBytes) {
+      peer_epoch1_bytes_ -= peer_epoch1_.front().size();
+      peer_epoch1_.pop_front();
+    }
+  }
 }
 
 // The datagrams OpenSSL wrote in the Drive that completed the handshake are our last flight

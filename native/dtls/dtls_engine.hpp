@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,6 +68,9 @@ struct DtlsEngineConfig {
 
 /** Resends of our last flight after the handover, at most (OpenSSL's peers give up after 12 timeouts). */
 constexpr uint64_t kDtlsMaxFlightResends = 12;
+/** The peer's epoch-1 records kept while the handshake runs, to mark in the window at the handover. */
+constexpr size_t kDtlsMaxKeptPeerRecords = 64;
+constexpr size_t kDtlsMaxKeptPeerBytes = 64 * 1024;
 
 /** One remote a=fingerprint (RFC 8122 section 5). */
 struct RemoteFingerprint {
@@ -176,6 +180,7 @@ class DtlsEngine {
   void OnHandshakeDone();
   void Handover();
   void KeepLastFlight(DtlsAeadCipher& own_opener);
+  void KeepPeerEpoch1Records(const uint8_t* data, size_t len);
   void ReceiveAfterHandover(const uint8_t* data, size_t len);
   void OnAlert(const uint8_t* alert, size_t len);
   void ResendLastFlight();
@@ -224,6 +229,10 @@ class DtlsEngine {
   // Datagrams OpenSSL wrote in the current Drive while the handshake runs; the ones of the Drive
   // that completed it are our last flight (non-empty only where we sent it: the server).
   std::vector<std::vector<uint8_t>> capture_;
+  // The peer's epoch-1 records (whole, header included) while the handshake runs; Handover opens
+  // them to seed the anti-replay window, then they are freed (KeepPeerEpoch1Records).
+  std::deque<std::vector<uint8_t>> peer_epoch1_;
+  size_t peer_epoch1_bytes_ = 0;
   // After the handover (docs/dtls.md, "Handover"): the negotiated suite, the session secrets the
   // exporter needs (RFC 5705), the record layer, and our last flight as records to seal again:
   // epoch-0 records verbatim, epoch-1 records as header + plaintext; flight_ends_ holds the end

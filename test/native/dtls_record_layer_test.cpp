@@ -487,6 +487,51 @@ void TestAlertsAndLateHandshake() {
   CHECK(p.client->outgoing().empty());
 }
 
+// RFC 6347 section 4.1.2.6: the records OpenSSL read at epoch 1 before the handover (the peer's
+// Finished, data in the same datagram) are in our window, so replaying them neither delivers the
+// data again nor makes the server resend its last flight.
+void TestReplayOfHandshakeRecords() {
+  Pair p(false, false);
+  p.client->Start();
+  p.server->Start();
+  Datagrams from_client, from_server;
+  bool piggybacked = false;
+  for (int i = 0; i < 20; ++i) {
+    Datagrams c = Pair::Take(*p.client);
+    from_client.insert(from_client.end(), c.begin(), c.end());
+    size_t fed = Pair::Feed(c, *p.server);
+    Datagrams s = Pair::Take(*p.server);
+    // Data in the datagram that carries the server's CCS + Finished (as a peer may pack it).
+    if (!piggybacked && !s.empty() && p.server->state() == DtlsState::kConnected) {
+      const uint8_t m[3] = {5, 5, 5};
+      CHECK(p.server->Send(m, sizeof m) == DtlsStatus::kOk);
+      Datagrams d = Pair::Take(*p.server);
+      CHECK_EQ(d.size(), 1u);
+      s.back().insert(s.back().end(), d[0].begin(), d[0].end());
+      piggybacked = true;
+    }
+    from_server.insert(from_server.end(), s.begin(), s.end());
+    if (fed + Pair::Feed(s, *p.client) == 0) break;
+  }
+  CHECK(piggybacked);
+  CHECK(p.server->handed_over() && p.client->handed_over());
+  size_t n = 0;
+  std::vector<uint8_t> got = Drain(*p.client, &n);
+  CHECK_EQ(n, 1u);
+  CHECK(got == std::vector<uint8_t>({5, 5, 5}));
+  // The client's handshake datagrams again: its Finished is a replay, not a lost last flight.
+  Pair::Feed(from_client, *p.server);
+  CHECK_EQ(p.server->counters().flight_resends, 0u);
+  CHECK(p.server->outgoing().empty());
+  CHECK(p.server->counters().dropped_replayed >= 1u);
+  // The server's datagrams again: the data is not delivered a second time.
+  Pair::Feed(from_server, *p.client);
+  Drain(*p.client, &n);
+  CHECK_EQ(n, 0u);
+  CHECK(p.client->counters().dropped_replayed >= 1u);
+  CHECK(p.client->state() == DtlsState::kConnected && p.server->state() == DtlsState::kConnected);
+}
+
 }  // namespace
 
 int main() {
@@ -497,5 +542,6 @@ int main() {
   TestLostLastFlightAnswered(false);
   TestLostLastFlightAnswered(true);
   TestAlertsAndLateHandshake();
+  TestReplayOfHandshakeRecords();
   TEST_MAIN_END();
 }
