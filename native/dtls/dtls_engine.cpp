@@ -661,6 +661,12 @@ void DtlsEngine::ReceiveAfterHandover(const uint8_t* data, size_t len) {
       unauthenticated = true;
       continue;
     }
+    if (data[off] == kApplicationData && n == 0) {
+      // An empty record carries no message (OpenSSL never delivers one either); counted with
+      // the records that deliver nothing (docs/dtls.md, "Discards are counted").
+      unauthenticated = true;
+      continue;
+    }
     had_effect = true;
     switch (data[off]) {
       case kApplicationData:

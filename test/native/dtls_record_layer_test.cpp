@@ -451,6 +451,14 @@ void TestAlertsAndLateHandshake() {
   size_t count = 0;
   Drain(*p.client, &count);
   CHECK_EQ(count, 1u);
+  // An authenticated empty application-data record is no message: skipped and counted.
+  const uint64_t unauthenticated = p.client->counters().dropped_unauthenticated;
+  const uint64_t data_in = p.client->counters().data_records_in;
+  send(23, {});
+  Drain(*p.client, &count);
+  CHECK_EQ(count, 0u);
+  CHECK_EQ(p.client->counters().dropped_unauthenticated - unauthenticated, 1u);
+  CHECK_EQ(p.client->counters().data_records_in, data_in);
   send(21, {1, 90});  // warning user_canceled
   CHECK(p.client->state() == DtlsState::kConnected);
   uint64_t malformed = p.client->counters().dropped_malformed;
