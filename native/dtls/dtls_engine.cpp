@@ -455,7 +455,14 @@ DtlsStatus DtlsEngine::Send(const uint8_t* data, size_t len) {
   if (len == 0) return DtlsStatus::kInvalidArgument;
   if (len > kDtlsMaxRecordPayload) return DtlsStatus::kTooLarge;
   if (record_layer_) {
-    if (!SendRecord(kApplicationData, data, len)) return DtlsStatus::kInternal;
+    if (!SendRecord(kApplicationData, data, len)) {
+      // RFC 6347 section 4.1: a sequence number is never reused, so past 2^48 - 1 the session ends.
+      if (record_layer_->next_write_seq() > kDtlsMaxSequence) {
+        Fail("sequence numbers exhausted");
+        return DtlsStatus::kInvalidState;
+      }
+      return DtlsStatus::kInternal;
+    }
     ++counters_.data_records_out;
     return DtlsStatus::kOk;
   }

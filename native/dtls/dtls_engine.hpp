@@ -171,6 +171,9 @@ class DtlsEngine {
   bool OnPeerCertificate(X509* leaf);
 
  private:
+  // Native tests only (test/native/dtls_record_layer_test.cpp): moves the write sequence number
+  // to the end of the epoch, which no test could reach by sending.
+  friend struct DtlsEngineTestAccess;
   DtlsEngine(std::shared_ptr<DtlsContext> context, const DtlsEngineConfig& config);
   bool Init();
   void Drive();

@@ -21,6 +21,17 @@
 
 using namespace pwt;
 
+namespace pwt {
+struct DtlsEngineTestAccess {
+  static bool JumpWriteSequence(DtlsEngine& e, uint64_t seq) {
+    if (!e.record_layer_) return false;
+    e.record_layer_ = DtlsRecordLayer::Create(*e.suite_, e.master_, e.client_random_, e.server_random_,
+                                              e.config_.role == DtlsRole::kClient, seq);
+    return e.record_layer_ != nullptr;
+  }
+};
+}  // namespace pwt
+
 namespace {
 
 std::vector<uint8_t> Hex(const char* hex) {
@@ -540,6 +551,27 @@ void TestReplayOfHandshakeRecords() {
   CHECK(p.client->state() == DtlsState::kConnected && p.server->state() == DtlsState::kConnected);
 }
 
+// RFC 6347 section 4.1: the last sequence number of the epoch is sent, the next Send fails the
+// session (it cannot continue without reusing a nonce) instead of staying connected.
+void TestSequenceExhaustion() {
+  Pair p(false, false);
+  p.client->Start();
+  p.server->Start();
+  p.Pump();
+  CHECK(p.client->handed_over() && p.server->handed_over());
+  CHECK(DtlsEngineTestAccess::JumpWriteSequence(*p.client, kDtlsMaxSequence));
+  const uint8_t m[1] = {7};
+  CHECK(p.client->Send(m, sizeof m) == DtlsStatus::kOk);
+  Pair::Feed(Pair::Take(*p.client), *p.server);
+  size_t n = 0;
+  Drain(*p.server, &n);
+  CHECK_EQ(n, 1u);
+  CHECK(p.client->Send(m, sizeof m) == DtlsStatus::kInvalidState);
+  CHECK(p.client->state() == DtlsState::kFailed);
+  CHECK(p.client->failure_reason() == "sequence numbers exhausted");
+  CHECK(p.client->outgoing().empty());
+}
+
 }  // namespace
 
 int main() {
@@ -551,5 +583,6 @@ int main() {
   TestLostLastFlightAnswered(true);
   TestAlertsAndLateHandshake();
   TestReplayOfHandshakeRecords();
+  TestSequenceExhaustion();
   TEST_MAIN_END();
 }
