@@ -484,6 +484,19 @@ void DtlsEngine::Close() {
   if (handshake_done_) SendCloseNotify();
   data_.Clear();
   SetState(DtlsState::kClosed);
+  ReleaseSessionSecrets();
+}
+
+// Once closed or failed nothing is sealed, opened, resent or exported again: the keys, the
+// master secret and our kept Finished go now, not when the user drops the transport.
+void DtlsEngine::ReleaseSessionSecrets() {
+  OPENSSL_cleanse(master_, sizeof master_);
+  record_layer_.reset();  // its ciphers free their EVP contexts and cleanse their IVs
+  OPENSSL_cleanse(flight_.data(), flight_.size());
+  std::vector<uint8_t>().swap(flight_);
+  std::vector<uint32_t>().swap(flight_ends_);
+  std::deque<std::vector<uint8_t>>().swap(peer_epoch1_);
+  peer_epoch1_bytes_ = 0;
 }
 
 size_t DtlsEngine::DrainData(uint8_t* out, size_t cap, uint32_t* lens, size_t max_count) {
@@ -584,6 +597,7 @@ void DtlsEngine::Handover() {
   }
   suite_ = suite;
   record_layer_ = std::move(layer);
+  handed_over_ = true;
   next_epoch0_seq_ = bio_state_.next_write_seq[0];
   if (!capture_.empty()) {
     auto opener = record_layer_->OwnWriteOpener();
@@ -721,6 +735,7 @@ void DtlsEngine::OnAlert(const uint8_t* alert, size_t len) {
     SendCloseNotify();
     data_.Clear();
     SetState(DtlsState::kClosed);
+    ReleaseSessionSecrets();
     return;
   }
   if (alert[0] == kAlertFatal) {
@@ -798,6 +813,7 @@ void DtlsEngine::Fail(const std::string& reason) {
   failure_reason_ = reason;
   data_.Clear();
   SetState(DtlsState::kFailed);
+  ReleaseSessionSecrets();
 }
 
 std::string DtlsEngine::TakeOpenSslError(const char* what) {

@@ -163,7 +163,9 @@ class DtlsEngine {
   /** True while OpenSSL's record buffers are freed (idle since connected; see ReleaseIdleBuffers). */
   bool record_buffers_released() const { return buffers_released_; }
   /** True once OpenSSL's SSL is freed and our record layer carries the records. */
-  bool handed_over() const { return record_layer_ != nullptr; }
+  bool handed_over() const { return handed_over_; }
+  /** True while the session keys exist (handed over, neither closed nor failed). */
+  bool holds_record_keys() const { return record_layer_ != nullptr; }
   /** True while a copy of our last handshake flight is kept to answer the peer's retransmission. */
   bool keeps_last_flight() const { return !flight_ends_.empty(); }
 
@@ -185,6 +187,7 @@ class DtlsEngine {
   void KeepLastFlight(DtlsAeadCipher& own_opener);
   void KeepPeerEpoch1Records(const uint8_t* data, size_t len);
   void ReceiveAfterHandover(const uint8_t* data, size_t len);
+  void ReleaseSessionSecrets();
   void OnAlert(const uint8_t* alert, size_t len);
   void ResendLastFlight();
   bool SendRecord(uint8_t type, const uint8_t* data, size_t len);
@@ -245,6 +248,8 @@ class DtlsEngine {
   uint8_t client_random_[kDtlsRandomLength] = {};
   uint8_t server_random_[kDtlsRandomLength] = {};
   std::unique_ptr<DtlsRecordLayer> record_layer_;
+  // Stays true after Close()/Fail() drop the record layer (stats report how the session ran).
+  bool handed_over_ = false;
   uint64_t next_epoch0_seq_ = 0;
   std::vector<uint8_t> flight_;
   std::vector<uint32_t> flight_ends_;

@@ -570,6 +570,29 @@ void TestSequenceExhaustion() {
   CHECK(p.client->state() == DtlsState::kFailed);
   CHECK(p.client->failure_reason() == "sequence numbers exhausted");
   CHECK(p.client->outgoing().empty());
+  CHECK(!p.client->holds_record_keys() && p.client->handed_over());
+}
+
+// Close() and a received close_notify drop the keys, the master secret and the kept flight at
+// once; the engine still reports that it handed over.
+void TestCloseReleasesSecrets() {
+  Pair p(false, false);
+  p.client->Start();
+  p.server->Start();
+  p.Pump();
+  CHECK(p.server->holds_record_keys() && p.server->keeps_last_flight());
+  CHECK(p.client->holds_record_keys());
+  p.server->Close();
+  CHECK(p.server->state() == DtlsState::kClosed);
+  CHECK(!p.server->holds_record_keys() && !p.server->keeps_last_flight() && p.server->handed_over());
+  Pair::Feed(Pair::Take(*p.server), *p.client);  // close_notify
+  CHECK(p.client->state() == DtlsState::kClosed);
+  CHECK(!p.client->holds_record_keys() && p.client->handed_over());
+  // Records after that are counted, not opened.
+  const uint64_t after_close = p.server->counters().dropped_after_close;
+  Pair::Feed(Pair::Take(*p.client), *p.server);
+  CHECK(p.server->counters().dropped_after_close > after_close);
+  CHECK(p.server->outgoing().empty());
 }
 
 }  // namespace
@@ -584,5 +607,6 @@ int main() {
   TestAlertsAndLateHandshake();
   TestReplayOfHandshakeRecords();
   TestSequenceExhaustion();
+  TestCloseReleasesSecrets();
   TEST_MAIN_END();
 }
