@@ -187,6 +187,7 @@ void DtlsEngine::HandleDatagram(const uint8_t* data, size_t len) {
     return;
   }
   const bool after_handshake = handshake_done_;
+  if (!after_handshake && !config_.keep_ssl) KeepPeerEpoch1Records(data, len);
   const DtlsState state_before = state_;
   const size_t out_before = out_.count() + bio_state_.out_dropped;
   const uint64_t data_before = counters_.data_records_in;
@@ -266,6 +267,8 @@ void DtlsEngine::Drive() {
       if (state_ == DtlsState::kConnecting || state_ == DtlsState::kConnected) ReadData();
       counters_.dropped_out_queue_full = bio_state_.out_dropped;
       if (!config_.keep_ssl && (state_ == DtlsState::kConnecting || state_ == DtlsState::kConnected)) Handover();
+      std::deque<std::vector<uint8_t>>().swap(peer_epoch1_);
+      peer_epoch1_bytes_ = 0;
       return;
     } else {
       int err = SSL_get_error(ssl_, r);
@@ -452,7 +455,14 @@ DtlsStatus DtlsEngine::Send(const uint8_t* data, size_t len) {
   if (len == 0) return DtlsStatus::kInvalidArgument;
   if (len > kDtlsMaxRecordPayload) return DtlsStatus::kTooLarge;
   if (record_layer_) {
-    if (!SendRecord(kApplicationData, data, len)) return DtlsStatus::kInternal;
+    if (!SendRecord(kApplicationData, data, len)) {
+      // RFC 6347 section 4.1: a sequence number is never reused, so past 2^48 - 1 the session ends.
+      if (record_layer_->next_write_seq() > kDtlsMaxSequence) {
+        Fail("sequence numbers exhausted");
+        return DtlsStatus::kInvalidState;
+      }
+      return DtlsStatus::kInternal;
+    }
     ++counters_.data_records_out;
     return DtlsStatus::kOk;
   }
@@ -474,6 +484,19 @@ void DtlsEngine::Close() {
   if (handshake_done_) SendCloseNotify();
   data_.Clear();
   SetState(DtlsState::kClosed);
+  ReleaseSessionSecrets();
+}
+
+// Once closed or failed nothing is sealed, opened, resent or exported again: the keys, the
+// master secret and our kept Finished go now, not when the user drops the transport.
+void DtlsEngine::ReleaseSessionSecrets() {
+  OPENSSL_cleanse(master_, sizeof master_);
+  record_layer_.reset();  // its ciphers free their EVP contexts and cleanse their IVs
+  OPENSSL_cleanse(flight_.data(), flight_.size());
+  std::vector<uint8_t>().swap(flight_);
+  std::vector<uint32_t>().swap(flight_ends_);
+  std::deque<std::vector<uint8_t>>().swap(peer_epoch1_);
+  peer_epoch1_bytes_ = 0;
 }
 
 size_t DtlsEngine::DrainData(uint8_t* out, size_t cap, uint32_t* lens, size_t max_count) {
@@ -564,12 +587,17 @@ void DtlsEngine::Handover() {
     OPENSSL_cleanse(master_, sizeof master_);
     return;
   }
-  // Records OpenSSL delivered as data after the handshake stay replays (keep-SSL mode never gets here).
-  for (uint64_t i = 0; delivered_any_ && i < 64; ++i) {
-    if (((delivered_bits_ >> i) & 1) != 0 && delivered_top_ >= i) layer->MarkReceived(delivered_top_ - i);
+  // The peer's epoch-1 records OpenSSL read (its Finished, data packed with it) stay replays
+  // (RFC 6347 section 4.1.2.6): opening them puts exactly the genuine ones into the window; a
+  // forged one fails its tag and leaves no mark. The plaintext is not used.
+  for (const std::vector<uint8_t>& rec : peer_epoch1_) {
+    size_t n = 0;
+    layer->Unprotect(rec.data(), rec.size(), tls_read_buffer.data(), tls_read_buffer.size(), &n);
+    OPENSSL_cleanse(tls_read_buffer.data(), n);
   }
   suite_ = suite;
   record_layer_ = std::move(layer);
+  handed_over_ = true;
   next_epoch0_seq_ = bio_state_.next_write_seq[0];
   if (!capture_.empty()) {
     auto opener = record_layer_->OwnWriteOpener();
@@ -584,6 +612,22 @@ void DtlsEngine::Handover() {
   data_.ReleaseWhenEmpty();
   buffers_released_ = false;
   ERR_clear_error();
+}
+
+// Copies of the peer's epoch-1 records while the handshake runs, for Handover to mark in the
+// window. Bounded: the newest kDtlsMaxKeptPeerRecords records and kDtlsMaxKeptPeerBytes bytes;
+// the datagram that completes the handshake is the newest, so it is always there.
+void DtlsEngine::KeepPeerEpoch1Records(const uint8_t* data, size_t len) {
+  for (size_t off = 0; off < len; off = NextRecord(data, off)) {
+    if (RecordEpoch(data, off) != DtlsRecordLayer::kEpoch) continue;
+    const size_t end = NextRecord(data, off);
+    peer_epoch1_.emplace_back(data + off, data + end);
+    peer_epoch1_bytes_ += end - off;
+    while (peer_epoch1_.size() > kDtlsMaxKeptPeerRecords || peer_epoch1_bytes_ > kDtlsMaxKeptPeerBytes) {
+      peer_epoch1_bytes_ -= peer_epoch1_.front().size();
+      peer_epoch1_.pop_front();
+    }
+  }
 }
 
 // The datagrams OpenSSL wrote in the Drive that completed the handshake are our last flight
@@ -638,6 +682,12 @@ void DtlsEngine::ReceiveAfterHandover(const uint8_t* data, size_t len) {
       unauthenticated = true;
       continue;
     }
+    if (data[off] == kApplicationData && n == 0) {
+      // An empty record carries no message (OpenSSL never delivers one either); counted with
+      // the records that deliver nothing (docs/dtls.md, "Discards are counted").
+      unauthenticated = true;
+      continue;
+    }
     had_effect = true;
     switch (data[off]) {
       case kApplicationData:
@@ -685,6 +735,7 @@ void DtlsEngine::OnAlert(const uint8_t* alert, size_t len) {
     SendCloseNotify();
     data_.Clear();
     SetState(DtlsState::kClosed);
+    ReleaseSessionSecrets();
     return;
   }
   if (alert[0] == kAlertFatal) {
@@ -762,6 +813,7 @@ void DtlsEngine::Fail(const std::string& reason) {
   failure_reason_ = reason;
   data_.Clear();
   SetState(DtlsState::kFailed);
+  ReleaseSessionSecrets();
 }
 
 std::string DtlsEngine::TakeOpenSslError(const char* what) {

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,6 +68,9 @@ struct DtlsEngineConfig {
 
 /** Resends of our last flight after the handover, at most (OpenSSL's peers give up after 12 timeouts). */
 constexpr uint64_t kDtlsMaxFlightResends = 12;
+/** The peer's epoch-1 records kept while the handshake runs, to mark in the window at the handover. */
+constexpr size_t kDtlsMaxKeptPeerRecords = 64;
+constexpr size_t kDtlsMaxKeptPeerBytes = 64 * 1024;
 
 /** One remote a=fingerprint (RFC 8122 section 5). */
 struct RemoteFingerprint {
@@ -159,7 +163,9 @@ class DtlsEngine {
   /** True while OpenSSL's record buffers are freed (idle since connected; see ReleaseIdleBuffers). */
   bool record_buffers_released() const { return buffers_released_; }
   /** True once OpenSSL's SSL is freed and our record layer carries the records. */
-  bool handed_over() const { return record_layer_ != nullptr; }
+  bool handed_over() const { return handed_over_; }
+  /** True while the session keys exist (handed over, neither closed nor failed). */
+  bool holds_record_keys() const { return record_layer_ != nullptr; }
   /** True while a copy of our last handshake flight is kept to answer the peer's retransmission. */
   bool keeps_last_flight() const { return !flight_ends_.empty(); }
 
@@ -167,6 +173,9 @@ class DtlsEngine {
   bool OnPeerCertificate(X509* leaf);
 
  private:
+  // Native tests only (test/native/dtls_record_layer_test.cpp): moves the write sequence number
+  // to the end of the epoch, which no test could reach by sending.
+  friend struct DtlsEngineTestAccess;
   DtlsEngine(std::shared_ptr<DtlsContext> context, const DtlsEngineConfig& config);
   bool Init();
   void Drive();
@@ -176,7 +185,9 @@ class DtlsEngine {
   void OnHandshakeDone();
   void Handover();
   void KeepLastFlight(DtlsAeadCipher& own_opener);
+  void KeepPeerEpoch1Records(const uint8_t* data, size_t len);
   void ReceiveAfterHandover(const uint8_t* data, size_t len);
+  void ReleaseSessionSecrets();
   void OnAlert(const uint8_t* alert, size_t len);
   void ResendLastFlight();
   bool SendRecord(uint8_t type, const uint8_t* data, size_t len);
@@ -224,6 +235,10 @@ class DtlsEngine {
   // Datagrams OpenSSL wrote in the current Drive while the handshake runs; the ones of the Drive
   // that completed it are our last flight (non-empty only where we sent it: the server).
   std::vector<std::vector<uint8_t>> capture_;
+  // The peer's epoch-1 records (whole, header included) while the handshake runs; Handover opens
+  // them to seed the anti-replay window, then they are freed (KeepPeerEpoch1Records).
+  std::deque<std::vector<uint8_t>> peer_epoch1_;
+  size_t peer_epoch1_bytes_ = 0;
   // After the handover (docs/dtls.md, "Handover"): the negotiated suite, the session secrets the
   // exporter needs (RFC 5705), the record layer, and our last flight as records to seal again:
   // epoch-0 records verbatim, epoch-1 records as header + plaintext; flight_ends_ holds the end
@@ -233,6 +248,8 @@ class DtlsEngine {
   uint8_t client_random_[kDtlsRandomLength] = {};
   uint8_t server_random_[kDtlsRandomLength] = {};
   std::unique_ptr<DtlsRecordLayer> record_layer_;
+  // Stays true after Close()/Fail() drop the record layer (stats report how the session ran).
+  bool handed_over_ = false;
   uint64_t next_epoch0_seq_ = 0;
   std::vector<uint8_t> flight_;
   std::vector<uint32_t> flight_ends_;

@@ -117,8 +117,6 @@ class DtlsRecordLayer {
    * length, tag. On kOk the sequence number enters the window, the plaintext is in `out`.
    */
   RecordOpenResult Unprotect(const uint8_t* record, size_t len, uint8_t* out, size_t cap, size_t* out_len);
-  /** Marks a sequence number as received (records OpenSSL accepted before the handover). */
-  void MarkReceived(uint64_t seq);
   bool WasReceived(uint64_t seq) const;
 
   const DtlsSuite& suite() const { return *suite_; }
@@ -131,6 +129,8 @@ class DtlsRecordLayer {
   std::unique_ptr<DtlsAeadCipher> OwnWriteOpener() const;
 
  private:
+  /** Enters a sequence number into the read window (Unprotect, after the tag passed). */
+  void MarkReceived(uint64_t seq);
   DtlsRecordLayer(const DtlsSuite& suite, bool is_client) : suite_(&suite), is_client_(is_client) {}
   DtlsAeadCipher* Writer();
   DtlsAeadCipher* Reader();

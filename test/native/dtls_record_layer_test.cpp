@@ -21,6 +21,17 @@
 
 using namespace pwt;
 
+namespace pwt {
+struct DtlsEngineTestAccess {
+  static bool JumpWriteSequence(DtlsEngine& e, uint64_t seq) {
+    if (!e.record_layer_) return false;
+    e.record_layer_ = DtlsRecordLayer::Create(*e.suite_, e.master_, e.client_random_, e.server_random_,
+                                              e.config_.role == DtlsRole::kClient, seq);
+    return e.record_layer_ != nullptr;
+  }
+};
+}  // namespace pwt
+
 namespace {
 
 std::vector<uint8_t> Hex(const char* hex) {
@@ -451,6 +462,14 @@ void TestAlertsAndLateHandshake() {
   size_t count = 0;
   Drain(*p.client, &count);
   CHECK_EQ(count, 1u);
+  // An authenticated empty application-data record is no message: skipped and counted.
+  const uint64_t unauthenticated = p.client->counters().dropped_unauthenticated;
+  const uint64_t data_in = p.client->counters().data_records_in;
+  send(23, {});
+  Drain(*p.client, &count);
+  CHECK_EQ(count, 0u);
+  CHECK_EQ(p.client->counters().dropped_unauthenticated - unauthenticated, 1u);
+  CHECK_EQ(p.client->counters().data_records_in, data_in);
   send(21, {1, 90});  // warning user_canceled
   CHECK(p.client->state() == DtlsState::kConnected);
   uint64_t malformed = p.client->counters().dropped_malformed;
@@ -487,6 +506,95 @@ void TestAlertsAndLateHandshake() {
   CHECK(p.client->outgoing().empty());
 }
 
+// RFC 6347 section 4.1.2.6: the records OpenSSL read at epoch 1 before the handover (the peer's
+// Finished, data in the same datagram) are in our window, so replaying them neither delivers the
+// data again nor makes the server resend its last flight.
+void TestReplayOfHandshakeRecords() {
+  Pair p(false, false);
+  p.client->Start();
+  p.server->Start();
+  Datagrams from_client, from_server;
+  bool piggybacked = false;
+  for (int i = 0; i < 20; ++i) {
+    Datagrams c = Pair::Take(*p.client);
+    from_client.insert(from_client.end(), c.begin(), c.end());
+    size_t fed = Pair::Feed(c, *p.server);
+    Datagrams s = Pair::Take(*p.server);
+    // Data in the datagram that carries the server's CCS + Finished (as a peer may pack it).
+    if (!piggybacked && !s.empty() && p.server->state() == DtlsState::kConnected) {
+      const uint8_t m[3] = {5, 5, 5};
+      CHECK(p.server->Send(m, sizeof m) == DtlsStatus::kOk);
+      Datagrams d = Pair::Take(*p.server);
+      CHECK_EQ(d.size(), 1u);
+      s.back().insert(s.back().end(), d[0].begin(), d[0].end());
+      piggybacked = true;
+    }
+    from_server.insert(from_server.end(), s.begin(), s.end());
+    if (fed + Pair::Feed(s, *p.client) == 0) break;
+  }
+  CHECK(piggybacked);
+  CHECK(p.server->handed_over() && p.client->handed_over());
+  size_t n = 0;
+  std::vector<uint8_t> got = Drain(*p.client, &n);
+  CHECK_EQ(n, 1u);
+  CHECK(got == std::vector<uint8_t>({5, 5, 5}));
+  // The client's handshake datagrams again: its Finished is a replay, not a lost last flight.
+  Pair::Feed(from_client, *p.server);
+  CHECK_EQ(p.server->counters().flight_resends, 0u);
+  CHECK(p.server->outgoing().empty());
+  CHECK(p.server->counters().dropped_replayed >= 1u);
+  // The server's datagrams again: the data is not delivered a second time.
+  Pair::Feed(from_server, *p.client);
+  Drain(*p.client, &n);
+  CHECK_EQ(n, 0u);
+  CHECK(p.client->counters().dropped_replayed >= 1u);
+  CHECK(p.client->state() == DtlsState::kConnected && p.server->state() == DtlsState::kConnected);
+}
+
+// RFC 6347 section 4.1: the last sequence number of the epoch is sent, the next Send fails the
+// session (it cannot continue without reusing a nonce) instead of staying connected.
+void TestSequenceExhaustion() {
+  Pair p(false, false);
+  p.client->Start();
+  p.server->Start();
+  p.Pump();
+  CHECK(p.client->handed_over() && p.server->handed_over());
+  CHECK(DtlsEngineTestAccess::JumpWriteSequence(*p.client, kDtlsMaxSequence));
+  const uint8_t m[1] = {7};
+  CHECK(p.client->Send(m, sizeof m) == DtlsStatus::kOk);
+  Pair::Feed(Pair::Take(*p.client), *p.server);
+  size_t n = 0;
+  Drain(*p.server, &n);
+  CHECK_EQ(n, 1u);
+  CHECK(p.client->Send(m, sizeof m) == DtlsStatus::kInvalidState);
+  CHECK(p.client->state() == DtlsState::kFailed);
+  CHECK(p.client->failure_reason() == "sequence numbers exhausted");
+  CHECK(p.client->outgoing().empty());
+  CHECK(!p.client->holds_record_keys() && p.client->handed_over());
+}
+
+// Close() and a received close_notify drop the keys, the master secret and the kept flight at
+// once; the engine still reports that it handed over.
+void TestCloseReleasesSecrets() {
+  Pair p(false, false);
+  p.client->Start();
+  p.server->Start();
+  p.Pump();
+  CHECK(p.server->holds_record_keys() && p.server->keeps_last_flight());
+  CHECK(p.client->holds_record_keys());
+  p.server->Close();
+  CHECK(p.server->state() == DtlsState::kClosed);
+  CHECK(!p.server->holds_record_keys() && !p.server->keeps_last_flight() && p.server->handed_over());
+  Pair::Feed(Pair::Take(*p.server), *p.client);  // close_notify
+  CHECK(p.client->state() == DtlsState::kClosed);
+  CHECK(!p.client->holds_record_keys() && p.client->handed_over());
+  // Records after that are counted, not opened.
+  const uint64_t after_close = p.server->counters().dropped_after_close;
+  Pair::Feed(Pair::Take(*p.client), *p.server);
+  CHECK(p.server->counters().dropped_after_close > after_close);
+  CHECK(p.server->outgoing().empty());
+}
+
 }  // namespace
 
 int main() {
@@ -497,5 +605,8 @@ int main() {
   TestLostLastFlightAnswered(false);
   TestLostLastFlightAnswered(true);
   TestAlertsAndLateHandshake();
+  TestReplayOfHandshakeRecords();
+  TestSequenceExhaustion();
+  TestCloseReleasesSecrets();
   TEST_MAIN_END();
 }
