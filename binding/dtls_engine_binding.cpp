@@ -44,6 +44,7 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
                            InstanceMethod<&DtlsEngineWrap::CipherSuite>("cipherSuite"),
                            InstanceMethod<&DtlsEngineWrap::CipherSuiteStandardName>("cipherSuiteStandardName"),
                            InstanceMethod<&DtlsEngineWrap::TlsVersion>("tlsVersion"),
+                           InstanceMethod<&DtlsEngineWrap::HandedOver>("handedOver"),
                            InstanceMethod<&DtlsEngineWrap::RemoteCertificate>("remoteCertificate"),
                            InstanceMethod<&DtlsEngineWrap::Counters>("counters"),
                            InstanceMethod<&DtlsEngineWrap::KeySrtp>("keySrtp"),
@@ -73,6 +74,8 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
       return;
     }
     Napi::Uint16Array p = profiles.As<Napi::Uint16Array>();
+    // keepSsl: OpenSSL's SSL for the whole connection (diagnosis, PWT_DTLS_KEEP_SSL; docs/dtls.md).
+    cfg.keep_ssl = o.Get("keepSsl").ToBoolean().Value();
     cfg.srtp_profiles.clear();
     for (size_t i = 0; i < p.ElementLength(); ++i) cfg.srtp_profiles.push_back(static_cast<SrtpProfile>(p[i]));
     Napi::Object pool = info[2].As<Napi::Object>();
@@ -307,18 +310,21 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
     return Napi::Number::New(env, engine_->tls_version());
   }
 
+  // handedOver() -> true once the engine's own record layer replaced OpenSSL's SSL.
+  Napi::Value HandedOver(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    return Napi::Boolean::New(env, engine_->handed_over());
+  }
+
   // remoteCertificate() -> Buffer (DER) or null before the handshake completed.
   Napi::Value RemoteCertificate(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Ready(env)) return env.Undefined();
-    X509* cert = engine_->peer_certificate();
-    if (cert == nullptr) return env.Null();
-    int len = i2d_X509(cert, nullptr);
-    if (len <= 0) return env.Null();
-    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, static_cast<size_t>(len));
-    unsigned char* p = out.Data();
-    i2d_X509(cert, &p);
-    return out;
+    // Copied at the end of the handshake: the SSL that held it is gone after the handover.
+    const std::vector<uint8_t>& der = engine_->peer_certificate_der();
+    if (der.empty()) return env.Null();
+    return Napi::Buffer<uint8_t>::Copy(env, der.data(), der.size());
   }
 
   Napi::Value Counters(const Napi::CallbackInfo& info) {

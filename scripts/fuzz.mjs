@@ -19,6 +19,7 @@ const NATIVE_TARGETS = {
   'srtp-rtcp': 'srtp_rtcp_fuzz.cpp',
   'dtls-server': 'dtls_server_fuzz.cpp',
   'dtls-client': 'dtls_client_fuzz.cpp',
+  'dtls-record': 'dtls_record_fuzz.cpp',
   'forward-rewrite': 'forward_rewrite_fuzz.cpp',
   'forward-plain': 'forward_plain_fuzz.cpp',
   'forward-layer': 'forward_layer_fuzz.cpp',

@@ -1,6 +1,8 @@
 // `npm run bench -- dtls`: complete DTLS 1.2 handshakes per second (ECDSA P-256, mutual
 // certificates, use_srtp, extended master secret; both ends in one process on one core) and
-// bulk application-data throughput through DTLS records, ours vs werift's DtlsClient/DtlsServer.
+// bulk application-data throughput through DTLS records, ours vs werift's DtlsClient/DtlsServer;
+// `ours-keep-ssl` is ours with OpenSSL kept after the handshake (keepOpenSsl, docs/dtls.md
+// "Handover"), so the record layer of our own and OpenSSL's are compared in the same run.
 import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
@@ -23,9 +25,9 @@ const BULK_CASE = 'app data 1000 B records, encrypt+decrypt (per CPU-second)';
 
 // ---- ours ----------------------------------------------------------------------------
 
-function oursPair(a: DtlsCertificate, b: DtlsCertificate): [DtlsTransport, DtlsTransport] {
-  const client = new DtlsTransport({ certificate: a, role: 'client', remoteFingerprints: b.getFingerprints() });
-  const server = new DtlsTransport({ certificate: b, role: 'server', remoteFingerprints: a.getFingerprints() });
+function oursPair(a: DtlsCertificate, b: DtlsCertificate, keepOpenSsl = false): [DtlsTransport, DtlsTransport] {
+  const client = new DtlsTransport({ certificate: a, role: 'client', remoteFingerprints: b.getFingerprints(), keepOpenSsl });
+  const server = new DtlsTransport({ certificate: b, role: 'server', remoteFingerprints: a.getFingerprints(), keepOpenSsl });
   return [client, server];
 }
 
@@ -54,11 +56,11 @@ function cpuSeconds(start: NodeJS.CpuUsage): number {
   return (d.user + d.system) / 1e6;
 }
 
-function oursHandshakes(a: DtlsCertificate, b: DtlsCertificate, n: number): Rates {
+function oursHandshakes(a: DtlsCertificate, b: DtlsCertificate, n: number, keepOpenSsl = false): Rates {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
-    const [client, server] = oursPair(a, b);
+    const [client, server] = oursPair(a, b, keepOpenSsl);
     client.start(0);
     server.start(0);
     pump(client, server);
@@ -67,8 +69,8 @@ function oursHandshakes(a: DtlsCertificate, b: DtlsCertificate, n: number): Rate
   return { wall: n / ((performance.now() - t0) / 1000), cpu: n / cpuSeconds(c0) };
 }
 
-function oursBulk(a: DtlsCertificate, b: DtlsCertificate, records: number, size: number): number {
-  const [client, server] = oursPair(a, b);
+function oursBulk(a: DtlsCertificate, b: DtlsCertificate, records: number, size: number, keepOpenSsl = false): number {
+  const [client, server] = oursPair(a, b, keepOpenSsl);
   client.start(0);
   server.start(0);
   pump(client, server);
@@ -242,6 +244,8 @@ async function measure(opts: BenchOptions): Promise<BenchSeries[]> {
   const seqWerift = series(HANDSHAKE_SEQ_CASE, 'werift', 'handshakes/s');
   const bulkOurs = series(BULK_CASE, 'ours', 'MB/cpu-s');
   const bulkW = series(BULK_CASE, 'werift', 'MB/cpu-s');
+  const hsKeep = series(HANDSHAKE_CPU_CASE, 'ours-keep-ssl', 'handshakes/cpu-s');
+  const bulkKeep = series(BULK_CASE, 'ours-keep-ssl', 'MB/cpu-s');
   // Warm-up (JIT, OpenSSL lazy init) before measuring.
   oursHandshakes(a, b, 10);
   await weriftHandshakes(w, wcert, 4, 4);
@@ -257,6 +261,8 @@ async function measure(opts: BenchOptions): Promise<BenchSeries[]> {
     seqWerift.samples.push((await weriftHandshakes(w, wcert, opts.quick ? 3 : 6, 1)).wall);
     bulkOurs.samples.push(oursBulk(a, b, bulkRecords, 1000));
     bulkW.samples.push(await weriftBulk(w, wcert, bulkWerift, 1000));
+    hsKeep.samples.push(oursHandshakes(a, b, nOurs, true).cpu);
+    bulkKeep.samples.push(oursBulk(a, b, bulkRecords, 1000, true));
   }
-  return [hsOurs, hsWerift, wallOurs, wallWerift, seqOurs, seqWerift, bulkOurs, bulkW];
+  return [hsOurs, hsKeep, hsWerift, wallOurs, wallWerift, seqOurs, seqWerift, bulkOurs, bulkKeep, bulkW];
 }

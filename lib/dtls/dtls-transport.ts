@@ -51,6 +51,13 @@ export interface DtlsTransportOptions {
   initialRetransmitTimeoutMs?: number;
   /** Cap of the doubling retransmission timeout in ms (default 60000, RFC 6347 section 4.2.4.1). */
   maxRetransmitTimeoutMs?: number;
+  /**
+   * Keep OpenSSL's session for the whole connection instead of handing the records over to our
+   * own record layer once the handshake is done (docs/dtls.md, "Handover"); for diagnosis only,
+   * it costs about 45 KiB per connection. Default: the environment variable
+   * `PWT_DTLS_KEEP_SSL=1`, else false.
+   */
+  keepOpenSsl?: boolean;
 }
 
 /** Something the transport reports; drained with pollEvent(). */
@@ -91,6 +98,16 @@ export interface DtlsTransportStats {
    * replays older than the 64-record window, discarded (section 4.1.2.7).
    */
   droppedUnauthenticated: number;
+  /**
+   * After the handover: times our last flight was sent again because the peer's retransmitted
+   * Finished arrived (our CCS + Finished were lost; RFC 6347 section 4.2.4).
+   */
+  flightResends: number;
+  /**
+   * After the handover: authenticated handshake or change_cipher_spec records not answered
+   * (the client keeps no flight; past the resend cap), discarded.
+   */
+  droppedLateHandshake: number;
   /** Values handed to handleInput that were not Uint8Arrays (a driver bug, never thrown). */
   droppedNotBytes: number;
   datagramsOut: number;
@@ -171,7 +188,14 @@ export class DtlsTransport {
       () =>
         new Engine(
           options.certificate.native,
-          { role: options.role === 'server' ? 1 : 0, mtu, initialTimeoutMs: initial, maxTimeoutMs: max, profiles: ids },
+          {
+            role: options.role === 'server' ? 1 : 0,
+            mtu,
+            initialTimeoutMs: initial,
+            maxTimeoutMs: max,
+            profiles: ids,
+            keepSsl: options.keepOpenSsl ?? process.env.PWT_DTLS_KEEP_SSL === '1',
+          },
           pool(),
         ),
     );
@@ -210,6 +234,14 @@ export class DtlsTransport {
   get tlsVersion(): string | undefined {
     if (this.st.name !== 'connected' || this.st.tlsVersion === 0) return undefined;
     return this.st.tlsVersion.toString(16).toUpperCase().padStart(4, '0');
+  }
+
+  /**
+   * Which record layer carries the connection: `'openssl'` during the handshake (and always with
+   * `keepOpenSsl`), `'own'` once OpenSSL's session was freed after the handshake (docs/dtls.md).
+   */
+  get recordLayer(): 'openssl' | 'own' {
+    return this.engine.handedOver() ? 'own' : 'openssl';
   }
 
   /** Fingerprints of our certificate (for the local SDP). */
@@ -371,6 +403,8 @@ export class DtlsTransport {
       droppedWrongEpoch: c[11]!,
       droppedReplayed: c[12]!,
       droppedUnauthenticated: c[13]!,
+      flightResends: c[14]!,
+      droppedLateHandshake: c[15]!,
       droppedNotBytes: this.droppedNotBytes,
       datagramsOut: this.datagramsOut,
     };

@@ -22,6 +22,8 @@ export interface NativeDtlsEngineOptions {
   initialTimeoutMs: number;
   maxTimeoutMs: number;
   profiles: Uint16Array;
+  /** Keep OpenSSL's SSL for the whole connection instead of the handover (docs/dtls.md). */
+  keepSsl: boolean;
 }
 
 /** JS-owned arrays the engine reads batches from and writes batches into. */
@@ -56,6 +58,7 @@ export interface NativeDtlsEngine {
   cipherSuite(): string;
   cipherSuiteStandardName(): string;
   tlsVersion(): number;
+  handedOver(): boolean;
   remoteCertificate(): Buffer | null;
   counters(): void;
   keySrtp(session: object): boolean;

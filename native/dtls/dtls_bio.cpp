@@ -11,9 +11,22 @@ int BioWrite(BIO* bio, const char* data, int len) {
   auto* state = static_cast<DtlsBioState*>(BIO_get_data(bio));
   BIO_clear_retry_flags(bio);
   if (len <= 0) return 0;
+  const auto* bytes = reinterpret_cast<const uint8_t*>(data);
+  const size_t n = static_cast<size_t>(len);
+  // RFC 6347 section 4.1 header: type(1) version(2) epoch(2) seq(6) length(2).
+  for (size_t off = 0; n - off >= 13;) {
+    uint16_t epoch = static_cast<uint16_t>((bytes[off + 3] << 8) | bytes[off + 4]);
+    uint64_t seq = 0;
+    for (size_t i = 5; i < 11; ++i) seq = (seq << 8) | bytes[off + i];
+    if (epoch <= 1 && seq + 1 > state->next_write_seq[epoch]) state->next_write_seq[epoch] = seq + 1;
+    if (epoch == 1) state->wrote_epoch1 = true;
+    off += 13 + static_cast<size_t>((bytes[off + 11] << 8) | bytes[off + 12]);
+    if (off > n) break;
+  }
+  if (state->capture != nullptr) state->capture->emplace_back(bytes, bytes + n);
   // A full queue drops the datagram as the network would; DTLS retransmission recovers
   // handshake flights, and the cap bounds what a peer can make us hold.
-  if (!state->out->Push(reinterpret_cast<const uint8_t*>(data), static_cast<size_t>(len))) ++state->out_dropped;
+  if (!state->out->Push(bytes, n)) ++state->out_dropped;
   return len;
 }
 

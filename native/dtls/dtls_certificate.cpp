@@ -164,6 +164,18 @@ size_t CertificateFingerprint(X509* cert, FingerprintAlgorithm algo, uint8_t* ou
   return len;
 }
 
+size_t DerFingerprint(const uint8_t* der, size_t len, FingerprintAlgorithm algo, uint8_t* out, size_t cap) {
+  const EVP_MD* md = DigestFor(algo);
+  size_t need = FingerprintLength(algo);
+  if (md == nullptr || der == nullptr || len == 0 || cap < need) return 0;
+  unsigned int n = 0;
+  if (EVP_Digest(der, len, out, &n, md, nullptr) != 1 || n != need) {
+    ERR_clear_error();
+    return 0;
+  }
+  return n;
+}
+
 size_t DtlsCertificate::Fingerprint(FingerprintAlgorithm algo, uint8_t* out, size_t cap) const {
   return CertificateFingerprint(x509_, algo, out, cap);
 }

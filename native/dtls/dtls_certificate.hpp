@@ -69,5 +69,7 @@ class DtlsCertificate {
 
 /** Digest of an arbitrary certificate (the peer's), as in DtlsCertificate::Fingerprint. */
 size_t CertificateFingerprint(X509* cert, FingerprintAlgorithm algo, uint8_t* out, size_t cap);
+/** The same digest over a certificate's DER bytes (what X509_digest hashes), for a copy kept after the handshake. */
+size_t DerFingerprint(const uint8_t* der, size_t len, FingerprintAlgorithm algo, uint8_t* out, size_t cap);
 
 }  // namespace pwt

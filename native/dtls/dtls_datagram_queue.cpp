@@ -36,9 +36,19 @@ void DatagramQueue::Clear() {
   head_offset_ = 0;
 }
 
+void DatagramQueue::ReleaseWhenEmpty() {
+  release_when_empty_ = true;
+  if (empty()) Compact();
+}
+
 void DatagramQueue::Compact() {
   if (head_ == lens_.size()) {
     Clear();
+    if (release_when_empty_) {
+      release_when_empty_ = false;
+      std::vector<uint8_t>().swap(bytes_);
+      std::vector<uint32_t>().swap(lens_);
+    }
     return;
   }
   // Keep the capacity; move the tail down only when the consumed prefix dominates.

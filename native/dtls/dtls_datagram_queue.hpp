@@ -25,6 +25,11 @@ class DatagramQueue {
   size_t bytes() const { return bytes_.size() - head_offset_; }
   bool empty() const { return count() == 0; }
   void Clear();
+  /**
+   * Gives the storage back to the heap the next time the queue is empty (now, if it is): for a
+   * queue whose busy phase is over (the handshake), so an idle connection holds no capacity.
+   */
+  void ReleaseWhenEmpty();
 
  private:
   void Compact();
@@ -34,6 +39,7 @@ class DatagramQueue {
   std::vector<uint32_t> lens_;
   size_t head_ = 0;
   size_t head_offset_ = 0;
+  bool release_when_empty_ = false;
 };
 
 }  // namespace pwt

@@ -1,5 +1,6 @@
 // DTLS 1.2 engine (see dtls_engine.hpp): OpenSSL's state machine over a datagram BIO,
-// fingerprint verification (RFC 8122 section 5), use_srtp and the RFC 5764 section 4.2 exporter.
+// fingerprint verification (RFC 8122 section 5), use_srtp and the RFC 5764 section 4.2 exporter;
+// then the handover to DtlsRecordLayer (RFC 6347 section 4.1, docs/dtls.md "Handover").
 #include "native/dtls/dtls_engine.hpp"
 
 #include <openssl/err.h>
@@ -27,6 +28,19 @@ const char* SrtpProfileName(SrtpProfile p) {
 
 // One plaintext record at a time; per thread so engines in worker threads never share it.
 thread_local std::array<uint8_t, kDtlsMaxRecordPayload> tls_read_buffer;
+// One protected record at a time (header + 2^14 + explicit nonce + tag).
+thread_local std::array<uint8_t, kDtlsRecordHeaderLength + kDtlsMaxRecordPayload + 8 + kDtlsAeadTagLength>
+    tls_write_buffer;
+
+// Content types (RFC 5246 section 6.2.1) and alerts (section 7.2).
+constexpr uint8_t kChangeCipherSpec = 20;
+constexpr uint8_t kAlert = 21;
+constexpr uint8_t kHandshake = 22;
+constexpr uint8_t kApplicationData = 23;
+constexpr uint8_t kFinished = 20;  // handshake msg_type (RFC 5246 section 7.4)
+constexpr uint8_t kAlertWarning = 1;
+constexpr uint8_t kAlertFatal = 2;
+constexpr uint8_t kCloseNotify = 0;
 
 constexpr char kSrtpExporterLabel[] = "EXTRACTOR-dtls_srtp";
 
@@ -45,7 +59,8 @@ void DtlsCounters::ToArray(double* out) const {
                                    dropped_too_large,      dropped_malformed,     dropped_out_queue_full,
                                    dropped_data_queue_full, data_records_in,      data_records_out,
                                    retransmit_timeouts,    client_hellos,         dropped_wrong_epoch,
-                                   dropped_replayed,       dropped_unauthenticated};
+                                   dropped_replayed,       dropped_unauthenticated, flight_resends,
+                                   dropped_late_handshake};
   for (size_t i = 0; i < kCount; ++i) out[i] = static_cast<double>(values[i]);
 }
 
@@ -77,7 +92,10 @@ DtlsEngine::DtlsEngine(std::shared_ptr<DtlsContext> context, const DtlsEngineCon
   bio_state_.out = &out_;
 }
 
-DtlsEngine::~DtlsEngine() { SSL_free(ssl_); }
+DtlsEngine::~DtlsEngine() {
+  SSL_free(ssl_);
+  OPENSSL_cleanse(master_, sizeof master_);
+}
 
 std::unique_ptr<DtlsEngine> DtlsEngine::Create(std::shared_ptr<DtlsContext> context, const DtlsEngineConfig& config,
                                                DtlsStatus* status) {
@@ -109,6 +127,7 @@ bool DtlsEngine::Init() {
   BIO* bio = NewDtlsBio(&bio_state_);
   if (bio == nullptr) return false;
   SSL_set_bio(ssl_, bio, bio);  // one BIO for both directions; SSL owns one reference
+  if (!config_.keep_ssl) bio_state_.capture = &capture_;
   if (SSL_set_mtu(ssl_, config_.mtu) <= 0) return false;  // returns the MTU on success
   DTLS_set_timer_cb(ssl_, TimerCallback);
   if (!config_.srtp_profiles.empty()) {
@@ -163,6 +182,10 @@ void DtlsEngine::HandleDatagram(const uint8_t* data, size_t len) {
     return;
   }
   if (config_.role == DtlsRole::kServer && IsClientHello(data, len)) ++counters_.client_hellos;
+  if (record_layer_) {
+    ReceiveAfterHandover(data, len);
+    return;
+  }
   const bool after_handshake = handshake_done_;
   const DtlsState state_before = state_;
   const size_t out_before = out_.count() + bio_state_.out_dropped;
@@ -181,6 +204,7 @@ void DtlsEngine::HandleDatagram(const uint8_t* data, size_t len) {
 }
 
 size_t DtlsEngine::MinProtectedBody() const {
+  if (record_layer_) return record_layer_->min_body();
   const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_);
   if (cipher == nullptr) return kAesGcmOverhead;
   return SSL_CIPHER_get_cipher_nid(cipher) == NID_chacha20_poly1305 ? kChaChaOverhead : kAesGcmOverhead;
@@ -233,10 +257,16 @@ bool DtlsEngine::WasDelivered(uint64_t seq) const {
 
 void DtlsEngine::Drive() {
   if (!handshake_done_) {
+    // Only what this call writes can be the last flight (see capture_).
+    capture_.clear();
     ERR_clear_error();
     int r = SSL_do_handshake(ssl_);
     if (r == 1) {
       OnHandshakeDone();
+      if (state_ == DtlsState::kConnecting || state_ == DtlsState::kConnected) ReadData();
+      counters_.dropped_out_queue_full = bio_state_.out_dropped;
+      if (!config_.keep_ssl && (state_ == DtlsState::kConnecting || state_ == DtlsState::kConnected)) Handover();
+      return;
     } else {
       int err = SSL_get_error(ssl_, r);
       if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
@@ -292,7 +322,7 @@ void DtlsEngine::ReadData() {
 // stay, so a data channel does not pay a malloc and free per record. SSL_free_buffers refuses
 // (returns 0) while a record is pending.
 void DtlsEngine::ReleaseIdleBuffers() {
-  if (buffers_released_ || state_ != DtlsState::kConnected) return;
+  if (ssl_ == nullptr || buffers_released_ || state_ != DtlsState::kConnected) return;
   if (counters_.data_records_in != 0 || counters_.data_records_out != 0) return;
   if (SSL_free_buffers(ssl_) == 1) buffers_released_ = true;
 }
@@ -302,15 +332,21 @@ void DtlsEngine::ReleaseIdleBuffers() {
 // write buffer without checking it exists, which is why SSL_free_buffers crashed when a write
 // came first. A read with nothing to read sets both up and returns WANT_READ.
 void DtlsEngine::RestoreBuffers() {
-  if (buffers_released_) ReadData();
+  if (ssl_ != nullptr && buffers_released_) ReadData();
 }
 
 void DtlsEngine::OnHandshakeDone() {
   handshake_done_ = true;
-  if (SSL_get0_peer_certificate(ssl_) == nullptr) {
+  X509* peer = SSL_get0_peer_certificate(ssl_);
+  int der_len = peer ? i2d_X509(peer, nullptr) : 0;
+  if (der_len <= 0) {
+    ERR_clear_error();
     Fail("the peer presented no certificate");
     return;
   }
+  peer_der_.resize(static_cast<size_t>(der_len));
+  unsigned char* p = peer_der_.data();
+  i2d_X509(peer, &p);
   const SRTP_PROTECTION_PROFILE* profile = SSL_get_selected_srtp_profile(ssl_);
   srtp_profile_ = profile ? static_cast<uint16_t>(profile->id) : 0;
   // Without the remote description yet, stay connecting until SetRemoteFingerprints.
@@ -323,12 +359,9 @@ void DtlsEngine::OnHandshakeDone() {
 }
 
 void DtlsEngine::Verify() {
-  X509* peer = SSL_get0_peer_certificate(ssl_);
-  if (peer == nullptr || !FingerprintMatches(peer)) {
+  if (!FingerprintMatchesDer()) {
     // Tell the peer the session is over so that it never believes it is connected.
-    ERR_clear_error();
-    SSL_shutdown(ssl_);
-    ERR_clear_error();
+    SendCloseNotify();
     Fail("the remote certificate does not match the remote a=fingerprint");
     return;
   }
@@ -356,6 +389,15 @@ bool DtlsEngine::FingerprintMatches(X509* cert) const {
   return false;
 }
 
+bool DtlsEngine::FingerprintMatchesDer() const {
+  uint8_t digest[64];
+  for (const RemoteFingerprint& fp : remote_fingerprints_) {
+    size_t n = DerFingerprint(peer_der_.data(), peer_der_.size(), fp.algorithm, digest, sizeof digest);
+    if (n != 0 && n == fp.digest.size() && std::memcmp(digest, fp.digest.data(), n) == 0) return true;
+  }
+  return false;
+}
+
 DtlsStatus DtlsEngine::SetRemoteFingerprints(std::vector<RemoteFingerprint> fingerprints) {
   if (state_ == DtlsState::kClosed || state_ == DtlsState::kFailed) return DtlsStatus::kInvalidState;
   if (fingerprints.empty()) return DtlsStatus::kInvalidArgument;
@@ -368,21 +410,20 @@ DtlsStatus DtlsEngine::SetRemoteFingerprints(std::vector<RemoteFingerprint> fing
   if (handshake_done_ && !verified_ && state_ == DtlsState::kConnecting) {
     Verify();
     // Data that arrived while unverified is released now, or discarded on failure.
-    if (state_ == DtlsState::kConnected) ReadData();
+    if (state_ == DtlsState::kConnected && ssl_ != nullptr) ReadData();
     ReleaseIdleBuffers();
-  } else if (verified_ && state_ == DtlsState::kConnected && !FingerprintMatches(SSL_get0_peer_certificate(ssl_))) {
+  } else if (verified_ && state_ == DtlsState::kConnected && !FingerprintMatchesDer()) {
     // A new remote description whose fingerprints no longer name this peer (RFC 8842 section 5.1
     // would need a new association): the session cannot be trusted any more.
-    RestoreBuffers();
-    ERR_clear_error();
-    SSL_shutdown(ssl_);
-    ERR_clear_error();
+    SendCloseNotify();
     Fail("the remote certificate does not match the remote a=fingerprint");
   }
   return DtlsStatus::kOk;
 }
 
 void DtlsEngine::HandleTimeout() {
+  // After the handover no timer runs: the peer's retransmission drives ours (ReceiveAfterHandover).
+  if (ssl_ == nullptr) return;
   if (state_ != DtlsState::kConnecting && state_ != DtlsState::kConnected) return;
   // Only a running retransmission timer can make DTLSv1_handle_timeout write.
   struct timeval running {};
@@ -394,10 +435,12 @@ void DtlsEngine::HandleTimeout() {
   } else if (r < 0) {
     Fail(TakeOpenSslError("handshake timed out"));
   }
-  counters_.dropped_out_queue_full = bio_state_.out_dropped;  ReleaseIdleBuffers();
+  counters_.dropped_out_queue_full = bio_state_.out_dropped;
+  ReleaseIdleBuffers();
 }
 
 int64_t DtlsEngine::TimeoutUs() const {
+  if (ssl_ == nullptr) return -1;
   if (state_ != DtlsState::kConnecting && state_ != DtlsState::kConnected) return -1;
   struct timeval tv {};
   if (DTLSv1_get_timeout(ssl_, &tv) != 1) return -1;
@@ -408,6 +451,11 @@ DtlsStatus DtlsEngine::Send(const uint8_t* data, size_t len) {
   if (state_ != DtlsState::kConnected) return DtlsStatus::kInvalidState;
   if (len == 0) return DtlsStatus::kInvalidArgument;
   if (len > kDtlsMaxRecordPayload) return DtlsStatus::kTooLarge;
+  if (record_layer_) {
+    if (!SendRecord(kApplicationData, data, len)) return DtlsStatus::kInternal;
+    ++counters_.data_records_out;
+    return DtlsStatus::kOk;
+  }
   RestoreBuffers();
   if (state_ != DtlsState::kConnected) return DtlsStatus::kInvalidState;
   ERR_clear_error();
@@ -423,13 +471,7 @@ DtlsStatus DtlsEngine::Send(const uint8_t* data, size_t len) {
 
 void DtlsEngine::Close() {
   if (state_ == DtlsState::kClosed || state_ == DtlsState::kFailed) return;
-  if (handshake_done_) {
-    RestoreBuffers();
-    ERR_clear_error();
-    SSL_shutdown(ssl_);  // writes close_notify (RFC 5246 section 7.2.1)
-    ERR_clear_error();
-    counters_.dropped_out_queue_full = bio_state_.out_dropped;
-  }
+  if (handshake_done_) SendCloseNotify();
   data_.Clear();
   SetState(DtlsState::kClosed);
 }
@@ -445,9 +487,7 @@ bool DtlsEngine::ExportSrtpKeyingMaterial(SrtpKeyingMaterial* km) const {
   if (state_ != DtlsState::kConnected || !SrtpProfileLengths(srtp_profile_, &key_len, &salt_len)) return false;
   uint8_t buf[2 * (32 + 14)];
   size_t total = 2 * (key_len + salt_len);
-  if (SSL_export_keying_material(ssl_, buf, total, kSrtpExporterLabel, sizeof kSrtpExporterLabel - 1, nullptr, 0,
-                                 0) != 1) {
-    ERR_clear_error();
+  if (!Export(kSrtpExporterLabel, sizeof kSrtpExporterLabel - 1, buf, total)) {
     OPENSSL_cleanse(buf, sizeof buf);
     return false;
   }
@@ -465,21 +505,29 @@ bool DtlsEngine::ExportSrtpKeyingMaterial(SrtpKeyingMaterial* km) const {
 
 bool DtlsEngine::ExportKeyingMaterialForTest(const std::string& label, uint8_t* out, size_t len) const {
   if (state_ != DtlsState::kConnected || len == 0) return false;
-  if (SSL_export_keying_material(ssl_, out, len, label.data(), label.size(), nullptr, 0, 0) != 1) {
+  return Export(label.data(), label.size(), out, len);
+}
+
+bool DtlsEngine::Export(const char* label, size_t label_len, uint8_t* out, size_t len) const {
+  if (ssl_ == nullptr) {
+    // After the handover: RFC 5705 from the master secret and the randoms we kept.
+    return suite_ != nullptr && TlsExport(suite_->prf, master_, client_random_, server_random_, label, label_len, out, len);
+  }
+  if (SSL_export_keying_material(ssl_, out, len, label, label_len, nullptr, 0, 0) != 1) {
     ERR_clear_error();
     return false;
   }
   return true;
 }
 
-X509* DtlsEngine::peer_certificate() const { return handshake_done_ ? SSL_get0_peer_certificate(ssl_) : nullptr; }
-
 std::string DtlsEngine::cipher_name() const {
+  if (ssl_ == nullptr) return suite_ ? suite_->openssl_name : std::string();
   const SSL_CIPHER* c = handshake_done_ ? SSL_get_current_cipher(ssl_) : nullptr;
   return c ? SSL_CIPHER_get_name(c) : std::string();
 }
 
 std::string DtlsEngine::cipher_standard_name() const {
+  if (ssl_ == nullptr) return suite_ ? suite_->iana_name : std::string();
   const SSL_CIPHER* c = handshake_done_ ? SSL_get_current_cipher(ssl_) : nullptr;
   const char* name = c ? SSL_CIPHER_standard_name(c) : nullptr;
   return name ? std::string(name) : std::string();
@@ -487,8 +535,214 @@ std::string DtlsEngine::cipher_standard_name() const {
 
 uint16_t DtlsEngine::tls_version() const {
   if (!handshake_done_) return 0;
+  if (ssl_ == nullptr) return kDtls12Version;
   int v = SSL_version(ssl_);
   return v > 0 && v <= 0xffff ? static_cast<uint16_t>(v) : 0;
+}
+
+// Handover (docs/dtls.md): once the handshake is done, everything the SSL still does is
+// protecting epoch-1 records, answering the peer's retransmitted last flight and close_notify.
+// Our record layer does those with what we copy now; freeing the SSL returns its ~45 KiB (the
+// DTLS init_buf no public call frees, the session, the peer certificate, the record contexts).
+void DtlsEngine::Handover() {
+  const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_);
+  const DtlsSuite* suite = cipher ? FindDtlsSuite(SSL_CIPHER_get_protocol_id(cipher)) : nullptr;
+  SSL_SESSION* session = SSL_get_session(ssl_);
+  // Our cipher list allows nothing else and OpenSSL always writes its Finished at epoch 1; if either
+  // ever failed, keeping OpenSSL is the safe answer.
+  if (suite == nullptr || session == nullptr || !bio_state_.wrote_epoch1) return;
+  if (SSL_SESSION_get_master_key(session, master_, sizeof master_) != sizeof master_ ||
+      SSL_get_client_random(ssl_, client_random_, sizeof client_random_) != sizeof client_random_ ||
+      SSL_get_server_random(ssl_, server_random_, sizeof server_random_) != sizeof server_random_) {
+    OPENSSL_cleanse(master_, sizeof master_);
+    return;
+  }
+  const bool is_client = config_.role == DtlsRole::kClient;
+  auto layer = DtlsRecordLayer::Create(*suite, master_, client_random_, server_random_, is_client,
+                                       bio_state_.next_write_seq[1]);
+  if (!layer) {
+    OPENSSL_cleanse(master_, sizeof master_);
+    return;
+  }
+  // Records OpenSSL delivered as data after the handshake stay replays (keep-SSL mode never gets here).
+  for (uint64_t i = 0; delivered_any_ && i < 64; ++i) {
+    if (((delivered_bits_ >> i) & 1) != 0 && delivered_top_ >= i) layer->MarkReceived(delivered_top_ - i);
+  }
+  suite_ = suite;
+  record_layer_ = std::move(layer);
+  next_epoch0_seq_ = bio_state_.next_write_seq[0];
+  if (!capture_.empty()) {
+    auto opener = record_layer_->OwnWriteOpener();
+    if (opener) KeepLastFlight(*opener);
+  }
+  std::vector<std::vector<uint8_t>>().swap(capture_);
+  bio_state_.capture = nullptr;
+  SSL_free(ssl_);  // frees the BIO too (SSL_set_bio gave it the only reference)
+  ssl_ = nullptr;
+  // The queues grew for handshake flights; an idle connection needs none of that capacity.
+  out_.ReleaseWhenEmpty();
+  data_.ReleaseWhenEmpty();
+  buffers_released_ = false;
+  ERR_clear_error();
+}
+
+// The datagrams OpenSSL wrote in the Drive that completed the handshake are our last flight
+// (change_cipher_spec at epoch 0, Finished at epoch 1). Kept as records to send again with new
+// sequence numbers (RFC 6347 section 4.2.4: a retransmission is a new record), the Finished as
+// plaintext reread with our own write key.
+void DtlsEngine::KeepLastFlight(DtlsAeadCipher& opener) {
+  std::vector<uint8_t> flight;
+  std::vector<uint32_t> ends;
+  uint8_t plain[512];
+  for (const std::vector<uint8_t>& d : capture_) {
+    if (CheckDtlsRecords(d.data(), d.size()) != RecordCheck::kOk) return;
+    for (size_t off = 0; off < d.size(); off = NextRecord(d.data(), off)) {
+      const size_t body = NextRecord(d.data(), off) - off - kDtlsRecordHeaderLength;
+      const uint8_t* rec = d.data() + off;
+      if (RecordEpoch(d.data(), off) == 0) {
+        flight.insert(flight.end(), rec, rec + kDtlsRecordHeaderLength + body);
+        continue;
+      }
+      size_t n = 0;
+      if (!opener.Open(rec, rec + kDtlsRecordHeaderLength, body, plain, sizeof plain, &n)) return;
+      flight.insert(flight.end(), rec, rec + 11);
+      flight.push_back(static_cast<uint8_t>(n >> 8));
+      flight.push_back(static_cast<uint8_t>(n));
+      flight.insert(flight.end(), plain, plain + n);
+    }
+    ends.push_back(static_cast<uint32_t>(flight.size()));
+  }
+  OPENSSL_cleanse(plain, sizeof plain);
+  flight.shrink_to_fit();
+  flight_ = std::move(flight);
+  flight_ends_ = std::move(ends);
+}
+
+// Records after the handover, each by its epoch and content type (RFC 6347 section 4.1.2.7:
+// discard what fails; RFC 5246 section 7.2 alerts). Counted once per datagram as before the
+// handover (docs/dtls.md, "Discards are counted").
+void DtlsEngine::ReceiveAfterHandover(const uint8_t* data, size_t len) {
+  bool had_effect = false;
+  bool resent = false;
+  bool unauthenticated = false;
+  size_t current = 0;
+  for (size_t off = 0; off < len; off = NextRecord(data, off)) {
+    if (state_ != DtlsState::kConnecting && state_ != DtlsState::kConnected) break;
+    if (RecordEpoch(data, off) != DtlsRecordLayer::kEpoch) continue;
+    ++current;
+    size_t n = 0;
+    RecordOpenResult r = record_layer_->Unprotect(data + off, NextRecord(data, off) - off, tls_read_buffer.data(),
+                                                   tls_read_buffer.size(), &n);
+    if (r == RecordOpenResult::kReplayed) continue;
+    if (r != RecordOpenResult::kOk) {
+      unauthenticated = true;
+      continue;
+    }
+    had_effect = true;
+    switch (data[off]) {
+      case kApplicationData:
+        ++counters_.data_records_in;
+        if (!data_.Push(tls_read_buffer.data(), n)) ++counters_.dropped_data_queue_full;
+        break;
+      case kAlert:
+        OnAlert(tls_read_buffer.data(), n);
+        break;
+      case kHandshake:
+        // The peer's Finished again (msg_type 20; a renegotiating ClientHello is not answered): our
+        // last flight was lost (RFC 6347 section 4.2.4). Authenticated
+        // and new to the window, so only the peer's own timer paces this; once per datagram, bounded.
+        if (n > 0 && tls_read_buffer[0] == kFinished && !flight_ends_.empty() && !resent &&
+            counters_.flight_resends < kDtlsMaxFlightResends) {
+          ResendLastFlight();
+          resent = true;
+        } else {
+          ++counters_.dropped_late_handshake;
+        }
+        break;
+      default:  // change_cipher_spec cannot be at epoch 1 once the handshake is over
+        ++counters_.dropped_late_handshake;
+        break;
+    }
+  }
+  if (had_effect) return;
+  if (current == 0) {
+    ++counters_.dropped_wrong_epoch;
+  } else if (unauthenticated) {
+    ++counters_.dropped_unauthenticated;
+  } else {
+    ++counters_.dropped_replayed;
+  }
+}
+
+void DtlsEngine::OnAlert(const uint8_t* alert, size_t len) {
+  // RFC 5246 section 7.2: level(1) description(1); anything else from the peer is its own bug.
+  if (len != 2) {
+    ++counters_.dropped_malformed;
+    return;
+  }
+  if (alert[1] == kCloseNotify) {
+    // close_notify (section 7.2.1): answer with ours, then closed.
+    SendCloseNotify();
+    data_.Clear();
+    SetState(DtlsState::kClosed);
+    return;
+  }
+  if (alert[0] == kAlertFatal) {
+    Fail("DTLS read failed: the peer sent fatal alert " + std::to_string(alert[1]));
+    return;
+  }
+  // Other warnings (e.g. user_canceled before close_notify) change nothing.
+}
+
+void DtlsEngine::ResendLastFlight() {
+  ++counters_.flight_resends;
+  uint8_t* buf = tls_write_buffer.data();
+  size_t start = 0;
+  for (uint32_t end : flight_ends_) {
+    size_t used = 0;
+    for (size_t off = start; off < end;) {
+      const uint8_t* rec = flight_.data() + off;
+      const size_t body = static_cast<size_t>((rec[11] << 8) | rec[12]);
+      if (rec[3] == 0 && rec[4] == 0) {
+        // Epoch 0 (change_cipher_spec) as it was, with the next epoch-0 sequence number.
+        if (used + kDtlsRecordHeaderLength + body > tls_write_buffer.size()) return;
+        std::memcpy(buf + used, rec, kDtlsRecordHeaderLength + body);
+        for (int i = 0; i < 6; ++i) buf[used + 5 + i] = static_cast<uint8_t>(next_epoch0_seq_ >> (8 * (5 - i)));
+        ++next_epoch0_seq_;
+        used += kDtlsRecordHeaderLength + body;
+      } else {
+        size_t n = record_layer_->Protect(rec[0], rec + kDtlsRecordHeaderLength, body, buf + used,
+                                          tls_write_buffer.size() - used);
+        if (n == 0) return;
+        used += n;
+      }
+      off += kDtlsRecordHeaderLength + body;
+    }
+    if (!out_.Push(buf, used)) counters_.dropped_out_queue_full = ++bio_state_.out_dropped;
+    start = end;
+  }
+}
+
+bool DtlsEngine::SendRecord(uint8_t type, const uint8_t* data, size_t len) {
+  size_t n = record_layer_->Protect(type, data, len, tls_write_buffer.data(), tls_write_buffer.size());
+  if (n == 0) return false;
+  // A full queue drops the record as the network would, counted (as the BIO does before the handover).
+  if (!out_.Push(tls_write_buffer.data(), n)) counters_.dropped_out_queue_full = ++bio_state_.out_dropped;
+  return true;
+}
+
+void DtlsEngine::SendCloseNotify() {
+  if (record_layer_) {
+    const uint8_t alert[2] = {kAlertWarning, kCloseNotify};
+    SendRecord(kAlert, alert, sizeof alert);
+    return;
+  }
+  if (ssl_ == nullptr) return;
+  RestoreBuffers();
+  ERR_clear_error();
+  SSL_shutdown(ssl_);  // writes close_notify (RFC 5246 section 7.2.1)
+  ERR_clear_error();
+  counters_.dropped_out_queue_full = bio_state_.out_dropped;
 }
 
 bool DtlsEngine::TakeStateChanged() {

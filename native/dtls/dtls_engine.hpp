@@ -1,4 +1,5 @@
-// Sans-I/O DTLS 1.2 engine over OpenSSL (RFC 6347) with DTLS-SRTP keying (RFC 5764).
+// Sans-I/O DTLS 1.2 engine over OpenSSL (RFC 6347) with DTLS-SRTP keying (RFC 5764); after the
+// handshake OpenSSL's SSL is freed and DtlsRecordLayer carries the records (docs/dtls.md, "Handover").
 // Contract: datagrams in (HandleDatagram), timer ticks in (HandleTimeout, when TimeoutUs()
 // says so); records to send out (outgoing()), application data out (DrainData), state out.
 // No socket, thread or clock of its own, except that OpenSSL's retransmission timer reads the
@@ -16,6 +17,7 @@
 #include "native/dtls/dtls_certificate.hpp"
 #include "native/dtls/dtls_context.hpp"
 #include "native/dtls/dtls_datagram_queue.hpp"
+#include "native/dtls/dtls_record_layer.hpp"
 #include "native/srtp/srtp_keying.hpp"
 
 namespace pwt {
@@ -59,7 +61,12 @@ struct DtlsEngineConfig {
   size_t max_out_count = 1024;
   size_t max_data_bytes = 1024 * 1024;
   size_t max_data_count = 4096;
+  /** Keep OpenSSL's SSL for the whole connection instead of handing over (diagnosis only). */
+  bool keep_ssl = false;
 };
+
+/** Resends of our last flight after the handover, at most (OpenSSL's peers give up after 12 timeouts). */
+constexpr uint64_t kDtlsMaxFlightResends = 12;
 
 /** One remote a=fingerprint (RFC 8122 section 5). */
 struct RemoteFingerprint {
@@ -87,7 +94,12 @@ struct DtlsCounters {
   uint64_t dropped_wrong_epoch = 0;
   uint64_t dropped_replayed = 0;
   uint64_t dropped_unauthenticated = 0;
-  static constexpr size_t kCount = 14;
+  // After the handover: our last flight sent again because the peer's retransmitted Finished
+  // arrived; authenticated handshake or change_cipher_spec records not answered (the client, or
+  // past kDtlsMaxFlightResends).
+  uint64_t flight_resends = 0;
+  uint64_t dropped_late_handshake = 0;
+  static constexpr size_t kCount = 16;
   void ToArray(double* out) const;
 };
 
@@ -135,8 +147,8 @@ class DtlsEngine {
   const std::string& failure_reason() const { return failure_reason_; }
   /** Negotiated SRTP profile id (RFC 5764 section 4.1.2), 0 when none. */
   uint16_t srtp_profile() const { return srtp_profile_; }
-  /** The peer's certificate once the handshake completed (borrowed), else null. */
-  X509* peer_certificate() const;
+  /** The peer's certificate (DER) once the handshake completed, else empty. */
+  const std::vector<uint8_t>& peer_certificate_der() const { return peer_der_; }
   /** Negotiated cipher suite name (OpenSSL's), empty before the handshake. */
   std::string cipher_name() const;
   /** Negotiated cipher suite, IANA name (RFC 5246 appendix A.5 style, as W3C dtlsCipher wants), empty before the handshake. */
@@ -146,6 +158,10 @@ class DtlsEngine {
   const DtlsCounters& counters() const { return counters_; }
   /** True while OpenSSL's record buffers are freed (idle since connected; see ReleaseIdleBuffers). */
   bool record_buffers_released() const { return buffers_released_; }
+  /** True once OpenSSL's SSL is freed and our record layer carries the records. */
+  bool handed_over() const { return record_layer_ != nullptr; }
+  /** True while a copy of our last handshake flight is kept to answer the peer's retransmission. */
+  bool keeps_last_flight() const { return !flight_ends_.empty(); }
 
   /** Called from the SSL_CTX certificate callback; false rejects the peer. */
   bool OnPeerCertificate(X509* leaf);
@@ -158,8 +174,17 @@ class DtlsEngine {
   void ReleaseIdleBuffers();
   void RestoreBuffers();
   void OnHandshakeDone();
+  void Handover();
+  void KeepLastFlight(DtlsAeadCipher& own_opener);
+  void ReceiveAfterHandover(const uint8_t* data, size_t len);
+  void OnAlert(const uint8_t* alert, size_t len);
+  void ResendLastFlight();
+  bool SendRecord(uint8_t type, const uint8_t* data, size_t len);
+  void SendCloseNotify();
+  bool Export(const char* label, size_t label_len, uint8_t* out, size_t len) const;
   void Verify();
   bool FingerprintMatches(X509* cert) const;
+  bool FingerprintMatchesDer() const;
   void SetState(DtlsState s);
   void Fail(const std::string& reason);
   size_t MinProtectedBody() const;
@@ -194,6 +219,23 @@ class DtlsEngine {
   bool delivered_any_ = false;
   uint64_t delivered_top_ = 0;
   uint64_t delivered_bits_ = 0;
+  // The peer's certificate, copied at the end of the handshake (fingerprints, getRemoteCertificates).
+  std::vector<uint8_t> peer_der_;
+  // Datagrams OpenSSL wrote in the current Drive while the handshake runs; the ones of the Drive
+  // that completed it are our last flight (non-empty only where we sent it: the server).
+  std::vector<std::vector<uint8_t>> capture_;
+  // After the handover (docs/dtls.md, "Handover"): the negotiated suite, the session secrets the
+  // exporter needs (RFC 5705), the record layer, and our last flight as records to seal again:
+  // epoch-0 records verbatim, epoch-1 records as header + plaintext; flight_ends_ holds the end
+  // offset of each datagram in flight_.
+  const DtlsSuite* suite_ = nullptr;
+  uint8_t master_[kDtlsMasterSecretLength] = {};
+  uint8_t client_random_[kDtlsRandomLength] = {};
+  uint8_t server_random_[kDtlsRandomLength] = {};
+  std::unique_ptr<DtlsRecordLayer> record_layer_;
+  uint64_t next_epoch0_seq_ = 0;
+  std::vector<uint8_t> flight_;
+  std::vector<uint32_t> flight_ends_;
 };
 
 /** SSL_CTX cert_verify_callback: forwards the leaf to the engine owning the SSL. */

@@ -145,7 +145,7 @@ void TestServerPreferenceAndRsa() {
   CHECK(p.client->cipher_standard_name() == p.server->cipher_standard_name());
   CHECK_EQ(p.client->tls_version(), static_cast<uint16_t>(0xFEFD));
   CHECK_EQ(p.server->tls_version(), static_cast<uint16_t>(0xFEFD));
-  CHECK(p.client->peer_certificate() != nullptr);
+  CHECK(!p.client->peer_certificate_der().empty());
 }
 
 void TestWrongFingerprint() {
@@ -353,8 +353,11 @@ uint64_t Discarded(const DtlsCounters& c) {
 // After the handshake no single unauthenticated datagram may fail the engine or make it send
 // anything (RFC 6347 section 4.1.2.7: invalid records are silently discarded), and each one is
 // counted under exactly one reason.
-void TestForgedRecordsAfterHandshake() {
-  Pair p(DtlsEngineConfig{}, DtlsEngineConfig{});
+// Run with the record layer of our own (the default) and with OpenSSL kept: the same drops, counted alike.
+void TestForgedRecordsAfterHandshake(bool keep_ssl) {
+  DtlsEngineConfig cfg;
+  cfg.keep_ssl = keep_ssl;
+  Pair p(cfg, cfg);
   p.client->Start();
   p.server->Start();
   p.Pump();
@@ -514,12 +517,15 @@ void TestBadConfig() {
 
 }  // namespace
 
-// Once connected, both engines free OpenSSL's record buffers; whatever writes first afterwards
+// With the SSL kept (keep_ssl), once connected both engines free OpenSSL's record buffers; whatever writes first afterwards
 // (a record, close_notify, a timeout) gets them back instead of writing through a freed buffer
 // (the crash SSL_free_buffers used to cause; run under ASan by scripts/run-tests.mjs).
 void TestIdleBuffersReleased() {
+  // Only with OpenSSL kept for the whole connection (PWT_DTLS_KEEP_SSL); by default it is freed.
+  DtlsEngineConfig keep;
+  keep.keep_ssl = true;
   {
-    Pair p(DtlsEngineConfig{}, DtlsEngineConfig{});
+    Pair p(keep, keep);
     p.client->Start();
     p.server->Start();
     p.Pump();
@@ -548,7 +554,7 @@ void TestIdleBuffersReleased() {
     // A handshake flight that arrives again after the connection is made (a retransmission the
     // peer's timer sent, or a replay) sets the buffers up for SSL_read; they are freed again
     // afterwards, for as long as no application data has passed.
-    Pair p(DtlsEngineConfig{}, DtlsEngineConfig{});
+    Pair p(keep, keep);
     p.client->Start();
     p.server->Start();
     std::vector<std::vector<uint8_t>> last_client_flight;
@@ -595,7 +601,7 @@ void TestIdleBuffersReleased() {
   }
   {
     // close_notify is the first thing written after the release.
-    Pair p(DtlsEngineConfig{}, DtlsEngineConfig{});
+    Pair p(keep, keep);
     p.client->Start();
     p.server->Start();
     p.Pump();
@@ -616,7 +622,8 @@ int main() {
   TestDataAndClose();
   TestIdleBuffersReleased();
   TestHostileInput();
-  TestForgedRecordsAfterHandshake();
+  TestForgedRecordsAfterHandshake(false);
+  TestForgedRecordsAfterHandshake(true);
   TestClientHelloFlood();
   TestQueueBounds();
   TestBadConfig();
