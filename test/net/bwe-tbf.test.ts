@@ -66,6 +66,17 @@ function backlogBytes(text: string): number | undefined {
 interface QueueSample {
   t: number;
   queueMs: number;
+  /** Bytes the qdisc has sent so far ("Sent 123456 bytes"): the rate the link really carried. */
+  sentBytes?: number;
+}
+
+/** Bits per second the tbf qdisc sent in [from, to), from its own byte counter, or undefined. */
+function kernelRate(queue: QueueSample[], from: number, to: number): number | undefined {
+  const q = queue.filter((x) => x.t >= from && x.t < to && x.sentBytes !== undefined);
+  if (q.length < 2) return undefined;
+  const a = q[0]!;
+  const b = q[q.length - 1]!;
+  return b.t > a.t ? ((b.sentBytes! - a.sentBytes!) * 8 * 1000) / (b.t - a.t) : undefined;
 }
 
 interface Sample {
@@ -103,7 +114,8 @@ async function run(durationMs: number, steps: { at: number; rate: string }[], st
     execFile('ip', ['netns', 'exec', NS_A, 'tc', '-s', 'qdisc', 'show', 'dev', IF_A], { timeout: 2000 }, (err, stdout) => {
       polling = false;
       const bytes = err ? undefined : backlogBytes(stdout);
-      if (bytes !== undefined) queue.push({ t, queueMs: (bytes * 8 * 1000) / rateThen });
+      const sent = err ? undefined : /Sent (\d+) bytes/.exec(stdout);
+      if (bytes !== undefined) queue.push({ t, queueMs: (bytes * 8 * 1000) / rateThen, sentBytes: sent ? Number(sent[1]) : undefined });
     });
   }, 100);
   timers.push(poll);
@@ -179,7 +191,8 @@ test('behind tbf 1 Mbit/s the target settles within ±20 % in 10 s, queueing del
     const { samples, queue } = await run(14_000, [], '1mbit');
     const settled = window(samples, 10_000, 14_000);
     const backlog = maxQueue(queue, 0, 14_000);
-    t.diagnostic(`tbf 1 Mbit/s, 10-14 s: ${kbps(settled)}; over the run: queueing delay seen in feedback ≤ ${Math.round(window(samples, 0, 14_000).maxQueue)} ms, tbf backlog ≤ ${Math.round(backlog)} ms`);
+    const carried = kernelRate(queue, 10_000, 14_000);
+    t.diagnostic(`tbf 1 Mbit/s, 10-14 s: ${kbps(settled)}, the qdisc sent ${carried === undefined ? '?' : Math.round(carried / 1000)} kbit/s; over the run: queueing delay seen in feedback ≤ ${Math.round(window(samples, 0, 14_000).maxQueue)} ms, tbf backlog ≤ ${Math.round(backlog)} ms`);
     assert.ok(Math.abs(settled.mean - 1_000_000) <= 200_000, kbps(settled));
     // The sawtooth around the mean: every sample within ±30 %.
     assert.ok(settled.min >= 700_000 && settled.max <= 1_300_000, kbps(settled));

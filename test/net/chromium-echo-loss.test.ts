@@ -23,6 +23,30 @@ after(async () => {
 
 const RELAY = { toServer: {}, toClient: { loss: 0.03 }, seed: 9 };
 
+/**
+ * Stalls of this process's event loop (where our echo server forwards) long enough to freeze
+ * Chromium's video on their own: Chromium counts a freeze when a frame comes later than
+ * max(3 x the mean frame interval, mean + 150 ms), so a stall of 150 ms or more can make one.
+ * Sampled by a 10 ms timer; `stop()` returns how many stalls it saw.
+ */
+function watchStalls(): { stop(): number } {
+  const STALL_MS = 150;
+  let stalls = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    if (now - last >= STALL_MS) stalls++;
+    last = now;
+  }, 10);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      if (performance.now() - last >= STALL_MS) stalls++;
+      return stalls;
+    },
+  };
+}
+
 /** Chromium's inbound-rtp video figures the comparison reports. */
 function videoFigures(s: ChromiumStats): string {
   return `packetsReceived ${s.packetsReceived}, packetsLost ${s.packetsLost}, nackCount ${s.nackCount}, retransmittedPacketsReceived ${s.retransmittedPacketsReceived}, ` +
@@ -32,12 +56,15 @@ function videoFigures(s: ChromiumStats): string {
 test(`echo server → Chromium through 3 % loss, ours then libwebrtc's: NACKs answered, freezeCount no worse than libwebrtc's, RTT and SR data (${SECONDS} s each)`, { timeout: 150_000, skip: NO_CHROMIUM }, async (t) => {
   const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], iceLite: true });
   t.after(() => server.close());
+  // From before the connection: Chromium's freezeCount covers the whole session.
+  const stallWatch = watchStalls();
   const session = await connectChromium(browser, {
     whipUrl: server.whipUrl, direction: 'sendrecv', video: { width: 640, height: 480 }, audio: true,
     relay: RELAY,
   });
   await sleep(SECONDS * 1000);
   const stats = await session.stats();
+  const stalls = stallWatch.stop();
   await session.close();
   const inbound = find(stats, 'inbound-rtp', 'video');
   assert.ok(inbound, 'Chromium receives our echoed video');
@@ -47,7 +74,7 @@ test(`echo server → Chromium through 3 % loss, ours then libwebrtc's: NACKs an
   const ourOut = ourStats.find((s) => s.type === 'outbound-rtp' && s.kind === 'video')!;
   const remoteInbound = find(stats, 'remote-inbound-rtp', 'video');
   const remoteOutbound = find(stats, 'remote-outbound-rtp', 'video');
-  t.diagnostic(`ours → Chromium inbound-rtp video: ${videoFigures(inbound)}; ` +
+  t.diagnostic(`ours → Chromium inbound-rtp video: ${videoFigures(inbound)}; event-loop stalls ≥ 150 ms in this process: ${stalls}; ` +
     `relay dropped ${session.relay!.toClient.dropped} of ${session.relay!.toClient.dropped + session.relay!.toClient.forwarded} datagrams to Chromium`);
   t.diagnostic(`our outbound-rtp video: nackCount ${ourOut.nackCount}, retransmittedPacketsSent ${ourOut.retransmittedPacketsSent}, ` +
     `pwtNackRequested ${ourOut.pwtNackRequested}, pwtNackNotInHistory ${ourOut.pwtNackNotInHistory}, pwtNackRateLimited ${ourOut.pwtNackRateLimited}; ` +
@@ -76,11 +103,13 @@ test(`echo server → Chromium through 3 % loss, ours then libwebrtc's: NACKs an
     `relay dropped ${wrtcSession.relay!.toClient.dropped} of ${wrtcSession.relay!.toClient.dropped + wrtcSession.relay!.toClient.forwarded} datagrams to Chromium; ` +
     `wrtc outbound-rtp nackCount ${wrtcOut?.nackCount}, retransmittedPacketsSent ${wrtcOut?.retransmittedPacketsSent}`);
   assert.ok(Number(wrtcInbound.framesDecoded) > 0, 'Chromium decoded libwebrtc\'s video');
-  // The issue's criterion, strictly, in the long form. The short form runs inside `npm test`,
-  // files in parallel on a shared machine: our echo server forwards on this process's event loop,
-  // which a busy machine can stall for a few hundred ms (one freeze), while libwebrtc forwards on
-  // its own threads; there one freeze more than libwebrtc's is tolerated (docs/policy.md).
-  const allowance = LONG ? 0 : 1;
+  // The issue's criterion, strictly in the long form. A freeze our sender can be blamed for is one
+  // the loss left unrepaired; our echo server forwards on this process's event loop, which a busy
+  // machine (npm test runs files in parallel) can stall for a few hundred ms, freezing the video
+  // with no packet lost, while libwebrtc forwards on its own threads. So the short form allows one
+  // freeze more per stall of 150 ms or more that this process saw during our run (measured above,
+  // 0 on an idle machine: then the check is strict), never a fixed tolerance (docs/policy.md).
+  const allowance = LONG ? 0 : stalls;
   assert.ok(Number(inbound.freezeCount) <= Number(wrtcInbound.freezeCount) + allowance,
-    `Chromium's freezeCount with our echo server (${inbound.freezeCount}) is no worse than with libwebrtc's (${wrtcInbound.freezeCount})${allowance ? ' + 1' : ''}`);
+    `Chromium's freezeCount with our echo server (${inbound.freezeCount}) is no worse than with libwebrtc's (${wrtcInbound.freezeCount})${allowance ? ` + ${allowance} event-loop stall(s) of ours` : ''}`);
 });
