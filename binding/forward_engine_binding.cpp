@@ -50,6 +50,7 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
                            InstanceMethod<&ForwardEngineWrap::AddTransport>("addTransport"),
                            InstanceMethod<&ForwardEngineWrap::AddPlainTransport>("addPlainTransport"),
                            InstanceMethod<&ForwardEngineWrap::SetTransportAddress>("setTransportAddress"),
+                           InstanceMethod<&ForwardEngineWrap::SetTransportRoute>("setTransportRoute"),
                            InstanceMethod<&ForwardEngineWrap::RemoveTransport>("removeTransport"),
                            InstanceMethod<&ForwardEngineWrap::AddProducer>("addProducer"),
                            InstanceMethod<&ForwardEngineWrap::SetProducerTap>("setProducerTap"),
@@ -146,6 +147,27 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     const bool ok = info.Length() >= 2 && AddressFromRecord(info[1], &ss, &len) &&
                     engine_.set_transport_address(info[0].ToNumber().Uint32Value(), reinterpret_cast<const sockaddr*>(&ss), len);
     return Napi::Boolean::New(info.Env(), ok);
+  }
+
+  // setTransportRoute(id, srtpSession nativeHandle, address record, sink native UdpSocket |
+  //   TcpForwardSink) -> false when the transport is unknown or plain, or an argument is not what it
+  //   should be. The engine keeps the references of the new session and sink, drops the old ones.
+  Napi::Value SetTransportRoute(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 4) return Napi::Boolean::New(env, false);
+    const uint32_t id = info[0].ToNumber().Uint32Value();
+    SrtpSession* session = SrtpSessionFromValue(env, info[1]);
+    ForwardSink* sink = UdpSocketSinkFromValue(env, info[3]);
+    if (!sink) sink = TcpForwardSinkFromValue(env, info[3]);
+    sockaddr_storage ss;
+    socklen_t len = 0;
+    if (!session || !sink || !AddressFromRecord(info[2], &ss, &len) ||
+        !engine_.set_transport_route(id, session, reinterpret_cast<const sockaddr*>(&ss), len, sink)) {
+      return Napi::Boolean::New(env, false);
+    }
+    refs_[Key('t', id)] = Napi::Persistent(info[1].As<Napi::Object>());
+    refs_[Key('s', id)] = Napi::Persistent(info[3].As<Napi::Object>());
+    return Napi::Boolean::New(env, true);
   }
 
   Napi::Value RemoveTransport(const Napi::CallbackInfo& info) {

@@ -752,10 +752,11 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     // Raw N-API calls with status checks: during environment teardown libuv may still report
     // readability while JS can no longer run, and the C++ wrappers would then abort the process.
     napi_env env = env_;
-    napi_handle_scope scope;
-    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-    napi_value callback = on_batch_.Value();
-    napi_value receiver = Value();
+    // The handle scope, callback and receiver are made when the first batch needs JavaScript: a wake
+    // whose batches the engine consumed alone makes no N-API call at all (docs/sfu.md "Data path").
+    napi_handle_scope scope = nullptr;
+    napi_value callback = nullptr;
+    napi_value receiver = nullptr;
     // Datagrams split from a GRO buffer and not yet delivered are not readable on the fd any more:
     // they are delivered before yielding, whatever the wake limit (at most 8 x 64 of them).
     for (int b = 0; (b < kMaxBatchesPerWake || (!inbox && from->has_pending_receive())) && !closed_; ++b) {
@@ -781,9 +782,18 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
         if (static_cast<size_t>(n) < target_.capacity) break;
         continue;
       }
+      if (scope == nullptr) {
+        if (napi_open_handle_scope(env, &scope) != napi_ok) {
+          scope = nullptr;
+          break;
+        }
+        callback = on_batch_.Value();
+        receiver = Value();
+      }
       napi_value argv[1];
       napi_value result;
       if (napi_create_int32(env, n, &argv[0]) != napi_ok) break;
+      socket_.counters()[kJsCalls] += 1;
       const napi_status st = napi_make_callback(env, async_context_->operator napi_async_context(), receiver,
                                                 callback, 1, argv, &result);
       if (st == napi_pending_exception) {
@@ -800,7 +810,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       }
       if (static_cast<size_t>(n) < target_.capacity) break;  // drained
     }
-    napi_close_handle_scope(env, scope);
+    if (scope != nullptr) napi_close_handle_scope(env, scope);
   }
 
   int inbox_fd() const {

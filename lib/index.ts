@@ -16,6 +16,8 @@ export type {
 } from './transport/source/udp-socket.js';
 export { nativeBuildInfo } from './native/addon.js';
 export type { NativeBuildInfo } from './native/addon.js';
+export { releaseIdleMemory } from './native/release-idle-memory.js';
+export type { IdleMemoryRelease } from './native/release-idle-memory.js';
 export * from './rtp/index.js';
 export * from './srtp/index.js';
 export * from './dtls/index.js';

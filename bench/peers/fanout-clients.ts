@@ -103,7 +103,7 @@ for (let r = 0; r < task.rounds; r++) {
   const sent = await publish(task.seconds);
   const m = await call({ op: 'mark' });
   await new Promise((r) => setTimeout(r, 200)); // late packets count as delivered
-  const socket = m.sendSyscalls === undefined ? undefined : { sendSyscalls: m.sendSyscalls, packetsSent: m.packetsSent!, gsoSends: m.gsoSends!, sendBlocked: m.sendBlocked!, recvSyscalls: m.recvSyscalls!, packetsReceived: m.packetsReceived! };
+  const socket = m.sendSyscalls === undefined ? undefined : { sendSyscalls: m.sendSyscalls, packetsSent: m.packetsSent!, gsoSends: m.gsoSends!, sendBlocked: m.sendBlocked!, recvSyscalls: m.recvSyscalls!, packetsReceived: m.packetsReceived!, jsCalls: m.jsCalls ?? 0 };
   rounds.push({ forwarded: m.forwarded!, serverCpuUs: m.cpuUs!, ...(m.userUs !== undefined ? { serverUserUs: m.userUs } : {}), wallMs: m.wallMs!, delivered: delivered - d0, offered: sent * task.subscribers, nacksSent, retransmitted: m.retransmitted, ...(socket ? { socket } : {}) });
 }
 process.send!({ result: rounds }, () => process.exit(0));

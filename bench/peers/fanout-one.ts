@@ -11,6 +11,6 @@ if (!outcome.ok) {
   process.exitCode = 1;
 } else {
   for (const r of outcome.result) {
-    console.log(`${server} N=${n}: ${(r.forwarded / (r.serverCpuUs / 1e6) / 1000).toFixed(1)}k pkt/CPU-s, ${(r.serverCpuUs / r.forwarded).toFixed(2)} µs/pkt${r.serverUserUs !== undefined ? ` (user ${(r.serverUserUs / r.forwarded).toFixed(2)})` : ''}, delivered ${((100 * r.delivered) / r.offered).toFixed(1)} %${r.socket ? `; port: ${(r.socket.packetsSent / r.socket.sendSyscalls).toFixed(1)} datagrams per send syscall, ${r.socket.gsoSends} GSO sends, ${r.socket.sendBlocked} blocked, ${(r.socket.packetsReceived / (r.wallMs / 1000)).toFixed(0)} datagrams/s received, ${(r.socket.packetsReceived / r.socket.recvSyscalls).toFixed(2)} per receive syscall` : ''}`);
+    console.log(`${server} N=${n}: ${(r.forwarded / (r.serverCpuUs / 1e6) / 1000).toFixed(1)}k pkt/CPU-s, ${(r.serverCpuUs / r.forwarded).toFixed(2)} µs/pkt${r.serverUserUs !== undefined ? ` (user ${(r.serverUserUs / r.forwarded).toFixed(2)})` : ''}, delivered ${((100 * r.delivered) / r.offered).toFixed(1)} %${r.socket ? `; port: ${(r.socket.packetsSent / r.socket.sendSyscalls).toFixed(1)} datagrams per send syscall, ${r.socket.gsoSends} GSO sends, ${r.socket.sendBlocked} blocked, ${(r.socket.packetsReceived / (r.wallMs / 1000)).toFixed(0)} datagrams/s received, ${(r.socket.packetsReceived / r.socket.recvSyscalls).toFixed(2)} per receive syscall, ${(r.socket.jsCalls / r.socket.recvSyscalls).toFixed(2)} JavaScript calls per receive syscall` : ''}`);
   }
 }

@@ -27,6 +27,8 @@ export interface FanoutReply {
   sendBlocked?: number;
   recvSyscalls?: number;
   packetsReceived?: number;
+  /** Receive batches the port handed to JavaScript (the rest the native engine consumed alone). */
+  jsCalls?: number;
   error?: string;
 }
 
@@ -48,7 +50,7 @@ export interface FanoutRound {
   /** Packets the server resent from a cache by the end of the round (relays that report it). */
   retransmitted?: number;
   /** The server's port over the round (see FanoutReply), where the relay reports it. */
-  socket?: { sendSyscalls: number; packetsSent: number; gsoSends: number; sendBlocked: number; recvSyscalls: number; packetsReceived: number };
+  socket?: { sendSyscalls: number; packetsSent: number; gsoSends: number; sendBlocked: number; recvSyscalls: number; packetsReceived: number; jsCalls: number };
 }
 
 /** The clients' task. */

@@ -20,7 +20,7 @@ import type { FanoutRequest, FanoutReply } from './fanout-protocol.js';
 interface ServerRelay {
   forwarded(): number;
   /** The shared port's socket counters, where the relay has one (ours-native): sends per syscall. */
-  socket?(): { packetsSent: number; sendSyscalls: number; gsoSends: number; sendBlocked: number; packetsReceived: number; recvSyscalls: number };
+  socket?(): { packetsSent: number; sendSyscalls: number; gsoSends: number; sendBlocked: number; packetsReceived: number; recvSyscalls: number; jsCalls: number };
   /** Packets resent in answer to NACKs (undefined where the relay does not count them). */
   retransmitted?(): number;
   publish(sdp: string): Promise<string>;
@@ -43,7 +43,9 @@ function oursRelay(udpMux?: UdpMux): ServerRelay {
 }
 
 async function oursNativeRelay(): Promise<ServerRelay> {
-  const mux = await UdpMux.bind({ address: '127.0.0.1' });
+  // PWT_FANOUT_GRO=0 (diagnostics, not for published runs): the shared port without UDP_GRO, to
+  // measure what receiving a publisher's burst as one buffer saves.
+  const mux = await UdpMux.bind({ address: '127.0.0.1', ...(process.env['PWT_FANOUT_GRO'] === '0' ? { gro: false } : {}) });
   const router = Router.create(mux);
   let producer: Promise<Producer> | undefined;
   const keep: RTCPeerConnection[] = [];
@@ -127,7 +129,7 @@ const relay = which === 'werift'
     : oursRelay(which === 'ours-udpmux' ? await UdpMux.bind({ address: '127.0.0.1', recvBufferSize: 16 * 1024 * 1024, sendBufferSize: 16 * 1024 * 1024 }) : undefined);
 const pending = new Map<number, (sdp: string) => Promise<void>>();
 let nextId = 0;
-const socketZero = { packetsSent: 0, sendSyscalls: 0, gsoSends: 0, sendBlocked: 0, packetsReceived: 0, recvSyscalls: 0 };
+const socketZero = { packetsSent: 0, sendSyscalls: 0, gsoSends: 0, sendBlocked: 0, packetsReceived: 0, recvSyscalls: 0, jsCalls: 0 };
 let mark = { cpu: process.cpuUsage(), forwarded: 0, at: performance.now(), socket: socketZero };
 
 async function handle(req: FanoutRequest): Promise<FanoutReply> {
@@ -158,6 +160,7 @@ async function handle(req: FanoutRequest): Promise<FanoutReply> {
         out.sendBlocked = socket.sendBlocked - mark.socket.sendBlocked;
         out.recvSyscalls = socket.recvSyscalls - mark.socket.recvSyscalls;
         out.packetsReceived = socket.packetsReceived - mark.socket.packetsReceived;
+        out.jsCalls = socket.jsCalls - mark.socket.jsCalls;
       }
       mark = { cpu: process.cpuUsage(), forwarded: relay.forwarded(), at: now, socket };
       return out;

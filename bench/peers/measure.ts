@@ -108,8 +108,11 @@ export async function measureRtp(adapter: PeerAdapter, payloads: number[], secon
   return out;
 }
 
-/** setup results of one pair count: each round's per-pair times and wall time, or why it failed. */
-export type SetupResult = { rounds: { times: number[]; failed: number; wallMs: number }[]; error?: string };
+/**
+ * setup results of one pair count: each round's per-pair times, wall time and process CPU time
+ * (user + system, every thread: a library's native threads count too), or why it failed.
+ */
+export type SetupResult = { rounds: { times: number[]; failed: number; wallMs: number; cpuMs: number }[]; error?: string };
 
 /** Pairs connected one after another in each round of the one-pair case (its median and p90 per round). */
 export const ONE_PAIR_REPEATS = 10;
@@ -138,6 +141,7 @@ export async function measureSetup(
     try {
       for (let r = 0; r < n; r++) {
         const t0 = performance.now();
+        const cpu0 = process.cpuUsage();
         const times: number[] = [];
         let failed = 0;
         for (let k = 0; k < repeats; k++) {
@@ -145,7 +149,8 @@ export async function measureSetup(
           times.push(...one.times);
           failed += one.failed;
         }
-        result.rounds.push({ times, failed, wallMs: performance.now() - t0 });
+        const cpu = process.cpuUsage(cpu0);
+        result.rounds.push({ times, failed, wallMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 });
         progress(out);
         await new Promise((r) => setTimeout(r, 200)); // let closed sockets and timers go
       }
@@ -174,6 +179,11 @@ export interface MemoryResult {
    * heap (used plus what its spaces keep).
    */
   breakdown?: { nativeInUse: number; nativeFree: number; v8Committed: number; external: number };
+  /**
+   * The same growth after the library's releaseIdleMemory() (ours only): RSS and JS heap per
+   * connected PC, and V8's committed heap, against a baseline sampled after the same call.
+   */
+  afterRelease?: { rssPerPc: number; heapPerPc: number; v8Committed: number };
 }
 
 /** Process-wide totals the breakdown is made of. */
@@ -221,6 +231,13 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number): Promise<
   collect();
   const parts0 = breakdownSample();
   const before = process.memoryUsage();
+  // The baseline of the figures after releaseIdleMemory(): the same state after the same call
+  // (the main figures keep the baseline above, taken without it).
+  let released0: { rss: number; heapUsed: number; v8Committed: number } | undefined;
+  if (adapter.releaseIdleMemory) {
+    adapter.releaseIdleMemory();
+    released0 = { ...process.memoryUsage(), v8Committed: getHeapStatistics().total_physical_size };
+  }
   // In waves of at most WAVE_PAIRS pairs: 5,000 pairs opened at once on a loaded machine mostly
   // fail their connectivity checks before the event loop gets to them (no result at all).
   const held: IdlePeers[] = [];
@@ -242,6 +259,16 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number): Promise<
   collect();
   const after = process.memoryUsage();
   const parts1 = breakdownSample();
+  let afterRelease: MemoryResult['afterRelease'];
+  if (adapter.releaseIdleMemory && released0) {
+    adapter.releaseIdleMemory();
+    const m = process.memoryUsage();
+    afterRelease = {
+      rssPerPc: (m.rss - released0.rss) / connectedPcs,
+      heapPerPc: (m.heapUsed - released0.heapUsed) / connectedPcs,
+      v8Committed: (getHeapStatistics().total_physical_size - released0.v8Committed) / connectedPcs,
+    };
+  }
   await peers.close();
   const breakdown = parts0 && parts1
     ? {
@@ -258,5 +285,6 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number): Promise<
     connectedPcs,
     failedPairs: failed,
     ...(breakdown ? { breakdown } : {}),
+    ...(afterRelease ? { afterRelease } : {}),
   };
 }

@@ -34,6 +34,11 @@ export interface PeerAdapter {
    * which case they are returned open.
    */
   connectPairs(count: number, keep: boolean): Promise<ConnectedPairs>;
+  /**
+   * The library's own call that gives idle memory back to the system (ours: releaseIdleMemory(),
+   * docs/architecture.md); the memory task reports the figures after it separately.
+   */
+  releaseIdleMemory?(): void;
 }
 
 /** What {@link PeerAdapter.connectPairs} resolves with. */

@@ -29,9 +29,12 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   const offeredPps = opts.quick ? 20_000 : 30_000;
   // Steady state, not the connections' first seconds, and rounds as long as the period of the
   // per-connection work (RTCP reports and ICE consent every ~5 s): a 2 s round caught that burst in
-  // some rounds and not in others (docs/bench/README.md "fanout warm-up and rounds").
+  // some rounds and not in others. The warm-up spans six such periods: code that runs once per
+  // connection per period (consent, reports) is optimized by V8 only after a few dozen of them,
+  // and with a 3 s warm-up its compiles cost 4-25 % of the N = 200 server's CPU in the measured
+  // rounds (docs/bench/README.md "fanout warm-up and rounds").
   const seconds = opts.quick ? 0.5 : 5;
-  const warmupSeconds = opts.quick ? 0.3 : 3;
+  const warmupSeconds = opts.quick ? 0.3 : 30;
   // One publisher above a few thousand packets/s is not a real stream, and werift's receive path
   // collapses (forwards nothing) when offered 30k packets/s from one publisher.
   const maxPublisherPps = 2000;
@@ -40,7 +43,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   for (const n of ns) {
     for (const server of ['ours', 'ours-udpmux', 'ours-native', 'werift', 'pion'] as const) {
       if (server === 'pion' && 'skip' in pion) continue;
-      const outcome = await runFanout(server, { subscribers: n, offeredPps, maxPublisherPps, payload: 1000, seconds, warmupSeconds, rounds: opts.rounds }, opts.quick ? 40_000 : 60_000 + n * 3000);
+      const outcome = await runFanout(server, { subscribers: n, offeredPps, maxPublisherPps, payload: 1000, seconds, warmupSeconds, rounds: opts.rounds }, opts.quick ? 40_000 : 60_000 + n * 3000 + (warmupSeconds + opts.rounds * seconds) * 1000);
       if (!outcome.ok) {
         console.log(`${server} N=${n}: no result (${outcome.error})`);
         continue;
@@ -60,14 +63,14 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
       const port = outcome.result.map((r) => r.socket).filter((x) => x !== undefined);
       if (port.length > 0) {
         const sum = (pick: (x: (typeof port)[number]) => number): number => port.reduce((a, x) => a + pick(x), 0);
-        console.log(`${server} N=${n}: the port sent ${(sum((x) => x.packetsSent) / sum((x) => x.sendSyscalls)).toFixed(1)} datagrams per send syscall (${sum((x) => x.gsoSends)} GSO sends) and read ${(sum((x) => x.packetsReceived) / sum((x) => x.recvSyscalls)).toFixed(2)} per receive syscall over the rounds`);
+        console.log(`${server} N=${n}: the port sent ${(sum((x) => x.packetsSent) / sum((x) => x.sendSyscalls)).toFixed(1)} datagrams per send syscall (${sum((x) => x.gsoSends)} GSO sends) and read ${(sum((x) => x.packetsReceived) / sum((x) => x.recvSyscalls)).toFixed(2)} per receive syscall over the rounds; ${(sum((x) => x.jsCalls) / sum((x) => x.recvSyscalls)).toFixed(2)} JavaScript calls per receive syscall`);
       }
     }
   }
   // The cost of the NACK cache: the native relay again at the largest N with 1 % of the subscribers
   // (at least one) asking for a packet they already have once every 50 packets.
   const nackN = ns[ns.length - 1]!;
-  const nack = await runFanout('ours-native', { subscribers: nackN, offeredPps, maxPublisherPps, payload: 1000, seconds, warmupSeconds, rounds: opts.rounds, nackShare: 0.01 }, opts.quick ? 40_000 : 60_000 + nackN * 3000);
+  const nack = await runFanout('ours-native', { subscribers: nackN, offeredPps, maxPublisherPps, payload: 1000, seconds, warmupSeconds, rounds: opts.rounds, nackShare: 0.01 }, opts.quick ? 40_000 : 60_000 + nackN * 3000 + (warmupSeconds + opts.rounds * seconds) * 1000);
   if (!nack.ok) {
     console.log(`ours-native N=${nackN} with NACKs: no result (${nack.error})`);
   } else {

@@ -2,6 +2,7 @@
 // for one pair (median and p90 of pairs connected one after another), and the rate at which N pairs opened all at once connect (pairs per second of
 // wall time), one library per child process. Every pair: one audio m-line, in-process signaling,
 // host candidates on loopback only, no STUN server. Ours, werift, @roamhq/wrtc, node-datachannel.
+// The many-pairs cases also report process CPU (every thread) per connected pair.
 import { runChild } from '../peers/spawn.js';
 import { LIBRARIES } from '../peers/registry.js';
 import { ONE_PAIR_REPEATS, type SetupResult } from '../peers/measure.js';
@@ -52,12 +53,24 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
         if (failed) console.log(`${lib} ${count} pairs: ${failed} of ${count * rounds.length} pairs failed to connect`);
         series.push({ suite: SUITE, case: `${count} pairs at once`, subject: lib, unit: 'pairs/s', higherIsBetter: true, samples: rounds.map((r) => r.times.length / (r.wallMs / 1000)) });
         series.push({ suite: SUITE, case: `${count} pairs at once, median pair`, subject: lib, unit: 'ms', higherIsBetter: false, samples: rounds.map((r) => median(r.times)) });
+        // Less load-dependent than pairs/s on a shared machine: process CPU (all threads) per connected pair.
+        series.push({ suite: SUITE, case: `${count} pairs at once, CPU per pair`, subject: lib, unit: 'ms', higherIsBetter: false, samples: rounds.filter((r) => r.times.length).map((r) => r.cpuMs / r.times.length) });
       }
     }
   }
   console.log('\ntargets (issue 14: one pair ours <= the fastest peer\'s time, aim 0.5x; 1000 pairs >= 2x node-datachannel\'s pairs/s; ratios > 1 mean ours is better):');
   for (const c of [...new Set(series.map((s) => s.case))]) {
     const peers = series.filter((s) => s.case === c && !s.subject.startsWith('ours'));
+    if (c.endsWith('CPU per pair')) {
+      // No target: where a pairs/s ratio comes from (ratios > 1: ours uses less CPU per pair).
+      for (const subject of ['ours', 'ours-udpmux']) {
+        for (const p of peers) {
+          const r = ratioOf(series, c, subject, p.subject);
+          if (r !== undefined) console.log(`      ${c}, ${subject} vs ${p.subject}: ${r.toFixed(2)}x`);
+        }
+      }
+      continue;
+    }
     for (const subject of ['ours', 'ours-udpmux']) {
       const best = peers.map((p) => ({ p, r: ratioOf(series, c, subject, p.subject) ?? Infinity })).sort((a, b) => a.r - b.r)[0];
       if (best) printTarget(`${c}, ${subject} vs fastest peer (${best.p.subject})`, ratioOf(series, c, subject, best.p.subject), 1);

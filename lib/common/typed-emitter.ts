@@ -9,6 +9,14 @@ export type EventMap = { [event: string]: unknown[] };
  * `safeEmit` so that a throwing user listener never corrupts protocol state.
  */
 export class TypedEventEmitter<Events extends EventMap> extends EventEmitter {
+  constructor() {
+    super();
+    // Node's EventEmitter makes its listener table (a null-prototype object, i.e. a property
+    // dictionary of about 0.2 KiB) in its constructor; every method of EventEmitter also accepts
+    // an undefined table and makes it on the first listener. Most emitters of a connection
+    // (senders, receivers, tracks) never get one (docs/architecture.md, memory).
+    (this as unknown as { _events: object | undefined })._events = undefined;
+  }
   override on<K extends keyof Events & string>(event: K, listener: (...args: Events[K]) => void): this {
     return super.on(event, listener as (...args: unknown[]) => void);
   }

@@ -231,6 +231,11 @@ interface TriggeredCheck {
   useCandidate: boolean;
 }
 
+/** IceAgent.remoteMarks: a check from this "local|remote" passed integrity. */
+const REMOTE_AUTHENTICATED = 1;
+/** IceAgent.remoteMarks: this "local|remote", or this remote, is proven to be the peer. */
+const REMOTE_VALIDATED = 2;
+
 const DROP_REASONS: readonly IceDropReason[] = [
   'malformed',
   'bad-fingerprint',
@@ -296,10 +301,15 @@ export class IceAgent {
   private lastNow = 0;
   private readonly transmits: IceTransmit[] = [];
   private readonly events: IceAgentEvent[] = [];
-  private readonly authenticatedRemotes = new Set<string>();
-  /** Proven remote addresses (see the `remote-validated` event): "local|remote" keys, and remote keys. */
-  private readonly validatedPairs = new Set<string>();
-  private readonly validatedRemotes = new Set<string>();
+  /**
+   * What is known of remote addresses, as REMOTE_* bits: "local|remote" keys are authenticated
+   * (a check from there passed integrity) and/or validated (proven, see the `remote-validated`
+   * event); remote keys alone are validated. One table, not three sets (docs/architecture.md,
+   * memory); the two kinds of mark are bounded separately.
+   */
+  private readonly remoteMarks = new Map<string, number>();
+  private authenticatedCount = 0;
+  private validatedCount = 0;
 
   constructor(options: IceAgentOptions) {
     this.rng = options.rng;
@@ -393,7 +403,8 @@ export class IceAgent {
     if (sel && sameAddress({ address: sel.remote.address, port: sel.remote.port }, remote) && (!local || sameAddress(sel.local.base, local))) {
       return true;
     }
-    return local ? this.validatedPairs.has(`${addressKey(local)}|${addressKey(remote)}`) : this.validatedRemotes.has(addressKey(remote));
+    const key = local ? `${addressKey(local)}|${addressKey(remote)}` : addressKey(remote);
+    return ((this.remoteMarks.get(key) ?? 0) & REMOTE_VALIDATED) !== 0;
   }
 
   /** A snapshot of the check list for diagnostics and tests. */
@@ -405,12 +416,18 @@ export class IceAgent {
 
   /** Next datagram to send, or undefined. */
   pollTransmit(): IceTransmit | undefined {
-    return this.transmits.shift();
+    const t = this.transmits.shift();
+    // A drained queue gives its backing store back (17 slots after the first push): an idle,
+    // connected agent keeps no spare capacity (docs/architecture.md, memory).
+    if (t !== undefined && this.transmits.length === 0) this.transmits.length = 0;
+    return t;
   }
 
   /** Next event, or undefined. */
   pollEvent(): IceAgentEvent | undefined {
-    return this.events.shift();
+    const e = this.events.shift();
+    if (e !== undefined && this.events.length === 0) this.events.length = 0;
+    return e;
   }
 
   /** Absolute time of the next timer, or undefined when nothing is scheduled. */
@@ -695,8 +712,12 @@ export class IceAgent {
     }
     this.stats.requestsReceived++;
     const rkey = `${addressKey(input.local)}|${addressKey(input.remote)}`;
-    if (!this.authenticatedRemotes.has(rkey)) {
-      if (this.authenticatedRemotes.size < 4 * this.opts.maxRemoteCandidates) this.authenticatedRemotes.add(rkey);
+    const marks = this.remoteMarks.get(rkey) ?? 0;
+    if ((marks & REMOTE_AUTHENTICATED) === 0) {
+      if (this.authenticatedCount < 4 * this.opts.maxRemoteCandidates) {
+        this.remoteMarks.set(rkey, marks | REMOTE_AUTHENTICATED);
+        this.authenticatedCount++;
+      }
       this.events.push({ type: 'remote-authenticated', local: input.local, remote: input.remote });
     }
     if (msg.unknownRequired.length > 0) {
@@ -1158,6 +1179,19 @@ export class IceAgent {
     log('connection state %s -> %s%s', this.connectionState, state, reason ? ` (${reason})` : '');
     this.connectionState = state;
     this.events.push(reason ? { type: 'connection-state', state, reason } : { type: 'connection-state', state });
+    if (state === 'connected' || state === 'completed') this.trimLists();
+  }
+
+  /**
+   * Copies the candidate and pair lists to arrays of their exact length: each grew to 17 slots
+   * at its first push, and an idle connected agent holds one or two entries in each. Nothing
+   * outside the agent keeps these arrays (the getters copy or are read at once).
+   */
+  private trimLists(): void {
+    this.pairs = this.pairs.slice();
+    this.localEntries = this.localEntries.slice();
+    this.remoteCandidates = this.remoteCandidates.slice();
+    if (this.triggered.length === 0) this.triggered = [];
   }
 
   private setGathering(state: IceGatheringState): void {
@@ -1171,6 +1205,7 @@ export class IceAgent {
     if (this.gatheringState === 'new') this.setGathering('gathering');
     this.events.push({ type: 'local-candidate', candidate: null });
     this.setGathering('complete');
+    this.localEntries = this.localEntries.slice();
   }
 
   private setRole(role: IceRole): void {
@@ -1262,20 +1297,23 @@ export class IceAgent {
     this.nominating = undefined;
     this.firstValidAt = undefined;
     this.nominationTimerAt = undefined;
-    this.authenticatedRemotes.clear();
-    this.validatedPairs.clear();
-    this.validatedRemotes.clear();
+    this.remoteMarks.clear();
+    this.authenticatedCount = 0;
+    this.validatedCount = 0;
   }
 
   /** Records that `p`'s remote is proven and emits `remote-validated` the first time (bounded). */
   private markValidated(p: Pair): void {
     const remote = { address: p.remote.address, port: p.remote.port };
     const key = `${addressKey(p.local.base)}|${addressKey(remote)}`;
-    if (this.validatedPairs.has(key)) return;
-    // Bounded like authenticatedRemotes: the selected pair is answered by the query regardless.
-    if (this.validatedPairs.size < 4 * this.opts.maxRemoteCandidates) {
-      this.validatedPairs.add(key);
-      this.validatedRemotes.add(addressKey(remote));
+    const marks = this.remoteMarks.get(key) ?? 0;
+    if ((marks & REMOTE_VALIDATED) !== 0) return;
+    // Bounded like the authenticated marks: the selected pair is answered by the query regardless.
+    if (this.validatedCount < 4 * this.opts.maxRemoteCandidates) {
+      this.remoteMarks.set(key, marks | REMOTE_VALIDATED);
+      const rkey = addressKey(remote);
+      this.remoteMarks.set(rkey, (this.remoteMarks.get(rkey) ?? 0) | REMOTE_VALIDATED);
+      this.validatedCount++;
     }
     this.events.push({ type: 'remote-validated', local: p.local.base, remote });
   }

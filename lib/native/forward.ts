@@ -8,6 +8,11 @@ export interface NativeForwardEngine {
   /** A plain/pipe transport (docs/scaling.md): sends to `filter`'s remote, SRTP-protected only with a session. */
   addPlainTransport(filter: object, srtpSession: object | null, socket: object): number;
   setTransportAddress(id: number, addressRecord: Uint8Array): boolean;
+  /**
+   * Moves a (not plain) transport onto another route: its SRTP session, address and sink (a native
+   * UdpSocket or a TcpForwardSink); false when unknown, plain, or an argument is wrong.
+   */
+  setTransportRoute(id: number, srtpSession: object, addressRecord: Uint8Array, sink: object): boolean;
   removeTransport(id: number): boolean;
   /** `source`: the SrtpSession that unprotects the stream, or the PlainRtpFilter that admits it. */
   addProducer(source: object, ssrc: number, tap: boolean, cachePackets: number): number;

@@ -120,6 +120,7 @@ export const enum NativeUdpCounter {
   ChannelDataSent,
   ChannelDataMalformed,
   GsoFallbacks,
+  JsCalls,
   Count,
 }
 

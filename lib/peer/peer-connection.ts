@@ -44,7 +44,7 @@ import { aggregateConnectionState, aggregateIceState, type TransportStates } fro
 import { RTCRtpReceiver } from './rtp-receiver.js';
 import { RTCRtpSender, type SenderOwner } from './rtp-sender.js';
 import { RTCRtpTransceiver } from './rtp-transceiver.js';
-import { PolicyDriver } from './policy-driver.js';
+import { PolicyDriver, type PolicyDriverOwner } from './policy-driver.js';
 import { RtpPolicyChain } from './rtp-policy-chain.js';
 import { defaultRtpPolicies, feedbackKey, type RtpPolicyEvent, type RtpPolicyFactory, type RtpPolicyParameters } from './rtp-policy.js';
 import type { RtcpFeedback } from '../sdp/model.js';
@@ -56,6 +56,7 @@ import {
   type RTCSessionDescriptionInit,
 } from './session-description.js';
 import { createLogger, redacted } from '../common/log.js';
+import { NO_ENTRIES } from '../common/no-entries.js';
 
 const peerLog = createLogger('peer');
 const sdpLog = createLogger('sdp');
@@ -277,6 +278,73 @@ function defaultCertificate(): DtlsCertificate {
   return shared.certificate;
 }
 
+/**
+ * What a sender reaches of its connection (SenderOwner): one small object per sender whose
+ * getters and methods sit on the prototype; an object literal with getters was a property
+ * dictionary of about 0.5 KiB and two closures per sender (docs/architecture.md, memory).
+ */
+class TransceiverSenderOwner implements SenderOwner {
+  /** Set once the transceiver exists (it is made after its sender). */
+  transceiver: RTCRtpTransceiver | undefined;
+  constructor(private readonly pc: RTCPeerConnection) {}
+  get mediaTransport(): PeerTransport | undefined {
+    // Element access reaches the connection's private helpers from this module only.
+    return this.pc['senderTransport'](this.transceiver);
+  }
+  nextTransportSequence(): number {
+    return this.pc['takeTransportSequence']();
+  }
+  now(): number {
+    return this.pc['clock'].now();
+  }
+  get transportPolicies(): RtpPolicyChain {
+    return this.pc.transportPolicies;
+  }
+}
+
+/**
+ * What the bundle transport reports to its connection (PeerTransportHandler): methods on the
+ * prototype instead of five closures per connection (docs/architecture.md, memory).
+ */
+class BundleTransportHandler implements PeerTransportHandler {
+  constructor(private readonly pc: RTCPeerConnection) {}
+  onLocalCandidate(c: IceCandidate | null): void {
+    this.pc['onLocalCandidate'](c);
+  }
+  onIceGatheringState(s: IceGatheringState): void {
+    this.pc['onBundleGatheringState'](s);
+  }
+  onIceConnectionState(s: IceConnectionState): void {
+    this.pc['onBundleIceState'](s);
+  }
+  onDtlsState(s: DtlsTransportState, reason?: string): void {
+    this.pc['onBundleDtlsState'](s, reason);
+  }
+  onMedia(data: Buffer, starts: Uint32Array, lengths: Uint32Array, count: number): void {
+    this.pc['onTransportMedia'](data, starts, lengths, count);
+  }
+}
+
+/** What the policy driver reaches of its connection (PolicyDriverOwner), as methods on the prototype. */
+class PolicyDriverLink implements PolicyDriverOwner {
+  constructor(private readonly pc: RTCPeerConnection) {}
+  get router(): MediaRouter {
+    return this.pc['router'];
+  }
+  mediaTransport(): PeerTransport | undefined {
+    return this.pc.mediaTransport;
+  }
+  now(): number {
+    return this.pc['clock'].now();
+  }
+  transceivers(): readonly RTCRtpTransceiver[] {
+    return this.pc['transceiverList'];
+  }
+  emitPolicyEvent(event: RtpPolicyEvent, transceiver: RTCRtpTransceiver | undefined): void {
+    if (!this.pc['isClosed']) this.pc.dispatch({ type: 'policy', ...event, transceiver });
+  }
+}
+
 function invalidState(code: string, message: string): PeerError {
   return new PeerError('InvalidStateError', code, message);
 }
@@ -299,7 +367,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   /** Names this connection in `peer` / `sdp` debug logs (docs/logging.md). */
   private readonly logId = ++connectionCount;
   private transport: PeerTransport | undefined;
-  private readonly transceiverList: RTCRtpTransceiver[] = [];
+  private transceiverList: RTCRtpTransceiver[] = [];
   private mLines: MLine[] = [];
   private dataMid: string | undefined;
   private dataWanted = false;
@@ -330,7 +398,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   private isClosed = false;
   /** Transport-wide sequence number (transport-cc) of the next packet; truly private (#). */
   #transportSequence = 0;
-  private readonly firedTracks = new Set<MediaStreamTrack>();
+  // Made by the first track event.
+  private firedTracks: Set<MediaStreamTrack> | undefined;
   private readonly router = new MediaRouter();
   private readonly policyFactories: readonly RtpPolicyFactory[];
   /** Transport-wide policy modules (transport-cc feedback, bandwidth estimation): add, remove or replace them here. */
@@ -359,15 +428,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     this.certificate = configuration.certificates?.[0] ?? defaultCertificate();
     this.policyFactories = [...(configuration.rtpPolicies ?? defaultRtpPolicies())];
     this.transportPolicies = new RtpPolicyChain(this.policyFactories.filter((f) => f.scope === 'transport').map((f) => f.create(undefined)));
-    this.policyDriver = new PolicyDriver({
-      mediaTransport: () => this.mediaTransport,
-      router: this.router,
-      now: () => this.clock.now(),
-      transceivers: () => this.transceiverList,
-      emitPolicyEvent: (event, transceiver) => {
-        if (!this.isClosed) this.dispatch({ type: 'policy', ...event, transceiver });
-      },
-    }, this.transportPolicies);
+    this.policyDriver = new PolicyDriver(new PolicyDriverLink(this), this.transportPolicies);
   }
 
   // ---- attributes ---------------------------------------------------------------------
@@ -443,7 +504,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   get ondatachannel(): ((e: RTCPeerConnectionEvents['datachannel']) => void) | null { return this.getHandler('datachannel'); }
   set ondatachannel(h: ((e: RTCPeerConnectionEvents['datachannel']) => void) | null) { this.setHandler('datachannel', h); }
 
-  // ---- what senders and policy modules use (each sender gets a SenderOwner, see senderOwner()) ----
+  // ---- what senders and policy modules use (each sender gets a TransceiverSenderOwner) ----
 
   /**
    * @internal The bundle transport once an answer or pranswer was applied (tests read its
@@ -483,8 +544,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       }
     }
     const streamIds = (init.streams ?? []).map((s) => (typeof s === 'string' ? s : s.id));
-    const holder: { transceiver?: RTCRtpTransceiver } = {};
-    const sender = new RTCRtpSender(kind, track, this.senderOwner(holder), cryptoRng, rids);
+    const holder = new TransceiverSenderOwner(this);
+    const sender = new RTCRtpSender(kind, track, holder, cryptoRng, rids);
     const receiver = new RTCRtpReceiver(kind);
     const t = new RTCRtpTransceiver(kind, sender, receiver, direction, streamIds, () => this.updateNegotiationNeeded(), this.transceiverPolicies(kind));
     holder.transceiver = t;
@@ -958,30 +1019,38 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   private ensureTransport(role: 'controlling' | 'controlled'): PeerTransport {
     if (this.transport) return this.transport;
-    const handler: PeerTransportHandler = {
-      onLocalCandidate: (c) => this.onLocalCandidate(c),
-      onIceGatheringState: (s) => {
-        if (this.isClosed) return;
-        this.primaryGathering = s;
-        this.refreshGathering();
-      },
-      onIceConnectionState: (s) => {
-        if (this.isClosed) return;
-        this.primaryIce = s;
-        this.refreshIceState();
-      },
-      onDtlsState: (s, reason) => {
-        if (this.isClosed) return;
-        this.dtlsState = s;
-        if (s === 'failed') this.failure ??= `DTLS failed: ${reason ?? 'handshake error'}`;
-        if (s === 'connected') for (const t of this.transceiverList) t.sender.flush();
-        this.updateConnectionState();
-      },
-      onMedia: (data, starts, lengths, count) => this.router.receive(data, starts, lengths, count, this.clock.now()),
-    };
+    const handler = new BundleTransportHandler(this);
     this.transport = this.createPeerTransport(role, handler);
     if (this.sctp && (this.dataMid === undefined || !this.extraFor(this.dataMid))) this.transport.attachSctp(this.sctp);
     return this.transport;
+  }
+
+  /** The bundle transport's gathering state (BundleTransportHandler). */
+  private onBundleGatheringState(s: IceGatheringState): void {
+    if (this.isClosed) return;
+    this.primaryGathering = s;
+    this.refreshGathering();
+  }
+
+  /** The bundle transport's ICE state (BundleTransportHandler). */
+  private onBundleIceState(s: IceConnectionState): void {
+    if (this.isClosed) return;
+    this.primaryIce = s;
+    this.refreshIceState();
+  }
+
+  /** The bundle transport's DTLS state (BundleTransportHandler). */
+  private onBundleDtlsState(s: DtlsTransportState, reason: string | undefined): void {
+    if (this.isClosed) return;
+    this.dtlsState = s;
+    if (s === 'failed') this.failure ??= `DTLS failed: ${reason ?? 'handshake error'}`;
+    if (s === 'connected') for (const t of this.transceiverList) t.sender.flush();
+    this.updateConnectionState();
+  }
+
+  /** Clear RTP/RTCP of one receive batch, to the router (every transport of the connection). */
+  private onTransportMedia(data: Buffer, starts: Uint32Array, lengths: Uint32Array, count: number): void {
+    this.router.receive(data, starts, lengths, count, this.clock.now());
   }
 
   /** A PeerTransport with this connection's options (the bundle transport, or an extra one). */
@@ -1199,6 +1268,11 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     if (this.signaling !== 'stable' || this.compactionHeld) return;
     this.currentLocal?.compact();
     this.currentRemote?.compact();
+    // The lists that grew by push keep 17 slots for one or two entries: copied to their exact
+    // length once negotiation is over (docs/architecture.md, memory). Nothing keeps the old arrays.
+    this.transceiverList = this.transceiverList.slice();
+    this.mLines = this.mLines.slice();
+    this.localCandidates = this.localCandidates.slice();
   }
 
   private localTransportParameters(setup: LocalTransportParameters['setup']): LocalTransportParameters {
@@ -1311,8 +1385,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   }
 
   private addTransceiverInternal(kind: MediaKind, direction: MediaDirection): RTCRtpTransceiver {
-    const holder: { transceiver?: RTCRtpTransceiver } = {};
-    const sender = new RTCRtpSender(kind, null, this.senderOwner(holder), cryptoRng);
+    const holder = new TransceiverSenderOwner(this);
+    const sender = new RTCRtpSender(kind, null, holder, cryptoRng);
     const receiver = new RTCRtpReceiver(kind);
     const t = new RTCRtpTransceiver(kind, sender, receiver, direction, [], () => this.updateNegotiationNeeded(), this.transceiverPolicies(kind));
     holder.transceiver = t;
@@ -1324,27 +1398,21 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   /**
    * What a sender sends through: the transport of its transceiver's m-section (the bundle
-   * transport unless an unbundled remote offer gave the m-section its own).
+   * transport unless an unbundled remote offer gave the m-section its own). Read by
+   * TransceiverSenderOwner.
    */
-  private senderOwner(holder: { transceiver?: RTCRtpTransceiver }): SenderOwner {
-    const pc = this;
-    return {
-      get mediaTransport(): PeerTransport | undefined {
-        const base = pc.mediaTransport;
-        if (!base || pc.extras.length === 0) return base;
-        const mid = holder.transceiver?.mid;
-        return (mid != null ? pc.extraFor(mid)?.transport : undefined) ?? base;
-      },
-      nextTransportSequence: () => {
-        const s = pc.#transportSequence;
-        pc.#transportSequence = (s + 1) & 0xffff;
-        return s;
-      },
-      now: () => pc.clock.now(),
-      get transportPolicies(): RtpPolicyChain {
-        return pc.transportPolicies;
-      },
-    };
+  private senderTransport(t: RTCRtpTransceiver | undefined): PeerTransport | undefined {
+    const base = this.mediaTransport;
+    if (!base || this.extras.length === 0) return base;
+    const mid = t?.mid;
+    return (mid != null ? this.extraFor(mid)?.transport : undefined) ?? base;
+  }
+
+  /** The next transport-wide sequence number (shared by every sender). Read by TransceiverSenderOwner. */
+  private takeTransportSequence(): number {
+    const s = this.#transportSequence;
+    this.#transportSequence = (s + 1) & 0xffff;
+    return s;
   }
 
   /**
@@ -1353,8 +1421,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
    */
   private linkStats(t: RTCRtpTransceiver): void {
     t.codecCapabilities = () => this.codecsFor(t.kind, t);
-    t.sender.statsSource = () => this.getStats(t.sender);
-    t.receiver.statsSource = () => this.getStats(t.receiver);
+    t.sender.statsSource = this;
+    t.receiver.statsSource = this;
   }
 
   /** A new chain of the transceiver-scope modules of the configuration. */
@@ -1461,8 +1529,9 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const remoteParams = remoteSection ? describeRtpSection(remoteSection) : params;
       const clockRates = new Map<number, number>();
       for (const c of params.codecs) clockRates.set(c.payloadType, c.clockRate);
-      const rtxOriginal = new Map<number, number>();
-      for (const [pt, rtx] of params.rtxPayloadTypes) rtxOriginal.set(rtx, pt);
+      // Without RTX (audio) the table stays the shared empty one (lib/common/no-entries.ts).
+      let rtxOriginal: ReadonlyMap<number, number> = NO_ENTRIES;
+      for (const [pt, rtx] of params.rtxPayloadTypes) rtxOriginal = (rtxOriginal === NO_ENTRIES ? new Map<number, number>() : (rtxOriginal as Map<number, number>)).set(rtx, pt);
       t.receiver.params = { clockRates, rtxOriginal, rids: remoteParams.rids.filter((r) => r.direction === 'send').map((r) => r.id) };
       this.router.bind(t, section.mid, directionReceives(t.current) ? remoteParams.senders : []);
       const feedback = new Set<string>();
@@ -1479,7 +1548,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         sendCodec: codec && directionSends(t.current)
           ? { payloadType: codec.payloadType, clockRate: codec.clockRate, rtxPayloadType: params.rtxPayloadTypes.get(codec.payloadType) }
           : undefined,
-        receiveClockRates: directionReceives(t.current) ? clockRates : new Map(),
+        receiveClockRates: directionReceives(t.current) ? clockRates : NO_ENTRIES,
         rtcpFeedback: feedback,
         headerExtensions: extensionIds,
         reducedSizeRtcp: params.rtcpReducedSize,
@@ -1533,8 +1602,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const rids = params.rids.filter((r) => r.direction === 'send').map((r) => r.id);
       const tracks = rids.length > 0 ? rids.map((rid) => t.receiver.trackForRid(rid)) : [t.receiver.track];
       for (const track of tracks) {
-        if (this.firedTracks.has(track)) continue;
-        this.firedTracks.add(track);
+        if (this.firedTracks?.has(track)) continue;
+        (this.firedTracks ??= new Set()).add(track);
         const streams: RemoteMediaStream[] = params.msids
           .filter((m) => m.stream !== '-')
           .map((m) => ({ id: m.stream, getTracks: () => [track] }));

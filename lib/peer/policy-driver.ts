@@ -61,8 +61,17 @@ export class PolicyDriver {
 
   private attachChain(chain: RtpPolicyChain, t: RTCRtpTransceiver | undefined): void {
     chain.sink = new ChainSink(this, t);
-    chain.clock = () => this.owner.now();
-    chain.onChange = () => this.updateTap();
+    chain.host = this;
+    this.updateTap();
+  }
+
+  /** @internal The chain host (RtpPolicyChainHost, structurally): the connection's clock. */
+  now(): number {
+    return this.owner.now();
+  }
+
+  /** @internal The chain host: modules changed, the router tap may be needed or not. */
+  chainChanged(): void {
     this.updateTap();
   }
 

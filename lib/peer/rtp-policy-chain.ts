@@ -60,6 +60,13 @@ class ChainOutput implements RtpPolicyOutput {
   }
 }
 
+/** @internal What drives a chain: the connection's clock, and a hook for module changes. */
+export interface RtpPolicyChainHost {
+  now(): number;
+  /** Modules were added, removed or replaced. */
+  chainChanged(): void;
+}
+
 /** The modules of one transceiver or of the transport, in order. */
 export class RtpPolicyChain {
   private modules: RtpPolicy[] = [];
@@ -105,10 +112,17 @@ export class RtpPolicyChain {
     return (this.outgoingBatch ??= new RtpPacketBatch());
   }
 
-  /** @internal The connection's clock (set by the peer connection). */
-  clock: () => number = () => this.lastNow;
-  /** @internal Called when modules are added, removed or replaced. */
-  onChange: (() => void) | undefined;
+  /**
+   * @internal Who drives the chain (the peer connection's PolicyDriver): its clock, and whom to
+   * tell when modules are added, removed or replaced. One reference instead of two closures
+   * per chain (docs/architecture.md, memory).
+   */
+  host: RtpPolicyChainHost | undefined;
+
+  /** @internal The connection's clock (the host's), else the latest `now` the chain saw. */
+  clock(): number {
+    return this.host ? this.host.now() : this.lastNow;
+  }
 
   /** @internal Where effects go (set by the peer connection). */
   set sink(sink: RtpPolicySink | undefined) {
@@ -142,7 +156,7 @@ export class RtpPolicyChain {
     }
     this.insert(module, at);
     this.index();
-    this.onChange?.();
+    this.host?.chainChanged();
   }
 
   /** Uninstalls the module named `name` (its `stop` runs); returns whether it was installed. */
@@ -154,7 +168,7 @@ export class RtpPolicyChain {
     this.seen(this.clock());
     this.call(m!, () => m!.stop?.(this.lastNow, this.output));
     this.flush();
-    this.onChange?.();
+    this.host?.chainChanged();
     return true;
   }
 
@@ -171,7 +185,7 @@ export class RtpPolicyChain {
     this.insert(module, i);
     this.index();
     this.flush();
-    this.onChange?.();
+    this.host?.chainChanged();
   }
 
   /**
@@ -452,6 +466,9 @@ export class RtpPolicyChain {
   }
 
   private index(): void {
+    // The list grew by splice (17 slots for a handful of modules): kept at its exact length
+    // (docs/architecture.md, memory). list() hands out copies, so nothing else holds it.
+    this.modules = this.modules.length === 0 ? [] : this.modules.slice();
     this.withOutgoingRtp = modulesWith(this.modules, (m) => m.outgoingRtp !== undefined);
     this.withIncomingRtp = modulesWith(this.modules, (m) => m.incomingRtp !== undefined);
     this.withIncomingRtcp = modulesWith(this.modules, (m) => m.incomingRtcp !== undefined);

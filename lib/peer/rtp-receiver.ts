@@ -60,8 +60,8 @@ export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
   }
 
   readonly kind: MediaKind;
-  /** @internal Set by the peer connection: getStats with this object as selector. */
-  statsSource: (() => Promise<RTCStatsReport>) | undefined;
+  /** @internal Set by the peer connection (itself: no closure per object): getStats with this object as selector. */
+  statsSource: { getStats(selector: RTCRtpReceiver): Promise<RTCStatsReport> } | undefined;
   /** The remote track (the first simulcast layer when there are several). */
   readonly track: MediaStreamTrack;
   /** @internal Negotiated parameters. */
@@ -96,7 +96,7 @@ export class RTCRtpReceiver extends PeerEventTarget<RtcpEvents> {
    */
   async getStats(): Promise<RTCStatsReport> {
     if (!this.statsSource) throw new PeerError('InvalidStateError', 'ERR_PEER_CLOSED', 'this object has no peer connection');
-    return this.statsSource();
+    return this.statsSource.getStats(this);
   }
 
   /** @internal */

@@ -96,8 +96,8 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
   }
 
   readonly kind: MediaKind;
-  /** @internal Set by the peer connection: getStats with this object as selector. */
-  statsSource: (() => Promise<RTCStatsReport>) | undefined;
+  /** @internal Set by the peer connection (itself: no closure per object): getStats with this object as selector. */
+  statsSource: { getStats(selector: RTCRtpSender): Promise<RTCStatsReport> } | undefined;
   /** SSRC of the primary stream. */
   readonly ssrc: number;
   /** SSRC announced for RTX (used when RTX is negotiated). */
@@ -127,8 +127,10 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
   /** The answer accepted our simulcast (a=simulcast:recv); otherwise only the first layer is sent. */
   private simulcastAccepted = false;
   private midData: Buffer | undefined;
-  private readonly absSendTimeData = Buffer.alloc(3);
-  private readonly twccData = Buffer.alloc(2);
+  // The extension scratch bytes are made by the first packet that needs them: each small Buffer
+  // is an ArrayBuffer and a view (about 0.2 KiB of heap), and an idle sender sends nothing.
+  private absSendTimeData: Buffer | undefined;
+  private twccBytes: Buffer | undefined;
   private stoppedValue = false;
   /** Application settings per encoding (one per simulcast layer, else one). */
   private settings: EncodingSettings[];
@@ -142,7 +144,12 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
    */
   async getStats(): Promise<RTCStatsReport> {
     if (!this.statsSource) throw new PeerError('InvalidStateError', 'ERR_PEER_CLOSED', 'this object has no peer connection');
-    return this.statsSource();
+    return this.statsSource.getStats(this);
+  }
+
+  /** The transport-wide sequence number's scratch bytes (made on first use). */
+  private twccData(): Buffer {
+    return (this.twccBytes ??= Buffer.alloc(2));
   }
 
   /** @internal */
@@ -309,7 +316,7 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
       // abs-send-time: 6.18 fixed point seconds, 24 bits (webrtc.org abs-send-time).
       if (now < 0) now = this.owner.now();
       const v = Math.floor((now * (1 << 18)) / 1000) & 0xffffff;
-      const d = this.absSendTimeData;
+      const d = (this.absSendTimeData ??= Buffer.alloc(3));
       d[0] = v >>> 16;
       d[1] = v >>> 8;
       d[2] = v;
@@ -320,9 +327,10 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
     if (twccId !== undefined) {
       // Always ours: a forwarded packet's transport-wide number belongs to the other transport.
       transportSequence = this.owner.nextTransportSequence();
-      this.twccData[0] = transportSequence >>> 8;
-      this.twccData[1] = transportSequence;
-      packet.setExtension(twccId, this.twccData);
+      const d = this.twccData();
+      d[0] = transportSequence >>> 8;
+      d[1] = transportSequence;
+      packet.setExtension(twccId, d);
     }
     const size = packet.byteLength;
     if (size > transport.maxMediaSize) {
@@ -387,9 +395,10 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
     const sameNonce = retransmission && inStream && transport.dtls?.srtpProfile?.startsWith('AEAD_') === true;
     if (twccId !== undefined && retransmission && !sameNonce) {
       transportSequence = this.owner.nextTransportSequence();
-      this.twccData[0] = transportSequence >>> 8;
-      this.twccData[1] = transportSequence;
-      packet.setExtension(twccId, this.twccData);
+      const d = this.twccData();
+      d[0] = transportSequence >>> 8;
+      d[1] = transportSequence;
+      packet.setExtension(twccId, d);
     } else if (twccId !== undefined) {
       const v = packet.getExtension(twccId);
       if (v && v.length >= 2) transportSequence = v.readUInt16BE(0);

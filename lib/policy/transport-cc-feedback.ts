@@ -42,7 +42,8 @@ export class TransportCcFeedback implements RtpPolicy {
   private readonly intervalMs: number;
   private readonly maxPerFeedback: number;
   private writer: TransportCcWriter | undefined;
-  private readonly arrivalAt = (x: number): number => this.arrivalsUs[x % RING]!;
+  // The writer's lookup into the ring, made with the writer (an idle connection has neither).
+  private arrivalAt: ((x: number) => number) | undefined;
   /** Feedback packets sent, packets reported received, late arrivals (already reported lost), too far ahead. */
   readonly counters = { feedbackSent: 0, packetsReported: 0, late: 0, flushedEarly: 0 };
 
@@ -142,6 +143,7 @@ export class TransportCcFeedback implements RtpPolicy {
       let last = end;
       if (enabled) {
         this.writer ??= new TransportCcWriter(this.maxPerFeedback, 1100);
+        this.arrivalAt ??= (x: number): number => this.arrivalsUs[x % RING]!;
         const { bytes, last: covered } = this.writer.write(params.localSsrc, this.mediaSsrc, this.feedbackCount, start, end, this.arrivalAt);
         last = covered;
         this.feedbackCount = (this.feedbackCount + 1) & 0xff;

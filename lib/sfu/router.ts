@@ -124,9 +124,9 @@ export interface RouterStats {
   layerSwitches: number;
   /** Packets of simulcast producers' RTX (repaired-rid) streams, dropped (the engine answers NACKs itself). */
   repairPacketsDropped: number;
-  /** Subscriber pair switches the engine followed (a later nomination, an ICE restart). */
+  /** Subscriber pair switches the engine followed (a later nomination, an ICE restart; UDP and passive ICE-TCP). */
   pairsFollowed: number;
-  /** Selected pairs it could not send on natively (TCP, relayed): the last UDP destination stays. */
+  /** Selected pairs it could not send on natively (relayed by the server's own allocation, TCP without a sink): the last destination stays. */
   pairsNotFollowed: number;
   /** Packets not sent to a consumer, by reason. */
   drops: Record<ForwardDropReason, number>;
@@ -142,6 +142,8 @@ interface Leg {
   transport: number;
   /** Stops following the connection's selected pair. */
   offPair?: () => void;
+  /** Stops following the connection's passive ICE-TCP route. */
+  offTcpRoute?: () => void;
   /** A publisher over passive ICE-TCP: the connection whose read batches run the engine (docs/sfu.md "Legs over TCP"). */
   tcpRoute?: TcpSrtpRoute;
   /** A subscriber over passive ICE-TCP: the connection's sink the engine transport writes into. */
@@ -614,32 +616,52 @@ export class Router {
       // moved): the engine follows it where it can (docs/sfu.md "Limits").
       const l = leg;
       leg.offPair = pc.mediaTransport?.onSelectedPair((p) => this.followPair(pc, l, p));
+      // A TCP route is rebuilt without a pair switch too (a new SRTP session on the same connection,
+      // docs/sfu.md "Legs over TCP"); on a switch this comes first and followPair finds it done.
+      leg.offTcpRoute = pc.mediaTransport?.onTcpLegRoute(() => this.followTcpRoute(pc, l));
     }
     return leg;
   }
 
   /**
-   * Points the leg's engine transport at a newly selected pair's remote address. A pair the shared
-   * port cannot send on natively (TCP, or through a TURN relay) is not followed: counted in
-   * `stats.pairsNotFollowed`, the engine keeps the last UDP destination. A subscriber over ICE-TCP
-   * keeps its connection's sink: a pair on another connection (or on UDP) is not followed either.
+   * Points the leg's engine transport at a newly selected pair (docs/sfu.md "Legs over TCP"): a UDP
+   * pair on the port gets its remote address and the port's socket, a pair on a passive ICE-TCP
+   * connection that connection's sink, whichever the leg had before (counted in `pairsFollowed`).
+   * A pair relayed by a TURN allocation of the server's own, or on a TCP connection with no sink
+   * (an active one of ours, or gone), is not followed: `pairsNotFollowed`.
    */
   private followPair(pc: RTCPeerConnection, leg: Leg, pair: IceSelectedPair): void {
     this.attachTcpPublisher(pc, leg);
-    const socket = this.mux.nativeSocket;
-    if (leg.transport === 0 || !socket) return;
-    if (leg.tcpSink !== undefined) {
-      if (pc.mediaTransport?.tcpLegRoute?.forwardSink?.() === leg.tcpSink) this.pairsFollowed++;
-      else this.pairsNotFollowed++;
-      return;
-    }
-    if (pair.local.protocol !== 'udp' || pair.local.type === 'relay') {
-      this.pairsNotFollowed++;
-      return;
-    }
-    const destination = socket.destination(pair.remoteAddress.port, pair.remoteAddress.address);
-    if (this.engine.setTransportAddress(leg.transport, destination.record)) this.pairsFollowed++;
+    if (leg.transport === 0 || !this.mux.nativeSocket) return;
+    if (this.routeSubscriber(pc, leg, pair)) this.pairsFollowed++;
     else this.pairsNotFollowed++;
+  }
+
+  /** The leg's TCP route was built, rebuilt or removed: the publisher's engine and the subscriber's sink follow it. */
+  private followTcpRoute(pc: RTCPeerConnection, leg: Leg): void {
+    // A refusal is counted once, by the pair switch that follows.
+    this.attachTcpPublisher(pc, leg, false);
+    const pair = pc.mediaTransport?.selectedPair;
+    if (leg.transport !== 0 && pair) this.routeSubscriber(pc, leg, pair);
+  }
+
+  /** Moves the subscriber transport onto `pair`'s route; false where the engine cannot send on it. */
+  private routeSubscriber(pc: RTCPeerConnection, leg: Leg, pair: IceSelectedPair): boolean {
+    const media = pc.mediaTransport;
+    const socket = this.mux.nativeSocket;
+    const srtp = media?.srtp;
+    if (!socket || !srtp || pair.local.type === 'relay') return false;
+    const destination = socket.destination(pair.remoteAddress.port, pair.remoteAddress.address);
+    if (pair.local.protocol === 'tcp') {
+      const sink = media?.tcpLegRoute?.forwardSink?.();
+      if (!sink || !this.engine.setTransportRoute(leg.transport, srtp.nativeHandle, destination.record, sink)) return false;
+      leg.tcpSink = sink;
+      return true;
+    }
+    if (leg.tcpSink === undefined) return this.engine.setTransportAddress(leg.transport, destination.record);
+    if (!this.engine.setTransportRoute(leg.transport, srtp.nativeHandle, destination.record, socket.nativeHandle)) return false;
+    leg.tcpSink = undefined;
+    return true;
   }
 
   /**
@@ -647,7 +669,7 @@ export class Router {
    * attached when the route appears, moved when it is rebuilt, detached when it goes. A TCP route
    * that cannot run the engine (an active connection of ours) is counted in `pairsNotFollowed`.
    */
-  private attachTcpPublisher(pc: RTCPeerConnection, leg: Leg): void {
+  private attachTcpPublisher(pc: RTCPeerConnection, leg: Leg, countRefusal = true): void {
     if (leg.producers.size === 0) return;
     const route = pc.mediaTransport?.tcpLegRoute;
     if (route === leg.tcpRoute) return;
@@ -655,7 +677,7 @@ export class Router {
     leg.tcpRoute = undefined;
     if (!route) return;
     if (route.setForwardEngine?.(this.engine)) leg.tcpRoute = route;
-    else this.pairsNotFollowed++;
+    else if (countRefusal) this.pairsNotFollowed++;
   }
 
   private closeLeg(pc: RTCPeerConnection): void {
@@ -664,6 +686,7 @@ export class Router {
     for (const c of [...leg.consumers]) c.close();
     for (const p of [...leg.producers]) p.close();
     leg.offPair?.();
+    leg.offTcpRoute?.();
     leg.tcpRoute?.setForwardEngine?.(null);
     if (leg.transport !== 0) this.engine.removeTransport(leg.transport);
     pc.off('connectionstatechange', leg.onState);

@@ -117,6 +117,12 @@ export type IceTransportEvents = {
   /** A local candidate line (`candidate:...`), or null at the end of gathering. */
   icecandidate: [string | null];
   selectedcandidatepairchange: [IceSelectedPair];
+  /**
+   * The native route on a passive ICE-TCP port ({@link IceTransport.tcpLegRoute}) was built, rebuilt
+   * (another connection, a new SRTP session) or removed; fired before the pair's
+   * `selectedcandidatepairchange`. For SFU legs over TCP (docs/sfu.md "Legs over TCP").
+   */
+  tcplegroutechange: [];
   /** A non-STUN datagram from the peer (only when no data handler is set). Valid during the call. */
   data: [Buffer, TransportAddress];
   /** A TURN server could not be used. */
@@ -141,6 +147,11 @@ export interface IceTransportStats {
    * (docs/udp.md "TURN channels"; the socket counts `channelDataReceived`/`channelDataSent`).
    */
   relayedMediaInJs: { received: number; sent: number };
+  /**
+   * Times the transport's timer ran the agent (consent checks, retransmissions, state checks).
+   * Connected and idle, about one per consent check (docs/ice.md "Driver").
+   */
+  timerWakes: number;
   /**
    * `unknown-source`: DTLS or RTP/RTCP from a source ICE has not authenticated; `unknown-first-byte`:
    * empty, or a first byte outside RFC 7983's ranges, from such a source.
@@ -195,7 +206,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   /** The sans-I/O agent (exposed for stats and diagnostics). */
   readonly agent: IceAgent;
   /** Driver counters. */
-  readonly stats: IceTransportStats = { dataReceived: 0, dataSent: 0, relayedMediaInJs: { received: 0, sent: 0 }, drops: loggedDropCounters('ice-transport', { 'unknown-source': 0, 'unknown-first-byte': 0, 'no-selected-pair': 0, 'send-failed': 0 }) };
+  readonly stats: IceTransportStats = { dataReceived: 0, dataSent: 0, relayedMediaInJs: { received: 0, sent: 0 }, timerWakes: 0, drops: loggedDropCounters('ice-transport', { 'unknown-source': 0, 'unknown-first-byte': 0, 'no-selected-pair': 0, 'send-failed': 0 }) };
   private readonly clock: Clock;
   private readonly rng: Rng;
   private readonly options: IceTransportOptions;
@@ -235,8 +246,14 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    */
   private replyTo: { base: Base; remote: TransportAddress; dest?: UdpDestination } | undefined;
   /** This transport's deadline in the thread's shared ICE timer group (see `iceTimers`). */
-  private readonly timer = iceTimers.create(() => this.onTimer());
+  private readonly timer = iceTimers.create(() => this.deferTimer());
   private timerAt = Infinity;
+  /** A due timer waits for this turn's I/O (see {@link deferTimer}). */
+  private timerDeferred = false;
+  private readonly deferredTimer = (): void => {
+    this.timerDeferred = false;
+    this.onTimer();
+  };
   private flushing = false;
   private flushAgain = false;
   private gathered = false;
@@ -412,13 +429,15 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     const wanted = r && !this.closed && session && !session.closed && (passive || active) ? r.remote : undefined;
     const current = this.tcpRoute;
     if (current && wanted && current.session === session && current.remote.address === wanted.address && current.remote.port === wanted.port) return;
+    const before = current?.route;
     if (current) {
       current.route.remove();
       this.tcpRoute = undefined;
     }
-    if (!wanted || !session) return;
-    const route = active ? active.srtpRoute(wanted, session) : port?.tcpSrtpRoute?.(this, wanted, session);
-    if (route) this.tcpRoute = { route, remote: wanted, session };
+    const route = wanted && session ? (active ? active.srtpRoute(wanted, session) : port?.tcpSrtpRoute?.(this, wanted, session)) : undefined;
+    if (route && wanted && session) this.tcpRoute = { route, remote: wanted, session };
+    // An SFU leg follows its route even when no other pair is selected (docs/sfu.md "Legs over TCP").
+    if (route !== before) this.emitEvent('tcplegroutechange');
   }
 
   /** Follows the selected pair onto (or off) a bound channel of a TURN TCP/TLS stream. */
@@ -683,6 +702,20 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.tcpPort?.register(this, creds.ufrag);
     this.flush();
     return creds;
+  }
+
+  /**
+   * Sends what waits in the selected pair's native socket now rather than at the end of the
+   * event-loop turn (the socket flushes once per turn): for a DTLS handshake flight whose sender
+   * still has work in this turn (keying SRTP, the 'connected' listeners, SCTP), so that the peer's
+   * next step does not wait for it (docs/peer.md "Setup cost"). On a shared port this also sends
+   * what other connections queued this turn, earlier than they would have left.
+   */
+  flushNow(): void {
+    const r = this.route ?? this.replyTo;
+    if (!r || this.closed || r.base.kind !== 'socket') return;
+    const socket = r.base.socket;
+    if (socket instanceof UdpSocket && !socket.closed) socket.flush();
   }
 
   /**
@@ -1173,15 +1206,31 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       this.timerAt = Infinity;
       return;
     }
-    if (this.timer.index >= 0 && next >= this.timerAt) return;
+    // Re-armed when the deadline moves either way. Kept at an earlier one, the timer woke for
+    // nothing once per consent period: a check sent at t armed it at the previous response + 7.5 s
+    // (the disconnected check, before t + 5 s), and the new response moved that past the next check.
+    if (this.timer.index >= 0 && next === this.timerAt) return;
     this.timerAt = next;
     iceTimers.schedule(this.timer, next - this.clock.now());
+  }
+
+  /**
+   * A deadline came: its work runs after the I/O of this event-loop turn (setImmediate runs after
+   * the poll phase, which Node enters right after its timers). A check's response or a peer's
+   * check that already waits in a socket buffer is read first, so a loop busy with many
+   * connections does not retransmit checks whose answers have arrived (docs/ice.md "Driver").
+   */
+  private deferTimer(): void {
+    if (this.timerDeferred || this.closed) return;
+    this.timerDeferred = true;
+    setImmediate(this.deferredTimer);
   }
 
   private onTimer(): void {
     this.timerAt = Infinity;
     if (this.closed) return;
     const now = this.clock.now();
+    this.stats.timerWakes++;
     this.agent.handleTimeout(now);
     for (const l of this.links) l.client.handleTimeout(now);
     this.flush();

@@ -161,6 +161,8 @@ export class PeerTransport {
     this.flushTx();
   };
   private sctpConnected = false;
+  /** DTLS reported 'connected': what it sends from then on is application data, flushed per turn. */
+  private handshakeDone = false;
   private srtpRequired = false;
   private srtpFailureReported = false;
 
@@ -271,6 +273,21 @@ export class PeerTransport {
     this.driver.on('selectedcandidatepairchange', l);
     return () => {
       this.driver.off('selectedcandidatepairchange', l);
+    };
+  }
+
+  /**
+   * Calls `listener` whenever {@link tcpLegRoute} is built, rebuilt or removed (before the pair's
+   * {@link onSelectedPair} listeners when a pair switch caused it); returns the function that stops it.
+   * For lib/sfu, whose engine sends into that route's sink (docs/sfu.md "Legs over TCP").
+   */
+  onTcpLegRoute(listener: () => void): () => void {
+    const l = (): void => {
+      if (!this.isClosed) listener();
+    };
+    this.driver.on('tcplegroutechange', l);
+    return () => {
+      this.driver.off('tcplegroutechange', l);
     };
   }
 
@@ -542,6 +559,9 @@ export class PeerTransport {
       moved = true;
       this.driver.send(d);
     }
+    // A handshake flight (the last one included: its 'connected' event comes below) leaves the
+    // socket now, before this side keys SRTP, runs the state listeners and starts SCTP.
+    if (moved && !this.handshakeDone) this.driver.flushNow();
     for (let e = dtls.pollEvent(); e; e = dtls.pollEvent()) {
       moved = true;
       if (e.type === 'data') {
@@ -550,7 +570,10 @@ export class PeerTransport {
         const now = this.clock.now();
         for (const r of e.records) sctp.handleInput(now, r);
       } else {
-        if (e.state === 'connected') this.onDtlsConnected(dtls);
+        if (e.state === 'connected') {
+          this.handshakeDone = true;
+          this.onDtlsConnected(dtls);
+        }
         if (e.state === 'connected' && this.srtpMissing()) {
           this.failNoSrtp();
           continue;
@@ -742,12 +765,25 @@ export class PeerTransport {
     this.timer = undefined;
     this.timerAt = at;
     if (!Number.isFinite(at)) return;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, Math.ceil(at - this.clock.now())));
+    this.timer = setTimeout(this.timerCallback, Math.max(0, Math.ceil(at - this.clock.now())));
   }
 
-  private onTimer(): void {
+  /**
+   * A DTLS or SCTP deadline came: its work runs after the I/O of this event-loop turn (setImmediate
+   * runs after the poll phase, which Node enters right after its timers), so a flight or SACK that
+   * already waits in the socket buffer is read first and a loop busy with many connections does not
+   * retransmit what the peer has answered (docs/peer.md "Setup cost").
+   */
+  private readonly timerCallback = (): void => {
     this.timer = undefined;
     this.timerAt = Infinity;
+    if (this.isClosed) return;
+    setImmediate(this.deferredTimer);
+  };
+
+  private readonly deferredTimer = (): void => this.onTimer();
+
+  private onTimer(): void {
     if (this.isClosed) return;
     const now = this.clock.now();
     this.dtlsValue?.handleTimeout(now);

@@ -90,6 +90,17 @@ bool ForwardEngine::set_transport_address(uint32_t id, const sockaddr* address, 
   return true;
 }
 
+bool ForwardEngine::set_transport_route(uint32_t id, SrtpSession* session, const sockaddr* address, socklen_t length,
+                                        ForwardSink* sink) {
+  Transport* t = Find(transports_, id);
+  if (!t || t->plain || !session || !address || length == 0 || length > sizeof(sockaddr_storage)) return false;
+  t->session = session;
+  t->sink = sink;
+  std::memcpy(&t->address, address, length);
+  t->length = length;
+  return true;
+}
+
 bool ForwardEngine::remove_transport(uint32_t id) {
   Transport* t = Find(transports_, id);
   if (!t) return false;

@@ -110,6 +110,13 @@ class ForwardEngine {
    */
   uint32_t add_plain_transport(const ForwardPlainSource* remote, SrtpSession* session, ForwardSink* sink);
   bool set_transport_address(uint32_t id, const sockaddr* address, socklen_t length);
+  /**
+   * Moves a consumer transport (not a plain one) onto another route: the session that protects
+   * towards it, its address and its sink (null: the caller's sink). The subscriber's selected pair
+   * moved between the shared UDP port and a TCP connection, or onto another TCP connection, or its
+   * TCP route was rebuilt (docs/sfu.md "Legs over TCP"). Sequence and transport-cc state stay.
+   */
+  bool set_transport_route(uint32_t id, SrtpSession* session, const sockaddr* address, socklen_t length, ForwardSink* sink);
   /** Removes the transport; its consumers drop as kNoTransport until removed. */
   bool remove_transport(uint32_t id);
 

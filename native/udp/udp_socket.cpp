@@ -28,6 +28,9 @@ namespace {
 
 constexpr size_t kMaxGsoSegments = 64;
 constexpr size_t kMaxGsoBytes = 65000;
+// iovecs one sendmmsg may use: 64 full GSO messages, or kMaxSendBatch single datagrams.
+constexpr size_t kSendIovecs = 64 * kMaxGsoSegments;
+static_assert(kSendIovecs >= UdpSocket::kMaxSendBatch, "a plain send uses one iovec per message");
 
 UdpStatus status_from_errno(int err) {
   switch (err) {
@@ -79,12 +82,12 @@ struct UdpSocket::Scratch {
   sockaddr_storage recv_addrs[kMaxBatch];
   // One receive timestamp per message while the socket asked for them.
   alignas(cmsghdr) uint8_t recv_control[kMaxBatch][kUdpTimestampControlBytes > 0 ? kUdpTimestampControlBytes : 1];
-  // Send side: up to kMaxBatch messages per sendmmsg; with GSO each message may carry up to
-  // kMaxGsoSegments iovecs.
-  mmsghdr send_msgs[kMaxBatch];
-  std::vector<iovec> send_iov = std::vector<iovec>(kMaxBatch * kMaxGsoSegments);
-  alignas(cmsghdr) uint8_t send_cmsg[kMaxBatch][CMSG_SPACE(sizeof(uint16_t))];
-  size_t send_group_size[kMaxBatch];
+  // Send side: up to kMaxSendBatch messages per sendmmsg; with GSO each message may carry up to
+  // kMaxGsoSegments iovecs, kSendIovecs in all per call.
+  mmsghdr send_msgs[kMaxSendBatch];
+  std::vector<iovec> send_iov = std::vector<iovec>(kSendIovecs);
+  alignas(cmsghdr) uint8_t send_cmsg[kMaxSendBatch][CMSG_SPACE(sizeof(uint16_t))];
+  size_t send_group_size[kMaxSendBatch];
 #endif
   // The receive target the recv arrays point into (see prepare_recv).
   const uint8_t* prepared_buffer = nullptr;
@@ -399,7 +402,7 @@ size_t UdpSocket::send_plain(const UdpSendItem* items, size_t count) {
 #ifdef __linux__
   Scratch& s = *scratch_;
   while (done < count) {
-    const size_t n = count - done < kMaxBatch ? count - done : kMaxBatch;
+    const size_t n = count - done < kMaxSendBatch ? count - done : kMaxSendBatch;
     for (size_t i = 0; i < n; ++i) {
       const UdpSendItem& it = items[done + i];
       s.send_iov[i].iov_base = const_cast<uint8_t*>(it.data);
@@ -462,7 +465,7 @@ size_t UdpSocket::send_gso(const UdpSendItem* items, size_t count) {
     size_t msgs = 0;
     size_t iov_used = 0;
     size_t pos = done;
-    while (pos < count && msgs < kMaxBatch) {
+    while (pos < count && msgs < kMaxSendBatch && iov_used + kMaxGsoSegments <= kSendIovecs) {
       const UdpSendItem& first = items[pos];
       size_t group = 1;
       size_t bytes = first.length;

@@ -6,6 +6,7 @@
 // engine's sink; counters show native forwards and no JavaScript delivery per packet.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCRtpTransceiver } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import '../../lib/policy/default-policies.js';
@@ -190,7 +191,114 @@ test("router: a connection relayed by its own TURN allocation is refused with a 
   }
 });
 
-test('router: a subscriber over ICE-TCP whose ICE restart selects a UDP pair is counted as not followed, never as followed while packets go into the old sink', { timeout: 90_000 }, async () => {
+/** Sends `count` packets from the publisher, labelled `label i`, in bursts; resolves when the subscriber has them all. */
+async function forwardPackets(pub: { source: LocalStreamTrack }, sub: { track: MediaStreamTrack }, label: string, count: number): Promise<void> {
+  const seen = new Set<string>();
+  const got = within((async () => {
+    while (seen.size < count) {
+      const text = (await sub.track.recv()).payload.toString();
+      if (text.startsWith(`${label} `)) seen.add(text);
+    }
+  })(), 30_000, `every "${label}" packet at the subscriber`);
+  for (let i = 0; i < count; i++) {
+    pub.source.send(new RtpPacket({ timestamp: 960 * (i + 1), payload: Buffer.from(`${label} ${i}`) }));
+    if (i % BURST === BURST - 1) await new Promise((r) => setTimeout(r, 5));
+  }
+  await got;
+}
+
+/** Waits (bounded) until `pc`'s selected pair satisfies `ok`. */
+async function pairWhere(pc: RTCPeerConnection, ok: (pair: NonNullable<RTCPeerConnection['mediaTransport']>['selectedPair']) => boolean, what: string): Promise<void> {
+  await within((async () => {
+    while (!ok(pc.mediaTransport?.selectedPair)) await new Promise((r) => setTimeout(r, 10));
+  })(), 20_000, what);
+}
+
+/**
+ * A TCP relay in front of the passive port (as a load balancer would stand): every connection it
+ * accepts is piped to `port` on loopback; `drop()` resets the ones open now.
+ */
+async function tcpRelay(port: number): Promise<{ port: number; drop(): void; close(): void }> {
+  const open = new Set<Socket>();
+  const server = createServer((inbound) => {
+    const outbound = connect({ host: '127.0.0.1', port });
+    open.add(inbound).add(outbound);
+    const gone = (): void => {
+      inbound.destroy();
+      outbound.destroy();
+      open.delete(inbound);
+      open.delete(outbound);
+    };
+    inbound.on('error', gone).on('close', gone);
+    outbound.on('error', gone).on('close', gone);
+    inbound.pipe(outbound);
+    outbound.pipe(inbound);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const drop = (): void => {
+    for (const s of [...open]) s.destroy();
+  };
+  return { port: (server.address() as AddressInfo).port, drop, close: () => (drop(), server.close()) };
+}
+
+/** `sdp` with the passive TCP candidate of port `from` announced on port `to` instead. */
+function viaPort(sdp: string, from: number, to: number): string {
+  return sdp.split(` ${from} typ host tcptype passive`).join(` ${to} typ host tcptype passive`);
+}
+
+test('router: a subscriber over ICE-TCP moved by an ICE restart to another TCP connection keeps receiving through the engine (its sink follows)', { timeout: 90_000 }, async () => {
+  const server = await serverSide();
+  const { mux, tcp, router, legs } = server;
+  const first = await tcpRelay(tcp.local.port);
+  const second = await tcpRelay(tcp.local.port);
+  try {
+    const pub = await publisherLeg(mux, tcp, 'tcp');
+    legs.push(pub);
+    // The subscriber's client reaches the passive port through the first relay.
+    const s = new RTCPeerConnection({ udpMux: mux, tcpMux: tcp });
+    const c = client('tcp');
+    legs.push({ c, s });
+    trickle(c, s, 'tcp');
+    const transceiver = s.addTransceiver(new LocalStreamTrack({ kind: 'audio' }), { direction: 'sendonly' });
+    const trackP = new Promise<MediaStreamTrack>((r) => c.once('track', (e) => r(e.track)));
+    const offerVia = async (relay: number): Promise<void> => {
+      await s.setLocalDescription(await s.createOffer());
+      await c.setRemoteDescription({ type: 'offer', sdp: viaPort(onPath('tcp', s.localDescription!.sdp), tcp.local.port, relay) });
+      await c.setLocalDescription(await c.createAnswer());
+      await s.setRemoteDescription({ type: 'answer', sdp: onPath('tcp', c.localDescription!.sdp) });
+    };
+    await offerVia(first.port);
+    await connected(c, s, 'tcp');
+    const sub = { c, s, transceiver, track: await within(trackP, 5000, 'subscriber track') };
+    const producer = await router.produce(pub.s, pub.transceiver);
+    const consumer = await router.consume(producer, sub.s, sub.transceiver);
+    await forwardPackets(pub, sub, 'before', PACKETS);
+    const firstRemote = sub.s.mediaTransport!.selectedPair!.remoteAddress.port;
+
+    // ICE restart (RFC 8445 §9) through the second relay: a new TCP connection, a new pair.
+    sub.s.restartIce();
+    await offerVia(second.port);
+    await pairWhere(sub.s, (p) => p?.local.protocol === 'tcp' && p.remoteAddress.port !== firstRemote, 'ICE selects the pair of the second connection');
+    await forwardPackets(pub, sub, 'moved', PACKETS);
+    // The first connection goes away: nothing depended on it any more.
+    first.drop();
+    await forwardPackets(pub, sub, 'after', PACKETS);
+
+    const stats = router.stats;
+    assert.equal(stats.pairsNotFollowed, 0, `every switch followed: ${JSON.stringify({ followed: stats.pairsFollowed, notFollowed: stats.pairsNotFollowed })}`);
+    assert.ok(stats.pairsFollowed >= 1, 'the switch onto the second connection is counted');
+    assert.equal(stats.packetsForwarded, 3 * PACKETS, 'every packet forwarded by the engine');
+    assert.equal(stats.jsDeliveries, 0, 'no forwarded packet reached JavaScript');
+    assert.equal(consumer.getStats().packetsSent, 3 * PACKETS);
+    assert.equal(sub.s.mediaTransport!.srtpCounters.protectedInJs, 0, 'the subscriber leg protects nothing in JavaScript');
+  } finally {
+    server.close();
+    first.close();
+    second.close();
+  }
+});
+
+test('router: a subscriber over ICE-TCP whose ICE restart selects a UDP pair keeps receiving: the engine moves it from the TCP sink to the port', { timeout: 90_000 }, async () => {
   const server = await serverSide();
   const { mux, tcp, router, legs } = server;
   try {
@@ -201,6 +309,7 @@ test('router: a subscriber over ICE-TCP whose ICE restart selects a UDP pair is 
     const producer = await router.produce(pub.s, pub.transceiver);
     await router.consume(producer, sub.s, sub.transceiver);
     assert.equal(sub.s.mediaTransport!.selectedPair!.local.protocol, 'tcp');
+    await forwardPackets(pub, sub, 'tcp', PACKETS);
 
     // ICE restart (RFC 8445 §9) offering UDP candidates only: the new pair is on the UDP port.
     const udpOnly = (sdp: string): string => sdp.split('\r\n').filter((l) => !(l.startsWith('a=candidate:') && / tcp /i.test(l))).join('\r\n');
@@ -213,12 +322,52 @@ test('router: a subscriber over ICE-TCP whose ICE restart selects a UDP pair is 
     await sub.c.setRemoteDescription({ type: 'offer', sdp: udpOnly(sub.s.localDescription!.sdp) });
     await sub.c.setLocalDescription(await sub.c.createAnswer());
     await sub.s.setRemoteDescription({ type: 'answer', sdp: udpOnly(sub.c.localDescription!.sdp) });
-    await within((async () => {
-      while (sub.s.mediaTransport?.selectedPair?.local.protocol !== 'udp') await new Promise((r) => setTimeout(r, 10));
-    })(), 20_000, 'ICE selects a UDP pair');
+    await pairWhere(sub.s, (p) => p?.local.protocol === 'udp', 'ICE selects a UDP pair');
+    await forwardPackets(pub, sub, 'udp', PACKETS);
     const stats = router.stats;
-    assert.ok(stats.pairsNotFollowed >= 1, `the switch off the TCP sink is reported: ${JSON.stringify(stats)}`);
-    assert.equal(stats.pairsFollowed, 0, 'the engine still writes into the TCP sink: not followed');
+    assert.equal(stats.pairsNotFollowed, 0, `the switch off the TCP sink is followed: ${JSON.stringify({ followed: stats.pairsFollowed, notFollowed: stats.pairsNotFollowed })}`);
+    assert.ok(stats.pairsFollowed >= 1);
+    assert.equal(stats.packetsForwarded, 2 * PACKETS, 'every packet forwarded by the engine');
+    assert.equal(stats.jsDeliveries, 0);
+  } finally {
+    server.close();
+  }
+});
+
+/** The ICE driver's SRTP session setter, which a rekey goes through (the connection's route is rebuilt on the same pair). */
+function rebuildRoute(pc: RTCPeerConnection): void {
+  const media = pc.mediaTransport as unknown as { driver: { setSrtpSession(s: unknown): void }; srtp: unknown };
+  media.driver.setSrtpSession(undefined);
+  media.driver.setSrtpSession(media.srtp);
+}
+
+test('router: TCP legs whose routes are rebuilt on the same pair (as a rekey rebuilds them) keep the engine, publisher and subscriber', { timeout: 90_000 }, async () => {
+  const server = await serverSide();
+  const { mux, tcp, router, legs } = server;
+  try {
+    const pub = await publisherLeg(mux, tcp, 'tcp');
+    legs.push(pub);
+    const sub = await subscriberLeg(mux, tcp, 'tcp');
+    legs.push(sub);
+    const producer = await router.produce(pub.s, pub.transceiver);
+    await router.consume(producer, sub.s, sub.transceiver);
+    await forwardPackets(pub, sub, 'before', PACKETS);
+    const pubRoute = pub.s.mediaTransport!.tcpLegRoute;
+    const subRoute = sub.s.mediaTransport!.tcpLegRoute;
+    rebuildRoute(pub.s);
+    rebuildRoute(sub.s);
+    assert.ok(pub.s.mediaTransport!.tcpLegRoute && pub.s.mediaTransport!.tcpLegRoute !== pubRoute, "the publisher's route was rebuilt");
+    assert.ok(sub.s.mediaTransport!.tcpLegRoute && sub.s.mediaTransport!.tcpLegRoute !== subRoute, "the subscriber's route was rebuilt");
+    const before = tcp.stats;
+    await forwardPackets(pub, sub, 'rebuilt', PACKETS);
+    const t = tcp.stats;
+    assert.equal(t.forwarded - before.forwarded, PACKETS, 'the rebuilt publisher route still runs the engine in its read batches');
+    // (The port's srtpUnprotected also counts both clients' RTCP, whenever their reports fall due: not asserted.)
+    assert.equal(pub.transceiver.receiver.streams.get(producer.ssrc)?.packetsReceived ?? 0, 0, "the publisher connection's JavaScript saw no RTP");
+    const stats = router.stats;
+    assert.equal(stats.packetsForwarded, 2 * PACKETS);
+    assert.equal(stats.jsDeliveries, 0);
+    assert.equal(stats.pairsNotFollowed, 0);
   } finally {
     server.close();
   }

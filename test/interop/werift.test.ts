@@ -74,10 +74,17 @@ test('werift WHIP client ↔ our echo server: raw RTP audio and video echoed, da
   const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], ...(await serverPath()) });
   t.after(() => server.close());
   const pc = weriftPc();
-  t.after(() => pc.close());
   const audio = pc.addTransceiver('audio', { direction: 'sendrecv' });
   const video = pc.addTransceiver('video', { direction: 'sendrecv' });
   const dc = pc.createDataChannel('echo');
+  // werift gives each m-section of its offer its own transport, and when the answer bundles them it
+  // swaps the BUNDLE transport in without stopping the others: their ICE sockets outlive pc.close()
+  // and kept the test process from exiting. Every transport it made is stopped after close().
+  const transports = new Set<werift.RTCDtlsTransport>();
+  t.after(async () => {
+    await pc.close();
+    await Promise.allSettled([...transports].map((tr) => tr.stop()));
+  });
   const echoed = { audio: 0, video: 0 };
   pc.onTrack.subscribe((track) => {
     track.onReceiveRtp.subscribe(() => {
@@ -86,6 +93,8 @@ test('werift WHIP client ↔ our echo server: raw RTP audio and video echoed, da
   });
   const connected = new Promise<void>((resolve) => pc.connectionStateChange.subscribe((s) => s === 'connected' && resolve()));
   await pc.setLocalDescription(await pc.createOffer());
+  for (const tr of pc.getTransceivers()) transports.add(tr.dtlsTransport);
+  if (pc.sctpTransport) transports.add(pc.sctpTransport.dtlsTransport);
   await within(gathered(pc), 10_000, 'werift gathering');
   captureSdp(PEER, 'offer', pc.localDescription!.sdp);
   const session = await whipConnect(server.whipUrl, {

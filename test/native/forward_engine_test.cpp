@@ -414,11 +414,75 @@ void TestArrivalTimes() {
   CHECK_EQ(times[2], 4'500'000u);
 }
 
+// A subscriber's transport moved onto another route (its selected pair went from the shared UDP port
+// to a TCP connection's sink, then to another connection with a rebuilt session): each packet leaves
+// through the sink of the route it was forwarded under, protected with that route's session, and the
+// sequence numbers continue across the moves. Plain transports and bad arguments are refused.
+void TestTransportRoute() {
+  Keyed publisher(3);
+  Keyed first(40), second(41);
+  UdpSessionTable table;
+  CHECK(table.add(udp_remote_key(std::array<uint8_t, 16>{127, 0, 0, 1}.data(), 5000, 4), &publisher.rx) != 0);
+  ForwardEngine engine;
+  const uint32_t producer = engine.add_producer(&publisher.rx, kPubSsrc, false);
+  const sockaddr_in udp = Address(6100);
+  const uint32_t t = engine.add_transport(&first.tx, reinterpret_cast<const sockaddr*>(&udp), sizeof udp);
+  CHECK(engine.add_consumer(producer, t, Params(0xB000u)) != 0);
+  uint16_t seq = 300;
+  auto forward = [&](CaptureSink& caller) {
+    Batch b;
+    b.add(Protect(publisher.tx, Rtp(seq, kPubSsrc, 100)), 1, 5000);
+    ++seq;
+    const UdpRecvTarget target = b.target();
+    double udp_counters[kCounterCount] = {};
+    table.unprotect_batch(target, b.n, b.status, udp_counters);
+    CHECK_EQ(engine.process_batch(target, b.n, b.status, table, 8'000'000 + seq * 20'000ull, caller), 1);
+  };
+  CaptureSink caller, tcp_a, tcp_b;
+  forward(caller);
+  CHECK_EQ(caller.sent.size(), 1u);
+
+  const sockaddr_in a = Address(6200);
+  CHECK(engine.set_transport_route(t, &first.tx, reinterpret_cast<const sockaddr*>(&a), sizeof a, &tcp_a));
+  forward(caller);
+  CHECK_EQ(caller.sent.size(), 1u);
+  CHECK_EQ(tcp_a.sent.size(), 1u);
+  CHECK_EQ(tcp_a.sent[0].port, 6200);
+
+  const sockaddr_in b = Address(6300);
+  CHECK(engine.set_transport_route(t, &second.tx, reinterpret_cast<const sockaddr*>(&b), sizeof b, &tcp_b));
+  forward(caller);
+  CHECK_EQ(tcp_a.sent.size(), 1u);
+  CHECK_EQ(tcp_b.sent.size(), 1u);
+  CHECK_EQ(tcp_b.sent[0].port, 6300);
+
+  size_t out = 0;
+  CHECK(first.rx.unprotect(caller.sent[0].bytes.data(), caller.sent[0].bytes.size(), &out) == SrtpStatus::kOk);
+  CHECK(first.rx.unprotect(tcp_a.sent[0].bytes.data(), tcp_a.sent[0].bytes.size(), &out) == SrtpStatus::kOk);
+  CHECK(second.rx.unprotect(tcp_b.sent[0].bytes.data(), tcp_b.sent[0].bytes.size(), &out) == SrtpStatus::kOk);
+  CHECK_EQ(ReadU16(caller.sent[0].bytes.data() + 2), 300);
+  CHECK_EQ(ReadU16(tcp_a.sent[0].bytes.data() + 2), 301);
+  CHECK_EQ(ReadU16(tcp_b.sent[0].bytes.data() + 2), 302);
+
+  // Back to the caller's sink (a UDP pair again).
+  CHECK(engine.set_transport_route(t, &second.tx, reinterpret_cast<const sockaddr*>(&udp), sizeof udp, nullptr));
+  forward(caller);
+  CHECK_EQ(caller.sent.size(), 2u);
+  CHECK_EQ(tcp_b.sent.size(), 1u);
+
+  CHECK(!engine.set_transport_route(t, nullptr, reinterpret_cast<const sockaddr*>(&udp), sizeof udp, nullptr));
+  CHECK(!engine.set_transport_route(t, &second.tx, nullptr, 0, nullptr));
+  CHECK(!engine.set_transport_route(t + 7, &second.tx, reinterpret_cast<const sockaddr*>(&udp), sizeof udp, nullptr));
+  CHECK(engine.remove_transport(t));
+  CHECK(!engine.set_transport_route(t, &second.tx, reinterpret_cast<const sockaddr*>(&udp), sizeof udp, nullptr));
+}
+
 }  // namespace
 
 int main() {
   TestArrivalTimes();
   TestFanout();
+  TestTransportRoute();
   TestSwitchAndTap();
   TestPacketCache();
   TestRetransmit();

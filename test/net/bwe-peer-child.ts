@@ -2,35 +2,16 @@
 // network namespace: `sender` sends 30 fps "video" at the estimator's target through the pacer and
 // prints a sample every 100 ms; `receiver` answers with transport-cc feedback (lib/policy's module). Signalling is
 // JSON lines on stdin/stdout, relayed by the test.
-import { createInterface } from 'node:readline';
 import { LocalStreamTrack, RTCPeerConnection } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { bandwidthEstimationPolicy, type BandwidthEstimationPolicy } from '../../lib/policy/bandwidth-estimator-policy.js';
 import { transportCcFeedbackPolicy } from '../../lib/policy/default-policies.js';
+import { childSignalling } from './child-signalling.js';
 
 const PACKET_OVERHEAD = 70;
 const [role, address, durationArg] = process.argv.slice(2);
 const durationMs = Number(durationArg ?? 10_000);
-const say = (m: object): void => {
-  process.stdout.write(`${JSON.stringify(m)}\n`);
-};
-const lines = createInterface({ input: process.stdin });
-const inbox: string[] = [];
-const waiters: ((l: string) => void)[] = [];
-lines.on('line', (l) => {
-  const w = waiters.shift();
-  if (w) w(l);
-  else inbox.push(l);
-});
-lines.on('close', () => process.exit(0));
-const next = (): Promise<{ type: string; sdp?: string }> =>
-  new Promise((r) => {
-    const l = inbox.shift();
-    if (l !== undefined) r(JSON.parse(l));
-    else waiters.push((x) => r(JSON.parse(x)));
-  });
-// Bounded whatever happens: the test also kills us, this is the backstop.
-setTimeout(() => process.exit(3), durationMs + 30_000).unref();
+const { say, next } = childSignalling(durationMs);
 
 async function sender(): Promise<void> {
   const pc = new RTCPeerConnection({ hostAddresses: [address!], rtpPolicies: [bandwidthEstimationPolicy()] });

@@ -6,7 +6,6 @@
 // receives the consumer's video and answers with REMB (lib/policy's module), or with `transport-cc`
 // as the fourth argument only with transport-cc feedback (the SFU estimates from it, docs/sfu.md
 // "Automatic layer selection"). Signalling is JSON lines on stdin/stdout, relayed by the test.
-import { createInterface } from 'node:readline';
 import { LocalStreamTrack, RTCPeerConnection, type RTCRtpTransceiver } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { RtcpPictureLossIndication } from '../../lib/rtp/rtcp/picture-loss-indication.js';
@@ -15,30 +14,12 @@ import { rembPolicy } from '../../lib/policy/remb-policy.js';
 import { BandwidthLayerSelection } from '../../lib/policy/layer-selection.js';
 import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import { Router } from '../../lib/sfu/index.js';
+import { childSignalling } from './child-signalling.js';
 
 const [role, address, durationArg, feedbackArg] = process.argv.slice(2);
 const transportCc = feedbackArg === 'transport-cc';
 const durationMs = Number(durationArg ?? 60_000);
-const say = (m: object): void => {
-  process.stdout.write(`${JSON.stringify(m)}\n`);
-};
-const lines = createInterface({ input: process.stdin });
-const inbox: string[] = [];
-const waiters: ((l: string) => void)[] = [];
-lines.on('line', (l) => {
-  const w = waiters.shift();
-  if (w) w(l);
-  else inbox.push(l);
-});
-lines.on('close', () => process.exit(0));
-const next = (): Promise<{ type: string; sdp?: string }> =>
-  new Promise((r) => {
-    const l = inbox.shift();
-    if (l !== undefined) r(JSON.parse(l));
-    else waiters.push((x) => r(JSON.parse(x)));
-  });
-// Bounded whatever happens: the test also kills us, this is the backstop.
-setTimeout(() => process.exit(3), durationMs + 30_000).unref();
+const { say, next } = childSignalling(durationMs);
 
 /** REMB and abs-send-time instead of transport-cc feedback: the subscriber's estimate reaches the SFU as REMB. */
 const policies = () => [...defaultPolicyFactories().filter((f) => f.name !== transportCcFeedbackPolicy.name), rembPolicy({ startBitrate: 1_000_000 })];

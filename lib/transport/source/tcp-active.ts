@@ -10,6 +10,7 @@ import { createTcpFrameReader, tcpFrameBatch, TcpFrameError, TcpFraming, type Na
 import type { SrtpSession } from '../../srtp/srtp-session.js';
 import { remoteKey, type IceUdpSocket } from './datagram-socket.js';
 import type { TcpSrtpRoute } from './tcp-mux.js';
+import { TcpSrtpStaging } from './tcp-srtp-staging.js';
 
 /** The port active candidates announce (RFC 6544 §4.5: the discard port, never connected to). */
 export const TCP_ACTIVE_PORT = 9;
@@ -40,12 +41,7 @@ interface Link {
   reader: NativeTcpFrameReader;
   route: TcpSrtpRoute | undefined;
   /** SRTP sends of this turn (clear), protected and framed at flush. */
-  pool: Buffer | undefined;
-  offsets: Uint32Array;
-  lengths: Uint32Array;
-  count: number;
-  used: number;
-  scheduled: boolean;
+  staging: TcpSrtpStaging;
 }
 
 /** Bytes of clear SRTP sends one connection stages per turn. */
@@ -122,53 +118,22 @@ export class TcpActiveSource implements IceUdpSocket {
       this.stats.sendDrops++;
       return true;
     }
-    link.pool ??= Buffer.allocUnsafe(LINK_POOL_BYTES);
-    if (link.used + packet.length > link.pool.length || link.count === tcpFrameBatch().arrays.results.length) this.flushLink(link);
-    if (link.count === link.offsets.length) {
-      const size = Math.max(32, link.offsets.length * 2);
-      const offsets = new Uint32Array(size);
-      const lengths = new Uint32Array(size);
-      offsets.set(link.offsets);
-      lengths.set(link.lengths);
-      link.offsets = offsets;
-      link.lengths = lengths;
-    }
-    link.pool.set(packet, link.used);
-    link.offsets[link.count] = link.used;
-    link.lengths[link.count] = packet.length;
-    link.count++;
-    link.used += packet.length;
-    if (!link.scheduled) {
-      link.scheduled = true;
-      setImmediate(() => this.flushLink(link));
-    }
+    link.staging.stage(packet);
     return true;
   }
 
   /** Protects and frames the staged packets with one native call; one write. */
   private flushLink(link: Link): void {
-    link.scheduled = false;
-    const count = link.count;
-    link.count = 0;
-    link.used = 0;
-    if (count === 0 || !link.pool) return;
     if (this.closed || link.socket.destroyed || !link.connected || link.socket.writableLength > MAX_QUEUED) {
-      this.stats.sendDrops += count;
+      this.stats.sendDrops += link.staging.discard();
       return;
     }
-    const { batch, arrays } = tcpFrameBatch();
-    const bytes = batch.protect(link.reader, link.pool, link.offsets, link.lengths, count);
-    if (bytes < 0) {
-      this.stats.sendDrops += count;
-      return;
-    }
-    let ok = 0;
-    for (let i = 0; i < arrays.info[0]!; i++) if (arrays.results[i] === 0) ok++;
-    this.stats.sendDrops += count - ok;
-    if (bytes > 0) {
-      link.socket.write(Buffer.from(arrays.out.subarray(0, bytes)));
-      this.stats.srtpProtected += ok;
-      this.stats.framesSent += ok;
+    const flushed = link.staging.protect(link.reader);
+    this.stats.sendDrops += flushed.staged - flushed.protected;
+    if (flushed.framed) {
+      link.socket.write(flushed.framed);
+      this.stats.srtpProtected += flushed.protected;
+      this.stats.framesSent += flushed.protected;
     }
   }
 
@@ -187,7 +152,7 @@ export class TcpActiveSource implements IceUdpSocket {
     const socket = connect({ host: remote.address, port: remote.port, localAddress: this.localAddress, noDelay: true });
     const link: Link = {
       socket, connected: false, reader: createTcpFrameReader(TcpFraming.rfc4571, 0xffff), route: undefined,
-      pool: undefined, offsets: new Uint32Array(0), lengths: new Uint32Array(0), count: 0, used: 0, scheduled: false,
+      staging: new TcpSrtpStaging(LINK_POOL_BYTES, () => this.flushLink(link)),
     };
     this.links.set(key, link);
     socket.on('connect', () => {
@@ -220,7 +185,7 @@ export class TcpActiveSource implements IceUdpSocket {
       if (this.links.get(key) !== link) return;
       this.links.delete(key);
       link.route = undefined;
-      link.count = 0;
+      link.staging.discard();
       link.reader.setSrtpSession(null);
       if (!link.connected) this.stats.connectionsFailed++;
       socket.destroy();

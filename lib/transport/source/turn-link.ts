@@ -12,6 +12,7 @@ import { createTcpFrameReader, tcpFrameBatch, TCP_MAX_FRAME_BOUND, TcpFrameError
 import type { SrtpSession } from '../../srtp/srtp-session.js';
 import type { IceUdpSocket } from './datagram-socket.js';
 import type { TcpSrtpRoute } from './tcp-mux.js';
+import { TcpSrtpStaging } from './tcp-srtp-staging.js';
 import { UdpSrtpStatus } from './udp-socket.js';
 
 /** Receives one datagram of the routed channel's peer, unframed (and SRTP-unprotected) natively. */
@@ -58,13 +59,8 @@ export class TurnLink {
   /** Counters of the stream's native route (zero over UDP). */
   readonly streamStats: TurnLinkStreamStats = { relayedReceived: 0, relayedSent: 0, sendDrops: 0, broken: 0 };
   private route: TcpSrtpRoute | undefined;
-  private sendPool: Buffer | undefined;
-  private sendOffsets = new Uint32Array(0);
-  private sendLengths = new Uint32Array(0);
-  private sendCount = 0;
-  private sendUsed = 0;
-  private sendScheduled = false;
-  private readonly sendCallback = (): void => this.flushSrtp();
+  /** SRTP sends of this turn (clear), protected and framed at flush. */
+  private readonly staging = new TcpSrtpStaging(STREAM_POOL_BYTES, () => this.flushSrtp());
   private readonly pending: Buffer[] = [];
   private connected = false;
   private closed = false;
@@ -204,60 +200,27 @@ export class TurnLink {
       this.streamStats.sendDrops++;
       return true;
     }
-    let pool = this.sendPool;
-    if (!pool) pool = this.sendPool = Buffer.allocUnsafe(STREAM_POOL_BYTES);
-    if (this.sendUsed + packet.length > pool.length || this.sendCount === tcpFrameBatch().arrays.results.length) this.flushSrtp();
-    if (this.sendCount === this.sendOffsets.length) {
-      const size = Math.max(32, this.sendOffsets.length * 2);
-      const offsets = new Uint32Array(size);
-      const lengths = new Uint32Array(size);
-      offsets.set(this.sendOffsets);
-      lengths.set(this.sendLengths);
-      this.sendOffsets = offsets;
-      this.sendLengths = lengths;
-    }
-    pool.set(packet, this.sendUsed);
-    this.sendOffsets[this.sendCount] = this.sendUsed;
-    this.sendLengths[this.sendCount] = packet.length;
-    this.sendCount++;
-    this.sendUsed += packet.length;
-    if (!this.sendScheduled) {
-      this.sendScheduled = true;
-      setImmediate(this.sendCallback);
-    }
+    this.staging.stage(packet);
     return true;
   }
 
   /** Protects and frames the staged packets with one native call and writes them with one write. */
   private flushSrtp(): void {
-    this.sendScheduled = false;
-    const count = this.sendCount;
-    this.sendCount = 0;
-    this.sendUsed = 0;
     const s = this.stream;
     const reader = this.reader;
-    const pool = this.sendPool;
-    if (count === 0 || !s || !reader || !pool || s.destroyed || !this.connected) {
-      this.streamStats.sendDrops += count;
+    if (!s || !reader || s.destroyed || !this.connected) {
+      this.streamStats.sendDrops += this.staging.discard();
       return;
     }
-    const { batch, arrays: a } = tcpFrameBatch();
-    const bytes = batch.protect(reader, pool, this.sendOffsets, this.sendLengths, count);
-    if (bytes < 0) {
-      this.streamStats.sendDrops += count;
-      return;
-    }
-    const taken = a.info[0]!;
-    let ok = 0;
-    for (let i = 0; i < taken; i++) if (a.results[i] === 0) ok++;
-    this.streamStats.sendDrops += count - ok;
-    if (bytes === 0) return;
+    const flushed = this.staging.protect(reader);
+    this.streamStats.sendDrops += flushed.staged - flushed.protected;
+    if (!flushed.framed) return;
     if (s.writableLength > STREAM_MAX_QUEUED) {
-      this.streamStats.sendDrops += ok;
+      this.streamStats.sendDrops += flushed.protected;
       return;
     }
-    s.write(Buffer.from(a.out.subarray(0, bytes)));
-    this.streamStats.relayedSent += ok;
+    s.write(flushed.framed);
+    this.streamStats.relayedSent += flushed.protected;
   }
 
   private corked = false;

@@ -75,6 +75,12 @@ export interface UdpSocketStats {
   recvSyscalls: number;
   sendSyscalls: number;
   batches: number;
+  /**
+   * Receive batches handed to JavaScript, one listener call each. A batch the native engine consumed
+   * entirely (forwarded media only, docs/sfu.md) makes none, so `jsCalls / batches` is the share of
+   * receive wake-ups that entered JavaScript.
+   */
+  jsCalls: number;
   gsoSends: number;
   /** Times the kernel refused a GSO (UDP_SEGMENT) send; the socket then sent those datagrams one by one and stays off GSO. */
   gsoFallbacks: number;
@@ -636,6 +642,7 @@ export class UdpSocket {
       recvSyscalls: c[NativeUdpCounter.RecvSyscalls]!,
       sendSyscalls: c[NativeUdpCounter.SendSyscalls]!,
       batches: c[NativeUdpCounter.Batches]!,
+      jsCalls: c[NativeUdpCounter.JsCalls]!,
       gsoSends: c[NativeUdpCounter.GsoSends]!,
       gsoFallbacks: c[NativeUdpCounter.GsoFallbacks]!,
       groReceives: c[NativeUdpCounter.GroReceives]!,

@@ -66,6 +66,11 @@ test(`router: one publisher forwarded natively to ${SUBSCRIBERS} subscribers on 
     assert.equal(stats.jsDeliveries, 0, 'no forwarded packet reached JavaScript');
     assert.equal(stats.jsCallbacksPerForwardedPacket, 0);
     assert.ok(stats.batchesWithoutJs > 0, 'batches of only forwarded media skip the JavaScript call');
+    // Every receive batch of the port either entered JavaScript once or was consumed by the engine
+    // alone: the socket counts the first kind, the engine the second (docs/sfu.md "Data path").
+    const port = mux.nativeSocket!.stats;
+    assert.equal(port.jsCalls + stats.batchesWithoutJs, port.batches, 'one JavaScript call per batch that needed one, none for the rest');
+    assert.ok(port.jsCalls < port.batches);
     const inbound = pub.transceiver.receiver.streams.get(producer.ssrc);
     assert.equal(inbound?.packetsReceived ?? 0, 0, "the publisher connection's JavaScript saw none of the forwarded packets");
     assert.equal(producer.getStats().packetsReceived, PACKETS);

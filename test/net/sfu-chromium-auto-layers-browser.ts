@@ -1,0 +1,87 @@
+// The browser side of the Chromium automatic-layer test (test/net/sfu-chromium-auto-layers.test.ts),
+// run in its own network namespace: headless Chromium opens the room page of `url` twice, a
+// publisher (640x360, VP8 simulcast low/mid/high) and a viewer (a small single-layer camera of its
+// own); the viewer turns on automatic layers for the publisher's video. Every second it prints the
+// viewer's decoded width of that video and what the publisher's Chromium sends per layer.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Page } from 'playwright-core';
+import { CHROMIUM_PATH } from '../interop/chromium.js';
+import { childSignalling } from './child-signalling.js';
+
+const [url, durationArg] = process.argv.slice(2);
+const durationMs = Number(durationArg ?? 120_000);
+const { say, next } = childSignalling(durationMs);
+const ROOM = 'auto-layers';
+
+async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const end = performance.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (performance.now() > end) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+const memberOf = (page: Page): Promise<string | undefined> =>
+  page.evaluate('window.pwtRoom && window.pwtRoom.state === "connected" ? window.pwtRoom.member : undefined') as Promise<string | undefined>;
+
+async function main(): Promise<void> {
+  const origin = new URL(url!).origin;
+  const profile = mkdtempSync(join(tmpdir(), 'pwt-sfu-auto-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    timeout: 30_000,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required', `--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE ${new URL(url!).hostname}`,
+      // The server is on the namespace's veth address, not localhost: camera access needs a secure origin.
+      `--unsafely-treat-insecure-origin-as-secure=${origin}`,
+      // Chromium sends fewer simulcast layers for small captures unless this trial is off.
+      '--force-fieldtrials=WebRTC-LegacySimulcastLayerLimit/Disabled/',
+    ],
+  });
+  try {
+    const publisher = await context.newPage();
+    await publisher.goto(`${origin}/?room=${ROOM}`);
+    const publisherId = await until('the publisher joined', 40_000, () => memberOf(publisher));
+    const viewer = await context.newPage();
+    await viewer.goto(`${origin}/?room=${ROOM}&width=160&height=90&simulcast=0&temporal=0`);
+    const viewerId = await until('the viewer joined', 40_000, () => memberOf(viewer));
+    const width = async (): Promise<number> =>
+      Number(await viewer.evaluate(`window.pwtRoom.remoteStats().then((r) => (r.find((s) => s.id === ${JSON.stringify(publisherId)}) || {}).frameWidth || 0)`));
+    await until("the viewer decodes the publisher's video", 40_000, async () => ((await width()) > 0 ? true : undefined));
+    await viewer.evaluate(`window.pwtRoom.setAuto(${JSON.stringify(publisherId)}, true)`);
+    say({ type: 'ready', publisher: publisherId, viewer: viewerId });
+    let last = new Map<string, number>();
+    let stop = false;
+    void next().then(() => (stop = true));
+    while (!stop) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const layers = (await publisher.evaluate(`(async () => { const r = [];
+        (await window.pwtRoom.pc.getStats()).forEach((s) => { if (s.type === 'outbound-rtp' && s.kind === 'video') r.push({ rid: s.rid, width: s.frameWidth || 0, bytesSent: s.bytesSent || 0 }); });
+        return r; })()`)) as { rid: string; width: number; bytesSent: number }[];
+      const sent: Record<string, { width: number; kbps: number }> = {};
+      const now = new Map<string, number>();
+      for (const l of layers) {
+        now.set(l.rid, l.bytesSent);
+        sent[l.rid] = { width: l.width, kbps: Math.round(((l.bytesSent - (last.get(l.rid) ?? l.bytesSent)) * 8) / 1000) };
+      }
+      last = now;
+      say({ type: 'sample', width: await width(), sent });
+    }
+  } finally {
+    await context.close().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
+  }
+  say({ type: 'done' });
+}
+
+main().catch((err: unknown) => {
+  say({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) });
+  process.exit(1);
+});

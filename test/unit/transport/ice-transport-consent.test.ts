@@ -1,0 +1,90 @@
+// Consent freshness on real sockets (RFC 7675 §5.1, docs/ice.md "Driver"): a server transport on a
+// UdpMux port and a client on its own socket, over loopback. While both answer, the server's timer
+// wakes about once per consent check it sends (none for nothing); when the client goes silent, the
+// server's unanswered checks lose consent and the transport fails within the consent timeout.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IceTransport, type IceTransportOptions } from '../../../lib/transport/ice-transport.js';
+import { UdpMux } from '../../../lib/transport/source/udp-mux.js';
+import type { IceConnectionState } from '../../../lib/ice/ice-agent.js';
+
+function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const start = Date.now();
+    const tick = (): void => {
+      if (cond()) resolve();
+      else if (Date.now() - start > ms) reject(new Error(`timeout waiting for ${what}`));
+      else setTimeout(tick, 10);
+    };
+    tick();
+  });
+}
+
+const up = (t: IceTransport): boolean => t.state === 'connected' || t.state === 'completed';
+
+/** A server transport on a fresh UdpMux and a client with its own loopback socket, connected. */
+async function connect(agent: IceTransportOptions['agent']): Promise<{ mux: UdpMux; server: IceTransport; client: IceTransport }> {
+  const mux = await UdpMux.bind({ address: '127.0.0.1' });
+  const server = mux.createTransport({ role: 'controlled', agent });
+  const client = new IceTransport({ role: 'controlling', gather: { addresses: ['127.0.0.1'] }, agent });
+  server.on('icecandidate', (c) => client.addRemoteCandidate(c));
+  client.on('icecandidate', (c) => server.addRemoteCandidate(c));
+  server.setRemoteParameters(client.localParameters);
+  client.setRemoteParameters(server.localParameters);
+  await Promise.all([server.gather(), client.gather()]);
+  await until(() => up(server) && up(client), 15_000, 'connected');
+  return { mux, server, client };
+}
+
+test('connected and idle: the timer wakes once per consent check sent, not twice', async () => {
+  // The defaults' proportions scaled down (checks every 5 s ± 20 %, disconnected 7.5 s after the last
+  // response): the disconnected deadline left by the previous response falls before the next check.
+  const { mux, server, client } = await connect({ consentIntervalMs: 400, disconnectedTimeoutMs: 600 });
+  try {
+    const checks0 = server.agent.stats.consentChecksSent;
+    const wakes0 = server.stats.timerWakes;
+    const clientChecks0 = client.agent.stats.consentChecksSent;
+    const clientWakes0 = client.stats.timerWakes;
+    await until(() => server.agent.stats.consentChecksSent - checks0 >= 20 && client.agent.stats.consentChecksSent - clientChecks0 >= 20, 60_000, '20 consent checks each way');
+    const checks = server.agent.stats.consentChecksSent - checks0;
+    const wakes = server.stats.timerWakes - wakes0;
+    const clientChecks = client.agent.stats.consentChecksSent - clientChecks0;
+    const clientWakes = client.stats.timerWakes - clientWakes0;
+    // Every wake has a check to send. A response later than 600 ms on a loaded machine adds a wake
+    // to mark the pair disconnected; the slack covers a few of those, not one extra wake per check.
+    assert.ok(wakes <= checks * 1.25 + 3, `server: ${wakes} timer wakes for ${checks} consent checks`);
+    assert.ok(clientWakes <= clientChecks * 1.25 + 3, `client: ${clientWakes} timer wakes for ${clientChecks} consent checks`);
+  } finally {
+    client.close();
+    server.close();
+    mux.close();
+  }
+});
+
+test('a client that goes silent loses consent: disconnected, then failed within the consent timeout', async () => {
+  const { mux, server, client } = await connect({ consentIntervalMs: 200, disconnectedTimeoutMs: 1000, consentTimeoutMs: 3000 });
+  try {
+    const states: IceConnectionState[] = [];
+    server.on('statechange', (s) => states.push(s));
+    const answered = server.agent.stats.responsesReceived;
+    // Closing the client's socket silences it: no response, no request, nothing else on the pair.
+    client.close();
+    const checksAtSilence = server.agent.stats.consentChecksSent;
+    // Consent is lost 3 s after the last response; the deadline leaves a loaded machine room.
+    await until(() => server.state === 'failed', 20_000, 'the server transport to fail');
+    assert.deepEqual(states, ['disconnected', 'failed']);
+    assert.ok(server.agent.stats.consentChecksSent > checksAtSilence, 'the server kept checking while silent');
+    assert.ok(server.agent.stats.responsesReceived - answered <= 1, 'at most a response already on its way was received');
+    // Failed for good: no more checks go out on the pair.
+    const checksAtFailure = server.agent.stats.consentChecksSent;
+    const wakesAtFailure = server.stats.timerWakes;
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(server.agent.stats.consentChecksSent, checksAtFailure);
+    assert.equal(server.state, 'failed');
+    assert.ok(server.stats.timerWakes - wakesAtFailure <= 1, 'a failed transport stops waking');
+  } finally {
+    client.close();
+    server.close();
+    mux.close();
+  }
+});
