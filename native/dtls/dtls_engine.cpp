@@ -630,17 +630,32 @@ void DtlsEngine::KeepPeerEpoch1Records(const uint8_t* data, size_t len) {
   }
 }
 
-// The datagrams OpenSSL wrote in the Drive that completed the handshake are our last flight
-// (change_cipher_spec at epoch 0, Finished at epoch 1). Kept as records to send again with new
-// sequence numbers (RFC 6347 section 4.2.4: a retransmission is a new record), the Finished as
-// plaintext reread with our own write key.
+// The datagrams OpenSSL wrote in the Drive that completed the handshake end with our last flight
+// (change_cipher_spec at epoch 0, Finished at epoch 1). Only that is kept, from the last epoch-0
+// change_cipher_spec on (whatever OpenSSL wrote before it in the same call is not part of it), as
+// records to send again with new sequence numbers (RFC 6347 section 4.2.4: a retransmission is a
+// new record), the Finished as plaintext reread with our own write key. No such record: nothing
+// is kept and nothing will be resent.
 void DtlsEngine::KeepLastFlight(DtlsAeadCipher& opener) {
+  size_t first_datagram = capture_.size();
+  size_t first_offset = 0;
+  for (size_t i = 0; i < capture_.size(); ++i) {
+    const std::vector<uint8_t>& d = capture_[i];
+    if (CheckDtlsRecords(d.data(), d.size()) != RecordCheck::kOk) return;
+    for (size_t off = 0; off < d.size(); off = NextRecord(d.data(), off)) {
+      if (d[off] == kChangeCipherSpec && RecordEpoch(d.data(), off) == 0) {
+        first_datagram = i;
+        first_offset = off;
+      }
+    }
+  }
   std::vector<uint8_t> flight;
   std::vector<uint32_t> ends;
   uint8_t plain[512];
-  for (const std::vector<uint8_t>& d : capture_) {
-    if (CheckDtlsRecords(d.data(), d.size()) != RecordCheck::kOk) return;
-    for (size_t off = 0; off < d.size(); off = NextRecord(d.data(), off)) {
+  bool opened_all = true;
+  for (size_t i = first_datagram; i < capture_.size() && opened_all; ++i) {
+    const std::vector<uint8_t>& d = capture_[i];
+    for (size_t off = i == first_datagram ? first_offset : 0; off < d.size(); off = NextRecord(d.data(), off)) {
       const size_t body = NextRecord(d.data(), off) - off - kDtlsRecordHeaderLength;
       const uint8_t* rec = d.data() + off;
       if (RecordEpoch(d.data(), off) == 0) {
@@ -648,7 +663,10 @@ void DtlsEngine::KeepLastFlight(DtlsAeadCipher& opener) {
         continue;
       }
       size_t n = 0;
-      if (!opener.Open(rec, rec + kDtlsRecordHeaderLength, body, plain, sizeof plain, &n)) return;
+      if (!opener.Open(rec, rec + kDtlsRecordHeaderLength, body, plain, sizeof plain, &n)) {
+        opened_all = false;
+        break;
+      }
       flight.insert(flight.end(), rec, rec + 11);
       flight.push_back(static_cast<uint8_t>(n >> 8));
       flight.push_back(static_cast<uint8_t>(n));
@@ -657,6 +675,10 @@ void DtlsEngine::KeepLastFlight(DtlsAeadCipher& opener) {
     ends.push_back(static_cast<uint32_t>(flight.size()));
   }
   OPENSSL_cleanse(plain, sizeof plain);
+  if (!opened_all || ends.empty()) {
+    OPENSSL_cleanse(flight.data(), flight.size());
+    return;
+  }
   flight.shrink_to_fit();
   flight_ = std::move(flight);
   flight_ends_ = std::move(ends);

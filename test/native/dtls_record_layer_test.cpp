@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "native/dtls/dtls_certificate.hpp"
@@ -81,7 +82,12 @@ struct Pair {
   std::unique_ptr<DtlsEngine> client;
   std::unique_ptr<DtlsEngine> server;
 
-  Pair(bool client_keeps_ssl, bool server_keeps_ssl, const char* cipher = nullptr, uint32_t timeout_ms = 1000) {
+  Pair(bool client_keeps_ssl, bool server_keeps_ssl, const char* cipher = nullptr, uint32_t timeout_ms = 1000,
+       bool session_tickets = false) {
+    if (session_tickets) {  // the server then writes NewSessionTicket just before its CCS + Finished
+      SSL_CTX_clear_options(server_ctx->ssl_ctx(), SSL_OP_NO_TICKET);
+      SSL_CTX_clear_options(client_ctx->ssl_ctx(), SSL_OP_NO_TICKET);
+    }
     if (cipher != nullptr) {
       CHECK_EQ(SSL_CTX_set_cipher_list(server_ctx->ssl_ctx(), cipher), 1);
       CHECK_EQ(SSL_CTX_set_cipher_list(client_ctx->ssl_ctx(), cipher), 1);
@@ -595,6 +601,54 @@ void TestCloseReleasesSecrets() {
   CHECK(p.server->outgoing().empty());
 }
 
+// (content type, epoch) of every record in the datagrams.
+std::vector<std::pair<uint8_t, uint16_t>> RecordKinds(const Datagrams& ds) {
+  std::vector<std::pair<uint8_t, uint16_t>> kinds;
+  for (const auto& d : ds) {
+    for (size_t off = 0; off + 13 <= d.size(); off += 13 + ((size_t{d[off + 11]} << 8) | d[off + 12])) {
+      kinds.emplace_back(d[off], static_cast<uint16_t>((d[off + 3] << 8) | d[off + 4]));
+    }
+  }
+  return kinds;
+}
+
+// The kept last flight is CCS + Finished only, even when OpenSSL wrote more in the call that
+// completed the handshake (here a NewSessionTicket before them).
+void TestKeptFlightIsCcsAndFinished() {
+  g_secrets.set = false;
+  Pair p(false, false, nullptr, 1000, true);
+  p.client->Start();
+  p.server->Start();
+  Datagrams last;
+  for (int i = 0; i < 20 && p.server->state() != DtlsState::kConnected; ++i) {
+    Pair::Feed(Pair::Take(*p.client), *p.server);
+    last = Pair::Take(*p.server);
+    Pair::Feed(last, *p.client);
+  }
+  CHECK(p.server->keeps_last_flight() && p.client->state() == DtlsState::kConnected);
+  const auto written = RecordKinds(last);
+  CHECK(written.size() >= 3u);
+  if (written.size() < 3u) return;
+  CHECK(written[0] == std::make_pair(uint8_t{22}, uint16_t{0}));  // NewSessionTicket, epoch 0
+  CHECK(g_secrets.set);
+  if (!g_secrets.set) return;
+  auto as_client = DtlsRecordLayer::Create(*FindDtlsSuite(0xC02B), g_secrets.master, g_secrets.client_random,
+                                           g_secrets.server_random, true, 1000);
+  CHECK(as_client != nullptr);
+  if (!as_client) return;
+  const uint8_t finished[4] = {20, 0, 0, 12};
+  uint8_t rec[256];
+  size_t n = as_client->Protect(22, finished, sizeof finished, rec, sizeof rec);
+  CHECK(n != 0);
+  p.server->HandleDatagram(rec, n);
+  CHECK_EQ(p.server->counters().flight_resends, 1u);
+  const auto resent = RecordKinds(Pair::Take(*p.server));
+  CHECK_EQ(resent.size(), 2u);
+  if (resent.size() != 2u) return;
+  CHECK(resent[0] == std::make_pair(uint8_t{20}, uint16_t{0}));
+  CHECK(resent[1] == std::make_pair(uint8_t{22}, uint16_t{1}));
+}
+
 }  // namespace
 
 int main() {
@@ -608,5 +662,6 @@ int main() {
   TestReplayOfHandshakeRecords();
   TestSequenceExhaustion();
   TestCloseReleasesSecrets();
+  TestKeptFlightIsCcsAndFinished();
   TEST_MAIN_END();
 }
