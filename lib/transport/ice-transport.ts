@@ -1227,14 +1227,28 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     setImmediate(this.deferredTimer);
   }
 
+  /**
+   * Runs from setImmediate, outside any caller's try/catch: an exception from a handleTimeout or a
+   * listener is reported (reportListenerError), never thrown into the loop, and the timer is re-armed.
+   */
   private onTimer(): void {
     this.timerAt = Infinity;
     if (this.closed) return;
-    const now = this.clock.now();
-    this.stats.timerWakes++;
-    this.agent.handleTimeout(now);
-    for (const l of this.links) l.client.handleTimeout(now);
-    this.flush();
+    try {
+      const now = this.clock.now();
+      this.stats.timerWakes++;
+      this.agent.handleTimeout(now);
+      for (const l of this.links) l.client.handleTimeout(now);
+    } catch (err) {
+      reportListenerError(err);
+    }
+    try {
+      this.flush();
+    } catch (err) {
+      reportListenerError(err);
+    } finally {
+      if (!this.closed) this.armTimer();
+    }
   }
 
   private emitEvent<K extends keyof IceTransportEvents & string>(event: K, ...args: IceTransportEvents[K]): void {

@@ -783,12 +783,26 @@ export class PeerTransport {
 
   private readonly deferredTimer = (): void => this.onTimer();
 
+  /**
+   * Runs from setImmediate, outside any caller's try/catch: an exception from a handleTimeout or a
+   * listener is reported (reportListenerError), never thrown into the loop, and the timer is re-armed.
+   */
   private onTimer(): void {
     if (this.isClosed) return;
-    const now = this.clock.now();
-    this.dtlsValue?.handleTimeout(now);
-    this.sctpValue?.handleTimeout(now);
-    this.drive();
+    try {
+      const now = this.clock.now();
+      this.dtlsValue?.handleTimeout(now);
+      this.sctpValue?.handleTimeout(now);
+    } catch (err) {
+      reportListenerError(err);
+    }
+    try {
+      this.drive();
+    } catch (err) {
+      reportListenerError(err);
+    } finally {
+      this.armTimer();
+    }
   }
 
   private emit(fn: () => void): void {
