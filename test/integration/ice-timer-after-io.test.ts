@@ -13,8 +13,11 @@ import { StunAttr, StunClass, StunMethod } from '../../lib/ice/stun-constants.js
 
 const PEER_UFRAG = 'peerufrag';
 const PEER_PASSWORD = 'peerpasswordof24charsxyz';
-/** Short retransmission timeout so that the spin below is short; the agent's default is 500 ms. */
-const CHECK_RTO_MS = 40;
+/**
+ * The first check's retransmission timeout (the agent's default). Long, so that only the deliberate
+ * spin below passes it, not a loop that a loaded machine stalls between a send and the peer's read.
+ */
+const CHECK_RTO_MS = 500;
 
 function until(cond: () => boolean, ms: number, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -31,14 +34,15 @@ function until(cond: () => boolean, ms: number, what: string): Promise<void> {
 test('a check answered while the loop was busy past its deadline is not retransmitted', async () => {
   const peer = UdpSocket.bindSync({ type: 'udp4', address: '127.0.0.1' });
   const ice = new IceTransport({ role: 'controlling', gather: { addresses: ['127.0.0.1'] }, agent: { checkRtoMs: CHECK_RTO_MS } });
-  let requests = 0;
+  // Transaction ids of the checks the peer read, in order; a retransmission repeats its id.
+  const transactions: string[] = [];
   let spun = false;
   try {
     peer.onBatch((batch) => {
       for (let i = 0; i < batch.count; i++) {
         const decoded = StunMessage.decode(batch.data(i));
         if (!decoded.ok || decoded.message.messageClass !== StunClass.Request) continue;
-        requests++;
+        transactions.push(Buffer.from(decoded.message.transactionId).toString('hex'));
         const from = { address: batch.address(i), port: batch.port(i) };
         const response = new StunMessage(StunMethod.Binding, StunClass.SuccessResponse, decoded.message.transactionId)
           .addAddress(StunAttr.XorMappedAddress, from)
@@ -63,9 +67,11 @@ test('a check answered while the loop was busy past its deadline is not retransm
     await ice.gather();
     await until(() => ice.state === 'connected' || ice.state === 'completed', 10_000, 'ICE connected');
     assert.ok(spun, 'the peer answered a check');
-    assert.equal(ice.agent.stats.retransmissions, 0, 'no check was retransmitted');
-    // The first check and the nominating check, each answered once.
-    assert.equal(requests, 2);
+    // Only the first check's transaction is asserted on: its deadline passed in the spin while its
+    // answer waited in the buffer. Later checks (the nomination) may be retransmitted on a machine
+    // that stalls the loop for more than an RTO, which is not what this test is about.
+    const first = transactions[0];
+    assert.equal(transactions.filter((t) => t === first).length, 1, 'the first check was not retransmitted');
   } finally {
     ice.close();
     peer.close();
