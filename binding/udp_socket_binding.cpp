@@ -793,6 +793,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       napi_value argv[1];
       napi_value result;
       if (napi_create_int32(env, n, &argv[0]) != napi_ok) break;
+      // Counts hand-off and flow-socket batches too, which this socket's kBatches does not (docs/udp.md).
       socket_.counters()[kJsCalls] += 1;
       const napi_status st = napi_make_callback(env, async_context_->operator napi_async_context(), receiver,
                                                 callback, 1, argv, &result);

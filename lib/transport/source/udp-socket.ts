@@ -77,8 +77,11 @@ export interface UdpSocketStats {
   batches: number;
   /**
    * Receive batches handed to JavaScript, one listener call each. A batch the native engine consumed
-   * entirely (forwarded media only, docs/sfu.md) makes none, so `jsCalls / batches` is the share of
-   * receive wake-ups that entered JavaScript.
+   * entirely (forwarded media only, docs/sfu.md) makes none. On a port of its own, `jsCalls / batches`
+   * is the share of receive batches that entered JavaScript. On a port shared by workers
+   * (docs/scaling.md) this also counts batches that another worker handed off and batches read from
+   * this worker's connected flow sockets, which this socket's `batches` does not count: there the
+   * ratio can exceed 1.
    */
   jsCalls: number;
   gsoSends: number;
