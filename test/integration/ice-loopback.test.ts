@@ -9,20 +9,10 @@ import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import { dgramUdpSocketFactory } from '../../lib/transport/source/datagram-socket.js';
 import { StunMessage } from '../../lib/ice/stun-message.js';
 import { StunAttr, StunClass, StunMethod } from '../../lib/ice/stun-constants.js';
+import { until } from './peer-helpers.js';
 
 const LOOPBACK = { addresses: ['127.0.0.1'] };
 
-function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const start = Date.now();
-    const tick = (): void => {
-      if (cond()) resolve();
-      else if (Date.now() - start > ms) reject(new Error(`timeout waiting for ${what}`));
-      else setTimeout(tick, 5);
-    };
-    tick();
-  });
-}
 
 const up = (t: IceTransport): boolean => t.state === 'connected' || t.state === 'completed';
 

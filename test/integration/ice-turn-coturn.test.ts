@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IceTransport } from '../../lib/transport/ice-transport.js';
 import { freePort, waitForServer } from './coturn.js';
+import { until } from './peer-helpers.js';
 
 const TURNSERVER = '/usr/bin/turnserver';
 const available = existsSync(TURNSERVER);
@@ -54,17 +55,6 @@ after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const start = Date.now();
-    const tick = (): void => {
-      if (cond()) resolve();
-      else if (Date.now() - start > ms) reject(new Error(`timeout waiting for ${what}`));
-      else setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
 
 const up = (t: IceTransport): boolean => t.state === 'connected' || t.state === 'completed';
 

@@ -12,6 +12,21 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   ]).finally(() => clearTimeout(t));
 }
 
+/** Resolves once `cond()` holds, polling every 10 ms (the poll never holds the process open); rejects after `ms`. */
+export function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  return within(
+    new Promise<void>((resolve) => {
+      const tick = (): void => {
+        if (cond()) resolve();
+        else setTimeout(tick, 10).unref();
+      };
+      tick();
+    }),
+    ms,
+    what,
+  );
+}
+
 /** One offer/answer round from `offerer` to `answerer` (descriptions carry the candidates). */
 export async function negotiate(offerer: RTCPeerConnection, answerer: RTCPeerConnection): Promise<void> {
   await offerer.setLocalDescription(await offerer.createOffer());

@@ -5,19 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RTCPeerConnection, type RTCDataChannel } from '../../lib/peer/index.js';
-import { negotiate, within } from './peer-helpers.js';
+import { negotiate, within, until } from './peer-helpers.js';
 
-function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const start = Date.now();
-    const tick = (): void => {
-      if (cond()) resolve();
-      else if (Date.now() - start > ms) reject(new Error(`timeout waiting for ${what}`));
-      else setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
 
 test('an SCTP handleTimeout that throws on a timer wake is reported and the timer keeps running', { timeout: 40_000 }, async () => {
   const a = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });

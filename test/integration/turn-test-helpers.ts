@@ -5,20 +5,7 @@ import { LocalStreamTrack, type MediaStreamTrack, type RTCPeerConnection } from 
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { within } from './peer-helpers.js';
 
-/** Resolves once `cond()` holds, polling every 10 ms (the poll never holds the process open); rejects after `ms`. */
-export function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  return within(
-    new Promise<void>((resolve) => {
-      const tick = (): void => {
-        if (cond()) resolve();
-        else setTimeout(tick, 10).unref();
-      };
-      tick();
-    }),
-    ms,
-    what,
-  );
-}
+export { until } from './peer-helpers.js';
 
 export interface AudioBothWaysOptions {
   /** The side whose candidates trickle to the other (the relay-only one: its relay candidate comes late). */

@@ -7,18 +7,8 @@ import assert from 'node:assert/strict';
 import { IceTransport, type IceTransportOptions } from '../../../lib/transport/ice-transport.js';
 import { UdpMux } from '../../../lib/transport/source/udp-mux.js';
 import type { IceConnectionState } from '../../../lib/ice/ice-agent.js';
+import { until } from '../../integration/peer-helpers.js';
 
-function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const start = Date.now();
-    const tick = (): void => {
-      if (cond()) resolve();
-      else if (Date.now() - start > ms) reject(new Error(`timeout waiting for ${what}`));
-      else setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
 
 const up = (t: IceTransport): boolean => t.state === 'connected' || t.state === 'completed';
 

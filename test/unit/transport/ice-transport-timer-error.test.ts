@@ -5,18 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IceTransport } from '../../../lib/transport/ice-transport.js';
 import { UdpSocket } from '../../../lib/transport/source/udp-socket.js';
+import { until } from '../../integration/peer-helpers.js';
 
-function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const start = Date.now();
-    const tick = (): void => {
-      if (cond()) resolve();
-      else if (Date.now() - start > ms) reject(new Error(`timeout waiting for ${what}`));
-      else setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
 
 test('a handleTimeout that throws on a timer wake is reported and the timer keeps running', { timeout: 30_000 }, async () => {
   const peer = UdpSocket.bindSync({ type: 'udp4', address: '127.0.0.1' });
