@@ -19,12 +19,12 @@
 
 #include "native/forward/forward_engine.hpp"
 #include "native/srtp/srtp_session.hpp"
+#include "test/native/recv_batch.hpp"
 
 using namespace pwt;
 
 namespace {
 
-constexpr size_t kSlot = 2048;
 constexpr int kBatch = 64;
 constexpr size_t kPayload = 1000;
 
@@ -115,25 +115,13 @@ int main(int argc, char** argv) {
     if (temporal) engine.set_consumer_layers(c, 0, 2);
   }
 
-  std::vector<uint8_t> buffer(kBatch * kSlot);
-  uint32_t lengths[UdpSocket::kMaxBatch] = {};
-  uint8_t addresses[UdpSocket::kMaxBatch * 16] = {};
-  uint16_t ports[UdpSocket::kMaxBatch] = {};
-  uint8_t families[UdpSocket::kMaxBatch] = {};
-  uint8_t status[UdpSocket::kMaxBatch] = {};
-  UdpRecvTarget target;
-  target.buffer = buffer.data();
-  target.slot_size = kSlot;
-  target.capacity = UdpSocket::kMaxBatch;
-  target.lengths = lengths;
-  target.addresses = addresses;
-  target.ports = ports;
-  target.families = families;
+  TestRecvBatch batch;
+  const UdpRecvTarget target = batch.target();
   for (int i = 0; i < kBatch; ++i) {
-    std::memcpy(addresses + i * 16, ip.data(), 16);
-    ports[i] = 5000;
-    families[i] = 4;
-    lengths[i] = 12 + kPayload;
+    std::memcpy(batch.addresses + i * 16, ip.data(), 16);
+    batch.ports[i] = 5000;
+    batch.families[i] = 4;
+    batch.lengths[i] = 12 + kPayload;
   }
   const uint8_t pattern[4] = {0, 2, 1, 2};
   uint16_t seq[3] = {1, 1, 1};
@@ -146,12 +134,12 @@ int main(int argc, char** argv) {
       const int layer = simulcast ? i % 3 : 0;
       const int index = simulcast ? i / 3 : i;
       const uint32_t f = frame + static_cast<uint32_t>(index / 4);
-      Packet(buffer.data() + static_cast<size_t>(i) * kSlot, seq[layer]++, ssrcs[layer], f, index % 4 == 0, temporal ? pattern[f % 4] : 0);
-      status[i] = kRecvClear;
+      Packet(batch.buffer.data() + static_cast<size_t>(i) * TestRecvBatch::kSlot, seq[layer]++, ssrcs[layer], f, index % 4 == 0, temporal ? pattern[f % 4] : 0);
+      batch.status[i] = kRecvClear;
     }
     frame += (simulcast ? kBatch / 3 : kBatch) / 4 + 1;
     const double t0 = ThreadCpuUs();
-    engine.process_batch(target, kBatch, status, table, static_cast<uint64_t>(b) * 1000, sink);
+    engine.process_batch(target, kBatch, batch.status, table, static_cast<uint64_t>(b) * 1000, sink);
     cpu += ThreadCpuUs() - t0;
   }
   std::printf("%llu %.0f\n", static_cast<unsigned long long>(sink.sent), cpu);

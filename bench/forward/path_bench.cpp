@@ -19,12 +19,12 @@
 
 #include "native/forward/forward_engine.hpp"
 #include "native/srtp/srtp_session.hpp"
+#include "test/native/recv_batch.hpp"
 
 using namespace pwt;
 
 namespace {
 
-constexpr size_t kSlot = 2048;
 constexpr size_t kPayload = 1000;
 constexpr size_t kEvictBytes = 8u << 20;
 
@@ -91,25 +91,13 @@ int main(int argc, char** argv) {
     if (engine.add_consumer(producer, t, p) == 0) return 1;
   }
 
-  std::vector<uint8_t> buffer(UdpSocket::kMaxBatch * kSlot);
-  uint32_t lengths[UdpSocket::kMaxBatch] = {};
-  uint8_t addresses[UdpSocket::kMaxBatch * 16] = {};
-  uint16_t ports[UdpSocket::kMaxBatch] = {};
-  uint8_t families[UdpSocket::kMaxBatch] = {};
-  uint8_t status[UdpSocket::kMaxBatch] = {};
-  UdpRecvTarget target;
-  target.buffer = buffer.data();
-  target.slot_size = kSlot;
-  target.capacity = UdpSocket::kMaxBatch;
-  target.lengths = lengths;
-  target.addresses = addresses;
-  target.ports = ports;
-  target.families = families;
+  TestRecvBatch batch;
+  const UdpRecvTarget target = batch.target();
   for (int i = 0; i < per_batch; ++i) {
-    std::memcpy(addresses + i * 16, ip.data(), 16);
-    ports[i] = 5000;
-    families[i] = 4;
-    lengths[i] = 12 + kPayload;
+    std::memcpy(batch.addresses + i * 16, ip.data(), 16);
+    batch.ports[i] = 5000;
+    batch.families[i] = 4;
+    batch.lengths[i] = 12 + kPayload;
   }
   const bool warm = argc > 5 && std::string(argv[5]) == "warm";
   std::vector<uint8_t> evict(warm ? 0 : kEvictBytes);
@@ -119,7 +107,7 @@ int main(int argc, char** argv) {
   uint64_t checksum = 0;
   for (int b = 0; b < batches; ++b) {
     for (int i = 0; i < per_batch; ++i) {
-      uint8_t* p = buffer.data() + static_cast<size_t>(i) * kSlot;
+      uint8_t* p = batch.buffer.data() + static_cast<size_t>(i) * TestRecvBatch::kSlot;
       std::memset(p, 0, 12 + kPayload);
       p[0] = 0x80;
       p[1] = 111;
@@ -128,11 +116,11 @@ int main(int argc, char** argv) {
       WriteU32(p + 4, static_cast<uint32_t>(seq) * 960u);
       WriteU32(p + 8, 0x100);
       ++seq;
-      status[i] = kRecvClear;
+      batch.status[i] = kRecvClear;
     }
     for (size_t x = 0; x < evict.size(); x += 64) checksum += ++evict[x];
     const double t0 = ThreadCpuUs();
-    engine.process_batch(target, per_batch, status, table, static_cast<uint64_t>(b) * 1000, sink);
+    engine.process_batch(target, per_batch, batch.status, table, static_cast<uint64_t>(b) * 1000, sink);
     cpu += ThreadCpuUs() - t0;
   }
   // Keeps the eviction walk from being optimised away.

@@ -1,5 +1,6 @@
 // A receive batch laid out as UdpSocket::recv_batch leaves it (slots, lengths, IPv4 sources),
-// filled by hand for the native tests of the session table, the plain filter and the engine.
+// filled by hand for the native tests of the session table, the plain filter and the engine, and the
+// engine benchmarks (bench/forward).
 #pragma once
 #include <cstddef>
 #include <cstdint>
