@@ -28,8 +28,12 @@ function messageBuffer(length: number, type: number): Buffer {
   return out;
 }
 
-/** Writes a fresh random transaction id (three words of `rng`) at bytes 8-19. */
+/** Writes a fresh random transaction id at bytes 8-19 (in place when the rng can fill). */
 function writeRandomTransactionId(out: Buffer, rng: Rng): void {
+  if (rng.fill) {
+    rng.fill(out, 8, 12);
+    return;
+  }
   out.writeUInt32BE(rng.uint32() >>> 0, 8);
   out.writeUInt32BE(rng.uint32() >>> 0, 12);
   out.writeUInt32BE(rng.uint32() >>> 0, 16);

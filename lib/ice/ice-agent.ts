@@ -238,13 +238,18 @@ interface Transaction {
  * when all 96 bits equal the request's (see {@link sameTransactionId}), and a new id whose key is
  * in use is drawn again.
  */
-function transactionKey(firstWord: number): number {
-  return firstWord & 0x3fffffff;
+function transactionKey(b0: number, b1: number, b2: number, b3: number): number {
+  return ((b0 & 0x3f) << 24) | (b1 << 16) | (b2 << 8) | b3;
 }
 
-/** True when `msg` carries the transaction id of the request `data` we sent. */
-function sameTransactionId(msg: StunMessage, data: Buffer): boolean {
-  return msg.transactionIdWord(0) === data.readUInt32BE(8) && msg.transactionIdWord(1) === data.readUInt32BE(12) && msg.transactionIdWord(2) === data.readUInt32BE(16);
+/** The key of the transaction id at bytes 8-11 of an encoded message. */
+function keyOfEncoded(data: Buffer): number {
+  return transactionKey(data[8]!, data[9]!, data[10]!, data[11]!);
+}
+
+/** The key of a message's transaction id. */
+function keyOfMessage(msg: StunMessage): number {
+  return transactionKey(msg.transactionIdByte(0), msg.transactionIdByte(1), msg.transactionIdByte(2), msg.transactionIdByte(3));
 }
 
 /** A pair still waiting for, or in, its check (RFC 8445 §6.1.2.6). */
@@ -872,9 +877,9 @@ export class IceAgent {
   // ---- response handling (RFC 8445 §7.2.5) --------------------------------------------
 
   private onResponse(now: number, input: IceInput, msg: StunMessage): void {
-    const id = transactionKey(msg.transactionIdWord(0));
+    const id = keyOfMessage(msg);
     const tx = this.transactions.get(id);
-    if (!tx || !sameTransactionId(msg, tx.data)) {
+    if (!tx || !msg.hasTransactionId(tx.data, 8)) {
       this.drop('unmatched-response');
       return;
     }
@@ -1041,11 +1046,11 @@ export class IceAgent {
     const key = this.keys.of(remote.password);
     let data: Buffer;
     do data = encodeBindingRequest(this.rng, username, priority, roleAttribute, this.tieBreakerBytes, useCandidate, key);
-    while (this.transactions.has(transactionKey(data.readUInt32BE(8))));
+    while (this.transactions.has(keyOfEncoded(data)));
     const remoteAddr = pair.remoteAddress;
     const consent = kind === 'consent';
     const tx: Transaction = {
-      id: transactionKey(data.readUInt32BE(8)),
+      id: keyOfEncoded(data),
       kind,
       local: pair.local.base,
       remote: remoteAddr,
@@ -1121,11 +1126,11 @@ export class IceAgent {
 
   private startSrflx(now: number, entry: LocalEntry, server: TransportAddress): void {
     let id = this.rng.bytes(12);
-    while (this.transactions.has(transactionKey(id.readUInt32BE(0)))) id = this.rng.bytes(12);
+    while (this.transactions.has(transactionKey(id[0]!, id[1]!, id[2]!, id[3]!))) id = this.rng.bytes(12);
     const data = new StunMessage(StunMethod.Binding, StunClass.Request, id).encode({ fingerprint: true });
     const remote = { address: canonicalIp(server.address), port: server.port };
     this.transactions.set({
-      id: transactionKey(id.readUInt32BE(0)),
+      id: transactionKey(id[0]!, id[1]!, id[2]!, id[3]!),
       kind: 'srflx',
       local: entry.base,
       remote,

@@ -6,11 +6,16 @@
 
 /** Entries in insertion order; ids are unique within the list. */
 export class IdList<T extends { readonly id: number }> {
-  private readonly entries: T[] = [];
+  /**
+   * Slots [0, count) hold the entries; the array keeps its length when entries leave (freed slots
+   * hold undefined), so the next entry needs no new backing store.
+   */
+  private readonly entries: (T | undefined)[] = [];
+  private count = 0;
 
   /** Number of entries. */
   get size(): number {
-    return this.entries.length;
+    return this.count;
   }
 
   /** Entry `i` in insertion order (0 <= i < size). */
@@ -21,7 +26,7 @@ export class IdList<T extends { readonly id: number }> {
   /** The entry with `id`, if any. */
   get(id: number): T | undefined {
     const e = this.entries;
-    for (let i = 0; i < e.length; i++) if (e[i]!.id === id) return e[i];
+    for (let i = 0; i < this.count; i++) if (e[i]!.id === id) return e[i];
     return undefined;
   }
 
@@ -33,23 +38,26 @@ export class IdList<T extends { readonly id: number }> {
   /** Appends `entry`, replacing an entry of the same id. */
   set(entry: T): void {
     this.delete(entry.id);
-    this.entries.push(entry);
+    if (this.count < this.entries.length) this.entries[this.count] = entry;
+    else this.entries.push(entry);
+    this.count++;
   }
 
   /** Removes the entry with `id`; true when there was one. Later entries keep their order. */
   delete(id: number): boolean {
     const e = this.entries;
-    for (let i = 0; i < e.length; i++) {
+    for (let i = 0; i < this.count; i++) {
       if (e[i]!.id !== id) continue;
-      for (let j = i + 1; j < e.length; j++) e[j - 1] = e[j]!;
-      e.length--;
+      for (let j = i + 1; j < this.count; j++) e[j - 1] = e[j];
+      e[--this.count] = undefined;
       return true;
     }
     return false;
   }
 
-  /** Removes every entry. */
+  /** Removes every entry (the slots stay, emptied). */
   clear(): void {
-    this.entries.length = 0;
+    for (let i = 0; i < this.count; i++) this.entries[i] = undefined;
+    this.count = 0;
   }
 }

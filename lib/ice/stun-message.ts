@@ -84,10 +84,11 @@ export class StunMessage {
   /** Attributes as objects: those added, or a decoded message's once asked for (see {@link attributes}). */
   private list: StunAttribute[] | undefined;
   /**
-   * A decoded message's attributes before any is asked for as an object: (type, value offset in
-   * `raw`, value length) triples. Reading typed attributes from here makes no view per attribute.
+   * A decoded message whose attributes were not asked for as objects: where its listed attributes
+   * end in `raw` (the first integrity or fingerprint attribute), -1 otherwise. decode() checked
+   * every TLV before it, so the typed getters walk them in place: no view or index per attribute.
    */
-  private index: number[] | undefined;
+  private listEnd = -1;
   private unknown: number[] | undefined;
   private raw: Buffer | undefined;
   private integrityOffset = -1;
@@ -111,10 +112,13 @@ export class StunMessage {
     let list = this.list;
     if (list) return list;
     list = [];
-    const index = this.index;
     const raw = this.raw;
-    if (index && raw) for (let i = 0; i < index.length; i += 3) list.push({ type: index[i]!, value: raw.subarray(index[i + 1]!, index[i + 1]! + index[i + 2]!) });
-    this.index = undefined;
+    if (raw && this.listEnd >= 0) {
+      for (let off = STUN_HEADER_LENGTH; off < this.listEnd; off += 4 + ((raw.readUInt16BE(off + 2) + 3) & ~3)) {
+        list.push({ type: raw.readUInt16BE(off), value: raw.subarray(off + 4, off + 4 + raw.readUInt16BE(off + 2)) });
+      }
+    }
+    this.listEnd = -1;
     this.list = list;
     return list;
   }
@@ -134,10 +138,20 @@ export class StunMessage {
     return this.txid ? this.txid.readUInt32BE(i * 4) : this.raw!.readUInt32BE(8 + i * 4);
   }
 
-  /** Copies the transaction id into `target` at `offset` (no view made). */
+  /** Byte `i` (0-11) of the transaction id (no view made). */
+  transactionIdByte(i: number): number {
+    return this.txid ? this.txid[i]! : this.raw![8 + i]!;
+  }
+
+  /** True when `data[offset, offset + 12)` is this message's transaction id (no view made). */
+  hasTransactionId(data: Uint8Array, offset: number): boolean {
+    for (let i = 0; i < 12; i++) if (this.transactionIdByte(i) !== data[offset + i]) return false;
+    return true;
+  }
+
+  /** Copies the transaction id into `target` at `offset` (byte by byte: Buffer#copy of a range makes a view). */
   copyTransactionId(target: Uint8Array, offset: number): void {
-    if (this.txid) this.txid.copy(target, offset);
-    else this.raw!.copy(target, offset, 8, 20);
+    for (let i = 0; i < 12; i++) target[offset + i] = this.transactionIdByte(i);
   }
 
   /**
@@ -174,8 +188,7 @@ export class StunMessage {
     const cls = (((type & 0x0100) >> 7) | ((type & 0x0010) >> 4)) as StunClass;
     const msg = new StunMessage(method, cls, DECODED_ID);
     msg.raw = data;
-    const index: number[] = [];
-    msg.index = index;
+    let listEnd = -1;
     let off = STUN_HEADER_LENGTH;
     let afterIntegrity = false;
     while (off < data.length) {
@@ -185,6 +198,7 @@ export class StunMessage {
       const end = off + 4 + alen;
       if (end > data.length) return { ok: false, reason: 'truncated-attribute' };
       if (msg.fingerprintOffset >= 0) return { ok: false, reason: 'fingerprint-not-last' };
+      if (listEnd < 0 && (at === StunAttr.MessageIntegrity || at === StunAttr.MessageIntegritySha256 || at === StunAttr.Fingerprint)) listEnd = off;
       if (at === StunAttr.MessageIntegrity && !afterIntegrity) {
         if (alen !== 20) return { ok: false, reason: 'truncated-attribute' };
         msg.integrityOffset = off;
@@ -197,12 +211,12 @@ export class StunMessage {
         if (alen !== 4) return { ok: false, reason: 'truncated-attribute' };
         msg.fingerprintOffset = off;
       } else if (!afterIntegrity) {
-        index.push(at, off + 4, alen);
         if (at < COMPREHENSION_OPTIONAL_MIN && !KNOWN_REQUIRED_ATTRIBUTES.has(at)) msg.unknownRequired.push(at);
       }
       off = off + 4 + ((alen + 3) & ~3);
     }
     if (off !== data.length) return { ok: false, reason: 'truncated-attribute' };
+    msg.listEnd = listEnd < 0 ? data.length : listEnd;
     if (msg.fingerprintOffset >= 0) {
       const expected = (crc32(data, 0, msg.fingerprintOffset) ^ FINGERPRINT_XOR) >>> 0;
       if (data.readUInt32BE(msg.fingerprintOffset + 4) !== expected) return { ok: false, reason: 'bad-fingerprint' };
@@ -256,18 +270,25 @@ export class StunMessage {
     return timingSafeEqual(hmac.subarray(0, macLen), got);
   }
 
-  /** Position of the first `type` triple in {@link index}, or -1 (only while no attribute object was made). */
-  private indexOf(type: number): number {
-    const index = this.index!;
-    for (let i = 0; i < index.length; i += 3) if (index[i] === type) return i;
+  /** Value offset in `raw` of the first listed `type`, or -1 (only while listEnd >= 0). */
+  private valueOffset(type: number): number {
+    const raw = this.raw!;
+    for (let off = STUN_HEADER_LENGTH; off < this.listEnd; off += 4 + ((raw.readUInt16BE(off + 2) + 3) & ~3)) {
+      if (raw.readUInt16BE(off) === type) return off + 4;
+    }
     return -1;
+  }
+
+  /** Length of the value at `valueOffset` (from its TLV header). */
+  private valueLength(valueOffset: number): number {
+    return this.raw!.readUInt16BE(valueOffset - 2);
   }
 
   /** The first attribute value of `type`, if present. */
   get(type: number): Buffer | undefined {
-    if (this.index) {
-      const i = this.indexOf(type);
-      return i < 0 ? undefined : this.raw!.subarray(this.index[i + 1]!, this.index[i + 1]! + this.index[i + 2]!);
+    if (this.listEnd >= 0) {
+      const v = this.valueOffset(type);
+      return v < 0 ? undefined : this.raw!.subarray(v, v + this.valueLength(v));
     }
     const list = this.list;
     if (list) for (let i = 0; i < list.length; i++) if (list[i]!.type === type) return list[i]!.value;
@@ -276,7 +297,7 @@ export class StunMessage {
 
   /** True when an attribute of `type` is present. */
   has(type: number): boolean {
-    return this.index ? this.indexOf(type) >= 0 : this.get(type) !== undefined;
+    return this.listEnd >= 0 ? this.valueOffset(type) >= 0 : this.get(type) !== undefined;
   }
 
   /** Appends a raw attribute. */
@@ -307,9 +328,9 @@ export class StunMessage {
 
   /** A UTF-8 string attribute, if present. */
   getString(type: number): string | undefined {
-    if (this.index) {
-      const i = this.indexOf(type);
-      return i < 0 ? undefined : this.raw!.toString('utf8', this.index[i + 1]!, this.index[i + 1]! + this.index[i + 2]!);
+    if (this.listEnd >= 0) {
+      const v = this.valueOffset(type);
+      return v < 0 ? undefined : this.raw!.toString('utf8', v, v + this.valueLength(v));
     }
     return this.get(type)?.toString('utf8');
   }
@@ -323,9 +344,9 @@ export class StunMessage {
 
   /** A 32-bit attribute, if present and exactly four bytes long. */
   getUint32(type: number): number | undefined {
-    if (this.index) {
-      const i = this.indexOf(type);
-      return i >= 0 && this.index[i + 2] === 4 ? this.raw!.readUInt32BE(this.index[i + 1]!) : undefined;
+    if (this.listEnd >= 0) {
+      const v = this.valueOffset(type);
+      return v >= 0 && this.valueLength(v) === 4 ? this.raw!.readUInt32BE(v) : undefined;
     }
     const v = this.get(type);
     return v && v.length === 4 ? v.readUInt32BE(0) : undefined;
@@ -340,9 +361,9 @@ export class StunMessage {
 
   /** A 64-bit attribute, if present and exactly eight bytes long. */
   getUint64(type: number): bigint | undefined {
-    if (this.index) {
-      const i = this.indexOf(type);
-      return i >= 0 && this.index[i + 2] === 8 ? this.raw!.readBigUInt64BE(this.index[i + 1]!) : undefined;
+    if (this.listEnd >= 0) {
+      const v = this.valueOffset(type);
+      return v >= 0 && this.valueLength(v) === 8 ? this.raw!.readBigUInt64BE(v) : undefined;
     }
     const v = this.get(type);
     return v && v.length === 8 ? v.readBigUInt64BE(0) : undefined;
