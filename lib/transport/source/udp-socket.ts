@@ -300,7 +300,9 @@ export type UdpBatchListener = (batch: UdpBatch) => void;
  * own. One socket at a time has datagrams queued in it: a socket that queues while another one
  * does sends the other's first (one sendmmsg, as that socket's own flush at the end of the turn
  * would have). A socket that queues again in a turn after that, or fills the pool, moves to a
- * pool of its own (as every socket had before) and keeps it.
+ * pool of its own (as every socket had before), and comes back once it has sent at most one
+ * datagram a turn for QUIET_TURNS_TO_SHARE turns in a row (a connection that went idle after its
+ * handshake's flights).
  */
 interface SharedSendPool {
   readonly buffer: Buffer;
@@ -313,6 +315,9 @@ interface SharedSendPool {
 }
 
 let sharedSendPool: SharedSendPool | undefined;
+
+/** Turns (of this socket's flushes) with at most one datagram after which an own pool is given up. */
+const QUIET_TURNS_TO_SHARE = 4;
 
 function threadSendPool(): SharedSendPool {
   return (sharedSendPool ??= {
@@ -342,6 +347,9 @@ export class UdpSocket {
   private onSharedPool = true;
   /** This turn, another socket sent what this one had queued in the shared pool. */
   private flushedByOther = false;
+  /** Datagrams queued this turn, and turns in a row with at most one (see QUIET_TURNS_TO_SHARE). */
+  private turnDatagrams = 0;
+  private quietTurns = 0;
   /** Set when the pool filled within one turn: the next overflow grows it. */
   private filledThisTurn = false;
   private readonly routes = new Map<number, UdpSrtpRoute>();
@@ -356,7 +364,13 @@ export class UdpSocket {
     this.flushScheduled = false;
     this.filledThisTurn = false;
     this.flushedByOther = false;
-    if (!this.isClosed) this.flush();
+    if (this.isClosed) return;
+    this.flush();
+    if (!this.onSharedPool) {
+      this.quietTurns = this.turnDatagrams <= 1 ? this.quietTurns + 1 : 0;
+      if (this.quietTurns >= QUIET_TURNS_TO_SHARE) this.returnToSharedPool();
+    }
+    this.turnDatagrams = 0;
   };
 
   private constructor(options: UdpSocketOptions) {
@@ -610,6 +624,7 @@ export class UdpSocket {
       throw new OutOfRangeError('ERR_UDP_DATAGRAM_TOO_BIG', `UdpSocket: datagram of ${length} bytes exceeds ${MAX_UDP_PAYLOAD - room}`);
     }
     if (this.onSharedPool) this.claimSharedPool();
+    this.turnDatagrams++;
     if (this.sendCount === this.sendEntries || this.sendUsed + length + room > this.sendBuffer.length) {
       this.flush();
       if (this.filledThisTurn || length + room > this.sendBuffer.length) this.growSendPool(length + room);
@@ -675,10 +690,28 @@ export class UdpSocket {
     shared.owner = this;
   }
 
+  /** Back to the thread's shared pool after quiet turns (nothing is queued: the turn's flush ran). */
+  private returnToSharedPool(): void {
+    const shared = threadSendPool();
+    this.onSharedPool = true;
+    this.quietTurns = 0;
+    this.sendBuffer = shared.buffer;
+    this.sendOffsets = shared.offsets;
+    this.sendLengths = shared.lengths;
+    this.sendAddresses = shared.addresses;
+    this.sendRoutes = shared.routes;
+    this.sendEntries = SEND_POOL_INITIAL_ENTRIES;
+    this.native.setSendPool({
+      sendBuffer: shared.buffer, sendOffsets: shared.offsets, sendLengths: shared.lengths,
+      sendAddresses: shared.addresses, sendRoutes: shared.routes,
+    });
+  }
+
   /** Gives this socket a send pool of its own (nothing is queued: the caller flushed). */
   private leaveSharedPool(bytes: number, entries: number): void {
     if (sharedSendPool?.owner === this) sharedSendPool.owner = undefined;
     this.onSharedPool = false;
+    this.quietTurns = 0;
     this.sendBuffer = Buffer.allocUnsafe(bytes);
     this.sendOffsets = new Uint32Array(entries);
     this.sendLengths = new Uint32Array(entries);

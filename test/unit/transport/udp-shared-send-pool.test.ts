@@ -1,7 +1,7 @@
 // The thread's shared send pool (lib/transport/source/udp-socket.ts, docs/udp.md "Send pools") over
 // real loopback sockets: sockets that queue one after another, interleaved, in bursts larger than
-// the shared pool, and one that closes while its datagrams are queued, all send exactly their own
-// datagrams to their own destinations, intact and in order per socket.
+// the shared pool, after quiet turns (back on the shared pool), and one that closes while its
+// datagrams are queued, all send exactly their own datagrams, intact and in order per socket.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UdpSocket, type UdpBatch } from '../../../lib/transport/source/udp-socket.js';
@@ -55,19 +55,30 @@ test('interleaved senders share the pool and each sends exactly its own datagram
   rx.close();
 });
 
-test('one datagram per sender per turn, over many turns, and bursts beyond the shared 4 KiB', async () => {
+test('one datagram per sender per turn, bursts beyond the shared 4 KiB, then quiet turns and interleaved sends again', async () => {
   const rx = await UdpSocket.bind({ type: 'udp4', address: '127.0.0.1', recvBufferSize: 4 << 20 });
   const senders = await Promise.all(Array.from({ length: 4 }, () => UdpSocket.bind({ type: 'udp4', address: '127.0.0.1' })));
   const port = rx.address().port;
   const turns = 20;
   const burst = 10; // 10 x 1,000 B: more than the shared pool (4 KiB) holds
-  const pending = collect(rx, senders.length * (turns + burst));
-  for (let seq = 0; seq < turns; seq++) {
+  const quiet = 8; // more quiet turns than a socket needs to give its own pool back
+  const total = turns + burst + quiet + 3;
+  const pending = collect(rx, senders.length * total);
+  const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+  let seq = 0;
+  for (; seq < turns; seq++) {
     senders.forEach((s, sender) => s.send(datagram(sender, seq, 1000), port, '127.0.0.1'));
-    await new Promise((r) => setImmediate(r));
+    await nextTurn();
   }
-  for (const [sender, s] of senders.entries()) for (let seq = turns; seq < turns + burst; seq++) s.send(datagram(sender, seq, 1000), port, '127.0.0.1');
-  checkAll(await pending, senders, turns + burst, () => 1000);
+  for (const [sender, s] of senders.entries()) for (let k = 0; k < burst; k++) s.send(datagram(sender, seq + k, 1000), port, '127.0.0.1');
+  seq += burst;
+  await nextTurn();
+  for (let k = 0; k < quiet; k++, seq++) {
+    senders.forEach((s, sender) => s.send(datagram(sender, seq, 1000), port, '127.0.0.1'));
+    await nextTurn();
+  }
+  for (let k = 0; k < 3; k++, seq++) senders.forEach((s, sender) => s.send(datagram(sender, seq, 1000), port, '127.0.0.1'));
+  checkAll(await pending, senders, total, () => 1000);
   for (const s of senders) s.close();
   rx.close();
 });
