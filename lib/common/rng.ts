@@ -9,6 +9,11 @@ export interface Rng {
   float(): number;
   /** `n` random bytes. */
   bytes(n: number): Buffer;
+  /**
+   * Writes `length` random bytes into `target` at `offset`, allocating nothing (optional: the
+   * ICE agent's transaction ids use it when present, docs/architecture.md, idle allocation).
+   */
+  fill?(target: Uint8Array, offset: number, length: number): void;
 }
 
 /** Cryptographically secure randomness (for credentials, tie-breakers, cookies, keys). */
@@ -23,6 +28,9 @@ export const cryptoRng: Rng = {
   },
   bytes(n: number): Buffer {
     return cryptoRandomBytes(n);
+  },
+  fill(target: Uint8Array, offset: number, length: number): void {
+    randomFillSync(target, offset, length);
   },
 };
 
@@ -72,6 +80,10 @@ export class SeededRng implements Rng {
     const out = Buffer.allocUnsafe(n);
     for (let i = 0; i < n; i++) out[i] = this.uint32() & 0xff;
     return out;
+  }
+
+  fill(target: Uint8Array, offset: number, length: number): void {
+    for (let i = 0; i < length; i++) target[offset + i] = this.uint32() & 0xff;
   }
 }
 
