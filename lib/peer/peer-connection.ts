@@ -393,6 +393,12 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   private gatheringComplete = false;
   /** Set while setLocalDescription gathers: the candidates it announces do not compact the descriptions one by one. */
   private compactionHeld = false;
+  /**
+   * The description createOffer/createAnswer made last, text and model: setLocalDescription of
+   * that same text takes the model instead of parsing the text it was just serialized from
+   * (docs/peer.md "Setup cost"). Taken (and dropped) by the first setLocalDescription.
+   */
+  private lastCreated: { type: 'offer' | 'answer'; sdp: string; model: SdpSessionDescription } | undefined;
   private restartPending = false;
   private negotiationQueued = false;
   private isClosed = false;
@@ -680,7 +686,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       ...(this.dataMid !== undefined ? { dataChannel: { mid: this.dataMid, maxMessageSize: this.config.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, ...(dataIndex !== undefined ? { index: dataIndex } : {}) } } : {}),
       bundlePolicy: this.config.bundlePolicy === undefined || this.config.bundlePolicy === 'max-bundle' ? 'max-bundle' : 'balanced',
     });
-    return new RTCSessionDescription({ type: 'offer', sdp: serializeSdp(model) });
+    return this.created('offer', model);
   }
 
   /** RFC 8829 §5.3: the answer to the pending remote offer. */
@@ -721,7 +727,25 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const extra = section.mid !== undefined && section.port !== 0 ? this.extraFor(section.mid) : undefined;
       if (extra) applyTransport(section, this.extraParameters(extra, setup), setup, true);
     }
-    return new RTCSessionDescription({ type: 'answer', sdp: serializeSdp(model) });
+    return this.created('answer', model);
+  }
+
+  /** The description just made, remembered with its model for setLocalDescription. */
+  private created(type: 'offer' | 'answer', model: SdpSessionDescription): RTCSessionDescription {
+    const sdp = serializeSdp(model);
+    this.lastCreated = { type, sdp, model };
+    return new RTCSessionDescription({ type, sdp });
+  }
+
+  /**
+   * The model of a description to apply locally: the one createOffer/createAnswer serialized
+   * `sdp` from, when it is that text (parseSdp of it gives an equal model:
+   * test/unit/sdp/pinned.test.ts), else the text parsed. Either way nothing else holds it.
+   */
+  private localModel(type: string, sdp: string): SdpSessionDescription {
+    const last = this.lastCreated;
+    this.lastCreated = undefined;
+    return last !== undefined && last.type === type && last.sdp === sdp ? last.model : parseSdp(sdp);
   }
 
   /**
@@ -749,7 +773,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     if (desc.type !== 'offer' && this.signaling !== 'have-remote-offer' && this.signaling !== 'have-local-pranswer') {
       throw invalidState('ERR_PEER_SIGNALING_STATE', `setLocalDescription(${desc.type}) in signaling state ${this.signaling}`);
     }
-    const model = parseSdp(desc.sdp!);
+    const model = this.localModel(desc.type, desc.sdp!);
     if (desc.type === 'offer') {
       this.commitMLines(model);
       this.pendingLocal = new StoredDescription('offer', model, undefined);
@@ -1004,6 +1028,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     this.signaling = 'closed';
     this.connection = 'closed';
     this.iceConnection = 'closed';
+    this.lastCreated = undefined;
     this.policyDriver.close();
     for (const t of this.transceiverList) t.markStopped();
     if (this.sctp) {
