@@ -1,12 +1,13 @@
 // `npm run bench:setup-burst [-- --pairs N] [--shared] [--profile FILE]`: N pairs opened at once in one
 // process (the setup suite's many-pairs case, issue 14), with what the suite does not show: when the
 // pairs finished negotiating, reached ICE connected and connected (first, median, last), the process
-// CPU per pair, and the retransmissions and drops the burst caused (DTLS flights, ICE checks, by
-// reason). `--shared` puts every answerer on one UdpMux port. `--profile FILE` records the main
-// thread's CPU profile of the burst alone (from the first createOffer to the last pair connected)
-// into FILE and prints the functions with the most self time in µs per pair. docs/peer.md "Setup cost".
+// CPU per pair and the main thread's own share of it (Linux), and the retransmissions and drops the
+// burst caused (DTLS flights, ICE checks, by reason). `--shared` puts every answerer on one UdpMux
+// port. `--profile FILE` records the main thread's CPU profile of the burst alone (from the first
+// createOffer to the last pair connected) into FILE and prints the functions with the most self
+// time in µs per pair. docs/peer.md "Setup cost".
 import { performance } from 'node:perf_hooks';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { RTCPeerConnection } from '../lib/peer/index.js';
 import '../lib/policy/default-policies.js';
@@ -96,6 +97,22 @@ function printSelfTimes(profile: { nodes: { id: number; callFrame: { functionNam
   }
 }
 
+/**
+ * CPU time of this process's main thread in ms (Linux: /proc/self/task/<pid>/stat, user + system
+ * in clock ticks of 10 ms), or undefined elsewhere. Unlike process.cpuUsage() it leaves out V8's
+ * GC helper threads and module-loader worker: the work that competes for the one JavaScript thread.
+ */
+function mainThreadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 function quantiles(xs: number[]): string {
   const s = [...xs].sort((x, y) => x - y);
   return `first ${s[0]!.toFixed(0)}, median ${s[s.length >> 1]!.toFixed(0)}, last ${s[s.length - 1]!.toFixed(0)} ms`;
@@ -115,10 +132,12 @@ if (inspector) {
   await inspector.post('Profiler.start');
 }
 const cpu0 = process.cpuUsage();
+const mainCpu0 = mainThreadCpuMs();
 t0 = performance.now();
 const settled = await Promise.allSettled(Array.from({ length: PAIRS }, pair));
 const wallMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
+const mainCpu1 = mainThreadCpuMs();
 if (inspector && PROFILE) {
   const { profile } = await inspector.post('Profiler.stop');
   inspector.disconnect();
@@ -129,6 +148,9 @@ const pairs = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])
 const cpuMs = (cpu.user + cpu.system) / 1000;
 
 console.log(`${PAIRS} pairs at once (${SHARED ? 'answerers on one UdpMux port' : 'own sockets'}): ${pairs.length} connected in ${wallMs.toFixed(0)} ms, ${((pairs.length / wallMs) * 1000).toFixed(1)} pairs/s; process CPU ${cpuMs.toFixed(0)} ms, ${(cpuMs / Math.max(1, pairs.length)).toFixed(2)} ms per pair`);
+if (mainCpu0 !== undefined && mainCpu1 !== undefined) {
+  console.log(`  main thread CPU ${mainCpu1 - mainCpu0} ms, ${((mainCpu1 - mainCpu0) / Math.max(1, pairs.length)).toFixed(2)} ms per pair`);
+}
 for (const name of ['negotiated', 'ICE connected', 'connected']) {
   const xs = milestones.filter((m) => m[0] === name).map((m) => m[1]);
   if (xs.length) console.log(`  ${name.padEnd(13)} ${String(xs.length).padStart(5)} ${name === 'negotiated' ? 'pairs' : 'PCs  '}  ${quantiles(xs)}`);

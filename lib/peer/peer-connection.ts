@@ -2,7 +2,6 @@
 // machine (RFC 8829 §4.1, §5.5-5.7: offer/answer, implicit descriptions, rollback), transceivers
 // (Unified Plan), one BUNDLE transport (RFC 8843, max-bundle) driven by lib/transport, the
 // W3C state attributes and events, restartIce (RFC 8445 §9), getStats and close().
-import { randomBytes } from 'node:crypto';
 import { systemClock } from '../common/clock.js';
 import { cryptoRng } from '../common/rng.js';
 import { DtlsCertificate } from '../dtls/dtls-certificate.js';
@@ -361,9 +360,9 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   private readonly config: RTCConfiguration;
   private readonly certificate: DtlsCertificate;
   private readonly clock = systemClock;
-  private readonly sessionId = BigInt.asUintN(62, randomBytes(8).readBigUInt64BE(0)).toString();
+  private readonly sessionId = BigInt.asUintN(62, cryptoRng.bytes(8).readBigUInt64BE(0)).toString();
   private sessionVersion = 0n;
-  private readonly cname = randomBytes(12).toString('base64url');
+  private readonly cname = cryptoRng.bytes(12).toString('base64url');
   /** Names this connection in `peer` / `sdp` debug logs (docs/logging.md). */
   private readonly logId = ++connectionCount;
   private transport: PeerTransport | undefined;
