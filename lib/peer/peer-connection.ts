@@ -398,6 +398,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
    * (docs/peer.md "Setup cost"). Taken (and dropped) by the first setLocalDescription.
    */
   private lastCreated: { type: 'offer' | 'answer'; sdp: string; model: SdpSessionDescription } | undefined;
+  /** See probePolicies. */
+  private policyProbes: Map<MediaKind, RtpPolicyChain> | undefined;
   private restartPending = false;
   private negotiationQueued = false;
   private isClosed = false;
@@ -1028,6 +1030,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     this.connection = 'closed';
     this.iceConnection = 'closed';
     this.lastCreated = undefined;
+    this.policyProbes = undefined;
     this.policyDriver.close();
     for (const t of this.transceiverList) t.markStopped();
     if (this.sctp) {
@@ -1454,9 +1457,25 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     return new RtpPolicyChain(this.policyFactories.filter((f) => f.scope === 'transceiver').map((f) => f.create(kind)));
   }
 
+  /**
+   * A chain of `kind` made only to ask what a fresh transceiver's modules serve (rtcp-fb, header
+   * extensions, RRTR): made once per kind while negotiating rather than on every question (a
+   * createAnswer asked four times per kind, each time creating every module), and dropped when
+   * signaling is stable again so an idle connection does not keep it.
+   */
+  private probePolicies(kind: MediaKind): RtpPolicyChain {
+    const probes = (this.policyProbes ??= new Map());
+    let chain = probes.get(kind);
+    if (chain === undefined) {
+      chain = this.transceiverPolicies(kind);
+      probes.set(kind, chain);
+    }
+    return chain;
+  }
+
   /** rtcp-fb the modules of `t` (else of a fresh transceiver) and of the transport serve for `kind`. */
   private policyFeedback(kind: MediaKind, t: RTCRtpTransceiver | undefined): RtcpFeedback[] {
-    const chain = t?.policies ?? this.transceiverPolicies(kind);
+    const chain = t?.policies ?? this.probePolicies(kind);
     const out = chain.rtcpFeedback(kind);
     for (const f of this.transportPolicies.rtcpFeedback(kind)) {
       if (!out.some((x) => x.type === f.type && x.parameter === f.parameter)) out.push(f);
@@ -1466,12 +1485,12 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   /** Whether the modules of `t` (else of a fresh transceiver) or of the transport serve `a=rtcp-xr:rcvr-rtt=all`. */
   private policyReceiverRtt(kind: MediaKind, t: RTCRtpTransceiver | undefined): boolean {
-    return (t?.policies ?? this.transceiverPolicies(kind)).receiverRtt(kind) || this.transportPolicies.receiverRtt(kind);
+    return (t?.policies ?? this.probePolicies(kind)).receiverRtt(kind) || this.transportPolicies.receiverRtt(kind);
   }
 
   /** Header extensions the modules of `t` (else of a fresh transceiver) and of the transport need. */
   private policyExtensions(kind: MediaKind, t: RTCRtpTransceiver | undefined): string[] {
-    const chain = t?.policies ?? this.transceiverPolicies(kind);
+    const chain = t?.policies ?? this.probePolicies(kind);
     return [...new Set([...chain.headerExtensions(kind), ...this.transportPolicies.headerExtensions(kind)])];
   }
 
@@ -1679,6 +1698,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     if (state === this.signaling) return;
     peerLog('pc%d signaling %s -> %s', this.logId, this.signaling, state);
     this.signaling = state;
+    if (state === 'stable' || state === 'closed') this.policyProbes = undefined;
     this.dispatch({ type: 'signalingstatechange' });
   }
 
