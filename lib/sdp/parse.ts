@@ -20,9 +20,9 @@ import { SdpSyntaxError } from './sdp-error.js';
 import { staticPayloadType } from './static-payload-types.js';
 
 // Every line is read by one regular expression of ours (hoisted here, so that no line allocates
-// one). Where sdp-transform's grammar was used before (o=, c=, rtpmap, fmtp, encrypted extmap
-// detection) its expressions are applied directly with the same results, without its per-line
-// walk over its whole attribute table (docs/sdp.md "Parsing").
+// one). o=, c=, rtpmap, fmtp and the encrypted-extmap test went through sdp-transform's grammar
+// until 2026-12-05; they accept exactly what it accepted (test/unit/sdp/grammar-agreement.test.ts)
+// without its per-line walk over its whole attribute table (docs/sdp.md "Parsing").
 
 /** Longest SDP text accepted, in UTF-16 code units; real descriptions stay far below it. */
 export const MAX_SDP_LENGTH = 1 << 20;
@@ -32,9 +32,9 @@ const KNOWN_TYPES = new Set(['v', 'o', 's', 'i', 'u', 'e', 'p', 'c', 'b', 't', '
 // `byte-string`); U+2028/U+2029 are refused with them (a line must be `<letter>=<value>` with a
 // value of non-line-terminator characters).
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f\u2028\u2029]/;
-// `o=<username> <sess-id> <sess-version> <nettype> IP4|IP6 <address>` (RFC 8866 §5.2), read as
-// sdp-transform's grammar read it: nothing after the address is looked at.
-const ORIGIN = /^(\S*) (\d*) (\d*) (\S*) IP(\d) (\S*)/;
+// `o=<username> <sess-id> <sess-version> <nettype> IP4|IP6 <address>` (RFC 8866 §5.2); nothing
+// after the address is looked at.
+const ORIGIN = /^(\S*) (\d*) (\d*) (\S*) IP([46]) (\S*)/;
 const DIGITS_ONLY = /^\d+$/;
 const TIMING = /^(\d{1,20}) (\d{1,20})$/;
 const BANDWIDTH = /^([A-Za-z0-9-]+):(\d{1,10})$/;
@@ -42,11 +42,13 @@ const MEDIA_LINE = /^([A-Za-z0-9_.-]+) (\d{1,5}) ([A-Za-z0-9/_.-]+)((?: [^ ]+)*)
 const PAYLOAD_TYPE = /^\d{1,3}$/;
 const CONNECTION = /^IN (IP4|IP6) (\S+?)(?:\/\d{1,10}){0,2}$/;
 // `rtpmap:<pt> <encoding name>/<clock rate>[/<channels>]` (RFC 8866 §6.6); the name must be word
-// characters, `-` and `.`, as sdp-transform's grammar required.
+// characters, `-` and `.`.
 const RTPMAP = /^rtpmap:(\d+) ([^ /]+)\/(\d+)(?:\/(\d+))?$/;
 const ENCODING_NAME = /^[\w.-]+$/;
-// `fmtp:<pt> <parameters>` (RFC 8866 §6.15): the parameters end at any whitespace but a space.
-const FMTP = /^fmtp:(\d*) ([\S| ]*)/;
+// `fmtp:<pt> <parameters>` (RFC 8866 §6.15): the parameters end at any whitespace but a space
+// (a tab never gets here: normalizeLine made it a space).
+const FMTP = /^fmtp:(\d*) (.*)/;
+const WHITESPACE_BUT_SPACE = /[^\S ]/;
 // RFC 6904 encrypted header extension: `extmap:<id>[/<dir>] urn:ietf:params:rtp-hdrext:encrypt <uri>`.
 const ENCRYPTED_EXTMAP = /^extmap:\d+(?:\/\w+)? urn:ietf:params:rtp-hdrext:encrypt /;
 const EXTMAP = /^(\d{1,3})(?:\/([a-z]+))? (\S+)(?: (.*\S))? *$/;
@@ -143,7 +145,7 @@ export function parseSdp(text: string): SdpSessionDescription {
       case 'o': {
         if (section !== undefined || sawOrigin) fail('ERR_SDP_BAD_ORIGIN', '"o=" must appear once, at session level');
         const o = ORIGIN.exec(value);
-        if (o === null || !DIGITS_ONLY.test(o[2]!) || !DIGITS_ONLY.test(o[3]!) || (o[5] !== '4' && o[5] !== '6')) {
+        if (o === null || !DIGITS_ONLY.test(o[2]!) || !DIGITS_ONLY.test(o[3]!)) {
           fail('ERR_SDP_BAD_ORIGIN', 'expected "o=<user> <sess-id> <sess-version> IN IP4|IP6 <address>"');
         }
         session.origin = {
@@ -356,7 +358,9 @@ function parseMediaAttribute(
       if (f === null || f[1] === '' || !(pt >= 0 && pt <= 127)) fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "fmtp:<pt 0..127> <parameters>"');
       // Several fmtp lines for one PT merge; a Map keeps this linear however many lines come.
       const merged = pending.fmtp.get(pt) ?? new Map<string, string>();
-      for (const [k, v] of Object.entries(parseFmtp(f![2]!))) merged.set(k, v);
+      const rest = f![2]!;
+      const end = rest.search(WHITESPACE_BUT_SPACE);
+      for (const [k, v] of Object.entries(parseFmtp(end < 0 ? rest : rest.slice(0, end)))) merged.set(k, v);
       pending.fmtp.set(pt, merged);
       return;
     }
