@@ -16,18 +16,40 @@ export interface Rng {
   fill?(target: Uint8Array, offset: number, length: number): void;
 }
 
-/** Cryptographically secure randomness (for credentials, tie-breakers, cookies, keys). */
+/** Bytes `cryptoRng` draws from the OS at once. */
+const CRYPTO_POOL_BYTES = 4096;
+const cryptoPool = Buffer.allocUnsafe(CRYPTO_POOL_BYTES);
+let cryptoPoolOffset = CRYPTO_POOL_BYTES;
+
+/** The offset of `n` unused bytes of the pool, refilled from the OS when it runs out. */
+function takeFromCryptoPool(n: number): number {
+  if (cryptoPoolOffset + n > CRYPTO_POOL_BYTES) {
+    randomFillSync(cryptoPool);
+    cryptoPoolOffset = 0;
+  }
+  const at = cryptoPoolOffset;
+  cryptoPoolOffset += n;
+  return at;
+}
+
+/**
+ * Cryptographically secure randomness (for credentials, tie-breakers, cookies, keys). Small draws
+ * come from a 4 KiB block drawn from the OS at once and never handed out twice: every
+ * RTCPeerConnection draws several SSRCs, a session id and a CNAME, and one OpenSSL call per
+ * value was about 0.1 ms of a connection's setup (docs/peer.md "Setup cost").
+ */
 export const cryptoRng: Rng = {
   uint32(): number {
-    const b = new Uint32Array(1);
-    randomFillSync(b);
-    return b[0]!;
+    return cryptoPool.readUInt32BE(takeFromCryptoPool(4));
   },
   float(): number {
     return cryptoRng.uint32() / 0x1_0000_0000;
   },
   bytes(n: number): Buffer {
-    return cryptoRandomBytes(n);
+    if (n > CRYPTO_POOL_BYTES / 4) return cryptoRandomBytes(n);
+    const at = takeFromCryptoPool(n);
+    // A copy: the pool is refilled later and callers keep what they get.
+    return Buffer.from(cryptoPool.subarray(at, at + n));
   },
   fill(target: Uint8Array, offset: number, length: number): void {
     randomFillSync(target, offset, length);

@@ -8,10 +8,18 @@ export interface TransportAddress {
   readonly port: number;
 }
 
+/**
+ * Node's isIPv6, asked only of text with a colon (every IPv6 literal has one): its expression is
+ * long, and every candidate and address of a connection's setup goes through here.
+ */
+function isIPv6Literal(address: string): boolean {
+  return address.includes(':') && isIPv6(address);
+}
+
 /** The IP family of a text address: 4, 6, or 0 when it is not an IP literal. */
 export function ipFamily(address: string): 0 | 4 | 6 {
   if (isIPv4(address)) return 4;
-  if (isIPv6(address)) return 6;
+  if (isIPv6Literal(address)) return 6;
   return 0;
 }
 
@@ -54,7 +62,7 @@ export function ipv4Number(address: string): number {
 /** Parses an IPv4 or IPv6 literal into 4 or 16 bytes; undefined when it is not one. */
 export function ipToBytes(address: string): Buffer | undefined {
   if (isIPv4(address)) return Buffer.from(address.split('.').map(Number));
-  if (!isIPv6(address)) return undefined;
+  if (!isIPv6Literal(address)) return undefined;
   let text = address;
   const zone = text.indexOf('%');
   if (zone >= 0) text = text.slice(0, zone);
@@ -108,6 +116,6 @@ export function bytesToIp(bytes: Uint8Array): string {
 
 /** Canonical text of an IP literal (so `::0001` and `::1` compare equal); other text unchanged. */
 export function canonicalIp(address: string): string {
-  const b = isIPv6(address) ? ipToBytes(address) : undefined;
+  const b = isIPv6Literal(address) ? ipToBytes(address) : undefined;
   return b ? bytesToIp(b) : address;
 }
