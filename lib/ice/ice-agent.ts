@@ -632,6 +632,24 @@ export class IceAgent {
     this.lastSentOnSelectedAt = Math.max(this.lastSentOnSelectedAt, now);
   }
 
+  /**
+   * `count` Binding requests on the selected pair that the shared port answered natively since the
+   * last call (the peer's consent checks, RFC 7675 §5.1; docs/ice.md "Consent checks answered
+   * natively"): counted as received and answered, as {@link handleInput} would have. A lite agent
+   * hears its peer only through them, so they refresh its selected pair (RFC 8445 §7.3.1.5 for lite).
+   * Returns true when that may have changed state, events or the next timeout (drain them then).
+   */
+  noteRequestsAnswered(now: number, count: number): boolean {
+    now = this.tick(now);
+    if (count <= 0 || this.connectionState === 'closed') return false;
+    this.stats.requestsReceived += count;
+    this.stats.responsesSent += count;
+    if (this.mode !== 'lite' || !this.selected) return false;
+    this.selected.lastHeardAt = now;
+    this.updateConnectionState(now);
+    return true;
+  }
+
   // ---- inputs -------------------------------------------------------------------------
 
   /** Processes one STUN datagram. Never throws for bad input; drops are counted. */
