@@ -427,8 +427,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     return info.Env().Undefined();
   }
 
-  // takeConsentAnswers(out Uint32Array) -> pairs written: (id, answered since the last take), one call
-  // per tick for every registration of the port.
+  // takeConsentAnswers(out Uint32Array) -> triples written: (id, answered since the last take, of
+  // those with USE-CANDIDATE), one call per tick for every registration of the port.
   Napi::Value TakeConsentAnswers(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
@@ -436,7 +436,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       return env.Undefined();
     }
     Napi::Uint32Array out = info[0].As<Napi::Uint32Array>();
-    return Napi::Number::New(env, static_cast<double>(consent_.take_answered(out.Data(), out.ElementLength() / 2)));
+    return Napi::Number::New(env, static_cast<double>(consent_.take_answered(out.Data(), out.ElementLength() / 3)));
   }
 
   // consentStats() -> { answered, declined, registrations }

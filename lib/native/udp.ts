@@ -63,12 +63,13 @@ export interface NativeUdpSocket {
   connectFlow(open: boolean, family: 4 | 6, ip: string, port: number): boolean;
   /**
    * Answers consent checks from the remote of `addressRecord` natively (native/stun/stun_consent_responder.hpp):
-   * USERNAME `localUfrag:remoteUfrag`, MESSAGE-INTEGRITY with `password`, the peer in the other role.
+   * USERNAME `localUfrag:remoteUfrag`, MESSAGE-INTEGRITY with `password`, the peer in the other role
+   * (USE-CANDIDATE only from a controlling peer, counted apart).
    * Returns the registration id (0: refused).
    */
   addConsentResponder(addressRecord: Uint8Array, localUfrag: string, remoteUfrag: string, password: string, controlling: boolean): number;
   removeConsentResponder(id: number): void;
-  /** Writes (id, answered since the last take) pairs into `out`; returns the pairs written. */
+  /** Writes (id, answered since the last take, of those with USE-CANDIDATE) triples into `out`; returns the triples written. */
   takeConsentAnswers(out: Uint32Array): number;
   consentStats(): NativeConsentStats;
   close(): void;

@@ -757,12 +757,15 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     return { localUfrag: local.ufrag, remoteUfrag: remote.ufrag, password: local.password, controlling: this.agent.role === 'controlling' };
   }
 
-  /** @internal `count` consent checks on the selected pair were answered natively since the last call. */
-  consentAnswered(count: number): void {
+  /**
+   * @internal `count` consent checks from `remote` on the port were answered natively since the last
+   * call, `nominations` of them with USE-CANDIDATE.
+   */
+  consentAnswered(count: number, nominations: number, remote: TransportAddress): void {
     if (this.closed) return;
     let changed = false;
     try {
-      changed = this.agent.noteRequestsAnswered(this.clock.now(), count);
+      changed = this.agent.noteRequestsAnswered(this.clock.now(), count, nominations, this.mux?.local, remote);
     } catch (err) {
       reportListenerError(err);
     }

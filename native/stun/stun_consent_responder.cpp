@@ -48,13 +48,14 @@ void Integrity(const HmacSha1& key, const uint8_t* msg, size_t covered, uint16_t
 }  // namespace
 
 size_t stun_consent_answer(const uint8_t* req, size_t len, const StunConsentCredentials& creds,
-                           const UdpRemoteKey& source, uint8_t* out) noexcept {
+                           const UdpRemoteKey& source, uint8_t* out, bool* use_candidate) noexcept {
   // Header (RFC 8489 §5): a Binding request with the magic cookie, its length the rest of the datagram.
   if (len < kStunHeaderLen || len % 4 != 0 || creds.key == nullptr) return 0;
   if (Read16(req) != kBindingRequest || Read32(req + 4) != kMagicCookie || Read16(req + 2) != len - kStunHeaderLen) return 0;
   bool username_ok = false;
   bool controlling = false;
   bool controlled = false;
+  bool nominating = false;
   size_t integrity_at = 0;    // offset of MESSAGE-INTEGRITY, 0: none
   size_t fingerprint_at = 0;  // offset of FINGERPRINT, 0: none
   size_t at = kStunHeaderLen;
@@ -92,7 +93,9 @@ size_t stun_consent_answer(const uint8_t* req, size_t len, const StunConsentCred
         controlling = true;
         break;
       case kAttrUseCandidate:
-        return 0;  // a nomination: the agent decides (RFC 8445 §7.3.1.5)
+        if (length != 0) return 0;
+        nominating = true;
+        break;
       default:
         // An unknown comprehension-required attribute gets a 420 from the agent (RFC 8489 §6.3.1.1).
         if (type < 0x8000) return 0;
@@ -103,6 +106,8 @@ size_t stun_consent_answer(const uint8_t* req, size_t len, const StunConsentCred
   if (!username_ok || integrity_at == 0 || fingerprint_at == 0) return 0;
   // Role (RFC 8445 §7.3.1.1): only the peer's opposite role is answered here; a conflict is the agent's.
   if (creds.controlling ? (!controlled || controlling) : (!controlling || controlled)) return 0;
+  // Only a controlling peer nominates (RFC 8445 §7.3.1.5); the agent applies it from the counts.
+  if (nominating && creds.controlling) return 0;
   // FINGERPRINT first (cheap), then MESSAGE-INTEGRITY, compared in constant time.
   if (stun_fingerprint(req, fingerprint_at, static_cast<uint16_t>(len - kStunHeaderLen)) != Read32(req + fingerprint_at + 4)) return 0;
   uint8_t mac[kStunIntegrityLen];
@@ -132,6 +137,7 @@ size_t stun_consent_answer(const uint8_t* req, size_t len, const StunConsentCred
   Write32(out + w + 4, stun_fingerprint(out, w, total));
   w += 8;
   Write16(out + 2, total);
+  if (use_candidate) *use_candidate = nominating;
   return w;
 }
 
@@ -184,7 +190,8 @@ int StunConsentResponder::answer_batch(const UdpRecvTarget& target, int n, uint8
     Entry& e = it->second;
     const StunConsentCredentials creds{e.username, e.key.get(), e.controlling};
     uint8_t* out = answers_.data() + items_.size() * kStunConsentAnswerMax;
-    const size_t written = stun_consent_answer(data, length, creds, source, out);
+    bool nominating = false;
+    const size_t written = stun_consent_answer(data, length, creds, source, out, &nominating);
     if (written == 0) {
       counters_.declined += 1;
       continue;
@@ -192,6 +199,7 @@ int StunConsentResponder::answer_batch(const UdpRecvTarget& target, int n, uint8
     items_.push_back(UdpSendItem{out, static_cast<uint32_t>(written), reinterpret_cast<const sockaddr*>(&e.destination.storage), e.destination.length});
     status[i] = kRecvConsentAnswered;
     counters_.answered += 1;
+    if (nominating) ++e.nominations;
     if (e.answered++ == 0 && !e.dirty) {
       e.dirty = true;
       dirty_.push_back(r->second);
@@ -201,20 +209,22 @@ int StunConsentResponder::answer_batch(const UdpRecvTarget& target, int n, uint8
   return answered;
 }
 
-size_t StunConsentResponder::take_answered(uint32_t* out, size_t max_pairs) {
+size_t StunConsentResponder::take_answered(uint32_t* out, size_t max_entries) {
   size_t written = 0;
   size_t kept = 0;
   for (size_t i = 0; i < dirty_.size(); ++i) {
     const uint32_t id = dirty_[i];
     auto it = entries_.find(id);
     if (it == entries_.end()) continue;  // removed since: its counts went with it
-    if (written == max_pairs) {
+    if (written == max_entries) {
       dirty_[kept++] = id;
       continue;
     }
-    out[2 * written] = id;
-    out[2 * written + 1] = it->second.answered;
+    out[3 * written] = id;
+    out[3 * written + 1] = it->second.answered;
+    out[3 * written + 2] = it->second.nominations;
     it->second.answered = 0;
+    it->second.nominations = 0;
     it->second.dirty = false;
     ++written;
   }

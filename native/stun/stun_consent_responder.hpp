@@ -32,14 +32,16 @@ struct StunConsentCredentials {
  * Answers one Binding request as the agent would for a pair it already selected: returns the length
  * of the success response written to `out` (at least kStunConsentAnswerMax bytes), or 0 when the
  * agent must see the request: not a well-formed Binding request, a USERNAME other than `username`,
- * MESSAGE-INTEGRITY or FINGERPRINT missing or wrong, USE-CANDIDATE (nomination), the same role
- * attribute as ours or none (role conflict, RFC 8445 §7.3.1.1), an unknown comprehension-required
- * attribute (§7.3.1.1's 420 answer), or anything after FINGERPRINT. The response carries the
- * source as XOR-MAPPED-ADDRESS (RFC 8489 §14.2), then MESSAGE-INTEGRITY and FINGERPRINT.
- * Reads only `req[0..len)`.
+ * MESSAGE-INTEGRITY or FINGERPRINT missing or wrong, the same role attribute as ours or none (role
+ * conflict, RFC 8445 §7.3.1.1), USE-CANDIDATE while we are controlling, an unknown
+ * comprehension-required attribute (§7.3.1.1's 420 answer), or anything after FINGERPRINT. The
+ * response carries the source as XOR-MAPPED-ADDRESS (RFC 8489 §14.2), then MESSAGE-INTEGRITY and
+ * FINGERPRINT. USE-CANDIDATE from a controlling peer (libwebrtc sets it on every check of its
+ * selected pair) is answered too and reported in `*use_candidate` (when not null), so that the agent
+ * applies the nomination (RFC 8445 §7.3.1.5). Reads only `req[0..len)`.
  */
 size_t stun_consent_answer(const uint8_t* req, size_t len, const StunConsentCredentials& creds,
-                           const UdpRemoteKey& source, uint8_t* out) noexcept;
+                           const UdpRemoteKey& source, uint8_t* out, bool* use_candidate = nullptr) noexcept;
 
 /** Counters of a responder (UdpSocket stats read them). */
 struct StunConsentCounters {
@@ -75,11 +77,11 @@ class StunConsentResponder {
   const UdpSendItem* responses() const { return items_.data(); }
 
   /**
-   * Writes (id, answered since the last take) pairs for the registrations that answered anything,
-   * at most `max_pairs`, into `out` (2 × max_pairs entries); returns the pairs written. Registrations
-   * not written keep their counts for the next take.
+   * Writes (id, answered, of those with USE-CANDIDATE) triples since the last take for the
+   * registrations that answered anything, at most `max_entries`, into `out` (3 × max_entries
+   * values); returns the triples written. Registrations not written keep their counts for the next take.
    */
-  size_t take_answered(uint32_t* out, size_t max_pairs);
+  size_t take_answered(uint32_t* out, size_t max_entries);
 
   const StunConsentCounters& counters() const { return counters_; }
 
@@ -91,6 +93,7 @@ class StunConsentResponder {
     std::unique_ptr<HmacSha1> key;
     bool controlling = false;
     uint32_t answered = 0;  // since the last take
+    uint32_t nominations = 0;  // of those, with USE-CANDIDATE
     bool dirty = false;
   };
   uint32_t next_id_ = 1;

@@ -147,8 +147,8 @@ int main() {
     CHECK_EQ(stun_consent_answer(longer.data(), longer.size(), creds, src, out), 0u);
   }
   // Built requests: a plain consent check from a controlled peer is answered by a controlling agent;
-  // USE-CANDIDATE, an unknown comprehension-required attribute, no role attribute, both roles, no
-  // USERNAME are the agent's.
+  // USE-CANDIDATE towards a controlling agent, an unknown comprehension-required attribute, no role
+  // attribute, both roles, no USERNAME are the agent's.
   const std::string pw = "server-password-0123456789";
   HmacSha1 server;
   server.Init(reinterpret_cast<const uint8_t*>(pw.data()), pw.size());
@@ -159,6 +159,22 @@ int main() {
     CheckAnswer(out, n, good.data(), {0x00, 0x01, 0x13 ^ 0x21, 0x88 ^ 0x12, 127 ^ 0x21, 0 ^ 0x12, 0 ^ 0xa4, 1 ^ 0x42}, pw);
   }
   CHECK_EQ(stun_consent_answer(good.data(), good.size(), StunConsentCredentials{"srv1:sub1", &server, false}, src, out), 0u);
+  {
+    // USE-CANDIDATE from a controlling peer to a controlled agent: answered and reported.
+    const std::vector<uint8_t> nominating = MakeRequest({Username("srv1:sub1"), Priority(), Role(true), {0x0025, {}}}, pw);
+    bool flag = false;
+    const StunConsentCredentials controlled{"srv1:sub1", &server, false};
+    const size_t n = stun_consent_answer(nominating.data(), nominating.size(), controlled, src, out, &flag);
+    CheckAnswer(out, n, nominating.data(), {0x00, 0x01, 0x13 ^ 0x21, 0x88 ^ 0x12, 127 ^ 0x21, 0x12, 0xa4, 1 ^ 0x42}, pw);
+    CHECK(flag);
+    const std::vector<uint8_t> plain = MakeRequest({Username("srv1:sub1"), Priority(), Role(true)}, pw);
+    flag = true;
+    CHECK(stun_consent_answer(plain.data(), plain.size(), controlled, src, out, &flag) > 0);
+    CHECK(!flag);
+    // USE-CANDIDATE with a value is malformed: the agent's.
+    const std::vector<uint8_t> valued = MakeRequest({Username("srv1:sub1"), Role(true), {0x0025, {1, 2, 3, 4}}}, pw);
+    CHECK_EQ(stun_consent_answer(valued.data(), valued.size(), controlled, src, out, &flag), 0u);
+  }
   const std::vector<std::vector<uint8_t>> declined = {
       MakeRequest({Username("srv1:sub1"), Priority(), Role(false), {0x0025, {}}}, pw),
       MakeRequest({Username("srv1:sub1"), Priority(), Role(false), {0x0030, {1, 2, 3, 4}}}, pw),
@@ -207,11 +223,27 @@ int main() {
   CHECK_MEM(items[0].address, &dest.storage, dest.length);
   CheckAnswer(items[0].data, items[0].length, good.data(), {0x00, 0x01, 0x13 ^ 0x21, 0x88 ^ 0x12, 127 ^ 0x21, 0x12, 0xa4, 1 ^ 0x42}, pw);
   CHECK_EQ(items[1].data[8], 40);  // the second answer carries the second request's transaction id
-  uint32_t taken[8];
+  uint32_t taken[12];
   CHECK_EQ(responder.take_answered(taken, 4), 1u);
   CHECK_EQ(taken[0], id);
   CHECK_EQ(taken[1], 2u);
+  CHECK_EQ(taken[2], 0u);
   CHECK_EQ(responder.take_answered(taken, 4), 0u);
+  {
+    // A controlled registration: nominations are counted apart.
+    const UdpRemoteKey peer = Key4(127, 0, 0, 3, 5000);
+    const uint32_t cid = responder.add(peer, dest, "srv3", "sub3", pw, false);
+    TestRecvBatch nb;
+    nb.add(MakeRequest({Username("srv3:sub3"), Role(true), {0x0025, {}}}, pw, 1), 3, 5000);
+    nb.add(MakeRequest({Username("srv3:sub3"), Role(true)}, pw, 2), 3, 5000);
+    nb.add(MakeRequest({Username("srv3:sub3"), Role(true), {0x0025, {}}}, pw, 3), 3, 5000);
+    CHECK_EQ(responder.answer_batch(nb.target(), nb.n, nb.status), 3);
+    CHECK_EQ(responder.take_answered(taken, 4), 1u);
+    CHECK_EQ(taken[0], cid);
+    CHECK_EQ(taken[1], 3u);
+    CHECK_EQ(taken[2], 2u);
+    CHECK(responder.remove(cid));
+  }
   // A status other than "not routed" is not looked at (e.g. a slot an earlier stage consumed).
   TestRecvBatch handled;
   handled.add(good, 1, 5000);

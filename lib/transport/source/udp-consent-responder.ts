@@ -22,7 +22,7 @@ export class UdpConsentResponder {
   private readonly socket: UdpSocket;
   private readonly byTransport = new Map<IceTransport, Registration>();
   private readonly byId = new Map<number, IceTransport>();
-  private readonly taken = new Uint32Array(2 * 256);
+  private readonly taken = new Uint32Array(3 * 256);
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(socket: UdpSocket) {
@@ -87,17 +87,18 @@ export class UdpConsentResponder {
   private take(): void {
     const out = this.taken;
     for (;;) {
-      const pairs = this.socket.takeConsentAnswers(out);
-      for (let i = 0; i < pairs; i++) {
-        const transport = this.byId.get(out[2 * i]!);
-        if (!transport) continue;
+      const entries = this.socket.takeConsentAnswers(out);
+      for (let i = 0; i < entries; i++) {
+        const transport = this.byId.get(out[3 * i]!);
+        const registration = transport && this.byTransport.get(transport);
+        if (!transport || !registration) continue;
         try {
-          transport.consentAnswered(out[2 * i + 1]!);
+          transport.consentAnswered(out[3 * i + 1]!, out[3 * i + 2]!, registration.remote);
         } catch (err) {
           reportListenerError(err);
         }
       }
-      if (pairs < out.length / 2) return;
+      if (entries < out.length / 3) return;
     }
   }
 

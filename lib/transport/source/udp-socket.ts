@@ -569,7 +569,7 @@ export class UdpSocket {
     if (!this.isClosed) this.native.removeConsentResponder(id);
   }
 
-  /** @internal (id, answered since the last take) pairs into `out`; returns the pairs written. */
+  /** @internal (id, answered since the last take, of those with USE-CANDIDATE) triples into `out`; returns the triples written. */
   takeConsentAnswers(out: Uint32Array): number {
     return this.isClosed ? 0 : this.native.takeConsentAnswers(out);
   }

@@ -1,8 +1,9 @@
 // Consent checks answered natively on a UdpMux port (docs/ice.md "Consent checks answered natively";
 // RFC 7675 §5.1, RFC 8445 §7.3.1): once a pair on the port is selected, the peer's checks are answered
 // inside the receive batch and never reach the server's agent as datagrams; the agent still counts
-// them (requestsReceived / responsesSent), the peer keeps consent, a lite server hears its peer
-// through them, and a forged check from the peer's own address is left to the agent, which drops it.
+// them (requestsReceived / responsesSent), the peer keeps consent, a nominating check on the selected
+// pair is answered too, a lite server hears its peer through them, and a forged check from the peer's
+// own address is left to the agent, which drops it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IceTransport, type IceTransportOptions } from '../../../lib/transport/ice-transport.js';
@@ -96,6 +97,44 @@ test('a forged check from the peer\'s own address is left to the agent, which dr
     own.socket.flush();
     await until(() => server.agent.stats.drops['bad-integrity'] - bad0 >= 3, 10_000, 'the agent dropped the forged checks');
     assert.ok(socket.consentStats.declined - declined0 >= 3, 'counted as left to JavaScript');
+    assert.ok(up(server) && up(client));
+  } finally {
+    client.close();
+    server.close();
+    mux.close();
+  }
+});
+
+test('a nominating check (USE-CANDIDATE from the controlling peer) on the selected pair is answered natively too', async () => {
+  const { mux, server, client, socket } = await connect({ consentIntervalMs: 100 });
+  try {
+    await until(() => socket.consentStats.answered >= 3, 30_000, 'native answers');
+    const own = client.localSockets[0];
+    assert.ok(own, 'the client has its own socket');
+    const creds = server.consentCredentials();
+    assert.ok(creds && !creds.controlling, 'the server is controlled');
+    const selected = server.selectedPair;
+    const answered0 = socket.consentStats.answered;
+    const unmatched0 = client.agent.stats.drops['unmatched-response'];
+    const requests0 = server.agent.stats.requestsReceived;
+    // As libwebrtc sends them on its selected pair: the right credentials, ICE-CONTROLLING, USE-CANDIDATE.
+    const password = Buffer.from(creds.password);
+    for (let i = 0; i < 3; i++) {
+      const check = new StunMessage(StunMethod.Binding, StunClass.Request, Buffer.alloc(12, 40 + i))
+        .addString(StunAttr.Username, `${creds.localUfrag}:${creds.remoteUfrag}`)
+        .addUint32(StunAttr.Priority, 0x6e0001ff)
+        .addUint64(StunAttr.IceControlling, 1n)
+        .addFlag(StunAttr.UseCandidate)
+        .encode({ integrityKey: password, fingerprint: true });
+      own.socket.send(check, mux.local.port, mux.local.address);
+    }
+    own.socket.flush();
+    // Answered by the port: the client's agent gets three responses it never asked for.
+    await until(() => client.agent.stats.drops['unmatched-response'] - unmatched0 >= 3, 10_000, 'the answers reached the client');
+    assert.ok(socket.consentStats.answered - answered0 >= 3);
+    // The agent counts them at the next tick and the nomination keeps the selected pair.
+    await until(() => server.agent.stats.requestsReceived - requests0 >= 3, 10_000, 'the agent counted them');
+    assert.deepEqual(server.selectedPair, selected);
     assert.ok(up(server) && up(client));
   } finally {
     client.close();
