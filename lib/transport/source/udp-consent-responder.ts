@@ -13,7 +13,7 @@ export const CONSENT_TICK_MS = 1000;
 interface Registration {
   id: number;
   remote: TransportAddress;
-  /** The credentials and role registered, to notice a change at the next tick. */
+  /** The credentials and role registered, to notice when the agent reports a change. */
   signature: string;
 }
 
