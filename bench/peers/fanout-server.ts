@@ -44,8 +44,13 @@ function oursRelay(udpMux?: UdpMux): ServerRelay {
 
 async function oursNativeRelay(): Promise<ServerRelay> {
   // PWT_FANOUT_GRO=0 (diagnostics, not for published runs): the shared port without UDP_GRO, to
-  // measure what receiving a publisher's burst as one buffer saves.
-  const mux = await UdpMux.bind({ address: '127.0.0.1', ...(process.env['PWT_FANOUT_GRO'] === '0' ? { gro: false } : {}) });
+  // measure what receiving a publisher's burst as one buffer saves. PWT_FANOUT_NATIVE_CONSENT=0 (the
+  // same): consent checks answered by the ICE agents in JavaScript (docs/ice.md "Consent checks answered natively").
+  const mux = await UdpMux.bind({
+    address: '127.0.0.1',
+    ...(process.env['PWT_FANOUT_GRO'] === '0' ? { gro: false } : {}),
+    ...(process.env['PWT_FANOUT_NATIVE_CONSENT'] === '0' ? { nativeConsent: false } : {}),
+  });
   const router = Router.create(mux);
   let producer: Promise<Producer> | undefined;
   const keep: RTCPeerConnection[] = [];

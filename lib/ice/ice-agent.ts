@@ -670,6 +670,39 @@ export class IceAgent {
     this.lastSentOnSelectedAt = Math.max(this.lastSentOnSelectedAt, now);
   }
 
+  /**
+   * `count` Binding requests from `remote` to the local base `local` that the shared port answered
+   * natively since the last call (the peer's consent checks on the selected pair, RFC 7675 §5.1;
+   * docs/ice.md "Consent checks answered natively"): counted as received and answered, as
+   * {@link handleInput} would have. `nominations` of them carried USE-CANDIDATE from a controlling
+   * peer: the pair is nominated as a request would nominate it (RFC 8445 §7.3.1.5). A lite agent
+   * hears its peer only through these requests, so they refresh its selected pair.
+   * Returns true when that may have changed state, events or the next timeout (drain them then).
+   */
+  noteRequestsAnswered(now: number, count: number, nominations = 0, local?: TransportAddress, remote?: TransportAddress): boolean {
+    now = this.tick(now);
+    if (count <= 0 || this.connectionState === 'closed') return false;
+    this.stats.requestsReceived += count;
+    this.stats.responsesSent += count;
+    let changed = false;
+    if (nominations > 0 && this.roleValue === 'controlled' && local && remote) {
+      // As onRequest: the host (or relay) entry on that base, the remote candidate, their pair.
+      const entry = this.localEntries.find((e) => sameAddress(e.base, local) && (e.candidate.type === 'host' || e.candidate.type === 'relay'));
+      const rc = entry && this.remoteCandidates.find((c) => c.address === remote.address && c.port === remote.port && c.protocol === entry.candidate.protocol);
+      const pair = rc && this.pairs.find((p) => p.local === entry && p.remote === rc);
+      if (pair && (this.mode === 'lite' || pair.state === 'succeeded')) {
+        this.nominate(now, this.mode === 'lite' ? pair : pair.validPair ?? pair);
+        changed = true;
+      }
+    }
+    if (this.mode === 'lite' && this.selected) {
+      this.selected.lastHeardAt = now;
+      this.updateConnectionState(now);
+      changed = true;
+    }
+    return changed;
+  }
+
   // ---- inputs -------------------------------------------------------------------------
 
   /** Processes one STUN datagram. Never throws for bad input; drops are counted. */

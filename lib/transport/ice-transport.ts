@@ -204,6 +204,8 @@ export interface IceMuxPort {
    * none any more); a shared port may steer that flow in the kernel (docs/scaling.md "Connected flow sockets").
    */
   select?(transport: IceTransport, remote: TransportAddress | undefined): void;
+  /** The transport's credentials or role changed: what the port answers natively for it must follow. */
+  refreshConsent?(transport: IceTransport): void;
   /**
    * A TCP port's native SRTP route for the connection from `remote` (docs/udp.md "TCP framing"):
    * frames unprotected in the read batch, sends protected and framed at flush. Undefined: none.
@@ -717,6 +719,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   setRemoteParameters(params: IceParameters): void {
     this.assertOpen();
     this.agent.setRemoteCredentials(this.clock.now(), { ufrag: params.usernameFragment, password: params.password }, { lite: params.iceLite ?? false });
+    this.mux?.refreshConsent?.(this);
     this.flush();
   }
 
@@ -732,6 +735,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.assertOpen();
     const creds = this.agent.restart(this.clock.now());
     this.mux?.register(this, creds.ufrag);
+    this.mux?.refreshConsent?.(this);
     this.tcpPort?.register(this, creds.ufrag);
     this.flush();
     return creds;
@@ -772,6 +776,40 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     }
     this.agent.noteDataSent(this.clock.now());
     return true;
+  }
+
+  /**
+   * @internal What the port's native responder answers this transport's consent checks with (docs/ice.md
+   * "Consent checks answered natively"): the agent's current credentials and role; undefined before
+   * the remote credentials are known or once closed.
+   */
+  consentCredentials(): { localUfrag: string; remoteUfrag: string; password: string; controlling: boolean } | undefined {
+    const remote = this.agent.remoteCredentials;
+    if (this.closed || !remote) return undefined;
+    const local = this.agent.localCredentials;
+    return { localUfrag: local.ufrag, remoteUfrag: remote.ufrag, password: local.password, controlling: this.agent.role === 'controlling' };
+  }
+
+  /**
+   * @internal `count` consent checks from `remote` on the port were answered natively since the last
+   * call, `nominations` of them with USE-CANDIDATE.
+   */
+  consentAnswered(count: number, nominations: number, remote: TransportAddress): void {
+    if (this.closed) return;
+    let changed = false;
+    try {
+      changed = this.agent.noteRequestsAnswered(this.clock.now(), count, nominations, this.mux?.local, remote);
+    } catch (err) {
+      reportListenerError(err);
+    }
+    if (!changed) return;
+    try {
+      this.flush();
+    } catch (err) {
+      reportListenerError(err);
+    } finally {
+      if (!this.closed) this.armTimer();
+    }
   }
 
   /** Closes sockets, releases TURN allocations and stops timers. Idempotent. */
@@ -1142,6 +1180,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           this.resolveMdns(e.name);
           break;
         case 'role':
+          // The port's native consent answers depend on the role (docs/ice.md "Consent checks answered natively").
+          this.mux?.refreshConsent?.(this);
           break;
       }
     }

@@ -11,6 +11,7 @@ import {
   nativeUdpCounterCount,
   type NativeUdpSocket,
   type NativeHandoffOptions,
+  type NativeConsentStats,
 } from '../../native/udp.js';
 import type { SrtpSession } from '../../srtp/srtp-session.js';
 
@@ -139,10 +140,12 @@ export interface UdpSrtpRoute {
  * `forwarded` (255): a ForwardEngine consumed the clear packet natively (docs/sfu.md): skip it;
  * `handedOff` (254): passed to the worker that owns its flow on a shared port (docs/scaling.md): skip it.
  * `rejected` (253): a plain/pipe transport's filter refused it (docs/scaling.md): skip it.
+ * `consentAnswered` (251): a consent check on a selected pair answered natively (docs/ice.md
+ * "Consent checks answered natively"): skip it.
  * `channelDataMalformed` (252): ChannelData of a routed TURN channel whose length runs past the
  * datagram (RFC 8656 §12.6): dropped and counted natively, skip it.
  */
-export const UdpSrtpStatus = { none: 0, unprotected: 1, refusedBase: 2, channelDataMalformed: 252, rejected: 253, handedOff: 254, forwarded: 255 } as const;
+export const UdpSrtpStatus = { none: 0, unprotected: 1, refusedBase: 2, consentAnswered: 251, channelDataMalformed: 252, rejected: 253, handedOff: 254, forwarded: 255 } as const;
 
 /** A resolved destination; reuse it on hot paths instead of (port, address) strings. */
 export interface UdpDestination {
@@ -601,6 +604,30 @@ export class UdpSocket {
   connectFlow(open: boolean, remote: { address: string; port: number }): boolean {
     if (this.isClosed) return false;
     return this.native.connectFlow(open, remote.address.includes(':') ? 6 : 4, remote.address, remote.port);
+  }
+
+  /**
+   * @internal Answers consent checks from `remote` natively inside the receive batch (docs/ice.md
+   * "Consent checks answered natively"); returns the registration id (0: refused or closed).
+   */
+  addConsentResponder(remote: UdpDestination, localUfrag: string, remoteUfrag: string, password: string, controlling: boolean): number {
+    if (this.isClosed) return 0;
+    return this.native.addConsentResponder(remote.record, localUfrag, remoteUfrag, password, controlling);
+  }
+
+  /** @internal Sends that remote's STUN to JavaScript again. */
+  removeConsentResponder(id: number): void {
+    if (!this.isClosed) this.native.removeConsentResponder(id);
+  }
+
+  /** @internal (id, answered since the last take, of those with USE-CANDIDATE) triples into `out`; returns the triples written. */
+  takeConsentAnswers(out: Uint32Array): number {
+    return this.isClosed ? 0 : this.native.takeConsentAnswers(out);
+  }
+
+  /** Consent checks answered natively on this socket, and STUN from registered remotes left to JavaScript. */
+  get consentStats(): NativeConsentStats {
+    return this.isClosed ? { answered: 0, declined: 0, registrations: 0 } : this.native.consentStats();
   }
 
   /** @internal Claims (or releases) Binding requests naming the local `ufrag` for this worker. */
