@@ -4,6 +4,7 @@
 // suite and reads the counts (docs/bench/README.md "fanout load generator"). The same client for every relay.
 import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { parseSdp } from '../../lib/sdp/parse.js';
 import type { SdpMediaSection, SdpSessionDescription } from '../../lib/sdp/model.js';
@@ -223,7 +224,7 @@ for (const step of steps) {
     const socket = m.sendSyscalls === undefined ? undefined : { sendSyscalls: m.sendSyscalls, packetsSent: m.packetsSent!, gsoSends: m.gsoSends!, sendBlocked: m.sendBlocked!, recvSyscalls: m.recvSyscalls!, packetsReceived: m.packetsReceived!, jsCalls: m.jsCalls ?? 0 };
     rounds.push({
       forwarded: m.forwarded!, serverCpuUs: m.cpuUs!, ...(m.userUs !== undefined ? { serverUserUs: m.userUs } : {}), wallMs: m.wallMs!,
-      delivered: c.unique, offered: sent * task.subscribers, published: sent,
+      delivered: c.unique, offered: sent * task.subscribers, published: sent, loadAverage: loadavg()[0]!,
       client: {
         minDelivered: c.minUnique, duplicates: c.duplicates, outOfOrder: c.outOfOrder, cpuUs: c.cpuUs - before.cpuUs,
         foreign: c.foreign - before.foreign, unauthenticated: c.unauthenticated - before.unauthenticated,

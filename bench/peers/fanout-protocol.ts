@@ -60,6 +60,8 @@ export interface FanoutRound {
   /** Sequence numbers NACKed to the server, and of those not in its cache, by the end of the round (relays that report it). */
   nacked?: number;
   nackMisses?: number;
+  /** The machine's 1-minute load average at the end of the round (2 cores shared with other work). */
+  loadAverage?: number;
   /** What the native client counted in the round (absent with the JavaScript client). */
   client?: FanoutClientRound;
   /** The step of `FanoutTask.steps` the round measured (absent without steps). */
