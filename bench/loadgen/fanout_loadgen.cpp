@@ -275,11 +275,14 @@ class LoadGenerator {
         const uint64_t i = p.sent + n;
         bool marker = false;
         if (p.frames) {
-          // Frame f holds the packets [round(f·rate/30), round((f+1)·rate/30)); one timestamp each.
-          const uint64_t frame = static_cast<uint64_t>(std::floor(static_cast<double>(i) * 30 / p.rate));
+          // Frame f holds the packets [round(f·rate/30), round((f+1)·rate/30)), as sent above; one timestamp each.
+          auto frame_end = [&](uint64_t f) { return static_cast<uint64_t>(std::llround(static_cast<double>(f + 1) * p.rate / 30)); };
+          uint64_t frame = static_cast<uint64_t>(static_cast<double>(i) * 30 / p.rate);
+          while (frame > 0 && frame_end(frame - 1) > i) --frame;
+          while (frame_end(frame) <= i) ++frame;
           if (i == 0 || frame != p.frame) p.timestamp += 3000;
           p.frame = frame;
-          marker = static_cast<uint64_t>(std::llround(static_cast<double>(frame + 1) * p.rate / 30)) == i + 1;
+          marker = frame_end(frame) == i + 1;
         } else {
           p.timestamp += 960;
         }

@@ -20,6 +20,8 @@ constexpr size_t kBatch = 64;
 constexpr size_t kSlot = 2048;
 constexpr uint64_t kCheckIntervalUs = 50'000;
 constexpr uint32_t kMaxChecks = 400;  // 20 s of checks before the connection is failed
+/** Consent checks once a pair works: every 5 s (RFC 7675 §5.1 randomizes 4-6 s; one loop, no need here). */
+constexpr uint64_t kConsentIntervalUs = 5'000'000;
 constexpr uint64_t kReportIntervalUs = 1'000'000;
 /** Seconds between 1900 (NTP) and 1970 (Unix), RFC 5905 §6. */
 constexpr uint64_t kNtpUnixOffset = 2'208'988'800ull;
@@ -160,20 +162,21 @@ bool LoadConnection::Validated(const sockaddr_in& from) const {
 }
 
 void LoadConnection::SendCheck(uint64_t now_us) {
-  if (checks_sent_ >= kMaxChecks) {
+  if (!check_succeeded_ && checks_sent_ >= kMaxChecks) {
     if (!selected_) Fail("ICE: no answer to connectivity checks");
+    next_check_us_ = UINT64_MAX;
     return;
   }
-  if (checks_sent_ == 0 || !check_succeeded_) RAND_bytes(check_transaction_, sizeof check_transaction_);
+  // A new transaction each time: a check until one succeeds, then a consent check (RFC 7675 §5.1).
+  RAND_bytes(check_transaction_, sizeof check_transaction_);
   uint8_t msg[kStunMaxMessage];
   // Host candidate priority, RFC 8445 §5.1.2.1 (type preference 126, local preference 65535, component 1).
   const uint32_t priority = (126u << 24) | (65535u << 8) | 255u;
   const size_t n = WriteBindingRequest(msg, check_transaction_, remote_.ufrag + ":" + ufrag_, remote_.password,
-                                       priority, remote_.remote_controlling ? false : true, tiebreaker_,
-                                       !remote_.remote_controlling);
-  SendRaw(msg, n, candidate_);
+                                       priority, !remote_.remote_controlling, tiebreaker_, !remote_.remote_controlling);
+  SendRaw(msg, n, check_succeeded_ ? peer_ : candidate_);
   ++checks_sent_;
-  next_check_us_ = now_us + kCheckIntervalUs;
+  next_check_us_ = now_us + (check_succeeded_ ? kConsentIntervalUs : kCheckIntervalUs);
 }
 
 void LoadConnection::FlushDtls() {
@@ -291,6 +294,8 @@ void LoadConnection::HandleStun(const uint8_t* data, size_t len, const sockaddr_
     ++counters_.stun_dropped;
     return;
   }
+  ++counters_.checks_answered;
+  if (check_succeeded_) return;  // a consent check's answer
   check_succeeded_ = true;
   Validate(candidate_);
   Select(candidate_);
@@ -476,8 +481,8 @@ void LoadConnection::Tick(uint64_t now_us) {
     next_tick_us_ = UINT64_MAX;
     return;
   }
-  // Checks until one succeeded; the controlling side nominates with them (RFC 8445 §8.1.1).
-  if (!check_succeeded_ && now_us >= next_check_us_) SendCheck(now_us);
+  // Checks until one succeeded (the controlling side nominates with them, RFC 8445 §8.1.1), then consent checks.
+  if (now_us >= next_check_us_) SendCheck(now_us);
   if (dtls_ && dtls_->TimeoutUs() == 0) {
     dtls_->HandleTimeout();
     FlushDtls();
@@ -488,7 +493,7 @@ void LoadConnection::Tick(uint64_t now_us) {
     next_report_us_ = now_us + kReportIntervalUs;
   }
   uint64_t next = srtp_.keyed() ? next_report_us_ : now_us + 20'000;
-  if (!check_succeeded_ && next_check_us_ < next) next = next_check_us_;
+  if (next_check_us_ < next) next = next_check_us_;
   if (dtls_) {
     const int64_t t = dtls_->TimeoutUs();
     if (t >= 0 && now_us + static_cast<uint64_t>(t) < next) next = now_us + static_cast<uint64_t>(t);
@@ -498,7 +503,8 @@ void LoadConnection::Tick(uint64_t now_us) {
 
 std::string LoadConnection::Describe() const {
   static const char* kDtlsStates[] = {"new", "connecting", "connected", "closed", "failed"};
-  std::string s = "checks=" + std::to_string(checks_sent_) + " checkSucceeded=" + std::to_string(check_succeeded_) +
+  std::string s = "checks=" + std::to_string(checks_sent_) + " answered=" + std::to_string(counters_.checks_answered) +
+                  " checkSucceeded=" + std::to_string(check_succeeded_) +
                   " selected=" + std::to_string(selected_) + " dtls=" +
                   (dtls_ ? kDtlsStates[static_cast<int>(dtls_->state())] : "none") +
                   " dtlsIn=" + std::to_string(dtls_ ? dtls_->counters().datagrams_in : 0) +

@@ -1,5 +1,5 @@
 // One connection of the fanout load generator: a UDP socket on loopback, ICE with one host candidate
-// (RFC 8445 §7.2-7.3: checks sent and answered, so consent, RFC 7675, is answered too), DTLS-SRTP
+// (RFC 8445 §7.2-7.3: checks sent and answered; RFC 7675 consent checks sent every 5 s and answered), DTLS-SRTP
 // over the core's DtlsEngine (RFC 5764), SRTP/SRTCP over its SrtpSession (RFC 3711), and what a real
 // endpoint sends: a subscriber's receiver reports (RFC 3550 §6.4.2) and generic NACKs (RFC 4585
 // §6.2.1), a publisher's sender reports (RFC 3550 §6.4.1) (docs/bench/README.md "fanout load generator").
@@ -59,6 +59,8 @@ struct ConnectionCounters {
   uint64_t nacked_sequences = 0;
   uint64_t rtp_sent = 0;
   uint64_t reports_sent = 0;
+  /** Our checks the peer answered (the first connectivity check, then consent checks every 5 s). */
+  uint64_t checks_answered = 0;
 };
 
 /** One connection. Not thread-safe; the load generator's single loop drives it. */

@@ -1,7 +1,7 @@
 // Builds the fanout load generator (bench/loadgen/*.cpp over the core's DTLS, SRTP and STUN code,
 // against the system OpenSSL) into bench/.build once per source change, like the forward-path suite.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,9 +22,12 @@ export function buildFanoutLoadgen(): string {
   const built = existsSync(bin) ? statSync(bin).mtimeMs : 0;
   if (all.some((f) => statSync(f).mtimeMs > built)) {
     mkdirSync(buildDir, { recursive: true });
-    const r = spawnSync('g++', ['-std=c++17', '-O2', '-Wall', '-Wextra', '-Wno-missing-field-initializers', '-I', root, '-o', bin,
+    // Built under a name of its own and renamed, so that a process starting it meanwhile never runs half a binary.
+    const tmp = `${bin}.${process.pid}`;
+    const r = spawnSync('g++', ['-std=c++17', '-O2', '-Wall', '-Wextra', '-Wno-missing-field-initializers', '-I', root, '-o', tmp,
       ...all.filter((f) => f.endsWith('.cpp')), '-lssl', '-lcrypto'], { stdio: ['ignore', 'inherit', 'inherit'] });
     if (r.status !== 0) throw new Error('could not compile bench/loadgen (needs g++ and libssl-dev)');
+    renameSync(tmp, bin);
   }
   return bin;
 }

@@ -89,6 +89,8 @@ Pair Connect(uint32_t nack_every) {
   CHECK(!p.pub->failed() && !p.sub->failed());
   CHECK(p.pub->TakeStateChanged());
   CHECK(p.sub->TakeStateChanged());
+  // The publisher selected its pair on its own nominating check's answer.
+  CHECK(p.pub->counters().checks_answered >= 1);
   return p;
 }
 
