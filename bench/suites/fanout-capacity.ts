@@ -9,6 +9,7 @@
 // still delivers >= 99 % at; per step pkt per server CPU-second, µs per packet, forwarded and
 // delivered % of offered, and the native port's datagrams and GSO sends per send syscall
 // (docs/bench/README.md "Fanout capacity run").
+import { buildFanoutLoadgen } from '../peers/fanout-loadgen-build.js';
 import { buildPionFanout, runFanout } from '../peers/fanout-run.js';
 import type { FanoutRound, FanoutStep, PublishPattern } from '../peers/fanout-protocol.js';
 import { loadavg } from 'node:os';
@@ -46,6 +47,7 @@ interface StepResult {
 const k = (x: number): string => `${(x / 1000).toFixed(x < 10_000 ? 1 : 0)}k`;
 
 export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
+  buildFanoutLoadgen(); // before the first measurement, whose time limit should not include the compile
   const pion = buildPionFanout();
   printHeader(SUITE, { ...libraryVersions(), 'pion/webrtc': 'skip' in pion ? 'not built' : pion.version });
   if ('skip' in pion) console.log(`pion row skipped: ${pion.skip}`);

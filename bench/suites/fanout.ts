@@ -10,6 +10,7 @@
 // skipped with the reason where Go or Debian's pion sources are missing).
 // With `--workers N` (`npm run bench -- fanout --workers 2`) it runs the scale measurement instead:
 // forwarding on 1 router worker thread against N, a port each and one shared port (bench/suites/scale.ts).
+import { buildFanoutLoadgen } from '../peers/fanout-loadgen-build.js';
 import { buildPionFanout, runFanout } from '../peers/fanout-run.js';
 import { run as runScale } from './scale.js';
 import type { FanoutRound } from '../peers/fanout-protocol.js';
@@ -23,6 +24,7 @@ const SUITE = 'fanout';
 /** For each N, both relays; each measurement is a fresh pair of processes. */
 export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   if (opts.workers !== undefined) return runScale(opts);
+  buildFanoutLoadgen(); // before the first measurement, whose time limit should not include the compile
   const pion = buildPionFanout();
   printHeader(SUITE, { ...libraryVersions(), 'pion/webrtc': 'skip' in pion ? 'not built' : pion.version });
   if ('skip' in pion) console.log(`pion row skipped: ${pion.skip}`);
