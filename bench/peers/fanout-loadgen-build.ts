@@ -1,7 +1,7 @@
 // Builds the fanout load generator (bench/loadgen/*.cpp over the core's DTLS, SRTP and STUN code,
 // against the system OpenSSL) into bench/.build once per source change, like the forward-path suite.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -9,10 +9,30 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const buildDir = join(root, 'bench', '.build');
 
-/** The sources the binary is made of: the load generator's and the core layers it links. */
+/**
+ * The sources the binary is made of: the load generator's files and, of the core, only what they
+ * reach through `#include "native/..."` (each header's .cpp beside it), so a core file that needs the
+ * addon's other layers (libuv, the UDP tables) never enters this standalone build.
+ */
 function sources(): string[] {
-  return ['bench/loadgen', 'native/dtls', 'native/srtp', 'native/stun']
-    .flatMap((dir) => readdirSync(join(root, dir)).filter((f) => f.endsWith('.cpp') || f.endsWith('.hpp')).sort().map((f) => join(root, dir, f)));
+  const loadgen = readdirSync(join(root, 'bench', 'loadgen')).filter((f) => f.endsWith('.cpp') || f.endsWith('.hpp')).sort()
+    .map((f) => join(root, 'bench', 'loadgen', f));
+  const seen = new Set<string>(loadgen);
+  const queue = [...loadgen];
+  const include = /^\s*#\s*include\s+"(native\/[^"]+)"/gm;
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    for (const m of readFileSync(file, 'utf8').matchAll(include)) {
+      const header = join(root, m[1]!);
+      for (const f of [header, header.replace(/\.hpp$/, '.cpp')]) {
+        if (!seen.has(f) && existsSync(f)) {
+          seen.add(f);
+          queue.push(f);
+        }
+      }
+    }
+  }
+  return [...seen].sort();
 }
 
 /** Path of the built load generator, compiled first when a source is newer; throws when g++ fails. */
