@@ -194,6 +194,20 @@ async function counts(round: number): Promise<Counts> {
   return out as unknown as Counts;
 }
 
+/**
+ * The counts once round `round` has settled: late packets and retransmissions still count (each
+ * carries its round), so this waits until every subscriber holds the round's `sent` packets, or at
+ * most 1 s for those that will not come (then the next round starts from a quiet link).
+ */
+async function settle(round: number, sent: number): Promise<Counts> {
+  let c = await counts(round);
+  for (const until = performance.now() + 1000; c.unique < sent * task.subscribers && performance.now() < until;) {
+    await new Promise((r) => setTimeout(r, 50));
+    c = await counts(round);
+  }
+  return c;
+}
+
 /** Publishes round `round` at `rate` packets/s for `seconds`; resolves with the packets sent. */
 async function publish(round: number, seconds: number, rate: number, pattern: string): Promise<number> {
   const done = expect(`published ${round}`);
@@ -203,24 +217,17 @@ async function publish(round: number, seconds: number, rate: number, pattern: st
 
 const steps: (FanoutStep | undefined)[] = task.steps ?? [undefined];
 const stepRate = (step: FanoutStep | undefined): number => step?.publisherPps ?? Math.min(task.maxPublisherPps, task.offeredPps / task.subscribers);
-await publish(0, task.warmupSeconds ?? Math.min(0.3, task.seconds), stepRate(steps[0]), steps[0]?.pattern ?? 'paced'); // warm-up (docs/bench/README.md "fanout warm-up")
-await new Promise((r) => setTimeout(r, 200));
+const warmupSent = await publish(0, task.warmupSeconds ?? Math.min(0.3, task.seconds), stepRate(steps[0]), steps[0]?.pattern ?? 'paced'); // warm-up (docs/bench/README.md "fanout warm-up")
 const rounds: FanoutRound[] = [];
 let round = 0;
-let before = await counts(0);
+let before = await settle(0, warmupSent);
 for (const step of steps) {
   for (let r = 0; r < task.rounds; r++) {
     round++;
     await call({ op: 'mark' });
     const sent = await publish(round, task.seconds, stepRate(step), step?.pattern ?? 'paced');
     const m = await call({ op: 'mark' });
-    // Late packets and retransmissions still count (each carries its round): wait until every
-    // subscriber has the round's packets, or at most 1 s for those that will not come.
-    let c = await counts(round);
-    for (const until = performance.now() + 1000; c.unique < sent * task.subscribers && performance.now() < until;) {
-      await new Promise((r) => setTimeout(r, 50));
-      c = await counts(round);
-    }
+    const c = await settle(round, sent);
     const socket = m.sendSyscalls === undefined ? undefined : { sendSyscalls: m.sendSyscalls, packetsSent: m.packetsSent!, gsoSends: m.gsoSends!, sendBlocked: m.sendBlocked!, recvSyscalls: m.recvSyscalls!, packetsReceived: m.packetsReceived!, jsCalls: m.jsCalls ?? 0 };
     rounds.push({
       forwarded: m.forwarded!, serverCpuUs: m.cpuUs!, ...(m.userUs !== undefined ? { serverUserUs: m.userUs } : {}), wallMs: m.wallMs!,
