@@ -204,6 +204,15 @@ function maxQueue(queue: QueueSample[], from: number, to: number): number {
   return Math.max(...q.map((x) => x.queueMs));
 }
 
+/** Where the largest backlog of [from, to) was, and the target then and the second before it (for a failing run's message). */
+function queuePeak(queue: QueueSample[], samples: Sample[], from: number, to: number): string {
+  const q = queue.filter((x) => x.t >= from && x.t < to);
+  if (q.length === 0) return 'no backlog samples';
+  const peak = q.reduce((a, b) => (b.queueMs > a.queueMs ? b : a));
+  const around = samples.filter((x) => x.t >= peak.t - 1000 && x.t <= peak.t).map((x) => Math.round(x.target / 1000));
+  return `peak ${Math.round(peak.queueMs)} ms at ${Math.round(peak.t)} ms, target in the second before: ${around.join(' ')} kbit/s`;
+}
+
 function window(samples: Sample[], from: number, to: number): { min: number; max: number; mean: number; maxQueue: number } {
   const s = samples.filter((x) => x.t >= from && x.t < to);
   assert.ok(s.length > 0, `samples in [${from}, ${to})`);
@@ -235,7 +244,7 @@ test('behind tbf 1 Mbit/s the target settles within ±20 % and the tbf queue sta
     const carried = kernelRate(queue, settledAt - SETTLE_WINDOW_MS, settledAt + 1);
     t.diagnostic(`tbf 1 Mbit/s: settled at ${settledAt} ms, window before it: ${kbps(settled)}, the qdisc sent ${carried === undefined ? '?' : Math.round(carried / 1000)} kbit/s; until then: queueing delay seen in feedback ≤ ${Math.round(window(samples, 0, settledAt + 1).maxQueue)} ms, tbf backlog ≤ ${Math.round(backlog)} ms`);
     // The real queue (the qdisc's backlog) from the start until the target settled.
-    assert.ok(backlog < 200, `tbf backlog ≤ ${Math.round(backlog)} ms`);
+    assert.ok(backlog < 200, `tbf backlog ≤ ${Math.round(backlog)} ms (${queuePeak(queue, samples, 0, settledAt + 1)})`);
   } finally {
     cleanup();
   }
@@ -295,7 +304,7 @@ test('tbf step 1 → 3 → 0.5 Mbit/s is tracked (long form: npm run test:net)',
     // on a loaded machine a stalled process looks like a delay spike and costs a decrease, so the
     // mean is only bounded loosely here (the simulator test asserts staying within ±20 %).
     assert.ok(three.mean >= 1_500_000 && three.mean <= 3_600_000, kbps(three));
-    assert.ok(before < 200, `tbf backlog before the drop ≤ ${Math.round(before)} ms`);
+    assert.ok(before < 200, `tbf backlog before the drop ≤ ${Math.round(before)} ms (${queuePeak(queue, samples, 0, downAt)})`);
     // Down: the estimate follows, and the 1 s tbf queue the drop filled drains while the target
     // sits at 0.85 × the acknowledged rate; then it settles around the new rate.
     assert.ok(followedAt !== undefined, `the estimate never fell below 0.6 Mbit/s after the drop: ${kbps(window(samples, downAt, last + 1))}`);
