@@ -120,6 +120,11 @@ export interface DtlsTransportStats {
    * (the client keeps no flight; past the resend cap), discarded.
    */
   droppedLateHandshake: number;
+  /**
+   * With `handshakeThread`: received datagrams dropped because 64 datagrams or 256 KiB already
+   * waited for the handshake thread (a flood while it is behind); always 0 otherwise.
+   */
+  droppedBacklog: number;
   /** Values handed to handleInput that were not Uint8Arrays (a driver bug, never thrown). */
   droppedNotBytes: number;
   datagramsOut: number;
@@ -151,7 +156,7 @@ function pool(): NativeDtlsPool {
   sharedPool ??= {
     buffer: new Uint8Array(POOL_BYTES),
     lengths: new Uint32Array(POOL_SLOTS),
-    counters: new Float64Array(16),
+    counters: new Float64Array(17),
   };
   return sharedPool;
 }
@@ -424,6 +429,7 @@ export class DtlsTransport {
       droppedUnauthenticated: c[13]!,
       flightResends: c[14]!,
       droppedLateHandshake: c[15]!,
+      droppedBacklog: c[16]!,
       droppedNotBytes: this.droppedNotBytes,
       datagramsOut: this.datagramsOut,
     };

@@ -109,6 +109,8 @@ void DtlsOffloadedEngine::RunOnWorker() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     work.swap(inbox_);
+    inbox_datagrams_ = 0;
+    inbox_bytes_ = 0;
     queued_ = false;
   }
   if (work.empty()) return;
@@ -226,7 +228,25 @@ void DtlsOffloadedEngine::HandleDatagrams(const uint8_t* data, const uint32_t* l
   for (size_t i = 0; i < count; ++i) total += lens[i];
   w.bytes.assign(data, data + total);
   w.lens.assign(lens, lens + count);
-  Post(std::move(w));
+  if (!PostDatagrams(std::move(w))) backlog_dropped_ += count;
+}
+
+bool DtlsOffloadedEngine::PostDatagrams(Work work) {
+  bool enqueue = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (inbox_datagrams_ + work.lens.size() > kDtlsMaxBacklogDatagrams ||
+        inbox_bytes_ + work.bytes.size() > kDtlsMaxBacklogBytes) {
+      return false;
+    }
+    inbox_datagrams_ += work.lens.size();
+    inbox_bytes_ += work.bytes.size();
+    inbox_.push_back(std::move(work));
+    if (!queued_) enqueue = queued_ = true;
+  }
+  ++posted_;
+  if (enqueue) worker_->Enqueue(shared_from_this());
+  return true;
 }
 
 void DtlsOffloadedEngine::HandleTimeout() {
@@ -357,6 +377,7 @@ DtlsCounters DtlsOffloadedEngine::counters() const {
   DtlsCounters c = home_ ? engine_->counters() : snapshot_.counters;
   c.dropped_out_queue_full += refused_out_;
   c.dropped_data_queue_full += refused_data_;
+  c.dropped_backlog += backlog_dropped_;
   return c;
 }
 

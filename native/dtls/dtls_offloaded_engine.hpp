@@ -19,6 +19,14 @@ namespace pwt {
 
 class DtlsHandshakeWorker;
 
+/**
+ * Received datagrams waiting for the handshake thread, at most, per engine: a handshake needs a
+ * handful; a flood beyond these while the thread is behind is dropped and counted
+ * (dropped_backlog) instead of growing without bound.
+ */
+constexpr size_t kDtlsMaxBacklogDatagrams = 64;
+constexpr size_t kDtlsMaxBacklogBytes = 256 * 1024;
+
 /** What the owner sees of an engine that is on the worker, as of the last applied work. */
 struct DtlsEngineSnapshot {
   DtlsState state = DtlsState::kNew;
@@ -122,6 +130,8 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   };
 
   static void RunWork(DtlsEngine& engine, Work& work);
+  /** False (nothing posted) when the datagrams would exceed the backlog bounds. */
+  bool PostDatagrams(Work work);
   static void Collect(DtlsEngine& engine, Results* r);
   void Post(Work work);
   void RunInPlace(Work work);
@@ -133,6 +143,8 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   // Shared with the worker, under mu_.
   std::mutex mu_;
   std::vector<Work> inbox_;
+  size_t inbox_datagrams_ = 0;
+  size_t inbox_bytes_ = 0;
   bool queued_ = false;
   Results finished_;
   // Owner thread only.
@@ -147,6 +159,7 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   bool state_changed_ = false;
   uint64_t refused_out_ = 0;
   uint64_t refused_data_ = 0;
+  uint64_t backlog_dropped_ = 0;
   DtlsEngineSnapshot snapshot_;
 };
 

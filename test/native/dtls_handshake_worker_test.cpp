@@ -259,6 +259,31 @@ void TestStopWithQueuedWork() {
   pairs.clear();
 }
 
+// While the thread is behind (here: stopped, so nothing drains), received datagrams wait in a
+// bounded backlog; the rest is dropped and counted, never stored.
+void TestBacklogBound() {
+  Wake wake;
+  DtlsHandshakeWorker worker(&Wake::Notify, &wake);
+  worker.Stop();
+  auto a = MakeContext();
+  auto b = MakeContext();
+  auto server = MakeEngine(b, *a, DtlsRole::kServer, &worker);
+  CHECK(server->Start() == DtlsStatus::kOk);
+  // A well-formed handshake record header with a short body: what a flood would look like.
+  std::vector<uint8_t> datagram = {22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 1, 0, 4, 1, 0, 0, 0};
+  const uint32_t len = static_cast<uint32_t>(datagram.size());
+  for (int i = 0; i < 100; ++i) server->HandleDatagrams(datagram.data(), &len, 1);
+  CHECK_EQ(server->counters().dropped_backlog, 100u - kDtlsMaxBacklogDatagrams);
+  CHECK_EQ(server->posted(), static_cast<uint64_t>(kDtlsMaxBacklogDatagrams));
+  // Bytes bound: one batch larger than kDtlsMaxBacklogBytes is refused whole.
+  std::vector<uint8_t> big(kDtlsMaxBacklogBytes + 1, 0);
+  const uint32_t big_len = static_cast<uint32_t>(big.size());
+  auto other = MakeEngine(b, *a, DtlsRole::kServer, &worker);
+  other->Start();
+  other->HandleDatagrams(big.data(), &big_len, 1);
+  CHECK_EQ(other->counters().dropped_backlog, 1u);
+}
+
 void TestInPlaceWithoutWorker() {
   auto a = MakeContext();
   auto b = MakeContext();
@@ -281,5 +306,6 @@ int main() {
   TestHandshakesOnWorker();
   TestCloseAtRandomPoints();
   TestStopWithQueuedWork();
+  TestBacklogBound();
   TEST_MAIN_END();
 }
