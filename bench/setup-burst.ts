@@ -2,11 +2,14 @@
 // setup suite's many-pairs case, issue 14), with what the suite does not show: when the pairs finished
 // negotiating, reached ICE connected and connected (first, median, last), the process CPU per pair,
 // and the retransmissions and drops the burst caused (DTLS flights, ICE checks, by reason).
-// `--shared` puts every answerer on one UdpMux port. docs/peer.md "Setup cost".
+// `--shared` puts every answerer on one UdpMux port. It also prints the CPU of the main (JavaScript)
+// thread alone and whether the DTLS handshakes ran on the handshake thread (the default) or, with
+// PWT_DTLS_HANDSHAKE_THREAD=0, in-thread (docs/dtls.md "Handshake thread"). docs/peer.md "Setup cost".
 import { performance } from 'node:perf_hooks';
 import { RTCPeerConnection } from '../lib/peer/index.js';
 import '../lib/policy/default-policies.js';
 import { UdpMux } from '../lib/transport/source/udp-mux.js';
+import { jsThreadCpuMs } from './peers/measure.js';
 
 const args = process.argv.slice(2);
 const pairsArg = args.indexOf('--pairs');
@@ -61,14 +64,23 @@ for (const [a, b] of [await pair()]) {
 }
 milestones.length = 0;
 const cpu0 = process.cpuUsage();
+const js0 = jsThreadCpuMs();
 t0 = performance.now();
 const settled = await Promise.allSettled(Array.from({ length: PAIRS }, pair));
 const wallMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
+const js1 = jsThreadCpuMs();
 const pairs = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
 const cpuMs = (cpu.user + cpu.system) / 1000;
 
 console.log(`${PAIRS} pairs at once (${SHARED ? 'answerers on one UdpMux port' : 'own sockets'}): ${pairs.length} connected in ${wallMs.toFixed(0)} ms, ${((pairs.length / wallMs) * 1000).toFixed(1)} pairs/s; process CPU ${cpuMs.toFixed(0)} ms, ${(cpuMs / Math.max(1, pairs.length)).toFixed(2)} ms per pair`);
+const handshakes = process.env.PWT_DTLS_HANDSHAKE_THREAD === '0' ? 'in-thread' : 'on the handshake thread';
+if (js0 !== undefined && js1 !== undefined) {
+  const jsMs = js1 - js0;
+  console.log(`  JS thread CPU ${jsMs.toFixed(0)} ms, ${(jsMs / Math.max(1, pairs.length)).toFixed(2)} ms per pair (DTLS handshakes ${handshakes})`);
+} else {
+  console.log(`  JS thread CPU: not measurable here (DTLS handshakes ${handshakes})`);
+}
 for (const name of ['negotiated', 'ICE connected', 'connected']) {
   const xs = milestones.filter((m) => m[0] === name).map((m) => m[1]);
   if (xs.length) console.log(`  ${name.padEnd(13)} ${String(xs.length).padStart(5)} ${name === 'negotiated' ? 'pairs' : 'PCs  '}  ${quantiles(xs)}`);
