@@ -6,6 +6,7 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,6 +48,7 @@ class DtlsHandshakeHub {
   static void Notify(void* arg) { uv_async_send(&static_cast<DtlsHandshakeHub*>(arg)->async_); }
   static void OnAsync(uv_async_t* handle);
   static void OnEnvCleanup(void* arg);
+  static void OnExit();
   void UpdateRef() {
     if (pending_ > 0) {
       uv_ref(reinterpret_cast<uv_handle_t*>(&async_));
@@ -500,7 +502,17 @@ DtlsHandshakeHub* DtlsHandshakeHub::Get(napi_env env) {
   napi_async_init(env, resource, name, &hub->context_);
   napi_add_env_cleanup_hook(env, &DtlsHandshakeHub::OnEnvCleanup, hub);
   tls_hub = hub;
+  // process.exit() runs no environment cleanup hook but does run atexit handlers, OpenSSL's among
+  // them (registered when Node started, so it runs after ours): the thread must not be inside a
+  // handshake while OpenSSL's global state is torn down.
+  static const bool exit_hook = std::atexit(&DtlsHandshakeHub::OnExit) == 0;
+  (void)exit_hook;
   return hub;
+}
+
+void DtlsHandshakeHub::OnExit() {
+  // Called on the thread that exits the process (the main thread); a hub of that thread is joined.
+  if (tls_hub != nullptr) tls_hub->worker_.Stop();
 }
 
 void DtlsHandshakeHub::OnAsync(uv_async_t* handle) {

@@ -4,6 +4,8 @@
 // counted; a wrong fingerprint fails; close during the handshake is final; misuse throws.
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { DtlsCertificate } from '../../../lib/dtls/dtls-certificate.js';
 import { DtlsTransport } from '../../../lib/dtls/dtls-transport.js';
@@ -136,4 +138,13 @@ test('each worker thread has its own handshake thread; terminating one mid-hands
   // Terminated while its handshake thread has work: the environment's cleanup stops the thread.
   assert.equal(await hanging.terminate(), 1);
   assert.deepEqual(await Promise.all(running), [15, 15]);
+});
+
+test('process.exit() while the handshake thread works exits cleanly', { timeout: 60_000 }, () => {
+  const child = fileURLToPath(new URL('./fixtures/exit-mid-handshake.ts', import.meta.url));
+  for (let run = 0; run < 3; run++) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', child], { encoding: 'utf8', timeout: 50_000 });
+    assert.equal(r.signal, null, r.stderr.slice(-2000));
+    assert.equal(r.status, 0, r.stderr.slice(-2000));
+  }
 });
