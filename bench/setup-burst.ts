@@ -5,13 +5,16 @@
 // burst caused (DTLS flights, ICE checks, by reason). `--shared` puts every answerer on one UdpMux
 // port. `--profile FILE` records the main thread's CPU profile of the burst alone (from the first
 // createOffer to the last pair connected) into FILE and prints the functions with the most self
-// time in µs per pair. docs/peer.md "Setup cost".
+// time in µs per pair. The main thread's line says whether the DTLS handshakes ran on the handshake
+// thread (the default) or, with PWT_DTLS_HANDSHAKE_THREAD=0, in-thread (docs/dtls.md "Handshake
+// thread"). docs/peer.md "Setup cost".
 import { performance } from 'node:perf_hooks';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { RTCPeerConnection } from '../lib/peer/index.js';
 import '../lib/policy/default-policies.js';
 import { UdpMux } from '../lib/transport/source/udp-mux.js';
+import { jsThreadCpuMs } from './peers/measure.js';
 
 const args = process.argv.slice(2);
 const pairsArg = args.indexOf('--pairs');
@@ -97,22 +100,6 @@ function printSelfTimes(profile: { nodes: { id: number; callFrame: { functionNam
   }
 }
 
-/**
- * CPU time of this process's main thread in ms (Linux: /proc/self/task/<pid>/stat, user + system
- * in clock ticks of 10 ms), or undefined elsewhere. Unlike process.cpuUsage() it leaves out V8's
- * GC helper threads and module-loader worker: the work that competes for the one JavaScript thread.
- */
-function mainThreadCpuMs(): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
-}
-
 function quantiles(xs: number[]): string {
   const s = [...xs].sort((x, y) => x - y);
   return `first ${s[0]!.toFixed(0)}, median ${s[s.length >> 1]!.toFixed(0)}, last ${s[s.length - 1]!.toFixed(0)} ms`;
@@ -132,12 +119,12 @@ if (inspector) {
   await inspector.post('Profiler.start');
 }
 const cpu0 = process.cpuUsage();
-const mainCpu0 = mainThreadCpuMs();
+const js0 = jsThreadCpuMs();
 t0 = performance.now();
 const settled = await Promise.allSettled(Array.from({ length: PAIRS }, pair));
 const wallMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
-const mainCpu1 = mainThreadCpuMs();
+const js1 = jsThreadCpuMs();
 if (inspector && PROFILE) {
   const { profile } = await inspector.post('Profiler.stop');
   inspector.disconnect();
@@ -148,8 +135,12 @@ const pairs = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])
 const cpuMs = (cpu.user + cpu.system) / 1000;
 
 console.log(`${PAIRS} pairs at once (${SHARED ? 'answerers on one UdpMux port' : 'own sockets'}): ${pairs.length} connected in ${wallMs.toFixed(0)} ms, ${((pairs.length / wallMs) * 1000).toFixed(1)} pairs/s; process CPU ${cpuMs.toFixed(0)} ms, ${(cpuMs / Math.max(1, pairs.length)).toFixed(2)} ms per pair`);
-if (mainCpu0 !== undefined && mainCpu1 !== undefined) {
-  console.log(`  main thread CPU ${mainCpu1 - mainCpu0} ms, ${((mainCpu1 - mainCpu0) / Math.max(1, pairs.length)).toFixed(2)} ms per pair`);
+const handshakes = process.env.PWT_DTLS_HANDSHAKE_THREAD === '0' ? 'in-thread' : 'on the handshake thread';
+if (js0 !== undefined && js1 !== undefined) {
+  const jsMs = js1 - js0;
+  console.log(`  JS thread CPU ${jsMs.toFixed(0)} ms, ${(jsMs / Math.max(1, pairs.length)).toFixed(2)} ms per pair (DTLS handshakes ${handshakes})`);
+} else {
+  console.log(`  JS thread CPU: not measurable here (DTLS handshakes ${handshakes})`);
 }
 for (const name of ['negotiated', 'ICE connected', 'connected']) {
   const xs = milestones.filter((m) => m[0] === name).map((m) => m[1]);

@@ -1,8 +1,12 @@
 // N-API glue for pwt::DtlsEngine: one call per batch of datagrams or records, moved through
 // JS-owned pool arrays pinned at construction (buffer + lengths + counters); no allocation
 // per call. SRTP keying material goes from the engine straight to a native SRTP session.
+// With `handshakeThread`, the handshake runs on this environment's DtlsHandshakeWorker and
+// results come back through one uv_async wake per batch of engines (docs/dtls.md, "Handshake thread").
 #include <napi.h>
+#include <uv.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +14,8 @@
 #include "binding/dtls_certificate_binding.hpp"
 #include "binding/module_registry.hpp"
 #include "native/dtls/dtls_engine.hpp"
+#include "native/dtls/dtls_handshake_worker.hpp"
+#include "native/dtls/dtls_offloaded_engine.hpp"
 #if __has_include("binding/srtp_session_binding.hpp")
 #include "binding/srtp_session_binding.hpp"
 #define PWT_DTLS_HAS_SRTP_SESSION 1
@@ -22,6 +28,44 @@ namespace {
 constexpr uint32_t kFlagTransmit = 1;      // records are waiting in pollTransmit
 constexpr uint32_t kFlagData = 2;          // application data is waiting in pollData
 constexpr uint32_t kFlagStateChanged = 4;  // state() changed since the last call
+
+class DtlsEngineWrap;
+
+// One per Node environment (main thread or worker_thread), created with its first offloaded
+// engine: the worker thread, the uv_async that wakes this loop, and the count of posted work not
+// yet applied (the async handle keeps the loop alive only while some is).
+class DtlsHandshakeHub {
+ public:
+  static DtlsHandshakeHub* Get(napi_env env);
+  DtlsHandshakeWorker* worker() { return &worker_; }
+  void AddPending(uint64_t n) {
+    pending_ += n;
+    UpdateRef();
+  }
+
+ private:
+  explicit DtlsHandshakeHub(napi_env env) : env_(env), worker_(&DtlsHandshakeHub::Notify, this) {}
+  static void Notify(void* arg) { uv_async_send(&static_cast<DtlsHandshakeHub*>(arg)->async_); }
+  static void OnAsync(uv_async_t* handle);
+  static void OnEnvCleanup(void* arg);
+  static void OnExit();
+  void UpdateRef() {
+    if (pending_ > 0) {
+      uv_ref(reinterpret_cast<uv_handle_t*>(&async_));
+    } else {
+      uv_unref(reinterpret_cast<uv_handle_t*>(&async_));
+    }
+  }
+
+  napi_env env_;
+  uv_async_t async_{};
+  napi_async_context context_ = nullptr;
+  uint64_t pending_ = 0;
+  DtlsHandshakeWorker worker_;
+};
+
+// The hub of the environment running on this thread (each environment has its own thread).
+thread_local DtlsHandshakeHub* tls_hub = nullptr;
 
 class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
  public:
@@ -85,13 +129,65 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
       ThrowDtlsError(env, "TypeError", "ERR_DTLS_ARGUMENT", "DtlsEngine: pool arrays missing or too small");
       return;
     }
+    // handshakeThread: onWake(flags) is called when the worker's results arrive.
+    Napi::Value on_wake = o.Get("onWake");
+    const bool threaded = o.Get("handshakeThread").ToBoolean().Value();
+    if (env.IsExceptionPending()) return;
+    if (threaded && !on_wake.IsFunction()) {
+      ThrowDtlsError(env, "TypeError", "ERR_DTLS_ARGUMENT", "DtlsEngine: handshakeThread needs an onWake function");
+      return;
+    }
+    DtlsHandshakeHub* hub = threaded ? DtlsHandshakeHub::Get(env) : nullptr;
+    if (threaded && hub == nullptr) {
+      ThrowDtlsError(env, "Error", "ERR_DTLS_INTERNAL", "DtlsEngine: the handshake thread could not be set up");
+      return;
+    }
     DtlsStatus st = DtlsStatus::kInternal;
-    engine_ = DtlsEngine::Create(std::move(context), cfg, &st);
-    if (!engine_) {
+    std::unique_ptr<DtlsEngine> engine = DtlsEngine::Create(std::move(context), cfg, &st);
+    if (!engine) {
       ThrowDtlsError(env, st == DtlsStatus::kInvalidArgument ? "RangeError" : "Error",
                      st == DtlsStatus::kInvalidArgument ? "ERR_DTLS_ARGUMENT" : "ERR_DTLS_INTERNAL",
                      st == DtlsStatus::kInvalidArgument ? "DtlsEngine: option out of range" : "DtlsEngine: OpenSSL setup failed");
+      return;
     }
+    engine_ = std::make_shared<DtlsOffloadedEngine>(std::move(engine), hub ? hub->worker() : nullptr);
+    if (hub) {
+      hub_ = hub;
+      engine_->set_owner(this);
+      // Kept on the object itself, not in a persistent reference: the callback closes over the
+      // transport that holds this object, and a strong native reference would keep both alive
+      // for ever (the object is found through the wrapper's weak reference when results arrive).
+      info.This().As<Napi::Object>().Set("onWake", on_wake);
+    }
+  }
+
+  ~DtlsEngineWrap() override {
+    if (engine_) engine_->set_owner(nullptr);
+  }
+
+  // Called by the hub on this thread once the worker's results for this engine are applied.
+  void Wake(napi_env env, napi_async_context context, napi_value self) {
+    napi_value fn;
+    napi_valuetype type;
+    if (napi_get_named_property(env, self, "onWake", &fn) != napi_ok || napi_typeof(env, fn, &type) != napi_ok ||
+        type != napi_function) {
+      return;
+    }
+    napi_value flags = Flags(Napi::Env(env));
+    napi_value result;
+    const napi_status status = napi_make_callback(env, context, self, fn, 1, &flags, &result);
+    if (status == napi_pending_exception) {
+      napi_value error;
+      if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+    }
+  }
+
+  // Counts the work this call posted so the hub keeps the loop alive until it is applied.
+  void NotePosted() {
+    if (!hub_) return;
+    const uint64_t posted = engine_->posted();
+    if (posted != posted_seen_) hub_->AddPending(posted - posted_seen_);
+    posted_seen_ = posted;
   }
 
  private:
@@ -117,7 +213,8 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
 
   Napi::Value Flags(Napi::Env env) {
     uint32_t flags = 0;
-    if (!engine_->outgoing().empty()) flags |= kFlagTransmit;
+    NotePosted();
+    if (engine_->HasOutgoing()) flags |= kFlagTransmit;
     if (engine_->HasData()) flags |= kFlagData;
     if (engine_->TakeStateChanged()) flags |= kFlagStateChanged;
     return Napi::Number::New(env, flags);
@@ -156,9 +253,9 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
         ThrowDtlsError(env, "RangeError", "ERR_DTLS_ARGUMENT", "handleInput: lengths exceed the pool buffer");
         return env.Undefined();
       }
-      engine_->HandleDatagram(buffer_.data + off, len);
       off += len;
     }
+    engine_->HandleDatagrams(buffer_.data, lens(), count);
     return Flags(env);
   }
 
@@ -179,7 +276,7 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
   Napi::Value PollTransmit(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Ready(env)) return env.Undefined();
-    size_t n = engine_->outgoing().DrainInto(buffer_.data, buffer_.bytes, lens(), max_lens());
+    size_t n = engine_->DrainOutgoing(buffer_.data, buffer_.bytes, lens(), max_lens());
     return Napi::Number::New(env, static_cast<double>(n));
   }
 
@@ -331,6 +428,7 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
     Napi::Env env = info.Env();
     if (!Ready(env)) return env.Undefined();
     engine_->counters().ToArray(reinterpret_cast<double*>(counters_.data));
+    NotePosted();
     return env.Undefined();
   }
 
@@ -369,18 +467,89 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
       return env.Undefined();
     }
     std::vector<uint8_t> out(len);
-    if (!engine_->ExportKeyingMaterialForTest(info[0].As<Napi::String>().Utf8Value(), out.data(), len)) {
+    const DtlsEngine* idle = engine_->idle_engine();
+    if (idle == nullptr || !idle->ExportKeyingMaterialForTest(info[0].As<Napi::String>().Utf8Value(), out.data(), len)) {
       ThrowDtlsError(env, "Error", "ERR_DTLS_STATE", "exportKeyingMaterialForTest: not connected");
       return env.Undefined();
     }
     return Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size());
   }
 
-  std::unique_ptr<DtlsEngine> engine_;
+  std::shared_ptr<DtlsOffloadedEngine> engine_;
+  DtlsHandshakeHub* hub_ = nullptr;
+  uint64_t posted_seen_ = 0;
   PinnedArray buffer_;
   PinnedArray lengths_;
   PinnedArray counters_;
 };
+
+DtlsHandshakeHub* DtlsHandshakeHub::Get(napi_env env) {
+  if (tls_hub != nullptr) return tls_hub;
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) return nullptr;
+  auto* hub = new DtlsHandshakeHub(env);
+  if (uv_async_init(loop, &hub->async_, &DtlsHandshakeHub::OnAsync) != 0) {
+    hub->worker_.Stop();
+    delete hub;
+    return nullptr;
+  }
+  hub->async_.data = hub;
+  uv_unref(reinterpret_cast<uv_handle_t*>(&hub->async_));
+  napi_value name;
+  napi_create_string_utf8(env, "pwt:DtlsHandshake", NAPI_AUTO_LENGTH, &name);
+  napi_value resource;
+  napi_create_object(env, &resource);
+  napi_async_init(env, resource, name, &hub->context_);
+  napi_add_env_cleanup_hook(env, &DtlsHandshakeHub::OnEnvCleanup, hub);
+  tls_hub = hub;
+  // process.exit() runs no environment cleanup hook but does run atexit handlers, OpenSSL's among
+  // them (registered when Node started, so it runs after ours): the thread must not be inside a
+  // handshake while OpenSSL's global state is torn down.
+  static const bool exit_hook = std::atexit(&DtlsHandshakeHub::OnExit) == 0;
+  (void)exit_hook;
+  return hub;
+}
+
+void DtlsHandshakeHub::OnExit() {
+  // Called on the thread that exits the process (the main thread); a hub of that thread is joined.
+  if (tls_hub != nullptr) tls_hub->worker_.Stop();
+}
+
+void DtlsHandshakeHub::OnAsync(uv_async_t* handle) {
+  auto* hub = static_cast<DtlsHandshakeHub*>(handle->data);
+  std::vector<std::shared_ptr<DtlsOffloadedEngine>> done = hub->worker_.TakeDone();
+  if (done.empty()) return;
+  napi_env env = hub->env_;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  // Apply every result first, holding each wrapper's object (a local handle keeps it from being
+  // collected while the callbacks below run), then call back once per engine.
+  std::vector<std::pair<DtlsEngineWrap*, napi_value>> wake;
+  uint64_t completed = 0;
+  for (const std::shared_ptr<DtlsOffloadedEngine>& engine : done) {
+    completed += engine->ApplyResults();
+    auto* wrap = static_cast<DtlsEngineWrap*>(engine->owner());
+    if (wrap == nullptr) continue;
+    bool listed = false;
+    for (const auto& w : wake) listed = listed || w.first == wrap;
+    if (listed) continue;
+    napi_value self = wrap->Value();
+    if (self != nullptr) wake.emplace_back(wrap, self);
+  }
+  hub->pending_ = completed > hub->pending_ ? 0 : hub->pending_ - completed;
+  hub->UpdateRef();
+  for (const auto& w : wake) w.first->Wake(env, hub->context_, w.second);
+  napi_close_handle_scope(env, scope);
+}
+
+void DtlsHandshakeHub::OnEnvCleanup(void* arg) {
+  auto* hub = static_cast<DtlsHandshakeHub*>(arg);
+  hub->worker_.Stop();  // joined: no Notify after this
+  if (hub->context_ != nullptr) napi_async_destroy(hub->env_, hub->context_);
+  if (tls_hub == hub) tls_hub = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(&hub->async_),
+           [](uv_handle_t* h) { delete static_cast<DtlsHandshakeHub*>(h->data); });
+}
 
 void InitDtlsEngine(Napi::Env env, Napi::Object exports) { exports.Set("DtlsEngine", DtlsEngineWrap::Define(env)); }
 

@@ -1,5 +1,6 @@
 // The measurements the full-stack suites make inside one library's child process: RTP
 // throughput at the highest sustainable rate, connection setup time, idle memory per PC.
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { nativeHeapStats } from '../../lib/native/native-heap-stats.js';
@@ -112,7 +113,22 @@ export async function measureRtp(adapter: PeerAdapter, payloads: number[], secon
  * setup results of one pair count: each round's per-pair times, wall time and process CPU time
  * (user + system, every thread: a library's native threads count too), or why it failed.
  */
-export type SetupResult = { rounds: { times: number[]; failed: number; wallMs: number; cpuMs: number }[]; error?: string };
+export type SetupResult = { rounds: { times: number[]; failed: number; wallMs: number; cpuMs: number; jsThreadCpuMs?: number }[]; error?: string };
+
+/**
+ * CPU time (user + system, ms) of this process's main thread alone, the one that runs
+ * JavaScript, from /proc/self/task/<pid>/stat (Linux; 10 ms ticks), or undefined elsewhere.
+ */
+export function jsThreadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Pairs connected one after another in each round of the one-pair case (its median and p90 per round). */
 export const ONE_PAIR_REPEATS = 10;
@@ -142,6 +158,7 @@ export async function measureSetup(
       for (let r = 0; r < n; r++) {
         const t0 = performance.now();
         const cpu0 = process.cpuUsage();
+        const js0 = jsThreadCpuMs();
         const times: number[] = [];
         let failed = 0;
         for (let k = 0; k < repeats; k++) {
@@ -150,7 +167,14 @@ export async function measureSetup(
           failed += one.failed;
         }
         const cpu = process.cpuUsage(cpu0);
-        result.rounds.push({ times, failed, wallMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 });
+        const js1 = jsThreadCpuMs();
+        result.rounds.push({
+          times,
+          failed,
+          wallMs: performance.now() - t0,
+          cpuMs: (cpu.user + cpu.system) / 1000,
+          ...(js0 !== undefined && js1 !== undefined ? { jsThreadCpuMs: js1 - js0 } : {}),
+        });
         progress(out);
         await new Promise((r) => setTimeout(r, 200)); // let closed sockets and timers go
       }

@@ -16,16 +16,22 @@ export type ChildOutcome<T> = { ok: true; result: T; partial?: string } | { ok: 
 /**
  * Runs `script` (a path relative to bench/peers, or absolute) with `task` as its JSON argument
  * under `--import tsx` and `--expose-gc` (and, with `opts.builtLibrary`, against the compiled
- * package in dist/lib, which the caller has built). Resolves with the parsed result line even when the
+ * package in dist/lib, which the caller has built; `opts.env` adds environment variables). Resolves with the parsed result line even when the
  * process then exits abnormally; failing that with its last partial line and, in `partial`, why
  * it stopped; with an error naming the exit status, signal or timeout otherwise.
  */
-export function runChild<T>(script: string, task: unknown, timeoutMs: number, opts: { builtLibrary?: boolean } = {}): Promise<ChildOutcome<T>> {
+export function runChild<T>(
+  script: string,
+  task: unknown,
+  timeoutMs: number,
+  opts: { builtLibrary?: boolean; env?: Record<string, string> } = {},
+): Promise<ChildOutcome<T>> {
   // With `builtLibrary` the child loads lib/ from dist/lib (use-built-library.ts), as an installed package runs.
   const built = opts.builtLibrary ? ['--import', resolvePath(here, 'use-built-library.ts')] : [];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', ...built, resolvePath(here, script), JSON.stringify(task)], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
     });
     let out = '';
     let err = '';

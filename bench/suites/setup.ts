@@ -2,7 +2,9 @@
 // for one pair (median and p90 of pairs connected one after another), and the rate at which N pairs opened all at once connect (pairs per second of
 // wall time), one library per child process. Every pair: one audio m-line, in-process signaling,
 // host candidates on loopback only, no STUN server. Ours, werift, @roamhq/wrtc, node-datachannel.
-// The many-pairs cases also report process CPU (every thread) per connected pair.
+// The many-pairs cases also report process CPU (every thread) per connected pair, and the CPU of
+// the main (JavaScript) thread alone. `ours-in-thread` is ours with PWT_DTLS_HANDSHAKE_THREAD=0
+// (every DTLS handshake on the JavaScript thread; docs/dtls.md "Handshake thread"), same run.
 import { runChild } from '../peers/spawn.js';
 import { LIBRARIES } from '../peers/registry.js';
 import { ONE_PAIR_REPEATS, type SetupResult } from '../peers/measure.js';
@@ -27,11 +29,14 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   printHeader(SUITE, libraryVersions());
   const counts = opts.quick ? [1, 10] : [1, 100, MANY_PAIRS];
   const series: BenchSeries[] = [];
-  for (const lib of LIBRARIES) {
+  const runs: { subject: string; lib: (typeof LIBRARIES)[number]; env?: Record<string, string> }[] = LIBRARIES.map((lib) => ({ subject: lib, lib }));
+  runs.splice(1, 0, { subject: 'ours-in-thread', lib: 'ours', env: { PWT_DTLS_HANDSHAKE_THREAD: '0' } });
+  for (const { subject: lib, lib: adapter, env } of runs) {
     const outcome = await runChild<Record<string, SetupResult>>(
       'child.ts',
-      { task: 'setup', lib, counts, rounds: opts.rounds },
+      { task: 'setup', lib: adapter, counts, rounds: opts.rounds },
       opts.quick ? 45_000 : 600_000,
+      env ? { env } : {},
     );
     if (!outcome.ok) {
       console.log(`${lib}: no result (${outcome.error})`);
@@ -55,6 +60,9 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
         series.push({ suite: SUITE, case: `${count} pairs at once, median pair`, subject: lib, unit: 'ms', higherIsBetter: false, samples: rounds.map((r) => median(r.times)) });
         // Less load-dependent than pairs/s on a shared machine: process CPU (all threads) per connected pair.
         series.push({ suite: SUITE, case: `${count} pairs at once, CPU per pair`, subject: lib, unit: 'ms', higherIsBetter: false, samples: rounds.filter((r) => r.times.length).map((r) => r.cpuMs / r.times.length) });
+        // The main thread alone (the one running JavaScript): what the event loop of the process paid.
+        const js = rounds.filter((r) => r.times.length && r.jsThreadCpuMs !== undefined);
+        if (js.length) series.push({ suite: SUITE, case: `${count} pairs at once, JS-thread CPU per pair`, subject: lib, unit: 'ms', higherIsBetter: false, samples: js.map((r) => r.jsThreadCpuMs! / r.times.length) });
       }
     }
   }
@@ -63,7 +71,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
     const peers = series.filter((s) => s.case === c && !s.subject.startsWith('ours'));
     if (c.endsWith('CPU per pair')) {
       // No target: where a pairs/s ratio comes from (ratios > 1: ours uses less CPU per pair).
-      for (const subject of ['ours', 'ours-udpmux']) {
+      for (const subject of ['ours', 'ours-in-thread', 'ours-udpmux']) {
         for (const p of peers) {
           const r = ratioOf(series, c, subject, p.subject);
           if (r !== undefined) console.log(`      ${c}, ${subject} vs ${p.subject}: ${r.toFixed(2)}x`);
@@ -71,7 +79,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
       }
       continue;
     }
-    for (const subject of ['ours', 'ours-udpmux']) {
+    for (const subject of ['ours', 'ours-in-thread', 'ours-udpmux']) {
       const best = peers.map((p) => ({ p, r: ratioOf(series, c, subject, p.subject) ?? Infinity })).sort((a, b) => a.r - b.r)[0];
       if (best) printTarget(`${c}, ${subject} vs fastest peer (${best.p.subject})`, ratioOf(series, c, subject, best.p.subject), 1);
       if (c === ONE_PAIR_CASE && best) printTarget(`${c}, ${subject} vs fastest peer (${best.p.subject}), the aim`, ratioOf(series, c, subject, best.p.subject), 2);
@@ -79,6 +87,8 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
     }
     const shared = ratioOf(series, c, 'ours-udpmux', 'ours');
     if (shared !== undefined) console.log(`      ${c}: shared port / own sockets ${shared.toFixed(2)}x`);
+    const thread = ratioOf(series, c, 'ours', 'ours-in-thread');
+    if (thread !== undefined) console.log(`      ${c}: handshake thread / in-thread ${thread.toFixed(2)}x`);
   }
   return series;
 }

@@ -26,6 +26,7 @@ import {
 } from './native-dtls.js';
 import { DEFAULT_SRTP_PROFILES, srtpProfileId, srtpProfileName, type SrtpProfileName } from './srtp-profile.js';
 import { createLogger } from '../common/log.js';
+import { reportListenerError } from '../common/typed-emitter.js';
 import { describeDtlsDatagram } from './dtls-record-names.js';
 
 const log = createLogger('dtls');
@@ -58,6 +59,17 @@ export interface DtlsTransportOptions {
    * `PWT_DTLS_KEEP_SSL=1`, else false.
    */
   keepOpenSsl?: boolean;
+  /**
+   * Run the OpenSSL handshake on the native handshake thread instead of this thread
+   * (docs/dtls.md, "Handshake thread"). Datagrams and timeouts given during the handshake are
+   * then handled there, and what they produce (datagrams to send, state changes) arrives later:
+   * `onAsyncOutput` is called, after which the caller drains `pollTransmit()`/`pollEvent()` and
+   * reads `pollTimeout()` again, as after any input. Once the handshake is over everything runs
+   * in place again. Default false (fully synchronous, as a sans-I/O core).
+   */
+  handshakeThread?: boolean;
+  /** Required with `handshakeThread`: called (on this thread) when results of the handshake thread arrive. */
+  onAsyncOutput?: () => void;
 }
 
 /** Something the transport reports; drained with pollEvent(). */
@@ -108,6 +120,11 @@ export interface DtlsTransportStats {
    * (the client keeps no flight; past the resend cap), discarded.
    */
   droppedLateHandshake: number;
+  /**
+   * With `handshakeThread`: received datagrams dropped because 64 datagrams or 256 KiB already
+   * waited for the handshake thread (a flood while it is behind); always 0 otherwise.
+   */
+  droppedBacklog: number;
   /** Values handed to handleInput that were not Uint8Arrays (a driver bug, never thrown). */
   droppedNotBytes: number;
   datagramsOut: number;
@@ -139,7 +156,7 @@ function pool(): NativeDtlsPool {
   sharedPool ??= {
     buffer: new Uint8Array(POOL_BYTES),
     lengths: new Uint32Array(POOL_SLOTS),
-    counters: new Float64Array(16),
+    counters: new Float64Array(17),
   };
   return sharedPool;
 }
@@ -181,6 +198,11 @@ export class DtlsTransport {
     const initial = checkInteger('initialRetransmitTimeoutMs', options.initialRetransmitTimeoutMs ?? 1000, 1, 60_000);
     const max = checkInteger('maxRetransmitTimeoutMs', options.maxRetransmitTimeoutMs ?? 60_000, initial, 600_000);
     const remote = options.remoteFingerprints !== undefined ? this.encodeFingerprints(options.remoteFingerprints) : undefined;
+    const threaded = options.handshakeThread === true;
+    const onAsyncOutput = options.onAsyncOutput;
+    if (threaded && typeof onAsyncOutput !== 'function') {
+      throw new InvalidArgumentError('ERR_DTLS_OPTION', 'handshakeThread needs an onAsyncOutput function');
+    }
     this.localCertificate = options.certificate;
     this.role = options.role;
     const Engine = nativeDtlsEngineClass();
@@ -195,6 +217,8 @@ export class DtlsTransport {
             maxTimeoutMs: max,
             profiles: ids,
             keepSsl: options.keepOpenSsl ?? process.env.PWT_DTLS_KEEP_SSL === '1',
+            handshakeThread: threaded,
+            ...(threaded ? { onWake: (flags: number) => this.onWake(flags, onAsyncOutput!) } : {}),
           },
           pool(),
         ),
@@ -405,9 +429,21 @@ export class DtlsTransport {
       droppedUnauthenticated: c[13]!,
       flightResends: c[14]!,
       droppedLateHandshake: c[15]!,
+      droppedBacklog: c[16]!,
       droppedNotBytes: this.droppedNotBytes,
       datagramsOut: this.datagramsOut,
     };
+  }
+
+  // Results of the handshake thread (called from the native wake, never inside another call of ours).
+  private onWake(flags: number, onAsyncOutput: () => void): void {
+    try {
+      this.after(flags);
+      onAsyncOutput();
+    } catch (err) {
+      // Nothing may throw into the native callback: reported as a listener error, state kept.
+      reportListenerError(err);
+    }
   }
 
   private tick(now: number): void {
@@ -434,7 +470,8 @@ export class DtlsTransport {
 
   private syncState(): void {
     const name = NATIVE_STATES[this.engine.state()] ?? 'failed';
-    if (name === this.st.name) return;
+    // closed and failed are final (a close given while the handshake thread still worked is final too).
+    if (name === this.st.name || this.st.name === 'closed' || this.st.name === 'failed') return;
     // One batch can carry the peer's last flight and its close_notify (or an alert): report
     // the 'connected' it passed through so that the W3C sequence is never skipped.
     if ((name === 'closed' || name === 'failed') && this.st.name === 'connecting' && this.engine.wasConnected()) {

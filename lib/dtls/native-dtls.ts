@@ -24,6 +24,10 @@ export interface NativeDtlsEngineOptions {
   profiles: Uint16Array;
   /** Keep OpenSSL's SSL for the whole connection instead of the handover (docs/dtls.md). */
   keepSsl: boolean;
+  /** Run the handshake on the native handshake thread (docs/dtls.md, "Handshake thread"). */
+  handshakeThread: boolean;
+  /** With handshakeThread: called on this thread with the flags when the thread's results arrive. */
+  onWake?: (flags: number) => void;
 }
 
 /** JS-owned arrays the engine reads batches from and writes batches into. */

@@ -78,6 +78,12 @@ export interface PeerTransportOptions {
   /** use_srtp profiles in preference order. */
   srtpProfiles?: readonly SrtpProfileName[];
   clock?: Clock;
+  /**
+   * Run the DTLS handshake's OpenSSL work on the native handshake thread (docs/dtls.md,
+   * "Handshake thread"). Default true, unless the environment sets `PWT_DTLS_HANDSHAKE_THREAD=0`
+   * (then everything runs on this thread, as before).
+   */
+  dtlsHandshakeThread?: boolean;
 }
 
 /**
@@ -340,6 +346,9 @@ export class PeerTransport {
         role,
         remoteFingerprints: fingerprints,
         ...(this.options.srtpProfiles ? { srtpProfiles: this.options.srtpProfiles } : {}),
+        handshakeThread: this.options.dtlsHandshakeThread ?? process.env.PWT_DTLS_HANDSHAKE_THREAD !== '0',
+        // The handshake thread's flights and state changes: drained, sent and re-timed at once.
+        onAsyncOutput: () => this.drive(),
       });
       if (role === 'server' || this.pairSelected) this.dtlsValue.start(this.clock.now());
       this.sctpValue?.setDtlsRole(role);

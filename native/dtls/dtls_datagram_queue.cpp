@@ -29,6 +29,17 @@ size_t DatagramQueue::DrainInto(uint8_t* out, size_t cap, uint32_t* lens, size_t
   return n;
 }
 
+size_t DatagramQueue::MoveInto(DatagramQueue* dst) {
+  size_t refused = 0;
+  for (size_t i = head_, off = head_offset_; i < lens_.size(); off += lens_[i], ++i) {
+    if (!dst->Push(bytes_.data() + off, lens_[i])) ++refused;
+  }
+  head_ = lens_.size();
+  head_offset_ = bytes_.size();
+  Compact();
+  return refused;
+}
+
 void DatagramQueue::Clear() {
   bytes_.clear();
   lens_.clear();

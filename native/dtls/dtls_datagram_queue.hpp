@@ -19,6 +19,11 @@ class DatagramQueue {
    * `lens` (capacity `max_count`), stopping at the first that does not fit. Returns the count.
    */
   size_t DrainInto(uint8_t* out, size_t cap, uint32_t* lens, size_t max_count);
+  /**
+   * Moves every datagram into `dst` (in order); returns how many `dst` refused (its caps), which
+   * are dropped. Used to hand a handshake's records from the worker thread to the owner.
+   */
+  size_t MoveInto(DatagramQueue* dst);
   /** Length of the front datagram (0 when empty). */
   size_t FrontLength() const { return head_ < lens_.size() ? lens_[head_] : 0; }
   size_t count() const { return lens_.size() - head_; }

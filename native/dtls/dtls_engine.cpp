@@ -60,7 +60,7 @@ void DtlsCounters::ToArray(double* out) const {
                                    dropped_data_queue_full, data_records_in,      data_records_out,
                                    retransmit_timeouts,    client_hellos,         dropped_wrong_epoch,
                                    dropped_replayed,       dropped_unauthenticated, flight_resends,
-                                   dropped_late_handshake};
+                                   dropped_late_handshake, dropped_backlog};
   for (size_t i = 0; i < kCount; ++i) out[i] = static_cast<double>(values[i]);
 }
 

@@ -103,7 +103,10 @@ struct DtlsCounters {
   // past kDtlsMaxFlightResends).
   uint64_t flight_resends = 0;
   uint64_t dropped_late_handshake = 0;
-  static constexpr size_t kCount = 16;
+  // With the handshake thread: received datagrams dropped because too many already waited for it
+  // (dtls_offloaded_engine.hpp, kDtlsMaxBacklogDatagrams); always 0 on the in-thread path.
+  uint64_t dropped_backlog = 0;
+  static constexpr size_t kCount = 17;
   void ToArray(double* out) const;
 };
 
@@ -136,6 +139,8 @@ class DtlsEngine {
   /** Moves received application data out (only once connected, i.e. verified). */
   size_t DrainData(uint8_t* out, size_t cap, uint32_t* lens, size_t max_count);
   bool HasData() const { return state_ == DtlsState::kConnected && !data_.empty(); }
+  /** Moves received application data into `dst` (connected only); returns how many `dst` refused. */
+  size_t MoveDataInto(DatagramQueue* dst) { return state_ == DtlsState::kConnected ? data_.MoveInto(dst) : 0; }
 
   /** RFC 5764 section 4.2 keying material; false unless connected with a negotiated profile. */
   bool ExportSrtpKeyingMaterial(SrtpKeyingMaterial* km) const;
@@ -162,6 +167,14 @@ class DtlsEngine {
   const DtlsCounters& counters() const { return counters_; }
   /** True while OpenSSL's record buffers are freed (idle since connected; see ReleaseIdleBuffers). */
   bool record_buffers_released() const { return buffers_released_; }
+  /**
+   * True when all the handshake still needs is cheap: the client sent its Finished and waits for
+   * the server's change_cipher_spec and Finished (no public-key operation left, RFC 5246 7.4.9).
+   */
+  bool awaiting_peer_finished() const {
+    return config_.role == DtlsRole::kClient && state_ == DtlsState::kConnecting && !handshake_done_ &&
+           bio_state_.wrote_epoch1;
+  }
   /** True once OpenSSL's SSL is freed and our record layer carries the records. */
   bool handed_over() const { return handed_over_; }
   /** True while the session keys exist (handed over, neither closed nor failed). */

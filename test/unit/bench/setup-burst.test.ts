@@ -20,6 +20,7 @@ for (const shared of [false, true]) {
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     const out = r.stdout;
     assert.match(out, new RegExp(`^${PAIRS} pairs at once \\(${shared ? 'answerers on one UdpMux port' : 'own sockets'}\\): ${PAIRS} connected in \\d+ ms, [\\d.]+ pairs/s; process CPU \\d+ ms, [\\d.]+ ms per pair$`, 'm'));
+    assert.match(out, /^ {2}JS thread CPU \d+ ms, [\d.]+ ms per pair \(DTLS handshakes on the handshake thread\)$/m);
     assert.match(out, new RegExp(`^  negotiated +${PAIRS} pairs +first \\d+, median \\d+, last \\d+ ms$`, 'm'));
     assert.match(out, new RegExp(`^  ICE connected +${2 * PAIRS} PCs +first`, 'm'));
     assert.match(out, new RegExp(`^  connected +${2 * PAIRS} PCs +first`, 'm'));

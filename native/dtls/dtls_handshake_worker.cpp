@@ -1,0 +1,70 @@
+// The DTLS handshake worker thread (see dtls_handshake_worker.hpp; docs/dtls.md, "Handshake thread").
+#include "native/dtls/dtls_handshake_worker.hpp"
+
+#include "native/dtls/dtls_offloaded_engine.hpp"
+
+namespace pwt {
+
+DtlsHandshakeWorker::DtlsHandshakeWorker(Notify notify, void* arg)
+    : notify_(notify), notify_arg_(arg), thread_([this] { Run(); }) {}
+
+DtlsHandshakeWorker::~DtlsHandshakeWorker() { Stop(); }
+
+void DtlsHandshakeWorker::Enqueue(std::shared_ptr<DtlsOffloadedEngine> engine) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return;
+    queue_.push_back(std::move(engine));
+  }
+  cv_.notify_one();
+}
+
+std::vector<std::shared_ptr<DtlsOffloadedEngine>> DtlsHandshakeWorker::TakeDone() {
+  std::vector<std::shared_ptr<DtlsOffloadedEngine>> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  out.swap(done_);
+  return out;
+}
+
+void DtlsHandshakeWorker::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+  // Released here, on the owner thread, after the worker is gone.
+  std::deque<std::shared_ptr<DtlsOffloadedEngine>> queued;
+  std::vector<std::shared_ptr<DtlsOffloadedEngine>> done;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queued.swap(queue_);
+    done.swap(done_);
+  }
+}
+
+void DtlsHandshakeWorker::Run() {
+  for (;;) {
+    std::shared_ptr<DtlsOffloadedEngine> engine;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      if (stop_) return;
+      engine = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    engine->RunOnWorker();
+    bool first = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_) return;
+      first = done_.empty();
+      done_.push_back(std::move(engine));
+    }
+    // One wake for many engines: the owner takes every finished one per wake (and uv_async_send
+    // coalesces anyway).
+    if (first) notify_(notify_arg_);
+  }
+}
+
+}  // namespace pwt

@@ -1,0 +1,54 @@
+// The DTLS handshake worker: one native thread that runs the OpenSSL handshakes (RFC 6347
+// section 4.2) of DtlsOffloadedEngines off the JavaScript thread (docs/dtls.md, "Handshake thread").
+// Contract: the owner thread posts engines with Enqueue; the worker runs each one's queued work,
+// then calls `notify` (thread-safe, coalescing: uv_async_send) and the owner takes the finished
+// engines with TakeDone. No JavaScript, no libuv pool: its own std::thread.
+#pragma once
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace pwt {
+
+class DtlsOffloadedEngine;
+
+/** One thread running handshake work; one per owner thread (Node environment). */
+class DtlsHandshakeWorker {
+ public:
+  /** Called on the worker thread when finished engines wait in TakeDone; must be thread-safe. */
+  using Notify = void (*)(void* arg);
+
+  DtlsHandshakeWorker(Notify notify, void* arg);
+  /** Stops and joins the thread (Stop). */
+  ~DtlsHandshakeWorker();
+  DtlsHandshakeWorker(const DtlsHandshakeWorker&) = delete;
+  DtlsHandshakeWorker& operator=(const DtlsHandshakeWorker&) = delete;
+
+  /** Owner thread: runs the engine's queued work on the worker, in posting order. */
+  void Enqueue(std::shared_ptr<DtlsOffloadedEngine> engine);
+  /** Owner thread: the engines whose work finished since the last call. */
+  std::vector<std::shared_ptr<DtlsOffloadedEngine>> TakeDone();
+  /**
+   * Owner thread: lets the current piece of work finish, drops what is still queued (the engines
+   * are released, never run again) and joins the thread; no notify after it returns. Idempotent.
+   */
+  void Stop();
+
+ private:
+  void Run();
+
+  Notify notify_;
+  void* notify_arg_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<DtlsOffloadedEngine>> queue_;
+  std::vector<std::shared_ptr<DtlsOffloadedEngine>> done_;
+  bool stop_ = false;
+  // Only the owner thread touches the std::thread object (Stop joins it once).
+  std::thread thread_;
+};
+
+}  // namespace pwt

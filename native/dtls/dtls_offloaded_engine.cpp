@@ -1,0 +1,391 @@
+// A DtlsEngine offloaded to the handshake worker while it handshakes (see dtls_offloaded_engine.hpp;
+// docs/dtls.md, "Handshake thread").
+#include "native/dtls/dtls_offloaded_engine.hpp"
+
+#include <openssl/crypto.h>
+
+#include <chrono>
+#include <utility>
+
+#include "native/dtls/dtls_handshake_worker.hpp"
+
+namespace pwt {
+namespace {
+
+int64_t SteadyNowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// The queues between the threads hold what the engine's own queues may hold (DtlsEngineConfig).
+const DtlsEngineConfig kQueueCaps;
+
+void WipeKeys(DtlsEngineSnapshot* s) {
+  if (s->has_keys) s->keys.wipe();
+  s->has_keys = false;
+}
+
+}  // namespace
+
+DtlsOffloadedEngine::Results::Results()
+    : out(kQueueCaps.max_out_bytes, kQueueCaps.max_out_count), data(kQueueCaps.max_data_bytes, kQueueCaps.max_data_count) {}
+
+DtlsOffloadedEngine::DtlsOffloadedEngine(std::unique_ptr<DtlsEngine> engine, DtlsHandshakeWorker* worker)
+    : engine_(std::move(engine)),
+      worker_(worker),
+      role_(engine_->role()),
+      home_(worker == nullptr),
+      out_(kQueueCaps.max_out_bytes, kQueueCaps.max_out_count),
+      data_(kQueueCaps.max_data_bytes, kQueueCaps.max_data_count) {}
+
+DtlsOffloadedEngine::~DtlsOffloadedEngine() {
+  WipeKeys(&snapshot_);
+  WipeKeys(&finished_.snapshot);
+}
+
+void DtlsOffloadedEngine::RunWork(DtlsEngine& engine, Work& work) {
+  switch (work.kind) {
+    case Work::Kind::kStart: engine.Start(); break;
+    case Work::Kind::kDatagrams: {
+      size_t off = 0;
+      for (uint32_t len : work.lens) {
+        engine.HandleDatagram(work.bytes.data() + off, len);
+        off += len;
+      }
+      break;
+    }
+    case Work::Kind::kTimeout: engine.HandleTimeout(); break;
+    case Work::Kind::kFingerprints: engine.SetRemoteFingerprints(std::move(work.fingerprints)); break;
+    case Work::Kind::kSend: engine.Send(work.bytes.data(), work.bytes.size()); break;
+    case Work::Kind::kClose: engine.Close(); break;
+  }
+}
+
+// Runs on whichever thread owns the engine right now.
+void DtlsOffloadedEngine::Collect(DtlsEngine& engine, Results* r) {
+  r->refused_out += engine.outgoing().MoveInto(&r->out);
+  r->refused_data += engine.MoveDataInto(&r->data);
+  if (engine.TakeStateChanged()) r->state_changed = true;
+  DtlsEngineSnapshot& s = r->snapshot;
+  s.state = engine.state();
+  s.was_connected = engine.was_connected();
+  s.handed_over = engine.handed_over();
+  s.awaiting_peer_finished = engine.awaiting_peer_finished();
+  s.srtp_profile = engine.srtp_profile();
+  s.tls_version = engine.tls_version();
+  s.failure_reason = engine.failure_reason();
+  s.cipher_name = engine.cipher_name();
+  s.cipher_standard_name = engine.cipher_standard_name();
+  if (s.peer_der.empty()) s.peer_der = engine.peer_certificate_der();
+  s.counters = engine.counters();
+  int64_t us = engine.TimeoutUs();
+  s.deadline_us = us < 0 ? -1 : SteadyNowUs() + us;
+  if (!s.has_keys && engine.state() == DtlsState::kConnected && engine.srtp_profile() != 0) {
+    s.has_keys = engine.ExportSrtpKeyingMaterial(&s.keys);
+  }
+  r->has_snapshot = true;
+}
+
+void DtlsOffloadedEngine::Post(Work work) {
+  ++posted_;
+  bool enqueue = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    inbox_.push_back(std::move(work));
+    if (!queued_) enqueue = queued_ = true;
+  }
+  if (enqueue) worker_->Enqueue(shared_from_this());
+}
+
+void DtlsOffloadedEngine::RunInPlace(Work work) {
+  RunWork(*engine_, work);
+  Results r;
+  Collect(*engine_, &r);
+  Absorb(r);
+}
+
+void DtlsOffloadedEngine::RunOnWorker() {
+  std::vector<Work> work;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    work.swap(inbox_);
+    inbox_datagrams_ = 0;
+    inbox_bytes_ = 0;
+    queued_ = false;
+  }
+  if (work.empty()) return;
+  // One worker thread runs one engine at a time, so the engine is never driven twice at once.
+  for (Work& w : work) RunWork(*engine_, w);
+  Results r;
+  Collect(*engine_, &r);
+  r.completed = work.size();
+  std::lock_guard<std::mutex> lock(mu_);
+  finished_.refused_out += r.refused_out + r.out.MoveInto(&finished_.out);
+  finished_.refused_data += r.refused_data + r.data.MoveInto(&finished_.data);
+  finished_.state_changed = finished_.state_changed || r.state_changed;
+  // Keys exported by an earlier run stay with the newest snapshot until the owner takes them.
+  if (finished_.snapshot.has_keys && !r.snapshot.has_keys) {
+    r.snapshot.keys = finished_.snapshot.keys;
+    r.snapshot.has_keys = true;
+  }
+  WipeKeys(&finished_.snapshot);
+  finished_.snapshot = std::move(r.snapshot);
+  WipeKeys(&r.snapshot);
+  finished_.has_snapshot = true;
+  finished_.completed += r.completed;
+}
+
+size_t DtlsOffloadedEngine::ApplyResults() {
+  Results r;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::swap(r.state_changed, finished_.state_changed);
+    std::swap(r.has_snapshot, finished_.has_snapshot);
+    std::swap(r.refused_out, finished_.refused_out);
+    std::swap(r.refused_data, finished_.refused_data);
+    std::swap(r.completed, finished_.completed);
+    if (r.has_snapshot) {
+      r.snapshot = std::move(finished_.snapshot);
+      WipeKeys(&finished_.snapshot);
+    }
+    finished_.out.MoveInto(&r.out);
+    finished_.data.MoveInto(&r.data);
+  }
+  Absorb(r);
+  return r.completed;
+}
+
+// Owner thread: takes results (of in-place or worker runs) into the owner's view.
+void DtlsOffloadedEngine::Absorb(Results& r) {
+  refused_out_ += r.refused_out + r.out.MoveInto(&out_);
+  refused_data_ += r.refused_data + r.data.MoveInto(&data_);
+  if (r.state_changed) state_changed_ = true;
+  applied_ += r.completed;
+  if (r.has_snapshot) {
+    if (snapshot_.has_keys && !r.snapshot.has_keys) {
+      r.snapshot.keys = snapshot_.keys;
+      r.snapshot.has_keys = true;
+    }
+    WipeKeys(&snapshot_);
+    snapshot_ = std::move(r.snapshot);
+    WipeKeys(&r.snapshot);
+    // Closed by the owner while work was posted: earlier work's results never reopen it.
+    if (closed_by_owner_) snapshot_.state = DtlsState::kClosed;
+  }
+  if (home_ || busy()) return;
+  // Back home once the handshake is over: OpenSSL's SSL is gone (handover), or the connection
+  // is connected, closed or failed. From now on every call runs in place, as without offload.
+  const DtlsState s = snapshot_.state;
+  if (snapshot_.handed_over || s == DtlsState::kConnected || s == DtlsState::kClosed || s == DtlsState::kFailed) {
+    home_ = true;
+    WipeKeys(&snapshot_);
+  }
+}
+
+DtlsStatus DtlsOffloadedEngine::Start() {
+  if (home_) return engine_->Start();
+  if (started_) return DtlsStatus::kInvalidState;
+  started_ = true;
+  Work w;
+  w.kind = Work::Kind::kStart;
+  // The server only waits for a ClientHello; the client's first flight needs its key share.
+  if (role_ == DtlsRole::kServer && !busy()) {
+    RunInPlace(std::move(w));
+  } else {
+    Post(std::move(w));
+    // Seen as connecting at once, as the in-place engine would be.
+    snapshot_.state = DtlsState::kConnecting;
+    state_changed_ = true;
+  }
+  return DtlsStatus::kOk;
+}
+
+void DtlsOffloadedEngine::HandleDatagrams(const uint8_t* data, const uint32_t* lens, size_t count) {
+  if (home_) {
+    size_t off = 0;
+    for (size_t i = 0; i < count; ++i) {
+      engine_->HandleDatagram(data + off, lens[i]);
+      off += lens[i];
+    }
+    return;
+  }
+  if (!busy() && snapshot_.awaiting_peer_finished) {
+    // The client's last step (the server's Finished) is symmetric crypto only: done in place, so
+    // that SRTP is keyed before media that arrived in the same batch is handled.
+    size_t off = 0;
+    for (size_t i = 0; i < count; ++i) {
+      engine_->HandleDatagram(data + off, lens[i]);
+      off += lens[i];
+    }
+    Results r;
+    Collect(*engine_, &r);
+    Absorb(r);
+    return;
+  }
+  Work w;
+  w.kind = Work::Kind::kDatagrams;
+  size_t total = 0;
+  for (size_t i = 0; i < count; ++i) total += lens[i];
+  w.bytes.assign(data, data + total);
+  w.lens.assign(lens, lens + count);
+  if (!PostDatagrams(std::move(w))) backlog_dropped_ += count;
+}
+
+bool DtlsOffloadedEngine::PostDatagrams(Work work) {
+  bool enqueue = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (inbox_datagrams_ + work.lens.size() > kDtlsMaxBacklogDatagrams ||
+        inbox_bytes_ + work.bytes.size() > kDtlsMaxBacklogBytes) {
+      return false;
+    }
+    inbox_datagrams_ += work.lens.size();
+    inbox_bytes_ += work.bytes.size();
+    inbox_.push_back(std::move(work));
+    if (!queued_) enqueue = queued_ = true;
+  }
+  ++posted_;
+  if (enqueue) worker_->Enqueue(shared_from_this());
+  return true;
+}
+
+void DtlsOffloadedEngine::HandleTimeout() {
+  if (home_) {
+    engine_->HandleTimeout();
+    return;
+  }
+  if (busy()) return;  // the posted work's result brings a fresh deadline
+  Work w;
+  w.kind = Work::Kind::kTimeout;
+  Post(std::move(w));
+}
+
+int64_t DtlsOffloadedEngine::TimeoutUs() const {
+  if (home_) return engine_->TimeoutUs();
+  if (busy() || snapshot_.deadline_us < 0) return -1;
+  int64_t left = snapshot_.deadline_us - SteadyNowUs();
+  return left < 0 ? 0 : left;
+}
+
+DtlsStatus DtlsOffloadedEngine::SetRemoteFingerprints(std::vector<RemoteFingerprint> fingerprints) {
+  if (home_ || !busy()) {
+    if (home_) return engine_->SetRemoteFingerprints(std::move(fingerprints));
+    // Nothing posted: the engine is ours; checking a list (and verifying a finished handshake's
+    // certificate digest) is cheap, so it runs here and the caller sees its status.
+    DtlsStatus st = engine_->SetRemoteFingerprints(std::move(fingerprints));
+    Results r;
+    Collect(*engine_, &r);
+    Absorb(r);
+    return st;
+  }
+  if (snapshot_.state == DtlsState::kClosed || snapshot_.state == DtlsState::kFailed) return DtlsStatus::kInvalidState;
+  if (fingerprints.empty()) return DtlsStatus::kInvalidArgument;
+  for (const RemoteFingerprint& fp : fingerprints) {
+    size_t want = FingerprintLength(fp.algorithm);
+    if (want == 0 || fp.digest.size() != want) return DtlsStatus::kInvalidArgument;
+  }
+  Work w;
+  w.kind = Work::Kind::kFingerprints;
+  w.fingerprints = std::move(fingerprints);
+  Post(std::move(w));
+  return DtlsStatus::kOk;
+}
+
+DtlsStatus DtlsOffloadedEngine::Send(const uint8_t* data, size_t len) {
+  if (home_) return engine_->Send(data, len);
+  if (snapshot_.state != DtlsState::kConnected) return DtlsStatus::kInvalidState;
+  if (len == 0) return DtlsStatus::kInvalidArgument;
+  if (len > kDtlsMaxRecordPayload) return DtlsStatus::kTooLarge;
+  Work w;
+  w.kind = Work::Kind::kSend;
+  w.bytes.assign(data, data + len);
+  if (busy()) {
+    Post(std::move(w));
+  } else {
+    RunInPlace(std::move(w));
+  }
+  return DtlsStatus::kOk;
+}
+
+void DtlsOffloadedEngine::Close() {
+  if (home_) {
+    engine_->Close();
+    return;
+  }
+  if (snapshot_.state == DtlsState::kClosed || snapshot_.state == DtlsState::kFailed) return;
+  Work w;
+  w.kind = Work::Kind::kClose;
+  if (busy()) {
+    Post(std::move(w));
+    closed_by_owner_ = true;
+    // Closed from the caller's point of view now (W3C close is synchronous); the engine follows
+    // when the worker reaches this work, and whatever it still produces is dropped.
+    snapshot_.state = DtlsState::kClosed;
+    state_changed_ = true;
+  } else {
+    RunInPlace(std::move(w));
+  }
+}
+
+size_t DtlsOffloadedEngine::DrainOutgoing(uint8_t* out, size_t cap, uint32_t* lens, size_t max_count) {
+  size_t n = out_.DrainInto(out, cap, lens, max_count);
+  if (n != 0 || !home_) return n;
+  return engine_->outgoing().DrainInto(out, cap, lens, max_count);
+}
+
+bool DtlsOffloadedEngine::HasOutgoing() const { return !out_.empty() || (home_ && !engine_->outgoing().empty()); }
+
+size_t DtlsOffloadedEngine::DrainData(uint8_t* out, size_t cap, uint32_t* lens, size_t max_count) {
+  if (state() != DtlsState::kConnected) return 0;
+  size_t n = data_.DrainInto(out, cap, lens, max_count);
+  if (n != 0 || !home_) return n;
+  return engine_->DrainData(out, cap, lens, max_count);
+}
+
+bool DtlsOffloadedEngine::HasData() const {
+  if (state() != DtlsState::kConnected) return false;
+  return !data_.empty() || (home_ && engine_->HasData());
+}
+
+bool DtlsOffloadedEngine::TakeStateChanged() {
+  bool changed = state_changed_;
+  state_changed_ = false;
+  if (home_ && engine_->TakeStateChanged()) changed = true;
+  return changed;
+}
+
+DtlsState DtlsOffloadedEngine::state() const {
+  if (closed_by_owner_) return DtlsState::kClosed;
+  return home_ ? engine_->state() : snapshot_.state;
+}
+bool DtlsOffloadedEngine::was_connected() const { return home_ ? engine_->was_connected() : snapshot_.was_connected; }
+const std::string& DtlsOffloadedEngine::failure_reason() const {
+  return home_ ? engine_->failure_reason() : snapshot_.failure_reason;
+}
+uint16_t DtlsOffloadedEngine::srtp_profile() const { return home_ ? engine_->srtp_profile() : snapshot_.srtp_profile; }
+std::string DtlsOffloadedEngine::cipher_name() const { return home_ ? engine_->cipher_name() : snapshot_.cipher_name; }
+std::string DtlsOffloadedEngine::cipher_standard_name() const {
+  return home_ ? engine_->cipher_standard_name() : snapshot_.cipher_standard_name;
+}
+uint16_t DtlsOffloadedEngine::tls_version() const { return home_ ? engine_->tls_version() : snapshot_.tls_version; }
+bool DtlsOffloadedEngine::handed_over() const { return home_ ? engine_->handed_over() : snapshot_.handed_over; }
+const std::vector<uint8_t>& DtlsOffloadedEngine::peer_certificate_der() const {
+  return home_ ? engine_->peer_certificate_der() : snapshot_.peer_der;
+}
+
+DtlsCounters DtlsOffloadedEngine::counters() const {
+  DtlsCounters c = home_ ? engine_->counters() : snapshot_.counters;
+  c.dropped_out_queue_full += refused_out_;
+  c.dropped_data_queue_full += refused_data_;
+  c.dropped_backlog += backlog_dropped_;
+  return c;
+}
+
+bool DtlsOffloadedEngine::ExportSrtpKeyingMaterial(SrtpKeyingMaterial* km) const {
+  if (home_) return engine_->ExportSrtpKeyingMaterial(km);
+  if (snapshot_.state != DtlsState::kConnected || !snapshot_.has_keys) return false;
+  *km = snapshot_.keys;
+  return true;
+}
+
+}  // namespace pwt

@@ -1,0 +1,166 @@
+// A DtlsEngine whose handshake (RFC 6347 section 4.2) runs on the DtlsHandshakeWorker thread while
+// its owner thread (the JavaScript thread) sees snapshots; once the handshake is over it comes
+// home and is driven in place as before (docs/dtls.md, "Handshake thread").
+// Who owns the engine when: the worker while work is posted and not yet applied (posted_ !=
+// applied_), the owner thread otherwise. Nothing else is shared: the work queue and the results
+// cross under one mutex; posting and applying counts, snapshots and queues are owner-only.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "native/dtls/dtls_datagram_queue.hpp"
+#include "native/dtls/dtls_engine.hpp"
+
+namespace pwt {
+
+class DtlsHandshakeWorker;
+
+/**
+ * Received datagrams waiting for the handshake thread, at most, per engine: a handshake needs a
+ * handful; a flood beyond these while the thread is behind is dropped and counted
+ * (dropped_backlog) instead of growing without bound.
+ */
+constexpr size_t kDtlsMaxBacklogDatagrams = 64;
+constexpr size_t kDtlsMaxBacklogBytes = 256 * 1024;
+
+/** What the owner sees of an engine that is on the worker, as of the last applied work. */
+struct DtlsEngineSnapshot {
+  DtlsState state = DtlsState::kNew;
+  bool was_connected = false;
+  bool handed_over = false;
+  /** DtlsEngine::awaiting_peer_finished(): the next datagrams are cheap and run in place. */
+  bool awaiting_peer_finished = false;
+  uint16_t srtp_profile = 0;
+  uint16_t tls_version = 0;
+  std::string failure_reason;
+  std::string cipher_name;
+  std::string cipher_standard_name;
+  std::vector<uint8_t> peer_der;
+  DtlsCounters counters;
+  /** Retransmission deadline in steady-clock microseconds, or -1 when no timer runs. */
+  int64_t deadline_us = -1;
+  /** RFC 5764 keys exported on the worker when the state became connected (wiped when home). */
+  bool has_keys = false;
+  SrtpKeyingMaterial keys;
+};
+
+/** One engine, offloaded during its handshake. All public calls are owner-thread only, except RunOnWorker. */
+class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEngine> {
+ public:
+  /**
+   * `worker` must outlive every call that posts (the binding stops it before the environment
+   * ends); null runs everything in place from the start (the in-thread path).
+   */
+  DtlsOffloadedEngine(std::unique_ptr<DtlsEngine> engine, DtlsHandshakeWorker* worker);
+  ~DtlsOffloadedEngine();
+  DtlsOffloadedEngine(const DtlsOffloadedEngine&) = delete;
+  DtlsOffloadedEngine& operator=(const DtlsOffloadedEngine&) = delete;
+
+  // The engine's API (see dtls_engine.hpp); work that can run handshake crypto (the client's
+  // first flight, datagrams, timeouts) is posted while the handshake runs, the rest runs in
+  // place when nothing is posted. Results of posted work appear after ApplyResults.
+  DtlsStatus Start();
+  void HandleDatagrams(const uint8_t* data, const uint32_t* lens, size_t count);
+  void HandleTimeout();
+  /** -1 while work is posted (the result brings a fresh deadline) or no timer runs. */
+  int64_t TimeoutUs() const;
+  DtlsStatus SetRemoteFingerprints(std::vector<RemoteFingerprint> fingerprints);
+  DtlsStatus Send(const uint8_t* data, size_t len);
+  void Close();
+
+  /** Moves the worker's finished work into the owner's view; returns how many posts it completed. */
+  size_t ApplyResults();
+  /** Work posted so far (the binding keeps its wake-up handle referenced while some is unapplied). */
+  uint64_t posted() const { return posted_; }
+  /** True while posted work is not applied yet. */
+  bool busy() const { return posted_ != applied_; }
+  /** True once the engine is back on the owner thread for good (handshake over, nothing posted). */
+  bool home() const { return home_; }
+
+  size_t DrainOutgoing(uint8_t* out, size_t cap, uint32_t* lens, size_t max_count);
+  bool HasOutgoing() const;
+  size_t DrainData(uint8_t* out, size_t cap, uint32_t* lens, size_t max_count);
+  bool HasData() const;
+  bool TakeStateChanged();
+
+  DtlsState state() const;
+  DtlsRole role() const { return role_; }
+  bool was_connected() const;
+  const std::string& failure_reason() const;
+  uint16_t srtp_profile() const;
+  std::string cipher_name() const;
+  std::string cipher_standard_name() const;
+  uint16_t tls_version() const;
+  bool handed_over() const;
+  const std::vector<uint8_t>& peer_certificate_der() const;
+  DtlsCounters counters() const;
+  bool ExportSrtpKeyingMaterial(SrtpKeyingMaterial* km) const;
+  /** The engine itself, only when nothing is posted (tests: the raw exporter); else null. */
+  const DtlsEngine* idle_engine() const { return busy() ? nullptr : engine_.get(); }
+
+  /** Owner thread: who to tell when results arrive (the binding's wrapper), null when gone. */
+  void* owner() const { return owner_; }
+  void set_owner(void* owner) { owner_ = owner; }
+
+  /** Worker thread: runs the posted work, then publishes the results. */
+  void RunOnWorker();
+
+ private:
+  struct Work {
+    enum class Kind : uint8_t { kStart, kDatagrams, kTimeout, kFingerprints, kSend, kClose };
+    Kind kind = Kind::kTimeout;
+    std::vector<uint8_t> bytes;
+    std::vector<uint32_t> lens;
+    std::vector<RemoteFingerprint> fingerprints;
+  };
+  struct Results {
+    Results();
+    DatagramQueue out;
+    DatagramQueue data;
+    bool state_changed = false;
+    bool has_snapshot = false;
+    DtlsEngineSnapshot snapshot;
+    uint64_t refused_out = 0;
+    uint64_t refused_data = 0;
+    size_t completed = 0;
+  };
+
+  static void RunWork(DtlsEngine& engine, Work& work);
+  /** False (nothing posted) when the datagrams would exceed the backlog bounds. */
+  bool PostDatagrams(Work work);
+  static void Collect(DtlsEngine& engine, Results* r);
+  void Post(Work work);
+  void RunInPlace(Work work);
+  void Absorb(Results& r);
+
+  std::unique_ptr<DtlsEngine> engine_;
+  DtlsHandshakeWorker* worker_;
+  const DtlsRole role_;
+  // Shared with the worker, under mu_.
+  std::mutex mu_;
+  std::vector<Work> inbox_;
+  size_t inbox_datagrams_ = 0;
+  size_t inbox_bytes_ = 0;
+  bool queued_ = false;
+  Results finished_;
+  // Owner thread only.
+  uint64_t posted_ = 0;
+  uint64_t applied_ = 0;
+  bool home_ = false;
+  bool started_ = false;
+  bool closed_by_owner_ = false;
+  void* owner_ = nullptr;
+  DatagramQueue out_;
+  DatagramQueue data_;
+  bool state_changed_ = false;
+  uint64_t refused_out_ = 0;
+  uint64_t refused_data_ = 0;
+  uint64_t backlog_dropped_ = 0;
+  DtlsEngineSnapshot snapshot_;
+};
+
+}  // namespace pwt
