@@ -2,8 +2,10 @@
 // for one pair (median and p90 of pairs connected one after another), and the rate at which N pairs opened all at once connect (pairs per second of
 // wall time), one library per child process. Every pair: one audio m-line, in-process signaling,
 // host candidates on loopback only, no STUN server. Ours, werift, @roamhq/wrtc, node-datachannel.
-// The many-pairs cases also report process CPU (every thread) per connected pair.
+// The many-pairs cases also report process CPU (every thread) per connected pair. Ours runs as the
+// compiled package (dist/lib), as users run it, not from the TypeScript sources under tsx.
 import { runChild } from '../peers/spawn.js';
+import { ensureBuiltPackage } from '../lib/built-package.js';
 import { LIBRARIES } from '../peers/registry.js';
 import { ONE_PAIR_REPEATS, type SetupResult } from '../peers/measure.js';
 import { libraryVersions, median, printHeader, printTarget, ratioOf, type BenchOptions, type BenchSeries } from '../lib/report.js';
@@ -25,6 +27,8 @@ function percentile(xs: readonly number[], q: number): number {
 /** One child per library: a warm-up pair, then each pair count for several rounds. */
 export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   printHeader(SUITE, libraryVersions());
+  const built = ensureBuiltPackage();
+  console.log(`ours: the compiled package (dist/lib${built ? ', built now' : ''}), as an installed package runs`);
   const counts = opts.quick ? [1, 10] : [1, 100, MANY_PAIRS];
   const series: BenchSeries[] = [];
   for (const lib of LIBRARIES) {
@@ -32,6 +36,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
       'child.ts',
       { task: 'setup', lib, counts, rounds: opts.rounds },
       opts.quick ? 45_000 : 600_000,
+      { builtLibrary: true },
     );
     if (!outcome.ok) {
       console.log(`${lib}: no result (${outcome.error})`);
