@@ -9,6 +9,11 @@ export interface Rng {
   float(): number;
   /** `n` random bytes. */
   bytes(n: number): Buffer;
+  /**
+   * Writes `length` random bytes into `target` at `offset`, allocating nothing (optional: the
+   * ICE agent's transaction ids use it when present, docs/architecture.md, idle allocation).
+   */
+  fill?(target: Uint8Array, offset: number, length: number): void;
 }
 
 /** Bytes `cryptoRng` draws from the OS at once. */
@@ -45,6 +50,9 @@ export const cryptoRng: Rng = {
     const at = takeFromCryptoPool(n);
     // A copy: the pool is refilled later and callers keep what they get.
     return Buffer.from(cryptoPool.subarray(at, at + n));
+  },
+  fill(target: Uint8Array, offset: number, length: number): void {
+    randomFillSync(target, offset, length);
   },
 };
 
@@ -94,6 +102,10 @@ export class SeededRng implements Rng {
     const out = Buffer.allocUnsafe(n);
     for (let i = 0; i < n; i++) out[i] = this.uint32() & 0xff;
     return out;
+  }
+
+  fill(target: Uint8Array, offset: number, length: number): void {
+    for (let i = 0; i < length; i++) target[offset + i] = this.uint32() & 0xff;
   }
 }
 

@@ -33,6 +33,32 @@ export function sameAddress(a: TransportAddress, b: TransportAddress): boolean {
   return a.port === b.port && a.address === b.address;
 }
 
+/**
+ * Parses a dotted-quad IPv4 literal (the forms `isIPv4` accepts: no leading zeros) into a 32-bit
+ * number without allocating; -1 when it is not one.
+ */
+export function ipv4Number(address: string): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < address.length; i++) {
+    const c = address.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || ++dots > 3) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39 && digits < 3 && !(digits > 0 && part === 0)) {
+      part = part * 10 + (c - 0x30);
+      if (part > 255) return -1;
+      digits++;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return value * 256 + part;
+}
+
 /** Parses an IPv4 or IPv6 literal into 4 or 16 bytes; undefined when it is not one. */
 export function ipToBytes(address: string): Buffer | undefined {
   if (isIPv4(address)) return Buffer.from(address.split('.').map(Number));
