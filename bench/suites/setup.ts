@@ -5,7 +5,10 @@
 // The many-pairs cases also report process CPU (every thread) per connected pair, and the CPU of
 // the main (JavaScript) thread alone. `ours-in-thread` is ours with PWT_DTLS_HANDSHAKE_THREAD=0
 // (every DTLS handshake on the JavaScript thread; docs/dtls.md "Handshake thread"), same run.
+// Ours runs as the compiled package (dist/lib), as users run it, not from the TypeScript sources
+// under tsx.
 import { runChild } from '../peers/spawn.js';
+import { ensureBuiltPackage } from '../lib/built-package.js';
 import { LIBRARIES } from '../peers/registry.js';
 import { ONE_PAIR_REPEATS, type SetupResult } from '../peers/measure.js';
 import { libraryVersions, median, printHeader, printTarget, ratioOf, type BenchOptions, type BenchSeries } from '../lib/report.js';
@@ -27,6 +30,8 @@ function percentile(xs: readonly number[], q: number): number {
 /** One child per library: a warm-up pair, then each pair count for several rounds. */
 export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   printHeader(SUITE, libraryVersions());
+  const built = ensureBuiltPackage();
+  console.log(`ours: the compiled package (dist/lib${built ? ', built now' : ''}), as an installed package runs`);
   const counts = opts.quick ? [1, 10] : [1, 100, MANY_PAIRS];
   const series: BenchSeries[] = [];
   const runs: { subject: string; lib: (typeof LIBRARIES)[number]; env?: Record<string, string> }[] = LIBRARIES.map((lib) => ({ subject: lib, lib }));
@@ -36,7 +41,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
       'child.ts',
       { task: 'setup', lib: adapter, counts, rounds: opts.rounds },
       opts.quick ? 45_000 : 600_000,
-      env ? { env } : {},
+      { builtLibrary: true, ...(env ? { env } : {}) },
     );
     if (!outcome.ok) {
       console.log(`${lib}: no result (${outcome.error})`);

@@ -58,7 +58,7 @@ test('the tarball lists what users need and nothing else, within its size budget
     assert.deepEqual(floorProblems(join(root, 'prebuilds', `linux-${a}`, PREBUILD_NAME), a), [], `linux-${a} prebuild within the glibc floor`);
   }
   const pkg = createRequire(import.meta.url)(join(root, 'package.json')) as { dependencies: Record<string, string> };
-  assert.deepEqual(Object.keys(pkg.dependencies).sort(), ['node-gyp-build', 'sdp-transform'], 'build tools are not runtime dependencies');
+  assert.deepEqual(Object.keys(pkg.dependencies).sort(), ['node-gyp-build'], 'build tools and sdp-transform (tests and benchmarks only) are not runtime dependencies');
 });
 
 test('installs with no compiler on PATH; import and require both pass the peer-connection smoke test, with types', { skip: !linux && 'prebuilds are made on linux x64/arm64', timeout: 300_000 }, (t) => {
@@ -66,7 +66,7 @@ test('installs with no compiler on PATH; import and require both pass the peer-c
   const app = join(work, 'app');
   const ins = installInto(app, packed.tarball, noCompiler, 'commonjs');
   assert.equal(ins.status, 0, `npm install failed:\n${ins.stdout}\n${ins.stderr}`);
-  assert.deepEqual(ins.packages.sort(), ['node-gyp-build', 'pure-webrtc-transport', 'sdp-transform'], 'no build tools installed');
+  assert.deepEqual(ins.packages.sort(), ['node-gyp-build', 'pure-webrtc-transport'], 'no build tools or test-only packages installed');
   const installed = join(app, 'node_modules', 'pure-webrtc-transport');
   assert.ok(!existsSync(join(installed, 'build')), 'nothing was compiled at install');
   t.diagnostic(`tarball ${packed.size} B (${packed.files.length} files, ${packed.unpackedSize} B unpacked); install without a compiler ${Math.round(ins.ms)} ms; node_modules ${ins.footprintKiB} KiB`);

@@ -1,9 +1,10 @@
-// CoalescingTimers (lib/common/coalescing-timers.ts) with real Node timers: far deadlines that fall
-// within each other's allowance run in one callback, near ones keep their order, none runs before
-// its time or twice, rescheduling replaces, cancel stops, and a throwing callback is reported
-// without stopping the others. The heap is checked with 200 timers in random order. A keepAlive
+// CoalescingTimers (lib/common/coalescing-timers.ts): on Node's mock timers (a fake clock), far
+// deadlines that fall within each other's allowance run in one callback, near ones keep their order,
+// a stalled loop runs what is due; with real Node timers none runs before its time or twice,
+// rescheduling replaces, cancel stops, and a throwing callback is reported without stopping the
+// others. The heap is checked with 200 timers in random order. A keepAlive
 // group (the ICE transports') keeps a process alive until its timer ran; the default one does not.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -17,32 +18,87 @@ async function until(done: () => boolean): Promise<void> {
   for (const end = performance.now() + 10_000; !done() && performance.now() < end; ) await settle(20);
 }
 
-test('deadlines within the allowance run in one callback; a near one keeps its order', async () => {
-  const group = new CoalescingTimers();
-  const log: string[] = [];
-  const turns = new Map<string, number>();
-  const ranAt = new Map<string, number>();
-  let turn = 0;
-  const mark = (name: string) => () => {
-    log.push(name);
-    turns.set(name, turn);
-    ranAt.set(name, performance.now());
-    queueMicrotask(() => turn++);
-  };
+/**
+ * Runs `body` with Node's mock timers (setTimeout and Date on one fake clock that moves only by
+ * `tick`), counting the mock timer's wakes, so which callback ran a timer is known exactly and no
+ * wall time or loop stall enters the result.
+ */
+function withFakeClock(t: TestContext, body: (wakes: () => number) => void): void {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  const mockSetTimeout = globalThis.setTimeout;
+  let wakes = 0;
+  const counting = ((fn: () => void, ms?: number) =>
+    mockSetTimeout(() => {
+      wakes++;
+      fn();
+    }, ms)) as unknown as typeof setTimeout;
+  globalThis.setTimeout = counting;
+  try {
+    body(() => wakes);
+  } finally {
+    globalThis.setTimeout = mockSetTimeout;
+  }
+}
+
+/** A group on the fake clock with timers a (200 ms), b (205 ms) and c (20 ms) that log when and in which wake they ran. */
+function threeTimers(wakes: () => number): { group: CoalescingTimers; log: { name: string; at: number; wake: number }[] } {
+  const group = new CoalescingTimers(() => Date.now());
+  const log: { name: string; at: number; wake: number }[] = [];
+  const mark = (name: string) => () => log.push({ name, at: Date.now(), wake: wakes() });
   const a = group.create(mark('a'));
   const b = group.create(mark('b'));
   const c = group.create(mark('c'));
-  const start = performance.now();
   group.schedule(a, 200); // may run until 210
   group.schedule(b, 205); // due by then: runs in the same callback
   group.schedule(c, 20); // 1 ms allowance: alone, first
-  await until(() => log.length === 3);
-  assert.deepEqual(log, ['c', 'a', 'b']);
-  assert.equal(turns.get('a'), turns.get('b'), 'a and b ran in one callback');
-  // A loop stalled past a's time runs everything due in one callback; otherwise c ran alone.
-  if (ranAt.get('c')! < start + 200) assert.ok(turns.get('c')! < turns.get('a')!, 'c ran in a callback of its own');
-  assert.ok(ranAt.get('a')! >= start + 200 && ranAt.get('b')! >= start + 205, 'none ran early');
-  assert.equal(group.size, 0);
+  return { group, log };
+}
+
+test('deadlines within the allowance run in one callback; a near one keeps its order', (t) => {
+  withFakeClock(t, (wakes) => {
+    const { group, log } = threeTimers(wakes);
+    for (let ms = 0; ms < 300 && group.size > 0; ms++) t.mock.timers.tick(1);
+    assert.deepEqual(
+      log.map((e) => e.name),
+      ['c', 'a', 'b'],
+    );
+    const [c, a, b] = log as [(typeof log)[0], (typeof log)[0], (typeof log)[0]];
+    assert.equal(c.at, 21, 'c ran at its latest time (20 ms + 1 ms allowance)');
+    assert.equal(a.at, 210, 'a ran at its latest time (200 ms + 10 ms allowance)');
+    assert.equal(b.at, 210, 'b, due by then, ran with a');
+    assert.equal(a.wake, b.wake, 'a and b ran in one callback');
+    assert.notEqual(c.wake, a.wake, 'c ran in a callback of its own');
+    assert.equal(group.size, 0);
+  });
+});
+
+test('a loop stalled past every deadline runs them in one callback, in order, none early', (t) => {
+  withFakeClock(t, (wakes) => {
+    const { group, log } = threeTimers(wakes);
+    t.mock.timers.tick(300); // one long tick: the first wake comes at 300 ms
+    assert.deepEqual(
+      log.map((e) => e.name),
+      ['c', 'a', 'b'],
+    );
+    assert.ok(log.every((e) => e.at === 300 && e.wake === log[0]!.wake));
+    assert.equal(group.size, 0);
+  });
+});
+
+test('a stall between two deadlines runs what is due and leaves the rest for its own time', (t) => {
+  withFakeClock(t, (wakes) => {
+    const { group, log } = threeTimers(wakes);
+    t.mock.timers.tick(202); // c's wake comes at 202 ms: a (200) is due, b (205) is not
+    assert.deepEqual(
+      log.map((e) => e.name),
+      ['c', 'a'],
+    );
+    assert.equal(log[0]!.wake, log[1]!.wake);
+    for (let ms = 202; ms < 300 && group.size > 0; ms++) t.mock.timers.tick(1);
+    assert.equal(log[2]?.name, 'b');
+    assert.ok(log[2]!.at >= 205 && log[2]!.at <= 216, `b ran within its allowance (at ${log[2]!.at})`);
+    assert.equal(group.size, 0);
+  });
 });
 
 test('reschedule replaces, cancel stops, a throwing callback does not stop the others', async () => {
