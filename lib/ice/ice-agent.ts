@@ -675,7 +675,8 @@ export class IceAgent {
    * natively since the last call (the peer's consent checks on the selected pair, RFC 7675 §5.1;
    * docs/ice.md "Consent checks answered natively"): counted as received and answered, as
    * {@link handleInput} would have. `nominations` of them carried USE-CANDIDATE from a controlling
-   * peer: the pair is nominated as a request would nominate it (RFC 8445 §7.3.1.5). A lite agent
+   * peer: when the pair is still the selected one they nominate it as a request would (RFC 8445
+   * §7.3.1.5); otherwise (the peer switched pairs since) they are only counted. A lite agent
    * hears its peer only through these requests, so they refresh its selected pair.
    * Returns true when that may have changed state, events or the next timeout (drain them then).
    */
@@ -690,8 +691,11 @@ export class IceAgent {
       const entry = this.localEntries.find((e) => sameAddress(e.base, local) && (e.candidate.type === 'host' || e.candidate.type === 'relay'));
       const rc = entry && this.remoteCandidates.find((c) => c.address === remote.address && c.port === remote.port && c.protocol === entry.candidate.protocol);
       const pair = rc && this.pairs.find((p) => p.local === entry && p.remote === rc);
-      if (pair && (this.mode === 'lite' || pair.state === 'succeeded')) {
-        this.nominate(now, this.mode === 'lite' ? pair : pair.validPair ?? pair);
+      const target = pair && (this.mode === 'lite' ? pair : pair.state === 'succeeded' ? (pair.validPair ?? pair) : undefined);
+      // Only the selected pair: the counts arrive up to a tick late, and by then the peer may have
+      // nominated another pair (handled as a request); its old nominations must not select the old pair again.
+      if (target && target === this.selected) {
+        this.nominate(now, target);
         changed = true;
       }
     }

@@ -79,7 +79,7 @@ export interface NativeUdpSocket {
 export interface NativeConsentStats {
   /** Consent checks answered natively. */
   answered: number;
-  /** STUN datagrams from a registered remote left to JavaScript (not a plain consent check, or forged). */
+  /** Binding requests from a registered remote left to JavaScript (not a plain consent check, or forged); responses and indications are not counted. */
   declined: number;
   /** Remotes registered now. */
   registrations: number;

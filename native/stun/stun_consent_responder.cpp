@@ -193,7 +193,8 @@ int StunConsentResponder::answer_batch(const UdpRecvTarget& target, int n, uint8
     bool nominating = false;
     const size_t written = stun_consent_answer(data, length, creds, source, out, &nominating);
     if (written == 0) {
-      counters_.declined += 1;
+      // Only Binding requests: responses to our own checks and indications (keepalives) are not consent checks.
+      if (length >= 2 && data[0] == 0x00 && data[1] == 0x01) counters_.declined += 1;
       continue;
     }
     items_.push_back(UdpSendItem{out, static_cast<uint32_t>(written), reinterpret_cast<const sockaddr*>(&e.destination.storage), e.destination.length});

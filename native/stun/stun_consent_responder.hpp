@@ -46,7 +46,7 @@ size_t stun_consent_answer(const uint8_t* req, size_t len, const StunConsentCred
 /** Counters of a responder (UdpSocket stats read them). */
 struct StunConsentCounters {
   double answered = 0;  // requests answered natively
-  double declined = 0;  // STUN from a registered remote left to JavaScript (not answerable here)
+  double declined = 0;  // Binding requests from a registered remote left to JavaScript (not answerable here)
 };
 
 /**

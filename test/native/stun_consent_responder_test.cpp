@@ -204,18 +204,27 @@ int main() {
   std::vector<uint8_t> forged = good;
   forged[forged.size() - 30] ^= 0x80;  // inside MESSAGE-INTEGRITY
   const std::vector<uint8_t> rtp = {0x80, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2};
+  std::vector<uint8_t> response = good;  // a Binding success response (to one of our checks)
+  response[0] = 0x01;
+  response[1] = 0x01;
+  std::vector<uint8_t> indication = good;  // a Binding indication (keepalive)
+  indication[1] = 0x11;
   TestRecvBatch batch;
   batch.add(good, 1, 5000);
   batch.add(good, 2, 5000);    // another source: not registered
   batch.add(forged, 1, 5000);  // forged: the agent drops and counts it
   batch.add(rtp, 1, 5000);     // not STUN
   batch.add(MakeRequest({Username("srv1:sub1"), Role(false)}, pw, 40), 1, 5000);
+  batch.add(response, 1, 5000);    // left to JavaScript, not counted as declined
+  batch.add(indication, 1, 5000);  // likewise
   CHECK_EQ(responder.answer_batch(batch.target(), batch.n, batch.status), 2);
   CHECK_EQ(batch.status[0], kRecvConsentAnswered);
   CHECK_EQ(batch.status[1], kRecvNotRouted);
   CHECK_EQ(batch.status[2], kRecvNotRouted);
   CHECK_EQ(batch.status[3], kRecvNotRouted);
   CHECK_EQ(batch.status[4], kRecvConsentAnswered);
+  CHECK_EQ(batch.status[5], kRecvNotRouted);
+  CHECK_EQ(batch.status[6], kRecvNotRouted);
   CHECK_EQ(responder.counters().answered, 2.0);
   CHECK_EQ(responder.counters().declined, 1.0);
   const UdpSendItem* items = responder.responses();

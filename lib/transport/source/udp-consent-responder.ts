@@ -22,11 +22,15 @@ export class UdpConsentResponder {
   private readonly socket: UdpSocket;
   private readonly byTransport = new Map<IceTransport, Registration>();
   private readonly byId = new Map<number, IceTransport>();
-  private readonly taken = new Uint32Array(3 * 256);
+  private readonly taken: Uint32Array;
+  /** take() calls in progress: a listener reached from one may release a registration, which takes again. */
+  private taking = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(socket: UdpSocket) {
+  /** `batchEntries`: registrations' counts collected per native call. */
+  constructor(socket: UdpSocket, batchEntries = 256) {
     this.socket = socket;
+    this.taken = new Uint32Array(3 * batchEntries);
   }
 
   /** The transport's selected pair now sends from the port to `remote` (undefined: not any more). */
@@ -83,9 +87,20 @@ export class UdpConsentResponder {
     this.timer.unref?.();
   }
 
-  // One native call for every registration of the port; only agents with answers are called.
+  // One native call for every registration of the port; only agents with answers are called. A nested
+  // call (a listener closed a connection, whose release takes again) gets its own array, so the entries
+  // of the outer call not yet delivered are not overwritten.
   private take(): void {
-    const out = this.taken;
+    const out = this.taking === 0 ? this.taken : new Uint32Array(this.taken.length);
+    this.taking++;
+    try {
+      this.takeInto(out);
+    } finally {
+      this.taking--;
+    }
+  }
+
+  private takeInto(out: Uint32Array): void {
     for (;;) {
       const entries = this.socket.takeConsentAnswers(out);
       for (let i = 0; i < entries; i++) {

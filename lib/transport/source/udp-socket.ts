@@ -625,7 +625,7 @@ export class UdpSocket {
     return this.isClosed ? 0 : this.native.takeConsentAnswers(out);
   }
 
-  /** Consent checks answered natively on this socket, and STUN from registered remotes left to JavaScript. */
+  /** Consent checks answered natively on this socket, and Binding requests from registered remotes left to JavaScript. */
   get consentStats(): NativeConsentStats {
     return this.isClosed ? { answered: 0, declined: 0, registrations: 0 } : this.native.consentStats();
   }
