@@ -1,20 +1,28 @@
-// `npm run bench:setup-burst [-- --pairs N] [--shared]`: N pairs opened at once in one process (the
-// setup suite's many-pairs case, issue 14), with what the suite does not show: when the pairs finished
-// negotiating, reached ICE connected and connected (first, median, last), the process CPU per pair,
-// and the retransmissions and drops the burst caused (DTLS flights, ICE checks, by reason).
-// `--shared` puts every answerer on one UdpMux port. It also prints the CPU of the main (JavaScript)
-// thread alone and whether the DTLS handshakes ran on the handshake thread (the default) or, with
-// PWT_DTLS_HANDSHAKE_THREAD=0, in-thread (docs/dtls.md "Handshake thread"). docs/peer.md "Setup cost".
+// `npm run bench:setup-burst [-- --pairs N] [--shared] [--profile FILE]`: N pairs opened at once in one
+// process (the setup suite's many-pairs case, issue 14), with what the suite does not show: when the
+// pairs finished negotiating, reached ICE connected and connected (first, median, last), the process
+// CPU per pair and the main thread's own share of it (Linux), and the retransmissions and drops the
+// burst caused (DTLS flights, ICE checks, by reason). `--shared` puts every answerer on one UdpMux
+// port. `--profile FILE` records the main thread's CPU profile of the burst alone (from the first
+// createOffer to the last pair connected) into FILE and prints the functions with the most self
+// time in µs per pair. It also says whether the DTLS handshakes ran on the handshake thread (the
+// default) or, with PWT_DTLS_HANDSHAKE_THREAD=0, in-thread (docs/dtls.md "Handshake thread").
+// docs/peer.md "Setup cost".
 import { performance } from 'node:perf_hooks';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { RTCPeerConnection } from '../lib/peer/index.js';
 import '../lib/policy/default-policies.js';
 import { UdpMux } from '../lib/transport/source/udp-mux.js';
-import { jsThreadCpuMs } from './peers/measure.js';
 
 const args = process.argv.slice(2);
 const pairsArg = args.indexOf('--pairs');
 const PAIRS = pairsArg >= 0 ? Number(args[pairsArg + 1]) : 1000;
 const SHARED = args.includes('--shared');
+const profileArg = args.indexOf('--profile');
+const PROFILE = profileArg >= 0 ? args[profileArg + 1] : undefined;
+/** How many functions `--profile` lists. */
+const PROFILE_TOP = 40;
 /** A pair that has not connected by then counts as failed. */
 const PAIR_DEADLINE_MS = 120_000;
 
@@ -52,6 +60,61 @@ async function pair(): Promise<[RTCPeerConnection, RTCPeerConnection]> {
   return [a, b];
 }
 
+/**
+ * The profile's functions with the most self time (µs per pair), idle time left out. Time in native
+ * code (the addon, OpenSSL, syscalls) is shown under the JavaScript function that called it.
+ */
+function printSelfTimes(profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[]; samples?: number[]; timeDeltas?: number[] }, pairCount: number): void {
+  const nameOf = new Map<number, string>();
+  const parentOf = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
+  const jsName = (id: number): string => {
+    const n = profile.nodes.find((x) => x.id === id);
+    if (!n) return '?';
+    const { functionName, url, lineNumber } = n.callFrame;
+    const file = url.replace(/^file:\/\//, '').replace(`${process.cwd()}/`, '');
+    return `${functionName || '(anonymous)'}${file ? ` ${file}:${lineNumber + 1}` : ''}`;
+  };
+  for (const n of profile.nodes) {
+    const { functionName, url } = n.callFrame;
+    // V8 names a native call after an arbitrary function template; what matters is who called it.
+    const native = url === '' && !functionName.startsWith('(');
+    const parent = parentOf.get(n.id);
+    nameOf.set(n.id, native && parent !== undefined ? `[native] from ${jsName(parent)}` : jsName(n.id));
+  }
+  const self = new Map<string, number>();
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  let busy = 0;
+  for (let i = 0; i < samples.length; i++) {
+    const name = nameOf.get(samples[i]!) ?? '?';
+    const dt = deltas[i] ?? 0;
+    if (name.startsWith('(idle)')) continue;
+    busy += dt;
+    self.set(name, (self.get(name) ?? 0) + dt);
+  }
+  console.log(`  profile: ${(busy / 1000).toFixed(0)} ms busy on the main thread, ${(busy / pairCount).toFixed(0)} µs per pair; most self time (µs per pair, share):`);
+  for (const [name, us] of [...self].sort((x, y) => y[1] - x[1]).slice(0, PROFILE_TOP)) {
+    console.log(`  ${(us / pairCount).toFixed(1).padStart(8)} ${((100 * us) / busy).toFixed(1).padStart(5)} %  ${name}`);
+  }
+}
+
+/**
+ * CPU time of this process's main thread in ms (Linux: /proc/self/task/<pid>/stat, user + system
+ * in clock ticks of 10 ms), or undefined elsewhere. Unlike process.cpuUsage() it leaves out V8's
+ * GC helper threads and module-loader worker: the work that competes for the one JavaScript thread.
+ */
+function mainThreadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 function quantiles(xs: number[]): string {
   const s = [...xs].sort((x, y) => x - y);
   return `first ${s[0]!.toFixed(0)}, median ${s[s.length >> 1]!.toFixed(0)}, last ${s[s.length - 1]!.toFixed(0)} ms`;
@@ -63,23 +126,35 @@ for (const [a, b] of [await pair()]) {
   b.close();
 }
 milestones.length = 0;
+const inspector = PROFILE ? new Session() : undefined;
+if (inspector) {
+  inspector.connect();
+  await inspector.post('Profiler.enable');
+  await inspector.post('Profiler.setSamplingInterval', { interval: 250 });
+  await inspector.post('Profiler.start');
+}
 const cpu0 = process.cpuUsage();
-const js0 = jsThreadCpuMs();
+const mainCpu0 = mainThreadCpuMs();
 t0 = performance.now();
 const settled = await Promise.allSettled(Array.from({ length: PAIRS }, pair));
 const wallMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
-const js1 = jsThreadCpuMs();
+const mainCpu1 = mainThreadCpuMs();
+if (inspector && PROFILE) {
+  const { profile } = await inspector.post('Profiler.stop');
+  inspector.disconnect();
+  writeFileSync(PROFILE, JSON.stringify(profile));
+  printSelfTimes(profile, settled.length);
+}
 const pairs = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
 const cpuMs = (cpu.user + cpu.system) / 1000;
 
 console.log(`${PAIRS} pairs at once (${SHARED ? 'answerers on one UdpMux port' : 'own sockets'}): ${pairs.length} connected in ${wallMs.toFixed(0)} ms, ${((pairs.length / wallMs) * 1000).toFixed(1)} pairs/s; process CPU ${cpuMs.toFixed(0)} ms, ${(cpuMs / Math.max(1, pairs.length)).toFixed(2)} ms per pair`);
 const handshakes = process.env.PWT_DTLS_HANDSHAKE_THREAD === '0' ? 'in-thread' : 'on the handshake thread';
-if (js0 !== undefined && js1 !== undefined) {
-  const jsMs = js1 - js0;
-  console.log(`  JS thread CPU ${jsMs.toFixed(0)} ms, ${(jsMs / Math.max(1, pairs.length)).toFixed(2)} ms per pair (DTLS handshakes ${handshakes})`);
+if (mainCpu0 !== undefined && mainCpu1 !== undefined) {
+  console.log(`  main thread CPU ${mainCpu1 - mainCpu0} ms, ${((mainCpu1 - mainCpu0) / Math.max(1, pairs.length)).toFixed(2)} ms per pair (DTLS handshakes ${handshakes})`);
 } else {
-  console.log(`  JS thread CPU: not measurable here (DTLS handshakes ${handshakes})`);
+  console.log(`  main thread CPU: not measurable here (DTLS handshakes ${handshakes})`);
 }
 for (const name of ['negotiated', 'ICE connected', 'connected']) {
   const xs = milestones.filter((m) => m[0] === name).map((m) => m[1]);

@@ -122,6 +122,9 @@ class TcpForwardSinkWrap : public Napi::ObjectWrap<TcpForwardSinkWrap> {
   void Shutdown() {
     if (closed_) return;
     closed_ = true;
+    // The engine reads this before queueing for the sink: the transport's packets now drop as
+    // sink-closed (counted per consumer) instead of piling up for a connection that is gone.
+    sink_.close();
     sink_.clear();
     if (check_) {
       check_->data = nullptr;

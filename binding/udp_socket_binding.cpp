@@ -21,6 +21,7 @@
 #include "binding/module_registry.hpp"
 #include "binding/srtp_session_binding.hpp"
 #include "native/srtp/srtp_session.hpp"
+#include "native/stun/stun_consent_responder.hpp"
 #include "native/udp/udp_reuseport_handoff.hpp"
 #include "native/udp/udp_reuseport_steering.hpp"
 #include "native/udp/udp_session_table.hpp"
@@ -67,6 +68,10 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
                            InstanceMethod<&UdpSocketWrap::SteerAddress>("steerAddress"),
                            InstanceMethod<&UdpSocketWrap::SteerUfrag>("steerUfrag"),
                            InstanceMethod<&UdpSocketWrap::ConnectFlow>("connectFlow"),
+                           InstanceMethod<&UdpSocketWrap::AddConsentResponder>("addConsentResponder"),
+                           InstanceMethod<&UdpSocketWrap::RemoveConsentResponder>("removeConsentResponder"),
+                           InstanceMethod<&UdpSocketWrap::TakeConsentAnswers>("takeConsentAnswers"),
+                           InstanceMethod<&UdpSocketWrap::ConsentStats>("consentStats"),
                            InstanceMethod<&UdpSocketWrap::Close>("close"),
                        });
   }
@@ -393,6 +398,55 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     const uint32_t id = info[0].ToNumber().Uint32Value();
     if (sessions_.remove(id)) session_refs_[id - 1].Reset();
     return info.Env().Undefined();
+  }
+
+  // addConsentResponder(record Uint8Array (resolve()), localUfrag, remoteUfrag, password, controlling)
+  // -> registration id (0: refused): consent checks from that remote are answered natively
+  // (native/stun/stun_consent_responder.hpp, docs/ice.md "Consent checks answered natively").
+  Napi::Value AddConsentResponder(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 5 || !info[0].IsTypedArray() || !info[1].IsString() || !info[2].IsString() || !info[3].IsString()) {
+      Napi::TypeError::New(env, "addConsentResponder: bad arguments").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Uint8Array record = info[0].As<Napi::Uint8Array>();
+    if (closed_ || record.ByteLength() < kAddressRecord) return Napi::Number::New(env, 0);
+    UdpAddress destination;
+    destination.length = AddressLength(record.Data());
+    std::memcpy(&destination.storage, record.Data(), destination.length);
+    const std::string local = info[1].As<Napi::String>().Utf8Value();
+    const std::string remote = info[2].As<Napi::String>().Utf8Value();
+    const std::string password = info[3].As<Napi::String>().Utf8Value();
+    const uint32_t id = consent_.add(udp_remote_key(destination.storage), destination, local, remote, password, info[4].ToBoolean());
+    return Napi::Number::New(env, id);
+  }
+
+  // removeConsentResponder(id): its requests go to JavaScript again.
+  Napi::Value RemoveConsentResponder(const Napi::CallbackInfo& info) {
+    if (info.Length() >= 1) consent_.remove(info[0].ToNumber().Uint32Value());
+    return info.Env().Undefined();
+  }
+
+  // takeConsentAnswers(out Uint32Array) -> triples written: (id, answered since the last take, of
+  // those with USE-CANDIDATE), one call per tick for every registration of the port.
+  Napi::Value TakeConsentAnswers(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+      Napi::TypeError::New(env, "takeConsentAnswers: needs a Uint32Array").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Uint32Array out = info[0].As<Napi::Uint32Array>();
+    return Napi::Number::New(env, static_cast<double>(consent_.take_answered(out.Data(), out.ElementLength() / 3)));
+  }
+
+  // consentStats() -> { answered, declined, registrations }
+  Napi::Value ConsentStats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("answered", consent_.counters().answered);
+    o.Set("declined", consent_.counters().declined);
+    o.Set("registrations", static_cast<double>(consent_.size()));
+    return o;
   }
 
   // setForwardEngine(engine | null) -> true when attached: the SFU engine (binding/forward_engine_binding.cpp)
@@ -768,6 +822,14 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       uint8_t* status = static_cast<uint8_t*>(recv_status_.data);
       sessions_.unprotect_batch(target_, n, status, socket_.counters(), static_cast<uint16_t*>(recv_relays_.data));
       int done = (steering_ && !inbox) ? HandOff(n) : 0;
+      if (!consent_.empty()) {
+        // Consent checks on selected pairs are answered here, not in JavaScript (docs/ice.md).
+        const int answered = consent_.answer_batch(target_, n, status);
+        if (answered > 0) {
+          send(consent_.responses(), static_cast<size_t>(answered));
+          done += answered;
+        }
+      }
       if (plain_) {
         // docs/scaling.md: a plain/pipe socket admits only its remote's RTP/RTCP; the rest is counted.
         plain_->filter_batch(target_, n, status);
@@ -889,6 +951,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   PinnedArray send_buffer_, send_offsets_, send_lengths_, send_addresses_, counters_;
   PinnedArray recv_status_, recv_relays_, send_routes_;
   UdpSessionTable sessions_;
+  StunConsentResponder consent_;
   std::vector<Napi::ObjectReference> session_refs_;  // index id - 1
   ForwardEngine* forward_ = nullptr;  // owned by forward_ref_'s JS object
   Napi::ObjectReference forward_ref_;

@@ -8,7 +8,7 @@ import { reportPartial, reportResult } from './spawn.js';
 export type ChildTask =
   | { task: 'e2e'; lib: LibraryName; payloads: number[]; seconds: number; rounds: number }
   | { task: 'setup'; lib: LibraryName; counts: number[]; rounds: number }
-  | { task: 'memory'; lib: LibraryName; pcs: number };
+  | { task: 'memory'; lib: LibraryName; pcs: number; idleMs?: number[] };
 
 // A library that throws from its own callbacks (werift under hundreds of concurrent handshakes)
 // must not end the measurement: the pairs concerned time out and the task reports the error.
@@ -25,7 +25,7 @@ try {
       reportResult(await measureSetup(adapter, task.counts, task.rounds, reportPartial));
       break;
     case 'memory':
-      reportResult(await measureMemory(adapter, task.pcs));
+      reportResult(await measureMemory(adapter, task.pcs, task.idleMs));
       break;
   }
 } catch (err) {

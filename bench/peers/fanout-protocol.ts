@@ -19,6 +19,9 @@ export interface FanoutReply {
   wallMs?: number;
   /** Packets resent from a cache so far (relays that count them). */
   retransmitted?: number;
+  /** Sequence numbers consumers asked for so far (NACK), and of those the ones the cache did not hold (relays that count them). */
+  nacked?: number;
+  nackMisses?: number;
   /** The shared port's socket over the round (relays on one native port): what sendmmsg/recvmmsg batched. */
   sendSyscalls?: number;
   packetsSent?: number;
@@ -41,7 +44,12 @@ export interface FanoutRound {
   /** Of serverCpuUs, user mode (relays that report it). */
   serverUserUs?: number;
   wallMs: number;
-  /** Packets the subscribers received during the round. */
+  /**
+   * Packets the subscribers received of those published in the round: with the native client
+   * (fanout-native-clients.ts) distinct SRTP-authenticated packets by the (round, index) each
+   * payload carries, summed over subscribers; with the JavaScript client, every packet its tracks
+   * yielded during the round.
+   */
   delivered: number;
   /** Packets the publisher sent times the subscriber count (what a lossless relay delivers). */
   offered: number;
@@ -49,12 +57,38 @@ export interface FanoutRound {
   nacksSent?: number;
   /** Packets the server resent from a cache by the end of the round (relays that report it). */
   retransmitted?: number;
+  /** Sequence numbers NACKed to the server, and of those not in its cache, by the end of the round (relays that report it). */
+  nacked?: number;
+  nackMisses?: number;
+  /** The machine's 1-minute load average at the end of the round (2 cores shared with other work). */
+  loadAverage?: number;
+  /** What the native client counted in the round (absent with the JavaScript client). */
+  client?: FanoutClientRound;
   /** The step of `FanoutTask.steps` the round measured (absent without steps). */
   step?: FanoutStep;
   /** Packets the publisher sent during the round (offered = this × subscribers). */
   published?: number;
   /** The server's port over the round (see FanoutReply), where the relay reports it. */
   socket?: { sendSyscalls: number; packetsSent: number; gsoSends: number; sendBlocked: number; recvSyscalls: number; packetsReceived: number; jsCalls: number };
+}
+
+/** The native client's own counts of one round (bench/loadgen, docs/bench/README.md "fanout load generator"). */
+export interface FanoutClientRound {
+  /** Fewest distinct packets of the round any one subscriber received (delivered / N when all are equal). */
+  minDelivered: number;
+  /** Packets of the round received again (not in delivered), and distinct ones that arrived after a later one. */
+  duplicates: number;
+  outOfOrder: number;
+  /** The load generator's CPU (publisher and all subscribers, user + system) over the round, µs. */
+  cpuUs: number;
+  /** Authenticated RTP whose payload was not the publisher's, and datagrams that failed SRTP/SRTCP. */
+  foreign: number;
+  unauthenticated: number;
+  /** NACKing subscribers: packets dropped on arrival on purpose (then NACKed), retransmissions that arrived. */
+  droppedOnPurpose: number;
+  retransmissionsReceived: number;
+  /** Sequence numbers the relay NACKed to the publisher in the round (asked upstream). */
+  askedUpstream: number;
 }
 
 /**
@@ -78,13 +112,21 @@ export interface FanoutTask {
   /** ...but a publisher never sends faster than this (a heavy video publisher). */
   maxPublisherPps: number;
   payload: number;
+  /**
+   * The media (default audio: Opus-shaped). `video` (VP8 with RTX where the relay offers it, each
+   * packet a key frame start) is what the NACK run uses, since our relays negotiate NACK for video
+   * only; the native client only, and not the pion relay (its forwarder is audio).
+   */
+  kind?: 'audio' | 'video';
   seconds: number;
   /** Publishing before the first measured round (default 0.3 s): long enough that the rounds see steady state. */
   warmupSeconds?: number;
   rounds: number;
   /**
-   * Share of subscribers (0..1, at least one when > 0) that send a generic NACK for a packet they
-   * already received, once every 50 packets: the relay's retransmission cost (default 0).
+   * Share of subscribers (0..1, at least one when > 0) that lose every 50th packet on arrival (2 %,
+   * dropped before SRTP, as the network would) and send a generic NACK for it where the relay
+   * negotiated NACK: the relay's retransmission cost (default 0). The JavaScript client instead
+   * NACKs a packet it already received once every 50.
    */
   nackShare?: number;
   /**

@@ -13,11 +13,11 @@ import type { FanoutRound, FanoutTask } from './fanout-protocol.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-function start(script: string, arg: string): ChildProcess {
+function start(script: string, ...args: string[]): ChildProcess {
   // Diagnostics (not for measured runs): PWT_FANOUT_NODE_FLAGS adds V8/Node flags that NODE_OPTIONS refuses
   // (--trace-opt, --trace-deopt), and PWT_FANOUT_STDOUT=1 shows the children's stdout, where V8 traces go.
   const flags = (process.env['PWT_FANOUT_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
-  return spawn(process.execPath, [...flags, '--import', 'tsx', join(here, script), arg], { stdio: ['ignore', process.env['PWT_FANOUT_STDOUT'] ? 'inherit' : 'ignore', 'pipe', 'ipc'] });
+  return spawn(process.execPath, [...flags, '--import', 'tsx', join(here, script), ...args], { stdio: ['ignore', process.env['PWT_FANOUT_STDOUT'] ? 'inherit' : 'ignore', 'pipe', 'ipc'] });
 }
 
 /** The relays the fanout suite measures (see fanout-server.ts; pion: pion-fanout/main.go). */
@@ -43,17 +43,23 @@ export function runFanout(server: FanoutServer, task: FanoutTask, timeoutMs: num
   return new Promise((resolve) => {
     let srv: ChildProcess;
     if (server === 'pion') {
+      if (task.kind === 'video') return resolve({ ok: false, error: 'the pion forwarder relays audio only' });
       const build = buildPionFanout();
       if ('skip' in build) return resolve({ ok: false, error: build.skip });
       srv = startPion(build.binary);
     } else {
-      srv = start('fanout-server.ts', server);
+      srv = start('fanout-server.ts', server, task.kind ?? 'audio');
     }
-    const cli = start('fanout-clients.ts', JSON.stringify(task));
+    // The native load generator (docs/bench/README.md "fanout load generator"); PWT_FANOUT_JS_CLIENT=1 (diagnostics,
+    // not for published runs) puts back the JavaScript client, which limits what can be offered near capacity.
+    const cli = start(process.env['PWT_FANOUT_JS_CLIENT'] === '1' ? 'fanout-clients.ts' : 'fanout-native-clients.ts', JSON.stringify(task));
     let stderr = '';
     for (const c of [srv, cli]) c.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
-    // PWT_FANOUT_STDERR=1: the server's stderr is also copied to ours (diagnostics while profiling).
-    if (process.env['PWT_FANOUT_STDERR']) srv.stderr!.on('data', (d: string) => process.stderr.write(`[server] ${d}`));
+    // PWT_FANOUT_STDERR=1: the server's and the clients' stderr are also copied to ours (diagnostics while profiling).
+    if (process.env['PWT_FANOUT_STDERR']) {
+      srv.stderr!.on('data', (d: string) => process.stderr.write(`[server] ${d}`));
+      cli.stderr!.on('data', (d: string) => process.stderr.write(`[clients] ${d}`));
+    }
     let done = false;
     const finish = (outcome: ChildOutcome<FanoutRound[]>): void => {
       if (done) return;

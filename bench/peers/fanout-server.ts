@@ -23,13 +23,15 @@ interface ServerRelay {
   socket?(): { packetsSent: number; sendSyscalls: number; gsoSends: number; sendBlocked: number; packetsReceived: number; recvSyscalls: number; jsCalls: number };
   /** Packets resent in answer to NACKs (undefined where the relay does not count them). */
   retransmitted?(): number;
+  /** Sequence numbers NACKed by consumers, and of those not found in the cache (relays that count them). */
+  nacks?(): { nacked: number; misses: number };
   publish(sdp: string): Promise<string>;
   subscribe(): Promise<{ sdp: string; accept(sdp: string): Promise<void> }>;
 }
 
 /** Ours; with `udpMux` every relay connection shares one UDP port (the SFU setup). */
 function oursRelay(udpMux?: UdpMux): ServerRelay {
-  const relay = new Relay('audio', udpMux ? { udpMux } : { hostAddresses: ['127.0.0.1'] });
+  const relay = new Relay(kind, udpMux ? { udpMux } : { hostAddresses: ['127.0.0.1'] });
   return {
     forwarded: () => relay.forwarded,
     async publish(sdp) {
@@ -44,8 +46,13 @@ function oursRelay(udpMux?: UdpMux): ServerRelay {
 
 async function oursNativeRelay(): Promise<ServerRelay> {
   // PWT_FANOUT_GRO=0 (diagnostics, not for published runs): the shared port without UDP_GRO, to
-  // measure what receiving a publisher's burst as one buffer saves.
-  const mux = await UdpMux.bind({ address: '127.0.0.1', ...(process.env['PWT_FANOUT_GRO'] === '0' ? { gro: false } : {}) });
+  // measure what receiving a publisher's burst as one buffer saves. PWT_FANOUT_NATIVE_CONSENT=0 (the
+  // same): consent checks answered by the ICE agents in JavaScript (docs/ice.md "Consent checks answered natively").
+  const mux = await UdpMux.bind({
+    address: '127.0.0.1',
+    ...(process.env['PWT_FANOUT_GRO'] === '0' ? { gro: false } : {}),
+    ...(process.env['PWT_FANOUT_NATIVE_CONSENT'] === '0' ? { nativeConsent: false } : {}),
+  });
   const router = Router.create(mux);
   let producer: Promise<Producer> | undefined;
   const keep: RTCPeerConnection[] = [];
@@ -53,6 +60,7 @@ async function oursNativeRelay(): Promise<ServerRelay> {
     forwarded: () => router.stats.packetsForwarded,
     socket: () => mux.nativeSocket!.stats,
     retransmitted: () => router.stats.retransmittedPackets,
+    nacks: () => ({ nacked: router.stats.nackedPackets, misses: router.stats.nackMisses }),
     async publish(sdp) {
       const pc = new RTCPeerConnection({ udpMux: mux });
       keep.push(pc);
@@ -67,7 +75,7 @@ async function oursNativeRelay(): Promise<ServerRelay> {
     async subscribe() {
       const pc = new RTCPeerConnection({ udpMux: mux });
       keep.push(pc);
-      const t = pc.addTransceiver(new LocalStreamTrack({ kind: 'audio' }), { direction: 'sendonly' });
+      const t = pc.addTransceiver(new LocalStreamTrack({ kind }), { direction: 'sendonly' });
       await pc.setLocalDescription(await pc.createOffer());
       return {
         sdp: pc.localDescription!.sdp,
@@ -105,7 +113,7 @@ function weriftRelay(): ServerRelay {
     async subscribe() {
       const pc = weriftPc();
       keep.push(pc);
-      const t = pc.addTransceiver('audio', { direction: 'sendonly' });
+      const t = pc.addTransceiver(kind, { direction: 'sendonly' });
       await pc.setLocalDescription(await pc.createOffer());
       return {
         sdp: await weriftLocalSdp(pc),
@@ -120,6 +128,8 @@ function weriftRelay(): ServerRelay {
 }
 
 const which = process.argv[2];
+/** The media of the subscribers' transceivers (the publisher's offer decides its own). */
+const kind = process.argv[3] === 'video' ? 'video' : 'audio';
 const relay = which === 'werift'
   ? weriftRelay()
   : which === 'ours-native-pipe' || which === 'ours-native-pipe-srtp'
@@ -153,6 +163,11 @@ async function handle(req: FanoutRequest): Promise<FanoutReply> {
       const sample = 'socket' in relay ? relay.socket : undefined;
       const socket = sample?.() ?? socketZero;
       const out: FanoutReply = { id: req.id, forwarded: relay.forwarded() - mark.forwarded, cpuUs: cpu.user + cpu.system, userUs: cpu.user, wallMs: now - mark.at, retransmitted: relay.retransmitted?.() };
+      const nacks = 'nacks' in relay ? relay.nacks?.() : undefined;
+      if (nacks) {
+        out.nacked = nacks.nacked;
+        out.nackMisses = nacks.misses;
+      }
       if (sample) {
         out.sendSyscalls = socket.sendSyscalls - mark.socket.sendSyscalls;
         out.packetsSent = socket.packetsSent - mark.socket.packetsSent;

@@ -2,7 +2,7 @@
 // throughput at the highest sustainable rate, connection setup time, idle memory per PC.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { nativeHeapStats } from '../../lib/native/native-heap-stats.js';
 import type { IdlePeers, MediaPair, PeerAdapter } from './types.js';
 
@@ -208,6 +208,18 @@ export interface MemoryResult {
    * connected PC, and V8's committed heap, against a baseline sampled after the same call.
    */
   afterRelease?: { rssPerPc: number; heapPerPc: number; v8Committed: number };
+  /**
+   * The same growth after the PCs stayed idle longer (no releaseIdleMemory() call, a full
+   * collection before each reading as for the main figure): per idle time asked for, RSS and JS
+   * heap per connected PC and the size of V8's young generation (new space, bytes) then. Shows
+   * whether V8 gives back by itself the young generation a burst of set-ups grew.
+   */
+  idle?: { afterMs: number; rssPerPc: number; heapPerPc: number; newSpace: number }[];
+}
+
+/** V8's new space (young generation) as committed now, bytes. */
+function newSpaceSize(): number {
+  return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
 }
 
 /** Process-wide totals the breakdown is made of. */
@@ -249,7 +261,7 @@ async function warmUp(adapter: PeerAdapter): Promise<void> {
  * the pairs that did not connect are closed by the adapter, then the growth is divided by the PCs
  * held connected.
  */
-export async function measureMemory(adapter: PeerAdapter, pcs: number): Promise<MemoryResult> {
+export async function measureMemory(adapter: PeerAdapter, pcs: number, idleMs: readonly number[] = []): Promise<MemoryResult> {
   await warmUp(adapter);
   await settle();
   collect();
@@ -283,6 +295,17 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number): Promise<
   collect();
   const after = process.memoryUsage();
   const parts1 = breakdownSample();
+  const heldAt = performance.now();
+  // Longer idle readings come before releaseIdleMemory(), which would give the young generation back.
+  const idle: NonNullable<MemoryResult['idle']> = [];
+  for (const afterMs of idleMs) {
+    const wait = heldAt + afterMs - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const young = newSpaceSize();
+    collect();
+    const m = process.memoryUsage();
+    idle.push({ afterMs, rssPerPc: (m.rss - before.rss) / connectedPcs, heapPerPc: (m.heapUsed - before.heapUsed) / connectedPcs, newSpace: young });
+  }
   let afterRelease: MemoryResult['afterRelease'];
   if (adapter.releaseIdleMemory && released0) {
     adapter.releaseIdleMemory();
@@ -310,5 +333,6 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number): Promise<
     failedPairs: failed,
     ...(breakdown ? { breakdown } : {}),
     ...(afterRelease ? { afterRelease } : {}),
+    ...(idle.length ? { idle } : {}),
   };
 }

@@ -1,5 +1,6 @@
 // `npm run bench -- fanout`: an SFU in its own server process, one publisher and N subscribers in a
-// client process (always ours, so the load generator is the same whatever relays). The publisher
+// client process: the native load generator (bench/loadgen, real ICE/DTLS-SRTP, counting in C++, the
+// same whatever relays; docs/bench/README.md "fanout load generator"). The publisher
 // sends 1000 B packets at min(2000, offered/N) packets/s; the server's own CPU between two marks
 // gives forwarded packets per CPU-second (per core) and CPU per forwarded packet. Relays: ours
 // (examples/relay.ts, JavaScript per packet, a socket per connection), ours-udpmux (the same relay
@@ -9,6 +10,7 @@
 // skipped with the reason where Go or Debian's pion sources are missing).
 // With `--workers N` (`npm run bench -- fanout --workers 2`) it runs the scale measurement instead:
 // forwarding on 1 router worker thread against N, a port each and one shared port (bench/suites/scale.ts).
+import { buildFanoutLoadgen } from '../peers/fanout-loadgen-build.js';
 import { buildPionFanout, runFanout } from '../peers/fanout-run.js';
 import { run as runScale } from './scale.js';
 import type { FanoutRound } from '../peers/fanout-protocol.js';
@@ -22,6 +24,7 @@ const SUITE = 'fanout';
 /** For each N, both relays; each measurement is a fresh pair of processes. */
 export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   if (opts.workers !== undefined) return runScale(opts);
+  buildFanoutLoadgen(); // before the first measurement, whose time limit should not include the compile
   const pion = buildPionFanout();
   printHeader(SUITE, { ...libraryVersions(), 'pion/webrtc': 'skip' in pion ? 'not built' : pion.version });
   if ('skip' in pion) console.log(`pion row skipped: ${pion.skip}`);
@@ -55,6 +58,11 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
       add('forwarded', 'pkt/s', true, (r) => r.forwarded / (r.wallMs / 1000));
       add('CPU per forwarded packet', 'µs', false, (r) => r.serverCpuUs / r.forwarded);
       add('delivered of offered', '%', true, (r) => (100 * r.delivered) / r.offered);
+      const client = outcome.result.filter((r) => r.client !== undefined);
+      if (client.length > 0) {
+        const sum = (pick: (r: FanoutRound) => number): number => client.reduce((a, r) => a + pick(r), 0);
+        console.log(`${server} N=${n}: delivered ${sum((r) => r.delivered)} of ${sum((r) => r.offered)} offered (exact; fewest at one subscriber in a round ${Math.min(...client.map((r) => r.client!.minDelivered))} of ${Math.min(...client.map((r) => r.published ?? 0))}), ${sum((r) => r.client!.duplicates)} duplicates, ${sum((r) => r.client!.outOfOrder)} out of order; client ${(sum((r) => r.client!.cpuUs) / Math.max(1, sum((r) => r.delivered))).toFixed(2)} µs CPU per delivered packet, load average ${median(client.map((r) => r.loadAverage ?? 0)).toFixed(2)}`);
+      }
       const user = outcome.result.filter((r) => r.serverUserUs !== undefined);
       if (user.length > 0) {
         const share = median(user.map((r) => r.serverUserUs! / r.serverCpuUs));
@@ -67,28 +75,44 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
       }
     }
   }
-  // The cost of the NACK cache: the native relay again at the largest N with 1 % of the subscribers
-  // (at least one) asking for a packet they already have once every 50 packets.
+  // The cost of the NACK cache, same run: the native relay at the largest N on video (our relays
+  // negotiate NACK and RTX for video only) without NACKs, then with 1 % of the subscribers (at least
+  // one) losing every 50th packet on arrival and NACKing it; the relay answers from its cache as RTX.
   const nackN = ns[ns.length - 1]!;
-  const nack = await runFanout('ours-native', { subscribers: nackN, offeredPps, maxPublisherPps, payload: 1000, seconds, warmupSeconds, rounds: opts.rounds, nackShare: 0.01 }, opts.quick ? 40_000 : 60_000 + nackN * 3000 + (warmupSeconds + opts.rounds * seconds) * 1000);
-  if (!nack.ok) {
-    console.log(`ours-native N=${nackN} with NACKs: no result (${nack.error})`);
-  } else {
+  const nackTask = { subscribers: nackN, offeredPps, maxPublisherPps, payload: 1000, seconds, warmupSeconds, rounds: opts.rounds, kind: 'video' as const };
+  const nackBudget = opts.quick ? 40_000 : 60_000 + nackN * 3000 + (warmupSeconds + opts.rounds * seconds) * 1000;
+  for (const [subject, share] of [['ours-native video', 0], ['ours-native video NACK 1%', 0.01]] as const) {
+    const outcome = await runFanout('ours-native', { ...nackTask, nackShare: share }, nackBudget);
+    if (!outcome.ok) {
+      console.log(`${subject} N=${nackN}: no result (${outcome.error})`);
+      continue;
+    }
     const add = (what: string, unit: string, higherIsBetter: boolean, pick: (r: FanoutRound) => number): void => {
-      series.push({ suite: SUITE, case: `N=${nackN} ${what}`, subject: 'ours-native NACK 1%', unit, higherIsBetter, samples: nack.result.map(pick) });
+      series.push({ suite: SUITE, case: `N=${nackN} ${what}`, subject, unit, higherIsBetter, samples: outcome.result.map(pick) });
     };
     add('forwarded per core', 'pkt/CPU-s', true, (r) => r.forwarded / (r.serverCpuUs / 1e6));
     add('CPU per forwarded packet', 'µs', false, (r) => r.serverCpuUs / r.forwarded);
-    const last = nack.result[nack.result.length - 1]!;
-    console.log(`ours-native N=${nackN} with NACKs from 1 % of subscribers: ${last.nacksSent ?? 0} NACKs sent, ${last.retransmitted ?? 0} packets resent from the cache (totals at the last round)`);
+    add('delivered of offered', '%', true, (r) => (100 * r.delivered) / r.offered);
+    if (share === 0) continue;
+    const rounds = outcome.result;
+    const sum = (pick: (r: FanoutRound) => number): number => rounds.reduce((a, r) => a + pick(r), 0);
+    const last = rounds[rounds.length - 1]!;
+    console.log(`${subject} N=${nackN} over the measured rounds: ${sum((r) => r.client?.droppedOnPurpose ?? 0)} packets dropped on purpose and NACKed by ${Math.max(1, Math.round(nackN * share))} subscriber(s), ${sum((r) => r.client?.retransmissionsReceived ?? 0)} retransmissions received, ${sum((r) => r.client?.askedUpstream ?? 0)} sequence numbers asked upstream (NACKs to the publisher); the relay since the start: ${last.nacked ?? 0} sequence numbers NACKed, ${last.retransmitted ?? 0} served from its cache, ${last.nackMisses ?? 0} not in it`);
   }
   console.log('\ntargets (issue 11: fanout >= 10x werift, per core; issue 16: ours-native >= 15x werift, >= 2x pion, >= 500k/CPU-s at N=200, <= 2 µs per packet at N >= 50):');
   for (const n of ns) printTarget(`N=${n} forwarded per core, ours / werift`, ratioOf(series, `N=${n} forwarded per core`, 'ours', 'werift'), 10);
   for (const n of ns) printTarget(`N=${n} forwarded per core, ours-native / werift`, ratioOf(series, `N=${n} forwarded per core`, 'ours-native', 'werift'), 15);
   if (!('skip' in pion)) for (const n of ns) printTarget(`N=${n} forwarded per core, ours-native / pion`, ratioOf(series, `N=${n} forwarded per core`, 'ours-native', 'pion'), 2);
   for (const n of ns) printTarget(`N=${n} forwarded per core, ours-native / ours`, ratioOf(series, `N=${n} forwarded per core`, 'ours-native', 'ours'), 1);
-  const nackRatio = ratioOf(series, `N=${nackN} forwarded per core`, 'ours-native NACK 1%', 'ours-native');
-  if (nackRatio !== undefined) console.log(`      N=${nackN} forwarded per core, ours-native with 1 % NACKing / without: ${nackRatio.toFixed(2)}x (no target: the cache's cost)`);
+  const nackRatio = ratioOf(series, `N=${nackN} forwarded per core`, 'ours-native video NACK 1%', 'ours-native video');
+  if (nackRatio !== undefined) console.log(`      N=${nackN} forwarded per core, ours-native video with 1 % NACKing / without: ${nackRatio.toFixed(2)}x (no target: the cache's cost)`);
+  // "100 % delivered at the offered load": exact, from the load generator's per-round counts.
+  for (const n of ns) {
+    const s = series.find((x) => x.case === `N=${n} delivered of offered` && x.subject === 'ours-native');
+    if (!s || s.samples.length === 0) continue;
+    const worst = Math.min(...s.samples);
+    console.log(`${worst >= 100 ? 'MET ' : 'MISS'}  N=${n} delivered of offered, ours-native: ${worst.toFixed(3)} % in the worst round (target 100 %, exact count)`);
+  }
   const absolute = (caseName: string, target: number, higherIsBetter: boolean, unit: string): void => {
     const s = series.find((x) => x.case === caseName && x.subject === 'ours-native');
     if (!s || s.samples.length === 0) return console.log(`N/A   ${caseName}, ours-native: not measured`);

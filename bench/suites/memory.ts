@@ -8,6 +8,9 @@
 // the burst of set-ups given back, the C heap trimmed), labelled apart from the main figures.
 // `ours-udpmux` puts every answering PC on one shared UdpMux port (the offerers keep own sockets);
 // 10,000 PCs are measured for ours only (the peers take minutes or run out of threads there).
+// From 1,000 PCs on, every child also reads the growth again after the PCs stayed idle 30 s and
+// 60 s (no releaseIdleMemory(); V8's young generation as committed then is printed too): whether
+// V8 gives back by itself what the burst of set-ups grew (docs/architecture.md, idle allocation).
 // Ours is measured as installed: the compiled package (dist/lib, rebuilt here from the sources),
 // not the sources under tsx, whose keepNames wrappers add about 8 KiB of heap per PC.
 import { ensureBuiltPackage } from '../lib/built-package.js';
@@ -20,6 +23,9 @@ import { libraryVersions, median, printHeader, printTarget, ratioOf, type BenchO
 export const baseline = 'werift';
 
 const SUITE = 'memory';
+/** Longer idle readings from this many PCs on (they add a minute per child). */
+const IDLE_READINGS_FROM = 1000;
+const IDLE_READINGS_MS = [30_000, 60_000];
 
 /** One child per library and PC count and round (memory is measured in a fresh process). */
 export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
@@ -36,8 +42,10 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
       const rss: number[] = [];
       const heap: number[] = [];
       const rssReleased: number[] = [];
+      const rssIdle: number[] = [];
       for (let r = 0; r < rounds; r++) {
-        const outcome = await runChild<MemoryResult>('child.ts', { task: 'memory', lib, pcs }, opts.quick ? 40_000 : pcs > 1000 ? 900_000 : 300_000, { builtLibrary: true });
+        const idleMs = !opts.quick && pcs >= IDLE_READINGS_FROM ? IDLE_READINGS_MS : [];
+        const outcome = await runChild<MemoryResult>('child.ts', { task: 'memory', lib, pcs, idleMs }, (opts.quick ? 40_000 : pcs > 1000 ? 900_000 : 300_000) + 60_000 * idleMs.length, { builtLibrary: true });
         if (!outcome.ok) {
           console.log(`${lib} ${pcs} PCs: no result (${outcome.error})`);
           break;
@@ -48,6 +56,11 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
           const k = (v: number): string => (v / 1024).toFixed(1);
           console.log(`${lib} ${pcs} PCs, per PC: RSS ${k(outcome.result.rssPerPc)} KiB; C heap in use ${k(b.nativeInUse)} (V8's external memory, ArrayBuffers, ${k(b.external)} of it), C heap free ${k(b.nativeFree)} (resident until trimmed), V8 committed ${k(b.v8Committed)} (JS heap used ${k(outcome.result.heapPerPc)})`);
         }
+        for (const r of outcome.result.idle ?? []) {
+          console.log(`${lib} ${pcs} PCs, per PC, after ${r.afterMs / 1000} s idle: RSS ${(r.rssPerPc / 1024).toFixed(1)} KiB, JS heap ${(r.heapPerPc / 1024).toFixed(1)} KiB; V8's young generation ${(r.newSpace / 1048576).toFixed(1)} MiB (no releaseIdleMemory())`);
+        }
+        const longest = outcome.result.idle?.at(-1);
+        if (longest) rssIdle.push(longest.rssPerPc / 1024);
         const released = outcome.result.afterRelease;
         if (released) {
           const k = (v: number): string => (v / 1024).toFixed(1);
@@ -60,6 +73,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
       if (!rss.length) continue;
       series.push({ suite: SUITE, case: `${pcs} PCs, RSS per PC`, subject: lib, unit: 'KiB', higherIsBetter: false, samples: rss });
       series.push({ suite: SUITE, case: `${pcs} PCs, JS heap per PC`, subject: lib, unit: 'KiB', higherIsBetter: false, samples: heap });
+      if (rssIdle.length) series.push({ suite: SUITE, case: `${pcs} PCs, RSS per PC after ${IDLE_READINGS_MS.at(-1)! / 1000} s idle`, subject: lib, unit: 'KiB', higherIsBetter: false, samples: rssIdle });
       if (rssReleased.length) series.push({ suite: SUITE, case: `${pcs} PCs, RSS per PC after releaseIdleMemory()`, subject: lib, unit: 'KiB', higherIsBetter: false, samples: rssReleased });
     }
   }
@@ -71,6 +85,10 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
       const rss = series.find((s) => s.case === c && s.subject === subject);
       const heap = series.find((s) => s.case === h && s.subject === subject);
       if (rss) console.log(`${median(rss.samples) <= 48 ? 'MET ' : 'MISS'}  ${c}, ${subject}: ${median(rss.samples).toFixed(1)} KiB (target <= 48 KiB)`);
+      const idle = series.find((s) => s.case === `${c} after ${IDLE_READINGS_MS.at(-1)! / 1000} s idle` && s.subject === subject);
+      if (idle) console.log(`${median(idle.samples) <= 48 ? 'MET ' : 'MISS'}  ${c} after ${IDLE_READINGS_MS.at(-1)! / 1000} s idle, ${subject}: ${median(idle.samples).toFixed(1)} KiB (target <= 48 KiB; no releaseIdleMemory())`);
+      const idleNdc = ratioOf(series, `${c} after ${IDLE_READINGS_MS.at(-1)! / 1000} s idle`, subject, 'node-datachannel');
+      if (idleNdc !== undefined) printTarget(`${c} after ${IDLE_READINGS_MS.at(-1)! / 1000} s idle, ${subject} vs node-datachannel`, idleNdc, 3);
       const released = series.find((s) => s.case === `${c} after releaseIdleMemory()` && s.subject === subject);
       if (released) console.log(`${median(released.samples) <= 48 ? 'MET ' : 'MISS'}  ${c} after releaseIdleMemory(), ${subject}: ${median(released.samples).toFixed(1)} KiB (target <= 48 KiB; the application's call, docs/architecture.md)`);
       if (heap) console.log(`${median(heap.samples) <= 24 ? 'MET ' : 'MISS'}  ${h}, ${subject}: ${median(heap.samples).toFixed(1)} KiB (target <= 24 KiB)`);

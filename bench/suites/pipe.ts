@@ -1,9 +1,10 @@
 // `npm run bench -- pipe`: the cost of a pipe transport (docs/scaling.md). The fanout setup
-// (bench/suites/fanout.ts: a server process, one publisher and N subscribers in a client process, all
-// ours) with two relays in the same run: ours-native (publisher and subscribers on one router) and
+// (bench/suites/fanout.ts: a server process, one publisher and N subscribers in a client process, the
+// native load generator) with two relays in the same run: ours-native (publisher and subscribers on one router) and
 // ours-native-pipe-srtp / ours-native-pipe (publisher on router A, subscribers on router B, an SRTP
 // or clear pipe between them, both routers in the server process). Per server CPU-second: packets
 // delivered to subscribers, and forwarded legs (the pipe leg counts: forwarded x (1 + 1/N)).
+import { buildFanoutLoadgen } from '../peers/fanout-loadgen-build.js';
 import { runFanout, type FanoutServer } from '../peers/fanout-run.js';
 import type { FanoutRound } from '../peers/fanout-protocol.js';
 import { libraryVersions, printHeader, printTarget, ratioOf, type BenchOptions, type BenchSeries } from '../lib/report.js';
@@ -15,6 +16,7 @@ const SUITE = 'pipe';
 
 export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   printHeader(SUITE, libraryVersions());
+  buildFanoutLoadgen(); // before the first measurement, whose time limit should not include the compile
   const ns = opts.quick ? [10] : [1, 10, 50];
   const offeredPps = opts.quick ? 20_000 : 30_000;
   const seconds = opts.quick ? 0.5 : 2;

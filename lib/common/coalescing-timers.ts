@@ -23,6 +23,9 @@ export interface CoalescedTimer {
 export class CoalescingTimers {
   // Min-heap by `latest`: the top says when the shared timer must wake.
   private readonly heap: CoalescedTimer[] = [];
+  private readonly due: CoalescedTimer[] = [];
+  private readonly notYet: CoalescedTimer[] = [];
+  private readonly onFire = (): void => this.fire();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
 
@@ -74,7 +77,7 @@ export class CoalescingTimers {
     if (this.timer && this.timerAt <= top.latest) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = top.latest;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, top.latest - now));
+    this.timer = setTimeout(this.onFire, Math.max(0, top.latest - now));
     if (!this.keepAlive) this.timer.unref();
   }
 
@@ -92,20 +95,24 @@ export class CoalescingTimers {
     }
     // Everything already due runs now. An entry whose latest time is more than MAX_LATE_MS away
     // starts later than now, so only the top of the heap up to now + MAX_LATE_MS needs a look.
-    const due: CoalescedTimer[] = [];
-    const notYet: CoalescedTimer[] = [];
+    // Scratch lists kept between wakes and walked by index: a wake allocates no arrays or
+    // iterators (docs/architecture.md, idle allocation). A wake is never re-entered.
+    const due = this.due;
+    const notYet = this.notYet;
     while (this.heap.length > 0 && this.heap[0]!.latest <= now + MAX_LATE_MS) {
       const t = this.pop();
       (t.at <= now ? due : notYet).push(t);
     }
-    for (const t of notYet) this.push(t);
-    for (const t of due) {
+    for (let i = 0; i < notYet.length; i++) this.push(notYet[i]!);
+    notYet.length = 0;
+    for (let i = 0; i < due.length; i++) {
       try {
-        t.run();
+        due[i]!.run();
       } catch (err) {
         reportListenerError(err);
       }
     }
+    due.length = 0;
     this.arm(this.clock());
   }
 

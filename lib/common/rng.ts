@@ -9,20 +9,50 @@ export interface Rng {
   float(): number;
   /** `n` random bytes. */
   bytes(n: number): Buffer;
+  /**
+   * Writes `length` random bytes into `target` at `offset`, allocating nothing (optional: the
+   * ICE agent's transaction ids use it when present, docs/architecture.md, idle allocation).
+   */
+  fill?(target: Uint8Array, offset: number, length: number): void;
 }
 
-/** Cryptographically secure randomness (for credentials, tie-breakers, cookies, keys). */
+/** Bytes `cryptoRng` draws from the OS at once. */
+const CRYPTO_POOL_BYTES = 4096;
+const cryptoPool = Buffer.allocUnsafe(CRYPTO_POOL_BYTES);
+let cryptoPoolOffset = CRYPTO_POOL_BYTES;
+
+/** The offset of `n` unused bytes of the pool, refilled from the OS when it runs out. */
+function takeFromCryptoPool(n: number): number {
+  if (cryptoPoolOffset + n > CRYPTO_POOL_BYTES) {
+    randomFillSync(cryptoPool);
+    cryptoPoolOffset = 0;
+  }
+  const at = cryptoPoolOffset;
+  cryptoPoolOffset += n;
+  return at;
+}
+
+/**
+ * Cryptographically secure randomness (for credentials, tie-breakers, cookies, keys). Small draws
+ * come from a 4 KiB block drawn from the OS at once and never handed out twice: every
+ * RTCPeerConnection draws several SSRCs, a session id and a CNAME, and one OpenSSL call per
+ * value was about 0.1 ms of a connection's setup (docs/peer.md "Setup cost").
+ */
 export const cryptoRng: Rng = {
   uint32(): number {
-    const b = new Uint32Array(1);
-    randomFillSync(b);
-    return b[0]!;
+    return cryptoPool.readUInt32BE(takeFromCryptoPool(4));
   },
   float(): number {
     return cryptoRng.uint32() / 0x1_0000_0000;
   },
   bytes(n: number): Buffer {
-    return cryptoRandomBytes(n);
+    if (n > CRYPTO_POOL_BYTES / 4) return cryptoRandomBytes(n);
+    const at = takeFromCryptoPool(n);
+    // A copy: the pool is refilled later and callers keep what they get.
+    return Buffer.from(cryptoPool.subarray(at, at + n));
+  },
+  fill(target: Uint8Array, offset: number, length: number): void {
+    randomFillSync(target, offset, length);
   },
 };
 
@@ -72,6 +102,10 @@ export class SeededRng implements Rng {
     const out = Buffer.allocUnsafe(n);
     for (let i = 0; i < n; i++) out[i] = this.uint32() & 0xff;
     return out;
+  }
+
+  fill(target: Uint8Array, offset: number, length: number): void {
+    for (let i = 0; i < length; i++) target[offset + i] = this.uint32() & 0xff;
   }
 }
 

@@ -49,11 +49,27 @@ export function fingerprintToBytes(fp: DtlsFingerprint): Buffer {
     throw new InvalidArgumentError('ERR_DTLS_FINGERPRINT', `unsupported fingerprint algorithm '${String(fp?.algorithm)}'`);
   }
   const value = typeof fp.value === 'string' ? fp.value : '';
-  const parts = value.split(':');
-  if (parts.length !== DIGEST_LENGTHS[algorithm] || !parts.every((p) => /^[0-9a-fA-F]{2}$/.test(p))) {
-    throw new InvalidArgumentError('ERR_DTLS_FINGERPRINT', `malformed ${algorithm} fingerprint value`);
+  // Exactly `length` pairs of hex digits separated by single colons, read in one pass: every
+  // connection checks the peer's fingerprint and its own (docs/peer.md "Setup cost").
+  const length = DIGEST_LENGTHS[algorithm];
+  const digest = value.length === 3 * length - 1 ? Buffer.allocUnsafe(length) : undefined;
+  for (let i = 0; digest !== undefined && i < length; i++) {
+    const at = 3 * i;
+    const high = hexDigit(value.charCodeAt(at));
+    const low = hexDigit(value.charCodeAt(at + 1));
+    if (high < 0 || low < 0 || (i + 1 < length && value.charCodeAt(at + 2) !== 0x3a)) break;
+    digest[i] = (high << 4) | low;
+    if (i + 1 === length) return digest;
   }
-  return Buffer.from(parts.join(''), 'hex');
+  throw new InvalidArgumentError('ERR_DTLS_FINGERPRINT', `malformed ${algorithm} fingerprint value`);
+}
+
+/** The value of one hex digit's character code (either case), or -1. */
+function hexDigit(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x61 && code <= 0x66) return code - 0x57;
+  if (code >= 0x41 && code <= 0x46) return code - 0x37;
+  return -1;
 }
 
 /** Parses the value of an SDP a=fingerprint attribute, e.g. `sha-256 AB:CD:...` (RFC 8122 section 5). */

@@ -27,7 +27,9 @@ import {
 import { generateIceCredentials, isIceString, type IceCredentials } from './ice-credentials.js';
 import { StunAttr, StunClass, StunErrorCode, StunMethod } from './stun-constants.js';
 import { StunMessage } from './stun-message.js';
+import { encodeBindingIndication, encodeBindingRequest, encodeBindingSuccess } from './binding-encoder.js';
 import { PasswordKeys } from './password-keys.js';
+import { IdList } from './id-list.js';
 import { addressKey, canonicalIp, ipFamily, sameAddress, type TransportAddress } from './transport-address.js';
 import { createLogger, loggedDropCounters } from '../common/log.js';
 
@@ -196,6 +198,8 @@ interface Pair {
   id: number;
   local: LocalEntry;
   remote: IceCandidate;
+  /** `remote`'s address and port: the destination of this pair's checks (made once, not per check). */
+  remoteAddress: TransportAddress;
   foundation: string;
   priority: bigint;
   state: IcePairState;
@@ -212,7 +216,8 @@ interface Pair {
 type TransactionKind = 'check' | 'consent' | 'srflx';
 
 interface Transaction {
-  id: string;
+  /** Key in IceAgent.transactions: see {@link transactionKey}. */
+  id: number;
   kind: TransactionKind;
   local: TransportAddress;
   remote: TransportAddress;
@@ -225,6 +230,31 @@ interface Transaction {
   nextAt: number;
   /** Expiry: when the transaction is given up. */
   deadline: number;
+}
+
+/**
+ * The transactions list's key of a transaction id: its first 30 bits (a small integer, no string
+ * per message: docs/architecture.md, idle allocation). Ids are random; a response matches only
+ * when all 96 bits equal the request's (see {@link sameTransactionId}), and a new id whose key is
+ * in use is drawn again.
+ */
+function transactionKey(b0: number, b1: number, b2: number, b3: number): number {
+  return ((b0 & 0x3f) << 24) | (b1 << 16) | (b2 << 8) | b3;
+}
+
+/** The key of the transaction id at bytes 8-11 of an encoded message. */
+function keyOfEncoded(data: Buffer): number {
+  return transactionKey(data[8]!, data[9]!, data[10]!, data[11]!);
+}
+
+/** The key of a message's transaction id. */
+function keyOfMessage(msg: StunMessage): number {
+  return transactionKey(msg.transactionIdByte(0), msg.transactionIdByte(1), msg.transactionIdByte(2), msg.transactionIdByte(3));
+}
+
+/** A pair still waiting for, or in, its check (RFC 8445 §6.1.2.6). */
+function isPendingPair(p: Pair): boolean {
+  return p.state === 'waiting' || p.state === 'in-progress' || p.state === 'frozen';
 }
 
 interface TriggeredCheck {
@@ -266,6 +296,8 @@ export class IceAgent {
   readonly mode: 'full' | 'lite';
   private roleValue: IceRole;
   private readonly tieBreaker: bigint;
+  /** The tie-breaker as the 8 bytes our checks carry. */
+  private readonly tieBreakerBytes: Buffer;
   private readonly rng: Rng;
   private local: IceCredentials;
   private previousLocal: IceCredentials | undefined;
@@ -282,7 +314,7 @@ export class IceAgent {
   private pairs: Pair[] = [];
   private nextPairId = 1;
   private triggered: TriggeredCheck[] = [];
-  private readonly transactions = new Map<string, Transaction>();
+  private readonly transactions = new IdList<Transaction>();
   private srflxPending = 0;
   private hostGatheringDone = false;
   private remoteEndOfCandidates = false;
@@ -312,13 +344,16 @@ export class IceAgent {
    */
   private readonly remoteMarks = new Map<string, number>();
   private authenticatedCount = 0;
+  /** The last "local|remote" marked authenticated (see markAuthenticated); forgotten with the marks. */
+  private lastAuthenticated: { local: TransportAddress; remote: TransportAddress } | undefined;
   private validatedCount = 0;
 
   constructor(options: IceAgentOptions) {
     this.rng = options.rng;
     this.mode = options.mode ?? 'full';
     this.roleValue = this.mode === 'lite' ? 'controlled' : options.role ?? 'controlling';
-    this.tieBreaker = options.rng.bytes(8).readBigUInt64BE(0);
+    this.tieBreakerBytes = options.rng.bytes(8);
+    this.tieBreaker = this.tieBreakerBytes.readBigUInt64BE(0);
     this.local = options.credentials ?? generateIceCredentials(options.rng);
     if (!isIceString(this.local.ufrag, 4) || !isIceString(this.local.password, 22)) {
       throw new InvalidArgumentError('ERR_ICE_CREDENTIALS', 'ufrag needs >= 4 and password >= 22 ice-chars');
@@ -438,7 +473,10 @@ export class IceAgent {
     if (this.connectionState === 'closed') return undefined;
     // No closure or array per call: this runs after every input of every idle PC (docs/architecture.md).
     let t = Infinity;
-    for (const tx of this.transactions.values()) t = earlier(t, tx.transmits > 0 ? Math.min(tx.nextAt, tx.deadline) : tx.deadline);
+    for (let i = 0; i < this.transactions.size; i++) {
+      const tx = this.transactions.at(i);
+      t = earlier(t, tx.transmits > 0 ? Math.min(tx.nextAt, tx.deadline) : tx.deadline);
+    }
     if (this.hasCheckWork()) t = earlier(t, this.nextCheckAt);
     t = earlier(t, this.nominationTimerAt);
     if (!this.selected) t = earlier(t, this.noPairDeadline);
@@ -632,6 +670,39 @@ export class IceAgent {
     this.lastSentOnSelectedAt = Math.max(this.lastSentOnSelectedAt, now);
   }
 
+  /**
+   * `count` Binding requests from `remote` to the local base `local` that the shared port answered
+   * natively since the last call (the peer's consent checks on the selected pair, RFC 7675 §5.1;
+   * docs/ice.md "Consent checks answered natively"): counted as received and answered, as
+   * {@link handleInput} would have. `nominations` of them carried USE-CANDIDATE from a controlling
+   * peer: the pair is nominated as a request would nominate it (RFC 8445 §7.3.1.5). A lite agent
+   * hears its peer only through these requests, so they refresh its selected pair.
+   * Returns true when that may have changed state, events or the next timeout (drain them then).
+   */
+  noteRequestsAnswered(now: number, count: number, nominations = 0, local?: TransportAddress, remote?: TransportAddress): boolean {
+    now = this.tick(now);
+    if (count <= 0 || this.connectionState === 'closed') return false;
+    this.stats.requestsReceived += count;
+    this.stats.responsesSent += count;
+    let changed = false;
+    if (nominations > 0 && this.roleValue === 'controlled' && local && remote) {
+      // As onRequest: the host (or relay) entry on that base, the remote candidate, their pair.
+      const entry = this.localEntries.find((e) => sameAddress(e.base, local) && (e.candidate.type === 'host' || e.candidate.type === 'relay'));
+      const rc = entry && this.remoteCandidates.find((c) => c.address === remote.address && c.port === remote.port && c.protocol === entry.candidate.protocol);
+      const pair = rc && this.pairs.find((p) => p.local === entry && p.remote === rc);
+      if (pair && (this.mode === 'lite' || pair.state === 'succeeded')) {
+        this.nominate(now, this.mode === 'lite' ? pair : pair.validPair ?? pair);
+        changed = true;
+      }
+    }
+    if (this.mode === 'lite' && this.selected) {
+      this.selected.lastHeardAt = now;
+      this.updateConnectionState(now);
+      changed = true;
+    }
+    return changed;
+  }
+
   // ---- inputs -------------------------------------------------------------------------
 
   /** Processes one STUN datagram. Never throws for bad input; drops are counted. */
@@ -641,7 +712,8 @@ export class IceAgent {
       this.drop('closed');
       return;
     }
-    const decoded = StunMessage.decode(input.data);
+    // In place: the message is handled now and nothing of it is kept (docs/architecture.md, idle allocation).
+    const decoded = StunMessage.decodeInPlace(input.data);
     if (!decoded.ok) {
       this.drop(decoded.reason === 'bad-fingerprint' ? 'bad-fingerprint' : 'malformed');
       return;
@@ -670,7 +742,9 @@ export class IceAgent {
   handleTimeout(now: number): void {
     now = this.tick(now);
     if (this.connectionState === 'closed') return;
-    for (const tx of [...this.transactions.values()]) {
+    // By index: expire() removes the transaction at i (or, consent lost, all of them).
+    for (let i = 0; i < this.transactions.size; ) {
+      const tx = this.transactions.at(i);
       if (now >= tx.deadline) this.expire(now, tx);
       else if (tx.transmits > 0 && now >= tx.nextAt) {
         tx.transmits++;
@@ -682,6 +756,7 @@ export class IceAgent {
         this.transmits.push({ local: tx.local, remote: tx.remote, data: tx.data });
         if (this.selected && tx.pair === this.selected) this.lastSentOnSelectedAt = now;
       }
+      if (i < this.transactions.size && this.transactions.at(i) === tx) i++;
     }
     if (now >= this.nextCheckAt && this.hasCheckWork()) this.sendNextCheck(now);
     this.maybeNominate(now);
@@ -712,16 +787,8 @@ export class IceAgent {
       return;
     }
     this.stats.requestsReceived++;
-    const rkey = `${addressKey(input.local)}|${addressKey(input.remote)}`;
-    const marks = this.remoteMarks.get(rkey) ?? 0;
-    if ((marks & REMOTE_AUTHENTICATED) === 0) {
-      if (this.authenticatedCount < 4 * this.opts.maxRemoteCandidates) {
-        this.remoteMarks.set(rkey, marks | REMOTE_AUTHENTICATED);
-        this.authenticatedCount++;
-      }
-      this.events.push({ type: 'remote-authenticated', local: input.local, remote: input.remote });
-    }
-    if (msg.unknownRequired.length > 0) {
+    this.markAuthenticated(input);
+    if (msg.hasUnknownRequired) {
       const err = new StunMessage(StunMethod.Binding, StunClass.ErrorResponse, msg.transactionId)
         .addErrorCode(StunErrorCode.UnknownAttribute, 'Unknown Attribute')
         .addUnknownAttributes(msg.unknownRequired);
@@ -729,8 +796,9 @@ export class IceAgent {
       return;
     }
     // Role conflict (RFC 8445 §7.3.1.1).
-    const theirControlling = msg.getUint64(StunAttr.IceControlling);
-    const theirControlled = msg.getUint64(StunAttr.IceControlled);
+    // Read only when they conflict: a BigInt per check otherwise.
+    const theirControlling = this.roleValue === 'controlling' && msg.has(StunAttr.IceControlling) ? msg.getUint64(StunAttr.IceControlling) : undefined;
+    const theirControlled = this.roleValue === 'controlled' && msg.has(StunAttr.IceControlled) ? msg.getUint64(StunAttr.IceControlled) : undefined;
     if (this.roleValue === 'controlling' && theirControlling !== undefined) {
       this.stats.roleConflicts++;
       if (this.tieBreaker >= theirControlling) return this.sendRoleConflict(input, msg, key);
@@ -740,17 +808,30 @@ export class IceAgent {
       if (this.mode === 'lite' || this.tieBreaker < theirControlled) return this.sendRoleConflict(input, msg, key);
       this.setRole('controlling');
     }
-    const response = new StunMessage(StunMethod.Binding, StunClass.SuccessResponse, msg.transactionId).addAddress(
-      StunAttr.XorMappedAddress,
-      input.remote,
-    );
-    this.send(input.local, input.remote, response.encode({ integrityKey: key, fingerprint: true }));
+    const response = encodeBindingSuccess(msg, input.remote, key);
+    if (!response) return;
+    this.send(input.local, input.remote, response);
     this.stats.responsesSent++;
 
-    const local = this.localEntries.find((e) => sameAddress(e.base, input.local) && (e.candidate.type === 'host' || e.candidate.type === 'relay'));
+    // Index loops: no closure or iterator per request (docs/architecture.md, idle allocation).
+    let local: LocalEntry | undefined;
+    for (let i = 0; i < this.localEntries.length; i++) {
+      const e = this.localEntries[i]!;
+      if (sameAddress(e.base, input.local) && (e.candidate.type === 'host' || e.candidate.type === 'relay')) {
+        local = e;
+        break;
+      }
+    }
     if (!local) return;
     // Learn a peer-reflexive remote candidate (RFC 8445 §7.3.1.3).
-    let remote = this.remoteCandidates.find((c) => c.address === input.remote.address && c.port === input.remote.port && c.protocol === local.candidate.protocol);
+    let remote: IceCandidate | undefined;
+    for (let i = 0; i < this.remoteCandidates.length; i++) {
+      const c = this.remoteCandidates[i]!;
+      if (c.address === input.remote.address && c.port === input.remote.port && c.protocol === local.candidate.protocol) {
+        remote = c;
+        break;
+      }
+    }
     if (!remote) {
       const priority = msg.getUint32(StunAttr.Priority) ?? candidatePriority('prflx', 65535);
       remote = {
@@ -765,7 +846,14 @@ export class IceAgent {
       };
       if (!this.addRemote(now, remote)) return;
     }
-    let pair = this.pairs.find((p) => p.local === local && p.remote === remote);
+    let pair: Pair | undefined;
+    for (let i = 0; i < this.pairs.length; i++) {
+      const p = this.pairs[i]!;
+      if (p.local === local && p.remote === remote) {
+        pair = p;
+        break;
+      }
+    }
     if (!pair) pair = this.addPair(local, remote);
     if (!pair) return;
     const useCandidate = msg.has(StunAttr.UseCandidate) && this.roleValue === 'controlled';
@@ -784,8 +872,30 @@ export class IceAgent {
     }
     if (useCandidate) pair.nominateOnSuccess = true;
     if (pair.state !== 'in-progress') pair.state = 'waiting';
-    if (!this.triggered.some((t) => t.pair === pair)) this.triggered.push({ pair, useCandidate: false });
+    let queued = false;
+    for (let i = 0; i < this.triggered.length; i++) queued ||= this.triggered[i]!.pair === pair;
+    if (!queued) this.triggered.push({ pair, useCandidate: false });
     this.scheduleChecks(now);
+  }
+
+  /**
+   * Marks a check's "local|remote" as authenticated and emits `remote-authenticated` the first
+   * time (bounded). The last one marked is remembered, so the peer's consent checks on the
+   * selected pair make no key string.
+   */
+  private markAuthenticated(input: IceInput): void {
+    const last = this.lastAuthenticated;
+    if (last && last.local === input.local && sameAddress(last.remote, input.remote)) return;
+    const rkey = `${addressKey(input.local)}|${addressKey(input.remote)}`;
+    const marks = this.remoteMarks.get(rkey) ?? 0;
+    if ((marks & REMOTE_AUTHENTICATED) === 0) {
+      if (this.authenticatedCount < 4 * this.opts.maxRemoteCandidates) {
+        this.remoteMarks.set(rkey, marks | REMOTE_AUTHENTICATED);
+        this.authenticatedCount++;
+      }
+      this.events.push({ type: 'remote-authenticated', local: input.local, remote: input.remote });
+    }
+    if (((this.remoteMarks.get(rkey) ?? 0) & REMOTE_AUTHENTICATED) !== 0) this.lastAuthenticated = { local: input.local, remote: input.remote };
   }
 
   private sendRoleConflict(input: IceInput, msg: StunMessage, key: Buffer): void {
@@ -800,9 +910,9 @@ export class IceAgent {
   // ---- response handling (RFC 8445 §7.2.5) --------------------------------------------
 
   private onResponse(now: number, input: IceInput, msg: StunMessage): void {
-    const id = msg.transactionId.toString('hex');
+    const id = keyOfMessage(msg);
     const tx = this.transactions.get(id);
-    if (!tx) {
+    if (!tx || !msg.hasTransactionId(tx.data, 8)) {
       this.drop('unmatched-response');
       return;
     }
@@ -881,8 +991,10 @@ export class IceAgent {
     validPair.state = 'succeeded';
     if (log.enabled) log('pair %s:%d -> %s:%d succeeded', validPair.local.base.address, validPair.local.base.port, validPair.remote.address, validPair.remote.port);
     // Retransmissions of other ordinary checks of this pair are no longer needed.
-    for (const [otherId, other] of this.transactions) {
-      if (other.pair === pair && other.kind === 'check' && !other.useCandidate) this.transactions.delete(otherId);
+    for (let i = 0; i < this.transactions.size; ) {
+      const other = this.transactions.at(i);
+      if (other.pair === pair && other.kind === 'check' && !other.useCandidate) this.transactions.delete(other.id);
+      else i++;
     }
     validPair.valid = true;
     pair.validPair = validPair;
@@ -931,7 +1043,8 @@ export class IceAgent {
   private hasCheckWork(): boolean {
     if (this.mode === 'lite' || !this.remote) return false;
     if (this.triggered.length > 0) return true;
-    return this.pairs.some((p) => p.state === 'waiting' || p.state === 'frozen');
+    for (let i = 0; i < this.pairs.length; i++) if (this.pairs[i]!.state === 'waiting' || this.pairs[i]!.state === 'frozen') return true;
+    return false;
   }
 
   private scheduleChecks(now: number): void {
@@ -960,17 +1073,17 @@ export class IceAgent {
 
   private sendCheck(now: number, pair: Pair, useCandidate: boolean, kind: 'check' | 'consent'): void {
     const remote = this.remote!;
-    const id = this.rng.bytes(12);
-    const msg = new StunMessage(StunMethod.Binding, StunClass.Request, id)
-      .addConstant(StunAttr.Username, this.checkUsername(remote.ufrag))
-      .addUint32(StunAttr.Priority, candidatePriority('prflx', pair.local.localPreference))
-      .addUint64(this.roleValue === 'controlling' ? StunAttr.IceControlling : StunAttr.IceControlled, this.tieBreaker);
-    if (useCandidate) msg.addFlag(StunAttr.UseCandidate);
-    const data = msg.encode({ integrityKey: this.keys.of(remote.password), fingerprint: true });
-    const remoteAddr = { address: pair.remote.address, port: pair.remote.port };
+    const username = this.checkUsername(remote.ufrag);
+    const priority = candidatePriority('prflx', pair.local.localPreference);
+    const roleAttribute = this.roleValue === 'controlling' ? StunAttr.IceControlling : StunAttr.IceControlled;
+    const key = this.keys.of(remote.password);
+    let data: Buffer;
+    do data = encodeBindingRequest(this.rng, username, priority, roleAttribute, this.tieBreakerBytes, useCandidate, key);
+    while (this.transactions.has(keyOfEncoded(data)));
+    const remoteAddr = pair.remoteAddress;
     const consent = kind === 'consent';
     const tx: Transaction = {
-      id: id.toString('hex'),
+      id: keyOfEncoded(data),
       kind,
       local: pair.local.base,
       remote: remoteAddr,
@@ -984,7 +1097,7 @@ export class IceAgent {
       nextAt: now + this.opts.checkRtoMs,
       deadline: consent ? now + this.opts.consentTimeoutMs : now + this.totalCheckTime(),
     };
-    this.transactions.set(tx.id, tx);
+    this.transactions.set(tx);
     if (!consent) {
       if (pair.state !== 'succeeded') pair.state = 'in-progress';
       this.stats.checksSent++;
@@ -1029,7 +1142,10 @@ export class IceAgent {
       return;
     }
     // Another transaction for the same pair may still be running (a triggered re-check).
-    for (const other of this.transactions.values()) if (other.pair === tx.pair && other.kind === 'check') return;
+    for (let i = 0; i < this.transactions.size; i++) {
+      const other = this.transactions.at(i);
+      if (other.pair === tx.pair && other.kind === 'check') return;
+    }
     if (tx.pair.state === 'in-progress') this.failPair(now, tx.pair);
     if (this.nominating === tx.pair) this.nominating = undefined;
   }
@@ -1042,11 +1158,12 @@ export class IceAgent {
   }
 
   private startSrflx(now: number, entry: LocalEntry, server: TransportAddress): void {
-    const id = this.rng.bytes(12);
+    let id = this.rng.bytes(12);
+    while (this.transactions.has(transactionKey(id[0]!, id[1]!, id[2]!, id[3]!))) id = this.rng.bytes(12);
     const data = new StunMessage(StunMethod.Binding, StunClass.Request, id).encode({ fingerprint: true });
     const remote = { address: canonicalIp(server.address), port: server.port };
-    this.transactions.set(id.toString('hex'), {
-      id: id.toString('hex'),
+    this.transactions.set({
+      id: transactionKey(id[0]!, id[1]!, id[2]!, id[3]!),
       kind: 'srflx',
       local: entry.base,
       remote,
@@ -1067,7 +1184,9 @@ export class IceAgent {
   private maybeNominate(now: number): void {
     this.nominationTimerAt = undefined;
     if (this.mode !== 'full' || this.roleValue !== 'controlling' || this.nominating || !this.remote) return;
-    const best = this.pairs.find((p) => p.valid);
+    // Runs on every timeout of every connection: no closure (docs/architecture.md, idle allocation).
+    let best: Pair | undefined;
+    for (let i = 0; i < this.pairs.length && !best; i++) if (this.pairs[i]!.valid) best = this.pairs[i];
     if (!best || best === this.selected) return;
     // A pair selected before an ICE restart is replaced by whatever the new checks find.
     if (this.selected && this.pairs.includes(this.selected) && this.selected.priority >= best.priority) return;
@@ -1129,8 +1248,7 @@ export class IceAgent {
       this.nextConsentAt = now + (previousUnanswered ? 1000 : this.consentInterval());
     }
     if (now >= this.lastSentOnSelectedAt + this.opts.keepaliveIntervalMs) {
-      const ind = new StunMessage(StunMethod.Binding, StunClass.Indication, this.rng.bytes(12)).encode({ fingerprint: true });
-      this.send(sel.local.base, { address: sel.remote.address, port: sel.remote.port }, ind);
+      this.send(sel.local.base, sel.remoteAddress, encodeBindingIndication(this.rng));
       this.lastSentOnSelectedAt = now;
     }
   }
@@ -1159,7 +1277,7 @@ export class IceAgent {
       const done =
         this.remoteEndOfCandidates &&
         this.gatheringState === 'complete' &&
-        !this.pairs.some((p) => p.state === 'waiting' || p.state === 'in-progress' || p.state === 'frozen');
+        !this.pairs.some(isPendingPair);
       // W3C: completed is always preceded by connected.
       if (this.connectionState !== 'completed') this.setConnectionState('connected');
       if (done) this.setConnectionState('completed');
@@ -1251,6 +1369,7 @@ export class IceAgent {
       id: this.nextPairId++,
       local,
       remote,
+      remoteAddress: { address: remote.address, port: remote.port },
       foundation: `${local.candidate.foundation}:${remote.foundation}`,
       priority: this.computePairPriority(local.candidate, remote),
       state: 'frozen',
@@ -1301,13 +1420,18 @@ export class IceAgent {
   }
 
   private resetChecks(): void {
-    for (const [id, tx] of this.transactions) if (tx.kind !== 'srflx' && tx.pair !== this.selected) this.transactions.delete(id);
+    for (let i = 0; i < this.transactions.size; ) {
+      const tx = this.transactions.at(i);
+      if (tx.kind !== 'srflx' && tx.pair !== this.selected) this.transactions.delete(tx.id);
+      else i++;
+    }
     this.pairs = [];
     this.triggered = [];
     this.nominating = undefined;
     this.firstValidAt = undefined;
     this.nominationTimerAt = undefined;
     this.remoteMarks.clear();
+    this.lastAuthenticated = undefined;
     this.authenticatedCount = 0;
     this.validatedCount = 0;
   }

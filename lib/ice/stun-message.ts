@@ -15,12 +15,15 @@ import type { TransportAddress } from './transport-address.js';
 import { InvalidArgumentError } from '../common/errors.js';
 import { stunIntegritySha1 } from '../native/stun-integrity.js';
 
-/** Where a received MESSAGE-INTEGRITY is recomputed (one thread, synchronous use only). */
+/** Where a MESSAGE-INTEGRITY is computed before it is compared or copied (one thread, synchronous use only). */
 const integrityScratch = Buffer.alloc(20);
 /** The value of every flag attribute (USE-CANDIDATE): one shared empty buffer. */
 const EMPTY = Buffer.alloc(0);
-/** Set by decode() only while it constructs a message: its transaction id is a view to keep, not copy. */
-let decodedTransactionId: Uint8Array | undefined;
+/**
+ * Passed by decode() to the constructor instead of a transaction id: a decoded message reads its
+ * id from the datagram (a view made on first use), no copy (docs/architecture.md, idle allocation).
+ */
+const DECODED_ID = Buffer.alloc(12);
 
 /** One attribute as it appears on the wire (value without padding). */
 export interface StunAttribute {
@@ -77,12 +80,16 @@ export class StunMessage {
   readonly method: number;
   /** Class: request, indication, success or error response. */
   readonly messageClass: StunClass;
-  /** The 96-bit transaction id. */
-  readonly transactionId: Buffer;
-  /** Attributes in wire order (integrity and fingerprint are added by encode, not listed here). */
-  readonly attributes: StunAttribute[] = [];
-  /** Comprehension-required attribute types that this codec does not know (RFC 8489 §6.3.1). */
-  readonly unknownRequired: number[] = [];
+  private txid: Buffer | undefined;
+  /** Attributes as objects: those added, or a decoded message's once asked for (see {@link attributes}). */
+  private list: StunAttribute[] | undefined;
+  /**
+   * A decoded message whose attributes were not asked for as objects: where its listed attributes
+   * end in `raw` (the first integrity or fingerprint attribute), -1 otherwise. decode() checked
+   * every TLV before it, so the typed getters walk them in place: no view or index per attribute.
+   */
+  private listEnd = -1;
+  private unknown: number[] | undefined;
   private raw: Buffer | undefined;
   private integrityOffset = -1;
   private integritySha256Offset = -1;
@@ -92,31 +99,96 @@ export class StunMessage {
     if (transactionId.length !== 12) throw new InvalidArgumentError('ERR_STUN_TRANSACTION_ID', 'transaction id must be 12 bytes');
     this.method = method;
     this.messageClass = messageClass;
-    // decode() hands over a view of its own copy of the datagram: no second copy (docs/architecture.md, idle allocation).
-    this.transactionId = transactionId === decodedTransactionId ? (transactionId as Buffer) : Buffer.from(transactionId);
+    if (transactionId !== DECODED_ID) this.txid = Buffer.from(transactionId);
+  }
+
+  /** The 96-bit transaction id (of a decoded message: a view of the datagram, made on first use). */
+  get transactionId(): Buffer {
+    return (this.txid ??= this.raw!.subarray(8, 20));
+  }
+
+  /** Attributes in wire order (integrity and fingerprint are added by encode, not listed here). */
+  get attributes(): StunAttribute[] {
+    let list = this.list;
+    if (list) return list;
+    list = [];
+    const raw = this.raw;
+    if (raw && this.listEnd >= 0) {
+      for (let off = STUN_HEADER_LENGTH; off < this.listEnd; off += 4 + ((raw.readUInt16BE(off + 2) + 3) & ~3)) {
+        list.push({ type: raw.readUInt16BE(off), value: raw.subarray(off + 4, off + 4 + raw.readUInt16BE(off + 2)) });
+      }
+    }
+    this.listEnd = -1;
+    this.list = list;
+    return list;
+  }
+
+  /** Comprehension-required attribute types that this codec does not know (RFC 8489 §6.3.1). */
+  get unknownRequired(): number[] {
+    return (this.unknown ??= []);
+  }
+
+  /** True when the message carries a comprehension-required attribute this codec does not know. */
+  get hasUnknownRequired(): boolean {
+    return this.unknown !== undefined && this.unknown.length > 0;
+  }
+
+  /** Word `i` (0-2) of the transaction id as an unsigned 32-bit number (no view made). */
+  transactionIdWord(i: number): number {
+    return this.txid ? this.txid.readUInt32BE(i * 4) : this.raw!.readUInt32BE(8 + i * 4);
+  }
+
+  /** Byte `i` (0-11) of the transaction id (no view made). */
+  transactionIdByte(i: number): number {
+    return this.txid ? this.txid[i]! : this.raw![8 + i]!;
+  }
+
+  /** True when `data[offset, offset + 12)` is this message's transaction id (no view made). */
+  hasTransactionId(data: Uint8Array, offset: number): boolean {
+    for (let i = 0; i < 12; i++) if (this.transactionIdByte(i) !== data[offset + i]) return false;
+    return true;
+  }
+
+  /** Copies the transaction id into `target` at `offset` (byte by byte: Buffer#copy of a range makes a view). */
+  copyTransactionId(target: Uint8Array, offset: number): void {
+    for (let i = 0; i < 12; i++) target[offset + i] = this.transactionIdByte(i);
   }
 
   /**
    * Parses a datagram. Never throws; a rejected datagram comes back with the reason. Attributes
    * after MESSAGE-INTEGRITY other than MESSAGE-INTEGRITY-SHA256 and FINGERPRINT are ignored
-   * (RFC 8489 §14.5); FINGERPRINT must be last and, when present, must match (§14.7).
+   * (RFC 8489 §14.5); FINGERPRINT must be last and, when present, must match (§14.7). The message
+   * keeps its own copy of the datagram.
    */
   static decode(input: Uint8Array): StunDecodeResult {
+    // One copy: the caller's buffer may be a batch view that is reused after the callback.
+    return StunMessage.parse(input, true);
+  }
+
+  /**
+   * {@link decode} without the copy: the message reads `input` in place, and every Buffer it
+   * returns (transaction id, attribute values) is a view of `input`, valid only while `input` is
+   * unchanged. For a receiver that handles each datagram synchronously and keeps nothing of the
+   * message (the ICE agent: docs/architecture.md, idle allocation).
+   */
+  static decodeInPlace(input: Uint8Array): StunDecodeResult {
+    return StunMessage.parse(input, false);
+  }
+
+  private static parse(input: Uint8Array, copy: boolean): StunDecodeResult {
     if (input.length < STUN_HEADER_LENGTH) return { ok: false, reason: 'too-short' };
     if ((input[0]! & 0xc0) !== 0 || input[4] !== 0x21 || input[5] !== 0x12 || input[6] !== 0xa4 || input[7] !== 0x42) {
       return { ok: false, reason: 'not-stun' };
     }
     const length = (input[2]! << 8) | input[3]!;
     if ((length & 3) !== 0 || length + STUN_HEADER_LENGTH !== input.length) return { ok: false, reason: 'bad-length' };
-    // One copy: the caller's buffer may be a batch view that is reused after the callback.
-    const data = Buffer.from(input);
+    const data = copy ? Buffer.from(input) : Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     const type = data.readUInt16BE(0);
     const method = (type & 0x000f) | ((type & 0x00e0) >> 1) | ((type & 0x3e00) >> 2);
     const cls = (((type & 0x0100) >> 7) | ((type & 0x0010) >> 4)) as StunClass;
-    decodedTransactionId = data.subarray(8, 20);
-    const msg = new StunMessage(method, cls, decodedTransactionId);
-    decodedTransactionId = undefined;
+    const msg = new StunMessage(method, cls, DECODED_ID);
     msg.raw = data;
+    let listEnd = -1;
     let off = STUN_HEADER_LENGTH;
     let afterIntegrity = false;
     while (off < data.length) {
@@ -126,7 +198,7 @@ export class StunMessage {
       const end = off + 4 + alen;
       if (end > data.length) return { ok: false, reason: 'truncated-attribute' };
       if (msg.fingerprintOffset >= 0) return { ok: false, reason: 'fingerprint-not-last' };
-      const value = data.subarray(off + 4, end);
+      if (listEnd < 0 && (at === StunAttr.MessageIntegrity || at === StunAttr.MessageIntegritySha256 || at === StunAttr.Fingerprint)) listEnd = off;
       if (at === StunAttr.MessageIntegrity && !afterIntegrity) {
         if (alen !== 20) return { ok: false, reason: 'truncated-attribute' };
         msg.integrityOffset = off;
@@ -139,12 +211,12 @@ export class StunMessage {
         if (alen !== 4) return { ok: false, reason: 'truncated-attribute' };
         msg.fingerprintOffset = off;
       } else if (!afterIntegrity) {
-        msg.attributes.push({ type: at, value });
         if (at < COMPREHENSION_OPTIONAL_MIN && !KNOWN_REQUIRED_ATTRIBUTES.has(at)) msg.unknownRequired.push(at);
       }
       off = off + 4 + ((alen + 3) & ~3);
     }
     if (off !== data.length) return { ok: false, reason: 'truncated-attribute' };
+    msg.listEnd = listEnd < 0 ? data.length : listEnd;
     if (msg.fingerprintOffset >= 0) {
       const expected = (crc32(data, 0, msg.fingerprintOffset) ^ FINGERPRINT_XOR) >>> 0;
       if (data.readUInt32BE(msg.fingerprintOffset + 4) !== expected) return { ok: false, reason: 'bad-fingerprint' };
@@ -181,13 +253,16 @@ export class StunMessage {
     const raw = this.raw;
     if (!raw || offset < 0) return false;
     const macLen = raw.readUInt16BE(offset + 2);
-    const got = raw.subarray(offset + 4, offset + 4 + macLen);
     if (algorithm === 'sha1') {
       // Native HMAC-SHA1 (lib/native/stun-integrity.ts): node:crypto's createHmac costs ~15 µs a
       // message here, a provider fetch each time; ICE consent makes this a per-connection cost.
       if (macLen !== 20 || !stunIntegritySha1(key, raw, offset, offset + 4 + macLen - STUN_HEADER_LENGTH, integrityScratch)) return false;
-      return timingSafeEqual(integrityScratch, got);
+      // Compared without an early exit (as timingSafeEqual does) and without a view of the MAC.
+      let diff = 0;
+      for (let i = 0; i < 20; i++) diff |= integrityScratch[i]! ^ raw[offset + 4 + i]!;
+      return diff === 0;
     }
+    const got = raw.subarray(offset + 4, offset + 4 + macLen);
     // The length field covers everything up to and including this attribute (§14.5).
     const len = Buffer.alloc(2);
     len.writeUInt16BE(offset + 4 + macLen - STUN_HEADER_LENGTH);
@@ -195,15 +270,34 @@ export class StunMessage {
     return timingSafeEqual(hmac.subarray(0, macLen), got);
   }
 
+  /** Value offset in `raw` of the first listed `type`, or -1 (only while listEnd >= 0). */
+  private valueOffset(type: number): number {
+    const raw = this.raw!;
+    for (let off = STUN_HEADER_LENGTH; off < this.listEnd; off += 4 + ((raw.readUInt16BE(off + 2) + 3) & ~3)) {
+      if (raw.readUInt16BE(off) === type) return off + 4;
+    }
+    return -1;
+  }
+
+  /** Length of the value at `valueOffset` (from its TLV header). */
+  private valueLength(valueOffset: number): number {
+    return this.raw!.readUInt16BE(valueOffset - 2);
+  }
+
   /** The first attribute value of `type`, if present. */
   get(type: number): Buffer | undefined {
-    for (const a of this.attributes) if (a.type === type) return a.value;
+    if (this.listEnd >= 0) {
+      const v = this.valueOffset(type);
+      return v < 0 ? undefined : this.raw!.subarray(v, v + this.valueLength(v));
+    }
+    const list = this.list;
+    if (list) for (let i = 0; i < list.length; i++) if (list[i]!.type === type) return list[i]!.value;
     return undefined;
   }
 
   /** True when an attribute of `type` is present. */
   has(type: number): boolean {
-    return this.get(type) !== undefined;
+    return this.listEnd >= 0 ? this.valueOffset(type) >= 0 : this.get(type) !== undefined;
   }
 
   /** Appends a raw attribute. */
@@ -215,7 +309,7 @@ export class StunMessage {
   /** Appends a value this message owns (made here, or kept unchanged by contract): no copy. */
   private addOwned(type: number, value: Buffer): this {
     if (value.length > 0xffff) throw new InvalidArgumentError('ERR_STUN_ATTRIBUTE_LENGTH', 'attribute value too long');
-    this.attributes.push({ type, value });
+    (this.list ?? this.attributes).push({ type, value });
     return this;
   }
 
@@ -234,6 +328,10 @@ export class StunMessage {
 
   /** A UTF-8 string attribute, if present. */
   getString(type: number): string | undefined {
+    if (this.listEnd >= 0) {
+      const v = this.valueOffset(type);
+      return v < 0 ? undefined : this.raw!.toString('utf8', v, v + this.valueLength(v));
+    }
     return this.get(type)?.toString('utf8');
   }
 
@@ -246,6 +344,10 @@ export class StunMessage {
 
   /** A 32-bit attribute, if present and exactly four bytes long. */
   getUint32(type: number): number | undefined {
+    if (this.listEnd >= 0) {
+      const v = this.valueOffset(type);
+      return v >= 0 && this.valueLength(v) === 4 ? this.raw!.readUInt32BE(v) : undefined;
+    }
     const v = this.get(type);
     return v && v.length === 4 ? v.readUInt32BE(0) : undefined;
   }
@@ -259,6 +361,10 @@ export class StunMessage {
 
   /** A 64-bit attribute, if present and exactly eight bytes long. */
   getUint64(type: number): bigint | undefined {
+    if (this.listEnd >= 0) {
+      const v = this.valueOffset(type);
+      return v >= 0 && this.valueLength(v) === 8 ? this.raw!.readBigUInt64BE(v) : undefined;
+    }
     const v = this.get(type);
     return v && v.length === 8 ? v.readBigUInt64BE(0) : undefined;
   }
@@ -329,7 +435,7 @@ export class StunMessage {
     const out = Buffer.alloc(total);
     out.writeUInt16BE(encodeMessageType(this.method, this.messageClass), 0);
     out.writeUInt32BE(STUN_MAGIC_COOKIE, 4);
-    this.transactionId.copy(out, 8);
+    this.copyTransactionId(out, 8);
     let off = STUN_HEADER_LENGTH;
     for (const a of this.attributes) {
       out.writeUInt16BE(a.type, off);
@@ -352,12 +458,29 @@ export class StunMessage {
   }
 }
 
+/**
+ * Finishes a message written by hand into `out` (header and attributes up to `off`): appends
+ * MESSAGE-INTEGRITY (HMAC-SHA1 with `key`, when given) and FINGERPRINT and sets the header's
+ * length (RFC 8489 §14.5, §14.7). `out` must have room for both; returns the end offset.
+ */
+export function finishWithIntegrity(out: Buffer, off: number, key: Uint8Array | undefined): number {
+  if (key) off = writeMac(out, off, 'sha1', StunAttr.MessageIntegrity, key, 20);
+  out.writeUInt16BE(off + 8 - STUN_HEADER_LENGTH, 2);
+  const fp = (crc32(out, 0, off) ^ FINGERPRINT_XOR) >>> 0;
+  out.writeUInt16BE(StunAttr.Fingerprint, off);
+  out.writeUInt16BE(4, off + 2);
+  out.writeUInt32BE(fp, off + 4);
+  return off + 8;
+}
+
 /** Writes a MESSAGE-INTEGRITY(-SHA256) attribute at `off` of `out` (RFC 8489 §14.5, §14.6); returns the offset after it. */
 function writeMac(out: Buffer, off: number, algorithm: 'sha1' | 'sha256', type: number, key: Uint8Array, macLen: number): number {
   const length = off + 4 + macLen - STUN_HEADER_LENGTH;
   out.writeUInt16BE(length, 2);
-  if (algorithm === 'sha1') stunIntegritySha1(key, out, off, length, out.subarray(off + 4, off + 24));
-  else createHmac(algorithm, key).update(out.subarray(0, off)).digest().copy(out, off + 4, 0, macLen);
+  if (algorithm === 'sha1') {
+    stunIntegritySha1(key, out, off, length, integrityScratch);
+    integrityScratch.copy(out, off + 4);
+  } else createHmac(algorithm, key).update(out.subarray(0, off)).digest().copy(out, off + 4, 0, macLen);
   out.writeUInt16BE(type, off);
   out.writeUInt16BE(macLen, off + 2);
   return off + 4 + macLen;

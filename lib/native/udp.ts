@@ -61,7 +61,28 @@ export interface NativeUdpSocket {
   steerUfrag(claim: boolean, ufrag: string): boolean;
   /** Opens (or closes) a connected flow socket for a remote on this socket's port; false when refused. */
   connectFlow(open: boolean, family: 4 | 6, ip: string, port: number): boolean;
+  /**
+   * Answers consent checks from the remote of `addressRecord` natively (native/stun/stun_consent_responder.hpp):
+   * USERNAME `localUfrag:remoteUfrag`, MESSAGE-INTEGRITY with `password`, the peer in the other role
+   * (USE-CANDIDATE only from a controlling peer, counted apart).
+   * Returns the registration id (0: refused).
+   */
+  addConsentResponder(addressRecord: Uint8Array, localUfrag: string, remoteUfrag: string, password: string, controlling: boolean): number;
+  removeConsentResponder(id: number): void;
+  /** Writes (id, answered since the last take, of those with USE-CANDIDATE) triples into `out`; returns the triples written. */
+  takeConsentAnswers(out: Uint32Array): number;
+  consentStats(): NativeConsentStats;
   close(): void;
+}
+
+/** Counters of a socket's native consent answers. */
+export interface NativeConsentStats {
+  /** Consent checks answered natively. */
+  answered: number;
+  /** STUN datagrams from a registered remote left to JavaScript (not a plain consent check, or forged). */
+  declined: number;
+  /** Remotes registered now. */
+  registrations: number;
 }
 
 /** What a socket needs to take part in the shared-port hand-off (docs/scaling.md "One port across workers"). */

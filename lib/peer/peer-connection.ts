@@ -2,7 +2,6 @@
 // machine (RFC 8829 §4.1, §5.5-5.7: offer/answer, implicit descriptions, rollback), transceivers
 // (Unified Plan), one BUNDLE transport (RFC 8843, max-bundle) driven by lib/transport, the
 // W3C state attributes and events, restartIce (RFC 8445 §9), getStats and close().
-import { randomBytes } from 'node:crypto';
 import { systemClock } from '../common/clock.js';
 import { cryptoRng } from '../common/rng.js';
 import { DtlsCertificate } from '../dtls/dtls-certificate.js';
@@ -361,9 +360,9 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   private readonly config: RTCConfiguration;
   private readonly certificate: DtlsCertificate;
   private readonly clock = systemClock;
-  private readonly sessionId = BigInt.asUintN(62, randomBytes(8).readBigUInt64BE(0)).toString();
+  private readonly sessionId = BigInt.asUintN(62, cryptoRng.bytes(8).readBigUInt64BE(0)).toString();
   private sessionVersion = 0n;
-  private readonly cname = randomBytes(12).toString('base64url');
+  private readonly cname = cryptoRng.bytes(12).toString('base64url');
   /** Names this connection in `peer` / `sdp` debug logs (docs/logging.md). */
   private readonly logId = ++connectionCount;
   private transport: PeerTransport | undefined;
@@ -393,6 +392,14 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   private gatheringComplete = false;
   /** Set while setLocalDescription gathers: the candidates it announces do not compact the descriptions one by one. */
   private compactionHeld = false;
+  /**
+   * The description createOffer/createAnswer made last, text and model: setLocalDescription of
+   * that same text takes the model instead of parsing the text it was just serialized from
+   * (docs/peer.md "Setup cost"). Taken (and dropped) by the first setLocalDescription.
+   */
+  private lastCreated: { type: 'offer' | 'answer'; sdp: string; model: SdpSessionDescription } | undefined;
+  /** See probePolicies. */
+  private policyProbes: Map<MediaKind, RtpPolicyChain> | undefined;
   private restartPending = false;
   private negotiationQueued = false;
   private isClosed = false;
@@ -680,7 +687,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       ...(this.dataMid !== undefined ? { dataChannel: { mid: this.dataMid, maxMessageSize: this.config.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, ...(dataIndex !== undefined ? { index: dataIndex } : {}) } } : {}),
       bundlePolicy: this.config.bundlePolicy === undefined || this.config.bundlePolicy === 'max-bundle' ? 'max-bundle' : 'balanced',
     });
-    return new RTCSessionDescription({ type: 'offer', sdp: serializeSdp(model) });
+    return this.created('offer', model);
   }
 
   /** RFC 8829 §5.3: the answer to the pending remote offer. */
@@ -721,7 +728,25 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const extra = section.mid !== undefined && section.port !== 0 ? this.extraFor(section.mid) : undefined;
       if (extra) applyTransport(section, this.extraParameters(extra, setup), setup, true);
     }
-    return new RTCSessionDescription({ type: 'answer', sdp: serializeSdp(model) });
+    return this.created('answer', model);
+  }
+
+  /** The description just made, remembered with its model for setLocalDescription. */
+  private created(type: 'offer' | 'answer', model: SdpSessionDescription): RTCSessionDescription {
+    const sdp = serializeSdp(model);
+    this.lastCreated = { type, sdp, model };
+    return new RTCSessionDescription({ type, sdp });
+  }
+
+  /**
+   * The model of a description to apply locally: the one createOffer/createAnswer serialized
+   * `sdp` from, when it is that text (parseSdp of it gives an equal model:
+   * test/unit/sdp/pinned.test.ts), else the text parsed. Either way nothing else holds it.
+   */
+  private localModel(type: string, sdp: string): SdpSessionDescription {
+    const last = this.lastCreated;
+    this.lastCreated = undefined;
+    return last !== undefined && last.type === type && last.sdp === sdp ? last.model : parseSdp(sdp);
   }
 
   /**
@@ -749,7 +774,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     if (desc.type !== 'offer' && this.signaling !== 'have-remote-offer' && this.signaling !== 'have-local-pranswer') {
       throw invalidState('ERR_PEER_SIGNALING_STATE', `setLocalDescription(${desc.type}) in signaling state ${this.signaling}`);
     }
-    const model = parseSdp(desc.sdp!);
+    const model = this.localModel(desc.type, desc.sdp!);
     if (desc.type === 'offer') {
       this.commitMLines(model);
       this.pendingLocal = new StoredDescription('offer', model, undefined);
@@ -1004,6 +1029,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     this.signaling = 'closed';
     this.connection = 'closed';
     this.iceConnection = 'closed';
+    this.lastCreated = undefined;
+    this.policyProbes = undefined;
     this.policyDriver.close();
     for (const t of this.transceiverList) t.markStopped();
     if (this.sctp) {
@@ -1430,9 +1457,25 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     return new RtpPolicyChain(this.policyFactories.filter((f) => f.scope === 'transceiver').map((f) => f.create(kind)));
   }
 
+  /**
+   * A chain of `kind` made only to ask what a fresh transceiver's modules serve (rtcp-fb, header
+   * extensions, RRTR): made once per kind while negotiating rather than on every question (a
+   * createAnswer asked four times per kind, each time creating every module), and dropped when
+   * signaling is stable again so an idle connection does not keep it.
+   */
+  private probePolicies(kind: MediaKind): RtpPolicyChain {
+    const probes = (this.policyProbes ??= new Map());
+    let chain = probes.get(kind);
+    if (chain === undefined) {
+      chain = this.transceiverPolicies(kind);
+      probes.set(kind, chain);
+    }
+    return chain;
+  }
+
   /** rtcp-fb the modules of `t` (else of a fresh transceiver) and of the transport serve for `kind`. */
   private policyFeedback(kind: MediaKind, t: RTCRtpTransceiver | undefined): RtcpFeedback[] {
-    const chain = t?.policies ?? this.transceiverPolicies(kind);
+    const chain = t?.policies ?? this.probePolicies(kind);
     const out = chain.rtcpFeedback(kind);
     for (const f of this.transportPolicies.rtcpFeedback(kind)) {
       if (!out.some((x) => x.type === f.type && x.parameter === f.parameter)) out.push(f);
@@ -1442,12 +1485,12 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   /** Whether the modules of `t` (else of a fresh transceiver) or of the transport serve `a=rtcp-xr:rcvr-rtt=all`. */
   private policyReceiverRtt(kind: MediaKind, t: RTCRtpTransceiver | undefined): boolean {
-    return (t?.policies ?? this.transceiverPolicies(kind)).receiverRtt(kind) || this.transportPolicies.receiverRtt(kind);
+    return (t?.policies ?? this.probePolicies(kind)).receiverRtt(kind) || this.transportPolicies.receiverRtt(kind);
   }
 
   /** Header extensions the modules of `t` (else of a fresh transceiver) and of the transport need. */
   private policyExtensions(kind: MediaKind, t: RTCRtpTransceiver | undefined): string[] {
-    const chain = t?.policies ?? this.transceiverPolicies(kind);
+    const chain = t?.policies ?? this.probePolicies(kind);
     return [...new Set([...chain.headerExtensions(kind), ...this.transportPolicies.headerExtensions(kind)])];
   }
 
@@ -1655,6 +1698,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     if (state === this.signaling) return;
     peerLog('pc%d signaling %s -> %s', this.logId, this.signaling, state);
     this.signaling = state;
+    if (state === 'stable' || state === 'closed') this.policyProbes = undefined;
     this.dispatch({ type: 'signalingstatechange' });
   }
 

@@ -474,9 +474,25 @@ export class RtcpReporter implements RtpPolicy {
     const params = this.params;
     if (!params) return [];
     const blocks = this.reportBlocks(now);
+    const clockRate = params.sendCodec?.clockRate;
+    // An idle connection (nothing sent or heard) sends no report: found before any allocation,
+    // as it is every few seconds per connection (docs/architecture.md, idle allocation).
+    let senders = 0;
+    let anyPackets = false;
+    for (const s of this.sends.values()) {
+      if (s.packets > 0) anyPackets = true;
+      if (s.packets > 0 && (s.recent > 0 || s.previous > 0) && clockRate !== undefined) senders++;
+    }
+    const answers = params.receiverRtt === true && this.receiverReferenceTimes.size > 0;
+    if (senders === 0 && !answers && blocks.length === 0 && !anyPackets) {
+      for (const s of this.sends.values()) {
+        s.previous = s.recent;
+        s.recent = 0;
+      }
+      return [];
+    }
     const out: RtcpPacket[] = [];
     const ntp = this.ntp(now);
-    const clockRate = params.sendCodec?.clockRate;
     const cnames: number[] = [];
     for (const s of this.sends.values()) {
       const sender = s.packets > 0 && (s.recent > 0 || s.previous > 0) && clockRate !== undefined;
@@ -493,9 +509,7 @@ export class RtcpReporter implements RtpPolicy {
     }
     if (out.length === 0) {
       // Nothing sent or heard: no report, unless RRTRs wait for their DLRR (RFC 3611 §4.5).
-      const answers = params.receiverRtt === true && this.receiverReferenceTimes.size > 0;
-      if (!answers && blocks.length === 0 && this.sends.size === 0) return [];
-      if (!answers && blocks.length === 0 && [...this.sends.values()].every((s) => s.packets === 0)) return [];
+      if (!answers && blocks.length === 0 && !anyPackets) return [];
       out.push(new RtcpReceiverReport({ ssrc: params.localSsrc, reports: blocks.splice(0, 31) }));
       cnames.push(params.localSsrc);
     }
@@ -522,6 +536,7 @@ export class RtcpReporter implements RtpPolicy {
   /** One block per source heard since the last report (RFC 3550 §6.4.1, §A.3). */
   private reportBlocks(now: number): RtcpReportBlock[] {
     const blocks: RtcpReportBlock[] = [];
+    if (this.sources.size === 0) return blocks;
     for (const s of this.sources.values()) {
       if (!s.heardSinceReport) continue;
       s.heardSinceReport = false;

@@ -1,6 +1,5 @@
 // SDP text → typed model (RFC 8866 §5 grammar, with the WebRTC attributes of RFC 8829 §5.8).
 // Errors name the offending line; nothing but SdpSyntaxError is ever thrown.
-import sdpTransform from 'sdp-transform';
 import { parseCandidate } from './candidate.js';
 import { parseFmtp } from './fmtp.js';
 import {
@@ -20,18 +19,51 @@ import {
 import { SdpSyntaxError } from './sdp-error.js';
 import { staticPayloadType } from './static-payload-types.js';
 
-// Each line is matched by sdp-transform's grammar where it is exact enough (o=, c=, rtpmap, fmtp,
-// encrypted extmap); fingerprint, msid, rid, simulcast, group, candidate, extmap, rtcp-fb, ssrc and
-// ice-options are parsed here because that grammar loses or rejects parts of them (or is slow for
-// the attributes that repeat most).
+// Every line is read by one regular expression of ours (hoisted here, so that no line allocates
+// one). o=, c=, rtpmap, fmtp and the encrypted-extmap test went through sdp-transform's grammar
+// until 2026-12-05; they accept exactly what it accepted (test/unit/sdp/grammar-agreement.test.ts)
+// without its per-line walk over its whole attribute table (docs/sdp.md "Parsing").
 
 /** Longest SDP text accepted, in UTF-16 code units; real descriptions stay far below it. */
 export const MAX_SDP_LENGTH = 1 << 20;
 
-const LINE = /^([a-z])=(.*)$/;
 const KNOWN_TYPES = new Set(['v', 'o', 's', 'i', 'u', 'e', 'p', 'c', 'b', 't', 'r', 'z', 'k', 'a', 'm']);
-// Control characters other than tab are not allowed in SDP text (RFC 8866 §9, `text` and `byte-string`).
-const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+// Control characters other than tab are not allowed in SDP text (RFC 8866 §9, `text` and
+// `byte-string`); U+2028/U+2029 are refused with them (a line must be `<letter>=<value>` with a
+// value of non-line-terminator characters).
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f\u2028\u2029]/;
+// `o=<username> <sess-id> <sess-version> <nettype> IP4|IP6 <address>` (RFC 8866 §5.2); nothing
+// after the address is looked at.
+const ORIGIN = /^(\S*) (\d*) (\d*) (\S*) IP([46]) (\S*)/;
+const DIGITS_ONLY = /^\d+$/;
+const TIMING = /^(\d{1,20}) (\d{1,20})$/;
+const BANDWIDTH = /^([A-Za-z0-9-]+):(\d{1,10})$/;
+const MEDIA_LINE = /^([A-Za-z0-9_.-]+) (\d{1,5}) ([A-Za-z0-9/_.-]+)((?: [^ ]+)*)$/;
+const PAYLOAD_TYPE = /^\d{1,3}$/;
+const CONNECTION = /^IN (IP4|IP6) (\S+?)(?:\/\d{1,10}){0,2}$/;
+// `rtpmap:<pt> <encoding name>/<clock rate>[/<channels>]` (RFC 8866 §6.6); the name must be word
+// characters, `-` and `.`.
+const RTPMAP = /^rtpmap:(\d+) ([^ /]+)\/(\d+)(?:\/(\d+))?$/;
+const ENCODING_NAME = /^[\w.-]+$/;
+// `fmtp:<pt> <parameters>` (RFC 8866 §6.15): the parameters end at any whitespace but a space
+// (a tab never gets here: normalizeLine made it a space).
+const FMTP = /^fmtp:(\d*) (.*)/;
+const WHITESPACE_BUT_SPACE = /[^\S ]/;
+// RFC 6904 encrypted header extension: `extmap:<id>[/<dir>] urn:ietf:params:rtp-hdrext:encrypt <uri>`.
+const ENCRYPTED_EXTMAP = /^extmap:\d+(?:\/\w+)? urn:ietf:params:rtp-hdrext:encrypt /;
+const EXTMAP = /^(\d{1,3})(?:\/([a-z]+))? (\S+)(?: (.*\S))? *$/;
+const RTCP_FB = /^(\*|\d{1,3}) ([\x21-\x7e]+)(?: ([\x21-\x7e]+(?: [\x21-\x7e]+)*))?$/;
+const SSRC = /^(\d{1,10}) ([^ :]+)(?::(.*))?$/;
+const SSRC_GROUP = /^([\x21-\x7e]+) (.*)$/;
+const SSRC_ID = /^\d{1,10}$/;
+const MID = /^[\x21-\x7e]{1,256}$/;
+const GROUP = /^([\x21-\x7e]+)((?: [\x21-\x7e]+)*) ?$/;
+const FINGERPRINT = /^(\S+) (\S+)$/;
+const ICE_OPTIONS_SEPARATOR = /[ ,]+/;
+const RTCP = /^(\d{1,5})(?: IN (IP4|IP6) (\S+))?$/;
+const SCTPMAP = /^(\d{1,5}) ([\x21-\x7e]+)(?: (\d{1,10}))?$/;
+const MAX_MESSAGE_SIZE = /^\d{1,16}$/;
+const PORT = /^\d{1,5}$/;
 const DIRECTIONS: ReadonlySet<string> = new Set(['sendrecv', 'sendonly', 'recvonly', 'inactive']);
 const SETUP_ROLES: ReadonlySet<string> = new Set(['actpass', 'active', 'passive', 'holdconn']);
 const NON_WS = /^\S+$/;
@@ -95,10 +127,11 @@ export function parseSdp(text: string): SdpSessionDescription {
     cur.line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
     const line = normalizeLine(cur.line);
     if (line.length === 0) continue;
-    const m = LINE.exec(line);
-    if (m === null || CONTROL.test(line)) fail('ERR_SDP_BAD_LINE', 'not a "<letter>=<value>" line');
-    const type = m![1]!;
-    const value = m![2]!;
+    // `<letter>=<value>`: a lower-case letter, '=', and no control character or line terminator.
+    const letter = line.charCodeAt(0);
+    if (letter < 0x61 || letter > 0x7a || line.charCodeAt(1) !== 0x3d || CONTROL.test(line)) fail('ERR_SDP_BAD_LINE', 'not a "<letter>=<value>" line');
+    const type = line[0]!;
+    const value = line.slice(2);
     if (!KNOWN_TYPES.has(type)) fail('ERR_SDP_BAD_LINE', `unknown line type "${type}"`);
     if (!sawVersion) {
       if (type !== 'v' || value !== '0') fail('ERR_SDP_BAD_VERSION', 'a description must start with "v=0"');
@@ -111,17 +144,17 @@ export function parseSdp(text: string): SdpSessionDescription {
         break;
       case 'o': {
         if (section !== undefined || sawOrigin) fail('ERR_SDP_BAD_ORIGIN', '"o=" must appear once, at session level');
-        const o = sdpTransform.parse(line).origin;
-        if (o === undefined || !/^\d+$/.test(String(o.sessionId)) || !/^\d+$/.test(String(o.sessionVersion)) || (o.ipVer !== 4 && o.ipVer !== 6)) {
+        const o = ORIGIN.exec(value);
+        if (o === null || !DIGITS_ONLY.test(o[2]!) || !DIGITS_ONLY.test(o[3]!)) {
           fail('ERR_SDP_BAD_ORIGIN', 'expected "o=<user> <sess-id> <sess-version> IN IP4|IP6 <address>"');
         }
         session.origin = {
-          username: String(o!.username),
-          sessionId: String(o!.sessionId),
-          sessionVersion: String(o!.sessionVersion),
-          netType: String(o!.netType),
-          addressType: o!.ipVer === 6 ? 'IP6' : 'IP4',
-          address: String(o!.address),
+          username: o![1]!,
+          sessionId: o![2]!,
+          sessionVersion: o![3]!,
+          netType: o![4]!,
+          addressType: o![5] === '6' ? 'IP6' : 'IP4',
+          address: o![6]!,
         };
         sawOrigin = true;
         break;
@@ -130,7 +163,7 @@ export function parseSdp(text: string): SdpSessionDescription {
         if (section === undefined) session.sessionName = value;
         break;
       case 't': {
-        const t = /^(\d{1,20}) (\d{1,20})$/.exec(value);
+        const t = TIMING.exec(value);
         if (t === null) fail('ERR_SDP_BAD_TIMING', 'expected "t=<start> <stop>"');
         session.timing = { start: Number(t![1]), stop: Number(t![2]) };
         break;
@@ -143,7 +176,7 @@ export function parseSdp(text: string): SdpSessionDescription {
         break;
       }
       case 'b': {
-        const b = /^([A-Za-z0-9-]+):(\d{1,10})$/.exec(value);
+        const b = BANDWIDTH.exec(value);
         if (b === null) fail('ERR_SDP_BAD_BANDWIDTH', 'expected "b=<type>:<number>"');
         if (section !== undefined) section.bandwidth.push({ type: b![1]!, value: Number(b![2]) });
         break;
@@ -151,13 +184,13 @@ export function parseSdp(text: string): SdpSessionDescription {
       case 'm': {
         if (!sawOrigin) fail('ERR_SDP_MISSING_ORIGIN', 'no "o=" line before the first m-section');
         if (section !== undefined) finishSection(section, pending!);
-        const mt = /^([A-Za-z0-9_.-]+) (\d{1,5}) ([A-Za-z0-9/_.-]+)((?: [^ ]+)*)$/.exec(value);
+        const mt = MEDIA_LINE.exec(value);
         if (mt === null || Number(mt[2]) > 65535) fail('ERR_SDP_BAD_MEDIA_LINE', 'expected "m=<media> <port> <proto> <fmt> ..."');
         const formats = mt![4]!.split(' ').filter((f) => f.length > 0);
         section = createMediaSection(mt![1]!, Number(mt![2]), mt![3]!, formats);
         if (isRtpSection(section)) {
           for (const f of formats) {
-            if (!/^\d{1,3}$/.test(f) || Number(f) > 127) fail('ERR_SDP_BAD_MEDIA_LINE', `RTP format "${f}" is not a payload type 0..127`);
+            if (!PAYLOAD_TYPE.test(f) || Number(f) > 127) fail('ERR_SDP_BAD_MEDIA_LINE', `RTP format "${f}" is not a payload type 0..127`);
           }
         }
         pending = { rtpmap: new Map(), fmtp: new Map(), rtcpFb: new Map() };
@@ -200,13 +233,6 @@ function normalizeLine(raw: string): string {
   return `${type}=${value}`;
 }
 
-/** Applies sdp-transform's grammar to one media-level attribute line. */
-function mediaGrammar(line: string): Partial<sdpTransform.MediaDescription> {
-  // The grammar applies every attribute rule at either level; only its types split them by level.
-  // Parsing the line alone (no dummy m-line) halves the work on long descriptions.
-  return sdpTransform.parse(line) as unknown as Partial<sdpTransform.MediaDescription>;
-}
-
 type Fail = (code: ConstructorParameters<typeof SdpSyntaxError>[0], why: string) => never;
 
 function splitAttribute(value: string): { name: string; arg: string | undefined } {
@@ -233,12 +259,12 @@ function parseTransportAttribute(
     case 'ice-options':
       if (arg === undefined) fail('ERR_SDP_BAD_ATTRIBUTE', 'ice-options without a value');
       // ice-char excludes ',' (RFC 8839 §5.6), so libdatachannel's `ice2,trickle` can only mean two tags.
-      target.iceOptions = arg!.split(/[ ,]+/).filter((s) => s.length > 0);
+      target.iceOptions = arg!.split(ICE_OPTIONS_SEPARATOR).filter((s) => s.length > 0);
       return true;
     case 'fingerprint': {
       // Exactly two fields (RFC 8122 §5): sdp-transform's grammar would ignore a third one, and a
       // fingerprint read from part of its value must never pass.
-      const f = /^(\S+) (\S+)$/.exec(arg ?? '');
+      const f = FINGERPRINT.exec(arg ?? '');
       if (f === null || !FINGERPRINT_VALUE.test(f[2]!)) {
         fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "fingerprint:<hash-function> <XX:XX:...>"');
       }
@@ -263,7 +289,7 @@ function parseSessionAttribute(session: SdpSessionDescription, value: string, fa
   }
   switch (name) {
     case 'group': {
-      const g = /^([\x21-\x7e]+)((?: [\x21-\x7e]+)*) ?$/.exec(arg ?? '');
+      const g = GROUP.exec(arg ?? '');
       if (g === null) fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "group:<semantics> <mid> ..."');
       session.groups.push({ semantics: g![1]!, mids: g![2]!.split(' ').filter((s) => s.length > 0) });
       return;
@@ -294,7 +320,11 @@ function parseMediaAttribute(
   lineNumber: number,
   fail: Fail,
 ): void {
-  const { name, arg } = splitAttribute(value);
+  // Not split by splitAttribute: this runs for nearly every line of a description, and its
+  // object would be one more allocation per line.
+  const colon = value.indexOf(':');
+  const name = colon < 0 ? value : value.slice(0, colon);
+  const arg = colon < 0 ? undefined : value.slice(colon + 1);
   if (parseTransportAttribute(section, name, arg, fail)) return;
   if (arg === undefined && DIRECTIONS.has(name)) {
     section.direction = name as MediaDirection;
@@ -302,39 +332,40 @@ function parseMediaAttribute(
   }
   switch (name) {
     case 'mid':
-      if (arg === undefined || !/^[\x21-\x7e]{1,256}$/.test(arg)) fail('ERR_SDP_BAD_ATTRIBUTE', 'mid must be 1-256 visible characters');
+      if (arg === undefined || !MID.test(arg)) fail('ERR_SDP_BAD_ATTRIBUTE', 'mid must be 1-256 visible characters');
       section.mid = arg;
       return;
     case 'rtpmap': {
-      const r = mediaGrammar(line).rtp?.[0];
-      const pt = Number(r?.payload);
-      const rate = Number(r?.rate);
-      const channels = r?.encoding === undefined ? undefined : Number(r.encoding);
+      const r = RTPMAP.exec(value);
+      const pt = Number(r?.[1]);
+      const rate = Number(r?.[3]);
+      const channels = r?.[4] === undefined ? undefined : Number(r[4]);
       if (
-        r === undefined || String(r.payload) === '' || !(pt >= 0 && pt <= 127) || String(r.codec) === '' ||
+        r === null || !(pt >= 0 && pt <= 127) || !ENCODING_NAME.test(r[2]!) ||
         !(Number.isInteger(rate) && rate > 0 && rate <= U32_MAX) ||
-        (channels !== undefined && !(Number.isInteger(channels) && channels > 0 && channels < 256)) ||
-        !/^rtpmap:\d+ [^ /]+\/\d+(\/\d+)?$/.test(value)
+        (channels !== undefined && !(Number.isInteger(channels) && channels > 0 && channels < 256))
       ) {
         fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "rtpmap:<pt 0..127> <name>/<clock>[/<channels>]"');
       }
       if (!pending.rtpmap.has(pt)) {
-        pending.rtpmap.set(pt, channels === undefined ? { name: String(r!.codec), clockRate: rate } : { name: String(r!.codec), clockRate: rate, channels });
+        pending.rtpmap.set(pt, channels === undefined ? { name: r![2]!, clockRate: rate } : { name: r![2]!, clockRate: rate, channels });
       }
       return;
     }
     case 'fmtp': {
-      const f = mediaGrammar(line).fmtp?.[0];
-      const pt = Number(f?.payload);
-      if (f === undefined || String(f.payload) === '' || !(pt >= 0 && pt <= 127)) fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "fmtp:<pt 0..127> <parameters>"');
+      const f = FMTP.exec(value);
+      const pt = Number(f?.[1]);
+      if (f === null || f[1] === '' || !(pt >= 0 && pt <= 127)) fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "fmtp:<pt 0..127> <parameters>"');
       // Several fmtp lines for one PT merge; a Map keeps this linear however many lines come.
       const merged = pending.fmtp.get(pt) ?? new Map<string, string>();
-      for (const [k, v] of Object.entries(parseFmtp(String(f!.config)))) merged.set(k, v);
+      const rest = f![2]!;
+      const end = rest.search(WHITESPACE_BUT_SPACE);
+      for (const [k, v] of Object.entries(parseFmtp(end < 0 ? rest : rest.slice(0, end)))) merged.set(k, v);
       pending.fmtp.set(pt, merged);
       return;
     }
     case 'rtcp-fb': {
-      const fb = /^(\*|\d{1,3}) ([\x21-\x7e]+)(?: ([\x21-\x7e]+(?: [\x21-\x7e]+)*))?$/.exec(arg ?? '');
+      const fb = RTCP_FB.exec(arg ?? '');
       if (fb === null || (fb[1] !== '*' && Number(fb[1]) > 127)) fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "rtcp-fb:<pt|*> <type> [<parameter>]"');
       const entry: RtcpFeedback = fb![3] === undefined ? { type: fb![2]! } : { type: fb![2]!, parameter: fb![3] };
       if (fb![1] === '*') section.rtcpFeedbackWildcard.push(entry);
@@ -348,8 +379,8 @@ function parseMediaAttribute(
     }
     case 'extmap': {
       // RFC 6904 encrypted extensions: kept verbatim, unsupported.
-      if (mediaGrammar(line).ext?.[0]?.['encrypt-uri'] !== undefined) break;
-      const e = /^(\d{1,3})(?:\/([a-z]+))? (\S+)(?: (.*\S))? *$/.exec(arg ?? '');
+      if (ENCRYPTED_EXTMAP.test(value)) break;
+      const e = EXTMAP.exec(arg ?? '');
       const id = Number(e?.[1]);
       if (e === null || !(id >= 1 && id <= 255) || (e[2] !== undefined && !DIRECTIONS.has(e[2]))) {
         fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "extmap:<id 1..255>[/<direction>] <uri> [<attributes>]"');
@@ -365,16 +396,16 @@ function parseMediaAttribute(
       return;
     case 'ssrc': {
       // RFC 5576 §4.1: ssrc-attr = "ssrc:" ssrc-id SP attribute [":" value]
-      const m = /^(\d{1,10}) ([^ :]+)(?::(.*))?$/.exec(arg ?? '');
+      const m = SSRC.exec(arg ?? '');
       if (m === null || Number(m[1]) > U32_MAX) fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "ssrc:<ssrc> <attribute>[:<value>]"');
       const ssrc = Number(m![1]);
       section.ssrcs.push(m![3] === undefined ? { ssrc, attribute: m![2]! } : { ssrc, attribute: m![2]!, value: m![3] });
       return;
     }
     case 'ssrc-group': {
-      const m = /^([\x21-\x7e]+) (.*)$/.exec(arg ?? '');
+      const m = SSRC_GROUP.exec(arg ?? '');
       const ids = m === null ? [] : m[2]!.split(' ').filter((x) => x.length > 0);
-      if (m === null || ids.length === 0 || ids.some((x) => !/^\d{1,10}$/.test(x) || Number(x) > U32_MAX)) {
+      if (m === null || ids.length === 0 || ids.some((x) => !SSRC_ID.test(x) || Number(x) > U32_MAX)) {
         fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "ssrc-group:<semantics> <ssrc> ..."');
       }
       section.ssrcGroups.push({ semantics: m![1]!, ssrcs: ids.map(Number) });
@@ -382,7 +413,7 @@ function parseMediaAttribute(
     }
     case 'msid': {
       const parts = (arg ?? '').split(' ');
-      if (parts.length < 1 || parts.length > 2 || parts.some((p) => !/^[\x21-\x7e]{1,256}$/.test(p))) {
+      if (parts.length < 1 || parts.length > 2 || parts.some((p) => !MID.test(p))) {
         fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "msid:<stream-id> [<track-id>]"');
       }
       section.msids.push(parts.length === 2 ? { stream: parts[0]!, track: parts[1]! } : { stream: parts[0]! });
@@ -401,7 +432,7 @@ function parseMediaAttribute(
       section.endOfCandidates = true;
       return;
     case 'rtcp': {
-      const r = /^(\d{1,5})(?: IN (IP4|IP6) (\S+))?$/.exec(arg ?? '');
+      const r = RTCP.exec(arg ?? '');
       if (r === null || Number(r[1]) > 65535) fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "rtcp:<port> [IN IP4|IP6 <address>]"');
       section.rtcp = r![2] === undefined
         ? { port: Number(r![1]) }
@@ -432,14 +463,14 @@ function parseMediaAttribute(
       section.sctpPort = parsePortNumber(arg, 'sctp-port', fail);
       return;
     case 'max-message-size': {
-      if (arg === undefined || !/^\d{1,16}$/.test(arg) || Number(arg) > Number.MAX_SAFE_INTEGER) {
+      if (arg === undefined || !MAX_MESSAGE_SIZE.test(arg) || Number(arg) > Number.MAX_SAFE_INTEGER) {
         fail('ERR_SDP_BAD_ATTRIBUTE', 'max-message-size must be an integer 0..2^53-1');
       }
       section.maxMessageSize = Number(arg);
       return;
     }
     case 'sctpmap': {
-      const s = /^(\d{1,5}) ([\x21-\x7e]+)(?: (\d{1,10}))?$/.exec(arg ?? '');
+      const s = SCTPMAP.exec(arg ?? '');
       if (s === null || Number(s[1]) > 65535) fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "sctpmap:<port> <app> [<streams>]"');
       section.sctpmap = s![3] === undefined ? { port: Number(s![1]), app: s![2]! } : { port: Number(s![1]), app: s![2]!, streams: Number(s![3]) };
       return;
@@ -451,18 +482,16 @@ function parseMediaAttribute(
 }
 
 function parsePortNumber(arg: string | undefined, what: string, fail: Fail): number {
-  if (arg === undefined || !/^\d{1,5}$/.test(arg) || Number(arg) > 65535) fail('ERR_SDP_BAD_ATTRIBUTE', `${what} must be 0..65535`);
+  if (arg === undefined || !PORT.test(arg) || Number(arg) > 65535) fail('ERR_SDP_BAD_ATTRIBUTE', `${what} must be 0..65535`);
   return Number(arg);
 }
 
 function parseConnection(value: string): SdpConnection | undefined {
   // A multicast address may carry `/<ttl>[/<count>]` (RFC 8866 §5.7; GStreamer's RTSP SDP writes
   // `0.0.0.0/127`); WebRTC is unicast, so the suffix is read and dropped.
-  const c = /^IN (IP4|IP6) (\S+?)(?:\/\d{1,10}){0,2}$/.exec(value);
+  const c = CONNECTION.exec(value);
   if (c === null) return undefined;
-  const parsed = sdpTransform.parse(`c=IN ${c[1]} ${c[2]}`).connection;
-  if (parsed === undefined) return undefined;
-  return { addressType: c[1] as AddressType, address: String(parsed.ip) };
+  return { addressType: c[1] as AddressType, address: c[2]! };
 }
 
 /** `rid-syntax = %s"a=rid:" rid-id SP rid-dir [ rid-pt-param-list / rid-param-list ]` (RFC 8851 §10). */

@@ -128,6 +128,12 @@ export interface RouterStats {
   pairsFollowed: number;
   /** Selected pairs it could not send on natively (relayed by the server's own allocation, TCP without a sink): the last destination stays. */
   pairsNotFollowed: number;
+  /**
+   * Subscribers over passive ICE-TCP whose connection closed while the engine sent on it (counted
+   * once per connection): their packets drop as `sink-closed` until ICE selects another pair, which
+   * the engine then follows (`pairsFollowed`; docs/sfu.md "Legs over TCP").
+   */
+  pairsLost: number;
   /** Packets not sent to a consumer, by reason. */
   drops: Record<ForwardDropReason, number>;
   /** Transport-cc feedback from subscriber connections under automatic layer selection. */
@@ -148,6 +154,8 @@ interface Leg {
   tcpRoute?: TcpSrtpRoute;
   /** A subscriber over passive ICE-TCP: the connection's sink the engine transport writes into. */
   tcpSink?: object;
+  /** Stops watching the connection of `tcpSink` for its close. */
+  offSinkClosed?: () => void;
   readonly producers: Set<Producer>;
   readonly consumers: Set<Consumer>;
   readonly onState: () => void;
@@ -163,6 +171,7 @@ export class Router {
   private readonly counters: Float64Array;
   private pairsFollowed = 0;
   private pairsNotFollowed = 0;
+  private pairsLost = 0;
   private readonly mux: UdpMux;
   private readonly legs = new Map<RTCPeerConnection, Leg>();
   private readonly consumerCleanup = new Map<Consumer, () => void>();
@@ -342,7 +351,8 @@ export class Router {
       // The socket is named: a packet that arrives on a plain/pipe transport's socket still leaves here.
       // A subscriber over passive ICE-TCP gets the connection's sink instead: the engine frames its
       // datagrams (RFC 4571) and they leave in one write per turn (docs/sfu.md "Legs over TCP").
-      const tcpSink = media.tcpLegRoute?.forwardSink?.();
+      const tcpRoute = media.tcpLegRoute;
+      const tcpSink = tcpRoute?.forwardSink?.();
       // A TCP pair whose connection is gone has no sink: without this the engine would send UDP
       // datagrams to the TCP peer's address.
       if (pair.local.protocol === 'tcp' && tcpSink === undefined) {
@@ -350,7 +360,7 @@ export class Router {
       }
       leg.transport = this.engine.addTransport(srtp.nativeHandle, destination.record, tcpSink ?? socket.nativeHandle);
       if (leg.transport === 0) throw new OperationError('ERR_SFU_TRANSPORT', 'the engine refused the subscriber transport');
-      leg.tcpSink = tcpSink;
+      this.watchSink(pc, leg, tcpSink, tcpRoute);
     }
     const preferred = options.preferredLayers;
     if (preferred !== undefined) checkPreferredLayers(preferred, producer);
@@ -540,6 +550,7 @@ export class Router {
       repairPacketsDropped: c[this.layerCounterBase + NativeForwardLayerCounter.RepairDropped]!,
       pairsFollowed: this.pairsFollowed,
       pairsNotFollowed: this.pairsNotFollowed,
+      pairsLost: this.pairsLost,
       drops: drops as Record<ForwardDropReason, number>,
       autoLayerFeedback: { ...this.autoLayers.feedbackStats },
       autoLayerLooks: this.autoLayers.looks,
@@ -653,15 +664,34 @@ export class Router {
     if (!socket || !srtp || pair.local.type === 'relay') return false;
     const destination = socket.destination(pair.remoteAddress.port, pair.remoteAddress.address);
     if (pair.local.protocol === 'tcp') {
-      const sink = media?.tcpLegRoute?.forwardSink?.();
+      const route = media?.tcpLegRoute;
+      const sink = route?.forwardSink?.();
       if (!sink || !this.engine.setTransportRoute(leg.transport, srtp.nativeHandle, destination.record, sink)) return false;
-      leg.tcpSink = sink;
+      if (leg.tcpSink !== sink) this.watchSink(pc, leg, sink, route);
       return true;
     }
     if (leg.tcpSink === undefined) return this.engine.setTransportAddress(leg.transport, destination.record);
     if (!this.engine.setTransportRoute(leg.transport, srtp.nativeHandle, destination.record, socket.nativeHandle)) return false;
-    leg.tcpSink = undefined;
+    this.watchSink(pc, leg, undefined, undefined);
     return true;
+  }
+
+  /**
+   * The leg's engine transport now writes into `sink` (undefined: the UDP port): its connection
+   * closing while the leg still sends there is a lost pair (`pairsLost`). The engine already drops
+   * that leg's packets natively once the sink is closed (`sink-closed`); ICE selecting another pair
+   * routes the leg again (docs/sfu.md "Legs over TCP").
+   */
+  private watchSink(pc: RTCPeerConnection, leg: Leg, sink: object | undefined, route: TcpSrtpRoute | undefined): void {
+    leg.offSinkClosed?.();
+    leg.offSinkClosed = undefined;
+    leg.tcpSink = sink;
+    if (!sink) return;
+    leg.offSinkClosed = route?.onConnectionClosed?.(() => {
+      leg.offSinkClosed = undefined;
+      // Closing the connection itself (pc.close(), a failed leg) closes its TCP connections too: not a loss.
+      if (leg.tcpSink === sink && this.legs.get(pc) === leg && pc.connectionState !== 'closed' && pc.connectionState !== 'failed') this.pairsLost++;
+    });
   }
 
   /**
@@ -687,6 +717,8 @@ export class Router {
     for (const p of [...leg.producers]) p.close();
     leg.offPair?.();
     leg.offTcpRoute?.();
+    leg.offSinkClosed?.();
+    leg.offSinkClosed = undefined;
     leg.tcpRoute?.setForwardEngine?.(null);
     if (leg.transport !== 0) this.engine.removeTransport(leg.transport);
     pc.off('connectionstatechange', leg.onState);

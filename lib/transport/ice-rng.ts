@@ -29,6 +29,16 @@ export class PooledCryptoRng implements Rng {
     return this.uint32() / 0x1_0000_0000;
   }
 
+  fill(target: Uint8Array, offset: number, length: number): void {
+    if (length > BLOCK / 4) {
+      randomFillSync(target, offset, length);
+      return;
+    }
+    const at = this.take(length);
+    const pool = this.pool;
+    for (let i = 0; i < length; i++) target[offset + i] = pool[at + i]!;
+  }
+
   bytes(n: number): Buffer {
     if (n > BLOCK / 4) return randomFillSync(Buffer.allocUnsafe(n));
     const at = this.take(n);

@@ -42,6 +42,36 @@ const log = createLogger('ice');
 const iceTimers = new CoalescingTimers(undefined, true);
 
 /**
+ * Transports whose timer came due, run after this event-loop turn's I/O (see deferTimer): one
+ * setImmediate for all of them instead of one per transport, as the shared timer wakes many
+ * transports at once (docs/architecture.md, idle allocation).
+ */
+const deferredTimers: (() => void)[] = [];
+let deferredTimersScheduled = false;
+
+function runDeferredTimers(): void {
+  deferredTimersScheduled = false;
+  // Those deferred while these run wait for the next turn, as a setImmediate made now would.
+  const n = deferredTimers.length;
+  for (let i = 0; i < n; i++) {
+    try {
+      deferredTimers[i]!();
+    } catch (err) {
+      reportListenerError(err);
+    }
+  }
+  deferredTimers.copyWithin(0, n);
+  deferredTimers.length -= n;
+  if (deferredTimers.length > 0) scheduleDeferredTimers();
+}
+
+function scheduleDeferredTimers(): void {
+  if (deferredTimersScheduled) return;
+  deferredTimersScheduled = true;
+  setImmediate(runDeferredTimers);
+}
+
+/**
  * Check pacing Ta (RFC 8445 §14.2 allows down to 5 ms). With BUNDLE a transport has one check
  * list of a few pairs, and the nominating check after the first success waits for the pacer:
  * 5 ms instead of the agent's 20 ms default takes ~15 ms off every setup (docs/ice.md "Driver").
@@ -174,6 +204,8 @@ export interface IceMuxPort {
    * none any more); a shared port may steer that flow in the kernel (docs/scaling.md "Connected flow sockets").
    */
   select?(transport: IceTransport, remote: TransportAddress | undefined): void;
+  /** The transport's credentials or role changed: what the port answers natively for it must follow. */
+  refreshConsent?(transport: IceTransport): void;
   /**
    * A TCP port's native SRTP route for the connection from `remote` (docs/udp.md "TCP framing"):
    * frames unprotected in the read batch, sends protected and framed at flush. Undefined: none.
@@ -255,6 +287,9 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.onTimer();
   };
   private flushing = false;
+  /** See {@link baseOf} and {@link destinationFor}. */
+  private lastBase: { local: TransportAddress; base: Base } | undefined;
+  private lastDestination: { socket: UdpSocket; destination: UdpDestination } | undefined;
   private flushAgain = false;
   private gathered = false;
   private closed = false;
@@ -512,7 +547,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private async gatherRest(now: () => number): Promise<void> {
     if (this.mux) {
       const base: Base & { kind: 'socket' } = { kind: 'socket', local: this.mux.local, socket: this.mux.socket, owned: false };
-      this.bases.set(addressKey(this.mux.local), base);
+      this.setBase(addressKey(this.mux.local), base);
       this.muxBase = base;
       // With the relay policy the shared port only receives what its relays' peers send elsewhere.
       if (this.options.iceTransportPolicy !== 'relay') this.agent.addLocalCandidate(now(), {
@@ -548,7 +583,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       return;
     }
     const base: Base & { kind: 'socket' } = { kind: 'socket', local: port.local, socket: port.socket, owned: false };
-    this.bases.set(addressKey(port.local), base);
+    this.setBase(addressKey(port.local), base);
     this.tcpBase = base;
     this.agent.addLocalCandidate(now(), { type: 'host', protocol: 'tcp', address: port.announced ?? port.local.address, port: port.local.port, base: port.local });
   }
@@ -587,7 +622,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       const bound = socket.address();
       const local = { address: canonicalIp(bound.address), port: bound.port };
       const base: Base = { kind: 'socket', local, socket, owned: true };
-      this.bases.set(addressKey(local), base);
+      this.setBase(addressKey(local), base);
       socket.onBatch((batch) => this.onSocketBatch(base, batch));
       const announced = g.announcedAddress && isIP(g.announcedAddress) === isIP(address) ? g.announcedAddress : undefined;
       // RFC 8421: IPv6 preferred over IPv4; earlier interfaces preferred within a family.
@@ -609,7 +644,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         if (base) this.onTcpFrames(base, frames, srtp, key, remote);
       });
       base = { kind: 'socket', local, socket: source, owned: true };
-      this.bases.set(addressKey(local), base);
+      this.setBase(addressKey(local), base);
       const announced = announcedAddress && isIP(announcedAddress) === isIP(address) ? announcedAddress : undefined;
       this.agent.addLocalCandidate(this.clock.now(), { type: 'host', protocol: 'tcp', tcpType: 'active', address: announced ?? local.address, port: TCP_ACTIVE_PORT, base: local });
     }
@@ -622,7 +657,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       const data = frames[i]!;
       const from = isControl(data) ? undefined : this.trusted.get(key);
       if (from) this.deliver(base, data, from, srtp[i]!);
-      else this.receive(base, data, key, remote.address, remote.port);
+      else this.receive(base, data, key, remote.address, remote.port, remote);
     }
     this.flush();
   }
@@ -665,7 +700,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       const bound = socket.address();
       const local = { address: canonicalIp(bound.address), port: bound.port };
       const base: Base = { kind: 'socket', local, socket, owned: true };
-      this.bases.set(addressKey(local), base);
+      this.setBase(addressKey(local), base);
       socket.onBatch((batch) => this.onSocketBatch(base, batch));
       const announced = g.announcedAddress && isIP(g.announcedAddress) === isIP(address) ? g.announcedAddress : undefined;
       const localPreference = (type === 'udp6' ? 60000 : 50000) - index++;
@@ -684,6 +719,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   setRemoteParameters(params: IceParameters): void {
     this.assertOpen();
     this.agent.setRemoteCredentials(this.clock.now(), { ufrag: params.usernameFragment, password: params.password }, { lite: params.iceLite ?? false });
+    this.mux?.refreshConsent?.(this);
     this.flush();
   }
 
@@ -699,6 +735,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.assertOpen();
     const creds = this.agent.restart(this.clock.now());
     this.mux?.register(this, creds.ufrag);
+    this.mux?.refreshConsent?.(this);
     this.tcpPort?.register(this, creds.ufrag);
     this.flush();
     return creds;
@@ -741,6 +778,40 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     return true;
   }
 
+  /**
+   * @internal What the port's native responder answers this transport's consent checks with (docs/ice.md
+   * "Consent checks answered natively"): the agent's current credentials and role; undefined before
+   * the remote credentials are known or once closed.
+   */
+  consentCredentials(): { localUfrag: string; remoteUfrag: string; password: string; controlling: boolean } | undefined {
+    const remote = this.agent.remoteCredentials;
+    if (this.closed || !remote) return undefined;
+    const local = this.agent.localCredentials;
+    return { localUfrag: local.ufrag, remoteUfrag: remote.ufrag, password: local.password, controlling: this.agent.role === 'controlling' };
+  }
+
+  /**
+   * @internal `count` consent checks from `remote` on the port were answered natively since the last
+   * call, `nominations` of them with USE-CANDIDATE.
+   */
+  consentAnswered(count: number, nominations: number, remote: TransportAddress): void {
+    if (this.closed) return;
+    let changed = false;
+    try {
+      changed = this.agent.noteRequestsAnswered(this.clock.now(), count, nominations, this.mux?.local, remote);
+    } catch (err) {
+      reportListenerError(err);
+    }
+    if (!changed) return;
+    try {
+      this.flush();
+    } catch (err) {
+      reportListenerError(err);
+    } finally {
+      if (!this.closed) this.armTimer();
+    }
+  }
+
   /** Closes sockets, releases TURN allocations and stops timers. Idempotent. */
   close(): void {
     if (this.closed) return;
@@ -772,9 +843,11 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       // ChannelData of a routed TURN channel that lied about its length: dropped and counted natively.
       if (batch.srtpStatus?.(i) === UdpSrtpStatus.channelDataMalformed) continue;
       const key = batch.addressKey(i);
-      // Data (RTP/RTCP/DTLS) from a trusted remote: no address formatting, no allocation.
-      const from = isControl(data) ? undefined : this.trusted.get(key);
-      if (from) this.deliver(base, data, from, batch.srtpStatus?.(i) ?? UdpSrtpStatus.none);
+      // Data (RTP/RTCP/DTLS) from a trusted remote: no address formatting, no allocation; nor for
+      // its STUN (consent checks and their answers), which the agent gets with the trusted address.
+      const from = this.trusted.get(key);
+      if (from && !isControl(data)) this.deliver(base, data, from, batch.srtpStatus?.(i) ?? UdpSrtpStatus.none);
+      else if (from) this.receive(base, data, key, from.address, from.port, from);
       else this.receive(base, data, key, batch.address(i), batch.port(i));
     }
     this.flush();
@@ -812,7 +885,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     if (!base) return;
     const from = isControl(data) ? undefined : this.trusted.get(key);
     if (from) this.deliver(base, data, from, srtp);
-    else this.receive(base, data, key, remote.address, remote.port);
+    else this.receive(base, data, key, remote.address, remote.port, remote);
   }
 
   /**
@@ -826,7 +899,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     if (!base) return;
     const from = isControl(data) ? undefined : this.trusted.get(key);
     if (from) this.deliver(base, data, from, srtp);
-    else this.receive(base, data, key, remote.address, remote.port);
+    else this.receive(base, data, key, remote.address, remote.port, remote);
   }
 
   /** @internal */
@@ -834,7 +907,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.flush();
   }
 
-  private receive(base: Base, data: Buffer, key: number | string, address: string, port: number): void {
+  /** `remote`, when the caller has one for (address, port) that does not change, is handed on instead of a new object. */
+  private receive(base: Base, data: Buffer, key: number | string, address: string, port: number, remote?: TransportAddress): void {
     if (this.closed) return;
     if (data.length === 0) {
       this.stats.drops['unknown-first-byte']++;
@@ -843,7 +917,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     if (isControl(data)) {
       // TURN server traffic on the host socket it shares with the relay allocation.
       if (base.kind === 'socket') {
-        for (const l of this.links) {
+        for (let li = 0; li < this.links.length; li++) {
+          const l = this.links[li]!;
           if (l.udpBase && l.target.server.port === port && l.target.server.address === address && addressKey(l.udpBase) === addressKey(base.local)) {
             l.client.handleInput(this.clock.now(), data);
             return;
@@ -851,7 +926,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         }
       }
       if (data[0]! < 4) {
-        this.agent.handleInput(this.clock.now(), { local: base.local, remote: { address, port }, data });
+        this.agent.handleInput(this.clock.now(), { local: base.local, remote: remote ?? { address, port }, data });
         return;
       }
     }
@@ -1005,7 +1080,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       this.agent.handleTimeout(now);
       due = true;
     }
-    for (const l of this.links) {
+    for (let li = 0; li < this.links.length; li++) {
+      const l = this.links[li]!;
       const t = l.client.pollTimeout();
       if (t !== undefined && t <= now) {
         l.client.handleTimeout(now);
@@ -1029,16 +1105,41 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     }
   }
 
+  /** Adds or replaces a base (and forgets the base {@link baseOf} looked up last). */
+  private setBase(key: string, base: Base): void {
+    this.bases.set(key, base);
+    this.lastBase = undefined;
+  }
+
+  /** The base of an agent transmit's local address; the last one is remembered (no key string per send). */
+  private baseOf(local: TransportAddress): Base | undefined {
+    const last = this.lastBase;
+    if (last && last.local === local) return last.base;
+    const base = this.bases.get(addressKey(local));
+    if (base) this.lastBase = { local, base };
+    return base;
+  }
+
+  /** The socket's destination for `remote`; the last one is remembered (no key string per send). */
+  private destinationFor(socket: UdpSocket, remote: TransportAddress): UdpDestination {
+    const last = this.lastDestination;
+    if (last && last.socket === socket && last.destination.port === remote.port && last.destination.address === remote.address) return last.destination;
+    const destination = socket.destination(remote.port, remote.address);
+    this.lastDestination = { socket, destination };
+    return destination;
+  }
+
   private drainAgent(): void {
     const now = this.clock.now();
     for (let t = this.agent.pollTransmit(); t; t = this.agent.pollTransmit()) {
-      const base = this.bases.get(addressKey(t.local));
+      const base = this.baseOf(t.local);
       if (!base) {
         this.stats.drops['send-failed']++;
         continue;
       }
       if (base.kind === 'socket') {
-        base.socket.send(t.data, t.remote.port, t.remote.address);
+        if (base.socket instanceof UdpSocket && !base.socket.closed) base.socket.sendTo(t.data, this.destinationFor(base.socket, t.remote));
+        else base.socket.send(t.data, t.remote.port, t.remote.address);
         if (!base.owned && base !== this.tcpBase) this.mux?.learn(this, t.remote);
       } else {
         base.link.client.send(now, t.remote, t.data);
@@ -1079,6 +1180,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           this.resolveMdns(e.name);
           break;
         case 'role':
+          // The port's native consent answers depend on the role (docs/ice.md "Consent checks answered natively").
+          this.mux?.refreshConsent?.(this);
           break;
       }
     }
@@ -1104,7 +1207,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     const bound = socket.address();
     const local = { address: canonicalIp(bound.address), port: bound.port };
     const base: Base & { kind: 'socket' } = { kind: 'socket', local, socket, owned: true };
-    this.bases.set(addressKey(local), base);
+    this.setBase(addressKey(local), base);
     socket.onBatch((batch) => this.onSocketBatch(base, batch));
     return base;
   }
@@ -1117,7 +1220,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           case 'allocated': {
             link.relayed = e.relayed;
             const base: Base = { kind: 'relay', local: e.relayed, link };
-            this.bases.set(addressKey(e.relayed), base);
+            this.setBase(addressKey(e.relayed), base);
             this.agent.addLocalCandidate(now, {
               type: 'relay',
               address: e.relayed.address,
@@ -1198,7 +1301,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private armTimer(): void {
     if (this.closed) return;
     let next = this.agent.pollTimeout();
-    for (const l of this.links) {
+    for (let li = 0; li < this.links.length; li++) {
+      const l = this.links[li]!;
       const t = l.client.pollTimeout();
       if (t !== undefined && (next === undefined || t < next)) next = t;
     }
@@ -1224,7 +1328,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private deferTimer(): void {
     if (this.timerDeferred || this.closed) return;
     this.timerDeferred = true;
-    setImmediate(this.deferredTimer);
+    deferredTimers.push(this.deferredTimer);
+    scheduleDeferredTimers();
   }
 
   /**
@@ -1238,7 +1343,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       const now = this.clock.now();
       this.stats.timerWakes++;
       this.agent.handleTimeout(now);
-      for (const l of this.links) l.client.handleTimeout(now);
+      for (let li = 0; li < this.links.length; li++) this.links[li]!.client.handleTimeout(now);
     } catch (err) {
       reportListenerError(err);
     }

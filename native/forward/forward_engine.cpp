@@ -446,6 +446,8 @@ void ForwardEngine::ForwardTo(Consumer& c, const uint8_t* data, size_t len, uint
   const sockaddr* address = nullptr;
   socklen_t address_length = 0;
   if (!t || !Destination(*t, &address, &address_length)) return Drop(c, ForwardDrop::kNoTransport);
+  // Before the rewrite, as for a missing transport: nothing is numbered for a connection that is gone.
+  if (t->sink && t->sink->closed()) return Drop(c, ForwardDrop::kSinkClosed);
   if (len + kSrtpRoom > slot_bytes_) return Drop(c, ForwardDrop::kTooBig);
   if (used_ == slots_) Flush(sink);
   uint8_t* out = out_.data() + used_ * slot_bytes_;
@@ -476,7 +478,10 @@ bool ForwardEngine::Retransmit(Consumer& c, const Producer& p, const uint8_t* da
   Transport* t = Find(transports_, c.transport);
   const sockaddr* address = nullptr;
   socklen_t address_length = 0;
-  if (c.paused || !t || !Destination(*t, &address, &address_length) || len + 2 + kSrtpRoom > slot_bytes_) return false;
+  if (c.paused || !t || !Destination(*t, &address, &address_length) || (t->sink && t->sink->closed()) ||
+      len + 2 + kSrtpRoom > slot_bytes_) {
+    return false;
+  }
   const bool rtx = c.rewrite.rtx_payload_type != kForwardUnmapped && c.rewrite.rtx_ssrc != 0;
   if (!rtx && t->session && SrtpProfileIsAead(t->session->profile()) &&
       (c.rewrite.abs_send_time_id != 0 || c.rewrite.transport_cc_id != 0)) {

@@ -34,6 +34,17 @@ class ForwardSink {
   virtual ~ForwardSink() = default;
   /** Sends `count` protected datagrams in order; the bytes are valid only during the call. */
   virtual void send(const UdpSendItem* items, size_t count) = 0;
+  /**
+   * A sink whose connection is gone (a TCP leg's connection closed, docs/sfu.md "Legs over TCP"):
+   * the engine queues nothing more for it; a transport routed there drops as kSinkClosed until it
+   * is routed elsewhere. One flag read per packet, no virtual call.
+   */
+  bool closed() const { return closed_; }
+  /** Marks the sink closed for good (its owner calls this when the connection ends). */
+  void close() { closed_ = true; }
+
+ private:
+  bool closed_ = false;
 };
 
 /** Engine-wide counters; indexes into a shared array read by JavaScript. */

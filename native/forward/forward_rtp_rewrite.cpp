@@ -90,6 +90,7 @@ const char* ForwardDropName(ForwardDrop drop) noexcept {
     case ForwardDrop::kNoTransport: return "no-transport";
     case ForwardDrop::kTooBig: return "too-big";
     case ForwardDrop::kLayer: return "layer";
+    case ForwardDrop::kSinkClosed: return "sink-closed";
   }
   return "unknown";
 }

@@ -28,8 +28,10 @@ enum class ForwardDrop : uint8_t {
    * temporal layer above its target, or a late packet whose number was given to a later one.
    */
   kLayer = 7,
+  /** The consumer transport's sink is closed (its TCP connection went) and no new route replaced it. */
+  kSinkClosed = 8,
 };
-constexpr size_t kForwardDropCount = 8;
+constexpr size_t kForwardDropCount = 9;
 
 /** A stable lowercase name for logs, tests and JavaScript stats. */
 const char* ForwardDropName(ForwardDrop drop) noexcept;

@@ -4,6 +4,11 @@
 namespace pwt {
 
 void TcpForwardSink::send(const UdpSendItem* items, size_t count) {
+  if (closed()) {
+    // The engine checks before queueing; a flush already under way when the connection went lands here.
+    dropped_ += count;
+    return;
+  }
   const bool was_empty = pending_.empty();
   for (size_t i = 0; i < count; ++i) {
     const uint32_t len = items[i].length;

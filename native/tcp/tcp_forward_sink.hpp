@@ -20,7 +20,7 @@ class TcpForwardSink : public ForwardSink {
 
   /** The framed bytes waiting for the next write. */
   const std::vector<uint8_t>& pending() const { return pending_; }
-  /** Forgets the pending bytes (they were written); keeps at most 64 KiB of capacity. */
+  /** Forgets the pending bytes (they were written, or the connection closed); keeps at most 64 KiB of capacity. */
   void clear();
   uint64_t frames() const { return frames_; }
   uint64_t dropped() const { return dropped_; }

@@ -44,6 +44,7 @@ enum UdpRecvStatus : uint8_t {
   kRecvNotRouted = 0,  // STUN, DTLS, or a source without a route: bytes as received
   kRecvClear = 1,      // unprotected in place, length updated
   kRecvDropBase = 2,   // 2 + SrtpStatus: SRTP refused it (counted by the session too)
+  kRecvConsentAnswered = 251,  // a consent check answered natively (native/stun/stun_consent_responder.hpp): skip it
   kRecvChannelDataMalformed = 252,  // ChannelData of a routed channel with a length past the datagram: dropped
   kRecvHandedOff = 254,  // passed to the worker that owns its flow (docs/scaling.md "One port across workers")
   kRecvForwarded = 255,  // clear RTP a ForwardEngine consumed (native/forward, docs/sfu.md): skip it

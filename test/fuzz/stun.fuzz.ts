@@ -1,6 +1,7 @@
 // Fuzz target: StunMessage.decode (RFC 8489 §5, §14: header, attribute TLVs, MESSAGE-INTEGRITY,
 // FINGERPRINT placement) and the typed attribute getters (XOR-MAPPED-ADDRESS, ERROR-CODE, ...).
-// Invariant: never throws (a rejection reason instead); re-encoding the attributes decodes to the same list.
+// Invariant: never throws (a rejection reason instead); re-encoding the attributes decodes to the same list;
+// decodeInPlace (typed getters read in place) agrees with decode (getters over the attribute list).
 import { StunMessage } from '../../lib/ice/stun-message.js';
 import { StunAttr } from '../../lib/ice/stun-constants.js';
 import { check, checkSame, type FuzzTarget } from './fuzz-target.js';
@@ -24,6 +25,18 @@ export const stunTarget: FuzzTarget = {
 // Decodes one datagram; when accepted, runs every getter and the encode round trip.
 function decodeAndCheck(data: Buffer): void {
   const r = StunMessage.decode(data);
+  const inPlace = StunMessage.decodeInPlace(data);
+  check(inPlace.ok === r.ok && (inPlace.ok || r.ok || inPlace.reason === r.reason), 'decodeInPlace and decode disagree');
+  if (inPlace.ok && r.ok) {
+    const v = inPlace.message;
+    const c = r.message;
+    void c.attributes; // the copy answers from its attribute objects, the in-place message from its index
+    for (const type of [StunAttr.Username, StunAttr.Priority, StunAttr.IceControlling, StunAttr.UseCandidate]) {
+      check(v.has(type) === c.has(type) && v.getString(type) === c.getString(type), 'in-place attribute differs');
+      check(v.getUint32(type) === c.getUint32(type) && v.getUint64(type) === c.getUint64(type), 'in-place number differs');
+    }
+    check(v.hasUnknownRequired === c.unknownRequired.length > 0 && v.transactionIdWord(2) === c.transactionIdWord(2), 'in-place header differs');
+  }
   if (!r.ok) {
     check(typeof r.reason === 'string' && r.reason.length > 0, 'rejection without a reason');
     return;

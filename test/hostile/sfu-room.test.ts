@@ -2,7 +2,8 @@
 // subscribers on one UdpMux port, forwarding in the native engine, while strangers, forged packets
 // from the publisher's own address (raw socket) and authenticated-but-wrong packets from the
 // publisher's real SRTP session (unknown SSRC, malformed header-extension elements, a payload type the
-// subscribers never negotiated) arrive between genuine packets. No forged or malformed packet reaches
+// subscribers never negotiated) and forged consent checks from the publisher's own address (which the
+// port's native consent answers must leave to the agent) arrive between genuine packets. No forged or malformed packet reaches
 // a subscriber, every genuine packet does, nothing crashes or stalls, and the counters show the drops.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,8 @@ import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCRtp
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import { Router, type Producer } from '../../lib/sfu/index.js';
-import { garbage, lyingRtcp, lyingRtp, Prng, rtp } from './forge.js';
+import { forgeStun, garbage, lyingRtcp, lyingRtp, Prng, rtp } from './forge.js';
+import { counters } from './session.js';
 import { RawUdp } from './raw-udp.js';
 import { within } from '../integration/peer-helpers.js';
 
@@ -191,4 +193,50 @@ test("authenticated but wrong, from the publisher's own SRTP session: unknown SS
   assert.equal(drops.malformed - dropsBefore.malformed, ROUNDS * SUBSCRIBERS, 'malformed extension elements: dropped per consumer and counted');
   assert.equal(drops['payload-type'] - dropsBefore['payload-type'], ROUNDS * SUBSCRIBERS, 'unnegotiated payload type: dropped per consumer and counted');
   assert.equal(room.router.stats.jsDeliveries, 0);
+});
+
+test("forged consent checks at the publisher's own address: never answered natively, the agent drops and counts them", { timeout: 60_000 }, async (t) => {
+  if (!raw) {
+    t.skip(rawSkip);
+    return;
+  }
+  const socket = room.mux.nativeSocket!;
+  // Every connection's selected pair is on the port: its consent checks are answered natively.
+  assert.equal(socket.consentStats.registrations, 1 + SUBSCRIBERS);
+  const pair = room.publisher.mediaTransport!.selectedPair!;
+  const src = { address: '127.0.0.1', port: pair.localBase.port };
+  const dst = { address: '127.0.0.1', port: room.mux.local.port };
+  const server = room.publisherServer.mediaTransport!.ice.localCredentials;
+  const client = room.publisher.mediaTransport!.ice.localCredentials;
+  const user = `${server.ufrag}:${client.ufrag}`;
+  const per = 2; // of each kind per round
+  const declined0 = socket.consentStats.declined;
+  const server0 = (await counters(room.publisherServer)).counters;
+  const client0 = (await counters(room.publisher)).counters;
+  for (let round = 0; round < ROUNDS; round++) {
+    sendGenuine(round);
+    // The right USERNAME and the publisher's role (ICE-CONTROLLING), so only the integrity checks refuse them.
+    const forged = [
+      ...Array.from({ length: per }, () => forgeStun({ username: user, integrityKey: 'not-the-password-0123456', fingerprint: true })),
+      ...Array.from({ length: per }, () => forgeStun({ username: user, integrityKey: server.password, corruptIntegrity: true, fingerprint: true })),
+      ...Array.from({ length: per }, () => forgeStun({ username: user, integrityKey: server.password, fingerprint: true, corruptFingerprint: true })),
+    ];
+    await raw.send(src, dst, forged, 'valid');
+  }
+  const each = ROUNDS * per;
+  await expectOnlyGenuine('forged consent checks');
+  const wait = Date.now() + 15_000;
+  let moved: Record<string, number> = {};
+  while (Date.now() < wait) {
+    const now = (await counters(room.publisherServer)).counters;
+    moved = Object.fromEntries(Object.keys(now).map((k) => [k, (now[k] ?? 0) - (server0[k] ?? 0)]));
+    if ((moved['ice.bad-integrity'] ?? 0) >= 2 * each && (moved['ice.bad-fingerprint'] ?? 0) >= each) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(moved['ice.bad-integrity'], 2 * each, 'bad MESSAGE-INTEGRITY: dropped by the agent and counted');
+  assert.equal(moved['ice.bad-fingerprint'], each, 'bad FINGERPRINT: dropped by the agent and counted');
+  assert.ok(socket.consentStats.declined - declined0 >= 3 * each, 'left to JavaScript by the native responder');
+  // An answer to a forged request would reach the real publisher as an unmatched response.
+  const client1 = (await counters(room.publisher)).counters;
+  assert.equal((client1['ice.unmatched-response'] ?? 0) - (client0['ice.unmatched-response'] ?? 0), 0, 'a forged check was answered');
 });

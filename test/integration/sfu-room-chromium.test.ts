@@ -123,6 +123,12 @@ test('4 Chromium pages in one room each decode the other three, a layer request 
   for (const m of room.members.values()) {
     for (const p of m.producers) assert.equal(p.getStats().pwtArrivalsOverwritten, 0, `${m.id} ${p.kind}: no arrival overwritten`);
   }
+  // Chromium's checks on its selected pairs (ICE-CONTROLLING with USE-CANDIDATE: it offers) are
+  // answered by the port natively (docs/ice.md "Consent checks answered natively"), and Chromium keeps
+  // its pairs: the pages go on decoding below.
+  const consentStats = (): { answered: number; declined: number; registrations: number } => server.mux.nativeSocket!.consentStats;
+  await until('Chromium\'s checks answered natively', 30_000, async () => consentStats().answered >= PAGES, async () => consentStats());
+  assert.equal(consentStats().registrations, PAGES * PAGES, 'every connection of the room registered (a publisher and 3 subscriptions per page)');
   const snapshot = stats.rooms.find((r) => r.name === ROOM)!;
   for (const m of snapshot.members) {
     assert.equal(m.producers.length, 2, `member ${m.id} produces audio and video`);

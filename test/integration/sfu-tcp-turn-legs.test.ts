@@ -14,7 +14,7 @@ import { Router } from '../../lib/sfu/index.js';
 import { TcpMux } from '../../lib/transport/source/tcp-mux.js';
 import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import { coturnSkip, startCoturn, type Coturn } from './coturn.js';
-import { within } from './peer-helpers.js';
+import { until, within } from './peer-helpers.js';
 
 let turn: Coturn | undefined;
 before(async () => {
@@ -211,11 +211,9 @@ async function forwardPackets(pub: { source: LocalStreamTrack }, sub: { track: M
   await got;
 }
 
-/** Waits (bounded) until `pc`'s selected pair satisfies `ok`. */
+/** Waits (bounded; the poll stops holding the process once it gives up) until `pc`'s selected pair satisfies `ok`. */
 async function pairWhere(pc: RTCPeerConnection, ok: (pair: NonNullable<RTCPeerConnection['mediaTransport']>['selectedPair']) => boolean, what: string): Promise<void> {
-  await within((async () => {
-    while (!ok(pc.mediaTransport?.selectedPair)) await new Promise((r) => setTimeout(r, 10));
-  })(), 20_000, what);
+  await until(() => ok(pc.mediaTransport?.selectedPair), 20_000, what);
 }
 
 /**
@@ -300,6 +298,99 @@ test('router: a subscriber over ICE-TCP moved by an ICE restart to another TCP c
     first.close();
     second.close();
   }
+});
+
+/** TCP handles (sockets and servers) this process holds open now. */
+function tcpHandles(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'TCPServerWrap').length;
+}
+
+test('router: a subscriber over ICE-TCP whose only connection drops mid-forwarding: the engine stops sending there (sink-closed), pairsLost counts it, an ICE restart onto a new connection is followed, and closing releases it all', { timeout: 90_000 }, async () => {
+  const handlesBefore = tcpHandles();
+  const server = await serverSide();
+  const { mux, tcp, router, legs } = server;
+  const first = await tcpRelay(tcp.local.port);
+  const second = await tcpRelay(tcp.local.port);
+  try {
+    const pub = await publisherLeg(mux, tcp, 'tcp');
+    legs.push(pub);
+    const s = new RTCPeerConnection({ udpMux: mux, tcpMux: tcp });
+    const c = client('tcp');
+    legs.push({ c, s });
+    trickle(c, s, 'tcp');
+    const transceiver = s.addTransceiver(new LocalStreamTrack({ kind: 'audio' }), { direction: 'sendonly' });
+    const trackP = new Promise<MediaStreamTrack>((r) => c.once('track', (e) => r(e.track)));
+    const offerVia = async (relay: number): Promise<void> => {
+      await s.setLocalDescription(await s.createOffer());
+      await c.setRemoteDescription({ type: 'offer', sdp: viaPort(onPath('tcp', s.localDescription!.sdp), tcp.local.port, relay) });
+      await c.setLocalDescription(await c.createAnswer());
+      await s.setRemoteDescription({ type: 'answer', sdp: onPath('tcp', c.localDescription!.sdp) });
+    };
+    await offerVia(first.port);
+    await connected(c, s, 'tcp');
+    const sub = { c, s, transceiver, track: await within(trackP, 5000, 'subscriber track') };
+    const producer = await router.produce(pub.s, pub.transceiver);
+    const consumer = await router.consume(producer, sub.s, sub.transceiver);
+    await forwardPackets(pub, sub, 'before', PACKETS);
+    assert.equal(router.stats.pairsLost, 0, 'nothing lost while the connection is open');
+    const firstRemote = sub.s.mediaTransport!.selectedPair!.remoteAddress.port;
+
+    // The subscriber's only connection is reset while the publisher keeps sending: a burst before
+    // the reset, one after it (the server may not have seen the close yet), then bursts until the
+    // server has seen it.
+    let sent = PACKETS;
+    const send = (label: string, n: number): void => {
+      for (let i = 0; i < n; i++, sent++) pub.source.send(new RtpPacket({ timestamp: 960 * (sent + 1), payload: Buffer.from(`${label} ${i}`) }));
+    };
+    send('cut', BURST);
+    first.drop();
+    send('cut', BURST);
+    await until(() => router.stats.pairsLost > 0, 20_000, 'the closed connection is counted as a lost pair');
+    const writesAtLoss = tcp.stats.forwardWrites;
+    // From now on every copy for the subscriber is dropped in the engine, none written anywhere.
+    const droppedAtLoss = router.stats.drops['sink-closed'];
+    send('lost', PACKETS);
+    await until(() => router.stats.drops['sink-closed'] >= droppedAtLoss + PACKETS, 20_000, 'the packets for the closed connection are dropped as sink-closed');
+    const lost = router.stats;
+    assert.equal(lost.pairsLost, 1, 'one connection lost, counted once');
+    assert.equal(lost.drops['sink-closed'], droppedAtLoss + PACKETS, 'each packet for the closed connection dropped once');
+    assert.equal(consumer.getStats().pwtDrops['sink-closed'], lost.drops['sink-closed'], "the consumer's own drop count says the same");
+    assert.equal(tcp.stats.forwardWrites, writesAtLoss, 'nothing more written for the subscriber');
+    assert.equal(lost.pairsNotFollowed, 0);
+
+    // ICE restart (RFC 8445 §9) through the second relay: a new TCP connection; the engine follows it.
+    const followedBefore = lost.pairsFollowed;
+    sub.s.restartIce();
+    await offerVia(second.port);
+    await pairWhere(sub.s, (p) => p?.local.protocol === 'tcp' && p.remoteAddress.port !== firstRemote, 'ICE selects the pair of the new connection');
+    await until(() => router.stats.pairsFollowed > followedBefore, 20_000, 'the switch onto the new connection is followed');
+    await forwardPackets(pub, sub, 'after', PACKETS);
+    sent += PACKETS;
+
+    const stats = router.stats;
+    assert.equal(stats.pairsLost, 1, 'the new connection is not a lost one');
+    assert.equal(stats.pairsNotFollowed, 0, `every switch followed: ${JSON.stringify({ followed: stats.pairsFollowed, notFollowed: stats.pairsNotFollowed })}`);
+    assert.equal(stats.packetsReceived, sent, 'the engine saw every packet of the publisher');
+    // Every copy either went to the subscriber's connection of the moment or was dropped as sink-closed.
+    const cs = consumer.getStats();
+    assert.equal(cs.packetsSent + cs.pwtDrops['sink-closed'], sent, `${cs.packetsSent} sent + ${cs.pwtDrops['sink-closed']} dropped`);
+    for (const [reason, n] of Object.entries(cs.pwtDrops)) if (reason !== 'sink-closed') assert.equal(n, 0, `no ${reason} drop`);
+    assert.equal(stats.jsDeliveries, 0, 'no forwarded packet reached JavaScript');
+    assert.equal(sub.s.mediaTransport!.srtpCounters.protectedInJs, 0, 'the subscriber leg protects nothing in JavaScript');
+
+    // Closing the subscriber releases its leg: the consumer closes, its connection goes.
+    sub.s.close();
+    sub.c.close();
+    assert.equal(consumer.closed, true, "the subscriber's consumer is closed with its connection");
+    await until(() => tcp.stats.connectionsOpen === 1, 20_000, "only the publisher's connection stays open on the port");
+    assert.equal(router.stats.pairsLost, 1, 'closing the connection is not a lost pair');
+  } finally {
+    server.close();
+    first.close();
+    second.close();
+  }
+  // Every socket and server of the test is gone (the port, the relays, both clients' connections).
+  await until(() => tcpHandles() <= handlesBefore, 20_000, `TCP handles back to ${handlesBefore} (now ${tcpHandles()})`);
 });
 
 test('router: a subscriber over ICE-TCP whose ICE restart selects a UDP pair keeps receiving: the engine moves it from the TCP sink to the port', { timeout: 90_000 }, async () => {

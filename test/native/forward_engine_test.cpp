@@ -8,6 +8,7 @@
 #include <array>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "native/forward/forward_engine.hpp"
@@ -477,12 +478,69 @@ void TestTransportRoute() {
   CHECK(!engine.set_transport_route(t, &second.tx, reinterpret_cast<const sockaddr*>(&udp), sizeof udp, nullptr));
 }
 
+// A TCP leg's connection closes while the engine still routes its transport there: nothing more
+// reaches that sink (not even a NACK answer), each copy is dropped and counted as sink-closed, the
+// other consumers are untouched, and a new route (another connection) carries the leg again.
+void TestClosedSink() {
+  Keyed publisher(5), lost(50), other(51);
+  UdpSessionTable table;
+  CHECK(table.add(udp_remote_key(std::array<uint8_t, 16>{127, 0, 0, 1}.data(), 5000, 4), &publisher.rx) != 0);
+  ForwardEngine engine;
+  const uint32_t producer = engine.add_producer(&publisher.rx, kPubSsrc, false, 64);
+  const sockaddr_in tcp_address = Address(6400), udp_address = Address(6500);
+  CaptureSink caller, first, second;
+  const uint32_t t = engine.add_transport(&lost.tx, reinterpret_cast<const sockaddr*>(&tcp_address), sizeof tcp_address, &first);
+  const uint32_t u = engine.add_transport(&other.tx, reinterpret_cast<const sockaddr*>(&udp_address), sizeof udp_address);
+  const uint32_t c = engine.add_consumer(producer, t, Params(0xC000u));
+  const uint32_t d = engine.add_consumer(producer, u, Params(0xD000u));
+  CHECK(c != 0 && d != 0);
+  uint16_t seq = 700;
+  auto forward = [&](int packets) {
+    Batch b;
+    for (int i = 0; i < packets; ++i, ++seq) b.add(Protect(publisher.tx, Rtp(seq, kPubSsrc, 100)), 1, 5000);
+    const UdpRecvTarget target = b.target();
+    double udp_counters[kCounterCount] = {};
+    table.unprotect_batch(target, b.n, b.status, udp_counters);
+    CHECK_EQ(engine.process_batch(target, b.n, b.status, table, 9'000'000 + seq * 20'000ull, caller), packets);
+  };
+  forward(3);
+  CHECK_EQ(first.sent.size(), 3u);
+  CHECK_EQ(caller.sent.size(), 3u);
+
+  first.close();
+  forward(4);
+  CHECK_EQ(first.sent.size(), 3u);   // nothing more for the closed sink
+  CHECK_EQ(caller.sent.size(), 7u);  // the UDP consumer keeps everything
+  CHECK_EQ(engine.consumer_counters(c)->dropped[static_cast<size_t>(ForwardDrop::kSinkClosed)], 4u);
+  CHECK_EQ(engine.consumer_counters(d)->dropped[static_cast<size_t>(ForwardDrop::kSinkClosed)], 0u);
+  CHECK_EQ(engine.counters()[kFwdDropBase + static_cast<int>(ForwardDrop::kSinkClosed)], 4.0);
+  CHECK_EQ(engine.consumer_counters(c)->packets, 3u);
+  const uint16_t asked[] = {700, 701};
+  CaptureSink resend;
+  CHECK_EQ(engine.retransmit(c, asked, 2, 9'500'000, resend), 0u);  // a NACK answer has nowhere to go either
+  CHECK_EQ(resend.sent.size(), 0u);
+  CHECK_EQ(first.sent.size(), 3u);
+
+  // ICE selected another connection: its sink carries the leg from the next packet on.
+  CHECK(engine.set_transport_route(t, &lost.tx, reinterpret_cast<const sockaddr*>(&tcp_address), sizeof tcp_address, &second));
+  forward(2);
+  CHECK_EQ(second.sent.size(), 2u);
+  CHECK_EQ(first.sent.size(), 3u);
+  size_t out = 0;
+  CHECK(lost.rx.unprotect(second.sent[0].bytes.data(), second.sent[0].bytes.size(), &out) == SrtpStatus::kOk);
+  CHECK_EQ(ReadU32(second.sent[0].bytes.data() + 8), 0xC000u);
+  CHECK_EQ(engine.consumer_counters(c)->packets, 5u);
+  CHECK_EQ(engine.consumer_counters(c)->dropped[static_cast<size_t>(ForwardDrop::kSinkClosed)], 4u);
+  CHECK(ForwardDropName(ForwardDrop::kSinkClosed) == std::string("sink-closed"));
+}
+
 }  // namespace
 
 int main() {
   TestArrivalTimes();
   TestFanout();
   TestTransportRoute();
+  TestClosedSink();
   TestSwitchAndTap();
   TestPacketCache();
   TestRetransmit();

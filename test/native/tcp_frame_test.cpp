@@ -346,6 +346,14 @@ void TestForwardSink() {
   CHECK_EQ(sink.pending().size(), 0u);
   sink.send(items.data(), 1);
   CHECK_EQ(sink.signals, 2);
+  // Its connection closed: a flush that still reaches it is dropped and counted, nothing pends.
+  sink.clear();
+  sink.close();
+  sink.send(items.data(), 2);
+  CHECK_EQ(sink.pending().size(), 0u);
+  CHECK_EQ(sink.dropped(), 3u);
+  CHECK_EQ(sink.frames(), 4u);
+  CHECK_EQ(sink.signals, 2);
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // The socket surface the ICE driver needs: the native batch UdpSocket satisfies it, and a
 // Node dgram stand-in does too (for platforms without the addon and for comparisons).
 import { createSocket, type Socket } from 'node:dgram';
-import { isIPv4 } from 'node:net';
 import { UdpSocket } from './udp-socket.js';
+import { ipv4Number } from '../../ice/transport-address.js';
 
 /** One received batch; views are valid only during the listener call. */
 export interface IceUdpBatch {
@@ -53,10 +53,9 @@ export const nativeUdpSocketFactory: IceUdpSocketFactory = (options) => UdpSocke
  * the canonical text and port joined by `|`.
  */
 export function remoteKey(address: string, port: number): number | string {
-  if (isIPv4(address)) {
-    const p = address.split('.');
-    return (((Number(p[0]) << 24) | (Number(p[1]) << 16) | (Number(p[2]) << 8) | Number(p[3])) >>> 0) * 65536 + port;
-  }
+  // Parsed without a split (a shared port's sends look their route up by this key).
+  const v4 = ipv4Number(address);
+  if (v4 >= 0) return v4 * 65536 + port;
   return `${address}|${port}`;
 }
 

@@ -55,6 +55,12 @@ export interface TcpSrtpRoute {
   setForwardEngine?(engine: object | null): boolean;
   /** The engine sink that frames datagrams for this connection (created on first use); undefined when gone. */
   forwardSink?(): object | undefined;
+  /**
+   * Calls `listener` once when this route's connection closes (by the peer, an error, a timeout or
+   * the port), whether or not the route is still its current one; returns the unsubscribe. Not
+   * called when the connection is already gone (check `forwardSink()` first).
+   */
+  onConnectionClosed?(listener: () => void): () => void;
 }
 
 /** Why the port dropped a connection or a packet. */
@@ -123,6 +129,8 @@ interface Connection {
   route: TcpSrtpRoute | undefined;
   /** The SFU engine's sink for this connection, made when a consumer needs it. */
   sink: NativeTcpForwardSink | undefined;
+  /** Told once when the connection closes (an SFU subscriber leg whose sink this was). */
+  readonly closeListeners: Set<() => void>;
 }
 
 /** The mux's staging pool for SRTP sends of one event-loop turn (all connections). */
@@ -320,6 +328,7 @@ export class TcpMux {
       srtpCount: 0,
       route: undefined,
       sink: undefined,
+      closeListeners: new Set(),
     };
     const previous = this.connections.get(c.key);
     if (previous) this.drop(previous);
@@ -493,6 +502,13 @@ export class TcpMux {
     // only on the connection's current route.
     route.setForwardEngine = (engine) => (engine === null ? (c.reader.setForwardEngine(null), true) : c.route === route && c.reader.setForwardEngine(engine));
     route.forwardSink = () => (c.route === route ? this.forwardSinkOf(c) : undefined);
+    route.onConnectionClosed = (listener) => {
+      if (this.connections.get(c.key) !== c || c.socket.destroyed) return () => undefined;
+      // Wrapped so that one listener added twice is two subscriptions, each removed by its own call.
+      const once = (): void => listener();
+      c.closeListeners.add(once);
+      return () => void c.closeListeners.delete(once);
+    };
     c.route = route;
     return route;
   }
@@ -605,10 +621,21 @@ export class TcpMux {
       const [frames, drops] = c.sink.stats();
       this.counters.forwardFramesSent += frames;
       this.counters.forwardDrops += drops;
+      // Closing the native sink makes the engine drop what it would still send there (counted as
+      // sink-closed per consumer) before any listener runs: nothing is written to a closed socket.
       c.sink.close();
       this.sinks.delete(c);
     }
     c.socket.destroy();
+    const listeners = [...c.closeListeners];
+    c.closeListeners.clear();
+    for (const l of listeners) {
+      try {
+        l();
+      } catch (err) {
+        reportListenerError(err);
+      }
+    }
   }
 
   /**

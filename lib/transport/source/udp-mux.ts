@@ -9,6 +9,7 @@ import { canonicalIp, type TransportAddress } from '../../ice/transport-address.
 import { IceTransport, type IceMuxPort, type IceTransportOptions } from '../ice-transport.js';
 import { countStranger, createPortDrops, type PortDrops } from './port-drops.js';
 import type { ReuseportHandoff } from './udp-reuseport-handoff.js';
+import { UdpConsentResponder } from './udp-consent-responder.js';
 import { UdpSocket, UdpSrtpStatus } from './udp-socket.js';
 import { nativeUdpSocketFactory, remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './datagram-socket.js';
 
@@ -36,6 +37,11 @@ export interface UdpMuxOptions {
    * that the application can pass it to the owning worker's {@link UdpMux.deliver}.
    */
   onUnroutable?: (data: Buffer, remote: TransportAddress, ufrag: string | undefined) => void;
+  /**
+   * Answer the consent checks of connections whose selected pair is on this port natively, inside
+   * the receive batch (default true with the native socket; docs/ice.md "Consent checks answered natively").
+   */
+  nativeConsent?: boolean;
   /**
    * @internal With `reusePort`: this worker's part in the native hand-off of a port shared by several workers
    * (docs/scaling.md "One port across workers"). The mux claims its transports' ufrags and remote
@@ -84,13 +90,16 @@ export class UdpMux {
   private readonly connectedFlows = new Map<IceTransport, TransportAddress>();
   private readonly port: IceMuxPort;
   private closed = false;
+  /** Native answers to consent checks on selected pairs (undefined: off, or not the native socket). */
+  private readonly consent: UdpConsentResponder | undefined;
   private readonly counters = { datagramsReceived: 0, routedByAddress: 0, routedByUfrag: 0, unknownSender: 0, unknownUfrag: 0, forwarded: 0 };
   private readonly onUnroutable: UdpMuxOptions['onUnroutable'];
   private readonly portDrops = createPortDrops();
   private readonly handoff: ReuseportHandoff | undefined;
 
-  private constructor(socket: IceUdpSocket, announced: string | undefined, onUnroutable: UdpMuxOptions['onUnroutable'], handoff: ReuseportHandoff | undefined) {
+  private constructor(socket: IceUdpSocket, announced: string | undefined, onUnroutable: UdpMuxOptions['onUnroutable'], handoff: ReuseportHandoff | undefined, nativeConsent: boolean) {
     this.socket = socket;
+    this.consent = nativeConsent && socket instanceof UdpSocket ? new UdpConsentResponder(socket) : undefined;
     this.onUnroutable = onUnroutable;
     this.handoff = handoff;
     const a = socket.address();
@@ -105,6 +114,7 @@ export class UdpMux {
       learn: (t, remote) => this.learn(t, remote),
       release: (t) => this.release(t),
       select: (t, remote) => this.select(t, remote),
+      refreshConsent: (t) => this.consent?.refresh(t),
     };
   }
 
@@ -136,7 +146,7 @@ export class UdpMux {
         throw err;
       }
     }
-    return new UdpMux(socket, options.announcedAddress, options.onUnroutable, options.handoff);
+    return new UdpMux(socket, options.announcedAddress, options.onUnroutable, options.handoff, options.nativeConsent ?? true);
   }
 
   /** Creates an ICE transport served by this port (its only host candidate is the mux address). */
@@ -173,6 +183,7 @@ export class UdpMux {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.consent?.close();
     for (const t of [...this.ufrags.keys()]) t.close();
     this.socket.close();
   }
@@ -202,7 +213,7 @@ export class UdpMux {
       // Forwarded natively by lib/sfu's engine (docs/sfu.md), or passed to the worker that owns the
       // flow (docs/scaling.md "One port across workers"): nothing left for a connection here.
       const status = batch.srtpStatus?.(i);
-      if (status === UdpSrtpStatus.forwarded || status === UdpSrtpStatus.handedOff) continue;
+      if (status === UdpSrtpStatus.forwarded || status === UdpSrtpStatus.handedOff || status === UdpSrtpStatus.consentAnswered) continue;
       const key = batch.addressKey(i);
       const route = this.routes.get(key);
       if (route) {
@@ -270,6 +281,7 @@ export class UdpMux {
   // from the hand-off to a socket connect()ed to it; a new pair (ICE restart, a better pair, failure)
   // closes the old one first. A refused socket leaves the flow on the hand-off (counted natively).
   private select(transport: IceTransport, remote: TransportAddress | undefined): void {
+    if (!this.closed) this.consent?.select(transport, remote && { address: canonicalIp(remote.address), port: remote.port });
     if (!this.handoff) return;
     const current = this.connectedFlows.get(transport);
     if (current && remote && current.address === remote.address && current.port === remote.port) return;
@@ -283,6 +295,7 @@ export class UdpMux {
   }
 
   private release(transport: IceTransport): void {
+    this.consent?.release(transport);
     this.select(transport, undefined);
     for (const u of this.ufrags.get(transport) ?? []) {
       if (this.byUfrag.get(u) !== transport) continue;

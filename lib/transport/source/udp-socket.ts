@@ -11,6 +11,7 @@ import {
   nativeUdpCounterCount,
   type NativeUdpSocket,
   type NativeHandoffOptions,
+  type NativeConsentStats,
 } from '../../native/udp.js';
 import type { SrtpSession } from '../../srtp/srtp-session.js';
 
@@ -139,10 +140,12 @@ export interface UdpSrtpRoute {
  * `forwarded` (255): a ForwardEngine consumed the clear packet natively (docs/sfu.md): skip it;
  * `handedOff` (254): passed to the worker that owns its flow on a shared port (docs/scaling.md): skip it.
  * `rejected` (253): a plain/pipe transport's filter refused it (docs/scaling.md): skip it.
+ * `consentAnswered` (251): a consent check on a selected pair answered natively (docs/ice.md
+ * "Consent checks answered natively"): skip it.
  * `channelDataMalformed` (252): ChannelData of a routed TURN channel whose length runs past the
  * datagram (RFC 8656 §12.6): dropped and counted natively, skip it.
  */
-export const UdpSrtpStatus = { none: 0, unprotected: 1, refusedBase: 2, channelDataMalformed: 252, rejected: 253, handedOff: 254, forwarded: 255 } as const;
+export const UdpSrtpStatus = { none: 0, unprotected: 1, refusedBase: 2, consentAnswered: 251, channelDataMalformed: 252, rejected: 253, handedOff: 254, forwarded: 255 } as const;
 
 /** A resolved destination; reuse it on hot paths instead of (port, address) strings. */
 export interface UdpDestination {
@@ -294,6 +297,42 @@ function formatIPv6(bytes: Uint8Array, o: number): string {
 /** Listener of received batches. */
 export type UdpBatchListener = (batch: UdpBatch) => void;
 
+/**
+ * The send pool every socket of this thread starts on (docs/udp.md "Send pools"): an idle socket
+ * (an idle connection's, sending a consent check every few seconds) holds no send buffer of its
+ * own. One socket at a time has datagrams queued in it: a socket that queues while another one
+ * does sends the other's first (one sendmmsg, as that socket's own flush at the end of the turn
+ * would have). A socket that queues again in a turn after that, or fills the pool, moves to a
+ * pool of its own (as every socket had before), and comes back once it has sent at most one
+ * datagram a turn for QUIET_TURNS_TO_SHARE turns in a row (a connection that went idle after its
+ * handshake's flights).
+ */
+interface SharedSendPool {
+  readonly buffer: Buffer;
+  readonly offsets: Uint32Array;
+  readonly lengths: Uint32Array;
+  readonly addresses: Uint8Array;
+  readonly routes: Uint16Array;
+  /** The socket whose datagrams are queued in it (undefined: none). */
+  owner: UdpSocket | undefined;
+}
+
+let sharedSendPool: SharedSendPool | undefined;
+
+/** Turns (of this socket's flushes) with at most one datagram after which an own pool is given up. */
+const QUIET_TURNS_TO_SHARE = 4;
+
+function threadSendPool(): SharedSendPool {
+  return (sharedSendPool ??= {
+    buffer: Buffer.allocUnsafe(SEND_POOL_INITIAL_BYTES),
+    offsets: new Uint32Array(SEND_POOL_INITIAL_ENTRIES),
+    lengths: new Uint32Array(SEND_POOL_INITIAL_ENTRIES),
+    addresses: new Uint8Array(SEND_POOL_INITIAL_ENTRIES * ADDRESS_RECORD),
+    routes: new Uint16Array(SEND_POOL_INITIAL_ENTRIES),
+    owner: undefined,
+  });
+}
+
 /** A UDP socket with batched receive (recvmmsg) and batched send (sendmmsg, GSO). */
 export class UdpSocket {
   private readonly native: NativeUdpSocket;
@@ -307,6 +346,13 @@ export class UdpSocket {
   private sendAddresses: Uint8Array;
   private sendRoutes: Uint16Array;
   private sendEntries = SEND_POOL_INITIAL_ENTRIES;
+  /** On the thread's shared send pool (see SharedSendPool), not one of its own. */
+  private onSharedPool = true;
+  /** This turn, another socket sent what this one had queued in the shared pool. */
+  private flushedByOther = false;
+  /** Datagrams queued this turn, and turns in a row with at most one (see QUIET_TURNS_TO_SHARE). */
+  private turnDatagrams = 0;
+  private quietTurns = 0;
   /** Set when the pool filled within one turn: the next overflow grows it. */
   private filledThisTurn = false;
   private readonly routes = new Map<number, UdpSrtpRoute>();
@@ -320,7 +366,14 @@ export class UdpSocket {
   private readonly flushCallback = (): void => {
     this.flushScheduled = false;
     this.filledThisTurn = false;
-    if (!this.isClosed) this.flush();
+    this.flushedByOther = false;
+    if (this.isClosed) return;
+    this.flush();
+    if (!this.onSharedPool) {
+      this.quietTurns = this.turnDatagrams <= 1 ? this.quietTurns + 1 : 0;
+      if (this.quietTurns >= QUIET_TURNS_TO_SHARE) this.returnToSharedPool();
+    }
+    this.turnDatagrams = 0;
   };
 
   private constructor(options: UdpSocketOptions) {
@@ -335,11 +388,12 @@ export class UdpSocket {
     const recvStatus = rp.status;
     const recvRelays = rp.relays;
     this.counters = new Float64Array(NativeUdpCounter.Count);
-    this.sendBuffer = Buffer.allocUnsafe(SEND_POOL_INITIAL_BYTES);
-    this.sendOffsets = new Uint32Array(SEND_POOL_INITIAL_ENTRIES);
-    this.sendLengths = new Uint32Array(SEND_POOL_INITIAL_ENTRIES);
-    this.sendAddresses = new Uint8Array(SEND_POOL_INITIAL_ENTRIES * ADDRESS_RECORD);
-    this.sendRoutes = new Uint16Array(SEND_POOL_INITIAL_ENTRIES);
+    const shared = threadSendPool();
+    this.sendBuffer = shared.buffer;
+    this.sendOffsets = shared.offsets;
+    this.sendLengths = shared.lengths;
+    this.sendAddresses = shared.addresses;
+    this.sendRoutes = shared.routes;
     this.batch = new UdpBatch(recvBuffer, slotSize, recvLengths, recvAddresses, recvPorts, recvFamilies, recvStatus, recvRelays);
     const onBatch = (count: number): void => {
       const listener = this.listener;
@@ -552,6 +606,30 @@ export class UdpSocket {
     return this.native.connectFlow(open, remote.address.includes(':') ? 6 : 4, remote.address, remote.port);
   }
 
+  /**
+   * @internal Answers consent checks from `remote` natively inside the receive batch (docs/ice.md
+   * "Consent checks answered natively"); returns the registration id (0: refused or closed).
+   */
+  addConsentResponder(remote: UdpDestination, localUfrag: string, remoteUfrag: string, password: string, controlling: boolean): number {
+    if (this.isClosed) return 0;
+    return this.native.addConsentResponder(remote.record, localUfrag, remoteUfrag, password, controlling);
+  }
+
+  /** @internal Sends that remote's STUN to JavaScript again. */
+  removeConsentResponder(id: number): void {
+    if (!this.isClosed) this.native.removeConsentResponder(id);
+  }
+
+  /** @internal (id, answered since the last take, of those with USE-CANDIDATE) triples into `out`; returns the triples written. */
+  takeConsentAnswers(out: Uint32Array): number {
+    return this.isClosed ? 0 : this.native.takeConsentAnswers(out);
+  }
+
+  /** Consent checks answered natively on this socket, and STUN from registered remotes left to JavaScript. */
+  get consentStats(): NativeConsentStats {
+    return this.isClosed ? { answered: 0, declined: 0, registrations: 0 } : this.native.consentStats();
+  }
+
   /** @internal Claims (or releases) Binding requests naming the local `ufrag` for this worker. */
   steerUfrag(claim: boolean, ufrag: string): boolean {
     if (this.isClosed) return false;
@@ -572,6 +650,8 @@ export class UdpSocket {
     if (length + room > MAX_UDP_PAYLOAD) {
       throw new OutOfRangeError('ERR_UDP_DATAGRAM_TOO_BIG', `UdpSocket: datagram of ${length} bytes exceeds ${MAX_UDP_PAYLOAD - room}`);
     }
+    if (this.onSharedPool) this.claimSharedPool();
+    this.turnDatagrams++;
     if (this.sendCount === this.sendEntries || this.sendUsed + length + room > this.sendBuffer.length) {
       this.flush();
       if (this.filledThisTurn || length + room > this.sendBuffer.length) this.growSendPool(length + room);
@@ -617,10 +697,68 @@ export class UdpSocket {
     this.native.flush(n);
   }
 
+  /**
+   * Before queueing in the shared pool: sends what another socket queued there, or, when another
+   * socket already did that to this one in this turn (several sockets sending interleaved), moves
+   * this socket to a pool of its own so that its datagrams leave in one batch again.
+   */
+  private claimSharedPool(): void {
+    const shared = threadSendPool();
+    if (shared.owner === this) return;
+    if (this.flushedByOther) {
+      this.leaveSharedPool(SEND_POOL_INITIAL_BYTES, SEND_POOL_INITIAL_ENTRIES);
+      return;
+    }
+    const previous = shared.owner;
+    if (previous && previous.sendCount > 0) {
+      previous.flush();
+      previous.flushedByOther = true;
+    }
+    shared.owner = this;
+  }
+
+  /** Back to the thread's shared pool after quiet turns (nothing is queued: the turn's flush ran). */
+  private returnToSharedPool(): void {
+    const shared = threadSendPool();
+    this.onSharedPool = true;
+    this.quietTurns = 0;
+    this.sendBuffer = shared.buffer;
+    this.sendOffsets = shared.offsets;
+    this.sendLengths = shared.lengths;
+    this.sendAddresses = shared.addresses;
+    this.sendRoutes = shared.routes;
+    this.sendEntries = SEND_POOL_INITIAL_ENTRIES;
+    this.native.setSendPool({
+      sendBuffer: shared.buffer, sendOffsets: shared.offsets, sendLengths: shared.lengths,
+      sendAddresses: shared.addresses, sendRoutes: shared.routes,
+    });
+  }
+
+  /** Gives this socket a send pool of its own (nothing is queued: the caller flushed). */
+  private leaveSharedPool(bytes: number, entries: number): void {
+    if (sharedSendPool?.owner === this) sharedSendPool.owner = undefined;
+    this.onSharedPool = false;
+    this.quietTurns = 0;
+    this.sendBuffer = Buffer.allocUnsafe(bytes);
+    this.sendOffsets = new Uint32Array(entries);
+    this.sendLengths = new Uint32Array(entries);
+    this.sendAddresses = new Uint8Array(entries * ADDRESS_RECORD);
+    this.sendRoutes = new Uint16Array(entries);
+    this.sendEntries = entries;
+    this.native.setSendPool({
+      sendBuffer: this.sendBuffer, sendOffsets: this.sendOffsets, sendLengths: this.sendLengths,
+      sendAddresses: this.sendAddresses, sendRoutes: this.sendRoutes,
+    });
+  }
+
   /** Doubles the send pool (up to its maximum) after a flush, so no queued entry refers to it. */
   private growSendPool(atLeast: number): void {
     const bytes = Math.max(atLeast, Math.min(SEND_POOL_BYTES, this.sendBuffer.length * 2));
     const entries = Math.min(SEND_POOL_ENTRIES, this.sendEntries * 2);
+    if (this.onSharedPool) {
+      this.leaveSharedPool(bytes, entries);
+      return;
+    }
     if (bytes === this.sendBuffer.length && entries === this.sendEntries) return;
     this.sendBuffer = Buffer.allocUnsafe(bytes);
     this.sendOffsets = new Uint32Array(entries);
@@ -686,6 +824,7 @@ export class UdpSocket {
   close(): void {
     if (this.isClosed) return;
     this.flush();
+    if (sharedSendPool?.owner === this) sharedSendPool.owner = undefined;
     this.isClosed = true;
     this.listener = null;
     this.routes.clear();

@@ -15,7 +15,8 @@
 #include "native/srtp/srtp_packet.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (size < 4) return 0;
+  // An RTP packet fits a UDP datagram; the bound also tells the compiler that len + 32 cannot wrap.
+  if (size < 4 || size > 4 + 0xffff) return 0;
   pwt::ForwardRewriteState s;
   s.ssrc = 0x5A5A5A5A;
   for (int pt = 0; pt < 128; ++pt) s.payload_types[pt] = static_cast<uint8_t>((pt + data[0]) & 0x7f);

@@ -61,6 +61,13 @@ test('hostile values are refused: md5, wrong length, bad hex, missing parts', ()
     'sha-1 4AAD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB',
     'sha-256',
     '',
+    // One character off a valid sha-1 value: a trailing or doubled colon, another separator, a
+    // three-digit group, a group of one digit.
+    'sha-1 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB:',
+    'sha-1 4A::AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB',
+    'sha-1 4A;AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB',
+    'sha-1 4AA:D:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB',
+    'sha-1 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:A',
   ]) {
     assert.throws(() => parseSdpFingerprint(bad), (e: PwtError) => e.code === 'ERR_DTLS_FINGERPRINT', bad);
   }

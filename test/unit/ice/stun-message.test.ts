@@ -7,7 +7,7 @@ import { StunMessage, isStunMessage } from '../../../lib/ice/stun-message.js';
 import { StunAttr, StunClass, StunMethod } from '../../../lib/ice/stun-constants.js';
 import { decodeChannelData, encodeChannelData } from '../../../lib/ice/channel-data.js';
 import { StunStreamFramer } from '../../../lib/ice/stream-framer.js';
-import { bytesToIp, ipToBytes } from '../../../lib/ice/transport-address.js';
+import { bytesToIp, canonicalIp, ipFamily, ipToBytes } from '../../../lib/ice/transport-address.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const PASSWORD = Buffer.from('VOkJxbRl1RmTxUk/WvJxBt');
@@ -230,6 +230,20 @@ test('IPv6 text/bytes conversions are canonical (RFC 5952)', () => {
   assert.equal(bytesToIp(ipToBytes('1:0:0:2:0:0:0:3')!), '1:0:0:2::3');
   assert.equal(bytesToIp(ipToBytes('fe80::1%eth0')!), 'fe80::1');
   assert.equal(ipToBytes('example.local'), undefined);
+});
+
+test('ipFamily and canonicalIp: IPv4, IPv6 (zone, embedded IPv4) and names', () => {
+  assert.equal(ipFamily('127.0.0.1'), 4);
+  assert.equal(ipFamily('::'), 6);
+  assert.equal(ipFamily('fe80::1%eth0'), 6);
+  assert.equal(ipFamily('::ffff:1.2.3.4'), 6);
+  assert.equal(ipFamily('example.local'), 0);
+  assert.equal(ipFamily('1.2.3'), 0);
+  assert.equal(ipFamily('1:2'), 0);
+  assert.equal(canonicalIp('127.0.0.1'), '127.0.0.1');
+  assert.equal(canonicalIp('::0001'), '::1');
+  assert.equal(canonicalIp('2001:0db8:0:0:0:0:0:1'), '2001:db8::1');
+  assert.equal(canonicalIp('example.local'), 'example.local');
 });
 
 test('property: arbitrary bytes never throw and never decode inconsistently', () => {

@@ -1,0 +1,235 @@
+// Native answers to consent checks on selected pairs (see stun_consent_responder.hpp; RFC 7675 §5.1,
+// RFC 8445 §7.3.1, RFC 8489 §5, §14.2, §14.5, §14.7).
+#include "native/stun/stun_consent_responder.hpp"
+
+#include <openssl/crypto.h>
+
+#include <cstring>
+
+#include "native/stun/stun_fingerprint.hpp"
+#include "native/stun/stun_integrity.hpp"
+
+namespace pwt {
+namespace {
+
+constexpr uint32_t kMagicCookie = 0x2112A442;
+constexpr uint16_t kBindingRequest = 0x0001;
+constexpr uint16_t kBindingSuccess = 0x0101;
+constexpr uint16_t kAttrUsername = 0x0006;
+constexpr uint16_t kAttrMessageIntegrity = 0x0008;
+constexpr uint16_t kAttrXorMappedAddress = 0x0020;
+constexpr uint16_t kAttrPriority = 0x0024;
+constexpr uint16_t kAttrUseCandidate = 0x0025;
+constexpr uint16_t kAttrFingerprint = 0x8028;
+constexpr uint16_t kAttrIceControlled = 0x8029;
+constexpr uint16_t kAttrIceControlling = 0x802A;
+
+uint16_t Read16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+uint32_t Read32(const uint8_t* p) {
+  return (static_cast<uint32_t>(p[0]) << 24) | (static_cast<uint32_t>(p[1]) << 16) | (static_cast<uint32_t>(p[2]) << 8) | p[3];
+}
+void Write16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+void Write32(uint8_t* p, uint32_t v) {
+  p[0] = static_cast<uint8_t>(v >> 24);
+  p[1] = static_cast<uint8_t>(v >> 16);
+  p[2] = static_cast<uint8_t>(v >> 8);
+  p[3] = static_cast<uint8_t>(v);
+}
+
+// HMAC-SHA1 of msg[0..covered) with the length field as it reads once the attribute is counted (§14.5).
+void Integrity(const HmacSha1& key, const uint8_t* msg, size_t covered, uint16_t length_field, uint8_t out[kStunIntegrityLen]) {
+  const uint8_t head[4] = {msg[0], msg[1], static_cast<uint8_t>(length_field >> 8), static_cast<uint8_t>(length_field)};
+  key.Compute(head, sizeof(head), msg + 4, covered - 4, out);
+}
+
+}  // namespace
+
+size_t stun_consent_answer(const uint8_t* req, size_t len, const StunConsentCredentials& creds,
+                           const UdpRemoteKey& source, uint8_t* out, bool* use_candidate) noexcept {
+  // Header (RFC 8489 §5): a Binding request with the magic cookie, its length the rest of the datagram.
+  if (len < kStunHeaderLen || len % 4 != 0 || creds.key == nullptr) return 0;
+  if (Read16(req) != kBindingRequest || Read32(req + 4) != kMagicCookie || Read16(req + 2) != len - kStunHeaderLen) return 0;
+  bool username_ok = false;
+  bool controlling = false;
+  bool controlled = false;
+  bool nominating = false;
+  size_t integrity_at = 0;    // offset of MESSAGE-INTEGRITY, 0: none
+  size_t fingerprint_at = 0;  // offset of FINGERPRINT, 0: none
+  size_t at = kStunHeaderLen;
+  while (at < len) {
+    if (fingerprint_at != 0 || len - at < 4) return 0;  // FINGERPRINT is last (§14.7)
+    const uint16_t type = Read16(req + at);
+    const size_t length = Read16(req + at + 2);
+    const size_t padded = (length + 3) & ~static_cast<size_t>(3);
+    if (padded > len - at - 4) return 0;
+    const uint8_t* value = req + at + 4;
+    // After MESSAGE-INTEGRITY only FINGERPRINT (§14.5 lets a receiver ignore others; the agent sees those).
+    if (integrity_at != 0 && type != kAttrFingerprint) return 0;
+    switch (type) {
+      case kAttrUsername:
+        username_ok = length == creds.username.size() && std::memcmp(value, creds.username.data(), length) == 0;
+        if (!username_ok) return 0;
+        break;
+      case kAttrMessageIntegrity:
+        if (length != kStunIntegrityLen) return 0;
+        integrity_at = at;
+        break;
+      case kAttrFingerprint:
+        if (length != 4) return 0;
+        fingerprint_at = at;
+        break;
+      case kAttrPriority:
+        if (length != 4) return 0;
+        break;
+      case kAttrIceControlled:
+        if (length != 8) return 0;
+        controlled = true;
+        break;
+      case kAttrIceControlling:
+        if (length != 8) return 0;
+        controlling = true;
+        break;
+      case kAttrUseCandidate:
+        if (length != 0) return 0;
+        nominating = true;
+        break;
+      default:
+        // An unknown comprehension-required attribute gets a 420 from the agent (RFC 8489 §6.3.1.1).
+        if (type < 0x8000) return 0;
+        break;
+    }
+    at += 4 + padded;
+  }
+  if (!username_ok || integrity_at == 0 || fingerprint_at == 0) return 0;
+  // Role (RFC 8445 §7.3.1.1): only the peer's opposite role is answered here; a conflict is the agent's.
+  if (creds.controlling ? (!controlled || controlling) : (!controlling || controlled)) return 0;
+  // Only a controlling peer nominates (RFC 8445 §7.3.1.5); the agent applies it from the counts.
+  if (nominating && creds.controlling) return 0;
+  // FINGERPRINT first (cheap), then MESSAGE-INTEGRITY, compared in constant time.
+  if (stun_fingerprint(req, fingerprint_at, static_cast<uint16_t>(len - kStunHeaderLen)) != Read32(req + fingerprint_at + 4)) return 0;
+  uint8_t mac[kStunIntegrityLen];
+  Integrity(*creds.key, req, integrity_at, static_cast<uint16_t>(integrity_at + 4 + kStunIntegrityLen - kStunHeaderLen), mac);
+  if (CRYPTO_memcmp(mac, req + integrity_at + 4, kStunIntegrityLen) != 0) return 0;
+
+  // Success response (RFC 8489 §6.3.1.1): same transaction id, XOR-MAPPED-ADDRESS, MESSAGE-INTEGRITY, FINGERPRINT.
+  std::memcpy(out + 4, req + 4, 16);  // magic cookie + transaction id
+  Write16(out, kBindingSuccess);
+  size_t w = kStunHeaderLen;
+  const bool v6 = source.family == 6;
+  Write16(out + w, kAttrXorMappedAddress);
+  Write16(out + w + 2, v6 ? 20 : 8);
+  out[w + 4] = 0;
+  out[w + 5] = v6 ? 0x02 : 0x01;
+  Write16(out + w + 6, static_cast<uint16_t>(source.port ^ (kMagicCookie >> 16)));
+  // X-Address: XOR with the magic cookie, then (IPv6) the transaction id (§14.2).
+  for (size_t i = 0; i < (v6 ? 16u : 4u); ++i) out[w + 8 + i] = static_cast<uint8_t>(source.addr[i] ^ out[4 + i]);
+  w += v6 ? 24 : 12;
+  Write16(out + w, kAttrMessageIntegrity);
+  Write16(out + w + 2, kStunIntegrityLen);
+  Integrity(*creds.key, out, w, static_cast<uint16_t>(w + 4 + kStunIntegrityLen - kStunHeaderLen), out + w + 4);
+  w += 4 + kStunIntegrityLen;
+  Write16(out + w, kAttrFingerprint);
+  Write16(out + w + 2, 4);
+  const uint16_t total = static_cast<uint16_t>(w + 8 - kStunHeaderLen);
+  Write32(out + w + 4, stun_fingerprint(out, w, total));
+  w += 8;
+  Write16(out + 2, total);
+  if (use_candidate) *use_candidate = nominating;
+  return w;
+}
+
+StunConsentResponder::StunConsentResponder() = default;
+
+uint32_t StunConsentResponder::add(const UdpRemoteKey& remote, const UdpAddress& destination, std::string_view local_ufrag,
+                                   std::string_view remote_ufrag, std::string_view password, bool controlling) {
+  if (local_ufrag.empty() || remote_ufrag.empty() || password.empty()) return 0;
+  auto old = by_remote_.find(remote);
+  if (old != by_remote_.end()) remove(old->second);
+  const uint32_t id = next_id_++;
+  if (next_id_ == 0) next_id_ = 1;
+  Entry e;
+  e.remote = remote;
+  e.destination = destination;
+  e.username.reserve(local_ufrag.size() + 1 + remote_ufrag.size());
+  e.username.append(local_ufrag).append(1, ':').append(remote_ufrag);
+  e.key = std::make_unique<HmacSha1>();
+  e.key->Init(reinterpret_cast<const uint8_t*>(password.data()), password.size());
+  e.controlling = controlling;
+  entries_.emplace(id, std::move(e));
+  by_remote_[remote] = id;
+  return id;
+}
+
+bool StunConsentResponder::remove(uint32_t id) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return false;
+  auto r = by_remote_.find(it->second.remote);
+  if (r != by_remote_.end() && r->second == id) by_remote_.erase(r);
+  entries_.erase(it);
+  return true;
+}
+
+int StunConsentResponder::answer_batch(const UdpRecvTarget& target, int n, uint8_t* status) {
+  items_.clear();
+  if (by_remote_.empty() || n <= 0) return 0;
+  if (answers_.size() < static_cast<size_t>(n) * kStunConsentAnswerMax) answers_.resize(static_cast<size_t>(n) * kStunConsentAnswerMax);
+  if (items_.capacity() < static_cast<size_t>(n)) items_.reserve(static_cast<size_t>(n));
+  int answered = 0;
+  for (int i = 0; i < n; ++i) {
+    const uint8_t* data = udp_slot_data(target, i);
+    const uint32_t length = target.lengths[i];
+    if (status[i] != kRecvNotRouted || length == 0 || data[0] > 3) continue;  // STUN only (RFC 7983)
+    const UdpRemoteKey source = udp_remote_key(target.addresses + static_cast<size_t>(i) * 16, target.ports[i], target.families[i]);
+    auto r = by_remote_.find(source);
+    if (r == by_remote_.end()) continue;
+    auto it = entries_.find(r->second);
+    if (it == entries_.end()) continue;
+    Entry& e = it->second;
+    const StunConsentCredentials creds{e.username, e.key.get(), e.controlling};
+    uint8_t* out = answers_.data() + items_.size() * kStunConsentAnswerMax;
+    bool nominating = false;
+    const size_t written = stun_consent_answer(data, length, creds, source, out, &nominating);
+    if (written == 0) {
+      counters_.declined += 1;
+      continue;
+    }
+    items_.push_back(UdpSendItem{out, static_cast<uint32_t>(written), reinterpret_cast<const sockaddr*>(&e.destination.storage), e.destination.length});
+    status[i] = kRecvConsentAnswered;
+    counters_.answered += 1;
+    if (nominating) ++e.nominations;
+    if (e.answered++ == 0 && !e.dirty) {
+      e.dirty = true;
+      dirty_.push_back(r->second);
+    }
+    ++answered;
+  }
+  return answered;
+}
+
+size_t StunConsentResponder::take_answered(uint32_t* out, size_t max_entries) {
+  size_t written = 0;
+  size_t kept = 0;
+  for (size_t i = 0; i < dirty_.size(); ++i) {
+    const uint32_t id = dirty_[i];
+    auto it = entries_.find(id);
+    if (it == entries_.end()) continue;  // removed since: its counts went with it
+    if (written == max_entries) {
+      dirty_[kept++] = id;
+      continue;
+    }
+    out[3 * written] = id;
+    out[3 * written + 1] = it->second.answered;
+    out[3 * written + 2] = it->second.nominations;
+    it->second.answered = 0;
+    it->second.nominations = 0;
+    it->second.dirty = false;
+    ++written;
+  }
+  dirty_.resize(kept);
+  return written;
+}
+
+}  // namespace pwt

@@ -1,0 +1,108 @@
+// Native answers to consent checks (RFC 7675 §5.1, RFC 8445 §7.3.1) on a connection's selected pair:
+// a Binding request from the pair's remote, with USERNAME "local:remote", valid MESSAGE-INTEGRITY
+// (RFC 8489 §14.5) and FINGERPRINT (§14.7), is answered inside the receive batch (docs/ice.md
+// "Consent checks answered natively"). Anything else is left to the ICE agent in JavaScript.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "native/srtp/srtp_cipher.hpp"
+#include "native/udp/udp_session_table.hpp"
+#include "native/udp/udp_socket.hpp"
+
+namespace pwt {
+
+/** Largest answer: header 20 + XOR-MAPPED-ADDRESS (IPv6) 24 + MESSAGE-INTEGRITY 24 + FINGERPRINT 8. */
+constexpr size_t kStunConsentAnswerMax = 76;
+
+/** What one connection's agent would check a request against (its selected pair, its role). */
+struct StunConsentCredentials {
+  std::string username;      // "<local ufrag>:<remote ufrag>" (RFC 8445 §7.2.2)
+  const HmacSha1* key;       // keyed with the local password (RFC 8489 §9.2.2)
+  bool controlling;          // our ICE role (RFC 8445 §6.1.1)
+};
+
+/**
+ * Answers one Binding request as the agent would for a pair it already selected: returns the length
+ * of the success response written to `out` (at least kStunConsentAnswerMax bytes), or 0 when the
+ * agent must see the request: not a well-formed Binding request, a USERNAME other than `username`,
+ * MESSAGE-INTEGRITY or FINGERPRINT missing or wrong, the same role attribute as ours or none (role
+ * conflict, RFC 8445 §7.3.1.1), USE-CANDIDATE while we are controlling, an unknown
+ * comprehension-required attribute (§7.3.1.1's 420 answer), or anything after FINGERPRINT. The
+ * response carries the source as XOR-MAPPED-ADDRESS (RFC 8489 §14.2), then MESSAGE-INTEGRITY and
+ * FINGERPRINT. USE-CANDIDATE from a controlling peer (libwebrtc sets it on every check of its
+ * selected pair) is answered too and reported in `*use_candidate` (when not null), so that the agent
+ * applies the nomination (RFC 8445 §7.3.1.5). Reads only `req[0..len)`.
+ */
+size_t stun_consent_answer(const uint8_t* req, size_t len, const StunConsentCredentials& creds,
+                           const UdpRemoteKey& source, uint8_t* out, bool* use_candidate = nullptr) noexcept;
+
+/** Counters of a responder (UdpSocket stats read them). */
+struct StunConsentCounters {
+  double answered = 0;  // requests answered natively
+  double declined = 0;  // STUN from a registered remote left to JavaScript (not answerable here)
+};
+
+/**
+ * The registered pairs of one socket, keyed by remote address. A connection registers its selected
+ * pair once connected and removes it when the pair changes or it closes; JavaScript collects the
+ * answered counts per registration once per tick (`take_answered`).
+ */
+class StunConsentResponder {
+ public:
+  StunConsentResponder();
+  /**
+   * Registers (or replaces, for the same remote) the credentials for requests from `remote`, sent
+   * back to `destination`. Returns the registration id (> 0), or 0 for an empty ufrag or password.
+   */
+  uint32_t add(const UdpRemoteKey& remote, const UdpAddress& destination, std::string_view local_ufrag,
+               std::string_view remote_ufrag, std::string_view password, bool controlling);
+  /** Removes a registration; false when `id` names none. */
+  bool remove(uint32_t id);
+  bool empty() const { return by_remote_.empty(); }
+  size_t size() const { return by_remote_.size(); }
+
+  /**
+   * Answers the slots [0, n) whose status is kRecvNotRouted, whose first byte is STUN (0..3, RFC
+   * 7983) and whose source is registered; sets their status to kRecvConsentAnswered. The answers
+   * are in responses() until the next call. Returns how many slots it answered.
+   */
+  int answer_batch(const UdpRecvTarget& target, int n, uint8_t* status);
+  const UdpSendItem* responses() const { return items_.data(); }
+
+  /**
+   * Writes (id, answered, of those with USE-CANDIDATE) triples since the last take for the
+   * registrations that answered anything, at most `max_entries`, into `out` (3 × max_entries
+   * values); returns the triples written. Registrations not written keep their counts for the next take.
+   */
+  size_t take_answered(uint32_t* out, size_t max_entries);
+
+  const StunConsentCounters& counters() const { return counters_; }
+
+ private:
+  struct Entry {
+    UdpRemoteKey remote;
+    UdpAddress destination;
+    std::string username;
+    std::unique_ptr<HmacSha1> key;
+    bool controlling = false;
+    uint32_t answered = 0;  // since the last take
+    uint32_t nominations = 0;  // of those, with USE-CANDIDATE
+    bool dirty = false;
+  };
+  uint32_t next_id_ = 1;
+  std::unordered_map<uint32_t, Entry> entries_;
+  std::unordered_map<UdpRemoteKey, uint32_t, UdpRemoteKeyHash> by_remote_;
+  std::vector<uint32_t> dirty_;  // ids with answered > 0
+  std::vector<uint8_t> answers_;  // kMaxBatch × kStunConsentAnswerMax
+  std::vector<UdpSendItem> items_;
+  StunConsentCounters counters_;
+};
+
+}  // namespace pwt

@@ -1,0 +1,40 @@
+// STUN FINGERPRINT (see stun_fingerprint.hpp; RFC 8489 §14.7): a byte-wise table CRC-32.
+#include "native/stun/stun_fingerprint.hpp"
+
+#include <array>
+
+namespace pwt {
+namespace {
+
+constexpr std::array<uint32_t, 256> MakeCrcTable() {
+  std::array<uint32_t, 256> table{};
+  for (uint32_t i = 0; i < 256; ++i) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1u) ? (0xEDB88320u ^ (c >> 1)) : (c >> 1);
+    table[i] = c;
+  }
+  return table;
+}
+
+constexpr std::array<uint32_t, 256> kCrcTable = MakeCrcTable();
+
+uint32_t CrcUpdate(uint32_t crc, const uint8_t* data, size_t len) noexcept {
+  for (size_t i = 0; i < len; ++i) crc = kCrcTable[(crc ^ data[i]) & 0xFFu] ^ (crc >> 8);
+  return crc;
+}
+
+}  // namespace
+
+uint32_t stun_crc32(const uint8_t* data, size_t len) noexcept {
+  return CrcUpdate(0xFFFFFFFFu, data, len) ^ 0xFFFFFFFFu;
+}
+
+uint32_t stun_fingerprint(const uint8_t* msg, size_t covered, uint16_t length_field) noexcept {
+  // The header's length field as it reads with FINGERPRINT counted (§14.7), the rest as sent.
+  const uint8_t head[4] = {msg[0], msg[1], static_cast<uint8_t>(length_field >> 8), static_cast<uint8_t>(length_field)};
+  uint32_t crc = CrcUpdate(0xFFFFFFFFu, head, sizeof(head));
+  crc = CrcUpdate(crc, msg + 4, covered - 4);
+  return (crc ^ 0xFFFFFFFFu) ^ kStunFingerprintXor;
+}
+
+}  // namespace pwt

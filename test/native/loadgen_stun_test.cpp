@@ -1,0 +1,72 @@
+// The fanout load generator's STUN (bench/loadgen/loadgen_stun.hpp): CRC-32 against its check value,
+// RFC 5769 §2.1's sample request parsed with its password (and refused with another or as another
+// ufrag) and its FINGERPRINT recomputed; our requests and success responses parse back with the
+// right password and attributes; every truncation of a message is refused.
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "bench/loadgen/loadgen_stun.hpp"
+#include "test/native/check.hpp"
+
+using namespace pwt::loadgen;
+
+int main() {
+  // CRC-32 (ISO 3309) check value.
+  CHECK_EQ(Crc32(reinterpret_cast<const uint8_t*>("123456789"), 9), 0xCBF43926u);
+
+  // RFC 5769 §2.1 Sample Request (USERNAME "evtj:h6vY", password "VOkJxbRl1RmTxUk/WvJxBt").
+  const uint8_t request[] = {
+      0x00, 0x01, 0x00, 0x58, 0x21, 0x12, 0xa4, 0x42, 0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86, 0xfa, 0x87,
+      0xdf, 0xae, 0x80, 0x22, 0x00, 0x10, 0x53, 0x54, 0x55, 0x4e, 0x20, 0x74, 0x65, 0x73, 0x74, 0x20, 0x63, 0x6c,
+      0x69, 0x65, 0x6e, 0x74, 0x00, 0x24, 0x00, 0x04, 0x6e, 0x00, 0x01, 0xff, 0x80, 0x29, 0x00, 0x08, 0x93, 0x2f,
+      0xf9, 0xb1, 0x51, 0x26, 0x3b, 0x36, 0x00, 0x06, 0x00, 0x09, 0x65, 0x76, 0x74, 0x6a, 0x3a, 0x68, 0x36, 0x76,
+      0x59, 0x20, 0x20, 0x20, 0x00, 0x08, 0x00, 0x14, 0x9a, 0xea, 0xa7, 0x0c, 0xbf, 0xd8, 0xcb, 0x56, 0x78, 0x1e,
+      0xf2, 0xb5, 0xb2, 0xd3, 0xf2, 0x49, 0xc1, 0xb5, 0x71, 0xa2, 0x80, 0x28, 0x00, 0x04, 0xe5, 0x7a, 0x3b, 0xcf};
+  const std::string password = "VOkJxbRl1RmTxUk/WvJxBt";
+  StunBinding b;
+  CHECK(ParseBinding(request, sizeof request, "evtj", password, &b));
+  CHECK_EQ(b.type, kBindingRequest);
+  CHECK(!b.use_candidate);
+  CHECK_MEM(b.transaction, request + 8, 12);
+  CHECK(!ParseBinding(request, sizeof request, "evtj", "wrong", &b));
+  CHECK(!ParseBinding(request, sizeof request, "h6vY", password, &b));
+  CHECK(!ParseBinding(request, sizeof request, "evt", password, &b));
+  // FINGERPRINT (§14.7): CRC-32 of the message before it, XOR 0x5354554E.
+  const uint32_t fp = Crc32(request, sizeof request - 8) ^ 0x5354554Eu;
+  const uint8_t* v = request + sizeof request - 4;
+  CHECK_EQ(fp, uint32_t{v[0]} << 24 | uint32_t{v[1]} << 16 | uint32_t{v[2]} << 8 | v[3]);
+
+  // Our request: parsed by the peer whose ufrag is first in USERNAME, with the peer's password.
+  uint8_t tx[12];
+  for (int i = 0; i < 12; ++i) tx[i] = static_cast<uint8_t>(i * 7);
+  uint8_t msg[kStunMaxMessage];
+  size_t n = WriteBindingRequest(msg, tx, "RFRAG:LFRAG", "remote-password-1234", 0x7effffff, true, 42, true);
+  CHECK(n > 20 && n % 4 == 0);
+  CHECK(ParseBinding(msg, n, "RFRAG", "remote-password-1234", &b));
+  CHECK(b.use_candidate);
+  CHECK_MEM(b.transaction, tx, 12);
+  CHECK(!ParseBinding(msg, n, "LFRAG", "remote-password-1234", &b));
+  // Its FINGERPRINT is right too.
+  const uint32_t fp2 = Crc32(msg, n - 8) ^ 0x5354554Eu;
+  CHECK_EQ(fp2, uint32_t{msg[n - 4]} << 24 | uint32_t{msg[n - 3]} << 16 | uint32_t{msg[n - 2]} << 8 | msg[n - 1]);
+  // Every truncation is refused (the length field then points past the end).
+  for (size_t len = 0; len < n; ++len) CHECK(!ParseBinding(msg, len, "RFRAG", "remote-password-1234", &b));
+  // A flipped byte under MESSAGE-INTEGRITY is refused.
+  msg[30] ^= 0x01;
+  CHECK(!ParseBinding(msg, n, "RFRAG", "remote-password-1234", &b));
+
+  // Our success response: XOR-MAPPED-ADDRESS of 127.0.0.1:5000 and integrity with our password.
+  n = WriteBindingSuccess(msg, tx, 0x7f000001, 5000, "local-password-12345");
+  CHECK(ParseBinding(msg, n, "anything", "local-password-12345", &b));
+  CHECK_EQ(b.type, kBindingSuccess);
+  CHECK(!ParseBinding(msg, n, "anything", "other", &b));
+  // XOR-MAPPED-ADDRESS is the first attribute: family 1, port ^ 0x2112, address ^ magic cookie.
+  CHECK_EQ(msg[20], 0x00);
+  CHECK_EQ(msg[21], 0x20);
+  CHECK_EQ(msg[25], 0x01);
+  CHECK_EQ((msg[26] << 8 | msg[27]) ^ 0x2112, 5000);
+  CHECK_EQ(msg[28] ^ 0x21, 0x7f);
+  CHECK_EQ(msg[31] ^ 0x42, 0x01);
+  TEST_MAIN_END();
+}
