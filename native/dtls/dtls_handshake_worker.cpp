@@ -5,8 +5,17 @@
 
 namespace pwt {
 
-DtlsHandshakeWorker::DtlsHandshakeWorker(Notify notify, void* arg)
-    : notify_(notify), notify_arg_(arg), thread_([this] { Run(); }) {}
+std::atomic<bool> DtlsHandshakeWorker::refuse_for_testing_{false};
+
+DtlsHandshakeWorker::DtlsHandshakeWorker(Notify notify, void* arg) : notify_(notify), notify_arg_(arg) {
+  if (refuse_for_testing_.load()) return;
+  started_ = pthread_create(&thread_, nullptr, &DtlsHandshakeWorker::ThreadMain, this) == 0;
+}
+
+void* DtlsHandshakeWorker::ThreadMain(void* self) {
+  static_cast<DtlsHandshakeWorker*>(self)->Run();
+  return nullptr;
+}
 
 DtlsHandshakeWorker::~DtlsHandshakeWorker() { Stop(); }
 
@@ -32,7 +41,10 @@ void DtlsHandshakeWorker::Stop() {
     stop_ = true;
   }
   cv_.notify_one();
-  if (thread_.joinable()) thread_.join();
+  if (started_) {
+    pthread_join(thread_, nullptr);
+    started_ = false;
+  }
   // Released here, on the owner thread, after the worker is gone.
   std::deque<std::shared_ptr<DtlsOffloadedEngine>> queued;
   std::vector<std::shared_ptr<DtlsOffloadedEngine>> done;

@@ -299,9 +299,27 @@ void TestInPlaceWithoutWorker() {
   CHECK_EQ(p.client->posted(), 0u);
 }
 
+// A thread the system refuses (the test hook stands in for pthread_create's EAGAIN) is a state,
+// not std::terminate: running() is false, Stop and the destructor are safe, and a new worker
+// starts once threads are allowed again.
+void TestRefusedThread() {
+  Wake wake;
+  DtlsHandshakeWorker::SetRefuseThreadsForTesting(true);
+  {
+    DtlsHandshakeWorker refused(&Wake::Notify, &wake);
+    CHECK(!refused.running());
+    refused.Stop();
+    CHECK(refused.TakeDone().empty());
+  }
+  DtlsHandshakeWorker::SetRefuseThreadsForTesting(false);
+  DtlsHandshakeWorker worker(&Wake::Notify, &wake);
+  CHECK(worker.running());
+}
+
 }  // namespace
 
 int main() {
+  TestRefusedThread();
   TestInPlaceWithoutWorker();
   TestHandshakesOnWorker();
   TestCloseAtRandomPoints();
