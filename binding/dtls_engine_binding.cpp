@@ -94,6 +94,7 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
                            InstanceMethod<&DtlsEngineWrap::CipherSuiteStandardName>("cipherSuiteStandardName"),
                            InstanceMethod<&DtlsEngineWrap::TlsVersion>("tlsVersion"),
                            InstanceMethod<&DtlsEngineWrap::HandedOver>("handedOver"),
+                           InstanceMethod<&DtlsEngineWrap::AwaitingThread>("awaitingThread"),
                            InstanceMethod<&DtlsEngineWrap::RemoteCertificate>("remoteCertificate"),
                            InstanceMethod<&DtlsEngineWrap::Counters>("counters"),
                            InstanceMethod<&DtlsEngineWrap::KeySrtp>("keySrtp"),
@@ -417,6 +418,13 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
     return Napi::Boolean::New(env, engine_->handed_over());
   }
 
+  // awaitingThread() -> true while work posted to the handshake thread is not yet applied.
+  Napi::Value AwaitingThread(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    return Napi::Boolean::New(env, engine_->busy());
+  }
+
   // remoteCertificate() -> Buffer (DER) or null before the handshake completed.
   Napi::Value RemoteCertificate(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -492,6 +500,8 @@ DtlsHandshakeHub* DtlsHandshakeHub::Get(napi_env env) {
   if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) return nullptr;
   const char* refuse = std::getenv("PWT_TEST_REFUSE_HANDSHAKE_THREAD");
   DtlsHandshakeWorker::SetRefuseThreadsForTesting(refuse != nullptr && refuse[0] == '1');
+  const char* delay = std::getenv("PWT_TEST_HANDSHAKE_THREAD_DELAY_MS");
+  DtlsHandshakeWorker::SetDelayForTesting(delay != nullptr ? static_cast<unsigned>(std::strtoul(delay, nullptr, 10) % 1000) : 0);
   auto* hub = new DtlsHandshakeHub(env);
   if (!hub->worker_.running()) {
     // The thread was refused (RLIMIT_NPROC, a pids cgroup, many worker_threads): this engine runs

@@ -3,9 +3,13 @@
 
 #include "native/dtls/dtls_offloaded_engine.hpp"
 
+#include <chrono>
+#include <thread>
+
 namespace pwt {
 
 std::atomic<bool> DtlsHandshakeWorker::refuse_for_testing_{false};
+std::atomic<unsigned> DtlsHandshakeWorker::delay_ms_for_testing_{0};
 
 DtlsHandshakeWorker::DtlsHandshakeWorker(Notify notify, void* arg) : notify_(notify), notify_arg_(arg) {
   if (refuse_for_testing_.load()) return;
@@ -65,6 +69,7 @@ void DtlsHandshakeWorker::Run() {
       engine = std::move(queue_.front());
       queue_.pop_front();
     }
+    if (const unsigned ms = delay_ms_for_testing_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     engine->RunOnWorker();
     bool first = false;
     {

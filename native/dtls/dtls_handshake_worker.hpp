@@ -39,6 +39,8 @@ class DtlsHandshakeWorker {
    * the owner's fallback to in-thread handshakes can be tested without exhausting a real limit.
    */
   static void SetRefuseThreadsForTesting(bool refuse) { refuse_for_testing_.store(refuse); }
+  /** Test hook: the thread sleeps this long before each engine's work (a slow, loaded machine). */
+  static void SetDelayForTesting(unsigned ms) { delay_ms_for_testing_.store(ms); }
 
   /** Owner thread: runs the engine's queued work on the worker, in posting order. */
   void Enqueue(std::shared_ptr<DtlsOffloadedEngine> engine);
@@ -65,6 +67,7 @@ class DtlsHandshakeWorker {
   pthread_t thread_{};
   bool started_ = false;
   static std::atomic<bool> refuse_for_testing_;
+  static std::atomic<unsigned> delay_ms_for_testing_;
 };
 
 }  // namespace pwt

@@ -319,7 +319,9 @@ void DtlsOffloadedEngine::Close() {
     Post(std::move(w));
     closed_by_owner_ = true;
     // Closed from the caller's point of view now (W3C close is synchronous); the engine follows
-    // when the worker reaches this work, and whatever it still produces is dropped.
+    // when the worker reaches this work. What the posted work produces (records sent before the
+    // close, the close_notify alert) comes back in out_ like any result; the owner keeps its
+    // socket until then and sends it (lib/transport/peer-transport.ts close()).
     snapshot_.state = DtlsState::kClosed;
     state_changed_ = true;
   } else {
