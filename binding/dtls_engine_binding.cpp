@@ -6,6 +6,8 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -64,6 +66,9 @@ class DtlsHandshakeHub {
   DtlsHandshakeWorker worker_;
 };
 
+// Handshake threads refused so far in this process (all environments).
+std::atomic<uint64_t> g_thread_start_failures{0};
+
 // The hub of the environment running on this thread (each environment has its own thread).
 thread_local DtlsHandshakeHub* tls_hub = nullptr;
 
@@ -89,6 +94,7 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
                            InstanceMethod<&DtlsEngineWrap::CipherSuiteStandardName>("cipherSuiteStandardName"),
                            InstanceMethod<&DtlsEngineWrap::TlsVersion>("tlsVersion"),
                            InstanceMethod<&DtlsEngineWrap::HandedOver>("handedOver"),
+                           InstanceMethod<&DtlsEngineWrap::AwaitingThread>("awaitingThread"),
                            InstanceMethod<&DtlsEngineWrap::RemoteCertificate>("remoteCertificate"),
                            InstanceMethod<&DtlsEngineWrap::Counters>("counters"),
                            InstanceMethod<&DtlsEngineWrap::KeySrtp>("keySrtp"),
@@ -137,11 +143,9 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
       ThrowDtlsError(env, "TypeError", "ERR_DTLS_ARGUMENT", "DtlsEngine: handshakeThread needs an onWake function");
       return;
     }
+    // No hub (the thread or its wake-up could not be set up): the in-thread path, whose results
+    // every call returns at once; the transport works the same, only on this thread.
     DtlsHandshakeHub* hub = threaded ? DtlsHandshakeHub::Get(env) : nullptr;
-    if (threaded && hub == nullptr) {
-      ThrowDtlsError(env, "Error", "ERR_DTLS_INTERNAL", "DtlsEngine: the handshake thread could not be set up");
-      return;
-    }
     DtlsStatus st = DtlsStatus::kInternal;
     std::unique_ptr<DtlsEngine> engine = DtlsEngine::Create(std::move(context), cfg, &st);
     if (!engine) {
@@ -414,6 +418,13 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
     return Napi::Boolean::New(env, engine_->handed_over());
   }
 
+  // awaitingThread() -> true while work posted to the handshake thread is not yet applied.
+  Napi::Value AwaitingThread(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    return Napi::Boolean::New(env, engine_->busy());
+  }
+
   // remoteCertificate() -> Buffer (DER) or null before the handshake completed.
   Napi::Value RemoteCertificate(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -487,7 +498,22 @@ DtlsHandshakeHub* DtlsHandshakeHub::Get(napi_env env) {
   if (tls_hub != nullptr) return tls_hub;
   uv_loop_t* loop = nullptr;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) return nullptr;
+  const char* refuse = std::getenv("PWT_TEST_REFUSE_HANDSHAKE_THREAD");
+  DtlsHandshakeWorker::SetRefuseThreadsForTesting(refuse != nullptr && refuse[0] == '1');
+  const char* delay = std::getenv("PWT_TEST_HANDSHAKE_THREAD_DELAY_MS");
+  DtlsHandshakeWorker::SetDelayForTesting(delay != nullptr ? static_cast<unsigned>(std::strtoul(delay, nullptr, 10) % 1000) : 0);
   auto* hub = new DtlsHandshakeHub(env);
+  if (!hub->worker_.running()) {
+    // The thread was refused (RLIMIT_NPROC, a pids cgroup, many worker_threads): this engine runs
+    // its handshake in-thread, and the next one tries again. Counted; said once per process.
+    delete hub;
+    if (g_thread_start_failures.fetch_add(1) == 0) {
+      std::fprintf(stderr,
+                   "pure-webrtc-transport: the DTLS handshake thread could not be created; "
+                   "handshakes run on the JavaScript thread (docs/dtls.md \"Handshake thread\")\n");
+    }
+    return nullptr;
+  }
   if (uv_async_init(loop, &hub->async_, &DtlsHandshakeHub::OnAsync) != 0) {
     hub->worker_.Stop();
     delete hub;

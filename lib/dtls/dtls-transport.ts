@@ -268,6 +268,14 @@ export class DtlsTransport {
     return this.engine.handedOver() ? 'own' : 'openssl';
   }
 
+  /**
+   * With `handshakeThread`: true while work posted to the thread has not come back; what it
+   * produces (records to send, state) arrives with the next `onAsyncOutput` (docs/dtls.md).
+   */
+  get awaitingHandshakeThread(): boolean {
+    return this.engine.awaitingThread();
+  }
+
   /** Fingerprints of our certificate (for the local SDP). */
   getLocalFingerprints(): DtlsFingerprint[] {
     return this.localCertificate.getFingerprints();

@@ -63,6 +63,8 @@ export interface NativeDtlsEngine {
   cipherSuiteStandardName(): string;
   tlsVersion(): number;
   handedOver(): boolean;
+  /** True while work posted to the handshake thread is not yet applied. */
+  awaitingThread(): boolean;
   remoteCertificate(): Buffer | null;
   counters(): void;
   keySrtp(session: object): boolean;

@@ -42,6 +42,8 @@ export const PENDING_MEDIA_LIMIT = 512;
 const BATCH_SLOTS = 64;
 const SLOT_SIZE = 2048;
 const SCRATCH_SIZE = 1500 + 64;
+// How long close() keeps the socket for what the handshake thread still owes (docs/dtls.md).
+const CLOSE_FLUSH_MS = 2000;
 /** SO_RCVBUF/SO_SNDBUF request per own socket (the kernel caps it at rmem_max/wmem_max). */
 export const PEER_SOCKET_BUFFER_BYTES = 2 * 1024 * 1024;
 
@@ -144,6 +146,9 @@ export class PeerTransport {
   private driving = false;
   private wakeScheduled = false;
   private isClosed = false;
+  // close() while the handshake thread held work: the socket waits for it, bounded.
+  private released = false;
+  private closeFlushTimer: NodeJS.Timeout | undefined;
   private gathered = false;
   /** ICE selected a pair, so data can be sent. */
   private pairSelected = false;
@@ -348,7 +353,8 @@ export class PeerTransport {
         ...(this.options.srtpProfiles ? { srtpProfiles: this.options.srtpProfiles } : {}),
         handshakeThread: this.options.dtlsHandshakeThread ?? process.env.PWT_DTLS_HANDSHAKE_THREAD !== '0',
         // The handshake thread's flights and state changes: drained, sent and re-timed at once.
-        onAsyncOutput: () => this.drive(),
+        // After close(): only what the posted work produced is sent (close_notify, an ABORT).
+        onAsyncOutput: () => (this.isClosed ? this.flushAfterClose() : this.drive()),
       });
       if (role === 'server' || this.pairSelected) this.dtlsValue.start(this.clock.now());
       this.sctpValue?.setDtlsRole(role);
@@ -453,11 +459,39 @@ export class PeerTransport {
     this.isClosed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.pending = [];
+    this.clearViews.length = 0;
+    if (this.dtlsValue?.awaitingHandshakeThread) {
+      // Work posted to the handshake thread (received records, the ABORT's record, the close)
+      // comes back with the next onAsyncOutput: the socket stays until then so the close_notify
+      // and the ABORT leave (docs/dtls.md "Handshake thread"), at most CLOSE_FLUSH_MS.
+      this.closeFlushTimer = setTimeout(() => this.release(), CLOSE_FLUSH_MS);
+      this.closeFlushTimer.unref();
+      return;
+    }
+    this.release();
+  }
+
+  // After close(), with the handshake thread's results: sends them, then lets the socket go.
+  private flushAfterClose(): void {
+    if (this.released) return;
+    try {
+      this.flushTransmits();
+    } catch (err) {
+      reportListenerError(err);
+    }
+    if (!this.dtlsValue?.awaitingHandshakeThread) this.release();
+  }
+
+  // The end of close(): the ICE driver (and its socket) and SRTP go. Once.
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (this.closeFlushTimer) clearTimeout(this.closeFlushTimer);
+    this.closeFlushTimer = undefined;
     // The driver removes the SRTP route before the session closes.
     this.driver.close();
     this.srtpValue?.close();
-    this.pending = [];
-    this.clearViews.length = 0;
     nativeHeapTrimmer.noteFreed();
   }
 

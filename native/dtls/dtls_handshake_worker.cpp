@@ -3,10 +3,23 @@
 
 #include "native/dtls/dtls_offloaded_engine.hpp"
 
+#include <chrono>
+#include <thread>
+
 namespace pwt {
 
-DtlsHandshakeWorker::DtlsHandshakeWorker(Notify notify, void* arg)
-    : notify_(notify), notify_arg_(arg), thread_([this] { Run(); }) {}
+std::atomic<bool> DtlsHandshakeWorker::refuse_for_testing_{false};
+std::atomic<unsigned> DtlsHandshakeWorker::delay_ms_for_testing_{0};
+
+DtlsHandshakeWorker::DtlsHandshakeWorker(Notify notify, void* arg) : notify_(notify), notify_arg_(arg) {
+  if (refuse_for_testing_.load()) return;
+  started_ = pthread_create(&thread_, nullptr, &DtlsHandshakeWorker::ThreadMain, this) == 0;
+}
+
+void* DtlsHandshakeWorker::ThreadMain(void* self) {
+  static_cast<DtlsHandshakeWorker*>(self)->Run();
+  return nullptr;
+}
 
 DtlsHandshakeWorker::~DtlsHandshakeWorker() { Stop(); }
 
@@ -32,7 +45,10 @@ void DtlsHandshakeWorker::Stop() {
     stop_ = true;
   }
   cv_.notify_one();
-  if (thread_.joinable()) thread_.join();
+  if (started_) {
+    pthread_join(thread_, nullptr);
+    started_ = false;
+  }
   // Released here, on the owner thread, after the worker is gone.
   std::deque<std::shared_ptr<DtlsOffloadedEngine>> queued;
   std::vector<std::shared_ptr<DtlsOffloadedEngine>> done;
@@ -53,6 +69,7 @@ void DtlsHandshakeWorker::Run() {
       engine = std::move(queue_.front());
       queue_.pop_front();
     }
+    if (const unsigned ms = delay_ms_for_testing_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     engine->RunOnWorker();
     bool first = false;
     {

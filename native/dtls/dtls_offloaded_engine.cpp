@@ -179,7 +179,26 @@ void DtlsOffloadedEngine::Absorb(Results& r) {
   if (snapshot_.handed_over || s == DtlsState::kConnected || s == DtlsState::kClosed || s == DtlsState::kFailed) {
     home_ = true;
     WipeKeys(&snapshot_);
+    std::vector<Work> held;
+    held.swap(held_);
+    held_datagrams_ = 0;
+    held_bytes_ = 0;
+    for (Work& w : held) RunWork(*engine_, w);
   }
+}
+
+bool DtlsOffloadedEngine::Holding() const {
+  return !home_ && busy() && (snapshot_.handed_over || snapshot_.state == DtlsState::kConnected);
+}
+
+bool DtlsOffloadedEngine::Hold(Work work) {
+  if (held_datagrams_ + work.lens.size() > kDtlsMaxBacklogDatagrams || held_bytes_ + work.bytes.size() > kDtlsMaxBacklogBytes) {
+    return false;
+  }
+  held_datagrams_ += work.lens.size();
+  held_bytes_ += work.bytes.size();
+  held_.push_back(std::move(work));
+  return true;
 }
 
 DtlsStatus DtlsOffloadedEngine::Start() {
@@ -207,6 +226,16 @@ void DtlsOffloadedEngine::HandleDatagrams(const uint8_t* data, const uint32_t* l
       engine_->HandleDatagram(data + off, lens[i]);
       off += lens[i];
     }
+    return;
+  }
+  if (Holding()) {
+    Work w;
+    w.kind = Work::Kind::kDatagrams;
+    size_t total = 0;
+    for (size_t i = 0; i < count; ++i) total += lens[i];
+    w.bytes.assign(data, data + total);
+    w.lens.assign(lens, lens + count);
+    if (!Hold(std::move(w))) backlog_dropped_ += count;
     return;
   }
   if (!busy() && snapshot_.awaiting_peer_finished) {
@@ -299,7 +328,10 @@ DtlsStatus DtlsOffloadedEngine::Send(const uint8_t* data, size_t len) {
   Work w;
   w.kind = Work::Kind::kSend;
   w.bytes.assign(data, data + len);
-  if (busy()) {
+  if (Holding()) {
+    // Bounded like received datagrams; a record beyond is lost as on a full queue (counted).
+    if (!Hold(std::move(w))) ++refused_out_;
+  } else if (busy()) {
     Post(std::move(w));
   } else {
     RunInPlace(std::move(w));
@@ -316,10 +348,17 @@ void DtlsOffloadedEngine::Close() {
   Work w;
   w.kind = Work::Kind::kClose;
   if (busy()) {
-    Post(std::move(w));
+    // After work already held (it was called first), else after the posted work.
+    if (!held_.empty()) {
+      held_.push_back(std::move(w));
+    } else {
+      Post(std::move(w));
+    }
     closed_by_owner_ = true;
     // Closed from the caller's point of view now (W3C close is synchronous); the engine follows
-    // when the worker reaches this work, and whatever it still produces is dropped.
+    // when the worker reaches this work. What the posted work produces (records sent before the
+    // close, the close_notify alert) comes back in out_ like any result; the owner keeps its
+    // socket until then and sends it (lib/transport/peer-transport.ts close()).
     snapshot_.state = DtlsState::kClosed;
     state_changed_ = true;
   } else {

@@ -136,6 +136,10 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   void Post(Work work);
   void RunInPlace(Work work);
   void Absorb(Results& r);
+  /** Connected (or handed over) with posted work still out: new work waits here, not on the thread. */
+  bool Holding() const;
+  /** False (nothing held) when the work would exceed the backlog bounds. */
+  bool Hold(Work work);
 
   std::unique_ptr<DtlsEngine> engine_;
   DtlsHandshakeWorker* worker_;
@@ -160,6 +164,11 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   uint64_t refused_out_ = 0;
   uint64_t refused_data_ = 0;
   uint64_t backlog_dropped_ = 0;
+  // Work that arrived after the snapshot showed the connection up while posted work was still out:
+  // run in place, in order, when the engine comes home (so a streaming peer cannot keep it away).
+  std::vector<Work> held_;
+  size_t held_datagrams_ = 0;
+  size_t held_bytes_ = 0;
   DtlsEngineSnapshot snapshot_;
 };
 

@@ -148,3 +148,17 @@ test('process.exit() while the handshake thread works exits cleanly', { timeout:
     assert.equal(r.status, 0, r.stderr.slice(-2000));
   }
 });
+
+test('a refused handshake thread falls back to in-thread handshakes, said once', { timeout: 90_000 }, () => {
+  const child = fileURLToPath(new URL('./fixtures/refused-handshake-thread.ts', import.meta.url));
+  const r = spawnSync(process.execPath, ['--import', 'tsx', child], {
+    encoding: 'utf8',
+    timeout: 80_000,
+    env: { ...process.env, PWT_DTLS_HANDSHAKE_THREAD: '1', PWT_TEST_REFUSE_HANDSHAKE_THREAD: '1' },
+  });
+  assert.equal(r.signal, null, r.stderr.slice(-2000));
+  assert.equal(r.status, 0, r.stderr.slice(-2000));
+  assert.match(r.stdout, /\{"delivered":2\}/);
+  // Four engines asked for the thread and were refused; the message is printed once per process.
+  assert.equal(r.stderr.match(/DTLS handshake thread could not be created/g)?.length, 1, r.stderr);
+});
