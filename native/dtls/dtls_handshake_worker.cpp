@@ -21,7 +21,10 @@ void* DtlsHandshakeWorker::ThreadMain(void* self) {
   return nullptr;
 }
 
-DtlsHandshakeWorker::~DtlsHandshakeWorker() { Stop(); }
+DtlsHandshakeWorker::~DtlsHandshakeWorker() {
+  Stop();
+  pthread_cond_destroy(&cv_);
+}
 
 void DtlsHandshakeWorker::Enqueue(std::shared_ptr<DtlsOffloadedEngine> engine) {
   {
@@ -29,7 +32,7 @@ void DtlsHandshakeWorker::Enqueue(std::shared_ptr<DtlsOffloadedEngine> engine) {
     if (stop_) return;
     queue_.push_back(std::move(engine));
   }
-  cv_.notify_one();
+  pthread_cond_signal(&cv_);
 }
 
 std::vector<std::shared_ptr<DtlsOffloadedEngine>> DtlsHandshakeWorker::TakeDone() {
@@ -44,7 +47,7 @@ void DtlsHandshakeWorker::Stop() {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
-  cv_.notify_one();
+  pthread_cond_signal(&cv_);
   if (started_) {
     pthread_join(thread_, nullptr);
     started_ = false;
@@ -64,7 +67,7 @@ void DtlsHandshakeWorker::Run() {
     std::shared_ptr<DtlsOffloadedEngine> engine;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      while (!stop_ && queue_.empty()) pthread_cond_wait(&cv_, mu_.native_handle());
       if (stop_) return;
       engine = std::move(queue_.front());
       queue_.pop_front();

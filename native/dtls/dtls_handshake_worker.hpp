@@ -6,7 +6,6 @@
 // so that a refused thread (RLIMIT_NPROC, a pids cgroup) is a return value, not std::terminate
 // under -fno-exceptions: running() is then false and the owner keeps the handshakes in-thread.
 #pragma once
-#include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -59,7 +58,9 @@ class DtlsHandshakeWorker {
   Notify notify_;
   void* notify_arg_;
   std::mutex mu_;
-  std::condition_variable cv_;
+  // A POSIX condition, not std::condition_variable: libstdc++ 12 versions its wait() as
+  // GLIBCXX_3.4.30, above the prebuilds' floor of GLIBCXX_3.4.29 (docs/native-build.md).
+  pthread_cond_t cv_ = PTHREAD_COND_INITIALIZER;
   std::deque<std::shared_ptr<DtlsOffloadedEngine>> queue_;
   std::vector<std::shared_ptr<DtlsOffloadedEngine>> done_;
   bool stop_ = false;
