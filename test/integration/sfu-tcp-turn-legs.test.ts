@@ -248,32 +248,42 @@ function viaPort(sdp: string, from: number, to: number): string {
   return sdp.split(` ${from} typ host tcptype passive`).join(` ${to} typ host tcptype passive`);
 }
 
+/**
+ * A publisher leg over ICE-TCP and a subscriber leg whose client reaches the passive TCP port
+ * through the relay on `firstRelay`, connected, with the publisher's track produced and consumed
+ * on the subscriber; `offerVia` re-offers the subscriber through another relay.
+ */
+async function subscriberViaRelay(server: Awaited<ReturnType<typeof serverSide>>, firstRelay: number) {
+  const { mux, tcp, router, legs } = server;
+  const pub = await publisherLeg(mux, tcp, 'tcp');
+  legs.push(pub);
+  const s = new RTCPeerConnection({ udpMux: mux, tcpMux: tcp });
+  const c = client('tcp');
+  legs.push({ c, s });
+  trickle(c, s, 'tcp');
+  const transceiver = s.addTransceiver(new LocalStreamTrack({ kind: 'audio' }), { direction: 'sendonly' });
+  const trackP = new Promise<MediaStreamTrack>((r) => c.once('track', (e) => r(e.track)));
+  const offerVia = async (relay: number): Promise<void> => {
+    await s.setLocalDescription(await s.createOffer());
+    await c.setRemoteDescription({ type: 'offer', sdp: viaPort(onPath('tcp', s.localDescription!.sdp), tcp.local.port, relay) });
+    await c.setLocalDescription(await c.createAnswer());
+    await s.setRemoteDescription({ type: 'answer', sdp: onPath('tcp', c.localDescription!.sdp) });
+  };
+  await offerVia(firstRelay);
+  await connected(c, s, 'tcp');
+  const sub = { c, s, transceiver, track: await within(trackP, 5000, 'subscriber track') };
+  const producer = await router.produce(pub.s, pub.transceiver);
+  const consumer = await router.consume(producer, sub.s, sub.transceiver);
+  return { pub, sub, consumer, offerVia };
+}
+
 test('router: a subscriber over ICE-TCP moved by an ICE restart to another TCP connection keeps receiving through the engine (its sink follows)', { timeout: 90_000 }, async () => {
   const server = await serverSide();
-  const { mux, tcp, router, legs } = server;
+  const { tcp, router } = server;
   const first = await tcpRelay(tcp.local.port);
   const second = await tcpRelay(tcp.local.port);
   try {
-    const pub = await publisherLeg(mux, tcp, 'tcp');
-    legs.push(pub);
-    // The subscriber's client reaches the passive port through the first relay.
-    const s = new RTCPeerConnection({ udpMux: mux, tcpMux: tcp });
-    const c = client('tcp');
-    legs.push({ c, s });
-    trickle(c, s, 'tcp');
-    const transceiver = s.addTransceiver(new LocalStreamTrack({ kind: 'audio' }), { direction: 'sendonly' });
-    const trackP = new Promise<MediaStreamTrack>((r) => c.once('track', (e) => r(e.track)));
-    const offerVia = async (relay: number): Promise<void> => {
-      await s.setLocalDescription(await s.createOffer());
-      await c.setRemoteDescription({ type: 'offer', sdp: viaPort(onPath('tcp', s.localDescription!.sdp), tcp.local.port, relay) });
-      await c.setLocalDescription(await c.createAnswer());
-      await s.setRemoteDescription({ type: 'answer', sdp: onPath('tcp', c.localDescription!.sdp) });
-    };
-    await offerVia(first.port);
-    await connected(c, s, 'tcp');
-    const sub = { c, s, transceiver, track: await within(trackP, 5000, 'subscriber track') };
-    const producer = await router.produce(pub.s, pub.transceiver);
-    const consumer = await router.consume(producer, sub.s, sub.transceiver);
+    const { pub, sub, consumer, offerVia } = await subscriberViaRelay(server, first.port);
     await forwardPackets(pub, sub, 'before', PACKETS);
     const firstRemote = sub.s.mediaTransport!.selectedPair!.remoteAddress.port;
 
@@ -314,29 +324,11 @@ for (const then of ['tcp', 'udp'] as const) {
   test(`router: a subscriber over ICE-TCP whose only connection drops mid-forwarding: the engine stops sending there (sink-closed), pairsLost counts it, an ICE restart onto ${then === 'tcp' ? 'a new TCP connection' : 'a UDP pair'} is followed, and closing releases it all`, { timeout: 90_000 }, async () => {
     const handlesBefore = tcpHandles();
     const server = await serverSide();
-    const { mux, tcp, router, legs } = server;
+    const { tcp, router } = server;
     const first = await tcpRelay(tcp.local.port);
     const second = await tcpRelay(tcp.local.port);
     try {
-      const pub = await publisherLeg(mux, tcp, 'tcp');
-      legs.push(pub);
-      const s = new RTCPeerConnection({ udpMux: mux, tcpMux: tcp });
-      const c = client('tcp');
-      legs.push({ c, s });
-      trickle(c, s, 'tcp');
-      const transceiver = s.addTransceiver(new LocalStreamTrack({ kind: 'audio' }), { direction: 'sendonly' });
-      const trackP = new Promise<MediaStreamTrack>((r) => c.once('track', (e) => r(e.track)));
-      const offerVia = async (relay: number): Promise<void> => {
-        await s.setLocalDescription(await s.createOffer());
-        await c.setRemoteDescription({ type: 'offer', sdp: viaPort(onPath('tcp', s.localDescription!.sdp), tcp.local.port, relay) });
-        await c.setLocalDescription(await c.createAnswer());
-        await s.setRemoteDescription({ type: 'answer', sdp: onPath('tcp', c.localDescription!.sdp) });
-      };
-      await offerVia(first.port);
-      await connected(c, s, 'tcp');
-      const sub = { c, s, transceiver, track: await within(trackP, 5000, 'subscriber track') };
-      const producer = await router.produce(pub.s, pub.transceiver);
-      const consumer = await router.consume(producer, sub.s, sub.transceiver);
+      const { pub, sub, consumer, offerVia } = await subscriberViaRelay(server, first.port);
       await forwardPackets(pub, sub, 'before', PACKETS);
       assert.equal(router.stats.pairsLost, 0, 'nothing lost while the connection is open');
       const firstRemote = sub.s.mediaTransport!.selectedPair!.remoteAddress.port;

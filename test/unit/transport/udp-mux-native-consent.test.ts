@@ -34,9 +34,34 @@ async function connect(
   return { mux, server, client, socket };
 }
 
-test('the peer\'s consent checks are answered natively and counted by the agent', async () => {
-  const { mux, server, client, socket } = await connect({ consentIntervalMs: 100 });
+/** Runs `body` on a connected pair (see connect), then closes the client, the server and the mux. */
+async function whileConnected(
+  agent: IceTransportOptions['agent'],
+  options: { nativeConsent?: boolean; serverMode?: 'full' | 'lite' },
+  body: (pair: { mux: UdpMux; server: IceTransport; client: IceTransport; socket: UdpSocket }) => Promise<void>,
+): Promise<void> {
+  const { mux, server, client, socket } = await connect(agent, options);
   try {
+    await body({ mux, server, client, socket });
+  } finally {
+    client.close();
+    server.close();
+    mux.close();
+  }
+}
+
+/** Once the port has answered a few checks: the client's own socket and the server's consent credentials. */
+async function afterNativeAnswers(server: IceTransport, client: IceTransport, socket: UdpSocket) {
+  await until(() => socket.consentStats.answered >= 3, 30_000, 'native answers');
+  const own = client.localSockets[0];
+  assert.ok(own, 'the client has its own socket');
+  const creds = server.consentCredentials();
+  assert.ok(creds);
+  return { own, creds };
+}
+
+test('the peer\'s consent checks are answered natively and counted by the agent', async () => {
+  await whileConnected({ consentIntervalMs: 100 }, {}, async ({ server, client, socket }) => {
     const s0 = socket.consentStats;
     assert.equal(s0.registrations, 1, 'the selected pair is registered');
     const answered0 = client.agent.stats.responsesReceived;
@@ -57,35 +82,21 @@ test('the peer\'s consent checks are answered natively and counted by the agent'
     // A closed transport's registration goes with it.
     server.close();
     assert.equal(socket.consentStats.registrations, 0);
-  } finally {
-    client.close();
-    server.close();
-    mux.close();
-  }
+  });
 });
 
 test('with nativeConsent off the agent answers every check in JavaScript', async () => {
-  const { mux, server, client, socket } = await connect({ consentIntervalMs: 100 }, { nativeConsent: false });
-  try {
+  await whileConnected({ consentIntervalMs: 100 }, { nativeConsent: false }, async ({ server, client, socket }) => {
     const requests0 = server.agent.stats.requestsReceived;
     await until(() => server.agent.stats.requestsReceived - requests0 >= 10, 30_000, '10 checks answered by the agent');
     assert.deepEqual(socket.consentStats, { answered: 0, declined: 0, registrations: 0 });
     assert.ok(up(client) && up(server));
-  } finally {
-    client.close();
-    server.close();
-    mux.close();
-  }
+  });
 });
 
 test('a forged check from the peer\'s own address is left to the agent, which drops and counts it', async () => {
-  const { mux, server, client, socket } = await connect({ consentIntervalMs: 100 });
-  try {
-    await until(() => socket.consentStats.answered >= 3, 30_000, 'native answers');
-    const own = client.localSockets[0];
-    assert.ok(own, 'the client has its own socket');
-    const creds = server.consentCredentials();
-    assert.ok(creds);
+  await whileConnected({ consentIntervalMs: 100 }, {}, async ({ mux, server, client, socket }) => {
+    const { own, creds } = await afterNativeAnswers(server, client, socket);
     const declined0 = socket.consentStats.declined;
     const bad0 = server.agent.stats.drops['bad-integrity'];
     // The right USERNAME and role, MESSAGE-INTEGRITY under a wrong password: not answered here.
@@ -98,21 +109,13 @@ test('a forged check from the peer\'s own address is left to the agent, which dr
     await until(() => server.agent.stats.drops['bad-integrity'] - bad0 >= 3, 10_000, 'the agent dropped the forged checks');
     assert.ok(socket.consentStats.declined - declined0 >= 3, 'counted as left to JavaScript');
     assert.ok(up(server) && up(client));
-  } finally {
-    client.close();
-    server.close();
-    mux.close();
-  }
+  });
 });
 
 test('a nominating check (USE-CANDIDATE from the controlling peer) on the selected pair is answered natively too', async () => {
-  const { mux, server, client, socket } = await connect({ consentIntervalMs: 100 });
-  try {
-    await until(() => socket.consentStats.answered >= 3, 30_000, 'native answers');
-    const own = client.localSockets[0];
-    assert.ok(own, 'the client has its own socket');
-    const creds = server.consentCredentials();
-    assert.ok(creds && !creds.controlling, 'the server is controlled');
+  await whileConnected({ consentIntervalMs: 100 }, {}, async ({ mux, server, client, socket }) => {
+    const { own, creds } = await afterNativeAnswers(server, client, socket);
+    assert.ok(!creds.controlling, 'the server is controlled');
     const selected = server.selectedPair;
     const answered0 = socket.consentStats.answered;
     const unmatched0 = client.agent.stats.drops['unmatched-response'];
@@ -136,18 +139,13 @@ test('a nominating check (USE-CANDIDATE from the controlling peer) on the select
     await until(() => server.agent.stats.requestsReceived - requests0 >= 3, 10_000, 'the agent counted them');
     assert.deepEqual(server.selectedPair, selected);
     assert.ok(up(server) && up(client));
-  } finally {
-    client.close();
-    server.close();
-    mux.close();
-  }
+  });
 });
 
 test('a lite server hears its peer through the native answers and stays connected', async () => {
   // Lite: no checks of its own, so only the peer's checks keep its pair alive (disconnected after 8 s
   // without; the counts arrive once a second).
-  const { mux, server, client, socket } = await connect({ consentIntervalMs: 200, disconnectedTimeoutMs: 8000 }, { serverMode: 'lite' });
-  try {
+  await whileConnected({ consentIntervalMs: 200, disconnectedTimeoutMs: 8000 }, { serverMode: 'lite' }, async ({ server, socket }) => {
     const states: IceConnectionState[] = [];
     server.on('statechange', (s) => states.push(s));
     const requests0 = server.agent.stats.requestsReceived;
@@ -156,9 +154,5 @@ test('a lite server hears its peer through the native answers and stays connecte
     await until(() => socket.consentStats.answered - answered0 >= 60 && server.agent.stats.requestsReceived - requests0 >= 40, 60_000, '60 checks answered natively');
     assert.ok(!states.includes('disconnected') && !states.includes('failed'), `states: ${states.join(', ')}`);
     assert.ok(up(server), `server ${server.state}`);
-  } finally {
-    client.close();
-    server.close();
-    mux.close();
-  }
+  });
 });
