@@ -4,25 +4,12 @@ import { LocalStreamTrack, RTCPeerConnection } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { RtcpGenericNack } from '../../lib/rtp/rtcp/generic-nack.js';
 import { within } from './types.js';
-import type { FanoutReply, FanoutRequest, FanoutRound, FanoutStep, FanoutTask, PublishPattern } from './fanout-protocol.js';
+import type { FanoutRound, FanoutStep, FanoutTask, PublishPattern } from './fanout-protocol.js';
+import { fanoutServerCall } from './fanout-server-call.js';
 
 const task = JSON.parse(process.argv[2] ?? '{}') as FanoutTask;
 const config = { hostAddresses: ['127.0.0.1'] };
-let nextId = 0;
-const waiting = new Map<number, (r: FanoutReply) => void>();
-process.on('message', (m: FanoutReply) => {
-  waiting.get(m.id)?.(m);
-  waiting.delete(m.id);
-});
-
-type Body = FanoutRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
-function call(body: Body): Promise<FanoutReply> {
-  const id = ++nextId;
-  return new Promise((resolve, reject) => {
-    waiting.set(id, (r) => (r.error ? reject(new Error(`server: ${r.error}`)) : resolve(r)));
-    process.send!({ ...body, id });
-  });
-}
+const call = fanoutServerCall();
 
 const publisher = new RTCPeerConnection(config);
 const source = new LocalStreamTrack({ kind: 'audio' });

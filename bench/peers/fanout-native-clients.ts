@@ -10,24 +10,11 @@ import { parseSdp } from '../../lib/sdp/parse.js';
 import type { SdpMediaSection, SdpSessionDescription } from '../../lib/sdp/model.js';
 import { buildFanoutLoadgen } from './fanout-loadgen-build.js';
 import { within } from './types.js';
-import type { FanoutReply, FanoutRequest, FanoutRound, FanoutStep, FanoutTask } from './fanout-protocol.js';
+import type { FanoutRound, FanoutStep, FanoutTask } from './fanout-protocol.js';
+import { fanoutServerCall } from './fanout-server-call.js';
 
 const task = JSON.parse(process.argv[2] ?? '{}') as FanoutTask;
-let nextId = 0;
-const waiting = new Map<number, (r: FanoutReply) => void>();
-process.on('message', (m: FanoutReply) => {
-  waiting.get(m.id)?.(m);
-  waiting.delete(m.id);
-});
-
-type Body = FanoutRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
-function call(body: Body): Promise<FanoutReply> {
-  const id = ++nextId;
-  return new Promise((resolve, reject) => {
-    waiting.set(id, (r) => (r.error ? reject(new Error(`server: ${r.error}`)) : resolve(r)));
-    process.send!({ ...body, id });
-  });
-}
+const call = fanoutServerCall();
 
 // The load generator: commands on stdin, one answer or event per stdout line.
 const tool = spawn(buildFanoutLoadgen(), [], { stdio: ['pipe', 'pipe', 'inherit'] });
