@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "bench/loadgen/loadgen_bytes.hpp"
 #include "bench/loadgen/loadgen_stun.hpp"
 
 namespace pwt::loadgen {
@@ -25,17 +26,6 @@ constexpr uint64_t kConsentIntervalUs = 5'000'000;
 constexpr uint64_t kReportIntervalUs = 1'000'000;
 /** Seconds between 1900 (NTP) and 1970 (Unix), RFC 5905 §6. */
 constexpr uint64_t kNtpUnixOffset = 2'208'988'800ull;
-
-uint16_t Get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t Get32(const uint8_t* p) { return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3]; }
-void Put16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-void Put32(uint8_t* p, uint32_t v) {
-  Put16(p, static_cast<uint16_t>(v >> 16));
-  Put16(p + 2, static_cast<uint16_t>(v));
-}
 
 std::string RandomToken(size_t n) {
   static const char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -1,16 +1,9 @@
 // Exact per-round delivery counting for the fanout load generator (see loadgen_delivery.hpp).
 #include "bench/loadgen/loadgen_delivery.hpp"
 
+#include "bench/loadgen/loadgen_bytes.hpp"
+
 namespace pwt::loadgen {
-namespace {
-void Put32(uint8_t* p, uint32_t v) {
-  p[0] = static_cast<uint8_t>(v >> 24);
-  p[1] = static_cast<uint8_t>(v >> 16);
-  p[2] = static_cast<uint8_t>(v >> 8);
-  p[3] = static_cast<uint8_t>(v);
-}
-uint32_t Get32(const uint8_t* p) { return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3]; }
-}  // namespace
 
 void WriteLoadTrailer(uint8_t* payload, size_t len, uint32_t round, uint32_t index) noexcept {
   if (len < kLoadTrailer) return;

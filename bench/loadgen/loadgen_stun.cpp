@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "bench/loadgen/loadgen_bytes.hpp"
 #include "native/stun/stun_integrity.hpp"
 
 namespace pwt::loadgen {
@@ -20,17 +21,6 @@ constexpr uint16_t kAttrFingerprint = 0x8028;
 constexpr uint16_t kAttrIceControlled = 0x8029;
 constexpr uint16_t kAttrIceControlling = 0x802A;
 constexpr uint32_t kFingerprintXor = 0x5354554E;
-
-uint16_t Get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t Get32(const uint8_t* p) { return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3]; }
-void Put16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-void Put32(uint8_t* p, uint32_t v) {
-  Put16(p, static_cast<uint16_t>(v >> 16));
-  Put16(p + 2, static_cast<uint16_t>(v));
-}
 
 /** Appends attributes to a message under construction; `len` is the bytes written so far. */
 struct StunWriter {
