@@ -4,6 +4,7 @@
 import { Session } from 'node:inspector/promises';
 import { pooledCryptoRng } from '../../lib/transport/ice-rng.js';
 import { IceAgent } from '../../lib/ice/ice-agent.js';
+import { allocationSites, type SampledNode } from './allocation-sites.js';
 
 const periods = Number(process.argv[2] ?? 2000);
 const a = new IceAgent({ rng: pooledCryptoRng, role: 'controlling' });
@@ -45,20 +46,7 @@ await session.post('HeapProfiler.startSampling', { samplingInterval: 64, include
 const c0 = a.stats.consentChecksSent + b.stats.consentChecksSent;
 run(periods * 5000);
 const checks = a.stats.consentChecksSent + b.stats.consentChecksSent - c0;
-const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: Node } };
-interface Node { callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }; selfSize: number; children: Node[] }
-let total = 0;
-const sites = new Map<string, number>();
-const walk = (n: Node, stack: string[]): void => {
-  const f = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/.*\/lib\//, 'lib/')}`;
-  const s = [...stack, f];
-  if (n.selfSize) {
-    total += n.selfSize;
-    const key = s.slice(-3).reverse().join(' < ');
-    sites.set(key, (sites.get(key) ?? 0) + n.selfSize);
-  }
-  for (const c of n.children) walk(c, s);
-};
-walk(profile.head, []);
+const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: SampledNode } };
+const { total, sites } = allocationSites(profile.head, false);
 console.log(`${checks} consent checks: sampled ${(total / checks).toFixed(0)} B per check`);
 for (const [k, v] of [...sites].sort((x, y) => y[1] - x[1]).slice(0, Number(process.argv[3] ?? 25))) console.log(`${(v / checks).toFixed(1).padStart(8)} B/check  ${k}`);
