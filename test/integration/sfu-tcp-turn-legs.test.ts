@@ -248,6 +248,22 @@ function viaPort(sdp: string, from: number, to: number): string {
   return sdp.split(` ${from} typ host tcptype passive`).join(` ${to} typ host tcptype passive`);
 }
 
+/** Runs `body` with the server side and two TCP relays to its passive port, then closes the server and both relays. */
+async function withTwoRelays(
+  body: (server: Awaited<ReturnType<typeof serverSide>>, first: Awaited<ReturnType<typeof tcpRelay>>, second: Awaited<ReturnType<typeof tcpRelay>>) => Promise<void>,
+): Promise<void> {
+  const server = await serverSide();
+  const first = await tcpRelay(server.tcp.local.port);
+  const second = await tcpRelay(server.tcp.local.port);
+  try {
+    await body(server, first, second);
+  } finally {
+    server.close();
+    first.close();
+    second.close();
+  }
+}
+
 /**
  * A publisher leg over ICE-TCP and a subscriber leg whose client reaches the passive TCP port
  * through the relay on `firstRelay`, connected, with the publisher's track produced and consumed
@@ -278,11 +294,8 @@ async function subscriberViaRelay(server: Awaited<ReturnType<typeof serverSide>>
 }
 
 test('router: a subscriber over ICE-TCP moved by an ICE restart to another TCP connection keeps receiving through the engine (its sink follows)', { timeout: 90_000 }, async () => {
-  const server = await serverSide();
-  const { tcp, router } = server;
-  const first = await tcpRelay(tcp.local.port);
-  const second = await tcpRelay(tcp.local.port);
-  try {
+  await withTwoRelays(async (server, first, second) => {
+    const { router } = server;
     const { pub, sub, consumer, offerVia } = await subscriberViaRelay(server, first.port);
     await forwardPackets(pub, sub, 'before', PACKETS);
     const firstRemote = sub.s.mediaTransport!.selectedPair!.remoteAddress.port;
@@ -303,11 +316,7 @@ test('router: a subscriber over ICE-TCP moved by an ICE restart to another TCP c
     assert.equal(stats.jsDeliveries, 0, 'no forwarded packet reached JavaScript');
     assert.equal(consumer.getStats().packetsSent, 3 * PACKETS);
     assert.equal(sub.s.mediaTransport!.srtpCounters.protectedInJs, 0, 'the subscriber leg protects nothing in JavaScript');
-  } finally {
-    server.close();
-    first.close();
-    second.close();
-  }
+  });
 });
 
 /** TCP handles (sockets and servers) this process holds open now. */
@@ -323,11 +332,8 @@ function udpOnly(sdp: string): string {
 for (const then of ['tcp', 'udp'] as const) {
   test(`router: a subscriber over ICE-TCP whose only connection drops mid-forwarding: the engine stops sending there (sink-closed), pairsLost counts it, an ICE restart onto ${then === 'tcp' ? 'a new TCP connection' : 'a UDP pair'} is followed, and closing releases it all`, { timeout: 90_000 }, async () => {
     const handlesBefore = tcpHandles();
-    const server = await serverSide();
-    const { tcp, router } = server;
-    const first = await tcpRelay(tcp.local.port);
-    const second = await tcpRelay(tcp.local.port);
-    try {
+    await withTwoRelays(async (server, first, second) => {
+      const { tcp, router } = server;
       const { pub, sub, consumer, offerVia } = await subscriberViaRelay(server, first.port);
       await forwardPackets(pub, sub, 'before', PACKETS);
       assert.equal(router.stats.pairsLost, 0, 'nothing lost while the connection is open');
@@ -398,11 +404,7 @@ for (const then of ['tcp', 'udp'] as const) {
       assert.equal(consumer.closed, true, "the subscriber's consumer is closed with its connection");
       await until(() => tcp.stats.connectionsOpen === 1, 20_000, "only the publisher's connection stays open on the port");
       assert.equal(router.stats.pairsLost, 1, 'closing the connection is not a lost pair');
-    } finally {
-      server.close();
-      first.close();
-      second.close();
-    }
+    });
     // Every socket and server of the test is gone (the port, the relays, both clients' connections).
     await until(() => tcpHandles() <= handlesBefore, 20_000, `TCP handles back to ${handlesBefore} (now ${tcpHandles()})`);
   });
