@@ -4,32 +4,14 @@
 // server's unanswered checks lose consent and the transport fails within the consent timeout.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IceTransport, type IceTransportOptions } from '../../../lib/transport/ice-transport.js';
-import { UdpMux } from '../../../lib/transport/source/udp-mux.js';
 import type { IceConnectionState } from '../../../lib/ice/ice-agent.js';
 import { until } from '../../integration/peer-helpers.js';
-
-
-const up = (t: IceTransport): boolean => t.state === 'connected' || t.state === 'completed';
-
-/** A server transport on a fresh UdpMux and a client with its own loopback socket, connected. */
-async function connect(agent: IceTransportOptions['agent']): Promise<{ mux: UdpMux; server: IceTransport; client: IceTransport }> {
-  const mux = await UdpMux.bind({ address: '127.0.0.1' });
-  const server = mux.createTransport({ role: 'controlled', agent });
-  const client = new IceTransport({ role: 'controlling', gather: { addresses: ['127.0.0.1'] }, agent });
-  server.on('icecandidate', (c) => client.addRemoteCandidate(c));
-  client.on('icecandidate', (c) => server.addRemoteCandidate(c));
-  server.setRemoteParameters(client.localParameters);
-  client.setRemoteParameters(server.localParameters);
-  await Promise.all([server.gather(), client.gather()]);
-  await until(() => up(server) && up(client), 15_000, 'connected');
-  return { mux, server, client };
-}
+import { connectOverMux } from './mux-transport-pair.js';
 
 test('connected and idle: the timer wakes once per consent check sent, not twice', async () => {
   // The defaults' proportions scaled down (checks every 5 s ± 20 %, disconnected 7.5 s after the last
   // response): the disconnected deadline left by the previous response falls before the next check.
-  const { mux, server, client } = await connect({ consentIntervalMs: 400, disconnectedTimeoutMs: 600 });
+  const { mux, server, client } = await connectOverMux({ consentIntervalMs: 400, disconnectedTimeoutMs: 600 });
   try {
     const checks0 = server.agent.stats.consentChecksSent;
     const wakes0 = server.stats.timerWakes;
@@ -52,7 +34,7 @@ test('connected and idle: the timer wakes once per consent check sent, not twice
 });
 
 test('a client that goes silent loses consent: disconnected, then failed within the consent timeout', async () => {
-  const { mux, server, client } = await connect({ consentIntervalMs: 200, disconnectedTimeoutMs: 1000, consentTimeoutMs: 3000 });
+  const { mux, server, client } = await connectOverMux({ consentIntervalMs: 200, disconnectedTimeoutMs: 1000, consentTimeoutMs: 3000 });
   try {
     const states: IceConnectionState[] = [];
     server.on('statechange', (s) => states.push(s));

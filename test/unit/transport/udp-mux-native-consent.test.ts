@@ -6,29 +6,20 @@
 // own address is left to the agent, which drops it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IceTransport, type IceTransportOptions } from '../../../lib/transport/ice-transport.js';
-import { UdpMux } from '../../../lib/transport/source/udp-mux.js';
+import type { IceTransport, IceTransportOptions } from '../../../lib/transport/ice-transport.js';
+import type { UdpMux } from '../../../lib/transport/source/udp-mux.js';
 import type { UdpSocket } from '../../../lib/transport/source/udp-socket.js';
 import type { IceConnectionState } from '../../../lib/ice/ice-agent.js';
 import { StunMessage } from '../../../lib/ice/stun-message.js';
 import { StunAttr, StunClass, StunMethod } from '../../../lib/ice/stun-constants.js';
 import { until } from '../../integration/peer-helpers.js';
-
-const up = (t: IceTransport): boolean => t.state === 'connected' || t.state === 'completed';
+import { connectOverMux, up } from './mux-transport-pair.js';
 
 async function connect(
   agent: IceTransportOptions['agent'],
   options: { nativeConsent?: boolean; serverMode?: 'full' | 'lite' } = {},
 ): Promise<{ mux: UdpMux; server: IceTransport; client: IceTransport; socket: UdpSocket }> {
-  const mux = await UdpMux.bind({ address: '127.0.0.1', nativeConsent: options.nativeConsent });
-  const server = mux.createTransport({ role: 'controlled', mode: options.serverMode, agent });
-  const client = new IceTransport({ role: 'controlling', gather: { addresses: ['127.0.0.1'] }, agent });
-  server.on('icecandidate', (c) => client.addRemoteCandidate(c));
-  client.on('icecandidate', (c) => server.addRemoteCandidate(c));
-  server.setRemoteParameters(client.localParameters);
-  client.setRemoteParameters(server.localParameters);
-  await Promise.all([server.gather(), client.gather()]);
-  await until(() => up(server) && up(client), 15_000, 'connected');
+  const { mux, server, client } = await connectOverMux(agent, options);
   const socket = mux.nativeSocket;
   assert.ok(socket, 'the mux has the native socket');
   return { mux, server, client, socket };
