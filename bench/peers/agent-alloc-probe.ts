@@ -2,13 +2,13 @@
 // timers): V8's sampling heap profiler over many consent periods, bytes per consent check by site.
 // `node --import tsx bench/peers/agent-alloc-probe.ts [periods] [sites]`
 import { Session } from 'node:inspector/promises';
-import { pooledCryptoRng } from '../../lib/transport/ice-rng.js';
+import { cryptoRng } from '../../lib/common/rng.js';
 import { IceAgent } from '../../lib/ice/ice-agent.js';
 import { allocationSites, type SampledNode } from './allocation-sites.js';
 
 const periods = Number(process.argv[2] ?? 2000);
-const a = new IceAgent({ rng: pooledCryptoRng, role: 'controlling' });
-const b = new IceAgent({ rng: pooledCryptoRng, role: 'controlled' });
+const a = new IceAgent({ rng: cryptoRng, role: 'controlling' });
+const b = new IceAgent({ rng: cryptoRng, role: 'controlled' });
 a.setRemoteCredentials(0, b.localCredentials);
 b.setRemoteCredentials(0, a.localCredentials);
 a.addRemoteCandidate(0, b.addLocalCandidate(0, { type: 'host', address: '192.0.2.2', port: 6000 }));

@@ -16,45 +16,58 @@ export interface Rng {
   fill?(target: Uint8Array, offset: number, length: number): void;
 }
 
-/** Bytes `cryptoRng` draws from the OS at once. */
+/** Bytes a PooledCryptoRng draws from the OS at once. */
 const CRYPTO_POOL_BYTES = 4096;
-const cryptoPool = Buffer.allocUnsafe(CRYPTO_POOL_BYTES);
-let cryptoPoolOffset = CRYPTO_POOL_BYTES;
-
-/** The offset of `n` unused bytes of the pool, refilled from the OS when it runs out. */
-function takeFromCryptoPool(n: number): number {
-  if (cryptoPoolOffset + n > CRYPTO_POOL_BYTES) {
-    randomFillSync(cryptoPool);
-    cryptoPoolOffset = 0;
-  }
-  const at = cryptoPoolOffset;
-  cryptoPoolOffset += n;
-  return at;
-}
 
 /**
- * Cryptographically secure randomness (for credentials, tie-breakers, cookies, keys). Small draws
- * come from a 4 KiB block drawn from the OS at once and never handed out twice: every
- * RTCPeerConnection draws several SSRCs, a session id and a CNAME, and one OpenSSL call per
- * value was about 0.1 ms of a connection's setup (docs/peer.md "Setup cost").
+ * CSPRNG values served from a 4 KiB block drawn from the OS at once and never handed out twice:
+ * ICE asks for many small values (transaction ids, tie-breakers, consent jitter) and every
+ * RTCPeerConnection several SSRCs, a session id and a CNAME; one OpenSSL call per value was about
+ * 0.1 ms of a connection's setup (docs/peer.md "Setup cost").
  */
-export const cryptoRng: Rng = {
+export class PooledCryptoRng implements Rng {
+  private readonly pool = Buffer.allocUnsafe(CRYPTO_POOL_BYTES);
+  private offset = CRYPTO_POOL_BYTES;
+
+  /** The offset of `n` unused bytes of the pool, refilled from the OS when it runs out. */
+  private take(n: number): number {
+    if (this.offset + n > CRYPTO_POOL_BYTES) {
+      randomFillSync(this.pool);
+      this.offset = 0;
+    }
+    const at = this.offset;
+    this.offset += n;
+    return at;
+  }
+
   uint32(): number {
-    return cryptoPool.readUInt32BE(takeFromCryptoPool(4));
-  },
+    return this.pool.readUInt32BE(this.take(4));
+  }
+
   float(): number {
-    return cryptoRng.uint32() / 0x1_0000_0000;
-  },
+    return this.uint32() / 0x1_0000_0000;
+  }
+
+  fill(target: Uint8Array, offset: number, length: number): void {
+    if (length > CRYPTO_POOL_BYTES / 4) {
+      randomFillSync(target, offset, length);
+      return;
+    }
+    const at = this.take(length);
+    const pool = this.pool;
+    for (let i = 0; i < length; i++) target[offset + i] = pool[at + i]!;
+  }
+
   bytes(n: number): Buffer {
     if (n > CRYPTO_POOL_BYTES / 4) return cryptoRandomBytes(n);
-    const at = takeFromCryptoPool(n);
+    const at = this.take(n);
     // A copy: the pool is refilled later and callers keep what they get.
-    return Buffer.from(cryptoPool.subarray(at, at + n));
-  },
-  fill(target: Uint8Array, offset: number, length: number): void {
-    randomFillSync(target, offset, length);
-  },
-};
+    return Buffer.from(this.pool.subarray(at, at + n));
+  }
+}
+
+/** Cryptographically secure randomness (credentials, tie-breakers, cookies, keys): one pool per thread. */
+export const cryptoRng: Rng = new PooledCryptoRng();
 
 /** Deterministic generator (xoshiro128**) for tests and simulations. Not for secrets. */
 export class SeededRng implements Rng {

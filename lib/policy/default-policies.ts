@@ -2,7 +2,7 @@
 // generator and responder, keyframe requester (per transceiver) and transport-cc feedback (per
 // connection). Registered with lib/peer when lib/policy is loaded; the wall-clock offset and the
 // randomness the modules need are read here, once per module, never inside them.
-import { pooledCryptoRng } from '../transport/ice-rng.js';
+import { cryptoRng } from '../common/rng.js';
 import { setDefaultRtpPolicies, type RtpPolicyFactory } from '../peer/rtp-policy.js';
 import { CongestionControlFeedback } from './congestion-control-feedback.js';
 import { KeyframeRequester } from './keyframe-requester.js';
@@ -16,7 +16,7 @@ import { TransportCcFeedback } from './transport-cc-feedback.js';
  * (the pool ICE uses), instead of one getrandom call per value (one per report interval per
  * connection showed in the fanout server's profile, docs/bench/README.md).
  */
-const policyRng = pooledCryptoRng;
+const policyRng = cryptoRng;
 
 /** Unix ms minus the monotonic clock the peer connection passes as `now` (performance.now()). */
 function wallClockOffsetMs(): number {

@@ -7,7 +7,7 @@ import { systemClock, type Clock } from '../common/clock.js';
 import { CoalescingTimers } from '../common/coalescing-timers.js';
 import { InvalidArgumentError, InvalidStateError } from '../common/errors.js';
 import { createLogger, loggedDropCounters } from '../common/log.js';
-import type { Rng } from '../common/rng.js';
+import { cryptoRng, type Rng } from '../common/rng.js';
 import { reportListenerError, TypedEventEmitter } from '../common/typed-emitter.js';
 import { formatCandidate, type IceCandidate } from '../ice/candidate.js';
 import {
@@ -23,7 +23,6 @@ import type { TurnDropReason } from '../ice/turn-client.js';
 import { addressKey, canonicalIp, type TransportAddress } from '../ice/transport-address.js';
 import { listHostAddresses, type HostAddressOptions } from './source/host-addresses.js';
 import { resolveMdnsName } from './ice-mdns.js';
-import { pooledCryptoRng } from './ice-rng.js';
 import { TurnLink, type TurnLinkStreamStats, type TurnServerTarget } from './source/turn-link.js';
 import { TCP_ACTIVE_PORT, TcpActiveSource } from './source/tcp-active.js';
 import { remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './source/datagram-socket.js';
@@ -303,7 +302,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.options = options;
     this.mux = mux;
     this.clock = options.clock ?? systemClock;
-    this.rng = options.rng ?? pooledCryptoRng;
+    this.rng = options.rng ?? cryptoRng;
     this.agent = new IceAgent({ taMs: CHECK_PACING_MS, ...options.agent, rng: this.rng, role: options.role ?? 'controlling', mode: options.mode ?? 'full' });
     mux?.register(this, this.agent.localCredentials.ufrag);
   }

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GCProfiler, getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { pooledCryptoRng } from '../../../lib/transport/ice-rng.js';
+import { cryptoRng } from '../../../lib/common/rng.js';
 import { IceAgent } from '../../../lib/ice/ice-agent.js';
 import type { TransportAddress } from '../../../lib/ice/transport-address.js';
 
@@ -25,8 +25,8 @@ const BUDGET_PER_CHECK = 5000;
 const PERIODS = 100;
 
 function connectedPair(): { a: IceAgent; b: IceAgent; exchange: (now: number) => void } {
-  const a = new IceAgent({ rng: pooledCryptoRng, role: 'controlling' });
-  const b = new IceAgent({ rng: pooledCryptoRng, role: 'controlled' });
+  const a = new IceAgent({ rng: cryptoRng, role: 'controlling' });
+  const b = new IceAgent({ rng: cryptoRng, role: 'controlled' });
   const aAddr: TransportAddress = { address: '192.0.2.1', port: 5000 };
   const bAddr: TransportAddress = { address: '192.0.2.2', port: 6000 };
   a.setRemoteCredentials(0, b.localCredentials);

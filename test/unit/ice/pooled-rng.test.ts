@@ -1,7 +1,7 @@
 // The pooled CSPRNG used by the ICE driver: values vary, copies are independent, large requests work.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PooledCryptoRng } from '../../../lib/transport/ice-rng.js';
+import { PooledCryptoRng } from '../../../lib/common/rng.js';
 
 test('pooled rng gives distinct, independent values across pool refills', () => {
   const r = new PooledCryptoRng();
