@@ -286,9 +286,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.onTimer();
   };
   private flushing = false;
-  /** See {@link baseOf} and {@link destinationFor}. */
+  /** See {@link baseOf}. */
   private lastBase: { local: TransportAddress; base: Base } | undefined;
-  private lastDestination: { socket: UdpSocket; destination: UdpDestination } | undefined;
   private flushAgain = false;
   private gathered = false;
   private closed = false;
@@ -1119,15 +1118,6 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     return base;
   }
 
-  /** The socket's destination for `remote`; the last one is remembered (no key string per send). */
-  private destinationFor(socket: UdpSocket, remote: TransportAddress): UdpDestination {
-    const last = this.lastDestination;
-    if (last && last.socket === socket && last.destination.port === remote.port && last.destination.address === remote.address) return last.destination;
-    const destination = socket.destination(remote.port, remote.address);
-    this.lastDestination = { socket, destination };
-    return destination;
-  }
-
   private drainAgent(): void {
     const now = this.clock.now();
     for (let t = this.agent.pollTransmit(); t; t = this.agent.pollTransmit()) {
@@ -1137,8 +1127,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         continue;
       }
       if (base.kind === 'socket') {
-        if (base.socket instanceof UdpSocket && !base.socket.closed) base.socket.sendTo(t.data, this.destinationFor(base.socket, t.remote));
-        else base.socket.send(t.data, t.remote.port, t.remote.address);
+        // UdpSocket.send resolves through destination(), which remembers the last remote (docs/udp.md).
+        base.socket.send(t.data, t.remote.port, t.remote.address);
         if (!base.owned && base !== this.tcpBase) this.mux?.learn(this, t.remote);
       } else {
         base.link.client.send(now, t.remote, t.data);

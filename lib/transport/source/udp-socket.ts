@@ -363,6 +363,8 @@ export class UdpSocket {
   private groOn = false;
   private recvRequested = 0;
   private readonly destinations = new Map<string, UdpDestination>();
+  /** The last destination returned: a run of sends to one remote builds no key string. */
+  private lastDestination: UdpDestination | undefined;
   private readonly flushCallback = (): void => {
     this.flushScheduled = false;
     this.filledThisTurn = false;
@@ -482,11 +484,15 @@ export class UdpSocket {
   /**
    * Resolves (and caches) a destination. Throws `ERR_UDP_INVALID_ADDRESS` for text that is not an
    * IP address of this socket's family (udp6 sockets also reach IPv4 through mapped addresses).
+   * The last one returned is compared first, so callers that send a run to one remote (ICE checks
+   * and answers, send(port, address)) need no cache of their own.
    */
   destination(port: number, address: string): UdpDestination {
+    const last = this.lastDestination;
+    if (last !== undefined && last.port === port && last.address === address) return last;
     const key = `${address}|${port}`;
     const cached = this.destinations.get(key);
-    if (cached) return cached;
+    if (cached) return (this.lastDestination = cached);
     validatePort(port, 'port');
     const kind = isIP(address);
     if (kind === 0 || (kind === 6 && this.family === 4)) {
@@ -499,7 +505,7 @@ export class UdpSocket {
     if (this.destinations.size >= DESTINATION_CACHE_LIMIT) this.destinations.clear();
     const dest: UdpDestination = { address, port, family: kind === 6 ? 6 : 4, record };
     this.destinations.set(key, dest);
-    return dest;
+    return (this.lastDestination = dest);
   }
 
   /** Queues one datagram; it leaves with the next flush (this event-loop turn). */
