@@ -247,9 +247,9 @@ function keyOfEncoded(data: Buffer): number {
   return transactionKey(data[8]!, data[9]!, data[10]!, data[11]!);
 }
 
-/** The key of a message's transaction id. */
+/** The key of a message's transaction id: {@link transactionKey} of its first word, read in one step. */
 function keyOfMessage(msg: StunMessage): number {
-  return transactionKey(msg.transactionIdByte(0), msg.transactionIdByte(1), msg.transactionIdByte(2), msg.transactionIdByte(3));
+  return msg.transactionIdWord(0) & 0x3fffffff;
 }
 
 /** A pair still waiting for, or in, its check (RFC 8445 §6.1.2.6). */

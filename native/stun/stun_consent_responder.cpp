@@ -109,7 +109,7 @@ size_t stun_consent_answer(const uint8_t* req, size_t len, const StunConsentCred
   // Only a controlling peer nominates (RFC 8445 §7.3.1.5); the agent applies it from the counts.
   if (nominating && creds.controlling) return 0;
   // FINGERPRINT first (cheap), then MESSAGE-INTEGRITY, compared in constant time.
-  if (stun_fingerprint(req, fingerprint_at, static_cast<uint16_t>(len - kStunHeaderLen)) != Read32(req + fingerprint_at + 4)) return 0;
+  if (stun_fingerprint(req, fingerprint_at) != Read32(req + fingerprint_at + 4)) return 0;
   uint8_t mac[kStunIntegrityLen];
   Integrity(*creds.key, req, integrity_at, static_cast<uint16_t>(integrity_at + 4 + kStunIntegrityLen - kStunHeaderLen), mac);
   if (CRYPTO_memcmp(mac, req + integrity_at + 4, kStunIntegrityLen) != 0) return 0;
@@ -133,10 +133,9 @@ size_t stun_consent_answer(const uint8_t* req, size_t len, const StunConsentCred
   w += 4 + kStunIntegrityLen;
   Write16(out + w, kAttrFingerprint);
   Write16(out + w + 2, 4);
-  const uint16_t total = static_cast<uint16_t>(w + 8 - kStunHeaderLen);
-  Write32(out + w + 4, stun_fingerprint(out, w, total));
+  Write16(out + 2, static_cast<uint16_t>(w + 8 - kStunHeaderLen));  // final length, FINGERPRINT counted (§14.7)
+  Write32(out + w + 4, stun_fingerprint(out, w));
   w += 8;
-  Write16(out + 2, total);
   if (use_candidate) *use_candidate = nominating;
   return w;
 }

@@ -29,12 +29,4 @@ uint32_t stun_crc32(const uint8_t* data, size_t len) noexcept {
   return CrcUpdate(0xFFFFFFFFu, data, len) ^ 0xFFFFFFFFu;
 }
 
-uint32_t stun_fingerprint(const uint8_t* msg, size_t covered, uint16_t length_field) noexcept {
-  // The header's length field as it reads with FINGERPRINT counted (§14.7), the rest as sent.
-  const uint8_t head[4] = {msg[0], msg[1], static_cast<uint8_t>(length_field >> 8), static_cast<uint8_t>(length_field)};
-  uint32_t crc = CrcUpdate(0xFFFFFFFFu, head, sizeof(head));
-  crc = CrcUpdate(crc, msg + 4, covered - 4);
-  return (crc ^ 0xFFFFFFFFu) ^ kStunFingerprintXor;
-}
-
 }  // namespace pwt

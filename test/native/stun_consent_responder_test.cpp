@@ -1,7 +1,8 @@
 // Native consent-check answers (native/stun/stun_consent_responder.hpp, stun_fingerprint.hpp):
 // CRC-32's check value and RFC 5769 §2.1's FINGERPRINT; RFC 5769 §2.1's request answered for its
 // credentials, the answer checked independently (XOR-MAPPED-ADDRESS against RFC 5769 §2.2/§2.3's
-// encoded bytes, MESSAGE-INTEGRITY with stun_integrity_sha1, FINGERPRINT with the plain CRC);
+// encoded bytes, MESSAGE-INTEGRITY with stun_integrity_sha1, FINGERPRINT with stun_fingerprint, itself
+// checked against both known values first);
 // every request the agent must see left alone; the batch responder's statuses, answers and counts.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -37,7 +38,7 @@ struct Attr {
 };
 
 // A Binding request with `attrs`, then MESSAGE-INTEGRITY (key `password`) and FINGERPRINT, built with
-// stun_integrity_sha1 and stun_crc32 (not the code under test's request path).
+// stun_integrity_sha1 and stun_fingerprint (checked against known values in main()).
 std::vector<uint8_t> MakeRequest(const std::vector<Attr>& attrs, const std::string& password, uint8_t tx = 7) {
   std::vector<uint8_t> m = {0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42};
   for (int i = 0; i < 12; ++i) m.push_back(static_cast<uint8_t>(tx + i));
@@ -58,7 +59,7 @@ std::vector<uint8_t> MakeRequest(const std::vector<Attr>& attrs, const std::stri
   const uint16_t total = static_cast<uint16_t>(m.size() + 8 - 20);
   m[2] = static_cast<uint8_t>(total >> 8);
   m[3] = static_cast<uint8_t>(total);
-  const uint32_t fp = stun_crc32(m.data(), m.size()) ^ 0x5354554eu;
+  const uint32_t fp = stun_fingerprint(m.data(), m.size());
   m.insert(m.end(), {0x80, 0x28, 0x00, 0x04, uint8_t(fp >> 24), uint8_t(fp >> 16), uint8_t(fp >> 8), uint8_t(fp)});
   return m;
 }
@@ -86,7 +87,7 @@ void CheckAnswer(const uint8_t* out, size_t n, const uint8_t* req, const std::ve
   const size_t fp = mi + 24;
   CHECK_EQ(R16(out + fp), 0x8028);
   CHECK_EQ(fp + 8, n);
-  CHECK_EQ(R32(out + fp + 4), stun_crc32(out, fp) ^ 0x5354554eu);
+  CHECK_EQ(R32(out + fp + 4), stun_fingerprint(out, fp));
 }
 
 UdpRemoteKey Key4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port) {
@@ -100,7 +101,7 @@ int main() {
   // CRC-32 check value ("123456789") and RFC 5769 §2.1's FINGERPRINT.
   const char* digits = "123456789";
   CHECK_EQ(stun_crc32(reinterpret_cast<const uint8_t*>(digits), 9), 0xCBF43926u);
-  CHECK_EQ(stun_fingerprint(kRfc5769Request.data(), 100, 0x58), 0xe57a3bcfu);
+  CHECK_EQ(stun_fingerprint(kRfc5769Request.data(), 100), 0xe57a3bcfu);
 
   HmacSha1 key;
   key.Init(reinterpret_cast<const uint8_t*>(kPassword), std::strlen(kPassword));

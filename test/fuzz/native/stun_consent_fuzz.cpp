@@ -58,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint16_t total = static_cast<uint16_t>(req.size() + 8 - 20);
   req[2] = static_cast<uint8_t>(total >> 8);
   req[3] = static_cast<uint8_t>(total);
-  const uint32_t fp = pwt::stun_crc32(req.data(), req.size()) ^ pwt::kStunFingerprintXor;
+  const uint32_t fp = pwt::stun_fingerprint(req.data(), req.size());
   req.insert(req.end(), {0x80, 0x28, 0x00, 0x04, uint8_t(fp >> 24), uint8_t(fp >> 16), uint8_t(fp >> 8), uint8_t(fp)});
   const std::vector<uint8_t> exact(req);
   CheckAnswer(exact, pwt::stun_consent_answer(exact.data(), exact.size(), creds, source, out.data()), out);
