@@ -54,7 +54,7 @@ class TcpForwardSinkWrap : public Napi::ObjectWrap<TcpForwardSinkWrap> {
     if (env_) napi_remove_env_cleanup_hook(env_, &TcpForwardSinkWrap::OnEnvCleanup, this);
   }
 
-  ForwardSink* sink() { return closed_ ? nullptr : &sink_; }
+  ForwardSink* sink() { return sink_.closed() ? nullptr : &sink_; }
 
  private:
   class Sink : public TcpForwardSink {
@@ -69,7 +69,7 @@ class TcpForwardSinkWrap : public Napi::ObjectWrap<TcpForwardSinkWrap> {
   };
 
   void Schedule() {
-    if (closed_ || !check_ || scheduled_) return;
+    if (sink_.closed() || !check_ || scheduled_) return;
     scheduled_ = true;
     uv_check_start(check_, &TcpForwardSinkWrap::OnCheck);
   }
@@ -84,7 +84,7 @@ class TcpForwardSinkWrap : public Napi::ObjectWrap<TcpForwardSinkWrap> {
 
   // Hands the pending bytes to JavaScript in one call (raw N-API: the environment may be tearing down).
   void Deliver() {
-    if (closed_ || sink_.pending().empty()) return;
+    if (sink_.closed() || sink_.pending().empty()) return;
     napi_env env = env_;
     napi_handle_scope scope;
     if (napi_open_handle_scope(env, &scope) != napi_ok) return;
@@ -120,10 +120,10 @@ class TcpForwardSinkWrap : public Napi::ObjectWrap<TcpForwardSinkWrap> {
   }
 
   void Shutdown() {
-    if (closed_) return;
-    closed_ = true;
-    // The engine reads this before queueing for the sink: the transport's packets now drop as
-    // sink-closed (counted per consumer) instead of piling up for a connection that is gone.
+    // The sink's own flag is the one source of truth: the engine reads it before queueing, so the
+    // transport's packets now drop as sink-closed (counted per consumer) instead of piling up for a
+    // connection that is gone; this wrapper reads it too.
+    if (sink_.closed()) return;
     sink_.close();
     sink_.clear();
     if (check_) {
@@ -143,7 +143,6 @@ class TcpForwardSinkWrap : public Napi::ObjectWrap<TcpForwardSinkWrap> {
   std::unique_ptr<Napi::AsyncContext> async_context_;
   uv_check_t* check_ = nullptr;
   bool scheduled_ = false;
-  bool closed_ = false;
 };
 
 void InitTcpForwardSink(Napi::Env env, Napi::Object exports) {
