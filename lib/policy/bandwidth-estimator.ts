@@ -33,12 +33,6 @@ export interface BandwidthEstimatorOptions {
   beta?: number;
   /** Increase per second before the first overuse (default 2; stands in for start-up probing). */
   startupIncreasePerSecond?: number;
-  /**
-   * Queueing delay (one-way delay over its minimum, ms) that ends start-up as an overuse does,
-   * before the delay gradient shows it (default 30; Infinity: only the gradient). Behind a token
-   * bucket the start-up increase outruns the gradient's ~250 ms lag (docs/policy.md "Start-up").
-   */
-  startupExitQueueDelayMs?: number;
   /** Increase per second far from the last congestion point (default 1.08). */
   increasePerSecond?: number;
   /**
@@ -113,7 +107,6 @@ export class SendSideBandwidthEstimator {
   private queueDelay = 0;
   private usage: BandwidthUsage = 'normal';
   private lastDecreaseMs = -Infinity;
-  private readonly startupExitQueueDelayMs: number;
   private lastNow = -Infinity;
   private readonly events: TargetBitrateEvent[] = [];
   private lastPublished: { bitrate: number; at: number } | undefined;
@@ -146,10 +139,6 @@ export class SendSideBandwidthEstimator {
       maxAcceleratedIncreasePerSecond: ceiling,
     });
     this.loss = new LossBasedController(options.loss);
-    this.startupExitQueueDelayMs = options.startupExitQueueDelayMs ?? 30;
-    if (!(this.startupExitQueueDelayMs > 0)) {
-      throw new OutOfRangeError('ERR_BWE_OPTION', `startupExitQueueDelayMs must be > 0, got ${this.startupExitQueueDelayMs}`);
-    }
     this.target = start;
   }
 
@@ -220,10 +209,6 @@ export class SendSideBandwidthEstimator {
       if (this.detector.update(d.arrivalDeltaMs, d.sendDeltaMs, d.arrivalTimeMs) === 'overusing') sawOveruse = true;
     }
     if (lastOneWay !== undefined) this.queueDelay = Math.max(0, lastOneWay - this.minDelay.min());
-    // Start-up also ends on a standing queue, as HyStart's delay increase ends TCP slow start
-    // (RFC 9406 §4.2): the trendline needs about 250 ms to show a queue that the 2x/s increase
-    // keeps filling (docs/policy.md "Start-up").
-    if (this.aimd.inStartup && this.queueDelay >= this.startupExitQueueDelayMs) sawOveruse = true;
     this.usage = sawOveruse ? 'overusing' : this.detector.state;
     const ackedBps = this.acked.bitrate();
 

@@ -243,13 +243,7 @@ test('behind tbf 1 Mbit/s the target settles within ±20 % and the tbf queue sta
     const backlog = maxQueue(queue, 0, settledAt + 1);
     const carried = kernelRate(queue, settledAt - SETTLE_WINDOW_MS, settledAt + 1);
     t.diagnostic(`tbf 1 Mbit/s: settled at ${settledAt} ms, window before it: ${kbps(settled)}, the qdisc sent ${carried === undefined ? '?' : Math.round(carried / 1000)} kbit/s; until then: queueing delay seen in feedback ≤ ${Math.round(window(samples, 0, settledAt + 1).maxQueue)} ms, tbf backlog ≤ ${Math.round(backlog)} ms`);
-    // The real queue (the qdisc's backlog) from the start until the target settled. Its peak is
-    // the start-up overshoot: tbf's 16 KB burst lets the acknowledged rate read ~1.2 Mbit/s, the
-    // target passes 1.4 Mbit/s before a queue forms, and start-up ends when feedback shows 30 ms
-    // of queue (docs/policy.md "Finding more capacity"). Measured peaks: 47–117 ms in nine runs
-    // (four under two extra busy loops); 94–171 ms before that exit. 200 ms is 1.7× the largest,
-    // and is what the docs promise for a 1 s-deep queue; a stalled sender's pacer draining seconds
-    // of held packets can still exceed it (docs/policy.md "On a real network").
+    // The real queue (the qdisc's backlog) from the start until the target settled.
     assert.ok(backlog < 200, `tbf backlog ≤ ${Math.round(backlog)} ms (${queuePeak(queue, samples, 0, settledAt + 1)})`);
   } finally {
     cleanup();

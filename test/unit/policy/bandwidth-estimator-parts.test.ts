@@ -201,34 +201,3 @@ test('estimator: garbage feedback is counted, never thrown; bad options throw a 
   assert.throws(() => new SendSideBandwidthEstimator({ minBitrate: 0 }), (err: PwtError) => err.name === 'RangeError' && err.code === 'ERR_BWE_OPTION');
   assert.throws(() => new SendSideBandwidthEstimator({ startBitrate: 10, minBitrate: 100 }), (err: PwtError) => err.code === 'ERR_BWE_OPTION');
 });
-
-/**
- * A 300-byte packet every 10 ms (240 kbit/s, below the 300 kbit/s start) from t = 0, acknowledged every 100 ms; those sent from 100 ms on
- * arrive `queueMs` later than the first ones (a queue that stands). Returns the estimator after the
- * second feedback, at 270 ms: 20 groups, one short of the trendline's window, so only the start-up
- * exit can see the queue then.
- */
-function startupWithQueue(queueMs: number, options: { startupExitQueueDelayMs?: number } = {}): { e: SendSideBandwidthEstimator; before: number } {
-  const e = new SendSideBandwidthEstimator(options);
-  let before = 0;
-  for (const [from, to, at] of [[0, 10, 170], [10, 20, 270]] as const) {
-    for (let seq = from; seq < to; seq++) e.onPacketSent(seq * 10, { transportSeq: seq, size: 300 });
-    const arrivals = [];
-    for (let seq = from; seq < to; seq++) arrivals.push((seq * 10 + 20 + (seq >= 10 ? queueMs : 0)) * 1000);
-    if (from === 10) before = e.targetBitrate;
-    e.onTransportCcFeedback(at, RtcpTransportCcFeedback.fromArrivals({ senderSsrc: 1, mediaSsrc: 2, baseSequenceNumber: from, feedbackPacketCount: from / 10 }, arrivals));
-  }
-  return { e, before };
-}
-
-test('estimator: a standing queue of 30 ms or more ends start-up as an overuse before the trendline can (HyStart-style exit); with a higher bound, or none, start-up goes on', () => {
-  const queued = startupWithQueue(40);
-  assert.equal(queued.e.stats.overuseSignals, 1);
-  assert.ok(queued.e.targetBitrate < queued.before, `decreased: ${queued.before} → ${queued.e.targetBitrate}`);
-  assert.ok(queued.e.queueDelayMs >= 30);
-  for (const run of [startupWithQueue(40, { startupExitQueueDelayMs: 200 }), startupWithQueue(40, { startupExitQueueDelayMs: Infinity })]) {
-    assert.equal(run.e.stats.overuseSignals, 0);
-    assert.ok(run.e.targetBitrate >= run.before, `still increasing: ${run.before} → ${run.e.targetBitrate}`);
-  }
-  assert.throws(() => new SendSideBandwidthEstimator({ startupExitQueueDelayMs: 0 }), (err: PwtError) => err.code === 'ERR_BWE_OPTION');
-});
