@@ -243,7 +243,12 @@ test('behind tbf 1 Mbit/s the target settles within ±20 % and the tbf queue sta
     const backlog = maxQueue(queue, 0, settledAt + 1);
     const carried = kernelRate(queue, settledAt - SETTLE_WINDOW_MS, settledAt + 1);
     t.diagnostic(`tbf 1 Mbit/s: settled at ${settledAt} ms, window before it: ${kbps(settled)}, the qdisc sent ${carried === undefined ? '?' : Math.round(carried / 1000)} kbit/s; until then: queueing delay seen in feedback ≤ ${Math.round(window(samples, 0, settledAt + 1).maxQueue)} ms, tbf backlog ≤ ${Math.round(backlog)} ms`);
-    // The real queue (the qdisc's backlog) from the start until the target settled.
+    // The real queue (the qdisc's backlog) from the start until the target settled. Its peak is
+    // the estimator's start-up overshoot: tbf's 16 KB burst makes the acknowledged rate read
+    // ~1.2 Mbit/s, so the start-up cap lets the target pass 1.4 Mbit/s before a queue forms, and
+    // the trendline sees it ~250 ms later (docs/policy.md "Finding more capacity"). Measured:
+    // 76–174 ms in sixteen runs. 200 ms is what docs/policy.md promises behind a 1 s-deep queue;
+    // it is not raised to hide that overshoot.
     assert.ok(backlog < 200, `tbf backlog ≤ ${Math.round(backlog)} ms (${queuePeak(queue, samples, 0, settledAt + 1)})`);
   } finally {
     cleanup();
