@@ -6,21 +6,12 @@
 #include <cstring>
 
 #include "bench/loadgen/loadgen_bytes.hpp"
+#include "native/stun/stun_constants.hpp"
+#include "native/stun/stun_fingerprint.hpp"
 #include "native/stun/stun_integrity.hpp"
 
 namespace pwt::loadgen {
 namespace {
-
-constexpr uint32_t kMagicCookie = 0x2112A442;
-constexpr uint16_t kAttrUsername = 0x0006;
-constexpr uint16_t kAttrMessageIntegrity = 0x0008;
-constexpr uint16_t kAttrXorMappedAddress = 0x0020;
-constexpr uint16_t kAttrPriority = 0x0024;
-constexpr uint16_t kAttrUseCandidate = 0x0025;
-constexpr uint16_t kAttrFingerprint = 0x8028;
-constexpr uint16_t kAttrIceControlled = 0x8029;
-constexpr uint16_t kAttrIceControlling = 0x802A;
-constexpr uint32_t kFingerprintXor = 0x5354554E;
 
 /** Appends attributes to a message under construction; `len` is the bytes written so far. */
 struct StunWriter {
@@ -39,11 +30,11 @@ struct StunWriter {
     uint8_t mac[kStunIntegrityLen];
     stun_integrity_sha1(reinterpret_cast<const uint8_t*>(key.data()), key.size(), out, len,
                         static_cast<uint16_t>(len + 24 - 20), mac);
-    Attr(kAttrMessageIntegrity, mac, sizeof mac);
+    Attr(kStunAttrMessageIntegrity, mac, sizeof mac);
     Put16(out + 2, static_cast<uint16_t>(len + 8 - 20));
     uint8_t crc[4];
-    Put32(crc, Crc32(out, len) ^ kFingerprintXor);
-    Attr(kAttrFingerprint, crc, sizeof crc);
+    Put32(crc, stun_fingerprint(out, len));
+    Attr(kStunAttrFingerprint, crc, sizeof crc);
     return len;
   }
 };
@@ -51,32 +42,15 @@ struct StunWriter {
 void Header(uint8_t* out, uint16_t type, const uint8_t transaction[12]) {
   Put16(out, type);
   Put16(out + 2, 0);
-  Put32(out + 4, kMagicCookie);
+  Put32(out + 4, kStunMagicCookie);
   std::memcpy(out + 8, transaction, 12);
 }
 
 }  // namespace
 
-uint32_t Crc32(const uint8_t* data, size_t len) noexcept {
-  static const auto table = [] {
-    struct T {
-      uint32_t v[256];
-    } t{};
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t.v[i] = c;
-    }
-    return t;
-  }();
-  uint32_t c = 0xFFFFFFFFu;
-  for (size_t i = 0; i < len; ++i) c = table.v[(c ^ data[i]) & 0xFF] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
-}
-
 bool ParseBinding(const uint8_t* msg, size_t len, const std::string& local_ufrag, const std::string& password,
                   StunBinding* out) noexcept {
-  if (len < 20 || (msg[0] & 0xC0) != 0 || Get32(msg + 4) != kMagicCookie) return false;
+  if (len < 20 || (msg[0] & 0xC0) != 0 || Get32(msg + 4) != kStunMagicCookie) return false;
   const uint16_t type = Get16(msg);
   if (type != kBindingRequest && type != kBindingSuccess) return false;
   const size_t body = Get16(msg + 2);
@@ -89,12 +63,12 @@ bool ParseBinding(const uint8_t* msg, size_t len, const std::string& local_ufrag
     const size_t n = Get16(msg + at + 2);
     if (at + 4 + n > 20 + body) return false;
     const uint8_t* value = msg + at + 4;
-    if (attr == kAttrUsername) {
+    if (attr == kStunAttrUsername) {
       username_ok = n > local_ufrag.size() && std::memcmp(value, local_ufrag.data(), local_ufrag.size()) == 0 &&
                     value[local_ufrag.size()] == ':';
-    } else if (attr == kAttrUseCandidate) {
+    } else if (attr == kStunAttrUseCandidate) {
       use_candidate = true;
-    } else if (attr == kAttrMessageIntegrity) {
+    } else if (attr == kStunAttrMessageIntegrity) {
       if (n != kStunIntegrityLen) return false;
       uint8_t mac[kStunIntegrityLen];
       if (!stun_integrity_sha1(reinterpret_cast<const uint8_t*>(password.data()), password.size(), msg, at,
@@ -119,15 +93,15 @@ size_t WriteBindingRequest(uint8_t* out, const uint8_t transaction[12], const st
   if (username.size() > 256) return 0;
   Header(out, kBindingRequest, transaction);
   StunWriter w{out};
-  w.Attr(kAttrUsername, reinterpret_cast<const uint8_t*>(username.data()), username.size());
+  w.Attr(kStunAttrUsername, reinterpret_cast<const uint8_t*>(username.data()), username.size());
   uint8_t prio[4];
   Put32(prio, priority);
-  w.Attr(kAttrPriority, prio, sizeof prio);
+  w.Attr(kStunAttrPriority, prio, sizeof prio);
   uint8_t tie[8];
   Put32(tie, static_cast<uint32_t>(tiebreaker >> 32));
   Put32(tie + 4, static_cast<uint32_t>(tiebreaker));
-  w.Attr(controlling ? kAttrIceControlling : kAttrIceControlled, tie, sizeof tie);
-  if (use_candidate) w.Attr(kAttrUseCandidate, nullptr, 0);
+  w.Attr(controlling ? kStunAttrIceControlling : kStunAttrIceControlled, tie, sizeof tie);
+  if (use_candidate) w.Attr(kStunAttrUseCandidate, nullptr, 0);
   return w.Finish(remote_password);
 }
 
@@ -136,9 +110,9 @@ size_t WriteBindingSuccess(uint8_t* out, const uint8_t transaction[12], uint32_t
   Header(out, kBindingSuccess, transaction);
   StunWriter w{out};
   uint8_t addr[8] = {0, 0x01};
-  Put16(addr + 2, static_cast<uint16_t>(port ^ (kMagicCookie >> 16)));
-  Put32(addr + 4, ip ^ kMagicCookie);
-  w.Attr(kAttrXorMappedAddress, addr, sizeof addr);
+  Put16(addr + 2, static_cast<uint16_t>(port ^ (kStunMagicCookie >> 16)));
+  Put32(addr + 4, ip ^ kStunMagicCookie);
+  w.Attr(kStunAttrXorMappedAddress, addr, sizeof addr);
   return w.Finish(local_password);
 }
 

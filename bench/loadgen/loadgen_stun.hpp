@@ -6,10 +6,12 @@
 #include <cstdint>
 #include <string>
 
+#include "native/stun/stun_constants.hpp"
+
 namespace pwt::loadgen {
 
-constexpr uint16_t kBindingRequest = 0x0001;
-constexpr uint16_t kBindingSuccess = 0x0101;
+constexpr uint16_t kBindingRequest = kStunBindingRequest;
+constexpr uint16_t kBindingSuccess = kStunBindingSuccess;
 constexpr size_t kStunMaxMessage = 548;
 
 /** What a received Binding message says, after its integrity was checked. */
@@ -18,9 +20,6 @@ struct StunBinding {
   uint8_t transaction[12] = {};
   bool use_candidate = false;
 };
-
-/** CRC-32 (ISO 3309, as RFC 8489 §14.7 uses it) of `len` bytes. */
-uint32_t Crc32(const uint8_t* data, size_t len) noexcept;
 
 /**
  * Parses a Binding request or success response and checks its MESSAGE-INTEGRITY with `password`

@@ -14,6 +14,7 @@ import { Router, type Producer } from '../../lib/sfu/index.js';
 import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import { weriftConnected, weriftLocalSdp, weriftPc } from './werift.js';
 import { oursPipeRelay } from './fanout-pipe-relay.js';
+import { allocationSites, type SampledNode } from './allocation-sites.js';
 import type { FanoutRequest, FanoutReply } from './fanout-protocol.js';
 
 /** What the suite needs from a relay, whatever library runs it. */
@@ -192,12 +193,38 @@ const profileDir = process.env['PWT_FANOUT_PROFILE'];
 // to <dir>/fanout-<relay>-<pid>.perf.data (run the server with --perf-basic-prof for JavaScript names).
 const perfDir = process.env['PWT_FANOUT_PERF'];
 
+// PWT_FANOUT_HEAP=<dir>: V8's sampling heap profile of the server over its first measured round (every
+// 512th byte sampled, objects collected by minor and major GC included, so it counts what was allocated,
+// not what survived), written to <dir>/fanout-<relay>-<pid>.heap.txt as bytes per second by allocation
+// site (bench/peers/allocation-sites.ts) with the round's forwarded packets, for allocation per packet.
+const heapDir = process.env['PWT_FANOUT_HEAP'];
+let heapFrom: { at: number; forwarded: number } | undefined;
+
 let perf: ChildProcess | undefined;
 let profiler: Session | undefined;
 let marks = 0;
 async function profileMark(): Promise<void> {
-  if (!profileDir && !perfDir) return;
+  if (!profileDir && !perfDir && !heapDir) return;
   marks++;
+  if (heapDir) {
+    if (marks === 1) {
+      profiler = new Session();
+      profiler.connect();
+      await profiler.post('HeapProfiler.enable');
+      await profiler.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+      heapFrom = { at: performance.now(), forwarded: relay.forwarded() };
+    } else if (marks === 2 && profiler && heapFrom) {
+      const { profile } = (await profiler.post('HeapProfiler.stopSampling')) as { profile: { head: SampledNode } };
+      const seconds = (performance.now() - heapFrom.at) / 1000;
+      const forwarded = relay.forwarded() - heapFrom.forwarded;
+      const { total, sites } = allocationSites(profile.head, true);
+      const lines = [`${(total / seconds).toFixed(0)} B/s sampled over ${seconds.toFixed(1)} s, ${forwarded} forwarded: ${(total / Math.max(1, forwarded)).toFixed(2)} B per forwarded packet`];
+      for (const [k, v] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, 40)) lines.push(`${(v / seconds).toFixed(0).padStart(9)} B/s  ${k}`);
+      writeFileSync(join(heapDir, `fanout-${which ?? 'ours'}-${process.pid}.heap.txt`), lines.join('\n') + '\n');
+      profiler.disconnect();
+    }
+    return;
+  }
   if (perfDir) {
     if (marks === 1) {
       const file = join(perfDir, `fanout-${which ?? 'ours'}-${process.pid}`);

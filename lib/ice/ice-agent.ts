@@ -688,9 +688,9 @@ export class IceAgent {
     let changed = false;
     if (nominations > 0 && this.roleValue === 'controlled' && local && remote) {
       // As onRequest: the host (or relay) entry on that base, the remote candidate, their pair.
-      const entry = this.localEntries.find((e) => sameAddress(e.base, local) && (e.candidate.type === 'host' || e.candidate.type === 'relay'));
-      const rc = entry && this.remoteCandidates.find((c) => c.address === remote.address && c.port === remote.port && c.protocol === entry.candidate.protocol);
-      const pair = rc && this.pairs.find((p) => p.local === entry && p.remote === rc);
+      const entry = this.requestBase(local);
+      const rc = entry && this.remoteCandidateAt(remote, entry.candidate.protocol);
+      const pair = rc && this.pairOf(entry, rc);
       const target = pair && (this.mode === 'lite' ? pair : pair.state === 'succeeded' ? (pair.validPair ?? pair) : undefined);
       // Only the selected pair: the counts arrive up to a tick late, and by then the peer may have
       // nominated another pair (handled as a request); its old nominations must not select the old pair again.
@@ -817,25 +817,10 @@ export class IceAgent {
     this.send(input.local, input.remote, response);
     this.stats.responsesSent++;
 
-    // Index loops: no closure or iterator per request (docs/architecture.md, idle allocation).
-    let local: LocalEntry | undefined;
-    for (let i = 0; i < this.localEntries.length; i++) {
-      const e = this.localEntries[i]!;
-      if (sameAddress(e.base, input.local) && (e.candidate.type === 'host' || e.candidate.type === 'relay')) {
-        local = e;
-        break;
-      }
-    }
+    const local = this.requestBase(input.local);
     if (!local) return;
     // Learn a peer-reflexive remote candidate (RFC 8445 §7.3.1.3).
-    let remote: IceCandidate | undefined;
-    for (let i = 0; i < this.remoteCandidates.length; i++) {
-      const c = this.remoteCandidates[i]!;
-      if (c.address === input.remote.address && c.port === input.remote.port && c.protocol === local.candidate.protocol) {
-        remote = c;
-        break;
-      }
-    }
+    let remote = this.remoteCandidateAt(input.remote, local.candidate.protocol);
     if (!remote) {
       const priority = msg.getUint32(StunAttr.Priority) ?? candidatePriority('prflx', 65535);
       remote = {
@@ -850,15 +835,7 @@ export class IceAgent {
       };
       if (!this.addRemote(now, remote)) return;
     }
-    let pair: Pair | undefined;
-    for (let i = 0; i < this.pairs.length; i++) {
-      const p = this.pairs[i]!;
-      if (p.local === local && p.remote === remote) {
-        pair = p;
-        break;
-      }
-    }
-    if (!pair) pair = this.addPair(local, remote);
+    const pair = this.pairOf(local, remote) ?? this.addPair(local, remote);
     if (!pair) return;
     const useCandidate = msg.has(StunAttr.UseCandidate) && this.roleValue === 'controlled';
     if (this.mode === 'lite') {
@@ -880,6 +857,37 @@ export class IceAgent {
     for (let i = 0; i < this.triggered.length; i++) queued ||= this.triggered[i]!.pair === pair;
     if (!queued) this.triggered.push({ pair, useCandidate: false });
     this.scheduleChecks(now);
+  }
+
+  // The pair a request names (RFC 8445 §7.3.1.3-7.3.1.4), found for onRequest and for the
+  // requests the port answered natively (noteRequestsAnswered). Index loops: no closure or
+  // iterator per request (docs/architecture.md, idle allocation).
+
+  /** The host (or relay) entry whose base a request arrived on. */
+  private requestBase(base: TransportAddress): LocalEntry | undefined {
+    for (let i = 0; i < this.localEntries.length; i++) {
+      const e = this.localEntries[i]!;
+      if (sameAddress(e.base, base) && (e.candidate.type === 'host' || e.candidate.type === 'relay')) return e;
+    }
+    return undefined;
+  }
+
+  /** The remote candidate at a request's source address on that transport protocol. */
+  private remoteCandidateAt(source: TransportAddress, protocol: IceCandidate['protocol']): IceCandidate | undefined {
+    for (let i = 0; i < this.remoteCandidates.length; i++) {
+      const c = this.remoteCandidates[i]!;
+      if (c.address === source.address && c.port === source.port && c.protocol === protocol) return c;
+    }
+    return undefined;
+  }
+
+  /** The pair of a local entry and a remote candidate, if formed. */
+  private pairOf(local: LocalEntry, remote: IceCandidate): Pair | undefined {
+    for (let i = 0; i < this.pairs.length; i++) {
+      const p = this.pairs[i]!;
+      if (p.local === local && p.remote === remote) return p;
+    }
+    return undefined;
   }
 
   /**

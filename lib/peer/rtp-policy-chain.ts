@@ -353,7 +353,21 @@ export class RtpPolicyChain {
         reportListenerError(err);
         continue;
       }
-      for (const m of this.withNativeTotals) this.call(m, () => m.nativeTotals!(this.lastNow, totals!, this.output));
+      const modules = this.withNativeTotals;
+      for (let i = 0; i < modules.length; i++) this.callNativeTotals(modules[i]!, totals);
+    }
+  }
+
+  /** {@link call} for the native totals without a closure per module and tick (lib/sfu pulls them at every report tick). */
+  private callNativeTotals(m: RtpPolicy, totals: NativeStreamTotals): void {
+    const previous = this.current;
+    this.current = m.name;
+    try {
+      m.nativeTotals!(this.lastNow, totals, this.output);
+    } catch (err) {
+      reportListenerError(err);
+    } finally {
+      this.current = previous;
     }
   }
 

@@ -179,6 +179,9 @@ export interface NativeSendTotals {
   readonly lastSentAt: number | undefined;
 }
 
+/** A native source's answer when it has nothing to report (shared, frozen). */
+export const NO_NATIVE_TOTALS: NativeStreamTotals = Object.freeze({ sent: Object.freeze([]), received: Object.freeze([]) });
+
 /** A stream an engine outside JavaScript receives: RFC 3550 §A.1/§A.8 state, totals since it began. */
 export interface NativeReceiveTotals {
   readonly ssrc: number;
@@ -220,7 +223,11 @@ export interface NativeSendTimes {
   readonly arrivalAt: Float64Array;
 }
 
-/** What a chain's native sources report (see RtpPolicy.nativeTotals). */
+/**
+ * What a chain's native sources report (see RtpPolicy.nativeTotals). Valid during the call only: a
+ * source may reuse the object and its arrays for the next call (lib/sfu does, so that a report tick
+ * allocates nothing), so a module copies what it keeps.
+ */
 export interface NativeStreamTotals {
   readonly sent: readonly NativeSendTotals[];
   readonly received: readonly NativeReceiveTotals[];

@@ -6,7 +6,7 @@
 import type { MediaKind } from '../peer/media-stream-track.js';
 import { RtpPacketFlags, type RtpPacketBatch, type RtpPolicy, type RtpPolicyOutput, type RtpPolicyParameters, type RtpPolicyStatsCollector } from '../peer/rtp-policy.js';
 import { RtcpCongestionControlFeedback, type CcfbMetric, type CcfbReportBlock } from '../rtp/rtcp/congestion-control-feedback.js';
-import { ntpFromUnixMs, ntpMiddle32 } from '../rtp/rtcp/ntp-time.js';
+import { ntpMiddle32FromUnixMs } from '../rtp/rtcp/ntp-time.js';
 import type { RtcpFeedback as SdpRtcpFeedback } from '../sdp/model.js';
 import { feedbackPacket } from './rtcp-compound.js';
 
@@ -113,7 +113,7 @@ export class CongestionControlFeedback implements RtpPolicy {
   private send(now: number, out: RtpPolicyOutput): void {
     const params = this.params;
     const enabled = params !== undefined && params.rtcpFeedback.has('ack ccfb');
-    const reportTimestamp = ntpMiddle32(ntpFromUnixMs(now + this.wallClockOffsetMs));
+    const reportTimestamp = ntpMiddle32FromUnixMs(now + this.wallClockOffsetMs);
     let blocks: CcfbReportBlock[] = [];
     let metricsInPacket = 0;
     const flush = (): void => {

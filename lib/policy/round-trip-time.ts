@@ -2,7 +2,7 @@
 // (RFC 3550 §6.4.1), and from DLRR items about our RRTRs: now - LRR - DLRR (RFC 3611 §4.5), with
 // `now` on the NTP clock our SRs and RRTRs use (`now + wallClockOffsetMs`).
 import type { RtcpPacket } from '../rtp/rtcp/compound.js';
-import { ntpFromUnixMs, roundTripTimeMs } from '../rtp/rtcp/ntp-time.js';
+import { ntpMiddle32FromUnixMs, roundTripTimeMsAt } from '../rtp/rtcp/ntp-time.js';
 
 /** Keeps the latest RTT measured from SR/RR report blocks. */
 export class RoundTripTimeTracker {
@@ -24,7 +24,7 @@ export class RoundTripTimeTracker {
           if (b.blockType !== 5 || !('items' in b)) continue;
           for (const item of b.items) {
             if (item.ssrc !== this.localSsrc) continue;
-            const rtt = roundTripTimeMs(ntpFromUnixMs(now + this.wallClockOffsetMs), item.lastRr, item.delaySinceLastRr);
+            const rtt = roundTripTimeMsAt(ntpMiddle32FromUnixMs(now + this.wallClockOffsetMs), item.lastRr, item.delaySinceLastRr);
             if (rtt !== null) this.latestMs = rtt;
           }
         }
@@ -32,7 +32,7 @@ export class RoundTripTimeTracker {
       }
       if (p.kind !== 'sr' && p.kind !== 'rr') continue;
       for (const b of p.reports) {
-        const rtt = roundTripTimeMs(ntpFromUnixMs(now + this.wallClockOffsetMs), b.lastSr, b.delaySinceLastSr);
+        const rtt = roundTripTimeMsAt(ntpMiddle32FromUnixMs(now + this.wallClockOffsetMs), b.lastSr, b.delaySinceLastSr);
         if (rtt !== null) this.latestMs = rtt;
       }
     }

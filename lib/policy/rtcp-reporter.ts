@@ -21,7 +21,7 @@ import {
 import { rtcpByteLength, type RtcpPacket } from '../rtp/rtcp/compound.js';
 import { RtcpExtendedReport, type XrDlrrItem } from '../rtp/rtcp/extended-report.js';
 import { RtcpGoodbye } from '../rtp/rtcp/goodbye.js';
-import { ntpFromUnixMs, ntpMiddle32, ntpToUnixMs, roundTripTimeMs } from '../rtp/rtcp/ntp-time.js';
+import { ntpFromUnixMs, ntpMiddle32, ntpMiddle32FromUnixMs, ntpToUnixMs, roundTripTimeMsAt } from '../rtp/rtcp/ntp-time.js';
 import { RtcpReceiverReport } from '../rtp/rtcp/receiver-report.js';
 import type { RtcpReportBlock } from '../rtp/rtcp/report-block.js';
 import { RtcpSenderReport } from '../rtp/rtcp/sender-report.js';
@@ -321,14 +321,14 @@ export class RtcpReporter implements RtpPolicy {
       const s = this.sends.get(b.ssrc);
       if (!s) continue;
       const remote = s.remote;
-      remote.block = {
-        fractionLost: b.fractionLost / 256,
-        packetsLost: b.cumulativeLost,
-        jitter: b.jitter,
-        highest: b.highestSequence,
-        reports: (remote.block?.reports ?? 0) + 1,
-      };
-      const rtt = roundTripTimeMs(this.ntp(now), b.lastSr, b.delaySinceLastSr);
+      // Updated in place (collectStats copies it): no object per report block.
+      const block = (remote.block ??= { fractionLost: 0, packetsLost: 0, jitter: 0, highest: 0, reports: 0 });
+      block.fractionLost = b.fractionLost / 256;
+      block.packetsLost = b.cumulativeLost;
+      block.jitter = b.jitter;
+      block.highest = b.highestSequence;
+      block.reports++;
+      const rtt = roundTripTimeMsAt(this.ntpMiddle32(now), b.lastSr, b.delaySinceLastSr);
       if (rtt === null) continue;
       remote.roundTripTime = rtt / 1000;
       remote.totalRoundTripTime += rtt / 1000;
@@ -355,7 +355,7 @@ export class RtcpReporter implements RtpPolicy {
       } else if (b.blockType === 5 && 'items' in b) {
         for (const item of b.items) {
           if (item.ssrc !== params.localSsrc) continue;
-          const rtt = roundTripTimeMs(this.ntp(now), item.lastRr, item.delaySinceLastRr);
+          const rtt = roundTripTimeMsAt(this.ntpMiddle32(now), item.lastRr, item.delaySinceLastRr);
           const source = this.sources.get(p.ssrc);
           if (rtt === null || !source) continue;
           const r = source.senderReport;
@@ -591,6 +591,11 @@ export class RtcpReporter implements RtpPolicy {
 
   private ntp(now: number): bigint {
     return ntpFromUnixMs(now + this.options.wallClockOffsetMs);
+  }
+
+  /** The middle 32 bits of {@link ntp}, without BigInts: what each received report block's LSR/DLSR is compared with. */
+  private ntpMiddle32(now: number): number {
+    return ntpMiddle32FromUnixMs(now + this.options.wallClockOffsetMs);
   }
 
   collectStats(stats: RtpPolicyStatsCollector): void {

@@ -7,7 +7,7 @@ import type { MediaKind } from '../peer/media-stream-track.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
 import type { NativeForwardEngine } from '../native/forward.js';
 import { CONSUMER_LAYER_STAT_COUNT, CONSUMER_STAT_BASE, MAX_TEMPORAL_LAYER } from '../native/forward.js';
-import type { NativeStreamTotals } from '../peer/rtp-policy.js';
+import { NO_NATIVE_TOTALS, type NativeSendTotals, type NativeStreamTotals } from '../peer/rtp-policy.js';
 import type { LayerSelectionReason } from '../policy/layer-selection.js';
 import type { Producer } from './producer.js';
 
@@ -102,6 +102,8 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
   private pausedValue: boolean;
   private closedValue = false;
   private readonly statsOut: Float64Array;
+  private sendTotals: { -readonly [K in keyof NativeSendTotals]: NativeSendTotals[K] } | undefined;
+  private nativeTotalsOut: NativeStreamTotals | undefined;
   private readonly layersOut = new Float64Array(CONSUMER_LAYER_STAT_COUNT);
   private preferredValue: PreferredLayers;
   /** What the engine is told to send: the preferred layers, or the automatic choice under them. */
@@ -162,12 +164,17 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
    */
   nativeTotals(now: number): NativeStreamTotals {
     const s = this.statsOut;
-    if (this.closedValue || !this.host.engine.consumerStats(this.id, s)) return { sent: [], received: [] };
+    if (this.closedValue || !this.host.engine.consumerStats(this.id, s)) return NO_NATIVE_TOTALS;
     const sinceUs = s[6]!;
-    return {
-      sent: [{ ssrc: this.ssrc, packets: s[0]!, payloadBytes: s[4]!, bytes: s[1]!, lastRtpTimestamp: s[5]!, lastSentAt: sinceUs < 0 ? undefined : now - sinceUs / 1000 }],
-      received: [],
-    };
+    // One object per consumer, refilled each call (NativeStreamTotals is valid during the call only).
+    const t = (this.sendTotals ??= { ssrc: this.ssrc, packets: 0, payloadBytes: 0, bytes: 0, lastRtpTimestamp: 0, lastSentAt: undefined });
+    t.ssrc = this.ssrc;
+    t.packets = s[0]!;
+    t.payloadBytes = s[4]!;
+    t.bytes = s[1]!;
+    t.lastRtpTimestamp = s[5]!;
+    t.lastSentAt = sinceUs < 0 ? undefined : now - sinceUs / 1000;
+    return (this.nativeTotalsOut ??= { sent: [t], received: [] });
   }
 
   /** The layers this consumer asks for (default: the highest spatial layer, every temporal layer). */

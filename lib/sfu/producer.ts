@@ -8,7 +8,7 @@ import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
 import type { NativeForwardEngine } from '../native/forward.js';
 import { MAX_SPATIAL_LAYERS, PRODUCER_LAYER_RECEIVE_COUNT, PRODUCER_STAT_COUNT } from '../native/forward.js';
 import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
-import type { NativeArrivals, NativeReceiveTotals, NativeSendTimes, NativeStreamTotals } from '../peer/rtp-policy.js';
+import { NO_NATIVE_TOTALS, type NativeArrivals, type NativeReceiveTotals, type NativeSendTimes, type NativeStreamTotals } from '../peer/rtp-policy.js';
 import type { NegotiatedRtp } from './rtp-mapping.js';
 
 /** Producer stats, shaped like W3C inbound-rtp where a name exists (pwt* fields are ours). */
@@ -89,6 +89,8 @@ export class Producer {
   private tapValue: boolean;
   private closedValue = false;
   private readonly statsOut = new Float64Array(PRODUCER_STAT_COUNT);
+  private receiveTotals: { -readonly [K in keyof NativeReceiveTotals]: NativeReceiveTotals[K] } | undefined;
+  private nativeTotalsOut: NativeStreamTotals | undefined;
   private readonly layerPacketsOut = new Float64Array(MAX_SPATIAL_LAYERS);
   private readonly layerReceiveOut = new Float64Array(PRODUCER_LAYER_RECEIVE_COUNT);
   private arrivals: { transportSequence: Uint16Array; ages: Float64Array; arrivalAt: Float64Array } | undefined;
@@ -204,14 +206,20 @@ export class Producer {
    * sees the packets itself.
    */
   nativeTotals(): NativeStreamTotals {
-    if (this.closedValue || this.tapValue) return { sent: [], received: [] };
+    if (this.closedValue || this.tapValue) return NO_NATIVE_TOTALS;
     if (!this.simulcast) {
       const s = this.statsOut;
-      if (!this.host.engine.producerStats(this.id, s)) return { sent: [], received: [] };
-      return {
-        sent: [],
-        received: [{ ssrc: this.ssrc, received: s[8]!, bytes: s[1]!, baseSequence: s[6]!, extendedHighestSequence: s[7]!, jitter: s[9]!, clockRate: this.clockRate }],
-      };
+      if (!this.host.engine.producerStats(this.id, s)) return NO_NATIVE_TOTALS;
+      // One object per producer, refilled each call (NativeStreamTotals is valid during the call only).
+      const r = (this.receiveTotals ??= { ssrc: this.ssrc, received: 0, bytes: 0, baseSequence: 0, extendedHighestSequence: 0, jitter: 0, clockRate: 0 });
+      r.ssrc = this.ssrc;
+      r.received = s[8]!;
+      r.bytes = s[1]!;
+      r.baseSequence = s[6]!;
+      r.extendedHighestSequence = s[7]!;
+      r.jitter = s[9]!;
+      r.clockRate = this.clockRate;
+      return (this.nativeTotalsOut ??= { sent: [], received: [r] });
     }
     const received: NativeReceiveTotals[] = [];
     const l = this.layerReceiveOut;

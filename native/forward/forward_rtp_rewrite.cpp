@@ -9,11 +9,6 @@ namespace pwt {
 
 namespace {
 
-void WriteU16(uint8_t* p, uint16_t v) noexcept {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-
 // Writes the per-leg value of an element the consumer knows as `id` with `len` data bytes.
 void WriteLegValue(uint8_t* data, size_t len, uint8_t id, const ForwardRewriteState& s, uint64_t now_us,
                    uint16_t* transport_seq) noexcept {

@@ -1,5 +1,6 @@
 // Bounds-checked reads of the RTP (RFC 3550 section 5.1) and RTCP (RFC 3550 section 6.4)
-// fields SRTP needs, and the RTP/RTCP demultiplexing rule of RFC 5761 section 4.
+// fields SRTP needs, and the RTP/RTCP demultiplexing rule of RFC 5761 section 4. The big-endian
+// readers and writers are shared by the other wire formats of native/ (STUN, the forwarding rewrite).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -19,6 +20,10 @@ inline uint16_t ReadU16(const uint8_t* p) noexcept {
 inline uint32_t ReadU32(const uint8_t* p) noexcept {
   return (static_cast<uint32_t>(p[0]) << 24) | (static_cast<uint32_t>(p[1]) << 16) |
          (static_cast<uint32_t>(p[2]) << 8) | static_cast<uint32_t>(p[3]);
+}
+inline void WriteU16(uint8_t* p, uint16_t v) noexcept {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
 }
 inline void WriteU32(uint8_t* p, uint32_t v) noexcept {
   p[0] = static_cast<uint8_t>(v >> 24);

@@ -6,43 +6,17 @@
 
 #include <cstring>
 
+#include "native/srtp/srtp_packet.hpp"
+#include "native/stun/stun_constants.hpp"
 #include "native/stun/stun_fingerprint.hpp"
 #include "native/stun/stun_integrity.hpp"
 
 namespace pwt {
 namespace {
 
-constexpr uint32_t kMagicCookie = 0x2112A442;
-constexpr uint16_t kBindingRequest = 0x0001;
-constexpr uint16_t kBindingSuccess = 0x0101;
-constexpr uint16_t kAttrUsername = 0x0006;
-constexpr uint16_t kAttrMessageIntegrity = 0x0008;
-constexpr uint16_t kAttrXorMappedAddress = 0x0020;
-constexpr uint16_t kAttrPriority = 0x0024;
-constexpr uint16_t kAttrUseCandidate = 0x0025;
-constexpr uint16_t kAttrFingerprint = 0x8028;
-constexpr uint16_t kAttrIceControlled = 0x8029;
-constexpr uint16_t kAttrIceControlling = 0x802A;
-
-uint16_t Read16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-uint32_t Read32(const uint8_t* p) {
-  return (static_cast<uint32_t>(p[0]) << 24) | (static_cast<uint32_t>(p[1]) << 16) | (static_cast<uint32_t>(p[2]) << 8) | p[3];
-}
-void Write16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-void Write32(uint8_t* p, uint32_t v) {
-  p[0] = static_cast<uint8_t>(v >> 24);
-  p[1] = static_cast<uint8_t>(v >> 16);
-  p[2] = static_cast<uint8_t>(v >> 8);
-  p[3] = static_cast<uint8_t>(v);
-}
-
 // HMAC-SHA1 of msg[0..covered) with the length field as it reads once the attribute is counted (§14.5).
-void Integrity(const HmacSha1& key, const uint8_t* msg, size_t covered, uint16_t length_field, uint8_t out[kStunIntegrityLen]) {
-  const uint8_t head[4] = {msg[0], msg[1], static_cast<uint8_t>(length_field >> 8), static_cast<uint8_t>(length_field)};
-  key.Compute(head, sizeof(head), msg + 4, covered - 4, out);
+void Integrity(const HmacSha1& key, const uint8_t* msg, size_t covered, uint8_t out[kStunIntegrityLen]) {
+  stun_integrity_sha1(key, msg, covered, static_cast<uint16_t>(covered + 4 + kStunIntegrityLen - kStunHeaderLen), out);
 }
 
 }  // namespace
@@ -51,7 +25,7 @@ size_t stun_consent_answer(const uint8_t* req, size_t len, const StunConsentCred
                            const UdpRemoteKey& source, uint8_t* out, bool* use_candidate) noexcept {
   // Header (RFC 8489 §5): a Binding request with the magic cookie, its length the rest of the datagram.
   if (len < kStunHeaderLen || len % 4 != 0 || creds.key == nullptr) return 0;
-  if (Read16(req) != kBindingRequest || Read32(req + 4) != kMagicCookie || Read16(req + 2) != len - kStunHeaderLen) return 0;
+  if (ReadU16(req) != kStunBindingRequest || ReadU32(req + 4) != kStunMagicCookie || ReadU16(req + 2) != len - kStunHeaderLen) return 0;
   bool username_ok = false;
   bool controlling = false;
   bool controlled = false;
@@ -61,38 +35,38 @@ size_t stun_consent_answer(const uint8_t* req, size_t len, const StunConsentCred
   size_t at = kStunHeaderLen;
   while (at < len) {
     if (fingerprint_at != 0 || len - at < 4) return 0;  // FINGERPRINT is last (§14.7)
-    const uint16_t type = Read16(req + at);
-    const size_t length = Read16(req + at + 2);
+    const uint16_t type = ReadU16(req + at);
+    const size_t length = ReadU16(req + at + 2);
     const size_t padded = (length + 3) & ~static_cast<size_t>(3);
     if (padded > len - at - 4) return 0;
     const uint8_t* value = req + at + 4;
     // After MESSAGE-INTEGRITY only FINGERPRINT (§14.5 lets a receiver ignore others; the agent sees those).
-    if (integrity_at != 0 && type != kAttrFingerprint) return 0;
+    if (integrity_at != 0 && type != kStunAttrFingerprint) return 0;
     switch (type) {
-      case kAttrUsername:
+      case kStunAttrUsername:
         username_ok = length == creds.username.size() && std::memcmp(value, creds.username.data(), length) == 0;
         if (!username_ok) return 0;
         break;
-      case kAttrMessageIntegrity:
+      case kStunAttrMessageIntegrity:
         if (length != kStunIntegrityLen) return 0;
         integrity_at = at;
         break;
-      case kAttrFingerprint:
+      case kStunAttrFingerprint:
         if (length != 4) return 0;
         fingerprint_at = at;
         break;
-      case kAttrPriority:
+      case kStunAttrPriority:
         if (length != 4) return 0;
         break;
-      case kAttrIceControlled:
+      case kStunAttrIceControlled:
         if (length != 8) return 0;
         controlled = true;
         break;
-      case kAttrIceControlling:
+      case kStunAttrIceControlling:
         if (length != 8) return 0;
         controlling = true;
         break;
-      case kAttrUseCandidate:
+      case kStunAttrUseCandidate:
         if (length != 0) return 0;
         nominating = true;
         break;
@@ -109,32 +83,32 @@ size_t stun_consent_answer(const uint8_t* req, size_t len, const StunConsentCred
   // Only a controlling peer nominates (RFC 8445 §7.3.1.5); the agent applies it from the counts.
   if (nominating && creds.controlling) return 0;
   // FINGERPRINT first (cheap), then MESSAGE-INTEGRITY, compared in constant time.
-  if (stun_fingerprint(req, fingerprint_at) != Read32(req + fingerprint_at + 4)) return 0;
+  if (stun_fingerprint(req, fingerprint_at) != ReadU32(req + fingerprint_at + 4)) return 0;
   uint8_t mac[kStunIntegrityLen];
-  Integrity(*creds.key, req, integrity_at, static_cast<uint16_t>(integrity_at + 4 + kStunIntegrityLen - kStunHeaderLen), mac);
+  Integrity(*creds.key, req, integrity_at, mac);
   if (CRYPTO_memcmp(mac, req + integrity_at + 4, kStunIntegrityLen) != 0) return 0;
 
   // Success response (RFC 8489 §6.3.1.1): same transaction id, XOR-MAPPED-ADDRESS, MESSAGE-INTEGRITY, FINGERPRINT.
   std::memcpy(out + 4, req + 4, 16);  // magic cookie + transaction id
-  Write16(out, kBindingSuccess);
+  WriteU16(out, kStunBindingSuccess);
   size_t w = kStunHeaderLen;
   const bool v6 = source.family == 6;
-  Write16(out + w, kAttrXorMappedAddress);
-  Write16(out + w + 2, v6 ? 20 : 8);
+  WriteU16(out + w, kStunAttrXorMappedAddress);
+  WriteU16(out + w + 2, v6 ? 20 : 8);
   out[w + 4] = 0;
   out[w + 5] = v6 ? 0x02 : 0x01;
-  Write16(out + w + 6, static_cast<uint16_t>(source.port ^ (kMagicCookie >> 16)));
+  WriteU16(out + w + 6, static_cast<uint16_t>(source.port ^ (kStunMagicCookie >> 16)));
   // X-Address: XOR with the magic cookie, then (IPv6) the transaction id (§14.2).
   for (size_t i = 0; i < (v6 ? 16u : 4u); ++i) out[w + 8 + i] = static_cast<uint8_t>(source.addr[i] ^ out[4 + i]);
   w += v6 ? 24 : 12;
-  Write16(out + w, kAttrMessageIntegrity);
-  Write16(out + w + 2, kStunIntegrityLen);
-  Integrity(*creds.key, out, w, static_cast<uint16_t>(w + 4 + kStunIntegrityLen - kStunHeaderLen), out + w + 4);
+  WriteU16(out + w, kStunAttrMessageIntegrity);
+  WriteU16(out + w + 2, kStunIntegrityLen);
+  Integrity(*creds.key, out, w, out + w + 4);
   w += 4 + kStunIntegrityLen;
-  Write16(out + w, kAttrFingerprint);
-  Write16(out + w + 2, 4);
-  Write16(out + 2, static_cast<uint16_t>(w + 8 - kStunHeaderLen));  // final length, FINGERPRINT counted (§14.7)
-  Write32(out + w + 4, stun_fingerprint(out, w));
+  WriteU16(out + w, kStunAttrFingerprint);
+  WriteU16(out + w + 2, 4);
+  WriteU16(out + 2, static_cast<uint16_t>(w + 8 - kStunHeaderLen));  // final length, FINGERPRINT counted (§14.7)
+  WriteU32(out + w + 4, stun_fingerprint(out, w));
   w += 8;
   if (use_candidate) *use_candidate = nominating;
   return w;

@@ -10,15 +10,21 @@
 
 namespace pwt {
 
-bool stun_integrity_sha1(const uint8_t* key, size_t key_len, const uint8_t* msg, size_t covered,
-                         uint16_t length_field, uint8_t out[kStunIntegrityLen]) noexcept {
+bool stun_integrity_sha1(const HmacSha1& key, const uint8_t* msg, size_t covered, uint16_t length_field,
+                         uint8_t out[kStunIntegrityLen]) noexcept {
   if (covered < kStunHeaderLen) return false;
   // The first four header octets as they read with the attribute counted (§14.5).
   const uint8_t head[4] = {msg[0], msg[1], static_cast<uint8_t>(length_field >> 8), static_cast<uint8_t>(length_field)};
+  key.Compute(head, sizeof(head), msg + 4, covered - 4, out);
+  return true;
+}
+
+bool stun_integrity_sha1(const uint8_t* key, size_t key_len, const uint8_t* msg, size_t covered,
+                         uint16_t length_field, uint8_t out[kStunIntegrityLen]) noexcept {
+  if (covered < kStunHeaderLen) return false;
   HmacSha1 mac;
   mac.Init(key, key_len);
-  mac.Compute(head, sizeof(head), msg + 4, covered - 4, out);
-  return true;
+  return stun_integrity_sha1(mac, msg, covered, length_field, out);
 }
 
 }  // namespace pwt

@@ -7,6 +7,8 @@
 
 namespace pwt {
 
+class HmacSha1;
+
 constexpr size_t kStunIntegrityLen = 20;
 constexpr size_t kStunHeaderLen = 20;
 
@@ -17,5 +19,9 @@ constexpr size_t kStunHeaderLen = 20;
  */
 bool stun_integrity_sha1(const uint8_t* key, size_t key_len, const uint8_t* msg, size_t covered,
                          uint16_t length_field, uint8_t out[kStunIntegrityLen]) noexcept;
+
+/** The same with a key prepared once (`HmacSha1::Init`), for a connection that checks many messages. */
+bool stun_integrity_sha1(const HmacSha1& key, const uint8_t* msg, size_t covered, uint16_t length_field,
+                         uint8_t out[kStunIntegrityLen]) noexcept;
 
 }  // namespace pwt

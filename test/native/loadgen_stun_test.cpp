@@ -1,5 +1,5 @@
-// The fanout load generator's STUN (bench/loadgen/loadgen_stun.hpp): CRC-32 against its check value,
-// RFC 5769 §2.1's sample request parsed with its password (and refused with another or as another
+// The fanout load generator's STUN (bench/loadgen/loadgen_stun.hpp, over native/stun's constants and
+// FINGERPRINT): RFC 5769 §2.1's sample request parsed with its password (and refused with another or as another
 // ufrag) and its FINGERPRINT recomputed; our requests and success responses parse back with the
 // right password and attributes; every truncation of a message is refused.
 #include <cstdint>
@@ -7,15 +7,13 @@
 #include <string>
 
 #include "bench/loadgen/loadgen_stun.hpp"
+#include "native/stun/stun_fingerprint.hpp"
 #include "test/native/check.hpp"
 #include "test/native/rfc5769_sample_request.hpp"
 
 using namespace pwt::loadgen;
 
 int main() {
-  // CRC-32 (ISO 3309) check value.
-  CHECK_EQ(Crc32(reinterpret_cast<const uint8_t*>("123456789"), 9), 0xCBF43926u);
-
   // RFC 5769 §2.1 Sample Request (USERNAME "evtj:h6vY", password "VOkJxbRl1RmTxUk/WvJxBt").
   const uint8_t (&request)[108] = pwt::testdata::kRfc5769SampleRequest;
   const std::string password = pwt::testdata::kRfc5769Password;
@@ -28,7 +26,7 @@ int main() {
   CHECK(!ParseBinding(request, sizeof request, "h6vY", password, &b));
   CHECK(!ParseBinding(request, sizeof request, "evt", password, &b));
   // FINGERPRINT (§14.7): CRC-32 of the message before it, XOR 0x5354554E.
-  const uint32_t fp = Crc32(request, sizeof request - 8) ^ 0x5354554Eu;
+  const uint32_t fp = pwt::stun_crc32(request, sizeof request - 8) ^ 0x5354554Eu;
   const uint8_t* v = request + sizeof request - 4;
   CHECK_EQ(fp, uint32_t{v[0]} << 24 | uint32_t{v[1]} << 16 | uint32_t{v[2]} << 8 | v[3]);
 
@@ -43,7 +41,7 @@ int main() {
   CHECK_MEM(b.transaction, tx, 12);
   CHECK(!ParseBinding(msg, n, "LFRAG", "remote-password-1234", &b));
   // Its FINGERPRINT is right too.
-  const uint32_t fp2 = Crc32(msg, n - 8) ^ 0x5354554Eu;
+  const uint32_t fp2 = pwt::stun_crc32(msg, n - 8) ^ 0x5354554Eu;
   CHECK_EQ(fp2, uint32_t{msg[n - 4]} << 24 | uint32_t{msg[n - 3]} << 16 | uint32_t{msg[n - 2]} << 8 | msg[n - 1]);
   // Every truncation is refused (the length field then points past the end).
   for (size_t len = 0; len < n; ++len) CHECK(!ParseBinding(msg, len, "RFRAG", "remote-password-1234", &b));

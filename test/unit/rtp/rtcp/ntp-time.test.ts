@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { NTP_UNIX_OFFSET_SECONDS, ntpFromUnixMs, ntpMiddle32, ntpToUnixMs, roundTripTimeMs } from '../../../../lib/rtp/rtcp/ntp-time.js';
+import { NTP_UNIX_OFFSET_SECONDS, ntpFromUnixMs, ntpMiddle32, ntpMiddle32FromUnixMs, ntpToUnixMs, roundTripTimeMs, roundTripTimeMsAt } from '../../../../lib/rtp/rtcp/ntp-time.js';
 
 test('Unix epoch is NTP second 2208988800; half a second is fraction 2^31', () => {
   assert.equal(ntpFromUnixMs(0), BigInt(NTP_UNIX_OFFSET_SECONDS) << 32n);
@@ -16,6 +16,18 @@ test('RTT example of RFC 3550 §6.4.1 (A=0xb710:8000 ... LSR 0xb705:2000, DLSR 0
   assert.equal(roundTripTimeMs(now, 0xb7052000, 0x00054000), 6125);
   assert.equal(roundTripTimeMs(now, 0, 0), null);
   assert.equal(roundTripTimeMs(now, 0xb7108001, 0), null);
+  assert.equal(roundTripTimeMsAt(0xb7108000, 0xb7052000, 0x00054000), 6125);
+  assert.equal(roundTripTimeMsAt(0xb7108000, 0, 0), null);
+});
+
+test('the middle 32 bits without BigInts equal those of the 64-bit timestamp (whole, fractional, carrying ms)', () => {
+  // A fraction that rounds up to 2^32 carries into the seconds in both; 16-bit second wraps.
+  for (const ms of [0, 500, 999.9999999999, 1_700_000_000_999.9999, 65_535_999.99999999, 1_764_950_400_000, 2_085_978_495_999.99999]) {
+    assert.equal(ntpMiddle32FromUnixMs(ms), ntpMiddle32(ntpFromUnixMs(ms)), String(ms));
+  }
+  fc.assert(fc.property(fc.double({ min: 0, max: 2_000_000_000_000, noNaN: true }), (ms) => {
+    assert.equal(ntpMiddle32FromUnixMs(ms), ntpMiddle32(ntpFromUnixMs(ms)));
+  }), { numRuns: 500 });
 });
 
 test('property: ms -> NTP -> ms within a microsecond', () => {
