@@ -636,6 +636,15 @@ export class TcpMux {
         reportListenerError(err);
       }
     }
+    // The transport's pairs on this connection fail at once (RFC 6544 §7.2), whoever closed it
+    // (the peer, a reset, a timeout, this port); a transport that is closing ignores it.
+    if (c.transport) {
+      try {
+        c.transport.tcpConnectionClosed(c.remote);
+      } catch (err) {
+        reportListenerError(err);
+      }
+    }
   }
 
   /**
