@@ -1,9 +1,11 @@
 // Closing a peer connection ends the peer's data channels at once (RFC 9260 section 9.1 ABORT with a
 // User-Initiated Abort cause, RFC 8831 section 6.7), both ways between two of our peers over real
-// loopback UDP; and a peer that sends only close_notify (RFC 5246 section 7.2.1) ends them too.
+// loopback UDP and over ICE-TCP (the shared TcpMux port's side too); and a peer that sends only
+// close_notify (RFC 5246 section 7.2.1) ends them too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RTCPeerConnection, type RTCDataChannel } from '../../lib/peer/index.js';
+import { TcpMux } from '../../lib/transport/source/tcp-mux.js';
 import { negotiate, until, within } from './peer-helpers.js';
 
 function opened(channel: RTCDataChannel): Promise<void> {
@@ -89,3 +91,30 @@ test('a peer that sends only close_notify (no ABORT): our channels close with th
     pc2.close();
   }
 });
+
+for (const closer of ['passive', 'active'] as const) {
+  test(`over ICE-TCP the ${closer} side closes: the ABORT leaves before the connection does, the other side's channel closes`, { timeout: 60_000 }, async () => {
+    const mux = await TcpMux.listen({ address: '127.0.0.1' });
+    const client = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], iceTcpActive: true });
+    const server = new RTCPeerConnection({ hostAddresses: [], tcpMux: mux });
+    try {
+      const mine = client.createDataChannel('tcp');
+      const theirs = new Promise<RTCDataChannel>((r) => server.once('datachannel', (e) => r(e.channel)));
+      await negotiate(client, server);
+      await within(Promise.all([client.connected(), server.connected()]), 15_000, 'connected over ICE-TCP');
+      assert.equal(server.mediaTransport!.selectedPair?.local.protocol, 'tcp');
+      const other = await within(theirs, 15_000, 'channel');
+      await within(Promise.all([opened(mine), opened(other)]), 15_000, 'channels open');
+      // The passive side's writes of a turn are corked together: closing must not discard them.
+      const [closing, remaining, channel] = closer === 'passive' ? [server, client, mine] : [client, server, other];
+      const watched = closes([channel]);
+      closing.close();
+      await within(watched.done, 20_000, "the other side's channel closes");
+      assert.match(remaining.mediaTransport!.sctp!.association.closeReason?.reason ?? '', /^peer aborted: USER_INITIATED_ABORT/);
+    } finally {
+      client.close();
+      server.close();
+      mux.close();
+    }
+  });
+}
