@@ -101,7 +101,7 @@ describe('Chromium', { skip: skipBrowser, timeout: 120_000 }, () => {
     }
   });
 
-  it('Chromium closes: our data channel closes', async () => {
+  it('Chromium closes: our data channel closes', async (t) => {
     const ours = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
     try {
       const mine = await connect(ours);
@@ -110,6 +110,7 @@ describe('Chromium', { skip: skipBrowser, timeout: 120_000 }, () => {
       await within(closed, CLOSE_DEADLINE_MS, 'our channel closes');
       assert.equal(mine.readyState, 'closed');
       assert.equal(ours.mediaTransport!.sctp!.association.state, 'closed');
+      t.diagnostic(`our association: ${ours.mediaTransport!.sctp!.association.closeReason?.reason}`);
     } finally {
       ours.close();
     }
@@ -188,7 +189,7 @@ test('node-datachannel: we close, its data channel closes', { timeout: 60_000 },
   }
 });
 
-test('node-datachannel: it closes, our data channel closes', { timeout: 60_000 }, async () => {
+test('node-datachannel: it closes, our data channel closes', { timeout: 60_000 }, async (t) => {
   const ndc = new nodeDataChannel.PeerConnection('close-b', { iceServers: [], bindAddress: '127.0.0.1', enableIceUdpMux: false });
   const ours = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
   try {
@@ -197,6 +198,7 @@ test('node-datachannel: it closes, our data channel closes', { timeout: 60_000 }
     ndc.close();
     await within(closed, CLOSE_DEADLINE_MS, 'our channel closes');
     assert.equal(ours.mediaTransport!.sctp!.association.state, 'closed');
+    t.diagnostic(`our association: ${ours.mediaTransport!.sctp!.association.closeReason?.reason}`);
   } finally {
     ours.close();
   }
