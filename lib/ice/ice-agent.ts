@@ -417,7 +417,6 @@ export class IceAgent {
     return this.connectionState;
   }
 
-  /** W3C RTCIceGatheringState. */
   /**
    * Why the agent entered its current state, as the `connection-state` event said
    * (`consent-lost`, `no-valid-pair`, `no-candidate-pair`, `tcp-connection-closed`), if it said.
@@ -426,6 +425,7 @@ export class IceAgent {
     return this.stateReasonValue;
   }
 
+  /** W3C RTCIceGatheringState. */
   get gathering(): IceGatheringState {
     return this.gatheringState;
   }
@@ -1527,6 +1527,8 @@ export class IceAgent {
     this.pairs = [];
     this.triggered = [];
     this.nominating = undefined;
+    // An ICE restart starts over: a connection lost before it no longer decides the state.
+    this.selectedLostAt = undefined;
     this.firstValidAt = undefined;
     this.nominationTimerAt = undefined;
     this.remoteMarks.clear();

@@ -131,6 +131,10 @@ test('the selected TCP connection closes with nothing else valid: disconnected a
   a.handleTimeout(300 + 7500);
   assert.deepEqual(drainStates(a), ['failed:tcp-connection-closed']);
   assert.equal(a.pollTimeout(), undefined);
+  // An ICE restart starts over (RFC 8445 §9): checking, and the lost connection no longer fails it.
+  a.restart(8000);
+  a.handleTimeout(60_000);
+  assert.equal(a.state, 'checking');
 });
 
 test('the peer reconnects during the grace: the new connection is selected and the agent is connected again', () => {
