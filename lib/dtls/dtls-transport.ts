@@ -469,23 +469,34 @@ export class DtlsTransport {
   }
 
   // Drains what a native call produced: state first (so 'connected' precedes its data),
-  // then application data, then datagrams to send.
+  // then application data, then datagrams to send. The records the peer sent before its
+  // close_notify come before 'closed' (RFC 5246 section 7.2.1): an SCTP ABORT rides there.
   private after(flags: number): void {
-    if (flags & FLAG_STATE_CHANGED) this.syncState();
-    if (flags & FLAG_DATA) this.drainData();
+    const data = (flags & FLAG_DATA) !== 0;
+    if (flags & FLAG_STATE_CHANGED) this.syncState(data);
+    else if (data) this.drainData();
     if (flags & FLAG_TRANSMIT) this.drainTransmit();
   }
 
-  private syncState(): void {
+  private syncState(data: boolean): void {
     const name = NATIVE_STATES[this.engine.state()] ?? 'failed';
     // closed and failed are final (a close given while the handshake thread still worked is final too).
-    if (name === this.st.name || this.st.name === 'closed' || this.st.name === 'failed') return;
+    if (name === this.st.name || this.st.name === 'closed' || this.st.name === 'failed') {
+      if (data) this.drainData();
+      return;
+    }
     // One batch can carry the peer's last flight and its close_notify (or an alert): report
     // the 'connected' it passed through so that the W3C sequence is never skipped.
     if ((name === 'closed' || name === 'failed') && this.st.name === 'connecting' && this.engine.wasConnected()) {
       this.enter('connected');
     }
+    if (data && name === 'closed') {
+      this.drainData();
+      this.enter(name);
+      return;
+    }
     this.enter(name);
+    if (data) this.drainData();
   }
 
   private enter(name: DtlsTransportState): void {

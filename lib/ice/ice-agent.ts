@@ -330,8 +330,14 @@ export class IceAgent {
   private nextConsentAt: number | undefined;
   private lastSentOnSelectedAt = 0;
   private lastConsentSentAt: number | undefined;
+  /**
+   * When the TCP connection under the selected pair closed and no other valid pair could take
+   * over (see {@link connectionClosed}); undefined once a pair is selected again.
+   */
+  private selectedLostAt: number | undefined;
 
   private connectionState: IceConnectionState = 'new';
+  private stateReasonValue: string | undefined;
   private gatheringState: IceGatheringState = 'new';
   private lastNow = 0;
   private readonly transmits: IceTransmit[] = [];
@@ -411,6 +417,14 @@ export class IceAgent {
     return this.connectionState;
   }
 
+  /**
+   * Why the agent entered its current state, as the `connection-state` event said
+   * (`consent-lost`, `no-valid-pair`, `no-candidate-pair`, `tcp-connection-closed`), if it said.
+   */
+  get stateReason(): string | undefined {
+    return this.stateReasonValue;
+  }
+
   /** W3C RTCIceGatheringState. */
   get gathering(): IceGatheringState {
     return this.gatheringState;
@@ -480,6 +494,7 @@ export class IceAgent {
     if (this.hasCheckWork()) t = earlier(t, this.nextCheckAt);
     t = earlier(t, this.nominationTimerAt);
     if (!this.selected) t = earlier(t, this.noPairDeadline);
+    if (!this.selected && this.connectionState === 'disconnected') t = earlier(t, this.lostFailAt());
     if (this.selected && (this.connectionState !== 'failed')) {
       t = earlier(t, this.nextConsentAt);
       t = earlier(t, this.lastSentOnSelectedAt + this.opts.keepaliveIntervalMs);
@@ -705,6 +720,55 @@ export class IceAgent {
       changed = true;
     }
     return changed;
+  }
+
+  /**
+   * The TCP connection (RFC 6544) between local base `local` and `remote` closed or was reset.
+   * Every pair on it fails at once (RFC 6544 §7.2: a pair whose connection is gone is failed; RFC
+   * 7675 consent no longer applies to it) and its checks stop. If it carried the selected pair,
+   * the best other valid pair is selected (as the controlling agent we also nominate it, RFC 8445
+   * §8.1.1); with none the state is `disconnected` at once, and `failed` once nothing is left to
+   * try after a grace of `disconnectedTimeoutMs` for the peer to reconnect, or after
+   * `consentTimeoutMs` while the peer may still trickle candidates (docs/ice.md "ICE-TCP").
+   * Connections under no pair are ignored.
+   */
+  connectionClosed(now: number, local: TransportAddress, remote: TransportAddress): void {
+    now = this.tick(now);
+    if (this.connectionState === 'closed') return;
+    let lostSelected = false;
+    let hit = false;
+    for (const p of this.pairs) {
+      if (p.local.candidate.protocol !== 'tcp' || !sameAddress(p.local.base, local) || !sameAddress(p.remoteAddress, remote)) continue;
+      hit = true;
+      p.state = 'failed';
+      p.valid = false;
+      if (this.nominating === p) this.nominating = undefined;
+      if (this.selected === p) lostSelected = true;
+    }
+    if (!hit) return;
+    for (let i = 0; i < this.transactions.size; ) {
+      const tx = this.transactions.at(i);
+      if (tx.pair && tx.pair.state === 'failed' && tx.kind !== 'srflx') this.transactions.delete(tx.id);
+      else i++;
+    }
+    this.triggered = this.triggered.filter((t) => t.pair.state !== 'failed');
+    if (log.enabled) log('tcp connection %s:%d -> %s:%d closed%s', local.address, local.port, remote.address, remote.port, lostSelected ? ' under the selected pair' : '');
+    if (lostSelected) {
+      this.selected = undefined;
+      let next: Pair | undefined;
+      for (let i = 0; i < this.pairs.length && !next; i++) if (this.pairs[i]!.valid && this.pairs[i]!.state !== 'failed') next = this.pairs[i];
+      if (next) {
+        this.select(now, next);
+        if (this.mode === 'full' && this.roleValue === 'controlling' && this.remote) {
+          // Tell the peer too: it follows nominations (RFC 8445 §8.1.1).
+          this.nominating = next;
+          this.sendCheck(now, next, true, 'check');
+        }
+      } else {
+        this.selectedLostAt = now;
+      }
+    }
+    this.updateConnectionState(now);
   }
 
   // ---- inputs -------------------------------------------------------------------------
@@ -1230,18 +1294,24 @@ export class IceAgent {
     // SRTP route of the shared port.
     const followed = this.roleValue === 'controlled';
     if (!this.selected || this.selected === pair || pair.priority > this.selected.priority || !this.pairs.includes(this.selected) || followed) {
-      const changed = this.selected !== pair;
-      this.selected = pair;
-      pair.lastHeardAt = now;
-      if (changed) {
-        this.lastSentOnSelectedAt = now;
-        // Lite agents send no checks, hence no consent checks either (RFC 7675 §4).
-        if (this.mode === 'full') this.nextConsentAt = now + this.consentInterval();
-        this.events.push({ type: 'selected-pair', pair: this.describe(pair) });
-        this.markValidated(pair);
-      }
+      this.select(now, pair);
     }
     this.updateConnectionState(now);
+  }
+
+  /** Makes `pair` the selected pair (RFC 8445 §8.1.1): consent starts on it, the driver routes to it. */
+  private select(now: number, pair: Pair): void {
+    const changed = this.selected !== pair;
+    this.selected = pair;
+    this.selectedLostAt = undefined;
+    pair.lastHeardAt = now;
+    if (changed) {
+      this.lastSentOnSelectedAt = now;
+      // Lite agents send no checks, hence no consent checks either (RFC 7675 §4).
+      if (this.mode === 'full') this.nextConsentAt = now + this.consentInterval();
+      this.events.push({ type: 'selected-pair', pair: this.describe(pair) });
+      this.markValidated(pair);
+    }
   }
 
   private consentInterval(): number {
@@ -1298,6 +1368,16 @@ export class IceAgent {
     if (this.connectionState === 'failed') return;
     const allFailed = this.pairs.length > 0 && this.pairs.every((p) => p.state === 'failed');
     const ended = this.mode === 'full' && this.remoteEndOfCandidates && this.gatheringState === 'complete' && this.remote !== undefined;
+    const failAt = this.lostFailAt();
+    if (failAt !== undefined) {
+      // The selected pair's TCP connection closed and nothing took over (see connectionClosed).
+      if (now >= failAt) {
+        this.transactions.clear();
+        this.triggered = [];
+        this.setConnectionState('failed', 'tcp-connection-closed');
+      } else this.setConnectionState('disconnected', 'tcp-connection-closed');
+      return;
+    }
     if (ended && allFailed && this.triggered.length === 0) {
       this.setConnectionState('failed', 'no-valid-pair');
       return;
@@ -1314,10 +1394,25 @@ export class IceAgent {
     if (this.remoteCandidates.length > 0 || this.pairs.length > 0) this.setConnectionState('checking');
   }
 
+  /**
+   * When an agent that lost its selected pair's TCP connection (and has no other) fails: once
+   * nothing is left to try (every pair failed, the peer's candidates ended), after a grace of
+   * `disconnectedTimeoutMs` in which the peer may reconnect (libwebrtc reconnects an outgoing
+   * ICE-TCP connection); otherwise when consent would have expired. Undefined when not in that case.
+   */
+  private lostFailAt(): number | undefined {
+    const lostAt = this.selectedLostAt;
+    if (lostAt === undefined || this.selected) return undefined;
+    const ended = this.mode === 'full' && this.remoteEndOfCandidates && this.gatheringState === 'complete' && this.remote !== undefined;
+    const nothingLeft = ended && this.triggered.length === 0 && this.pairs.every((p) => p.state === 'failed');
+    return lostAt + (nothingLeft ? this.opts.disconnectedTimeoutMs : this.opts.consentTimeoutMs);
+  }
+
   private setConnectionState(state: IceConnectionState, reason?: string): void {
     if (this.connectionState === state) return;
     log('connection state %s -> %s%s', this.connectionState, state, reason ? ` (${reason})` : '');
     this.connectionState = state;
+    this.stateReasonValue = reason;
     this.events.push(reason ? { type: 'connection-state', state, reason } : { type: 'connection-state', state });
     if (state === 'connected' || state === 'completed') this.trimLists();
   }
@@ -1440,6 +1535,8 @@ export class IceAgent {
     this.pairs = [];
     this.triggered = [];
     this.nominating = undefined;
+    // An ICE restart starts over: a connection lost before it no longer decides the state.
+    this.selectedLostAt = undefined;
     this.firstValidAt = undefined;
     this.nominationTimerAt = undefined;
     this.remoteMarks.clear();

@@ -1232,7 +1232,11 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const s = aggregateIceState(this.transportStates());
     if (s !== this.iceConnection) {
       this.iceConnection = s;
-      if (s === 'failed') this.failure ??= 'ICE failed: no candidate pair worked, or consent was lost (RFC 7675)';
+      if (s === 'failed') {
+        this.failure ??= this.transport?.ice.stateReason === 'tcp-connection-closed'
+          ? 'ICE failed: the TCP connection of the selected pair closed and no other pair worked (RFC 6544)'
+          : 'ICE failed: no candidate pair worked, or consent was lost (RFC 7675)';
+      }
       this.dispatch({ type: 'iceconnectionstatechange' });
     }
     this.updateConnectionState();

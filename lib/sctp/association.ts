@@ -433,6 +433,20 @@ export class SctpAssociation {
     this.terminate(reason, false);
   }
 
+  /**
+   * The layer below (the DTLS transport, RFC 8261) ended and can carry nothing more: the
+   * association is closed at once, with nothing sent and timers stopped, and reports `closed`
+   * with `reason` (`error` true when that layer failed). A no-op once closed (docs/sctp.md,
+   * "Closing").
+   */
+  transportEnded(now: number, reason: string, error: boolean): void {
+    this.tick(now);
+    if (this.st.kind === 'closed') return;
+    this.control = [];
+    this.initAcks.length = 0;
+    this.terminate(reason, error);
+  }
+
   /** Processes one received SCTP packet. Never throws. */
   handleInput(now: number, packet: Uint8Array): void {
     this.tick(now);

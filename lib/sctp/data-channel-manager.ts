@@ -142,6 +142,15 @@ export class DataChannelManager extends TypedEventEmitter<DataChannelManagerEven
     this.process();
   }
 
+  /**
+   * The DTLS transport under the association closed or failed (see
+   * SctpAssociation.transportEnded): the association ends and every channel closes.
+   */
+  transportEnded(now: number, reason: string, error: boolean): void {
+    this.association.transportEnded(now, reason, error);
+    this.process();
+  }
+
   /** Next SCTP packet for DTLS, or undefined. */
   pollTransmit(): Buffer | undefined {
     const p = this.association.pollTransmit();

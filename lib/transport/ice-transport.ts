@@ -640,7 +640,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       let base: (Base & { kind: 'socket' }) | undefined;
       const source = new TcpActiveSource(local.address, (frames, srtp, key, remote) => {
         if (base) this.onTcpFrames(base, frames, srtp, key, remote);
-      });
+      }, (remote) => this.tcpConnectionClosed(remote, local));
       base = { kind: 'socket', local, socket: source, owned: true };
       this.setBase(addressKey(local), base);
       const announced = announcedAddress && isIP(announcedAddress) === isIP(address) ? announcedAddress : undefined;
@@ -902,6 +902,17 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
 
   /** @internal */
   flushFromMux(): void {
+    this.flush();
+  }
+
+  /**
+   * @internal The TCP connection from `remote` to the attached TcpMux port, or of an active
+   * candidate on `base` (default: the port's), closed or was reset: the agent fails its pairs at
+   * once and moves on (RFC 6544 §7.2; docs/ice.md "ICE-TCP").
+   */
+  tcpConnectionClosed(remote: TransportAddress, base: TransportAddress | undefined = this.tcpBase?.local): void {
+    if (this.closed || !base) return;
+    this.agent.connectionClosed(this.clock.now(), base, remote);
     this.flush();
   }
 

@@ -621,6 +621,7 @@ export class PeerTransport {
           this.failNoSrtp();
           continue;
         }
+        if (e.state === 'closed' || e.state === 'failed') this.endSctp(e.state, e.reason);
         const reason = e.reason;
         this.emit(() => this.handler.onDtlsState(e.state, reason));
       }
@@ -673,6 +674,15 @@ export class PeerTransport {
     // Both sides send INIT (RFC 8831 §6 lets either start; some stacks wait for the other's INIT
     // whatever their DTLS role); RFC 9260 §5.2.1 makes the two handshakes converge.
     if (sctp.association.state === 'new') sctp.association.connect(this.clock.now());
+  }
+
+  // The peer's close_notify (or a DTLS failure) ends the association it carried: its ABORT, if it
+  // sent one, came first (docs/sctp.md, "Closing"); a peer that sent none is not waited for.
+  private endSctp(state: 'closed' | 'failed', reason: string | undefined): void {
+    const sctp = this.sctpValue;
+    if (!sctp) return;
+    const why = state === 'closed' ? 'DTLS transport closed (close_notify)' : `DTLS transport failed: ${reason ?? 'error'}`;
+    sctp.transportEnded(this.clock.now(), why, state === 'failed');
   }
 
   private flushSctp(): boolean {

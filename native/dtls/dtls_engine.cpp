@@ -302,11 +302,11 @@ void DtlsEngine::ReadData() {
     int err = SSL_get_error(ssl_, n);
     if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return;
     if (err == SSL_ERROR_ZERO_RETURN) {
-      // close_notify from the peer (RFC 5246 section 7.2.1): answer with ours, then closed.
+      // close_notify from the peer (RFC 5246 section 7.2.1): answer with ours, then closed. The
+      // records read before it stay queued for DrainData (docs/dtls.md, "close_notify").
       ERR_clear_error();
       SSL_shutdown(ssl_);
       ERR_clear_error();
-      data_.Clear();
       SetState(DtlsState::kClosed);
       return;
     }
@@ -500,7 +500,7 @@ void DtlsEngine::ReleaseSessionSecrets() {
 }
 
 size_t DtlsEngine::DrainData(uint8_t* out, size_t cap, uint32_t* lens, size_t max_count) {
-  if (state_ != DtlsState::kConnected) return 0;
+  if (!DataDeliverable()) return 0;
   return data_.DrainInto(out, cap, lens, max_count);
 }
 
@@ -753,9 +753,9 @@ void DtlsEngine::OnAlert(const uint8_t* alert, size_t len) {
     return;
   }
   if (alert[1] == kCloseNotify) {
-    // close_notify (section 7.2.1): answer with ours, then closed.
+    // close_notify (section 7.2.1): answer with ours, then closed. Records that came before it
+    // (an SCTP ABORT sent just before the peer's close) stay queued for DrainData.
     SendCloseNotify();
-    data_.Clear();
     SetState(DtlsState::kClosed);
     ReleaseSessionSecrets();
     return;

@@ -136,11 +136,19 @@ class DtlsEngine {
 
   /** Records waiting to be sent; the caller drains them. */
   DatagramQueue& outgoing() { return out_; }
-  /** Moves received application data out (only once connected, i.e. verified). */
+  /**
+   * Received application data is handed out once connected (i.e. verified), and after the peer's
+   * close_notify ended a verified session: the records it sent before the close (an SCTP ABORT)
+   * still count. Our own Close() and Fail() empty the queue.
+   */
+  bool DataDeliverable() const {
+    return state_ == DtlsState::kConnected || (state_ == DtlsState::kClosed && verified_);
+  }
+  /** Moves received application data out (see DataDeliverable). */
   size_t DrainData(uint8_t* out, size_t cap, uint32_t* lens, size_t max_count);
-  bool HasData() const { return state_ == DtlsState::kConnected && !data_.empty(); }
-  /** Moves received application data into `dst` (connected only); returns how many `dst` refused. */
-  size_t MoveDataInto(DatagramQueue* dst) { return state_ == DtlsState::kConnected ? data_.MoveInto(dst) : 0; }
+  bool HasData() const { return DataDeliverable() && !data_.empty(); }
+  /** Moves received application data into `dst` (see DataDeliverable); returns how many `dst` refused. */
+  size_t MoveDataInto(DatagramQueue* dst) { return DataDeliverable() ? data_.MoveInto(dst) : 0; }
 
   /** RFC 5764 section 4.2 keying material; false unless connected with a negotiated profile. */
   bool ExportSrtpKeyingMaterial(SrtpKeyingMaterial* km) const;

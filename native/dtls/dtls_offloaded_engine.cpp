@@ -375,14 +375,22 @@ size_t DtlsOffloadedEngine::DrainOutgoing(uint8_t* out, size_t cap, uint32_t* le
 bool DtlsOffloadedEngine::HasOutgoing() const { return !out_.empty() || (home_ && !engine_->outgoing().empty()); }
 
 size_t DtlsOffloadedEngine::DrainData(uint8_t* out, size_t cap, uint32_t* lens, size_t max_count) {
-  if (state() != DtlsState::kConnected) return 0;
+  if (!Deliverable()) return 0;
   size_t n = data_.DrainInto(out, cap, lens, max_count);
   if (n != 0 || !home_) return n;
   return engine_->DrainData(out, cap, lens, max_count);
 }
 
+// Data is handed out while connected, and after the peer's close_notify (what it sent before the
+// close); never after the owner's Close().
+bool DtlsOffloadedEngine::Deliverable() const {
+  if (closed_by_owner_) return false;
+  DtlsState s = state();
+  return s == DtlsState::kConnected || (s == DtlsState::kClosed && was_connected());
+}
+
 bool DtlsOffloadedEngine::HasData() const {
-  if (state() != DtlsState::kConnected) return false;
+  if (!Deliverable()) return false;
   return !data_.empty() || (home_ && engine_->HasData());
 }
 

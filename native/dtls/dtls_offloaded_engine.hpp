@@ -85,6 +85,8 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   bool HasOutgoing() const;
   size_t DrainData(uint8_t* out, size_t cap, uint32_t* lens, size_t max_count);
   bool HasData() const;
+  /** Data is handed out while connected and after the peer's close_notify, never after our Close(). */
+  bool Deliverable() const;
   bool TakeStateChanged();
 
   DtlsState state() const;

@@ -233,6 +233,32 @@ test('association abort closes every channel with an error event', () => {
   assert.equal(ch.readyState, 'closed');
 });
 
+for (const error of [false, true]) {
+  test(`the DTLS transport under the association ${error ? 'failed' : 'closed'}: channels close at once, nothing is sent, no timer is left`, () => {
+    const p = new DcPair(11);
+    assert.ok(p.connect());
+    const ch = p.a.createDataChannel('x');
+    let r: RTCDataChannel | undefined;
+    p.b.on('datachannel', (ev) => (r = ev.channel));
+    assert.ok(p.runUntil(() => r !== undefined, { maxTimeMs: 5000, maxSteps: 1000 }));
+    ch.send('queued when the transport ends');
+    const seen: string[] = [];
+    ch.on('error', (e) => seen.push(`error:${e.error.name}`));
+    ch.on('close', () => seen.push('close'));
+    let closed: { reason: string; error: boolean } | undefined;
+    p.a.on('close', (e) => (closed = e));
+    p.a.transportEnded(p.now, 'DTLS transport closed (close_notify)', error);
+    assert.deepEqual(seen, error ? ['error:OperationError', 'close'] : ['close']);
+    assert.deepEqual(closed, { reason: 'DTLS transport closed (close_notify)', error });
+    assert.equal(p.a.association.state, 'closed');
+    assert.equal(p.a.pollTransmit(), undefined, 'no ABORT: nothing could carry it');
+    assert.equal(p.a.pollTimeout(), undefined);
+    // Idempotent.
+    p.a.transportEnded(p.now, 'again', !error);
+    assert.deepEqual(p.a.association.closeReason, { reason: 'DTLS transport closed (close_notify)', error });
+  });
+}
+
 test('the 100-message echo plan (1 B to 60000 B, fragment edges) arrives once, in order, intact and typed under loss, reordering and duplication, both directions', () => {
   const plan = messagePlan();
   const sent = plan.map((m, i) => ({ text: !m.binary, bytes: messageBytes(i, m.size) }));

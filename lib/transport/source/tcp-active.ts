@@ -11,6 +11,7 @@ import type { SrtpSession } from '../../srtp/srtp-session.js';
 import { remoteKey, type IceUdpSocket } from './datagram-socket.js';
 import type { TcpSrtpRoute } from './tcp-mux.js';
 import { TcpSrtpStaging } from './tcp-srtp-staging.js';
+import { reportListenerError } from '../../common/typed-emitter.js';
 
 /** The port active candidates announce (RFC 6544 §4.5: the discard port, never connected to). */
 export const TCP_ACTIVE_PORT = 9;
@@ -61,7 +62,15 @@ export class TcpActiveSource implements IceUdpSocket {
   private readonly attempts = new Map<number | string, number>();
   private closed = false;
 
-  constructor(private readonly localAddress: string, private readonly receiver: TcpActiveReceiver) {}
+  /**
+   * `onClosed` is told when a connection that was up closes or is reset (not when it could not be
+   * opened: the pair's checks fail then), so that its pairs fail at once (RFC 6544 §7.2).
+   */
+  constructor(
+    private readonly localAddress: string,
+    private readonly receiver: TcpActiveReceiver,
+    private readonly onClosed?: (remote: TransportAddress) => void,
+  ) {}
 
   onBatch(): void {
     // Frames go to the receiver given at construction.
@@ -189,8 +198,15 @@ export class TcpActiveSource implements IceUdpSocket {
       link.reader.setSrtpSession(null);
       if (!link.connected) this.stats.connectionsFailed++;
       socket.destroy();
+      if (link.connected && !this.closed && this.onClosed) {
+        try {
+          this.onClosed(remote);
+        } catch (err) {
+          reportListenerError(err);
+        }
+      }
     };
-    // Refused, reset or closed: the pair's checks fail or consent expires; nothing is thrown.
+    // Refused: the pair's checks fail. Reset or closed once up: onClosed fails its pairs. Nothing is thrown.
     socket.on('error', gone);
     socket.on('close', gone);
     return link;

@@ -137,6 +137,8 @@ interface Connection {
 const SEND_POOL_BYTES = 256 * 1024;
 
 const SWEEP_MS = 500;
+/** A connection closed gracefully (its transport closed) is destroyed after this at the latest. */
+const GRACEFUL_CLOSE_MS = 2000;
 /** A connection's first frame must be a Binding request; one longer than this is not one of ours. */
 const MAX_FIRST_FRAME = 2048;
 
@@ -606,7 +608,13 @@ export class TcpMux {
     }
   }
 
-  private drop(c: Connection): void {
+  /**
+   * Forgets the connection and closes its socket: at once (`destroy`, what a bad or dead
+   * connection gets), or, `graceful` (its transport is closing), after what was written leaves,
+   * with a FIN: the close's last records (an SCTP ABORT, DTLS close_notify) were corked this turn
+   * and a destroy would discard them (docs/sctp.md "Closing"). At most GRACEFUL_CLOSE_MS.
+   */
+  private drop(c: Connection, graceful = false): void {
     if (this.connections.get(c.key) !== c) return;
     this.connections.delete(c.key);
     if (!c.authenticated) this.pending--;
@@ -626,12 +634,28 @@ export class TcpMux {
       c.sink.close();
       this.sinks.delete(c);
     }
-    c.socket.destroy();
+    if (graceful && !c.socket.destroyed) {
+      if (c.corked) {
+        c.corked = false;
+        c.socket.uncork();
+      }
+      c.socket.end();
+      setTimeout(() => c.socket.destroy(), GRACEFUL_CLOSE_MS).unref();
+    } else c.socket.destroy();
     const listeners = [...c.closeListeners];
     c.closeListeners.clear();
     for (const l of listeners) {
       try {
         l();
+      } catch (err) {
+        reportListenerError(err);
+      }
+    }
+    // The transport's pairs on this connection fail at once (RFC 6544 §7.2), whoever closed it
+    // (the peer, a reset, a timeout, this port); a transport that is closing ignores it.
+    if (c.transport) {
+      try {
+        c.transport.tcpConnectionClosed(c.remote);
       } catch (err) {
         reportListenerError(err);
       }
@@ -691,7 +715,7 @@ export class TcpMux {
   private release(transport: IceTransport): void {
     for (const u of this.ufrags.get(transport) ?? []) if (this.byUfrag.get(u) === transport) this.byUfrag.delete(u);
     this.ufrags.delete(transport);
-    for (const c of [...(this.connectionsOf.get(transport) ?? [])]) this.drop(c);
+    for (const c of [...(this.connectionsOf.get(transport) ?? [])]) this.drop(c, true);
     this.connectionsOf.delete(transport);
   }
 }

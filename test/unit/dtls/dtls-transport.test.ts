@@ -250,3 +250,33 @@ test('the last flight and close_notify in one batch: the client still reports co
   for (let e = p.client.pollEvent(); e; e = p.client.pollEvent()) if (e.type === 'statechange') states.push(e.state);
   assert.deepEqual(states, ['connecting', 'connected', 'closed']);
 });
+
+for (const keepOpenSsl of [false, true]) {
+  test(`records sent just before close_notify arrive in one batch with it: delivered, then 'closed' (${keepOpenSsl ? 'OpenSSL' : 'own'} record layer)`, () => {
+    // The peer's SCTP ABORT rides in the record before its close_notify (RFC 5246 section 7.2.1:
+    // data before the close is valid); dropping it left our association established.
+    const p = makePair({ keepOpenSsl });
+    p.client.start(0);
+    p.server.start(0);
+    pumpLossless(p);
+    assert.equal(p.client.state, 'connected');
+    for (let e = p.client.pollEvent(); e; e = p.client.pollEvent());
+    p.server.send([Buffer.from('first'), Buffer.from('abort')]);
+    p.server.close();
+    const batch: Buffer[] = [];
+    for (let d = p.server.pollTransmit(); d; d = p.server.pollTransmit()) batch.push(d);
+    assert.equal(batch.length, 3, 'two records and the close_notify');
+    p.client.handleInput(1, batch);
+    const seen: string[] = [];
+    for (let e = p.client.pollEvent(); e; e = p.client.pollEvent()) {
+      if (e.type === 'statechange') seen.push(e.state);
+      else for (const r of e.records) seen.push(r.toString());
+    }
+    assert.deepEqual(seen, ['first', 'abort', 'closed']);
+    assert.equal(p.client.stats().dataRecordsIn, 2);
+    // Closed is final: a later record is dropped and counted, nothing is handed out.
+    p.client.handleInput(2, Buffer.from([23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 0]));
+    assert.equal(p.client.pollEvent(), undefined);
+    assert.equal(p.client.stats().droppedAfterClose, 1);
+  });
+}

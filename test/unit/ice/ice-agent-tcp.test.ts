@@ -1,6 +1,7 @@
 // The agent's passive ICE-TCP rules (RFC 6544 §6.2, §7.2): a passive candidate sends no ordinary
 // checks and pairs with no announced remote candidate (UDP, or TCP active on port 9); a check that
-// arrives on it makes a TCP peer-reflexive remote, answered and checked back on the same base.
+// arrives on it makes a TCP peer-reflexive remote, answered and checked back on the same base; a
+// connection that closes fails its pairs at once (another valid pair takes over, else disconnected, failed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeededRng } from '../../../lib/common/rng.js';
@@ -8,6 +9,7 @@ import { IceAgent } from '../../../lib/ice/ice-agent.js';
 import { formatCandidate } from '../../../lib/ice/candidate.js';
 import { StunMessage } from '../../../lib/ice/stun-message.js';
 import { StunAttr, StunClass, StunMethod } from '../../../lib/ice/stun-constants.js';
+import { encodeBindingSuccess } from '../../../lib/ice/binding-encoder.js';
 
 const UDP = { address: '10.0.0.1', port: 4000 };
 const TCP = { address: '10.0.0.1', port: 4443 };
@@ -65,4 +67,110 @@ test('a check arriving on the passive base is answered there and makes a TCP pee
   const prflx = a.remoteCandidateList.find((c) => c.port === remote.port);
   assert.equal(prflx?.protocol, 'tcp');
   assert.equal(prflx?.type, 'prflx');
+});
+
+// ---- a connection that closes under its pairs (RFC 6544 §7.2) ---------------------------------
+
+/** The peer's check from `remote` on the passive base (USE-CANDIDATE: it nominates, we are controlled). */
+function peerCheck(a: IceAgent, id: number): Buffer {
+  return new StunMessage(StunMethod.Binding, StunClass.Request, Buffer.alloc(12, id))
+    .addString(StunAttr.Username, `${a.localCredentials.ufrag}:${PEER.ufrag}`)
+    .addUint32(StunAttr.Priority, 1518280447)
+    .addUint64(StunAttr.IceControlling, 1n)
+    .addFlag(StunAttr.UseCandidate)
+    .encode({ integrityKey: Buffer.from(a.localCredentials.password), fingerprint: true });
+}
+
+/** Answers every check the agent sends to `remote` as the peer would: the pair becomes valid, and selected. */
+function answerChecks(a: IceAgent, remote: { address: string; port: number }, now: number): void {
+  for (let t = a.pollTransmit(); t; t = a.pollTransmit()) {
+    const m = StunMessage.decode(t.data);
+    if (!m.ok || m.message.messageClass !== StunClass.Request || t.remote.port !== remote.port) continue;
+    const response = encodeBindingSuccess(m.message, t.local, Buffer.from(PEER.password));
+    a.handleInput(now, { local: t.local, remote: t.remote, data: response! });
+  }
+}
+
+/** A controlled agent whose selected pair is the passive base ↔ `remote` (a connection of the peer). */
+function connectedOverTcp(remote: { address: string; port: number }): { a: IceAgent; states: string[] } {
+  const a = agent();
+  a.addRemoteCandidate(0, null);
+  const states: string[] = [];
+  a.handleInput(1, { local: TCP, remote, data: peerCheck(a, 1) });
+  for (let now = 1; now < 200 && !a.selectedPair; now += 5) {
+    a.handleTimeout(now);
+    answerChecks(a, remote, now);
+  }
+  for (let e = a.pollEvent(); e; e = a.pollEvent()) if (e.type === 'connection-state') states.push(e.state);
+  assert.equal(a.selectedPair?.local.protocol, 'tcp');
+  assert.ok(a.state === 'connected' || a.state === 'completed', a.state);
+  return { a, states };
+}
+
+function drainStates(a: IceAgent): string[] {
+  const out: string[] = [];
+  for (let e = a.pollEvent(); e; e = a.pollEvent()) if (e.type === 'connection-state') out.push(`${e.state}:${e.reason ?? ''}`);
+  return out;
+}
+
+test('the selected TCP connection closes with nothing else valid: disconnected at once, failed after the grace', () => {
+  const remote = { address: '10.0.0.2', port: 51234 };
+  const { a } = connectedOverTcp(remote);
+  // A connection under no pair changes nothing.
+  a.connectionClosed(300, TCP, { address: '10.0.0.2', port: 60000 });
+  assert.deepEqual(drainStates(a), []);
+  a.connectionClosed(300, TCP, remote);
+  assert.deepEqual(drainStates(a), ['disconnected:tcp-connection-closed']);
+  assert.equal(a.stateReason, 'tcp-connection-closed');
+  assert.equal(a.selectedPair, undefined);
+  assert.ok(a.checkList.filter((p) => p.local.protocol === 'tcp').every((p) => p.state === 'failed' && !p.valid));
+  // Every pair failed and the peer's candidates ended: the grace (disconnectedTimeoutMs, 7500) is the deadline.
+  assert.equal(a.pollTimeout(), 300 + 7500);
+  a.handleTimeout(300 + 7499);
+  assert.equal(a.state, 'disconnected');
+  a.handleTimeout(300 + 7500);
+  assert.deepEqual(drainStates(a), ['failed:tcp-connection-closed']);
+  assert.equal(a.pollTimeout(), undefined);
+  // An ICE restart starts over (RFC 8445 §9): checking, and the lost connection no longer fails it.
+  a.restart(8000);
+  a.handleTimeout(60_000);
+  assert.equal(a.state, 'checking');
+});
+
+test('the peer reconnects during the grace: the new connection is selected and the agent is connected again', () => {
+  const first = { address: '10.0.0.2', port: 51234 };
+  const { a } = connectedOverTcp(first);
+  a.connectionClosed(300, TCP, first);
+  assert.deepEqual(drainStates(a), ['disconnected:tcp-connection-closed']);
+  const second = { address: '10.0.0.2', port: 51235 };
+  a.handleInput(2000, { local: TCP, remote: second, data: peerCheck(a, 2) });
+  for (let now = 2000; now < 2300 && a.selectedPair?.remoteAddress.port !== second.port; now += 5) {
+    a.handleTimeout(now);
+    answerChecks(a, second, now);
+  }
+  assert.equal(a.selectedPair?.remoteAddress.port, second.port);
+  assert.equal(drainStates(a)[0], 'connected:');
+  a.handleTimeout(300 + 7500);
+  assert.ok(a.state === 'connected' || a.state === 'completed', a.state);
+});
+
+test('the selected TCP connection closes while a UDP pair is valid: the UDP pair is selected at once, the state does not change', () => {
+  const tcpRemote = { address: '10.0.0.2', port: 51234 };
+  const udpRemote = { address: '10.0.0.2', port: 5000 };
+  const { a } = connectedOverTcp(tcpRemote);
+  // A valid UDP pair besides (the peer checked it without nominating it).
+  a.addRemoteCandidate(300, 'candidate:1 1 udp 1 10.0.0.2 5000 typ host');
+  for (let now = 300; now < 1000 && !a.checkList.some((p) => p.local.protocol === 'udp' && p.valid); now += 5) {
+    a.handleTimeout(now);
+    answerChecks(a, udpRemote, now);
+  }
+  assert.equal(a.selectedPair?.local.protocol, 'tcp');
+  for (let e = a.pollEvent(); e; e = a.pollEvent());
+  a.connectionClosed(1000, TCP, tcpRemote);
+  const events: string[] = [];
+  for (let e = a.pollEvent(); e; e = a.pollEvent()) events.push(e.type === 'selected-pair' ? `selected:${e.pair.local.protocol}` : e.type === 'connection-state' ? `state:${e.state}` : e.type);
+  assert.ok(events.includes('selected:udp'), events.join(' '));
+  assert.ok(!events.some((e) => e.startsWith('state:')), events.join(' '));
+  assert.equal(a.selectedPair?.remoteAddress.port, udpRemote.port);
+  assert.ok(a.state === 'connected' || a.state === 'completed', a.state);
 });
