@@ -95,6 +95,8 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
                            InstanceMethod<&DtlsEngineWrap::TlsVersion>("tlsVersion"),
                            InstanceMethod<&DtlsEngineWrap::HandedOver>("handedOver"),
                            InstanceMethod<&DtlsEngineWrap::AwaitingThread>("awaitingThread"),
+                           InstanceMethod<&DtlsEngineWrap::OnHandshakeThread>("onHandshakeThread"),
+                           StaticMethod<&DtlsEngineWrap::HandshakeThreadRefusals>("handshakeThreadRefusals"),
                            InstanceMethod<&DtlsEngineWrap::RemoteCertificate>("remoteCertificate"),
                            InstanceMethod<&DtlsEngineWrap::Counters>("counters"),
                            InstanceMethod<&DtlsEngineWrap::KeySrtp>("keySrtp"),
@@ -423,6 +425,20 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
     Napi::Env env = info.Env();
     if (!Ready(env)) return env.Undefined();
     return Napi::Boolean::New(env, engine_->busy());
+  }
+
+  // onHandshakeThread() -> true when this engine's handshake runs on the environment's handshake
+  // thread; false on the in-thread path (not asked for, or the thread was refused).
+  Napi::Value OnHandshakeThread(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    return Napi::Boolean::New(env, hub_ != nullptr);
+  }
+
+  // DtlsEngine.handshakeThreadRefusals() -> times this process could not create a handshake thread
+  // (each time one engine fell back to the in-thread path).
+  static Napi::Value HandshakeThreadRefusals(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(g_thread_start_failures.load()));
   }
 
   // remoteCertificate() -> Buffer (DER) or null before the handshake completed.

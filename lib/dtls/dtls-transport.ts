@@ -37,6 +37,9 @@ export type DtlsTransportState = 'new' | 'connecting' | 'connected' | 'closed' |
 /** DTLS role; from SDP a=setup (RFC 5763 section 5): `active` → client, `passive` → server. */
 export type DtlsRole = 'client' | 'server';
 
+/** Where a transport's handshake runs: the handshake thread, or the JavaScript thread (not asked for, or refused). */
+export type DtlsHandshakeThreadUse = 'on' | 'off' | 'refused';
+
 /** Options of a DtlsTransport. */
 export interface DtlsTransportOptions {
   /** Our identity; its fingerprint must be in our SDP. */
@@ -125,6 +128,13 @@ export interface DtlsTransportStats {
    * waited for the handshake thread (a flood while it is behind); always 0 otherwise.
    */
   droppedBacklog: number;
+  /**
+   * Handshake threads this process could not create so far (RLIMIT_NPROC, a pids cgroup): each
+   * time, the transport that asked ran its handshake on the JavaScript thread instead
+   * (docs/dtls.md "Handshake thread"). Process-wide: the same number in every transport's stats;
+   * `handshakeThread` says whether this transport was one of them.
+   */
+  handshakeThreadRefusals: number;
   /** Values handed to handleInput that were not Uint8Arrays (a driver bug, never thrown). */
   droppedNotBytes: number;
   datagramsOut: number;
@@ -174,6 +184,7 @@ export class DtlsTransport {
   readonly localCertificate: DtlsCertificate;
   readonly role: DtlsRole;
   private readonly engine: NativeDtlsEngine;
+  private readonly threadUse: DtlsHandshakeThreadUse;
   private st: State = { name: 'new' };
   private lastNow = -Infinity;
   private readonly transmitQueue: Buffer[] = [];
@@ -223,6 +234,7 @@ export class DtlsTransport {
           pool(),
         ),
     );
+    this.threadUse = !threaded ? 'off' : this.engine.onHandshakeThread() ? 'on' : 'refused';
     if (remote) this.after(this.engine.setRemoteFingerprints(remote[0], remote[1]));
   }
 
@@ -266,6 +278,15 @@ export class DtlsTransport {
    */
   get recordLayer(): 'openssl' | 'own' {
     return this.engine.handedOver() ? 'own' : 'openssl';
+  }
+
+  /**
+   * Where this transport's handshake runs (docs/dtls.md "Handshake thread"): `'on'` the handshake
+   * thread, `'off'` the JavaScript thread because `handshakeThread` was not asked for, `'refused'`
+   * the JavaScript thread because the system would not create the thread.
+   */
+  get handshakeThread(): DtlsHandshakeThreadUse {
+    return this.threadUse;
   }
 
   /**
@@ -438,6 +459,7 @@ export class DtlsTransport {
       flightResends: c[14]!,
       droppedLateHandshake: c[15]!,
       droppedBacklog: c[16]!,
+      handshakeThreadRefusals: nativeDtlsEngineClass().handshakeThreadRefusals(),
       droppedNotBytes: this.droppedNotBytes,
       datagramsOut: this.datagramsOut,
     };

@@ -4,6 +4,7 @@ export {
   DtlsTransport,
   type DtlsEvent,
   type DtlsRole,
+  type DtlsHandshakeThreadUse,
   type DtlsTransportOptions,
   type DtlsTransportState,
   type DtlsTransportStats,

@@ -65,18 +65,20 @@ export interface NativeDtlsEngine {
   handedOver(): boolean;
   /** True while work posted to the handshake thread is not yet applied. */
   awaitingThread(): boolean;
+  /** True when this engine's handshake runs on the environment's handshake thread. */
+  onHandshakeThread(): boolean;
   remoteCertificate(): Buffer | null;
   counters(): void;
   keySrtp(session: object): boolean;
   exportKeyingMaterialForTest(label: string, length: number): Buffer;
 }
 
-/** Constructor of the native DtlsEngine. */
-export type NativeDtlsEngineClass = new (
-  certificate: NativeDtlsCertificate,
-  options: NativeDtlsEngineOptions,
-  pool: NativeDtlsPool,
-) => NativeDtlsEngine;
+/** Constructor of the native DtlsEngine, and its process-wide count of refused handshake threads. */
+export interface NativeDtlsEngineClass {
+  new (certificate: NativeDtlsCertificate, options: NativeDtlsEngineOptions, pool: NativeDtlsPool): NativeDtlsEngine;
+  /** Times this process could not create a handshake thread (each time one engine ran its handshake in-thread). */
+  handshakeThreadRefusals(): number;
+}
 
 /** The native DtlsCertificate class (loads the addon on first use). */
 export function nativeDtlsCertificateClass(): NativeDtlsCertificateClass {

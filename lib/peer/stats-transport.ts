@@ -112,6 +112,7 @@ export function transportStats(input: TransportStatsInput): RTCStats[] {
     ...(dtls?.tlsVersion !== undefined ? { tlsVersion: dtls.tlsVersion } : {}),
     ...(dtls?.cipherSuiteStandardName !== undefined ? { dtlsCipher: dtls.cipherSuiteStandardName } : {}),
     ...(srtpProfile !== undefined ? { srtpCipher: srtpCipherName(srtpProfile) } : {}),
+    ...(dtls ? { pwtDtlsHandshakeThread: dtls.handshakeThread } : {}),
     ...(buffers !== undefined ? { pwtReceiveBufferBytes: buffers.granted, pwtReceiveBuffersCapped: buffers.capped } : {}),
   };
   out.push(entry as RTCStats);

@@ -41,6 +41,12 @@ import { loggedDropCounters } from '../common/log.js';
 export const PENDING_MEDIA_LIMIT = 512;
 const BATCH_SLOTS = 64;
 const SLOT_SIZE = 2048;
+/**
+ * Media that arrives while SRTP is not keyed yet but the DTLS handshake's result is still on the
+ * handshake thread (the peer connected first and streams at once) waits for the keys: at most this
+ * many packets (each at most SLOT_SIZE bytes), in arrival order; beyond, counted in `srtpNotReady`.
+ */
+const HELD_MEDIA_LIMIT = 256;
 const SCRATCH_SIZE = 1500 + 64;
 // How long close() keeps the socket for what the handshake thread still owes (docs/dtls.md).
 const CLOSE_FLUSH_MS = 2000;
@@ -107,7 +113,7 @@ export interface PeerTransportDrops {
   unknownFirstByte: number;
   /** DTLS or media from an address ICE has not authenticated. */
   unauthenticatedSource: number;
-  /** Media before the SRTP session is keyed. */
+  /** Media before the SRTP session is keyed (beyond what waits for the handshake thread's keys, HELD_MEDIA_LIMIT). */
   srtpNotReady: number;
   /** Media packets SRTP rejected (authentication, replay, ...); details in the SRTP counters. */
   srtpRejected: number;
@@ -163,6 +169,8 @@ export class PeerTransport {
   private readonly dtlsIn: Buffer[] = [];
   private readonly scratch = sharedScratch;
   private pending: { kind: 0 | 1; data: Buffer }[] = [];
+  /** Received media (copies) waiting for SRTP keys the handshake thread is still deriving (HELD_MEDIA_LIMIT). */
+  private heldMedia: Buffer[] = [];
   /** Media for a relayed pair staged for one protect call per turn (see sendMedia). */
   private txBatchValue: SrtpBatch | undefined;
   private txStaged = 0;
@@ -662,6 +670,13 @@ export class PeerTransport {
     // association is still 'new' would otherwise get an INIT ACK whose tag our own INIT replaces.
     this.connectSctp();
     this.flushPending();
+    // Media that came while the thread held the work that keyed SRTP (a wake, not a receive batch).
+    if (this.heldMedia.length > 0 && this.srtpValue) {
+      this.releaseHeldMedia();
+      const staged = this.stagedMedia;
+      this.stagedMedia = 0;
+      if (staged > 0) this.receiveMedia(staged);
+    }
     // The handshake's buffers are freed now (docs/dtls.md); their pages go back to the kernel
     // at the thread's next trim (docs/architecture.md, "What a connection costs").
     nativeHeapTrimmer.noteFreed();
@@ -756,12 +771,16 @@ export class PeerTransport {
     const b = data[0]!;
     if (b >= 20 && b <= 63) this.dtlsIn.push(Buffer.from(data));
     else if (b >= 128 && b <= 191) {
-      if (!this.srtpValue && this.dtlsIn.length === 0) {
-        this.drops.srtpNotReady++;
-        return;
-      }
       if (data.length > SLOT_SIZE) {
         this.drops.srtpRejected++;
+        return;
+      }
+      if (!this.srtpValue) {
+        // DTLS in this batch may key SRTP (flushStaged feeds it first), or the handshake thread
+        // may still hold the work that will: kept (copied) until then, else dropped.
+        if (this.dtlsIn.length === 0 && !this.dtlsValue?.awaitingHandshakeThread) this.drops.srtpNotReady++;
+        else if (this.heldMedia.length >= HELD_MEDIA_LIMIT) this.drops.srtpNotReady++;
+        else this.heldMedia.push(Buffer.from(data));
         return;
       }
       if (this.stagedMedia === BATCH_SLOTS) this.flushStaged();
@@ -778,6 +797,7 @@ export class PeerTransport {
       return;
     }
     this.feedDtls(this.clock.now());
+    this.releaseHeldMedia();
     const staged = this.stagedMedia;
     this.stagedMedia = 0;
     if (staged > 0 && !this.srtpValue) {
@@ -785,6 +805,32 @@ export class PeerTransport {
       if (this.clearViews.length > 0) this.receiveMedia(0);
     } else if (staged > 0 || this.clearViews.length > 0) this.receiveMedia(staged);
     this.drive();
+  }
+
+  /**
+   * Media held for SRTP keys: unprotected and handed up, in arrival order, once SRTP is keyed;
+   * dropped (counted in `srtpNotReady`) once nothing that could key it is left (no DTLS work on
+   * the handshake thread and none in this batch).
+   */
+  private releaseHeldMedia(): void {
+    const held = this.heldMedia;
+    if (held.length === 0) return;
+    if (!this.srtpValue) {
+      if (this.dtlsValue?.awaitingHandshakeThread && !this.isClosed) return;
+      this.drops.srtpNotReady += held.length;
+      this.heldMedia = [];
+      return;
+    }
+    this.heldMedia = [];
+    let staged = this.stagedMedia;
+    for (const data of held) {
+      if (staged === BATCH_SLOTS) {
+        this.receiveMedia(staged);
+        staged = 0;
+      }
+      this.rxBatch().set(staged++, data);
+    }
+    this.stagedMedia = staged;
   }
 
   private flushPending(): void {

@@ -276,8 +276,19 @@ uint32_t ForwardEngine::add_consumer(uint32_t producer, uint32_t transport, cons
   } else {
     c.layers.current_spatial = 0;
   }
+  KeepSentMap(c, p);
   p.consumers.push_back(id);
   return id;
+}
+
+void ForwardEngine::KeepSentMap(Consumer& c, const Producer& p) {
+  const size_t packets = c.layers.active && !p.layers.empty() ? p.layers[0].cache.capacity() : 0;
+  if (packets == 0) {
+    if (c.sent.enabled()) c.sent.reset(0);
+    return;
+  }
+  if (c.sent.enabled()) return;
+  c.sent.reset(packets);
 }
 
 void ForwardEngine::Detach(uint32_t consumer_id, uint32_t producer_id) {
@@ -315,6 +326,8 @@ bool ForwardEngine::set_consumer_producer(uint32_t id, uint32_t producer) {
   c->producer = producer;
   c->rewrite.rebase = true;
   c->layers.reset_stream();
+  // What it got so far came from the other producer's caches.
+  c->sent.reset(0);
   if (producer) {
     Producer& p = producers_[producer - 1];
     p.consumers.push_back(id);
@@ -327,6 +340,7 @@ bool ForwardEngine::set_consumer_producer(uint32_t id, uint32_t producer) {
       c->layers.target_spatial = 0;
     }
     if (c->layers.active) p.layer_aware = true;
+    KeepSentMap(*c, p);
   }
   return true;
 }
@@ -344,6 +358,7 @@ bool ForwardEngine::set_consumer_layers(uint32_t id, uint8_t spatial, uint8_t te
     c->layers.current_temporal = ForwardLayerState::kMaxTemporal;
   }
   if (c->layers.active) p->layer_aware = true;
+  KeepSentMap(*c, *p);
   return true;
 }
 
@@ -456,6 +471,17 @@ void ForwardEngine::ForwardTo(Consumer& c, const uint8_t* data, size_t len, uint
   const ForwardDrop drop = forward_rtp_rewrite(out, len, c.rewrite, now_us, &t->transport_seq);
   if (drop != ForwardDrop::kNone) return Drop(c, drop);
   if (c.layers.active && info->has_vp8) forward_layer_rewrite_vp8(out + info->payload_at, info->payload_len, info->vp8, c.layers);
+  if (c.sent.enabled()) {
+    // Read after the rewrites: the offsets this packet went out under (a rebase sets them).
+    ForwardSentEntry e;
+    e.out_seq = ReadU16(out + 2);
+    e.in_seq = ReadU16(data + 2);
+    e.ts_offset = c.rewrite.ts_offset;
+    e.picture_id_offset = c.layers.picture_id_offset;
+    e.tl0_offset = c.layers.tl0_offset;
+    e.layer = layer;
+    c.sent.record(e);
+  }
   size_t out_len = len;  // a clear (plain) transport sends the rewritten packet as it is
   if (t->session && t->session->protect_rtp(out, len, len + kSrtpRoom, &out_len) != SrtpStatus::kOk) {
     return Drop(c, ForwardDrop::kProtect);
@@ -474,7 +500,7 @@ void ForwardEngine::ForwardTo(Consumer& c, const uint8_t* data, size_t len, uint
 }
 
 bool ForwardEngine::Retransmit(Consumer& c, const Producer& p, const uint8_t* data, size_t len, uint64_t now_us,
-                               ForwardSink& sink) {
+                               ForwardSink& sink, const ForwardSentEntry* as_sent) {
   Transport* t = Find(transports_, c.transport);
   const sockaddr* address = nullptr;
   socklen_t address_length = 0;
@@ -493,18 +519,32 @@ bool ForwardEngine::Retransmit(Consumer& c, const Producer& p, const uint8_t* da
   }
   ForwardLayerPacket info;
   if (c.layers.active) {
-    // Only what the consumer's current layers would forward now, renumbered as it was sent.
     if (len < 2 || !forward_layer_inspect(data, len, static_cast<ForwardLayerCodec>(p.codecs[data[1] & 0x7f]), &info)) return false;
-    if (info.has_vp8 && info.vp8.has_tid && info.vp8.tid > c.layers.current_temporal) return false;
+    // Without the sent map's entry: only what the consumer's current layers would forward now.
+    if (!as_sent && info.has_vp8 && info.vp8.has_tid && info.vp8.tid > c.layers.current_temporal) return false;
   }
   if (used_ == slots_) Flush(sink);
   uint8_t* out = out_.data() + used_ * slot_bytes_;
   std::memcpy(out, data, len);
   const uint16_t seq_before = t->transport_seq;
-  if (forward_rtp_rewrite_retransmission(out, len, c.rewrite, now_us, &t->transport_seq) != ForwardDrop::kNone) return false;
-  if (c.layers.active && info.has_vp8 &&
-      !forward_layer_rewrite_vp8_retransmission(out + info.payload_at, info.payload_len, info.vp8, c.layers)) {
-    return false;
+  if (as_sent) {
+    // Numbered exactly as it was first sent (forward_sent_map.hpp), whatever was dropped or switched since.
+    if (forward_rtp_rewrite_as_sent(out, len, c.rewrite, now_us, &t->transport_seq, as_sent->out_seq, as_sent->ts_offset) !=
+        ForwardDrop::kNone) {
+      return false;
+    }
+    if (info.has_vp8 && (info.vp8.has_picture_id || info.vp8.has_tl0)) {
+      const uint16_t mask = info.vp8.picture_id_15 ? 0x7fff : 0x7f;
+      vp8_descriptor_write(out + info.payload_at, info.payload_len, info.vp8,
+                           static_cast<uint16_t>((info.vp8.picture_id + as_sent->picture_id_offset) & mask),
+                           static_cast<uint8_t>(info.vp8.tl0_pic_idx + as_sent->tl0_offset));
+    }
+  } else {
+    if (forward_rtp_rewrite_retransmission(out, len, c.rewrite, now_us, &t->transport_seq) != ForwardDrop::kNone) return false;
+    if (c.layers.active && info.has_vp8 &&
+        !forward_layer_rewrite_vp8_retransmission(out + info.payload_at, info.payload_len, info.vp8, c.layers)) {
+      return false;
+    }
   }
   size_t n = len;
   if (rtx) {
@@ -532,13 +572,16 @@ size_t ForwardEngine::retransmit(uint32_t id, const uint16_t* seqs, size_t n, ui
     ++c->counters.nacks;
     counters_[kFwdNackRequested] += 1;
     size_t len = 0;
-    // Consumer space -> producer space with the offsets in force since the last rebase.
-    const uint16_t seq = static_cast<uint16_t>(seqs[i] - c->rewrite.seq_offset);
-    // The cache of the layer the consumer receives now (the window check below rejects older ones).
-    const uint8_t layer = c->layers.current_spatial;
+    // A layer-selecting consumer's sent map knows what went out under this number (its layer and
+    // producer sequence number), across temporal drops and switches; otherwise consumer space ->
+    // producer space with the offsets in force since the last rebase, in the cache of the layer
+    // the consumer receives now (the window check in the rewrite rejects older ones).
+    const ForwardSentEntry* as_sent = c->sent.find(seqs[i]);
+    const uint16_t seq = as_sent ? as_sent->in_seq : static_cast<uint16_t>(seqs[i] - c->rewrite.seq_offset);
+    const uint8_t layer = as_sent ? as_sent->layer : c->layers.current_spatial;
     const ForwardPacketCache* cache = p && layer < p->layers.size() ? &p->layers[layer].cache : nullptr;
     const uint8_t* data = cache ? cache->find(seq, &len) : nullptr;
-    if (data && Retransmit(*c, *p, data, len, now_us, sink)) {
+    if (data && Retransmit(*c, *p, data, len, now_us, sink, as_sent)) {
       ++sent;
       ++c->counters.retransmitted;
       counters_[kFwdRetransmitted] += 1;

@@ -18,6 +18,7 @@
 #include "native/forward/forward_send_time_log.hpp"
 #include "native/forward/forward_layer_selector.hpp"
 #include "native/forward/forward_packet_cache.hpp"
+#include "native/forward/forward_sent_map.hpp"
 #include "native/forward/forward_plain_source.hpp"
 #include "native/forward/forward_receive_stats.hpp"
 #include "native/forward/forward_rtp_rewrite.hpp"
@@ -297,6 +298,8 @@ class ForwardEngine {
     ForwardRewriteState rewrite;
     ForwardLayerState layers;
     ForwardConsumerCounters counters;
+    /** While it selects layers: what it got under each sequence number, for NACKs (forward_sent_map.hpp). */
+    ForwardSentMap sent;
   };
   struct ProducerRoute {
     uint32_t id;
@@ -322,8 +325,11 @@ class ForwardEngine {
   void Detach(uint32_t consumer_id, uint32_t producer_id);
   void ForwardTo(Consumer& consumer, const uint8_t* data, size_t len, uint64_t now_us, ForwardSink& sink,
                  const ForwardLayerPacket* info, uint8_t layer);
+  /** `as_sent`: the packet's numbering from the consumer's sent map; nullptr: the current offsets. */
   bool Retransmit(Consumer& consumer, const Producer& producer, const uint8_t* data, size_t len, uint64_t now_us,
-                  ForwardSink& sink);
+                  ForwardSink& sink, const ForwardSentEntry* as_sent);
+  /** A consumer that selects layers keeps a sent map as long as the producer's cache (allocated once). */
+  static void KeepSentMap(Consumer& consumer, const Producer& producer);
   uint32_t NewProducer(const void* source, uint8_t layers, bool tap, size_t cache_packets);
   void Flush(ForwardSink& sink);
   /** Where a transport's datagrams go now; false when it has none (or no session and no remote). */

@@ -102,9 +102,14 @@ uint32_t forward_abs_send_time(uint64_t now_us) noexcept {
 
 namespace {
 
+// How a packet is numbered: as the stream goes on, as a retransmission under the current offsets
+// (inside the window), or as a retransmission numbered as it was first sent (`as_sent`).
+enum class Numbering { kStream, kCurrentOffsets, kAsSent };
+
 ForwardDrop Rewrite(uint8_t* buf, size_t len, ForwardRewriteState& s, uint64_t now_us, uint16_t* transport_seq,
-                    bool retransmission) noexcept {
-  if (retransmission && (s.rebase || !s.started || s.reset_window)) return ForwardDrop::kPaused;
+                    Numbering numbering, uint16_t sent_seq = 0, uint32_t sent_ts_offset = 0) noexcept {
+  const bool retransmission = numbering != Numbering::kStream;
+  if (numbering == Numbering::kCurrentOffsets && (s.rebase || !s.started || s.reset_window)) return ForwardDrop::kPaused;
   if (!buf || IsRtcpPacket(buf, len)) return ForwardDrop::kMalformed;
   const size_t header = RtpHeaderLength(buf, len);
   if (header == 0) return ForwardDrop::kMalformed;
@@ -113,7 +118,7 @@ ForwardDrop Rewrite(uint8_t* buf, size_t len, ForwardRewriteState& s, uint64_t n
   if (out_pt == kForwardUnmapped) return ForwardDrop::kPayloadType;
   const uint16_t in_seq = ReadU16(buf + 2);
   const uint32_t in_ts = ReadU32(buf + 4);
-  if (retransmission) {
+  if (numbering == Numbering::kCurrentOffsets) {
     const uint16_t out = static_cast<uint16_t>(in_seq + s.seq_offset);
     if (static_cast<uint16_t>(out - s.base_seq) > static_cast<uint16_t>(s.last_seq - s.base_seq)) return ForwardDrop::kPaused;
   }
@@ -130,10 +135,11 @@ ForwardDrop Rewrite(uint8_t* buf, size_t len, ForwardRewriteState& s, uint64_t n
   }
 
   if (retransmission) {
-    const uint16_t out = static_cast<uint16_t>(in_seq + s.seq_offset);
+    const bool as_sent = numbering == Numbering::kAsSent;
+    const uint16_t out = as_sent ? sent_seq : static_cast<uint16_t>(in_seq + s.seq_offset);
     buf[1] = static_cast<uint8_t>((buf[1] & 0x80) | out_pt);
     WriteU16(buf + 2, out);
-    WriteU32(buf + 4, in_ts + s.ts_offset);
+    WriteU32(buf + 4, in_ts + (as_sent ? sent_ts_offset : s.ts_offset));
     WriteU32(buf + 8, s.ssrc);
     return ForwardDrop::kNone;
   }
@@ -176,12 +182,17 @@ ForwardDrop Rewrite(uint8_t* buf, size_t len, ForwardRewriteState& s, uint64_t n
 
 ForwardDrop forward_rtp_rewrite(uint8_t* buf, size_t len, ForwardRewriteState& s, uint64_t now_us,
                                 uint16_t* transport_seq) noexcept {
-  return Rewrite(buf, len, s, now_us, transport_seq, false);
+  return Rewrite(buf, len, s, now_us, transport_seq, Numbering::kStream);
 }
 
 ForwardDrop forward_rtp_rewrite_retransmission(uint8_t* buf, size_t len, ForwardRewriteState& s, uint64_t now_us,
                                                uint16_t* transport_seq) noexcept {
-  return Rewrite(buf, len, s, now_us, transport_seq, true);
+  return Rewrite(buf, len, s, now_us, transport_seq, Numbering::kCurrentOffsets);
+}
+
+ForwardDrop forward_rtp_rewrite_as_sent(uint8_t* buf, size_t len, ForwardRewriteState& s, uint64_t now_us,
+                                        uint16_t* transport_seq, uint16_t out_seq, uint32_t ts_offset) noexcept {
+  return Rewrite(buf, len, s, now_us, transport_seq, Numbering::kAsSent, out_seq, ts_offset);
 }
 
 size_t forward_rtx_wrap(uint8_t* buf, size_t len, size_t capacity, uint8_t rtx_payload_type, uint32_t rtx_ssrc,

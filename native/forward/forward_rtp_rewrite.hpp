@@ -99,6 +99,15 @@ ForwardDrop forward_rtp_rewrite_retransmission(uint8_t* buf, size_t len, Forward
                                                uint16_t* transport_seq) noexcept;
 
 /**
+ * The rewrite of a retransmission whose numbering is known (a layer-selecting consumer's
+ * ForwardSentMap, forward_sent_map.hpp): sequence number `out_seq` and the timestamp plus `ts_offset`
+ * as the packet was first sent, per-leg extension values written afresh. No window check; the
+ * continuity state is left alone.
+ */
+ForwardDrop forward_rtp_rewrite_as_sent(uint8_t* buf, size_t len, ForwardRewriteState& state, uint64_t now_us,
+                                        uint16_t* transport_seq, uint16_t out_seq, uint32_t ts_offset) noexcept;
+
+/**
  * RFC 4588 §4: turns the rewritten packet buf[0, len) into an RTX packet in place — the original
  * sequence number (2 bytes) goes before the payload, payload type, SSRC and sequence number become
  * the RTX stream's. Returns the new length, or 0 when capacity is too small or the header is bad.

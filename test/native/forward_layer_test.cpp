@@ -322,19 +322,23 @@ void TestSimulcastSwitch() {
   CHECK_EQ(rig.engine.producer_layer_packets(producer, layer_packets, ForwardEngine::kMaxLayers), 3u);
   CHECK_EQ(layer_packets[2], 16u);
 
-  // A NACK for a layer-2 packet is answered from layer 2's cache with the same numbering; one from
-  // before the switch misses.
+  // A NACK for a layer-2 packet is answered from layer 2's cache with the same numbering; one for
+  // the last packet before the switch from the old layer's cache, numbered as it was sent then
+  // (the consumer's sent map, forward_sent_map.hpp).
   CaptureSink resend;
   const uint16_t nacks[2] = {static_cast<uint16_t>(last_seq - 1), static_cast<uint16_t>(got.back()[2] << 8 | got.back()[3])};
-  CHECK_EQ(rig.engine.retransmit(c, nacks, 2, 1'300'000, resend), 1u);
-  CHECK_EQ(resend.sent.size(), 1u);
-  if (resend.sent.size() == 1) {
+  CHECK_EQ(rig.engine.retransmit(c, nacks, 2, 1'300'000, resend), 2u);
+  CHECK_EQ(resend.sent.size(), 2u);
+  const std::vector<uint8_t>* first_sent[2] = {&more[more.size() - 2], &got.back()};
+  for (size_t k = 0; k < resend.sent.size() && k < 2; ++k) {
     size_t len = 0;
     Keyed fresh(2);  // same keys, its own replay window: the resent number was received before
-    CHECK(fresh.rx.unprotect(resend.sent[0].data(), resend.sent[0].size(), &len) == SrtpStatus::kOk);
-    resend.sent[0].resize(len);
-    CHECK_EQ(ReadU16(resend.sent[0].data() + 2), nacks[0]);
-    CHECK_MEM(resend.sent[0].data() + 12, more[more.size() - 2].data() + 12, len - 12);
+    CHECK(fresh.rx.unprotect(resend.sent[k].data(), resend.sent[k].size(), &len) == SrtpStatus::kOk);
+    resend.sent[k].resize(len);
+    CHECK_EQ(ReadU16(resend.sent[k].data() + 2), nacks[k]);
+    CHECK_EQ(ReadU32(resend.sent[k].data() + 4), ReadU32(first_sent[k]->data() + 4));
+    CHECK_EQ(len, first_sent[k]->size());
+    CHECK_MEM(resend.sent[k].data() + 12, first_sent[k]->data() + 12, len - 12);
   }
 
   // Hostile: truncated descriptors on the current layer drop as malformed, nothing is sent.
@@ -381,10 +385,30 @@ void TestTemporalLayers() {
     CHECK_EQ(d.tid, 0);
   }
   CHECK_EQ(rig.engine.consumer_counters(c)->dropped[static_cast<size_t>(ForwardDrop::kLayer)], 18u);
-  // A NACK from before the last drop cannot be mapped back: a miss, never a wrong packet.
+  // NACKs from before the last drops map back through the consumer's sent map (forward_sent_map.hpp):
+  // each packet is resent numbered exactly as it was first sent (sequence number, timestamp,
+  // PictureID, TL0PICIDX), not under the offsets the drops moved since.
   CaptureSink resend;
-  const uint16_t old_seq = ReadU16(got[0].data() + 2);
-  CHECK_EQ(rig.engine.retransmit(c, &old_seq, 1, 1'050'000, resend), 0u);
+  const uint16_t old_seqs[3] = {ReadU16(got[0].data() + 2), ReadU16(got[3].data() + 2), ReadU16(got[5].data() + 2)};
+  CHECK_EQ(rig.engine.retransmit(c, old_seqs, 3, 1'050'000, resend), 3u);
+  CHECK_EQ(resend.sent.size(), 3u);
+  const size_t first_sent[3] = {0, 3, 5};
+  for (size_t k = 0; k < resend.sent.size() && k < 3; ++k) {
+    size_t len = 0;
+    Keyed fresh(2);  // same keys, its own replay window: the resent number was received before
+    CHECK(fresh.rx.unprotect(resend.sent[k].data(), resend.sent[k].size(), &len) == SrtpStatus::kOk);
+    resend.sent[k].resize(len);
+    const std::vector<uint8_t>& was = got[first_sent[k]];
+    CHECK_EQ(len, was.size());
+    CHECK_EQ(ReadU16(resend.sent[k].data() + 2), old_seqs[k]);
+    CHECK_EQ(ReadU32(resend.sent[k].data() + 4), ReadU32(was.data() + 4));
+    CHECK_EQ(Descriptor(resend.sent[k]).picture_id, Descriptor(was).picture_id);
+    CHECK_EQ(Descriptor(resend.sent[k]).tl0_pic_idx, Descriptor(was).tl0_pic_idx);
+    CHECK_MEM(resend.sent[k].data() + 12, was.data() + 12, len - 12);
+  }
+  // A number never sent (one the drops gave away and nothing took yet) has no entry: a miss.
+  const uint16_t unsent = static_cast<uint16_t>(ReadU16(got.back().data() + 2) + 1);
+  CHECK_EQ(rig.engine.retransmit(c, &unsent, 1, 1'060'000, resend), 0u);
 
   // Raise the target to TL2: frames without the Y bit do not switch up; the stream goes on at TL0.
   CHECK(rig.engine.set_consumer_layers(c, 0, 2));

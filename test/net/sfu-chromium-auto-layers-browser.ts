@@ -2,7 +2,8 @@
 // run in its own network namespace: headless Chromium opens the room page of `url` twice, a
 // publisher (640x360, VP8 simulcast low/mid/high) and a viewer (a small single-layer camera of its
 // own); the viewer turns on automatic layers for the publisher's video. Every second it prints the
-// viewer's decoded width of that video and what the publisher's Chromium sends per layer.
+// viewer's decoded width of that video, what the publisher's Chromium sends per layer (with the key
+// frames it encoded and the PLIs it got), and the viewer's decode, loss and NACK/PLI counters.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +55,13 @@ async function main(): Promise<void> {
     const viewerId = await until('the viewer joined', 40_000, () => memberOf(viewer));
     const width = async (): Promise<number> =>
       Number(await viewer.evaluate(`window.pwtRoom.remoteStats().then((r) => (r.find((s) => s.id === ${JSON.stringify(publisherId)}) || {}).frameWidth || 0)`));
+    // What the viewer's Chromium says of the publisher's video: the counters that tell a switch that
+    // never came (no key frame of the new layer) from one it did not decode.
+    const received = async (): Promise<unknown> => viewer.evaluate(`(async () => { let v = {};
+      for (const r of window.pwtRoom.remotes.values()) if (r.id === ${JSON.stringify(publisherId)}) (await r.pc.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') v = { frames: s.framesDecoded || 0, keyFrames: s.keyFramesDecoded || 0, dropped: s.framesDropped || 0,
+          pli: s.pliCount || 0, nack: s.nackCount || 0, lost: s.packetsLost || 0, packets: s.packetsReceived || 0, height: s.frameHeight || 0 }; });
+      return v; })()`);
     await until("the viewer decodes the publisher's video", 40_000, async () => ((await width()) > 0 ? true : undefined));
     await viewer.evaluate(`window.pwtRoom.setAuto(${JSON.stringify(publisherId)}, true)`);
     say({ type: 'ready', publisher: publisherId, viewer: viewerId });
@@ -63,16 +71,16 @@ async function main(): Promise<void> {
     while (!stop) {
       await new Promise((r) => setTimeout(r, 1000));
       const layers = (await publisher.evaluate(`(async () => { const r = [];
-        (await window.pwtRoom.pc.getStats()).forEach((s) => { if (s.type === 'outbound-rtp' && s.kind === 'video') r.push({ rid: s.rid, width: s.frameWidth || 0, bytesSent: s.bytesSent || 0 }); });
-        return r; })()`)) as { rid: string; width: number; bytesSent: number }[];
-      const sent: Record<string, { width: number; kbps: number }> = {};
+        (await window.pwtRoom.pc.getStats()).forEach((s) => { if (s.type === 'outbound-rtp' && s.kind === 'video') r.push({ rid: s.rid, width: s.frameWidth || 0, bytesSent: s.bytesSent || 0, pli: s.pliCount || 0, keyFrames: s.keyFramesEncoded || 0 }); });
+        return r; })()`)) as { rid: string; width: number; bytesSent: number; pli: number; keyFrames: number }[];
+      const sent: Record<string, { width: number; kbps: number; pli: number; keyFrames: number }> = {};
       const now = new Map<string, number>();
       for (const l of layers) {
         now.set(l.rid, l.bytesSent);
-        sent[l.rid] = { width: l.width, kbps: Math.round(((l.bytesSent - (last.get(l.rid) ?? l.bytesSent)) * 8) / 1000) };
+        sent[l.rid] = { width: l.width, kbps: Math.round(((l.bytesSent - (last.get(l.rid) ?? l.bytesSent)) * 8) / 1000), pli: l.pli, keyFrames: l.keyFrames };
       }
       last = now;
-      say({ type: 'sample', width: await width(), sent });
+      say({ type: 'sample', width: await width(), sent, received: await received() });
     }
   } finally {
     await context.close().catch(() => {});

@@ -33,6 +33,11 @@ for (const threaded of [
     assert.deepEqual(p.serverEvents.filter((e) => e.type === 'statechange').map((e) => e.type === 'statechange' && e.state), ['connecting', 'connected']);
     assert.equal(p.client.recordLayer, 'own');
     assert.equal(p.server.recordLayer, 'own');
+    // Where each handshake ran, and no thread refused in this process (stats, docs/dtls.md).
+    assert.equal(p.client.handshakeThread, threaded.client ? 'on' : 'off');
+    assert.equal(p.server.handshakeThread, threaded.server ? 'on' : 'off');
+    assert.equal(p.client.stats().handshakeThreadRefusals, 0);
+    assert.equal(p.client.stats().droppedBacklog, 0);
     assert.equal(p.client.srtpProfile, 'AEAD_AES_128_GCM');
     assert.equal(p.server.cipherSuiteStandardName, 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256');
     assert.equal(p.client.tlsVersion, 'FEFD');
@@ -158,7 +163,24 @@ test('a refused handshake thread falls back to in-thread handshakes, said once',
   });
   assert.equal(r.signal, null, r.stderr.slice(-2000));
   assert.equal(r.status, 0, r.stderr.slice(-2000));
-  assert.match(r.stdout, /\{"delivered":2\}/);
+  // Each connection's stats say its handshake ran in-thread because the thread was refused, and
+  // count the refusals so far: two engines per pair, the first pair's stats read after two.
+  assert.match(r.stdout, /\{"delivered":2,"handshakeThread":\["refused","refused"\],"handshakeThreadRefusals":\[2,4\],"droppedBacklog":\[0,0\]\}/);
   // Four engines asked for the thread and were refused; the message is printed once per process.
   assert.equal(r.stderr.match(/DTLS handshake thread could not be created/g)?.length, 1, r.stderr);
+});
+
+test('datagrams beyond the backlog while the thread is behind are dropped and counted in droppedBacklog', { timeout: 60_000 }, () => {
+  // The child slows the thread (PWT_TEST_HANDSHAKE_THREAD_DELAY_MS, read when its thread starts).
+  const child = fileURLToPath(new URL('./fixtures/handshake-backlog.ts', import.meta.url));
+  const r = spawnSync(process.execPath, ['--import', 'tsx', child], {
+    encoding: 'utf8',
+    timeout: 50_000,
+    env: { ...process.env, PWT_TEST_HANDSHAKE_THREAD_DELAY_MS: '300' },
+  });
+  assert.equal(r.signal, null, r.stderr.slice(-2000));
+  assert.equal(r.status, 0, r.stderr.slice(-2000));
+  // Three batches of 30 while the ClientHello is on the thread: the first two wait (60 of at most
+  // 64), the third is dropped whole; after the drain the counter stays.
+  assert.match(r.stdout, /\{"handshakeThread":"on","droppedBacklog":30,"afterDrain":30\}/);
 });

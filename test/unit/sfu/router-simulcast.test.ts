@@ -5,11 +5,13 @@
 // payloads, continuous sequence numbers and PictureIDs, the switch happens at a key frame of layer 2
 // (which the router asked the publisher for), and 'layerschange' reports each completed switch;
 // truncated VP8 descriptors from the publisher are dropped and counted without stopping forwarding.
-// A single-stream producer with VP8 temporal layers: a TL0 consumer gets TID 0 only, gap-free.
+// A single-stream producer with VP8 temporal layers: a TL0 consumer gets TID 0 only, gap-free, and
+// packets it NACKs from before dropped frames come again numbered as first sent.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCRtpTransceiver } from '../../../lib/peer/index.js';
 import { RtpPacket } from '../../../lib/rtp/rtp-packet.js';
+import { RtcpGenericNack } from '../../../lib/rtp/rtcp/generic-nack.js';
 import { RtcpPictureLossIndication } from '../../../lib/rtp/rtcp/picture-loss-indication.js';
 import '../../../lib/policy/default-policies.js';
 import { UdpMux } from '../../../lib/transport/source/udp-mux.js';
@@ -190,7 +192,7 @@ test('router: a simulcast producer; a consumer switches from layer 0 to 2 at a k
   }
 });
 
-test('router: VP8 temporal layers of one stream; a TL0 consumer gets TID 0 only without sequence or PictureID gaps', { timeout: 60_000 }, async () => {
+test('router: VP8 temporal layers of one stream; a TL0 consumer gets TID 0 only without sequence or PictureID gaps, and its NACKs are answered', { timeout: 60_000 }, async () => {
   const mux = await UdpMux.bind({ address: '127.0.0.1' });
   const router = Router.create(mux);
   const pub = await publisher(mux, undefined);
@@ -221,6 +223,21 @@ test('router: VP8 temporal layers of one stream; a TL0 consumer gets TID 0 only 
     }
     assert.equal(consumer.getStats().pwtDrops.layer, 18);
     assert.deepEqual(consumer.currentLayers, { spatialLayer: 0, temporalLayer: 0 });
+    // The subscriber lost two packets from before dropped frames (a viewer on a lossy link under a
+    // lower temporal layer): its NACK is answered from the cache, each packet numbered as it was
+    // first sent (sequence number, PictureID), though the drops moved the offsets since
+    // (docs/sfu.md "Retransmission").
+    const lost = [got[1]!, got[2]!];
+    const clientSender = sub.client.getTransceivers()[0]!.sender;
+    clientSender.sendRtcp([RtcpGenericNack.fromSequenceNumbers(clientSender.ssrc, consumer.ssrc, lost.map((g) => g.seq))]);
+    const again: { mark: string; seq: number; pid: number }[] = [];
+    for (let i = 0; i < lost.length; i++) {
+      const p = await within(sub.track.recv(), 10_000, 'retransmission');
+      again.push({ mark: markOf(p.payload), seq: p.sequenceNumber!, pid: pidOf(p.payload) });
+    }
+    assert.deepEqual(again.sort((a, b) => a.seq - b.seq), lost);
+    assert.equal(consumer.getStats().retransmittedPacketsSent, 2);
+    assert.equal(router.stats.nackMisses, 0);
     assert.throws(() => consumer.setPreferredLayers({ spatialLayer: 1 }), { code: 'ERR_SFU_LAYER' });
     assert.throws(() => consumer.setPreferredLayers({ spatialLayer: 0, temporalLayer: 4 }), { code: 'ERR_SFU_LAYER' });
   } finally {
