@@ -26,7 +26,7 @@ import { RtcpReceiverReport } from '../rtp/rtcp/receiver-report.js';
 import type { RtcpReportBlock } from '../rtp/rtcp/report-block.js';
 import { RtcpSenderReport } from '../rtp/rtcp/sender-report.js';
 import { RtcpSourceDescription } from '../rtp/rtcp/source-description.js';
-import { rtcpIntervalMs } from './rtcp-interval.js';
+import { rtcpIntervalMs, type RtcpIntervalInput } from './rtcp-interval.js';
 import { NO_ENTRIES } from '../common/no-entries.js';
 
 /** Options of {@link RtcpReporter}. */
@@ -49,6 +49,10 @@ const BYE_IMMEDIATE_MEMBERS = 50;
 const HEADER_OVERHEAD = 28;
 /** What buildReport returns when there is nothing to report: one shared empty list, never modified. */
 const NO_REPORT: RtcpPacket[] = [];
+/** The interval's input, filled in place by RtcpReporter.interval before each rtcpIntervalMs call. */
+const INTERVAL_INPUT: { -readonly [K in keyof RtcpIntervalInput]: RtcpIntervalInput[K] } = {
+  members: 1, senders: 0, weSent: false, rtcpBytesPerSecond: 0, averageRtcpSize: 0, initial: false, minIntervalMs: 0,
+};
 
 interface SendState {
   readonly ssrc: number;
@@ -584,10 +588,18 @@ export class RtcpReporter implements RtpPolicy {
     if (this.anySent) for (const s of this.sends.values()) if (s.recent > 0 || s.previous > 0) weSent = true;
     if (weSent) senders++;
     if (this.anyHeard) for (const s of this.sources.values()) if (s.heardSinceReport) senders++;
-    return rtcpIntervalMs({
-      members: 1 + this.sources.size, senders, weSent, rtcpBytesPerSecond: this.rtcpBytesPerSecond(now),
-      averageRtcpSize: this.average.rtcpSize, initial: this.initial, minIntervalMs: this.minIntervalMs(),
-    }, this.options.rng.float());
+    // One input object for every reporter of the thread, filled in place (rtcpIntervalMs reads it
+    // and keeps nothing): in a process with many idle connections the JIT did not elide a fresh
+    // one (idle-alloc-probe: about 26 B per PC per second; docs/architecture.md, "Idle allocation").
+    const input = INTERVAL_INPUT;
+    input.members = 1 + this.sources.size;
+    input.senders = senders;
+    input.weSent = weSent;
+    input.rtcpBytesPerSecond = this.rtcpBytesPerSecond(now);
+    input.averageRtcpSize = this.average.rtcpSize;
+    input.initial = this.initial;
+    input.minIntervalMs = this.minIntervalMs();
+    return rtcpIntervalMs(input, this.options.rng.float());
   }
 
   /** Tmin: the option, else 5 s for audio and 1 s for video, as libwebrtc. */
