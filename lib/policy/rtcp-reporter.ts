@@ -26,7 +26,7 @@ import { RtcpReceiverReport } from '../rtp/rtcp/receiver-report.js';
 import type { RtcpReportBlock } from '../rtp/rtcp/report-block.js';
 import { RtcpSenderReport } from '../rtp/rtcp/sender-report.js';
 import { RtcpSourceDescription } from '../rtp/rtcp/source-description.js';
-import { rtcpIntervalMs } from './rtcp-interval.js';
+import { rtcpIntervalMs, type RtcpIntervalInput } from './rtcp-interval.js';
 import { NO_ENTRIES } from '../common/no-entries.js';
 
 /** Options of {@link RtcpReporter}. */
@@ -47,6 +47,12 @@ const MAX_MISORDER = 100;
 const BYE_IMMEDIATE_MEMBERS = 50;
 /** IP + UDP header bytes added to an RTCP packet's size for the average (RFC 3550 §6.3.2). */
 const HEADER_OVERHEAD = 28;
+/** What buildReport returns when there is nothing to report: one shared empty list, never modified. */
+const NO_REPORT: RtcpPacket[] = [];
+/** The interval's input, filled in place by RtcpReporter.interval before each rtcpIntervalMs call. */
+const INTERVAL_INPUT: { -readonly [K in keyof RtcpIntervalInput]: RtcpIntervalInput[K] } = {
+  members: 1, senders: 0, weSent: false, rtcpBytesPerSecond: 0, averageRtcpSize: 0, initial: false, minIntervalMs: 0,
+};
 
 interface SendState {
   readonly ssrc: number;
@@ -130,6 +136,11 @@ export class RtcpReporter implements RtpPolicy {
   private stopped = false;
   /** RRTRs (RFC 3611 §4.4) heard since our last report, by sender SSRC: answered with one DLRR item each. */
   private receiverReferenceTimes: ReadonlyMap<number, { lastRr: number; at: number }> = NO_ENTRIES;
+  // Hints that let the report timer of an idle connection skip walking the tables (no iterator,
+  // no array: docs/architecture.md, "Idle allocation"): false means no stream has sent a packet
+  // yet, resp. no source was heard since the last report; true only means "look".
+  private anySent = false;
+  private anyHeard = false;
   /** Reports sent, and sources refused because the table was full. */
   readonly counters = { reportsSent: 0, sourcesRefused: 0, malformedReports: 0, reportsReconsidered: 0 };
 
@@ -185,6 +196,7 @@ export class RtcpReporter implements RtpPolicy {
         this.lastSend = s;
       }
       s.packets++;
+      this.anySent = true;
       s.octets += batch.payloadLength[i]!;
       s.recent++;
       s.lastRtpTimestamp = batch.timestamp[i]!;
@@ -214,6 +226,7 @@ export class RtcpReporter implements RtpPolicy {
       }
       if (!updateSequence(s, seq)) continue;
       s.heardSinceReport = true;
+      this.anyHeard = true;
       if ((batch.flags[i]! & RtpPacketFlags.RETRANSMISSION) !== 0) continue;
       // Interarrival jitter (RFC 3550 §6.4.1, §A.8) in the payload's timestamp units.
       const pt = batch.payloadType[i]!;
@@ -248,6 +261,7 @@ export class RtcpReporter implements RtpPolicy {
       const packets = t.packets - s.nativePackets;
       if (packets <= 0) continue;
       s.packets += packets;
+      this.anySent = true;
       s.recent += packets;
       s.octets += t.payloadBytes - s.nativePayloadBytes;
       this.bytesSinceReport += t.bytes - s.nativeBytes;
@@ -276,6 +290,7 @@ export class RtcpReporter implements RtpPolicy {
       s.cycles = r.extendedHighestSequence - s.maxSeq;
       s.received = r.received;
       s.heardSinceReport = true;
+      this.anyHeard = true;
       if (r.clockRate > 0) {
         s.clockRate = r.clockRate;
         s.jitter16 = Math.round(r.jitter * 16);
@@ -431,8 +446,8 @@ export class RtcpReporter implements RtpPolicy {
     const sent = [...this.sends.values()].filter((s) => s.packets > 0).map((s) => s.ssrc);
     if (sent.length === 0 && this.sources.size === 0) return;
     const members = 1 + this.sources.size;
-    const report = this.buildReport(now);
-    if (report.length === 0) report.push(new RtcpReceiverReport({ ssrc: this.params.localSsrc }), RtcpSourceDescription.cname(this.params.localSsrc, this.params.cname));
+    const built = this.buildReport(now);
+    const report = built.length > 0 ? built : [new RtcpReceiverReport({ ssrc: this.params.localSsrc }), RtcpSourceDescription.cname(this.params.localSsrc, this.params.cname)];
     report.push(new RtcpGoodbye(sent.length > 0 ? sent : [this.params.localSsrc]));
     if (members <= BYE_IMMEDIATE_MEMBERS) {
       out.sendRtcp(report);
@@ -469,10 +484,14 @@ export class RtcpReporter implements RtpPolicy {
     }, this.options.rng.float());
   }
 
-  /** The compound report for now: SR per stream we send (else RR), report blocks, SDES CNAME. */
+  /** The compound report for now: SR per stream we send (else RR), report blocks, SDES CNAME; empty (shared, never to be modified): nothing to report. */
   private buildReport(now: number): RtcpPacket[] {
     const params = this.params;
-    if (!params) return [];
+    if (!params) return NO_REPORT;
+    // Nothing ever sent, nothing heard since the last report and no RRTR to answer: the idle
+    // connection's timer ends here without touching a table (nor the send counters: all are 0).
+    const answers = params.receiverRtt === true && this.receiverReferenceTimes.size > 0;
+    if (!this.anySent && !this.anyHeard && !answers) return NO_REPORT;
     const blocks = this.reportBlocks(now);
     const clockRate = params.sendCodec?.clockRate;
     // An idle connection (nothing sent or heard) sends no report: found before any allocation,
@@ -483,13 +502,12 @@ export class RtcpReporter implements RtpPolicy {
       if (s.packets > 0) anyPackets = true;
       if (s.packets > 0 && (s.recent > 0 || s.previous > 0) && clockRate !== undefined) senders++;
     }
-    const answers = params.receiverRtt === true && this.receiverReferenceTimes.size > 0;
     if (senders === 0 && !answers && blocks.length === 0 && !anyPackets) {
       for (const s of this.sends.values()) {
         s.previous = s.recent;
         s.recent = 0;
       }
-      return [];
+      return NO_REPORT;
     }
     const out: RtcpPacket[] = [];
     const ntp = this.ntp(now);
@@ -509,7 +527,7 @@ export class RtcpReporter implements RtpPolicy {
     }
     if (out.length === 0) {
       // Nothing sent or heard: no report, unless RRTRs wait for their DLRR (RFC 3611 §4.5).
-      if (!answers && blocks.length === 0 && !anyPackets) return [];
+      if (!answers && blocks.length === 0 && !anyPackets) return NO_REPORT;
       out.push(new RtcpReceiverReport({ ssrc: params.localSsrc, reports: blocks.splice(0, 31) }));
       cnames.push(params.localSsrc);
     }
@@ -536,7 +554,8 @@ export class RtcpReporter implements RtpPolicy {
   /** One block per source heard since the last report (RFC 3550 §6.4.1, §A.3). */
   private reportBlocks(now: number): RtcpReportBlock[] {
     const blocks: RtcpReportBlock[] = [];
-    if (this.sources.size === 0) return blocks;
+    if (this.sources.size === 0 || !this.anyHeard) return blocks;
+    this.anyHeard = false;
     for (const s of this.sources.values()) {
       if (!s.heardSinceReport) continue;
       s.heardSinceReport = false;
@@ -566,13 +585,21 @@ export class RtcpReporter implements RtpPolicy {
   private interval(now: number): number {
     let senders = 0;
     let weSent = false;
-    for (const s of this.sends.values()) if (s.recent > 0 || s.previous > 0) weSent = true;
+    if (this.anySent) for (const s of this.sends.values()) if (s.recent > 0 || s.previous > 0) weSent = true;
     if (weSent) senders++;
-    for (const s of this.sources.values()) if (s.heardSinceReport) senders++;
-    return rtcpIntervalMs({
-      members: 1 + this.sources.size, senders, weSent, rtcpBytesPerSecond: this.rtcpBytesPerSecond(now),
-      averageRtcpSize: this.average.rtcpSize, initial: this.initial, minIntervalMs: this.minIntervalMs(),
-    }, this.options.rng.float());
+    if (this.anyHeard) for (const s of this.sources.values()) if (s.heardSinceReport) senders++;
+    // One input object for every reporter of the thread, filled in place (rtcpIntervalMs reads it
+    // and keeps nothing): in a process with many idle connections the JIT did not elide a fresh
+    // one (idle-alloc-probe: about 26 B per PC per second; docs/architecture.md, "Idle allocation").
+    const input = INTERVAL_INPUT;
+    input.members = 1 + this.sources.size;
+    input.senders = senders;
+    input.weSent = weSent;
+    input.rtcpBytesPerSecond = this.rtcpBytesPerSecond(now);
+    input.averageRtcpSize = this.average.rtcpSize;
+    input.initial = this.initial;
+    input.minIntervalMs = this.minIntervalMs();
+    return rtcpIntervalMs(input, this.options.rng.float());
   }
 
   /** Tmin: the option, else 5 s for audio and 1 s for video, as libwebrtc. */

@@ -2,6 +2,10 @@
 // keyed transforms (RFC 3711 sections 3.3 and 3.4, RFC 7714 sections 8 and 9).
 #include "native/srtp/srtp_session.hpp"
 
+#include <openssl/crypto.h>
+
+#include <cstring>
+
 namespace pwt {
 
 const char* SrtpStatusName(SrtpStatus status) noexcept {
@@ -41,31 +45,20 @@ SrtpStatus SrtpSession::Key(SrtpProfile profile, const uint8_t* local_key, size_
   SrtpProfileParams p{};
   if (!GetSrtpProfileParams(profile, &p)) return SrtpStatus::kInvalidProfile;
   if (local_key_len != p.key_len || remote_key_len != p.key_len || local_salt_len != p.salt_len ||
-      remote_salt_len != p.salt_len)
+      remote_salt_len != p.salt_len || p.key_len > sizeof(MasterKey::key) || p.salt_len > sizeof(MasterKey::salt))
     return SrtpStatus::kInvalidKey;
   Close();
-  SrtpStatus st = rtp_out_.InitFromMaster(profile, SrtpPacketKind::kRtp, local_key, local_key_len, local_salt,
-                                          local_salt_len, true);
-  if (st == SrtpStatus::kOk)
-    st = rtcp_out_.InitFromMaster(profile, SrtpPacketKind::kRtcp, local_key, local_key_len, local_salt,
-                                  local_salt_len, true);
-  if (st == SrtpStatus::kOk)
-    st = rtp_in_.InitFromMaster(profile, SrtpPacketKind::kRtp, remote_key, remote_key_len, remote_salt,
-                                remote_salt_len, false);
-  if (st == SrtpStatus::kOk)
-    st = rtcp_in_.InitFromMaster(profile, SrtpPacketKind::kRtcp, remote_key, remote_key_len, remote_salt,
-                                 remote_salt_len, false);
-  if (st != SrtpStatus::kOk) {
-    Close();
-    return st;
-  }
-  // Room for the usual few streams (audio, video, RTX); more grow the table when they appear
-  // (stream pointers are never kept across calls). Reserving max_streams cost ~8 KiB per session.
-  const size_t initial = options_.max_streams < 4 ? options_.max_streams : 4;
-  rtp_send_.reserve(initial);
-  rtcp_send_.reserve(initial);
-  rtp_recv_.reserve(initial);
-  rtcp_recv_.reserve(initial);
+  // The four transforms (RTP and RTCP, each way) are keyed by their first packet (Ready): an idle
+  // connection sends and receives no SRTP, and each keyed transform holds an OpenSSL cipher context
+  // (docs/srtp.md, "Transforms keyed on first use").
+  std::memcpy(local_.key, local_key, p.key_len);
+  std::memcpy(local_.salt, local_salt, p.salt_len);
+  std::memcpy(remote_.key, remote_key, p.key_len);
+  std::memcpy(remote_.salt, remote_salt, p.salt_len);
+  params_ = p;
+  // The stream tables start empty and grow when a stream appears (stream pointers are never kept
+  // across calls): an idle connection has none. Reserving max_streams cost ~8 KiB per session,
+  // reserving 4 each about 0.5 KiB.
   profile_ = profile;
   keyed_ = true;
   ever_keyed_ = true;
@@ -82,7 +75,20 @@ SrtpStatus SrtpSession::KeyFromDtls(const SrtpKeyingMaterial& km, bool is_dtls_c
              remote.key_len, remote.salt.data(), remote.salt_len);
 }
 
+SrtpStatus SrtpSession::Ready(SrtpCipher& cipher, SrtpPacketKind kind, bool local) noexcept {
+  if (cipher.keyed()) return SrtpStatus::kOk;
+  const MasterKey& m = local ? local_ : remote_;
+  return cipher.InitFromMaster(profile_, kind, m.key, params_.key_len, m.salt, params_.salt_len, local);
+}
+
+size_t SrtpSession::keyed_transforms() const noexcept {
+  return static_cast<size_t>(rtp_out_.keyed()) + static_cast<size_t>(rtp_in_.keyed()) +
+         static_cast<size_t>(rtcp_out_.keyed()) + static_cast<size_t>(rtcp_in_.keyed());
+}
+
 void SrtpSession::Close() noexcept {
+  OPENSSL_cleanse(&local_, sizeof(local_));
+  OPENSSL_cleanse(&remote_, sizeof(remote_));
   rtp_out_.Reset();
   rtp_in_.Reset();
   rtcp_out_.Reset();
@@ -124,8 +130,10 @@ SrtpStatus SrtpSession::protect_rtp(uint8_t* buf, size_t len, size_t capacity, s
   if (len > kSrtpMaxPacketLen) return ProtectFailed(SrtpStatus::kMalformed);
   const size_t hdr = RtpHeaderLength(buf, len);
   if (hdr == 0) return ProtectFailed(SrtpStatus::kMalformed);
-  const size_t tag = rtp_out_.tag_len();
+  const size_t tag = params_.rtp_tag_len;
   if (capacity < len + tag) return ProtectFailed(SrtpStatus::kBufferTooSmall);
+  const SrtpStatus ready = Ready(rtp_out_, SrtpPacketKind::kRtp, true);
+  if (ready != SrtpStatus::kOk) return ProtectFailed(ready);
   const uint32_t ssrc = ReadU32(buf + 8);
   const uint16_t seq = ReadU16(buf + 2);
   SendStream* s = FindOrAddSend(rtp_send_, ssrc);
@@ -145,7 +153,7 @@ SrtpStatus SrtpSession::protect_rtp(uint8_t* buf, size_t len, size_t capacity, s
 SrtpStatus SrtpSession::unprotect_rtp(uint8_t* buf, size_t len, size_t* out_len) noexcept {
   if (!keyed_) return Drop(SrtpStatus::kNotKeyed);
   if (len > kSrtpMaxPacketLen) return Drop(SrtpStatus::kMalformed);
-  const size_t tag = rtp_in_.tag_len();
+  const size_t tag = params_.rtp_tag_len;
   if (len < kRtpFixedHeaderLen + tag) return Drop(SrtpStatus::kTooShort);
   const size_t payload_end = len - tag;
   const size_t hdr = RtpHeaderLength(buf, payload_end);
@@ -163,6 +171,8 @@ SrtpStatus SrtpSession::unprotect_rtp(uint8_t* buf, size_t len, size_t* out_len)
     if (verdict == SrtpReplayWindow::Verdict::kReplayed) return Drop(SrtpStatus::kReplayed);
     if (verdict == SrtpReplayWindow::Verdict::kTooOld) return Drop(SrtpStatus::kTooOld);
   }
+  const SrtpStatus ready = Ready(rtp_in_, SrtpPacketKind::kRtp, false);
+  if (ready != SrtpStatus::kOk) return Drop(ready);
   const SrtpStatus st = rtp_in_.UnprotectRtp(buf, hdr, payload_end, ssrc, index);
   if (st != SrtpStatus::kOk) return Drop(st);
   // Only an authenticated packet may create state, so forged SSRCs cannot fill the table.
@@ -177,8 +187,10 @@ SrtpStatus SrtpSession::protect_rtcp(uint8_t* buf, size_t len, size_t capacity, 
   if (!keyed_) return ProtectFailed(SrtpStatus::kNotKeyed);
   if (len < kRtcpFixedHeaderLen) return ProtectFailed(SrtpStatus::kTooShort);
   if (len > kSrtpMaxPacketLen || (buf[0] >> 6) != 2) return ProtectFailed(SrtpStatus::kMalformed);
-  const size_t overhead = rtcp_out_.overhead();
+  const size_t overhead = params_.rtcp_tag_len + kSrtcpIndexLen;
   if (capacity < len + overhead) return ProtectFailed(SrtpStatus::kBufferTooSmall);
+  const SrtpStatus ready = Ready(rtcp_out_, SrtpPacketKind::kRtcp, true);
+  if (ready != SrtpStatus::kOk) return ProtectFailed(ready);
   const uint32_t ssrc = ReadU32(buf + 4);
   SendStream* s = FindOrAddSend(rtcp_send_, ssrc);
   if (s == nullptr) return ProtectFailed(SrtpStatus::kStreamLimit);
@@ -195,9 +207,11 @@ SrtpStatus SrtpSession::protect_rtcp(uint8_t* buf, size_t len, size_t capacity, 
 SrtpStatus SrtpSession::unprotect_rtcp(uint8_t* buf, size_t len, size_t* out_len) noexcept {
   if (!keyed_) return Drop(SrtpStatus::kNotKeyed);
   if (len > kSrtpMaxPacketLen) return Drop(SrtpStatus::kMalformed);
-  const size_t overhead = rtcp_in_.overhead();
+  const size_t overhead = params_.rtcp_tag_len + kSrtcpIndexLen;
   if (len < kRtcpFixedHeaderLen + overhead) return Drop(SrtpStatus::kTooShort);
   if ((buf[0] >> 6) != 2) return Drop(SrtpStatus::kMalformed);
+  const SrtpStatus ready = Ready(rtcp_in_, SrtpPacketKind::kRtcp, false);
+  if (ready != SrtpStatus::kOk) return Drop(ready);
   const uint32_t ssrc = ReadU32(buf + 4);
   const uint32_t index = rtcp_in_.ReadRtcpIndexWord(buf, len) & 0x7fffffffu;
   RecvStream* s = FindRecv(rtcp_recv_, ssrc);

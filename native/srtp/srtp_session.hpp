@@ -65,9 +65,11 @@ class SrtpSession {
 
   bool keyed() const noexcept { return keyed_; }
   SrtpProfile profile() const noexcept { return profile_; }
-  /** Bytes protect_rtp / protect_rtcp append under the current profile. */
-  size_t rtp_overhead() const noexcept { return rtp_out_.overhead(); }
-  size_t rtcp_overhead() const noexcept { return rtcp_out_.overhead(); }
+  /** Bytes protect_rtp / protect_rtcp append under the current profile (0 while not keyed). */
+  size_t rtp_overhead() const noexcept { return keyed_ ? params_.rtp_tag_len : 0; }
+  size_t rtcp_overhead() const noexcept { return keyed_ ? params_.rtcp_tag_len + kSrtcpIndexLen : 0; }
+  /** Transforms keyed so far (0 to 4: each is keyed by its first packet, see Key). */
+  size_t keyed_transforms() const noexcept;
 
   /** Protects the RTP packet buf[0, len) in place; capacity must leave room for the tag. */
   SrtpStatus protect_rtp(uint8_t* buf, size_t len, size_t capacity, size_t* out_len) noexcept;
@@ -99,6 +101,17 @@ class SrtpSession {
     SrtpReplayWindow window;
   };
 
+  /** A master key and salt of one direction, kept (wiped by Close) until its transforms are keyed. */
+  struct MasterKey {
+    uint8_t key[32];
+    uint8_t salt[14];
+  };
+
+  /**
+   * Keys `cipher` from the stored master key of its direction when its first packet comes: an idle
+   * connection never allocates the OpenSSL contexts of transforms it does not use.
+   */
+  SrtpStatus Ready(SrtpCipher& cipher, SrtpPacketKind kind, bool local) noexcept;
   SendStream* FindOrAddSend(std::vector<SendStream>& table, uint32_t ssrc) noexcept;
   static RecvStream* FindRecv(std::vector<RecvStream>& table, uint32_t ssrc) noexcept;
   RecvStream* AddRecv(std::vector<RecvStream>& table, uint32_t ssrc) noexcept;
@@ -113,6 +126,9 @@ class SrtpSession {
 
   SrtpSessionOptions options_;
   SrtpProfile profile_ = SrtpProfile::kAes128CmHmacSha1_80;
+  SrtpProfileParams params_{};
+  MasterKey local_{};
+  MasterKey remote_{};
   bool keyed_ = false;
   bool ever_keyed_ = false;
   SrtpCipher rtp_out_;

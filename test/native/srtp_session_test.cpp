@@ -295,6 +295,39 @@ void Hostile() {
 
 }  // namespace
 
+// Each transform (RTP/RTCP, protect/unprotect) is keyed by its first packet, not by Key(): an idle
+// session holds no OpenSSL context (docs/srtp.md). Packets dropped by the cheap checks key nothing;
+// the overheads are known before any packet; Close() drops them all; a rekey starts from none again.
+void KeyedOnFirstUse() {
+  for (SrtpProfile profile : kProfiles) {
+    Pair p(profile);
+    CHECK_EQ(p.tx.keyed_transforms(), size_t{0});
+    CHECK_EQ(p.rx.keyed_transforms(), size_t{0});
+    CHECK_EQ(p.tx.rtp_overhead(), SrtpRtpOverhead(profile));
+    CHECK_EQ(p.tx.rtcp_overhead(), SrtpRtcpOverhead(profile));
+    CHECK(Unprotect(p.rx, std::vector<uint8_t>(6, 0x80)) == SrtpStatus::kTooShort);
+    std::vector<uint8_t> bad_version(64, 0x40);
+    bad_version[1] = 200;
+    CHECK(Unprotect(p.rx, bad_version) == SrtpStatus::kMalformed);
+    CHECK_EQ(p.rx.keyed_transforms(), size_t{0});
+    const auto rtp = Protect(p.tx, MakeRtp(1, 9, 100));
+    CHECK_EQ(p.tx.keyed_transforms(), size_t{1});
+    std::vector<uint8_t> back;
+    CHECK(Unprotect(p.rx, rtp, &back) == SrtpStatus::kOk);
+    CHECK(back == MakeRtp(1, 9, 100));
+    CHECK_EQ(p.rx.keyed_transforms(), size_t{1});
+    const auto rtcp = Protect(p.tx, MakeRtcp(9, 40), true);
+    CHECK(Unprotect(p.rx, rtcp, &back) == SrtpStatus::kOk);
+    CHECK(back == MakeRtcp(9, 40));
+    CHECK_EQ(p.tx.keyed_transforms(), size_t{2});
+    CHECK_EQ(p.rx.keyed_transforms(), size_t{2});
+    p.rx.Close();
+    CHECK_EQ(p.rx.keyed_transforms(), size_t{0});
+    CHECK(Unprotect(p.rx, rtp) == SrtpStatus::kNotKeyed);
+    CHECK_EQ(p.rx.rtp_overhead(), size_t{0});
+  }
+}
+
 int main() {
   RoundTrips();
   RolloverAndReorder();
@@ -302,5 +335,6 @@ int main() {
   StreamsAndKeying();
   Demux();
   Hostile();
+  KeyedOnFirstUse();
   TEST_MAIN_END();
 }

@@ -745,16 +745,7 @@ export class UdpSocket {
     if (sharedSendPool?.owner === this) sharedSendPool.owner = undefined;
     this.onSharedPool = false;
     this.quietTurns = 0;
-    this.sendBuffer = Buffer.allocUnsafe(bytes);
-    this.sendOffsets = new Uint32Array(entries);
-    this.sendLengths = new Uint32Array(entries);
-    this.sendAddresses = new Uint8Array(entries * ADDRESS_RECORD);
-    this.sendRoutes = new Uint16Array(entries);
-    this.sendEntries = entries;
-    this.native.setSendPool({
-      sendBuffer: this.sendBuffer, sendOffsets: this.sendOffsets, sendLengths: this.sendLengths,
-      sendAddresses: this.sendAddresses, sendRoutes: this.sendRoutes,
-    });
+    this.installOwnSendPool(bytes, entries);
   }
 
   /** Doubles the send pool (up to its maximum) after a flush, so no queued entry refers to it. */
@@ -766,6 +757,11 @@ export class UdpSocket {
       return;
     }
     if (bytes === this.sendBuffer.length && entries === this.sendEntries) return;
+    this.installOwnSendPool(bytes, entries);
+  }
+
+  /** Allocates a send pool of `bytes` and `entries` for this socket alone and hands it to native. */
+  private installOwnSendPool(bytes: number, entries: number): void {
     this.sendBuffer = Buffer.allocUnsafe(bytes);
     this.sendOffsets = new Uint32Array(entries);
     this.sendLengths = new Uint32Array(entries);
