@@ -39,7 +39,7 @@ import { MediaRouter } from './media-router.js';
 import { buildStatsReport, type RTCStats, type RTCStatsReport } from './stats.js';
 import { selectStats } from './stats-selector.js';
 import { addExtraTransportStats } from './stats-extra-transports.js';
-import { aggregateConnectionState, aggregateIceState, type TransportStates } from './transport-states.js';
+import { aggregateConnectionState, aggregateIceState, connectionStateOf, type TransportStates } from './transport-states.js';
 import { RTCRtpReceiver } from './rtp-receiver.js';
 import { RTCRtpSender, type SenderOwner } from './rtp-sender.js';
 import { RTCRtpTransceiver } from './rtp-transceiver.js';
@@ -1230,7 +1230,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   /** Recomputes the aggregated iceConnectionState (webrtc-pc §4.3.3) and the connection state. */
   private refreshIceState(): void {
-    const s = aggregateIceState(this.transportStates());
+    // One transport (bundled): its state is the connection's, no aggregate to build.
+    const s = this.extras.length === 0 ? this.primaryIce : aggregateIceState(this.transportStates());
     if (s !== this.iceConnection) {
       this.iceConnection = s;
       if (s === 'failed') this.failure ??= 'ICE failed: no candidate pair worked, or consent was lost (RFC 7675)';
@@ -1745,7 +1746,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const dtls = this.dtlsState;
     // webrtc-pc §4.3.3 over every transport: a DTLS transport the peer closed (close_notify)
     // counts like a connected one; ICE consent then decides (disconnected, failed).
-    const next: RTCPeerConnectionState = aggregateConnectionState(this.transportStates());
+    const next: RTCPeerConnectionState = this.extras.length === 0 ? connectionStateOf(this.primaryIce, this.dtlsState) : aggregateConnectionState(this.transportStates());
     if (next === this.connection) return;
     peerLog('pc%d connection %s -> %s (ice %s, dtls %s)%s', this.logId, this.connection, next, ice, dtls, next === 'failed' ? `: ${this.failure ?? ''}` : '');
     this.connection = next;
