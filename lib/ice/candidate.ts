@@ -32,18 +32,6 @@ export function candidatePriority(type: IceCandidateType, localPreference: numbe
   return TYPE_PREFERENCE[type] * 0x1000000 + (localPreference & 0xffff) * 0x100 + (256 - component);
 }
 
-/**
- * Candidate-pair priority (RFC 8445 §6.1.2.3): 2^32 MIN(G,D) + 2 MAX(G,D) + (G>D ? 1 : 0),
- * with G the controlling agent's candidate priority. Needs 64 bits, hence bigint.
- */
-export function pairPriority(controllingPriority: number, controlledPriority: number): bigint {
-  const g = BigInt(controllingPriority);
-  const d = BigInt(controlledPriority);
-  const min = g < d ? g : d;
-  const max = g < d ? d : g;
-  return (min << 32n) + 2n * max + (g > d ? 1n : 0n);
-}
-
 /** The candidate's transport address. */
 export function candidateAddress(c: IceCandidate): TransportAddress {
   return { address: c.address, port: c.port };

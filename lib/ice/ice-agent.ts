@@ -19,11 +19,11 @@ import { InvalidArgumentError, InvalidStateError } from '../common/errors.js';
 import {
   candidatePriority,
   isMdnsCandidate,
-  pairPriority,
   parseCandidate,
   type IceCandidate,
   type IceCandidateType,
 } from './candidate.js';
+import { comparePairPriority, setPairPriority, type PairPriority } from './pair-priority.js';
 import { generateIceCredentials, isIceString, type IceCredentials } from './ice-credentials.js';
 import { StunAttr, StunClass, StunErrorCode, StunMethod } from './stun-constants.js';
 import { StunMessage } from './stun-message.js';
@@ -194,14 +194,14 @@ interface LocalEntry {
   localPreference: number;
 }
 
-interface Pair {
+/** A candidate pair; its priority (RFC 8445 §6.1.2.3) is the two halves of {@link PairPriority}. */
+interface Pair extends PairPriority {
   id: number;
   local: LocalEntry;
   remote: IceCandidate;
   /** `remote`'s address and port: the destination of this pair's checks (made once, not per check). */
   remoteAddress: TransportAddress;
   foundation: string;
-  priority: bigint;
   state: IcePairState;
   valid: boolean;
   nominated: boolean;
@@ -1265,10 +1265,10 @@ export class IceAgent {
     for (let i = 0; i < this.pairs.length && !best; i++) if (this.pairs[i]!.valid) best = this.pairs[i];
     if (!best || best === this.selected) return;
     // A pair selected before an ICE restart is replaced by whatever the new checks find.
-    if (this.selected && this.pairs.includes(this.selected) && this.selected.priority >= best.priority) return;
+    if (this.selected && this.pairs.includes(this.selected) && comparePairPriority(this.selected, best) >= 0) return;
     // Nominate once nothing better can still succeed, or after the nomination delay (§8.1.1).
     const betterPending = this.pairs.some(
-      (p) => p.priority > best.priority && (p.state === 'waiting' || p.state === 'in-progress' || p.state === 'frozen'),
+      (p) => comparePairPriority(p, best) > 0 && (p.state === 'waiting' || p.state === 'in-progress' || p.state === 'frozen'),
     );
     const deadline = (this.firstValidAt ?? now) + this.opts.nominationDelayMs;
     if (betterPending && now < deadline) {
@@ -1293,7 +1293,7 @@ export class IceAgent {
     // (docs/ice.md "Nomination"); staying on the old pair would leave its media off the native
     // SRTP route of the shared port.
     const followed = this.roleValue === 'controlled';
-    if (!this.selected || this.selected === pair || pair.priority > this.selected.priority || !this.pairs.includes(this.selected) || followed) {
+    if (!this.selected || this.selected === pair || comparePairPriority(pair, this.selected) > 0 || !this.pairs.includes(this.selected) || followed) {
       this.select(now, pair);
     }
     this.updateConnectionState(now);
@@ -1446,7 +1446,7 @@ export class IceAgent {
   private setRole(role: IceRole): void {
     if (this.roleValue === role) return;
     this.roleValue = role;
-    for (const p of this.pairs) p.priority = this.computePairPriority(p.local.candidate, p.remote);
+    for (const p of this.pairs) this.writePairPriority(p, p.local.candidate, p.remote);
     this.sortPairs();
     this.events.push({ type: 'role', role });
   }
@@ -1467,18 +1467,21 @@ export class IceAgent {
     for (const e of this.localEntries) if (e.candidate.type === 'host' || e.candidate.type === 'relay') this.addPair(e, c);
   }
 
-  private computePairPriority(local: IceCandidate, remote: IceCandidate): bigint {
-    return this.roleValue === 'controlling' ? pairPriority(local.priority, remote.priority) : pairPriority(remote.priority, local.priority);
+  /** Writes the pair's priority for our current role (G is the controlling agent's candidate, §6.1.2.3). */
+  private writePairPriority(pair: PairPriority, local: IceCandidate, remote: IceCandidate): void {
+    if (this.roleValue === 'controlling') setPairPriority(pair, local.priority, remote.priority);
+    else setPairPriority(pair, remote.priority, local.priority);
   }
 
   private makePair(local: LocalEntry, remote: IceCandidate): Pair {
-    return {
+    const pair: Pair = {
       id: this.nextPairId++,
       local,
       remote,
       remoteAddress: { address: remote.address, port: remote.port },
       foundation: `${local.candidate.foundation}:${remote.foundation}`,
-      priority: this.computePairPriority(local.candidate, remote),
+      priorityHigh: 0,
+      priorityLow: 0,
       state: 'frozen',
       valid: false,
       nominated: false,
@@ -1486,6 +1489,8 @@ export class IceAgent {
       validPair: undefined,
       lastHeardAt: 0,
     };
+    this.writePairPriority(pair, local.candidate, remote);
+    return pair;
   }
 
   /** Forms a pair when families match and it is new (RFC 8445 §6.1.2.2, §6.1.2.4). */
@@ -1523,7 +1528,7 @@ export class IceAgent {
   }
 
   private sortPairs(): void {
-    this.pairs.sort((a, b) => (a.priority > b.priority ? -1 : a.priority < b.priority ? 1 : a.id - b.id));
+    this.pairs.sort((a, b) => comparePairPriority(b, a) || a.id - b.id);
   }
 
   private resetChecks(): void {

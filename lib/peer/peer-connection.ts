@@ -39,7 +39,7 @@ import { MediaRouter } from './media-router.js';
 import { buildStatsReport, type RTCStats, type RTCStatsReport } from './stats.js';
 import { selectStats } from './stats-selector.js';
 import { addExtraTransportStats } from './stats-extra-transports.js';
-import { aggregateConnectionState, aggregateIceState, type TransportStates } from './transport-states.js';
+import { aggregateConnectionState, aggregateIceState, connectionStateOf, type TransportStates } from './transport-states.js';
 import { RTCRtpReceiver } from './rtp-receiver.js';
 import { RTCRtpSender, type SenderOwner } from './rtp-sender.js';
 import { RTCRtpTransceiver } from './rtp-transceiver.js';
@@ -830,8 +830,9 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const established = description.type === 'offer'
       ? [this.currentLocal?.model, this.currentRemote?.model]
       : [this.pendingLocal?.model];
-    validateRemoteDescription(model, established.filter((d): d is SdpSessionDescription => d !== undefined));
-    const remoteTransport = this.pickRemoteTransport(model);
+    // The description's transports, worked out once for validation, the DTLS setup and ICE.
+    const remoteTransports = validateRemoteDescription(model, established.filter((d): d is SdpSessionDescription => d !== undefined));
+    const remoteTransport = remoteTransports[0];
     if (sdpLog.enabled) sdpLog('pc%d remote %s: %d m-section(s), ufrag %s, %d candidate(s)%s', this.logId, description.type, model.media.length, remoteTransport ? redacted(remoteTransport.iceUfrag) : 'none', remoteTransport?.candidates.length ?? 0, remoteTransport?.iceLite === true ? ', ice-lite' : '');
     const stored = new StoredDescription(description.type, model, description.sdp ?? '');
     if (description.type === 'offer') {
@@ -843,20 +844,20 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         this.gatheringComplete = false;
         transport.restartIce();
       }
-      this.syncExtras(extractRemoteTransports(model));
+      this.syncExtras(remoteTransports);
       this.associateTransceivers(model);
       this.pendingRemote = stored;
       this.setSignaling('have-remote-offer');
     } else if (description.type === 'pranswer') {
       this.pendingRemote = stored;
-      this.applyNegotiation(true, model, model);
+      this.applyNegotiation(true, model, model, remoteTransports);
       this.setSignaling('have-remote-pranswer');
     } else {
       this.currentRemote = stored;
       this.currentLocal = this.pendingLocal;
       this.pendingLocal = undefined;
       this.pendingRemote = undefined;
-      this.applyNegotiation(true);
+      this.applyNegotiation(true, undefined, model, remoteTransports);
       this.setSignaling('stable');
     }
     if (remoteTransport && this.transport) {
@@ -868,7 +869,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       );
     }
     if (this.extras.length > 0) {
-      for (const rt of extractRemoteTransports(model)) {
+      for (const rt of remoteTransports) {
         const extra = this.extras.find((e) => e.mids.some((m) => rt.mids.includes(m)));
         extra?.transport!.setRemoteIce({ ufrag: rt.iceUfrag, password: rt.icePwd }, rt.iceLite, rt.candidates.map((c) => formatSdpCandidate(c)), rt.endOfCandidates);
       }
@@ -1229,7 +1230,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   /** Recomputes the aggregated iceConnectionState (webrtc-pc §4.3.3) and the connection state. */
   private refreshIceState(): void {
-    const s = aggregateIceState(this.transportStates());
+    // One transport (bundled): its state is the connection's, no aggregate to build.
+    const s = this.extras.length === 0 ? this.primaryIce : aggregateIceState(this.transportStates());
     if (s !== this.iceConnection) {
       this.iceConnection = s;
       if (s === 'failed') {
@@ -1498,11 +1500,6 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     return [...new Set([...chain.headerExtensions(kind), ...this.transportPolicies.headerExtensions(kind)])];
   }
 
-  private pickRemoteTransport(model: SdpSessionDescription): ReturnType<typeof extractRemoteTransports>[number] | undefined {
-    const transports = extractRemoteTransports(model);
-    return transports[0];
-  }
-
   /**
    * Applies the negotiated offer/answer (both now current): DTLS role and fingerprints, SRTP
    * senders/receivers per m-section, SCTP, currentDirection, stopped transceivers.
@@ -1511,9 +1508,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     weOffered: boolean,
     answer = (weOffered ? this.currentRemote : this.currentLocal)!.model,
     remote = this.currentRemote!.model,
+    remoteTransports: readonly RemoteTransportParameters[] = extractRemoteTransports(remote),
   ): void {
     const transport = this.transport!;
-    const remoteTransport = this.pickRemoteTransport(remote);
+    const remoteTransport = remoteTransports[0];
     transport.requireSrtp = answer.media.some((m) => isRtpSection(m) && !isRejected(m) && (m.mid === undefined || !this.extraFor(m.mid)));
     if (remoteTransport) {
       let role: 'client' | 'server';
@@ -1524,7 +1522,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       }
       sdpLog('pc%d DTLS role %s (remote a=setup:%s), %d remote fingerprint(s)', this.logId, role, remoteTransport.setup ?? 'none', remoteTransport.fingerprints.length);
       transport.setDtls(role, remoteTransport.fingerprints.map((f) => ({ algorithm: f.algorithm.toLowerCase() as FingerprintAlgorithm, value: f.value.toLowerCase() }) satisfies DtlsTransportFingerprint));
-      for (const rt of this.extras.length > 0 ? extractRemoteTransports(remote) : []) {
+      for (const rt of this.extras.length > 0 ? remoteTransports : []) {
         const extra = this.extras.find((e) => e.mids.some((m) => rt.mids.includes(m)));
         if (!extra) continue;
         extra.transport!.requireSrtp = answer.media.some((m) => m.mid !== undefined && extra.mids.includes(m.mid) && isRtpSection(m) && !isRejected(m));
@@ -1752,7 +1750,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const dtls = this.dtlsState;
     // webrtc-pc §4.3.3 over every transport: a DTLS transport the peer closed (close_notify)
     // counts like a connected one; ICE consent then decides (disconnected, failed).
-    const next: RTCPeerConnectionState = aggregateConnectionState(this.transportStates());
+    const next: RTCPeerConnectionState = this.extras.length === 0 ? connectionStateOf(this.primaryIce, this.dtlsState) : aggregateConnectionState(this.transportStates());
     if (next === this.connection) return;
     peerLog('pc%d connection %s -> %s (ice %s, dtls %s)%s', this.logId, this.connection, next, ice, dtls, next === 'failed' ? `: ${this.failure ?? ''}` : '');
     this.connection = next;

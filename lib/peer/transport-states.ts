@@ -23,8 +23,25 @@ export function aggregateIceState(states: readonly TransportStates[]): IceConnec
   return 'connected';
 }
 
+/** The connection-wide states {@link aggregateConnectionState} gives. */
+export type AggregateConnectionState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed';
+
+/**
+ * webrtc-pc §4.3.3 RTCPeerConnectionState of a connection with ONE transport (every bundled
+ * connection): what {@link aggregateConnectionState} gives for that one transport, without the
+ * arrays, objects and closures it makes. It runs on every ICE and DTLS state change of every
+ * connection (docs/peer.md "Setup cost"). The iceConnectionState of one transport is its own.
+ */
+export function connectionStateOf(ice: IceConnectionState, dtls: DtlsTransportState): AggregateConnectionState {
+  if (ice === 'failed' || dtls === 'failed') return 'failed';
+  if (ice === 'disconnected') return 'disconnected';
+  if ((ice === 'connected' || ice === 'completed') && (dtls === 'connected' || dtls === 'closed')) return 'connected';
+  if (ice === 'new' && dtls === 'new') return 'new';
+  return 'connecting';
+}
+
 /** webrtc-pc §4.3.3 RTCPeerConnectionState over all transports (a peer's close_notify counts as connected). */
-export function aggregateConnectionState(states: readonly TransportStates[]): 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' {
+export function aggregateConnectionState(states: readonly TransportStates[]): AggregateConnectionState {
   if (states.some((s) => s.ice === 'failed' || s.dtls === 'failed')) return 'failed';
   if (states.some((s) => s.ice === 'disconnected')) return 'disconnected';
   const up = (s: TransportStates): boolean => (s.ice === 'connected' || s.ice === 'completed') && (s.dtls === 'connected' || s.dtls === 'closed');

@@ -55,10 +55,11 @@ const MAX_ICE_CREDENTIAL = 256;
  * §5.7/§5.8), and each m-section that is not rejected in every established description must
  * keep its media kind (RFC 3264 §6, §8; a rejected one may be recycled, RFC 8829 §5.2.2).
  * Nothing is changed; call it before applying anything, so that a bad description leaves the
- * session as it was.
+ * session as it was. Returns the description's {@link extractRemoteTransports}, which it checks,
+ * so that a caller applying the description does not work them out again.
  * @throws SdpInvalidAccessError with a stable code.
  */
-export function validateRemoteDescription(desc: SdpSessionDescription, established: readonly SdpSessionDescription[] = []): void {
+export function validateRemoteDescription(desc: SdpSessionDescription, established: readonly SdpSessionDescription[] = []): RemoteTransportParameters[] {
   checkMLines(desc, established);
   const mids = new Set<string>();
   for (const [i, m] of desc.media.entries()) {
@@ -77,7 +78,7 @@ export function validateRemoteDescription(desc: SdpSessionDescription, establish
       grouped.add(mid);
     }
   }
-  extractRemoteTransports(desc);
+  return extractRemoteTransports(desc);
 }
 
 /**
