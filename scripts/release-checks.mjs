@@ -2,7 +2,7 @@
 // list and budget the contents, load each prebuild (arm64 under qemu-user), install the tarball
 // into an empty project with no compiler on PATH, and run the peer-connection smoke test there.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PREBUILD_NAME } from './prebuildify.mjs';
@@ -140,21 +140,49 @@ export function userEnv(extra = {}) {
 }
 
 /**
- * Makes an empty project in `app` (`type`: 'module' or 'commonjs'), copies the smoke test into
- * it and installs `tarball` with `env`; returns the npm result, the elapsed milliseconds and
- * the installed footprint (KiB of node_modules).
+ * How long one `npm install` of the tarball may take by default: below the packaging tests' 300 s,
+ * so that a stuck install is reported with its npm log rather than as the test's time-out.
  */
-export function installInto(app, tarball, env, type = 'commonjs') {
+export const INSTALL_TIMEOUT_MS = 240_000;
+
+/**
+ * npm's flags for installing the tarball (docs/native-build.md "Tests: test/packaging"):
+ * `--offline`, because the only registry package (node-gyp-build) is in the cache that `npm ci`
+ * filled and a registry request could wait up to npm's fetch-timeout (300 s) on a slow registry;
+ * no audit, fund or update-notifier requests either. The nested install of the source fallback's
+ * build tools inherits `--offline` (npm passes npm_config_offline; scripts/build-tools.mjs).
+ */
+export const INSTALL_FLAGS = ['--offline', '--no-audit', '--no-fund', '--no-update-notifier', '--foreground-scripts', '--loglevel=error'];
+
+/** The last `lines` lines of the newest npm debug log in `dir` (its phases with their timings), or ''. */
+function npmLogTail(dir, lines = 40) {
+  if (!existsSync(dir)) return '';
+  const logs = readdirSync(dir).filter((f) => f.endsWith('-debug-0.log')).sort();
+  if (logs.length === 0) return '';
+  const text = readFileSync(join(dir, logs[logs.length - 1]), 'utf8').trimEnd().split('\n');
+  return text.slice(-lines).join('\n');
+}
+
+/**
+ * Makes an empty project in `app` (`type`: 'module' or 'commonjs'), copies the smoke test into
+ * it and installs `tarball` with `env` (stopped after `timeoutMs`); returns the npm result, the elapsed milliseconds, the
+ * installed footprint (KiB of node_modules) and, when npm failed or was stopped, the tail of its
+ * debug log (kept in `app`/npm-logs with timings).
+ */
+export function installInto(app, tarball, env, type = 'commonjs', timeoutMs = INSTALL_TIMEOUT_MS) {
   mkdirSync(app, { recursive: true });
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, type }));
   for (const f of ['smoke-run.cjs', 'smoke.mjs', 'smoke.cjs']) copyFileSync(join(root, 'test', 'packaging', f), join(app, f));
+  const logs = join(app, 'npm-logs');
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--foreground-scripts', '--loglevel=error', tarball], { cwd: app, env, encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync('npm', ['install', ...INSTALL_FLAGS, '--timing', `--logs-dir=${logs}`, tarball], { cwd: app, env, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const du = spawnSync('du', ['-sk', join(app, 'node_modules')], { encoding: 'utf8' });
   const footprintKiB = du.status === 0 ? Number(du.stdout.split(/\s/)[0]) : NaN;
   const packages = existsSync(join(app, 'node_modules')) ? readdirSync(join(app, 'node_modules')).filter((n) => !n.startsWith('.')) : [];
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms, footprintKiB, packages };
+  const stopped = r.error ? `npm did not finish: ${r.error.message} after ${Math.round(ms)} ms\n` : '';
+  const log = r.status === 0 ? '' : `${stopped}npm debug log (tail):\n${npmLogTail(logs)}`;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms, footprintKiB, packages, log };
 }
 
 /** Runs smoke.mjs or smoke.cjs in `app` with `node` (of `arch`); returns the parsed JSON line. */

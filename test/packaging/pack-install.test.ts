@@ -65,7 +65,7 @@ test('installs with no compiler on PATH; import and require both pass the peer-c
   assert.equal(compilerVisible(noCompiler), false, 'compilers are hidden');
   const app = join(work, 'app');
   const ins = installInto(app, packed.tarball, noCompiler, 'commonjs');
-  assert.equal(ins.status, 0, `npm install failed:\n${ins.stdout}\n${ins.stderr}`);
+  assert.equal(ins.status, 0, `npm install failed:\n${ins.stdout}\n${ins.stderr}\n${ins.log}`);
   assert.deepEqual(ins.packages.sort(), ['node-gyp-build', 'pure-webrtc-transport'], 'no build tools or test-only packages installed');
   const installed = join(app, 'node_modules', 'pure-webrtc-transport');
   assert.ok(!existsSync(join(installed, 'build')), 'nothing was compiled at install');
@@ -97,7 +97,7 @@ test('no fitting prebuild and no compiler: the install fails with one message na
     const ins = installInto(app, tarball, { ...noCompiler, ...extra });
     assert.notEqual(ins.status, 0, `${name}: install must fail`);
     const lines = ins.stderr.split('\n').filter((l) => l.includes('pure-webrtc-transport: cannot compile'));
-    assert.equal(lines.length, 1, `${name}: one message\n${ins.stderr}`);
+    assert.equal(lines.length, 1, `${name}: one message\n${ins.stderr}\n${ins.log}`);
     assert.match(lines[0]!, /missing cmake, a C\+\+17 compiler \(g\+\+ or clang\+\+\), make or ninja/);
     assert.match(lines[0]!, /Prebuilt binaries exist for linux-x64 and linux-arm64 \(glibc\)/);
   }
@@ -112,7 +112,7 @@ test('Node 18, 20, 22 and 24 (x64): npm on each installs the tarball without com
     const env = { ...noCompiler, PATH: emulatedPath(join(work, `x64-${version}-bin`), node, 'x64') };
     assert.equal(compilerVisible(env), false, 'compilers are hidden');
     const ins = installInto(app, packed.tarball, env);
-    assert.equal(ins.status, 0, `npm install on Node ${version} failed:\n${ins.stdout}\n${ins.stderr}`);
+    assert.equal(ins.status, 0, `npm install on Node ${version} failed:\n${ins.stdout}\n${ins.stderr}\n${ins.log}`);
     assert.ok(!existsSync(join(app, 'node_modules', 'pure-webrtc-transport', 'build')), 'nothing was compiled');
     const loaded = loadPrebuild(join(app, 'node_modules', 'pure-webrtc-transport', 'prebuilds', 'linux-x64', PREBUILD_NAME), node, 'x64');
     assert.equal(loaded.sourceHash, treeHash());
@@ -139,7 +139,7 @@ test('linux-arm64 under qemu-user: npm installs the tarball without compiling an
     const env = { ...noCompiler, PATH: emulatedPath(join(work, `arm64-${version}-bin`), node, 'arm64'), NODE_OPTIONS: `--require ${hook}` };
     assert.equal(compilerVisible(env), false, 'compilers are hidden');
     const ins = installInto(app, packed.tarball, env);
-    assert.equal(ins.status, 0, `npm install under qemu failed:\n${ins.stdout}\n${ins.stderr}`);
+    assert.equal(ins.status, 0, `npm install under qemu failed:\n${ins.stdout}\n${ins.stderr}\n${ins.log}`);
     const ran = readFileSync(log, 'utf8').trim().split('\n');
     assert.ok(ran.some((l) => /^arm64 .*pure-webrtc-transport\/scripts\/install\.mjs$/.test(l)), `the install script ran on arm64:\n${ran.join('\n')}`);
     assert.ok(ran.every((l) => l.startsWith('arm64 ')), `every process was arm64:\n${ran.join('\n')}`);
@@ -161,8 +161,9 @@ test('linux-arm64 under qemu-user: npm installs the tarball without compiling an
 
 test('no fitting prebuild, compiler present: the install compiles from source and the smoke test passes', { skip: LONG, timeout: 600_000 }, () => {
   const app = join(work, 'compiled');
-  const ins = installInto(app, withoutPrebuilds(packed.tarball), userEnv());
-  assert.equal(ins.status, 0, `npm install failed:\n${ins.stdout}\n${ins.stderr}`);
+  // This install compiles the addon (minutes on a loaded machine): its own bound, below the test's.
+  const ins = installInto(app, withoutPrebuilds(packed.tarball), userEnv(), 'commonjs', 540_000);
+  assert.equal(ins.status, 0, `npm install failed:\n${ins.stdout}\n${ins.stderr}\n${ins.log}`);
   assert.match(ins.stderr, /compiling the native addon from source/);
   assert.ok(existsSync(join(app, 'node_modules', 'pure-webrtc-transport', 'build', 'Release', 'pure-webrtc-transport.node')));
   assert.ok(!existsSync(join(app, 'node_modules', 'cmake-js')), 'build tools were not left in the project');

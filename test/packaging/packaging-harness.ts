@@ -12,7 +12,8 @@ import * as nodes from '../../scripts/node-binaries.mjs';
 import { nativeSourceHash } from '../../scripts/source-hash.mjs';
 
 export interface Packed { tarball: string; size: number; unpackedSize: number; files: string[] }
-export interface Installed { status: number | null; stdout: string; stderr: string; ms: number; footprintKiB: number; packages: string[] }
+/** `log`: when npm failed or was stopped, why, and the tail of its debug log with the phases' timings. */
+export interface Installed { status: number | null; stdout: string; stderr: string; ms: number; footprintKiB: number; packages: string[]; log: string }
 export interface SmokeResult {
   ok: boolean; node: string; arch: string; openssl: string; format: 'esm' | 'cjs'; entries: string[];
   rtpSent: number; rtpReceived: number; messages: [number, number]; sourceHash: string; error?: string;
@@ -31,7 +32,7 @@ const c = checks as {
   emulatedPath(dir: string, node: string, arch: string): string;
   compilerVisible(env: Env): boolean;
   userEnv(extra?: Env): Env;
-  installInto(app: string, tarball: string, env: Env, type?: 'module' | 'commonjs'): Installed;
+  installInto(app: string, tarball: string, env: Env, type?: 'module' | 'commonjs', timeoutMs?: number): Installed;
   smoke(app: string, node: string, arch: string, file: 'smoke.mjs' | 'smoke.cjs', env: Env): Smoke;
   runNode(node: string, arch: string, args: string[], opts: { cwd?: string; env?: Env; timeout?: number }): { status: number | null; stdout: string; stderr: string };
 };
