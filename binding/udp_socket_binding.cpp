@@ -300,16 +300,17 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     }
     const size_t ready = items_.size();
     size_t sent = 0;
-    if (pending_.empty()) sent = socket_.send_batch(items_.data(), ready);
+    if (!has_pending()) sent = socket_.send_batch(items_.data(), ready);
     for (size_t i = sent; i < ready; ++i) {
       PendingDatagram p;
       p.data.assign(items_[i].data, items_[i].data + items_[i].length);
       std::memcpy(&p.address.storage, items_[i].address, items_[i].address_length);
       p.address.length = items_[i].address_length;
-      pending_.push_back(std::move(p));
+      if (!pending_) pending_ = std::make_unique<std::deque<PendingDatagram>>();
+      pending_->push_back(std::move(p));
     }
-    if (!pending_.empty()) UpdatePoll();
-    return Napi::Number::New(env, static_cast<double>(pending_.size()));
+    if (has_pending()) UpdatePoll();
+    return Napi::Number::New(env, static_cast<double>(pending_count()));
   }
 
   Napi::Value SetGso(const Napi::CallbackInfo& info) {
@@ -338,7 +339,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   }
 
   Napi::Value PendingCount(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), static_cast<double>(pending_.size()));
+    return Napi::Number::New(info.Env(), static_cast<double>(pending_count()));
   }
 
   // setSendPool({ sendBuffer, sendOffsets, sendLengths, sendAddresses, sendRoutes }): replaces the
@@ -719,15 +720,16 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   void send(const UdpSendItem* items, size_t count) override {
     if (closed_ || !socket_.is_open()) return;
     size_t sent = 0;
-    if (pending_.empty()) sent = socket_.send_batch(items, count);
+    if (!has_pending()) sent = socket_.send_batch(items, count);
     for (size_t i = sent; i < count; ++i) {
       PendingDatagram p;
       p.data.assign(items[i].data, items[i].data + items[i].length);
       std::memcpy(&p.address.storage, items[i].address, items[i].address_length);
       p.address.length = items[i].address_length;
-      pending_.push_back(std::move(p));
+      if (!pending_) pending_ = std::make_unique<std::deque<PendingDatagram>>();
+      pending_->push_back(std::move(p));
     }
-    if (!pending_.empty()) UpdatePoll();
+    if (has_pending()) UpdatePoll();
   }
 
   static uint64_t MonotonicMicros() {
@@ -761,7 +763,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
 
   void UpdatePoll() {
     if (!poll_ || closed_) return;
-    const int events = UV_READABLE | (pending_.empty() ? 0 : UV_WRITABLE);
+    const int events = UV_READABLE | (!has_pending() ? 0 : UV_WRITABLE);
     if (events != poll_events_) {
       uv_poll_start(poll_, events, &UdpSocketWrap::OnPoll);
       poll_events_ = events;
@@ -780,16 +782,16 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   }
 
   void DrainPending() {
-    while (!pending_.empty() && !closed_) {
+    while (has_pending() && !closed_) {
       items_.clear();
-      const size_t n = pending_.size() < 1024 ? pending_.size() : 1024;
+      const size_t n = pending_->size() < 1024 ? pending_->size() : 1024;
       for (size_t i = 0; i < n; ++i) {
-        const PendingDatagram& p = pending_[i];
+        const PendingDatagram& p = (*pending_)[i];
         items_.push_back(UdpSendItem{p.data.data(), static_cast<uint32_t>(p.data.size()),
                                      reinterpret_cast<const sockaddr*>(&p.address.storage), p.address.length});
       }
       const size_t sent = socket_.send_batch(items_.data(), n);
-      pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(sent));
+      pending_->erase(pending_->begin(), pending_->begin() + static_cast<std::ptrdiff_t>(sent));
       if (sent < n) break;
     }
     UpdatePoll();
@@ -919,7 +921,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     steering_.reset();
     socket_.close();
     socket_.set_counters(nullptr);
-    pending_.clear();
+    pending_.reset();
     sessions_.clear();
     forward_ = nullptr;
     plain_ = nullptr;
@@ -960,7 +962,11 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   Napi::FunctionReference on_batch_;
   std::unique_ptr<Napi::AsyncContext> async_context_;
   std::vector<UdpSendItem> items_;
-  std::deque<PendingDatagram> pending_;
+  // Datagrams waiting for the socket to become writable: made by the first EAGAIN (an idle socket
+  // never has one; an empty std::deque already allocates its map and a 512-byte block).
+  std::unique_ptr<std::deque<PendingDatagram>> pending_;
+  bool has_pending() const { return pending_ && !pending_->empty(); }
+  size_t pending_count() const { return pending_ ? pending_->size() : 0; }
   uv_poll_t* poll_ = nullptr;
   int poll_events_ = 0;
   // Shared port (docs/scaling.md "One port across workers"): the steering table over shared memory,
