@@ -210,19 +210,25 @@ test('whip-client --url alone (default clips) → wrtc answerer: libwebrtc decod
     return a.sdp;
   });
   t.after(() => endpoint.close());
-  const r = await runCli<{ ok: boolean; rtp: Record<'audio' | 'video', { sent: number; received: number }>; media: Record<string, { codec: string; origin: string }>; messages: { echoedIntact: number } }>(
+  const r = await runCli<{ ok: boolean; connected: boolean; rtp: Record<'audio' | 'video', { sent: number; received: number }>; media: Record<string, { codec: string; origin: string }>; messages: { echoedIntact: number; received: number }; errors: string[] }>(
     ['whip-client', '--url', endpoint.url, '--seconds', '4']);
   const stats = await wrtc.call<WrtcStats>({ cmd: 'stats' }, 10_000);
   const s = r.summary;
   const frames = stats.video?.framesDecoded ?? 0;
   const variant = 'default clips (no media flags)';
-  recordResult({ peer: PEER, version, role: CLIENT_ROLE, media: 'audio', variant, pass: r.code === 0 && (s?.rtp.audio.received ?? 0) > 0,
+  // As in the test above: the command exits 1 when an echo differs from the plan; that is
+  // tolerated only when every difference is the wrtc binding's channel-creation reordering.
+  const order = arrivalOrder(stats.arrivals);
+  const bindingReorder = s !== undefined && s.connected && s.messages.echoedIntact !== 100 && isWrtcChannelCreationReorder(order, 100) && echoesFollowWrtcOrder(s, order);
+  const exitOk = r.code === 0 || (r.code === 1 && bindingReorder);
+  recordResult({ peer: PEER, version, role: CLIENT_ROLE, media: 'audio', variant, pass: exitOk && (s?.rtp.audio.received ?? 0) > 0,
     detail: `exit ${r.code}; we sent ${s?.rtp.audio.sent ?? 0} Opus packets (shipped tone), wrtc received ${stats.audio?.packetsReceived ?? 0}, ${s?.rtp.audio.received ?? 0} came back` });
-  recordResult({ peer: PEER, version, role: CLIENT_ROLE, media: 'video', variant, pass: r.code === 0 && (s?.rtp.video.received ?? 0) > 0 && frames > 0,
+  recordResult({ peer: PEER, version, role: CLIENT_ROLE, media: 'video', variant, pass: exitOk && (s?.rtp.video.received ?? 0) > 0 && frames > 0,
     detail: `exit ${r.code}; we sent ${s?.rtp.video.sent ?? 0} VP8 packets (shipped clip), wrtc decoded ${frames} frames, ${s?.rtp.video.received ?? 0} packets came back` });
-  recordResult({ peer: PEER, version, role: CLIENT_ROLE, media: 'data', variant, pass: r.code === 0 && s?.messages.echoedIntact === 100,
-    detail: `exit ${r.code}; ${s?.messages.echoedIntact ?? 0}/100 test messages back intact` });
-  assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+  recordResult({ peer: PEER, version, role: CLIENT_ROLE, media: 'data', variant, pass: exitOk && (s?.messages.echoedIntact === 100 || bindingReorder),
+    detail: `exit ${r.code}; ${s?.messages.echoedIntact ?? 0}/100 test messages back intact${bindingReorder ? ' at their own position; the rest intact in the order the wrtc binding misdelivered them at channel creation' : ''}` });
+  assert.ok(exitOk, `exit ${r.code}\n${r.stdout}${r.stderr}\nwrtc's JS received ${stats.arrivals?.length ?? 0} messages; onmessage order vs the plan: ${arrivalOrderErrors(stats.arrivals, order).slice(0, 20).join('; ') || 'in order'}`);
+  if (bindingReorder) t.diagnostic(`wrtc binding delivered early messages out of order at channel creation (not our SCTP): ${arrivalOrderErrors(stats.arrivals, order).join('; ')}`);
   assert.deepEqual(s?.media.video, { codec: 'VP8', origin: 'default' });
   assert.ok(frames > 0, 'libwebrtc decoded the default VP8 clip');
   assert.ok((s?.rtp.video.received ?? 0) > 0 && (s?.rtp.audio.received ?? 0) > 0);
