@@ -22,7 +22,7 @@ import { isRtpSection, isSctpSection, type MediaDirection, type SdpCandidate, ty
 import { applyTransport } from '../sdp/local-sections.js';
 import { createOffer, DEFAULT_MAX_MESSAGE_SIZE, type LocalTransceiverDescription } from '../sdp/offer.js';
 import { parseSdp } from '../sdp/parse.js';
-import { extractRemoteTransports, remoteSctpPort, validateRemoteDescription, type RemoteTransportParameters } from '../sdp/remote-transport.js';
+import { checkRemoteDescription, extractRemoteTransports, remoteSctpPort, type RemoteTransportParameters } from '../sdp/remote-transport.js';
 import { describeRtpSection, negotiatedCapabilities } from '../sdp/rtp-parameters.js';
 import { serializeSdp } from '../sdp/serialize.js';
 import { SctpAssociation } from '../sctp/association.js';
@@ -831,7 +831,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       ? [this.currentLocal?.model, this.currentRemote?.model]
       : [this.pendingLocal?.model];
     // The description's transports, worked out once for validation, the DTLS setup and ICE.
-    const remoteTransports = validateRemoteDescription(model, established.filter((d): d is SdpSessionDescription => d !== undefined));
+    const remoteTransports = checkRemoteDescription(model, established.filter((d): d is SdpSessionDescription => d !== undefined));
     const remoteTransport = remoteTransports[0];
     if (sdpLog.enabled) sdpLog('pc%d remote %s: %d m-section(s), ufrag %s, %d candidate(s)%s', this.logId, description.type, model.media.length, remoteTransport ? redacted(remoteTransport.iceUfrag) : 'none', remoteTransport?.candidates.length ?? 0, remoteTransport?.iceLite === true ? ', ice-lite' : '');
     const stored = new StoredDescription(description.type, model, description.sdp ?? '');

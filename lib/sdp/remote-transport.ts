@@ -55,11 +55,20 @@ const MAX_ICE_CREDENTIAL = 256;
  * §5.7/§5.8), and each m-section that is not rejected in every established description must
  * keep its media kind (RFC 3264 §6, §8; a rejected one may be recycled, RFC 8829 §5.2.2).
  * Nothing is changed; call it before applying anything, so that a bad description leaves the
- * session as it was. Returns the description's {@link extractRemoteTransports}, which it checks,
- * so that a caller applying the description does not work them out again.
+ * session as it was.
  * @throws SdpInvalidAccessError with a stable code.
  */
-export function validateRemoteDescription(desc: SdpSessionDescription, established: readonly SdpSessionDescription[] = []): RemoteTransportParameters[] {
+export function validateRemoteDescription(desc: SdpSessionDescription, established: readonly SdpSessionDescription[] = []): void {
+  checkRemoteDescription(desc, established);
+}
+
+/**
+ * {@link validateRemoteDescription} that also returns the description's
+ * {@link extractRemoteTransports}, which it checks, so that lib/peer applying the description does
+ * not work them out again (docs/peer.md "Setup cost").
+ * @throws SdpInvalidAccessError with a stable code.
+ */
+export function checkRemoteDescription(desc: SdpSessionDescription, established: readonly SdpSessionDescription[] = []): RemoteTransportParameters[] {
   checkMLines(desc, established);
   const mids = new Set<string>();
   for (const [i, m] of desc.media.entries()) {
