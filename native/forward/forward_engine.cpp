@@ -282,13 +282,9 @@ uint32_t ForwardEngine::add_consumer(uint32_t producer, uint32_t transport, cons
 }
 
 void ForwardEngine::KeepSentMap(Consumer& c, const Producer& p) {
-  const size_t packets = c.layers.active && !p.layers.empty() ? p.layers[0].cache.capacity() : 0;
-  if (packets == 0) {
-    if (c.sent.enabled()) c.sent.reset(0);
-    return;
-  }
-  if (c.sent.enabled()) return;
-  c.sent.reset(packets);
+  // The configured size, not layer 0's cache: a simulcast layer's cache exists only once it is bound.
+  const size_t packets = c.layers.active ? p.cache_packets : 0;
+  c.sent.reset(packets);  // keeps the allocation and entries when the size is unchanged
 }
 
 void ForwardEngine::Detach(uint32_t consumer_id, uint32_t producer_id) {
@@ -327,7 +323,7 @@ bool ForwardEngine::set_consumer_producer(uint32_t id, uint32_t producer) {
   c->rewrite.rebase = true;
   c->layers.reset_stream();
   // What it got so far came from the other producer's caches.
-  c->sent.reset(0);
+  c->sent.clear();
   if (producer) {
     Producer& p = producers_[producer - 1];
     p.consumers.push_back(id);

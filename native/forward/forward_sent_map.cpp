@@ -4,11 +4,14 @@
 namespace pwt {
 
 void ForwardSentMap::reset(size_t packets) {
-  entries_.clear();
-  mask_ = 0;
-  if (packets == 0) return;
+  if (packets == 0) {
+    entries_ = std::vector<ForwardSentEntry>();
+    mask_ = 0;
+    return;
+  }
   size_t n = 1;
   while (n < packets && n < kMaxPackets) n <<= 1;
+  if (n == entries_.size()) return;  // same size: no reallocation, the entries stay
   entries_.assign(n, ForwardSentEntry());
   mask_ = n - 1;
 }

@@ -29,7 +29,10 @@ class ForwardSentMap {
  public:
   static constexpr size_t kMaxPackets = 32768;
 
-  /** Allocates `packets` slots (rounded up to a power of two, at most kMaxPackets; 0: off). */
+  /**
+   * Sizes the map for `packets` slots (rounded up to a power of two, at most kMaxPackets; 0: off);
+   * when the rounded size is the current one nothing is reallocated and the entries stay.
+   */
   void reset(size_t packets);
   bool enabled() const { return !entries_.empty(); }
   /** Forgets every entry (the consumer moved to another producer: its caches are not ours). */

@@ -491,11 +491,57 @@ void TestH264Simulcast() {
 
 }  // namespace
 
+// A consumer added to a simulcast producer before its layers are bound (before media flows) keeps a
+// sent map sized from the producer's configured cache: NACKs for packets sent before a temporal drop
+// are answered numbered as first sent, not under the offsets the drops moved since.
+void TestSentMapBeforeLayersBound() {
+  Rig rig;
+  const uint32_t producer = rig.engine.add_simulcast_producer(&rig.publisher.rx, 2, false, 64);
+  CHECK(producer != 0);
+  rig.codecs(producer);
+  const uint32_t c = rig.consumer(producer);
+  CHECK(rig.engine.set_consumer_layers(c, 0, 0));
+  CHECK(rig.engine.set_producer_layer(producer, 0, 0x100));
+  CHECK(rig.engine.set_producer_layer(producer, 1, 0x200));
+  const uint8_t pattern[4] = {0, 2, 1, 2};
+  std::vector<std::vector<uint8_t>> in;
+  for (int f = 0; f < 12; ++f) {
+    const uint8_t tid = pattern[f % 4];
+    for (int k = 0; k < 2; ++k) {
+      in.push_back(Vp8({static_cast<uint16_t>(100 + 2 * f + k), 0x100, 3000u * f, static_cast<uint16_t>(10 + f),
+                        static_cast<uint8_t>(f / 4), tid, false, f == 0, k == 0, static_cast<uint8_t>(f)}));
+    }
+  }
+  auto got = rig.run(in, 1'000'000);
+  CHECK_EQ(got.size(), 6u);  // frames 0, 4, 8 (TID 0)
+  if (got.size() != 6u) return;
+  CaptureSink resend;
+  const uint16_t old_seqs[2] = {ReadU16(got[0].data() + 2), ReadU16(got[3].data() + 2)};
+  CHECK_EQ(rig.engine.retransmit(c, old_seqs, 2, 1'050'000, resend), 2u);
+  CHECK_EQ(resend.sent.size(), 2u);
+  const size_t first_sent[2] = {0, 3};
+  for (size_t k = 0; k < resend.sent.size() && k < 2; ++k) {
+    size_t len = 0;
+    Keyed fresh(2);  // same keys, its own replay window
+    CHECK(fresh.rx.unprotect(resend.sent[k].data(), resend.sent[k].size(), &len) == SrtpStatus::kOk);
+    resend.sent[k].resize(len);
+    const std::vector<uint8_t>& was = got[first_sent[k]];
+    CHECK_EQ(len, was.size());
+    CHECK_EQ(ReadU16(resend.sent[k].data() + 2), old_seqs[k]);
+    CHECK_MEM(resend.sent[k].data() + 12, was.data() + 12, len - 12);
+  }
+  // Raising the target again keeps what the map holds (same size: not reallocated, not cleared).
+  CHECK(rig.engine.set_consumer_layers(c, 0, 1));
+  CaptureSink again;
+  CHECK_EQ(rig.engine.retransmit(c, old_seqs, 2, 1'060'000, again), 2u);
+}
+
 int main() {
   TestVp8Descriptor();
   TestH264Keyframe();
   TestSimulcastSwitch();
   TestTemporalLayers();
   TestH264Simulcast();
+  TestSentMapBeforeLayersBound();
   TEST_MAIN_END();
 }
