@@ -442,6 +442,11 @@ export class PeerTransport {
     return this.scratch;
   }
 
+  /** @internal Received media held for SRTP keys the handshake thread is deriving (tests read it). */
+  get heldMediaCount(): number {
+    return this.heldMedia.length;
+  }
+
   /** Largest clear packet sendMedia accepts. */
   get maxMediaSize(): number {
     return SCRATCH_SIZE - 64;
@@ -469,6 +474,8 @@ export class PeerTransport {
     this.timer = undefined;
     this.pending = [];
     this.clearViews.length = 0;
+    // Media held for keys will never be read now: counted, let go.
+    this.dropHeldMedia();
     if (this.dtlsValue?.awaitingHandshakeThread) {
       // Work posted to the handshake thread (received records, the ABORT's record, the close)
       // comes back with the next onAsyncOutput: the socket stays until then so the close_notify
@@ -495,6 +502,7 @@ export class PeerTransport {
   private release(): void {
     if (this.released) return;
     this.released = true;
+    this.dropHeldMedia();
     if (this.closeFlushTimer) clearTimeout(this.closeFlushTimer);
     this.closeFlushTimer = undefined;
     // The driver removes the SRTP route before the session closes.
@@ -634,6 +642,9 @@ export class PeerTransport {
         this.emit(() => this.handler.onDtlsState(e.state, reason));
       }
     }
+    // The thread's work came back without SRTP keys (failed, closed, or no profile): what was held
+    // for them is dropped now rather than kept until close.
+    if (this.heldMedia.length > 0 && !this.srtpValue) this.releaseHeldMedia();
     this.flushTransmits();
     return moved;
   }
@@ -807,6 +818,13 @@ export class PeerTransport {
     this.drive();
   }
 
+  /** Held media that will never be unprotected: counted in `srtpNotReady`, the copies let go. */
+  private dropHeldMedia(): void {
+    if (this.heldMedia.length === 0) return;
+    this.drops.srtpNotReady += this.heldMedia.length;
+    this.heldMedia = [];
+  }
+
   /**
    * Media held for SRTP keys: unprotected and handed up, in arrival order, once SRTP is keyed;
    * dropped (counted in `srtpNotReady`) once nothing that could key it is left (no DTLS work on
@@ -817,8 +835,7 @@ export class PeerTransport {
     if (held.length === 0) return;
     if (!this.srtpValue) {
       if (this.dtlsValue?.awaitingHandshakeThread && !this.isClosed) return;
-      this.drops.srtpNotReady += held.length;
-      this.heldMedia = [];
+      this.dropHeldMedia();
       return;
     }
     this.heldMedia = [];
