@@ -28,4 +28,7 @@ test('streaming right after connected with the handshake thread on: every packet
     assert.deepEqual(round.droppedBacklog, [0, 0]);
     assert.deepEqual(round.handshakeThread, ['on', 'on']);
   }
+  // The hold path ran: in some round a side started streaming while the other's thread still held
+  // the work that keys its SRTP (the 900 ms delay makes that window, see the child).
+  assert.ok(rounds.some((r) => r.peerAwaitingAtStart.some(Boolean)), 'no round streamed while the peer awaited its handshake thread');
 });
