@@ -77,8 +77,21 @@ SrtpStatus SrtpSession::KeyFromDtls(const SrtpKeyingMaterial& km, bool is_dtls_c
 
 SrtpStatus SrtpSession::Ready(SrtpCipher& cipher, SrtpPacketKind kind, bool local) noexcept {
   if (cipher.keyed()) return SrtpStatus::kOk;
+  MasterKey& m = local ? local_ : remote_;
+  const SrtpStatus status = cipher.InitFromMaster(profile_, kind, m.key, params_.key_len, m.salt, params_.salt_len, local);
+  // Both transforms of this direction hold their session keys now: the master key is not needed
+  // any more and is wiped at once (docs/srtp.md, "Transforms keyed on first use").
+  const bool direction_keyed = local ? rtp_out_.keyed() && rtcp_out_.keyed() : rtp_in_.keyed() && rtcp_in_.keyed();
+  if (status == SrtpStatus::kOk && direction_keyed) OPENSSL_cleanse(&m, sizeof(m));
+  return status;
+}
+
+bool SrtpSession::holds_master_key(bool local) const noexcept {
   const MasterKey& m = local ? local_ : remote_;
-  return cipher.InitFromMaster(profile_, kind, m.key, params_.key_len, m.salt, params_.salt_len, local);
+  uint8_t any = 0;
+  for (uint8_t b : m.key) any |= b;
+  for (uint8_t b : m.salt) any |= b;
+  return any != 0;
 }
 
 size_t SrtpSession::keyed_transforms() const noexcept {

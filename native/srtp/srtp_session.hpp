@@ -70,6 +70,11 @@ class SrtpSession {
   size_t rtcp_overhead() const noexcept { return keyed_ ? params_.rtcp_tag_len + kSrtcpIndexLen : 0; }
   /** Transforms keyed so far (0 to 4: each is keyed by its first packet, see Key). */
   size_t keyed_transforms() const noexcept;
+  /**
+   * Whether the master key and salt of a direction (`local`: ours, for protect) are still stored:
+   * from Key until both transforms of that direction (RTP and RTCP) are keyed, then wiped.
+   */
+  bool holds_master_key(bool local) const noexcept;
 
   /** Protects the RTP packet buf[0, len) in place; capacity must leave room for the tag. */
   SrtpStatus protect_rtp(uint8_t* buf, size_t len, size_t capacity, size_t* out_len) noexcept;
@@ -101,7 +106,7 @@ class SrtpSession {
     SrtpReplayWindow window;
   };
 
-  /** A master key and salt of one direction, kept (wiped by Close) until its transforms are keyed. */
+  /** A master key and salt of one direction, kept until both its transforms are keyed (then wiped; Close wipes it too). */
   struct MasterKey {
     uint8_t key[32];
     uint8_t salt[14];

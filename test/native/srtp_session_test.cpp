@@ -310,17 +310,39 @@ void KeyedOnFirstUse() {
     bad_version[1] = 200;
     CHECK(Unprotect(p.rx, bad_version) == SrtpStatus::kMalformed);
     CHECK_EQ(p.rx.keyed_transforms(), size_t{0});
+    CHECK(p.tx.holds_master_key(true) && p.tx.holds_master_key(false));
     const auto rtp = Protect(p.tx, MakeRtp(1, 9, 100));
     CHECK_EQ(p.tx.keyed_transforms(), size_t{1});
+    CHECK(p.tx.holds_master_key(true));  // RTCP out not keyed yet
     std::vector<uint8_t> back;
     CHECK(Unprotect(p.rx, rtp, &back) == SrtpStatus::kOk);
     CHECK(back == MakeRtp(1, 9, 100));
     CHECK_EQ(p.rx.keyed_transforms(), size_t{1});
+    CHECK(p.rx.holds_master_key(false));
     const auto rtcp = Protect(p.tx, MakeRtcp(9, 40), true);
     CHECK(Unprotect(p.rx, rtcp, &back) == SrtpStatus::kOk);
     CHECK(back == MakeRtcp(9, 40));
     CHECK_EQ(p.tx.keyed_transforms(), size_t{2});
     CHECK_EQ(p.rx.keyed_transforms(), size_t{2});
+    // Both transforms of a direction keyed: that direction's master key and salt are wiped; the
+    // other direction (no packet yet) keeps its own.
+    CHECK(!p.tx.holds_master_key(true));
+    CHECK(p.tx.holds_master_key(false));
+    CHECK(!p.rx.holds_master_key(false));
+    CHECK(p.rx.holds_master_key(true));
+    // Everything still protects and unprotects from the transforms' own keys.
+    for (uint16_t seq = 2; seq < 6; ++seq) {
+      CHECK(Unprotect(p.rx, Protect(p.tx, MakeRtp(seq, 9, 200)), &back) == SrtpStatus::kOk);
+      CHECK(back == MakeRtp(seq, 9, 200));
+      CHECK(Unprotect(p.rx, Protect(p.tx, MakeRtcp(9, 40), true), &back) == SrtpStatus::kOk);
+      CHECK(back == MakeRtcp(9, 40));
+    }
+    // The other way, too: rx protects, tx unprotects, then both of those directions are wiped.
+    CHECK(Unprotect(p.tx, Protect(p.rx, MakeRtp(7, 11, 80)), &back) == SrtpStatus::kOk);
+    CHECK(back == MakeRtp(7, 11, 80));
+    CHECK(Unprotect(p.tx, Protect(p.rx, MakeRtcp(11, 40), true), &back) == SrtpStatus::kOk);
+    CHECK(back == MakeRtcp(11, 40));
+    CHECK(!p.tx.holds_master_key(false) && !p.rx.holds_master_key(true));
     p.rx.Close();
     CHECK_EQ(p.rx.keyed_transforms(), size_t{0});
     CHECK(Unprotect(p.rx, rtp) == SrtpStatus::kNotKeyed);
