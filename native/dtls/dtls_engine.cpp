@@ -480,7 +480,11 @@ DtlsStatus DtlsEngine::Send(const uint8_t* data, size_t len) {
 }
 
 void DtlsEngine::Close() {
-  if (state_ == DtlsState::kClosed || state_ == DtlsState::kFailed) return;
+  if (state_ == DtlsState::kClosed || state_ == DtlsState::kFailed) {
+    // The peer's close_notify closed it first: what it sent before is kept until our own Close.
+    data_.Clear();
+    return;
+  }
   if (handshake_done_) SendCloseNotify();
   data_.Clear();
   SetState(DtlsState::kClosed);

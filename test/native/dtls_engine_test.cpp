@@ -289,6 +289,29 @@ void TestDataAndClose() {
   CHECK_EQ(p.client->TimeoutUs(), -1);
 }
 
+// Records the peer sent before its close_notify stay deliverable until our own Close(), which
+// empties the queue although the state is already closed (dtls_engine.hpp, DataDeliverable).
+void TestOwnCloseAfterPeerCloseEmptiesData() {
+  Pair p(DtlsEngineConfig{}, DtlsEngineConfig{});
+  p.client->Start();
+  p.server->Start();
+  p.Pump();
+  CHECK(p.client->state() == DtlsState::kConnected);
+  const uint8_t msg[5] = {1, 2, 3, 4, 5};
+  CHECK(p.client->Send(msg, sizeof msg) == DtlsStatus::kOk);
+  CHECK(p.client->Send(msg, 3) == DtlsStatus::kOk);
+  p.client->Close();
+  p.Move(*p.client, *p.server);
+  CHECK(p.server->state() == DtlsState::kClosed);
+  CHECK(p.server->HasData());
+  p.server->Close();
+  CHECK(p.server->state() == DtlsState::kClosed);
+  CHECK(!p.server->HasData());
+  uint8_t out[64];
+  uint32_t lens[4];
+  CHECK_EQ(p.server->DrainData(out, sizeof out, lens, 4), 0u);
+}
+
 void TestHostileInput() {
   Pair p(DtlsEngineConfig{}, DtlsEngineConfig{});
   uint8_t junk[2000];
@@ -629,6 +652,7 @@ int main() {
   TestLateFingerprints();
   TestPem();
   TestDataAndClose();
+  TestOwnCloseAfterPeerCloseEmptiesData();
   TestIdleBuffersReleased();
   TestHostileInput();
   TestForgedRecordsAfterHandshake(false);
