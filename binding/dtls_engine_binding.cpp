@@ -510,29 +510,39 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
   PinnedArray counters_;
 };
 
+// A refused thread (or its wake-up handle): the engine runs its handshake in-thread, and the next
+// one tries again. Counted (handshakeThreadRefusals, as the stats' 'refused' says); said once per
+// process.
+void CountThreadStartFailure() {
+  if (g_thread_start_failures.fetch_add(1) == 0) {
+    std::fprintf(stderr,
+                 "pure-webrtc-transport: the DTLS handshake thread could not be created; "
+                 "handshakes run on the JavaScript thread (docs/dtls.md \"Handshake thread\")\n");
+  }
+}
+
 DtlsHandshakeHub* DtlsHandshakeHub::Get(napi_env env) {
   if (tls_hub != nullptr) return tls_hub;
   uv_loop_t* loop = nullptr;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) return nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+    CountThreadStartFailure();
+    return nullptr;
+  }
   const char* refuse = std::getenv("PWT_TEST_REFUSE_HANDSHAKE_THREAD");
   DtlsHandshakeWorker::SetRefuseThreadsForTesting(refuse != nullptr && refuse[0] == '1');
   const char* delay = std::getenv("PWT_TEST_HANDSHAKE_THREAD_DELAY_MS");
   DtlsHandshakeWorker::SetDelayForTesting(delay != nullptr ? static_cast<unsigned>(std::strtoul(delay, nullptr, 10) % 1000) : 0);
   auto* hub = new DtlsHandshakeHub(env);
   if (!hub->worker_.running()) {
-    // The thread was refused (RLIMIT_NPROC, a pids cgroup, many worker_threads): this engine runs
-    // its handshake in-thread, and the next one tries again. Counted; said once per process.
+    // The thread was refused (RLIMIT_NPROC, a pids cgroup, many worker_threads).
     delete hub;
-    if (g_thread_start_failures.fetch_add(1) == 0) {
-      std::fprintf(stderr,
-                   "pure-webrtc-transport: the DTLS handshake thread could not be created; "
-                   "handshakes run on the JavaScript thread (docs/dtls.md \"Handshake thread\")\n");
-    }
+    CountThreadStartFailure();
     return nullptr;
   }
   if (uv_async_init(loop, &hub->async_, &DtlsHandshakeHub::OnAsync) != 0) {
     hub->worker_.Stop();
     delete hub;
+    CountThreadStartFailure();
     return nullptr;
   }
   hub->async_.data = hub;
