@@ -640,7 +640,10 @@ export class TcpMux {
         c.socket.uncork();
       }
       c.socket.end();
-      setTimeout(() => c.socket.destroy(), GRACEFUL_CLOSE_MS).unref();
+      // Cleared when the socket closes first (the peer's FIN came): nothing left to destroy.
+      const force = setTimeout(() => c.socket.destroy(), GRACEFUL_CLOSE_MS);
+      force.unref();
+      c.socket.once('close', () => clearTimeout(force));
     } else c.socket.destroy();
     const listeners = [...c.closeListeners];
     c.closeListeners.clear();
