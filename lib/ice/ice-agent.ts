@@ -727,7 +727,7 @@ export class IceAgent {
    * Every pair on it fails at once (RFC 6544 §7.2: a pair whose connection is gone is failed; RFC
    * 7675 consent no longer applies to it) and its checks stop. If it carried the selected pair,
    * the best other valid pair is selected (as the controlling agent we also nominate it, RFC 8445
-   * §8.1.1); with none the state is `disconnected` at once, and `failed` once nothing is left to
+   * §8.1.1; as the controlled one it is a stopgap until the peer nominates, docs/ice.md "ICE-TCP"); with none the state is `disconnected` at once, and `failed` once nothing is left to
    * try after a grace of `disconnectedTimeoutMs` for the peer to reconnect, or after
    * `consentTimeoutMs` while the peer may still trickle candidates (docs/ice.md "ICE-TCP").
    * Connections under no pair are ignored.

@@ -173,4 +173,14 @@ test('the selected TCP connection closes while a UDP pair is valid: the UDP pair
   assert.ok(!events.some((e) => e.startsWith('state:')), events.join(' '));
   assert.equal(a.selectedPair?.remoteAddress.port, udpRemote.port);
   assert.ok(a.state === 'connected' || a.state === 'completed', a.state);
+  // The pair it chose by itself is a stopgap (docs/ice.md "ICE-TCP"): the peer's later nomination
+  // (here over a new TCP connection) is followed, as RFC 8445 §8.1.1 leaves selection to it.
+  const again = { address: '10.0.0.2', port: 51236 };
+  a.handleInput(1100, { local: TCP, remote: again, data: peerCheck(a, 3) });
+  for (let now = 1100; now < 1400 && a.selectedPair?.remoteAddress.port !== again.port; now += 5) {
+    a.handleTimeout(now);
+    answerChecks(a, again, now);
+  }
+  assert.equal(a.selectedPair?.remoteAddress.port, again.port);
+  assert.equal(a.selectedPair?.local.protocol, 'tcp');
 });
