@@ -44,7 +44,8 @@ export function ntpMiddle32FromUnixMs(ms: number): number {
 /**
  * Round-trip time in milliseconds from a report block received when the local NTP clock read
  * `nowNtp`: now - LSR - DLSR in 1/65536 s units (RFC 3550 §6.4.1). Null when the block has no LSR
- * (no SR received yet) or the result is negative (clock skew or a bogus report).
+ * (no SR received yet) or the result is negative (clock skew or a bogus report). Public API for
+ * callers holding a 64-bit NTP timestamp; the reporters use {@link roundTripTimeMsAt}.
  */
 export function roundTripTimeMs(nowNtp: bigint, lastSr: number, delaySinceLastSr: number): number | null {
   return roundTripTimeMsAt(ntpMiddle32(nowNtp), lastSr, delaySinceLastSr);

@@ -12,12 +12,20 @@ test('Unix epoch is NTP second 2208988800; half a second is fraction 2^31', () =
 });
 
 test('RTT example of RFC 3550 §6.4.1 (A=0xb710:8000 ... LSR 0xb705:2000, DLSR 0x0005:4000 -> 0x0006:2000 = 6.125 s)', () => {
-  const now = 0xb7108000n << 16n;
-  assert.equal(roundTripTimeMs(now, 0xb7052000, 0x00054000), 6125);
-  assert.equal(roundTripTimeMs(now, 0, 0), null);
-  assert.equal(roundTripTimeMs(now, 0xb7108001, 0), null);
+  // roundTripTimeMsAt is what the reporters use (lib/policy/rtcp-reporter.ts, round-trip-time.ts).
   assert.equal(roundTripTimeMsAt(0xb7108000, 0xb7052000, 0x00054000), 6125);
   assert.equal(roundTripTimeMsAt(0xb7108000, 0, 0), null);
+  assert.equal(roundTripTimeMsAt(0xb7108000, 0xb7108001, 0), null);
+  // Across the 32-bit wrap of the middle bits: now 0x0000:1000, LSR 0xffff:f000, no delay -> 0x2000 = 125 ms.
+  assert.equal(roundTripTimeMsAt(0x00001000, 0xfffff000, 0), 125);
+  // The public roundTripTimeMs (a 64-bit NTP timestamp) is the same computation on its middle bits.
+  assert.equal(roundTripTimeMs(0xb7108000n << 16n, 0xb7052000, 0x00054000), 6125);
+});
+
+test('property: roundTripTimeMs on a 64-bit timestamp equals roundTripTimeMsAt on the BigInt-free middle bits', () => {
+  fc.assert(fc.property(fc.integer({ min: 0, max: 2_000_000_000_000 }), fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }), (ms, lsr, dlsr) => {
+    assert.equal(roundTripTimeMs(ntpFromUnixMs(ms), lsr, dlsr), roundTripTimeMsAt(ntpMiddle32FromUnixMs(ms), lsr, dlsr));
+  }), { numRuns: 300 });
 });
 
 test('the middle 32 bits without BigInts equal those of the 64-bit timestamp (whole, fractional, carrying ms)', () => {
