@@ -65,6 +65,7 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
                            InstanceMethod<&ForwardEngineWrap::AddProducerRtx>("addProducerRtx"),
                            InstanceMethod<&ForwardEngineWrap::SetProducerCodecs>("setProducerCodecs"),
                            InstanceMethod<&ForwardEngineWrap::SetConsumerLayers>("setConsumerLayers"),
+                           InstanceMethod<&ForwardEngineWrap::SetConsumerRoundTripTime>("setConsumerRoundTripTime"),
                            InstanceMethod<&ForwardEngineWrap::ConsumerLayers>("consumerLayers"),
                            InstanceMethod<&ForwardEngineWrap::AddConsumer>("addConsumer"),
                            InstanceMethod<&ForwardEngineWrap::SetConsumerPaused>("setConsumerPaused"),
@@ -250,6 +251,15 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     const uint32_t temporal = info[2].ToNumber().Uint32Value();
     const bool ok = spatial < ForwardEngine::kMaxLayers && temporal <= ForwardLayerState::kMaxTemporal &&
                     engine_.set_consumer_layers(info[0].ToNumber().Uint32Value(), static_cast<uint8_t>(spatial), static_cast<uint8_t>(temporal));
+    return Napi::Boolean::New(info.Env(), ok);
+  }
+
+  // setConsumerRoundTripTime(id, microseconds 0..2^32-1; 0: unknown) -> false when unknown
+  Napi::Value SetConsumerRoundTripTime(const Napi::CallbackInfo& info) {
+    if (info.Length() < 2) return Napi::Boolean::New(info.Env(), false);
+    const double us = info[1].ToNumber().DoubleValue();
+    const bool ok = us >= 0 && us <= 4294967295.0 &&
+                    engine_.set_consumer_round_trip_time(info[0].ToNumber().Uint32Value(), static_cast<uint32_t>(us));
     return Napi::Boolean::New(info.Env(), ok);
   }
 

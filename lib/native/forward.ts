@@ -48,6 +48,11 @@ export interface NativeForwardEngine {
   setProducerCodecs(id: number, codecs: Uint8Array): boolean;
   /** Target layers: spatial index, temporal 0..3 (3: all). */
   setConsumerLayers(id: number, spatial: number, temporal: number): boolean;
+  /**
+   * The consumer leg's round-trip time in µs (0: unknown) from its RTCP: a NACKed packet is resent
+   * to it at most once per round trip (100 ms while unknown, clamped to [20 ms, 1 s]); false when unknown.
+   */
+  setConsumerRoundTripTime(id: number, microseconds: number): boolean;
   /** [currentSpatial (-1: none), currentTemporal (-1: none), targetSpatial, targetTemporal, switches] */
   consumerLayers(id: number, out: Float64Array): boolean;
   addConsumer(producer: number, transport: number, ssrc: number, payloadTypes: Uint8Array, extensionIds: Uint8Array,

@@ -12,7 +12,7 @@ import type { LayerSelectionReason } from '../policy/layer-selection.js';
 import type { Producer } from './producer.js';
 
 /** Why the engine did not send a packet to a consumer (native ForwardDrop names). */
-export type ForwardDropReason = 'malformed' | 'payload-type' | 'paused' | 'protect' | 'no-transport' | 'too-big' | 'layer' | 'sink-closed';
+export type ForwardDropReason = 'malformed' | 'payload-type' | 'paused' | 'protect' | 'no-transport' | 'too-big' | 'layer' | 'sink-closed' | 'resend-within-rtt';
 
 /** The layers a consumer receives: a spatial layer (index into `producer.spatialLayers`) and a VP8 temporal layer. */
 export interface ConsumerLayers {

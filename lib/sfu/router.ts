@@ -6,7 +6,7 @@ import { InvalidStateError, OperationError, OutOfRangeError, PwtError } from '..
 import { reportListenerError } from '../common/typed-emitter.js';
 import type { TcpSrtpRoute } from '../transport/source/tcp-mux.js';
 import type { IceSelectedPair } from '../ice/ice-agent.js';
-import type { RTCPeerConnection } from '../peer/peer-connection.js';
+import type { RTCPeerConnection, RTCPeerConnectionEvents } from '../peer/peer-connection.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
 import type { RtcpEvent } from '../peer/rtp-sender.js';
 import type { RtpPolicyChain } from '../peer/rtp-policy-chain.js';
@@ -396,10 +396,18 @@ export class Router {
       }
     };
     transceiver.sender.on('rtcp', onRtcp);
+    // The leg's RTT from its RTCP (RR/XR, the policy layer's 'rtt' event): the engine resends a
+    // NACKed packet to this consumer at most once per round trip (docs/sfu.md "Retransmission").
+    const onPolicy = (e: RTCPeerConnectionEvents['policy']): void => {
+      if (e.name !== 'rtt' || e.detail.ssrc !== ssrc || consumer.closed) return;
+      this.engine.setConsumerRoundTripTime(id, Math.round(e.detail.roundTripTime * 1e6));
+    };
+    pc.on('policy', onPolicy);
     // The leg's sender reports map the engine's last rewritten timestamp (docs/sfu.md "RTCP per leg").
     const offNative = transceiver.policies.addNativeSource((now) => consumer.nativeTotals(now));
     this.consumerCleanup.set(consumer, () => {
       transceiver.sender.off('rtcp', onRtcp);
+      pc.off('policy', onPolicy);
       offNative();
     });
     if (producer.kind === 'video' && !paused) this.requestKeyFrame(producer, producer.simulcast ? target.spatialLayer : undefined);

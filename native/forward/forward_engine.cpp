@@ -314,6 +314,13 @@ bool ForwardEngine::set_consumer_paused(uint32_t id, bool paused) {
   return true;
 }
 
+bool ForwardEngine::set_consumer_round_trip_time(uint32_t id, uint32_t rtt_us) {
+  Consumer* c = Find(consumers_, id);
+  if (!c) return false;
+  c->rtt_us = rtt_us;
+  return true;
+}
+
 bool ForwardEngine::set_consumer_producer(uint32_t id, uint32_t producer) {
   Consumer* c = Find(consumers_, id);
   if (!c || (producer != 0 && !Find(producers_, producer))) return false;
@@ -324,6 +331,7 @@ bool ForwardEngine::set_consumer_producer(uint32_t id, uint32_t producer) {
   c->layers.reset_stream();
   // What it got so far came from the other producer's caches.
   c->sent.clear();
+  c->resends.clear();
   if (producer) {
     Producer& p = producers_[producer - 1];
     p.consumers.push_back(id);
@@ -577,7 +585,14 @@ size_t ForwardEngine::retransmit(uint32_t id, const uint16_t* seqs, size_t n, ui
     const uint8_t layer = as_sent ? as_sent->layer : c->layers.current_spatial;
     const ForwardPacketCache* cache = p && layer < p->layers.size() ? &p->layers[layer].cache : nullptr;
     const uint8_t* data = cache ? cache->find(seq, &len) : nullptr;
+    // RFC 4585 §6.2.1: the receiver repeats a NACK until the packet arrives; answering every copy
+    // within one round trip only floods a constrained link (docs/sfu.md "Retransmission").
+    if (data && c->resends.recently_resent(seqs[i], now_us, ForwardResendGuard::interval_us(c->rtt_us))) {
+      Drop(*c, ForwardDrop::kResendWithinRtt);
+      continue;
+    }
     if (data && Retransmit(*c, *p, data, len, now_us, sink, as_sent)) {
+      c->resends.mark_resent(seqs[i], now_us);
       ++sent;
       ++c->counters.retransmitted;
       counters_[kFwdRetransmitted] += 1;

@@ -18,6 +18,7 @@
 #include "native/forward/forward_send_time_log.hpp"
 #include "native/forward/forward_layer_selector.hpp"
 #include "native/forward/forward_packet_cache.hpp"
+#include "native/forward/forward_resend_guard.hpp"
 #include "native/forward/forward_sent_map.hpp"
 #include "native/forward/forward_plain_source.hpp"
 #include "native/forward/forward_receive_stats.hpp"
@@ -194,6 +195,12 @@ class ForwardEngine {
    * spatial layer the producer does not have.
    */
   bool set_consumer_layers(uint32_t id, uint8_t spatial, uint8_t temporal);
+  /**
+   * The round-trip time of the consumer's leg from its RTCP (RR/XR, measured by the policy layer),
+   * in µs (0: unknown, ForwardResendGuard's default applies): a NACKed packet is resent to the
+   * consumer at most once per round trip. False for an unknown consumer.
+   */
+  bool set_consumer_round_trip_time(uint32_t id, uint32_t rtt_us);
   /** The consumer's layer state (current/target layers, switches); nullptr when unknown. */
   const ForwardLayerState* consumer_layers(uint32_t id) const;
   /** The consumer's producer id (0: none or unknown consumer). */
@@ -231,7 +238,9 @@ class ForwardEngine {
    * `seqs` from its producer's cache: rewritten as for the original send, as RTX (RFC 4588) when the
    * consumer negotiated it, protected and flushed to `sink`. Returns the packets sent. With
    * `missed` (room for n), the producer-space numbers not found in the cache are written there and
-   * counted in `*missed_count` (a pipe producer asks upstream for them, docs/scaling.md).
+   * counted in `*missed_count` (a pipe producer asks upstream for them, docs/scaling.md). A packet
+   * already resent to this consumer within its round trip is not resent again: dropped as
+   * kResendWithinRtt (neither sent nor missed).
    */
   size_t retransmit(uint32_t id, const uint16_t* seqs, size_t n, uint64_t now_us, ForwardSink& sink,
                     uint16_t* missed = nullptr, size_t* missed_count = nullptr);
@@ -300,6 +309,9 @@ class ForwardEngine {
     ForwardConsumerCounters counters;
     /** While it selects layers: what it got under each sequence number, for NACKs (forward_sent_map.hpp). */
     ForwardSentMap sent;
+    /** When each recent NACKed packet was resent to it, and the leg's RTT (µs, 0: unknown). */
+    ForwardResendGuard resends;
+    uint32_t rtt_us = 0;
   };
   struct ProducerRoute {
     uint32_t id;

@@ -86,6 +86,7 @@ const char* ForwardDropName(ForwardDrop drop) noexcept {
     case ForwardDrop::kTooBig: return "too-big";
     case ForwardDrop::kLayer: return "layer";
     case ForwardDrop::kSinkClosed: return "sink-closed";
+    case ForwardDrop::kResendWithinRtt: return "resend-within-rtt";
   }
   return "unknown";
 }

@@ -30,8 +30,13 @@ enum class ForwardDrop : uint8_t {
   kLayer = 7,
   /** The consumer transport's sink is closed (its TCP connection went) and no new route replaced it. */
   kSinkClosed = 8,
+  /**
+   * A NACKed packet resent to this consumer less than a round trip ago (forward_resend_guard.hpp):
+   * not resent again (RFC 4585 §6.2.1; docs/sfu.md "Retransmission").
+   */
+  kResendWithinRtt = 9,
 };
-constexpr size_t kForwardDropCount = 9;
+constexpr size_t kForwardDropCount = 10;
 
 /** A stable lowercase name for logs, tests and JavaScript stats. */
 const char* ForwardDropName(ForwardDrop drop) noexcept;

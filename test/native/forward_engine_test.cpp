@@ -377,6 +377,75 @@ void TestRetransmit() {
   CHECK_EQ(engine.counters()[kFwdNackMissed], missed + 1);
 }
 
+// RFC 4585 §6.2.1: a receiver repeats a NACK until the packet arrives; the engine resends a cached
+// packet to one consumer at most once per round trip of that consumer's leg (100 ms while unknown,
+// a measured RTT clamped to [20 ms, 1 s]) and counts each suppressed resend (docs/sfu.md).
+void TestResendOncePerRoundTrip() {
+  Keyed publisher(1), leg1(2), leg2(3);
+  UdpSessionTable table;
+  table.add(udp_remote_key(std::array<uint8_t, 16>{127, 0, 0, 1}.data(), 5000, 4), &publisher.rx);
+  ForwardEngine engine;
+  const uint32_t producer = engine.add_producer(&publisher.rx, kPubSsrc, false, 64);
+  const sockaddr_in a1 = Address(7101), a2 = Address(7102);
+  const uint32_t t1 = engine.add_transport(&leg1.tx, reinterpret_cast<const sockaddr*>(&a1), sizeof a1);
+  const uint32_t t2 = engine.add_transport(&leg2.tx, reinterpret_cast<const sockaddr*>(&a2), sizeof a2);
+  const uint32_t c1 = engine.add_consumer(producer, t1, Params(0xC1));
+  const uint32_t c2 = engine.add_consumer(producer, t2, Params(0xC2));
+  Batch b;
+  for (int i = 0; i < 10; ++i) b.add(Protect(publisher.tx, Rtp(static_cast<uint16_t>(300 + i), kPubSsrc, 80)), 1, 5000);
+  const UdpRecvTarget tg = b.target();
+  double counters[kCounterCount] = {};
+  table.unprotect_batch(tg, b.n, b.status, counters);
+  CaptureSink sink;
+  engine.process_batch(tg, b.n, b.status, table, 1'000'000, sink);
+  CHECK_EQ(sink.sent.size(), 20u);
+  const size_t within = static_cast<size_t>(ForwardDrop::kResendWithinRtt);
+  CHECK(std::strcmp(ForwardDropName(ForwardDrop::kResendWithinRtt), "resend-within-rtt") == 0);
+  const uint16_t one[] = {303};
+  CaptureSink out;
+  // No RTT known yet: 100 ms.
+  CHECK_EQ(engine.retransmit(c1, one, 1, 1'100'000, out), 1u);
+  CHECK_EQ(engine.retransmit(c1, one, 1, 1'100'000, out), 0u);  // the same NACK again at once
+  CHECK_EQ(engine.retransmit(c1, one, 1, 1'199'999, out), 0u);
+  CHECK_EQ(engine.consumer_counters(c1)->dropped[within], 2u);
+  CHECK_EQ(engine.counters()[kFwdDropBase + static_cast<int>(within)], 2.0);
+  CHECK_EQ(engine.counters()[kFwdNackMissed], 0.0);  // suppressed is not missed
+  // Another consumer's NACK for the same packet is its own.
+  CHECK_EQ(engine.retransmit(c2, one, 1, 1'150'000, out), 1u);
+  CHECK_EQ(engine.consumer_counters(c2)->dropped[within], 0u);
+  // A round trip later the packet may have been lost again: resent.
+  CHECK_EQ(engine.retransmit(c1, one, 1, 1'200'000, out), 1u);
+  // One NACK that names a packet twice is answered once; other packets are not held back.
+  const uint16_t twice[] = {305, 305, 306};
+  CHECK_EQ(engine.retransmit(c1, twice, 3, 1'210'000, out), 2u);
+  CHECK_EQ(engine.consumer_counters(c1)->dropped[within], 3u);
+  // The leg's measured RTT: 300 ms.
+  CHECK(engine.set_consumer_round_trip_time(c1, 300'000));
+  CHECK_EQ(engine.retransmit(c1, one, 1, 1'499'999, out), 0u);
+  CHECK_EQ(engine.retransmit(c1, one, 1, 1'500'000, out), 1u);
+  // A loopback RTT is clamped to 20 ms; a huge one to 1 s.
+  CHECK(engine.set_consumer_round_trip_time(c1, 300));
+  CHECK_EQ(engine.retransmit(c1, one, 1, 1'519'999, out), 0u);
+  CHECK_EQ(engine.retransmit(c1, one, 1, 1'520'000, out), 1u);
+  CHECK(engine.set_consumer_round_trip_time(c1, 60'000'000));
+  CHECK_EQ(engine.retransmit(c1, one, 1, 2'519'999, out), 0u);
+  CHECK_EQ(engine.retransmit(c1, one, 1, 2'520'000, out), 1u);
+  CHECK(!engine.set_consumer_round_trip_time(999, 1000));
+  const ForwardConsumerCounters* k = engine.consumer_counters(c1);
+  CHECK_EQ(k->retransmitted, 7u);
+  CHECK_EQ(k->dropped[within], 6u);
+  CHECK_EQ(k->nacks, k->retransmitted + k->dropped[within]);  // each NACKed number answered or counted
+  CHECK_EQ(out.sent.size(), 8u);
+  // What went out, in order (the header is clear under SRTP; resends of one packet reuse its index,
+  // so a receiver's replay check would keep only the first: numbers and SSRCs are read instead).
+  const uint16_t want_seq[] = {303, 303, 303, 305, 306, 303, 303, 303};
+  const uint32_t want_ssrc[] = {0xC1, 0xC2, 0xC1, 0xC1, 0xC1, 0xC1, 0xC1, 0xC1};
+  for (size_t i = 0; i < out.sent.size(); ++i) {
+    CHECK_EQ(ReadU16(out.sent[i].bytes.data() + 2), want_seq[i]);
+    CHECK_EQ(ReadU32(out.sent[i].bytes.data() + 8), want_ssrc[i]);
+  }
+}
+
 // Arrivals for transport-cc feedback carry the kernel's receive time of each slot (docs/udp.md
 // "Receive timestamps"), and the batch's read time where the slot has none (0).
 void TestArrivalTimes() {
@@ -544,5 +613,6 @@ int main() {
   TestSwitchAndTap();
   TestPacketCache();
   TestRetransmit();
+  TestResendOncePerRoundTrip();
   TEST_MAIN_END();
 }
