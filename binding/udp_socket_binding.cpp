@@ -480,7 +480,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
 
   // forwardRetransmitMisses(consumer id, sequence numbers Uint16Array, missed Uint16Array) -> count:
   // as forwardRetransmit, and writes the producer-space numbers its producer's cache did not hold into
-  // `missed` (a pipe producer then asks upstream for them, docs/scaling.md).
+  // `missed` (a pipe producer then asks upstream for them, docs/scaling.md); an optional 4th argument,
+  // a Uint8Array as long as `missed`, gets each missed number's spatial layer (its upstream SSRC).
   Napi::Value ForwardRetransmitMisses(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!forward_ || closed_ || info.Length() < 3 || !info[1].IsTypedArray() || !info[2].IsTypedArray() ||
@@ -491,9 +492,18 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     Napi::Uint16Array seqs = info[1].As<Napi::Uint16Array>();
     Napi::Uint16Array missed = info[2].As<Napi::Uint16Array>();
     if (missed.ElementLength() < seqs.ElementLength()) return Napi::Number::New(env, 0);
+    uint8_t* layers = nullptr;
+    if (info.Length() >= 4 && !info[3].IsUndefined()) {
+      if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+        return Napi::Number::New(env, 0);
+      }
+      Napi::Uint8Array layer_array = info[3].As<Napi::Uint8Array>();
+      if (layer_array.ElementLength() < seqs.ElementLength()) return Napi::Number::New(env, 0);
+      layers = layer_array.Data();
+    }
     size_t count = 0;
     forward_->retransmit(info[0].ToNumber().Uint32Value(), seqs.Data(), seqs.ElementLength(), MonotonicMicros(), *this,
-                         missed.Data(), &count);
+                         missed.Data(), &count, layers);
     return Napi::Number::New(env, static_cast<double>(count));
   }
 

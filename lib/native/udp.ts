@@ -49,8 +49,11 @@ export interface NativeUdpSocket {
   setForwardEngine(engine: object | null): boolean;
   /** Answers a NACK of engine consumer `consumer` from its producer's cache; returns packets resent. */
   forwardRetransmit(consumer: number, sequenceNumbers: Uint16Array): number;
-  /** As forwardRetransmit; writes the producer-space numbers not cached into `missed`, returns their count. */
-  forwardRetransmitMisses(consumer: number, sequenceNumbers: Uint16Array, missed: Uint16Array): number;
+  /**
+   * As forwardRetransmit; writes the producer-space numbers not cached into `missed` and, given
+   * `missedLayers`, each one's spatial layer beside it; returns their count.
+   */
+  forwardRetransmitMisses(consumer: number, sequenceNumbers: Uint16Array, missed: Uint16Array, missedLayers?: Uint8Array): number;
   /** Makes this a plain/pipe transport's socket: batches pass the filter first (null: off). */
   setPlainFilter(filter: object | null): boolean;
   /** Joins the shared-port hand-off (lib/native/reuseport-handoff.ts); false when it cannot. */

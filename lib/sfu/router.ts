@@ -430,8 +430,20 @@ export class Router {
       return;
     }
     const missed = new Uint16Array(seqs.length);
-    const count = socket.forwardRetransmitMisses(consumer.id, seqs, missed);
-    if (count > 0) upstream.nack(consumer.producer.ssrc, [...missed.subarray(0, count)]);
+    const layers = new Uint8Array(seqs.length);
+    const count = socket.forwardRetransmitMisses(consumer.id, seqs, missed, layers);
+    // Each number belongs to the stream of the layer it came from: one NACK per layer SSRC
+    // (docs/sfu.md "Retransmission"); a layer with no SSRC bound yet is not asked for.
+    const byLayer = new Map<number, number[]>();
+    for (let i = 0; i < count; ++i) {
+      const list = byLayer.get(layers[i]);
+      if (list) list.push(missed[i]);
+      else byLayer.set(layers[i], [missed[i]]);
+    }
+    for (const [layer, numbers] of byLayer) {
+      const ssrc = consumer.producer.layerSsrc(layer);
+      if (ssrc !== undefined) upstream.nack(ssrc, numbers);
+    }
   }
 
   /** @internal A plain/pipe transport's producer (lib/sfu/plain-rtp-transport.ts); `onClose` runs when it closes. */

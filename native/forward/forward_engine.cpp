@@ -566,7 +566,7 @@ bool ForwardEngine::Retransmit(Consumer& c, const Producer& p, const uint8_t* da
 }
 
 size_t ForwardEngine::retransmit(uint32_t id, const uint16_t* seqs, size_t n, uint64_t now_us, ForwardSink& sink,
-                                 uint16_t* missed, size_t* missed_count) {
+                                 uint16_t* missed, size_t* missed_count, uint8_t* missed_layers) {
   if (missed_count) *missed_count = 0;
   Consumer* c = Find(consumers_, id);
   if (!c || !seqs) return 0;
@@ -598,7 +598,10 @@ size_t ForwardEngine::retransmit(uint32_t id, const uint16_t* seqs, size_t n, ui
       counters_[kFwdRetransmitted] += 1;
     } else {
       counters_[kFwdNackMissed] += 1;
-      if (!data && missed && missed_count) missed[(*missed_count)++] = seq;
+      if (!data && missed && missed_count) {
+        if (missed_layers) missed_layers[*missed_count] = layer;
+        missed[(*missed_count)++] = seq;
+      }
     }
   }
   Flush(sink);

@@ -238,12 +238,14 @@ class ForwardEngine {
    * `seqs` from its producer's cache: rewritten as for the original send, as RTX (RFC 4588) when the
    * consumer negotiated it, protected and flushed to `sink`. Returns the packets sent. With
    * `missed` (room for n), the producer-space numbers not found in the cache are written there and
-   * counted in `*missed_count` (a pipe producer asks upstream for them, docs/scaling.md). A packet
+   * counted in `*missed_count` (a pipe producer asks upstream for them, docs/scaling.md); with
+   * `missed_layers` (room for n), the spatial layer each missed number belongs to is written beside
+   * it, so the request upstream names that layer's SSRC (docs/sfu.md "Retransmission"). A packet
    * already resent to this consumer within its round trip is not resent again: dropped as
    * kResendWithinRtt (neither sent nor missed).
    */
   size_t retransmit(uint32_t id, const uint16_t* seqs, size_t n, uint64_t now_us, ForwardSink& sink,
-                    uint16_t* missed = nullptr, size_t* missed_count = nullptr);
+                    uint16_t* missed = nullptr, size_t* missed_count = nullptr, uint8_t* missed_layers = nullptr);
 
   /** Counters, kFwdCounterCount doubles; the binding points it at memory JavaScript reads. */
   void set_counters(double* counters) { counters_ = counters ? counters : own_counters_; }

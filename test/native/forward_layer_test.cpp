@@ -538,6 +538,49 @@ void TestSentMapBeforeLayersBound() {
   CHECK_EQ(rig.engine.retransmit(c, old_seqs, 2, 1'200'000, again), 2u);
 }
 
+// A simulcast producer's stream lost a packet upstream (a pipe): the consumer that receives layer 1
+// NACKs it, the cache misses, and the engine reports the producer-space number with layer 1, so the
+// router's NACK upstream names layer 1's SSRC, not layer 0's (docs/sfu.md "Retransmission").
+void TestMissReportsItsLayer() {
+  Rig rig;
+  const uint32_t producer = rig.engine.add_simulcast_producer(&rig.publisher.rx, 2, false, 64);
+  CHECK(producer != 0);
+  rig.codecs(producer);
+  CHECK(rig.engine.set_producer_layer(producer, 0, 0x100));
+  CHECK(rig.engine.set_producer_layer(producer, 1, 0x200));
+  const uint32_t c = rig.consumer(producer);
+  CHECK(rig.engine.set_consumer_layers(c, 1, ForwardLayerState::kMaxTemporal));
+  // Layer 1 numbers 500.. with 502 lost before the engine; layer 0 numbers 100.. arrive whole, delta
+  // frames only (the consumer starts on layer 1's key frame).
+  std::vector<std::vector<uint8_t>> in;
+  for (int f = 0; f < 3; ++f) {
+    for (int k = 0; k < 2; ++k) {
+      const uint16_t n = static_cast<uint16_t>(2 * f + k);
+      in.push_back(Vp8({static_cast<uint16_t>(100 + n), 0x100, 3000u * f, static_cast<uint16_t>(10 + f), 0, 0, false,
+                        false, k == 0, static_cast<uint8_t>(n)}));
+      if (n == 2) continue;
+      in.push_back(Vp8({static_cast<uint16_t>(500 + n), 0x200, 3000u * f, static_cast<uint16_t>(40 + f), 0, 0, false,
+                        f == 0, k == 0, static_cast<uint8_t>(64 + n)}));
+    }
+  }
+  auto got = rig.run(in, 1'000'000);
+  CHECK_EQ(got.size(), 5u);  // layer 1's six packets but the lost one
+  if (got.size() != 5u) return;
+  CHECK_EQ(rig.engine.consumer_layers(c)->current_spatial, 1);
+  // The gap the consumer sees is the one upstream: it NACKs the number between its 2nd and 3rd.
+  const uint16_t lost = static_cast<uint16_t>(ReadU16(got[1].data() + 2) + 1);
+  CHECK_EQ(ReadU16(got[2].data() + 2), static_cast<uint16_t>(lost + 1));
+  CaptureSink resend;
+  uint16_t missed[1] = {};
+  uint8_t missed_layers[1] = {0xEE};
+  size_t missed_count = 0;
+  CHECK_EQ(rig.engine.retransmit(c, &lost, 1, 1'050'000, resend, missed, &missed_count, missed_layers), 0u);
+  CHECK(resend.sent.empty());
+  CHECK_EQ(missed_count, 1u);
+  CHECK_EQ(missed[0], 502);
+  CHECK_EQ(missed_layers[0], 1);
+}
+
 int main() {
   TestVp8Descriptor();
   TestH264Keyframe();
@@ -545,5 +588,6 @@ int main() {
   TestTemporalLayers();
   TestH264Simulcast();
   TestSentMapBeforeLayersBound();
+  TestMissReportsItsLayer();
   TEST_MAIN_END();
 }

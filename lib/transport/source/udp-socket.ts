@@ -566,11 +566,12 @@ export class UdpSocket {
 
   /**
    * @internal As forwardRetransmit; the producer-space numbers the cache did not hold are written
-   * into `missed` (room for sequenceNumbers.length) and their count returned (lib/sfu pipes).
+   * into `missed` (room for sequenceNumbers.length) and their count returned (lib/sfu pipes); given
+   * `missedLayers` (same room), the spatial layer of each missed number is written beside it.
    */
-  forwardRetransmitMisses(consumer: number, sequenceNumbers: Uint16Array, missed: Uint16Array): number {
+  forwardRetransmitMisses(consumer: number, sequenceNumbers: Uint16Array, missed: Uint16Array, missedLayers?: Uint8Array): number {
     if (this.isClosed) return 0;
-    return this.native.forwardRetransmitMisses(consumer, sequenceNumbers, missed);
+    return this.native.forwardRetransmitMisses(consumer, sequenceNumbers, missed, missedLayers);
   }
 
   /**
