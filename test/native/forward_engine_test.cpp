@@ -92,6 +92,23 @@ ForwardConsumerParams Params(uint32_t ssrc) {
 constexpr uint32_t kPubSsrc = 0x1234;
 constexpr int kConsumers = 12;
 
+// A cached producer (kPubSsrc, 64 packets) whose publisher sends from 127.0.0.1:5000, and one
+// transport per leg to 127.0.0.1:`first_port` and `first_port + 1`: the retransmission tests' set-up.
+struct TwoLegProducer {
+  uint32_t producer;
+  uint32_t t1;
+  uint32_t t2;
+};
+TwoLegProducer AddTwoLegProducer(ForwardEngine& engine, UdpSessionTable& table, Keyed& publisher, Keyed& leg1,
+                                 Keyed& leg2, uint16_t first_port) {
+  table.add(udp_remote_key(std::array<uint8_t, 16>{127, 0, 0, 1}.data(), 5000, 4), &publisher.rx);
+  const uint32_t producer = engine.add_producer(&publisher.rx, kPubSsrc, false, 64);
+  const sockaddr_in a1 = Address(first_port), a2 = Address(static_cast<uint16_t>(first_port + 1));
+  const uint32_t t1 = engine.add_transport(&leg1.tx, reinterpret_cast<const sockaddr*>(&a1), sizeof a1);
+  const uint32_t t2 = engine.add_transport(&leg2.tx, reinterpret_cast<const sockaddr*>(&a2), sizeof a2);
+  return {producer, t1, t2};
+}
+
 void TestFanout() {
   Keyed publisher(1);
   std::vector<std::unique_ptr<Keyed>> subs;
@@ -289,12 +306,8 @@ void TestPacketCache() {
 void TestRetransmit() {
   Keyed publisher(1), plain(2), rtx(3);
   UdpSessionTable table;
-  table.add(udp_remote_key(std::array<uint8_t, 16>{127, 0, 0, 1}.data(), 5000, 4), &publisher.rx);
   ForwardEngine engine;
-  const uint32_t producer = engine.add_producer(&publisher.rx, kPubSsrc, false, 64);
-  const sockaddr_in a1 = Address(7001), a2 = Address(7002);
-  const uint32_t t1 = engine.add_transport(&plain.tx, reinterpret_cast<const sockaddr*>(&a1), sizeof a1);
-  const uint32_t t2 = engine.add_transport(&rtx.tx, reinterpret_cast<const sockaddr*>(&a2), sizeof a2);
+  const auto [producer, t1, t2] = AddTwoLegProducer(engine, table, publisher, plain, rtx, 7001);
   const uint32_t c1 = engine.add_consumer(producer, t1, Params(0xB1));
   ForwardConsumerParams with_rtx = Params(0xB2);
   with_rtx.rtx_payload_type = 110;
@@ -383,12 +396,8 @@ void TestRetransmit() {
 void TestResendOncePerRoundTrip() {
   Keyed publisher(1), leg1(2), leg2(3);
   UdpSessionTable table;
-  table.add(udp_remote_key(std::array<uint8_t, 16>{127, 0, 0, 1}.data(), 5000, 4), &publisher.rx);
   ForwardEngine engine;
-  const uint32_t producer = engine.add_producer(&publisher.rx, kPubSsrc, false, 64);
-  const sockaddr_in a1 = Address(7101), a2 = Address(7102);
-  const uint32_t t1 = engine.add_transport(&leg1.tx, reinterpret_cast<const sockaddr*>(&a1), sizeof a1);
-  const uint32_t t2 = engine.add_transport(&leg2.tx, reinterpret_cast<const sockaddr*>(&a2), sizeof a2);
+  const auto [producer, t1, t2] = AddTwoLegProducer(engine, table, publisher, leg1, leg2, 7101);
   const uint32_t c1 = engine.add_consumer(producer, t1, Params(0xC1));
   const uint32_t c2 = engine.add_consumer(producer, t2, Params(0xC2));
   Batch b;
