@@ -15,6 +15,7 @@ import { UdpMux } from '../../../lib/transport/source/udp-mux.js';
 import { Router, type Consumer } from '../../../lib/sfu/index.js';
 import { within } from '../../integration/peer-helpers.js';
 import { payload, publisher, subscriber, type Subscriber } from './room-peers.js';
+import { closeRouterRig, routerRig } from './router-rig.js';
 
 const SUBSCRIBERS = 4;
 const PACKETS = 40;
@@ -110,9 +111,7 @@ test(`router: one publisher forwarded natively to ${SUBSCRIBERS} subscribers on 
 });
 
 test("router: a subscriber's NACK is answered from the producer's cache as RTX; its PLIs reach the publisher merged", { timeout: 60_000 }, async () => {
-  const mux = await UdpMux.bind({ address: '127.0.0.1' });
-  const router = Router.create(mux);
-  const pub = await publisher(mux, 'video');
+  const { mux, router, pub } = await routerRig('video');
   let sub: Subscriber | undefined;
   try {
     const producer = await router.produce(pub.server, pub.transceiver);
@@ -165,12 +164,7 @@ test("router: a subscriber's NACK is answered from the producer's cache as RTX; 
       while (plisAtPublisher < k.pwtKeyframeRequestsSent) await new Promise((r) => setTimeout(r, 10));
     })(), 10_000, 'PLIs at the publisher');
   } finally {
-    router.close();
-    sub?.client.close();
-    sub?.server.close();
-    pub.client.close();
-    pub.server.close();
-    mux.close();
+    closeRouterRig(router, mux, sub, pub);
   }
 });
 
@@ -203,12 +197,7 @@ test("router: a tapping producer also delivers to the publisher connection's Jav
     assert.equal(router.stats.jsDeliveries, 10, 'no JavaScript delivery once the tap is off');
     assert.equal(router.stats.packetsForwarded, 20);
   } finally {
-    router.close();
-    sub?.client.close();
-    sub?.server.close();
-    pub.client.close();
-    pub.server.close();
-    mux.close();
+    closeRouterRig(router, mux, sub, pub);
   }
 });
 

@@ -7,10 +7,10 @@ import { RtpPacket } from '../../../lib/rtp/rtp-packet.js';
 import { RtcpGenericNack } from '../../../lib/rtp/rtcp/generic-nack.js';
 // The default policy modules (keyframe requests, NACK generator and responder, RTX) as an SFU runs them.
 import '../../../lib/policy/default-policies.js';
-import { UdpMux } from '../../../lib/transport/source/udp-mux.js';
-import { Router, type Consumer } from '../../../lib/sfu/index.js';
+import type { Consumer } from '../../../lib/sfu/index.js';
 import { within } from '../../integration/peer-helpers.js';
-import { payload, publisher, subscriber, type Subscriber } from './room-peers.js';
+import { payload, subscriber, type Subscriber } from './room-peers.js';
+import { closeRouterRig, routerRig } from './router-rig.js';
 
 /** Waits (bounded) until the consumer has counted `nacks` NACKed sequence numbers. */
 async function untilNacked(consumer: Consumer, nacks: number): Promise<void> {
@@ -20,9 +20,7 @@ async function untilNacked(consumer: Consumer, nacks: number): Promise<void> {
 }
 
 test('router: two NACKs for one packet in quick succession are answered with one RTX and the repeat is counted; after the round trip it is resent again', { timeout: 60_000 }, async () => {
-  const mux = await UdpMux.bind({ address: '127.0.0.1' });
-  const router = Router.create(mux);
-  const pub = await publisher(mux, 'video');
+  const { mux, router, pub } = await routerRig('video');
   let sub: Subscriber | undefined;
   try {
     const producer = await router.produce(pub.server, pub.transceiver);
@@ -73,11 +71,6 @@ test('router: two NACKs for one packet in quick succession are answered with one
     assert.equal(s.pwtDrops['resend-within-rtt'], 1);
     for (const [reason, n] of Object.entries(s.pwtDrops)) if (reason !== 'resend-within-rtt') assert.equal(n, 0, `no ${reason} drop`);
   } finally {
-    router.close();
-    sub?.client.close();
-    sub?.server.close();
-    pub.client.close();
-    pub.server.close();
-    mux.close();
+    closeRouterRig(router, mux, sub, pub);
   }
 });

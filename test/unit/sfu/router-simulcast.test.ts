@@ -17,6 +17,7 @@ import '../../../lib/policy/default-policies.js';
 import { UdpMux } from '../../../lib/transport/source/udp-mux.js';
 import { Router, type ConsumerLayers } from '../../../lib/sfu/index.js';
 import { within } from '../../integration/peer-helpers.js';
+import { closeRouterRig } from './router-rig.js';
 
 const RIDS = ['q', 'h', 'f']; // lowest resolution first
 
@@ -183,12 +184,7 @@ test('router: a simulcast producer; a consumer switches from layer 0 to 2 at a k
     producer.close();
     assert.equal(pub.transceiver.receiver.boundListeners.size, 0);
   } finally {
-    router.close();
-    sub?.client.close();
-    sub?.server.close();
-    pub.client.close();
-    pub.server.close();
-    mux.close();
+    closeRouterRig(router, mux, sub, pub);
   }
 });
 
@@ -241,11 +237,6 @@ test('router: VP8 temporal layers of one stream; a TL0 consumer gets TID 0 only 
     assert.throws(() => consumer.setPreferredLayers({ spatialLayer: 1 }), { code: 'ERR_SFU_LAYER' });
     assert.throws(() => consumer.setPreferredLayers({ spatialLayer: 0, temporalLayer: 4 }), { code: 'ERR_SFU_LAYER' });
   } finally {
-    router.close();
-    sub?.client.close();
-    sub?.server.close();
-    pub.client.close();
-    pub.server.close();
-    mux.close();
+    closeRouterRig(router, mux, sub, pub);
   }
 });
