@@ -4,10 +4,9 @@
 // Skipped without Chromium.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { launchChromiumPage, type ChromiumPage } from '../interop/chromium.js';
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCDataChannel } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { TcpMux } from '../../lib/transport/source/tcp-mux.js';
@@ -50,32 +49,21 @@ window.selectedProtocol = async () => {
 `;
 
 describe('Chromium connects to our passive ICE-TCP candidate (no UDP candidate)', { skip, timeout: 120_000 }, () => {
-  let context: BrowserContext;
+  let browser: ChromiumPage | undefined;
   let page: Page;
-  let profile: string;
   let mux: TcpMux;
 
   before(async () => {
     mux = await TcpMux.listen({ address: '127.0.0.1' });
-    profile = mkdtempSync(join(tmpdir(), 'pwt-ice-tcp-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 60_000,
-      args: [
-        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--allow-loopback-in-peer-connection',
-        '--autoplay-policy=no-user-gesture-required', '--disable-features=WebRtcHideLocalIpsWithMdns',
-        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
-      ],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    browser = await launchChromiumPage('pwt-ice-tcp-chromium-', [
+      '--autoplay-policy=no-user-gesture-required', '--disable-features=WebRtcHideLocalIpsWithMdns', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+    ]);
+    page = browser.page;
     await page.evaluate(PAGE_SETUP);
   });
 
   after(async () => {
-    await context?.close();
-    if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     mux?.close();
   });
 

@@ -6,10 +6,9 @@
 // without /usr/bin/chromium.
 import { after, before, describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { launchChromiumPage, type ChromiumPage } from '../interop/chromium.js';
 import * as werift from 'werift';
 import nodeDataChannel from 'node-datachannel';
 import { RTCPeerConnection, type RTCDataChannel } from '../../lib/peer/index.js';
@@ -36,29 +35,18 @@ function withoutCandidates(sdp: string): string {
 }
 
 describe('Chromium', { skip: skipBrowser, timeout: 120_000 }, () => {
-  let context: BrowserContext;
+  let browser: ChromiumPage | undefined;
   let page: Page;
-  let profile: string;
 
   before(async () => {
-    profile = mkdtempSync(join(tmpdir(), 'pwt-close-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 60_000,
-      args: [
-        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--allow-loopback-in-peer-connection',
-        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
-        '--disable-features=WebRtcHideLocalIpsWithMdns',
-      ],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    browser = await launchChromiumPage('pwt-close-chromium-', [
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost', '--disable-features=WebRtcHideLocalIpsWithMdns',
+    ]);
+    page = browser.page;
   });
 
   after(async () => {
-    await context?.close();
-    if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
   });
 
   /** Chromium offers a data channel, we answer; resolves with our side of the channel, both open. */

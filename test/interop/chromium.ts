@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 /** The browser binary the interop tests drive. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -50,4 +50,46 @@ async function versionFromPage(context: BrowserContext): Promise<string> {
   const ua = String(await page.evaluate('navigator.userAgent'));
   await page.close();
   return /Chrome\/([\d.]+)/.exec(ua)?.[1] ?? 'unknown';
+}
+
+/** The flags every Chromium test on this offline, loopback-only machine starts with. */
+const BASE_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--allow-loopback-in-peer-connection',
+];
+
+/** A launched Chromium's context, its first page, and how to dispose of both. */
+export interface ChromiumPage {
+  readonly context: BrowserContext;
+  readonly page: Page;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts headless Chromium (60 s launch timeout) with the base flags and `extraArgs`, in a fresh
+ * profile (a temp directory whose name starts with `profilePrefix`); `close()` closes it and removes the profile.
+ */
+export async function launchChromiumPage(profilePrefix: string, extraArgs: readonly string[]): Promise<ChromiumPage> {
+  const profile = mkdtempSync(join(tmpdir(), profilePrefix));
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      timeout: 60_000,
+      args: [...BASE_ARGS, ...extraArgs],
+    });
+  } catch (err) {
+    rmSync(profile, { recursive: true, force: true });
+    throw err;
+  }
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    context,
+    page,
+    async close(): Promise<void> {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
 }

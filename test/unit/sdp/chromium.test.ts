@@ -1,11 +1,10 @@
 // Chromium (Debian's, via playwright-core) judges our SDP: it applies our answers (incl. simulcast) and
 // answers our offers (RFC 8843 §6 bundle-only too). Only SDP is exchanged; skipped without Chromium.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromiumPage, type ChromiumPage } from '../../interop/chromium.js';
 import {
   createAnswer,
   createOffer,
@@ -44,28 +43,18 @@ const SENDERS: LocalTransceiverDescription[] = [
 ];
 
 describe('Chromium accepts our SDP', { skip, timeout: 90_000 }, () => {
-  let context: BrowserContext;
+  let browser: ChromiumPage | undefined;
   let page: Page;
-  let profile: string;
 
   before(async () => {
-    profile = mkdtempSync(join(tmpdir(), 'pwt-sdp-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 60_000,
-      args: [
-        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--allow-loopback-in-peer-connection',
-        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
-      ],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    browser = await launchChromiumPage('pwt-sdp-chromium-', [
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+    ]);
+    page = browser.page;
   });
 
   after(async () => {
-    await context?.close();
-    if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
   });
 
   it('our answer to its offer (audio, video, data channel) is applied; both sides sendrecv', async () => {
