@@ -2,7 +2,8 @@
 // H.264 key-frame detection (RFC 6184 §5.6-§5.8), and pwt::ForwardEngine with a simulcast producer
 // and a temporally layered one over real SRTP: a consumer gets only its layer, switches spatially at a
 // key frame of the target layer, drops temporal layers above its target, and sees continuous sequence
-// numbers, PictureIDs and TL0PICIDX across switches and drops; short descriptors drop and count.
+// numbers, PictureIDs and TL0PICIDX across switches and drops; a NACK the cache misses is reported
+// with the layer it belongs to; short descriptors drop and count.
 #include <netinet/in.h>
 
 #include <array>
