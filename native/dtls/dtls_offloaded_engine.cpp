@@ -219,45 +219,45 @@ DtlsStatus DtlsOffloadedEngine::Start() {
   return DtlsStatus::kOk;
 }
 
-void DtlsOffloadedEngine::HandleDatagrams(const uint8_t* data, const uint32_t* lens, size_t count) {
-  if (home_) {
-    size_t off = 0;
-    for (size_t i = 0; i < count; ++i) {
-      engine_->HandleDatagram(data + off, lens[i]);
-      off += lens[i];
-    }
-    return;
+// Datagrams handed to the engine where it lives (the JavaScript thread).
+void DtlsOffloadedEngine::HandleInPlace(const uint8_t* data, const uint32_t* lens, size_t count) {
+  size_t off = 0;
+  for (size_t i = 0; i < count; ++i) {
+    engine_->HandleDatagram(data + off, lens[i]);
+    off += lens[i];
   }
-  if (Holding()) {
-    Work w;
-    w.kind = Work::Kind::kDatagrams;
-    size_t total = 0;
-    for (size_t i = 0; i < count; ++i) total += lens[i];
-    w.bytes.assign(data, data + total);
-    w.lens.assign(lens, lens + count);
-    if (!Hold(std::move(w))) backlog_dropped_ += count;
-    return;
-  }
-  if (!busy() && snapshot_.awaiting_peer_finished) {
-    // The client's last step (the server's Finished) is symmetric crypto only: done in place, so
-    // that SRTP is keyed before media that arrived in the same batch is handled.
-    size_t off = 0;
-    for (size_t i = 0; i < count; ++i) {
-      engine_->HandleDatagram(data + off, lens[i]);
-      off += lens[i];
-    }
-    Results r;
-    Collect(*engine_, &r);
-    Absorb(r);
-    return;
-  }
+}
+
+// A copy of the batch for the handshake thread or the held queue.
+DtlsOffloadedEngine::Work DtlsOffloadedEngine::DatagramWork(const uint8_t* data, const uint32_t* lens, size_t count) {
   Work w;
   w.kind = Work::Kind::kDatagrams;
   size_t total = 0;
   for (size_t i = 0; i < count; ++i) total += lens[i];
   w.bytes.assign(data, data + total);
   w.lens.assign(lens, lens + count);
-  if (!PostDatagrams(std::move(w))) backlog_dropped_ += count;
+  return w;
+}
+
+void DtlsOffloadedEngine::HandleDatagrams(const uint8_t* data, const uint32_t* lens, size_t count) {
+  if (home_) {
+    HandleInPlace(data, lens, count);
+    return;
+  }
+  if (Holding()) {
+    if (!Hold(DatagramWork(data, lens, count))) backlog_dropped_ += count;
+    return;
+  }
+  if (!busy() && snapshot_.awaiting_peer_finished) {
+    // The client's last step (the server's Finished) is symmetric crypto only: done in place, so
+    // that SRTP is keyed before media that arrived in the same batch is handled.
+    HandleInPlace(data, lens, count);
+    Results r;
+    Collect(*engine_, &r);
+    Absorb(r);
+    return;
+  }
+  if (!PostDatagrams(DatagramWork(data, lens, count))) backlog_dropped_ += count;
 }
 
 bool DtlsOffloadedEngine::PostDatagrams(Work work) {

@@ -133,6 +133,8 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
 
   static void RunWork(DtlsEngine& engine, Work& work);
   /** False (nothing posted) when the datagrams would exceed the backlog bounds. */
+  void HandleInPlace(const uint8_t* data, const uint32_t* lens, size_t count);
+  static Work DatagramWork(const uint8_t* data, const uint32_t* lens, size_t count);
   bool PostDatagrams(Work work);
   static void Collect(DtlsEngine& engine, Results* r);
   void Post(Work work);
