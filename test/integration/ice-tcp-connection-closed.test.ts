@@ -5,37 +5,12 @@
 // (`ss -K` aborts the active side's socket, the kernel sends the passive side an RST).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { RTCPeerConnection, type RTCDataChannel } from '../../lib/peer/index.js';
 import { TcpMux } from '../../lib/transport/source/tcp-mux.js';
 import { until, within } from './peer-helpers.js';
+import { NO_TCP_RESET, resetTcp } from './tcp-reset.js';
 
-/**
- * Aborts the TCP socket 127.0.0.1:`from` → 127.0.0.1:`to` with `ss -K` (SOCK_DESTROY): the peer
- * gets an RST. Returns false where the kernel or the user cannot (no INET_DIAG_DESTROY, no root).
- */
-function resetTcp(from: number, to: number): boolean {
-  const r = spawnSync('ss', ['-K', '-t', 'src', `127.0.0.1:${from}`, 'dst', `127.0.0.1:${to}`], { encoding: 'utf8', timeout: 10_000 });
-  return r.status === 0 && new RegExp(`127\\.0\\.0\\.1:${from}\\s+127\\.0\\.0\\.1:${to}`).test(r.stdout);
-}
-
-/** Whether this machine can reset a socket with `ss -K` (tried on a throwaway connection). */
-async function canReset(): Promise<boolean> {
-  const net = await import('node:net');
-  const server = net.createServer((s) => s.on('error', () => undefined));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
-  const client = net.connect(port, '127.0.0.1');
-  client.on('error', () => undefined);
-  await new Promise<void>((r) => client.once('connect', () => r()));
-  const ok = resetTcp(client.localPort!, port);
-  client.destroy();
-  await new Promise<void>((r) => server.close(() => r()));
-  return ok;
-}
-
-const resettable = await canReset();
-const skip = resettable ? false : 'cannot reset a TCP socket here (`ss -K` needs root and CONFIG_INET_DIAG_DESTROY)';
+const skip = NO_TCP_RESET;
 
 function opened(channel: RTCDataChannel): Promise<void> {
   return channel.readyState === 'open' ? Promise.resolve() : new Promise((r) => channel.once('open', () => r()));

@@ -1,12 +1,16 @@
 // Launches Debian's Chromium through playwright-core with the flags these offline, loopback-only
 // machines need: fake media devices, loopback ICE, no DNS (each flag below says why).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 /** The browser binary the interop tests drive. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/** Why the Chromium tests skip (no browser installed, or PWT_SKIP_BROWSER=1), or false when they run. */
+export const SKIP_CHROMIUM: string | false =
+  !existsSync(CHROMIUM_PATH) || process.env.PWT_SKIP_BROWSER === '1' ? `no ${CHROMIUM_PATH} (or PWT_SKIP_BROWSER=1)` : false;
 
 /** A launched browser context and how to dispose of it. */
 export interface ChromiumHandle {

@@ -184,3 +184,36 @@ test('the selected TCP connection closes while a UDP pair is valid: the UDP pair
   assert.equal(a.selectedPair?.remoteAddress.port, again.port);
   assert.equal(a.selectedPair?.local.protocol, 'tcp');
 });
+
+test('a new connection from the same address as the closed one revives its failed pair: checked, selected, connected again', () => {
+  // The peer's new connection may come from the port of the closed one (the kernel may hand the
+  // same ephemeral port out again once the old socket is gone): the failed pair is checked again.
+  const remote = { address: '10.0.0.2', port: 51234 };
+  const { a } = connectedOverTcp(remote);
+  const pairsBefore = a.checkList.length;
+  a.connectionClosed(300, TCP, remote);
+  assert.deepEqual(drainStates(a), ['disconnected:tcp-connection-closed']);
+  assert.ok(a.checkList.every((p) => p.local.protocol !== 'tcp' || p.state === 'failed'));
+  a.handleInput(2000, { local: TCP, remote, data: peerCheck(a, 4) });
+  for (let now = 2000; now < 2300 && !a.selectedPair; now += 5) {
+    a.handleTimeout(now);
+    answerChecks(a, remote, now);
+  }
+  assert.equal(a.selectedPair?.remoteAddress.port, remote.port);
+  assert.equal(a.selectedPair?.local.protocol, 'tcp');
+  // The same pair, not a second one, and no longer failed.
+  assert.equal(a.checkList.length, pairsBefore);
+  assert.equal(a.checkList.find((p) => p.local.protocol === 'tcp')?.state, 'succeeded');
+  assert.equal(drainStates(a)[0], 'connected:');
+  assert.equal(a.stateReason, undefined);
+  // The grace is over (consent answered meanwhile): the deadline it set no longer applies.
+  for (let now = 2300; now <= 300 + 7500; now += 100) {
+    a.handleTimeout(now);
+    answerChecks(a, remote, now);
+  }
+  assert.ok(a.state === 'connected' || a.state === 'completed', a.state);
+  drainStates(a);
+  // The revived connection can close again, like the first one.
+  a.connectionClosed(8000, TCP, remote);
+  assert.deepEqual(drainStates(a), ['disconnected:tcp-connection-closed']);
+});
