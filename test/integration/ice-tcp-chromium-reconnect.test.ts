@@ -5,7 +5,7 @@
 // real TCP on loopback, a real reset (`ss -K`). Skipped without Chromium or where sockets cannot be reset.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromiumPage, SKIP_CHROMIUM } from '../interop/chromium.js';
+import { launchChromiumPage, NO_DNS, SKIP_CHROMIUM } from '../interop/chromium.js';
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCDataChannel } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { TcpMux } from '../../lib/transport/source/tcp-mux.js';
@@ -68,7 +68,7 @@ function inOrder(got: readonly string[], prefix: string, n: number): boolean {
 test('Chromium reconnects a reset ICE-TCP connection within the grace: same ICE session and DTLS session, no message lost, SRTP both ways natively', { skip, timeout: 120_000 }, async () => {
   const mux = await TcpMux.listen({ address: '127.0.0.1' });
   const browser = await launchChromiumPage('pwt-tcp-reconnect-', [
-    '--autoplay-policy=no-user-gesture-required', '--disable-features=WebRtcHideLocalIpsWithMdns', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+    '--autoplay-policy=no-user-gesture-required', '--disable-features=WebRtcHideLocalIpsWithMdns', NO_DNS,
   ]);
   const page = browser.page;
   const ours = new RTCPeerConnection({ hostAddresses: [], tcpMux: mux });

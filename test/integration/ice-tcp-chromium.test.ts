@@ -4,16 +4,14 @@
 // Skipped without Chromium.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { launchChromiumPage, type ChromiumPage } from '../interop/chromium.js';
+import { launchChromiumPage, SKIP_CHROMIUM, NO_DNS, type ChromiumPage } from '../interop/chromium.js';
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCDataChannel } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { TcpMux } from '../../lib/transport/source/tcp-mux.js';
 import { within } from './peer-helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = !existsSync(CHROMIUM) || process.env.PWT_SKIP_BROWSER === '1' ? 'no /usr/bin/chromium (or PWT_SKIP_BROWSER=1)' : false;
+const skip = SKIP_CHROMIUM;
 
 const PAGE_SETUP = `
 window.makePc = () => {
@@ -56,7 +54,7 @@ describe('Chromium connects to our passive ICE-TCP candidate (no UDP candidate)'
   before(async () => {
     mux = await TcpMux.listen({ address: '127.0.0.1' });
     browser = await launchChromiumPage('pwt-ice-tcp-chromium-', [
-      '--autoplay-policy=no-user-gesture-required', '--disable-features=WebRtcHideLocalIpsWithMdns', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+      '--autoplay-policy=no-user-gesture-required', '--disable-features=WebRtcHideLocalIpsWithMdns', NO_DNS,
     ]);
     page = browser.page;
     await page.evaluate(PAGE_SETUP);

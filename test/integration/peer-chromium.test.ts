@@ -4,9 +4,8 @@
 // inbound-rtp stats) and a data channel carries messages both ways. Skipped without Chromium.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { launchChromiumPage, type ChromiumPage } from '../interop/chromium.js';
+import { launchChromiumPage, SKIP_CHROMIUM, type ChromiumPage } from '../interop/chromium.js';
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCDataChannel } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { RtcpReceiverEstimatedMaxBitrate } from '../../lib/rtp/rtcp/receiver-estimated-max-bitrate.js';
@@ -15,8 +14,7 @@ import { defaultCodecs, defaultHeaderExtensions } from '../../lib/sdp/default-ca
 import { within } from './peer-helpers.js';
 import { assertStatsAgree, type PeerStats } from './stats-agreement.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = !existsSync(CHROMIUM) || process.env.PWT_SKIP_BROWSER === '1' ? 'no /usr/bin/chromium (or PWT_SKIP_BROWSER=1)' : false;
+const skip = SKIP_CHROMIUM;
 
 // The browser side, evaluated in the page (plain JavaScript in a string keeps DOM types out of lib).
 const PAGE_SETUP = `

@@ -6,16 +6,14 @@
 // without /usr/bin/chromium.
 import { after, before, describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { launchChromiumPage, type ChromiumPage } from '../interop/chromium.js';
+import { launchChromiumPage, SKIP_CHROMIUM, NO_DNS, type ChromiumPage } from '../interop/chromium.js';
 import * as werift from 'werift';
 import nodeDataChannel from 'node-datachannel';
 import { RTCPeerConnection, type RTCDataChannel } from '../../lib/peer/index.js';
 import { within } from './peer-helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skipBrowser = !existsSync(CHROMIUM) || process.env.PWT_SKIP_BROWSER === '1' ? 'no /usr/bin/chromium (or PWT_SKIP_BROWSER=1)' : false;
+const skipBrowser = SKIP_CHROMIUM;
 /** Generous: a close takes one datagram on loopback, a loaded machine and a slow browser still get there. */
 const CLOSE_DEADLINE_MS = 20_000;
 
@@ -40,7 +38,7 @@ describe('Chromium', { skip: skipBrowser, timeout: 120_000 }, () => {
 
   before(async () => {
     browser = await launchChromiumPage('pwt-close-chromium-', [
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost', '--disable-features=WebRtcHideLocalIpsWithMdns',
+      NO_DNS, '--disable-features=WebRtcHideLocalIpsWithMdns',
     ]);
     page = browser.page;
   });

@@ -1,17 +1,16 @@
 // The `sfu` room server (lib/room, docs/sfu.md "Room server") with 4 headless Chromium pages in one
-// room, one browser, one context per page, fake camera and microphone, VP8 simulcast (3 layers):
+// room, one browser, one page each, fake camera and microphone, VP8 simulcast (3 layers):
 // every page decodes the other three pages' video (framesDecoded grows) and receives their audio,
 // forwarded by the native engine on one UDP port; a layer request changes the decoded frame width;
 // a page that leaves is cleaned up on the server (its producers and every consumer of them closed)
 // and the other pages drop its video. Skipped without Chromium.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromiumPage, NO_DNS, SKIP_CHROMIUM, type ChromiumPage } from '../interop/chromium.js';
 import { startRoomServer, type RoomServer } from '../../lib/room/index.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = !existsSync(CHROMIUM) || process.env.PWT_SKIP_BROWSER === '1' ? 'no /usr/bin/chromium (or PWT_SKIP_BROWSER=1)' : false;
+const skip = SKIP_CHROMIUM;
 const PAGES = 4;
 const ROOM = 'chromium-test';
 
@@ -27,7 +26,7 @@ interface RemoteStats {
 }
 
 let server: RoomServer;
-let browser: Browser;
+let browser: ChromiumPage | undefined;
 const pages: Page[] = [];
 const members: string[] = [];
 
@@ -51,20 +50,12 @@ before(async () => {
   if (skip) return;
   // 320x180 keeps 4 pages light on a small machine: layers of 80x45, 160x90 and 320x180.
   server = await startRoomServer({ port: 0, host: '127.0.0.1', connectTimeoutMs: 30_000, page: { width: 320, height: 180, frameRate: 15, simulcast: true } });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-      '--autoplay-policy=no-user-gesture-required', '--allow-loopback-in-peer-connection',
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
-      // Chromium sends fewer simulcast layers for small captures (1 layer at 320x180) unless this
-      // trial is off; the test wants all three at a size 4 pages can encode.
-      '--force-fieldtrials=WebRTC-LegacySimulcastLayerLimit/Disabled/',
-    ],
-  });
+  browser = await launchChromiumPage('pwt-sfu-room-', [
+    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required', NO_DNS,
+    // Chromium sends fewer simulcast layers for small captures (1 layer at 320x180) unless this
+    // trial is off; the test wants all three at a size 4 pages can encode.
+    '--force-fieldtrials=WebRTC-LegacySimulcastLayerLimit/Disabled/',
+  ]);
 });
 
 after(async () => {
@@ -74,8 +65,7 @@ after(async () => {
 
 test('4 Chromium pages in one room each decode the other three, a layer request changes the decoded width, and a page that leaves is cleaned up', { skip, timeout: 300_000 }, async () => {
   for (let i = 0; i < PAGES; i++) {
-    const context = await browser.newContext();
-    const page = await context.newPage();
+    const page = i === 0 ? browser!.page : await browser!.context.newPage();
     page.on('pageerror', (e) => process.stderr.write(`page ${i}: ${e.message}\n`));
     await page.goto(`${server.url}?room=${ROOM}`);
     await page.evaluate('window.pwtRoom.ready');

@@ -6,17 +6,16 @@
 // publisher connection sends from the engine's arrival log. Skipped without Chromium.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { LocalStreamTrack, RTCPeerConnection, type RTCRtpTransceiver } from '../../lib/peer/index.js';
 import '../../lib/policy/default-policies.js';
 import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import { Router, type ConsumerLayers } from '../../lib/sfu/index.js';
-import { launchChromium } from '../interop/chromium.js';
+import { launchChromium, SKIP_CHROMIUM } from '../interop/chromium.js';
 import { within } from './peer-helpers.js';
 import type { TransportCcFeedback } from '../../lib/policy/transport-cc-feedback.js';
 
-const skip = !existsSync('/usr/bin/chromium') || process.env.PWT_SKIP_BROWSER === '1' ? 'no /usr/bin/chromium (or PWT_SKIP_BROWSER=1)' : false;
+const skip = SKIP_CHROMIUM;
 
 const PAGE = `
 window.gathered = (pc) => new Promise((resolve) => {

@@ -12,6 +12,12 @@ export const CHROMIUM_PATH = '/usr/bin/chromium';
 export const SKIP_CHROMIUM: string | false =
   !existsSync(CHROMIUM_PATH) || process.env.PWT_SKIP_BROWSER === '1' ? `no ${CHROMIUM_PATH} (or PWT_SKIP_BROWSER=1)` : false;
 
+/**
+ * No DNS look-ups: Chromium resolves Google hosts at start even with background networking off;
+ * everything but 127.0.0.1 and localhost resolves to nothing.
+ */
+export const NO_DNS = '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost';
+
 /** A launched browser context and how to dispose of it. */
 export interface ChromiumHandle {
   readonly context: BrowserContext;
@@ -20,39 +26,26 @@ export interface ChromiumHandle {
 }
 
 /**
- * Starts headless Chromium with a fresh profile; `close()` kills it and removes the profile.
- * `mediaPermission: false` leaves out the flag that grants camera/microphone, so pages have no
- * media permission and Chromium hides host addresses behind mDNS names.
+ * The media tests' launch: {@link launchChromiumPage} with fake camera and microphone (granted unless
+ * `mediaPermission: false`), autoplay and no DNS. Without the media permission pages have none, and
+ * Chromium hides host addresses behind mDNS names. `close()` never throws.
  */
 export async function launchChromium(options: { mediaPermission?: boolean } = {}): Promise<ChromiumHandle> {
-  const profile = mkdtempSync(join(tmpdir(), 'pwt-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    timeout: 30_000,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream',
-      ...(options.mediaPermission === false ? [] : ['--use-fake-ui-for-media-stream']),
-      '--autoplay-policy=no-user-gesture-required', '--allow-loopback-in-peer-connection',
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
-    ],
-  });
-  const version = context.browser()?.version() ?? (await versionFromPage(context));
+  const launched = await launchChromiumPage('pwt-chromium-', [
+    '--use-fake-device-for-media-stream',
+    ...(options.mediaPermission === false ? [] : ['--use-fake-ui-for-media-stream']),
+    '--autoplay-policy=no-user-gesture-required', NO_DNS,
+  ]);
+  const version = launched.context.browser()?.version() ?? (await versionFromPage(launched.page));
   return {
-    context,
+    context: launched.context,
     version,
-    async close(): Promise<void> {
-      await context.close().catch(() => {});
-      rmSync(profile, { recursive: true, force: true });
-    },
+    close: () => launched.close().catch(() => {}),
   };
 }
 
-async function versionFromPage(context: BrowserContext): Promise<string> {
-  const page = await context.newPage();
+async function versionFromPage(page: Page): Promise<string> {
   const ua = String(await page.evaluate('navigator.userAgent'));
-  await page.close();
   return /Chrome\/([\d.]+)/.exec(ua)?.[1] ?? 'unknown';
 }
 
@@ -92,8 +85,11 @@ export async function launchChromiumPage(profilePrefix: string, extraArgs: reado
     context,
     page,
     async close(): Promise<void> {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
+      try {
+        await context.close();
+      } finally {
+        rmSync(profile, { recursive: true, force: true });
+      }
     },
   };
 }

@@ -1,10 +1,9 @@
 // Chromium (Debian's, via playwright-core) judges our SDP: it applies our answers (incl. simulcast) and
 // answers our offers (RFC 8843 §6 bundle-only too). Only SDP is exchanged; skipped without Chromium.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { launchChromiumPage, type ChromiumPage } from '../../interop/chromium.js';
+import { launchChromiumPage, SKIP_CHROMIUM, NO_DNS, type ChromiumPage } from '../../interop/chromium.js';
 import {
   createAnswer,
   createOffer,
@@ -15,7 +14,6 @@ import {
 } from '../../../lib/sdp/index.js';
 import { assertValidAnswer, localTransport, SESSION } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 
 /** The slice of the browser's RTCPeerConnection these tests call (lib has no DOM types). */
 interface BrowserPc {
@@ -35,7 +33,7 @@ interface BrowserGlobal {
   pc?: BrowserPc;
   pc2?: BrowserPc;
 }
-const skip = !existsSync(CHROMIUM) || process.env.PWT_SKIP_BROWSER === '1' ? 'no /usr/bin/chromium (or PWT_SKIP_BROWSER=1)' : false;
+const skip = SKIP_CHROMIUM;
 
 const SENDERS: LocalTransceiverDescription[] = [
   { mid: '0', kind: 'audio', direction: 'sendrecv', sender: { cname: 'cn', ssrc: 11, msids: [{ stream: 'st', track: 'a' }] } },
@@ -48,7 +46,7 @@ describe('Chromium accepts our SDP', { skip, timeout: 90_000 }, () => {
 
   before(async () => {
     browser = await launchChromiumPage('pwt-sdp-chromium-', [
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+      NO_DNS,
     ]);
     page = browser.page;
   });
