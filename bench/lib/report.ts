@@ -13,7 +13,12 @@ export interface BenchSeries {
   unit: string;
   /** true when larger is better (packets/s); false for times and CPU per packet. */
   higherIsBetter: boolean;
+  /** Empty when the case did not run for this subject (`note` says why). */
   samples: number[];
+  /** How many of the units measured failed over all samples (e.g. pairs that never connected): a table column. */
+  failed?: { count: number; of: number };
+  /** Why there are no samples (e.g. "skipped: needs N descriptors"), or what else the row needs said: a table column. */
+  note?: string;
 }
 
 /** Options every suite receives from bench/run.ts. */
@@ -70,16 +75,24 @@ function fmt(v: number): string {
  */
 export function printTable(series: BenchSeries[], baselineSubject?: string): void {
   const cases = [...new Set(series.map((s) => s.case))];
-  const rows: string[][] = [['case', 'subject', 'median', 'min', 'max', 'unit', 'ratio']];
+  const withFailed = series.some((s) => s.failed !== undefined);
+  const withNote = series.some((s) => s.note !== undefined);
+  const rows: string[][] = [['case', 'subject', 'median', 'min', 'max', 'unit', 'ratio', ...(withFailed ? ['failed'] : []), ...(withNote ? ['note'] : [])]];
   for (const c of cases) {
     const group = series.filter((s) => s.case === c);
-    const base = group.find((s) => s.subject === baselineSubject) ?? group[0]!;
-    const baseMed = median(base.samples);
+    const measured = group.filter((s) => s.samples.length > 0);
+    const base = measured.find((s) => s.subject === baselineSubject) ?? measured[0];
+    const baseMed = base ? median(base.samples) : NaN;
     for (const s of group) {
+      const extra = [...(withFailed ? [s.failed ? `${s.failed.count}/${s.failed.of}` : ''] : []), ...(withNote ? [s.note ?? ''] : [])];
+      if (s.samples.length === 0) {
+        rows.push([c, s.subject, '-', '-', '-', s.unit, '-', ...extra]);
+        continue;
+      }
       const med = median(s.samples);
       const ratio = s.higherIsBetter ? med / baseMed : baseMed / med;
       rows.push([c, s.subject, fmt(med), fmt(Math.min(...s.samples)), fmt(Math.max(...s.samples)), s.unit,
-        s === base ? '1.00 (base)' : Number.isFinite(ratio) && ratio > 0 ? `${ratio.toFixed(2)}x` : '-']);
+        s === base ? '1.00 (base)' : Number.isFinite(ratio) && ratio > 0 ? `${ratio.toFixed(2)}x` : '-', ...extra]);
     }
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

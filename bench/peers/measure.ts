@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { nativeHeapStats } from '../../lib/native/native-heap-stats.js';
+import { descriptorLimit, openDescriptors } from './descriptor-limit.js';
 import type { IdlePeers, MediaPair, PeerAdapter } from './types.js';
 
 /** One e2e-rtp round. */
@@ -110,10 +111,32 @@ export async function measureRtp(adapter: PeerAdapter, payloads: number[], secon
 }
 
 /**
- * setup results of one pair count: each round's per-pair times, wall time and process CPU time
- * (user + system, every thread: a library's native threads count too), or why it failed.
+ * setup results of one pair count: each round's per-pair times, pairs that failed, wall time and
+ * process CPU time (user + system, every thread: a library's native threads count too), or why it
+ * failed; `skipped` says why the count did not run (the descriptors it needs, the limit).
  */
-export type SetupResult = { rounds: { times: number[]; failed: number; wallMs: number; cpuMs: number; jsThreadCpuMs?: number }[]; error?: string };
+export type SetupResult = {
+  rounds: { times: number[]; failed: number; wallMs: number; cpuMs: number; jsThreadCpuMs?: number }[];
+  error?: string;
+  skipped?: string;
+};
+
+/** Pairs held open at once to measure a library's descriptors per connected pair. */
+const DESCRIPTOR_PROBE_PAIRS = 10;
+
+/**
+ * Descriptors one connected pair of `adapter` holds open (DESCRIPTOR_PROBE_PAIRS pairs held at once,
+ * then closed), or undefined where /proc cannot tell or nothing connected.
+ */
+async function descriptorsPerPair(adapter: PeerAdapter): Promise<number | undefined> {
+  const before = openDescriptors();
+  const probe = await adapter.connectPairs(DESCRIPTOR_PROBE_PAIRS, true);
+  const after = openDescriptors();
+  await probe.peers.close();
+  await new Promise((r) => setTimeout(r, 200)); // let closed sockets go
+  if (before === undefined || after === undefined || probe.times.length === 0) return undefined;
+  return Math.max(0, after - before) / probe.times.length;
+}
 
 /**
  * CPU time (user + system, ms) of this process's main thread alone, the one that runs
@@ -136,8 +159,10 @@ export const ONE_PAIR_REPEATS = 10;
 /**
  * setup: per pair count, `rounds` times (fewer for 100+ pairs): each pair's createOffer→connected
  * ms and the wall time of all. A count that fails (a library error, pairs that never connect)
- * keeps the rounds measured so far and the error; the next count still runs. `progress` gets
- * the results after every round (the child reports them in case the library then crashes).
+ * keeps the rounds measured so far and the error; the next count still runs. A count whose pairs
+ * would need more open descriptors than the process may have (measured per pair first, twice
+ * that) is skipped with the figures, rather than left to fail on EMFILE half-way (wrtc aborts).
+ * `progress` gets the results after every round (the child reports them in case the library then crashes).
  */
 export async function measureSetup(
   adapter: PeerAdapter,
@@ -147,9 +172,22 @@ export async function measureSetup(
 ): Promise<Record<string, SetupResult>> {
   await adapter.connectPairs(1, false); // loads the library, its certificates and code paths
   const out: Record<string, SetupResult> = {};
+  const limit = descriptorLimit();
+  const perPair = counts.some((c) => c > 1) ? await descriptorsPerPair(adapter) : undefined;
   for (const count of counts) {
     const result: SetupResult = { rounds: [] };
     out[count] = result;
+    const base = openDescriptors();
+    if (perPair !== undefined && limit !== undefined && base !== undefined) {
+      // Twice what was measured: pairs in the middle of their handshake hold more than idle ones,
+      // and a library may open more per pair the more it holds (wrtc: ~41 per pair at 10, ~64 at 20).
+      const needed = base + Math.ceil(count * perPair * 2);
+      if (needed > limit) {
+        result.skipped = `needs ~${needed} descriptors (${perPair.toFixed(1)} per pair), limit ${limit}`;
+        progress(out);
+        continue;
+      }
+    }
     // Hundreds of pairs take the slowest library minutes: fewer rounds the more pairs.
     const n = count >= 1000 ? 1 : count >= 100 ? Math.min(rounds, 3) : rounds;
     // One pair: ONE_PAIR_REPEATS pairs one after another per round, so each round has a p90.

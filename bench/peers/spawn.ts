@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { raisedDescriptorLimit } from './descriptor-limit.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Prefix of the one stdout line that carries a child's result. */
@@ -16,7 +17,8 @@ export type ChildOutcome<T> = { ok: true; result: T; partial?: string } | { ok: 
 /**
  * Runs `script` (a path relative to bench/peers, or absolute) with `task` as its JSON argument
  * under `--import tsx` and `--expose-gc` (and, with `opts.builtLibrary`, against the compiled
- * package in dist/lib, which the caller has built; `opts.env` adds environment variables). Resolves with the parsed result line even when the
+ * package in dist/lib, which the caller has built; `opts.env` adds environment variables; `opts.nofile`
+ * raises the child's open-descriptor limit to that many where allowed, see descriptor-limit.ts). Resolves with the parsed result line even when the
  * process then exits abnormally; failing that with its last partial line and, in `partial`, why
  * it stopped; with an error naming the exit status, signal or timeout otherwise.
  */
@@ -24,12 +26,13 @@ export function runChild<T>(
   script: string,
   task: unknown,
   timeoutMs: number,
-  opts: { builtLibrary?: boolean; env?: Record<string, string> } = {},
+  opts: { builtLibrary?: boolean; env?: Record<string, string>; nofile?: number } = {},
 ): Promise<ChildOutcome<T>> {
   // With `builtLibrary` the child loads lib/ from dist/lib (use-built-library.ts), as an installed package runs.
   const built = opts.builtLibrary ? ['--import', resolvePath(here, 'use-built-library.ts')] : [];
+  const [command, ...prefixArgs] = [...(opts.nofile ? raisedDescriptorLimit(opts.nofile).prefix : []), process.execPath];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', ...built, resolvePath(here, script), JSON.stringify(task)], {
+    const child = spawn(command!, [...prefixArgs, '--expose-gc', '--import', 'tsx', ...built, resolvePath(here, script), JSON.stringify(task)], {
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
     });

@@ -6,8 +6,11 @@
 // the main (JavaScript) thread alone. `ours-in-thread` is ours with PWT_DTLS_HANDSHAKE_THREAD=0
 // (every DTLS handshake on the JavaScript thread; docs/dtls.md "Handshake thread"), same run.
 // Ours runs as the compiled package (dist/lib), as users run it, not from the TypeScript sources
-// under tsx.
+// under tsx. Each child may open as many descriptors as NOFILE_WANTED where the machine allows it
+// (wrtc holds ~64 per pair); a count that would still need more is a "skipped" row, and the pairs
+// that failed to connect are the table's `failed` column.
 import { runChild } from '../peers/spawn.js';
+import { descriptorLimit, raisedDescriptorLimit } from '../peers/descriptor-limit.js';
 import { ensureBuiltPackage } from '../lib/built-package.js';
 import { LIBRARIES } from '../peers/registry.js';
 import { ONE_PAIR_REPEATS, type SetupResult } from '../peers/measure.js';
@@ -20,6 +23,8 @@ const SUITE = 'setup';
 const ONE_PAIR_CASE = '1 pair createOffer→connected';
 /** The many-pairs case the issue's target names. */
 const MANY_PAIRS = 1000;
+/** RLIMIT_NOFILE asked for each child: 1,000 wrtc pairs at ~64 descriptors each, four times over. */
+const NOFILE_WANTED = 262_144;
 
 /** The `q` quantile of a non-empty list (nearest rank). */
 function percentile(xs: readonly number[], q: number): number {
@@ -33,6 +38,8 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   const built = ensureBuiltPackage();
   console.log(`ours: the compiled package (dist/lib${built ? ', built now' : ''}), as an installed package runs`);
   const counts = opts.quick ? [1, 10] : [1, 100, MANY_PAIRS];
+  const nofile = raisedDescriptorLimit(NOFILE_WANTED);
+  console.log(`open-descriptor limit of each child: ${nofile.limit ?? 'unknown'}${nofile.prefix.length ? ` (raised with prlimit from ${descriptorLimit()})` : ''}`);
   const series: BenchSeries[] = [];
   const runs: { subject: string; lib: (typeof LIBRARIES)[number]; env?: Record<string, string> }[] = LIBRARIES.map((lib) => ({ subject: lib, lib }));
   runs.splice(1, 0, { subject: 'ours-in-thread', lib: 'ours', env: { PWT_DTLS_HANDSHAKE_THREAD: '0' } });
@@ -41,7 +48,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
       'child.ts',
       { task: 'setup', lib: adapter, counts, rounds: opts.rounds },
       opts.quick ? 45_000 : 600_000,
-      { builtLibrary: true, ...(env ? { env } : {}) },
+      { builtLibrary: true, nofile: NOFILE_WANTED, ...(env ? { env } : {}) },
     );
     if (!outcome.ok) {
       console.log(`${lib}: no result (${outcome.error})`);
@@ -49,24 +56,37 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
     }
     if (outcome.partial) console.log(`${lib}: crashed after partial results (${outcome.partial})`);
     for (const count of counts) {
-      const { rounds = [], error } = outcome.result[count] ?? {};
+      if (!outcome.result[count] && outcome.partial) {
+        // The child died before this count reported anything (e.g. a library abort on EMFILE).
+        series.push({ suite: SUITE, case: count === 1 ? ONE_PAIR_CASE : `${count} pairs at once`, subject: lib, unit: count === 1 ? 'ms' : 'pairs/s', higherIsBetter: count !== 1, samples: [], note: `crashed: ${outcome.partial.slice(0, 80)}` });
+        continue;
+      }
+      const { rounds = [], error, skipped } = outcome.result[count] ?? {};
       if (error) console.log(`${lib} ${count} pairs: ${rounds.length ? 'stopped early' : 'no result'} (${error})`);
+      if (skipped) {
+        console.log(`${lib} ${count} pairs: skipped, ${skipped}`);
+        const note = `skipped: ${skipped}`;
+        if (count === 1) series.push({ suite: SUITE, case: ONE_PAIR_CASE, subject: lib, unit: 'ms', higherIsBetter: false, samples: [], note });
+        else series.push({ suite: SUITE, case: `${count} pairs at once`, subject: lib, unit: 'pairs/s', higherIsBetter: true, samples: [], note });
+        continue;
+      }
       if (!rounds.length) continue;
+      const failed = { count: rounds.reduce((n, r) => n + r.failed, 0), of: rounds.reduce((n, r) => n + r.times.length + r.failed, 0) };
       if (count === 1) {
         // Each round connects ONE_PAIR_REPEATS pairs one after another: every pair is a sample of
         // the median row, each round's 90th percentile a sample of the p90 row.
-        series.push({ suite: SUITE, case: ONE_PAIR_CASE, subject: lib, unit: 'ms', higherIsBetter: false, samples: rounds.flatMap((r) => r.times) });
+        series.push({ suite: SUITE, case: ONE_PAIR_CASE, subject: lib, unit: 'ms', higherIsBetter: false, samples: rounds.flatMap((r) => r.times), failed });
         series.push({ suite: SUITE, case: `${ONE_PAIR_CASE}, p90 of ${ONE_PAIR_REPEATS}`, subject: lib, unit: 'ms', higherIsBetter: false, samples: rounds.filter((r) => r.times.length).map((r) => percentile(r.times, 0.9)) });
       } else {
-        // Pairs per second counts connected pairs only; failures are printed.
-        const failed = rounds.reduce((n, r) => n + r.failed, 0);
-        if (failed) console.log(`${lib} ${count} pairs: ${failed} of ${count * rounds.length} pairs failed to connect`);
-        series.push({ suite: SUITE, case: `${count} pairs at once`, subject: lib, unit: 'pairs/s', higherIsBetter: true, samples: rounds.map((r) => r.times.length / (r.wallMs / 1000)) });
-        series.push({ suite: SUITE, case: `${count} pairs at once, median pair`, subject: lib, unit: 'ms', higherIsBetter: false, samples: rounds.map((r) => median(r.times)) });
+        // Pairs per second counts connected pairs only; the failed ones are the `failed` column.
+        const note = error ? `stopped early: ${error.slice(0, 80)}` : undefined;
+        series.push({ suite: SUITE, case: `${count} pairs at once`, subject: lib, unit: 'pairs/s', higherIsBetter: true, samples: rounds.map((r) => r.times.length / (r.wallMs / 1000)), failed, ...(note ? { note } : {}) });
+        const connected = rounds.filter((r) => r.times.length);
+        if (connected.length) series.push({ suite: SUITE, case: `${count} pairs at once, median pair`, subject: lib, unit: 'ms', higherIsBetter: false, samples: connected.map((r) => median(r.times)) });
         // Less load-dependent than pairs/s on a shared machine: process CPU (all threads) per connected pair.
-        series.push({ suite: SUITE, case: `${count} pairs at once, CPU per pair`, subject: lib, unit: 'ms', higherIsBetter: false, samples: rounds.filter((r) => r.times.length).map((r) => r.cpuMs / r.times.length) });
+        if (connected.length) series.push({ suite: SUITE, case: `${count} pairs at once, CPU per pair`, subject: lib, unit: 'ms', higherIsBetter: false, samples: connected.map((r) => r.cpuMs / r.times.length) });
         // The main thread alone (the one running JavaScript): what the event loop of the process paid.
-        const js = rounds.filter((r) => r.times.length && r.jsThreadCpuMs !== undefined);
+        const js = connected.filter((r) => r.jsThreadCpuMs !== undefined);
         if (js.length) series.push({ suite: SUITE, case: `${count} pairs at once, JS-thread CPU per pair`, subject: lib, unit: 'ms', higherIsBetter: false, samples: js.map((r) => r.jsThreadCpuMs! / r.times.length) });
       }
     }
