@@ -4,14 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { startRecorder, type Recording } from '../../examples/record.js';
 import { sendFile } from '../../examples/send-file.js';
-import { CHROMIUM_PATH, launchChromium } from '../interop/chromium.js';
+import { launchChromium, SKIP_CHROMIUM } from '../interop/chromium.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/media/${name}`, import.meta.url));
 
@@ -83,7 +83,7 @@ test('send-file → record over loopback: 2 s of VP8 + Opus decode with ffprobe 
   assert.ok(Math.abs(a.duration - a.frames * 0.02) <= 0.05, `Ogg duration ${a.duration} s for ${a.frames} packets`);
 });
 
-const NO_CHROMIUM = !existsSync(CHROMIUM_PATH) ? `${CHROMIUM_PATH} is not installed` : NO_FFPROBE;
+const NO_CHROMIUM = SKIP_CHROMIUM || NO_FFPROBE;
 
 test('Chromium publishes its fake camera and microphone by WHIP; the recording decodes with ffprobe', { timeout: 60_000, skip: NO_CHROMIUM }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'pwt-media-'));

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import { Router } from '../../lib/sfu/index.js';
-import { launchChromium, CHROMIUM_PATH, type ChromiumHandle } from '../interop/chromium.js';
+import { launchChromium, SKIP_CHROMIUM, type ChromiumHandle } from '../interop/chromium.js';
 import { within } from './peer-helpers.js';
 import { chromiumSubscriber, setUpSfuPage, untilPage } from './sfu-browser.js';
 
@@ -25,9 +25,7 @@ function has(tool: string): boolean {
   }
 }
 
-const SKIP = !existsSync(CHROMIUM_PATH) || process.env.PWT_SKIP_BROWSER === '1'
-  ? 'no /usr/bin/chromium (or PWT_SKIP_BROWSER=1)'
-  : !has('ffmpeg') || !has('ffprobe') ? 'ffmpeg/ffprobe are not installed (Debian ffmpeg)' : false;
+const SKIP = SKIP_CHROMIUM || (!has('ffmpeg') || !has('ffprobe') ? 'ffmpeg/ffprobe are not installed (Debian ffmpeg)' : false);
 const SSRC = 0x0f0f_1234;
 const PT = 96;
 const SECONDS = 5;

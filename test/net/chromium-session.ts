@@ -1,13 +1,12 @@
 // Chromium as a WHIP client for the impaired-network checks: the page makes the offer, this side
 // POSTs it to our endpoint, optionally puts an ImpairmentRelay in front of our candidate (the
 // answer's candidate port is rewritten to the relay's), and reads Chromium's own getStats().
-import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { CHROMIUM_PATH, type ChromiumHandle } from '../interop/chromium.js';
+import { SKIP_CHROMIUM, type ChromiumHandle } from '../interop/chromium.js';
 import { ImpairmentRelay, type Impairment } from './impairment-relay.js';
 
 /** Why the Chromium checks cannot run here, or false. */
-export const NO_CHROMIUM: string | false = existsSync(CHROMIUM_PATH) ? false : `${CHROMIUM_PATH} is not installed`;
+export const NO_CHROMIUM: string | false = SKIP_CHROMIUM;
 
 /** True when the long forms were asked for (`npm run test:net`). */
 export const LONG = process.env.PWT_NET_LONG === '1';

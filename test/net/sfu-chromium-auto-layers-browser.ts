@@ -4,11 +4,8 @@
 // own); the viewer turns on automatic layers for the publisher's video. Every second it prints the
 // viewer's decoded width of that video, what the publisher's Chromium sends per layer (with the key
 // frames it encoded and the PLIs it got), and the viewer's decode, loss and NACK/PLI counters.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
-import { CHROMIUM_PATH } from '../interop/chromium.js';
+import type { Page } from 'playwright-core';
+import { launchChromiumPage } from '../interop/chromium.js';
 import { childSignalling } from './child-signalling.js';
 
 const [url, durationArg] = process.argv.slice(2);
@@ -31,26 +28,19 @@ const memberOf = (page: Page): Promise<string | undefined> =>
 
 async function main(): Promise<void> {
   const origin = new URL(url!).origin;
-  const profile = mkdtempSync(join(tmpdir(), 'pwt-sfu-auto-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    timeout: 30_000,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-      '--autoplay-policy=no-user-gesture-required', `--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE ${new URL(url!).hostname}`,
-      // The server is on the namespace's veth address, not localhost: camera access needs a secure origin.
-      `--unsafely-treat-insecure-origin-as-secure=${origin}`,
-      // Chromium sends fewer simulcast layers for small captures unless this trial is off.
-      '--force-fieldtrials=WebRTC-LegacySimulcastLayerLimit/Disabled/',
-    ],
-  });
+  const browser = await launchChromiumPage('pwt-sfu-auto-', [
+    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+    '--autoplay-policy=no-user-gesture-required', `--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE ${new URL(url!).hostname}`,
+    // The server is on the namespace's veth address, not localhost: camera access needs a secure origin.
+    `--unsafely-treat-insecure-origin-as-secure=${origin}`,
+    // Chromium sends fewer simulcast layers for small captures unless this trial is off.
+    '--force-fieldtrials=WebRTC-LegacySimulcastLayerLimit/Disabled/',
+  ]);
   try {
-    const publisher = await context.newPage();
+    const publisher = browser.page;
     await publisher.goto(`${origin}/?room=${ROOM}`);
     const publisherId = await until('the publisher joined', 40_000, () => memberOf(publisher));
-    const viewer = await context.newPage();
+    const viewer = await browser.context.newPage();
     await viewer.goto(`${origin}/?room=${ROOM}&width=160&height=90&simulcast=0&temporal=0`);
     const viewerId = await until('the viewer joined', 40_000, () => memberOf(viewer));
     const width = async (): Promise<number> =>
@@ -83,8 +73,7 @@ async function main(): Promise<void> {
       say({ type: 'sample', width: await width(), sent, received: await received() });
     }
   } finally {
-    await context.close().catch(() => {});
-    rmSync(profile, { recursive: true, force: true });
+    await browser.close().catch(() => {});
   }
   say({ type: 'done' });
 }
