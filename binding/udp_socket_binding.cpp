@@ -19,6 +19,7 @@
 #include "binding/forward_engine_binding.hpp"
 #include "binding/forward_plain_source_binding.hpp"
 #include "binding/module_registry.hpp"
+#include "binding/pinned_array.hpp"
 #include "binding/srtp_session_binding.hpp"
 #include "native/srtp/srtp_session.hpp"
 #include "native/stun/stun_consent_responder.hpp"
@@ -34,6 +35,14 @@ constexpr size_t kAddressRecord = 28;  // bytes per destination in the send pool
 constexpr int kMaxBatchesPerWake = 16;  // then yield to the loop: fairness between sockets
 
 constexpr size_t kSrtpRoom = 32;  // bytes JS reserves after a packet to be protected (tag + index)
+// Kernel arrival times of the batch being read (target_.arrival_us once a socket has timestamps on):
+// written and read within one ReadBatches call, so the sockets of a thread share one array instead
+// of holding 512 bytes each (docs/udp.md "Cost per connection").
+uint64_t* ThreadArrivals() {
+  thread_local uint64_t arrivals[UdpSocket::kMaxBatch] = {};
+  return arrivals;
+}
+
 constexpr napi_type_tag kUdpSocketTypeTag = {0x7b2d4e91c3a05f66ULL, 0x18e9c2d7a4f3b051ULL};
 
 // A datagram that could not be sent at once (EAGAIN): kept in order until writable.
@@ -103,23 +112,23 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     }
     on_batch_ = Napi::Persistent(cb.As<Napi::Function>());
     slot_size_ = o.Get("slotSize").ToNumber().Uint32Value();
-    target_.buffer = static_cast<uint8_t*>(recv_buffer_.data);
+    target_.buffer = static_cast<uint8_t*>(recv_buffer_.data());
     target_.slot_size = slot_size_;
-    target_.capacity = slot_size_ ? recv_buffer_.bytes / slot_size_ : 0;
+    target_.capacity = slot_size_ ? recv_buffer_.bytes() / slot_size_ : 0;
     if (target_.capacity > UdpSocket::kMaxBatch) target_.capacity = UdpSocket::kMaxBatch;
-    if (recv_lengths_.bytes < target_.capacity * 4 || recv_addresses_.bytes < target_.capacity * 16 ||
-        recv_ports_.bytes < target_.capacity * 2 || recv_families_.bytes < target_.capacity ||
-        recv_status_.bytes < target_.capacity || recv_relays_.bytes < target_.capacity * 2 ||
-        send_routes_.bytes < (send_lengths_.bytes / 4) * 2 ||
-        counters_.bytes < kCounterCount * sizeof(double) || target_.capacity == 0) {
+    if (recv_lengths_.bytes() < target_.capacity * 4 || recv_addresses_.bytes() < target_.capacity * 16 ||
+        recv_ports_.bytes() < target_.capacity * 2 || recv_families_.bytes() < target_.capacity ||
+        recv_status_.bytes() < target_.capacity || recv_relays_.bytes() < target_.capacity * 2 ||
+        send_routes_.bytes() < (send_lengths_.bytes() / 4) * 2 ||
+        counters_.bytes() < kCounterCount * sizeof(double) || target_.capacity == 0) {
       Napi::RangeError::New(env, "UdpSocket: pool arrays too small").ThrowAsJavaScriptException();
       return;
     }
-    target_.lengths = static_cast<uint32_t*>(recv_lengths_.data);
-    target_.addresses = static_cast<uint8_t*>(recv_addresses_.data);
-    target_.ports = static_cast<uint16_t*>(recv_ports_.data);
-    target_.families = static_cast<uint8_t*>(recv_families_.data);
-    socket_.set_counters(static_cast<double*>(counters_.data));
+    target_.lengths = static_cast<uint32_t*>(recv_lengths_.data());
+    target_.addresses = static_cast<uint8_t*>(recv_addresses_.data());
+    target_.ports = static_cast<uint16_t*>(recv_ports_.data());
+    target_.families = static_cast<uint8_t*>(recv_families_.data());
+    socket_.set_counters(static_cast<double*>(counters_.data()));
     async_context_ = std::make_unique<Napi::AsyncContext>(env, "pwt:UdpSocket");
     env_ = env;
     napi_type_tag_object(env, info.This(), &kUdpSocketTypeTag);
@@ -131,37 +140,12 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   ForwardSink* sink() { return this; }
 
  private:
-  // A typed array kept alive by a reference, with its data pointer and size cached once.
-  struct PinnedArray {
-    Napi::ObjectReference ref;
-    void* data = nullptr;
-    size_t bytes = 0;
-  };
+  // Pool arrays are held through binding/pinned_array.hpp: the thread's shared pools cost a socket no
+  // reference of its own.
+  static bool Take(Napi::Object o, const char* key, PinnedArray* out) { return out->Pin(o.Env(), o.Get(key)); }
 
-  static bool Take(Napi::Object o, const char* key, PinnedArray* out) {
-    Napi::Value v = o.Get(key);
-    if (!v.IsTypedArray()) return false;
-    Napi::TypedArray ta = v.As<Napi::TypedArray>();
-    Napi::ArrayBuffer ab = ta.ArrayBuffer();
-    out->data = static_cast<uint8_t*>(ab.Data()) + ta.ByteOffset();
-    out->bytes = ta.ByteLength();
-    out->ref = Napi::Persistent(ta.As<Napi::Object>());
-    return true;
-  }
-
-  // A typed array over a SharedArrayBuffer: napi_get_typedarray_info gives its data pointer (the
-  // ArrayBuffer accessors refuse a SharedArrayBuffer).
   static bool TakeShared(Napi::Env env, Napi::Object o, const char* key, napi_typedarray_type type, PinnedArray* out) {
-    Napi::Value v = o.Get(key);
-    if (!v.IsTypedArray()) return false;
-    napi_typedarray_type actual;
-    size_t length = 0;
-    void* data = nullptr;
-    if (napi_get_typedarray_info(env, v, &actual, &length, &data, nullptr, nullptr) != napi_ok || actual != type || !data) return false;
-    out->data = data;
-    out->bytes = length * 4;  // Int32Array
-    out->ref = Napi::Persistent(v.As<Napi::Object>());
-    return true;
+    return out->Pin(env, o.Get(key), &type) && out->data() != nullptr;
   }
 
   // bind(family 4|6, address, port, reusePort, ipv6Only, recvBufferSize, sendBufferSize)
@@ -250,22 +234,22 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     Napi::Env env = info.Env();
     const uint32_t count = info[0].ToNumber().Uint32Value();
     if (closed_ || !socket_.is_open()) return Napi::Number::New(env, -1);
-    const uint32_t max_entries = static_cast<uint32_t>(send_lengths_.bytes / 4);
-    if (count > max_entries || count * kAddressRecord > send_addresses_.bytes || count * 4 > send_offsets_.bytes) {
+    const uint32_t max_entries = static_cast<uint32_t>(send_lengths_.bytes() / 4);
+    if (count > max_entries || count * kAddressRecord > send_addresses_.bytes() || count * 4 > send_offsets_.bytes()) {
       Napi::RangeError::New(env, "flush: count exceeds the send pool").ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    uint8_t* base = static_cast<uint8_t*>(send_buffer_.data);
-    const uint32_t* offsets = static_cast<const uint32_t*>(send_offsets_.data);
-    const uint32_t* lengths = static_cast<const uint32_t*>(send_lengths_.data);
-    const uint8_t* addrs = static_cast<const uint8_t*>(send_addresses_.data);
-    const uint16_t* route_ids = static_cast<const uint16_t*>(send_routes_.data);
+    uint8_t* base = static_cast<uint8_t*>(send_buffer_.data());
+    const uint32_t* offsets = static_cast<const uint32_t*>(send_offsets_.data());
+    const uint32_t* lengths = static_cast<const uint32_t*>(send_lengths_.data());
+    const uint8_t* addrs = static_cast<const uint8_t*>(send_addresses_.data());
+    const uint16_t* route_ids = static_cast<const uint16_t*>(send_routes_.data());
     double* c = socket_.counters();
     items_.clear();
     for (uint32_t i = 0; i < count; ++i) {
       const uint16_t route = route_ids[i];
       const size_t room = route ? kSrtpRoom : 0;
-      if (static_cast<size_t>(offsets[i]) + lengths[i] + room > send_buffer_.bytes) {
+      if (static_cast<size_t>(offsets[i]) + lengths[i] + room > send_buffer_.bytes()) {
         Napi::RangeError::New(env, "flush: entry outside the send pool").ThrowAsJavaScriptException();
         return env.Undefined();
       }
@@ -355,8 +339,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     PinnedArray buffer, offsets, lengths, addresses, routes;
     if (!Take(o, "sendBuffer", &buffer) || !Take(o, "sendOffsets", &offsets) || !Take(o, "sendLengths", &lengths) ||
         !Take(o, "sendAddresses", &addresses) || !Take(o, "sendRoutes", &routes) ||
-        routes.bytes < (lengths.bytes / 4) * 2 || addresses.bytes < (lengths.bytes / 4) * kAddressRecord ||
-        offsets.bytes < lengths.bytes) {
+        routes.bytes() < (lengths.bytes() / 4) * 2 || addresses.bytes() < (lengths.bytes() / 4) * kAddressRecord ||
+        offsets.bytes() < lengths.bytes()) {
       Napi::TypeError::New(env, "setSendPool: missing or mistyped pool arrays").ThrowAsJavaScriptException();
       return env.Undefined();
     }
@@ -458,7 +442,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     forward_ = closed_ ? nullptr : engine;
     // The engine logs arrivals for transport-cc feedback and jitter: with kernel receive timestamps
     // they are when the datagram arrived, not when a busy event loop read it (docs/udp.md).
-    if (forward_ && !target_.arrival_us && socket_.set_receive_timestamps(true)) target_.arrival_us = recv_arrivals_;
+    if (forward_ && !target_.arrival_us && socket_.set_receive_timestamps(true)) target_.arrival_us = ThreadArrivals();
     if (forward_) forward_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
     else forward_ref_.Reset();
     return Napi::Boolean::New(env, forward_ != nullptr);
@@ -533,16 +517,16 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     Napi::Object o = info[0].As<Napi::Object>();
     PinnedArray table, outboxes, counters;
     if (!TakeShared(env, o, "table", napi_int32_array, &table) || !Take(o, "outboxFds", &outboxes) || !Take(o, "counters", &counters) ||
-        counters.bytes < kHandoffCounterCount * sizeof(double) ||
+        counters.bytes() < kHandoffCounterCount * sizeof(double) ||
         o.Get("outboxFds").As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
       Napi::TypeError::New(env, "setHandoff: missing or mistyped arrays").ThrowAsJavaScriptException();
       return env.Undefined();
     }
     const uint32_t self = o.Get("self").ToNumber().Uint32Value();
     const int inbox = o.Get("inboxFd").ToNumber().Int32Value();
-    const size_t workers = outboxes.bytes / sizeof(int32_t);
+    const size_t workers = outboxes.bytes() / sizeof(int32_t);
     if (closed_ || poll_ == nullptr || steering_ || self >= workers || inbox < 0) return Napi::Boolean::New(env, false);
-    auto steering = std::make_unique<ReuseportSteeringTable>(static_cast<uint32_t*>(table.data), table.bytes / sizeof(uint32_t));
+    auto steering = std::make_unique<ReuseportSteeringTable>(static_cast<uint32_t*>(table.data()), table.bytes() / sizeof(uint32_t));
     if (!steering->valid()) return Napi::Boolean::New(env, false);
     uv_loop_t* loop = nullptr;
     if (napi_get_uv_event_loop(env, &loop) != napi_ok || !loop) return Napi::Boolean::New(env, false);
@@ -555,7 +539,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     }
     if (!referenced_) uv_unref(reinterpret_cast<uv_handle_t*>(inbox_poll_));
     uv_poll_start(inbox_poll_, UV_READABLE, &UdpSocketWrap::OnInboxPoll);
-    const int32_t* fds = static_cast<const int32_t*>(outboxes.data);
+    const int32_t* fds = static_cast<const int32_t*>(outboxes.data());
     outbox_fds_.assign(fds, fds + workers);
     steering_ = std::move(steering);
     steering_mem_ = std::move(table);
@@ -639,7 +623,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   void CloseFlow(FlowMap::iterator it) {
     FlowSocket* flow = it->second.release();
     flows_.erase(it);
-    if (handoff_counters_.data) HandoffCounters()[kHandoffFlowSockets] = static_cast<double>(flows_.size());
+    if (handoff_counters_.data()) HandoffCounters()[kHandoffFlowSockets] = static_cast<double>(flows_.size());
     uv_poll_stop(&flow->poll);
     flow->owner = nullptr;  // closed: a late poll callback does nothing; poll.data still names the flow
     flow->socket.set_counters(nullptr);
@@ -691,12 +675,12 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     return Napi::Boolean::New(env, ok);
   }
 
-  double* HandoffCounters() { return static_cast<double*>(handoff_counters_.data); }
+  double* HandoffCounters() { return static_cast<double*>(handoff_counters_.data()); }
 
   // Marks and queues the slots of a network batch whose flow another worker owns: by source address,
   // else (a Binding request from a new address) by the local ufrag it names. Returns how many.
   int HandOff(int n) {
-    uint8_t* status = static_cast<uint8_t*>(recv_status_.data);
+    uint8_t* status = static_cast<uint8_t*>(recv_status_.data());
     int handed = 0;
     for (int i = 0; i < n; ++i) {
       if (status[i] != kRecvNotRouted) continue;  // a routed SRTP flow is this worker's by definition
@@ -831,8 +815,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       const int n = inbox ? handoff_recv_batch(inbox_fd(), target_, HandoffCounters()) : from->recv_batch(target_);
       if (n <= 0) break;
       if (source == ReadSource::kFlow) HandoffCounters()[kHandoffFlowReceived] += n;
-      uint8_t* status = static_cast<uint8_t*>(recv_status_.data);
-      sessions_.unprotect_batch(target_, n, status, socket_.counters(), static_cast<uint16_t*>(recv_relays_.data));
+      uint8_t* status = static_cast<uint8_t*>(recv_status_.data());
+      sessions_.unprotect_batch(target_, n, status, socket_.counters(), static_cast<uint16_t*>(recv_relays_.data()));
       int done = (steering_ && !inbox) ? HandOff(n) : 0;
       if (!consent_.empty()) {
         // Consent checks on selected pairs are answered here, not in JavaScript (docs/ice.md).
@@ -945,9 +929,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       for (PinnedArray* a : {&recv_buffer_, &recv_lengths_, &recv_addresses_, &recv_ports_, &recv_families_, &send_buffer_,
                              &send_offsets_, &send_lengths_, &send_addresses_, &counters_, &recv_status_, &recv_relays_, &send_routes_,
                              &steering_mem_, &handoff_counters_}) {
-        a->ref.Reset();
-        a->data = nullptr;
-        a->bytes = 0;
+        a->Reset();
       }
     }
   }
@@ -957,7 +939,6 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   Napi::Env env_ = Napi::Env(nullptr);
   UdpSocket socket_;
   UdpRecvTarget target_;
-  uint64_t recv_arrivals_[UdpSocket::kMaxBatch] = {};  // target_.arrival_us once timestamps are on
   size_t slot_size_ = 0;
   PinnedArray recv_buffer_, recv_lengths_, recv_addresses_, recv_ports_, recv_families_;
   PinnedArray send_buffer_, send_offsets_, send_lengths_, send_addresses_, counters_;
