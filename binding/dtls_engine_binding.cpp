@@ -15,6 +15,7 @@
 
 #include "binding/dtls_certificate_binding.hpp"
 #include "binding/module_registry.hpp"
+#include "binding/pinned_array.hpp"
 #include "native/dtls/dtls_engine.hpp"
 #include "native/dtls/dtls_handshake_worker.hpp"
 #include "native/dtls/dtls_offloaded_engine.hpp"
@@ -132,8 +133,8 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
     for (size_t i = 0; i < p.ElementLength(); ++i) cfg.srtp_profiles.push_back(static_cast<SrtpProfile>(p[i]));
     Napi::Object pool = info[2].As<Napi::Object>();
     if (!Pin(pool, "buffer", napi_uint8_array, &buffer_) || !Pin(pool, "lengths", napi_uint32_array, &lengths_) ||
-        !Pin(pool, "counters", napi_float64_array, &counters_) || counters_.bytes < DtlsCounters::kCount * 8 ||
-        buffer_.bytes < kDtlsMaxDatagram || lengths_.bytes < 4) {
+        !Pin(pool, "counters", napi_float64_array, &counters_) || counters_.bytes() < DtlsCounters::kCount * 8 ||
+        buffer_.bytes() < kDtlsMaxDatagram || lengths_.bytes() < 4) {
       ThrowDtlsError(env, "TypeError", "ERR_DTLS_ARGUMENT", "DtlsEngine: pool arrays missing or too small");
       return;
     }
@@ -197,25 +198,14 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
   }
 
  private:
-  struct PinnedArray {
-    Napi::ObjectReference ref;
-    uint8_t* data = nullptr;
-    size_t bytes = 0;
-  };
-
+  // The thread's shared pool (lib/dtls/dtls-transport.ts) is held through binding/pinned_array.hpp:
+  // an engine adds no reference of its own for it.
   static bool Pin(Napi::Object o, const char* key, napi_typedarray_type type, PinnedArray* out) {
-    Napi::Value v = o.Get(key);
-    if (!v.IsTypedArray()) return false;
-    Napi::TypedArray ta = v.As<Napi::TypedArray>();
-    if (ta.TypedArrayType() != type) return false;
-    out->data = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
-    out->bytes = ta.ByteLength();
-    out->ref = Napi::Persistent(ta.As<Napi::Object>());
-    return true;
+    return out->Pin(o.Env(), o.Get(key), &type);
   }
 
-  uint32_t* lens() const { return reinterpret_cast<uint32_t*>(lengths_.data); }
-  size_t max_lens() const { return lengths_.bytes / 4; }
+  uint32_t* lens() const { return static_cast<uint32_t*>(lengths_.data()); }
+  size_t max_lens() const { return lengths_.bytes() / 4; }
 
   Napi::Value Flags(Napi::Env env) {
     uint32_t flags = 0;
@@ -255,13 +245,13 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
     size_t off = 0;
     for (uint32_t i = 0; i < count; ++i) {
       size_t len = lens()[i];
-      if (len > buffer_.bytes - off) {
+      if (len > buffer_.bytes() - off) {
         ThrowDtlsError(env, "RangeError", "ERR_DTLS_ARGUMENT", "handleInput: lengths exceed the pool buffer");
         return env.Undefined();
       }
       off += len;
     }
-    engine_->HandleDatagrams(buffer_.data, lens(), count);
+    engine_->HandleDatagrams(static_cast<uint8_t*>(buffer_.data()), lens(), count);
     return Flags(env);
   }
 
@@ -282,14 +272,14 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
   Napi::Value PollTransmit(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Ready(env)) return env.Undefined();
-    size_t n = engine_->DrainOutgoing(buffer_.data, buffer_.bytes, lens(), max_lens());
+    size_t n = engine_->DrainOutgoing(static_cast<uint8_t*>(buffer_.data()), buffer_.bytes(), lens(), max_lens());
     return Napi::Number::New(env, static_cast<double>(n));
   }
 
   Napi::Value PollData(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Ready(env)) return env.Undefined();
-    size_t n = engine_->DrainData(buffer_.data, buffer_.bytes, lens(), max_lens());
+    size_t n = engine_->DrainData(static_cast<uint8_t*>(buffer_.data()), buffer_.bytes(), lens(), max_lens());
     return Napi::Number::New(env, static_cast<double>(n));
   }
 
@@ -306,11 +296,11 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
     size_t off = 0;
     for (uint32_t i = 0; i < count; ++i) {
       size_t len = lens()[i];
-      if (len > buffer_.bytes - off) {
+      if (len > buffer_.bytes() - off) {
         ThrowDtlsError(env, "RangeError", "ERR_DTLS_ARGUMENT", "send: lengths exceed the pool buffer");
         return env.Undefined();
       }
-      DtlsStatus st = engine_->Send(buffer_.data + off, len);
+      DtlsStatus st = engine_->Send(static_cast<uint8_t*>(buffer_.data()) + off, len);
       if (st == DtlsStatus::kInvalidState) {
         ThrowDtlsError(env, "Error", "ERR_DTLS_STATE", "send: the DTLS transport is not connected");
         return env.Undefined();
@@ -454,7 +444,7 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
   Napi::Value Counters(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Ready(env)) return env.Undefined();
-    engine_->counters().ToArray(reinterpret_cast<double*>(counters_.data));
+    engine_->counters().ToArray(static_cast<double*>(counters_.data()));
     NotePosted();
     return env.Undefined();
   }

@@ -19,6 +19,7 @@
 #include "binding/forward_engine_binding.hpp"
 #include "binding/forward_plain_source_binding.hpp"
 #include "binding/module_registry.hpp"
+#include "binding/pinned_array.hpp"
 #include "binding/srtp_session_binding.hpp"
 #include "native/srtp/srtp_session.hpp"
 #include "native/stun/stun_consent_responder.hpp"
@@ -34,6 +35,14 @@ constexpr size_t kAddressRecord = 28;  // bytes per destination in the send pool
 constexpr int kMaxBatchesPerWake = 16;  // then yield to the loop: fairness between sockets
 
 constexpr size_t kSrtpRoom = 32;  // bytes JS reserves after a packet to be protected (tag + index)
+// Kernel arrival times of the batch being read (target_.arrival_us once a socket has timestamps on):
+// written and read within one ReadBatches call, so the sockets of a thread share one array instead
+// of holding 512 bytes each (docs/udp.md "Cost per connection").
+uint64_t* ThreadArrivals() {
+  thread_local uint64_t arrivals[UdpSocket::kMaxBatch] = {};
+  return arrivals;
+}
+
 constexpr napi_type_tag kUdpSocketTypeTag = {0x7b2d4e91c3a05f66ULL, 0x18e9c2d7a4f3b051ULL};
 
 // A datagram that could not be sent at once (EAGAIN): kept in order until writable.
@@ -103,23 +112,23 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     }
     on_batch_ = Napi::Persistent(cb.As<Napi::Function>());
     slot_size_ = o.Get("slotSize").ToNumber().Uint32Value();
-    target_.buffer = static_cast<uint8_t*>(recv_buffer_.data);
+    target_.buffer = static_cast<uint8_t*>(recv_buffer_.data());
     target_.slot_size = slot_size_;
-    target_.capacity = slot_size_ ? recv_buffer_.bytes / slot_size_ : 0;
+    target_.capacity = slot_size_ ? recv_buffer_.bytes() / slot_size_ : 0;
     if (target_.capacity > UdpSocket::kMaxBatch) target_.capacity = UdpSocket::kMaxBatch;
-    if (recv_lengths_.bytes < target_.capacity * 4 || recv_addresses_.bytes < target_.capacity * 16 ||
-        recv_ports_.bytes < target_.capacity * 2 || recv_families_.bytes < target_.capacity ||
-        recv_status_.bytes < target_.capacity || recv_relays_.bytes < target_.capacity * 2 ||
-        send_routes_.bytes < (send_lengths_.bytes / 4) * 2 ||
-        counters_.bytes < kCounterCount * sizeof(double) || target_.capacity == 0) {
+    if (recv_lengths_.bytes() < target_.capacity * 4 || recv_addresses_.bytes() < target_.capacity * 16 ||
+        recv_ports_.bytes() < target_.capacity * 2 || recv_families_.bytes() < target_.capacity ||
+        recv_status_.bytes() < target_.capacity || recv_relays_.bytes() < target_.capacity * 2 ||
+        send_routes_.bytes() < (send_lengths_.bytes() / 4) * 2 ||
+        counters_.bytes() < kCounterCount * sizeof(double) || target_.capacity == 0) {
       Napi::RangeError::New(env, "UdpSocket: pool arrays too small").ThrowAsJavaScriptException();
       return;
     }
-    target_.lengths = static_cast<uint32_t*>(recv_lengths_.data);
-    target_.addresses = static_cast<uint8_t*>(recv_addresses_.data);
-    target_.ports = static_cast<uint16_t*>(recv_ports_.data);
-    target_.families = static_cast<uint8_t*>(recv_families_.data);
-    socket_.set_counters(static_cast<double*>(counters_.data));
+    target_.lengths = static_cast<uint32_t*>(recv_lengths_.data());
+    target_.addresses = static_cast<uint8_t*>(recv_addresses_.data());
+    target_.ports = static_cast<uint16_t*>(recv_ports_.data());
+    target_.families = static_cast<uint8_t*>(recv_families_.data());
+    socket_.set_counters(static_cast<double*>(counters_.data()));
     async_context_ = std::make_unique<Napi::AsyncContext>(env, "pwt:UdpSocket");
     env_ = env;
     napi_type_tag_object(env, info.This(), &kUdpSocketTypeTag);
@@ -131,37 +140,12 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   ForwardSink* sink() { return this; }
 
  private:
-  // A typed array kept alive by a reference, with its data pointer and size cached once.
-  struct PinnedArray {
-    Napi::ObjectReference ref;
-    void* data = nullptr;
-    size_t bytes = 0;
-  };
+  // Pool arrays are held through binding/pinned_array.hpp: the thread's shared pools cost a socket no
+  // reference of its own.
+  static bool Take(Napi::Object o, const char* key, PinnedArray* out) { return out->Pin(o.Env(), o.Get(key)); }
 
-  static bool Take(Napi::Object o, const char* key, PinnedArray* out) {
-    Napi::Value v = o.Get(key);
-    if (!v.IsTypedArray()) return false;
-    Napi::TypedArray ta = v.As<Napi::TypedArray>();
-    Napi::ArrayBuffer ab = ta.ArrayBuffer();
-    out->data = static_cast<uint8_t*>(ab.Data()) + ta.ByteOffset();
-    out->bytes = ta.ByteLength();
-    out->ref = Napi::Persistent(ta.As<Napi::Object>());
-    return true;
-  }
-
-  // A typed array over a SharedArrayBuffer: napi_get_typedarray_info gives its data pointer (the
-  // ArrayBuffer accessors refuse a SharedArrayBuffer).
   static bool TakeShared(Napi::Env env, Napi::Object o, const char* key, napi_typedarray_type type, PinnedArray* out) {
-    Napi::Value v = o.Get(key);
-    if (!v.IsTypedArray()) return false;
-    napi_typedarray_type actual;
-    size_t length = 0;
-    void* data = nullptr;
-    if (napi_get_typedarray_info(env, v, &actual, &length, &data, nullptr, nullptr) != napi_ok || actual != type || !data) return false;
-    out->data = data;
-    out->bytes = length * 4;  // Int32Array
-    out->ref = Napi::Persistent(v.As<Napi::Object>());
-    return true;
+    return out->Pin(env, o.Get(key), &type) && out->data() != nullptr;
   }
 
   // bind(family 4|6, address, port, reusePort, ipv6Only, recvBufferSize, sendBufferSize)
@@ -250,22 +234,22 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     Napi::Env env = info.Env();
     const uint32_t count = info[0].ToNumber().Uint32Value();
     if (closed_ || !socket_.is_open()) return Napi::Number::New(env, -1);
-    const uint32_t max_entries = static_cast<uint32_t>(send_lengths_.bytes / 4);
-    if (count > max_entries || count * kAddressRecord > send_addresses_.bytes || count * 4 > send_offsets_.bytes) {
+    const uint32_t max_entries = static_cast<uint32_t>(send_lengths_.bytes() / 4);
+    if (count > max_entries || count * kAddressRecord > send_addresses_.bytes() || count * 4 > send_offsets_.bytes()) {
       Napi::RangeError::New(env, "flush: count exceeds the send pool").ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    uint8_t* base = static_cast<uint8_t*>(send_buffer_.data);
-    const uint32_t* offsets = static_cast<const uint32_t*>(send_offsets_.data);
-    const uint32_t* lengths = static_cast<const uint32_t*>(send_lengths_.data);
-    const uint8_t* addrs = static_cast<const uint8_t*>(send_addresses_.data);
-    const uint16_t* route_ids = static_cast<const uint16_t*>(send_routes_.data);
+    uint8_t* base = static_cast<uint8_t*>(send_buffer_.data());
+    const uint32_t* offsets = static_cast<const uint32_t*>(send_offsets_.data());
+    const uint32_t* lengths = static_cast<const uint32_t*>(send_lengths_.data());
+    const uint8_t* addrs = static_cast<const uint8_t*>(send_addresses_.data());
+    const uint16_t* route_ids = static_cast<const uint16_t*>(send_routes_.data());
     double* c = socket_.counters();
     items_.clear();
     for (uint32_t i = 0; i < count; ++i) {
       const uint16_t route = route_ids[i];
       const size_t room = route ? kSrtpRoom : 0;
-      if (static_cast<size_t>(offsets[i]) + lengths[i] + room > send_buffer_.bytes) {
+      if (static_cast<size_t>(offsets[i]) + lengths[i] + room > send_buffer_.bytes()) {
         Napi::RangeError::New(env, "flush: entry outside the send pool").ThrowAsJavaScriptException();
         return env.Undefined();
       }
@@ -324,16 +308,20 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
 
   Napi::Value Ref(const Napi::CallbackInfo& info) {
     if (poll_) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
-    if (inbox_poll_) uv_ref(reinterpret_cast<uv_handle_t*>(inbox_poll_));
-    for (auto& f : flows_) uv_ref(reinterpret_cast<uv_handle_t*>(&f.second->poll));
+    if (handoff_) {
+      uv_ref(reinterpret_cast<uv_handle_t*>(handoff_->inbox_poll));
+      for (auto& f : handoff_->flows) uv_ref(reinterpret_cast<uv_handle_t*>(&f.second->poll));
+    }
     referenced_ = true;
     return info.Env().Undefined();
   }
 
   Napi::Value Unref(const Napi::CallbackInfo& info) {
     if (poll_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
-    if (inbox_poll_) uv_unref(reinterpret_cast<uv_handle_t*>(inbox_poll_));
-    for (auto& f : flows_) uv_unref(reinterpret_cast<uv_handle_t*>(&f.second->poll));
+    if (handoff_) {
+      uv_unref(reinterpret_cast<uv_handle_t*>(handoff_->inbox_poll));
+      for (auto& f : handoff_->flows) uv_unref(reinterpret_cast<uv_handle_t*>(&f.second->poll));
+    }
     referenced_ = false;
     return info.Env().Undefined();
   }
@@ -355,8 +343,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     PinnedArray buffer, offsets, lengths, addresses, routes;
     if (!Take(o, "sendBuffer", &buffer) || !Take(o, "sendOffsets", &offsets) || !Take(o, "sendLengths", &lengths) ||
         !Take(o, "sendAddresses", &addresses) || !Take(o, "sendRoutes", &routes) ||
-        routes.bytes < (lengths.bytes / 4) * 2 || addresses.bytes < (lengths.bytes / 4) * kAddressRecord ||
-        offsets.bytes < lengths.bytes) {
+        routes.bytes() < (lengths.bytes() / 4) * 2 || addresses.bytes() < (lengths.bytes() / 4) * kAddressRecord ||
+        offsets.bytes() < lengths.bytes()) {
       Napi::TypeError::New(env, "setSendPool: missing or mistyped pool arrays").ThrowAsJavaScriptException();
       return env.Undefined();
     }
@@ -458,7 +446,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     forward_ = closed_ ? nullptr : engine;
     // The engine logs arrivals for transport-cc feedback and jitter: with kernel receive timestamps
     // they are when the datagram arrived, not when a busy event loop read it (docs/udp.md).
-    if (forward_ && !target_.arrival_us && socket_.set_receive_timestamps(true)) target_.arrival_us = recv_arrivals_;
+    if (forward_ && !target_.arrival_us && socket_.set_receive_timestamps(true)) target_.arrival_us = ThreadArrivals();
     if (forward_) forward_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
     else forward_ref_.Reset();
     return Napi::Boolean::New(env, forward_ != nullptr);
@@ -533,36 +521,37 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     Napi::Object o = info[0].As<Napi::Object>();
     PinnedArray table, outboxes, counters;
     if (!TakeShared(env, o, "table", napi_int32_array, &table) || !Take(o, "outboxFds", &outboxes) || !Take(o, "counters", &counters) ||
-        counters.bytes < kHandoffCounterCount * sizeof(double) ||
+        counters.bytes() < kHandoffCounterCount * sizeof(double) ||
         o.Get("outboxFds").As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
       Napi::TypeError::New(env, "setHandoff: missing or mistyped arrays").ThrowAsJavaScriptException();
       return env.Undefined();
     }
     const uint32_t self = o.Get("self").ToNumber().Uint32Value();
     const int inbox = o.Get("inboxFd").ToNumber().Int32Value();
-    const size_t workers = outboxes.bytes / sizeof(int32_t);
-    if (closed_ || poll_ == nullptr || steering_ || self >= workers || inbox < 0) return Napi::Boolean::New(env, false);
-    auto steering = std::make_unique<ReuseportSteeringTable>(static_cast<uint32_t*>(table.data), table.bytes / sizeof(uint32_t));
+    const size_t workers = outboxes.bytes() / sizeof(int32_t);
+    if (closed_ || poll_ == nullptr || handoff_ || self >= workers || inbox < 0) return Napi::Boolean::New(env, false);
+    auto steering = std::make_unique<ReuseportSteeringTable>(static_cast<uint32_t*>(table.data()), table.bytes() / sizeof(uint32_t));
     if (!steering->valid()) return Napi::Boolean::New(env, false);
     uv_loop_t* loop = nullptr;
     if (napi_get_uv_event_loop(env, &loop) != napi_ok || !loop) return Napi::Boolean::New(env, false);
-    inbox_poll_ = new uv_poll_t;
-    inbox_poll_->data = this;
-    if (uv_poll_init(loop, inbox_poll_, inbox) != 0) {
-      delete inbox_poll_;
-      inbox_poll_ = nullptr;
+    auto h = std::make_unique<Handoff>();
+    h->inbox_poll = new uv_poll_t;
+    h->inbox_poll->data = this;
+    if (uv_poll_init(loop, h->inbox_poll, inbox) != 0) {
+      delete h->inbox_poll;
       return Napi::Boolean::New(env, false);
     }
-    if (!referenced_) uv_unref(reinterpret_cast<uv_handle_t*>(inbox_poll_));
-    uv_poll_start(inbox_poll_, UV_READABLE, &UdpSocketWrap::OnInboxPoll);
-    const int32_t* fds = static_cast<const int32_t*>(outboxes.data);
-    outbox_fds_.assign(fds, fds + workers);
-    steering_ = std::move(steering);
-    steering_mem_ = std::move(table);
-    handoff_counters_ = std::move(counters);
-    self_ = self;
+    if (!referenced_) uv_unref(reinterpret_cast<uv_handle_t*>(h->inbox_poll));
+    uv_poll_start(h->inbox_poll, UV_READABLE, &UdpSocketWrap::OnInboxPoll);
+    const int32_t* fds = static_cast<const int32_t*>(outboxes.data());
+    h->outbox_fds.assign(fds, fds + workers);
+    h->steering = std::move(steering);
+    h->steering_mem = std::move(table);
+    h->counters = std::move(counters);
+    h->self = self;
     const Napi::Value limit = o.Get("flowSockets");
-    flow_limit_ = limit.IsNumber() ? limit.As<Napi::Number>().Uint32Value() : 0;
+    h->flow_limit = limit.IsNumber() ? limit.As<Napi::Number>().Uint32Value() : 0;
+    handoff_ = std::move(h);
     return Napi::Boolean::New(env, true);
   }
 
@@ -573,19 +562,20 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   // "Connected flow sockets"). Refused (false, counted) past the `flowSockets` limit or when the OS refuses.
   Napi::Value ConnectFlow(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!steering_ || closed_ || info.Length() < 4 || !info[2].IsString()) return Napi::Boolean::New(env, false);
+    if (!handoff_ || closed_ || info.Length() < 4 || !info[2].IsString()) return Napi::Boolean::New(env, false);
     const bool v6 = info[1].ToNumber().Int32Value() == 6;
     std::string ip = info[2].As<Napi::String>().Utf8Value();
     const uint16_t port = static_cast<uint16_t>(info[3].ToNumber().Uint32Value());
     UdpAddress remote;
     if (!udp_make_address(v6 ? AF_INET6 : AF_INET, ip.c_str(), port, &remote)) return Napi::Boolean::New(env, false);
     const UdpRemoteKey key = udp_remote_key(remote.storage);
-    auto it = flows_.find(key);
+    FlowMap& flows = handoff_->flows;
+    auto it = flows.find(key);
     if (!info[0].ToBoolean()) {
-      if (it != flows_.end()) CloseFlow(it);
+      if (it != flows.end()) CloseFlow(it);
       return Napi::Boolean::New(env, true);
     }
-    if (it != flows_.end()) return Napi::Boolean::New(env, true);
+    if (it != flows.end()) return Napi::Boolean::New(env, true);
     double* c = HandoffCounters();
     // A dual-stack socket reaches an IPv4 remote by its IPv4-mapped address; a v4 socket no v6 remote.
     if (bind_options_.family == AF_INET6 && !v6) {
@@ -595,7 +585,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       c[kHandoffFlowRefused] += 1;
       return Napi::Boolean::New(env, false);
     }
-    if (flows_.size() >= flow_limit_) {
+    if (flows.size() >= handoff_->flow_limit) {
       c[kHandoffFlowRefused] += 1;
       return Napi::Boolean::New(env, false);
     }
@@ -620,8 +610,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     flow->poll.data = flow.get();
     if (!referenced_) uv_unref(reinterpret_cast<uv_handle_t*>(&flow->poll));
     uv_poll_start(&flow->poll, UV_READABLE, &UdpSocketWrap::OnFlowPoll);
-    flows_.emplace(key, std::move(flow));
-    c[kHandoffFlowSockets] = static_cast<double>(flows_.size());
+    flows.emplace(key, std::move(flow));
+    c[kHandoffFlowSockets] = static_cast<double>(flows.size());
     return Napi::Boolean::New(env, true);
   }
 
@@ -638,8 +628,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
 
   void CloseFlow(FlowMap::iterator it) {
     FlowSocket* flow = it->second.release();
-    flows_.erase(it);
-    if (handoff_counters_.data) HandoffCounters()[kHandoffFlowSockets] = static_cast<double>(flows_.size());
+    handoff_->flows.erase(it);
+    HandoffCounters()[kHandoffFlowSockets] = static_cast<double>(handoff_->flows.size());
     uv_poll_stop(&flow->poll);
     flow->owner = nullptr;  // closed: a late poll callback does nothing; poll.data still names the flow
     flow->socket.set_counters(nullptr);
@@ -658,7 +648,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   // this worker owns (or stops owning) the flow from that remote address.
   Napi::Value SteerAddress(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!steering_ || closed_ || info.Length() < 4 || !info[2].IsString()) return Napi::Boolean::New(env, false);
+    if (!handoff_ || closed_ || info.Length() < 4 || !info[2].IsString()) return Napi::Boolean::New(env, false);
     UdpAddress addr;
     const int family = info[1].ToNumber().Int32Value() == 6 ? AF_INET6 : AF_INET;
     const std::string ip = info[2].As<Napi::String>().Utf8Value();
@@ -667,10 +657,10 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     }
     const UdpRemoteKey key = udp_remote_key(addr.storage);
     if (!info[0].ToBoolean()) {
-      steering_->release_address(key, self_);
+      handoff_->steering->release_address(key, handoff_->self);
       return Napi::Boolean::New(env, true);
     }
-    const bool ok = steering_->claim_address(key, self_);
+    const bool ok = handoff_->steering->claim_address(key, handoff_->self);
     if (!ok) HandoffCounters()[kHandoffSteeringFull] += 1;
     return Napi::Boolean::New(env, ok);
   }
@@ -679,44 +669,46 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   // naming this local ufrag (RFC 8445 §7.2.2) belong to this worker.
   Napi::Value SteerUfrag(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!steering_ || closed_ || info.Length() < 2 || !info[1].IsString()) return Napi::Boolean::New(env, false);
+    if (!handoff_ || closed_ || info.Length() < 2 || !info[1].IsString()) return Napi::Boolean::New(env, false);
     const std::string ufrag = info[1].As<Napi::String>().Utf8Value();
     const uint8_t* bytes = reinterpret_cast<const uint8_t*>(ufrag.data());
     if (!info[0].ToBoolean()) {
-      steering_->release_ufrag(bytes, ufrag.size(), self_);
+      handoff_->steering->release_ufrag(bytes, ufrag.size(), handoff_->self);
       return Napi::Boolean::New(env, true);
     }
-    const bool ok = steering_->claim_ufrag(bytes, ufrag.size(), self_);
+    const bool ok = handoff_->steering->claim_ufrag(bytes, ufrag.size(), handoff_->self);
     if (!ok) HandoffCounters()[kHandoffSteeringFull] += 1;
     return Napi::Boolean::New(env, ok);
   }
 
-  double* HandoffCounters() { return static_cast<double*>(handoff_counters_.data); }
+  // Only while the port is shared (handoff_ set).
+  double* HandoffCounters() { return static_cast<double*>(handoff_->counters.data()); }
 
   // Marks and queues the slots of a network batch whose flow another worker owns: by source address,
   // else (a Binding request from a new address) by the local ufrag it names. Returns how many.
   int HandOff(int n) {
-    uint8_t* status = static_cast<uint8_t*>(recv_status_.data);
+    Handoff& h = *handoff_;
+    uint8_t* status = static_cast<uint8_t*>(recv_status_.data());
     int handed = 0;
     for (int i = 0; i < n; ++i) {
       if (status[i] != kRecvNotRouted) continue;  // a routed SRTP flow is this worker's by definition
       const UdpRemoteKey key = udp_remote_key(target_.addresses + static_cast<size_t>(i) * 16, target_.ports[i], target_.families[i]);
-      int32_t owner = steering_->owner_of_address(key);
+      int32_t owner = h.steering->owner_of_address(key);
       if (owner == ReuseportSteeringTable::kNoOwner) {
         const uint8_t* ufrag = nullptr;
         size_t length = 0;
         const uint8_t* data = target_.buffer + static_cast<size_t>(i) * target_.slot_size;
-        if (stun_binding_request_ufrag(data, target_.lengths[i], &ufrag, &length)) owner = steering_->owner_of_ufrag(ufrag, length);
+        if (stun_binding_request_ufrag(data, target_.lengths[i], &ufrag, &length)) owner = h.steering->owner_of_ufrag(ufrag, length);
       }
-      if (owner == ReuseportSteeringTable::kNoOwner || static_cast<uint32_t>(owner) == self_ ||
-          static_cast<size_t>(owner) >= outbox_fds_.size()) {
+      if (owner == ReuseportSteeringTable::kNoOwner || static_cast<uint32_t>(owner) == h.self ||
+          static_cast<size_t>(owner) >= h.outbox_fds.size()) {
         continue;
       }
-      outbox_.add(outbox_fds_[static_cast<size_t>(owner)], self_, target_, i);
+      h.outbox.add(h.outbox_fds[static_cast<size_t>(owner)], h.self, target_, i);
       status[i] = kRecvHandedOff;
       ++handed;
     }
-    if (handed) outbox_.flush(HandoffCounters());
+    if (handed) h.outbox.flush(HandoffCounters());
     return handed;
   }
 
@@ -831,9 +823,9 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       const int n = inbox ? handoff_recv_batch(inbox_fd(), target_, HandoffCounters()) : from->recv_batch(target_);
       if (n <= 0) break;
       if (source == ReadSource::kFlow) HandoffCounters()[kHandoffFlowReceived] += n;
-      uint8_t* status = static_cast<uint8_t*>(recv_status_.data);
-      sessions_.unprotect_batch(target_, n, status, socket_.counters(), static_cast<uint16_t*>(recv_relays_.data));
-      int done = (steering_ && !inbox) ? HandOff(n) : 0;
+      uint8_t* status = static_cast<uint8_t*>(recv_status_.data());
+      sessions_.unprotect_batch(target_, n, status, socket_.counters(), static_cast<uint16_t*>(recv_relays_.data()));
+      int done = (handoff_ && !inbox) ? HandOff(n) : 0;
       if (!consent_.empty()) {
         // Consent checks on selected pairs are answered here, not in JavaScript (docs/ice.md).
         const int answered = consent_.answer_batch(target_, n, status);
@@ -890,7 +882,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
 
   int inbox_fd() const {
     int fd = -1;
-    if (inbox_poll_) uv_fileno(reinterpret_cast<const uv_handle_t*>(inbox_poll_), &fd);
+    if (handoff_) uv_fileno(reinterpret_cast<const uv_handle_t*>(handoff_->inbox_poll), &fd);
     return fd;
   }
 
@@ -920,15 +912,15 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
         napi_reference_unref(env_, self_ref, &count);  // status ignored: may run during teardown
       }
     }
-    if (inbox_poll_) {
+    if (handoff_) {
       // The channel's descriptor belongs to the pool (lib/native/reuseport-handoff.ts): only stop polling it.
-      uv_poll_stop(inbox_poll_);
-      inbox_poll_->data = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(inbox_poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-      inbox_poll_ = nullptr;
+      uv_poll_t* inbox_poll = handoff_->inbox_poll;
+      uv_poll_stop(inbox_poll);
+      inbox_poll->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(inbox_poll), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      while (!handoff_->flows.empty()) CloseFlow(handoff_->flows.begin());
+      handoff_.reset();
     }
-    while (!flows_.empty()) CloseFlow(flows_.begin());
-    steering_.reset();
     socket_.close();
     socket_.set_counters(nullptr);
     pending_.reset();
@@ -943,11 +935,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       // after close would keep both (and the pools) alive for ever. Nothing reads them once closed.
       on_batch_.Reset();
       for (PinnedArray* a : {&recv_buffer_, &recv_lengths_, &recv_addresses_, &recv_ports_, &recv_families_, &send_buffer_,
-                             &send_offsets_, &send_lengths_, &send_addresses_, &counters_, &recv_status_, &recv_relays_, &send_routes_,
-                             &steering_mem_, &handoff_counters_}) {
-        a->ref.Reset();
-        a->data = nullptr;
-        a->bytes = 0;
+                             &send_offsets_, &send_lengths_, &send_addresses_, &counters_, &recv_status_, &recv_relays_, &send_routes_}) {
+        a->Reset();
       }
     }
   }
@@ -957,7 +946,6 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   Napi::Env env_ = Napi::Env(nullptr);
   UdpSocket socket_;
   UdpRecvTarget target_;
-  uint64_t recv_arrivals_[UdpSocket::kMaxBatch] = {};  // target_.arrival_us once timestamps are on
   size_t slot_size_ = 0;
   PinnedArray recv_buffer_, recv_lengths_, recv_addresses_, recv_ports_, recv_families_;
   PinnedArray send_buffer_, send_offsets_, send_lengths_, send_addresses_, counters_;
@@ -981,15 +969,20 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   int poll_events_ = 0;
   // Shared port (docs/scaling.md "One port across workers"): the steering table over shared memory,
   // the channels to every worker by index, this worker's channel, and the hand-off counters.
-  std::unique_ptr<ReuseportSteeringTable> steering_;
-  PinnedArray steering_mem_, handoff_counters_;
-  std::vector<int> outbox_fds_;
-  uint32_t self_ = 0;
-  uv_poll_t* inbox_poll_ = nullptr;
-  HandoffOutbox outbox_;
-  // Connected flow sockets by remote (docs/scaling.md "Connected flow sockets"), at most flow_limit_.
-  FlowMap flows_;
-  size_t flow_limit_ = 0;
+  // Made by setHandoff: a socket that never shares its port holds one pointer for all of it (about
+  // 230 bytes less per socket, docs/udp.md "Cost per connection").
+  struct Handoff {
+    std::unique_ptr<ReuseportSteeringTable> steering;
+    PinnedArray steering_mem, counters;
+    std::vector<int> outbox_fds;
+    uint32_t self = 0;
+    uv_poll_t* inbox_poll = nullptr;  // freed by its close callback
+    HandoffOutbox outbox;
+    // Connected flow sockets by remote (docs/scaling.md "Connected flow sockets"), at most flow_limit.
+    FlowMap flows;
+    size_t flow_limit = 0;
+  };
+  std::unique_ptr<Handoff> handoff_;
   UdpBindOptions bind_options_;
   bool closed_ = false;
   bool referenced_ = true;

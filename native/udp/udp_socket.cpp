@@ -134,10 +134,16 @@ UdpSocket::UdpSocket() = default;
 
 UdpSocket::~UdpSocket() { close(); }
 
+double* UdpSocket::own_counters() {
+  if (!own_counters_) own_counters_.reset(new double[kCounterCount]());
+  counters_ = own_counters_.get();
+  return counters_;
+}
+
 bool UdpSocket::set_gro(bool enabled) {
   if (!enabled) {
     // Datagrams still waiting in the GRO buffers are dropped with it, counted as receive errors.
-    if (gro_) counters_[kDropRecvError] += static_cast<double>(gro_->pending_datagrams());
+    if (gro_) counters()[kDropRecvError] += static_cast<double>(gro_->pending_datagrams());
     if (gro_ && fd_ >= 0) UdpGroReceiver::set_option(fd_, false);
     gro_.reset();
     return false;
@@ -290,7 +296,7 @@ void UdpSocket::prepare_recv(const UdpRecvTarget& target) {
 int UdpSocket::recv_batch(const UdpRecvTarget& target) {
   if (fd_ < 0 || !scratch_) return -1;
   const size_t capacity = target.capacity < kMaxBatch ? target.capacity : kMaxBatch;
-  double* c = counters_;
+  double* c = counters();
   if (gro_) return gro_->recv(fd_, target, capacity, c);
 #ifdef __linux__
   prepare_recv(target);
@@ -369,7 +375,7 @@ int UdpSocket::recv_batch(const UdpRecvTarget& target) {
 }
 
 void UdpSocket::count_send_error(int err) {
-  double* c = counters_;
+  double* c = counters();
   switch (err) {
     case EMSGSIZE:
       c[kDropSendTooBig] += 1;
@@ -397,7 +403,7 @@ size_t UdpSocket::send_batch(const UdpSendItem* items, size_t count) {
 }
 
 size_t UdpSocket::send_plain(const UdpSendItem* items, size_t count) {
-  double* c = counters_;
+  double* c = counters();
   size_t done = 0;
 #ifdef __linux__
   Scratch& s = *scratch_;
@@ -456,7 +462,7 @@ size_t UdpSocket::send_plain(const UdpSendItem* items, size_t count) {
 
 size_t UdpSocket::send_gso(const UdpSendItem* items, size_t count) {
 #ifdef __linux__
-  double* c = counters_;
+  double* c = counters();
   Scratch& s = *scratch_;
   size_t done = 0;
   while (done < count) {

@@ -177,9 +177,13 @@ class UdpSocket {
   /** True while split datagrams of an earlier receive wait for slots (call recv_batch again). */
   bool has_pending_receive() const;
 
-  /** Counters, kCounterCount doubles; the binding points it at memory JavaScript reads. */
-  void set_counters(double* counters) { counters_ = counters ? counters : own_counters_; }
-  double* counters() { return counters_; }
+  /**
+   * Counters, kCounterCount doubles; the binding points it at memory JavaScript reads. Without one
+   * (nullptr) the socket counts into an array of its own, made when first counted into (a socket
+   * of the binding never needs it: 208 bytes less per socket, docs/udp.md "Cost per connection").
+   */
+  void set_counters(double* counters) { counters_ = counters; }
+  double* counters() { return counters_ ? counters_ : own_counters(); }
 
  private:
   size_t send_plain(const UdpSendItem* items, size_t count);
@@ -192,8 +196,9 @@ class UdpSocket {
   bool gso_ = false;
   bool gso_supported_ = false;
   bool timestamps_ = false;
-  double own_counters_[kCounterCount] = {};
-  double* counters_ = own_counters_;
+  double* own_counters();
+  std::unique_ptr<double[]> own_counters_;
+  double* counters_ = nullptr;
   // Syscall scratch (mmsghdr/iovec/sockaddr arrays, about 100 KiB): one per thread, shared by
   // every socket of that thread (each call uses it synchronously and leaves nothing in it), so
   // a socket costs no buffers of its own (docs/udp.md "Cost per connection").

@@ -294,6 +294,31 @@ function formatIPv6(bytes: Uint8Array, o: number): string {
   return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
 }
 
+/**
+ * Counters of the sockets of this thread, COUNTER_SLAB_SOCKETS sockets' worth per slab: a socket's
+ * counters are a view into a slab, so that a socket adds no ArrayBuffer of its own to the C heap
+ * (its backing store, V8's record of it and the reference native code held on it: about 0.5 KiB;
+ * docs/udp.md "Cost per connection"). A closed socket keeps a copy and gives its slot back.
+ */
+const COUNTER_SLAB_SOCKETS = 64;
+const freeCounterSlots: Float64Array[] = [];
+
+function takeCounterSlot(): Float64Array {
+  let slot = freeCounterSlots.pop();
+  if (!slot) {
+    const count = NativeUdpCounter.Count;
+    const slab = new Float64Array(COUNTER_SLAB_SOCKETS * count);
+    for (let i = COUNTER_SLAB_SOCKETS - 1; i > 0; i--) freeCounterSlots.push(slab.subarray(i * count, (i + 1) * count));
+    slot = slab.subarray(0, count);
+  }
+  return slot;
+}
+
+function giveCounterSlot(slot: Float64Array): void {
+  slot.fill(0);
+  freeCounterSlots.push(slot);
+}
+
 /** Listener of received batches. */
 export type UdpBatchListener = (batch: UdpBatch) => void;
 
@@ -339,7 +364,8 @@ export class UdpSocket {
   private readonly family: 4 | 6;
   private readonly batch: UdpBatch;
   private listener: UdpBatchListener | null = null;
-  private readonly counters: Float64Array;
+  /** A slot of the thread's counter slabs while open; a copy of its last values once closed. */
+  private counters: Float64Array;
   private sendBuffer: Buffer;
   private sendOffsets: Uint32Array;
   private sendLengths: Uint32Array;
@@ -389,7 +415,7 @@ export class UdpSocket {
     const recvFamilies = rp.families;
     const recvStatus = rp.status;
     const recvRelays = rp.relays;
-    this.counters = new Float64Array(NativeUdpCounter.Count);
+    this.counters = takeCounterSlot();
     const shared = threadSendPool();
     this.sendBuffer = shared.buffer;
     this.sendOffsets = shared.offsets;
@@ -436,6 +462,7 @@ export class UdpSocket {
     if (status !== NativeUdpStatus.Ok) {
       socket.isClosed = true;
       socket.native.close();
+      socket.releaseCounters();
       throw bindError(status, errno, options);
     }
     socket.native.setGso(options.gso ?? true);
@@ -832,6 +859,14 @@ export class UdpSocket {
     this.listener = null;
     this.routes.clear();
     this.native.close();
+    this.releaseCounters();
+  }
+
+  /** After the native close (nothing counts any more): keeps a copy, gives the slab slot back. */
+  private releaseCounters(): void {
+    const slot = this.counters;
+    this.counters = slot.slice();
+    giveCounterSlot(slot);
   }
 
   private assertOpen(): void {
