@@ -759,7 +759,14 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     for (const section of offer.media) {
       if (section.mid === undefined || !isRtpSection(section)) continue;
       const t = this.transceiverList.find((x) => x.mid === section.mid);
-      if (!t) continue;
+      if (!t) {
+        // associateTransceivers gave every usable audio/video m-section a transceiver; this is
+        // only a guard, answering as a fresh recvonly transceiver would.
+        if (section.kind === 'audio' || section.kind === 'video') {
+          media[section.mid] = { direction: 'recvonly', codecs: this.codecsFor(section.kind), headerExtensions: this.extensionsFor(section.kind), receiverRtt: this.policyReceiverRtt(section.kind, undefined) };
+        }
+        continue;
+      }
       if (t.stopped) {
         media[section.mid] = { reject: true };
         continue;
@@ -778,8 +785,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       session: this.nextSession(),
       transport: this.localTransportParameters(setup),
       media,
-      codecs: [...this.codecsFor('audio'), ...this.codecsFor('video')],
-      headerExtensions: [...this.extensionsFor('audio'), ...this.extensionsFor('video')],
+      // Every audio/video m-section has its entry above: no answer-wide lists to fall back on
+      // (making them asked a probe policy chain per kind, every module created; docs/peer.md "Setup cost").
+      codecs: [],
+      headerExtensions: [],
       dataChannel: { maxMessageSize: this.config.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE },
     };
     // setRemoteDescription checked the offer: it is not checked again (docs/peer.md "Setup cost").
