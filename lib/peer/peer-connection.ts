@@ -1623,12 +1623,16 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         continue;
       }
       const params = this.rtpParameters(section);
-      for (const [id, uri] of params.headerExtensions) extIds.set(uri, id);
+      // forEach, not for-of with [key, value]: no entry array per element (docs/peer.md "Setup cost").
+      // One id-by-URI map per section, read by the sender and the policy modules alike.
+      const extensionIds = new Map<string, number>();
+      params.headerExtensions.forEach((uri, id) => {
+        extIds.set(uri, id);
+        extensionIds.set(uri, id);
+      });
       const direction = section.direction ?? 'sendrecv';
       t.current = weOffered ? reverseDirection(direction) : direction;
       const codec = params.codecs[0];
-      // One id-by-URI map per section, read by the sender and the policy modules alike.
-      const extensionIds = new Map([...params.headerExtensions].map(([id, uri]) => [uri, id]));
       sdpLog('pc%d mid %s %s: %s, send codec %s/%d pt %d, rtx %s, %d extension(s)', this.logId, section.mid, t.kind, t.current, codec?.name ?? 'none', codec?.clockRate ?? 0, codec?.payloadType ?? -1, codec ? params.rtxPayloadTypes.get(codec.payloadType) ?? 'no' : 'no', params.headerExtensions.size);
       if (codec) {
         t.sender.configure({
@@ -1648,7 +1652,9 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       for (const c of params.codecs) clockRates.set(c.payloadType, c.clockRate);
       // Without RTX (audio) the table stays the shared empty one (lib/common/no-entries.ts).
       let rtxOriginal: ReadonlyMap<number, number> = NO_ENTRIES;
-      for (const [pt, rtx] of params.rtxPayloadTypes) rtxOriginal = (rtxOriginal === NO_ENTRIES ? new Map<number, number>() : (rtxOriginal as Map<number, number>)).set(rtx, pt);
+      params.rtxPayloadTypes.forEach((rtx, pt) => {
+        rtxOriginal = (rtxOriginal === NO_ENTRIES ? new Map<number, number>() : (rtxOriginal as Map<number, number>)).set(rtx, pt);
+      });
       t.receiver.params = { clockRates, rtxOriginal, rids: remoteParams.rids.filter((r) => r.direction === 'send').map((r) => r.id) };
       this.router.bind(t, section.mid, directionReceives(t.current) ? remoteParams.senders : []);
       const feedback = new Set<string>();
