@@ -39,6 +39,7 @@ import { defaultHostAddresses, PEER_SOCKET_BUFFER_BYTES, PeerTransport, type Pee
 import type { UdpMux } from '../transport/source/udp-mux.js';
 import type { TcpMux } from '../transport/source/tcp-mux.js';
 import { preferredWithNegotiated } from './codec-preferences.js';
+import { sdpCandidateOf } from './local-candidate.js';
 import { PeerEventTarget, type PeerEvent } from './event-target.js';
 import { LocalStreamTrack, MediaStreamTrack, type MediaKind } from './media-stream-track.js';
 import { MediaRouter } from './media-router.js';
@@ -1252,7 +1253,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       return;
     }
     const line = formatIceCandidate(c);
-    const sdpCandidate = parseSdpCandidate(line);
+    const sdpCandidate = sdpCandidateOf(c);
     if (!e.candidates.some((x) => x.address === sdpCandidate.address && x.port === sdpCandidate.port && x.type === sdpCandidate.type)) e.candidates.push(sdpCandidate);
     this.injectCandidates();
     const mid = e.mids[0]!;
@@ -1326,7 +1327,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       return;
     }
     const line = formatIceCandidate(c);
-    const sdpCandidate = parseSdpCandidate(line);
+    const sdpCandidate = sdpCandidateOf(c);
     if (!this.localCandidates.some((x) => x.address === sdpCandidate.address && x.port === sdpCandidate.port && x.type === sdpCandidate.type)) {
       this.localCandidates.push(sdpCandidate);
     }
