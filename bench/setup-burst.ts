@@ -1,11 +1,13 @@
-// `npm run bench:setup-burst [-- --pairs N] [--shared] [--profile FILE]`: N pairs opened at once in one
+// `npm run bench:setup-burst [-- --pairs N] [--shared] [--profile FILE] [--heap-profile FILE]`: N pairs opened at once in one
 // process (the setup suite's many-pairs case, issue 14), with what the suite does not show: when the
 // pairs finished negotiating, reached ICE connected and connected (first, median, last), the process
 // CPU per pair and the main thread's own share of it (Linux), and the retransmissions and drops the
 // burst caused (DTLS flights, ICE checks, by reason). `--shared` puts every answerer on one UdpMux
 // port. `--profile FILE` records the main thread's CPU profile of the burst alone (from the first
 // createOffer to the last pair connected) into FILE and prints the functions with the most self
-// time in µs per pair. The main thread's line says whether the DTLS handshakes ran on the handshake
+// time in µs per pair. `--heap-profile FILE` samples the burst's allocations (collected objects
+// included, what the collector had to walk) into FILE and prints the bytes allocated per pair by
+// lib/ folder and the allocation sites with the most. The main thread's line says whether the DTLS handshakes ran on the handshake
 // thread (the default) or, with PWT_DTLS_HANDSHAKE_THREAD=0, in-thread (docs/dtls.md "Handshake
 // thread"). docs/peer.md "Setup cost".
 import { performance } from 'node:perf_hooks';
@@ -22,6 +24,10 @@ const PAIRS = pairsArg >= 0 ? Number(args[pairsArg + 1]) : 1000;
 const SHARED = args.includes('--shared');
 const profileArg = args.indexOf('--profile');
 const PROFILE = profileArg >= 0 ? args[profileArg + 1] : undefined;
+const heapArg = args.indexOf('--heap-profile');
+const HEAP_PROFILE = heapArg >= 0 ? args[heapArg + 1] : undefined;
+/** How many allocation sites `--heap-profile` lists. */
+const HEAP_TOP = 30;
 /** How many functions `--profile` lists. */
 const PROFILE_TOP = 40;
 /** A pair that has not connected by then counts as failed. */
@@ -100,6 +106,43 @@ function printSelfTimes(profile: { nodes: { id: number; callFrame: { functionNam
   }
 }
 
+interface HeapNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: HeapNode[];
+}
+
+/**
+ * Bytes the sampled allocations of the burst came to per pair: by lib/ folder (the innermost
+ * frame in lib/ of each sample's stack) and by allocation site (the innermost JavaScript frame).
+ */
+function printAllocations(profile: { head: HeapNode }, pairCount: number): void {
+  const byFolder = new Map<string, number>();
+  const bySite = new Map<string, number>();
+  let total = 0;
+  const walk = (n: HeapNode, libFolder: string, site: string): void => {
+    const { functionName, url, lineNumber } = n.callFrame;
+    const file = url.replace(/^file:\/\//, '').replace(`${process.cwd()}/`, '');
+    const lib = /^lib\/([^/]+)\//.exec(file);
+    const folder = lib ? `lib/${lib[1]}` : libFolder;
+    const here = file ? `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}` : site;
+    if (n.selfSize > 0) {
+      total += n.selfSize;
+      byFolder.set(folder, (byFolder.get(folder) ?? 0) + n.selfSize);
+      bySite.set(here, (bySite.get(here) ?? 0) + n.selfSize);
+    }
+    for (const c of n.children) walk(c, folder, here);
+  };
+  walk(profile.head, '(outside lib)', '(native)');
+  const kib = (b: number): string => (b / 1024 / pairCount).toFixed(1).padStart(7);
+  console.log(`  allocations: ${kib(total).trim()} KiB per pair; by folder (KiB per pair):`);
+  for (const [f, b] of [...byFolder].sort((x, y) => y[1] - x[1])) console.log(`  ${kib(b)}  ${f}`);
+  console.log('  top allocation sites (KiB per pair, share):');
+  for (const [s, b] of [...bySite].sort((x, y) => y[1] - x[1]).slice(0, HEAP_TOP)) {
+    console.log(`  ${kib(b)} ${((100 * b) / total).toFixed(1).padStart(5)} %  ${s}`);
+  }
+}
+
 function quantiles(xs: number[]): string {
   const s = [...xs].sort((x, y) => x - y);
   return `first ${s[0]!.toFixed(0)}, median ${s[s.length >> 1]!.toFixed(0)}, last ${s[s.length - 1]!.toFixed(0)} ms`;
@@ -111,12 +154,16 @@ for (const [a, b] of [await pair()]) {
   b.close();
 }
 milestones.length = 0;
-const inspector = PROFILE ? new Session() : undefined;
-if (inspector) {
-  inspector.connect();
+const inspector = PROFILE || HEAP_PROFILE ? new Session() : undefined;
+if (inspector) inspector.connect();
+if (inspector && PROFILE) {
   await inspector.post('Profiler.enable');
   await inspector.post('Profiler.setSamplingInterval', { interval: 250 });
   await inspector.post('Profiler.start');
+}
+if (inspector && HEAP_PROFILE) {
+  await inspector.post('HeapProfiler.enable');
+  await inspector.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
 }
 const cpu0 = process.cpuUsage();
 const js0 = jsThreadCpuMs();
@@ -127,10 +174,15 @@ const cpu = process.cpuUsage(cpu0);
 const js1 = jsThreadCpuMs();
 if (inspector && PROFILE) {
   const { profile } = await inspector.post('Profiler.stop');
-  inspector.disconnect();
   writeFileSync(PROFILE, JSON.stringify(profile));
   printSelfTimes(profile, settled.length);
 }
+if (inspector && HEAP_PROFILE) {
+  const { profile } = await inspector.post('HeapProfiler.stopSampling');
+  writeFileSync(HEAP_PROFILE, JSON.stringify(profile));
+  printAllocations(profile, settled.length);
+}
+inspector?.disconnect();
 const pairs = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
 const cpuMs = (cpu.user + cpu.system) / 1000;
 

@@ -11,20 +11,26 @@ import type { DtlsTransportState } from '../dtls/dtls-transport.js';
 import { formatCandidate as formatIceCandidate, type IceCandidate } from '../ice/candidate.js';
 import type { IceConnectionState, IceGatheringState } from '../ice/ice-agent.js';
 import { ipFamily } from '../ice/transport-address.js';
-import { createAnswer, type LocalAnswerMedia } from '../sdp/answer.js';
+import { createAnswer, createAnswerToChecked, type LocalAnswerMedia } from '../sdp/answer.js';
 import { isRejected } from '../sdp/bundle.js';
 import { parseCandidate as parseSdpCandidate, formatCandidate as formatSdpCandidate } from '../sdp/candidate.js';
 import { HeaderExtensionUri, type CodecCapability, type HeaderExtensionCapability } from '../sdp/capabilities.js';
 import { defaultCodecs, defaultHeaderExtensions } from '../sdp/default-capabilities.js';
 import { answerDirection, directionReceives, directionSends, reverseDirection } from '../sdp/direction.js';
 import type { LocalSenderDescription, LocalTransportParameters } from '../sdp/local-parameters.js';
-import { isRtpSection, isSctpSection, type MediaDirection, type SdpCandidate, type SdpSessionDescription } from '../sdp/model.js';
+import { isRtpSection, isSctpSection, type MediaDirection, type SdpCandidate, type SdpMediaSection, type SdpSessionDescription } from '../sdp/model.js';
 import { applyTransport } from '../sdp/local-sections.js';
+import { LocalDescriptionText } from '../sdp/local-description-text.js';
 import { createOffer, DEFAULT_MAX_MESSAGE_SIZE, type LocalTransceiverDescription } from '../sdp/offer.js';
 import { parseSdp } from '../sdp/parse.js';
-import { checkRemoteDescription, extractRemoteTransports, remoteSctpPort, type RemoteTransportParameters } from '../sdp/remote-transport.js';
-import { describeRtpSection, negotiatedCapabilities } from '../sdp/rtp-parameters.js';
-import { serializeSdp } from '../sdp/serialize.js';
+import {
+  checkRemoteDescription,
+  extractRemoteTransports,
+  remoteSctpPort,
+  type CheckedRemoteDescription,
+  type RemoteTransportParameters,
+} from '../sdp/remote-transport.js';
+import { describeRtpSection, negotiatedCapabilities, type RtpSectionParameters } from '../sdp/rtp-parameters.js';
 import { SctpAssociation } from '../sctp/association.js';
 import { DataChannelManager } from '../sctp/data-channel-manager.js';
 import type { RTCDataChannel, RTCDataChannelInit } from '../sctp/data-channel.js';
@@ -33,6 +39,7 @@ import { defaultHostAddresses, PEER_SOCKET_BUFFER_BYTES, PeerTransport, type Pee
 import type { UdpMux } from '../transport/source/udp-mux.js';
 import type { TcpMux } from '../transport/source/tcp-mux.js';
 import { preferredWithNegotiated } from './codec-preferences.js';
+import { sdpCandidateOf } from './local-candidate.js';
 import { PeerEventTarget, type PeerEvent } from './event-target.js';
 import { LocalStreamTrack, MediaStreamTrack, type MediaKind } from './media-stream-track.js';
 import { MediaRouter } from './media-router.js';
@@ -160,18 +167,40 @@ export type RTCPeerConnectionEvents = {
  * drops the model, about 5 KiB of JS heap per audio m-section description that an idle connection
  * does not need (docs/architecture.md, "What a connection costs"); the next use parses the text again.
  * Gathered candidates are written into a local description when it is next read (`editLater`),
- * not once per candidate: each write would parse and serialize the whole description again
- * (docs/peer.md "Setup cost").
+ * not once per candidate, and the text is then made again from the description's
+ * {@link LocalDescriptionText}: only the lines the candidates change are serialized again
+ * (docs/peer.md "Setup cost"). The text is cached: reading it again without an edit is free.
+ * A remote description keeps the {@link CheckedRemoteDescription} setRemoteDescription made
+ * until compaction, so createAnswer and applying the answer neither check it nor work out its
+ * transports again.
  */
 class StoredDescription {
   private parsed: SdpSessionDescription | undefined;
   private text: string | undefined;
   private mlines: readonly NegotiatedMLine[] | undefined;
   private pendingEdit: ((model: SdpSessionDescription) => void) | undefined;
+  /** Local descriptions: the text in parts, made with the text (or on the first edit) and dropped with the model. */
+  private textParts: LocalDescriptionText | undefined;
+  /** Remote descriptions: the checked form, dropped with the model. */
+  private checkedForm: CheckedRemoteDescription | undefined;
 
-  constructor(readonly type: 'offer' | 'answer' | 'pranswer', model: SdpSessionDescription, sdp: string | undefined) {
+  private constructor(readonly type: 'offer' | 'answer' | 'pranswer', model: SdpSessionDescription, sdp: string | undefined) {
     this.parsed = model;
     this.text = sdp;
+  }
+
+  /** A local description: its model and, when made here, the parts its text was serialized from. */
+  static local(type: 'offer' | 'answer' | 'pranswer', model: SdpSessionDescription, parts: LocalDescriptionText | undefined): StoredDescription {
+    const stored = new StoredDescription(type, model, undefined);
+    stored.textParts = parts;
+    return stored;
+  }
+
+  /** A remote description as setRemoteDescription checked it, with its text. */
+  static remote(type: 'offer' | 'answer' | 'pranswer', checked: CheckedRemoteDescription, sdp: string): StoredDescription {
+    const stored = new StoredDescription(type, checked.description, sdp);
+    stored.checkedForm = checked;
+    return stored;
   }
 
   /** The parsed description (parsed again from the text after `compact()`), with any pending edit applied. */
@@ -186,18 +215,29 @@ class StoredDescription {
     return model;
   }
 
-  /** The text (serialized again from the model after it was edited). */
+  /** The text (made again after an edit, else the cached one). */
   get sdp(): string {
     if (this.pendingEdit) {
       const compacted = this.parsed === undefined;
       // Applies the edit (parsing the text again when compacted) and drops the text it changes.
-      const text = serializeSdp(this.model);
+      const model = this.model;
+      const text = this.serialize(model);
       this.text = text;
       // Compacted: keep only the new text.
-      if (compacted) this.parsed = undefined;
+      if (compacted) this.dropModel();
       return text;
     }
-    return (this.text ??= serializeSdp(this.parsed!));
+    return (this.text ??= this.serialize(this.parsed!));
+  }
+
+  /** The checked remote description while its model is kept (not after `compact()`). */
+  get checked(): CheckedRemoteDescription | undefined {
+    return this.checkedForm;
+  }
+
+  /** A remote description's transports: kept from the check, else worked out from the model. */
+  get transports(): readonly RemoteTransportParameters[] {
+    return this.checkedForm?.transports ?? extractRemoteTransports(this.model);
   }
 
   /**
@@ -214,6 +254,8 @@ class StoredDescription {
   /**
    * Edits the model in place when it is next read (`model`, `sdp`, `compact()`); a later call
    * replaces an edit not yet made, so `edit` must write the whole current state, not a delta.
+   * The edit may change only what lib/sdp/local-sections.ts applyTransport writes
+   * ({@link LocalDescriptionText}).
    */
   editLater(edit: (model: SdpSessionDescription) => void): void {
     this.pendingEdit = edit;
@@ -224,8 +266,18 @@ class StoredDescription {
     if (this.parsed === undefined) return;
     void this.model;
     void this.mediaLines;
-    this.text ??= serializeSdp(this.parsed);
+    this.text ??= this.serialize(this.parsed);
+    this.dropModel();
+  }
+
+  private serialize(model: SdpSessionDescription): string {
+    return (this.textParts ??= new LocalDescriptionText(model)).serialize(model);
+  }
+
+  private dropModel(): void {
     this.parsed = undefined;
+    this.textParts = undefined;
+    this.checkedForm = undefined;
   }
 }
 
@@ -397,7 +449,13 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
    * that same text takes the model instead of parsing the text it was just serialized from
    * (docs/peer.md "Setup cost"). Taken (and dropped) by the first setLocalDescription.
    */
-  private lastCreated: { type: 'offer' | 'answer'; sdp: string; model: SdpSessionDescription } | undefined;
+  private lastCreated: { type: 'offer' | 'answer'; sdp: string; model: SdpSessionDescription; parts: LocalDescriptionText } | undefined;
+  /**
+   * describeRtpSection of the m-sections being negotiated, each worked out once (a remote offer's
+   * section is read by the track events and again when the answer is applied); dropped with the
+   * descriptions' models once signaling is stable (compactDescriptions) and on rollback.
+   */
+  private sectionParameters: Map<SdpMediaSection, RtpSectionParameters> | undefined;
   /** See probePolicies. */
   private policyProbes: Map<MediaKind, RtpPolicyChain> | undefined;
   private restartPending = false;
@@ -697,11 +755,19 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       throw invalidState('ERR_PEER_SIGNALING_STATE', `createAnswer in signaling state ${this.signaling}`);
     }
     const offer = this.pendingRemote.model;
+    const checked = this.pendingRemote.checked;
     const media: Record<string, LocalAnswerMedia> = {};
     for (const section of offer.media) {
       if (section.mid === undefined || !isRtpSection(section)) continue;
       const t = this.transceiverList.find((x) => x.mid === section.mid);
-      if (!t) continue;
+      if (!t) {
+        // associateTransceivers gave every usable audio/video m-section a transceiver; this is
+        // only a guard, answering as a fresh recvonly transceiver would.
+        if (section.kind === 'audio' || section.kind === 'video') {
+          media[section.mid] = { direction: 'recvonly', codecs: this.codecsFor(section.kind), headerExtensions: this.extensionsFor(section.kind), receiverRtt: this.policyReceiverRtt(section.kind, undefined) };
+        }
+        continue;
+      }
       if (t.stopped) {
         media[section.mid] = { reject: true };
         continue;
@@ -716,14 +782,18 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     }
     const dtls = this.transport?.dtls;
     const setup = dtls ? (dtls.role === 'client' ? 'active' : 'passive') : this.config.answerDtlsRole === 'server' ? 'passive' : 'active';
-    const model = createAnswer(offer, {
+    const answerOptions = {
       session: this.nextSession(),
       transport: this.localTransportParameters(setup),
       media,
-      codecs: [...this.codecsFor('audio'), ...this.codecsFor('video')],
-      headerExtensions: [...this.extensionsFor('audio'), ...this.extensionsFor('video')],
+      // Every audio/video m-section has its entry above: no answer-wide lists to fall back on
+      // (making them asked a probe policy chain per kind, every module created; docs/peer.md "Setup cost").
+      codecs: [],
+      headerExtensions: [],
       dataChannel: { maxMessageSize: this.config.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE },
-    });
+    };
+    // setRemoteDescription checked the offer: it is not checked again (docs/peer.md "Setup cost").
+    const model = checked ? createAnswerToChecked(checked, answerOptions) : createAnswer(offer, answerOptions);
     for (const section of model.media) {
       const extra = section.mid !== undefined && section.port !== 0 ? this.extraFor(section.mid) : undefined;
       if (extra) applyTransport(section, this.extraParameters(extra, setup), setup, true);
@@ -731,10 +801,11 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     return this.created('answer', model);
   }
 
-  /** The description just made, remembered with its model for setLocalDescription. */
+  /** The description just made, remembered with its model and text parts for setLocalDescription. */
   private created(type: 'offer' | 'answer', model: SdpSessionDescription): RTCSessionDescription {
-    const sdp = serializeSdp(model);
-    this.lastCreated = { type, sdp, model };
+    const parts = new LocalDescriptionText(model);
+    const sdp = parts.serialize(model);
+    this.lastCreated = { type, sdp, model, parts };
     return new RTCSessionDescription({ type, sdp });
   }
 
@@ -743,10 +814,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
    * `sdp` from, when it is that text (parseSdp of it gives an equal model:
    * test/unit/sdp/pinned.test.ts), else the text parsed. Either way nothing else holds it.
    */
-  private localModel(type: string, sdp: string): SdpSessionDescription {
+  private localModel(type: string, sdp: string): { model: SdpSessionDescription; parts: LocalDescriptionText | undefined } {
     const last = this.lastCreated;
     this.lastCreated = undefined;
-    return last !== undefined && last.type === type && last.sdp === sdp ? last.model : parseSdp(sdp);
+    return last !== undefined && last.type === type && last.sdp === sdp ? last : { model: parseSdp(sdp), parts: undefined };
   }
 
   /**
@@ -774,19 +845,19 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     if (desc.type !== 'offer' && this.signaling !== 'have-remote-offer' && this.signaling !== 'have-local-pranswer') {
       throw invalidState('ERR_PEER_SIGNALING_STATE', `setLocalDescription(${desc.type}) in signaling state ${this.signaling}`);
     }
-    const model = this.localModel(desc.type, desc.sdp!);
+    const { model, parts } = this.localModel(desc.type, desc.sdp!);
     if (desc.type === 'offer') {
       this.commitMLines(model);
-      this.pendingLocal = new StoredDescription('offer', model, undefined);
+      this.pendingLocal = StoredDescription.local('offer', model, parts);
       this.setSignaling('have-local-offer');
     } else if (desc.type === 'pranswer') {
       // A provisional answer is applied like an answer (transport and media start, RFC 8829
       // §4.1.8.1) but the offer stays pending until the final answer.
-      this.pendingLocal = new StoredDescription('pranswer', model, undefined);
-      this.applyNegotiation(false, model, this.pendingRemote!.model);
+      this.pendingLocal = StoredDescription.local('pranswer', model, parts);
+      this.applyNegotiation(false, model, this.pendingRemote!.model, this.pendingRemote!.transports);
       this.setSignaling('have-local-pranswer');
     } else {
-      this.currentLocal = new StoredDescription('answer', model, undefined);
+      this.currentLocal = StoredDescription.local('answer', model, parts);
       this.currentRemote = this.pendingRemote;
       this.pendingRemote = undefined;
       this.pendingLocal = undefined;
@@ -831,10 +902,11 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       ? [this.currentLocal?.model, this.currentRemote?.model]
       : [this.pendingLocal?.model];
     // The description's transports, worked out once for validation, the DTLS setup and ICE.
-    const remoteTransports = checkRemoteDescription(model, established.filter((d): d is SdpSessionDescription => d !== undefined));
+    const checked = checkRemoteDescription(model, established.filter((d): d is SdpSessionDescription => d !== undefined));
+    const remoteTransports = checked.transports;
     const remoteTransport = remoteTransports[0];
     if (sdpLog.enabled) sdpLog('pc%d remote %s: %d m-section(s), ufrag %s, %d candidate(s)%s', this.logId, description.type, model.media.length, remoteTransport ? redacted(remoteTransport.iceUfrag) : 'none', remoteTransport?.candidates.length ?? 0, remoteTransport?.iceLite === true ? ', ice-lite' : '');
-    const stored = new StoredDescription(description.type, model, description.sdp ?? '');
+    const stored = StoredDescription.remote(description.type, checked, description.sdp ?? '');
     if (description.type === 'offer') {
       const transport = this.ensureTransport('controlled');
       const previousUfrag = transport.ice.remoteCredentials?.ufrag;
@@ -1181,7 +1253,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       return;
     }
     const line = formatIceCandidate(c);
-    const sdpCandidate = parseSdpCandidate(line);
+    const sdpCandidate = sdpCandidateOf(c);
     if (!e.candidates.some((x) => x.address === sdpCandidate.address && x.port === sdpCandidate.port && x.type === sdpCandidate.type)) e.candidates.push(sdpCandidate);
     this.injectCandidates();
     const mid = e.mids[0]!;
@@ -1255,7 +1327,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       return;
     }
     const line = formatIceCandidate(c);
-    const sdpCandidate = parseSdpCandidate(line);
+    const sdpCandidate = sdpCandidateOf(c);
     if (!this.localCandidates.some((x) => x.address === sdpCandidate.address && x.port === sdpCandidate.port && x.type === sdpCandidate.type)) {
       this.localCandidates.push(sdpCandidate);
     }
@@ -1301,6 +1373,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     if (this.signaling !== 'stable' || this.compactionHeld) return;
     this.currentLocal?.compact();
     this.currentRemote?.compact();
+    this.sectionParameters = undefined;
     // The lists that grew by push keep 17 slots for one or two entries: copied to their exact
     // length once negotiation is over (docs/architecture.md, memory). Nothing keeps the old arrays.
     this.transceiverList = this.transceiverList.slice();
@@ -1508,7 +1581,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     weOffered: boolean,
     answer = (weOffered ? this.currentRemote : this.currentLocal)!.model,
     remote = this.currentRemote!.model,
-    remoteTransports: readonly RemoteTransportParameters[] = extractRemoteTransports(remote),
+    remoteTransports: readonly RemoteTransportParameters[] = this.currentRemote!.transports,
   ): void {
     const transport = this.transport!;
     const remoteTransport = remoteTransports[0];
@@ -1550,13 +1623,17 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         this.router.unbind(t);
         continue;
       }
-      const params = describeRtpSection(section);
-      for (const [id, uri] of params.headerExtensions) extIds.set(uri, id);
+      const params = this.rtpParameters(section);
+      // forEach, not for-of with [key, value]: no entry array per element (docs/peer.md "Setup cost").
+      // One id-by-URI map per section, read by the sender and the policy modules alike.
+      const extensionIds = new Map<string, number>();
+      params.headerExtensions.forEach((uri, id) => {
+        extIds.set(uri, id);
+        extensionIds.set(uri, id);
+      });
       const direction = section.direction ?? 'sendrecv';
       t.current = weOffered ? reverseDirection(direction) : direction;
       const codec = params.codecs[0];
-      // One id-by-URI map per section, read by the sender and the policy modules alike.
-      const extensionIds = new Map([...params.headerExtensions].map(([id, uri]) => [uri, id]));
       sdpLog('pc%d mid %s %s: %s, send codec %s/%d pt %d, rtx %s, %d extension(s)', this.logId, section.mid, t.kind, t.current, codec?.name ?? 'none', codec?.clockRate ?? 0, codec?.payloadType ?? -1, codec ? params.rtxPayloadTypes.get(codec.payloadType) ?? 'no' : 'no', params.headerExtensions.size);
       if (codec) {
         t.sender.configure({
@@ -1571,12 +1648,14 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         }, directionSends(t.current), weOffered && (section.simulcast?.recv.length ?? 0) > 1);
       }
       const remoteSection = remote.media.find((m) => m.mid === section.mid);
-      const remoteParams = remoteSection ? describeRtpSection(remoteSection) : params;
+      const remoteParams = remoteSection ? this.rtpParameters(remoteSection) : params;
       const clockRates = new Map<number, number>();
       for (const c of params.codecs) clockRates.set(c.payloadType, c.clockRate);
       // Without RTX (audio) the table stays the shared empty one (lib/common/no-entries.ts).
       let rtxOriginal: ReadonlyMap<number, number> = NO_ENTRIES;
-      for (const [pt, rtx] of params.rtxPayloadTypes) rtxOriginal = (rtxOriginal === NO_ENTRIES ? new Map<number, number>() : (rtxOriginal as Map<number, number>)).set(rtx, pt);
+      params.rtxPayloadTypes.forEach((rtx, pt) => {
+        rtxOriginal = (rtxOriginal === NO_ENTRIES ? new Map<number, number>() : (rtxOriginal as Map<number, number>)).set(rtx, pt);
+      });
       t.receiver.params = { clockRates, rtxOriginal, rids: remoteParams.rids.filter((r) => r.direction === 'send').map((r) => r.id) };
       this.router.bind(t, section.mid, directionReceives(t.current) ? remoteParams.senders : []);
       const feedback = new Set<string>();
@@ -1643,7 +1722,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       if (!directionSends(direction)) continue;
       const t = this.transceiverList.find((x) => x.mid === section.mid);
       if (!t || t.stopped || !directionReceives(t.localDirection)) continue;
-      const params = describeRtpSection(section);
+      const params = this.rtpParameters(section);
       const rids = params.rids.filter((r) => r.direction === 'send').map((r) => r.id);
       const tracks = rids.length > 0 ? rids.map((rid) => t.receiver.trackForRid(rid)) : [t.receiver.track];
       for (const track of tracks) {
@@ -1660,9 +1739,21 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     }
   }
 
+  /** describeRtpSection of an m-section of a description being negotiated, worked out once. */
+  private rtpParameters(section: SdpMediaSection): RtpSectionParameters {
+    const memo = (this.sectionParameters ??= new Map());
+    let params = memo.get(section);
+    if (params === undefined) {
+      params = describeRtpSection(section);
+      memo.set(section, params);
+    }
+    return params;
+  }
+
   private rollback(side: 'local' | 'remote'): void {
     const expected = side === 'local' ? 'have-local-offer' : 'have-remote-offer';
     if (this.signaling !== expected) throw invalidState('ERR_PEER_SIGNALING_STATE', `rollback of a ${side} description in signaling state ${this.signaling}`);
+    this.sectionParameters = undefined;
     if (side === 'local') {
       const offered = this.pendingLocal?.model;
       this.pendingLocal = undefined;

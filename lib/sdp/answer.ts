@@ -19,7 +19,7 @@ import {
 } from './model.js';
 import { addSenderSsrcs, applyTransport, baseDescription, checkTransport } from './local-sections.js';
 import { DEFAULT_MAX_MESSAGE_SIZE } from './offer.js';
-import { validateRemoteDescription } from './remote-transport.js';
+import { validateRemoteDescription, type CheckedRemoteDescription } from './remote-transport.js';
 import { SdpInvalidAccessError } from './sdp-error.js';
 
 /** Local decisions for one offered m-section (looked up by its mid). */
@@ -72,6 +72,19 @@ export interface AnswerOptions {
  */
 export function createAnswer(offer: SdpSessionDescription, options: AnswerOptions): SdpSessionDescription {
   validateRemoteDescription(offer);
+  return answerOffer(offer, options);
+}
+
+/**
+ * {@link createAnswer} of an offer that setRemoteDescription already checked: not validated again
+ * (docs/peer.md "Setup cost"). Not part of lib/sdp's public surface.
+ * @throws SdpInvalidAccessError when the local parameters are invalid or the offer's setup is holdconn.
+ */
+export function createAnswerToChecked(offer: CheckedRemoteDescription, options: AnswerOptions): SdpSessionDescription {
+  return answerOffer(offer.description, options);
+}
+
+function answerOffer(offer: SdpSessionDescription, options: AnswerOptions): SdpSessionDescription {
   const { transport } = options;
   checkTransport(transport);
   const desc = baseDescription(options.session, transport);

@@ -63,12 +63,25 @@ export function validateRemoteDescription(desc: SdpSessionDescription, establish
 }
 
 /**
+ * A remote description that {@link checkRemoteDescription} accepted, with its transports: what
+ * lib/peer keeps of a remote description while negotiating, so that neither createAnswer nor
+ * applying the answer checks it or works its transports out again (docs/peer.md "Setup cost").
+ * Made by checkRemoteDescription; the description must not be changed afterwards.
+ */
+export interface CheckedRemoteDescription {
+  /** The parsed description. */
+  readonly description: SdpSessionDescription;
+  /** Its {@link extractRemoteTransports}. */
+  readonly transports: readonly RemoteTransportParameters[];
+}
+
+/**
  * {@link validateRemoteDescription} that also returns the description's
  * {@link extractRemoteTransports}, which it checks, so that lib/peer applying the description does
  * not work them out again (docs/peer.md "Setup cost").
  * @throws SdpInvalidAccessError with a stable code.
  */
-export function checkRemoteDescription(desc: SdpSessionDescription, established: readonly SdpSessionDescription[] = []): RemoteTransportParameters[] {
+export function checkRemoteDescription(desc: SdpSessionDescription, established: readonly SdpSessionDescription[] = []): CheckedRemoteDescription {
   checkMLines(desc, established);
   const mids = new Set<string>();
   for (const [i, m] of desc.media.entries()) {
@@ -87,7 +100,7 @@ export function checkRemoteDescription(desc: SdpSessionDescription, established:
       grouped.add(mid);
     }
   }
-  return extractRemoteTransports(desc);
+  return { description: desc, transports: extractRemoteTransports(desc) };
 }
 
 /**

@@ -5,99 +5,127 @@ import type { SdpConnection, SdpMediaSection, SdpSessionDescription, SdpTranspor
 
 // Lines are written here rather than with sdp-transform's writer because that writer orders
 // attributes by its grammar table (rtcp-fb apart from its rtpmap, one fingerprint per level).
+// Each line is appended to one string in a single pass: no array of lines, no per-line array of
+// fields to join (docs/sdp.md "Serializing").
+
+const CRLF = '\r\n';
 
 /** Serializes a description to SDP text with CRLF line ends (RFC 8866 §5). */
 export function serializeSdp(desc: SdpSessionDescription): string {
-  const out: string[] = [];
-  const o = desc.origin;
-  out.push('v=0');
-  out.push(`o=${o.username} ${o.sessionId} ${o.sessionVersion} ${o.netType} ${o.addressType} ${o.address}`);
-  out.push(`s=${desc.sessionName}`);
-  out.push(`t=${desc.timing.start} ${desc.timing.stop}`);
-  if (desc.connection !== undefined) out.push(`c=${connection(desc.connection)}`);
-  for (const g of desc.groups) out.push(`a=group:${[g.semantics, ...g.mids].join(' ')}`);
-  if (desc.extmapAllowMixed) out.push('a=extmap-allow-mixed');
-  if (desc.iceLite) out.push('a=ice-lite');
-  transport(out, desc);
-  if (desc.direction !== undefined) out.push(`a=${desc.direction}`);
-  if (desc.msidSemantic !== undefined) out.push(`a=msid-semantic:${[desc.msidSemantic.semantic, ...desc.msidSemantic.ids].join(' ')}`);
-  for (const a of desc.otherAttributes) out.push(a.value === undefined ? `a=${a.name}` : `a=${a.name}:${a.value}`);
-  for (const m of desc.media) section(out, m);
-  return out.join('\r\n') + '\r\n';
+  let s = serializeSessionPart(desc);
+  for (const m of desc.media) s += serializeSectionTransportPart(m) + serializeSectionTail(m);
+  return s;
 }
 
 /** Serializes one m-section (from its `m=` line to the last attribute, CRLF ended). */
 export function serializeMediaSection(m: SdpMediaSection): string {
-  const out: string[] = [];
-  section(out, m);
-  return out.join('\r\n') + '\r\n';
+  return serializeSectionTransportPart(m) + serializeSectionTail(m);
+}
+
+/** The session-level lines, `v=` to the last session attribute, CRLF ended. */
+export function serializeSessionPart(desc: SdpSessionDescription): string {
+  const o = desc.origin;
+  let s = `v=0${CRLF}o=${o.username} ${o.sessionId} ${o.sessionVersion} ${o.netType} ${o.addressType} ${o.address}${CRLF}`;
+  s += `s=${desc.sessionName}${CRLF}t=${desc.timing.start} ${desc.timing.stop}${CRLF}`;
+  if (desc.connection !== undefined) s += `c=${connection(desc.connection)}${CRLF}`;
+  for (const g of desc.groups) s += `a=group:${g.semantics}${words(g.mids)}${CRLF}`;
+  if (desc.extmapAllowMixed) s += `a=extmap-allow-mixed${CRLF}`;
+  if (desc.iceLite) s += `a=ice-lite${CRLF}`;
+  s += transport(desc);
+  if (desc.direction !== undefined) s += `a=${desc.direction}${CRLF}`;
+  if (desc.msidSemantic !== undefined) s += `a=msid-semantic:${desc.msidSemantic.semantic}${words(desc.msidSemantic.ids)}${CRLF}`;
+  for (const a of desc.otherAttributes) s += a.value === undefined ? `a=${a.name}${CRLF}` : `a=${a.name}:${a.value}${CRLF}`;
+  return s;
+}
+
+/**
+ * The lines of an m-section that lib/sdp/local-sections.ts `applyTransport` writes: `m=` (its
+ * port), `c=`, `b=`, `a=rtcp`, the candidates, `a=end-of-candidates` and the ICE/DTLS attributes;
+ * CRLF ended. {@link serializeSectionTail} writes the rest.
+ */
+export function serializeSectionTransportPart(m: SdpMediaSection): string {
+  let s = `m=${m.kind} ${m.port} ${m.protocol}${words(m.formats)}${CRLF}`;
+  if (m.connection !== undefined) s += `c=${connection(m.connection)}${CRLF}`;
+  for (const b of m.bandwidth) s += `b=${b.type}:${b.value}${CRLF}`;
+  if (m.rtcp !== undefined) {
+    s += m.rtcp.connection === undefined ? `a=rtcp:${m.rtcp.port}${CRLF}` : `a=rtcp:${m.rtcp.port} ${connection(m.rtcp.connection)}${CRLF}`;
+  }
+  for (const c of m.candidates) s += `a=${formatCandidate(c)}${CRLF}`;
+  if (m.endOfCandidates) s += `a=end-of-candidates${CRLF}`;
+  return s + transport(m);
+}
+
+/** The lines of an m-section after its ICE/DTLS attributes (`a=mid` to the last attribute), CRLF ended. */
+export function serializeSectionTail(m: SdpMediaSection): string {
+  let s = '';
+  if (m.mid !== undefined) s += `a=mid:${m.mid}${CRLF}`;
+  if (m.bundleOnly) s += `a=bundle-only${CRLF}`;
+  for (const e of m.extmaps) {
+    s += `a=extmap:${e.id}${e.direction === undefined ? '' : `/${e.direction}`} ${e.uri}`;
+    s += e.attributes === undefined ? CRLF : ` ${e.attributes}${CRLF}`;
+  }
+  if (m.extmapAllowMixed) s += `a=extmap-allow-mixed${CRLF}`;
+  if (m.direction !== undefined) s += `a=${m.direction}${CRLF}`;
+  for (const ms of m.msids) s += ms.track === undefined ? `a=msid:${ms.stream}${CRLF}` : `a=msid:${ms.stream} ${ms.track}${CRLF}`;
+  if (m.rtcpMux) s += `a=rtcp-mux${CRLF}`;
+  if (m.rtcpRsize) s += `a=rtcp-rsize${CRLF}`;
+  const xr = m.rtcpXrReceiverRtt;
+  if (xr !== undefined) s += `a=rtcp-xr:rcvr-rtt=${xr.mode}${xr.maxSize === undefined ? '' : `:${xr.maxSize}`}${CRLF}`;
+  for (const c of m.codecs) {
+    s += `a=rtpmap:${c.payloadType} ${c.name}/${c.clockRate}${c.channels === undefined ? '' : `/${c.channels}`}${CRLF}`;
+    for (const fb of c.rtcpFeedback) s += `a=rtcp-fb:${c.payloadType} ${fb.type}${fb.parameter === undefined ? '' : ` ${fb.parameter}`}${CRLF}`;
+    const fmtp = formatFmtp(c.parameters);
+    if (fmtp.length > 0) s += `a=fmtp:${c.payloadType} ${fmtp}${CRLF}`;
+  }
+  for (const fb of m.rtcpFeedbackWildcard) s += `a=rtcp-fb:* ${fb.type}${fb.parameter === undefined ? '' : ` ${fb.parameter}`}${CRLF}`;
+  for (const g of m.ssrcGroups) {
+    s += `a=ssrc-group:${g.semantics}`;
+    for (const ssrc of g.ssrcs) s += ` ${ssrc}`;
+    s += CRLF;
+  }
+  for (const x of m.ssrcs) s += x.value === undefined ? `a=ssrc:${x.ssrc} ${x.attribute}${CRLF}` : `a=ssrc:${x.ssrc} ${x.attribute}:${x.value}${CRLF}`;
+  for (const r of m.rids) {
+    s += `a=rid:${r.id} ${r.direction}`;
+    const rest = formatFmtp(r.restrictions);
+    if (r.payloadTypes.length > 0) s += ` pt=${r.payloadTypes.join(',')}${rest.length > 0 ? `;${rest}` : ''}`;
+    else if (rest.length > 0) s += ` ${rest}`;
+    s += CRLF;
+  }
+  if (m.simulcast !== undefined) {
+    let value = '';
+    for (const dir of ['send', 'recv'] as const) {
+      const streams = m.simulcast[dir];
+      if (streams.length === 0) continue;
+      value += `${value.length > 0 ? ' ' : ''}${dir} ${streams.map((alts) => alts.map((a) => (a.paused ? `~${a.rid}` : a.rid)).join(',')).join(';')}`;
+    }
+    if (value.length > 0) s += `a=simulcast:${value}${CRLF}`;
+  }
+  if (m.sctpPort !== undefined) s += `a=sctp-port:${m.sctpPort}${CRLF}`;
+  if (m.sctpmap !== undefined) {
+    s += `a=sctpmap:${m.sctpmap.port} ${m.sctpmap.app}${m.sctpmap.streams === undefined ? '' : ` ${m.sctpmap.streams}`}${CRLF}`;
+  }
+  if (m.maxMessageSize !== undefined) s += `a=max-message-size:${m.maxMessageSize}${CRLF}`;
+  for (const a of m.otherAttributes) s += a.value === undefined ? `a=${a.name}${CRLF}` : `a=${a.name}:${a.value}${CRLF}`;
+  return s;
 }
 
 function connection(c: SdpConnection): string {
   return `IN ${c.addressType} ${c.address}`;
 }
 
-function transport(out: string[], t: SdpTransportAttributes): void {
-  if (t.iceUfrag !== undefined) out.push(`a=ice-ufrag:${t.iceUfrag}`);
-  if (t.icePwd !== undefined) out.push(`a=ice-pwd:${t.icePwd}`);
-  if (t.iceOptions.length > 0) out.push(`a=ice-options:${t.iceOptions.join(' ')}`);
-  for (const f of t.fingerprints) out.push(`a=fingerprint:${f.algorithm} ${f.value}`);
-  if (t.setup !== undefined) out.push(`a=setup:${t.setup}`);
+/** ` w1 w2 ...`: each word after a space (m= formats, group mids, msid-semantic ids). */
+function words(list: readonly string[]): string {
+  let s = '';
+  for (const w of list) s += ` ${w}`;
+  return s;
 }
 
-function section(out: string[], m: SdpMediaSection): void {
-  out.push(`m=${[m.kind, String(m.port), m.protocol, ...m.formats].join(' ')}`);
-  if (m.connection !== undefined) out.push(`c=${connection(m.connection)}`);
-  for (const b of m.bandwidth) out.push(`b=${b.type}:${b.value}`);
-  if (m.rtcp !== undefined) {
-    out.push(m.rtcp.connection === undefined ? `a=rtcp:${m.rtcp.port}` : `a=rtcp:${m.rtcp.port} ${connection(m.rtcp.connection)}`);
-  }
-  for (const c of m.candidates) out.push(`a=${formatCandidate(c)}`);
-  if (m.endOfCandidates) out.push('a=end-of-candidates');
-  transport(out, m);
-  if (m.mid !== undefined) out.push(`a=mid:${m.mid}`);
-  if (m.bundleOnly) out.push('a=bundle-only');
-  for (const e of m.extmaps) {
-    let line = `a=extmap:${e.id}${e.direction === undefined ? '' : `/${e.direction}`} ${e.uri}`;
-    if (e.attributes !== undefined) line += ` ${e.attributes}`;
-    out.push(line);
-  }
-  if (m.extmapAllowMixed) out.push('a=extmap-allow-mixed');
-  if (m.direction !== undefined) out.push(`a=${m.direction}`);
-  for (const ms of m.msids) out.push(ms.track === undefined ? `a=msid:${ms.stream}` : `a=msid:${ms.stream} ${ms.track}`);
-  if (m.rtcpMux) out.push('a=rtcp-mux');
-  if (m.rtcpRsize) out.push('a=rtcp-rsize');
-  const xr = m.rtcpXrReceiverRtt;
-  if (xr !== undefined) out.push(`a=rtcp-xr:rcvr-rtt=${xr.mode}${xr.maxSize === undefined ? '' : `:${xr.maxSize}`}`);
-  for (const c of m.codecs) {
-    out.push(`a=rtpmap:${c.payloadType} ${c.name}/${c.clockRate}${c.channels === undefined ? '' : `/${c.channels}`}`);
-    for (const fb of c.rtcpFeedback) out.push(`a=rtcp-fb:${c.payloadType} ${fb.type}${fb.parameter === undefined ? '' : ` ${fb.parameter}`}`);
-    const fmtp = formatFmtp(c.parameters);
-    if (fmtp.length > 0) out.push(`a=fmtp:${c.payloadType} ${fmtp}`);
-  }
-  for (const fb of m.rtcpFeedbackWildcard) out.push(`a=rtcp-fb:* ${fb.type}${fb.parameter === undefined ? '' : ` ${fb.parameter}`}`);
-  for (const g of m.ssrcGroups) out.push(`a=ssrc-group:${[g.semantics, ...g.ssrcs.map(String)].join(' ')}`);
-  for (const s of m.ssrcs) out.push(s.value === undefined ? `a=ssrc:${s.ssrc} ${s.attribute}` : `a=ssrc:${s.ssrc} ${s.attribute}:${s.value}`);
-  for (const r of m.rids) {
-    const params: string[] = [];
-    if (r.payloadTypes.length > 0) params.push(`pt=${r.payloadTypes.join(',')}`);
-    const rest = formatFmtp(r.restrictions);
-    if (rest.length > 0) params.push(rest);
-    out.push(`a=rid:${r.id} ${r.direction}${params.length > 0 ? ` ${params.join(';')}` : ''}`);
-  }
-  if (m.simulcast !== undefined) {
-    const parts: string[] = [];
-    for (const dir of ['send', 'recv'] as const) {
-      const streams = m.simulcast[dir];
-      if (streams.length === 0) continue;
-      parts.push(dir, streams.map((alts) => alts.map((a) => (a.paused ? `~${a.rid}` : a.rid)).join(',')).join(';'));
-    }
-    if (parts.length > 0) out.push(`a=simulcast:${parts.join(' ')}`);
-  }
-  if (m.sctpPort !== undefined) out.push(`a=sctp-port:${m.sctpPort}`);
-  if (m.sctpmap !== undefined) {
-    out.push(`a=sctpmap:${m.sctpmap.port} ${m.sctpmap.app}${m.sctpmap.streams === undefined ? '' : ` ${m.sctpmap.streams}`}`);
-  }
-  if (m.maxMessageSize !== undefined) out.push(`a=max-message-size:${m.maxMessageSize}`);
-  for (const a of m.otherAttributes) out.push(a.value === undefined ? `a=${a.name}` : `a=${a.name}:${a.value}`);
+function transport(t: SdpTransportAttributes): string {
+  let s = '';
+  if (t.iceUfrag !== undefined) s += `a=ice-ufrag:${t.iceUfrag}${CRLF}`;
+  if (t.icePwd !== undefined) s += `a=ice-pwd:${t.icePwd}${CRLF}`;
+  if (t.iceOptions.length > 0) s += `a=ice-options:${t.iceOptions.join(' ')}${CRLF}`;
+  for (const f of t.fingerprints) s += `a=fingerprint:${f.algorithm} ${f.value}${CRLF}`;
+  if (t.setup !== undefined) s += `a=setup:${t.setup}${CRLF}`;
+  return s;
 }
