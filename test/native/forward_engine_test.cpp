@@ -428,17 +428,23 @@ void TestResendOncePerRoundTrip() {
   const uint16_t twice[] = {305, 305, 306};
   CHECK_EQ(engine.retransmit(c1, twice, 3, 1'210'000, out), 2u);
   CHECK_EQ(engine.consumer_counters(c1)->dropped[within], 3u);
-  // The leg's measured RTT: 300 ms.
+  // The leg's measured RTT: 300 ms, so 305 ms (RTT + 5 ms, docs/policy.md "Resend interval").
   CHECK(engine.set_consumer_round_trip_time(c1, 300'000));
-  CHECK_EQ(engine.retransmit(c1, one, 1, 1'499'999, out), 0u);
-  CHECK_EQ(engine.retransmit(c1, one, 1, 1'500'000, out), 1u);
+  CHECK_EQ(engine.retransmit(c1, one, 1, 1'504'999, out), 0u);
+  CHECK_EQ(engine.retransmit(c1, one, 1, 1'505'000, out), 1u);
   // A loopback RTT is clamped to 20 ms; a huge one to 1 s.
   CHECK(engine.set_consumer_round_trip_time(c1, 300));
-  CHECK_EQ(engine.retransmit(c1, one, 1, 1'519'999, out), 0u);
-  CHECK_EQ(engine.retransmit(c1, one, 1, 1'520'000, out), 1u);
+  CHECK_EQ(engine.retransmit(c1, one, 1, 1'524'999, out), 0u);
+  CHECK_EQ(engine.retransmit(c1, one, 1, 1'525'000, out), 1u);
   CHECK(engine.set_consumer_round_trip_time(c1, 60'000'000));
-  CHECK_EQ(engine.retransmit(c1, one, 1, 2'519'999, out), 0u);
-  CHECK_EQ(engine.retransmit(c1, one, 1, 2'520'000, out), 1u);
+  CHECK_EQ(engine.retransmit(c1, one, 1, 2'524'999, out), 0u);
+  CHECK_EQ(engine.retransmit(c1, one, 1, 2'525'000, out), 1u);
+  CHECK_EQ(ForwardResendGuard::interval_us(0), 100'000u);
+  CHECK_EQ(ForwardResendGuard::interval_us(1), 20'000u);
+  CHECK_EQ(ForwardResendGuard::interval_us(15'000), 20'000u);
+  CHECK_EQ(ForwardResendGuard::interval_us(15'001), 20'001u);
+  CHECK_EQ(ForwardResendGuard::interval_us(995'000), 1'000'000u);
+  CHECK_EQ(ForwardResendGuard::interval_us(4'000'000'000u), 1'000'000u);
   CHECK(!engine.set_consumer_round_trip_time(999, 1000));
   const ForwardConsumerCounters* k = engine.consumer_counters(c1);
   CHECK_EQ(k->retransmitted, 7u);
