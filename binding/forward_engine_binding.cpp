@@ -25,7 +25,7 @@ constexpr size_t kAddressRecord = 28;  // as lib/transport/source/udp-socket.ts 
 // Producer/consumer stats layouts (lib/native/forward.ts reads them in this order).
 constexpr size_t kProducerStats = 12;
 constexpr size_t kProducerLayerReceiveStats = 10;
-constexpr size_t kConsumerStats = 7 + kForwardDropCount;
+constexpr size_t kConsumerStats = 9 + kForwardDropCount;
 constexpr uint32_t kMaxCachePackets = 32768;
 constexpr size_t kConsumerLayerStats = 5;
 
@@ -565,8 +565,9 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     return Napi::Boolean::New(env, true);
   }
 
-  // consumerStats(id, out Float64Array(7 + drops)) -> false when unknown:
-  // [packets, bytes, nacks, retransmitted, payloadBytes, lastTimestamp, µs since the last send (-1: none), drops...]
+  // consumerStats(id, out Float64Array(9 + drops)) -> false when unknown:
+  // [packets, bytes, nacks, retransmitted, payloadBytes, lastTimestamp, µs since the last send (-1: none),
+  //  resend interval µs, the RTT it came from µs (0: unknown), drops...]
   Napi::Value ConsumerStats(const Napi::CallbackInfo& info) {
     const ForwardConsumerCounters* c = engine_.consumer_counters(info[0].ToNumber().Uint32Value());
     double* out = StatsOut(info, kConsumerStats);
@@ -579,7 +580,12 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     out[5] = c->last_timestamp;
     const uint64_t now = MonotonicMicros();
     out[6] = c->last_sent_us == 0 ? -1.0 : static_cast<double>(now > c->last_sent_us ? now - c->last_sent_us : 0);
-    for (size_t i = 0; i < kForwardDropCount; ++i) out[7 + i] = static_cast<double>(c->dropped[i]);
+    uint64_t interval_us = 0;
+    uint32_t rtt_us = 0;
+    engine_.consumer_resend_interval(info[0].ToNumber().Uint32Value(), &interval_us, &rtt_us);
+    out[7] = static_cast<double>(interval_us);
+    out[8] = rtt_us;
+    for (size_t i = 0; i < kForwardDropCount; ++i) out[9 + i] = static_cast<double>(c->dropped[i]);
     return Napi::Boolean::New(info.Env(), true);
   }
 

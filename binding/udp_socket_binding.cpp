@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <cstddef>
+#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -70,8 +71,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
                            InstanceMethod<&UdpSocketWrap::SetSendPool>("setSendPool"),
                            InstanceMethod<&UdpSocketWrap::RemoveSrtpRoute>("removeSrtpRoute"),
                            InstanceMethod<&UdpSocketWrap::SetForwardEngine>("setForwardEngine"),
-                           InstanceMethod<&UdpSocketWrap::ForwardRetransmit>("forwardRetransmit"),
-                           InstanceMethod<&UdpSocketWrap::ForwardRetransmitMisses>("forwardRetransmitMisses"),
+                           InstanceMethod<&UdpSocketWrap::ForwardRetransmitCompound>("forwardRetransmitCompound"),
                            InstanceMethod<&UdpSocketWrap::SetPlainFilter>("setPlainFilter"),
                            InstanceMethod<&UdpSocketWrap::SetHandoff>("setHandoff"),
                            InstanceMethod<&UdpSocketWrap::SteerAddress>("steerAddress"),
@@ -452,47 +452,42 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     return Napi::Boolean::New(env, forward_ != nullptr);
   }
 
-  // forwardRetransmit(consumer id, sequence numbers Uint16Array) -> packets resent: the attached engine
-  // answers a consumer's NACK from its producer's cache through this socket (docs/sfu.md).
-  Napi::Value ForwardRetransmit(const Napi::CallbackInfo& info) {
+  // forwardRetransmitCompound(transport id, rtcp Uint8Array, offset, length[, missConsumers Uint32Array,
+  // missSeqs Uint16Array, missLayers Uint8Array]) -> misses written: the attached engine answers every
+  // generic NACK of one compound RTCP packet received on that engine transport, for the transport's
+  // consumers (docs/sfu.md "Retransmission"); with the three arrays (same length), the numbers no
+  // cache held are written there (consumer id, producer-space number, spatial layer). Bad arguments: 0.
+  Napi::Value ForwardRetransmitCompound(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!forward_ || closed_ || info.Length() < 2 || !info[1].IsTypedArray() ||
-        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint16_array) {
-      return Napi::Number::New(env, 0);
+    const auto zero = Napi::Number::New(env, 0);
+    if (!forward_ || closed_ || info.Length() < 4 || !info[1].IsTypedArray() ||
+        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      return zero;
     }
-    Napi::Uint16Array seqs = info[1].As<Napi::Uint16Array>();
-    const size_t sent = forward_->retransmit(info[0].ToNumber().Uint32Value(), seqs.Data(), seqs.ElementLength(),
-                                             MonotonicMicros(), *this);
-    return Napi::Number::New(env, static_cast<double>(sent));
-  }
-
-  // forwardRetransmitMisses(consumer id, sequence numbers Uint16Array, missed Uint16Array) -> count:
-  // as forwardRetransmit, and writes the producer-space numbers its producer's cache did not hold into
-  // `missed` (a pipe producer then asks upstream for them, docs/scaling.md); an optional 4th argument,
-  // a Uint8Array as long as `missed`, gets each missed number's spatial layer (its upstream SSRC).
-  Napi::Value ForwardRetransmitMisses(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (!forward_ || closed_ || info.Length() < 3 || !info[1].IsTypedArray() || !info[2].IsTypedArray() ||
-        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint16_array ||
-        info[2].As<Napi::TypedArray>().TypedArrayType() != napi_uint16_array) {
-      return Napi::Number::New(env, 0);
-    }
-    Napi::Uint16Array seqs = info[1].As<Napi::Uint16Array>();
-    Napi::Uint16Array missed = info[2].As<Napi::Uint16Array>();
-    if (missed.ElementLength() < seqs.ElementLength()) return Napi::Number::New(env, 0);
-    uint8_t* layers = nullptr;
-    if (info.Length() >= 4 && !info[3].IsUndefined()) {
-      if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-        return Napi::Number::New(env, 0);
+    Napi::Uint8Array rtcp = info[1].As<Napi::Uint8Array>();
+    const double offset = info[2].ToNumber().DoubleValue();
+    const double length = info[3].ToNumber().DoubleValue();
+    if (!(offset >= 0) || !(length >= 0) || offset + length > static_cast<double>(rtcp.ElementLength())) return zero;
+    ForwardNackMisses misses;
+    const bool want_misses = info.Length() >= 7 && !info[4].IsUndefined();
+    if (want_misses) {
+      if (!info[4].IsTypedArray() || !info[5].IsTypedArray() || !info[6].IsTypedArray() ||
+          info[4].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
+          info[5].As<Napi::TypedArray>().TypedArrayType() != napi_uint16_array ||
+          info[6].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+        return zero;
       }
-      Napi::Uint8Array layer_array = info[3].As<Napi::Uint8Array>();
-      if (layer_array.ElementLength() < seqs.ElementLength()) return Napi::Number::New(env, 0);
-      layers = layer_array.Data();
+      Napi::Uint32Array consumers = info[4].As<Napi::Uint32Array>();
+      Napi::Uint16Array seqs = info[5].As<Napi::Uint16Array>();
+      Napi::Uint8Array layers = info[6].As<Napi::Uint8Array>();
+      misses.consumers = consumers.Data();
+      misses.seqs = seqs.Data();
+      misses.layers = layers.Data();
+      misses.capacity = std::min({consumers.ElementLength(), seqs.ElementLength(), layers.ElementLength()});
     }
-    size_t count = 0;
-    forward_->retransmit(info[0].ToNumber().Uint32Value(), seqs.Data(), seqs.ElementLength(), MonotonicMicros(), *this,
-                         missed.Data(), &count, layers);
-    return Napi::Number::New(env, static_cast<double>(count));
+    forward_->retransmit_compound(info[0].ToNumber().Uint32Value(), rtcp.Data() + static_cast<size_t>(offset),
+                                  static_cast<size_t>(length), MonotonicMicros(), *this, want_misses ? &misses : nullptr);
+    return Napi::Number::New(env, static_cast<double>(misses.count));
   }
 
   // setPlainFilter(filter | null) -> true when set: this socket is a plain/pipe transport's

@@ -74,7 +74,10 @@ export interface NativeForwardEngine {
    * (RFC 3550 §A.1, §A.8); false for an unknown producer or layer.
    */
   producerLayerReceive(id: number, layer: number, out: Float64Array): boolean;
-  /** [packets, bytes, nacks, retransmitted, payloadBytes, lastTimestamp, µs since the last send (-1: none), ...drops by native ForwardDrop order] */
+  /**
+   * [packets, bytes, nacks, retransmitted, payloadBytes, lastTimestamp, µs since the last send (-1: none),
+   *  resend interval µs, the RTT it came from µs (0: unknown), ...drops by native ForwardDrop order]
+   */
   consumerStats(id: number, out: Float64Array): boolean;
 }
 
@@ -119,7 +122,7 @@ export const FORWARD_UNMAPPED = 0xff;
 export const PRODUCER_STAT_COUNT = 12;
 /** Doubles producerLayerReceive writes. */
 export const PRODUCER_LAYER_RECEIVE_COUNT = 10;
-export const CONSUMER_STAT_BASE = 7;
+export const CONSUMER_STAT_BASE = 9;
 /** Largest NACK cache per producer, in packets. */
 export const MAX_CACHE_PACKETS = 32768;
 

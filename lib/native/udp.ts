@@ -47,13 +47,14 @@ export interface NativeUdpSocket {
   removeSrtpRoute(id: number): void;
   /** Runs a native ForwardEngine inside each receive batch (null detaches); false when not an engine. */
   setForwardEngine(engine: object | null): boolean;
-  /** Answers a NACK of engine consumer `consumer` from its producer's cache; returns packets resent. */
-  forwardRetransmit(consumer: number, sequenceNumbers: Uint16Array): number;
   /**
-   * As forwardRetransmit; writes the producer-space numbers not cached into `missed` and, given
-   * `missedLayers`, each one's spatial layer beside it; returns their count.
+   * Answers every generic NACK of one compound RTCP packet (`rtcp[offset, offset + length)`) that
+   * engine transport `transport` received, for that transport's consumers; given the three miss
+   * arrays (same length), writes the numbers no cache held (consumer id, producer-space number,
+   * spatial layer) and returns their count, else 0.
    */
-  forwardRetransmitMisses(consumer: number, sequenceNumbers: Uint16Array, missed: Uint16Array, missedLayers?: Uint8Array): number;
+  forwardRetransmitCompound(transport: number, rtcp: Uint8Array, offset: number, length: number,
+    missConsumers?: Uint32Array, missSeqs?: Uint16Array, missLayers?: Uint8Array): number;
   /** Makes this a plain/pipe transport's socket: batches pass the filter first (null: off). */
   setPlainFilter(filter: object | null): boolean;
   /** Joins the shared-port hand-off (lib/native/reuseport-handoff.ts); false when it cannot. */

@@ -15,6 +15,7 @@ import type { AnnouncedSender } from '../sdp/rtp-parameters.js';
 import type { InboundStream, RTCRtpReceiver } from './rtp-receiver.js';
 import type { RTCRtpTransceiver } from './rtp-transceiver.js';
 import { loggedDropCounters } from '../common/log.js';
+import { reportListenerError } from '../common/typed-emitter.js';
 
 /** Receive drops by reason. */
 export interface MediaRouterDrops {
@@ -63,6 +64,12 @@ export class MediaRouter {
   private readonly senders = new Map<number, RTCRtpTransceiver>();
   /** @internal Set by the peer connection while policy modules look at incoming packets. */
   tap: MediaRouterTap | undefined;
+  /**
+   * @internal Listeners that get each well-formed compound RTCP packet's bytes before its packets
+   * are routed (lib/sfu answers its NACKs natively, one call per compound); the bytes are valid
+   * only during the call.
+   */
+  readonly rtcpBytesListeners = new Set<(data: Buffer, start: number, length: number) => void>();
   private readonly transceivers = new Set<RTCRtpTransceiver>();
   private midId: number | undefined;
   private ridId: number | undefined;
@@ -219,6 +226,15 @@ export class MediaRouter {
       return;
     }
     this.tap?.rtcpCompound(packets);
+    if (this.rtcpBytesListeners.size > 0) {
+      for (const listener of this.rtcpBytesListeners) {
+        try {
+          listener(data, start, length);
+        } catch (err) {
+          reportListenerError(err);
+        }
+      }
+    }
     let reportOwner: RTCRtpTransceiver | undefined;
     for (const p of packets) reportOwner = this.routeRtcp(p, reportOwner);
   }

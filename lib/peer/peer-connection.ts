@@ -581,6 +581,16 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     return this.transport && applied ? this.transport : undefined;
   }
 
+  /**
+   * @internal Calls `listener` with the bytes of each well-formed compound RTCP packet this
+   * connection receives, before its packets are routed (lib/sfu answers NACKs natively, one call
+   * per compound); the bytes are valid only during the call. Returns the function that removes it.
+   */
+  onRtcpBytes(listener: (data: Buffer, start: number, length: number) => void): () => void {
+    this.router.rtcpBytesListeners.add(listener);
+    return () => this.router.rtcpBytesListeners.delete(listener);
+  }
+
   // ---- transceivers -------------------------------------------------------------------
 
   /**

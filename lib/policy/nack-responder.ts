@@ -1,7 +1,8 @@
 // NACK responder (sender side, RFC 4585 §6.2.1): keeps a bounded history of the packets we sent
 // per SSRC (preallocated ring, one copy per packet, no allocation per packet) and answers a
 // Generic NACK by retransmitting as RTX (RFC 4588 §4) when negotiated, else in the original
-// stream; rate-limited by a token bucket and at most once per round-trip time per packet.
+// stream; rate-limited by a token bucket and at most once per resend interval per packet
+// (lib/policy/resend-interval.ts, docs/policy.md "Resend interval").
 import type { Rng } from '../common/rng.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
 import {
@@ -16,6 +17,7 @@ import type { RtcpPacket } from '../rtp/rtcp/compound.js';
 import type { RtcpFeedback as SdpRtcpFeedback } from '../sdp/model.js';
 import { RtcpFeedback } from './rtcp-feedback.js';
 import { RoundTripTimeTracker } from './round-trip-time.js';
+import { resendIntervalMs } from './resend-interval.js';
 import { NO_ENTRIES } from '../common/no-entries.js';
 
 /** Options of {@link NackResponder}. */
@@ -150,9 +152,9 @@ export class NackResponder implements RtpPolicy {
       c.missing++;
       return;
     }
-    // Once per round-trip time: a NACK repeated before our answer could arrive asks for nothing new.
-    const rtt = this.rtt.latestMs ?? 0;
-    if (now - h.resentAt[k]! < Math.max(5, rtt * 0.8)) return;
+    // Once per resend interval (RTT + 5 ms, 20 ms..1 s, 100 ms unmeasured): a NACK repeated before
+    // our answer could arrive asks for nothing new (docs/policy.md "Resend interval").
+    if (now - h.resentAt[k]! < resendIntervalMs(this.rtt.latestMs)) return;
     const length = h.lengths[k]!;
     this.refill(now);
     if (this.tokens < length * 8) {

@@ -56,6 +56,14 @@ export interface ConsumerStats {
   readonly retransmittedPacketsSent: number;
   /** Sequence numbers this subscriber's NACKs asked for. */
   readonly pwtNackedPackets: number;
+  /**
+   * Seconds within which the engine does not resend a packet it already resent to this subscriber
+   * (a repeated NACK counts as the drop `resend-within-rtt`): the leg's RTT + 5 ms within
+   * [20 ms, 1 s], 100 ms before an RTT is measured (docs/policy.md "Resend interval").
+   */
+  readonly pwtResendInterval: number;
+  /** The leg's round-trip time in seconds that interval came from (RR/XR); absent before one is measured. */
+  readonly pwtRoundTripTime?: number;
   readonly pwtPaused: boolean;
   /** For a consumer that selects layers: the layers sent now (absent before the first) and the completed switches. */
   readonly pwtCurrentSpatialLayer?: number;
@@ -287,6 +295,8 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
       bytesSent: s[1]!,
       pwtNackedPackets: s[2]!,
       retransmittedPacketsSent: s[3]!,
+      pwtResendInterval: s[7]! / 1e6,
+      ...(s[8]! > 0 ? { pwtRoundTripTime: s[8]! / 1e6 } : {}),
       pwtPaused: this.pausedValue,
       pwtDrops: drops as Record<ForwardDropReason, number>,
       ...this.layerStats(),

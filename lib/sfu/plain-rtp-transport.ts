@@ -8,6 +8,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { InvalidArgumentError, InvalidStateError, OperationError, OutOfRangeError, PwtError } from '../common/errors.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
 import { tryParseRtcp, serializeRtcp, type RtcpPacket } from '../rtp/rtcp/compound.js';
+import { compoundHasGenericNack } from '../rtp/rtcp/compound-has-nack.js';
 import { RtcpFullIntraRequest } from '../rtp/rtcp/full-intra-request.js';
 import { RtcpGenericNack } from '../rtp/rtcp/generic-nack.js';
 import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
@@ -433,6 +434,10 @@ export class PlainRtpTransport {
         this.rtcpMalformed++;
         continue;
       }
+      // Every NACK of the compound, for all of this transport's consumers: one native call.
+      if (this.engineTransport !== 0 && this.consumers.size > 0 && compoundHasGenericNack(data, 0, data.length)) {
+        this.router.retransmitCompound(this.engineTransport, data, 0, data.length, this.socket, this.consumers.values());
+      }
       for (const p of packets) {
         this.rtcpReceived++;
         this.onRtcp(p);
@@ -442,10 +447,7 @@ export class PlainRtpTransport {
   }
 
   private onRtcp(p: RtcpPacket): void {
-    if (p instanceof RtcpGenericNack) {
-      const consumer = this.consumers.get(p.mediaSsrc);
-      if (consumer) this.router.retransmit(consumer, p.lostSequenceNumbers(), this.socket);
-    } else if (p instanceof RtcpPictureLossIndication) {
+    if (p instanceof RtcpPictureLossIndication) {
       const consumer = this.consumers.get(p.mediaSsrc);
       if (consumer && !consumer.paused) this.router.keyFrameRequested(consumer.producer);
     } else if (p instanceof RtcpFullIntraRequest) {

@@ -11,8 +11,8 @@ import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
 import type { RtcpEvent } from '../peer/rtp-sender.js';
 import type { RtpPolicyChain } from '../peer/rtp-policy-chain.js';
 import { HeaderExtensionUri } from '../sdp/capabilities.js';
+import { compoundHasGenericNack } from '../rtp/rtcp/compound-has-nack.js';
 import { RtcpFullIntraRequest } from '../rtp/rtcp/full-intra-request.js';
-import { RtcpGenericNack } from '../rtp/rtcp/generic-nack.js';
 import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
 import type { UdpMux } from '../transport/source/udp-mux.js';
 import type { UdpSocket } from '../transport/source/udp-socket.js';
@@ -51,6 +51,11 @@ function layerCodecs(codecs: readonly { payloadType: number; mimeType: string }[
 
 /** How often the engine's arrival logs reach the publishers' transport-cc feedback modules. */
 const ARRIVAL_POLL_MS = 50;
+/**
+ * Missed numbers one compound's NACKs can report back for the upstream request: a 1,500-byte
+ * compound names at most 6,375 (17 per 4-byte FCI entry); beyond this many they are not asked for.
+ */
+const NACK_MISS_CAPACITY = 8192;
 
 /** Options of {@link Router.produce}. */
 export interface ProduceOptions {
@@ -156,6 +161,8 @@ interface Leg {
   tcpSink?: object;
   /** Stops watching the connection of `tcpSink` for its close. */
   offSinkClosed?: () => void;
+  /** Stops passing the connection's compound RTCP packets to the engine's NACK answer. */
+  offRtcpBytes?: () => void;
   readonly producers: Set<Producer>;
   readonly consumers: Set<Consumer>;
   readonly onState: () => void;
@@ -178,6 +185,8 @@ export class Router {
   private readonly producerCleanup = new Map<Producer, () => void>();
   /** Transport chains of publishers whose arrivals the engine logs, polled every ARRIVAL_POLL_MS. */
   private readonly arrivalChains = new Map<Producer, RtpPolicyChain>();
+  /** Where the engine writes the NACKed numbers no cache held (made on the first NACK of a pipe producer's consumer). */
+  private nackMisses: { consumers: Uint32Array; seqs: Uint16Array; layers: Uint8Array } | undefined;
   private arrivalPoll: NodeJS.Timeout | undefined;
   private readonly attached = new Set<{ close(): void }>();
   private readonly layerWatch = new Set<Consumer>();
@@ -361,6 +370,15 @@ export class Router {
       leg.transport = this.engine.addTransport(srtp.nativeHandle, destination.record, tcpSink ?? socket.nativeHandle);
       if (leg.transport === 0) throw new OperationError('ERR_SFU_TRANSPORT', 'the engine refused the subscriber transport');
       this.watchSink(pc, leg, tcpSink, tcpRoute);
+      // Every NACK of each compound RTCP packet the subscriber sends, for all its consumers, in one
+      // native call (docs/sfu.md "Retransmission").
+      const l = leg;
+      leg.offRtcpBytes = pc.onRtcpBytes((data, start, length) => {
+        const s = this.mux.nativeSocket;
+        if (s && l.consumers.size > 0 && compoundHasGenericNack(data, start, length)) {
+          this.retransmitCompound(l.transport, data, start, length, s, l.consumers);
+        }
+      });
     }
     const preferred = options.preferredLayers;
     if (preferred !== undefined) checkPreferredLayers(preferred, producer);
@@ -380,17 +398,14 @@ export class Router {
     const consumer = new Consumer(this, id, producer, transceiver, ssrc, paused, preferred);
     leg.consumers.add(consumer);
     producer.consumerCount++;
-    // NACKs are answered natively from the producer's cache (one native call per NACK packet);
-    // keyframe requests go to the publisher through its keyframe module, which aggregates and
-    // throttles them (docs/policy.md).
+    // NACKs are answered natively from the producer's cache, one native call per compound RTCP
+    // packet of the leg (above); keyframe requests go to the publisher through its keyframe module,
+    // which aggregates and throttles them (docs/policy.md).
     const onRtcp = (e: RtcpEvent): void => {
       if (consumer.closed || producer.closed) return;
       this.autoLayers.onRtcp(pc, consumer, e.packet);
       if (consumer.paused) return;
-      if (e.packet instanceof RtcpGenericNack) {
-        const socket = this.mux.nativeSocket;
-        if (socket) this.retransmit(consumer, e.packet.lostSequenceNumbers(), socket);
-      } else if (e.packet instanceof RtcpPictureLossIndication || e.packet instanceof RtcpFullIntraRequest) {
+      if (e.packet instanceof RtcpPictureLossIndication || e.packet instanceof RtcpFullIntraRequest) {
         // The layer the subscriber decodes now (simulcast: the one it waits for if none yet).
         this.requestKeyFrame(producer, producer.simulcast ? consumer.currentLayers?.spatialLayer ?? consumer.targetLayers.spatialLayer : undefined);
       }
@@ -400,7 +415,8 @@ export class Router {
     // NACKed packet to this consumer at most once per round trip (docs/sfu.md "Retransmission").
     const onPolicy = (e: RTCPeerConnectionEvents['policy']): void => {
       if (e.name !== 'rtt' || e.detail.ssrc !== ssrc || consumer.closed) return;
-      this.engine.setConsumerRoundTripTime(id, Math.round(e.detail.roundTripTime * 1e6));
+      // 0 µs means "not measured" to the engine: a loopback RTT that rounds to 0 is 1 µs.
+      this.engine.setConsumerRoundTripTime(id, Math.max(1, Math.round(e.detail.roundTripTime * 1e6)));
     };
     pc.on('policy', onPolicy);
     // The leg's sender reports map the engine's last rewritten timestamp (docs/sfu.md "RTCP per leg").
@@ -418,31 +434,46 @@ export class Router {
   }
 
   /**
-   * @internal Answers a consumer's NACK from its producer's cache (one native call); for a pipe
-   * producer, the numbers the cache did not hold are asked for upstream (docs/scaling.md).
+   * @internal Answers every NACK of one compound RTCP packet that engine transport `transport`
+   * received, for its consumers, in one native call (docs/sfu.md "Retransmission"). For consumers of
+   * pipe producers, the numbers no cache held are asked for upstream: one NACK per layer SSRC.
    */
-  retransmit(consumer: Consumer, lost: readonly number[], socket: UdpSocket): void {
-    if (lost.length === 0 || consumer.closed || consumer.paused) return;
-    const seqs = Uint16Array.from(lost);
-    const upstream = consumer.producer.upstream;
-    if (!upstream?.nack) {
-      socket.forwardRetransmit(consumer.id, seqs);
+  retransmitCompound(transport: number, data: Uint8Array, start: number, length: number, socket: UdpSocket,
+    consumers: Iterable<Consumer>): void {
+    let asksUpstream = false;
+    for (const c of consumers) {
+      if (c.producer.upstream?.nack) {
+        asksUpstream = true;
+        break;
+      }
+    }
+    if (!asksUpstream) {
+      socket.forwardRetransmitCompound(transport, data, start, length);
       return;
     }
-    const missed = new Uint16Array(seqs.length);
-    const layers = new Uint8Array(seqs.length);
-    const count = socket.forwardRetransmitMisses(consumer.id, seqs, missed, layers);
-    // Each number belongs to the stream of the layer it came from: one NACK per layer SSRC
-    // (docs/sfu.md "Retransmission"); a layer with no SSRC bound yet is not asked for.
-    const byLayer = new Map<number, number[]>();
+    const m = (this.nackMisses ??= {
+      consumers: new Uint32Array(NACK_MISS_CAPACITY), seqs: new Uint16Array(NACK_MISS_CAPACITY), layers: new Uint8Array(NACK_MISS_CAPACITY),
+    });
+    const count = socket.forwardRetransmitCompound(transport, data, start, length, m.consumers, m.seqs, m.layers);
+    if (count === 0) return;
+    // Grouped by consumer, then by the layer each number came from (its upstream SSRC); misses are
+    // rare, so the lists are made only for them.
+    const byConsumer = new Map<number, Map<number, number[]>>();
     for (let i = 0; i < count; ++i) {
-      const list = byLayer.get(layers[i]);
-      if (list) list.push(missed[i]);
-      else byLayer.set(layers[i], [missed[i]]);
+      let byLayer = byConsumer.get(m.consumers[i]!);
+      if (!byLayer) byConsumer.set(m.consumers[i]!, (byLayer = new Map()));
+      const list = byLayer.get(m.layers[i]!);
+      if (list) list.push(m.seqs[i]!);
+      else byLayer.set(m.layers[i]!, [m.seqs[i]!]);
     }
-    for (const [layer, numbers] of byLayer) {
-      const ssrc = consumer.producer.layerSsrc(layer);
-      if (ssrc !== undefined) upstream.nack(ssrc, numbers);
+    for (const c of consumers) {
+      const byLayer = byConsumer.get(c.id);
+      const upstream = c.producer.upstream;
+      if (!byLayer || !upstream?.nack) continue;
+      for (const [layer, numbers] of byLayer) {
+        const ssrc = c.producer.layerSsrc(layer);
+        if (ssrc !== undefined) upstream.nack(ssrc, numbers);
+      }
     }
   }
 
@@ -705,6 +736,7 @@ export class Router {
   private watchSink(pc: RTCPeerConnection, leg: Leg, sink: object | undefined, route: TcpSrtpRoute | undefined): void {
     leg.offSinkClosed?.();
     leg.offSinkClosed = undefined;
+    leg.offRtcpBytes?.();
     leg.tcpSink = sink;
     if (!sink) return;
     leg.offSinkClosed = route?.onConnectionClosed?.(() => {

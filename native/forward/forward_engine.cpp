@@ -278,6 +278,7 @@ uint32_t ForwardEngine::add_consumer(uint32_t producer, uint32_t transport, cons
   }
   KeepSentMap(c, p);
   p.consumers.push_back(id);
+  transports_[transport - 1].consumers.push_back(id);
   return id;
 }
 
@@ -298,6 +299,10 @@ bool ForwardEngine::remove_consumer(uint32_t id) {
   Consumer* c = Find(consumers_, id);
   if (!c) return false;
   Detach(id, c->producer);
+  if (Transport* t = Find(transports_, c->transport)) {
+    auto& v = t->consumers;
+    v.erase(std::remove(v.begin(), v.end(), id), v.end());
+  }
   *c = Consumer();
   free_consumers_.push_back(id);
   return true;
@@ -565,47 +570,106 @@ bool ForwardEngine::Retransmit(Consumer& c, const Producer& p, const uint8_t* da
   return true;
 }
 
+bool ForwardEngine::AnswerNack(uint32_t id, Consumer& c, uint16_t consumer_seq, uint64_t now_us, ForwardSink& sink,
+                               ForwardNackMisses* misses) {
+  Producer* p = Find(producers_, c.producer);
+  ++c.counters.nacks;
+  counters_[kFwdNackRequested] += 1;
+  size_t len = 0;
+  // A layer-selecting consumer's sent map knows what went out under this number (its layer and
+  // producer sequence number), across temporal drops and switches; otherwise consumer space ->
+  // producer space with the offsets in force since the last rebase, in the cache of the layer
+  // the consumer receives now (the window check in the rewrite rejects older ones).
+  const ForwardSentEntry* as_sent = c.sent.find(consumer_seq);
+  const uint16_t seq = as_sent ? as_sent->in_seq : static_cast<uint16_t>(consumer_seq - c.rewrite.seq_offset);
+  const uint8_t layer = as_sent ? as_sent->layer : c.layers.current_spatial;
+  const ForwardPacketCache* cache = p && layer < p->layers.size() ? &p->layers[layer].cache : nullptr;
+  const uint8_t* data = cache ? cache->find(seq, &len) : nullptr;
+  // RFC 4585 §6.2.1: the receiver repeats a NACK until the packet arrives; answering every copy
+  // within one round trip only floods a constrained link (docs/policy.md "Resend interval").
+  if (data && c.resends.recently_resent(consumer_seq, now_us, ForwardResendGuard::interval_us(c.rtt_us))) {
+    Drop(c, ForwardDrop::kResendWithinRtt);
+    return false;
+  }
+  if (data && Retransmit(c, *p, data, len, now_us, sink, as_sent)) {
+    c.resends.mark_resent(consumer_seq, now_us);
+    ++c.counters.retransmitted;
+    counters_[kFwdRetransmitted] += 1;
+    return true;
+  }
+  counters_[kFwdNackMissed] += 1;
+  if (!data && misses) {
+    if (misses->count < misses->capacity) {
+      if (misses->consumers) misses->consumers[misses->count] = id;
+      if (misses->layers) misses->layers[misses->count] = layer;
+      misses->seqs[misses->count++] = seq;
+    } else {
+      ++misses->overflow;
+    }
+  }
+  return false;
+}
+
 size_t ForwardEngine::retransmit(uint32_t id, const uint16_t* seqs, size_t n, uint64_t now_us, ForwardSink& sink,
                                  uint16_t* missed, size_t* missed_count, uint8_t* missed_layers) {
   if (missed_count) *missed_count = 0;
   Consumer* c = Find(consumers_, id);
   if (!c || !seqs) return 0;
-  Producer* p = Find(producers_, c->producer);
+  ForwardNackMisses misses;
+  misses.seqs = missed;
+  misses.layers = missed_layers;
+  misses.capacity = missed && missed_count ? n : 0;
   size_t sent = 0;
   for (size_t i = 0; i < n; ++i) {
-    ++c->counters.nacks;
-    counters_[kFwdNackRequested] += 1;
-    size_t len = 0;
-    // A layer-selecting consumer's sent map knows what went out under this number (its layer and
-    // producer sequence number), across temporal drops and switches; otherwise consumer space ->
-    // producer space with the offsets in force since the last rebase, in the cache of the layer
-    // the consumer receives now (the window check in the rewrite rejects older ones).
-    const ForwardSentEntry* as_sent = c->sent.find(seqs[i]);
-    const uint16_t seq = as_sent ? as_sent->in_seq : static_cast<uint16_t>(seqs[i] - c->rewrite.seq_offset);
-    const uint8_t layer = as_sent ? as_sent->layer : c->layers.current_spatial;
-    const ForwardPacketCache* cache = p && layer < p->layers.size() ? &p->layers[layer].cache : nullptr;
-    const uint8_t* data = cache ? cache->find(seq, &len) : nullptr;
-    // RFC 4585 §6.2.1: the receiver repeats a NACK until the packet arrives; answering every copy
-    // within one round trip only floods a constrained link (docs/sfu.md "Retransmission").
-    if (data && c->resends.recently_resent(seqs[i], now_us, ForwardResendGuard::interval_us(c->rtt_us))) {
-      Drop(*c, ForwardDrop::kResendWithinRtt);
-      continue;
+    if (AnswerNack(id, *c, seqs[i], now_us, sink, missed && missed_count ? &misses : nullptr)) ++sent;
+  }
+  if (missed_count) *missed_count = misses.count;
+  Flush(sink);
+  return sent;
+}
+
+size_t ForwardEngine::retransmit_compound(uint32_t transport, const uint8_t* rtcp, size_t length, uint64_t now_us,
+                                          ForwardSink& sink, ForwardNackMisses* misses) {
+  if (misses) {
+    misses->count = 0;
+    misses->overflow = 0;
+    if (!misses->seqs) misses->capacity = 0;
+  }
+  const Transport* t = Find(transports_, transport);
+  if (!t || t->consumers.empty()) return 0;
+  ForwardNackReader reader(rtcp, length);
+  ForwardNack nack;
+  size_t sent = 0;
+  while (reader.next(&nack)) {
+    uint32_t id = 0;
+    for (const uint32_t k : t->consumers) {
+      const Consumer* c = Find(consumers_, k);
+      if (c && c->transport == transport && c->rewrite.ssrc == nack.media_ssrc) {
+        id = k;
+        break;
+      }
     }
-    if (data && Retransmit(*c, *p, data, len, now_us, sink, as_sent)) {
-      c->resends.mark_resent(seqs[i], now_us);
-      ++sent;
-      ++c->counters.retransmitted;
-      counters_[kFwdRetransmitted] += 1;
-    } else {
-      counters_[kFwdNackMissed] += 1;
-      if (!data && missed && missed_count) {
-        if (missed_layers) missed_layers[*missed_count] = layer;
-        missed[(*missed_count)++] = seq;
+    Consumer* c = id ? Find(consumers_, id) : nullptr;
+    // A paused consumer sent nothing the receiver could miss since the pause (resume rebases).
+    if (!c || c->paused) continue;
+    uint16_t numbers[ForwardNackReader::kNumbersPerEntry];
+    for (size_t e = 0; e < nack.entries; ++e) {
+      const size_t count = ForwardNackReader::entry_numbers(nack.fci + e * 4, numbers);
+      for (size_t i = 0; i < count; ++i) {
+        if (AnswerNack(id, *c, numbers[i], now_us, sink, misses)) ++sent;
       }
     }
   }
   Flush(sink);
   return sent;
+}
+
+bool ForwardEngine::consumer_resend_interval(uint32_t id, uint64_t* interval_us, uint32_t* rtt_us) const {
+  const Consumer* c = Find(consumers_, id);
+  if (!c) return false;
+  if (interval_us) *interval_us = ForwardResendGuard::interval_us(c->rtt_us);
+  if (rtt_us) *rtt_us = c->rtt_us;
+  return true;
 }
 
 int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* status, UdpSessionTable& table,

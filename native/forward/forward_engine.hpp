@@ -17,6 +17,7 @@
 #include "native/forward/forward_leg_send_log.hpp"
 #include "native/forward/forward_send_time_log.hpp"
 #include "native/forward/forward_layer_selector.hpp"
+#include "native/forward/forward_nack_reader.hpp"
 #include "native/forward/forward_packet_cache.hpp"
 #include "native/forward/forward_resend_guard.hpp"
 #include "native/forward/forward_sent_map.hpp"
@@ -94,6 +95,20 @@ struct ForwardConsumerCounters {
   uint64_t payload_bytes = 0;
   uint32_t last_timestamp = 0;
   uint64_t last_sent_us = 0;
+};
+
+/**
+ * Where retransmit_compound writes the numbers its producers' caches did not hold (a pipe producer
+ * asks upstream for them, docs/scaling.md): per miss, the consumer, the producer-space sequence
+ * number and its spatial layer. Misses past `capacity` are counted in `overflow`, not written.
+ */
+struct ForwardNackMisses {
+  uint32_t* consumers = nullptr;
+  uint16_t* seqs = nullptr;
+  uint8_t* layers = nullptr;
+  size_t capacity = 0;
+  size_t count = 0;
+  size_t overflow = 0;
 };
 
 /** Payload type, extension, clock and SSRC settings of a new consumer (see ForwardRewriteState). */
@@ -246,6 +261,20 @@ class ForwardEngine {
    */
   size_t retransmit(uint32_t id, const uint16_t* seqs, size_t n, uint64_t now_us, ForwardSink& sink,
                     uint16_t* missed = nullptr, size_t* missed_count = nullptr, uint8_t* missed_layers = nullptr);
+  /**
+   * Answers every generic NACK (RFC 4585 §6.2.1) of one compound RTCP packet received on transport
+   * `transport` (forward_nack_reader.hpp): each NACK goes to that transport's consumer whose SSRC is
+   * its media SSRC, and is answered as retransmit() does; NACKs for other SSRCs and for paused
+   * consumers are left alone (not counted). One flush for the whole compound. With `misses`, the
+   * numbers not cached are written there. Returns the packets sent.
+   */
+  size_t retransmit_compound(uint32_t transport, const uint8_t* rtcp, size_t length, uint64_t now_us, ForwardSink& sink,
+                             ForwardNackMisses* misses = nullptr);
+  /**
+   * The consumer's resend interval (µs, ForwardResendGuard::interval_us of its RTT) and the RTT it
+   * came from (µs, 0: unknown); false for an unknown consumer.
+   */
+  bool consumer_resend_interval(uint32_t id, uint64_t* interval_us, uint32_t* rtt_us) const;
 
   /** Counters, kFwdCounterCount doubles; the binding points it at memory JavaScript reads. */
   void set_counters(double* counters) { counters_ = counters ? counters : own_counters_; }
@@ -265,6 +294,8 @@ class ForwardEngine {
     uint16_t transport_seq = 1;
     // Transport-cc send records for a send-side estimate (enabled on demand, docs/sfu.md).
     ForwardLegSendLog send_log;
+    // Its consumers, to find the one a NACK's media SSRC names (retransmit_compound).
+    std::vector<uint32_t> consumers;
   };
   struct Layer {
     bool bound = false;
@@ -342,6 +373,9 @@ class ForwardEngine {
   /** `as_sent`: the packet's numbering from the consumer's sent map; nullptr: the current offsets. */
   bool Retransmit(Consumer& consumer, const Producer& producer, const uint8_t* data, size_t len, uint64_t now_us,
                   ForwardSink& sink, const ForwardSentEntry* as_sent);
+  /** One NACKed consumer-space number of consumer `id`: resent, held back or missed (no flush); true when sent. */
+  bool AnswerNack(uint32_t id, Consumer& consumer, uint16_t seq, uint64_t now_us, ForwardSink& sink,
+                  ForwardNackMisses* misses);
   /** A consumer that selects layers keeps a sent map as long as the producer's cache (allocated once). */
   static void KeepSentMap(Consumer& consumer, const Producer& producer);
   uint32_t NewProducer(const void* source, uint8_t layers, bool tap, size_t cache_packets);

@@ -5,9 +5,10 @@ namespace pwt {
 
 uint64_t ForwardResendGuard::interval_us(uint32_t rtt_us) {
   if (rtt_us == 0) return kDefaultIntervalUs;
-  if (rtt_us < kMinIntervalUs) return kMinIntervalUs;
-  if (rtt_us > kMaxIntervalUs) return kMaxIntervalUs;
-  return rtt_us;
+  const uint64_t interval = static_cast<uint64_t>(rtt_us) + kMarginUs;
+  if (interval < kMinIntervalUs) return kMinIntervalUs;
+  if (interval > kMaxIntervalUs) return kMaxIntervalUs;
+  return interval;
 }
 
 bool ForwardResendGuard::recently_resent(uint16_t seq, uint64_t now_us, uint64_t interval_us) const {

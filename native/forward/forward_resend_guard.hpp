@@ -15,9 +15,13 @@ namespace pwt {
 class ForwardResendGuard {
  public:
   static constexpr size_t kSlots = 1024;
-  /** The interval before any RTT is known (as libwebrtc and mediasoup default to). */
+  // The resend interval (docs/policy.md "Resend interval"; the same constants as
+  // lib/policy/resend-interval.ts): RTT + kMarginUs, clamped to [kMinIntervalUs, kMaxIntervalUs];
+  // kDefaultIntervalUs before any RTT is known.
+  /** The interval before any RTT is known (libwebrtc's start-up RTT, mediasoup's default RTT). */
   static constexpr uint64_t kDefaultIntervalUs = 100'000;
-  /** A measured RTT is clamped to [kMinIntervalUs, kMaxIntervalUs]. */
+  /** Added to a measured RTT: report delay and jitter (libwebrtc's packet history adds the same). */
+  static constexpr uint64_t kMarginUs = 5'000;
   static constexpr uint64_t kMinIntervalUs = 20'000;
   static constexpr uint64_t kMaxIntervalUs = 1'000'000;
 

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 
 #include <array>
+#include <initializer_list>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -428,17 +429,23 @@ void TestResendOncePerRoundTrip() {
   const uint16_t twice[] = {305, 305, 306};
   CHECK_EQ(engine.retransmit(c1, twice, 3, 1'210'000, out), 2u);
   CHECK_EQ(engine.consumer_counters(c1)->dropped[within], 3u);
-  // The leg's measured RTT: 300 ms.
+  // The leg's measured RTT: 300 ms, so 305 ms (RTT + 5 ms, docs/policy.md "Resend interval").
   CHECK(engine.set_consumer_round_trip_time(c1, 300'000));
-  CHECK_EQ(engine.retransmit(c1, one, 1, 1'499'999, out), 0u);
-  CHECK_EQ(engine.retransmit(c1, one, 1, 1'500'000, out), 1u);
+  CHECK_EQ(engine.retransmit(c1, one, 1, 1'504'999, out), 0u);
+  CHECK_EQ(engine.retransmit(c1, one, 1, 1'505'000, out), 1u);
   // A loopback RTT is clamped to 20 ms; a huge one to 1 s.
   CHECK(engine.set_consumer_round_trip_time(c1, 300));
-  CHECK_EQ(engine.retransmit(c1, one, 1, 1'519'999, out), 0u);
-  CHECK_EQ(engine.retransmit(c1, one, 1, 1'520'000, out), 1u);
+  CHECK_EQ(engine.retransmit(c1, one, 1, 1'524'999, out), 0u);
+  CHECK_EQ(engine.retransmit(c1, one, 1, 1'525'000, out), 1u);
   CHECK(engine.set_consumer_round_trip_time(c1, 60'000'000));
-  CHECK_EQ(engine.retransmit(c1, one, 1, 2'519'999, out), 0u);
-  CHECK_EQ(engine.retransmit(c1, one, 1, 2'520'000, out), 1u);
+  CHECK_EQ(engine.retransmit(c1, one, 1, 2'524'999, out), 0u);
+  CHECK_EQ(engine.retransmit(c1, one, 1, 2'525'000, out), 1u);
+  CHECK_EQ(ForwardResendGuard::interval_us(0), 100'000u);
+  CHECK_EQ(ForwardResendGuard::interval_us(1), 20'000u);
+  CHECK_EQ(ForwardResendGuard::interval_us(15'000), 20'000u);
+  CHECK_EQ(ForwardResendGuard::interval_us(15'001), 20'001u);
+  CHECK_EQ(ForwardResendGuard::interval_us(995'000), 1'000'000u);
+  CHECK_EQ(ForwardResendGuard::interval_us(4'000'000'000u), 1'000'000u);
   CHECK(!engine.set_consumer_round_trip_time(999, 1000));
   const ForwardConsumerCounters* k = engine.consumer_counters(c1);
   CHECK_EQ(k->retransmitted, 7u);
@@ -453,6 +460,106 @@ void TestResendOncePerRoundTrip() {
     CHECK_EQ(ReadU16(out.sent[i].bytes.data() + 2), want_seq[i]);
     CHECK_EQ(ReadU32(out.sent[i].bytes.data() + 8), want_ssrc[i]);
   }
+}
+
+// One compound RTCP packet (RR, NACKs for two consumers' SSRCs, a repeat, a stranger's SSRC, a
+// number no cache holds) answered in one call and one flush (docs/sfu.md "Retransmission").
+void AddNack(std::vector<uint8_t>& c, uint32_t media_ssrc, std::initializer_list<uint32_t> fci) {
+  const size_t at = c.size();
+  c.resize(at + 12 + fci.size() * 4);
+  c[at] = 0x81;  // V=2, FMT 1
+  c[at + 1] = 205;
+  c[at + 2] = 0;
+  c[at + 3] = static_cast<uint8_t>(2 + fci.size());
+  WriteU32(c.data() + at + 4, 0x5E17);
+  WriteU32(c.data() + at + 8, media_ssrc);
+  size_t o = at + 12;
+  for (uint32_t e : fci) {
+    WriteU32(c.data() + o, e);
+    o += 4;
+  }
+}
+
+void TestRetransmitCompound() {
+  Keyed publisher(1), leg1(2), leg2(3);
+  UdpSessionTable table;
+  ForwardEngine engine;
+  const auto [producer, t1, t2] = AddTwoLegProducer(engine, table, publisher, leg1, leg2, 7201);
+  const uint32_t c1 = engine.add_consumer(producer, t1, Params(0xC1));
+  const uint32_t c2 = engine.add_consumer(producer, t1, Params(0xC2));
+  const uint32_t other = engine.add_consumer(producer, t2, Params(0xC1));  // same SSRC, another leg
+  const uint32_t paused = engine.add_consumer(producer, t1, Params(0xC3));
+  Batch b;
+  for (int i = 0; i < 10; ++i) b.add(Protect(publisher.tx, Rtp(static_cast<uint16_t>(300 + i), kPubSsrc, 80)), 1, 5000);
+  const UdpRecvTarget tg = b.target();
+  double counters[kCounterCount] = {};
+  table.unprotect_batch(tg, b.n, b.status, counters);
+  CaptureSink sink;
+  engine.process_batch(tg, b.n, b.status, table, 1'000'000, sink);
+  CHECK_EQ(sink.sent.size(), 40u);
+  CHECK(engine.set_consumer_paused(paused, true));
+  std::vector<uint8_t> compound = {0x80, 201, 0, 1, 0, 0, 0x5E, 0x17};  // RR without blocks
+  AddNack(compound, 0xC1, {(303u << 16) | 0x0001});  // 303, 304
+  AddNack(compound, 0xC2, {(305u << 16), (900u << 16)});  // 305; 900 was never sent
+  AddNack(compound, 0xC1, {(303u << 16)});  // a repeat in the same compound
+  AddNack(compound, 0xDEAD, {(303u << 16)});  // nobody's SSRC
+  AddNack(compound, 0xC3, {(303u << 16)});  // paused: left alone
+  uint32_t miss_consumers[4] = {};
+  uint16_t miss_seqs[4] = {};
+  uint8_t miss_layers[4] = {9, 9, 9, 9};
+  ForwardNackMisses misses;
+  misses.consumers = miss_consumers;
+  misses.seqs = miss_seqs;
+  misses.layers = miss_layers;
+  misses.capacity = 4;
+  CaptureSink out;
+  CHECK_EQ(engine.retransmit_compound(t1, compound.data(), compound.size(), 1'100'000, out, &misses), 3u);
+  CHECK_EQ(out.calls, 1);  // one flush for the compound
+  CHECK_EQ(out.sent.size(), 3u);
+  const uint16_t want_seq[] = {303, 304, 305};
+  const uint32_t want_ssrc[] = {0xC1, 0xC1, 0xC2};
+  for (size_t i = 0; i < out.sent.size() && i < 3; ++i) {
+    CHECK_EQ(ReadU16(out.sent[i].bytes.data() + 2), want_seq[i]);
+    CHECK_EQ(ReadU32(out.sent[i].bytes.data() + 8), want_ssrc[i]);
+    CHECK_EQ(out.sent[i].port, 7201);
+  }
+  const size_t within = static_cast<size_t>(ForwardDrop::kResendWithinRtt);
+  CHECK_EQ(engine.consumer_counters(c1)->nacks, 3u);
+  CHECK_EQ(engine.consumer_counters(c1)->retransmitted, 2u);
+  CHECK_EQ(engine.consumer_counters(c1)->dropped[within], 1u);
+  CHECK_EQ(engine.consumer_counters(c2)->nacks, 2u);
+  CHECK_EQ(engine.consumer_counters(c2)->retransmitted, 1u);
+  CHECK_EQ(engine.consumer_counters(other)->nacks, 0u);
+  CHECK_EQ(engine.consumer_counters(paused)->nacks, 0u);
+  CHECK_EQ(misses.count, 1u);
+  CHECK_EQ(miss_consumers[0], c2);
+  CHECK_EQ(miss_seqs[0], 900);
+  CHECK_EQ(miss_layers[0], 0);
+  CHECK_EQ(engine.counters()[kFwdNackMissed], 1.0);
+  // A full miss list counts what it could not hold; an unknown transport answers nothing.
+  misses.capacity = 0;
+  CHECK_EQ(engine.retransmit_compound(t1, compound.data(), compound.size(), 1'100'000, out, &misses), 0u);
+  CHECK_EQ(misses.count, 0u);
+  CHECK_EQ(misses.overflow, 1u);
+  CHECK_EQ(engine.retransmit_compound(999, compound.data(), compound.size(), 1'100'000, out, nullptr), 0u);
+  // After the consumer is removed, its SSRC is nobody's on that transport.
+  CHECK(engine.remove_consumer(c2));
+  const uint64_t before = static_cast<uint64_t>(engine.counters()[kFwdNackRequested]);
+  std::vector<uint8_t> only_c2;
+  AddNack(only_c2, 0xC2, {(305u << 16)});
+  CHECK_EQ(engine.retransmit_compound(t1, only_c2.data(), only_c2.size(), 3'000'000, out, nullptr), 0u);
+  CHECK_EQ(static_cast<uint64_t>(engine.counters()[kFwdNackRequested]), before);
+  // The resend interval in force for a consumer and the RTT it came from.
+  uint64_t interval = 0;
+  uint32_t rtt = 7;
+  CHECK(engine.consumer_resend_interval(c1, &interval, &rtt));
+  CHECK_EQ(interval, 100'000u);
+  CHECK_EQ(rtt, 0u);
+  CHECK(engine.set_consumer_round_trip_time(c1, 40'000));
+  CHECK(engine.consumer_resend_interval(c1, &interval, &rtt));
+  CHECK_EQ(interval, 45'000u);
+  CHECK_EQ(rtt, 40'000u);
+  CHECK(!engine.consumer_resend_interval(c2, &interval, &rtt));
 }
 
 // Arrivals for transport-cc feedback carry the kernel's receive time of each slot (docs/udp.md
@@ -623,5 +730,6 @@ int main() {
   TestPacketCache();
   TestRetransmit();
   TestResendOncePerRoundTrip();
+  TestRetransmitCompound();
   TEST_MAIN_END();
 }

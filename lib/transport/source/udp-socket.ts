@@ -585,20 +585,15 @@ export class UdpSocket {
     return this.native.setForwardEngine(engine);
   }
 
-  /** @internal Lets the attached forwarding engine answer a consumer's NACK (lib/sfu); returns packets resent. */
-  forwardRetransmit(consumer: number, sequenceNumbers: Uint16Array): number {
-    if (this.isClosed) return 0;
-    return this.native.forwardRetransmit(consumer, sequenceNumbers);
-  }
-
   /**
-   * @internal As forwardRetransmit; the producer-space numbers the cache did not hold are written
-   * into `missed` (room for sequenceNumbers.length) and their count returned (lib/sfu pipes); given
-   * `missedLayers` (same room), the spatial layer of each missed number is written beside it.
+   * @internal Lets the attached engine answer every NACK of one compound RTCP packet that engine
+   * transport `transport` received (lib/sfu, one call per compound); with the miss arrays, returns
+   * how many numbers no cache held (written there: consumer id, producer-space number, layer).
    */
-  forwardRetransmitMisses(consumer: number, sequenceNumbers: Uint16Array, missed: Uint16Array, missedLayers?: Uint8Array): number {
+  forwardRetransmitCompound(transport: number, rtcp: Uint8Array, offset: number, length: number,
+    missConsumers?: Uint32Array, missSeqs?: Uint16Array, missLayers?: Uint8Array): number {
     if (this.isClosed) return 0;
-    return this.native.forwardRetransmitMisses(consumer, sequenceNumbers, missed, missedLayers);
+    return this.native.forwardRetransmitCompound(transport, rtcp, offset, length, missConsumers, missSeqs, missLayers);
   }
 
   /**

@@ -10,6 +10,9 @@ import { NackGenerator } from '../../../lib/policy/nack-generator.js';
 import { NackResponder, wrapRtxBytes } from '../../../lib/policy/nack-responder.js';
 import { RtcpGenericNack } from '../../../lib/rtp/rtcp/generic-nack.js';
 import { RtpPacket } from '../../../lib/rtp/rtp-packet.js';
+import { RtcpReceiverReport } from '../../../lib/rtp/rtcp/receiver-report.js';
+import { ntpMiddle32FromUnixMs } from '../../../lib/rtp/rtcp/ntp-time.js';
+import { RESEND_INTERVAL, resendIntervalMs } from '../../../lib/policy/resend-interval.js';
 import { unwrapRtx } from '../../../lib/rtp/rtx.js';
 import { MEDIA_SSRC, PolicyPair } from './policy-pair.js';
 
@@ -133,6 +136,38 @@ test('responder: RTX carries the original (OSN first, extensions kept); bounded 
   // The same NACK again 1 ms later: not resent.
   r.incomingRtcp(11, [RtcpGenericNack.fromSequenceNumbers(1, MEDIA_SSRC, [10])], out);
   assert.equal(out.rtp.length, 2);
+});
+
+test('resend interval: RTT + 5 ms within [20 ms, 1 s], 100 ms before an RTT is measured', () => {
+  assert.equal(resendIntervalMs(undefined), RESEND_INTERVAL.unknownRttMs);
+  assert.equal(resendIntervalMs(0), 20);
+  assert.equal(resendIntervalMs(15), 20);
+  assert.equal(resendIntervalMs(40), 45);
+  assert.equal(resendIntervalMs(995), 1000);
+  assert.equal(resendIntervalMs(60_000), 1000);
+  assert.equal(resendIntervalMs(Number.NaN), 100);
+});
+
+test('responder: a repeated NACK is answered once per resend interval (100 ms unmeasured, then RTT + 5 ms from an RR)', () => {
+  const wallClockOffsetMs = 1_700_000_000_000;
+  const r = responder({ historySize: 64, wallClockOffsetMs }, true);
+  sendThrough(r, 0, [...Array(10).keys()]);
+  const out = recorder();
+  const nack = (): RtcpGenericNack => RtcpGenericNack.fromSequenceNumbers(1, MEDIA_SSRC, [4]);
+  r.incomingRtcp(10, [nack()], out);
+  r.incomingRtcp(109, [nack()], out);
+  assert.equal(out.rtp.length, 1, 'no RTT yet: held back for 100 ms');
+  r.incomingRtcp(110, [nack()], out);
+  assert.equal(out.rtp.length, 2, 'resent 100 ms later');
+  // An RR whose LSR/DLSR give 200 ms: our SR left at 150 (NTP of now + offset), the receiver held it 50 ms.
+  const lastSr = ntpMiddle32FromUnixMs(150 + wallClockOffsetMs);
+  const rr = new RtcpReceiverReport({ ssrc: 1, reports: [{ ssrc: MEDIA_SSRC, fractionLost: 0, cumulativeLost: 0, highestSequence: 9, jitter: 0, lastSr, delaySinceLastSr: Math.round(50 * 65.536) }] });
+  r.incomingRtcp(400, [rr, nack()], out);
+  assert.equal(out.rtp.length, 3);
+  r.incomingRtcp(604, [nack()], out);
+  assert.equal(out.rtp.length, 3, 'within RTT + 5 ms (205 ms)');
+  r.incomingRtcp(606, [nack()], out);
+  assert.equal(out.rtp.length, 4, 'resent after RTT + 5 ms');
 });
 
 test('responder without RTX resends the original packet; the rate limit holds back a flood', () => {

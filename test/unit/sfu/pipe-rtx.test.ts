@@ -1,6 +1,7 @@
 // lib/sfu PipeTransport with rtx: true (docs/scaling.md "RTX on pipes", RFC 4588 §4) between two
 // routers over real loopback sockets: a relay loses one RTP packet on the pipe; B's subscriber asks
-// for it, B's cache misses, the NACK crosses the pipe and A answers as RTX (own SSRC, payload type and
+// for it, B's cache misses, the NACK crosses the pipe on the producer's media SSRC (clear pipe: read
+// off the wire) and A answers as RTX (own SSRC, payload type and
 // sequence numbers, OSN first); B unwraps it natively and the subscriber gets the original packet.
 // Hostile RTX on the pipe (unknown RTX SSRC, no OSN, padding eating the OSN, wrong payload type) is
 // dropped and counted. The default policy modules are not loaded: every NACK is the test's.
@@ -8,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RtpPacket } from '../../../lib/rtp/rtp-packet.js';
 import { RtcpGenericNack } from '../../../lib/rtp/rtcp/generic-nack.js';
+import { tryParseRtcp } from '../../../lib/rtp/rtcp/compound.js';
 import { UdpMux } from '../../../lib/transport/source/udp-mux.js';
 import { Router } from '../../../lib/sfu/index.js';
 import { within } from '../../integration/peer-helpers.js';
@@ -18,6 +20,8 @@ class LossyRelay {
   rtpFromA = 0;
   dropped: Buffer[] = [];
   passed: Buffer[] = [];
+  /** What B sent towards A (its RTCP: reports and the NACKs its cache missed). */
+  fromB: Buffer[] = [];
   private constructor(readonly peer: UdpPeer, private readonly drop: number) {}
 
   static async open(drop: number): Promise<LossyRelay> {
@@ -38,6 +42,7 @@ class LossyRelay {
         }
         this.peer.socket.send(m, bPort, '127.0.0.1');
       } else if (rinfo.port === bPort) {
+        this.fromB.push(m);
         this.peer.socket.send(m, aPort, '127.0.0.1');
       }
     });
@@ -120,6 +125,12 @@ for (const srtp of [false, true]) {
       assert.equal(relay.passed.filter((m) => m.readUInt32BE(8) === stream.ssrc && m.readUInt16BE(2) === lostOnPipe.readUInt16BE(2)).length, 0,
         'the lost packet was not sent again in the original stream');
       if (!srtp) {
+        // B asked upstream on the producer's media SSRC, not on its RTX SSRC (RFC 4588 §4: a NACK
+        // names the original stream), for the number the packet had on the pipe.
+        const upstream = relay.fromB.flatMap((m) => tryParseRtcp(m) ?? []).filter((p): p is RtcpGenericNack => p instanceof RtcpGenericNack);
+        assert.equal(upstream.length, 1, 'one NACK crossed the pipe');
+        assert.equal(upstream[0]!.mediaSsrc, stream.ssrc);
+        assert.deepEqual(upstream[0]!.lostSequenceNumbers(), [lostOnPipe.readUInt16BE(2)]);
         // RFC 4588 §4: the OSN, then the original payload.
         assert.equal(r.readUInt16BE(payloadAt(r)), lostOnPipe.readUInt16BE(2), 'OSN is the lost packet sequence number');
         assert.ok(r.subarray(payloadAt(r) + 2).equals(lostOnPipe.subarray(payloadAt(lostOnPipe))), 'the original payload follows the OSN');
