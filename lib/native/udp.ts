@@ -47,6 +47,11 @@ export interface NativeUdpSocket {
   removeSrtpRoute(id: number): void;
   /** Runs a native ForwardEngine inside each receive batch (null detaches); false when not an engine. */
   setForwardEngine(engine: object | null): boolean;
+  /**
+   * The attached engine sends an SR + SDES CNAME on each consumer leg ids[0, count), with the leg's
+   * wall clock unixMs[i], in one flush; sent[i] becomes 1 for each report that left. Returns how many.
+   */
+  forwardSenderReports(ids: Uint32Array, unixMs: Float64Array, count: number, sent: Uint8Array): number;
   /** Answers a NACK of engine consumer `consumer` from its producer's cache; returns packets resent. */
   forwardRetransmit(consumer: number, sequenceNumbers: Uint16Array): number;
   /**

@@ -565,6 +565,15 @@ export class UdpSocket {
   }
 
   /**
+   * @internal The attached forwarding engine sends an SR + SDES CNAME on each consumer leg
+   * ids[0, count) in one flush (lib/sfu/leg-sender-reports.ts); returns how many left.
+   */
+  forwardSenderReports(ids: Uint32Array, unixMs: Float64Array, count: number, sent: Uint8Array): number {
+    if (this.isClosed) return 0;
+    return this.native.forwardSenderReports(ids, unixMs, count, sent);
+  }
+
+  /**
    * @internal As forwardRetransmit; the producer-space numbers the cache did not hold are written
    * into `missed` (room for sequenceNumbers.length) and their count returned (lib/sfu pipes); given
    * `missedLayers` (same room), the spatial layer of each missed number is written beside it.
