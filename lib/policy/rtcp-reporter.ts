@@ -314,7 +314,9 @@ export class RtcpReporter implements RtpPolicy {
     if (packets.length > 0 && (packets[0]!.kind === 'sr' || packets[0]!.kind === 'rr')) {
       this.average.rtcpSize += (rtcpByteLength(packets) + HEADER_OVERHEAD - this.average.rtcpSize) / 16;
     }
-    for (const p of packets) {
+    // Index loops: no iterator per received compound (docs/sfu.md "Per-leg periodic work").
+    for (let i = 0; i < packets.length; i++) {
+      const p = packets[i]!;
       if (p.kind === 'sr') {
         const s = this.sources.get(p.ssrc);
         if (s) {
@@ -342,7 +344,8 @@ export class RtcpReporter implements RtpPolicy {
   }
 
   private readBlocks(now: number, blocks: readonly RtcpReportBlock[], out: RtpPolicyOutput): void {
-    for (const b of blocks) {
+    for (let i = 0; i < blocks.length; i++) {
+      const b = blocks[i]!;
       const s = this.sends.get(b.ssrc);
       if (!s) continue;
       const remote = s.remote;
