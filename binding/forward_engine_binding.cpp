@@ -66,6 +66,7 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
                            InstanceMethod<&ForwardEngineWrap::SetProducerCodecs>("setProducerCodecs"),
                            InstanceMethod<&ForwardEngineWrap::SetConsumerLayers>("setConsumerLayers"),
                            InstanceMethod<&ForwardEngineWrap::SetConsumerRoundTripTime>("setConsumerRoundTripTime"),
+                           InstanceMethod<&ForwardEngineWrap::SetConsumerCname>("setConsumerCname"),
                            InstanceMethod<&ForwardEngineWrap::ConsumerLayers>("consumerLayers"),
                            InstanceMethod<&ForwardEngineWrap::AddConsumer>("addConsumer"),
                            InstanceMethod<&ForwardEngineWrap::SetConsumerPaused>("setConsumerPaused"),
@@ -261,6 +262,17 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     const bool ok = us >= 0 && us <= 4294967295.0 &&
                     engine_.set_consumer_round_trip_time(info[0].ToNumber().Uint32Value(), static_cast<uint32_t>(us));
     return Napi::Boolean::New(info.Env(), ok);
+  }
+
+  // setConsumerCname(id, cname Uint8Array (UTF-8, at most 255 bytes)) -> false when unknown or too long:
+  // the CNAME of the leg's natively sent reports (UdpSocket.forwardSenderReports).
+  Napi::Value SetConsumerCname(const Napi::CallbackInfo& info) {
+    if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      return Napi::Boolean::New(info.Env(), false);
+    }
+    Napi::Uint8Array cname = info[1].As<Napi::Uint8Array>();
+    return Napi::Boolean::New(info.Env(), engine_.set_consumer_cname(info[0].ToNumber().Uint32Value(), cname.Data(),
+                                                                     cname.ElementLength()));
   }
 
   // consumerLayers(id, out Float64Array(5)) -> false when unknown:

@@ -72,6 +72,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
                            InstanceMethod<&UdpSocketWrap::RemoveSrtpRoute>("removeSrtpRoute"),
                            InstanceMethod<&UdpSocketWrap::SetForwardEngine>("setForwardEngine"),
                            InstanceMethod<&UdpSocketWrap::ForwardRetransmitCompound>("forwardRetransmitCompound"),
+                           InstanceMethod<&UdpSocketWrap::ForwardSenderReports>("forwardSenderReports"),
                            InstanceMethod<&UdpSocketWrap::SetPlainFilter>("setPlainFilter"),
                            InstanceMethod<&UdpSocketWrap::SetHandoff>("setHandoff"),
                            InstanceMethod<&UdpSocketWrap::SteerAddress>("steerAddress"),
@@ -488,6 +489,31 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     forward_->retransmit_compound(info[0].ToNumber().Uint32Value(), rtcp.Data() + static_cast<size_t>(offset),
                                   static_cast<size_t>(length), MonotonicMicros(), *this, want_misses ? &misses : nullptr);
     return Napi::Number::New(env, static_cast<double>(misses.count));
+  }
+
+  // forwardSenderReports(consumer ids Uint32Array, unix ms Float64Array, count, sent Uint8Array) -> reports
+  // sent: the attached engine sends each listed consumer leg's SR + SDES CNAME, built from its counters
+  // and protected with its SRTCP context, in one flush through this socket (docs/sfu.md "RTCP per
+  // leg"); sent[i] is 1 for each leg whose report left. One call per report tick for all due legs.
+  Napi::Value ForwardSenderReports(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!forward_ || closed_ || info.Length() < 4 || !info[0].IsTypedArray() || !info[1].IsTypedArray() ||
+        !info[3].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
+        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+        info[3].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      return Napi::Number::New(env, 0);
+    }
+    Napi::Uint32Array ids = info[0].As<Napi::Uint32Array>();
+    Napi::Float64Array unix_ms = info[1].As<Napi::Float64Array>();
+    Napi::Uint8Array sent = info[3].As<Napi::Uint8Array>();
+    const double count = info[2].ToNumber().DoubleValue();
+    if (!(count >= 0) || count > static_cast<double>(ids.ElementLength()) || count > static_cast<double>(unix_ms.ElementLength()) ||
+        count > static_cast<double>(sent.ElementLength())) {
+      return Napi::Number::New(env, 0);
+    }
+    const size_t n = forward_->send_sender_reports(ids.Data(), unix_ms.Data(), static_cast<size_t>(count), MonotonicMicros(),
+                                                   *this, sent.Data());
+    return Napi::Number::New(env, static_cast<double>(n));
   }
 
   // setPlainFilter(filter | null) -> true when set: this socket is a plain/pipe transport's

@@ -5,6 +5,7 @@
 // shared timer is unref'd (it never keeps a process alive) unless the group is made with
 // `keepAlive` (the ICE transports' group: their timers kept the process alive before they shared one).
 import { reportListenerError } from './typed-emitter.js';
+import { emptyArray } from './empty-array.js';
 
 /** How late a deadline may run, as a share of its distance and at most. */
 const LATE_SHARE = 0.05;
@@ -104,7 +105,7 @@ export class CoalescingTimers {
       (t.at <= now ? due : notYet).push(t);
     }
     for (let i = 0; i < notYet.length; i++) this.push(notYet[i]!);
-    notYet.length = 0;
+    emptyArray(notYet);
     for (let i = 0; i < due.length; i++) {
       try {
         due[i]!.run();
@@ -112,7 +113,7 @@ export class CoalescingTimers {
         reportListenerError(err);
       }
     }
-    due.length = 0;
+    emptyArray(due);
     this.arm(this.clock());
   }
 

@@ -53,6 +53,8 @@ export interface NativeForwardEngine {
    * to it at most once per round trip (100 ms while unknown, clamped to [20 ms, 1 s]); false when unknown.
    */
   setConsumerRoundTripTime(id: number, microseconds: number): boolean;
+  /** The CNAME (UTF-8, at most 255 bytes) of the consumer leg's natively sent reports; false when unknown or too long. */
+  setConsumerCname(id: number, cname: Uint8Array): boolean;
   /** [currentSpatial (-1: none), currentTemporal (-1: none), targetSpatial, targetTemporal, switches] */
   consumerLayers(id: number, out: Float64Array): boolean;
   addConsumer(producer: number, transport: number, ssrc: number, payloadTypes: Uint8Array, extensionIds: Uint8Array,
@@ -108,6 +110,8 @@ export const enum NativeLayerCodec {
 export const enum NativeForwardLayerCounter {
   LayerSwitches = 0,
   RepairDropped = 1,
+  /** SR + SDES compound packets the engine sent on consumer legs (UdpSocket.forwardSenderReports). */
+  SenderReports = 2,
 }
 
 /** Values of consumerLayers(). */

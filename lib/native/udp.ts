@@ -48,6 +48,11 @@ export interface NativeUdpSocket {
   /** Runs a native ForwardEngine inside each receive batch (null detaches); false when not an engine. */
   setForwardEngine(engine: object | null): boolean;
   /**
+   * The attached engine sends an SR + SDES CNAME on each consumer leg ids[0, count), with the leg's
+   * wall clock unixMs[i], in one flush; sent[i] becomes 1 for each report that left. Returns how many.
+   */
+  forwardSenderReports(ids: Uint32Array, unixMs: Float64Array, count: number, sent: Uint8Array): number;
+  /**
    * Answers every generic NACK of one compound RTCP packet (`rtcp[offset, offset + length)`) that
    * engine transport `transport` received, for that transport's consumers; given the three miss
    * arrays (same length), writes the numbers no cache held (consumer id, producer-space number,

@@ -44,6 +44,7 @@ export type {
   PolicySendStream,
   NativeStreamTotals,
   NativeSendTotals,
+  NativeSenderReporter,
   NativeReceiveTotals,
   NativeArrivals,
 } from './rtp-policy.js';

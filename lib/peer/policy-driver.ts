@@ -12,6 +12,7 @@ import type { MediaRouter } from './media-router.js';
 import type { RtpPolicyChain, RtpPolicySink } from './rtp-policy-chain.js';
 import { RtpPacketFlags, type RtpPolicyEvent } from './rtp-policy.js';
 import type { RTCRtpTransceiver } from './rtp-transceiver.js';
+import { emptyArray } from '../common/empty-array.js';
 
 /** The policy timers of every connection on this thread (lib/common/coalescing-timers.ts). */
 const policyTimers = new CoalescingTimers();
@@ -130,7 +131,7 @@ export class PolicyDriver {
       chain.incomingRtp(now);
       chain.incomingRtcp(now);
     }
-    touched.length = 0;
+    emptyArray(touched);
   }
 
   private push(chain: RtpPolicyChain, packet: RtpPacket, start: number, length: number, seq: number, flags: number): void {

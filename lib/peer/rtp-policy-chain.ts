@@ -15,6 +15,7 @@ import {
   type NativeStreamTotals,
 } from './rtp-policy.js';
 import { PeerError } from './session-description.js';
+import { emptyArray } from '../common/empty-array.js';
 
 /** Where a chain's queued effects go (RTCPeerConnection implements it). */
 export interface RtpPolicySink {
@@ -89,6 +90,8 @@ export class RtpPolicyChain {
   private lastNow = 0;
   /** @internal Effects the modules queued (through ChainOutput), carried out by flush(). */
   effects: Effect[] = [];
+  /** The other effects list (flush swaps them); undefined while a flush is using it. */
+  private effectsSpare: Effect[] | undefined = [];
   /** @internal The module being called, named in the events it emits. */
   current = '';
   private sinkValue: RtpPolicySink | undefined;
@@ -325,7 +328,7 @@ export class RtpPolicyChain {
         }
       }
       this.current = '';
-      packets.length = 0;
+      emptyArray(packets);
       this.rtcpSpare = packets;
     }
     this.flush();
@@ -459,9 +462,13 @@ export class RtpPolicyChain {
     const sink = this.sinkValue;
     // Keyframe requests from modules add effects of their own: loop until none is left (bounded).
     for (let round = 0; round < 4 && this.effects.length > 0; round++) {
+      // Two lists swapped, as rtcpIn: effects queued meanwhile go to the other one, and a report
+      // tick or a received RR that emits one event makes no new list.
       const effects = this.effects;
-      this.effects = [];
-      for (const e of effects) {
+      this.effects = this.effectsSpare ?? [];
+      this.effectsSpare = undefined;
+      for (let i = 0; i < effects.length; i++) {
+        const e = effects[i]!;
         if (e.kind !== 'keyframe') continue;
         for (const m of this.modules) {
           if (!m.requestKeyframe) continue;
@@ -473,7 +480,8 @@ export class RtpPolicyChain {
         }
       }
       if (sink) {
-        for (const e of effects) {
+        for (let i = 0; i < effects.length; i++) {
+          const e = effects[i]!;
           try {
             if (e.kind === 'keyframe') continue;
             if (e.kind === 'rtcp') sink.sendRtcp(e.packets);
@@ -484,6 +492,8 @@ export class RtpPolicyChain {
           }
         }
       }
+      emptyArray(effects);
+      this.effectsSpare = effects;
     }
     if (sink && this.withTimeout.length > 0) {
       const at = this.nextTimeout();

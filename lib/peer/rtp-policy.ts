@@ -177,6 +177,23 @@ export interface NativeSendTotals {
   /** The last RTP timestamp sent and when (`now` clock, ms); undefined before the first packet. */
   readonly lastRtpTimestamp: number;
   readonly lastSentAt: number | undefined;
+  /** Set when the engine can send this stream's sender report itself (see NativeSenderReporter). */
+  readonly reporter?: NativeSenderReporter;
+}
+
+/**
+ * An engine outside JavaScript that builds, protects and sends a stream's RTCP sender report
+ * itself: lib/sfu's forwarding engine, for all legs due in one report tick in one native call
+ * (docs/sfu.md "RTCP per leg"). The policy module still decides whether and when a report is due.
+ */
+export interface NativeSenderReporter {
+  /**
+   * Queues a compound SR + SDES CNAME for the stream (RFC 3550 §6.1, §6.4.1, §6.5.1): packet and
+   * octet counts and the RTP timestamp from the engine's counters, the NTP time of `unixMs` (the
+   * module's wall clock now). It leaves at the end of the current tick. False when the engine cannot
+   * send it (no route, closed, a CNAME over 255 bytes): the module then builds the report itself.
+   */
+  queueSenderReport(unixMs: number, cname: string): boolean;
 }
 
 /** A native source's answer when it has nothing to report (shared, frozen). */

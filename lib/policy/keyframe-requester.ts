@@ -108,7 +108,9 @@ export class KeyframeRequester implements RtpPolicy {
   }
 
   incomingRtcp(_now: number, packets: readonly RtcpPacket[], out: RtpPolicyOutput): void {
-    for (const p of packets) {
+    // Index loop: no iterator per received compound (every subscriber's RR passes here).
+    for (let i = 0; i < packets.length; i++) {
+      const p = packets[i]!;
       if (p.kind === 'pli') {
         const l = this.local.get(p.mediaSsrc);
         if (!l) continue;

@@ -133,7 +133,8 @@ export class NackResponder implements RtpPolicy {
 
   incomingRtcp(now: number, packets: readonly RtcpPacket[], out: RtpPolicyOutput): void {
     this.rtt.onRtcp(now, packets);
-    for (const p of packets) {
+    for (let i = 0; i < packets.length; i++) {
+      const p = packets[i]!;
       if (p.kind !== 'nack') continue;
       const h = this.histories.get(p.mediaSsrc);
       if (!h) continue;

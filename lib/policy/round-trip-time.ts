@@ -18,7 +18,9 @@ export class RoundTripTimeTracker {
   /** Reads the report blocks of SR and RR packets and the DLRR blocks of XR packets. */
   onRtcp(now: number, packets: readonly RtcpPacket[]): void {
     if (this.wallClockOffsetMs === undefined) return;
-    for (const p of packets) {
+    // Index loops: no iterator per received compound (docs/sfu.md "Per-leg periodic work").
+    for (let i = 0; i < packets.length; i++) {
+      const p = packets[i]!;
       if (p.kind === 'xr') {
         for (const b of p.blocks) {
           if (b.blockType !== 5 || !('items' in b)) continue;
@@ -31,7 +33,9 @@ export class RoundTripTimeTracker {
         continue;
       }
       if (p.kind !== 'sr' && p.kind !== 'rr') continue;
-      for (const b of p.reports) {
+      const blocks = p.reports;
+      for (let k = 0; k < blocks.length; k++) {
+        const b = blocks[k]!;
         const rtt = roundTripTimeMsAt(ntpMiddle32FromUnixMs(now + this.wallClockOffsetMs), b.lastSr, b.delaySinceLastSr);
         if (rtt !== null) this.latestMs = rtt;
       }

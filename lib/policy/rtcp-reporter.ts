@@ -17,6 +17,7 @@ import {
   type RtpPolicyParameters,
   type RtpPolicyStatsCollector,
   type NativeStreamTotals,
+  type NativeSenderReporter,
 } from '../peer/rtp-policy.js';
 import { rtcpByteLength, type RtcpPacket } from '../rtp/rtcp/compound.js';
 import { RtcpExtendedReport, type XrDlrrItem } from '../rtp/rtcp/extended-report.js';
@@ -69,6 +70,8 @@ interface SendState {
   nativePackets: number;
   nativePayloadBytes: number;
   nativeBytes: number;
+  /** The engine that sends this stream's SR itself when it is the report's only content (docs/policy.md). */
+  nativeReporter: NativeSenderReporter | undefined;
 }
 
 /** What the remote reports about one of our streams (remote-inbound-rtp). */
@@ -142,7 +145,12 @@ export class RtcpReporter implements RtpPolicy {
   private anySent = false;
   private anyHeard = false;
   /** Reports sent, and sources refused because the table was full. */
-  readonly counters = { reportsSent: 0, sourcesRefused: 0, malformedReports: 0, reportsReconsidered: 0 };
+  readonly counters = { reportsSent: 0, sourcesRefused: 0, malformedReports: 0, reportsReconsidered: 0, reportsSentNatively: 0 };
+  /** Bytes of the report the last buildReport handed to a native reporter (0: none). */
+  private nativeReportBytes = 0;
+  /** UTF-8 bytes of params.cname, and the cname they were counted for. */
+  private cnameBytes = 0;
+  private cnameCounted: string | undefined;
 
   constructor(private readonly kind: MediaKind | undefined, private readonly options: RtcpReporterOptions) {}
 
@@ -174,7 +182,7 @@ export class RtcpReporter implements RtpPolicy {
         this.ownSends().set(s.ssrc, {
           ssrc: s.ssrc, packets: 0, octets: DOUBLE_ZERO, lastRtpTimestamp: DOUBLE_ZERO, lastSentAt: now, recent: 0, previous: 0,
           remote: { block: undefined, roundTripTime: undefined, totalRoundTripTime: 0, roundTripTimeMeasurements: 0 },
-          nativePackets: 0, nativePayloadBytes: DOUBLE_ZERO, nativeBytes: DOUBLE_ZERO,
+          nativePackets: 0, nativePayloadBytes: DOUBLE_ZERO, nativeBytes: DOUBLE_ZERO, nativeReporter: undefined,
         });
       }
     }
@@ -257,7 +265,9 @@ export class RtcpReporter implements RtpPolicy {
   nativeTotals(_now: number, totals: NativeStreamTotals): void {
     for (const t of totals.sent) {
       const s = this.sends.get(t.ssrc);
-      if (!s || t.lastSentAt === undefined) continue;
+      if (!s) continue;
+      s.nativeReporter = t.reporter;
+      if (t.lastSentAt === undefined) continue;
       const packets = t.packets - s.nativePackets;
       if (packets <= 0) continue;
       s.packets += packets;
@@ -304,7 +314,9 @@ export class RtcpReporter implements RtpPolicy {
     if (packets.length > 0 && (packets[0]!.kind === 'sr' || packets[0]!.kind === 'rr')) {
       this.average.rtcpSize += (rtcpByteLength(packets) + HEADER_OVERHEAD - this.average.rtcpSize) / 16;
     }
-    for (const p of packets) {
+    // Index loops: no iterator per received compound (docs/sfu.md "Per-leg periodic work").
+    for (let i = 0; i < packets.length; i++) {
+      const p = packets[i]!;
       if (p.kind === 'sr') {
         const s = this.sources.get(p.ssrc);
         if (s) {
@@ -332,7 +344,8 @@ export class RtcpReporter implements RtpPolicy {
   }
 
   private readBlocks(now: number, blocks: readonly RtcpReportBlock[], out: RtpPolicyOutput): void {
-    for (const b of blocks) {
+    for (let i = 0; i < blocks.length; i++) {
+      const b = blocks[i]!;
       const s = this.sends.get(b.ssrc);
       if (!s) continue;
       const remote = s.remote;
@@ -415,11 +428,17 @@ export class RtcpReporter implements RtpPolicy {
       this.counters.reportsReconsidered++;
       return;
     }
-    const report = this.buildReport(now);
+    const report = this.buildReport(now, true);
     if (report.length > 0) {
       out.sendRtcp(report);
       this.counters.reportsSent++;
       this.average.rtcpSize += (rtcpByteLength(report) + HEADER_OVERHEAD - this.average.rtcpSize) / 16;
+    } else if (this.nativeReportBytes > 0) {
+      // The engine sends it at the end of this tick (NativeSenderReporter): counted as sent here.
+      this.counters.reportsSent++;
+      this.counters.reportsSentNatively++;
+      this.average.rtcpSize += (this.nativeReportBytes + HEADER_OVERHEAD - this.average.rtcpSize) / 16;
+      this.nativeReportBytes = 0;
     }
     this.initial = false;
     this.nextReportAt = now + this.interval(now);
@@ -446,7 +465,8 @@ export class RtcpReporter implements RtpPolicy {
     const sent = [...this.sends.values()].filter((s) => s.packets > 0).map((s) => s.ssrc);
     if (sent.length === 0 && this.sources.size === 0) return;
     const members = 1 + this.sources.size;
-    const built = this.buildReport(now);
+    // The BYE goes in the same compound packet as the last report: built here, never by the engine.
+    const built = this.buildReport(now, false);
     const report = built.length > 0 ? built : [new RtcpReceiverReport({ ssrc: this.params.localSsrc }), RtcpSourceDescription.cname(this.params.localSsrc, this.params.cname)];
     report.push(new RtcpGoodbye(sent.length > 0 ? sent : [this.params.localSsrc]));
     if (members <= BYE_IMMEDIATE_MEMBERS) {
@@ -484,8 +504,13 @@ export class RtcpReporter implements RtpPolicy {
     }, this.options.rng.float());
   }
 
-  /** The compound report for now: SR per stream we send (else RR), report blocks, SDES CNAME; empty (shared, never to be modified): nothing to report. */
-  private buildReport(now: number): RtcpPacket[] {
+  /**
+   * The compound report for now: SR per stream we send (else RR), report blocks, SDES CNAME; empty
+   * (shared, never to be modified): nothing to report, or (`nativeReportBytes` > 0) handed to the
+   * stream's native reporter, which `allowNative` permits when the report would be exactly one SR and
+   * its SDES CNAME (no report blocks, no XR): a forwarding engine's consumer leg.
+   */
+  private buildReport(now: number, allowNative: boolean): RtcpPacket[] {
     const params = this.params;
     if (!params) return NO_REPORT;
     // Nothing ever sent, nothing heard since the last report and no RRTR to answer: the idle
@@ -507,6 +532,9 @@ export class RtcpReporter implements RtpPolicy {
         s.previous = s.recent;
         s.recent = 0;
       }
+      return NO_REPORT;
+    }
+    if (allowNative && senders === 1 && blocks.length === 0 && !answers && this.queueNativeReport(now, clockRate!, params.cname)) {
       return NO_REPORT;
     }
     const out: RtcpPacket[] = [];
@@ -549,6 +577,29 @@ export class RtcpReporter implements RtpPolicy {
       if (xr.blocks.length > 0) out.push(xr);
     }
     return out;
+  }
+
+  /**
+   * The one sending stream's SR + SDES CNAME through its native reporter (RFC 3550 §6.4.1, §6.5.1,
+   * built from the engine's counters, so that no report object is made here); true when queued,
+   * with the send state moved on as buildReport does for a report it builds.
+   */
+  private queueNativeReport(now: number, clockRate: number, cname: string): boolean {
+    let sender: SendState | undefined;
+    for (const s of this.sends.values()) if (s.packets > 0 && (s.recent > 0 || s.previous > 0) && clockRate !== undefined) sender = s;
+    const reporter = sender?.nativeReporter;
+    if (!reporter || !reporter.queueSenderReport(now + this.options.wallClockOffsetMs, cname)) return false;
+    for (const s of this.sends.values()) {
+      s.previous = s.recent;
+      s.recent = 0;
+    }
+    if (this.cnameCounted !== cname) {
+      this.cnameCounted = cname;
+      this.cnameBytes = Buffer.byteLength(cname, 'utf8');
+    }
+    // SR (28 bytes) + SDES header and one chunk: SSRC, CNAME item, null octets to 32 bits (§6.5).
+    this.nativeReportBytes = 28 + 4 + ((4 + 2 + this.cnameBytes + 4) & ~3);
+    return true;
   }
 
   /** One block per source heard since the last report (RFC 3550 §6.4.1, §A.3). */

@@ -82,6 +82,8 @@ export interface ConsumerHost {
   layersRequested(c: Consumer): void;
   /** Automatic layer selection was turned on or off for the consumer. */
   autoLayersChanged(c: Consumer): void;
+  /** Queues the consumer leg's SR + SDES for the engine (NativeSenderReporter); false: it cannot. */
+  queueSenderReport(c: Consumer, unixMs: number, cname: string): boolean;
 }
 
 /** Checks `layers` against `producer` (RangeError ERR_SFU_LAYER). */
@@ -175,7 +177,14 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
     if (this.closedValue || !this.host.engine.consumerStats(this.id, s)) return NO_NATIVE_TOTALS;
     const sinceUs = s[6]!;
     // One object per consumer, refilled each call (NativeStreamTotals is valid during the call only).
-    const t = (this.sendTotals ??= { ssrc: this.ssrc, packets: 0, payloadBytes: 0, bytes: 0, lastRtpTimestamp: 0, lastSentAt: undefined });
+    const t = (this.sendTotals ??= {
+      ssrc: this.ssrc, packets: 0, payloadBytes: 0, bytes: 0, lastRtpTimestamp: 0, lastSentAt: undefined,
+      // The engine sends an SRTP leg's SR itself when the reporter finds it due (docs/sfu.md "RTCP per
+      // leg"); a plain or pipe leg's reports are lib/sfu/plain-leg-reports.ts's, built in JavaScript.
+      ...(this.transceiver !== null
+        ? { reporter: { queueSenderReport: (unixMs: number, cname: string) => this.host.queueSenderReport(this, unixMs, cname) } }
+        : {}),
+    });
     t.ssrc = this.ssrc;
     t.packets = s[0]!;
     t.payloadBytes = s[4]!;

@@ -35,6 +35,7 @@ import { Producer } from './producer.js';
 import { mapConsumer, type NegotiatedRtp } from './rtp-mapping.js';
 import { PlainTransport, type PlainTransportOptions } from './plain-transport.js';
 import { PipeTransport, type PipeTransportOptions } from './pipe-transport.js';
+import { LegSenderReports } from './leg-sender-reports.js';
 import { AutoLayerDriver, LEG_SEND_LOG_CAPACITY, type AutoLayerFeedbackStats, type LayerSelectionFactory } from './auto-layers.js';
 
 /** The engine's codec table for a producer's payload types (layer selection reads VP8 and H.264). */
@@ -129,6 +130,14 @@ export interface RouterStats {
   layerSwitches: number;
   /** Packets of simulcast producers' RTX (repaired-rid) streams, dropped (the engine answers NACKs itself). */
   repairPacketsDropped: number;
+  /**
+   * SR + SDES compound packets the engine sent on consumer legs, and the native calls that sent them
+   * (one per report tick for every leg due in it; docs/sfu.md "RTCP per leg").
+   */
+  senderReportsSent: number;
+  senderReportCalls: number;
+  /** Reports the reporters queued that the engine could not send (the leg had no route or had sent nothing). */
+  senderReportsNotSent: number;
   /** Subscriber pair switches the engine followed (a later nomination, an ICE restart; UDP and passive ICE-TCP). */
   pairsFollowed: number;
   /** Selected pairs it could not send on natively (relayed by the server's own allocation, TCP without a sink): the last destination stays. */
@@ -197,6 +206,8 @@ export class Router {
   private layerTicks = 0;
   private closedValue = false;
   private readonly autoLayers: AutoLayerDriver;
+  /** Consumer legs' SRs, sent by the engine in one call per report tick (docs/sfu.md "RTCP per leg"). */
+  private readonly senderReports: LegSenderReports;
 
   private constructor(mux: UdpMux, options: RouterOptions) {
     const socket = mux.nativeSocket;
@@ -206,6 +217,7 @@ export class Router {
     this.engine = createNativeForwardEngine(this.counters);
     this.dropNames = nativeForwardDropNames();
     if (!socket.setForwardEngine(this.engine)) throw new OperationError('ERR_SFU_ATTACH', 'the port refused the forwarding engine');
+    this.senderReports = new LegSenderReports(this.engine, () => (this.closedValue ? undefined : this.mux.nativeSocket));
     this.autoLayers = new AutoLayerDriver(options.layerSelection, (producer, layer, out) => this.engine.producerLayerReceive(producer.id, layer, out), {
       enable: (transport) => this.engine.enableTransportSendLog(transport, LEG_SEND_LOG_CAPACITY),
       disable: (transport) => void this.engine.enableTransportSendLog(transport, 0),
@@ -599,6 +611,9 @@ export class Router {
       nackMisses: c[NativeForwardCounter.NackMissed]!,
       layerSwitches: c[this.layerCounterBase + NativeForwardLayerCounter.LayerSwitches]!,
       repairPacketsDropped: c[this.layerCounterBase + NativeForwardLayerCounter.RepairDropped]!,
+      senderReportsSent: c[this.layerCounterBase + NativeForwardLayerCounter.SenderReports]!,
+      senderReportCalls: this.senderReports.stats.calls,
+      senderReportsNotSent: this.senderReports.stats.notSent,
       pairsFollowed: this.pairsFollowed,
       pairsNotFollowed: this.pairsNotFollowed,
       pairsLost: this.pairsLost,
@@ -623,6 +638,11 @@ export class Router {
     if (socket) socket.setForwardEngine(null);
   }
 
+  /** @internal Queues consumer `c`'s SR + SDES for the engine (NativeSenderReporter, lib/sfu/leg-sender-reports.ts). */
+  queueSenderReport(c: Consumer, unixMs: number, cname: string): boolean {
+    return this.senderReports.queue(c, unixMs, cname);
+  }
+
   /** @internal */
   producerClosed(p: Producer): void {
     this.producerCleanup.get(p)?.();
@@ -632,6 +652,7 @@ export class Router {
 
   /** @internal */
   consumerClosed(c: Consumer): void {
+    this.senderReports.forget(c.id);
     this.consumerCleanup.get(c)?.();
     this.consumerCleanup.delete(c);
     c.producer.consumerCount--;

@@ -36,6 +36,7 @@ import { nativeHeapTrimmer } from './native-heap-trimmer.js';
 import { withPortDrops } from './source/port-drops.js';
 import { UdpSrtpStatus, type UdpSocket } from './source/udp-socket.js';
 import { loggedDropCounters } from '../common/log.js';
+import { emptyArray } from '../common/empty-array.js';
 
 /** Packets sent before the transport is connected wait in a queue of at most this many. */
 export const PENDING_MEDIA_LIMIT = 512;
@@ -524,7 +525,7 @@ export class PeerTransport {
       this.dtlsValue.handleInput(now, this.dtlsIn);
       this.drainDtls();
     }
-    this.dtlsIn.length = 0;
+    emptyArray(this.dtlsIn);
   }
 
   /**
@@ -541,20 +542,21 @@ export class PeerTransport {
     const views = this.clearViews;
     this.srtpCounters.unprotectedNatively += views.length;
     let total = 0;
-    for (const v of views) total += v.length;
+    for (let i = 0; i < views.length; i++) total += views[i]!.length;
     for (let i = 0; i < staged; i++) {
       if (b!.results[i] === SrtpStatus.ok) total += b!.lengths[i]!;
       else this.drops.srtpRejected++;
     }
     if (total === 0) {
-      views.length = 0;
+      emptyArray(views);
       return;
     }
     // One copy per batch: the socket and SRTP pools are reused, the receiver keeps views of this.
     const data = Buffer.allocUnsafe(total);
     let n = 0;
     let at = 0;
-    for (const v of views) {
+    for (let i = 0; i < views.length; i++) {
+      const v = views[i]!;
       if (n === BATCH_SLOTS) {
         this.handOver(data, n);
         n = 0;
@@ -564,7 +566,7 @@ export class PeerTransport {
       this.rxLengths[n++] = v.length;
       at += v.length;
     }
-    views.length = 0;
+    emptyArray(views);
     for (let i = 0; i < staged; i++) {
       if (b!.results[i] !== SrtpStatus.ok) continue;
       const off = b!.offsets[i]!;

@@ -326,6 +326,53 @@ bool ForwardEngine::set_consumer_round_trip_time(uint32_t id, uint32_t rtt_us) {
   return true;
 }
 
+bool ForwardEngine::set_consumer_cname(uint32_t id, const uint8_t* cname, size_t length) {
+  Consumer* c = Find(consumers_, id);
+  if (!c || length > kForwardCnameMax || (length > 0 && !cname)) return false;
+  c->cname.assign(reinterpret_cast<const char*>(cname), length);
+  return true;
+}
+
+size_t ForwardEngine::send_sender_reports(const uint32_t* ids, const double* unix_ms, size_t n, uint64_t now_us,
+                                          ForwardSink& sink, uint8_t* sent) {
+  if (!ids || !unix_ms) return 0;
+  size_t count = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (sent) sent[i] = 0;
+    Consumer* c = Find(consumers_, ids[i]);
+    if (!c || c->counters.packets == 0 || c->counters.last_sent_us == 0) continue;
+    Transport* t = Find(transports_, c->transport);
+    const sockaddr* address = nullptr;
+    socklen_t address_length = 0;
+    // Only an SRTP leg: a plain transport's reports are lib/sfu/plain-leg-reports.ts's.
+    if (!t || !t->session || t->plain || !Destination(*t, &address, &address_length)) continue;
+    if (t->sink && t->sink->closed()) continue;
+    if (used_ == slots_) Flush(sink);
+    uint8_t* out = out_.data() + used_ * slot_bytes_;
+    ForwardSenderReportFields f;
+    f.ssrc = c->rewrite.ssrc;
+    forward_ntp_from_unix_ms(unix_ms[i], &f.ntp_seconds, &f.ntp_fraction);
+    // The rewritten stream's own mapping (RFC 3550 §6.4.1): the last timestamp it carried, moved on
+    // by the time since then on the consumer's clock, not the publisher's mapping.
+    f.rtp_timestamp = forward_rtp_timestamp_at(c->counters.last_timestamp, c->counters.last_sent_us, now_us,
+                                               c->rewrite.clock_rate);
+    f.packet_count = static_cast<uint32_t>(c->counters.packets);
+    f.octet_count = static_cast<uint32_t>(c->counters.payload_bytes);
+    const size_t len = forward_sender_report_write(out, slot_bytes_ - kSrtpRoom, f,
+                                                   reinterpret_cast<const uint8_t*>(c->cname.data()), c->cname.size());
+    size_t out_len = 0;
+    if (len == 0 || t->session->protect_rtcp(out, len, len + kSrtpRoom, &out_len) != SrtpStatus::kOk) continue;
+    ++used_;
+    items_.push_back(UdpSendItem{out, static_cast<uint32_t>(out_len), address, address_length});
+    item_sinks_.push_back(t->sink ? t->sink : &sink);
+    counters_[kFwdSenderReports] += 1;
+    if (sent) sent[i] = 1;
+    ++count;
+  }
+  Flush(sink);
+  return count;
+}
+
 bool ForwardEngine::set_consumer_producer(uint32_t id, uint32_t producer) {
   Consumer* c = Find(consumers_, id);
   if (!c || (producer != 0 && !Find(producers_, producer))) return false;

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "native/forward/forward_plain_source.hpp"
 #include "native/forward/forward_receive_stats.hpp"
 #include "native/forward/forward_rtp_rewrite.hpp"
+#include "native/forward/forward_sender_report.hpp"
 #include "native/udp/udp_session_table.hpp"
 #include "native/udp/udp_socket.hpp"
 
@@ -67,6 +69,7 @@ enum ForwardCounter : int {
   // After the drops (JavaScript finds them at kFwdDropBase + the number of drop names):
   kFwdLayerSwitches = kFwdDropBase + static_cast<int>(kForwardDropCount),  // completed layer switches
   kFwdRepairDropped,      // packets of a producer's RTX (repaired-rid) streams, dropped
+  kFwdSenderReports,      // SR + SDES compound packets sent on consumer legs (send_sender_reports)
   kFwdCounterCount,
 };
 
@@ -216,6 +219,23 @@ class ForwardEngine {
    * consumer at most once per round trip. False for an unknown consumer.
    */
   bool set_consumer_round_trip_time(uint32_t id, uint32_t rtt_us);
+  /**
+   * The CNAME the consumer leg's sender reports carry (its subscriber connection's, RFC 3550
+   * §6.5.1); stored once, not per report. False for an unknown consumer or more than kForwardCnameMax bytes.
+   */
+  bool set_consumer_cname(uint32_t id, const uint8_t* cname, size_t length);
+  /**
+   * Sends one RTCP compound SR + SDES CNAME (RFC 3550 §6.1, §6.4.1, §6.5.1) on each consumer leg of
+   * `ids`, which the policy layer found due: the leg's SSRC, packet and payload octet counts from its
+   * counters, the NTP time of `unix_ms[i]` (the leg's wall clock) and the RTP timestamp that
+   * corresponds to `now_us` on the leg's rewritten stream (last rewritten timestamp + the time since
+   * it left). Each is protected with the leg transport's SRTCP context (RFC 3711 §3.4) and flushed
+   * with the forwarded packets' path (`sink` unless the transport has its own). A leg that is unknown,
+   * has sent nothing yet, has no route or fails to protect is skipped; with
+   * `sent` (room for n), sent[i] is 1 for a leg whose report left and 0 otherwise. Returns how many left.
+   */
+  size_t send_sender_reports(const uint32_t* ids, const double* unix_ms, size_t n, uint64_t now_us, ForwardSink& sink,
+                             uint8_t* sent = nullptr);
   /** The consumer's layer state (current/target layers, switches); nullptr when unknown. */
   const ForwardLayerState* consumer_layers(uint32_t id) const;
   /** The consumer's producer id (0: none or unknown consumer). */
@@ -345,6 +365,8 @@ class ForwardEngine {
     /** When each recent NACKed packet was resent to it, and the leg's RTT (µs, 0: unknown). */
     ForwardResendGuard resends;
     uint32_t rtt_us = 0;
+    /** The CNAME of its sender reports (set once by set_consumer_cname). */
+    std::string cname;
   };
   struct ProducerRoute {
     uint32_t id;

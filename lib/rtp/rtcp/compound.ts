@@ -129,7 +129,7 @@ export function tryParseRtcp(buf: Uint8Array, offset = 0, length = buf.length - 
 /** Bytes `serializeRtcp(packets)` produces. */
 export function rtcpByteLength(packets: readonly RtcpPacket[]): number {
   let n = 0;
-  for (const p of packets) n += p.byteLength;
+  for (let i = 0; i < packets.length; i++) n += packets[i]!.byteLength;
   return n;
 }
 

@@ -586,6 +586,15 @@ export class UdpSocket {
   }
 
   /**
+   * @internal The attached forwarding engine sends an SR + SDES CNAME on each consumer leg
+   * ids[0, count) in one flush (lib/sfu/leg-sender-reports.ts); returns how many left.
+   */
+  forwardSenderReports(ids: Uint32Array, unixMs: Float64Array, count: number, sent: Uint8Array): number {
+    if (this.isClosed) return 0;
+    return this.native.forwardSenderReports(ids, unixMs, count, sent);
+  }
+
+  /**
    * @internal Lets the attached engine answer every NACK of one compound RTCP packet that engine
    * transport `transport` received (lib/sfu, one call per compound); with the miss arrays, returns
    * how many numbers no cache held (written there: consumer id, producer-space number, layer).

@@ -27,8 +27,10 @@ const FIRST_SEQ = 65500; // the sequence numbers wrap during the run
 const PAYLOAD = Buffer.alloc(160, 0x33);
 
 /** Short report intervals for the test (the default is 5 s for audio, RFC 3550 §6.3). */
-function fastReporter(transceiver: RTCRtpTransceiver): void {
-  transceiver.policies.replace('rtcp-reporter', new RtcpReporter('audio', { rng: cryptoRng, wallClockOffsetMs: Date.now() - performance.now(), minIntervalMs: 150 }));
+function fastReporter(transceiver: RTCRtpTransceiver): RtcpReporter {
+  const reporter = new RtcpReporter('audio', { rng: cryptoRng, wallClockOffsetMs: Date.now() - performance.now(), minIntervalMs: 150 });
+  transceiver.policies.replace('rtcp-reporter', reporter);
+  return reporter;
 }
 
 async function connect(offerer: RTCPeerConnection, answerer: RTCPeerConnection): Promise<void> {
@@ -58,7 +60,7 @@ test('router: SR per consumer leg with its own RTP/NTP mapping, RR and transport
     const subTransceiver = subServer.addTransceiver(new LocalStreamTrack({ kind: 'audio' }), { direction: 'sendonly' });
     const subTrack = new Promise<{ track: MediaStreamTrack; transceiver: RTCRtpTransceiver }>((r) => subClient.once('track', (e) => r({ track: e.track, transceiver: e.transceiver })));
     await connect(subServer, subClient);
-    fastReporter(subTransceiver);
+    const legReporter = fastReporter(subTransceiver);
     const consumer = await router.consume(producer, subServer, subTransceiver);
     const sub = await within(subTrack, 5000, 'subscriber track');
 
@@ -132,6 +134,11 @@ test('router: SR per consumer leg with its own RTP/NTP mapping, RR and transport
       assert.ok(sr.packetCount >= arrivalsBefore && sr.packetCount <= sent, 'packet count of this leg');
       assert.equal(sr.octetCount, sr.packetCount * PAYLOAD.length, 'payload octets of this leg');
     }
+    // The leg's reports were built and sent by the engine (one native call per report tick), the
+    // reporter only deciding when (docs/sfu.md "RTCP per leg").
+    assert.ok(legReporter.counters.reportsSentNatively >= 2, 'the leg reporter handed its SRs to the engine');
+    assert.ok(router.stats.senderReportsSent >= 2, 'the engine sent them');
+    assert.ok(router.stats.senderReportCalls <= router.stats.senderReportsSent, 'at most one native call per report');
   } finally {
     router.close();
     for (const pc of [pubClient, pubServer, subServer, subClient]) pc.close();
