@@ -30,6 +30,7 @@ import type { SrtpSession } from '../srtp/srtp-session.js';
 import type { PortDrops } from './source/port-drops.js';
 import type { TcpSrtpRoute } from './source/tcp-mux.js';
 import { UdpSocket, UdpSrtpStatus, type UdpDestination, type UdpSrtpRoute } from './source/udp-socket.js';
+import { UdpConsentResponder } from './source/udp-consent-responder.js';
 
 const log = createLogger('ice');
 /**
@@ -128,6 +129,12 @@ export interface IceTransportOptions {
   tlsRejectUnauthorized?: boolean;
   /** Agent timers and limits. */
   agent?: Omit<IceAgentOptions, 'rng' | 'role' | 'mode' | 'stunServers'>;
+  /**
+   * Answer the peer's consent checks on the selected pair natively when that pair is on a socket of
+   * this transport's own (default true with the native socket; docs/ice.md "Consent checks answered
+   * natively"). A shared port has its own switch (`UdpMux.bind({ nativeConsent })`).
+   */
+  nativeConsent?: boolean;
   clock?: Clock;
   rng?: Rng;
 }
@@ -247,6 +254,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   /** Remotes allowed to send data, keyed like UdpBatch.addressKey (the value is reused as `from`). */
   private readonly trusted = new Map<number | string, TransportAddress>();
   private muxBase: (Base & { kind: 'socket' }) | undefined;
+  /** The native consent responder of the own socket the selected pair is on (docs/ice.md "Consent checks answered natively"). */
+  private ownConsent: { socket: UdpSocket; responder: UdpConsentResponder } | undefined;
   /** A shared listening TCP port (TcpMux) whose passive candidate this transport announces. */
   private tcpPort: IceMuxPort | undefined;
   private tcpBase: (Base & { kind: 'socket' }) | undefined;
@@ -718,6 +727,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.assertOpen();
     this.agent.setRemoteCredentials(this.clock.now(), { ufrag: params.usernameFragment, password: params.password }, { lite: params.iceLite ?? false });
     this.mux?.refreshConsent?.(this);
+    this.ownConsent?.responder.refresh(this);
     this.flush();
   }
 
@@ -734,6 +744,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     const creds = this.agent.restart(this.clock.now());
     this.mux?.register(this, creds.ufrag);
     this.mux?.refreshConsent?.(this);
+    this.ownConsent?.responder.refresh(this);
     this.tcpPort?.register(this, creds.ufrag);
     this.flush();
     return creds;
@@ -789,14 +800,14 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   }
 
   /**
-   * @internal `count` consent checks from `remote` on the port were answered natively since the last
-   * call, `nominations` of them with USE-CANDIDATE.
+   * @internal `count` consent checks from `remote` to the socket at `local` (a shared port or an own
+   * socket) were answered natively since the last call, `nominations` of them with USE-CANDIDATE.
    */
-  consentAnswered(count: number, nominations: number, remote: TransportAddress): void {
+  consentAnswered(count: number, nominations: number, local: TransportAddress, remote: TransportAddress): void {
     if (this.closed) return;
     let changed = false;
     try {
-      changed = this.agent.noteRequestsAnswered(this.clock.now(), count, nominations, this.mux?.local, remote);
+      changed = this.agent.noteRequestsAnswered(this.clock.now(), count, nominations, local, remote);
     } catch (err) {
       reportListenerError(err);
     }
@@ -822,6 +833,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.route = undefined;
     this.replyTo = undefined;
     this.updateSrtpRoute();
+    this.selectOwnConsent(undefined, undefined);
     for (const b of this.bases.values()) if (b.kind === 'socket' && b.owned) b.socket.close();
     this.mux?.release(this);
     this.tcpPort?.release(this);
@@ -838,8 +850,10 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         this.receiveRelayed(relay, data, batch.srtpStatus?.(i) ?? UdpSrtpStatus.none);
         continue;
       }
-      // ChannelData of a routed TURN channel that lied about its length: dropped and counted natively.
-      if (batch.srtpStatus?.(i) === UdpSrtpStatus.channelDataMalformed) continue;
+      // ChannelData of a routed TURN channel that lied about its length: dropped and counted natively;
+      // a consent check the socket answered natively (docs/ice.md "Consent checks answered natively").
+      const status = batch.srtpStatus?.(i);
+      if (status === UdpSrtpStatus.channelDataMalformed || status === UdpSrtpStatus.consentAnswered) continue;
       const key = batch.addressKey(i);
       // Data (RTP/RTCP/DTLS) from a trusted remote: no address formatting, no allocation; nor for
       // its STUN (consent checks and their answers), which the agent gets with the trusted address.
@@ -1160,6 +1174,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
             this.replyTo = undefined;
             this.updateSrtpRoute();
             this.mux?.select?.(this, undefined);
+            this.selectOwnConsent(undefined, undefined);
           } else if (this.agent.selectedPair && !this.route) this.setRoute(this.agent.selectedPair);
           this.emitEvent('statechange', e.state);
           break;
@@ -1167,6 +1182,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           log('selected pair %s %s:%d -> %s %s:%d', e.pair.local.type, e.pair.localBase.address, e.pair.localBase.port, e.pair.remote.type, e.pair.remoteAddress.address, e.pair.remoteAddress.port);
           this.setRoute(e.pair);
           this.mux?.select?.(this, this.mux && addressKey(e.pair.localBase) === addressKey(this.mux.local) ? e.pair.remoteAddress : undefined);
+          this.selectOwnConsent(e.pair.localBase, e.pair.remoteAddress);
           this.emitEvent('selectedcandidatepairchange', e.pair);
           break;
         case 'remote-validated':
@@ -1182,6 +1198,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         case 'role':
           // The port's native consent answers depend on the role (docs/ice.md "Consent checks answered natively").
           this.mux?.refreshConsent?.(this);
+          this.ownConsent?.responder.refresh(this);
           break;
       }
     }
@@ -1262,6 +1279,24 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     } catch {
       return {};
     }
+  }
+
+  /**
+   * The selected pair is on `localBase` towards `remote` (undefined: none any more): when that base is
+   * an own native socket, its responder answers the peer's consent checks from `remote` (docs/ice.md
+   * "Consent checks answered natively"); any earlier registration is released.
+   */
+  private selectOwnConsent(localBase: TransportAddress | undefined, remote: TransportAddress | undefined): void {
+    const base = localBase && remote && !this.closed && this.options.nativeConsent !== false ? this.bases.get(addressKey(localBase)) : undefined;
+    const socket = base?.kind === 'socket' && base.owned && base.socket instanceof UdpSocket && !base.socket.closed ? base.socket : undefined;
+    if (this.ownConsent && this.ownConsent.socket !== socket) {
+      this.ownConsent.responder.release(this);
+      this.ownConsent = undefined;
+    }
+    if (!socket || !base || !remote) return;
+    // One registration at a time: its counts need a one-entry array.
+    this.ownConsent ??= { socket, responder: new UdpConsentResponder(socket, base.local, 1) };
+    this.ownConsent.responder.select(this, { address: canonicalIp(remote.address), port: remote.port });
   }
 
   private setRoute(pair: IceSelectedPair): void {

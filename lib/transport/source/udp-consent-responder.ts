@@ -1,7 +1,7 @@
-// Native answers to the consent checks of connections on a shared UdpMux port (RFC 7675 §5.1,
-// RFC 8445 §7.3.1; docs/ice.md "Consent checks answered natively"): each selected pair's remote is
-// registered with its agent's credentials and role (again when they change), and one native call per
-// tick collects the counts.
+// Native answers to the consent checks of connections on a native UdpSocket, a shared UdpMux port or a
+// connection's own socket (RFC 7675 §5.1, RFC 8445 §7.3.1; docs/ice.md "Consent checks answered
+// natively"): each selected pair's remote is registered with its agent's credentials and role (again
+// when they change), and one process-wide tick makes one native call per socket to collect the counts.
 import { reportListenerError } from '../../common/typed-emitter.js';
 import type { TransportAddress } from '../../ice/transport-address.js';
 import type { IceTransport } from '../ice-transport.js';
@@ -17,19 +17,32 @@ interface Registration {
   signature: string;
 }
 
-/** The port's registrations: one per transport whose selected pair sends from the port. */
+/**
+ * The responders with registrations: one interval for all of them (an own-socket connection has its
+ * own responder; a timer each would wake once per connection per tick).
+ */
+const ticking = new Set<UdpConsentResponder>();
+let ticker: ReturnType<typeof setInterval> | undefined;
+
+function tickAll(): void {
+  for (const r of ticking) r.take();
+}
+
+/** The socket's registrations: one per transport whose selected pair sends from the socket. */
 export class UdpConsentResponder {
   private readonly socket: UdpSocket;
+  /** The socket's local address, as the agents know their base on it (nominations are matched on it). */
+  private readonly local: TransportAddress;
   private readonly byTransport = new Map<IceTransport, Registration>();
   private readonly byId = new Map<number, IceTransport>();
   private readonly taken: Uint32Array;
   /** take() calls in progress: a listener reached from one may release a registration, which takes again. */
   private taking = 0;
-  private timer: ReturnType<typeof setInterval> | undefined;
 
-  /** `batchEntries`: registrations' counts collected per native call. */
-  constructor(socket: UdpSocket, batchEntries = 256) {
+  /** `batchEntries`: registrations' counts collected per native call (one is enough for an own socket). */
+  constructor(socket: UdpSocket, local: TransportAddress, batchEntries = 256) {
     this.socket = socket;
+    this.local = local;
     this.taken = new Uint32Array(3 * batchEntries);
   }
 
@@ -83,14 +96,21 @@ export class UdpConsentResponder {
     if (id === 0) return;
     this.byTransport.set(transport, { id, remote, signature: signatureOf(creds) });
     this.byId.set(id, transport);
-    this.timer ??= setInterval(() => this.take(), CONSENT_TICK_MS);
-    this.timer.unref?.();
+    if (!ticking.has(this)) {
+      ticking.add(this);
+      if (!ticker) {
+        ticker = setInterval(tickAll, CONSENT_TICK_MS);
+        ticker.unref?.();
+      }
+    }
   }
 
-  // One native call for every registration of the port; only agents with answers are called. A nested
-  // call (a listener closed a connection, whose release takes again) gets its own array, so the entries
-  // of the outer call not yet delivered are not overwritten.
-  private take(): void {
+  /**
+   * @internal One native call for every registration of the socket; only agents with answers are
+   * called. A nested call (a listener closed a connection, whose release takes again) gets its own
+   * array, so the entries of the outer call not yet delivered are not overwritten.
+   */
+  take(): void {
     const out = this.taking === 0 ? this.taken : new Uint32Array(this.taken.length);
     this.taking++;
     try {
@@ -108,7 +128,7 @@ export class UdpConsentResponder {
         const registration = transport && this.byTransport.get(transport);
         if (!transport || !registration) continue;
         try {
-          transport.consentAnswered(out[3 * i + 1]!, out[3 * i + 2]!, registration.remote);
+          transport.consentAnswered(out[3 * i + 1]!, out[3 * i + 2]!, this.local, registration.remote);
         } catch (err) {
           reportListenerError(err);
         }
@@ -118,8 +138,11 @@ export class UdpConsentResponder {
   }
 
   private stopTimer(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
+    ticking.delete(this);
+    if (ticking.size === 0 && ticker !== undefined) {
+      clearInterval(ticker);
+      ticker = undefined;
+    }
   }
 }
 
