@@ -30,6 +30,7 @@ import type { SrtpSession } from '../srtp/srtp-session.js';
 import type { PortDrops } from './source/port-drops.js';
 import type { TcpSrtpRoute } from './source/tcp-mux.js';
 import { UdpSocket, UdpSrtpStatus, type UdpDestination, type UdpSrtpRoute } from './source/udp-socket.js';
+import type { NativeConsentCheckSetup } from '../native/udp.js';
 import { UdpConsentResponder } from './source/udp-consent-responder.js';
 
 const log = createLogger('ice');
@@ -212,6 +213,10 @@ export interface IceMuxPort {
   select?(transport: IceTransport, remote: TransportAddress | undefined): void;
   /** The transport's credentials or role changed: what the port answers natively for it must follow. */
   refreshConsent?(transport: IceTransport): void;
+  /** A consent check of the transport's is due: the port sends it natively (docs/ice.md "Consent checks sent natively"). */
+  queueConsentCheck?(transport: IceTransport): boolean;
+  /** Delivers the port's native consent counts now (before the transport's agent handles a timeout). */
+  takeConsent?(): void;
   /**
    * A TCP port's native SRTP route for the connection from `remote` (docs/udp.md "TCP framing"):
    * frames unprotected in the read batch, sends protected and framed at flush. Undefined: none.
@@ -256,6 +261,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private muxBase: (Base & { kind: 'socket' }) | undefined;
   /** The native consent responder of the own socket the selected pair is on (docs/ice.md "Consent checks answered natively"). */
   private ownConsent: { socket: UdpSocket; responder: UdpConsentResponder } | undefined;
+  /** The agent's consent checks are sent natively by the registration of its selected pair (docs/ice.md "Consent checks sent natively"). */
+  private consentNative = false;
   /** A shared listening TCP port (TcpMux) whose passive candidate this transport announces. */
   private tcpPort: IceMuxPort | undefined;
   private tcpBase: (Base & { kind: 'socket' }) | undefined;
@@ -792,22 +799,37 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    * "Consent checks answered natively"): the agent's current credentials and role; undefined before
    * the remote credentials are known or once closed.
    */
-  consentCredentials(): { localUfrag: string; remoteUfrag: string; password: string; controlling: boolean } | undefined {
+  consentCredentials(): { localUfrag: string; remoteUfrag: string; password: string; controlling: boolean; checks?: NativeConsentCheckSetup } | undefined {
     const remote = this.agent.remoteCredentials;
     if (this.closed || !remote) return undefined;
     const local = this.agent.localCredentials;
-    return { localUfrag: local.ufrag, remoteUfrag: remote.ufrag, password: local.password, controlling: this.agent.role === 'controlling' };
+    const check = this.agent.nativeConsentCheck();
+    const checks = check && { remotePassword: remote.password, tieBreaker: check.tieBreaker, priority: check.priority, timeoutMs: check.timeoutMs };
+    return { localUfrag: local.ufrag, remoteUfrag: remote.ufrag, password: local.password, controlling: this.agent.role === 'controlling', checks };
+  }
+
+  /**
+   * @internal The registration of the selected pair now sends the agent's consent checks natively
+   * (or no longer does): the agent counts them due instead of building them (docs/ice.md "Consent
+   * checks sent natively").
+   */
+  consentChecksNative(on: boolean): void {
+    this.consentNative = on && !this.closed;
+    this.agent.delegateConsentChecks(this.consentNative);
   }
 
   /**
    * @internal `count` consent checks from `remote` to the socket at `local` (a shared port or an own
-   * socket) were answered natively since the last call, `nominations` of them with USE-CANDIDATE.
+   * socket) were answered natively since the last call, `nominations` of them with USE-CANDIDATE;
+   * `verified` answers to our own natively sent checks arrived, the last `ageMs` ago.
    */
-  consentAnswered(count: number, nominations: number, local: TransportAddress, remote: TransportAddress): void {
+  consentAnswered(count: number, nominations: number, local: TransportAddress, remote: TransportAddress, verified = 0, ageMs = 0): void {
     if (this.closed) return;
     let changed = false;
     try {
-      changed = this.agent.noteRequestsAnswered(this.clock.now(), count, nominations, local, remote);
+      const now = this.clock.now();
+      changed = this.agent.noteRequestsAnswered(now, count, nominations, local, remote);
+      if (verified > 0 && this.agent.noteConsentResponses(now, verified, now - ageMs)) changed = true;
     } catch (err) {
       reportListenerError(err);
     }
@@ -1083,6 +1105,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         this.drainLinks();
         this.endDataBatch();
         this.drainAgent();
+        if (this.agent.takeConsentChecksDue() > 0) this.sendConsentCheck();
         // A timeout already due (the first check once a pair exists, a paced check whose time
         // has come) runs now rather than after a zero-delay timer: no event-loop hop.
         if (!this.flushAgain && rounds++ < 4 && this.runDueTimeouts()) this.flushAgain = true;
@@ -1299,6 +1322,17 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.ownConsent.responder.select(this, { address: canonicalIp(remote.address), port: remote.port });
   }
 
+  /** The agent's due consent check goes out through the registration of its selected pair. */
+  private sendConsentCheck(): void {
+    const queued = this.ownConsent ? this.ownConsent.responder.queueCheck(this) : (this.mux?.queueConsentCheck?.(this) ?? false);
+    if (!queued) log('a consent check was due with no native registration to send it');
+  }
+
+  private takeNativeConsent(): void {
+    if (this.ownConsent) this.ownConsent.responder.take();
+    else this.mux?.takeConsent?.();
+  }
+
   private setRoute(pair: IceSelectedPair): void {
     const base = this.bases.get(addressKey(pair.localBase));
     if (!base) return;
@@ -1375,6 +1409,10 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.timerAt = Infinity;
     if (this.closed) return;
     try {
+      // Answers to natively sent consent checks that arrived since the last tick count first, with the
+      // time they arrived: a deadline of consent (disconnected, lost) is judged on them (docs/ice.md
+      // "Consent checks sent natively").
+      if (this.consentNative) this.takeNativeConsent();
       const now = this.clock.now();
       this.stats.timerWakes++;
       this.agent.handleTimeout(now);

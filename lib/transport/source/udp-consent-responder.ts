@@ -2,16 +2,26 @@
 // connection's own socket (RFC 7675 §5.1, RFC 8445 §7.3.1; docs/ice.md "Consent checks answered
 // natively"): each selected pair's remote is registered with its agent's credentials and role (again
 // when they change), and one process-wide tick makes one native call per socket to collect the counts.
+// A full agent's registration also sends its own consent checks, which the agent times (RFC 7675 §5.1;
+// docs/ice.md "Consent checks sent natively"): the checks due in one turn leave in one native call.
 import { reportListenerError } from '../../common/typed-emitter.js';
 import type { TransportAddress } from '../../ice/transport-address.js';
 import type { IceTransport } from '../ice-transport.js';
 import type { UdpSocket } from './udp-socket.js';
+import type { NativeConsentCheckSetup } from '../../native/udp.js';
 
 /** How often the answered counts reach the agents (ms); well inside every consent or lite timeout. */
 export const CONSENT_TICK_MS = 1000;
 
+/** One entry of takeConsentAnswers (native/stun/stun_consent_responder.hpp kStunConsentTakeStride). */
+const TAKE_STRIDE = 5;
+/** Age reported when no verified answer arrived since the last take. */
+const NO_RESPONSE = 0xffffffff;
+
 interface Registration {
   id: number;
+  /** The agent's consent checks are sent by this registration. */
+  sendsChecks: boolean;
   remote: TransportAddress;
   /** The credentials and role registered, to notice when the agent reports a change. */
   signature: string;
@@ -36,6 +46,10 @@ export class UdpConsentResponder {
   private readonly byTransport = new Map<IceTransport, Registration>();
   private readonly byId = new Map<number, IceTransport>();
   private readonly taken: Uint32Array;
+  /** Registrations with a consent check due this turn, sent by one native call at its end. */
+  private checkIds: Uint32Array;
+  private checksQueued = 0;
+  private readonly sendQueued = (): void => this.sendChecks();
   /** take() calls in progress: a listener reached from one may release a registration, which takes again. */
   private taking = 0;
 
@@ -43,7 +57,8 @@ export class UdpConsentResponder {
   constructor(socket: UdpSocket, local: TransportAddress, batchEntries = 256) {
     this.socket = socket;
     this.local = local;
-    this.taken = new Uint32Array(3 * batchEntries);
+    this.taken = new Uint32Array(TAKE_STRIDE * batchEntries);
+    this.checkIds = new Uint32Array(batchEntries);
   }
 
   /** The transport's selected pair now sends from the port to `remote` (undefined: not any more). */
@@ -75,6 +90,7 @@ export class UdpConsentResponder {
     this.byTransport.delete(transport);
     this.byId.delete(current.id);
     this.socket.removeConsentResponder(current.id);
+    if (current.sendsChecks) transport.consentChecksNative(false);
     if (this.byTransport.size === 0) this.stopTimer();
   }
 
@@ -89,13 +105,40 @@ export class UdpConsentResponder {
     return this.byTransport.size;
   }
 
+  /**
+   * A consent check of the transport's is due: it leaves with the others due this turn in one native
+   * call (a microtask at the end of the turn). False when the transport has no registration sending checks.
+   */
+  queueCheck(transport: IceTransport): boolean {
+    const r = this.byTransport.get(transport);
+    if (!r || !r.sendsChecks) return false;
+    if (this.checksQueued === this.checkIds.length) {
+      const grown = new Uint32Array(this.checkIds.length * 2);
+      grown.set(this.checkIds);
+      this.checkIds = grown;
+    }
+    this.checkIds[this.checksQueued++] = r.id;
+    if (this.checksQueued === 1) queueMicrotask(this.sendQueued);
+    return true;
+  }
+
+  private sendChecks(): void {
+    const n = this.checksQueued;
+    this.checksQueued = 0;
+    // Ids released since were removed natively, which skips them.
+    if (n > 0) this.socket.sendConsentChecks(this.checkIds, n);
+  }
+
   private register(transport: IceTransport, remote: TransportAddress): void {
     const creds = transport.consentCredentials();
     if (!creds || this.socket.closed) return;
-    const id = this.socket.addConsentResponder(this.socket.destination(remote.port, remote.address), creds.localUfrag, creds.remoteUfrag, creds.password, creds.controlling);
+    const destination = this.socket.destination(remote.port, remote.address);
+    const id = this.socket.addConsentResponder(destination, creds.localUfrag, creds.remoteUfrag, creds.password, creds.controlling, creds.checks);
     if (id === 0) return;
-    this.byTransport.set(transport, { id, remote, signature: signatureOf(creds) });
+    const sendsChecks = creds.checks !== undefined;
+    this.byTransport.set(transport, { id, remote, sendsChecks, signature: signatureOf(creds) });
     this.byId.set(id, transport);
+    if (sendsChecks) transport.consentChecksNative(true);
     if (!ticking.has(this)) {
       ticking.add(this);
       if (!ticker) {
@@ -124,16 +167,18 @@ export class UdpConsentResponder {
     for (;;) {
       const entries = this.socket.takeConsentAnswers(out);
       for (let i = 0; i < entries; i++) {
-        const transport = this.byId.get(out[3 * i]!);
+        const o = TAKE_STRIDE * i;
+        const transport = this.byId.get(out[o]!);
         const registration = transport && this.byTransport.get(transport);
         if (!transport || !registration) continue;
+        const age = out[o + 4]!;
         try {
-          transport.consentAnswered(out[3 * i + 1]!, out[3 * i + 2]!, this.local, registration.remote);
+          transport.consentAnswered(out[o + 1]!, out[o + 2]!, this.local, registration.remote, out[o + 3]!, age === NO_RESPONSE ? 0 : age);
         } catch (err) {
           reportListenerError(err);
         }
       }
-      if (entries < out.length / 3) return;
+      if (entries < out.length / TAKE_STRIDE) return;
     }
   }
 
@@ -146,6 +191,7 @@ export class UdpConsentResponder {
   }
 }
 
-function signatureOf(c: { localUfrag: string; remoteUfrag: string; password: string; controlling: boolean }): string {
-  return `${c.localUfrag}:${c.remoteUfrag}:${c.password}:${c.controlling ? 1 : 0}`;
+function signatureOf(c: { localUfrag: string; remoteUfrag: string; password: string; controlling: boolean; checks?: NativeConsentCheckSetup }): string {
+  const k = c.checks;
+  return `${c.localUfrag}:${c.remoteUfrag}:${c.password}:${c.controlling ? 1 : 0}${k ? `:${k.remotePassword}:${k.priority}:${k.timeoutMs}` : ''}`;
 }

@@ -115,6 +115,8 @@ export class UdpMux {
       release: (t) => this.release(t),
       select: (t, remote) => this.select(t, remote),
       refreshConsent: (t) => this.consent?.refresh(t),
+      queueConsentCheck: (t) => this.consent?.queueCheck(t) ?? false,
+      takeConsent: () => this.consent?.take(),
     };
   }
 

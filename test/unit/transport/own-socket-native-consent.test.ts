@@ -1,6 +1,7 @@
 // Consent checks answered natively on a connection's own socket (docs/ice.md "Consent checks answered
-// natively"; RFC 7675 §5.1, RFC 8445 §7.3.1): once the selected pair is on a socket the transport owns,
-// the peer's checks are answered inside the receive batch with no JavaScript call on that socket; the
+// natively", "Consent checks sent natively"; RFC 7675 §5.1, RFC 8445 §7.3.1): once the selected pair is
+// on a socket the transport owns, the peer's checks are answered inside the receive batch and our own
+// are sent and their answers verified there, with no JavaScript call on either socket; the
 // agent still counts them, a lite agent hears its peer through them, an ICE restart registers the new
 // credentials, and a forged check (wrong integrity, unknown ufrag) is left to the agent, which drops it.
 import { test } from 'node:test';
@@ -51,10 +52,12 @@ async function whileConnected(
 }
 
 test('an own socket answers the peer\'s consent checks with no JavaScript call, and the agent counts them', async () => {
-  await whileConnected({}, async ({ server, client, serverSocket }) => {
+  await whileConnected({}, async ({ server, client, serverSocket, clientSocket }) => {
     await until(() => serverSocket.consentStats.answered >= 3, 30_000, 'the first native answers');
     assert.equal(serverSocket.consentStats.registrations, 1, 'the selected pair is registered on the own socket');
     const jsCalls0 = serverSocket.stats.jsCalls;
+    const clientJsCalls0 = clientSocket.stats.jsCalls;
+    const clientChecks0 = clientSocket.consentStats;
     const answered0 = serverSocket.consentStats.answered;
     const requests0 = server.agent.stats.requestsReceived;
     const responsesReceived0 = client.agent.stats.responsesReceived;
@@ -63,6 +66,12 @@ test('an own socket answers the peer\'s consent checks with no JavaScript call, 
     // The client's agent accepted the native answers (integrity, fingerprint, transaction id).
     await until(() => client.agent.stats.responsesReceived - responsesReceived0 >= 20, 30_000, 'the client received 20 answers');
     assert.equal(serverSocket.stats.jsCalls, jsCalls0, 'no receive batch of the server\'s socket entered JavaScript');
+    // The client's own checks went out natively and their answers were verified there: no receive
+    // batch of the client's socket entered JavaScript either.
+    const clientChecks = clientSocket.consentStats;
+    assert.ok(clientChecks.checksSent - clientChecks0.checksSent >= 20, `client checks: ${JSON.stringify(clientChecks)}`);
+    assert.ok(clientChecks.responsesVerified - clientChecks0.responsesVerified >= 20);
+    assert.equal(clientSocket.stats.jsCalls, clientJsCalls0, 'no receive batch of the client\'s socket entered JavaScript');
     // The agent learns the counts at the next tick (one native call per socket).
     const native = serverSocket.consentStats.answered - answered0;
     await until(() => server.agent.stats.requestsReceived - requests0 >= native, 10_000, 'the agent counted the answered checks');
@@ -79,7 +88,8 @@ test('with nativeConsent off the own socket\'s agent answers every check in Java
     const requests0 = server.agent.stats.requestsReceived;
     const jsCalls0 = serverSocket.stats.jsCalls;
     await until(() => server.agent.stats.requestsReceived - requests0 >= 10, 30_000, '10 checks answered by the agent');
-    assert.deepEqual(serverSocket.consentStats, { answered: 0, declined: 0, registrations: 0 });
+    const stats = serverSocket.consentStats;
+    assert.deepEqual([stats.answered, stats.declined, stats.registrations, stats.checksSent], [0, 0, 0, 0]);
     assert.ok(serverSocket.stats.jsCalls - jsCalls0 >= 10, 'each check entered JavaScript');
   });
 });
@@ -93,6 +103,7 @@ test('forged checks (wrong integrity, unknown ufrag) on an own socket are left t
     const answered0 = serverSocket.consentStats.answered;
     const bad0 = server.agent.stats.drops['bad-integrity'];
     const unknown0 = server.agent.stats.drops['unknown-ufrag'];
+    const unmatched0 = client.agent.stats.drops['unmatched-response'];
     const check = (username: string, key: string, id: number) =>
       new StunMessage(StunMethod.Binding, StunClass.Request, Buffer.alloc(12, id))
         .addString(StunAttr.Username, username)
@@ -113,7 +124,7 @@ test('forged checks (wrong integrity, unknown ufrag) on an own socket are left t
     assert.ok(serverSocket.consentStats.declined - declined0 >= 6, 'each counted as left to JavaScript');
     // The client's real checks were answered meanwhile; none of the forged ones was (they would show as
     // answers the client never asked for).
-    assert.equal(client.agent.stats.drops['unmatched-response'], 0);
+    assert.equal(client.agent.stats.drops['unmatched-response'], unmatched0);
     assert.ok(serverSocket.consentStats.answered >= answered0);
     assert.ok(up(server) && up(client));
   });

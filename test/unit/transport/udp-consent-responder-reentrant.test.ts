@@ -47,8 +47,8 @@ test('a registration released while counts are delivered does not lose or repeat
     const first = servers[0]!;
     const last = servers[COUNT - 1]!;
     const deliver = first.consentAnswered.bind(first);
-    first.consentAnswered = (count, nominations, local, remote) => {
-      deliver(count, nominations, local, remote);
+    first.consentAnswered = (...args) => {
+      deliver(...args);
       responder.release(last);
     };
     // i + 1 checks to server i: a count delivered twice or to the wrong agent shows.
