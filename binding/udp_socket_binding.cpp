@@ -6,6 +6,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <algorithm>
 #include <cstring>
@@ -81,6 +82,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
                            InstanceMethod<&UdpSocketWrap::AddConsentResponder>("addConsentResponder"),
                            InstanceMethod<&UdpSocketWrap::RemoveConsentResponder>("removeConsentResponder"),
                            InstanceMethod<&UdpSocketWrap::TakeConsentAnswers>("takeConsentAnswers"),
+                           InstanceMethod<&UdpSocketWrap::SendConsentChecks>("sendConsentChecks"),
                            InstanceMethod<&UdpSocketWrap::ConsentStats>("consentStats"),
                            InstanceMethod<&UdpSocketWrap::Close>("close"),
                        });
@@ -390,9 +392,11 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     return info.Env().Undefined();
   }
 
-  // addConsentResponder(record Uint8Array (resolve()), localUfrag, remoteUfrag, password, controlling)
-  // -> registration id (0: refused): consent checks from that remote are answered natively
-  // (native/stun/stun_consent_responder.hpp, docs/ice.md "Consent checks answered natively").
+  // addConsentResponder(record Uint8Array (resolve()), localUfrag, remoteUfrag, password, controlling
+  // [, remotePassword, tieBreaker Uint8Array(8), priority, timeoutMs]) -> registration id (0: refused):
+  // consent checks from that remote are answered natively (native/stun/stun_consent_responder.hpp,
+  // docs/ice.md "Consent checks answered natively"); with the last four, sendConsentChecks sends our
+  // own checks to it and its verified answers are counted (docs/ice.md "Consent checks sent natively").
   Napi::Value AddConsentResponder(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 5 || !info[0].IsTypedArray() || !info[1].IsString() || !info[2].IsString() || !info[3].IsString()) {
@@ -407,8 +411,20 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     const std::string local = info[1].As<Napi::String>().Utf8Value();
     const std::string remote = info[2].As<Napi::String>().Utf8Value();
     const std::string password = info[3].As<Napi::String>().Utf8Value();
-    const uint32_t id = consent_.add(udp_remote_key(destination.storage), destination, local, remote, password, info[4].ToBoolean());
-    return Napi::Number::New(env, id);
+    const bool sends = info.Length() >= 9 && info[5].IsString() && info[6].IsTypedArray() && info[7].IsNumber() && info[8].IsNumber();
+    if (!sends) {
+      return Napi::Number::New(env, consent_.add(udp_remote_key(destination.storage), destination, local, remote, password, info[4].ToBoolean()));
+    }
+    Napi::TypedArray tie = info[6].As<Napi::TypedArray>();
+    if (tie.TypedArrayType() != napi_uint8_array || tie.ByteLength() != 8) {
+      Napi::TypeError::New(env, "addConsentResponder: the tie-breaker is 8 bytes").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    const std::string remote_password = info[5].As<Napi::String>().Utf8Value();
+    const StunConsentCheckSetup setup{remote_password, info[7].As<Napi::Number>().Uint32Value(), tie.As<Napi::Uint8Array>().Data(),
+                                      info[8].As<Napi::Number>().Uint32Value()};
+    return Napi::Number::New(env, consent_.add(udp_remote_key(destination.storage), destination, local, remote, password,
+                                               info[4].ToBoolean(), &setup));
   }
 
   // removeConsentResponder(id): its requests go to JavaScript again.
@@ -417,8 +433,9 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     return info.Env().Undefined();
   }
 
-  // takeConsentAnswers(out Uint32Array) -> triples written: (id, answered since the last take, of
-  // those with USE-CANDIDATE), one call per tick for every registration of the port.
+  // takeConsentAnswers(out Uint32Array) -> entries written: (id, answered since the last take, of
+  // those with USE-CANDIDATE, verified responses to our checks, ms since the last of them or
+  // 0xFFFFFFFF), one call per tick for every registration of the port.
   Napi::Value TakeConsentAnswers(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
@@ -426,16 +443,46 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       return env.Undefined();
     }
     Napi::Uint32Array out = info[0].As<Napi::Uint32Array>();
-    return Napi::Number::New(env, static_cast<double>(consent_.take_answered(out.Data(), out.ElementLength() / 3)));
+    return Napi::Number::New(env, static_cast<double>(consent_.take_answered(out.Data(), out.ElementLength() / kStunConsentTakeStride, MonotonicMicros())));
   }
 
-  // consentStats() -> { answered, declined, registrations }
+  // sendConsentChecks(ids Uint32Array, count) -> checks sent: one consent check for each of the first
+  // `count` registrations named (those registered to send checks), built and sent in one call.
+  Napi::Value SendConsentChecks(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array || !info[1].IsNumber()) {
+      Napi::TypeError::New(env, "sendConsentChecks: needs a Uint32Array and a count").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (closed_) return Napi::Number::New(env, 0);
+    Napi::Uint32Array ids = info[0].As<Napi::Uint32Array>();
+    const size_t count = std::min<size_t>(ids.ElementLength(), info[1].As<Napi::Number>().Uint32Value());
+    size_t sent = 0;
+    for (size_t at = 0; at < count; at += UdpSocket::kMaxBatch) {
+      const size_t built = consent_.build_checks(ids.Data() + at, std::min<size_t>(UdpSocket::kMaxBatch, count - at), MonotonicMicros());
+      if (built > 0) send(consent_.checks(), built);
+      sent += built;
+    }
+    return Napi::Number::New(env, static_cast<double>(sent));
+  }
+
+  // consentStats() -> { answered, declined, registrations, checksSent, responsesVerified, responsesDropped: {...} }
   Napi::Value ConsentStats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
     o.Set("answered", consent_.counters().answered);
     o.Set("declined", consent_.counters().declined);
     o.Set("registrations", static_cast<double>(consent_.size()));
+    const StunConsentCounters& c = consent_.counters();
+    o.Set("checksSent", c.checks_sent);
+    o.Set("responsesVerified", c.responses_verified);
+    Napi::Object dropped = Napi::Object::New(env);
+    dropped.Set("unknownTransaction", c.responses_unknown_transaction);
+    dropped.Set("badIntegrity", c.responses_bad_integrity);
+    dropped.Set("badFingerprint", c.responses_bad_fingerprint);
+    dropped.Set("errorResponse", c.responses_error);
+    dropped.Set("malformed", c.responses_malformed);
+    o.Set("responsesDropped", dropped);
     return o;
   }
 
@@ -849,11 +896,10 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       int done = (handoff_ && !inbox) ? HandOff(n) : 0;
       if (!consent_.empty()) {
         // Consent checks on selected pairs are answered here, not in JavaScript (docs/ice.md).
-        const int answered = consent_.answer_batch(target_, n, status);
-        if (answered > 0) {
-          send(consent_.responses(), static_cast<size_t>(answered));
-          done += answered;
-        }
+        // So are the answers to our own consent checks (docs/ice.md "Consent checks sent natively").
+        const int consumed = consent_.answer_batch(target_, n, status, MonotonicMicros());
+        if (consent_.answer_count() > 0) send(consent_.responses(), consent_.answer_count());
+        done += consumed;
       }
       if (plain_) {
         // docs/scaling.md: a plain/pipe socket admits only its remote's RTP/RTCP; the rest is counted.

@@ -330,6 +330,10 @@ export class IceAgent {
   private nextConsentAt: number | undefined;
   private lastSentOnSelectedAt = 0;
   private lastConsentSentAt: number | undefined;
+  /** The driver sends the selected pair's consent checks natively (see {@link delegateConsentChecks}). */
+  private consentDelegated = false;
+  /** Consent checks due since the driver last took them (delegated mode). */
+  private consentChecksDue = 0;
   /**
    * When the TCP connection under the selected pair closed and no other valid pair could take
    * over (see {@link connectionClosed}); undefined once a pair is selected again.
@@ -683,6 +687,53 @@ export class IceAgent {
    */
   noteDataSent(now: number): void {
     this.lastSentOnSelectedAt = Math.max(this.lastSentOnSelectedAt, now);
+  }
+
+  /**
+   * While on, the consent checks of the selected pair are not built here: each one due (same timing,
+   * RFC 7675 §5.1) is counted for the driver to take ({@link takeConsentChecksDue}) and send natively,
+   * and their verified answers come back through {@link noteConsentResponses} (docs/ice.md "Consent
+   * checks sent natively"). The driver turns it on once its native socket is registered for the
+   * selected pair with {@link nativeConsentCheck}'s values, and off when that registration goes.
+   */
+  delegateConsentChecks(on: boolean): void {
+    this.consentDelegated = on;
+    if (!on) this.consentChecksDue = 0;
+  }
+
+  /** The consent checks due since the last call (delegated mode); the driver sends that many now. */
+  takeConsentChecksDue(): number {
+    const n = this.consentChecksDue;
+    this.consentChecksDue = 0;
+    return n;
+  }
+
+  /**
+   * What a natively sent consent check on the selected pair carries besides the credentials: PRIORITY
+   * (a peer-reflexive candidate's on the pair's base, as {@link sendCheck}), the tie-breaker, and how
+   * long a check is answered for (the consent timeout). Undefined for a lite agent (no checks, RFC
+   * 7675 §4) or with no selected pair.
+   */
+  nativeConsentCheck(): { priority: number; tieBreaker: Uint8Array; timeoutMs: number } | undefined {
+    if (this.mode !== 'full' || !this.selected) return undefined;
+    return { priority: candidatePriority('prflx', this.selected.local.localPreference), tieBreaker: this.tieBreakerBytes, timeoutMs: this.opts.consentTimeoutMs };
+  }
+
+  /**
+   * `count` verified success responses to the natively sent consent checks of the selected pair
+   * arrived since the last call, the last of them at `heardAt` (RFC 7675 §5.1: consent is fresh from
+   * then): counted as received and the pair's last-heard time moved there. Returns true when that may
+   * have changed state or the next timeout.
+   */
+  noteConsentResponses(now: number, count: number, heardAt: number): boolean {
+    now = this.tick(now);
+    const sel = this.selected;
+    if (count <= 0 || !sel || this.connectionState === 'closed') return false;
+    this.stats.responsesReceived += count;
+    const at = Math.min(now, heardAt);
+    if (at > sel.lastHeardAt) sel.lastHeardAt = at;
+    this.updateConnectionState(now);
+    return true;
   }
 
   /**
@@ -1325,7 +1376,11 @@ export class IceAgent {
       // After an unanswered check, probe every second so that one lost datagram does not make
       // the transport look disconnected; consent still expires only after 30 s of silence.
       const previousUnanswered = this.lastConsentSentAt !== undefined && sel.lastHeardAt < this.lastConsentSentAt;
-      this.sendCheck(now, sel, false, 'consent');
+      if (this.consentDelegated) {
+        this.consentChecksDue++;
+        this.stats.consentChecksSent++;
+        this.lastSentOnSelectedAt = now;
+      } else this.sendCheck(now, sel, false, 'consent');
       this.lastConsentSentAt = now;
       this.nextConsentAt = now + (previousUnanswered ? 1000 : this.consentInterval());
     }

@@ -73,15 +73,44 @@ export interface NativeUdpSocket {
   /**
    * Answers consent checks from the remote of `addressRecord` natively (native/stun/stun_consent_responder.hpp):
    * USERNAME `localUfrag:remoteUfrag`, MESSAGE-INTEGRITY with `password`, the peer in the other role
-   * (USE-CANDIDATE only from a controlling peer, counted apart).
+   * (USE-CANDIDATE only from a controlling peer, counted apart). With `remotePassword`, `tieBreaker`,
+   * `priority` and `timeoutMs` it also sends our own checks to that remote (sendConsentChecks) and
+   * verifies their answers (docs/ice.md "Consent checks sent natively").
    * Returns the registration id (0: refused).
    */
-  addConsentResponder(addressRecord: Uint8Array, localUfrag: string, remoteUfrag: string, password: string, controlling: boolean): number;
+  addConsentResponder(
+    addressRecord: Uint8Array,
+    localUfrag: string,
+    remoteUfrag: string,
+    password: string,
+    controlling: boolean,
+    remotePassword?: string,
+    tieBreaker?: Uint8Array,
+    priority?: number,
+    timeoutMs?: number,
+  ): number;
   removeConsentResponder(id: number): void;
-  /** Writes (id, answered since the last take, of those with USE-CANDIDATE) triples into `out`; returns the triples written. */
+  /**
+   * Writes (id, answered since the last take, of those with USE-CANDIDATE, verified answers to our
+   * checks, ms since the last of them or 0xFFFFFFFF) entries into `out`; returns the entries written.
+   */
   takeConsentAnswers(out: Uint32Array): number;
+  /** Sends one consent check to each of the first `count` registrations in `ids`; returns the checks sent. */
+  sendConsentChecks(ids: Uint32Array, count: number): number;
   consentStats(): NativeConsentStats;
   close(): void;
+}
+
+/** What a registration needs to send our own consent checks natively (docs/ice.md "Consent checks sent natively"). */
+export interface NativeConsentCheckSetup {
+  /** The peer's password: MESSAGE-INTEGRITY of our checks and of their answers. */
+  remotePassword: string;
+  /** The agent's 8-byte tie-breaker (the role attribute's value). */
+  tieBreaker: Uint8Array;
+  /** PRIORITY of our checks. */
+  priority: number;
+  /** A check older than this (the consent timeout, ms) is no longer answered for. */
+  timeoutMs: number;
 }
 
 /** Counters of a socket's native consent answers. */
@@ -92,6 +121,16 @@ export interface NativeConsentStats {
   declined: number;
   /** Remotes registered now. */
   registrations: number;
+  /** Our own consent checks sent natively. */
+  checksSent: number;
+  /** Their success responses matched (full transaction id, source) and verified (integrity, fingerprint). */
+  responsesVerified: number;
+  /**
+   * Binding responses from a registered remote that refreshed nothing, left to the agent (which drops
+   * them), by reason: no outstanding check with that transaction id (a replay, a guess, too old),
+   * MESSAGE-INTEGRITY or FINGERPRINT wrong, an error response, truncated or badly laid out.
+   */
+  responsesDropped: { unknownTransaction: number; badIntegrity: number; badFingerprint: number; errorResponse: number; malformed: number };
 }
 
 /** What a socket needs to take part in the shared-port hand-off (docs/scaling.md "One port across workers"). */

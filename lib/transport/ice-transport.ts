@@ -30,6 +30,8 @@ import type { SrtpSession } from '../srtp/srtp-session.js';
 import type { PortDrops } from './source/port-drops.js';
 import type { TcpSrtpRoute } from './source/tcp-mux.js';
 import { UdpSocket, UdpSrtpStatus, type UdpDestination, type UdpSrtpRoute } from './source/udp-socket.js';
+import type { NativeConsentCheckSetup } from '../native/udp.js';
+import { UdpConsentResponder } from './source/udp-consent-responder.js';
 
 const log = createLogger('ice');
 /**
@@ -128,6 +130,12 @@ export interface IceTransportOptions {
   tlsRejectUnauthorized?: boolean;
   /** Agent timers and limits. */
   agent?: Omit<IceAgentOptions, 'rng' | 'role' | 'mode' | 'stunServers'>;
+  /**
+   * Answer the peer's consent checks on the selected pair natively when that pair is on a socket of
+   * this transport's own (default true with the native socket; docs/ice.md "Consent checks answered
+   * natively"). A shared port has its own switch (`UdpMux.bind({ nativeConsent })`).
+   */
+  nativeConsent?: boolean;
   clock?: Clock;
   rng?: Rng;
 }
@@ -205,6 +213,10 @@ export interface IceMuxPort {
   select?(transport: IceTransport, remote: TransportAddress | undefined): void;
   /** The transport's credentials or role changed: what the port answers natively for it must follow. */
   refreshConsent?(transport: IceTransport): void;
+  /** A consent check of the transport's is due: the port sends it natively (docs/ice.md "Consent checks sent natively"). */
+  queueConsentCheck?(transport: IceTransport): boolean;
+  /** Delivers the port's native consent counts now (before the transport's agent handles a timeout). */
+  takeConsent?(): void;
   /**
    * A TCP port's native SRTP route for the connection from `remote` (docs/udp.md "TCP framing"):
    * frames unprotected in the read batch, sends protected and framed at flush. Undefined: none.
@@ -247,6 +259,10 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   /** Remotes allowed to send data, keyed like UdpBatch.addressKey (the value is reused as `from`). */
   private readonly trusted = new Map<number | string, TransportAddress>();
   private muxBase: (Base & { kind: 'socket' }) | undefined;
+  /** The native consent responder of the own socket the selected pair is on (docs/ice.md "Consent checks answered natively"). */
+  private ownConsent: { socket: UdpSocket; responder: UdpConsentResponder } | undefined;
+  /** The agent's consent checks are sent natively by the registration of its selected pair (docs/ice.md "Consent checks sent natively"). */
+  private consentNative = false;
   /** A shared listening TCP port (TcpMux) whose passive candidate this transport announces. */
   private tcpPort: IceMuxPort | undefined;
   private tcpBase: (Base & { kind: 'socket' }) | undefined;
@@ -718,6 +734,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.assertOpen();
     this.agent.setRemoteCredentials(this.clock.now(), { ufrag: params.usernameFragment, password: params.password }, { lite: params.iceLite ?? false });
     this.mux?.refreshConsent?.(this);
+    this.ownConsent?.responder.refresh(this);
     this.flush();
   }
 
@@ -734,6 +751,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     const creds = this.agent.restart(this.clock.now());
     this.mux?.register(this, creds.ufrag);
     this.mux?.refreshConsent?.(this);
+    this.ownConsent?.responder.refresh(this);
     this.tcpPort?.register(this, creds.ufrag);
     this.flush();
     return creds;
@@ -781,22 +799,37 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    * "Consent checks answered natively"): the agent's current credentials and role; undefined before
    * the remote credentials are known or once closed.
    */
-  consentCredentials(): { localUfrag: string; remoteUfrag: string; password: string; controlling: boolean } | undefined {
+  consentCredentials(): { localUfrag: string; remoteUfrag: string; password: string; controlling: boolean; checks?: NativeConsentCheckSetup } | undefined {
     const remote = this.agent.remoteCredentials;
     if (this.closed || !remote) return undefined;
     const local = this.agent.localCredentials;
-    return { localUfrag: local.ufrag, remoteUfrag: remote.ufrag, password: local.password, controlling: this.agent.role === 'controlling' };
+    const check = this.agent.nativeConsentCheck();
+    const checks = check && { remotePassword: remote.password, tieBreaker: check.tieBreaker, priority: check.priority, timeoutMs: check.timeoutMs };
+    return { localUfrag: local.ufrag, remoteUfrag: remote.ufrag, password: local.password, controlling: this.agent.role === 'controlling', checks };
   }
 
   /**
-   * @internal `count` consent checks from `remote` on the port were answered natively since the last
-   * call, `nominations` of them with USE-CANDIDATE.
+   * @internal The registration of the selected pair now sends the agent's consent checks natively
+   * (or no longer does): the agent counts them due instead of building them (docs/ice.md "Consent
+   * checks sent natively").
    */
-  consentAnswered(count: number, nominations: number, remote: TransportAddress): void {
+  consentChecksNative(on: boolean): void {
+    this.consentNative = on && !this.closed;
+    this.agent.delegateConsentChecks(this.consentNative);
+  }
+
+  /**
+   * @internal `count` consent checks from `remote` to the socket at `local` (a shared port or an own
+   * socket) were answered natively since the last call, `nominations` of them with USE-CANDIDATE;
+   * `verified` answers to our own natively sent checks arrived, the last `ageMs` ago.
+   */
+  consentAnswered(count: number, nominations: number, local: TransportAddress, remote: TransportAddress, verified = 0, ageMs = 0): void {
     if (this.closed) return;
     let changed = false;
     try {
-      changed = this.agent.noteRequestsAnswered(this.clock.now(), count, nominations, this.mux?.local, remote);
+      const now = this.clock.now();
+      changed = this.agent.noteRequestsAnswered(now, count, nominations, local, remote);
+      if (verified > 0 && this.agent.noteConsentResponses(now, verified, now - ageMs)) changed = true;
     } catch (err) {
       reportListenerError(err);
     }
@@ -822,6 +855,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.route = undefined;
     this.replyTo = undefined;
     this.updateSrtpRoute();
+    this.selectOwnConsent(undefined, undefined);
     for (const b of this.bases.values()) if (b.kind === 'socket' && b.owned) b.socket.close();
     this.mux?.release(this);
     this.tcpPort?.release(this);
@@ -838,8 +872,10 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         this.receiveRelayed(relay, data, batch.srtpStatus?.(i) ?? UdpSrtpStatus.none);
         continue;
       }
-      // ChannelData of a routed TURN channel that lied about its length: dropped and counted natively.
-      if (batch.srtpStatus?.(i) === UdpSrtpStatus.channelDataMalformed) continue;
+      // ChannelData of a routed TURN channel that lied about its length: dropped and counted natively;
+      // a consent check the socket answered natively (docs/ice.md "Consent checks answered natively").
+      const status = batch.srtpStatus?.(i);
+      if (status === UdpSrtpStatus.channelDataMalformed || status === UdpSrtpStatus.consentAnswered) continue;
       const key = batch.addressKey(i);
       // Data (RTP/RTCP/DTLS) from a trusted remote: no address formatting, no allocation; nor for
       // its STUN (consent checks and their answers), which the agent gets with the trusted address.
@@ -1069,6 +1105,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         this.drainLinks();
         this.endDataBatch();
         this.drainAgent();
+        if (this.agent.takeConsentChecksDue() > 0) this.sendConsentCheck();
         // A timeout already due (the first check once a pair exists, a paced check whose time
         // has come) runs now rather than after a zero-delay timer: no event-loop hop.
         if (!this.flushAgain && rounds++ < 4 && this.runDueTimeouts()) this.flushAgain = true;
@@ -1160,6 +1197,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
             this.replyTo = undefined;
             this.updateSrtpRoute();
             this.mux?.select?.(this, undefined);
+            this.selectOwnConsent(undefined, undefined);
           } else if (this.agent.selectedPair && !this.route) this.setRoute(this.agent.selectedPair);
           this.emitEvent('statechange', e.state);
           break;
@@ -1167,6 +1205,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           log('selected pair %s %s:%d -> %s %s:%d', e.pair.local.type, e.pair.localBase.address, e.pair.localBase.port, e.pair.remote.type, e.pair.remoteAddress.address, e.pair.remoteAddress.port);
           this.setRoute(e.pair);
           this.mux?.select?.(this, this.mux && addressKey(e.pair.localBase) === addressKey(this.mux.local) ? e.pair.remoteAddress : undefined);
+          this.selectOwnConsent(e.pair.localBase, e.pair.remoteAddress);
           this.emitEvent('selectedcandidatepairchange', e.pair);
           break;
         case 'remote-validated':
@@ -1182,6 +1221,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         case 'role':
           // The port's native consent answers depend on the role (docs/ice.md "Consent checks answered natively").
           this.mux?.refreshConsent?.(this);
+          this.ownConsent?.responder.refresh(this);
           break;
       }
     }
@@ -1264,6 +1304,35 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     }
   }
 
+  /**
+   * The selected pair is on `localBase` towards `remote` (undefined: none any more): when that base is
+   * an own native socket, its responder answers the peer's consent checks from `remote` (docs/ice.md
+   * "Consent checks answered natively"); any earlier registration is released.
+   */
+  private selectOwnConsent(localBase: TransportAddress | undefined, remote: TransportAddress | undefined): void {
+    const base = localBase && remote && !this.closed && this.options.nativeConsent !== false ? this.bases.get(addressKey(localBase)) : undefined;
+    const socket = base?.kind === 'socket' && base.owned && base.socket instanceof UdpSocket && !base.socket.closed ? base.socket : undefined;
+    if (this.ownConsent && this.ownConsent.socket !== socket) {
+      this.ownConsent.responder.release(this);
+      this.ownConsent = undefined;
+    }
+    if (!socket || !base || !remote) return;
+    // One registration at a time: its counts need a one-entry array.
+    this.ownConsent ??= { socket, responder: new UdpConsentResponder(socket, base.local, 1) };
+    this.ownConsent.responder.select(this, { address: canonicalIp(remote.address), port: remote.port });
+  }
+
+  /** The agent's due consent check goes out through the registration of its selected pair. */
+  private sendConsentCheck(): void {
+    const queued = this.ownConsent ? this.ownConsent.responder.queueCheck(this) : (this.mux?.queueConsentCheck?.(this) ?? false);
+    if (!queued) log('a consent check was due with no native registration to send it');
+  }
+
+  private takeNativeConsent(): void {
+    if (this.ownConsent) this.ownConsent.responder.take();
+    else this.mux?.takeConsent?.();
+  }
+
   private setRoute(pair: IceSelectedPair): void {
     const base = this.bases.get(addressKey(pair.localBase));
     if (!base) return;
@@ -1340,6 +1409,10 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.timerAt = Infinity;
     if (this.closed) return;
     try {
+      // Answers to natively sent consent checks that arrived since the last tick count first, with the
+      // time they arrived: a deadline of consent (disconnected, lost) is judged on them (docs/ice.md
+      // "Consent checks sent natively").
+      if (this.consentNative) this.takeNativeConsent();
       const now = this.clock.now();
       this.stats.timerWakes++;
       this.agent.handleTimeout(now);

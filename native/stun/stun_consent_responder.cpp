@@ -3,6 +3,7 @@
 #include "native/stun/stun_consent_responder.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include <cstring>
 
@@ -117,7 +118,8 @@ size_t stun_consent_answer(const uint8_t* req, size_t len, const StunConsentCred
 StunConsentResponder::StunConsentResponder() = default;
 
 uint32_t StunConsentResponder::add(const UdpRemoteKey& remote, const UdpAddress& destination, std::string_view local_ufrag,
-                                   std::string_view remote_ufrag, std::string_view password, bool controlling) {
+                                   std::string_view remote_ufrag, std::string_view password, bool controlling,
+                                   const StunConsentCheckSetup* checks) {
   if (local_ufrag.empty() || remote_ufrag.empty() || password.empty()) return 0;
   auto old = by_remote_.find(remote);
   if (old != by_remote_.end()) remove(old->second);
@@ -131,6 +133,16 @@ uint32_t StunConsentResponder::add(const UdpRemoteKey& remote, const UdpAddress&
   e.key = std::make_unique<HmacSha1>();
   e.key->Init(reinterpret_cast<const uint8_t*>(password.data()), password.size());
   e.controlling = controlling;
+  if (checks != nullptr && !checks->remote_password.empty() && checks->tie_breaker != nullptr) {
+    e.checks = std::make_unique<Checks>();
+    Checks& c = *e.checks;
+    c.username.reserve(remote_ufrag.size() + 1 + local_ufrag.size());
+    c.username.append(remote_ufrag).append(1, ':').append(local_ufrag);
+    c.key.Init(reinterpret_cast<const uint8_t*>(checks->remote_password.data()), checks->remote_password.size());
+    c.priority = checks->priority;
+    std::memcpy(c.tie_breaker, checks->tie_breaker, 8);
+    c.timeout_us = static_cast<uint64_t>(checks->timeout_ms) * 1000;
+  }
   entries_.emplace(id, std::move(e));
   by_remote_[remote] = id;
   return id;
@@ -145,9 +157,46 @@ bool StunConsentResponder::remove(uint32_t id) {
   return true;
 }
 
-int StunConsentResponder::answer_batch(const UdpRecvTarget& target, int n, uint8_t* status) {
+void StunConsentResponder::mark_dirty(uint32_t id, bool& dirty) {
+  if (dirty) return;
+  dirty = true;
+  dirty_.push_back(id);
+}
+
+bool StunConsentResponder::match_response(Checks& c, const uint8_t* data, size_t length, uint64_t now_us) {
+  const StunConsentResponse verdict = stun_consent_response_check(data, length, c.key);
+  if (verdict == StunConsentResponse::kNotResponse) return false;
+  // The full 96-bit transaction id of a check still outstanding (RFC 8489 §6.3.3), not older than the timeout.
+  Outstanding* match = nullptr;
+  if (length >= kStunHeaderLen) {
+    for (Outstanding& o : c.outstanding) {
+      if (o.live && std::memcmp(o.txid, data + 8, kStunTransactionIdLen) == 0 && now_us - o.sent_us <= c.timeout_us) {
+        match = &o;
+        break;
+      }
+    }
+  }
+  if (verdict == StunConsentResponse::kVerified) {
+    if (match == nullptr) {
+      counters_.responses_unknown_transaction += 1;
+      return false;
+    }
+    match->live = false;
+    return true;
+  }
+  switch (verdict) {
+    case StunConsentResponse::kErrorResponse: counters_.responses_error += 1; break;
+    case StunConsentResponse::kBadFingerprint: counters_.responses_bad_fingerprint += 1; break;
+    case StunConsentResponse::kBadIntegrity: counters_.responses_bad_integrity += 1; break;
+    default: counters_.responses_malformed += 1; break;
+  }
+  return false;
+}
+
+int StunConsentResponder::answer_batch(const UdpRecvTarget& target, int n, uint8_t* status, uint64_t now_us) {
   items_.clear();
   if (by_remote_.empty() || n <= 0) return 0;
+  int consumed = 0;
   if (answers_.size() < static_cast<size_t>(n) * kStunConsentAnswerMax) answers_.resize(static_cast<size_t>(n) * kStunConsentAnswerMax);
   if (items_.capacity() < static_cast<size_t>(n)) items_.reserve(static_cast<size_t>(n));
   int answered = 0;
@@ -161,6 +210,18 @@ int StunConsentResponder::answer_batch(const UdpRecvTarget& target, int n, uint8
     auto it = entries_.find(r->second);
     if (it == entries_.end()) continue;
     Entry& e = it->second;
+    if (e.checks && data[0] == 0x01) {
+      // A response: to one of our consent checks, or left to the agent (which drops what it did not ask for).
+      if (match_response(*e.checks, data, length, now_us)) {
+        status[i] = kRecvConsentAnswered;
+        counters_.responses_verified += 1;
+        ++e.checks->verified;
+        e.checks->last_verified_us = now_us;
+        mark_dirty(r->second, e.dirty);
+        ++consumed;
+      }
+      continue;
+    }
     const StunConsentCredentials creds{e.username, e.key.get(), e.controlling};
     uint8_t* out = answers_.data() + items_.size() * kStunConsentAnswerMax;
     bool nominating = false;
@@ -174,16 +235,40 @@ int StunConsentResponder::answer_batch(const UdpRecvTarget& target, int n, uint8
     status[i] = kRecvConsentAnswered;
     counters_.answered += 1;
     if (nominating) ++e.nominations;
-    if (e.answered++ == 0 && !e.dirty) {
-      e.dirty = true;
-      dirty_.push_back(r->second);
-    }
+    ++e.answered;
+    mark_dirty(r->second, e.dirty);
     ++answered;
   }
-  return answered;
+  return answered + consumed;
 }
 
-size_t StunConsentResponder::take_answered(uint32_t* out, size_t max_entries) {
+size_t StunConsentResponder::build_checks(const uint32_t* ids, size_t n, uint64_t now_us) {
+  check_items_.clear();
+  if (n == 0) return 0;
+  if (check_bytes_.size() < n * kStunConsentCheckMax) check_bytes_.resize(n * kStunConsentCheckMax);
+  if (check_items_.capacity() < n) check_items_.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    auto it = entries_.find(ids[i]);
+    if (it == entries_.end() || !it->second.checks) continue;
+    Entry& e = it->second;
+    Checks& c = *e.checks;
+    Outstanding& slot = c.outstanding[c.next];
+    // Transaction ids from the CSPRNG (RFC 8489 §6: uniformly random); no check without one.
+    if (RAND_bytes(slot.txid, static_cast<int>(kStunTransactionIdLen)) != 1) continue;
+    const StunConsentCheckParams params{c.username, &c.key, c.priority, e.controlling, c.tie_breaker};
+    uint8_t* out = check_bytes_.data() + check_items_.size() * kStunConsentCheckMax;
+    const size_t written = stun_consent_check_build(params, slot.txid, out);
+    if (written == 0) continue;
+    slot.sent_us = now_us;
+    slot.live = true;
+    c.next = (c.next + 1) % kStunConsentOutstanding;
+    check_items_.push_back(UdpSendItem{out, static_cast<uint32_t>(written), reinterpret_cast<const sockaddr*>(&e.destination.storage), e.destination.length});
+    counters_.checks_sent += 1;
+  }
+  return check_items_.size();
+}
+
+size_t StunConsentResponder::take_answered(uint32_t* out, size_t max_entries, uint64_t now_us) {
   size_t written = 0;
   size_t kept = 0;
   for (size_t i = 0; i < dirty_.size(); ++i) {
@@ -194,12 +279,21 @@ size_t StunConsentResponder::take_answered(uint32_t* out, size_t max_entries) {
       dirty_[kept++] = id;
       continue;
     }
-    out[3 * written] = id;
-    out[3 * written + 1] = it->second.answered;
-    out[3 * written + 2] = it->second.nominations;
-    it->second.answered = 0;
-    it->second.nominations = 0;
-    it->second.dirty = false;
+    Entry& e = it->second;
+    uint32_t* o = out + kStunConsentTakeStride * written;
+    o[0] = id;
+    o[1] = e.answered;
+    o[2] = e.nominations;
+    o[3] = e.checks ? e.checks->verified : 0;
+    o[4] = kStunConsentNoResponse;
+    if (e.checks && e.checks->verified > 0) {
+      const uint64_t age_ms = now_us >= e.checks->last_verified_us ? (now_us - e.checks->last_verified_us) / 1000 : 0;
+      o[4] = age_ms < kStunConsentNoResponse ? static_cast<uint32_t>(age_ms) : kStunConsentNoResponse - 1;
+      e.checks->verified = 0;
+    }
+    e.answered = 0;
+    e.nominations = 0;
+    e.dirty = false;
     ++written;
   }
   dirty_.resize(kept);

@@ -1,7 +1,9 @@
 // Native answers to consent checks (RFC 7675 §5.1, RFC 8445 §7.3.1) on a connection's selected pair:
 // a Binding request from the pair's remote, with USERNAME "local:remote", valid MESSAGE-INTEGRITY
 // (RFC 8489 §14.5) and FINGERPRINT (§14.7), is answered inside the receive batch (docs/ice.md
-// "Consent checks answered natively"). Anything else is left to the ICE agent in JavaScript.
+// "Consent checks answered natively"). Anything else is left to the ICE agent in JavaScript. A
+// registration may also send the connection's own consent checks and verify their success responses
+// (RFC 7675 §5.1; docs/ice.md "Consent checks sent natively").
 #pragma once
 
 #include <cstddef>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "native/srtp/srtp_cipher.hpp"
+#include "native/stun/stun_consent_check.hpp"
 #include "native/udp/udp_session_table.hpp"
 #include "native/udp/udp_socket.hpp"
 
@@ -47,7 +50,32 @@ size_t stun_consent_answer(const uint8_t* req, size_t len, const StunConsentCred
 struct StunConsentCounters {
   double answered = 0;  // requests answered natively
   double declined = 0;  // Binding requests from a registered remote left to JavaScript (not answerable here)
+  double checks_sent = 0;          // our own consent checks sent natively
+  double responses_verified = 0;   // their success responses matched and verified (consent refreshed)
+  // Binding responses from a registered remote that sends checks, left to JavaScript (the agent drops
+  // them): by why they refreshed nothing.
+  double responses_unknown_transaction = 0;  // no outstanding check of ours has that transaction id (a replay, a guess, too old)
+  double responses_bad_integrity = 0;
+  double responses_bad_fingerprint = 0;
+  double responses_error = 0;      // error responses (a 487 role conflict included: the agent sees it)
+  double responses_malformed = 0;  // truncated or badly laid out
 };
+
+/** What a registration needs to send the connection's own consent checks (RFC 8445 §7.2.2). */
+struct StunConsentCheckSetup {
+  std::string_view remote_password;  // MESSAGE-INTEGRITY key of our checks and their responses
+  uint32_t priority;                  // PRIORITY
+  const uint8_t* tie_breaker;         // 8 bytes
+  uint32_t timeout_ms;                // a check older than this is no longer answered for (the consent timeout)
+};
+
+/** Checks of one registration awaiting an answer (RFC 7675 §5.1: an answer to any of them counts). */
+constexpr size_t kStunConsentOutstanding = 8;
+
+/** One entry of take_answered's output, in uint32 values. */
+constexpr size_t kStunConsentTakeStride = 5;
+/** take_answered's age when no verified response arrived since the last take. */
+constexpr uint32_t kStunConsentNoResponse = 0xFFFFFFFFu;
 
 /**
  * The registered pairs of one socket, keyed by remote address. A connection registers its selected
@@ -62,7 +90,8 @@ class StunConsentResponder {
    * back to `destination`. Returns the registration id (> 0), or 0 for an empty ufrag or password.
    */
   uint32_t add(const UdpRemoteKey& remote, const UdpAddress& destination, std::string_view local_ufrag,
-               std::string_view remote_ufrag, std::string_view password, bool controlling);
+               std::string_view remote_ufrag, std::string_view password, bool controlling,
+               const StunConsentCheckSetup* checks = nullptr);
   /** Removes a registration; false when `id` names none. */
   bool remove(uint32_t id);
   bool empty() const { return by_remote_.empty(); }
@@ -70,22 +99,59 @@ class StunConsentResponder {
 
   /**
    * Answers the slots [0, n) whose status is kRecvNotRouted, whose first byte is STUN (0..3, RFC
-   * 7983) and whose source is registered; sets their status to kRecvConsentAnswered. The answers
-   * are in responses() until the next call. Returns how many slots it answered.
+   * 7983) and whose source is registered; sets their status to kRecvConsentAnswered. A success
+   * response from a registration that sends checks, with the transaction id of one of its outstanding
+   * checks, valid MESSAGE-INTEGRITY and FINGERPRINT, is consumed too (same status; the check is no
+   * longer outstanding). The answers are in responses() (answer_count() of them) until the next call.
+   * Returns how many slots it consumed. `now_us`: a monotonic clock.
    */
-  int answer_batch(const UdpRecvTarget& target, int n, uint8_t* status);
+  int answer_batch(const UdpRecvTarget& target, int n, uint8_t* status, uint64_t now_us = 0);
   const UdpSendItem* responses() const { return items_.data(); }
+  size_t answer_count() const { return items_.size(); }
 
   /**
-   * Writes (id, answered, of those with USE-CANDIDATE) triples since the last take for the
-   * registrations that answered anything, at most `max_entries`, into `out` (3 × max_entries
-   * values); returns the triples written. Registrations not written keep their counts for the next take.
+   * Builds one consent check for each of `ids` that sends checks (ids of none are skipped), each
+   * with a fresh transaction id from OpenSSL's CSPRNG (RAND_bytes), remembered as outstanding. The
+   * checks are in checks() until the next call. Returns how many were built.
    */
-  size_t take_answered(uint32_t* out, size_t max_entries);
+  size_t build_checks(const uint32_t* ids, size_t n, uint64_t now_us);
+  const UdpSendItem* checks() const { return check_items_.data(); }
+
+  /**
+   * Writes (id, answered, of those with USE-CANDIDATE, verified responses, age in ms of the last
+   * verified response or kStunConsentNoResponse) entries since the last take for the registrations
+   * with anything to report, at most `max_entries`, into `out` (kStunConsentTakeStride × max_entries
+   * values); returns the entries written. Registrations not written keep their counts for the next take.
+   */
+  size_t take_answered(uint32_t* out, size_t max_entries, uint64_t now_us = 0);
 
   const StunConsentCounters& counters() const { return counters_; }
 
  private:
+  struct Outstanding {
+    uint8_t txid[kStunTransactionIdLen];
+    uint64_t sent_us;
+    bool live;
+  };
+  /** The sending side of a registration (made only for one that sends checks). */
+  struct Checks {
+    std::string username;  // "<remote ufrag>:<local ufrag>"
+    HmacSha1 key;          // the remote password
+    uint32_t priority = 0;
+    uint8_t tie_breaker[8] = {};
+    uint64_t timeout_us = 0;
+    Outstanding outstanding[kStunConsentOutstanding] = {};
+    size_t next = 0;        // ring position of the next check
+    uint32_t verified = 0;  // since the last take
+    uint64_t last_verified_us = 0;
+  };
+  /**
+   * Whether a response from the registration's remote answers an outstanding check and is verified
+   * (that check is then no longer outstanding); counts why not otherwise.
+   */
+  bool match_response(Checks& c, const uint8_t* data, size_t length, uint64_t now_us);
+  void mark_dirty(uint32_t id, bool& dirty);
+
   struct Entry {
     UdpRemoteKey remote;
     UdpAddress destination;
@@ -95,6 +161,7 @@ class StunConsentResponder {
     uint32_t answered = 0;  // since the last take
     uint32_t nominations = 0;  // of those, with USE-CANDIDATE
     bool dirty = false;
+    std::unique_ptr<Checks> checks;
   };
   uint32_t next_id_ = 1;
   std::unordered_map<uint32_t, Entry> entries_;
@@ -102,6 +169,8 @@ class StunConsentResponder {
   std::vector<uint32_t> dirty_;  // ids with answered > 0
   std::vector<uint8_t> answers_;  // kMaxBatch × kStunConsentAnswerMax
   std::vector<UdpSendItem> items_;
+  std::vector<uint8_t> check_bytes_;  // made on the first check: kStunConsentCheckMax per check of a call
+  std::vector<UdpSendItem> check_items_;
   StunConsentCounters counters_;
 };
 

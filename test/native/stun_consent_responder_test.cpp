@@ -229,7 +229,7 @@ int main() {
   CHECK_MEM(items[0].address, &dest.storage, dest.length);
   CheckAnswer(items[0].data, items[0].length, good.data(), {0x00, 0x01, 0x13 ^ 0x21, 0x88 ^ 0x12, 127 ^ 0x21, 0x12, 0xa4, 1 ^ 0x42}, pw);
   CHECK_EQ(items[1].data[8], 40);  // the second answer carries the second request's transaction id
-  uint32_t taken[12];
+  uint32_t taken[4 * kStunConsentTakeStride];
   CHECK_EQ(responder.take_answered(taken, 4), 1u);
   CHECK_EQ(taken[0], id);
   CHECK_EQ(taken[1], 2u);

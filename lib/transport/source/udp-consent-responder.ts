@@ -1,36 +1,64 @@
-// Native answers to the consent checks of connections on a shared UdpMux port (RFC 7675 §5.1,
-// RFC 8445 §7.3.1; docs/ice.md "Consent checks answered natively"): each selected pair's remote is
-// registered with its agent's credentials and role (again when they change), and one native call per
-// tick collects the counts.
+// Native answers to the consent checks of connections on a native UdpSocket, a shared UdpMux port or a
+// connection's own socket (RFC 7675 §5.1, RFC 8445 §7.3.1; docs/ice.md "Consent checks answered
+// natively"): each selected pair's remote is registered with its agent's credentials and role (again
+// when they change), and one process-wide tick makes one native call per socket to collect the counts.
+// A full agent's registration also sends its own consent checks, which the agent times (RFC 7675 §5.1;
+// docs/ice.md "Consent checks sent natively"): the checks due in one turn leave in one native call.
 import { reportListenerError } from '../../common/typed-emitter.js';
 import type { TransportAddress } from '../../ice/transport-address.js';
 import type { IceTransport } from '../ice-transport.js';
 import type { UdpSocket } from './udp-socket.js';
+import type { NativeConsentCheckSetup } from '../../native/udp.js';
 
 /** How often the answered counts reach the agents (ms); well inside every consent or lite timeout. */
 export const CONSENT_TICK_MS = 1000;
 
+/** One entry of takeConsentAnswers (native/stun/stun_consent_responder.hpp kStunConsentTakeStride). */
+const TAKE_STRIDE = 5;
+/** Age reported when no verified answer arrived since the last take. */
+const NO_RESPONSE = 0xffffffff;
+
 interface Registration {
   id: number;
+  /** The agent's consent checks are sent by this registration. */
+  sendsChecks: boolean;
   remote: TransportAddress;
   /** The credentials and role registered, to notice when the agent reports a change. */
   signature: string;
 }
 
-/** The port's registrations: one per transport whose selected pair sends from the port. */
+/**
+ * The responders with registrations: one interval for all of them (an own-socket connection has its
+ * own responder; a timer each would wake once per connection per tick).
+ */
+const ticking = new Set<UdpConsentResponder>();
+let ticker: ReturnType<typeof setInterval> | undefined;
+
+function tickAll(): void {
+  for (const r of ticking) r.take();
+}
+
+/** The socket's registrations: one per transport whose selected pair sends from the socket. */
 export class UdpConsentResponder {
   private readonly socket: UdpSocket;
+  /** The socket's local address, as the agents know their base on it (nominations are matched on it). */
+  private readonly local: TransportAddress;
   private readonly byTransport = new Map<IceTransport, Registration>();
   private readonly byId = new Map<number, IceTransport>();
   private readonly taken: Uint32Array;
+  /** Registrations with a consent check due this turn, sent by one native call at its end. */
+  private checkIds: Uint32Array;
+  private checksQueued = 0;
+  private readonly sendQueued = (): void => this.sendChecks();
   /** take() calls in progress: a listener reached from one may release a registration, which takes again. */
   private taking = 0;
-  private timer: ReturnType<typeof setInterval> | undefined;
 
-  /** `batchEntries`: registrations' counts collected per native call. */
-  constructor(socket: UdpSocket, batchEntries = 256) {
+  /** `batchEntries`: registrations' counts collected per native call (one is enough for an own socket). */
+  constructor(socket: UdpSocket, local: TransportAddress, batchEntries = 256) {
     this.socket = socket;
-    this.taken = new Uint32Array(3 * batchEntries);
+    this.local = local;
+    this.taken = new Uint32Array(TAKE_STRIDE * batchEntries);
+    this.checkIds = new Uint32Array(batchEntries);
   }
 
   /** The transport's selected pair now sends from the port to `remote` (undefined: not any more). */
@@ -62,6 +90,7 @@ export class UdpConsentResponder {
     this.byTransport.delete(transport);
     this.byId.delete(current.id);
     this.socket.removeConsentResponder(current.id);
+    if (current.sendsChecks) transport.consentChecksNative(false);
     if (this.byTransport.size === 0) this.stopTimer();
   }
 
@@ -76,21 +105,55 @@ export class UdpConsentResponder {
     return this.byTransport.size;
   }
 
+  /**
+   * A consent check of the transport's is due: it leaves with the others due this turn in one native
+   * call (a microtask at the end of the turn). False when the transport has no registration sending checks.
+   */
+  queueCheck(transport: IceTransport): boolean {
+    const r = this.byTransport.get(transport);
+    if (!r || !r.sendsChecks) return false;
+    if (this.checksQueued === this.checkIds.length) {
+      const grown = new Uint32Array(this.checkIds.length * 2);
+      grown.set(this.checkIds);
+      this.checkIds = grown;
+    }
+    this.checkIds[this.checksQueued++] = r.id;
+    if (this.checksQueued === 1) queueMicrotask(this.sendQueued);
+    return true;
+  }
+
+  private sendChecks(): void {
+    const n = this.checksQueued;
+    this.checksQueued = 0;
+    // Ids released since were removed natively, which skips them.
+    if (n > 0) this.socket.sendConsentChecks(this.checkIds, n);
+  }
+
   private register(transport: IceTransport, remote: TransportAddress): void {
     const creds = transport.consentCredentials();
     if (!creds || this.socket.closed) return;
-    const id = this.socket.addConsentResponder(this.socket.destination(remote.port, remote.address), creds.localUfrag, creds.remoteUfrag, creds.password, creds.controlling);
+    const destination = this.socket.destination(remote.port, remote.address);
+    const id = this.socket.addConsentResponder(destination, creds.localUfrag, creds.remoteUfrag, creds.password, creds.controlling, creds.checks);
     if (id === 0) return;
-    this.byTransport.set(transport, { id, remote, signature: signatureOf(creds) });
+    const sendsChecks = creds.checks !== undefined;
+    this.byTransport.set(transport, { id, remote, sendsChecks, signature: signatureOf(creds) });
     this.byId.set(id, transport);
-    this.timer ??= setInterval(() => this.take(), CONSENT_TICK_MS);
-    this.timer.unref?.();
+    if (sendsChecks) transport.consentChecksNative(true);
+    if (!ticking.has(this)) {
+      ticking.add(this);
+      if (!ticker) {
+        ticker = setInterval(tickAll, CONSENT_TICK_MS);
+        ticker.unref?.();
+      }
+    }
   }
 
-  // One native call for every registration of the port; only agents with answers are called. A nested
-  // call (a listener closed a connection, whose release takes again) gets its own array, so the entries
-  // of the outer call not yet delivered are not overwritten.
-  private take(): void {
+  /**
+   * @internal One native call for every registration of the socket; only agents with answers are
+   * called. A nested call (a listener closed a connection, whose release takes again) gets its own
+   * array, so the entries of the outer call not yet delivered are not overwritten.
+   */
+  take(): void {
     const out = this.taking === 0 ? this.taken : new Uint32Array(this.taken.length);
     this.taking++;
     try {
@@ -104,25 +167,31 @@ export class UdpConsentResponder {
     for (;;) {
       const entries = this.socket.takeConsentAnswers(out);
       for (let i = 0; i < entries; i++) {
-        const transport = this.byId.get(out[3 * i]!);
+        const o = TAKE_STRIDE * i;
+        const transport = this.byId.get(out[o]!);
         const registration = transport && this.byTransport.get(transport);
         if (!transport || !registration) continue;
+        const age = out[o + 4]!;
         try {
-          transport.consentAnswered(out[3 * i + 1]!, out[3 * i + 2]!, registration.remote);
+          transport.consentAnswered(out[o + 1]!, out[o + 2]!, this.local, registration.remote, out[o + 3]!, age === NO_RESPONSE ? 0 : age);
         } catch (err) {
           reportListenerError(err);
         }
       }
-      if (entries < out.length / 3) return;
+      if (entries < out.length / TAKE_STRIDE) return;
     }
   }
 
   private stopTimer(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
+    ticking.delete(this);
+    if (ticking.size === 0 && ticker !== undefined) {
+      clearInterval(ticker);
+      ticker = undefined;
+    }
   }
 }
 
-function signatureOf(c: { localUfrag: string; remoteUfrag: string; password: string; controlling: boolean }): string {
-  return `${c.localUfrag}:${c.remoteUfrag}:${c.password}:${c.controlling ? 1 : 0}`;
+function signatureOf(c: { localUfrag: string; remoteUfrag: string; password: string; controlling: boolean; checks?: NativeConsentCheckSetup }): string {
+  const k = c.checks;
+  return `${c.localUfrag}:${c.remoteUfrag}:${c.password}:${c.controlling ? 1 : 0}${k ? `:${k.remotePassword}:${k.priority}:${k.timeoutMs}` : ''}`;
 }

@@ -99,11 +99,11 @@ export class UdpMux {
 
   private constructor(socket: IceUdpSocket, announced: string | undefined, onUnroutable: UdpMuxOptions['onUnroutable'], handoff: ReuseportHandoff | undefined, nativeConsent: boolean) {
     this.socket = socket;
-    this.consent = nativeConsent && socket instanceof UdpSocket ? new UdpConsentResponder(socket) : undefined;
     this.onUnroutable = onUnroutable;
     this.handoff = handoff;
     const a = socket.address();
     this.local = { address: canonicalIp(a.address), port: a.port };
+    this.consent = nativeConsent && socket instanceof UdpSocket ? new UdpConsentResponder(socket, this.local) : undefined;
     socket.onBatch((batch) => this.onBatch(batch));
     this.port = {
       socket,
@@ -115,6 +115,8 @@ export class UdpMux {
       release: (t) => this.release(t),
       select: (t, remote) => this.select(t, remote),
       refreshConsent: (t) => this.consent?.refresh(t),
+      queueConsentCheck: (t) => this.consent?.queueCheck(t) ?? false,
+      takeConsent: () => this.consent?.take(),
     };
   }
 

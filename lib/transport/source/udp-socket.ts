@@ -11,6 +11,7 @@ import {
   nativeUdpCounterCount,
   type NativeUdpSocket,
   type NativeHandoffOptions,
+  type NativeConsentCheckSetup,
   type NativeConsentStats,
 } from '../../native/udp.js';
 import type { SrtpSession } from '../../srtp/srtp-session.js';
@@ -648,9 +649,15 @@ export class UdpSocket {
    * @internal Answers consent checks from `remote` natively inside the receive batch (docs/ice.md
    * "Consent checks answered natively"); returns the registration id (0: refused or closed).
    */
-  addConsentResponder(remote: UdpDestination, localUfrag: string, remoteUfrag: string, password: string, controlling: boolean): number {
+  addConsentResponder(remote: UdpDestination, localUfrag: string, remoteUfrag: string, password: string, controlling: boolean, checks?: NativeConsentCheckSetup): number {
     if (this.isClosed) return 0;
-    return this.native.addConsentResponder(remote.record, localUfrag, remoteUfrag, password, controlling);
+    if (!checks) return this.native.addConsentResponder(remote.record, localUfrag, remoteUfrag, password, controlling);
+    return this.native.addConsentResponder(remote.record, localUfrag, remoteUfrag, password, controlling, checks.remotePassword, checks.tieBreaker, checks.priority, checks.timeoutMs);
+  }
+
+  /** @internal Sends a consent check to each of the first `count` registrations in `ids` (docs/ice.md "Consent checks sent natively"). */
+  sendConsentChecks(ids: Uint32Array, count: number): number {
+    return this.isClosed ? 0 : this.native.sendConsentChecks(ids, count);
   }
 
   /** @internal Sends that remote's STUN to JavaScript again. */
@@ -658,14 +665,16 @@ export class UdpSocket {
     if (!this.isClosed) this.native.removeConsentResponder(id);
   }
 
-  /** @internal (id, answered since the last take, of those with USE-CANDIDATE) triples into `out`; returns the triples written. */
+  /** @internal (id, answered, of those with USE-CANDIDATE, verified answers to our checks, ms since the last) entries into `out`; returns the entries written. */
   takeConsentAnswers(out: Uint32Array): number {
     return this.isClosed ? 0 : this.native.takeConsentAnswers(out);
   }
 
   /** Consent checks answered natively on this socket, and Binding requests from registered remotes left to JavaScript. */
   get consentStats(): NativeConsentStats {
-    return this.isClosed ? { answered: 0, declined: 0, registrations: 0 } : this.native.consentStats();
+    return this.isClosed
+      ? { answered: 0, declined: 0, registrations: 0, checksSent: 0, responsesVerified: 0, responsesDropped: { unknownTransaction: 0, badIntegrity: 0, badFingerprint: 0, errorResponse: 0, malformed: 0 } }
+      : this.native.consentStats();
   }
 
   /** @internal Claims (or releases) Binding requests naming the local `ufrag` for this worker. */

@@ -8,10 +8,17 @@ import type { IceConnectionState } from '../../../lib/ice/ice-agent.js';
 import { until } from '../../integration/peer-helpers.js';
 import { connectOverMux } from './mux-transport-pair.js';
 
-test('connected and idle: the timer wakes once per consent check sent, not twice', async () => {
+/**
+ * Both sides check 20 times; each side's timer must wake about once per check it sends. `native`: the
+ * checks are sent natively and their answers reach the agents once per CONSENT_TICK_MS (1 s) or at a
+ * wake, so the disconnected timeout is given more than a tick after each check, as the defaults are
+ * (checks every 5 s, disconnected 7.5 s after the last answer).
+ */
+async function wakesPerCheck(native: boolean): Promise<void> {
   // The defaults' proportions scaled down (checks every 5 s ± 20 %, disconnected 7.5 s after the last
   // response): the disconnected deadline left by the previous response falls before the next check.
-  const { mux, server, client } = await connectOverMux({ consentIntervalMs: 400, disconnectedTimeoutMs: 600 });
+  const agent = native ? { consentIntervalMs: 400, disconnectedTimeoutMs: 2500 } : { consentIntervalMs: 400, disconnectedTimeoutMs: 600 };
+  const { mux, server, client } = await connectOverMux(agent, { nativeConsent: native, clientNativeConsent: native });
   try {
     const checks0 = server.agent.stats.consentChecksSent;
     const wakes0 = server.stats.timerWakes;
@@ -22,15 +29,30 @@ test('connected and idle: the timer wakes once per consent check sent, not twice
     const wakes = server.stats.timerWakes - wakes0;
     const clientChecks = client.agent.stats.consentChecksSent - clientChecks0;
     const clientWakes = client.stats.timerWakes - clientWakes0;
-    // Every wake has a check to send. A response later than 600 ms on a loaded machine adds a wake
-    // to mark the pair disconnected; the slack covers a few of those, not one extra wake per check.
+    // Every wake has a check to send. A response later than the disconnected timeout on a loaded
+    // machine adds a wake to mark the pair disconnected; the slack covers a few of those, not one extra wake per check.
     assert.ok(wakes <= checks * 1.25 + 3, `server: ${wakes} timer wakes for ${checks} consent checks`);
     assert.ok(clientWakes <= clientChecks * 1.25 + 3, `client: ${clientWakes} timer wakes for ${clientChecks} consent checks`);
+    if (native) {
+      // The checks did go out natively, and their answers were verified there.
+      const port = mux.nativeSocket!.consentStats;
+      const own = client.localSockets[0]!.socket.consentStats;
+      assert.ok(port.checksSent >= 20 && port.responsesVerified >= 15, `port: ${JSON.stringify(port)}`);
+      assert.ok(own.checksSent >= 20 && own.responsesVerified >= 15, `client: ${JSON.stringify(own)}`);
+    }
   } finally {
     client.close();
     server.close();
     mux.close();
   }
+}
+
+test('connected and idle: the timer wakes once per consent check sent, not twice (checks in JavaScript)', async () => {
+  await wakesPerCheck(false);
+});
+
+test('connected and idle: the timer wakes once per consent check sent, not twice (checks sent natively)', async () => {
+  await wakesPerCheck(true);
 });
 
 test('a client that goes silent loses consent: disconnected, then failed within the consent timeout', async () => {

@@ -10,11 +10,11 @@ export const up = (t: IceTransport): boolean => t.state === 'connected' || t.sta
 /** The server (controlled) on a new mux and the client (controlling), both with `agent`'s options, once both are up. */
 export async function connectOverMux(
   agent: IceTransportOptions['agent'],
-  options: { nativeConsent?: boolean; serverMode?: 'full' | 'lite' } = {},
+  options: { nativeConsent?: boolean; serverMode?: 'full' | 'lite'; clientNativeConsent?: boolean } = {},
 ): Promise<{ mux: UdpMux; server: IceTransport; client: IceTransport }> {
   const mux = await UdpMux.bind({ address: '127.0.0.1', nativeConsent: options.nativeConsent });
   const server = mux.createTransport({ role: 'controlled', mode: options.serverMode, agent });
-  const client = new IceTransport({ role: 'controlling', gather: { addresses: ['127.0.0.1'] }, agent });
+  const client = new IceTransport({ role: 'controlling', gather: { addresses: ['127.0.0.1'] }, agent, nativeConsent: options.clientNativeConsent });
   server.on('icecandidate', (c) => client.addRemoteCandidate(c));
   client.on('icecandidate', (c) => server.addRemoteCandidate(c));
   server.setRemoteParameters(client.localParameters);

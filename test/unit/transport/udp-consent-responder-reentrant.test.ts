@@ -18,7 +18,7 @@ test('a registration released while counts are delivered does not lose or repeat
   const mux = await UdpMux.bind({ address: '127.0.0.1', nativeConsent: false });
   const socket = mux.nativeSocket;
   assert.ok(socket, 'the mux has the native socket');
-  const responder = new UdpConsentResponder(socket, 3);
+  const responder = new UdpConsentResponder(socket, mux.local, 3);
   // No consent checks of the clients' own during the test: only the ones sent below are answered.
   const agent = { consentIntervalMs: 600_000 };
   const servers: IceTransport[] = [];
@@ -47,8 +47,8 @@ test('a registration released while counts are delivered does not lose or repeat
     const first = servers[0]!;
     const last = servers[COUNT - 1]!;
     const deliver = first.consentAnswered.bind(first);
-    first.consentAnswered = (count, nominations, remote) => {
-      deliver(count, nominations, remote);
+    first.consentAnswered = (...args) => {
+      deliver(...args);
       responder.release(last);
     };
     // i + 1 checks to server i: a count delivered twice or to the wrong agent shows.

@@ -1,0 +1,201 @@
+// Our own consent checks sent natively (native/stun/stun_consent_check.hpp and the responder's sending
+// side; RFC 7675 §5.1, RFC 8445 §7.2.2, RFC 8489 §14.5, §14.7): a check's layout, MESSAGE-INTEGRITY and
+// FINGERPRINT checked independently; fresh transaction ids; a success response consumed only when it
+// carries an outstanding check's full transaction id from the registered remote and passes integrity
+// and fingerprint; replays, wrong integrity or fingerprint, error responses, truncation and checks past
+// the timeout refresh nothing and are counted.
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "native/stun/stun_consent_check.hpp"
+#include "native/stun/stun_consent_responder.hpp"
+#include "native/stun/stun_fingerprint.hpp"
+#include "native/stun/stun_integrity.hpp"
+#include "test/native/check.hpp"
+#include "test/native/recv_batch.hpp"
+
+using namespace pwt;
+
+namespace {
+
+uint16_t R16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+uint32_t R32(const uint8_t* p) { return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3]; }
+
+// A Binding response of `type` with transaction id `txid`, XOR-MAPPED-ADDRESS, MESSAGE-INTEGRITY under
+// `password` and FINGERPRINT (independent of the code under test but for the two primitives, which
+// stun_consent_responder_test checks against RFC 5769).
+std::vector<uint8_t> MakeResponse(const uint8_t* txid, const std::string& password, uint16_t type = 0x0101) {
+  std::vector<uint8_t> m = {uint8_t(type >> 8), uint8_t(type), 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42};
+  m.insert(m.end(), txid, txid + 12);
+  m.insert(m.end(), {0x00, 0x20, 0x00, 0x08, 0x00, 0x01, 0x13 ^ 0x21, 0x88 ^ 0x12, 127 ^ 0x21, 0x12, 0xa4, 1 ^ 0x42});
+  const size_t mi = m.size();
+  uint8_t mac[20];
+  stun_integrity_sha1(reinterpret_cast<const uint8_t*>(password.data()), password.size(), m.data(), mi, static_cast<uint16_t>(mi + 24 - 20), mac);
+  m.insert(m.end(), {0x00, 0x08, 0x00, 0x14});
+  m.insert(m.end(), mac, mac + 20);
+  const uint16_t total = static_cast<uint16_t>(m.size() + 8 - 20);
+  m[2] = static_cast<uint8_t>(total >> 8);
+  m[3] = static_cast<uint8_t>(total);
+  const uint32_t fp = stun_fingerprint(m.data(), m.size());
+  m.insert(m.end(), {0x80, 0x28, 0x00, 0x04, uint8_t(fp >> 24), uint8_t(fp >> 16), uint8_t(fp >> 8), uint8_t(fp)});
+  return m;
+}
+
+UdpRemoteKey Key4(uint8_t d, uint16_t port) {
+  const uint8_t addr[16] = {127, 0, 0, d};
+  return udp_remote_key(addr, port, 4);
+}
+
+UdpAddress Dest4(uint8_t d, uint16_t port) {
+  UdpAddress a;
+  auto* sin = reinterpret_cast<sockaddr_in*>(&a.storage);
+  sin->sin_family = AF_INET;
+  sin->sin_port = htons(port);
+  sin->sin_addr.s_addr = htonl(0x7f000000u | d);
+  a.length = sizeof(sockaddr_in);
+  return a;
+}
+
+void TestCheckLayout() {
+  const std::string remote_pw = "remote-password-of-22ch";
+  HmacSha1 key;
+  key.Init(reinterpret_cast<const uint8_t*>(remote_pw.data()), remote_pw.size());
+  const uint8_t tie[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  const uint8_t txid[12] = {9, 9, 9, 9, 8, 8, 8, 8, 7, 7, 7, 7};
+  uint8_t out[kStunConsentCheckMax];
+  const StunConsentCheckParams p{"rem:loc", &key, 0x6e0001ff, true, tie};
+  const size_t n = stun_consent_check_build(p, txid, out);
+  // 20 + USERNAME 4+8 + PRIORITY 8 + ICE-CONTROLLING 12 + MESSAGE-INTEGRITY 24 + FINGERPRINT 8.
+  CHECK_EQ(n, 84u);
+  CHECK_EQ(R16(out), 0x0001);
+  CHECK_EQ(R16(out + 2), n - 20);
+  CHECK_EQ(R32(out + 4), 0x2112A442u);
+  CHECK_MEM(out + 8, txid, 12);
+  CHECK_EQ(R16(out + 20), 0x0006);
+  CHECK_EQ(R16(out + 22), 7);
+  CHECK_MEM(out + 24, "rem:loc", 7);
+  CHECK_EQ(out[31], 0);  // padding
+  CHECK_EQ(R16(out + 32), 0x0024);
+  CHECK_EQ(R32(out + 36), 0x6e0001ffu);
+  CHECK_EQ(R16(out + 40), 0x802A);
+  CHECK_MEM(out + 44, tie, 8);
+  CHECK_EQ(R16(out + 52), 0x0008);  // MESSAGE-INTEGRITY right after the role: no USE-CANDIDATE
+  uint8_t mac[20];
+  stun_integrity_sha1(reinterpret_cast<const uint8_t*>(remote_pw.data()), remote_pw.size(), out, 52, static_cast<uint16_t>(52 + 24 - 20), mac);
+  CHECK_MEM(mac, out + 56, 20);
+  CHECK_EQ(R16(out + 76), 0x8028);
+  CHECK_EQ(R32(out + 80), stun_fingerprint(out, 76));
+  // Controlled: ICE-CONTROLLED instead.
+  const StunConsentCheckParams q{"rem:loc", &key, 1, false, tie};
+  CHECK_EQ(stun_consent_check_build(q, txid, out), 84u);
+  CHECK_EQ(R16(out + 40), 0x8029);
+  // The verifier accepts a response built independently and refuses its corruptions.
+  const std::vector<uint8_t> good = MakeResponse(txid, remote_pw);
+  CHECK(stun_consent_response_check(good.data(), good.size(), key) == StunConsentResponse::kVerified);
+  for (size_t i = 0; i < good.size(); ++i) {
+    std::vector<uint8_t> bad = good;
+    bad[i] ^= 0x40;
+    // A flipped transaction-id byte still verifies here: the id is the caller's to match (below).
+    if (i >= 8 && i < 20) continue;
+    CHECK(stun_consent_response_check(bad.data(), bad.size(), key) != StunConsentResponse::kVerified);
+  }
+  for (size_t len = 0; len < good.size(); ++len) CHECK(stun_consent_response_check(good.data(), len, key) != StunConsentResponse::kVerified);
+  CHECK(stun_consent_response_check(good.data(), good.size(), HmacSha1{}) != StunConsentResponse::kVerified);
+}
+
+void TestResponderChecks() {
+  const std::string local_pw = "local-password-0123456";
+  const std::string remote_pw = "remote-password-of-22ch";
+  const uint8_t tie[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  StunConsentResponder r;
+  const StunConsentCheckSetup setup{remote_pw, 0x6e0001ff, tie, 30000};
+  const uint32_t id = r.add(Key4(1, 5000), Dest4(1, 5000), "loc", "rem", local_pw, true, &setup);
+  CHECK(id != 0);
+  // A registration without the sending side builds nothing.
+  const uint32_t plain = r.add(Key4(2, 5000), Dest4(2, 5000), "loc2", "rem2", local_pw, false);
+  const uint32_t ids[3] = {id, plain, 12345};
+  uint64_t now = 1'000'000;
+  CHECK_EQ(r.build_checks(ids, 3, now), 1u);
+  CHECK_EQ(r.counters().checks_sent, 1.0);
+  std::vector<uint8_t> first(r.checks()[0].data, r.checks()[0].data + r.checks()[0].length);
+  CHECK_EQ(R16(first.data() + 20), 0x0006);
+  CHECK_MEM(first.data() + 24, "rem:loc", 7);
+  CHECK_EQ(r.build_checks(ids, 1, now), 1u);
+  std::vector<uint8_t> second(r.checks()[0].data, r.checks()[0].data + r.checks()[0].length);
+  CHECK(std::memcmp(first.data() + 8, second.data() + 8, 12) != 0);  // a fresh transaction id each
+  uint32_t taken[4 * kStunConsentTakeStride];
+  CHECK_EQ(r.take_answered(taken, 4, now), 0u);  // nothing to report yet
+
+  // Forged: the right id under the wrong password, a wrong fingerprint, an error response, a truncated
+  // one, the right answer from another address; then an unknown id. None consumed, each counted.
+  TestRecvBatch forged;
+  forged.add(MakeResponse(first.data() + 8, "not-the-remote-password"), 1, 5000);
+  std::vector<uint8_t> bad_fp = MakeResponse(first.data() + 8, remote_pw);
+  bad_fp.back() ^= 1;
+  forged.add(bad_fp, 1, 5000);
+  forged.add(MakeResponse(first.data() + 8, remote_pw, 0x0111), 1, 5000);
+  std::vector<uint8_t> cut = MakeResponse(first.data() + 8, remote_pw);
+  cut.resize(cut.size() - 8);
+  forged.add(cut, 1, 5000);
+  forged.add(MakeResponse(first.data() + 8, remote_pw), 9, 5000);
+  const uint8_t unknown[12] = {0xde, 0xad};
+  forged.add(MakeResponse(unknown, remote_pw), 1, 5000);
+  CHECK_EQ(r.answer_batch(forged.target(), forged.n, forged.status, now + 10'000), 0);
+  for (int i = 0; i < forged.n; ++i) CHECK_EQ(forged.status[i], kRecvNotRouted);
+  CHECK_EQ(r.counters().responses_bad_integrity, 1.0);
+  CHECK_EQ(r.counters().responses_bad_fingerprint, 1.0);
+  CHECK_EQ(r.counters().responses_error, 1.0);
+  CHECK_EQ(r.counters().responses_malformed, 1.0);
+  CHECK_EQ(r.counters().responses_unknown_transaction, 1.0);
+  CHECK_EQ(r.counters().responses_verified, 0.0);
+  CHECK_EQ(r.take_answered(taken, 4, now), 0u);
+
+  // The real answer to the first check: consumed, counted, reported with its age.
+  TestRecvBatch real;
+  real.add(MakeResponse(first.data() + 8, remote_pw), 1, 5000);
+  real.add(MakeResponse(first.data() + 8, remote_pw), 1, 5000);  // its replay: no longer outstanding
+  CHECK_EQ(r.answer_batch(real.target(), real.n, real.status, now + 20'000), 1);
+  CHECK_EQ(real.status[0], kRecvConsentAnswered);
+  CHECK_EQ(real.status[1], kRecvNotRouted);
+  CHECK_EQ(r.answer_count(), 0u);  // nothing to send for a response
+  CHECK_EQ(r.counters().responses_verified, 1.0);
+  CHECK_EQ(r.counters().responses_unknown_transaction, 2.0);
+  CHECK_EQ(r.take_answered(taken, 4, now + 270'000), 1u);
+  CHECK_EQ(taken[0], id);
+  CHECK_EQ(taken[1], 0u);
+  CHECK_EQ(taken[3], 1u);
+  CHECK_EQ(taken[4], 250u);  // ms since the verified response
+  CHECK_EQ(r.take_answered(taken, 4, now + 300'000), 0u);
+
+  // A check older than the timeout is not answered for any more.
+  TestRecvBatch late;
+  late.add(MakeResponse(second.data() + 8, remote_pw), 1, 5000);
+  CHECK_EQ(r.answer_batch(late.target(), late.n, late.status, now + 30'000'001), 0);
+  CHECK_EQ(r.counters().responses_unknown_transaction, 3.0);
+
+  // Only the last kStunConsentOutstanding checks stay outstanding.
+  std::vector<std::vector<uint8_t>> sent;
+  for (size_t i = 0; i < kStunConsentOutstanding + 1; ++i) {
+    CHECK_EQ(r.build_checks(ids, 1, now + i), 1u);
+    sent.emplace_back(r.checks()[0].data + 8, r.checks()[0].data + 20);
+  }
+  TestRecvBatch ring;
+  ring.add(MakeResponse(sent[0].data(), remote_pw), 1, 5000);
+  ring.add(MakeResponse(sent[1].data(), remote_pw), 1, 5000);
+  ring.add(MakeResponse(sent.back().data(), remote_pw), 1, 5000);
+  CHECK_EQ(r.answer_batch(ring.target(), ring.n, ring.status, now + 100), 2);
+  CHECK_EQ(ring.status[0], kRecvNotRouted);
+  // Removed: its checks go with it.
+  CHECK(r.remove(id));
+  CHECK_EQ(r.build_checks(ids, 1, now), 0u);
+}
+
+}  // namespace
+
+int main() {
+  TestCheckLayout();
+  TestResponderChecks();
+  TEST_MAIN_END();
+}
