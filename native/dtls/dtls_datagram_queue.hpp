@@ -29,6 +29,8 @@ class DatagramQueue {
   size_t count() const { return lens_.size() - head_; }
   size_t bytes() const { return bytes_.size() - head_offset_; }
   bool empty() const { return count() == 0; }
+  /** Bytes of storage held, used or not (tests count what an idle connection keeps). */
+  size_t capacity_bytes() const { return bytes_.capacity() + lens_.capacity() * sizeof(uint32_t); }
   void Clear();
   /**
    * Gives the storage back to the heap the next time the queue is empty (now, if it is): for a

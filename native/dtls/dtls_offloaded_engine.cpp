@@ -150,9 +150,24 @@ size_t DtlsOffloadedEngine::ApplyResults() {
     }
     finished_.out.MoveInto(&r.out);
     finished_.data.MoveInto(&r.data);
+    // The worker's result queues grew for the handshake's flights; once it is over they stay empty
+    // (every later call runs in place), so an idle connection keeps none of that capacity.
+    if (r.has_snapshot && HandshakeOver(r.snapshot)) {
+      finished_.out.ReleaseWhenEmpty();
+      finished_.data.ReleaseWhenEmpty();
+    }
   }
   Absorb(r);
   return r.completed;
+}
+
+bool DtlsOffloadedEngine::HandshakeOver(const DtlsEngineSnapshot& s) {
+  return s.handed_over || s.state == DtlsState::kConnected || s.state == DtlsState::kClosed || s.state == DtlsState::kFailed;
+}
+
+size_t DtlsOffloadedEngine::queue_capacity_bytes() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return out_.capacity_bytes() + data_.capacity_bytes() + finished_.out.capacity_bytes() + finished_.data.capacity_bytes();
 }
 
 // Owner thread: takes results (of in-place or worker runs) into the owner's view.
@@ -172,12 +187,27 @@ void DtlsOffloadedEngine::Absorb(Results& r) {
     // Closed by the owner while work was posted: earlier work's results never reopen it.
     if (closed_by_owner_) snapshot_.state = DtlsState::kClosed;
   }
+  // The owner's queues grew for the handshake's flights (as the engine's own, which it gives back
+  // at handover): given back once drained, so an idle connection holds none of that capacity. Until
+  // it is home, a worker's late result (a retransmitted flight) may grow them again: asked each time.
+  // At home they are not used (calls go to the engine), so no allocation is repeated per call.
+  if (HandshakeOver(snapshot_) && (!home_ || !queues_released_)) {
+    queues_released_ = true;
+    out_.ReleaseWhenEmpty();
+    data_.ReleaseWhenEmpty();
+  }
   if (home_ || busy()) return;
   // Back home once the handshake is over: OpenSSL's SSL is gone (handover), or the connection
   // is connected, closed or failed. From now on every call runs in place, as without offload.
-  const DtlsState s = snapshot_.state;
-  if (snapshot_.handed_over || s == DtlsState::kConnected || s == DtlsState::kClosed || s == DtlsState::kFailed) {
+  if (HandshakeOver(snapshot_)) {
     home_ = true;
+    {
+      // Nothing is posted (not busy): the worker's result queues stay empty from now on; the last
+      // run that filled them may have ended before the handshake did, so give them back here too.
+      std::lock_guard<std::mutex> lock(mu_);
+      finished_.out.ReleaseWhenEmpty();
+      finished_.data.ReleaseWhenEmpty();
+    }
     WipeKeys(&snapshot_);
     std::vector<Work> held;
     held.swap(held_);

@@ -108,6 +108,12 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   void* owner() const { return owner_; }
   void set_owner(void* owner) { owner_ = owner; }
 
+  /**
+   * Owner thread: bytes the wrapper's datagram queues hold (its own and the worker's results). They
+   * grow for the handshake's flights and are given back once it is over and they are drained.
+   */
+  size_t queue_capacity_bytes();
+
   /** Worker thread: runs the posted work, then publishes the results. */
   void RunOnWorker();
 
@@ -140,6 +146,8 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   void Post(Work work);
   void RunInPlace(Work work);
   void Absorb(Results& r);
+  /** Connected, closed, failed or handed over: no more handshake flights. */
+  static bool HandshakeOver(const DtlsEngineSnapshot& s);
   /** Connected (or handed over) with posted work still out: new work waits here, not on the thread. */
   bool Holding() const;
   /** False (nothing held) when the work would exceed the backlog bounds. */
@@ -164,6 +172,7 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   void* owner_ = nullptr;
   DatagramQueue out_;
   DatagramQueue data_;
+  bool queues_released_ = false;  // out_ and data_ asked to give their handshake capacity back
   bool state_changed_ = false;
   uint64_t refused_out_ = 0;
   uint64_t refused_data_ = 0;
