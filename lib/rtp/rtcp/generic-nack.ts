@@ -1,4 +1,5 @@
 // Generic NACK, RTPFB FMT 1 (RFC 4585 §6.2.1): FCI entries of PID + 16-bit bitmask of following lost packets.
+// A parsed NACK keeps its entries in one typed array (no object per entry until `pairs` is read).
 import { RtcpFeedbackBase, RTPFB } from './feedback-base.js';
 import { checkUint } from './rtcp-packet-base.js';
 
@@ -16,13 +17,32 @@ export class RtcpGenericNack extends RtcpFeedbackBase {
   readonly kind = 'nack' as const;
   readonly packetType = RTPFB;
   readonly fmt = 1;
-  /** FCI entries as on the wire. */
-  pairs: NackPair[];
+  /** The entries as objects; made from `packed` on first read of `pairs`. */
+  private entries: NackPair[] | undefined;
+  /** A parsed NACK's entries as read (PID, BLP, PID, BLP, ...): one array per packet, no object per entry. */
+  private packed: Uint16Array | undefined;
 
   /** Builds a NACK from FCI entries; see `fromSequenceNumbers` for a list of lost packets. */
   constructor(senderSsrc: number, mediaSsrc: number, pairs: NackPair[] = []) {
     super(senderSsrc, mediaSsrc);
-    this.pairs = pairs;
+    this.entries = pairs;
+  }
+
+  /** FCI entries as on the wire (a parsed NACK makes these objects only when they are read). */
+  get pairs(): NackPair[] {
+    if (this.entries === undefined) {
+      const f = this.packed!;
+      const out: NackPair[] = [];
+      for (let i = 0; i + 1 < f.length; i += 2) out.push({ pid: f[i]!, blp: f[i + 1]! });
+      this.entries = out;
+      this.packed = undefined;
+    }
+    return this.entries;
+  }
+
+  set pairs(pairs: NackPair[]) {
+    this.entries = pairs;
+    this.packed = undefined;
   }
 
   /**
@@ -60,9 +80,11 @@ export class RtcpGenericNack extends RtcpFeedbackBase {
   /** The lost sequence numbers the entries name, in wire order. */
   lostSequenceNumbers(): number[] {
     const out: number[] = [];
-    for (const { pid, blp } of this.pairs) {
-      out.push(pid);
-      for (let i = 0; i < 16; i++) if (blp & (1 << i)) out.push((pid + i + 1) & 0xffff);
+    const f = this.packed;
+    if (f !== undefined) {
+      for (let i = 0; i + 1 < f.length; i += 2) addLost(out, f[i]!, f[i + 1]!);
+    } else {
+      for (const { pid, blp } of this.entries!) addLost(out, pid, blp);
     }
     return out;
   }
@@ -71,26 +93,41 @@ export class RtcpGenericNack extends RtcpFeedbackBase {
   static parseFci(buf: Buffer, start: number, end: number, senderSsrc: number, mediaSsrc: number): RtcpGenericNack | null {
     if ((end - start) % 4 !== 0) return null;
     const nack = new RtcpGenericNack(senderSsrc, mediaSsrc);
-    for (let p = start; p < end; p += 4) nack.pairs.push({ pid: buf.readUInt16BE(p), blp: buf.readUInt16BE(p + 2) });
+    const packed = new Uint16Array((end - start) / 2);
+    for (let p = start, i = 0; p < end; p += 2, i++) packed[i] = buf.readUInt16BE(p);
+    nack.entries = undefined;
+    nack.packed = packed;
     return nack;
   }
 
   protected fciLength(): number {
-    return this.pairs.length * 4;
+    return this.packed !== undefined ? this.packed.length * 2 : this.entries!.length * 4;
   }
 
   protected checkFci(): void {
-    for (const p of this.pairs) {
+    if (this.packed !== undefined) return;  // 16-bit values as read
+    for (const p of this.entries!) {
       checkUint(p.pid, 16, 'NACK PID');
       checkUint(p.blp, 16, 'NACK BLP');
     }
   }
 
   protected writeFci(buf: Buffer, o: number): void {
-    for (const p of this.pairs) {
+    const f = this.packed;
+    if (f !== undefined) {
+      for (let i = 0; i < f.length; i++, o += 2) buf.writeUInt16BE(f[i]!, o);
+      return;
+    }
+    for (const p of this.entries!) {
       buf.writeUInt16BE(p.pid, o);
       buf.writeUInt16BE(p.blp, o + 2);
       o += 4;
     }
   }
+}
+
+/** Appends the numbers of one FCI entry: `pid`, then `pid + i + 1` for each bit i of `blp`. */
+function addLost(out: number[], pid: number, blp: number): void {
+  out.push(pid);
+  for (let i = 0; i < 16; i++) if (blp & (1 << i)) out.push((pid + i + 1) & 0xffff);
 }

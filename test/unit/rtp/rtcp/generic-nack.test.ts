@@ -18,6 +18,19 @@ test('NACK layout and the list helpers', () => {
   assert.deepEqual(RtcpGenericNack.fromSequenceNumbers(0x11223344, 0x55667788, [103, 100, 101, 101]).serialize(), NACK);
 });
 
+test('a parsed NACK keeps its entries packed until `pairs` is read; both forms serialize the same', () => {
+  const n = parseOne(NACK, 'nack');
+  assert.deepEqual(n.serialize(), NACK, 'packed entries serialize as read');
+  assert.deepEqual(n.pairs, [{ pid: 100, blp: 5 }]);
+  assert.deepEqual(n.lostSequenceNumbers(), [100, 101, 103], 'the same numbers once made objects');
+  n.pairs.push({ pid: 200, blp: 0 });
+  assert.deepEqual(n.lostSequenceNumbers(), [100, 101, 103, 200], 'an edit of the objects counts');
+  const replaced = parseOne(NACK, 'nack');
+  replaced.pairs = [{ pid: 7, blp: 1 }];
+  assert.deepEqual(replaced.lostSequenceNumbers(), [7, 8]);
+  assert.deepEqual(replaced.serialize(), hex('81cd0003 11223344 55667788 00070001'));
+});
+
 test('sequence numbers across the 16-bit wrap pack into one entry', () => {
   const n = RtcpGenericNack.fromSequenceNumbers(1, 2, [65534, 65535, 0, 1]);
   assert.deepEqual(n.pairs, [{ pid: 65534, blp: 0b111 }]);
