@@ -1123,6 +1123,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     let due = false;
     const a = this.agent.pollTimeout();
     if (a !== undefined && a <= now) {
+      // As in onTimer: answers to natively sent consent checks count before any deadline is judged.
+      if (this.consentNative) this.takeNativeConsent();
       this.agent.handleTimeout(now);
       due = true;
     }
