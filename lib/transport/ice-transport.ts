@@ -131,9 +131,10 @@ export interface IceTransportOptions {
   /** Agent timers and limits. */
   agent?: Omit<IceAgentOptions, 'rng' | 'role' | 'mode' | 'stunServers'>;
   /**
-   * Answer the peer's consent checks on the selected pair natively when that pair is on a socket of
-   * this transport's own (default true with the native socket; docs/ice.md "Consent checks answered
-   * natively"). A shared port has its own switch (`UdpMux.bind({ nativeConsent })`).
+   * Answer the peer's consent checks on the selected pair, and send a full agent's own, natively when
+   * that pair is on a socket of this transport's own (default true with the native socket; docs/ice.md
+   * "Consent checks answered natively", "Consent checks sent natively"). A shared port has its own
+   * switch (`UdpMux.bind({ nativeConsent })`).
    */
   nativeConsent?: boolean;
   clock?: Clock;
@@ -1123,6 +1124,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     let due = false;
     const a = this.agent.pollTimeout();
     if (a !== undefined && a <= now) {
+      // As in onTimer: answers to natively sent consent checks count before any deadline is judged.
+      if (this.consentNative) this.takeNativeConsent();
       this.agent.handleTimeout(now);
       due = true;
     }

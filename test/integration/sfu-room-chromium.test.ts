@@ -116,9 +116,14 @@ test('4 Chromium pages in one room each decode the other three, a layer request 
   // Chromium's checks on its selected pairs (ICE-CONTROLLING with USE-CANDIDATE: it offers) are
   // answered by the port natively (docs/ice.md "Consent checks answered natively"), and Chromium keeps
   // its pairs: the pages go on decoding below.
-  const consentStats = (): { answered: number; declined: number; registrations: number } => server.mux.nativeSocket!.consentStats;
+  const consentStats = () => server.mux.nativeSocket!.consentStats;
   await until('Chromium\'s checks answered natively', 30_000, async () => consentStats().answered >= PAGES, async () => consentStats());
   assert.equal(consentStats().registrations, PAGES * PAGES, 'every connection of the room registered (a publisher and 3 subscriptions per page)');
+  // The port's own consent checks (every ~5 s per connection) are sent natively and Chromium's answers
+  // verified there (docs/ice.md "Consent checks sent natively"); none of its answers is refused.
+  await until('Chromium answers the port\'s own consent checks', 30_000, async () => consentStats().responsesVerified >= PAGES, async () => consentStats());
+  const consentRefused = consentStats().responsesDropped;
+  assert.equal(consentRefused.badIntegrity + consentRefused.badFingerprint + consentRefused.malformed + consentRefused.errorResponse, 0, JSON.stringify(consentRefused));
   const snapshot = stats.rooms.find((r) => r.name === ROOM)!;
   for (const m of snapshot.members) {
     assert.equal(m.producers.length, 2, `member ${m.id} produces audio and video`);

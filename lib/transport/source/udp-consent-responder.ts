@@ -31,11 +31,14 @@ interface Registration {
  * The responders with registrations: one interval for all of them (an own-socket connection has its
  * own responder; a timer each would wake once per connection per tick).
  */
-const ticking = new Set<UdpConsentResponder>();
+const ticking: UdpConsentResponder[] = [];
 let ticker: ReturnType<typeof setInterval> | undefined;
 
+// By index (code that runs once a second is not optimized: an iterator would allocate per entry). A
+// take may release responders (a listener closing connections): swap-removal moves the last one into
+// the freed slot, which is then taken on the next tick instead.
 function tickAll(): void {
-  for (const r of ticking) r.take();
+  for (let i = 0; i < ticking.length; i++) ticking[i]!.take();
 }
 
 /** The socket's registrations: one per transport whose selected pair sends from the socket. */
@@ -50,13 +53,21 @@ export class UdpConsentResponder {
   private checkIds: Uint32Array;
   private checksQueued = 0;
   private readonly sendQueued = (): void => this.sendChecks();
+  /** Position in `ticking` (-1: not ticking). */
+  private tickIndex = -1;
+  /** Send each due check at once (an own socket: one registration) rather than at the end of the turn. */
+  private readonly sendsAtOnce: boolean;
   /** take() calls in progress: a listener reached from one may release a registration, which takes again. */
   private taking = 0;
 
-  /** `batchEntries`: registrations' counts collected per native call (one is enough for an own socket). */
+  /**
+   * `batchEntries`: registrations' counts collected per native call; 1 for an own socket, whose one
+   * registration also sends each check at once (nothing to batch it with).
+   */
   constructor(socket: UdpSocket, local: TransportAddress, batchEntries = 256) {
     this.socket = socket;
     this.local = local;
+    this.sendsAtOnce = batchEntries === 1;
     this.taken = new Uint32Array(TAKE_STRIDE * batchEntries);
     this.checkIds = new Uint32Array(batchEntries);
   }
@@ -118,7 +129,8 @@ export class UdpConsentResponder {
       this.checkIds = grown;
     }
     this.checkIds[this.checksQueued++] = r.id;
-    if (this.checksQueued === 1) queueMicrotask(this.sendQueued);
+    if (this.sendsAtOnce) this.sendChecks();
+    else if (this.checksQueued === 1) queueMicrotask(this.sendQueued);
     return true;
   }
 
@@ -139,8 +151,8 @@ export class UdpConsentResponder {
     this.byTransport.set(transport, { id, remote, sendsChecks, signature: signatureOf(creds) });
     this.byId.set(id, transport);
     if (sendsChecks) transport.consentChecksNative(true);
-    if (!ticking.has(this)) {
-      ticking.add(this);
+    if (this.tickIndex < 0) {
+      this.tickIndex = ticking.push(this) - 1;
       if (!ticker) {
         ticker = setInterval(tickAll, CONSENT_TICK_MS);
         ticker.unref?.();
@@ -183,8 +195,16 @@ export class UdpConsentResponder {
   }
 
   private stopTimer(): void {
-    ticking.delete(this);
-    if (ticking.size === 0 && ticker !== undefined) {
+    const i = this.tickIndex;
+    if (i >= 0) {
+      const last = ticking.pop()!;
+      if (last !== this) {
+        ticking[i] = last;
+        last.tickIndex = i;
+      }
+      this.tickIndex = -1;
+    }
+    if (ticking.length === 0 && ticker !== undefined) {
       clearInterval(ticker);
       ticker = undefined;
     }

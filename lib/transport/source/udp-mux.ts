@@ -39,7 +39,8 @@ export interface UdpMuxOptions {
   onUnroutable?: (data: Buffer, remote: TransportAddress, ufrag: string | undefined) => void;
   /**
    * Answer the consent checks of connections whose selected pair is on this port natively, inside
-   * the receive batch (default true with the native socket; docs/ice.md "Consent checks answered natively").
+   * the receive batch, and send their full agents' own checks from here (default true with the native
+   * socket; docs/ice.md "Consent checks answered natively", "Consent checks sent natively").
    */
   nativeConsent?: boolean;
   /**

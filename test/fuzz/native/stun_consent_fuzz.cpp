@@ -4,7 +4,9 @@
 // attributes of a Binding request that the harness signs (MESSAGE-INTEGRITY with the right password,
 // then FINGERPRINT), so the parser past authentication is reached too. Checks: an answer fits
 // kStunConsentAnswerMax, is a success response of the request's transaction id whose length field
-// matches, and nothing is read or written past the datagram or the answer buffer (ASan/UBSan).
+// matches, and nothing is read or written past the datagram or the answer buffer (ASan/UBSan). The
+// same bytes go through stun_consent_response_check (answers to our own checks), raw and as a signed
+// success response: a verdict of "verified" only for a Binding success, nothing read past the bytes.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "native/srtp/srtp_cipher.hpp"
+#include "native/stun/stun_consent_check.hpp"
 #include "native/stun/stun_consent_responder.hpp"
 #include "native/stun/stun_fingerprint.hpp"
 #include "native/stun/stun_integrity.hpp"
@@ -62,5 +65,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   req.insert(req.end(), {0x80, 0x28, 0x00, 0x04, uint8_t(fp >> 24), uint8_t(fp >> 16), uint8_t(fp >> 8), uint8_t(fp)});
   const std::vector<uint8_t> exact(req);
   CheckAnswer(exact, pwt::stun_consent_answer(exact.data(), exact.size(), creds, source, out.data()), out);
+
+  // Answers to our own checks (native/stun/stun_consent_check.hpp): the raw bytes, and the signed
+  // message as a success response, which must verify (its layout is the harness's own).
+  const pwt::StunConsentResponse raw_verdict = pwt::stun_consent_response_check(raw.data(), raw.size(), key);
+  if (raw_verdict == pwt::StunConsentResponse::kVerified && (raw.size() < 20 || raw[0] != 0x01 || raw[1] != 0x01)) std::abort();
+  std::vector<uint8_t> response(exact);
+  response[0] = 0x01;
+  response[1] = 0x01;
+  const std::vector<uint8_t> resigned = [&] {
+    std::vector<uint8_t> r(response.begin(), response.begin() + static_cast<std::ptrdiff_t>(mi));
+    uint8_t m[20];
+    pwt::stun_integrity_sha1(reinterpret_cast<const uint8_t*>(kPassword), sizeof(kPassword) - 1, r.data(), mi, static_cast<uint16_t>(mi + 24 - 20), m);
+    r.insert(r.end(), {0x00, 0x08, 0x00, 0x14});
+    r.insert(r.end(), m, m + 20);
+    r[2] = static_cast<uint8_t>(total >> 8);
+    r[3] = static_cast<uint8_t>(total);
+    const uint32_t f = pwt::stun_fingerprint(r.data(), r.size());
+    r.insert(r.end(), {0x80, 0x28, 0x00, 0x04, uint8_t(f >> 24), uint8_t(f >> 16), uint8_t(f >> 8), uint8_t(f)});
+    return r;
+  }();
+  const pwt::StunConsentResponse verdict = pwt::stun_consent_response_check(resigned.data(), resigned.size(), key);
+  // A Binding success response is always classified as one (whatever its body does to the layout).
+  if (verdict == pwt::StunConsentResponse::kNotResponse || verdict == pwt::StunConsentResponse::kErrorResponse) std::abort();
   return 0;
 }
