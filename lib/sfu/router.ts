@@ -454,7 +454,7 @@ export class Router {
     consumers: Iterable<Consumer>): void {
     let asksUpstream = false;
     for (const c of consumers) {
-      if (c.producer.upstream?.nack) {
+      if (c.producer.upstream?.nack && !c.producer.closed) {
         asksUpstream = true;
         break;
       }
@@ -481,7 +481,8 @@ export class Router {
     for (const c of consumers) {
       const byLayer = byConsumer.get(c.id);
       const upstream = c.producer.upstream;
-      if (!byLayer || !upstream?.nack) continue;
+      // A closed producer's numbers are not asked for (its consumer's NACKs count as misses).
+      if (!byLayer || c.producer.closed || !upstream?.nack) continue;
       for (const [layer, numbers] of byLayer) {
         const ssrc = c.producer.layerSsrc(layer);
         if (ssrc !== undefined) upstream.nack(ssrc, numbers);
