@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <memory>
