@@ -104,6 +104,11 @@ bool ForwardEngine::set_transport_route(uint32_t id, SrtpSession* session, const
 bool ForwardEngine::remove_transport(uint32_t id) {
   Transport* t = Find(transports_, id);
   if (!t) return false;
+  // Its consumers point at no transport from now on: the id is reused, and an old leg must never send
+  // (media or a sender report) through the next transport's SRTP context to the next remote.
+  for (uint32_t c : t->consumers) {
+    if (Consumer* consumer = Find(consumers_, c)) consumer->transport = 0;
+  }
   *t = Transport();
   free_transports_.push_back(id);
   return true;

@@ -243,6 +243,46 @@ void TestLegReports() {
   CHECK_EQ(partial.sent.size(), 1u);
   CHECK_EQ(partial.sent[0].port, 7201);
   CHECK_EQ(engine.send_sender_reports(nullptr, wall3, 3, report_us, partial), 0u);
+
+  // The removed leg's id is reused by the next transport: the old consumer must not follow it there,
+  // neither with a report nor with media (the new leg's SRTP context and remote are not its own).
+  Keyed leg3(4);
+  const sockaddr_in a3 = Address(7203);
+  const uint32_t t3 = engine.add_transport(&leg3.tx, reinterpret_cast<const sockaddr*>(&a3), sizeof a3);
+  CHECK_EQ(t3, t2);
+  const uint32_t stale[] = {c2};
+  CaptureSink reused;
+  CHECK_EQ(engine.send_sender_reports(stale, wall3, 1, report_us + 3'000'000, reused), 0u);
+  CHECK(reused.sent.empty());
+  ForwardConsumerParams p3 = p1;
+  p3.ssrc = 0xC3;
+  const uint32_t c3 = engine.add_consumer(producer, t3, p3);
+  CHECK(c3 != 0);
+  {
+    TestRecvBatch b;
+    b.add(Protect(publisher.tx, Rtp(seq++, pub_ts, 100)), 1, 5000);
+    const UdpRecvTarget tg = b.target();
+    double counters[kCounterCount] = {};
+    table.unprotect_batch(tg, b.n, b.status, counters);
+    CaptureSink sink;
+    engine.process_batch(tg, b.n, b.status, table, now_us + 3'000'000, sink);
+    size_t to_leg3 = 0;
+    for (Sent& s : sink.sent) {
+      if (s.port != 7203) continue;
+      ++to_leg3;
+      size_t len = 0;
+      CHECK(leg3.rx.unprotect(s.bytes.data(), s.bytes.size(), &len) == SrtpStatus::kOk);
+      CHECK_EQ(ReadU32(s.bytes.data() + 8), 0xC3u);  // its own consumer's SSRC, never the old leg's 0xC2
+    }
+    CHECK_EQ(to_leg3, 1u);
+  }
+  // Removing the old consumer leaves the new transport's consumers alone: c3 still reports.
+  CHECK(engine.remove_consumer(c2));
+  const uint32_t fresh[] = {c3};
+  CaptureSink after;
+  CHECK_EQ(engine.send_sender_reports(fresh, wall3, 1, now_us + 3'500'000, after), 1u);
+  CHECK_EQ(after.sent.size(), 1u);
+  CHECK_EQ(after.sent[0].port, 7203);
 }
 
 // The writer alone: lengths for every CNAME size, refusals, NTP conversion against the JavaScript rule.
