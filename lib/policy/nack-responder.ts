@@ -1,5 +1,6 @@
 // NACK responder (sender side, RFC 4585 §6.2.1): keeps a bounded history of the packets we sent
-// per SSRC (preallocated ring, one copy per packet, no allocation per packet) and answers a
+// per SSRC (a ring made at the SSRC's first packet sent through JavaScript, one copy per packet, no
+// allocation per packet after it) and answers a
 // Generic NACK by retransmitting as RTX (RFC 4588 §4) when negotiated, else in the original
 // stream; rate-limited by a token bucket and at most once per resend interval per packet
 // (lib/policy/resend-interval.ts, docs/policy.md "Resend interval").
@@ -19,6 +20,9 @@ import { RtcpFeedback } from './rtcp-feedback.js';
 import { RoundTripTimeTracker } from './round-trip-time.js';
 import { resendIntervalMs } from './resend-interval.js';
 import { NO_ENTRIES } from '../common/no-entries.js';
+
+/** The empty SSRC set shared by every responder until it keeps one. */
+const NO_SSRCS: ReadonlySet<number> = new Set();
 
 /** Options of {@link NackResponder}. */
 export interface NackResponderOptions {
@@ -65,7 +69,14 @@ interface StreamCounters {
 export class NackResponder implements RtpPolicy {
   readonly name = 'nack-responder';
   private params: RtpPolicyParameters | undefined;
-  // The three tables are the shared empty one until a first entry (lib/common/no-entries.ts).
+  // The tables are the shared empty one until a first entry (lib/common/no-entries.ts).
+  /** The send SSRCs whose packets are kept (negotiated NACK); each one's ring is made at its first packet. */
+  private kept: ReadonlySet<number> = NO_SSRCS;
+  /**
+   * Rings of the SSRCs that sent through JavaScript. A stream whose packets never pass here (an SFU
+   * consumer's leg, which the native engine sends and whose NACKs it answers, docs/sfu.md
+   * "Retransmission") holds none, and its NACKs are not ours to answer or count.
+   */
   private histories: ReadonlyMap<number, SendHistory> = NO_ENTRIES;
   /** RTX SSRC and next RTX sequence number per media SSRC. */
   private rtx: ReadonlyMap<number, { ssrc: number; sequence: number }> = NO_ENTRIES;
@@ -97,13 +108,14 @@ export class NackResponder implements RtpPolicy {
     this.params = params;
     // Without negotiated NACK nobody will ask: keep no history (and copy nothing per packet).
     if (!params.rtcpFeedback.has('nack')) {
+      this.kept = NO_SSRCS;
       this.histories = NO_ENTRIES;
       return;
     }
     for (const s of params.sendStreams) {
-      if (!this.histories.has(s.ssrc)) {
-        if (this.histories === NO_ENTRIES) this.histories = new Map();
-        (this.histories as Map<number, SendHistory>).set(s.ssrc, new SendHistory(this.o.historySize, this.o.maxPacketSize));
+      if (!this.kept.has(s.ssrc)) {
+        if (this.kept === NO_SSRCS) this.kept = new Set();
+        (this.kept as Set<number>).add(s.ssrc);
       }
       if (s.rtxSsrc !== undefined && params.sendCodec?.rtxPayloadType !== undefined && !this.rtx.has(s.ssrc)) {
         if (this.rtx === NO_ENTRIES) this.rtx = new Map();
@@ -114,12 +126,13 @@ export class NackResponder implements RtpPolicy {
 
   outgoingRtp(now: number, batch: RtpPacketBatch): void {
     // No history without negotiated NACK (audio, or a remote that did not accept it): no lookup per packet.
-    if (this.histories.size === 0) return;
+    if (this.kept.size === 0) return;
     for (let i = 0; i < batch.count; i++) {
       if ((batch.flags[i]! & RtpPacketFlags.RETRANSMISSION) !== 0) continue;
-      const h = this.histories.get(batch.ssrc[i]!);
       const length = batch.lengths[i]!;
-      if (!h || length > h.slot) continue;
+      if (length > this.o.maxPacketSize) continue;
+      const h = this.histories.get(batch.ssrc[i]!) ?? this.history(batch.ssrc[i]!);
+      if (!h) continue;
       const seq = batch.sequenceNumber[i]!;
       const k = seq % h.size;
       const off = batch.offsets[i]!;
@@ -179,6 +192,22 @@ export class NackResponder implements RtpPolicy {
       out.sendRtp(original, true);
     }
     c.resent++;
+  }
+
+  /** Makes the ring of a kept SSRC at its first packet; undefined for an SSRC not kept. */
+  private history(ssrc: number): SendHistory | undefined {
+    if (!this.kept.has(ssrc)) return undefined;
+    const h = new SendHistory(this.o.historySize, this.o.maxPacketSize);
+    if (this.histories === NO_ENTRIES) this.histories = new Map();
+    (this.histories as Map<number, SendHistory>).set(ssrc, h);
+    return h;
+  }
+
+  /** Bytes held by the send histories (packet copies and per-slot state); 0 until a kept SSRC sends. */
+  get historyBytes(): number {
+    let bytes = 0;
+    for (const h of this.histories.values()) bytes += h.data.length + h.seqs.byteLength + h.lengths.byteLength + h.sentAt.byteLength + h.resentAt.byteLength;
+    return bytes;
   }
 
   private bucketSize(): number {

@@ -138,6 +138,22 @@ test('responder: RTX carries the original (OSN first, extensions kept); bounded 
   assert.equal(out.rtp.length, 2);
 });
 
+test('responder: the history is made at the first packet sent; NACKs before it are neither answered nor counted', () => {
+  const r = responder({ historySize: 16 }, false);
+  assert.equal(r.historyBytes, 0, 'configured with NACK, nothing sent: no ring yet');
+  const out = recorder();
+  // Packets another sender sent (an SFU engine's leg): not this module's to answer or count.
+  r.incomingRtcp(5, [RtcpGenericNack.fromSequenceNumbers(1, MEDIA_SSRC, [1, 2, 3])], out);
+  assert.equal(out.rtp.length, 0);
+  const before: Record<string, unknown>[] = [];
+  r.collectStats({ outbound: (_ssrc, s) => before.push(s), inbound: () => {}, remoteInbound: () => {}, remoteOutbound: () => {}, transport: () => {} });
+  assert.deepEqual(before, [], 'no NACK or not-in-history count for a stream it never sent');
+  sendThrough(r, 10, [1, 2, 3]);
+  assert.ok(r.historyBytes >= 16 * 1500, `the ring exists once a packet went through (${r.historyBytes} bytes)`);
+  r.incomingRtcp(20, [RtcpGenericNack.fromSequenceNumbers(1, MEDIA_SSRC, [2])], out);
+  assert.equal(out.rtp.length, 1, 'answered from the ring');
+});
+
 test('resend interval: RTT + 5 ms within [20 ms, 1 s], 100 ms before an RTT is measured', () => {
   assert.equal(resendIntervalMs(undefined), RESEND_INTERVAL.unknownRttMs);
   assert.equal(resendIntervalMs(0), 20);
