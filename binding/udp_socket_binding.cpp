@@ -446,7 +446,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   }
 
   // sendConsentChecks(ids Uint32Array, count) -> checks sent: one consent check for each of the first
-  // `count` registrations named (those registered to send checks), built and sent in one call.
+  // `count` registrations named (those registered to send checks), built and sent in one call. The ids
+  // for which none was sent (count - sent of them) are moved to the front of `ids`.
   Napi::Value SendConsentChecks(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array || !info[1].IsNumber()) {
@@ -457,10 +458,14 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     Napi::Uint32Array ids = info[0].As<Napi::Uint32Array>();
     const size_t count = std::min<size_t>(ids.ElementLength(), info[1].As<Napi::Number>().Uint32Value());
     size_t sent = 0;
+    size_t unsent = 0;
+    uint32_t* data = ids.Data();
     for (size_t at = 0; at < count; at += UdpSocket::kMaxBatch) {
-      const size_t built = consent_.build_checks(ids.Data() + at, std::min<size_t>(UdpSocket::kMaxBatch, count - at), MonotonicMicros());
+      const size_t built = consent_.build_checks(data + at, std::min<size_t>(UdpSocket::kMaxBatch, count - at), MonotonicMicros());
       if (built > 0) send(consent_.checks(), built);
       sent += built;
+      // The ids not sent go to the front (never past what was read: unsent <= at + this chunk).
+      for (size_t k = 0; k < consent_.unsent_count(); ++k) data[unsent++] = consent_.unsent()[k];
     }
     return Napi::Number::New(env, static_cast<double>(sent));
   }

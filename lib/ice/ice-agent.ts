@@ -56,6 +56,7 @@ export type IceDropReason =
   | 'response-bad-integrity'
   | 'response-wrong-address'
   | 'no-remote-credentials'
+  | 'consent-response-stale-pair'
   | 'closed';
 
 /** Agent configuration. Times are in milliseconds. */
@@ -278,6 +279,7 @@ const DROP_REASONS: readonly IceDropReason[] = [
   'response-bad-integrity',
   'response-wrong-address',
   'no-remote-credentials',
+  'consent-response-stale-pair',
   'closed',
 ];
 
@@ -720,20 +722,40 @@ export class IceAgent {
   }
 
   /**
-   * `count` verified success responses to the natively sent consent checks of the selected pair
-   * arrived since the last call, the last of them at `heardAt` (RFC 7675 §5.1: consent is fresh from
-   * then): counted as received and the pair's last-heard time moved there. Returns true when that may
-   * have changed state or the next timeout.
+   * `count` verified success responses to the natively sent consent checks of the pair from `local`
+   * to `remote` arrived since the last call, the last of them at `heardAt` (RFC 7675 §5.1: consent is
+   * fresh from then): counted as received and the pair's last-heard time moved there. Consent is per
+   * 5-tuple: answers for a pair that is no longer the selected one refresh nothing and are counted
+   * as a `consent-response-stale-pair` drop. Returns true when that may have changed state or the
+   * next timeout.
    */
-  noteConsentResponses(now: number, count: number, heardAt: number): boolean {
+  noteConsentResponses(now: number, count: number, heardAt: number, local: TransportAddress, remote: TransportAddress): boolean {
     now = this.tick(now);
     const sel = this.selected;
     if (count <= 0 || !sel || this.connectionState === 'closed') return false;
+    if (!sameAddress(sel.local.base, local) || !sameAddress(sel.remoteAddress, remote)) {
+      this.stats.drops['consent-response-stale-pair'] += count;
+      return false;
+    }
     this.stats.responsesReceived += count;
     const at = Math.min(now, heardAt);
     if (at > sel.lastHeardAt) sel.lastHeardAt = at;
     this.updateConnectionState(now);
     return true;
+  }
+
+  /**
+   * The consent check last counted as due (delegated mode) was not sent by the driver (no native
+   * registration, or the native side could not build it): it is not counted as sent, and it leaves
+   * from here now, as without delegation (RFC 7675 §5.1: a check that never left would let consent
+   * expire on a working path). The driver turns delegation off first.
+   */
+  sendUnsentConsentCheck(now: number): void {
+    now = this.tick(now);
+    if (this.stats.consentChecksSent > 0) this.stats.consentChecksSent--;
+    const sel = this.selected;
+    if (!sel || this.mode !== 'full' || !this.remote || this.connectionState === 'closed' || this.connectionState === 'failed') return;
+    this.sendCheck(now, sel, false, 'consent');
   }
 
   /**

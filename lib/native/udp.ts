@@ -95,7 +95,10 @@ export interface NativeUdpSocket {
    * checks, ms since the last of them or 0xFFFFFFFF) entries into `out`; returns the entries written.
    */
   takeConsentAnswers(out: Uint32Array): number;
-  /** Sends one consent check to each of the first `count` registrations in `ids`; returns the checks sent. */
+  /**
+   * Sends one consent check to each of the first `count` registrations in `ids`; returns the checks
+   * sent. The ids none was sent for (`count` minus that many) are moved to the front of `ids`.
+   */
   sendConsentChecks(ids: Uint32Array, count: number): number;
   consentStats(): NativeConsentStats;
   close(): void;

@@ -830,7 +830,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     try {
       const now = this.clock.now();
       changed = this.agent.noteRequestsAnswered(now, count, nominations, local, remote);
-      if (verified > 0 && this.agent.noteConsentResponses(now, verified, now - ageMs)) changed = true;
+      if (verified > 0 && this.agent.noteConsentResponses(now, verified, now - ageMs, local, remote)) changed = true;
     } catch (err) {
       reportListenerError(err);
     }
@@ -842,6 +842,18 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     } finally {
       if (!this.closed) this.armTimer();
     }
+  }
+
+  /**
+   * @internal The consent check queued with the registration was not sent (no registration, or the
+   * native side could not build it): delegation stops and the agent sends it, and the later ones,
+   * from JavaScript (docs/ice.md "Consent checks sent natively").
+   */
+  consentCheckUnsent(): void {
+    if (this.closed) return;
+    this.consentChecksNative(false);
+    this.agent.sendUnsentConsentCheck(this.clock.now());
+    this.flush();
   }
 
   /** Closes sockets, releases TURN allocations and stops timers. Idempotent. */
@@ -1328,11 +1340,13 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   /** The agent's due consent check goes out through the registration of its selected pair. */
   private sendConsentCheck(): void {
     const queued = this.ownConsent ? this.ownConsent.responder.queueCheck(this) : (this.mux?.queueConsentCheck?.(this) ?? false);
-    if (!queued) log('a consent check was due with no native registration to send it');
+    if (queued) return;
+    log('a consent check was due with no native registration to send it: sent from JavaScript');
+    this.consentCheckUnsent();
   }
 
   private takeNativeConsent(): void {
-    if (this.ownConsent) this.ownConsent.responder.take();
+    if (this.ownConsent) this.ownConsent.responder.takeBeforeDeadline();
     else this.mux?.takeConsent?.();
   }
 

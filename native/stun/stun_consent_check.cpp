@@ -75,8 +75,10 @@ StunConsentResponse stun_consent_response_check(const uint8_t* msg, size_t len, 
     }
     at += 4 + padded;
   }
-  if (integrity_at == 0 || fingerprint_at == 0) return StunConsentResponse::kMalformed;
-  if (stun_fingerprint(msg, fingerprint_at) != ReadU32(msg + fingerprint_at + 4)) return StunConsentResponse::kBadFingerprint;
+  // FINGERPRINT is checked when present but not required: the agent in JavaScript accepts a response
+  // signed with MESSAGE-INTEGRITY alone too, and both paths agree (docs/ice.md "Consent checks sent natively").
+  if (integrity_at == 0) return StunConsentResponse::kMalformed;
+  if (fingerprint_at != 0 && stun_fingerprint(msg, fingerprint_at) != ReadU32(msg + fingerprint_at + 4)) return StunConsentResponse::kBadFingerprint;
   uint8_t mac[kStunIntegrityLen];
   stun_integrity_sha1(key, msg, integrity_at, static_cast<uint16_t>(integrity_at + 4 + kStunIntegrityLen - kStunHeaderLen), mac);
   if (CRYPTO_memcmp(mac, msg + integrity_at + 4, kStunIntegrityLen) != 0) return StunConsentResponse::kBadIntegrity;

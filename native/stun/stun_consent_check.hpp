@@ -35,9 +35,9 @@ size_t stun_consent_check_build(const StunConsentCheckParams& params, const uint
 /** What a STUN response from a registered remote is, for consent. */
 enum class StunConsentResponse : uint8_t {
   kNotResponse = 0,  // not a Binding response at all (a request, an indication, not STUN)
-  kVerified,         // a Binding success response with valid MESSAGE-INTEGRITY and FINGERPRINT
+  kVerified,         // a Binding success response with valid MESSAGE-INTEGRITY (and FINGERPRINT when present)
   kErrorResponse,    // a Binding error response (never refreshes consent)
-  kMalformed,        // truncated, a bad length or attribute layout, MESSAGE-INTEGRITY or FINGERPRINT missing
+  kMalformed,        // truncated, a bad length or attribute layout, MESSAGE-INTEGRITY missing
   kBadFingerprint,
   kBadIntegrity,
 };
@@ -45,7 +45,8 @@ enum class StunConsentResponse : uint8_t {
 /**
  * Classifies `msg[0..len)` as a response to one of our checks would be checked (RFC 8489 §6.3.3,
  * §14.5, §14.7): the header, the attribute layout (FINGERPRINT last, only FINGERPRINT after
- * MESSAGE-INTEGRITY), FINGERPRINT, then MESSAGE-INTEGRITY under `key` compared in constant time. The
+ * MESSAGE-INTEGRITY), FINGERPRINT when present (a response without one is accepted, as the agent in
+ * JavaScript accepts it), then MESSAGE-INTEGRITY under `key` compared in constant time. The
  * transaction id is the caller's to match. Reads only `msg[0..len)`.
  */
 StunConsentResponse stun_consent_response_check(const uint8_t* msg, size_t len, const HmacSha1& key) noexcept;

@@ -242,26 +242,44 @@ int StunConsentResponder::answer_batch(const UdpRecvTarget& target, int n, uint8
   return answered + consumed;
 }
 
+StunConsentResponder::Outstanding& StunConsentResponder::free_slot(Checks& c, uint64_t now_us) {
+  Outstanding* oldest = nullptr;
+  for (Outstanding& o : c.outstanding) {
+    if (!o.live || now_us - o.sent_us > c.timeout_us) return o;
+    if (oldest == nullptr || o.sent_us < oldest->sent_us) oldest = &o;
+  }
+  if (c.outstanding.size() < kStunConsentOutstanding || oldest == nullptr) return c.outstanding.emplace_back();
+  return *oldest;
+}
+
 size_t StunConsentResponder::build_checks(const uint32_t* ids, size_t n, uint64_t now_us) {
   check_items_.clear();
+  unsent_.clear();
   if (n == 0) return 0;
   if (check_bytes_.size() < n * kStunConsentCheckMax) check_bytes_.resize(n * kStunConsentCheckMax);
   if (check_items_.capacity() < n) check_items_.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     auto it = entries_.find(ids[i]);
-    if (it == entries_.end() || !it->second.checks) continue;
+    if (it == entries_.end() || !it->second.checks) {
+      unsent_.push_back(ids[i]);
+      continue;
+    }
     Entry& e = it->second;
     Checks& c = *e.checks;
-    Outstanding& slot = c.outstanding[c.next];
-    // Transaction ids from the CSPRNG (RFC 8489 §6: uniformly random); no check without one.
-    if (RAND_bytes(slot.txid, static_cast<int>(kStunTransactionIdLen)) != 1) continue;
+    // Transaction ids from the CSPRNG (RFC 8489 §6: uniformly random); no check without one. The id
+    // takes a slot only once the check is built, so a failure evicts no outstanding check.
+    uint8_t txid[kStunTransactionIdLen];
     const StunConsentCheckParams params{c.username, &c.key, c.priority, e.controlling, c.tie_breaker};
     uint8_t* out = check_bytes_.data() + check_items_.size() * kStunConsentCheckMax;
-    const size_t written = stun_consent_check_build(params, slot.txid, out);
-    if (written == 0) continue;
+    const size_t written = RAND_bytes(txid, static_cast<int>(kStunTransactionIdLen)) == 1 ? stun_consent_check_build(params, txid, out) : 0;
+    if (written == 0) {
+      unsent_.push_back(ids[i]);
+      continue;
+    }
+    Outstanding& slot = free_slot(c, now_us);
+    std::memcpy(slot.txid, txid, kStunTransactionIdLen);
     slot.sent_us = now_us;
     slot.live = true;
-    c.next = (c.next + 1) % kStunConsentOutstanding;
     check_items_.push_back(UdpSendItem{out, static_cast<uint32_t>(written), reinterpret_cast<const sockaddr*>(&e.destination.storage), e.destination.length});
     counters_.checks_sent += 1;
   }

@@ -66,11 +66,16 @@ struct StunConsentCheckSetup {
   std::string_view remote_password;  // MESSAGE-INTEGRITY key of our checks and their responses
   uint32_t priority;                  // PRIORITY
   const uint8_t* tie_breaker;         // 8 bytes
-  uint32_t timeout_ms;                // a check older than this is no longer answered for (the consent timeout)
+  uint32_t timeout_ms;                // how long a check is answered for (the consent timeout, RFC 7675 §5.1)
 };
 
-/** Checks of one registration awaiting an answer (RFC 7675 §5.1: an answer to any of them counts). */
-constexpr size_t kStunConsentOutstanding = 8;
+/**
+ * Most checks of one registration awaiting an answer (RFC 7675 §5.1: an answer to any check sent
+ * within the consent timeout counts). A slot is reused once its check is answered or older than the
+ * timeout; the agent checks at most once a second after a miss, so 30 s need 31 slots. Only past this
+ * many (checks sent faster than that) is the oldest one given up early.
+ */
+constexpr size_t kStunConsentOutstanding = 64;
 
 /** One entry of take_answered's output, in uint32 values. */
 constexpr size_t kStunConsentTakeStride = 5;
@@ -101,7 +106,7 @@ class StunConsentResponder {
    * Answers the slots [0, n) whose status is kRecvNotRouted, whose first byte is STUN (0..3, RFC
    * 7983) and whose source is registered; sets their status to kRecvConsentAnswered. A success
    * response from a registration that sends checks, with the transaction id of one of its outstanding
-   * checks, valid MESSAGE-INTEGRITY and FINGERPRINT, is consumed too (same status; the check is no
+   * checks, valid MESSAGE-INTEGRITY (FINGERPRINT, when present, valid too), is consumed too (same status; the check is no
    * longer outstanding). The answers are in responses() (answer_count() of them) until the next call.
    * Returns how many slots it consumed. `now_us`: a monotonic clock.
    */
@@ -110,12 +115,16 @@ class StunConsentResponder {
   size_t answer_count() const { return items_.size(); }
 
   /**
-   * Builds one consent check for each of `ids` that sends checks (ids of none are skipped), each
-   * with a fresh transaction id from OpenSSL's CSPRNG (RAND_bytes), remembered as outstanding. The
-   * checks are in checks() until the next call. Returns how many were built.
+   * Builds one consent check for each of `ids` that sends checks, each with a fresh transaction id
+   * from OpenSSL's CSPRNG (RAND_bytes), remembered as outstanding once built. The checks are in
+   * checks() until the next call. Returns how many were built; the ids for which none was (no
+   * registration that sends checks, RAND_bytes failed, the username too long to build) are in
+   * unsent() (unsent_count() of them) until the next call, so that the caller sends those otherwise.
    */
   size_t build_checks(const uint32_t* ids, size_t n, uint64_t now_us);
   const UdpSendItem* checks() const { return check_items_.data(); }
+  const uint32_t* unsent() const { return unsent_.data(); }
+  size_t unsent_count() const { return unsent_.size(); }
 
   /**
    * Writes (id, answered, of those with USE-CANDIDATE, verified responses, age in ms of the last
@@ -140,8 +149,7 @@ class StunConsentResponder {
     uint32_t priority = 0;
     uint8_t tie_breaker[8] = {};
     uint64_t timeout_us = 0;
-    Outstanding outstanding[kStunConsentOutstanding] = {};
-    size_t next = 0;        // ring position of the next check
+    std::vector<Outstanding> outstanding;  // grows up to kStunConsentOutstanding; slots reused by age
     uint32_t verified = 0;  // since the last take
     uint64_t last_verified_us = 0;
   };
@@ -150,6 +158,8 @@ class StunConsentResponder {
    * (that check is then no longer outstanding); counts why not otherwise.
    */
   bool match_response(Checks& c, const uint8_t* data, size_t length, uint64_t now_us);
+  /** The slot for a new check: a free or expired one, a new one, or at the cap the oldest. */
+  static Outstanding& free_slot(Checks& c, uint64_t now_us);
   void mark_dirty(uint32_t id, bool& dirty);
 
   struct Entry {
@@ -171,6 +181,7 @@ class StunConsentResponder {
   std::vector<UdpSendItem> items_;
   std::vector<uint8_t> check_bytes_;  // made on the first check: kStunConsentCheckMax per check of a call
   std::vector<UdpSendItem> check_items_;
+  std::vector<uint32_t> unsent_;
   StunConsentCounters counters_;
 };
 

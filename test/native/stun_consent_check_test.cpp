@@ -2,8 +2,9 @@
 // side; RFC 7675 §5.1, RFC 8445 §7.2.2, RFC 8489 §14.5, §14.7): a check's layout, MESSAGE-INTEGRITY and
 // FINGERPRINT checked independently; fresh transaction ids; a success response consumed only when it
 // carries an outstanding check's full transaction id from the registered remote and passes integrity
-// and fingerprint; replays, wrong integrity or fingerprint, error responses, truncation and checks past
-// the timeout refresh nothing and are counted.
+// (and fingerprint, when it has one); replays, wrong integrity or fingerprint, error responses,
+// truncation and checks past the timeout refresh nothing and are counted; checks of a whole 30 s window
+// stay outstanding; a check that cannot be built is reported and evicts nothing.
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -26,7 +27,7 @@ uint32_t R32(const uint8_t* p) { return (uint32_t(p[0]) << 24) | (uint32_t(p[1])
 // A Binding response of `type` with transaction id `txid`, XOR-MAPPED-ADDRESS, MESSAGE-INTEGRITY under
 // `password` and FINGERPRINT (independent of the code under test but for the two primitives, which
 // stun_consent_responder_test checks against RFC 5769).
-std::vector<uint8_t> MakeResponse(const uint8_t* txid, const std::string& password, uint16_t type = 0x0101) {
+std::vector<uint8_t> MakeResponse(const uint8_t* txid, const std::string& password, uint16_t type = 0x0101, bool fingerprint = true) {
   std::vector<uint8_t> m = {uint8_t(type >> 8), uint8_t(type), 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42};
   m.insert(m.end(), txid, txid + 12);
   m.insert(m.end(), {0x00, 0x20, 0x00, 0x08, 0x00, 0x01, 0x13 ^ 0x21, 0x88 ^ 0x12, 127 ^ 0x21, 0x12, 0xa4, 1 ^ 0x42});
@@ -35,9 +36,10 @@ std::vector<uint8_t> MakeResponse(const uint8_t* txid, const std::string& passwo
   stun_integrity_sha1(reinterpret_cast<const uint8_t*>(password.data()), password.size(), m.data(), mi, static_cast<uint16_t>(mi + 24 - 20), mac);
   m.insert(m.end(), {0x00, 0x08, 0x00, 0x14});
   m.insert(m.end(), mac, mac + 20);
-  const uint16_t total = static_cast<uint16_t>(m.size() + 8 - 20);
+  const uint16_t total = static_cast<uint16_t>(m.size() + (fingerprint ? 8 : 0) - 20);
   m[2] = static_cast<uint8_t>(total >> 8);
   m[3] = static_cast<uint8_t>(total);
+  if (!fingerprint) return m;
   const uint32_t fp = stun_fingerprint(m.data(), m.size());
   m.insert(m.end(), {0x80, 0x28, 0x00, 0x04, uint8_t(fp >> 24), uint8_t(fp >> 16), uint8_t(fp >> 8), uint8_t(fp)});
   return m;
@@ -175,18 +177,64 @@ void TestResponderChecks() {
   CHECK_EQ(r.answer_batch(late.target(), late.n, late.status, now + 30'000'001), 0);
   CHECK_EQ(r.counters().responses_unknown_transaction, 3.0);
 
-  // Only the last kStunConsentOutstanding checks stay outstanding.
+  // RFC 7675 §5.1: an answer to any check of the last 30 s counts. After a miss the agent checks every
+  // second: the first of 12 checks sent 1 s apart is still answered for at 12 s.
+  const uint64_t t0 = now + 40'000'000;
   std::vector<std::vector<uint8_t>> sent;
-  for (size_t i = 0; i < kStunConsentOutstanding + 1; ++i) {
-    CHECK_EQ(r.build_checks(ids, 1, now + i), 1u);
+  for (uint64_t i = 0; i < 12; ++i) {
+    CHECK_EQ(r.build_checks(ids, 1, t0 + i * 1'000'000), 1u);
+    sent.emplace_back(r.checks()[0].data + 8, r.checks()[0].data + 20);
+  }
+  const double unknown_before = r.counters().responses_unknown_transaction;
+  TestRecvBatch early;
+  early.add(MakeResponse(sent[0].data(), remote_pw), 1, 5000);
+  CHECK_EQ(r.answer_batch(early.target(), early.n, early.status, t0 + 12'000'000), 1);
+  CHECK_EQ(early.status[0], kRecvConsentAnswered);
+  CHECK_EQ(r.counters().responses_unknown_transaction, unknown_before);
+  CHECK_EQ(r.take_answered(taken, 4, t0 + 12'000'000), 1u);
+  CHECK_EQ(taken[3], 1u);
+  // A whole 30 s window of checks 1 s apart stays outstanding: the first of 31 is answered for at 30 s.
+  const uint64_t t1 = t0 + 100'000'000;
+  sent.clear();
+  for (uint64_t i = 0; i <= 30; ++i) {
+    CHECK_EQ(r.build_checks(ids, 1, t1 + i * 1'000'000), 1u);
+    sent.emplace_back(r.checks()[0].data + 8, r.checks()[0].data + 20);
+  }
+  TestRecvBatch window;
+  window.add(MakeResponse(sent[0].data(), remote_pw), 1, 5000);
+  window.add(MakeResponse(sent[15].data(), remote_pw), 1, 5000);
+  window.add(MakeResponse(sent[30].data(), remote_pw), 1, 5000);
+  CHECK_EQ(r.answer_batch(window.target(), window.n, window.status, t1 + 30'000'000), 3);
+  // Checks sent faster than the cap allows: only then is the oldest given up.
+  const uint64_t t2 = t1 + 100'000'000;
+  sent.clear();
+  for (uint64_t i = 0; i < kStunConsentOutstanding + 1; ++i) {
+    CHECK_EQ(r.build_checks(ids, 1, t2 + i), 1u);
     sent.emplace_back(r.checks()[0].data + 8, r.checks()[0].data + 20);
   }
   TestRecvBatch ring;
   ring.add(MakeResponse(sent[0].data(), remote_pw), 1, 5000);
   ring.add(MakeResponse(sent[1].data(), remote_pw), 1, 5000);
   ring.add(MakeResponse(sent.back().data(), remote_pw), 1, 5000);
-  CHECK_EQ(r.answer_batch(ring.target(), ring.n, ring.status, now + 100), 2);
+  CHECK_EQ(r.answer_batch(ring.target(), ring.n, ring.status, t2 + 100), 2);
   CHECK_EQ(ring.status[0], kRecvNotRouted);
+  // A response signed with MESSAGE-INTEGRITY but without FINGERPRINT refreshes consent, as in the
+  // agent in JavaScript (StunMessage.decode accepts it); a wrong MESSAGE-INTEGRITY still does not.
+  CHECK_EQ(r.build_checks(ids, 1, t2 + 1000), 1u);
+  std::vector<uint8_t> plain_id(r.checks()[0].data + 8, r.checks()[0].data + 20);
+  TestRecvBatch no_fp;
+  no_fp.add(MakeResponse(plain_id.data(), "not-the-remote-password", 0x0101, false), 1, 5000);
+  no_fp.add(MakeResponse(plain_id.data(), remote_pw, 0x0101, false), 1, 5000);
+  const double bad_before = r.counters().responses_bad_integrity;
+  CHECK_EQ(r.answer_batch(no_fp.target(), no_fp.n, no_fp.status, t2 + 2000), 1);
+  CHECK_EQ(no_fp.status[0], kRecvNotRouted);
+  CHECK_EQ(no_fp.status[1], kRecvConsentAnswered);
+  CHECK_EQ(r.counters().responses_bad_integrity, bad_before + 1);
+  // The ids none was built for are reported: no registration, one that sends no checks.
+  CHECK_EQ(r.build_checks(ids, 3, t2 + 3000), 1u);
+  CHECK_EQ(r.unsent_count(), 2u);
+  CHECK_EQ(r.unsent()[0], plain);
+  CHECK_EQ(r.unsent()[1], 12345u);
   // Removed: its checks go with it.
   CHECK(r.remove(id));
   CHECK_EQ(r.build_checks(ids, 1, now), 0u);
@@ -194,8 +242,32 @@ void TestResponderChecks() {
 
 }  // namespace
 
+// A username too long to build a check with (more than 513 bytes: only reachable past the 256-char
+// ufrag cap the agent applies) builds nothing, is reported as unsent and evicts no outstanding check.
+void TestUnbuildableCheck() {
+  const std::string remote_pw = "remote-password-of-22ch";
+  const uint8_t tie[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  StunConsentResponder r;
+  const StunConsentCheckSetup setup{remote_pw, 1, tie, 30000};
+  const uint32_t ok = r.add(Key4(1, 5000), Dest4(1, 5000), "loc", "rem", "local-password-0123456", true, &setup);
+  const std::string long_ufrag(600, 'a');
+  const uint32_t bad = r.add(Key4(2, 5000), Dest4(2, 5000), "loc", long_ufrag, "local-password-0123456", true, &setup);
+  CHECK(ok != 0 && bad != 0);
+  const uint32_t ids[2] = {bad, ok};
+  CHECK_EQ(r.build_checks(ids, 2, 1'000'000), 1u);
+  CHECK_EQ(r.unsent_count(), 1u);
+  CHECK_EQ(r.unsent()[0], bad);
+  CHECK_EQ(r.counters().checks_sent, 1.0);
+  std::vector<uint8_t> live(r.checks()[0].data + 8, r.checks()[0].data + 20);
+  for (int i = 0; i < 100; ++i) CHECK_EQ(r.build_checks(ids, 1, 1'000'000 + i), 0u);
+  TestRecvBatch answer;
+  answer.add(MakeResponse(live.data(), remote_pw), 1, 5000);
+  CHECK_EQ(r.answer_batch(answer.target(), answer.n, answer.status, 2'000'000), 1);
+}
+
 int main() {
   TestCheckLayout();
   TestResponderChecks();
+  TestUnbuildableCheck();
   TEST_MAIN_END();
 }

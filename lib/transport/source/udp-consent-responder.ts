@@ -137,8 +137,22 @@ export class UdpConsentResponder {
   private sendChecks(): void {
     const n = this.checksQueued;
     this.checksQueued = 0;
-    // Ids released since were removed natively, which skips them.
-    if (n > 0) this.socket.sendConsentChecks(this.checkIds, n);
+    if (n === 0) return;
+    const sent = this.socket.sendConsentChecks(this.checkIds, n);
+    if (sent >= n) return;
+    // The ids none was sent for are at the front (all of them when the socket closed): those agents
+    // send the check themselves (docs/ice.md "Consent checks sent natively"). Ids released since name
+    // no transport any more. Copied first: a transport's flush may queue checks again.
+    const unsent = this.checkIds.slice(0, n - sent);
+    for (let i = 0; i < unsent.length; i++) {
+      const transport = this.byId.get(unsent[i]!);
+      if (!transport) continue;
+      try {
+        transport.consentCheckUnsent();
+      } catch (err) {
+        reportListenerError(err);
+      }
+    }
   }
 
   private register(transport: IceTransport, remote: TransportAddress): void {
@@ -175,6 +189,15 @@ export class UdpConsentResponder {
     }
   }
 
+  /**
+   * @internal take() for an agent about to handle a deadline (its answers must be in first), unless a
+   * take is delivering now: that one is the agent's caller, and nothing can have arrived since it asked
+   * (receive batches do not run inside it), so a nested native call would only come back empty.
+   */
+  takeBeforeDeadline(): void {
+    if (this.taking === 0) this.take();
+  }
+
   private takeInto(out: Uint32Array): void {
     for (;;) {
       const entries = this.socket.takeConsentAnswers(out);
@@ -190,7 +213,9 @@ export class UdpConsentResponder {
           reportListenerError(err);
         }
       }
-      if (entries < out.length / TAKE_STRIDE) return;
+      // Another call only when the array was full and more registrations may have counts (an own
+      // socket's one registration never needs a second, empty call).
+      if (entries < out.length / TAKE_STRIDE || entries >= this.byTransport.size) return;
     }
   }
 

@@ -117,7 +117,7 @@ export class UdpMux {
       select: (t, remote) => this.select(t, remote),
       refreshConsent: (t) => this.consent?.refresh(t),
       queueConsentCheck: (t) => this.consent?.queueCheck(t) ?? false,
-      takeConsent: () => this.consent?.take(),
+      takeConsent: () => this.consent?.takeBeforeDeadline(),
     };
   }
 
