@@ -65,7 +65,12 @@ StunConsentResponse stun_consent_response_check(const uint8_t* msg, size_t len, 
     const size_t length = ReadU16(msg + at + 2);
     const size_t padded = (length + 3) & ~static_cast<size_t>(3);
     if (padded > len - at - 4) return StunConsentResponse::kMalformed;
-    if (integrity_at != 0 && type != kStunAttrFingerprint) return StunConsentResponse::kMalformed;
+    // RFC 8489 §14.5: attributes after MESSAGE-INTEGRITY other than FINGERPRINT are ignored (as the
+    // agent in JavaScript does), not a reason to refuse the response.
+    if (integrity_at != 0 && type != kStunAttrFingerprint) {
+      at += 4 + padded;
+      continue;
+    }
     if (type == kStunAttrMessageIntegrity) {
       if (length != kStunIntegrityLen) return StunConsentResponse::kMalformed;
       integrity_at = at;

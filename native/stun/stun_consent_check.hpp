@@ -44,8 +44,8 @@ enum class StunConsentResponse : uint8_t {
 
 /**
  * Classifies `msg[0..len)` as a response to one of our checks would be checked (RFC 8489 §6.3.3,
- * §14.5, §14.7): the header, the attribute layout (FINGERPRINT last, only FINGERPRINT after
- * MESSAGE-INTEGRITY), FINGERPRINT when present (a response without one is accepted, as the agent in
+ * §14.5, §14.7): the header, the attribute layout (FINGERPRINT last; other attributes after the
+ * first MESSAGE-INTEGRITY are ignored, §14.5), FINGERPRINT when present (a response without one is accepted, as the agent in
  * JavaScript accepts it), then MESSAGE-INTEGRITY under `key` compared in constant time. The
  * transaction id is the caller's to match. Reads only `msg[0..len)`.
  */

@@ -101,6 +101,9 @@ void TestCheckLayout() {
     bad[i] ^= 0x40;
     // A flipped transaction-id byte still verifies here: the id is the caller's to match (below).
     if (i >= 8 && i < 20) continue;
+    // A flipped FINGERPRINT type makes it an unknown attribute after MESSAGE-INTEGRITY, which is
+    // ignored (RFC 8489 §14.5): a response signed without FINGERPRINT, still verified (below).
+    if (i == good.size() - 8 || i == good.size() - 7) continue;
     CHECK(stun_consent_response_check(bad.data(), bad.size(), key) != StunConsentResponse::kVerified);
   }
   for (size_t len = 0; len < good.size(); ++len) CHECK(stun_consent_response_check(good.data(), len, key) != StunConsentResponse::kVerified);
@@ -240,6 +243,39 @@ void TestResponderChecks() {
   CHECK_EQ(r.build_checks(ids, 1, now), 0u);
 }
 
+
+// RFC 8489 §14.5: an attribute after MESSAGE-INTEGRITY (other than FINGERPRINT) is ignored, so a peer that
+// appends one is still verified; MESSAGE-INTEGRITY is still checked and FINGERPRINT still covers it.
+void TestAttributeAfterIntegrityIgnored() {
+  const std::string pw = "remote-password-of-22ch";
+  HmacSha1 key;
+  key.Init(reinterpret_cast<const uint8_t*>(pw.data()), pw.size());
+  const uint8_t txid[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  for (const bool fingerprint : {false, true}) {
+    std::vector<uint8_t> m = MakeResponse(txid, pw, 0x0101, false);
+    // An unknown comprehension-optional attribute and a second MESSAGE-INTEGRITY-shaped one (ignored).
+    m.insert(m.end(), {0xC0, 0x57, 0x00, 0x04, 0xde, 0xad, 0xbe, 0xef});
+    m.insert(m.end(), {0x00, 0x08, 0x00, 0x14});
+    m.insert(m.end(), 20, 0xaa);
+    const uint16_t total = static_cast<uint16_t>(m.size() + (fingerprint ? 8 : 0) - 20);
+    m[2] = static_cast<uint8_t>(total >> 8);
+    m[3] = static_cast<uint8_t>(total);
+    if (fingerprint) {
+      const uint32_t fp = stun_fingerprint(m.data(), m.size());
+      m.insert(m.end(), {0x80, 0x28, 0x00, 0x04, uint8_t(fp >> 24), uint8_t(fp >> 16), uint8_t(fp >> 8), uint8_t(fp)});
+    }
+    CHECK(stun_consent_response_check(m.data(), m.size(), key) == StunConsentResponse::kVerified);
+    HmacSha1 other;
+    other.Init(reinterpret_cast<const uint8_t*>("another-password"), 16);
+    CHECK(stun_consent_response_check(m.data(), m.size(), other) == StunConsentResponse::kBadIntegrity);
+    if (fingerprint) {
+      std::vector<uint8_t> bad = m;
+      bad[bad.size() - 12] ^= 0x01;  // inside the ignored attribute: FINGERPRINT no longer matches
+      CHECK(stun_consent_response_check(bad.data(), bad.size(), key) == StunConsentResponse::kBadFingerprint);
+    }
+  }
+}
+
 }  // namespace
 
 // A username too long to build a check with (more than 513 bytes: only reachable past the 256-char
@@ -269,5 +305,6 @@ int main() {
   TestCheckLayout();
   TestResponderChecks();
   TestUnbuildableCheck();
+  TestAttributeAfterIntegrityIgnored();
   TEST_MAIN_END();
 }
