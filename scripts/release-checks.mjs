@@ -10,9 +10,9 @@ import { PREBUILD_NAME } from './prebuildify.mjs';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /**
  * Largest tarball we publish (bytes): the JS (ESM and CommonJS, each with declarations), both
- * prebuilds and the C++ sources for the fallback. 1,614,959 B on 2026-12-05 (docs/native-build.md).
+ * prebuilds and the C++ sources for the fallback. 1,701,575 B on 2026-12-05 (docs/native-build.md).
  */
-export const TARBALL_BUDGET = 1_700_000;
+export const TARBALL_BUDGET = 1_800_000;
 /** Newest glibc / libstdc++ symbol versions a prebuild may need (docs/native-build.md). */
 export const SYMBOL_FLOOR = { GLIBC: '2.34', GLIBCXX: '3.4.29' };
 /** Where qemu-user finds the aarch64 loader and libraries (Debian's cross toolchain). */
