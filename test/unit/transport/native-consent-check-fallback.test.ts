@@ -5,14 +5,14 @@
 // refresh consent on both paths; the per-tick collection of an own socket makes one native call.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { IceTransport } from '../../../lib/transport/ice-transport.js';
 import { UdpSocket } from '../../../lib/transport/source/udp-socket.js';
 import { StunMessage } from '../../../lib/ice/stun-message.js';
 import { StunAttr, StunClass, StunMethod } from '../../../lib/ice/stun-constants.js';
 import { until } from '../../integration/peer-helpers.js';
+import { bindUdpAgain, connectPair } from './mux-transport-pair.js';
 
-const up = (t: IceTransport): boolean => t.state === 'connected' || t.state === 'completed';
 // Consent checks every 200 ms (160-240 ms), lost after 3 s of silence ('disconnected' after 2.5 s is
 // not judged: a loaded machine may stall that long; consent loss is terminal and is).
 const AGENT = { consentIntervalMs: 200, disconnectedTimeoutMs: 2500, consentTimeoutMs: 3000 };
@@ -20,12 +20,7 @@ const AGENT = { consentIntervalMs: 200, disconnectedTimeoutMs: 2500, consentTime
 async function connected(nativeConsent = true): Promise<{ server: IceTransport; client: IceTransport }> {
   const server = new IceTransport({ role: 'controlled', gather: { addresses: ['127.0.0.1'] } });
   const client = new IceTransport({ role: 'controlling', gather: { addresses: ['127.0.0.1'] }, agent: AGENT, nativeConsent });
-  server.on('icecandidate', (c) => client.addRemoteCandidate(c));
-  client.on('icecandidate', (c) => server.addRemoteCandidate(c));
-  server.setRemoteParameters(client.localParameters);
-  client.setRemoteParameters(server.localParameters);
-  await Promise.all([server.gather(), client.gather()]);
-  await until(() => up(server) && up(client), 15_000, 'connected');
+  await connectPair(server, client);
   await until(() => client.agent.stats.responsesReceived >= 3, 15_000, 'answers to the first consent checks');
   return { server, client };
 }
@@ -88,26 +83,6 @@ test('a remote ufrag longer than 256 characters is a typed error (RFC 8839 §5.4
   }
 });
 
-async function bindUdp(port: number): Promise<Socket> {
-  // The closed server's port may take a moment to be free again.
-  for (let attempt = 0; ; attempt++) {
-    const s = createSocket('udp4');
-    try {
-      await new Promise<void>((resolve, reject) => {
-        s.once('error', reject);
-        s.bind(port, '127.0.0.1', () => {
-          s.off('error', reject);
-          resolve();
-        });
-      });
-      return s;
-    } catch (err) {
-      s.close();
-      if (attempt >= 100) throw err;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
 
 for (const nativeConsent of [true, false]) {
   test(`answers without FINGERPRINT refresh consent (${nativeConsent ? 'checks sent natively' : 'checks in JavaScript'})`, async () => {
@@ -119,7 +94,7 @@ for (const nativeConsent of [true, false]) {
       const password = Buffer.from(server.localParameters.password);
       // The peer is replaced by a stack that signs its answers with MESSAGE-INTEGRITY only.
       server.close();
-      peer = await bindUdp(serverLocal.port);
+      peer = await bindUdpAgain(serverLocal.port);
       let answered = 0;
       const p = peer;
       p.on('message', (data) => {

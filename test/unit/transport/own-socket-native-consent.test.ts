@@ -13,7 +13,7 @@ import type { IceConnectionState } from '../../../lib/ice/ice-agent.js';
 import { StunMessage } from '../../../lib/ice/stun-message.js';
 import { StunAttr, StunClass, StunMethod } from '../../../lib/ice/stun-constants.js';
 import { until } from '../../integration/peer-helpers.js';
-import { up } from './mux-transport-pair.js';
+import { connectPair, up } from './mux-transport-pair.js';
 
 interface OwnPair {
   server: IceTransport;
@@ -35,12 +35,7 @@ async function whileConnected(
   const server = new IceTransport({ role: 'controlled', gather: { addresses: ['127.0.0.1'] }, agent: QUIET, ...options.server });
   const client = new IceTransport({ role: 'controlling', gather: { addresses: ['127.0.0.1'] }, agent: { consentIntervalMs: 100 }, ...options.client });
   try {
-    server.on('icecandidate', (c) => client.addRemoteCandidate(c));
-    client.on('icecandidate', (c) => server.addRemoteCandidate(c));
-    server.setRemoteParameters(client.localParameters);
-    client.setRemoteParameters(server.localParameters);
-    await Promise.all([server.gather(), client.gather()]);
-    await until(() => up(server) && up(client), 15_000, 'connected');
+    await connectPair(server, client);
     const s = server.localSockets[0];
     const c = client.localSockets[0];
     assert.ok(s && c, 'both have their own socket');

@@ -9,8 +9,8 @@ import { UdpConsentResponder } from '../../../lib/transport/source/udp-consent-r
 import { StunMessage } from '../../../lib/ice/stun-message.js';
 import { StunAttr, StunClass, StunMethod } from '../../../lib/ice/stun-constants.js';
 import { until } from '../../integration/peer-helpers.js';
+import { startPair, up } from './mux-transport-pair.js';
 
-const up = (t: IceTransport): boolean => t.state === 'connected' || t.state === 'completed';
 const COUNT = 6;
 
 test('a registration released while counts are delivered does not lose or repeat the others\' counts', async () => {
@@ -29,11 +29,7 @@ test('a registration released while counts are delivered does not lose or repeat
       const client = new IceTransport({ role: 'controlling', gather: { addresses: ['127.0.0.1'] }, agent });
       servers.push(server);
       clients.push(client);
-      server.on('icecandidate', (c) => client.addRemoteCandidate(c));
-      client.on('icecandidate', (c) => server.addRemoteCandidate(c));
-      server.setRemoteParameters(client.localParameters);
-      client.setRemoteParameters(server.localParameters);
-      await Promise.all([server.gather(), client.gather()]);
+      await startPair(server, client);
     }
     await until(() => servers.every(up) && clients.every(up), 30_000, 'all connected');
     // Registered in order (the native call reports them in that order).
