@@ -4,61 +4,17 @@
 // natively leaves from the agent instead of being counted as sent.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SeededRng } from '../../../lib/common/rng.js';
-import { IceAgent } from '../../../lib/ice/ice-agent.js';
 import { StunMessage } from '../../../lib/ice/stun-message.js';
-import { StunAttr, StunClass, StunMethod } from '../../../lib/ice/stun-constants.js';
+import { StunClass, StunMethod } from '../../../lib/ice/stun-constants.js';
 import type { TransportAddress } from '../../../lib/ice/transport-address.js';
+import { connectTwoHostAgents, R1, R2, SERVER, useCandidateCheck } from './two-host-agents.js';
 
-const SERVER = { address: '10.0.0.2', port: 2000 };
-const R1 = { address: '10.0.0.1', port: 1001 };
-const R2 = { address: '10.0.0.1', port: 1002 };
 const DISCONNECTED_MS = 3000;
-
-/** A full controlled server connected to a controlling client with two host candidates, R1 and R2. */
-function connect(): { server: IceAgent; client: IceAgent; now: number } {
-  const server = new IceAgent({ rng: new SeededRng(7), role: 'controlled', disconnectedTimeoutMs: DISCONNECTED_MS, consentTimeoutMs: 30_000 });
-  server.addLocalCandidate(0, { type: 'host', address: SERVER.address, port: SERVER.port });
-  server.endOfLocalCandidates(0);
-  const client = new IceAgent({ rng: new SeededRng(8), role: 'controlling' });
-  client.addLocalCandidate(0, { type: 'host', address: R1.address, port: R1.port });
-  client.addLocalCandidate(0, { type: 'host', address: R2.address, port: R2.port });
-  client.endOfLocalCandidates(0);
-  client.setRemoteCredentials(0, server.localCredentials);
-  server.setRemoteCredentials(0, client.localCredentials);
-  client.addRemoteCandidate(0, `candidate:1 1 udp 2130706431 ${SERVER.address} ${SERVER.port} typ host`);
-  client.addRemoteCandidate(0, null);
-  server.addRemoteCandidate(0, `candidate:1 1 udp 2130706431 ${R1.address} ${R1.port} typ host`);
-  server.addRemoteCandidate(0, `candidate:2 1 udp 2130706175 ${R2.address} ${R2.port} typ host`);
-  server.addRemoteCandidate(0, null);
-  let now = 0;
-  for (let step = 0; step < 600; step++) {
-    for (const [from, to] of [[client, server], [server, client]] as const) {
-      for (let t = from.pollTransmit(); t; t = from.pollTransmit()) to.handleInput(now, { local: t.remote, remote: t.local, data: t.data });
-    }
-    while (server.pollEvent());
-    while (client.pollEvent());
-    now += 10;
-    client.handleTimeout(now);
-    server.handleTimeout(now);
-  }
-  assert.ok(server.selectedPair && client.selectedPair, 'the agents did not connect');
-  return { server, client, now };
-}
-
-function useCandidateCheck(server: IceAgent, client: IceAgent, id: number): Buffer {
-  return new StunMessage(StunMethod.Binding, StunClass.Request, Buffer.alloc(12, id))
-    .addString(StunAttr.Username, `${server.localCredentials.ufrag}:${client.localCredentials.ufrag}`)
-    .addUint32(StunAttr.Priority, 0x6e0001ff)
-    .addUint64(StunAttr.IceControlling, 1n)
-    .addFlag(StunAttr.UseCandidate)
-    .encode({ integrityKey: Buffer.from(server.localCredentials.password), fingerprint: true });
-}
 
 const key = (r: TransportAddress | undefined): string => `${r?.address}:${r?.port}`;
 
 test('verified native consent answers for the old pair do not refresh the newly selected one', () => {
-  const c = connect();
+  const c = connectTwoHostAgents({ disconnectedTimeoutMs: DISCONNECTED_MS, consentTimeoutMs: 30_000 });
   const { server, client } = c;
   let now = c.now;
   const old = key(server.selectedPair?.remote) === key(R1) ? R1 : R2;
@@ -91,7 +47,7 @@ test('verified native consent answers for the old pair do not refresh the newly 
 });
 
 test('a due consent check the driver could not send natively is sent by the agent and not counted twice', () => {
-  const c = connect();
+  const c = connectTwoHostAgents({ disconnectedTimeoutMs: DISCONNECTED_MS, consentTimeoutMs: 30_000 });
   const { server } = c;
   let now = c.now;
   server.delegateConsentChecks(true);
