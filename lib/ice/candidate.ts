@@ -60,15 +60,52 @@ export function parseCandidate(line: string): IceCandidate {
   const f = text.slice('candidate:'.length).split(/\s+/);
   if (f.length < 8 || f[6] !== 'typ') throw new IceCandidateSyntaxError(`malformed candidate: ${line.slice(0, 80)}`);
   const [foundation, comp, proto, prio, address, portText, , typ] = f as [string, string, string, string, string, string, string, string];
-  const component = Number(comp);
-  const priority = Number(prio);
-  const port = Number(portText);
-  const protocol = proto.toLowerCase();
+  const fields: CandidateFields = { foundation, component: Number(comp), protocol: proto, priority: Number(prio), address, port: Number(portText), type: typ };
+  for (let i = 8; i + 1 < f.length; i += 2) {
+    const key = f[i]!;
+    const value = f[i + 1]!;
+    if (key === 'raddr') fields.relatedAddress = value;
+    else if (key === 'rport') fields.relatedPort = Number(value);
+    else if (key === 'tcptype') fields.tcpType = value;
+    else if (key === 'ufrag') fields.ufrag = value;
+  }
+  return candidateFromFields(fields);
+}
+
+/**
+ * A candidate's fields as an SDP parser split them (RFC 8839 §5.1), not yet checked against what
+ * ICE accepts: the input of {@link candidateFromFields}.
+ */
+export interface CandidateFields {
+  foundation: string;
+  component: number;
+  /** Any case; `udp` or `tcp` are accepted. */
+  protocol: string;
+  priority: number;
+  address: string;
+  port: number;
+  type: string;
+  relatedAddress?: string;
+  /** Dropped (not an error) when it is not 0..65535, as in a parsed line. */
+  relatedPort?: number;
+  tcpType?: string;
+  ufrag?: string;
+}
+
+/**
+ * The candidate that {@link parseCandidate} makes of a line with these fields, checked by the same
+ * rules, without the line: for a candidate another parser already split (lib/peer hands the
+ * remote description's candidates to the agent this way, docs/peer.md "Setup cost").
+ * Throws {@link IceCandidateSyntaxError} where parseCandidate would.
+ */
+export function candidateFromFields(f: CandidateFields): IceCandidate {
+  const { foundation, component, priority, port, address, type: typ } = f;
+  const protocol = f.protocol.toLowerCase();
   if (!/^[A-Za-z0-9+/]{1,32}$/.test(foundation)) throw new IceCandidateSyntaxError('bad foundation');
   if (!Number.isInteger(component) || component < 1 || component > 256) throw new IceCandidateSyntaxError('bad component');
   if (!Number.isInteger(priority) || priority < 1 || priority > 0xffffffff) throw new IceCandidateSyntaxError('bad priority');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new IceCandidateSyntaxError('bad port');
-  if (protocol !== 'udp' && protocol !== 'tcp') throw new IceCandidateSyntaxError(`unsupported transport ${proto}`);
+  if (protocol !== 'udp' && protocol !== 'tcp') throw new IceCandidateSyntaxError(`unsupported transport ${f.protocol}`);
   if (typ !== 'host' && typ !== 'srflx' && typ !== 'prflx' && typ !== 'relay') throw new IceCandidateSyntaxError(`bad type ${typ}`);
   if (ipFamily(address) === 0 && !/^[A-Za-z0-9-]+\.local$/.test(address)) throw new IceCandidateSyntaxError('bad address');
   const c: { -readonly [K in keyof IceCandidate]: IceCandidate[K] } = {
@@ -80,16 +117,11 @@ export function parseCandidate(line: string): IceCandidate {
     port,
     type: typ,
   };
-  for (let i = 8; i + 1 < f.length; i += 2) {
-    const key = f[i]!;
-    const value = f[i + 1]!;
-    if (key === 'raddr') c.relatedAddress = canonicalIp(value);
-    else if (key === 'rport') {
-      const rp = Number(value);
-      if (Number.isInteger(rp) && rp >= 0 && rp <= 65535) c.relatedPort = rp;
-    } else if (key === 'tcptype') c.tcpType = value;
-    else if (key === 'ufrag') c.ufrag = value;
-  }
+  if (f.relatedAddress !== undefined) c.relatedAddress = canonicalIp(f.relatedAddress);
+  const rp = f.relatedPort;
+  if (rp !== undefined && Number.isInteger(rp) && rp >= 0 && rp <= 65535) c.relatedPort = rp;
+  if (f.tcpType !== undefined) c.tcpType = f.tcpType;
+  if (f.ufrag !== undefined) c.ufrag = f.ufrag;
   return c;
 }
 

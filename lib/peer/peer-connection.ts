@@ -13,7 +13,7 @@ import type { IceConnectionState, IceGatheringState } from '../ice/ice-agent.js'
 import { ipFamily } from '../ice/transport-address.js';
 import { createAnswer, createAnswerToChecked, type LocalAnswerMedia } from '../sdp/answer.js';
 import { isRejected } from '../sdp/bundle.js';
-import { parseCandidate as parseSdpCandidate, formatCandidate as formatSdpCandidate } from '../sdp/candidate.js';
+import { parseCandidate as parseSdpCandidate } from '../sdp/candidate.js';
 import { HeaderExtensionUri, type CodecCapability, type HeaderExtensionCapability } from '../sdp/capabilities.js';
 import { defaultCodecs, defaultHeaderExtensions } from '../sdp/default-capabilities.js';
 import { answerDirection, directionReceives, directionSends, reverseDirection } from '../sdp/direction.js';
@@ -40,6 +40,7 @@ import type { UdpMux } from '../transport/source/udp-mux.js';
 import type { TcpMux } from '../transport/source/tcp-mux.js';
 import { preferredWithNegotiated } from './codec-preferences.js';
 import { sdpCandidateOf } from './local-candidate.js';
+import { iceCandidateOf } from './remote-candidate.js';
 import { PeerEventTarget, type PeerEvent } from './event-target.js';
 import { LocalStreamTrack, MediaStreamTrack, type MediaKind } from './media-stream-track.js';
 import { MediaRouter } from './media-router.js';
@@ -359,8 +360,8 @@ class TransceiverSenderOwner implements SenderOwner {
  */
 class BundleTransportHandler implements PeerTransportHandler {
   constructor(private readonly pc: RTCPeerConnection) {}
-  onLocalCandidate(c: IceCandidate | null): void {
-    this.pc['onLocalCandidate'](c);
+  onLocalCandidate(c: IceCandidate | null, line?: string): void {
+    this.pc['onLocalCandidate'](c, line);
   }
   onIceGatheringState(s: IceGatheringState): void {
     this.pc['onBundleGatheringState'](s);
@@ -915,6 +916,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const checked = checkRemoteDescription(model, established.filter((d): d is SdpSessionDescription => d !== undefined));
     const remoteTransports = checked.transports;
     const remoteTransport = remoteTransports[0];
+    // The agent takes each transport's candidates as lib/sdp parsed them (no line written and split
+    // again); made here, before anything changes, so one that ICE rejects throws lib/ice's
+    // IceCandidateSyntaxError and leaves the connection as it was (docs/peer.md "Setup cost").
+    const remoteIceCandidates = remoteTransports.map((rt) => rt.candidates.map(iceCandidateOf));
     if (sdpLog.enabled) sdpLog('pc%d remote %s: %d m-section(s), ufrag %s, %d candidate(s)%s', this.logId, description.type, model.media.length, remoteTransport ? redacted(remoteTransport.iceUfrag) : 'none', remoteTransport?.candidates.length ?? 0, remoteTransport?.iceLite === true ? ', ice-lite' : '');
     const stored = StoredDescription.remote(description.type, checked, description.sdp ?? '');
     if (description.type === 'offer') {
@@ -946,15 +951,15 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       this.transport.setRemoteIce(
         { ufrag: remoteTransport.iceUfrag, password: remoteTransport.icePwd },
         remoteTransport.iceLite,
-        remoteTransport.candidates.map((c) => formatSdpCandidate(c)),
+        remoteIceCandidates[0]!,
         remoteTransport.endOfCandidates,
       );
     }
     if (this.extras.length > 0) {
-      for (const rt of remoteTransports) {
+      remoteTransports.forEach((rt, i) => {
         const extra = this.extras.find((e) => e.mids.some((m) => rt.mids.includes(m)));
-        extra?.transport!.setRemoteIce({ ufrag: rt.iceUfrag, password: rt.icePwd }, rt.iceLite, rt.candidates.map((c) => formatSdpCandidate(c)), rt.endOfCandidates);
-      }
+        extra?.transport!.setRemoteIce({ ufrag: rt.iceUfrag, password: rt.icePwd }, rt.iceLite, remoteIceCandidates[i]!, rt.endOfCandidates);
+      });
     }
     this.fireTrackEvents(model);
     this.updateNegotiationNeeded();
@@ -984,7 +989,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const target = candidate?.sdpMid != null && this.extras.length > 0 ? this.transportForMid(candidate.sdpMid) : this.transport;
     const remoteUfrag = target?.ice.remoteCredentials?.ufrag;
     if (candidate?.usernameFragment && remoteUfrag !== undefined && candidate.usernameFragment !== remoteUfrag) return;
-    target?.addRemoteCandidate(formatSdpCandidate(parsed));
+    // lib/ice checks it by its own rules (IceCandidateSyntaxError, as for the line).
+    if (target) target.addRemoteCandidate(iceCandidateOf(parsed));
   }
 
   /** webrtc-pc §4.4.1.8 restartIce(): the next offer carries new ICE credentials. */
@@ -1220,7 +1226,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       if (!extra) {
         const e: ExtraTransport = { mids: [...rt.mids], transport: undefined, candidates: [], gatheringComplete: false, gathering: 'new', ice: 'new', dtls: 'new' };
         e.transport = this.createPeerTransport('controlled', {
-          onLocalCandidate: (c) => this.onExtraCandidate(e, c),
+          onLocalCandidate: (c, line) => this.onExtraCandidate(e, c, line),
           onIceGatheringState: (state) => {
             if (this.isClosed) return;
             e.gathering = state;
@@ -1254,7 +1260,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     }
   }
 
-  private onExtraCandidate(e: ExtraTransport, c: IceCandidate | null): void {
+  private onExtraCandidate(e: ExtraTransport, c: IceCandidate | null, formatted?: string): void {
     if (this.isClosed) return;
     if (c === null) {
       e.gatheringComplete = true;
@@ -1262,7 +1268,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       this.announceEndOfCandidates();
       return;
     }
-    const line = formatIceCandidate(c);
+    const line = formatted ?? formatIceCandidate(c);
     const sdpCandidate = sdpCandidateOf(c);
     if (!e.candidates.some((x) => x.address === sdpCandidate.address && x.port === sdpCandidate.port && x.type === sdpCandidate.type)) e.candidates.push(sdpCandidate);
     this.injectCandidates();
@@ -1326,7 +1332,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     this.updateConnectionState();
   }
 
-  private onLocalCandidate(c: IceCandidate | null): void {
+  private onLocalCandidate(c: IceCandidate | null, formatted?: string): void {
     if (this.isClosed) return;
     const mid = this.mLines.find((l) => !this.isStoppedLine(l))?.mid ?? null;
     const ufrag = this.transport?.localCredentials.ufrag ?? null;
@@ -1336,7 +1342,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       this.announceEndOfCandidates();
       return;
     }
-    const line = formatIceCandidate(c);
+    const line = formatted ?? formatIceCandidate(c);
     const sdpCandidate = sdpCandidateOf(c);
     if (!this.localCandidates.some((x) => x.address === sdpCandidate.address && x.port === sdpCandidate.port && x.type === sdpCandidate.type)) {
       this.localCandidates.push(sdpCandidate);

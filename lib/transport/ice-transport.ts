@@ -152,8 +152,11 @@ export interface IceParameters {
 export type IceTransportEvents = {
   statechange: [IceConnectionState];
   gatheringstatechange: [IceGatheringState];
-  /** A local candidate line (`candidate:...`), or null at the end of gathering. */
-  icecandidate: [string | null];
+  /**
+   * A local candidate line (`candidate:...`) and the candidate it was written from (so that a
+   * listener need not parse the line back), or null and null at the end of gathering.
+   */
+  icecandidate: [string | null, IceCandidate | null];
   selectedcandidatepairchange: [IceSelectedPair];
   /**
    * The native route on a passive ICE-TCP port ({@link IceTransport.tcpLegRoute}) was built, rebuilt
@@ -739,8 +742,11 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.flush();
   }
 
-  /** Adds a remote candidate line (`candidate:...` or `a=candidate:...`), or null for end-of-candidates. */
-  addRemoteCandidate(candidate: string | null): void {
+  /**
+   * Adds a remote candidate: a line (`candidate:...` or `a=candidate:...`), a candidate already
+   * parsed (lib/ice's form), or null for end-of-candidates.
+   */
+  addRemoteCandidate(candidate: string | IceCandidate | null): void {
     this.assertOpen();
     this.agent.addRemoteCandidate(this.clock.now(), candidate);
     this.flush();
@@ -1201,7 +1207,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     for (let e = this.agent.pollEvent(); e; e = this.agent.pollEvent()) {
       switch (e.type) {
         case 'local-candidate':
-          this.emitEvent('icecandidate', e.candidate ? formatCandidate(e.candidate) : null);
+          this.emitEvent('icecandidate', e.candidate ? formatCandidate(e.candidate) : null, e.candidate);
           break;
         case 'gathering-state':
           this.emitEvent('gatheringstatechange', e.state);

@@ -22,7 +22,7 @@ import type { DtlsFingerprint } from '../dtls/fingerprint.js';
 import type { SrtpProfileName } from '../dtls/srtp-profile.js';
 import type { IceAgent, IceConnectionState, IceDropReason, IceGatheringState, IceSelectedPair } from '../ice/ice-agent.js';
 import type { IceCredentials } from '../ice/ice-credentials.js';
-import { parseCandidate, type IceCandidate } from '../ice/candidate.js';
+import type { IceCandidate } from '../ice/candidate.js';
 import type { TransportAddress } from '../ice/transport-address.js';
 import { DataChannelManager } from '../sctp/data-channel-manager.js';
 import { SrtpBatch } from '../srtp/srtp-batch.js';
@@ -63,8 +63,11 @@ const sharedRxLengths = new Uint32Array(BATCH_SLOTS);
 
 /** What the transport reports upward (to RTCPeerConnection). Called synchronously. */
 export interface PeerTransportHandler {
-  /** A new local candidate, or null once gathering is complete. */
-  onLocalCandidate(candidate: IceCandidate | null): void;
+  /**
+   * A new local candidate with its `candidate:` line as lib/ice writes it, or null once gathering
+   * is complete.
+   */
+  onLocalCandidate(candidate: IceCandidate | null, line?: string): void;
   onIceGatheringState(state: IceGatheringState): void;
   onIceConnectionState(state: IceConnectionState): void;
   onDtlsState(state: DtlsTransportState, reason?: string): void;
@@ -328,7 +331,7 @@ export class PeerTransport {
   }
 
   /** Applies the remote ICE parameters (RFC 8839): credentials, candidates, end-of-candidates. */
-  setRemoteIce(credentials: IceCredentials, lite: boolean, candidates: readonly string[], endOfCandidates: boolean): void {
+  setRemoteIce(credentials: IceCredentials, lite: boolean, candidates: readonly (string | IceCandidate)[], endOfCandidates: boolean): void {
     if (this.isClosed) return;
     this.driver.setRemoteParameters({ usernameFragment: credentials.ufrag, password: credentials.password, iceLite: lite });
     for (const c of candidates) this.driver.addRemoteCandidate(c);
@@ -336,8 +339,11 @@ export class PeerTransport {
     this.drive();
   }
 
-  /** Adds one remote candidate line, or null for end-of-candidates. Bad lines are ignored and counted by ICE. */
-  addRemoteCandidate(candidate: string | null): void {
+  /**
+   * Adds one remote candidate (a line or lib/ice's parsed form), or null for end-of-candidates.
+   * A malformed line throws lib/ice's IceCandidateSyntaxError.
+   */
+  addRemoteCandidate(candidate: string | IceCandidate | null): void {
     if (this.isClosed) return;
     this.driver.addRemoteCandidate(candidate);
     this.drive();
@@ -734,16 +740,9 @@ export class PeerTransport {
   // ---- the ICE driver -----------------------------------------------------------------
 
   private attachDriver(driver: IceTransport): void {
-    driver.on('icecandidate', (line) => {
-      let c: IceCandidate | null = null;
-      if (line !== null) {
-        try {
-          c = parseCandidate(line);
-        } catch {
-          return;
-        }
-      }
-      this.emit(() => this.handler.onLocalCandidate(c));
+    // The driver hands over the candidate with its line: neither is parsed or written again here.
+    driver.on('icecandidate', (line, c) => {
+      this.emit(() => (c === null || line === null ? this.handler.onLocalCandidate(null) : this.handler.onLocalCandidate(c, line)));
     });
     driver.on('gatheringstatechange', (state) => this.emit(() => this.handler.onIceGatheringState(state)));
     driver.on('statechange', (state) => {
