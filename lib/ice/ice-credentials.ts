@@ -11,12 +11,22 @@ export interface IceCredentials {
   readonly password: string;
 }
 
-/** A random string of `length` ice-chars drawn from `rng`. */
+/** ICE_CHARS as byte values, for {@link randomIceString}. */
+const ICE_CHAR_CODES = Buffer.from(ICE_CHARS, 'latin1');
+/** Where {@link randomIceString} maps its draws to ice-chars (a ufrag or password fits). */
+const ICE_STRING_SCRATCH = Buffer.alloc(256);
+
+/**
+ * A random string of `length` ice-chars drawn from `rng` (the same draws as `rng.bytes(length)`).
+ * Made as one flat string from a reused buffer: not one concatenation per character and a
+ * Buffer per call (about 2 KiB per connection, docs/peer.md "Setup cost").
+ */
 export function randomIceString(rng: Rng, length: number): string {
-  const bytes = rng.bytes(length);
-  let s = '';
-  for (let i = 0; i < length; i++) s += ICE_CHARS[bytes[i]! & 63];
-  return s;
+  const buf = length <= ICE_STRING_SCRATCH.length ? ICE_STRING_SCRATCH : Buffer.allocUnsafe(length);
+  if (rng.fill) rng.fill(buf, 0, length);
+  else buf.set(rng.bytes(length), 0);
+  for (let i = 0; i < length; i++) buf[i] = ICE_CHAR_CODES[buf[i]! & 63]!;
+  return buf.toString('latin1', 0, length);
 }
 
 /** Fresh local credentials: 8-char ufrag (48 bits) and 24-char password (144 bits). */
