@@ -896,12 +896,17 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       if (n <= 0) break;
       if (source == ReadSource::kFlow) HandoffCounters()[kHandoffFlowReceived] += n;
       uint8_t* status = static_cast<uint8_t*>(recv_status_.data());
-      sessions_.unprotect_batch(target_, n, status, socket_.counters(), static_cast<uint16_t*>(recv_relays_.data()));
+      // The session of each unprotected slot is kept for the forwarding engine (one 5-tuple lookup per packet).
+      if (recv_sessions_.size() < static_cast<size_t>(n)) recv_sessions_.resize(target_.capacity > static_cast<size_t>(n) ? target_.capacity : static_cast<size_t>(n));
+      sessions_.unprotect_batch(target_, n, status, socket_.counters(), static_cast<uint16_t*>(recv_relays_.data()),
+                                recv_sessions_.data());
+      // One clock read per batch, for the consent answers and the engine's arrival times alike.
+      const uint64_t now_us = MonotonicMicros();
       int done = (handoff_ && !inbox) ? HandOff(n) : 0;
       if (!consent_.empty()) {
         // Consent checks on selected pairs are answered here, not in JavaScript (docs/ice.md).
         // So are the answers to our own consent checks (docs/ice.md "Consent checks sent natively").
-        const int consumed = consent_.answer_batch(target_, n, status, MonotonicMicros());
+        const int consumed = consent_.answer_batch(target_, n, status, now_us);
         if (consent_.answer_count() > 0) send(consent_.responses(), consent_.answer_count());
         done += consumed;
       }
@@ -913,7 +918,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       if (forward_ && forward_->has_producers()) {
         // docs/sfu.md: forwarded packets never reach JavaScript; a batch of nothing else needs no call.
         const void* clear_source = plain_ && !plain_->srtp() ? plain_ : nullptr;
-        done += forward_->process_batch(target_, n, status, sessions_, MonotonicMicros(), *this, clear_source);
+        // Hand-off batches were unprotected here too, so the kept sessions hold for every source.
+        done += forward_->process_batch(target_, n, status, sessions_, now_us, *this, clear_source, recv_sessions_.data());
       }
       if (done == n) {
         if (static_cast<size_t>(n) < target_.capacity) break;
@@ -1021,6 +1027,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   PinnedArray recv_buffer_, recv_lengths_, recv_addresses_, recv_ports_, recv_families_;
   PinnedArray send_buffer_, send_offsets_, send_lengths_, send_addresses_, counters_;
   PinnedArray recv_status_, recv_relays_, send_routes_;
+  // Per receive slot, the SrtpSession that unprotected it (UdpSessionTable::unprotect_batch `sessions`).
+  std::vector<SrtpSession*> recv_sessions_;
   UdpSessionTable sessions_;
   StunConsentResponder consent_;
   std::vector<Napi::ObjectReference> session_refs_;  // index id - 1

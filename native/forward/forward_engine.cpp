@@ -725,7 +725,8 @@ bool ForwardEngine::consumer_resend_interval(uint32_t id, uint64_t* interval_us,
 }
 
 int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* status, UdpSessionTable& table,
-                                 uint64_t now_us, ForwardSink& sink, const void* clear_source) {
+                                 uint64_t now_us, ForwardSink& sink, const void* clear_source,
+                                 SrtpSession* const* slot_sessions) {
   if (n <= 0 || producer_index_.empty()) return 0;
   if (n > static_cast<int>(UdpSocket::kMaxBatch)) n = static_cast<int>(UdpSocket::kMaxBatch);
   int matched = 0;
@@ -736,9 +737,11 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
     uint8_t* data = udp_slot_data(target, i);
     uint32_t len = target.lengths[i];
     if (len < kRtpFixedHeaderLen || IsRtcpPacket(data, len)) continue;
-    const void* source = clear_source ? clear_source
-                                      : table.find(udp_remote_key(target.addresses + static_cast<size_t>(i) * 16,
-                                                                  target.ports[i], target.families[i]));
+    // The session that unprotected the slot, when the caller kept it: one 5-tuple lookup per packet.
+    const void* source = clear_source    ? clear_source
+                         : slot_sessions ? static_cast<const void*>(slot_sessions[i])
+                                         : table.find(udp_remote_key(target.addresses + static_cast<size_t>(i) * 16,
+                                                                     target.ports[i], target.families[i]));
     if (!source) continue;
     auto it = producer_index_.find(ProducerKey{source, ReadU32(data + 8)});
     if (it == producer_index_.end()) continue;

@@ -262,11 +262,13 @@ class ForwardEngine {
    * Forwards the producer packets of receive slots [0, n): `status` is the per-slot outcome of
    * UdpSessionTable::unprotect_batch and `table` that table; forwarded slots become
    * kRecvForwarded unless their producer taps. With `clear_source` (a plain socket's
-   * ForwardPlainSource), every clear slot comes from that source instead of a table route.
+   * ForwardPlainSource), every clear slot comes from that source instead of a table route; else with
+   * `slot_sessions` (the `sessions` output of that unprotect_batch) slot i comes from slot_sessions[i]
+   * and the 5-tuple is not hashed again; else from `table`'s route for its source address.
    * Returns the number of slots consumed.
    */
   int process_batch(const UdpRecvTarget& target, int n, uint8_t* status, UdpSessionTable& table, uint64_t now_us,
-                    ForwardSink& sink, const void* clear_source = nullptr);
+                    ForwardSink& sink, const void* clear_source = nullptr, SrtpSession* const* slot_sessions = nullptr);
 
   /**
    * Answers a NACK from consumer `id` (RFC 4585 §6.2.1) for the consumer-space sequence numbers

@@ -4,6 +4,7 @@
 
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "native/srtp/srtp_session.hpp"
@@ -140,9 +141,11 @@ bool is_rtp_or_rtcp(uint8_t first) { return first >= 128 && first <= 191; }  // 
 
 }  // namespace
 
-void UdpSessionTable::unprotect_batch(const UdpRecvTarget& target, int n, uint8_t* status, double* counters, uint16_t* relays) {
+void UdpSessionTable::unprotect_batch(const UdpRecvTarget& target, int n, uint8_t* status, double* counters, uint16_t* relays,
+                                      SrtpSession** sessions) {
   if (n <= 0) return;
   if (relays) std::memset(relays, 0, static_cast<size_t>(n) * sizeof(uint16_t));
+  if (sessions) std::fill(sessions, sessions + n, nullptr);
   if (by_remote_.empty()) {
     std::memset(status, kRecvNotRouted, static_cast<size_t>(n));
     return;
@@ -171,12 +174,17 @@ void UdpSessionTable::unprotect_batch(const UdpRecvTarget& target, int n, uint8_
       target.lengths[i] = len = inner;
       relays[i] = static_cast<uint16_t>(id);
       counters[kChannelDataReceived] += 1;
-      if (len != 0 && is_rtp_or_rtcp(data[0])) unprotect_slot(routes_[id - 1].session, data, &target.lengths[i], &status[i], counters);
+      if (len != 0 && is_rtp_or_rtcp(data[0])) {
+        unprotect_slot(routes_[id - 1].session, data, &target.lengths[i], &status[i], counters);
+        if (sessions) sessions[i] = routes_[id - 1].session;
+      }
       continue;
     }
     if (!is_rtp_or_rtcp(data[0])) continue;
     SrtpSession* session = find(key);
-    if (session) unprotect_slot(session, data, &target.lengths[i], &status[i], counters);
+    if (!session) continue;
+    unprotect_slot(session, data, &target.lengths[i], &status[i], counters);
+    if (sessions) sessions[i] = session;
   }
 }
 

@@ -90,8 +90,12 @@ class UdpSessionTable {
    * datagram is handled as above (RTP/RTCP unprotected; STUN/DTLS left clear with status 0). A
    * length past the datagram is dropped (kRecvChannelDataMalformed, counted); a channel without a
    * route is left untouched (relays[i] 0) for the TURN client above. Other slots get relays[i] 0.
+   * With `sessions` (one entry per slot): the session that unprotected slot i (kRecvClear or a drop),
+   * else null, so that a consumer of the batch (ForwardEngine::process_batch) needs no second lookup
+   * of the 5-tuple, and finds the session of a TURN channel route too.
    */
-  void unprotect_batch(const UdpRecvTarget& target, int n, uint8_t* status, double* counters, uint16_t* relays = nullptr);
+  void unprotect_batch(const UdpRecvTarget& target, int n, uint8_t* status, double* counters, uint16_t* relays = nullptr,
+                       SrtpSession** sessions = nullptr);
 
  private:
   struct Route {

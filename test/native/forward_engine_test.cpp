@@ -146,9 +146,13 @@ void TestFanout() {
 
   double udp_counters[kCounterCount] = {};
   const UdpRecvTarget target = b.target();
-  table.unprotect_batch(target, b.n, b.status, udp_counters);
+  // The receive path keeps each slot's session from unprotect_batch, so the engine hashes no 5-tuple
+  // again: the slot of a source without a route keeps null, a refused one its session.
+  std::vector<SrtpSession*> kept(static_cast<size_t>(b.n), reinterpret_cast<SrtpSession*>(&table));
+  table.unprotect_batch(target, b.n, b.status, udp_counters, nullptr, kept.data());
+  for (int i = 0; i < b.n; ++i) CHECK(kept[static_cast<size_t>(i)] == (i == 21 ? nullptr : &publisher.rx));
   CaptureSink sink;
-  const int consumed = engine.process_batch(target, b.n, b.status, table, 5'000'000, sink);
+  const int consumed = engine.process_batch(target, b.n, b.status, table, 5'000'000, sink, nullptr, kept.data());
   CHECK_EQ(consumed, 20);
   for (int i = 0; i < 20; ++i) CHECK_EQ(b.status[i], kRecvForwarded);
   CHECK_EQ(b.status[20], kRecvClear);
@@ -721,10 +725,51 @@ void TestClosedSink() {
 
 }  // namespace
 
+// A publisher behind a TURN relay (RFC 8656 §12): its ChannelData route is found by (server address,
+// channel), which a second lookup by address alone would miss; with the sessions kept by
+// unprotect_batch its packets are forwarded natively like any other (docs/sfu.md "Data path").
+void TestTurnChannelProducer() {
+  Keyed publisher(5);
+  Keyed leg(50);
+  UdpSessionTable table;
+  UdpRemoteKey relayed = udp_remote_key(std::array<uint8_t, 16>{127, 0, 0, 9}.data(), 3478, 4);
+  relayed.channel = 0x4001;
+  CHECK(table.add(relayed, &publisher.rx) != 0);
+  ForwardEngine engine;
+  const uint32_t producer = engine.add_producer(&publisher.rx, kPubSsrc, false);
+  const sockaddr_in a = Address(6300);
+  const uint32_t t = engine.add_transport(&leg.tx, reinterpret_cast<const sockaddr*>(&a), sizeof a);
+  CHECK(engine.add_consumer(producer, t, Params(0xC000u)) != 0);
+  Batch b;
+  for (int i = 0; i < 3; ++i) {
+    std::vector<uint8_t> inner = Protect(publisher.tx, Rtp(static_cast<uint16_t>(500 + i), kPubSsrc, 120));
+    std::vector<uint8_t> framed = {0x40, 0x01, static_cast<uint8_t>(inner.size() >> 8), static_cast<uint8_t>(inner.size() & 0xff)};
+    framed.insert(framed.end(), inner.begin(), inner.end());
+    b.add(framed, 9, 3478);
+  }
+  const UdpRecvTarget target = b.target();
+  double udp_counters[kCounterCount] = {};
+  uint16_t relays[UdpSocket::kMaxBatch] = {};
+  SrtpSession* kept[UdpSocket::kMaxBatch] = {};
+  table.unprotect_batch(target, b.n, b.status, udp_counters, relays, kept);
+  for (int i = 0; i < b.n; ++i) {
+    CHECK_EQ(b.status[i], kRecvClear);
+    CHECK(kept[i] == &publisher.rx);
+  }
+  CaptureSink sink;
+  CHECK_EQ(engine.process_batch(target, b.n, b.status, table, 9'000'000, sink, nullptr, kept), 3);
+  CHECK_EQ(sink.sent.size(), 3u);
+  for (int i = 0; i < b.n; ++i) CHECK_EQ(b.status[i], kRecvForwarded);
+  size_t out = 0;
+  CHECK(leg.rx.unprotect(sink.sent[0].bytes.data(), sink.sent[0].bytes.size(), &out) == SrtpStatus::kOk);
+  CHECK_EQ(ReadU32(sink.sent[0].bytes.data() + 8), 0xC000u);
+}
+
 int main() {
   TestArrivalTimes();
   TestFanout();
   TestTransportRoute();
+  TestTurnChannelProducer();
   TestClosedSink();
   TestSwitchAndTap();
   TestPacketCache();
