@@ -963,6 +963,14 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    */
   tcpConnectionClosed(remote: TransportAddress, base: TransportAddress | undefined = this.tcpBase?.local): void {
     if (this.closed || !base) return;
+    // The closed connection's native SRTP route goes with it: a new connection to the same remote (our
+    // active side reconnecting, docs/ice.md "ICE-TCP") gets a route of its own once selected again.
+    const tr = this.tcpRoute;
+    if (tr && tr.remote.port === remote.port && tr.remote.address === remote.address) {
+      tr.route.remove();
+      this.tcpRoute = undefined;
+      this.emitEvent('tcplegroutechange');
+    }
     this.agent.connectionClosed(this.clock.now(), base, remote);
     this.flush();
   }
