@@ -214,8 +214,8 @@ interface Pair extends PairPriority {
   validPair: Pair | undefined;
   /** Last authenticated traffic from the peer on this pair (responses, or requests for lite). */
   lastHeardAt: number;
-  /** Our active ICE-TCP connection under this valid pair closed: checked again over a new one until `until` (see connectionClosed). */
-  reconnect?: { until: number; selected: boolean };
+  /** Our active ICE-TCP connection under this selected pair closed: checked again over a new one (see connectionClosed). */
+  reconnect?: boolean;
 }
 
 type TransactionKind = 'check' | 'consent' | 'srflx';
@@ -808,10 +808,10 @@ export class IceAgent {
    * §8.1.1; as the controlled one it is a stopgap until the peer nominates, docs/ice.md "ICE-TCP"); with none the state is `disconnected` at once, and `failed` once nothing is left to
    * try after a grace of `disconnectedTimeoutMs` for the peer to reconnect, or after
    * `consentTimeoutMs` while the peer may still trickle candidates (docs/ice.md "ICE-TCP").
-   * A valid pair of our active candidate (RFC 6544 §5.1: we open its connections) is checked again at
-   * once, which opens a new connection, within that same grace (`disconnectedTimeoutMs`); as the
-   * controlling agent that check nominates it when it was selected, as the controlled one it is
-   * selected again on success (docs/ice.md "ICE-TCP": "Our active side reconnects").
+   * When that selected pair is our active candidate's (RFC 6544 §5.1: we open its connections) and
+   * nothing took over, it is checked again at once, which opens a new connection, within that same
+   * grace (`disconnectedTimeoutMs`); as the controlling agent that check nominates it, as the
+   * controlled one it is selected again on success (docs/ice.md "ICE-TCP": "Our active side reconnects").
    * Connections under no pair are ignored.
    */
   connectionClosed(now: number, local: TransportAddress, remote: TransportAddress): void {
@@ -819,12 +819,12 @@ export class IceAgent {
     if (this.connectionState === 'closed') return;
     let lostSelected = false;
     let hit = false;
-    const reconnect: Pair[] = [];
     const selectedBefore = this.selected;
+    let reconnect: Pair | undefined;
     for (const p of this.pairs) {
       if (p.local.candidate.protocol !== 'tcp' || !sameAddress(p.local.base, local) || !sameAddress(p.remoteAddress, remote)) continue;
       hit = true;
-      if (p.local.candidate.tcpType === 'active' && this.mode === 'full' && this.remote && p.valid) reconnect.push(p);
+      if (p === selectedBefore && p.local.candidate.tcpType === 'active' && this.mode === 'full' && this.remote) reconnect = p;
       p.state = 'failed';
       p.valid = false;
       if (this.nominating === p) this.nominating = undefined;
@@ -855,14 +855,15 @@ export class IceAgent {
     }
     // Our active side opens a new connection (RFC 6544 §7.2 fails the pair; libwebrtc's active side
     // reconnects the same way): a check now, bounded by the grace the passive side gives.
-    for (const p of reconnect) {
-      const wasSelected = p === selectedBefore && this.selected === undefined;
-      p.state = 'waiting';
-      p.reconnect = { until: now + this.opts.disconnectedTimeoutMs, selected: wasSelected };
+    // Only the pair that carried the media and that nothing took over (another valid pair keeps it flowing).
+    const again = this.selected === undefined ? reconnect : undefined;
+    if (again) {
+      again.state = 'waiting';
+      again.reconnect = true;
       this.stats.tcpReconnects++;
-      this.triggered.push({ pair: p, useCandidate: wasSelected && this.roleValue === 'controlling' });
+      this.triggered.push({ pair: again, useCandidate: this.roleValue === 'controlling' });
+      this.scheduleChecks(now);
     }
-    if (reconnect.length > 0) this.scheduleChecks(now);
     this.updateConnectionState(now);
   }
 
@@ -1171,8 +1172,8 @@ export class IceAgent {
     pair.validPair = validPair;
     // Reconnected (see connectionClosed): the controlled agent takes back the pair the peer had nominated.
     const reconnected = pair.reconnect;
-    pair.reconnect = undefined;
-    if (reconnected?.selected && !this.selected && this.roleValue === 'controlled') this.select(now, validPair);
+    pair.reconnect = false;
+    if (reconnected && !this.selected && this.roleValue === 'controlled') this.select(now, validPair);
     // Our check, answered with valid integrity from the address we sent it to: proven.
     this.markValidated(validPair);
     if (this.firstValidAt === undefined) this.firstValidAt = now;
@@ -1327,7 +1328,7 @@ export class IceAgent {
 
   private failPair(now: number, pair: Pair): void {
     if (pair.state !== 'succeeded') pair.state = 'failed';
-    pair.reconnect = undefined;
+    pair.reconnect = false;
     if (log.enabled) log('pair %s:%d -> %s:%d %s', pair.local.base.address, pair.local.base.port, pair.remote.address, pair.remote.port, pair.state);
     if (this.nominating === pair) this.nominating = undefined;
     this.updateConnectionState(now);
@@ -1481,7 +1482,7 @@ export class IceAgent {
         for (const p of this.pairs) {
           if (!p.reconnect) continue;
           p.state = 'failed';
-          p.reconnect = undefined;
+          p.reconnect = false;
         }
         this.setConnectionState('failed', 'tcp-connection-closed');
       } else this.setConnectionState('disconnected', 'tcp-connection-closed');
