@@ -80,6 +80,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
                            InstanceMethod<&UdpSocketWrap::ConnectFlow>("connectFlow"),
                            InstanceMethod<&UdpSocketWrap::AddConsentResponder>("addConsentResponder"),
                            InstanceMethod<&UdpSocketWrap::RemoveConsentResponder>("removeConsentResponder"),
+                           InstanceMethod<&UdpSocketWrap::NoteAgentConsentCheck>("noteAgentConsentCheck"),
                            InstanceMethod<&UdpSocketWrap::TakeConsentAnswers>("takeConsentAnswers"),
                            InstanceMethod<&UdpSocketWrap::SendConsentChecks>("sendConsentChecks"),
                            InstanceMethod<&UdpSocketWrap::ConsentStats>("consentStats"),
@@ -470,6 +471,18 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     return Napi::Number::New(env, static_cast<double>(sent));
   }
 
+  // noteAgentConsentCheck(id, Uint8Array) -> bool: the agent sent this Binding request to the
+  // registration's remote itself; its verified answer is then counted as the agent's, not as a drop.
+  Napi::Value NoteAgentConsentCheck(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      Napi::TypeError::New(env, "noteAgentConsentCheck: needs an id and a Uint8Array").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Uint8Array msg = info[1].As<Napi::Uint8Array>();
+    return Napi::Boolean::New(env, consent_.note_agent_check(info[0].As<Napi::Number>().Uint32Value(), msg.Data(), msg.ElementLength(), MonotonicMicros()));
+  }
+
   // consentStats() -> { answered, declined, registrations, checksSent, responsesVerified, responsesDropped: {...} }
   Napi::Value ConsentStats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -480,6 +493,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     const StunConsentCounters& c = consent_.counters();
     o.Set("checksSent", c.checks_sent);
     o.Set("responsesVerified", c.responses_verified);
+    o.Set("responsesToAgent", c.responses_to_agent);
     Napi::Object dropped = Napi::Object::New(env);
     dropped.Set("unknownTransaction", c.responses_unknown_transaction);
     dropped.Set("badIntegrity", c.responses_bad_integrity);

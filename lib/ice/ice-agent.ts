@@ -184,6 +184,8 @@ export interface IceAgentStats {
   retransmissions: number;
   responsesReceived: number;
   consentChecksSent: number;
+  /** Pairs of an active ICE-TCP candidate checked again over a new connection after theirs closed (RFC 6544 §7.2). */
+  tcpReconnects: number;
   indicationsReceived: number;
   roleConflicts: number;
   drops: Record<IceDropReason, number>;
@@ -212,6 +214,8 @@ interface Pair extends PairPriority {
   validPair: Pair | undefined;
   /** Last authenticated traffic from the peer on this pair (responses, or requests for lite). */
   lastHeardAt: number;
+  /** Our active ICE-TCP connection under this selected pair closed: checked again over a new one (see connectionClosed). */
+  reconnect?: boolean;
 }
 
 type TransactionKind = 'check' | 'consent' | 'srflx';
@@ -395,6 +399,7 @@ export class IceAgent {
       retransmissions: 0,
       responsesReceived: 0,
       consentChecksSent: 0,
+      tcpReconnects: 0,
       indicationsReceived: 0,
       roleConflicts: 0,
       drops: loggedDropCounters('ice', drops),
@@ -803,6 +808,10 @@ export class IceAgent {
    * §8.1.1; as the controlled one it is a stopgap until the peer nominates, docs/ice.md "ICE-TCP"); with none the state is `disconnected` at once, and `failed` once nothing is left to
    * try after a grace of `disconnectedTimeoutMs` for the peer to reconnect, or after
    * `consentTimeoutMs` while the peer may still trickle candidates (docs/ice.md "ICE-TCP").
+   * When that selected pair is our active candidate's (RFC 6544 §5.1: we open its connections) and
+   * nothing took over, it is checked again at once, which opens a new connection, within that same
+   * grace (`disconnectedTimeoutMs`); as the controlling agent that check nominates it, as the
+   * controlled one it is selected again on success (docs/ice.md "ICE-TCP": "Our active side reconnects").
    * Connections under no pair are ignored.
    */
   connectionClosed(now: number, local: TransportAddress, remote: TransportAddress): void {
@@ -810,9 +819,12 @@ export class IceAgent {
     if (this.connectionState === 'closed') return;
     let lostSelected = false;
     let hit = false;
+    const selectedBefore = this.selected;
+    let reconnect: Pair | undefined;
     for (const p of this.pairs) {
       if (p.local.candidate.protocol !== 'tcp' || !sameAddress(p.local.base, local) || !sameAddress(p.remoteAddress, remote)) continue;
       hit = true;
+      if (p === selectedBefore && p.local.candidate.tcpType === 'active' && this.mode === 'full' && this.remote) reconnect = p;
       p.state = 'failed';
       p.valid = false;
       if (this.nominating === p) this.nominating = undefined;
@@ -840,6 +852,17 @@ export class IceAgent {
       } else {
         this.selectedLostAt = now;
       }
+    }
+    // Our active side opens a new connection (RFC 6544 §7.2 fails the pair; libwebrtc's active side
+    // reconnects the same way): a check now, bounded by the grace the passive side gives.
+    // Only the pair that carried the media and that nothing took over (another valid pair keeps it flowing).
+    const again = this.selected === undefined ? reconnect : undefined;
+    if (again) {
+      again.state = 'waiting';
+      again.reconnect = true;
+      this.stats.tcpReconnects++;
+      this.triggered.push({ pair: again, useCandidate: this.roleValue === 'controlling' });
+      this.scheduleChecks(now);
     }
     this.updateConnectionState(now);
   }
@@ -1147,6 +1170,10 @@ export class IceAgent {
     }
     validPair.valid = true;
     pair.validPair = validPair;
+    // Reconnected (see connectionClosed): the controlled agent takes back the pair the peer had nominated.
+    const reconnected = pair.reconnect;
+    pair.reconnect = false;
+    if (reconnected && !this.selected && this.roleValue === 'controlled') this.select(now, validPair);
     // Our check, answered with valid integrity from the address we sent it to: proven.
     this.markValidated(validPair);
     if (this.firstValidAt === undefined) this.firstValidAt = now;
@@ -1301,6 +1328,7 @@ export class IceAgent {
 
   private failPair(now: number, pair: Pair): void {
     if (pair.state !== 'succeeded') pair.state = 'failed';
+    pair.reconnect = false;
     if (log.enabled) log('pair %s:%d -> %s:%d %s', pair.local.base.address, pair.local.base.port, pair.remote.address, pair.remote.port, pair.state);
     if (this.nominating === pair) this.nominating = undefined;
     this.updateConnectionState(now);
@@ -1451,6 +1479,11 @@ export class IceAgent {
       if (now >= failAt) {
         this.transactions.clear();
         this.triggered = [];
+        for (const p of this.pairs) {
+          if (!p.reconnect) continue;
+          p.state = 'failed';
+          p.reconnect = false;
+        }
         this.setConnectionState('failed', 'tcp-connection-closed');
       } else this.setConnectionState('disconnected', 'tcp-connection-closed');
       return;
@@ -1481,7 +1514,8 @@ export class IceAgent {
     const lostAt = this.selectedLostAt;
     if (lostAt === undefined || this.selected) return undefined;
     const ended = this.mode === 'full' && this.remoteEndOfCandidates && this.gatheringState === 'complete' && this.remote !== undefined;
-    const nothingLeft = ended && this.triggered.length === 0 && this.pairs.every((p) => p.state === 'failed');
+    // A pair our active side reconnects has the same grace as the peer's reconnection (see connectionClosed).
+    const nothingLeft = ended && this.triggered.every((t) => t.pair.reconnect) && this.pairs.every((p) => p.state === 'failed' || p.reconnect);
     return lostAt + (nothingLeft ? this.opts.disconnectedTimeoutMs : this.opts.consentTimeoutMs);
   }
 

@@ -100,6 +100,7 @@ export interface NativeUdpSocket {
    * sent. The ids none was sent for (`count` minus that many) are moved to the front of `ids`.
    */
   sendConsentChecks(ids: Uint32Array, count: number): number;
+  noteAgentConsentCheck(id: number, request: Uint8Array): boolean;
   consentStats(): NativeConsentStats;
   close(): void;
 }
@@ -128,6 +129,13 @@ export interface NativeConsentStats {
   checksSent: number;
   /** Their success responses matched (full transaction id, source) and verified (integrity, fingerprint). */
   responsesVerified: number;
+  /**
+   * Verified success responses to checks the agent sent itself on a registered pair (a check the
+   * native side could not send, a triggered or nominating check), left to the agent, which matches
+   * them: not a drop. Every response from a registered remote that sends checks is counted once: here,
+   * in responsesVerified, or in responsesDropped.
+   */
+  responsesToAgent: number;
   /**
    * Binding responses from a registered remote that refreshed nothing, left to the agent (which drops
    * them), by reason: no outstanding check with that transaction id (a replay, a guess, too old),

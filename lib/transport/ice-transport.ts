@@ -219,6 +219,8 @@ export interface IceMuxPort {
   refreshConsent?(transport: IceTransport): void;
   /** A consent check of the transport's is due: the port sends it natively (docs/ice.md "Consent checks sent natively"). */
   queueConsentCheck?(transport: IceTransport): boolean;
+  /** The agent sent this Binding request to `remote` itself: its answer is the agent's, not a native drop. */
+  noteAgentConsentCheck?(transport: IceTransport, remote: TransportAddress, request: Uint8Array): void;
   /** Delivers the port's native consent counts now (before the transport's agent handles a timeout). */
   takeConsent?(): void;
   /**
@@ -967,6 +969,14 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    */
   tcpConnectionClosed(remote: TransportAddress, base: TransportAddress | undefined = this.tcpBase?.local): void {
     if (this.closed || !base) return;
+    // The closed connection's native SRTP route goes with it: a new connection to the same remote (our
+    // active side reconnecting, docs/ice.md "ICE-TCP") gets a route of its own once selected again.
+    const tr = this.tcpRoute;
+    if (tr && tr.remote.port === remote.port && tr.remote.address === remote.address) {
+      tr.route.remove();
+      this.tcpRoute = undefined;
+      this.emitEvent('tcplegroutechange');
+    }
     this.agent.connectionClosed(this.clock.now(), base, remote);
     this.flush();
   }
@@ -1199,6 +1209,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         // UdpSocket.send resolves through destination(), which remembers the last remote (docs/udp.md).
         base.socket.send(t.data, t.remote.port, t.remote.address);
         if (!base.owned && base !== this.tcpBase) this.mux?.learn(this, t.remote);
+        // A Binding request the agent sent on a natively registered pair (docs/ice.md "Consent checks sent natively").
+        if (t.data[0] === 0 && t.data[1] === 1) this.noteAgentRequest(base, t.remote, t.data);
       } else {
         base.link.client.send(now, t.remote, t.data);
         base.link.flush();
@@ -1341,6 +1353,16 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     // One registration at a time: its counts need a one-entry array.
     this.ownConsent ??= { socket, responder: new UdpConsentResponder(socket, base.local, 1) };
     this.ownConsent.responder.select(this, { address: canonicalIp(remote.address), port: remote.port });
+  }
+
+  /**
+   * The agent sent a Binding request on `base`: when a native registration sends the consent checks of
+   * that pair, it learns the transaction id, so the answer counts as the agent's and not as a drop.
+   */
+  private noteAgentRequest(base: Base & { kind: 'socket' }, remote: TransportAddress, request: Uint8Array): void {
+    if (this.ownConsent) {
+      if (this.ownConsent.socket === base.socket) this.ownConsent.responder.noteAgentCheck(this, remote, request);
+    } else if (this.mux && base.socket === this.mux.socket && base !== this.tcpBase) this.mux.noteAgentConsentCheck?.(this, remote, request);
   }
 
   /** The agent's due consent check goes out through the registration of its selected pair. */

@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "native/srtp/srtp_packet.hpp"
@@ -14,6 +15,9 @@
 
 namespace pwt {
 namespace {
+
+// Slots an idle connection keeps once its outstanding checks shrank (see compact()).
+constexpr size_t kKeptSlots = 2;
 
 // HMAC-SHA1 of msg[0..covered) with the length field as it reads once the attribute is counted (§14.5).
 void Integrity(const HmacSha1& key, const uint8_t* msg, size_t covered, uint8_t out[kStunIntegrityLen]) {
@@ -182,6 +186,13 @@ bool StunConsentResponder::match_response(Checks& c, const uint8_t* data, size_t
       return false;
     }
     match->live = false;
+    const bool agents = match->agent;
+    compact(c, now_us);  // an answered connection keeps only what is still outstanding
+    if (agents) {
+      // The answer to a check the agent sent itself: the agent matches it (each datagram one reason).
+      counters_.responses_to_agent += 1;
+      return false;
+    }
     return true;
   }
   switch (verdict) {
@@ -242,7 +253,22 @@ int StunConsentResponder::answer_batch(const UdpRecvTarget& target, int n, uint8
   return answered + consumed;
 }
 
+void StunConsentResponder::compact(Checks& c, uint64_t now_us) {
+  auto& v = c.outstanding;
+  v.erase(std::remove_if(v.begin(), v.end(), [&](const Outstanding& o) { return !o.live || now_us - o.sent_us > c.timeout_us; }), v.end());
+  // Give the storage back once at most a quarter of it is in use (a swap, not shrink_to_fit's request),
+  // down to kKeptSlots: an answered connection (a check outstanding, perhaps the next) never reallocates.
+  if (v.capacity() > kKeptSlots && v.size() * 4 <= v.capacity()) {
+    std::vector<Outstanding> kept;
+    kept.reserve(std::max(v.size() * 2, kKeptSlots));
+    kept.assign(v.begin(), v.end());
+    v.swap(kept);
+  }
+}
+
 StunConsentResponder::Outstanding& StunConsentResponder::free_slot(Checks& c, uint64_t now_us) {
+  compact(c, now_us);
+  if (c.outstanding.capacity() < kKeptSlots) c.outstanding.reserve(kKeptSlots);
   Outstanding* oldest = nullptr;
   for (Outstanding& o : c.outstanding) {
     if (!o.live || now_us - o.sent_us > c.timeout_us) return o;
@@ -280,10 +306,28 @@ size_t StunConsentResponder::build_checks(const uint32_t* ids, size_t n, uint64_
     std::memcpy(slot.txid, txid, kStunTransactionIdLen);
     slot.sent_us = now_us;
     slot.live = true;
+    slot.agent = false;
     check_items_.push_back(UdpSendItem{out, static_cast<uint32_t>(written), reinterpret_cast<const sockaddr*>(&e.destination.storage), e.destination.length});
     counters_.checks_sent += 1;
   }
   return check_items_.size();
+}
+
+bool StunConsentResponder::note_agent_check(uint32_t id, const uint8_t* msg, size_t len, uint64_t now_us) {
+  auto it = entries_.find(id);
+  if (it == entries_.end() || !it->second.checks) return false;
+  if (len < kStunHeaderLen || ReadU16(msg) != kStunBindingRequest || ReadU32(msg + 4) != kStunMagicCookie) return false;
+  Outstanding& slot = free_slot(*it->second.checks, now_us);
+  std::memcpy(slot.txid, msg + 8, kStunTransactionIdLen);
+  slot.sent_us = now_us;
+  slot.live = true;
+  slot.agent = true;
+  return true;
+}
+
+size_t StunConsentResponder::outstanding_capacity(uint32_t id) const {
+  auto it = entries_.find(id);
+  return it == entries_.end() || !it->second.checks ? 0 : it->second.checks->outstanding.capacity();
 }
 
 size_t StunConsentResponder::take_answered(uint32_t* out, size_t max_entries, uint64_t now_us) {

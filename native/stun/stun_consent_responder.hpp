@@ -52,6 +52,9 @@ struct StunConsentCounters {
   double declined = 0;  // Binding requests from a registered remote left to JavaScript (not answerable here)
   double checks_sent = 0;          // our own consent checks sent natively
   double responses_verified = 0;   // their success responses matched and verified (consent refreshed)
+  // Verified success responses to a check the agent sent itself (note_agent_check: a fallback check, a
+  // triggered check on the selected pair), left to the agent, which matches them: not a drop.
+  double responses_to_agent = 0;
   // Binding responses from a registered remote that sends checks, left to JavaScript (the agent drops
   // them): by why they refreshed nothing.
   double responses_unknown_transaction = 0;  // no outstanding check of ours has that transaction id (a replay, a guess, too old)
@@ -73,7 +76,9 @@ struct StunConsentCheckSetup {
  * Most checks of one registration awaiting an answer (RFC 7675 §5.1: an answer to any check sent
  * within the consent timeout counts). A slot is reused once its check is answered or older than the
  * timeout; the agent checks at most once a second after a miss, so 30 s need 31 slots. Only past this
- * many (checks sent faster than that) is the oldest one given up early.
+ * many (checks sent faster than that) is the oldest one given up early. Answered and expired slots
+ * are dropped at every check and answer, and the storage is given back once at most a quarter of it
+ * is in use (down to 2 slots), so a connection that lost its answers for a while returns to 2 slots.
  */
 constexpr size_t kStunConsentOutstanding = 64;
 
@@ -134,6 +139,18 @@ class StunConsentResponder {
    */
   size_t take_answered(uint32_t* out, size_t max_entries, uint64_t now_us = 0);
 
+  /**
+   * The agent in JavaScript sent the Binding request `msg[0..len)` to registration `id`'s remote itself
+   * (a check the native side could not send, a triggered or nominating check on the selected pair):
+   * its transaction id is remembered like one of ours, so that its verified answer is counted as the
+   * agent's (responses_to_agent) and left to it, not counted as a drop. False when `id` sends no checks
+   * or `msg` is not a Binding request.
+   */
+  bool note_agent_check(uint32_t id, const uint8_t* msg, size_t len, uint64_t now_us);
+
+  /** Slots allocated for registration `id`'s outstanding checks (0: none or no such id); for tests. */
+  size_t outstanding_capacity(uint32_t id) const;
+
   const StunConsentCounters& counters() const { return counters_; }
 
  private:
@@ -141,6 +158,7 @@ class StunConsentResponder {
     uint8_t txid[kStunTransactionIdLen];
     uint64_t sent_us;
     bool live;
+    bool agent;  // sent by the agent in JavaScript (note_agent_check): its answer is the agent's
   };
   /** The sending side of a registration (made only for one that sends checks). */
   struct Checks {
@@ -160,6 +178,8 @@ class StunConsentResponder {
   bool match_response(Checks& c, const uint8_t* data, size_t length, uint64_t now_us);
   /** The slot for a new check: a free or expired one, a new one, or at the cap the oldest. */
   static Outstanding& free_slot(Checks& c, uint64_t now_us);
+  /** Drops answered and expired slots; gives the storage back once at most half of it is in use. */
+  static void compact(Checks& c, uint64_t now_us);
   void mark_dirty(uint32_t id, bool& dirty);
 
   struct Entry {

@@ -347,7 +347,9 @@ for (const then of ['tcp', 'udp'] as const) {
         for (let i = 0; i < n; i++, sent++) pub.source.send(new RtpPacket({ timestamp: 960 * (sent + 1), payload: Buffer.from(`${label} ${i}`) }));
       };
       send('cut', BURST);
-      first.drop();
+      // Closed, not only reset: through a relay that still listened, the subscriber's active side
+      // would reconnect at once (docs/ice.md "Our active side reconnects") and nothing would be lost.
+      first.close();
       send('cut', BURST);
       await until(() => router.stats.pairsLost > 0, 20_000, 'the closed connection is counted as a lost pair');
       // The "cut" packets still on their way from the publisher reach the engine after the close

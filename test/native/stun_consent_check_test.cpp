@@ -4,9 +4,16 @@
 // carries an outstanding check's full transaction id from the registered remote and passes integrity
 // (and fingerprint, when it has one); replays, wrong integrity or fingerprint, error responses,
 // truncation and checks past the timeout refresh nothing and are counted; checks of a whole 30 s window
-// stay outstanding; a check that cannot be built is reported and evicts nothing.
+// stay outstanding; a check that cannot be built is reported and evicts nothing; the answer to a check
+// the agent sent itself is counted as the agent's, once, not as a drop; the outstanding slots shrink
+// back after a period of lost answers (the C heap of an idle registration does not grow).
+#include <malloc.h>
+
+#include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -18,6 +25,22 @@
 #include "test/native/recv_batch.hpp"
 
 using namespace pwt;
+
+// The C++ heap this test holds (bytes of live operator-new blocks; malloc_usable_size is also served
+// under ASan), to show that an idle registration's heap does not grow after lost answers.
+static std::atomic<size_t> g_live_bytes{0};
+void* operator new(size_t n) {
+  void* p = std::malloc(n == 0 ? 1 : n);
+  if (p == nullptr) throw std::bad_alloc();
+  g_live_bytes += malloc_usable_size(p);
+  return p;
+}
+void operator delete(void* p) noexcept {
+  if (p == nullptr) return;
+  g_live_bytes -= malloc_usable_size(p);
+  std::free(p);
+}
+void operator delete(void* p, size_t) noexcept { operator delete(p); }
 
 namespace {
 
@@ -301,10 +324,115 @@ void TestUnbuildableCheck() {
   CHECK_EQ(r.answer_batch(answer.target(), answer.n, answer.status, 2'000'000), 1);
 }
 
+// Each response from a registered remote is counted under exactly one reason; the answer to a check the
+// agent sent itself (note_agent_check) is the agent's: left to it, counted as responses_to_agent.
+void TestAgentChecks() {
+  const std::string remote_pw = "remote-password-of-22ch";
+  const uint8_t tie[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  StunConsentResponder r;
+  const StunConsentCheckSetup setup{remote_pw, 1, tie, 30000};
+  const uint32_t id = r.add(Key4(1, 5000), Dest4(1, 5000), "loc", "rem", "local-password-0123456", true, &setup);
+  const uint32_t plain = r.add(Key4(2, 5000), Dest4(2, 5000), "loc2", "rem2", "local-password-0123456", true);
+  // The agent's own check: a Binding request with its transaction id (built here as the agent would).
+  HmacSha1 key;
+  key.Init(reinterpret_cast<const uint8_t*>(remote_pw.data()), remote_pw.size());
+  const StunConsentCheckParams params{"rem:loc", &key, 1, true, tie};
+  const uint8_t agent_txid[12] = {0xa6, 0xe7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  uint8_t request[kStunConsentCheckMax];
+  const size_t len = stun_consent_check_build(params, agent_txid, request);
+  CHECK(len > 0);
+  CHECK(!r.note_agent_check(plain, request, len, 1'000'000));  // sends no checks
+  CHECK(!r.note_agent_check(9999, request, len, 1'000'000));   // no such registration
+  std::vector<uint8_t> answer = MakeResponse(agent_txid, remote_pw);
+  CHECK(!r.note_agent_check(id, answer.data(), answer.size(), 1'000'000));  // not a request
+  CHECK(!r.note_agent_check(id, request, 19, 1'000'000));                   // truncated
+  CHECK(r.note_agent_check(id, request, len, 1'000'000));
+  // Our own check beside it.
+  const uint32_t ids[1] = {id};
+  CHECK_EQ(r.build_checks(ids, 1, 1'000'000), 1u);
+  std::vector<uint8_t> ours(r.checks()[0].data + 8, r.checks()[0].data + 20);
+  TestRecvBatch b;
+  b.add(answer, 1, 5000);                               // the agent's answer: left to the agent, its reason
+  b.add(answer, 1, 5000);                               // its replay: an unknown transaction
+  b.add(MakeResponse(ours.data(), remote_pw), 1, 5000);  // ours: consumed
+  std::vector<uint8_t> forged = MakeResponse(agent_txid, "not-the-remote-password");
+  b.add(forged, 1, 5000);                                // the agent's id, a wrong password: a drop
+  CHECK_EQ(r.answer_batch(b.target(), b.n, b.status, 1'100'000), 1);
+  CHECK_EQ(b.status[0], kRecvNotRouted);
+  CHECK_EQ(b.status[1], kRecvNotRouted);
+  CHECK_EQ(b.status[2], kRecvConsentAnswered);
+  CHECK_EQ(b.status[3], kRecvNotRouted);
+  const StunConsentCounters& c = r.counters();
+  CHECK_EQ(c.responses_to_agent, 1.0);
+  CHECK_EQ(c.responses_verified, 1.0);
+  CHECK_EQ(c.responses_unknown_transaction, 1.0);
+  CHECK_EQ(c.responses_bad_integrity, 1.0);
+  // Four datagrams, four reasons: none counted twice.
+  CHECK_EQ(c.responses_to_agent + c.responses_verified + c.responses_unknown_transaction + c.responses_bad_integrity +
+               c.responses_bad_fingerprint + c.responses_error + c.responses_malformed,
+           4.0);
+  // The agent's answers do not refresh consent natively: only ours is reported.
+  uint32_t taken[kStunConsentTakeStride];
+  CHECK_EQ(r.take_answered(taken, 1, 1'200'000), 1u);
+  CHECK_EQ(taken[3], 1u);
+}
+
+// After a period of lost answers (a check a second for 40 s, as the agent sends after a miss) the
+// outstanding slots shrink back once answers return: the registration's C heap does not grow.
+void TestOutstandingShrinks() {
+  const std::string remote_pw = "remote-password-of-22ch";
+  const uint8_t tie[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  StunConsentResponder r;
+  const StunConsentCheckSetup setup{remote_pw, 1, tie, 30000};
+  const uint32_t id = r.add(Key4(1, 5000), Dest4(1, 5000), "loc", "rem", "local-password-0123456", true, &setup);
+  const uint32_t ids[1] = {id};
+  uint64_t now = 1'000'000;
+  // One answered check every 5 s for a minute.
+  auto answered_period = [&](int checks) {
+    for (int i = 0; i < checks; ++i) {
+      CHECK_EQ(r.build_checks(ids, 1, now), 1u);
+      std::vector<uint8_t> txid(r.checks()[0].data + 8, r.checks()[0].data + 20);
+      TestRecvBatch b;
+      b.add(MakeResponse(txid.data(), remote_pw), 1, 5000);
+      CHECK_EQ(r.answer_batch(b.target(), b.n, b.status, now + 20'000), 1);
+      now += 5'000'000;
+    }
+  };
+  answered_period(12);
+  const size_t idle_capacity = r.outstanding_capacity(id);
+  CHECK_EQ(idle_capacity, 2u);
+  const size_t heap_before = g_live_bytes.load();
+  // 40 s of lost answers: a check a second, 30 s of them outstanding.
+  for (int i = 0; i < 40; ++i) {
+    CHECK_EQ(r.build_checks(ids, 1, now), 1u);
+    now += 1'000'000;
+  }
+  CHECK(r.outstanding_capacity(id) >= 31);
+  CHECK(g_live_bytes.load() > heap_before);  // the lost checks' slots: what must be given back
+  // Answers return: within the consent timeout the slots of the lost checks expire and are given back.
+  answered_period(12);
+  CHECK_EQ(r.outstanding_capacity(id), idle_capacity);
+  CHECK(g_live_bytes.load() > 0);
+  CHECK_EQ(g_live_bytes.load(), heap_before);
+  // A hundred cycles of loss and recovery: never more than the bound, back to 4 slots each time.
+  for (int cycle = 0; cycle < 100; ++cycle) {
+    for (int i = 0; i < 35; ++i) {
+      CHECK_EQ(r.build_checks(ids, 1, now), 1u);
+      CHECK(r.outstanding_capacity(id) <= kStunConsentOutstanding);
+      now += 1'000'000;
+    }
+    answered_period(7);
+    CHECK_EQ(r.outstanding_capacity(id), idle_capacity);
+  }
+  CHECK_EQ(g_live_bytes.load(), heap_before);
+}
+
 int main() {
   TestCheckLayout();
   TestResponderChecks();
   TestUnbuildableCheck();
   TestAttributeAfterIntegrityIgnored();
+  TestAgentChecks();
+  TestOutstandingShrinks();
   TEST_MAIN_END();
 }

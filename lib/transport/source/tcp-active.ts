@@ -34,6 +34,8 @@ export interface TcpActiveStats {
   srtpProtected: number;
   /** Connections closed because their stream broke (a frame past the bound). */
   broken: number;
+  /** Connections opened again to a remote whose earlier connection was up and then closed or was reset. */
+  reconnects: number;
 }
 
 interface Link {
@@ -57,9 +59,11 @@ const MAX_QUEUED = 256 * 1024;
 
 /** Active TCP connections from one local address, with the socket surface the ICE driver needs. */
 export class TcpActiveSource implements IceUdpSocket {
-  readonly stats: TcpActiveStats = { connectionsOpened: 0, connectionsFailed: 0, framesReceived: 0, framesSent: 0, sendDrops: 0, srtpProtected: 0, broken: 0 };
+  readonly stats: TcpActiveStats = { connectionsOpened: 0, connectionsFailed: 0, framesReceived: 0, framesSent: 0, sendDrops: 0, srtpProtected: 0, broken: 0, reconnects: 0 };
   private readonly links = new Map<number | string, Link>();
   private readonly attempts = new Map<number | string, number>();
+  /** Remotes whose connection was up and closed (bounded like the links): the next one up is a reconnect. */
+  private readonly lost = new Set<number | string>();
   private closed = false;
 
   /**
@@ -152,6 +156,7 @@ export class TcpActiveSource implements IceUdpSocket {
     this.closed = true;
     for (const l of this.links.values()) l.socket.destroy();
     this.links.clear();
+    this.lost.clear();
   }
 
   private open(key: number | string, remote: TransportAddress): Link | undefined {
@@ -167,6 +172,9 @@ export class TcpActiveSource implements IceUdpSocket {
     socket.on('connect', () => {
       link.connected = true;
       this.stats.connectionsOpened++;
+      // A connection that came up proves the remote: a later close gets MAX_ATTEMPTS again to reconnect.
+      this.attempts.delete(key);
+      if (this.lost.delete(key)) this.stats.reconnects++;
     });
     socket.on('data', (chunk: Buffer) => {
       const { batch, arrays } = tcpFrameBatch();
@@ -197,6 +205,7 @@ export class TcpActiveSource implements IceUdpSocket {
       link.staging.discard();
       link.reader.setSrtpSession(null);
       if (!link.connected) this.stats.connectionsFailed++;
+      else if (!this.closed && this.lost.size < MAX_LINKS) this.lost.add(key);
       socket.destroy();
       if (link.connected && !this.closed && this.onClosed) {
         try {

@@ -5,7 +5,7 @@
 // A full agent's registration also sends its own consent checks, which the agent times (RFC 7675 §5.1;
 // docs/ice.md "Consent checks sent natively"): the checks due in one turn leave in one native call.
 import { reportListenerError } from '../../common/typed-emitter.js';
-import type { TransportAddress } from '../../ice/transport-address.js';
+import { canonicalIp, type TransportAddress } from '../../ice/transport-address.js';
 import type { IceTransport } from '../ice-transport.js';
 import type { UdpSocket } from './udp-socket.js';
 import type { NativeConsentCheckSetup } from '../../native/udp.js';
@@ -132,6 +132,18 @@ export class UdpConsentResponder {
     if (this.sendsAtOnce) this.sendChecks();
     else if (this.checksQueued === 1) queueMicrotask(this.sendQueued);
     return true;
+  }
+
+  /**
+   * The transport's agent sent the Binding request `request` to `remote` itself (a check the native side
+   * did not send, a triggered or nominating check): when that is the transport's registered remote
+   * and the registration sends checks, the native side remembers its transaction id, so that the
+   * answer is counted as the agent's (`consentStats.responsesToAgent`), not as an unknown transaction.
+   */
+  noteAgentCheck(transport: IceTransport, remote: TransportAddress, request: Uint8Array): void {
+    const r = this.byTransport.get(transport);
+    if (!r || !r.sendsChecks || r.remote.port !== remote.port || r.remote.address !== canonicalIp(remote.address)) return;
+    this.socket.noteAgentConsentCheck(r.id, request);
   }
 
   private sendChecks(): void {

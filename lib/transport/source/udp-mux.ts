@@ -117,6 +117,7 @@ export class UdpMux {
       select: (t, remote) => this.select(t, remote),
       refreshConsent: (t) => this.consent?.refresh(t),
       queueConsentCheck: (t) => this.consent?.queueCheck(t) ?? false,
+      noteAgentConsentCheck: (t, remote, request) => this.consent?.noteAgentCheck(t, remote, request),
       takeConsent: () => this.consent?.takeBeforeDeadline(),
     };
   }

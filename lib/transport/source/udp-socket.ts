@@ -660,6 +660,14 @@ export class UdpSocket {
     return this.isClosed ? 0 : this.native.sendConsentChecks(ids, count);
   }
 
+  /**
+   * @internal The agent sent the Binding request `request` to registration `id`'s remote itself: its
+   * verified answer is counted as the agent's (`consentStats.responsesToAgent`), not as a drop.
+   */
+  noteAgentConsentCheck(id: number, request: Uint8Array): boolean {
+    return this.isClosed ? false : this.native.noteAgentConsentCheck(id, request);
+  }
+
   /** @internal Sends that remote's STUN to JavaScript again. */
   removeConsentResponder(id: number): void {
     if (!this.isClosed) this.native.removeConsentResponder(id);
@@ -673,7 +681,7 @@ export class UdpSocket {
   /** Consent checks answered natively on this socket, and Binding requests from registered remotes left to JavaScript. */
   get consentStats(): NativeConsentStats {
     return this.isClosed
-      ? { answered: 0, declined: 0, registrations: 0, checksSent: 0, responsesVerified: 0, responsesDropped: { unknownTransaction: 0, badIntegrity: 0, badFingerprint: 0, errorResponse: 0, malformed: 0 } }
+      ? { answered: 0, declined: 0, registrations: 0, checksSent: 0, responsesVerified: 0, responsesToAgent: 0, responsesDropped: { unknownTransaction: 0, badIntegrity: 0, badFingerprint: 0, errorResponse: 0, malformed: 0 } }
       : this.native.consentStats();
   }
 

@@ -1,7 +1,8 @@
 // The agent's passive ICE-TCP rules (RFC 6544 §6.2, §7.2): a passive candidate sends no ordinary
 // checks and pairs with no announced remote candidate (UDP, or TCP active on port 9); a check that
 // arrives on it makes a TCP peer-reflexive remote, answered and checked back on the same base; a
-// connection that closes fails its pairs at once (another valid pair takes over, else disconnected, failed).
+// connection that closes fails its pairs at once (another valid pair takes over, else disconnected, failed);
+// our active side checks the selected pair again over a new connection, within the same grace.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeededRng } from '../../../lib/common/rng.js';
@@ -216,4 +217,78 @@ test('a new connection from the same address as the closed one revives its faile
   // The revived connection can close again, like the first one.
   a.connectionClosed(8000, TCP, remote);
   assert.deepEqual(drainStates(a), ['disconnected:tcp-connection-closed']);
+});
+
+// ---- our active side reconnects (RFC 6544 §5.1, §7.2; docs/ice.md "ICE-TCP") -------------------
+
+const ACTIVE = { address: '10.0.0.1', port: 9 };
+const PASSIVE = { address: '10.0.0.2', port: 443 };
+
+/** An agent whose only candidate is active TCP, connected to the peer's passive candidate. */
+function activeConnected(role: 'controlling' | 'controlled'): IceAgent {
+  const a = new IceAgent({ rng: new SeededRng(5), role });
+  a.addLocalCandidate(0, { type: 'host', protocol: 'tcp', tcpType: 'active', address: ACTIVE.address, port: ACTIVE.port });
+  a.endOfLocalCandidates(0);
+  a.setRemoteCredentials(0, PEER);
+  a.addRemoteCandidate(0, `candidate:1 1 tcp 1518280447 ${PASSIVE.address} ${PASSIVE.port} typ host tcptype passive`);
+  a.addRemoteCandidate(0, null);
+  for (let now = 1; now < 400 && !a.selectedPair; now += 5) {
+    a.handleTimeout(now);
+    if (role === 'controlled') a.handleInput(now, { local: ACTIVE, remote: PASSIVE, data: peerCheck(a, 7) });
+    answerChecks(a, PASSIVE, now);
+  }
+  assert.equal(a.selectedPair?.local.protocol, 'tcp');
+  drainStates(a);
+  return a;
+}
+
+/** The Binding requests the agent sends to the passive candidate until `until` (answered when `answer`), and whether they nominate. */
+function reconnectChecks(a: IceAgent, from: number, until: number, answer: boolean): boolean[] {
+  const nominating: boolean[] = [];
+  for (let now = from; now < until; now += 5) {
+    a.handleTimeout(now);
+    for (let t = a.pollTransmit(); t; t = a.pollTransmit()) {
+      const m = StunMessage.decode(t.data);
+      if (!m.ok || m.message.messageClass !== StunClass.Request || t.remote.port !== PASSIVE.port) continue;
+      nominating.push(m.message.has(StunAttr.UseCandidate));
+      if (answer) a.handleInput(now, { local: t.local, remote: t.remote, data: encodeBindingSuccess(m.message, t.local, Buffer.from(PEER.password))! });
+    }
+    if (answer && a.selectedPair) break;
+  }
+  return nominating;
+}
+
+for (const role of ['controlling', 'controlled'] as const) {
+  test(`our active connection closes (${role}): the pair is checked again over a new connection at once and selected again`, () => {
+    const a = activeConnected(role);
+    a.connectionClosed(1000, ACTIVE, PASSIVE);
+    assert.deepEqual(drainStates(a), ['disconnected:tcp-connection-closed']);
+    assert.equal(a.stats.tcpReconnects, 1);
+    const checks = reconnectChecks(a, 1000, 1500, true);
+    assert.ok(checks.length >= 1, 'a check leaves at once (it opens the new connection)');
+    // The controlling agent nominates it again (RFC 8445 §8.1.1); the controlled one takes it back by itself.
+    assert.equal(checks[0], role === 'controlling');
+    assert.equal(a.selectedPair?.remoteAddress.port, PASSIVE.port);
+    assert.equal(drainStates(a)[0], 'connected:');
+    // Past the grace, consent answered on the new connection: still up.
+    for (let now = 1500; now <= 1000 + 7600; now += 50) {
+      a.handleTimeout(now);
+      answerChecks(a, PASSIVE, now);
+    }
+    assert.ok(a.state === 'connected' || a.state === 'completed', a.state);
+  });
+}
+
+test('our active connection closes and the new one gets no answer: failed after the grace (disconnectedTimeoutMs)', () => {
+  const a = activeConnected('controlling');
+  a.connectionClosed(1000, ACTIVE, PASSIVE);
+  assert.deepEqual(drainStates(a), ['disconnected:tcp-connection-closed']);
+  const checks = reconnectChecks(a, 1000, 1000 + 7495, false);
+  assert.ok(checks.length >= 1);
+  assert.equal(a.state, 'disconnected');
+  a.handleTimeout(1000 + 7500);
+  assert.deepEqual(drainStates(a), ['failed:tcp-connection-closed']);
+  assert.ok(a.checkList.every((p) => p.state === 'failed'));
+  // Nothing more is sent once failed.
+  assert.equal(reconnectChecks(a, 8600, 20_000, false).length, 0);
 });

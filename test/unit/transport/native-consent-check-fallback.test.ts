@@ -1,6 +1,7 @@
 // Consent checks sent natively on a connection's own socket (docs/ice.md "Consent checks sent natively";
 // RFC 7675 §5.1, RFC 8445 §7.2.2, RFC 8839 §5.4): a due check the native side did not send is reported
-// back and sent from JavaScript, so consent does not expire on a working path; the ids not sent come
+// back and sent from JavaScript, so consent does not expire on a working path, and their answers are
+// counted natively as the agent's, not as drops (each answer under one reason); the ids not sent come
 // back at the front; a remote ufrag longer than 256 characters is refused; answers without FINGERPRINT
 // refresh consent on both paths; the per-tick collection of an own socket makes one native call.
 import { test } from 'node:test';
@@ -37,6 +38,7 @@ test('a consent check the native side did not send leaves from JavaScript and co
       return 0;
     };
     const nativeSent0 = own.socket.consentStats.checksSent;
+    const native0 = { ...own.socket.consentStats, dropped: { ...own.socket.consentStats.responsesDropped } };
     const checks0 = client.agent.stats.consentChecksSent;
     const requests0 = server.agent.stats.requestsReceived;
     const fromServer0 = client.agent.stats.responsesReceived;
@@ -50,6 +52,11 @@ test('a consent check the native side did not send leaves from JavaScript and co
     );
     assert.ok(calls >= 1, 'the native send was tried');
     assert.equal(own.socket.consentStats.checksSent, nativeSent0, 'nothing more sent natively');
+    // Their answers reach the native side first: counted once, as the agent's, never as a drop.
+    const native = own.socket.consentStats;
+    assert.ok(native.responsesToAgent - native0.responsesToAgent >= 25, `answers to the agent's checks: ${JSON.stringify(native)}`);
+    assert.deepEqual(native.responsesDropped, native0.dropped, 'no answer counted as a drop');
+    assert.ok(native.responsesVerified - native0.responsesVerified <= 2, 'only answers to checks sent natively before the switch verified natively');
     assert.notEqual(client.state, 'failed', `consent holds: ${client.agent.stateReason ?? ''}`);
   } finally {
     client.close();
