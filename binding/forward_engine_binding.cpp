@@ -28,6 +28,7 @@ constexpr size_t kProducerLayerReceiveStats = 10;
 constexpr size_t kConsumerStats = 9 + kForwardDropCount;
 constexpr uint32_t kMaxCachePackets = 32768;
 constexpr size_t kConsumerLayerStats = 5;
+constexpr size_t kConsumerReportStats = 10;  // doubles per leg of consumerReceiverReports
 
 bool AddressFromRecord(Napi::Value v, sockaddr_storage* out, socklen_t* len) {
   if (!v.IsTypedArray()) return false;
@@ -81,6 +82,8 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
                            InstanceMethod<&ForwardEngineWrap::CollectTransportSends>("collectTransportSends"),
                            InstanceMethod<&ForwardEngineWrap::TransportSendsOverwritten>("transportSendsOverwritten"),
                            InstanceMethod<&ForwardEngineWrap::ConsumerStats>("consumerStats"),
+                           InstanceMethod<&ForwardEngineWrap::ReadReceiverReports>("readReceiverReports"),
+                           InstanceMethod<&ForwardEngineWrap::ConsumerReceiverReports>("consumerReceiverReports"),
                        });
   }
 
@@ -599,6 +602,68 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     out[8] = rtt_us;
     for (size_t i = 0; i < kForwardDropCount; ++i) out[9 + i] = static_cast<double>(c->dropped[i]);
     return Napi::Boolean::New(info.Env(), true);
+  }
+
+  // readReceiverReports(transport id, rtcp Uint8Array, offset, length) -> report blocks applied: the
+  // SR/RR report blocks of one compound RTCP packet that engine transport received update its
+  // consumer legs' receiver-report counters and round-trip times (docs/sfu.md "RTCP per leg").
+  // Bad arguments: 0.
+  Napi::Value ReadReceiverReports(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const auto zero = Napi::Number::New(env, 0);
+    if (info.Length() < 4 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      return zero;
+    }
+    Napi::Uint8Array rtcp = info[1].As<Napi::Uint8Array>();
+    const double offset = info[2].ToNumber().DoubleValue();
+    const double length = info[3].ToNumber().DoubleValue();
+    if (!(offset >= 0) || !(length >= 0) || offset + length > static_cast<double>(rtcp.ElementLength())) return zero;
+    const size_t n = engine_.read_receiver_reports(info[0].ToNumber().Uint32Value(), rtcp.Data() + static_cast<size_t>(offset),
+                                                   static_cast<size_t>(length), MonotonicMicros());
+    return Napi::Number::New(env, static_cast<double>(n));
+  }
+
+  // consumerReceiverReports(ids Uint32Array, count, out Float64Array(count * 10)) -> legs written, per
+  // leg i at out[i * 10]: [report blocks (-1: unknown consumer), fraction lost (1/256), cumulative
+  // lost, extended highest sequence, jitter (timestamp units), µs since the last block (-1: none),
+  // last RTT µs (0: none), RTT measurements, total RTT µs, LSRs that matched no natively sent SR].
+  // One call for any number of legs (stats, the policy layer's tick). Bad arguments: 0.
+  Napi::Value ConsumerReceiverReports(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const auto zero = Napi::Number::New(env, 0);
+    if (info.Length() < 3 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
+        !info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+      return zero;
+    }
+    Napi::Uint32Array ids = info[0].As<Napi::Uint32Array>();
+    Napi::Float64Array out = info[2].As<Napi::Float64Array>();
+    const double count = info[1].ToNumber().DoubleValue();
+    if (!(count >= 0) || count > static_cast<double>(ids.ElementLength()) ||
+        count * kConsumerReportStats > static_cast<double>(out.ElementLength())) {
+      return zero;
+    }
+    const uint64_t now = MonotonicMicros();
+    const size_t n = static_cast<size_t>(count);
+    for (size_t i = 0; i < n; ++i) {
+      double* o = out.Data() + i * kConsumerReportStats;
+      const ForwardLegReceiverReport* r = engine_.consumer_receiver_report(ids[i]);
+      if (!r) {
+        o[0] = -1;
+        for (size_t k = 1; k < kConsumerReportStats; ++k) o[k] = 0;
+        continue;
+      }
+      o[0] = static_cast<double>(r->blocks);
+      o[1] = r->fraction_lost;
+      o[2] = r->cumulative_lost;
+      o[3] = r->highest_seq;
+      o[4] = r->jitter;
+      o[5] = r->last_block_us == 0 ? -1.0 : static_cast<double>(now > r->last_block_us ? now - r->last_block_us : 0);
+      o[6] = r->rtt_us;
+      o[7] = static_cast<double>(r->rtt_measurements);
+      o[8] = r->rtt_total_us;
+      o[9] = static_cast<double>(r->rtt_unmatched);
+    }
+    return Napi::Number::New(env, static_cast<double>(n));
   }
 
   static uint64_t Key(char kind, uint32_t id) { return (static_cast<uint64_t>(kind) << 32) | id; }

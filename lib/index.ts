@@ -52,7 +52,7 @@ export { TcpMux } from './transport/source/tcp-mux.js';
 export type { TcpMuxOptions, TcpMuxStats, TcpMuxDropReason } from './transport/source/tcp-mux.js';
 // SFU forwarding over one shared port (docs/sfu.md).
 export { Router, Producer, Consumer, mapConsumer, SfuCodecMismatchError, RouterWorkerPool, WorkerRoom, WorkerPipeTransport } from './sfu/index.js';
-export type { ConsumeOptions, ProduceOptions, RouterStats, ProducerStats, ConsumerStats, ForwardDropReason, ConsumerMapping, NegotiatedRtp, ConsumerLayers, PreferredLayers, ConsumerEvents } from './sfu/index.js';
+export type { ConsumeOptions, ProduceOptions, RouterStats, ProducerStats, ConsumerStats, ConsumerRemoteInboundStats, ForwardDropReason, ConsumerMapping, NegotiatedRtp, ConsumerLayers, PreferredLayers, ConsumerEvents } from './sfu/index.js';
 export type { RouterWorkerPoolOptions, RouterWorkerPoolEvents, RouterWorkerFailure, WorkerRoomEvents, WorkerProduceOptions, WorkerConsumeOptions, WorkerRoomStats, RouterWorkerStats, ReuseportHandoffStats } from './sfu/index.js';
 // Plain RTP and pipe transports, cascading (docs/scaling.md).
 export { PlainTransport, PipeTransport, PlainRtpTransport } from './sfu/index.js';

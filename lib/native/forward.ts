@@ -81,6 +81,19 @@ export interface NativeForwardEngine {
    *  resend interval µs, the RTT it came from µs (0: unknown), ...drops by native ForwardDrop order]
    */
   consumerStats(id: number, out: Float64Array): boolean;
+  /**
+   * Reads the SR/RR report blocks of one compound RTCP packet (`rtcp[offset, offset + length)`) that
+   * engine transport `transport` received: blocks about its consumers' SSRCs update their legs'
+   * receiver-report counters and round-trip times (docs/sfu.md "RTCP per leg"). Returns the blocks applied.
+   */
+  readReceiverReports(transport: number, rtcp: Uint8Array, offset: number, length: number): number;
+  /**
+   * Legs ids[0, count) into out (CONSUMER_REPORT_STAT_COUNT doubles each): [report blocks (-1:
+   * unknown), fraction lost (1/256), cumulative lost, extended highest sequence, jitter (timestamp
+   * units), µs since the last block (-1: none), last RTT µs (0: none), RTT measurements, total RTT µs,
+   * LSRs that matched no natively sent SR]. Returns the legs written.
+   */
+  consumerReceiverReports(ids: Uint32Array, count: number, out: Float64Array): number;
 }
 
 /** Indexes of the engine's counters array (native/forward/forward_engine.hpp ForwardCounter). */
@@ -112,6 +125,15 @@ export const enum NativeForwardLayerCounter {
   RepairDropped = 1,
   /** SR + SDES compound packets the engine sent on consumer legs (UdpSocket.forwardSenderReports). */
   SenderReports = 2,
+  /** Report blocks about consumer legs read natively (readReceiverReports), and about unknown SSRCs. */
+  ReportBlocks = 3,
+  ReportBlocksUnknownSsrc = 4,
+  /** Subscriber compounds whose walk stopped at a malformed header or a report count their length cannot hold. */
+  RtcpMalformed = 5,
+  /** Leg round-trip times measured natively (LSR/DLSR against the engine's own SRs). */
+  RoundTrips = 6,
+  /** NACKed numbers of consumers whose producer is closed: neither answered nor a cache miss. */
+  NackUnknownProducer = 7,
 }
 
 /** Values of consumerLayers(). */
@@ -127,6 +149,8 @@ export const PRODUCER_STAT_COUNT = 12;
 /** Doubles producerLayerReceive writes. */
 export const PRODUCER_LAYER_RECEIVE_COUNT = 10;
 export const CONSUMER_STAT_BASE = 9;
+/** Doubles per leg of consumerReceiverReports(). */
+export const CONSUMER_REPORT_STAT_COUNT = 10;
 /** Largest NACK cache per producer, in packets. */
 export const MAX_CACHE_PACKETS = 32768;
 

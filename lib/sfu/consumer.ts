@@ -6,7 +6,7 @@ import { TypedEventEmitter } from '../common/typed-emitter.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
 import type { NativeForwardEngine } from '../native/forward.js';
-import { CONSUMER_LAYER_STAT_COUNT, CONSUMER_STAT_BASE, MAX_TEMPORAL_LAYER } from '../native/forward.js';
+import { CONSUMER_LAYER_STAT_COUNT, CONSUMER_REPORT_STAT_COUNT, CONSUMER_STAT_BASE, MAX_TEMPORAL_LAYER } from '../native/forward.js';
 import { NO_NATIVE_TOTALS, type NativeSendTotals, type NativeStreamTotals } from '../peer/rtp-policy.js';
 import type { LayerSelectionReason } from '../policy/layer-selection.js';
 import type { Producer } from './producer.js';
@@ -43,6 +43,29 @@ export type ConsumerEvents = {
   targetlayerschange: [change: TargetLayersChange];
 };
 
+/**
+ * What the subscriber's receiver reports said about this leg (RFC 3550 §6.4.1 report blocks, read by
+ * the engine, docs/sfu.md "RTCP per leg"), shaped like W3C remote-inbound-rtp where a name exists.
+ */
+export interface ConsumerRemoteInboundStats {
+  /** Report blocks about this leg received so far. */
+  readonly reportsReceived: number;
+  /** The last block's fraction lost, 0..1. */
+  readonly fractionLost: number;
+  /** The last block's cumulative number of packets lost (may be negative with duplicates). */
+  readonly packetsLost: number;
+  /** The last block's extended highest sequence number received. */
+  readonly pwtExtendedHighestSequence: number;
+  /** The last block's interarrival jitter in seconds (0 when the codec's clock rate is unknown). */
+  readonly jitter: number;
+  /** Seconds since the last block was read. */
+  readonly pwtSecondsSinceLastReport: number;
+  /** The last RTT measured from an LSR/DLSR against one of the engine's own SRs, seconds. */
+  readonly roundTripTime?: number;
+  readonly totalRoundTripTime: number;
+  readonly roundTripTimeMeasurements: number;
+}
+
 /** Consumer stats, shaped like W3C outbound-rtp where a name exists (pwt* fields are ours). */
 export interface ConsumerStats {
   readonly type: 'outbound-rtp';
@@ -62,8 +85,13 @@ export interface ConsumerStats {
    * [20 ms, 1 s], 100 ms before an RTT is measured (docs/policy.md "Resend interval").
    */
   readonly pwtResendInterval: number;
-  /** The leg's round-trip time in seconds that interval came from (RR/XR); absent before one is measured. */
+  /**
+   * The leg's round-trip time in seconds that interval came from (RR/XR: measured by the engine from
+   * the leg's RRs, by the policy layer, or for plain/pipe legs by their reporter); absent before one is measured.
+   */
   readonly pwtRoundTripTime?: number;
+  /** What the subscriber's report blocks said about this leg; absent before the first (plain/pipe legs: see docs/scaling.md). */
+  readonly pwtRemoteInbound?: ConsumerRemoteInboundStats;
   readonly pwtPaused: boolean;
   /** For a consumer that selects layers: the layers sent now (absent before the first) and the completed switches. */
   readonly pwtCurrentSpatialLayer?: number;
@@ -115,6 +143,7 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
   private sendTotals: { -readonly [K in keyof NativeSendTotals]: NativeSendTotals[K] } | undefined;
   private nativeTotalsOut: NativeStreamTotals | undefined;
   private readonly layersOut = new Float64Array(CONSUMER_LAYER_STAT_COUNT);
+  private reportsOut: { ids: Uint32Array; out: Float64Array } | undefined;
   private preferredValue: PreferredLayers;
   /** What the engine is told to send: the preferred layers, or the automatic choice under them. */
   private targetValue: ConsumerLayers;
@@ -306,9 +335,30 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
       retransmittedPacketsSent: s[3]!,
       pwtResendInterval: s[7]! / 1e6,
       ...(s[8]! > 0 ? { pwtRoundTripTime: s[8]! / 1e6 } : {}),
+      ...this.remoteInbound(),
       pwtPaused: this.pausedValue,
       pwtDrops: drops as Record<ForwardDropReason, number>,
       ...this.layerStats(),
+    };
+  }
+
+  private remoteInbound(): Pick<ConsumerStats, 'pwtRemoteInbound'> {
+    const r = (this.reportsOut ??= { ids: Uint32Array.of(this.id), out: new Float64Array(CONSUMER_REPORT_STAT_COUNT) });
+    const o = r.out;
+    if (this.host.engine.consumerReceiverReports(r.ids, 1, o) !== 1 || !(o[0]! > 0)) return {};
+    const clockRate = this.producerValue.clockRate;
+    return {
+      pwtRemoteInbound: {
+        reportsReceived: o[0]!,
+        fractionLost: o[1]! / 256,
+        packetsLost: o[2]!,
+        pwtExtendedHighestSequence: o[3]!,
+        jitter: clockRate > 0 ? o[4]! / clockRate : 0,
+        pwtSecondsSinceLastReport: o[5]! / 1e6,
+        ...(o[6]! > 0 ? { roundTripTime: o[6]! / 1e6 } : {}),
+        totalRoundTripTime: o[8]! / 1e6,
+        roundTripTimeMeasurements: o[7]!,
+      },
     };
   }
 

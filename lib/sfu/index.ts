@@ -7,7 +7,7 @@ export type { AutoLayerFeedbackStats, LayerSelectionFactory } from './auto-layer
 export { Producer } from './producer.js';
 export type { ProducerStats } from './producer.js';
 export { Consumer } from './consumer.js';
-export type { ConsumerEvents, ConsumerLayers, ConsumerStats, ForwardDropReason, PreferredLayers, TargetLayersChange } from './consumer.js';
+export type { ConsumerEvents, ConsumerLayers, ConsumerRemoteInboundStats, ConsumerStats, ForwardDropReason, PreferredLayers, TargetLayersChange } from './consumer.js';
 export { mapConsumer, SfuCodecMismatchError } from './rtp-mapping.js';
 export type { ConsumerMapping, NegotiatedRtp } from './rtp-mapping.js';
 export { PlainTransport } from './plain-transport.js';

@@ -35,12 +35,19 @@ export class PlainLegReports {
   private readonly wallClockOffsetMs = Date.now() - performance.now();
   /** Compound RTCP packets sent (each one SR or RR with its SDES). */
   reportsSent = 0;
+  /** Round-trip times measured from the remote's report blocks (passed to `onRoundTripTime`). */
+  roundTripTimes = 0;
 
   constructor(
     private readonly cname: string,
     /** SSRC the receiver reports are sent from (the transport's own RTCP SSRC). */
     private readonly localSsrc: number,
     send: (packets: RtcpPacket[]) => void,
+    /**
+     * A round-trip time the reporters measured from the remote's report blocks (RFC 3550 §6.4.1
+     * LSR/DLSR against their own SRs), by the SSRC of the stream it is about (a consumer's).
+     */
+    onRoundTripTime?: (ssrc: number, seconds: number) => void,
   ) {
     this.output = {
       sendRtcp: (packets) => {
@@ -49,7 +56,12 @@ export class PlainLegReports {
       },
       // A reporter sends RTCP only; nothing else leaves through here.
       sendRtp: () => undefined,
-      emit: () => undefined,
+      emit: (name, detail) => {
+        if (name !== 'rtt' || !onRoundTripTime) return;
+        const d = detail as { ssrc: number; roundTripTime: number };
+        this.roundTripTimes++;
+        onRoundTripTime(d.ssrc, d.roundTripTime);
+      },
       requestKeyframe: () => undefined,
     };
   }

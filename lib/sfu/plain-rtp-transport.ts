@@ -86,6 +86,8 @@ export interface PlainTransportStats {
   readonly srtpDropped?: number;
   /** RTCP compound packets sent with a sender or receiver report (RFC 3550 §6.4) about this transport's streams. */
   readonly rtcpReportsSent: number;
+  /** Round-trip times measured from the remote's report blocks about the consumers (their `pwtRoundTripTime`). */
+  readonly rtcpRoundTripTimes: number;
   /** Pipes with `rtx: true`: retransmissions sent as RTX (RFC 4588) to the other side's NACKs. */
   readonly rtxSent?: number;
   /** Pipes with `rtx: true`: RTX packets received and restored into their stream before its cache and consumers. */
@@ -183,7 +185,14 @@ export class PlainRtpTransport {
   private closedValue = false;
   // SR for each consumer, RR about each producer (docs/scaling.md "RTCP reports on plain and pipe legs").
   private readonly rtcpReports: boolean;
-  private readonly reports = new PlainLegReports(randomBytes(12).toString('base64url'), this.rtcpSsrc, (packets) => this.sendRtcp(packets));
+  // A consumer's RTT from the remote's RRs (its reporter's SRs echoed) becomes the engine's resend
+  // RTT and the consumer's pwtRoundTripTime, as a WebRTC leg's does (docs/scaling.md).
+  private readonly reports = new PlainLegReports(randomBytes(12).toString('base64url'), this.rtcpSsrc, (packets) => this.sendRtcp(packets),
+    (ssrc, seconds) => {
+      const consumer = this.consumers.get(ssrc);
+      // 0 µs means "not measured" to the engine: a loopback RTT that rounds to 0 is 1 µs.
+      if (consumer && !consumer.closed) this.router.engine.setConsumerRoundTripTime(consumer.id, Math.max(1, Math.round(seconds * 1e6)));
+    });
 
   /** @internal */
   protected constructor(router: Router, socket: UdpSocket, comedia: boolean, srtp: SrtpSession | null, rtcpReports: boolean) {
@@ -327,6 +336,7 @@ export class PlainRtpTransport {
       rtcpMalformed: this.rtcpMalformed,
       ...(this.srtp ? { srtpDropped: this.srtpDropped } : {}),
       rtcpReportsSent: this.reports.reportsSent,
+      rtcpRoundTripTimes: this.reports.roundTripTimes,
       ...(this.rtxEnabled() ? this.rtxStats() : {}),
     };
   }
@@ -437,6 +447,10 @@ export class PlainRtpTransport {
       // Every NACK of the compound, for all of this transport's consumers: one native call.
       if (this.engineTransport !== 0 && this.consumers.size > 0 && compoundHasGenericNack(data, 0, data.length)) {
         this.router.retransmitCompound(this.engineTransport, data, 0, data.length, this.socket, this.consumers.values());
+      }
+      // Report blocks about the consumers: their legs' native counters (pwtRemoteInbound), one call.
+      if (this.engineTransport !== 0 && this.consumers.size > 0 && (data[1] === 200 || data[1] === 201)) {
+        this.router.engine.readReceiverReports(this.engineTransport, data, 0, data.length);
       }
       for (const p of packets) {
         this.rtcpReceived++;

@@ -57,6 +57,9 @@ const ARRIVAL_POLL_MS = 50;
  * compound names at most 6,375 (17 per 4-byte FCI entry); beyond this many they are not asked for.
  */
 const NACK_MISS_CAPACITY = 8192;
+/** RTCP packet types a compound starts with (RFC 3550 §6.4.1 SR, §6.4.2 RR). */
+const RTCP_SR = 200;
+const RTCP_RR = 201;
 
 /** Options of {@link Router.produce}. */
 export interface ProduceOptions {
@@ -126,6 +129,18 @@ export interface RouterStats {
   nackedPackets: number;
   retransmittedPackets: number;
   nackMisses: number;
+  /** NACKed numbers of consumers whose producer is closed: neither answered nor counted as misses. */
+  nackUnknownProducer: number;
+  /**
+   * Subscribers' report blocks (RFC 3550 §6.4) read natively: about a consumer leg (kept in its
+   * counters, `Consumer.getStats().pwtRemoteInbound`) and about an SSRC that is no consumer of the
+   * connection; compounds that were malformed (the walk stopped, the rest was not read); leg RTTs the
+   * engine measured against its own SRs (docs/sfu.md "RTCP per leg").
+   */
+  receiverReportBlocks: number;
+  receiverReportBlocksUnknownSsrc: number;
+  receiverReportsMalformed: number;
+  roundTripTimesMeasured: number;
   /** Completed layer switches of all consumers (spatial, including each consumer's first, and temporal). */
   layerSwitches: number;
   /** Packets of simulcast producers' RTX (repaired-rid) streams, dropped (the engine answers NACKs itself). */
@@ -386,8 +401,13 @@ export class Router {
       // native call (docs/sfu.md "Retransmission").
       const l = leg;
       leg.offRtcpBytes = pc.onRtcpBytes((data, start, length) => {
+        if (l.consumers.size === 0) return;
+        // Report blocks about the leg's consumers (a compound starts with an SR or RR, RFC 3550
+        // §6.1) go into their native counters and RTTs, one call per compound (docs/sfu.md "RTCP per leg").
+        const pt = length >= 2 ? data[start + 1]! : 0;
+        if (pt === RTCP_SR || pt === RTCP_RR) this.engine.readReceiverReports(l.transport, data, start, length);
         const s = this.mux.nativeSocket;
-        if (s && l.consumers.size > 0 && compoundHasGenericNack(data, start, length)) {
+        if (s && compoundHasGenericNack(data, start, length)) {
           this.retransmitCompound(l.transport, data, start, length, s, l.consumers);
         }
       });
@@ -481,7 +501,7 @@ export class Router {
     for (const c of consumers) {
       const byLayer = byConsumer.get(c.id);
       const upstream = c.producer.upstream;
-      // A closed producer's numbers are not asked for (its consumer's NACKs count as misses).
+      // A closed producer's numbers are not asked for (the engine counts them under nackUnknownProducer).
       if (!byLayer || c.producer.closed || !upstream?.nack) continue;
       for (const [layer, numbers] of byLayer) {
         const ssrc = c.producer.layerSsrc(layer);
@@ -610,6 +630,11 @@ export class Router {
       nackedPackets: c[NativeForwardCounter.NackRequested]!,
       retransmittedPackets: c[NativeForwardCounter.Retransmitted]!,
       nackMisses: c[NativeForwardCounter.NackMissed]!,
+      nackUnknownProducer: c[this.layerCounterBase + NativeForwardLayerCounter.NackUnknownProducer]!,
+      receiverReportBlocks: c[this.layerCounterBase + NativeForwardLayerCounter.ReportBlocks]!,
+      receiverReportBlocksUnknownSsrc: c[this.layerCounterBase + NativeForwardLayerCounter.ReportBlocksUnknownSsrc]!,
+      receiverReportsMalformed: c[this.layerCounterBase + NativeForwardLayerCounter.RtcpMalformed]!,
+      roundTripTimesMeasured: c[this.layerCounterBase + NativeForwardLayerCounter.RoundTrips]!,
       layerSwitches: c[this.layerCounterBase + NativeForwardLayerCounter.LayerSwitches]!,
       repairPacketsDropped: c[this.layerCounterBase + NativeForwardLayerCounter.RepairDropped]!,
       senderReportsSent: c[this.layerCounterBase + NativeForwardLayerCounter.SenderReports]!,

@@ -371,6 +371,7 @@ size_t ForwardEngine::send_sender_reports(const uint32_t* ids, const double* uni
     items_.push_back(UdpSendItem{out, static_cast<uint32_t>(out_len), address, address_length});
     item_sinks_.push_back(t->sink ? t->sink : &sink);
     counters_[kFwdSenderReports] += 1;
+    c->report.sr_sent(forward_ntp_middle32(f.ntp_seconds, f.ntp_fraction), now_us);
     if (sent) sent[i] = 1;
     ++count;
   }
@@ -627,6 +628,12 @@ bool ForwardEngine::AnswerNack(uint32_t id, Consumer& c, uint16_t consumer_seq, 
   Producer* p = Find(producers_, c.producer);
   ++c.counters.nacks;
   counters_[kFwdNackRequested] += 1;
+  if (!p) {
+    // Its producer closed (or it was switched to none): no cache could hold it, and nothing upstream
+    // is asked, so it is no cache miss (docs/sfu.md "Retransmission").
+    counters_[kFwdNackUnknownProducer] += 1;
+    return false;
+  }
   size_t len = 0;
   // A layer-selecting consumer's sent map knows what went out under this number (its layer and
   // producer sequence number), across temporal drops and switches; otherwise consumer space ->
@@ -714,6 +721,41 @@ size_t ForwardEngine::retransmit_compound(uint32_t transport, const uint8_t* rtc
   }
   Flush(sink);
   return sent;
+}
+
+size_t ForwardEngine::read_receiver_reports(uint32_t transport, const uint8_t* rtcp, size_t length, uint64_t now_us) {
+  const Transport* t = Find(transports_, transport);
+  if (!t) return 0;
+  ForwardReportReader reader(rtcp, length);
+  ForwardReportBlock b;
+  size_t applied = 0;
+  while (reader.next(&b)) {
+    Consumer* c = nullptr;
+    for (const uint32_t k : t->consumers) {
+      Consumer* x = Find(consumers_, k);
+      if (x && x->transport == transport && x->rewrite.ssrc == b.ssrc) {
+        c = x;
+        break;
+      }
+    }
+    if (!c) {
+      counters_[kFwdReportBlocksUnknownSsrc] += 1;
+      continue;
+    }
+    ++applied;
+    counters_[kFwdReportBlocks] += 1;
+    if (const uint32_t rtt = c->report.apply(b, now_us)) {
+      c->rtt_us = rtt;
+      counters_[kFwdRoundTrips] += 1;
+    }
+  }
+  if (reader.malformed()) counters_[kFwdRtcpMalformed] += 1;
+  return applied;
+}
+
+const ForwardLegReceiverReport* ForwardEngine::consumer_receiver_report(uint32_t id) const {
+  const Consumer* c = Find(consumers_, id);
+  return c ? &c->report : nullptr;
 }
 
 bool ForwardEngine::consumer_resend_interval(uint32_t id, uint64_t* interval_us, uint32_t* rtt_us) const {

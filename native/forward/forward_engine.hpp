@@ -24,6 +24,7 @@
 #include "native/forward/forward_sent_map.hpp"
 #include "native/forward/forward_plain_source.hpp"
 #include "native/forward/forward_receive_stats.hpp"
+#include "native/forward/forward_receiver_report.hpp"
 #include "native/forward/forward_rtp_rewrite.hpp"
 #include "native/forward/forward_sender_report.hpp"
 #include "native/udp/udp_session_table.hpp"
@@ -64,12 +65,19 @@ enum ForwardCounter : int {
   kFwdTapped,             // producer packets also delivered to JavaScript (tap on)
   kFwdNackRequested,      // sequence numbers consumers asked for again (NACK)
   kFwdRetransmitted,      // of those, answered from a producer's cache (as RTX when negotiated)
-  kFwdNackMissed,         // not answered: not cached (any more), or the consumer rebased since
+  kFwdNackMissed,         // not answered: not cached (any more), or the consumer rebased since (a
+                          // consumer without a producer counts under kFwdNackUnknownProducer instead)
   kFwdDropBase,           // + ForwardDrop: per-consumer drops by reason
   // After the drops (JavaScript finds them at kFwdDropBase + the number of drop names):
   kFwdLayerSwitches = kFwdDropBase + static_cast<int>(kForwardDropCount),  // completed layer switches
   kFwdRepairDropped,      // packets of a producer's RTX (repaired-rid) streams, dropped
   kFwdSenderReports,      // SR + SDES compound packets sent on consumer legs (send_sender_reports)
+  // Subscribers' RTCP read by read_receiver_reports (docs/sfu.md "RTCP per leg"):
+  kFwdReportBlocks,       // report blocks about a consumer leg of the transport, kept in its counters
+  kFwdReportBlocksUnknownSsrc,  // report blocks about an SSRC that is no consumer of the transport
+  kFwdRtcpMalformed,      // compounds whose walk stopped at a malformed header or a lying report count
+  kFwdRoundTrips,         // round-trip times measured from an LSR/DLSR against a natively sent SR
+  kFwdNackUnknownProducer,  // NACKed numbers of a consumer whose producer is closed/removed (not misses)
   kFwdCounterCount,
 };
 
@@ -293,6 +301,17 @@ class ForwardEngine {
   size_t retransmit_compound(uint32_t transport, const uint8_t* rtcp, size_t length, uint64_t now_us, ForwardSink& sink,
                              ForwardNackMisses* misses = nullptr);
   /**
+   * Reads the report blocks (RFC 3550 §6.4.1/§6.4.2) of one compound RTCP packet received on
+   * transport `transport` (forward_receiver_report.hpp): each block about one of the transport's
+   * consumers' SSRCs updates that consumer's ForwardLegReceiverReport; an LSR that echoes one of the
+   * leg's natively sent SRs measures its round-trip time, which also becomes the consumer's resend
+   * interval RTT. Blocks about other SSRCs and malformed compounds are counted. No flush, no send.
+   * Returns the blocks applied.
+   */
+  size_t read_receiver_reports(uint32_t transport, const uint8_t* rtcp, size_t length, uint64_t now_us);
+  /** What the consumer's leg learnt from its subscriber's report blocks; nullptr when unknown. */
+  const ForwardLegReceiverReport* consumer_receiver_report(uint32_t id) const;
+  /**
    * The consumer's resend interval (µs, ForwardResendGuard::interval_us of its RTT) and the RTT it
    * came from (µs, 0: unknown); false for an unknown consumer.
    */
@@ -369,6 +388,8 @@ class ForwardEngine {
     uint32_t rtt_us = 0;
     /** The CNAME of its sender reports (set once by set_consumer_cname). */
     std::string cname;
+    /** Its subscriber's report blocks about it and its natively sent SRs' times (read_receiver_reports). */
+    ForwardLegReceiverReport report;
   };
   struct ProducerRoute {
     uint32_t id;

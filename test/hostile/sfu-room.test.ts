@@ -3,7 +3,9 @@
 // from the publisher's own address (raw socket) and authenticated-but-wrong packets from the
 // publisher's real SRTP session (unknown SSRC, malformed header-extension elements, a payload type the
 // subscribers never negotiated) and forged consent checks from the publisher's own address (which the
-// port's native consent answers must leave to the agent) arrive between genuine packets. No forged or malformed packet reaches
+// port's native consent answers must leave to the agent) arrive between genuine packets; a
+// subscriber's own SRTCP session sends lying receiver reports (a report count its length cannot
+// hold, a cut block) and RRs about SSRCs that are no leg of it. No forged or malformed packet reaches
 // a subscriber, every genuine packet does, nothing crashes or stalls, and the counters show the drops.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +13,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCRtpTransceiver } from '../../lib/peer/index.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { UdpMux } from '../../lib/transport/source/udp-mux.js';
-import { Router, type Producer } from '../../lib/sfu/index.js';
+import { Router, type Consumer, type Producer } from '../../lib/sfu/index.js';
 import { forgeStun, garbage, lyingRtcp, lyingRtp, Prng, rtp } from './forge.js';
 import { counters } from './session.js';
 import { RawUdp } from './raw-udp.js';
@@ -28,7 +30,7 @@ interface Room {
   publisher: RTCPeerConnection;
   publisherServer: RTCPeerConnection;
   source: LocalStreamTrack;
-  subscribers: { client: RTCPeerConnection; server: RTCPeerConnection; track: MediaStreamTrack; got: string[] }[];
+  subscribers: { client: RTCPeerConnection; server: RTCPeerConnection; track: MediaStreamTrack; got: string[]; consumer: Consumer }[];
 }
 
 let room: Room;
@@ -61,8 +63,8 @@ async function openRoom(): Promise<Room> {
     await client.setLocalDescription(await client.createAnswer());
     await server.setRemoteDescription(client.localDescription!);
     await within(Promise.all([client.connected(), server.connected()]), 15_000, `subscriber ${i} connected`);
-    await router.consume(producer, server, st);
-    const sub = { client, server, track: await within(track, 5000, 'track'), got: [] as string[] };
+    const consumer = await router.consume(producer, server, st);
+    const sub = { client, server, track: await within(track, 5000, 'track'), got: [] as string[], consumer };
     void (async () => {
       for await (const p of sub.track) sub.got.push(p.payload.toString());
     })();
@@ -239,4 +241,58 @@ test("forged consent checks at the publisher's own address: never answered nativ
   // An answer to a forged request would reach the real publisher as an unmatched response.
   const client1 = (await counters(room.publisher)).counters;
   assert.equal((client1['ice.unmatched-response'] ?? 0) - (client0['ice.unmatched-response'] ?? 0), 0, 'a forged check was answered');
+});
+
+test("authenticated but lying receiver reports from a subscriber's own SRTCP session: dropped and counted, forwarding goes on", { timeout: 60_000 }, async () => {
+  const sub = room.subscribers[0]!;
+  const media = sub.client.mediaTransport!;
+  const srtp = media.srtp!;
+  const socket = media.localSockets[0]!.socket;
+  const dest = socket.destination(room.mux.local.port, '127.0.0.1');
+  const out = Buffer.alloc(2048);
+  const protect = (clear: Buffer): Buffer => Buffer.from(out.subarray(0, srtp.protectRtcp(clear, out)));
+  const legSsrc = sub.consumer.ssrc;
+  const block = (ssrc: number, fraction: number): Buffer => {
+    const b = Buffer.alloc(24);
+    b.writeUInt32BE(ssrc >>> 0, 0);
+    b[4] = fraction;
+    b.writeUInt32BE(7, 8);
+    return b;
+  };
+  const rr = (count: number, blocks: Buffer): Buffer => {
+    const h = Buffer.alloc(8);
+    h[0] = 0x80 | count;
+    h[1] = 201;
+    h.writeUInt16BE((8 + blocks.length) / 4 - 1, 2);
+    h.writeUInt32BE(0x5eed, 4);
+    return Buffer.concat([h, blocks]);
+  };
+  const lengthPastEnd = (b: Buffer): Buffer => {
+    b.writeUInt16BE(b.length / 4 + 3, 2);
+    return b;
+  };
+  const server0 = (await counters(sub.server)).counters;
+  const stats0 = room.router.stats;
+  const lying = [
+    rr(31, block(legSsrc, 0xee)), // 31 blocks claimed, one present: about the leg, never to be believed
+    Buffer.concat([rr(1, block(legSsrc, 0xee)), Buffer.from([0x81, 201, 0x00])]), // a cut header after a good RR
+    lengthPastEnd(rr(1, block(legSsrc, 0xee))), // its length runs past the end
+  ];
+  const strangers = rr(2, Buffer.concat([block(0x0badc0de, 1), block(0x0badc0df, 2)])); // well formed, nobody's SSRC
+  for (let round = 0; round < ROUNDS; round++) {
+    sendGenuine(round);
+    for (const b of [...lying, strangers]) socket.sendTo(protect(b), dest);
+  }
+  await expectOnlyGenuine('lying receiver reports');
+  const wait = Date.now() + 15_000;
+  let moved = 0;
+  while (Date.now() < wait) {
+    moved = ((await counters(sub.server)).counters['media.rtcpMalformed'] ?? 0) - (server0['media.rtcpMalformed'] ?? 0);
+    if (moved >= lying.length * ROUNDS && room.router.stats.receiverReportBlocksUnknownSsrc - stats0.receiverReportBlocksUnknownSsrc >= 2 * ROUNDS) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(moved, lying.length * ROUNDS, 'each lying compound dropped by the connection and counted (the engine never reads it)');
+  assert.equal(room.router.stats.receiverReportBlocksUnknownSsrc - stats0.receiverReportBlocksUnknownSsrc, 2 * ROUNDS, 'blocks about unknown SSRCs counted');
+  assert.notEqual(sub.consumer.getStats().pwtRemoteInbound?.fractionLost, 0xee / 256, 'no lying block reached the leg');
+  assert.equal(room.router.stats.jsDeliveries, 0);
 });

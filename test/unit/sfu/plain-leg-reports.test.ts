@@ -2,13 +2,16 @@
 // §6.4.1), over real loopback sockets: with rtcpReports, a plain consumer's remote gets sender reports whose packet and
 // octet counts are what the engine sent; a plain producer's remote gets receiver reports whose block
 // names its SSRC, the highest sequence number it sent and no loss; across a pipe, B reports on what it
-// receives and A on what it sends, and each end's reports reach the other.
+// receives and A on what it sends, and each end's reports reach the other. A plain consumer's remote
+// that answers an SR with an RR gives the consumer a round-trip time (pwtRoundTripTime, from the
+// reporter's LSR/DLSR match) and its block's fields (pwtRemoteInbound, read by the engine).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RtpPacket } from '../../../lib/rtp/rtp-packet.js';
 import { tryParseRtcp, type RtcpPacket } from '../../../lib/rtp/rtcp/compound.js';
 import { RtcpReceiverReport } from '../../../lib/rtp/rtcp/receiver-report.js';
 import { RtcpSenderReport } from '../../../lib/rtp/rtcp/sender-report.js';
+import { ntpMiddle32 } from '../../../lib/rtp/rtcp/ntp-time.js';
 import { UdpMux } from '../../../lib/transport/source/udp-mux.js';
 import { Router } from '../../../lib/sfu/index.js';
 import { payload, until, UdpPeer } from './room-peers.js';
@@ -118,5 +121,49 @@ test('pipe transport: each end reports on its leg and receives the other end\'s 
     muxA.close();
     muxB.close();
     sender.close();
+  }
+});
+
+test('plain transport: a consumer remote\'s RR gives the consumer its RTT and remote-inbound fields', { timeout: 60_000 }, async () => {
+  const mux = await UdpMux.bind({ address: '127.0.0.1' });
+  const router = Router.create(mux);
+  const sender = await UdpPeer.open();
+  const sink = await UdpPeer.open();
+  try {
+    const inbound = router.createPlainTransport({ listenIp: '127.0.0.1' });
+    inbound.connect({ ip: '127.0.0.1', port: sender.port });
+    const producer = inbound.produce({ kind: 'video', ssrc: SSRC, payloadType: 96, codec: VP8 });
+    const outbound = router.createPlainTransport({ listenIp: '127.0.0.1', rtcpReports: true });
+    outbound.connect({ ip: '127.0.0.1', port: sink.port });
+    const consumer = outbound.consume(producer, { payloadType: 97 });
+    for (let n = 0; n < COUNT; n++) await sender.send(rtp(n), inbound.tuple.localPort);
+    await until(() => consumer.getStats().packetsSent === COUNT, 10_000, 'forwarded');
+    assert.equal(consumer.getStats().pwtRoundTripTime, undefined, 'no RTT before an RR');
+    const atSink: Buffer[] = [];
+    let sr: RtcpSenderReport | undefined;
+    await until(() => {
+      sr = rtcpIn(drain(sink, atSink)).filter((p): p is RtcpSenderReport => p instanceof RtcpSenderReport && p.ssrc === consumer.ssrc).at(-1);
+      return sr !== undefined;
+    }, 20_000, 'a sender report');
+    // The remote held the SR for 5 ms before answering (DLSR), then reports loss and jitter.
+    const block = { ssrc: consumer.ssrc, fractionLost: 25, cumulativeLost: 3, highestSequence: 0x10005, jitter: 450, lastSr: ntpMiddle32(sr!.ntpTimestamp), delaySinceLastSr: Math.round(0.005 * 65536) };
+    await sink.send(new RtcpReceiverReport({ ssrc: 0x5e5e, reports: [block] }).serialize(), outbound.tuple.localPort);
+    await until(() => consumer.getStats().pwtRoundTripTime !== undefined && consumer.getStats().pwtRemoteInbound !== undefined, 10_000, 'the RR read');
+    const stats = consumer.getStats();
+    assert.ok(stats.pwtRoundTripTime! > 0 && stats.pwtRoundTripTime! < 5, `RTT ${stats.pwtRoundTripTime} s`);
+    assert.equal(outbound.getStats().rtcpRoundTripTimes, 1);
+    const r = stats.pwtRemoteInbound!;
+    assert.equal(r.reportsReceived, 1);
+    assert.equal(r.fractionLost, 25 / 256);
+    assert.equal(r.packetsLost, 3);
+    assert.equal(r.pwtExtendedHighestSequence, 0x10005);
+    assert.equal(r.jitter, 450 / 90000);
+    // The plain leg's SRs are its reporter's (not the engine's): the engine measures no RTT of its own.
+    assert.equal(r.roundTripTimeMeasurements, 0);
+  } finally {
+    router.close();
+    mux.close();
+    sender.close();
+    sink.close();
   }
 });
