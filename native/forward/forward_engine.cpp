@@ -528,7 +528,11 @@ void ForwardEngine::ForwardTo(Consumer& c, const uint8_t* data, size_t len, uint
   if (len + kSrtpRoom > slot_bytes_) return Drop(c, ForwardDrop::kTooBig);
   if (used_ == slots_) Flush(sink);
   uint8_t* out = out_.data() + used_ * slot_bytes_;
-  std::memcpy(out, data, len);
+  // An SRTP leg whose payload is not rewritten (no VP8 descriptor numbering) gets only the header
+  // copied: protect reads the clear payload from the received packet and writes the ciphertext
+  // straight into the send slot, one pass over the payload instead of two (docs/sfu.md "Per-leg cost").
+  const size_t header = t->session && !c.layers.active ? RtpHeaderLength(data, len) : 0;
+  std::memcpy(out, data, header != 0 ? header : len);
   const uint16_t seq_before = t->transport_seq;
   const ForwardDrop drop = forward_rtp_rewrite(out, len, c.rewrite, now_us, &t->transport_seq);
   if (drop != ForwardDrop::kNone) return Drop(c, drop);
@@ -545,7 +549,8 @@ void ForwardEngine::ForwardTo(Consumer& c, const uint8_t* data, size_t len, uint
     c.sent.record(e);
   }
   size_t out_len = len;  // a clear (plain) transport sends the rewritten packet as it is
-  if (t->session && t->session->protect_rtp(out, len, len + kSrtpRoom, &out_len) != SrtpStatus::kOk) {
+  if (t->session && t->session->protect_rtp(out, len, len + kSrtpRoom, &out_len, header != 0 ? data : out) !=
+                         SrtpStatus::kOk) {
     return Drop(c, ForwardDrop::kProtect);
   }
   ++used_;
@@ -554,7 +559,8 @@ void ForwardEngine::ForwardTo(Consumer& c, const uint8_t* data, size_t len, uint
   if (t->transport_seq != seq_before) t->send_log.record(seq_before, now_us, static_cast<uint32_t>(out_len));
   ++c.counters.packets;
   c.counters.bytes += out_len;
-  c.counters.payload_bytes += RtpPayloadLength(out, len);
+  // From the clear packet: the padding count is the payload's last octet, ciphertext in `out` now.
+  c.counters.payload_bytes += RtpPayloadLength(data, len);
   c.counters.last_timestamp = c.rewrite.last_ts;
   c.counters.last_sent_us = now_us;
   counters_[kFwdForwarded] += 1;

@@ -5,7 +5,9 @@
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 #include "native/srtp/srtp_cipher.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/params.h>
 
 #include <climits>
 #include <cstring>
@@ -177,22 +179,26 @@ void SrtpCipher::CmIv(uint32_t ssrc, uint64_t index, uint8_t iv[16]) const noexc
   for (int k = 0; k < 6; ++k) iv[13 - k] ^= static_cast<uint8_t>(index >> (8 * k));
 }
 
-bool SrtpCipher::Ctr(const uint8_t iv[16], uint8_t* data, size_t len) noexcept {
+bool SrtpCipher::Ctr(const uint8_t iv[16], const uint8_t* in, uint8_t* out, size_t len) noexcept {
   if (EVP_CipherInit_ex2(ctx_, nullptr, nullptr, iv, -1, nullptr) != 1) return false;
   if (len == 0) return true;
   int outl = 0;
-  return EVP_CipherUpdate(ctx_, data, &outl, data, static_cast<int>(len)) == 1;
+  return EVP_CipherUpdate(ctx_, out, &outl, in, static_cast<int>(len)) == 1;
 }
 
 bool SrtpCipher::GcmSeal(const uint8_t iv[12], const uint8_t* aad1, size_t aad1_len, const uint8_t* aad2,
-                         size_t aad2_len, uint8_t* data, size_t len, uint8_t* tag) noexcept {
+                         size_t aad2_len, const uint8_t* in, uint8_t* out, size_t len, uint8_t* tag) noexcept {
   int outl = 0;
   if (EVP_CipherInit_ex2(ctx_, nullptr, nullptr, iv, -1, nullptr) != 1) return false;
   if (aad1_len && EVP_CipherUpdate(ctx_, nullptr, &outl, aad1, static_cast<int>(aad1_len)) != 1) return false;
   if (aad2_len && EVP_CipherUpdate(ctx_, nullptr, &outl, aad2, static_cast<int>(aad2_len)) != 1) return false;
-  if (len && EVP_CipherUpdate(ctx_, data, &outl, data, static_cast<int>(len)) != 1) return false;
-  if (EVP_CipherFinal_ex(ctx_, data + len, &outl) != 1) return false;
-  return EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(tag_len_), tag) == 1;
+  if (len && EVP_CipherUpdate(ctx_, out, &outl, in, static_cast<int>(len)) != 1) return false;
+  if (EVP_CipherFinal_ex(ctx_, out + len, &outl) != 1) return false;
+  // The provider's parameter call directly: EVP_CIPHER_CTX_ctrl(EVP_CTRL_AEAD_GET_TAG) builds the
+  // same one-entry array on every call and then makes this call.
+  OSSL_PARAM params[2] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, tag_len_),
+                          OSSL_PARAM_construct_end()};
+  return EVP_CIPHER_CTX_get_params(ctx_, params) == 1;
 }
 
 bool SrtpCipher::GcmOpen(const uint8_t iv[12], const uint8_t* aad1, size_t aad1_len, const uint8_t* aad2,
@@ -209,20 +215,21 @@ bool SrtpCipher::GcmOpen(const uint8_t iv[12], const uint8_t* aad1, size_t aad1_
 }
 
 SrtpStatus SrtpCipher::ProtectRtp(uint8_t* buf, size_t hdr_len, size_t payload_end, uint32_t ssrc,
-                                  uint64_t index) noexcept {
+                                  uint64_t index, const uint8_t* src) noexcept {
   if (params_.aead) {
     // RFC 7714 8.1: IV = (00 00 || SSRC || ROC || SEQ) XOR salt; AAD = the RTP header.
     uint8_t iv[kGcmIvLen];
     std::memcpy(iv, salt_, kGcmIvLen);
     for (int k = 0; k < 4; ++k) iv[5 - k] ^= static_cast<uint8_t>(ssrc >> (8 * k));
     for (int k = 0; k < 6; ++k) iv[11 - k] ^= static_cast<uint8_t>(index >> (8 * k));
-    return GcmSeal(iv, buf, hdr_len, nullptr, 0, buf + hdr_len, payload_end - hdr_len, buf + payload_end)
+    return GcmSeal(iv, buf, hdr_len, nullptr, 0, src + hdr_len, buf + hdr_len, payload_end - hdr_len,
+                   buf + payload_end)
                ? SrtpStatus::kOk
                : SrtpStatus::kCryptoError;
   }
   uint8_t iv[16];
   CmIv(ssrc, index, iv);
-  if (!Ctr(iv, buf + hdr_len, payload_end - hdr_len)) return SrtpStatus::kCryptoError;
+  if (!Ctr(iv, src + hdr_len, buf + hdr_len, payload_end - hdr_len)) return SrtpStatus::kCryptoError;
   // RFC 3711 4.2: the tag covers the authenticated portion || ROC.
   uint8_t roc[4];
   WriteU32(roc, static_cast<uint32_t>(index >> 16));

@@ -88,7 +88,16 @@ class SrtpCipher {
 
   /** RTP: encrypts buf[hdr_len, payload_end) and writes the tag at buf[payload_end]. */
   SrtpStatus ProtectRtp(uint8_t* buf, size_t hdr_len, size_t payload_end, uint32_t ssrc,
-                        uint64_t index) noexcept;
+                        uint64_t index) noexcept {
+    return ProtectRtp(buf, hdr_len, payload_end, ssrc, index, buf);
+  }
+  /**
+   * RTP, out of place: as above, but the clear payload is read from src[hdr_len, payload_end) and
+   * the ciphertext written to buf[hdr_len, payload_end) (buf holds only the header before; src may
+   * be buf). Saves a forwarder copying each packet before encrypting it (docs/sfu.md "Per-leg cost").
+   */
+  SrtpStatus ProtectRtp(uint8_t* buf, size_t hdr_len, size_t payload_end, uint32_t ssrc, uint64_t index,
+                        const uint8_t* src) noexcept;
   /** RTP: verifies the tag at buf[payload_end], then decrypts buf[hdr_len, payload_end). */
   SrtpStatus UnprotectRtp(uint8_t* buf, size_t hdr_len, size_t payload_end, uint32_t ssrc,
                           uint64_t index) noexcept;
@@ -101,9 +110,14 @@ class SrtpCipher {
 
  private:
   SrtpStatus KeyContexts(const uint8_t* key, const uint8_t* salt, const uint8_t* auth_key) noexcept;
-  bool Ctr(const uint8_t iv[16], uint8_t* data, size_t len) noexcept;
+  bool Ctr(const uint8_t iv[16], uint8_t* data, size_t len) noexcept { return Ctr(iv, data, data, len); }
+  bool Ctr(const uint8_t iv[16], const uint8_t* in, uint8_t* out, size_t len) noexcept;
   bool GcmSeal(const uint8_t iv[12], const uint8_t* aad1, size_t aad1_len, const uint8_t* aad2,
-               size_t aad2_len, uint8_t* data, size_t len, uint8_t* tag) noexcept;
+               size_t aad2_len, uint8_t* data, size_t len, uint8_t* tag) noexcept {
+    return GcmSeal(iv, aad1, aad1_len, aad2, aad2_len, data, data, len, tag);
+  }
+  bool GcmSeal(const uint8_t iv[12], const uint8_t* aad1, size_t aad1_len, const uint8_t* aad2,
+               size_t aad2_len, const uint8_t* in, uint8_t* out, size_t len, uint8_t* tag) noexcept;
   bool GcmOpen(const uint8_t iv[12], const uint8_t* aad1, size_t aad1_len, const uint8_t* aad2,
                size_t aad2_len, uint8_t* data, size_t len, const uint8_t* tag) noexcept;
   void CmIv(uint32_t ssrc, uint64_t index, uint8_t iv[16]) const noexcept;

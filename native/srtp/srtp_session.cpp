@@ -137,7 +137,8 @@ SrtpSession::RecvStream* SrtpSession::AddRecv(std::vector<RecvStream>& table, ui
   return &table.back();
 }
 
-SrtpStatus SrtpSession::protect_rtp(uint8_t* buf, size_t len, size_t capacity, size_t* out_len) noexcept {
+SrtpStatus SrtpSession::protect_rtp(uint8_t* buf, size_t len, size_t capacity, size_t* out_len,
+                                    const uint8_t* payload) noexcept {
   if (!keyed_) return ProtectFailed(SrtpStatus::kNotKeyed);
   if (len < kRtpFixedHeaderLen) return ProtectFailed(SrtpStatus::kTooShort);
   if (len > kSrtpMaxPacketLen) return ProtectFailed(SrtpStatus::kMalformed);
@@ -154,7 +155,7 @@ SrtpStatus SrtpSession::protect_rtp(uint8_t* buf, size_t len, size_t capacity, s
   uint64_t index;
   // The sender tracks its own ROC the same way a receiver would (RFC 3711 3.3.1).
   if (!EstimateSrtpIndex(s->started, s->highest, seq, &index)) return ProtectFailed(SrtpStatus::kIndexExhausted);
-  const SrtpStatus st = rtp_out_.ProtectRtp(buf, hdr, len, ssrc, index);
+  const SrtpStatus st = rtp_out_.ProtectRtp(buf, hdr, len, ssrc, index, payload ? payload : buf);
   if (st != SrtpStatus::kOk) return ProtectFailed(st);
   if (!s->started || index > s->highest) s->highest = index;
   s->started = true;

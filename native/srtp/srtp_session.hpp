@@ -77,7 +77,15 @@ class SrtpSession {
   bool holds_master_key(bool local) const noexcept;
 
   /** Protects the RTP packet buf[0, len) in place; capacity must leave room for the tag. */
-  SrtpStatus protect_rtp(uint8_t* buf, size_t len, size_t capacity, size_t* out_len) noexcept;
+  SrtpStatus protect_rtp(uint8_t* buf, size_t len, size_t capacity, size_t* out_len) noexcept {
+    return protect_rtp(buf, len, capacity, out_len, buf);
+  }
+  /**
+   * Protects out of place: buf holds the packet's header (as it is to be sent); its clear payload is
+   * read from `payload` at the same offsets (payload[hdr, len)) and its ciphertext and tag written to
+   * buf. The output is the bytes the in-place call gives for the packet buf[0, hdr) || payload[hdr, len).
+   */
+  SrtpStatus protect_rtp(uint8_t* buf, size_t len, size_t capacity, size_t* out_len, const uint8_t* payload) noexcept;
   /** Unprotects in place; on success *out_len is the clear packet length. Failures are counted. */
   SrtpStatus unprotect_rtp(uint8_t* buf, size_t len, size_t* out_len) noexcept;
   /** Protects the RTCP compound packet in place (tag + E/index appended). */

@@ -763,10 +763,56 @@ void TestTurnChannelProducer() {
   size_t out = 0;
   CHECK(leg.rx.unprotect(sink.sent[0].bytes.data(), sink.sent[0].bytes.size(), &out) == SrtpStatus::kOk);
   CHECK_EQ(ReadU32(sink.sent[0].bytes.data() + 8), 0xC000u);
+
+// An SRTP leg copies only the header and encrypts the payload out of the received packet (docs/sfu.md
+// "Per-leg cost"): a packet with CSRCs, a header extension (rewritten per leg) and padding arrives
+// whole, and the sender report's payload octets leave the padding out (read from the clear packet,
+// not from the ciphertext's last octet).
+void TestHeaderOnlyCopy() {
+  Keyed publisher(3), leg(40);
+  UdpSessionTable table;
+  CHECK(table.add(udp_remote_key(std::array<uint8_t, 16>{127, 0, 0, 1}.data(), 5000, 4), &publisher.rx) != 0);
+  ForwardEngine engine;
+  const uint32_t producer = engine.add_producer(&publisher.rx, kPubSsrc, false);
+  const sockaddr_in a = Address(6100);
+  const uint32_t t = engine.add_transport(&leg.tx, reinterpret_cast<const sockaddr*>(&a), sizeof a);
+  ForwardConsumerParams params = Params(0xB000u);
+  params.extension_ids[3] = 5;  // the publisher's id 3 is the leg's id 5
+  const uint32_t consumer = engine.add_consumer(producer, t, params);
+  CHECK(consumer != 0);
+  // V=2, P=1, X=1, CC=2; two CSRCs; a one-byte extension block (id 3, 2 data bytes, 1 pad byte).
+  std::vector<uint8_t> clear = {0xB2, 111, 0, 50, 0, 0, 0x10, 0, 0, 0, 0x12, 0x34, 1, 2, 3, 4, 5, 6, 7, 8,
+                                0xBE, 0xDE, 0, 1, 0x31, 0xAA, 0xBB, 0};
+  const size_t header = clear.size();
+  for (int i = 0; i < 300; ++i) clear.push_back(static_cast<uint8_t>(i * 7));
+  for (int i = 0; i < 3; ++i) clear.push_back(0);
+  clear.push_back(4);  // 4 octets of padding, this one included
+  Batch b;
+  b.add(Protect(publisher.tx, clear), 1, 5000);
+  double udp_counters[kCounterCount] = {};
+  const UdpRecvTarget target = b.target();
+  table.unprotect_batch(target, b.n, b.status, udp_counters);
+  CaptureSink sink;
+  CHECK_EQ(engine.process_batch(target, b.n, b.status, table, 1'000'000, sink), 1);
+  CHECK_EQ(sink.sent.size(), size_t{1});
+  std::vector<uint8_t> got = sink.sent[0].bytes;
+  size_t out = 0;
+  CHECK(leg.rx.unprotect(got.data(), got.size(), &out) == SrtpStatus::kOk);
+  CHECK_EQ(out, clear.size());
+  CHECK_EQ(got[1], 109);
+  CHECK_EQ(ReadU32(got.data() + 8), 0xB000u);
+  CHECK_MEM(got.data() + 12, clear.data() + 12, 8);  // CSRCs
+  CHECK_EQ(got[24], 0x51);                            // extension id 3 -> 5, length kept
+  CHECK_MEM(got.data() + 25, clear.data() + 25, 3);
+  CHECK_MEM(got.data() + header, clear.data() + header, clear.size() - header);
+  const ForwardConsumerCounters* cc = engine.consumer_counters(consumer);
+  CHECK(cc != nullptr);
+  CHECK_EQ(cc->payload_bytes, uint64_t{300});
 }
 
 int main() {
   TestArrivalTimes();
+  TestHeaderOnlyCopy();
   TestFanout();
   TestTransportRoute();
   TestTurnChannelProducer();

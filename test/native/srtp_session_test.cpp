@@ -127,6 +127,41 @@ void RoundTrips() {
   }
 }
 
+// protect_rtp out of place (the forwarder's path: header in the send slot, payload read from the
+// received packet) gives exactly the bytes of the in-place call, for every profile and header shape;
+// the slot's bytes past the header are never read.
+void OutOfPlace() {
+  for (SrtpProfile profile : kProfiles) {
+    Pair a(profile), b(profile);
+    uint16_t seq = 65530;  // across a ROC increment
+    for (size_t payload = 0; payload <= 1200; payload += 7) {
+      const int csrcs = static_cast<int>(payload % 3);
+      const bool ext = payload % 2 == 1;
+      const uint8_t padding = static_cast<uint8_t>(payload % 5 == 0 ? 4 : 0);
+      const auto clear = MakeRtp(seq++, 0x3000 + (payload % 2), payload, csrcs, payload % 4, ext, padding);
+      const auto in_place = Protect(a.tx, clear);
+      const size_t hdr = RtpHeaderLength(clear.data(), clear.size());
+      std::vector<uint8_t> slot(clear.size() + 64, 0xEE);  // garbage after the header
+      std::memcpy(slot.data(), clear.data(), hdr);
+      size_t out = 0;
+      CHECK(b.tx.protect_rtp(slot.data(), clear.size(), slot.size(), &out, clear.data()) == SrtpStatus::kOk);
+      CHECK_EQ(out, in_place.size());
+      CHECK_MEM(slot.data(), in_place.data(), out);
+      std::vector<uint8_t> back;
+      slot.resize(out);
+      CHECK(Unprotect(b.rx, slot, &back) == SrtpStatus::kOk);
+      CHECK(back == clear);
+    }
+    // Bad input fails as in place, and is counted.
+    const auto clear = MakeRtp(1, 0x3000, 10);
+    std::vector<uint8_t> slot(clear);
+    size_t out = 0;
+    CHECK(b.tx.protect_rtp(slot.data(), 11, slot.size(), &out, clear.data()) == SrtpStatus::kTooShort);
+    CHECK(b.tx.protect_rtp(slot.data(), slot.size(), slot.size(), &out, clear.data()) == SrtpStatus::kBufferTooSmall);
+    CHECK_EQ(b.tx.counters().protect_failed, uint64_t{2});
+  }
+}
+
 void RolloverAndReorder() {
   for (SrtpProfile profile : kProfiles) {
     Pair p(profile);
@@ -352,6 +387,7 @@ void KeyedOnFirstUse() {
 
 int main() {
   RoundTrips();
+  OutOfPlace();
   RolloverAndReorder();
   ReplayWindow();
   StreamsAndKeying();
