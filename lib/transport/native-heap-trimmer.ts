@@ -1,7 +1,11 @@
 // When the C heap is trimmed (docs/architecture.md, "What a connection costs"): after DTLS
-// handshakes and closed connections free native memory, rate-limited to a small share of the thread.
+// handshakes and closed connections free native memory, rate-limited to a small share of the thread;
+// once such a burst has gone quiet, V8 is also asked for the young generation the burst grew
+// (docs/architecture.md, "Giving memory back after a burst").
 import { performance } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { trimNativeHeap, type NativeHeapTrimResult } from '../native/native-heap-trim.js';
+import { relieveJsHeap, type JsHeapRelief } from '../native/relieve-js-heap.js';
 
 /** Tuning of the trim schedule, milliseconds. */
 export interface NativeHeapTrimPolicy {
@@ -19,6 +23,43 @@ export interface NativeHeapTrimPolicy {
 export const DEFAULT_NATIVE_HEAP_TRIM_POLICY: NativeHeapTrimPolicy = { delayMs: 100, maxWaitMs: 2000, minIntervalMs: 250, maxShare: 0.05 };
 
 /**
+ * When V8 is asked to give back its young generation (before a trim, once a burst of freeing
+ * events has gone quiet): V8 grows it to 2 x 16 MiB while many connections are set up at once and
+ * keeps it while the thread allocates more than about 1 MB/s (10,000 idle PCs do), so 32 MiB stay
+ * committed and empty.
+ */
+export interface JsHeapReliefPolicy {
+  /** 'off', or how V8 is asked (lib/native/relieve-js-heap.ts). */
+  readonly level: JsHeapRelief | 'off';
+  /** Only when the young generation is at least this large, bytes (V8 starts it at 1 MiB). */
+  readonly minYoungBytes: number;
+  /** Least time between two reliefs, ms. */
+  readonly minIntervalMs: number;
+  /** Largest share of the thread's time reliefs may take: one of d ms waits d / share before the next. */
+  readonly maxShare: number;
+}
+
+/**
+ * The defaults: one reduce-memory collection after a quiet burst, at most every 30 s and 1 % of the
+ * thread (at 10,000 idle PCs it takes a few hundred ms: then the next waits tens of seconds).
+ * PWT_JS_HEAP_RELIEF in the environment: 'off' (or 0), 'moderate' or 'critical' overrides the level.
+ */
+export const DEFAULT_JS_HEAP_RELIEF_POLICY: JsHeapReliefPolicy = { level: 'critical', minYoungBytes: 8 * 1048576, minIntervalMs: 30_000, maxShare: 0.01 };
+
+function reliefFromEnv(): JsHeapReliefPolicy {
+  const v = process.env.PWT_JS_HEAP_RELIEF;
+  if (v === 'off' || v === '0') return { ...DEFAULT_JS_HEAP_RELIEF_POLICY, level: 'off' };
+  if (v === 'moderate' || v === 'critical') return { ...DEFAULT_JS_HEAP_RELIEF_POLICY, level: v };
+  return DEFAULT_JS_HEAP_RELIEF_POLICY;
+}
+
+/** V8's young generation (new space) as committed now, bytes. */
+function youngGenerationBytes(): number {
+  for (const s of getHeapSpaceStatistics()) if (s.space_name === 'new_space') return s.space_size;
+  return 0;
+}
+
+/**
  * Sans-I/O schedule: freeing events and finished trims in (with `now`), the time the next trim is
  * due out. No timer and no clock of its own.
  */
@@ -34,6 +75,19 @@ export class NativeHeapTrimSchedule {
     this.firstPending ??= now;
     this.lastNote = Math.max(this.lastNote, now);
     return this.dueAt() as number;
+  }
+
+  /** Whether no freeing event came in the last `delayMs` before `now` (a burst has ended). */
+  quietAt(now: number): boolean {
+    return now - this.lastNote >= this.policy.delayMs;
+  }
+
+  /**
+   * Keeps the end of a burst pending after a trim at `now` that came before the burst went quiet
+   * (forced by maxWaitMs just after its last event): one more trim follows once it is quiet.
+   */
+  awaitQuiet(now: number): void {
+    if (this.firstPending === undefined && !this.quietAt(now)) this.firstPending = now;
   }
 
   /** When the next trim is due, or undefined when nothing was freed since the last one. */
@@ -63,6 +117,9 @@ export interface NativeHeapTrimStats {
   longestMs: number;
   /** False once the C library said it cannot trim (not glibc), or when PWT_NATIVE_HEAP_TRIM=0. */
   active: boolean;
+  /** Times V8 was asked to give back its young generation, and the time that took in all, ms. */
+  jsHeapReliefs: number;
+  jsHeapReliefMs: number;
 }
 
 /**
@@ -75,10 +132,16 @@ export class NativeHeapTrimmer {
   private readonly schedule: NativeHeapTrimSchedule;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private armedAt = Infinity;
+  private reliefNotBefore = -Infinity;
 
-  constructor(policy: NativeHeapTrimPolicy = DEFAULT_NATIVE_HEAP_TRIM_POLICY, enabled = process.env.PWT_NATIVE_HEAP_TRIM !== '0') {
+  constructor(
+    policy: NativeHeapTrimPolicy = DEFAULT_NATIVE_HEAP_TRIM_POLICY,
+    enabled = process.env.PWT_NATIVE_HEAP_TRIM !== '0',
+    private readonly relief: JsHeapReliefPolicy = reliefFromEnv(),
+    private readonly youngBytes: () => number = youngGenerationBytes,
+  ) {
     this.schedule = new NativeHeapTrimSchedule(policy);
-    this.stats = { trims: 0, released: 0, totalMs: 0, longestMs: 0, active: enabled };
+    this.stats = { trims: 0, released: 0, totalMs: 0, longestMs: 0, active: enabled, jsHeapReliefs: 0, jsHeapReliefMs: 0 };
   }
 
   /** Native memory was freed (a handshake finished, a connection closed): trim soon. */
@@ -106,6 +169,10 @@ export class NativeHeapTrimmer {
       this.arm(due);
       return;
     }
+    // V8 first: its collection frees ArrayBuffer backing stores into the C heap, which the trim
+    // then gives back. Only once the burst is over (mid-burst V8 would grow it again at once).
+    const quiet = this.schedule.quietAt(start);
+    if (quiet) this.relieveJsHeap(start);
     let result: NativeHeapTrimResult;
     try {
       result = trimNativeHeap();
@@ -115,7 +182,10 @@ export class NativeHeapTrimmer {
       result = 'unsupported';
     }
     const took = performance.now() - start;
+    // The schedule's share counts the relief's time too: a trim after it waits the longer.
     this.schedule.trimmed(start, took);
+    // A trim mid-burst leaves the relief to one more trim at the burst's quiet end.
+    if (!quiet && this.relief.level !== 'off' && start >= this.reliefNotBefore) this.schedule.awaitQuiet(start);
     if (result === 'unsupported') {
       this.stats.active = false;
       return;
@@ -126,6 +196,21 @@ export class NativeHeapTrimmer {
     this.stats.longestMs = Math.max(this.stats.longestMs, took);
     const next = this.schedule.dueAt();
     if (next !== undefined) this.arm(next);
+  }
+
+  private relieveJsHeap(now: number): void {
+    const level = this.relief.level;
+    if (level === 'off' || now < this.reliefNotBefore) return;
+    if (this.youngBytes() < this.relief.minYoungBytes) return;
+    const start = performance.now();
+    if (!relieveJsHeap(level)) {
+      this.reliefNotBefore = Infinity; // V8's API is not there: never again
+      return;
+    }
+    const took = performance.now() - start;
+    this.stats.jsHeapReliefs++;
+    this.stats.jsHeapReliefMs += took;
+    this.reliefNotBefore = start + took + Math.max(this.relief.minIntervalMs, took / this.relief.maxShare);
   }
 }
 
