@@ -22,6 +22,9 @@ namespace {
 // v8::Isolate::LowMemoryNotification() takes the isolate as its first argument.
 using IsolateGetCurrent = void* (*)();
 using IsolateLowMemoryNotification = void (*)(void* isolate);
+// v8::Isolate::MemoryPressureNotification(v8::MemoryPressureLevel): an enum class over int,
+// kNone = 0, kModerate = 1, kCritical = 2 (v8-isolate.h, stable since V8 5.x).
+using IsolateMemoryPressureNotification = void (*)(void* isolate, int level);
 
 /** Asks the calling thread's V8 isolate to free what it can; false when V8's API is not found. */
 bool NotifyV8LowMemory() {
@@ -40,6 +43,37 @@ bool NotifyV8LowMemory() {
 #endif
 }
 
+/**
+ * Tells the calling thread's isolate about memory pressure: `critical` runs one full collection
+ * that reduces memory (V8 then shrinks its young generation to the minimum and releases free
+ * pages; a second one only when the first was fast and freed much), the moderate level starts
+ * incremental marking that ends in such a collection. Unlike the low-memory notification (up to
+ * seven full collections) it costs one. False when V8's API is not found.
+ */
+bool NotifyV8MemoryPressure(bool critical) {
+#if defined(__linux__) || defined(__APPLE__)
+  static const auto get_current =
+      reinterpret_cast<IsolateGetCurrent>(dlsym(RTLD_DEFAULT, "_ZN2v87Isolate10GetCurrentEv"));
+  static const auto pressure = reinterpret_cast<IsolateMemoryPressureNotification>(
+      dlsym(RTLD_DEFAULT, "_ZN2v87Isolate26MemoryPressureNotificationENS_19MemoryPressureLevelE"));
+  if (get_current == nullptr || pressure == nullptr) return false;
+  void* isolate = get_current();
+  if (isolate == nullptr) return false;
+  // On the isolate's own thread V8 acts at once and resets the level to kNone itself.
+  pressure(isolate, critical ? 2 : 1);
+  return true;
+#else
+  (void)critical;
+  return false;
+#endif
+}
+
+/** relieveJsHeap(critical) -> whether V8 was notified (docs/architecture.md, "after a burst"). */
+Napi::Value RelieveJsHeapJs(const Napi::CallbackInfo& info) {
+  const bool critical = info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
+  return Napi::Boolean::New(info.Env(), NotifyV8MemoryPressure(critical));
+}
+
 Napi::Value ReleaseIdleMemoryJs(const Napi::CallbackInfo& info) {
   // V8 first: its collections free ArrayBuffer backing stores into the C heap, which the trim
   // then gives back.
@@ -50,6 +84,7 @@ Napi::Value ReleaseIdleMemoryJs(const Napi::CallbackInfo& info) {
 
 void InitNativeHeapRelease(Napi::Env env, Napi::Object exports) {
   exports.Set("releaseIdleMemory", Napi::Function::New(env, ReleaseIdleMemoryJs, "releaseIdleMemory"));
+  exports.Set("relieveJsHeap", Napi::Function::New(env, RelieveJsHeapJs, "relieveJsHeap"));
 }
 
 }  // namespace

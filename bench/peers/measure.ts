@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { nativeHeapStats } from '../../lib/native/native-heap-stats.js';
+import { trimNativeHeap } from '../../lib/native/native-heap-trim.js';
 import { descriptorLimit, openDescriptors } from './descriptor-limit.js';
 import type { IdlePeers, MediaPair, PeerAdapter } from './types.js';
 
@@ -253,6 +254,8 @@ export interface MemoryResult {
    * whether V8 gives back by itself the young generation a burst of set-ups grew.
    */
   idle?: { afterMs: number; rssPerPc: number; heapPerPc: number; newSpace: number }[];
+  /** With PWT_BENCH_TRIM_PROBE=1: RSS per PC at 0.5 s right after a C-heap trim (what free C heap was resident). */
+  rssTrimmedPerPc?: number;
 }
 
 /** V8's new space (young generation) as committed now, bytes. */
@@ -333,6 +336,10 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number, idleMs: r
   collect();
   const after = process.memoryUsage();
   const parts1 = breakdownSample();
+  // PWT_BENCH_TRIM_PROBE=1 (a probe, off by default since it changes the later readings): how much
+  // of the RSS at 0.5 s is free C heap still resident, by trimming it right now.
+  let rssTrimmed: number | undefined;
+  if (process.env.PWT_BENCH_TRIM_PROBE === '1' && trimNativeHeap() !== 'unsupported') rssTrimmed = (process.memoryUsage().rss - before.rss) / connectedPcs;
   const heldAt = performance.now();
   // Longer idle readings come before releaseIdleMemory(), which would give the young generation back.
   const idle: NonNullable<MemoryResult['idle']> = [];
@@ -364,6 +371,7 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number, idleMs: r
       }
     : undefined;
   return {
+    ...(rssTrimmed !== undefined ? { rssTrimmedPerPc: rssTrimmed } : {}),
     rssPerPc: (after.rss - before.rss) / connectedPcs,
     heapPerPc: (after.heapUsed - before.heapUsed) / connectedPcs,
     pcs,

@@ -1,7 +1,11 @@
 // When the C heap is trimmed (docs/architecture.md, "What a connection costs"): after DTLS
-// handshakes and closed connections free native memory, rate-limited to a small share of the thread.
+// handshakes and closed connections free native memory, rate-limited to a small share of the thread;
+// once such a burst has gone quiet, V8 is also asked for the young generation the burst grew
+// (docs/architecture.md, "Giving memory back after a burst").
 import { performance } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { trimNativeHeap, type NativeHeapTrimResult } from '../native/native-heap-trim.js';
+import { relieveJsHeap, type JsHeapRelief } from '../native/relieve-js-heap.js';
 
 /** Tuning of the trim schedule, milliseconds. */
 export interface NativeHeapTrimPolicy {
@@ -19,6 +23,49 @@ export interface NativeHeapTrimPolicy {
 export const DEFAULT_NATIVE_HEAP_TRIM_POLICY: NativeHeapTrimPolicy = { delayMs: 100, maxWaitMs: 2000, minIntervalMs: 250, maxShare: 0.05 };
 
 /**
+ * When V8 is asked to give back its young generation (before a trim, once a burst of freeing
+ * events has gone quiet): V8 grows it to 2 x 16 MiB while many connections are set up at once and
+ * keeps it while the thread allocates more than about 1 MB/s (10,000 idle PCs do), so 32 MiB stay
+ * committed and empty.
+ */
+export interface JsHeapReliefPolicy {
+  /** 'off', or how V8 is asked (lib/native/relieve-js-heap.ts). */
+  readonly level: JsHeapRelief | 'off';
+  /** Only when the young generation is at least this large, bytes (V8 starts it at 1 MiB). */
+  readonly minYoungBytes: number;
+  /** Least time between two reliefs, ms. */
+  readonly minIntervalMs: number;
+  /** Largest share of the thread's time reliefs may take: one of d ms waits d / share before the next. */
+  readonly maxShare: number;
+  /** The burst is over when no freeing event came for this long, ms (longer than a trim's delay). */
+  readonly quietMs: number;
+  /** ... and when it had at least this many freeing events since the last relief (not one connection). */
+  readonly minEvents: number;
+}
+
+/**
+ * The defaults: one reduce-memory collection once a burst of at least 16 handshakes or closes has
+ * been quiet for 250 ms, at most every 5 s and 5 % of the thread (0.1–0.6 s at 2,000 idle PCs on
+ * this 2-core machine under load, then the next waits 5–12 s; about 1 s at 10,000, then 20 s). A
+ * longer minimum would let one relief block the one after the next burst (the case that matters).
+ * PWT_JS_HEAP_RELIEF in the environment: 'off' (or 0), 'moderate' or 'critical' overrides the level.
+ */
+export const DEFAULT_JS_HEAP_RELIEF_POLICY: JsHeapReliefPolicy = { level: 'critical', minYoungBytes: 8 * 1048576, minIntervalMs: 5_000, maxShare: 0.05, quietMs: 250, minEvents: 16 };
+
+function reliefFromEnv(): JsHeapReliefPolicy {
+  const v = process.env.PWT_JS_HEAP_RELIEF;
+  if (v === 'off' || v === '0') return { ...DEFAULT_JS_HEAP_RELIEF_POLICY, level: 'off' };
+  if (v === 'moderate' || v === 'critical') return { ...DEFAULT_JS_HEAP_RELIEF_POLICY, level: v };
+  return DEFAULT_JS_HEAP_RELIEF_POLICY;
+}
+
+/** V8's young generation (new space) as committed now, bytes. */
+function youngGenerationBytes(): number {
+  for (const s of getHeapSpaceStatistics()) if (s.space_name === 'new_space') return s.space_size;
+  return 0;
+}
+
+/**
  * Sans-I/O schedule: freeing events and finished trims in (with `now`), the time the next trim is
  * due out. No timer and no clock of its own.
  */
@@ -34,6 +81,22 @@ export class NativeHeapTrimSchedule {
     this.firstPending ??= now;
     this.lastNote = Math.max(this.lastNote, now);
     return this.dueAt() as number;
+  }
+
+  /**
+   * Whether no freeing event came in the last `quietMs` before `now` (a burst has ended), within
+   * 1 ms: a timer may fire that much before its time by `performance.now()`.
+   */
+  quietAt(now: number, quietMs: number): boolean {
+    return now + 1 - this.lastNote >= quietMs;
+  }
+
+  /**
+   * Keeps the end of a burst pending after a trim at `now` that came before the burst had been
+   * quiet for `quietMs`: more trims follow (each after the usual gap) until one is that quiet.
+   */
+  awaitQuiet(now: number, quietMs: number): void {
+    if (this.firstPending === undefined && !this.quietAt(now, quietMs)) this.firstPending = now;
   }
 
   /** When the next trim is due, or undefined when nothing was freed since the last one. */
@@ -63,6 +126,9 @@ export interface NativeHeapTrimStats {
   longestMs: number;
   /** False once the C library said it cannot trim (not glibc), or when PWT_NATIVE_HEAP_TRIM=0. */
   active: boolean;
+  /** Times V8 was asked to give back its young generation, and the time that took in all, ms. */
+  jsHeapReliefs: number;
+  jsHeapReliefMs: number;
 }
 
 /**
@@ -75,15 +141,24 @@ export class NativeHeapTrimmer {
   private readonly schedule: NativeHeapTrimSchedule;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private armedAt = Infinity;
+  private reliefNotBefore = -Infinity;
+  /** Freeing events since the last relief. */
+  private eventsSinceRelief = 0;
 
-  constructor(policy: NativeHeapTrimPolicy = DEFAULT_NATIVE_HEAP_TRIM_POLICY, enabled = process.env.PWT_NATIVE_HEAP_TRIM !== '0') {
+  constructor(
+    policy: NativeHeapTrimPolicy = DEFAULT_NATIVE_HEAP_TRIM_POLICY,
+    enabled = process.env.PWT_NATIVE_HEAP_TRIM !== '0',
+    private readonly relief: JsHeapReliefPolicy = reliefFromEnv(),
+    private readonly youngBytes: () => number = youngGenerationBytes,
+  ) {
     this.schedule = new NativeHeapTrimSchedule(policy);
-    this.stats = { trims: 0, released: 0, totalMs: 0, longestMs: 0, active: enabled };
+    this.stats = { trims: 0, released: 0, totalMs: 0, longestMs: 0, active: enabled, jsHeapReliefs: 0, jsHeapReliefMs: 0 };
   }
 
   /** Native memory was freed (a handshake finished, a connection closed): trim soon. */
   noteFreed(): void {
     if (!this.stats.active) return;
+    this.eventsSinceRelief++;
     this.arm(this.schedule.note(performance.now()));
   }
 
@@ -106,6 +181,26 @@ export class NativeHeapTrimmer {
       this.arm(due);
       return;
     }
+    // V8 first: its collection frees ArrayBuffer backing stores into the C heap, which the trim
+    // then gives back. Only once the burst is over (mid-burst V8 would grow it again at once).
+    const quiet = this.schedule.quietAt(start, this.relief.quietMs);
+    if (quiet && this.relieveJsHeap(start)) {
+      // Node runs the N-API finalizers of the objects that collection found dead in a later turn
+      // (setImmediate); their native memory is freed only then, so the trim waits one turn for it.
+      this.armedAt = -Infinity; // a freeing event meanwhile does not re-arm: this trim serves it
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.armedAt = Infinity;
+        this.trim(performance.now(), quiet);
+      }, 1);
+      this.timer.unref();
+      return;
+    }
+    this.trim(start, quiet);
+  }
+
+  /** The trim itself (after the relief, when there was one), then the next one armed. */
+  private trim(start: number, quiet: boolean): void {
     let result: NativeHeapTrimResult;
     try {
       result = trimNativeHeap();
@@ -115,7 +210,10 @@ export class NativeHeapTrimmer {
       result = 'unsupported';
     }
     const took = performance.now() - start;
+    // The relief has its own share; the trim's gap counts the trim only.
     this.schedule.trimmed(start, took);
+    // A trim before the burst went quiet leaves the relief to a later trim at its quiet end.
+    if (!quiet && this.wantsRelief()) this.schedule.awaitQuiet(start, this.relief.quietMs);
     if (result === 'unsupported') {
       this.stats.active = false;
       return;
@@ -126,6 +224,29 @@ export class NativeHeapTrimmer {
     this.stats.longestMs = Math.max(this.stats.longestMs, took);
     const next = this.schedule.dueAt();
     if (next !== undefined) this.arm(next);
+  }
+
+  /** Whether a relief may come once the burst is quiet (its other conditions are checked then). */
+  private wantsRelief(): boolean {
+    return this.relief.level !== 'off' && this.eventsSinceRelief >= this.relief.minEvents && this.reliefNotBefore !== Infinity;
+  }
+
+  /** Asks V8 for its young generation when it is grown and the last relief is long enough ago; whether it did. */
+  private relieveJsHeap(now: number): boolean {
+    const level = this.relief.level;
+    if (level === 'off' || now < this.reliefNotBefore || this.eventsSinceRelief < this.relief.minEvents) return false;
+    if (this.youngBytes() < this.relief.minYoungBytes) return false;
+    this.eventsSinceRelief = 0;
+    const start = performance.now();
+    if (!relieveJsHeap(level)) {
+      this.reliefNotBefore = Infinity; // V8's API is not there: never again
+      return false;
+    }
+    const took = performance.now() - start;
+    this.stats.jsHeapReliefs++;
+    this.stats.jsHeapReliefMs += took;
+    this.reliefNotBefore = start + took + Math.max(this.relief.minIntervalMs, took / this.relief.maxShare);
+    return true;
   }
 }
 

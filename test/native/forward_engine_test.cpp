@@ -763,6 +763,7 @@ void TestTurnChannelProducer() {
   size_t out = 0;
   CHECK(leg.rx.unprotect(sink.sent[0].bytes.data(), sink.sent[0].bytes.size(), &out) == SrtpStatus::kOk);
   CHECK_EQ(ReadU32(sink.sent[0].bytes.data() + 8), 0xC000u);
+}
 
 // An SRTP leg copies only the header and encrypts the payload out of the received packet (docs/sfu.md
 // "Per-leg cost"): a packet with CSRCs, a header extension (rewritten per leg) and padding arrives

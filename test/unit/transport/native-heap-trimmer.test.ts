@@ -2,11 +2,15 @@
 // delay after the last freeing event, a bound on how long a burst postpones it, a gap after each
 // trim that grows with its cost; and the thread's trimmer over the real addon: a connected pair's
 // handshakes and closes lead to a trim that gives pages back (glibc), without keeping the process alive.
+// The JS-heap relief before a trim: only once a burst is quiet, only with a grown young generation,
+// rate-limited; and V8's memory-pressure call really shrinks a grown young generation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NativeHeapTrimSchedule, NativeHeapTrimmer, nativeHeapTrimmer, type NativeHeapTrimPolicy } from '../../../lib/transport/native-heap-trimmer.js';
+import { getHeapSpaceStatistics } from 'node:v8';
+import { NativeHeapTrimSchedule, NativeHeapTrimmer, nativeHeapTrimmer, type JsHeapReliefPolicy, type NativeHeapTrimPolicy } from '../../../lib/transport/native-heap-trimmer.js';
 import { trimNativeHeap } from '../../../lib/native/native-heap-trim.js';
+import { relieveJsHeap } from '../../../lib/native/relieve-js-heap.js';
 import { RTCPeerConnection } from '../../../lib/peer/peer-connection.js';
 import { negotiate, within } from '../../integration/peer-helpers.js';
 
@@ -79,4 +83,76 @@ test("the thread's trimmer trims after a pair connects and closes", { timeout: 3
   while (nativeHeapTrimmer.stats.trims === before && Date.now() < deadline) await sleep(50);
   assert.ok(nativeHeapTrimmer.stats.trims > before, 'no trim within 20 s of the handshakes and closes');
   assert.ok(nativeHeapTrimmer.stats.longestMs >= 0);
+});
+
+const MiB = 1048576;
+const relief: JsHeapReliefPolicy = { level: 'critical', minYoungBytes: 8 * MiB, minIntervalMs: 30_000, maxShare: 0.05, quietMs: 150, minEvents: 3 };
+
+/** `n` freeing events at once. */
+function burst(t: NativeHeapTrimmer, n = 3): void {
+  for (let i = 0; i < n; i++) t.noteFreed();
+}
+
+/** Waits until `cond()` or 5 s (a bound, not a timing assert). */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !cond(); i++) await sleep(50);
+}
+
+test('relief: a quiet burst with a grown young generation asks V8 once; the next waits minIntervalMs', async () => {
+  const t = new NativeHeapTrimmer(policy, true, relief, () => 32 * MiB);
+  burst(t);
+  await until(() => t.stats.jsHeapReliefs >= 1 || !t.stats.active);
+  if (!t.stats.active) return; // not glibc: the trimmer (and its relief) stopped
+  assert.equal(t.stats.jsHeapReliefs, 1);
+  const trims = t.stats.trims;
+  burst(t);
+  await until(() => t.stats.trims > trims);
+  await sleep(relief.quietMs + 100);
+  assert.equal(t.stats.jsHeapReliefs, 1, 'a second relief within minIntervalMs');
+});
+
+test('relief: not with a small young generation, nor when turned off, nor after fewer than minEvents', async () => {
+  const small = new NativeHeapTrimmer(policy, true, relief, () => 1 * MiB);
+  const off = new NativeHeapTrimmer(policy, true, { ...relief, level: 'off' }, () => 32 * MiB);
+  const lone = new NativeHeapTrimmer(policy, true, relief, () => 32 * MiB);
+  burst(small);
+  burst(off);
+  lone.noteFreed();
+  await until(() => small.stats.trims >= 1 && off.stats.trims >= 1 && lone.stats.trims >= 1);
+  await sleep(relief.quietMs + 300);
+  assert.equal(small.stats.jsHeapReliefs, 0);
+  assert.equal(off.stats.jsHeapReliefs, 0);
+  assert.equal(lone.stats.jsHeapReliefs, 0);
+});
+
+test('relief: not while the burst goes on (trims at a short quiet or forced by maxWaitMs), then once it is quiet', async () => {
+  const t = new NativeHeapTrimmer({ delayMs: 30, maxWaitMs: 300, minIntervalMs: 50, maxShare: 0.05 }, true, { ...relief, quietMs: 400 }, () => 32 * MiB);
+  // Events every 60 ms for about 1 s: trims come in the 30 ms gaps, none is 400 ms quiet (a
+  // loaded machine may stretch a gap, not by that much).
+  for (let i = 0; i < 15; i++) {
+    t.noteFreed();
+    await sleep(60);
+  }
+  if (!t.stats.active) return;
+  const midBurst = t.stats.jsHeapReliefs;
+  const trimsMidBurst = t.stats.trims;
+  await until(() => t.stats.jsHeapReliefs >= 1);
+  assert.ok(trimsMidBurst >= 2, `trims mid-burst ${trimsMidBurst}`);
+  assert.equal(midBurst, 0, 'relieved mid-burst');
+  assert.equal(t.stats.jsHeapReliefs, 1);
+});
+
+test("relieveJsHeap('critical') shrinks a young generation grown by surviving allocations", () => {
+  const young = (): number => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+  // Objects that survive a scavenge or two make V8 grow new space (up to 2 x 16 MiB on 64-bit).
+  const keep: unknown[] = [];
+  for (let i = 0; i < 3_000_000 && young() < 16 * MiB; i++) {
+    keep.push({ i, a: [i] });
+    if (keep.length > 400_000) keep.splice(0, 200_000);
+  }
+  const grown = young();
+  keep.length = 0;
+  if (!relieveJsHeap('critical')) return; // V8's API not found (not Node): nothing to check
+  assert.ok(grown >= 16 * MiB, `young generation ${grown} did not grow`);
+  assert.ok(young() <= grown / 4, `young generation ${young()} after the relief, ${grown} before`);
 });
