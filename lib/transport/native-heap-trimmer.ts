@@ -3,7 +3,7 @@
 // once such a burst has gone quiet, V8 is also asked for the young generation the burst grew
 // (docs/architecture.md, "Giving memory back after a burst").
 import { performance } from 'node:perf_hooks';
-import { getHeapSpaceStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { trimNativeHeap, type NativeHeapTrimResult } from '../native/native-heap-trim.js';
 import { relieveJsHeap, type JsHeapRelief } from '../native/relieve-js-heap.js';
 
@@ -41,22 +41,40 @@ export interface JsHeapReliefPolicy {
   readonly quietMs: number;
   /** ... and when it had at least this many freeing events since the last relief (not one connection). */
   readonly minEvents: number;
+  /**
+   * 'critical' stops the thread for one full collection whose pause grows with the live JS heap
+   * (about 0.1 s at 1,000 idle PCs, 25 MiB, and about 1 s at 10,000 on this 2-core machine under
+   * load: every connection's media would stall that long). Above this many bytes of live heap the
+   * relief is 'moderate' instead (incremental marking in short steps), bytes.
+   */
+  readonly maxCriticalHeapBytes: number;
 }
 
 /**
  * The defaults: one reduce-memory collection once a burst of at least 16 handshakes or closes has
- * been quiet for 250 ms, at most every 5 s and 5 % of the thread (0.1–0.6 s at 2,000 idle PCs on
- * this 2-core machine under load, then the next waits 5–12 s; about 1 s at 10,000, then 20 s). A
+ * been quiet for 250 ms, at most every 5 s and 5 % of the thread (0.1 s at 1,000 idle PCs at load 5,
+ * 0.1–0.6 s at 2,000 under load 12–18 on this 2-core machine, then the next waits 5–12 s); above
+ * 48 MiB of live heap (about 2,000 idle PCs) it is the incremental 'moderate' one instead. A
  * longer minimum would let one relief block the one after the next burst (the case that matters).
- * PWT_JS_HEAP_RELIEF in the environment: 'off' (or 0), 'moderate' or 'critical' overrides the level.
+ * PWT_JS_HEAP_RELIEF in the environment: 'off' (or 0), 'moderate' or 'critical' overrides the level
+ * ('critical' named there is used at any heap size).
  */
-export const DEFAULT_JS_HEAP_RELIEF_POLICY: JsHeapReliefPolicy = { level: 'critical', minYoungBytes: 8 * 1048576, minIntervalMs: 5_000, maxShare: 0.05, quietMs: 250, minEvents: 16 };
+export const DEFAULT_JS_HEAP_RELIEF_POLICY: JsHeapReliefPolicy = {
+  level: 'critical', minYoungBytes: 8 * 1048576, minIntervalMs: 5_000, maxShare: 0.05, quietMs: 250, minEvents: 16, maxCriticalHeapBytes: 48 * 1048576,
+};
 
 function reliefFromEnv(): JsHeapReliefPolicy {
   const v = process.env.PWT_JS_HEAP_RELIEF;
   if (v === 'off' || v === '0') return { ...DEFAULT_JS_HEAP_RELIEF_POLICY, level: 'off' };
-  if (v === 'moderate' || v === 'critical') return { ...DEFAULT_JS_HEAP_RELIEF_POLICY, level: v };
+  if (v === 'moderate') return { ...DEFAULT_JS_HEAP_RELIEF_POLICY, level: v };
+  // Asked for by name: the full collection whatever the heap's size (the pause is the caller's choice).
+  if (v === 'critical') return { ...DEFAULT_JS_HEAP_RELIEF_POLICY, level: v, maxCriticalHeapBytes: Infinity };
   return DEFAULT_JS_HEAP_RELIEF_POLICY;
+}
+
+/** The live JS heap now (what a full collection marks), bytes. */
+function liveHeapBytes(): number {
+  return getHeapStatistics().used_heap_size;
 }
 
 /** V8's young generation (new space) as committed now, bytes. */
@@ -128,6 +146,8 @@ export interface NativeHeapTrimStats {
   active: boolean;
   /** Times V8 was asked to give back its young generation, and the time that took in all, ms. */
   jsHeapReliefs: number;
+  /** Of those, the ones asked as 'moderate' because the live heap was above maxCriticalHeapBytes. */
+  jsHeapReliefsModerated: number;
   jsHeapReliefMs: number;
 }
 
@@ -150,9 +170,10 @@ export class NativeHeapTrimmer {
     enabled = process.env.PWT_NATIVE_HEAP_TRIM !== '0',
     private readonly relief: JsHeapReliefPolicy = reliefFromEnv(),
     private readonly youngBytes: () => number = youngGenerationBytes,
+    private readonly liveBytes: () => number = liveHeapBytes,
   ) {
     this.schedule = new NativeHeapTrimSchedule(policy);
-    this.stats = { trims: 0, released: 0, totalMs: 0, longestMs: 0, active: enabled, jsHeapReliefs: 0, jsHeapReliefMs: 0 };
+    this.stats = { trims: 0, released: 0, totalMs: 0, longestMs: 0, active: enabled, jsHeapReliefs: 0, jsHeapReliefsModerated: 0, jsHeapReliefMs: 0 };
   }
 
   /** Native memory was freed (a handshake finished, a connection closed): trim soon. */
@@ -233,10 +254,12 @@ export class NativeHeapTrimmer {
 
   /** Asks V8 for its young generation when it is grown and the last relief is long enough ago; whether it did. */
   private relieveJsHeap(now: number): boolean {
-    const level = this.relief.level;
+    let level = this.relief.level;
     if (level === 'off' || now < this.reliefNotBefore || this.eventsSinceRelief < this.relief.minEvents) return false;
     if (this.youngBytes() < this.relief.minYoungBytes) return false;
     this.eventsSinceRelief = 0;
+    const moderated = level === 'critical' && this.liveBytes() > this.relief.maxCriticalHeapBytes;
+    if (moderated) level = 'moderate';
     const start = performance.now();
     if (!relieveJsHeap(level)) {
       this.reliefNotBefore = Infinity; // V8's API is not there: never again
@@ -244,6 +267,7 @@ export class NativeHeapTrimmer {
     }
     const took = performance.now() - start;
     this.stats.jsHeapReliefs++;
+    if (moderated) this.stats.jsHeapReliefsModerated++;
     this.stats.jsHeapReliefMs += took;
     this.reliefNotBefore = start + took + Math.max(this.relief.minIntervalMs, took / this.relief.maxShare);
     return true;

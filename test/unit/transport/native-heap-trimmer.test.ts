@@ -86,7 +86,7 @@ test("the thread's trimmer trims after a pair connects and closes", { timeout: 3
 });
 
 const MiB = 1048576;
-const relief: JsHeapReliefPolicy = { level: 'critical', minYoungBytes: 8 * MiB, minIntervalMs: 30_000, maxShare: 0.05, quietMs: 150, minEvents: 3 };
+const relief: JsHeapReliefPolicy = { level: 'critical', minYoungBytes: 8 * MiB, minIntervalMs: 30_000, maxShare: 0.05, quietMs: 150, minEvents: 3, maxCriticalHeapBytes: 48 * MiB };
 
 /** `n` freeing events at once. */
 function burst(t: NativeHeapTrimmer, n = 3): void {
@@ -109,6 +109,19 @@ test('relief: a quiet burst with a grown young generation asks V8 once; the next
   await until(() => t.stats.trims > trims);
   await sleep(relief.quietMs + 100);
   assert.equal(t.stats.jsHeapReliefs, 1, 'a second relief within minIntervalMs');
+});
+
+test('relief: a large live heap gets the incremental (moderate) relief, not a full stop of the thread', async () => {
+  const big = new NativeHeapTrimmer(policy, true, relief, () => 32 * MiB, () => 200 * MiB);
+  const small = new NativeHeapTrimmer(policy, true, relief, () => 32 * MiB, () => 20 * MiB);
+  burst(big);
+  burst(small);
+  await until(() => (big.stats.jsHeapReliefs >= 1 && small.stats.jsHeapReliefs >= 1) || !big.stats.active);
+  if (!big.stats.active) return; // not glibc: the trimmer (and its relief) stopped
+  assert.equal(big.stats.jsHeapReliefs, 1);
+  assert.equal(big.stats.jsHeapReliefsModerated, 1);
+  assert.equal(small.stats.jsHeapReliefs, 1);
+  assert.equal(small.stats.jsHeapReliefsModerated, 0);
 });
 
 test('relief: not with a small young generation, nor when turned off, nor after fewer than minEvents', async () => {
