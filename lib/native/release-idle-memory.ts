@@ -28,9 +28,10 @@ let fn: (() => number) | undefined;
  * collections, then the young generation shrunk to its minimum), then returns the free pages of
  * the C heap to the kernel. V8 keeps the young generation it grew during a burst (thousands of
  * connections set up at once: 2 x 16 MiB) while the thread allocates more than about 1 MB/s; the
- * library asks V8 for it once after each quiet burst of set-ups (one collection, rate-limited;
- * PWT_JS_HEAP_RELIEF=off turns that off), and this call does it fully when the application
- * chooses (old space compacted several times as well). It blocks the calling thread for the length of those collections (tens of
+ * library asks V8 for it after a quiet burst of set-ups (rate-limited; a full collection only while
+ * the heap is small, else incremental marking; PWT_JS_HEAP_RELIEF=off turns that off; only where
+ * the C heap can be trimmed: glibc), and this call does it fully when the application chooses (old
+ * space compacted several times as well). It blocks the calling thread for the length of those collections (tens of
  * milliseconds per 100 MiB of heap), so call it when the application knows it is idle (after a
  * burst of set-ups, at a quiet moment), not on a timer of a busy server. Acts on the calling
  * thread's isolate and on the whole process's C heap; safe from any worker thread.

@@ -48,27 +48,31 @@ export interface JsHeapReliefPolicy {
    * relief is 'moderate' instead (incremental marking in short steps), bytes.
    */
   readonly maxCriticalHeapBytes: number;
+  /** Once a 'critical' relief took longer than this (a loaded machine), later ones are 'moderate', ms. */
+  readonly maxCriticalPauseMs: number;
 }
 
 /**
  * The defaults: one reduce-memory collection once a burst of at least 16 handshakes or closes has
  * been quiet for 250 ms, at most every 5 s and 5 % of the thread (0.1 s at 1,000 idle PCs at load 5,
- * 0.1–0.6 s at 2,000 under load 12–18 on this 2-core machine, then the next waits 5–12 s); above
- * 48 MiB of live heap (about 2,000 idle PCs) it is the incremental 'moderate' one instead. A
+ * 0.5–0.9 s at 2,000 under load 12–18 on this 2-core machine); above 32 MiB of live heap (about
+ * 1,300 idle PCs), and for good once a full one took more than 100 ms, it is the incremental
+ * 'moderate' one instead, so the thread that carries every connection's media stops at most once,
+ * for a bounded time. A
  * longer minimum would let one relief block the one after the next burst (the case that matters).
  * PWT_JS_HEAP_RELIEF in the environment: 'off' (or 0), 'moderate' or 'critical' overrides the level
  * ('critical' named there is used at any heap size).
  */
 export const DEFAULT_JS_HEAP_RELIEF_POLICY: JsHeapReliefPolicy = {
-  level: 'critical', minYoungBytes: 8 * 1048576, minIntervalMs: 5_000, maxShare: 0.05, quietMs: 250, minEvents: 16, maxCriticalHeapBytes: 48 * 1048576,
+  level: 'critical', minYoungBytes: 8 * 1048576, minIntervalMs: 5_000, maxShare: 0.05, quietMs: 250, minEvents: 16, maxCriticalHeapBytes: 32 * 1048576, maxCriticalPauseMs: 100,
 };
 
 function reliefFromEnv(): JsHeapReliefPolicy {
   const v = process.env.PWT_JS_HEAP_RELIEF;
   if (v === 'off' || v === '0') return { ...DEFAULT_JS_HEAP_RELIEF_POLICY, level: 'off' };
   if (v === 'moderate') return { ...DEFAULT_JS_HEAP_RELIEF_POLICY, level: v };
-  // Asked for by name: the full collection whatever the heap's size (the pause is the caller's choice).
-  if (v === 'critical') return { ...DEFAULT_JS_HEAP_RELIEF_POLICY, level: v, maxCriticalHeapBytes: Infinity };
+  // Asked for by name: the full collection whatever the heap's size and pause (the caller's choice).
+  if (v === 'critical') return { ...DEFAULT_JS_HEAP_RELIEF_POLICY, level: v, maxCriticalHeapBytes: Infinity, maxCriticalPauseMs: Infinity };
   return DEFAULT_JS_HEAP_RELIEF_POLICY;
 }
 
@@ -164,6 +168,8 @@ export class NativeHeapTrimmer {
   private reliefNotBefore = -Infinity;
   /** Freeing events since the last relief. */
   private eventsSinceRelief = 0;
+  /** A full collection took longer than maxCriticalPauseMs: never stop the thread for one again. */
+  private criticalTooSlow = false;
 
   constructor(
     policy: NativeHeapTrimPolicy = DEFAULT_NATIVE_HEAP_TRIM_POLICY,
@@ -258,7 +264,7 @@ export class NativeHeapTrimmer {
     if (level === 'off' || now < this.reliefNotBefore || this.eventsSinceRelief < this.relief.minEvents) return false;
     if (this.youngBytes() < this.relief.minYoungBytes) return false;
     this.eventsSinceRelief = 0;
-    const moderated = level === 'critical' && this.liveBytes() > this.relief.maxCriticalHeapBytes;
+    const moderated = level === 'critical' && (this.criticalTooSlow || this.liveBytes() > this.relief.maxCriticalHeapBytes);
     if (moderated) level = 'moderate';
     const start = performance.now();
     if (!relieveJsHeap(level)) {
@@ -268,6 +274,7 @@ export class NativeHeapTrimmer {
     const took = performance.now() - start;
     this.stats.jsHeapReliefs++;
     if (moderated) this.stats.jsHeapReliefsModerated++;
+    if (level === 'critical' && took > this.relief.maxCriticalPauseMs) this.criticalTooSlow = true;
     this.stats.jsHeapReliefMs += took;
     this.reliefNotBefore = start + took + Math.max(this.relief.minIntervalMs, took / this.relief.maxShare);
     return true;
