@@ -67,6 +67,8 @@ class DtlsHandshakeWorker {
   size_t threads() const { return lanes_started_; }
   /** Threads this pool may create. */
   size_t max_threads() const { return max_lanes_; }
+  /** Engines pinned to thread `lane` and not released yet (owner thread). */
+  size_t pinned(size_t lane) const { return lane < kMaxThreads ? (*loads_)[lane].load(std::memory_order_relaxed) : 0; }
   /** Threads after the first that were refused (the pool then stops growing). */
   size_t refused_threads() const { return refused_; }
   /**
