@@ -47,7 +47,7 @@ class DtlsHandshakeHub {
   }
 
  private:
-  explicit DtlsHandshakeHub(napi_env env) : env_(env), worker_(&DtlsHandshakeHub::Notify, this) {}
+  DtlsHandshakeHub(napi_env env, size_t threads) : env_(env), worker_(&DtlsHandshakeHub::Notify, this, threads) {}
   static void Notify(void* arg) { uv_async_send(&static_cast<DtlsHandshakeHub*>(arg)->async_); }
   static void OnAsync(uv_async_t* handle);
   static void OnEnvCleanup(void* arg);
@@ -522,7 +522,10 @@ DtlsHandshakeHub* DtlsHandshakeHub::Get(napi_env env) {
   DtlsHandshakeWorker::SetRefuseThreadsForTesting(refuse != nullptr && refuse[0] == '1');
   const char* delay = std::getenv("PWT_TEST_HANDSHAKE_THREAD_DELAY_MS");
   DtlsHandshakeWorker::SetDelayForTesting(delay != nullptr ? static_cast<unsigned>(std::strtoul(delay, nullptr, 10) % 1000) : 0);
-  auto* hub = new DtlsHandshakeHub(env);
+  // PWT_DTLS_HANDSHAKE_THREADS=N (1..4) caps the pool; unset or invalid: min(hardware threads, 4).
+  const char* threads_env = std::getenv("PWT_DTLS_HANDSHAKE_THREADS");
+  const unsigned long threads = threads_env != nullptr ? std::strtoul(threads_env, nullptr, 10) : 0;
+  auto* hub = new DtlsHandshakeHub(env, threads <= DtlsHandshakeWorker::kMaxThreads ? threads : 0);
   if (!hub->worker_.running()) {
     // The thread was refused (RLIMIT_NPROC, a pids cgroup, many worker_threads).
     delete hub;

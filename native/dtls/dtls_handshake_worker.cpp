@@ -1,4 +1,4 @@
-// The DTLS handshake worker thread (see dtls_handshake_worker.hpp; docs/dtls.md, "Handshake thread").
+// The DTLS handshake threads (see dtls_handshake_worker.hpp; docs/dtls.md, "Handshake thread").
 #include "native/dtls/dtls_handshake_worker.hpp"
 
 #include "native/dtls/dtls_offloaded_engine.hpp"
@@ -8,76 +8,145 @@
 
 namespace pwt {
 
-std::atomic<bool> DtlsHandshakeWorker::refuse_for_testing_{false};
+std::atomic<int> DtlsHandshakeWorker::refuse_from_for_testing_{-1};
 std::atomic<unsigned> DtlsHandshakeWorker::delay_ms_for_testing_{0};
 
-DtlsHandshakeWorker::DtlsHandshakeWorker(Notify notify, void* arg) : notify_(notify), notify_arg_(arg) {
-  if (refuse_for_testing_.load()) return;
-  started_ = pthread_create(&thread_, nullptr, &DtlsHandshakeWorker::ThreadMain, this) == 0;
+size_t DtlsHandshakeWorker::DefaultThreads() {
+  const unsigned hw = std::thread::hardware_concurrency();
+  if (hw == 0) return 1;
+  return hw < kMaxThreads ? hw : kMaxThreads;
 }
 
-void* DtlsHandshakeWorker::ThreadMain(void* self) {
-  static_cast<DtlsHandshakeWorker*>(self)->Run();
+DtlsHandshakeWorker::DtlsHandshakeWorker(Notify notify, void* arg, size_t max_threads)
+    : notify_(notify),
+      notify_arg_(arg),
+      max_lanes_(max_threads == 0 ? DefaultThreads() : (max_threads < kMaxThreads ? max_threads : kMaxThreads)),
+      loads_(std::make_shared<std::array<std::atomic<size_t>, kMaxThreads>>()) {
+  for (auto& l : *loads_) l.store(0, std::memory_order_relaxed);
+  StartLane(0);
+}
+
+bool DtlsHandshakeWorker::StartLane(size_t i) {
+  auto lane = std::make_unique<Lane>();
+  lane->pool = this;
+  const int refuse_from = refuse_from_for_testing_.load();
+  if (refuse_from >= 0 && i >= static_cast<size_t>(refuse_from)) return false;
+  if (pthread_create(&lane->thread, nullptr, &DtlsHandshakeWorker::ThreadMain, lane.get()) != 0) return false;
+  lane->started = true;
+  lanes_[i] = std::move(lane);
+  lanes_started_ = i + 1;
+  return true;
+}
+
+void* DtlsHandshakeWorker::ThreadMain(void* lane) {
+  auto* l = static_cast<Lane*>(lane);
+  l->pool->Run(*l);
   return nullptr;
 }
 
 DtlsHandshakeWorker::~DtlsHandshakeWorker() {
   Stop();
-  pthread_cond_destroy(&cv_);
+  for (auto& lane : lanes_) {
+    if (lane) pthread_cond_destroy(&lane->cv);
+  }
 }
 
-void DtlsHandshakeWorker::Enqueue(std::shared_ptr<DtlsOffloadedEngine> engine) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stop_) return;
-    queue_.push_back(std::move(engine));
+DtlsWorkerPin DtlsHandshakeWorker::Assign() {
+  size_t best = 0;
+  size_t best_load = static_cast<size_t>(-1);
+  for (size_t i = 0; i < lanes_started_; ++i) {
+    const size_t load = (*loads_)[i].load(std::memory_order_relaxed);
+    if (load < best_load) {
+      best = i;
+      best_load = load;
+    }
   }
-  pthread_cond_signal(&cv_);
+  // Every thread has engines: one more thread, if the pool may grow (a refusal ends the growing).
+  if (best_load > 0 && !stopped_ && !grow_refused_ && lanes_started_ < max_lanes_) {
+    if (StartLane(lanes_started_)) {
+      best = lanes_started_ - 1;
+    } else {
+      grow_refused_ = true;
+      ++refused_;
+    }
+  }
+  DtlsWorkerPin pin;
+  pin.lane = best;
+  (*loads_)[best].fetch_add(1, std::memory_order_relaxed);
+  pin.load = std::shared_ptr<std::atomic<size_t>>(loads_, &(*loads_)[best]);
+  return pin;
+}
+
+void DtlsHandshakeWorker::Enqueue(const DtlsWorkerPin& pin, std::shared_ptr<DtlsOffloadedEngine> engine) {
+  if (pin.lane >= lanes_started_) return;
+  Lane& lane = *lanes_[pin.lane];
+  {
+    std::lock_guard<std::mutex> lock(lane.mu);
+    if (lane.stop) return;
+    lane.queue.push_back(std::move(engine));
+  }
+  pthread_cond_signal(&lane.cv);
 }
 
 std::vector<std::shared_ptr<DtlsOffloadedEngine>> DtlsHandshakeWorker::TakeDone() {
   std::vector<std::shared_ptr<DtlsOffloadedEngine>> out;
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(done_mu_);
   out.swap(done_);
   return out;
 }
 
 void DtlsHandshakeWorker::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
+  stopped_ = true;
+  for (size_t i = 0; i < lanes_started_; ++i) {
+    Lane& lane = *lanes_[i];
+    {
+      std::lock_guard<std::mutex> lock(lane.mu);
+      lane.stop = true;
+    }
+    pthread_cond_signal(&lane.cv);
   }
-  pthread_cond_signal(&cv_);
-  if (started_) {
-    pthread_join(thread_, nullptr);
-    started_ = false;
+  for (size_t i = 0; i < lanes_started_; ++i) {
+    Lane& lane = *lanes_[i];
+    if (lane.started) {
+      pthread_join(lane.thread, nullptr);
+      lane.started = false;
+    }
   }
-  // Released here, on the owner thread, after the worker is gone.
-  std::deque<std::shared_ptr<DtlsOffloadedEngine>> queued;
+  // Released here, on the owner thread, after every thread is gone.
+  std::vector<std::deque<std::shared_ptr<DtlsOffloadedEngine>>> queued(lanes_started_);
   std::vector<std::shared_ptr<DtlsOffloadedEngine>> done;
+  for (size_t i = 0; i < lanes_started_; ++i) {
+    std::lock_guard<std::mutex> lock(lanes_[i]->mu);
+    queued[i].swap(lanes_[i]->queue);
+  }
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    queued.swap(queue_);
+    std::lock_guard<std::mutex> lock(done_mu_);
+    done_closed_ = true;
     done.swap(done_);
   }
 }
 
-void DtlsHandshakeWorker::Run() {
+void DtlsHandshakeWorker::Run(Lane& lane) {
   for (;;) {
     std::shared_ptr<DtlsOffloadedEngine> engine;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      while (!stop_ && queue_.empty()) pthread_cond_wait(&cv_, mu_.native_handle());
-      if (stop_) return;
-      engine = std::move(queue_.front());
-      queue_.pop_front();
+      std::unique_lock<std::mutex> lock(lane.mu);
+      while (!lane.stop && lane.queue.empty()) pthread_cond_wait(&lane.cv, lane.mu.native_handle());
+      if (lane.stop) return;
+      engine = std::move(lane.queue.front());
+      lane.queue.pop_front();
     }
     if (const unsigned ms = delay_ms_for_testing_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     engine->RunOnWorker();
+    {
+      // Stopping: the owner releases what is left; this engine is released here, with no notify.
+      std::lock_guard<std::mutex> lock(lane.mu);
+      if (lane.stop) return;
+    }
     bool first = false;
     {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stop_) return;
+      std::lock_guard<std::mutex> lock(done_mu_);
+      if (done_closed_) return;
       first = done_.empty();
       done_.push_back(std::move(engine));
     }

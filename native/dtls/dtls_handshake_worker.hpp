@@ -1,73 +1,136 @@
-// The DTLS handshake worker: one native thread that runs the OpenSSL handshakes (RFC 6347
-// section 4.2) of DtlsOffloadedEngines off the JavaScript thread (docs/dtls.md, "Handshake thread").
-// Contract: the owner thread posts engines with Enqueue; the worker runs each one's queued work,
-// then calls `notify` (thread-safe, coalescing: uv_async_send) and the owner takes the finished
-// engines with TakeDone. No JavaScript, no libuv pool: its own thread, created with pthread_create
-// so that a refused thread (RLIMIT_NPROC, a pids cgroup) is a return value, not std::terminate
-// under -fno-exceptions: running() is then false and the owner keeps the handshakes in-thread.
+// The DTLS handshake worker: a small pool of native threads (up to min(hardware threads, 4) per
+// owner thread) that runs the OpenSSL handshakes (RFC 6347 section 4.2) of DtlsOffloadedEngines off
+// the JavaScript thread (docs/dtls.md, "Handshake thread").
+// Contract: the owner thread pins each engine to one thread with Assign (the least-loaded one) and
+// posts it with Enqueue on that pin; the thread runs the engine's queued work, then calls `notify`
+// (thread-safe, coalescing: uv_async_send) and the owner takes the finished engines with TakeDone.
+// An engine is only ever run by the thread it is pinned to, so OpenSSL's SSL of one engine never
+// runs on two threads at once (nor moves between them). No JavaScript, no libuv pool: its own
+// threads, created with pthread_create so that a refused thread (RLIMIT_NPROC, a pids cgroup) is a
+// return value, not std::terminate under -fno-exceptions. The first thread is created with the
+// pool: refused, running() is false and the owner keeps the handshakes in-thread. Later ones are
+// created lazily when every running thread has engines pinned; a refused one is not asked for again
+// and the pool goes on with the threads it has.
 #pragma once
+#include <array>
+#include <atomic>
+#include <cstddef>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <pthread.h>
-
-#include <atomic>
 #include <vector>
 
 namespace pwt {
 
 class DtlsOffloadedEngine;
 
-/** One thread running handshake work; one per owner thread (Node environment). */
+/**
+ * Where an engine is pinned: its thread's index and that thread's count of pinned engines, which the
+ * pin holds until Release (shared, so an engine released after the pool is gone touches no freed
+ * memory).
+ */
+struct DtlsWorkerPin {
+  size_t lane = 0;
+  std::shared_ptr<std::atomic<size_t>> load;
+  bool pinned() const { return load != nullptr; }
+  /** Owner thread: the engine no longer needs its thread (home for good, or destroyed). */
+  void Release() {
+    if (load) load->fetch_sub(1, std::memory_order_relaxed);
+    load.reset();
+  }
+};
+
+/** Threads running handshake work; one pool per owner thread (Node environment). */
 class DtlsHandshakeWorker {
  public:
-  /** Called on the worker thread when finished engines wait in TakeDone; must be thread-safe. */
+  /** Called on a worker thread when finished engines wait in TakeDone; must be thread-safe. */
   using Notify = void (*)(void* arg);
+  /** The most threads a pool runs. */
+  static constexpr size_t kMaxThreads = 4;
+  /** min(hardware threads, kMaxThreads), at least 1. */
+  static size_t DefaultThreads();
 
-  /** Starts the thread; if it cannot be created, running() is false and nothing else works. */
-  DtlsHandshakeWorker(Notify notify, void* arg);
-  /** Stops and joins the thread (Stop). */
+  /**
+   * Starts the first thread; if it cannot be created, running() is false and nothing else works.
+   * `max_threads` 0 means DefaultThreads(); larger than kMaxThreads is kMaxThreads.
+   */
+  DtlsHandshakeWorker(Notify notify, void* arg, size_t max_threads = 0);
+  /** Stops and joins the threads (Stop). */
   ~DtlsHandshakeWorker();
   DtlsHandshakeWorker(const DtlsHandshakeWorker&) = delete;
   DtlsHandshakeWorker& operator=(const DtlsHandshakeWorker&) = delete;
 
-  /** Whether the thread was created (false: the owner must not Enqueue). */
-  bool running() const { return started_; }
+  /** Whether the first thread was created (false: the owner must not Assign or Enqueue). */
+  bool running() const { return lanes_started_ > 0; }
+  /** Threads created so far (owner thread). */
+  size_t threads() const { return lanes_started_; }
+  /** Threads this pool may create. */
+  size_t max_threads() const { return max_lanes_; }
+  /** Engines pinned to thread `lane` and not released yet (owner thread). */
+  size_t pinned(size_t lane) const { return lane < kMaxThreads ? (*loads_)[lane].load(std::memory_order_relaxed) : 0; }
+  /** Threads after the first that were refused (the pool then stops growing). */
+  size_t refused_threads() const { return refused_; }
   /**
-   * Test hook: while set, creating the thread fails as if pthread_create had refused (EAGAIN), so
-   * the owner's fallback to in-thread handshakes can be tested without exhausting a real limit.
+   * Test hook: while set, creating a thread fails as if pthread_create had refused (EAGAIN), so the
+   * owner's fallback to in-thread handshakes can be tested without exhausting a real limit.
    */
-  static void SetRefuseThreadsForTesting(bool refuse) { refuse_for_testing_.store(refuse); }
-  /** Test hook: the thread sleeps this long before each engine's work (a slow, loaded machine). */
+  static void SetRefuseThreadsForTesting(bool refuse) { refuse_from_for_testing_.store(refuse ? 0 : -1); }
+  /** Test hook: each pool's threads from the `n`th on (0-based) are refused; negative: none. */
+  static void SetRefuseThreadsFromForTesting(int n) { refuse_from_for_testing_.store(n); }
+  /** Test hook: the threads sleep this long before each engine's work (a slow, loaded machine). */
   static void SetDelayForTesting(unsigned ms) { delay_ms_for_testing_.store(ms); }
 
-  /** Owner thread: runs the engine's queued work on the worker, in posting order. */
-  void Enqueue(std::shared_ptr<DtlsOffloadedEngine> engine);
+  /**
+   * Owner thread: pins a new engine to the thread with the fewest pinned engines, first creating
+   * another thread when every running one has some and the pool may grow. Requires running().
+   */
+  DtlsWorkerPin Assign();
+  /** Owner thread: runs the engine's queued work on its pinned thread, in posting order. */
+  void Enqueue(const DtlsWorkerPin& pin, std::shared_ptr<DtlsOffloadedEngine> engine);
   /** Owner thread: the engines whose work finished since the last call. */
   std::vector<std::shared_ptr<DtlsOffloadedEngine>> TakeDone();
   /**
-   * Owner thread: lets the current piece of work finish, drops what is still queued (the engines
-   * are released, never run again) and joins the thread; no notify after it returns. Idempotent.
+   * Owner thread: lets each thread's current piece of work finish, drops what is still queued (the
+   * engines are released, never run again) and joins every thread; no notify after it returns.
+   * Idempotent.
    */
   void Stop();
 
  private:
-  void Run();
-  static void* ThreadMain(void* self);
+  struct Lane {
+    DtlsHandshakeWorker* pool = nullptr;
+    std::mutex mu;
+    // A POSIX condition, not std::condition_variable: libstdc++ 12 versions its wait() as
+    // GLIBCXX_3.4.30, above the prebuilds' floor of GLIBCXX_3.4.29 (docs/native-build.md).
+    pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+    std::deque<std::shared_ptr<DtlsOffloadedEngine>> queue;
+    bool stop = false;
+    // Only the owner thread touches these.
+    pthread_t thread{};
+    bool started = false;
+  };
+
+  bool StartLane(size_t i);
+  void Run(Lane& lane);
+  static void* ThreadMain(void* lane);
 
   Notify notify_;
   void* notify_arg_;
-  std::mutex mu_;
-  // A POSIX condition, not std::condition_variable: libstdc++ 12 versions its wait() as
-  // GLIBCXX_3.4.30, above the prebuilds' floor of GLIBCXX_3.4.29 (docs/native-build.md).
-  pthread_cond_t cv_ = PTHREAD_COND_INITIALIZER;
-  std::deque<std::shared_ptr<DtlsOffloadedEngine>> queue_;
+  const size_t max_lanes_;
+  std::array<std::unique_ptr<Lane>, kMaxThreads> lanes_;
+  // Pinned engines per thread (owner thread only; atomics so that the pins can share them).
+  std::shared_ptr<std::array<std::atomic<size_t>, kMaxThreads>> loads_;
+  // Owner thread only.
+  size_t lanes_started_ = 0;
+  size_t refused_ = 0;
+  bool grow_refused_ = false;
+  bool stopped_ = false;
+  // Finished engines of every thread, under done_mu_.
+  std::mutex done_mu_;
   std::vector<std::shared_ptr<DtlsOffloadedEngine>> done_;
-  bool stop_ = false;
-  // Only the owner thread touches these (Stop joins the thread once).
-  pthread_t thread_{};
-  bool started_ = false;
-  static std::atomic<bool> refuse_for_testing_;
+  bool done_closed_ = false;
+  static std::atomic<int> refuse_from_for_testing_;
   static std::atomic<unsigned> delay_ms_for_testing_;
 };
 

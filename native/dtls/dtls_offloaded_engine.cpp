@@ -39,6 +39,7 @@ DtlsOffloadedEngine::DtlsOffloadedEngine(std::unique_ptr<DtlsEngine> engine, Dtl
       data_(kQueueCaps.max_data_bytes, kQueueCaps.max_data_count) {}
 
 DtlsOffloadedEngine::~DtlsOffloadedEngine() {
+  pin_.Release();
   WipeKeys(&snapshot_);
   WipeKeys(&finished_.snapshot);
 }
@@ -94,7 +95,12 @@ void DtlsOffloadedEngine::Post(Work work) {
     inbox_.push_back(std::move(work));
     if (!queued_) enqueue = queued_ = true;
   }
-  if (enqueue) worker_->Enqueue(shared_from_this());
+  if (enqueue) Enqueue();
+}
+
+void DtlsOffloadedEngine::Enqueue() {
+  if (!pin_.pinned()) pin_ = worker_->Assign();
+  worker_->Enqueue(pin_, shared_from_this());
 }
 
 void DtlsOffloadedEngine::RunInPlace(Work work) {
@@ -112,10 +118,26 @@ void DtlsOffloadedEngine::RunOnWorker() {
     inbox_datagrams_ = 0;
     inbox_bytes_ = 0;
     queued_ = false;
+    const std::thread::id self = std::this_thread::get_id();
+    if (threads_seen_ == 0 || ran_on_ != self) {
+      ran_on_ = self;
+      ++threads_seen_;
+    }
   }
   if (work.empty()) return;
-  // One worker thread runs one engine at a time, so the engine is never driven twice at once.
-  for (Work& w : work) RunWork(*engine_, w);
+  // The engine is pinned to this thread (one thread runs one engine at a time), so it is never
+  // driven twice at once nor on two threads. A timeout posted before datagrams that arrived while
+  // the engine waited in the queue runs after them: the answer to the flight stops its timer
+  // (DTLSv1_handle_timeout then finds nothing expired) instead of the flight going out again.
+  bool timeout = false;
+  for (Work& w : work) {
+    if (w.kind == Work::Kind::kTimeout) {
+      timeout = true;
+    } else {
+      RunWork(*engine_, w);
+    }
+  }
+  if (timeout) engine_->HandleTimeout();
   Results r;
   Collect(*engine_, &r);
   r.completed = work.size();
@@ -133,6 +155,11 @@ void DtlsOffloadedEngine::RunOnWorker() {
   WipeKeys(&r.snapshot);
   finished_.has_snapshot = true;
   finished_.completed += r.completed;
+}
+
+size_t DtlsOffloadedEngine::worker_threads_seen() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return threads_seen_;
 }
 
 size_t DtlsOffloadedEngine::ApplyResults() {
@@ -201,6 +228,8 @@ void DtlsOffloadedEngine::Absorb(Results& r) {
   // is connected, closed or failed. From now on every call runs in place, as without offload.
   if (HandshakeOver(snapshot_)) {
     home_ = true;
+    // Nothing will be posted again: the thread it was pinned to counts one engine less.
+    pin_.Release();
     {
       // Nothing is posted (not busy): the worker's result queues stay empty from now on; the last
       // run that filled them may have ended before the handshake did, so give them back here too.
@@ -304,7 +333,7 @@ bool DtlsOffloadedEngine::PostDatagrams(Work work) {
     if (!queued_) enqueue = queued_ = true;
   }
   ++posted_;
-  if (enqueue) worker_->Enqueue(shared_from_this());
+  if (enqueue) Enqueue();
   return true;
 }
 

@@ -10,14 +10,14 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "native/dtls/dtls_datagram_queue.hpp"
 #include "native/dtls/dtls_engine.hpp"
+#include "native/dtls/dtls_handshake_worker.hpp"
 
 namespace pwt {
-
-class DtlsHandshakeWorker;
 
 /**
  * Received datagrams waiting for the handshake thread, at most, per engine: a handshake needs a
@@ -114,8 +114,19 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
    */
   size_t queue_capacity_bytes();
 
-  /** Worker thread: runs the posted work, then publishes the results. */
+  /**
+   * Worker thread: runs the posted work, then publishes the results. Datagrams, fingerprints,
+   * sends and closes run in posting order; a posted timeout runs after them, so that a flight's
+   * answer that waited in the queue stops the retransmission timer before the timer is looked at.
+   */
   void RunOnWorker();
+  /**
+   * How many different threads have run this engine's work (tests: pinning holds when it stays
+   * at most 1 for the engine's whole life). Any thread.
+   */
+  size_t worker_threads_seen();
+  /** The thread this engine is pinned to, if it was posted (tests and diagnosis). */
+  const DtlsWorkerPin& pin() const { return pin_; }
 
  private:
   struct Work {
@@ -144,6 +155,8 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   bool PostDatagrams(Work work);
   static void Collect(DtlsEngine& engine, Results* r);
   void Post(Work work);
+  /** Pins the engine to a thread at its first post, then queues it there. */
+  void Enqueue();
   void RunInPlace(Work work);
   void Absorb(Results& r);
   /** Connected, closed, failed or handed over: no more handshake flights. */
@@ -155,6 +168,9 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
 
   std::unique_ptr<DtlsEngine> engine_;
   DtlsHandshakeWorker* worker_;
+  // The one thread of the pool that runs this engine (assigned at the first post, released when
+  // the engine is home for good): OpenSSL's SSL never runs on two threads.
+  DtlsWorkerPin pin_;
   const DtlsRole role_;
   // Shared with the worker, under mu_.
   std::mutex mu_;
@@ -163,6 +179,8 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   size_t inbox_bytes_ = 0;
   bool queued_ = false;
   Results finished_;
+  std::thread::id ran_on_{};
+  size_t threads_seen_ = 0;
   // Owner thread only.
   uint64_t posted_ = 0;
   uint64_t applied_ = 0;
