@@ -11,7 +11,7 @@
 // thread (the default) or, with PWT_DTLS_HANDSHAKE_THREAD=0, in-thread (docs/dtls.md "Handshake
 // thread"). docs/peer.md "Setup cost".
 import { performance } from 'node:perf_hooks';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { RTCPeerConnection } from '../lib/peer/index.js';
 import '../lib/policy/default-policies.js';
@@ -37,6 +37,23 @@ const mux = SHARED ? await UdpMux.bind({ address: '127.0.0.1', recvBufferSize: 1
 /** [milestone, ms since the burst started] of every PC. */
 const milestones: [string, number][] = [];
 let t0 = 0;
+/** Why each pair that did not connect failed: "<side> ice <state>, dtls <state>: <failure reason>". */
+const failures = new Map<string, number>();
+
+/** The `drops` column of /proc/net/udp for the socket bound to `port` (Linux; datagrams the full receive buffer refused). */
+function kernelDrops(port: number): number | undefined {
+  try {
+    const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+    const line = readFileSync('/proc/net/udp', 'utf8').split('\n').find((l) => l.trim().split(/\s+/)[1]?.endsWith(hex));
+    return line ? Number(line.trim().split(/\s+/).at(-1)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function failureOf(pc: RTCPeerConnection, side: string): string {
+  return `${side} ice ${pc.iceConnectionState}, ${pc.connectionState}${pc.failureReason ? `: ${pc.failureReason}` : ''}`;
+}
 
 async function pair(): Promise<[RTCPeerConnection, RTCPeerConnection]> {
   const a = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
@@ -44,6 +61,7 @@ async function pair(): Promise<[RTCPeerConnection, RTCPeerConnection]> {
   for (const pc of [a, b]) {
     pc.addEventListener('iceconnectionstatechange', () => {
       if (pc.iceConnectionState === 'connected') milestones.push(['ICE connected', performance.now() - t0]);
+      if (pc.iceConnectionState === 'failed' && process.env.BURST_DEBUG) console.log(`${pc === a ? 'offerer' : 'answerer'} ICE failed at ${(performance.now() - t0).toFixed(0)} ms: ${JSON.stringify(pc.mediaTransport?.ice.stats)}`);
     });
     pc.addEventListener('connectionstatechange', () => {
       if (pc.connectionState === 'connected') milestones.push(['connected', performance.now() - t0]);
@@ -61,6 +79,12 @@ async function pair(): Promise<[RTCPeerConnection, RTCPeerConnection]> {
       Promise.all([a.connected(), b.connected()]),
       new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('pair did not connect')), PAIR_DEADLINE_MS))),
     ]);
+  } catch (err) {
+    const key = `${failureOf(a, 'offerer')} / ${failureOf(b, 'answerer')}`;
+    failures.set(key, (failures.get(key) ?? 0) + 1);
+    a.close();
+    b.close();
+    throw err;
   } finally {
     clearTimeout(timer);
   }
@@ -221,6 +245,8 @@ for (const [a, b] of pairs) {
 console.log(`  retransmissions: DTLS flights ${dtlsRetransmits}, ICE checks ${iceRetransmits}`);
 console.log(`  drops: ${Object.entries(drops).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
 if (pairs.length < PAIRS) console.log(`  ${PAIRS - pairs.length} pairs did not connect`);
+for (const [why, n] of [...failures].sort((x, y) => y[1] - x[1])) console.log(`    ${String(n).padStart(5)}  ${why}`);
+if (mux) console.log(`  mux: ${JSON.stringify(mux.stats)}; kernel receive-buffer drops on its socket: ${kernelDrops(mux.local.port) ?? 'unknown'}`);
 for (const [a, b] of pairs) {
   a.close();
   b.close();
