@@ -260,7 +260,12 @@ console.log(`  retransmissions: DTLS flights ${dtlsRetransmits}, ICE checks ${ic
 console.log(`  drops: ${Object.entries(drops).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
 if (pairs.length < PAIRS) console.log(`  ${PAIRS - pairs.length} pairs did not connect`);
 for (const [why, n] of [...failures].sort((x, y) => y[1] - x[1])) console.log(`    ${String(n).padStart(5)}  ${why}`);
-if (mux) console.log(`  mux: ${JSON.stringify(mux.stats)}; kernel receive-buffer drops on its socket: ${kernelDrops(mux.local.port) ?? 'unknown'}`);
+if (mux) {
+  const socket = mux.nativeSocket;
+  const reads = socket?.stats;
+  console.log(`  mux: ${JSON.stringify(mux.stats)}`);
+  console.log(`  mux socket: receive buffer ${JSON.stringify(socket?.receiveBuffer)}, kernel receive-buffer drops ${kernelDrops(mux.local.port) ?? 'unknown'}${reads ? `, ${reads.packetsReceived} datagrams in ${reads.batches} batches, ${reads.recvSyscalls} receive calls` : ''}`);
+}
 for (const [a, b] of pairs) {
   a.close();
   b.close();
