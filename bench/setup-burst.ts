@@ -1,4 +1,4 @@
-// `npm run bench:setup-burst [-- --pairs N] [--shared] [--profile FILE] [--heap-profile FILE]`: N pairs opened at once in one
+// `npm run bench:setup-burst [-- --pairs N] [--shared] [--busy MS] [--profile FILE] [--heap-profile FILE]`: N pairs opened at once in one
 // process (the setup suite's many-pairs case, issue 14), with what the suite does not show: when the
 // pairs finished negotiating, reached ICE connected and connected (first, median, last), the process
 // CPU per pair and the main thread's own share of it (Linux), and the retransmissions and drops the
@@ -10,8 +10,8 @@
 // lib/ folder and the allocation sites with the most. The main thread's line says whether the DTLS handshakes ran on the handshake
 // thread (the default) or, with PWT_DTLS_HANDSHAKE_THREAD=0, in-thread (docs/dtls.md "Handshake
 // thread"). docs/peer.md "Setup cost".
-import { performance } from 'node:perf_hooks';
-import { writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { RTCPeerConnection } from '../lib/peer/index.js';
 import '../lib/policy/default-policies.js';
@@ -22,6 +22,9 @@ const args = process.argv.slice(2);
 const pairsArg = args.indexOf('--pairs');
 const PAIRS = pairsArg >= 0 ? Number(args[pairsArg + 1]) : 1000;
 const SHARED = args.includes('--shared');
+const busyArg = args.indexOf('--busy');
+/** `--busy MS`: during the burst, a timer keeps the event loop busy for MS ms at every turn (a process that gets a small share of a loaded machine). */
+const BUSY_MS = busyArg >= 0 ? Number(args[busyArg + 1]) : 0;
 const profileArg = args.indexOf('--profile');
 const PROFILE = profileArg >= 0 ? args[profileArg + 1] : undefined;
 const heapArg = args.indexOf('--heap-profile');
@@ -37,6 +40,23 @@ const mux = SHARED ? await UdpMux.bind({ address: '127.0.0.1', recvBufferSize: 1
 /** [milestone, ms since the burst started] of every PC. */
 const milestones: [string, number][] = [];
 let t0 = 0;
+/** Why each pair that did not connect failed: "<side> ice <state>, dtls <state>: <failure reason>". */
+const failures = new Map<string, number>();
+
+/** The `drops` column of /proc/net/udp for the socket bound to `port` (Linux; datagrams the full receive buffer refused). */
+function kernelDrops(port: number): number | undefined {
+  try {
+    const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+    const line = readFileSync('/proc/net/udp', 'utf8').split('\n').find((l) => l.trim().split(/\s+/)[1]?.endsWith(hex));
+    return line ? Number(line.trim().split(/\s+/).at(-1)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function failureOf(pc: RTCPeerConnection, side: string): string {
+  return `${side} ice ${pc.iceConnectionState}, ${pc.connectionState}${pc.failureReason ? `: ${pc.failureReason}` : ''}`;
+}
 
 async function pair(): Promise<[RTCPeerConnection, RTCPeerConnection]> {
   const a = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
@@ -44,6 +64,7 @@ async function pair(): Promise<[RTCPeerConnection, RTCPeerConnection]> {
   for (const pc of [a, b]) {
     pc.addEventListener('iceconnectionstatechange', () => {
       if (pc.iceConnectionState === 'connected') milestones.push(['ICE connected', performance.now() - t0]);
+      if (pc.iceConnectionState === 'failed' && process.env.BURST_DEBUG) console.log(`${pc === a ? 'offerer' : 'answerer'} ICE failed at ${(performance.now() - t0).toFixed(0)} ms: ${JSON.stringify(pc.mediaTransport?.ice.stats)}`);
     });
     pc.addEventListener('connectionstatechange', () => {
       if (pc.connectionState === 'connected') milestones.push(['connected', performance.now() - t0]);
@@ -61,6 +82,12 @@ async function pair(): Promise<[RTCPeerConnection, RTCPeerConnection]> {
       Promise.all([a.connected(), b.connected()]),
       new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('pair did not connect')), PAIR_DEADLINE_MS))),
     ]);
+  } catch (err) {
+    const key = `${failureOf(a, 'offerer')} / ${failureOf(b, 'answerer')}`;
+    failures.set(key, (failures.get(key) ?? 0) + 1);
+    a.close();
+    b.close();
+    throw err;
   } finally {
     clearTimeout(timer);
   }
@@ -165,11 +192,21 @@ if (inspector && HEAP_PROFILE) {
   await inspector.post('HeapProfiler.enable');
   await inspector.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
 }
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
+const busy = BUSY_MS > 0
+  ? setInterval(() => {
+      const end = performance.now() + BUSY_MS;
+      while (performance.now() < end);
+    }, 1)
+  : undefined;
 const cpu0 = process.cpuUsage();
 const js0 = jsThreadCpuMs();
 t0 = performance.now();
 const settled = await Promise.allSettled(Array.from({ length: PAIRS }, pair));
 const wallMs = performance.now() - t0;
+loopDelay.disable();
+clearInterval(busy);
 const cpu = process.cpuUsage(cpu0);
 const js1 = jsThreadCpuMs();
 if (inspector && PROFILE) {
@@ -186,7 +223,7 @@ inspector?.disconnect();
 const pairs = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
 const cpuMs = (cpu.user + cpu.system) / 1000;
 
-console.log(`${PAIRS} pairs at once (${SHARED ? 'answerers on one UdpMux port' : 'own sockets'}): ${pairs.length} connected in ${wallMs.toFixed(0)} ms, ${((pairs.length / wallMs) * 1000).toFixed(1)} pairs/s; process CPU ${cpuMs.toFixed(0)} ms, ${(cpuMs / Math.max(1, pairs.length)).toFixed(2)} ms per pair`);
+console.log(`${PAIRS} pairs at once (${SHARED ? 'answerers on one UdpMux port' : 'own sockets'}${BUSY_MS ? `, event loop kept busy ${BUSY_MS} ms per turn` : ''}): ${pairs.length} connected in ${wallMs.toFixed(0)} ms, ${((pairs.length / wallMs) * 1000).toFixed(1)} pairs/s; process CPU ${cpuMs.toFixed(0)} ms, ${(cpuMs / Math.max(1, pairs.length)).toFixed(2)} ms per pair`);
 const handshakes = process.env.PWT_DTLS_HANDSHAKE_THREAD === '0' ? 'in-thread' : 'on the handshake thread';
 if (js0 !== undefined && js1 !== undefined) {
   const jsMs = js1 - js0;
@@ -194,6 +231,7 @@ if (js0 !== undefined && js1 !== undefined) {
 } else {
   console.log(`  JS thread CPU: not measurable here (DTLS handshakes ${handshakes})`);
 }
+console.log(`  event-loop delay during the burst: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(0)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms`);
 for (const name of ['negotiated', 'ICE connected', 'connected']) {
   const xs = milestones.filter((m) => m[0] === name).map((m) => m[1]);
   if (xs.length) console.log(`  ${name.padEnd(13)} ${String(xs.length).padStart(5)} ${name === 'negotiated' ? 'pairs' : 'PCs  '}  ${quantiles(xs)}`);
@@ -221,6 +259,13 @@ for (const [a, b] of pairs) {
 console.log(`  retransmissions: DTLS flights ${dtlsRetransmits}, ICE checks ${iceRetransmits}`);
 console.log(`  drops: ${Object.entries(drops).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
 if (pairs.length < PAIRS) console.log(`  ${PAIRS - pairs.length} pairs did not connect`);
+for (const [why, n] of [...failures].sort((x, y) => y[1] - x[1])) console.log(`    ${String(n).padStart(5)}  ${why}`);
+if (mux) {
+  const socket = mux.nativeSocket;
+  const reads = socket?.stats;
+  console.log(`  mux: ${JSON.stringify(mux.stats)}`);
+  console.log(`  mux socket: receive buffer ${JSON.stringify(socket?.receiveBuffer)}, kernel receive-buffer drops ${kernelDrops(mux.local.port) ?? 'unknown'}${reads ? `, ${reads.packetsReceived} datagrams in ${reads.batches} batches, ${reads.recvSyscalls} receive calls` : ''}`);
+}
 for (const [a, b] of pairs) {
   a.close();
   b.close();

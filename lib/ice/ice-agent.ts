@@ -500,7 +500,7 @@ export class IceAgent {
     let t = Infinity;
     for (let i = 0; i < this.transactions.size; i++) {
       const tx = this.transactions.at(i);
-      t = earlier(t, tx.transmits > 0 ? Math.min(tx.nextAt, tx.deadline) : tx.deadline);
+      t = earlier(t, tx.transmits > 0 ? tx.nextAt : tx.deadline);
     }
     if (this.hasCheckWork()) t = earlier(t, this.nextCheckAt);
     t = earlier(t, this.nominationTimerAt);
@@ -909,13 +909,21 @@ export class IceAgent {
     // By index: expire() removes the transaction at i (or, consent lost, all of them).
     for (let i = 0; i < this.transactions.size; ) {
       const tx = this.transactions.at(i);
-      if (now >= tx.deadline) this.expire(now, tx);
+      // A retransmitted transaction is given up only after its last transmission and the wait
+      // after it (RFC 8489 §6.2.1), not at a wall-clock time fixed when it began: when the process
+      // could not run (a busy event loop, a burst of joins on one port) the transmissions were late,
+      // and the answers to them are still queued unread, so the wait moves with them (docs/ice.md
+      // "Checks under a busy event loop"). On time, the deadline is the same as before.
+      if (tx.transmits === 0 && now >= tx.deadline) this.expire(now, tx);
       else if (tx.transmits > 0 && now >= tx.nextAt) {
         tx.transmits++;
         tx.rto = Math.min(tx.rto * 2, this.opts.checkMaxRtoMs);
         tx.nextAt = now + tx.rto;
         // The last transmission waits one more RTO for its response (RFC 8489 §6.2.1).
-        if (tx.transmits >= this.opts.checkMaxTransmits) tx.transmits = 0;
+        if (tx.transmits >= this.opts.checkMaxTransmits) {
+          tx.transmits = 0;
+          tx.deadline = Math.max(tx.deadline, tx.nextAt);
+        }
         this.stats.retransmissions++;
         this.transmits.push({ local: tx.local, remote: tx.remote, data: tx.data });
         if (this.selected && tx.pair === this.selected) this.lastSentOnSelectedAt = now;
@@ -1268,7 +1276,7 @@ export class IceAgent {
       useCandidate,
       sentAsControlling: this.roleValue === 'controlling',
       // Consent checks are not retransmitted; a new one follows every interval (RFC 7675 §5.1).
-      transmits: consent ? 0 : 1,
+      transmits: consent || this.opts.checkMaxTransmits <= 1 ? 0 : 1,
       rto: this.opts.checkRtoMs,
       nextAt: now + this.opts.checkRtoMs,
       deadline: consent ? now + this.opts.consentTimeoutMs : now + this.totalCheckTime(),
@@ -1347,7 +1355,7 @@ export class IceAgent {
       data,
       useCandidate: false,
       sentAsControlling: false,
-      transmits: 1,
+      transmits: this.opts.checkMaxTransmits <= 1 ? 0 : 1,
       rto: this.opts.checkRtoMs,
       nextAt: now + this.opts.checkRtoMs,
       deadline: now + this.totalCheckTime(),

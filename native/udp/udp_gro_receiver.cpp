@@ -98,66 +98,72 @@ size_t UdpGroReceiver::drain(const UdpRecvTarget& target, size_t out, size_t cap
 int UdpGroReceiver::recv(int fd, const UdpRecvTarget& target, size_t capacity, double* c) {
 #ifdef __linux__
   size_t out = drain(target, 0, capacity, c);
-  if (out == capacity) {
-    c[kBatches] += 1;
-    return static_cast<int>(out);
-  }
-  for (size_t i = 0; i < kMessages; ++i) {
-    b_->iov[i].iov_base = b_->data[i];
-    b_->iov[i].iov_len = kMessageBytes;
-    msghdr& h = b_->msgs[i].msg_hdr;
-    std::memset(&h, 0, sizeof h);
-    h.msg_iov = &b_->iov[i];
-    h.msg_iovlen = 1;
-    h.msg_name = &b_->addrs[i];
-    h.msg_namelen = sizeof(sockaddr_storage);
-    h.msg_control = b_->control[i];
-    h.msg_controllen = sizeof b_->control[i];
-  }
-  int n;
-  do {
-    n = ::recvmmsg(fd, b_->msgs, static_cast<unsigned>(kMessages), MSG_DONTWAIT, nullptr);
-  } while (n < 0 && errno == EINTR);
-  c[kRecvSyscalls] += 1;
-  if (n < 0) {
-    if (out > 0) c[kBatches] += 1;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return static_cast<int>(out);
-    c[kDropRecvError] += 1;
-    if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH) return static_cast<int>(out);
-    return out > 0 ? static_cast<int>(out) : -1;
-  }
-  received_ = 0;
-  next_ = 0;
-  offset_ = 0;
-  const UdpClockPair clocks = UdpClockPair::now();
-  for (int i = 0; i < n; ++i) {
-    msghdr& h = b_->msgs[i].msg_hdr;
-    const size_t len = b_->msgs[i].msg_len;
-    if (h.msg_flags & MSG_TRUNC) {
-      // Longer than a GRO buffer can be: not a datagram we can split.
-      c[kDropTruncated] += 1;
-      continue;
+  // One recvmmsg takes kMessages buffers: datagrams of many sources (a shared port during a burst
+  // of joins) do not coalesce, so it brings at most kMessages of them. The batch is filled from
+  // further calls until it is full or the socket is empty, as the plain recvmmsg path fills it
+  // (docs/udp.md "GRO"); otherwise a wake-up would read kMessages x kMaxBatchesPerWake datagrams and
+  // a busy port would fall behind. Each round reads at least one datagram: `capacity` rounds at most.
+  for (size_t round = 0; out < capacity && round < capacity; ++round) {
+    for (size_t i = 0; i < kMessages; ++i) {
+      b_->iov[i].iov_base = b_->data[i];
+      b_->iov[i].iov_len = kMessageBytes;
+      msghdr& h = b_->msgs[i].msg_hdr;
+      std::memset(&h, 0, sizeof h);
+      h.msg_iov = &b_->iov[i];
+      h.msg_iovlen = 1;
+      h.msg_name = &b_->addrs[i];
+      h.msg_namelen = sizeof(sockaddr_storage);
+      h.msg_control = b_->control[i];
+      h.msg_controllen = sizeof b_->control[i];
     }
-    size_t seg = len;
-    for (cmsghdr* cm = CMSG_FIRSTHDR(&h); cm; cm = CMSG_NXTHDR(&h, cm)) {
-      if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO && cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
-        int size = 0;
-        std::memcpy(&size, CMSG_DATA(cm), sizeof size);
-        if (size > 0 && static_cast<size_t>(size) < len) seg = static_cast<size_t>(size);
+    int n;
+    do {
+      n = ::recvmmsg(fd, b_->msgs, static_cast<unsigned>(kMessages), MSG_DONTWAIT, nullptr);
+    } while (n < 0 && errno == EINTR);
+    c[kRecvSyscalls] += 1;
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      c[kDropRecvError] += 1;
+      if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH) break;
+      if (out > 0) break;
+      return -1;
+    }
+    // The previous round's buffers were all split (out < capacity), so these replace them.
+    received_ = 0;
+    next_ = 0;
+    offset_ = 0;
+    const UdpClockPair clocks = UdpClockPair::now();
+    for (int i = 0; i < n; ++i) {
+      msghdr& h = b_->msgs[i].msg_hdr;
+      const size_t len = b_->msgs[i].msg_len;
+      if (h.msg_flags & MSG_TRUNC) {
+        // Longer than a GRO buffer can be: not a datagram we can split.
+        c[kDropTruncated] += 1;
+        continue;
       }
+      size_t seg = len;
+      for (cmsghdr* cm = CMSG_FIRSTHDR(&h); cm; cm = CMSG_NXTHDR(&h, cm)) {
+        if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO && cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+          int size = 0;
+          std::memcpy(&size, CMSG_DATA(cm), sizeof size);
+          if (size > 0 && static_cast<size_t>(size) < len) seg = static_cast<size_t>(size);
+        }
+      }
+      if (seg < len) c[kGroReceives] += 1;
+      // Compact the kept buffers to the front, so that [0, received_) are the ones to split.
+      if (received_ != static_cast<size_t>(i)) {
+        std::memcpy(b_->data[received_], b_->data[i], len);
+        b_->msgs[received_].msg_len = static_cast<unsigned>(len);
+        b_->addrs[received_] = b_->addrs[i];
+      }
+      b_->segment[received_] = seg;
+      b_->arrival_us[received_] = udp_receive_time_us(h, clocks);
+      ++received_;
     }
-    if (seg < len) c[kGroReceives] += 1;
-    // Compact the kept buffers to the front, so that [0, received_) are the ones to split.
-    if (received_ != static_cast<size_t>(i)) {
-      std::memcpy(b_->data[received_], b_->data[i], len);
-      b_->msgs[received_].msg_len = static_cast<unsigned>(len);
-      b_->addrs[received_] = b_->addrs[i];
-    }
-    b_->segment[received_] = seg;
-    b_->arrival_us[received_] = udp_receive_time_us(h, clocks);
-    ++received_;
+    out = drain(target, out, capacity, c);
+    // Fewer buffers than asked for: the socket is empty now.
+    if (static_cast<size_t>(n) < kMessages) break;
   }
-  out = drain(target, out, capacity, c);
   if (out > 0) c[kBatches] += 1;
   return static_cast<int>(out);
 #else

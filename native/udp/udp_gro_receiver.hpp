@@ -30,7 +30,7 @@ class UdpGroReceiver {
 
   /**
    * Fills up to `capacity` slots of `target` with datagrams: first those left from the previous
-   * call, then from one recvmmsg. Counts as UdpSocket::recv_batch does, plus kGroReceives (buffers
+   * call, then from recvmmsg calls until the slots are full or the socket is empty. Counts as UdpSocket::recv_batch does, plus kGroReceives (buffers
    * that held more than one datagram) and kGroSegments (datagrams split out of them). Returns the
    * slots filled, 0 when nothing is pending, -1 on an unexpected error.
    */
