@@ -108,6 +108,9 @@ export function candidateFromFields(f: CandidateFields): IceCandidate {
   if (protocol !== 'udp' && protocol !== 'tcp') throw new IceCandidateSyntaxError(`unsupported transport ${f.protocol}`);
   if (typ !== 'host' && typ !== 'srflx' && typ !== 'prflx' && typ !== 'relay') throw new IceCandidateSyntaxError(`bad type ${typ}`);
   if (ipFamily(address) === 0 && !/^[A-Za-z0-9-]+\.local$/.test(address)) throw new IceCandidateSyntaxError('bad address');
+  // An IPv6 zone id (`fe80::1%eth0`, RFC 4007 §11) names an interface of the sender's node: not an
+  // address of RFC 8839's grammar and of no use here (canonicalIp would drop it silently).
+  if (address.includes('%')) throw new IceCandidateSyntaxError('address with a zone id');
   const c: { -readonly [K in keyof IceCandidate]: IceCandidate[K] } = {
     foundation,
     component,

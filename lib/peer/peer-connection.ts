@@ -8,7 +8,7 @@ import { DtlsCertificate } from '../dtls/dtls-certificate.js';
 import type { DtlsFingerprint as DtlsTransportFingerprint, FingerprintAlgorithm } from '../dtls/fingerprint.js';
 import type { SrtpProfileName } from '../dtls/srtp-profile.js';
 import type { DtlsTransportState } from '../dtls/dtls-transport.js';
-import { formatCandidate as formatIceCandidate, type IceCandidate } from '../ice/candidate.js';
+import { formatCandidate as formatIceCandidate, IceCandidateSyntaxError, type IceCandidate } from '../ice/candidate.js';
 import type { IceConnectionState, IceGatheringState } from '../ice/ice-agent.js';
 import { ipFamily } from '../ice/transport-address.js';
 import { createAnswer, createAnswerToChecked, type LocalAnswerMedia } from '../sdp/answer.js';
@@ -26,6 +26,7 @@ import { parseSdp } from '../sdp/parse.js';
 import {
   checkRemoteDescription,
   extractRemoteTransports,
+  isUsableRemoteCandidate,
   remoteSctpPort,
   type CheckedRemoteDescription,
   type RemoteTransportParameters,
@@ -40,7 +41,7 @@ import type { UdpMux } from '../transport/source/udp-mux.js';
 import type { TcpMux } from '../transport/source/tcp-mux.js';
 import { preferredWithNegotiated } from './codec-preferences.js';
 import { sdpCandidateOf } from './local-candidate.js';
-import { iceCandidateOf } from './remote-candidate.js';
+import { usableIceCandidateOf } from './remote-candidate.js';
 import { PeerEventTarget, type PeerEvent } from './event-target.js';
 import { LocalStreamTrack, MediaStreamTrack, type MediaKind } from './media-stream-track.js';
 import { MediaRouter } from './media-router.js';
@@ -474,6 +475,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   /** SSRC of transport-wide RTCP when no transceiver has one to lend. */
   private readonly transportRtcpSsrc = cryptoRng.uint32() || 1;
   private dataChannelsOpened = 0;
+  /** Remote candidates (description or addIceCandidate) that ICE cannot use, ignored (RFC 8839 §5.1); getStats `pwtRemoteCandidatesIgnored`. */
+  private remoteCandidatesIgnored = 0;
   private dataChannelsClosed = 0;
 
   constructor(configuration: RTCConfiguration = {}) {
@@ -917,9 +920,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const remoteTransports = checked.transports;
     const remoteTransport = remoteTransports[0];
     // The agent takes each transport's candidates as lib/sdp parsed them (no line written and split
-    // again); made here, before anything changes, so one that ICE rejects throws lib/ice's
-    // IceCandidateSyntaxError and leaves the connection as it was (docs/peer.md "Setup cost").
-    const remoteIceCandidates = remoteTransports.map((rt) => rt.candidates.map(iceCandidateOf));
+    // again; docs/peer.md "Setup cost"). One that ICE cannot use (an FQDN host, an unknown type,
+    // priority 0, an address form lib/ice does not know) is ignored and counted, and the rest of
+    // the description applies (RFC 8839 §5.1).
+    const remoteIceCandidates = remoteTransports.map((rt) => this.usableRemoteCandidates(rt.candidates));
     if (sdpLog.enabled) sdpLog('pc%d remote %s: %d m-section(s), ufrag %s, %d candidate(s)%s', this.logId, description.type, model.media.length, remoteTransport ? redacted(remoteTransport.iceUfrag) : 'none', remoteTransport?.candidates.length ?? 0, remoteTransport?.iceLite === true ? ', ice-lite' : '');
     const stored = StoredDescription.remote(description.type, checked, description.sdp ?? '');
     if (description.type === 'offer') {
@@ -984,13 +988,36 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     } catch (err) {
       throw new PeerError('OperationError', 'ERR_PEER_BAD_CANDIDATE', `addIceCandidate: ${(err as Error).message}`, { cause: err });
     }
-    if (parsed.transport !== 'udp' || parsed.component !== 1) return;
+    // What a description's candidates would give to ICE (lib/sdp's rule): component 1, UDP or passive TCP.
+    if (!isUsableRemoteCandidate(parsed)) return;
     // Unbundled: the candidate belongs to the transport of its m-section.
     const target = candidate?.sdpMid != null && this.extras.length > 0 ? this.transportForMid(candidate.sdpMid) : this.transport;
     const remoteUfrag = target?.ice.remoteCredentials?.ufrag;
     if (candidate?.usernameFragment && remoteUfrag !== undefined && candidate.usernameFragment !== remoteUfrag) return;
-    // lib/ice checks it by its own rules (IceCandidateSyntaxError, as for the line).
-    if (target) target.addRemoteCandidate(iceCandidateOf(parsed));
+    if (!target) return;
+    // lib/ice checks it by its own rules; a candidate ICE cannot use is ignored and counted, as in a
+    // description (RFC 8839 §5.1); only text lib/sdp cannot parse rejects (OperationError, above).
+    const c = this.usableRemoteCandidate(parsed);
+    if (c) target.addRemoteCandidate(c);
+  }
+
+  /** The candidates of `list` ICE can use; the others are ignored and counted (RFC 8839 §5.1). */
+  private usableRemoteCandidates(list: readonly SdpCandidate[]): IceCandidate[] {
+    const out: IceCandidate[] = [];
+    for (const sc of list) {
+      const c = this.usableRemoteCandidate(sc);
+      if (c) out.push(c);
+    }
+    return out;
+  }
+
+  /** `sc` as lib/ice's candidate, or undefined (counted in `pwtRemoteCandidatesIgnored`, logged) when ICE cannot use it. */
+  private usableRemoteCandidate(sc: SdpCandidate): IceCandidate | undefined {
+    const c = usableIceCandidateOf(sc);
+    if (!(c instanceof IceCandidateSyntaxError)) return c;
+    this.remoteCandidatesIgnored++;
+    if (peerLog.enabled) peerLog('pc%d remote candidate ignored (%s): %s %s typ %s (total %d)', this.logId, c.message, sc.transport, redacted(sc.address), sc.type, this.remoteCandidatesIgnored);
+    return undefined;
   }
 
   /** webrtc-pc §4.4.1.8 restartIce(): the next offer carries new ICE credentials. */
@@ -1071,6 +1098,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       sctp: this.sctp,
       dataChannelsOpened: this.dataChannelsOpened,
       dataChannelsClosed: this.dataChannelsClosed,
+      remoteCandidatesIgnored: this.remoteCandidatesIgnored,
       transportPolicies: this.transportPolicies,
     });
     this.extras.forEach((e, i) => {

@@ -38,6 +38,8 @@ export interface StatsSources {
   sctp: DataChannelManager | undefined;
   dataChannelsOpened: number;
   dataChannelsClosed: number;
+  /** Remote candidates ICE could not use, ignored (RFC 8839 §5.1): `pwtRemoteCandidatesIgnored`. */
+  remoteCandidatesIgnored?: number;
   /** Transport-wide policy modules (RTCP-derived entries come from stats-rtcp.ts). */
   transportPolicies?: RtpPolicyChain;
 }
@@ -65,7 +67,7 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
   const add = (s: RTCStats): void => {
     report.set(s.id, withoutUndefined(s));
   };
-  add({ id: 'P', type: 'peer-connection', timestamp, dataChannelsOpened: src.dataChannelsOpened, dataChannelsClosed: src.dataChannelsClosed });
+  add({ id: 'P', type: 'peer-connection', timestamp, dataChannelsOpened: src.dataChannelsOpened, dataChannelsClosed: src.dataChannelsClosed, pwtRemoteCandidatesIgnored: src.remoteCandidatesIgnored ?? 0 });
   const t = src.transport;
   const transportId = 'T01';
   if (!t) add(certificateStats(localCertificateFields(src.certificate), timestamp));

@@ -180,10 +180,7 @@ function transportOf(desc: SdpSessionDescription, sections: SdpMediaSection[], m
   if (fingerprints.length === 0) throw new SdpInvalidAccessError('ERR_SDP_MISSING_FINGERPRINT', `${name} has no a=fingerprint`);
   const candidates: SdpCandidate[] = [];
   const ignoredCandidates: SdpCandidate[] = [];
-  for (const c of tag.candidates) {
-    const usable = c.component === 1 && (c.transport === 'udp' || (c.transport === 'tcp' && c.tcpType === 'passive'));
-    (usable ? candidates : ignoredCandidates).push(c);
-  }
+  for (const c of tag.candidates) (isUsableRemoteCandidate(c) ? candidates : ignoredCandidates).push(c);
   const params: RemoteTransportParameters = {
     mids,
     iceUfrag,
@@ -209,4 +206,13 @@ export function remoteSctpPort(section: SdpMediaSection): number {
   const f = section.formats[0];
   if (f !== undefined && /^\d{1,5}$/.test(f) && Number(f) <= 65535) return Number(f);
   return 5000;
+}
+
+/**
+ * Whether a remote candidate is one ICE could pair with: component 1 (RTP/RTCP mux), UDP or
+ * passive TCP (RFC 6544 §6.2; active and simultaneous-open ones cannot be connected to). The
+ * others go to `ignoredCandidates`; a trickled one is ignored the same way.
+ */
+export function isUsableRemoteCandidate(c: SdpCandidate): boolean {
+  return c.component === 1 && (c.transport === 'udp' || (c.transport === 'tcp' && c.tcpType === 'passive'));
 }

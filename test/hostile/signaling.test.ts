@@ -1,7 +1,8 @@
 // Garbage on the signaling path of a live session: setRemoteDescription with malformed or
 // JSEP-invalid SDP (RFC 8866 grammar, RFC 8829 §5.10 m-section rules, RFC 8839 ice-char) must
 // reject with a typed error and change nothing; addIceCandidate with garbage (RFC 8839 §5.1) must
-// reject with a typed error or be ignored. The session stays connected and traffic keeps flowing.
+// reject with a typed error or be ignored (a parsable line ICE cannot use: ignored and counted in
+// pwtRemoteCandidatesIgnored). The session stays connected and traffic keeps flowing.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RTCSessionDescriptionInit } from '../../lib/peer/index.js';
@@ -124,13 +125,14 @@ for (const [name, make] of garbageInputs) {
   });
 }
 
-const candidateInputs: [string, () => unknown, 'reject' | 'either'][] = [
+const candidateInputs: [string, () => unknown, 'reject' | 'ignore-counted' | 'either'][] = [
   ['not a candidate', () => ({ candidate: 'garbage', sdpMid: '0' }), 'reject'],
   ['empty fields', () => ({ candidate: 'candidate:', sdpMid: '0' }), 'reject'],
   ['priority not a number', () => ({ candidate: 'candidate:1 1 udp notanumber 127.0.0.1 5000 typ host', sdpMid: '0' }), 'reject'],
   ['port 70000', () => ({ candidate: 'candidate:1 1 udp 2130706431 127.0.0.1 70000 typ host', sdpMid: '0' }), 'reject'],
-  ['address not an IP', () => ({ candidate: 'candidate:1 1 udp 2130706431 not_an_ip!! 5000 typ host', sdpMid: '0' }), 'reject'],
-  ['unknown type', () => ({ candidate: 'candidate:1 1 udp 2130706431 127.0.0.1 5000 typ bogus', sdpMid: '0' }), 'reject'],
+  // Parsable lines ICE cannot use: ignored and counted (RFC 8839 §5.1), not rejected.
+  ['address not an IP', () => ({ candidate: 'candidate:1 1 udp 2130706431 not_an_ip!! 5000 typ host', sdpMid: '0' }), 'ignore-counted'],
+  ['unknown type', () => ({ candidate: 'candidate:1 1 udp 2130706431 127.0.0.1 5000 typ bogus', sdpMid: '0' }), 'ignore-counted'],
   ['10 KiB line', () => ({ candidate: `candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host ${'x '.repeat(5000)}`, sdpMid: '0' }), 'either'],
   ['candidate is a number', () => ({ candidate: 42, sdpMid: '0' }), 'either'],
   ['unknown sdpMid', () => ({ candidate: 'candidate:1 1 udp 2130706431 127.0.0.1 9 typ host', sdpMid: 'nope' }), 'either'],
@@ -148,6 +150,8 @@ for (const [name, make, expect] of candidateInputs) {
     const sess = await session();
     const faults = watch.faults.length;
     const pair = (await counters(sess.pc2)).transport.selectedCandidatePairId;
+    const ignoredOf = async (): Promise<number> => (await sess.pc2.getStats()).get('P')!['pwtRemoteCandidatesIgnored'] as number;
+    const ignoredBefore = await ignoredOf();
     let outcome = 'ignored';
     try {
       await sess.pc2.addIceCandidate(make() as never);
@@ -157,6 +161,10 @@ for (const [name, make, expect] of candidateInputs) {
     }
     console.log(`RESULT candidate | ${name} | ${outcome}`);
     if (expect === 'reject') assert.notEqual(outcome, 'ignored', `${name}: a malformed candidate was accepted`);
+    if (expect === 'ignore-counted') {
+      assert.equal(outcome, 'ignored', `${name}: a parsable candidate ICE cannot use is ignored, not rejected`);
+      assert.equal(await ignoredOf(), ignoredBefore + 1, `${name}: counted in pwtRemoteCandidatesIgnored`);
+    }
     await pause(100);
     assert.equal((await counters(sess.pc2)).transport.selectedCandidatePairId, pair, `${name}: the selected pair changed`);
     await sess.assertConnected(name);

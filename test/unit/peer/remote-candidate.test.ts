@@ -1,11 +1,12 @@
 // iceCandidateOf (lib/peer/remote-candidate.ts) gives what lib/ice's parseCandidate gives for the
 // line lib/sdp parsed (RFC 8839 §5.1 fields, RFC 6544 tcptype, the ufrag extension, mDNS names),
-// and rejects what it rejects; setRemoteDescription with such a candidate changes nothing.
+// and rejects what it rejects. setRemoteDescription and addIceCandidate ignore and count such a
+// candidate (RFC 8839 §5.1; getStats `pwtRemoteCandidatesIgnored`) and use the others.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCandidate as parseIceCandidate, IceCandidateSyntaxError } from '../../../lib/ice/candidate.js';
 import { parseCandidate as parseSdpCandidate } from '../../../lib/sdp/candidate.js';
-import { iceCandidateOf } from '../../../lib/peer/remote-candidate.js';
+import { iceCandidateOf, usableIceCandidateOf } from '../../../lib/peer/remote-candidate.js';
 import { RTCPeerConnection } from '../../../lib/peer/index.js';
 
 const ACCEPTED = [
@@ -27,7 +28,17 @@ const REJECTED_BY_ICE = [
   'candidate:1 1 sctp 5 127.0.0.1 40000 typ host',
   'candidate:1 1 udp 5 not_an_address 40000 typ host',
   'candidate:1 1 udp 5 example.com 40000 typ host',
+  'candidate:1 1 udp 5 fe80::1%eth0 40000 typ host',
 ];
+
+/** One of each kind ICE cannot use, each in a form lib/sdp hands to ICE (component 1, UDP). */
+const UNUSABLE = {
+  fqdn: 'candidate:91 1 udp 2130706431 media.example.com 9 typ host',
+  unknownType: 'candidate:92 1 udp 2130706431 192.0.2.9 9 typ relayed-v2',
+  priorityZero: 'candidate:93 1 udp 0 192.0.2.9 9 typ host',
+  ipv6ZoneId: 'candidate:94 1 udp 2130706431 fe80::1%eth0 9 typ host',
+  badAddress: 'candidate:95 1 udp 2130706431 not_an_address 9 typ host',
+};
 
 test('iceCandidateOf equals lib/ice parseCandidate of the line lib/sdp parsed', () => {
   for (const line of ACCEPTED) assert.deepStrictEqual(iceCandidateOf(parseSdpCandidate(line)), parseIceCandidate(line), line);
@@ -38,25 +49,77 @@ test('iceCandidateOf rejects, with IceCandidateSyntaxError, every line lib/ice r
     const sdp = parseSdpCandidate(line);
     assert.throws(() => parseIceCandidate(line), IceCandidateSyntaxError, line);
     assert.throws(() => iceCandidateOf(sdp), IceCandidateSyntaxError, line);
+    assert.ok(usableIceCandidateOf(sdp) instanceof IceCandidateSyntaxError, line);
+  }
+  for (const line of ACCEPTED) assert.deepStrictEqual(usableIceCandidateOf(parseSdpCandidate(line)), parseIceCandidate(line), line);
+});
+
+function ignoredCount(stats: Map<string, { [k: string]: unknown }>): number {
+  return stats.get('P')!['pwtRemoteCandidatesIgnored'] as number;
+}
+
+/** The description with `lines` put before its first candidate line, in every m-section. */
+function withCandidates(sdp: string, lines: readonly string[]): string {
+  const extra = lines.map((l) => `a=${l}\r\n`).join('');
+  const out = sdp.replace(/(a=candidate:)/g, `${extra}$1`);
+  assert.notEqual(out, sdp);
+  return out;
+}
+
+test('candidates ICE cannot use are ignored and counted in offer and answer; the others connect', async () => {
+  const a = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  const b = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  const bad = Object.values(UNUSABLE);
+  try {
+    a.addTransceiver('audio');
+    await a.setLocalDescription(await a.createOffer());
+    const offer = withCandidates(a.localDescription!.sdp, bad);
+    await b.setRemoteDescription({ type: 'offer', sdp: offer });
+    assert.equal(b.signalingState, 'have-remote-offer');
+    assert.equal(b.remoteDescription!.sdp, offer, 'the description is applied as given');
+    assert.equal(ignoredCount(await b.getStats()), bad.length);
+    await b.setLocalDescription(await b.createAnswer());
+    await a.setRemoteDescription({ type: 'answer', sdp: withCandidates(b.localDescription!.sdp, bad) });
+    assert.equal(a.signalingState, 'stable');
+    assert.equal(ignoredCount(await a.getStats()), bad.length);
+    await Promise.all([a.connected(15_000), b.connected(15_000)]);
+    const statsB = await b.getStats();
+    const remote = [...statsB.values()].filter((s) => s.type === 'remote-candidate').map((s) => s['address']);
+    assert.ok(remote.length > 0);
+    for (const addr of remote) assert.ok(!['media.example.com', 'fe80::1%eth0', 'not_an_address'].includes(addr as string), String(addr));
+    assert.ok(!remote.includes('192.0.2.9'), 'neither the unknown type nor priority 0 reaches ICE');
+  } finally {
+    a.close();
+    b.close();
   }
 });
 
-test('a remote description with a candidate ICE rejects throws before anything changes; addIceCandidate throws too', async () => {
+test('addIceCandidate resolves for a candidate ICE cannot use and counts it; unparsable text still rejects', async () => {
   const a = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
   const b = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
   try {
     a.addTransceiver('audio');
     await a.setLocalDescription(await a.createOffer());
-    const good = a.localDescription!.sdp;
-    const bad = good.replace(/(a=candidate:[^\r]*\r\n)/, '$1a=candidate:9 1 udp 0 192.0.2.9 9 typ host\r\n');
-    assert.notEqual(bad, good);
-    await assert.rejects(b.setRemoteDescription({ type: 'offer', sdp: bad }), (err: Error) => err.name === 'SyntaxError');
-    assert.equal(b.signalingState, 'stable');
-    assert.equal(b.remoteDescription, null);
-    await b.setRemoteDescription({ type: 'offer', sdp: good });
-    assert.equal(b.signalingState, 'have-remote-offer');
-    await assert.rejects(b.addIceCandidate({ candidate: 'candidate:9 1 udp 5 192.0.2.9 9 typ foo', sdpMid: '0' }), IceCandidateSyntaxError);
-    await b.addIceCandidate({ candidate: 'candidate:9 1 udp 5 192.0.2.9 9 typ host', sdpMid: '0' });
+    const offer = a.localDescription!.sdp;
+    // The offer without its candidates: b learns a's only by trickle.
+    await b.setRemoteDescription({ type: 'offer', sdp: offer.replace(/a=candidate:[^\r]*\r\n/g, '').replace(/a=end-of-candidates\r\n/g, '') });
+    await b.setLocalDescription(await b.createAnswer());
+    await a.setRemoteDescription(b.localDescription!);
+    let n = 0;
+    for (const [kind, line] of Object.entries(UNUSABLE)) {
+      await b.addIceCandidate({ candidate: line, sdpMid: '0' });
+      n++;
+      assert.equal(ignoredCount(await b.getStats()), n, kind);
+    }
+    await assert.rejects(b.addIceCandidate({ candidate: 'candidate:9 1 udp', sdpMid: '0' }), (err: Error) => err.name === 'OperationError');
+    // Not an ICE candidate lib/ice is asked about (component 2; active TCP): ignored as in a description, not counted.
+    await b.addIceCandidate({ candidate: 'candidate:9 2 udp 5 192.0.2.9 9 typ host', sdpMid: '0' });
+    await b.addIceCandidate({ candidate: 'candidate:9 1 tcp 5 192.0.2.9 9 typ host tcptype active', sdpMid: '0' });
+    assert.equal(ignoredCount(await b.getStats()), n);
+    for (const m of offer.matchAll(/a=(candidate:[^\r]*)\r\n/g)) await b.addIceCandidate({ candidate: m[1]!, sdpMid: '0' });
+    await Promise.all([a.connected(15_000), b.connected(15_000)]);
+    assert.equal(ignoredCount(await b.getStats()), n, 'the usable ones are not counted');
+    assert.equal(ignoredCount(await a.getStats()), 0);
   } finally {
     a.close();
     b.close();
