@@ -721,15 +721,11 @@ size_t ForwardEngine::retransmit_compound(uint32_t transport, const uint8_t* rtc
   ForwardNack nack;
   size_t sent = 0;
   while (reader.next(&nack)) {
-    uint32_t id = 0;
-    for (const uint32_t k : t->consumers) {
-      const Consumer* c = Find(consumers_, k);
-      if (c && c->transport == transport && c->rewrite.ssrc == nack.media_ssrc) {
-        id = k;
-        break;
-      }
-    }
+    // One lookup by media SSRC (the transport's SSRC map, as for report blocks).
+    const auto named = t->consumer_by_ssrc.find(nack.media_ssrc);
+    const uint32_t id = named == t->consumer_by_ssrc.end() ? 0 : named->second;
     Consumer* c = id ? Find(consumers_, id) : nullptr;
+    if (c && c->transport != transport) c = nullptr;
     // A paused consumer sent nothing the receiver could miss since the pause (resume rebases).
     if (!c || c->paused) continue;
     uint16_t numbers[ForwardNackReader::kNumbersPerEntry];
