@@ -618,8 +618,10 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     const double offset = info[2].ToNumber().DoubleValue();
     const double length = info[3].ToNumber().DoubleValue();
     if (!(offset >= 0) || !(length >= 0) || offset + length > static_cast<double>(rtcp.ElementLength())) return zero;
-    const size_t n = engine_.read_receiver_reports(info[0].ToNumber().Uint32Value(), rtcp.Data() + static_cast<size_t>(offset),
-                                                   static_cast<size_t>(length), MonotonicMicros());
+    const uint8_t* data = rtcp.Data() + static_cast<size_t>(offset);
+    // Timed at the datagram's arrival, not now: loop lag or a GC pause before this call is no RTT.
+    const uint64_t arrival_us = forward_report_arrival_us(CurrentForwardBatch(), data, MonotonicMicros());
+    const size_t n = engine_.read_receiver_reports(info[0].ToNumber().Uint32Value(), data, static_cast<size_t>(length), arrival_us);
     return Napi::Number::New(env, static_cast<double>(n));
   }
 
@@ -684,6 +686,11 @@ void InitForward(Napi::Env env, Napi::Object exports) {
 }
 
 }  // namespace
+
+ForwardBatchClock& CurrentForwardBatch() {
+  thread_local ForwardBatchClock batch;
+  return batch;
+}
 
 ForwardEngine* ForwardEngineFromValue(Napi::Env env, Napi::Value engine) {
   if (!engine.IsObject()) return nullptr;

@@ -13,4 +13,11 @@ namespace pwt {
  */
 ForwardEngine* ForwardEngineFromValue(Napi::Env env, Napi::Value engine);
 
+/**
+ * This thread's receive batch being delivered to JavaScript (the UDP socket binding sets it around
+ * its batch callback and restores the previous value after): readReceiverReports times a report
+ * read inside that callback by the datagram's arrival (forward_report_arrival_us).
+ */
+ForwardBatchClock& CurrentForwardBatch();
+
 }  // namespace pwt

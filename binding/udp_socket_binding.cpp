@@ -952,8 +952,13 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       if (napi_create_int32(env, n, &argv[0]) != napi_ok) break;
       // Counts hand-off and flow-socket batches too, which this socket's kBatches does not (docs/udp.md).
       socket_.counters()[kJsCalls] += 1;
+      // Reports read by JavaScript inside this callback are timed by their arrival (docs/sfu.md "RTCP per leg").
+      ForwardBatchClock& clock = CurrentForwardBatch();
+      const ForwardBatchClock outer = clock;
+      clock = ForwardBatchClock{&target_, n, now_us};
       const napi_status st = napi_make_callback(env, async_context_->operator napi_async_context(), receiver,
                                                 callback, 1, argv, &result);
+      clock = outer;
       if (st == napi_pending_exception) {
         // The JS wrapper catches listener errors, so this is a bug of ours: report it as an
         // uncaught exception rather than unwinding into libuv.

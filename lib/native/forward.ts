@@ -134,6 +134,8 @@ export const enum NativeForwardLayerCounter {
   RoundTrips = 6,
   /** NACKed numbers of consumers whose producer is closed: neither answered nor a cache miss. */
   NackUnknownProducer = 7,
+  /** Report blocks past the engine's cap per compound (64), counted and not read. */
+  ReportBlocksSkipped = 8,
 }
 
 /** Values of consumerLayers(). */

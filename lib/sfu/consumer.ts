@@ -87,7 +87,9 @@ export interface ConsumerStats {
   readonly pwtResendInterval: number;
   /**
    * The leg's round-trip time in seconds that interval came from (RR/XR: measured by the engine from
-   * the leg's RRs, by the policy layer, or for plain/pipe legs by their reporter); absent before one is measured.
+   * the leg's RRs, then smoothed (RFC 6298 SRTT, a sample above 4x clamped), by the policy layer, or
+   * for plain/pipe legs by their reporter); absent before one is measured. The last sample itself is
+   * `pwtRemoteInbound.roundTripTime`.
    */
   readonly pwtRoundTripTime?: number;
   /** What the subscriber's report blocks said about this leg; absent before the first (plain/pipe legs: see docs/scaling.md). */

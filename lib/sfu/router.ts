@@ -134,11 +134,13 @@ export interface RouterStats {
   /**
    * Subscribers' report blocks (RFC 3550 §6.4) read natively: about a consumer leg (kept in its
    * counters, `Consumer.getStats().pwtRemoteInbound`) and about an SSRC that is no consumer of the
-   * connection; compounds that were malformed (the walk stopped, the rest was not read); leg RTTs the
-   * engine measured against its own SRs (docs/sfu.md "RTCP per leg").
+   * connection; blocks past the engine's cap of 64 per compound (counted, not read); compounds that
+   * were malformed (the walk stopped, the rest was not read); leg RTTs the engine measured against
+   * its own SRs (docs/sfu.md "RTCP per leg").
    */
   receiverReportBlocks: number;
   receiverReportBlocksUnknownSsrc: number;
+  receiverReportBlocksSkipped: number;
   receiverReportsMalformed: number;
   roundTripTimesMeasured: number;
   /** Completed layer switches of all consumers (spatial, including each consumer's first, and temporal). */
@@ -633,6 +635,7 @@ export class Router {
       nackUnknownProducer: c[this.layerCounterBase + NativeForwardLayerCounter.NackUnknownProducer]!,
       receiverReportBlocks: c[this.layerCounterBase + NativeForwardLayerCounter.ReportBlocks]!,
       receiverReportBlocksUnknownSsrc: c[this.layerCounterBase + NativeForwardLayerCounter.ReportBlocksUnknownSsrc]!,
+      receiverReportBlocksSkipped: c[this.layerCounterBase + NativeForwardLayerCounter.ReportBlocksSkipped]!,
       receiverReportsMalformed: c[this.layerCounterBase + NativeForwardLayerCounter.RtcpMalformed]!,
       roundTripTimesMeasured: c[this.layerCounterBase + NativeForwardLayerCounter.RoundTrips]!,
       layerSwitches: c[this.layerCounterBase + NativeForwardLayerCounter.LayerSwitches]!,

@@ -283,7 +283,9 @@ uint32_t ForwardEngine::add_consumer(uint32_t producer, uint32_t transport, cons
   }
   KeepSentMap(c, p);
   p.consumers.push_back(id);
-  transports_[transport - 1].consumers.push_back(id);
+  Transport& t = transports_[transport - 1];
+  t.consumers.push_back(id);
+  t.consumer_by_ssrc.emplace(c.rewrite.ssrc, id);  // keeps an earlier consumer with this SSRC
   return id;
 }
 
@@ -307,6 +309,19 @@ bool ForwardEngine::remove_consumer(uint32_t id) {
   if (Transport* t = Find(transports_, c->transport)) {
     auto& v = t->consumers;
     v.erase(std::remove(v.begin(), v.end(), id), v.end());
+    const uint32_t ssrc = c->rewrite.ssrc;
+    auto named = t->consumer_by_ssrc.find(ssrc);
+    if (named != t->consumer_by_ssrc.end() && named->second == id) {
+      // The next consumer of the transport with that SSRC, if any, is named instead (first in order).
+      t->consumer_by_ssrc.erase(named);
+      for (const uint32_t k : v) {
+        const Consumer* other = Find(consumers_, k);
+        if (other && other->rewrite.ssrc == ssrc) {
+          t->consumer_by_ssrc.emplace(ssrc, k);
+          break;
+        }
+      }
+    }
   }
   *c = Consumer();
   free_consumers_.push_back(id);
@@ -706,15 +721,11 @@ size_t ForwardEngine::retransmit_compound(uint32_t transport, const uint8_t* rtc
   ForwardNack nack;
   size_t sent = 0;
   while (reader.next(&nack)) {
-    uint32_t id = 0;
-    for (const uint32_t k : t->consumers) {
-      const Consumer* c = Find(consumers_, k);
-      if (c && c->transport == transport && c->rewrite.ssrc == nack.media_ssrc) {
-        id = k;
-        break;
-      }
-    }
+    // One lookup by media SSRC (the transport's SSRC map, as for report blocks).
+    const auto named = t->consumer_by_ssrc.find(nack.media_ssrc);
+    const uint32_t id = named == t->consumer_by_ssrc.end() ? 0 : named->second;
     Consumer* c = id ? Find(consumers_, id) : nullptr;
+    if (c && c->transport != transport) c = nullptr;
     // A paused consumer sent nothing the receiver could miss since the pause (resume rebases).
     if (!c || c->paused) continue;
     uint16_t numbers[ForwardNackReader::kNumbersPerEntry];
@@ -730,28 +741,31 @@ size_t ForwardEngine::retransmit_compound(uint32_t transport, const uint8_t* rtc
 }
 
 size_t ForwardEngine::read_receiver_reports(uint32_t transport, const uint8_t* rtcp, size_t length, uint64_t now_us) {
-  const Transport* t = Find(transports_, transport);
+  Transport* t = Find(transports_, transport);
   if (!t) return 0;
   ForwardReportReader reader(rtcp, length);
   ForwardReportBlock b;
   size_t applied = 0;
+  size_t read = 0;
   while (reader.next(&b)) {
-    Consumer* c = nullptr;
-    for (const uint32_t k : t->consumers) {
-      Consumer* x = Find(consumers_, k);
-      if (x && x->transport == transport && x->rewrite.ssrc == b.ssrc) {
-        c = x;
-        break;
-      }
+    if (read == kMaxReportBlocksPerCompound) {
+      // A compound longer than any legal one in an MTU: the rest is counted, not looked up.
+      size_t rest = 1;
+      while (reader.next(&b)) ++rest;
+      counters_[kFwdReportBlocksSkipped] += static_cast<double>(rest);
+      break;
     }
-    if (!c) {
+    ++read;
+    const auto named = t->consumer_by_ssrc.find(b.ssrc);
+    Consumer* c = named == t->consumer_by_ssrc.end() ? nullptr : Find(consumers_, named->second);
+    if (!c || c->transport != transport) {
       counters_[kFwdReportBlocksUnknownSsrc] += 1;
       continue;
     }
     ++applied;
     counters_[kFwdReportBlocks] += 1;
-    if (const uint32_t rtt = c->report.apply(b, now_us)) {
-      c->rtt_us = rtt;
+    if (c->report.apply(b, now_us)) {
+      c->rtt_us = c->report.srtt_us;  // smoothed: one late sample cannot stretch the resend interval
       counters_[kFwdRoundTrips] += 1;
     }
   }

@@ -78,6 +78,7 @@ enum ForwardCounter : int {
   kFwdRtcpMalformed,      // compounds whose walk stopped at a malformed header or a lying report count
   kFwdRoundTrips,         // round-trip times measured from an LSR/DLSR against a natively sent SR
   kFwdNackUnknownProducer,  // NACKed numbers of a consumer whose producer is closed/removed (not misses)
+  kFwdReportBlocksSkipped,  // report blocks past kMaxReportBlocksPerCompound of one compound, not read
   kFwdCounterCount,
 };
 
@@ -304,11 +305,18 @@ class ForwardEngine {
    * Reads the report blocks (RFC 3550 §6.4.1/§6.4.2) of one compound RTCP packet received on
    * transport `transport` (forward_receiver_report.hpp): each block about one of the transport's
    * consumers' SSRCs updates that consumer's ForwardLegReceiverReport; an LSR that echoes one of the
-   * leg's natively sent SRs measures its round-trip time, which also becomes the consumer's resend
-   * interval RTT. Blocks about other SSRCs and malformed compounds are counted. No flush, no send.
-   * Returns the blocks applied.
+   * leg's natively sent SRs measures its round-trip time, whose smoothed value (srtt_us) becomes the
+   * consumer's resend interval RTT. `now_us` is when the compound arrived (the datagram's receive
+   * time, monotonic µs). The consumer is found by SSRC in one hash lookup per block; blocks about
+   * other SSRCs, blocks past kMaxReportBlocksPerCompound and malformed compounds are counted. No
+   * flush, no send. Returns the blocks applied.
    */
   size_t read_receiver_reports(uint32_t transport, const uint8_t* rtcp, size_t length, uint64_t now_us);
+  /**
+   * Report blocks read from one compound at most: a legal compound in one MTU holds about 50 (31 per
+   * RR); the rest of a longer one is counted under kFwdReportBlocksSkipped, unread.
+   */
+  static constexpr size_t kMaxReportBlocksPerCompound = 64;
   /** What the consumer's leg learnt from its subscriber's report blocks; nullptr when unknown. */
   const ForwardLegReceiverReport* consumer_receiver_report(uint32_t id) const;
   /**
@@ -337,6 +345,10 @@ class ForwardEngine {
     ForwardLegSendLog send_log;
     // Its consumers, to find the one a NACK's media SSRC names (retransmit_compound).
     std::vector<uint32_t> consumers;
+    // The same consumers by their leg's SSRC (fixed per consumer), for report blocks: one lookup per
+    // block whatever the number of consumers (read_receiver_reports). Two consumers of one transport
+    // with one SSRC: the first added is named, as in `consumers` order.
+    std::unordered_map<uint32_t, uint32_t> consumer_by_ssrc;
   };
   struct Layer {
     bool bound = false;

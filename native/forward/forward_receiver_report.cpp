@@ -2,6 +2,8 @@
 // them (forward_receiver_report.hpp; RFC 3550 §6.1, §6.4.1, §6.4.2).
 #include "native/forward/forward_receiver_report.hpp"
 
+#include "native/udp/udp_socket.hpp"
+
 namespace pwt {
 
 namespace {
@@ -91,12 +93,40 @@ uint32_t ForwardLegReceiverReport::apply(const ForwardReportBlock& b, uint64_t n
     const uint64_t rtt = since - dlsr_us;
     const uint32_t r = rtt == 0 ? 1u : rtt > 0xffffffffu ? 0xffffffffu : static_cast<uint32_t>(rtt);
     rtt_us = r;
+    if (srtt_us == 0) {
+      srtt_us = r;  // RFC 6298 §2.2: the first sample is SRTT
+    } else {
+      const uint64_t bound = static_cast<uint64_t>(srtt_us) * kOutlierFactor;
+      uint64_t sample = r;
+      if (sample > bound) {
+        sample = bound;
+        ++rtt_clamped;
+      }
+      // RFC 6298 §2.3: SRTT <- (1 - 1/8) * SRTT + 1/8 * R', rounded to nearest.
+      const int64_t diff = static_cast<int64_t>(sample) - static_cast<int64_t>(srtt_us);
+      const int64_t next = static_cast<int64_t>(srtt_us) + (diff >= 0 ? diff + 4 : diff - 4) / 8;
+      srtt_us = next < 1 ? 1u : next > 0xffffffffLL ? 0xffffffffu : static_cast<uint32_t>(next);
+    }
     ++rtt_measurements;
     rtt_total_us += r;
     return r;
   }
   ++rtt_unmatched;
   return 0;
+}
+
+uint64_t forward_report_arrival_us(const ForwardBatchClock& batch, const uint8_t* data, uint64_t now_us) noexcept {
+  const UdpRecvTarget* t = batch.target;
+  if (!t || batch.n <= 0 || !data) return now_us;
+  uint64_t at = batch.read_us;
+  const int n = static_cast<size_t>(batch.n) > t->capacity ? static_cast<int>(t->capacity) : batch.n;
+  for (int i = 0; i < n; ++i) {
+    const uint8_t* slot = udp_slot_data(*t, i);
+    if (data < slot || data >= slot + t->lengths[i]) continue;
+    if (t->arrival_us && t->arrival_us[i] != 0) at = t->arrival_us[i];
+    break;
+  }
+  return at != 0 && at < now_us ? at : now_us;
 }
 
 }  // namespace pwt

@@ -8,6 +8,8 @@
 
 namespace pwt {
 
+struct UdpRecvTarget;
+
 /** One report block (RFC 3550 §6.4.1), as it is on the wire. */
 struct ForwardReportBlock {
   uint32_t ssrc = 0;             // the source it is about (a consumer leg's SSRC)
@@ -54,6 +56,7 @@ inline uint32_t forward_ntp_middle32(uint32_t seconds, uint32_t fraction) {
  */
 struct ForwardLegReceiverReport {
   static constexpr size_t kSrLog = 8;
+  static constexpr uint32_t kOutlierFactor = 4;
 
   uint64_t blocks = 0;            // report blocks about the leg
   uint64_t last_block_us = 0;     // when the last one was read (monotonic µs, 0: none)
@@ -61,7 +64,13 @@ struct ForwardLegReceiverReport {
   int32_t cumulative_lost = 0;
   uint32_t highest_seq = 0;
   uint32_t jitter = 0;
-  uint32_t rtt_us = 0;            // last measured round-trip time (0: none yet)
+  uint32_t rtt_us = 0;            // last measured round-trip time, as sampled (0: none yet)
+  // The smoothed round-trip time (RFC 6298 §2 SRTT, alpha 1/8) the leg's resend guard uses: a sample
+  // above kOutlierFactor x SRTT enters clamped to that bound (and is counted), so one late sample (a
+  // report read after a loop stall) cannot stretch the resend interval and suppress NACK answers;
+  // a real rise still gets there, by at most (kOutlierFactor - 1) / 8 of SRTT per sample.
+  uint32_t srtt_us = 0;
+  uint64_t rtt_clamped = 0;       // samples above kOutlierFactor x SRTT, clamped before smoothing
   uint64_t rtt_measurements = 0;
   double rtt_total_us = 0;
   uint64_t rtt_unmatched = 0;     // blocks with an LSR that names no SR in the log (or a negative RTT)
@@ -69,8 +78,10 @@ struct ForwardLegReceiverReport {
   /** Notes an SR this leg sent: the middle 32 bits of its NTP time and its send time. */
   void sr_sent(uint32_t ntp_middle, uint64_t sent_us) noexcept;
   /**
-   * Applies a block about the leg read at `now_us`; returns the RTT it measured in µs (at least 1),
-   * 0 when it measured none (LSR 0, unknown LSR, or a DLSR longer than the time since the SR left).
+   * Applies a block about the leg that arrived at `now_us` (the datagram's arrival, not when it was
+   * read: loop lag would count as RTT); returns the RTT it measured in µs (at least 1), 0 when it
+   * measured none (LSR 0, unknown LSR, or a DLSR longer than the time since the SR left). A sample
+   * also updates srtt_us.
    */
   uint32_t apply(const ForwardReportBlock& b, uint64_t now_us) noexcept;
 
@@ -79,5 +90,23 @@ struct ForwardLegReceiverReport {
   uint64_t sr_us_[kSrLog] = {};
   size_t sr_next_ = 0;
 };
+
+/**
+ * The receive batch being delivered to JavaScript on this thread (set by the UDP socket binding
+ * around its batch callback; target null: none): what a report read during that callback is timed by.
+ */
+struct ForwardBatchClock {
+  const UdpRecvTarget* target = nullptr;
+  int n = 0;
+  uint64_t read_us = 0;  // when the batch was read (monotonic µs)
+};
+
+/**
+ * When the compound at `data` arrived, monotonic µs: the kernel receive time of the batch slot that
+ * holds it (when the socket has timestamps on), else the batch's read time when a batch is being
+ * delivered (the bytes were copied out of it), else `now_us`. Never later than `now_us`. An RTT
+ * timed this way does not grow by the event-loop lag between the datagram's arrival and the call.
+ */
+uint64_t forward_report_arrival_us(const ForwardBatchClock& batch, const uint8_t* data, uint64_t now_us) noexcept;
 
 }  // namespace pwt

@@ -14,6 +14,7 @@
 
 #include "native/forward/forward_engine.hpp"
 #include "native/forward/forward_receiver_report.hpp"
+#include "native/forward/forward_resend_guard.hpp"
 #include "native/srtp/srtp_session.hpp"
 #include "test/native/check.hpp"
 #include "test/native/recv_batch.hpp"
@@ -316,6 +317,173 @@ void TestEngineLegs() {
   CHECK_EQ(engine.counters()[kFwdNackMissed], missed);
 }
 
+// RFC 6298-style smoothing of the leg's RTT: the first sample is SRTT; a late sample (a report read
+// after a loop stall) enters clamped to kOutlierFactor x SRTT and is counted, so the resend interval
+// stays near the real RTT; a sustained rise still gets there.
+void TestSmoothedRoundTrip() {
+  ForwardLegReceiverReport leg;
+  ForwardReportBlock b;
+  b.ssrc = 1;
+  b.dlsr = 0;
+  uint64_t at = 1'000'000;
+  uint32_t ntp = 0x1000;
+  auto sample = [&](uint64_t rtt_us) {
+    leg.sr_sent(++ntp, at);
+    b.lsr = ntp;
+    const uint32_t r = leg.apply(b, at + rtt_us);
+    at += 1'000'000;
+    return r;
+  };
+  CHECK_EQ(sample(50'000), 50'000u);
+  CHECK_EQ(leg.srtt_us, 50'000u);
+  CHECK_EQ(sample(50'000), 50'000u);
+  CHECK_EQ(leg.srtt_us, 50'000u);
+  // One sample of 1 s: reported as sampled, smoothed as 4 x 50 ms.
+  CHECK_EQ(sample(1'000'000), 1'000'000u);
+  CHECK_EQ(leg.rtt_us, 1'000'000u);
+  CHECK_EQ(leg.rtt_clamped, 1u);
+  CHECK(leg.srtt_us >= 68'000 && leg.srtt_us <= 69'000);  // 50 + (200 - 50) / 8 ms
+  CHECK(ForwardResendGuard::interval_us(leg.srtt_us) < 80'000);
+  CHECK_EQ(ForwardResendGuard::interval_us(leg.rtt_us), ForwardResendGuard::kMaxIntervalUs);
+  // Back to 50 ms: SRTT returns.
+  for (int i = 0; i < 80; ++i) sample(50'000);
+  CHECK(leg.srtt_us >= 50'000 && leg.srtt_us <= 50'010);
+  // A real rise to 400 ms: reached (within 2 %) in a bounded number of reports.
+  int reports = 0;
+  while (leg.srtt_us < 392'000 && reports < 100) {
+    sample(400'000);
+    ++reports;
+  }
+  CHECK(reports < 40);
+  CHECK(leg.srtt_us <= 400'000);
+  // A fall is followed without clamping.
+  const uint64_t clamped = leg.rtt_clamped;
+  for (int i = 0; i < 120; ++i) sample(20'000);
+  CHECK(leg.srtt_us >= 20'000 && leg.srtt_us <= 20'010);
+  CHECK_EQ(leg.rtt_clamped, clamped);
+}
+
+// A report is timed at its datagram's arrival: the kernel receive time of its batch slot, else the
+// batch read time, else now (never later than now).
+void TestArrivalClock() {
+  TestRecvBatch batch;
+  const std::vector<uint8_t> rr = Rr(0x99, {{0xC1, 0, 0, 0, 0, 0, 0}});
+  batch.add(std::vector<uint8_t>(40, 1));
+  batch.add(rr);
+  UdpRecvTarget tg = batch.target();
+  uint64_t arrivals[UdpSocket::kMaxBatch] = {};
+  const uint8_t* slot1 = udp_slot_data(tg, 1);
+  ForwardBatchClock none;
+  CHECK_EQ(forward_report_arrival_us(none, slot1, 9'000'000), 9'000'000u);
+  ForwardBatchClock clock{&tg, batch.n, 7'000'000};
+  // No kernel timestamps: the batch read time.
+  CHECK_EQ(forward_report_arrival_us(clock, slot1, 9'000'000), 7'000'000u);
+  tg.arrival_us = arrivals;
+  arrivals[0] = 6'000'000;
+  arrivals[1] = 6'500'000;
+  CHECK_EQ(forward_report_arrival_us(clock, slot1, 9'000'000), 6'500'000u);
+  CHECK_EQ(forward_report_arrival_us(clock, slot1 + 8, 9'000'000), 6'500'000u);  // an offset into the slot
+  // Copied out of the batch: the batch's read time.
+  CHECK_EQ(forward_report_arrival_us(clock, rr.data(), 9'000'000), 7'000'000u);
+  // Past the slot's length (the slot's unused room): not that datagram.
+  CHECK_EQ(forward_report_arrival_us(clock, slot1 + rr.size(), 9'000'000), 7'000'000u);
+  // A slot without a timestamp: the read time. Times after now: now.
+  arrivals[1] = 0;
+  CHECK_EQ(forward_report_arrival_us(clock, slot1, 9'000'000), 7'000'000u);
+  CHECK_EQ(forward_report_arrival_us(clock, slot1, 5'000'000), 5'000'000u);
+  CHECK_EQ(forward_report_arrival_us(clock, nullptr, 9'000'000), 9'000'000u);
+}
+
+// Many consumers on one transport and compounds of many blocks: one lookup per block by SSRC, the
+// map follows add/remove (two consumers with one SSRC: the first added is named, then the next), and
+// blocks past kMaxReportBlocksPerCompound are counted, not read.
+void TestManyConsumersManyBlocks() {
+  Keyed publisher(3), leg(4);
+  ForwardEngine engine;
+  const uint32_t producer = engine.add_producer(&publisher.rx, 0x5151, false, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(7302);
+  a.sin_addr.s_addr = htonl(0x7f000001);
+  const uint32_t t = engine.add_transport(&leg.tx, reinterpret_cast<const sockaddr*>(&a), sizeof a);
+  const uint32_t t2 = engine.add_transport(&leg.tx, reinterpret_cast<const sockaddr*>(&a), sizeof a);
+  ForwardConsumerParams p;
+  p.payload_types[96] = 96;
+  p.clock_rate = 90000;
+  constexpr uint32_t kConsumers = 600;
+  std::vector<uint32_t> ids;
+  for (uint32_t i = 0; i < kConsumers; ++i) {
+    p.ssrc = 0x10000 + i;
+    ids.push_back(engine.add_consumer(producer, t, p));
+    CHECK(ids.back() != 0);
+  }
+  // The same SSRC on the other transport: not this transport's.
+  p.ssrc = 0x10000;
+  const uint32_t other = engine.add_consumer(producer, t2, p);
+  CHECK(other != 0);
+  // 8 RRs x 31 blocks: the first 64 about the last 32 consumers and 32 unknown SSRCs, interleaved.
+  std::vector<uint8_t> c;
+  for (uint32_t k = 0; k < 8; ++k) {
+    std::vector<Block> blocks;
+    for (uint32_t i = 0; i < 31; ++i) {
+      const uint32_t n = k * 31 + i;
+      const uint32_t ssrc = (n % 2 == 0) ? 0x10000 + kConsumers - 1 - n / 2 : 0xBAD00000 + n;
+      blocks.push_back({ssrc, 0, 0, n, 0, 0, 0});
+    }
+    const auto pkt = Rr(0x99, blocks);
+    c.insert(c.end(), pkt.begin(), pkt.end());
+  }
+  constexpr int kRounds = 200;
+  for (int r = 0; r < kRounds; ++r) CHECK_EQ(engine.read_receiver_reports(t, c.data(), c.size(), 3'000'000 + r), 32u);
+  CHECK_EQ(engine.counters()[kFwdReportBlocks], 32.0 * kRounds);
+  CHECK_EQ(engine.counters()[kFwdReportBlocksUnknownSsrc], 32.0 * kRounds);
+  CHECK_EQ(engine.counters()[kFwdReportBlocksSkipped], (248.0 - 64.0) * kRounds);
+  CHECK_EQ(engine.counters()[kFwdRtcpMalformed], 0.0);
+  CHECK_EQ(engine.consumer_receiver_report(ids[kConsumers - 1])->blocks, static_cast<uint64_t>(kRounds));
+  CHECK_EQ(engine.consumer_receiver_report(ids[kConsumers - 1])->highest_seq, 0u);
+  CHECK_EQ(engine.consumer_receiver_report(ids[kConsumers - 32])->highest_seq, 62u);
+  CHECK_EQ(engine.consumer_receiver_report(ids[kConsumers - 33])->blocks, 0u);  // its block was past the cap
+  CHECK_EQ(engine.consumer_receiver_report(ids[0])->blocks, 0u);
+  CHECK_EQ(engine.consumer_receiver_report(other)->blocks, 0u);
+  // A block exactly at the cap is read; one more is skipped.
+  std::vector<uint8_t> cap;
+  for (uint32_t k = 0; k < 3; ++k) {
+    std::vector<Block> blocks;
+    for (uint32_t i = 0; i < (k < 2 ? 31u : 3u); ++i) blocks.push_back({0x10000u + k * 31 + i, 0, 0, 1, 0, 0, 0});
+    const auto pkt = Rr(0x99, blocks);
+    cap.insert(cap.end(), pkt.begin(), pkt.end());
+  }
+  const double skipped = engine.counters()[kFwdReportBlocksSkipped];
+  CHECK_EQ(engine.read_receiver_reports(t, cap.data(), cap.size(), 4'000'000), 64u);  // 31 + 31 + 2 read, 1 skipped
+  CHECK_EQ(engine.counters()[kFwdReportBlocksSkipped], skipped + 1);
+  CHECK_EQ(engine.counters()[kFwdRtcpMalformed], 0.0);
+  // Remove consumers: their SSRCs are unknown from then on; a duplicate SSRC takes over its name.
+  const auto one = Rr(0x99, {{0x10005, 0, 0, 7, 0, 0, 0}});
+  CHECK(engine.remove_consumer(ids[5]));
+  const double unknown = engine.counters()[kFwdReportBlocksUnknownSsrc];
+  CHECK_EQ(engine.read_receiver_reports(t, one.data(), one.size(), 4'100'000), 0u);
+  CHECK_EQ(engine.counters()[kFwdReportBlocksUnknownSsrc], unknown + 1);
+  p.ssrc = 0x10006;
+  const uint32_t dup = engine.add_consumer(producer, t, p);
+  const auto six = Rr(0x99, {{0x10006, 0, 0, 9, 0, 0, 0}});
+  CHECK_EQ(engine.read_receiver_reports(t, six.data(), six.size(), 4'200'000), 1u);
+  CHECK_EQ(engine.consumer_receiver_report(ids[6])->highest_seq, 9u);
+  CHECK_EQ(engine.consumer_receiver_report(dup)->blocks, 0u);
+  CHECK(engine.remove_consumer(ids[6]));
+  CHECK_EQ(engine.read_receiver_reports(t, six.data(), six.size(), 4'300'000), 1u);
+  CHECK_EQ(engine.consumer_receiver_report(dup)->highest_seq, 9u);
+  // A reused consumer id with another SSRC on another transport: the old name does not follow it.
+  p.ssrc = 0x777;
+  const uint32_t reused = engine.add_consumer(producer, t2, p);
+  CHECK_EQ(reused, ids[6]);
+  CHECK_EQ(engine.read_receiver_reports(t, six.data(), six.size(), 4'400'000), 1u);
+  CHECK_EQ(engine.consumer_receiver_report(reused)->blocks, 0u);
+  CHECK_EQ(engine.counters()[kFwdReportBlocksSkipped], skipped + 1);
+  // The transport removed: nothing read.
+  CHECK(engine.remove_transport(t));
+  CHECK_EQ(engine.read_receiver_reports(t, six.data(), six.size(), 4'500'000), 0u);
+}
+
 }  // namespace
 
 int main() {
@@ -324,5 +492,8 @@ int main() {
   TestManyBlocks();
   TestLegRoundTrip();
   TestEngineLegs();
+  TestSmoothedRoundTrip();
+  TestArrivalClock();
+  TestManyConsumersManyBlocks();
   return pwt_test::failures() == 0 ? 0 : 1;
 }

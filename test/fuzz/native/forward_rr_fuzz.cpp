@@ -2,7 +2,8 @@
 // RFC 3550 §6.1, §6.4.1, §6.4.2) read by ForwardEngine::read_receiver_reports (docs/sfu.md "RTCP per
 // leg"). Input: the compound's bytes. Set-up: two consumers with SSRCs 0x77 and 0x78 on one plain
 // transport. Checks: every block lies inside the input and the walk ends; the engine applies exactly
-// the blocks that name 0x77/0x78 and counts the others as unknown; each leg keeps its last block's
+// the blocks that name 0x77/0x78 among the first kMaxReportBlocksPerCompound, counts the others of
+// those as unknown and the rest as skipped; each leg keeps its last (read) block's
 // fields; a malformed compound is counted once; no RTT is measured (the legs sent no SR).
 #include <netinet/in.h>
 
@@ -15,7 +16,7 @@
 #include "native/forward/forward_receiver_report.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  size_t ours = 0, others = 0;
+  size_t ours = 0, others = 0, skipped = 0;
   bool malformed = false;
   pwt::ForwardReportBlock last[2];
   bool seen[2] = {false, false};
@@ -26,7 +27,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     while (reader.next(&b)) {
       if (++blocks > size / 24) std::abort();  // each block takes 24 bytes of the input
       if (b.cumulative_lost < -0x800000 || b.cumulative_lost > 0x7fffff) std::abort();
-      if (b.ssrc == 0x77 || b.ssrc == 0x78) {
+      if (blocks > pwt::ForwardEngine::kMaxReportBlocksPerCompound) {
+        ++skipped;
+      } else if (b.ssrc == 0x77 || b.ssrc == 0x78) {
         ++ours;
         last[b.ssrc - 0x77] = b;
         seen[b.ssrc - 0x77] = true;
@@ -60,13 +63,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (engine.read_receiver_reports(transport, data, size, 1'000'000) != ours) std::abort();
   const double* c = engine.counters();
-  if (c[pwt::kFwdReportBlocks] != static_cast<double>(ours) || c[pwt::kFwdReportBlocksUnknownSsrc] != static_cast<double>(others)) {
+  if (c[pwt::kFwdReportBlocks] != static_cast<double>(ours) || c[pwt::kFwdReportBlocksUnknownSsrc] != static_cast<double>(others) ||
+      c[pwt::kFwdReportBlocksSkipped] != static_cast<double>(skipped)) {
     std::abort();
   }
   if (c[pwt::kFwdRtcpMalformed] != (malformed ? 1.0 : 0.0) || c[pwt::kFwdRoundTrips] != 0.0) std::abort();
   for (int k = 0; k < 2; ++k) {
     const pwt::ForwardLegReceiverReport* r = engine.consumer_receiver_report(consumers[k]);
-    if (!r || r->rtt_measurements != 0 || r->rtt_us != 0) std::abort();
+    if (!r || r->rtt_measurements != 0 || r->rtt_us != 0 || r->srtt_us != 0) std::abort();
     if (!seen[k]) {
       if (r->blocks != 0) std::abort();
       continue;
