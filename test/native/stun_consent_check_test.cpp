@@ -409,7 +409,6 @@ void TestAgentRetransmits() {
   // One native check and one agent check retransmitted 200 times (every 5 ms; RFC 8445 pacing is faster
   // than real retransmits, which only makes the test harder): two slots, not 201.
   CHECK_EQ(r.build_checks(ids, 1, now), 1u);
-  std::vector<uint8_t> first(r.checks()[0].data + 8, r.checks()[0].data + 20);
   std::vector<uint8_t> retx_id;
   const std::vector<uint8_t> retx = agent_request(0, 0, retx_id);
   for (int i = 0; i < 200; ++i) CHECK(r.note_agent_check(id, retx.data(), retx.size(), now + 5'000 * i));
@@ -421,7 +420,6 @@ void TestAgentRetransmits() {
   CHECK_EQ(answer(retx_id, 1'000'000 + 199 * 5'000 + 29'000'001), kRecvNotRouted);  // a second answer: one slot only
   CHECK_EQ(r.counters().responses_unknown_transaction, 1.0);
   CHECK_EQ(r.counters().responses_to_agent, 1.0);
-  (void)first;
 
   // A lossy period: kStunConsentOutstanding native checks unanswered, then 100 distinct agent checks,
   // each retransmitted three times.
