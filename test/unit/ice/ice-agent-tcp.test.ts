@@ -324,7 +324,7 @@ for (const role of ['controlling', 'controlled'] as const) {
   });
 }
 
-test('a reconnected pair that carried consent for 10 s gets its reconnect budget back; a flap within the window does not', () => {
+test('a reconnected pair that carried consent for 10 s gets its reconnect budget back', () => {
   const a = activeConnected('controlling');
   let t = 1000;
   for (let round = 0; round < 3; round++) {
@@ -345,4 +345,25 @@ test('a reconnected pair that carried consent for 10 s gets its reconnect budget
   assert.equal(a.stats.tcpReconnects, 4);
   assert.equal(a.stats.tcpReconnectsRefused, 0);
   assert.equal(a.selectedPair?.remoteAddress.port, PASSIVE.port);
+});
+
+test('the budget is per window of consentTimeoutMs from the first loss: a 4th loss within it is refused, one after it reconnects', () => {
+  // Losses 8 s apart, consent unanswered in between (so no pair counts as having carried traffic).
+  for (const [fourthAt, allowed] of [[25_000, false], [31_100, true]] as const) {
+    const a = activeConnected('controlling');
+    let last = 1000;
+    for (const at of [1000, 9000, 17_000, fourthAt]) {
+      for (let now = last; now < at; now += 50) {
+        a.handleTimeout(now);
+        while (a.pollTransmit()) { /* unanswered */ }
+      }
+      a.connectionClosed(at, ACTIVE, PASSIVE);
+      const checks = reconnectChecks(a, at, at + 500, true);
+      last = at + 500;
+      if (at !== fourthAt) assert.ok(checks.length >= 1 && a.selectedPair, `reconnected at ${at}`);
+      else assert.equal(checks.length >= 1, allowed, `4th loss at ${at}`);
+    }
+    assert.equal(a.stats.tcpReconnects, allowed ? 4 : 3);
+    assert.equal(a.stats.tcpReconnectsRefused, allowed ? 0 : 1);
+  }
 });
