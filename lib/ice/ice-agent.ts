@@ -272,7 +272,6 @@ interface TriggeredCheck {
   useCandidate: boolean;
 }
 
-/** IceAgent.remoteMarks: a check from this "local|remote" passed integrity. */
 /**
  * Reconnects of our active ICE-TCP side per connection (local base, remote) within `consentTimeoutMs`
  * of the first loss (docs/ice.md "ICE-TCP"): past them the pair fails as any other, so that a peer or
@@ -282,6 +281,7 @@ const TCP_RECONNECT_BUDGET = 3;
 /** A reconnected pair gives the budget back only once it carried authenticated traffic this long after it was selected. */
 const TCP_RECONNECT_STABLE_MS = 10_000;
 
+/** IceAgent.remoteMarks: a check from this "local|remote" passed integrity. */
 const REMOTE_AUTHENTICATED = 1;
 /** IceAgent.remoteMarks: this "local|remote", or this remote, is proven to be the peer. */
 const REMOTE_VALIDATED = 2;
@@ -830,7 +830,9 @@ export class IceAgent {
    * When that selected pair is our active candidate's (RFC 6544 §5.1: we open its connections) and
    * nothing took over, it is checked again at once, which opens a new connection, within that same
    * grace (`disconnectedTimeoutMs`); as the controlling agent that check nominates it, as the
-   * controlled one it is selected again on success (docs/ice.md "ICE-TCP": "Our active side reconnects").
+   * controlled one it is selected again on success (docs/ice.md "ICE-TCP": "Our active side reconnects"),
+   * at most TCP_RECONNECT_BUDGET times within `consentTimeoutMs` of the first loss (counted in
+   * `stats.tcpReconnectsRefused` past that; the pair then fails as any other).
    * Connections under no pair are ignored.
    */
   connectionClosed(now: number, local: TransportAddress, remote: TransportAddress): void {

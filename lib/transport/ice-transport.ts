@@ -284,8 +284,10 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    * `relay` then says which relayed base and peer its unframed datagrams belong to.
    */
   private srtpRoute: { socket: UdpSocket; route: UdpSrtpRoute; relay?: { base: Base; remote: TransportAddress; key: number | string } } | undefined;
-  /** The native route of a selected pair on the attached TCP port (docs/udp.md "TCP framing"). */
-  /** `base`: the local base of the connection (the passive port's or an active source's). */
+  /**
+   * The native route of a selected pair on the attached TCP port or an active connection of ours
+   * (docs/udp.md "TCP framing"); `base`: that connection's local base.
+   */
   private tcpRoute: { route: TcpSrtpRoute; remote: TransportAddress; session: SrtpSession; base: TransportAddress } | undefined;
   /**
    * The native route of a selected pair relayed over a TURN TCP/TLS stream with a bound channel
@@ -484,7 +486,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     const passive = port?.tcpSrtpRoute && r?.base === this.tcpBase;
     const wanted = r && !this.closed && session && !session.closed && (passive || active) ? r.remote : undefined;
     const current = this.tcpRoute;
-    if (current && wanted && r && current.session === session && current.base === r.base.local && current.remote.address === wanted.address && current.remote.port === wanted.port) return;
+    if (current && wanted && r && current.session === session && addressKey(current.base) === addressKey(r.base.local) && current.remote.address === wanted.address && current.remote.port === wanted.port) return;
     const before = current?.route;
     if (current) {
       current.route.remove();
