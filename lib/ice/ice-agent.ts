@@ -186,6 +186,11 @@ export interface IceAgentStats {
   consentChecksSent: number;
   /** Pairs of an active ICE-TCP candidate checked again over a new connection after theirs closed (RFC 6544 §7.2). */
   tcpReconnects: number;
+  /**
+   * Losses of that pair's connection not reconnected: its budget (3 within `consentTimeoutMs` of the
+   * first loss; docs/ice.md "ICE-TCP") was spent, the pair failed as any other.
+   */
+  tcpReconnectsRefused: number;
   indicationsReceived: number;
   roleConflicts: number;
   drops: Record<IceDropReason, number>;
@@ -267,6 +272,15 @@ interface TriggeredCheck {
   useCandidate: boolean;
 }
 
+/**
+ * Reconnects of our active ICE-TCP side per connection (local base, remote) within `consentTimeoutMs`
+ * of the first loss (docs/ice.md "ICE-TCP"): past them the pair fails as any other, so that a peer or
+ * middlebox that accepts, answers a check and closes cannot make us reconnect forever.
+ */
+const TCP_RECONNECT_BUDGET = 3;
+/** A reconnected pair gives the budget back only once it carried authenticated traffic this long after it was selected. */
+const TCP_RECONNECT_STABLE_MS = 10_000;
+
 /** IceAgent.remoteMarks: a check from this "local|remote" passed integrity. */
 const REMOTE_AUTHENTICATED = 1;
 /** IceAgent.remoteMarks: this "local|remote", or this remote, is proven to be the peer. */
@@ -345,6 +359,10 @@ export class IceAgent {
    * over (see {@link connectionClosed}); undefined once a pair is selected again.
    */
   private selectedLostAt: number | undefined;
+  /** When the selected pair was selected (for the reconnect budget's "carried traffic" test). */
+  private selectedSince = 0;
+  /** Our active ICE-TCP reconnects by connection (`base|remote`), see TCP_RECONNECT_BUDGET; at most one per TCP pair. */
+  private readonly tcpReconnectBudgets = new Map<string, { firstLossAt: number; count: number }>();
 
   private connectionState: IceConnectionState = 'new';
   private stateReasonValue: string | undefined;
@@ -400,6 +418,7 @@ export class IceAgent {
       responsesReceived: 0,
       consentChecksSent: 0,
       tcpReconnects: 0,
+      tcpReconnectsRefused: 0,
       indicationsReceived: 0,
       roleConflicts: 0,
       drops: loggedDropCounters('ice', drops),
@@ -811,7 +830,9 @@ export class IceAgent {
    * When that selected pair is our active candidate's (RFC 6544 §5.1: we open its connections) and
    * nothing took over, it is checked again at once, which opens a new connection, within that same
    * grace (`disconnectedTimeoutMs`); as the controlling agent that check nominates it, as the
-   * controlled one it is selected again on success (docs/ice.md "ICE-TCP": "Our active side reconnects").
+   * controlled one it is selected again on success (docs/ice.md "ICE-TCP": "Our active side reconnects"),
+   * at most TCP_RECONNECT_BUDGET times within `consentTimeoutMs` of the first loss (counted in
+   * `stats.tcpReconnectsRefused` past that; the pair then fails as any other).
    * Connections under no pair are ignored.
    */
   connectionClosed(now: number, local: TransportAddress, remote: TransportAddress): void {
@@ -856,7 +877,12 @@ export class IceAgent {
     // Our active side opens a new connection (RFC 6544 §7.2 fails the pair; libwebrtc's active side
     // reconnects the same way): a check now, bounded by the grace the passive side gives.
     // Only the pair that carried the media and that nothing took over (another valid pair keeps it flowing).
-    const again = this.selected === undefined ? reconnect : undefined;
+    let again = this.selected === undefined ? reconnect : undefined;
+    if (again && !this.takeReconnect(now, again)) {
+      again = undefined;
+      this.stats.tcpReconnectsRefused++;
+      if (log.enabled) log('tcp reconnect budget of %s:%d -> %s:%d spent: the pair stays failed', local.address, local.port, remote.address, remote.port);
+    }
     if (again) {
       again.state = 'waiting';
       again.reconnect = true;
@@ -865,6 +891,26 @@ export class IceAgent {
       this.scheduleChecks(now);
     }
     this.updateConnectionState(now);
+  }
+
+  /**
+   * Whether our active side may reconnect `pair` after its connection closed (see connectionClosed):
+   * at most TCP_RECONNECT_BUDGET times within `consentTimeoutMs` of the first loss; the count starts
+   * over after that window, or when the lost pair (the selected one) had carried authenticated
+   * traffic for TCP_RECONNECT_STABLE_MS since it was selected.
+   */
+  private takeReconnect(now: number, pair: Pair): boolean {
+    const key = `${addressKey(pair.local.base)}|${addressKey(pair.remoteAddress)}`;
+    let budget = this.tcpReconnectBudgets.get(key);
+    const stable = pair.lastHeardAt - this.selectedSince >= TCP_RECONNECT_STABLE_MS;
+    if (budget && (stable || now - budget.firstLossAt >= this.opts.consentTimeoutMs)) budget = undefined;
+    if (!budget) {
+      budget = { firstLossAt: now, count: 0 };
+      this.tcpReconnectBudgets.set(key, budget);
+    }
+    if (budget.count >= TCP_RECONNECT_BUDGET) return false;
+    budget.count++;
+    return true;
   }
 
   // ---- inputs -------------------------------------------------------------------------
@@ -1415,6 +1461,7 @@ export class IceAgent {
     this.selectedLostAt = undefined;
     pair.lastHeardAt = now;
     if (changed) {
+      this.selectedSince = now;
       this.lastSentOnSelectedAt = now;
       // Lite agents send no checks, hence no consent checks either (RFC 7675 §4).
       if (this.mode === 'full') this.nextConsentAt = now + this.consentInterval();
@@ -1661,6 +1708,7 @@ export class IceAgent {
     this.nominating = undefined;
     // An ICE restart starts over: a connection lost before it no longer decides the state.
     this.selectedLostAt = undefined;
+    this.tcpReconnectBudgets.clear();
     this.firstValidAt = undefined;
     this.nominationTimerAt = undefined;
     this.remoteMarks.clear();

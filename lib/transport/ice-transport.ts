@@ -284,8 +284,11 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    * `relay` then says which relayed base and peer its unframed datagrams belong to.
    */
   private srtpRoute: { socket: UdpSocket; route: UdpSrtpRoute; relay?: { base: Base; remote: TransportAddress; key: number | string } } | undefined;
-  /** The native route of a selected pair on the attached TCP port (docs/udp.md "TCP framing"). */
-  private tcpRoute: { route: TcpSrtpRoute; remote: TransportAddress; session: SrtpSession } | undefined;
+  /**
+   * The native route of a selected pair on the attached TCP port or an active connection of ours
+   * (docs/udp.md "TCP framing"); `base`: that connection's local base.
+   */
+  private tcpRoute: { route: TcpSrtpRoute; remote: TransportAddress; session: SrtpSession; base: TransportAddress } | undefined;
   /**
    * The native route of a selected pair relayed over a TURN TCP/TLS stream with a bound channel
    * (docs/udp.md "TCP framing"): its peer's datagrams arrive unframed from the link's reader.
@@ -483,14 +486,14 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     const passive = port?.tcpSrtpRoute && r?.base === this.tcpBase;
     const wanted = r && !this.closed && session && !session.closed && (passive || active) ? r.remote : undefined;
     const current = this.tcpRoute;
-    if (current && wanted && current.session === session && current.remote.address === wanted.address && current.remote.port === wanted.port) return;
+    if (current && wanted && r && current.session === session && addressKey(current.base) === addressKey(r.base.local) && current.remote.address === wanted.address && current.remote.port === wanted.port) return;
     const before = current?.route;
     if (current) {
       current.route.remove();
       this.tcpRoute = undefined;
     }
     const route = wanted && session ? (active ? active.srtpRoute(wanted, session) : port?.tcpSrtpRoute?.(this, wanted, session)) : undefined;
-    if (route && wanted && session) this.tcpRoute = { route, remote: wanted, session };
+    if (route && wanted && session && r) this.tcpRoute = { route, remote: wanted, session, base: r.base.local };
     // An SFU leg follows its route even when no other pair is selected (docs/sfu.md "Legs over TCP").
     if (route !== before) this.emitEvent('tcplegroutechange');
   }
@@ -971,8 +974,10 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     if (this.closed || !base) return;
     // The closed connection's native SRTP route goes with it: a new connection to the same remote (our
     // active side reconnecting, docs/ice.md "ICE-TCP") gets a route of its own once selected again.
+    // Only the route of that connection: same base (the passive port and an active source may both
+    // reach one remote address and port) and same remote, compared canonically (one IPv6 address has many spellings).
     const tr = this.tcpRoute;
-    if (tr && tr.remote.port === remote.port && tr.remote.address === remote.address) {
+    if (tr && tr.remote.port === remote.port && canonicalIp(tr.remote.address) === canonicalIp(remote.address) && addressKey(tr.base) === addressKey(base)) {
       tr.route.remove();
       this.tcpRoute = undefined;
       this.emitEvent('tcplegroutechange');
@@ -1226,6 +1231,9 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           break;
         case 'connection-state':
           if (e.state === 'failed' || e.state === 'closed') {
+            // Connections our active candidates opened (a reconnect's included, which may come up
+            // after the failure) close with it instead of holding a link until the transport closes.
+            if (e.state === 'failed') for (const b of this.bases.values()) if (b.kind === 'socket' && b.socket instanceof TcpActiveSource) b.socket.closeLinks();
             this.route = undefined;
             this.replyTo = undefined;
             this.updateSrtpRoute();

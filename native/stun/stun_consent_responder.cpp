@@ -266,15 +266,18 @@ void StunConsentResponder::compact(Checks& c, uint64_t now_us) {
   }
 }
 
-StunConsentResponder::Outstanding& StunConsentResponder::free_slot(Checks& c, uint64_t now_us) {
+StunConsentResponder::Outstanding& StunConsentResponder::free_slot(Checks& c, uint64_t now_us, bool agent) {
   compact(c, now_us);
   if (c.outstanding.capacity() < kKeptSlots) c.outstanding.reserve(kKeptSlots);
+  // compact left only live slots: each kind is capped on its own, so the vector stays within both caps.
   Outstanding* oldest = nullptr;
+  size_t same_kind = 0;
   for (Outstanding& o : c.outstanding) {
-    if (!o.live || now_us - o.sent_us > c.timeout_us) return o;
+    if (o.agent != agent) continue;
+    ++same_kind;
     if (oldest == nullptr || o.sent_us < oldest->sent_us) oldest = &o;
   }
-  if (c.outstanding.size() < kStunConsentOutstanding || oldest == nullptr) return c.outstanding.emplace_back();
+  if (same_kind < (agent ? kStunConsentAgentOutstanding : kStunConsentOutstanding) || oldest == nullptr) return c.outstanding.emplace_back();
   return *oldest;
 }
 
@@ -302,7 +305,7 @@ size_t StunConsentResponder::build_checks(const uint32_t* ids, size_t n, uint64_
       unsent_.push_back(ids[i]);
       continue;
     }
-    Outstanding& slot = free_slot(c, now_us);
+    Outstanding& slot = free_slot(c, now_us, false);
     std::memcpy(slot.txid, txid, kStunTransactionIdLen);
     slot.sent_us = now_us;
     slot.live = true;
@@ -317,7 +320,15 @@ bool StunConsentResponder::note_agent_check(uint32_t id, const uint8_t* msg, siz
   auto it = entries_.find(id);
   if (it == entries_.end() || !it->second.checks) return false;
   if (len < kStunHeaderLen || ReadU16(msg) != kStunBindingRequest || ReadU32(msg + 4) != kStunMagicCookie) return false;
-  Outstanding& slot = free_slot(*it->second.checks, now_us);
+  Checks& c = *it->second.checks;
+  // A retransmission (RFC 8489 §6.2.1: same transaction id) refreshes its live slot instead of taking another.
+  for (Outstanding& o : c.outstanding) {
+    if (o.live && o.agent && now_us - o.sent_us <= c.timeout_us && std::memcmp(o.txid, msg + 8, kStunTransactionIdLen) == 0) {
+      o.sent_us = now_us;
+      return true;
+    }
+  }
+  Outstanding& slot = free_slot(c, now_us, true);
   std::memcpy(slot.txid, msg + 8, kStunTransactionIdLen);
   slot.sent_us = now_us;
   slot.live = true;

@@ -81,6 +81,13 @@ struct StunConsentCheckSetup {
  * is in use (down to 2 slots), so a connection that lost its answers for a while returns to 2 slots.
  */
 constexpr size_t kStunConsentOutstanding = 64;
+/**
+ * Most checks the agent in JavaScript sent (note_agent_check) awaiting an answer, per registration, in
+ * slots of their own beside the kStunConsentOutstanding native ones: an agent check never takes a
+ * native check's slot (whose late answer would then refresh no consent), and past this many the
+ * oldest agent slot is reused. A retransmission (same transaction id) refreshes its slot.
+ */
+constexpr size_t kStunConsentAgentOutstanding = 8;
 
 /** One entry of take_answered's output, in uint32 values. */
 constexpr size_t kStunConsentTakeStride = 5;
@@ -143,8 +150,9 @@ class StunConsentResponder {
    * The agent in JavaScript sent the Binding request `msg[0..len)` to registration `id`'s remote itself
    * (a check the native side could not send, a triggered or nominating check on the selected pair):
    * its transaction id is remembered like one of ours, so that its verified answer is counted as the
-   * agent's (responses_to_agent) and left to it, not counted as a drop. False when `id` sends no checks
-   * or `msg` is not a Binding request.
+   * agent's (responses_to_agent) and left to it, not counted as a drop. A retransmission (a transaction id
+   * still outstanding) refreshes that slot; at most kStunConsentAgentOutstanding agent checks are kept,
+   * never at the cost of a native check. False when `id` sends no checks or `msg` is not a Binding request.
    */
   bool note_agent_check(uint32_t id, const uint8_t* msg, size_t len, uint64_t now_us);
 
@@ -167,7 +175,7 @@ class StunConsentResponder {
     uint32_t priority = 0;
     uint8_t tie_breaker[8] = {};
     uint64_t timeout_us = 0;
-    std::vector<Outstanding> outstanding;  // grows up to kStunConsentOutstanding; slots reused by age
+    std::vector<Outstanding> outstanding;  // up to kStunConsentOutstanding native + kStunConsentAgentOutstanding agent slots
     uint32_t verified = 0;  // since the last take
     uint64_t last_verified_us = 0;
   };
@@ -176,8 +184,11 @@ class StunConsentResponder {
    * (that check is then no longer outstanding); counts why not otherwise.
    */
   bool match_response(Checks& c, const uint8_t* data, size_t length, uint64_t now_us);
-  /** The slot for a new check: a free or expired one, a new one, or at the cap the oldest. */
-  static Outstanding& free_slot(Checks& c, uint64_t now_us);
+  /**
+   * The slot for a new check of that kind (agent or native): a free or expired one, a new one, or at
+   * that kind's cap the oldest live slot of the same kind (never one of the other kind).
+   */
+  static Outstanding& free_slot(Checks& c, uint64_t now_us, bool agent);
   /** Drops answered and expired slots; gives the storage back once at most half of it is in use. */
   static void compact(Checks& c, uint64_t now_us);
   void mark_dirty(uint32_t id, bool& dirty);

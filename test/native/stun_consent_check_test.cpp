@@ -5,7 +5,8 @@
 // (and fingerprint, when it has one); replays, wrong integrity or fingerprint, error responses,
 // truncation and checks past the timeout refresh nothing and are counted; checks of a whole 30 s window
 // stay outstanding; a check that cannot be built is reported and evicts nothing; the answer to a check
-// the agent sent itself is counted as the agent's, once, not as a drop; the outstanding slots shrink
+// the agent sent itself is counted as the agent's, once, not as a drop, and its retransmissions and
+// lossy-period checks neither take extra slots nor evict native ones; the outstanding slots shrink
 // back after a period of lost answers (the C heap of an idle registration does not grow).
 #include <malloc.h>
 
@@ -377,6 +378,88 @@ void TestAgentChecks() {
   CHECK_EQ(taken[3], 1u);
 }
 
+// The agent retransmits its checks (RFC 8489 §6.2.1: same transaction id) and sends many in a lossy
+// period: a retransmission refreshes its slot (one answer is the agent's, a second one is unknown), and
+// agent checks never take the slot of a native consent check (their own cap, oldest reused), so the
+// late answers of all kStunConsentOutstanding native checks still refresh consent.
+void TestAgentRetransmits() {
+  const std::string remote_pw = "remote-password-of-22ch";
+  const uint8_t tie[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  StunConsentResponder r;
+  const StunConsentCheckSetup setup{remote_pw, 1, tie, 30000};
+  const uint32_t id = r.add(Key4(1, 5000), Dest4(1, 5000), "loc", "rem", "local-password-0123456", true, &setup);
+  const uint32_t ids[1] = {id};
+  HmacSha1 key;
+  key.Init(reinterpret_cast<const uint8_t*>(remote_pw.data()), remote_pw.size());
+  const StunConsentCheckParams params{"rem:loc", &key, 1, true, tie};
+  auto agent_request = [&](uint8_t a, uint8_t b, std::vector<uint8_t>& txid) {
+    txid = {0xa6, 0xe7, a, b, 3, 4, 5, 6, 7, 8, 9, 10};
+    std::vector<uint8_t> m(kStunConsentCheckMax);
+    m.resize(stun_consent_check_build(params, txid.data(), m.data()));
+    CHECK(!m.empty());
+    return m;
+  };
+  auto answer = [&](const std::vector<uint8_t>& txid, uint64_t at) {
+    TestRecvBatch b;
+    b.add(MakeResponse(txid.data(), remote_pw), 1, 5000);
+    r.answer_batch(b.target(), b.n, b.status, at);
+    return b.status[0];
+  };
+  uint64_t now = 1'000'000;
+  // One native check and one agent check retransmitted 200 times (every 5 ms; RFC 8445 pacing is faster
+  // than real retransmits, which only makes the test harder): two slots, not 201.
+  CHECK_EQ(r.build_checks(ids, 1, now), 1u);
+  std::vector<uint8_t> retx_id;
+  const std::vector<uint8_t> retx = agent_request(0, 0, retx_id);
+  for (int i = 0; i < 200; ++i) CHECK(r.note_agent_check(id, retx.data(), retx.size(), now + 5'000 * i));
+  CHECK(r.outstanding_capacity(id) <= 4u);
+  now += 1'000'000;
+  // The refresh keeps it live past the timeout measured from the first send (30 s after it, 29 after the last).
+  CHECK_EQ(answer(retx_id, 1'000'000 + 199 * 5'000 + 29'000'000), kRecvNotRouted);
+  CHECK_EQ(r.counters().responses_to_agent, 1.0);
+  CHECK_EQ(answer(retx_id, 1'000'000 + 199 * 5'000 + 29'000'001), kRecvNotRouted);  // a second answer: one slot only
+  CHECK_EQ(r.counters().responses_unknown_transaction, 1.0);
+  CHECK_EQ(r.counters().responses_to_agent, 1.0);
+
+  // A lossy period: kStunConsentOutstanding native checks unanswered, then 100 distinct agent checks,
+  // each retransmitted three times.
+  StunConsentResponder r2;
+  const uint32_t id2 = r2.add(Key4(1, 5000), Dest4(1, 5000), "loc", "rem", "local-password-0123456", true, &setup);
+  const uint32_t ids2[1] = {id2};
+  now = 1'000'000;
+  std::vector<std::vector<uint8_t>> natives;
+  for (size_t i = 0; i < kStunConsentOutstanding; ++i) {
+    CHECK_EQ(r2.build_checks(ids2, 1, now), 1u);
+    natives.emplace_back(r2.checks()[0].data + 8, r2.checks()[0].data + 20);
+    now += 100'000;
+  }
+  std::vector<std::vector<uint8_t>> agents;
+  for (int i = 0; i < 100; ++i) {
+    std::vector<uint8_t> txid;
+    const std::vector<uint8_t> m = agent_request(1, static_cast<uint8_t>(i), txid);
+    for (int k = 0; k < 3; ++k) CHECK(r2.note_agent_check(id2, m.data(), m.size(), now + k * 1000));
+    agents.push_back(txid);
+    now += 10'000;
+  }
+  CHECK(r2.outstanding_capacity(id2) <= 2 * (kStunConsentOutstanding + kStunConsentAgentOutstanding));
+  // Every native check's late answer still counts (none was evicted by the agent's checks).
+  auto answer2 = [&](const std::vector<uint8_t>& txid) {
+    TestRecvBatch b;
+    b.add(MakeResponse(txid.data(), remote_pw), 1, 5000);
+    r2.answer_batch(b.target(), b.n, b.status, now);
+    return b.status[0];
+  };
+  for (const auto& t : natives) CHECK_EQ(answer2(t), kRecvConsentAnswered);
+  CHECK_EQ(r2.counters().responses_verified, static_cast<double>(kStunConsentOutstanding));
+  // The newest kStunConsentAgentOutstanding agent checks are the agent's; older ones gave their slot up.
+  for (size_t i = 0; i < agents.size(); ++i) CHECK_EQ(answer2(agents[i]), kRecvNotRouted);
+  CHECK_EQ(r2.counters().responses_to_agent, static_cast<double>(kStunConsentAgentOutstanding));
+  CHECK_EQ(r2.counters().responses_unknown_transaction, static_cast<double>(agents.size() - kStunConsentAgentOutstanding));
+  uint32_t taken[kStunConsentTakeStride];
+  CHECK_EQ(r2.take_answered(taken, 1, now), 1u);
+  CHECK_EQ(taken[3], static_cast<uint32_t>(kStunConsentOutstanding));
+}
+
 // After a period of lost answers (a check a second for 40 s, as the agent sends after a miss) the
 // outstanding slots shrink back once answers return: the registration's C heap does not grow.
 void TestOutstandingShrinks() {
@@ -433,6 +516,7 @@ int main() {
   TestUnbuildableCheck();
   TestAttributeAfterIntegrityIgnored();
   TestAgentChecks();
+  TestAgentRetransmits();
   TestOutstandingShrinks();
   TEST_MAIN_END();
 }

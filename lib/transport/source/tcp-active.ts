@@ -36,6 +36,8 @@ export interface TcpActiveStats {
   broken: number;
   /** Connections opened again to a remote whose earlier connection was up and then closed or was reset. */
   reconnects: number;
+  /** Connections closed because the ICE agent failed (closeLinks): e.g. a reconnect's that came up too late. */
+  linksClosedOnFailure: number;
 }
 
 interface Link {
@@ -59,7 +61,7 @@ const MAX_QUEUED = 256 * 1024;
 
 /** Active TCP connections from one local address, with the socket surface the ICE driver needs. */
 export class TcpActiveSource implements IceUdpSocket {
-  readonly stats: TcpActiveStats = { connectionsOpened: 0, connectionsFailed: 0, framesReceived: 0, framesSent: 0, sendDrops: 0, srtpProtected: 0, broken: 0, reconnects: 0 };
+  readonly stats: TcpActiveStats = { connectionsOpened: 0, connectionsFailed: 0, framesReceived: 0, framesSent: 0, sendDrops: 0, srtpProtected: 0, broken: 0, reconnects: 0, linksClosedOnFailure: 0 };
   private readonly links = new Map<number | string, Link>();
   private readonly attempts = new Map<number | string, number>();
   /** Remotes whose connection was up and closed (bounded like the links): the next one up is a reconnect. */
@@ -148,6 +150,27 @@ export class TcpActiveSource implements IceUdpSocket {
       this.stats.srtpProtected += flushed.protected;
       this.stats.framesSent += flushed.protected;
     }
+  }
+
+  /**
+   * Closes every connection open or opening now, without telling `onClosed` (the ICE agent failed:
+   * its pairs are failed already; docs/ice.md "ICE-TCP"). The source stays usable: a later check (an
+   * ICE restart) opens connections again. Returns how many were closed.
+   */
+  closeLinks(): number {
+    if (this.closed) return 0;
+    const links = [...this.links.values()];
+    this.links.clear();
+    this.lost.clear();
+    this.attempts.clear();
+    for (const l of links) {
+      l.route = undefined;
+      l.staging.discard();
+      l.reader.setSrtpSession(null);
+      l.socket.destroy();
+    }
+    this.stats.linksClosedOnFailure += links.length;
+    return links.length;
   }
 
   /** Closes every connection. */

@@ -292,3 +292,78 @@ test('our active connection closes and the new one gets no answer: failed after 
   // Nothing more is sent once failed.
   assert.equal(reconnectChecks(a, 8600, 20_000, false).length, 0);
 });
+
+// A peer or middlebox that accepts our connection, answers one check and closes it (an idle or
+// duplicate-connection killer, a draining load balancer): at most 3 reconnects within consentTimeoutMs
+// of the first loss, then the pair fails as any other (review 10 #3).
+for (const role of ['controlling', 'controlled'] as const) {
+  test(`accept, answer, close, again and again (${role}): 3 reconnects, then failed after the grace`, () => {
+    const a = activeConnected(role);
+    let t = 1000;
+    let reconnected = 0;
+    for (let round = 0; round < 10; round++) {
+      a.connectionClosed(t, ACTIVE, PASSIVE);
+      const checks = reconnectChecks(a, t, t + 500, true);
+      if (checks.length === 0) break;
+      assert.equal(a.selectedPair?.remoteAddress.port, PASSIVE.port, `round ${round}: selected again`);
+      reconnected++;
+      t += 100;
+    }
+    assert.equal(reconnected, 3);
+    assert.equal(a.stats.tcpReconnects, 3);
+    assert.equal(a.stats.tcpReconnectsRefused, 1);
+    assert.equal(a.selectedPair, undefined);
+    assert.ok(a.checkList.every((p) => p.state === 'failed'));
+    const states = drainStates(a);
+    assert.equal(states[states.length - 1], 'disconnected:tcp-connection-closed');
+    // The budget spent, the normal grace applies: failed after disconnectedTimeoutMs, nothing sent meanwhile.
+    assert.equal(reconnectChecks(a, t, t + 7495, false).length, 0);
+    assert.equal(a.state, 'disconnected');
+    a.handleTimeout(t + 7500);
+    assert.deepEqual(drainStates(a), ['failed:tcp-connection-closed']);
+  });
+}
+
+test('a reconnected pair that carried consent for 10 s gets its reconnect budget back', () => {
+  const a = activeConnected('controlling');
+  let t = 1000;
+  for (let round = 0; round < 3; round++) {
+    a.connectionClosed(t, ACTIVE, PASSIVE);
+    assert.ok(reconnectChecks(a, t, t + 500, true).length >= 1);
+    t += 100;
+  }
+  assert.equal(a.stats.tcpReconnects, 3);
+  // 15 s of answered consent on the third connection (well within consentTimeoutMs of the first loss).
+  for (let now = t; now < t + 15_000; now += 50) {
+    a.handleTimeout(now);
+    answerChecks(a, PASSIVE, now);
+  }
+  assert.ok(a.state === 'connected' || a.state === 'completed', a.state);
+  t += 15_000;
+  a.connectionClosed(t, ACTIVE, PASSIVE);
+  assert.ok(reconnectChecks(a, t, t + 500, true).length >= 1);
+  assert.equal(a.stats.tcpReconnects, 4);
+  assert.equal(a.stats.tcpReconnectsRefused, 0);
+  assert.equal(a.selectedPair?.remoteAddress.port, PASSIVE.port);
+});
+
+test('the budget is per window of consentTimeoutMs from the first loss: a 4th loss within it is refused, one after it reconnects', () => {
+  // Losses 8 s apart, consent unanswered in between (so no pair counts as having carried traffic).
+  for (const [fourthAt, allowed] of [[25_000, false], [31_100, true]] as const) {
+    const a = activeConnected('controlling');
+    let last = 1000;
+    for (const at of [1000, 9000, 17_000, fourthAt]) {
+      for (let now = last; now < at; now += 50) {
+        a.handleTimeout(now);
+        while (a.pollTransmit()) { /* unanswered */ }
+      }
+      a.connectionClosed(at, ACTIVE, PASSIVE);
+      const checks = reconnectChecks(a, at, at + 500, true);
+      last = at + 500;
+      if (at !== fourthAt) assert.ok(checks.length >= 1 && a.selectedPair, `reconnected at ${at}`);
+      else assert.equal(checks.length >= 1, allowed, `4th loss at ${at}`);
+    }
+    assert.equal(a.stats.tcpReconnects, allowed ? 4 : 3);
+    assert.equal(a.stats.tcpReconnectsRefused, allowed ? 0 : 1);
+  }
+});
