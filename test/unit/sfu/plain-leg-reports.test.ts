@@ -145,7 +145,10 @@ test('plain transport: a consumer remote\'s RR gives the consumer its RTT and re
       sr = rtcpIn(drain(sink, atSink)).filter((p): p is RtcpSenderReport => p instanceof RtcpSenderReport && p.ssrc === consumer.ssrc).at(-1);
       return sr !== undefined;
     }, 20_000, 'a sender report');
-    // The remote held the SR for 5 ms before answering (DLSR), then reports loss and jitter.
+    // The remote holds the SR for 5 ms before answering (DLSR), then reports loss and jitter. It
+    // really waits longer than that: an answer sooner than the DLSR it claims gives a negative
+    // round trip, which no reporter counts (the test then waited for an RTT that never came).
+    await new Promise((resolve) => setTimeout(resolve, 20));
     const block = { ssrc: consumer.ssrc, fractionLost: 25, cumulativeLost: 3, highestSequence: 0x10005, jitter: 450, lastSr: ntpMiddle32(sr!.ntpTimestamp), delaySinceLastSr: Math.round(0.005 * 65536) };
     await sink.send(new RtcpReceiverReport({ ssrc: 0x5e5e, reports: [block] }).serialize(), outbound.tuple.localPort);
     await until(() => consumer.getStats().pwtRoundTripTime !== undefined && consumer.getStats().pwtRemoteInbound !== undefined, 10_000, 'the RR read');
