@@ -40,7 +40,7 @@ export function missingSystemTools(arch, env = process.env) {
 
 /** npm's own settings worth passing to a nested `npm install` (registry, cache, proxies). */
 function npmEnv() {
-  const keep = /^npm_config_(registry|cache|offline|prefer_offline|proxy|https_proxy|noproxy|strict_ssl|cafile|userconfig|globalconfig)$/;
+  const keep = /^npm_config_(registry|cache|offline|prefer_offline|fetch_timeout|fetch_retries|proxy|https_proxy|noproxy|strict_ssl|cafile|userconfig|globalconfig)$/;
   const env = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (/^npm_/i.test(k) && !keep.test(k)) continue;

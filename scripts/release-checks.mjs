@@ -147,12 +147,16 @@ export const INSTALL_TIMEOUT_MS = 240_000;
 
 /**
  * npm's flags for installing the tarball (docs/native-build.md "Tests: test/packaging"):
- * `--offline`, because the only registry package (node-gyp-build) is in the cache that `npm ci`
- * filled and a registry request could wait up to npm's fetch-timeout (300 s) on a slow registry;
- * no audit, fund or update-notifier requests either. The nested install of the source fallback's
- * build tools inherits `--offline` (npm passes npm_config_offline; scripts/build-tools.mjs).
+ * `--prefer-offline`: what the npm cache holds is used without asking the registry, and only what
+ * it lacks is fetched. `npm ci` caches tarballs but not packuments, and npm 11 needs the full
+ * packument to resolve the tarball's `^` range of node-gyp-build (and the source fallback's build
+ * tools), so `--offline` failed with ENOTCACHED on a machine whose cache no earlier online install
+ * had filled. A registry request is bounded (60 s, one retry) so that a slow registry fails the
+ * install below its 240 s stop, with npm's reason. No audit, fund or update-notifier requests. The
+ * nested install of the source fallback's build tools inherits these settings (npm passes
+ * npm_config_prefer_offline and the fetch settings; scripts/build-tools.mjs).
  */
-export const INSTALL_FLAGS = ['--offline', '--no-audit', '--no-fund', '--no-update-notifier', '--foreground-scripts', '--loglevel=error'];
+export const INSTALL_FLAGS = ['--prefer-offline', '--fetch-timeout=60000', '--fetch-retries=1', '--no-audit', '--no-fund', '--no-update-notifier', '--foreground-scripts', '--loglevel=error'];
 
 /** The last `lines` lines of the newest npm debug log in `dir` (its phases with their timings), or ''. */
 function npmLogTail(dir, lines = 40) {
