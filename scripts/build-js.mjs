@@ -1,57 +1,123 @@
-// Compiles lib/ twice: ESM with declarations into dist/lib (tsc), and CommonJS into dist/cjs
-// (esbuild, file by file, no bundling) with the same declarations, so `import` and `require`
-// of the package and of its /media entry both work with types (docs/native-build.md).
+// Compiles lib/ once into dist/lib (docs/release.md "One build, two entry kinds"): CommonJS, file by
+// file (esbuild), with one set of declarations (tsc) that serves `require` and `import`, and thin
+// ESM entry files (index.mjs) that re-export the CommonJS module's exports by name. `import` and
+// `require` of the package therefore load the same module instances: one copy of every class, so
+// `instanceof` holds across the two, and Node 18 (no require(esm)) needs nothing else.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
+const out = join(root, 'dist', 'lib');
 
-function walk(dir, out = []) {
+/** The public entry points: package.json "exports" subpath → source under lib/ (without .ts). */
+export const ENTRIES = { '.': 'index', './media': 'media/index' };
+
+function walk(dir, files = []) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) walk(p, out);
-    else out.push(p);
+    if (e.isDirectory()) walk(p, files);
+    else files.push(p);
   }
-  return out;
+  return files;
 }
 
-rmSync(join(root, 'dist'), { recursive: true, force: true });
-execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+/**
+ * The declaration files reachable from `entries` through relative imports (`from '…'`,
+ * `import('…')`): the exports map allows no deep import, so the others type nothing a user can
+ * name. A reference that resolves to no file is an error (a declaration would be left dangling).
+ */
+export function reachableDeclarations(entries) {
+  const seen = new Set();
+  const stack = [...entries];
+  while (stack.length > 0) {
+    const file = stack.pop();
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\/\/\/\s*<reference\s+path=)['"](\.{1,2}\/[^'"]+)['"]/g)) {
+      const target = resolve(dirname(file), m[1]).replace(/\.js$/, '.d.ts');
+      if (!existsSync(target)) throw new Error(`${relative(root, file)} refers to ${m[1]}, which has no declaration file`);
+      stack.push(target);
+    }
+  }
+  return seen;
+}
 
-const esbuild = require('esbuild');
-const cjs = join(root, 'dist', 'cjs');
-// The command-line tool stays ESM only (its bin entry); everything a program imports is dual.
-const sources = walk(join(root, 'lib')).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.includes(`${join('lib', 'cli')}`));
-for (const file of sources) {
-  const rel = relative(join(root, 'lib'), file).replace(/\.ts$/, '.js');
-  const code = readFileSync(file, 'utf8');
-  // import.meta does not exist in CommonJS: the one module that needs its own location
-  // (lib/native/addon.ts) gets it from __filename.
-  const usesMeta = code.includes('import.meta');
-  const result = esbuild.transformSync(code, {
-    loader: 'ts', format: 'cjs', platform: 'node', target: 'node18', sourcefile: relative(root, file),
-    tsconfigRaw: readFileSync(join(root, 'tsconfig.json'), 'utf8'),
-    ...(usesMeta ? { define: { 'import.meta.url': '__pwtModuleUrl' } } : {}),
+/** The value exports of a lib/ entry point (type-only exports erased), from esbuild's bundle analysis. */
+async function valueExports(esbuild, entry) {
+  const result = await esbuild.build({
+    entryPoints: [join(root, 'lib', `${entry}.ts`)], bundle: true, write: false, metafile: true, format: 'esm',
+    platform: 'node', target: 'node18', outdir: join(root, 'dist', 'analysis'), external: ['node-gyp-build'], logLevel: 'error',
   });
-  let out = result.code;
-  if (usesMeta) {
-    if (/import\.meta/.test(out)) throw new Error(`${rel}: import.meta left in the CommonJS build`);
-    const decl = "const __pwtModuleUrl = require('node:url').pathToFileURL(__filename).href;\n";
-    out = out.startsWith('"use strict";\n') ? out.replace('"use strict";\n', `"use strict";\n${decl}`) : decl + out;
+  const output = Object.values(result.metafile.outputs).find((o) => o.entryPoint);
+  return [...output.exports].sort();
+}
+
+/** The ESM entry file: the CommonJS entry's exports, by name, and the module itself as default. */
+function esmWrapper(entry, names) {
+  const base = `./${entry.split('/').pop()}.js`;
+  for (const n of names) if (!/^[A-Za-z_$][\w$]*$/.test(n) || n === 'default') throw new Error(`${entry}: export name ${n} cannot be re-exported`);
+  return [
+    `// ESM entry of lib/${entry}.ts: re-exports the CommonJS build's module (one instance for import`,
+    '// and require; docs/release.md). Generated by scripts/build-js.mjs.',
+    `import cjs from '${base}';`,
+    '',
+    `export const {\n${names.map((n) => `  ${n},`).join('\n')}\n} = cjs;`,
+    'export default cjs;',
+    '',
+  ].join('\n');
+}
+
+async function main() {
+  rmSync(join(root, 'dist'), { recursive: true, force: true });
+  // Declarations only (tsconfig.build.json: emitDeclarationOnly, stripInternal): the JavaScript is esbuild's.
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+
+  const esbuild = require('esbuild');
+  const tsconfigRaw = readFileSync(join(root, 'tsconfig.json'), 'utf8');
+  const sources = walk(join(root, 'lib')).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
+  for (const file of sources) {
+    const rel = relative(join(root, 'lib'), file).replace(/\.ts$/, '.js');
+    const code = readFileSync(file, 'utf8');
+    // import.meta does not exist in CommonJS: the modules that need their own location
+    // (lib/native/addon.ts, the worker pool's worker script) get it from __filename.
+    const usesMeta = code.includes('import.meta');
+    const result = esbuild.transformSync(code, {
+      loader: 'ts', format: 'cjs', platform: 'node', target: 'node18', sourcefile: relative(root, file), tsconfigRaw,
+      ...(usesMeta ? { define: { 'import.meta.url': '__pwtModuleUrl' } } : {}),
+    });
+    let js = result.code;
+    if (usesMeta) {
+      if (/import\.meta/.test(js)) throw new Error(`${rel}: import.meta left in the CommonJS build`);
+      const decl = "const __pwtModuleUrl = require('node:url').pathToFileURL(__filename).href;\n";
+      js = js.startsWith('"use strict";\n') ? js.replace('"use strict";\n', `"use strict";\n${decl}`) : decl + js;
+    }
+    mkdirSync(dirname(join(out, rel)), { recursive: true });
+    writeFileSync(join(out, rel), js);
   }
-  mkdirSync(dirname(join(cjs, rel)), { recursive: true });
-  writeFileSync(join(cjs, rel), out);
+  // The bin entry: esbuild keeps the source's #! line first.
+  if (!readFileSync(join(out, 'cli', 'main.js'), 'utf8').startsWith('#!/usr/bin/env node\n')) throw new Error('dist/lib/cli/main.js lost its #! line');
+
+  // One set of declarations, read as CommonJS (dist/lib/package.json) by `require` and `import`
+  // consumers alike; only those an entry point reaches are kept.
+  const keep = reachableDeclarations(Object.values(ENTRIES).map((e) => join(out, `${e}.d.ts`)));
+  let pruned = 0;
+  for (const dts of walk(out).filter((f) => f.endsWith('.d.ts'))) {
+    if (!keep.has(dts)) {
+      rmSync(dts);
+      pruned++;
+    }
+  }
+
+  for (const entry of Object.values(ENTRIES)) {
+    writeFileSync(join(out, `${entry}.mjs`), esmWrapper(entry, await valueExports(esbuild, entry)));
+  }
+  writeFileSync(join(out, 'package.json'), JSON.stringify({ type: 'commonjs' }, null, 2) + '\n');
+  console.log(`build-js: dist/lib (${sources.length} CommonJS modules, ${keep.size} declaration files, ${pruned} unreachable ones dropped, ESM entries ${Object.values(ENTRIES).map((e) => `${e}.mjs`).join(', ')})`);
 }
-// Declarations: the same files, read as CommonJS declarations under dist/cjs's package.json.
-for (const dts of walk(join(root, 'dist', 'lib')).filter((f) => f.endsWith('.d.ts'))) {
-  const rel = relative(join(root, 'dist', 'lib'), dts);
-  if (rel.startsWith(`cli`)) continue;
-  mkdirSync(dirname(join(cjs, rel)), { recursive: true });
-  copyFileSync(dts, join(cjs, rel));
-}
-writeFileSync(join(cjs, 'package.json'), JSON.stringify({ type: 'commonjs' }, null, 2) + '\n');
-console.log(`build-js: dist/lib (ESM) and dist/cjs (CommonJS, ${sources.length} modules)`);
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

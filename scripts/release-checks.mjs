@@ -22,9 +22,10 @@ export const QEMU_SYSROOT = '/usr/aarch64-linux-gnu';
 export function requiredFiles(arches) {
   return [
     'package.json', 'README.md', 'CMakeLists.txt',
-    'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/media/index.js', 'dist/lib/media/index.d.ts',
-    'dist/cjs/package.json', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/media/index.js', 'dist/cjs/media/index.d.ts',
-    'dist/lib/cli/main.js',
+    // One CommonJS build with ESM entry files and one set of declarations (docs/release.md).
+    'dist/lib/package.json', 'dist/lib/index.js', 'dist/lib/index.mjs', 'dist/lib/index.d.ts',
+    'dist/lib/media/index.js', 'dist/lib/media/index.mjs', 'dist/lib/media/index.d.ts',
+    'dist/lib/cli/main.js', 'dist/lib/sfu/worker/router-worker.js',
     // whip-client's default media (lib/cli/media-source.ts).
     'assets/default-vp8.ivf', 'assets/default-opus.ogg',
     'scripts/install.mjs', 'scripts/build-native.mjs', 'scripts/build-tools.mjs', 'scripts/node-dir.mjs', 'scripts/source-hash.mjs',
@@ -34,7 +35,7 @@ export function requiredFiles(arches) {
 }
 
 /** Path prefixes that must never be published. */
-export const FORBIDDEN = [/^build/, /^test\//, /^bench\//, /^\.cache\//, /^node_modules\//, /^examples\//, /\.tgz$/, /\.map$/, /^lib\//];
+export const FORBIDDEN = [/^build/, /^test\//, /^bench\//, /^\.cache\//, /^node_modules\//, /^examples\//, /\.tgz$/, /\.map$/, /^lib\//, /^dist\/(?!lib\/)/];
 
 /** `npm pack` into `dest`; returns the tarball path, its size and its file list. */
 export function pack(dest) {

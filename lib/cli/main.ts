@@ -226,4 +226,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // Exit explicitly: the native UDP handles of a closed connection must not keep the process up.
-process.exit(await main(process.argv.slice(2)));
+// No top-level await: the published command line is CommonJS (docs/release.md).
+void main(process.argv.slice(2)).then((code) => process.exit(code));
