@@ -1,7 +1,7 @@
 // Packaging: the npm tarball (the release artifact) holds both prebuilds, the ESM and CommonJS
 // entry points with types, and the sources for the fallback; it installs with no compiler on PATH
 // and passes the peer-connection smoke test (SRTP media + data channel) through `import` and
-// `require`; without a fitting prebuild the install fails with one message naming what is
+// `require`, which load one instance of the package (test/packaging/entry-points.mjs); without a fitting prebuild the install fails with one message naming what is
 // missing. `npm run test:packaging` (PWT_PACKAGING=full) adds the Node 18/20/22/24 matrix, arm64
 // under qemu-user and the compile-from-source branch (docs/native-build.md).
 import { test, before, after } from 'node:test';
@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   NODE_MATRIX, PREBUILD_NAME, TARBALL_BUDGET, compilerFreePath, emulatedPath, compilerVisible, contentProblems, floorProblems,
-  installInto, loadPrebuild, nodeBinary, pack, prebuild, root, smoke, treeHash, userEnv, writeTypeConsumers, type Packed,
+  installInto, loadPrebuild, nodeBinary, pack, prebuild, root, runNode, smoke, treeHash, userEnv, writeTypeConsumers, type Packed,
 } from './packaging-harness.js';
 
 const full = process.env.PWT_PACKAGING === 'full';
@@ -24,6 +24,19 @@ const linux = process.platform === 'linux' && (process.arch === 'x64' || process
 let work = '';
 let packed: Packed;
 let noCompiler: NodeJS.ProcessEnv;
+
+/**
+ * test/packaging/entry-points.mjs in the installed `app` on `node`: every export path imported and
+ * required gives the same values (one instance of every class), the bin answers, a worker starts.
+ */
+function entryPoints(app: string, node: string, env: NodeJS.ProcessEnv): void {
+  const r = runNode(node, process.arch, ['entry-points.mjs'], { cwd: app, env, timeout: 120_000 });
+  const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  assert.equal(r.status, 0, `entry-points.mjs on ${node}: ${line}\n${r.stderr}`);
+  const result = JSON.parse(line) as { ok: boolean; problems: string[]; entries: Array<{ specifier: string }> };
+  assert.deepEqual(result.problems, []);
+  assert.deepEqual(result.entries.map((e) => e.specifier), ['pure-webrtc-transport', 'pure-webrtc-transport/media']);
+}
 
 /** The tarball with prebuilds/ taken out: what a platform without a prebuild gets. */
 function withoutPrebuilds(tarball: string): string {
@@ -78,16 +91,30 @@ test('installs with no compiler on PATH; import and require both pass the peer-c
     assert.equal(s.result.rtpReceived, s.result.rtpSent);
     assert.deepEqual(s.result.messages, [5, 5]);
     assert.equal(s.result.sourceHash, treeHash(), 'the installed prebuild is the one built from this tree');
-    const dir = file === 'smoke.cjs' ? 'dist/cjs' : 'dist/lib';
-    assert.ok(s.result.entries.every((e) => e.includes(`pure-webrtc-transport/${dir}/`)), `${file} resolved ${s.result.entries.join(', ')}`);
+    // One build: require gets dist/lib's CommonJS files, import the ESM entry files beside them.
+    const ext = file === 'smoke.cjs' ? '.js' : '.mjs';
+    assert.ok(s.result.entries.every((e) => e.includes('pure-webrtc-transport/dist/lib/') && e.endsWith(ext)), `${file} resolved ${s.result.entries.join(', ')}`);
   }
+  entryPoints(app, process.execPath, noCompiler);
 
-  // Types: a CommonJS and an ESM TypeScript consumer compile against the installed declarations.
+  // Types: one set of declarations serves a CommonJS and an ESM TypeScript consumer under node16 and
+  // nodenext resolution, and an ESM one under bundler resolution.
   const files = writeTypeConsumers(app);
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const r = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--target', 'es2022',
-    '--skipLibCheck', 'false', '--typeRoots', join(root, 'node_modules', '@types'), '--types', 'node', ...files], { cwd: app, encoding: 'utf8' });
-  assert.equal(r.status, 0, `consumer type check failed:\n${r.stdout}${r.stderr}`);
+  for (const [mod, resolution, consumers] of [['node16', 'node16', files.node], ['nodenext', 'nodenext', files.node], ['esnext', 'bundler', files.bundler]] as const) {
+    const r = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--module', mod, '--moduleResolution', resolution, '--target', 'es2022',
+      '--skipLibCheck', 'false', '--typeRoots', join(root, 'node_modules', '@types'), '--types', 'node', ...consumers], { cwd: app, encoding: 'utf8' });
+    assert.equal(r.status, 0, `consumer type check (--module ${mod} --moduleResolution ${resolution}) failed:\n${r.stdout}${r.stderr}`);
+  }
+  // The declarations resolved are the one set in dist/lib, for require and for import.
+  const trace = spawnSync(process.execPath, [tsc, '--noEmit', '--module', 'node16', '--moduleResolution', 'node16', '--traceResolution', '--skipLibCheck',
+    '--typeRoots', join(root, 'node_modules', '@types'), '--types', 'node', ...files.node], { cwd: app, encoding: 'utf8' });
+  for (const spec of ['pure-webrtc-transport', 'pure-webrtc-transport/media']) {
+    const resolved = [...trace.stdout.matchAll(new RegExp(`======== Module name '${spec}' was successfully resolved to '([^']+)'`, 'g'))].map((m) => m[1]!);
+    assert.ok(resolved.length >= 2, `${spec} resolved for both consumers: ${resolved.join(', ')}`);
+    const expected = spec.endsWith('/media') ? '/dist/lib/media/index.d.ts' : '/dist/lib/index.d.ts';
+    assert.ok(resolved.every((f) => f.endsWith(`pure-webrtc-transport${expected}`)), `${spec} types: ${[...new Set(resolved)].join(', ')}`);
+  }
 });
 
 test('no fitting prebuild and no compiler: the install fails with one message naming what is missing', { skip: !linux && 'prebuilds are made on linux x64/arm64', timeout: 300_000 }, () => {
@@ -123,7 +150,8 @@ test('Node 18, 20, 22 and 24 (x64): npm on each installs the tarball without com
       assert.equal(s.result.node, `v${version}`);
       opensslSeen.add(s.result.openssl);
     }
-    t.diagnostic(`Node ${version} (OpenSSL ${loaded.openssl}; prebuild compiled against ${loaded.opensslHeaders}): npm install ${Math.round(ins.ms)} ms, no compile; esm + cjs smoke ok`);
+    entryPoints(app, node, env);
+    t.diagnostic(`Node ${version} (OpenSSL ${loaded.openssl}; prebuild compiled against ${loaded.opensslHeaders}): npm install ${Math.round(ins.ms)} ms, no compile; esm + cjs smoke ok; entry points ok`);
   }
   assert.ok(opensslSeen.size >= 2, `several OpenSSL versions exercised: ${[...opensslSeen].join(', ')}`);
 });

@@ -47,9 +47,10 @@ export const treeHash = (): string => (nativeSourceHash as () => string)();
 
 /**
  * TypeScript consumers of the installed package, one CommonJS (`import x = require()`) and one
- * ESM (`import`), each with a misuse the declarations must reject (so `any` types would fail).
+ * ESM (`import`) for node16/nodenext resolution, and one ESM for bundler resolution, each with a
+ * misuse the declarations must reject (so `any` types would fail).
  */
-export function writeTypeConsumers(app: string): string[] {
+export function writeTypeConsumers(app: string): { node: string[]; bundler: string[] } {
   writeFileSync(join(app, 'consumer-cjs.cts'), [
     "import pwt = require('pure-webrtc-transport');",
     "import media = require('pure-webrtc-transport/media');",
@@ -62,14 +63,26 @@ export function writeTypeConsumers(app: string): string[] {
     '',
   ].join('\n'));
   writeFileSync(join(app, 'consumer-esm.mts'), [
-    "import { RTCPeerConnection, RtpPacket } from 'pure-webrtc-transport';",
+    "import pwt, { RTCPeerConnection, RtpPacket } from 'pure-webrtc-transport';",
     "import { RtpPacketizer, OpusPacketizer } from 'pure-webrtc-transport/media';",
+    "// The ESM entry's default export is the CommonJS module (dist/lib/index.mjs), as typed.",
+    'const same: typeof RTCPeerConnection = pwt.RTCPeerConnection;',
     "const pc: RTCPeerConnection = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });",
     'const packets: RtpPacket[] = new RtpPacketizer(new OpusPacketizer()).packetize(new Uint8Array([0x78, 1]), 0);',
     "// @ts-expect-error createDataChannel takes a label string",
     'pc.createDataChannel(42);',
+    'export const used = [pc, packets, same];',
+    '',
+  ].join('\n'));
+  writeFileSync(join(app, 'consumer-bundler.ts'), [
+    "import { RTCPeerConnection, RtpPacket } from 'pure-webrtc-transport';",
+    "import * as media from 'pure-webrtc-transport/media';",
+    "const pc: RTCPeerConnection = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });",
+    'const packets: RtpPacket[] = new media.RtpPacketizer(new media.OpusPacketizer()).packetize(new Uint8Array([0x78, 1]), 0);',
+    "// @ts-expect-error hostAddresses is a string array",
+    'new RTCPeerConnection({ hostAddresses: 5 });',
     'export const used = [pc, packets];',
     '',
   ].join('\n'));
-  return ['consumer-cjs.cts', 'consumer-esm.mts'];
+  return { node: ['consumer-cjs.cts', 'consumer-esm.mts'], bundler: ['consumer-bundler.ts'] };
 }
