@@ -15,7 +15,7 @@ function entryPoints() {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   const out = [];
   for (const [subpath, target] of Object.entries(pkg.exports)) {
-    // "types" directly, or under "import" (the ESM declarations; dist/cjs has copies of them).
+    // "types" directly (one set of declarations for import and require), or under "import".
     const types = typeof target === 'object' ? (target.types ?? target.import?.types) : undefined;
     if (typeof types !== 'string') continue;
     const source = types.replace(/^\.\/dist\//, '').replace(/\.d\.ts$/, '.ts');

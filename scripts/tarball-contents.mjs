@@ -2,9 +2,9 @@
 // of file: files, unpacked bytes, and packed bytes. A group's packed bytes are what it adds to the
 // tarball: the whole package re-tarred in the tarball's own file order and gzipped at npm's level
 // (9), minus the same without that group. gzip's 32 KiB window makes neighbours compress together
-// (npm orders files so that dist/lib/x.js sits beside dist/cjs/x.js), so a group alone would be
-// over-counted. Without a file it packs the checkout first (`npm pack`). docs/release.md keeps the
-// tables this prints.
+// (npm orders files by their base name, so that twins such as a dual build's dist/lib/x.js and
+// dist/cjs/x.js sit side by side), so a group tarred alone would be over-counted. Without a file it
+// packs the checkout first (`npm pack`). docs/release.md keeps the tables this prints.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
