@@ -1,8 +1,8 @@
 // Packaging: the npm tarball (the release artifact) holds both prebuilds, the ESM and CommonJS
 // entry points with types, and the sources for the fallback; it installs with no compiler on PATH
 // and passes the peer-connection smoke test (SRTP media + data channel) through `import` and
-// `require`, which load one instance of the package (test/packaging/entry-points.mjs); without a fitting prebuild the install fails with one message naming what is
-// missing. `npm run test:packaging` (PWT_PACKAGING=full) adds the Node 18/20/22/24 matrix, arm64
+// `require`, which load one instance of the package (entry-points.mjs, docs/release.md); without
+// a fitting prebuild the install fails with one message naming what is missing. `npm run test:packaging` (PWT_PACKAGING=full) adds the Node 18/20/22/24 matrix, arm64
 // under qemu-user and the compile-from-source branch (docs/native-build.md).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
