@@ -116,16 +116,26 @@ void forward_rtcp_compound_read(const uint8_t* data, size_t length, ForwardRtcpC
       return;
     }
     const size_t size = (static_cast<size_t>(U16(data + p + 2)) + 1) * 4;
-    // Padding (RFC 3550 §6.4.1 P bit) is left to JavaScript, which checks and strips it.
-    if (p + size > length || (data[p] & 0x20) != 0) {
+    if (p + size > length) {
       out->kinds |= kRtcpKindOther;
       return;
+    }
+    // Padding (RFC 3550 §6.4.1 P bit; libwebrtc pads transport-cc feedback): the last octet counts
+    // it, itself included; 0 or more than the packet's body is malformed (left to JavaScript,
+    // which counts it as compound.ts does).
+    size_t padding = 0;
+    if ((data[p] & 0x20) != 0) {
+      padding = data[p + size - 1];
+      if (padding == 0 || padding > size - 4) {
+        out->kinds |= kRtcpKindOther;
+        return;
+      }
     }
     ForwardRtcpPacket& pk = out->packets[out->count++];
     pk.type = data[p + 1];
     pk.count = data[p] & 0x1f;
     pk.body = data + p + 4;
-    pk.body_length = size - 4;
+    pk.body_length = size - 4 - padding;
     out->kinds |= KindOf(pk);
     p += size;
   }

@@ -19,7 +19,7 @@ enum ForwardRtcpKind : uint32_t {
   kRtcpKindTransportCc = 1u << 5,
   kRtcpKindRemb = 1u << 6,
   /**
-   * Anything else (SR, BYE, APP, XR, other feedback), padding, more than kMaxPackets packets, or a
+   * Anything else (SR, BYE, APP, XR, other feedback), more than kMaxPackets packets, or a
    * packet the JavaScript parser (lib/rtp/rtcp/compound.ts) might reject: the compound goes to
    * JavaScript, which parses, routes or counts it as before.
    */
@@ -36,8 +36,8 @@ struct ForwardRtcpPacket {
 
 /**
  * The packets of one compound and the kinds they are. Only a compound every packet of which is
- * well-formed by the same rules as lib/rtp/rtcp/compound.ts's parser (and stricter: no padding, no
- * RR profile extension) gets a kinds value without kRtcpKindOther, so a compound the engine consumes
+ * well-formed by the same rules as lib/rtp/rtcp/compound.ts's parser (padding included; stricter:
+ * no RR profile extension, no NACK or FIR without entries) gets a kinds value without kRtcpKindOther, so a compound the engine consumes
  * is one JavaScript would have accepted; whatever the engine refuses reaches JavaScript unchanged.
  */
 struct ForwardRtcpCompound {
