@@ -268,7 +268,10 @@ export class RtcpReporter implements RtpPolicy {
    * what incomingRtp would have computed from the packets JavaScript never saw.
    */
   nativeTotals(_now: number, totals: NativeStreamTotals): void {
-    for (const t of totals.sent) {
+    // Index loops: no iterator per report tick (docs/sfu.md "Per-leg periodic work").
+    const sent = totals.sent;
+    for (let i = 0; i < sent.length; i++) {
+      const t = sent[i]!;
       const s = this.sends.get(t.ssrc);
       if (!s) continue;
       s.nativeReporter = t.reporter;
@@ -302,7 +305,9 @@ export class RtcpReporter implements RtpPolicy {
       s.lastRtpTimestamp = t.lastRtpTimestamp >>> 0;
       s.lastSentAt = t.lastSentAt;
     }
-    for (const r of totals.received) {
+    const received = totals.received;
+    for (let i = 0; i < received.length; i++) {
+      const r = received[i]!;
       if (r.received === 0) continue;
       let s = this.sources.get(r.ssrc);
       if (!s) {
