@@ -529,6 +529,10 @@ export class Router {
     leg.rtcpKinds = kinds;
     this.engine.setTransportRtcpKinds(leg.transport, kinds);
     if (kinds !== 0) this.armArrivalPoll();
+    else if (this.arrivalChains.size === 0 && this.arrivalPoll && !this.anyNativeRtcpLeg()) {
+      clearInterval(this.arrivalPoll);
+      this.arrivalPoll = undefined;
+    }
   }
 
   /**
@@ -756,6 +760,9 @@ export class Router {
     this.closedValue = true;
     if (this.layerTimer) clearInterval(this.layerTimer);
     this.layerTimer = undefined;
+    // The arrival and keyframe-request poll (kept while a leg's RTCP is consumed natively).
+    if (this.arrivalPoll) clearInterval(this.arrivalPoll);
+    this.arrivalPoll = undefined;
     this.layerWatch.clear();
     this.autoLayers.stop();
     const socket = this.mux.nativeSocket;
