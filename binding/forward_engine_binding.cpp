@@ -26,6 +26,9 @@ constexpr size_t kAddressRecord = 28;  // as lib/transport/source/udp-socket.ts 
 constexpr size_t kProducerStats = 12;
 constexpr size_t kProducerLayerReceiveStats = 10;
 constexpr size_t kConsumerStats = 9 + kForwardDropCount;
+// Written after the drops when the array has room: the leg's receiver-report counters (as
+// consumerReceiverReports, first 9) and the feedback the engine consumed (NACK packets, PLIs, FIRs).
+constexpr size_t kConsumerFeedbackStats = 12;
 constexpr uint32_t kMaxCachePackets = 32768;
 constexpr size_t kConsumerLayerStats = 5;
 constexpr size_t kConsumerReportStats = 10;  // doubles per leg of consumerReceiverReports
@@ -84,6 +87,8 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
                            InstanceMethod<&ForwardEngineWrap::ConsumerStats>("consumerStats"),
                            InstanceMethod<&ForwardEngineWrap::ReadReceiverReports>("readReceiverReports"),
                            InstanceMethod<&ForwardEngineWrap::ConsumerReceiverReports>("consumerReceiverReports"),
+                           InstanceMethod<&ForwardEngineWrap::SetTransportRtcpKinds>("setTransportRtcpKinds"),
+                           InstanceMethod<&ForwardEngineWrap::TakeKeyFrameRequests>("takeKeyFrameRequests"),
                        });
   }
 
@@ -601,7 +606,42 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     out[7] = static_cast<double>(interval_us);
     out[8] = rtt_us;
     for (size_t i = 0; i < kForwardDropCount; ++i) out[9 + i] = static_cast<double>(c->dropped[i]);
+    if (info[1].As<Napi::TypedArray>().ByteLength() >= (kConsumerStats + kConsumerFeedbackStats) * sizeof(double)) {
+      double* f = out + kConsumerStats;
+      const ForwardLegReceiverReport* r = engine_.consumer_receiver_report(info[0].ToNumber().Uint32Value());
+      f[0] = r ? static_cast<double>(r->blocks) : 0;
+      f[1] = r ? r->fraction_lost : 0;
+      f[2] = r ? r->cumulative_lost : 0;
+      f[3] = r ? r->highest_seq : 0;
+      f[4] = r ? r->jitter : 0;
+      f[5] = !r || r->last_block_us == 0 ? -1.0 : static_cast<double>(now > r->last_block_us ? now - r->last_block_us : 0);
+      f[6] = r ? r->rtt_us : 0;
+      f[7] = r ? static_cast<double>(r->rtt_measurements) : 0;
+      f[8] = r ? r->rtt_total_us : 0;
+      f[9] = static_cast<double>(c->nack_packets);
+      f[10] = static_cast<double>(c->plis);
+      f[11] = static_cast<double>(c->firs);
+    }
     return Napi::Boolean::New(info.Env(), true);
+  }
+
+  // setTransportRtcpKinds(transport id, kinds) -> false when unknown or plain: which kinds of its
+  // subscriber's compound RTCP the engine consumes in the receive batch (ForwardRtcpKind bits, 0:
+  // none; docs/sfu.md "What a subscriber's RTCP costs").
+  Napi::Value SetTransportRtcpKinds(const Napi::CallbackInfo& info) {
+    if (info.Length() < 2) return Napi::Boolean::New(info.Env(), false);
+    return Napi::Boolean::New(info.Env(), engine_.set_transport_rtcp_kinds(info[0].ToNumber().Uint32Value(),
+                                                                           info[1].ToNumber().Uint32Value()));
+  }
+
+  // takeKeyFrameRequests(out Uint32Array) -> pairs written (consumer id, PLI/FIR entries): consumers
+  // whose subscriber sent a PLI or FIR in a compound the engine consumed since the last call.
+  Napi::Value TakeKeyFrameRequests(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+      return Napi::Number::New(info.Env(), 0);
+    }
+    Napi::Uint32Array out = info[0].As<Napi::Uint32Array>();
+    return Napi::Number::New(info.Env(), static_cast<double>(engine_.take_keyframe_requests(out.Data(), out.ElementLength() / 2)));
   }
 
   // readReceiverReports(transport id, rtcp Uint8Array, offset, length) -> report blocks applied: the

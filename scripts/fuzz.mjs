@@ -25,6 +25,7 @@ const NATIVE_TARGETS = {
   'forward-layer': 'forward_layer_fuzz.cpp',
   'forward-nack': 'forward_nack_fuzz.cpp',
   'forward-rr': 'forward_rr_fuzz.cpp',
+  'forward-rtcp-compound': 'forward_rtcp_compound_fuzz.cpp',
   'stun-username-peek': 'stun_username_peek_fuzz.cpp',
   'stun-consent': 'stun_consent_fuzz.cpp',
   'udp-turn-channel': 'udp_turn_channel_fuzz.cpp',

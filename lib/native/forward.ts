@@ -94,6 +94,29 @@ export interface NativeForwardEngine {
    * LSRs that matched no natively sent SR]. Returns the legs written.
    */
   consumerReceiverReports(ids: Uint32Array, count: number, out: Float64Array): number;
+  /**
+   * Which kinds of the subscriber's compound RTCP the engine consumes in the receive batch on
+   * transport `transport` (NativeRtcpKind bits; 0: none, all of it reaches JavaScript): a compound
+   * whose packets are all of those kinds and all about the transport's consumers never reaches
+   * JavaScript (docs/sfu.md "What a subscriber's RTCP costs"). False for an unknown or plain transport.
+   */
+  setTransportRtcpKinds(transport: number, kinds: number): boolean;
+  /**
+   * Consumers whose subscriber sent a PLI/FIR in a consumed compound since the last call, as pairs
+   * (consumer id, requests) in `out`; returns how many pairs (at most out.length / 2).
+   */
+  takeKeyFrameRequests(out: Uint32Array): number;
+}
+
+/** Kinds of a subscriber's RTCP the engine can consume (native ForwardRtcpKind). */
+export const enum NativeRtcpKind {
+  ReceiverReport = 1 << 0,
+  SourceDescription = 1 << 1,
+  Nack = 1 << 2,
+  Pli = 1 << 3,
+  Fir = 1 << 4,
+  TransportCc = 1 << 5,
+  Remb = 1 << 6,
 }
 
 /** Indexes of the engine's counters array (native/forward/forward_engine.hpp ForwardCounter). */
@@ -136,7 +159,22 @@ export const enum NativeForwardLayerCounter {
   NackUnknownProducer = 7,
   /** Report blocks past the engine's cap per compound (64), counted and not read. */
   ReportBlocksSkipped = 8,
+  /** Subscriber compounds consumed in the receive batch (no JavaScript), and those of such legs left to JavaScript. */
+  RtcpConsumed = 9,
+  RtcpToJs = 10,
+  /** PLI/FIR entries naming a consumer in consumed compounds. */
+  KeyFrameRequests = 11,
+  /** transport-cc and REMB packets in consumed compounds. */
+  TransportFeedback = 12,
 }
+
+/**
+ * Values consumerStats() writes after the drops when the array has room: the leg's report-block
+ * counters ([blocks, fraction lost (1/256), cumulative lost, extended highest sequence, jitter
+ * (timestamp units), µs since the last block (-1: none), last RTT µs (0: none), RTT measurements,
+ * total RTT µs]) and the feedback the engine consumed itself ([NACK packets, PLIs, FIRs]).
+ */
+export const CONSUMER_FEEDBACK_STAT_COUNT = 12;
 
 /** Values of consumerLayers(). */
 export const CONSUMER_LAYER_STAT_COUNT = 5;

@@ -47,6 +47,12 @@ export interface MediaRouterTap {
   end(data: Buffer, now: number): void;
 }
 
+/** Where an RTCP packet is dispatched (RTCRtpSender / RTCRtpReceiver). */
+interface RtcpEventTarget {
+  listenerCount(event: 'rtcp'): number;
+  dispatch(event: { type: 'rtcp'; packet: RtcpPacket }): void;
+}
+
 type Route =
   | { readonly kind: 'media'; readonly transceiver: RTCRtpTransceiver; readonly stream: InboundStream }
   | { readonly kind: 'rtx'; readonly transceiver: RTCRtpTransceiver; readonly originalSsrc: number };
@@ -71,6 +77,7 @@ export class MediaRouter {
    */
   readonly rtcpBytesListeners = new Set<(data: Buffer, start: number, length: number) => void>();
   private readonly transceivers = new Set<RTCRtpTransceiver>();
+  private readonly rtcpEvent: { type: 'rtcp'; packet: RtcpPacket } = { type: 'rtcp', packet: undefined as unknown as RtcpPacket };
   private midId: number | undefined;
   private ridId: number | undefined;
   private repairedRidId: number | undefined;
@@ -245,13 +252,13 @@ export class MediaRouter {
     if ('mediaSsrc' in p) {
       const owner = this.senders.get(p.mediaSsrc);
       if (owner) {
-        owner.sender.dispatch({ type: 'rtcp', packet: p });
+        this.dispatchRtcp(owner.sender, p);
         this.tap?.rtcp(owner, p);
         routed = true;
       } else {
         // Transport-wide feedback (transport-cc, REMB, FIR with media SSRC 0) concerns every sender.
         for (const t of this.transceivers) {
-          t.sender.dispatch({ type: 'rtcp', packet: p });
+          this.dispatchRtcp(t.sender, p);
           this.tap?.rtcp(t, p);
           routed = true;
         }
@@ -261,7 +268,7 @@ export class MediaRouter {
         for (const block of p.reports as { ssrc: number }[]) {
           const owner = this.senders.get(block.ssrc);
           if (owner) {
-            owner.sender.dispatch({ type: 'rtcp', packet: p });
+            this.dispatchRtcp(owner.sender, p);
             this.tap?.rtcp(owner, p);
             routed = true;
             reportOwner = owner;
@@ -272,19 +279,31 @@ export class MediaRouter {
       if ('ssrc' in p && typeof p.ssrc === 'number') {
         const route = this.bySsrc.get(p.ssrc);
         if (route) {
-          route.transceiver.receiver.dispatch({ type: 'rtcp', packet: p });
+          this.dispatchRtcp(route.transceiver.receiver, p);
           this.tap?.rtcp(route.transceiver, p);
           routed = true;
         }
       }
       if (!routed && p.kind === 'xr' && reportOwner) {
-        reportOwner.sender.dispatch({ type: 'rtcp', packet: p });
+        this.dispatchRtcp(reportOwner.sender, p);
         this.tap?.rtcp(reportOwner, p);
         routed = true;
       }
     }
     if (!routed) this.drops.rtcpUnrouted++;
     return reportOwner;
+  }
+
+  /**
+   * The 'rtcp' event of a sender or receiver: none made when nobody listens, and one object reused
+   * for every packet otherwise (RtcpEvent: valid during the call; a listener keeps `packet`, not
+   * the event).
+   */
+  private dispatchRtcp(target: RtcpEventTarget, packet: RtcpPacket): void {
+    if (target.listenerCount('rtcp') === 0) return;
+    const e = this.rtcpEvent;
+    e.packet = packet;
+    target.dispatch(e);
   }
 }
 

@@ -179,6 +179,33 @@ export interface NativeSendTotals {
   readonly lastSentAt: number | undefined;
   /** Set when the engine can send this stream's sender report itself (see NativeSenderReporter). */
   readonly reporter?: NativeSenderReporter;
+  /** What the remote's RTCP about this stream said, as the engine read it (see NativeRemoteFeedback). */
+  readonly remote?: NativeRemoteFeedback;
+}
+
+/**
+ * The remote's RTCP about a stream a native engine sends, read by the engine (lib/sfu, docs/sfu.md
+ * "What a subscriber's RTCP costs"): report blocks of every compound (also of those JavaScript gets),
+ * so a module takes these in place of reading the blocks itself; NACK/PLI/FIR counts only of the
+ * compounds the engine consumed, which never reached the module, so a module adds them to its own.
+ */
+export interface NativeRemoteFeedback {
+  /** Report blocks read (RFC 3550 §6.4.1); the fields below are the last one's. 0: none yet. */
+  readonly reports: number;
+  /** Fraction lost, 0..1. */
+  readonly fractionLost: number;
+  readonly packetsLost: number;
+  /** Interarrival jitter in timestamp units. */
+  readonly jitter: number;
+  readonly extendedHighestSequence: number;
+  /** Last round-trip time in seconds (undefined: none measured), their sum and count. */
+  readonly roundTripTime: number | undefined;
+  readonly totalRoundTripTime: number;
+  readonly roundTripTimeMeasurements: number;
+  /** Generic NACK packets, PLIs and FIR entries about the stream in compounds the engine consumed. */
+  readonly nackPackets: number;
+  readonly plis: number;
+  readonly firs: number;
 }
 
 /**

@@ -4,7 +4,7 @@
 // of a forwarder — become one upstream request; as a sender, turns received PLI/FIR into a
 // `keyframe-request` event (a repeated FIR sequence number is a retransmission, RFC 5104 §4.3.1.2).
 import type { MediaKind } from '../peer/media-stream-track.js';
-import type { RtpPacketBatch, RtpPolicy, RtpPolicyOutput, RtpPolicyParameters, RtpPolicyStatsCollector } from '../peer/rtp-policy.js';
+import type { NativeStreamTotals, RtpPacketBatch, RtpPolicy, RtpPolicyOutput, RtpPolicyParameters, RtpPolicyStatsCollector } from '../peer/rtp-policy.js';
 import type { RtcpPacket } from '../rtp/rtcp/compound.js';
 import { RtcpFullIntraRequest } from '../rtp/rtcp/full-intra-request.js';
 import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
@@ -32,6 +32,9 @@ interface LocalStream {
   plisReceived: number;
   firsReceived: number;
   lastFirSequence: number;
+  /** PLIs/FIRs a native engine consumed for this stream, already counted (nativeTotals gives totals). */
+  nativePlis: number;
+  nativeFirs: number;
 }
 
 const MAX_STREAMS = 32;
@@ -61,9 +64,30 @@ export class KeyframeRequester implements RtpPolicy {
     return kind === 'video' ? [RtcpFeedback.pli, RtcpFeedback.fir] : [];
   }
 
+  /**
+   * PLIs/FIRs about a stream a native engine sends that the engine consumed itself (lib/sfu: they
+   * never reach incomingRtcp) count as received here too, so pliCount/firCount stay complete.
+   */
+  nativeTotals(_now: number, totals: NativeStreamTotals): void {
+    for (let i = 0; i < totals.sent.length; i++) {
+      const t = totals.sent[i]!;
+      const r = t.remote;
+      const l = r === undefined ? undefined : this.local.get(t.ssrc);
+      if (!l || !r) continue;
+      if (r.plis > l.nativePlis) {
+        l.plisReceived += r.plis - l.nativePlis;
+        l.nativePlis = r.plis;
+      }
+      if (r.firs > l.nativeFirs) {
+        l.firsReceived += r.firs - l.nativeFirs;
+        l.nativeFirs = r.firs;
+      }
+    }
+  }
+
   configure(_now: number, params: RtpPolicyParameters): void {
     this.params = params;
-    for (const s of params.sendStreams) if (!this.local.has(s.ssrc)) this.ownLocal().set(s.ssrc, { plisReceived: 0, firsReceived: 0, lastFirSequence: -1 });
+    for (const s of params.sendStreams) if (!this.local.has(s.ssrc)) this.ownLocal().set(s.ssrc, { plisReceived: 0, firsReceived: 0, lastFirSequence: -1, nativePlis: 0, nativeFirs: 0 });
   }
 
   incomingRtp(now: number, batch: RtpPacketBatch, out: RtpPolicyOutput): void {

@@ -72,6 +72,11 @@ interface SendState {
   nativeBytes: number;
   /** The engine that sends this stream's SR itself when it is the report's only content (docs/policy.md). */
   nativeReporter: NativeSenderReporter | undefined;
+  /**
+   * The engine reads the remote's report blocks about this stream (also those of compounds that reach
+   * us), so its values are the remote-inbound ones and readBlocks leaves them alone (docs/sfu.md).
+   */
+  nativeRemote: boolean;
 }
 
 /** What the remote reports about one of our streams (remote-inbound-rtp). */
@@ -182,7 +187,7 @@ export class RtcpReporter implements RtpPolicy {
         this.ownSends().set(s.ssrc, {
           ssrc: s.ssrc, packets: 0, octets: DOUBLE_ZERO, lastRtpTimestamp: DOUBLE_ZERO, lastSentAt: now, recent: 0, previous: 0,
           remote: { block: undefined, roundTripTime: undefined, totalRoundTripTime: 0, roundTripTimeMeasurements: 0 },
-          nativePackets: 0, nativePayloadBytes: DOUBLE_ZERO, nativeBytes: DOUBLE_ZERO, nativeReporter: undefined,
+          nativePackets: 0, nativePayloadBytes: DOUBLE_ZERO, nativeBytes: DOUBLE_ZERO, nativeReporter: undefined, nativeRemote: false,
         });
       }
     }
@@ -263,10 +268,29 @@ export class RtcpReporter implements RtpPolicy {
    * what incomingRtp would have computed from the packets JavaScript never saw.
    */
   nativeTotals(_now: number, totals: NativeStreamTotals): void {
-    for (const t of totals.sent) {
+    // Index loops: no iterator per report tick (docs/sfu.md "Per-leg periodic work").
+    const sent = totals.sent;
+    for (let i = 0; i < sent.length; i++) {
+      const t = sent[i]!;
       const s = this.sends.get(t.ssrc);
       if (!s) continue;
       s.nativeReporter = t.reporter;
+      const r = t.remote;
+      if (r !== undefined) {
+        s.nativeRemote = true;
+        if (r.reports > 0) {
+          const remote = s.remote;
+          const block = (remote.block ??= { fractionLost: 0, packetsLost: 0, jitter: 0, highest: 0, reports: 0 });
+          block.fractionLost = r.fractionLost;
+          block.packetsLost = r.packetsLost;
+          block.jitter = r.jitter;
+          block.highest = r.extendedHighestSequence;
+          block.reports = r.reports;
+          if (r.roundTripTime !== undefined) remote.roundTripTime = r.roundTripTime;
+          remote.totalRoundTripTime = r.totalRoundTripTime;
+          remote.roundTripTimeMeasurements = r.roundTripTimeMeasurements;
+        }
+      }
       if (t.lastSentAt === undefined) continue;
       const packets = t.packets - s.nativePackets;
       if (packets <= 0) continue;
@@ -281,7 +305,9 @@ export class RtcpReporter implements RtpPolicy {
       s.lastRtpTimestamp = t.lastRtpTimestamp >>> 0;
       s.lastSentAt = t.lastSentAt;
     }
-    for (const r of totals.received) {
+    const received = totals.received;
+    for (let i = 0; i < received.length; i++) {
+      const r = received[i]!;
       if (r.received === 0) continue;
       let s = this.sources.get(r.ssrc);
       if (!s) {
@@ -349,6 +375,13 @@ export class RtcpReporter implements RtpPolicy {
       const s = this.sends.get(b.ssrc);
       if (!s) continue;
       const remote = s.remote;
+      if (s.nativeRemote) {
+        // The engine keeps this stream's remote-inbound values (nativeTotals); the RTT event still
+        // goes out for the modules and lib/sfu that listen to it.
+        const rtt = roundTripTimeMsAt(this.ntpMiddle32(now), b.lastSr, b.delaySinceLastSr);
+        if (rtt !== null) out.emit('rtt', { ssrc: s.ssrc, roundTripTime: rtt / 1000 });
+        continue;
+      }
       // Updated in place (collectStats copies it): no object per report block.
       const block = (remote.block ??= { fractionLost: 0, packetsLost: 0, jitter: 0, highest: 0, reports: 0 });
       block.fractionLost = b.fractionLost / 256;

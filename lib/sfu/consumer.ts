@@ -6,8 +6,8 @@ import { TypedEventEmitter } from '../common/typed-emitter.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
 import type { NativeForwardEngine } from '../native/forward.js';
-import { CONSUMER_LAYER_STAT_COUNT, CONSUMER_REPORT_STAT_COUNT, CONSUMER_STAT_BASE, MAX_TEMPORAL_LAYER } from '../native/forward.js';
-import { NO_NATIVE_TOTALS, type NativeSendTotals, type NativeStreamTotals } from '../peer/rtp-policy.js';
+import { CONSUMER_FEEDBACK_STAT_COUNT, CONSUMER_LAYER_STAT_COUNT, CONSUMER_REPORT_STAT_COUNT, CONSUMER_STAT_BASE, MAX_TEMPORAL_LAYER } from '../native/forward.js';
+import { NO_NATIVE_TOTALS, type NativeRemoteFeedback, type NativeSendTotals, type NativeStreamTotals } from '../peer/rtp-policy.js';
 import type { LayerSelectionReason } from '../policy/layer-selection.js';
 import type { Producer } from './producer.js';
 
@@ -144,6 +144,7 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
   private readonly statsOut: Float64Array;
   private sendTotals: { -readonly [K in keyof NativeSendTotals]: NativeSendTotals[K] } | undefined;
   private nativeTotalsOut: NativeStreamTotals | undefined;
+  private remoteOut: { -readonly [K in keyof NativeRemoteFeedback]: NativeRemoteFeedback[K] } | undefined;
   private readonly layersOut = new Float64Array(CONSUMER_LAYER_STAT_COUNT);
   private reportsOut: { ids: Uint32Array; out: Float64Array } | undefined;
   private preferredValue: PreferredLayers;
@@ -167,7 +168,8 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
     this.kind = transceiver?.kind ?? producer.kind;
     this.ssrc = ssrc;
     this.pausedValue = paused;
-    this.statsOut = new Float64Array(CONSUMER_STAT_BASE + host.dropNames.length);
+    // The drops, then the leg's report-block and consumed-feedback counters (one native call for all).
+    this.statsOut = new Float64Array(CONSUMER_STAT_BASE + host.dropNames.length + CONSUMER_FEEDBACK_STAT_COUNT);
   }
 
   get producer(): Producer {
@@ -209,7 +211,7 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
     const sinceUs = s[6]!;
     // One object per consumer, refilled each call (NativeStreamTotals is valid during the call only).
     const t = (this.sendTotals ??= {
-      ssrc: this.ssrc, packets: 0, payloadBytes: 0, bytes: 0, lastRtpTimestamp: 0, lastSentAt: undefined,
+      ssrc: this.ssrc, packets: 0, payloadBytes: 0, bytes: 0, lastRtpTimestamp: 0, lastSentAt: undefined, remote: undefined,
       // The engine sends an SRTP leg's SR itself when the reporter finds it due (docs/sfu.md "RTCP per
       // leg"); a plain or pipe leg's reports are lib/sfu/plain-leg-reports.ts's, built in JavaScript.
       ...(this.transceiver !== null
@@ -222,6 +224,24 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
     t.bytes = s[1]!;
     t.lastRtpTimestamp = s[5]!;
     t.lastSentAt = sinceUs < 0 ? undefined : now - sinceUs / 1000;
+    // The subscriber's RTCP about the leg as the engine read it (docs/sfu.md "What a subscriber's RTCP costs").
+    const f = CONSUMER_STAT_BASE + this.host.dropNames.length;
+    const r = (this.remoteOut ??= {
+      reports: 0, fractionLost: 0, packetsLost: 0, jitter: 0, extendedHighestSequence: 0, roundTripTime: undefined,
+      totalRoundTripTime: 0, roundTripTimeMeasurements: 0, nackPackets: 0, plis: 0, firs: 0,
+    });
+    r.reports = s[f]!;
+    r.fractionLost = s[f + 1]! / 256;
+    r.packetsLost = s[f + 2]!;
+    r.extendedHighestSequence = s[f + 3]!;
+    r.jitter = s[f + 4]!;
+    r.roundTripTime = s[f + 6]! > 0 ? s[f + 6]! / 1e6 : undefined;
+    r.roundTripTimeMeasurements = s[f + 7]!;
+    r.totalRoundTripTime = s[f + 8]! / 1e6;
+    r.nackPackets = s[f + 9]!;
+    r.plis = s[f + 10]!;
+    r.firs = s[f + 11]!;
+    t.remote = r;
     return (this.nativeTotalsOut ??= { sent: [t], received: [] });
   }
 

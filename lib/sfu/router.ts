@@ -26,6 +26,7 @@ import {
   MAX_TEMPORAL_LAYER,
   NativeForwardCounter,
   NativeForwardLayerCounter,
+  NativeRtcpKind,
   NativeLayerCodec,
   type NativeForwardEngine,
 } from '../native/forward.js';
@@ -99,6 +100,10 @@ export interface ConsumeOptions {
   autoLayers?: boolean;
 }
 
+/** What the engine consumes of a subscriber's RTCP when nothing in JavaScript asked for it (docs/sfu.md). */
+const NATIVE_RTCP_KINDS = NativeRtcpKind.ReceiverReport | NativeRtcpKind.SourceDescription | NativeRtcpKind.Nack |
+  NativeRtcpKind.Pli | NativeRtcpKind.Fir | NativeRtcpKind.TransportCc | NativeRtcpKind.Remb;
+
 /** Options of {@link Router.create}. */
 export interface RouterOptions {
   /** The automatic layer selection of each subscriber connection (default: BandwidthLayerSelection with its defaults). */
@@ -155,6 +160,17 @@ export interface RouterStats {
   senderReportCalls: number;
   /** Reports the reporters queued that the engine could not send (the leg had no route or had sent nothing). */
   senderReportsNotSent: number;
+  /**
+   * Subscribers' compound RTCP packets (docs/sfu.md "What a subscriber's RTCP costs"): consumed by
+   * the engine in the receive batch without JavaScript; handed to JavaScript on a leg with consumers
+   * (counted there, each well-formed compound once: a kind the engine leaves to JavaScript, a leg
+   * whose RTCP JavaScript asked for, or native RTCP off); the PLI/FIR entries and transport-cc/REMB
+   * packets of the consumed ones; the engine's keyframe-request polls that found requests.
+   */
+  rtcpCompoundsConsumed: number;
+  rtcpCompoundsToJs: number;
+  rtcpKeyFrameRequests: number;
+  rtcpTransportFeedbackConsumed: number;
   /** Subscriber pair switches the engine followed (a later nomination, an ICE restart; UDP and passive ICE-TCP). */
   pairsFollowed: number;
   /** Selected pairs it could not send on natively (relayed by the server's own allocation, TCP without a sink): the last destination stays. */
@@ -189,6 +205,10 @@ interface Leg {
   offSinkClosed?: () => void;
   /** Stops passing the connection's compound RTCP packets to the engine's NACK answer. */
   offRtcpBytes?: () => void;
+  /** NativeRtcpKind bits the engine consumes of the subscriber's RTCP (0: all of it goes to JavaScript). */
+  rtcpKinds: number;
+  /** The subscriber's compounds that reached JavaScript while the leg had consumers. */
+  rtcpToJs: number;
   readonly producers: Set<Producer>;
   readonly consumers: Set<Consumer>;
   readonly onState: () => void;
@@ -219,6 +239,11 @@ export class Router {
   /** The subscriber connection of each peer-connection consumer (the key of its automatic layer selection). */
   private readonly consumerLegs = new Map<Consumer, RTCPeerConnection>();
   private layerTimer: ReturnType<typeof setInterval> | undefined;
+  /** Consumers of peer connections by engine id (the engine's keyframe requests name them so). */
+  private readonly consumersById = new Map<number, Consumer>();
+  private readonly keyFrameOut = new Uint32Array(64);
+  /** Subscribers' compounds handed to JavaScript on legs with consumers (RouterStats.rtcpCompoundsToJs). */
+  private rtcpToJs = 0;
   private lastLayerSwitches = 0;
   private layerTicks = 0;
   private closedValue = false;
@@ -300,7 +325,8 @@ export class Router {
       offArrivals = () => {
         offSource();
         this.arrivalChains.delete(producer);
-        if (this.arrivalChains.size === 0 && this.arrivalPoll) {
+        // The same timer polls the keyframe requests of legs whose RTCP the engine consumes.
+        if (this.arrivalChains.size === 0 && this.arrivalPoll && !this.anyNativeRtcpLeg()) {
           clearInterval(this.arrivalPoll);
           this.arrivalPoll = undefined;
         }
@@ -404,6 +430,8 @@ export class Router {
       const l = leg;
       leg.offRtcpBytes = pc.onRtcpBytes((data, start, length) => {
         if (l.consumers.size === 0) return;
+        l.rtcpToJs++;
+        this.rtcpToJs++;
         // Report blocks about the leg's consumers (a compound starts with an SR or RR, RFC 3550
         // §6.1) go into their native counters and RTTs, one call per compound (docs/sfu.md "RTCP per leg").
         const pt = length >= 2 ? data[start + 1]! : 0;
@@ -445,6 +473,15 @@ export class Router {
       }
     };
     transceiver.sender.on('rtcp', onRtcp);
+    this.consumersById.set(id, consumer);
+    // Another 'rtcp' listener on the sender (the application's) wants the raw packets: the leg's
+    // RTCP goes to JavaScript while it listens (docs/sfu.md "What a subscriber's RTCP costs").
+    const onListeners = (event: string | symbol): void => {
+      if (event === 'rtcp') queueMicrotask(() => this.updateLegRtcp(pc));
+    };
+    const sender = transceiver.sender as unknown as NodeJS.EventEmitter;
+    sender.on('newListener', onListeners);
+    sender.on('removeListener', onListeners);
     // The leg's RTT from its RTCP (RR/XR, the policy layer's 'rtt' event): the engine resends a
     // NACKed packet to this consumer at most once per round trip (docs/sfu.md "Retransmission").
     const onPolicy = (e: RTCPeerConnectionEvents['policy']): void => {
@@ -456,6 +493,9 @@ export class Router {
     // The leg's sender reports map the engine's last rewritten timestamp (docs/sfu.md "RTCP per leg").
     const offNative = transceiver.policies.addNativeSource((now) => consumer.nativeTotals(now));
     this.consumerCleanup.set(consumer, () => {
+      sender.off('newListener', onListeners);
+      sender.off('removeListener', onListeners);
+      this.consumersById.delete(id);
       transceiver.sender.off('rtcp', onRtcp);
       pc.off('policy', onPolicy);
       offNative();
@@ -464,7 +504,61 @@ export class Router {
     if (consumer.watchesLayers) this.watchLayers(consumer);
     this.consumerLegs.set(consumer, pc);
     if (options.autoLayers) consumer.setAutoLayers(true);
+    this.updateLegRtcp(pc);
     return consumer;
+  }
+
+  /**
+   * Which kinds of the subscriber's RTCP the engine consumes without JavaScript (docs/sfu.md "What a
+   * subscriber's RTCP costs"): all it knows (RR, SDES, NACK, PLI, FIR, transport-cc, REMB) unless
+   * something in JavaScript needs the raw packets: a consumer of the leg selects layers
+   * automatically (it reads the leg's REMB, transport-cc and RR loss), or the application listens to
+   * 'rtcp' on a consumer's sender. PLI/FIR the engine consumed come back by the keyframe poll.
+   */
+  private updateLegRtcp(pc: RTCPeerConnection): void {
+    const leg = this.legs.get(pc);
+    if (!leg || leg.transport === 0) return;
+    let kinds = leg.consumers.size > 0 ? NATIVE_RTCP_KINDS : 0;
+    for (const c of leg.consumers) {
+      // One 'rtcp' listener is the router's own (consume()).
+      if (c.autoLayers || (c.transceiver?.sender.listenerCount('rtcp') ?? 0) > 1) kinds = 0;
+      // A pipe producer's misses are asked for upstream from JavaScript (retransmitCompound).
+      if (c.producer.upstream?.nack) kinds &= ~NativeRtcpKind.Nack;
+    }
+    if (kinds === leg.rtcpKinds) return;
+    leg.rtcpKinds = kinds;
+    this.engine.setTransportRtcpKinds(leg.transport, kinds);
+    if (kinds !== 0) this.armArrivalPoll();
+    else if (this.arrivalChains.size === 0 && this.arrivalPoll && !this.anyNativeRtcpLeg()) {
+      clearInterval(this.arrivalPoll);
+      this.arrivalPoll = undefined;
+    }
+  }
+
+  /**
+   * Keyframe requests (PLI/FIR) the engine consumed, polled with the arrival logs: each goes to the
+   * publisher as the 'rtcp' listener of consume() sends one (merged per SSRC by its keyframe module).
+   */
+  private anyNativeRtcpLeg(): boolean {
+    for (const leg of this.legs.values()) if (leg.rtcpKinds !== 0) return true;
+    return false;
+  }
+
+  private pollKeyFrameRequests(): void {
+    const out = this.keyFrameOut;
+    for (;;) {
+      const n = this.engine.takeKeyFrameRequests(out);
+      for (let i = 0; i < n; i++) {
+        const consumer = this.consumersById.get(out[2 * i]!);
+        // Each request as the 'rtcp' listener would have made it: the keyframe module merges them.
+        for (let k = out[2 * i + 1]!; k > 0; k--) {
+          if (!consumer || consumer.closed || consumer.paused || consumer.producer.closed) break;
+          const producer = consumer.producer;
+          this.requestKeyFrame(producer, producer.simulcast ? consumer.currentLayers?.spatialLayer ?? consumer.targetLayers.spatialLayer : undefined);
+        }
+      }
+      if (n < out.length / 2) return;
+    }
   }
 
   /**
@@ -559,6 +653,7 @@ export class Router {
     const pc = this.consumerLegs.get(c);
     if (c.autoLayers && pc) this.autoLayers.add(c, pc, this.legs.get(pc)?.transport ?? 0);
     else this.autoLayers.remove(c);
+    if (pc) this.updateLegRtcp(pc);
   }
 
   /** @internal */
@@ -641,6 +736,10 @@ export class Router {
       layerSwitches: c[this.layerCounterBase + NativeForwardLayerCounter.LayerSwitches]!,
       repairPacketsDropped: c[this.layerCounterBase + NativeForwardLayerCounter.RepairDropped]!,
       senderReportsSent: c[this.layerCounterBase + NativeForwardLayerCounter.SenderReports]!,
+      rtcpCompoundsConsumed: c[this.layerCounterBase + NativeForwardLayerCounter.RtcpConsumed]!,
+      rtcpCompoundsToJs: this.rtcpToJs,
+      rtcpKeyFrameRequests: c[this.layerCounterBase + NativeForwardLayerCounter.KeyFrameRequests]!,
+      rtcpTransportFeedbackConsumed: c[this.layerCounterBase + NativeForwardLayerCounter.TransportFeedback]!,
       senderReportCalls: this.senderReports.stats.calls,
       senderReportsNotSent: this.senderReports.stats.notSent,
       pairsFollowed: this.pairsFollowed,
@@ -661,6 +760,9 @@ export class Router {
     this.closedValue = true;
     if (this.layerTimer) clearInterval(this.layerTimer);
     this.layerTimer = undefined;
+    // The arrival and keyframe-request poll (kept while a leg's RTCP is consumed natively).
+    if (this.arrivalPoll) clearInterval(this.arrivalPoll);
+    this.arrivalPoll = undefined;
     this.layerWatch.clear();
     this.autoLayers.stop();
     const socket = this.mux.nativeSocket;
@@ -687,8 +789,10 @@ export class Router {
     c.producer.consumerCount--;
     this.layerWatch.delete(c);
     this.autoLayers.remove(c);
+    const pc = this.consumerLegs.get(c);
     this.consumerLegs.delete(c);
     for (const leg of this.legs.values()) leg.consumers.delete(c);
+    if (pc) this.updateLegRtcp(pc);
   }
 
   /**
@@ -699,6 +803,7 @@ export class Router {
     if (this.arrivalPoll) return;
     this.arrivalPoll = setInterval(() => {
       for (const chain of this.arrivalChains.values()) chain.pollNative(chain.clock());
+      this.pollKeyFrameRequests();
     }, ARRIVAL_POLL_MS);
     this.arrivalPoll.unref();
   }
@@ -721,7 +826,7 @@ export class Router {
       };
       // close() fires no connectionstatechange (webrtc-pc §4.4.1.5), hence whenClosed.
       const offClosed = pc.whenClosed(() => this.closeLeg(pc));
-      leg = { transport: 0, producers: new Set(), consumers: new Set(), onState, offClosed };
+      leg = { transport: 0, rtcpKinds: 0, rtcpToJs: 0, producers: new Set(), consumers: new Set(), onState, offClosed };
       this.legs.set(pc, leg);
       pc.on('connectionstatechange', onState);
       // ICE may select another pair later (a later nomination, an ICE restart after the subscriber

@@ -94,7 +94,9 @@ bool ForwardEngine::set_transport_route(uint32_t id, SrtpSession* session, const
                                         ForwardSink* sink) {
   Transport* t = Find(transports_, id);
   if (!t || t->plain || !session || !address || length == 0 || length > sizeof(sockaddr_storage)) return false;
+  IndexRtcpTransport(id, *t, false);
   t->session = session;
+  IndexRtcpTransport(id, *t, true);
   t->sink = sink;
   std::memcpy(&t->address, address, length);
   t->length = length;
@@ -109,8 +111,113 @@ bool ForwardEngine::remove_transport(uint32_t id) {
   for (uint32_t c : t->consumers) {
     if (Consumer* consumer = Find(consumers_, c)) consumer->transport = 0;
   }
+  IndexRtcpTransport(id, *t, false);
   *t = Transport();
   free_transports_.push_back(id);
+  return true;
+}
+
+void ForwardEngine::IndexRtcpTransport(uint32_t id, const Transport& t, bool add) {
+  if (!t.session || t.plain) return;
+  if (!add) {
+    const auto it = rtcp_transports_.find(t.session);
+    if (it != rtcp_transports_.end() && it->second == id) rtcp_transports_.erase(it);
+    return;
+  }
+  if (t.rtcp_kinds != 0) rtcp_transports_[t.session] = id;
+}
+
+bool ForwardEngine::set_transport_rtcp_kinds(uint32_t id, uint32_t kinds) {
+  Transport* t = Find(transports_, id);
+  if (!t || t->plain) return false;
+  IndexRtcpTransport(id, *t, false);
+  t->rtcp_kinds = kinds & ~static_cast<uint32_t>(kRtcpKindOther);
+  IndexRtcpTransport(id, *t, true);
+  return true;
+}
+
+size_t ForwardEngine::take_keyframe_requests(uint32_t* out, size_t pairs) {
+  if (!out) return 0;
+  size_t n = 0;
+  size_t kept = 0;
+  for (size_t i = 0; i < keyframe_requests_.size(); ++i) {
+    const uint32_t id = keyframe_requests_[i];
+    Consumer* c = Find(consumers_, id);
+    if (!c || c->keyframe_pending == 0) continue;  // removed since (a reused id is not pending)
+    if (n < pairs) {
+      out[2 * n] = id;
+      out[2 * n + 1] = c->keyframe_pending;
+      ++n;
+      c->keyframe_pending = 0;
+    } else {
+      keyframe_requests_[kept++] = id;
+    }
+  }
+  keyframe_requests_.resize(kept);
+  return n;
+}
+
+bool ForwardEngine::ConsumeRtcp(uint32_t id, Transport& t, const uint8_t* data, size_t len, uint64_t arrived_us,
+                                ForwardSink& sink) {
+  ForwardRtcpCompound& cp = rtcp_compound_;
+  forward_rtcp_compound_read(data, len, &cp);
+  // A kind JavaScript keeps (or anything unsure, malformed included: JavaScript counts it as before).
+  if ((cp.kinds & ~t.rtcp_kinds) != 0 || t.consumers.empty()) {
+    counters_[kFwdRtcpToJs] += 1;
+    return false;
+  }
+  const auto consumer_of = [&](uint32_t ssrc) -> Consumer* {
+    const auto named = t.consumer_by_ssrc.find(ssrc);
+    Consumer* c = named == t.consumer_by_ssrc.end() ? nullptr : Find(consumers_, named->second);
+    return c && c->transport == id ? c : nullptr;
+  };
+  // Every report block, NACK, PLI and FIR must be about one of this leg's consumers: one about a
+  // stream the connection sends from JavaScript is that stream's policy modules' to read.
+  for (size_t k = 0; k < cp.count; ++k) {
+    const ForwardRtcpPacket& pk = cp.packets[k];
+    bool ours = true;
+    if (pk.type == 201) {
+      for (size_t b = 0; b < pk.count && ours; ++b) {
+        // A block whose LSR names no SR the engine sent (the leg's reporter built that SR in
+        // JavaScript) measures its RTT there, by the wall clock: the compound goes to JavaScript.
+        const Consumer* c = consumer_of(ReadU32(pk.body + 4 + b * 24));
+        const uint32_t lsr = ReadU32(pk.body + 4 + b * 24 + 16);
+        ours = c != nullptr && (lsr == 0 || c->report.knows_sr(lsr));
+      }
+    } else if (pk.type == 205 && pk.count == 1) {
+      ours = consumer_of(ReadU32(pk.body + 4)) != nullptr;
+    } else if (pk.type == 206 && pk.count == 1) {
+      ours = consumer_of(ReadU32(pk.body + 4)) != nullptr;
+    } else if (pk.type == 206 && pk.count == 4) {
+      for (size_t e = 8; e + 8 <= pk.body_length && ours; e += 8) ours = consumer_of(ReadU32(pk.body + e)) != nullptr;
+    }
+    if (!ours) {
+      counters_[kFwdRtcpToJs] += 1;
+      return false;
+    }
+  }
+  counters_[kFwdRtcpConsumed] += 1;
+  if (cp.kinds & kRtcpKindReceiverReport) read_receiver_reports(id, data, len, arrived_us);
+  const auto request = [&](Consumer* c, uint64_t ForwardConsumerCounters::*count) {
+    ++(c->counters.*count);
+    counters_[kFwdKeyFrameRequests] += 1;
+    // A paused consumer sends nothing to decode (its resume asks upstream itself, lib/sfu).
+    if (c->paused) return;
+    if (c->keyframe_pending++ == 0) keyframe_requests_.push_back(static_cast<uint32_t>(c - consumers_.data()) + 1);
+  };
+  for (size_t k = 0; k < cp.count; ++k) {
+    const ForwardRtcpPacket& pk = cp.packets[k];
+    if (pk.type == 205 && pk.count == 1) {
+      ++consumer_of(ReadU32(pk.body + 4))->counters.nack_packets;
+    } else if (pk.type == 206 && pk.count == 1) {
+      request(consumer_of(ReadU32(pk.body + 4)), &ForwardConsumerCounters::plis);
+    } else if (pk.type == 206 && pk.count == 4) {
+      for (size_t e = 8; e + 8 <= pk.body_length; e += 8) request(consumer_of(ReadU32(pk.body + e)), &ForwardConsumerCounters::firs);
+    } else if ((pk.type == 205 && pk.count == 15) || (pk.type == 206 && pk.count == 15)) {
+      counters_[kFwdTransportFeedback] += 1;
+    }
+  }
+  if (cp.kinds & kRtcpKindNack) retransmit_compound(id, data, len, arrived_us, sink);
   return true;
 }
 
@@ -798,7 +905,20 @@ int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* st
     if (status[i] != kRecvClear) continue;
     uint8_t* data = udp_slot_data(target, i);
     uint32_t len = target.lengths[i];
-    if (len < kRtpFixedHeaderLen || IsRtcpPacket(data, len)) continue;
+    if (len < kRtpFixedHeaderLen) continue;
+    if (IsRtcpPacket(data, len)) {
+      // A subscriber's compound RTCP, consumed here when its transport lets the engine (docs/sfu.md).
+      if (rtcp_transports_.empty() || clear_source || !slot_sessions) continue;
+      const auto leg = rtcp_transports_.find(slot_sessions[i]);
+      if (leg == rtcp_transports_.end()) continue;
+      Transport* t = Find(transports_, leg->second);
+      const uint64_t arrived = target.arrival_us && target.arrival_us[i] != 0 ? target.arrival_us[i] : now_us;
+      if (t && ConsumeRtcp(leg->second, *t, data, len, arrived, sink)) {
+        status[i] = kRecvForwarded;
+        ++consumed;
+      }
+      continue;
+    }
     // The session that unprotected the slot, when the caller kept it: one 5-tuple lookup per packet.
     const void* source = clear_source    ? clear_source
                          : slot_sessions ? static_cast<const void*>(slot_sessions[i])

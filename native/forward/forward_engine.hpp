@@ -25,6 +25,7 @@
 #include "native/forward/forward_plain_source.hpp"
 #include "native/forward/forward_receive_stats.hpp"
 #include "native/forward/forward_receiver_report.hpp"
+#include "native/forward/forward_rtcp_compound.hpp"
 #include "native/forward/forward_rtp_rewrite.hpp"
 #include "native/forward/forward_sender_report.hpp"
 #include "native/udp/udp_session_table.hpp"
@@ -79,6 +80,11 @@ enum ForwardCounter : int {
   kFwdRoundTrips,         // round-trip times measured from an LSR/DLSR against a natively sent SR
   kFwdNackUnknownProducer,  // NACKed numbers of a consumer whose producer is closed/removed (not misses)
   kFwdReportBlocksSkipped,  // report blocks past kMaxReportBlocksPerCompound of one compound, not read
+  // Subscribers' compounds consumed in the receive batch (docs/sfu.md "What a subscriber's RTCP costs"):
+  kFwdRtcpConsumed,       // compounds of a transport with native RTCP on, consumed without JavaScript
+  kFwdRtcpToJs,           // compounds of such a transport left to JavaScript (a kind or an SSRC it keeps)
+  kFwdKeyFrameRequests,   // PLI/FIR entries naming a consumer, in consumed compounds
+  kFwdTransportFeedback,  // transport-cc and REMB packets in consumed compounds (nothing in JS reads them)
   kFwdCounterCount,
 };
 
@@ -107,6 +113,10 @@ struct ForwardConsumerCounters {
   uint64_t payload_bytes = 0;
   uint32_t last_timestamp = 0;
   uint64_t last_sent_us = 0;
+  // Feedback about this leg read in compounds the engine consumed (not the ones JavaScript got):
+  uint64_t nack_packets = 0;  // generic NACK packets (W3C outbound-rtp nackCount)
+  uint64_t plis = 0;
+  uint64_t firs = 0;
 };
 
 /**
@@ -313,6 +323,21 @@ class ForwardEngine {
    */
   size_t read_receiver_reports(uint32_t transport, const uint8_t* rtcp, size_t length, uint64_t now_us);
   /**
+   * Lets process_batch consume the compound RTCP packets the transport's subscriber sends (found by
+   * the SRTP session that unprotected them) when every packet in one is of a kind in `kinds`
+   * (ForwardRtcpKind bits; 0: none, every compound goes to JavaScript) and every report block,
+   * NACK, PLI and FIR names one of the transport's consumers. Report blocks go to
+   * read_receiver_reports, NACKs to retransmit_compound, PLI/FIR become keyframe requests
+   * (take_keyframe_requests), transport-cc/REMB are counted. A plain transport: false.
+   */
+  bool set_transport_rtcp_kinds(uint32_t id, uint32_t kinds);
+  /**
+   * Consumers whose subscriber asked for a keyframe (PLI/FIR in a consumed compound) since the last
+   * call, as pairs (consumer id, requests) into out[0, 2 * pairs), at most `pairs`; returns how many
+   * pairs. The rest stay queued.
+   */
+  size_t take_keyframe_requests(uint32_t* out, size_t pairs);
+  /**
    * Report blocks read from one compound at most: a legal compound in one MTU holds about 50 (31 per
    * RR); the rest of a longer one is counted under kFwdReportBlocksSkipped, unread.
    */
@@ -349,6 +374,8 @@ class ForwardEngine {
     // block whatever the number of consumers (read_receiver_reports). Two consumers of one transport
     // with one SSRC: the first added is named, as in `consumers` order.
     std::unordered_map<uint32_t, uint32_t> consumer_by_ssrc;
+    // ForwardRtcpKind bits of the subscriber's RTCP the engine may consume (set_transport_rtcp_kinds).
+    uint32_t rtcp_kinds = 0;
   };
   struct Layer {
     bool bound = false;
@@ -402,6 +429,8 @@ class ForwardEngine {
     std::string cname;
     /** Its subscriber's report blocks about it and its natively sent SRs' times (read_receiver_reports). */
     ForwardLegReceiverReport report;
+    /** PLI/FIR entries in consumed compounds not taken yet (queued in keyframe_requests_ while non-zero). */
+    uint32_t keyframe_pending = 0;
   };
   struct ProducerRoute {
     uint32_t id;
@@ -440,12 +469,21 @@ class ForwardEngine {
   /** Where a transport's datagrams go now; false when it has none (or no session and no remote). */
   static bool Destination(const Transport& t, const sockaddr** address, socklen_t* length);
   void Drop(Consumer& consumer, ForwardDrop reason);
+  /** A subscriber's compound in receive slot data[0, len) of transport `id`: true when consumed. */
+  bool ConsumeRtcp(uint32_t id, Transport& t, const uint8_t* data, size_t len, uint64_t arrived_us, ForwardSink& sink);
+  /** Keeps the session → transport map of transports with native RTCP in step with `t`. */
+  void IndexRtcpTransport(uint32_t id, const Transport& t, bool add);
 
   std::vector<Transport> transports_;
   std::vector<Producer> producers_;
   std::vector<Consumer> consumers_;
   std::vector<uint32_t> free_transports_, free_producers_, free_consumers_;
   std::unordered_map<ProducerKey, ProducerRoute, ProducerKeyHash> producer_index_;
+  // Transports whose subscriber's RTCP the engine may consume, by the SRTP session that unprotects it.
+  std::unordered_map<const void*, uint32_t> rtcp_transports_;
+  // Consumers asked for a keyframe (take_keyframe_requests); each once (Consumer::keyframe_pending).
+  std::vector<uint32_t> keyframe_requests_;
+  ForwardRtcpCompound rtcp_compound_;
   // Send slots and the items of the current flush, allocated once.
   std::vector<uint8_t> out_;
   size_t slot_bytes_;

@@ -84,6 +84,13 @@ struct ForwardLegReceiverReport {
    * also updates srtt_us.
    */
   uint32_t apply(const ForwardReportBlock& b, uint64_t now_us) noexcept;
+  /** Whether `lsr` (a block's LSR, non-zero) names one of the leg's logged SRs (apply can measure its RTT). */
+  bool knows_sr(uint32_t lsr) const noexcept {
+    for (size_t i = 0; i < kSrLog; ++i) {
+      if (sr_us_[i] != 0 && sr_ntp_[i] == lsr) return true;
+    }
+    return false;
+  }
 
  private:
   uint32_t sr_ntp_[kSrLog] = {};

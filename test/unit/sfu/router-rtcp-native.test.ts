@@ -1,0 +1,146 @@
+// A subscriber's RTCP consumed by the forwarding engine in the receive batch (docs/sfu.md "What a
+// subscriber's RTCP costs"), over real loopback sockets with our own peers: RR (RFC 3550 §6.4.2),
+// generic NACK (RFC 4585 §6.2.1), PLI (§6.3.1) and transport-cc feedback
+// (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1) from a subscriber reach no JavaScript
+// (no compound handed to the server connection, whose own policy modules see none), while the leg's
+// pwtRemoteInbound and native RTT, the connection's remote-inbound-rtp and pliCount, the NACK
+// answers (RTX) and the keyframe requests to the publisher still work. An application 'rtcp'
+// listener on the consumer's sender gets the packets again; removing it gives them back to the engine.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import '../../../lib/policy/default-policies.js';
+import { RtpPacket } from '../../../lib/rtp/rtp-packet.js';
+import type { RtcpPacket } from '../../../lib/rtp/rtcp/compound.js';
+import { RtcpGenericNack } from '../../../lib/rtp/rtcp/generic-nack.js';
+import { RtcpPictureLossIndication } from '../../../lib/rtp/rtcp/picture-loss-indication.js';
+import { RtcpReceiverReport } from '../../../lib/rtp/rtcp/receiver-report.js';
+import { RtcpSenderReport } from '../../../lib/rtp/rtcp/sender-report.js';
+import { RtcpTransportCcFeedback } from '../../../lib/rtp/rtcp/transport-cc-feedback.js';
+import { ntpMiddle32 } from '../../../lib/rtp/rtcp/ntp-time.js';
+import type { RtcpEvent } from '../../../lib/peer/rtp-sender.js';
+import { subscriber, until, type Subscriber } from './room-peers.js';
+import { closeRouterRig, routerRig } from './router-rig.js';
+
+const payload = (n: number): Buffer => Buffer.alloc(400, n & 0xff);
+
+test("router: a subscriber's RR, NACK, PLI and transport-cc reach no JavaScript; stats, RTT, NACK answers and keyframe requests still work", { timeout: 90_000 }, async () => {
+  const { mux, router, pub } = await routerRig('video');
+  let sub: Subscriber | undefined;
+  try {
+    const producer = await router.produce(pub.server, pub.transceiver);
+    sub = await subscriber(mux, 'video');
+    // The client's own reports are left out (its RRs carry an XR RRTR, a kind left to JavaScript):
+    // the RTCP it sends below is what this test sends, so every compound is accounted for.
+    const clientTransceiver = sub.client.getTransceivers()[0]!;
+    clientTransceiver.policies.remove('rtcp-reporter');
+    // The SRs the engine sends the client on the leg (their NTP middle 32 bits, for an LSR that echoes one).
+    const srs: { lsr: number; at: number }[] = [];
+    sub.client.transportPolicies.add({
+      name: 'sr-watch',
+      incomingRtcp: (now: number, packets: readonly RtcpPacket[]) => {
+        for (const p of packets) if (p instanceof RtcpSenderReport) srs.push({ lsr: ntpMiddle32(p.ntpTimestamp), at: now });
+      },
+    });
+    const consumer = await router.consume(producer, sub.server, sub.transceiver);
+    // Whatever RTCP the server connection's JavaScript parses (its transport-scope modules see every compound).
+    let parsedOnServer = 0;
+    sub.server.transportPolicies.add({ name: 'rtcp-watch', incomingRtcp: () => void parsedOnServer++ });
+
+    const received: { seq: number; payload: Buffer }[] = [];
+    void (async () => {
+      for await (const p of sub!.track) received.push({ seq: p.sequenceNumber!, payload: Buffer.from(p.payload) });
+    })();
+    let n = 0;
+    const stop = Date.now() + 30_000;
+    // Media until 20 packets arrived and the leg's reporter sent an SR natively.
+    while (Date.now() < stop && (received.length < 20 || srs.length === 0)) {
+      pub.source.send(new RtpPacket({ timestamp: 3000 * (n + 1), payload: payload(n) }));
+      n++;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(received.length >= 20 && srs.length > 0, `media and an SR reached the subscriber (${received.length}, ${srs.length})`);
+
+    const clientSender = clientTransceiver.sender;
+    const me = clientSender.ssrc;
+    const before = router.stats;
+    const parsedBefore = parsedOnServer;
+    const keyframesBefore = producer.getStats();
+    const lastSeq = received[received.length - 1]!.seq;
+    const sr = srs[srs.length - 1]!;
+    // 1. An RR about the leg whose LSR echoes the engine's SR, held 5 ms (DLSR in 1/65536 s).
+    const heldMs = 5;
+    await new Promise((r) => setTimeout(r, heldMs));
+    clientSender.sendRtcp([new RtcpReceiverReport({ ssrc: me, reports: [{
+      ssrc: consumer.ssrc, fractionLost: 64, cumulativeLost: 3, highestSequence: lastSeq, jitter: 90,
+      lastSr: sr.lsr, delaySinceLastSr: Math.round((heldMs / 1000) * 65536),
+    }] })]);
+    // 2. A NACK for two packets the subscriber got (by the numbers it saw).
+    const wanted = [(lastSeq - 4) & 0xffff, (lastSeq - 2) & 0xffff];
+    clientSender.sendRtcp([RtcpGenericNack.fromSequenceNumbers(me, consumer.ssrc, wanted)]);
+    // 3. A PLI, 4. transport-cc feedback about two packets, 5. RR + PLI in one compound.
+    clientSender.sendRtcp([new RtcpPictureLossIndication(me, consumer.ssrc)]);
+    clientSender.sendRtcp([RtcpTransportCcFeedback.fromPackets({ senderSsrc: me, mediaSsrc: consumer.ssrc, baseSequenceNumber: 1, referenceTime: 10, feedbackPacketCount: 0 }, [1000, 2000])]);
+    clientSender.sendRtcp([new RtcpReceiverReport({ ssrc: me, reports: [{
+      ssrc: consumer.ssrc, fractionLost: 64, cumulativeLost: 3, highestSequence: lastSeq, jitter: 90, lastSr: 0, delaySinceLastSr: 0,
+    }] }), new RtcpPictureLossIndication(me, consumer.ssrc)]);
+
+    await until(() => router.stats.rtcpCompoundsConsumed - before.rtcpCompoundsConsumed >= 5, 10_000, 'five compounds consumed natively');
+    const after = router.stats;
+    // Five of ours; the client's transport-cc feedback module may add its own (consumed the same way).
+    assert.ok(after.rtcpCompoundsConsumed - before.rtcpCompoundsConsumed >= 5);
+    assert.equal(after.rtcpCompoundsToJs, before.rtcpCompoundsToJs, 'no compound handed to JavaScript');
+    assert.equal(parsedOnServer, parsedBefore, "the server connection's JavaScript parsed none");
+    assert.equal(after.rtcpKeyFrameRequests - before.rtcpKeyFrameRequests, 2, 'two PLIs');
+    assert.ok(after.rtcpTransportFeedbackConsumed - before.rtcpTransportFeedbackConsumed >= 1, 'the transport-cc packet');
+    assert.equal(after.receiverReportBlocks - before.receiverReportBlocks, 2, 'both RR blocks read');
+
+    // NACK answered from the cache (the subscriber gets the two packets again).
+    await until(() => consumer.getStats().retransmittedPacketsSent >= 2, 10_000, 'NACK answered');
+    await until(() => received.filter((r) => wanted.includes(r.seq)).length >= 4, 10_000, 'the retransmissions arrived');
+    // Keyframe requests: both PLIs reached the publisher's keyframe module (merged within its interval).
+    await until(() => {
+      const k = producer.getStats();
+      return k.pwtKeyframeRequestsSent + k.pwtKeyframeRequestsMerged - keyframesBefore.pwtKeyframeRequestsSent - keyframesBefore.pwtKeyframeRequestsMerged >= 2;
+    }, 10_000, 'keyframe requests to the publisher');
+    assert.ok(producer.getStats().pwtKeyframeRequestsSent > keyframesBefore.pwtKeyframeRequestsSent || keyframesBefore.pwtKeyframeRequestsSent > 0);
+
+    // The leg's report counters and RTT (measured natively against the echoed SR).
+    const cs = consumer.getStats();
+    const r = cs.pwtRemoteInbound!;
+    assert.equal(r.fractionLost, 0.25);
+    assert.equal(r.packetsLost, 3);
+    assert.equal(r.pwtExtendedHighestSequence, lastSeq);
+    assert.ok(r.roundTripTimeMeasurements >= 1, 'native RTT measured');
+    assert.ok(r.roundTripTime !== undefined && r.roundTripTime > 0 && r.roundTripTime < 1, `loopback RTT ${r.roundTripTime}`);
+    assert.ok(cs.pwtRoundTripTime !== undefined && cs.pwtRoundTripTime > 0);
+
+    // The server connection's W3C stats: remote-inbound-rtp from the engine's counters, pliCount complete.
+    const report = await sub.server.getStats();
+    const remote = [...report.values()].find((s) => s.type === 'remote-inbound-rtp' && s['ssrc'] === consumer.ssrc);
+    assert.ok(remote, 'remote-inbound-rtp of the leg');
+    assert.equal(remote['fractionLost'], 0.25);
+    assert.equal(remote['packetsLost'], 3);
+    assert.equal(remote['reportsReceived'], r.reportsReceived);
+    assert.ok(typeof remote['roundTripTime'] === 'number' && remote['roundTripTime'] > 0, 'its RTT');
+    const outbound = [...report.values()].find((s) => s.type === 'outbound-rtp' && s['ssrc'] === consumer.ssrc);
+    assert.ok(outbound && typeof outbound['pliCount'] === 'number' && outbound['pliCount'] >= 2, `pliCount ${outbound?.['pliCount']}`);
+
+    // An application 'rtcp' listener on the consumer's sender asks for the raw packets: they reach it.
+    const heard: string[] = [];
+    const listener = (e: RtcpEvent): void => void heard.push(e.packet.kind);
+    sub.transceiver.sender.on('rtcp', listener);
+    await new Promise((r) => setTimeout(r, 20));
+    const toJsBefore = router.stats.rtcpCompoundsToJs;
+    clientSender.sendRtcp([new RtcpPictureLossIndication(me, consumer.ssrc)]);
+    await until(() => heard.includes('pli'), 10_000, "the application's listener got the PLI");
+    assert.equal(router.stats.rtcpCompoundsToJs, toJsBefore + 1);
+    sub.transceiver.sender.off('rtcp', listener);
+    await new Promise((r) => setTimeout(r, 20));
+    const consumedBefore = router.stats.rtcpCompoundsConsumed;
+    clientSender.sendRtcp([new RtcpPictureLossIndication(me, consumer.ssrc)]);
+    await until(() => router.stats.rtcpKeyFrameRequests === after.rtcpKeyFrameRequests + 1 && router.stats.rtcpCompoundsConsumed > consumedBefore, 10_000, 'native again once the listener is gone');
+    assert.equal(router.stats.rtcpCompoundsToJs, toJsBefore + 1);
+  } finally {
+    closeRouterRig(router, mux, pub, sub);
+  }
+});
