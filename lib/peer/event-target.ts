@@ -52,18 +52,6 @@ export class PeerEventTarget<M extends PeerEventMap> extends TypedEventEmitter<L
    * the listeners after it still run.
    */
   dispatch<K extends keyof M & string>(event: M[K] & { type: K }): void {
-    // Node keeps a lone listener as the function itself: call it without rawListeners' array copy
-    // (media-router dispatches RTCP this way, docs/sfu.md "What a subscriber's RTCP costs").
-    const one = (this as unknown as { _events: Record<string, unknown> | undefined })._events?.[event.type];
-    if (one === undefined) return;
-    if (typeof one === 'function') {
-      try {
-        (one as (e: M[K]) => void).call(this, event);
-      } catch (err) {
-        reportListenerError(err);
-      }
-      return;
-    }
     const listeners = this.rawListeners(event.type) as ((e: M[K]) => void)[];
     for (let i = 0; i < listeners.length; i++) {
       try {

@@ -77,7 +77,6 @@ export class MediaRouter {
    */
   readonly rtcpBytesListeners = new Set<(data: Buffer, start: number, length: number) => void>();
   private readonly transceivers = new Set<RTCRtpTransceiver>();
-  private readonly rtcpEvent: { type: 'rtcp'; packet: RtcpPacket } = { type: 'rtcp', packet: undefined as unknown as RtcpPacket };
   private midId: number | undefined;
   private ridId: number | undefined;
   private repairedRidId: number | undefined;
@@ -295,15 +294,12 @@ export class MediaRouter {
   }
 
   /**
-   * The 'rtcp' event of a sender or receiver: none made when nobody listens, and one object reused
-   * for every packet otherwise (RtcpEvent: valid during the call; a listener keeps `packet`, not
-   * the event).
+   * The 'rtcp' event of a sender or receiver: none is made when nobody listens (an SFU consumer's
+   * sender in steady state, docs/sfu.md "What a subscriber's RTCP costs").
    */
   private dispatchRtcp(target: RtcpEventTarget, packet: RtcpPacket): void {
     if (target.listenerCount('rtcp') === 0) return;
-    const e = this.rtcpEvent;
-    e.packet = packet;
-    target.dispatch(e);
+    target.dispatch({ type: 'rtcp', packet });
   }
 }
 

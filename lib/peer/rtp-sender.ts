@@ -55,9 +55,8 @@ export interface SenderOwner {
 
 /**
  * An RTCP packet received about what this sender sends (RR, NACK, PLI, FIR, REMB, transport-cc...).
- * The connection reuses one event object for every packet: it is valid during the listener call, so a
- * listener that keeps something keeps `packet` (docs/peer.md). On an SFU consumer's sender, packets the
- * forwarding engine consumed natively are not dispatched unless the application listens (docs/sfu.md).
+ * On an SFU consumer's sender, packets the forwarding engine consumed natively are not dispatched
+ * unless the application listens (docs/sfu.md).
  */
 export interface RtcpEvent extends PeerEvent<'rtcp'> {
   readonly packet: RtcpPacket;
