@@ -217,21 +217,23 @@ export class DtlsTransport {
     this.localCertificate = options.certificate;
     this.role = options.role;
     const Engine = nativeDtlsEngineClass();
+    const shared = pool();
+    // Positional: the native constructor reads no property by name (docs/peer.md "Setup cost").
     this.engine = callNative(
       () =>
         new Engine(
           options.certificate.native,
-          {
-            role: options.role === 'server' ? 1 : 0,
-            mtu,
-            initialTimeoutMs: initial,
-            maxTimeoutMs: max,
-            profiles: ids,
-            keepSsl: options.keepOpenSsl ?? process.env.PWT_DTLS_KEEP_SSL === '1',
-            handshakeThread: threaded,
-            ...(threaded ? { onWake: (flags: number) => this.onWake(flags, onAsyncOutput!) } : {}),
-          },
-          pool(),
+          options.role === 'server' ? 1 : 0,
+          mtu,
+          initial,
+          max,
+          ids,
+          options.keepOpenSsl ?? process.env.PWT_DTLS_KEEP_SSL === '1',
+          threaded,
+          threaded ? (flags: number) => this.onWake(flags, onAsyncOutput!) : undefined,
+          shared.buffer,
+          shared.lengths,
+          shared.counters,
         ),
     );
     this.threadUse = !threaded ? 'off' : this.engine.onHandshakeThread() ? 'on' : 'refused';
