@@ -105,22 +105,26 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
                        });
   }
 
-  // new DtlsEngine(certificate, { role, mtu, initialTimeoutMs, maxTimeoutMs, profiles: Uint16Array },
-  //                { buffer: Uint8Array, lengths: Uint32Array, counters: Float64Array })
+  // new DtlsEngine(certificate, role (1 = server), mtu, initialTimeoutMs, maxTimeoutMs, profiles: Uint16Array,
+  //                keepSsl, handshakeThread, onWake | undefined, buffer: Uint8Array, lengths: Uint32Array,
+  //                counters: Float64Array)
+  // Positional: a connection's set-up reads no property by name (each named read makes and
+  // interns a key string; docs/peer.md "Setup cost").
   explicit DtlsEngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DtlsEngineWrap>(info) {
     Napi::Env env = info.Env();
     std::shared_ptr<DtlsContext> context = info.Length() > 0 ? DtlsCertificateWrap::ContextOf(info[0]) : nullptr;
-    if (!context || info.Length() < 3 || !info[1].IsObject() || !info[2].IsObject()) {
-      ThrowDtlsError(env, "TypeError", "ERR_DTLS_ARGUMENT", "DtlsEngine: (certificate, options, pool) expected");
+    if (!context || info.Length() < 12) {
+      ThrowDtlsError(env, "TypeError", "ERR_DTLS_ARGUMENT",
+                     "DtlsEngine: (certificate, role, mtu, initialTimeoutMs, maxTimeoutMs, profiles, keepSsl, "
+                     "handshakeThread, onWake, buffer, lengths, counters) expected");
       return;
     }
-    Napi::Object o = info[1].As<Napi::Object>();
     DtlsEngineConfig cfg;
-    cfg.role = o.Get("role").ToNumber().Int32Value() == 1 ? DtlsRole::kServer : DtlsRole::kClient;
-    cfg.mtu = o.Get("mtu").ToNumber().Uint32Value();
-    cfg.initial_timeout_ms = o.Get("initialTimeoutMs").ToNumber().Uint32Value();
-    cfg.max_timeout_ms = o.Get("maxTimeoutMs").ToNumber().Uint32Value();
-    Napi::Value profiles = o.Get("profiles");
+    cfg.role = info[1].ToNumber().Int32Value() == 1 ? DtlsRole::kServer : DtlsRole::kClient;
+    cfg.mtu = info[2].ToNumber().Uint32Value();
+    cfg.initial_timeout_ms = info[3].ToNumber().Uint32Value();
+    cfg.max_timeout_ms = info[4].ToNumber().Uint32Value();
+    Napi::Value profiles = info[5];
     if (env.IsExceptionPending()) return;
     if (!profiles.IsTypedArray() || profiles.As<Napi::TypedArray>().TypedArrayType() != napi_uint16_array) {
       ThrowDtlsError(env, "TypeError", "ERR_DTLS_ARGUMENT", "DtlsEngine: profiles must be a Uint16Array");
@@ -128,19 +132,18 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
     }
     Napi::Uint16Array p = profiles.As<Napi::Uint16Array>();
     // keepSsl: OpenSSL's SSL for the whole connection (diagnosis, PWT_DTLS_KEEP_SSL; docs/dtls.md).
-    cfg.keep_ssl = o.Get("keepSsl").ToBoolean().Value();
+    cfg.keep_ssl = info[6].ToBoolean().Value();
     cfg.srtp_profiles.clear();
     for (size_t i = 0; i < p.ElementLength(); ++i) cfg.srtp_profiles.push_back(static_cast<SrtpProfile>(p[i]));
-    Napi::Object pool = info[2].As<Napi::Object>();
-    if (!Pin(pool, "buffer", napi_uint8_array, &buffer_) || !Pin(pool, "lengths", napi_uint32_array, &lengths_) ||
-        !Pin(pool, "counters", napi_float64_array, &counters_) || counters_.bytes() < DtlsCounters::kCount * 8 ||
+    if (!Pin(info[9], napi_uint8_array, &buffer_) || !Pin(info[10], napi_uint32_array, &lengths_) ||
+        !Pin(info[11], napi_float64_array, &counters_) || counters_.bytes() < DtlsCounters::kCount * 8 ||
         buffer_.bytes() < kDtlsMaxDatagram || lengths_.bytes() < 4) {
       ThrowDtlsError(env, "TypeError", "ERR_DTLS_ARGUMENT", "DtlsEngine: pool arrays missing or too small");
       return;
     }
     // handshakeThread: onWake(flags) is called when the worker's results arrive.
-    Napi::Value on_wake = o.Get("onWake");
-    const bool threaded = o.Get("handshakeThread").ToBoolean().Value();
+    Napi::Value on_wake = info[8];
+    const bool threaded = info[7].ToBoolean().Value();
     if (env.IsExceptionPending()) return;
     if (threaded && !on_wake.IsFunction()) {
       ThrowDtlsError(env, "TypeError", "ERR_DTLS_ARGUMENT", "DtlsEngine: handshakeThread needs an onWake function");
@@ -200,8 +203,8 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
  private:
   // The thread's shared pool (lib/dtls/dtls-transport.ts) is held through binding/pinned_array.hpp:
   // an engine adds no reference of its own for it.
-  static bool Pin(Napi::Object o, const char* key, napi_typedarray_type type, PinnedArray* out) {
-    return out->Pin(o.Env(), o.Get(key), &type);
+  static bool Pin(Napi::Value value, napi_typedarray_type type, PinnedArray* out) {
+    return out->Pin(value.Env(), value, &type);
   }
 
   uint32_t* lens() const { return static_cast<uint32_t*>(lengths_.data()); }

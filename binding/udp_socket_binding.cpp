@@ -88,33 +88,32 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
                        });
   }
 
-  // new UdpSocket({ recvBuffer, slotSize, recvLengths, recvAddresses, recvPorts, recvFamilies,
-  //                 recvStatus, recvRelays, sendBuffer, sendOffsets, sendLengths, sendAddresses, sendRoutes,
-  //                 counters, onBatch })
+  // new UdpSocket(recvBuffer, slotSize, recvLengths, recvAddresses, recvPorts, recvFamilies, recvStatus,
+  //               recvRelays, sendBuffer, sendOffsets, sendLengths, sendAddresses, sendRoutes, counters, onBatch)
+  // Positional: a socket's set-up reads no property by name (each named read makes and interns a
+  // key string; docs/peer.md "Setup cost").
   explicit UdpSocketWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpSocketWrap>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsObject()) {
-      Napi::TypeError::New(env, "UdpSocket: options object expected").ThrowAsJavaScriptException();
+    if (info.Length() < 15) {
+      Napi::TypeError::New(env, "UdpSocket: 15 arguments expected (the pool arrays, slot size, onBatch)")
+          .ThrowAsJavaScriptException();
       return;
     }
-    Napi::Object o = info[0].As<Napi::Object>();
-    if (!Take(o, "recvBuffer", &recv_buffer_) || !Take(o, "recvLengths", &recv_lengths_) ||
-        !Take(o, "recvAddresses", &recv_addresses_) || !Take(o, "recvPorts", &recv_ports_) ||
-        !Take(o, "recvFamilies", &recv_families_) || !Take(o, "sendBuffer", &send_buffer_) ||
-        !Take(o, "sendOffsets", &send_offsets_) || !Take(o, "sendLengths", &send_lengths_) ||
-        !Take(o, "sendAddresses", &send_addresses_) || !Take(o, "counters", &counters_) ||
-        !Take(o, "recvStatus", &recv_status_) || !Take(o, "sendRoutes", &send_routes_) ||
-        !Take(o, "recvRelays", &recv_relays_)) {
+    if (!Take(info[0], &recv_buffer_) || !Take(info[2], &recv_lengths_) || !Take(info[3], &recv_addresses_) ||
+        !Take(info[4], &recv_ports_) || !Take(info[5], &recv_families_) || !Take(info[6], &recv_status_) ||
+        !Take(info[7], &recv_relays_) || !Take(info[8], &send_buffer_) || !Take(info[9], &send_offsets_) ||
+        !Take(info[10], &send_lengths_) || !Take(info[11], &send_addresses_) || !Take(info[12], &send_routes_) ||
+        !Take(info[13], &counters_)) {
       Napi::TypeError::New(env, "UdpSocket: missing or mistyped pool arrays").ThrowAsJavaScriptException();
       return;
     }
-    Napi::Value cb = o.Get("onBatch");
+    Napi::Value cb = info[14];
     if (!cb.IsFunction()) {
       Napi::TypeError::New(env, "UdpSocket: onBatch must be a function").ThrowAsJavaScriptException();
       return;
     }
     on_batch_ = Napi::Persistent(cb.As<Napi::Function>());
-    slot_size_ = o.Get("slotSize").ToNumber().Uint32Value();
+    slot_size_ = info[1].ToNumber().Uint32Value();
     target_.buffer = static_cast<uint8_t*>(recv_buffer_.data());
     target_.slot_size = slot_size_;
     target_.capacity = slot_size_ ? recv_buffer_.bytes() / slot_size_ : 0;
@@ -146,13 +145,15 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   // Pool arrays are held through binding/pinned_array.hpp: the thread's shared pools cost a socket no
   // reference of its own.
   static bool Take(Napi::Object o, const char* key, PinnedArray* out) { return out->Pin(o.Env(), o.Get(key)); }
+  static bool Take(Napi::Value value, PinnedArray* out) { return out->Pin(value.Env(), value); }
 
   static bool TakeShared(Napi::Env env, Napi::Object o, const char* key, napi_typedarray_type type, PinnedArray* out) {
     return out->Pin(env, o.Get(key), &type) && out->data() != nullptr;
   }
 
-  // bind(family 4|6, address, port, reusePort, ipv6Only, recvBufferSize, sendBufferSize)
-  // -> [status, errno]; status 0 = ok (see UdpStatus).
+  // bind(family 4|6, address, port, reusePort, ipv6Only, recvBufferSize, sendBufferSize, gso)
+  // -> [status, errno] on failure, [0, 0, boundAddress, boundPort, 4|6] when bound (status 0 = ok,
+  // see UdpStatus): binding, GSO and the bound address in one call (docs/peer.md "Setup cost").
   Napi::Value Bind(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     UdpBindOptions opts;
@@ -163,18 +164,25 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     opts.ipv6_only = info[4].ToBoolean();
     opts.recv_buffer = info[5].ToNumber().Int32Value();
     opts.send_buffer = info[6].ToNumber().Int32Value();
+    const bool gso = info.Length() > 7 && info[7].ToBoolean();
     int err = 0;
     UdpStatus st = closed_ ? UdpStatus::kClosed : socket_.bind(opts, &err);
+    std::string ip;
+    int family = 0;
     if (st == UdpStatus::kOk) {
       bind_options_ = opts;
-      std::string ip;
-      int family = 0;
       socket_.local_address(&ip, &bind_options_.port, &family);  // port 0 became a real one
+      socket_.set_gso(gso);
       StartPolling(env);
     }
-    Napi::Array out = Napi::Array::New(env, 2);
+    Napi::Array out = Napi::Array::New(env, st == UdpStatus::kOk ? 5 : 2);
     out.Set(0u, Napi::Number::New(env, static_cast<int>(st)));
     out.Set(1u, Napi::Number::New(env, err));
+    if (st == UdpStatus::kOk) {
+      out.Set(2u, Napi::String::New(env, ip));
+      out.Set(3u, Napi::Number::New(env, bind_options_.port));
+      out.Set(4u, Napi::Number::New(env, family));
+    }
     return out;
   }
 

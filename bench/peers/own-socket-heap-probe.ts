@@ -53,7 +53,7 @@ const unbound = natives.splice(0);
 let bindNext = 0;
 rows.push(['bind() on it (fd, uv_poll_t, env cleanup hook, self-reference)', perObject(OBJECTS, () => {
   const s = unbound[bindNext++]!;
-  s.bind(4, '127.0.0.1', 0, false, false, 0, 0);
+  s.bind(4, '127.0.0.1', 0, false, false, 0, 0, true);
   return s;
 }, bound)]);
 for (const s of bound) s.close();

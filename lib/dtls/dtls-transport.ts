@@ -171,6 +171,19 @@ function pool(): NativeDtlsPool {
   return sharedPool;
 }
 
+/** The default profiles' ids, made once: the native engine only reads them (docs/peer.md "Setup cost"). */
+let defaultIds: Uint16Array | undefined;
+function defaultProfileIds(): Uint16Array {
+  return (defaultIds ??= profileIds(DEFAULT_SRTP_PROFILES));
+}
+
+function profileIds(profiles: readonly SrtpProfileName[]): Uint16Array {
+  if (!Array.isArray(profiles) || profiles.length > 4 || new Set(profiles).size !== profiles.length) {
+    throw new InvalidArgumentError('ERR_DTLS_SRTP_PROFILE', 'srtpProfiles must list at most 4 distinct profiles');
+  }
+  return Uint16Array.from(profiles.map((p) => srtpProfileId(p)));
+}
+
 function checkInteger(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new OutOfRangeError('ERR_DTLS_OPTION', `${name} must be an integer in [${min}, ${max}]`);
@@ -200,11 +213,7 @@ export class DtlsTransport {
     if (options.role !== 'client' && options.role !== 'server') {
       throw new InvalidArgumentError('ERR_DTLS_OPTION', `role must be 'client' or 'server'`);
     }
-    const profiles = options.srtpProfiles ?? DEFAULT_SRTP_PROFILES;
-    if (!Array.isArray(profiles) || profiles.length > 4 || new Set(profiles).size !== profiles.length) {
-      throw new InvalidArgumentError('ERR_DTLS_SRTP_PROFILE', 'srtpProfiles must list at most 4 distinct profiles');
-    }
-    const ids = Uint16Array.from(profiles.map((p) => srtpProfileId(p)));
+    const ids = options.srtpProfiles === undefined ? defaultProfileIds() : profileIds(options.srtpProfiles);
     const mtu = checkInteger('mtu', options.mtu ?? 1200, 256, 4096);
     const initial = checkInteger('initialRetransmitTimeoutMs', options.initialRetransmitTimeoutMs ?? 1000, 1, 60_000);
     const max = checkInteger('maxRetransmitTimeoutMs', options.maxRetransmitTimeoutMs ?? 60_000, initial, 600_000);
@@ -217,21 +226,23 @@ export class DtlsTransport {
     this.localCertificate = options.certificate;
     this.role = options.role;
     const Engine = nativeDtlsEngineClass();
+    const shared = pool();
+    // Positional: the native constructor reads no property by name (docs/peer.md "Setup cost").
     this.engine = callNative(
       () =>
         new Engine(
           options.certificate.native,
-          {
-            role: options.role === 'server' ? 1 : 0,
-            mtu,
-            initialTimeoutMs: initial,
-            maxTimeoutMs: max,
-            profiles: ids,
-            keepSsl: options.keepOpenSsl ?? process.env.PWT_DTLS_KEEP_SSL === '1',
-            handshakeThread: threaded,
-            ...(threaded ? { onWake: (flags: number) => this.onWake(flags, onAsyncOutput!) } : {}),
-          },
-          pool(),
+          options.role === 'server' ? 1 : 0,
+          mtu,
+          initial,
+          max,
+          ids,
+          options.keepOpenSsl ?? process.env.PWT_DTLS_KEEP_SSL === '1',
+          threaded,
+          threaded ? (flags: number) => this.onWake(flags, onAsyncOutput!) : undefined,
+          shared.buffer,
+          shared.lengths,
+          shared.counters,
         ),
     );
     this.threadUse = !threaded ? 'off' : this.engine.onHandshakeThread() ? 'on' : 'refused';

@@ -15,21 +15,6 @@ export interface NativeDtlsCertificate {
 /** Constructor of the native DtlsCertificate. */
 export type NativeDtlsCertificateClass = new (mode: number, a: number | string, b: number | string) => NativeDtlsCertificate;
 
-/** Engine options as the binding reads them. */
-export interface NativeDtlsEngineOptions {
-  role: 0 | 1;
-  mtu: number;
-  initialTimeoutMs: number;
-  maxTimeoutMs: number;
-  profiles: Uint16Array;
-  /** Keep OpenSSL's SSL for the whole connection instead of the handover (docs/dtls.md). */
-  keepSsl: boolean;
-  /** Run the handshake on the native handshake thread (docs/dtls.md, "Handshake thread"). */
-  handshakeThread: boolean;
-  /** With handshakeThread: called on this thread with the flags when the thread's results arrive. */
-  onWake?: (flags: number) => void;
-}
-
 /** JS-owned arrays the engine reads batches from and writes batches into. */
 export interface NativeDtlsPool {
   buffer: Uint8Array;
@@ -75,7 +60,18 @@ export interface NativeDtlsEngine {
 
 /** Constructor of the native DtlsEngine, and its process-wide count of refused handshake threads. */
 export interface NativeDtlsEngineClass {
-  new (certificate: NativeDtlsCertificate, options: NativeDtlsEngineOptions, pool: NativeDtlsPool): NativeDtlsEngine;
+  /**
+   * Positional, so that the binding reads no property by name (docs/peer.md "Setup cost"). `role`
+   * 1 is the server; `keepSsl` keeps OpenSSL's SSL for the whole connection instead of the handover
+   * (docs/dtls.md); `handshakeThread` runs the handshake on the native handshake thread (docs/dtls.md,
+   * "Handshake thread") and `onWake` is then called on this thread with the flags when its results
+   * arrive; `buffer`, `lengths` and `counters` are the thread's NativeDtlsPool.
+   */
+  new (
+    certificate: NativeDtlsCertificate, role: 0 | 1, mtu: number, initialTimeoutMs: number, maxTimeoutMs: number,
+    profiles: Uint16Array, keepSsl: boolean, handshakeThread: boolean, onWake: ((flags: number) => void) | undefined,
+    buffer: Uint8Array, lengths: Uint32Array, counters: Float64Array,
+  ): NativeDtlsEngine;
   /** Times this process could not create a handshake thread (each time one engine ran its handshake in-thread). */
   handshakeThreadRefusals(): number;
 }

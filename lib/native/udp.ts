@@ -28,8 +28,13 @@ export type NativeUdpSendPool = Pick<NativeUdpPools, 'sendBuffer' | 'sendOffsets
 
 /** Native socket handle; every method is thin and validated by lib/transport/source/udp-socket.ts. */
 export interface NativeUdpSocket {
+  /**
+   * Binds, turns GSO on when asked and the kernel has it, and returns the bound address: one call
+   * per socket (docs/peer.md "Setup cost"). `[status, errno]` when it failed.
+   */
   bind(family: 4 | 6, address: string, port: number, reusePort: boolean, ipv6Only: boolean,
-    recvBufferSize: number, sendBufferSize: number): [status: number, errno: number];
+    recvBufferSize: number, sendBufferSize: number, gso: boolean):
+    [status: number, errno: number, boundAddress?: string, boundPort?: number, boundFamily?: 4 | 6];
   localAddress(): { address: string; port: number; family: 'IPv4' | 'IPv6' } | null;
   /** SO_RCVBUF and SO_SNDBUF as the kernel reports them (Linux: twice the granted bytes), or null. */
   bufferSizes(): [receive: number, send: number] | null;
@@ -204,12 +209,20 @@ export const enum NativeUdpCounter {
   Count,
 }
 
-type NativeUdpSocketCtor = new (pools: NativeUdpPools) => NativeUdpSocket;
+type NativeUdpSocketCtor = new (
+  recvBuffer: Buffer, slotSize: number, recvLengths: Uint32Array, recvAddresses: Uint8Array, recvPorts: Uint16Array,
+  recvFamilies: Uint8Array, recvStatus: Uint8Array, recvRelays: Uint16Array, sendBuffer: Buffer, sendOffsets: Uint32Array,
+  sendLengths: Uint32Array, sendAddresses: Uint8Array, sendRoutes: Uint16Array, counters: Float64Array,
+  onBatch: (count: number) => void,
+) => NativeUdpSocket;
 
 /** Creates the native socket object over the given pools. */
 export function createNativeUdpSocket(pools: NativeUdpPools): NativeUdpSocket {
   const Ctor = nativeExport<NativeUdpSocketCtor>('UdpSocket');
-  return new Ctor(pools);
+  // Positional: the native constructor reads no property by name (docs/peer.md "Setup cost").
+  return new Ctor(pools.recvBuffer, pools.slotSize, pools.recvLengths, pools.recvAddresses, pools.recvPorts,
+    pools.recvFamilies, pools.recvStatus, pools.recvRelays, pools.sendBuffer, pools.sendOffsets, pools.sendLengths,
+    pools.sendAddresses, pools.sendRoutes, pools.counters, pools.onBatch);
 }
 
 /** Number of counters the loaded binary keeps (checked against NativeUdpCounter.Count). */

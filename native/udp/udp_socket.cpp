@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <vector>
 
@@ -228,9 +229,19 @@ UdpStatus UdpSocket::bind(const UdpBindOptions& options, int* sys_errno) {
   family_ = options.family;
   scratch_ = &thread_scratch();
 #ifdef __linux__
-  // Probe GSO support once: the option exists on Linux >= 4.18.
-  int seg = 0;
-  gso_supported_ = ::setsockopt(fd, SOL_UDP, UDP_SEGMENT, &seg, sizeof(seg)) == 0;
+  // Probe GSO support once per process and family: the option exists on Linux >= 4.18, and the
+  // kernel does not change under a running process (one setsockopt per socket was 1 of its 4
+  // set-up syscalls; docs/peer.md "Setup cost"). A send the kernel refuses still turns GSO off
+  // for that socket (send_gso).
+  static std::atomic<int> probed[2] = {-1, -1};
+  std::atomic<int>& known = probed[options.family == AF_INET6 ? 1 : 0];
+  int supported = known.load(std::memory_order_relaxed);
+  if (supported < 0) {
+    int seg = 0;
+    supported = ::setsockopt(fd, SOL_UDP, UDP_SEGMENT, &seg, sizeof(seg)) == 0 ? 1 : 0;
+    known.store(supported, std::memory_order_relaxed);
+  }
+  gso_supported_ = supported == 1;
 #endif
   return UdpStatus::kOk;
 }

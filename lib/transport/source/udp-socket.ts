@@ -388,6 +388,9 @@ export class UdpSocket {
   private flushScheduled = false;
   private isClosed = false;
   private groOn = false;
+  /** The address the kernel bound (getsockname once, at bind: it never changes while open). */
+  private boundAddress = '';
+  private boundPort = 0;
   private recvRequested = 0;
   private readonly destinations = new Map<string, UdpDestination>();
   /** The last destination returned: a run of sends to one remote builds no key string. */
@@ -458,15 +461,18 @@ export class UdpSocket {
     }
     const socket = new UdpSocket(options);
     const family = socket.family;
-    const [status, errno] = socket.native.bind(family, options.address ?? '', options.port ?? 0,
-      options.reusePort ?? false, options.ipv6Only ?? false, options.recvBufferSize ?? 0, options.sendBufferSize ?? 0);
-    if (status !== NativeUdpStatus.Ok) {
+    // One native call binds, sets GSO and returns the bound address (docs/peer.md "Setup cost").
+    const bound = socket.native.bind(family, options.address ?? '', options.port ?? 0,
+      options.reusePort ?? false, options.ipv6Only ?? false, options.recvBufferSize ?? 0, options.sendBufferSize ?? 0,
+      options.gso ?? true);
+    if (bound[0] !== NativeUdpStatus.Ok) {
       socket.isClosed = true;
       socket.native.close();
       socket.releaseCounters();
-      throw bindError(status, errno, options);
+      throw bindError(bound[0], bound[1], options);
     }
-    socket.native.setGso(options.gso ?? true);
+    socket.boundAddress = bound[2]!;
+    socket.boundPort = bound[3]!;
     socket.groOn = options.gro === true && socket.native.setGro(true);
     socket.recvRequested = options.recvBufferSize ?? 0;
     return socket;
@@ -480,9 +486,7 @@ export class UdpSocket {
   /** The bound local address. */
   address(): UdpAddressInfo {
     this.assertOpen();
-    const a = this.native.localAddress();
-    if (!a) throw new OperationError('ERR_UDP_NOT_BOUND', 'UdpSocket: no local address');
-    return a;
+    return { address: this.boundAddress, port: this.boundPort, family: this.family === 6 ? 'IPv6' : 'IPv4' };
   }
 
   /**
