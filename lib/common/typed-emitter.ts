@@ -5,33 +5,17 @@ import { EventEmitter } from 'node:events';
 export type EventMap = { [event: string]: unknown[] };
 
 /**
- * EventEmitter's methods without its constructor. Node's constructor (`EventEmitter.init`) makes
- * a listener table (a null-prototype object, about 0.2 KiB) that TypedEventEmitter dropped at
- * once: a dozen per connection, made and collected during set-up (docs/peer.md "Setup cost").
- * Every method of EventEmitter accepts an undefined table and makes it with the first listener;
- * `_maxListeners` and the capture-rejections flag are read through the prototype when an
- * instance has none (so `EventEmitter.captureRejections` applies to emitters made before it
- * was set, too).
- */
-const EmitterMethods = function EmitterMethods(): void {} as unknown as typeof EventEmitter;
-EmitterMethods.prototype = Object.create(EventEmitter.prototype, {
-  constructor: { value: EmitterMethods, writable: true, configurable: true },
-}) as EventEmitter;
-Object.setPrototypeOf(EmitterMethods, EventEmitter);
-
-/**
  * EventEmitter with typed `on`/`once`/`off`/`emit`. Listener exceptions are caught by
  * `safeEmit` so that a throwing user listener never corrupts protocol state.
  */
-export class TypedEventEmitter<Events extends EventMap> extends EmitterMethods {
+export class TypedEventEmitter<Events extends EventMap> extends EventEmitter {
   constructor() {
     super();
-    // No listener table until the first listener: most emitters of a connection (senders,
-    // receivers, tracks) never get one (docs/architecture.md, memory).
-    const self = this as unknown as { _events: object | undefined; _eventsCount: number; _maxListeners: number | undefined };
-    self._events = undefined;
-    self._eventsCount = 0;
-    self._maxListeners = undefined;
+    // Node's EventEmitter makes its listener table (a null-prototype object, i.e. a property
+    // dictionary of about 0.2 KiB) in its constructor; every method of EventEmitter also accepts
+    // an undefined table and makes it on the first listener. Most emitters of a connection
+    // (senders, receivers, tracks) never get one (docs/architecture.md, memory).
+    (this as unknown as { _events: object | undefined })._events = undefined;
   }
   override on<K extends keyof Events & string>(event: K, listener: (...args: Events[K]) => void): this {
     return super.on(event, listener as (...args: unknown[]) => void);
