@@ -24,7 +24,7 @@ import { addressKey, canonicalIp, type TransportAddress } from '../ice/transport
 import { listHostAddresses, type HostAddressOptions } from './source/host-addresses.js';
 import { newMdnsDrops, resolveMdnsName, type MdnsDropReason } from './ice-mdns.js';
 import { TurnLink, type TurnLinkStreamStats, type TurnServerTarget } from './source/turn-link.js';
-import { TCP_ACTIVE_PORT, TcpActiveSource } from './source/tcp-active.js';
+import { TCP_ACTIVE_PORT, TcpActiveSource, tcpConnectTimeoutMs } from './source/tcp-active.js';
 import { remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './source/datagram-socket.js';
 import type { SrtpSession } from '../srtp/srtp-session.js';
 import type { PortDrops } from './source/port-drops.js';
@@ -688,7 +688,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       let base: (Base & { kind: 'socket' }) | undefined;
       const source = new TcpActiveSource(local.address, (frames, srtp, key, remote) => {
         if (base) this.onTcpFrames(base, frames, srtp, key, remote);
-      }, (remote) => this.tcpConnectionClosed(remote, local));
+      }, (remote) => this.tcpConnectionClosed(remote, local), tcpConnectTimeoutMs(this.options.agent ?? {}));
       base = { kind: 'socket', local, socket: source, owned: true };
       this.setBase(addressKey(local), base);
       const announced = announcedAddress && isIP(announcedAddress) === isIP(address) ? announcedAddress : undefined;
