@@ -19,6 +19,7 @@
 #include "native/dtls/dtls_engine.hpp"
 #include "native/dtls/dtls_handshake_worker.hpp"
 #include "native/dtls/dtls_offloaded_engine.hpp"
+#include "native/dtls/dtls_unique_owners.hpp"
 #if __has_include("binding/srtp_session_binding.hpp")
 #include "binding/srtp_session_binding.hpp"
 #define PWT_DTLS_HAS_SRTP_SESSION 1
@@ -572,15 +573,18 @@ void DtlsHandshakeHub::OnAsync(uv_async_t* handle) {
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   // Apply every result first, holding each wrapper's object (a local handle keeps it from being
   // collected while the callbacks below run), then call back once per engine.
-  std::vector<std::pair<DtlsEngineWrap*, napi_value>> wake;
+  // An engine is listed once per job it finished: each wrapper is woken once (KeepUniqueOwners, O(n)).
+  std::vector<DtlsEngineWrap*> owners;
+  owners.reserve(done.size());
   uint64_t completed = 0;
   for (const std::shared_ptr<DtlsOffloadedEngine>& engine : done) {
     completed += engine->ApplyResults();
-    auto* wrap = static_cast<DtlsEngineWrap*>(engine->owner());
-    if (wrap == nullptr) continue;
-    bool listed = false;
-    for (const auto& w : wake) listed = listed || w.first == wrap;
-    if (listed) continue;
+    owners.push_back(static_cast<DtlsEngineWrap*>(engine->owner()));
+  }
+  KeepUniqueOwners(owners);
+  std::vector<std::pair<DtlsEngineWrap*, napi_value>> wake;
+  wake.reserve(owners.size());
+  for (DtlsEngineWrap* wrap : owners) {
     napi_value self = wrap->Value();
     if (self != nullptr) wake.emplace_back(wrap, self);
   }

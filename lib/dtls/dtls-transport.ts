@@ -129,6 +129,13 @@ export interface DtlsTransportStats {
    */
   droppedBacklog: number;
   /**
+   * Our handshake flight sent again by OpenSSL while it read a received datagram, not by the timer
+   * (`retransmitTimeouts`): the timer had already expired and the datagram held only part of the
+   * peer's answer, so OpenSSL's read of the rest failed and it retransmitted (docs/dtls.md
+   * "Handshake thread").
+   */
+  retransmitsOnRead: number;
+  /**
    * Handshake threads this process could not create so far (RLIMIT_NPROC, a pids cgroup): each
    * time, the transport that asked ran its handshake on the JavaScript thread instead
    * (docs/dtls.md "Handshake thread"). Process-wide: the same number in every transport's stats;
@@ -166,7 +173,7 @@ function pool(): NativeDtlsPool {
   sharedPool ??= {
     buffer: new Uint8Array(POOL_BYTES),
     lengths: new Uint32Array(POOL_SLOTS),
-    counters: new Float64Array(17),
+    counters: new Float64Array(18),
   };
   return sharedPool;
 }
@@ -470,6 +477,7 @@ export class DtlsTransport {
       flightResends: c[14]!,
       droppedLateHandshake: c[15]!,
       droppedBacklog: c[16]!,
+      retransmitsOnRead: c[17]!,
       handshakeThreadRefusals: nativeDtlsEngineClass().handshakeThreadRefusals(),
       droppedNotBytes: this.droppedNotBytes,
       datagramsOut: this.datagramsOut,

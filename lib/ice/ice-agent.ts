@@ -601,17 +601,30 @@ export class IceAgent {
   }
 
   /**
-   * Completes an mDNS lookup requested by an `mdns-query` event. With no address the
-   * candidates are ignored: peer-reflexive candidates learned from checks take over.
+   * Completes an mDNS lookup requested by an `mdns-query` event. With no address (or one that is
+   * not an IP) the candidates are ignored: peer-reflexive candidates learned from checks take over.
+   * Returns how many remote candidates were ignored. While a lookup is pending the agent does not
+   * fail for want of pairs (every pair failed, or none within `noPairTimeoutMs`): the name's
+   * candidate may still work.
    */
-  resolveMdns(now: number, name: string, address: string | undefined): void {
+  resolveMdns(now: number, name: string, address: string | undefined): number {
     this.assertOpen();
     now = this.tick(now);
     const list = this.pendingMdns?.get(name);
-    if (!list) return;
+    if (!list) return 0;
     this.pendingMdns!.delete(name);
-    if (!address || ipFamily(address) === 0) return;
+    if (!address || ipFamily(address) === 0) {
+      this.updateConnectionState(now);
+      return list.length;
+    }
     for (const c of list) this.addRemote(now, { ...c, address: canonicalIp(address) });
+    this.updateConnectionState(now);
+    return 0;
+  }
+
+  /** True while an mDNS lookup the agent asked for has not been answered (see {@link resolveMdns}). */
+  get mdnsPending(): boolean {
+    return this.pendingMdns !== undefined && this.pendingMdns.size > 0;
   }
 
   /** Adds a host or relay candidate gathered by the driver and returns it. */
@@ -1527,7 +1540,8 @@ export class IceAgent {
     }
     if (this.connectionState === 'failed') return;
     const allFailed = this.pairs.length > 0 && this.pairs.every((p) => p.state === 'failed');
-    const ended = this.mode === 'full' && this.remoteEndOfCandidates && this.gatheringState === 'complete' && this.remote !== undefined;
+    // A pending mDNS lookup may still add a candidate: the peer's candidates have not ended.
+    const ended = this.mode === 'full' && this.remoteEndOfCandidates && this.gatheringState === 'complete' && this.remote !== undefined && !this.mdnsPending;
     const failAt = this.lostFailAt();
     if (failAt !== undefined) {
       // The selected pair's TCP connection closed and nothing took over (see connectionClosed).
@@ -1568,7 +1582,7 @@ export class IceAgent {
   private lostFailAt(): number | undefined {
     const lostAt = this.selectedLostAt;
     if (lostAt === undefined || this.selected) return undefined;
-    const ended = this.mode === 'full' && this.remoteEndOfCandidates && this.gatheringState === 'complete' && this.remote !== undefined;
+    const ended = this.mode === 'full' && this.remoteEndOfCandidates && this.gatheringState === 'complete' && this.remote !== undefined && !this.mdnsPending;
     // A pair our active side reconnects has the same grace as the peer's reconnection (see connectionClosed).
     const nothingLeft = ended && this.triggered.every((t) => t.pair.reconnect) && this.pairs.every((p) => p.state === 'failed' || p.reconnect);
     return lostAt + (nothingLeft ? this.opts.disconnectedTimeoutMs : this.opts.consentTimeoutMs);

@@ -7,6 +7,7 @@ import type { IceCandidate } from '../ice/candidate.js';
 import type { IceConnectionState } from '../ice/ice-agent.js';
 import type { DataChannelManager } from '../sctp/data-channel-manager.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
+import type { IceMdnsStats } from '../transport/ice-transport.js';
 import type { MediaRouter } from './media-router.js';
 import type { RTCRtpTransceiver } from './rtp-transceiver.js';
 import type { RtpPolicyChain } from './rtp-policy-chain.js';
@@ -60,6 +61,11 @@ export function candidateStats(id: string, type: string, c: IceCandidate, timest
   };
 }
 
+/** `pwtDrops.mdns`: unused answer records by reason, names that did not resolve, candidates ignored for it. */
+function mdnsDrops(m: IceMdnsStats): Record<string, number> {
+  return { ...m.drops, unresolved: m.unresolved, 'candidates-ignored': m.candidatesIgnored };
+}
+
 /** Builds the report (see the file header). */
 export function buildStatsReport(src: StatsSources): RTCStatsReport {
   const report: RTCStatsReport = new Map();
@@ -103,6 +109,7 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
         transport: t.dropStats(),
         udp: udpDrops,
         ice: t.iceDropStats(),
+        mdns: mdnsDrops(t.mdnsStats()),
         ...(turn ? { turn } : {}),
         ...(dtls ? { dtls: dtls.stats() } : {}),
         ...(srtp && !srtp.closed ? { srtp: srtp.stats().dropped } : {}),

@@ -22,9 +22,9 @@ import type { IceCredentials } from '../ice/ice-credentials.js';
 import type { TurnDropReason } from '../ice/turn-client.js';
 import { addressKey, canonicalIp, type TransportAddress } from '../ice/transport-address.js';
 import { listHostAddresses, type HostAddressOptions } from './source/host-addresses.js';
-import { resolveMdnsName } from './ice-mdns.js';
+import { newMdnsDrops, resolveMdnsName, type MdnsDropReason } from './ice-mdns.js';
 import { TurnLink, type TurnLinkStreamStats, type TurnServerTarget } from './source/turn-link.js';
-import { TCP_ACTIVE_PORT, TcpActiveSource } from './source/tcp-active.js';
+import { TCP_ACTIVE_PORT, TcpActiveSource, tcpConnectTimeoutMs } from './source/tcp-active.js';
 import { remoteKey, type IceUdpBatch, type IceUdpSocket, type IceUdpSocketFactory } from './source/datagram-socket.js';
 import type { SrtpSession } from '../srtp/srtp-session.js';
 import type { PortDrops } from './source/port-drops.js';
@@ -198,7 +198,30 @@ export interface IceTransportStats {
    * empty, or a first byte outside RFC 7983's ranges, from such a source.
    */
   drops: { 'unknown-source': number; 'unknown-first-byte': number; 'no-selected-pair': number; 'send-failed': number };
+  /** Remote `.local` candidates (docs/ice.md "mDNS"). */
+  mdns: IceMdnsStats;
 }
+
+/** mDNS lookups of remote `.local` candidates (docs/ice.md "mDNS"). */
+export interface IceMdnsStats {
+  /** Names looked up (one per name, however many candidates carry it). */
+  queries: number;
+  /** Names that resolved to a usable address. */
+  resolved: number;
+  /**
+   * Names that did not: no usable answer within the resolver's time (1.5 s by default, at most
+   * {@link MDNS_RESOLVE_DEADLINE_MS} for any resolver), a failed or rejected lookup, or a resolver
+   * result that is not an IP address.
+   */
+  unresolved: number;
+  /** Remote candidates ignored because their name did not resolve (the connection goes on). */
+  candidatesIgnored: number;
+  /** Answer records of responses to our queries that were not used, by reason. */
+  drops: Record<MdnsDropReason, number>;
+}
+
+/** The longest the transport waits for any mDNS resolver before the name counts as unresolved. */
+export const MDNS_RESOLVE_DEADLINE_MS = 5000;
 
 /** How the one-port mux talks to the transports it serves (internal contract with UdpMux). */
 export interface IceMuxPort {
@@ -255,7 +278,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   /** The sans-I/O agent (exposed for stats and diagnostics). */
   readonly agent: IceAgent;
   /** Driver counters. */
-  readonly stats: IceTransportStats = { dataReceived: 0, dataSent: 0, relayedMediaInJs: { received: 0, sent: 0 }, timerWakes: 0, drops: loggedDropCounters('ice-transport', { 'unknown-source': 0, 'unknown-first-byte': 0, 'no-selected-pair': 0, 'send-failed': 0 }) };
+  readonly stats: IceTransportStats = { dataReceived: 0, dataSent: 0, relayedMediaInJs: { received: 0, sent: 0 }, timerWakes: 0, drops: loggedDropCounters('ice-transport', { 'unknown-source': 0, 'unknown-first-byte': 0, 'no-selected-pair': 0, 'send-failed': 0 }), mdns: { queries: 0, resolved: 0, unresolved: 0, candidatesIgnored: 0, drops: loggedDropCounters('mdns', newMdnsDrops()) } };
   private readonly clock: Clock;
   private readonly rng: Rng;
   private readonly options: IceTransportOptions;
@@ -665,7 +688,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       let base: (Base & { kind: 'socket' }) | undefined;
       const source = new TcpActiveSource(local.address, (frames, srtp, key, remote) => {
         if (base) this.onTcpFrames(base, frames, srtp, key, remote);
-      }, (remote) => this.tcpConnectionClosed(remote, local));
+      }, (remote) => this.tcpConnectionClosed(remote, local), tcpConnectTimeoutMs(this.options.agent ?? {}));
       base = { kind: 'socket', local, socket: source, owned: true };
       this.setBase(addressKey(local), base);
       const announced = announcedAddress && isIP(announcedAddress) === isIP(address) ? announcedAddress : undefined;
@@ -1401,23 +1424,37 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   }
 
   private resolveMdns(name: string): void {
-    const resolver = this.options.resolveMdns === undefined ? resolveMdnsName : this.options.resolveMdns;
-    if (!resolver) {
-      this.agent.resolveMdns(this.clock.now(), name, undefined);
+    const mdns = this.stats.mdns;
+    mdns.queries++;
+    const custom = this.options.resolveMdns;
+    let done = false;
+    const answer = (address: string | undefined): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(deadline);
+      if (this.closed) return;
+      const usable = address !== undefined && isIP(address) !== 0;
+      if (usable) mdns.resolved++;
+      else mdns.unresolved++;
+      mdns.candidatesIgnored += this.agent.resolveMdns(this.clock.now(), name, usable ? address : undefined);
+      this.flush();
+    };
+    // Any resolver gets a deadline: a name that never resolves is ignored and counted, and the
+    // agent, which does not fail while a lookup is pending, goes on.
+    const deadline = setTimeout(() => answer(undefined), MDNS_RESOLVE_DEADLINE_MS);
+    deadline.unref?.();
+    if (custom === null) {
+      answer(undefined);
       return;
     }
-    resolver(name).then(
-      (address) => {
-        if (this.closed) return;
-        this.agent.resolveMdns(this.clock.now(), name, address);
-        this.flush();
-      },
-      () => {
-        if (this.closed) return;
-        this.agent.resolveMdns(this.clock.now(), name, undefined);
-        this.flush();
-      },
-    );
+    let lookup: Promise<string | undefined>;
+    try {
+      lookup = custom === undefined ? resolveMdnsName(name, { drops: mdns.drops }) : custom(name);
+    } catch {
+      answer(undefined);
+      return;
+    }
+    lookup.then(answer, () => answer(undefined));
   }
 
   private armTimer(): void {

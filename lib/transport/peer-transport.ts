@@ -28,7 +28,7 @@ import { DataChannelManager } from '../sctp/data-channel-manager.js';
 import { SrtpBatch } from '../srtp/srtp-batch.js';
 import { SrtpPacketKind, SrtpSession } from '../srtp/srtp-session.js';
 import { SrtpStatus } from '../srtp/srtp-status.js';
-import type { IceTransport, IceTransportStats } from './ice-transport.js';
+import type { IceMdnsStats, IceTransport, IceTransportStats } from './ice-transport.js';
 import type { TurnLinkStreamStats } from './source/turn-link.js';
 import type { TcpSrtpRoute } from './source/tcp-mux.js';
 import type { TurnDropReason } from '../ice/turn-client.js';
@@ -217,6 +217,11 @@ export class PeerTransport {
       out.unauthenticatedSource += port.transport.unauthenticatedSource;
     }
     return out;
+  }
+
+  /** mDNS lookups of remote `.local` candidates and their unused answers (docs/ice.md "mDNS"). */
+  mdnsStats(): IceMdnsStats {
+    return this.driver.stats.mdns;
   }
 
   /** ICE drop counters for stats: the agent's, plus the shared port's unclaimed STUN (see {@link dropStats}). */

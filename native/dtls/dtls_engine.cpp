@@ -60,7 +60,7 @@ void DtlsCounters::ToArray(double* out) const {
                                    dropped_data_queue_full, data_records_in,      data_records_out,
                                    retransmit_timeouts,    client_hellos,         dropped_wrong_epoch,
                                    dropped_replayed,       dropped_unauthenticated, flight_resends,
-                                   dropped_late_handshake, dropped_backlog};
+                                   dropped_late_handshake, dropped_backlog, retransmits_on_read};
   for (size_t i = 0; i < kCount; ++i) out[i] = static_cast<double>(values[i]);
 }
 
@@ -145,6 +145,9 @@ unsigned int DtlsEngine::TimerCallback(SSL* ssl, unsigned int previous_us) {
   auto* self = static_cast<DtlsEngine*>(SSL_get_app_data(ssl));
   uint64_t initial = static_cast<uint64_t>(self->config_.initial_timeout_ms) * 1000;
   uint64_t cap = static_cast<uint64_t>(self->config_.max_timeout_ms) * 1000;
+  // OpenSSL passes the running duration only when the timer expired and it retransmits
+  // (dtls1_handle_timeout); 0 when it starts a timer.
+  if (previous_us != 0 && self->in_datagram_) ++self->counters_.retransmits_on_read;
   // RFC 6347 section 4.2.4.1: start at the initial value, double on each expiry, bounded.
   uint64_t next = previous_us == 0 ? initial : static_cast<uint64_t>(previous_us) * 2;
   if (next > cap) next = cap;
@@ -193,7 +196,9 @@ void DtlsEngine::HandleDatagram(const uint8_t* data, size_t len) {
   const uint64_t data_before = counters_.data_records_in;
   bio_state_.in = data;
   bio_state_.in_len = len;
+  in_datagram_ = true;
   Drive();
+  in_datagram_ = false;
   // Whatever OpenSSL did not read belongs to this datagram only; never let it leak into the next.
   bio_state_.in = nullptr;
   bio_state_.in_len = 0;

@@ -106,7 +106,11 @@ struct DtlsCounters {
   // With the handshake thread: received datagrams dropped because too many already waited for it
   // (dtls_offloaded_engine.hpp, kDtlsMaxBacklogDatagrams); always 0 on the in-thread path.
   uint64_t dropped_backlog = 0;
-  static constexpr size_t kCount = 17;
+  // Our flight sent again by OpenSSL while it read a received datagram (not from HandleTimeout): the
+  // timer had expired and the datagram held only part of the peer's answer, so OpenSSL's read of the
+  // rest failed and it retransmitted (dtls1_read_failed). Counted from the timer callback.
+  uint64_t retransmits_on_read = 0;
+  static constexpr size_t kCount = 18;
   void ToArray(double* out) const;
 };
 
@@ -225,6 +229,8 @@ class DtlsEngine {
   bool WasDelivered(uint64_t seq) const;
   std::string TakeOpenSslError(const char* what);
   static unsigned int TimerCallback(SSL* ssl, unsigned int previous_us);
+  // True while HandleDatagram drives OpenSSL (the timer callback tells a read's retransmission apart).
+  bool in_datagram_ = false;
 
   std::shared_ptr<DtlsContext> context_;
   DtlsEngineConfig config_;

@@ -3,8 +3,10 @@
 // close_notify and hostile datagrams (run under ASan/UBSan by scripts/run-tests.mjs).
 #include <openssl/rand.h>
 
+#include <chrono>
 #include <cstring>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "native/dtls/dtls_certificate.hpp"
@@ -645,7 +647,44 @@ void TestIdleBuffersReleased() {
   }
 }
 
+// OpenSSL's own retransmission inside a read: the client's timer expired while the server's answer
+// (its flight split over several datagrams by a 256-byte MTU) was on the way; reading only the first
+// datagram makes OpenSSL resend the ClientHello (dtls1_read_failed). Counted as retransmits_on_read,
+// not as retransmit_timeouts; the handshake still completes.
+void TestRetransmitOnPartialFlight() {
+  DtlsEngineConfig client_cfg;
+  client_cfg.initial_timeout_ms = 50;
+  DtlsEngineConfig server_cfg;
+  server_cfg.mtu = kDtlsMinMtu;
+  Pair p(client_cfg, server_cfg);
+  CHECK(p.client->Start() == DtlsStatus::kOk);
+  CHECK(p.server->Start() == DtlsStatus::kOk);
+  CHECK(p.Move(*p.client, *p.server) >= 1);  // ClientHello
+  std::vector<uint8_t> buf(64 * 1024);
+  std::vector<uint32_t> lens(256);
+  size_t n = p.server->outgoing().DrainInto(buf.data(), buf.size(), lens.data(), lens.size());
+  CHECK(n >= 3);  // the server's flight over several datagrams
+  CHECK(p.client->outgoing().empty());
+  std::this_thread::sleep_for(std::chrono::milliseconds(120));  // the client's 50 ms timer expired
+  p.client->HandleDatagram(buf.data(), lens[0]);
+  CHECK_EQ(p.client->counters().retransmits_on_read, 1u);
+  CHECK_EQ(p.client->counters().retransmit_timeouts, 0u);
+  CHECK(!p.client->outgoing().empty());  // the ClientHello again
+  size_t off = lens[0];
+  for (size_t i = 1; i < n; ++i) {
+    p.client->HandleDatagram(buf.data() + off, lens[i]);
+    off += lens[i];
+  }
+  p.Pump();
+  CHECK(p.client->state() == DtlsState::kConnected);
+  CHECK(p.server->state() == DtlsState::kConnected);
+  CHECK_EQ(p.client->counters().retransmit_timeouts, 0u);
+  // A datagram read with the timer running but not expired resends nothing.
+  CHECK_EQ(p.server->counters().retransmits_on_read, 0u);
+}
+
 int main() {
+  TestRetransmitOnPartialFlight();
   TestHandshakeEveryProfile();
   TestServerPreferenceAndRsa();
   TestWrongFingerprint();

@@ -16,26 +16,19 @@
 #include "native/forward/vp8_descriptor.hpp"
 #include "native/srtp/srtp_session.hpp"
 #include "test/native/check.hpp"
+#include "test/native/packet_builders.hpp"
 #include "test/native/recv_batch.hpp"
 
 using namespace pwt;
+using pwt_test::Protect;
 
 namespace {
 
 constexpr uint8_t kVp8Pt = 96;
 constexpr uint8_t kOutPt = 100;
 
-struct Keyed {
-  SrtpSession tx, rx;
-  explicit Keyed(int seed) {
-    SrtpProfileParams p{};
-    CHECK(GetSrtpProfileParams(SrtpProfile::kAeadAes128Gcm, &p));
-    uint8_t ka[32], sa[14], kb[32], sb[14];
-    for (int i = 0; i < 32; ++i) ka[i] = static_cast<uint8_t>(i * 5 + seed), kb[i] = static_cast<uint8_t>(i * 17 + seed);
-    for (int i = 0; i < 14; ++i) sa[i] = static_cast<uint8_t>(i * 3 + seed), sb[i] = static_cast<uint8_t>(i * 7 + seed);
-    CHECK(tx.Key(SrtpProfile::kAeadAes128Gcm, ka, p.key_len, sa, p.salt_len, kb, p.key_len, sb, p.salt_len) == SrtpStatus::kOk);
-    CHECK(rx.Key(SrtpProfile::kAeadAes128Gcm, kb, p.key_len, sb, p.salt_len, ka, p.key_len, sa, p.salt_len) == SrtpStatus::kOk);
-  }
+struct Keyed : pwt_test::SrtpPair {  // tx protects at one end, rx unprotects at the other
+  explicit Keyed(int seed) : SrtpPair(SrtpProfile::kAeadAes128Gcm, seed, {5, 17, 3, 7}) {}
 };
 
 struct Vp8Frame {
@@ -74,15 +67,6 @@ std::vector<uint8_t> Vp8(const Vp8Frame& f) {
 }
 
 using Batch = TestRecvBatch;
-
-std::vector<uint8_t> Protect(SrtpSession& s, const std::vector<uint8_t>& clear) {
-  std::vector<uint8_t> buf(clear);
-  buf.resize(clear.size() + 32);
-  size_t out = 0;
-  CHECK(s.protect(buf.data(), clear.size(), buf.size(), &out) == SrtpStatus::kOk);
-  buf.resize(out);
-  return buf;
-}
 
 struct CaptureSink : ForwardSink {
   std::vector<std::vector<uint8_t>> sent;

@@ -7,35 +7,20 @@
 
 #include "native/forward/forward_nack_reader.hpp"
 #include "test/native/check.hpp"
+#include "test/native/packet_builders.hpp"
 
 using namespace pwt;
+using pwt_test::RtcpPacket;
 
 namespace {
 
-void Put16(std::vector<uint8_t>& v, uint16_t x) {
-  v.push_back(static_cast<uint8_t>(x >> 8));
-  v.push_back(static_cast<uint8_t>(x));
-}
-void Put32(std::vector<uint8_t>& v, uint32_t x) {
-  Put16(v, static_cast<uint16_t>(x >> 16));
-  Put16(v, static_cast<uint16_t>(x));
-}
-
-// One RTCP packet: header (V=2, P, count/FMT, PT, length in words - 1) then `body` words.
-void Packet(std::vector<uint8_t>& out, uint8_t fmt, uint8_t pt, const std::vector<uint32_t>& body, bool padded = false) {
-  out.push_back(static_cast<uint8_t>(0x80 | (padded ? 0x20 : 0) | fmt));
-  out.push_back(pt);
-  Put16(out, static_cast<uint16_t>(body.size()));
-  for (uint32_t w : body) Put32(out, w);
-}
-
 void TestFindsNacksAmongOthers() {
   std::vector<uint8_t> c;
-  Packet(c, 0, 201, {0x11});                                  // RR, no blocks
-  Packet(c, 1, 205, {0x11, 0xAAAA, (100u << 16) | 0x0003, (200u << 16)});  // NACK, 2 entries
-  Packet(c, 1, 206, {0x11, 0xAAAA});                          // PLI (PSFB FMT 1): not a NACK
-  Packet(c, 15, 205, {0x11, 0xAAAA, 1});                      // transport-cc (RTPFB FMT 15)
-  Packet(c, 1, 205, {0x11, 0xBBBB, (7u << 16), 0x00000004}, true);  // NACK, 1 entry + 4 bytes of padding
+  RtcpPacket(c, 0, 201, {0x11});                                  // RR, no blocks
+  RtcpPacket(c, 1, 205, {0x11, 0xAAAA, (100u << 16) | 0x0003, (200u << 16)});  // NACK, 2 entries
+  RtcpPacket(c, 1, 206, {0x11, 0xAAAA});                          // PLI (PSFB FMT 1): not a NACK
+  RtcpPacket(c, 15, 205, {0x11, 0xAAAA, 1});                      // transport-cc (RTPFB FMT 15)
+  RtcpPacket(c, 1, 205, {0x11, 0xBBBB, (7u << 16), 0x00000004}, true);  // NACK, 1 entry + 4 bytes of padding
   ForwardNackReader r(c.data(), c.size());
   ForwardNack n;
   CHECK(r.next(&n));
@@ -62,10 +47,10 @@ void TestEntryNumbers() {
 
 void TestMalformedEndsTheWalk() {
   std::vector<uint8_t> good;
-  Packet(good, 1, 205, {0x11, 0xAAAA, (5u << 16)});
+  RtcpPacket(good, 1, 205, {0x11, 0xAAAA, (5u << 16)});
   // A length that runs past the end: the NACK before it is read, nothing after.
   std::vector<uint8_t> c = good;
-  Packet(c, 1, 205, {0x11, 0xCCCC, (9u << 16)});
+  RtcpPacket(c, 1, 205, {0x11, 0xCCCC, (9u << 16)});
   c[good.size() + 3] = 40;
   ForwardNack n;
   ForwardNackReader r(c.data(), c.size());
@@ -88,8 +73,8 @@ void TestMalformedEndsTheWalk() {
   CHECK(!r4.next(&n) && !r4.malformed());
   // A NACK too short for its media SSRC, and padding that eats into the header: skipped.
   std::vector<uint8_t> s;
-  Packet(s, 1, 205, {0x11});
-  Packet(s, 1, 205, {0x11, 0xAAAA, 0x00000009}, true);
+  RtcpPacket(s, 1, 205, {0x11});
+  RtcpPacket(s, 1, 205, {0x11, 0xAAAA, 0x00000009}, true);
   ForwardNackReader r5(s.data(), s.size());
   CHECK(!r5.next(&n) && !r5.malformed());
 }

@@ -15,6 +15,7 @@
 #include "native/srtp/srtp_packet.hpp"
 #include "native/srtp/srtp_session.hpp"
 #include "test/native/check.hpp"
+#include "test/native/packet_builders.hpp"
 #include "test/native/recv_batch.hpp"
 
 using namespace pwt;
@@ -22,13 +23,7 @@ using namespace pwt;
 namespace {
 
 std::vector<uint8_t> Rtp(uint16_t seq, uint32_t ssrc, size_t payload, uint8_t pt = 96) {
-  std::vector<uint8_t> p(12 + payload);
-  p[0] = 0x80;
-  p[1] = pt;
-  p[2] = static_cast<uint8_t>(seq >> 8);
-  p[3] = static_cast<uint8_t>(seq);
-  WriteU32(p.data() + 4, 3000u * seq);
-  WriteU32(p.data() + 8, ssrc);
+  std::vector<uint8_t> p = pwt_test::RtpPacket(pt, seq, 3000u * seq, ssrc, payload);
   for (size_t i = 0; i < payload; ++i) p[12 + i] = static_cast<uint8_t>(seq * 17 + i);
   return p;
 }

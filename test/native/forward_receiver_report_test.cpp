@@ -17,20 +17,15 @@
 #include "native/forward/forward_resend_guard.hpp"
 #include "native/srtp/srtp_session.hpp"
 #include "test/native/check.hpp"
+#include "test/native/packet_builders.hpp"
 #include "test/native/recv_batch.hpp"
 
 using namespace pwt;
+using pwt_test::Put16;
+using pwt_test::Put32;
+using pwt_test::RtcpPacket;
 
 namespace {
-
-void Put16(std::vector<uint8_t>& v, uint16_t x) {
-  v.push_back(static_cast<uint8_t>(x >> 8));
-  v.push_back(static_cast<uint8_t>(x));
-}
-void Put32(std::vector<uint8_t>& v, uint32_t x) {
-  Put16(v, static_cast<uint16_t>(x >> 16));
-  Put16(v, static_cast<uint16_t>(x));
-}
 
 struct Block {
   uint32_t ssrc;
@@ -48,19 +43,11 @@ void PutBlock(std::vector<uint32_t>& words, const Block& b) {
   words.push_back(b.dlsr);
 }
 
-// One RTCP packet: header (V=2, P, count, PT, length in words - 1) then `body` words.
-void Packet(std::vector<uint8_t>& out, uint8_t count, uint8_t pt, const std::vector<uint32_t>& body, bool padded = false) {
-  out.push_back(static_cast<uint8_t>(0x80 | (padded ? 0x20 : 0) | count));
-  out.push_back(pt);
-  Put16(out, static_cast<uint16_t>(body.size()));
-  for (uint32_t w : body) Put32(out, w);
-}
-
 std::vector<uint8_t> Rr(uint32_t reporter, const std::vector<Block>& blocks) {
   std::vector<uint32_t> w{reporter};
   for (const Block& b : blocks) PutBlock(w, b);
   std::vector<uint8_t> out;
-  Packet(out, static_cast<uint8_t>(blocks.size()), 201, w);
+  RtcpPacket(out, static_cast<uint8_t>(blocks.size()), 201, w);
   return out;
 }
 
@@ -69,17 +56,17 @@ void TestFieldsAmongOthers() {
   // SR with one block (sender info: 5 words), SDES, RR with two blocks, a NACK, an RR padded by 4.
   std::vector<uint32_t> sr{0x11, 1, 2, 3, 4, 5};
   PutBlock(sr, {0xA1, 12, 300, 0x0001FFFF, 77, 0xDEADBEEF, 65536});
-  Packet(c, 1, 200, sr);
-  Packet(c, 1, 202, {0x11, 0x01000000});
+  RtcpPacket(c, 1, 200, sr);
+  RtcpPacket(c, 1, 202, {0x11, 0x01000000});
   std::vector<uint32_t> rr{0x11};
   PutBlock(rr, {0xA2, 255, -3, 5, 0, 0, 0});
   PutBlock(rr, {0xA3, 0, 0x7fffff, 0xffffffff, 0xffffffff, 1, 2});
-  Packet(c, 2, 201, rr);
-  Packet(c, 1, 205, {0x11, 0xA1, (100u << 16)});
+  RtcpPacket(c, 2, 201, rr);
+  RtcpPacket(c, 1, 205, {0x11, 0xA1, (100u << 16)});
   std::vector<uint32_t> padded{0x11};
   PutBlock(padded, {0xA4, 1, -0x800000, 9, 9, 9, 9});
   padded.push_back(0x00000004);
-  Packet(c, 1, 201, padded, true);
+  RtcpPacket(c, 1, 201, padded, true);
   ForwardReportReader r(c.data(), c.size());
   ForwardReportBlock b;
   CHECK(r.next(&b));
@@ -204,17 +191,9 @@ void TestLegRoundTrip() {
   CHECK_EQ(leg.apply(b, 3'000'000), 999'999u);
 }
 
-struct Keyed {
-  SrtpSession tx, rx;
-  explicit Keyed(int seed) {
-    SrtpProfileParams p{};
-    CHECK(GetSrtpProfileParams(SrtpProfile::kAeadAes128Gcm, &p));
-    uint8_t ka[32], sa[14], kb[32], sb[14];
-    for (int i = 0; i < 32; ++i) ka[i] = static_cast<uint8_t>(i * 5 + seed), kb[i] = static_cast<uint8_t>(i * 17 + seed);
-    for (int i = 0; i < 14; ++i) sa[i] = static_cast<uint8_t>(i * 9 + seed), sb[i] = static_cast<uint8_t>(i * 19 + seed);
-    CHECK(tx.Key(SrtpProfile::kAeadAes128Gcm, ka, p.key_len, sa, p.salt_len, kb, p.key_len, sb, p.salt_len) == SrtpStatus::kOk);
-    CHECK(rx.Key(SrtpProfile::kAeadAes128Gcm, kb, p.key_len, sb, p.salt_len, ka, p.key_len, sa, p.salt_len) == SrtpStatus::kOk);
-  }
+// tx protects at one end, rx unprotects at the other
+struct Keyed : pwt_test::SrtpPair {
+  explicit Keyed(int seed) : SrtpPair(SrtpProfile::kAeadAes128Gcm, seed, {5, 17, 9, 19}) {}
 };
 
 struct CaptureSink : ForwardSink {
@@ -310,7 +289,7 @@ void TestEngineLegs() {
   const double missed = engine.counters()[kFwdNackMissed];
   CHECK(engine.remove_producer(producer));
   std::vector<uint8_t> nack;
-  Packet(nack, 1, 205, {0x99, 0xC1, (0u << 16) | 0x0001});
+  RtcpPacket(nack, 1, 205, {0x99, 0xC1, (0u << 16) | 0x0001});
   CaptureSink none;
   CHECK_EQ(engine.retransmit_compound(t, nack.data(), nack.size(), 2'400'000, none), 0u);
   CHECK_EQ(engine.counters()[kFwdNackUnknownProducer], 2.0);

@@ -15,23 +15,16 @@
 #include "native/forward/forward_sender_report.hpp"
 #include "native/srtp/srtp_session.hpp"
 #include "test/native/check.hpp"
+#include "test/native/packet_builders.hpp"
 #include "test/native/recv_batch.hpp"
 
 using namespace pwt;
+using pwt_test::Protect;
 
 namespace {
 
-struct Keyed {
-  SrtpSession tx, rx;  // tx protects at one end, rx unprotects at the other
-  explicit Keyed(int seed) {
-    SrtpProfileParams p{};
-    CHECK(GetSrtpProfileParams(SrtpProfile::kAeadAes128Gcm, &p));
-    uint8_t ka[32], sa[14], kb[32], sb[14];
-    for (int i = 0; i < 32; ++i) ka[i] = static_cast<uint8_t>(i * 5 + seed), kb[i] = static_cast<uint8_t>(i * 17 + seed);
-    for (int i = 0; i < 14; ++i) sa[i] = static_cast<uint8_t>(i * 9 + seed), sb[i] = static_cast<uint8_t>(i * 19 + seed);
-    CHECK(tx.Key(SrtpProfile::kAeadAes128Gcm, ka, p.key_len, sa, p.salt_len, kb, p.key_len, sb, p.salt_len) == SrtpStatus::kOk);
-    CHECK(rx.Key(SrtpProfile::kAeadAes128Gcm, kb, p.key_len, sb, p.salt_len, ka, p.key_len, sa, p.salt_len) == SrtpStatus::kOk);
-  }
+struct Keyed : pwt_test::SrtpPair {  // tx protects at one end, rx unprotects at the other
+  explicit Keyed(int seed) : SrtpPair(SrtpProfile::kAeadAes128Gcm, seed, {5, 17, 9, 19}) {}
 };
 
 struct Sent {
@@ -61,23 +54,9 @@ constexpr uint32_t kPubSsrc = 0x5151;
 constexpr uint32_t kClock = 90000;
 
 std::vector<uint8_t> Rtp(uint16_t seq, uint32_t ts, size_t payload) {
-  std::vector<uint8_t> p(12 + payload);
-  p[0] = 0x80;
-  p[1] = 96;
-  WriteU16(p.data() + 2, seq);
-  WriteU32(p.data() + 4, ts);
-  WriteU32(p.data() + 8, kPubSsrc);
+  std::vector<uint8_t> p = pwt_test::RtpPacket(96, seq, ts, kPubSsrc, payload);
   for (size_t i = 0; i < payload; ++i) p[12 + i] = static_cast<uint8_t>(i);
   return p;
-}
-
-std::vector<uint8_t> Protect(SrtpSession& s, const std::vector<uint8_t>& clear) {
-  std::vector<uint8_t> buf(clear);
-  buf.resize(clear.size() + 32);
-  size_t out = 0;
-  CHECK(s.protect(buf.data(), clear.size(), buf.size(), &out) == SrtpStatus::kOk);
-  buf.resize(out);
-  return buf;
 }
 
 /** What the subscriber reads from one SR + SDES compound packet (parsed here, not by the engine's code). */

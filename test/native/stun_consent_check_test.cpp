@@ -23,6 +23,7 @@
 #include "native/stun/stun_fingerprint.hpp"
 #include "native/stun/stun_integrity.hpp"
 #include "test/native/check.hpp"
+#include "test/native/packet_builders.hpp"
 #include "test/native/recv_batch.hpp"
 
 using namespace pwt;
@@ -45,8 +46,6 @@ void operator delete(void* p, size_t) noexcept { operator delete(p); }
 
 namespace {
 
-uint16_t R16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-uint32_t R32(const uint8_t* p) { return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3]; }
 
 // A Binding response of `type` with transaction id `txid`, XOR-MAPPED-ADDRESS, MESSAGE-INTEGRITY under
 // `password` and FINGERPRINT (independent of the code under test but for the two primitives, which
@@ -95,28 +94,28 @@ void TestCheckLayout() {
   const size_t n = stun_consent_check_build(p, txid, out);
   // 20 + USERNAME 4+8 + PRIORITY 8 + ICE-CONTROLLING 12 + MESSAGE-INTEGRITY 24 + FINGERPRINT 8.
   CHECK_EQ(n, 84u);
-  CHECK_EQ(R16(out), 0x0001);
-  CHECK_EQ(R16(out + 2), n - 20);
-  CHECK_EQ(R32(out + 4), 0x2112A442u);
+  CHECK_EQ(pwt_test::Read16(out), 0x0001);
+  CHECK_EQ(pwt_test::Read16(out + 2), n - 20);
+  CHECK_EQ(pwt_test::Read32(out + 4), 0x2112A442u);
   CHECK_MEM(out + 8, txid, 12);
-  CHECK_EQ(R16(out + 20), 0x0006);
-  CHECK_EQ(R16(out + 22), 7);
+  CHECK_EQ(pwt_test::Read16(out + 20), 0x0006);
+  CHECK_EQ(pwt_test::Read16(out + 22), 7);
   CHECK_MEM(out + 24, "rem:loc", 7);
   CHECK_EQ(out[31], 0);  // padding
-  CHECK_EQ(R16(out + 32), 0x0024);
-  CHECK_EQ(R32(out + 36), 0x6e0001ffu);
-  CHECK_EQ(R16(out + 40), 0x802A);
+  CHECK_EQ(pwt_test::Read16(out + 32), 0x0024);
+  CHECK_EQ(pwt_test::Read32(out + 36), 0x6e0001ffu);
+  CHECK_EQ(pwt_test::Read16(out + 40), 0x802A);
   CHECK_MEM(out + 44, tie, 8);
-  CHECK_EQ(R16(out + 52), 0x0008);  // MESSAGE-INTEGRITY right after the role: no USE-CANDIDATE
+  CHECK_EQ(pwt_test::Read16(out + 52), 0x0008);  // MESSAGE-INTEGRITY right after the role: no USE-CANDIDATE
   uint8_t mac[20];
   stun_integrity_sha1(reinterpret_cast<const uint8_t*>(remote_pw.data()), remote_pw.size(), out, 52, static_cast<uint16_t>(52 + 24 - 20), mac);
   CHECK_MEM(mac, out + 56, 20);
-  CHECK_EQ(R16(out + 76), 0x8028);
-  CHECK_EQ(R32(out + 80), stun_fingerprint(out, 76));
+  CHECK_EQ(pwt_test::Read16(out + 76), 0x8028);
+  CHECK_EQ(pwt_test::Read32(out + 80), stun_fingerprint(out, 76));
   // Controlled: ICE-CONTROLLED instead.
   const StunConsentCheckParams q{"rem:loc", &key, 1, false, tie};
   CHECK_EQ(stun_consent_check_build(q, txid, out), 84u);
-  CHECK_EQ(R16(out + 40), 0x8029);
+  CHECK_EQ(pwt_test::Read16(out + 40), 0x8029);
   // The verifier accepts a response built independently and refuses its corruptions.
   const std::vector<uint8_t> good = MakeResponse(txid, remote_pw);
   CHECK(stun_consent_response_check(good.data(), good.size(), key) == StunConsentResponse::kVerified);
@@ -149,7 +148,7 @@ void TestResponderChecks() {
   CHECK_EQ(r.build_checks(ids, 3, now), 1u);
   CHECK_EQ(r.counters().checks_sent, 1.0);
   std::vector<uint8_t> first(r.checks()[0].data, r.checks()[0].data + r.checks()[0].length);
-  CHECK_EQ(R16(first.data() + 20), 0x0006);
+  CHECK_EQ(pwt_test::Read16(first.data() + 20), 0x0006);
   CHECK_MEM(first.data() + 24, "rem:loc", 7);
   CHECK_EQ(r.build_checks(ids, 1, now), 1u);
   std::vector<uint8_t> second(r.checks()[0].data, r.checks()[0].data + r.checks()[0].length);

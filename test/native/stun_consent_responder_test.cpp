@@ -17,6 +17,7 @@
 #include "native/stun/stun_fingerprint.hpp"
 #include "native/stun/stun_integrity.hpp"
 #include "test/native/check.hpp"
+#include "test/native/packet_builders.hpp"
 #include "test/native/recv_batch.hpp"
 #include "test/native/rfc5769_sample_request.hpp"
 
@@ -29,8 +30,6 @@ namespace {
 const std::vector<uint8_t> kRfc5769Request(std::begin(testdata::kRfc5769SampleRequest), std::end(testdata::kRfc5769SampleRequest));
 const char* kPassword = testdata::kRfc5769Password;
 
-uint16_t R16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-uint32_t R32(const uint8_t* p) { return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3]; }
 
 struct Attr {
   uint16_t type;
@@ -73,21 +72,21 @@ Attr Priority() { return {0x0024, {0x6e, 0x00, 0x01, 0xff}}; }
 void CheckAnswer(const uint8_t* out, size_t n, const uint8_t* req, const std::vector<uint8_t>& xma, const std::string& password) {
   CHECK(n >= 20 + 4 + xma.size() + 24 + 8);
   if (n < 20 + 4 + xma.size() + 24 + 8) return;
-  CHECK_EQ(R16(out), 0x0101);
-  CHECK_EQ(R16(out + 2), n - 20);
+  CHECK_EQ(pwt_test::Read16(out), 0x0101);
+  CHECK_EQ(pwt_test::Read16(out + 2), n - 20);
   CHECK_MEM(out + 4, req + 4, 16);
-  CHECK_EQ(R16(out + 20), 0x0020);
-  CHECK_EQ(R16(out + 22), xma.size());
+  CHECK_EQ(pwt_test::Read16(out + 20), 0x0020);
+  CHECK_EQ(pwt_test::Read16(out + 22), xma.size());
   CHECK_MEM(out + 24, xma.data(), xma.size());
   const size_t mi = 24 + xma.size();
-  CHECK_EQ(R16(out + mi), 0x0008);
+  CHECK_EQ(pwt_test::Read16(out + mi), 0x0008);
   uint8_t mac[20];
   stun_integrity_sha1(reinterpret_cast<const uint8_t*>(password.data()), password.size(), out, mi, static_cast<uint16_t>(mi + 24 - 20), mac);
   CHECK_MEM(mac, out + mi + 4, 20);
   const size_t fp = mi + 24;
-  CHECK_EQ(R16(out + fp), 0x8028);
+  CHECK_EQ(pwt_test::Read16(out + fp), 0x8028);
   CHECK_EQ(fp + 8, n);
-  CHECK_EQ(R32(out + fp + 4), stun_fingerprint(out, fp));
+  CHECK_EQ(pwt_test::Read32(out + fp + 4), stun_fingerprint(out, fp));
 }
 
 UdpRemoteKey Key4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port) {

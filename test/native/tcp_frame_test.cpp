@@ -12,6 +12,7 @@
 #include "native/tcp/tcp_forward_sink.hpp"
 #include "native/tcp/tcp_frame_srtp.hpp"
 #include "test/native/check.hpp"
+#include "test/native/packet_builders.hpp"
 
 namespace {
 
@@ -218,15 +219,9 @@ void Key(pwt::SrtpSession& s) {
 }
 
 std::vector<uint8_t> Rtp(uint16_t seq, size_t payload, uint8_t fill) {
-  std::vector<uint8_t> p(12 + payload, fill);
-  p[0] = 0x80;
-  p[1] = 96;
-  p[2] = static_cast<uint8_t>(seq >> 8);
-  p[3] = static_cast<uint8_t>(seq);
-  p[8] = 0x11;
-  p[9] = 0x22;
-  p[10] = 0x33;
-  p[11] = 0x44;
+  // Timestamp bytes are `fill` here (the packets only need a valid header and distinct contents).
+  std::vector<uint8_t> p = pwt_test::RtpPacket(96, seq, 0, 0x11223344, payload, fill);
+  std::memset(p.data() + 4, fill, 4);
   return p;
 }
 

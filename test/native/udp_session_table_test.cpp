@@ -13,50 +13,21 @@
 #include "native/udp/udp_session_table.hpp"
 #include "native/udp/udp_socket.hpp"
 #include "test/native/check.hpp"
+#include "test/native/packet_builders.hpp"
 
 using namespace pwt;
+using pwt_test::Protect;
 
 namespace {
 
 constexpr size_t kSlot = 2048;
 
-struct Keyed {
-  SrtpSession tx, rx;  // tx protects at the sender, rx unprotects at the receiver
-  explicit Keyed(int seed) {
-    SrtpProfileParams p{};
-    CHECK(GetSrtpProfileParams(SrtpProfile::kAeadAes128Gcm, &p));
-    uint8_t ka[32], sa[14], kb[32], sb[14];
-    for (int i = 0; i < 32; ++i) ka[i] = static_cast<uint8_t>(i * 7 + seed), kb[i] = static_cast<uint8_t>(i * 13 + seed);
-    for (int i = 0; i < 14; ++i) sa[i] = static_cast<uint8_t>(i * 3 + seed), sb[i] = static_cast<uint8_t>(i * 11 + seed);
-    SrtpSessionOptions o;
-    CHECK(tx.Configure(o) == SrtpStatus::kOk);
-    CHECK(rx.Configure(o) == SrtpStatus::kOk);
-    CHECK(tx.Key(SrtpProfile::kAeadAes128Gcm, ka, p.key_len, sa, p.salt_len, kb, p.key_len, sb, p.salt_len) == SrtpStatus::kOk);
-    CHECK(rx.Key(SrtpProfile::kAeadAes128Gcm, kb, p.key_len, sb, p.salt_len, ka, p.key_len, sa, p.salt_len) == SrtpStatus::kOk);
-  }
+struct Keyed : pwt_test::SrtpPair {  // tx protects at one end, rx unprotects at the other
+  explicit Keyed(int seed) : SrtpPair(SrtpProfile::kAeadAes128Gcm, seed, {7, 13, 3, 11}, true) {}
 };
 
 std::vector<uint8_t> Rtp(uint16_t seq, uint32_t ssrc, uint8_t fill) {
-  std::vector<uint8_t> p(12 + 40, fill);
-  p[0] = 0x80;
-  p[1] = 111;
-  p[2] = static_cast<uint8_t>(seq >> 8);
-  p[3] = static_cast<uint8_t>(seq);
-  std::memset(p.data() + 4, 0, 4);
-  p[8] = static_cast<uint8_t>(ssrc >> 24);
-  p[9] = static_cast<uint8_t>(ssrc >> 16);
-  p[10] = static_cast<uint8_t>(ssrc >> 8);
-  p[11] = static_cast<uint8_t>(ssrc);
-  return p;
-}
-
-std::vector<uint8_t> Protect(SrtpSession& s, const std::vector<uint8_t>& clear) {
-  std::vector<uint8_t> buf(clear);
-  buf.resize(clear.size() + 32);
-  size_t out = 0;
-  CHECK(s.protect(buf.data(), clear.size(), buf.size(), &out) == SrtpStatus::kOk);
-  buf.resize(out);
-  return buf;
+  return pwt_test::RtpPacket(111, seq, 0, ssrc, 40, fill);
 }
 
 struct Pool {

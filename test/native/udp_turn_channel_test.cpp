@@ -9,46 +9,20 @@
 #include "native/udp/udp_session_table.hpp"
 #include "native/udp/udp_socket.hpp"
 #include "test/native/check.hpp"
+#include "test/native/packet_builders.hpp"
 #include "test/native/recv_batch.hpp"
 
 using namespace pwt;
+using pwt_test::Protect;
 
 namespace {
 
-struct Keyed {
-  SrtpSession tx, rx;
-  explicit Keyed(int seed) {
-    SrtpProfileParams p{};
-    CHECK(GetSrtpProfileParams(SrtpProfile::kAes128CmHmacSha1_80, &p));
-    uint8_t ka[32], sa[14], kb[32], sb[14];
-    for (int i = 0; i < 32; ++i) ka[i] = static_cast<uint8_t>(i * 5 + seed), kb[i] = static_cast<uint8_t>(i * 9 + seed);
-    for (int i = 0; i < 14; ++i) sa[i] = static_cast<uint8_t>(i * 3 + seed), sb[i] = static_cast<uint8_t>(i * 17 + seed);
-    SrtpSessionOptions o;
-    CHECK(tx.Configure(o) == SrtpStatus::kOk);
-    CHECK(rx.Configure(o) == SrtpStatus::kOk);
-    CHECK(tx.Key(SrtpProfile::kAes128CmHmacSha1_80, ka, p.key_len, sa, p.salt_len, kb, p.key_len, sb, p.salt_len) == SrtpStatus::kOk);
-    CHECK(rx.Key(SrtpProfile::kAes128CmHmacSha1_80, kb, p.key_len, sb, p.salt_len, ka, p.key_len, sa, p.salt_len) == SrtpStatus::kOk);
-  }
+struct Keyed : pwt_test::SrtpPair {  // tx protects at one end, rx unprotects at the other
+  explicit Keyed(int seed) : SrtpPair(SrtpProfile::kAes128CmHmacSha1_80, seed, {5, 9, 3, 17}, true) {}
 };
 
 std::vector<uint8_t> Rtp(uint16_t seq, uint8_t fill, size_t payload = 40) {
-  std::vector<uint8_t> p(12 + payload, fill);
-  p[0] = 0x80;
-  p[1] = 96;
-  p[2] = static_cast<uint8_t>(seq >> 8);
-  p[3] = static_cast<uint8_t>(seq);
-  std::memset(p.data() + 4, 0, 4);
-  p[8] = 0x11, p[9] = 0x22, p[10] = 0x33, p[11] = 0x44;
-  return p;
-}
-
-std::vector<uint8_t> Protect(SrtpSession& s, const std::vector<uint8_t>& clear) {
-  std::vector<uint8_t> buf(clear);
-  buf.resize(clear.size() + 32);
-  size_t out = 0;
-  CHECK(s.protect(buf.data(), clear.size(), buf.size(), &out) == SrtpStatus::kOk);
-  buf.resize(out);
-  return buf;
+  return pwt_test::RtpPacket(96, seq, 0, 0x11223344, payload, fill);
 }
 
 // A ChannelData message (RFC 8656 §12.4) with `pad` extra bytes after the data and a length field

@@ -210,6 +210,53 @@ test('NAT + mDNS: an unresolvable .local candidate is ignored and the peer-refle
   assert.deepEqual(b.agent.selectedPair!.localBase, { address: '192.168.1.2', port: 3000 });
 });
 
+test('mDNS: a lookup still pending keeps the agent from failing once every other pair failed; its answer connects', () => {
+  const sim = new IceSim(13, {});
+  const a = sim.addPeer('a', { seed: 131, role: 'controlling' }, [A_HOST]);
+  const b = sim.addPeer('b', { seed: 132, role: 'controlled' }, [B_HOST]);
+  sim.gather(a);
+  sim.gather(b);
+  sim.describe(a, b);
+  sim.describe(b, a);
+  b.outbox.length = 0; // b learns nothing of a: only a's checks can connect them
+  const name = '0b1c9a5e-2222-4c2e-9d55-0123456789ab.local';
+  a.agent.addRemoteCandidate(sim.now, 'candidate:1 1 udp 2122260223 10.9.9.9 4000 typ host'); // never answers
+  a.agent.addRemoteCandidate(sim.now, `candidate:2 1 udp 2122260222 ${name} ${B_HOST.port} typ host`);
+  a.agent.addRemoteCandidate(sim.now, null);
+  sim.drain();
+  assert.ok(a.events.some((e) => e.type === 'mdns-query'));
+  assert.equal(a.agent.mdnsPending, true);
+  // 30 s: the unreachable pair failed long ago (and the no-pair grace would have passed too).
+  sim.run(30_000);
+  assert.ok(a.agent.checkList.every((p) => p.state === 'failed'), 'the only pair failed');
+  assert.notEqual(a.agent.state, 'failed', 'not failed while the name is still being looked up');
+  assert.equal(a.agent.resolveMdns(sim.now, name, B_HOST.address), 0);
+  sim.run(sim.now + 10_000, () => connected(a) && connected(b));
+  assert.ok(connected(a) && connected(b));
+  assert.equal(a.agent.selectedPair!.remoteAddress.address, B_HOST.address);
+});
+
+test('mDNS: an unresolved name is ignored and counted by the caller; the agent fails only after that', () => {
+  const sim = new IceSim(14, {});
+  const a = sim.addPeer('a', { seed: 141, role: 'controlling', noPairTimeoutMs: 2000 }, [A_HOST]);
+  sim.gather(a);
+  const b = sim.addPeer('b', { seed: 142, role: 'controlled' }, [B_HOST]);
+  sim.describe(b, a);
+  const name = '0b1c9a5e-3333-4c2e-9d55-0123456789ab.local';
+  a.agent.addRemoteCandidate(sim.now, `candidate:1 1 udp 2122260223 ${name} 3000 typ host`);
+  a.agent.addRemoteCandidate(sim.now, `candidate:2 1 tcp 1518280447 ${name} 3001 typ host tcptype passive`);
+  a.agent.addRemoteCandidate(sim.now, null);
+  sim.run(10_000);
+  assert.notEqual(a.agent.state, 'failed', 'no pair, but the lookup is pending: no-pair grace not started');
+  assert.equal(a.agent.resolveMdns(sim.now, name, 'not-an-ip'), 2, 'both candidates of the name ignored');
+  assert.equal(a.agent.mdnsPending, false);
+  assert.equal(a.agent.resolveMdns(sim.now, name, undefined), 0, 'a second answer for the name is a no-op');
+  const started = sim.now;
+  sim.run(sim.now + 10_000, () => a.agent.state === 'failed');
+  assert.equal(a.agent.state, 'failed');
+  assert.ok(sim.now - started >= 2000, `failed ${sim.now - started} ms after the lookup ended (no-pair grace)`);
+});
+
 test('dual stack: the IPv6 pair wins when both work; IPv4-only peers never pair across families', () => {
   const sim = new IceSim(12, {});
   const a = sim.addPeer('a', { seed: 121 }, [A_HOST, { address: '2001:db8::1', port: 1000 }]);

@@ -25,7 +25,13 @@ export type TcpActiveReceiver = (frames: readonly Buffer[], srtp: Uint8Array, ke
 /** Counters of an active source. */
 export interface TcpActiveStats {
   connectionsOpened: number;
+  /** Connections that could not be opened (refused, unreachable, reset before up); timeouts not included. */
   connectionsFailed: number;
+  /**
+   * Connection attempts given up after `connectTimeoutMs` with no answer to the SYN (a blackholed or
+   * filtered passive address): the socket is closed, the next check may try again (3 attempts per remote).
+   */
+  connectTimeouts: number;
   framesReceived: number;
   framesSent: number;
   /** Packets dropped: no connection could be opened, the queue before connect was full, or too long to frame. */
@@ -59,9 +65,24 @@ const MAX_ATTEMPTS = 3;
 /** Bytes queued per connection before it is up, and while the kernel's send queue is full. */
 const MAX_QUEUED = 256 * 1024;
 
+/**
+ * How long a connection attempt may wait for its SYN's answer: a check's whole life (its
+ * transmissions and final timeout, RFC 8489 §6.2.1) shared by the {@link MAX_ATTEMPTS} attempts one
+ * remote gets, so every attempt fits within the life of the check that opened it (3,167 ms with the
+ * agent's defaults: 9.5 s / 3). Without it an attempt lasts until the kernel gives up (minutes).
+ */
+export function tcpConnectTimeoutMs(check: { checkRtoMs?: number; checkMaxRtoMs?: number; checkMaxTransmits?: number }): number {
+  const rto = check.checkRtoMs ?? 500;
+  const max = check.checkMaxRtoMs ?? 1600;
+  const rc = check.checkMaxTransmits ?? 7;
+  let life = 0;
+  for (let i = 0, t = rto; i < rc; i++, t = Math.min(t * 2, max)) life += Math.min(t, max);
+  return Math.max(100, Math.ceil(life / MAX_ATTEMPTS));
+}
+
 /** Active TCP connections from one local address, with the socket surface the ICE driver needs. */
 export class TcpActiveSource implements IceUdpSocket {
-  readonly stats: TcpActiveStats = { connectionsOpened: 0, connectionsFailed: 0, framesReceived: 0, framesSent: 0, sendDrops: 0, srtpProtected: 0, broken: 0, reconnects: 0, linksClosedOnFailure: 0 };
+  readonly stats: TcpActiveStats = { connectionsOpened: 0, connectionsFailed: 0, connectTimeouts: 0, framesReceived: 0, framesSent: 0, sendDrops: 0, srtpProtected: 0, broken: 0, reconnects: 0, linksClosedOnFailure: 0 };
   private readonly links = new Map<number | string, Link>();
   private readonly attempts = new Map<number | string, number>();
   /** Remotes whose connection was up and closed (bounded like the links): the next one up is a reconnect. */
@@ -76,6 +97,8 @@ export class TcpActiveSource implements IceUdpSocket {
     private readonly localAddress: string,
     private readonly receiver: TcpActiveReceiver,
     private readonly onClosed?: (remote: TransportAddress) => void,
+    /** See {@link tcpConnectTimeoutMs} (the agent's defaults when absent). */
+    private readonly connectTimeoutMs = tcpConnectTimeoutMs({}),
   ) {}
 
   onBatch(): void {
@@ -192,7 +215,14 @@ export class TcpActiveSource implements IceUdpSocket {
       staging: new TcpSrtpStaging(LINK_POOL_BYTES, () => this.flushLink(link)),
     };
     this.links.set(key, link);
+    let timedOut = false;
+    const connectTimer = setTimeout(() => {
+      timedOut = true;
+      gone();
+    }, this.connectTimeoutMs);
+    connectTimer.unref?.();
     socket.on('connect', () => {
+      clearTimeout(connectTimer);
       link.connected = true;
       this.stats.connectionsOpened++;
       // A connection that came up proves the remote: a later close gets MAX_ATTEMPTS again to reconnect.
@@ -222,12 +252,19 @@ export class TcpActiveSource implements IceUdpSocket {
       }
     });
     const gone = (): void => {
-      if (this.links.get(key) !== link) return;
+      clearTimeout(connectTimer);
+      if (this.links.get(key) !== link) {
+        socket.destroy();
+        return;
+      }
       this.links.delete(key);
       link.route = undefined;
       link.staging.discard();
       link.reader.setSrtpSession(null);
-      if (!link.connected) this.stats.connectionsFailed++;
+      if (!link.connected) {
+        if (timedOut) this.stats.connectTimeouts++;
+        else this.stats.connectionsFailed++;
+      }
       else if (!this.closed && this.lost.size < MAX_LINKS) this.lost.add(key);
       socket.destroy();
       if (link.connected && !this.closed && this.onClosed) {

@@ -1,0 +1,68 @@
+// IceTransport's mDNS counters (docs/ice.md "mDNS"): names looked up, resolved and not; candidates
+// ignored for an unresolved name; a resolver that never answers is cut off by the transport's
+// deadline, and the connection does not fail while the lookup is pending.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IceTransport, MDNS_RESOLVE_DEADLINE_MS } from '../../../lib/transport/ice-transport.js';
+
+const NAME = '0b1c9a5e-4444-4c2e-9d55-0123456789ab.local';
+const REMOTE = { usernameFragment: 'abcd', password: 'abcdefghijklmnopqrstuv' };
+
+async function until(cond: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+}
+
+test('a resolver answering with something that is not an IP: the name is unresolved, its candidates ignored and counted', { timeout: 10_000 }, async () => {
+  const asked: string[] = [];
+  const t = new IceTransport({ gather: { addresses: ['127.0.0.1'] }, resolveMdns: async (n) => { asked.push(n); return 'not an address'; } });
+  try {
+    await t.gather();
+    t.setRemoteParameters(REMOTE);
+    t.addRemoteCandidate(`candidate:1 1 udp 2122260223 ${NAME} 3000 typ host`);
+    t.addRemoteCandidate(`candidate:2 1 udp 2122260222 ${NAME} 3001 typ host`);
+    t.addRemoteCandidate(null);
+    await until(() => t.stats.mdns.unresolved > 0, 5000);
+    assert.deepEqual(asked, [NAME], 'one lookup per name');
+    const m = t.stats.mdns;
+    assert.deepEqual({ queries: m.queries, resolved: m.resolved, unresolved: m.unresolved, candidatesIgnored: m.candidatesIgnored }, { queries: 1, resolved: 0, unresolved: 1, candidatesIgnored: 2 });
+    assert.equal(t.agent.remoteCandidateList.length, 0);
+  } finally {
+    t.close();
+  }
+});
+
+test('a resolver that never answers: cut off at the deadline, counted; the agent was not failed meanwhile', { timeout: 20_000 }, async () => {
+  const t = new IceTransport({ gather: { addresses: ['127.0.0.1'] }, resolveMdns: () => new Promise(() => {}), agent: { noPairTimeoutMs: 200 } });
+  try {
+    await t.gather();
+    t.setRemoteParameters(REMOTE);
+    t.addRemoteCandidate(`candidate:1 1 udp 2122260223 ${NAME} 3000 typ host`);
+    t.addRemoteCandidate(null);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.notEqual(t.agent.state, 'failed', 'no pair, but the lookup is pending');
+    assert.equal(t.stats.mdns.unresolved, 0);
+    await until(() => t.stats.mdns.unresolved > 0, MDNS_RESOLVE_DEADLINE_MS + 2000);
+    assert.equal(t.stats.mdns.unresolved, 1);
+    assert.equal(t.stats.mdns.candidatesIgnored, 1);
+    await until(() => t.agent.state === 'failed', 3000);
+    assert.equal(t.agent.state, 'failed', 'fails after the no-pair grace once the lookup ended');
+  } finally {
+    t.close();
+  }
+});
+
+test('a resolver answering with an address: resolved, the candidate is paired', { timeout: 10_000 }, async () => {
+  const t = new IceTransport({ gather: { addresses: ['127.0.0.1'] }, resolveMdns: async () => '127.0.0.1' });
+  try {
+    await t.gather();
+    t.setRemoteParameters(REMOTE);
+    t.addRemoteCandidate(`candidate:1 1 udp 2122260223 ${NAME} 3000 typ host`);
+    await until(() => t.stats.mdns.resolved > 0, 5000);
+    assert.equal(t.stats.mdns.resolved, 1);
+    assert.equal(t.stats.mdns.candidatesIgnored, 0);
+    assert.equal(t.agent.remoteCandidateList[0]?.address, '127.0.0.1');
+  } finally {
+    t.close();
+  }
+});
