@@ -187,8 +187,14 @@ export class DtlsTransport {
   private readonly threadUse: DtlsHandshakeThreadUse;
   private st: State = { name: 'new' };
   private lastNow = -Infinity;
-  private readonly transmitQueue: Buffer[] = [];
-  private readonly events: DtlsEvent[] = [];
+  private transmitQueue: Buffer[] = [];
+  private events: DtlsEvent[] = [];
+  /**
+   * The handshake's flights grow both queues to a dozen slots or more, which V8 keeps; once the
+   * handshake is over and both are empty they are replaced by new ones (a connected connection
+   * queues a record or two at a time), once: idle memory per connection (docs/peer.md).
+   */
+  private handshakeQueues = true;
   private datagramsOut = 0;
   private droppedOversize = 0;
   private droppedNotBytes = 0;
@@ -403,7 +409,13 @@ export class DtlsTransport {
 
   /** Next event, or undefined. */
   pollEvent(): DtlsEvent | undefined {
-    return this.events.shift();
+    const e = this.events.shift();
+    if (e === undefined && this.handshakeQueues && this.transmitQueue.length === 0 && this.st.name !== 'new' && this.st.name !== 'connecting') {
+      this.handshakeQueues = false;
+      this.transmitQueue = [];
+      this.events = [];
+    }
+    return e;
   }
 
   /** When handleTimeout should next be called (same clock as `now`), or undefined. */

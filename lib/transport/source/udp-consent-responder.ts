@@ -23,9 +23,16 @@ interface Registration {
   /** The agent's consent checks are sent by this registration. */
   sendsChecks: boolean;
   remote: TransportAddress;
-  /** The credentials and role registered, to notice when the agent reports a change. */
-  signature: string;
+  /**
+   * The credentials and role registered, to notice when the agent reports a change. The object as
+   * the transport gave it (its strings are the agent's own): a signature string built from them
+   * was a rope of a dozen parts, about 400 bytes per idle connection (docs/peer.md).
+   */
+  creds: ConsentCredentials;
 }
+
+/** What IceTransport.consentCredentials() gives. */
+type ConsentCredentials = { localUfrag: string; remoteUfrag: string; password: string; controlling: boolean; checks?: NativeConsentCheckSetup };
 
 /**
  * The responders with registrations: one interval for all of them (an own-socket connection has its
@@ -88,7 +95,7 @@ export class UdpConsentResponder {
     const current = this.byTransport.get(transport);
     if (!current) return;
     const creds = transport.consentCredentials();
-    if (creds && signatureOf(creds) === current.signature) return;
+    if (creds && sameCredentials(creds, current.creds)) return;
     this.release(transport);
     this.register(transport, current.remote);
   }
@@ -174,7 +181,7 @@ export class UdpConsentResponder {
     const id = this.socket.addConsentResponder(destination, creds.localUfrag, creds.remoteUfrag, creds.password, creds.controlling, creds.checks);
     if (id === 0) return;
     const sendsChecks = creds.checks !== undefined;
-    this.byTransport.set(transport, { id, remote, sendsChecks, signature: signatureOf(creds) });
+    this.byTransport.set(transport, { id, remote, sendsChecks, creds });
     this.byId.set(id, transport);
     if (sendsChecks) transport.consentChecksNative(true);
     if (this.tickIndex < 0) {
@@ -248,7 +255,11 @@ export class UdpConsentResponder {
   }
 }
 
-function signatureOf(c: { localUfrag: string; remoteUfrag: string; password: string; controlling: boolean; checks?: NativeConsentCheckSetup }): string {
-  const k = c.checks;
-  return `${c.localUfrag}:${c.remoteUfrag}:${c.password}:${c.controlling ? 1 : 0}${k ? `:${k.remotePassword}:${k.priority}:${k.timeoutMs}` : ''}`;
+/** Whether two registrations would be the same (the fields the old signature string compared). */
+function sameCredentials(a: ConsentCredentials, b: ConsentCredentials): boolean {
+  if (a.localUfrag !== b.localUfrag || a.remoteUfrag !== b.remoteUfrag || a.password !== b.password || a.controlling !== b.controlling) return false;
+  const x = a.checks;
+  const y = b.checks;
+  if (x === undefined || y === undefined) return x === y;
+  return x.remotePassword === y.remotePassword && x.priority === y.priority && x.timeoutMs === y.timeoutMs;
 }
