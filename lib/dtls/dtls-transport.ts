@@ -154,6 +154,18 @@ type State =
   | { readonly name: 'closed' }
   | { readonly name: 'failed'; readonly reason: string };
 
+/**
+ * Cipher-suite names as one string per process: the engine returns a new copy per connection
+ * (about 100 bytes each that an idle connection keeps, docs/peer.md); a handful of suites exist.
+ */
+const suiteNames = new Map<string, string>();
+function sharedSuiteName(name: string): string {
+  const known = suiteNames.get(name);
+  if (known !== undefined) return known;
+  if (suiteNames.size < 32) suiteNames.set(name, name);
+  return name;
+}
+
 const NATIVE_STATES: readonly DtlsTransportState[] = ['new', 'connecting', 'connected', 'closed', 'failed'];
 const MAX_RECORD = 16384;
 const POOL_BYTES = 128 * 1024;
@@ -540,8 +552,8 @@ export class DtlsTransport {
         next = {
           name,
           srtpProfile: srtpProfileName(this.engine.srtpProfile()),
-          cipherSuite: this.engine.cipherSuite(),
-          cipherSuiteStandardName: this.engine.cipherSuiteStandardName(),
+          cipherSuite: sharedSuiteName(this.engine.cipherSuite()),
+          cipherSuiteStandardName: sharedSuiteName(this.engine.cipherSuiteStandardName()),
           tlsVersion: this.engine.tlsVersion(),
         };
         break;
