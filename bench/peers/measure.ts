@@ -344,7 +344,8 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number, idleMs: r
   // it) may still be running at 0.5 s; the forced collections below would cut V8's incremental
   // relief short without reducing memory, so the reading waits for it, at most 5 s (reported).
   const settleStart = performance.now();
-  for (let i = 0; i < 250 && adapter.memoryWorkPending?.(); i++) await new Promise((r) => setTimeout(r, 20));
+  const waitForLibrary = process.env.PWT_BENCH_MEMORY_NO_WAIT !== '1'; // =1: read at 0.5 s as before (to compare)
+  for (let i = 0; i < 250 && waitForLibrary && adapter.memoryWorkPending?.(); i++) await new Promise((r) => setTimeout(r, 20));
   const settleWaitMs = performance.now() - settleStart;
   // PWT_BENCH_RELIEF_PROBE=1: V8's spaces (MiB) before and after the forced collections, and the wait.
   const probe = process.env.PWT_BENCH_RELIEF_PROBE === '1' ? { settleWaitMs, spaces: spaceSizes() } : undefined;
