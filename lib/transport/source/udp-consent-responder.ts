@@ -44,6 +44,17 @@ let ticker: ReturnType<typeof setInterval> | undefined;
 // By index (code that runs once a second is not optimized: an iterator would allocate per entry). A
 // take may release responders (a listener closing connections): swap-removal moves the last one into
 // the freed slot, which is then taken on the next tick instead.
+/**
+ * Own-socket responders (one registration each, `sendsAtOnce`) share one take array and one check-id
+ * array instead of two small typed arrays each (about 370 bytes of JS heap per idle own-socket
+ * connection, docs/peer.md): a take reads its one entry before it calls the agent, and a check is
+ * sent by a native call within queueCheck. A take that runs while the shared take array is in use
+ * (a listener reached from one) gets an array of its own.
+ */
+let sharedTaken: Uint32Array | undefined;
+let sharedTakenInUse = false;
+let sharedCheckIds: Uint32Array | undefined;
+
 function tickAll(): void {
   for (let i = 0; i < ticking.length; i++) ticking[i]!.take();
 }
@@ -55,7 +66,8 @@ export class UdpConsentResponder {
   private readonly local: TransportAddress;
   private readonly byTransport = new Map<IceTransport, Registration>();
   private readonly byId = new Map<number, IceTransport>();
-  private readonly taken: Uint32Array;
+  /** The take array (undefined: an own socket's responder, which uses the shared one). */
+  private readonly taken: Uint32Array | undefined;
   /** Registrations with a consent check due this turn, sent by one native call at its end. */
   private checkIds: Uint32Array;
   private checksQueued = 0;
@@ -75,8 +87,13 @@ export class UdpConsentResponder {
     this.socket = socket;
     this.local = local;
     this.sendsAtOnce = batchEntries === 1;
-    this.taken = new Uint32Array(TAKE_STRIDE * batchEntries);
-    this.checkIds = new Uint32Array(batchEntries);
+    if (this.sendsAtOnce) {
+      this.taken = undefined;
+      this.checkIds = sharedCheckIds ??= new Uint32Array(1);
+    } else {
+      this.taken = new Uint32Array(TAKE_STRIDE * batchEntries);
+      this.checkIds = new Uint32Array(batchEntries);
+    }
   }
 
   /** The transport's selected pair now sends from the port to `remote` (undefined: not any more). */
@@ -199,6 +216,19 @@ export class UdpConsentResponder {
    * array, so the entries of the outer call not yet delivered are not overwritten.
    */
   take(): void {
+    if (this.taken === undefined) {
+      const useShared = !sharedTakenInUse;
+      const out = useShared ? (sharedTaken ??= new Uint32Array(TAKE_STRIDE)) : new Uint32Array(TAKE_STRIDE);
+      if (useShared) sharedTakenInUse = true;
+      this.taking++;
+      try {
+        this.takeInto(out);
+      } finally {
+        this.taking--;
+        if (useShared) sharedTakenInUse = false;
+      }
+      return;
+    }
     const out = this.taking === 0 ? this.taken : new Uint32Array(this.taken.length);
     this.taking++;
     try {
