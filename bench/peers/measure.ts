@@ -2,7 +2,7 @@
 // throughput at the highest sustainable rate, connection setup time, idle memory per PC.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { nativeHeapStats } from '../../lib/native/native-heap-stats.js';
 import { trimNativeHeap } from '../../lib/native/native-heap-trim.js';
 import { descriptorLimit, openDescriptors } from './descriptor-limit.js';
@@ -254,6 +254,8 @@ export interface MemoryResult {
    * whether V8 gives back by itself the young generation a burst of set-ups grew.
    */
   idle?: { afterMs: number; rssPerPc: number; heapPerPc: number; newSpace: number }[];
+  /** How long the reading waited past 0.5 s for the library's memory work after the burst (ours only), ms. */
+  settleWaitMs?: number;
   /** With PWT_BENCH_TRIM_PROBE=1: RSS per PC at 0.5 s right after a C-heap trim (what free C heap was resident). */
   rssTrimmedPerPc?: number;
 }
@@ -261,6 +263,11 @@ export interface MemoryResult {
 /** V8's new space (young generation) as committed now, bytes. */
 function newSpaceSize(): number {
   return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+}
+
+/** V8's spaces as committed now, MiB. */
+function spaceSizes(): Record<string, number> {
+  return Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, Math.round(s.space_size / 104857.6) / 10]));
 }
 
 /** Process-wide totals the breakdown is made of. */
@@ -333,13 +340,26 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number, idleMs: r
   const connectedPcs = pcs - 2 * failed;
   if (connectedPcs === 0) throw new Error(`none of the ${pcs / 2} pairs connected`);
   await settle();
+  // The library's own memory work after the burst (ours: the trim and the JS-heap relief before
+  // it) may still be running at 0.5 s; the forced collections below would cut V8's incremental
+  // relief short without reducing memory, so the reading waits for it, at most 5 s (reported).
+  const settleStart = performance.now();
+  const waitForLibrary = process.env.PWT_BENCH_MEMORY_NO_WAIT !== '1'; // =1: read at 0.5 s as before (to compare)
+  for (let i = 0; i < 250 && waitForLibrary && adapter.memoryWorkPending?.(); i++) await new Promise((r) => setTimeout(r, 20));
+  const settleWaitMs = performance.now() - settleStart;
+  // PWT_BENCH_RELIEF_PROBE=1: V8's spaces (MiB) before and after the forced collections, and the wait.
+  const probe = process.env.PWT_BENCH_RELIEF_PROBE === '1' ? { settleWaitMs, spaces: spaceSizes() } : undefined;
   collect();
   const after = process.memoryUsage();
+  if (probe) console.error('relief probe', JSON.stringify({ ...probe, spacesAfterGc: spaceSizes() }));
   const parts1 = breakdownSample();
   // PWT_BENCH_TRIM_PROBE=1 (a probe, off by default since it changes the later readings): how much
   // of the RSS at 0.5 s is free C heap still resident, by trimming it right now.
   let rssTrimmed: number | undefined;
   if (process.env.PWT_BENCH_TRIM_PROBE === '1' && trimNativeHeap() !== 'unsupported') rssTrimmed = (process.memoryUsage().rss - before.rss) / connectedPcs;
+  // PWT_BENCH_HEAP_SNAPSHOT=FILE (a probe, off by default: it takes seconds and grows the heap): a V8
+  // heap snapshot of the idle PCs right after the 0.5 s reading, for bench/peers/heap-snapshot-diff.ts.
+  if (process.env.PWT_BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(process.env.PWT_BENCH_HEAP_SNAPSHOT);
   const heldAt = performance.now();
   // Longer idle readings come before releaseIdleMemory(), which would give the young generation back.
   const idle: NonNullable<MemoryResult['idle']> = [];
@@ -377,6 +397,7 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number, idleMs: r
     pcs,
     connectedPcs,
     failedPairs: failed,
+    ...(adapter.memoryWorkPending ? { settleWaitMs } : {}),
     ...(breakdown ? { breakdown } : {}),
     ...(afterRelease ? { afterRelease } : {}),
     ...(idle.length ? { idle } : {}),

@@ -16,6 +16,7 @@ import { HeaderExtensionUri } from '../../lib/sdp/capabilities.js';
 import { defaultHeaderExtensions } from '../../lib/sdp/default-capabilities.js';
 import { RtpPacket } from '../../lib/rtp/rtp-packet.js';
 import { releaseIdleMemory } from '../../lib/native/release-idle-memory.js';
+import { nativeHeapTrimmer } from '../../lib/transport/native-heap-trimmer.js';
 import { performance } from 'node:perf_hooks';
 import { settle, within, type ConnectedPairs, type MediaPair, type PeerAdapter } from './types.js';
 import { startCoturn, type Coturn } from '../../test/integration/coturn.js';
@@ -177,6 +178,7 @@ export const ours: PeerAdapter = {
   name: 'ours', version: packageVersion('pure-webrtc-transport'),
   mediaPair: () => mediaPair('own'), connectPairs: (count, keep) => connectPairs('own', count, keep),
   releaseIdleMemory: () => void releaseIdleMemory(),
+  memoryWorkPending: () => nativeHeapTrimmer.pending,
 };
 
 /** Ours without any policy module (no RTCP reports, NACK, keyframe or transport-cc feedback), transport-wide-cc still stamped. */
@@ -191,6 +193,7 @@ export const oursBare: PeerAdapter = {
     return connectPairs('own', count, keep);
   },
   releaseIdleMemory: () => void releaseIdleMemory(),
+  memoryWorkPending: () => nativeHeapTrimmer.pending,
 };
 
 /** pure-webrtc-transport, the answering PCs on one shared UdpMux port. */
@@ -198,6 +201,7 @@ export const oursUdpMux: PeerAdapter = {
   name: 'ours-udpmux', version: packageVersion('pure-webrtc-transport'),
   mediaPair: () => mediaPair('shared'), connectPairs: (count, keep) => connectPairs('shared', count, keep),
   releaseIdleMemory: () => void releaseIdleMemory(),
+  memoryWorkPending: () => nativeHeapTrimmer.pending,
 };
 
 /** pure-webrtc-transport, the answering PCs relay-only through a coturn on loopback (TURN over UDP). */
@@ -205,6 +209,7 @@ export const oursTurn: PeerAdapter = {
   name: 'ours-turn', version: packageVersion('pure-webrtc-transport'),
   mediaPair: () => mediaPair('turn'), connectPairs: (count, keep) => connectPairs('turn', count, keep),
   releaseIdleMemory: () => void releaseIdleMemory(),
+  memoryWorkPending: () => nativeHeapTrimmer.pending,
 };
 
 /** pure-webrtc-transport, the answering PCs on one passive ICE-TCP port only, the offerers active ICE-TCP. */
@@ -212,4 +217,5 @@ export const oursTcp: PeerAdapter = {
   name: 'ours-tcp', version: packageVersion('pure-webrtc-transport'),
   mediaPair: () => mediaPair('tcp'), connectPairs: (count, keep) => connectPairs('tcp', count, keep),
   releaseIdleMemory: () => void releaseIdleMemory(),
+  memoryWorkPending: () => nativeHeapTrimmer.pending,
 };

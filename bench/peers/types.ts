@@ -39,6 +39,12 @@ export interface PeerAdapter {
    * docs/architecture.md); the memory task reports the figures after it separately.
    */
   releaseIdleMemory?(): void;
+  /**
+   * Whether the library still has memory work scheduled after a burst (ours: a C-heap trim or the
+   * JS-heap relief before it is due or running); the memory task waits for it (bounded) before its
+   * forced collections, which would finish V8's incremental relief without reducing memory.
+   */
+  memoryWorkPending?(): boolean;
 }
 
 /** What {@link PeerAdapter.connectPairs} resolves with. */

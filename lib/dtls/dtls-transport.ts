@@ -161,6 +161,18 @@ type State =
   | { readonly name: 'closed' }
   | { readonly name: 'failed'; readonly reason: string };
 
+/**
+ * Cipher-suite names as one string per process: the engine returns a new copy per connection
+ * (about 100 bytes each that an idle connection keeps, docs/peer.md); a handful of suites exist.
+ */
+const suiteNames = new Map<string, string>();
+function sharedSuiteName(name: string): string {
+  const known = suiteNames.get(name);
+  if (known !== undefined) return known;
+  if (suiteNames.size < 32) suiteNames.set(name, name);
+  return name;
+}
+
 const NATIVE_STATES: readonly DtlsTransportState[] = ['new', 'connecting', 'connected', 'closed', 'failed'];
 const MAX_RECORD = 16384;
 const POOL_BYTES = 128 * 1024;
@@ -207,8 +219,14 @@ export class DtlsTransport {
   private readonly threadUse: DtlsHandshakeThreadUse;
   private st: State = { name: 'new' };
   private lastNow = -Infinity;
-  private readonly transmitQueue: Buffer[] = [];
-  private readonly events: DtlsEvent[] = [];
+  private transmitQueue: Buffer[] = [];
+  private events: DtlsEvent[] = [];
+  /**
+   * The handshake's flights grow both queues to a dozen slots or more, which V8 keeps; once the
+   * handshake is over and both are empty they are replaced by new ones (a connected connection
+   * queues a record or two at a time), once: idle memory per connection (docs/peer.md).
+   */
+  private handshakeQueues = true;
   private datagramsOut = 0;
   private droppedOversize = 0;
   private droppedNotBytes = 0;
@@ -421,7 +439,13 @@ export class DtlsTransport {
 
   /** Next event, or undefined. */
   pollEvent(): DtlsEvent | undefined {
-    return this.events.shift();
+    const e = this.events.shift();
+    if (e === undefined && this.handshakeQueues && this.transmitQueue.length === 0 && this.st.name !== 'new' && this.st.name !== 'connecting') {
+      this.handshakeQueues = false;
+      this.transmitQueue = [];
+      this.events = [];
+    }
+    return e;
   }
 
   /** When handleTimeout should next be called (same clock as `now`), or undefined. */
@@ -547,8 +571,8 @@ export class DtlsTransport {
         next = {
           name,
           srtpProfile: srtpProfileName(this.engine.srtpProfile()),
-          cipherSuite: this.engine.cipherSuite(),
-          cipherSuiteStandardName: this.engine.cipherSuiteStandardName(),
+          cipherSuite: sharedSuiteName(this.engine.cipherSuite()),
+          cipherSuiteStandardName: sharedSuiteName(this.engine.cipherSuiteStandardName()),
           tlsVersion: this.engine.tlsVersion(),
         };
         break;

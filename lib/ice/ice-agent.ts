@@ -362,7 +362,8 @@ export class IceAgent {
   /** When the selected pair was selected (for the reconnect budget's "carried traffic" test). */
   private selectedSince = 0;
   /** Our active ICE-TCP reconnects by connection (`base|remote`), see TCP_RECONNECT_BUDGET; at most one per TCP pair. */
-  private readonly tcpReconnectBudgets = new Map<string, { firstLossAt: number; count: number }>();
+  // Made at the first TCP reconnect: a UDP-only connection never needs one (idle memory, docs/peer.md).
+  private tcpReconnectBudgets: Map<string, { firstLossAt: number; count: number }> | undefined;
 
   private connectionState: IceConnectionState = 'new';
   private stateReasonValue: string | undefined;
@@ -914,12 +915,12 @@ export class IceAgent {
    */
   private takeReconnect(now: number, pair: Pair): boolean {
     const key = `${addressKey(pair.local.base)}|${addressKey(pair.remoteAddress)}`;
-    let budget = this.tcpReconnectBudgets.get(key);
+    let budget = this.tcpReconnectBudgets?.get(key);
     const stable = pair.lastHeardAt - this.selectedSince >= TCP_RECONNECT_STABLE_MS;
     if (budget && (stable || now - budget.firstLossAt >= this.opts.consentTimeoutMs)) budget = undefined;
     if (!budget) {
       budget = { firstLossAt: now, count: 0 };
-      this.tcpReconnectBudgets.set(key, budget);
+      (this.tcpReconnectBudgets ??= new Map()).set(key, budget);
     }
     if (budget.count >= TCP_RECONNECT_BUDGET) return false;
     budget.count++;
@@ -1722,7 +1723,7 @@ export class IceAgent {
     this.nominating = undefined;
     // An ICE restart starts over: a connection lost before it no longer decides the state.
     this.selectedLostAt = undefined;
-    this.tcpReconnectBudgets.clear();
+    this.tcpReconnectBudgets?.clear();
     this.firstValidAt = undefined;
     this.nominationTimerAt = undefined;
     this.remoteMarks.clear();

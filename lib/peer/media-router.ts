@@ -75,7 +75,8 @@ export class MediaRouter {
    * are routed (lib/sfu answers its NACKs natively, one call per compound); the bytes are valid
    * only during the call.
    */
-  readonly rtcpBytesListeners = new Set<(data: Buffer, start: number, length: number) => void>();
+  /** Made at the first listener (most connections have none: idle memory, docs/peer.md). */
+  rtcpBytesListeners: Set<(data: Buffer, start: number, length: number) => void> | undefined;
   private readonly transceivers = new Set<RTCRtpTransceiver>();
   private midId: number | undefined;
   private ridId: number | undefined;
@@ -232,7 +233,7 @@ export class MediaRouter {
       return;
     }
     this.tap?.rtcpCompound(packets);
-    if (this.rtcpBytesListeners.size > 0) {
+    if (this.rtcpBytesListeners !== undefined && this.rtcpBytesListeners.size > 0) {
       for (const listener of this.rtcpBytesListeners) {
         try {
           listener(data, start, length);

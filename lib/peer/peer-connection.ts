@@ -591,8 +591,9 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
    * per compound); the bytes are valid only during the call. Returns the function that removes it.
    */
   onRtcpBytes(listener: (data: Buffer, start: number, length: number) => void): () => void {
-    this.router.rtcpBytesListeners.add(listener);
-    return () => this.router.rtcpBytesListeners.delete(listener);
+    const listeners = (this.router.rtcpBytesListeners ??= new Set());
+    listeners.add(listener);
+    return () => listeners.delete(listener);
   }
 
   // ---- transceivers -------------------------------------------------------------------
@@ -1052,7 +1053,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const cleanup = (): void => {
         if (timer) clearTimeout(timer);
         this.off('connectionstatechange', onChange);
-        this.closeWaiters?.delete(onClose);
+        this.dropCloseWaiter(onClose);
       };
       this.on('connectionstatechange', onChange);
       (this.closeWaiters ??= new Set()).add(onClose);
@@ -1074,9 +1075,15 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       fn();
       return () => undefined;
     }
-    const waiters = (this.closeWaiters ??= new Set());
-    waiters.add(fn);
-    return () => waiters.delete(fn);
+    (this.closeWaiters ??= new Set()).add(fn);
+    return () => this.dropCloseWaiter(fn);
+  }
+
+  /** Unregisters a close waiter; the set goes once empty (an idle PC keeps none: docs/peer.md). */
+  private dropCloseWaiter(fn: () => void): boolean {
+    const had = this.closeWaiters?.delete(fn) ?? false;
+    if (this.closeWaiters?.size === 0) this.closeWaiters = undefined;
+    return had;
   }
 
   /**

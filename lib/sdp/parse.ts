@@ -17,6 +17,7 @@ import {
   type SimulcastRid,
 } from './model.js';
 import { SdpSyntaxError } from './sdp-error.js';
+import { HeaderExtensionUri } from './capabilities.js';
 import { staticPayloadType } from './static-payload-types.js';
 
 // Every line is read by one regular expression of ours (hoisted here, so that no line allocates
@@ -49,6 +50,16 @@ const ENCODING_NAME = /^[\w.-]+$/;
 // (a tab never gets here: normalizeLine made it a space).
 const FMTP = /^fmtp:(\d*) (.*)/;
 const WHITESPACE_BUT_SPACE = /[^\S ]/;
+/**
+ * The header-extension URIs we know, as one string each: a URI matched out of a description is a
+ * slice that keeps the whole description text alive as long as a negotiated map is keyed by it
+ * (idle memory per connection, docs/peer.md).
+ */
+const KNOWN_EXTENSION_URIS = new Map<string, string>(Object.values(HeaderExtensionUri).map((u) => [u, u]));
+function knownExtensionUri(uri: string): string {
+  return KNOWN_EXTENSION_URIS.get(uri) ?? uri;
+}
+
 // RFC 6904 encrypted header extension: `extmap:<id>[/<dir>] urn:ietf:params:rtp-hdrext:encrypt <uri>`.
 const ENCRYPTED_EXTMAP = /^extmap:\d+(?:\/\w+)? urn:ietf:params:rtp-hdrext:encrypt /;
 const EXTMAP = /^(\d{1,3})(?:\/([a-z]+))? (\S+)(?: (.*\S))? *$/;
@@ -387,7 +398,7 @@ function parseMediaAttribute(
       if (e === null || !(id >= 1 && id <= 255) || (e[2] !== undefined && !DIRECTIONS.has(e[2]))) {
         fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "extmap:<id 1..255>[/<direction>] <uri> [<attributes>]"');
       }
-      const ext: SdpMediaSection['extmaps'][number] = { id, uri: e![3]! };
+      const ext: SdpMediaSection['extmaps'][number] = { id, uri: knownExtensionUri(e![3]!) };
       if (e![2] !== undefined) ext.direction = e![2] as MediaDirection;
       if (e![4] !== undefined && e![4].trim().length > 0) ext.attributes = e![4].trim();
       section.extmaps.push(ext);

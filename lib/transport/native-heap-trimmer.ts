@@ -88,6 +88,13 @@ function youngGenerationBytes(): number {
 }
 
 /**
+ * After a 'moderate' relief the trim waits for V8's incremental collection to end, checking the
+ * young generation this often (ms), at most RELIEF_FOLLOW_UP_POLLS times (then it trims anyway).
+ */
+const RELIEF_FOLLOW_UP_MS = 50;
+const RELIEF_FOLLOW_UP_POLLS = 60;
+
+/**
  * Sans-I/O schedule: freeing events and finished trims in (with `now`), the time the next trim is
  * due out. No timer and no clock of its own.
  */
@@ -170,6 +177,8 @@ export class NativeHeapTrimmer {
   private eventsSinceRelief = 0;
   /** A full collection took longer than maxCriticalPauseMs: never stop the thread for one again. */
   private criticalTooSlow = false;
+  /** A relief was asked for and its trim has not run yet. */
+  private reliefInProgress = false;
 
   constructor(
     policy: NativeHeapTrimPolicy = DEFAULT_NATIVE_HEAP_TRIM_POLICY,
@@ -211,19 +220,48 @@ export class NativeHeapTrimmer {
     // V8 first: its collection frees ArrayBuffer backing stores into the C heap, which the trim
     // then gives back. Only once the burst is over (mid-burst V8 would grow it again at once).
     const quiet = this.schedule.quietAt(start, this.relief.quietMs);
-    if (quiet && this.relieveJsHeap(start)) {
+    const relief = quiet ? this.relieveJsHeap(start) : undefined;
+    if (relief) {
       // Node runs the N-API finalizers of the objects that collection found dead in a later turn
       // (setImmediate); their native memory is freed only then, so the trim waits one turn for it.
+      // A 'moderate' relief only starts V8's incremental marking: its collection ends in V8's own
+      // tasks a little later (about 0.2 s at 1,000 idle PCs), so the trim waits for that first.
       this.armedAt = -Infinity; // a freeing event meanwhile does not re-arm: this trim serves it
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.armedAt = Infinity;
-        this.trim(performance.now(), quiet);
-      }, 1);
-      this.timer.unref();
+      this.reliefInProgress = true;
+      this.afterRelief(relief === 'moderate' ? RELIEF_FOLLOW_UP_POLLS : 0, quiet);
       return;
     }
     this.trim(start, quiet);
+  }
+
+  /**
+   * Trims once V8's collection asked for by the relief has ended (the young generation is below
+   * `minYoungBytes` again, or `polls` checks RELIEF_FOLLOW_UP_MS apart found it still running),
+   * one turn after it for the finalizers.
+   */
+  private afterRelief(polls: number, quiet: boolean): void {
+    const ended = polls <= 0 || this.youngBytes() < this.relief.minYoungBytes;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (!ended) {
+        this.afterRelief(polls - 1, quiet);
+        return;
+      }
+      this.armedAt = Infinity;
+      this.reliefInProgress = false;
+      this.trim(performance.now(), quiet);
+    }, ended ? 1 : RELIEF_FOLLOW_UP_MS);
+    this.timer.unref();
+  }
+
+  /**
+   * Whether a trim (and the relief before it) is due or under way: freed memory not given back
+   * yet, or V8's incremental collection asked for by a relief still running. A benchmark that
+   * forces collections of its own waits for this to clear first: a forced collection finishes V8's
+   * marking without reducing memory, and the young generation stays committed.
+   */
+  get pending(): boolean {
+    return this.timer !== undefined || this.reliefInProgress;
   }
 
   /** The trim itself (after the relief, when there was one), then the next one armed. */
@@ -258,18 +296,18 @@ export class NativeHeapTrimmer {
     return this.relief.level !== 'off' && this.eventsSinceRelief >= this.relief.minEvents && this.reliefNotBefore !== Infinity;
   }
 
-  /** Asks V8 for its young generation when it is grown and the last relief is long enough ago; whether it did. */
-  private relieveJsHeap(now: number): boolean {
+  /** Asks V8 for its young generation when it is grown and the last relief is long enough ago; how it asked, if it did. */
+  private relieveJsHeap(now: number): JsHeapRelief | undefined {
     let level = this.relief.level;
-    if (level === 'off' || now < this.reliefNotBefore || this.eventsSinceRelief < this.relief.minEvents) return false;
-    if (this.youngBytes() < this.relief.minYoungBytes) return false;
+    if (level === 'off' || now < this.reliefNotBefore || this.eventsSinceRelief < this.relief.minEvents) return undefined;
+    if (this.youngBytes() < this.relief.minYoungBytes) return undefined;
     this.eventsSinceRelief = 0;
     const moderated = level === 'critical' && (this.criticalTooSlow || this.liveBytes() > this.relief.maxCriticalHeapBytes);
     if (moderated) level = 'moderate';
     const start = performance.now();
     if (!relieveJsHeap(level)) {
       this.reliefNotBefore = Infinity; // V8's API is not there: never again
-      return false;
+      return undefined;
     }
     const took = performance.now() - start;
     this.stats.jsHeapReliefs++;
@@ -277,7 +315,7 @@ export class NativeHeapTrimmer {
     if (level === 'critical' && took > this.relief.maxCriticalPauseMs) this.criticalTooSlow = true;
     this.stats.jsHeapReliefMs += took;
     this.reliefNotBefore = start + took + Math.max(this.relief.minIntervalMs, took / this.relief.maxShare);
-    return true;
+    return level;
   }
 }
 

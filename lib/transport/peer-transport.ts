@@ -170,7 +170,9 @@ export class PeerTransport {
   private rxBatchValue: SrtpBatch | undefined;
   private readonly rxStarts = sharedRxStarts;
   private readonly rxLengths = sharedRxLengths;
-  private readonly dtlsIn: Buffer[] = [];
+  private dtlsIn: Buffer[] = [];
+  /** dtlsIn still has the storage the handshake's flights grew (replaced once after it: idle memory, docs/peer.md). */
+  private dtlsInFromHandshake = true;
   private readonly scratch = sharedScratch;
   private pending: { kind: 0 | 1; data: Buffer }[] = [];
   /** Received media (copies) waiting for SRTP keys the handshake thread is still deriving (HELD_MEDIA_LIMIT). */
@@ -537,6 +539,10 @@ export class PeerTransport {
       this.drainDtls();
     }
     emptyArray(this.dtlsIn);
+    if (this.dtlsInFromHandshake && this.handshakeDone) {
+      this.dtlsInFromHandshake = false;
+      this.dtlsIn = [];
+    }
   }
 
   /**

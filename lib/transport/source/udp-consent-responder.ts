@@ -23,9 +23,16 @@ interface Registration {
   /** The agent's consent checks are sent by this registration. */
   sendsChecks: boolean;
   remote: TransportAddress;
-  /** The credentials and role registered, to notice when the agent reports a change. */
-  signature: string;
+  /**
+   * The credentials and role registered, to notice when the agent reports a change. The object as
+   * the transport gave it (its strings are the agent's own): a signature string built from them
+   * was a rope of a dozen parts, about 400 bytes per idle connection (docs/peer.md).
+   */
+  creds: ConsentCredentials;
 }
+
+/** What IceTransport.consentCredentials() gives. */
+type ConsentCredentials = { localUfrag: string; remoteUfrag: string; password: string; controlling: boolean; checks?: NativeConsentCheckSetup };
 
 /**
  * The responders with registrations: one interval for all of them (an own-socket connection has its
@@ -37,6 +44,17 @@ let ticker: ReturnType<typeof setInterval> | undefined;
 // By index (code that runs once a second is not optimized: an iterator would allocate per entry). A
 // take may release responders (a listener closing connections): swap-removal moves the last one into
 // the freed slot, which is then taken on the next tick instead.
+/**
+ * Own-socket responders (one registration each, `sendsAtOnce`) share one take array and one check-id
+ * array instead of two small typed arrays each (about 370 bytes of JS heap per idle own-socket
+ * connection, docs/peer.md): a take reads its one entry before it calls the agent, and a check is
+ * sent by a native call within queueCheck. A take that runs while the shared take array is in use
+ * (a listener reached from one) gets an array of its own.
+ */
+let sharedTaken: Uint32Array | undefined;
+let sharedTakenInUse = false;
+let sharedCheckIds: Uint32Array | undefined;
+
 function tickAll(): void {
   for (let i = 0; i < ticking.length; i++) ticking[i]!.take();
 }
@@ -48,7 +66,8 @@ export class UdpConsentResponder {
   private readonly local: TransportAddress;
   private readonly byTransport = new Map<IceTransport, Registration>();
   private readonly byId = new Map<number, IceTransport>();
-  private readonly taken: Uint32Array;
+  /** The take array (undefined: an own socket's responder, which uses the shared one). */
+  private readonly taken: Uint32Array | undefined;
   /** Registrations with a consent check due this turn, sent by one native call at its end. */
   private checkIds: Uint32Array;
   private checksQueued = 0;
@@ -68,8 +87,13 @@ export class UdpConsentResponder {
     this.socket = socket;
     this.local = local;
     this.sendsAtOnce = batchEntries === 1;
-    this.taken = new Uint32Array(TAKE_STRIDE * batchEntries);
-    this.checkIds = new Uint32Array(batchEntries);
+    if (this.sendsAtOnce) {
+      this.taken = undefined;
+      this.checkIds = sharedCheckIds ??= new Uint32Array(1);
+    } else {
+      this.taken = new Uint32Array(TAKE_STRIDE * batchEntries);
+      this.checkIds = new Uint32Array(batchEntries);
+    }
   }
 
   /** The transport's selected pair now sends from the port to `remote` (undefined: not any more). */
@@ -88,7 +112,7 @@ export class UdpConsentResponder {
     const current = this.byTransport.get(transport);
     if (!current) return;
     const creds = transport.consentCredentials();
-    if (creds && signatureOf(creds) === current.signature) return;
+    if (creds && sameCredentials(creds, current.creds)) return;
     this.release(transport);
     this.register(transport, current.remote);
   }
@@ -174,7 +198,7 @@ export class UdpConsentResponder {
     const id = this.socket.addConsentResponder(destination, creds.localUfrag, creds.remoteUfrag, creds.password, creds.controlling, creds.checks);
     if (id === 0) return;
     const sendsChecks = creds.checks !== undefined;
-    this.byTransport.set(transport, { id, remote, sendsChecks, signature: signatureOf(creds) });
+    this.byTransport.set(transport, { id, remote, sendsChecks, creds });
     this.byId.set(id, transport);
     if (sendsChecks) transport.consentChecksNative(true);
     if (this.tickIndex < 0) {
@@ -192,6 +216,19 @@ export class UdpConsentResponder {
    * array, so the entries of the outer call not yet delivered are not overwritten.
    */
   take(): void {
+    if (this.taken === undefined) {
+      const useShared = !sharedTakenInUse;
+      const out = useShared ? (sharedTaken ??= new Uint32Array(TAKE_STRIDE)) : new Uint32Array(TAKE_STRIDE);
+      if (useShared) sharedTakenInUse = true;
+      this.taking++;
+      try {
+        this.takeInto(out);
+      } finally {
+        this.taking--;
+        if (useShared) sharedTakenInUse = false;
+      }
+      return;
+    }
     const out = this.taking === 0 ? this.taken : new Uint32Array(this.taken.length);
     this.taking++;
     try {
@@ -248,7 +285,11 @@ export class UdpConsentResponder {
   }
 }
 
-function signatureOf(c: { localUfrag: string; remoteUfrag: string; password: string; controlling: boolean; checks?: NativeConsentCheckSetup }): string {
-  const k = c.checks;
-  return `${c.localUfrag}:${c.remoteUfrag}:${c.password}:${c.controlling ? 1 : 0}${k ? `:${k.remotePassword}:${k.priority}:${k.timeoutMs}` : ''}`;
+/** Whether two registrations would be the same (the fields the old signature string compared). */
+function sameCredentials(a: ConsentCredentials, b: ConsentCredentials): boolean {
+  if (a.localUfrag !== b.localUfrag || a.remoteUfrag !== b.remoteUfrag || a.password !== b.password || a.controlling !== b.controlling) return false;
+  const x = a.checks;
+  const y = b.checks;
+  if (x === undefined || y === undefined) return x === y;
+  return x.remotePassword === y.remotePassword && x.priority === y.priority && x.timeoutMs === y.timeoutMs;
 }
