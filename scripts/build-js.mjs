@@ -15,7 +15,7 @@ const require = createRequire(import.meta.url);
 const out = join(root, 'dist', 'lib');
 
 /** The public entry points: package.json "exports" subpath → source under lib/ (without .ts). */
-export const ENTRIES = { '.': 'index', './media': 'media/index' };
+const ENTRIES = { '.': 'index', './media': 'media/index' };
 
 function walk(dir, files = []) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -31,7 +31,7 @@ function walk(dir, files = []) {
  * `import('…')`): the exports map allows no deep import, so the others type nothing a user can
  * name. A reference that resolves to no file is an error (a declaration would be left dangling).
  */
-export function reachableDeclarations(entries) {
+function reachableDeclarations(entries) {
   const seen = new Set();
   const stack = [...entries];
   while (stack.length > 0) {
@@ -125,4 +125,4 @@ async function main() {
   console.log(`build-js: dist/lib (${sources.length} CommonJS modules, ${keep.size} declaration files, ${pruned} unreachable ones dropped, ESM entries ${Object.values(ENTRIES).map((e) => `${e}.mjs`).join(', ')})`);
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
+await main();
