@@ -522,8 +522,9 @@ export class Router {
     for (const c of leg.consumers) {
       // One 'rtcp' listener is the router's own (consume()).
       if (c.autoLayers || (c.transceiver?.sender.listenerCount('rtcp') ?? 0) > 1) kinds = 0;
-      // A pipe producer's misses are asked for upstream from JavaScript (retransmitCompound).
-      if (c.producer.upstream?.nack) kinds &= ~NativeRtcpKind.Nack;
+      // A pipe producer's misses are asked for upstream from JavaScript (retransmitCompound); once
+      // it is closed nothing is asked (the engine counts the NACK in nackUnknownProducer).
+      if (c.producer.upstream?.nack && !c.producer.closed) kinds &= ~NativeRtcpKind.Nack;
     }
     if (kinds === leg.rtcpKinds) return;
     leg.rtcpKinds = kinds;
@@ -779,6 +780,18 @@ export class Router {
     this.producerCleanup.get(p)?.();
     this.producerCleanup.delete(p);
     for (const leg of this.legs.values()) leg.producers.delete(p);
+    // Its consumers stay open and forward nothing: a closed pipe producer's misses are no longer
+    // asked upstream, so the legs that held NACKs back for it consume them again.
+    if (p.upstream?.nack) {
+      for (const [pc, leg] of this.legs) {
+        for (const c of leg.consumers) {
+          if (c.producer === p) {
+            this.updateLegRtcp(pc);
+            break;
+          }
+        }
+      }
+    }
   }
 
   /** @internal */
@@ -891,7 +904,8 @@ export class Router {
   private watchSink(pc: RTCPeerConnection, leg: Leg, sink: object | undefined, route: TcpSrtpRoute | undefined): void {
     leg.offSinkClosed?.();
     leg.offSinkClosed = undefined;
-    leg.offRtcpBytes?.();
+    // The leg's RTCP listener (consume()) stays: the connection's compounds still reach it on the new
+    // pair, and the NACKs and RR blocks left to JavaScript need it (closeLeg() removes it).
     leg.tcpSink = sink;
     if (!sink) return;
     leg.offSinkClosed = route?.onConnectionClosed?.(() => {
@@ -926,6 +940,8 @@ export class Router {
     leg.offTcpRoute?.();
     leg.offSinkClosed?.();
     leg.offSinkClosed = undefined;
+    leg.offRtcpBytes?.();
+    leg.offRtcpBytes = undefined;
     leg.tcpRoute?.setForwardEngine?.(null);
     if (leg.transport !== 0) this.engine.removeTransport(leg.transport);
     pc.off('connectionstatechange', leg.onState);
