@@ -254,8 +254,10 @@ export interface MemoryResult {
    * whether V8 gives back by itself the young generation a burst of set-ups grew.
    */
   idle?: { afterMs: number; rssPerPc: number; heapPerPc: number; newSpace: number }[];
-  /** How long the reading waited past 0.5 s for the library's memory work after the burst (ours only), ms. */
+  /** How long the library's own memory work after the burst ran past 0.5 s (ours only; the settle time when still running), ms. */
   settleWaitMs?: number;
+  /** How long past 0.5 s every adapter's memory was read, ms (the same for all: MEMORY_SETTLE_MS, 0 with PWT_BENCH_MEMORY_NO_WAIT=1). */
+  settleMs: number;
   /** With PWT_BENCH_TRIM_PROBE=1: RSS per PC at 0.5 s right after a C-heap trim (what free C heap was resident). */
   rssTrimmedPerPc?: number;
 }
@@ -305,6 +307,13 @@ async function warmUp(adapter: PeerAdapter): Promise<void> {
 }
 
 /**
+ * How long every adapter's memory is left to settle after the 0.5 s before it is read: the longest
+ * the library's own memory work after a burst may take (ours: trim and JS-heap relief, 0–2.3 s
+ * measured), the same for all adapters so that their figures are taken at the same moment.
+ */
+const MEMORY_SETTLE_MS = 5000;
+
+/**
  * memory: `pcs` PCs (pcs/2 pairs, in waves of {@link WAVE_PAIRS}) opened after a warm-up pair;
  * the pairs that did not connect are closed by the adapter, then the growth is divided by the PCs
  * held connected.
@@ -342,11 +351,19 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number, idleMs: r
   await settle();
   // The library's own memory work after the burst (ours: the trim and the JS-heap relief before
   // it) may still be running at 0.5 s; the forced collections below would cut V8's incremental
-  // relief short without reducing memory, so the reading waits for it, at most 5 s (reported).
+  // relief short without reducing memory. So every adapter, whether it reports such work or not,
+  // is read after the same settle time (MEMORY_SETTLE_MS more), and the time its own work took is
+  // reported (settleWaitMs): the ratios compare the same moment.
   const settleStart = performance.now();
-  const waitForLibrary = process.env.PWT_BENCH_MEMORY_NO_WAIT !== '1'; // =1: read at 0.5 s as before (to compare)
-  for (let i = 0; i < 250 && waitForLibrary && adapter.memoryWorkPending?.(); i++) await new Promise((r) => setTimeout(r, 20));
-  const settleWaitMs = performance.now() - settleStart;
+  const settleMs = process.env.PWT_BENCH_MEMORY_NO_WAIT === '1' ? 0 : MEMORY_SETTLE_MS; // =1: every adapter read at 0.5 s
+  let settleWaitMs: number | undefined;
+  for (let i = 0; i < 1000; i++) {
+    const elapsed = performance.now() - settleStart;
+    if (settleWaitMs === undefined && !adapter.memoryWorkPending?.()) settleWaitMs = elapsed;
+    if (elapsed >= settleMs) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  settleWaitMs ??= performance.now() - settleStart; // still pending at the end of the settle time
   // PWT_BENCH_RELIEF_PROBE=1: V8's spaces (MiB) before and after the forced collections, and the wait.
   const probe = process.env.PWT_BENCH_RELIEF_PROBE === '1' ? { settleWaitMs, spaces: spaceSizes() } : undefined;
   collect();
@@ -397,6 +414,7 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number, idleMs: r
     pcs,
     connectedPcs,
     failedPairs: failed,
+    settleMs,
     ...(adapter.memoryWorkPending ? { settleWaitMs } : {}),
     ...(breakdown ? { breakdown } : {}),
     ...(afterRelease ? { afterRelease } : {}),

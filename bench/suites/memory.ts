@@ -57,7 +57,8 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
         const b = outcome.result.breakdown;
         if (b) {
           const k = (v: number): string => (v / 1024).toFixed(1);
-          const wait = outcome.result.settleWaitMs !== undefined ? ` (read ${outcome.result.settleWaitMs.toFixed(0)} ms after the 0.5 s, once the library's memory work after the burst was done)` : '';
+          const own = outcome.result.settleWaitMs !== undefined ? `; its own memory work after the burst took ${outcome.result.settleWaitMs.toFixed(0)} ms of it` : '';
+          const wait = ` (read ${(outcome.result.settleMs / 1000).toFixed(1)} s after the 0.5 s, as every library${own})`;
           console.log(`${lib} ${pcs} PCs, per PC${wait}: RSS ${k(outcome.result.rssPerPc)} KiB; C heap in use ${k(b.nativeInUse)} (V8's external memory, ArrayBuffers, ${k(b.external)} of it), C heap free ${k(b.nativeFree)} (resident until trimmed), V8 committed ${k(b.v8Committed)} (JS heap used ${k(outcome.result.heapPerPc)})`);
         }
         for (const r of outcome.result.idle ?? []) {

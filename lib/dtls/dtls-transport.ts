@@ -129,10 +129,12 @@ export interface DtlsTransportStats {
    */
   droppedBacklog: number;
   /**
-   * Our handshake flight sent again by OpenSSL while it read a received datagram, not by the timer
-   * (`retransmitTimeouts`): the timer had already expired and the datagram held only part of the
-   * peer's answer, so OpenSSL's read of the rest failed and it retransmitted (docs/dtls.md
-   * "Handshake thread").
+   * Our handshake flight sent again by OpenSSL while it read a received datagram, not by our
+   * timer call (`retransmitTimeouts`): OpenSSL retransmits inside a read whenever its timer had
+   * already expired and the read found no complete message to go on with: part of the peer's
+   * answer, a late duplicate, or any datagram read after our timer fired late (docs/dtls.md
+   * "Handshake thread"). A retransmission, not a drop: a peer connection's `transport` stats entry
+   * shows it as `pwtDtlsRetransmitsOnRead`, outside `pwtDrops.dtls`.
    */
   retransmitsOnRead: number;
   /**

@@ -35,6 +35,30 @@ import { createLogger, loggedDropCounters } from '../common/log.js';
 
 const log = createLogger('ice');
 
+/**
+ * How long the agent waits for the answer to an `mdns-query` event before it ignores the name's
+ * candidates itself (an `mdns-expired` event): a driver that never answers cannot keep the agent
+ * from failing (docs/ice.md "mDNS").
+ */
+export const MDNS_QUERY_TIMEOUT_MS = 5000;
+
+/**
+ * A connectivity check's whole life with these options (the agent's defaults where absent): its
+ * transmissions at RTO, 2·RTO, … capped at `checkMaxRtoMs`, and the wait after the last one
+ * (RFC 8489 §6.2.1). 9,500 ms with the defaults 500/1600/7.
+ */
+export function checkLifeMs(opts: { checkRtoMs?: number; checkMaxRtoMs?: number; checkMaxTransmits?: number } = {}): number {
+  const max = opts.checkMaxRtoMs ?? 1600;
+  const n = opts.checkMaxTransmits ?? 7;
+  let t = 0;
+  let rto = opts.checkRtoMs ?? 500;
+  for (let i = 0; i < n; i++) {
+    t += rto;
+    rto = Math.min(rto * 2, max);
+  }
+  return t;
+}
+
 /** ICE roles (RFC 8445 §6.1.1). */
 export type IceRole = 'controlling' | 'controlled';
 /** W3C RTCIceTransportState. */
@@ -174,7 +198,13 @@ export type IceAgentEvent =
    * sources by (see docs/ice.md).
    */
   | { type: 'remote-validated'; local: TransportAddress; remote: TransportAddress }
-  | { type: 'mdns-query'; name: string };
+  /**
+   * The driver is asked to resolve the mDNS name of remote candidates and to call
+   * {@link IceAgent.resolveMdns} with the answer (within {@link MDNS_QUERY_TIMEOUT_MS}).
+   */
+  | { type: 'mdns-query'; name: string }
+  /** An `mdns-query` was not answered in time: its `candidatesIgnored` remote candidates are ignored. */
+  | { type: 'mdns-expired'; name: string; candidatesIgnored: number };
 
 /** Counters; `drops` is keyed by {@link IceDropReason}. */
 export interface IceAgentStats {
@@ -330,7 +360,10 @@ export class IceAgent {
   private localEntries: LocalEntry[] = [];
   private remoteCandidates: IceCandidate[] = [];
   // Made by the first remote .local candidate (most peers send none).
-  private pendingMdns: Map<string, IceCandidate[]> | undefined;
+  /** Pending mDNS lookups by name: the candidates carrying it and when the lookup expires. */
+  private pendingMdns: Map<string, { candidates: IceCandidate[]; expiresAt: number }> | undefined;
+  /** Earliest `expiresAt` of `pendingMdns` (Infinity when none). */
+  private mdnsExpiresAt = Infinity;
   private pairs: Pair[] = [];
   private nextPairId = 1;
   private triggered: TriggeredCheck[] = [];
@@ -525,6 +558,7 @@ export class IceAgent {
     if (this.hasCheckWork()) t = earlier(t, this.nextCheckAt);
     t = earlier(t, this.nominationTimerAt);
     if (!this.selected) t = earlier(t, this.noPairDeadline);
+    if (this.mdnsExpiresAt !== Infinity) t = earlier(t, this.mdnsExpiresAt);
     if (!this.selected && this.connectionState === 'disconnected') t = earlier(t, this.lostFailAt());
     if (this.selected && (this.connectionState !== 'failed')) {
       t = earlier(t, this.nextConsentAt);
@@ -589,11 +623,13 @@ export class IceAgent {
     if (this.remote && c.ufrag !== undefined && c.ufrag !== this.remote.ufrag) return;
     if (isMdnsCandidate(c)) {
       const pending = (this.pendingMdns ??= new Map());
-      const list = pending.get(c.address);
-      if (list) list.push(c);
+      const entry = pending.get(c.address);
+      if (entry) entry.candidates.push(c);
       else {
         if (pending.size >= this.opts.maxRemoteCandidates) return;
-        pending.set(c.address, [c]);
+        const expiresAt = now + MDNS_QUERY_TIMEOUT_MS;
+        pending.set(c.address, { candidates: [c], expiresAt });
+        if (expiresAt < this.mdnsExpiresAt) this.mdnsExpiresAt = expiresAt;
         this.events.push({ type: 'mdns-query', name: c.address });
       }
       return;
@@ -606,14 +642,18 @@ export class IceAgent {
    * not an IP) the candidates are ignored: peer-reflexive candidates learned from checks take over.
    * Returns how many remote candidates were ignored. While a lookup is pending the agent does not
    * fail for want of pairs (every pair failed, or none within `noPairTimeoutMs`): the name's
-   * candidate may still work.
+   * candidate may still work. A lookup not answered within {@link MDNS_QUERY_TIMEOUT_MS} expires
+   * in the agent itself (an `mdns-expired` event, as if answered with no address), so a driver
+   * that never answers still gets an agent that fails on time; a later answer for it returns 0.
    */
   resolveMdns(now: number, name: string, address: string | undefined): number {
     this.assertOpen();
     now = this.tick(now);
-    const list = this.pendingMdns?.get(name);
-    if (!list) return 0;
+    const entry = this.pendingMdns?.get(name);
+    if (!entry) return 0;
+    const list = entry.candidates;
     this.pendingMdns!.delete(name);
+    this.mdnsExpiresAt = this.earliestMdnsExpiry();
     if (!address || ipFamily(address) === 0) {
       this.updateConnectionState(now);
       return list.length;
@@ -623,9 +663,26 @@ export class IceAgent {
     return 0;
   }
 
-  /** True while an mDNS lookup the agent asked for has not been answered (see {@link resolveMdns}). */
+  /** True while an mDNS lookup the agent asked for has not been answered nor expired (see {@link resolveMdns}). */
   get mdnsPending(): boolean {
     return this.pendingMdns !== undefined && this.pendingMdns.size > 0;
+  }
+
+  private earliestMdnsExpiry(): number {
+    let t = Infinity;
+    if (this.pendingMdns) for (const e of this.pendingMdns.values()) if (e.expiresAt < t) t = e.expiresAt;
+    return t;
+  }
+
+  /** Expires the lookups whose time ran out: their candidates are ignored (see {@link resolveMdns}). */
+  private expireMdns(now: number): void {
+    if (now < this.mdnsExpiresAt || !this.pendingMdns) return;
+    for (const [name, e] of this.pendingMdns) {
+      if (now < e.expiresAt) continue;
+      this.pendingMdns.delete(name);
+      this.events.push({ type: 'mdns-expired', name, candidatesIgnored: e.candidates.length });
+    }
+    this.mdnsExpiresAt = this.earliestMdnsExpiry();
   }
 
   /** Adds a host or relay candidate gathered by the driver and returns it. */
@@ -1360,13 +1417,7 @@ export class IceAgent {
   }
 
   private totalCheckTime(): number {
-    let t = 0;
-    let rto = this.opts.checkRtoMs;
-    for (let i = 0; i < this.opts.checkMaxTransmits; i++) {
-      t += rto;
-      rto = Math.min(rto * 2, this.opts.checkMaxRtoMs);
-    }
-    return t;
+    return checkLifeMs(this.opts);
   }
 
   private expire(now: number, tx: Transaction): void {
@@ -1513,6 +1564,7 @@ export class IceAgent {
 
   private updateConnectionState(now: number): void {
     if (this.connectionState === 'closed') return;
+    this.expireMdns(now);
     const sel = this.selected;
     if (sel) {
       const silent = now - sel.lastHeardAt;

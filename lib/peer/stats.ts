@@ -91,6 +91,11 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
       for (const k of Object.keys(udpDrops) as (keyof typeof udpDrops)[]) udpDrops[k] += st.drops[k];
     }
     const dtls = t.dtls;
+    // retransmitsOnRead is not a drop: it goes with the entry's other fields, not pwtDrops.dtls.
+    const dtlsCounters = dtls?.stats();
+    let dtlsDrops: Omit<NonNullable<typeof dtlsCounters>, 'retransmitsOnRead'> | undefined;
+    let dtlsRetransmitsOnRead: number | undefined;
+    if (dtlsCounters) ({ retransmitsOnRead: dtlsRetransmitsOnRead, ...dtlsDrops } = dtlsCounters);
     const srtp = t.srtp;
     const turn = t.turnDropStats();
     const selected = t.selectedPair;
@@ -105,13 +110,14 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
       ...transportEntry,
       pwtSrtpUnprotectedInSocket: srtpUnprotectedNatively,
       pwtSrtpProtectedInSocket: srtpProtectedNatively,
+      ...(dtlsRetransmitsOnRead !== undefined ? { pwtDtlsRetransmitsOnRead: dtlsRetransmitsOnRead } : {}),
       pwtDrops: {
         transport: t.dropStats(),
         udp: udpDrops,
         ice: t.iceDropStats(),
         mdns: mdnsDrops(t.mdnsStats()),
         ...(turn ? { turn } : {}),
-        ...(dtls ? { dtls: dtls.stats() } : {}),
+        ...(dtlsDrops ? { dtls: dtlsDrops } : {}),
         ...(srtp && !srtp.closed ? { srtp: srtp.stats().dropped } : {}),
         media: { ...src.router.drops },
         ...(src.sctp ? { sctp: { ...src.sctp.stats.drops } } : {}),

@@ -17,6 +17,7 @@ import {
   type IceGatheringState,
   type IceRole,
   type IceSelectedPair,
+  MDNS_QUERY_TIMEOUT_MS,
 } from '../ice/ice-agent.js';
 import type { IceCredentials } from '../ice/ice-credentials.js';
 import type { TurnDropReason } from '../ice/turn-client.js';
@@ -220,8 +221,11 @@ export interface IceMdnsStats {
   drops: Record<MdnsDropReason, number>;
 }
 
-/** The longest the transport waits for any mDNS resolver before the name counts as unresolved. */
-export const MDNS_RESOLVE_DEADLINE_MS = 5000;
+/**
+ * The longest the transport waits for any mDNS resolver before the name counts as unresolved: the
+ * agent's own deadline, {@link MDNS_QUERY_TIMEOUT_MS}.
+ */
+export const MDNS_RESOLVE_DEADLINE_MS = MDNS_QUERY_TIMEOUT_MS;
 
 /** How the one-port mux talks to the transports it serves (internal contract with UdpMux). */
 export interface IceMuxPort {
@@ -339,6 +343,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private flushAgain = false;
   private gathered = false;
   private closed = false;
+  /** mDNS names looked up and not yet answered nor expired by the agent. */
+  private readonly mdnsLookups = new Set<string>();
   // TURN links that succeeded or failed; made by the first one (most connections have none).
   private settledLinks: Set<TurnLink> | undefined;
   private serversStarted = false;
@@ -1282,6 +1288,13 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         case 'mdns-query':
           this.resolveMdns(e.name);
           break;
+        case 'mdns-expired':
+          // The agent's deadline (MDNS_QUERY_TIMEOUT_MS) came before the resolver's answer.
+          if (this.mdnsLookups.delete(e.name)) {
+            this.stats.mdns.unresolved++;
+            this.stats.mdns.candidatesIgnored += e.candidatesIgnored;
+          }
+          break;
         case 'role':
           // The port's native consent answers depend on the role (docs/ice.md "Consent checks answered natively").
           this.mux?.refreshConsent?.(this);
@@ -1427,22 +1440,17 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     const mdns = this.stats.mdns;
     mdns.queries++;
     const custom = this.options.resolveMdns;
-    let done = false;
+    // Any resolver gets a deadline: the agent's own (MDNS_QUERY_TIMEOUT_MS, an `mdns-expired`
+    // event), so no timer of ours outlives close(). An answer after it is not counted again.
+    this.mdnsLookups.add(name);
     const answer = (address: string | undefined): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(deadline);
-      if (this.closed) return;
+      if (this.closed || !this.mdnsLookups.delete(name)) return;
       const usable = address !== undefined && isIP(address) !== 0;
       if (usable) mdns.resolved++;
       else mdns.unresolved++;
       mdns.candidatesIgnored += this.agent.resolveMdns(this.clock.now(), name, usable ? address : undefined);
       this.flush();
     };
-    // Any resolver gets a deadline: a name that never resolves is ignored and counted, and the
-    // agent, which does not fail while a lookup is pending, goes on.
-    const deadline = setTimeout(() => answer(undefined), MDNS_RESOLVE_DEADLINE_MS);
-    deadline.unref?.();
     if (custom === null) {
       answer(undefined);
       return;

@@ -198,9 +198,26 @@ export class NativeHeapTrimmer {
     this.arm(this.schedule.note(performance.now()));
   }
 
+  /**
+   * Stops the trimmer for good: the pending trim (and the relief waiting for V8 before it) is
+   * dropped, freeing events are ignored from now on, and `pending` is false.
+   */
+  stop(): void {
+    this.stats.active = false;
+    this.clearTimer();
+  }
+
+  /** Clears the timer and what it was waiting for: a relief whose timer is gone is no longer in progress. */
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.armedAt = Infinity;
+    this.reliefInProgress = false;
+  }
+
   private arm(at: number): void {
     if (this.timer !== undefined && this.armedAt <= at) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.clearTimer();
     this.armedAt = at;
     this.timer = setTimeout(() => this.onTimer(), Math.max(0, Math.ceil(at - performance.now())));
     // A pending trim never keeps the process alive.
@@ -280,7 +297,7 @@ export class NativeHeapTrimmer {
     // A trim before the burst went quiet leaves the relief to a later trim at its quiet end.
     if (!quiet && this.wantsRelief()) this.schedule.awaitQuiet(start, this.relief.quietMs);
     if (result === 'unsupported') {
-      this.stats.active = false;
+      this.stop();
       return;
     }
     this.stats.trims++;

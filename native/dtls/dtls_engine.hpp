@@ -106,9 +106,10 @@ struct DtlsCounters {
   // With the handshake thread: received datagrams dropped because too many already waited for it
   // (dtls_offloaded_engine.hpp, kDtlsMaxBacklogDatagrams); always 0 on the in-thread path.
   uint64_t dropped_backlog = 0;
-  // Our flight sent again by OpenSSL while it read a received datagram (not from HandleTimeout): the
-  // timer had expired and the datagram held only part of the peer's answer, so OpenSSL's read of the
-  // rest failed and it retransmitted (dtls1_read_failed). Counted from the timer callback.
+  // Our flight sent again by OpenSSL while it read a received datagram (not from HandleTimeout):
+  // whenever the timer had expired and the read found no complete message to go on with (part of
+  // the peer's answer, a late duplicate, any datagram read after a late timer call), OpenSSL
+  // retransmits (dtls1_read_failed). Counted from the timer callback. Not a drop.
   uint64_t retransmits_on_read = 0;
   static constexpr size_t kCount = 18;
   void ToArray(double* out) const;

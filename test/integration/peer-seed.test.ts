@@ -48,6 +48,11 @@ test('seed sample: a packet sent before connected arrives through ICE+DTLS+SRTP'
     const transport = [...stats1.values()].find((s) => s.type === 'transport');
     assert.equal(transport?.dtlsState, 'connected');
     assert.ok(transport?.selectedCandidatePairId);
+    // OpenSSL's retransmissions inside a read are a retransmission count, not a drop.
+    assert.equal(typeof transport?.pwtDtlsRetransmitsOnRead, 'number');
+    const dtlsDrops = (transport?.pwtDrops as { dtls?: Record<string, number> } | undefined)?.dtls;
+    assert.ok(dtlsDrops && typeof dtlsDrops.droppedBacklog === 'number');
+    assert.equal('retransmitsOnRead' in dtlsDrops, false);
   } finally {
     pc1.close();
     pc2.close();

@@ -36,7 +36,13 @@ async function main(): Promise<Record<string, unknown>> {
   t.addRemoteCandidate(`candidate:1 1 tcp 1518280447 ${BLACKHOLE.address} ${BLACKHOLE.port} typ host tcptype passive`);
   t.addRemoteCandidate(null);
   const failedAfter = Math.round(await until(() => t.agent.state === 'failed', 10_000));
-  const transport = { state: t.agent.state, reason: t.agent.stateReason, failedAfter, connectTimeoutMs: tcpConnectTimeoutMs(agent) };
+  // The transport's own active source: its SYN was given up by the connect timeout, not left to the
+  // kernel (the pair would fail by check timeout either way, so the state alone proves nothing).
+  const bases = (t as unknown as { bases: Map<string, { kind: string; socket?: unknown }> }).bases;
+  const sources = [...bases.values()].flatMap((b) => (b.kind === 'socket' && b.socket instanceof TcpActiveSource ? [b.socket] : []));
+  const connectTimeouts = sources.reduce((n, s) => n + s.stats.connectTimeouts, 0);
+  const synSent = execSync('ss -Htn state syn-sent', { encoding: 'utf8' }).split('\n').filter((l) => l.trim() !== '').length;
+  const transport = { state: t.agent.state, reason: t.agent.stateReason, failedAfter, connectTimeoutMs: tcpConnectTimeoutMs(agent), activeSources: sources.length, connectTimeouts, synSent };
   t.close();
   const nft = execSync('nft list table inet blackhole', { encoding: 'utf8' });
   return { source, transport, defaultTimeoutMs: tcpConnectTimeoutMs({}), nft };

@@ -34,7 +34,7 @@ test('a SYN that is never answered: the active connect gives up after its timeou
   const r = JSON.parse(line.slice('RESULT '.length)) as {
     error?: string;
     source: { connectTimeouts: number; connectionsFailed: number; connectionsOpened: number; attempts: number[]; droppedAfterAttempts: number };
-    transport: { state: string; reason: string; failedAfter: number; connectTimeoutMs: number };
+    transport: { state: string; reason: string; failedAfter: number; connectTimeoutMs: number; activeSources: number; connectTimeouts: number; synSent: number };
     defaultTimeoutMs: number;
     nft: string;
   };
@@ -48,6 +48,9 @@ test('a SYN that is never answered: the active connect gives up after its timeou
   assert.equal(r.transport.connectTimeoutMs, 234);
   assert.equal(r.transport.state, 'failed');
   assert.ok(r.transport.failedAfter < 5000, `ICE failed after ${r.transport.failedAfter} ms`);
+  assert.equal(r.transport.activeSources, 1);
+  assert.ok(r.transport.connectTimeouts >= 1, `the transport's active source gave its SYN up by the connect timeout (${r.transport.connectTimeouts})`);
+  assert.equal(r.transport.synSent, 0, 'no connection left in SYN-SENT when ICE failed');
   const dropped = /counter packets (\d+)/.exec(r.nft);
   assert.ok(dropped && Number(dropped[1]) >= 4, `nftables dropped the SYNs: ${r.nft}`);
   console.log(`attempts given up after ${r.source.attempts.join(', ')} ms; ICE failed after ${r.transport.failedAfter} ms; SYNs dropped: ${dropped[1]}`);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IceSim, type SimPeer } from './ice-harness.js';
-import type { IceAgentOptions } from '../../lib/ice/ice-agent.js';
+import { MDNS_QUERY_TIMEOUT_MS, type IceAgentOptions } from '../../lib/ice/ice-agent.js';
 import { StunMessage } from '../../lib/ice/stun-message.js';
 import { StunAttr, StunClass, StunMethod } from '../../lib/ice/stun-constants.js';
 import { addressKey } from '../../lib/ice/transport-address.js';
@@ -212,7 +212,8 @@ test('NAT + mDNS: an unresolvable .local candidate is ignored and the peer-refle
 
 test('mDNS: a lookup still pending keeps the agent from failing once every other pair failed; its answer connects', () => {
   const sim = new IceSim(13, {});
-  const a = sim.addPeer('a', { seed: 131, role: 'controlling' }, [A_HOST]);
+  // Short checks: the unreachable pair fails (1.3 s) well within the lookup's life (MDNS_QUERY_TIMEOUT_MS).
+  const a = sim.addPeer('a', { seed: 131, role: 'controlling', checkRtoMs: 100, checkMaxRtoMs: 200, noPairTimeoutMs: 500 }, [A_HOST]);
   const b = sim.addPeer('b', { seed: 132, role: 'controlled' }, [B_HOST]);
   sim.gather(a);
   sim.gather(b);
@@ -226,8 +227,9 @@ test('mDNS: a lookup still pending keeps the agent from failing once every other
   sim.drain();
   assert.ok(a.events.some((e) => e.type === 'mdns-query'));
   assert.equal(a.agent.mdnsPending, true);
-  // 30 s: the unreachable pair failed long ago (and the no-pair grace would have passed too).
-  sim.run(30_000);
+  // 4 s: the unreachable pair failed long ago (and the no-pair grace would have passed too).
+  sim.run(4_000);
+  assert.ok(sim.now < MDNS_QUERY_TIMEOUT_MS);
   assert.ok(a.agent.checkList.every((p) => p.state === 'failed'), 'the only pair failed');
   assert.notEqual(a.agent.state, 'failed', 'not failed while the name is still being looked up');
   assert.equal(a.agent.resolveMdns(sim.now, name, B_HOST.address), 0);
@@ -246,7 +248,7 @@ test('mDNS: an unresolved name is ignored and counted by the caller; the agent f
   a.agent.addRemoteCandidate(sim.now, `candidate:1 1 udp 2122260223 ${name} 3000 typ host`);
   a.agent.addRemoteCandidate(sim.now, `candidate:2 1 tcp 1518280447 ${name} 3001 typ host tcptype passive`);
   a.agent.addRemoteCandidate(sim.now, null);
-  sim.run(10_000);
+  sim.run(4_000);
   assert.notEqual(a.agent.state, 'failed', 'no pair, but the lookup is pending: no-pair grace not started');
   assert.equal(a.agent.resolveMdns(sim.now, name, 'not-an-ip'), 2, 'both candidates of the name ignored');
   assert.equal(a.agent.mdnsPending, false);
@@ -255,6 +257,30 @@ test('mDNS: an unresolved name is ignored and counted by the caller; the agent f
   sim.run(sim.now + 10_000, () => a.agent.state === 'failed');
   assert.equal(a.agent.state, 'failed');
   assert.ok(sim.now - started >= 2000, `failed ${sim.now - started} ms after the lookup ended (no-pair grace)`);
+});
+
+test('mDNS: a driver that never answers the query still gets an agent that fails on time (the lookup expires)', () => {
+  const sim = new IceSim(15, {});
+  const a = sim.addPeer('a', { seed: 151, role: 'controlling', noPairTimeoutMs: 2000 }, [A_HOST]);
+  sim.gather(a);
+  const b = sim.addPeer('b', { seed: 152, role: 'controlled' }, [B_HOST]);
+  sim.describe(b, a);
+  const name = '0b1c9a5e-4444-4c2e-9d55-0123456789ab.local';
+  const t0 = sim.now;
+  a.agent.addRemoteCandidate(sim.now, `candidate:1 1 udp 2122260223 ${name} 3000 typ host`);
+  a.agent.addRemoteCandidate(sim.now, `candidate:2 1 udp 2122260222 ${name} 3002 typ host`);
+  a.agent.addRemoteCandidate(sim.now, null);
+  assert.equal(a.agent.pollTimeout(), t0 + MDNS_QUERY_TIMEOUT_MS, 'the lookup\'s expiry is the next timeout');
+  // resolveMdns is never called.
+  sim.run(t0 + 20_000, () => a.agent.state === 'failed');
+  assert.equal(a.agent.state, 'failed');
+  assert.equal(a.agent.stateReason, 'no-candidate-pair');
+  assert.equal(a.agent.mdnsPending, false);
+  const expired = a.events.filter((e) => e.type === 'mdns-expired');
+  assert.deepEqual(expired, [{ type: 'mdns-expired', name, candidatesIgnored: 2 }]);
+  const failedAfter = sim.now - t0;
+  assert.ok(failedAfter >= MDNS_QUERY_TIMEOUT_MS + 2000 && failedAfter < MDNS_QUERY_TIMEOUT_MS + 2000 + 500, `failed after ${failedAfter} ms (expiry + no-pair grace)`);
+  assert.equal(a.agent.resolveMdns(sim.now, name, B_HOST.address), 0, 'a late answer is a no-op');
 });
 
 test('dual stack: the IPv6 pair wins when both work; IPv4-only peers never pair across families', () => {

@@ -6,6 +6,7 @@
 import { connect, type Socket } from 'node:net';
 import { frameRfc4571 } from '../../ice/rfc4571-framer.js';
 import { canonicalIp, type TransportAddress } from '../../ice/transport-address.js';
+import { checkLifeMs } from '../../ice/ice-agent.js';
 import { createTcpFrameReader, tcpFrameBatch, TcpFrameError, TcpFraming, type NativeTcpFrameReader } from '../../native/tcp-frame.js';
 import type { SrtpSession } from '../../srtp/srtp-session.js';
 import { remoteKey, type IceUdpSocket } from './datagram-socket.js';
@@ -72,12 +73,7 @@ const MAX_QUEUED = 256 * 1024;
  * agent's defaults: 9.5 s / 3). Without it an attempt lasts until the kernel gives up (minutes).
  */
 export function tcpConnectTimeoutMs(check: { checkRtoMs?: number; checkMaxRtoMs?: number; checkMaxTransmits?: number }): number {
-  const rto = check.checkRtoMs ?? 500;
-  const max = check.checkMaxRtoMs ?? 1600;
-  const rc = check.checkMaxTransmits ?? 7;
-  let life = 0;
-  for (let i = 0, t = rto; i < rc; i++, t = Math.min(t * 2, max)) life += Math.min(t, max);
-  return Math.max(100, Math.ceil(life / MAX_ATTEMPTS));
+  return Math.max(100, Math.ceil(checkLifeMs(check) / MAX_ATTEMPTS));
 }
 
 /** Active TCP connections from one local address, with the socket surface the ICE driver needs. */

@@ -33,7 +33,8 @@ test('a resolver answering with something that is not an IP: the name is unresol
 });
 
 test('a resolver that never answers: cut off at the deadline, counted; the agent was not failed meanwhile', { timeout: 20_000 }, async () => {
-  const t = new IceTransport({ gather: { addresses: ['127.0.0.1'] }, resolveMdns: () => new Promise(() => {}), agent: { noPairTimeoutMs: 200 } });
+  let late: ((a: string) => void) | undefined;
+  const t = new IceTransport({ gather: { addresses: ['127.0.0.1'] }, resolveMdns: () => new Promise<string>((r) => { late = r; }), agent: { noPairTimeoutMs: 200 } });
   try {
     await t.gather();
     t.setRemoteParameters(REMOTE);
@@ -47,6 +48,10 @@ test('a resolver that never answers: cut off at the deadline, counted; the agent
     assert.equal(t.stats.mdns.candidatesIgnored, 1);
     await until(() => t.agent.state === 'failed', 3000);
     assert.equal(t.agent.state, 'failed', 'fails after the no-pair grace once the lookup ended');
+    // The answer after the agent's deadline is not counted again.
+    late!('127.0.0.1');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual([t.stats.mdns.resolved, t.stats.mdns.unresolved, t.stats.mdns.candidatesIgnored], [0, 1, 1]);
   } finally {
     t.close();
   }

@@ -143,6 +143,25 @@ test("relief: after a moderate relief the trim waits for V8's collection to end 
   assert.equal(t.pending, false);
 });
 
+test('stop() during a moderate relief that waits for V8: pending clears, no trim follows, later frees are ignored', async () => {
+  const t = new NativeHeapTrimmer(policy, true, relief, () => 32 * MiB, () => 200 * MiB);
+  burst(t);
+  await until(() => t.stats.jsHeapReliefs >= 1 || !t.stats.active);
+  if (!t.stats.active) return; // not glibc: the trimmer (and its relief) stopped
+  // The young generation never shrinks (a busy process): the relief's trim waits up to 3 s.
+  await sleep(100);
+  assert.equal(t.pending, true, 'the relief is waiting for V8');
+  const trims = t.stats.trims;
+  t.stop();
+  assert.equal(t.pending, false, 'a stopped trimmer has nothing pending');
+  assert.equal(t.stats.active, false);
+  t.noteFreed();
+  assert.equal(t.pending, false, 'freeing events after stop() are ignored');
+  await sleep(400);
+  assert.equal(t.stats.trims, trims, 'no trim after stop()');
+  assert.equal(t.pending, false);
+});
+
 test('relief: once a full collection took longer than maxCriticalPauseMs, later reliefs are moderate', async () => {
   const quick = { ...relief, minIntervalMs: 0, maxShare: 1, maxCriticalPauseMs: 0 };
   const t = new NativeHeapTrimmer(policy, true, quick, () => 32 * MiB, () => 1 * MiB);
