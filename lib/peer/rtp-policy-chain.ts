@@ -6,6 +6,7 @@ import { reportListenerError } from '../common/typed-emitter.js';
 import type { RtcpFeedback } from '../sdp/model.js';
 import type { MediaKind } from './media-stream-track.js';
 import {
+  isLibraryPolicy,
   RtpPacketBatch,
   type RtpPolicy,
   type RtpPolicyEventMap,
@@ -86,6 +87,8 @@ export class RtpPolicyChain {
   private withNativeTotals: readonly RtpPolicy[] = NO_MODULES;
   // Made by the first addNativeSource (lib/sfu): most chains never get one.
   private nativeSources: Set<(now: number) => NativeStreamTotals> | undefined;
+  // Made by the first watch (lib/sfu): most chains never get one.
+  private watchers: Set<() => void> | undefined;
   private params: RtpPolicyParameters | undefined;
   private lastNow = 0;
   /** @internal Effects the modules queued (through ChainOutput), carried out by flush(). */
@@ -138,6 +141,26 @@ export class RtpPolicyChain {
     this.sinkValue = sink;
   }
 
+  /**
+   * @internal Calls `fn` after each add/remove/replace (lib/sfu re-reads which of a subscriber's RTCP
+   * JavaScript needs); returns the function that stops it.
+   */
+  watch(fn: () => void): () => void {
+    const watchers = (this.watchers ??= new Set());
+    watchers.add(fn);
+    return () => void watchers.delete(fn);
+  }
+
+  /** @internal Whether a module that is not the library's own (isLibraryPolicy) has incomingRtcp. */
+  get hasForeignIncomingRtcp(): boolean {
+    for (const m of this.withIncomingRtcp) if (!isLibraryPolicy(m)) return true;
+    return false;
+  }
+
+  private changed(): void {
+    if (this.watchers) for (const fn of [...this.watchers]) fn();
+  }
+
   /** The installed modules, in call order. */
   list(): readonly RtpPolicy[] {
     return [...this.modules];
@@ -166,6 +189,7 @@ export class RtpPolicyChain {
     this.insert(module, at);
     this.index();
     this.host?.chainChanged();
+    this.changed();
   }
 
   /** Uninstalls the module named `name` (its `stop` runs); returns whether it was installed. */
@@ -178,6 +202,7 @@ export class RtpPolicyChain {
     this.call(m!, () => m!.stop?.(this.lastNow, this.output));
     this.flush();
     this.host?.chainChanged();
+    this.changed();
     return true;
   }
 
@@ -195,6 +220,7 @@ export class RtpPolicyChain {
     this.index();
     this.flush();
     this.host?.chainChanged();
+    this.changed();
   }
 
   /**

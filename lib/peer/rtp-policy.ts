@@ -202,7 +202,10 @@ export interface NativeRemoteFeedback {
   readonly roundTripTime: number | undefined;
   readonly totalRoundTripTime: number;
   readonly roundTripTimeMeasurements: number;
-  /** Generic NACK packets, PLIs and FIR entries about the stream in compounds the engine consumed. */
+  /**
+   * Generic NACK packets, PLIs and FIR entries about the stream in compounds the engine consumed
+   * (the NACK responder adds the first to nackCount, the keyframe requester the others to pliCount/firCount).
+   */
   readonly nackPackets: number;
   readonly plis: number;
   readonly firs: number;
@@ -334,6 +337,21 @@ export interface RtpPolicyFactory {
 }
 
 let registeredDefaults: () => RtpPolicyFactory[] = () => [];
+
+// Modules lib/policy's own factories made (default-policies.ts): lib/sfu tells them from a module the
+// application added, whose incomingRtcp must still see the subscriber's RTCP (docs/sfu.md).
+const libraryModules = new WeakSet<RtpPolicy>();
+
+/** @internal Marks `module` as made by one of the library's own factories; returns it. */
+export function markLibraryPolicy<T extends RtpPolicy>(module: T): T {
+  libraryModules.add(module);
+  return module;
+}
+
+/** @internal Whether `module` was made by one of the library's own factories (markLibraryPolicy). */
+export function isLibraryPolicy(module: RtpPolicy): boolean {
+  return libraryModules.has(module);
+}
 
 /**
  * Sets the modules RTCPeerConnection installs when `RTCConfiguration.rtpPolicies` is not given.

@@ -3,7 +3,7 @@
 // connection). Registered with lib/peer when lib/policy is loaded; the wall-clock offset and the
 // randomness the modules need are read here, once per module, never inside them.
 import { cryptoRng } from '../common/rng.js';
-import { setDefaultRtpPolicies, type RtpPolicyFactory } from '../peer/rtp-policy.js';
+import { markLibraryPolicy, setDefaultRtpPolicies, type RtpPolicyFactory } from '../peer/rtp-policy.js';
 import { CongestionControlFeedback } from './congestion-control-feedback.js';
 import { KeyframeRequester } from './keyframe-requester.js';
 import { NackGenerator } from './nack-generator.js';
@@ -27,42 +27,42 @@ function wallClockOffsetMs(): number {
 export const rtcpReporterPolicy: RtpPolicyFactory = {
   name: 'rtcp-reporter',
   scope: 'transceiver',
-  create: (kind) => new RtcpReporter(kind, { rng: policyRng, wallClockOffsetMs: wallClockOffsetMs() }),
+  create: (kind) => markLibraryPolicy(new RtcpReporter(kind, { rng: policyRng, wallClockOffsetMs: wallClockOffsetMs() })),
 };
 
 /** Factory of the NACK generator (scope transceiver). */
 export const nackGeneratorPolicy: RtpPolicyFactory = {
   name: 'nack-generator',
   scope: 'transceiver',
-  create: () => new NackGenerator({ wallClockOffsetMs: wallClockOffsetMs() }),
+  create: () => markLibraryPolicy(new NackGenerator({ wallClockOffsetMs: wallClockOffsetMs() })),
 };
 
 /** Factory of the NACK responder (scope transceiver). */
 export const nackResponderPolicy: RtpPolicyFactory = {
   name: 'nack-responder',
   scope: 'transceiver',
-  create: () => new NackResponder({ wallClockOffsetMs: wallClockOffsetMs(), rng: policyRng }),
+  create: () => markLibraryPolicy(new NackResponder({ wallClockOffsetMs: wallClockOffsetMs(), rng: policyRng })),
 };
 
 /** Factory of the keyframe requester (scope transceiver). */
 export const keyframeRequesterPolicy: RtpPolicyFactory = {
   name: 'keyframe-requester',
   scope: 'transceiver',
-  create: () => new KeyframeRequester(),
+  create: () => markLibraryPolicy(new KeyframeRequester()),
 };
 
 /** Factory of transport-cc feedback (scope transport). */
 export const transportCcFeedbackPolicy: RtpPolicyFactory = {
   name: 'transport-cc-feedback',
   scope: 'transport',
-  create: () => new TransportCcFeedback(),
+  create: () => markLibraryPolicy(new TransportCcFeedback()),
 };
 
 /** Factory of RFC 8888 congestion control feedback (scope transport; not in the default set). */
 export const congestionControlFeedbackPolicy: RtpPolicyFactory = {
   name: 'ccfb-feedback',
   scope: 'transport',
-  create: () => new CongestionControlFeedback({ wallClockOffsetMs: wallClockOffsetMs() }),
+  create: () => markLibraryPolicy(new CongestionControlFeedback({ wallClockOffsetMs: wallClockOffsetMs() })),
 };
 
 /** The default set, in chain order. Returns a fresh array the caller may change. */

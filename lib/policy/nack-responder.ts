@@ -8,6 +8,7 @@ import type { Rng } from '../common/rng.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
 import {
   RtpPacketFlags,
+  type NativeStreamTotals,
   type RtpPacketBatch,
   type RtpPolicy,
   type RtpPolicyOutput,
@@ -63,6 +64,8 @@ interface StreamCounters {
   resent: number;
   missing: number;
   limited: number;
+  /** NACK packets a native engine consumed for this stream, already in `nacks` (nativeTotals gives totals). */
+  nativeNacks: number;
 }
 
 /** See the file header. Transceiver scope; serves `nack` for video. */
@@ -102,6 +105,24 @@ export class NackResponder implements RtpPolicy {
 
   rtcpFeedback(kind: MediaKind): readonly SdpRtcpFeedback[] {
     return kind === 'video' ? [RtcpFeedback.nack] : [];
+  }
+
+  /**
+   * Generic NACK packets about a stream a native engine sends that the engine consumed and answered
+   * itself (lib/sfu: they never reach incomingRtcp) count as received here too, so the stream's
+   * outbound-rtp nackCount stays complete (what the engine resent is in its own counters).
+   */
+  nativeTotals(_now: number, totals: NativeStreamTotals): void {
+    for (let i = 0; i < totals.sent.length; i++) {
+      const t = totals.sent[i]!;
+      const n = t.remote?.nackPackets ?? 0;
+      if (n === 0) continue;
+      const c = this.counter(t.ssrc);
+      // A smaller total: the engine's counter started again; count what it has now.
+      if (n < c.nativeNacks) c.nativeNacks = 0;
+      c.nacks += n - c.nativeNacks;
+      c.nativeNacks = n;
+    }
   }
 
   configure(_now: number, params: RtpPolicyParameters): void {
@@ -223,7 +244,7 @@ export class NackResponder implements RtpPolicy {
   private counter(ssrc: number): StreamCounters {
     let c = this.counters.get(ssrc);
     if (!c) {
-      c = { nacks: 0, requested: 0, resent: 0, missing: 0, limited: 0 };
+      c = { nacks: 0, requested: 0, resent: 0, missing: 0, limited: 0, nativeNacks: 0 };
       if (this.counters === NO_ENTRIES) this.counters = new Map();
       (this.counters as Map<number, StreamCounters>).set(ssrc, c);
     }

@@ -4,7 +4,7 @@
 // (draft-alvestrand-rmcat-remb-03). Offers `goog-remb` on video and abs-send-time while installed.
 // Round-trip time from the RTCP the remote sends about our streams (RFC 3550 §6.4.1 LSR/DLSR).
 // Packets lib/sfu's engine forwards without JavaScript come in through nativeTotals (docs/sfu.md).
-import { RtpPacketFlags } from '../peer/rtp-policy.js';
+import { markLibraryPolicy, RtpPacketFlags } from '../peer/rtp-policy.js';
 import type { NativeStreamTotals, RtpPacketBatch, RtpPolicy, RtpPolicyFactory, RtpPolicyOutput, RtpPolicyParameters } from '../peer/rtp-policy.js';
 import type { RtcpPacket } from '../rtp/rtcp/compound.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
@@ -145,6 +145,7 @@ export function readAbsSendTime(buf: Uint8Array, offset: number, length: number,
 
 /** The module's factory (transport scope): add it to `RTCConfiguration.rtpPolicies`. */
 export function rembPolicy(options: RembPolicyOptions = {}): RtpPolicyFactory {
-  // The wall-clock offset is read here, once per module, never inside it (sans-I/O).
-  return { name: REMB_POLICY, scope: 'transport', create: () => new RembPolicy({ wallClockOffsetMs: Date.now() - performance.now(), ...options }) };
+  // The wall-clock offset is read here, once per module, never inside it (sans-I/O). Marked as the
+  // library's own: its RTT from report blocks does not ask lib/sfu for a subscriber leg's RTCP (docs/sfu.md).
+  return { name: REMB_POLICY, scope: 'transport', create: () => markLibraryPolicy(new RembPolicy({ wallClockOffsetMs: Date.now() - performance.now(), ...options })) };
 }

@@ -77,7 +77,20 @@ interface SendState {
    * us), so its values are the remote-inbound ones and readBlocks leaves them alone (docs/sfu.md).
    */
   nativeRemote: boolean;
+  /**
+   * The NTP middle 32 bits of the last SRs about this stream built here (a ring of
+   * JS_SR_LOG): a block whose LSR names one reached us because the engine cannot measure its RTT,
+   * so readBlocks measures it even when `nativeRemote`. Made by the first SR built here.
+   */
+  jsSrs: number[] | undefined;
+  jsSrNext: number;
+  /** The engine's RTT sum (s) and count already added to `remote` (nativeTotals adds its deltas). */
+  nativeRttTotal: number;
+  nativeRttMeasurements: number;
 }
+
+/** How many SRs built in JavaScript a stream remembers for the LSR check of readBlocks. */
+const JS_SR_LOG = 4;
 
 /** What the remote reports about one of our streams (remote-inbound-rtp). */
 interface RemoteReceptionState {
@@ -188,6 +201,7 @@ export class RtcpReporter implements RtpPolicy {
           ssrc: s.ssrc, packets: 0, octets: DOUBLE_ZERO, lastRtpTimestamp: DOUBLE_ZERO, lastSentAt: now, recent: 0, previous: 0,
           remote: { block: undefined, roundTripTime: undefined, totalRoundTripTime: 0, roundTripTimeMeasurements: 0 },
           nativePackets: 0, nativePayloadBytes: DOUBLE_ZERO, nativeBytes: DOUBLE_ZERO, nativeReporter: undefined, nativeRemote: false,
+          jsSrs: undefined, jsSrNext: 0, nativeRttTotal: 0, nativeRttMeasurements: 0,
         });
       }
     }
@@ -286,9 +300,20 @@ export class RtcpReporter implements RtpPolicy {
           block.jitter = r.jitter;
           block.highest = r.extendedHighestSequence;
           block.reports = r.reports;
-          if (r.roundTripTime !== undefined) remote.roundTripTime = r.roundTripTime;
-          remote.totalRoundTripTime = r.totalRoundTripTime;
-          remote.roundTripTimeMeasurements = r.roundTripTimeMeasurements;
+          // The engine's RTTs are added to those measured here (blocks whose LSR names an SR built
+          // in JavaScript, readBlocks): by their deltas, so neither overwrites the other.
+          if (r.roundTripTimeMeasurements < s.nativeRttMeasurements) {
+            s.nativeRttMeasurements = 0;
+            s.nativeRttTotal = 0;
+          }
+          const measured = r.roundTripTimeMeasurements - s.nativeRttMeasurements;
+          if (measured > 0) {
+            if (r.roundTripTime !== undefined) remote.roundTripTime = r.roundTripTime;
+            remote.totalRoundTripTime += r.totalRoundTripTime - s.nativeRttTotal;
+            remote.roundTripTimeMeasurements += measured;
+            s.nativeRttTotal = r.totalRoundTripTime;
+            s.nativeRttMeasurements = r.roundTripTimeMeasurements;
+          }
         }
       }
       if (t.lastSentAt === undefined) continue;
@@ -377,9 +402,17 @@ export class RtcpReporter implements RtpPolicy {
       const remote = s.remote;
       if (s.nativeRemote) {
         // The engine keeps this stream's remote-inbound values (nativeTotals); the RTT event still
-        // goes out for the modules and lib/sfu that listen to it.
+        // goes out for the modules and lib/sfu that listen to it. An RTT against an SR built here
+        // is one the engine could not measure (it does not know that SR): it is recorded here.
         const rtt = roundTripTimeMsAt(this.ntpMiddle32(now), b.lastSr, b.delaySinceLastSr);
-        if (rtt !== null) out.emit('rtt', { ssrc: s.ssrc, roundTripTime: rtt / 1000 });
+        if (rtt === null) continue;
+        const srs = s.jsSrs;
+        if (srs !== undefined && srs.includes(b.lastSr)) {
+          remote.roundTripTime = rtt / 1000;
+          remote.totalRoundTripTime += rtt / 1000;
+          remote.roundTripTimeMeasurements++;
+        }
+        out.emit('rtt', { ssrc: s.ssrc, roundTripTime: rtt / 1000 });
         continue;
       }
       // Updated in place (collectStats copies it): no object per report block.
@@ -572,6 +605,7 @@ export class RtcpReporter implements RtpPolicy {
     }
     const out: RtcpPacket[] = [];
     const ntp = this.ntp(now);
+    const srMiddle32 = ntpMiddle32(ntp);
     const cnames: number[] = [];
     for (const s of this.sends.values()) {
       const sender = s.packets > 0 && (s.recent > 0 || s.previous > 0) && clockRate !== undefined;
@@ -585,6 +619,10 @@ export class RtcpReporter implements RtpPolicy {
         reports: out.length === 0 ? blocks.splice(0, 31) : [],
       }));
       cnames.push(s.ssrc);
+      // Its LSR, for readBlocks (a stream whose remote-inbound values the engine keeps).
+      const srs = (s.jsSrs ??= new Array<number>(JS_SR_LOG).fill(0));
+      srs[s.jsSrNext] = srMiddle32;
+      s.jsSrNext = (s.jsSrNext + 1) % JS_SR_LOG;
     }
     if (out.length === 0) {
       // Nothing sent or heard: no report, unless RRTRs wait for their DLRR (RFC 3611 §4.5).

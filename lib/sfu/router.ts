@@ -490,6 +490,11 @@ export class Router {
       this.engine.setConsumerRoundTripTime(id, Math.max(1, Math.round(e.detail.roundTripTime * 1e6)));
     };
     pc.on('policy', onPolicy);
+    // A policy module the application adds or removes (transport or transceiver chain) may need the
+    // leg's RTCP in JavaScript (updateLegRtcp).
+    const onChain = (): void => queueMicrotask(() => this.updateLegRtcp(pc));
+    const offTransportChain = pc.transportPolicies.watch(onChain);
+    const offChain = transceiver.policies.watch(onChain);
     // The leg's sender reports map the engine's last rewritten timestamp (docs/sfu.md "RTCP per leg").
     const offNative = transceiver.policies.addNativeSource((now) => consumer.nativeTotals(now));
     this.consumerCleanup.set(consumer, () => {
@@ -499,6 +504,8 @@ export class Router {
       transceiver.sender.off('rtcp', onRtcp);
       pc.off('policy', onPolicy);
       offNative();
+      offTransportChain();
+      offChain();
     });
     if (producer.kind === 'video' && !paused) this.requestKeyFrame(producer, producer.simulcast ? target.spatialLayer : undefined);
     if (consumer.watchesLayers) this.watchLayers(consumer);
@@ -513,13 +520,16 @@ export class Router {
    * subscriber's RTCP costs"): all it knows (RR, SDES, NACK, PLI, FIR, transport-cc, REMB) unless
    * something in JavaScript needs the raw packets: a consumer of the leg selects layers
    * automatically (it reads the leg's REMB, transport-cc and RR loss), or the application listens to
-   * 'rtcp' on a consumer's sender. PLI/FIR the engine consumed come back by the keyframe poll.
+   * 'rtcp' on a consumer's sender, or a policy module it added (not the library's own) reads
+   * incomingRtcp on the connection's transport chain or a consumer's transceiver chain. PLI/FIR the
+   * engine consumed come back by the keyframe poll.
    */
   private updateLegRtcp(pc: RTCPeerConnection): void {
     const leg = this.legs.get(pc);
     if (!leg || leg.transport === 0) return;
-    let kinds = leg.consumers.size > 0 ? NATIVE_RTCP_KINDS : 0;
+    let kinds = leg.consumers.size > 0 && !pc.transportPolicies.hasForeignIncomingRtcp ? NATIVE_RTCP_KINDS : 0;
     for (const c of leg.consumers) {
+      if (c.transceiver?.policies.hasForeignIncomingRtcp) kinds = 0;
       // One 'rtcp' listener is the router's own (consume()).
       if (c.autoLayers || (c.transceiver?.sender.listenerCount('rtcp') ?? 0) > 1) kinds = 0;
       // A pipe producer's misses are asked for upstream from JavaScript (retransmitCompound); once
@@ -536,27 +546,28 @@ export class Router {
     }
   }
 
-  /**
-   * Keyframe requests (PLI/FIR) the engine consumed, polled with the arrival logs: each goes to the
-   * publisher as the 'rtcp' listener of consume() sends one (merged per SSRC by its keyframe module).
-   */
+  /** Whether any leg lets the engine consume its RTCP (the arrival poll then collects keyframe requests). */
   private anyNativeRtcpLeg(): boolean {
     for (const leg of this.legs.values()) if (leg.rtcpKinds !== 0) return true;
     return false;
   }
 
+  /**
+   * Keyframe requests (PLI/FIR) the engine consumed, polled with the arrival logs: each goes to the
+   * publisher as the 'rtcp' listener of consume() sends one (merged per SSRC by its keyframe module).
+   */
   private pollKeyFrameRequests(): void {
     const out = this.keyFrameOut;
     for (;;) {
       const n = this.engine.takeKeyFrameRequests(out);
       for (let i = 0; i < n; i++) {
         const consumer = this.consumersById.get(out[2 * i]!);
-        // Each request as the 'rtcp' listener would have made it: the keyframe module merges them.
-        for (let k = out[2 * i + 1]!; k > 0; k--) {
-          if (!consumer || consumer.closed || consumer.paused || consumer.producer.closed) break;
-          const producer = consumer.producer;
-          this.requestKeyFrame(producer, producer.simulcast ? consumer.currentLayers?.spatialLayer ?? consumer.targetLayers.spatialLayer : undefined);
-        }
+        // One request per consumer per poll, whatever the count (the publisher's keyframe module would
+        // merge them anyway; a hostile FIR burst must not become a long loop): the count itself is
+        // already in the leg's plis/firs and the engine's keyFrameRequests counters.
+        if (out[2 * i + 1]! <= 0 || !consumer || consumer.closed || consumer.paused || consumer.producer.closed) continue;
+        const producer = consumer.producer;
+        this.requestKeyFrame(producer, producer.simulcast ? consumer.currentLayers?.spatialLayer ?? consumer.targetLayers.spatialLayer : undefined);
       }
       if (n < out.length / 2) return;
     }

@@ -1,6 +1,7 @@
 // lib/sfu Router over real loopback sockets: an engine consumer's leg is sent and its NACKs answered
 // natively (docs/sfu.md "Retransmission"), so the leg's JavaScript NACK responder
-// (lib/policy/nack-responder.ts) keeps no send history and counts none of the answered NACKs.
+// (lib/policy/nack-responder.ts) keeps no send history and answers none of the NACKs; it counts the
+// NACK packets the engine consumed in nackCount (nativeTotals), none as asked for or missing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RtpPacket } from '../../../lib/rtp/rtp-packet.js';
@@ -13,7 +14,7 @@ import { within } from '../../integration/peer-helpers.js';
 import { payload, subscriber, type Subscriber } from './room-peers.js';
 import { closeRouterRig, routerRig } from './router-rig.js';
 
-test('router: an engine consumer leg holds no JavaScript NACK history and counts no NACK the engine answered', { timeout: 60_000 }, async () => {
+test('router: an engine consumer leg holds no JavaScript NACK history and counts the NACKs the engine answered only in nackCount', { timeout: 60_000 }, async () => {
   const { mux, router, pub } = await routerRig('video');
   let sub: Subscriber | undefined;
   try {
@@ -51,8 +52,12 @@ test('router: an engine consumer leg holds no JavaScript NACK history and counts
     });
     assert.ok(outbound, 'the leg has an outbound-rtp entry');
     const fields = outbound as unknown as Record<string, unknown>;
-    assert.equal(fields.pwtNackNotInHistory, undefined, 'NACKs the engine answered are not counted as missing in JavaScript');
-    assert.equal(fields.pwtNackRequested, undefined);
+    // The responder counts the NACK packet the engine consumed (nativeTotals: nackCount), nothing else:
+    // the engine answered it, so nothing was asked of or missing from a JavaScript history.
+    // (At least: the client's own NACK generator may add one of its own under load.)
+    assert.ok(typeof fields.nackCount === 'number' && fields.nackCount >= 1, `the NACK packet the engine consumed is in nackCount (${String(fields.nackCount)})`);
+    assert.equal(fields.pwtNackNotInHistory, 0, 'NACKs the engine answered are not counted as missing in JavaScript');
+    assert.equal(fields.pwtNackRequested, 0);
   } finally {
     closeRouterRig(router, mux, sub, pub);
   }

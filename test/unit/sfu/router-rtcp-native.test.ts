@@ -5,19 +5,27 @@
 // (no compound handed to the server connection, whose own policy modules see none), while the leg's
 // pwtRemoteInbound and native RTT, the connection's remote-inbound-rtp and pliCount, the NACK
 // answers (RTX) and the keyframe requests to the publisher still work. An application 'rtcp'
-// listener on the consumer's sender gets the packets again; removing it gives them back to the engine.
+// listener on the consumer's sender gets the packets again; removing it gives them back to the engine,
+// and so does a policy module the application adds with incomingRtcp (transport or transceiver chain).
+// A FIR burst naming the leg many times is one keyframe request to the publisher per poll; the NACKs
+// the engine consumed are in the leg's outbound-rtp nackCount. A second test: an RR of a subscriber that
+// echoes an SR built in JavaScript (the answer to its XR RRTR) gets that RTT in remote-inbound-rtp:
+// the engine cannot measure it, so JavaScript records it and the engine's own RTTs add to it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../../lib/policy/default-policies.js';
 import { RtpPacket } from '../../../lib/rtp/rtp-packet.js';
 import type { RtcpPacket } from '../../../lib/rtp/rtcp/compound.js';
+import { RtcpFullIntraRequest } from '../../../lib/rtp/rtcp/full-intra-request.js';
 import { RtcpGenericNack } from '../../../lib/rtp/rtcp/generic-nack.js';
 import { RtcpPictureLossIndication } from '../../../lib/rtp/rtcp/picture-loss-indication.js';
 import { RtcpReceiverReport } from '../../../lib/rtp/rtcp/receiver-report.js';
 import { RtcpSenderReport } from '../../../lib/rtp/rtcp/sender-report.js';
 import { RtcpTransportCcFeedback } from '../../../lib/rtp/rtcp/transport-cc-feedback.js';
-import { ntpMiddle32 } from '../../../lib/rtp/rtcp/ntp-time.js';
+import { ntpFromUnixMs, ntpMiddle32 } from '../../../lib/rtp/rtcp/ntp-time.js';
+import { RtcpExtendedReport } from '../../../lib/rtp/rtcp/extended-report.js';
 import type { RtcpEvent } from '../../../lib/peer/rtp-sender.js';
+import { markLibraryPolicy } from '../../../lib/peer/rtp-policy.js';
 import { subscriber, until, type Subscriber } from './room-peers.js';
 import { closeRouterRig, routerRig } from './router-rig.js';
 
@@ -42,9 +50,11 @@ test("router: a subscriber's RR, NACK, PLI and transport-cc reach no JavaScript;
       },
     });
     const consumer = await router.consume(producer, sub.server, sub.transceiver);
-    // Whatever RTCP the server connection's JavaScript parses (its transport-scope modules see every compound).
+    // Whatever RTCP the server connection's JavaScript parses (its transport-scope modules see every
+    // compound). Marked as one of the library's own modules: an application's module with
+    // incomingRtcp asks for the leg's RTCP in JavaScript (tested below).
     let parsedOnServer = 0;
-    sub.server.transportPolicies.add({ name: 'rtcp-watch', incomingRtcp: () => void parsedOnServer++ });
+    sub.server.transportPolicies.add(markLibraryPolicy({ name: 'rtcp-watch', incomingRtcp: () => void parsedOnServer++ }));
 
     const received: { seq: number; payload: Buffer }[] = [];
     void (async () => {
@@ -97,10 +107,11 @@ test("router: a subscriber's RR, NACK, PLI and transport-cc reach no JavaScript;
     // NACK answered from the cache (the subscriber gets the two packets again).
     await until(() => consumer.getStats().retransmittedPacketsSent >= 2, 10_000, 'NACK answered');
     await until(() => received.filter((r) => wanted.includes(r.seq)).length >= 4, 10_000, 'the retransmissions arrived');
-    // Keyframe requests: both PLIs reached the publisher's keyframe module (merged within its interval).
+    // Keyframe requests: the PLIs reached the publisher's keyframe module (one request per consumer
+    // per poll: both PLIs may come in one poll; their count is in rtcpKeyFrameRequests above).
     await until(() => {
       const k = producer.getStats();
-      return k.pwtKeyframeRequestsSent + k.pwtKeyframeRequestsMerged - keyframesBefore.pwtKeyframeRequestsSent - keyframesBefore.pwtKeyframeRequestsMerged >= 2;
+      return k.pwtKeyframeRequestsSent + k.pwtKeyframeRequestsMerged - keyframesBefore.pwtKeyframeRequestsSent - keyframesBefore.pwtKeyframeRequestsMerged >= 1;
     }, 10_000, 'keyframe requests to the publisher');
     assert.ok(producer.getStats().pwtKeyframeRequestsSent > keyframesBefore.pwtKeyframeRequestsSent || keyframesBefore.pwtKeyframeRequestsSent > 0);
 
@@ -124,6 +135,19 @@ test("router: a subscriber's RR, NACK, PLI and transport-cc reach no JavaScript;
     assert.ok(typeof remote['roundTripTime'] === 'number' && remote['roundTripTime'] > 0, 'its RTT');
     const outbound = [...report.values()].find((s) => s.type === 'outbound-rtp' && s['ssrc'] === consumer.ssrc);
     assert.ok(outbound && typeof outbound['pliCount'] === 'number' && outbound['pliCount'] >= 2, `pliCount ${outbound?.['pliCount']}`);
+    // The NACK the engine consumed and answered is in the leg's nackCount.
+    assert.ok(typeof outbound['nackCount'] === 'number' && outbound['nackCount'] >= 1, `nackCount ${outbound['nackCount']}`);
+
+    // A FIR naming the leg 40 times: 40 requests counted, one keyframe request to the publisher.
+    await new Promise((r) => setTimeout(r, 200));
+    const firBefore = router.stats.rtcpKeyFrameRequests;
+    const k0 = producer.getStats();
+    const asked0 = k0.pwtKeyframeRequestsSent + k0.pwtKeyframeRequestsMerged;
+    clientSender.sendRtcp([new RtcpFullIntraRequest(me, Array.from({ length: 40 }, () => ({ ssrc: consumer.ssrc, sequenceNumber: 7 })))]);
+    await until(() => router.stats.rtcpKeyFrameRequests - firBefore >= 40, 10_000, 'the FIR entries counted');
+    await new Promise((r) => setTimeout(r, 300));
+    const k1 = producer.getStats();
+    assert.equal(k1.pwtKeyframeRequestsSent + k1.pwtKeyframeRequestsMerged - asked0, 1, 'one keyframe request for the burst');
 
     // An application 'rtcp' listener on the consumer's sender asks for the raw packets: they reach it.
     const heard: string[] = [];
@@ -138,8 +162,100 @@ test("router: a subscriber's RR, NACK, PLI and transport-cc reach no JavaScript;
     await new Promise((r) => setTimeout(r, 20));
     const consumedBefore = router.stats.rtcpCompoundsConsumed;
     clientSender.sendRtcp([new RtcpPictureLossIndication(me, consumer.ssrc)]);
-    await until(() => router.stats.rtcpKeyFrameRequests === after.rtcpKeyFrameRequests + 1 && router.stats.rtcpCompoundsConsumed > consumedBefore, 10_000, 'native again once the listener is gone');
+    await until(() => router.stats.rtcpKeyFrameRequests === firBefore + 41 && router.stats.rtcpCompoundsConsumed > consumedBefore, 10_000, 'native again once the listener is gone');
     assert.equal(router.stats.rtcpCompoundsToJs, toJsBefore + 1);
+
+    // A policy module the application adds with incomingRtcp (transport chain, then the consumer's
+    // transceiver chain) gets the leg's RTCP; removing it gives it back to the engine.
+    for (const chain of [sub.server.transportPolicies, sub.transceiver.policies]) {
+      const seen: string[] = [];
+      chain.add({ name: 'app-rtcp', incomingRtcp: (_now: number, packets: readonly RtcpPacket[]) => void seen.push(...packets.map((p) => p.kind)) });
+      await new Promise((r) => setTimeout(r, 20));
+      const toJs = router.stats.rtcpCompoundsToJs;
+      clientSender.sendRtcp([new RtcpPictureLossIndication(me, consumer.ssrc)]);
+      await until(() => seen.includes('pli'), 10_000, "the application's module got the PLI");
+      assert.equal(router.stats.rtcpCompoundsToJs, toJs + 1);
+      chain.remove('app-rtcp');
+      await new Promise((r) => setTimeout(r, 20));
+      const consumed = router.stats.rtcpCompoundsConsumed;
+      clientSender.sendRtcp([new RtcpPictureLossIndication(me, consumer.ssrc)]);
+      await until(() => router.stats.rtcpCompoundsConsumed > consumed, 10_000, 'native again once the module is gone');
+      assert.equal(router.stats.rtcpCompoundsToJs, toJs + 1);
+    }
+  } finally {
+    closeRouterRig(router, mux, pub, sub);
+  }
+});
+
+test("router: an RR whose LSR names an SR built in JavaScript (the answer to an XR RRTR) gives remote-inbound-rtp its RTT", { timeout: 90_000 }, async () => {
+  const { mux, router, pub } = await routerRig('video');
+  let sub: Subscriber | undefined;
+  try {
+    const producer = await router.produce(pub.server, pub.transceiver);
+    sub = await subscriber(mux, 'video');
+    // The client's own reports are left out: the RTCP below is the test's.
+    const clientTransceiver = sub.client.getTransceivers()[0]!;
+    clientTransceiver.policies.remove('rtcp-reporter');
+    // The leg's SRs as the client gets them; one whose compound carries an XR (a DLRR answering the
+    // client's RRTR, RFC 3611 §4.5) was built in JavaScript, not by the engine.
+    const srs: { lsr: number; js: boolean }[] = [];
+    sub.client.transportPolicies.add({
+      name: 'sr-watch',
+      incomingRtcp: (_now: number, packets: readonly RtcpPacket[]) => {
+        const js = packets.some((p) => p.kind === 'xr');
+        for (const p of packets) if (p instanceof RtcpSenderReport) srs.push({ lsr: ntpMiddle32(p.ntpTimestamp), js });
+      },
+    });
+    const consumer = await router.consume(producer, sub.server, sub.transceiver);
+    void (async () => {
+      for await (const _ of sub!.track) { /* drained */ }
+    })();
+    const me = clientTransceiver.sender.ssrc;
+    let n = 0;
+    const stop = Date.now() + 40_000;
+    // Media, and an XR RRTR every 10 packets, until a JavaScript-built SR reached the client.
+    while (Date.now() < stop && !srs.some((s) => s.js)) {
+      pub.source.send(new RtpPacket({ timestamp: 3000 * (n + 1), payload: payload(n) }));
+      if (n % 10 === 0) {
+        // (The XR goes to the sender its compound's report block is about: lib/peer/media-router.ts.)
+        clientTransceiver.sender.sendRtcp([new RtcpReceiverReport({ ssrc: me, reports: [{
+          ssrc: consumer.ssrc, fractionLost: 0, cumulativeLost: 0, highestSequence: 0, jitter: 0, lastSr: 0, delaySinceLastSr: 0,
+        }] }),
+          new RtcpExtendedReport(me, [{ blockType: 4, ntpTimestamp: ntpFromUnixMs(Date.now()) }])]);
+      }
+      n++;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const sr = srs.filter((s) => s.js).pop();
+    assert.ok(sr, 'an SR built in JavaScript reached the client');
+    const remoteOf = async (): Promise<Record<string, unknown> | undefined> => {
+      const report = await sub!.server.getStats();
+      return [...report.values()].find((s) => s.type === 'remote-inbound-rtp' && s['ssrc'] === consumer.ssrc) as Record<string, unknown> | undefined;
+    };
+    const before = await remoteOf();
+    const measuredBefore = (before?.['roundTripTimeMeasurements'] as number | undefined) ?? 0;
+    const totalBefore = (before?.['totalRoundTripTime'] as number | undefined) ?? 0;
+    const toJs = router.stats.rtcpCompoundsToJs;
+    // An RR echoing that SR, held 5 ms: the engine does not know the SR, so the compound goes to JavaScript.
+    await new Promise((r) => setTimeout(r, 5));
+    clientTransceiver.sender.sendRtcp([new RtcpReceiverReport({ ssrc: me, reports: [{
+      ssrc: consumer.ssrc, fractionLost: 0, cumulativeLost: 0, highestSequence: 0, jitter: 0,
+      lastSr: sr.lsr, delaySinceLastSr: Math.round(0.005 * 65536),
+    }] })]);
+    await until(() => router.stats.rtcpCompoundsToJs > toJs, 10_000, 'the RR went to JavaScript');
+    let after: Record<string, unknown> | undefined;
+    const until2 = Date.now() + 10_000;
+    while (Date.now() < until2) {
+      after = await remoteOf();
+      if (((after?.['roundTripTimeMeasurements'] as number | undefined) ?? 0) > measuredBefore) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(after, 'remote-inbound-rtp of the leg');
+    assert.equal(after['roundTripTimeMeasurements'], measuredBefore + 1, 'the RTT against the JavaScript SR is counted once');
+    const rtt = after['roundTripTime'];
+    assert.ok(typeof rtt === 'number' && rtt >= 0 && rtt < 1, `loopback RTT ${rtt}`);
+    const total = after['totalRoundTripTime'] as number;
+    assert.ok(Math.abs(total - totalBefore - rtt) < 1e-9, `total ${totalBefore} -> ${total} adds ${rtt}`);
   } finally {
     closeRouterRig(router, mux, pub, sub);
   }
