@@ -58,7 +58,6 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     return DefineClass(env, "UdpSocket",
                        {
                            InstanceMethod<&UdpSocketWrap::Bind>("bind"),
-                           InstanceMethod<&UdpSocketWrap::LocalAddress>("localAddress"),
                            InstanceMethod<&UdpSocketWrap::BufferSizes>("bufferSizes"),
                            InstanceMethod<&UdpSocketWrap::Resolve>("resolve"),
                            InstanceMethod<&UdpSocketWrap::Flush>("flush"),
@@ -196,19 +195,6 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     out.Set(0u, Napi::Number::New(env, recv_bytes));
     out.Set(1u, Napi::Number::New(env, send_bytes));
     return out;
-  }
-
-  Napi::Value LocalAddress(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    std::string ip;
-    uint16_t port = 0;
-    int family = 0;
-    if (!socket_.local_address(&ip, &port, &family)) return env.Null();
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("address", ip);
-    o.Set("port", port);
-    o.Set("family", family == 6 ? "IPv6" : "IPv4");
-    return o;
   }
 
   // resolve(family 4|6, ip, port, out Uint8Array(28), offset) -> bytes written (0: not an IP).
