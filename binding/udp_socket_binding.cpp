@@ -923,8 +923,9 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
         plain_->filter_batch(target_, n, status);
         for (int i = 0; i < n; ++i) done += status[i] == kRecvRejected ? 1 : 0;
       }
-      if (forward_ && forward_->has_producers()) {
-        // docs/sfu.md: forwarded packets never reach JavaScript; a batch of nothing else needs no call.
+      if (forward_ && forward_->has_batch_work()) {
+        // docs/sfu.md: forwarded packets and consumed subscriber RTCP never reach JavaScript; a batch
+        // of nothing else needs no call. Subscriber RTCP is consumed with or without a producer.
         const void* clear_source = plain_ && !plain_->srtp() ? plain_ : nullptr;
         // Hand-off batches were unprotected here too, so the kept sessions hold for every source.
         done += forward_->process_batch(target_, n, status, sessions_, now_us, *this, clear_source, recv_sessions_.data());

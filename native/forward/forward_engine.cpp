@@ -896,7 +896,7 @@ bool ForwardEngine::consumer_resend_interval(uint32_t id, uint64_t* interval_us,
 int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* status, UdpSessionTable& table,
                                  uint64_t now_us, ForwardSink& sink, const void* clear_source,
                                  SrtpSession* const* slot_sessions) {
-  if (n <= 0 || producer_index_.empty()) return 0;
+  if (n <= 0 || !has_batch_work()) return 0;
   if (n > static_cast<int>(UdpSocket::kMaxBatch)) n = static_cast<int>(UdpSocket::kMaxBatch);
   int matched = 0;
   int consumed = 0;

@@ -356,6 +356,13 @@ class ForwardEngine {
   const ForwardProducerCounters* producer_counters(uint32_t id) const;
   const ForwardConsumerCounters* consumer_counters(uint32_t id) const;
   bool has_producers() const { return !producer_index_.empty(); }
+  /**
+   * Whether process_batch can consume anything: a producer's RTP, or a subscriber's RTCP on a
+   * transport that lets the engine keep it (set_transport_rtcp_kinds). The latter needs no producer:
+   * a leg whose consumers' producer closed (or that has none yet) still reports and asks for
+   * keyframes, and those compounds must not wake JavaScript (docs/sfu.md "What a subscriber's RTCP costs").
+   */
+  bool has_batch_work() const { return !producer_index_.empty() || !rtcp_transports_.empty(); }
 
  private:
   struct Transport {

@@ -267,3 +267,28 @@ test("router: an RR whose LSR names an SR built in JavaScript (the answer to an 
     assert.ok(Math.abs(total - totalBefore - rtt) < 1e-9, `total ${totalBefore} -> ${total} adds ${rtt}`);
   });
 });
+
+test("router: with no producer left (its last one closed), a subscriber's RR and PLI are still consumed natively", { timeout: 90_000 }, async () => {
+  await withLeg(async ({ router, pub, producer, consumer, clientTransceiver, me, received }) => {
+    await mediaUntil(pub, () => received.length >= 5, 30_000);
+    assert.ok(received.length >= 5, 'media reached the subscriber');
+    // The router's only producer closes; its consumer stays open (and forwards nothing).
+    producer.close();
+    assert.equal(consumer.closed, false);
+    const before = router.stats;
+    const lastSeq = received[received.length - 1]!.seq;
+    clientTransceiver.sender.sendRtcp([new RtcpReceiverReport({ ssrc: me, reports: [{
+      ssrc: consumer.ssrc, fractionLost: 0, cumulativeLost: 0, highestSequence: lastSeq, jitter: 0, lastSr: 0, delaySinceLastSr: 0,
+    }] })]);
+    clientTransceiver.sender.sendRtcp([new RtcpPictureLossIndication(me, consumer.ssrc)]);
+    await until(() => router.stats.rtcpCompoundsConsumed - before.rtcpCompoundsConsumed >= 2
+      || router.stats.rtcpCompoundsToJs > before.rtcpCompoundsToJs, 10_000, 'the two compounds handled');
+    // (Wait a little for a compound handed to JavaScript after the first consumed one.)
+    await new Promise((r) => setTimeout(r, 200));
+    const after = router.stats;
+    assert.equal(after.rtcpCompoundsToJs, before.rtcpCompoundsToJs, 'no compound handed to JavaScript');
+    assert.ok(after.rtcpCompoundsConsumed - before.rtcpCompoundsConsumed >= 2, 'the RR and the PLI consumed');
+    assert.equal(after.rtcpKeyFrameRequests - before.rtcpKeyFrameRequests, 1, 'the PLI counted');
+    assert.equal(after.receiverReportBlocks - before.receiverReportBlocks, 1, 'the RR block read');
+  });
+});
