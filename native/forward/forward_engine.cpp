@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "native/forward/rtcp_wire.hpp"
 #include "native/srtp/srtp_packet.hpp"
 #include "native/srtp/srtp_session.hpp"
 
@@ -176,19 +177,19 @@ bool ForwardEngine::ConsumeRtcp(uint32_t id, Transport& t, const uint8_t* data, 
   for (size_t k = 0; k < cp.count; ++k) {
     const ForwardRtcpPacket& pk = cp.packets[k];
     bool ours = true;
-    if (pk.type == 201) {
+    if (pk.type == kRtcpRr) {
       for (size_t b = 0; b < pk.count && ours; ++b) {
         // A block whose LSR names no SR the engine sent (the leg's reporter built that SR in
         // JavaScript) measures its RTT there, by the wall clock: the compound goes to JavaScript.
-        const Consumer* c = consumer_of(ReadU32(pk.body + 4 + b * 24));
-        const uint32_t lsr = ReadU32(pk.body + 4 + b * 24 + 16);
+        const Consumer* c = consumer_of(ReadU32(pk.body + 4 + b * kRtcpReportBlockLength));
+        const uint32_t lsr = ReadU32(pk.body + 4 + b * kRtcpReportBlockLength + 16);
         ours = c != nullptr && (lsr == 0 || c->report.knows_sr(lsr));
       }
-    } else if (pk.type == 205 && pk.count == 1) {
+    } else if (pk.type == kRtcpRtpfb && pk.count == kRtpfbGenericNack) {
       ours = consumer_of(ReadU32(pk.body + 4)) != nullptr;
-    } else if (pk.type == 206 && pk.count == 1) {
+    } else if (pk.type == kRtcpPsfb && pk.count == kPsfbPli) {
       ours = consumer_of(ReadU32(pk.body + 4)) != nullptr;
-    } else if (pk.type == 206 && pk.count == 4) {
+    } else if (pk.type == kRtcpPsfb && pk.count == kPsfbFir) {
       for (size_t e = 8; e + 8 <= pk.body_length && ours; e += 8) ours = consumer_of(ReadU32(pk.body + e)) != nullptr;
     }
     if (!ours) {
@@ -207,13 +208,13 @@ bool ForwardEngine::ConsumeRtcp(uint32_t id, Transport& t, const uint8_t* data, 
   };
   for (size_t k = 0; k < cp.count; ++k) {
     const ForwardRtcpPacket& pk = cp.packets[k];
-    if (pk.type == 205 && pk.count == 1) {
+    if (pk.type == kRtcpRtpfb && pk.count == kRtpfbGenericNack) {
       ++consumer_of(ReadU32(pk.body + 4))->counters.nack_packets;
-    } else if (pk.type == 206 && pk.count == 1) {
+    } else if (pk.type == kRtcpPsfb && pk.count == kPsfbPli) {
       request(consumer_of(ReadU32(pk.body + 4)), &ForwardConsumerCounters::plis);
-    } else if (pk.type == 206 && pk.count == 4) {
+    } else if (pk.type == kRtcpPsfb && pk.count == kPsfbFir) {
       for (size_t e = 8; e + 8 <= pk.body_length; e += 8) request(consumer_of(ReadU32(pk.body + e)), &ForwardConsumerCounters::firs);
-    } else if ((pk.type == 205 && pk.count == 15) || (pk.type == 206 && pk.count == 15)) {
+    } else if ((pk.type == kRtcpRtpfb && pk.count == kRtpfbTransportCc) || (pk.type == kRtcpPsfb && pk.count == kPsfbAfb)) {
       counters_[kFwdTransportFeedback] += 1;
     }
   }
