@@ -85,6 +85,8 @@ enum ForwardCounter : int {
   kFwdRtcpToJs,           // compounds of such a transport left to JavaScript (a kind or an SSRC it keeps)
   kFwdKeyFrameRequests,   // PLI/FIR entries naming a consumer, in consumed compounds
   kFwdTransportFeedback,  // transport-cc and REMB packets in consumed compounds (nothing in JS reads them)
+  kFwdReceiverReferenceTimes,  // XR RRTR packets (RFC 3611 §4.4) in consumed compounds, kept for a DLRR
+  kFwdDlrrSent,           // of those, answered by a DLRR (§4.5) in a leg's natively sent SR
   kFwdCounterCount,
 };
 
@@ -438,6 +440,14 @@ class ForwardEngine {
     ForwardLegReceiverReport report;
     /** PLI/FIR entries in consumed compounds not taken yet (queued in keyframe_requests_ while non-zero). */
     uint32_t keyframe_pending = 0;
+    /**
+     * The last RRTR (RFC 3611 §4.4) its subscriber sent in a consumed compound, not answered yet: the
+     * next SR send_sender_reports sends on the leg carries a DLRR about it (§4.5), then it is cleared.
+     */
+    bool rrtr_pending = false;
+    uint32_t rrtr_ssrc = 0;
+    uint32_t rrtr_last_rr = 0;
+    uint64_t rrtr_arrived_us = 0;
   };
   struct ProducerRoute {
     uint32_t id;

@@ -53,6 +53,14 @@ uint32_t KindOf(const ForwardRtcpPacket& pk) {
       if (pk.count == kPsfbFir) return (len - 8) % 8 == 0 && len > 8 ? kRtcpKindFir : kRtcpKindOther;
       if (pk.count == kPsfbAfb && len >= 16 && ReadU32(b + 8) == kRembIdentifier && len == 16 + static_cast<size_t>(b[12]) * 4) return kRtcpKindRemb;
       return kRtcpKindOther;
+    case kRtcpXr:
+      // RFC 3611 §2: the sender's SSRC, then report blocks; only RRTR blocks (§4.4: BT 4, block
+      // length 2 words, an NTP timestamp), at least one. lib/rtp/rtcp/extended-report.ts reads these.
+      if (len < 4 + kXrRrtrBlockLength || (len - 4) % kXrRrtrBlockLength != 0) return kRtcpKindOther;
+      for (size_t p = 4; p < len; p += kXrRrtrBlockLength) {
+        if (b[p] != kXrBlockRrtr || ReadU16(b + p + 2) != (kXrRrtrBlockLength - 4) / 4) return kRtcpKindOther;
+      }
+      return kRtcpKindReceiverReferenceTime;
     default:
       return kRtcpKindOther;
   }

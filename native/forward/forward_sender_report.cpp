@@ -46,6 +46,28 @@ size_t forward_sender_report_write(uint8_t* out, size_t capacity, const ForwardS
   return total;
 }
 
+size_t forward_dlrr_write(uint8_t* out, size_t capacity, uint32_t ssrc, const ForwardDlrrItem& item) {
+  if (!out || capacity < kForwardDlrrLength) return 0;
+  // XR: V=2, P=0, reserved 0, PT=207, length in 32-bit words minus one (RFC 3611 §2).
+  out[0] = 0x80;
+  out[1] = kRtcpXr;
+  WriteU16(out + 2, static_cast<uint16_t>(kForwardDlrrLength / 4 - 1));
+  WriteU32(out + 4, ssrc);
+  // DLRR block: BT=5, reserved 0, block length 3 words (one sub-block), then SSRC, LRR, DLRR (§4.5).
+  out[8] = kXrBlockDlrr;
+  out[9] = 0;
+  WriteU16(out + 10, static_cast<uint16_t>(kXrDlrrItemLength / 4));
+  WriteU32(out + 12, item.ssrc);
+  WriteU32(out + 16, item.last_rr);
+  WriteU32(out + 20, item.delay_since_last_rr);
+  return kForwardDlrrLength;
+}
+
+uint32_t forward_delay_units(uint64_t delay_us) {
+  const double units = std::round(static_cast<double>(delay_us) * 65536.0 / 1e6);
+  return units >= 4294967295.0 ? 0xffffffffu : static_cast<uint32_t>(units);
+}
+
 void forward_ntp_from_unix_ms(double unix_ms, uint32_t* seconds, uint32_t* fraction) {
   if (!std::isfinite(unix_ms) || unix_ms < 0) {
     *seconds = 0;

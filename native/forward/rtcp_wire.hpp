@@ -29,6 +29,14 @@ constexpr uint8_t kPsfbAfb = 15;           // application layer feedback (REMB)
 
 /** "REMB", the unique identifier of an AFB packet that carries REMB. */
 constexpr uint32_t kRembIdentifier = 0x52454d42;
+/** XR block types (RFC 3611 §4.4, §4.5) and sizes. */
+constexpr uint8_t kXrBlockRrtr = 4;
+constexpr uint8_t kXrBlockDlrr = 5;
+/** An RRTR block: header (BT, reserved, block length 2) and the 64-bit NTP timestamp. */
+constexpr size_t kXrRrtrBlockLength = 12;
+/** One DLRR sub-block: SSRC, LRR, DLRR. */
+constexpr size_t kXrDlrrItemLength = 12;
+
 /** SDES item type CNAME (RFC 3550 §6.5.1). */
 constexpr uint8_t kSdesCname = 1;
 

@@ -34,7 +34,7 @@ import { closeRouterRig, routerRig } from './router-rig.js';
 const payload = (n: number): Buffer => Buffer.alloc(400, n & 0xff);
 
 /** An SR of the leg as the client got it: NTP middle 32 bits (an LSR echoes them), when, and whether
- * its compound carried an XR (a DLRR answering the client's RRTR, RFC 3611 §4.5: built in JavaScript). */
+ * its compound carried an XR (a DLRR answering the client's RRTR, RFC 3611 §4.5). */
 interface LegSr {
   lsr: number;
   at: number;
@@ -67,17 +67,17 @@ async function mediaUntil(pub: Publisher, done: () => boolean, limitMs: number, 
 
 /**
  * Runs `body` on a router with a video publisher and one subscriber whose client sends no reports
- * of its own (its RRs carry an XR RRTR, a kind left to JavaScript): the RTCP it sends is what the
- * test sends, so every compound is accounted for. Closes everything after, whatever happened.
+ * of its own unless `clientReports` (its reports would add to the counts): the RTCP it sends is
+ * what the test sends, so every compound is accounted for. Closes everything after, whatever happened.
  */
-async function withLeg(body: (leg: Leg) => Promise<void>): Promise<void> {
+async function withLeg(body: (leg: Leg) => Promise<void>, clientReports = false): Promise<void> {
   const { mux, router, pub } = await routerRig('video');
   let sub: Subscriber | undefined;
   try {
     const producer = await router.produce(pub.server, pub.transceiver);
     sub = await subscriber(mux, 'video');
     const clientTransceiver = sub.client.getTransceivers()[0]!;
-    clientTransceiver.policies.remove('rtcp-reporter');
+    if (!clientReports) clientTransceiver.policies.remove('rtcp-reporter');
     const srs: LegSr[] = [];
     sub.client.transportPolicies.add({
       name: 'sr-watch',
@@ -226,14 +226,18 @@ test("router: a subscriber's RR, NACK, PLI and transport-cc reach no JavaScript;
 
 test("router: an RR whose LSR names an SR built in JavaScript (the answer to an XR RRTR) gives remote-inbound-rtp its RTT", { timeout: 90_000 }, async () => {
   await withLeg(async ({ router, pub, sub, consumer, clientTransceiver, me, srs }) => {
-    // Media, and an XR RRTR every 10 packets, until a JavaScript-built SR reached the client.
+    // Media, and an XR RRTR every 10 packets, until a JavaScript-built SR reached the client. The
+    // XR also carries a block the engine does not read (a loss RLE block, RFC 3611 §4.1, empty), so
+    // the compound goes to JavaScript, whose reporter answers the RRTR with a DLRR in an SR it builds
+    // (an XR of RRTRs alone is answered by the engine: the last test).
     await mediaUntil(pub, () => srs.some((s) => s.js), 40_000, (n) => {
       if (n % 10 !== 0) return;
       // (The XR goes to the sender its compound's report block is about: lib/peer/media-router.ts.)
       clientTransceiver.sender.sendRtcp([new RtcpReceiverReport({ ssrc: me, reports: [{
         ssrc: consumer.ssrc, fractionLost: 0, cumulativeLost: 0, highestSequence: 0, jitter: 0, lastSr: 0, delaySinceLastSr: 0,
       }] }),
-        new RtcpExtendedReport(me, [{ blockType: 4, ntpTimestamp: ntpFromUnixMs(Date.now()) }])]);
+        new RtcpExtendedReport(me, [{ blockType: 4, ntpTimestamp: ntpFromUnixMs(Date.now()) },
+          { blockType: 1, typeSpecific: 0, data: Buffer.alloc(8) }])]);
     });
     const sr = srs.filter((s) => s.js).pop();
     assert.ok(sr, 'an SR built in JavaScript reached the client');
@@ -291,4 +295,36 @@ test("router: with no producer left (its last one closed), a subscriber's RR and
     assert.equal(after.rtcpKeyFrameRequests - before.rtcpKeyFrameRequests, 1, 'the PLI counted');
     assert.equal(after.receiverReportBlocks - before.receiverReportBlocks, 1, 'the RR block read');
   });
+});
+
+test("router: our own subscriber's reports (RR + XR RRTR) are consumed natively; the leg's SR answers the RRTR with a DLRR", { timeout: 90_000 }, async () => {
+  await withLeg(async ({ router, pub, sub, consumer, received, srs }) => {
+    assert.equal(sub.transceiver.policies.parameters?.receiverRtt, true, 'rcvr-rtt negotiated on the leg');
+    await mediaUntil(pub, () => received.length >= 20 && srs.length > 0, 30_000);
+    const before = router.stats;
+    // Media until the client's reporter sent RRTRs, the engine answered two of them, and the client
+    // measured its RTT from a DLRR (RFC 3611 §4.5) at least once.
+    let measured = 0;
+    const remoteOutbound = async (): Promise<Record<string, unknown> | undefined> => {
+      const report = await sub.client.getStats();
+      return [...report.values()].find((s) => s.type === 'remote-outbound-rtp' && s['ssrc'] === consumer.ssrc) as Record<string, unknown> | undefined;
+    };
+    await mediaUntil(pub, () => router.stats.dlrrSent - before.dlrrSent >= 2 && measured > 0, 40_000, (n) => {
+      if (n % 10 === 0) void remoteOutbound().then((r) => { measured = (r?.['roundTripTimeMeasurements'] as number | undefined) ?? 0; });
+    });
+    const after = router.stats;
+    assert.ok(after.rtcpReceiverReferenceTimes - before.rtcpReceiverReferenceTimes >= 2, `RRTRs consumed (${after.rtcpReceiverReferenceTimes - before.rtcpReceiverReferenceTimes})`);
+    assert.ok(after.dlrrSent - before.dlrrSent >= 2, `DLRRs sent (${after.dlrrSent - before.dlrrSent})`);
+    assert.ok(after.rtcpCompoundsConsumed - before.rtcpCompoundsConsumed >= 2);
+    assert.equal(after.rtcpCompoundsToJs, before.rtcpCompoundsToJs, "none of the subscriber's compounds handed to JavaScript");
+    // The DLRRs came in SRs the engine built (the leg's SRs are all native).
+    assert.ok(srs.some((s) => s.js), 'an SR compound with an XR (DLRR) reached the client');
+    const ro = await remoteOutbound();
+    assert.ok(ro, 'remote-outbound-rtp on the client');
+    assert.ok((ro['roundTripTimeMeasurements'] as number) >= 1, `client RTT measurements ${ro['roundTripTimeMeasurements']}`);
+    const rtt = ro['roundTripTime'];
+    assert.ok(typeof rtt === 'number' && rtt >= 0 && rtt < 1, `loopback RTT from the DLRR ${rtt}`);
+    // And the leg's own RTT, from the client's RRs echoing the engine's SRs.
+    assert.ok(consumer.getStats().pwtRemoteInbound!.roundTripTimeMeasurements >= 1, 'native RTT of the leg');
+  }, true);
 });
