@@ -219,6 +219,8 @@ class TcpFrameBatchWrap : public Napi::ObjectWrap<TcpFrameBatchWrap> {
     ForwardEngine* engine = r->engine();
     if (engine && r->session() && r->channel() == 0 && res.frames > 0 && engine->has_producers()) {
       // docs/sfu.md "Legs over TCP": every clear frame comes from this connection's session.
+      // Only producers need the engine here: with the session passed as a clear source, subscriber
+      // RTCP over TCP is left to JavaScript (docs/sfu.md "What a subscriber's RTCP costs").
       UdpRecvTarget view;
       view.buffer = target_.buffer;
       view.capacity = target_.max_frames;

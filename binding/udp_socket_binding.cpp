@@ -58,7 +58,6 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     return DefineClass(env, "UdpSocket",
                        {
                            InstanceMethod<&UdpSocketWrap::Bind>("bind"),
-                           InstanceMethod<&UdpSocketWrap::LocalAddress>("localAddress"),
                            InstanceMethod<&UdpSocketWrap::BufferSizes>("bufferSizes"),
                            InstanceMethod<&UdpSocketWrap::Resolve>("resolve"),
                            InstanceMethod<&UdpSocketWrap::Flush>("flush"),
@@ -196,19 +195,6 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     out.Set(0u, Napi::Number::New(env, recv_bytes));
     out.Set(1u, Napi::Number::New(env, send_bytes));
     return out;
-  }
-
-  Napi::Value LocalAddress(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    std::string ip;
-    uint16_t port = 0;
-    int family = 0;
-    if (!socket_.local_address(&ip, &port, &family)) return env.Null();
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("address", ip);
-    o.Set("port", port);
-    o.Set("family", family == 6 ? "IPv6" : "IPv4");
-    return o;
   }
 
   // resolve(family 4|6, ip, port, out Uint8Array(28), offset) -> bytes written (0: not an IP).
@@ -937,8 +923,9 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
         plain_->filter_batch(target_, n, status);
         for (int i = 0; i < n; ++i) done += status[i] == kRecvRejected ? 1 : 0;
       }
-      if (forward_ && forward_->has_producers()) {
-        // docs/sfu.md: forwarded packets never reach JavaScript; a batch of nothing else needs no call.
+      if (forward_ && forward_->has_batch_work()) {
+        // docs/sfu.md: forwarded packets and consumed subscriber RTCP never reach JavaScript; a batch
+        // of nothing else needs no call. Subscriber RTCP is consumed with or without a producer.
         const void* clear_source = plain_ && !plain_->srtp() ? plain_ : nullptr;
         // Hand-off batches were unprotected here too, so the kept sessions hold for every source.
         done += forward_->process_batch(target_, n, status, sessions_, now_us, *this, clear_source, recv_sessions_.data());

@@ -5,7 +5,8 @@
 // of every class, so `instanceof` holds across the two, and Node 18 (no require(esm)) needs
 // nothing else.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { walkFiles } from './walk-files.mjs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,15 +17,6 @@ const out = join(root, 'dist', 'lib');
 
 /** The public entry points: package.json "exports" subpath → source under lib/ (without .ts). */
 const ENTRIES = { '.': 'index', './media': 'media/index' };
-
-function walk(dir, files = []) {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) walk(p, files);
-    else files.push(p);
-  }
-  return files;
-}
 
 /**
  * The declaration files reachable from `entries` through relative imports (`from '…'`,
@@ -84,7 +76,7 @@ async function main() {
 
   const esbuild = require('esbuild');
   const tsconfigRaw = readFileSync(join(root, 'tsconfig.json'), 'utf8');
-  const sources = walk(join(root, 'lib')).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
+  const sources = walkFiles(join(root, 'lib')).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
   for (const file of sources) {
     const rel = relative(join(root, 'lib'), file).replace(/\.ts$/, '.js');
     const code = readFileSync(file, 'utf8');
@@ -111,7 +103,7 @@ async function main() {
   // consumers alike; only those an entry point reaches are kept.
   const keep = reachableDeclarations(Object.values(ENTRIES).map((e) => join(out, `${e}.d.ts`)));
   let pruned = 0;
-  for (const dts of walk(out).filter((f) => f.endsWith('.d.ts'))) {
+  for (const dts of walkFiles(out).filter((f) => f.endsWith('.d.ts'))) {
     if (!keep.has(dts)) {
       rmSync(dts);
       pruned++;

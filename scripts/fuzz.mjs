@@ -6,6 +6,7 @@
 //        node scripts/fuzz.mjs --make-dtls-seeds   (rewrites the DTLS seed corpora)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { walkFiles } from './walk-files.mjs';
 import { join, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -49,16 +50,7 @@ function run(cmd, argv, extra = {}) {
 }
 
 function nativeSources() {
-  const out = [];
-  const walk = (dir) => {
-    for (const name of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, name.name);
-      if (name.isDirectory()) walk(p);
-      else if (p.endsWith('.cpp')) out.push(p);
-    }
-  };
-  walk(join(root, 'native'));
-  return out;
+  return walkFiles(join(root, 'native'), (p) => p.endsWith('.cpp'));
 }
 
 function findClang() {

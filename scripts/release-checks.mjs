@@ -30,6 +30,7 @@ export function requiredFiles(arches) {
     // whip-client's default media (lib/cli/media-source.ts).
     'assets/default-vp8.ivf', 'assets/default-opus.ogg',
     'scripts/install.mjs', 'scripts/build-native.mjs', 'scripts/build-tools.mjs', 'scripts/node-dir.mjs', 'scripts/source-hash.mjs',
+    'scripts/walk-files.mjs',
     'binding/addon.cpp',
     ...arches.map((a) => `prebuilds/linux-${a}/${PREBUILD_NAME}`),
   ];

@@ -1,26 +1,20 @@
 // Hash of every input of the native build. The addon is compiled with this value and
 // reports it at run time, so a test can tell a stale binary from a fresh one.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { walkFiles } from './walk-files.mjs';
 import { join, relative, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-function walk(dir, out) {
-  if (!existsSync(dir)) return;
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) walk(p, out);
-    else if (/\.(c|cc|cpp|h|hpp)$/.test(name)) out.push(p);
-  }
-}
+const isSource = (p) => /\.(c|cc|cpp|h|hpp)$/.test(p);
 
 /** sha-256 (hex, first 16 chars) over the native sources, binding glue and CMakeLists.txt. */
 export function nativeSourceHash(dir = root) {
   const files = [];
-  walk(join(dir, 'native'), files);
-  walk(join(dir, 'binding'), files);
+  walkFiles(join(dir, 'native'), isSource, files);
+  walkFiles(join(dir, 'binding'), isSource, files);
   files.push(join(dir, 'CMakeLists.txt'));
   const h = createHash('sha256');
   for (const f of files) {

@@ -6,7 +6,8 @@
 // dist/cjs/x.js sit side by side), so a group tarred alone would be over-counted. Without a file it
 // packs the checkout first (`npm pack`). docs/release.md keeps the tables this prints.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { walkFiles } from './walk-files.mjs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -33,15 +34,6 @@ export function kindOf(path) {
   return 'other';
 }
 
-function walk(dir, out = []) {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) walk(p, out);
-    else out.push(p);
-  }
-  return out;
-}
-
 /** Rows {group, files, unpacked, packed} of `tarball`, grouped by `by` (folderOf or kindOf). */
 export function measure(tarball) {
   const dir = mkdtempSync(join(tmpdir(), 'pwt-contents-'));
@@ -50,7 +42,7 @@ export function measure(tarball) {
     const pkg = join(dir, 'package');
     // The tarball's own order (npm's), which decides what gzip compresses together.
     const order = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8', maxBuffer: 1 << 28 }).trim().split('\n').filter((p) => !p.endsWith('/'));
-    const sizes = new Map(walk(pkg).map((f) => [relative(pkg, f), statSync(f).size]));
+    const sizes = new Map(walkFiles(pkg).map((f) => [relative(pkg, f), statSync(f).size]));
     const files = order.map((p) => p.replace(/^package\//, '')).map((path) => ({ path, size: sizes.get(path) ?? 0 }));
     // npm pack gzips at zlib level 9 (pacote's tar options); re-tar the same way.
     const packedSize = (paths) => {

@@ -594,10 +594,15 @@ export class IceAgent {
     if (restart) {
       this.resetChecks();
       // Candidates trickled with the new ufrag before the description are kept (RFC 8838 §11).
-      this.remoteCandidates = this.remoteCandidates.filter((c) => c.ufrag === credentials.ufrag || (keepUnlabelled && c.ufrag === undefined));
+      const current = (c: IceCandidate): boolean => c.ufrag === credentials.ufrag || (keepUnlabelled && c.ufrag === undefined);
+      this.remoteCandidates = this.remoteCandidates.filter(current);
+      // So are the names still being looked up: an answer must not add the old generation's candidates.
+      this.keepPendingMdns(current);
       for (const c of this.remoteCandidates) this.pairRemote(c);
     } else {
-      this.remoteCandidates = this.remoteCandidates.filter((c) => c.ufrag === undefined || c.ufrag === credentials.ufrag);
+      const current = (c: IceCandidate): boolean => c.ufrag === undefined || c.ufrag === credentials.ufrag;
+      this.remoteCandidates = this.remoteCandidates.filter(current);
+      this.keepPendingMdns(current);
       this.pairs = this.pairs.filter((p) => this.remoteCandidates.includes(p.remote));
     }
     this.updateConnectionState(now);
@@ -661,6 +666,21 @@ export class IceAgent {
     for (const c of list) this.addRemote(now, { ...c, address: canonicalIp(address) });
     this.updateConnectionState(now);
     return 0;
+  }
+
+  /**
+   * Keeps only the pending lookups' candidates that `keep` accepts; a name left with none is
+   * forgotten (its answer, when it comes, returns 0 and adds nothing). Used when an ICE restart
+   * discards the remote candidates of the previous generation (RFC 8445 §9): those waiting for
+   * their name's address go with them.
+   */
+  private keepPendingMdns(keep: (c: IceCandidate) => boolean): void {
+    if (!this.pendingMdns) return;
+    for (const [name, e] of this.pendingMdns) {
+      e.candidates = e.candidates.filter(keep);
+      if (e.candidates.length === 0) this.pendingMdns.delete(name);
+    }
+    this.mdnsExpiresAt = this.earliestMdnsExpiry();
   }
 
   /** True while an mDNS lookup the agent asked for has not been answered nor expired (see {@link resolveMdns}). */
@@ -760,6 +780,8 @@ export class IceAgent {
     this.remoteEndOfCandidates = false;
     this.resetChecks();
     this.remoteCandidates = [];
+    // Every remote candidate came before the restart, those still waiting for their mDNS name too.
+    this.keepPendingMdns(() => false);
     this.gatheringState = 'new';
     this.setGathering('gathering');
     for (const e of this.localEntries) if (e.candidate.type !== 'prflx') this.events.push({ type: 'local-candidate', candidate: e.candidate });

@@ -117,6 +117,8 @@ export const enum NativeRtcpKind {
   Fir = 1 << 4,
   TransportCc = 1 << 5,
   Remb = 1 << 6,
+  /** An XR of RRTR blocks only (RFC 3611 §4.4), answered with a DLRR in the leg's next native SR. */
+  ReceiverReferenceTime = 1 << 7,
 }
 
 /** Indexes of the engine's counters array (native/forward/forward_engine.hpp ForwardCounter). */
@@ -166,6 +168,9 @@ export const enum NativeForwardLayerCounter {
   KeyFrameRequests = 11,
   /** transport-cc and REMB packets in consumed compounds. */
   TransportFeedback = 12,
+  /** XR RRTR packets (RFC 3611 §4.4) in consumed compounds, and the DLRRs (§4.5) that answered them in the legs' SRs. */
+  ReceiverReferenceTimes = 13,
+  DlrrSent = 14,
 }
 
 /**

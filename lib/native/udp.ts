@@ -35,7 +35,6 @@ export interface NativeUdpSocket {
   bind(family: 4 | 6, address: string, port: number, reusePort: boolean, ipv6Only: boolean,
     recvBufferSize: number, sendBufferSize: number, gso: boolean):
     [status: number, errno: number, boundAddress?: string, boundPort?: number, boundFamily?: 4 | 6];
-  localAddress(): { address: string; port: number; family: 'IPv4' | 'IPv6' } | null;
   /** SO_RCVBUF and SO_SNDBUF as the kernel reports them (Linux: twice the granted bytes), or null. */
   bufferSizes(): [receive: number, send: number] | null;
   resolve(family: 4 | 6, ip: string, port: number, out: Uint8Array, offset: number): number;

@@ -171,6 +171,13 @@ export interface RouterStats {
   rtcpCompoundsToJs: number;
   rtcpKeyFrameRequests: number;
   rtcpTransportFeedbackConsumed: number;
+  /**
+   * XR RRTR packets (RFC 3611 §4.4) in consumed compounds (subscribers that negotiated `rcvr-rtt`,
+   * such as our own RTCPeerConnections), and the DLRRs (§4.5) the engine answered them with in the
+   * legs' SRs (docs/sfu.md "What a subscriber's RTCP costs").
+   */
+  rtcpReceiverReferenceTimes: number;
+  dlrrSent: number;
   /** Subscriber pair switches the engine followed (a later nomination, an ICE restart; UDP and passive ICE-TCP). */
   pairsFollowed: number;
   /** Selected pairs it could not send on natively (relayed by the server's own allocation, TCP without a sink): the last destination stays. */
@@ -517,7 +524,8 @@ export class Router {
 
   /**
    * Which kinds of the subscriber's RTCP the engine consumes without JavaScript (docs/sfu.md "What a
-   * subscriber's RTCP costs"): all it knows (RR, SDES, NACK, PLI, FIR, transport-cc, REMB) unless
+   * subscriber's RTCP costs"): all it knows (RR, SDES, NACK, PLI, FIR, transport-cc, REMB; an XR of
+   * RRTRs, answered with a DLRR in the leg's native SR, where every consumer negotiated rcvr-rtt) unless
    * something in JavaScript needs the raw packets: a consumer of the leg selects layers
    * automatically (it reads the leg's REMB, transport-cc and RR loss), or the application listens to
    * 'rtcp' on a consumer's sender, or a policy module it added (not the library's own) reads
@@ -528,6 +536,7 @@ export class Router {
     const leg = this.legs.get(pc);
     if (!leg || leg.transport === 0) return;
     let kinds = leg.consumers.size > 0 && !pc.transportPolicies.hasForeignIncomingRtcp ? NATIVE_RTCP_KINDS : 0;
+    let rrtr = true;
     for (const c of leg.consumers) {
       if (c.transceiver?.policies.hasForeignIncomingRtcp) kinds = 0;
       // One 'rtcp' listener is the router's own (consume()).
@@ -535,7 +544,11 @@ export class Router {
       // A pipe producer's misses are asked for upstream from JavaScript (retransmitCompound); once
       // it is closed nothing is asked (the engine counts the NACK in nackUnknownProducer).
       if (c.producer.upstream?.nack && !c.producer.closed) kinds &= ~NativeRtcpKind.Nack;
+      // An RRTR is answered (DLRR in the leg's native SR) only where `rcvr-rtt` was negotiated (RFC
+      // 3611 §5.1); elsewhere JavaScript gets it, whose reporter ignores it as before.
+      if (c.transceiver?.policies.parameters?.receiverRtt !== true) rrtr = false;
     }
+    if (rrtr && kinds !== 0) kinds |= NativeRtcpKind.ReceiverReferenceTime;
     if (kinds === leg.rtcpKinds) return;
     leg.rtcpKinds = kinds;
     this.engine.setTransportRtcpKinds(leg.transport, kinds);
@@ -752,6 +765,8 @@ export class Router {
       rtcpCompoundsToJs: this.rtcpToJs,
       rtcpKeyFrameRequests: c[this.layerCounterBase + NativeForwardLayerCounter.KeyFrameRequests]!,
       rtcpTransportFeedbackConsumed: c[this.layerCounterBase + NativeForwardLayerCounter.TransportFeedback]!,
+      rtcpReceiverReferenceTimes: c[this.layerCounterBase + NativeForwardLayerCounter.ReceiverReferenceTimes]!,
+      dlrrSent: c[this.layerCounterBase + NativeForwardLayerCounter.DlrrSent]!,
       senderReportCalls: this.senderReports.stats.calls,
       senderReportsNotSent: this.senderReports.stats.notSent,
       pairsFollowed: this.pairsFollowed,

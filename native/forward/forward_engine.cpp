@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "native/forward/rtcp_wire.hpp"
 #include "native/srtp/srtp_packet.hpp"
 #include "native/srtp/srtp_session.hpp"
 
@@ -173,22 +174,29 @@ bool ForwardEngine::ConsumeRtcp(uint32_t id, Transport& t, const uint8_t* data, 
   };
   // Every report block, NACK, PLI and FIR must be about one of this leg's consumers: one about a
   // stream the connection sends from JavaScript is that stream's policy modules' to read.
+  // An XR of RRTRs belongs, as lib/peer/media-router.ts routes it, to the consumer the first report
+  // block before it names (`owner`); without one, or when its SSRC is a stream this connection
+  // publishes (JavaScript routes that XR to the stream's receiver), it goes to JavaScript.
+  Consumer* owner = nullptr;
   for (size_t k = 0; k < cp.count; ++k) {
     const ForwardRtcpPacket& pk = cp.packets[k];
     bool ours = true;
-    if (pk.type == 201) {
+    if (pk.type == kRtcpXr) {
+      ours = owner != nullptr && producer_index_.count(ProducerKey{t.session, ReadU32(pk.body)}) == 0;
+    } else if (pk.type == kRtcpRr) {
+      if (!owner && pk.count > 0) owner = consumer_of(ReadU32(pk.body + 4));
       for (size_t b = 0; b < pk.count && ours; ++b) {
         // A block whose LSR names no SR the engine sent (the leg's reporter built that SR in
         // JavaScript) measures its RTT there, by the wall clock: the compound goes to JavaScript.
-        const Consumer* c = consumer_of(ReadU32(pk.body + 4 + b * 24));
-        const uint32_t lsr = ReadU32(pk.body + 4 + b * 24 + 16);
+        const Consumer* c = consumer_of(ReadU32(pk.body + 4 + b * kRtcpReportBlockLength));
+        const uint32_t lsr = ReadU32(pk.body + 4 + b * kRtcpReportBlockLength + 16);
         ours = c != nullptr && (lsr == 0 || c->report.knows_sr(lsr));
       }
-    } else if (pk.type == 205 && pk.count == 1) {
+    } else if (pk.type == kRtcpRtpfb && pk.count == kRtpfbGenericNack) {
       ours = consumer_of(ReadU32(pk.body + 4)) != nullptr;
-    } else if (pk.type == 206 && pk.count == 1) {
+    } else if (pk.type == kRtcpPsfb && pk.count == kPsfbPli) {
       ours = consumer_of(ReadU32(pk.body + 4)) != nullptr;
-    } else if (pk.type == 206 && pk.count == 4) {
+    } else if (pk.type == kRtcpPsfb && pk.count == kPsfbFir) {
       for (size_t e = 8; e + 8 <= pk.body_length && ours; e += 8) ours = consumer_of(ReadU32(pk.body + e)) != nullptr;
     }
     if (!ours) {
@@ -207,13 +215,21 @@ bool ForwardEngine::ConsumeRtcp(uint32_t id, Transport& t, const uint8_t* data, 
   };
   for (size_t k = 0; k < cp.count; ++k) {
     const ForwardRtcpPacket& pk = cp.packets[k];
-    if (pk.type == 205 && pk.count == 1) {
+    if (pk.type == kRtcpXr) {
+      // RFC 3611 §4.4: the last RRTR of the XR; its DLRR goes out with the owner's next SR (§4.5).
+      const uint8_t* ntp = pk.body + pk.body_length - 8;
+      owner->rrtr_pending = true;
+      owner->rrtr_ssrc = ReadU32(pk.body);
+      owner->rrtr_last_rr = (ReadU32(ntp) << 16) | (ReadU32(ntp + 4) >> 16);
+      owner->rrtr_arrived_us = arrived_us;
+      counters_[kFwdReceiverReferenceTimes] += 1;
+    } else if (pk.type == kRtcpRtpfb && pk.count == kRtpfbGenericNack) {
       ++consumer_of(ReadU32(pk.body + 4))->counters.nack_packets;
-    } else if (pk.type == 206 && pk.count == 1) {
+    } else if (pk.type == kRtcpPsfb && pk.count == kPsfbPli) {
       request(consumer_of(ReadU32(pk.body + 4)), &ForwardConsumerCounters::plis);
-    } else if (pk.type == 206 && pk.count == 4) {
+    } else if (pk.type == kRtcpPsfb && pk.count == kPsfbFir) {
       for (size_t e = 8; e + 8 <= pk.body_length; e += 8) request(consumer_of(ReadU32(pk.body + e)), &ForwardConsumerCounters::firs);
-    } else if ((pk.type == 205 && pk.count == 15) || (pk.type == 206 && pk.count == 15)) {
+    } else if ((pk.type == kRtcpRtpfb && pk.count == kRtpfbTransportCc) || (pk.type == kRtcpPsfb && pk.count == kPsfbAfb)) {
       counters_[kFwdTransportFeedback] += 1;
     }
   }
@@ -485,10 +501,24 @@ size_t ForwardEngine::send_sender_reports(const uint32_t* ids, const double* uni
                                                c->rewrite.clock_rate);
     f.packet_count = static_cast<uint32_t>(c->counters.packets);
     f.octet_count = static_cast<uint32_t>(c->counters.payload_bytes);
-    const size_t len = forward_sender_report_write(out, slot_bytes_ - kSrtpRoom, f,
-                                                   reinterpret_cast<const uint8_t*>(c->cname.data()), c->cname.size());
+    size_t len = forward_sender_report_write(out, slot_bytes_ - kSrtpRoom, f,
+                                             reinterpret_cast<const uint8_t*>(c->cname.data()), c->cname.size());
+    // The subscriber's last RRTR, answered once (RFC 3611 §4.5), as the JavaScript reporter does.
+    size_t dlrr = 0;
+    if (len != 0 && c->rrtr_pending) {
+      ForwardDlrrItem item;
+      item.ssrc = c->rrtr_ssrc;
+      item.last_rr = c->rrtr_last_rr;
+      item.delay_since_last_rr = forward_delay_units(now_us > c->rrtr_arrived_us ? now_us - c->rrtr_arrived_us : 0);
+      dlrr = forward_dlrr_write(out + len, slot_bytes_ - kSrtpRoom - len, f.ssrc, item);
+      len += dlrr;
+    }
     size_t out_len = 0;
     if (len == 0 || t->session->protect_rtcp(out, len, len + kSrtpRoom, &out_len) != SrtpStatus::kOk) continue;
+    if (dlrr != 0) {
+      c->rrtr_pending = false;
+      counters_[kFwdDlrrSent] += 1;
+    }
     ++used_;
     items_.push_back(UdpSendItem{out, static_cast<uint32_t>(out_len), address, address_length});
     item_sinks_.push_back(t->sink ? t->sink : &sink);
@@ -896,7 +926,7 @@ bool ForwardEngine::consumer_resend_interval(uint32_t id, uint64_t* interval_us,
 int ForwardEngine::process_batch(const UdpRecvTarget& target, int n, uint8_t* status, UdpSessionTable& table,
                                  uint64_t now_us, ForwardSink& sink, const void* clear_source,
                                  SrtpSession* const* slot_sessions) {
-  if (n <= 0 || producer_index_.empty()) return 0;
+  if (n <= 0 || !has_batch_work()) return 0;
   if (n > static_cast<int>(UdpSocket::kMaxBatch)) n = static_cast<int>(UdpSocket::kMaxBatch);
   int matched = 0;
   int consumed = 0;

@@ -85,6 +85,8 @@ enum ForwardCounter : int {
   kFwdRtcpToJs,           // compounds of such a transport left to JavaScript (a kind or an SSRC it keeps)
   kFwdKeyFrameRequests,   // PLI/FIR entries naming a consumer, in consumed compounds
   kFwdTransportFeedback,  // transport-cc and REMB packets in consumed compounds (nothing in JS reads them)
+  kFwdReceiverReferenceTimes,  // XR RRTR packets (RFC 3611 §4.4) in consumed compounds, kept for a DLRR
+  kFwdDlrrSent,           // of those, answered by a DLRR (§4.5) in a leg's natively sent SR
   kFwdCounterCount,
 };
 
@@ -356,6 +358,13 @@ class ForwardEngine {
   const ForwardProducerCounters* producer_counters(uint32_t id) const;
   const ForwardConsumerCounters* consumer_counters(uint32_t id) const;
   bool has_producers() const { return !producer_index_.empty(); }
+  /**
+   * Whether process_batch can consume anything: a producer's RTP, or a subscriber's RTCP on a
+   * transport that lets the engine keep it (set_transport_rtcp_kinds). The latter needs no producer:
+   * a leg whose consumers' producer closed (or that has none yet) still reports and asks for
+   * keyframes, and those compounds must not wake JavaScript (docs/sfu.md "What a subscriber's RTCP costs").
+   */
+  bool has_batch_work() const { return !producer_index_.empty() || !rtcp_transports_.empty(); }
 
  private:
   struct Transport {
@@ -431,6 +440,14 @@ class ForwardEngine {
     ForwardLegReceiverReport report;
     /** PLI/FIR entries in consumed compounds not taken yet (queued in keyframe_requests_ while non-zero). */
     uint32_t keyframe_pending = 0;
+    /**
+     * The last RRTR (RFC 3611 §4.4) its subscriber sent in a consumed compound, not answered yet: the
+     * next SR send_sender_reports sends on the leg carries a DLRR about it (§4.5), then it is cleared.
+     */
+    bool rrtr_pending = false;
+    uint32_t rrtr_ssrc = 0;
+    uint32_t rrtr_last_rr = 0;
+    uint64_t rrtr_arrived_us = 0;
   };
   struct ProducerRoute {
     uint32_t id;

@@ -1,30 +1,20 @@
 // Generic NACKs read out of a compound RTCP packet (forward_nack_reader.hpp; RFC 3550 §6.1, RFC 4585 §6.2.1).
 #include "native/forward/forward_nack_reader.hpp"
 
+#include "native/forward/rtcp_wire.hpp"
+
 namespace pwt {
-
-namespace {
-
-constexpr uint8_t kRtpfb = 205;
-constexpr uint8_t kGenericNackFmt = 1;
-
-uint16_t ReadU16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-uint32_t ReadU32(const uint8_t* p) {
-  return (static_cast<uint32_t>(p[0]) << 24) | (static_cast<uint32_t>(p[1]) << 16) | (static_cast<uint32_t>(p[2]) << 8) | p[3];
-}
-
-}  // namespace
 
 bool ForwardNackReader::next(ForwardNack* out) {
   while (!malformed_ && length_ - at_ >= 4) {
     const uint8_t* h = data_ + at_;
-    const size_t bytes = (static_cast<size_t>(ReadU16(h + 2)) + 1) * 4;
+    const size_t bytes = RtcpPacketLength(h);
     if ((h[0] >> 6) != 2 || bytes > length_ - at_) {
       malformed_ = true;
       return false;
     }
     at_ += bytes;
-    if (h[1] != kRtpfb || (h[0] & 0x1f) != kGenericNackFmt || bytes < 12) continue;
+    if (h[1] != kRtcpRtpfb || (h[0] & 0x1f) != kRtpfbGenericNack || bytes < 12) continue;
     size_t fci_bytes = bytes - 12;
     if (h[0] & 0x20) {
       // Padding (RFC 3550 §6.4.1): its count is the last octet and includes itself; liberal about

@@ -2,24 +2,10 @@
 // them (forward_receiver_report.hpp; RFC 3550 §6.1, §6.4.1, §6.4.2).
 #include "native/forward/forward_receiver_report.hpp"
 
+#include "native/forward/rtcp_wire.hpp"
 #include "native/udp/udp_socket.hpp"
 
 namespace pwt {
-
-namespace {
-
-constexpr uint8_t kSr = 200;
-constexpr uint8_t kRr = 201;
-constexpr size_t kSrFixed = 28;  // header + sender SSRC + sender info (§6.4.1)
-constexpr size_t kRrFixed = 8;   // header + reporter SSRC (§6.4.2)
-constexpr size_t kBlock = 24;
-
-uint16_t ReadU16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-uint32_t ReadU32(const uint8_t* p) {
-  return (static_cast<uint32_t>(p[0]) << 24) | (static_cast<uint32_t>(p[1]) << 16) | (static_cast<uint32_t>(p[2]) << 8) | p[3];
-}
-
-}  // namespace
 
 bool ForwardReportReader::next(ForwardReportBlock* out) {
   while (blocks_left_ == 0) {
@@ -29,13 +15,13 @@ bool ForwardReportReader::next(ForwardReportBlock* out) {
       return false;
     }
     const uint8_t* h = data_ + at_;
-    const size_t bytes = (static_cast<size_t>(ReadU16(h + 2)) + 1) * 4;
+    const size_t bytes = RtcpPacketLength(h);
     if ((h[0] >> 6) != 2 || bytes > length_ - at_) {
       malformed_ = stopped_ = true;
       return false;
     }
     at_ += bytes;
-    if (h[1] != kSr && h[1] != kRr) continue;
+    if (h[1] != kRtcpSr && h[1] != kRtcpRr) continue;
     size_t usable = bytes;
     if (h[0] & 0x20) {
       // Padding (§6.4.1): the last octet counts it, itself included; one that runs into the fixed
@@ -47,9 +33,9 @@ bool ForwardReportReader::next(ForwardReportBlock* out) {
       }
       usable -= pad;
     }
-    const size_t fixed = h[1] == kSr ? kSrFixed : kRrFixed;
+    const size_t fixed = h[1] == kRtcpSr ? kRtcpSrFixedLength : kRtcpRrFixedLength;
     const size_t count = h[0] & 0x1f;
-    if (usable < fixed || count * kBlock > usable - fixed) {
+    if (usable < fixed || count * kRtcpReportBlockLength > usable - fixed) {
       malformed_ = true;  // a report count the length does not hold: none of its blocks is trusted
       continue;
     }
@@ -65,7 +51,7 @@ bool ForwardReportReader::next(ForwardReportBlock* out) {
   out->jitter = ReadU32(b + 12);
   out->lsr = ReadU32(b + 16);
   out->dlsr = ReadU32(b + 20);
-  block_ += kBlock;
+  block_ += kRtcpReportBlockLength;
   --blocks_left_;
   return true;
 }

@@ -1,20 +1,10 @@
 // See forward_rtcp_compound.hpp.
 #include "native/forward/forward_rtcp_compound.hpp"
 
+#include "native/forward/rtcp_wire.hpp"
+
 namespace pwt {
 namespace {
-
-constexpr uint8_t kRr = 201;
-constexpr uint8_t kSdes = 202;
-constexpr uint8_t kRtpfb = 205;
-constexpr uint8_t kPsfb = 206;
-constexpr size_t kReportBlock = 24;
-constexpr uint32_t kRembId = 0x52454d42;  // "REMB"
-
-uint16_t U16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-uint32_t U32(const uint8_t* p) {
-  return (static_cast<uint32_t>(p[0]) << 24) | (static_cast<uint32_t>(p[1]) << 16) | (static_cast<uint32_t>(p[2]) << 8) | p[3];
-}
 
 // RFC 3550 §6.5, as RtcpSourceDescription.parseBody reads it (an END octet may be missing on the
 // last chunk when its items end the packet).
@@ -47,22 +37,30 @@ uint32_t KindOf(const ForwardRtcpPacket& pk) {
   const uint8_t* b = pk.body;
   const size_t len = pk.body_length;
   switch (pk.type) {
-    case kRr:
+    case kRtcpRr:
       // The SSRC and exactly `count` blocks: a profile extension goes to JavaScript.
-      return len == 4 + pk.count * kReportBlock ? kRtcpKindReceiverReport : kRtcpKindOther;
-    case kSdes:
+      return len == 4 + pk.count * kRtcpReportBlockLength ? kRtcpKindReceiverReport : kRtcpKindOther;
+    case kRtcpSdes:
       return SdesValid(b, len, pk.count) ? kRtcpKindSourceDescription : kRtcpKindOther;
-    case kRtpfb:
+    case kRtcpRtpfb:
       if (len < 8) return kRtcpKindOther;
-      if (pk.count == 1) return (len - 8) % 4 == 0 && len > 8 ? kRtcpKindNack : kRtcpKindOther;
-      if (pk.count == 15) return forward_transport_cc_fci_valid(b + 8, len - 8) ? kRtcpKindTransportCc : kRtcpKindOther;
+      if (pk.count == kRtpfbGenericNack) return (len - 8) % 4 == 0 && len > 8 ? kRtcpKindNack : kRtcpKindOther;
+      if (pk.count == kRtpfbTransportCc) return forward_transport_cc_fci_valid(b + 8, len - 8) ? kRtcpKindTransportCc : kRtcpKindOther;
       return kRtcpKindOther;
-    case kPsfb:
+    case kRtcpPsfb:
       if (len < 8) return kRtcpKindOther;
-      if (pk.count == 1) return len == 8 ? kRtcpKindPli : kRtcpKindOther;
-      if (pk.count == 4) return (len - 8) % 8 == 0 && len > 8 ? kRtcpKindFir : kRtcpKindOther;
-      if (pk.count == 15 && len >= 16 && U32(b + 8) == kRembId && len == 16 + static_cast<size_t>(b[12]) * 4) return kRtcpKindRemb;
+      if (pk.count == kPsfbPli) return len == 8 ? kRtcpKindPli : kRtcpKindOther;
+      if (pk.count == kPsfbFir) return (len - 8) % 8 == 0 && len > 8 ? kRtcpKindFir : kRtcpKindOther;
+      if (pk.count == kPsfbAfb && len >= 16 && ReadU32(b + 8) == kRembIdentifier && len == 16 + static_cast<size_t>(b[12]) * 4) return kRtcpKindRemb;
       return kRtcpKindOther;
+    case kRtcpXr:
+      // RFC 3611 §2: the sender's SSRC, then report blocks; only RRTR blocks (§4.4: BT 4, block
+      // length 2 words, an NTP timestamp), at least one. lib/rtp/rtcp/extended-report.ts reads these.
+      if (len < 4 + kXrRrtrBlockLength || (len - 4) % kXrRrtrBlockLength != 0) return kRtcpKindOther;
+      for (size_t p = 4; p < len; p += kXrRrtrBlockLength) {
+        if (b[p] != kXrBlockRrtr || ReadU16(b + p + 2) != (kXrRrtrBlockLength - 4) / 4) return kRtcpKindOther;
+      }
+      return kRtcpKindReceiverReferenceTime;
     default:
       return kRtcpKindOther;
   }
@@ -75,13 +73,13 @@ bool forward_transport_cc_fci_valid(const uint8_t* fci, size_t length) noexcept 
   // time + fb count, then packet chunks covering `count` statuses, then one receive delta per
   // received status (1 byte small, 2 bytes large).
   if (!fci || length < 8) return false;
-  const uint32_t count = U16(fci + 2);
+  const uint32_t count = ReadU16(fci + 2);
   size_t p = 8;
   uint32_t covered = 0;
   size_t delta_bytes = 0;
   while (covered < count) {
     if (p + 2 > length) return false;
-    const uint16_t w = U16(fci + p);
+    const uint16_t w = ReadU16(fci + p);
     p += 2;
     if ((w & 0x8000) == 0) {
       const uint32_t status = (w >> 13) & 3;
@@ -115,7 +113,7 @@ void forward_rtcp_compound_read(const uint8_t* data, size_t length, ForwardRtcpC
       out->kinds |= kRtcpKindOther;
       return;
     }
-    const size_t size = (static_cast<size_t>(U16(data + p + 2)) + 1) * 4;
+    const size_t size = RtcpPacketLength(data + p);
     if (p + size > length) {
       out->kinds |= kRtcpKindOther;
       return;

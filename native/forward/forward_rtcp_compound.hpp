@@ -1,8 +1,9 @@
 // A subscriber's compound RTCP packet (RFC 3550 §6.1, RFC 5506 reduced-size) sorted by what the
 // forwarding engine can consume without JavaScript (docs/sfu.md "What a subscriber's RTCP costs"):
 // RR (§6.4.2), SDES (§6.5), generic NACK (RFC 4585 §6.2.1), PLI (§6.3.1), FIR (RFC 5104 §4.3.1),
-// transport-cc (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1) and REMB
-// (draft-alvestrand-rmcat-remb-03 §2.2). Every read is bounds-checked.
+// transport-cc (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1), REMB
+// (draft-alvestrand-rmcat-remb-03 §2.2) and an XR of receiver reference times only (RFC 3611 §4.4).
+// Every read is bounds-checked.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -19,7 +20,13 @@ enum ForwardRtcpKind : uint32_t {
   kRtcpKindTransportCc = 1u << 5,
   kRtcpKindRemb = 1u << 6,
   /**
-   * Anything else (SR, BYE, APP, XR, other feedback), more than kMaxPackets packets, or a
+   * An XR (RFC 3611 §2) whose blocks are all RRTR blocks (§4.4: BT 4, block length 2), as our own
+   * peers send with their RRs when `rcvr-rtt` was negotiated; the engine answers it with a DLRR
+   * (§4.5) in the leg's next SR (docs/sfu.md "What a subscriber's RTCP costs").
+   */
+  kRtcpKindReceiverReferenceTime = 1u << 7,
+  /**
+   * Anything else (SR, BYE, APP, an XR with another block type, other feedback), more than kMaxPackets packets, or a
    * packet the JavaScript parser (lib/rtp/rtcp/compound.ts) might reject: the compound goes to
    * JavaScript, which parses, routes or counts it as before.
    */

@@ -4,22 +4,18 @@
 #include <cmath>
 #include <cstring>
 
-#include "native/srtp/srtp_packet.hpp"
+#include "native/forward/rtcp_wire.hpp"
 
 namespace pwt {
 
 namespace {
-constexpr size_t kSrLength = 28;
-constexpr uint8_t kRtcpSr = 200;
-constexpr uint8_t kRtcpSdes = 202;
-constexpr uint8_t kSdesCname = 1;
 constexpr double kNtpUnixOffsetSeconds = 2208988800.0;
 
 /** One SDES chunk: SSRC, the CNAME item, at least one null octet ending the list, padded to 32 bits. */
 size_t ChunkLength(size_t cname_len) { return (4 + 2 + cname_len + 4) & ~static_cast<size_t>(3); }
 }  // namespace
 
-size_t forward_sender_report_length(size_t cname_len) { return kSrLength + 4 + ChunkLength(cname_len); }
+size_t forward_sender_report_length(size_t cname_len) { return kRtcpSrFixedLength + 4 + ChunkLength(cname_len); }
 
 size_t forward_sender_report_write(uint8_t* out, size_t capacity, const ForwardSenderReportFields& f, const uint8_t* cname,
                                    size_t cname_len) {
@@ -29,7 +25,7 @@ size_t forward_sender_report_write(uint8_t* out, size_t capacity, const ForwardS
   // SR: V=2, P=0, RC=0; length in 32-bit words minus one (RFC 3550 §6.4.1).
   out[0] = 0x80;
   out[1] = kRtcpSr;
-  WriteU16(out + 2, static_cast<uint16_t>(kSrLength / 4 - 1));
+  WriteU16(out + 2, static_cast<uint16_t>(kRtcpSrFixedLength / 4 - 1));
   WriteU32(out + 4, f.ssrc);
   WriteU32(out + 8, f.ntp_seconds);
   WriteU32(out + 12, f.ntp_fraction);
@@ -37,7 +33,7 @@ size_t forward_sender_report_write(uint8_t* out, size_t capacity, const ForwardS
   WriteU32(out + 20, f.packet_count);
   WriteU32(out + 24, f.octet_count);
   // SDES with one chunk (SC=1): the same SSRC and its CNAME (RFC 3550 §6.5.1).
-  uint8_t* s = out + kSrLength;
+  uint8_t* s = out + kRtcpSrFixedLength;
   const size_t chunk = ChunkLength(cname_len);
   s[0] = 0x81;
   s[1] = kRtcpSdes;
@@ -48,6 +44,28 @@ size_t forward_sender_report_write(uint8_t* out, size_t capacity, const ForwardS
   if (cname_len > 0) std::memcpy(s + 10, cname, cname_len);
   std::memset(s + 10 + cname_len, 0, chunk - 6 - cname_len);
   return total;
+}
+
+size_t forward_dlrr_write(uint8_t* out, size_t capacity, uint32_t ssrc, const ForwardDlrrItem& item) {
+  if (!out || capacity < kForwardDlrrLength) return 0;
+  // XR: V=2, P=0, reserved 0, PT=207, length in 32-bit words minus one (RFC 3611 §2).
+  out[0] = 0x80;
+  out[1] = kRtcpXr;
+  WriteU16(out + 2, static_cast<uint16_t>(kForwardDlrrLength / 4 - 1));
+  WriteU32(out + 4, ssrc);
+  // DLRR block: BT=5, reserved 0, block length 3 words (one sub-block), then SSRC, LRR, DLRR (§4.5).
+  out[8] = kXrBlockDlrr;
+  out[9] = 0;
+  WriteU16(out + 10, static_cast<uint16_t>(kXrDlrrItemLength / 4));
+  WriteU32(out + 12, item.ssrc);
+  WriteU32(out + 16, item.last_rr);
+  WriteU32(out + 20, item.delay_since_last_rr);
+  return kForwardDlrrLength;
+}
+
+uint32_t forward_delay_units(uint64_t delay_us) {
+  const double units = std::round(static_cast<double>(delay_us) * 65536.0 / 1e6);
+  return units >= 4294967295.0 ? 0xffffffffu : static_cast<uint32_t>(units);
 }
 
 void forward_ntp_from_unix_ms(double unix_ms, uint32_t* seconds, uint32_t* fraction) {

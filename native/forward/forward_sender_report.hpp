@@ -29,6 +29,25 @@ size_t forward_sender_report_length(size_t cname_len);
 size_t forward_sender_report_write(uint8_t* out, size_t capacity, const ForwardSenderReportFields& f, const uint8_t* cname,
                                    size_t cname_len);
 
+/** What a DLRR sub-block (RFC 3611 §4.5) answers: the RRTR's sender, its NTP middle 32 bits, the delay. */
+struct ForwardDlrrItem {
+  uint32_t ssrc = 0;             // SSRC of the receiver that sent the RRTR
+  uint32_t last_rr = 0;          // LRR: middle 32 bits of the RRTR's NTP timestamp
+  uint32_t delay_since_last_rr = 0;  // DLRR: 1/65536 s since that RRTR arrived
+};
+
+/** Bytes of an XR holding one DLRR block of one sub-block (header, SSRC, block header, item). */
+constexpr size_t kForwardDlrrLength = 24;
+
+/**
+ * Appends an XR (RFC 3611 §2) from `ssrc` with one DLRR block (§4.5) of `item` at out[0, capacity);
+ * returns kForwardDlrrLength, or 0 when it does not fit.
+ */
+size_t forward_dlrr_write(uint8_t* out, size_t capacity, uint32_t ssrc, const ForwardDlrrItem& item);
+
+/** A delay in µs as DLRR/DLSR units (1/65536 s), rounded, at most 0xffffffff. */
+uint32_t forward_delay_units(uint64_t delay_us);
+
 /**
  * The NTP timestamp of a Unix time in ms, as lib/rtp/rtcp/ntp-time.ts ntpFromUnixMs computes it
  * (fraction rounded; wraps like NTP era 0), so that the LSR a subscriber echoes matches the

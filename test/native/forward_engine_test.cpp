@@ -98,12 +98,14 @@ void TestFanout() {
   CHECK(producer != 0);
   CHECK_EQ(engine.add_producer(&publisher.rx, kPubSsrc, false), 0u);  // one producer per stream
   std::vector<uint32_t> consumers;
+  std::vector<uint32_t> transports;
   for (int k = 0; k < kConsumers; ++k) {
     subs.push_back(std::make_unique<Keyed>(10 + k));
     // The server side of consumer k protects with subs[k]->tx; the subscriber unprotects with rx.
     const sockaddr_in a = Address(static_cast<uint16_t>(6000 + k));
     const uint32_t t = engine.add_transport(&subs[k]->tx, reinterpret_cast<const sockaddr*>(&a), sizeof a);
     CHECK(t != 0);
+    transports.push_back(t);
     consumers.push_back(engine.add_consumer(producer, t, Params(0xA000u + k)));
     CHECK(consumers.back() != 0);
   }
@@ -213,6 +215,26 @@ void TestFanout() {
   CaptureSink sink5;
   CHECK_EQ(engine.process_batch(t5, b5.n, b5.status, table, 7'040'000, sink5), 0);
   CHECK_EQ(b5.status[0], kRecvClear);
+
+  // With no producer left, a subscriber's RR about its (still open) consumer is consumed all the
+  // same when its transport lets the engine keep RR (docs/sfu.md "What a subscriber's RTCP costs"):
+  // the leg still reports, and that must not wake JavaScript.
+  CHECK(engine.set_transport_rtcp_kinds(transports[0], kRtcpKindReceiverReport));
+  CHECK(engine.has_batch_work());
+  std::vector<uint8_t> rr = {0x81, 201, 0, 7, 0, 0, 0x0C, 0x01};  // RR, one block, reporter 0xC01
+  for (uint8_t v : {uint8_t{0}, uint8_t{0}, uint8_t{0xA0}, uint8_t{0x00}}) rr.push_back(v);  // about consumer 0
+  rr.resize(32, 0);
+  Batch b6;
+  b6.add(rr, 1, 6000);
+  b6.status[0] = kRecvClear;  // as unprotect_batch leaves it: the slot's session is subs[0]'s
+  std::vector<SrtpSession*> s6 = {&subs[0]->tx};
+  const double consumed_before = engine.counters()[kFwdRtcpConsumed];
+  CaptureSink sink6;
+  CHECK_EQ(engine.process_batch(b6.target(), b6.n, b6.status, table, 7'060'000, sink6, nullptr, s6.data()), 1);
+  CHECK_EQ(b6.status[0], kRecvForwarded);
+  CHECK_EQ(engine.counters()[kFwdRtcpConsumed], consumed_before + 1);
+  CHECK(engine.set_transport_rtcp_kinds(transports[0], 0));
+  CHECK(!engine.has_batch_work());
   CHECK(sink5.sent.empty());
 }
 

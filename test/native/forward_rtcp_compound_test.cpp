@@ -70,6 +70,20 @@ std::vector<uint8_t> Tcc(uint16_t count, size_t deltas) {
   while (b.size() % 4) b.push_back(0);
   return b;
 }
+// RFC 3611 §4.4: an RRTR block (BT 4, block length 2) with its NTP timestamp.
+std::vector<uint8_t> Rrtr(uint64_t ntp) {
+  std::vector<uint8_t> b = {4, 0, 0, 2};
+  Put32(b, static_cast<uint32_t>(ntp >> 32));
+  Put32(b, static_cast<uint32_t>(ntp));
+  return b;
+}
+// An XR body: the sender's SSRC, then the blocks.
+std::vector<uint8_t> Xr(const std::vector<std::vector<uint8_t>>& blocks) {
+  std::vector<uint8_t> b;
+  Put32(b, 0x11111111);
+  for (const auto& k : blocks) b.insert(b.end(), k.begin(), k.end());
+  return b;
+}
 uint32_t Kinds(const std::vector<uint8_t>& v, size_t len) {
   // A copy of exactly `len` bytes, so ASan sees any read past it.
   std::vector<uint8_t> c(v.begin(), v.begin() + static_cast<long>(len));
@@ -97,6 +111,15 @@ void TestKinds() {
   Put32(rb, 0x22222222);
   Packet(remb, 206, 15, rb);
   CHECK_EQ(Kinds(remb), kRtcpKindRemb);
+  // RR + SDES + XR RRTR, as our own peers' reporters send (RFC 3611 §4.4), and an XR of two RRTRs.
+  std::vector<uint8_t> ours;
+  Packet(ours, 201, 1, Rr(1));
+  Packet(ours, 202, 1, Sdes());
+  Packet(ours, 207, 0, Xr({Rrtr(0x1234567890abcdefULL)}));
+  CHECK_EQ(Kinds(ours), kRtcpKindReceiverReport | kRtcpKindSourceDescription | kRtcpKindReceiverReferenceTime);
+  std::vector<uint8_t> two;
+  Packet(two, 207, 0, Xr({Rrtr(1), Rrtr(2)}));
+  CHECK_EQ(Kinds(two), kRtcpKindReceiverReferenceTime);
 }
 
 void TestOthers() {
@@ -107,6 +130,21 @@ void TestOthers() {
   std::vector<uint8_t> xr;
   Packet(xr, 207, 0, std::vector<uint8_t>(16, 0));
   CHECK(Kinds(xr) & kRtcpKindOther);
+  // An XR is the engine's only when every block is an RRTR of the right length, and there is one.
+  std::vector<uint8_t> dlrr_block = {5, 0, 0, 3};
+  for (int i = 0; i < 12; ++i) dlrr_block.push_back(0);
+  std::vector<uint8_t> with_dlrr;
+  Packet(with_dlrr, 207, 0, Xr({Rrtr(1), dlrr_block}));
+  CHECK(Kinds(with_dlrr) & kRtcpKindOther);
+  std::vector<uint8_t> long_rrtr_block = Rrtr(1);
+  long_rrtr_block[3] = 3;  // block length 3 words
+  Put32(long_rrtr_block, 0);
+  std::vector<uint8_t> long_rrtr;
+  Packet(long_rrtr, 207, 0, Xr({long_rrtr_block}));
+  CHECK(Kinds(long_rrtr) & kRtcpKindOther);
+  std::vector<uint8_t> no_blocks;
+  Packet(no_blocks, 207, 0, Xr({}));
+  CHECK(Kinds(no_blocks) & kRtcpKindOther);
   std::vector<uint8_t> rr_ext;
   std::vector<uint8_t> b = Rr(1);
   Put32(b, 0xdeadbeef);  // a profile extension

@@ -300,8 +300,109 @@ void TestWriter() {
 
 }  // namespace
 
+// RFC 3611 §4.4/§4.5 on a leg: the subscriber's RR + XR RRTR is consumed in the receive batch, and
+// the leg's next SR carries an XR DLRR (from the consumer's SSRC, about the RRTR's sender: its NTP
+// middle 32 bits and the delay since it arrived); the one after carries none. An XR without a
+// report block before it, or from an SSRC the connection publishes, goes to JavaScript.
+void TestRrtrAnswered() {
+  Keyed publisher(1), leg(2);
+  UdpSessionTable table;
+  ForwardEngine engine;
+  table.add(udp_remote_key(std::array<uint8_t, 16>{127, 0, 0, 1}.data(), 5000, 4), &publisher.rx);
+  const uint32_t producer = engine.add_producer(&publisher.rx, kPubSsrc, false, 0);
+  const sockaddr_in a = Address(7401);
+  const uint32_t t = engine.add_transport(&leg.tx, reinterpret_cast<const sockaddr*>(&a), sizeof a);
+  ForwardConsumerParams p;
+  p.ssrc = 0xC1;
+  p.payload_types[96] = 96;
+  p.clock_rate = kClock;
+  const uint32_t c = engine.add_consumer(producer, t, p);
+  CHECK(c != 0);
+  {
+    TestRecvBatch b;
+    b.add(Protect(publisher.tx, Rtp(1, 1000, 100)), 1, 5000);
+    const UdpRecvTarget tg = b.target();
+    double counters[kCounterCount] = {};
+    table.unprotect_batch(tg, b.n, b.status, counters);
+    CaptureSink sink;
+    CHECK_EQ(engine.process_batch(tg, b.n, b.status, table, 1'000'000, sink), 1);
+  }
+  CHECK(engine.set_transport_rtcp_kinds(t, kRtcpKindReceiverReport | kRtcpKindReceiverReferenceTime));
+  // One clear slot from the leg's session (as unprotect_batch leaves it); returns what was consumed.
+  const auto deliver = [&](const std::vector<uint8_t>& rtcp, uint64_t at_us) {
+    TestRecvBatch b;
+    b.add(rtcp, 2, 7401);
+    b.status[0] = kRecvClear;
+    SrtpSession* sessions[1] = {&leg.tx};
+    CaptureSink sink;
+    return engine.process_batch(b.target(), b.n, b.status, table, at_us, sink, nullptr, sessions);
+  };
+  // RR (reporter 0x99, one block about 0xC1, no LSR) + XR (0x99, RRTR).
+  const auto compound = [](bool with_rr, uint32_t xr_ssrc) {
+    std::vector<uint8_t> v;
+    if (with_rr) {
+      v = {0x81, 201, 0, 7};
+      for (uint32_t w : {0x99u, 0xC1u, 0u, 0u, 0u, 0u, 0u}) {
+        v.resize(v.size() + 4);
+        WriteU32(v.data() + v.size() - 4, w);
+      }
+    }
+    const std::vector<uint8_t> xr = {0x80, 207, 0, 4};
+    v.insert(v.end(), xr.begin(), xr.end());
+    for (uint32_t w : {xr_ssrc, 0x04000002u, 0xAABBCCDDu, 0x11223344u}) {
+      v.resize(v.size() + 4);
+      WriteU32(v.data() + v.size() - 4, w);
+    }
+    return v;
+  };
+  CHECK_EQ(deliver(compound(true, 0x99), 2'000'000), 1);
+  CHECK_EQ(engine.counters()[kFwdReceiverReferenceTimes], 1.0);
+  CHECK_EQ(engine.counters()[kFwdRtcpConsumed], 1.0);
+
+  const uint32_t ids[] = {c};
+  const double wall[] = {1.7e12};
+  CaptureSink first;
+  CHECK_EQ(engine.send_sender_reports(ids, wall, 1, 2'050'000, first), 1u);
+  CHECK_EQ(first.sent.size(), 1u);
+  size_t out = 0;
+  CHECK(leg.rx.unprotect(first.sent[0].bytes.data(), first.sent[0].bytes.size(), &out) == SrtpStatus::kOk);
+  CHECK(out > kForwardDlrrLength);
+  const uint8_t* sr = first.sent[0].bytes.data();
+  CHECK(Parse(sr, out - kForwardDlrrLength).ok);
+  const uint8_t* x = sr + out - kForwardDlrrLength;
+  CHECK_EQ(x[0], 0x80);
+  CHECK_EQ(x[1], 207);
+  CHECK_EQ(ReadU16(x + 2), 5);
+  CHECK_EQ(ReadU32(x + 4), 0xC1u);         // from the leg's stream
+  CHECK_EQ(x[8], 5);                       // DLRR
+  CHECK_EQ(ReadU16(x + 10), 3);            // one sub-block
+  CHECK_EQ(ReadU32(x + 12), 0x99u);        // about the RRTR's sender
+  CHECK_EQ(ReadU32(x + 16), 0xCCDD1122u);  // LRR: the NTP timestamp's middle 32 bits
+  CHECK_EQ(ReadU32(x + 20), 3277u);        // 50 ms in 1/65536 s (3276.8)
+  CHECK_EQ(engine.counters()[kFwdDlrrSent], 1.0);
+  // Answered once.
+  CaptureSink second;
+  CHECK_EQ(engine.send_sender_reports(ids, wall, 1, 3'000'000, second), 1u);
+  CHECK(leg.rx.unprotect(second.sent[0].bytes.data(), second.sent[0].bytes.size(), &out) == SrtpStatus::kOk);
+  CHECK(Parse(second.sent[0].bytes.data(), out).ok);
+  CHECK_EQ(engine.counters()[kFwdDlrrSent], 1.0);
+
+  // No report block names the consumer the XR belongs to: JavaScript's.
+  CHECK_EQ(deliver(compound(false, 0x99), 3'100'000), 0);
+  // The XR's SSRC is a stream this connection publishes (JavaScript routes it to that receiver).
+  CHECK(engine.add_producer(&leg.tx, 0x77, false, 0) != 0);
+  CHECK_EQ(deliver(compound(true, 0x77), 3'200'000), 0);
+  CHECK_EQ(engine.counters()[kFwdRtcpToJs], 2.0);
+  CHECK_EQ(engine.counters()[kFwdReceiverReferenceTimes], 1.0);
+  // Without the kind, an RRTR compound goes to JavaScript whole.
+  CHECK(engine.set_transport_rtcp_kinds(t, kRtcpKindReceiverReport));
+  CHECK_EQ(deliver(compound(true, 0x99), 3'300'000), 0);
+  CHECK_EQ(engine.counters()[kFwdRtcpToJs], 3.0);
+}
+
 int main() {
   TestWriter();
   TestLegReports();
+  TestRrtrAnswered();
   TEST_MAIN_END();
 }

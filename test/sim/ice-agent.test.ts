@@ -283,6 +283,60 @@ test('mDNS: a driver that never answers the query still gets an agent that fails
   assert.equal(a.agent.resolveMdns(sim.now, name, B_HOST.address), 0, 'a late answer is a no-op');
 });
 
+test('mDNS across an ICE restart: lookups of the old generation are dropped; their answers add no candidate to the new one', () => {
+  // The peer restarts (new ufrag): a name of its old candidates answered after that adds nothing,
+  // while a new-generation candidate of the same name is still looked up and added.
+  const { sim, a, b } = pair(16, {}, { seed: 161, role: 'controlling' }, { seed: 162, role: 'controlled' });
+  sim.gather(a);
+  sim.gather(b);
+  sim.describe(a, b);
+  sim.describe(b, a);
+  b.outbox.length = 0;
+  const oldUfrag = b.agent.localCredentials.ufrag;
+  const name = '0b1c9a5e-5555-4c2e-9d55-0123456789ab.local';
+  const other = '0b1c9a5e-6666-4c2e-9d55-0123456789ab.local';
+  a.agent.addRemoteCandidate(sim.now, `candidate:1 1 udp 2122260223 ${name} 3000 typ host ufrag ${oldUfrag}`);
+  a.agent.addRemoteCandidate(sim.now, `candidate:2 1 udp 2122260222 ${other} 3001 typ host`);
+  sim.drain();
+  assert.equal(a.events.filter((e) => e.type === 'mdns-query').length, 2);
+  assert.equal(a.agent.mdnsPending, true);
+  b.agent.restart(sim.now);
+  sim.drain();
+  b.outbox.length = 0;
+  sim.describe(b, a);
+  assert.equal(a.agent.mdnsPending, false, "the old generation's lookups are gone");
+  // Answers for the old names arrive late: nothing is added (and nothing counted as ignored).
+  assert.equal(a.agent.resolveMdns(sim.now, name, B_HOST.address), 0);
+  assert.equal(a.agent.resolveMdns(sim.now, other, B_HOST.address), 0);
+  assert.ok(a.agent.checkList.every((p) => p.remote.address !== B_HOST.address), 'no pair with an old candidate');
+  // The new generation names the same host: a new lookup, and its answer adds only the new candidate.
+  const newUfrag = b.agent.localCredentials.ufrag;
+  a.agent.addRemoteCandidate(sim.now, `candidate:3 1 udp 2122260223 ${name} ${B_HOST.port} typ host ufrag ${newUfrag}`);
+  sim.drain();
+  assert.equal(a.events.filter((e) => e.type === 'mdns-query').length, 3);
+  assert.equal(a.agent.resolveMdns(sim.now, name, B_HOST.address), 0);
+  const remotes = a.agent.checkList.map((p) => `${p.remote.address}:${p.remote.port}`);
+  assert.ok(remotes.length > 0 && remotes.every((r) => r === `${B_HOST.address}:${B_HOST.port}`), `pairs: ${remotes.join(', ')}`);
+});
+
+test('mDNS across our own ICE restart: every pending lookup is dropped; a later answer adds nothing', () => {
+  const { sim, a, b } = pair(17, {}, { seed: 171, role: 'controlling' }, { seed: 172, role: 'controlled' });
+  sim.gather(a);
+  sim.gather(b);
+  sim.describe(b, a);
+  const name = '0b1c9a5e-7777-4c2e-9d55-0123456789ab.local';
+  a.agent.addRemoteCandidate(sim.now, `candidate:1 1 udp 2122260223 ${name} ${B_HOST.port} typ host`);
+  sim.drain();
+  assert.equal(a.agent.mdnsPending, true);
+  const t0 = sim.now;
+  a.agent.restart(sim.now);
+  sim.drain();
+  assert.equal(a.agent.mdnsPending, false);
+  assert.notEqual(a.agent.pollTimeout(), t0 + MDNS_QUERY_TIMEOUT_MS, 'no expiry timer left for the dropped lookup');
+  assert.equal(a.agent.resolveMdns(sim.now, name, B_HOST.address), 0);
+  assert.equal(a.agent.checkList.length, 0, 'no pair from the old candidate');
+});
+
 test('dual stack: the IPv6 pair wins when both work; IPv4-only peers never pair across families', () => {
   const sim = new IceSim(12, {});
   const a = sim.addPeer('a', { seed: 121 }, [A_HOST, { address: '2001:db8::1', port: 1000 }]);

@@ -1,6 +1,6 @@
 // libFuzzer target: a subscriber's compound RTCP sorted by what the forwarding engine may consume
 // (native/forward/forward_rtcp_compound.hpp, RFC 3550 §6.1/§6.4.1 padding, RFC 4585 §6.2.1, §6.3.1,
-// RFC 5104 §4.3.1, transport-cc §3.1, REMB; docs/sfu.md "What a subscriber's RTCP costs"). Input: the
+// RFC 5104 §4.3.1, transport-cc §3.1, REMB, RFC 3611 §4.4 RRTR; docs/sfu.md "What a subscriber's RTCP costs"). Input: the
 // compound's bytes. Checks: the walk ends; every packet's body lies inside the input; the packets
 // tile the input exactly when no kind is "other"; a consumable compound's kinds are exactly those of
 // its packets (types and FMTs checked again here), an RR's body holds exactly its blocks, a PLI has
@@ -10,6 +10,15 @@
 #include <cstdlib>
 
 #include "native/forward/forward_rtcp_compound.hpp"
+
+// RFC 3611 §2, §4.4: an XR body of the sender's SSRC and one or more RRTR blocks (BT 4, length 2 words).
+static bool OnlyRrtrs(const uint8_t* b, size_t len) {
+  if (len < 16 || (len - 4) % 12 != 0) return false;
+  for (size_t q = 4; q < len; q += 12) {
+    if (b[q] != 4 || b[q + 2] != 0 || b[q + 3] != 2) return false;
+  }
+  return true;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   pwt::ForwardRtcpCompound out;
@@ -26,6 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     else if (p.type == 206 && p.count == 1 && p.body_length == 8) kinds |= pwt::kRtcpKindPli;
     else if (p.type == 206 && p.count == 4 && p.body_length > 8 && (p.body_length - 8) % 8 == 0) kinds |= pwt::kRtcpKindFir;
     else if (p.type == 206 && p.count == 15 && p.body_length >= 16) kinds |= pwt::kRtcpKindRemb;
+    else if (p.type == 207 && OnlyRrtrs(p.body, p.body_length)) kinds |= pwt::kRtcpKindReceiverReferenceTime;
     else kinds |= pwt::kRtcpKindOther;
   }
   if ((out.kinds & pwt::kRtcpKindOther) == 0) {

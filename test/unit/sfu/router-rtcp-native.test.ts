@@ -26,52 +26,91 @@ import { ntpFromUnixMs, ntpMiddle32 } from '../../../lib/rtp/rtcp/ntp-time.js';
 import { RtcpExtendedReport } from '../../../lib/rtp/rtcp/extended-report.js';
 import type { RtcpEvent } from '../../../lib/peer/rtp-sender.js';
 import { markLibraryPolicy } from '../../../lib/peer/rtp-policy.js';
-import { subscriber, until, type Subscriber } from './room-peers.js';
+import type { Consumer, Producer, Router } from '../../../lib/sfu/index.js';
+import type { RTCRtpTransceiver } from '../../../lib/peer/index.js';
+import { subscriber, until, type Publisher, type Subscriber } from './room-peers.js';
 import { closeRouterRig, routerRig } from './router-rig.js';
 
 const payload = (n: number): Buffer => Buffer.alloc(400, n & 0xff);
 
-test("router: a subscriber's RR, NACK, PLI and transport-cc reach no JavaScript; stats, RTT, NACK answers and keyframe requests still work", { timeout: 90_000 }, async () => {
+/** An SR of the leg as the client got it: NTP middle 32 bits (an LSR echoes them), when, and whether
+ * its compound carried an XR (a DLRR answering the client's RRTR, RFC 3611 §4.5). */
+interface LegSr {
+  lsr: number;
+  at: number;
+  js: boolean;
+}
+
+/** One publisher, one subscriber consuming its stream, and what both tests watch on the client. */
+interface Leg {
+  router: Router;
+  pub: Publisher;
+  producer: Producer;
+  sub: Subscriber;
+  consumer: Consumer;
+  clientTransceiver: RTCRtpTransceiver;
+  /** The client's sender SSRC (the RTCP the tests send names it). */
+  me: number;
+  srs: LegSr[];
+  received: { seq: number; payload: Buffer }[];
+}
+
+/** The publisher sends a packet every 20 ms (then `each(n)` runs) until `done()` or `limitMs` passed. */
+async function mediaUntil(pub: Publisher, done: () => boolean, limitMs: number, each?: (n: number) => void): Promise<void> {
+  const stop = Date.now() + limitMs;
+  for (let n = 0; Date.now() < stop && !done(); n++) {
+    pub.source.send(new RtpPacket({ timestamp: 3000 * (n + 1), payload: payload(n) }));
+    each?.(n);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Runs `body` on a router with a video publisher and one subscriber whose client sends no reports
+ * of its own unless `clientReports` (its reports would add to the counts): the RTCP it sends is
+ * what the test sends, so every compound is accounted for. Closes everything after, whatever happened.
+ */
+async function withLeg(body: (leg: Leg) => Promise<void>, clientReports = false): Promise<void> {
   const { mux, router, pub } = await routerRig('video');
   let sub: Subscriber | undefined;
   try {
     const producer = await router.produce(pub.server, pub.transceiver);
     sub = await subscriber(mux, 'video');
-    // The client's own reports are left out (its RRs carry an XR RRTR, a kind left to JavaScript):
-    // the RTCP it sends below is what this test sends, so every compound is accounted for.
     const clientTransceiver = sub.client.getTransceivers()[0]!;
-    clientTransceiver.policies.remove('rtcp-reporter');
-    // The SRs the engine sends the client on the leg (their NTP middle 32 bits, for an LSR that echoes one).
-    const srs: { lsr: number; at: number }[] = [];
+    if (!clientReports) clientTransceiver.policies.remove('rtcp-reporter');
+    const srs: LegSr[] = [];
     sub.client.transportPolicies.add({
       name: 'sr-watch',
       incomingRtcp: (now: number, packets: readonly RtcpPacket[]) => {
-        for (const p of packets) if (p instanceof RtcpSenderReport) srs.push({ lsr: ntpMiddle32(p.ntpTimestamp), at: now });
+        const js = packets.some((p) => p.kind === 'xr');
+        for (const p of packets) if (p instanceof RtcpSenderReport) srs.push({ lsr: ntpMiddle32(p.ntpTimestamp), at: now, js });
       },
     });
     const consumer = await router.consume(producer, sub.server, sub.transceiver);
+    const received: { seq: number; payload: Buffer }[] = [];
+    const track = sub.track;
+    void (async () => {
+      for await (const p of track) received.push({ seq: p.sequenceNumber!, payload: Buffer.from(p.payload) });
+    })();
+    await body({ router, pub, producer, sub, consumer, clientTransceiver, me: clientTransceiver.sender.ssrc, srs, received });
+  } finally {
+    closeRouterRig(router, mux, pub, sub);
+  }
+}
+
+test("router: a subscriber's RR, NACK, PLI and transport-cc reach no JavaScript; stats, RTT, NACK answers and keyframe requests still work", { timeout: 90_000 }, async () => {
+  await withLeg(async ({ router, pub, producer, sub, consumer, clientTransceiver, me, srs, received }) => {
     // Whatever RTCP the server connection's JavaScript parses (its transport-scope modules see every
     // compound). Marked as one of the library's own modules: an application's module with
     // incomingRtcp asks for the leg's RTCP in JavaScript (tested below).
     let parsedOnServer = 0;
     sub.server.transportPolicies.add(markLibraryPolicy({ name: 'rtcp-watch', incomingRtcp: () => void parsedOnServer++ }));
 
-    const received: { seq: number; payload: Buffer }[] = [];
-    void (async () => {
-      for await (const p of sub!.track) received.push({ seq: p.sequenceNumber!, payload: Buffer.from(p.payload) });
-    })();
-    let n = 0;
-    const stop = Date.now() + 30_000;
     // Media until 20 packets arrived and the leg's reporter sent an SR natively.
-    while (Date.now() < stop && (received.length < 20 || srs.length === 0)) {
-      pub.source.send(new RtpPacket({ timestamp: 3000 * (n + 1), payload: payload(n) }));
-      n++;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await mediaUntil(pub, () => received.length >= 20 && srs.length > 0, 30_000);
     assert.ok(received.length >= 20 && srs.length > 0, `media and an SR reached the subscriber (${received.length}, ${srs.length})`);
 
     const clientSender = clientTransceiver.sender;
-    const me = clientSender.ssrc;
     const before = router.stats;
     const parsedBefore = parsedOnServer;
     const keyframesBefore = producer.getStats();
@@ -182,54 +221,28 @@ test("router: a subscriber's RR, NACK, PLI and transport-cc reach no JavaScript;
       await until(() => router.stats.rtcpCompoundsConsumed > consumed, 10_000, 'native again once the module is gone');
       assert.equal(router.stats.rtcpCompoundsToJs, toJs + 1);
     }
-  } finally {
-    closeRouterRig(router, mux, pub, sub);
-  }
+  });
 });
 
 test("router: an RR whose LSR names an SR built in JavaScript (the answer to an XR RRTR) gives remote-inbound-rtp its RTT", { timeout: 90_000 }, async () => {
-  const { mux, router, pub } = await routerRig('video');
-  let sub: Subscriber | undefined;
-  try {
-    const producer = await router.produce(pub.server, pub.transceiver);
-    sub = await subscriber(mux, 'video');
-    // The client's own reports are left out: the RTCP below is the test's.
-    const clientTransceiver = sub.client.getTransceivers()[0]!;
-    clientTransceiver.policies.remove('rtcp-reporter');
-    // The leg's SRs as the client gets them; one whose compound carries an XR (a DLRR answering the
-    // client's RRTR, RFC 3611 §4.5) was built in JavaScript, not by the engine.
-    const srs: { lsr: number; js: boolean }[] = [];
-    sub.client.transportPolicies.add({
-      name: 'sr-watch',
-      incomingRtcp: (_now: number, packets: readonly RtcpPacket[]) => {
-        const js = packets.some((p) => p.kind === 'xr');
-        for (const p of packets) if (p instanceof RtcpSenderReport) srs.push({ lsr: ntpMiddle32(p.ntpTimestamp), js });
-      },
+  await withLeg(async ({ router, pub, sub, consumer, clientTransceiver, me, srs }) => {
+    // Media, and an XR RRTR every 10 packets, until a JavaScript-built SR reached the client. The
+    // XR also carries a block the engine does not read (a loss RLE block, RFC 3611 §4.1, empty), so
+    // the compound goes to JavaScript, whose reporter answers the RRTR with a DLRR in an SR it builds
+    // (an XR of RRTRs alone is answered by the engine: the last test).
+    await mediaUntil(pub, () => srs.some((s) => s.js), 40_000, (n) => {
+      if (n % 10 !== 0) return;
+      // (The XR goes to the sender its compound's report block is about: lib/peer/media-router.ts.)
+      clientTransceiver.sender.sendRtcp([new RtcpReceiverReport({ ssrc: me, reports: [{
+        ssrc: consumer.ssrc, fractionLost: 0, cumulativeLost: 0, highestSequence: 0, jitter: 0, lastSr: 0, delaySinceLastSr: 0,
+      }] }),
+        new RtcpExtendedReport(me, [{ blockType: 4, ntpTimestamp: ntpFromUnixMs(Date.now()) },
+          { blockType: 1, typeSpecific: 0, data: Buffer.alloc(8) }])]);
     });
-    const consumer = await router.consume(producer, sub.server, sub.transceiver);
-    void (async () => {
-      for await (const _ of sub!.track) { /* drained */ }
-    })();
-    const me = clientTransceiver.sender.ssrc;
-    let n = 0;
-    const stop = Date.now() + 40_000;
-    // Media, and an XR RRTR every 10 packets, until a JavaScript-built SR reached the client.
-    while (Date.now() < stop && !srs.some((s) => s.js)) {
-      pub.source.send(new RtpPacket({ timestamp: 3000 * (n + 1), payload: payload(n) }));
-      if (n % 10 === 0) {
-        // (The XR goes to the sender its compound's report block is about: lib/peer/media-router.ts.)
-        clientTransceiver.sender.sendRtcp([new RtcpReceiverReport({ ssrc: me, reports: [{
-          ssrc: consumer.ssrc, fractionLost: 0, cumulativeLost: 0, highestSequence: 0, jitter: 0, lastSr: 0, delaySinceLastSr: 0,
-        }] }),
-          new RtcpExtendedReport(me, [{ blockType: 4, ntpTimestamp: ntpFromUnixMs(Date.now()) }])]);
-      }
-      n++;
-      await new Promise((r) => setTimeout(r, 20));
-    }
     const sr = srs.filter((s) => s.js).pop();
     assert.ok(sr, 'an SR built in JavaScript reached the client');
     const remoteOf = async (): Promise<Record<string, unknown> | undefined> => {
-      const report = await sub!.server.getStats();
+      const report = await sub.server.getStats();
       return [...report.values()].find((s) => s.type === 'remote-inbound-rtp' && s['ssrc'] === consumer.ssrc) as Record<string, unknown> | undefined;
     };
     const before = await remoteOf();
@@ -256,7 +269,62 @@ test("router: an RR whose LSR names an SR built in JavaScript (the answer to an 
     assert.ok(typeof rtt === 'number' && rtt >= 0 && rtt < 1, `loopback RTT ${rtt}`);
     const total = after['totalRoundTripTime'] as number;
     assert.ok(Math.abs(total - totalBefore - rtt) < 1e-9, `total ${totalBefore} -> ${total} adds ${rtt}`);
-  } finally {
-    closeRouterRig(router, mux, pub, sub);
-  }
+  });
+});
+
+test("router: with no producer left (its last one closed), a subscriber's RR and PLI are still consumed natively", { timeout: 90_000 }, async () => {
+  await withLeg(async ({ router, pub, producer, consumer, clientTransceiver, me, received }) => {
+    await mediaUntil(pub, () => received.length >= 5, 30_000);
+    assert.ok(received.length >= 5, 'media reached the subscriber');
+    // The router's only producer closes; its consumer stays open (and forwards nothing).
+    producer.close();
+    assert.equal(consumer.closed, false);
+    const before = router.stats;
+    const lastSeq = received[received.length - 1]!.seq;
+    clientTransceiver.sender.sendRtcp([new RtcpReceiverReport({ ssrc: me, reports: [{
+      ssrc: consumer.ssrc, fractionLost: 0, cumulativeLost: 0, highestSequence: lastSeq, jitter: 0, lastSr: 0, delaySinceLastSr: 0,
+    }] })]);
+    clientTransceiver.sender.sendRtcp([new RtcpPictureLossIndication(me, consumer.ssrc)]);
+    await until(() => router.stats.rtcpCompoundsConsumed - before.rtcpCompoundsConsumed >= 2
+      || router.stats.rtcpCompoundsToJs > before.rtcpCompoundsToJs, 10_000, 'the two compounds handled');
+    // (Wait a little for a compound handed to JavaScript after the first consumed one.)
+    await new Promise((r) => setTimeout(r, 200));
+    const after = router.stats;
+    assert.equal(after.rtcpCompoundsToJs, before.rtcpCompoundsToJs, 'no compound handed to JavaScript');
+    assert.ok(after.rtcpCompoundsConsumed - before.rtcpCompoundsConsumed >= 2, 'the RR and the PLI consumed');
+    assert.equal(after.rtcpKeyFrameRequests - before.rtcpKeyFrameRequests, 1, 'the PLI counted');
+    assert.equal(after.receiverReportBlocks - before.receiverReportBlocks, 1, 'the RR block read');
+  });
+});
+
+test("router: our own subscriber's reports (RR + XR RRTR) are consumed natively; the leg's SR answers the RRTR with a DLRR", { timeout: 90_000 }, async () => {
+  await withLeg(async ({ router, pub, sub, consumer, received, srs }) => {
+    assert.equal(sub.transceiver.policies.parameters?.receiverRtt, true, 'rcvr-rtt negotiated on the leg');
+    await mediaUntil(pub, () => received.length >= 20 && srs.length > 0, 30_000);
+    const before = router.stats;
+    // Media until the client's reporter sent RRTRs, the engine answered two of them, and the client
+    // measured its RTT from a DLRR (RFC 3611 §4.5) at least once.
+    let measured = 0;
+    const remoteOutbound = async (): Promise<Record<string, unknown> | undefined> => {
+      const report = await sub.client.getStats();
+      return [...report.values()].find((s) => s.type === 'remote-outbound-rtp' && s['ssrc'] === consumer.ssrc) as Record<string, unknown> | undefined;
+    };
+    await mediaUntil(pub, () => router.stats.dlrrSent - before.dlrrSent >= 2 && measured > 0, 40_000, (n) => {
+      if (n % 10 === 0) void remoteOutbound().then((r) => { measured = (r?.['roundTripTimeMeasurements'] as number | undefined) ?? 0; });
+    });
+    const after = router.stats;
+    assert.ok(after.rtcpReceiverReferenceTimes - before.rtcpReceiverReferenceTimes >= 2, `RRTRs consumed (${after.rtcpReceiverReferenceTimes - before.rtcpReceiverReferenceTimes})`);
+    assert.ok(after.dlrrSent - before.dlrrSent >= 2, `DLRRs sent (${after.dlrrSent - before.dlrrSent})`);
+    assert.ok(after.rtcpCompoundsConsumed - before.rtcpCompoundsConsumed >= 2);
+    assert.equal(after.rtcpCompoundsToJs, before.rtcpCompoundsToJs, "none of the subscriber's compounds handed to JavaScript");
+    // The DLRRs came in SRs the engine built (the leg's SRs are all native).
+    assert.ok(srs.some((s) => s.js), 'an SR compound with an XR (DLRR) reached the client');
+    const ro = await remoteOutbound();
+    assert.ok(ro, 'remote-outbound-rtp on the client');
+    assert.ok((ro['roundTripTimeMeasurements'] as number) >= 1, `client RTT measurements ${ro['roundTripTimeMeasurements']}`);
+    const rtt = ro['roundTripTime'];
+    assert.ok(typeof rtt === 'number' && rtt >= 0 && rtt < 1, `loopback RTT from the DLRR ${rtt}`);
+    // And the leg's own RTT, from the client's RRs echoing the engine's SRs.
+    assert.ok(consumer.getStats().pwtRemoteInbound!.roundTripTimeMeasurements >= 1, 'native RTT of the leg');
+  }, true);
 });
