@@ -13,8 +13,8 @@
 // docs/api-report.md is generated declarations, checked by test/unit/api/api-report.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
@@ -191,4 +191,22 @@ test('fragments are few and each says why it is not compiled', () => {
   const fragments = snippets.filter((s) => s.fragment !== undefined);
   for (const f of fragments) assert.ok(f.fragment!.length >= 8, `${f.doc}:${f.line}: give a reason`);
   assert.ok(fragments.length <= Math.ceil(snippets.length / 5), `${fragments.length} of ${snippets.length} snippets are fragments`);
+});
+
+test('every relative link in README.md, examples/README.md and docs/ names a file of the repository', () => {
+  const docs = [...markdownFiles(), 'docs/api-report.md', ...readdirSync(join(root, 'docs', 'bench')).filter((f) => f.endsWith('.md')).map((f) => `docs/bench/${f}`)];
+  const broken: string[] = [];
+  let links = 0;
+  for (const doc of docs) {
+    const text = readFileSync(join(root, doc), 'utf8');
+    for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      const target = m[1]!;
+      if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('#')) continue;
+      links++;
+      const path = join(root, dirname(doc), decodeURIComponent(target.split('#')[0]!));
+      if (!existsSync(path)) broken.push(`${doc}: ${target}`);
+    }
+  }
+  assert.ok(links >= 40, `found only ${links} links`);
+  assert.deepEqual(broken, []);
 });
