@@ -5,7 +5,6 @@
 import { systemClock } from '../common/clock.js';
 import { cryptoRng } from '../common/rng.js';
 import { DtlsCertificate } from '../dtls/dtls-certificate.js';
-import type { DtlsFingerprint as DtlsTransportFingerprint, FingerprintAlgorithm } from '../dtls/fingerprint.js';
 import type { SrtpProfileName } from '../dtls/srtp-profile.js';
 import type { DtlsTransportState } from '../dtls/dtls-transport.js';
 import { formatCandidate as formatIceCandidate, IceCandidateSyntaxError, type IceCandidate } from '../ice/candidate.js';
@@ -40,6 +39,7 @@ import type { UdpMux } from '../transport/source/udp-mux.js';
 import type { TcpMux } from '../transport/source/tcp-mux.js';
 import { preferredWithNegotiated } from './codec-preferences.js';
 import { checkConfiguration } from './configuration.js';
+import { checkRemoteFingerprints, usableRemoteFingerprints } from './remote-fingerprints.js';
 import { sdpCandidateOf } from './local-candidate.js';
 import { usableIceCandidateOf } from './remote-candidate.js';
 import { PeerEventTarget, type PeerEvent } from './event-target.js';
@@ -913,6 +913,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     // The description's transports, worked out once for validation, the DTLS setup and ICE.
     const checked = checkRemoteDescription(model, established.filter((d): d is SdpSessionDescription => d !== undefined));
     const remoteTransports = checked.transports;
+    checkRemoteFingerprints(remoteTransports);
     const remoteTransport = remoteTransports[0];
     // The agent takes each transport's candidates as lib/sdp parsed them (no line written and split
     // again; docs/peer.md "Setup cost"). One that ICE cannot use (an FQDN host, an unknown type,
@@ -1663,12 +1664,12 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         role = ours === 'passive' ? 'server' : 'client';
       }
       sdpLog('pc%d DTLS role %s (remote a=setup:%s), %d remote fingerprint(s)', this.logId, role, remoteTransport.setup ?? 'none', remoteTransport.fingerprints.length);
-      transport.setDtls(role, remoteTransport.fingerprints.map((f) => ({ algorithm: f.algorithm.toLowerCase() as FingerprintAlgorithm, value: f.value.toLowerCase() }) satisfies DtlsTransportFingerprint));
+      transport.setDtls(role, usableRemoteFingerprints(remoteTransport));
       for (const rt of this.extras.length > 0 ? remoteTransports : []) {
         const extra = this.extras.find((e) => e.mids.some((m) => rt.mids.includes(m)));
         if (!extra) continue;
         extra.transport!.requireSrtp = answer.media.some((m) => m.mid !== undefined && extra.mids.includes(m.mid) && isRtpSection(m) && !isRejected(m));
-        extra.transport!.setDtls(role, rt.fingerprints.map((f) => ({ algorithm: f.algorithm.toLowerCase() as FingerprintAlgorithm, value: f.value.toLowerCase() }) satisfies DtlsTransportFingerprint));
+        extra.transport!.setDtls(role, usableRemoteFingerprints(rt));
       }
     }
     const extIds = new Map<string, number>();

@@ -130,11 +130,19 @@ test('setRemoteDescription with empty, garbage and truncated SDP: typed rejectio
     ['cut after the session part', sdp(full.slice(0, full.indexOf('m=audio'))), 'InvalidAccessError', 'ERR_SDP_BUNDLE_UNKNOWN_MID'],
     ['cut inside the m= line', sdp(full.slice(0, full.indexOf('m=audio') + 9)), 'SyntaxError', 'ERR_SDP_BAD_MEDIA_LINE'],
     ['cut inside the fingerprint', sdp(full.slice(0, full.indexOf('a=fingerprint:sha-256 ') + 25)), 'SyntaxError', 'ERR_SDP_BAD_ATTRIBUTE'],
+    // Refused here, not at the next setLocalDescription when DTLS starts (it threw TypeError
+    // ERR_DTLS_FINGERPRINT from there).
+    ['a 3-byte sha-256 fingerprint', sdp(full.replace(/(a=fingerprint:sha-256 )[0-9A-F:]+/, '$1CB:92:95')), 'InvalidAccessError', 'ERR_PEER_BAD_FINGERPRINT'],
+    ['an md5 fingerprint only', sdp(full.replace('a=fingerprint:sha-256', 'a=fingerprint:md5')), 'InvalidAccessError', 'ERR_PEER_BAD_FINGERPRINT'],
   ]);
   assert.equal(p.signalingState, 'stable');
   assert.equal(p.remoteDescription, null);
-  await p.setRemoteDescription({ type: 'offer', sdp: full });
+  // An md5 line beside a usable sha-256 one is left out; the answer applies.
+  const fp = /a=fingerprint:sha-256 [0-9A-F:]+\r\n/.exec(full)![0];
+  await p.setRemoteDescription({ type: 'offer', sdp: full.replace(fp, `${fp}a=fingerprint:md5 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\r\n`) });
   assert.equal(p.signalingState, 'have-remote-offer');
+  await p.setLocalDescription();
+  assert.equal(p.signalingState, 'stable');
 });
 
 test('addIceCandidate with malformed candidates: typed rejections', async () => {
