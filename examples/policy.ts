@@ -1,9 +1,16 @@
 // Policy modules (docs/policy.md): remove one of the defaults for a connection, replace one on a
 // transceiver, add a module of your own, and read what the modules report in getStats().
 // Run: node --import tsx examples/policy.ts
-import { LocalStreamTrack, RTCPeerConnection, type RtpPacketBatch, type RtpPolicy, type RtpPolicyOutput } from '../lib/peer/index.js';
-import { defaultPolicyFactories, KeyframeRequester } from '../lib/policy/index.js';
-import { RtpPacket } from '../lib/rtp/rtp-packet.js';
+import {
+  defaultPolicyFactories,
+  KeyframeRequester,
+  LocalStreamTrack,
+  RTCPeerConnection,
+  RtpPacket,
+  type RtpPacketBatch,
+  type RtpPolicy,
+  type RtpPolicyOutput,
+} from 'pure-webrtc-transport';
 
 /** A module of our own: counts received packets per SSRC and reports the count every second. */
 class PacketCounter implements RtpPolicy {

@@ -8,12 +8,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import sdpTransform from 'sdp-transform';
-import { MEDIA_MIME_TYPES, RtpRecorder } from '../lib/media/index.js';
-import { RTCPeerConnection, type MediaStreamTrack, type RTCConfiguration, type RTCRtpReceiver } from '../lib/peer/index.js';
-import { createWhipHandler } from '../lib/signaling/whip-server.js';
-// Installs the default policy modules (RTCP reports, NACK, keyframe requests, transport-cc feedback).
-import '../lib/policy/default-policies.js';
+import { MEDIA_MIME_TYPES, RtpRecorder } from 'pure-webrtc-transport/media';
+// The package's main entry point also installs the default policy modules (RTCP reports, NACK,
+// keyframe requests, transport-cc feedback).
+import { createWhipHandler, RTCPeerConnection, sdp, type MediaStreamTrack, type RTCConfiguration, type RTCRtpReceiver } from 'pure-webrtc-transport';
 
 /** Options of {@link startRecorder}. */
 export interface RecorderOptions {
@@ -58,10 +56,10 @@ const EXTENSIONS: Record<string, string> = { 'video/vp8': 'ivf', 'video/vp9': 'i
 /** Payload type to recordable MIME type, from our answer (the payload types the peer sends with). */
 function recordableTypes(answer: string): Map<number, string> {
   const types = new Map<number, string>();
-  for (const m of sdpTransform.parse(answer).media) {
-    for (const r of m.rtp) {
-      const mime = MEDIA_MIME_TYPES.find((t) => t.toLowerCase() === `${m.type}/${r.codec}`.toLowerCase());
-      if (mime !== undefined) types.set(r.payload, mime);
+  for (const m of sdp.parseSdp(answer).media) {
+    for (const c of m.codecs) {
+      const mime = MEDIA_MIME_TYPES.find((t) => t.toLowerCase() === `${m.kind}/${c.name}`.toLowerCase());
+      if (mime !== undefined) types.set(c.payloadType, mime);
     }
   }
   return types;

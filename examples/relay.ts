@@ -5,16 +5,16 @@
 // layout); lib/sfu's Router does the same forwarding natively on one shared port (docs/sfu.md), and
 // `npm run bench -- fanout` measures both.
 import { pathToFileURL } from 'node:url';
+// The package's entry point also installs the default policy modules (RTCP reports, NACK,
+// keyframe requests, transport-cc feedback).
 import {
   LocalStreamTrack,
   RTCPeerConnection,
   type MediaStreamTrack,
   type RTCConfiguration,
   type RTCSessionDescriptionInit,
-} from '../lib/peer/index.js';
-import { RtpPacket } from '../lib/rtp/rtp-packet.js';
-// Installs the default policy modules (RTCP reports, NACK, keyframe requests, transport-cc feedback).
-import '../lib/policy/default-policies.js';
+  RtpPacket,
+} from 'pure-webrtc-transport';
 
 /** One subscriber of the relay: its peer connection and the track the relay sends on. */
 export interface RelaySubscriber {

@@ -15,12 +15,10 @@ import {
   readOggOpus,
   RtpPacketizer,
   type TimedFrame,
-} from '../lib/media/index.js';
-import { LocalStreamTrack, RTCPeerConnection } from '../lib/peer/index.js';
-import { defaultCodecs } from '../lib/sdp/default-capabilities.js';
-import { whipConnect } from '../lib/signaling/whip-client.js';
-// Installs the default policy modules (RTCP reports, NACK, keyframe requests, transport-cc feedback).
-import '../lib/policy/default-policies.js';
+} from 'pure-webrtc-transport/media';
+// The package's main entry point also installs the default policy modules (RTCP reports, NACK,
+// keyframe requests, transport-cc feedback).
+import { LocalStreamTrack, RTCPeerConnection, sdp, whipConnect } from 'pure-webrtc-transport';
 
 /** Options of {@link sendFile}. */
 export interface SendFileOptions {
@@ -118,7 +116,7 @@ export async function sendFile(options: SendFileOptions): Promise<SendFileResult
   if (sources.length === 0) throw new Error('nothing to send: give --video and/or --audio');
   // Offer only the codecs the files hold, so the endpoint cannot pick another.
   const names = new Set(sources.map((s) => s.mimeType.split('/')[1]!.toLowerCase()));
-  const codecs = [...defaultCodecs('audio'), ...defaultCodecs('video')].filter((c) => names.has(c.name.toLowerCase()));
+  const codecs = [...sdp.defaultCodecs('audio'), ...sdp.defaultCodecs('video')].filter((c) => names.has(c.name.toLowerCase()));
   const pc = new RTCPeerConnection({ codecs, ...(options.hostAddresses ? { hostAddresses: options.hostAddresses } : {}) });
   try {
     for (const s of sources) pc.addTransceiver(s.track, { direction: 'sendonly' });

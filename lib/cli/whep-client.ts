@@ -30,6 +30,11 @@ export interface WhepClientSummary {
   /** Negotiated codec per kind (rtpmap name), when the endpoint sends that kind. */
   codecs: Partial<Record<'audio' | 'video', string>>;
   errors: string[];
+  /**
+   * Set when the endpoint had already ended the session (a WHEP subscriber ends with its
+   * publisher) and answered the DELETE with 404: not an error, what was played still counts.
+   */
+  endedByEndpoint?: true;
 }
 
 /** Runs the player; never throws (failures are in `errors`, `ok` is false). */
@@ -80,7 +85,10 @@ export async function runWhepClient(options: WhepClientOptions): Promise<WhepCli
     if (session) {
       try {
         const status = await session.end();
-        if (status < 200 || status > 299) errors.push(`DELETE ${session.resource} answered ${status}`);
+        // 404: the resource is already gone (RFC 9725 §4.3 ends a session by DELETE; the endpoint
+        // ends a subscriber whose publisher ended), which is what the DELETE asked for.
+        if (status === 404) summary.endedByEndpoint = true;
+        else if (status < 200 || status > 299) errors.push(`DELETE ${session.resource} answered ${status}`);
       } catch (error) {
         errors.push(`DELETE failed: ${(error as Error).message}`);
       }

@@ -2,7 +2,7 @@
 // iteration), a LocalStreamTrack sends RtpPackets through the senders it is attached to. There is
 // no codec, jitter buffer or NACK here (docs/policy.md: that is policy, served by swappable modules).
 import { randomUUID } from 'node:crypto';
-import type { RtpPacket } from '../rtp/rtp-packet.js';
+import { RtpPacket } from '../rtp/rtp-packet.js';
 import type { RtcpPacket } from '../rtp/rtcp/compound.js';
 import { PeerEventTarget, type PeerEvent } from './event-target.js';
 import { PeerError } from './session-description.js';
@@ -175,6 +175,7 @@ export class LocalStreamTrack extends MediaStreamTrack {
    */
   send(packet: RtpPacket, options?: { rid?: string }): void {
     if (this.readyState === 'ended') throw new PeerError('InvalidStateError', 'ERR_PEER_TRACK_ENDED', 'send() on an ended track');
+    if (!(packet instanceof RtpPacket)) throw new PeerError('TypeError', 'ERR_PEER_PACKET_TYPE', 'send() takes an RtpPacket (new RtpPacket({ timestamp, payload }))');
     const rid = options?.rid;
     for (let i = 0; i < this.sinks.length; i++) this.sinks[i]!.sendRtp(packet, rid);
   }

@@ -5,12 +5,10 @@
 import { systemClock } from '../common/clock.js';
 import { cryptoRng } from '../common/rng.js';
 import { DtlsCertificate } from '../dtls/dtls-certificate.js';
-import type { DtlsFingerprint as DtlsTransportFingerprint, FingerprintAlgorithm } from '../dtls/fingerprint.js';
 import type { SrtpProfileName } from '../dtls/srtp-profile.js';
 import type { DtlsTransportState } from '../dtls/dtls-transport.js';
 import { formatCandidate as formatIceCandidate, IceCandidateSyntaxError, type IceCandidate } from '../ice/candidate.js';
 import type { IceConnectionState, IceGatheringState } from '../ice/ice-agent.js';
-import { ipFamily } from '../ice/transport-address.js';
 import { createAnswer, createAnswerToChecked, type LocalAnswerMedia } from '../sdp/answer.js';
 import { isRejected } from '../sdp/bundle.js';
 import { parseCandidate as parseSdpCandidate } from '../sdp/candidate.js';
@@ -35,11 +33,13 @@ import { describeRtpSection, negotiatedCapabilities, type RtpSectionParameters }
 import { SctpAssociation } from '../sctp/association.js';
 import { DataChannelManager } from '../sctp/data-channel-manager.js';
 import type { RTCDataChannel, RTCDataChannelInit } from '../sctp/data-channel.js';
-import { IceTransport, parseIceServerUrl } from '../transport/ice-transport.js';
+import { IceTransport } from '../transport/ice-transport.js';
 import { defaultHostAddresses, PEER_SOCKET_BUFFER_BYTES, PeerTransport, type PeerTransportHandler } from '../transport/peer-transport.js';
 import type { UdpMux } from '../transport/source/udp-mux.js';
 import type { TcpMux } from '../transport/source/tcp-mux.js';
 import { preferredWithNegotiated } from './codec-preferences.js';
+import { checkConfiguration } from './configuration.js';
+import { checkRemoteFingerprints, usableRemoteFingerprints } from './remote-fingerprints.js';
 import { sdpCandidateOf } from './local-candidate.js';
 import { usableIceCandidateOf } from './remote-candidate.js';
 import { PeerEventTarget, type PeerEvent } from './event-target.js';
@@ -481,19 +481,9 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   constructor(configuration: RTCConfiguration = {}) {
     super();
-    for (const server of configuration.iceServers ?? []) {
-      for (const url of typeof server.urls === 'string' ? [server.urls] : server.urls) {
-        try {
-          parseIceServerUrl(url);
-        } catch (err) {
-          throw new PeerError('SyntaxError', 'ERR_PEER_ICE_SERVER_URL', `iceServers: bad URL '${url}'`, { cause: err });
-        }
-      }
-    }
-    for (const a of configuration.hostAddresses ?? []) {
-      if (ipFamily(a) === 0) throw new PeerError('TypeError', 'ERR_PEER_HOST_ADDRESS', `hostAddresses: '${a}' is not an IP address`);
-    }
-    this.config = { ...configuration };
+    // TypeError / SyntaxError / InvalidAccessError / RangeError with a stable code (lib/peer/configuration.ts).
+    configuration = checkConfiguration(configuration);
+    this.config = configuration;
     this.certificate = configuration.certificates?.[0] ?? defaultCertificate();
     this.policyFactories = [...(configuration.rtpPolicies ?? defaultRtpPolicies())];
     this.transportPolicies = new RtpPolicyChain(this.policyFactories.filter((f) => f.scope === 'transport').map((f) => f.create(undefined)));
@@ -673,6 +663,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
    */
   createDataChannel(label: string, init: RTCDataChannelInit = {}): RTCDataChannel {
     this.assertOpen();
+    // WebIDL: the label is required (converted with String() otherwise), the init a dictionary.
+    if (label === undefined) throw new PeerError('TypeError', 'ERR_DATACHANNEL_LABEL', 'createDataChannel needs a label');
+    if (init === null) init = {};
+    if (typeof init !== 'object') throw new PeerError('TypeError', 'ERR_DATACHANNEL_INIT', `createDataChannel: the options must be an object, got ${typeof init}`);
     const manager = this.ensureSctp();
     const channel = manager.createDataChannel(String(label), init);
     this.trackChannel(channel);
@@ -919,6 +913,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     // The description's transports, worked out once for validation, the DTLS setup and ICE.
     const checked = checkRemoteDescription(model, established.filter((d): d is SdpSessionDescription => d !== undefined));
     const remoteTransports = checked.transports;
+    checkRemoteFingerprints(remoteTransports);
     const remoteTransport = remoteTransports[0];
     // The agent takes each transport's candidates as lib/sdp parsed them (no line written and split
     // again; docs/peer.md "Setup cost"). One that ICE cannot use (an FQDN host, an unknown type,
@@ -977,7 +972,15 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     if (!this.pendingRemote && !this.currentRemote) {
       throw invalidState('ERR_PEER_NO_REMOTE_DESCRIPTION', 'addIceCandidate before setRemoteDescription');
     }
+    // WebIDL: an RTCIceCandidateInit dictionary (or null/undefined: the end of candidates).
+    if (candidate !== undefined && candidate !== null && typeof candidate !== 'object') {
+      throw new PeerError('TypeError', 'ERR_PEER_CANDIDATE_TYPE', `addIceCandidate: expected an RTCIceCandidateInit, got ${typeof candidate}`);
+    }
     const text = candidate?.candidate ?? '';
+    if (typeof text !== 'string') throw new PeerError('TypeError', 'ERR_PEER_CANDIDATE_TYPE', `addIceCandidate: candidate must be a string, got ${typeof text}`);
+    // webrtc-pc §4.4.1.6 addIceCandidate: a mid no m-section has, or an index past the last one,
+    // is an OperationError (checked for the end-of-candidates form too).
+    this.assertCandidateSection(candidate?.sdpMid, candidate?.sdpMLineIndex);
     if (text === '') {
       this.transport?.addRemoteCandidate(null);
       for (const e of this.extras) e.transport!.addRemoteCandidate(null);
@@ -1000,6 +1003,22 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     // description (RFC 8839 §5.1); only text lib/sdp cannot parse rejects (OperationError, above).
     const c = this.usableRemoteCandidate(parsed);
     if (c) target.addRemoteCandidate(c);
+  }
+
+  /**
+   * webrtc-pc §4.4.1.6: `sdpMid`, when given, names an m-section of the remote description; else
+   * `sdpMLineIndex`, when given, is one of its indices. Not W3C: with neither, the candidate goes to
+   * the bundle transport (docs/peer.md "Trickle").
+   */
+  private assertCandidateSection(mid: string | null | undefined, index: number | null | undefined): void {
+    const media = (this.pendingRemote ?? this.currentRemote)!.model.media;
+    if (mid !== undefined && mid !== null) {
+      if (!media.some((m) => m.mid === mid)) throw new PeerError('OperationError', 'ERR_PEER_CANDIDATE_MID', `addIceCandidate: no m-section of the remote description has mid ${JSON.stringify(String(mid)).slice(0, 80)}`);
+    } else if (index !== undefined && index !== null) {
+      if (!Number.isInteger(index) || index < 0 || index >= media.length) {
+        throw new PeerError('OperationError', 'ERR_PEER_CANDIDATE_MLINE', `addIceCandidate: sdpMLineIndex ${String(index)} is not an m-section of the remote description (${media.length})`);
+      }
+    }
   }
 
   /** The candidates of `list` ICE can use; the others are ignored and counted (RFC 8839 §5.1). */
@@ -1645,12 +1664,12 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         role = ours === 'passive' ? 'server' : 'client';
       }
       sdpLog('pc%d DTLS role %s (remote a=setup:%s), %d remote fingerprint(s)', this.logId, role, remoteTransport.setup ?? 'none', remoteTransport.fingerprints.length);
-      transport.setDtls(role, remoteTransport.fingerprints.map((f) => ({ algorithm: f.algorithm.toLowerCase() as FingerprintAlgorithm, value: f.value.toLowerCase() }) satisfies DtlsTransportFingerprint));
+      transport.setDtls(role, usableRemoteFingerprints(remoteTransport));
       for (const rt of this.extras.length > 0 ? remoteTransports : []) {
         const extra = this.extras.find((e) => e.mids.some((m) => rt.mids.includes(m)));
         if (!extra) continue;
         extra.transport!.requireSrtp = answer.media.some((m) => m.mid !== undefined && extra.mids.includes(m.mid) && isRtpSection(m) && !isRejected(m));
-        extra.transport!.setDtls(role, rt.fingerprints.map((f) => ({ algorithm: f.algorithm.toLowerCase() as FingerprintAlgorithm, value: f.value.toLowerCase() }) satisfies DtlsTransportFingerprint));
+        extra.transport!.setDtls(role, usableRemoteFingerprints(rt));
       }
     }
     const extIds = new Map<string, number>();

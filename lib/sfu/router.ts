@@ -2,7 +2,7 @@
 // the port's socket and turns router/producer/consumer calls into engine rules. JavaScript keeps the
 // policy (who consumes what, pause, keyframe requests); the engine forwards with no JavaScript per
 // packet, and the counters say so.
-import { InvalidStateError, OperationError, OutOfRangeError, PwtError } from '../common/errors.js';
+import { InvalidArgumentError, InvalidStateError, OperationError, OutOfRangeError, PwtError } from '../common/errors.js';
 import { reportListenerError } from '../common/typed-emitter.js';
 import type { TcpSrtpRoute } from '../transport/source/tcp-mux.js';
 import type { IceSelectedPair } from '../ice/ice-agent.js';
@@ -277,6 +277,10 @@ export class Router {
 
   /** A router forwarding among the connections on `mux` (created with `{ udpMux: mux }`). */
   static create(mux: UdpMux, options: RouterOptions = {}): Router {
+    if (typeof mux !== 'object' || mux === null || !('nativeSocket' in mux)) {
+      throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'Router.create needs a UdpMux (await UdpMux.bind(...))');
+    }
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'Router.create: the options must be an object');
     return new Router(mux, options);
   }
 
@@ -290,7 +294,12 @@ export class Router {
    */
   async produce(pc: RTCPeerConnection, transceiver: RTCRtpTransceiver, options: ProduceOptions = {}): Promise<Producer> {
     this.assertOpen();
+    checkLegArguments('produce', pc, transceiver, options);
     this.assertOnPort(pc);
+    const cachePackets = options.cachePackets ?? (transceiver.kind === 'video' ? 512 : 0);
+    if (!Number.isInteger(cachePackets) || cachePackets < 0 || cachePackets > MAX_CACHE_PACKETS) {
+      throw new OutOfRangeError('ERR_SFU_CACHE_SIZE', `cachePackets must be an integer in 0..${MAX_CACHE_PACKETS}`);
+    }
     await pc.connected();
     this.assertOpen();
     this.assertNotSelfRelayed(pc);
@@ -299,10 +308,6 @@ export class Router {
     const rtp = transceiver.sender.getParameters();
     if (rtp.codecs.length === 0) throw new InvalidStateError('ERR_SFU_NOT_NEGOTIATED', 'the transceiver has no negotiated codec');
     const tap = options.tap ?? false;
-    const cachePackets = options.cachePackets ?? (transceiver.kind === 'video' ? 512 : 0);
-    if (!Number.isInteger(cachePackets) || cachePackets < 0 || cachePackets > MAX_CACHE_PACKETS) {
-      throw new OutOfRangeError('ERR_SFU_CACHE_SIZE', `cachePackets must be an integer in 0..${MAX_CACHE_PACKETS}`);
-    }
     const rids = transceiver.receiver.params?.rids ?? [];
     const negotiated = { codecs: rtp.codecs, headerExtensions: rtp.headerExtensions };
     const producer = rids.length > 1 && options.ssrc === undefined
@@ -403,8 +408,11 @@ export class Router {
    */
   async consume(producer: Producer, pc: RTCPeerConnection, transceiver: RTCRtpTransceiver, options: ConsumeOptions = {}): Promise<Consumer> {
     this.assertOpen();
+    if (!(producer instanceof Producer)) throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'consume: the first argument must be a Producer (from router.produce())');
+    checkLegArguments('consume', pc, transceiver, options);
     this.assertOnPort(pc);
     if (producer.closed) throw new InvalidStateError('ERR_SFU_PRODUCER_CLOSED', 'the producer is closed');
+    if (options.preferredLayers !== undefined) checkPreferredLayers(options.preferredLayers, producer);
     await pc.connected();
     this.assertOpen();
     if (producer.closed) throw new InvalidStateError('ERR_SFU_PRODUCER_CLOSED', 'the producer is closed');
@@ -1004,4 +1012,18 @@ export class Router {
   private assertOpen(): void {
     if (this.closedValue) throw new InvalidStateError('ERR_SFU_ROUTER_CLOSED', 'the router is closed');
   }
+}
+
+/**
+ * produce()/consume() arguments a caller can get wrong before anything is waited for: a connection,
+ * one of its transceivers, an options object (TypeError / InvalidAccessError, stable codes).
+ */
+function checkLegArguments(method: string, pc: RTCPeerConnection, transceiver: RTCRtpTransceiver, options: unknown): void {
+  if (typeof pc !== 'object' || pc === null || typeof (pc as Partial<RTCPeerConnection>).getTransceivers !== 'function') {
+    throw new InvalidArgumentError('ERR_SFU_ARGUMENT', `${method}: expected an RTCPeerConnection`);
+  }
+  if (!pc.getTransceivers().includes(transceiver)) {
+    throw new PwtError('InvalidAccessError', 'ERR_SFU_TRANSCEIVER', `${method}: the transceiver is not one of the connection's (pc.getTransceivers())`);
+  }
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('ERR_SFU_ARGUMENT', `${method}: the options must be an object`);
 }

@@ -124,6 +124,9 @@ export class UdpMux {
 
   /** Binds the shared socket. */
   static async bind(options: UdpMuxOptions): Promise<UdpMux> {
+    if (typeof options !== 'object' || options === null || typeof options.address !== 'string') {
+      throw new InvalidArgumentError('ERR_MUX_ADDRESS', "UdpMux.bind needs { address, port? } (address: an IP, e.g. '0.0.0.0' with announcedAddress)");
+    }
     const wildcard = options.address === '0.0.0.0' || options.address === '::';
     if (wildcard && !options.announcedAddress) {
       throw new InvalidArgumentError('ERR_MUX_ADDRESS', 'a wildcard bind needs announcedAddress for the host candidate');

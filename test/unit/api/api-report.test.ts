@@ -16,7 +16,7 @@ test('docs/api-report.md is up to date with the published declarations', { timeo
 
 test('internal members and the raw native module are not part of the published API', () => {
   const report = readFileSync(new URL('../../../docs/api-report.md', import.meta.url), 'utf8');
-  const peerConnection = /### RTCPeerConnection\n\n```ts\n([\s\S]*?)```/.exec(report)?.[1] ?? '';
+  const peerConnection = /### RTCPeerConnection\n\n(?:[^`\n][^\n]*\n\n)?```ts\n([\s\S]*?)```/.exec(report)?.[1] ?? '';
   assert.match(peerConnection, /getStats\(selector\?/, 'the report has the class');
   for (const internal of ['mediaTransport', 'nextTransportSequence', 'now()', 'applyNegotiation']) {
     assert.ok(!peerConnection.includes(internal), `RTCPeerConnection publishes ${internal}`);
@@ -32,4 +32,18 @@ test('internal members and the raw native module are not part of the published A
   const info = pkg.nativeBuildInfo();
   assert.match(info.sourceHash, /^[0-9a-f]{8,}$/);
   assert.equal(Object.keys(info).sort().join(), 'opensslHeaders,sourceHash');
+});
+
+test('the API reference README.md links to describes every exported name (its TSDoc summary)', () => {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  assert.match(readme, /\[docs\/api-report\.md\]\(docs\/api-report\.md\)/, 'README links the report');
+  const report = readFileSync(new URL('../../../docs/api-report.md', import.meta.url), 'utf8');
+  const entries = [...report.matchAll(/^### (?!namespace )(\S+)\n\n([^\n]*)\n/gm)];
+  assert.ok(entries.length > 500, `${entries.length} entries`);
+  const bare = entries.filter((m) => m[2]!.startsWith('```') || m[2]!.trim().length < 8).map((m) => m[1]);
+  assert.deepEqual(bare, [], 'exports listed with a signature only');
+  // Every runtime export of the entry point has its entry.
+  const listed = new Set(entries.map((m) => m[1]));
+  const missing = Object.keys(pkg).filter((n) => n !== 'default' && n !== 'sdp' && !listed.has(n));
+  assert.deepEqual(missing, []);
 });

@@ -50,6 +50,21 @@ test('whep-client plays a published session: opus and VP8 arrive, frames counted
   assert.ok(pub.ok, pub.errors.join('; '));
 });
 
+test('whep-client outliving its publisher: the endpoint ended the subscriber, DELETE 404 is no error, exit 0', { timeout: 60_000 }, async (t) => {
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'] });
+  t.after(() => server.close());
+  const publishing = runWhipClient({ url: server.whipUrl, audio: true, video: true, seconds: 7, peer: { hostAddresses: ['127.0.0.1'] } });
+  for (let i = 0; i < 100 && ![...server.sessions.values()].some((s) => s.pc.connectionState === 'connected'); i++) await new Promise((r) => setTimeout(r, 50));
+  const r = await run(['whep-client', '--url', server.whepUrl, '--seconds', '12']);
+  const pub = await publishing;
+  assert.ok(pub.ok, pub.errors.join('; '));
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const s = JSON.parse(r.stdout.trim()) as WhepClientSummary;
+  assert.deepEqual(s.errors, []);
+  assert.equal(s.endedByEndpoint, true);
+  assert.ok(s.rtp.video.frames > 5, `video frames ${s.rtp.video.frames}`);
+});
+
 test('whep-client with nothing published: the endpoint answers 404, the command prints ok false and exits 1', { timeout: 30_000 }, async (t) => {
   const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'] });
   t.after(() => server.close());

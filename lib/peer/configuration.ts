@@ -1,0 +1,119 @@
+// Checks an RTCConfiguration as the RTCPeerConnection constructor receives it (webrtc-pc §4.4.1.1
+// steps 2-4, §4.2.1 RTCConfiguration, WebIDL dictionary and enum conversion): a wrong type or an
+// unknown enum value is a TypeError, a bad ICE server URL a SyntaxError, a TURN server without
+// username or credential an InvalidAccessError. Each error has a stable `code`.
+import { DtlsCertificate } from '../dtls/dtls-certificate.js';
+import { DEFAULT_SRTP_PROFILES } from '../dtls/srtp-profile.js';
+import { ipFamily } from '../ice/transport-address.js';
+import { parseIceServerUrl } from '../transport/ice-transport.js';
+import { PeerError } from './session-description.js';
+import type { RTCConfiguration } from './peer-connection.js';
+
+const ENUMS: Record<string, readonly string[]> = {
+  iceTransportPolicy: ['all', 'relay'],
+  bundlePolicy: ['max-bundle', 'balanced', 'max-compat'],
+  answerDtlsRole: ['client', 'server'],
+};
+const BOOLEANS = ['iceLite', 'iceTcpActive'] as const;
+const ARRAYS = ['iceServers', 'certificates', 'hostAddresses', 'codecs', 'headerExtensions', 'srtpProfiles', 'rtpPolicies'] as const;
+
+function typeError(code: string, message: string): PeerError {
+  return new PeerError('TypeError', code, message);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
+
+/**
+ * `configuration` checked and copied: `undefined` and `null` are `{}` (WebIDL: an optional
+ * dictionary), anything else must be an object whose known members have the documented types.
+ * Unknown members are ignored, as WebIDL does.
+ */
+export function checkConfiguration(configuration: unknown): RTCConfiguration {
+  if (configuration === undefined || configuration === null) return {};
+  if (!isObject(configuration) || Array.isArray(configuration)) {
+    throw typeError('ERR_PEER_CONFIGURATION', `the configuration must be an object, got ${describe(configuration)}`);
+  }
+  const c = configuration as RTCConfiguration & Record<string, unknown>;
+  for (const key of ARRAYS) {
+    if (c[key] !== undefined && !Array.isArray(c[key])) throw typeError('ERR_PEER_CONFIGURATION', `${key} must be an array, got ${describe(c[key])}`);
+  }
+  for (const [key, values] of Object.entries(ENUMS)) {
+    if (c[key] !== undefined && !values.includes(c[key] as string)) {
+      throw typeError('ERR_PEER_CONFIGURATION', `${key} must be one of ${values.map((v) => `'${v}'`).join(', ')}, got ${describe(c[key])}`);
+    }
+  }
+  for (const key of BOOLEANS) {
+    if (c[key] !== undefined && typeof c[key] !== 'boolean') throw typeError('ERR_PEER_CONFIGURATION', `${key} must be a boolean, got ${describe(c[key])}`);
+  }
+  checkIceServers(c.iceServers ?? []);
+  for (const a of c.hostAddresses ?? []) {
+    if (typeof a !== 'string' || ipFamily(a) === 0) throw typeError('ERR_PEER_HOST_ADDRESS', `hostAddresses: '${String(a)}' is not an IP address`);
+  }
+  for (const cert of c.certificates ?? []) {
+    if (!(cert instanceof DtlsCertificate)) throw typeError('ERR_PEER_CONFIGURATION', 'certificates must hold DtlsCertificate objects (DtlsCertificate.generate())');
+  }
+  for (const p of c.srtpProfiles ?? []) {
+    if (!DEFAULT_SRTP_PROFILES.includes(p)) throw typeError('ERR_PEER_CONFIGURATION', `srtpProfiles: unknown profile ${describe(p)} (one of ${DEFAULT_SRTP_PROFILES.join(', ')})`);
+  }
+  for (const f of c.rtpPolicies ?? []) {
+    if (!isObject(f) || typeof f.name !== 'string' || typeof f.create !== 'function' || (f.scope !== 'transceiver' && f.scope !== 'transport')) {
+      throw typeError('ERR_PEER_CONFIGURATION', 'rtpPolicies must hold policy factories ({ name, scope: \'transceiver\' | \'transport\', create(kind) }; see defaultPolicyFactories())');
+    }
+  }
+  for (const [key, list] of [['codecs', c.codecs], ['headerExtensions', c.headerExtensions]] as const) {
+    for (const item of list ?? []) {
+      if (!isObject(item)) throw typeError('ERR_PEER_CONFIGURATION', `${key} must hold objects (see RTCRtpSender.getCapabilities())`);
+    }
+  }
+  if (c.udpMux !== undefined && !(isObject(c.udpMux) && typeof (c.udpMux as { createTransport?: unknown }).createTransport === 'function')) {
+    throw typeError('ERR_PEER_CONFIGURATION', 'udpMux must be a UdpMux (await UdpMux.bind(...))');
+  }
+  if (c.tcpMux !== undefined && !(isObject(c.tcpMux) && typeof (c.tcpMux as { attach?: unknown }).attach === 'function')) {
+    throw typeError('ERR_PEER_CONFIGURATION', 'tcpMux must be a TcpMux (await TcpMux.listen(...))');
+  }
+  if (c.portRange !== undefined) {
+    const r = c.portRange as { min?: unknown; max?: unknown };
+    if (!isObject(r) || !isPort(r.min) || !isPort(r.max) || (r.min as number) > (r.max as number)) {
+      throw new PeerError('RangeError', 'ERR_PEER_PORT_RANGE', 'portRange must be { min, max } with integers 1..65535 and min <= max');
+    }
+  }
+  if (c.maxMessageSize !== undefined && !(Number.isInteger(c.maxMessageSize) && c.maxMessageSize >= 0)) {
+    throw new PeerError('RangeError', 'ERR_PEER_CONFIGURATION', `maxMessageSize must be an integer >= 0, got ${describe(c.maxMessageSize)}`);
+  }
+  return { ...c };
+}
+
+/** webrtc-pc §4.4.1.1 "validate the ICE server list" (the URL grammar of RFC 7064/7065). */
+function checkIceServers(servers: readonly unknown[]): void {
+  for (const server of servers) {
+    if (!isObject(server)) throw typeError('ERR_PEER_ICE_SERVER', `iceServers must hold { urls, username?, credential? } objects, got ${describe(server)}`);
+    const urls = typeof server.urls === 'string' ? [server.urls] : server.urls;
+    if (!Array.isArray(urls) || urls.length === 0 || urls.some((u) => typeof u !== 'string')) {
+      throw typeError('ERR_PEER_ICE_SERVER', 'iceServers: urls must be a URL string or a non-empty array of them');
+    }
+    for (const url of urls as string[]) {
+      let scheme: string;
+      try {
+        scheme = parseIceServerUrl(url).scheme;
+      } catch (err) {
+        throw new PeerError('SyntaxError', 'ERR_PEER_ICE_SERVER_URL', `iceServers: bad URL '${url}'`, { cause: err });
+      }
+      if ((scheme === 'turn' || scheme === 'turns') && (typeof server.username !== 'string' || typeof server.credential !== 'string')) {
+        throw new PeerError('InvalidAccessError', 'ERR_PEER_ICE_SERVER_CREDENTIALS', `iceServers: '${url}' needs a username and a credential`);
+      }
+    }
+  }
+}
+
+function isPort(v: unknown): boolean {
+  return Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535;
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return `'${v.length > 40 ? `${v.slice(0, 40)}...` : v}'`;
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+}

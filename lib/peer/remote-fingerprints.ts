@@ -1,0 +1,32 @@
+// The remote a=fingerprint lines DTLS can check a certificate against (RFC 8122 §5, RFC 8842 §5.1):
+// a supported hash function (sha-1 … sha-512) and a value of that hash's digest length. A
+// description whose transport has none is refused at setRemoteDescription (InvalidAccessError),
+// not later when DTLS starts; lines with another hash (md5, an unknown name) are left out.
+import { fingerprintToBytes, type DtlsFingerprint, type FingerprintAlgorithm } from '../dtls/fingerprint.js';
+import type { RemoteTransportParameters } from '../sdp/remote-transport.js';
+import { PeerError } from './session-description.js';
+
+/** The fingerprints of `transport` DTLS can use, lowercase as lib/dtls takes them. */
+export function usableRemoteFingerprints(transport: RemoteTransportParameters): DtlsFingerprint[] {
+  const out: DtlsFingerprint[] = [];
+  for (const f of transport.fingerprints) {
+    const fp = { algorithm: f.algorithm.toLowerCase() as FingerprintAlgorithm, value: f.value.toLowerCase() };
+    try {
+      fingerprintToBytes(fp);
+      out.push(fp);
+    } catch {
+      // An unsupported hash or a value of the wrong length: not one DTLS can check against.
+    }
+  }
+  return out;
+}
+
+/** Throws InvalidAccessError `ERR_PEER_BAD_FINGERPRINT` when a transport has no usable fingerprint. */
+export function checkRemoteFingerprints(transports: readonly RemoteTransportParameters[]): void {
+  for (const t of transports) {
+    if (usableRemoteFingerprints(t).length > 0) continue;
+    const seen = t.fingerprints.map((f) => `${f.algorithm} (${(f.value.length + 1) / 3} bytes)`).join(', ');
+    throw new PeerError('InvalidAccessError', 'ERR_PEER_BAD_FINGERPRINT',
+      `the remote description's a=fingerprint (${seen}) has no supported hash (sha-1, sha-224, sha-256, sha-384, sha-512) with a digest of its length`);
+  }
+}

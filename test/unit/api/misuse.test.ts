@@ -1,0 +1,263 @@
+// What a new user gets for wrong arguments to the public API, imported as a user imports it: every
+// row is a typed error (a PwtError with the W3C/DOMException-style name and a stable code), thrown
+// synchronously or as a rejection, within a bound, with no uncaught exception or unhandled
+// rejection. Garbage SDP and candidates against a live, connected session are in
+// test/hostile/signaling.test.ts, and the state rules (signaling states, closed connections) in
+// test/unit/peer/api.test.ts; this table covers constructors, options and arguments.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  DtlsCertificate,
+  LocalStreamTrack,
+  PwtError,
+  RTCPeerConnection,
+  Router,
+  RtpPacket,
+  UdpMux,
+  defaultPolicyFactories,
+} from 'pure-webrtc-transport';
+
+const BOUND_MS = 5000;
+const faults: string[] = [];
+const onRejection = (e: unknown): void => void faults.push(`unhandledRejection: ${String(e)}`);
+const onException = (e: unknown): void => void faults.push(`uncaughtException: ${String(e)}`);
+process.on('unhandledRejection', onRejection);
+process.on('uncaughtException', onException);
+const cleanup: Array<() => void> = [];
+after(() => {
+  for (const c of cleanup.reverse()) c();
+  process.off('unhandledRejection', onRejection);
+  process.off('uncaughtException', onException);
+});
+
+type Row = readonly [what: string, run: () => unknown, name: string, code: string];
+
+/** Runs `run` and returns its error (sync throw or rejection), or 'ok', or 'hang' past the bound. */
+async function outcome(run: () => unknown): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const r = run();
+    if (r instanceof Promise) {
+      const bound = new Promise<'hang'>((resolve) => (timer = setTimeout(() => resolve('hang'), BOUND_MS)));
+      const v = await Promise.race([r.then(() => 'ok' as const), bound]);
+      return v;
+    }
+    return 'ok';
+  } catch (err) {
+    return err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function check(rows: readonly Row[]): Promise<void> {
+  const problems: string[] = [];
+  for (const [what, run, name, code] of rows) {
+    const got = await outcome(run);
+    if (!(got instanceof PwtError)) {
+      problems.push(`${what}: expected ${name} ${code}, got ${got instanceof Error ? `${got.constructor.name} ${got.name}: ${got.message}` : String(got)}`);
+    } else if (got.name !== name || got.code !== code) {
+      problems.push(`${what}: expected ${name} ${code}, got ${got.name} ${got.code} (${got.message})`);
+    } else if (got.message.length < 10) {
+      problems.push(`${what}: message too short to help: "${got.message}"`);
+    }
+  }
+  assert.deepEqual(problems, [], `\n${problems.join('\n')}`);
+}
+
+function pc(config?: ConstructorParameters<typeof RTCPeerConnection>[0]): RTCPeerConnection {
+  const p = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], ...config });
+  cleanup.push(() => p.close());
+  return p;
+}
+
+test('new RTCPeerConnection(configuration): every wrong option is a typed error', async () => {
+  const make = (c: unknown) => () => new RTCPeerConnection(c as never).close();
+  await check([
+    ['a number', make(5), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['a string', make('stun:x'), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['iceServers not an array', make({ iceServers: 'stun:stun.example.org' }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['iceServers entry not an object', make({ iceServers: ['stun:stun.example.org'] }), 'TypeError', 'ERR_PEER_ICE_SERVER'],
+    ['iceServers urls missing', make({ iceServers: [{}] }), 'TypeError', 'ERR_PEER_ICE_SERVER'],
+    ['iceServers urls empty', make({ iceServers: [{ urls: [] }] }), 'TypeError', 'ERR_PEER_ICE_SERVER'],
+    ['iceServers url not stun/turn', make({ iceServers: [{ urls: 'http://example.org' }] }), 'SyntaxError', 'ERR_PEER_ICE_SERVER_URL'],
+    ['iceServers url bad port', make({ iceServers: [{ urls: 'stun:example.org:99999' }] }), 'SyntaxError', 'ERR_PEER_ICE_SERVER_URL'],
+    ['turn without credentials', make({ iceServers: [{ urls: 'turn:192.0.2.1' }] }), 'InvalidAccessError', 'ERR_PEER_ICE_SERVER_CREDENTIALS'],
+    ['turns without credential', make({ iceServers: [{ urls: ['turns:192.0.2.1'], username: 'u' }] }), 'InvalidAccessError', 'ERR_PEER_ICE_SERVER_CREDENTIALS'],
+    ['iceTransportPolicy unknown', make({ iceTransportPolicy: 'none' }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['bundlePolicy unknown', make({ bundlePolicy: 'max-everything' }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['answerDtlsRole unknown', make({ answerDtlsRole: 'both' }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['iceLite not a boolean', make({ iceLite: 'yes' }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['hostAddresses a string', make({ hostAddresses: '127.0.0.1' }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['hostAddresses not an IP', make({ hostAddresses: ['localhost'] }), 'TypeError', 'ERR_PEER_HOST_ADDRESS'],
+    ['hostAddresses a number', make({ hostAddresses: [127] }), 'TypeError', 'ERR_PEER_HOST_ADDRESS'],
+    ['certificates not certificates', make({ certificates: [{}] }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['srtpProfiles unknown', make({ srtpProfiles: ['NULL_NULL'] }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['rtpPolicies not factories', make({ rtpPolicies: [5] }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['codecs not objects', make({ codecs: ['opus'] }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['udpMux not a UdpMux', make({ udpMux: {} }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['tcpMux not a TcpMux', make({ tcpMux: 1 }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['portRange min > max', make({ portRange: { min: 50000, max: 40000 } }), 'RangeError', 'ERR_PEER_PORT_RANGE'],
+    ['portRange 70000', make({ portRange: { min: 1, max: 70000 } }), 'RangeError', 'ERR_PEER_PORT_RANGE'],
+    ['maxMessageSize negative', make({ maxMessageSize: -1 }), 'RangeError', 'ERR_PEER_CONFIGURATION'],
+  ]);
+  // What is right stays accepted: null and undefined (WebIDL's optional dictionary), the W3C forms.
+  for (const ok of [undefined, null, {}, { iceServers: [{ urls: ['stun:192.0.2.1:3478', 'turn:192.0.2.1?transport=tcp'], username: 'u', credential: 'p' }] },
+    { bundlePolicy: 'max-compat', iceTransportPolicy: 'relay', certificates: [await DtlsCertificate.generate()], rtpPolicies: defaultPolicyFactories() }]) {
+    new RTCPeerConnection(ok as never).close();
+  }
+});
+
+test('setRemoteDescription with empty, garbage and truncated SDP: typed rejections, state unchanged', async () => {
+  const offerer = pc();
+  offerer.addTransceiver('audio');
+  offerer.createDataChannel('chat');
+  await offerer.setLocalDescription();
+  const full = offerer.localDescription!.sdp;
+  const p = pc();
+  const sdp = (text: unknown) => () => p.setRemoteDescription({ type: 'offer', sdp: text as string });
+  await check([
+    ['no description', () => (p.setRemoteDescription as (d?: unknown) => Promise<void>)(), 'TypeError', 'ERR_PEER_SDP_TYPE'],
+    ['type unknown', () => p.setRemoteDescription({ type: 'bogus' as 'offer', sdp: full }), 'TypeError', 'ERR_PEER_SDP_TYPE'],
+    ['answer while stable', () => p.setRemoteDescription({ type: 'answer', sdp: full }), 'InvalidStateError', 'ERR_PEER_SIGNALING_STATE'],
+    ['empty', sdp(''), 'SyntaxError', 'ERR_SDP_EMPTY'],
+    ['sdp missing', sdp(undefined), 'SyntaxError', 'ERR_SDP_EMPTY'],
+    ['sdp a number', sdp(42), 'SyntaxError', 'ERR_SDP_NOT_A_STRING'],
+    ['garbage', sdp('hello world'), 'SyntaxError', 'ERR_SDP_BAD_LINE'],
+    ['v=0 only', sdp('v=0\r\n'), 'SyntaxError', 'ERR_SDP_MISSING_ORIGIN'],
+    ['over 1 MiB', sdp(`v=0\r\n${'a=x\r\n'.repeat(300_000)}`), 'SyntaxError', 'ERR_SDP_TOO_LARGE'],
+    ['cut inside o=', sdp(full.slice(0, 10)), 'SyntaxError', 'ERR_SDP_BAD_ORIGIN'],
+    ['cut after the session part', sdp(full.slice(0, full.indexOf('m=audio'))), 'InvalidAccessError', 'ERR_SDP_BUNDLE_UNKNOWN_MID'],
+    ['cut inside the m= line', sdp(full.slice(0, full.indexOf('m=audio') + 9)), 'SyntaxError', 'ERR_SDP_BAD_MEDIA_LINE'],
+    ['cut inside the fingerprint', sdp(full.slice(0, full.indexOf('a=fingerprint:sha-256 ') + 25)), 'SyntaxError', 'ERR_SDP_BAD_ATTRIBUTE'],
+    // Refused here, not at the next setLocalDescription when DTLS starts (it threw TypeError
+    // ERR_DTLS_FINGERPRINT from there).
+    ['a 3-byte sha-256 fingerprint', sdp(full.replace(/(a=fingerprint:sha-256 )[0-9A-F:]+/, '$1CB:92:95')), 'InvalidAccessError', 'ERR_PEER_BAD_FINGERPRINT'],
+    ['an md5 fingerprint only', sdp(full.replace('a=fingerprint:sha-256', 'a=fingerprint:md5')), 'InvalidAccessError', 'ERR_PEER_BAD_FINGERPRINT'],
+  ]);
+  assert.equal(p.signalingState, 'stable');
+  assert.equal(p.remoteDescription, null);
+  // An md5 line beside a usable sha-256 one is left out; the answer applies.
+  const fp = /a=fingerprint:sha-256 [0-9A-F:]+\r\n/.exec(full)![0];
+  await p.setRemoteDescription({ type: 'offer', sdp: full.replace(fp, `${fp}a=fingerprint:md5 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\r\n`) });
+  assert.equal(p.signalingState, 'have-remote-offer');
+  await p.setLocalDescription();
+  assert.equal(p.signalingState, 'stable');
+});
+
+test('addIceCandidate with malformed candidates: typed rejections', async () => {
+  const offerer = pc();
+  offerer.addTransceiver('audio');
+  await offerer.setLocalDescription();
+  const p = pc();
+  const line = 'candidate:1 1 udp 2130706431 192.0.2.7 5000 typ host';
+  await check([
+    ['before a remote description', () => p.addIceCandidate({ candidate: line, sdpMid: '0' }), 'InvalidStateError', 'ERR_PEER_NO_REMOTE_DESCRIPTION'],
+  ]);
+  await p.setRemoteDescription(offerer.localDescription!);
+  await check([
+    ['a number', () => p.addIceCandidate(5 as never), 'TypeError', 'ERR_PEER_CANDIDATE_TYPE'],
+    ['a bare string', () => p.addIceCandidate(line as never), 'TypeError', 'ERR_PEER_CANDIDATE_TYPE'],
+    ['candidate a number', () => p.addIceCandidate({ candidate: 42 as never, sdpMid: '0' }), 'TypeError', 'ERR_PEER_CANDIDATE_TYPE'],
+    ['garbage', () => p.addIceCandidate({ candidate: 'garbage', sdpMid: '0' }), 'OperationError', 'ERR_PEER_BAD_CANDIDATE'],
+    ['fewer than 8 fields', () => p.addIceCandidate({ candidate: 'candidate:1 1 udp 1 192.0.2.7 5000', sdpMid: '0' }), 'OperationError', 'ERR_PEER_BAD_CANDIDATE'],
+    ['port 99999', () => p.addIceCandidate({ candidate: 'candidate:1 1 udp 1 192.0.2.7 99999 typ host', sdpMid: '0' }), 'OperationError', 'ERR_PEER_BAD_CANDIDATE'],
+    ['100 KB line', () => p.addIceCandidate({ candidate: `candidate:${'x'.repeat(100_000)}`, sdpMid: '0' }), 'OperationError', 'ERR_PEER_BAD_CANDIDATE'],
+    ['unknown sdpMid', () => p.addIceCandidate({ candidate: line, sdpMid: 'video7' }), 'OperationError', 'ERR_PEER_CANDIDATE_MID'],
+    ['sdpMLineIndex past the last m-section', () => p.addIceCandidate({ candidate: line, sdpMLineIndex: 3 }), 'OperationError', 'ERR_PEER_CANDIDATE_MLINE'],
+    ['sdpMLineIndex negative', () => p.addIceCandidate({ candidate: line, sdpMLineIndex: -1 }), 'OperationError', 'ERR_PEER_CANDIDATE_MLINE'],
+    ['end of candidates for an unknown mid', () => p.addIceCandidate({ candidate: '', sdpMid: 'x' }), 'OperationError', 'ERR_PEER_CANDIDATE_MID'],
+  ]);
+  // The W3C forms that are right: by mid, by index, end of candidates (null, {}, empty string).
+  await p.addIceCandidate({ candidate: line, sdpMid: '0' });
+  await p.addIceCandidate({ candidate: 'candidate:2 1 udp 2130706431 192.0.2.8 5000 typ host', sdpMLineIndex: 0 });
+  await p.addIceCandidate(null);
+  await p.addIceCandidate({ candidate: '' });
+});
+
+test('createDataChannel with invalid options: typed errors, nothing created', async () => {
+  const p = pc();
+  await check([
+    ['no label', () => (p.createDataChannel as (l?: unknown) => unknown)(), 'TypeError', 'ERR_DATACHANNEL_LABEL'],
+    ['options a number', () => p.createDataChannel('a', 5 as never), 'TypeError', 'ERR_DATACHANNEL_INIT'],
+    ['label over 65535 bytes', () => p.createDataChannel('x'.repeat(65_536)), 'TypeError', 'ERR_DATACHANNEL_LABEL'],
+    ['protocol over 65535 bytes', () => p.createDataChannel('a', { protocol: 'x'.repeat(65_536) }), 'TypeError', 'ERR_DATACHANNEL_PROTOCOL'],
+    ['maxRetransmits and maxPacketLifeTime', () => p.createDataChannel('a', { maxRetransmits: 1, maxPacketLifeTime: 100 }), 'TypeError', 'ERR_DATACHANNEL_RELIABILITY'],
+    ['maxRetransmits -1', () => p.createDataChannel('a', { maxRetransmits: -1 }), 'TypeError', 'ERR_DATACHANNEL_RELIABILITY'],
+    ['maxRetransmits 70000', () => p.createDataChannel('a', { maxRetransmits: 70_000 }), 'TypeError', 'ERR_DATACHANNEL_RELIABILITY'],
+    ['negotiated without id', () => p.createDataChannel('a', { negotiated: true }), 'TypeError', 'ERR_DATACHANNEL_ID'],
+    ['id 65535', () => p.createDataChannel('a', { negotiated: true, id: 65_535 }), 'RangeError', 'ERR_DATACHANNEL_ID'],
+    ['id 1.5', () => p.createDataChannel('a', { negotiated: true, id: 1.5 }), 'RangeError', 'ERR_DATACHANNEL_ID'],
+    ['priority unknown', () => p.createDataChannel('a', { priority: 'urgent' as never }), 'TypeError', 'ERR_DATACHANNEL_PRIORITY'],
+  ]);
+  p.createDataChannel('b', { negotiated: true, id: 7 });
+  await check([['negotiated id in use', () => p.createDataChannel('c', { negotiated: true, id: 7 }), 'OperationError', 'ERR_DATACHANNEL_ID_IN_USE']]);
+});
+
+test('transceivers, tracks and packets: typed errors', async () => {
+  const p = pc();
+  const track = new LocalStreamTrack({ kind: 'audio' });
+  await check([
+    ['addTransceiver(5)', () => p.addTransceiver(5 as never), 'TypeError', 'ERR_PEER_TRACK_KIND'],
+    ['addTransceiver with a bad rid', () => p.addTransceiver('video', { sendEncodings: [{ rid: 'a b' }, { rid: 'c' }] }), 'TypeError', 'ERR_PEER_SEND_ENCODINGS'],
+    ['addTransceiver with repeated rids', () => p.addTransceiver('video', { sendEncodings: [{ rid: 'a' }, { rid: 'a' }] }), 'TypeError', 'ERR_PEER_SEND_ENCODINGS'],
+    ['LocalStreamTrack kind data', () => new LocalStreamTrack({ kind: 'data' as 'audio' }), 'TypeError', 'ERR_PEER_TRACK_KIND'],
+    ['LocalStreamTrack()', () => new (LocalStreamTrack as unknown as new () => unknown)(), 'TypeError', 'ERR_PEER_TRACK_KIND'],
+    ['track.send(a Buffer)', () => track.send(Buffer.alloc(20) as never), 'TypeError', 'ERR_PEER_PACKET_TYPE'],
+    ['track.send(a plain object)', () => track.send({ timestamp: 1, payload: Buffer.alloc(1) } as never), 'TypeError', 'ERR_PEER_PACKET_TYPE'],
+    ['getStats(5)', () => p.getStats(5 as never), 'InvalidAccessError', 'ERR_PEER_STATS_SELECTOR'],
+    ['setCodecPreferences with an unknown codec', () => p.addTransceiver('audio').setCodecPreferences([{ mimeType: 'audio/bogus', clockRate: 8000 } as never]), 'InvalidModificationError', 'ERR_PEER_CODEC_PREFERENCES'],
+  ]);
+  track.send(new RtpPacket({ timestamp: 1, payload: Buffer.from('ok') })); // not attached: goes nowhere, no error
+  track.stop();
+  await check([['send on a stopped track', () => track.send(new RtpPacket({ timestamp: 2, payload: Buffer.alloc(1) })), 'InvalidStateError', 'ERR_PEER_TRACK_ENDED']]);
+});
+
+test('UdpMux.bind, Router.create, produce and consume with bad arguments: typed errors, never a hang', async () => {
+  const mux = await UdpMux.bind({ address: '127.0.0.1', port: 0 });
+  cleanup.push(() => mux.close());
+  await check([
+    ['UdpMux.bind()', () => (UdpMux.bind as (o?: unknown) => Promise<unknown>)(), 'TypeError', 'ERR_MUX_ADDRESS'],
+    ['UdpMux.bind a taken port', () => UdpMux.bind({ address: '127.0.0.1', port: mux.local.port }), 'OperationError', 'ERR_UDP_ADDRESS_IN_USE'],
+    ['UdpMux.bind not an IP', () => UdpMux.bind({ address: 'localhost', port: 0 }), 'TypeError', 'ERR_UDP_INVALID_ADDRESS'],
+    ['UdpMux.bind port 70000', () => UdpMux.bind({ address: '127.0.0.1', port: 70_000 }), 'RangeError', 'ERR_UDP_INVALID_PORT'],
+    ['UdpMux.bind an address of another host', () => UdpMux.bind({ address: '203.0.113.9', port: 0 }), 'OperationError', 'ERR_UDP_ADDRESS_NOT_AVAILABLE'],
+    ['UdpMux.bind 0.0.0.0 without announcedAddress', () => UdpMux.bind({ address: '0.0.0.0', port: 0 }), 'TypeError', 'ERR_MUX_ADDRESS'],
+    ['Router.create()', () => (Router.create as (m?: unknown) => unknown)(), 'TypeError', 'ERR_SFU_ARGUMENT'],
+    ['Router.create(5)', () => Router.create(5 as never), 'TypeError', 'ERR_SFU_ARGUMENT'],
+  ]);
+  const router = Router.create(mux);
+  cleanup.push(() => router.close());
+  const onMux = pc({ udpMux: mux });
+  const t = onMux.addTransceiver('video');
+  const own = pc();
+  const ownT = own.addTransceiver('video');
+  await check([
+    ['produce(5, 6)', () => router.produce(5 as never, 6 as never), 'TypeError', 'ERR_SFU_ARGUMENT'],
+    ['produce with another connection\'s transceiver', () => router.produce(onMux, ownT), 'InvalidAccessError', 'ERR_SFU_TRANSCEIVER'],
+    ['produce a connection on its own sockets', () => router.produce(own, ownT), 'InvalidAccessError', 'ERR_SFU_OTHER_PORT'],
+    ['produce with cachePackets -1', () => router.produce(onMux, t, { cachePackets: -1 }), 'RangeError', 'ERR_SFU_CACHE_SIZE'],
+    ['produce with options 5', () => router.produce(onMux, t, 5 as never), 'TypeError', 'ERR_SFU_ARGUMENT'],
+    ['consume(not a producer)', () => router.consume({} as never, onMux, t), 'TypeError', 'ERR_SFU_ARGUMENT'],
+    ['createPlainTransport listenIp not an IP', () => router.createPlainTransport({ listenIp: 'nope' } as never), 'TypeError', 'ERR_SFU_PLAIN_LISTEN_IP'],
+    ['createPipeTransport listenIp not an IP', () => router.createPipeTransport({ listenIp: 'nope' } as never), 'TypeError', 'ERR_SFU_PIPE_LISTEN_IP'],
+  ]);
+  // produce() on a connection that never negotiates waits for 'connected' (documented); closing
+  // the connection ends the wait with a typed rejection rather than a hang.
+  const waiting = router.produce(onMux, t);
+  onMux.close();
+  await check([['produce, then the connection closes', () => waiting, 'InvalidStateError', 'ERR_PEER_NOT_CONNECTED']]);
+  router.close();
+  await check([['produce on a closed router', () => router.produce(own, ownT), 'InvalidStateError', 'ERR_SFU_ROUTER_CLOSED']]);
+  mux.close();
+  await check([['a connection on a closed UdpMux', async () => {
+    const p = pc({ udpMux: mux });
+    p.addTransceiver('audio');
+    await p.setLocalDescription();
+  }, 'InvalidStateError', 'ERR_MUX_CLOSED']]);
+});
+
+test('no uncaught exception or unhandled rejection came out of any of the above', async () => {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.deepEqual(faults, []);
+});
