@@ -65,15 +65,6 @@ const KNOWN_EXTENSION_URIS = new Map<string, string>(Object.values(HeaderExtensi
 function knownExtensionUri(uri: string): string {
   return KNOWN_EXTENSION_URIS.get(uri) ?? uri;
 }
-/** KNOWN_EXTENSION_URIS by length, to find a known URI where it stands in the text. */
-const KNOWN_URIS_BY_LENGTH: string[][] = [];
-for (const uri of KNOWN_EXTENSION_URIS.keys()) (KNOWN_URIS_BY_LENGTH[uri.length] ??= []).push(uri);
-/** knownExtensionUri of `src[start, end)`, sliced only when it is not a known one. */
-function knownExtensionUriAt(src: string, start: number, end: number): string {
-  const candidates = KNOWN_URIS_BY_LENGTH[end - start];
-  if (candidates !== undefined) for (let i = 0; i < candidates.length; i++) if (sameText(src, start, end, candidates[i]!)) return candidates[i]!;
-  return src.slice(start, end);
-}
 
 // RFC 6904 encrypted header extension: `extmap:<id>[/<dir>] urn:ietf:params:rtp-hdrext:encrypt <uri>`,
 // matched at the argument's offset in the text (sticky), which it cannot run past: no line end in it.
@@ -105,7 +96,6 @@ const FREE_TEXT_TYPES: ReadonlySet<string> = new Set(['s', 'i', 'u', 'e', 'p']);
 const RID_ID = /^[A-Za-z0-9_-]{1,255}$/;
 const FINGERPRINT_VALUE = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2})*$/;
 const U32_MAX = 0xffffffff;
-const NON_ASCII = /[^\x00-\x7f]/;
 const XR_SEPARATOR = /\s+/;
 const RCVR_RTT = /^rcvr-rtt=(all|sender)(?::(\d{1,9}))?$/i;
 const RID = /^([^ ]+) (send|recv)(?: (.+))?$/;
@@ -125,34 +115,26 @@ interface Cursor {
   end: number;
 }
 
-/**
- * One line to read: the text it is in (the description itself, or its normalized copy) and its
- * extent there. `ascii` says that no character is above U+007F, which lets the hand scanners
- * stand in for the expressions (whose `\s`, `\S` and `trim` also know Unicode spaces).
- */
+/** One line to read: the text it is in (the description itself, or its normalized copy) and its extent there. */
 interface Line {
   src: string;
   start: number;
   end: number;
-  ascii: boolean;
 }
 
 /**
- * Checks a raw line in place: 1 if it is already in normal form (what normalizeLine would leave
- * unchanged, the UNCLEAN test) with no control character (CONTROL) and ASCII only, 2 if the same
- * but not ASCII, 0 if it must go through normalizeLine (or has a control character).
+ * Whether a raw line is already in normal form (what normalizeLine would leave unchanged, the
+ * UNCLEAN test) with no control character (CONTROL); if not, it goes through normalizeLine.
  */
-function plainLine(text: string, start: number, end: number): 0 | 1 | 2 {
-  if (start === end) return 1;
-  if (text.charCodeAt(start) === 0x20 || text.charCodeAt(end - 1) === 0x20) return 0;
-  let high = 0;
+function plainLine(text: string, start: number, end: number): boolean {
+  if (start === end) return true;
+  if (text.charCodeAt(start) === 0x20 || text.charCodeAt(end - 1) === 0x20) return false;
   let previous = 0;
   for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
     // Tab and CR (unclean) and every other control character or line terminator (refused after normalizing).
-    if (c < 0x20 || c === 0x7f || c === 0x2028 || c === 0x2029) return 0;
-    if (c === 0x20 && previous === 0x20) return 0;
-    high |= c;
+    if (c < 0x20 || c === 0x7f || c === 0x2028 || c === 0x2029) return false;
+    if (c === 0x20 && previous === 0x20) return false;
     previous = c;
   }
   // `a=<name>: ` (libwebrtc's `a=msid-semantic: WMS`).
@@ -163,9 +145,9 @@ function plainLine(text: string, start: number, end: number): 0 | 1 | 2 {
       if (c === 0x3a || c === 0x20) break;
       i++;
     }
-    if (i > start + 2 && i + 1 < end && text.charCodeAt(i) === 0x3a && text.charCodeAt(i + 1) === 0x20) return 0;
+    if (i > start + 2 && i + 1 < end && text.charCodeAt(i) === 0x3a && text.charCodeAt(i + 1) === 0x20) return false;
   }
-  return high < 0x80 ? 1 : 2;
+  return true;
 }
 
 const TYPE_CODES = 'vosiuepcbtrzkam';
@@ -212,14 +194,16 @@ export function parseSdp(text: string): SdpSessionDescription {
   let sawVersion = false;
   let sawOrigin = false;
   const cur: Cursor = { lineNumber: 0, start: 0, end: 0 };
-  const line: Line = { src: text, start: 0, end: 0, ascii: true };
+  const line: Line = { src: text, start: 0, end: 0 };
   const fail = (code: ConstructorParameters<typeof SdpSyntaxError>[0], why: string): never => {
     throw new SdpSyntaxError(code, why, cur.lineNumber, text.slice(cur.start, cur.end));
   };
-  // Two scans of the whole text (native code) instead of one in JavaScript per line, for the
+  // A few scans of the whole text (native code) instead of one in JavaScript per line, for the
   // usual text whose every line is plain.
   const plainText = plainLines(text);
-  const asciiText = plainText && !NON_ASCII.test(text);
+  // The first colon at or after the current line in the text (text.length when there is none):
+  // one search finds it for every line up to it, so that lines without one cost no rescan.
+  let nextColon = -1;
 
   // Lines end at LF alone: CRLF, LF and a mix of both all work, and a CR left inside a line is
   // refused. A line in normal form is read where it stands; any other is normalized into a copy.
@@ -230,19 +214,16 @@ export function parseSdp(text: string): SdpSessionDescription {
     cur.start = start;
     cur.end = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
     start = end + 1;
-    const plain = plainText ? (asciiText ? 1 : 2) : plainLine(text, cur.start, cur.end);
-    if (plain !== 0) {
+    if (plainText || plainLine(text, cur.start, cur.end)) {
       line.src = text;
       line.start = cur.start;
       line.end = cur.end;
-      line.ascii = plain === 1;
     } else {
       const normalized = normalizeLine(text.slice(cur.start, cur.end));
       if (normalized.length > 0 && CONTROL.test(normalized)) fail('ERR_SDP_BAD_LINE', 'not a "<letter>=<value>" line');
       line.src = normalized;
       line.start = 0;
       line.end = normalized.length;
-      line.ascii = !NON_ASCII.test(normalized);
     }
     const src = line.src;
     const ls = line.start;
@@ -318,14 +299,18 @@ export function parseSdp(text: string): SdpSessionDescription {
       }
       case 0x61: { // a
         // The name ends at the first colon; it is matched where it stands, not sliced.
-        let colon = ls + 2;
-        let spaced = false;
-        for (; colon < le; colon++) {
-          const c = src.charCodeAt(colon);
-          if (c === 0x3a) break;
-          if (c === 0x20) spaced = true;
+        let colon: number;
+        if (src === text) {
+          if (nextColon < ls) {
+            nextColon = text.indexOf(':', ls + 2);
+            if (nextColon < 0) nextColon = text.length;
+          }
+          colon = nextColon < le ? nextColon : le;
+        } else {
+          colon = src.indexOf(':', ls + 2);
+          if (colon < 0) colon = le;
         }
-        if (!spaced && colon > ls + 2 && colon + 1 < le && src.charCodeAt(colon + 1) === 0x20) {
+        if (colon > ls + 2 && colon + 1 < le && src.charCodeAt(colon + 1) === 0x20 && !hasSpace(src, ls + 2, colon)) {
           // `a=<name>: <value>` (libwebrtc's `a=msid-semantic: WMS`), the one form plainLines
           // leaves to this scan: read from the normalized copy, as plainLine would have sent it.
           const normalized = normalizeLine(text.slice(cur.start, cur.end));
@@ -423,7 +408,6 @@ const ATTRIBUTE_NAMES: ReadonlyArray<readonly [string, Attribute]> = [
   ['sctp-port', Attribute.SctpPort], ['max-message-size', Attribute.MaxMessageSize], ['sctpmap', Attribute.Sctpmap],
   ['sendrecv', Attribute.Sendrecv], ['sendonly', Attribute.Sendonly], ['recvonly', Attribute.Recvonly], ['inactive', Attribute.Inactive],
 ];
-/** ATTRIBUTE_NAMES by name length, so that a name is compared in place with the few of its length. */
 /** Names and ids by a key made of the length, first and last character (nameKey); one or two per key. */
 const ATTRIBUTES_BY_KEY = new Map<number, Array<readonly [string, Attribute]>>();
 for (const entry of ATTRIBUTE_NAMES) {
@@ -438,23 +422,26 @@ function nameKey(src: string, start: number, end: number): number {
   return (((end - start) & 0x7f) << 16) | ((src.charCodeAt(start) & 0xff) << 8) | (src.charCodeAt(end - 1) & 0xff);
 }
 
-/** The attribute named by `src[start, end)`, matched in place. */
+/**
+ * The attribute named by `src[start, end)`, matched in place: a key from three characters, then one
+ * native comparison (most set-up runs before the optimizer has compiled this, so the per-character
+ * work is left to the engine's own string code).
+ */
 function attributeId(src: string, start: number, end: number): Attribute {
   if (end === start) return Attribute.Other;
   const list = ATTRIBUTES_BY_KEY.get(nameKey(src, start, end));
   if (list === undefined) return Attribute.Other;
   for (let i = 0; i < list.length; i++) {
     const entry = list[i]!;
-    if (sameText(src, start, end, entry[0])) return entry[1];
+    if (entry[0].length === end - start && src.startsWith(entry[0], start)) return entry[1];
   }
   return Attribute.Other;
 }
 
-/** Whether `src[start, end)` is `name` (a loop the optimizer inlines; startsWith with a position is a call per name). */
-function sameText(src: string, start: number, end: number, name: string): boolean {
-  if (end - start !== name.length) return false;
-  for (let i = 0; i < name.length; i++) if (src.charCodeAt(start + i) !== name.charCodeAt(i)) return false;
-  return true;
+/** Whether `src[start, end)` holds a space (only asked of `a=<name>: ` lines). */
+function hasSpace(src: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (src.charCodeAt(i) === 0x20) return true;
+  return false;
 }
 
 const DIRECTION_OF: Partial<Record<Attribute, MediaDirection>> = {
@@ -463,38 +450,6 @@ const DIRECTION_OF: Partial<Record<Attribute, MediaDirection>> = {
   [Attribute.Recvonly]: 'recvonly',
   [Attribute.Inactive]: 'inactive',
 };
-
-/** The direction named by `src[start, end)`, or undefined (no string is made). */
-function directionAt(src: string, start: number, end: number): MediaDirection | undefined {
-  return end - start === 8 ? DIRECTION_OF[attributeId(src, start, end)] : undefined;
-}
-
-/** The end of the run of ASCII digits starting at `i` (at most `end`). */
-function digitsEnd(src: string, i: number, end: number): number {
-  while (i < end) {
-    const c = src.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) break;
-    i++;
-  }
-  return i;
-}
-
-/** The value of the digits `src[start, end)` (exact up to 2^53; only compared with smaller bounds beyond). */
-function digitsValue(src: string, start: number, end: number): number {
-  let v = 0;
-  for (let i = start; i < end; i++) v = v * 10 + (src.charCodeAt(i) - 0x30);
-  return v;
-}
-
-/** The end of the run of characters other than space (and `stop`, when given) starting at `i`. */
-function tokenEnd(src: string, i: number, end: number, stop = 0x20): number {
-  while (i < end) {
-    const c = src.charCodeAt(i);
-    if (c === 0x20 || c === stop) break;
-    i++;
-  }
-  return i;
-}
 
 /** The text after the attribute's colon, or undefined when it has none. */
 function argOf(line: Line, colon: number): string | undefined {
@@ -588,236 +543,76 @@ function parseSessionAttribute(session: SdpSessionDescription, id: Attribute, li
   }
 }
 
-const RTPMAP_SYNTAX = 'expected "rtpmap:<pt 0..127> <name>/<clock>[/<channels>]"';
-
 /** `rtpmap:<pt> <encoding name>/<clock rate>[/<channels>]`, the first line for a payload type wins. */
-function parseRtpmap(pending: PendingRtp, line: Line, colon: number, fail: Fail): void {
-  const { src, end } = line;
-  let pt: number;
-  let rate: number;
-  let channels: number | undefined;
-  let nameStart: number;
-  let nameEnd: number;
-  let name: string | undefined;
-  if (line.ascii) {
-    // RTPMAP by hand: (\d+) ' ' ([^ /]+) '/' (\d+) ('/' (\d+))? and the end; ENCODING_NAME on the name.
-    const s = colon + 1;
-    const ptEnd = digitsEnd(src, s, end);
-    if (ptEnd === s || ptEnd >= end || src.charCodeAt(ptEnd) !== 0x20) return fail('ERR_SDP_BAD_ATTRIBUTE', RTPMAP_SYNTAX);
-    nameStart = ptEnd + 1;
-    nameEnd = tokenEnd(src, nameStart, end, 0x2f);
-    if (nameEnd === nameStart || nameEnd >= end || src.charCodeAt(nameEnd) !== 0x2f) return fail('ERR_SDP_BAD_ATTRIBUTE', RTPMAP_SYNTAX);
-    for (let i = nameStart; i < nameEnd; i++) {
-      const c = src.charCodeAt(i);
-      const word = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x2e || c === 0x2d;
-      if (!word) return fail('ERR_SDP_BAD_ATTRIBUTE', RTPMAP_SYNTAX);
-    }
-    const rateEnd = digitsEnd(src, nameEnd + 1, end);
-    if (rateEnd === nameEnd + 1) return fail('ERR_SDP_BAD_ATTRIBUTE', RTPMAP_SYNTAX);
-    if (rateEnd < end) {
-      const channelsEnd = digitsEnd(src, rateEnd + 1, end);
-      if (src.charCodeAt(rateEnd) !== 0x2f || channelsEnd === rateEnd + 1 || channelsEnd !== end) return fail('ERR_SDP_BAD_ATTRIBUTE', RTPMAP_SYNTAX);
-      channels = digitsValue(src, rateEnd + 1, channelsEnd);
-    }
-    pt = digitsValue(src, s, ptEnd);
-    rate = digitsValue(src, nameEnd + 1, rateEnd);
-  } else {
-    const r = RTPMAP.exec(argOf(line, colon) ?? '');
-    if (r === null || !ENCODING_NAME.test(r[2]!)) return fail('ERR_SDP_BAD_ATTRIBUTE', RTPMAP_SYNTAX);
-    pt = Number(r[1]);
-    rate = Number(r[3]);
-    channels = r[4] === undefined ? undefined : Number(r[4]);
-    name = r[2]!;
-    nameStart = nameEnd = 0;
-  }
+function parseRtpmap(pending: PendingRtp, arg: string, fail: Fail): void {
+  const r = RTPMAP.exec(arg);
+  const pt = Number(r?.[1]);
+  const rate = Number(r?.[3]);
+  const channels = r?.[4] === undefined ? undefined : Number(r[4]);
   if (
-    !(pt >= 0 && pt <= 127) ||
+    r === null || !(pt >= 0 && pt <= 127) || !ENCODING_NAME.test(r[2]!) ||
     !(Number.isInteger(rate) && rate > 0 && rate <= U32_MAX) ||
     (channels !== undefined && !(Number.isInteger(channels) && channels > 0 && channels < 256))
   ) {
-    fail('ERR_SDP_BAD_ATTRIBUTE', RTPMAP_SYNTAX);
+    fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "rtpmap:<pt 0..127> <name>/<clock>[/<channels>]"');
   }
   if (!pending.rtpmap.has(pt)) {
-    name ??= src.slice(nameStart, nameEnd);
-    pending.rtpmap.set(pt, channels === undefined ? { name, clockRate: rate } : { name, clockRate: rate, channels });
+    pending.rtpmap.set(pt, channels === undefined ? { name: r![2]!, clockRate: rate } : { name: r![2]!, clockRate: rate, channels });
   }
 }
 
 /** `fmtp:<pt> <parameters>` (RFC 8866 §6.15); several lines for one payload type merge, later keys win. */
-function parseFmtpLine(pending: PendingRtp, line: Line, colon: number, fail: Fail): void {
-  const { src, end } = line;
-  if (!line.ascii) {
-    const f = FMTP.exec(argOf(line, colon) ?? '');
-    const pt = Number(f?.[1]);
-    if (f === null || f[1] === '' || !(pt >= 0 && pt <= 127)) return fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "fmtp:<pt 0..127> <parameters>"');
-    // Several fmtp lines for one PT merge; a Map keeps this linear however many lines come.
-    const merged = pending.fmtp.get(pt) ?? new Map<string, string>();
-    const rest = f[2]!;
-    const cut = rest.search(WHITESPACE_BUT_SPACE);
-    for (const [k, v] of Object.entries(parseFmtp(cut < 0 ? rest : rest.slice(0, cut)))) merged.set(k, v);
-    pending.fmtp.set(pt, merged);
-    return;
-  }
-  // FMTP by hand: (\d*) ' ' (.*), then parseFmtp's split on ';' with each token, key and value
-  // trimmed (an ASCII line in normal form has no whitespace but single spaces).
-  const s = colon + 1;
-  const ptEnd = digitsEnd(src, s, end);
-  const pt = digitsValue(src, s, ptEnd);
-  if (ptEnd === s || ptEnd >= end || src.charCodeAt(ptEnd) !== 0x20 || pt > 127) return fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "fmtp:<pt 0..127> <parameters>"');
-  let merged = pending.fmtp.get(pt);
-  if (merged === undefined) {
-    merged = new Map<string, string>();
-    pending.fmtp.set(pt, merged);
-  }
-  for (let i = ptEnd + 1; i <= end; ) {
-    let tokenStop = src.indexOf(';', i);
-    if (tokenStop < 0 || tokenStop > end) tokenStop = end;
-    let ts = i;
-    let te = tokenStop;
-    i = tokenStop + 1;
-    while (ts < te && src.charCodeAt(ts) === 0x20) ts++;
-    while (te > ts && src.charCodeAt(te - 1) === 0x20) te--;
-    if (ts === te) continue;
-    let eq = ts;
-    while (eq < te && src.charCodeAt(eq) !== 0x3d) eq++;
-    if (eq === te || eq === ts) {
-      merged.set(src.slice(ts, te), '');
-      continue;
-    }
-    let keyEnd = eq;
-    while (src.charCodeAt(keyEnd - 1) === 0x20) keyEnd--;
-    let valueStart = eq + 1;
-    while (valueStart < te && src.charCodeAt(valueStart) === 0x20) valueStart++;
-    merged.set(src.slice(ts, keyEnd), src.slice(valueStart, te));
-  }
+function parseFmtpLine(pending: PendingRtp, arg: string, fail: Fail): void {
+  const f = FMTP.exec(arg);
+  const pt = Number(f?.[1]);
+  if (f === null || f[1] === '' || !(pt >= 0 && pt <= 127)) fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "fmtp:<pt 0..127> <parameters>"');
+  // Several fmtp lines for one PT merge; a Map keeps this linear however many lines come.
+  const merged = pending.fmtp.get(pt) ?? new Map<string, string>();
+  const rest = f![2]!;
+  const end = rest.search(WHITESPACE_BUT_SPACE);
+  for (const [k, v] of Object.entries(parseFmtp(end < 0 ? rest : rest.slice(0, end)))) merged.set(k, v);
+  pending.fmtp.set(pt, merged);
 }
 
-const RTCP_FB_SYNTAX = 'expected "rtcp-fb:<pt|*> <type> [<parameter>]"';
-
 /** `rtcp-fb:<pt|*> <type> [<parameter>...]` (RFC 4585 §4.2). */
-function parseRtcpFb(section: SdpMediaSection, pending: PendingRtp, line: Line, colon: number, fail: Fail): void {
-  let wildcard: boolean;
-  let pt = 0;
-  let entry: RtcpFeedback;
-  if (line.ascii) {
-    // RTCP_FB by hand: ('*' | \d{1,3}) ' ' token (' ' token (' ' token)*)? and the end, where a
-    // token is visible ASCII (every character of an ASCII line in normal form but the space).
-    const { src, end } = line;
-    let i = colon + 1;
-    wildcard = i < end && src.charCodeAt(i) === 0x2a;
-    if (wildcard) i++;
-    else {
-      const d = digitsEnd(src, i, end);
-      if (d === i || d - i > 3) return fail('ERR_SDP_BAD_ATTRIBUTE', RTCP_FB_SYNTAX);
-      pt = digitsValue(src, i, d);
-      i = d;
-    }
-    if (i >= end || src.charCodeAt(i) !== 0x20) return fail('ERR_SDP_BAD_ATTRIBUTE', RTCP_FB_SYNTAX);
-    const typeStart = i + 1;
-    const typeEnd = tokenEnd(src, typeStart, end);
-    if (typeEnd === typeStart) return fail('ERR_SDP_BAD_ATTRIBUTE', RTCP_FB_SYNTAX);
-    if (typeEnd === end) entry = { type: src.slice(typeStart, typeEnd) };
-    else {
-      // Parameter tokens separated by single spaces, none empty.
-      for (let j = typeEnd + 1; ; ) {
-        const t = tokenEnd(src, j, end);
-        if (t === j) return fail('ERR_SDP_BAD_ATTRIBUTE', RTCP_FB_SYNTAX);
-        if (t === end) break;
-        j = t + 1;
-      }
-      entry = { type: src.slice(typeStart, typeEnd), parameter: src.slice(typeEnd + 1, end) };
-    }
-    if (!wildcard && pt > 127) return fail('ERR_SDP_BAD_ATTRIBUTE', RTCP_FB_SYNTAX);
-  } else {
-    const fb = RTCP_FB.exec(argOf(line, colon) ?? '');
-    if (fb === null || (fb[1] !== '*' && Number(fb[1]) > 127)) return fail('ERR_SDP_BAD_ATTRIBUTE', RTCP_FB_SYNTAX);
-    entry = fb[3] === undefined ? { type: fb[2]! } : { type: fb[2]!, parameter: fb[3] };
-    wildcard = fb[1] === '*';
-    if (!wildcard) pt = Number(fb[1]);
-  }
-  if (wildcard) section.rtcpFeedbackWildcard.push(entry);
+function parseRtcpFb(section: SdpMediaSection, pending: PendingRtp, arg: string, fail: Fail): void {
+  const fb = RTCP_FB.exec(arg);
+  if (fb === null || (fb[1] !== '*' && Number(fb[1]) > 127)) fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "rtcp-fb:<pt|*> <type> [<parameter>]"');
+  const entry: RtcpFeedback = fb![3] === undefined ? { type: fb![2]! } : { type: fb![2]!, parameter: fb![3] };
+  if (fb![1] === '*') section.rtcpFeedbackWildcard.push(entry);
   else {
+    const pt = Number(fb![1]);
     const list = pending.rtcpFb.get(pt);
     if (list === undefined) pending.rtcpFb.set(pt, [entry]);
     else list.push(entry);
   }
 }
 
-const EXTMAP_SYNTAX = 'expected "extmap:<id 1..255>[/<direction>] <uri> [<attributes>]"';
-
 /**
  * `extmap:<id>[/<direction>] <uri> [<attributes>]` (RFC 8285 §8). Returns false for an RFC 6904
  * encrypted extension, which is kept verbatim and not supported.
  */
 function parseExtmap(section: SdpMediaSection, line: Line, colon: number, fail: Fail): boolean {
-  const { src, end } = line;
   ENCRYPTED_EXTMAP_AT.lastIndex = colon + 1;
-  if (ENCRYPTED_EXTMAP_AT.test(src)) return false;
-  if (!line.ascii) {
-    const e = EXTMAP.exec(argOf(line, colon) ?? '');
-    const id = Number(e?.[1]);
-    if (e === null || !(id >= 1 && id <= 255) || (e[2] !== undefined && !DIRECTIONS.has(e[2]))) return fail('ERR_SDP_BAD_ATTRIBUTE', EXTMAP_SYNTAX);
-    const ext: SdpMediaSection['extmaps'][number] = { id, uri: knownExtensionUri(e[3]!) };
-    if (e[2] !== undefined) ext.direction = e[2] as MediaDirection;
-    if (e[4] !== undefined && e[4].trim().length > 0) ext.attributes = e[4].trim();
-    section.extmaps.push(ext);
-    return true;
+  if (ENCRYPTED_EXTMAP_AT.test(line.src)) return false;
+  const e = EXTMAP.exec(argOf(line, colon) ?? '');
+  const id = Number(e?.[1]);
+  if (e === null || !(id >= 1 && id <= 255) || (e[2] !== undefined && !DIRECTIONS.has(e[2]))) {
+    fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "extmap:<id 1..255>[/<direction>] <uri> [<attributes>]"');
   }
-  // EXTMAP by hand: (\d{1,3}) ('/' [a-z]+)? ' ' (\S+) (' ' (.*\S))? ' '* and the end.
-  const s = colon + 1;
-  const idEnd = digitsEnd(src, s, end);
-  if (idEnd === s || idEnd - s > 3) return fail('ERR_SDP_BAD_ATTRIBUTE', EXTMAP_SYNTAX);
-  let i = idEnd;
-  let direction: MediaDirection | undefined;
-  let hasDirection = false;
-  if (src.charCodeAt(i) === 0x2f) {
-    let k = i + 1;
-    while (k < end && src.charCodeAt(k) >= 0x61 && src.charCodeAt(k) <= 0x7a) k++;
-    if (k === i + 1) return fail('ERR_SDP_BAD_ATTRIBUTE', EXTMAP_SYNTAX);
-    direction = directionAt(src, i + 1, k);
-    hasDirection = true;
-    i = k;
-  }
-  if (i >= end || src.charCodeAt(i) !== 0x20) return fail('ERR_SDP_BAD_ATTRIBUTE', EXTMAP_SYNTAX);
-  const uriStart = i + 1;
-  const uriEnd = tokenEnd(src, uriStart, end);
-  const id = digitsValue(src, s, idEnd);
-  if (uriEnd === uriStart || !(id >= 1 && id <= 255) || (hasDirection && direction === undefined)) return fail('ERR_SDP_BAD_ATTRIBUTE', EXTMAP_SYNTAX);
-  const ext: SdpMediaSection['extmaps'][number] = { id, uri: knownExtensionUriAt(src, uriStart, uriEnd) };
-  if (direction !== undefined) ext.direction = direction;
-  if (uriEnd < end) {
-    let last = end;
-    while (last > uriEnd + 1 && src.charCodeAt(last - 1) === 0x20) last--;
-    if (last > uriEnd + 1) {
-      const attributes = src.slice(uriEnd + 1, last).trim();
-      if (attributes.length > 0) ext.attributes = attributes;
-    }
-  }
+  const ext: SdpMediaSection['extmaps'][number] = { id, uri: knownExtensionUri(e![3]!) };
+  if (e![2] !== undefined) ext.direction = e![2] as MediaDirection;
+  if (e![4] !== undefined && e![4].trim().length > 0) ext.attributes = e![4].trim();
   section.extmaps.push(ext);
   return true;
 }
 
-const SSRC_SYNTAX = 'expected "ssrc:<ssrc> <attribute>[:<value>]"';
-
 /** `ssrc:<ssrc-id> <attribute>[:<value>]` (RFC 5576 §4.1). */
-function parseSsrc(section: SdpMediaSection, line: Line, colon: number, fail: Fail): void {
-  if (!line.ascii) {
-    const m = SSRC.exec(argOf(line, colon) ?? '');
-    if (m === null || Number(m[1]) > U32_MAX) return fail('ERR_SDP_BAD_ATTRIBUTE', SSRC_SYNTAX);
-    const ssrc = Number(m[1]);
-    section.ssrcs.push(m[3] === undefined ? { ssrc, attribute: m[2]! } : { ssrc, attribute: m[2]!, value: m[3] });
-    return;
-  }
-  // SSRC by hand: (\d{1,10}) ' ' ([^ :]+) (':' (.*))? and the end.
-  const { src, end } = line;
-  const s = colon + 1;
-  const idEnd = digitsEnd(src, s, end);
-  if (idEnd === s || idEnd - s > 10 || idEnd >= end || src.charCodeAt(idEnd) !== 0x20) return fail('ERR_SDP_BAD_ATTRIBUTE', SSRC_SYNTAX);
-  const nameEnd = tokenEnd(src, idEnd + 1, end, 0x3a);
-  const ssrc = digitsValue(src, s, idEnd);
-  if (nameEnd === idEnd + 1 || (nameEnd < end && src.charCodeAt(nameEnd) !== 0x3a) || ssrc > U32_MAX) return fail('ERR_SDP_BAD_ATTRIBUTE', SSRC_SYNTAX);
-  const attribute = src.slice(idEnd + 1, nameEnd);
-  section.ssrcs.push(nameEnd === end ? { ssrc, attribute } : { ssrc, attribute, value: src.slice(nameEnd + 1, end) });
+function parseSsrc(section: SdpMediaSection, arg: string, fail: Fail): void {
+  const m = SSRC.exec(arg);
+  if (m === null || Number(m[1]) > U32_MAX) fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "ssrc:<ssrc> <attribute>[:<value>]"');
+  const ssrc = Number(m![1]);
+  section.ssrcs.push(m![3] === undefined ? { ssrc, attribute: m![2]! } : { ssrc, attribute: m![2]!, value: m![3] });
 }
 
 function parseMediaAttribute(
@@ -843,13 +638,13 @@ function parseMediaAttribute(
       return;
     }
     case Attribute.Rtpmap:
-      parseRtpmap(pending, line, colon, fail);
+      parseRtpmap(pending, argOf(line, colon) ?? '', fail);
       return;
     case Attribute.Fmtp:
-      parseFmtpLine(pending, line, colon, fail);
+      parseFmtpLine(pending, argOf(line, colon) ?? '', fail);
       return;
     case Attribute.RtcpFb:
-      parseRtcpFb(section, pending, line, colon, fail);
+      parseRtcpFb(section, pending, argOf(line, colon) ?? '', fail);
       return;
     case Attribute.Extmap:
       if (parseExtmap(section, line, colon, fail)) return;
@@ -858,7 +653,7 @@ function parseMediaAttribute(
       section.extmapAllowMixed = true;
       return;
     case Attribute.Ssrc:
-      parseSsrc(section, line, colon, fail);
+      parseSsrc(section, argOf(line, colon) ?? '', fail);
       return;
     case Attribute.SsrcGroup: {
       const m = SSRC_GROUP.exec(argOf(line, colon) ?? '');
