@@ -5,7 +5,6 @@ import { SdpSyntaxError } from './sdp-error.js';
 const FOUNDATION = /^[A-Za-z0-9+/]{1,32}$/;
 const DIGITS = /^\d{1,10}$/;
 const TOKEN = /^[\x21-\x7e]+$/;
-const PORT = /^\d{1,5}$/;
 
 /**
  * Parses the value of a candidate attribute. Accepts `candidate:...`, `a=candidate:...` or the
@@ -14,31 +13,24 @@ const PORT = /^\d{1,5}$/;
  *   names `lineNumber`/`line` when given.
  */
 export function parseCandidate(text: string, lineNumber = 0, line = text): SdpCandidate {
+  const fail = (why: string): never => {
+    throw new SdpSyntaxError('ERR_SDP_BAD_ATTRIBUTE', `bad candidate: ${why}`, lineNumber, line);
+  };
   let value = text.trim();
   if (value.startsWith('a=')) value = value.slice(2);
   if (value.startsWith('candidate:')) value = value.slice('candidate:'.length);
-  const c = readCandidate(value);
-  if (typeof c === 'string') throw new SdpSyntaxError('ERR_SDP_BAD_ATTRIBUTE', `bad candidate: ${c}`, lineNumber, line);
-  return c;
-}
-
-/**
- * Reads the fields of a candidate value (what follows `candidate:`, no prefix stripped). Returns
- * the candidate, or why the value is not one (parseSdp and parseCandidate throw it with their line).
- */
-export function readCandidate(value: string): SdpCandidate | string {
   const t = value.split(' ').filter((s) => s.length > 0);
-  if (t.length < 8) return 'fewer than 8 fields';
+  if (t.length < 8) fail('fewer than 8 fields');
   const [foundation, component, transport, priority, address, port, typ, type] = t as [
     string, string, string, string, string, string, string, string,
   ];
-  if (!FOUNDATION.test(foundation)) return 'foundation is not 1-32 ice-chars';
-  if (!DIGITS.test(component) || Number(component) < 1 || Number(component) > 256) return 'component is not 1..256';
-  if (!TOKEN.test(transport)) return 'bad transport';
-  if (!DIGITS.test(priority) || Number(priority) > 0xffffffff) return 'priority is not a 32-bit number';
-  if (!TOKEN.test(address)) return 'bad connection address';
-  if (!isPort(port)) return 'port is not 0..65535';
-  if (typ !== 'typ' || !TOKEN.test(type)) return 'missing "typ <type>"';
+  if (!FOUNDATION.test(foundation)) fail('foundation is not 1-32 ice-chars');
+  if (!DIGITS.test(component) || Number(component) < 1 || Number(component) > 256) fail('component is not 1..256');
+  if (!TOKEN.test(transport)) fail('bad transport');
+  if (!DIGITS.test(priority) || Number(priority) > 0xffffffff) fail('priority is not a 32-bit number');
+  if (!TOKEN.test(address)) fail('bad connection address');
+  if (!isPort(port)) fail('port is not 0..65535');
+  if (typ !== 'typ' || !TOKEN.test(type)) fail('missing "typ <type>"');
   const candidate: SdpCandidate = {
     foundation,
     component: Number(component),
@@ -49,13 +41,14 @@ export function readCandidate(value: string): SdpCandidate | string {
     type,
     extensions: [],
   };
-  if ((t.length - 8) % 2 !== 0) return 'extension attribute without a value';
-  for (let i = 8; i < t.length; i += 2) {
-    const name = t[i]!;
-    const val = t[i + 1]!;
+  const rest = t.slice(8);
+  if (rest.length % 2 !== 0) fail('extension attribute without a value');
+  for (let i = 0; i < rest.length; i += 2) {
+    const name = rest[i]!;
+    const val = rest[i + 1]!;
     if (name === 'raddr') candidate.relatedAddress = val;
     else if (name === 'rport') {
-      if (!isPort(val)) return 'rport is not 0..65535';
+      if (!isPort(val)) fail('rport is not 0..65535');
       candidate.relatedPort = Number(val);
     } else if (name === 'tcptype') candidate.tcpType = val;
     else candidate.extensions.push({ name, value: val });
@@ -74,5 +67,5 @@ export function formatCandidate(c: SdpCandidate): string {
 }
 
 function isPort(s: string): boolean {
-  return PORT.test(s) && Number(s) <= 65535;
+  return /^\d{1,5}$/.test(s) && Number(s) <= 65535;
 }
