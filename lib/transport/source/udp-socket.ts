@@ -247,6 +247,8 @@ interface RecvPool {
   families: Uint8Array;
   status: Uint8Array;
   relays: Uint16Array;
+  /** The batch view over these arrays handed to listeners (one per pool: a batch is valid only during its call). */
+  batch: UdpBatch;
 }
 
 // Module state is per thread (each worker loads its own copy). Sharing is safe because native
@@ -257,15 +259,15 @@ const recvPools = new Map<number, RecvPool>();
 function sharedRecvPool(slotSize: number): RecvPool {
   let pool = recvPools.get(slotSize);
   if (!pool) {
-    pool = {
-      buffer: Buffer.alloc(slotSize * BATCH_SLOTS),
-      lengths: new Uint32Array(BATCH_SLOTS),
-      addresses: new Uint8Array(BATCH_SLOTS * 16),
-      ports: new Uint16Array(BATCH_SLOTS),
-      families: new Uint8Array(BATCH_SLOTS),
-      status: new Uint8Array(BATCH_SLOTS),
-      relays: new Uint16Array(BATCH_SLOTS),
-    };
+    const buffer = Buffer.alloc(slotSize * BATCH_SLOTS);
+    const lengths = new Uint32Array(BATCH_SLOTS);
+    const addresses = new Uint8Array(BATCH_SLOTS * 16);
+    const ports = new Uint16Array(BATCH_SLOTS);
+    const families = new Uint8Array(BATCH_SLOTS);
+    const status = new Uint8Array(BATCH_SLOTS);
+    const relays = new Uint16Array(BATCH_SLOTS);
+    const batch = new UdpBatch(buffer, slotSize, lengths, addresses, ports, families, status, relays);
+    pool = { buffer, lengths, addresses, ports, families, status, relays, batch };
     recvPools.set(slotSize, pool);
   }
   return pool;
@@ -404,7 +406,6 @@ function threadSendPool(): SharedSendPool {
 export class UdpSocket {
   private readonly native: NativeUdpSocket;
   private readonly family: 4 | 6;
-  private readonly batch: UdpBatch;
   private listener: UdpBatchListener | null = null;
   /** A slot of the thread's counter slabs while open; a copy of its last values once closed. */
   private counters: Float64Array;
@@ -469,13 +470,14 @@ export class UdpSocket {
     this.sendLengths = shared.lengths;
     this.sendAddresses = shared.addresses;
     this.sendRoutes = shared.routes;
-    this.batch = new UdpBatch(recvBuffer, slotSize, recvLengths, recvAddresses, recvPorts, recvFamilies, recvStatus, recvRelays);
+    // The pool's one batch object: every socket of the thread reads into the same arrays.
+    const batch = rp.batch;
     const onBatch = (count: number): void => {
       const listener = this.listener;
       if (!listener) return;
-      this.batch.count = count;
+      batch.count = count;
       try {
-        listener(this.batch);
+        listener(batch);
       } catch (err) {
         reportListenerError(err);
       }
