@@ -352,7 +352,7 @@ const QUIET_TURNS_TO_SHARE = 4;
 
 /**
  * How often the sockets on a pool of their own are checked for having queued nothing since the
- * last check (see OwnPoolSweep): a socket that stopped sending from JavaScript altogether (an
+ * last check (`sweepOwnPools`): a socket that stopped sending from JavaScript altogether (an
  * idle connection's consent checks and answers are native) has no more flushes to count quiet
  * turns on, and would otherwise keep the pool it took during its handshake's burst for good.
  */
