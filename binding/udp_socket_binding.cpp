@@ -921,10 +921,10 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       if (source == ReadSource::kFlow) HandoffCounters()[kHandoffFlowReceived] += n;
       uint8_t* status = static_cast<uint8_t*>(recv_status_.data());
       // The session of each unprotected slot is kept for the forwarding engine (one 5-tuple lookup per packet).
-      std::vector<SrtpSession*>& recv_sessions = ThreadRecvSessions();
-      if (recv_sessions.size() < static_cast<size_t>(n)) recv_sessions.resize(UdpSocket::kMaxBatch > static_cast<size_t>(n) ? UdpSocket::kMaxBatch : static_cast<size_t>(n));
+      // The session of each slot, on the stack: n <= target_.capacity <= kMaxBatch (the constructor caps it).
+      SrtpSession* recv_sessions[UdpSocket::kMaxBatch];
       sessions_.unprotect_batch(target_, n, status, socket_.counters(), static_cast<uint16_t*>(recv_relays_.data()),
-                                recv_sessions.data());
+                                recv_sessions);
       // One clock read per batch, for the consent answers and the engine's arrival times alike.
       const uint64_t now_us = MonotonicMicros();
       int done = (handoff_ && !inbox) ? HandOff(n) : 0;
@@ -944,7 +944,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
         // docs/sfu.md: forwarded packets never reach JavaScript; a batch of nothing else needs no call.
         const void* clear_source = plain_ && !plain_->srtp() ? plain_ : nullptr;
         // Hand-off batches were unprotected here too, so the kept sessions hold for every source.
-        done += forward_->process_batch(target_, n, status, sessions_, now_us, *this, clear_source, recv_sessions.data());
+        done += forward_->process_batch(target_, n, status, sessions_, now_us, *this, clear_source, recv_sessions);
       }
       if (done == n) {
         if (static_cast<size_t>(n) < target_.capacity) break;
@@ -1057,13 +1057,9 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   PinnedArray recv_buffer_, recv_lengths_, recv_addresses_, recv_ports_, recv_families_;
   PinnedArray send_buffer_, send_offsets_, send_lengths_, send_addresses_, counters_;
   PinnedArray recv_status_, recv_relays_, send_routes_;
-  // The sessions of a receive batch's slots, and the items of a flush: scratch filled and used within
-  // one native call, shared by every socket of the thread (docs/udp.md "Cost per connection"), so an
-  // idle socket keeps none of its own (they were 0.5 KiB and a flight's worth of items per socket).
-  static std::vector<SrtpSession*>& ThreadRecvSessions() {
-    thread_local std::vector<SrtpSession*> sessions;
-    return sessions;
-  }
+  // The items of a flush: scratch filled and used within one native call, shared by every socket of
+  // the thread (docs/udp.md "Cost per connection"), so an idle socket keeps none of its own (it kept a
+  // flight's worth; a receive batch's slot sessions, 0.5 KiB per socket before, are on the stack).
   static std::vector<UdpSendItem>& ThreadSendItems() {
     thread_local std::vector<UdpSendItem> items;
     return items;
