@@ -242,7 +242,8 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
     const uint8_t* addrs = static_cast<const uint8_t*>(send_addresses_.data());
     const uint16_t* route_ids = static_cast<const uint16_t*>(send_routes_.data());
     double* c = socket_.counters();
-    items_.clear();
+    std::vector<UdpSendItem>& items = ThreadSendItems();
+    items.clear();
     for (uint32_t i = 0; i < count; ++i) {
       const uint16_t route = route_ids[i];
       const size_t room = route ? kSrtpRoom : 0;
@@ -277,16 +278,16 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
         }
       }
       const uint8_t* rec = addrs + i * kAddressRecord;
-      items_.push_back(UdpSendItem{base + offsets[i], length, reinterpret_cast<const sockaddr*>(rec), AddressLength(rec)});
+      items.push_back(UdpSendItem{base + offsets[i], length, reinterpret_cast<const sockaddr*>(rec), AddressLength(rec)});
     }
-    const size_t ready = items_.size();
+    const size_t ready = items.size();
     size_t sent = 0;
-    if (!has_pending()) sent = socket_.send_batch(items_.data(), ready);
+    if (!has_pending()) sent = socket_.send_batch(items.data(), ready);
     for (size_t i = sent; i < ready; ++i) {
       PendingDatagram p;
-      p.data.assign(items_[i].data, items_[i].data + items_[i].length);
-      std::memcpy(&p.address.storage, items_[i].address, items_[i].address_length);
-      p.address.length = items_[i].address_length;
+      p.data.assign(items[i].data, items[i].data + items[i].length);
+      std::memcpy(&p.address.storage, items[i].address, items[i].address_length);
+      p.address.length = items[i].address_length;
       if (!pending_) pending_ = std::make_unique<std::deque<PendingDatagram>>();
       pending_->push_back(std::move(p));
     }
@@ -864,15 +865,16 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   }
 
   void DrainPending() {
+    std::vector<UdpSendItem>& items = ThreadSendItems();
     while (has_pending() && !closed_) {
-      items_.clear();
+      items.clear();
       const size_t n = pending_->size() < 1024 ? pending_->size() : 1024;
       for (size_t i = 0; i < n; ++i) {
         const PendingDatagram& p = (*pending_)[i];
-        items_.push_back(UdpSendItem{p.data.data(), static_cast<uint32_t>(p.data.size()),
+        items.push_back(UdpSendItem{p.data.data(), static_cast<uint32_t>(p.data.size()),
                                      reinterpret_cast<const sockaddr*>(&p.address.storage), p.address.length});
       }
-      const size_t sent = socket_.send_batch(items_.data(), n);
+      const size_t sent = socket_.send_batch(items.data(), n);
       pending_->erase(pending_->begin(), pending_->begin() + static_cast<std::ptrdiff_t>(sent));
       if (sent < n) break;
     }
@@ -905,9 +907,10 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
       if (source == ReadSource::kFlow) HandoffCounters()[kHandoffFlowReceived] += n;
       uint8_t* status = static_cast<uint8_t*>(recv_status_.data());
       // The session of each unprotected slot is kept for the forwarding engine (one 5-tuple lookup per packet).
-      if (recv_sessions_.size() < static_cast<size_t>(n)) recv_sessions_.resize(target_.capacity > static_cast<size_t>(n) ? target_.capacity : static_cast<size_t>(n));
+      // The session of each slot, on the stack: n <= target_.capacity <= kMaxBatch (the constructor caps it).
+      SrtpSession* recv_sessions[UdpSocket::kMaxBatch];
       sessions_.unprotect_batch(target_, n, status, socket_.counters(), static_cast<uint16_t*>(recv_relays_.data()),
-                                recv_sessions_.data());
+                                recv_sessions);
       // One clock read per batch, for the consent answers and the engine's arrival times alike.
       const uint64_t now_us = MonotonicMicros();
       int done = (handoff_ && !inbox) ? HandOff(n) : 0;
@@ -928,7 +931,7 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
         // of nothing else needs no call. Subscriber RTCP is consumed with or without a producer.
         const void* clear_source = plain_ && !plain_->srtp() ? plain_ : nullptr;
         // Hand-off batches were unprotected here too, so the kept sessions hold for every source.
-        done += forward_->process_batch(target_, n, status, sessions_, now_us, *this, clear_source, recv_sessions_.data());
+        done += forward_->process_batch(target_, n, status, sessions_, now_us, *this, clear_source, recv_sessions);
       }
       if (done == n) {
         if (static_cast<size_t>(n) < target_.capacity) break;
@@ -1041,8 +1044,13 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   PinnedArray recv_buffer_, recv_lengths_, recv_addresses_, recv_ports_, recv_families_;
   PinnedArray send_buffer_, send_offsets_, send_lengths_, send_addresses_, counters_;
   PinnedArray recv_status_, recv_relays_, send_routes_;
-  // Per receive slot, the SrtpSession that unprotected it (UdpSessionTable::unprotect_batch `sessions`).
-  std::vector<SrtpSession*> recv_sessions_;
+  // The items of a flush: scratch filled and used within one native call, shared by every socket of
+  // the thread (docs/udp.md "Cost per connection"), so an idle socket keeps none of its own (it kept a
+  // flight's worth; a receive batch's slot sessions, 0.5 KiB per socket before, are on the stack).
+  static std::vector<UdpSendItem>& ThreadSendItems() {
+    thread_local std::vector<UdpSendItem> items;
+    return items;
+  }
   UdpSessionTable sessions_;
   StunConsentResponder consent_;
   std::vector<Napi::ObjectReference> session_refs_;  // index id - 1
@@ -1052,7 +1060,6 @@ class UdpSocketWrap : public Napi::ObjectWrap<UdpSocketWrap>, private ForwardSin
   Napi::ObjectReference plain_ref_;
   Napi::FunctionReference on_batch_;
   std::unique_ptr<Napi::AsyncContext> async_context_;
-  std::vector<UdpSendItem> items_;
   // Datagrams waiting for the socket to become writable: made by the first EAGAIN (an idle socket
   // never has one; an empty std::deque already allocates its map and a 512-byte block).
   std::unique_ptr<std::deque<PendingDatagram>> pending_;

@@ -19,6 +19,22 @@ namespace {
 // Slots an idle connection keeps once its outstanding checks shrank (see compact()).
 constexpr size_t kKeptSlots = 2;
 
+// The answers and checks of one call, handed to the caller to send right away: one scratch area per
+// thread, shared by every responder on it (an own socket's responder, with its one registration,
+// would otherwise keep a batch's worth of answer bytes and a check's 592 bytes for good).
+struct ConsentScratch {
+  std::vector<uint8_t> answers;  // kStunConsentAnswerMax per slot of the batch
+  std::vector<UdpSendItem> items;
+  std::vector<uint8_t> check_bytes;  // kStunConsentCheckMax per check of a call
+  std::vector<UdpSendItem> check_items;
+  std::vector<uint32_t> unsent;
+};
+
+ConsentScratch& consent_scratch() {
+  thread_local ConsentScratch scratch;
+  return scratch;
+}
+
 // HMAC-SHA1 of msg[0..covered) with the length field as it reads once the attribute is counted (§14.5).
 void Integrity(const HmacSha1& key, const uint8_t* msg, size_t covered, uint8_t out[kStunIntegrityLen]) {
   stun_integrity_sha1(key, msg, covered, static_cast<uint16_t>(covered + 4 + kStunIntegrityLen - kStunHeaderLen), out);
@@ -205,11 +221,15 @@ bool StunConsentResponder::match_response(Checks& c, const uint8_t* data, size_t
 }
 
 int StunConsentResponder::answer_batch(const UdpRecvTarget& target, int n, uint8_t* status, uint64_t now_us) {
-  items_.clear();
+  answer_count_ = 0;
   if (by_remote_.empty() || n <= 0) return 0;
+  ConsentScratch& scratch = consent_scratch();
+  std::vector<uint8_t>& answers = scratch.answers;
+  std::vector<UdpSendItem>& items = scratch.items;
+  items.clear();
   int consumed = 0;
-  if (answers_.size() < static_cast<size_t>(n) * kStunConsentAnswerMax) answers_.resize(static_cast<size_t>(n) * kStunConsentAnswerMax);
-  if (items_.capacity() < static_cast<size_t>(n)) items_.reserve(static_cast<size_t>(n));
+  if (answers.size() < static_cast<size_t>(n) * kStunConsentAnswerMax) answers.resize(static_cast<size_t>(n) * kStunConsentAnswerMax);
+  if (items.capacity() < static_cast<size_t>(n)) items.reserve(static_cast<size_t>(n));
   int answered = 0;
   for (int i = 0; i < n; ++i) {
     const uint8_t* data = udp_slot_data(target, i);
@@ -234,7 +254,7 @@ int StunConsentResponder::answer_batch(const UdpRecvTarget& target, int n, uint8
       continue;
     }
     const StunConsentCredentials creds{e.username, e.key.get(), e.controlling};
-    uint8_t* out = answers_.data() + items_.size() * kStunConsentAnswerMax;
+    uint8_t* out = answers.data() + items.size() * kStunConsentAnswerMax;
     bool nominating = false;
     const size_t written = stun_consent_answer(data, length, creds, source, out, &nominating);
     if (written == 0) {
@@ -242,7 +262,7 @@ int StunConsentResponder::answer_batch(const UdpRecvTarget& target, int n, uint8
       if (length >= 2 && data[0] == 0x00 && data[1] == 0x01) counters_.declined += 1;
       continue;
     }
-    items_.push_back(UdpSendItem{out, static_cast<uint32_t>(written), reinterpret_cast<const sockaddr*>(&e.destination.storage), e.destination.length});
+    items.push_back(UdpSendItem{out, static_cast<uint32_t>(written), reinterpret_cast<const sockaddr*>(&e.destination.storage), e.destination.length});
     status[i] = kRecvConsentAnswered;
     counters_.answered += 1;
     if (nominating) ++e.nominations;
@@ -250,6 +270,7 @@ int StunConsentResponder::answer_batch(const UdpRecvTarget& target, int n, uint8
     mark_dirty(r->second, e.dirty);
     ++answered;
   }
+  answer_count_ = items.size();
   return answered + consumed;
 }
 
@@ -282,15 +303,20 @@ StunConsentResponder::Outstanding& StunConsentResponder::free_slot(Checks& c, ui
 }
 
 size_t StunConsentResponder::build_checks(const uint32_t* ids, size_t n, uint64_t now_us) {
-  check_items_.clear();
-  unsent_.clear();
+  ConsentScratch& scratch = consent_scratch();
+  std::vector<uint8_t>& check_bytes = scratch.check_bytes;
+  std::vector<UdpSendItem>& check_items = scratch.check_items;
+  std::vector<uint32_t>& unsent_ids = scratch.unsent;
+  check_items.clear();
+  unsent_ids.clear();
+  unsent_count_ = 0;
   if (n == 0) return 0;
-  if (check_bytes_.size() < n * kStunConsentCheckMax) check_bytes_.resize(n * kStunConsentCheckMax);
-  if (check_items_.capacity() < n) check_items_.reserve(n);
+  if (check_bytes.size() < n * kStunConsentCheckMax) check_bytes.resize(n * kStunConsentCheckMax);
+  if (check_items.capacity() < n) check_items.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     auto it = entries_.find(ids[i]);
     if (it == entries_.end() || !it->second.checks) {
-      unsent_.push_back(ids[i]);
+      unsent_ids.push_back(ids[i]);
       continue;
     }
     Entry& e = it->second;
@@ -299,10 +325,10 @@ size_t StunConsentResponder::build_checks(const uint32_t* ids, size_t n, uint64_
     // takes a slot only once the check is built, so a failure evicts no outstanding check.
     uint8_t txid[kStunTransactionIdLen];
     const StunConsentCheckParams params{c.username, &c.key, c.priority, e.controlling, c.tie_breaker};
-    uint8_t* out = check_bytes_.data() + check_items_.size() * kStunConsentCheckMax;
+    uint8_t* out = check_bytes.data() + check_items.size() * kStunConsentCheckMax;
     const size_t written = RAND_bytes(txid, static_cast<int>(kStunTransactionIdLen)) == 1 ? stun_consent_check_build(params, txid, out) : 0;
     if (written == 0) {
-      unsent_.push_back(ids[i]);
+      unsent_ids.push_back(ids[i]);
       continue;
     }
     Outstanding& slot = free_slot(c, now_us, false);
@@ -310,10 +336,11 @@ size_t StunConsentResponder::build_checks(const uint32_t* ids, size_t n, uint64_
     slot.sent_us = now_us;
     slot.live = true;
     slot.agent = false;
-    check_items_.push_back(UdpSendItem{out, static_cast<uint32_t>(written), reinterpret_cast<const sockaddr*>(&e.destination.storage), e.destination.length});
+    check_items.push_back(UdpSendItem{out, static_cast<uint32_t>(written), reinterpret_cast<const sockaddr*>(&e.destination.storage), e.destination.length});
     counters_.checks_sent += 1;
   }
-  return check_items_.size();
+  unsent_count_ = unsent_ids.size();
+  return check_items.size();
 }
 
 bool StunConsentResponder::note_agent_check(uint32_t id, const uint8_t* msg, size_t len, uint64_t now_us) {
@@ -335,6 +362,10 @@ bool StunConsentResponder::note_agent_check(uint32_t id, const uint8_t* msg, siz
   slot.agent = true;
   return true;
 }
+
+const UdpSendItem* StunConsentResponder::responses() const { return consent_scratch().items.data(); }
+const UdpSendItem* StunConsentResponder::checks() const { return consent_scratch().check_items.data(); }
+const uint32_t* StunConsentResponder::unsent() const { return consent_scratch().unsent.data(); }
 
 size_t StunConsentResponder::outstanding_capacity(uint32_t id) const {
   auto it = entries_.find(id);

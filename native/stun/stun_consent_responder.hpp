@@ -119,24 +119,27 @@ class StunConsentResponder {
    * 7983) and whose source is registered; sets their status to kRecvConsentAnswered. A success
    * response from a registration that sends checks, with the transaction id of one of its outstanding
    * checks, valid MESSAGE-INTEGRITY (FINGERPRINT, when present, valid too), is consumed too (same status; the check is no
-   * longer outstanding). The answers are in responses() (answer_count() of them) until the next call.
+   * longer outstanding). The answers are in responses() (answer_count() of them) until the next call of
+   * answer_batch on any responder of this thread: the bytes are in a scratch area shared by the thread's
+   * responders (an own socket's responder keeps no buffers of its own; docs/udp.md "Cost per connection").
    * Returns how many slots it consumed. `now_us`: a monotonic clock.
    */
   int answer_batch(const UdpRecvTarget& target, int n, uint8_t* status, uint64_t now_us = 0);
-  const UdpSendItem* responses() const { return items_.data(); }
-  size_t answer_count() const { return items_.size(); }
+  const UdpSendItem* responses() const;
+  size_t answer_count() const { return answer_count_; }
 
   /**
    * Builds one consent check for each of `ids` that sends checks, each with a fresh transaction id
    * from OpenSSL's CSPRNG (RAND_bytes), remembered as outstanding once built. The checks are in
-   * checks() until the next call. Returns how many were built; the ids for which none was (no
-   * registration that sends checks, RAND_bytes failed, the username too long to build) are in
-   * unsent() (unsent_count() of them) until the next call, so that the caller sends those otherwise.
+   * checks() until the next call (of build_checks on any responder of this thread: thread scratch, as
+   * for the answers). Returns how many were built; the ids for which none was (no registration that
+   * sends checks, RAND_bytes failed, the username too long to build) are in unsent() (unsent_count()
+   * of them) until then, so that the caller sends those otherwise.
    */
   size_t build_checks(const uint32_t* ids, size_t n, uint64_t now_us);
-  const UdpSendItem* checks() const { return check_items_.data(); }
-  const uint32_t* unsent() const { return unsent_.data(); }
-  size_t unsent_count() const { return unsent_.size(); }
+  const UdpSendItem* checks() const;
+  const uint32_t* unsent() const;
+  size_t unsent_count() const { return unsent_count_; }
 
   /**
    * Writes (id, answered, of those with USE-CANDIDATE, verified responses, age in ms of the last
@@ -208,11 +211,9 @@ class StunConsentResponder {
   std::unordered_map<uint32_t, Entry> entries_;
   std::unordered_map<UdpRemoteKey, uint32_t, UdpRemoteKeyHash> by_remote_;
   std::vector<uint32_t> dirty_;  // ids with answered > 0
-  std::vector<uint8_t> answers_;  // kMaxBatch × kStunConsentAnswerMax
-  std::vector<UdpSendItem> items_;
-  std::vector<uint8_t> check_bytes_;  // made on the first check: kStunConsentCheckMax per check of a call
-  std::vector<UdpSendItem> check_items_;
-  std::vector<uint32_t> unsent_;
+  // What the last answer_batch/build_checks left in the thread's scratch (ConsentScratch in the .cpp).
+  size_t answer_count_ = 0;
+  size_t unsent_count_ = 0;
   StunConsentCounters counters_;
 };
 

@@ -247,6 +247,8 @@ interface RecvPool {
   families: Uint8Array;
   status: Uint8Array;
   relays: Uint16Array;
+  /** The batch view over these arrays handed to listeners (one per pool: a batch is valid only during its call). */
+  batch: UdpBatch;
 }
 
 // Module state is per thread (each worker loads its own copy). Sharing is safe because native
@@ -257,15 +259,15 @@ const recvPools = new Map<number, RecvPool>();
 function sharedRecvPool(slotSize: number): RecvPool {
   let pool = recvPools.get(slotSize);
   if (!pool) {
-    pool = {
-      buffer: Buffer.alloc(slotSize * BATCH_SLOTS),
-      lengths: new Uint32Array(BATCH_SLOTS),
-      addresses: new Uint8Array(BATCH_SLOTS * 16),
-      ports: new Uint16Array(BATCH_SLOTS),
-      families: new Uint8Array(BATCH_SLOTS),
-      status: new Uint8Array(BATCH_SLOTS),
-      relays: new Uint16Array(BATCH_SLOTS),
-    };
+    const buffer = Buffer.alloc(slotSize * BATCH_SLOTS);
+    const lengths = new Uint32Array(BATCH_SLOTS);
+    const addresses = new Uint8Array(BATCH_SLOTS * 16);
+    const ports = new Uint16Array(BATCH_SLOTS);
+    const families = new Uint8Array(BATCH_SLOTS);
+    const status = new Uint8Array(BATCH_SLOTS);
+    const relays = new Uint16Array(BATCH_SLOTS);
+    const batch = new UdpBatch(buffer, slotSize, lengths, addresses, ports, families, status, relays);
+    pool = { buffer, lengths, addresses, ports, families, status, relays, batch };
     recvPools.set(slotSize, pool);
   }
   return pool;
@@ -348,6 +350,47 @@ let sharedSendPool: SharedSendPool | undefined;
 /** Turns (of this socket's flushes) with at most one datagram after which an own pool is given up. */
 const QUIET_TURNS_TO_SHARE = 4;
 
+/**
+ * How often the sockets on a pool of their own are checked for having queued nothing since the
+ * last check (`sweepOwnPools`): a socket that stopped sending from JavaScript altogether (an
+ * idle connection's consent checks and answers are native) has no more flushes to count quiet
+ * turns on, and would otherwise keep the pool it took during its handshake's burst for good.
+ */
+const OWN_POOL_SWEEP_MS = 1000;
+
+/**
+ * The sockets of this thread on a send pool of their own, and the one unreferenced interval that
+ * runs while there are any: each run returns to the shared pool every socket that queued nothing
+ * since the previous run (nothing queued, no flush pending), the others are looked at again next
+ * time. O(sockets on own pools) a second; none on own pools, no timer.
+ */
+const ownPoolSockets = new Set<UdpSocket>();
+let ownPoolSweep: ReturnType<typeof setInterval> | undefined;
+
+function watchOwnPool(socket: UdpSocket): void {
+  ownPoolSockets.add(socket);
+  if (!ownPoolSweep) {
+    ownPoolSweep = setInterval(sweepOwnPools, OWN_POOL_SWEEP_MS);
+    ownPoolSweep.unref();
+  }
+}
+
+function unwatchOwnPool(socket: UdpSocket): void {
+  if (!ownPoolSockets.delete(socket) || ownPoolSockets.size > 0 || !ownPoolSweep) return;
+  clearInterval(ownPoolSweep);
+  ownPoolSweep = undefined;
+}
+
+function sweepOwnPools(): void {
+  // A socket returning is deleted from the set while it is iterated: a Set allows that.
+  for (const socket of ownPoolSockets) socket.returnIfQuiet();
+}
+
+/** Sockets of this thread on a send pool of their own now (tests, docs/udp.md "Send pools"). */
+export function ownSendPoolCount(): number {
+  return ownPoolSockets.size;
+}
+
 function threadSendPool(): SharedSendPool {
   return (sharedSendPool ??= {
     buffer: Buffer.allocUnsafe(SEND_POOL_INITIAL_BYTES),
@@ -363,7 +406,6 @@ function threadSendPool(): SharedSendPool {
 export class UdpSocket {
   private readonly native: NativeUdpSocket;
   private readonly family: 4 | 6;
-  private readonly batch: UdpBatch;
   private listener: UdpBatchListener | null = null;
   /** A slot of the thread's counter slabs while open; a copy of its last values once closed. */
   private counters: Float64Array;
@@ -382,6 +424,8 @@ export class UdpSocket {
   private quietTurns = 0;
   /** Set when the pool filled within one turn: the next overflow grows it. */
   private filledThisTurn = false;
+  /** Something was queued since the last run of the own-pool sweep (OWN_POOL_SWEEP_MS). */
+  private queuedSinceSweep = false;
   private readonly routes = new Map<number, UdpSrtpRoute>();
   private sendCount = 0;
   private sendUsed = 0;
@@ -426,13 +470,14 @@ export class UdpSocket {
     this.sendLengths = shared.lengths;
     this.sendAddresses = shared.addresses;
     this.sendRoutes = shared.routes;
-    this.batch = new UdpBatch(recvBuffer, slotSize, recvLengths, recvAddresses, recvPorts, recvFamilies, recvStatus, recvRelays);
+    // The pool's one batch object: every socket of the thread reads into the same arrays.
+    const batch = rp.batch;
     const onBatch = (count: number): void => {
       const listener = this.listener;
       if (!listener) return;
-      this.batch.count = count;
+      batch.count = count;
       try {
-        listener(this.batch);
+        listener(batch);
       } catch (err) {
         reportListenerError(err);
       }
@@ -711,6 +756,7 @@ export class UdpSocket {
     }
     if (this.onSharedPool) this.claimSharedPool();
     this.turnDatagrams++;
+    this.queuedSinceSweep = true;
     if (this.sendCount === this.sendEntries || this.sendUsed + length + room > this.sendBuffer.length) {
       this.flush();
       if (this.filledThisTurn || length + room > this.sendBuffer.length) this.growSendPool(length + room);
@@ -776,9 +822,27 @@ export class UdpSocket {
     shared.owner = this;
   }
 
+  /**
+   * The own-pool sweep's check: back to the shared pool when nothing was queued since the previous
+   * check (and nothing waits for a flush); otherwise looked at again next time.
+   * @internal
+   */
+  returnIfQuiet(): void {
+    if (this.onSharedPool || this.isClosed) {
+      unwatchOwnPool(this);
+      return;
+    }
+    if (this.queuedSinceSweep || this.sendCount > 0 || this.flushScheduled) {
+      this.queuedSinceSweep = false;
+      return;
+    }
+    this.returnToSharedPool();
+  }
+
   /** Back to the thread's shared pool after quiet turns (nothing is queued: the turn's flush ran). */
   private returnToSharedPool(): void {
     const shared = threadSendPool();
+    unwatchOwnPool(this);
     this.onSharedPool = true;
     this.quietTurns = 0;
     this.sendBuffer = shared.buffer;
@@ -798,6 +862,8 @@ export class UdpSocket {
     if (sharedSendPool?.owner === this) sharedSendPool.owner = undefined;
     this.onSharedPool = false;
     this.quietTurns = 0;
+    this.queuedSinceSweep = true;
+    watchOwnPool(this);
     this.installOwnSendPool(bytes, entries);
   }
 
@@ -880,6 +946,7 @@ export class UdpSocket {
     if (this.isClosed) return;
     this.flush();
     if (sharedSendPool?.owner === this) sharedSendPool.owner = undefined;
+    unwatchOwnPool(this);
     this.isClosed = true;
     this.listener = null;
     this.routes.clear();

@@ -1,10 +1,11 @@
 // The thread's shared send pool (lib/transport/source/udp-socket.ts, docs/udp.md "Send pools") over
 // real loopback sockets: sockets that queue one after another, interleaved, in bursts larger than
 // the shared pool, after quiet turns (back on the shared pool), and one that closes while its
-// datagrams are queued, all send exactly their own datagrams, intact and in order per socket.
+// datagrams are queued, all send exactly their own datagrams, intact and in order per socket; sockets
+// that stop sending from JavaScript altogether give their own pools back by the thread's sweep.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { UdpSocket, type UdpBatch } from '../../../lib/transport/source/udp-socket.js';
+import { UdpSocket, ownSendPoolCount, type UdpBatch } from '../../../lib/transport/source/udp-socket.js';
 
 /** Collects datagram payloads (with their source port) until `count` arrived or `ms` passed. */
 function collect(socket: UdpSocket, count: number, ms = 10_000): Promise<{ from: number; data: Buffer }[]> {
@@ -95,5 +96,41 @@ test('a socket closed with datagrams queued in the shared pool leaves it usable 
   const got = await pending;
   assert.deepEqual(got.map((g) => g.data).sort(Buffer.compare), [datagram(0, 0, 64), datagram(1, 0, 64)].sort(Buffer.compare));
   b.close();
+  rx.close();
+});
+
+test('sockets that took pools of their own in a burst and then send nothing more give them back (the sweep)', async () => {
+  const rx = await UdpSocket.bind({ type: 'udp4', address: '127.0.0.1', recvBufferSize: 4 << 20 });
+  const senders = await Promise.all(Array.from({ length: 6 }, () => UdpSocket.bind({ type: 'udp4', address: '127.0.0.1' })));
+  const port = rx.address().port;
+  const before = ownSendPoolCount();
+  const pending = collect(rx, senders.length * 3);
+  // One turn, interleaved: every sender's second datagram moves it to a pool of its own. Then none
+  // sends again (an idle connection: its consent traffic is native), so no flush counts quiet turns.
+  for (let seq = 0; seq < 3; seq++) senders.forEach((s, sender) => s.send(datagram(sender, seq, 200), port, '127.0.0.1'));
+  checkAll(await pending, senders, 3, () => 200);
+  assert.ok(ownSendPoolCount() - before >= senders.length - 1, `own pools after the burst: ${ownSendPoolCount() - before}`);
+  // One sender keeps sending two datagrams every 100 ms (two a turn: its flushes are not quiet, and
+  // the sweep sees it queue): it keeps its pool; the others give theirs back within two sweeps (a
+  // sweep a second; bounded at 5 s). The receiver drops what it gets meanwhile (no listener).
+  const busy = senders[0]!;
+  let seq = 3;
+  const started = Date.now();
+  const ticker = setInterval(() => {
+    busy.send(datagram(0, seq++, 200), port, '127.0.0.1');
+    busy.send(datagram(0, seq++, 200), port, '127.0.0.1');
+  }, 100);
+  while (ownSendPoolCount() - before > 1 && Date.now() - started < 5_000) await new Promise((r) => setTimeout(r, 100));
+  clearInterval(ticker);
+  assert.equal(ownSendPoolCount() - before, 1, 'only the busy sender keeps a pool of its own');
+  await new Promise((r) => setTimeout(r, 100)); // the busy sender's last datagrams arrive (and are dropped)
+  // Back on the shared pool, they still send exactly their own datagrams.
+  const again = collect(rx, senders.length - 1);
+  senders.slice(1).forEach((s, k) => s.send(datagram(k + 1, 100, 300), port, '127.0.0.1'));
+  const got = await again;
+  assert.equal(got.length, senders.length - 1);
+  senders.slice(1).forEach((s, k) => assert.deepEqual(got.find((g) => g.from === s.address().port)?.data, datagram(k + 1, 100, 300)));
+  for (const s of senders) s.close();
+  assert.equal(ownSendPoolCount(), before, 'closing forgets the socket');
   rx.close();
 });
