@@ -37,6 +37,9 @@ export interface WhepClientSummary {
   endedByEndpoint?: true;
 }
 
+/** RTP silence before the DELETE that counts as the endpoint having ended the session. */
+const MEDIA_STOPPED_MS = 1_000;
+
 /** Runs the player; never throws (failures are in `errors`, `ok` is false). */
 export async function runWhepClient(options: WhepClientOptions): Promise<WhepClientSummary> {
   const errors: string[] = [];
@@ -51,6 +54,17 @@ export async function runWhepClient(options: WhepClientOptions): Promise<WhepCli
   const seconds = options.seconds ?? 5;
   const pc = new RTCPeerConnection({ ...options.peer });
   let session: WhipSession | undefined;
+  // Signs that the endpoint ended the session on its side (a track's stream ended, the connection
+  // left 'connected', or no RTP for MEDIA_STOPPED_MS before our DELETE: the endpoint closing its
+  // connection sends no BYE, and consent keeps ours 'connected' for a while), seen before our own
+  // DELETE: a DELETE answered 404 counts as "ended by the endpoint" only with one of them, else a
+  // 404 while media still flows (e.g. a badly resolved Location) is an error.
+  let endSeen: string | undefined;
+  let lastPacketAt = 0;
+  pc.on('connectionstatechange', () => {
+    const state = pc.connectionState;
+    if (summary.connected && endSeen === undefined && (state === 'disconnected' || state === 'failed' || state === 'closed')) endSeen = `connection ${state}`;
+  });
   try {
     pc.addTransceiver('audio', { direction: 'recvonly' });
     pc.addTransceiver('video', { direction: 'recvonly' });
@@ -61,8 +75,10 @@ export async function runWhepClient(options: WhepClientOptions): Promise<WhepCli
           const c = summary.rtp[kind];
           c.packets++;
           c.bytes += packet.payload.length;
+          lastPacketAt = performance.now();
           if (kind === 'video' && packet.marker) summary.rtp.video.frames++;
         }
+        if (endSeen === undefined && pc.connectionState !== 'closed') endSeen = `${kind} track ended`;
       })();
     });
     const started = performance.now();
@@ -84,10 +100,13 @@ export async function runWhepClient(options: WhepClientOptions): Promise<WhepCli
   } finally {
     if (session) {
       try {
+        if (endSeen === undefined && summary.connected && performance.now() - lastPacketAt >= MEDIA_STOPPED_MS) endSeen = 'no RTP';
         const status = await session.end();
         // 404: the resource is already gone (RFC 9725 §4.3 ends a session by DELETE; the endpoint
-        // ends a subscriber whose publisher ended), which is what the DELETE asked for.
-        if (status === 404) summary.endedByEndpoint = true;
+        // ends a subscriber whose publisher ended), which is what the DELETE asked for, when the
+        // session showed that end (endSeen); a 404 to a session still live is a wrong resource URL.
+        if (status === 404 && endSeen !== undefined) summary.endedByEndpoint = true;
+        else if (status === 404) errors.push(`DELETE ${session.resource} answered 404 while the session showed no end (${pc.connectionState}, tracks live)`);
         else if (status < 200 || status > 299) errors.push(`DELETE ${session.resource} answered ${status}`);
       } catch (error) {
         errors.push(`DELETE failed: ${(error as Error).message}`);

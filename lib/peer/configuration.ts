@@ -87,22 +87,40 @@ export function checkConfiguration(configuration: unknown): RTCConfiguration {
 
 /** webrtc-pc §4.4.1.1 "validate the ICE server list" (the URL grammar of RFC 7064/7065). */
 function checkIceServers(servers: readonly unknown[]): void {
-  for (const server of servers) {
-    if (!isObject(server)) throw typeError('ERR_PEER_ICE_SERVER', `iceServers must hold { urls, username?, credential? } objects, got ${describe(server)}`);
-    const urls = typeof server.urls === 'string' ? [server.urls] : server.urls;
-    if (!Array.isArray(urls) || urls.length === 0 || urls.some((u) => typeof u !== 'string')) {
-      throw typeError('ERR_PEER_ICE_SERVER', 'iceServers: urls must be a URL string or a non-empty array of them');
+  for (const server of servers) checkIceServer(server);
+}
+
+/**
+ * webrtc-pc §4.4.1.1 "validate an ICE server" and "validate an ICE server URL" for one entry:
+ * not an object or `urls` neither a string nor a list of strings → TypeError (WebIDL conversion of
+ * the required `urls` member); an empty `urls` list → SyntaxError; a URL that does not parse as
+ * `stun:`/`stuns:`/`turn:`/`turns:` host[:port], or a `stun:`/`stuns:` URL with a query →
+ * SyntaxError; a `turn:`/`turns:` URL without `username` and `credential` → InvalidAccessError.
+ * Throws the first problem as a {@link PeerError}. Also used by lib/signaling/whip-client.ts to
+ * leave out Link-header servers the constructor would refuse.
+ * @internal
+ */
+export function checkIceServer(server: unknown): void {
+  if (!isObject(server)) throw typeError('ERR_PEER_ICE_SERVER', `iceServers must hold { urls, username?, credential? } objects, got ${describe(server)}`);
+  const urls = typeof server.urls === 'string' ? [server.urls] : server.urls;
+  if (!Array.isArray(urls) || urls.some((u) => typeof u !== 'string')) {
+    throw typeError('ERR_PEER_ICE_SERVER', 'iceServers: urls must be a URL string or an array of them');
+  }
+  // §4.4.1.1 step 2: "If server.urls is empty, throw a SyntaxError".
+  if (urls.length === 0) throw new PeerError('SyntaxError', 'ERR_PEER_ICE_SERVER_URLS_EMPTY', 'iceServers: urls is an empty list');
+  for (const url of urls as string[]) {
+    let scheme: string;
+    try {
+      scheme = parseIceServerUrl(url).scheme;
+    } catch (err) {
+      throw new PeerError('SyntaxError', 'ERR_PEER_ICE_SERVER_URL', `iceServers: bad URL '${url}'`, { cause: err });
     }
-    for (const url of urls as string[]) {
-      let scheme: string;
-      try {
-        scheme = parseIceServerUrl(url).scheme;
-      } catch (err) {
-        throw new PeerError('SyntaxError', 'ERR_PEER_ICE_SERVER_URL', `iceServers: bad URL '${url}'`, { cause: err });
-      }
-      if ((scheme === 'turn' || scheme === 'turns') && (typeof server.username !== 'string' || typeof server.credential !== 'string')) {
-        throw new PeerError('InvalidAccessError', 'ERR_PEER_ICE_SERVER_CREDENTIALS', `iceServers: '${url}' needs a username and a credential`);
-      }
+    // "If parsedURL's scheme is stun or stuns, and parsedURL's query is non-null, throw a SyntaxError."
+    if ((scheme === 'stun' || scheme === 'stuns') && url.includes('?')) {
+      throw new PeerError('SyntaxError', 'ERR_PEER_ICE_SERVER_URL', `iceServers: a ${scheme}: URL takes no query, got '${url}'`);
+    }
+    if ((scheme === 'turn' || scheme === 'turns') && (typeof server.username !== 'string' || typeof server.credential !== 'string')) {
+      throw new PeerError('InvalidAccessError', 'ERR_PEER_ICE_SERVER_CREDENTIALS', `iceServers: '${url}' needs a username and a credential`);
     }
   }
 }

@@ -412,7 +412,10 @@ export class Router {
     checkLegArguments('consume', pc, transceiver, options);
     this.assertOnPort(pc);
     if (producer.closed) throw new InvalidStateError('ERR_SFU_PRODUCER_CLOSED', 'the producer is closed');
-    if (options.preferredLayers !== undefined) checkPreferredLayers(options.preferredLayers, producer);
+    // Checked once, before the wait: a producer's layer count is fixed when it is made, and the
+    // copy keeps a caller's later change to its options object from bypassing the check.
+    const preferred = options.preferredLayers === undefined ? undefined : { ...options.preferredLayers };
+    if (preferred !== undefined) checkPreferredLayers(preferred, producer);
     await pc.connected();
     this.assertOpen();
     if (producer.closed) throw new InvalidStateError('ERR_SFU_PRODUCER_CLOSED', 'the producer is closed');
@@ -457,8 +460,6 @@ export class Router {
         }
       });
     }
-    const preferred = options.preferredLayers;
-    if (preferred !== undefined) checkPreferredLayers(preferred, producer);
     const params = transceiver.sender.getParameters();
     const mapping = mapConsumer(producer.rtp, params);
     const ssrc = transceiver.sender.ssrc;

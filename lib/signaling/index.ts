@@ -1,6 +1,6 @@
 // Public surface of lib/signaling: WHIP/WHEP client and endpoint (RFC 9725, RFC 8840 fragments),
 // TCP/Unix-socket and copy-and-paste channels with JSON {type, sdp} and trickled candidates (RFC 8838).
-export { whipConnect, WhipError, parseIceServerLinks } from './whip-client.js';
+export { whipConnect, WhipError, parseIceServerLinks, splitIceServers } from './whip-client.js';
 export type { WhipPeer, WhipConnectOptions, WhipSession, WhipCandidate } from './whip-client.js';
 export { createWhipHandler, WhipRejection, iceServerLinks } from './whip-server.js';
 export type { WhipSessionHandler, WhipHandlerOptions, WhipIceServer, WhipRequestListener } from './whip-server.js';

@@ -4,6 +4,7 @@
 // PATCH with trickle-ice-sdpfrag bodies (RFC 8840) and If-Match; DELETEs the session to end it.
 import { applyIceFragment, formatIceFragment, ICE_FRAGMENT_TYPE, iceFragmentOf, parseIceFragment } from './ice-fragment.js';
 import type { WhipIceServer } from './whip-server.js';
+import { checkIceServer } from '../peer/configuration.js';
 
 /** The part of a peer connection WHIP needs (lib/peer's RTCPeerConnection fits). */
 export interface WhipPeer {
@@ -44,8 +45,19 @@ export interface WhipSession {
   readonly answer: string;
   /** The session's entity-tag (ETag), if the endpoint sent one. */
   readonly etag: string | undefined;
-  /** STUN/TURN servers from the 201 response's `Link: rel="ice-server"` headers (RFC 9725 §4.6). */
+  /**
+   * STUN/TURN servers from the 201 response's `Link: rel="ice-server"` headers (RFC 9725 §4.6)
+   * that `new RTCPeerConnection({ iceServers })` accepts, so they can be passed on as they are.
+   */
   readonly iceServers: WhipIceServer[];
+  /**
+   * Link-header servers left out of {@link WhipSession.iceServers} because the RTCPeerConnection
+   * constructor would refuse them (webrtc-pc §4.4.1.1), each with the error code it would throw:
+   * a `turn:`/`turns:` server announced without `username` and `credential`
+   * (`ERR_PEER_ICE_SERVER_CREDENTIALS`) or a URL that is not `stun:`/`stuns:`/`turn:`/`turns:`
+   * (`ERR_PEER_ICE_SERVER_URL`). Empty when every announced server is usable.
+   */
+  readonly skippedIceServers: { server: WhipIceServer; code: string }[];
   /**
    * PATCHes candidates (and end-of-candidates) with If-Match set to the entity-tag (RFC 9725
    * §4.3.1); resolves with the HTTP status (204 when accepted).
@@ -83,6 +95,26 @@ export function parseIceServerLinks(header: string | null): WhipIceServer[] {
 }
 
 /**
+ * Splits ICE servers (from {@link parseIceServerLinks}) into those the RTCPeerConnection
+ * constructor accepts and those it would refuse, with the refusal's error code. An endpoint may
+ * announce a TURN server without credentials (RFC 9725 §4.6 leaves them optional); browsers and
+ * this library refuse such an entry with an InvalidAccessError, so it is reported, not passed on.
+ */
+export function splitIceServers(servers: readonly WhipIceServer[]): { usable: WhipIceServer[]; skipped: { server: WhipIceServer; code: string }[] } {
+  const usable: WhipIceServer[] = [];
+  const skipped: { server: WhipIceServer; code: string }[] = [];
+  for (const server of servers) {
+    try {
+      checkIceServer(server);
+      usable.push(server);
+    } catch (err) {
+      skipped.push({ server, code: (err as { code?: string }).code ?? 'ERR_PEER_ICE_SERVER' });
+    }
+  }
+  return { usable, skipped };
+}
+
+/**
  * Offers `pc`'s local description to `endpoint` and applies the answer. The offer is created
  * here when `pc` has none yet; lib/peer gathers host candidates synchronously, so the offer
  * already carries them (trickle is for later candidates).
@@ -97,6 +129,7 @@ export async function whipConnect(endpoint: string, pc: WhipPeer, options: WhipC
   const location = res.headers.get('location');
   if (!location) throw new WhipError(res.status, 'endpoint answered 201 without a Location header');
   const resource = new URL(location, endpoint).toString();
+  const linkServers = splitIceServers(parseIceServerLinks(res.headers.get('link')));
   await pc.setRemoteDescription({ type: 'answer', sdp: body });
   let answer = body;
   let etag = res.headers.get('etag') ?? undefined;
@@ -115,7 +148,8 @@ export async function whipConnect(endpoint: string, pc: WhipPeer, options: WhipC
     get etag() {
       return etag;
     },
-    iceServers: parseIceServerLinks(res.headers.get('link')),
+    iceServers: linkServers.usable,
+    skippedIceServers: linkServers.skipped,
     async trickle(candidates, endOfCandidates = false): Promise<number> {
       const local = iceFragmentOf(pc.localDescription!.sdp);
       const tag = local.media[0];

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startEchoServer } from '../../../lib/echo/echo-server.js';
 import { runWhipClient } from '../../../lib/cli/whip-client.js';
-import type { WhepClientSummary } from '../../../lib/cli/whep-client.js';
+import { runWhepClient, type WhepClientSummary } from '../../../lib/cli/whep-client.js';
 
 const MAIN = fileURLToPath(new URL('../../../lib/cli/main.ts', import.meta.url));
 
@@ -63,6 +63,33 @@ test('whep-client outliving its publisher: the endpoint ended the subscriber, DE
   assert.deepEqual(s.errors, []);
   assert.equal(s.endedByEndpoint, true);
   assert.ok(s.rtp.video.frames > 5, `video frames ${s.rtp.video.frames}`);
+});
+
+test('whep-client: a DELETE answered 404 while media still flows (the resource URL is not the live session) is an error, not endedByEndpoint', { timeout: 60_000 }, async (t) => {
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], log: () => {} });
+  t.after(() => server.close());
+  const publishing = runWhipClient({ url: server.whipUrl, audio: true, video: true, seconds: 8, peer: { hostAddresses: ['127.0.0.1'] } });
+  for (let i = 0; i < 100 && ![...server.sessions.values()].some((s) => s.pc.connectionState === 'connected'); i++) await new Promise((r) => setTimeout(r, 50));
+  const playing = runWhepClient({ url: server.whepUrl, seconds: 3, peer: { hostAddresses: ['127.0.0.1'] } });
+  // The endpoint loses track of the subscriber (as if the client's resource URL named another
+  // one) while its connection keeps forwarding: the DELETE gets 404 with media still arriving.
+  const subs = server.subscribers as unknown as Map<string, { pc: { connectionState: string }; close(): void }>;
+  let orphan: { close(): void } | undefined;
+  for (let i = 0; i < 200 && orphan === undefined; i++) {
+    const [id, sub] = [...subs.entries()].find(([, x]) => x.pc.connectionState === 'connected') ?? [];
+    if (id !== undefined && sub !== undefined) {
+      subs.delete(id);
+      orphan = sub;
+    } else await new Promise((r) => setTimeout(r, 50));
+  }
+  t.after(() => orphan?.close());
+  assert.ok(orphan, 'the subscriber connected');
+  const s = await playing;
+  assert.equal(s.endedByEndpoint, undefined);
+  assert.equal(s.ok, false);
+  assert.ok(s.errors.some((e) => /answered 404 while the session showed no end/.test(e)), s.errors.join('; '));
+  assert.ok(s.rtp.video.packets > 0);
+  await publishing;
 });
 
 test('whep-client with nothing published: the endpoint answers 404, the command prints ok false and exits 1', { timeout: 30_000 }, async (t) => {

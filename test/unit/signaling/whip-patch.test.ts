@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEchoServer } from '../../../lib/echo/echo-server.js';
 import { RTCPeerConnection, type RTCDataChannel } from '../../../lib/peer/index.js';
-import { whipConnect, WhipError, parseIceServerLinks } from '../../../lib/signaling/whip-client.js';
+import { whipConnect, WhipError, parseIceServerLinks, splitIceServers } from '../../../lib/signaling/whip-client.js';
 import { formatIceFragment, parseIceFragment, applyIceFragment, iceFragmentOf, ICE_FRAGMENT_TYPE } from '../../../lib/signaling/ice-fragment.js';
 import { iceServerLinks } from '../../../lib/signaling/whip-server.js';
 import { parseSdp } from '../../../lib/sdp/index.js';
@@ -65,6 +65,37 @@ test('Link header values round-trip through iceServerLinks / parseIceServerLinks
   assert.deepEqual(parseIceServerLinks(header), ICE_SERVERS);
   assert.deepEqual(parseIceServerLinks(null), []);
   assert.deepEqual(parseIceServerLinks('<stun:a.example>;rel=ice-server'), [{ urls: 'stun:a.example' }]);
+});
+
+test('a TURN server announced without credentials (or with a bad URL) is left out of session.iceServers and reported, so they can go into new RTCPeerConnection', { timeout: 30_000 }, async (t) => {
+  const announced = [
+    { urls: 'stun:stun.example.net' },
+    { urls: 'turn:turn.example.net' },
+    { urls: 'turns:turn.example.net', username: 'only-user' },
+    { urls: 'http://not-ice.example.net' },
+    { urls: 'turn:turn.example.net?transport=tcp', username: 'u', credential: 'c' },
+  ];
+  // Without the split, the constructor refuses the raw list (InvalidAccessError, as browsers do).
+  assert.throws(() => new RTCPeerConnection({ iceServers: announced }), (e: unknown) => (e as { name?: string }).name === 'InvalidAccessError');
+  const split = splitIceServers(parseIceServerLinks(iceServerLinks(announced).join(', ')));
+  assert.deepEqual(split.usable, [announced[0], announced[4]]);
+  assert.deepEqual(split.skipped, [
+    { server: announced[1], code: 'ERR_PEER_ICE_SERVER_CREDENTIALS' },
+    { server: announced[2], code: 'ERR_PEER_ICE_SERVER_CREDENTIALS' },
+    { server: announced[3], code: 'ERR_PEER_ICE_SERVER_URL' },
+  ]);
+
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], iceServers: announced });
+  t.after(() => server.close());
+  const pc = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  t.after(() => pc.close());
+  pc.createDataChannel('x');
+  const session = await whipConnect(server.whipUrl, pc);
+  assert.deepEqual(session.iceServers, split.usable);
+  assert.deepEqual(session.skippedIceServers, split.skipped);
+  const next = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], iceServers: session.iceServers });
+  next.close();
+  assert.equal(await session.end(), 200);
 });
 
 test('trickle PATCH: 204 and counted; stale If-Match 412; wrong type 415; bad fragment 400; unknown session 404', { timeout: 30_000 }, async (t) => {
