@@ -71,6 +71,7 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
                            InstanceMethod<&ForwardEngineWrap::SetConsumerLayers>("setConsumerLayers"),
                            InstanceMethod<&ForwardEngineWrap::SetConsumerRoundTripTime>("setConsumerRoundTripTime"),
                            InstanceMethod<&ForwardEngineWrap::SetConsumerCname>("setConsumerCname"),
+                           InstanceMethod<&ForwardEngineWrap::TakeConsumerReceiverReferenceTime>("takeConsumerReceiverReferenceTime"),
                            InstanceMethod<&ForwardEngineWrap::ConsumerLayers>("consumerLayers"),
                            InstanceMethod<&ForwardEngineWrap::AddConsumer>("addConsumer"),
                            InstanceMethod<&ForwardEngineWrap::SetConsumerPaused>("setConsumerPaused"),
@@ -281,6 +282,22 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
     Napi::Uint8Array cname = info[1].As<Napi::Uint8Array>();
     return Napi::Boolean::New(info.Env(), engine_.set_consumer_cname(info[0].ToNumber().Uint32Value(), cname.Data(),
                                                                      cname.ElementLength()));
+  }
+
+  // takeConsumerReceiverReferenceTime(id, out Float64Array(3)) -> false when unknown or none pending:
+  // [RRTR sender SSRC, LRR, delay since it arrived in 1/65536 s] of the consumer's RRTR the engine
+  // consumed and no native SR answered yet (RFC 3611 §4.5); taken: the caller's report answers it.
+  Napi::Value TakeConsumerReceiverReferenceTime(const Napi::CallbackInfo& info) {
+    const uint32_t id = info.Length() >= 1 ? info[0].ToNumber().Uint32Value() : 0;
+    double* out = StatsOut(info, 3);
+    ForwardDlrrItem item;
+    if (!out || !engine_.take_consumer_receiver_reference_time(id, MonotonicMicros(), &item)) {
+      return Napi::Boolean::New(info.Env(), false);
+    }
+    out[0] = item.ssrc;
+    out[1] = item.last_rr;
+    out[2] = item.delay_since_last_rr;
+    return Napi::Boolean::New(info.Env(), true);
   }
 
   // consumerLayers(id, out Float64Array(5)) -> false when unknown:

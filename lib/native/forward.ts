@@ -55,6 +55,11 @@ export interface NativeForwardEngine {
   setConsumerRoundTripTime(id: number, microseconds: number): boolean;
   /** The CNAME (UTF-8, at most 255 bytes) of the consumer leg's natively sent reports; false when unknown or too long. */
   setConsumerCname(id: number, cname: Uint8Array): boolean;
+  /**
+   * Takes the consumer's RRTR (RFC 3611 §4.4) the engine consumed and no native SR answered yet:
+   * out = [RRTR sender SSRC, LRR, delay since it arrived in 1/65536 s]; false when none is pending.
+   */
+  takeConsumerReceiverReferenceTime(id: number, out: Float64Array): boolean;
   /** [currentSpatial (-1: none), currentTemporal (-1: none), targetSpatial, targetTemporal, switches] */
   consumerLayers(id: number, out: Float64Array): boolean;
   addConsumer(producer: number, transport: number, ssrc: number, payloadTypes: Uint8Array, extensionIds: Uint8Array,

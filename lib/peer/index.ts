@@ -45,6 +45,7 @@ export type {
   NativeStreamTotals,
   NativeSendTotals,
   NativeSenderReporter,
+  NativeDlrrItem,
   NativeReceiveTotals,
   NativeArrivals,
 } from './rtp-policy.js';

@@ -224,6 +224,20 @@ export interface NativeSenderReporter {
    * send it (no route, closed, a CNAME over 255 bytes): the module then builds the report itself.
    */
   queueSenderReport(unixMs: number, cname: string): boolean;
+  /**
+   * Takes the subscriber's RRTR (RFC 3611 §4.4) that the engine consumed and has not answered yet
+   * (it answers in the SR it sends; an idle leg sends none), for the report the module builds itself
+   * to answer with a DLRR item (§4.5): `out` gets the RRTR sender's SSRC, its LRR and the delay since
+   * it arrived (1/65536 s, now). False when none is pending (`out` untouched). One native call.
+   */
+  takeReceiverReferenceTime?(out: NativeDlrrItem): boolean;
+}
+
+/** A DLRR sub-block (RFC 3611 §4.5) a NativeSenderReporter hands over: filled by takeReceiverReferenceTime. */
+export interface NativeDlrrItem {
+  ssrc: number;
+  lastRr: number;
+  delaySinceLastRr: number;
 }
 
 /** A native source's answer when it has nothing to report (shared, frozen). */

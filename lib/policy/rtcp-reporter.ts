@@ -17,6 +17,7 @@ import {
   type RtpPolicyParameters,
   type RtpPolicyStatsCollector,
   type NativeStreamTotals,
+  type NativeDlrrItem,
   type NativeSenderReporter,
 } from '../peer/rtp-policy.js';
 import { rtcpByteLength, type RtcpPacket } from '../rtp/rtcp/compound.js';
@@ -157,6 +158,8 @@ export class RtcpReporter implements RtpPolicy {
   private stopped = false;
   /** RRTRs (RFC 3611 §4.4) heard since our last report, by sender SSRC: answered with one DLRR item each. */
   private receiverReferenceTimes: ReadonlyMap<number, { lastRr: number; at: number }> = NO_ENTRIES;
+  /** takeNativeReceiverReferenceTimes' out record (made on first use). */
+  private nativeDlrr: NativeDlrrItem | undefined;
   // Hints that let the report timer of an idle connection skip walking the tables (no iterator,
   // no array: docs/architecture.md, "Idle allocation"): false means no stream has sent a packet
   // yet, resp. no source was heard since the last report; true only means "look".
@@ -581,8 +584,10 @@ export class RtcpReporter implements RtpPolicy {
     if (!params) return NO_REPORT;
     // Nothing ever sent, nothing heard since the last report and no RRTR to answer: the idle
     // connection's timer ends here without touching a table (nor the send counters: all are 0).
-    const answers = params.receiverRtt === true && this.receiverReferenceTimes.size > 0;
-    if (!this.anySent && !this.anyHeard && !answers) return NO_REPORT;
+    let answers = params.receiverRtt === true && this.receiverReferenceTimes.size > 0;
+    // (An RRTR the engine consumed for a stream it sends is answered in the SR it sends; a report
+    // built here answers it instead: takeNativeReceiverReferenceTimes.)
+    if (!this.anySent && !this.anyHeard && !answers && !(answers = this.takeNativeReceiverReferenceTimes(now))) return NO_REPORT;
     const blocks = this.reportBlocks(now);
     const clockRate = params.sendCodec?.clockRate;
     // An idle connection (nothing sent or heard) sends no report: found before any allocation,
@@ -593,14 +598,16 @@ export class RtcpReporter implements RtpPolicy {
       if (s.packets > 0) anyPackets = true;
       if (s.packets > 0 && (s.recent > 0 || s.previous > 0) && clockRate !== undefined) senders++;
     }
+    if (allowNative && senders === 1 && blocks.length === 0 && !answers && this.queueNativeReport(now, clockRate!, params.cname)) {
+      return NO_REPORT;
+    }
+    // Not the engine's SR: its pending RRTRs are answered here (an idle leg sends no native SR).
+    if (!answers) answers = this.takeNativeReceiverReferenceTimes(now);
     if (senders === 0 && !answers && blocks.length === 0 && !anyPackets) {
       for (const s of this.sends.values()) {
         s.previous = s.recent;
         s.recent = 0;
       }
-      return NO_REPORT;
-    }
-    if (allowNative && senders === 1 && blocks.length === 0 && !answers && this.queueNativeReport(now, clockRate!, params.cname)) {
       return NO_REPORT;
     }
     const out: RtcpPacket[] = [];
@@ -648,6 +655,38 @@ export class RtcpReporter implements RtpPolicy {
       if (xr.blocks.length > 0) out.push(xr);
     }
     return out;
+  }
+
+  /**
+   * RRTRs (RFC 3611 §4.4) the native engine consumed for the streams it sends for us and has not
+   * answered in an SR of its own (it sends one only while the leg forwards: not with the producer
+   * closed or paused, the consumer paused, before the first packet), moved into
+   * receiverReferenceTimes for this report's DLRR (§4.5): one native call per such stream, only
+   * when `rcvr-rtt` was negotiated and the report is not the engine's. True when any is to answer.
+   */
+  private takeNativeReceiverReferenceTimes(now: number): boolean {
+    if (this.params?.receiverRtt !== true || this.sends.size === 0) return false;
+    let taken = false;
+    for (const s of this.sends.values()) {
+      const reporter = s.nativeReporter;
+      if (reporter?.takeReceiverReferenceTime === undefined) continue;
+      const item = (this.nativeDlrr ??= { ssrc: 0, lastRr: 0, delaySinceLastRr: 0 });
+      if (!reporter.takeReceiverReferenceTime(item)) continue;
+      const at = now - (item.delaySinceLastRr / 65536) * 1000;
+      const known = this.receiverReferenceTimes.get(item.ssrc);
+      // Only the receiver's last RRTR is answered: one JavaScript kept since is newer.
+      if (known !== undefined && known.at >= at) {
+        taken = true;
+        continue;
+      }
+      if (known === undefined && this.receiverReferenceTimes.size >= MAX_REPORTED_SOURCES) {
+        this.counters.sourcesRefused++;
+        continue;
+      }
+      this.ownReceiverReferenceTimes().set(item.ssrc, { lastRr: item.lastRr >>> 0, at });
+      taken = true;
+    }
+    return taken;
   }
 
   /**

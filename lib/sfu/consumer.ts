@@ -7,7 +7,7 @@ import type { MediaKind } from '../peer/media-stream-track.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
 import type { NativeForwardEngine } from '../native/forward.js';
 import { CONSUMER_FEEDBACK_STAT_COUNT, CONSUMER_LAYER_STAT_COUNT, CONSUMER_REPORT_STAT_COUNT, CONSUMER_STAT_BASE, MAX_TEMPORAL_LAYER } from '../native/forward.js';
-import { NO_NATIVE_TOTALS, type NativeRemoteFeedback, type NativeSendTotals, type NativeStreamTotals } from '../peer/rtp-policy.js';
+import { NO_NATIVE_TOTALS, type NativeDlrrItem, type NativeRemoteFeedback, type NativeSendTotals, type NativeStreamTotals } from '../peer/rtp-policy.js';
 import type { LayerSelectionReason } from '../policy/layer-selection.js';
 import type { Producer } from './producer.js';
 
@@ -145,6 +145,8 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
   private sendTotals: { -readonly [K in keyof NativeSendTotals]: NativeSendTotals[K] } | undefined;
   private nativeTotalsOut: NativeStreamTotals | undefined;
   private remoteOut: { -readonly [K in keyof NativeRemoteFeedback]: NativeRemoteFeedback[K] } | undefined;
+  /** takeReceiverReferenceTime's native out array (made on first use). */
+  private rrtrOut: Float64Array | undefined;
   private readonly layersOut = new Float64Array(CONSUMER_LAYER_STAT_COUNT);
   private reportsOut: { ids: Uint32Array; out: Float64Array } | undefined;
   private preferredValue: PreferredLayers;
@@ -202,6 +204,20 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
   }
 
   /**
+   * @internal The RRTR the engine consumed for this leg and no native SR answered (an idle leg: the
+   * producer closed or paused, this consumer paused), for the leg's reporter to answer with a DLRR
+   * in the report it builds (docs/sfu.md "What a subscriber's RTCP costs").
+   */
+  takeReceiverReferenceTime(out: NativeDlrrItem): boolean {
+    const r = (this.rrtrOut ??= new Float64Array(3));
+    if (this.closedValue || !this.host.engine.takeConsumerReceiverReferenceTime(this.id, r)) return false;
+    out.ssrc = r[0]!;
+    out.lastRr = r[1]!;
+    out.delaySinceLastRr = r[2]!;
+    return true;
+  }
+
+  /**
    * @internal What the subscriber transceiver's policy modules (the RTCP reporter's sender reports)
    * need about what the engine sent on this leg; `now` is the connection's clock (ms).
    */
@@ -215,7 +231,12 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
       // The engine sends an SRTP leg's SR itself when the reporter finds it due (docs/sfu.md "RTCP per
       // leg"); a plain or pipe leg's reports are lib/sfu/plain-leg-reports.ts's, built in JavaScript.
       ...(this.transceiver !== null
-        ? { reporter: { queueSenderReport: (unixMs: number, cname: string) => this.host.queueSenderReport(this, unixMs, cname) } }
+        ? {
+            reporter: {
+              queueSenderReport: (unixMs: number, cname: string) => this.host.queueSenderReport(this, unixMs, cname),
+              takeReceiverReferenceTime: (out: NativeDlrrItem) => this.takeReceiverReferenceTime(out),
+            },
+          }
         : {}),
     });
     t.ssrc = this.ssrc;

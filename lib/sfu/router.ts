@@ -173,8 +173,9 @@ export interface RouterStats {
   rtcpTransportFeedbackConsumed: number;
   /**
    * XR RRTR packets (RFC 3611 §4.4) in consumed compounds (subscribers that negotiated `rcvr-rtt`,
-   * such as our own RTCPeerConnections), and the DLRRs (§4.5) the engine answered them with in the
-   * legs' SRs (docs/sfu.md "What a subscriber's RTCP costs").
+   * such as our own RTCPeerConnections), and the DLRRs (§4.5) that answered them: in the legs' native
+   * SRs, or (an idle leg, no native SR) in the report its reporter built in JavaScript (docs/sfu.md
+   * "What a subscriber's RTCP costs").
    */
   rtcpReceiverReferenceTimes: number;
   dlrrSent: number;
@@ -534,7 +535,8 @@ export class Router {
   /**
    * Which kinds of the subscriber's RTCP the engine consumes without JavaScript (docs/sfu.md "What a
    * subscriber's RTCP costs"): all it knows (RR, SDES, NACK, PLI, FIR, transport-cc, REMB; an XR of
-   * RRTRs, answered with a DLRR in the leg's native SR, where every consumer negotiated rcvr-rtt) unless
+   * RRTRs, answered with a DLRR in the leg's native SR, or by the leg's reporter in a report it builds
+   * while the leg is idle, where every consumer negotiated rcvr-rtt) unless
    * something in JavaScript needs the raw packets: a consumer of the leg selects layers
    * automatically (it reads the leg's REMB, transport-cc and RR loss), or the application listens to
    * 'rtcp' on a consumer's sender, or a policy module it added (not the library's own) reads

@@ -216,7 +216,8 @@ bool ForwardEngine::ConsumeRtcp(uint32_t id, Transport& t, const uint8_t* data, 
   for (size_t k = 0; k < cp.count; ++k) {
     const ForwardRtcpPacket& pk = cp.packets[k];
     if (pk.type == kRtcpXr) {
-      // RFC 3611 §4.4: the last RRTR of the XR; its DLRR goes out with the owner's next SR (§4.5).
+      // RFC 3611 §4.4: the last RRTR of the XR; its DLRR goes out with the owner's next native SR, or
+      // in the report the leg's reporter builds while the leg is idle (take_consumer_receiver_reference_time).
       const uint8_t* ntp = pk.body + pk.body_length - 8;
       owner->rrtr_pending = true;
       owner->rrtr_ssrc = ReadU32(pk.body);
@@ -473,6 +474,17 @@ bool ForwardEngine::set_consumer_cname(uint32_t id, const uint8_t* cname, size_t
   Consumer* c = Find(consumers_, id);
   if (!c || length > kForwardCnameMax || (length > 0 && !cname)) return false;
   c->cname.assign(reinterpret_cast<const char*>(cname), length);
+  return true;
+}
+
+bool ForwardEngine::take_consumer_receiver_reference_time(uint32_t id, uint64_t now_us, ForwardDlrrItem* item) {
+  Consumer* c = Find(consumers_, id);
+  if (!c || !item || !c->rrtr_pending) return false;
+  item->ssrc = c->rrtr_ssrc;
+  item->last_rr = c->rrtr_last_rr;
+  item->delay_since_last_rr = forward_delay_units(now_us > c->rrtr_arrived_us ? now_us - c->rrtr_arrived_us : 0);
+  c->rrtr_pending = false;
+  counters_[kFwdDlrrSent] += 1;
   return true;
 }
 

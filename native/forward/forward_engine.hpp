@@ -86,7 +86,7 @@ enum ForwardCounter : int {
   kFwdKeyFrameRequests,   // PLI/FIR entries naming a consumer, in consumed compounds
   kFwdTransportFeedback,  // transport-cc and REMB packets in consumed compounds (nothing in JS reads them)
   kFwdReceiverReferenceTimes,  // XR RRTR packets (RFC 3611 §4.4) in consumed compounds, kept for a DLRR
-  kFwdDlrrSent,           // of those, answered by a DLRR (§4.5) in a leg's natively sent SR
+  kFwdDlrrSent,           // of those, answered by a DLRR (§4.5): in a leg's natively sent SR, or taken for the report JavaScript builds (idle leg)
   kFwdCounterCount,
 };
 
@@ -245,6 +245,14 @@ class ForwardEngine {
    * §6.5.1); stored once, not per report. False for an unknown consumer or more than kForwardCnameMax bytes.
    */
   bool set_consumer_cname(uint32_t id, const uint8_t* cname, size_t length);
+  /**
+   * The consumer's pending RRTR (RFC 3611 §4.4, consumed by ConsumeRtcp and not yet answered by a
+   * DLRR in a natively sent SR), taken for the leg's reporter to answer in the report it builds in
+   * JavaScript (an idle leg: nothing forwarded, no native SR): `*item` gets the RRTR sender's SSRC,
+   * its LRR and the delay since it arrived (§4.5, 1/65536 s, at `now_us`). Counted as a DLRR sent.
+   * False (nothing written) for an unknown consumer or none pending.
+   */
+  bool take_consumer_receiver_reference_time(uint32_t id, uint64_t now_us, ForwardDlrrItem* item);
   /**
    * Sends one RTCP compound SR + SDES CNAME (RFC 3550 §6.1, §6.4.1, §6.5.1) on each consumer leg of
    * `ids`, which the policy layer found due: the leg's SSRC, packet and payload octet counts from its

@@ -303,7 +303,8 @@ void TestWriter() {
 // RFC 3611 §4.4/§4.5 on a leg: the subscriber's RR + XR RRTR is consumed in the receive batch, and
 // the leg's next SR carries an XR DLRR (from the consumer's SSRC, about the RRTR's sender: its NTP
 // middle 32 bits and the delay since it arrived); the one after carries none. An XR without a
-// report block before it, or from an SSRC the connection publishes, goes to JavaScript.
+// report block before it, or from an SSRC the connection publishes, goes to JavaScript. An idle
+// leg's reporter takes a pending RRTR instead (take_consumer_receiver_reference_time).
 void TestRrtrAnswered() {
   Keyed publisher(1), leg(2);
   UdpSessionTable table;
@@ -386,6 +387,26 @@ void TestRrtrAnswered() {
   CHECK(leg.rx.unprotect(second.sent[0].bytes.data(), second.sent[0].bytes.size(), &out) == SrtpStatus::kOk);
   CHECK(Parse(second.sent[0].bytes.data(), out).ok);
   CHECK_EQ(engine.counters()[kFwdDlrrSent], 1.0);
+  const size_t plain_sr = out;
+
+  // An idle leg sends no native SR: its reporter takes the pending RRTR for the report it builds in
+  // JavaScript (one call), answered once; the next native SR then carries no DLRR.
+  ForwardDlrrItem taken;
+  CHECK(!engine.take_consumer_receiver_reference_time(c, 3'010'000, &taken));  // none pending
+  CHECK_EQ(deliver(compound(true, 0x99), 3'020'000), 1);
+  CHECK(!engine.take_consumer_receiver_reference_time(c + 100, 3'040'000, &taken));  // unknown consumer
+  CHECK(!engine.take_consumer_receiver_reference_time(c, 3'040'000, nullptr));
+  CHECK(engine.take_consumer_receiver_reference_time(c, 3'045'000, &taken));
+  CHECK_EQ(taken.ssrc, 0x99u);
+  CHECK_EQ(taken.last_rr, 0xCCDD1122u);
+  CHECK_EQ(taken.delay_since_last_rr, 1638u);  // 25 ms in 1/65536 s (1638.4)
+  CHECK_EQ(engine.counters()[kFwdDlrrSent], 2.0);
+  CHECK(!engine.take_consumer_receiver_reference_time(c, 3'050'000, &taken));
+  CaptureSink third;
+  CHECK_EQ(engine.send_sender_reports(ids, wall, 1, 3'060'000, third), 1u);
+  CHECK(leg.rx.unprotect(third.sent[0].bytes.data(), third.sent[0].bytes.size(), &out) == SrtpStatus::kOk);
+  CHECK_EQ(out, plain_sr);  // SR + SDES only
+  CHECK_EQ(engine.counters()[kFwdDlrrSent], 2.0);
 
   // No report block names the consumer the XR belongs to: JavaScript's.
   CHECK_EQ(deliver(compound(false, 0x99), 3'100'000), 0);
@@ -393,7 +414,7 @@ void TestRrtrAnswered() {
   CHECK(engine.add_producer(&leg.tx, 0x77, false, 0) != 0);
   CHECK_EQ(deliver(compound(true, 0x77), 3'200'000), 0);
   CHECK_EQ(engine.counters()[kFwdRtcpToJs], 2.0);
-  CHECK_EQ(engine.counters()[kFwdReceiverReferenceTimes], 1.0);
+  CHECK_EQ(engine.counters()[kFwdReceiverReferenceTimes], 2.0);
   // Without the kind, an RRTR compound goes to JavaScript whole.
   CHECK(engine.set_transport_rtcp_kinds(t, kRtcpKindReceiverReport));
   CHECK_EQ(deliver(compound(true, 0x99), 3'300'000), 0);

@@ -305,16 +305,24 @@ test('mDNS across an ICE restart: lookups of the old generation are dropped; the
   b.outbox.length = 0;
   sim.describe(b, a);
   assert.equal(a.agent.mdnsPending, false, "the old generation's lookups are gone");
-  // Answers for the old names arrive late: nothing is added (and nothing counted as ignored).
-  assert.equal(a.agent.resolveMdns(sim.now, name, B_HOST.address), 0);
-  assert.equal(a.agent.resolveMdns(sim.now, other, B_HOST.address), 0);
+  // Answers for the old names arrive late: nothing is added. (resolveMdns returns how many candidates
+  // it ignored, 0 on success too, so the evidence is the candidate list and the check list.)
+  const remotesBefore = a.agent.remoteCandidateList.map((c) => `${c.address}:${c.port}`);
+  const pairsBefore = a.agent.checkList.length;
+  a.agent.resolveMdns(sim.now, name, B_HOST.address);
+  a.agent.resolveMdns(sim.now, other, B_HOST.address);
+  sim.drain();
+  assert.deepEqual(a.agent.remoteCandidateList.map((c) => `${c.address}:${c.port}`), remotesBefore, 'no remote candidate added');
+  assert.ok(a.agent.remoteCandidateList.every((c) => c.address !== B_HOST.address), 'no old candidate resolved');
+  assert.equal(a.agent.checkList.length, pairsBefore, 'no pair added');
   assert.ok(a.agent.checkList.every((p) => p.remote.address !== B_HOST.address), 'no pair with an old candidate');
   // The new generation names the same host: a new lookup, and its answer adds only the new candidate.
   const newUfrag = b.agent.localCredentials.ufrag;
   a.agent.addRemoteCandidate(sim.now, `candidate:3 1 udp 2122260223 ${name} ${B_HOST.port} typ host ufrag ${newUfrag}`);
   sim.drain();
   assert.equal(a.events.filter((e) => e.type === 'mdns-query').length, 3);
-  assert.equal(a.agent.resolveMdns(sim.now, name, B_HOST.address), 0);
+  assert.equal(a.agent.resolveMdns(sim.now, name, B_HOST.address), 0, 'the new candidate is not ignored');
+  assert.deepEqual(a.agent.remoteCandidateList.filter((c) => c.address === B_HOST.address).map((c) => c.port), [B_HOST.port], 'only the new candidate added');
   const remotes = a.agent.checkList.map((p) => `${p.remote.address}:${p.remote.port}`);
   assert.ok(remotes.length > 0 && remotes.every((r) => r === `${B_HOST.address}:${B_HOST.port}`), `pairs: ${remotes.join(', ')}`);
 });

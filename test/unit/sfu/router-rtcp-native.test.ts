@@ -328,3 +328,71 @@ test("router: our own subscriber's reports (RR + XR RRTR) are consumed natively;
     assert.ok(consumer.getStats().pwtRemoteInbound!.roundTripTimeMeasurements >= 1, 'native RTT of the leg');
   }, true);
 });
+
+// An idle leg (its producer closed, or its consumer paused) sends no native SR, in which the engine
+// answers the RRTRs it consumed: the leg's reporter takes them for the report it builds in
+// JavaScript and answers them with a DLRR (RFC 3611 §4.5), so the subscriber's RTT keeps moving.
+// The client keeps its own reporter, which measures the RTT from the DLRRs (remote-outbound-rtp).
+// It sends no report of its own once it hears nothing, so the test sends the client's RRTRs, in
+// compounds whose RR names the leg (as a browser's RR keeps naming a stream for seconds after its
+// last packet): the engine, not JavaScript, consumes them (before the fix nothing answered them).
+for (const idle of ['producer closed', 'consumer paused'] as const) {
+  test(`router: ${idle}, the RRTRs the engine consumed are still answered with a DLRR; the client's own RTT keeps moving`, { timeout: 90_000 }, async () => {
+    await withLeg(async ({ router, pub, producer, sub, consumer, clientTransceiver, me, received }) => {
+      await mediaUntil(pub, () => received.length >= 10, 30_000);
+      assert.ok(received.length >= 10, 'media reached the subscriber');
+      if (idle === 'producer closed') producer.close();
+      else consumer.pause();
+      // Let the leg's last native SRs (sent while it still counted as a sender) go by.
+      await new Promise((r) => setTimeout(r, 2500));
+      const sent = new Set<number>();
+      const answered: { lastRr: number; rtt: number }[] = [];
+      sub.client.transportPolicies.add({
+        name: 'dlrr-watch',
+        incomingRtcp: (_now: number, packets: readonly RtcpPacket[]) => {
+          const at = ntpMiddle32(ntpFromUnixMs(Date.now()));
+          for (const p of packets) {
+            if (!(p instanceof RtcpExtendedReport)) continue;
+            for (const b of p.blocks) {
+              if (!('items' in b)) continue;
+              for (const item of b.items) {
+                if (item.ssrc !== me || !sent.has(item.lastRr)) continue;
+                answered.push({ lastRr: item.lastRr, rtt: (((at - item.lastRr - item.delaySinceLastRr) | 0) / 65536) });
+              }
+            }
+          }
+        },
+      });
+      const remoteOutbound = async (): Promise<number> => {
+        const report = await sub.client.getStats();
+        const r = [...report.values()].find((s) => s.type === 'remote-outbound-rtp' && s['ssrc'] === consumer.ssrc) as Record<string, unknown> | undefined;
+        return (r?.['roundTripTimeMeasurements'] as number | undefined) ?? 0;
+      };
+      const measuredBefore = await remoteOutbound();
+      const before = router.stats;
+      const lastSeq = received[received.length - 1]!.seq;
+      const stop = Date.now() + 20_000;
+      let measured = measuredBefore;
+      for (let n = 0; Date.now() < stop && (answered.length < 3 || measured <= measuredBefore); n++) {
+        // (5 ms in the past: the client's reporter and Date.now() are different clocks; an RTT
+        // that came out "negative" by their offset would not be counted.)
+        const ntp = ntpFromUnixMs(Date.now() - 5);
+        sent.add(ntpMiddle32(ntp));
+        clientTransceiver.sender.sendRtcp([new RtcpReceiverReport({ ssrc: me, reports: [{
+          ssrc: consumer.ssrc, fractionLost: 0, cumulativeLost: 0, highestSequence: lastSeq, jitter: 0, lastSr: 0, delaySinceLastSr: 0,
+        }] }), new RtcpExtendedReport(me, [{ blockType: 4, ntpTimestamp: ntp }])]);
+        await new Promise((r) => setTimeout(r, 300));
+        if (n % 5 === 0) measured = await remoteOutbound();
+      }
+      const after = router.stats;
+      assert.ok(after.rtcpReceiverReferenceTimes - before.rtcpReceiverReferenceTimes >= 3, `RRTRs consumed by the engine (${after.rtcpReceiverReferenceTimes - before.rtcpReceiverReferenceTimes})`);
+      assert.ok(answered.length >= 3, `DLRRs answering the engine's RRTRs reached the client (${answered.length})`);
+      assert.ok(after.dlrrSent - before.dlrrSent >= answered.length, `dlrrSent ${before.dlrrSent} -> ${after.dlrrSent}`);
+      for (const a of answered) assert.ok(a.rtt >= 0 && a.rtt < 1, `loopback RTT from the DLRR ${a.rtt}`);
+      // The client's own reporter measured the RTT from those DLRRs.
+      const measuredAfter = await remoteOutbound();
+      assert.ok(measuredAfter > measuredBefore, `the client's remote-outbound-rtp RTT measurements moved (${measuredBefore} -> ${measuredAfter})`);
+      assert.equal(consumer.closed, false);
+    }, true);
+  });
+}
