@@ -978,9 +978,14 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     }
     const text = candidate?.candidate ?? '';
     if (typeof text !== 'string') throw new PeerError('TypeError', 'ERR_PEER_CANDIDATE_TYPE', `addIceCandidate: candidate must be a string, got ${typeof text}`);
+    // WebIDL converts the dictionary's members before webrtc-pc looks at them (sdpMid is a
+    // DOMString?, sdpMLineIndex an unsigned short?): signaling that round-trips JSON loosely sends
+    // `sdpMid: 0` or `sdpMLineIndex: '0'`, which a browser accepts.
+    const sdpMid = candidate?.sdpMid == null ? null : String(candidate.sdpMid);
+    const sdpMLineIndex = candidate?.sdpMLineIndex == null ? null : webIdlUnsignedShort(candidate.sdpMLineIndex);
     // webrtc-pc §4.4.1.6 addIceCandidate: a mid no m-section has, or an index past the last one,
     // is an OperationError (checked for the end-of-candidates form too).
-    this.assertCandidateSection(candidate?.sdpMid, candidate?.sdpMLineIndex);
+    this.assertCandidateSection(sdpMid, sdpMLineIndex);
     if (text === '') {
       this.transport?.addRemoteCandidate(null);
       for (const e of this.extras) e.transport!.addRemoteCandidate(null);
@@ -995,7 +1000,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     // What a description's candidates would give to ICE (lib/sdp's rule): component 1, UDP or passive TCP.
     if (!isUsableRemoteCandidate(parsed)) return;
     // Unbundled: the candidate belongs to the transport of its m-section.
-    const target = candidate?.sdpMid != null && this.extras.length > 0 ? this.transportForMid(candidate.sdpMid) : this.transport;
+    const target = sdpMid !== null && this.extras.length > 0 ? this.transportForMid(sdpMid) : this.transport;
     const remoteUfrag = target?.ice.remoteCredentials?.ufrag;
     if (candidate?.usernameFragment && remoteUfrag !== undefined && candidate.usernameFragment !== remoteUfrag) return;
     if (!target) return;
@@ -1010,12 +1015,12 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
    * `sdpMLineIndex`, when given, is one of its indices. Not W3C: with neither, the candidate goes to
    * the bundle transport (docs/peer.md "Trickle").
    */
-  private assertCandidateSection(mid: string | null | undefined, index: number | null | undefined): void {
+  private assertCandidateSection(mid: string | null, index: number | null): void {
     const media = (this.pendingRemote ?? this.currentRemote)!.model.media;
-    if (mid !== undefined && mid !== null) {
-      if (!media.some((m) => m.mid === mid)) throw new PeerError('OperationError', 'ERR_PEER_CANDIDATE_MID', `addIceCandidate: no m-section of the remote description has mid ${JSON.stringify(String(mid)).slice(0, 80)}`);
-    } else if (index !== undefined && index !== null) {
-      if (!Number.isInteger(index) || index < 0 || index >= media.length) {
+    if (mid !== null) {
+      if (!media.some((m) => m.mid === mid)) throw new PeerError('OperationError', 'ERR_PEER_CANDIDATE_MID', `addIceCandidate: no m-section of the remote description has mid ${JSON.stringify(mid).slice(0, 80)}`);
+    } else if (index !== null) {
+      if (index >= media.length) {
         throw new PeerError('OperationError', 'ERR_PEER_CANDIDATE_MLINE', `addIceCandidate: sdpMLineIndex ${String(index)} is not an m-section of the remote description (${media.length})`);
       }
     }
@@ -1923,3 +1928,14 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   }
 }
 
+/**
+ * WebIDL's `unsigned short` conversion (WebIDL §3.2.4, not [EnforceRange]): ToNumber, NaN and the
+ * infinities give 0, else the integer part modulo 2^16 (so -1 is 65535, past any m-section).
+ */
+function webIdlUnsignedShort(value: unknown): number {
+  if (typeof value === 'symbol') throw new PeerError('TypeError', 'ERR_PEER_CANDIDATE_TYPE', 'addIceCandidate: sdpMLineIndex must be a number, got a symbol');
+  const n = Number(value);
+  if (!Number.isFinite(n)) return 0;
+  const x = Math.trunc(n) % 65_536;
+  return x < 0 ? x + 65_536 : x === 0 ? 0 : x;
+}

@@ -175,6 +175,14 @@ test('addIceCandidate with malformed candidates: typed rejections', async () => 
   await p.addIceCandidate({ candidate: 'candidate:2 1 udp 2130706431 192.0.2.8 5000 typ host', sdpMLineIndex: 0 });
   await p.addIceCandidate(null);
   await p.addIceCandidate({ candidate: '' });
+  // WebIDL converts the members first, as a browser does: loosely typed JSON signaling sends these.
+  await p.addIceCandidate({ candidate: 'candidate:3 1 udp 2130706431 192.0.2.9 5000 typ host', sdpMid: 0 as never });
+  await p.addIceCandidate({ candidate: 'candidate:4 1 udp 2130706431 192.0.2.10 5000 typ host', sdpMLineIndex: '0' as never });
+  await p.addIceCandidate({ candidate: 'candidate:5 1 udp 2130706431 192.0.2.11 5000 typ host', sdpMLineIndex: 65_536 });
+  await check([
+    ['sdpMLineIndex a symbol', () => p.addIceCandidate({ candidate: line, sdpMLineIndex: Symbol('x') as never }), 'TypeError', 'ERR_PEER_CANDIDATE_TYPE'],
+    ['sdpMLineIndex 1.5e5 (65536 + 84464 past the end)', () => p.addIceCandidate({ candidate: line, sdpMLineIndex: 150_000 }), 'OperationError', 'ERR_PEER_CANDIDATE_MLINE'],
+  ]);
 });
 
 test('createDataChannel with invalid options: typed errors, nothing created', async () => {
