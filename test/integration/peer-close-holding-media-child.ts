@@ -8,8 +8,11 @@ import { negotiate, until } from './peer-helpers.js';
 
 const RTP_PACKETS = 40;
 
+// Whether a round lands in the window depends on the machine's timing (1 or 2 of 3 rounds did on
+// this project's CI machine, none of 3 under load): up to MAX_ROUNDS rounds, ending after two held.
+const MAX_ROUNDS = 10;
 const rounds: { held: number; counted: number; heldAfterClose: number }[] = [];
-for (let round = 0; round < 3; round++) {
+for (let round = 0; round < MAX_ROUNDS && rounds.filter((r) => r.held > 0).length < 2; round++) {
   const pcs = [new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] }), new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] })] as const;
   try {
     const tracks = pcs.map((pc) => {
