@@ -480,9 +480,7 @@ bool ForwardEngine::set_consumer_cname(uint32_t id, const uint8_t* cname, size_t
 bool ForwardEngine::take_consumer_receiver_reference_time(uint32_t id, uint64_t now_us, ForwardDlrrItem* item) {
   Consumer* c = Find(consumers_, id);
   if (!c || !item || !c->rrtr_pending) return false;
-  item->ssrc = c->rrtr_ssrc;
-  item->last_rr = c->rrtr_last_rr;
-  item->delay_since_last_rr = forward_delay_units(now_us > c->rrtr_arrived_us ? now_us - c->rrtr_arrived_us : 0);
+  *item = c->dlrr_at(now_us);
   c->rrtr_pending = false;
   counters_[kFwdDlrrSent] += 1;
   return true;
@@ -518,11 +516,7 @@ size_t ForwardEngine::send_sender_reports(const uint32_t* ids, const double* uni
     // The subscriber's last RRTR, answered once (RFC 3611 §4.5), as the JavaScript reporter does.
     size_t dlrr = 0;
     if (len != 0 && c->rrtr_pending) {
-      ForwardDlrrItem item;
-      item.ssrc = c->rrtr_ssrc;
-      item.last_rr = c->rrtr_last_rr;
-      item.delay_since_last_rr = forward_delay_units(now_us > c->rrtr_arrived_us ? now_us - c->rrtr_arrived_us : 0);
-      dlrr = forward_dlrr_write(out + len, slot_bytes_ - kSrtpRoom - len, f.ssrc, item);
+      dlrr = forward_dlrr_write(out + len, slot_bytes_ - kSrtpRoom - len, f.ssrc, c->dlrr_at(now_us));
       len += dlrr;
     }
     size_t out_len = 0;

@@ -456,6 +456,14 @@ class ForwardEngine {
     uint32_t rrtr_ssrc = 0;
     uint32_t rrtr_last_rr = 0;
     uint64_t rrtr_arrived_us = 0;
+    /** The DLRR item (§4.5) that answers the pending RRTR at `now_us`, in a native SR or for JavaScript's report. */
+    ForwardDlrrItem dlrr_at(uint64_t now_us) const {
+      ForwardDlrrItem item;
+      item.ssrc = rrtr_ssrc;
+      item.last_rr = rrtr_last_rr;
+      item.delay_since_last_rr = forward_delay_units(now_us > rrtr_arrived_us ? now_us - rrtr_arrived_us : 0);
+      return item;
+    }
   };
   struct ProducerRoute {
     uint32_t id;
