@@ -204,7 +204,14 @@ export type IceAgentEvent =
    */
   | { type: 'mdns-query'; name: string }
   /** An `mdns-query` was not answered in time: its `candidatesIgnored` remote candidates are ignored. */
-  | { type: 'mdns-expired'; name: string; candidatesIgnored: number };
+  | { type: 'mdns-expired'; name: string; candidatesIgnored: number }
+  /**
+   * An ICE restart dropped every remote candidate still waiting for this name (RFC 8445 §9: they
+   * belong to the previous generation): the lookup is no longer wanted, and its answer, when it
+   * comes, adds nothing ({@link IceAgent.resolveMdns} returns 0). A candidate of the new generation
+   * with the same name asks again (a new `mdns-query`).
+   */
+  | { type: 'mdns-dropped'; name: string; candidatesDropped: number };
 
 /** Counters; `drops` is keyed by {@link IceDropReason}. */
 export interface IceAgentStats {
@@ -670,15 +677,20 @@ export class IceAgent {
 
   /**
    * Keeps only the pending lookups' candidates that `keep` accepts; a name left with none is
-   * forgotten (its answer, when it comes, returns 0 and adds nothing). Used when an ICE restart
+   * forgotten (an `mdns-dropped` event; its answer, when it comes, returns 0 and adds nothing). Used when an ICE restart
    * discards the remote candidates of the previous generation (RFC 8445 §9): those waiting for
    * their name's address go with them.
    */
   private keepPendingMdns(keep: (c: IceCandidate) => boolean): void {
     if (!this.pendingMdns) return;
     for (const [name, e] of this.pendingMdns) {
+      const before = e.candidates.length;
       e.candidates = e.candidates.filter(keep);
-      if (e.candidates.length === 0) this.pendingMdns.delete(name);
+      if (e.candidates.length === 0) {
+        this.pendingMdns.delete(name);
+        // The driver may still be looking it up: its answer is stale (docs/ice.md "mDNS").
+        this.events.push({ type: 'mdns-dropped', name, candidatesDropped: before });
+      }
     }
     this.mdnsExpiresAt = this.earliestMdnsExpiry();
   }

@@ -210,6 +210,12 @@ export interface IceMdnsStats {
   /** Names that resolved to a usable address. */
   resolved: number;
   /**
+   * Answers (usable or not) for names whose lookup an ICE restart dropped before they came (the
+   * candidates that carried the name belonged to the previous generation): nothing is added, and
+   * they count neither as `resolved` nor as `unresolved` (docs/ice.md "mDNS").
+   */
+  stale: number;
+  /**
    * Names that did not: no usable answer within the resolver's time (1.5 s by default, at most
    * {@link MDNS_RESOLVE_DEADLINE_MS} for any resolver), a failed or rejected lookup, or a resolver
    * result that is not an IP address.
@@ -219,6 +225,12 @@ export interface IceMdnsStats {
   candidatesIgnored: number;
   /** Answer records of responses to our queries that were not used, by reason. */
   drops: Record<MdnsDropReason, number>;
+}
+
+/** One lookup of a remote `.local` name: whether an ICE restart dropped it, whether it was settled. */
+interface MdnsLookup {
+  stale: boolean;
+  done: boolean;
 }
 
 /**
@@ -282,7 +294,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   /** The sans-I/O agent (exposed for stats and diagnostics). */
   readonly agent: IceAgent;
   /** Driver counters. */
-  readonly stats: IceTransportStats = { dataReceived: 0, dataSent: 0, relayedMediaInJs: { received: 0, sent: 0 }, timerWakes: 0, drops: loggedDropCounters('ice-transport', { 'unknown-source': 0, 'unknown-first-byte': 0, 'no-selected-pair': 0, 'send-failed': 0 }), mdns: { queries: 0, resolved: 0, unresolved: 0, candidatesIgnored: 0, drops: loggedDropCounters('mdns', newMdnsDrops()) } };
+  readonly stats: IceTransportStats = { dataReceived: 0, dataSent: 0, relayedMediaInJs: { received: 0, sent: 0 }, timerWakes: 0, drops: loggedDropCounters('ice-transport', { 'unknown-source': 0, 'unknown-first-byte': 0, 'no-selected-pair': 0, 'send-failed': 0 }), mdns: { queries: 0, resolved: 0, unresolved: 0, stale: 0, candidatesIgnored: 0, drops: loggedDropCounters('mdns', newMdnsDrops()) } };
   private readonly clock: Clock;
   private readonly rng: Rng;
   private readonly options: IceTransportOptions;
@@ -343,8 +355,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private flushAgain = false;
   private gathered = false;
   private closed = false;
-  /** mDNS names looked up and not yet answered nor expired by the agent. */
-  private readonly mdnsLookups = new Set<string>();
+  /** Lookups of remote `.local` names not yet answered, expired nor dropped by the agent, by name (see resolveMdns). */
+  private readonly mdnsLookups = new Map<string, MdnsLookup>();
   // TURN links that succeeded or failed; made by the first one (most connections have none).
   private settledLinks: Set<TurnLink> | undefined;
   private serversStarted = false;
@@ -1288,13 +1300,26 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         case 'mdns-query':
           this.resolveMdns(e.name);
           break;
-        case 'mdns-expired':
+        case 'mdns-expired': {
           // The agent's deadline (MDNS_QUERY_TIMEOUT_MS) came before the resolver's answer.
-          if (this.mdnsLookups.delete(e.name)) {
+          const lookup = this.mdnsLookups.get(e.name);
+          if (lookup) {
+            lookup.done = true;
+            this.mdnsLookups.delete(e.name);
             this.stats.mdns.unresolved++;
             this.stats.mdns.candidatesIgnored += e.candidatesIgnored;
           }
           break;
+        }
+        case 'mdns-dropped': {
+          // An ICE restart dropped the name's candidates: the answer still to come is stale.
+          const lookup = this.mdnsLookups.get(e.name);
+          if (lookup) {
+            lookup.stale = true;
+            this.mdnsLookups.delete(e.name);
+          }
+          break;
+        }
         case 'role':
           // The port's native consent answers depend on the role (docs/ice.md "Consent checks answered natively").
           this.mux?.refreshConsent?.(this);
@@ -1441,10 +1466,20 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     mdns.queries++;
     const custom = this.options.resolveMdns;
     // Any resolver gets a deadline: the agent's own (MDNS_QUERY_TIMEOUT_MS, an `mdns-expired`
-    // event), so no timer of ours outlives close(). An answer after it is not counted again.
-    this.mdnsLookups.add(name);
+    // event), so no timer of ours outlives close(). An answer after it is not counted again. A
+    // lookup an ICE restart dropped (`mdns-dropped`) is answered into nothing: counted as `stale`.
+    // The agent asks for a name again only once its previous lookup ended or was dropped, so a
+    // name has at most one live lookup; each answer settles its own.
+    const asked: MdnsLookup = { stale: false, done: false };
+    this.mdnsLookups.set(name, asked);
     const answer = (address: string | undefined): void => {
-      if (this.closed || !this.mdnsLookups.delete(name)) return;
+      if (this.closed || asked.done) return;
+      asked.done = true;
+      if (asked.stale) {
+        mdns.stale++;
+        return;
+      }
+      if (this.mdnsLookups.get(name) === asked) this.mdnsLookups.delete(name);
       const usable = address !== undefined && isIP(address) !== 0;
       if (usable) mdns.resolved++;
       else mdns.unresolved++;
