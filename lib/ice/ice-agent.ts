@@ -345,6 +345,14 @@ function foundationOf(type: IceCandidateType, baseIp: string, server: string, pr
   return String(h);
 }
 
+/** What the driver gathers anew on an ICE restart ({@link IceAgent.restart}). */
+export interface IceRestartGathering {
+  /** Which of the previous host/srflx/relay candidates the new generation keeps (default: all). */
+  keepLocal?: (candidate: IceCandidate) => boolean;
+  /** The driver will add more candidates and call endOfLocalCandidates again. */
+  moreCandidates?: boolean;
+}
+
 /** A sans-I/O ICE agent for one component (WebRTC bundles everything onto component 1). */
 export class IceAgent {
   /** Counters, including drops by reason. */
@@ -782,9 +790,11 @@ export class IceAgent {
   /**
    * Local ICE restart (RFC 8445 §9): new credentials; the check list is rebuilt once the
    * peer's new credentials arrive. The previous credentials stay valid until then so that
-   * consent on the selected pair survives. Local candidates are announced again.
+   * consent on the selected pair survives. Local candidates are announced again, those
+   * `gathering.keepLocal` accepts (all by default); with `gathering.moreCandidates` the driver
+   * adds more (new servers) and gathering completes at its next {@link endOfLocalCandidates}.
    */
-  restart(now: number, credentials?: IceCredentials): IceCredentials {
+  restart(now: number, credentials?: IceCredentials, gathering?: IceRestartGathering): IceCredentials {
     this.assertOpen();
     now = this.tick(now);
     this.previousLocal = this.local;
@@ -796,8 +806,13 @@ export class IceAgent {
     this.keepPendingMdns(() => false);
     this.gatheringState = 'new';
     this.setGathering('gathering');
-    for (const e of this.localEntries) if (e.candidate.type !== 'prflx') this.events.push({ type: 'local-candidate', candidate: e.candidate });
-    this.localEntries = this.localEntries.filter((e) => e.candidate.type !== 'prflx');
+    // The new generation's candidates: the previous ones the driver still wants (a new ICE
+    // transport policy or server list applies from this gathering phase, RFC 8829 §4.1.18).
+    const keep = gathering?.keepLocal;
+    this.localEntries = this.localEntries.filter((e) => e.candidate.type !== 'prflx' && (keep === undefined || keep(e.candidate)));
+    for (const e of this.localEntries) this.events.push({ type: 'local-candidate', candidate: e.candidate });
+    // More candidates follow (new servers): gathering completes at the next endOfLocalCandidates.
+    if (gathering?.moreCandidates === true) this.hostGatheringDone = false;
     this.maybeGatheringComplete();
     if (this.connectionState === 'failed' || this.connectionState === 'new') this.setConnectionState('checking');
     return this.local;
