@@ -1467,6 +1467,11 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
             link.relayed = e.relayed;
             const base: Base = { kind: 'relay', local: e.relayed, link };
             this.setBase(addressKey(e.relayed), base);
+            // A server setConfiguration dropped while this allocation was under way: not announced.
+            if (this.retiredLinks?.has(link)) {
+              this.linkDone(link);
+              break;
+            }
             this.agent.addLocalCandidate(now, {
               type: 'relay',
               address: e.relayed.address,
