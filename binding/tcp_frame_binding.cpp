@@ -217,17 +217,19 @@ class TcpFrameBatchWrap : public Napi::ObjectWrap<TcpFrameBatchWrap> {
     uint8_t* status = static_cast<uint8_t*>(status_.data);
     tcp_unprotect_frames(target_, res.frames, r->session(), r->channel(), status, static_cast<uint8_t*>(relayed_.data), counters);
     ForwardEngine* engine = r->engine();
-    if (engine && r->session() && r->channel() == 0 && res.frames > 0 && engine->has_producers()) {
-      // docs/sfu.md "Legs over TCP": every clear frame comes from this connection's session.
-      // Only producers need the engine here: with the session passed as a clear source, subscriber
-      // RTCP over TCP is left to JavaScript (docs/sfu.md "What a subscriber's RTCP costs").
+    if (engine && r->session() && r->channel() == 0 && res.frames > 0 && engine->has_batch_work()) {
+      // docs/sfu.md "Legs over TCP": every clear frame comes from this connection's session, so each
+      // slot names it as the session that unprotected it, as the port's batch does per datagram:
+      // a producer's RTP is found by it, and so is the subscriber leg whose compound RTCP the engine
+      // may consume (docs/sfu.md "What a subscriber's RTCP costs"), with or without a producer.
       UdpRecvTarget view;
       view.buffer = target_.buffer;
       view.capacity = target_.max_frames;
       view.lengths = target_.lengths;
       view.offsets = target_.offsets;
       const int n = res.frames < static_cast<int>(UdpSocket::kMaxBatch) ? res.frames : static_cast<int>(UdpSocket::kMaxBatch);
-      counters[kTcpForwarded] += engine->process_batch(view, n, status, no_table_, MonotonicMicros(), no_sink_, r->session());
+      for (int i = 0; i < n; ++i) slot_sessions_[i] = r->session();
+      counters[kTcpForwarded] += engine->process_batch(view, n, status, no_table_, MonotonicMicros(), no_sink_, nullptr, slot_sessions_);
     }
     uint32_t* out = static_cast<uint32_t*>(info_.data);
     out[0] = static_cast<uint32_t>(res.consumed);
@@ -272,6 +274,8 @@ class TcpFrameBatchWrap : public Napi::ObjectWrap<TcpFrameBatchWrap> {
   TcpFrameTarget target_;
   UdpSessionTable no_table_;
   NoSink no_sink_;
+  // The session of every slot of the current read (all the reader's own).
+  SrtpSession* slot_sessions_[UdpSocket::kMaxBatch] = {};
 };
 
 void InitTcpFrame(Napi::Env env, Napi::Object exports) {

@@ -61,7 +61,7 @@ export type {
   PlainRtpCodec, PlainRtpStream, PlainTransportStats, PlainTransportTuple,
 } from './sfu/index.js';
 export { IceAgent, MDNS_QUERY_TIMEOUT_MS } from './ice/ice-agent.js';
-export type { IceAgentOptions, IceConnectionState, IceGatheringState, IceRole, IceSelectedPair, IceAgentEvent } from './ice/ice-agent.js';
+export type { IceAgentOptions, IceConnectionState, IceGatheringState, IceRole, IceSelectedPair, IceAgentEvent, IceRestartGathering } from './ice/ice-agent.js';
 export { StunMessage, isStunMessage } from './ice/stun-message.js';
 export { StunAttr, StunMethod, StunClass } from './ice/stun-constants.js';
 export { TurnClient } from './ice/turn-client.js';

@@ -204,7 +204,14 @@ export type IceAgentEvent =
    */
   | { type: 'mdns-query'; name: string }
   /** An `mdns-query` was not answered in time: its `candidatesIgnored` remote candidates are ignored. */
-  | { type: 'mdns-expired'; name: string; candidatesIgnored: number };
+  | { type: 'mdns-expired'; name: string; candidatesIgnored: number }
+  /**
+   * An ICE restart dropped every remote candidate still waiting for this name (RFC 8445 §9: they
+   * belong to the previous generation): the lookup is no longer wanted, and its answer, when it
+   * comes, adds nothing ({@link IceAgent.resolveMdns} returns 0). A candidate of the new generation
+   * with the same name asks again (a new `mdns-query`).
+   */
+  | { type: 'mdns-dropped'; name: string; candidatesDropped: number };
 
 /** Counters; `drops` is keyed by {@link IceDropReason}. */
 export interface IceAgentStats {
@@ -336,6 +343,14 @@ function foundationOf(type: IceCandidateType, baseIp: string, server: string, pr
   let h = 0x811c9dc5;
   for (const ch of `${type}|${baseIp}|${server}|${protocol}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
   return String(h);
+}
+
+/** What the driver gathers anew on an ICE restart ({@link IceAgent.restart}). */
+export interface IceRestartGathering {
+  /** Which of the previous host/srflx/relay candidates the new generation keeps (default: all). */
+  keepLocal?: (candidate: IceCandidate) => boolean;
+  /** The driver will add more candidates and call endOfLocalCandidates again. */
+  moreCandidates?: boolean;
 }
 
 /** A sans-I/O ICE agent for one component (WebRTC bundles everything onto component 1). */
@@ -670,15 +685,20 @@ export class IceAgent {
 
   /**
    * Keeps only the pending lookups' candidates that `keep` accepts; a name left with none is
-   * forgotten (its answer, when it comes, returns 0 and adds nothing). Used when an ICE restart
+   * forgotten (an `mdns-dropped` event; its answer, when it comes, returns 0 and adds nothing). Used when an ICE restart
    * discards the remote candidates of the previous generation (RFC 8445 §9): those waiting for
    * their name's address go with them.
    */
   private keepPendingMdns(keep: (c: IceCandidate) => boolean): void {
     if (!this.pendingMdns) return;
     for (const [name, e] of this.pendingMdns) {
+      const before = e.candidates.length;
       e.candidates = e.candidates.filter(keep);
-      if (e.candidates.length === 0) this.pendingMdns.delete(name);
+      if (e.candidates.length === 0) {
+        this.pendingMdns.delete(name);
+        // The driver may still be looking it up: its answer is stale (docs/ice.md "mDNS").
+        this.events.push({ type: 'mdns-dropped', name, candidatesDropped: before });
+      }
     }
     this.mdnsExpiresAt = this.earliestMdnsExpiry();
   }
@@ -770,9 +790,11 @@ export class IceAgent {
   /**
    * Local ICE restart (RFC 8445 §9): new credentials; the check list is rebuilt once the
    * peer's new credentials arrive. The previous credentials stay valid until then so that
-   * consent on the selected pair survives. Local candidates are announced again.
+   * consent on the selected pair survives. Local candidates are announced again, those
+   * `gathering.keepLocal` accepts (all by default); with `gathering.moreCandidates` the driver
+   * adds more (new servers) and gathering completes at its next {@link endOfLocalCandidates}.
    */
-  restart(now: number, credentials?: IceCredentials): IceCredentials {
+  restart(now: number, credentials?: IceCredentials, gathering?: IceRestartGathering): IceCredentials {
     this.assertOpen();
     now = this.tick(now);
     this.previousLocal = this.local;
@@ -784,8 +806,13 @@ export class IceAgent {
     this.keepPendingMdns(() => false);
     this.gatheringState = 'new';
     this.setGathering('gathering');
-    for (const e of this.localEntries) if (e.candidate.type !== 'prflx') this.events.push({ type: 'local-candidate', candidate: e.candidate });
-    this.localEntries = this.localEntries.filter((e) => e.candidate.type !== 'prflx');
+    // The new generation's candidates: the previous ones the driver still wants (a new ICE
+    // transport policy or server list applies from this gathering phase, RFC 8829 §4.1.18).
+    const keep = gathering?.keepLocal;
+    this.localEntries = this.localEntries.filter((e) => e.candidate.type !== 'prflx' && (keep === undefined || keep(e.candidate)));
+    for (const e of this.localEntries) this.events.push({ type: 'local-candidate', candidate: e.candidate });
+    // More candidates follow (new servers): gathering completes at the next endOfLocalCandidates.
+    if (gathering?.moreCandidates === true) this.hostGatheringDone = false;
     this.maybeGatheringComplete();
     if (this.connectionState === 'failed' || this.connectionState === 'new') this.setConnectionState('checking');
     return this.local;

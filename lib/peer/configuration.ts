@@ -13,6 +13,7 @@ const ENUMS: Record<string, readonly string[]> = {
   iceTransportPolicy: ['all', 'relay'],
   bundlePolicy: ['max-bundle', 'balanced', 'max-compat'],
   answerDtlsRole: ['client', 'server'],
+  rtcpMuxPolicy: ['require'],
 };
 const BOOLEANS = ['iceLite', 'iceTcpActive'] as const;
 const ARRAYS = ['iceServers', 'certificates', 'hostAddresses', 'codecs', 'headerExtensions', 'srtpProfiles', 'rtpPolicies'] as const;
@@ -79,10 +80,19 @@ export function checkConfiguration(configuration: unknown): RTCConfiguration {
       throw new PeerError('RangeError', 'ERR_PEER_PORT_RANGE', 'portRange must be { min, max } with integers 1..65535 and min <= max');
     }
   }
+  // WebIDL `[EnforceRange] octet` (webrtc-pc §4.2.1): a finite number, truncated, in 0..255.
+  let pool: number | undefined;
+  if (c.iceCandidatePoolSize !== undefined) {
+    const v = c.iceCandidatePoolSize as unknown;
+    if (typeof v !== 'number' || !Number.isFinite(v) || Math.trunc(v) < 0 || Math.trunc(v) > 255) {
+      throw typeError('ERR_PEER_CONFIGURATION', `iceCandidatePoolSize must be a number in 0..255, got ${describe(v)}`);
+    }
+    pool = Math.trunc(v);
+  }
   if (c.maxMessageSize !== undefined && !(Number.isInteger(c.maxMessageSize) && c.maxMessageSize >= 0)) {
     throw new PeerError('RangeError', 'ERR_PEER_CONFIGURATION', `maxMessageSize must be an integer >= 0, got ${describe(c.maxMessageSize)}`);
   }
-  return { ...c };
+  return pool === undefined ? { ...c } : { ...c, iceCandidatePoolSize: pool };
 }
 
 /** webrtc-pc §4.4.1.1 "validate the ICE server list" (the URL grammar of RFC 7064/7065). */

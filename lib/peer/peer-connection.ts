@@ -107,6 +107,14 @@ export interface RTCConfiguration {
   iceTcpActive?: boolean;
   /** `max-bundle` (default) or `balanced` (candidates in every m-section); `max-compat` is read as balanced. */
   bundlePolicy?: 'max-bundle' | 'balanced' | 'max-compat';
+  /** W3C rtcpMuxPolicy: only `require` (RTP and RTCP on one port, RFC 8843/5761; the default). */
+  rtcpMuxPolicy?: 'require';
+  /**
+   * W3C iceCandidatePoolSize (0..255, default 0): checked, kept and reported by getConfiguration;
+   * no candidates are pre-gathered before setLocalDescription (host candidates are gathered
+   * synchronously there, docs/peer.md "setConfiguration"). Fixed once setLocalDescription was called.
+   */
+  iceCandidatePoolSize?: number;
   /** DTLS identity; default one ECDSA P-256 certificate shared by the process, renewed daily. */
   certificates?: DtlsCertificate[];
   /** Act as an ICE-lite agent (a server with a public address). */
@@ -398,6 +406,25 @@ class PolicyDriverLink implements PolicyDriverOwner {
   }
 }
 
+/** Options fixed at construction (setConfiguration refuses another value; ours, not W3C's). */
+const FIXED_OPTIONS = ['udpMux', 'tcpMux', 'iceTcpActive', 'iceLite', 'hostAddresses', 'portRange', 'codecs', 'headerExtensions',
+  'srtpProfiles', 'answerDtlsRole', 'maxMessageSize', 'rtpPolicies'] as const;
+
+/** The same option value: identical, or arrays / plain objects with the same members (one level deep, then identity). */
+function sameOption(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => x === b[i] || shallowEqual(x, b[i]));
+  return shallowEqual(a, b);
+}
+
+function shallowEqual(a: unknown, b: unknown): boolean {
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) || Array.isArray(b)) return false;
+  if (Object.getPrototypeOf(a) !== Object.prototype || Object.getPrototypeOf(b) !== Object.prototype) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => (a as Record<string, unknown>)[k] === (b as Record<string, unknown>)[k]);
+}
+
 function invalidState(code: string, message: string): PeerError {
   return new PeerError('InvalidStateError', code, message);
 }
@@ -411,7 +438,7 @@ function invalidState(code: string, message: string): PeerError {
  * transport-wide sequence number and the clock), not through public members.
  */
 export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> {
-  private readonly config: RTCConfiguration;
+  private config: RTCConfiguration;
   private readonly certificate: DtlsCertificate;
   private readonly clock = systemClock;
   private readonly sessionId = BigInt.asUintN(62, cryptoRng.bytes(8).readBigUInt64BE(0)).toString();
@@ -461,6 +488,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   /** See probePolicies. */
   private policyProbes: Map<MediaKind, RtpPolicyChain> | undefined;
   private restartPending = false;
+  /** setLocalDescription was called (iceCandidatePoolSize can no longer change). */
+  private localDescriptionCalled = false;
   private negotiationQueued = false;
   private isClosed = false;
   /** Transport-wide sequence number (transport-cc) of the next packet; truly private (#). */
@@ -540,6 +569,62 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   /** W3C getConfiguration(): the options, with the DTLS certificate in use. */
   getConfiguration(): RTCConfiguration {
     return { ...this.config, certificates: [this.certificate] };
+  }
+
+  /**
+   * W3C setConfiguration() (webrtc-pc §4.4.1.6 "set a configuration", RFC 8829 §4.1.18): replaces the
+   * ICE options. `iceServers` (default none) and `iceTransportPolicy` (default 'all') take effect at
+   * the next gathering phase: call {@link restartIce} (or send an ICE-restart offer) to gather from
+   * the new servers now; under 'relay' only relayed candidates are announced and paired from then
+   * on (the restart's new generation keeps no other). `iceCandidatePoolSize` may change until
+   * setLocalDescription is first called. Everything else is fixed at construction: a member given
+   * with another value than the connection's throws, one left out keeps the connection's (except
+   * `bundlePolicy` and `rtcpMuxPolicy`, whose W3C defaults stand in when left out, and ours are
+   * 'max-bundle' and 'require'). Throws, and changes nothing:
+   * - InvalidStateError (`ERR_PEER_CLOSED`) on a closed connection;
+   * - the constructor's errors for a malformed configuration (TypeError, SyntaxError for a bad ICE
+   *   server URL, InvalidAccessError for a TURN server without username or credential, RangeError);
+   * - InvalidModificationError (`ERR_PEER_CONFIGURATION_MODIFIED`) for a change of `certificates`,
+   *   `bundlePolicy`, `rtcpMuxPolicy` or one of our construction-time options (`udpMux`, `tcpMux`,
+   *   `iceTcpActive`, `iceLite`, `hostAddresses`, `portRange`, `codecs`, `headerExtensions`,
+   *   `srtpProfiles`, `answerDtlsRole`, `maxMessageSize`, `rtpPolicies`), or of
+   *   `iceCandidatePoolSize` after setLocalDescription was called.
+   */
+  setConfiguration(configuration: RTCConfiguration): void {
+    this.assertOpen();
+    const c = checkConfiguration(configuration);
+    const modified = (what: string): PeerError =>
+      new PeerError('InvalidModificationError', 'ERR_PEER_CONFIGURATION_MODIFIED', `setConfiguration: ${what} cannot be changed after construction`);
+    // §4.4.1.6 step 3: the certificates, when given, must be those the connection was made with.
+    if (c.certificates !== undefined) {
+      const made = this.config.certificates ?? [this.certificate];
+      const same = (list: readonly unknown[]): boolean => list.length === c.certificates!.length && list.every((x, i) => x === c.certificates![i]);
+      if (!same(made) && !same([this.certificate])) throw modified('certificates');
+    }
+    // Steps 4-5: with their defaults when left out.
+    if ((c.bundlePolicy ?? 'max-bundle') !== (this.config.bundlePolicy ?? 'max-bundle')) throw modified('bundlePolicy');
+    if ((c.rtcpMuxPolicy ?? 'require') !== (this.config.rtcpMuxPolicy ?? 'require')) throw modified('rtcpMuxPolicy');
+    for (const key of FIXED_OPTIONS) {
+      if (c[key] !== undefined && !sameOption(c[key], this.config[key])) throw modified(key);
+    }
+    // Step 6: "If the value of configuration.iceCandidatePoolSize differs from the previously set
+    // value and setLocalDescription has already been called, throw an InvalidModificationError."
+    const pool = c.iceCandidatePoolSize ?? 0;
+    if (pool !== (this.config.iceCandidatePoolSize ?? 0) && this.localDescriptionCalled) throw modified('iceCandidatePoolSize after setLocalDescription');
+    // Steps 7-11: the ICE agent's servers and policy, used by the next gathering phase.
+    // (W3C members with defaults: one left out is its default, so it is removed here.)
+    const next: RTCConfiguration = { ...this.config };
+    delete next.iceServers;
+    delete next.iceTransportPolicy;
+    delete next.iceCandidatePoolSize;
+    if (c.iceServers !== undefined) next.iceServers = c.iceServers.map((server) => ({ ...server }));
+    if (c.iceTransportPolicy !== undefined) next.iceTransportPolicy = c.iceTransportPolicy;
+    if (c.iceCandidatePoolSize !== undefined) next.iceCandidatePoolSize = pool;
+    this.config = next;
+    const ice = { iceServers: this.config.iceServers ?? [], iceTransportPolicy: this.config.iceTransportPolicy ?? 'all' };
+    this.transport?.setIceConfiguration(ice);
+    for (const e of this.extras) e.transport?.setIceConfiguration(ice);
+    peerLog('pc%d setConfiguration: %d ICE servers, policy %s', this.logId, ice.iceServers.length, ice.iceTransportPolicy);
   }
 
   get onpolicy(): ((e: RTCPeerConnectionEvents['policy']) => void) | null { return this.getHandler('policy'); }
@@ -835,6 +920,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
    */
   async setLocalDescription(description?: RTCSessionDescriptionInit): Promise<void> {
     this.assertOpen();
+    // webrtc-pc §4.4.1.6 "set a configuration": iceCandidatePoolSize is fixed from here on.
+    this.localDescriptionCalled = true;
     let desc = description;
     if (desc?.type === 'rollback') {
       this.rollback('local');

@@ -142,8 +142,9 @@ export class RtpPolicyChain {
   }
 
   /**
-   * @internal Calls `fn` after each add/remove/replace (lib/sfu re-reads which of a subscriber's RTCP
-   * JavaScript needs); returns the function that stops it.
+   * @internal Calls `fn` after each add/remove/replace and after each negotiation configured the
+   * chain ({@link configure}: what was negotiated, e.g. `rcvr-rtt` or the rtcp-fb, may have changed),
+   * so lib/sfu re-reads which of a subscriber's RTCP JavaScript needs; returns the function that stops it.
    */
   watch(fn: () => void): () => void {
     const watchers = (this.watchers ??= new Set());
@@ -292,6 +293,8 @@ export class RtpPolicyChain {
     this.seen(now);
     for (const m of this.modules) this.call(m, () => m.configure?.(this.lastNow, params));
     this.flush();
+    // A renegotiation may add or remove what a watcher derives from the parameters.
+    this.changed();
   }
 
   /**

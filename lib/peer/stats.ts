@@ -61,9 +61,12 @@ export function candidateStats(id: string, type: string, c: IceCandidate, timest
   };
 }
 
-/** `pwtDrops.mdns`: unused answer records by reason, names that did not resolve, candidates ignored for it. */
+/**
+ * `pwtDrops.mdns`: unused answer records by reason, names that did not resolve, answers for names an
+ * ICE restart dropped (`stale`), candidates ignored for want of an address.
+ */
 function mdnsDrops(m: IceMdnsStats): Record<string, number> {
-  return { ...m.drops, unresolved: m.unresolved, 'candidates-ignored': m.candidatesIgnored };
+  return { ...m.drops, unresolved: m.unresolved, stale: m.stale, 'candidates-ignored': m.candidatesIgnored };
 }
 
 /** Builds the report (see the file header). */

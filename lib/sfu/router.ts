@@ -318,7 +318,7 @@ export class Router {
     const leg = this.leg(pc);
     leg.producers.add(producer);
     // A publisher over passive ICE-TCP: its frames are forwarded inside the TCP read batch.
-    this.attachTcpPublisher(pc, leg);
+    this.attachTcpEngine(pc, leg);
     // The publisher's receiver reports come from the engine's counters, its transport-cc feedback
     // from the engine's arrival log (docs/sfu.md "RTCP per leg").
     const offReports = transceiver.policies.addNativeSource(() => producer.nativeTotals());
@@ -529,6 +529,8 @@ export class Router {
     this.consumerLegs.set(consumer, pc);
     if (options.autoLayers) consumer.setAutoLayers(true);
     this.updateLegRtcp(pc);
+    // A subscriber over passive ICE-TCP: its RTCP is read in the TCP connection's batches.
+    this.attachTcpEngine(pc, leg);
     return consumer;
   }
 
@@ -816,7 +818,8 @@ export class Router {
   producerClosed(p: Producer): void {
     this.producerCleanup.get(p)?.();
     this.producerCleanup.delete(p);
-    for (const leg of this.legs.values()) leg.producers.delete(p);
+    // A TCP leg left with neither producer nor consumer stops running the engine in its reads.
+    for (const [pc, leg] of this.legs) if (leg.producers.delete(p)) this.attachTcpEngine(pc, leg);
     // Its consumers stay open and forward nothing: a closed pipe producer's misses are no longer
     // asked upstream, so the legs that held NACKs back for it consume them again.
     if (p.upstream?.nack) {
@@ -842,7 +845,11 @@ export class Router {
     const pc = this.consumerLegs.get(c);
     this.consumerLegs.delete(c);
     for (const leg of this.legs.values()) leg.consumers.delete(c);
-    if (pc) this.updateLegRtcp(pc);
+    if (pc) {
+      this.updateLegRtcp(pc);
+      const leg = this.legs.get(pc);
+      if (leg) this.attachTcpEngine(pc, leg);
+    }
   }
 
   /**
@@ -898,7 +905,7 @@ export class Router {
    * (an active one of ours, or gone), is not followed: `pairsNotFollowed`.
    */
   private followPair(pc: RTCPeerConnection, leg: Leg, pair: IceSelectedPair): void {
-    this.attachTcpPublisher(pc, leg);
+    this.attachTcpEngine(pc, leg);
     if (leg.transport === 0 || !this.mux.nativeSocket) return;
     if (this.routeSubscriber(pc, leg, pair)) this.pairsFollowed++;
     else this.pairsNotFollowed++;
@@ -907,7 +914,7 @@ export class Router {
   /** The leg's TCP route was built, rebuilt or removed: the publisher's engine and the subscriber's sink follow it. */
   private followTcpRoute(pc: RTCPeerConnection, leg: Leg): void {
     // A refusal is counted once, by the pair switch that follows.
-    this.attachTcpPublisher(pc, leg, false);
+    this.attachTcpEngine(pc, leg, false);
     const pair = pc.mediaTransport?.selectedPair;
     if (leg.transport !== 0 && pair) this.routeSubscriber(pc, leg, pair);
   }
@@ -953,13 +960,16 @@ export class Router {
   }
 
   /**
-   * A publisher leg runs the engine in the read batches of its current passive ICE-TCP connection:
-   * attached when the route appears, moved when it is rebuilt, detached when it goes. A TCP route
-   * that cannot run the engine (an active connection of ours) is counted in `pairsNotFollowed`.
+   * A leg runs the engine in the read batches of its current passive ICE-TCP connection, as the
+   * port's receive batch does for UDP legs: a publisher's RTP is forwarded there, and a subscriber's
+   * compound RTCP consumed there when its leg lets the engine keep it (docs/sfu.md "What a
+   * subscriber's RTCP costs"), with or without a producer in the router. Attached while the leg has
+   * a producer or a consumer and the route exists, moved when it is rebuilt, detached when it goes
+   * or the leg has neither. A TCP route that cannot run the engine (an active connection of ours) is
+   * counted in `pairsNotFollowed`.
    */
-  private attachTcpPublisher(pc: RTCPeerConnection, leg: Leg, countRefusal = true): void {
-    if (leg.producers.size === 0) return;
-    const route = pc.mediaTransport?.tcpLegRoute;
+  private attachTcpEngine(pc: RTCPeerConnection, leg: Leg, countRefusal = true): void {
+    const route = leg.producers.size > 0 || leg.consumers.size > 0 ? pc.mediaTransport?.tcpLegRoute : undefined;
     if (route === leg.tcpRoute) return;
     leg.tcpRoute?.setForwardEngine?.(null);
     leg.tcpRoute = undefined;

@@ -15,8 +15,10 @@ import {
   type IceAgentOptions,
   type IceConnectionState,
   type IceGatheringState,
+  type IceRestartGathering,
   type IceRole,
   type IceSelectedPair,
+  type LocalCandidateInit,
   MDNS_QUERY_TIMEOUT_MS,
 } from '../ice/ice-agent.js';
 import type { IceCredentials } from '../ice/ice-credentials.js';
@@ -210,6 +212,12 @@ export interface IceMdnsStats {
   /** Names that resolved to a usable address. */
   resolved: number;
   /**
+   * Answers (usable or not) for names whose lookup an ICE restart dropped before they came (the
+   * candidates that carried the name belonged to the previous generation): nothing is added, and
+   * they count neither as `resolved` nor as `unresolved` (docs/ice.md "mDNS").
+   */
+  stale: number;
+  /**
    * Names that did not: no usable answer within the resolver's time (1.5 s by default, at most
    * {@link MDNS_RESOLVE_DEADLINE_MS} for any resolver), a failed or rejected lookup, or a resolver
    * result that is not an IP address.
@@ -219,6 +227,12 @@ export interface IceMdnsStats {
   candidatesIgnored: number;
   /** Answer records of responses to our queries that were not used, by reason. */
   drops: Record<MdnsDropReason, number>;
+}
+
+/** One lookup of a remote `.local` name: whether an ICE restart dropped it, whether it was settled. */
+interface MdnsLookup {
+  stale: boolean;
+  done: boolean;
 }
 
 /**
@@ -282,7 +296,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   /** The sans-I/O agent (exposed for stats and diagnostics). */
   readonly agent: IceAgent;
   /** Driver counters. */
-  readonly stats: IceTransportStats = { dataReceived: 0, dataSent: 0, relayedMediaInJs: { received: 0, sent: 0 }, timerWakes: 0, drops: loggedDropCounters('ice-transport', { 'unknown-source': 0, 'unknown-first-byte': 0, 'no-selected-pair': 0, 'send-failed': 0 }), mdns: { queries: 0, resolved: 0, unresolved: 0, candidatesIgnored: 0, drops: loggedDropCounters('mdns', newMdnsDrops()) } };
+  readonly stats: IceTransportStats = { dataReceived: 0, dataSent: 0, relayedMediaInJs: { received: 0, sent: 0 }, timerWakes: 0, drops: loggedDropCounters('ice-transport', { 'unknown-source': 0, 'unknown-first-byte': 0, 'no-selected-pair': 0, 'send-failed': 0 }), mdns: { queries: 0, resolved: 0, unresolved: 0, stale: 0, candidatesIgnored: 0, drops: loggedDropCounters('mdns', newMdnsDrops()) } };
   private readonly clock: Clock;
   private readonly rng: Rng;
   private readonly options: IceTransportOptions;
@@ -343,16 +357,27 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private flushAgain = false;
   private gathered = false;
   private closed = false;
-  /** mDNS names looked up and not yet answered nor expired by the agent. */
-  private readonly mdnsLookups = new Set<string>();
+  /** Lookups of remote `.local` names not yet answered, expired nor dropped by the agent, by name (see resolveMdns). */
+  private readonly mdnsLookups = new Map<string, MdnsLookup>();
   // TURN links that succeeded or failed; made by the first one (most connections have none).
   private settledLinks: Set<TurnLink> | undefined;
   private serversStarted = false;
   private endOfCandidatesSent = false;
+  /** STUN/TURN servers and transport policy in force (setConfiguration replaces them). */
+  private iceServers: readonly IceServer[];
+  private iceTransportPolicy: 'all' | 'relay';
+  /** The servers and policy of the last gathering phase (a restart after setConfiguration gathers again). */
+  private gatheredWith: { servers: readonly IceServer[]; policy: 'all' | 'relay' } | undefined;
+  /** Every host candidate found, announced or not (the relay policy announces none; a restart under 'all' then does). */
+  private readonly hostCandidates: LocalCandidateInit[] = [];
+  /** TURN links of servers a new list no longer names: released once the selected pair does not use them. */
+  private retiredLinks: Set<TurnLink> | undefined;
 
   constructor(options: IceTransportOptions = {}, mux?: IceMuxPort) {
     super();
     this.options = options;
+    this.iceServers = options.iceServers ?? [];
+    this.iceTransportPolicy = options.iceTransportPolicy ?? 'all';
     this.mux = mux;
     this.clock = options.clock ?? systemClock;
     this.rng = options.rng ?? cryptoRng;
@@ -589,6 +614,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.assertOpen();
     if (this.gathered) return Promise.resolve();
     this.gathered = true;
+    this.gatheredWith = { servers: this.iceServers, policy: this.iceTransportPolicy };
     const now = (): number => this.clock.now();
     // Host candidates on the native socket or the mux port are announced synchronously (a bind
     // error with nothing else to gather throws here); a custom factory and servers take turns.
@@ -602,7 +628,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       this.setBase(addressKey(this.mux.local), base);
       this.muxBase = base;
       // With the relay policy the shared port only receives what its relays' peers send elsewhere.
-      if (this.options.iceTransportPolicy !== 'relay') this.agent.addLocalCandidate(now(), {
+      this.addHostCandidate({
         type: 'host',
         address: this.mux.announced ?? this.mux.local.address,
         port: this.mux.local.port,
@@ -615,7 +641,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.gatherTcp(now);
     this.flush();
     // Without servers gathering ends here, synchronously: no event-loop turn before the checks.
-    if ((this.options.iceServers ?? []).length > 0) await this.startServers();
+    if (this.iceServers.length > 0) await this.startServers();
     if (this.closed) return;
     this.serversStarted = true;
     this.maybeEndGathering();
@@ -623,13 +649,13 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   }
 
   /**
-   * Announces the passive ICE-TCP host candidate of the attached TcpMux (RFC 6544 §4.1). Skipped
-   * under the relay policy and when its address and port are those of a UDP base (the agent
+   * Announces the passive ICE-TCP host candidate of the attached TcpMux (RFC 6544 §4.1), not under
+   * the relay policy (addHostCandidate). Skipped when its address and port are those of a UDP base (the agent
    * keys bases by address and port).
    */
   private gatherTcp(now: () => number): void {
     const port = this.tcpPort;
-    if (!port || this.options.iceTransportPolicy === 'relay') return;
+    if (!port) return;
     if (this.bases.has(addressKey(port.local))) {
       log('TCP candidate %s:%d skipped: a UDP base has the same address and port', port.local.address, port.local.port);
       return;
@@ -637,7 +663,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     const base: Base & { kind: 'socket' } = { kind: 'socket', local: port.local, socket: port.socket, owned: false };
     this.setBase(addressKey(port.local), base);
     this.tcpBase = base;
-    this.agent.addLocalCandidate(now(), { type: 'host', protocol: 'tcp', address: port.announced ?? port.local.address, port: port.local.port, base: port.local });
+    this.addHostCandidate({ type: 'host', protocol: 'tcp', address: port.announced ?? port.local.address, port: port.local.port, base: port.local }, now());
   }
 
   /**
@@ -680,10 +706,10 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       // RFC 8421: IPv6 preferred over IPv4; earlier interfaces preferred within a family.
       const localPreference = (type === 'udp6' ? 60000 : 50000) - index++;
       // With the relay policy the socket only carries the TURN allocation.
-      if (this.options.iceTransportPolicy !== 'relay') this.agent.addLocalCandidate(this.clock.now(), { type: 'host', address: announced ?? local.address, port: local.port, base: local, localPreference });
+      this.addHostCandidate({ type: 'host', address: announced ?? local.address, port: local.port, base: local, localPreference });
     }
-    if (this.bases.size === 0 && lastError !== undefined && (this.options.iceServers ?? []).length === 0) throw lastError;
-    if (g.tcpActive && this.options.iceTransportPolicy !== 'relay') this.gatherTcpActive(addresses, g.announcedAddress);
+    if (this.bases.size === 0 && lastError !== undefined && this.iceServers.length === 0) throw lastError;
+    if (g.tcpActive && this.iceTransportPolicy !== 'relay') this.gatherTcpActive(addresses, g.announcedAddress);
   }
 
   /** One active ICE-TCP candidate per host address (RFC 6544 §5.1); connections open on the first check. */
@@ -756,7 +782,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       socket.onBatch((batch) => this.onSocketBatch(base, batch));
       const announced = g.announcedAddress && isIP(g.announcedAddress) === isIP(address) ? g.announcedAddress : undefined;
       const localPreference = (type === 'udp6' ? 60000 : 50000) - index++;
-      if (this.options.iceTransportPolicy !== 'relay') this.agent.addLocalCandidate(this.clock.now(), { type: 'host', address: announced ?? local.address, port: local.port, base: local, localPreference });
+      this.addHostCandidate({ type: 'host', address: announced ?? local.address, port: local.port, base: local, localPreference });
     }
   }
 
@@ -786,16 +812,102 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.flush();
   }
 
-  /** Starts an ICE restart: new local credentials; candidates are announced again. */
+  /**
+   * New STUN/TURN servers and ICE transport policy (webrtc-pc §4.4.1.6 "set a configuration", from
+   * RTCPeerConnection.setConfiguration; the caller has validated them). As RFC 8829 §4.1.18 says,
+   * nothing is gathered until the next gathering phase: the first gather(), or the next restart(),
+   * which announces the candidates the new policy allows (under 'relay' only relayed ones; under
+   * 'all' the host candidates the relay policy had held back too), allocates on TURN servers the
+   * list adds, and releases the allocations of servers it no longer names once the selected pair
+   * does not use them. Until then the new policy already applies to every candidate gathered from
+   * now on (a host candidate found later, a TURN allocation that completes later).
+   */
+  setConfiguration(config: { iceServers?: readonly IceServer[]; iceTransportPolicy?: 'all' | 'relay' }): void {
+    this.assertOpen();
+    this.iceServers = config.iceServers ?? [];
+    this.iceTransportPolicy = config.iceTransportPolicy ?? 'all';
+  }
+
+  /**
+   * Starts an ICE restart: new local credentials; candidates are announced again. After a
+   * {@link setConfiguration} that changed the servers or the policy, this is a new gathering phase.
+   */
   restart(): IceCredentials {
     this.assertOpen();
-    const creds = this.agent.restart(this.clock.now());
+    const now = this.clock.now();
+    const previous = this.gatheredWith;
+    const regather = previous !== undefined && (previous.policy !== this.iceTransportPolicy || !sameServerList(previous.servers, this.iceServers));
+    let gathering: IceRestartGathering | undefined;
+    if (regather) {
+      this.gatheredWith = { servers: this.iceServers, policy: this.iceTransportPolicy };
+      // Allocations on servers the new list does not name: their candidates are not announced again.
+      const wanted = new Set<string>();
+      for (const server of this.iceServers) for (const url of typeof server.urls === 'string' ? [server.urls] : server.urls) wanted.add(serverKey(url, server.username, server.credential));
+      const retiredRelays = new Set<string>();
+      for (const l of this.links) {
+        if (wanted.has(serverKey(l.target.url, l.target.username, l.target.credential))) continue;
+        (this.retiredLinks ??= new Set()).add(l);
+        if (l.relayed) retiredRelays.add(addressKey(l.relayed));
+      }
+      const relayOnly = this.iceTransportPolicy === 'relay';
+      gathering = {
+        keepLocal: (c) => (!relayOnly || c.type === 'relay') && !(c.type === 'relay' && retiredRelays.has(addressKey(c))),
+        moreCandidates: true,
+      };
+    }
+    const creds = this.agent.restart(now, undefined, gathering);
     this.mux?.register(this, creds.ufrag);
     this.mux?.refreshConsent?.(this);
     this.ownConsent?.responder.refresh(this);
     this.tcpPort?.register(this, creds.ufrag);
+    if (regather) this.gatherAgain(now);
     this.flush();
     return creds;
+  }
+
+  /** The gathering phase of a restart after setConfiguration: host candidates the policy allows, then the servers. */
+  private gatherAgain(now: number): void {
+    this.releaseRetiredLinks();
+    if (this.iceTransportPolicy !== 'relay') for (const init of this.hostCandidates) this.agent.addLocalCandidate(now, init);
+    this.serversStarted = false;
+    this.endOfCandidatesSent = false;
+    const done = (): void => {
+      if (this.closed) return;
+      this.serversStarted = true;
+      this.maybeEndGathering();
+      this.flush();
+    };
+    if (this.iceServers.length === 0) done();
+    else void this.startServers().then(done);
+  }
+
+  /**
+   * Releases the TURN allocations of servers a new list no longer names (restart after
+   * setConfiguration), each once the agent's selected pair is not on it: a pair in use keeps its
+   * allocation until ICE selected another one.
+   */
+  private releaseRetiredLinks(): void {
+    const retired = this.retiredLinks;
+    if (!retired || retired.size === 0) return;
+    const selected = this.agent.selectedPair?.localBase;
+    const now = this.clock.now();
+    for (const l of [...retired]) {
+      if (selected && l.relayed && addressKey(selected) === addressKey(l.relayed)) continue;
+      retired.delete(l);
+      l.close(now);
+      if (l.relayed) this.bases.delete(addressKey(l.relayed));
+      this.lastBase = undefined;
+      const at = this.links.indexOf(l);
+      if (at >= 0) this.links.splice(at, 1);
+      this.settledLinks?.delete(l);
+      log('released the TURN allocation on %s: no longer in iceServers', l.target.url);
+    }
+  }
+
+  /** Host candidates go through here: all are kept, those the policy allows are announced. */
+  private addHostCandidate(init: LocalCandidateInit, now = this.clock.now()): void {
+    this.hostCandidates.push(init);
+    if (this.iceTransportPolicy !== 'relay') this.agent.addLocalCandidate(now, init);
   }
 
   /**
@@ -1064,7 +1176,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   // ---- servers ------------------------------------------------------------------------
 
   private async startServers(): Promise<void> {
-    for (const server of this.options.iceServers ?? []) {
+    for (const server of this.iceServers) {
       const urls = typeof server.urls === 'string' ? [server.urls] : server.urls;
       for (const url of urls) {
         let parsed: ReturnType<typeof parseIceServerUrl>;
@@ -1086,7 +1198,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         if (this.closed) return;
         const target = { address: canonicalIp(address), port: parsed.port };
         if (parsed.scheme === 'stun' || parsed.scheme === 'stuns') {
-          if (this.options.iceTransportPolicy === 'relay') continue;
+          if (this.iceTransportPolicy === 'relay') continue;
           this.agent.gatherServerReflexive(this.clock.now(), target);
           continue;
         }
@@ -1094,6 +1206,9 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           this.emitEvent('turnerror', url, 'TURN needs username and credential');
           continue;
         }
+        // A restart after setConfiguration keeps the allocations of servers the new list still names.
+        const key = serverKey(url, server.username, server.credential);
+        if (this.links.some((l) => !this.retiredLinks?.has(l) && serverKey(l.target.url, l.target.username, l.target.credential) === key)) continue;
         const transport = parsed.scheme === 'turns' ? 'tls' : parsed.transport;
         this.startTurn({ url, server: target, host: parsed.host, transport, username: server.username, credential: server.credential });
       }
@@ -1276,6 +1391,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           this.setRoute(e.pair);
           this.mux?.select?.(this, this.mux && addressKey(e.pair.localBase) === addressKey(this.mux.local) ? e.pair.remoteAddress : undefined);
           this.selectOwnConsent(e.pair.localBase, e.pair.remoteAddress);
+          this.releaseRetiredLinks();
           this.emitEvent('selectedcandidatepairchange', e.pair);
           break;
         case 'remote-validated':
@@ -1288,13 +1404,26 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         case 'mdns-query':
           this.resolveMdns(e.name);
           break;
-        case 'mdns-expired':
+        case 'mdns-expired': {
           // The agent's deadline (MDNS_QUERY_TIMEOUT_MS) came before the resolver's answer.
-          if (this.mdnsLookups.delete(e.name)) {
+          const lookup = this.mdnsLookups.get(e.name);
+          if (lookup) {
+            lookup.done = true;
+            this.mdnsLookups.delete(e.name);
             this.stats.mdns.unresolved++;
             this.stats.mdns.candidatesIgnored += e.candidatesIgnored;
           }
           break;
+        }
+        case 'mdns-dropped': {
+          // An ICE restart dropped the name's candidates: the answer still to come is stale.
+          const lookup = this.mdnsLookups.get(e.name);
+          if (lookup) {
+            lookup.stale = true;
+            this.mdnsLookups.delete(e.name);
+          }
+          break;
+        }
         case 'role':
           // The port's native consent answers depend on the role (docs/ice.md "Consent checks answered natively").
           this.mux?.refreshConsent?.(this);
@@ -1338,6 +1467,11 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
             link.relayed = e.relayed;
             const base: Base = { kind: 'relay', local: e.relayed, link };
             this.setBase(addressKey(e.relayed), base);
+            // A server setConfiguration dropped while this allocation was under way: not announced.
+            if (this.retiredLinks?.has(link)) {
+              this.linkDone(link);
+              break;
+            }
             this.agent.addLocalCandidate(now, {
               type: 'relay',
               address: e.relayed.address,
@@ -1441,10 +1575,20 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     mdns.queries++;
     const custom = this.options.resolveMdns;
     // Any resolver gets a deadline: the agent's own (MDNS_QUERY_TIMEOUT_MS, an `mdns-expired`
-    // event), so no timer of ours outlives close(). An answer after it is not counted again.
-    this.mdnsLookups.add(name);
+    // event), so no timer of ours outlives close(). An answer after it is not counted again. A
+    // lookup an ICE restart dropped (`mdns-dropped`) is answered into nothing: counted as `stale`.
+    // The agent asks for a name again only once its previous lookup ended or was dropped, so a
+    // name has at most one live lookup; each answer settles its own.
+    const asked: MdnsLookup = { stale: false, done: false };
+    this.mdnsLookups.set(name, asked);
     const answer = (address: string | undefined): void => {
-      if (this.closed || !this.mdnsLookups.delete(name)) return;
+      if (this.closed || asked.done) return;
+      asked.done = true;
+      if (asked.stale) {
+        mdns.stale++;
+        return;
+      }
+      if (this.mdnsLookups.get(name) === asked) this.mdnsLookups.delete(name);
       const usable = address !== undefined && isIP(address) !== 0;
       if (usable) mdns.resolved++;
       else mdns.unresolved++;
@@ -1546,4 +1690,18 @@ function isMedia(data: Uint8Array): boolean {
 function isControl(data: Buffer): boolean {
   const first = data[0];
   return first !== undefined && (first < 4 || (first >= 64 && first <= 79));
+}
+
+/** A TURN/STUN server entry's identity: one URL with its credentials. */
+function serverKey(url: string, username: string | undefined, credential: string | undefined): string {
+  return `${url}\n${username ?? ''}\n${credential ?? ''}`;
+}
+
+/** Whether two server lists name the same URLs with the same credentials, in the same order. */
+function sameServerList(a: readonly IceServer[], b: readonly IceServer[]): boolean {
+  const keys = (list: readonly IceServer[]): string[] =>
+    list.flatMap((s) => (typeof s.urls === 'string' ? [s.urls] : [...s.urls]).map((u) => serverKey(u, s.username, s.credential)));
+  const ka = keys(a);
+  const kb = keys(b);
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i]);
 }

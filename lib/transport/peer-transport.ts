@@ -28,7 +28,7 @@ import { DataChannelManager } from '../sctp/data-channel-manager.js';
 import { SrtpBatch } from '../srtp/srtp-batch.js';
 import { SrtpPacketKind, SrtpSession } from '../srtp/srtp-session.js';
 import { SrtpStatus } from '../srtp/srtp-status.js';
-import type { IceMdnsStats, IceTransport, IceTransportStats } from './ice-transport.js';
+import type { IceMdnsStats, IceServer, IceTransport, IceTransportStats } from './ice-transport.js';
 import type { TurnLinkStreamStats } from './source/turn-link.js';
 import type { TcpSrtpRoute } from './source/tcp-mux.js';
 import type { TurnDropReason } from '../ice/turn-client.js';
@@ -354,6 +354,14 @@ export class PeerTransport {
     if (this.isClosed) return;
     this.driver.addRemoteCandidate(candidate);
     this.drive();
+  }
+
+  /**
+   * New ICE servers and transport policy (RTCPeerConnection.setConfiguration): used from the next
+   * gathering phase, the next {@link restartIce} (IceTransport.setConfiguration).
+   */
+  setIceConfiguration(config: { iceServers: readonly IceServer[]; iceTransportPolicy: 'all' | 'relay' }): void {
+    this.driver.setConfiguration(config);
   }
 
   /** Local ICE restart (RFC 8445 §9): new credentials, candidates announced again. */

@@ -305,6 +305,11 @@ test('mDNS across an ICE restart: lookups of the old generation are dropped; the
   b.outbox.length = 0;
   sim.describe(b, a);
   assert.equal(a.agent.mdnsPending, false, "the old generation's lookups are gone");
+  // The driver is told which lookups went (it counts their late answers as stale, docs/ice.md "mDNS").
+  assert.deepEqual(a.events.filter((e) => e.type === 'mdns-dropped'), [
+    { type: 'mdns-dropped', name, candidatesDropped: 1 },
+    { type: 'mdns-dropped', name: other, candidatesDropped: 1 },
+  ]);
   // Answers for the old names arrive late: nothing is added. (resolveMdns returns how many candidates
   // it ignored, 0 on success too, so the evidence is the candidate list and the check list.)
   const remotesBefore = a.agent.remoteCandidateList.map((c) => `${c.address}:${c.port}`);
@@ -337,9 +342,12 @@ test('mDNS across our own ICE restart: every pending lookup is dropped; a later 
   sim.drain();
   assert.equal(a.agent.mdnsPending, true);
   const t0 = sim.now;
+  a.agent.addRemoteCandidate(sim.now, `candidate:2 1 udp 2122260222 ${name} ${B_HOST.port + 1} typ host`);
+  sim.drain();
   a.agent.restart(sim.now);
   sim.drain();
   assert.equal(a.agent.mdnsPending, false);
+  assert.deepEqual(a.events.filter((e) => e.type === 'mdns-dropped'), [{ type: 'mdns-dropped', name, candidatesDropped: 2 }], 'one event for the name, with both its candidates');
   assert.notEqual(a.agent.pollTimeout(), t0 + MDNS_QUERY_TIMEOUT_MS, 'no expiry timer left for the dropped lookup');
   assert.equal(a.agent.resolveMdns(sim.now, name, B_HOST.address), 0);
   assert.equal(a.agent.checkList.length, 0, 'no pair from the old candidate');

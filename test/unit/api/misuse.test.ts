@@ -110,6 +110,59 @@ test('new RTCPeerConnection(configuration): every wrong option is a typed error'
   }
 });
 
+test('setConfiguration (webrtc-pc "set the configuration"): closed, malformed and fixed options are typed errors that change nothing', async () => {
+  const cert = await DtlsCertificate.generate();
+  const p = pc({ certificates: [cert], iceServers: [{ urls: 'stun:192.0.2.1' }] });
+  const set = (c: unknown) => () => p.setConfiguration(c as never);
+  const closed = pc();
+  closed.close();
+  const mux = await UdpMux.bind({ address: '127.0.0.1' });
+  cleanup.push(() => mux.close());
+  const onMux = pc({ udpMux: mux });
+  const sld = pc({ iceCandidatePoolSize: 2 });
+  await sld.setLocalDescription(await sld.createOffer());
+  await check([
+    ['on a closed connection', () => closed.setConfiguration({}), 'InvalidStateError', 'ERR_PEER_CLOSED'],
+    // The constructor's validation, the same typed errors.
+    ['not an object', set(5), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['iceServers not an array', set({ iceServers: 'stun:stun.example.org' }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['iceServers urls empty', set({ iceServers: [{ urls: [] }] }), 'SyntaxError', 'ERR_PEER_ICE_SERVER_URLS_EMPTY'],
+    ['iceServers url not stun/turn', set({ iceServers: [{ urls: 'http://example.org' }] }), 'SyntaxError', 'ERR_PEER_ICE_SERVER_URL'],
+    ['iceServers stun url with a query', set({ iceServers: [{ urls: 'stun:example.org?transport=udp' }] }), 'SyntaxError', 'ERR_PEER_ICE_SERVER_URL'],
+    ['turn without credentials', set({ iceServers: [{ urls: 'turn:192.0.2.1' }] }), 'InvalidAccessError', 'ERR_PEER_ICE_SERVER_CREDENTIALS'],
+    ['iceTransportPolicy unknown', set({ iceTransportPolicy: 'none' }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['rtcpMuxPolicy negotiate (not supported)', set({ rtcpMuxPolicy: 'negotiate' }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['iceCandidatePoolSize 256 ([EnforceRange] octet)', set({ iceCandidatePoolSize: 256 }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['iceCandidatePoolSize NaN', set({ iceCandidatePoolSize: Number.NaN }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    // What cannot change after construction.
+    ['certificates another one', set({ certificates: [DtlsCertificate.generate()] }), 'InvalidModificationError', 'ERR_PEER_CONFIGURATION_MODIFIED'],
+    ['bundlePolicy balanced on a max-bundle connection', set({ bundlePolicy: 'balanced' }), 'InvalidModificationError', 'ERR_PEER_CONFIGURATION_MODIFIED'],
+    ['udpMux on a connection made without one', set({ udpMux: mux }), 'InvalidModificationError', 'ERR_PEER_CONFIGURATION_MODIFIED'],
+    ['hostAddresses another list', set({ hostAddresses: ['127.0.0.2'] }), 'InvalidModificationError', 'ERR_PEER_CONFIGURATION_MODIFIED'],
+    ['iceLite turned on', set({ iceLite: true }), 'InvalidModificationError', 'ERR_PEER_CONFIGURATION_MODIFIED'],
+    ['maxMessageSize another size', set({ maxMessageSize: 1000 }), 'InvalidModificationError', 'ERR_PEER_CONFIGURATION_MODIFIED'],
+    ['iceCandidatePoolSize changed after setLocalDescription', () => sld.setConfiguration({ iceCandidatePoolSize: 3 }), 'InvalidModificationError', 'ERR_PEER_CONFIGURATION_MODIFIED'],
+  ]);
+  // Nothing changed by the refusals.
+  assert.deepEqual(p.getConfiguration().iceServers, [{ urls: 'stun:192.0.2.1' }]);
+  // What may change, does: servers, policy, the pool size before setLocalDescription; the same
+  // certificates (as made, or as getConfiguration reports them), the same fixed options, and the
+  // connection's own getConfiguration() back are accepted.
+  p.setConfiguration({ ...p.getConfiguration(), iceServers: [{ urls: 'turn:192.0.2.1', username: 'u', credential: 'p' }], iceTransportPolicy: 'relay', iceCandidatePoolSize: 4 });
+  const now = p.getConfiguration();
+  assert.deepEqual(now.iceServers, [{ urls: 'turn:192.0.2.1', username: 'u', credential: 'p' }]);
+  assert.equal(now.iceTransportPolicy, 'relay');
+  assert.equal(now.iceCandidatePoolSize, 4);
+  assert.deepEqual(now.certificates, [cert]);
+  p.setConfiguration({ certificates: [cert], hostAddresses: ['127.0.0.1'] });
+  // Left out, the W3C members are their defaults again (the changes are not additive).
+  assert.equal(p.getConfiguration().iceServers, undefined);
+  assert.equal(p.getConfiguration().iceTransportPolicy, undefined);
+  onMux.setConfiguration({ udpMux: mux, iceServers: [] });
+  sld.setConfiguration({ iceCandidatePoolSize: 2, iceTransportPolicy: 'all' });
+  assert.equal(pc({ iceCandidatePoolSize: 7.9 }).getConfiguration().iceCandidatePoolSize, 7, 'truncated as WebIDL does');
+});
+
 test('setRemoteDescription with empty, garbage and truncated SDP: typed rejections, state unchanged', async () => {
   const offerer = pc();
   offerer.addTransceiver('audio');
