@@ -1,7 +1,7 @@
 /* The loopback floor under the fanout suite (not shipped; docs/bench/README.md "The loopback floor"):
  * what this machine's kernel alone costs per forwarded datagram, with ideal batching, no SRTP state,
  * no JavaScript, and then with AES-128-GCM per datagram through EVP as native/srtp seals.
- *   fanout_floor <kernel|aesgcm> <N> <k> <wake-ups/s> <warm-up s> <seconds> <rounds> [bytes] [gso]
+ *   fanout_floor <kernel|aesgcm> <N> <k> <wake-ups/s> <warm-up s> <seconds> <rounds> [bytes] [gso|plain]
  * A sink process (forked, so that its own CPU is not ours; the loopback delivery into its sockets
  * and waking it are billed to the sender, as they are to the relay in the real bench) holds N UDP
  * sockets on 127.0.0.1 and drains them as bench/loadgen drains its subscribers' sockets: 1 MiB
@@ -11,7 +11,8 @@
  * absolute timer <wake-ups/s> times a second, sends k incoming packets (k may be fractional: the
  * packets due so far at k per wake-up) times N destinations, consumer-major (a consumer's packets
  * together), up to 256 messages per sendmmsg; with `gso` a consumer's same-size run leaves as one
- * message with UDP_SEGMENT, as native/udp does. Each datagram is <bytes> long (default 1028: a
+ * message with UDP_SEGMENT, as native/udp sends it (the fanout suite passes gso: the relay's port
+ * sends so; at one packet per wake-up it changes nothing). Each datagram is <bytes> long (default 1028: a
  * 12-byte RTP header, 1000 payload bytes and the 16-byte GCM tag, what the relay sends the suite's
  * subscribers). `aesgcm` seals each datagram per destination: one EVP context per destination keyed
  * once, then per packet EVP_CipherInit_ex2 with the packet's IV, the header as AAD, the payload,
@@ -240,7 +241,7 @@ static uint64_t us_of(struct timeval t) { return (uint64_t)t.tv_sec * 1000000ull
 
 int main(int argc, char **argv) {
   if (argc < 8) {
-    fprintf(stderr, "usage: fanout_floor <kernel|aesgcm> <N> <k> <wake-ups/s> <warm-up s> <seconds> <rounds> [bytes] [gso]\n");
+    fprintf(stderr, "usage: fanout_floor <kernel|aesgcm> <N> <k> <wake-ups/s> <warm-up s> <seconds> <rounds> [bytes] [gso|plain]\n");
     return 2;
   }
   use_aes = strcmp(argv[1], "aesgcm") == 0;
