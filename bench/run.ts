@@ -1,4 +1,4 @@
-// `npm run bench -- [suite ...] [--quick] [--rounds N] [--workers N]`: runs bench/suites/<suite>.ts (all suites
+// `npm run bench -- [suite ...] [--quick] [--rounds N] [--workers N] [--no-floor]`: runs bench/suites/<suite>.ts (all suites
 // when none is named), each in its own child process so that a crash or hang in one library costs
 // only its suite. Each suite exports `run(options): Promise<BenchSeries[]>` (and optionally
 // `baseline`); its table goes to stdout, every sample to .bench-out/<suite>.json (all of the
@@ -75,6 +75,7 @@ async function runAll(suites: string[]): Promise<never> {
     const childArgs = ['--import', 'tsx', fileURLToPath(import.meta.url), '--suite-child', suite, '--rounds', String(rounds)];
     if (quick) childArgs.push('--quick');
     if (workers !== undefined) childArgs.push('--workers', String(workers));
+    if (args.includes('--no-floor')) childArgs.push('--no-floor'); // the fanout suite's loopback floor rows
     const status = await new Promise<string>((resolve) => {
       const child = spawn(process.execPath, childArgs, { stdio: 'inherit' });
       const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);

@@ -11,7 +11,7 @@
 //         describe <id>
 //         quit
 // stdout: ready <fingerprint>; opened <id> <port> <ufrag> <pwd>; connected <id>; failed <id> <reason>;
-//         published <round> <packets> <send-blocked>; counts <round> key=value...;
+//         published <round> <packets> <send-blocked> <bursts>; counts <round> key=value...;
 //         described <id> key=value...; error <text>
 #include <arpa/inet.h>
 #include <poll.h>
@@ -93,6 +93,8 @@ struct Publishing {
   uint64_t total = 0;
   uint64_t sent = 0;
   uint64_t blocked = 0;
+  /** Wake-ups that sent at least one packet: the relay's incoming bursts (published / bursts = packets per burst). */
+  uint64_t bursts = 0;
   uint32_t timestamp = 0;
   uint64_t frame = 0;
 };
@@ -269,6 +271,7 @@ class LoadGenerator {
     static uint8_t bufs[kBatch][1500];
     static mmsghdr msgs[kBatch];
     static iovec iovs[kBatch];
+    if (p.sent < due) ++p.bursts;
     while (p.sent < due) {
       size_t n = 0;
       for (; n < kBatch && p.sent + n < due; ++n) {
@@ -317,7 +320,7 @@ class LoadGenerator {
     }
     if (p.sent >= p.total && elapsed >= p.seconds) {
       p.active = false;
-      Say("published " + std::to_string(p.round) + " " + std::to_string(p.sent) + " " + std::to_string(p.blocked));
+      Say("published " + std::to_string(p.round) + " " + std::to_string(p.sent) + " " + std::to_string(p.blocked) + " " + std::to_string(p.bursts));
     }
   }
 

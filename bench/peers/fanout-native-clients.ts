@@ -195,16 +195,17 @@ async function settle(round: number, sent: number): Promise<Counts> {
   return c;
 }
 
-/** Publishes round `round` at `rate` packets/s for `seconds`; resolves with the packets sent. */
-async function publish(round: number, seconds: number, rate: number, pattern: string): Promise<number> {
+/** Publishes round `round` at `rate` packets/s for `seconds`; resolves with the packets sent and the bursts they left in. */
+async function publish(round: number, seconds: number, rate: number, pattern: string): Promise<{ sent: number; bursts: number }> {
   const done = expect(`published ${round}`);
   command(`publish ${round} ${seconds} ${rate} ${pattern} ${task.payload}`);
-  return Number((await within(done, seconds * 1000 + 60_000, `round ${round} published`))[2]);
+  const f = await within(done, seconds * 1000 + 60_000, `round ${round} published`);
+  return { sent: Number(f[2]), bursts: Number(f[4] ?? 0) };
 }
 
 const steps: (FanoutStep | undefined)[] = task.steps ?? [undefined];
 const stepRate = (step: FanoutStep | undefined): number => step?.publisherPps ?? Math.min(task.maxPublisherPps, task.offeredPps / task.subscribers);
-const warmupSent = await publish(0, task.warmupSeconds ?? Math.min(0.3, task.seconds), stepRate(steps[0]), steps[0]?.pattern ?? 'paced'); // warm-up (docs/bench/README.md "fanout warm-up")
+const { sent: warmupSent } = await publish(0, task.warmupSeconds ?? Math.min(0.3, task.seconds), stepRate(steps[0]), steps[0]?.pattern ?? 'paced'); // warm-up (docs/bench/README.md "fanout warm-up")
 const rounds: FanoutRound[] = [];
 let round = 0;
 let before = await settle(0, warmupSent);
@@ -212,13 +213,13 @@ for (const step of steps) {
   for (let r = 0; r < task.rounds; r++) {
     round++;
     await call({ op: 'mark' });
-    const sent = await publish(round, task.seconds, stepRate(step), step?.pattern ?? 'paced');
+    const { sent, bursts } = await publish(round, task.seconds, stepRate(step), step?.pattern ?? 'paced');
     const m = await call({ op: 'mark' });
     const c = await settle(round, sent);
     const socket = m.sendSyscalls === undefined ? undefined : { sendSyscalls: m.sendSyscalls, packetsSent: m.packetsSent!, gsoSends: m.gsoSends!, sendBlocked: m.sendBlocked!, recvSyscalls: m.recvSyscalls!, packetsReceived: m.packetsReceived!, jsCalls: m.jsCalls ?? 0 };
     rounds.push({
       forwarded: m.forwarded!, serverCpuUs: m.cpuUs!, ...(m.userUs !== undefined ? { serverUserUs: m.userUs } : {}), wallMs: m.wallMs!,
-      delivered: c.unique, offered: sent * task.subscribers, published: sent, loadAverage: loadavg()[0]!,
+      delivered: c.unique, offered: sent * task.subscribers, published: sent, ...(bursts > 0 ? { publishedBursts: bursts } : {}), loadAverage: loadavg()[0]!,
       client: {
         minDelivered: c.minUnique, duplicates: c.duplicates, outOfOrder: c.outOfOrder, cpuUs: c.cpuUs - before.cpuUs,
         foreign: c.foreign - before.foreign, unauthenticated: c.unauthenticated - before.unauthenticated,

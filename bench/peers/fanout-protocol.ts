@@ -68,6 +68,12 @@ export interface FanoutRound {
   step?: FanoutStep;
   /** Packets the publisher sent during the round (offered = this × subscribers). */
   published?: number;
+  /**
+   * Wake-ups of the publisher that sent at least one packet in the round (native client): the bursts
+   * the relay is woken by, so published / publishedBursts is the packets per wake-up the loopback
+   * floor (bench/native/fanout_floor.c) replays.
+   */
+  publishedBursts?: number;
   /** The server's port over the round (see FanoutReply), where the relay reports it. */
   socket?: { sendSyscalls: number; packetsSent: number; gsoSends: number; sendBlocked: number; recvSyscalls: number; packetsReceived: number; jsCalls: number };
 }

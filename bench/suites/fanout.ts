@@ -8,9 +8,14 @@
 // port, the native forwarding engine, docs/sfu.md), werift (the same forwarding loop written
 // with werift's API) and pion (a Go forwarder on pion/webrtc v3, bench/peers/pion-fanout/main.go,
 // skipped with the reason where Go or Debian's pion sources are missing).
+// Beside the relays, per N, the loopback floor (floor-kernel, floor-kernel-aesgcm; bench/native/fanout_floor.c,
+// docs/bench/README.md "The loopback floor"): the same datagrams to N sinks from one socket with nothing but
+// the kernel (and AES-128-GCM through EVP) on the sending side; `--no-floor` skips it. Every row that can
+// gives its user and system CPU per forwarded packet separately.
 // With `--workers N` (`npm run bench -- fanout --workers 2`) it runs the scale measurement instead:
 // forwarding on 1 router worker thread against N, a port each and one shared port (bench/suites/scale.ts).
 import { buildFanoutLoadgen } from '../peers/fanout-loadgen-build.js';
+import { buildFanoutFloor, runFanoutFloor, type FloorRound, type FloorVariant } from '../peers/fanout-floor.js';
 import { buildPionFanout, runFanout } from '../peers/fanout-run.js';
 import { run as runScale } from './scale.js';
 import type { FanoutRound } from '../peers/fanout-protocol.js';
@@ -20,6 +25,80 @@ import { libraryVersions, median, printHeader, printTarget, ratioOf, type BenchO
 export const baseline = process.argv.includes('--workers') ? '1 worker' : 'werift';
 
 const SUITE = 'fanout';
+/** `--no-floor`: skip the loopback floor rows (docs/bench/README.md "The loopback floor"). */
+const noFloor = process.argv.includes('--no-floor');
+/** The floor's datagrams: the relay's forwarded packet (12-byte RTP header, 1000 payload bytes, 16-byte GCM tag). */
+const FLOOR_BYTES = 1028;
+const FLOOR_SUBJECTS: Record<FloorVariant, string> = { kernel: 'floor-kernel', aesgcm: 'floor-kernel-aesgcm' };
+
+/**
+ * The loopback floor at one N (bench/native/fanout_floor.c): the same datagrams to N sinks drained
+ * like the load generator's subscribers, from one socket, at the packets per wake-up and wake-ups per
+ * second ours-native's publisher sent in its rounds at this N (the schedule's figures when that row
+ * has none), kernel only and with AES-128-GCM; the sender's user and system CPU separately.
+ */
+async function floorRows(n: number, series: BenchSeries[], native: FanoutRound[] | undefined, load: { offeredPps: number; maxPublisherPps: number; seconds: number; rounds: number; quick: boolean }): Promise<void> {
+  const measured = (native ?? []).filter((r) => r.publishedBursts !== undefined && r.publishedBursts > 0 && r.published !== undefined);
+  const rate = Math.min(load.maxPublisherPps, load.offeredPps / n);
+  let k = 1;
+  let wakeups = rate;
+  let from = 'not measured (ours-native has no rounds here): one packet per wake-up at the publisher rate';
+  if (measured.length > 0) {
+    const published = measured.reduce((a, r) => a + r.published!, 0);
+    const bursts = measured.reduce((a, r) => a + r.publishedBursts!, 0);
+    const seconds = measured.reduce((a, r) => a + r.wallMs / 1000, 0);
+    k = published / bursts;
+    wakeups = bursts / seconds;
+    from = "ours-native's publisher in its rounds";
+  }
+  for (const variant of ['kernel', 'aesgcm'] as const) {
+    const subject = FLOOR_SUBJECTS[variant];
+    let rounds: FloorRound[];
+    try {
+      rounds = await runFanoutFloor({ variant, subscribers: n, packetsPerWakeup: k, wakeupsPerSecond: wakeups, warmupSeconds: load.quick ? 0.3 : 2, seconds: load.seconds, rounds: load.rounds, bytes: FLOOR_BYTES, gso: true }, 30_000 + load.rounds * (load.seconds + 1) * 1000);
+    } catch (err) {
+      console.log(`${subject} N=${n}: no result (${(err as Error).message})`);
+      continue;
+    }
+    const add = (what: string, unit: string, higherIsBetter: boolean, pick: (r: FloorRound) => number): void => {
+      series.push({ suite: SUITE, case: `N=${n} ${what}`, subject, unit, higherIsBetter, samples: rounds.map(pick) });
+    };
+    add('forwarded per core', 'pkt/CPU-s', true, (r) => r.datagrams / ((r.userUs + r.sysUs) / 1e6));
+    add('forwarded', 'pkt/s', true, (r) => r.datagrams / r.seconds);
+    add('CPU per forwarded packet', 'µs', false, (r) => (r.userUs + r.sysUs) / r.datagrams);
+    add('user CPU per forwarded packet', 'µs', false, (r) => r.userUs / r.datagrams);
+    add('system CPU per forwarded packet', 'µs', false, (r) => r.sysUs / r.datagrams);
+    add('delivered of offered', '%', true, (r) => (100 * r.delivered) / r.datagrams);
+    const sum = (pick: (r: FloorRound) => number): number => rounds.reduce((a, r) => a + pick(r), 0);
+    console.log(`${subject} N=${n}: ${k.toFixed(2)} packets per wake-up, ${wakeups.toFixed(0)} wake-ups/s (${from}), ${FLOOR_BYTES} B datagrams, a destination's packets of a wake-up in one GSO send as the relay's port sends them; ${((sum((r) => r.userUs) + sum((r) => r.sysUs)) / sum((r) => r.datagrams)).toFixed(2)} µs CPU per datagram over the rounds (user ${(sum((r) => r.userUs) / sum((r) => r.datagrams)).toFixed(2)}, system ${(sum((r) => r.sysUs) / sum((r) => r.datagrams)).toFixed(2)}), delivered ${sum((r) => r.delivered)} of ${sum((r) => r.datagrams)}, ${sum((r) => r.blocked)} blocked sends`);
+  }
+}
+
+/** ours-native against the floors, per N: how far above the kernel (and kernel + cipher) the relay is. */
+function printFloorRatios(series: readonly BenchSeries[], ns: readonly number[]): void {
+  const med = (caseName: string, subject: string): number | undefined => {
+    const s = series.find((x) => x.case === caseName && x.subject === subject);
+    return s && s.samples.length > 0 ? median(s.samples) : undefined;
+  };
+  console.log('\nthe loopback floor (docs/bench/README.md "The loopback floor"; medians, µs per forwarded packet, ours-native / floor):');
+  for (const n of ns) {
+    const parts: string[] = [];
+    for (const subject of Object.values(FLOOR_SUBJECTS)) {
+      const floor = med(`N=${n} CPU per forwarded packet`, subject);
+      const ours = med(`N=${n} CPU per forwarded packet`, 'ours-native');
+      if (floor === undefined) {
+        parts.push(`${subject} not measured`);
+        continue;
+      }
+      const sys = med(`N=${n} system CPU per forwarded packet`, subject);
+      const oursSys = med(`N=${n} system CPU per forwarded packet`, 'ours-native');
+      parts.push(`${subject} ${floor.toFixed(2)} (system ${sys?.toFixed(2) ?? '?'})${ours !== undefined ? `, ours-native ${(ours / floor).toFixed(2)}x of it` : ''}${oursSys !== undefined && sys !== undefined && sys > 0 ? ` (system ${(oursSys / sys).toFixed(2)}x)` : ''}`);
+    }
+    const kernel = med(`N=${n} CPU per forwarded packet`, FLOOR_SUBJECTS.kernel);
+    const verdict = kernel === undefined ? '' : `; the kernel floor alone is ${kernel > 2 ? 'above' : 'below'} the 2 µs target`;
+    console.log(`      N=${n}: ${parts.join('; ')}${verdict}`);
+  }
+}
 
 /** For each N, both relays; each measurement is a fresh pair of processes. */
 export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
@@ -28,7 +107,11 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   const pion = buildPionFanout();
   printHeader(SUITE, { ...libraryVersions(), 'pion/webrtc': 'skip' in pion ? 'not built' : pion.version });
   if ('skip' in pion) console.log(`pion row skipped: ${pion.skip}`);
-  const ns = opts.quick ? [10] : [1, 10, 50, 200];
+  // PWT_FANOUT_NS=50,200 and PWT_FANOUT_SERVERS=ours-native (diagnostics, not for published runs): a subset
+  // of the N and of the relays, e.g. ours-native beside the floor rows only.
+  const pickNs = (process.env['PWT_FANOUT_NS'] ?? '').split(',').filter((x) => x !== '').map(Number).filter((x) => Number.isInteger(x) && x > 0);
+  const pickServers = (process.env['PWT_FANOUT_SERVERS'] ?? '').split(',').filter((x) => x !== '');
+  const ns = pickNs.length > 0 ? pickNs : opts.quick ? [10] : [1, 10, 50, 200];
   const offeredPps = opts.quick ? 20_000 : 30_000;
   // Steady state, not the connections' first seconds, and rounds as long as the period of the
   // per-connection work (RTCP reports and ICE consent every ~5 s): a 2 s round caught that burst in
@@ -43,9 +126,21 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   const maxPublisherPps = 2000;
   console.log(`offered load: ${offeredPps} forwarded packets/s in all, publisher rate = min(${maxPublisherPps}, offered / N) packets/s, 1000 B payloads`);
   const series: BenchSeries[] = [];
+  // ours-native's rounds per N: the floor rows replay its publisher's packets per wake-up.
+  const nativeRounds = new Map<number, FanoutRound[]>();
+  let floor = !noFloor;
+  if (floor) {
+    try {
+      buildFanoutFloor(); // before the first measurement, like the load generator
+    } catch (err) {
+      console.log(`floor rows skipped: ${(err as Error).message}`);
+      floor = false;
+    }
+  }
   for (const n of ns) {
     for (const server of ['ours', 'ours-udpmux', 'ours-native', 'werift', 'pion'] as const) {
       if (server === 'pion' && 'skip' in pion) continue;
+      if (pickServers.length > 0 && !pickServers.includes(server)) continue;
       const outcome = await runFanout(server, { subscribers: n, offeredPps, maxPublisherPps, payload: 1000, seconds, warmupSeconds, rounds: opts.rounds }, opts.quick ? 40_000 : 60_000 + n * 3000 + (warmupSeconds + opts.rounds * seconds) * 1000);
       if (!outcome.ok) {
         console.log(`${server} N=${n}: no result (${outcome.error})`);
@@ -57,7 +152,12 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
       add('forwarded per core', 'pkt/CPU-s', true, (r) => r.forwarded / (r.serverCpuUs / 1e6));
       add('forwarded', 'pkt/s', true, (r) => r.forwarded / (r.wallMs / 1000));
       add('CPU per forwarded packet', 'µs', false, (r) => r.serverCpuUs / r.forwarded);
+      if (outcome.result.every((r) => r.serverUserUs !== undefined)) {
+        add('user CPU per forwarded packet', 'µs', false, (r) => r.serverUserUs! / r.forwarded);
+        add('system CPU per forwarded packet', 'µs', false, (r) => (r.serverCpuUs - r.serverUserUs!) / r.forwarded);
+      }
       add('delivered of offered', '%', true, (r) => (100 * r.delivered) / r.offered);
+      if (server === 'ours-native') nativeRounds.set(n, outcome.result);
       const client = outcome.result.filter((r) => r.client !== undefined);
       if (client.length > 0) {
         const sum = (pick: (r: FanoutRound) => number): number => client.reduce((a, r) => a + pick(r), 0);
@@ -74,6 +174,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
         console.log(`${server} N=${n}: the port sent ${(sum((x) => x.packetsSent) / sum((x) => x.sendSyscalls)).toFixed(1)} datagrams per send syscall (${sum((x) => x.gsoSends)} GSO sends) and read ${(sum((x) => x.packetsReceived) / sum((x) => x.recvSyscalls)).toFixed(2)} per receive syscall over the rounds; ${(sum((x) => x.jsCalls) / sum((x) => x.recvSyscalls)).toFixed(2)} JavaScript calls per receive syscall`);
       }
     }
+    if (floor) await floorRows(n, series, nativeRounds.get(n), { offeredPps, maxPublisherPps, seconds, rounds: opts.rounds, quick: opts.quick });
   }
   // The cost of the NACK cache, same run: the native relay at the largest N on video (our relays
   // negotiate NACK and RTX for video only) without NACKs, then with 1 % of the subscribers (at least
@@ -82,6 +183,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   const nackTask = { subscribers: nackN, offeredPps, maxPublisherPps, payload: 1000, seconds, warmupSeconds, rounds: opts.rounds, kind: 'video' as const };
   const nackBudget = opts.quick ? 40_000 : 60_000 + nackN * 3000 + (warmupSeconds + opts.rounds * seconds) * 1000;
   for (const [subject, share] of [['ours-native video', 0], ['ours-native video NACK 1%', 0.01]] as const) {
+    if (pickServers.length > 0 && !pickServers.includes('nack')) break; // PWT_FANOUT_SERVERS names 'nack' for these rows
     const outcome = await runFanout('ours-native', { ...nackTask, nackShare: share }, nackBudget);
     if (!outcome.ok) {
       console.log(`${subject} N=${nackN}: no result (${outcome.error})`);
@@ -122,6 +224,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   };
   if (ns.includes(200)) absolute('N=200 forwarded per core', 500_000, true, 'pkt/CPU-s');
   for (const n of ns.filter((x) => x >= 50)) absolute(`N=${n} CPU per forwarded packet`, 2, false, 'µs');
+  if (floor) printFloorRatios(series, ns);
   console.log('\ntargets (issue 14: the relay on one shared UdpMux port within 10 % of own sockets):');
   for (const n of ns) printTarget(`N=${n} forwarded per core, ours-udpmux / ours`, ratioOf(series, `N=${n} forwarded per core`, 'ours-udpmux', 'ours'), 0.9);
   return series;

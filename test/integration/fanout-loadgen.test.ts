@@ -11,6 +11,8 @@ import type { FanoutRound } from '../../bench/peers/fanout-protocol.js';
 function assertExact(rounds: FanoutRound[], subscribers: number): void {
   for (const r of rounds) {
     assert.ok(r.published! > 0);
+    // The publisher's wake-ups that sent (the loopback floor replays published / bursts per wake-up).
+    assert.ok(r.publishedBursts! >= 1 && r.publishedBursts! <= r.published!, `bursts ${r.publishedBursts} of ${r.published} packets`);
     assert.equal(r.offered, r.published! * subscribers);
     assert.equal(r.delivered, r.offered, 'every subscriber got every packet, counted once');
     assert.equal(r.client!.minDelivered, r.published);
@@ -30,6 +32,8 @@ test('ours-native: every packet delivered and counted once, paced and as frames'
   assertExact(outcome.result, 3);
   assert.equal(outcome.result[0]!.published, 100);
   assert.equal(outcome.result[1]!.published, 150);
+  // As frames, a frame's 10 packets are due at once and leave in one burst: at most the 0.5 s round's 16 frames.
+  assert.ok(outcome.result[1]!.publishedBursts! <= 16, `${outcome.result[1]!.publishedBursts} bursts`);
   // The relay forwarded them natively (no JavaScript per packet on the server either).
   for (const r of outcome.result) assert.ok(r.forwarded > 0);
 });

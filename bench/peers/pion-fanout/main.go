@@ -41,6 +41,7 @@ type reply struct {
 	Sub       int      `json:"sub,omitempty"`
 	Forwarded *int64   `json:"forwarded,omitempty"`
 	CPUUs     *float64 `json:"cpuUs,omitempty"`
+	UserUs    *float64 `json:"userUs,omitempty"`
 	WallMs    *float64 `json:"wallMs,omitempty"`
 	Error     string   `json:"error,omitempty"`
 }
@@ -177,13 +178,14 @@ func (r *relay) answer(sub int, answer string) error {
 	return pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer})
 }
 
-// cpuUs is this process's user + system CPU so far, µs, over all threads.
-func cpuUs() float64 {
+// cpuUs is this process's user + system CPU so far, µs, over all threads, and of it user mode.
+func cpuUs() (float64, float64) {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
+		return 0, 0
 	}
-	return float64(ru.Utime.Sec+ru.Stime.Sec)*1e6 + float64(ru.Utime.Usec+ru.Stime.Usec)
+	user := float64(ru.Utime.Sec)*1e6 + float64(ru.Utime.Usec)
+	return user + float64(ru.Stime.Sec)*1e6 + float64(ru.Stime.Usec), user
 }
 
 func main() {
@@ -207,7 +209,8 @@ func main() {
 		defer outMu.Unlock()
 		_ = out.Encode(v)
 	}
-	markCPU, markForwarded, markAt := cpuUs(), int64(0), time.Now()
+	markCPU, markUser := cpuUs()
+	markForwarded, markAt := int64(0), time.Now()
 	in := bufio.NewScanner(os.Stdin)
 	in.Buffer(make([]byte, 1<<20), 1<<20)
 	for in.Scan() {
@@ -219,10 +222,11 @@ func main() {
 		switch req.Op {
 		case "mark":
 			// Answered in order, on this goroutine, so the marks bracket the round exactly.
-			cpu, fwd, now := cpuUs(), atomic.LoadInt64(&r.forwarded), time.Now()
-			dCPU, dFwd, dWall := cpu-markCPU, fwd-markForwarded, float64(now.Sub(markAt).Microseconds())/1000
-			markCPU, markForwarded, markAt = cpu, fwd, now
-			send(reply{ID: req.ID, Forwarded: &dFwd, CPUUs: &dCPU, WallMs: &dWall})
+			cpu, user := cpuUs()
+			fwd, now := atomic.LoadInt64(&r.forwarded), time.Now()
+			dCPU, dUser, dFwd, dWall := cpu-markCPU, user-markUser, fwd-markForwarded, float64(now.Sub(markAt).Microseconds())/1000
+			markCPU, markUser, markForwarded, markAt = cpu, user, fwd, now
+			send(reply{ID: req.ID, Forwarded: &dFwd, CPUUs: &dCPU, UserUs: &dUser, WallMs: &dWall})
 		case "publish", "subscribe", "answer":
 			go func(req request) {
 				rep := reply{ID: req.ID}
