@@ -17,13 +17,64 @@ size_t DtlsHandshakeWorker::DefaultThreads() {
   return hw < kMaxThreads ? hw : kMaxThreads;
 }
 
-DtlsHandshakeWorker::DtlsHandshakeWorker(Notify notify, void* arg, size_t max_threads)
+DtlsHandshakeWorker::DtlsHandshakeWorker(Notify notify, void* arg, size_t max_threads, size_t max_in_flight)
     : notify_(notify),
       notify_arg_(arg),
       max_lanes_(max_threads == 0 ? DefaultThreads() : (max_threads < kMaxThreads ? max_threads : kMaxThreads)),
-      loads_(std::make_shared<std::array<std::atomic<size_t>, kMaxThreads>>()) {
+      loads_(std::make_shared<std::array<std::atomic<size_t>, kMaxThreads>>()),
+      max_in_flight_(max_in_flight),
+      admission_(std::make_shared<DtlsAdmission>()) {
   for (auto& l : *loads_) l.store(0, std::memory_order_relaxed);
+  for (auto& n : admission_->in_flight) n.store(0, std::memory_order_relaxed);
+  admission_->pool = this;
   StartLane(0);
+}
+
+void DtlsWorkerPin::Release() {
+  if (load) load->fetch_sub(1, std::memory_order_relaxed);
+  load.reset();
+  if (!admission) return;
+  std::shared_ptr<DtlsAdmission> a = std::move(admission);
+  admission.reset();
+  a->in_flight[role].fetch_sub(1, std::memory_order_relaxed);
+  if (a->pool != nullptr) a->pool->AdmitWaiting(role);
+}
+
+bool DtlsHandshakeWorker::Admit(size_t role, const std::shared_ptr<DtlsOffloadedEngine>& engine) {
+  role = role != 0 ? 1 : 0;
+  // Earlier waiters go first: a free slot with a queue means AdmitWaiting has not run yet.
+  if (max_in_flight_ == 0 ||
+      (waiting_[role].empty() && admission_->in_flight[role].load(std::memory_order_relaxed) < max_in_flight_)) {
+    return true;
+  }
+  waiting_[role].push_back(engine);
+  ++waited_[role];
+  return false;
+}
+
+void DtlsHandshakeWorker::AdmitWaiting(size_t role) {
+  role = role != 0 ? 1 : 0;
+  // Admitted() may release another pin (an engine whose wait ended after its owner dropped it):
+  // the loop, not recursion, serves that slot too.
+  if (admitting_[role]) return;
+  admitting_[role] = true;
+  while (!stopped_ && !waiting_[role].empty() &&
+         (max_in_flight_ == 0 || admission_->in_flight[role].load(std::memory_order_relaxed) < max_in_flight_)) {
+    std::shared_ptr<DtlsOffloadedEngine> next = waiting_[role].front().lock();
+    waiting_[role].pop_front();
+    if (next) next->Admitted();
+  }
+  admitting_[role] = false;
+}
+
+DtlsAdmissionStats DtlsHandshakeWorker::admission_stats(size_t role) const {
+  role = role != 0 ? 1 : 0;
+  DtlsAdmissionStats s;
+  s.in_flight = admission_->in_flight[role].load(std::memory_order_relaxed);
+  s.peak_in_flight = peak_in_flight_[role];
+  s.waiting = waiting_[role].size();
+  s.waited = waited_[role];
+  return s;
 }
 
 bool DtlsHandshakeWorker::StartLane(size_t i) {
@@ -51,7 +102,8 @@ DtlsHandshakeWorker::~DtlsHandshakeWorker() {
   }
 }
 
-DtlsWorkerPin DtlsHandshakeWorker::Assign() {
+DtlsWorkerPin DtlsHandshakeWorker::Assign(size_t role) {
+  role = role != 0 ? 1 : 0;
   size_t best = 0;
   size_t best_load = static_cast<size_t>(-1);
   for (size_t i = 0; i < lanes_started_; ++i) {
@@ -74,6 +126,10 @@ DtlsWorkerPin DtlsHandshakeWorker::Assign() {
   pin.lane = best;
   (*loads_)[best].fetch_add(1, std::memory_order_relaxed);
   pin.load = std::shared_ptr<std::atomic<size_t>>(loads_, &(*loads_)[best]);
+  pin.role = role;
+  pin.admission = admission_;
+  const size_t now = admission_->in_flight[role].fetch_add(1, std::memory_order_relaxed) + 1;
+  if (now > peak_in_flight_[role]) peak_in_flight_[role] = now;
   return pin;
 }
 
@@ -97,6 +153,10 @@ std::vector<std::shared_ptr<DtlsOffloadedEngine>> DtlsHandshakeWorker::TakeDone(
 
 void DtlsHandshakeWorker::Stop() {
   stopped_ = true;
+  // Pins released from now on (some on the handshake threads, as they stop) admit no one; the
+  // lane mutex below orders this before any thread sees `stop`.
+  admission_->pool = nullptr;
+  for (auto& w : waiting_) w.clear();
   for (size_t i = 0; i < lanes_started_; ++i) {
     Lane& lane = *lanes_[i];
     {
