@@ -439,20 +439,21 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
 
   // DtlsEngine.handshakeAdmission() -> this environment's handshakes in flight on its handshake
   // threads (docs/dtls.md "Handshakes in flight"): Float64Array [limit, then per role (client,
-  // server): in flight, most at once, waiting now, waited so far], or null before its first
+  // server): in flight, most at once, waiting now, waited so far, reclaimed as stale], or null before its first
   // offloaded handshake.
   static Napi::Value HandshakeAdmission(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (tls_hub == nullptr) return env.Null();
     DtlsHandshakeWorker* w = tls_hub->worker();
-    Napi::Float64Array out = Napi::Float64Array::New(env, 9);
+    Napi::Float64Array out = Napi::Float64Array::New(env, 11);
     out[0] = static_cast<double>(w->max_in_flight());
     for (size_t role = 0; role < 2; ++role) {
       const DtlsAdmissionStats s = w->admission_stats(role);
-      out[1 + role * 4] = static_cast<double>(s.in_flight);
-      out[2 + role * 4] = static_cast<double>(s.peak_in_flight);
-      out[3 + role * 4] = static_cast<double>(s.waiting);
-      out[4 + role * 4] = static_cast<double>(s.waited);
+      out[1 + role * 5] = static_cast<double>(s.in_flight);
+      out[2 + role * 5] = static_cast<double>(s.peak_in_flight);
+      out[3 + role * 5] = static_cast<double>(s.waiting);
+      out[4 + role * 5] = static_cast<double>(s.waited);
+      out[5 + role * 5] = static_cast<double>(s.reclaimed);
     }
     return out;
   }

@@ -76,7 +76,7 @@ export interface NativeDtlsEngineClass {
   handshakeThreadRefusals(): number;
   /**
    * This thread's handshake admission (docs/dtls.md "Handshakes in flight"): [limit, then per role,
-   * client then server: in flight, most at once, waiting now, waited so far], or null before its
+   * client then server: in flight, most at once, waiting now, waited so far, reclaimed as stale], or null before its
    * first handshake on a handshake thread. Absent in an addon older than this file.
    */
   handshakeAdmission?(): Float64Array | null;

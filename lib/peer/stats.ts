@@ -95,11 +95,11 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
     // thread's handshake admission figures are no drops either and not this connection's: they stay
     // in DtlsTransport.stats() (docs/dtls.md "Handshakes in flight").
     const dtlsCounters = dtls?.stats();
-    type AdmissionKeys = 'handshakeSlotLimit' | 'handshakesInFlight' | 'handshakesInFlightPeak' | 'handshakesWaitingForSlot' | 'handshakeSlotWaits';
+    type AdmissionKeys = 'handshakeSlotLimit' | 'handshakesInFlight' | 'handshakesInFlightPeak' | 'handshakesWaitingForSlot' | 'handshakeSlotWaits' | 'handshakeSlotsReclaimed';
     let dtlsDrops: Omit<NonNullable<typeof dtlsCounters>, 'retransmitsOnRead' | AdmissionKeys> | undefined;
     let dtlsRetransmitsOnRead: number | undefined;
     if (dtlsCounters) {
-      const { handshakeSlotLimit: _l, handshakesInFlight: _f, handshakesInFlightPeak: _p, handshakesWaitingForSlot: _w, handshakeSlotWaits: _s, ...rest } = dtlsCounters;
+      const { handshakeSlotLimit: _l, handshakesInFlight: _f, handshakesInFlightPeak: _p, handshakesWaitingForSlot: _w, handshakeSlotWaits: _s, handshakeSlotsReclaimed: _r, ...rest } = dtlsCounters;
       ({ retransmitsOnRead: dtlsRetransmitsOnRead, ...dtlsDrops } = rest);
     }
     const srtp = t.srtp;

@@ -30,14 +30,40 @@ DtlsHandshakeWorker::DtlsHandshakeWorker(Notify notify, void* arg, size_t max_th
   StartLane(0);
 }
 
+namespace {
+int64_t SteadyNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
 void DtlsWorkerPin::Release() {
   if (load) load->fetch_sub(1, std::memory_order_relaxed);
   load.reset();
   if (!admission) return;
   std::shared_ptr<DtlsAdmission> a = std::move(admission);
   admission.reset();
-  a->in_flight[role].fetch_sub(1, std::memory_order_relaxed);
+  std::shared_ptr<std::atomic<bool>> c = std::move(counted);
+  counted.reset();
+  // A slot reclaimed as stale was uncounted then: not twice.
+  if (c && c->exchange(false)) a->in_flight[role].fetch_sub(1, std::memory_order_relaxed);
   if (a->pool != nullptr) a->pool->AdmitWaiting(role);
+}
+
+void DtlsHandshakeWorker::PruneHolders(size_t role, bool reclaim) {
+  const int64_t now = reclaim ? SteadyNowMs() : 0;
+  auto& q = holders_[role];
+  while (!q.empty()) {
+    std::shared_ptr<std::atomic<bool>> c = q.front().counted.lock();
+    if (c && c->load(std::memory_order_relaxed)) {
+      if (!reclaim || now - q.front().since_ms < stale_ms_) return;
+      if (c->exchange(false)) {
+        admission_->in_flight[role].fetch_sub(1, std::memory_order_relaxed);
+        ++reclaimed_[role];
+      }
+    }
+    q.pop_front();
+  }
 }
 
 bool DtlsHandshakeWorker::Admit(size_t role, const std::shared_ptr<DtlsOffloadedEngine>& engine) {
@@ -56,8 +82,10 @@ void DtlsHandshakeWorker::AdmitWaiting(size_t role) {
   role = role != 0 ? 1 : 0;
   // Admitted() may release another pin (an engine whose wait ended after its owner dropped it):
   // the loop, not recursion, serves that slot too.
-  if (admitting_[role]) return;
+  if (admitting_[role] || waiting_[role].empty()) return;
   admitting_[role] = true;
+  // Slots held past the stale time stop counting first.
+  if (!stopped_) PruneHolders(role, true);
   while (!stopped_ && !waiting_[role].empty() &&
          (max_in_flight_ == 0 || admission_->in_flight[role].load(std::memory_order_relaxed) < max_in_flight_)) {
     std::shared_ptr<DtlsOffloadedEngine> next = waiting_[role].front().lock();
@@ -74,6 +102,7 @@ DtlsAdmissionStats DtlsHandshakeWorker::admission_stats(size_t role) const {
   s.peak_in_flight = peak_in_flight_[role];
   s.waiting = waiting_[role].size();
   s.waited = waited_[role];
+  s.reclaimed = reclaimed_[role];
   return s;
 }
 
@@ -128,6 +157,12 @@ DtlsWorkerPin DtlsHandshakeWorker::Assign(size_t role) {
   pin.load = std::shared_ptr<std::atomic<size_t>>(loads_, &(*loads_)[best]);
   pin.role = role;
   pin.admission = admission_;
+  pin.counted = std::make_shared<std::atomic<bool>>(true);
+  if (max_in_flight_ != 0) {
+    // Bounded by the handshakes assigned within the stale time: older ones leave here.
+    PruneHolders(role, true);
+    holders_[role].push_back(Holder{SteadyNowMs(), pin.counted});
+  }
   const size_t now = admission_->in_flight[role].fetch_add(1, std::memory_order_relaxed) + 1;
   if (now > peak_in_flight_[role]) peak_in_flight_[role] = now;
   return pin;

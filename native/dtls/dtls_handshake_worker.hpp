@@ -15,7 +15,9 @@
 // an engine whose first post finds its role full waits in that role's FIFO (Admit returns false)
 // and is assigned and queued by the pool when a pin of its role is released (docs/dtls.md,
 // "Handshakes in flight"). Client and server count apart, so a process holding both ends of its
-// connections never has every slot taken by clients whose servers wait for one.
+// connections never has every slot taken by clients whose servers wait for one. A slot held longer
+// than the stale time (a peer that went silent mid-handshake) stops counting when someone waits,
+// so stalled peers cannot keep the others waiting until OpenSSL gives up on them.
 #pragma once
 #include <array>
 #include <atomic>
@@ -40,6 +42,8 @@ struct DtlsAdmissionStats {
   size_t waiting = 0;
   /** Engines that had to wait for a slot, since the pool was made. */
   uint64_t waited = 0;
+  /** Slots that stopped counting because their handshake held them past the stale time. */
+  uint64_t reclaimed = 0;
 };
 
 /**
@@ -63,6 +67,8 @@ struct DtlsWorkerPin {
   size_t role = 0;
   std::shared_ptr<std::atomic<size_t>> load;
   std::shared_ptr<DtlsAdmission> admission;
+  /** True while the pin counts in `admission` (false once released or reclaimed as stale). */
+  std::shared_ptr<std::atomic<bool>> counted;
   bool pinned() const { return load != nullptr; }
   /**
    * Owner thread: the engine no longer needs its thread (home for good, or destroyed); its
@@ -82,6 +88,12 @@ class DtlsHandshakeWorker {
   static size_t DefaultThreads();
   /** Handshakes in flight per role at once unless the owner says otherwise (0: no limit). */
   static constexpr size_t kDefaultInFlight = 64;
+  /**
+   * A slot held this long (ms) stops counting once an engine waits: a handshake on loopback takes
+   * milliseconds, one across the world a few round trips plus its 1 s first timeout; a stalled peer
+   * would otherwise hold its slot until OpenSSL's 12 timeouts (minutes).
+   */
+  static constexpr int64_t kDefaultStaleMs = 5000;
 
   /**
    * Starts the first thread; if it cannot be created, running() is false and nothing else works.
@@ -124,6 +136,8 @@ class DtlsHandshakeWorker {
   DtlsAdmissionStats admission_stats(size_t role) const;
   /** The limit per role (0: none). */
   size_t max_in_flight() const { return max_in_flight_; }
+  /** Owner thread: the stale time, ms (tests shorten it). */
+  void set_stale_ms(int64_t ms) { stale_ms_ = ms; }
 
   /**
    * Owner thread: pins a new engine to the thread with the fewest pinned engines, first creating
@@ -173,6 +187,17 @@ class DtlsHandshakeWorker {
   std::array<size_t, 2> peak_in_flight_{};
   std::array<uint64_t, 2> waited_{};
   std::array<bool, 2> admitting_{};
+  std::array<uint64_t, 2> reclaimed_{};
+  // The counting pins of each role in the order they were assigned, with when (steady ms); entries
+  // of released pins are dropped when they reach the front.
+  struct Holder {
+    int64_t since_ms;
+    std::weak_ptr<std::atomic<bool>> counted;
+  };
+  std::array<std::deque<Holder>, 2> holders_;
+  int64_t stale_ms_ = kDefaultStaleMs;
+  /** Drops released pins from the front of `role`'s holders and, when `reclaim`, uncounts stale ones. */
+  void PruneHolders(size_t role, bool reclaim);
   // Owner thread only.
   size_t lanes_started_ = 0;
   size_t refused_ = 0;

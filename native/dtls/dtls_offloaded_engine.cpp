@@ -242,6 +242,9 @@ void DtlsOffloadedEngine::Absorb(Results& r) {
     out_.ReleaseWhenEmpty();
     data_.ReleaseWhenEmpty();
   }
+  // Each result of a handshake still out gives the pool a chance to reclaim stale slots for
+  // engines that wait (a stalled peer's own retransmission timer brings such results).
+  if (!home_ && worker_ != nullptr) worker_->AdmitWaiting(role_ == DtlsRole::kServer ? 1 : 0);
   if (home_ || busy()) return;
   // Back home once the handshake is over: OpenSSL's SSL is gone (handover), or the connection
   // is connected, closed or failed. From now on every call runs in place, as without offload.
@@ -353,6 +356,8 @@ bool DtlsOffloadedEngine::PostDatagrams(Work work) {
   }
   ++posted_;
   if (enqueue) Enqueue();
+  // Waiting for a slot: the peer's retransmission is a moment to look for stale slots.
+  if (awaiting_admission_) worker_->AdmitWaiting(role_ == DtlsRole::kServer ? 1 : 0);
   return true;
 }
 

@@ -705,12 +705,14 @@ void TestAdmissionBoundsHandshakesInFlight() {
 }
 
 // A peer that starts a handshake and never finishes holds its server's slot only until that
-// server is closed (or dropped, or OpenSSL gives up: a failed handshake is over too); the server
-// waiting behind it then gets the slot and connects. Limit 1 per role.
+// server is closed (or dropped, or OpenSSL gives up: a failed handshake is over too), or, once its
+// slot is older than the stale time, until the waiting server's peer sends its ClientHello again;
+// the server waiting behind it then gets the slot and connects. Limit 1 per role.
 void TestAdmissionSlotReleasedByStalledPeer() {
-  for (int drop = 0; drop < 2; ++drop) {
+  for (int drop = 0; drop < 3; ++drop) {
     Wake wake;
     DtlsHandshakeWorker worker(&Wake::Notify, &wake, 1, 1);
+    if (drop == 2) worker.set_stale_ms(50);
     auto a = MakeContext();
     auto b = MakeContext();
     // The stalled peer: its ClientHello reaches server A, then it goes away without a word.
@@ -743,20 +745,36 @@ void TestAdmissionSlotReleasedByStalledPeer() {
       wake.WaitFor(std::chrono::milliseconds(100));
       for (const auto& e : worker.TakeDone()) e->ApplyResults();
     }
-    CHECK(Move(*good[0].client, *good[0].server) > 0);
+    std::vector<uint8_t> hello(4096);
+    uint32_t hello_len = 0;
+    CHECK_EQ(good[0].client->DrainOutgoing(hello.data(), hello.size(), &hello_len, 1), 1u);
+    good[0].server->HandleDatagrams(hello.data(), &hello_len, 1);
     CHECK(good[0].server->awaiting_admission());
     CHECK_EQ(worker.admission_stats(1).waiting, 1u);
     CHECK_EQ(good[0].server->TimeoutUs(), -1);
     if (drop == 0) {
       stalled.server->Close();
-    } else {
+    } else if (drop == 1) {
       stalled.server.reset();
+    } else {
+      // Stale: the stalled server's slot is older than 50 ms; the peer's copy of its ClientHello
+      // (its retransmission) finds the waiting server and the slot stops counting.
+      std::this_thread::sleep_for(std::chrono::milliseconds(80));
+      good[0].server->HandleDatagrams(hello.data(), &hello_len, 1);
+      CHECK_EQ(worker.admission_stats(1).reclaimed, 1u);
     }
     CHECK(!good[0].server->awaiting_admission());
     CHECK_EQ(worker.admission_stats(1).waiting, 0u);
     CHECK_EQ(ConnectAll(worker, wake, good), 1u);
-    CHECK_EQ(worker.admission_stats(1).in_flight, 0u);
     CHECK_EQ(worker.admission_stats(1).waited, 1u);
+    if (drop == 2) {
+      // The reclaimed slot's engine ends later: it is not uncounted twice.
+      CHECK_EQ(worker.admission_stats(1).in_flight, 0u);
+      stalled.server->Close();
+      CHECK(stalled.server->home());
+    }
+    CHECK_EQ(worker.admission_stats(1).in_flight, 0u);
+    if (drop != 2) CHECK_EQ(worker.admission_stats(1).reclaimed, 0u);
   }
 }
 

@@ -185,7 +185,7 @@ test('datagrams beyond the backlog while the thread is behind are dropped and co
   assert.match(r.stdout, /\{"handshakeThread":"on","droppedBacklog":30,"afterDrain":30\}/);
 });
 
-test('at most PWT_DTLS_HANDSHAKES_IN_FLIGHT handshakes per role run at once; the others wait and connect; a stalled peer holds a slot until closed', { timeout: 90_000 }, () => {
+test('at most PWT_DTLS_HANDSHAKES_IN_FLIGHT handshakes per role run at once; the others wait and connect; a stalled peer holds a slot until closed (or stale)', { timeout: 90_000 }, () => {
   const child = fileURLToPath(new URL('./fixtures/handshake-admission.ts', import.meta.url));
   const r = spawnSync(process.execPath, ['--import', 'tsx', child], {
     encoding: 'utf8',
@@ -203,8 +203,8 @@ test('at most PWT_DTLS_HANDSHAKES_IN_FLIGHT handshakes per role run at once; the
   assert.ok((out.peakServer as number) <= 2, JSON.stringify(out));
   assert.equal(out.waitingAtStart, 10);
   assert.equal(out.clientWaits, 10);
-  // A waiting handshake's timer does not run: nothing was sent again.
-  assert.equal(out.retransmits, 0);
+  // (Retransmissions are printed, not asserted: a loaded machine may let a 1 s timer of a handshake
+  // in flight fire; that a waiting one has no timer is checked natively, TestAdmissionBoundsHandshakesInFlight.)
   assert.equal(out.stalledServerSlots, 2);
   assert.equal(out.goodWaited, 1);
   assert.equal(out.goodBeforeClose, 'connecting');
