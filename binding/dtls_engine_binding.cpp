@@ -48,7 +48,8 @@ class DtlsHandshakeHub {
   }
 
  private:
-  DtlsHandshakeHub(napi_env env, size_t threads) : env_(env), worker_(&DtlsHandshakeHub::Notify, this, threads) {}
+  DtlsHandshakeHub(napi_env env, size_t threads, size_t in_flight)
+      : env_(env), worker_(&DtlsHandshakeHub::Notify, this, threads, in_flight) {}
   static void Notify(void* arg) { uv_async_send(&static_cast<DtlsHandshakeHub*>(arg)->async_); }
   static void OnAsync(uv_async_t* handle);
   static void OnEnvCleanup(void* arg);
@@ -99,6 +100,7 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
                            InstanceMethod<&DtlsEngineWrap::AwaitingThread>("awaitingThread"),
                            InstanceMethod<&DtlsEngineWrap::OnHandshakeThread>("onHandshakeThread"),
                            StaticMethod<&DtlsEngineWrap::HandshakeThreadRefusals>("handshakeThreadRefusals"),
+                           StaticMethod<&DtlsEngineWrap::HandshakeAdmission>("handshakeAdmission"),
                            InstanceMethod<&DtlsEngineWrap::RemoteCertificate>("remoteCertificate"),
                            InstanceMethod<&DtlsEngineWrap::Counters>("counters"),
                            InstanceMethod<&DtlsEngineWrap::KeySrtp>("keySrtp"),
@@ -435,6 +437,27 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
     return Napi::Number::New(info.Env(), static_cast<double>(g_thread_start_failures.load()));
   }
 
+  // DtlsEngine.handshakeAdmission() -> this environment's handshakes in flight on its handshake
+  // threads (docs/dtls.md "Handshakes in flight"): Float64Array [limit, then per role (client,
+  // server): in flight, most at once, waiting now, waited so far, reclaimed as stale], or null before its first
+  // offloaded handshake.
+  static Napi::Value HandshakeAdmission(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (tls_hub == nullptr) return env.Null();
+    DtlsHandshakeWorker* w = tls_hub->worker();
+    Napi::Float64Array out = Napi::Float64Array::New(env, 11);
+    out[0] = static_cast<double>(w->max_in_flight());
+    for (size_t role = 0; role < 2; ++role) {
+      const DtlsAdmissionStats s = w->admission_stats(role);
+      out[1 + role * 5] = static_cast<double>(s.in_flight);
+      out[2 + role * 5] = static_cast<double>(s.peak_in_flight);
+      out[3 + role * 5] = static_cast<double>(s.waiting);
+      out[4 + role * 5] = static_cast<double>(s.waited);
+      out[5 + role * 5] = static_cast<double>(s.reclaimed);
+    }
+    return out;
+  }
+
   // remoteCertificate() -> Buffer (DER) or null before the handshake completed.
   Napi::Value RemoteCertificate(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -529,7 +552,16 @@ DtlsHandshakeHub* DtlsHandshakeHub::Get(napi_env env) {
   // PWT_DTLS_HANDSHAKE_THREADS=N (1..4) caps the pool; unset or invalid: min(hardware threads, 4).
   const char* threads_env = std::getenv("PWT_DTLS_HANDSHAKE_THREADS");
   const unsigned long threads = threads_env != nullptr ? std::strtoul(threads_env, nullptr, 10) : 0;
-  auto* hub = new DtlsHandshakeHub(env, threads <= DtlsHandshakeWorker::kMaxThreads ? threads : 0);
+  // PWT_DTLS_HANDSHAKES_IN_FLIGHT=N: at most N handshakes of each role at once on the threads, the
+  // others wait for a slot (docs/dtls.md "Handshakes in flight"); 0: no limit; unset or invalid:
+  // DtlsHandshakeWorker::kDefaultInFlight.
+  const char* in_flight_env = std::getenv("PWT_DTLS_HANDSHAKES_IN_FLIGHT");
+  char* in_flight_end = nullptr;
+  const unsigned long in_flight_value = in_flight_env != nullptr ? std::strtoul(in_flight_env, &in_flight_end, 10) : 0;
+  const bool in_flight_valid = in_flight_env != nullptr && in_flight_end != in_flight_env && *in_flight_end == '\0' &&
+                               in_flight_value <= 1000000;
+  const size_t in_flight = in_flight_valid ? in_flight_value : DtlsHandshakeWorker::kDefaultInFlight;
+  auto* hub = new DtlsHandshakeHub(env, threads <= DtlsHandshakeWorker::kMaxThreads ? threads : 0, in_flight);
   if (!hub->worker_.running()) {
     // The thread was refused (RLIMIT_NPROC, a pids cgroup, many worker_threads).
     delete hub;

@@ -254,6 +254,8 @@ export interface MemoryResult {
    * whether V8 gives back by itself the young generation a burst of set-ups grew.
    */
   idle?: { afterMs: number; rssPerPc: number; heapPerPc: number; newSpace: number }[];
+  /** V8's young generation (new space) at the reading, bytes (the whole process, not per PC). */
+  newSpace?: number;
   /** How long the library's own memory work after the burst ran past 0.5 s (ours only; the settle time when still running), ms. */
   settleWaitMs?: number;
   /** How long past 0.5 s every adapter's memory was read, ms (the same for all: MEMORY_SETTLE_MS, 0 with PWT_BENCH_MEMORY_NO_WAIT=1). */
@@ -291,8 +293,12 @@ function collect(): void {
   }
 }
 
-/** Pairs opened at once by the memory task (1,000 PCs are one wave, 10,000 ten). */
-const WAVE_PAIRS = 500;
+/**
+ * Pairs opened at once by the memory task (1,000 PCs are one wave, 10,000 ten).
+ * PWT_BENCH_WAVE_PAIRS=N (a probe): smaller waves, e.g. to see what fewer handshakes in flight at
+ * once leave behind in the C heap.
+ */
+const WAVE_PAIRS = Number(process.env.PWT_BENCH_WAVE_PAIRS) > 0 ? Math.floor(Number(process.env.PWT_BENCH_WAVE_PAIRS)) : 500;
 
 /** The warm-up pair, tried up to three times: on a loaded machine one pair may time out. */
 async function warmUp(adapter: PeerAdapter): Promise<void> {
@@ -370,6 +376,7 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number, idleMs: r
   const after = process.memoryUsage();
   if (probe) console.error('relief probe', JSON.stringify({ ...probe, spacesAfterGc: spaceSizes() }));
   const parts1 = breakdownSample();
+  const newSpaceAtReading = newSpaceSize();
   // PWT_BENCH_TRIM_PROBE=1 (a probe, off by default since it changes the later readings): how much
   // of the RSS at 0.5 s is free C heap still resident, by trimming it right now.
   let rssTrimmed: number | undefined;
@@ -417,6 +424,7 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number, idleMs: r
     settleMs,
     ...(adapter.memoryWorkPending ? { settleWaitMs } : {}),
     ...(breakdown ? { breakdown } : {}),
+    newSpace: newSpaceAtReading,
     ...(afterRelease ? { afterRelease } : {}),
     ...(idle.length ? { idle } : {}),
   };

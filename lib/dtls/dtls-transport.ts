@@ -144,9 +144,37 @@ export interface DtlsTransportStats {
    * `handshakeThread` says whether this transport was one of them.
    */
   handshakeThreadRefusals: number;
+  /**
+   * Handshakes in flight on this thread's handshake threads (docs/dtls.md "Handshakes in flight"),
+   * of this transport's role, for the whole thread (the same in every transport of that role): the
+   * limit per role (`PWT_DTLS_HANDSHAKES_IN_FLIGHT`, 0 none), how many are in flight now and the most
+   * at once so far, how many wait for a slot now, how many had to wait so far, and how many slots
+   * stopped counting because their handshake held them past the stale time (5 s: a stalled peer).
+   * All 0 before the thread's first handshake on a handshake thread.
+   */
+  handshakeSlotLimit: number;
+  handshakesInFlight: number;
+  handshakesInFlightPeak: number;
+  handshakesWaitingForSlot: number;
+  handshakeSlotWaits: number;
+  handshakeSlotsReclaimed: number;
   /** Values handed to handleInput that were not Uint8Arrays (a driver bug, never thrown). */
   droppedNotBytes: number;
   datagramsOut: number;
+}
+
+/** The thread's handshake admission figures of `role` (DtlsTransportStats). */
+function handshakeAdmission(role: DtlsRole): Pick<DtlsTransportStats, 'handshakeSlotLimit' | 'handshakesInFlight' | 'handshakesInFlightPeak' | 'handshakesWaitingForSlot' | 'handshakeSlotWaits' | 'handshakeSlotsReclaimed'> {
+  const a = nativeDtlsEngineClass().handshakeAdmission?.() ?? null;
+  const o = role === 'server' ? 5 : 0;
+  return {
+    handshakeSlotLimit: a ? a[0]! : 0,
+    handshakesInFlight: a ? a[1 + o]! : 0,
+    handshakesInFlightPeak: a ? a[2 + o]! : 0,
+    handshakesWaitingForSlot: a ? a[3 + o]! : 0,
+    handshakeSlotWaits: a ? a[4 + o]! : 0,
+    handshakeSlotsReclaimed: a ? a[5 + o]! : 0,
+  };
 }
 
 // Internal state: a discriminated union carrying what each state knows.
@@ -505,6 +533,7 @@ export class DtlsTransport {
       droppedBacklog: c[16]!,
       retransmitsOnRead: c[17]!,
       handshakeThreadRefusals: nativeDtlsEngineClass().handshakeThreadRefusals(),
+      ...handshakeAdmission(this.role),
       droppedNotBytes: this.droppedNotBytes,
       datagramsOut: this.datagramsOut,
     };

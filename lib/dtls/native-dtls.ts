@@ -74,6 +74,12 @@ export interface NativeDtlsEngineClass {
   ): NativeDtlsEngine;
   /** Times this process could not create a handshake thread (each time one engine ran its handshake in-thread). */
   handshakeThreadRefusals(): number;
+  /**
+   * This thread's handshake admission (docs/dtls.md "Handshakes in flight"): [limit, then per role,
+   * client then server: in flight, most at once, waiting now, waited so far, reclaimed as stale], or null before its
+   * first handshake on a handshake thread. Absent in an addon older than this file.
+   */
+  handshakeAdmission?(): Float64Array | null;
 }
 
 /** The native DtlsCertificate class (loads the addon on first use). */

@@ -94,11 +94,17 @@ export function buildStatsReport(src: StatsSources): RTCStatsReport {
       for (const k of Object.keys(udpDrops) as (keyof typeof udpDrops)[]) udpDrops[k] += st.drops[k];
     }
     const dtls = t.dtls;
-    // retransmitsOnRead is not a drop: it goes with the entry's other fields, not pwtDrops.dtls.
+    // retransmitsOnRead is not a drop: it goes with the entry's other fields, not pwtDrops.dtls. The
+    // thread's handshake admission figures are no drops either and not this connection's: they stay
+    // in DtlsTransport.stats() (docs/dtls.md "Handshakes in flight").
     const dtlsCounters = dtls?.stats();
-    let dtlsDrops: Omit<NonNullable<typeof dtlsCounters>, 'retransmitsOnRead'> | undefined;
+    type AdmissionKeys = 'handshakeSlotLimit' | 'handshakesInFlight' | 'handshakesInFlightPeak' | 'handshakesWaitingForSlot' | 'handshakeSlotWaits' | 'handshakeSlotsReclaimed';
+    let dtlsDrops: Omit<NonNullable<typeof dtlsCounters>, 'retransmitsOnRead' | AdmissionKeys> | undefined;
     let dtlsRetransmitsOnRead: number | undefined;
-    if (dtlsCounters) ({ retransmitsOnRead: dtlsRetransmitsOnRead, ...dtlsDrops } = dtlsCounters);
+    if (dtlsCounters) {
+      const { handshakeSlotLimit: _l, handshakesInFlight: _f, handshakesInFlightPeak: _p, handshakesWaitingForSlot: _w, handshakeSlotWaits: _s, handshakeSlotsReclaimed: _r, ...rest } = dtlsCounters;
+      ({ retransmitsOnRead: dtlsRetransmitsOnRead, ...dtlsDrops } = rest);
+    }
     const srtp = t.srtp;
     const turn = t.turnDropStats();
     const selected = t.selectedPair;

@@ -17,13 +17,93 @@ size_t DtlsHandshakeWorker::DefaultThreads() {
   return hw < kMaxThreads ? hw : kMaxThreads;
 }
 
-DtlsHandshakeWorker::DtlsHandshakeWorker(Notify notify, void* arg, size_t max_threads)
+DtlsHandshakeWorker::DtlsHandshakeWorker(Notify notify, void* arg, size_t max_threads, size_t max_in_flight)
     : notify_(notify),
       notify_arg_(arg),
       max_lanes_(max_threads == 0 ? DefaultThreads() : (max_threads < kMaxThreads ? max_threads : kMaxThreads)),
-      loads_(std::make_shared<std::array<std::atomic<size_t>, kMaxThreads>>()) {
+      loads_(std::make_shared<std::array<std::atomic<size_t>, kMaxThreads>>()),
+      max_in_flight_(max_in_flight),
+      admission_(std::make_shared<DtlsAdmission>()) {
   for (auto& l : *loads_) l.store(0, std::memory_order_relaxed);
+  for (auto& n : admission_->in_flight) n.store(0, std::memory_order_relaxed);
+  admission_->pool = this;
   StartLane(0);
+}
+
+namespace {
+int64_t SteadyNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+void DtlsWorkerPin::Release() {
+  if (load) load->fetch_sub(1, std::memory_order_relaxed);
+  load.reset();
+  if (!admission) return;
+  std::shared_ptr<DtlsAdmission> a = std::move(admission);
+  admission.reset();
+  std::shared_ptr<std::atomic<bool>> c = std::move(counted);
+  counted.reset();
+  // A slot reclaimed as stale was uncounted then: not twice.
+  if (c && c->exchange(false)) a->in_flight[role].fetch_sub(1, std::memory_order_relaxed);
+  if (a->pool != nullptr) a->pool->AdmitWaiting(role);
+}
+
+void DtlsHandshakeWorker::PruneHolders(size_t role, bool reclaim) {
+  const int64_t now = reclaim ? SteadyNowMs() : 0;
+  auto& q = holders_[role];
+  while (!q.empty()) {
+    std::shared_ptr<std::atomic<bool>> c = q.front().counted.lock();
+    if (c && c->load(std::memory_order_relaxed)) {
+      if (!reclaim || now - q.front().since_ms < stale_ms_) return;
+      if (c->exchange(false)) {
+        admission_->in_flight[role].fetch_sub(1, std::memory_order_relaxed);
+        ++reclaimed_[role];
+      }
+    }
+    q.pop_front();
+  }
+}
+
+bool DtlsHandshakeWorker::Admit(size_t role, const std::shared_ptr<DtlsOffloadedEngine>& engine) {
+  role = role != 0 ? 1 : 0;
+  // Earlier waiters go first: a free slot with a queue means AdmitWaiting has not run yet.
+  if (max_in_flight_ == 0 ||
+      (waiting_[role].empty() && admission_->in_flight[role].load(std::memory_order_relaxed) < max_in_flight_)) {
+    return true;
+  }
+  waiting_[role].push_back(engine);
+  ++waited_[role];
+  return false;
+}
+
+void DtlsHandshakeWorker::AdmitWaiting(size_t role) {
+  role = role != 0 ? 1 : 0;
+  // Admitted() may release another pin (an engine whose wait ended after its owner dropped it):
+  // the loop, not recursion, serves that slot too.
+  if (admitting_[role] || waiting_[role].empty()) return;
+  admitting_[role] = true;
+  // Slots held past the stale time stop counting first.
+  if (!stopped_) PruneHolders(role, true);
+  while (!stopped_ && !waiting_[role].empty() &&
+         (max_in_flight_ == 0 || admission_->in_flight[role].load(std::memory_order_relaxed) < max_in_flight_)) {
+    std::shared_ptr<DtlsOffloadedEngine> next = waiting_[role].front().lock();
+    waiting_[role].pop_front();
+    if (next) next->Admitted();
+  }
+  admitting_[role] = false;
+}
+
+DtlsAdmissionStats DtlsHandshakeWorker::admission_stats(size_t role) const {
+  role = role != 0 ? 1 : 0;
+  DtlsAdmissionStats s;
+  s.in_flight = admission_->in_flight[role].load(std::memory_order_relaxed);
+  s.peak_in_flight = peak_in_flight_[role];
+  s.waiting = waiting_[role].size();
+  s.waited = waited_[role];
+  s.reclaimed = reclaimed_[role];
+  return s;
 }
 
 bool DtlsHandshakeWorker::StartLane(size_t i) {
@@ -51,7 +131,8 @@ DtlsHandshakeWorker::~DtlsHandshakeWorker() {
   }
 }
 
-DtlsWorkerPin DtlsHandshakeWorker::Assign() {
+DtlsWorkerPin DtlsHandshakeWorker::Assign(size_t role) {
+  role = role != 0 ? 1 : 0;
   size_t best = 0;
   size_t best_load = static_cast<size_t>(-1);
   for (size_t i = 0; i < lanes_started_; ++i) {
@@ -74,6 +155,16 @@ DtlsWorkerPin DtlsHandshakeWorker::Assign() {
   pin.lane = best;
   (*loads_)[best].fetch_add(1, std::memory_order_relaxed);
   pin.load = std::shared_ptr<std::atomic<size_t>>(loads_, &(*loads_)[best]);
+  pin.role = role;
+  pin.admission = admission_;
+  pin.counted = std::make_shared<std::atomic<bool>>(true);
+  if (max_in_flight_ != 0) {
+    // Bounded by the handshakes assigned within the stale time: older ones leave here.
+    PruneHolders(role, true);
+    holders_[role].push_back(Holder{SteadyNowMs(), pin.counted});
+  }
+  const size_t now = admission_->in_flight[role].fetch_add(1, std::memory_order_relaxed) + 1;
+  if (now > peak_in_flight_[role]) peak_in_flight_[role] = now;
   return pin;
 }
 
@@ -97,6 +188,10 @@ std::vector<std::shared_ptr<DtlsOffloadedEngine>> DtlsHandshakeWorker::TakeDone(
 
 void DtlsHandshakeWorker::Stop() {
   stopped_ = true;
+  // Pins released from now on (some on the handshake threads, as they stop) admit no one; the
+  // lane mutex below orders this before any thread sees `stop`.
+  admission_->pool = nullptr;
+  for (auto& w : waiting_) w.clear();
   for (size_t i = 0; i < lanes_started_; ++i) {
     Lane& lane = *lanes_[i];
     {

@@ -11,6 +11,13 @@
 // pool: refused, running() is false and the owner keeps the handshakes in-thread. Later ones are
 // created lazily when every running thread has engines pinned; a refused one is not asked for again
 // and the pool goes on with the threads it has.
+// Admission: at most `limit` engines of each role hold a pin (have a handshake in flight) at once;
+// an engine whose first post finds its role full waits in that role's FIFO (Admit returns false)
+// and is assigned and queued by the pool when a pin of its role is released (docs/dtls.md,
+// "Handshakes in flight"). Client and server count apart, so a process holding both ends of its
+// connections never has every slot taken by clients whose servers wait for one. A slot held longer
+// than the stale time (a peer that went silent mid-handshake) stops counting when someone waits,
+// so stalled peers cannot keep the others waiting until OpenSSL gives up on them.
 #pragma once
 #include <array>
 #include <atomic>
@@ -24,6 +31,30 @@
 namespace pwt {
 
 class DtlsOffloadedEngine;
+class DtlsHandshakeWorker;
+
+/** What the admission of one role did so far (owner thread). */
+struct DtlsAdmissionStats {
+  /** Engines holding a pin now (handshakes in flight), and the most at once so far. */
+  size_t in_flight = 0;
+  size_t peak_in_flight = 0;
+  /** Engines waiting for a slot now (closed ones that still wait included until their turn). */
+  size_t waiting = 0;
+  /** Engines that had to wait for a slot, since the pool was made. */
+  uint64_t waited = 0;
+  /** Slots that stopped counting because their handshake held them past the stale time. */
+  uint64_t reclaimed = 0;
+};
+
+/**
+ * The pool's admission state, shared with the pins so that a pin released after the pool is gone
+ * touches no freed memory (pool is then null). Counts are atomics: a pin is released on a handshake
+ * thread only while the pool stops (after `pool` was cleared).
+ */
+struct DtlsAdmission {
+  DtlsHandshakeWorker* pool = nullptr;
+  std::array<std::atomic<size_t>, 2> in_flight{};
+};
 
 /**
  * Where an engine is pinned: its thread's index and that thread's count of pinned engines, which the
@@ -32,13 +63,18 @@ class DtlsOffloadedEngine;
  */
 struct DtlsWorkerPin {
   size_t lane = 0;
+  /** 0 client, 1 server: the admission slot the pin holds. */
+  size_t role = 0;
   std::shared_ptr<std::atomic<size_t>> load;
+  std::shared_ptr<DtlsAdmission> admission;
+  /** True while the pin counts in `admission` (false once released or reclaimed as stale). */
+  std::shared_ptr<std::atomic<bool>> counted;
   bool pinned() const { return load != nullptr; }
-  /** Owner thread: the engine no longer needs its thread (home for good, or destroyed). */
-  void Release() {
-    if (load) load->fetch_sub(1, std::memory_order_relaxed);
-    load.reset();
-  }
+  /**
+   * Owner thread: the engine no longer needs its thread (home for good, or destroyed); its
+   * admission slot goes to the first engine of its role waiting for one.
+   */
+  void Release();
 };
 
 /** Threads running handshake work; one pool per owner thread (Node environment). */
@@ -50,12 +86,20 @@ class DtlsHandshakeWorker {
   static constexpr size_t kMaxThreads = 4;
   /** min(hardware threads, kMaxThreads), at least 1. */
   static size_t DefaultThreads();
+  /** Handshakes in flight per role at once unless the owner says otherwise (0: no limit). */
+  static constexpr size_t kDefaultInFlight = 64;
+  /**
+   * A slot held this long (ms) stops counting once an engine waits: a handshake on loopback takes
+   * milliseconds, one across the world a few round trips plus its 1 s first timeout; a stalled peer
+   * would otherwise hold its slot until OpenSSL's 12 timeouts (minutes).
+   */
+  static constexpr int64_t kDefaultStaleMs = 5000;
 
   /**
    * Starts the first thread; if it cannot be created, running() is false and nothing else works.
    * `max_threads` 0 means DefaultThreads(); larger than kMaxThreads is kMaxThreads.
    */
-  DtlsHandshakeWorker(Notify notify, void* arg, size_t max_threads = 0);
+  DtlsHandshakeWorker(Notify notify, void* arg, size_t max_threads = 0, size_t max_in_flight = kDefaultInFlight);
   /** Stops and joins the threads (Stop). */
   ~DtlsHandshakeWorker();
   DtlsHandshakeWorker(const DtlsHandshakeWorker&) = delete;
@@ -82,10 +126,25 @@ class DtlsHandshakeWorker {
   static void SetDelayForTesting(unsigned ms) { delay_ms_for_testing_.store(ms); }
 
   /**
-   * Owner thread: pins a new engine to the thread with the fewest pinned engines, first creating
-   * another thread when every running one has some and the pool may grow. Requires running().
+   * Owner thread, at an engine's first post: true when its role has a free slot (then Assign);
+   * false when it must wait: it is queued, and the pool calls its Admitted() once a slot is free.
    */
-  DtlsWorkerPin Assign();
+  bool Admit(size_t role, const std::shared_ptr<DtlsOffloadedEngine>& engine);
+  /** Owner thread: gives free slots to the engines of `role` waiting for one, in order. */
+  void AdmitWaiting(size_t role);
+  /** Owner thread: admission figures of `role` (0 client, 1 server). */
+  DtlsAdmissionStats admission_stats(size_t role) const;
+  /** The limit per role (0: none). */
+  size_t max_in_flight() const { return max_in_flight_; }
+  /** Owner thread: the stale time, ms (tests shorten it). */
+  void set_stale_ms(int64_t ms) { stale_ms_ = ms; }
+
+  /**
+   * Owner thread: pins a new engine to the thread with the fewest pinned engines, first creating
+   * another thread when every running one has some and the pool may grow; the pin holds one
+   * admission slot of `role`. Requires running().
+   */
+  DtlsWorkerPin Assign(size_t role = 0);
   /** Owner thread: runs the engine's queued work on its pinned thread, in posting order. */
   void Enqueue(const DtlsWorkerPin& pin, std::shared_ptr<DtlsOffloadedEngine> engine);
   /** Owner thread: the engines whose work finished since the last call. */
@@ -121,6 +180,24 @@ class DtlsHandshakeWorker {
   std::array<std::unique_ptr<Lane>, kMaxThreads> lanes_;
   // Pinned engines per thread (owner thread only; atomics so that the pins can share them).
   std::shared_ptr<std::array<std::atomic<size_t>, kMaxThreads>> loads_;
+  // Admission (owner thread, but the counts, which pins share).
+  const size_t max_in_flight_;
+  std::shared_ptr<DtlsAdmission> admission_;
+  std::array<std::deque<std::weak_ptr<DtlsOffloadedEngine>>, 2> waiting_;
+  std::array<size_t, 2> peak_in_flight_{};
+  std::array<uint64_t, 2> waited_{};
+  std::array<bool, 2> admitting_{};
+  std::array<uint64_t, 2> reclaimed_{};
+  // The counting pins of each role in the order they were assigned, with when (steady ms); entries
+  // of released pins are dropped when they reach the front.
+  struct Holder {
+    int64_t since_ms;
+    std::weak_ptr<std::atomic<bool>> counted;
+  };
+  std::array<std::deque<Holder>, 2> holders_;
+  int64_t stale_ms_ = kDefaultStaleMs;
+  /** Drops released pins from the front of `role`'s holders and, when `reclaim`, uncounts stale ones. */
+  void PruneHolders(size_t role, bool reclaim);
   // Owner thread only.
   size_t lanes_started_ = 0;
   size_t refused_ = 0;

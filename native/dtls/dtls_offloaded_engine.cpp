@@ -99,7 +99,26 @@ void DtlsOffloadedEngine::Post(Work work) {
 }
 
 void DtlsOffloadedEngine::Enqueue() {
-  if (!pin_.pinned()) pin_ = worker_->Assign();
+  if (awaiting_admission_) return;  // queued_ stays set: the work waits in the inbox until Admitted
+  if (!pin_.pinned()) {
+    const size_t role = role_ == DtlsRole::kServer ? 1 : 0;
+    if (!worker_->Admit(role, shared_from_this())) {
+      // No timer runs meanwhile: busy() holds TimeoutUs at -1, and nothing of the handshake ran yet
+      // (the client's first flight is its posted Start; the server's ClientHello waits here).
+      awaiting_admission_ = true;
+      return;
+    }
+    pin_ = worker_->Assign(role);
+  }
+  worker_->Enqueue(pin_, shared_from_this());
+}
+
+void DtlsOffloadedEngine::Admitted() {
+  if (!awaiting_admission_ || home_) return;
+  awaiting_admission_ = false;
+  // The pool chose this engine for the free slot: assigned here, not asked again (the queue behind
+  // it is not empty, so Admit would put it back at the end).
+  pin_ = worker_->Assign(role_ == DtlsRole::kServer ? 1 : 0);
   worker_->Enqueue(pin_, shared_from_this());
 }
 
@@ -223,6 +242,9 @@ void DtlsOffloadedEngine::Absorb(Results& r) {
     out_.ReleaseWhenEmpty();
     data_.ReleaseWhenEmpty();
   }
+  // Each result of a handshake still out gives the pool a chance to reclaim stale slots for
+  // engines that wait (a stalled peer's own retransmission timer brings such results).
+  if (!home_ && worker_ != nullptr) worker_->AdmitWaiting(role_ == DtlsRole::kServer ? 1 : 0);
   if (home_ || busy()) return;
   // Back home once the handshake is over: OpenSSL's SSL is gone (handover), or the connection
   // is connected, closed or failed. From now on every call runs in place, as without offload.
@@ -334,6 +356,8 @@ bool DtlsOffloadedEngine::PostDatagrams(Work work) {
   }
   ++posted_;
   if (enqueue) Enqueue();
+  // Waiting for a slot: the peer's retransmission is a moment to look for stale slots.
+  if (awaiting_admission_) worker_->AdmitWaiting(role_ == DtlsRole::kServer ? 1 : 0);
   return true;
 }
 

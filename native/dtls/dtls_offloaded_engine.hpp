@@ -125,6 +125,13 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
    * at most 1 for the engine's whole life). Any thread.
    */
   size_t worker_threads_seen();
+  /**
+   * Owner thread, called by the pool: the engine's admission slot is free now; its work waiting
+   * since its first post is queued on its thread.
+   */
+  void Admitted();
+  /** True while its first post waits for an admission slot (owner thread). */
+  bool awaiting_admission() const { return awaiting_admission_; }
   /** The thread this engine is pinned to, if it was posted (tests and diagnosis). */
   const DtlsWorkerPin& pin() const { return pin_; }
 
@@ -185,6 +192,7 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   uint64_t posted_ = 0;
   uint64_t applied_ = 0;
   bool home_ = false;
+  bool awaiting_admission_ = false;
   bool started_ = false;
   bool closed_by_owner_ = false;
   void* owner_ = nullptr;

@@ -467,7 +467,8 @@ size_t ConnectAll(DtlsHandshakeWorker& worker, Wake& wake, std::vector<Pair>& pa
 // engines is back to zero once they are all home.
 void TestPoolManyEnginesInParallel() {
   Wake wake;
-  DtlsHandshakeWorker worker(&Wake::Notify, &wake, 4);
+  // No admission limit here: all 120 clients are pinned at once (the spread is what is checked).
+  DtlsHandshakeWorker worker(&Wake::Notify, &wake, 4, 0);
   CHECK(worker.running());
   CHECK_EQ(worker.max_threads(), 4u);
   auto a = MakeContext();
@@ -641,7 +642,145 @@ void TestTimeoutAfterQueuedAnswer() {
 
 }  // namespace
 
+// Admission (docs/dtls.md "Handshakes in flight"): 60 pairs started at once on a pool that lets
+// 4 handshakes of each role in flight: every pair connects, the count in flight never goes above 4
+// per role (checked after every step of the loop, and by the pool's own peak), later clients wait
+// (no first flight, no timer) until a slot frees, and every slot is free again at the end.
+void TestAdmissionBoundsHandshakesInFlight() {
+  Wake wake;
+  const size_t kLimit = 4;
+  DtlsHandshakeWorker worker(&Wake::Notify, &wake, 2, kLimit);
+  CHECK_EQ(worker.max_in_flight(), kLimit);
+  auto a = MakeContext();
+  auto b = MakeContext();
+  std::vector<Pair> pairs(60);
+  for (Pair& p : pairs) {
+    p.client = MakeEngine(a, *b, DtlsRole::kClient, &worker);
+    p.server = MakeEngine(b, *a, DtlsRole::kServer, &worker);
+    CHECK(p.server->Start() == DtlsStatus::kOk);
+    CHECK(p.client->Start() == DtlsStatus::kOk);
+  }
+  size_t waiting = 0;
+  for (Pair& p : pairs) {
+    if (!p.client->awaiting_admission()) continue;
+    ++waiting;
+    CHECK(!p.client->pin().pinned());
+    CHECK(p.client->busy());
+    CHECK_EQ(p.client->TimeoutUs(), -1);  // no retransmission timer while it waits
+    CHECK(!p.client->HasOutgoing());      // its ClientHello is not made yet
+    CHECK(p.client->state() == DtlsState::kConnecting);
+  }
+  CHECK_EQ(waiting, pairs.size() - kLimit);
+  CHECK_EQ(worker.admission_stats(0).in_flight, kLimit);
+  CHECK_EQ(worker.admission_stats(0).waiting, pairs.size() - kLimit);
+  size_t connected = 0;
+  for (int round = 0; round < 3000 && connected < pairs.size(); ++round) {
+    for (const auto& e : worker.TakeDone()) e->ApplyResults();
+    CHECK(worker.admission_stats(0).in_flight <= kLimit);
+    CHECK(worker.admission_stats(1).in_flight <= kLimit);
+    connected = 0;
+    bool moved = false;
+    for (Pair& p : pairs) {
+      moved = Move(*p.client, *p.server) > 0 || moved;
+      moved = Move(*p.server, *p.client) > 0 || moved;
+      if (p.client->state() == DtlsState::kConnected && p.server->state() == DtlsState::kConnected) ++connected;
+    }
+    if (!moved && connected < pairs.size()) wake.WaitFor();
+  }
+  CHECK_EQ(connected, pairs.size());
+  for (size_t role = 0; role < 2; ++role) {
+    const DtlsAdmissionStats st = worker.admission_stats(role);
+    CHECK_EQ(st.peak_in_flight, kLimit);
+    CHECK_EQ(st.in_flight, 0u);
+    CHECK_EQ(st.waiting, 0u);
+  }
+  CHECK_EQ(worker.admission_stats(0).waited, pairs.size() - kLimit);
+  for (Pair& p : pairs) {
+    CHECK(p.client->home());
+    CHECK(p.server->home());
+    // A waiting handshake retransmitted nothing: its timer did not run while it waited.
+    CHECK_EQ(p.client->counters().retransmit_timeouts, 0u);
+    CHECK_EQ(p.server->counters().retransmit_timeouts, 0u);
+  }
+}
+
+// A peer that starts a handshake and never finishes holds its server's slot only until that
+// server is closed (or dropped, or OpenSSL gives up: a failed handshake is over too), or, once its
+// slot is older than the stale time, until the waiting server's peer sends its ClientHello again;
+// the server waiting behind it then gets the slot and connects. Limit 1 per role.
+void TestAdmissionSlotReleasedByStalledPeer() {
+  for (int drop = 0; drop < 3; ++drop) {
+    Wake wake;
+    DtlsHandshakeWorker worker(&Wake::Notify, &wake, 1, 1);
+    if (drop == 2) worker.set_stale_ms(50);
+    auto a = MakeContext();
+    auto b = MakeContext();
+    // The stalled peer: its ClientHello reaches server A, then it goes away without a word.
+    Pair stalled;
+    stalled.client = MakeEngine(a, *b, DtlsRole::kClient, &worker);
+    stalled.server = MakeEngine(b, *a, DtlsRole::kServer, &worker);
+    stalled.server->Start();
+    stalled.client->Start();
+    for (int i = 0; i < 200 && !stalled.client->HasOutgoing(); ++i) {
+      wake.WaitFor(std::chrono::milliseconds(100));
+      for (const auto& e : worker.TakeDone()) e->ApplyResults();
+    }
+    CHECK(Move(*stalled.client, *stalled.server) > 0);
+    stalled.client.reset();  // its client slot is free again
+    CHECK_EQ(worker.admission_stats(0).in_flight, 0u);
+    CHECK_EQ(worker.admission_stats(1).in_flight, 1u);
+    for (int i = 0; i < 200 && stalled.server->busy(); ++i) {
+      wake.WaitFor(std::chrono::milliseconds(100));
+      for (const auto& e : worker.TakeDone()) e->ApplyResults();
+    }
+    CHECK(stalled.server->HasOutgoing());  // it answered and now waits for a flight that never comes
+    CHECK_EQ(worker.admission_stats(1).in_flight, 1u);
+    // A good pair behind it: its server waits for the slot with the ClientHello in hand.
+    std::vector<Pair> good(1);
+    good[0].client = MakeEngine(a, *b, DtlsRole::kClient, &worker);
+    good[0].server = MakeEngine(b, *a, DtlsRole::kServer, &worker);
+    good[0].server->Start();
+    good[0].client->Start();
+    for (int i = 0; i < 200 && !good[0].client->HasOutgoing(); ++i) {
+      wake.WaitFor(std::chrono::milliseconds(100));
+      for (const auto& e : worker.TakeDone()) e->ApplyResults();
+    }
+    std::vector<uint8_t> hello(4096);
+    uint32_t hello_len = 0;
+    CHECK_EQ(good[0].client->DrainOutgoing(hello.data(), hello.size(), &hello_len, 1), 1u);
+    good[0].server->HandleDatagrams(hello.data(), &hello_len, 1);
+    CHECK(good[0].server->awaiting_admission());
+    CHECK_EQ(worker.admission_stats(1).waiting, 1u);
+    CHECK_EQ(good[0].server->TimeoutUs(), -1);
+    if (drop == 0) {
+      stalled.server->Close();
+    } else if (drop == 1) {
+      stalled.server.reset();
+    } else {
+      // Stale: the stalled server's slot is older than 50 ms; the peer's copy of its ClientHello
+      // (its retransmission) finds the waiting server and the slot stops counting.
+      std::this_thread::sleep_for(std::chrono::milliseconds(80));
+      good[0].server->HandleDatagrams(hello.data(), &hello_len, 1);
+      CHECK_EQ(worker.admission_stats(1).reclaimed, 1u);
+    }
+    CHECK(!good[0].server->awaiting_admission());
+    CHECK_EQ(worker.admission_stats(1).waiting, 0u);
+    CHECK_EQ(ConnectAll(worker, wake, good), 1u);
+    CHECK_EQ(worker.admission_stats(1).waited, 1u);
+    if (drop == 2) {
+      // The reclaimed slot's engine ends later: it is not uncounted twice.
+      CHECK_EQ(worker.admission_stats(1).in_flight, 0u);
+      stalled.server->Close();
+      CHECK(stalled.server->home());
+    }
+    CHECK_EQ(worker.admission_stats(1).in_flight, 0u);
+    if (drop != 2) CHECK_EQ(worker.admission_stats(1).reclaimed, 0u);
+  }
+}
+
 int main() {
+  TestAdmissionBoundsHandshakesInFlight();
+  TestAdmissionSlotReleasedByStalledPeer();
   TestPoolManyEnginesInParallel();
   TestCloseWhileThreadsWork();
   TestSecondThreadRefused();
