@@ -41,6 +41,13 @@ export type ConsumerEvents = {
   layerschange: [layers: ConsumerLayers];
   /** Automatic layer selection moved the target (the switch itself completes later: 'layerschange'). */
   targetlayerschange: [change: TargetLayersChange];
+  /** The consumer closed: `close()`, its connection closed or failed, or the router closed. Fired once. */
+  close: [];
+  /** Its producer closed: this consumer stays open and sends nothing (close it, or keep it for nothing). */
+  producerclose: [];
+  /** Its producer was paused or resumed (`producerPaused`). */
+  producerpause: [];
+  producerresume: [];
 };
 
 /**
@@ -114,6 +121,8 @@ export interface ConsumerHost {
   autoLayersChanged(c: Consumer): void;
   /** Queues the consumer leg's SR + SDES for the engine (NativeSenderReporter); false: it cannot. */
   queueSenderReport(c: Consumer, unixMs: number, cname: string): boolean;
+  /** The consumer sends again after a pause (its own or its producer's): a video leg needs a key frame. */
+  consumerResumed(c: Consumer): void;
 }
 
 /** Checks `layers` against `producer` (RangeError ERR_SFU_LAYER). */
@@ -178,29 +187,53 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
     return this.producerValue;
   }
 
+  /** True while this consumer is paused (`pause()`, or `consume(..., { paused: true })`); see also `producerPaused`. */
   get paused(): boolean {
     return this.pausedValue;
+  }
+
+  /** True while its producer is paused (`producer.pause()`): nothing is sent whatever `paused` says. */
+  get producerPaused(): boolean {
+    return this.producerValue.paused;
   }
 
   get closed(): boolean {
     return this.closedValue;
   }
 
-  /** Stops sending (packets are dropped and counted as 'paused'). */
+  /** Stops sending (packets are dropped and counted as 'paused'). No-op when already paused. */
   pause(): void {
     this.assertOpen();
-    this.host.engine.setConsumerPaused(this.id, true);
+    if (this.pausedValue) return;
     this.pausedValue = true;
+    this.host.engine.setConsumerPaused(this.id, true);
   }
 
   /**
-   * Sends again; sequence numbers continue without a gap and timestamps advance by the time paused.
-   * Video needs a keyframe to decode again: call `producer.requestKeyFrame()`.
+   * Sends again (unless its producer is paused); sequence numbers continue without a gap and
+   * timestamps advance by the time paused. For video the router asks the publisher for a key frame
+   * (the layer this consumer receives), which the subscriber needs to decode again. No-op when not paused.
    */
   resume(): void {
     this.assertOpen();
-    this.host.engine.setConsumerPaused(this.id, false);
+    if (!this.pausedValue) return;
     this.pausedValue = false;
+    if (this.producerValue.paused) return;
+    this.host.engine.setConsumerPaused(this.id, false);
+    this.host.consumerResumed(this);
+  }
+
+  /** @internal The producer was paused or resumed: the engine's pause is this consumer's or its producer's. */
+  producerPausedChanged(): void {
+    if (this.closedValue) return;
+    const producerPaused = this.producerValue.paused;
+    if (!this.pausedValue) this.host.engine.setConsumerPaused(this.id, producerPaused);
+    this.safeEmit(producerPaused ? 'producerpause' : 'producerresume');
+  }
+
+  /** @internal The producer closed. */
+  producerClosed(): void {
+    if (!this.closedValue) this.safeEmit('producerclose');
   }
 
   /**
@@ -414,12 +447,13 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
     };
   }
 
-  /** Stops this leg. Idempotent. */
+  /** Stops this leg and fires 'close'. Idempotent. */
   close(): void {
     if (this.closedValue) return;
     this.closedValue = true;
     this.host.engine.removeConsumer(this.id);
     this.host.consumerClosed(this);
+    this.safeEmit('close');
   }
 
   private assertOpen(): void {

@@ -3,6 +3,7 @@
 // arrive), or a plain/pipe transport's socket + SSRC, that the native engine forwards to its
 // consumers (docs/sfu.md, docs/scaling.md).
 import { InvalidStateError } from '../common/errors.js';
+import { TypedEventEmitter } from '../common/typed-emitter.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
 import type { NativeForwardEngine } from '../native/forward.js';
@@ -44,10 +45,21 @@ export interface ProducerStats {
   readonly pwtArrivalsOverwritten?: number;
 }
 
+/** Events of a {@link Producer}. */
+export type ProducerEvents = {
+  /** The producer closed: `close()`, its connection closed or failed, or the router closed. Fired once. */
+  close: [];
+  /** `pause()` / `resume()` changed `paused` (not fired for a call that changed nothing). */
+  pause: [];
+  resume: [];
+};
+
 /** @internal What a producer needs from its router. */
 export interface ProducerHost {
   readonly engine: NativeForwardEngine;
   producerClosed(p: Producer): void;
+  /** `pause()`/`resume()` changed the producer's state: its consumers follow. */
+  producerPausedChanged(p: Producer): void;
 }
 
 /** Arrivals moved out of the engine per drain (the engine logs up to 4096 between drains). */
@@ -67,7 +79,7 @@ export interface ProducerUpstream {
 export const KEYFRAME_REQUEST_INTERVAL_MS = 300;
 
 /** One forwarded stream; created by {@link Router.produce}. */
-export class Producer {
+export class Producer extends TypedEventEmitter<ProducerEvents> {
   readonly kind: MediaKind;
   /**
    * Simulcast: the rids of the spatial layers, lowest resolution first (index = `spatialLayer` of
@@ -88,6 +100,7 @@ export class Producer {
   readonly host: ProducerHost;
   private tapValue: boolean;
   private closedValue = false;
+  private pausedValue = false;
   private readonly statsOut = new Float64Array(PRODUCER_STAT_COUNT);
   private receiveTotals: { -readonly [K in keyof NativeReceiveTotals]: NativeReceiveTotals[K] } | undefined;
   private nativeTotalsOut: NativeStreamTotals | undefined;
@@ -105,6 +118,7 @@ export class Producer {
   /** @internal */
   constructor(host: ProducerHost, id: number, transceiver: RTCRtpTransceiver | null, ssrc: number | undefined, rtp: NegotiatedRtp, tap: boolean,
     spatialLayers: readonly string[] = [], upstream: { kind: MediaKind; upstream: ProducerUpstream } | null = null) {
+    super();
     this.host = host;
     this.id = id;
     this.transceiver = transceiver;
@@ -152,6 +166,37 @@ export class Producer {
 
   get closed(): boolean {
     return this.closedValue;
+  }
+
+  /** True while paused: none of its consumers is sent anything (each drops as `paused`). */
+  get paused(): boolean {
+    return this.pausedValue;
+  }
+
+  /**
+   * Stops forwarding to every consumer (their packets drop as `paused`); the engine still receives,
+   * counts and caches the stream. A consumer's own `paused` is unchanged (`consumer.producerPaused`).
+   * No-op when already paused.
+   */
+  pause(): void {
+    this.assertOpen();
+    if (this.pausedValue) return;
+    this.pausedValue = true;
+    this.host.producerPausedChanged(this);
+    this.safeEmit('pause');
+  }
+
+  /**
+   * Forwards again to the consumers that are not paused themselves (sequence numbers continue, as
+   * after a consumer's resume) and asks the publisher for a key frame of a video stream. No-op when
+   * not paused.
+   */
+  resume(): void {
+    this.assertOpen();
+    if (!this.pausedValue) return;
+    this.pausedValue = false;
+    this.host.producerPausedChanged(this);
+    this.safeEmit('resume');
   }
 
   /**
@@ -310,12 +355,16 @@ export class Producer {
     return this.spatialLayers.map((rid, i) => ({ rid, ssrc: this.layerSsrcs[i], packetsReceived: packets[i] ?? 0 }));
   }
 
-  /** Stops forwarding this stream; its consumers stay open and send nothing. Idempotent. */
+  /**
+   * Stops forwarding this stream; its consumers stay open, send nothing and hear 'producerclose'
+   * (close them, or keep them for nothing). Fires 'close'. Idempotent.
+   */
   close(): void {
     if (this.closedValue) return;
     this.closedValue = true;
     this.host.engine.removeProducer(this.id);
     this.host.producerClosed(this);
+    this.safeEmit('close');
   }
 
   private assertOpen(): void {

@@ -3,7 +3,7 @@
 // policy (who consumes what, pause, keyframe requests); the engine forwards with no JavaScript per
 // packet, and the counters say so.
 import { InvalidArgumentError, InvalidStateError, OperationError, OutOfRangeError, PwtError } from '../common/errors.js';
-import { reportListenerError } from '../common/typed-emitter.js';
+import { reportListenerError, TypedEventEmitter } from '../common/typed-emitter.js';
 import type { TcpSrtpRoute } from '../transport/source/tcp-mux.js';
 import type { IceSelectedPair } from '../ice/ice-agent.js';
 import type { RTCPeerConnection, RTCPeerConnectionEvents } from '../peer/peer-connection.js';
@@ -223,8 +223,17 @@ interface Leg {
   readonly offClosed: () => void;
 }
 
+/** Events of a {@link Router}. */
+export type RouterEvents = {
+  /**
+   * A producer was made on this router (`produce()`, a plain or pipe transport's `produce()`), just
+   * before the call returns it: where a room makes its consumers (docs/sfu.md "Your first SFU").
+   */
+  producer: [producer: Producer];
+};
+
 /** Forwarding rules over one shared port; create with {@link Router.create}. */
-export class Router {
+export class Router extends TypedEventEmitter<RouterEvents> {
   /** @internal */
   readonly engine: NativeForwardEngine;
   /** @internal */
@@ -260,6 +269,7 @@ export class Router {
   private readonly senderReports: LegSenderReports;
 
   private constructor(mux: UdpMux, options: RouterOptions) {
+    super();
     const socket = mux.nativeSocket;
     if (!socket) throw new InvalidStateError('ERR_SFU_NO_NATIVE_PORT', 'the router needs an open UdpMux on the native UDP socket');
     this.mux = mux;
@@ -352,6 +362,7 @@ export class Router {
       offReports();
       offArrivals();
     });
+    this.safeEmit('producer', producer);
     return producer;
   }
 
@@ -410,9 +421,11 @@ export class Router {
   async consume(producer: Producer, pc: RTCPeerConnection, transceiver: RTCRtpTransceiver, options: ConsumeOptions = {}): Promise<Consumer> {
     this.assertOpen();
     if (!(producer instanceof Producer)) throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'consume: the first argument must be a Producer (from router.produce())');
+    if (producer.host !== this) throw new PwtError('InvalidAccessError', 'ERR_SFU_OTHER_ROUTER', "consume: the producer is another router's: carry it over a pipe transport (docs/scaling.md)");
     checkLegArguments('consume', pc, transceiver, options);
     this.assertOnPort(pc);
     if (producer.closed) throw new InvalidStateError('ERR_SFU_PRODUCER_CLOSED', 'the producer is closed');
+    this.assertNoConsumer(transceiver);
     // Checked once, before the wait: a producer's layer count is fixed when it is made, and the
     // copy keeps a caller's later change to its options object from bypassing the check.
     const preferred = options.preferredLayers === undefined ? undefined : { ...options.preferredLayers };
@@ -420,6 +433,8 @@ export class Router {
     await pc.connected();
     this.assertOpen();
     if (producer.closed) throw new InvalidStateError('ERR_SFU_PRODUCER_CLOSED', 'the producer is closed');
+    // Two consume() calls for one transceiver may both have waited for 'connected'.
+    this.assertNoConsumer(transceiver);
     this.assertNotSelfRelayed(pc);
     const media = pc.mediaTransport;
     const srtp = media?.srtp;
@@ -469,7 +484,8 @@ export class Router {
       mapping.absSendTimeId, mapping.transportCcId, mapping.clockRate, rtxSsrc ? mapping.rtxPayloadType : FORWARD_UNMAPPED, rtxSsrc);
     if (id === 0) throw new OperationError('ERR_SFU_CONSUMER', 'the engine refused the consumer');
     const paused = options.paused ?? false;
-    if (paused) this.engine.setConsumerPaused(id, true);
+    // A paused producer's consumers start paused in the engine (their own `paused` is the option's).
+    if (paused || producer.paused) this.engine.setConsumerPaused(id, true);
     const target = preferred ?? { spatialLayer: producer.layerCount - 1 };
     if (producer.simulcast || preferred?.temporalLayer !== undefined) {
       this.engine.setConsumerLayers(id, target.spatialLayer, preferred?.temporalLayer ?? MAX_TEMPORAL_LAYER);
@@ -524,7 +540,7 @@ export class Router {
       offTransportChain();
       offChain();
     });
-    if (producer.kind === 'video' && !paused) this.requestKeyFrame(producer, producer.simulcast ? target.spatialLayer : undefined);
+    if (producer.kind === 'video' && !paused && !producer.paused) this.requestKeyFrame(producer, producer.simulcast ? target.spatialLayer : undefined);
     if (consumer.watchesLayers) this.watchLayers(consumer);
     this.consumerLegs.set(consumer, pc);
     if (options.autoLayers) consumer.setAutoLayers(true);
@@ -645,6 +661,7 @@ export class Router {
   /** @internal A plain/pipe transport's producer (lib/sfu/plain-rtp-transport.ts); `onClose` runs when it closes. */
   adoptProducer(producer: Producer, onClose: () => void): void {
     this.producerCleanup.set(producer, onClose);
+    this.safeEmit('producer', producer);
   }
 
   /** @internal A plain/pipe transport's consumer; `onClose` runs when it closes. */
@@ -813,9 +830,29 @@ export class Router {
   }
 
   /** @internal */
+  producerPausedChanged(p: Producer): void {
+    let resumed = false;
+    for (const c of this.consumerCleanup.keys()) {
+      if (c.producer !== p) continue;
+      c.producerPausedChanged();
+      if (!c.paused && !p.paused) resumed = true;
+    }
+    // One key-frame request for the stream (every known layer of a simulcast producer), merged by the producer.
+    if (resumed && p.kind === 'video') this.requestKeyFrame(p);
+  }
+
+  /** @internal */
+  consumerResumed(c: Consumer): void {
+    const p = c.producer;
+    if (p.kind !== 'video' || p.closed) return;
+    this.requestKeyFrame(p, p.simulcast ? c.currentLayers?.spatialLayer ?? c.targetLayers.spatialLayer : undefined);
+  }
+
+  /** @internal */
   producerClosed(p: Producer): void {
     this.producerCleanup.get(p)?.();
     this.producerCleanup.delete(p);
+    for (const c of [...this.consumerCleanup.keys()]) if (c.producer === p) c.producerClosed();
     for (const leg of this.legs.values()) leg.producers.delete(p);
     // Its consumers stay open and forward nothing: a closed pipe producer's misses are no longer
     // asked upstream, so the legs that held NACKs back for it consume them again.
@@ -1009,6 +1046,15 @@ export class Router {
     const route = media?.tcpLegRoute;
     if (local?.protocol === 'tcp' && (!route?.setForwardEngine || !route.forwardSink)) {
       throw new PwtError('NotSupportedError', 'ERR_SFU_TCP_LEG', "the connection's selected pair is TCP but not a passive connection of a TcpMux; the engine forwards over passive ICE-TCP only");
+    }
+  }
+
+  /** One consumer per sender: a second would number the same SSRC's stream twice. */
+  private assertNoConsumer(transceiver: RTCRtpTransceiver): void {
+    for (const c of this.consumerLegs.keys()) {
+      if (c.transceiver === transceiver && !c.closed) {
+        throw new InvalidStateError('ERR_SFU_CONSUMER_EXISTS', "this transceiver's sender already carries a consumer: close it first");
+      }
     }
   }
 
