@@ -1,7 +1,7 @@
 // A consumer of an SFU router: one subscriber connection's sender that the native engine feeds from
 // a producer, rewritten to the sender's SSRC, payload type and extension ids, with the spatial
 // (simulcast, RFC 8853) and VP8 temporal layer (RFC 7741 §4.2) it prefers (docs/sfu.md).
-import { InvalidStateError, OutOfRangeError } from '../common/errors.js';
+import { InvalidArgumentError, InvalidStateError, OutOfRangeError } from '../common/errors.js';
 import { TypedEventEmitter } from '../common/typed-emitter.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
@@ -127,7 +127,8 @@ export interface ConsumerHost {
 
 /** Checks `layers` against `producer` (RangeError ERR_SFU_LAYER). */
 export function checkPreferredLayers(layers: PreferredLayers, producer: Producer): void {
-  const s = layers?.spatialLayer;
+  if (typeof layers !== 'object' || layers === null) throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'the layers must be an object { spatialLayer, temporalLayer? }');
+  const s = layers.spatialLayer;
   if (!Number.isInteger(s) || s < 0 || s >= producer.layerCount) {
     throw new OutOfRangeError('ERR_SFU_LAYER', `spatialLayer must be an integer in 0..${producer.layerCount - 1}`);
   }
@@ -352,6 +353,7 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
    */
   setAutoLayers(on: boolean): void {
     this.assertOpen();
+    if (typeof on !== 'boolean') throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'setAutoLayers: on must be a boolean');
     if (on && this.transceiver === null) {
       throw new InvalidStateError('ERR_SFU_AUTO_LAYERS', "automatic layer selection needs a subscriber connection's bandwidth estimate: a plain or pipe consumer has none");
     }

@@ -2,7 +2,7 @@
 // SSRC), or the simulcast streams of one transceiver (RFC 8853, one SSRC per rid, learned as they
 // arrive), or a plain/pipe transport's socket + SSRC, that the native engine forwards to its
 // consumers (docs/sfu.md, docs/scaling.md).
-import { InvalidStateError } from '../common/errors.js';
+import { InvalidArgumentError, InvalidStateError, OutOfRangeError } from '../common/errors.js';
 import { TypedEventEmitter } from '../common/typed-emitter.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
@@ -209,6 +209,7 @@ export class Producer extends TypedEventEmitter<ProducerEvents> {
 
   set tap(on: boolean) {
     this.assertOpen();
+    if (typeof on !== 'boolean') throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'tap must be a boolean');
     this.host.engine.setProducerTap(this.id, on);
     this.tapValue = on;
   }
@@ -222,6 +223,10 @@ export class Producer extends TypedEventEmitter<ProducerEvents> {
    */
   requestKeyFrame(now: number = performance.now(), spatialLayer?: number): void {
     this.assertOpen();
+    if (typeof now !== 'number' || !Number.isFinite(now)) throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'requestKeyFrame: now must be a finite number (milliseconds, performance.now())');
+    if (spatialLayer !== undefined && (!Number.isInteger(spatialLayer) || spatialLayer < 0 || spatialLayer >= this.layerCount)) {
+      throw new OutOfRangeError('ERR_SFU_LAYER', `requestKeyFrame: spatialLayer must be an integer in 0..${this.layerCount - 1}`);
+    }
     const ssrcs = spatialLayer === undefined ? this.layerSsrcs : [this.layerSsrcs[spatialLayer]];
     for (const ssrc of ssrcs) {
       if (ssrc === undefined) continue;

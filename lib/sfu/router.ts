@@ -292,6 +292,9 @@ export class Router extends TypedEventEmitter<RouterEvents> {
       throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'Router.create needs a UdpMux (await UdpMux.bind(...))');
     }
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'Router.create: the options must be an object');
+    if (options.layerSelection !== undefined && typeof options.layerSelection !== 'function') {
+      throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'Router.create: layerSelection must be a function returning a LayerSelectionPolicy');
+    }
     return new Router(mux, options);
   }
 
@@ -306,6 +309,13 @@ export class Router extends TypedEventEmitter<RouterEvents> {
   async produce(pc: RTCPeerConnection, transceiver: RTCRtpTransceiver, options: ProduceOptions = {}): Promise<Producer> {
     this.assertOpen();
     checkLegArguments('produce', pc, transceiver, options);
+    checkBooleanOption('produce', options.tap, 'tap');
+    if (options.ssrc !== undefined && (!Number.isInteger(options.ssrc) || options.ssrc < 0 || options.ssrc > 0xffffffff)) {
+      throw new OutOfRangeError('ERR_SFU_SSRC', 'produce: ssrc must be an integer in 0..4294967295');
+    }
+    if (options.spatialLayers !== undefined && (!Array.isArray(options.spatialLayers) || options.spatialLayers.some((r) => typeof r !== 'string'))) {
+      throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'produce: spatialLayers must be an array of rids (strings)');
+    }
     this.assertOnPort(pc);
     const cachePackets = options.cachePackets ?? (transceiver.kind === 'video' ? 512 : 0);
     if (!Number.isInteger(cachePackets) || cachePackets < 0 || cachePackets > MAX_CACHE_PACKETS) {
@@ -423,12 +433,18 @@ export class Router extends TypedEventEmitter<RouterEvents> {
     if (!(producer instanceof Producer)) throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'consume: the first argument must be a Producer (from router.produce())');
     if (producer.host !== this) throw new PwtError('InvalidAccessError', 'ERR_SFU_OTHER_ROUTER', "consume: the producer is another router's: carry it over a pipe transport (docs/scaling.md)");
     checkLegArguments('consume', pc, transceiver, options);
+    checkBooleanOption('consume', options.paused, 'paused');
+    checkBooleanOption('consume', options.autoLayers, 'autoLayers');
     this.assertOnPort(pc);
     if (producer.closed) throw new InvalidStateError('ERR_SFU_PRODUCER_CLOSED', 'the producer is closed');
     this.assertNoConsumer(transceiver);
     // Checked once, before the wait: a producer's layer count is fixed when it is made, and the
     // copy keeps a caller's later change to its options object from bypassing the check.
-    const preferred = options.preferredLayers === undefined ? undefined : { ...options.preferredLayers };
+    const wanted = options.preferredLayers;
+    if (wanted !== undefined && (typeof wanted !== 'object' || wanted === null)) {
+      throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'consume: preferredLayers must be an object { spatialLayer, temporalLayer? }');
+    }
+    const preferred = wanted === undefined ? undefined : { ...wanted };
     if (preferred !== undefined) checkPreferredLayers(preferred, producer);
     await pc.connected();
     this.assertOpen();
@@ -1061,6 +1077,11 @@ export class Router extends TypedEventEmitter<RouterEvents> {
   private assertOpen(): void {
     if (this.closedValue) throw new InvalidStateError('ERR_SFU_ROUTER_CLOSED', 'the router is closed');
   }
+}
+
+/** An optional boolean option: undefined or a boolean (TypeError ERR_SFU_ARGUMENT). */
+function checkBooleanOption(method: string, value: unknown, name: string): void {
+  if (value !== undefined && typeof value !== 'boolean') throw new InvalidArgumentError('ERR_SFU_ARGUMENT', `${method}: ${name} must be a boolean`);
 }
 
 /**
