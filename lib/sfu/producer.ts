@@ -38,6 +38,8 @@ export interface ProducerStats {
   /** Keyframe requests sent to the publisher, and requests merged into one already sent. */
   readonly pwtKeyframeRequestsSent: number;
   readonly pwtKeyframeRequestsMerged: number;
+  /** True while `pause()` holds the stream back from every consumer (it is still received and cached). */
+  readonly pwtPaused: boolean;
   /**
    * Only while the engine logs this producer's arrivals for transport-cc feedback: arrivals it
    * overwrote before they were drained (reported to the publisher as not received).
@@ -339,6 +341,7 @@ export class Producer extends TypedEventEmitter<ProducerEvents> {
       pwtCached: s[5]!,
       pwtKeyframeRequestsSent: this.keyframeRequestsSent,
       pwtKeyframeRequestsMerged: this.keyframeRequestsMerged,
+      pwtPaused: this.pausedValue,
       ...(this.simulcast ? { pwtSpatialLayers: this.spatialLayerStats() } : {}),
       ...(this.arrivals ? { pwtArrivalsOverwritten: this.host.engine.producerArrivalsOverwritten(this.id) } : {}),
     };

@@ -342,6 +342,7 @@ test('layers, the recording tap and pause/resume of a consumer and a producer', 
     // 4b. Pause the producer: none of its consumers sends; its own counters go on.
     audio.pause();
     assert.equal(audio.paused, true);
+    assert.equal(audio.getStats().pwtPaused, true);
     const a = { sent: audioConsumer.getStats().packetsSent, received: audio.getStats().packetsReceived, got: sub.viewer.audio };
     await sleep(500);
     assert.equal(audioConsumer.getStats().packetsSent, a.sent, 'a paused producer forwards nothing');
@@ -349,7 +350,11 @@ test('layers, the recording tap and pause/resume of a consumer and a producer', 
     assert.ok(audio.getStats().packetsReceived > a.received, 'the paused producer still receives');
     assert.equal(audioConsumer.paused, false, "the consumer's own state is unchanged");
     assert.equal(audioConsumer.producerPaused, true);
+    const dropped = audioConsumer.getStats().pwtDrops.paused;
+    assert.ok(dropped > 0, "a paused producer's copies count as the consumer's 'paused' drops");
     audio.resume();
+    assert.equal(audio.getStats().pwtPaused, false);
+    assert.equal(audioConsumer.producerPaused, false);
     await until(() => sub.viewer.audio > a.got + 10, 'audio again after the producer resumed');
     // Resume twice, pause twice: no-ops.
     audio.resume();
