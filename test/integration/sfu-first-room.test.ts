@@ -166,10 +166,11 @@ class Room {
   }
 }
 
-/** Timers and other handles of this process by kind (what the soak tests compare). */
+/** Timers and other handles of this process by kind, and its listeners (what the soak tests compare). */
 function handles(): Record<string, number> {
   const out: Record<string, number> = {};
   for (const r of process.getActiveResourcesInfo()) out[r] = (out[r] ?? 0) + 1;
+  out.processListeners = (['uncaughtException', 'unhandledRejection', 'warning', 'exit', 'beforeExit'] as const).reduce((n, e) => n + process.listenerCount(e), 0);
   return out;
 }
 
@@ -255,7 +256,7 @@ test('your first SFU: a publisher, three subscribers made on the producer event,
     await sleep(100);
     const after = handles();
     for (const [kind, n] of Object.entries(after)) {
-      if (kind === 'Timeout') assert.ok(n <= (baseHandles[kind] ?? 0), `${kind}: ${baseHandles[kind] ?? 0} → ${n}`);
+      if (kind === 'Timeout' || kind === 'processListeners') assert.ok(n <= (baseHandles[kind] ?? 0), `${kind}: ${baseHandles[kind] ?? 0} → ${n}`);
     }
   } finally {
     room.close();
