@@ -62,6 +62,8 @@ export interface ProducerHost {
   producerClosed(p: Producer): void;
   /** `pause()`/`resume()` changed the producer's state: its consumers follow. */
   producerPausedChanged(p: Producer): void;
+  /** The tap was turned on or off (RouterStats.tappingProducers). */
+  producerTapChanged(p: Producer): void;
 }
 
 /** Arrivals moved out of the engine per drain (the engine logs up to 4096 between drains). */
@@ -214,6 +216,7 @@ export class Producer extends TypedEventEmitter<ProducerEvents> {
     if (typeof on !== 'boolean') throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'tap must be a boolean');
     this.host.engine.setProducerTap(this.id, on);
     this.tapValue = on;
+    this.host.producerTapChanged(this);
   }
 
   /**

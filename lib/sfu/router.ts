@@ -126,10 +126,16 @@ export interface RouterStats {
   /** Receive batches that held producer packets, and those of them that needed no JavaScript call. */
   batches: number;
   batchesWithoutJs: number;
-  /** Producer packets also delivered to JavaScript (producers with `tap`). */
+  /** Producer packets also delivered to JavaScript (producers with `tap`), since the router was made. */
   jsDeliveries: number;
-  /** JavaScript deliveries per forwarded packet: 0 unless a producer taps. */
+  /**
+   * jsDeliveries / packetsForwarded since the router was made: 0 unless a producer tapped. It stays
+   * above 0 after the last tap is turned off (a ratio of totals); `tappingProducers` 0 and an unchanged
+   * `jsDeliveries` between two reads say that no JavaScript runs per packet any more.
+   */
   jsCallbacksPerForwardedPacket: number;
+  /** Open producers whose tap is on now (each costs one JavaScript delivery per received packet). */
+  tappingProducers: number;
   /** Sequence numbers consumers asked for again (NACK), answered from a cache, and not answered. */
   nackedPackets: number;
   retransmittedPackets: number;
@@ -245,6 +251,8 @@ export class Router extends TypedEventEmitter<RouterEvents> {
   private readonly mux: UdpMux;
   private readonly legs = new Map<RTCPeerConnection, Leg>();
   private readonly consumerCleanup = new Map<Consumer, () => void>();
+  /** Open producers with `tap` on (RouterStats.tappingProducers). */
+  private readonly tapping = new Set<Producer>();
   private readonly producerCleanup = new Map<Producer, () => void>();
   /** Transport chains of publishers whose arrivals the engine logs, polled every ARRIVAL_POLL_MS. */
   private readonly arrivalChains = new Map<Producer, RtpPolicyChain>();
@@ -372,6 +380,7 @@ export class Router extends TypedEventEmitter<RouterEvents> {
       offReports();
       offArrivals();
     });
+    this.producerTapChanged(producer);
     this.safeEmit('producer', producer);
     return producer;
   }
@@ -793,6 +802,7 @@ export class Router extends TypedEventEmitter<RouterEvents> {
       batchesWithoutJs: c[NativeForwardCounter.BatchesWithoutJs]!,
       jsDeliveries: tapped,
       jsCallbacksPerForwardedPacket: forwarded > 0 ? tapped / forwarded : 0,
+      tappingProducers: this.tapping.size,
       nackedPackets: c[NativeForwardCounter.NackRequested]!,
       retransmittedPackets: c[NativeForwardCounter.Retransmitted]!,
       nackMisses: c[NativeForwardCounter.NackMissed]!,
@@ -846,6 +856,12 @@ export class Router extends TypedEventEmitter<RouterEvents> {
   }
 
   /** @internal */
+  producerTapChanged(p: Producer): void {
+    if (p.tap && !p.closed) this.tapping.add(p);
+    else this.tapping.delete(p);
+  }
+
+  /** @internal */
   producerPausedChanged(p: Producer): void {
     let resumed = false;
     for (const c of this.consumerCleanup.keys()) {
@@ -868,6 +884,7 @@ export class Router extends TypedEventEmitter<RouterEvents> {
   producerClosed(p: Producer): void {
     this.producerCleanup.get(p)?.();
     this.producerCleanup.delete(p);
+    this.tapping.delete(p);
     for (const c of [...this.consumerCleanup.keys()]) if (c.producer === p) c.producerClosed();
     for (const leg of this.legs.values()) leg.producers.delete(p);
     // Its consumers stay open and forward nothing: a closed pipe producer's misses are no longer

@@ -306,12 +306,15 @@ test('layers, the recording tap and pause/resume of a consumer and a producer', 
       for await (const p of mic) tapped.push(p.sequenceNumber!);
     })().catch(() => undefined);
     const forwardedBeforeTap = router.stats.packetsForwarded;
+    assert.equal(router.stats.tappingProducers, 0);
     audio.tap = true;
+    assert.equal(router.stats.tappingProducers, 1);
     await until(() => tapped.length >= 20, 'tapped packets in JavaScript');
     assert.ok(router.stats.jsDeliveries >= 20);
     assert.ok(router.stats.jsCallbacksPerForwardedPacket > 0);
     assert.ok(router.stats.packetsForwarded > forwardedBeforeTap, 'forwarding goes on while tapping');
     audio.tap = false;
+    assert.equal(router.stats.tappingProducers, 0, 'no producer taps any more');
     await sleep(100);
     const tappedAtOff = tapped.length;
     const deliveries = router.stats.jsDeliveries;
