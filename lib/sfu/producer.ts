@@ -27,6 +27,13 @@ export interface ProducerStats {
   readonly packetsReceived: number;
   /** Bytes of those packets, RTP headers included. */
   readonly bytesReceived: number;
+  /**
+   * Single stream only (a simulcast producer's are per layer SSRC, in its receiver reports): packets
+   * expected minus received (RFC 3550 §6.4.1 cumulative number lost, §A.3; negative with duplicates)
+   * and the interarrival jitter in seconds (§A.8), as the publisher's receiver reports carry them.
+   */
+  readonly packetsLost?: number;
+  readonly jitter?: number;
   /** Sequence number and timestamp of the last packet received. */
   readonly pwtLastSequenceNumber: number;
   readonly pwtLastTimestamp: number;
@@ -345,6 +352,9 @@ export class Producer extends TypedEventEmitter<ProducerEvents> {
       pwtKeyframeRequestsSent: this.keyframeRequestsSent,
       pwtKeyframeRequestsMerged: this.keyframeRequestsMerged,
       pwtPaused: this.pausedValue,
+      ...(!this.simulcast && s[8]! > 0
+        ? { packetsLost: s[7]! - s[6]! + 1 - s[8]!, jitter: this.clockRate > 0 ? s[9]! / this.clockRate : 0 }
+        : {}),
       ...(this.simulcast ? { pwtSpatialLayers: this.spatialLayerStats() } : {}),
       ...(this.arrivals ? { pwtArrivalsOverwritten: this.host.engine.producerArrivalsOverwritten(this.id) } : {}),
     };

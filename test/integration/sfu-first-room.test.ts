@@ -354,6 +354,9 @@ test('layers, the recording tap and pause/resume of a consumer and a producer', 
     assert.ok(audio.getStats().packetsReceived > a.received, 'the paused producer still receives');
     assert.equal(audioConsumer.paused, false, "the consumer's own state is unchanged");
     assert.equal(audioConsumer.producerPaused, true);
+    const inbound = audio.getStats();
+    assert.equal(inbound.packetsLost, 0, 'nothing lost on loopback (W3C inbound-rtp packetsLost)');
+    assert.ok(inbound.jitter !== undefined && inbound.jitter >= 0 && inbound.jitter < 1, `jitter in seconds: ${inbound.jitter}`);
     const dropped = audioConsumer.getStats().pwtDrops.paused;
     assert.ok(dropped > 0, "a paused producer's copies count as the consumer's 'paused' drops");
     audio.resume();
