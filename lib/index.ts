@@ -53,6 +53,9 @@ export type { TcpMuxOptions, TcpMuxStats, TcpMuxDropReason } from './transport/s
 // SFU forwarding over one shared port (docs/sfu.md).
 export { Router, Producer, Consumer, mapConsumer, SfuCodecMismatchError, RouterWorkerPool, WorkerRoom, WorkerPipeTransport } from './sfu/index.js';
 export type { ConsumeOptions, ProduceOptions, RouterStats, ProducerStats, ConsumerStats, ConsumerRemoteInboundStats, ForwardDropReason, ConsumerMapping, NegotiatedRtp, ConsumerLayers, PreferredLayers, ConsumerEvents } from './sfu/index.js';
+// A router's options and events, a producer's events, the automatic layer choice's event and counters.
+export { LAYER_POLL_INTERVAL_MS, AUTO_LAYER_INTERVAL_MS } from './sfu/index.js';
+export type { RouterOptions, RouterEvents, ProducerEvents, TargetLayersChange, AutoLayerFeedbackStats, LayerSelectionFactory } from './sfu/index.js';
 export type { RouterWorkerPoolOptions, RouterWorkerPoolEvents, RouterWorkerFailure, WorkerRoomEvents, WorkerProduceOptions, WorkerConsumeOptions, WorkerRoomStats, RouterWorkerStats, ReuseportHandoffStats } from './sfu/index.js';
 // Plain RTP and pipe transports, cascading (docs/scaling.md).
 export { PlainTransport, PipeTransport, PlainRtpTransport } from './sfu/index.js';

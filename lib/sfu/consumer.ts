@@ -1,7 +1,7 @@
 // A consumer of an SFU router: one subscriber connection's sender that the native engine feeds from
 // a producer, rewritten to the sender's SSRC, payload type and extension ids, with the spatial
 // (simulcast, RFC 8853) and VP8 temporal layer (RFC 7741 §4.2) it prefers (docs/sfu.md).
-import { InvalidStateError, OutOfRangeError } from '../common/errors.js';
+import { InvalidArgumentError, InvalidStateError, OutOfRangeError } from '../common/errors.js';
 import { TypedEventEmitter } from '../common/typed-emitter.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
@@ -41,6 +41,13 @@ export type ConsumerEvents = {
   layerschange: [layers: ConsumerLayers];
   /** Automatic layer selection moved the target (the switch itself completes later: 'layerschange'). */
   targetlayerschange: [change: TargetLayersChange];
+  /** The consumer closed: `close()`, its connection closed or failed, or the router closed. Fired once. */
+  close: [];
+  /** Its producer closed: this consumer stays open and sends nothing (close it, or keep it for nothing). */
+  producerclose: [];
+  /** Its producer was paused or resumed (`producerPaused`). */
+  producerpause: [];
+  producerresume: [];
 };
 
 /**
@@ -114,11 +121,14 @@ export interface ConsumerHost {
   autoLayersChanged(c: Consumer): void;
   /** Queues the consumer leg's SR + SDES for the engine (NativeSenderReporter); false: it cannot. */
   queueSenderReport(c: Consumer, unixMs: number, cname: string): boolean;
+  /** The consumer sends again after a pause (its own or its producer's): a video leg needs a key frame. */
+  consumerResumed(c: Consumer): void;
 }
 
 /** Checks `layers` against `producer` (RangeError ERR_SFU_LAYER). */
 export function checkPreferredLayers(layers: PreferredLayers, producer: Producer): void {
-  const s = layers?.spatialLayer;
+  if (typeof layers !== 'object' || layers === null) throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'the layers must be an object { spatialLayer, temporalLayer? }');
+  const s = layers.spatialLayer;
   if (!Number.isInteger(s) || s < 0 || s >= producer.layerCount) {
     throw new OutOfRangeError('ERR_SFU_LAYER', `spatialLayer must be an integer in 0..${producer.layerCount - 1}`);
   }
@@ -178,29 +188,53 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
     return this.producerValue;
   }
 
+  /** True while this consumer is paused (`pause()`, or `consume(..., { paused: true })`); see also `producerPaused`. */
   get paused(): boolean {
     return this.pausedValue;
+  }
+
+  /** True while its producer is paused (`producer.pause()`): nothing is sent whatever `paused` says. */
+  get producerPaused(): boolean {
+    return this.producerValue.paused;
   }
 
   get closed(): boolean {
     return this.closedValue;
   }
 
-  /** Stops sending (packets are dropped and counted as 'paused'). */
+  /** Stops sending (packets are dropped and counted as 'paused'). No-op when already paused. */
   pause(): void {
     this.assertOpen();
-    this.host.engine.setConsumerPaused(this.id, true);
+    if (this.pausedValue) return;
     this.pausedValue = true;
+    this.host.engine.setConsumerPaused(this.id, true);
   }
 
   /**
-   * Sends again; sequence numbers continue without a gap and timestamps advance by the time paused.
-   * Video needs a keyframe to decode again: call `producer.requestKeyFrame()`.
+   * Sends again (unless its producer is paused); sequence numbers continue without a gap and
+   * timestamps advance by the time paused. For video the router asks the publisher for a key frame
+   * (the layer this consumer receives), which the subscriber needs to decode again. No-op when not paused.
    */
   resume(): void {
     this.assertOpen();
-    this.host.engine.setConsumerPaused(this.id, false);
+    if (!this.pausedValue) return;
     this.pausedValue = false;
+    if (this.producerValue.paused) return;
+    this.host.engine.setConsumerPaused(this.id, false);
+    this.host.consumerResumed(this);
+  }
+
+  /** @internal The producer was paused or resumed: the engine's pause is this consumer's or its producer's. */
+  producerPausedChanged(): void {
+    if (this.closedValue) return;
+    const producerPaused = this.producerValue.paused;
+    if (!this.pausedValue) this.host.engine.setConsumerPaused(this.id, producerPaused);
+    this.safeEmit(producerPaused ? 'producerpause' : 'producerresume');
+  }
+
+  /** @internal The producer closed. */
+  producerClosed(): void {
+    if (!this.closedValue) this.safeEmit('producerclose');
   }
 
   /**
@@ -319,6 +353,7 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
    */
   setAutoLayers(on: boolean): void {
     this.assertOpen();
+    if (typeof on !== 'boolean') throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'setAutoLayers: on must be a boolean');
     if (on && this.transceiver === null) {
       throw new InvalidStateError('ERR_SFU_AUTO_LAYERS', "automatic layer selection needs a subscriber connection's bandwidth estimate: a plain or pipe consumer has none");
     }
@@ -414,12 +449,13 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
     };
   }
 
-  /** Stops this leg. Idempotent. */
+  /** Stops this leg and fires 'close'. Idempotent. */
   close(): void {
     if (this.closedValue) return;
     this.closedValue = true;
     this.host.engine.removeConsumer(this.id);
     this.host.consumerClosed(this);
+    this.safeEmit('close');
   }
 
   private assertOpen(): void {

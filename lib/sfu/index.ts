@@ -1,11 +1,11 @@
 // lib/sfu: forwarding rooms over peer connections on one shared port (docs/sfu.md).
 export { Router } from './router.js';
 export { LAYER_POLL_INTERVAL_MS } from './router.js';
-export type { ConsumeOptions, ProduceOptions, RouterOptions, RouterStats } from './router.js';
+export type { ConsumeOptions, ProduceOptions, RouterEvents, RouterOptions, RouterStats } from './router.js';
 export { AUTO_LAYER_INTERVAL_MS } from './auto-layers.js';
 export type { AutoLayerFeedbackStats, LayerSelectionFactory } from './auto-layers.js';
 export { Producer } from './producer.js';
-export type { ProducerStats } from './producer.js';
+export type { ProducerEvents, ProducerStats } from './producer.js';
 export { Consumer } from './consumer.js';
 export type { ConsumerEvents, ConsumerLayers, ConsumerRemoteInboundStats, ConsumerStats, ForwardDropReason, PreferredLayers, TargetLayersChange } from './consumer.js';
 export { mapConsumer, SfuCodecMismatchError } from './rtp-mapping.js';

@@ -279,6 +279,7 @@ export class PlainRtpTransport {
   /** Sends `producer`'s stream to the remote, rewritten to `options` (SSRC, payload type, extension ids). */
   consume(producer: Producer, options: PlainConsumeOptions = {}): Consumer {
     this.assertOpen();
+    if (!(producer instanceof Producer)) throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'consume: the first argument must be a Producer');
     if (producer.host !== this.router) throw new PwtError('InvalidAccessError', 'ERR_SFU_OTHER_ROUTER', "the producer is another router's: carry it over a pipe transport");
     if (producer.closed) throw new InvalidStateError('ERR_SFU_PRODUCER_CLOSED', 'the producer is closed');
     const source = producer.rtp.codecs.find((c) => !c.mimeType.toLowerCase().endsWith(RTX_SUFFIX));
@@ -298,7 +299,7 @@ export class PlainRtpTransport {
       mapping.absSendTimeId, mapping.transportCcId, mapping.clockRate, rtx?.payloadType ?? FORWARD_UNMAPPED, rtx?.ssrc ?? 0);
     if (id === 0) throw new OperationError('ERR_SFU_CONSUMER', 'the engine refused the consumer');
     const paused = options.paused ?? false;
-    if (paused) this.router.engine.setConsumerPaused(id, true);
+    if (paused || producer.paused) this.router.engine.setConsumerPaused(id, true);
     const consumer = new Consumer(this.router, id, producer, null, ssrc, paused, undefined);
     this.consumers.set(ssrc, consumer);
     const [name = '', channels] = source.mimeType.slice(source.mimeType.indexOf('/') + 1).split('/');

@@ -2,7 +2,8 @@
 // SSRC), or the simulcast streams of one transceiver (RFC 8853, one SSRC per rid, learned as they
 // arrive), or a plain/pipe transport's socket + SSRC, that the native engine forwards to its
 // consumers (docs/sfu.md, docs/scaling.md).
-import { InvalidStateError } from '../common/errors.js';
+import { InvalidArgumentError, InvalidStateError, OutOfRangeError } from '../common/errors.js';
+import { TypedEventEmitter } from '../common/typed-emitter.js';
 import type { MediaKind } from '../peer/media-stream-track.js';
 import type { RTCRtpTransceiver } from '../peer/rtp-transceiver.js';
 import type { NativeForwardEngine } from '../native/forward.js';
@@ -26,6 +27,13 @@ export interface ProducerStats {
   readonly packetsReceived: number;
   /** Bytes of those packets, RTP headers included. */
   readonly bytesReceived: number;
+  /**
+   * Single stream only (a simulcast producer's are per layer SSRC, in its receiver reports): packets
+   * expected minus received (RFC 3550 §6.4.1 cumulative number lost, §A.3; negative with duplicates)
+   * and the interarrival jitter in seconds (§A.8), as the publisher's receiver reports carry them.
+   */
+  readonly packetsLost?: number;
+  readonly jitter?: number;
   /** Sequence number and timestamp of the last packet received. */
   readonly pwtLastSequenceNumber: number;
   readonly pwtLastTimestamp: number;
@@ -37,6 +45,8 @@ export interface ProducerStats {
   /** Keyframe requests sent to the publisher, and requests merged into one already sent. */
   readonly pwtKeyframeRequestsSent: number;
   readonly pwtKeyframeRequestsMerged: number;
+  /** True while `pause()` holds the stream back from every consumer (it is still received and cached). */
+  readonly pwtPaused: boolean;
   /**
    * Only while the engine logs this producer's arrivals for transport-cc feedback: arrivals it
    * overwrote before they were drained (reported to the publisher as not received).
@@ -44,10 +54,23 @@ export interface ProducerStats {
   readonly pwtArrivalsOverwritten?: number;
 }
 
+/** Events of a {@link Producer}. */
+export type ProducerEvents = {
+  /** The producer closed: `close()`, its connection closed or failed, or the router closed. Fired once. */
+  close: [];
+  /** `pause()` / `resume()` changed `paused` (not fired for a call that changed nothing). */
+  pause: [];
+  resume: [];
+};
+
 /** @internal What a producer needs from its router. */
 export interface ProducerHost {
   readonly engine: NativeForwardEngine;
   producerClosed(p: Producer): void;
+  /** `pause()`/`resume()` changed the producer's state: its consumers follow. */
+  producerPausedChanged(p: Producer): void;
+  /** The tap was turned on or off (RouterStats.tappingProducers). */
+  producerTapChanged(p: Producer): void;
 }
 
 /** Arrivals moved out of the engine per drain (the engine logs up to 4096 between drains). */
@@ -67,7 +90,7 @@ export interface ProducerUpstream {
 export const KEYFRAME_REQUEST_INTERVAL_MS = 300;
 
 /** One forwarded stream; created by {@link Router.produce}. */
-export class Producer {
+export class Producer extends TypedEventEmitter<ProducerEvents> {
   readonly kind: MediaKind;
   /**
    * Simulcast: the rids of the spatial layers, lowest resolution first (index = `spatialLayer` of
@@ -88,6 +111,7 @@ export class Producer {
   readonly host: ProducerHost;
   private tapValue: boolean;
   private closedValue = false;
+  private pausedValue = false;
   private readonly statsOut = new Float64Array(PRODUCER_STAT_COUNT);
   private receiveTotals: { -readonly [K in keyof NativeReceiveTotals]: NativeReceiveTotals[K] } | undefined;
   private nativeTotalsOut: NativeStreamTotals | undefined;
@@ -105,6 +129,7 @@ export class Producer {
   /** @internal */
   constructor(host: ProducerHost, id: number, transceiver: RTCRtpTransceiver | null, ssrc: number | undefined, rtp: NegotiatedRtp, tap: boolean,
     spatialLayers: readonly string[] = [], upstream: { kind: MediaKind; upstream: ProducerUpstream } | null = null) {
+    super();
     this.host = host;
     this.id = id;
     this.transceiver = transceiver;
@@ -154,6 +179,37 @@ export class Producer {
     return this.closedValue;
   }
 
+  /** True while paused: none of its consumers is sent anything (each drops as `paused`). */
+  get paused(): boolean {
+    return this.pausedValue;
+  }
+
+  /**
+   * Stops forwarding to every consumer (their packets drop as `paused`); the engine still receives,
+   * counts and caches the stream. A consumer's own `paused` is unchanged (`consumer.producerPaused`).
+   * No-op when already paused.
+   */
+  pause(): void {
+    this.assertOpen();
+    if (this.pausedValue) return;
+    this.pausedValue = true;
+    this.host.producerPausedChanged(this);
+    this.safeEmit('pause');
+  }
+
+  /**
+   * Forwards again to the consumers that are not paused themselves (sequence numbers continue, as
+   * after a consumer's resume) and asks the publisher for a key frame of a video stream. No-op when
+   * not paused.
+   */
+  resume(): void {
+    this.assertOpen();
+    if (!this.pausedValue) return;
+    this.pausedValue = false;
+    this.host.producerPausedChanged(this);
+    this.safeEmit('resume');
+  }
+
   /**
    * True when the publisher connection's JavaScript also sees this stream's packets (its receiver
    * track, stats and RTCP reports), at the cost of one JavaScript delivery per received packet.
@@ -164,8 +220,10 @@ export class Producer {
 
   set tap(on: boolean) {
     this.assertOpen();
+    if (typeof on !== 'boolean') throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'tap must be a boolean');
     this.host.engine.setProducerTap(this.id, on);
     this.tapValue = on;
+    this.host.producerTapChanged(this);
   }
 
   /**
@@ -177,6 +235,10 @@ export class Producer {
    */
   requestKeyFrame(now: number = performance.now(), spatialLayer?: number): void {
     this.assertOpen();
+    if (typeof now !== 'number' || !Number.isFinite(now)) throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'requestKeyFrame: now must be a finite number (milliseconds, performance.now())');
+    if (spatialLayer !== undefined && (!Number.isInteger(spatialLayer) || spatialLayer < 0 || spatialLayer >= this.layerCount)) {
+      throw new OutOfRangeError('ERR_SFU_LAYER', `requestKeyFrame: spatialLayer must be an integer in 0..${this.layerCount - 1}`);
+    }
     const ssrcs = spatialLayer === undefined ? this.layerSsrcs : [this.layerSsrcs[spatialLayer]];
     for (const ssrc of ssrcs) {
       if (ssrc === undefined) continue;
@@ -289,6 +351,10 @@ export class Producer {
       pwtCached: s[5]!,
       pwtKeyframeRequestsSent: this.keyframeRequestsSent,
       pwtKeyframeRequestsMerged: this.keyframeRequestsMerged,
+      pwtPaused: this.pausedValue,
+      ...(!this.simulcast && s[8]! > 0
+        ? { packetsLost: s[7]! - s[6]! + 1 - s[8]!, jitter: this.clockRate > 0 ? s[9]! / this.clockRate : 0 }
+        : {}),
       ...(this.simulcast ? { pwtSpatialLayers: this.spatialLayerStats() } : {}),
       ...(this.arrivals ? { pwtArrivalsOverwritten: this.host.engine.producerArrivalsOverwritten(this.id) } : {}),
     };
@@ -310,12 +376,16 @@ export class Producer {
     return this.spatialLayers.map((rid, i) => ({ rid, ssrc: this.layerSsrcs[i], packetsReceived: packets[i] ?? 0 }));
   }
 
-  /** Stops forwarding this stream; its consumers stay open and send nothing. Idempotent. */
+  /**
+   * Stops forwarding this stream; its consumers stay open, send nothing and hear 'producerclose'
+   * (close them, or keep them for nothing). Fires 'close'. Idempotent.
+   */
   close(): void {
     if (this.closedValue) return;
     this.closedValue = true;
     this.host.engine.removeProducer(this.id);
     this.host.producerClosed(this);
+    this.safeEmit('close');
   }
 
   private assertOpen(): void {

@@ -3,7 +3,7 @@
 // policy (who consumes what, pause, keyframe requests); the engine forwards with no JavaScript per
 // packet, and the counters say so.
 import { InvalidArgumentError, InvalidStateError, OperationError, OutOfRangeError, PwtError } from '../common/errors.js';
-import { reportListenerError } from '../common/typed-emitter.js';
+import { reportListenerError, TypedEventEmitter } from '../common/typed-emitter.js';
 import type { TcpSrtpRoute } from '../transport/source/tcp-mux.js';
 import type { IceSelectedPair } from '../ice/ice-agent.js';
 import type { RTCPeerConnection, RTCPeerConnectionEvents } from '../peer/peer-connection.js';
@@ -126,10 +126,16 @@ export interface RouterStats {
   /** Receive batches that held producer packets, and those of them that needed no JavaScript call. */
   batches: number;
   batchesWithoutJs: number;
-  /** Producer packets also delivered to JavaScript (producers with `tap`). */
+  /** Producer packets also delivered to JavaScript (producers with `tap`), since the router was made. */
   jsDeliveries: number;
-  /** JavaScript deliveries per forwarded packet: 0 unless a producer taps. */
+  /**
+   * jsDeliveries / packetsForwarded since the router was made: 0 unless a producer tapped. It stays
+   * above 0 after the last tap is turned off (a ratio of totals); `tappingProducers` 0 and an unchanged
+   * `jsDeliveries` between two reads say that no JavaScript runs per packet any more.
+   */
   jsCallbacksPerForwardedPacket: number;
+  /** Open producers whose tap is on now (each costs one JavaScript delivery per received packet). */
+  tappingProducers: number;
   /** Sequence numbers consumers asked for again (NACK), answered from a cache, and not answered. */
   nackedPackets: number;
   retransmittedPackets: number;
@@ -223,8 +229,17 @@ interface Leg {
   readonly offClosed: () => void;
 }
 
+/** Events of a {@link Router}. */
+export type RouterEvents = {
+  /**
+   * A producer was made on this router (`produce()`, a plain or pipe transport's `produce()`), just
+   * before the call returns it: where a room makes its consumers (docs/sfu.md "Your first SFU").
+   */
+  producer: [producer: Producer];
+};
+
 /** Forwarding rules over one shared port; create with {@link Router.create}. */
-export class Router {
+export class Router extends TypedEventEmitter<RouterEvents> {
   /** @internal */
   readonly engine: NativeForwardEngine;
   /** @internal */
@@ -236,6 +251,8 @@ export class Router {
   private readonly mux: UdpMux;
   private readonly legs = new Map<RTCPeerConnection, Leg>();
   private readonly consumerCleanup = new Map<Consumer, () => void>();
+  /** Open producers with `tap` on (RouterStats.tappingProducers). */
+  private readonly tapping = new Set<Producer>();
   private readonly producerCleanup = new Map<Producer, () => void>();
   /** Transport chains of publishers whose arrivals the engine logs, polled every ARRIVAL_POLL_MS. */
   private readonly arrivalChains = new Map<Producer, RtpPolicyChain>();
@@ -260,6 +277,7 @@ export class Router {
   private readonly senderReports: LegSenderReports;
 
   private constructor(mux: UdpMux, options: RouterOptions) {
+    super();
     const socket = mux.nativeSocket;
     if (!socket) throw new InvalidStateError('ERR_SFU_NO_NATIVE_PORT', 'the router needs an open UdpMux on the native UDP socket');
     this.mux = mux;
@@ -282,6 +300,9 @@ export class Router {
       throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'Router.create needs a UdpMux (await UdpMux.bind(...))');
     }
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'Router.create: the options must be an object');
+    if (options.layerSelection !== undefined && typeof options.layerSelection !== 'function') {
+      throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'Router.create: layerSelection must be a function returning a LayerSelectionPolicy');
+    }
     return new Router(mux, options);
   }
 
@@ -296,6 +317,13 @@ export class Router {
   async produce(pc: RTCPeerConnection, transceiver: RTCRtpTransceiver, options: ProduceOptions = {}): Promise<Producer> {
     this.assertOpen();
     checkLegArguments('produce', pc, transceiver, options);
+    checkBooleanOption('produce', options.tap, 'tap');
+    if (options.ssrc !== undefined && (!Number.isInteger(options.ssrc) || options.ssrc < 0 || options.ssrc > 0xffffffff)) {
+      throw new OutOfRangeError('ERR_SFU_SSRC', 'produce: ssrc must be an integer in 0..4294967295');
+    }
+    if (options.spatialLayers !== undefined && (!Array.isArray(options.spatialLayers) || options.spatialLayers.some((r) => typeof r !== 'string'))) {
+      throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'produce: spatialLayers must be an array of rids (strings)');
+    }
     this.assertOnPort(pc);
     const cachePackets = options.cachePackets ?? (transceiver.kind === 'video' ? 512 : 0);
     if (!Number.isInteger(cachePackets) || cachePackets < 0 || cachePackets > MAX_CACHE_PACKETS) {
@@ -352,6 +380,8 @@ export class Router {
       offReports();
       offArrivals();
     });
+    this.producerTapChanged(producer);
+    this.safeEmit('producer', producer);
     return producer;
   }
 
@@ -410,16 +440,26 @@ export class Router {
   async consume(producer: Producer, pc: RTCPeerConnection, transceiver: RTCRtpTransceiver, options: ConsumeOptions = {}): Promise<Consumer> {
     this.assertOpen();
     if (!(producer instanceof Producer)) throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'consume: the first argument must be a Producer (from router.produce())');
+    if (producer.host !== this) throw new PwtError('InvalidAccessError', 'ERR_SFU_OTHER_ROUTER', "consume: the producer is another router's: carry it over a pipe transport (docs/scaling.md)");
     checkLegArguments('consume', pc, transceiver, options);
+    checkBooleanOption('consume', options.paused, 'paused');
+    checkBooleanOption('consume', options.autoLayers, 'autoLayers');
     this.assertOnPort(pc);
     if (producer.closed) throw new InvalidStateError('ERR_SFU_PRODUCER_CLOSED', 'the producer is closed');
+    this.assertNoConsumer(transceiver);
     // Checked once, before the wait: a producer's layer count is fixed when it is made, and the
     // copy keeps a caller's later change to its options object from bypassing the check.
-    const preferred = options.preferredLayers === undefined ? undefined : { ...options.preferredLayers };
+    const wanted = options.preferredLayers;
+    if (wanted !== undefined && (typeof wanted !== 'object' || wanted === null)) {
+      throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'consume: preferredLayers must be an object { spatialLayer, temporalLayer? }');
+    }
+    const preferred = wanted === undefined ? undefined : { ...wanted };
     if (preferred !== undefined) checkPreferredLayers(preferred, producer);
     await pc.connected();
     this.assertOpen();
     if (producer.closed) throw new InvalidStateError('ERR_SFU_PRODUCER_CLOSED', 'the producer is closed');
+    // Two consume() calls for one transceiver may both have waited for 'connected'.
+    this.assertNoConsumer(transceiver);
     this.assertNotSelfRelayed(pc);
     const media = pc.mediaTransport;
     const srtp = media?.srtp;
@@ -469,7 +509,8 @@ export class Router {
       mapping.absSendTimeId, mapping.transportCcId, mapping.clockRate, rtxSsrc ? mapping.rtxPayloadType : FORWARD_UNMAPPED, rtxSsrc);
     if (id === 0) throw new OperationError('ERR_SFU_CONSUMER', 'the engine refused the consumer');
     const paused = options.paused ?? false;
-    if (paused) this.engine.setConsumerPaused(id, true);
+    // A paused producer's consumers start paused in the engine (their own `paused` is the option's).
+    if (paused || producer.paused) this.engine.setConsumerPaused(id, true);
     const target = preferred ?? { spatialLayer: producer.layerCount - 1 };
     if (producer.simulcast || preferred?.temporalLayer !== undefined) {
       this.engine.setConsumerLayers(id, target.spatialLayer, preferred?.temporalLayer ?? MAX_TEMPORAL_LAYER);
@@ -524,7 +565,7 @@ export class Router {
       offTransportChain();
       offChain();
     });
-    if (producer.kind === 'video' && !paused) this.requestKeyFrame(producer, producer.simulcast ? target.spatialLayer : undefined);
+    if (producer.kind === 'video' && !paused && !producer.paused) this.requestKeyFrame(producer, producer.simulcast ? target.spatialLayer : undefined);
     if (consumer.watchesLayers) this.watchLayers(consumer);
     this.consumerLegs.set(consumer, pc);
     if (options.autoLayers) consumer.setAutoLayers(true);
@@ -647,6 +688,7 @@ export class Router {
   /** @internal A plain/pipe transport's producer (lib/sfu/plain-rtp-transport.ts); `onClose` runs when it closes. */
   adoptProducer(producer: Producer, onClose: () => void): void {
     this.producerCleanup.set(producer, onClose);
+    this.safeEmit('producer', producer);
   }
 
   /** @internal A plain/pipe transport's consumer; `onClose` runs when it closes. */
@@ -762,6 +804,7 @@ export class Router {
       batchesWithoutJs: c[NativeForwardCounter.BatchesWithoutJs]!,
       jsDeliveries: tapped,
       jsCallbacksPerForwardedPacket: forwarded > 0 ? tapped / forwarded : 0,
+      tappingProducers: this.tapping.size,
       nackedPackets: c[NativeForwardCounter.NackRequested]!,
       retransmittedPackets: c[NativeForwardCounter.Retransmitted]!,
       nackMisses: c[NativeForwardCounter.NackMissed]!,
@@ -815,9 +858,36 @@ export class Router {
   }
 
   /** @internal */
+  producerTapChanged(p: Producer): void {
+    if (p.tap && !p.closed) this.tapping.add(p);
+    else this.tapping.delete(p);
+  }
+
+  /** @internal */
+  producerPausedChanged(p: Producer): void {
+    let resumed = false;
+    for (const c of this.consumerCleanup.keys()) {
+      if (c.producer !== p) continue;
+      c.producerPausedChanged();
+      if (!c.paused && !p.paused) resumed = true;
+    }
+    // One key-frame request for the stream (every known layer of a simulcast producer), merged by the producer.
+    if (resumed && p.kind === 'video') this.requestKeyFrame(p);
+  }
+
+  /** @internal */
+  consumerResumed(c: Consumer): void {
+    const p = c.producer;
+    if (p.kind !== 'video' || p.closed) return;
+    this.requestKeyFrame(p, p.simulcast ? c.currentLayers?.spatialLayer ?? c.targetLayers.spatialLayer : undefined);
+  }
+
+  /** @internal */
   producerClosed(p: Producer): void {
     this.producerCleanup.get(p)?.();
     this.producerCleanup.delete(p);
+    this.tapping.delete(p);
+    for (const c of [...this.consumerCleanup.keys()]) if (c.producer === p) c.producerClosed();
     // A TCP leg left with neither producer nor consumer stops running the engine in its reads.
     for (const [pc, leg] of this.legs) if (leg.producers.delete(p)) this.attachTcpEngine(pc, leg);
     // Its consumers stay open and forward nothing: a closed pipe producer's misses are no longer
@@ -1022,9 +1092,23 @@ export class Router {
     }
   }
 
+  /** One consumer per sender: a second would number the same SSRC's stream twice. */
+  private assertNoConsumer(transceiver: RTCRtpTransceiver): void {
+    for (const c of this.consumerLegs.keys()) {
+      if (c.transceiver === transceiver && !c.closed) {
+        throw new InvalidStateError('ERR_SFU_CONSUMER_EXISTS', "this transceiver's sender already carries a consumer: close it first");
+      }
+    }
+  }
+
   private assertOpen(): void {
     if (this.closedValue) throw new InvalidStateError('ERR_SFU_ROUTER_CLOSED', 'the router is closed');
   }
+}
+
+/** An optional boolean option: undefined or a boolean (TypeError ERR_SFU_ARGUMENT). */
+function checkBooleanOption(method: string, value: unknown, name: string): void {
+  if (value !== undefined && typeof value !== 'boolean') throw new InvalidArgumentError('ERR_SFU_ARGUMENT', `${method}: ${name} must be a boolean`);
 }
 
 /**

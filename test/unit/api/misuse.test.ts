@@ -320,6 +320,113 @@ test('UdpMux.bind, Router.create, produce and consume with bad arguments: typed 
   }, 'InvalidStateError', 'ERR_MUX_CLOSED']]);
 });
 
+/** Offer/answer between two connections of ours and both connected. */
+async function negotiated(offerer: RTCPeerConnection, answerer: RTCPeerConnection): Promise<void> {
+  await offerer.setLocalDescription(await offerer.createOffer());
+  await answerer.setRemoteDescription(offerer.localDescription!);
+  await answerer.setLocalDescription(await answerer.createAnswer());
+  await offerer.setRemoteDescription(answerer.localDescription!);
+  await Promise.all([offerer.connected(), answerer.connected()]);
+}
+
+test('the SFU objects with wrong arguments, closed, twice, and across routers: typed errors or documented no-ops', { timeout: 60_000 }, async () => {
+  const mux = await UdpMux.bind({ address: '127.0.0.1', port: 0 });
+  const otherMux = await UdpMux.bind({ address: '127.0.0.1', port: 0 });
+  cleanup.push(() => mux.close(), () => otherMux.close());
+  const router = Router.create(mux);
+  const other = Router.create(otherMux);
+  cleanup.push(() => router.close(), () => other.close());
+  await check([
+    ['Router.create with layerSelection 5', () => Router.create(mux, { layerSelection: 5 as never }), 'TypeError', 'ERR_SFU_ARGUMENT'],
+  ]);
+  // A connected audio publisher and a subscriber with one sendonly audio transceiver, each on `mux`.
+  const pubClient = pc();
+  pubClient.addTransceiver(new LocalStreamTrack({ kind: 'audio' }), { direction: 'sendonly' });
+  const pubServer = pc({ udpMux: mux });
+  await negotiated(pubClient, pubServer);
+  const pubT = pubServer.getTransceivers()[0]!;
+  const subServer = pc({ udpMux: mux });
+  const subT = subServer.addTransceiver(new LocalStreamTrack({ kind: 'audio' }), { direction: 'sendonly' });
+  const subT2 = subServer.addTransceiver(new LocalStreamTrack({ kind: 'audio' }), { direction: 'sendonly' });
+  await negotiated(subServer, pc());
+  await check([
+    ['produce with tap "yes"', () => router.produce(pubServer, pubT, { tap: 'yes' as never }), 'TypeError', 'ERR_SFU_ARGUMENT'],
+    ['produce with ssrc "abc"', () => router.produce(pubServer, pubT, { ssrc: 'abc' as never }), 'RangeError', 'ERR_SFU_SSRC'],
+    ['produce with ssrc -1', () => router.produce(pubServer, pubT, { ssrc: -1 }), 'RangeError', 'ERR_SFU_SSRC'],
+    ['produce with spatialLayers "abc"', () => router.produce(pubServer, pubT, { spatialLayers: 'abc' as never }), 'TypeError', 'ERR_SFU_ARGUMENT'],
+  ]);
+  const producer = await router.produce(pubServer, pubT);
+  await check([
+    ['produce the same stream twice', () => router.produce(pubServer, pubT), 'InvalidStateError', 'ERR_SFU_PRODUCER_EXISTS'],
+    ['consume with paused "no"', () => router.consume(producer, subServer, subT, { paused: 'no' as never }), 'TypeError', 'ERR_SFU_ARGUMENT'],
+    ['consume with autoLayers 1', () => router.consume(producer, subServer, subT, { autoLayers: 1 as never }), 'TypeError', 'ERR_SFU_ARGUMENT'],
+    ['consume with preferredLayers 2', () => router.consume(producer, subServer, subT, { preferredLayers: 2 as never }), 'TypeError', 'ERR_SFU_ARGUMENT'],
+    ['consume with spatialLayer 1 of a single stream', () => router.consume(producer, subServer, subT, { preferredLayers: { spatialLayer: 1 } }), 'RangeError', 'ERR_SFU_LAYER'],
+    ["consume another router's producer", () => other.consume(producer, subServer, subT), 'InvalidAccessError', 'ERR_SFU_OTHER_ROUTER'],
+    ['producer.tap = 1', () => { producer.tap = 1 as never; }, 'TypeError', 'ERR_SFU_ARGUMENT'],
+    ['producer.requestKeyFrame("now")', () => producer.requestKeyFrame('now' as never), 'TypeError', 'ERR_SFU_ARGUMENT'],
+    ['producer.requestKeyFrame(now, layer 3)', () => producer.requestKeyFrame(performance.now(), 3), 'RangeError', 'ERR_SFU_LAYER'],
+  ]);
+  const consumer = await router.consume(producer, subServer, subT);
+  await check([
+    ['consume on a sender that already carries a consumer', () => router.consume(producer, subServer, subT), 'InvalidStateError', 'ERR_SFU_CONSUMER_EXISTS'],
+    ['setPreferredLayers(5)', () => consumer.setPreferredLayers(5 as never), 'TypeError', 'ERR_SFU_ARGUMENT'],
+    ['setPreferredLayers temporalLayer 9', () => consumer.setPreferredLayers({ spatialLayer: 0, temporalLayer: 9 }), 'RangeError', 'ERR_SFU_LAYER'],
+    ['setAutoLayers("on")', () => consumer.setAutoLayers('on' as never), 'TypeError', 'ERR_SFU_ARGUMENT'],
+  ]);
+  // Documented no-ops: resume what is not paused, pause twice, close twice.
+  consumer.resume();
+  consumer.pause();
+  consumer.pause();
+  assert.equal(consumer.paused, true);
+  consumer.resume();
+  producer.resume();
+  producer.pause();
+  producer.pause();
+  assert.equal(producer.paused, true);
+  producer.resume();
+  const closes: string[] = [];
+  consumer.on('close', () => closes.push('consumer'));
+  producer.on('close', () => closes.push('producer'));
+  consumer.on('producerclose', () => closes.push('producerclose'));
+  consumer.close();
+  consumer.close();
+  await check([
+    ['consumer.getStats() after close', () => consumer.getStats(), 'InvalidStateError', 'ERR_SFU_CONSUMER_CLOSED'],
+    ['consumer.pause() after close', () => consumer.pause(), 'InvalidStateError', 'ERR_SFU_CONSUMER_CLOSED'],
+    ['consumer.resume() after close', () => consumer.resume(), 'InvalidStateError', 'ERR_SFU_CONSUMER_CLOSED'],
+    ['consumer.setPreferredLayers after close', () => consumer.setPreferredLayers({ spatialLayer: 0 }), 'InvalidStateError', 'ERR_SFU_CONSUMER_CLOSED'],
+    ['consumer.setAutoLayers after close', () => consumer.setAutoLayers(true), 'InvalidStateError', 'ERR_SFU_CONSUMER_CLOSED'],
+  ]);
+  assert.equal(consumer.currentLayers, null);
+  const second = await router.consume(producer, subServer, subT2);
+  second.on('producerclose', () => closes.push('producerclose'));
+  producer.close();
+  producer.close();
+  assert.deepEqual(closes, ['consumer', 'producerclose', 'producer'], "'close' once each; the open consumer heard 'producerclose'");
+  assert.equal(second.closed, false, 'a consumer outlives its producer (documented)');
+  await check([
+    ['producer.getStats() after close', () => producer.getStats(), 'InvalidStateError', 'ERR_SFU_PRODUCER_CLOSED'],
+    ['producer.pause() after close', () => producer.pause(), 'InvalidStateError', 'ERR_SFU_PRODUCER_CLOSED'],
+    ['producer.tap = true after close', () => { producer.tap = true; }, 'InvalidStateError', 'ERR_SFU_PRODUCER_CLOSED'],
+    ['producer.requestKeyFrame() after close', () => producer.requestKeyFrame(), 'InvalidStateError', 'ERR_SFU_PRODUCER_CLOSED'],
+    ['consume a closed producer', () => router.consume(producer, subServer, subT), 'InvalidStateError', 'ERR_SFU_PRODUCER_CLOSED'],
+  ]);
+  const plain = router.createPlainTransport({ listenIp: '127.0.0.1' });
+  await check([
+    ['plainTransport.consume(null)', () => plain.consume(null as never), 'TypeError', 'ERR_SFU_ARGUMENT'],
+    ['plainTransport.consume(a closed producer)', () => plain.consume(producer), 'InvalidStateError', 'ERR_SFU_PRODUCER_CLOSED'],
+  ]);
+  router.close();
+  router.close();
+  assert.ok(second.closed && plain.closed, 'router.close() closes its consumers and transports');
+  await check([
+    ['consume on a closed router', () => router.consume(producer, subServer, subT), 'InvalidStateError', 'ERR_SFU_ROUTER_CLOSED'],
+    ['createPlainTransport on a closed router', () => router.createPlainTransport({ listenIp: '127.0.0.1' }), 'InvalidStateError', 'ERR_SFU_ROUTER_CLOSED'],
+    ['createPipeTransport on a closed router', () => router.createPipeTransport({ listenIp: '127.0.0.1' }), 'InvalidStateError', 'ERR_SFU_ROUTER_CLOSED'],
+  ]);
+});
+
 test('no uncaught exception or unhandled rejection came out of any of the above', async () => {
   await new Promise((resolve) => setTimeout(resolve, 50));
   assert.deepEqual(faults, []);
