@@ -669,7 +669,7 @@ export class PeerTransport {
         }
         if (e.state === 'closed' || e.state === 'failed') this.endSctp(e.state, e.reason);
         const reason = e.reason;
-        this.emit(() => this.handler.onDtlsState(e.state, reason));
+        this.emitDtlsState(e.state, reason);
       }
     }
     // The thread's work came back without SRTP keys (failed, closed, or no profile): what was held
@@ -696,7 +696,7 @@ export class PeerTransport {
   private failNoSrtp(): void {
     this.srtpFailureReported = true;
     const reason = 'DTLS connected without an SRTP protection profile in common (RFC 5764 §4.1.1)';
-    this.emit(() => this.handler.onDtlsState('failed', reason));
+    this.emitDtlsState('failed', reason);
   }
 
   private onDtlsConnected(dtls: DtlsTransport): void {
@@ -785,7 +785,7 @@ export class PeerTransport {
   /**
    * One non-STUN datagram from the driver (already from a trusted source), valid until the
    * driver's batch ends (then {@link flushStaged} runs). Media the socket's session table
-   * unprotected is kept as a view; DTLS is copied; other media is staged in rxBatch.
+   * unprotected and DTLS are kept as views; other media is staged in rxBatch.
    */
   private onDriverData(data: Buffer, srtp: number): void {
     if (this.isClosed) return;
@@ -803,7 +803,9 @@ export class PeerTransport {
       return;
     }
     const b = data[0]!;
-    if (b >= 20 && b <= 63) this.dtlsIn.push(Buffer.from(data));
+    // DTLS is fed at the batch end (flushStaged, while the views are valid) and the engine copies
+    // it into its own pool there: no copy here (docs/peer.md "Setup cost").
+    if (b >= 20 && b <= 63) this.dtlsIn.push(data);
     else if (b >= 128 && b <= 191) {
       if (data.length > SLOT_SIZE) {
         this.drops.srtpRejected++;
@@ -828,6 +830,7 @@ export class PeerTransport {
   private flushStaged(): void {
     if (this.isClosed) {
       this.clearViews.length = 0;
+      emptyArray(this.dtlsIn);
       return;
     }
     this.feedDtls(this.clock.now());
@@ -947,6 +950,15 @@ export class PeerTransport {
   private emit(fn: () => void): void {
     try {
       fn();
+    } catch (err) {
+      reportListenerError(err);
+    }
+  }
+
+  /** The handler's onDtlsState, guarded as {@link emit}, without a closure per state change. */
+  private emitDtlsState(state: DtlsTransportState, reason: string | undefined): void {
+    try {
+      this.handler.onDtlsState(state, reason);
     } catch (err) {
       reportListenerError(err);
     }
