@@ -315,7 +315,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private gathered = false;
   private closed = false;
   /** mDNS names looked up and not yet answered nor expired by the agent. */
-  private readonly mdnsLookups = new Set<string>();
+  // Made by the first lookup: most transports never see a `.local` candidate.
+  private mdnsLookups: Set<string> | undefined;
   // TURN links that succeeded or failed; made by the first one (most connections have none).
   private settledLinks: Set<TurnLink> | undefined;
   private serversStarted = false;
@@ -1261,7 +1262,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           break;
         case 'mdns-expired':
           // The agent's deadline (MDNS_QUERY_TIMEOUT_MS) came before the resolver's answer.
-          if (this.mdnsLookups.delete(e.name)) {
+          if (this.mdnsLookups?.delete(e.name) === true) {
             this.stats.mdns.unresolved++;
             this.stats.mdns.candidatesIgnored += e.candidatesIgnored;
           }
@@ -1413,9 +1414,9 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     const custom = this.options.resolveMdns;
     // Any resolver gets a deadline: the agent's own (MDNS_QUERY_TIMEOUT_MS, an `mdns-expired`
     // event), so no timer of ours outlives close(). An answer after it is not counted again.
-    this.mdnsLookups.add(name);
+    (this.mdnsLookups ??= new Set()).add(name);
     const answer = (address: string | undefined): void => {
-      if (this.closed || !this.mdnsLookups.delete(name)) return;
+      if (this.closed || this.mdnsLookups?.delete(name) !== true) return;
       const usable = address !== undefined && isIP(address) !== 0;
       if (usable) mdns.resolved++;
       else mdns.unresolved++;
