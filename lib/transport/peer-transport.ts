@@ -37,16 +37,7 @@ import { withPortDrops } from './source/port-drops.js';
 import { UdpSrtpStatus, type UdpSocket } from './source/udp-socket.js';
 import { loggedDropCounters } from '../common/log.js';
 import { emptyArray } from '../common/empty-array.js';
-import { CoalescingTimers } from '../common/coalescing-timers.js';
 import { timerWork } from '../common/turn-queue.js';
-
-/**
- * The DTLS and SCTP timers of every PeerTransport on this thread share one Node timer, as the ICE
- * transports' do (docs/peer.md "Setup cost"): a deadline may run up to 5 % of its distance (at most
- * 50 ms) late, so that a burst of connections' 1 s handshake timers wake once, not once each, and no
- * Node timer list is made per distinct delay. Ref'd, like the per-transport timers it replaced.
- */
-const transportTimers = new CoalescingTimers(undefined, true);
 
 /** Packets sent before the transport is connected wait in a queue of at most this many. */
 export const PENDING_MEDIA_LIMIT = 512;
@@ -161,8 +152,7 @@ export class PeerTransport {
   private dtlsValue: DtlsTransport | undefined;
   private srtpValue: SrtpSession | undefined;
   private sctpValue: DataChannelManager | undefined;
-  /** This transport's DTLS/SCTP deadline in the thread's shared group (see `transportTimers`). */
-  private readonly timer = transportTimers.create(() => this.onTimerDue());
+  private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private driving = false;
   private wakeScheduled = false;
@@ -495,8 +485,8 @@ export class PeerTransport {
       this.flushTransmits();
     }
     this.isClosed = true;
-    transportTimers.cancel(this.timer);
-    this.timerAt = Infinity;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     this.pending = [];
     this.clearViews.length = 0;
     // Media held for keys will never be read now: counted, let go.
@@ -902,26 +892,30 @@ export class PeerTransport {
     if (d !== undefined && d < at) at = d;
     const s = this.sctpValue?.pollTimeout();
     if (s !== undefined && s < at) at = s;
-    if (at === this.timerAt && this.timer.index >= 0) return;
+    if (at === this.timerAt && this.timer) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     this.timerAt = at;
-    if (!Number.isFinite(at)) {
-      transportTimers.cancel(this.timer);
-      return;
-    }
-    transportTimers.schedule(this.timer, at - this.clock.now());
+    if (!Number.isFinite(at)) return;
+    this.timer = setTimeout(this.timerCallback, Math.max(0, Math.ceil(at - this.clock.now())));
   }
 
   /**
-   * A DTLS or SCTP deadline came: its work runs after the I/O of this event-loop turn (with the
-   * ICE transports' timer work, one setImmediate for all), so a flight or SACK that already waits
-   * in the socket buffer is read first and a loop busy with many connections does not retransmit
-   * what the peer has answered (docs/peer.md "Setup cost").
+   * A DTLS or SCTP deadline came: its work runs after the I/O of this event-loop turn (with the ICE
+   * transports' timer work, one setImmediate for all; it runs after the poll phase, which Node
+   * enters right after its timers), so a flight or SACK that already waits in the socket buffer is
+   * read first and a loop busy with many connections does not retransmit what the peer has answered
+   * (docs/peer.md "Setup cost"). The deadline itself stays a Node timer of its own, on time: in a
+   * coalescing group (up to 5 % late) a DTLS timeout reached the handshake thread after the peer's
+   * answer instead of before it, a change of behaviour (test/integration/peer-close-holding-media.test.ts
+   * stopped finding its window).
    */
-  private onTimerDue(): void {
+  private readonly timerCallback = (): void => {
+    this.timer = undefined;
     this.timerAt = Infinity;
     if (this.isClosed) return;
     timerWork.push(this.deferredTimer);
-  }
+  };
 
   private readonly deferredTimer = (): void => this.onTimer();
 
