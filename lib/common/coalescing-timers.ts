@@ -48,10 +48,15 @@ export class CoalescingTimers {
   schedule(t: CoalescedTimer, delayMs: number): void {
     const now = this.clock();
     const delay = Math.max(0, delayMs);
-    if (t.index >= 0) this.removeAt(t.index);
     t.at = now + delay;
     t.latest = t.at + Math.min(MAX_LATE_MS, delay * LATE_SHARE);
-    this.push(t);
+    // A waiting timer moves within the heap (one sift) instead of leaving it and coming back (two).
+    if (t.index >= 0) {
+      this.down(t.index);
+      this.up(t.index);
+    } else {
+      this.push(t);
+    }
     this.arm(now);
   }
 

@@ -26,8 +26,12 @@ export function srtpProfileId(name: SrtpProfileName): number {
   return id;
 }
 
+/** Names by id, made once (no entry arrays per connected transport; docs/peer.md "Setup cost"). */
+const NAMES: ReadonlyMap<number, SrtpProfileName> = new Map(
+  (Object.keys(IDS) as SrtpProfileName[]).map((name) => [IDS[name], name] as const),
+);
+
 /** The name of a profile id, or undefined for 0 / an unknown id. */
 export function srtpProfileName(id: number): SrtpProfileName | undefined {
-  for (const [name, value] of Object.entries(IDS)) if (value === id) return name as SrtpProfileName;
-  return undefined;
+  return NAMES.get(id);
 }

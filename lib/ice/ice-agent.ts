@@ -1692,7 +1692,7 @@ export class IceAgent {
 
   private setConnectionState(state: IceConnectionState, reason?: string): void {
     if (this.connectionState === state) return;
-    log('connection state %s -> %s%s', this.connectionState, state, reason ? ` (${reason})` : '');
+    if (log.enabled) log('connection state %s -> %s%s', this.connectionState, state, reason ? ` (${reason})` : '');
     this.connectionState = state;
     this.stateReasonValue = reason;
     this.events.push(reason ? { type: 'connection-state', state, reason } : { type: 'connection-state', state });

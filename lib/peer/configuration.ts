@@ -15,6 +15,8 @@ const ENUMS: Record<string, readonly string[]> = {
   answerDtlsRole: ['client', 'server'],
   rtcpMuxPolicy: ['require'],
 };
+/** The keys of ENUMS, listed once (no entry arrays per check; docs/peer.md "Setup cost"). */
+const ENUM_KEYS: readonly string[] = Object.keys(ENUMS);
 const BOOLEANS = ['iceLite', 'iceTcpActive'] as const;
 const ARRAYS = ['iceServers', 'certificates', 'hostAddresses', 'codecs', 'headerExtensions', 'srtpProfiles', 'rtpPolicies'] as const;
 
@@ -40,7 +42,9 @@ export function checkConfiguration(configuration: unknown): RTCConfiguration {
   for (const key of ARRAYS) {
     if (c[key] !== undefined && !Array.isArray(c[key])) throw typeError('ERR_PEER_CONFIGURATION', `${key} must be an array, got ${describe(c[key])}`);
   }
-  for (const [key, values] of Object.entries(ENUMS)) {
+  for (let i = 0; i < ENUM_KEYS.length; i++) {
+    const key = ENUM_KEYS[i]!;
+    const values = ENUMS[key]!;
     if (c[key] !== undefined && !values.includes(c[key] as string)) {
       throw typeError('ERR_PEER_CONFIGURATION', `${key} must be one of ${values.map((v) => `'${v}'`).join(', ')}, got ${describe(c[key])}`);
     }
@@ -48,26 +52,32 @@ export function checkConfiguration(configuration: unknown): RTCConfiguration {
   for (const key of BOOLEANS) {
     if (c[key] !== undefined && typeof c[key] !== 'boolean') throw typeError('ERR_PEER_CONFIGURATION', `${key} must be a boolean, got ${describe(c[key])}`);
   }
-  checkIceServers(c.iceServers ?? []);
-  for (const a of c.hostAddresses ?? []) {
-    if (typeof a !== 'string' || ipFamily(a) === 0) throw typeError('ERR_PEER_HOST_ADDRESS', `hostAddresses: '${String(a)}' is not an IP address`);
-  }
-  for (const cert of c.certificates ?? []) {
-    if (!(cert instanceof DtlsCertificate)) throw typeError('ERR_PEER_CONFIGURATION', 'certificates must hold DtlsCertificate objects (DtlsCertificate.generate())');
-  }
-  for (const p of c.srtpProfiles ?? []) {
-    if (!DEFAULT_SRTP_PROFILES.includes(p)) throw typeError('ERR_PEER_CONFIGURATION', `srtpProfiles: unknown profile ${describe(p)} (one of ${DEFAULT_SRTP_PROFILES.join(', ')})`);
-  }
-  for (const f of c.rtpPolicies ?? []) {
-    if (!isObject(f) || typeof f.name !== 'string' || typeof f.create !== 'function' || (f.scope !== 'transceiver' && f.scope !== 'transport')) {
-      throw typeError('ERR_PEER_CONFIGURATION', 'rtpPolicies must hold policy factories ({ name, scope: \'transceiver\' | \'transport\', create(kind) }; see defaultPolicyFactories())');
+  // Absent lists are skipped, not replaced by a new empty array each (docs/peer.md "Setup cost").
+  if (c.iceServers !== undefined) checkIceServers(c.iceServers);
+  if (c.hostAddresses !== undefined) {
+    for (const a of c.hostAddresses) {
+      if (typeof a !== 'string' || ipFamily(a) === 0) throw typeError('ERR_PEER_HOST_ADDRESS', `hostAddresses: '${String(a)}' is not an IP address`);
     }
   }
-  for (const [key, list] of [['codecs', c.codecs], ['headerExtensions', c.headerExtensions]] as const) {
-    for (const item of list ?? []) {
-      if (!isObject(item)) throw typeError('ERR_PEER_CONFIGURATION', `${key} must hold objects (see RTCRtpSender.getCapabilities())`);
+  if (c.certificates !== undefined) {
+    for (const cert of c.certificates) {
+      if (!(cert instanceof DtlsCertificate)) throw typeError('ERR_PEER_CONFIGURATION', 'certificates must hold DtlsCertificate objects (DtlsCertificate.generate())');
     }
   }
+  if (c.srtpProfiles !== undefined) {
+    for (const p of c.srtpProfiles) {
+      if (!DEFAULT_SRTP_PROFILES.includes(p)) throw typeError('ERR_PEER_CONFIGURATION', `srtpProfiles: unknown profile ${describe(p)} (one of ${DEFAULT_SRTP_PROFILES.join(', ')})`);
+    }
+  }
+  if (c.rtpPolicies !== undefined) {
+    for (const f of c.rtpPolicies) {
+      if (!isObject(f) || typeof f.name !== 'string' || typeof f.create !== 'function' || (f.scope !== 'transceiver' && f.scope !== 'transport')) {
+        throw typeError('ERR_PEER_CONFIGURATION', 'rtpPolicies must hold policy factories ({ name, scope: \'transceiver\' | \'transport\', create(kind) }; see defaultPolicyFactories())');
+      }
+    }
+  }
+  if (c.codecs !== undefined) checkObjects('codecs', c.codecs);
+  if (c.headerExtensions !== undefined) checkObjects('headerExtensions', c.headerExtensions);
   if (c.udpMux !== undefined && !(isObject(c.udpMux) && typeof (c.udpMux as { createTransport?: unknown }).createTransport === 'function')) {
     throw typeError('ERR_PEER_CONFIGURATION', 'udpMux must be a UdpMux (await UdpMux.bind(...))');
   }
@@ -93,6 +103,12 @@ export function checkConfiguration(configuration: unknown): RTCConfiguration {
     throw new PeerError('RangeError', 'ERR_PEER_CONFIGURATION', `maxMessageSize must be an integer >= 0, got ${describe(c.maxMessageSize)}`);
   }
   return pool === undefined ? { ...c } : { ...c, iceCandidatePoolSize: pool };
+}
+
+function checkObjects(key: string, list: readonly unknown[]): void {
+  for (const item of list) {
+    if (!isObject(item)) throw typeError('ERR_PEER_CONFIGURATION', `${key} must hold objects (see RTCRtpSender.getCapabilities())`);
+  }
 }
 
 /** webrtc-pc §4.4.1.1 "validate the ICE server list" (the URL grammar of RFC 7064/7065). */

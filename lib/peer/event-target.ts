@@ -52,6 +52,8 @@ export class PeerEventTarget<M extends PeerEventMap> extends TypedEventEmitter<L
    * the listeners after it still run.
    */
   dispatch<K extends keyof M & string>(event: M[K] & { type: K }): void {
+    // No listener (most state changes of most connections): no copy of the listener list.
+    if (this.listenerCount(event.type) === 0) return;
     const listeners = this.rawListeners(event.type) as ((e: M[K]) => void)[];
     for (let i = 0; i < listeners.length; i++) {
       try {

@@ -43,6 +43,7 @@ import { checkRemoteFingerprints, usableRemoteFingerprints } from './remote-fing
 import { sdpCandidateOf } from './local-candidate.js';
 import { usableIceCandidateOf } from './remote-candidate.js';
 import { PeerEventTarget, type PeerEvent } from './event-target.js';
+import { TurnQueue } from '../common/turn-queue.js';
 import { LocalStreamTrack, MediaStreamTrack, type MediaKind } from './media-stream-track.js';
 import { MediaRouter } from './media-router.js';
 import { buildStatsReport, type RTCStats, type RTCStatsReport } from './stats.js';
@@ -68,6 +69,11 @@ import { NO_ENTRIES } from '../common/no-entries.js';
 
 const peerLog = createLogger('peer');
 const sdpLog = createLogger('sdp');
+/**
+ * The connections' queued event tasks (webrtc-pc "queue a task": icecandidate, negotiationneeded,
+ * track): one setImmediate per turn for all of them, in queuing order (docs/peer.md "Setup cost").
+ */
+const eventTasks = new TurnQueue();
 
 /** W3C RTCSignalingState. */
 export type RTCSignalingState = 'stable' | 'have-local-offer' | 'have-remote-offer' | 'have-local-pranswer' | 'have-remote-pranswer' | 'closed';
@@ -1421,7 +1427,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const mid = e.mids[0]!;
     const index = this.mLines.findIndex((l) => l.mid === mid);
     const candidate = new RTCIceCandidate({ candidate: line, sdpMid: mid, sdpMLineIndex: index < 0 ? null : index, usernameFragment: e.transport!.localCredentials.ufrag });
-    setImmediate(() => {
+    eventTasks.push(() => {
       if (!this.isClosed) this.dispatch({ type: 'icecandidate', candidate });
     });
   }
@@ -1457,7 +1463,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   /** The end-of-candidates `icecandidate` event (candidate null), once every transport finished gathering. */
   private announceEndOfCandidates(): void {
     if (!this.gatheringComplete || this.extras.some((e) => !e.gatheringComplete)) return;
-    setImmediate(() => {
+    eventTasks.push(() => {
       if (!this.isClosed) this.dispatch({ type: 'icecandidate', candidate: null });
     });
   }
@@ -1494,9 +1500,11 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       this.localCandidates.push(sdpCandidate);
     }
     this.injectCandidates();
-    const candidate = new RTCIceCandidate({ candidate: line, sdpMid: mid, sdpMLineIndex: mid === null ? null : 0, usernameFragment: ufrag });
-    setImmediate(() => {
-      if (!this.isClosed) this.dispatch({ type: 'icecandidate', candidate });
+    eventTasks.push(() => {
+      // The candidate object is made only when someone listens (at the time the event fires).
+      if (!this.isClosed && this.listenerCount('icecandidate') > 0) {
+        this.dispatch({ type: 'icecandidate', candidate: new RTCIceCandidate({ candidate: line, sdpMid: mid, sdpMLineIndex: mid === null ? null : 0, usernameFragment: ufrag }) });
+      }
     });
   }
 
@@ -1755,7 +1763,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         const ours = answer.media.find((m) => m.port !== 0 || m.bundleOnly === true)?.setup;
         role = ours === 'passive' ? 'server' : 'client';
       }
-      sdpLog('pc%d DTLS role %s (remote a=setup:%s), %d remote fingerprint(s)', this.logId, role, remoteTransport.setup ?? 'none', remoteTransport.fingerprints.length);
+      if (sdpLog.enabled) sdpLog('pc%d DTLS role %s (remote a=setup:%s), %d remote fingerprint(s)', this.logId, role, remoteTransport.setup ?? 'none', remoteTransport.fingerprints.length);
       transport.setDtls(role, usableRemoteFingerprints(remoteTransport));
       for (const rt of this.extras.length > 0 ? remoteTransports : []) {
         const extra = this.extras.find((e) => e.mids.some((m) => rt.mids.includes(m)));
@@ -1796,7 +1804,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const direction = section.direction ?? 'sendrecv';
       t.current = weOffered ? reverseDirection(direction) : direction;
       const codec = params.codecs[0];
-      sdpLog('pc%d mid %s %s: %s, send codec %s/%d pt %d, rtx %s, %d extension(s)', this.logId, section.mid, t.kind, t.current, codec?.name ?? 'none', codec?.clockRate ?? 0, codec?.payloadType ?? -1, codec ? params.rtxPayloadTypes.get(codec.payloadType) ?? 'no' : 'no', params.headerExtensions.size);
+      if (sdpLog.enabled) sdpLog('pc%d mid %s %s: %s, send codec %s/%d pt %d, rtx %s, %d extension(s)', this.logId, section.mid, t.kind, t.current, codec?.name ?? 'none', codec?.clockRate ?? 0, codec?.payloadType ?? -1, codec ? params.rtxPayloadTypes.get(codec.payloadType) ?? 'no' : 'no', params.headerExtensions.size);
       if (codec) {
         t.sender.configure({
           mid: section.mid,
@@ -1894,7 +1902,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
           .filter((m) => m.stream !== '-')
           .map((m) => ({ id: m.stream, getTracks: () => [track] }));
         const event = { type: 'track' as const, track, receiver: t.receiver, transceiver: t, streams };
-        setImmediate(() => {
+        eventTasks.push(() => {
           if (!this.isClosed) this.dispatch(event);
         });
       }
@@ -1951,7 +1959,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   private setSignaling(state: RTCSignalingState): void {
     if (state === this.signaling) return;
-    peerLog('pc%d signaling %s -> %s', this.logId, this.signaling, state);
+    if (peerLog.enabled) peerLog('pc%d signaling %s -> %s', this.logId, this.signaling, state);
     this.signaling = state;
     if (state === 'stable' || state === 'closed') this.policyProbes = undefined;
     this.dispatch({ type: 'signalingstatechange' });
@@ -1962,7 +1970,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     if (this.isClosed || this.negotiationQueued) return;
     if (!force && !this.isNegotiationNeeded()) return;
     this.negotiationQueued = true;
-    setImmediate(() => {
+    eventTasks.push(() => {
       this.negotiationQueued = false;
       if (this.isClosed || this.signaling !== 'stable') return;
       if (!force && !this.isNegotiationNeeded() && !this.restartPending) return;
@@ -2005,7 +2013,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     // counts like a connected one; ICE consent then decides (disconnected, failed).
     const next: RTCPeerConnectionState = this.extras.length === 0 ? connectionStateOf(this.primaryIce, this.dtlsState) : aggregateConnectionState(this.transportStates());
     if (next === this.connection) return;
-    peerLog('pc%d connection %s -> %s (ice %s, dtls %s)%s', this.logId, this.connection, next, ice, dtls, next === 'failed' ? `: ${this.failure ?? ''}` : '');
+    if (peerLog.enabled) peerLog('pc%d connection %s -> %s (ice %s, dtls %s)%s', this.logId, this.connection, next, ice, dtls, next === 'failed' ? `: ${this.failure ?? ''}` : '');
     this.connection = next;
     this.dispatch({ type: 'connectionstatechange' });
   }

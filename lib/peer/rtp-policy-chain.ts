@@ -36,18 +36,35 @@ type Effect =
 /** The shared empty module list (a chain's lists are replaced, never changed in place). */
 const NO_MODULES: readonly RtpPolicy[] = Object.freeze([]);
 
+/** Which hooks a module has, one bit each (see {@link hooksOf}). */
+const HOOK_OUTGOING_RTP = 1;
+const HOOK_INCOMING_RTP = 2;
+const HOOK_INCOMING_RTCP = 4;
+const HOOK_TIMEOUT = 8;
+const HOOK_NATIVE_TOTALS = 16;
+
+function hooksOf(m: RtpPolicy): number {
+  return (m.outgoingRtp !== undefined ? HOOK_OUTGOING_RTP : 0)
+    | (m.incomingRtp !== undefined ? HOOK_INCOMING_RTP : 0)
+    | (m.incomingRtcp !== undefined ? HOOK_INCOMING_RTCP : 0)
+    | (m.nextTimeout !== undefined ? HOOK_TIMEOUT : 0)
+    | (m.nativeTotals !== undefined ? HOOK_NATIVE_TOTALS : 0);
+}
+
 /**
- * The modules of `list` that `has`, in an array of exactly their number (filter's result keeps
- * room for 17, 152 bytes; a connection has a dozen such lists), or the shared empty list. Counted
- * first, so that no filtered array is made only to be copied (docs/peer.md "Setup cost").
+ * The modules of `list` whose hooks (`hooks[i]` for `list[i]`) include all of `mask`, in an array of
+ * exactly their number (filter's result keeps room for 17, 152 bytes; a connection has a dozen such
+ * lists), or the shared empty list. Counted first, so that no filtered array is made only to be
+ * copied, and read from the hook bits, so that no predicate closure is made per list and chain
+ * (docs/peer.md "Setup cost").
  */
-function modulesWith(list: readonly RtpPolicy[], has: (m: RtpPolicy) => boolean): readonly RtpPolicy[] {
+function modulesWith(list: readonly RtpPolicy[], hooks: readonly number[], mask: number): readonly RtpPolicy[] {
   let count = 0;
-  for (const m of list) if (has(m)) count++;
+  for (let i = 0; i < list.length; i++) if ((hooks[i]! & mask) === mask) count++;
   if (count === 0) return NO_MODULES;
   const picked = new Array<RtpPolicy>(count);
-  let i = 0;
-  for (const m of list) if (has(m)) picked[i++] = m;
+  let n = 0;
+  for (let i = 0; i < list.length; i++) if ((hooks[i]! & mask) === mask) picked[n++] = list[i]!;
   return picked;
 }
 
@@ -111,8 +128,9 @@ export class RtpPolicyChain {
 
   /** @internal */
   constructor(modules: readonly RtpPolicy[] = []) {
-    for (const m of modules) this.insert(m, this.modules.length);
-    this.index();
+    // Nothing is configured yet, so inserting is only placing: the list is copied once, at its length.
+    this.modules = modules.length === 0 ? [] : modules.slice();
+    this.index(false);
   }
 
   /** @internal Reused batch of incoming packets (filled by the peer connection). */
@@ -291,7 +309,21 @@ export class RtpPolicyChain {
   configure(now: number, params: RtpPolicyParameters): void {
     this.params = params;
     this.seen(now);
-    for (const m of this.modules) this.call(m, () => m.configure?.(this.lastNow, params));
+    // Inline rather than call(m, closure): a closure per module and negotiation (docs/peer.md "Setup cost").
+    const modules = this.modules;
+    for (let i = 0; i < modules.length; i++) {
+      const m = modules[i]!;
+      if (m.configure === undefined) continue;
+      const previous = this.current;
+      this.current = m.name;
+      try {
+        m.configure(this.lastNow, params);
+      } catch (err) {
+        reportListenerError(err);
+      } finally {
+        this.current = previous;
+      }
+    }
     this.flush();
     // A renegotiation may add or remove what a watcher derives from the parameters.
     this.changed();
@@ -538,16 +570,19 @@ export class RtpPolicyChain {
     }
   }
 
-  private index(): void {
+  private index(compact = true): void {
     // The list grew by splice (17 slots for a handful of modules): kept at its exact length
     // (docs/architecture.md, memory). list() hands out copies, so nothing else holds it.
-    this.modules = this.modules.length === 0 ? [] : this.modules.slice();
-    this.withOutgoingRtp = modulesWith(this.modules, (m) => m.outgoingRtp !== undefined);
-    this.withIncomingRtp = modulesWith(this.modules, (m) => m.incomingRtp !== undefined);
-    this.withIncomingRtcp = modulesWith(this.modules, (m) => m.incomingRtcp !== undefined);
-    this.withTimeout = modulesWith(this.modules, (m) => m.nextTimeout !== undefined);
-    this.withOutgoingRtpAndTimeout = modulesWith(this.withOutgoingRtp, (m) => m.nextTimeout !== undefined);
-    this.withNativeTotals = modulesWith(this.modules, (m) => m.nativeTotals !== undefined);
+    if (compact) this.modules = this.modules.length === 0 ? [] : this.modules.slice();
+    const modules = this.modules;
+    const hooks = new Array<number>(modules.length);
+    for (let i = 0; i < modules.length; i++) hooks[i] = hooksOf(modules[i]!);
+    this.withOutgoingRtp = modulesWith(modules, hooks, HOOK_OUTGOING_RTP);
+    this.withIncomingRtp = modulesWith(modules, hooks, HOOK_INCOMING_RTP);
+    this.withIncomingRtcp = modulesWith(modules, hooks, HOOK_INCOMING_RTCP);
+    this.withTimeout = modulesWith(modules, hooks, HOOK_TIMEOUT);
+    this.withOutgoingRtpAndTimeout = modulesWith(modules, hooks, HOOK_OUTGOING_RTP | HOOK_TIMEOUT);
+    this.withNativeTotals = modulesWith(modules, hooks, HOOK_NATIVE_TOTALS);
   }
 
   private seen(now: number): void {

@@ -353,18 +353,20 @@ export interface RtpPolicyFactory {
 let registeredDefaults: () => RtpPolicyFactory[] = () => [];
 
 // Modules lib/policy's own factories made (default-policies.ts): lib/sfu tells them from a module the
-// application added, whose incomingRtcp must still see the subscriber's RTCP (docs/sfu.md).
-const libraryModules = new WeakSet<RtpPolicy>();
+// application added, whose incomingRtcp must still see the subscriber's RTCP (docs/sfu.md). A
+// symbol-keyed mark on the module, not a WeakSet: five modules per connection were five ephemeron
+// entries, each an insertion of about 1 µs and work for every collection (docs/peer.md "Setup cost").
+const LIBRARY_POLICY: unique symbol = Symbol('pwt.libraryPolicy');
 
 /** @internal Marks `module` as made by one of the library's own factories; returns it. */
 export function markLibraryPolicy<T extends RtpPolicy>(module: T): T {
-  libraryModules.add(module);
+  (module as T & { [LIBRARY_POLICY]?: true })[LIBRARY_POLICY] = true;
   return module;
 }
 
 /** @internal Whether `module` was made by one of the library's own factories (markLibraryPolicy). */
 export function isLibraryPolicy(module: RtpPolicy): boolean {
-  return libraryModules.has(module);
+  return (module as RtpPolicy & { [LIBRARY_POLICY]?: true })[LIBRARY_POLICY] === true;
 }
 
 /**

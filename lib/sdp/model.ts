@@ -324,7 +324,8 @@ export function createMediaSection(kind: string, port: number, protocol: string,
 
 /** True when the m-section carries RTP (its protocol names RTP, RFC 8866 §5.14). */
 export function isRtpSection(section: SdpMediaSection): boolean {
-  return /(^|\/)RTP\//.test(section.protocol);
+  // WebRTC's own profile answered without the expression (asked several times per m-section per negotiation).
+  return section.protocol === 'UDP/TLS/RTP/SAVPF' || /(^|\/)RTP\//.test(section.protocol);
 }
 
 /** True when the m-section is an SCTP data channel section, current or legacy form (RFC 8841 §4). */

@@ -5,6 +5,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../common/clock.js';
 import { CoalescingTimers } from '../common/coalescing-timers.js';
+import { timerWork } from '../common/turn-queue.js';
 import { InvalidArgumentError, InvalidStateError } from '../common/errors.js';
 import { createLogger, loggedDropCounters } from '../common/log.js';
 import { cryptoRng, type Rng } from '../common/rng.js';
@@ -44,36 +45,6 @@ const log = createLogger('ice');
  * per-transport timers it replaced: a waiting check or consent keeps the process alive.
  */
 const iceTimers = new CoalescingTimers(undefined, true);
-
-/**
- * Transports whose timer came due, run after this event-loop turn's I/O (see deferTimer): one
- * setImmediate for all of them instead of one per transport, as the shared timer wakes many
- * transports at once (docs/architecture.md, idle allocation).
- */
-const deferredTimers: (() => void)[] = [];
-let deferredTimersScheduled = false;
-
-function runDeferredTimers(): void {
-  deferredTimersScheduled = false;
-  // Those deferred while these run wait for the next turn, as a setImmediate made now would.
-  const n = deferredTimers.length;
-  for (let i = 0; i < n; i++) {
-    try {
-      deferredTimers[i]!();
-    } catch (err) {
-      reportListenerError(err);
-    }
-  }
-  deferredTimers.copyWithin(0, n);
-  deferredTimers.length -= n;
-  if (deferredTimers.length > 0) scheduleDeferredTimers();
-}
-
-function scheduleDeferredTimers(): void {
-  if (deferredTimersScheduled) return;
-  deferredTimersScheduled = true;
-  setImmediate(runDeferredTimers);
-}
 
 /**
  * Check pacing Ta (RFC 8445 §14.2 allows down to 5 ms). With BUNDLE a transport has one check
@@ -1387,7 +1358,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           this.emitEvent('statechange', e.state);
           break;
         case 'selected-pair':
-          log('selected pair %s %s:%d -> %s %s:%d', e.pair.local.type, e.pair.localBase.address, e.pair.localBase.port, e.pair.remote.type, e.pair.remoteAddress.address, e.pair.remoteAddress.port);
+          if (log.enabled) log('selected pair %s %s:%d -> %s %s:%d', e.pair.local.type, e.pair.localBase.address, e.pair.localBase.port, e.pair.remote.type, e.pair.remoteAddress.address, e.pair.remoteAddress.port);
           this.setRoute(e.pair);
           this.mux?.select?.(this, this.mux && addressKey(e.pair.localBase) === addressKey(this.mux.local) ? e.pair.remoteAddress : undefined);
           this.selectOwnConsent(e.pair.localBase, e.pair.remoteAddress);
@@ -1639,8 +1610,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private deferTimer(): void {
     if (this.timerDeferred || this.closed) return;
     this.timerDeferred = true;
-    deferredTimers.push(this.deferredTimer);
-    scheduleDeferredTimers();
+    // One setImmediate for every transport whose timer came due (the shared timer wakes many at once).
+    timerWork.push(this.deferredTimer);
   }
 
   /**

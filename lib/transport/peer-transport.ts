@@ -37,6 +37,7 @@ import { withPortDrops } from './source/port-drops.js';
 import { UdpSrtpStatus, type UdpSocket } from './source/udp-socket.js';
 import { loggedDropCounters } from '../common/log.js';
 import { emptyArray } from '../common/empty-array.js';
+import { timerWork } from '../common/turn-queue.js';
 
 /** Packets sent before the transport is connected wait in a queue of at most this many. */
 export const PENDING_MEDIA_LIMIT = 512;
@@ -666,7 +667,7 @@ export class PeerTransport {
         }
         if (e.state === 'closed' || e.state === 'failed') this.endSctp(e.state, e.reason);
         const reason = e.reason;
-        this.emit(() => this.handler.onDtlsState(e.state, reason));
+        this.emitDtlsState(e.state, reason);
       }
     }
     // The thread's work came back without SRTP keys (failed, closed, or no profile): what was held
@@ -693,7 +694,7 @@ export class PeerTransport {
   private failNoSrtp(): void {
     this.srtpFailureReported = true;
     const reason = 'DTLS connected without an SRTP protection profile in common (RFC 5764 §4.1.1)';
-    this.emit(() => this.handler.onDtlsState('failed', reason));
+    this.emitDtlsState('failed', reason);
   }
 
   private onDtlsConnected(dtls: DtlsTransport): void {
@@ -782,7 +783,7 @@ export class PeerTransport {
   /**
    * One non-STUN datagram from the driver (already from a trusted source), valid until the
    * driver's batch ends (then {@link flushStaged} runs). Media the socket's session table
-   * unprotected is kept as a view; DTLS is copied; other media is staged in rxBatch.
+   * unprotected and DTLS are kept as views; other media is staged in rxBatch.
    */
   private onDriverData(data: Buffer, srtp: number): void {
     if (this.isClosed) return;
@@ -800,7 +801,9 @@ export class PeerTransport {
       return;
     }
     const b = data[0]!;
-    if (b >= 20 && b <= 63) this.dtlsIn.push(Buffer.from(data));
+    // DTLS is fed at the batch end (flushStaged, while the views are valid) and the engine copies
+    // it into its own pool there: no copy here (docs/peer.md "Setup cost").
+    if (b >= 20 && b <= 63) this.dtlsIn.push(data);
     else if (b >= 128 && b <= 191) {
       if (data.length > SLOT_SIZE) {
         this.drops.srtpRejected++;
@@ -825,6 +828,7 @@ export class PeerTransport {
   private flushStaged(): void {
     if (this.isClosed) {
       this.clearViews.length = 0;
+      emptyArray(this.dtlsIn);
       return;
     }
     this.feedDtls(this.clock.now());
@@ -905,16 +909,20 @@ export class PeerTransport {
   }
 
   /**
-   * A DTLS or SCTP deadline came: its work runs after the I/O of this event-loop turn (setImmediate
-   * runs after the poll phase, which Node enters right after its timers), so a flight or SACK that
-   * already waits in the socket buffer is read first and a loop busy with many connections does not
-   * retransmit what the peer has answered (docs/peer.md "Setup cost").
+   * A DTLS or SCTP deadline came: its work runs after the I/O of this event-loop turn (with the ICE
+   * transports' timer work, one setImmediate for all; it runs after the poll phase, which Node
+   * enters right after its timers), so a flight or SACK that already waits in the socket buffer is
+   * read first and a loop busy with many connections does not retransmit what the peer has answered
+   * (docs/peer.md "Setup cost"). The deadline itself stays a Node timer of its own, on time: in a
+   * coalescing group (up to 5 % late) a DTLS timeout reached the handshake thread after the peer's
+   * answer instead of before it, a change of behaviour (test/integration/peer-close-holding-media.test.ts
+   * stopped finding its window).
    */
   private readonly timerCallback = (): void => {
     this.timer = undefined;
     this.timerAt = Infinity;
     if (this.isClosed) return;
-    setImmediate(this.deferredTimer);
+    timerWork.push(this.deferredTimer);
   };
 
   private readonly deferredTimer = (): void => this.onTimer();
@@ -944,6 +952,15 @@ export class PeerTransport {
   private emit(fn: () => void): void {
     try {
       fn();
+    } catch (err) {
+      reportListenerError(err);
+    }
+  }
+
+  /** The handler's onDtlsState, guarded as {@link emit}, without a closure per state change. */
+  private emitDtlsState(state: DtlsTransportState, reason: string | undefined): void {
+    try {
+      this.handler.onDtlsState(state, reason);
     } catch (err) {
       reportListenerError(err);
     }

@@ -402,6 +402,40 @@ function threadSendPool(): SharedSendPool {
   });
 }
 
+/**
+ * Sockets of this thread with datagrams queued in this event-loop turn, in the order they queued
+ * the first one: ONE setImmediate flushes them all, instead of one per socket and turn (a
+ * connection's set-up made about a dozen; docs/peer.md "Setup cost"). They still leave at the end
+ * of the turn that queued them, each socket in one sendmmsg.
+ */
+const socketsToFlush: UdpSocket[] = [];
+let socketFlushScheduled = false;
+
+function flushQueuedSockets(): void {
+  socketFlushScheduled = false;
+  // Sockets that queue while these flush (none does: a flush is one native call) wait for the next turn.
+  const n = socketsToFlush.length;
+  let failure: { error: unknown } | undefined;
+  for (let i = 0; i < n; i++) {
+    try {
+      socketsToFlush[i]!.endTurn();
+    } catch (error) {
+      // The others still flush; the first error is thrown as a socket's own setImmediate threw it.
+      failure ??= { error };
+    }
+  }
+  socketsToFlush.copyWithin(0, n);
+  socketsToFlush.length -= n;
+  if (socketsToFlush.length > 0) scheduleSocketFlush();
+  if (failure) throw failure.error;
+}
+
+function scheduleSocketFlush(): void {
+  if (socketFlushScheduled) return;
+  socketFlushScheduled = true;
+  setImmediate(flushQueuedSockets);
+}
+
 /** A UDP socket with batched receive (recvmmsg) and batched send (sendmmsg, GSO). */
 export class UdpSocket {
   private readonly native: NativeUdpSocket;
@@ -439,7 +473,11 @@ export class UdpSocket {
   private readonly destinations = new Map<string, UdpDestination>();
   /** The last destination returned: a run of sends to one remote builds no key string. */
   private lastDestination: UdpDestination | undefined;
-  private readonly flushCallback = (): void => {
+  /**
+   * @internal The end of a turn in which this socket queued datagrams (flushQueuedSockets): sends
+   * them and settles the turn's send-pool bookkeeping.
+   */
+  endTurn(): void {
     this.flushScheduled = false;
     this.filledThisTurn = false;
     this.flushedByOther = false;
@@ -450,7 +488,7 @@ export class UdpSocket {
       if (this.quietTurns >= QUIET_TURNS_TO_SHARE) this.returnToSharedPool();
     }
     this.turnDatagrams = 0;
-  };
+  }
 
   private constructor(options: UdpSocketOptions) {
     this.family = options.type === 'udp6' ? 6 : 4;
@@ -773,7 +811,8 @@ export class UdpSocket {
     this.sendUsed += length + room;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(this.flushCallback);
+      socketsToFlush.push(this);
+      scheduleSocketFlush();
     }
   }
 
