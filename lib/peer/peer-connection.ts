@@ -43,7 +43,6 @@ import { checkRemoteFingerprints, usableRemoteFingerprints } from './remote-fing
 import { sdpCandidateOf } from './local-candidate.js';
 import { usableIceCandidateOf } from './remote-candidate.js';
 import { PeerEventTarget, type PeerEvent } from './event-target.js';
-import { TurnQueue } from '../common/turn-queue.js';
 import { LocalStreamTrack, MediaStreamTrack, type MediaKind } from './media-stream-track.js';
 import { MediaRouter } from './media-router.js';
 import { buildStatsReport, type RTCStats, type RTCStatsReport } from './stats.js';
@@ -70,10 +69,13 @@ import { NO_ENTRIES } from '../common/no-entries.js';
 const peerLog = createLogger('peer');
 const sdpLog = createLogger('sdp');
 /**
- * The connections' queued event tasks (webrtc-pc "queue a task": icecandidate, negotiationneeded,
- * track): one setImmediate per turn for all of them, in queuing order (docs/peer.md "Setup cost").
+ * Queues a webrtc-pc event task (icecandidate, negotiationneeded, track): one setImmediate per
+ * event, not one shared per turn, because a task ends with a microtask checkpoint: what one event's
+ * listener awaits runs before the next event fires, as in a browser.
  */
-const eventTasks = new TurnQueue();
+function queueEventTask(task: () => void): void {
+  setImmediate(task);
+}
 
 /** W3C RTCSignalingState. */
 export type RTCSignalingState = 'stable' | 'have-local-offer' | 'have-remote-offer' | 'have-local-pranswer' | 'have-remote-pranswer' | 'closed';
@@ -1427,7 +1429,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const mid = e.mids[0]!;
     const index = this.mLines.findIndex((l) => l.mid === mid);
     const candidate = new RTCIceCandidate({ candidate: line, sdpMid: mid, sdpMLineIndex: index < 0 ? null : index, usernameFragment: e.transport!.localCredentials.ufrag });
-    eventTasks.push(() => {
+    queueEventTask(() => {
       if (!this.isClosed) this.dispatch({ type: 'icecandidate', candidate });
     });
   }
@@ -1463,7 +1465,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   /** The end-of-candidates `icecandidate` event (candidate null), once every transport finished gathering. */
   private announceEndOfCandidates(): void {
     if (!this.gatheringComplete || this.extras.some((e) => !e.gatheringComplete)) return;
-    eventTasks.push(() => {
+    queueEventTask(() => {
       if (!this.isClosed) this.dispatch({ type: 'icecandidate', candidate: null });
     });
   }
@@ -1500,7 +1502,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       this.localCandidates.push(sdpCandidate);
     }
     this.injectCandidates();
-    eventTasks.push(() => {
+    queueEventTask(() => {
       // The candidate object is made only when someone listens (at the time the event fires).
       if (!this.isClosed && this.listenerCount('icecandidate') > 0) {
         this.dispatch({ type: 'icecandidate', candidate: new RTCIceCandidate({ candidate: line, sdpMid: mid, sdpMLineIndex: mid === null ? null : 0, usernameFragment: ufrag }) });
@@ -1902,7 +1904,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
           .filter((m) => m.stream !== '-')
           .map((m) => ({ id: m.stream, getTracks: () => [track] }));
         const event = { type: 'track' as const, track, receiver: t.receiver, transceiver: t, streams };
-        eventTasks.push(() => {
+        queueEventTask(() => {
           if (!this.isClosed) this.dispatch(event);
         });
       }
@@ -1970,7 +1972,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     if (this.isClosed || this.negotiationQueued) return;
     if (!force && !this.isNegotiationNeeded()) return;
     this.negotiationQueued = true;
-    eventTasks.push(() => {
+    queueEventTask(() => {
       this.negotiationQueued = false;
       if (this.isClosed || this.signaling !== 'stable') return;
       if (!force && !this.isNegotiationNeeded() && !this.restartPending) return;

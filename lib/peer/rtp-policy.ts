@@ -360,13 +360,15 @@ const LIBRARY_POLICY: unique symbol = Symbol('pwt.libraryPolicy');
 
 /** @internal Marks `module` as made by one of the library's own factories; returns it. */
 export function markLibraryPolicy<T extends RtpPolicy>(module: T): T {
-  (module as T & { [LIBRARY_POLICY]?: true })[LIBRARY_POLICY] = true;
+  // Own and not enumerable: an application's spread copy or Object.create wrapper of a library
+  // module is the application's module, and must not carry the mark.
+  Object.defineProperty(module, LIBRARY_POLICY, { value: true });
   return module;
 }
 
 /** @internal Whether `module` was made by one of the library's own factories (markLibraryPolicy). */
 export function isLibraryPolicy(module: RtpPolicy): boolean {
-  return (module as RtpPolicy & { [LIBRARY_POLICY]?: true })[LIBRARY_POLICY] === true;
+  return Object.hasOwn(module, LIBRARY_POLICY);
 }
 
 /**
