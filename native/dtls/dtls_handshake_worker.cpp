@@ -73,9 +73,21 @@ bool DtlsHandshakeWorker::Admit(size_t role, const std::shared_ptr<DtlsOffloaded
       (waiting_[role].empty() && admission_->in_flight[role].load(std::memory_order_relaxed) < max_in_flight_)) {
     return true;
   }
-  waiting_[role].push_back(engine);
+  waiting_[role].push_back(Waiter{engine.get(), engine});
   ++waited_[role];
   return false;
+}
+
+void DtlsHandshakeWorker::Withdraw(size_t role, const DtlsOffloadedEngine* engine) {
+  role = role != 0 ? 1 : 0;
+  // Searched from the front: engines given up on are most often the ones that waited longest.
+  auto& q = waiting_[role];
+  for (auto it = q.begin(); it != q.end(); ++it) {
+    if (it->address == engine) {
+      q.erase(it);
+      return;
+    }
+  }
 }
 
 void DtlsHandshakeWorker::AdmitWaiting(size_t role) {
@@ -88,7 +100,7 @@ void DtlsHandshakeWorker::AdmitWaiting(size_t role) {
   if (!stopped_) PruneHolders(role, true);
   while (!stopped_ && !waiting_[role].empty() &&
          (max_in_flight_ == 0 || admission_->in_flight[role].load(std::memory_order_relaxed) < max_in_flight_)) {
-    std::shared_ptr<DtlsOffloadedEngine> next = waiting_[role].front().lock();
+    std::shared_ptr<DtlsOffloadedEngine> next = waiting_[role].front().engine.lock();
     waiting_[role].pop_front();
     if (next) next->Admitted();
   }
