@@ -92,8 +92,8 @@ void DtlsHandshakeWorker::Withdraw(size_t role, const DtlsOffloadedEngine* engin
 
 void DtlsHandshakeWorker::AdmitWaiting(size_t role) {
   role = role != 0 ? 1 : 0;
-  // Admitted() may release another pin (an engine whose wait ended after its owner dropped it):
-  // the loop, not recursion, serves that slot too.
+  // Admitted() may release another pin: the loop, not recursion, serves that slot too. Entries are
+  // never expired (a destroyed engine withdrew itself); the check stays as a guard.
   if (admitting_[role] || waiting_[role].empty()) return;
   admitting_[role] = true;
   // Slots held past the stale time stop counting first.

@@ -15,8 +15,9 @@
 // an engine whose first post finds its role full waits in that role's FIFO (Admit returns false)
 // and is assigned and queued by the pool when a pin of its role is released (docs/dtls.md,
 // "Handshakes in flight"). An engine closed or destroyed while it waits leaves the FIFO (Withdraw):
-// it never takes a slot, and its owner uncounts the work it had posted (nothing of it ran). Client and server count apart, so a process holding both ends of its
-// connections never has every slot taken by clients whose servers wait for one. A slot held longer
+// it never takes a slot, and its owner uncounts the work it had posted (nothing of it ran). Client
+// and server count apart, so a process holding both ends of its connections never has every slot
+// taken by clients whose servers wait for one. A slot held longer
 // than the stale time (a peer that went silent mid-handshake) stops counting when someone waits,
 // so stalled peers cannot keep the others waiting until OpenSSL gives up on them.
 #pragma once
