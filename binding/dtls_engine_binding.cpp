@@ -46,6 +46,13 @@ class DtlsHandshakeHub {
     pending_ += n;
     UpdateRef();
   }
+  // Posted work that will never come back through OnAsync (withdrawn while waiting for a slot).
+  void DropPending(uint64_t n) {
+    pending_ = n > pending_ ? 0 : pending_ - n;
+    UpdateRef();
+  }
+  // Whether `hub` is this thread's live hub (false once its environment was cleaned up).
+  static bool Live(const DtlsHandshakeHub* hub);
 
  private:
   DtlsHandshakeHub(napi_env env, size_t threads, size_t in_flight)
@@ -175,7 +182,14 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
   }
 
   ~DtlsEngineWrap() override {
-    if (engine_) engine_->set_owner(nullptr);
+    if (!engine_) return;
+    engine_->set_owner(nullptr);
+    // Finalised while waiting for an admission slot: the engine leaves the FIFO and its posted work
+    // is withdrawn (else it would be destroyed with that work counted for ever, the wake-up handle
+    // referenced and the process never exiting). Work already on a thread comes back through the
+    // hub as before (the pool holds the engine until then).
+    engine_->Abandon();
+    if (DtlsHandshakeHub::Live(hub_)) NotePosted();
   }
 
   // Called by the hub on this thread once the worker's results for this engine are applied.
@@ -196,11 +210,15 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
   }
 
   // Counts the work this call posted so the hub keeps the loop alive until it is applied.
+  // Work withdrawn unrun (the engine closed or abandoned while waiting for a slot) is uncounted.
   void NotePosted() {
     if (!hub_) return;
     const uint64_t posted = engine_->posted();
     if (posted != posted_seen_) hub_->AddPending(posted - posted_seen_);
     posted_seen_ = posted;
+    const uint64_t withdrawn = engine_->withdrawn();
+    if (withdrawn != withdrawn_seen_) hub_->DropPending(withdrawn - withdrawn_seen_);
+    withdrawn_seen_ = withdrawn;
   }
 
  private:
@@ -522,6 +540,7 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
   std::shared_ptr<DtlsOffloadedEngine> engine_;
   DtlsHandshakeHub* hub_ = nullptr;
   uint64_t posted_seen_ = 0;
+  uint64_t withdrawn_seen_ = 0;
   PinnedArray buffer_;
   PinnedArray lengths_;
   PinnedArray counters_;
@@ -590,6 +609,8 @@ DtlsHandshakeHub* DtlsHandshakeHub::Get(napi_env env) {
   (void)exit_hook;
   return hub;
 }
+
+bool DtlsHandshakeHub::Live(const DtlsHandshakeHub* hub) { return hub != nullptr && hub == tls_hub; }
 
 void DtlsHandshakeHub::OnExit() {
   // Called on the thread that exits the process (the main thread); a hub of that thread is joined.

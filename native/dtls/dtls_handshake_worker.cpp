@@ -73,22 +73,34 @@ bool DtlsHandshakeWorker::Admit(size_t role, const std::shared_ptr<DtlsOffloaded
       (waiting_[role].empty() && admission_->in_flight[role].load(std::memory_order_relaxed) < max_in_flight_)) {
     return true;
   }
-  waiting_[role].push_back(engine);
+  waiting_[role].push_back(Waiter{engine.get(), engine});
   ++waited_[role];
   return false;
 }
 
+void DtlsHandshakeWorker::Withdraw(size_t role, const DtlsOffloadedEngine* engine) {
+  role = role != 0 ? 1 : 0;
+  // Searched from the front: engines given up on are most often the ones that waited longest.
+  auto& q = waiting_[role];
+  for (auto it = q.begin(); it != q.end(); ++it) {
+    if (it->address == engine) {
+      q.erase(it);
+      return;
+    }
+  }
+}
+
 void DtlsHandshakeWorker::AdmitWaiting(size_t role) {
   role = role != 0 ? 1 : 0;
-  // Admitted() may release another pin (an engine whose wait ended after its owner dropped it):
-  // the loop, not recursion, serves that slot too.
+  // Admitted() may release another pin: the loop, not recursion, serves that slot too. Entries are
+  // never expired (a destroyed engine withdrew itself); the check stays as a guard.
   if (admitting_[role] || waiting_[role].empty()) return;
   admitting_[role] = true;
   // Slots held past the stale time stop counting first.
   if (!stopped_) PruneHolders(role, true);
   while (!stopped_ && !waiting_[role].empty() &&
          (max_in_flight_ == 0 || admission_->in_flight[role].load(std::memory_order_relaxed) < max_in_flight_)) {
-    std::shared_ptr<DtlsOffloadedEngine> next = waiting_[role].front().lock();
+    std::shared_ptr<DtlsOffloadedEngine> next = waiting_[role].front().engine.lock();
     waiting_[role].pop_front();
     if (next) next->Admitted();
   }

@@ -14,8 +14,10 @@
 // Admission: at most `limit` engines of each role hold a pin (have a handshake in flight) at once;
 // an engine whose first post finds its role full waits in that role's FIFO (Admit returns false)
 // and is assigned and queued by the pool when a pin of its role is released (docs/dtls.md,
-// "Handshakes in flight"). Client and server count apart, so a process holding both ends of its
-// connections never has every slot taken by clients whose servers wait for one. A slot held longer
+// "Handshakes in flight"). An engine closed or destroyed while it waits leaves the FIFO (Withdraw):
+// it never takes a slot, and its owner uncounts the work it had posted (nothing of it ran). Client
+// and server count apart, so a process holding both ends of its connections never has every slot
+// taken by clients whose servers wait for one. A slot held longer
 // than the stale time (a peer that went silent mid-handshake) stops counting when someone waits,
 // so stalled peers cannot keep the others waiting until OpenSSL gives up on them.
 #pragma once
@@ -38,7 +40,7 @@ struct DtlsAdmissionStats {
   /** Engines holding a pin now (handshakes in flight), and the most at once so far. */
   size_t in_flight = 0;
   size_t peak_in_flight = 0;
-  /** Engines waiting for a slot now (closed ones that still wait included until their turn). */
+  /** Engines waiting for a slot now (closed or destroyed ones leave at once). */
   size_t waiting = 0;
   /** Engines that had to wait for a slot, since the pool was made. */
   uint64_t waited = 0;
@@ -132,6 +134,13 @@ class DtlsHandshakeWorker {
   bool Admit(size_t role, const std::shared_ptr<DtlsOffloadedEngine>& engine);
   /** Owner thread: gives free slots to the engines of `role` waiting for one, in order. */
   void AdmitWaiting(size_t role);
+  /**
+   * Owner thread: `engine` (queued by Admit, not admitted yet) leaves `role`'s FIFO: it was closed
+   * or is being destroyed. By address: a destructor's weak references are already expired.
+   */
+  void Withdraw(size_t role, const DtlsOffloadedEngine* engine);
+  /** The admission state the pool shares (an engine waiting reaches Withdraw through it). */
+  const std::shared_ptr<DtlsAdmission>& admission() const { return admission_; }
   /** Owner thread: admission figures of `role` (0 client, 1 server). */
   DtlsAdmissionStats admission_stats(size_t role) const;
   /** The limit per role (0: none). */
@@ -183,7 +192,13 @@ class DtlsHandshakeWorker {
   // Admission (owner thread, but the counts, which pins share).
   const size_t max_in_flight_;
   std::shared_ptr<DtlsAdmission> admission_;
-  std::array<std::deque<std::weak_ptr<DtlsOffloadedEngine>>, 2> waiting_;
+  // Engines waiting for a slot, oldest first; weak (the owner holds them) but never expired: an
+  // engine withdraws itself when closed or destroyed while it waits.
+  struct Waiter {
+    const DtlsOffloadedEngine* address;
+    std::weak_ptr<DtlsOffloadedEngine> engine;
+  };
+  std::array<std::deque<Waiter>, 2> waiting_;
   std::array<size_t, 2> peak_in_flight_{};
   std::array<uint64_t, 2> waited_{};
   std::array<bool, 2> admitting_{};

@@ -39,6 +39,8 @@ DtlsOffloadedEngine::DtlsOffloadedEngine(std::unique_ptr<DtlsEngine> engine, Dtl
       data_(kQueueCaps.max_data_bytes, kQueueCaps.max_data_count) {}
 
 DtlsOffloadedEngine::~DtlsOffloadedEngine() {
+  // Destroyed while waiting for a slot (its owner dropped it): out of the FIFO, never admitted.
+  LeaveAdmission();
   pin_.Release();
   WipeKeys(&snapshot_);
   WipeKeys(&finished_.snapshot);
@@ -106,6 +108,7 @@ void DtlsOffloadedEngine::Enqueue() {
       // No timer runs meanwhile: busy() holds TimeoutUs at -1, and nothing of the handshake ran yet
       // (the client's first flight is its posted Start; the server's ClientHello waits here).
       awaiting_admission_ = true;
+      waiting_in_ = worker_->admission();
       return;
     }
     pin_ = worker_->Assign(role);
@@ -116,11 +119,39 @@ void DtlsOffloadedEngine::Enqueue() {
 void DtlsOffloadedEngine::Admitted() {
   if (!awaiting_admission_ || home_) return;
   awaiting_admission_ = false;
+  waiting_in_.reset();
   // The pool chose this engine for the free slot: assigned here, not asked again (the queue behind
   // it is not empty, so Admit would put it back at the end).
   pin_ = worker_->Assign(role_ == DtlsRole::kServer ? 1 : 0);
   worker_->Enqueue(pin_, shared_from_this());
 }
+
+bool DtlsOffloadedEngine::LeaveAdmission() {
+  if (!awaiting_admission_) return false;
+  awaiting_admission_ = false;
+  // Through the shared state: after the pool stopped (environment teardown) there is no FIFO left.
+  if (waiting_in_ && waiting_in_->pool != nullptr) {
+    waiting_in_->pool->Withdraw(role_ == DtlsRole::kServer ? 1 : 0, this);
+  }
+  waiting_in_.reset();
+  // Not admitted: no thread has this engine, so the inbox is the owner's to empty.
+  std::vector<Work> dropped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    dropped.swap(inbox_);
+    inbox_datagrams_ = 0;
+    inbox_bytes_ = 0;
+    queued_ = false;
+  }
+  for (const Work& w : dropped) {
+    if (w.kind == Work::Kind::kDatagrams) withdrawn_datagrams_ += w.lens.size();
+  }
+  withdrawn_ += posted_ - applied_;
+  applied_ = posted_;
+  return true;
+}
+
+bool DtlsOffloadedEngine::Abandon() { return LeaveAdmission(); }
 
 void DtlsOffloadedEngine::RunInPlace(Work work) {
   RunWork(*engine_, work);
@@ -430,6 +461,10 @@ void DtlsOffloadedEngine::Close() {
   if (snapshot_.state == DtlsState::kClosed || snapshot_.state == DtlsState::kFailed) return;
   Work w;
   w.kind = Work::Kind::kClose;
+  // Still waiting for a slot: nothing of the handshake ran on a thread (a client's Start, a
+  // server's ClientHello are only posted), so the wait ends here and the close runs in place: the
+  // engine never takes a slot nor a thread, and a client's first flight is never made.
+  LeaveAdmission();
   if (busy()) {
     // After work already held (it was called first), else after the posted work.
     if (!held_.empty()) {
@@ -508,6 +543,9 @@ DtlsCounters DtlsOffloadedEngine::counters() const {
   c.dropped_out_queue_full += refused_out_;
   c.dropped_data_queue_full += refused_data_;
   c.dropped_backlog += backlog_dropped_;
+  // Received while waiting for a slot, dropped unrun when it was closed there.
+  c.datagrams_in += withdrawn_datagrams_;
+  c.dropped_after_close += withdrawn_datagrams_;
   return c;
 }
 

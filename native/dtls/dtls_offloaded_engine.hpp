@@ -76,6 +76,20 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   size_t ApplyResults();
   /** Work posted so far (the binding keeps its wake-up handle referenced while some is unapplied). */
   uint64_t posted() const { return posted_; }
+  /**
+   * Of the work posted, how much was dropped unrun because the engine was closed or abandoned while
+   * it waited for an admission slot: it never comes back through the pool (the binding uncounts it).
+   */
+  uint64_t withdrawn() const { return withdrawn_; }
+  /** Posted work whose results were applied, or withdrawn. */
+  uint64_t applied() const { return applied_; }
+  /**
+   * Owner thread: the owner lets go of the engine (its wrapper is finalised). If it still waits for
+   * an admission slot it leaves the FIFO and its posted work is withdrawn (nothing of it ran); true
+   * then. Work already on a thread is unaffected: the pool holds the engine until it is applied.
+   * The destructor does the same.
+   */
+  bool Abandon();
   /** True while posted work is not applied yet. */
   bool busy() const { return posted_ != applied_; }
   /** True once the engine is back on the owner thread for good (handshake over, nothing posted). */
@@ -130,7 +144,7 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
    * since its first post is queued on its thread.
    */
   void Admitted();
-  /** True while its first post waits for an admission slot (owner thread). */
+  /** True while its first post waits for an admission slot (owner thread); Close() ends the wait. */
   bool awaiting_admission() const { return awaiting_admission_; }
   /** The thread this engine is pinned to, if it was posted (tests and diagnosis). */
   const DtlsWorkerPin& pin() const { return pin_; }
@@ -172,6 +186,11 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   bool Holding() const;
   /** False (nothing held) when the work would exceed the backlog bounds. */
   bool Hold(Work work);
+  /**
+   * Waiting for a slot: leaves the FIFO and drops the posted work unrun (counted in withdrawn_ and,
+   * for datagrams, as dropped after close). False when it was not waiting.
+   */
+  bool LeaveAdmission();
 
   std::unique_ptr<DtlsEngine> engine_;
   DtlsHandshakeWorker* worker_;
@@ -193,6 +212,10 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   uint64_t applied_ = 0;
   bool home_ = false;
   bool awaiting_admission_ = false;
+  // While waiting: the pool's shared admission state (its pool pointer is null once the pool stopped).
+  std::shared_ptr<DtlsAdmission> waiting_in_;
+  uint64_t withdrawn_ = 0;
+  uint64_t withdrawn_datagrams_ = 0;
   bool started_ = false;
   bool closed_by_owner_ = false;
   void* owner_ = nullptr;

@@ -778,7 +778,169 @@ void TestAdmissionSlotReleasedByStalledPeer() {
   }
 }
 
+// The owner's count of posted work not applied yet (the binding's hub: its wake-up handle keeps the
+// process alive while it is not 0): work posted, less work withdrawn unrun, less work ApplyResults
+// completed.
+struct PendingLedger {
+  uint64_t pending = 0;
+  // Called after each call on `e`, as the binding's NotePosted: what it posted or withdrew since.
+  void Note(const DtlsOffloadedEngine& e, uint64_t* posted_seen, uint64_t* withdrawn_seen) {
+    pending += e.posted() - *posted_seen;
+    *posted_seen = e.posted();
+    CHECK(e.withdrawn() - *withdrawn_seen <= pending);
+    pending -= e.withdrawn() - *withdrawn_seen;
+    *withdrawn_seen = e.withdrawn();
+  }
+  void Apply(DtlsHandshakeWorker& worker) {
+    for (const auto& e : worker.TakeDone()) {
+      const size_t n = e->ApplyResults();
+      CHECK(n <= pending);
+      pending -= n;
+    }
+  }
+};
+
+// A handshake waiting for an admission slot that is destroyed, abandoned by its owner (the
+// binding's wrapper finalised) or closed leaves the FIFO at once, its posted work withdrawn unrun:
+// the owner's count of pending work comes back to 0 (before, a finalised waiter kept it above 0 and
+// the process never exited), no slot stays counted, and a closed waiter never runs on a thread (no
+// key share, no ClientHello, no slot taken). One destroyed after its admission comes back through
+// the pool as any other. Limit 1 per role.
+void TestAdmissionWaiterClosedOrDestroyed() {
+  Wake wake;
+  DtlsHandshakeWorker worker(&Wake::Notify, &wake, 1, 1);
+  auto a = MakeContext();
+  auto b = MakeContext();
+  PendingLedger ledger;
+  struct Seen {
+    uint64_t posted = 0;
+    uint64_t withdrawn = 0;
+  };
+  // A holds the one client slot.
+  auto holder = MakeEngine(a, *b, DtlsRole::kClient, &worker);
+  Seen hs;
+  CHECK(holder->Start() == DtlsStatus::kOk);
+  ledger.Note(*holder, &hs.posted, &hs.withdrawn);
+  CHECK(holder->pin().pinned());
+  // Four wait behind it: destroyed, abandoned then destroyed, closed, and one that waits on.
+  std::vector<std::shared_ptr<DtlsOffloadedEngine>> w(4);
+  std::vector<Seen> ws(4);
+  for (size_t i = 0; i < w.size(); ++i) {
+    w[i] = MakeEngine(a, *b, DtlsRole::kClient, &worker);
+    CHECK(w[i]->Start() == DtlsStatus::kOk);
+    ledger.Note(*w[i], &ws[i].posted, &ws[i].withdrawn);
+    CHECK(w[i]->awaiting_admission());
+    CHECK(w[i]->busy());
+  }
+  CHECK_EQ(worker.admission_stats(0).waiting, 4u);
+  CHECK_EQ(ledger.pending, 5u);
+  // Destroyed while waiting (no Abandon): out of the FIFO. Its one post is the owner's to uncount
+  // (the binding does it through Abandon, below); here it is taken off by hand.
+  w[0].reset();
+  ledger.pending -= 1;
+  CHECK_EQ(worker.admission_stats(0).waiting, 3u);
+  // Abandoned (the binding's wrapper finalised): withdrawn, counted, then destroyed.
+  CHECK(w[1]->Abandon());
+  CHECK(!w[1]->awaiting_admission());
+  CHECK(!w[1]->busy());
+  CHECK_EQ(w[1]->withdrawn(), 1u);
+  ledger.Note(*w[1], &ws[1].posted, &ws[1].withdrawn);
+  CHECK(!w[1]->Abandon());  // once
+  w[1].reset();
+  CHECK_EQ(worker.admission_stats(0).waiting, 2u);
+  CHECK_EQ(ledger.pending, 3u);
+  // Closed while waiting: the close runs in place, the engine is home and closed.
+  w[2]->Close();
+  ledger.Note(*w[2], &ws[2].posted, &ws[2].withdrawn);
+  CHECK(!w[2]->awaiting_admission());
+  CHECK(!w[2]->busy());
+  CHECK(w[2]->home());
+  CHECK(w[2]->state() == DtlsState::kClosed);
+  CHECK(w[2]->TakeStateChanged());
+  CHECK_EQ(w[2]->withdrawn(), 1u);
+  CHECK_EQ(worker.admission_stats(0).waiting, 1u);
+  CHECK_EQ(worker.admission_stats(0).in_flight, 1u);
+  CHECK_EQ(ledger.pending, 2u);
+  // The holder's first flight comes back; then it is closed: its slot goes to w[3], the one still
+  // waiting (not to a closed or destroyed one).
+  for (int i = 0; i < 200 && holder->busy(); ++i) {
+    wake.WaitFor(std::chrono::milliseconds(100));
+    ledger.Apply(worker);
+  }
+  CHECK(!holder->busy());
+  CHECK(holder->HasOutgoing());
+  holder->Close();
+  ledger.Note(*holder, &hs.posted, &hs.withdrawn);
+  CHECK(holder->home());
+  CHECK(!w[3]->awaiting_admission());
+  CHECK(w[3]->pin().pinned());
+  CHECK_EQ(worker.admission_stats(0).waiting, 0u);
+  CHECK_EQ(worker.admission_stats(0).in_flight, 1u);
+  // Destroyed after its admission: the pool holds it until its work is applied, then the slot is free.
+  w[3].reset();
+  for (int i = 0; i < 200 && ledger.pending > 0; ++i) {
+    wake.WaitFor(std::chrono::milliseconds(100));
+    ledger.Apply(worker);
+  }
+  CHECK_EQ(ledger.pending, 0u);
+  CHECK_EQ(worker.admission_stats(0).in_flight, 0u);
+  CHECK_EQ(worker.admission_stats(0).peak_in_flight, 1u);
+  CHECK_EQ(worker.admission_stats(0).waited, 4u);
+  // The closed waiter never ran: no thread saw it, no first flight, nothing on the wire.
+  CHECK_EQ(w[2]->worker_threads_seen(), 0u);
+  CHECK(!w[2]->HasOutgoing());
+  CHECK_EQ(w[2]->counters().retransmit_timeouts, 0u);
+
+  // A server closed while it waits with the ClientHello in hand: the datagram is dropped unrun
+  // (counted as dropped after close), nothing is answered.
+  auto client = MakeEngine(a, *b, DtlsRole::kClient, &worker);
+  auto busy_server = MakeEngine(b, *a, DtlsRole::kServer, &worker);
+  auto server = MakeEngine(b, *a, DtlsRole::kServer, &worker);
+  Seen cs, bs, ss;
+  CHECK(client->Start() == DtlsStatus::kOk);
+  ledger.Note(*client, &cs.posted, &cs.withdrawn);
+  for (int i = 0; i < 200 && client->busy(); ++i) {
+    wake.WaitFor(std::chrono::milliseconds(100));
+    ledger.Apply(worker);
+  }
+  std::vector<uint8_t> hello(4096);
+  uint32_t hello_len = 0;
+  CHECK_EQ(client->DrainOutgoing(hello.data(), hello.size(), &hello_len, 1), 1u);
+  CHECK(busy_server->Start() == DtlsStatus::kOk);
+  CHECK(server->Start() == DtlsStatus::kOk);
+  busy_server->HandleDatagrams(hello.data(), &hello_len, 1);
+  ledger.Note(*busy_server, &bs.posted, &bs.withdrawn);
+  server->HandleDatagrams(hello.data(), &hello_len, 1);
+  ledger.Note(*server, &ss.posted, &ss.withdrawn);
+  CHECK(server->awaiting_admission());
+  CHECK_EQ(worker.admission_stats(1).waiting, 1u);
+  server->Close();
+  ledger.Note(*server, &ss.posted, &ss.withdrawn);
+  CHECK(server->home());
+  CHECK(server->state() == DtlsState::kClosed);
+  CHECK_EQ(worker.admission_stats(1).waiting, 0u);
+  CHECK_EQ(server->counters().datagrams_in, 1u);
+  CHECK_EQ(server->counters().dropped_after_close, 1u);
+  CHECK_EQ(server->counters().client_hellos, 0u);
+  busy_server->Close();
+  client->Close();
+  ledger.Note(*busy_server, &bs.posted, &bs.withdrawn);
+  ledger.Note(*client, &cs.posted, &cs.withdrawn);
+  for (int i = 0; i < 200 && ledger.pending > 0; ++i) {
+    wake.WaitFor(std::chrono::milliseconds(100));
+    ledger.Apply(worker);
+  }
+  CHECK_EQ(ledger.pending, 0u);
+  CHECK_EQ(server->worker_threads_seen(), 0u);
+  CHECK(!server->HasOutgoing());
+  for (size_t role = 0; role < 2; ++role) {
+    CHECK_EQ(worker.admission_stats(role).in_flight, 0u);
+    CHECK_EQ(worker.admission_stats(role).waiting, 0u);
+  }
+}
+
 int main() {
+  TestAdmissionWaiterClosedOrDestroyed();
   TestAdmissionBoundsHandshakesInFlight();
   TestAdmissionSlotReleasedByStalledPeer();
   TestPoolManyEnginesInParallel();

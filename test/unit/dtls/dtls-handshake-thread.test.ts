@@ -1,7 +1,8 @@
 // The DTLS handshake on the native handshake thread (docs/dtls.md, "Handshake thread"): both
 // ends or one end threaded connect with the same RFC 5764 exporter output and hand over; the
 // results arrive through onAsyncOutput; hostile datagrams during the handshake are dropped and
-// counted; a wrong fingerprint fails; close during the handshake is final; misuse throws.
+// counted; a wrong fingerprint fails; close during the handshake is final; misuse throws; a
+// handshake collected or closed while it waits for an admission slot lets the process exit.
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { spawnSync } from 'node:child_process';
@@ -210,4 +211,30 @@ test('at most PWT_DTLS_HANDSHAKES_IN_FLIGHT handshakes per role run at once; the
   assert.equal(out.goodBeforeClose, 'connecting');
   assert.deepEqual(out.goodAfter, ['connected', 'connected']);
   assert.equal(out.inFlightAtEnd, 0);
+});
+
+test('a handshake collected or closed while it waits for a slot lets the process exit; a closed waiter never sends its ClientHello', { timeout: 120_000 }, () => {
+  const child = fileURLToPath(new URL('./fixtures/handshake-admission-gc.ts', import.meta.url));
+  for (const mode of ['drop', 'close', 'drop-admitted']) {
+    // The bound: the child exits in about a second when nothing keeps its loop alive; before the
+    // fix, `drop` never exited (the collected waiter's work stayed counted, the wake-up referenced).
+    const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', child, mode], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, PWT_DTLS_HANDSHAKES_IN_FLIGHT: '1' },
+    });
+    assert.equal(r.signal, null, `${mode}: the process did not exit on its own\n${r.stdout}${r.stderr.slice(-2000)}`);
+    assert.equal(r.status, 0, r.stderr.slice(-2000));
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+    // The second handshake really waited for the slot, and (dropped) really was collected.
+    assert.equal(out.waitingBefore, 1, JSON.stringify(out));
+    assert.equal(out.waiterWasWaiting, true, JSON.stringify(out));
+    if (mode !== 'close') assert.equal(out.collected, 1, JSON.stringify(out));
+    // Collected or closed while waiting: out of the FIFO at once (before the first frees the slot).
+    if (mode !== 'drop-admitted') assert.equal(out.waitingAfterWaiterGone, 0, JSON.stringify(out));
+    assert.equal(out.waitingAfterClose, 0, JSON.stringify(out));
+    if (mode === 'close') assert.equal(out.helloAfterClose, 0, JSON.stringify(out));
+    assert.equal(out.inFlightAtEnd, 0, JSON.stringify(out));
+    assert.equal(out.waitingAtEnd, 0, JSON.stringify(out));
+  }
 });
