@@ -505,6 +505,8 @@ export class Router extends TypedEventEmitter<RouterEvents> {
     const mapping = mapConsumer(producer.rtp, params);
     const ssrc = transceiver.sender.ssrc;
     const rtxSsrc = mapping.rtxPayloadType !== FORWARD_UNMAPPED ? params.encodings[0]?.rtx?.ssrc ?? 0 : 0;
+    // Nothing awaits between the check after the wait and here: every consumer left on the sender has a closed producer.
+    this.closeStaleConsumers(transceiver);
     const id = this.engine.addConsumer(producer.id, leg.transport, ssrc, mapping.payloadTypes, mapping.extensionIds,
       mapping.absSendTimeId, mapping.transportCcId, mapping.clockRate, rtxSsrc ? mapping.rtxPayloadType : FORWARD_UNMAPPED, rtxSsrc);
     if (id === 0) throw new OperationError('ERR_SFU_CONSUMER', 'the engine refused the consumer');
@@ -1092,13 +1094,30 @@ export class Router extends TypedEventEmitter<RouterEvents> {
     }
   }
 
-  /** One consumer per sender: a second would number the same SSRC's stream twice. */
+  /**
+   * One consumer per sender: a second would number the same SSRC's stream twice. A consumer whose
+   * producer has closed sends nothing and does not count: consume() closes it just before the new
+   * consumer is added (closeStaleConsumers).
+   */
   private assertNoConsumer(transceiver: RTCRtpTransceiver): void {
     for (const c of this.consumerLegs.keys()) {
-      if (c.transceiver === transceiver && !c.closed) {
+      if (c.transceiver === transceiver && !c.closed && !c.producer.closed) {
         throw new InvalidStateError('ERR_SFU_CONSUMER_EXISTS', "this transceiver's sender already carries a consumer: close it first");
       }
     }
+  }
+
+  /**
+   * Closes the consumers on `transceiver` whose producer has closed (each fires 'close'), so the
+   * consumer about to be added is the sender's SSRC's only one: the engine names the first consumer
+   * added with an SSRC for the leg's NACKs and report blocks, and the leg's sender reports come from
+   * the transceiver's consumer. The new stream on that SSRC starts where the new producer's
+   * numbering is (docs/sfu.md "Your first SFU").
+   */
+  private closeStaleConsumers(transceiver: RTCRtpTransceiver): void {
+    const stale: Consumer[] = [];
+    for (const c of this.consumerLegs.keys()) if (c.transceiver === transceiver && !c.closed) stale.push(c);
+    for (const c of stale) c.close();
   }
 
   private assertOpen(): void {
