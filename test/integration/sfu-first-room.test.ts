@@ -4,7 +4,7 @@
 // consumers are made on the router's 'producer' event; a subscriber that leaves is cleaned up on the
 // server (consumers closed with their 'close' event, counters, listeners and timers back); layer
 // requests complete with 'layerschange'; the recording tap; pause/resume of a consumer and of a
-// producer (docs/sfu.md "Your first SFU").
+// producer (audio, and video: a key frame asked for on resume) (docs/sfu.md "Your first SFU").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -363,6 +363,18 @@ test('layers, the recording tap and pause/resume of a consumer and a producer', 
     assert.equal(audio.getStats().pwtPaused, false);
     assert.equal(audioConsumer.producerPaused, false);
     await until(() => sub.viewer.audio > a.got + 10, 'audio again after the producer resumed');
+    // 4c. Pause and resume the video producer: on resume the router asks the publisher for a key
+    // frame of every layer (the subscriber's decoder needs one), one request for the stream. The
+    // consumer is on layer 1, so nothing else asks for layers 0 and 2.
+    video.pause();
+    const v = { sent: consumer.getStats().packetsSent, got: sub.viewer.video };
+    await sleep(500);
+    assert.equal(consumer.getStats().packetsSent, v.sent, 'a paused video producer forwards nothing');
+    assert.equal(consumer.producerPaused, true);
+    const plisAtResume = [...room.plisByLayer];
+    video.resume();
+    await until(() => room.plisByLayer.every((n, l) => n > plisAtResume[l]!), 'a key frame of every layer asked for on the producer resume', 10_000);
+    await until(() => sub.viewer.video > v.got + 10, 'video again after the producer resumed');
     // Resume twice, pause twice: no-ops.
     audio.resume();
     consumer.resume();
