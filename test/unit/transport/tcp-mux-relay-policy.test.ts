@@ -51,7 +51,7 @@ test("under 'relay' the TcpMux port answers no check; after setConfiguration 'al
   mux.attach(ice);
   await ice.gather();
   ice.setRemoteParameters({ usernameFragment: PEER.ufrag, password: PEER.password });
-  assert.deepEqual(ice.localCandidates, [], "'relay' announces no host candidate");
+  assert.equal(ice.localCandidates.length, 0, "'relay' announces no host candidate");
   assert.equal(await answered(mux, ice, 1000), false, "a check over the port is not answered under 'relay'");
   assert.equal(mux.stats.routedByUfrag, 1, 'the port routed the check to the transport, which dropped it');
 
