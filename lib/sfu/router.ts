@@ -505,11 +505,11 @@ export class Router extends TypedEventEmitter<RouterEvents> {
     const mapping = mapConsumer(producer.rtp, params);
     const ssrc = transceiver.sender.ssrc;
     const rtxSsrc = mapping.rtxPayloadType !== FORWARD_UNMAPPED ? params.encodings[0]?.rtx?.ssrc ?? 0 : 0;
-    // Nothing awaits between the check after the wait and here: every consumer left on the sender has a closed producer.
-    this.closeStaleConsumers(transceiver);
     const id = this.engine.addConsumer(producer.id, leg.transport, ssrc, mapping.payloadTypes, mapping.extensionIds,
       mapping.absSendTimeId, mapping.transportCcId, mapping.clockRate, rtxSsrc ? mapping.rtxPayloadType : FORWARD_UNMAPPED, rtxSsrc);
     if (id === 0) throw new OperationError('ERR_SFU_CONSUMER', 'the engine refused the consumer');
+    // Nothing awaits between the check after the wait and here: every consumer left on the sender has a closed producer.
+    this.replaceStaleConsumers(transceiver, id);
     const paused = options.paused ?? false;
     // A paused producer's consumers start paused in the engine (their own `paused` is the option's).
     if (paused || producer.paused) this.engine.setConsumerPaused(id, true);
@@ -1096,8 +1096,7 @@ export class Router extends TypedEventEmitter<RouterEvents> {
 
   /**
    * One consumer per sender: a second would number the same SSRC's stream twice. A consumer whose
-   * producer has closed sends nothing and does not count: consume() closes it just before the new
-   * consumer is added (closeStaleConsumers).
+   * producer has closed sends nothing and does not count: consume() replaces it (replaceStaleConsumers).
    */
   private assertNoConsumer(transceiver: RTCRtpTransceiver): void {
     for (const c of this.consumerLegs.keys()) {
@@ -1108,16 +1107,19 @@ export class Router extends TypedEventEmitter<RouterEvents> {
   }
 
   /**
-   * Closes the consumers on `transceiver` whose producer has closed (each fires 'close'), so the
-   * consumer about to be added is the sender's SSRC's only one: the engine names the first consumer
-   * added with an SSRC for the leg's NACKs and report blocks, and the leg's sender reports come from
-   * the transceiver's consumer. The new stream on that SSRC starts where the new producer's
-   * numbering is (docs/sfu.md "Your first SFU").
+   * The engine consumer `id`, just added on `transceiver`'s sender, takes over from the consumers
+   * left there (their producers have closed): it continues their sequence numbers, timestamps, RTX
+   * and VP8 numbering on the sender's SSRC (a receiver's SRTP replay window would drop a stream that
+   * jumped back), then they close (each fires 'close'), so the SSRC has one consumer again (the
+   * engine names one per SSRC for the leg's NACKs and report blocks; docs/sfu.md "Your first SFU").
    */
-  private closeStaleConsumers(transceiver: RTCRtpTransceiver): void {
+  private replaceStaleConsumers(transceiver: RTCRtpTransceiver, id: number): void {
     const stale: Consumer[] = [];
     for (const c of this.consumerLegs.keys()) if (c.transceiver === transceiver && !c.closed) stale.push(c);
-    for (const c of stale) c.close();
+    for (const c of stale) {
+      this.engine.continueConsumerNumbering(id, c.id);
+      c.close();
+    }
   }
 
   private assertOpen(): void {

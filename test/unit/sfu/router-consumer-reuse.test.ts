@@ -1,7 +1,7 @@
 // lib/sfu Router: one consumer per subscriber sender (ERR_SFU_CONSUMER_EXISTS) while its producer is
 // live, and a sender whose consumer's producer has closed is reusable: consume() on it closes the
 // stale consumer ('close' once) and the new producer's stream goes out on the sender's SSRC, the
-// only consumer of that SSRC (docs/sfu.md "Your first SFU": keep the transceiver for the next publisher).
+// only consumer of that SSRC, its sequence numbers continuing the stale consumer's (docs/sfu.md "Your first SFU": keep the transceiver for the next publisher).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RtpPacket } from '../../../lib/rtp/rtp-packet.js';
@@ -29,6 +29,19 @@ test("router: a sender carries one consumer while its producer is live; after th
     await assert.rejects(router.consume(producerB, sub.server, sub.transceiver), { name: 'InvalidStateError', code: 'ERR_SFU_CONSUMER_EXISTS' });
     producerA.resume();
 
+    // A's packets reach the subscriber: the sender's SSRC has a numbering the receiver follows.
+    const track = sub.track;
+    let lastA: { seq: number; ts: number } | undefined;
+    const receivedA = within((async () => {
+      for (let n = 0; n < 10; n++) {
+        const p = await track.recv();
+        assert.ok(p.payload.equals(payload(n, 'a')), `payload of A's packet ${n}`);
+        lastA = { seq: p.sequenceNumber!, ts: p.timestamp! };
+      }
+    })(), 20_000, "A's packets at the subscriber");
+    for (let n = 0; n < 10; n++) pubA.source.send(new RtpPacket({ timestamp: 1000 + n * 960, payload: payload(n, 'a') }));
+    await receivedA;
+
     // The publisher leaves: the consumer stays open, sends nothing, and no longer blocks its sender.
     let producerCloses = 0;
     let closes = 0;
@@ -48,26 +61,32 @@ test("router: a sender carries one consumer while its producer is live; after th
     // And now the sender is taken again by a live producer.
     await assert.rejects(router.consume(producerB, sub.server, sub.transceiver), { name: 'InvalidStateError', code: 'ERR_SFU_CONSUMER_EXISTS' });
 
-    // B's packets reach the subscriber on the sender's SSRC, consecutively numbered.
-    const track = sub.track;
+    // B's packets reach the subscriber on the sender's SSRC, numbered on from A's last packet (a
+    // receiver's SRTP replay window drops a stream that jumps back; ours does too), the timestamp
+    // advanced by the time between.
     const received = within((async () => {
-      let prev: number | undefined;
+      let prev = lastA!.seq;
       for (let n = 0; n < 20; n++) {
         const p = await track.recv();
         assert.ok(p.payload.equals(payload(n, 'b')), `payload of B's packet ${n}`);
         assert.equal(p.ssrc, sub!.transceiver.sender.ssrc);
-        if (prev !== undefined) assert.equal(p.sequenceNumber, (prev + 1) & 0xffff);
-        prev = p.sequenceNumber;
+        assert.equal(p.sequenceNumber, (prev + 1) & 0xffff, n === 0 ? "B's first packet continues A's sequence numbers" : 'consecutive');
+        if (n === 0) {
+          const advance = (p.timestamp! - lastA!.ts) >>> 0;
+          assert.ok(advance > 0 && advance < 48_000 * 60, `the timestamp advances from A's last (${advance} ticks)`);
+        }
+        prev = p.sequenceNumber!;
       }
     })(), 20_000, "B's packets at the subscriber");
-    let ts = 5000;
+    // B's sequence numbers and timestamps have their own random base, unrelated to A's.
+    let ts = 7_000_000;
     for (let n = 0; n < 20; n++) {
       pubB.source.send(new RtpPacket({ timestamp: (ts += 960), payload: payload(n, 'b') }));
       if (n % 10 === 9) await new Promise((r) => setTimeout(r, 5));
     }
     await received;
     assert.equal(second.getStats().packetsSent, 20);
-    assert.equal(router.stats.packetsForwarded, 20, 'one consumer of the SSRC: each packet forwarded once');
+    assert.equal(router.stats.packetsForwarded, 10 + 20, 'one consumer of the SSRC: each packet forwarded once');
   } finally {
     closeRouterRig(router, mux, pubA, pubB, sub);
   }
