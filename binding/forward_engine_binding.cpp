@@ -76,6 +76,7 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
                            InstanceMethod<&ForwardEngineWrap::AddConsumer>("addConsumer"),
                            InstanceMethod<&ForwardEngineWrap::SetConsumerPaused>("setConsumerPaused"),
                            InstanceMethod<&ForwardEngineWrap::SetConsumerProducer>("setConsumerProducer"),
+                           InstanceMethod<&ForwardEngineWrap::ContinueConsumerNumbering>("continueConsumerNumbering"),
                            InstanceMethod<&ForwardEngineWrap::RemoveConsumer>("removeConsumer"),
                            InstanceMethod<&ForwardEngineWrap::ProducerStats>("producerStats"),
                            InstanceMethod<&ForwardEngineWrap::ProducerLayerPackets>("producerLayerPackets"),
@@ -516,6 +517,11 @@ class ForwardEngineWrap : public Napi::ObjectWrap<ForwardEngineWrap> {
   Napi::Value SetConsumerProducer(const Napi::CallbackInfo& info) {
     return Napi::Boolean::New(info.Env(),
                               engine_.set_consumer_producer(info[0].ToNumber().Uint32Value(), info[1].ToNumber().Uint32Value()));
+  }
+
+  Napi::Value ContinueConsumerNumbering(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(),
+                              engine_.continue_consumer_numbering(info[0].ToNumber().Uint32Value(), info[1].ToNumber().Uint32Value()));
   }
 
   Napi::Value RemoveConsumer(const Napi::CallbackInfo& info) {

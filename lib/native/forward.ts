@@ -66,6 +66,8 @@ export interface NativeForwardEngine {
     absSendTimeId: number, transportCcId: number, clockRate: number, rtxPayloadType: number, rtxSsrc: number): number;
   setConsumerPaused(id: number, paused: boolean): boolean;
   setConsumerProducer(id: number, producer: number): boolean;
+  /** New consumer `id` continues the sequence numbers, timestamps, RTX and VP8 numbering of `from` (same transport and SSRC), about to be removed. */
+  continueConsumerNumbering(id: number, from: number): boolean;
   removeConsumer(id: number): boolean;
   /**
    * [packets, bytes, forwarded, lastSequence, lastTimestamp, cached, baseSequence,

@@ -90,14 +90,20 @@ export function checkConfiguration(configuration: unknown): RTCConfiguration {
       throw new PeerError('RangeError', 'ERR_PEER_PORT_RANGE', 'portRange must be { min, max } with integers 1..65535 and min <= max');
     }
   }
-  // WebIDL `[EnforceRange] octet` (webrtc-pc §4.2.1): a finite number, truncated, in 0..255.
+  // WebIDL `[EnforceRange] octet` (webrtc-pc §4.2.1, WebIDL §3.2.4.10 ConvertToInt): ToNumber first
+  // ('5' -> 5, null -> 0, true -> 1, an object's valueOf), then a finite number, truncated, in 0..255.
   let pool: number | undefined;
   if (c.iceCandidatePoolSize !== undefined) {
     const v = c.iceCandidatePoolSize as unknown;
-    if (typeof v !== 'number' || !Number.isFinite(v) || Math.trunc(v) < 0 || Math.trunc(v) > 255) {
+    // ToNumber throws a TypeError for a Symbol and a BigInt (Number() would convert the BigInt).
+    if (typeof v === 'symbol' || typeof v === 'bigint') {
+      throw typeError('ERR_PEER_CONFIGURATION', `iceCandidatePoolSize must be a number in 0..255, got a ${typeof v}`);
+    }
+    const n = Number(v);
+    if (!Number.isFinite(n) || Math.trunc(n) < 0 || Math.trunc(n) > 255) {
       throw typeError('ERR_PEER_CONFIGURATION', `iceCandidatePoolSize must be a number in 0..255, got ${describe(v)}`);
     }
-    pool = Math.trunc(v);
+    pool = Math.trunc(n) + 0; // -0.5 truncates to -0: the octet is 0
   }
   if (c.maxMessageSize !== undefined && !(Number.isInteger(c.maxMessageSize) && c.maxMessageSize >= 0)) {
     throw new PeerError('RangeError', 'ERR_PEER_CONFIGURATION', `maxMessageSize must be an integer >= 0, got ${describe(c.maxMessageSize)}`);

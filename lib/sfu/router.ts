@@ -508,6 +508,8 @@ export class Router extends TypedEventEmitter<RouterEvents> {
     const id = this.engine.addConsumer(producer.id, leg.transport, ssrc, mapping.payloadTypes, mapping.extensionIds,
       mapping.absSendTimeId, mapping.transportCcId, mapping.clockRate, rtxSsrc ? mapping.rtxPayloadType : FORWARD_UNMAPPED, rtxSsrc);
     if (id === 0) throw new OperationError('ERR_SFU_CONSUMER', 'the engine refused the consumer');
+    // Nothing awaits between the check after the wait and here: every consumer left on the sender has a closed producer.
+    this.replaceStaleConsumers(transceiver, id);
     const paused = options.paused ?? false;
     // A paused producer's consumers start paused in the engine (their own `paused` is the option's).
     if (paused || producer.paused) this.engine.setConsumerPaused(id, true);
@@ -1092,12 +1094,31 @@ export class Router extends TypedEventEmitter<RouterEvents> {
     }
   }
 
-  /** One consumer per sender: a second would number the same SSRC's stream twice. */
+  /**
+   * One consumer per sender: a second would number the same SSRC's stream twice. A consumer whose
+   * producer has closed sends nothing and does not count: consume() replaces it (replaceStaleConsumers).
+   */
   private assertNoConsumer(transceiver: RTCRtpTransceiver): void {
     for (const c of this.consumerLegs.keys()) {
-      if (c.transceiver === transceiver && !c.closed) {
+      if (c.transceiver === transceiver && !c.closed && !c.producer.closed) {
         throw new InvalidStateError('ERR_SFU_CONSUMER_EXISTS', "this transceiver's sender already carries a consumer: close it first");
       }
+    }
+  }
+
+  /**
+   * The engine consumer `id`, just added on `transceiver`'s sender, takes over from the consumers
+   * left there (their producers have closed): it continues their sequence numbers, timestamps, RTX
+   * and VP8 numbering on the sender's SSRC (a receiver's SRTP replay window would drop a stream that
+   * jumped back), then they close (each fires 'close'), so the SSRC has one consumer again (the
+   * engine names one per SSRC for the leg's NACKs and report blocks; docs/sfu.md "Your first SFU").
+   */
+  private replaceStaleConsumers(transceiver: RTCRtpTransceiver, id: number): void {
+    const stale: Consumer[] = [];
+    for (const c of this.consumerLegs.keys()) if (c.transceiver === transceiver && !c.closed) stale.push(c);
+    for (const c of stale) {
+      this.engine.continueConsumerNumbering(id, c.id);
+      c.close();
     }
   }
 

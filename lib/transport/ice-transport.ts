@@ -284,6 +284,11 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   /** A shared listening TCP port (TcpMux) whose passive candidate this transport announces. */
   private tcpPort: IceMuxPort | undefined;
   private tcpBase: (Base & { kind: 'socket' }) | undefined;
+  /**
+   * The TcpMux port's base held back by the 'relay' policy: not registered (so a peer's checks over
+   * the port are not answered, as with no port) until a restart's gathering under 'all' announces it.
+   */
+  private tcpBaseHeld: (Base & { kind: 'socket' }) | undefined;
   private dataHandler: IceDataHandler | undefined;
   private dataEnd: (() => void) | undefined;
   /** Set when data went up since the last batch end. */
@@ -622,7 +627,9 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   /**
    * Announces the passive ICE-TCP host candidate of the attached TcpMux (RFC 6544 §4.1), not under
    * the relay policy (addHostCandidate). Skipped when its address and port are those of a UDP base (the agent
-   * keys bases by address and port).
+   * keys bases by address and port). Under 'relay' its base is not registered either, so the port's
+   * connections get no STUN answer from this transport (receiveFromTcpMux) until a restart's
+   * gathering under 'all' (gatherAgain) registers it with the candidate.
    */
   private gatherTcp(now: () => number): void {
     const port = this.tcpPort;
@@ -632,9 +639,14 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       return;
     }
     const base: Base & { kind: 'socket' } = { kind: 'socket', local: port.local, socket: port.socket, owned: false };
-    this.setBase(addressKey(port.local), base);
-    this.tcpBase = base;
+    if (this.iceTransportPolicy === 'relay') this.tcpBaseHeld = base;
+    else this.registerTcpBase(base);
     this.addHostCandidate({ type: 'host', protocol: 'tcp', address: port.announced ?? port.local.address, port: port.local.port, base: port.local }, now());
+  }
+
+  private registerTcpBase(base: Base & { kind: 'socket' }): void {
+    this.setBase(addressKey(base.local), base);
+    this.tcpBase = base;
   }
 
   /**
@@ -839,7 +851,13 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   /** The gathering phase of a restart after setConfiguration: host candidates the policy allows, then the servers. */
   private gatherAgain(now: number): void {
     this.releaseRetiredLinks();
-    if (this.iceTransportPolicy !== 'relay') for (const init of this.hostCandidates) this.agent.addLocalCandidate(now, init);
+    if (this.iceTransportPolicy !== 'relay') {
+      // The TcpMux base the relay policy held back, before its candidate is announced (gatherTcp).
+      const held = this.tcpBaseHeld;
+      this.tcpBaseHeld = undefined;
+      if (held && !this.tcpBase) this.registerTcpBase(held);
+      for (const init of this.hostCandidates) this.agent.addLocalCandidate(now, init);
+    }
     this.serversStarted = false;
     this.endOfCandidatesSent = false;
     const done = (): void => {

@@ -537,6 +537,27 @@ size_t ForwardEngine::send_sender_reports(const uint32_t* ids, const double* uni
   return count;
 }
 
+bool ForwardEngine::continue_consumer_numbering(uint32_t id, uint32_t from) {
+  Consumer* c = Find(consumers_, id);
+  const Consumer* f = Find(consumers_, from);
+  if (!c || !f || c == f || c->rewrite.started || c->transport != f->transport || c->rewrite.ssrc != f->rewrite.ssrc) return false;
+  c->rewrite.rtx_seq = f->rewrite.rtx_seq;
+  if (f->rewrite.started) {
+    c->rewrite.started = true;
+    c->rewrite.rebase = true;
+    c->rewrite.last_seq = f->rewrite.last_seq;
+    c->rewrite.last_ts = f->rewrite.last_ts;
+    c->rewrite.last_sent_us = f->rewrite.last_sent_us;
+  }
+  if (f->layers.vp8_started) {
+    c->layers.vp8_started = true;
+    c->layers.vp8_rebase = true;
+    c->layers.last_picture_id = f->layers.last_picture_id;
+    c->layers.last_tl0 = f->layers.last_tl0;
+  }
+  return true;
+}
+
 bool ForwardEngine::set_consumer_producer(uint32_t id, uint32_t producer) {
   Consumer* c = Find(consumers_, id);
   if (!c || (producer != 0 && !Find(producers_, producer))) return false;

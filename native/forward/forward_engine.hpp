@@ -229,6 +229,15 @@ class ForwardEngine {
   /** Switches the consumer to another producer (0: none); continuity is kept across the switch. */
   bool set_consumer_producer(uint32_t id, uint32_t producer);
   /**
+   * Consumer `id` (new, nothing sent yet) takes over the numbering of consumer `from`, which sent on
+   * the same transport and SSRC and is about to be removed: its first packet continues at `from`'s
+   * last sequence number + 1, timestamp advanced by the wall time since, RTX sequence and VP8
+   * PictureID/TL0PICIDX continue too (as after a pause). A receiver's SRTP replay window and jitter
+   * buffer see one stream. False when either is unknown, they are one consumer, `id` already sent,
+   * or the transport or SSRC differ.
+   */
+  bool continue_consumer_numbering(uint32_t id, uint32_t from);
+  /**
    * The consumer's target layers (forward_layer_selector.hpp): a spatial layer of its producer and a
    * VP8 temporal layer (ForwardLayerState::kMaxTemporal: all). False for an unknown consumer or a
    * spatial layer the producer does not have.

@@ -1,10 +1,10 @@
 // A new SFU developer's first room, written from README.md and docs/sfu.md alone with the package's
 // public entry points: one Router on one UdpMux port, a publisher of ours (Opus-like audio and VP8
 // simulcast with three rids, packetized with the package's Vp8Packetizer), three subscribers whose
-// consumers are made on the router's 'producer' event; a subscriber that leaves is cleaned up on the
-// server (consumers closed with their 'close' event, counters, listeners and timers back); layer
+// consumers are made on the router's 'producer' event, and a fourth that joins later consuming the
+// open producers; a subscriber that leaves is cleaned up on the server (consumers closed with their 'close' event, counters, listeners and timers back); layer
 // requests complete with 'layerschange'; the recording tap; pause/resume of a consumer and of a
-// producer (docs/sfu.md "Your first SFU").
+// producer (audio, and video: a key frame asked for on resume) (docs/sfu.md "Your first SFU").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -174,7 +174,7 @@ function handles(): Record<string, number> {
   return out;
 }
 
-test('your first SFU: a publisher, three subscribers made on the producer event, one leaves and is cleaned up', { timeout: 120_000 }, async () => {
+test('your first SFU: a publisher, three subscribers made on the producer event, one leaves and is cleaned up, one joins late', { timeout: 120_000 }, async () => {
   const room = await Room.open();
   const { router } = room;
   try {
@@ -183,14 +183,19 @@ test('your first SFU: a publisher, three subscribers made on the producer event,
     const consumers = new Map<RTCPeerConnection, Consumer[]>();
     const pending: Promise<unknown>[] = [];
     const producers: Producer[] = [];
+    // The room's open producers, for a subscriber that joins later (docs/sfu.md: subscribe()).
+    const open = new Set<Producer>();
+    const consume = (s: (typeof subs)[number], producer: Producer): void => {
+      const transceiver = producer.kind === 'audio' ? s.audio : s.video;
+      pending.push(router.consume(producer, s.server, transceiver).then((c) => {
+        consumers.set(s.server, [...(consumers.get(s.server) ?? []), c]);
+      }));
+    };
     router.on('producer', (producer) => {
       producers.push(producer);
-      for (const s of subs) {
-        const transceiver = producer.kind === 'audio' ? s.audio : s.video;
-        pending.push(router.consume(producer, s.server, transceiver).then((c) => {
-          consumers.set(s.server, [...(consumers.get(s.server) ?? []), c]);
-        }));
-      }
+      open.add(producer);
+      producer.on('close', () => open.delete(producer));
+      for (const s of subs) consume(s, producer);
     });
     const baseHandles = handles();
     const pub = await room.publisher();
@@ -242,6 +247,20 @@ test('your first SFU: a publisher, three subscribers made on the producer event,
     await until(() => router.stats.packetsForwarded > sentBefore + 200, 'forwarding goes on');
     assert.equal(leaving.viewer.audio + leaving.viewer.video, left.audio + left.video, 'nothing reaches the subscriber that left');
 
+    // A subscriber that joins after the publisher: no 'producer' event comes for it, it consumes
+    // the room's open producers when it joins, and receives audio and video like the others.
+    const late = await room.subscriber();
+    subs.push(late);
+    assert.equal(open.size, 2);
+    for (const producer of open) consume(late, producer);
+    await Promise.all(pending);
+    assert.equal(consumers.get(late.server)?.length, 2);
+    assert.equal(audioProducer.getStats().pwtConsumers, 3);
+    assert.equal(videoProducer.getStats().pwtConsumers, 3);
+    await until(() => late.viewer.audio >= 20 && late.viewer.video >= 20, 'the late subscriber receives audio and video');
+    assert.equal(late.viewer.audioSsrc, late.audio.sender.ssrc);
+    assert.equal(late.viewer.videoSsrc, late.video.sender.ssrc);
+
     // The publisher leaves: its producers close ('close'), consumers hear 'producerclose' and the
     // application closes them; with the router closed no timer of the SFU is left.
     const producerClosed = new Promise<void>((r) => videoProducer.once('close', () => r()));
@@ -250,6 +269,7 @@ test('your first SFU: a publisher, three subscribers made on the producer event,
     pub.server.close();
     await Promise.all([producerClosed, consumerHeard]);
     assert.ok(audioProducer.closed && videoProducer.closed);
+    assert.equal(open.size, 0, "the room's open producers: none");
     router.close();
     for (const list of consumers.values()) assert.ok(list.every((c) => c.closed), 'router.close() closes every consumer');
     for (const s of subs) s.server.close();
@@ -363,6 +383,18 @@ test('layers, the recording tap and pause/resume of a consumer and a producer', 
     assert.equal(audio.getStats().pwtPaused, false);
     assert.equal(audioConsumer.producerPaused, false);
     await until(() => sub.viewer.audio > a.got + 10, 'audio again after the producer resumed');
+    // 4c. Pause and resume the video producer: on resume the router asks the publisher for a key
+    // frame of every layer (the subscriber's decoder needs one), one request for the stream. The
+    // consumer is on layer 1, so nothing else asks for layers 0 and 2.
+    video.pause();
+    const v = { sent: consumer.getStats().packetsSent, got: sub.viewer.video };
+    await sleep(500);
+    assert.equal(consumer.getStats().packetsSent, v.sent, 'a paused video producer forwards nothing');
+    assert.equal(consumer.producerPaused, true);
+    const plisAtResume = [...room.plisByLayer];
+    video.resume();
+    await until(() => room.plisByLayer.every((n, l) => n > plisAtResume[l]!), 'a key frame of every layer asked for on the producer resume', 10_000);
+    await until(() => sub.viewer.video > v.got + 10, 'video again after the producer resumed');
     // Resume twice, pause twice: no-ops.
     audio.resume();
     consumer.resume();

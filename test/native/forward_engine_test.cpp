@@ -285,6 +285,61 @@ void TestSwitchAndTap() {
   CHECK_EQ(st, kRecvForwarded);
 }
 
+// A new consumer replacing one whose producer has gone, on the same transport and SSRC (lib/sfu
+// router.ts replaceStaleConsumers): it continues the old one's sequence numbers.
+void TestContinueNumbering() {
+  Keyed a(1), b(2), sub(3);
+  UdpSessionTable table;
+  table.add(udp_remote_key(std::array<uint8_t, 16>{127, 0, 0, 1}.data(), 5000, 4), &a.rx);
+  table.add(udp_remote_key(std::array<uint8_t, 16>{127, 0, 0, 2}.data(), 5000, 4), &b.rx);
+  ForwardEngine engine;
+  const uint32_t pa = engine.add_producer(&a.rx, 1, false);
+  const uint32_t pb = engine.add_producer(&b.rx, 1, false);
+  const sockaddr_in addr = Address(7001);
+  const uint32_t t = engine.add_transport(&sub.tx, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  const uint32_t old_c = engine.add_consumer(pa, t, Params(77));
+  auto run = [&](SrtpSession& src, uint8_t host, uint16_t seq, uint64_t now) {
+    Batch batch;
+    batch.add(Protect(src, Rtp(seq, 1, 100)), host, 5000);
+    const UdpRecvTarget tg = batch.target();
+    double counters[kCounterCount] = {};
+    table.unprotect_batch(tg, batch.n, batch.status, counters);
+    CaptureSink sink;
+    engine.process_batch(tg, batch.n, batch.status, table, now, sink);
+    std::vector<uint16_t> seqs;
+    for (Sent& s : sink.sent) {
+      size_t out = 0;
+      CHECK(sub.rx.unprotect(s.bytes.data(), s.bytes.size(), &out) == SrtpStatus::kOk);
+      seqs.push_back(ReadU16(s.bytes.data() + 2));
+    }
+    return seqs;
+  };
+  CHECK(run(a.tx, 1, 10, 1'000'000) == std::vector<uint16_t>{10});
+  CHECK(run(a.tx, 1, 11, 1'020'000) == std::vector<uint16_t>{11});
+  const uint32_t other_ssrc = engine.add_consumer(pb, t, Params(78));
+  CHECK(!engine.continue_consumer_numbering(other_ssrc, old_c));  // another SSRC
+  CHECK(engine.remove_consumer(other_ssrc));
+  const uint32_t c = engine.add_consumer(pb, t, Params(77));
+  CHECK(c != 0);
+  CHECK(!engine.continue_consumer_numbering(c, c));
+  CHECK(!engine.continue_consumer_numbering(c, 4321));
+  CHECK(!engine.continue_consumer_numbering(4321, old_c));
+  CHECK(engine.continue_consumer_numbering(c, old_c));
+  CHECK(engine.remove_consumer(old_c));
+  // B's stream (its own numbering from 4000) continues at A's 11 + 1 on the SSRC; the SRTP context
+  // of the subscriber accepts it (run() unprotects every packet sent).
+  CHECK(run(b.tx, 2, 4000, 1'040'000) == std::vector<uint16_t>{12});
+  CHECK(run(b.tx, 2, 4001, 1'060'000) == std::vector<uint16_t>{13});
+  // A consumer that already sent does not take another's numbering.
+  const uint32_t late = engine.add_consumer(pa, t, Params(77));
+  CHECK(!engine.continue_consumer_numbering(c, late));
+  CHECK(engine.remove_consumer(late));
+  // Without the call the new consumer starts at its producer's numbering (what the call avoids).
+  const uint32_t fresh = engine.add_consumer(pa, t, Params(79));
+  CHECK(run(a.tx, 1, 500, 1'080'000) == std::vector<uint16_t>{500});
+  CHECK(engine.remove_consumer(fresh));
+}
+
 void TestPacketCache() {
   ForwardPacketCache none;
   size_t len = 0;
@@ -819,6 +874,7 @@ int main() {
   TestTurnChannelProducer();
   TestClosedSink();
   TestSwitchAndTap();
+  TestContinueNumbering();
   TestPacketCache();
   TestRetransmit();
   TestResendOncePerRoundTrip();

@@ -134,6 +134,15 @@ test('setConfiguration (webrtc-pc "set the configuration"): closed, malformed an
     ['rtcpMuxPolicy negotiate (not supported)', set({ rtcpMuxPolicy: 'negotiate' }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
     ['iceCandidatePoolSize 256 ([EnforceRange] octet)', set({ iceCandidatePoolSize: 256 }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
     ['iceCandidatePoolSize NaN', set({ iceCandidatePoolSize: Number.NaN }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    // ToNumber first (WebIDL ConvertToInt), then [EnforceRange].
+    ['iceCandidatePoolSize Infinity', set({ iceCandidatePoolSize: Number.POSITIVE_INFINITY }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['iceCandidatePoolSize -Infinity', set({ iceCandidatePoolSize: Number.NEGATIVE_INFINITY }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['iceCandidatePoolSize -1', set({ iceCandidatePoolSize: -1 }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ["iceCandidatePoolSize '256' (ToNumber, then out of range)", set({ iceCandidatePoolSize: '256' }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ["iceCandidatePoolSize 'five' (ToNumber: NaN)", set({ iceCandidatePoolSize: 'five' }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['iceCandidatePoolSize an object (ToNumber: NaN)', set({ iceCandidatePoolSize: {} }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['iceCandidatePoolSize a Symbol', set({ iceCandidatePoolSize: Symbol('5') }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
+    ['iceCandidatePoolSize a BigInt', set({ iceCandidatePoolSize: 5n }), 'TypeError', 'ERR_PEER_CONFIGURATION'],
     // What cannot change after construction.
     ['certificates another one', set({ certificates: [DtlsCertificate.generate()] }), 'InvalidModificationError', 'ERR_PEER_CONFIGURATION_MODIFIED'],
     ['bundlePolicy balanced on a max-bundle connection', set({ bundlePolicy: 'balanced' }), 'InvalidModificationError', 'ERR_PEER_CONFIGURATION_MODIFIED'],
@@ -161,6 +170,17 @@ test('setConfiguration (webrtc-pc "set the configuration"): closed, malformed an
   onMux.setConfiguration({ udpMux: mux, iceServers: [] });
   sld.setConfiguration({ iceCandidatePoolSize: 2, iceTransportPolicy: 'all' });
   assert.equal(pc({ iceCandidatePoolSize: 7.9 }).getConfiguration().iceCandidatePoolSize, 7, 'truncated as WebIDL does');
+  // ToNumber first, as WebIDL converts an [EnforceRange] octet.
+  const converted = (v: unknown): number | undefined => pc({ iceCandidatePoolSize: v as number }).getConfiguration().iceCandidatePoolSize;
+  assert.equal(converted('5'), 5, "'5' is 5");
+  assert.equal(converted(' 12 '), 12, 'white space around the digits is ToNumber-trimmed');
+  assert.equal(converted('255'), 255);
+  assert.equal(converted(''), 0, "'' is 0");
+  assert.equal(converted(null), 0, 'null is 0');
+  assert.equal(converted(true), 1, 'true is 1');
+  assert.equal(converted({ valueOf: () => 9 }), 9, "an object's valueOf");
+  assert.ok(Object.is(converted(-0.5), 0), '-0.5 truncates to 0, not -0');
+  assert.equal(converted(255.9), 255, 'truncated before the range check');
 });
 
 test('setRemoteDescription with empty, garbage and truncated SDP: typed rejections, state unchanged', async () => {

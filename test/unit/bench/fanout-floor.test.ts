@@ -1,8 +1,10 @@
 // bench/peers/fanout-floor.ts: the fanout suite's loopback floor rows are read from fanout_floor's
-// JSON lines; a malformed, truncated or empty round is refused rather than turned into a figure.
+// JSON lines; a malformed, truncated or empty round is refused rather than turned into a figure; the
+// 2 µs verdict of bench/suites/fanout.ts is printed where the target applies (N >= 50).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseFloorOutput } from '../../../bench/peers/fanout-floor.js';
+import { kernelFloorVerdict } from '../../../bench/suites/fanout.js';
 
 const line = (o: Record<string, unknown>): string => JSON.stringify(o);
 const good = { round: 1, datagrams: 90000, userUs: 4083, sysUs: 235181, seconds: 3.0008, delivered: 90000, wakeups: 450, blocked: 0 };
@@ -34,4 +36,13 @@ test('a round that sent nothing is refused (no division by zero downstream)', ()
 
 test('no output is no rounds', () => {
   assert.deepEqual(parseFloorOutput(''), []);
+});
+
+test('the 2 µs verdict is printed for N >= 50 only (the target is stated for fan-outs of 50 and more)', () => {
+  assert.equal(kernelFloorVerdict(1, 2.5), '');
+  assert.equal(kernelFloorVerdict(10, 1.9), '');
+  assert.equal(kernelFloorVerdict(49, 2.5), '');
+  assert.equal(kernelFloorVerdict(50, 2.24), '; the kernel floor alone is above the 2 µs target');
+  assert.equal(kernelFloorVerdict(200, 1.8), '; the kernel floor alone is below the 2 µs target');
+  assert.equal(kernelFloorVerdict(200, undefined), '', 'no kernel floor measured: no verdict');
 });
