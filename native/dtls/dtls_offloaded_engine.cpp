@@ -138,10 +138,7 @@ bool DtlsOffloadedEngine::LeaveAdmission() {
   std::vector<Work> dropped;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    dropped.swap(inbox_);
-    inbox_datagrams_ = 0;
-    inbox_bytes_ = 0;
-    queued_ = false;
+    TakeInboxLocked(&dropped);
   }
   for (const Work& w : dropped) {
     if (w.kind == Work::Kind::kDatagrams) withdrawn_datagrams_ += w.lens.size();
@@ -152,6 +149,13 @@ bool DtlsOffloadedEngine::LeaveAdmission() {
 }
 
 bool DtlsOffloadedEngine::Abandon() { return LeaveAdmission(); }
+
+void DtlsOffloadedEngine::TakeInboxLocked(std::vector<Work>* out) {
+  out->swap(inbox_);
+  inbox_datagrams_ = 0;
+  inbox_bytes_ = 0;
+  queued_ = false;
+}
 
 void DtlsOffloadedEngine::RunInPlace(Work work) {
   RunWork(*engine_, work);
@@ -164,10 +168,7 @@ void DtlsOffloadedEngine::RunOnWorker() {
   std::vector<Work> work;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    work.swap(inbox_);
-    inbox_datagrams_ = 0;
-    inbox_bytes_ = 0;
-    queued_ = false;
+    TakeInboxLocked(&work);
     const std::thread::id self = std::this_thread::get_id();
     if (threads_seen_ == 0 || ran_on_ != self) {
       ran_on_ = self;

@@ -191,6 +191,8 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
    * for datagrams, as dropped after close). False when it was not waiting.
    */
   bool LeaveAdmission();
+  /** Moves the posted work out and empties the inbox's bounds (mu_ held). */
+  void TakeInboxLocked(std::vector<Work>* out);
 
   std::unique_ptr<DtlsEngine> engine_;
   DtlsHandshakeWorker* worker_;
