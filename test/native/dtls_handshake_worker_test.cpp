@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <condition_variable>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -445,10 +446,13 @@ void TestQueuesGivenBackAfterHandshake() {
 }
 
 // Drives every pair until both ends are connected or `rounds` passes are spent; returns how many are.
-size_t ConnectAll(DtlsHandshakeWorker& worker, Wake& wake, std::vector<Pair>& pairs, int rounds = 600) {
+// `after_results` (optional) runs each pass once the finished work is applied.
+size_t ConnectAll(DtlsHandshakeWorker& worker, Wake& wake, std::vector<Pair>& pairs, int rounds = 600,
+                  const std::function<void()>& after_results = nullptr) {
   size_t connected = 0;
   for (int round = 0; round < rounds && connected < pairs.size(); ++round) {
     for (const auto& e : worker.TakeDone()) e->ApplyResults();
+    if (after_results) after_results();
     connected = 0;
     bool moved = false;
     for (Pair& p : pairs) {
@@ -673,20 +677,10 @@ void TestAdmissionBoundsHandshakesInFlight() {
   CHECK_EQ(waiting, pairs.size() - kLimit);
   CHECK_EQ(worker.admission_stats(0).in_flight, kLimit);
   CHECK_EQ(worker.admission_stats(0).waiting, pairs.size() - kLimit);
-  size_t connected = 0;
-  for (int round = 0; round < 3000 && connected < pairs.size(); ++round) {
-    for (const auto& e : worker.TakeDone()) e->ApplyResults();
+  const size_t connected = ConnectAll(worker, wake, pairs, 3000, [&] {
     CHECK(worker.admission_stats(0).in_flight <= kLimit);
     CHECK(worker.admission_stats(1).in_flight <= kLimit);
-    connected = 0;
-    bool moved = false;
-    for (Pair& p : pairs) {
-      moved = Move(*p.client, *p.server) > 0 || moved;
-      moved = Move(*p.server, *p.client) > 0 || moved;
-      if (p.client->state() == DtlsState::kConnected && p.server->state() == DtlsState::kConnected) ++connected;
-    }
-    if (!moved && connected < pairs.size()) wake.WaitFor();
-  }
+  });
   CHECK_EQ(connected, pairs.size());
   for (size_t role = 0; role < 2; ++role) {
     const DtlsAdmissionStats st = worker.admission_stats(role);

@@ -238,6 +238,27 @@ void TestFanout() {
   CHECK(sink5.sent.empty());
 }
 
+// One RTP packet from `src` (host 127.0.0.<host>:5000) through the session table and the engine:
+// the sequence numbers the subscriber (`sub_rx`) decrypts from what was sent, and the slot's status.
+std::vector<uint16_t> ForwardOne(UdpSessionTable& table, ForwardEngine& engine, SrtpSession& sub_rx, SrtpSession& src,
+                                 uint8_t host, uint16_t seq, uint64_t now, uint8_t* status_out = nullptr) {
+  Batch batch;
+  batch.add(Protect(src, Rtp(seq, 1, 100)), host, 5000);
+  const UdpRecvTarget tg = batch.target();
+  double counters[kCounterCount] = {};
+  table.unprotect_batch(tg, batch.n, batch.status, counters);
+  CaptureSink sink;
+  engine.process_batch(tg, batch.n, batch.status, table, now, sink);
+  if (status_out) *status_out = batch.status[0];
+  std::vector<uint16_t> seqs;
+  for (Sent& s : sink.sent) {
+    size_t out = 0;
+    CHECK(sub_rx.unprotect(s.bytes.data(), s.bytes.size(), &out) == SrtpStatus::kOk);
+    seqs.push_back(ReadU16(s.bytes.data() + 2));
+  }
+  return seqs;
+}
+
 void TestSwitchAndTap() {
   Keyed a(1), b(2), sub(3);
   UdpSessionTable table;
@@ -254,21 +275,7 @@ void TestSwitchAndTap() {
   CHECK_EQ(engine.add_consumer(pa, 99, Params(77)), 0u);
   CHECK_EQ(engine.add_consumer(pa, t, Params(0)), 0u);
   auto run = [&](SrtpSession& src, uint8_t host, uint16_t seq, uint64_t now, uint8_t* status_out) {
-    Batch batch;
-    batch.add(Protect(src, Rtp(seq, 1, 100)), host, 5000);
-    const UdpRecvTarget tg = batch.target();
-    double counters[kCounterCount] = {};
-    table.unprotect_batch(tg, batch.n, batch.status, counters);
-    CaptureSink sink;
-    engine.process_batch(tg, batch.n, batch.status, table, now, sink);
-    *status_out = batch.status[0];
-    std::vector<uint16_t> seqs;
-    for (Sent& s : sink.sent) {
-      size_t out = 0;
-      CHECK(sub.rx.unprotect(s.bytes.data(), s.bytes.size(), &out) == SrtpStatus::kOk);
-      seqs.push_back(ReadU16(s.bytes.data() + 2));
-    }
-    return seqs;
+    return ForwardOne(table, engine, sub.rx, src, host, seq, now, status_out);
   };
   uint8_t st = 0;
   CHECK(run(a.tx, 1, 10, 1'000'000, &st) == std::vector<uint16_t>{10});
@@ -299,20 +306,7 @@ void TestContinueNumbering() {
   const uint32_t t = engine.add_transport(&sub.tx, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
   const uint32_t old_c = engine.add_consumer(pa, t, Params(77));
   auto run = [&](SrtpSession& src, uint8_t host, uint16_t seq, uint64_t now) {
-    Batch batch;
-    batch.add(Protect(src, Rtp(seq, 1, 100)), host, 5000);
-    const UdpRecvTarget tg = batch.target();
-    double counters[kCounterCount] = {};
-    table.unprotect_batch(tg, batch.n, batch.status, counters);
-    CaptureSink sink;
-    engine.process_batch(tg, batch.n, batch.status, table, now, sink);
-    std::vector<uint16_t> seqs;
-    for (Sent& s : sink.sent) {
-      size_t out = 0;
-      CHECK(sub.rx.unprotect(s.bytes.data(), s.bytes.size(), &out) == SrtpStatus::kOk);
-      seqs.push_back(ReadU16(s.bytes.data() + 2));
-    }
-    return seqs;
+    return ForwardOne(table, engine, sub.rx, src, host, seq, now);
   };
   CHECK(run(a.tx, 1, 10, 1'000'000) == std::vector<uint16_t>{10});
   CHECK(run(a.tx, 1, 11, 1'020'000) == std::vector<uint16_t>{11});
