@@ -1,7 +1,7 @@
 // Builds and runs test/interop/pion/main.go (a pion/webrtc v3 WHIP client and server) from Debian's
 // golang-github-pion-webrtc.v3-dev, offline, in Go's GOPATH mode.
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -30,8 +30,17 @@ function makeGopath(gopath: string): void {
       if (!m || !major || m[1] !== `github.com/${owner}/${name}/${major[1]}`) continue;
       const linkDir = join(gopath, 'src', 'github.com', owner, name);
       mkdirSync(linkDir, { recursive: true });
-      if (!existsSync(join(linkDir, major[1]!))) symlinkSync(join(ownerDir, name), join(linkDir, major[1]!));
+      if (!existsSync(join(linkDir, major[1]!))) linkOnce(join(ownerDir, name), join(linkDir, major[1]!));
     }
+  }
+}
+
+/** A symlink that another process may be making at the same moment (a concurrent build). */
+function linkOnce(target: string, path: string): void {
+  try {
+    symlinkSync(target, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
 }
 
@@ -64,14 +73,19 @@ export function buildWithDebianPion(sourceDir: string, buildDir: string, name: s
   const gopath = join(buildDir, 'gopath');
   makeGopath(gopath);
   const binary = join(buildDir, name);
+  // Built under a name of this process's own and renamed into place: processes that build the same
+  // directory at once (concurrent bench or test runs) never run, or overwrite, a half-written binary.
+  const partial = `${binary}.${process.pid}.partial`;
   try {
-    execFileSync('go', ['build', '-o', binary, '.'], {
+    execFileSync('go', ['build', '-o', partial, '.'], {
       cwd: sourceDir,
       stdio: 'pipe',
       env: { ...process.env, GO111MODULE: 'off', GOPATH: `${gopath}:/usr/share/gocode`, GOCACHE: join(buildDir, 'cache'), GOFLAGS: '' },
       timeout: 240_000,
     });
+    renameSync(partial, binary);
   } catch (error) {
+    rmSync(partial, { force: true });
     const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? String(error);
     return { skip: `${name} does not build: ${stderr.slice(0, 500)}` };
   }
