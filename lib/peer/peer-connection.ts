@@ -394,6 +394,32 @@ class BundleTransportHandler implements PeerTransportHandler {
   }
 }
 
+/** A configuration's policy factories by scope, in chain order. */
+interface PolicyFactories {
+  readonly transceiver: readonly RtpPolicyFactory[];
+  readonly transport: readonly RtpPolicyFactory[];
+}
+
+/** The split of the last factory list seen: connections of one configuration (the default set) share it. */
+let lastPolicyFactories: { readonly source: readonly RtpPolicyFactory[]; readonly split: PolicyFactories } | undefined;
+
+/**
+ * `factories` by scope. The lists are shared by every connection whose factories are the same ones
+ * in the same order (defaultRtpPolicies() gives a fresh array each time): a connection keeps no
+ * list of its own (docs/peer.md "Memory per idle connection").
+ */
+function splitPolicyFactories(factories: readonly RtpPolicyFactory[]): PolicyFactories {
+  const last = lastPolicyFactories;
+  if (last !== undefined && last.source.length === factories.length && last.source.every((f, i) => f === factories[i])) return last.split;
+  const source = Object.freeze([...factories]);
+  const split: PolicyFactories = Object.freeze({
+    transceiver: Object.freeze(source.filter((f) => f.scope === 'transceiver')),
+    transport: Object.freeze(source.filter((f) => f.scope === 'transport')),
+  });
+  lastPolicyFactories = { source, split };
+  return split;
+}
+
 /** What the policy driver reaches of its connection (PolicyDriverOwner), as methods on the prototype. */
 class PolicyDriverLink implements PolicyDriverOwner {
   constructor(private readonly pc: RTCPeerConnection) {}
@@ -505,7 +531,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   // Made by the first track event.
   private firedTracks: Set<MediaStreamTrack> | undefined;
   private readonly router = new MediaRouter();
-  private readonly policyFactories: readonly RtpPolicyFactory[];
+  private readonly policyFactories: PolicyFactories;
   /** Transport-wide policy modules (transport-cc feedback, bandwidth estimation): add, remove or replace them here. */
   readonly transportPolicies: RtpPolicyChain;
   private readonly policyDriver: PolicyDriver;
@@ -522,8 +548,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     configuration = checkConfiguration(configuration);
     this.config = configuration;
     this.certificate = configuration.certificates?.[0] ?? defaultCertificate();
-    this.policyFactories = [...(configuration.rtpPolicies ?? defaultRtpPolicies())];
-    this.transportPolicies = new RtpPolicyChain(this.policyFactories.filter((f) => f.scope === 'transport').map((f) => f.create(undefined)));
+    this.policyFactories = splitPolicyFactories(configuration.rtpPolicies ?? defaultRtpPolicies());
+    this.transportPolicies = RtpPolicyChain.deferred(this.policyFactories.transport, undefined);
     this.policyDriver = new PolicyDriver(new PolicyDriverLink(this), this.transportPolicies);
   }
 
@@ -1705,7 +1731,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   /** A new chain of the transceiver-scope modules of the configuration. */
   private transceiverPolicies(kind: MediaKind): RtpPolicyChain {
-    return new RtpPolicyChain(this.policyFactories.filter((f) => f.scope === 'transceiver').map((f) => f.create(kind)));
+    return RtpPolicyChain.deferred(this.policyFactories.transceiver, kind);
   }
 
   /**
