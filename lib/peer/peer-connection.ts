@@ -54,6 +54,7 @@ import { RTCRtpSender, type SenderOwner } from './rtp-sender.js';
 import { RTCRtpTransceiver } from './rtp-transceiver.js';
 import { PolicyDriver, type PolicyDriverOwner } from './policy-driver.js';
 import { RtpPolicyChain } from './rtp-policy-chain.js';
+import { internMap, internSet } from '../common/interned-tables.js';
 import { defaultRtpPolicies, feedbackKey, type RtpPolicyEvent, type RtpPolicyFactory, type RtpPolicyParameters } from './rtp-policy.js';
 import type { RtcpFeedback } from '../sdp/model.js';
 import {
@@ -1824,11 +1825,13 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const params = this.rtpParameters(section);
       // forEach, not for-of with [key, value]: no entry array per element (docs/peer.md "Setup cost").
       // One id-by-URI map per section, read by the sender and the policy modules alike.
-      const extensionIds = new Map<string, number>();
+      const extensionTable = new Map<string, number>();
       params.headerExtensions.forEach((uri, id) => {
         extIds.set(uri, id);
-        extensionIds.set(uri, id);
+        extensionTable.set(uri, id);
       });
+      // Shared with the connections that negotiated the same ids (lib/common/interned-tables.ts).
+      const extensionIds = internMap(extensionTable);
       const direction = section.direction ?? 'sendrecv';
       t.current = weOffered ? reverseDirection(direction) : direction;
       const codec = params.codecs[0];
@@ -1847,8 +1850,9 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       }
       const remoteSection = remote.media.find((m) => m.mid === section.mid);
       const remoteParams = remoteSection ? this.rtpParameters(remoteSection) : params;
-      const clockRates = new Map<number, number>();
-      for (const c of params.codecs) clockRates.set(c.payloadType, c.clockRate);
+      const clockRateTable = new Map<number, number>();
+      for (const c of params.codecs) clockRateTable.set(c.payloadType, c.clockRate);
+      const clockRates = internMap(clockRateTable);
       // Without RTX (audio) the table stays the shared empty one (lib/common/no-entries.ts).
       let rtxOriginal: ReadonlyMap<number, number> = NO_ENTRIES;
       params.rtxPayloadTypes.forEach((rtx, pt) => {
@@ -1856,8 +1860,9 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       });
       t.receiver.params = { clockRates, rtxOriginal, rids: remoteParams.rids.filter((r) => r.direction === 'send').map((r) => r.id) };
       this.router.bind(t, section.mid, directionReceives(t.current) ? remoteParams.senders : []);
-      const feedback = new Set<string>();
-      for (const c of params.codecs) for (const f of c.rtcpFeedback) feedback.add(feedbackKey(f));
+      const feedbackTable = new Set<string>();
+      for (const c of params.codecs) for (const f of c.rtcpFeedback) feedbackTable.add(feedbackKey(f));
+      const feedback = internSet(feedbackTable);
       const policyParams: RtpPolicyParameters = {
         kind: t.kind,
         cname: this.cname,
@@ -1906,7 +1911,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       sendCodec: undefined,
       receiveClockRates,
       rtcpFeedback: feedback,
-      headerExtensions: extIds,
+      // With one m-section its table has the same entries as extIds: the (shared) one is kept.
+      headerExtensions: only ? only.headerExtensions : extIds,
       reducedSizeRtcp: configured.some((c) => c.params.reducedSizeRtcp),
       receiverRtt: configured.some((c) => c.params.receiverRtt === true),
     });

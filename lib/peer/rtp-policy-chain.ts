@@ -39,6 +39,8 @@ type Effect =
 const NO_MODULES: readonly RtpPolicy[] = Object.freeze([]);
 /** The shared empty effects list of a chain that has queued none yet (replaced on the first). */
 const NO_EFFECTS: Effect[] = Object.freeze([]) as unknown as Effect[];
+/** A deferred chain's RTCP list until the first RTCP routed to it (rtcpInput). */
+const NO_RTCP: RtcpPacket[] = Object.freeze([]) as unknown as RtcpPacket[];
 
 /**
  * One module per library factory and kind, made once per process: what a deferred chain's modules
@@ -60,18 +62,38 @@ function probeOf(factory: RtpPolicyFactory, kind: MediaKind | undefined): { modu
 }
 
 /**
- * The factories of a deferred chain and what their modules will have: kept until the modules are
- * made (one object per chain instead of the modules, their state and a dozen lists).
+ * The factories of a deferred chain and what their modules will have, shared by every chain of
+ * those factories and kind (deferredOf): a chain keeps one reference until its modules are made,
+ * instead of the modules, their state and a dozen lists.
  */
 interface DeferredModules {
   readonly factories: readonly RtpPolicyFactory[];
   readonly kind: MediaKind | undefined;
   /** The union of the modules' hooks (probeOf). */
   readonly hooks: number;
-  /** The modules, once made, will be the factories' probes' answers: the probes, in order. */
+  /** The modules, once made, will answer as the factories' probes do: the probes, in order. */
   readonly probes: readonly RtpPolicy[];
-  /** stop() ran before the modules were made: they are stopped right after being configured. */
-  stopped: boolean;
+}
+
+/** DeferredModules by factory list (connections of one configuration share theirs) and kind. */
+const deferredByFactories = new WeakMap<readonly RtpPolicyFactory[], Map<MediaKind | undefined, DeferredModules>>();
+
+function deferredOf(factories: readonly RtpPolicyFactory[], kind: MediaKind | undefined): DeferredModules {
+  let byKind = deferredByFactories.get(factories);
+  if (byKind === undefined) deferredByFactories.set(factories, (byKind = new Map()));
+  let d = byKind.get(kind);
+  if (d === undefined) {
+    let hooks = 0;
+    const probes = new Array<RtpPolicy>(factories.length);
+    for (let i = 0; i < factories.length; i++) {
+      const probe = probeOf(factories[i]!, kind);
+      hooks |= probe.hooks;
+      probes[i] = probe.module;
+    }
+    d = Object.freeze({ factories: Object.freeze([...factories]), kind, hooks, probes: Object.freeze(probes) });
+    byKind.set(kind, d);
+  }
+  return d;
 }
 
 /** Which hooks a module has, one bit each (see {@link hooksOf}). */
@@ -139,6 +161,8 @@ export class RtpPolicyChain {
    * source or change of the module list ({@link materialize}).
    */
   private deferredModules: DeferredModules | undefined;
+  /** stop() ran before the modules were made: they are stopped right after being configured. */
+  private stoppedDeferred = false;
   private withOutgoingRtp: readonly RtpPolicy[] = NO_MODULES;
   private withIncomingRtp: readonly RtpPolicy[] = NO_MODULES;
   private withIncomingRtcp: readonly RtpPolicy[] = NO_MODULES;
@@ -163,7 +187,10 @@ export class RtpPolicyChain {
   // typed arrays (docs/architecture.md, "What a connection costs").
   private incomingBatch: RtpPacketBatch | undefined;
   private outgoingBatch: RtpPacketBatch | undefined;
-  /** @internal RTCP routed to this chain during the current receive batch. */
+  /**
+   * @internal RTCP routed to this chain during the current receive batch (the router's tap adds
+   * through rtcpInput(): a deferred chain has the shared empty list until its first RTCP).
+   */
   rtcpIn: RtcpPacket[] = [];
   /** The other RTCP list (incomingRtcp swaps them), made by the first RTCP. */
   private rtcpSpare: RtcpPacket[] | undefined;
@@ -189,14 +216,8 @@ export class RtpPolicyChain {
     const chain = new RtpPolicyChain(NO_MODULES);
     // The shared empty list, not one per chain: nothing changes it before materialize replaces it.
     chain.modules = NO_MODULES as RtpPolicy[];
-    let hooks = 0;
-    const probes = new Array<RtpPolicy>(factories.length);
-    for (let i = 0; i < factories.length; i++) {
-      const probe = probeOf(factories[i]!, kind);
-      hooks |= probe.hooks;
-      probes[i] = probe.module;
-    }
-    chain.deferredModules = { factories, kind, hooks, probes, stopped: false };
+    chain.deferredModules = deferredOf(factories, kind);
+    chain.rtcpIn = NO_RTCP;
     return chain;
   }
 
@@ -225,7 +246,7 @@ export class RtpPolicyChain {
         if (m.configure !== undefined) this.call(m, () => m.configure!(this.lastNow, params));
       }
     }
-    if (d.stopped) for (let i = 0; i < modules.length; i++) this.callStop(modules[i]!);
+    if (this.stoppedDeferred) for (let i = 0; i < modules.length; i++) this.callStop(modules[i]!);
     // Carries out what configure queued and offers the modules' first timeout to the timer.
     this.flush();
   }
@@ -238,6 +259,11 @@ export class RtpPolicyChain {
   private hasHook(hook: number, list: readonly RtpPolicy[]): boolean {
     const d = this.deferredModules;
     return d !== undefined ? (d.hooks & hook) !== 0 : list.length > 0;
+  }
+
+  /** @internal The list RTCP for the current receive batch goes to (made by the first packet). */
+  rtcpInput(): RtcpPacket[] {
+    return this.rtcpIn === NO_RTCP ? (this.rtcpIn = []) : this.rtcpIn;
   }
 
   /** @internal Queues an effect (ChainOutput). */
@@ -625,11 +651,10 @@ export class RtpPolicyChain {
   /** @internal Every module's last words (BYE...). */
   stop(now = this.clock()): void {
     this.seen(now);
-    const d = this.deferredModules;
-    if (d !== undefined) {
+    if (this.deferredModules !== undefined) {
       // Modules that saw no media have nothing to say (no BYE: nothing was sent or heard); made
       // later (stats), they are stopped as they are made.
-      d.stopped = true;
+      this.stoppedDeferred = true;
       return;
     }
     for (const m of this.modules) this.callStop(m);

@@ -57,7 +57,7 @@ it('incoming RTCP, stats and a keyframe request each make the modules; an empty 
   viaRtcp.incomingRtp(5);
   viaRtcp.incomingRtcp(5);
   assert.equal(viaRtcp.materialized, false, 'nothing received: nothing made');
-  viaRtcp.rtcpIn.push(new RtcpGoodbye([5678]));
+  viaRtcp.rtcpInput().push(new RtcpGoodbye([5678]));
   viaRtcp.incomingRtcp(6);
   assert.equal(viaRtcp.materialized, true);
   assert.equal(viaRtcp.rtcpIn.length, 0);
