@@ -102,7 +102,8 @@ export class MediaRouter {
     const at = this.transceivers.indexOf(t);
     if (at >= 0) mids[at] = mid;
     else {
-      this.transceivers = [...this.transceivers, t];
+      // concat, not a spread: a spread's array has room for 17.
+      this.transceivers = this.transceivers.concat(t);
       mids.push(mid);
     }
     this.mids = mids.slice();
