@@ -57,6 +57,9 @@ type Route =
   | { readonly kind: 'media'; readonly transceiver: RTCRtpTransceiver; readonly stream: InboundStream }
   | { readonly kind: 'rtx'; readonly transceiver: RTCRtpTransceiver; readonly originalSsrc: number };
 
+/** Up to this many bound transceivers, MediaRouter's two lists are kept at their length. */
+const SMALL_LIST = 8;
+
 /** Most remote SSRCs one connection learns (bounds what hostile input can make us keep). */
 const MAX_SSRCS = 1024;
 
@@ -79,12 +82,13 @@ export class MediaRouter {
   /**
    * The bound transceivers in bind order, and the mid each is bound with at the same index (a mid
    * bound again names the latest transceiver: the earlier one's is cleared). Two short arrays
-   * replaced on change rather than a Set and a by-mid Map (about 0.3 KiB of tables per connection,
-   * docs/peer.md "Memory per idle connection"); a transceiver is found by mid only for an SSRC
-   * not yet learned.
+   * rather than a Set and a by-mid Map (about 0.3 KiB of tables per connection, docs/peer.md
+   * "Memory per idle connection"); a transceiver is found by mid only for an SSRC not yet learned.
+   * Up to SMALL_LIST entries they are copied one longer (kept at their length), beyond that they
+   * grow by push (no copy per bind for a connection with hundreds of transceivers).
    */
-  private transceivers: readonly RTCRtpTransceiver[] = [];
-  private mids: readonly (string | undefined)[] = [];
+  private transceivers: RTCRtpTransceiver[] = [];
+  private mids: (string | undefined)[] = [];
   private midId: number | undefined;
   private ridId: number | undefined;
   private repairedRidId: number | undefined;
@@ -98,15 +102,19 @@ export class MediaRouter {
 
   /** Registers a transceiver's mid, its sender SSRC and the remote senders the SDP announced. */
   bind(t: RTCRtpTransceiver, mid: string, remoteSenders: readonly AnnouncedSender[]): void {
-    const mids = this.mids.map((m, i) => (m === mid && this.transceivers[i] !== t ? undefined : m));
+    const mids = this.mids;
+    // A mid bound again names this transceiver only (as a by-mid Map's set did).
+    for (let i = mids.indexOf(mid); i >= 0; i = mids.indexOf(mid, i + 1)) if (this.transceivers[i] !== t) mids[i] = undefined;
     const at = this.transceivers.indexOf(t);
     if (at >= 0) mids[at] = mid;
-    else {
-      // concat, not a spread: a spread's array has room for 17.
+    else if (mids.length < SMALL_LIST) {
+      // concat, not push or a spread: their arrays have room for 17.
       this.transceivers = this.transceivers.concat(t);
+      this.mids = mids.concat(mid);
+    } else {
+      this.transceivers.push(t);
       mids.push(mid);
     }
-    this.mids = mids.slice();
     this.senders.set(t.sender.ssrc, t);
     this.senders.set(t.sender.rtxSsrc, t);
     for (const e of t.sender.encodings) this.senders.set(e.ssrc, t);
@@ -124,8 +132,8 @@ export class MediaRouter {
   unbind(t: RTCRtpTransceiver): void {
     const at = this.transceivers.indexOf(t);
     if (at >= 0) {
-      this.transceivers = this.transceivers.filter((_, i) => i !== at);
-      this.mids = this.mids.filter((_, i) => i !== at);
+      this.transceivers.splice(at, 1);
+      this.mids.splice(at, 1);
     }
     for (const [ssrc, r] of this.bySsrc) if (r.transceiver === t) this.bySsrc.delete(ssrc);
   }
