@@ -57,6 +57,9 @@ type Route =
   | { readonly kind: 'media'; readonly transceiver: RTCRtpTransceiver; readonly stream: InboundStream }
   | { readonly kind: 'rtx'; readonly transceiver: RTCRtpTransceiver; readonly originalSsrc: number };
 
+/** Up to this many bound transceivers, MediaRouter's two lists are kept at their length. */
+const SMALL_LIST = 8;
+
 /** Most remote SSRCs one connection learns (bounds what hostile input can make us keep). */
 const MAX_SSRCS = 1024;
 
@@ -66,7 +69,6 @@ export class MediaRouter {
     rtpMalformed: 0, rtpUnknownSsrc: 0, rtpNotReceiving: 0, rtxUnmatched: 0, rtcpMalformed: 0, rtcpUnrouted: 0, ssrcLimit: 0,
   });
   private readonly bySsrc = new Map<number, Route>();
-  private readonly byMid = new Map<string, RTCRtpTransceiver>();
   private readonly senders = new Map<number, RTCRtpTransceiver>();
   /** @internal Set by the peer connection while policy modules look at incoming packets. */
   tap: MediaRouterTap | undefined;
@@ -77,7 +79,16 @@ export class MediaRouter {
    */
   /** Made at the first listener (most connections have none: idle memory, docs/peer.md). */
   rtcpBytesListeners: Set<(data: Buffer, start: number, length: number) => void> | undefined;
-  private readonly transceivers = new Set<RTCRtpTransceiver>();
+  /**
+   * The bound transceivers in bind order, and the mid each is bound with at the same index (a mid
+   * bound again names the latest transceiver: the earlier one's is cleared). Two short arrays
+   * rather than a Set and a by-mid Map (about 0.3 KiB of tables per connection, docs/peer.md
+   * "Memory per idle connection"); a transceiver is found by mid only for an SSRC not yet learned.
+   * Up to SMALL_LIST entries they are copied one longer (kept at their length), beyond that they
+   * grow by push (no copy per bind for a connection with hundreds of transceivers).
+   */
+  private transceivers: RTCRtpTransceiver[] = [];
+  private mids: (string | undefined)[] = [];
   private midId: number | undefined;
   private ridId: number | undefined;
   private repairedRidId: number | undefined;
@@ -91,8 +102,19 @@ export class MediaRouter {
 
   /** Registers a transceiver's mid, its sender SSRC and the remote senders the SDP announced. */
   bind(t: RTCRtpTransceiver, mid: string, remoteSenders: readonly AnnouncedSender[]): void {
-    this.transceivers.add(t);
-    this.byMid.set(mid, t);
+    const mids = this.mids;
+    // A mid bound again names this transceiver only (as a by-mid Map's set did).
+    for (let i = mids.indexOf(mid); i >= 0; i = mids.indexOf(mid, i + 1)) if (this.transceivers[i] !== t) mids[i] = undefined;
+    const at = this.transceivers.indexOf(t);
+    if (at >= 0) mids[at] = mid;
+    else if (mids.length < SMALL_LIST) {
+      // concat, not push or a spread: their arrays have room for 17.
+      this.transceivers = this.transceivers.concat(t);
+      this.mids = mids.concat(mid);
+    } else {
+      this.transceivers.push(t);
+      mids.push(mid);
+    }
     this.senders.set(t.sender.ssrc, t);
     this.senders.set(t.sender.rtxSsrc, t);
     for (const e of t.sender.encodings) this.senders.set(e.ssrc, t);
@@ -108,8 +130,11 @@ export class MediaRouter {
 
   /** Forgets a stopped transceiver. */
   unbind(t: RTCRtpTransceiver): void {
-    this.transceivers.delete(t);
-    for (const [mid, x] of this.byMid) if (x === t) this.byMid.delete(mid);
+    const at = this.transceivers.indexOf(t);
+    if (at >= 0) {
+      this.transceivers.splice(at, 1);
+      this.mids.splice(at, 1);
+    }
     for (const [ssrc, r] of this.bySsrc) if (r.transceiver === t) this.bySsrc.delete(ssrc);
   }
 
@@ -173,13 +198,18 @@ export class MediaRouter {
     let t: RTCRtpTransceiver | undefined;
     if (this.midId !== undefined) {
       const mid = packet.getExtension(this.midId);
-      if (mid && mid.length > 0) t = this.byMid.get(parseSdesId(mid));
+      if (mid && mid.length > 0) {
+        const at = this.mids.indexOf(parseSdesId(mid));
+        if (at >= 0) t = this.transceivers[at];
+      }
     }
     const pt = packet.payloadType!;
     if (!t) {
       let found: RTCRtpTransceiver | undefined;
       let n = 0;
-      for (const x of this.transceivers) {
+      const list = this.transceivers;
+      for (let i = 0; i < list.length; i++) {
+        const x = list[i]!;
         const p = x.receiver.params;
         if (p && (p.clockRates.has(pt) || p.rtxOriginal.has(pt))) {
           found = x;
@@ -257,7 +287,9 @@ export class MediaRouter {
         routed = true;
       } else {
         // Transport-wide feedback (transport-cc, REMB, FIR with media SSRC 0) concerns every sender.
-        for (const t of this.transceivers) {
+        const list = this.transceivers;
+        for (let i = 0; i < list.length; i++) {
+          const t = list[i]!;
           this.dispatchRtcp(t.sender, p);
           this.tap?.rtcp(t, p);
           routed = true;

@@ -54,6 +54,7 @@ import { RTCRtpSender, type SenderOwner } from './rtp-sender.js';
 import { RTCRtpTransceiver } from './rtp-transceiver.js';
 import { PolicyDriver, type PolicyDriverOwner } from './policy-driver.js';
 import { RtpPolicyChain } from './rtp-policy-chain.js';
+import { internMap, internSet } from '../common/interned-tables.js';
 import { defaultRtpPolicies, feedbackKey, type RtpPolicyEvent, type RtpPolicyFactory, type RtpPolicyParameters } from './rtp-policy.js';
 import type { RtcpFeedback } from '../sdp/model.js';
 import {
@@ -394,6 +395,32 @@ class BundleTransportHandler implements PeerTransportHandler {
   }
 }
 
+/** A configuration's policy factories by scope, in chain order. */
+interface PolicyFactories {
+  readonly transceiver: readonly RtpPolicyFactory[];
+  readonly transport: readonly RtpPolicyFactory[];
+}
+
+/** The split of the last factory list seen: connections of one configuration (the default set) share it. */
+let lastPolicyFactories: { readonly source: readonly RtpPolicyFactory[]; readonly split: PolicyFactories } | undefined;
+
+/**
+ * `factories` by scope. The lists are shared by every connection whose factories are the same ones
+ * in the same order (defaultRtpPolicies() gives a fresh array each time): a connection keeps no
+ * list of its own (docs/peer.md "Memory per idle connection").
+ */
+function splitPolicyFactories(factories: readonly RtpPolicyFactory[]): PolicyFactories {
+  const last = lastPolicyFactories;
+  if (last !== undefined && last.source.length === factories.length && last.source.every((f, i) => f === factories[i])) return last.split;
+  const source = Object.freeze([...factories]);
+  const split: PolicyFactories = Object.freeze({
+    transceiver: Object.freeze(source.filter((f) => f.scope === 'transceiver')),
+    transport: Object.freeze(source.filter((f) => f.scope === 'transport')),
+  });
+  lastPolicyFactories = { source, split };
+  return split;
+}
+
 /** What the policy driver reaches of its connection (PolicyDriverOwner), as methods on the prototype. */
 class PolicyDriverLink implements PolicyDriverOwner {
   constructor(private readonly pc: RTCPeerConnection) {}
@@ -505,7 +532,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   // Made by the first track event.
   private firedTracks: Set<MediaStreamTrack> | undefined;
   private readonly router = new MediaRouter();
-  private readonly policyFactories: readonly RtpPolicyFactory[];
+  private readonly policyFactories: PolicyFactories;
   /** Transport-wide policy modules (transport-cc feedback, bandwidth estimation): add, remove or replace them here. */
   readonly transportPolicies: RtpPolicyChain;
   private readonly policyDriver: PolicyDriver;
@@ -522,8 +549,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     configuration = checkConfiguration(configuration);
     this.config = configuration;
     this.certificate = configuration.certificates?.[0] ?? defaultCertificate();
-    this.policyFactories = [...(configuration.rtpPolicies ?? defaultRtpPolicies())];
-    this.transportPolicies = new RtpPolicyChain(this.policyFactories.filter((f) => f.scope === 'transport').map((f) => f.create(undefined)));
+    this.policyFactories = splitPolicyFactories(configuration.rtpPolicies ?? defaultRtpPolicies());
+    this.transportPolicies = RtpPolicyChain.deferred(this.policyFactories.transport, undefined);
     this.policyDriver = new PolicyDriver(new PolicyDriverLink(this), this.transportPolicies);
   }
 
@@ -1705,7 +1732,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   /** A new chain of the transceiver-scope modules of the configuration. */
   private transceiverPolicies(kind: MediaKind): RtpPolicyChain {
-    return new RtpPolicyChain(this.policyFactories.filter((f) => f.scope === 'transceiver').map((f) => f.create(kind)));
+    return RtpPolicyChain.deferred(this.policyFactories.transceiver, kind);
   }
 
   /**
@@ -1798,11 +1825,13 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const params = this.rtpParameters(section);
       // forEach, not for-of with [key, value]: no entry array per element (docs/peer.md "Setup cost").
       // One id-by-URI map per section, read by the sender and the policy modules alike.
-      const extensionIds = new Map<string, number>();
+      const extensionTable = new Map<string, number>();
       params.headerExtensions.forEach((uri, id) => {
         extIds.set(uri, id);
-        extensionIds.set(uri, id);
+        extensionTable.set(uri, id);
       });
+      // Shared with the connections that negotiated the same ids (lib/common/interned-tables.ts).
+      const extensionIds = internMap(extensionTable);
       const direction = section.direction ?? 'sendrecv';
       t.current = weOffered ? reverseDirection(direction) : direction;
       const codec = params.codecs[0];
@@ -1821,8 +1850,9 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       }
       const remoteSection = remote.media.find((m) => m.mid === section.mid);
       const remoteParams = remoteSection ? this.rtpParameters(remoteSection) : params;
-      const clockRates = new Map<number, number>();
-      for (const c of params.codecs) clockRates.set(c.payloadType, c.clockRate);
+      const clockRateTable = new Map<number, number>();
+      for (const c of params.codecs) clockRateTable.set(c.payloadType, c.clockRate);
+      const clockRates = internMap(clockRateTable);
       // Without RTX (audio) the table stays the shared empty one (lib/common/no-entries.ts).
       let rtxOriginal: ReadonlyMap<number, number> = NO_ENTRIES;
       params.rtxPayloadTypes.forEach((rtx, pt) => {
@@ -1830,8 +1860,9 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       });
       t.receiver.params = { clockRates, rtxOriginal, rids: remoteParams.rids.filter((r) => r.direction === 'send').map((r) => r.id) };
       this.router.bind(t, section.mid, directionReceives(t.current) ? remoteParams.senders : []);
-      const feedback = new Set<string>();
-      for (const c of params.codecs) for (const f of c.rtcpFeedback) feedback.add(feedbackKey(f));
+      const feedbackTable = new Set<string>();
+      for (const c of params.codecs) for (const f of c.rtcpFeedback) feedbackTable.add(feedbackKey(f));
+      const feedback = internSet(feedbackTable);
       const policyParams: RtpPolicyParameters = {
         kind: t.kind,
         cname: this.cname,
@@ -1880,7 +1911,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       sendCodec: undefined,
       receiveClockRates,
       rtcpFeedback: feedback,
-      headerExtensions: extIds,
+      // With one m-section its table has the same entries as extIds: the (shared) one is kept.
+      headerExtensions: only ? only.headerExtensions : extIds,
       reducedSizeRtcp: configured.some((c) => c.params.reducedSizeRtcp),
       receiverRtt: configured.some((c) => c.params.receiverRtt === true),
     });

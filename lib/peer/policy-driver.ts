@@ -111,7 +111,8 @@ export class PolicyDriver {
     const chain = this.transportChain;
     if (!chain.hasIncomingRtcp) return;
     this.mark(chain);
-    for (const p of packets) chain.rtcpIn.push(p);
+    const list = chain.rtcpInput();
+    for (const p of packets) list.push(p);
   }
 
   /** @internal */
@@ -120,7 +121,8 @@ export class PolicyDriver {
     if (!chain.hasIncomingRtcp) return;
     this.mark(chain);
     // An SR about our sender from the stream we receive reaches both halves: keep it once.
-    if (chain.rtcpIn[chain.rtcpIn.length - 1] !== packet) chain.rtcpIn.push(packet);
+    const list = chain.rtcpInput();
+    if (list[list.length - 1] !== packet) list.push(packet);
   }
 
   /** @internal */

@@ -18,7 +18,8 @@ export function usableRemoteFingerprints(transport: RemoteTransportParameters): 
       // An unsupported hash or a value of the wrong length: not one DTLS can check against.
     }
   }
-  return out;
+  // At its length: the list grew by push (17 slots, 152 bytes) and the DTLS transport keeps it.
+  return out.slice();
 }
 
 /** Throws InvalidAccessError `ERR_PEER_BAD_FINGERPRINT` when a transport has no usable fingerprint. */

@@ -6,8 +6,10 @@ import { reportListenerError } from '../common/typed-emitter.js';
 import type { RtcpFeedback } from '../sdp/model.js';
 import type { MediaKind } from './media-stream-track.js';
 import {
+  isLibraryFactory,
   isLibraryPolicy,
   RtpPacketBatch,
+  type RtpPolicyFactory,
   type RtpPolicy,
   type RtpPolicyEventMap,
   type RtpPolicyOutput,
@@ -35,6 +37,64 @@ type Effect =
 
 /** The shared empty module list (a chain's lists are replaced, never changed in place). */
 const NO_MODULES: readonly RtpPolicy[] = Object.freeze([]);
+/** The shared empty effects list of a chain that has queued none yet (replaced on the first). */
+const NO_EFFECTS: Effect[] = Object.freeze([]) as unknown as Effect[];
+/** A deferred chain's RTCP list until the first RTCP routed to it (rtcpInput). */
+const NO_RTCP: RtcpPacket[] = Object.freeze([]) as unknown as RtcpPacket[];
+
+/**
+ * One module per library factory and kind, made once per process: what a deferred chain's modules
+ * would answer to the negotiation's questions and which hooks they have (the library's modules
+ * answer those without state: docs/policy.md "When modules are made").
+ */
+const factoryProbes = new WeakMap<RtpPolicyFactory, Map<MediaKind | undefined, { module: RtpPolicy; hooks: number }>>();
+
+function probeOf(factory: RtpPolicyFactory, kind: MediaKind | undefined): { module: RtpPolicy; hooks: number } {
+  let byKind = factoryProbes.get(factory);
+  if (byKind === undefined) factoryProbes.set(factory, (byKind = new Map()));
+  let probe = byKind.get(kind);
+  if (probe === undefined) {
+    const module = factory.create(kind);
+    probe = { module, hooks: hooksOf(module) };
+    byKind.set(kind, probe);
+  }
+  return probe;
+}
+
+/**
+ * The factories of a deferred chain and what their modules will have, shared by every chain of
+ * those factories and kind (deferredOf): a chain keeps one reference until its modules are made,
+ * instead of the modules, their state and a dozen lists.
+ */
+interface DeferredModules {
+  readonly factories: readonly RtpPolicyFactory[];
+  readonly kind: MediaKind | undefined;
+  /** The union of the modules' hooks (probeOf). */
+  readonly hooks: number;
+  /** The modules, once made, will answer as the factories' probes do: the probes, in order. */
+  readonly probes: readonly RtpPolicy[];
+}
+
+/** DeferredModules by factory list (connections of one configuration share theirs) and kind. */
+const deferredByFactories = new WeakMap<readonly RtpPolicyFactory[], Map<MediaKind | undefined, DeferredModules>>();
+
+function deferredOf(factories: readonly RtpPolicyFactory[], kind: MediaKind | undefined): DeferredModules {
+  let byKind = deferredByFactories.get(factories);
+  if (byKind === undefined) deferredByFactories.set(factories, (byKind = new Map()));
+  let d = byKind.get(kind);
+  if (d === undefined) {
+    let hooks = 0;
+    const probes = new Array<RtpPolicy>(factories.length);
+    for (let i = 0; i < factories.length; i++) {
+      const probe = probeOf(factories[i]!, kind);
+      hooks |= probe.hooks;
+      probes[i] = probe.module;
+    }
+    d = Object.freeze({ factories: Object.freeze([...factories]), kind, hooks, probes: Object.freeze(probes) });
+    byKind.set(kind, d);
+  }
+  return d;
+}
 
 /** Which hooks a module has, one bit each (see {@link hooksOf}). */
 const HOOK_OUTGOING_RTP = 1;
@@ -72,16 +132,16 @@ function modulesWith(list: readonly RtpPolicy[], hooks: readonly number[], mask:
 class ChainOutput implements RtpPolicyOutput {
   constructor(private readonly chain: RtpPolicyChain) {}
   sendRtcp(packets: readonly RtcpPacket[]): void {
-    if (packets.length > 0) this.chain.effects.push({ kind: 'rtcp', packets });
+    if (packets.length > 0) this.chain.queue({ kind: 'rtcp', packets });
   }
   sendRtp(data: Uint8Array, retransmission: boolean): void {
-    this.chain.effects.push({ kind: 'rtp', data: Buffer.from(data), retransmission });
+    this.chain.queue({ kind: 'rtp', data: Buffer.from(data), retransmission });
   }
   emit<K extends keyof RtpPolicyEventMap>(name: K, detail: RtpPolicyEventMap[K]): void {
-    this.chain.effects.push({ kind: 'event', module: this.chain.current, name, detail });
+    this.chain.queue({ kind: 'event', module: this.chain.current, name, detail });
   }
   requestKeyframe(ssrc?: number): void {
-    this.chain.effects.push({ kind: 'keyframe', ssrc });
+    this.chain.queue({ kind: 'keyframe', ssrc });
   }
 }
 
@@ -94,7 +154,15 @@ export interface RtpPolicyChainHost {
 
 /** The modules of one transceiver or of the transport, in order. */
 export class RtpPolicyChain {
-  private modules: RtpPolicy[] = [];
+  private modules: RtpPolicy[];
+  /**
+   * Set while the modules are not made yet (a chain of only the library's own factories, see
+   * {@link deferred}): made by the first media, RTCP, stats question, keyframe request, native
+   * source or change of the module list ({@link materialize}).
+   */
+  private deferredModules: DeferredModules | undefined;
+  /** stop() ran before the modules were made: they are stopped right after being configured. */
+  private stoppedDeferred = false;
   private withOutgoingRtp: readonly RtpPolicy[] = NO_MODULES;
   private withIncomingRtp: readonly RtpPolicy[] = NO_MODULES;
   private withIncomingRtcp: readonly RtpPolicy[] = NO_MODULES;
@@ -108,10 +176,10 @@ export class RtpPolicyChain {
   private watchers: Set<() => void> | undefined;
   private params: RtpPolicyParameters | undefined;
   private lastNow = 0;
-  /** @internal Effects the modules queued (through ChainOutput), carried out by flush(). */
-  effects: Effect[] = [];
-  /** The other effects list (flush swaps them); undefined while a flush is using it. */
-  private effectsSpare: Effect[] | undefined = [];
+  /** @internal Effects the modules queued (through ChainOutput), carried out by flush(); the shared empty list until the first. */
+  effects: Effect[] = NO_EFFECTS;
+  /** The other effects list (flush swaps them); undefined while a flush is using it or before the first effect. */
+  private effectsSpare: Effect[] | undefined;
   /** @internal The module being called, named in the events it emits. */
   current = '';
   private sinkValue: RtpPolicySink | undefined;
@@ -119,18 +187,93 @@ export class RtpPolicyChain {
   // typed arrays (docs/architecture.md, "What a connection costs").
   private incomingBatch: RtpPacketBatch | undefined;
   private outgoingBatch: RtpPacketBatch | undefined;
-  /** @internal RTCP routed to this chain during the current receive batch. */
+  /**
+   * @internal RTCP routed to this chain during the current receive batch (the router's tap adds
+   * through rtcpInput(): a deferred chain has the shared empty list until its first RTCP).
+   */
   rtcpIn: RtcpPacket[] = [];
-  private rtcpSpare: RtcpPacket[] = [];
+  /** The other RTCP list (incomingRtcp swaps them), made by the first RTCP. */
+  private rtcpSpare: RtcpPacket[] | undefined;
   // One object whose methods sit on its prototype, not four closures per chain (about 0.2 KiB
-  // per chain; docs/architecture.md, "What a connection costs").
-  private readonly output: RtpPolicyOutput = new ChainOutput(this);
+  // per chain; docs/architecture.md, "What a connection costs"); made with the first module call.
+  private outputValue: RtpPolicyOutput | undefined;
 
   /** @internal */
   constructor(modules: readonly RtpPolicy[] = []) {
     // Nothing is configured yet, so inserting is only placing: the list is copied once, at its length.
     this.modules = modules.length === 0 ? [] : modules.slice();
     this.index(false);
+  }
+
+  /**
+   * @internal A chain of the modules `factories` make for `kind`. When every factory is one of the
+   * library's own, the modules are made when first needed, not here: a connection that negotiated
+   * but never moved media keeps no module (docs/policy.md "When modules are made"); the
+   * negotiation's questions and the hooks are answered by one module per factory and process.
+   */
+  static deferred(factories: readonly RtpPolicyFactory[], kind: MediaKind | undefined): RtpPolicyChain {
+    if (factories.length === 0 || !factories.every(isLibraryFactory)) return new RtpPolicyChain(factories.map((f) => f.create(kind)));
+    const chain = new RtpPolicyChain(NO_MODULES);
+    // The shared empty list, not one per chain: nothing changes it before materialize replaces it.
+    chain.modules = NO_MODULES as RtpPolicy[];
+    chain.deferredModules = deferredOf(factories, kind);
+    chain.rtcpIn = NO_RTCP;
+    return chain;
+  }
+
+  /** @internal Whether the modules are made (false while a deferred chain waits for its first need). */
+  get materialized(): boolean {
+    return this.deferredModules === undefined;
+  }
+
+  /**
+   * @internal Makes a deferred chain's modules: configured with what negotiation last gave (and
+   * stopped if the chain was), as they would have been had they been made with the chain.
+   */
+  materialize(): void {
+    const d = this.deferredModules;
+    if (d === undefined) return;
+    this.deferredModules = undefined;
+    const modules = new Array<RtpPolicy>(d.factories.length);
+    for (let i = 0; i < modules.length; i++) modules[i] = d.factories[i]!.create(d.kind);
+    this.modules = modules;
+    this.index(false);
+    this.seen(this.clock());
+    const params = this.params;
+    if (params !== undefined) {
+      for (let i = 0; i < modules.length; i++) {
+        const m = modules[i]!;
+        if (m.configure !== undefined) this.call(m, () => m.configure!(this.lastNow, params));
+      }
+    }
+    if (this.stoppedDeferred) for (let i = 0; i < modules.length; i++) this.callStop(modules[i]!);
+    // Carries out what configure queued and offers the modules' first timeout to the timer.
+    this.flush();
+  }
+
+  /** What a question about the installed modules is asked of: the modules, or a deferred chain's probes. */
+  private answering(): readonly RtpPolicy[] {
+    return this.deferredModules?.probes ?? this.modules;
+  }
+
+  private hasHook(hook: number, list: readonly RtpPolicy[]): boolean {
+    const d = this.deferredModules;
+    return d !== undefined ? (d.hooks & hook) !== 0 : list.length > 0;
+  }
+
+  /** @internal The list RTCP for the current receive batch goes to (made by the first packet). */
+  rtcpInput(): RtcpPacket[] {
+    return this.rtcpIn === NO_RTCP ? (this.rtcpIn = []) : this.rtcpIn;
+  }
+
+  /** @internal Queues an effect (ChainOutput). */
+  queue(effect: Effect): void {
+    if (this.effects === NO_EFFECTS) this.effects = [];
+    this.effects.push(effect);
+  }
+
+  private get output(): RtpPolicyOutput {
+    return (this.outputValue ??= new ChainOutput(this));
   }
 
   /** @internal Reused batch of incoming packets (filled by the peer connection). */
@@ -172,6 +315,7 @@ export class RtpPolicyChain {
 
   /** @internal Whether a module that is not the library's own (isLibraryPolicy) has incomingRtcp. */
   get hasForeignIncomingRtcp(): boolean {
+    // A deferred chain's modules are all the library's own.
     for (const m of this.withIncomingRtcp) if (!isLibraryPolicy(m)) return true;
     return false;
   }
@@ -182,11 +326,13 @@ export class RtpPolicyChain {
 
   /** The installed modules, in call order. */
   list(): readonly RtpPolicy[] {
+    this.materialize();
     return [...this.modules];
   }
 
   /** The module named `name`, if installed. */
   get(name: string): RtpPolicy | undefined {
+    this.materialize();
     return this.modules.find((m) => m.name === name);
   }
 
@@ -196,6 +342,7 @@ export class RtpPolicyChain {
    * installed changes the rtcp-fb of the next offer/answer, not the current negotiation.
    */
   add(module: RtpPolicy, options: { before?: string } = {}): void {
+    this.materialize();
     if (this.get(module.name)) {
       throw new PeerError('InvalidModificationError', 'ERR_POLICY_EXISTS', `a policy module named '${module.name}' is already installed`);
     }
@@ -213,6 +360,7 @@ export class RtpPolicyChain {
 
   /** Uninstalls the module named `name` (its `stop` runs); returns whether it was installed. */
   remove(name: string): boolean {
+    this.materialize();
     const i = this.modules.findIndex((m) => m.name === name);
     if (i < 0) return false;
     const [m] = this.modules.splice(i, 1);
@@ -227,6 +375,7 @@ export class RtpPolicyChain {
 
   /** Replaces the module named `name` by `module`, in the same place. Throws InvalidAccessError (ERR_POLICY_NOT_FOUND) when absent. */
   replace(name: string, module: RtpPolicy): void {
+    this.materialize();
     const i = this.modules.findIndex((m) => m.name === name);
     if (i < 0) throw new PeerError('InvalidAccessError', 'ERR_POLICY_NOT_FOUND', `no policy module named '${name}'`);
     if (module.name !== name && this.get(module.name)) {
@@ -247,6 +396,7 @@ export class RtpPolicyChain {
    * the first module that serves keyframe requests sends one. Returns whether one did.
    */
   requestKeyframe(ssrc?: number): boolean {
+    this.materialize();
     this.seen(this.clock());
     let served = false;
     for (const m of this.modules) {
@@ -263,7 +413,7 @@ export class RtpPolicyChain {
   /** rtcp-fb the installed modules serve for `kind` (deduplicated, in module order). */
   rtcpFeedback(kind: MediaKind): RtcpFeedback[] {
     const out: RtcpFeedback[] = [];
-    for (const m of this.modules) {
+    for (const m of this.answering()) {
       for (const f of m.rtcpFeedback?.(kind) ?? []) {
         if (!out.some((x) => x.type === f.type && x.parameter === f.parameter)) out.push({ ...f });
       }
@@ -273,31 +423,31 @@ export class RtpPolicyChain {
 
   /** Whether an installed module serves `a=rtcp-xr:rcvr-rtt=all` for `kind`. */
   receiverRtt(kind: MediaKind): boolean {
-    return this.modules.some((m) => m.receiverRtt?.(kind) === true);
+    return this.answering().some((m) => m.receiverRtt?.(kind) === true);
   }
 
   /** Header extension URIs the installed modules need for `kind`. */
   headerExtensions(kind: MediaKind): string[] {
     const out = new Set<string>();
-    for (const m of this.modules) for (const uri of m.headerExtensions?.(kind) ?? []) out.add(uri);
+    for (const m of this.answering()) for (const uri of m.headerExtensions?.(kind) ?? []) out.add(uri);
     return [...out];
   }
 
   /** @internal True when some module looks at outgoing RTP. */
   get hasOutgoingRtp(): boolean {
-    return this.withOutgoingRtp.length > 0;
+    return this.hasHook(HOOK_OUTGOING_RTP, this.withOutgoingRtp);
   }
   /** @internal True when some module looks at incoming RTP. */
   get hasIncomingRtp(): boolean {
-    return this.withIncomingRtp.length > 0;
+    return this.hasHook(HOOK_INCOMING_RTP, this.withIncomingRtp);
   }
   /** @internal True when some module looks at incoming RTCP. */
   get hasIncomingRtcp(): boolean {
-    return this.withIncomingRtcp.length > 0;
+    return this.hasHook(HOOK_INCOMING_RTCP, this.withIncomingRtcp);
   }
   /** @internal True when no module is installed. */
   get empty(): boolean {
-    return this.modules.length === 0;
+    return this.deferredModules === undefined && this.modules.length === 0;
   }
 
   /** @internal What negotiation last configured (undefined before it), e.g. for lib/sfu to see the rtcp-fb in use. */
@@ -309,6 +459,11 @@ export class RtpPolicyChain {
   configure(now: number, params: RtpPolicyParameters): void {
     this.params = params;
     this.seen(now);
+    if (this.deferredModules !== undefined) {
+      // The modules are configured with these when they are made.
+      this.changed();
+      return;
+    }
     // Inline rather than call(m, closure): a closure per module and negotiation (docs/peer.md "Setup cost").
     const modules = this.modules;
     for (let i = 0; i < modules.length; i++) {
@@ -335,6 +490,7 @@ export class RtpPolicyChain {
    */
   outgoingRtp(now: number): void {
     this.seen(now);
+    this.materialize();
     const batch = this.outgoing;
     const list = this.withOutgoingRtp;
     // Inline try/catch: no closure per packet on the send path.
@@ -355,6 +511,7 @@ export class RtpPolicyChain {
     this.seen(now);
     const batch = this.incomingBatch;
     if (batch !== undefined && batch.count > 0) {
+      this.materialize();
       const list = this.withIncomingRtp;
       for (let i = 0; i < list.length; i++) {
         const m = list[i]!;
@@ -375,9 +532,10 @@ export class RtpPolicyChain {
   incomingRtcp(now: number): void {
     this.seen(now);
     if (this.rtcpIn.length > 0) {
+      this.materialize();
       // Two lists swapped: packets a module's effects route here meanwhile go to the other one.
       const packets = this.rtcpIn;
-      this.rtcpIn = this.rtcpSpare;
+      this.rtcpIn = this.rtcpSpare ?? [];
       const list = this.withIncomingRtcp;
       for (let i = 0; i < list.length; i++) {
         const m = list[i]!;
@@ -398,6 +556,7 @@ export class RtpPolicyChain {
   /** @internal RTCP the application sends. */
   outgoingRtcp(now: number, packets: readonly RtcpPacket[]): void {
     this.seen(now);
+    this.materialize();
     for (const m of this.modules) if (m.outgoingRtcp) this.call(m, () => m.outgoingRtcp!(this.lastNow, packets, this.output));
     this.flush();
   }
@@ -407,6 +566,7 @@ export class RtpPolicyChain {
    * them before timeouts and stats. Returns the function that removes it.
    */
   addNativeSource(source: (now: number) => NativeStreamTotals): () => void {
+    this.materialize();
     (this.nativeSources ??= new Set()).add(source);
     return () => {
       this.nativeSources?.delete(source);
@@ -454,6 +614,8 @@ export class RtpPolicyChain {
   /** @internal Runs every module whose timeout is due. */
   timeout(now: number): void {
     this.seen(now);
+    // A deferred chain has no module, so no timeout (nextTimeout is undefined: the timer never asks).
+    if (this.deferredModules !== undefined) return;
     this.pullNativeTotals();
     const withTimeout = this.withTimeout;
     for (let i = 0; i < withTimeout.length; i++) {
@@ -489,12 +651,24 @@ export class RtpPolicyChain {
   /** @internal Every module's last words (BYE...). */
   stop(now = this.clock()): void {
     this.seen(now);
-    for (const m of this.modules) this.call(m, () => m.stop?.(this.lastNow, this.output));
+    if (this.deferredModules !== undefined) {
+      // Modules that saw no media have nothing to say (no BYE: nothing was sent or heard); made
+      // later (stats), they are stopped as they are made.
+      this.stoppedDeferred = true;
+      return;
+    }
+    for (const m of this.modules) this.callStop(m);
     this.flush();
+  }
+
+  private callStop(m: RtpPolicy): void {
+    if (m.stop !== undefined) this.call(m, () => m.stop!(this.lastNow, this.output));
   }
 
   /** @internal */
   collectStats(stats: RtpPolicyStatsCollector): void {
+    // getStats gives every module's fields: the first stats question makes the modules.
+    this.materialize();
     this.seen(this.clock());
     this.pullNativeTotals();
     for (const m of this.modules) this.call(m, () => m.collectStats?.(stats));
@@ -526,7 +700,7 @@ export class RtpPolicyChain {
       // Two lists swapped, as rtcpIn: effects queued meanwhile go to the other one, and a report
       // tick or a received RR that emits one event makes no new list.
       const effects = this.effects;
-      this.effects = this.effectsSpare ?? [];
+      this.effects = this.effectsSpare ?? NO_EFFECTS;
       this.effectsSpare = undefined;
       for (let i = 0; i < effects.length; i++) {
         const e = effects[i]!;

@@ -366,6 +366,23 @@ export function markLibraryPolicy<T extends RtpPolicy>(module: T): T {
   return module;
 }
 
+// The library's own factories (default-policies.ts): their modules answer the negotiation's
+// questions (rtcp-fb, header extensions, RRTR) without state and emit nothing before media, so a
+// chain of only these can make its modules when first needed (RtpPolicyChain.deferred, docs/policy.md
+// "When modules are made"). A WeakSet of a handful of process-wide factories, not a mark per module.
+const libraryFactories = new WeakSet<RtpPolicyFactory>();
+
+/** @internal Marks `factory` as one of the library's own (its modules are made lazily); returns it. */
+export function markLibraryFactory(factory: RtpPolicyFactory): RtpPolicyFactory {
+  libraryFactories.add(factory);
+  return factory;
+}
+
+/** @internal Whether `factory` is one of the library's own (markLibraryFactory). */
+export function isLibraryFactory(factory: RtpPolicyFactory): boolean {
+  return libraryFactories.has(factory);
+}
+
 /** @internal Whether `module` was made by one of the library's own factories (markLibraryPolicy). */
 export function isLibraryPolicy(module: RtpPolicy): boolean {
   return Object.hasOwn(module, LIBRARY_POLICY);

@@ -3,7 +3,7 @@
 // connection). Registered with lib/peer when lib/policy is loaded; the wall-clock offset and the
 // randomness the modules need are read here, once per module, never inside them.
 import { cryptoRng } from '../common/rng.js';
-import { markLibraryPolicy, setDefaultRtpPolicies, type RtpPolicyFactory } from '../peer/rtp-policy.js';
+import { markLibraryFactory, markLibraryPolicy, setDefaultRtpPolicies, type RtpPolicyFactory } from '../peer/rtp-policy.js';
 import { CongestionControlFeedback } from './congestion-control-feedback.js';
 import { KeyframeRequester } from './keyframe-requester.js';
 import { NackGenerator } from './nack-generator.js';
@@ -24,46 +24,46 @@ function wallClockOffsetMs(): number {
 }
 
 /** Factory of the RTCP reporter (scope transceiver). */
-export const rtcpReporterPolicy: RtpPolicyFactory = {
+export const rtcpReporterPolicy: RtpPolicyFactory = markLibraryFactory({
   name: 'rtcp-reporter',
   scope: 'transceiver',
   create: (kind) => markLibraryPolicy(new RtcpReporter(kind, { rng: policyRng, wallClockOffsetMs: wallClockOffsetMs() })),
-};
+});
 
 /** Factory of the NACK generator (scope transceiver). */
-export const nackGeneratorPolicy: RtpPolicyFactory = {
+export const nackGeneratorPolicy: RtpPolicyFactory = markLibraryFactory({
   name: 'nack-generator',
   scope: 'transceiver',
   create: () => markLibraryPolicy(new NackGenerator({ wallClockOffsetMs: wallClockOffsetMs() })),
-};
+});
 
 /** Factory of the NACK responder (scope transceiver). */
-export const nackResponderPolicy: RtpPolicyFactory = {
+export const nackResponderPolicy: RtpPolicyFactory = markLibraryFactory({
   name: 'nack-responder',
   scope: 'transceiver',
   create: () => markLibraryPolicy(new NackResponder({ wallClockOffsetMs: wallClockOffsetMs(), rng: policyRng })),
-};
+});
 
 /** Factory of the keyframe requester (scope transceiver). */
-export const keyframeRequesterPolicy: RtpPolicyFactory = {
+export const keyframeRequesterPolicy: RtpPolicyFactory = markLibraryFactory({
   name: 'keyframe-requester',
   scope: 'transceiver',
   create: () => markLibraryPolicy(new KeyframeRequester()),
-};
+});
 
 /** Factory of transport-cc feedback (scope transport). */
-export const transportCcFeedbackPolicy: RtpPolicyFactory = {
+export const transportCcFeedbackPolicy: RtpPolicyFactory = markLibraryFactory({
   name: 'transport-cc-feedback',
   scope: 'transport',
   create: () => markLibraryPolicy(new TransportCcFeedback()),
-};
+});
 
 /** Factory of RFC 8888 congestion control feedback (scope transport; not in the default set). */
-export const congestionControlFeedbackPolicy: RtpPolicyFactory = {
+export const congestionControlFeedbackPolicy: RtpPolicyFactory = markLibraryFactory({
   name: 'ccfb-feedback',
   scope: 'transport',
   create: () => markLibraryPolicy(new CongestionControlFeedback({ wallClockOffsetMs: wallClockOffsetMs() })),
-};
+});
 
 /** The default set, in chain order. Returns a fresh array the caller may change. */
 export function defaultPolicyFactories(): RtpPolicyFactory[] {

@@ -333,8 +333,11 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private flushAgain = false;
   private gathered = false;
   private closed = false;
-  /** Lookups of remote `.local` names not yet answered, expired nor dropped by the agent, by name (see resolveMdns). */
-  private readonly mdnsLookups = new Map<string, MdnsLookup>();
+  /**
+   * Lookups of remote `.local` names not yet answered, expired nor dropped by the agent, by name
+   * (see resolveMdns); made by the first lookup (most transports never resolve a `.local` candidate).
+   */
+  private mdnsLookups: Map<string, MdnsLookup> | undefined;
   // TURN links that succeeded or failed; made by the first one (most connections have none).
   private settledLinks: Set<TurnLink> | undefined;
   private serversStarted = false;
@@ -345,7 +348,9 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   /** The servers and policy of the last gathering phase (a restart after setConfiguration gathers again). */
   private gatheredWith: { servers: readonly IceServer[]; policy: 'all' | 'relay' } | undefined;
   /** Every host candidate found, announced or not (the relay policy announces none; a restart under 'all' then does). */
-  private readonly hostCandidates: LocalCandidateInit[] = [];
+  // Replaced by a copy one longer per candidate (a handful), not grown by push: kept at its length
+  // for the transport's life (17 slots, 152 bytes, after the first push).
+  private hostCandidates: readonly LocalCandidateInit[] = [];
   /** TURN links of servers a new list no longer names: released once the selected pair does not use them. */
   private retiredLinks: Set<TurnLink> | undefined;
 
@@ -895,7 +900,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
 
   /** Host candidates go through here: all are kept, those the policy allows are announced. */
   private addHostCandidate(init: LocalCandidateInit, now = this.clock.now()): void {
-    this.hostCandidates.push(init);
+    // concat, not a spread: a spread's array has room for 17.
+    this.hostCandidates = this.hostCandidates.concat(init);
     if (this.iceTransportPolicy !== 'relay') this.agent.addLocalCandidate(now, init);
   }
 
@@ -1395,10 +1401,10 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           break;
         case 'mdns-expired': {
           // The agent's deadline (MDNS_QUERY_TIMEOUT_MS) came before the resolver's answer.
-          const lookup = this.mdnsLookups.get(e.name);
+          const lookup = this.mdnsLookups?.get(e.name);
           if (lookup) {
             lookup.done = true;
-            this.mdnsLookups.delete(e.name);
+            this.mdnsLookups!.delete(e.name);
             this.stats.mdns.unresolved++;
             this.stats.mdns.candidatesIgnored += e.candidatesIgnored;
           }
@@ -1406,10 +1412,10 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         }
         case 'mdns-dropped': {
           // An ICE restart dropped the name's candidates: the answer still to come is stale.
-          const lookup = this.mdnsLookups.get(e.name);
+          const lookup = this.mdnsLookups?.get(e.name);
           if (lookup) {
             lookup.stale = true;
-            this.mdnsLookups.delete(e.name);
+            this.mdnsLookups!.delete(e.name);
           }
           break;
         }
@@ -1569,7 +1575,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     // The agent asks for a name again only once its previous lookup ended or was dropped, so a
     // name has at most one live lookup; each answer settles its own.
     const asked: MdnsLookup = { stale: false, done: false };
-    this.mdnsLookups.set(name, asked);
+    const lookups = (this.mdnsLookups ??= new Map());
+    lookups.set(name, asked);
     const answer = (address: string | undefined): void => {
       if (this.closed || asked.done) return;
       asked.done = true;
@@ -1577,7 +1584,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         mdns.stale++;
         return;
       }
-      if (this.mdnsLookups.get(name) === asked) this.mdnsLookups.delete(name);
+      if (lookups.get(name) === asked) lookups.delete(name);
       const usable = address !== undefined && isIP(address) !== 0;
       if (usable) mdns.resolved++;
       else mdns.unresolved++;

@@ -64,8 +64,17 @@ export class UdpConsentResponder {
   private readonly socket: UdpSocket;
   /** The socket's local address, as the agents know their base on it (nominations are matched on it). */
   private readonly local: TransportAddress;
-  private readonly byTransport = new Map<IceTransport, Registration>();
-  private readonly byId = new Map<number, IceTransport>();
+  /**
+   * The registrations: in two fields while there is at most one (an own socket's responder never
+   * has more), in two Maps from the second on (a shared port's); 0.3 KiB of Map tables per own
+   * socket otherwise (docs/peer.md "Memory per idle connection"). Read through registrationOf,
+   * transportOf, setRegistration, deleteRegistration.
+   */
+  private soleTransport: IceTransport | undefined;
+  private sole: Registration | undefined;
+  private byTransport: Map<IceTransport, Registration> | undefined;
+  private byId: Map<number, IceTransport> | undefined;
+  private registrations = 0;
   /** The take array (undefined: an own socket's responder, which uses the shared one). */
   private readonly taken: Uint32Array | undefined;
   /** Registrations with a consent check due this turn, sent by one native call at its end. */
@@ -98,7 +107,7 @@ export class UdpConsentResponder {
 
   /** The transport's selected pair now sends from the port to `remote` (undefined: not any more). */
   select(transport: IceTransport, remote: TransportAddress | undefined): void {
-    const current = this.byTransport.get(transport);
+    const current = this.registrationOf(transport);
     if (current && remote && current.remote.address === remote.address && current.remote.port === remote.port) {
       this.refresh(transport);
       return;
@@ -109,7 +118,7 @@ export class UdpConsentResponder {
 
   /** The transport's credentials or role may have changed: register them again if so. */
   refresh(transport: IceTransport): void {
-    const current = this.byTransport.get(transport);
+    const current = this.registrationOf(transport);
     if (!current) return;
     const creds = transport.consentCredentials();
     if (creds && sameCredentials(creds, current.creds)) return;
@@ -119,25 +128,67 @@ export class UdpConsentResponder {
 
   /** Stops answering for the transport (its requests reach its agent again); counts not taken are delivered. */
   release(transport: IceTransport): void {
-    const current = this.byTransport.get(transport);
+    const current = this.registrationOf(transport);
     if (!current) return;
     this.take();
-    this.byTransport.delete(transport);
-    this.byId.delete(current.id);
+    this.deleteRegistration(transport, current.id);
     this.socket.removeConsentResponder(current.id);
     if (current.sendsChecks) transport.consentChecksNative(false);
-    if (this.byTransport.size === 0) this.stopTimer();
+    if (this.registrations === 0) this.stopTimer();
   }
 
   /** Drops every registration (the port is closing). */
   close(): void {
-    for (const t of [...this.byTransport.keys()]) this.release(t);
+    const all = this.byTransport !== undefined ? [...this.byTransport.keys()] : this.soleTransport !== undefined ? [this.soleTransport] : [];
+    for (const t of all) this.release(t);
     this.stopTimer();
   }
 
   /** Registrations now. */
   get size(): number {
-    return this.byTransport.size;
+    return this.registrations;
+  }
+
+  private registrationOf(transport: IceTransport): Registration | undefined {
+    if (this.byTransport !== undefined) return this.byTransport.get(transport);
+    return transport === this.soleTransport ? this.sole : undefined;
+  }
+
+  private transportOf(id: number): IceTransport | undefined {
+    if (this.byId !== undefined) return this.byId.get(id);
+    return this.sole !== undefined && this.sole.id === id ? this.soleTransport : undefined;
+  }
+
+  private setRegistration(transport: IceTransport, registration: Registration): void {
+    if (this.byTransport === undefined && (this.soleTransport === undefined || this.soleTransport === transport)) {
+      if (this.soleTransport === undefined) this.registrations++;
+      this.soleTransport = transport;
+      this.sole = registration;
+      return;
+    }
+    if (this.byTransport === undefined) {
+      this.byTransport = new Map([[this.soleTransport!, this.sole!]]);
+      this.byId = new Map([[this.sole!.id, this.soleTransport!]]);
+      this.soleTransport = undefined;
+      this.sole = undefined;
+    }
+    const previous = this.byTransport.get(transport);
+    if (previous !== undefined) this.byId!.delete(previous.id);
+    else this.registrations++;
+    this.byTransport.set(transport, registration);
+    this.byId!.set(registration.id, transport);
+  }
+
+  private deleteRegistration(transport: IceTransport, id: number): void {
+    if (this.byTransport !== undefined) {
+      if (this.byTransport.delete(transport)) this.registrations--;
+      this.byId!.delete(id);
+      return;
+    }
+    if (transport !== this.soleTransport) return;
+    this.soleTransport = undefined;
+    this.sole = undefined;
+    this.registrations--;
   }
 
   /**
@@ -145,7 +196,7 @@ export class UdpConsentResponder {
    * call (a microtask at the end of the turn). False when the transport has no registration sending checks.
    */
   queueCheck(transport: IceTransport): boolean {
-    const r = this.byTransport.get(transport);
+    const r = this.registrationOf(transport);
     if (!r || !r.sendsChecks) return false;
     if (this.checksQueued === this.checkIds.length) {
       const grown = new Uint32Array(this.checkIds.length * 2);
@@ -165,7 +216,7 @@ export class UdpConsentResponder {
    * answer is counted as the agent's (`consentStats.responsesToAgent`), not as an unknown transaction.
    */
   noteAgentCheck(transport: IceTransport, remote: TransportAddress, request: Uint8Array): void {
-    const r = this.byTransport.get(transport);
+    const r = this.registrationOf(transport);
     if (!r || !r.sendsChecks || r.remote.port !== remote.port || r.remote.address !== canonicalIp(remote.address)) return;
     this.socket.noteAgentConsentCheck(r.id, request);
   }
@@ -181,7 +232,7 @@ export class UdpConsentResponder {
     // no transport any more. Copied first: a transport's flush may queue checks again.
     const unsent = this.checkIds.slice(0, n - sent);
     for (let i = 0; i < unsent.length; i++) {
-      const transport = this.byId.get(unsent[i]!);
+      const transport = this.transportOf(unsent[i]!);
       if (!transport) continue;
       try {
         transport.consentCheckUnsent();
@@ -198,8 +249,7 @@ export class UdpConsentResponder {
     const id = this.socket.addConsentResponder(destination, creds.localUfrag, creds.remoteUfrag, creds.password, creds.controlling, creds.checks);
     if (id === 0) return;
     const sendsChecks = creds.checks !== undefined;
-    this.byTransport.set(transport, { id, remote, sendsChecks, creds });
-    this.byId.set(id, transport);
+    this.setRegistration(transport, { id, remote, sendsChecks, creds });
     if (sendsChecks) transport.consentChecksNative(true);
     if (this.tickIndex < 0) {
       this.tickIndex = ticking.push(this) - 1;
@@ -252,8 +302,8 @@ export class UdpConsentResponder {
       const entries = this.socket.takeConsentAnswers(out);
       for (let i = 0; i < entries; i++) {
         const o = TAKE_STRIDE * i;
-        const transport = this.byId.get(out[o]!);
-        const registration = transport && this.byTransport.get(transport);
+        const transport = this.transportOf(out[o]!);
+        const registration = transport && this.registrationOf(transport);
         if (!transport || !registration) continue;
         const age = out[o + 4]!;
         try {
@@ -264,7 +314,7 @@ export class UdpConsentResponder {
       }
       // Another call only when the array was full and more registrations may have counts (an own
       // socket's one registration never needs a second, empty call).
-      if (entries < out.length / TAKE_STRIDE || entries >= this.byTransport.size) return;
+      if (entries < out.length / TAKE_STRIDE || entries >= this.registrations) return;
     }
   }
 

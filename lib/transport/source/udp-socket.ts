@@ -460,7 +460,13 @@ export class UdpSocket {
   private filledThisTurn = false;
   /** Something was queued since the last run of the own-pool sweep (OWN_POOL_SWEEP_MS). */
   private queuedSinceSweep = false;
-  private readonly routes = new Map<number, UdpSrtpRoute>();
+  /**
+   * The SRTP routes: the one route in a field while there is one (an own socket's connection), a
+   * Map from the second on (152 bytes of table per socket otherwise: docs/peer.md "Memory per idle
+   * connection"). See hasRoute.
+   */
+  private soleRoute: UdpSrtpRoute | undefined;
+  private routes: Map<number, UdpSrtpRoute> | undefined;
   private sendCount = 0;
   private sendUsed = 0;
   private flushScheduled = false;
@@ -470,7 +476,11 @@ export class UdpSocket {
   private boundAddress = '';
   private boundPort = 0;
   private recvRequested = 0;
-  private readonly destinations = new Map<string, UdpDestination>();
+  /**
+   * Destinations resolved before, by `address|port`: made when a second one is resolved (until
+   * then the one is lastDestination; an own socket's connection talks to one remote).
+   */
+  private destinations: Map<string, UdpDestination> | undefined;
   /** The last destination returned: a run of sends to one remote builds no key string. */
   private lastDestination: UdpDestination | undefined;
   /**
@@ -606,7 +616,7 @@ export class UdpSocket {
     const last = this.lastDestination;
     if (last !== undefined && last.port === port && last.address === address) return last;
     const key = `${address}|${port}`;
-    const cached = this.destinations.get(key);
+    const cached = this.destinations?.get(key);
     if (cached) return (this.lastDestination = cached);
     validatePort(port, 'port');
     const kind = isIP(address);
@@ -617,9 +627,12 @@ export class UdpSocket {
     if (this.native.resolve(this.family, address, port, record, 0) === 0) {
       throw new PwtError('TypeError', 'ERR_UDP_INVALID_ADDRESS', `UdpSocket: '${address}' is not a valid address for this socket`);
     }
-    if (this.destinations.size >= DESTINATION_CACHE_LIMIT) this.destinations.clear();
     const dest: UdpDestination = { address, port, family: kind === 6 ? 6 : 4, record };
-    this.destinations.set(key, dest);
+    if (this.destinations === undefined) {
+      // The first destination is only the last one; the second makes the cache, with both.
+      if (last !== undefined) this.destinations = new Map([[`${last.address}|${last.port}`, last]]);
+    } else if (this.destinations.size >= DESTINATION_CACHE_LIMIT) this.destinations.clear();
+    this.destinations?.set(key, dest);
     return (this.lastDestination = dest);
   }
 
@@ -652,15 +665,28 @@ export class UdpSocket {
     const id = this.native.addSrtpRoute(destination.record, handle, channel);
     if (id === 0) throw new OperationError('ERR_UDP_SRTP_ROUTE', 'UdpSocket: SRTP route refused (not a native SrtpSession, or 65535 routes in use)');
     const route: UdpSrtpRoute = { id, destination, session, channel };
-    this.routes.set(id, route);
+    if (this.routes === undefined && this.soleRoute === undefined) this.soleRoute = route;
+    else {
+      if (this.routes === undefined) {
+        this.routes = new Map([[this.soleRoute!.id, this.soleRoute!]]);
+        this.soleRoute = undefined;
+      }
+      this.routes.set(id, route);
+    }
     return route;
+  }
+
+  /** Whether `route` is one of this socket's (not removed). */
+  private hasRoute(route: UdpSrtpRoute): boolean {
+    return this.routes !== undefined ? this.routes.get(route.id) === route : this.soleRoute === route;
   }
 
   /** Removes a route; queued sendSrtp packets of that route are dropped and counted. */
   removeSrtpRoute(route: UdpSrtpRoute): void {
-    if (this.routes.get(route.id) !== route) return;
+    if (!this.hasRoute(route)) return;
     this.flush();
-    this.routes.delete(route.id);
+    if (this.routes !== undefined) this.routes.delete(route.id);
+    else this.soleRoute = undefined;
     if (!this.isClosed) this.native.removeSrtpRoute(route.id);
   }
 
@@ -780,7 +806,7 @@ export class UdpSocket {
 
   /** Queues a clear RTP or RTCP packet, protected natively by the route's session at flush. */
   sendSrtp(packet: Uint8Array, route: UdpSrtpRoute): void {
-    if (this.routes.get(route.id) !== route) {
+    if (!this.hasRoute(route)) {
       throw new InvalidStateError('ERR_UDP_SRTP_ROUTE_REMOVED', 'UdpSocket: that SRTP route was removed');
     }
     this.enqueue(packet, route.destination.record, route.id, SRTP_ROOM, route.channel === 0 ? 0 : CHANNEL_HEADER);
@@ -988,7 +1014,8 @@ export class UdpSocket {
     unwatchOwnPool(this);
     this.isClosed = true;
     this.listener = null;
-    this.routes.clear();
+    this.routes?.clear();
+    this.soleRoute = undefined;
     this.native.close();
     this.releaseCounters();
   }
