@@ -1,6 +1,6 @@
 // The measurements the full-stack suites make inside one library's child process: RTP
 // throughput at the highest sustainable rate, connection setup time, idle memory per PC.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { nativeHeapStats } from '../../lib/native/native-heap-stats.js';
@@ -281,6 +281,13 @@ function breakdownSample(): { nativeInUse: number; nativeFree: number; v8Committ
   return { nativeInUse: native.inUse, nativeFree: native.free, v8Committed: getHeapStatistics().total_physical_size, external: process.memoryUsage().external };
 }
 
+/** Asks the preloaded allocation shim for its report (it polls for `<out>.trigger`) and waits for it, at most 120 s. */
+async function allocShimReport(out: string): Promise<void> {
+  rmSync(`${out}.done`, { force: true });
+  writeFileSync(`${out}.trigger`, '');
+  for (let i = 0; i < 1200 && !existsSync(`${out}.done`); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
 function settle(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 500));
 }
@@ -377,6 +384,9 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number, idleMs: r
   if (probe) console.error('relief probe', JSON.stringify({ ...probe, spacesAfterGc: spaceSizes() }));
   const parts1 = breakdownSample();
   const newSpaceAtReading = newSpaceSize();
+  // PWT_ALLOC_SHIM_OUT=FILE with LD_PRELOAD=bench/.build/alloc_shim.so (a probe, bench/native/alloc_shim.c):
+  // the shim's report of the C heap live at the reading, by allocating thread, size class and stack.
+  if (process.env.PWT_ALLOC_SHIM_OUT && process.env.LD_PRELOAD?.includes('alloc_shim')) await allocShimReport(process.env.PWT_ALLOC_SHIM_OUT);
   // PWT_BENCH_TRIM_PROBE=1 (a probe, off by default since it changes the later readings): how much
   // of the RSS at 0.5 s is free C heap still resident, by trimming it right now.
   let rssTrimmed: number | undefined;
