@@ -501,9 +501,7 @@ void DtlsEngine::Close() {
 void DtlsEngine::ReleaseSessionSecrets() {
   OPENSSL_cleanse(master_, sizeof master_);
   record_layer_.reset();  // its ciphers free their EVP contexts and cleanse their IVs
-  OPENSSL_cleanse(flight_.data(), flight_.size());
-  std::vector<uint8_t>().swap(flight_);
-  std::vector<uint32_t>().swap(flight_ends_);
+  DropLastFlight();
   std::vector<std::vector<uint8_t>>().swap(peer_epoch1_);
   peer_epoch1_bytes_ = 0;
 }
@@ -626,6 +624,12 @@ void DtlsEngine::Handover() {
   ERR_clear_error();
 }
 
+void DtlsEngine::DropLastFlight() {
+  OPENSSL_cleanse(flight_.data(), flight_.size());
+  std::vector<uint8_t>().swap(flight_);
+  std::vector<uint32_t>().swap(flight_ends_);
+}
+
 void DtlsEngine::RelocateKeptState() {
   if (record_layer_) record_layer_ = record_layer_->Relocated();  // the old one cleanses its keys
   if (!peer_der_.empty()) std::vector<uint8_t>(peer_der_.begin(), peer_der_.end()).swap(peer_der_);
@@ -738,6 +742,9 @@ void DtlsEngine::ReceiveAfterHandover(const uint8_t* data, size_t len) {
       case kApplicationData:
         ++counters_.data_records_in;
         if (!data_.Push(tls_read_buffer.data(), n)) ++counters_.dropped_data_queue_full;
+        // The peer sends application data only once it has our Finished (RFC 5246 section 7.4.9,
+        // RFC 6347 section 4.2.4): its last flight will not come again, so ours is not needed.
+        if (!flight_ends_.empty()) DropLastFlight();
         break;
       case kAlert:
         OnAlert(tls_read_buffer.data(), n);

@@ -224,6 +224,9 @@ class DtlsEngine {
   void ReleaseSessionSecrets();
   void OnAlert(const uint8_t* alert, size_t len);
   void ResendLastFlight();
+  // Frees (and cleanses) the kept last flight: at close or failure, and at the peer's first
+  // authenticated application data, which proves it has our Finished (docs/dtls.md "Handover").
+  void DropLastFlight();
   bool SendRecord(uint8_t type, const uint8_t* data, size_t len);
   void SendCloseNotify();
   bool Export(const char* label, size_t label_len, uint8_t* out, size_t len) const;

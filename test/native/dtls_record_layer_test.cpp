@@ -451,11 +451,18 @@ void TestLostLastFlightAnswered(bool client_keeps_ssl, bool relocate = false) {
   CHECK(p.server->counters().dropped_replayed > replayed);
   // Data flows both ways afterwards.
   uint8_t msg[4] = {1, 2, 3, 4};
+  CHECK(p.server->keeps_last_flight());
   CHECK(p.client->Send(msg, sizeof msg) == DtlsStatus::kOk);
   Pair::Feed(Pair::Take(*p.client), *p.server);
   size_t n = 0;
   Drain(*p.server, &n);
   CHECK_EQ(n, 1u);
+  // The client's data proves it has the server's Finished: the kept flight is gone, and the
+  // client's retransmitted flight (a replay by now) still sends nothing.
+  CHECK(!p.server->keeps_last_flight());
+  Pair::Feed(again, *p.server);
+  CHECK(p.server->outgoing().empty());
+  CHECK_EQ(p.server->counters().flight_resends, 1u);
   CHECK(p.server->Send(msg, sizeof msg) == DtlsStatus::kOk);
   Pair::Feed(Pair::Take(*p.server), *p.client);
   Drain(*p.client, &n);
