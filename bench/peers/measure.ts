@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { nativeHeapStats } from '../../lib/native/native-heap-stats.js';
 import { trimNativeHeap } from '../../lib/native/native-heap-trim.js';
+import { nativeHeapTrimmer } from '../../lib/transport/native-heap-trimmer.js';
 import { descriptorLimit, openDescriptors } from './descriptor-limit.js';
 import type { IdlePeers, MediaPair, PeerAdapter } from './types.js';
 
@@ -361,6 +362,7 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number, idleMs: r
   const peers = { close: async (): Promise<void> => void (await Promise.all(held.map((p) => p.close()))) };
   const connectedPcs = pcs - 2 * failed;
   if (connectedPcs === 0) throw new Error(`none of the ${pcs / 2} pairs connected`);
+  const spacesAtBurstEnd = process.env.PWT_BENCH_RELIEF_PROBE === '1' ? spaceSizes() : undefined;
   await settle();
   // The library's own memory work after the burst (ours: the trim and the JS-heap relief before
   // it) may still be running at 0.5 s; the forced collections below would cut V8's incremental
@@ -378,10 +380,11 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number, idleMs: r
   }
   settleWaitMs ??= performance.now() - settleStart; // still pending at the end of the settle time
   // PWT_BENCH_RELIEF_PROBE=1: V8's spaces (MiB) before and after the forced collections, and the wait.
-  const probe = process.env.PWT_BENCH_RELIEF_PROBE === '1' ? { settleWaitMs, spaces: spaceSizes() } : undefined;
+  // Also the spaces when the last pair connected and what the library's trimmer did (its reliefs).
+  const probe = process.env.PWT_BENCH_RELIEF_PROBE === '1' ? { settleWaitMs, spacesAtBurstEnd, spaces: spaceSizes(), trimmer: { ...nativeHeapTrimmer.stats } } : undefined;
   collect();
   const after = process.memoryUsage();
-  if (probe) console.error('relief probe', JSON.stringify({ ...probe, spacesAfterGc: spaceSizes() }));
+  if (probe) console.error('relief probe', JSON.stringify({ ...probe, spacesAfterGc: spaceSizes(), usedHeapMiBAfterGc: Math.round(getHeapStatistics().used_heap_size / 104857.6) / 10 }));
   const parts1 = breakdownSample();
   const newSpaceAtReading = newSpaceSize();
   // PWT_ALLOC_SHIM_OUT=FILE with LD_PRELOAD=bench/.build/alloc_shim.so (a probe, bench/native/alloc_shim.c):
