@@ -345,7 +345,7 @@ export class NativeHeapTrimmer {
     if (moderated) level = 'moderate';
     // Right after a burst the heap's size counts the burst's garbage, and V8's incremental
     // collection compacts less and leaves more committed than the full one (docs/architecture.md,
-    // "Idle PCs, eighth pass"): whether the heap really was too large is known once marking ends.
+    // "Idle PCs, ninth pass"): whether the heap really was too large is known once marking ends.
     this.followUpDue = moderated && !this.criticalTooSlow;
     const start = performance.now();
     if (!relieveJsHeap(level)) {
