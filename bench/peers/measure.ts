@@ -1,10 +1,11 @@
 // The measurements the full-stack suites make inside one library's child process: RTP
 // throughput at the highest sustainable rate, connection setup time, idle memory per PC.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { nativeHeapStats } from '../../lib/native/native-heap-stats.js';
 import { trimNativeHeap } from '../../lib/native/native-heap-trim.js';
+import { nativeHeapTrimmer } from '../../lib/transport/native-heap-trimmer.js';
 import { descriptorLimit, openDescriptors } from './descriptor-limit.js';
 import type { IdlePeers, MediaPair, PeerAdapter } from './types.js';
 
@@ -281,6 +282,13 @@ function breakdownSample(): { nativeInUse: number; nativeFree: number; v8Committ
   return { nativeInUse: native.inUse, nativeFree: native.free, v8Committed: getHeapStatistics().total_physical_size, external: process.memoryUsage().external };
 }
 
+/** Asks the preloaded allocation shim for its report (it polls for `<out>.trigger`) and waits for it, at most 120 s. */
+async function allocShimReport(out: string): Promise<void> {
+  rmSync(`${out}.done`, { force: true });
+  writeFileSync(`${out}.trigger`, '');
+  for (let i = 0; i < 1200 && !existsSync(`${out}.done`); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
 function settle(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 500));
 }
@@ -354,6 +362,7 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number, idleMs: r
   const peers = { close: async (): Promise<void> => void (await Promise.all(held.map((p) => p.close()))) };
   const connectedPcs = pcs - 2 * failed;
   if (connectedPcs === 0) throw new Error(`none of the ${pcs / 2} pairs connected`);
+  const spacesAtBurstEnd = process.env.PWT_BENCH_RELIEF_PROBE === '1' ? spaceSizes() : undefined;
   await settle();
   // The library's own memory work after the burst (ours: the trim and the JS-heap relief before
   // it) may still be running at 0.5 s; the forced collections below would cut V8's incremental
@@ -371,12 +380,16 @@ export async function measureMemory(adapter: PeerAdapter, pcs: number, idleMs: r
   }
   settleWaitMs ??= performance.now() - settleStart; // still pending at the end of the settle time
   // PWT_BENCH_RELIEF_PROBE=1: V8's spaces (MiB) before and after the forced collections, and the wait.
-  const probe = process.env.PWT_BENCH_RELIEF_PROBE === '1' ? { settleWaitMs, spaces: spaceSizes() } : undefined;
+  // Also the spaces when the last pair connected and what the library's trimmer did (its reliefs).
+  const probe = process.env.PWT_BENCH_RELIEF_PROBE === '1' ? { settleWaitMs, spacesAtBurstEnd, spaces: spaceSizes(), trimmer: { ...nativeHeapTrimmer.stats } } : undefined;
   collect();
   const after = process.memoryUsage();
-  if (probe) console.error('relief probe', JSON.stringify({ ...probe, spacesAfterGc: spaceSizes() }));
+  if (probe) console.error('relief probe', JSON.stringify({ ...probe, spacesAfterGc: spaceSizes(), usedHeapMiBAfterGc: Math.round(getHeapStatistics().used_heap_size / 104857.6) / 10 }));
   const parts1 = breakdownSample();
   const newSpaceAtReading = newSpaceSize();
+  // PWT_ALLOC_SHIM_OUT=FILE with LD_PRELOAD=bench/.build/alloc_shim.so (a probe, bench/native/alloc_shim.c):
+  // the shim's report of the C heap live at the reading, by allocating thread, size class and stack.
+  if (process.env.PWT_ALLOC_SHIM_OUT && process.env.LD_PRELOAD?.includes('alloc_shim')) await allocShimReport(process.env.PWT_ALLOC_SHIM_OUT);
   // PWT_BENCH_TRIM_PROBE=1 (a probe, off by default since it changes the later readings): how much
   // of the RSS at 0.5 s is free C heap still resident, by trimming it right now.
   let rssTrimmed: number | undefined;

@@ -55,16 +55,18 @@ export interface JsHeapReliefPolicy {
 /**
  * The defaults: one reduce-memory collection once a burst of at least 16 handshakes or closes has
  * been quiet for 250 ms, at most every 5 s and 5 % of the thread (0.1 s at 1,000 idle PCs at load 5,
- * 0.5–0.9 s at 2,000 under load 12–18 on this 2-core machine); above 32 MiB of live heap (about
- * 1,300 idle PCs), and for good once a full one took more than 100 ms, it is the incremental
- * 'moderate' one instead, so the thread that carries every connection's media stops at most once,
- * for a bounded time. A
+ * 0.15–0.23 s at load 7–9, 0.5–0.9 s at 2,000 under load 12–18 on this 2-core machine); above
+ * 40 MiB of live heap (1,000 idle PCs have 34.6 MiB; about 1,200), and for good once a full one
+ * took more than 100 ms, it is the incremental 'moderate' one instead, so the thread that carries
+ * every connection's media stops at most once, for a bounded time. Right after a burst the heap's
+ * size counts its garbage: a relief asked as 'moderate' for that reason is followed by the full
+ * collection once V8's marking has ended and shown the live heap within the limit. A
  * longer minimum would let one relief block the one after the next burst (the case that matters).
  * PWT_JS_HEAP_RELIEF in the environment: 'off' (or 0), 'moderate' or 'critical' overrides the level
  * ('critical' named there is used at any heap size).
  */
 export const DEFAULT_JS_HEAP_RELIEF_POLICY: JsHeapReliefPolicy = {
-  level: 'critical', minYoungBytes: 8 * 1048576, minIntervalMs: 5_000, maxShare: 0.05, quietMs: 250, minEvents: 16, maxCriticalHeapBytes: 32 * 1048576, maxCriticalPauseMs: 100,
+  level: 'critical', minYoungBytes: 8 * 1048576, minIntervalMs: 5_000, maxShare: 0.05, quietMs: 250, minEvents: 16, maxCriticalHeapBytes: 40 * 1048576, maxCriticalPauseMs: 100,
 };
 
 function reliefFromEnv(): JsHeapReliefPolicy {
@@ -159,6 +161,12 @@ export interface NativeHeapTrimStats {
   jsHeapReliefs: number;
   /** Of those, the ones asked as 'moderate' because the live heap was above maxCriticalHeapBytes. */
   jsHeapReliefsModerated: number;
+  /**
+   * Of the moderate ones, those followed by the full collection once their marking had ended and
+   * the live heap it found was at most maxCriticalHeapBytes (the burst's garbage had made it look
+   * larger when the relief was asked for).
+   */
+  jsHeapReliefsFollowedUp: number;
   jsHeapReliefMs: number;
 }
 
@@ -179,6 +187,8 @@ export class NativeHeapTrimmer {
   private criticalTooSlow = false;
   /** A relief was asked for and its trim has not run yet. */
   private reliefInProgress = false;
+  /** The relief in progress is 'moderate' only because the heap, garbage included, looked too large. */
+  private followUpDue = false;
 
   constructor(
     policy: NativeHeapTrimPolicy = DEFAULT_NATIVE_HEAP_TRIM_POLICY,
@@ -188,7 +198,7 @@ export class NativeHeapTrimmer {
     private readonly liveBytes: () => number = liveHeapBytes,
   ) {
     this.schedule = new NativeHeapTrimSchedule(policy);
-    this.stats = { trims: 0, released: 0, totalMs: 0, longestMs: 0, active: enabled, jsHeapReliefs: 0, jsHeapReliefsModerated: 0, jsHeapReliefMs: 0 };
+    this.stats = { trims: 0, released: 0, totalMs: 0, longestMs: 0, active: enabled, jsHeapReliefs: 0, jsHeapReliefsModerated: 0, jsHeapReliefsFollowedUp: 0, jsHeapReliefMs: 0 };
   }
 
   /** Native memory was freed (a handshake finished, a connection closed): trim soon. */
@@ -213,6 +223,7 @@ export class NativeHeapTrimmer {
     this.timer = undefined;
     this.armedAt = Infinity;
     this.reliefInProgress = false;
+    this.followUpDue = false;
   }
 
   private arm(at: number): void {
@@ -257,12 +268,23 @@ export class NativeHeapTrimmer {
    * one turn after it for the finalizers.
    */
   private afterRelief(polls: number, quiet: boolean): void {
-    const ended = polls <= 0 || this.youngBytes() < this.relief.minYoungBytes;
+    const shrunk = this.youngBytes() < this.relief.minYoungBytes;
+    const ended = polls <= 0 || shrunk;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (!ended) {
         this.afterRelief(polls - 1, quiet);
         return;
+      }
+      // The marking has ended, so the heap's size is its live size now: when that is within the
+      // full collection's limit, the full one follows (one pause, the limit's own), then one more
+      // turn for its finalizers before the trim.
+      if (this.followUpDue) {
+        this.followUpDue = false;
+        if (shrunk && this.followUp()) {
+          this.afterRelief(0, quiet);
+          return;
+        }
       }
       this.armedAt = Infinity;
       this.reliefInProgress = false;
@@ -321,6 +343,10 @@ export class NativeHeapTrimmer {
     this.eventsSinceRelief = 0;
     const moderated = level === 'critical' && (this.criticalTooSlow || this.liveBytes() > this.relief.maxCriticalHeapBytes);
     if (moderated) level = 'moderate';
+    // Right after a burst the heap's size counts the burst's garbage, and V8's incremental
+    // collection compacts less and leaves more committed than the full one (docs/architecture.md,
+    // "Idle PCs, tenth pass"): whether the heap really was too large is known once marking ends.
+    this.followUpDue = moderated && !this.criticalTooSlow;
     const start = performance.now();
     if (!relieveJsHeap(level)) {
       this.reliefNotBefore = Infinity; // V8's API is not there: never again
@@ -333,6 +359,21 @@ export class NativeHeapTrimmer {
     this.stats.jsHeapReliefMs += took;
     this.reliefNotBefore = start + took + Math.max(this.relief.minIntervalMs, took / this.relief.maxShare);
     return level;
+  }
+
+  /** The full collection after a moderate relief, when the live heap it measured allows it; whether it ran. */
+  private followUp(): boolean {
+    if (this.criticalTooSlow || this.liveBytes() > this.relief.maxCriticalHeapBytes) return false;
+    const start = performance.now();
+    if (!relieveJsHeap('critical')) return false;
+    const took = performance.now() - start;
+    this.stats.jsHeapReliefs++;
+    this.stats.jsHeapReliefsFollowedUp++;
+    this.stats.jsHeapReliefMs += took;
+    if (took > this.relief.maxCriticalPauseMs) this.criticalTooSlow = true;
+    // Its cost counts against the relief's share like any other relief's.
+    this.reliefNotBefore = Math.max(this.reliefNotBefore, start + took + Math.max(this.relief.minIntervalMs, took / this.relief.maxShare));
+    return true;
   }
 }
 

@@ -272,7 +272,7 @@ void DtlsEngine::Drive() {
       if (state_ == DtlsState::kConnecting || state_ == DtlsState::kConnected) ReadData();
       counters_.dropped_out_queue_full = bio_state_.out_dropped;
       if (!config_.keep_ssl && (state_ == DtlsState::kConnecting || state_ == DtlsState::kConnected)) Handover();
-      std::deque<std::vector<uint8_t>>().swap(peer_epoch1_);
+      std::vector<std::vector<uint8_t>>().swap(peer_epoch1_);
       peer_epoch1_bytes_ = 0;
       return;
     } else {
@@ -501,10 +501,8 @@ void DtlsEngine::Close() {
 void DtlsEngine::ReleaseSessionSecrets() {
   OPENSSL_cleanse(master_, sizeof master_);
   record_layer_.reset();  // its ciphers free their EVP contexts and cleanse their IVs
-  OPENSSL_cleanse(flight_.data(), flight_.size());
-  std::vector<uint8_t>().swap(flight_);
-  std::vector<uint32_t>().swap(flight_ends_);
-  std::deque<std::vector<uint8_t>>().swap(peer_epoch1_);
+  DropLastFlight();
+  std::vector<std::vector<uint8_t>>().swap(peer_epoch1_);
   peer_epoch1_bytes_ = 0;
 }
 
@@ -604,6 +602,9 @@ void DtlsEngine::Handover() {
     layer->Unprotect(rec.data(), rec.size(), tls_read_buffer.data(), tls_read_buffer.size(), &n);
     OPENSSL_cleanse(tls_read_buffer.data(), n);
   }
+  // That made the read context; the next record makes it again. An idle (media-only) connection
+  // carries no record after the handshake and keeps no EVP context (about 1.2 KiB with AES-GCM).
+  layer->ReleaseCiphers();
   suite_ = suite;
   record_layer_ = std::move(layer);
   handed_over_ = true;
@@ -623,6 +624,23 @@ void DtlsEngine::Handover() {
   ERR_clear_error();
 }
 
+void DtlsEngine::DropLastFlight() {
+  OPENSSL_cleanse(flight_.data(), flight_.size());
+  std::vector<uint8_t>().swap(flight_);
+  std::vector<uint32_t>().swap(flight_ends_);
+}
+
+void DtlsEngine::RelocateKeptState() {
+  if (record_layer_) record_layer_ = record_layer_->Relocated();  // the old one cleanses its keys
+  if (!peer_der_.empty()) std::vector<uint8_t>(peer_der_.begin(), peer_der_.end()).swap(peer_der_);
+  if (!flight_.empty()) {
+    std::vector<uint8_t> flight(flight_.begin(), flight_.end());
+    OPENSSL_cleanse(flight_.data(), flight_.size());
+    flight_.swap(flight);
+  }
+  if (!flight_ends_.empty()) std::vector<uint32_t>(flight_ends_.begin(), flight_ends_.end()).swap(flight_ends_);
+}
+
 // Copies of the peer's epoch-1 records while the handshake runs, for Handover to mark in the
 // window. Bounded: the newest kDtlsMaxKeptPeerRecords records and kDtlsMaxKeptPeerBytes bytes;
 // the datagram that completes the handshake is the newest, so it is always there.
@@ -634,7 +652,7 @@ void DtlsEngine::KeepPeerEpoch1Records(const uint8_t* data, size_t len) {
     peer_epoch1_bytes_ += end - off;
     while (peer_epoch1_.size() > kDtlsMaxKeptPeerRecords || peer_epoch1_bytes_ > kDtlsMaxKeptPeerBytes) {
       peer_epoch1_bytes_ -= peer_epoch1_.front().size();
-      peer_epoch1_.pop_front();
+      peer_epoch1_.erase(peer_epoch1_.begin());  // at most kDtlsMaxKeptPeerRecords + 1 entries
     }
   }
 }
@@ -724,6 +742,9 @@ void DtlsEngine::ReceiveAfterHandover(const uint8_t* data, size_t len) {
       case kApplicationData:
         ++counters_.data_records_in;
         if (!data_.Push(tls_read_buffer.data(), n)) ++counters_.dropped_data_queue_full;
+        // The peer sends application data only once it has our Finished (RFC 5246 section 7.4.9,
+        // RFC 6347 section 4.2.4): its last flight will not come again, so ours is not needed.
+        if (!flight_ends_.empty()) DropLastFlight();
         break;
       case kAlert:
         OnAlert(tls_read_buffer.data(), n);

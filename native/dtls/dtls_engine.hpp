@@ -9,7 +9,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -194,6 +193,15 @@ class DtlsEngine {
   bool holds_record_keys() const { return record_layer_ != nullptr; }
   /** True while a copy of our last handshake flight is kept to answer the peer's retransmission. */
   bool keeps_last_flight() const { return !flight_ends_.empty(); }
+  /**
+   * Makes what the connection keeps after the handover (the record layer, the peer certificate's
+   * DER, the kept last flight) again in allocations of the calling thread and frees the old ones.
+   * The offloaded engine's owner calls it when the engine comes home: the handover may have run on
+   * the handshake thread, whose malloc arena then kept these few hundred bytes per connection
+   * among the freed state of its handshakes, and no trim could give those pages back
+   * (docs/dtls.md "Handover"). Nothing observable changes.
+   */
+  void RelocateKeptState();
 
   /** Called from the SSL_CTX certificate callback; false rejects the peer. */
   bool OnPeerCertificate(X509* leaf);
@@ -216,6 +224,9 @@ class DtlsEngine {
   void ReleaseSessionSecrets();
   void OnAlert(const uint8_t* alert, size_t len);
   void ResendLastFlight();
+  // Frees (and cleanses) the kept last flight: at close or failure, and at the peer's first
+  // authenticated application data, which proves it has our Finished (docs/dtls.md "Handover").
+  void DropLastFlight();
   bool SendRecord(uint8_t type, const uint8_t* data, size_t len);
   void SendCloseNotify();
   bool Export(const char* label, size_t label_len, uint8_t* out, size_t len) const;
@@ -264,8 +275,10 @@ class DtlsEngine {
   // that completed it are our last flight (non-empty only where we sent it: the server).
   std::vector<std::vector<uint8_t>> capture_;
   // The peer's epoch-1 records (whole, header included) while the handshake runs; Handover opens
-  // them to seed the anti-replay window, then they are freed (KeepPeerEpoch1Records).
-  std::deque<std::vector<uint8_t>> peer_epoch1_;
+  // them to seed the anti-replay window, then they are freed (KeepPeerEpoch1Records). A vector, not
+  // a deque: libstdc++'s empty deque already holds 576 B (its map and one node), which every
+  // connection kept for good after the handover, allocated on the handshake thread.
+  std::vector<std::vector<uint8_t>> peer_epoch1_;
   size_t peer_epoch1_bytes_ = 0;
   // After the handover (docs/dtls.md, "Handover"): the negotiated suite, the session secrets the
   // exporter needs (RFC 5705), the record layer, and our last flight as records to seal again:

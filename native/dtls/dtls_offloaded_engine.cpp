@@ -292,6 +292,15 @@ void DtlsOffloadedEngine::Absorb(Results& r) {
       finished_.data.ReleaseWhenEmpty();
     }
     WipeKeys(&snapshot_);
+    // What the connection keeps from now on is made again here, on the owner thread, and the
+    // snapshot's copies (made by Collect, on the worker for its runs) go: at home every accessor
+    // reads the engine. So the handshake thread's malloc arena holds nothing of an idle connection
+    // and the trim after the burst can give its pages back (docs/dtls.md "Handover").
+    engine_->RelocateKeptState();
+    std::string().swap(snapshot_.failure_reason);
+    std::string().swap(snapshot_.cipher_name);
+    std::string().swap(snapshot_.cipher_standard_name);
+    std::vector<uint8_t>().swap(snapshot_.peer_der);
     std::vector<Work> held;
     held.swap(held_);
     held_datagrams_ = 0;

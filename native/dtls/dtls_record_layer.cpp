@@ -228,6 +228,21 @@ std::unique_ptr<DtlsAeadCipher> DtlsRecordLayer::OwnWriteOpener() const {
                                 is_client_ ? keys_.client_iv : keys_.server_iv, false);
 }
 
+void DtlsRecordLayer::ReleaseCiphers() {
+  write_.reset();
+  read_.reset();
+}
+
+std::unique_ptr<DtlsRecordLayer> DtlsRecordLayer::Relocated() const {
+  std::unique_ptr<DtlsRecordLayer> layer(new DtlsRecordLayer(*suite_, is_client_));
+  layer->keys_ = keys_;
+  layer->write_seq_ = write_seq_;
+  layer->received_any_ = received_any_;
+  layer->window_top_ = window_top_;
+  layer->window_bits_ = window_bits_;
+  return layer;
+}
+
 size_t DtlsRecordLayer::Protect(uint8_t type, const uint8_t* plain, size_t len, uint8_t* out, size_t cap) {
   // RFC 6347 section 4.1: a sequence number is never reused within an epoch; past 2^48 - 1 we stop.
   if (len > 16384 || write_seq_ > kDtlsMaxSequence) return 0;

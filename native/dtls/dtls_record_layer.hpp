@@ -127,6 +127,19 @@ class DtlsRecordLayer {
   bool keyed() const { return write_ != nullptr || read_ != nullptr; }
   /** A cipher that opens records sealed with our own write key (to reread our captured last flight). */
   std::unique_ptr<DtlsAeadCipher> OwnWriteOpener() const;
+  /**
+   * Frees both directions' EVP contexts (keys, sequence numbers and window stay); the next record
+   * makes them again. The handover opens the peer's handshake records once to mark the window; an
+   * idle connection (media only) then keeps neither context.
+   */
+  void ReleaseCiphers();
+  /**
+   * The same layer (keys, sequence numbers, window) in a new allocation made by the calling thread,
+   * without EVP contexts (made on first use, by whoever uses it). The engine's owner calls it when
+   * the engine comes home from the handshake thread, so that nothing the connection keeps sits in
+   * that thread's malloc arena among the handshakes' transient state (docs/dtls.md "Handover").
+   */
+  std::unique_ptr<DtlsRecordLayer> Relocated() const;
 
  private:
   /** Enters a sequence number into the read window (Unprotect, after the tag passed). */

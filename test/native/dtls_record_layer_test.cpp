@@ -30,6 +30,10 @@ struct DtlsEngineTestAccess {
                                               e.config_.role == DtlsRole::kClient, seq);
     return e.record_layer_ != nullptr;
   }
+  /** True when the record layer holds an EVP context of either direction. */
+  static bool RecordLayerKeyed(const DtlsEngine& e) { return e.record_layer_ && e.record_layer_->keyed(); }
+  static const DtlsRecordLayer* RecordLayer(const DtlsEngine& e) { return e.record_layer_.get(); }
+  static const uint8_t* FlightBytes(const DtlsEngine& e) { return e.flight_.data(); }
 };
 }  // namespace pwt
 
@@ -386,7 +390,10 @@ void TestSequenceContinuity() {
 
 // The server sends the handshake's last flight. When it is lost, the client's timer retransmits its
 // own flight, and the server, already handed over, answers from the copy it kept.
-void TestLostLastFlightAnswered(bool client_keeps_ssl) {
+// `relocate`: what the server keeps after the handover (record layer, kept flight, peer DER) is
+// made again by RelocateKeptState before the client's retransmission, as the offloaded engine does
+// when it comes home from the handshake thread; everything after must behave the same.
+void TestLostLastFlightAnswered(bool client_keeps_ssl, bool relocate = false) {
   Pair p(client_keeps_ssl, false, nullptr, 20);
   p.client->Start();
   p.server->Start();
@@ -404,6 +411,22 @@ void TestLostLastFlightAnswered(bool client_keeps_ssl) {
   CHECK(p.server->handed_over());
   CHECK(p.server->keeps_last_flight());
   CHECK(p.client->state() == DtlsState::kConnecting);
+  // The handover opened the client's Finished to mark the window, then freed the read context:
+  // an idle connection keeps no EVP context.
+  CHECK(!DtlsEngineTestAccess::RecordLayerKeyed(*p.server));
+  if (relocate) {
+    const DtlsRecordLayer* old_layer = DtlsEngineTestAccess::RecordLayer(*p.server);
+    const uint8_t* old_flight = DtlsEngineTestAccess::FlightBytes(*p.server);
+    const std::vector<uint8_t> der = p.server->peer_certificate_der();
+    CHECK(!der.empty());
+    p.server->RelocateKeptState();
+    CHECK(DtlsEngineTestAccess::RecordLayer(*p.server) != nullptr);
+    CHECK(DtlsEngineTestAccess::RecordLayer(*p.server) != old_layer);
+    CHECK(DtlsEngineTestAccess::FlightBytes(*p.server) != old_flight);
+    CHECK(p.server->keeps_last_flight());
+    CHECK(p.server->peer_certificate_der() == der);
+    CHECK(!DtlsEngineTestAccess::RecordLayerKeyed(*p.server));
+  }
   // Wait (bounded) for the client's retransmission timer; it reads the real clock.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (p.client->TimeoutUs() > 0 && std::chrono::steady_clock::now() < deadline) {
@@ -419,6 +442,7 @@ void TestLostLastFlightAnswered(bool client_keeps_ssl) {
   CHECK(p.client->state() == DtlsState::kConnected);
   CHECK_EQ(p.client->handed_over(), !client_keeps_ssl);
   CHECK(!p.client->keeps_last_flight());
+  if (relocate) p.client->RelocateKeptState();  // with OpenSSL kept: nothing to move, nothing changes
   // The same retransmission replayed: its Finished is in the window now, so nothing is sent.
   uint64_t replayed = p.server->counters().dropped_replayed;
   Pair::Feed(again, *p.server);
@@ -427,11 +451,18 @@ void TestLostLastFlightAnswered(bool client_keeps_ssl) {
   CHECK(p.server->counters().dropped_replayed > replayed);
   // Data flows both ways afterwards.
   uint8_t msg[4] = {1, 2, 3, 4};
+  CHECK(p.server->keeps_last_flight());
   CHECK(p.client->Send(msg, sizeof msg) == DtlsStatus::kOk);
   Pair::Feed(Pair::Take(*p.client), *p.server);
   size_t n = 0;
   Drain(*p.server, &n);
   CHECK_EQ(n, 1u);
+  // The client's data proves it has the server's Finished: the kept flight is gone, and the
+  // client's retransmitted flight (a replay by now) still sends nothing.
+  CHECK(!p.server->keeps_last_flight());
+  Pair::Feed(again, *p.server);
+  CHECK(p.server->outgoing().empty());
+  CHECK_EQ(p.server->counters().flight_resends, 1u);
   CHECK(p.server->Send(msg, sizeof msg) == DtlsStatus::kOk);
   Pair::Feed(Pair::Take(*p.server), *p.client);
   Drain(*p.client, &n);
@@ -658,6 +689,8 @@ int main() {
   TestSequenceContinuity();
   TestLostLastFlightAnswered(false);
   TestLostLastFlightAnswered(true);
+  TestLostLastFlightAnswered(false, true);
+  TestLostLastFlightAnswered(true, true);
   TestAlertsAndLateHandshake();
   TestReplayOfHandshakeRecords();
   TestSequenceExhaustion();

@@ -143,6 +143,38 @@ test("relief: after a moderate relief the trim waits for V8's collection to end 
   assert.equal(t.pending, false);
 });
 
+test('relief: a moderate relief whose marking finds the live heap within the limit is followed by the full collection, then the trim', async () => {
+  let young = 32 * MiB;
+  let live = 200 * MiB; // the burst's garbage counted in
+  const t = new NativeHeapTrimmer(policy, true, relief, () => young, () => live);
+  burst(t);
+  await until(() => t.stats.jsHeapReliefs >= 1 || !t.stats.active);
+  if (!t.stats.active) return; // not glibc: the trimmer (and its relief) stopped
+  assert.equal(t.stats.jsHeapReliefsModerated, 1);
+  const trims = t.stats.trims;
+  // V8's marking ends: the young generation shrank and the heap is its live size, within the limit.
+  live = 20 * MiB;
+  young = 1 * MiB;
+  await until(() => t.stats.trims > trims);
+  assert.equal(t.stats.jsHeapReliefsFollowedUp, 1);
+  assert.equal(t.stats.jsHeapReliefs, 2);
+  assert.equal(t.stats.trims, trims + 1, 'one trim, after the full collection');
+  assert.equal(t.pending, false);
+});
+
+test('relief: no full collection follows when the live heap is still above the limit once marking ended', async () => {
+  let young = 32 * MiB;
+  const t = new NativeHeapTrimmer(policy, true, relief, () => young, () => 200 * MiB);
+  burst(t);
+  await until(() => t.stats.jsHeapReliefs >= 1 || !t.stats.active);
+  if (!t.stats.active) return; // not glibc: the trimmer (and its relief) stopped
+  const trims = t.stats.trims;
+  young = 1 * MiB;
+  await until(() => t.stats.trims > trims);
+  assert.equal(t.stats.jsHeapReliefsFollowedUp, 0);
+  assert.equal(t.stats.jsHeapReliefs, 1);
+});
+
 test('stop() during a moderate relief that waits for V8: pending clears, no trim follows, later frees are ignored', async () => {
   const t = new NativeHeapTrimmer(policy, true, relief, () => 32 * MiB, () => 200 * MiB);
   burst(t);
