@@ -348,6 +348,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private readonly hostCandidates: LocalCandidateInit[] = [];
   /** TURN links of servers a new list no longer names: released once the selected pair does not use them. */
   private retiredLinks: Set<TurnLink> | undefined;
+  /** Sockets bound for UDP allocations on a shared port (bindTurnSocket): closed with their last link. */
+  private turnSocketBases: Set<Base> | undefined;
 
   constructor(options: IceTransportOptions = {}, mux?: IceMuxPort) {
     super();
@@ -889,8 +891,27 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       const at = this.links.indexOf(l);
       if (at >= 0) this.links.splice(at, 1);
       this.settledLinks?.delete(l);
+      this.closeTurnSocket(l);
       log('released the TURN allocation on %s: no longer in iceServers', l.target.url);
     }
+  }
+
+  /**
+   * After `link` was released: the socket bindTurnSocket bound for it on a shared port is closed
+   * once no other link's allocation is on it (its close first sends what is queued, the Refresh with
+   * lifetime 0 of the release included). A host socket carrying an allocation stays.
+   */
+  private closeTurnSocket(link: TurnLink): void {
+    const socket = link.udpSocket;
+    const key = link.udpBase && addressKey(link.udpBase);
+    const base = key === undefined ? undefined : this.bases.get(key);
+    if (!socket || !base || base.kind !== 'socket' || base.socket !== socket || !this.turnSocketBases?.has(base)) return;
+    if (this.links.some((o) => o.udpSocket === socket)) return;
+    this.turnSocketBases.delete(base);
+    this.bases.delete(key!);
+    this.lastBase = undefined;
+    socket.close();
+    log('closed the socket %s:%d of the released allocation', base.local.address, base.local.port);
   }
 
   /** Host candidates go through here: all are kept, those the policy allows are announced. */
@@ -1443,6 +1464,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     const local = { address: canonicalIp(bound.address), port: bound.port };
     const base: Base & { kind: 'socket' } = { kind: 'socket', local, socket, owned: true };
     this.setBase(addressKey(local), base);
+    (this.turnSocketBases ??= new Set()).add(base);
     socket.onBatch((batch) => this.onSocketBatch(base, batch));
     return base;
   }
