@@ -289,6 +289,10 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    * the port are not answered, as with no port) until a restart's gathering under 'all' announces it.
    */
   private tcpBaseHeld: (Base & { kind: 'socket' }) | undefined;
+  /** A restart under 'relay' holds the passive base once the selected pair is not on it (holdTcpBase). */
+  private tcpBaseRetiring = false;
+  /** The active ICE-TCP candidates were made (gatherTcpActive, once). */
+  private tcpActiveGathered = false;
   private dataHandler: IceDataHandler | undefined;
   private dataEnd: (() => void) | undefined;
   /** Set when data went up since the last batch end. */
@@ -694,11 +698,17 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       this.addHostCandidate({ type: 'host', address: announced ?? local.address, port: local.port, base: local, localPreference });
     }
     if (this.bases.size === 0 && lastError !== undefined && this.iceServers.length === 0) throw lastError;
+    // Under 'relay' none: a restart's gathering under 'all' makes them (gatherAgain).
     if (g.tcpActive && this.iceTransportPolicy !== 'relay') this.gatherTcpActive(addresses, g.announcedAddress);
   }
 
-  /** One active ICE-TCP candidate per host address (RFC 6544 §5.1); connections open on the first check. */
+  /**
+   * One active ICE-TCP candidate per host address (RFC 6544 §5.1); connections open on the first check.
+   * Made once (kept with the host candidates, so a later restart under 'all' announces them again).
+   */
   private gatherTcpActive(addresses: readonly string[], announcedAddress: string | undefined): void {
+    if (this.tcpActiveGathered) return;
+    this.tcpActiveGathered = true;
     for (const address of addresses) {
       const local = { address: canonicalIp(address), port: TCP_ACTIVE_PORT };
       if (this.bases.has(addressKey(local))) continue;
@@ -709,7 +719,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       base = { kind: 'socket', local, socket: source, owned: true };
       this.setBase(addressKey(local), base);
       const announced = announcedAddress && isIP(announcedAddress) === isIP(address) ? announcedAddress : undefined;
-      this.agent.addLocalCandidate(this.clock.now(), { type: 'host', protocol: 'tcp', tcpType: 'active', address: announced ?? local.address, port: TCP_ACTIVE_PORT, base: local });
+      this.addHostCandidate({ type: 'host', protocol: 'tcp', tcpType: 'active', address: announced ?? local.address, port: TCP_ACTIVE_PORT, base: local });
     }
   }
 
@@ -855,11 +865,15 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.releaseRetiredLinks();
     if (this.iceTransportPolicy !== 'relay') {
       // The TcpMux base the relay policy held back, before its candidate is announced (gatherTcp).
+      this.tcpBaseRetiring = false;
       const held = this.tcpBaseHeld;
       this.tcpBaseHeld = undefined;
       if (held && !this.tcpBase) this.registerTcpBase(held);
       for (const init of this.hostCandidates) this.agent.addLocalCandidate(now, init);
-    }
+      // Active ICE-TCP candidates the first gathering (under 'relay') did not make.
+      const g = this.options.gather ?? {};
+      if (g.tcpActive && !this.mux && !this.options.socketFactory) this.gatherTcpActive(listHostAddresses(g), g.announcedAddress);
+    } else this.holdTcpBase();
     this.serversStarted = false;
     this.endOfCandidatesSent = false;
     const done = (): void => {
@@ -870,6 +884,27 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     };
     if (this.iceServers.length === 0) done();
     else void this.startServers().then(done);
+  }
+
+  /**
+   * Under 'relay' (a restart after setConfiguration) the TcpMux port's passive base is unregistered,
+   * as gatherTcp holds it under 'relay' from the start: checks over the port get no answer. While the
+   * selected pair is on it, it stays until ICE selected another pair (the 'selected-pair' event).
+   */
+  private holdTcpBase(): void {
+    const base = this.tcpBase;
+    this.tcpBaseRetiring = false;
+    if (!base) return;
+    const selected = this.agent.selectedPair?.localBase;
+    if (selected && addressKey(selected) === addressKey(base.local)) {
+      this.tcpBaseRetiring = true;
+      return;
+    }
+    this.bases.delete(addressKey(base.local));
+    this.tcpBase = undefined;
+    this.tcpBaseHeld = base;
+    this.lastBase = undefined;
+    log('passive TCP base %s:%d held: relay policy', base.local.address, base.local.port);
   }
 
   /**
@@ -1402,6 +1437,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           this.mux?.select?.(this, this.mux && addressKey(e.pair.localBase) === addressKey(this.mux.local) ? e.pair.remoteAddress : undefined);
           this.selectOwnConsent(e.pair.localBase, e.pair.remoteAddress);
           this.releaseRetiredLinks();
+          if (this.tcpBaseRetiring) this.holdTcpBase();
           this.emitEvent('selectedcandidatepairchange', e.pair);
           break;
         case 'remote-validated':
