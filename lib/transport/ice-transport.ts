@@ -848,6 +848,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       gathering = {
         keepLocal: (c) => (!relayOnly || c.type === 'relay') && !(c.type === 'relay' && retiredRelays.has(addressKey(c))),
         moreCandidates: true,
+        // Server-reflexive candidates come again from the servers of the new list (startServers).
+        serverReflexiveAgain: true,
       };
     }
     const creds = this.agent.restart(now, undefined, gathering);
