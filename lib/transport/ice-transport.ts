@@ -352,6 +352,10 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private readonly hostCandidates: LocalCandidateInit[] = [];
   /** TURN links of servers a new list no longer names: released once the selected pair does not use them. */
   private retiredLinks: Set<TurnLink> | undefined;
+  /** Retired links a restart's list names again before they were released (announced again by gatherAgain). */
+  private revivedLinks: TurnLink[] | undefined;
+  /** The relay candidate of each allocated link, for announcing it again (revivedLinks). */
+  private relayCandidates: Map<TurnLink, LocalCandidateInit> | undefined;
   /** Sockets bound for UDP allocations on a shared port (bindTurnSocket): closed with their last link. */
   private turnSocketBases: Set<Base> | undefined;
 
@@ -840,7 +844,13 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       for (const server of this.iceServers) for (const url of typeof server.urls === 'string' ? [server.urls] : server.urls) wanted.add(serverKey(url, server.username, server.credential));
       const retiredRelays = new Set<string>();
       for (const l of this.links) {
-        if (wanted.has(serverKey(l.target.url, l.target.username, l.target.credential))) continue;
+        if (wanted.has(serverKey(l.target.url, l.target.username, l.target.credential))) {
+          // A -> B -> A: an allocation on A an earlier restart retired but did not release yet (its
+          // pair was still selected) serves again, announced in the new generation (gatherAgain):
+          // no second allocation on A while the first is alive.
+          if (this.retiredLinks?.delete(l)) (this.revivedLinks ??= []).push(l);
+          continue;
+        }
         (this.retiredLinks ??= new Set()).add(l);
         if (l.relayed) retiredRelays.add(addressKey(l.relayed));
       }
@@ -865,6 +875,12 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   /** The gathering phase of a restart after setConfiguration: host candidates the policy allows, then the servers. */
   private gatherAgain(now: number): void {
     this.releaseRetiredLinks();
+    // Allocations the list names again while they were still alive: their relay candidate again
+    // (one still allocating announces it on 'allocated', being no longer retired).
+    for (const l of this.revivedLinks?.splice(0) ?? []) {
+      const init = this.relayCandidates?.get(l);
+      if (init && l.client.state === 'allocated') this.agent.addLocalCandidate(now, init);
+    }
     if (this.iceTransportPolicy !== 'relay') {
       // The TcpMux base the relay policy held back, before its candidate is announced (gatherTcp).
       this.tcpBaseRetiring = false;
@@ -928,6 +944,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       const at = this.links.indexOf(l);
       if (at >= 0) this.links.splice(at, 1);
       this.settledLinks?.delete(l);
+      this.relayCandidates?.delete(l);
       this.closeTurnSocket(l);
       log('released the TURN allocation on %s: no longer in iceServers', l.target.url);
     }
@@ -1516,19 +1533,18 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
             link.relayed = e.relayed;
             const base: Base = { kind: 'relay', local: e.relayed, link };
             this.setBase(addressKey(e.relayed), base);
-            // A server setConfiguration dropped while this allocation was under way: not announced.
-            if (this.retiredLinks?.has(link)) {
-              this.linkDone(link);
-              break;
-            }
-            this.agent.addLocalCandidate(now, {
+            const init: LocalCandidateInit = {
               type: 'relay',
               address: e.relayed.address,
               port: e.relayed.port,
               ...(e.mapped ? { related: e.mapped } : {}),
               server: link.target.url,
               localPreference: link.target.transport === 'udp' ? 65535 : link.target.transport === 'tcp' ? 32767 : 16383,
-            });
+            };
+            // Kept for a restart that names the server again while the allocation lives (A -> B -> A).
+            (this.relayCandidates ??= new Map()).set(link, init);
+            // A server setConfiguration dropped while this allocation was under way: not announced.
+            if (!this.retiredLinks?.has(link)) this.agent.addLocalCandidate(now, init);
             this.linkDone(link);
             break;
           }
