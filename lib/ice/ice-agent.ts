@@ -1741,6 +1741,17 @@ export class IceAgent {
     this.localEntries = this.localEntries.slice();
   }
 
+  /**
+   * Sets the role of an agent made before its connection knew it (a pre-gathered candidate pool,
+   * webrtc-pc §4.4.1.1: the offer/answer exchange decides it, RFC 8445 §6.1.1). Only before the
+   * remote credentials; afterwards the role changes only by conflict repair (RFC 8445 §7.3.1.1).
+   */
+  assignRole(role: IceRole): void {
+    this.assertOpen();
+    if (this.remote) throw new InvalidStateError('ERR_ICE_ROLE', 'the role is fixed once the remote credentials are known');
+    this.setRole(role);
+  }
+
   private setRole(role: IceRole): void {
     if (this.roleValue === role) return;
     this.roleValue = role;
