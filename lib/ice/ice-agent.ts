@@ -351,6 +351,13 @@ export interface IceRestartGathering {
   keepLocal?: (candidate: IceCandidate) => boolean;
   /** The driver will add more candidates and call endOfLocalCandidates again. */
   moreCandidates?: boolean;
+  /**
+   * A new gathering phase queries the STUN servers again (the driver calls gatherServerReflexive):
+   * the previous generation's server-reflexive candidates are not kept and its queries still under
+   * way are abandoned (a late answer is dropped as an unknown transaction), so the new generation's
+   * come only from the servers of the new list.
+   */
+  serverReflexiveAgain?: boolean;
 }
 
 /** A sans-I/O ICE agent for one component (WebRTC bundles everything onto component 1). */
@@ -809,7 +816,16 @@ export class IceAgent {
     // The new generation's candidates: the previous ones the driver still wants (a new ICE
     // transport policy or server list applies from this gathering phase, RFC 8829 §4.1.18).
     const keep = gathering?.keepLocal;
-    this.localEntries = this.localEntries.filter((e) => e.candidate.type !== 'prflx' && (keep === undefined || keep(e.candidate)));
+    const srflxAgain = gathering?.serverReflexiveAgain === true;
+    if (srflxAgain) {
+      for (let i = 0; i < this.transactions.size; ) {
+        const tx = this.transactions.at(i);
+        if (tx.kind === 'srflx') this.transactions.delete(tx.id);
+        else i++;
+      }
+      this.srflxPending = 0;
+    }
+    this.localEntries = this.localEntries.filter((e) => e.candidate.type !== 'prflx' && !(srflxAgain && e.candidate.type === 'srflx') && (keep === undefined || keep(e.candidate)));
     for (const e of this.localEntries) this.events.push({ type: 'local-candidate', candidate: e.candidate });
     // More candidates follow (new servers): gathering completes at the next endOfLocalCandidates.
     if (gathering?.moreCandidates === true) this.hostGatheringDone = false;
@@ -1723,6 +1739,17 @@ export class IceAgent {
     this.events.push({ type: 'local-candidate', candidate: null });
     this.setGathering('complete');
     this.localEntries = this.localEntries.slice();
+  }
+
+  /**
+   * Sets the role of an agent made before its connection knew it (a pre-gathered candidate pool,
+   * webrtc-pc §4.4.1.1: the offer/answer exchange decides it, RFC 8445 §6.1.1). Only before the
+   * remote credentials; afterwards the role changes only by conflict repair (RFC 8445 §7.3.1.1).
+   */
+  assignRole(role: IceRole): void {
+    this.assertOpen();
+    if (this.remote) throw new InvalidStateError('ERR_ICE_ROLE', 'the role is fixed once the remote credentials are known');
+    this.setRole(role);
   }
 
   private setRole(role: IceRole): void {

@@ -119,9 +119,9 @@ export interface RTCConfiguration {
   /** W3C rtcpMuxPolicy: only `require` (RTP and RTCP on one port, RFC 8843/5761; the default). */
   rtcpMuxPolicy?: 'require';
   /**
-   * W3C iceCandidatePoolSize (0..255, default 0): checked, kept and reported by getConfiguration;
-   * no candidates are pre-gathered before setLocalDescription (host candidates are gathered
-   * synchronously there, docs/peer.md "setConfiguration"). Fixed once setLocalDescription was called.
+   * W3C iceCandidatePoolSize (0..255, default 0). Above 0 the bundle transport gathers before
+   * setLocalDescription (host sockets, STUN, TURN allocations), announced by the first
+   * setLocalDescription (docs/peer.md "setConfiguration"). Fixed once setLocalDescription was called.
    */
   iceCandidatePoolSize?: number;
   /** DTLS identity; default one ECDSA P-256 certificate shared by the process, renewed daily. */
@@ -421,6 +421,44 @@ function splitPolicyFactories(factories: readonly RtpPolicyFactory[]): PolicyFac
   return split;
 }
 
+/**
+ * The handler of a transport pre-gathered for the candidate pool (webrtc-pc §4.4.1.1,
+ * `iceCandidatePoolSize` > 0): what the gathering finds before setLocalDescription (candidates,
+ * gathering states, in order) is held, so no event fires and `iceGatheringState` stays 'new'; the
+ * first setLocalDescription passes it on, then everything after goes straight through.
+ */
+class PooledTransportHandler extends BundleTransportHandler {
+  private held: ({ c: IceCandidate | null; line: string | undefined } | { state: IceGatheringState })[] | undefined = [];
+  /** createOffer or setRemoteDescription took the transport: its credentials may be in a description. */
+  claimed = false;
+
+  override onLocalCandidate(c: IceCandidate | null, line?: string): void {
+    if (this.held) this.held.push({ c, line });
+    else super.onLocalCandidate(c, line);
+  }
+
+  override onIceGatheringState(s: IceGatheringState): void {
+    if (this.held) this.held.push({ state: s });
+    else super.onIceGatheringState(s);
+  }
+
+  /** True while the pool still holds what it gathered (before the first setLocalDescription). */
+  get holding(): boolean {
+    return this.held !== undefined;
+  }
+
+  /** setLocalDescription: what was held, in order, then nothing is held any more. */
+  release(): void {
+    const held = this.held;
+    if (!held) return;
+    this.held = undefined;
+    for (const e of held) {
+      if ('state' in e) super.onIceGatheringState(e.state);
+      else super.onLocalCandidate(e.c, e.line);
+    }
+  }
+}
+
 /** What the policy driver reaches of its connection (PolicyDriverOwner), as methods on the prototype. */
 class PolicyDriverLink implements PolicyDriverOwner {
   constructor(private readonly pc: RTCPeerConnection) {}
@@ -523,6 +561,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   /** See probePolicies. */
   private policyProbes: Map<MediaKind, RtpPolicyChain> | undefined;
   private restartPending = false;
+  /** The candidate pool's handler while the bundle transport was pre-gathered (fillCandidatePool). */
+  private pool: PooledTransportHandler | undefined;
+  /** The ICE servers and policy the pool gathered with. */
+  private pooledWith: { servers: readonly RTCIceServer[]; policy: string } | undefined;
   /** setLocalDescription was called (iceCandidatePoolSize can no longer change). */
   private localDescriptionCalled = false;
   private negotiationQueued = false;
@@ -552,6 +594,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     this.policyFactories = splitPolicyFactories(configuration.rtpPolicies ?? defaultRtpPolicies());
     this.transportPolicies = RtpPolicyChain.deferred(this.policyFactories.transport, undefined);
     this.policyDriver = new PolicyDriver(new PolicyDriverLink(this), this.transportPolicies);
+    this.fillCandidatePool();
   }
 
   // ---- attributes ---------------------------------------------------------------------
@@ -657,9 +700,16 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     if (c.iceCandidatePoolSize !== undefined) next.iceCandidatePoolSize = pool;
     this.config = next;
     const ice = { iceServers: this.config.iceServers ?? [], iceTransportPolicy: this.config.iceTransportPolicy ?? 'all' };
+    // §4.4.1.6 steps 7-11: a pool no description used yet is gathered again under the new servers and
+    // policy (or released when its size went back to 0); one a description used keeps its candidates.
+    if (this.pool && !this.pool.claimed && this.pool.holding) {
+      const before = this.pooledWith;
+      if (pool === 0 || !before || before.policy !== ice.iceTransportPolicy || JSON.stringify(before.servers) !== JSON.stringify(ice.iceServers)) this.emptyCandidatePool();
+    }
     this.transport?.setIceConfiguration(ice);
     for (const e of this.extras) e.transport?.setIceConfiguration(ice);
     peerLog('pc%d setConfiguration: %d ICE servers, policy %s', this.logId, ice.iceServers.length, ice.iceTransportPolicy);
+    this.fillCandidatePool();
   }
 
   get onpolicy(): ((e: RTCPeerConnectionEvents['policy']) => void) | null { return this.getHandler('policy'); }
@@ -1000,6 +1050,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     this.compactionHeld = true;
     try {
       this.transport!.gather();
+      // Candidates the pool gathered before: announced now, as if just found (no new bind or allocation).
+      this.pool?.release();
       for (const e of this.extras) e.transport!.gather();
     } finally {
       this.compactionHeld = false;
@@ -1315,11 +1367,52 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   // ---- internals: transport -----------------------------------------------------------
 
   private ensureTransport(role: 'controlling' | 'controlled'): PeerTransport {
+    const pool = this.pool;
+    if (this.transport && pool && !pool.claimed) {
+      // The pre-gathered transport serves the first offer or answer; an answerer's is controlled.
+      pool.claimed = true;
+      if (role !== 'controlling') this.transport.ice.assignRole(role);
+      if (this.sctp && (this.dataMid === undefined || !this.extraFor(this.dataMid))) this.transport.attachSctp(this.sctp);
+    }
     if (this.transport) return this.transport;
     const handler = new BundleTransportHandler(this);
     this.transport = this.createPeerTransport(role, handler);
     if (this.sctp && (this.dataMid === undefined || !this.extraFor(this.dataMid))) this.transport.attachSctp(this.sctp);
     return this.transport;
+  }
+
+  /**
+   * webrtc-pc §4.4.1.1 / §4.4.1.6: with `iceCandidatePoolSize` > 0 and no setLocalDescription yet,
+   * the bundle transport is made and gathers now (host sockets bound, STUN queried, TURN allocated),
+   * its findings held by a PooledTransportHandler until setLocalDescription. One transport whatever
+   * the size: every m-section is bundled on one (max-bundle); an unbundled answer's extra transports
+   * gather at setLocalDescription as before.
+   */
+  private fillCandidatePool(): void {
+    if (this.transport || this.isClosed || this.localDescriptionCalled || (this.config.iceCandidatePoolSize ?? 0) === 0) return;
+    const handler = new PooledTransportHandler(this);
+    this.pool = handler;
+    this.transport = this.createPeerTransport('controlling', handler);
+    this.pooledWith = { servers: this.config.iceServers ?? [], policy: this.config.iceTransportPolicy ?? 'all' };
+    peerLog('pc%d candidate pool: pre-gathering', this.logId);
+    try {
+      this.transport.gather();
+    } catch (err) {
+      // Nothing to gather with (no address could be bound): setLocalDescription gathers and reports it.
+      peerLog('pc%d candidate pool not filled: %s', this.logId, err instanceof Error ? err.message : String(err));
+      this.pool.claimed = false;
+      this.emptyCandidatePool();
+    }
+  }
+
+  /** Closes a pooled transport no description has used (the pool size back to 0, or new ICE servers or policy). */
+  private emptyCandidatePool(): void {
+    const pool = this.pool;
+    if (!pool || pool.claimed || !pool.holding || !this.transport) return;
+    this.pool = undefined;
+    this.transport.close();
+    this.transport = undefined;
+    peerLog('pc%d candidate pool released', this.logId);
   }
 
   /** The bundle transport's gathering state (BundleTransportHandler). */

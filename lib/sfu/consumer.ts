@@ -35,6 +35,18 @@ export interface TargetLayersChange extends ConsumerLayers {
   readonly bitrateBps: number;
 }
 
+/** @internal Counters of an SSRC a replacing consumer continues (Consumer.addCountersTo). */
+export interface ConsumerCounterBase {
+  packets: number;
+  bytes: number;
+  payloadBytes: number;
+  nacked: number;
+  retransmitted: number;
+  nackPackets: number;
+  plis: number;
+  firs: number;
+}
+
 /** Events of a {@link Consumer}. */
 export type ConsumerEvents = {
   /** A layer switch completed (at a key frame, or a temporal switch point): the layers now sent. */
@@ -165,6 +177,12 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
   private autoValue = false;
   private selectsLayers: boolean;
   private reported: ConsumerLayers | null = null;
+  /**
+   * What the consumers this one replaced on its sender's SSRC had counted (Router consume() on a
+   * transceiver whose consumer's producer closed): added to this one's engine counters, so the
+   * SSRC's counters go on as its sequence numbers do (docs/sfu.md "Your first SFU").
+   */
+  private counterBase: ConsumerCounterBase | undefined;
 
   /** @internal */
   constructor(host: ConsumerHost, id: number, producer: Producer, transceiver: RTCRtpTransceiver | null, ssrc: number, paused: boolean,
@@ -258,6 +276,7 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
   nativeTotals(now: number): NativeStreamTotals {
     const s = this.statsOut;
     if (this.closedValue || !this.host.engine.consumerStats(this.id, s)) return NO_NATIVE_TOTALS;
+    this.addBase(s);
     const sinceUs = s[6]!;
     // One object per consumer, refilled each call (NativeStreamTotals is valid during the call only).
     const t = (this.sendTotals ??= {
@@ -298,6 +317,21 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
     r.firs = s[f + 11]!;
     t.remote = r;
     return (this.nativeTotalsOut ??= { sent: [t], received: [] });
+  }
+
+  /** Adds the replaced consumers' counters to the engine's (in `s`, just read). */
+  private addBase(s: Float64Array): void {
+    const b = this.counterBase;
+    if (!b) return;
+    const f = CONSUMER_STAT_BASE + this.host.dropNames.length;
+    s[0] = s[0]! + b.packets;
+    s[1] = s[1]! + b.bytes;
+    s[2] = s[2]! + b.nacked;
+    s[3] = s[3]! + b.retransmitted;
+    s[4] = s[4]! + b.payloadBytes;
+    s[f + 9] = s[f + 9]! + b.nackPackets;
+    s[f + 10] = s[f + 10]! + b.plis;
+    s[f + 11] = s[f + 11]! + b.firs;
   }
 
   /** The layers this consumer asks for (default: the highest spatial layer, every temporal layer). */
@@ -395,10 +429,35 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
     this.safeEmit('layerschange', now);
   }
 
+  /**
+   * @internal This consumer's counters of its SSRC so far, those it continued included, read before
+   * it is replaced (Router replaceStaleConsumers); added into `into`.
+   */
+  addCountersTo(into: ConsumerCounterBase): void {
+    const s = this.statsOut;
+    if (this.closedValue || !this.host.engine.consumerStats(this.id, s)) return;
+    const f = CONSUMER_STAT_BASE + this.host.dropNames.length;
+    const b = this.counterBase;
+    into.packets += s[0]! + (b?.packets ?? 0);
+    into.bytes += s[1]! + (b?.bytes ?? 0);
+    into.nacked += s[2]! + (b?.nacked ?? 0);
+    into.retransmitted += s[3]! + (b?.retransmitted ?? 0);
+    into.payloadBytes += s[4]! + (b?.payloadBytes ?? 0);
+    into.nackPackets += s[f + 9]! + (b?.nackPackets ?? 0);
+    into.plis += s[f + 10]! + (b?.plis ?? 0);
+    into.firs += s[f + 11]! + (b?.firs ?? 0);
+  }
+
+  /** @internal Continues the counters of the consumers this one replaced (see {@link addCountersTo}). */
+  continueCounters(base: ConsumerCounterBase): void {
+    this.counterBase = { ...base };
+  }
+
   getStats(): ConsumerStats {
     this.assertOpen();
     const s = this.statsOut;
     this.host.engine.consumerStats(this.id, s);
+    this.addBase(s);
     const drops: Record<string, number> = {};
     this.host.dropNames.forEach((name, i) => {
       if (i > 0) drops[name] = s[CONSUMER_STAT_BASE + i]!;

@@ -31,7 +31,7 @@ import {
   type NativeForwardEngine,
 } from '../native/forward.js';
 import type { ReceiverStreamBound } from '../peer/rtp-receiver.js';
-import { checkPreferredLayers, Consumer, type ForwardDropReason, type PreferredLayers } from './consumer.js';
+import { checkPreferredLayers, Consumer, type ConsumerCounterBase, type ForwardDropReason, type PreferredLayers } from './consumer.js';
 import { Producer } from './producer.js';
 import { mapConsumer, type NegotiatedRtp } from './rtp-mapping.js';
 import { PlainTransport, type PlainTransportOptions } from './plain-transport.js';
@@ -509,7 +509,7 @@ export class Router extends TypedEventEmitter<RouterEvents> {
       mapping.absSendTimeId, mapping.transportCcId, mapping.clockRate, rtxSsrc ? mapping.rtxPayloadType : FORWARD_UNMAPPED, rtxSsrc);
     if (id === 0) throw new OperationError('ERR_SFU_CONSUMER', 'the engine refused the consumer');
     // Nothing awaits between the check after the wait and here: every consumer left on the sender has a closed producer.
-    this.replaceStaleConsumers(transceiver, id);
+    const continued = this.replaceStaleConsumers(transceiver, id);
     const paused = options.paused ?? false;
     // A paused producer's consumers start paused in the engine (their own `paused` is the option's).
     if (paused || producer.paused) this.engine.setConsumerPaused(id, true);
@@ -518,6 +518,7 @@ export class Router extends TypedEventEmitter<RouterEvents> {
       this.engine.setConsumerLayers(id, target.spatialLayer, preferred?.temporalLayer ?? MAX_TEMPORAL_LAYER);
     }
     const consumer = new Consumer(this, id, producer, transceiver, ssrc, paused, preferred);
+    if (continued) consumer.continueCounters(continued);
     leg.consumers.add(consumer);
     producer.consumerCount++;
     // NACKs are answered natively from the producer's cache, one native call per compound RTCP
@@ -1113,13 +1114,18 @@ export class Router extends TypedEventEmitter<RouterEvents> {
    * jumped back), then they close (each fires 'close'), so the SSRC has one consumer again (the
    * engine names one per SSRC for the leg's NACKs and report blocks; docs/sfu.md "Your first SFU").
    */
-  private replaceStaleConsumers(transceiver: RTCRtpTransceiver, id: number): void {
+  private replaceStaleConsumers(transceiver: RTCRtpTransceiver, id: number): ConsumerCounterBase | undefined {
     const stale: Consumer[] = [];
     for (const c of this.consumerLegs.keys()) if (c.transceiver === transceiver && !c.closed) stale.push(c);
+    if (stale.length === 0) return undefined;
+    // Their counters of the SSRC, which the new consumer's stats and sender totals continue.
+    const counters: ConsumerCounterBase = { packets: 0, bytes: 0, payloadBytes: 0, nacked: 0, retransmitted: 0, nackPackets: 0, plis: 0, firs: 0 };
     for (const c of stale) {
       this.engine.continueConsumerNumbering(id, c.id);
+      c.addCountersTo(counters);
       c.close();
     }
+    return counters;
   }
 
   private assertOpen(): void {

@@ -289,6 +289,10 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    * the port are not answered, as with no port) until a restart's gathering under 'all' announces it.
    */
   private tcpBaseHeld: (Base & { kind: 'socket' }) | undefined;
+  /** A restart under 'relay' holds the passive base once the selected pair is not on it (holdTcpBase). */
+  private tcpBaseRetiring = false;
+  /** The active ICE-TCP candidates were made (gatherTcpActive, once). */
+  private tcpActiveGathered = false;
   private dataHandler: IceDataHandler | undefined;
   private dataEnd: (() => void) | undefined;
   /** Set when data went up since the last batch end. */
@@ -353,6 +357,12 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private hostCandidates: readonly LocalCandidateInit[] = [];
   /** TURN links of servers a new list no longer names: released once the selected pair does not use them. */
   private retiredLinks: Set<TurnLink> | undefined;
+  /** Retired links a restart's list names again before they were released (announced again by gatherAgain). */
+  private revivedLinks: TurnLink[] | undefined;
+  /** The relay candidate of each allocated link, for announcing it again (revivedLinks). */
+  private relayCandidates: Map<TurnLink, LocalCandidateInit> | undefined;
+  /** Sockets bound for UDP allocations on a shared port (bindTurnSocket): closed with their last link. */
+  private turnSocketBases: Set<Base> | undefined;
 
   constructor(options: IceTransportOptions = {}, mux?: IceMuxPort) {
     super();
@@ -697,11 +707,17 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       this.addHostCandidate({ type: 'host', address: announced ?? local.address, port: local.port, base: local, localPreference });
     }
     if (this.bases.size === 0 && lastError !== undefined && this.iceServers.length === 0) throw lastError;
+    // Under 'relay' none: a restart's gathering under 'all' makes them (gatherAgain).
     if (g.tcpActive && this.iceTransportPolicy !== 'relay') this.gatherTcpActive(addresses, g.announcedAddress);
   }
 
-  /** One active ICE-TCP candidate per host address (RFC 6544 §5.1); connections open on the first check. */
+  /**
+   * One active ICE-TCP candidate per host address (RFC 6544 §5.1); connections open on the first check.
+   * Made once (kept with the host candidates, so a later restart under 'all' announces them again).
+   */
   private gatherTcpActive(addresses: readonly string[], announcedAddress: string | undefined): void {
+    if (this.tcpActiveGathered) return;
+    this.tcpActiveGathered = true;
     for (const address of addresses) {
       const local = { address: canonicalIp(address), port: TCP_ACTIVE_PORT };
       if (this.bases.has(addressKey(local))) continue;
@@ -712,7 +728,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       base = { kind: 'socket', local, socket: source, owned: true };
       this.setBase(addressKey(local), base);
       const announced = announcedAddress && isIP(announcedAddress) === isIP(address) ? announcedAddress : undefined;
-      this.agent.addLocalCandidate(this.clock.now(), { type: 'host', protocol: 'tcp', tcpType: 'active', address: announced ?? local.address, port: TCP_ACTIVE_PORT, base: local });
+      this.addHostCandidate({ type: 'host', protocol: 'tcp', tcpType: 'active', address: announced ?? local.address, port: TCP_ACTIVE_PORT, base: local });
     }
   }
 
@@ -833,7 +849,13 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       for (const server of this.iceServers) for (const url of typeof server.urls === 'string' ? [server.urls] : server.urls) wanted.add(serverKey(url, server.username, server.credential));
       const retiredRelays = new Set<string>();
       for (const l of this.links) {
-        if (wanted.has(serverKey(l.target.url, l.target.username, l.target.credential))) continue;
+        if (wanted.has(serverKey(l.target.url, l.target.username, l.target.credential))) {
+          // A -> B -> A: an allocation on A an earlier restart retired but did not release yet (its
+          // pair was still selected) serves again, announced in the new generation (gatherAgain):
+          // no second allocation on A while the first is alive.
+          if (this.retiredLinks?.delete(l)) (this.revivedLinks ??= []).push(l);
+          continue;
+        }
         (this.retiredLinks ??= new Set()).add(l);
         if (l.relayed) retiredRelays.add(addressKey(l.relayed));
       }
@@ -841,6 +863,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       gathering = {
         keepLocal: (c) => (!relayOnly || c.type === 'relay') && !(c.type === 'relay' && retiredRelays.has(addressKey(c))),
         moreCandidates: true,
+        // Server-reflexive candidates come again from the servers of the new list (startServers).
+        serverReflexiveAgain: true,
       };
     }
     const creds = this.agent.restart(now, undefined, gathering);
@@ -856,13 +880,23 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   /** The gathering phase of a restart after setConfiguration: host candidates the policy allows, then the servers. */
   private gatherAgain(now: number): void {
     this.releaseRetiredLinks();
+    // Allocations the list names again while they were still alive: their relay candidate again
+    // (one still allocating announces it on 'allocated', being no longer retired).
+    for (const l of this.revivedLinks?.splice(0) ?? []) {
+      const init = this.relayCandidates?.get(l);
+      if (init && l.client.state === 'allocated') this.agent.addLocalCandidate(now, init);
+    }
     if (this.iceTransportPolicy !== 'relay') {
       // The TcpMux base the relay policy held back, before its candidate is announced (gatherTcp).
+      this.tcpBaseRetiring = false;
       const held = this.tcpBaseHeld;
       this.tcpBaseHeld = undefined;
       if (held && !this.tcpBase) this.registerTcpBase(held);
       for (const init of this.hostCandidates) this.agent.addLocalCandidate(now, init);
-    }
+      // Active ICE-TCP candidates the first gathering (under 'relay') did not make.
+      const g = this.options.gather ?? {};
+      if (g.tcpActive && !this.mux && !this.options.socketFactory) this.gatherTcpActive(listHostAddresses(g), g.announcedAddress);
+    } else this.holdTcpBase();
     this.serversStarted = false;
     this.endOfCandidatesSent = false;
     const done = (): void => {
@@ -873,6 +907,27 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     };
     if (this.iceServers.length === 0) done();
     else void this.startServers().then(done);
+  }
+
+  /**
+   * Under 'relay' (a restart after setConfiguration) the TcpMux port's passive base is unregistered,
+   * as gatherTcp holds it under 'relay' from the start: checks over the port get no answer. While the
+   * selected pair is on it, it stays until ICE selected another pair (the 'selected-pair' event).
+   */
+  private holdTcpBase(): void {
+    const base = this.tcpBase;
+    this.tcpBaseRetiring = false;
+    if (!base) return;
+    const selected = this.agent.selectedPair?.localBase;
+    if (selected && addressKey(selected) === addressKey(base.local)) {
+      this.tcpBaseRetiring = true;
+      return;
+    }
+    this.bases.delete(addressKey(base.local));
+    this.tcpBase = undefined;
+    this.tcpBaseHeld = base;
+    this.lastBase = undefined;
+    log('passive TCP base %s:%d held: relay policy', base.local.address, base.local.port);
   }
 
   /**
@@ -894,8 +949,28 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       const at = this.links.indexOf(l);
       if (at >= 0) this.links.splice(at, 1);
       this.settledLinks?.delete(l);
+      this.relayCandidates?.delete(l);
+      this.closeTurnSocket(l);
       log('released the TURN allocation on %s: no longer in iceServers', l.target.url);
     }
+  }
+
+  /**
+   * After `link` was released: the socket bindTurnSocket bound for it on a shared port is closed
+   * once no other link's allocation is on it (its close first sends what is queued, the Refresh with
+   * lifetime 0 of the release included). A host socket carrying an allocation stays.
+   */
+  private closeTurnSocket(link: TurnLink): void {
+    const socket = link.udpSocket;
+    const key = link.udpBase && addressKey(link.udpBase);
+    const base = key === undefined ? undefined : this.bases.get(key);
+    if (!socket || !base || base.kind !== 'socket' || base.socket !== socket || !this.turnSocketBases?.has(base)) return;
+    if (this.links.some((o) => o.udpSocket === socket)) return;
+    this.turnSocketBases.delete(base);
+    this.bases.delete(key!);
+    this.lastBase = undefined;
+    socket.close();
+    log('closed the socket %s:%d of the released allocation', base.local.address, base.local.port);
   }
 
   /** Host candidates go through here: all are kept, those the policy allows are announced. */
@@ -1387,6 +1462,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           this.mux?.select?.(this, this.mux && addressKey(e.pair.localBase) === addressKey(this.mux.local) ? e.pair.remoteAddress : undefined);
           this.selectOwnConsent(e.pair.localBase, e.pair.remoteAddress);
           this.releaseRetiredLinks();
+          if (this.tcpBaseRetiring) this.holdTcpBase();
           this.emitEvent('selectedcandidatepairchange', e.pair);
           break;
         case 'remote-validated':
@@ -1449,6 +1525,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     const local = { address: canonicalIp(bound.address), port: bound.port };
     const base: Base & { kind: 'socket' } = { kind: 'socket', local, socket, owned: true };
     this.setBase(addressKey(local), base);
+    (this.turnSocketBases ??= new Set()).add(base);
     socket.onBatch((batch) => this.onSocketBatch(base, batch));
     return base;
   }
@@ -1462,19 +1539,18 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
             link.relayed = e.relayed;
             const base: Base = { kind: 'relay', local: e.relayed, link };
             this.setBase(addressKey(e.relayed), base);
-            // A server setConfiguration dropped while this allocation was under way: not announced.
-            if (this.retiredLinks?.has(link)) {
-              this.linkDone(link);
-              break;
-            }
-            this.agent.addLocalCandidate(now, {
+            const init: LocalCandidateInit = {
               type: 'relay',
               address: e.relayed.address,
               port: e.relayed.port,
               ...(e.mapped ? { related: e.mapped } : {}),
               server: link.target.url,
               localPreference: link.target.transport === 'udp' ? 65535 : link.target.transport === 'tcp' ? 32767 : 16383,
-            });
+            };
+            // Kept for a restart that names the server again while the allocation lives (A -> B -> A).
+            (this.relayCandidates ??= new Map()).set(link, init);
+            // A server setConfiguration dropped while this allocation was under way: not announced.
+            if (!this.retiredLinks?.has(link)) this.agent.addLocalCandidate(now, init);
             this.linkDone(link);
             break;
           }

@@ -51,8 +51,8 @@ export async function waitForServer(port: number, ms: number): Promise<void> {
   }
 }
 
-/** Starts coturn and waits (up to 10 s) until it answers. */
-export async function startCoturn(): Promise<Coturn> {
+/** Starts coturn and waits (up to 10 s) until it answers; `extraArgs` are added to its command line (e.g. `--total-quota 1`). */
+export async function startCoturn(extraArgs: readonly string[] = []): Promise<Coturn> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'pwt-coturn-'));
   const relayMin = 40000 + Math.floor(Math.random() * 20000);
@@ -61,6 +61,7 @@ export async function startCoturn(): Promise<Coturn> {
     '--listening-ip', '127.0.0.1', '--relay-ip', '127.0.0.1', '--listening-port', String(port),
     '--min-port', String(relayMin), '--max-port', String(relayMin + 500), '--allow-loopback-peers',
     '--pidfile', join(dir, 'turnserver.pid'), '--log-file', 'stdout', '--no-stdout-log',
+    ...extraArgs,
   ], { stdio: 'ignore' });
   const close = (): void => {
     proc.kill('SIGTERM');

@@ -115,3 +115,30 @@ for (const policy of ['relay', 'all'] as const) {
     }
   });
 }
+
+test('iceCandidatePoolSize 1 with a TURN server: allocated before setLocalDescription, whose description carries the relay candidate at once', { timeout: 60_000, skip: coturnSkip }, async () => {
+  const a = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'], iceServers: [turn!.iceServer('udp')], iceCandidatePoolSize: 1 });
+  const b = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  try {
+    let events = 0;
+    a.onicecandidate = () => events++;
+    // The pool's transport (a test reads it before an answer makes it `mediaTransport`).
+    const pooled = (a as unknown as { transport?: NonNullable<RTCPeerConnection['mediaTransport']> }).transport!;
+    await until(() => pooled.ice.localCandidates.some((c) => c.type === 'relay'), 20_000, 'the pool allocated on the server');
+    assert.equal(events, 0, 'nothing announced before setLocalDescription');
+    assert.equal(a.iceGatheringState, 'new');
+    const relay = pooled.ice.localCandidates.find((c) => c.type === 'relay')!;
+    a.createDataChannel('x');
+    await a.setLocalDescription(await a.createOffer());
+    // Synchronously in the description: no allocation round trip after setLocalDescription.
+    assert.match(a.localDescription!.sdp, new RegExp(` ${relay.address.replace(/\./g, '\\.')} ${relay.port} typ relay`), 'the pooled relay candidate');
+    await until(() => a.iceGatheringState === 'complete', 5000, 'complete');
+    await b.setRemoteDescription(a.localDescription!);
+    await b.setLocalDescription(await b.createAnswer());
+    await a.setRemoteDescription(b.localDescription!);
+    await within(Promise.all([a.connected(), b.connected()]), 20_000, 'connected');
+  } finally {
+    a.close();
+    b.close();
+  }
+});

@@ -141,8 +141,10 @@ export class RouterWorkerHandle {
         this.local = m.local;
       } else if (m.event === 'peerstate') {
         for (const r of this.rooms) if (r.id === m.room) r.peerState(m.peer, m.state);
-      } else {
+      } else if (m.event === 'layerschange') {
         for (const r of this.rooms) if (r.id === m.room) r.layersChange(m.consumer, m.layers);
+      } else {
+        for (const r of this.rooms) if (r.id === m.room) r.objectEvent(m);
       }
       return;
     }

@@ -78,6 +78,22 @@ async function main(): Promise<void> {
     return { id, pc };
   }
 
+  // A producer of the room gets an id, and its 'close', 'pause' and 'resume' become room events; the
+  // 'producer' event is posted before the reply, so the main thread hears of it first (as the Router's
+  // 'producer' fires before produce() resolves).
+  function addProducer(roomId: number, r: Room, producer: Producer, from: { peer: number } | { pipe: number }): WorkerReplies['produce'] {
+    const id = nextId++;
+    r.producers.set(id, producer);
+    producer.on('pause', () => post({ event: 'producerpause', room: roomId, producer: id }));
+    producer.on('resume', () => post({ event: 'producerresume', room: roomId, producer: id }));
+    producer.once('close', () => {
+      r.producers.delete(id);
+      post({ event: 'producerclose', room: roomId, producer: id });
+    });
+    post({ event: 'producer', room: roomId, producer: id, ...from, kind: producer.kind, ssrc: producer.ssrc });
+    return { producer: id, kind: producer.kind, ssrc: producer.ssrc };
+  }
+
   function closeRoom(id: number): void {
     const r = rooms.get(id);
     if (!r) return;
@@ -145,9 +161,7 @@ async function main(): Promise<void> {
         const r = room(req.room);
         const pc = peer(r, req.peer);
         const producer = await router.produce(pc, transceiver(pc, req.mid), req.options);
-        const id = nextId++;
-        r.producers.set(id, producer);
-        return { producer: id, kind: producer.kind, ssrc: producer.ssrc };
+        return addProducer(req.room, r, producer, { peer: req.peer });
       }
       case 'consume': {
         const r = room(req.room);
@@ -158,6 +172,10 @@ async function main(): Promise<void> {
         const id = nextId++;
         r.consumers.set(id, consumer);
         consumer.on('layerschange', (layers) => post({ event: 'layerschange', room: req.room, consumer: id, layers: { ...layers } }));
+        consumer.once('close', () => {
+          r.consumers.delete(id);
+          post({ event: 'consumerclose', room: req.room, consumer: id });
+        });
         return { consumer: id, ssrc: consumer.ssrc };
       }
       case 'pause':
@@ -168,6 +186,21 @@ async function main(): Promise<void> {
         else c.resume();
         return null;
       }
+      case 'closeConsumer':
+        // Idempotent, as Consumer.close(): an id already closed (or never made here) is a no-op.
+        room(req.room).consumers.get(req.consumer)?.close();
+        return null;
+      case 'pauseProducer':
+      case 'resumeProducer': {
+        const p = room(req.room).producers.get(req.producer);
+        if (!p || p.closed) throw new InvalidStateError('ERR_SFU_PRODUCER_CLOSED', `producer ${req.producer} is closed`);
+        if (req.op === 'pauseProducer') p.pause();
+        else p.resume();
+        return null;
+      }
+      case 'closeProducer':
+        room(req.room).producers.get(req.producer)?.close();
+        return null;
       case 'setPreferredLayers': {
         const c = room(req.room).consumers.get(req.consumer);
         if (!c || c.closed) throw new InvalidStateError('ERR_SFU_CONSUMER_CLOSED', `consumer ${req.consumer} is closed`);
@@ -216,9 +249,7 @@ async function main(): Promise<void> {
       case 'produceFromPipe': {
         const r = room(req.room);
         const producer = pipe(r, req.pipe).produce(req.stream);
-        const id = nextId++;
-        r.producers.set(id, producer);
-        return { producer: id, kind: producer.kind, ssrc: producer.ssrc };
+        return addProducer(req.room, r, producer, { pipe: req.pipe });
       }
       case 'closePipe': {
         const r = room(req.room);

@@ -45,6 +45,10 @@ export type WorkerRequest =
   | { op: 'consume'; room: number; producer: number; peer: number; mid: string; options: WorkerConsumeOptions }
   | { op: 'pause'; room: number; consumer: number }
   | { op: 'resume'; room: number; consumer: number }
+  | { op: 'closeConsumer'; room: number; consumer: number }
+  | { op: 'pauseProducer'; room: number; producer: number }
+  | { op: 'resumeProducer'; room: number; producer: number }
+  | { op: 'closeProducer'; room: number; producer: number }
   | { op: 'setPreferredLayers'; room: number; consumer: number; layers: PreferredLayers }
   | { op: 'requestKeyFrame'; room: number; producer: number }
   | { op: 'closePeer'; room: number; peer: number }
@@ -68,6 +72,10 @@ export interface WorkerReplies {
   consume: { consumer: number; ssrc: number };
   pause: null;
   resume: null;
+  closeConsumer: null;
+  pauseProducer: null;
+  resumeProducer: null;
+  closeProducer: null;
   setPreferredLayers: { preferredLayers: PreferredLayers };
   requestKeyFrame: null;
   closePeer: null;
@@ -95,7 +103,13 @@ export type WorkerEvent =
   | { event: 'ready'; local: { address: string; port: number } }
   | { event: 'peerstate'; room: number; peer: number; state: string }
   /** A consumer's layer switch completed (Consumer 'layerschange'). */
-  | { event: 'layerschange'; room: number; consumer: number; layers: ConsumerLayers };
+  | { event: 'layerschange'; room: number; consumer: number; layers: ConsumerLayers }
+  /** A producer was made in the room (Router 'producer'): posted before the reply of the call that made it. */
+  | { event: 'producer'; room: number; producer: number; peer?: number; pipe?: number; kind: MediaKind; ssrc: number }
+  /** A producer closed (Producer 'close'), was paused or resumed (Producer 'pause' / 'resume'). */
+  | { event: 'producerclose' | 'producerpause' | 'producerresume'; room: number; producer: number }
+  /** A consumer closed (Consumer 'close'). */
+  | { event: 'consumerclose'; room: number; consumer: number };
 
 /** Stats of one room: the worker's router counters and the room's producers and consumers. */
 export interface WorkerRoomStats {

@@ -8,7 +8,7 @@ import type { ConsumerLayers, PreferredLayers } from '../consumer.js';
 import type { PipeTransportOptions } from '../pipe-transport.js';
 import type { RouterWorkerHandle } from './router-worker-pool.js';
 import { WorkerPipeTransport } from './worker-pipe-transport.js';
-import type { WorkerConsumeOptions, WorkerProduceOptions, WorkerReplies, WorkerRequest, WorkerRoomStats } from './worker-protocol.js';
+import type { WorkerConsumeOptions, WorkerEvent, WorkerProduceOptions, WorkerReplies, WorkerRequest, WorkerRoomStats } from './worker-protocol.js';
 
 /** Events of {@link WorkerRoom}. */
 export type WorkerRoomEvents = {
@@ -16,6 +16,22 @@ export type WorkerRoomEvents = {
   peerstatechange: [{ peer: number; state: string }];
   /** A consumer's layer switch completed on the worker (Consumer 'layerschange'): the layers now sent. */
   layerschange: [{ consumer: number; layers: ConsumerLayers }];
+  /**
+   * A producer was made in the room (`produce()`, a pipe's `produceFromPipe()`; the Router's
+   * 'producer'): `peer` or `pipe` says whose. Fired before the call that made it resolves, once per producer.
+   */
+  producer: [{ producer: number; peer?: number; pipe?: number; kind: MediaKind; ssrc: number }];
+  /**
+   * A producer closed (`closeProducer()`, its peer or pipe closed, or the room closed): its consumers
+   * stay open and send nothing (the Consumer's 'producerclose'); close them or consume another
+   * producer on their mid. Fired once.
+   */
+  producerclose: [{ producer: number }];
+  /** A producer was paused or resumed (`pauseProducer()` / `resumeProducer()`; its consumers follow). */
+  producerpause: [{ producer: number }];
+  producerresume: [{ producer: number }];
+  /** A consumer closed (`closeConsumer()`, its peer closed, or a `consume()` replaced it on its mid). Fired once. */
+  consumerclose: [{ consumer: number }];
   /** The room's worker failed: the room is gone. */
   failed: [PwtError];
 };
@@ -85,6 +101,30 @@ export class WorkerRoom extends TypedEventEmitter<WorkerRoomEvents> {
     await this.call({ op: 'resume', room: this.id, consumer });
   }
 
+  /** Closes a consumer (Consumer.close(); 'consumerclose' follows). Idempotent: a closed id is a no-op. */
+  async closeConsumer(consumer: number): Promise<void> {
+    await this.call({ op: 'closeConsumer', room: this.id, consumer });
+  }
+
+  /**
+   * Pauses a producer (Producer.pause()): none of its consumers is sent anything until
+   * {@link WorkerRoom.resumeProducer}; the worker still receives and caches the stream. No-op when
+   * paused; 'producerpause' follows a change. A closed producer rejects with `ERR_SFU_PRODUCER_CLOSED`.
+   */
+  async pauseProducer(producer: number): Promise<void> {
+    await this.call({ op: 'pauseProducer', room: this.id, producer });
+  }
+
+  /** Resumes a producer (Producer.resume(): a video producer's publisher is asked for a key frame); 'producerresume' follows a change. */
+  async resumeProducer(producer: number): Promise<void> {
+    await this.call({ op: 'resumeProducer', room: this.id, producer });
+  }
+
+  /** Closes a producer (Producer.close(); 'producerclose' follows). Idempotent: a closed id is a no-op. */
+  async closeProducer(producer: number): Promise<void> {
+    await this.call({ op: 'closeProducer', room: this.id, producer });
+  }
+
   /**
    * Changes the layers a consumer asks for (Consumer.setPreferredLayers on the worker); resolves with
    * the preference in force. A layer outside the producer's rejects with RangeError `ERR_SFU_LAYER`;
@@ -142,6 +182,22 @@ export class WorkerRoom extends TypedEventEmitter<WorkerRoomEvents> {
   /** @internal */
   layersChange(consumer: number, layers: ConsumerLayers): void {
     this.safeEmit('layerschange', { consumer, layers });
+  }
+
+  /** @internal A producer or consumer event posted by the worker. */
+  objectEvent(m: Extract<WorkerEvent, { event: 'producer' | 'producerclose' | 'producerpause' | 'producerresume' | 'consumerclose' }>): void {
+    switch (m.event) {
+      case 'producer': {
+        const { event: _e, room: _r, ...producer } = m;
+        this.safeEmit('producer', producer);
+        break;
+      }
+      case 'consumerclose':
+        this.safeEmit('consumerclose', { consumer: m.consumer });
+        break;
+      default:
+        this.safeEmit(m.event, { producer: m.producer });
+    }
   }
 
   /** @internal The worker failed. */

@@ -1,7 +1,8 @@
 // lib/sfu Router: one consumer per subscriber sender (ERR_SFU_CONSUMER_EXISTS) while its producer is
 // live, and a sender whose consumer's producer has closed is reusable: consume() on it closes the
 // stale consumer ('close' once) and the new producer's stream goes out on the sender's SSRC, the
-// only consumer of that SSRC, its sequence numbers continuing the stale consumer's (docs/sfu.md "Your first SFU": keep the transceiver for the next publisher).
+// only consumer of that SSRC, its sequence numbers and its counters (stats, the sender totals)
+// continuing the stale consumer's (docs/sfu.md "Your first SFU": keep the transceiver for the next publisher).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RtpPacket } from '../../../lib/rtp/rtp-packet.js';
@@ -52,7 +53,13 @@ test("router: a sender carries one consumer while its producer is live; after th
     assert.equal(producerCloses, 1);
     assert.equal(first.closed, false, 'a consumer outlives its producer');
 
+    const firstStats = first.getStats();
+    assert.equal(firstStats.packetsSent, 10);
     const second = await router.consume(producerB, sub.server, sub.transceiver);
+    // The SSRC's counters go on as its numbering does: the replacing consumer starts at A's totals.
+    const startStats = second.getStats();
+    assert.equal(startStats.packetsSent, 10, "the new consumer's packetsSent continues the stale one's");
+    assert.equal(startStats.bytesSent, firstStats.bytesSent);
     assert.equal(first.closed, true, 'the stale consumer is closed by consume()');
     assert.equal(closes, 1, "its 'close' fired once");
     assert.equal(second.closed, false);
@@ -85,7 +92,12 @@ test("router: a sender carries one consumer while its producer is live; after th
       if (n % 10 === 9) await new Promise((r) => setTimeout(r, 5));
     }
     await received;
-    assert.equal(second.getStats().packetsSent, 20);
+    assert.equal(second.getStats().packetsSent, 10 + 20, "the SSRC's packets: A's and B's");
+    assert.ok(second.getStats().bytesSent > firstStats.bytesSent);
+    // The sender totals the subscriber transceiver's RTCP reporter reads (its SR counts) count on too.
+    const totals = second.nativeTotals(0).sent[0]!;
+    assert.equal(totals.packets, 30);
+    assert.equal(totals.bytes, second.getStats().bytesSent);
     assert.equal(router.stats.packetsForwarded, 10 + 20, 'one consumer of the SSRC: each packet forwarded once');
   } finally {
     closeRouterRig(router, mux, pubA, pubB, sub);

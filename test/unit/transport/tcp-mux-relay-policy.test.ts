@@ -73,3 +73,41 @@ test("a transport made under 'all' answers on the port (the contrast: the base i
   ice.setRemoteParameters({ usernameFragment: PEER.ufrag, password: PEER.password });
   assert.equal(await within(answered(mux, ice, 5000), 6000, 'check'), true);
 });
+
+test("after setConfiguration 'relay' and a restart the port answers no check; back under 'all' it answers again", async (t) => {
+  const mux = await TcpMux.listen({ address: '127.0.0.1', checkTimeoutMs: 2000 });
+  const ice = new IceTransport({ role: 'controlled', gather: { addresses: [] } });
+  t.after(() => (ice.close(), mux.close()));
+  mux.attach(ice);
+  await ice.gather();
+  ice.setRemoteParameters({ usernameFragment: PEER.ufrag, password: PEER.password });
+  assert.equal(await within(answered(mux, ice, 5000), 6000, 'check under all'), true);
+
+  // No pair is selected on the port: the restart under 'relay' unregisters its base at once.
+  ice.setConfiguration({ iceTransportPolicy: 'relay' });
+  ice.restart();
+  ice.setRemoteParameters({ usernameFragment: `${PEER.ufrag}2`, password: PEER.password });
+  assert.equal(ice.localCandidates.filter((c) => c.type !== 'relay').length, 0, "'relay' announces no host candidate");
+  const routed = mux.stats.routedByUfrag;
+  assert.equal(await answered(mux, ice, 1000), false, "a check with the new credentials is not answered under 'relay'");
+  assert.equal(mux.stats.routedByUfrag, routed + 1, 'the port routed it to the transport, which dropped it');
+
+  ice.setConfiguration({ iceTransportPolicy: 'all' });
+  ice.restart();
+  assert.equal(ice.localCandidates.filter((c) => c.protocol === 'tcp').length, 1, 'the passive candidate is announced again');
+  assert.equal(await within(answered(mux, ice, 5000), 6000, 'check back under all'), true);
+});
+
+test("active ICE-TCP candidates: none under 'relay'; a restart under 'all' makes them, 'relay' drops them, 'all' announces them again", async (t) => {
+  const ice = new IceTransport({ role: 'controlling', gather: { addresses: ['127.0.0.1'], tcpActive: true }, iceTransportPolicy: 'relay' });
+  t.after(() => ice.close());
+  await ice.gather();
+  const active = (): number => ice.localCandidates.filter((c) => c.protocol === 'tcp' && c.tcpType === 'active').length;
+  assert.equal(active(), 0, "'relay': no active candidate");
+  for (const [policy, expected] of [['all', 1], ['relay', 0], ['all', 1]] as const) {
+    ice.setConfiguration({ iceTransportPolicy: policy });
+    ice.restart();
+    assert.equal(active(), expected, `after the restart under '${policy}'`);
+    assert.equal(ice.localCandidates.filter((c) => c.protocol === 'udp' && c.type === 'host').length, policy === 'all' ? 1 : 0);
+  }
+});

@@ -1,0 +1,77 @@
+// TURN server lists across ICE restarts (lib/transport/ice-transport.ts restart/gatherAgain; docs/peer.md
+// "setConfiguration") with two real coturns: a list going A -> B -> A while the relayed pair on A is
+// still selected (the peer has not taken the new credentials) reuses the allocation on A, announced
+// again in the third generation with the same relayed address, instead of allocating a second time.
+// A runs with --total-quota 1, so a second allocation on it would fail (486) and leave no relay
+// candidate from A.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IceTransport } from '../../lib/transport/ice-transport.js';
+import { coturnSkip, startCoturn, type Coturn } from './coturn.js';
+import { until } from './peer-helpers.js';
+
+let serverA: Coturn | undefined;
+let serverB: Coturn | undefined;
+before(async () => {
+  if (coturnSkip) return;
+  serverA = await startCoturn(['--total-quota', '1']);
+  serverB = await startCoturn();
+});
+after(() => {
+  serverA?.close();
+  serverB?.close();
+});
+
+const up = (t: IceTransport): boolean => t.state === 'connected' || t.state === 'completed';
+
+test('servers A -> B -> A while the pair on A is selected: the allocation on A is reused, not made twice', { timeout: 60_000, skip: coturnSkip }, async () => {
+  const A = serverA!.iceServer('udp');
+  const B = serverB!.iceServer('udp');
+  const a = new IceTransport({ role: 'controlling', iceTransportPolicy: 'relay', iceServers: [A], gather: { addresses: ['127.0.0.1'] } });
+  const b = new IceTransport({ role: 'controlled', gather: { addresses: ['127.0.0.1'] } });
+  const errors: string[] = [];
+  a.on('turnerror', (url, reason) => errors.push(`${url}: ${reason}`));
+  try {
+    // Trickle for the first generation only; later ones are handed over when the test says so.
+    let trickle = true;
+    a.on('icecandidate', (c) => trickle && b.addRemoteCandidate(c));
+    b.on('icecandidate', (c) => trickle && a.addRemoteCandidate(c));
+    a.setRemoteParameters(b.localParameters);
+    b.setRemoteParameters(a.localParameters);
+    await Promise.all([a.gather(), b.gather()]);
+    await until(() => up(a) && up(b), 20_000, 'connected over the relay on A');
+    const relayA = a.selectedPair!.localBase;
+    assert.equal(a.selectedPair!.local.type, 'relay');
+    const relays = (): string[] => a.localCandidates.filter((c) => c.type === 'relay').map((c) => `${c.address}:${c.port}`);
+    const onA = `${relayA.address}:${relayA.port}`;
+    assert.deepEqual(relays(), [onA]);
+
+    trickle = false;
+    // B: a new generation with B's relay only; b is not told, so the pair on A stays selected.
+    a.setConfiguration({ iceServers: [B], iceTransportPolicy: 'relay' });
+    a.restart();
+    await until(() => a.gatheringState === 'complete', 20_000, 'gathered on B');
+    assert.equal(relays().length, 1);
+    assert.notEqual(relays()[0], onA, "A's relay is not in B's generation, B's is");
+    assert.deepEqual(a.selectedPair!.localBase, relayA, 'still on the pair relayed by A');
+
+    // A again: the allocation on A is alive and serves the new generation.
+    a.setConfiguration({ iceServers: [A], iceTransportPolicy: 'relay' });
+    a.restart();
+    await until(() => a.gatheringState === 'complete', 20_000, 'gathered on A again');
+    assert.deepEqual(relays(), [onA], 'the same relayed address: the first allocation');
+    assert.deepEqual(errors, [], 'no TURN error (a second allocation on A would exceed its quota)');
+
+    // b takes the new credentials and candidates: ICE reconnects over A's allocation.
+    b.restart();
+    b.setRemoteParameters(a.localParameters);
+    a.setRemoteParameters(b.localParameters);
+    for (const c of a.localCandidates) b.addRemoteCandidate(c);
+    for (const c of b.localCandidates) a.addRemoteCandidate(c);
+    await until(() => up(a) && up(b) && a.selectedPair?.local.type === 'relay', 20_000, 'connected again');
+    assert.deepEqual(a.selectedPair!.localBase, relayA);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
