@@ -185,7 +185,7 @@ function rtpSection(t: LocalTransceiverDescription, payloadTypes: PayloadTypeAll
 }
 
 function codecKey(c: CodecCapability): string {
-  const params = Object.entries(c.parameters).map(([k, v]) => `${k.toLowerCase()}=${v}`).sort().join(';');
+  const params = Object.keys(c.parameters).map((k) => `${k.toLowerCase()}=${c.parameters[k]}`).sort().join(';');
   return `${c.kind}/${c.name.toLowerCase()}/${c.clockRate}/${c.channels ?? 1}/${params}`;
 }
 
