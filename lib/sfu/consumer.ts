@@ -456,7 +456,8 @@ export class Consumer extends TypedEventEmitter<ConsumerEvents> {
   getStats(): ConsumerStats {
     this.assertOpen();
     const s = this.statsOut;
-    this.host.engine.consumerStats(this.id, s);
+    // Without an engine row the buffer still holds an earlier answer, base included: count the base only.
+    if (!this.host.engine.consumerStats(this.id, s)) s.fill(0);
     this.addBase(s);
     const drops: Record<string, number> = {};
     this.host.dropNames.forEach((name, i) => {

@@ -849,7 +849,10 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       for (const server of this.iceServers) for (const url of typeof server.urls === 'string' ? [server.urls] : server.urls) wanted.add(serverKey(url, server.username, server.credential));
       const retiredRelays = new Set<string>();
       for (const l of this.links) {
-        if (wanted.has(serverKey(l.target.url, l.target.username, l.target.credential))) {
+        // A link whose allocation failed or ended is retired like a dropped server's, named again
+        // or not: startServers then allocates anew on a server the list still names.
+        const alive = l.client.state === 'allocating' || l.client.state === 'allocated';
+        if (alive && wanted.has(serverKey(l.target.url, l.target.username, l.target.credential))) {
           // A -> B -> A: an allocation on A an earlier restart retired but did not release yet (its
           // pair was still selected) serves again, announced in the new generation (gatherAgain):
           // no second allocation on A while the first is alive.

@@ -3,7 +3,8 @@
 // still selected (the peer has not taken the new credentials) reuses the allocation on A, announced
 // again in the third generation with the same relayed address, instead of allocating a second time.
 // A runs with --total-quota 1, so a second allocation on it would fail (486) and leave no relay
-// candidate from A.
+// candidate from A. And an allocation that failed is made again by a restart whose list still names
+// its server.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IceTransport } from '../../lib/transport/ice-transport.js';
@@ -72,6 +73,43 @@ test('servers A -> B -> A while the pair on A is selected: the allocation on A i
     assert.deepEqual(a.selectedPair!.localBase, relayA);
   } finally {
     a.close();
+    b.close();
+  }
+});
+
+test('an allocation that failed on a server the new list still names is made again by the restart', { timeout: 60_000, skip: coturnSkip }, async (t) => {
+  // A coturn of its own with a quota of 1 (the first test's allocations on serverA are released,
+  // but coturn deletes them only at its next timer tick).
+  const serverQuota = await startCoturn(['--total-quota', '1']);
+  t.after(() => serverQuota.close());
+  const A = serverQuota.iceServer('udp');
+  const B = serverB!.iceServer('udp');
+  // `holder` takes A's only allocation, so `b`'s fails with 486.
+  const holder = new IceTransport({ role: 'controlling', iceTransportPolicy: 'relay', iceServers: [A], gather: { addresses: ['127.0.0.1'] } });
+  const b = new IceTransport({ role: 'controlling', iceTransportPolicy: 'relay', iceServers: [A], gather: { addresses: ['127.0.0.1'] } });
+  const errors: string[] = [];
+  b.on('turnerror', (_url, reason) => errors.push(reason));
+  const relaysOf = (t: IceTransport): string[] => t.localCandidates.filter((c) => c.type === 'relay').map((c) => `${c.address}:${c.port}`);
+  try {
+    await holder.gather();
+    await until(() => holder.gatheringState === 'complete', 20_000, 'holder gathered');
+    assert.equal(relaysOf(holder).length, 1);
+    await b.gather();
+    await until(() => b.gatheringState === 'complete', 20_000, 'b gathered');
+    assert.deepEqual(relaysOf(b), [], 'no relay: A refused');
+    assert.equal(errors.length, 1, `one TURN error (${errors.join('; ')})`);
+    // The quota is free again once coturn has deleted the released allocation (its next timer tick).
+    holder.close();
+    await new Promise((r) => setTimeout(r, 2500));
+    // A new list that still names A (B added): the restart allocates on A again instead of keeping
+    // the failed link as if A were served.
+    b.setConfiguration({ iceServers: [A, B], iceTransportPolicy: 'relay' });
+    b.restart();
+    await until(() => b.gatheringState === 'complete', 20_000, 'b gathered again');
+    const relays = relaysOf(b);
+    assert.equal(relays.length, 2, `a relay on A and on B (${relays.join(', ')}; errors: ${errors.join('; ')})`);
+  } finally {
+    holder.close();
     b.close();
   }
 });

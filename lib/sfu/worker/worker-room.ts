@@ -22,9 +22,9 @@ export type WorkerRoomEvents = {
    */
   producer: [{ producer: number; peer?: number; pipe?: number; kind: MediaKind; ssrc: number }];
   /**
-   * A producer closed (`closeProducer()`, its peer or pipe closed, or the room closed): its consumers
-   * stay open and send nothing (the Consumer's 'producerclose'); close them or consume another
-   * producer on their mid. Fired once.
+   * A producer closed (`closeProducer()`, its peer or pipe closed): its consumers stay open and send
+   * nothing (the Consumer's 'producerclose'); close them or consume another producer on their mid.
+   * Fired once. After `close()` the room fires nothing more, this included.
    */
   producerclose: [{ producer: number }];
   /** A producer was paused or resumed (`pauseProducer()` / `resumeProducer()`; its consumers follow). */
