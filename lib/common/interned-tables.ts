@@ -15,9 +15,11 @@ const sets = new Map<string, ReadonlySet<string>>();
  * `table` afterwards: it is typed read-only from here on.
  */
 export function internMap<K extends string | number>(table: Map<K, number>): ReadonlyMap<K, number> {
+  // Each key length-prefixed, so no two tables share a cache key whatever their strings hold.
   let key = '';
   table.forEach((value, k) => {
-    key += `${typeof k === 'number' ? 'n' : 's'}${k}\u0000${value}\u0000`;
+    const text = String(k);
+    key += `${typeof k === 'number' ? 'n' : 's'}${text.length}:${text}=${value};`;
   });
   const known = maps.get(key);
   if (known !== undefined) return known as ReadonlyMap<K, number>;
@@ -29,7 +31,7 @@ export function internMap<K extends string | number>(table: Map<K, number>): Rea
 export function internSet(table: Set<string>): ReadonlySet<string> {
   let key = '';
   table.forEach((value) => {
-    key += `${value}\u0000`;
+    key += `${value.length}:${value}`;
   });
   const known = sets.get(key);
   if (known !== undefined) return known;
