@@ -73,7 +73,6 @@ void DtlsOffloadedEngine::Collect(DtlsEngine& engine, Results* r) {
   s.state = engine.state();
   s.was_connected = engine.was_connected();
   s.handed_over = engine.handed_over();
-  s.awaiting_peer_finished = engine.awaiting_peer_finished();
   s.srtp_profile = engine.srtp_profile();
   s.tls_version = engine.tls_version();
   s.failure_reason = engine.failure_reason();
@@ -291,7 +290,10 @@ void DtlsOffloadedEngine::Absorb(Results& r) {
       finished_.out.ReleaseWhenEmpty();
       finished_.data.ReleaseWhenEmpty();
     }
+    // At home every accessor reads the engine: the snapshot's copies (the peer's certificate DER,
+    // names, the failure reason) go, so a connection keeps one copy of the certificate, not two.
     WipeKeys(&snapshot_);
+    snapshot_ = DtlsEngineSnapshot{};
     std::vector<Work> held;
     held.swap(held_);
     held_datagrams_ = 0;
@@ -361,15 +363,10 @@ void DtlsOffloadedEngine::HandleDatagrams(const uint8_t* data, const uint32_t* l
     if (!Hold(DatagramWork(data, lens, count))) backlog_dropped_ += count;
     return;
   }
-  if (!busy() && snapshot_.awaiting_peer_finished) {
-    // The client's last step (the server's Finished) is symmetric crypto only: done in place, so
-    // that SRTP is keyed before media that arrived in the same batch is handled.
-    HandleInPlace(data, lens, count);
-    Results r;
-    Collect(*engine_, &r);
-    Absorb(r);
-    return;
-  }
+  // The client's last step (the server's Finished) goes to the thread too: it ends with the
+  // handover (key block, record layer, SSL_free), which is OpenSSL work of the handshake. Media that
+  // arrives before the result keys SRTP is kept by the peer transport meanwhile (docs/dtls.md,
+  // "Media before the keys").
   if (!PostDatagrams(DatagramWork(data, lens, count))) backlog_dropped_ += count;
 }
 

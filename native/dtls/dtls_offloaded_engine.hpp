@@ -32,8 +32,6 @@ struct DtlsEngineSnapshot {
   DtlsState state = DtlsState::kNew;
   bool was_connected = false;
   bool handed_over = false;
-  /** DtlsEngine::awaiting_peer_finished(): the next datagrams are cheap and run in place. */
-  bool awaiting_peer_finished = false;
   uint16_t srtp_profile = 0;
   uint16_t tls_version = 0;
   std::string failure_reason;
@@ -146,6 +144,12 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   void Admitted();
   /** True while its first post waits for an admission slot (owner thread); Close() ends the wait. */
   bool awaiting_admission() const { return awaiting_admission_; }
+  /**
+   * Owner thread: true when it waits for a slot and its engine holds an OpenSSL SSL. Never, since
+   * the SSL is made by the handshake's first step on the thread (tests: a waiting handshake holds
+   * none of OpenSSL's state; nothing of the engine runs while it waits, so reading it is safe).
+   */
+  bool waiting_with_ssl() const { return awaiting_admission_ && engine_->holds_ssl(); }
   /** The thread this engine is pinned to, if it was posted (tests and diagnosis). */
   const DtlsWorkerPin& pin() const { return pin_; }
 
