@@ -27,6 +27,13 @@
 
 using namespace pwt;
 
+namespace pwt {
+struct DtlsEngineTestAccess {
+  // The engine's next MakeSsl fails as if OpenSSL refused (an allocation failure).
+  static void FailMakeSsl(DtlsEngine& e) { e.fail_make_ssl_for_test_ = true; }
+};
+}  // namespace pwt
+
 namespace {
 
 // The owner side of the wake: the worker signals, the test thread waits (bounded).
@@ -305,6 +312,48 @@ void TestInPlaceWithoutWorker() {
   CHECK(p.client->state() == DtlsState::kConnected);
   CHECK(p.server->state() == DtlsState::kConnected);
   CHECK_EQ(p.client->posted(), 0u);
+}
+
+// The SSL is made on the thread by the handshake's first step; if OpenSSL refuses to make it, the
+// failure comes back like any handshake failure: a result with the state change, failed with the
+// reason, the engine home, nothing sent, no slot or work left counted.
+void TestSslSetupFailureOnThread() {
+  Wake wake;
+  DtlsHandshakeWorker worker(&Wake::Notify, &wake);
+  auto a = MakeContext();
+  auto b = MakeContext();
+  for (DtlsRole failing : {DtlsRole::kClient, DtlsRole::kServer}) {
+    DtlsEngineConfig cfg;
+    DtlsStatus st;
+    cfg.role = failing;
+    auto raw = DtlsEngine::Create(failing == DtlsRole::kClient ? a : b, cfg, &st);
+    CHECK(st == DtlsStatus::kOk);
+    DtlsEngineTestAccess::FailMakeSsl(*raw);
+    auto bad = std::make_shared<DtlsOffloadedEngine>(std::move(raw), &worker);
+    auto good = MakeEngine(failing == DtlsRole::kClient ? b : a, failing == DtlsRole::kClient ? *a : *b,
+                           failing == DtlsRole::kClient ? DtlsRole::kServer : DtlsRole::kClient, &worker);
+    Pair p = failing == DtlsRole::kClient ? Pair{bad, good} : Pair{good, bad};
+    CHECK(p.server->Start() == DtlsStatus::kOk);
+    CHECK(p.client->Start() == DtlsStatus::kOk);
+    bad->TakeStateChanged();  // connecting (a client's is reported at once)
+    for (int round = 0; round < 200 && bad->state() != DtlsState::kFailed; ++round) {
+      for (const auto& e : worker.TakeDone()) e->ApplyResults();
+      Move(*p.client, *p.server);
+      if (bad->state() != DtlsState::kFailed && !bad->HasOutgoing()) wake.WaitFor(std::chrono::milliseconds(200));
+    }
+    CHECK(bad->state() == DtlsState::kFailed);
+    CHECK(bad->TakeStateChanged());
+    CHECK(bad->failure_reason().rfind("DTLS setup failed", 0) == 0);
+    CHECK(!bad->HasOutgoing());
+    CHECK(bad->home());
+    CHECK(!bad->busy());
+    CHECK_EQ(worker.admission_stats(failing == DtlsRole::kServer ? 1 : 0).in_flight, 0u);
+    good->Close();
+    for (int round = 0; round < 50 && good->busy(); ++round) {
+      for (const auto& e : worker.TakeDone()) e->ApplyResults();
+      if (good->busy()) wake.WaitFor(std::chrono::milliseconds(200));
+    }
+  }
 }
 
 // A thread the system refuses (the test hook stands in for pthread_create's EAGAIN) is a state,
@@ -948,6 +997,7 @@ void TestAdmissionWaiterClosedOrDestroyed() {
 }
 
 int main() {
+  TestSslSetupFailureOnThread();
   TestAdmissionWaiterClosedOrDestroyed();
   TestAdmissionBoundsHandshakesInFlight();
   TestAdmissionSlotReleasedByStalledPeer();
