@@ -292,13 +292,20 @@ void DtlsOffloadedEngine::Absorb(Results& r) {
     }
     // At home every accessor reads the engine: the snapshot's copies (the peer's certificate DER,
     // names, the failure reason) go, so a connection keeps one copy of the certificate, not two.
+    // The RFC 5764 keys exported on the thread stay while the connection is up, so that keySrtp
+    // runs no exporter (PRF) on this thread; wiped when it is no longer connected (WipeKeysIfOver).
+    DtlsEngineSnapshot home;
+    home.has_keys = snapshot_.has_keys && engine_->state() == DtlsState::kConnected;
+    if (home.has_keys) home.keys = snapshot_.keys;
     WipeKeys(&snapshot_);
-    snapshot_ = DtlsEngineSnapshot{};
+    snapshot_ = std::move(home);
+    WipeKeys(&home);
     std::vector<Work> held;
     held.swap(held_);
     held_datagrams_ = 0;
     held_bytes_ = 0;
     for (Work& w : held) RunWork(*engine_, w);
+    WipeKeysIfOver();
   }
 }
 
@@ -354,9 +361,14 @@ DtlsOffloadedEngine::Work DtlsOffloadedEngine::DatagramWork(const uint8_t* data,
   return w;
 }
 
+void DtlsOffloadedEngine::WipeKeysIfOver() {
+  if (snapshot_.has_keys && engine_->state() != DtlsState::kConnected) WipeKeys(&snapshot_);
+}
+
 void DtlsOffloadedEngine::HandleDatagrams(const uint8_t* data, const uint32_t* lens, size_t count) {
   if (home_) {
     HandleInPlace(data, lens, count);
+    WipeKeysIfOver();
     return;
   }
   if (Holding()) {
@@ -393,6 +405,7 @@ bool DtlsOffloadedEngine::PostDatagrams(Work work) {
 void DtlsOffloadedEngine::HandleTimeout() {
   if (home_) {
     engine_->HandleTimeout();
+    WipeKeysIfOver();
     return;
   }
   if (busy()) return;  // the posted work's result brings a fresh deadline
@@ -410,7 +423,11 @@ int64_t DtlsOffloadedEngine::TimeoutUs() const {
 
 DtlsStatus DtlsOffloadedEngine::SetRemoteFingerprints(std::vector<RemoteFingerprint> fingerprints) {
   if (home_ || !busy()) {
-    if (home_) return engine_->SetRemoteFingerprints(std::move(fingerprints));
+    if (home_) {
+      DtlsStatus st = engine_->SetRemoteFingerprints(std::move(fingerprints));
+      WipeKeysIfOver();
+      return st;
+    }
     // Nothing posted: the engine is ours; checking a list (and verifying a finished handshake's
     // certificate digest) is cheap, so it runs here and the caller sees its status.
     DtlsStatus st = engine_->SetRemoteFingerprints(std::move(fingerprints));
@@ -433,7 +450,11 @@ DtlsStatus DtlsOffloadedEngine::SetRemoteFingerprints(std::vector<RemoteFingerpr
 }
 
 DtlsStatus DtlsOffloadedEngine::Send(const uint8_t* data, size_t len) {
-  if (home_) return engine_->Send(data, len);
+  if (home_) {
+    DtlsStatus st = engine_->Send(data, len);
+    WipeKeysIfOver();
+    return st;
+  }
   if (snapshot_.state != DtlsState::kConnected) return DtlsStatus::kInvalidState;
   if (len == 0) return DtlsStatus::kInvalidArgument;
   if (len > kDtlsMaxRecordPayload) return DtlsStatus::kTooLarge;
@@ -454,6 +475,7 @@ DtlsStatus DtlsOffloadedEngine::Send(const uint8_t* data, size_t len) {
 void DtlsOffloadedEngine::Close() {
   if (home_) {
     engine_->Close();
+    WipeKeysIfOver();
     return;
   }
   if (snapshot_.state == DtlsState::kClosed || snapshot_.state == DtlsState::kFailed) return;
@@ -548,8 +570,9 @@ DtlsCounters DtlsOffloadedEngine::counters() const {
 }
 
 bool DtlsOffloadedEngine::ExportSrtpKeyingMaterial(SrtpKeyingMaterial* km) const {
-  if (home_) return engine_->ExportSrtpKeyingMaterial(km);
-  if (snapshot_.state != DtlsState::kConnected || !snapshot_.has_keys) return false;
+  if (home_ && !snapshot_.has_keys) return engine_->ExportSrtpKeyingMaterial(km);
+  if (closed_by_owner_ || state() != DtlsState::kConnected || !snapshot_.has_keys) return false;
+  // Exported on the thread when the handshake connected (Collect): no PRF on the owner's thread.
   *km = snapshot_.keys;
   return true;
 }

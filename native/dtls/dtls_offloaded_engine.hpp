@@ -112,7 +112,10 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   bool handed_over() const;
   const std::vector<uint8_t>& peer_certificate_der() const;
   DtlsCounters counters() const;
+  /** RFC 5764 keys; those exported on the thread while it connected are handed out (no PRF here). */
   bool ExportSrtpKeyingMaterial(SrtpKeyingMaterial* km) const;
+  /** True while the keys exported on the thread are kept (until the connection is no longer up). */
+  bool holds_thread_keys() const { return snapshot_.has_keys; }
   /** The engine itself, only when nothing is posted (tests: the raw exporter); else null. */
   const DtlsEngine* idle_engine() const { return busy() ? nullptr : engine_.get(); }
 
@@ -184,6 +187,8 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   void Enqueue();
   void RunInPlace(Work work);
   void Absorb(Results& r);
+  /** At home: the keys exported on the thread go once the engine is no longer connected. */
+  void WipeKeysIfOver();
   /** Connected, closed, failed or handed over: no more handshake flights. */
   static bool HandshakeOver(const DtlsEngineSnapshot& s);
   /** Connected (or handed over) with posted work still out: new work waits here, not on the thread. */

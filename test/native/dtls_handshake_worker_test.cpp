@@ -153,6 +153,15 @@ void TestHandshakesOnWorker() {
     CHECK(p.server->ExportSrtpKeyingMaterial(&ks));
     CHECK_MEM(kc.client.key.data(), ks.client.key.data(), kc.client.key_len);
     CHECK_MEM(kc.server.salt.data(), ks.server.salt.data(), kc.server.salt_len);
+    // The keys come from the thread's export (keySrtp runs no PRF on the owner's thread) and are
+    // the engine's own.
+    CHECK(p.client->holds_thread_keys());
+    CHECK(p.server->holds_thread_keys());
+    SrtpKeyingMaterial own;
+    CHECK(p.client->idle_engine()->ExportSrtpKeyingMaterial(&own));
+    CHECK_MEM(own.client.key.data(), kc.client.key.data(), kc.client.key_len);
+    CHECK_MEM(own.server.salt.data(), kc.server.salt.data(), kc.server.salt_len);
+    own.wipe();
     kc.wipe();
     ks.wipe();
     // Home: application data runs in place, both ways.
@@ -166,6 +175,11 @@ void TestHandshakesOnWorker() {
     p.client->Close();
     Move(*p.client, *p.server);
     CHECK(p.server->state() == DtlsState::kClosed);
+    // Closed (by us, by the peer's close_notify): the kept keys are wiped and not handed out.
+    CHECK(!p.client->holds_thread_keys());
+    CHECK(!p.server->holds_thread_keys());
+    CHECK(!p.client->ExportSrtpKeyingMaterial(&kc));
+    CHECK(!p.server->ExportSrtpKeyingMaterial(&ks));
   }
 }
 
