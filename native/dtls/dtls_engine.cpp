@@ -104,23 +104,29 @@ std::unique_ptr<DtlsEngine> DtlsEngine::Create(std::shared_ptr<DtlsContext> cont
     *status = DtlsStatus::kInvalidArgument;
     return nullptr;
   }
-  for (SrtpProfile p : config.srtp_profiles) {
-    if (SrtpProfileName(p) == nullptr) {
+  for (size_t i = 0; i < config.srtp_profiles.size(); ++i) {
+    // Unknown or listed twice: OpenSSL would refuse the list when the SSL is made (later, maybe on
+    // the handshake thread), so it is refused here, where the caller gets a typed error at once.
+    if (SrtpProfileName(config.srtp_profiles[i]) == nullptr) {
       *status = DtlsStatus::kInvalidArgument;
       return nullptr;
     }
+    for (size_t j = 0; j < i; ++j) {
+      if (config.srtp_profiles[j] == config.srtp_profiles[i]) {
+        *status = DtlsStatus::kInvalidArgument;
+        return nullptr;
+      }
+    }
   }
-  std::unique_ptr<DtlsEngine> engine(new DtlsEngine(std::move(context), config));
-  if (!engine->Init()) {
-    ERR_clear_error();
-    *status = DtlsStatus::kInternal;
-    return nullptr;
-  }
+  // No SSL yet (MakeSsl): making it is OpenSSL's allocation of tens of KiB, done where the
+  // handshake runs (the handshake thread when offloaded), and a handshake waiting for an admission
+  // slot holds none.
   *status = DtlsStatus::kOk;
-  return engine;
+  return std::unique_ptr<DtlsEngine>(new DtlsEngine(std::move(context), config));
 }
 
-bool DtlsEngine::Init() {
+bool DtlsEngine::MakeSsl() {
+  if (fail_make_ssl_for_test_) return false;
   ssl_ = SSL_new(context_->ssl_ctx());
   if (ssl_ == nullptr) return false;
   SSL_set_app_data(ssl_, this);
@@ -138,7 +144,22 @@ bool DtlsEngine::Init() {
     }
     if (SSL_set_tlsext_use_srtp(ssl_, list.c_str()) != 0) return false;  // 0 means success here
   }
+  if (config_.role == DtlsRole::kClient) {
+    SSL_set_connect_state(ssl_);
+  } else {
+    SSL_set_accept_state(ssl_);
+  }
   return true;
+}
+
+bool DtlsEngine::EnsureSsl() {
+  if (ssl_ != nullptr) return true;
+  if (MakeSsl()) return true;
+  // A half-made SSL goes at once; the engine is failed and never drives OpenSSL again.
+  SSL_free(ssl_);
+  ssl_ = nullptr;
+  Fail(TakeOpenSslError("DTLS setup failed (OpenSSL could not make the session)"));
+  return false;
 }
 
 unsigned int DtlsEngine::TimerCallback(SSL* ssl, unsigned int previous_us) {
@@ -156,13 +177,9 @@ unsigned int DtlsEngine::TimerCallback(SSL* ssl, unsigned int previous_us) {
 
 DtlsStatus DtlsEngine::Start() {
   if (state_ != DtlsState::kNew) return DtlsStatus::kInvalidState;
-  if (config_.role == DtlsRole::kClient) {
-    SSL_set_connect_state(ssl_);
-  } else {
-    SSL_set_accept_state(ssl_);
-  }
   SetState(DtlsState::kConnecting);
-  if (config_.role == DtlsRole::kClient) Drive();
+  // The server's SSL is made with the first datagram (HandleDatagram): a server start is free.
+  if (config_.role == DtlsRole::kClient && EnsureSsl()) Drive();
   return DtlsStatus::kOk;
 }
 
@@ -189,6 +206,10 @@ void DtlsEngine::HandleDatagram(const uint8_t* data, size_t len) {
     ReceiveAfterHandover(data, len);
     return;
   }
+  if (!EnsureSsl()) {
+    ++counters_.dropped_after_close;  // failed now: this datagram is not looked at
+    return;
+  }
   const bool after_handshake = handshake_done_;
   if (!after_handshake && !config_.keep_ssl) KeepPeerEpoch1Records(data, len);
   const DtlsState state_before = state_;
@@ -211,7 +232,7 @@ void DtlsEngine::HandleDatagram(const uint8_t* data, size_t len) {
 
 size_t DtlsEngine::MinProtectedBody() const {
   if (record_layer_) return record_layer_->min_body();
-  const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_);
+  const SSL_CIPHER* cipher = ssl_ != nullptr ? SSL_get_current_cipher(ssl_) : nullptr;
   if (cipher == nullptr) return kAesGcmOverhead;
   return SSL_CIPHER_get_cipher_nid(cipher) == NID_chacha20_poly1305 ? kChaChaOverhead : kAesGcmOverhead;
 }

@@ -117,13 +117,22 @@ struct DtlsCounters {
 /** One DTLS association with one peer. Not thread-safe; use from one thread. */
 class DtlsEngine {
  public:
+  /**
+   * Checks the configuration (a bad one fails here, synchronously: kInvalidArgument) but makes no
+   * OpenSSL object: the SSL is made by the first call that needs it (the client's Start, the
+   * server's first datagram), on whichever thread runs that call (docs/dtls.md "Handshake thread").
+   */
   static std::unique_ptr<DtlsEngine> Create(std::shared_ptr<DtlsContext> context, const DtlsEngineConfig& config,
                                             DtlsStatus* status);
   ~DtlsEngine();
   DtlsEngine(const DtlsEngine&) = delete;
   DtlsEngine& operator=(const DtlsEngine&) = delete;
 
-  /** new → connecting; the client writes its ClientHello. */
+  /**
+   * new → connecting; the client makes its SSL and writes its ClientHello (the server makes its SSL
+   * with the first datagram). If OpenSSL cannot make the SSL the engine fails (state failed, with
+   * the reason), like any handshake failure.
+   */
   DtlsStatus Start();
   /** Feeds one received datagram. Never fails: bad input is dropped and counted. */
   void HandleDatagram(const uint8_t* data, size_t len);
@@ -179,14 +188,8 @@ class DtlsEngine {
   const DtlsCounters& counters() const { return counters_; }
   /** True while OpenSSL's record buffers are freed (idle since connected; see ReleaseIdleBuffers). */
   bool record_buffers_released() const { return buffers_released_; }
-  /**
-   * True when all the handshake still needs is cheap: the client sent its Finished and waits for
-   * the server's change_cipher_spec and Finished (no public-key operation left, RFC 5246 7.4.9).
-   */
-  bool awaiting_peer_finished() const {
-    return config_.role == DtlsRole::kClient && state_ == DtlsState::kConnecting && !handshake_done_ &&
-           bio_state_.wrote_epoch1;
-  }
+  /** True while OpenSSL's SSL exists: made at the handshake's first step, freed at the handover. */
+  bool holds_ssl() const { return ssl_ != nullptr; }
   /** True once OpenSSL's SSL is freed and our record layer carries the records. */
   bool handed_over() const { return handed_over_; }
   /** True while the session keys exist (handed over, neither closed nor failed). */
@@ -211,7 +214,10 @@ class DtlsEngine {
   // to the end of the epoch, which no test could reach by sending.
   friend struct DtlsEngineTestAccess;
   DtlsEngine(std::shared_ptr<DtlsContext> context, const DtlsEngineConfig& config);
-  bool Init();
+  /** Makes the SSL (and its BIO) in the engine's role; false when OpenSSL refuses. */
+  bool MakeSsl();
+  /** MakeSsl unless the SSL exists; on failure the engine fails (typed: state failed + reason). */
+  bool EnsureSsl();
   void Drive();
   void ReadData();
   void ReleaseIdleBuffers();
@@ -243,6 +249,8 @@ class DtlsEngine {
   static unsigned int TimerCallback(SSL* ssl, unsigned int previous_us);
   // True while HandleDatagram drives OpenSSL (the timer callback tells a read's retransmission apart).
   bool in_datagram_ = false;
+  // Native tests only (DtlsEngineTestAccess): the next MakeSsl fails as if OpenSSL refused.
+  bool fail_make_ssl_for_test_ = false;
 
   std::shared_ptr<DtlsContext> context_;
   DtlsEngineConfig config_;

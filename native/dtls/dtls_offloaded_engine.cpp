@@ -73,7 +73,6 @@ void DtlsOffloadedEngine::Collect(DtlsEngine& engine, Results* r) {
   s.state = engine.state();
   s.was_connected = engine.was_connected();
   s.handed_over = engine.handed_over();
-  s.awaiting_peer_finished = engine.awaiting_peer_finished();
   s.srtp_profile = engine.srtp_profile();
   s.tls_version = engine.tls_version();
   s.failure_reason = engine.failure_reason();
@@ -291,12 +290,21 @@ void DtlsOffloadedEngine::Absorb(Results& r) {
       finished_.out.ReleaseWhenEmpty();
       finished_.data.ReleaseWhenEmpty();
     }
+    // At home every accessor reads the engine: the snapshot's copies (the peer's certificate DER,
+    // names, the failure reason, made by Collect on the worker) go, so a connection keeps one copy
+    // of the certificate, not two. The RFC 5764 keys exported on the thread stay while the
+    // connection is up, so that keySrtp runs no exporter (PRF) on this thread; wiped when it is no
+    // longer connected (WipeKeysIfOver). What the engine keeps is made again here, on the owner
+    // thread, so the handshake thread's malloc arena holds nothing of an idle connection and the
+    // trim after the burst can give its pages back (docs/dtls.md "Handover").
+    DtlsEngineSnapshot home;
+    home.has_keys = snapshot_.has_keys && engine_->state() == DtlsState::kConnected;
+    if (home.has_keys) home.keys = snapshot_.keys;
     WipeKeys(&snapshot_);
-    // What the connection keeps from now on is made again here, on the owner thread, and the
-    // snapshot's copies (made by Collect, on the worker for its runs) go: at home every accessor
-    // reads the engine. So the handshake thread's malloc arena holds nothing of an idle connection
-    // and the trim after the burst can give its pages back (docs/dtls.md "Handover").
     engine_->RelocateKeptState();
+    snapshot_ = std::move(home);
+    WipeKeys(&home);
+    // A move from a short string copies into the old buffer and keeps it: swapped out explicitly.
     std::string().swap(snapshot_.failure_reason);
     std::string().swap(snapshot_.cipher_name);
     std::string().swap(snapshot_.cipher_standard_name);
@@ -306,6 +314,7 @@ void DtlsOffloadedEngine::Absorb(Results& r) {
     held_datagrams_ = 0;
     held_bytes_ = 0;
     for (Work& w : held) RunWork(*engine_, w);
+    WipeKeysIfOver();
   }
 }
 
@@ -361,24 +370,24 @@ DtlsOffloadedEngine::Work DtlsOffloadedEngine::DatagramWork(const uint8_t* data,
   return w;
 }
 
+void DtlsOffloadedEngine::WipeKeysIfOver() {
+  if (snapshot_.has_keys && engine_->state() != DtlsState::kConnected) WipeKeys(&snapshot_);
+}
+
 void DtlsOffloadedEngine::HandleDatagrams(const uint8_t* data, const uint32_t* lens, size_t count) {
   if (home_) {
     HandleInPlace(data, lens, count);
+    WipeKeysIfOver();
     return;
   }
   if (Holding()) {
     if (!Hold(DatagramWork(data, lens, count))) backlog_dropped_ += count;
     return;
   }
-  if (!busy() && snapshot_.awaiting_peer_finished) {
-    // The client's last step (the server's Finished) is symmetric crypto only: done in place, so
-    // that SRTP is keyed before media that arrived in the same batch is handled.
-    HandleInPlace(data, lens, count);
-    Results r;
-    Collect(*engine_, &r);
-    Absorb(r);
-    return;
-  }
+  // The client's last step (the server's Finished) goes to the thread too: it ends with the
+  // handover (key block, record layer, SSL_free), which is OpenSSL work of the handshake. Media that
+  // arrives before the result keys SRTP is kept by the peer transport meanwhile (docs/dtls.md,
+  // "Media before the keys").
   if (!PostDatagrams(DatagramWork(data, lens, count))) backlog_dropped_ += count;
 }
 
@@ -405,6 +414,7 @@ bool DtlsOffloadedEngine::PostDatagrams(Work work) {
 void DtlsOffloadedEngine::HandleTimeout() {
   if (home_) {
     engine_->HandleTimeout();
+    WipeKeysIfOver();
     return;
   }
   if (busy()) return;  // the posted work's result brings a fresh deadline
@@ -422,7 +432,11 @@ int64_t DtlsOffloadedEngine::TimeoutUs() const {
 
 DtlsStatus DtlsOffloadedEngine::SetRemoteFingerprints(std::vector<RemoteFingerprint> fingerprints) {
   if (home_ || !busy()) {
-    if (home_) return engine_->SetRemoteFingerprints(std::move(fingerprints));
+    if (home_) {
+      DtlsStatus st = engine_->SetRemoteFingerprints(std::move(fingerprints));
+      WipeKeysIfOver();
+      return st;
+    }
     // Nothing posted: the engine is ours; checking a list (and verifying a finished handshake's
     // certificate digest) is cheap, so it runs here and the caller sees its status.
     DtlsStatus st = engine_->SetRemoteFingerprints(std::move(fingerprints));
@@ -445,7 +459,11 @@ DtlsStatus DtlsOffloadedEngine::SetRemoteFingerprints(std::vector<RemoteFingerpr
 }
 
 DtlsStatus DtlsOffloadedEngine::Send(const uint8_t* data, size_t len) {
-  if (home_) return engine_->Send(data, len);
+  if (home_) {
+    DtlsStatus st = engine_->Send(data, len);
+    WipeKeysIfOver();
+    return st;
+  }
   if (snapshot_.state != DtlsState::kConnected) return DtlsStatus::kInvalidState;
   if (len == 0) return DtlsStatus::kInvalidArgument;
   if (len > kDtlsMaxRecordPayload) return DtlsStatus::kTooLarge;
@@ -466,6 +484,7 @@ DtlsStatus DtlsOffloadedEngine::Send(const uint8_t* data, size_t len) {
 void DtlsOffloadedEngine::Close() {
   if (home_) {
     engine_->Close();
+    WipeKeysIfOver();
     return;
   }
   if (snapshot_.state == DtlsState::kClosed || snapshot_.state == DtlsState::kFailed) return;
@@ -560,8 +579,9 @@ DtlsCounters DtlsOffloadedEngine::counters() const {
 }
 
 bool DtlsOffloadedEngine::ExportSrtpKeyingMaterial(SrtpKeyingMaterial* km) const {
-  if (home_) return engine_->ExportSrtpKeyingMaterial(km);
-  if (snapshot_.state != DtlsState::kConnected || !snapshot_.has_keys) return false;
+  if (home_ && !snapshot_.has_keys) return engine_->ExportSrtpKeyingMaterial(km);
+  if (closed_by_owner_ || state() != DtlsState::kConnected || !snapshot_.has_keys) return false;
+  // Exported on the thread when the handshake connected (Collect): no PRF on the owner's thread.
   *km = snapshot_.keys;
   return true;
 }

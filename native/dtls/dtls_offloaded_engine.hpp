@@ -32,8 +32,6 @@ struct DtlsEngineSnapshot {
   DtlsState state = DtlsState::kNew;
   bool was_connected = false;
   bool handed_over = false;
-  /** DtlsEngine::awaiting_peer_finished(): the next datagrams are cheap and run in place. */
-  bool awaiting_peer_finished = false;
   uint16_t srtp_profile = 0;
   uint16_t tls_version = 0;
   std::string failure_reason;
@@ -114,7 +112,10 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   bool handed_over() const;
   const std::vector<uint8_t>& peer_certificate_der() const;
   DtlsCounters counters() const;
+  /** RFC 5764 keys; those exported on the thread while it connected are handed out (no PRF here). */
   bool ExportSrtpKeyingMaterial(SrtpKeyingMaterial* km) const;
+  /** True while the keys exported on the thread are kept (until the connection is no longer up). */
+  bool holds_thread_keys() const { return snapshot_.has_keys; }
   /** The engine itself, only when nothing is posted (tests: the raw exporter); else null. */
   const DtlsEngine* idle_engine() const { return busy() ? nullptr : engine_.get(); }
 
@@ -146,6 +147,12 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   void Admitted();
   /** True while its first post waits for an admission slot (owner thread); Close() ends the wait. */
   bool awaiting_admission() const { return awaiting_admission_; }
+  /**
+   * Owner thread: true when it waits for a slot and its engine holds an OpenSSL SSL. Never, since
+   * the SSL is made by the handshake's first step on the thread (tests: a waiting handshake holds
+   * none of OpenSSL's state; nothing of the engine runs while it waits, so reading it is safe).
+   */
+  bool waiting_with_ssl() const { return awaiting_admission_ && engine_->holds_ssl(); }
   /** The thread this engine is pinned to, if it was posted (tests and diagnosis). */
   const DtlsWorkerPin& pin() const { return pin_; }
 
@@ -180,6 +187,8 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   void Enqueue();
   void RunInPlace(Work work);
   void Absorb(Results& r);
+  /** At home: the keys exported on the thread go once the engine is no longer connected. */
+  void WipeKeysIfOver();
   /** Connected, closed, failed or handed over: no more handshake flights. */
   static bool HandshakeOver(const DtlsEngineSnapshot& s);
   /** Connected (or handed over) with posted work still out: new work waits here, not on the thread. */

@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <thread>
@@ -14,9 +15,19 @@
 #include "native/dtls/dtls_datagram_queue.hpp"
 #include "native/dtls/dtls_engine.hpp"
 #include "native/dtls/dtls_record_check.hpp"
+#include "native/memory/native_heap_stats.hpp"
 #include "test/native/check.hpp"
 
 using namespace pwt;
+
+namespace pwt {
+struct DtlsEngineTestAccess {
+  // The next MakeSsl fails as if OpenSSL refused (an allocation failure: nothing else can make it fail).
+  static void FailMakeSsl(DtlsEngine& e) { e.fail_make_ssl_for_test_ = true; }
+  // Makes the SSL without running any of the handshake (what Create used to do).
+  static bool MakeSsl(DtlsEngine& e) { return e.EnsureSsl(); }
+};
+}  // namespace pwt
 
 namespace {
 
@@ -547,6 +558,128 @@ void TestBadConfig() {
   cfg.srtp_profiles = {static_cast<SrtpProfile>(0x0099)};
   CHECK(!DtlsEngine::Create(DtlsContext::Create(MakeCert()), cfg, &st));
   CHECK(st == DtlsStatus::kInvalidArgument);
+  // A profile listed twice: OpenSSL refuses such a list when the SSL is made, which is now later
+  // (at the handshake's first step), so Create refuses it at once.
+  cfg.srtp_profiles = {SrtpProfile::kAeadAes128Gcm, SrtpProfile::kAes128CmHmacSha1_80, SrtpProfile::kAeadAes128Gcm};
+  CHECK(!DtlsEngine::Create(DtlsContext::Create(MakeCert()), cfg, &st));
+  CHECK(st == DtlsStatus::kInvalidArgument);
+}
+
+// The SSL is made at the handshake's first step, not by Create (docs/dtls.md "Handshake thread"):
+// the client's Start, the server's first datagram; it is freed at the handover (or kept with
+// keep_ssl).
+void TestSslMadeLazily(bool keep_ssl) {
+  DtlsEngineConfig cfg;
+  cfg.keep_ssl = keep_ssl;
+  Pair p(cfg, cfg);
+  CHECK(!p.client->holds_ssl());
+  CHECK(!p.server->holds_ssl());
+  // Nothing to do before the start: counted, no SSL made for it.
+  const uint8_t hello[] = {22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  p.server->HandleDatagram(hello, sizeof hello);
+  CHECK_EQ(p.server->counters().dropped_not_started, uint64_t{1});
+  CHECK(!p.server->holds_ssl());
+  // The server's start makes nothing: connecting, no timer, no flight.
+  CHECK(p.server->Start() == DtlsStatus::kOk);
+  CHECK(p.server->state() == DtlsState::kConnecting);
+  CHECK(p.server->TakeStateChanged());
+  CHECK(!p.server->holds_ssl());
+  CHECK_EQ(p.server->TimeoutUs(), int64_t{-1});
+  CHECK(p.server->outgoing().empty());
+  p.server->HandleTimeout();
+  CHECK(p.server->outgoing().empty());
+  CHECK(p.client->Start() == DtlsStatus::kOk);
+  CHECK(p.client->holds_ssl());
+  CHECK(!p.client->outgoing().empty());
+  CHECK(p.client->TimeoutUs() >= 0);
+  // A malformed datagram is dropped before OpenSSL sees it: still no SSL.
+  const uint8_t junk[] = {22, 0xfe};
+  p.server->HandleDatagram(junk, sizeof junk);
+  CHECK(!p.server->holds_ssl());
+  CHECK(p.Move(*p.client, *p.server) > 0);
+  CHECK(p.server->holds_ssl());
+  p.Pump();
+  CHECK(p.client->state() == DtlsState::kConnected);
+  CHECK(p.server->state() == DtlsState::kConnected);
+  CHECK(p.client->holds_ssl() == keep_ssl);
+  CHECK(p.server->holds_ssl() == keep_ssl);
+  CHECK(p.client->handed_over() == !keep_ssl);
+  // A server closed before its peer's first datagram never makes one.
+  Pair q(cfg, cfg);
+  CHECK(q.server->Start() == DtlsStatus::kOk);
+  q.server->Close();
+  CHECK(q.server->state() == DtlsState::kClosed);
+  CHECK(q.server->outgoing().empty());
+  CHECK(!q.server->holds_ssl());
+}
+
+// OpenSSL refusing to make the SSL at the handshake's first step (an allocation failure) fails the
+// engine like any handshake failure: state failed with a reason, a state change to report, nothing
+// sent; later input is dropped and counted.
+void TestSslSetupFailure() {
+  Pair p(DtlsEngineConfig{}, DtlsEngineConfig{});
+  DtlsEngineTestAccess::FailMakeSsl(*p.client);
+  CHECK(p.client->Start() == DtlsStatus::kOk);
+  CHECK(p.client->state() == DtlsState::kFailed);
+  CHECK(p.client->TakeStateChanged());
+  CHECK(p.client->failure_reason().rfind("DTLS setup failed", 0) == 0);
+  CHECK(p.client->outgoing().empty());
+  CHECK(!p.client->holds_ssl());
+  CHECK_EQ(p.client->TimeoutUs(), int64_t{-1});
+  CHECK(p.client->Send(reinterpret_cast<const uint8_t*>("x"), 1) == DtlsStatus::kInvalidState);
+  // The server fails at its first datagram (a genuine ClientHello from another client).
+  Pair q(DtlsEngineConfig{}, DtlsEngineConfig{});
+  DtlsEngineTestAccess::FailMakeSsl(*q.server);
+  CHECK(q.server->Start() == DtlsStatus::kOk);
+  CHECK(q.server->TakeStateChanged());
+  CHECK(q.client->Start() == DtlsStatus::kOk);
+  std::vector<uint8_t> flight(64 * 1024);
+  std::vector<uint32_t> lens(64);
+  const size_t n = q.client->outgoing().DrainInto(flight.data(), flight.size(), lens.data(), lens.size());
+  CHECK_EQ(n, size_t{1});
+  q.server->HandleDatagram(flight.data(), lens[0]);
+  CHECK(q.server->state() == DtlsState::kFailed);
+  CHECK(q.server->TakeStateChanged());
+  CHECK(q.server->failure_reason().rfind("DTLS setup failed", 0) == 0);
+  CHECK(q.server->outgoing().empty());
+  CHECK(!q.server->holds_ssl());
+  CHECK_EQ(q.server->counters().dropped_after_close, uint64_t{1});
+  // The peer's retransmission: dropped and counted, no second attempt.
+  q.server->HandleDatagram(flight.data(), lens[0]);
+  CHECK_EQ(q.server->counters().dropped_after_close, uint64_t{2});
+  CHECK(!q.server->holds_ssl());
+  q.server->Close();
+  CHECK(q.server->state() == DtlsState::kFailed);
+}
+
+// What an SSL holds before any of its handshake ran (what every engine held from its creation, and
+// a handshake waiting for an admission slot held, before the SSL was made lazily). glibc's totals
+// only; a sanitizer build has none.
+void TestSslCostBeforeHandshake() {
+  constexpr size_t kEngines = 64;
+  auto context = DtlsContext::Create(MakeCert());
+  std::vector<std::unique_ptr<DtlsEngine>> engines;
+  DtlsEngineConfig cfg;
+  cfg.role = DtlsRole::kServer;
+  for (size_t i = 0; i < kEngines; ++i) {
+    DtlsStatus st;
+    engines.push_back(DtlsEngine::Create(context, cfg, &st));
+    CHECK(st == DtlsStatus::kOk);
+    CHECK(engines.back()->Start() == DtlsStatus::kOk);
+  }
+  const NativeHeapStats before = ReadNativeHeapStats();
+  for (auto& e : engines) CHECK(DtlsEngineTestAccess::MakeSsl(*e));
+  const NativeHeapStats made = ReadNativeHeapStats();
+  for (auto& e : engines) CHECK(e->holds_ssl());
+#if defined(__SANITIZE_ADDRESS__) || !defined(__GLIBC__)
+  CHECK(!before.supported && !made.supported);
+#else
+  CHECK(before.supported);
+  const int64_t per_ssl = (static_cast<int64_t>(made.in_use) - static_cast<int64_t>(before.in_use)) / int64_t{kEngines};
+  // OpenSSL 3.0's SSL_new: the SSL, its session-independent state, the DTLS state and queues.
+  CHECK(per_ssl >= 1024);
+  std::printf("an SSL before its handshake: %lld B\n", static_cast<long long>(per_ssl));
+#endif
 }
 
 }  // namespace
@@ -699,5 +832,9 @@ int main() {
   TestClientHelloFlood();
   TestQueueBounds();
   TestBadConfig();
+  TestSslMadeLazily(false);
+  TestSslMadeLazily(true);
+  TestSslSetupFailure();
+  TestSslCostBeforeHandshake();
   TEST_MAIN_END();
 }

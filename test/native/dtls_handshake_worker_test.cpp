@@ -27,6 +27,13 @@
 
 using namespace pwt;
 
+namespace pwt {
+struct DtlsEngineTestAccess {
+  // The engine's next MakeSsl fails as if OpenSSL refused (an allocation failure).
+  static void FailMakeSsl(DtlsEngine& e) { e.fail_make_ssl_for_test_ = true; }
+};
+}  // namespace pwt
+
 namespace {
 
 // The owner side of the wake: the worker signals, the test thread waits (bounded).
@@ -146,6 +153,15 @@ void TestHandshakesOnWorker() {
     CHECK(p.server->ExportSrtpKeyingMaterial(&ks));
     CHECK_MEM(kc.client.key.data(), ks.client.key.data(), kc.client.key_len);
     CHECK_MEM(kc.server.salt.data(), ks.server.salt.data(), kc.server.salt_len);
+    // The keys come from the thread's export (keySrtp runs no PRF on the owner's thread) and are
+    // the engine's own.
+    CHECK(p.client->holds_thread_keys());
+    CHECK(p.server->holds_thread_keys());
+    SrtpKeyingMaterial own;
+    CHECK(p.client->idle_engine()->ExportSrtpKeyingMaterial(&own));
+    CHECK_MEM(own.client.key.data(), kc.client.key.data(), kc.client.key_len);
+    CHECK_MEM(own.server.salt.data(), kc.server.salt.data(), kc.server.salt_len);
+    own.wipe();
     kc.wipe();
     ks.wipe();
     // Home: application data runs in place, both ways.
@@ -159,6 +175,11 @@ void TestHandshakesOnWorker() {
     p.client->Close();
     Move(*p.client, *p.server);
     CHECK(p.server->state() == DtlsState::kClosed);
+    // Closed (by us, by the peer's close_notify): the kept keys are wiped and not handed out.
+    CHECK(!p.client->holds_thread_keys());
+    CHECK(!p.server->holds_thread_keys());
+    CHECK(!p.client->ExportSrtpKeyingMaterial(&kc));
+    CHECK(!p.server->ExportSrtpKeyingMaterial(&ks));
   }
 }
 
@@ -307,6 +328,48 @@ void TestInPlaceWithoutWorker() {
   CHECK_EQ(p.client->posted(), 0u);
 }
 
+// The SSL is made on the thread by the handshake's first step; if OpenSSL refuses to make it, the
+// failure comes back like any handshake failure: a result with the state change, failed with the
+// reason, the engine home, nothing sent, no slot or work left counted.
+void TestSslSetupFailureOnThread() {
+  Wake wake;
+  DtlsHandshakeWorker worker(&Wake::Notify, &wake);
+  auto a = MakeContext();
+  auto b = MakeContext();
+  for (DtlsRole failing : {DtlsRole::kClient, DtlsRole::kServer}) {
+    DtlsEngineConfig cfg;
+    DtlsStatus st;
+    cfg.role = failing;
+    auto raw = DtlsEngine::Create(failing == DtlsRole::kClient ? a : b, cfg, &st);
+    CHECK(st == DtlsStatus::kOk);
+    DtlsEngineTestAccess::FailMakeSsl(*raw);
+    auto bad = std::make_shared<DtlsOffloadedEngine>(std::move(raw), &worker);
+    auto good = MakeEngine(failing == DtlsRole::kClient ? b : a, failing == DtlsRole::kClient ? *a : *b,
+                           failing == DtlsRole::kClient ? DtlsRole::kServer : DtlsRole::kClient, &worker);
+    Pair p = failing == DtlsRole::kClient ? Pair{bad, good} : Pair{good, bad};
+    CHECK(p.server->Start() == DtlsStatus::kOk);
+    CHECK(p.client->Start() == DtlsStatus::kOk);
+    bad->TakeStateChanged();  // connecting (a client's is reported at once)
+    for (int round = 0; round < 200 && bad->state() != DtlsState::kFailed; ++round) {
+      for (const auto& e : worker.TakeDone()) e->ApplyResults();
+      Move(*p.client, *p.server);
+      if (bad->state() != DtlsState::kFailed && !bad->HasOutgoing()) wake.WaitFor(std::chrono::milliseconds(200));
+    }
+    CHECK(bad->state() == DtlsState::kFailed);
+    CHECK(bad->TakeStateChanged());
+    CHECK(bad->failure_reason().rfind("DTLS setup failed", 0) == 0);
+    CHECK(!bad->HasOutgoing());
+    CHECK(bad->home());
+    CHECK(!bad->busy());
+    CHECK_EQ(worker.admission_stats(failing == DtlsRole::kServer ? 1 : 0).in_flight, 0u);
+    good->Close();
+    for (int round = 0; round < 50 && good->busy(); ++round) {
+      for (const auto& e : worker.TakeDone()) e->ApplyResults();
+      if (good->busy()) wake.WaitFor(std::chrono::milliseconds(200));
+    }
+  }
+}
+
 // A thread the system refuses (the test hook stands in for pthread_create's EAGAIN) is a state,
 // not std::terminate: running() is false, Stop and the destructor are safe, and a new worker
 // starts once threads are allowed again.
@@ -364,11 +427,22 @@ void TestHeldAfterConnected() {
   CHECK(p.server->busy());
   // Connected, work still out: what comes now is held, not posted.
   const uint64_t posted = p.server->posted();
-  for (int i = 0; i < 20 && p.client->state() != DtlsState::kConnected; ++i) {
-    Move(*p.server, *p.client);
-    Move(*p.client, *p.server);
+  // The client's last step (the server's Finished, then the handover) runs on the thread too: its
+  // results are applied; the server's are left out (its stray record must stay out for now).
+  bool server_done = false;
+  for (int i = 0; i < 200 && p.client->state() != DtlsState::kConnected; ++i) {
+    const bool moved = Move(*p.server, *p.client) > 0;
+    for (const auto& e : worker.TakeDone()) {
+      if (e == p.server) {
+        server_done = true;
+      } else {
+        e->ApplyResults();
+      }
+    }
+    if (!moved && p.client->state() != DtlsState::kConnected) wake.WaitFor();
   }
   CHECK(p.client->state() == DtlsState::kConnected);
+  CHECK(p.client->home());
   const uint8_t up[] = {'u', 'p'};
   CHECK(p.client->Send(up, sizeof up) == DtlsStatus::kOk);
   Move(*p.client, *p.server);
@@ -377,6 +451,7 @@ void TestHeldAfterConnected() {
   CHECK_EQ(p.server->posted(), posted);
   CHECK(!p.server->home());
   // The posted work comes back: home, and the held datagram and send ran in place, in order.
+  if (server_done) p.server->ApplyResults();
   for (int round = 0; round < 50 && !p.server->home(); ++round) {
     for (const auto& e : worker.TakeDone()) e->ApplyResults();
     if (!p.server->home()) wake.WaitFor();
@@ -672,6 +747,7 @@ void TestAdmissionBoundsHandshakesInFlight() {
     CHECK(p.client->busy());
     CHECK_EQ(p.client->TimeoutUs(), -1);  // no retransmission timer while it waits
     CHECK(!p.client->HasOutgoing());      // its ClientHello is not made yet
+    CHECK(p.client->awaiting_admission() && !p.client->waiting_with_ssl());  // nor its SSL
     CHECK(p.client->state() == DtlsState::kConnecting);
   }
   CHECK_EQ(waiting, pairs.size() - kLimit);
@@ -744,6 +820,7 @@ void TestAdmissionSlotReleasedByStalledPeer() {
     CHECK_EQ(good[0].client->DrainOutgoing(hello.data(), hello.size(), &hello_len, 1), 1u);
     good[0].server->HandleDatagrams(hello.data(), &hello_len, 1);
     CHECK(good[0].server->awaiting_admission());
+    CHECK(!good[0].server->waiting_with_ssl());  // it holds the ClientHello, not an SSL
     CHECK_EQ(worker.admission_stats(1).waiting, 1u);
     CHECK_EQ(good[0].server->TimeoutUs(), -1);
     if (drop == 0) {
@@ -934,6 +1011,7 @@ void TestAdmissionWaiterClosedOrDestroyed() {
 }
 
 int main() {
+  TestSslSetupFailureOnThread();
   TestAdmissionWaiterClosedOrDestroyed();
   TestAdmissionBoundsHandshakesInFlight();
   TestAdmissionSlotReleasedByStalledPeer();

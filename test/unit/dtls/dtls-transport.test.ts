@@ -9,6 +9,7 @@ import { PwtError } from '../../../lib/common/errors.js';
 import { SrtpSession } from '../../../lib/srtp/srtp-session.js';
 import type { SrtpProfileName } from '../../../lib/dtls/srtp-profile.js';
 import { makePair, pumpLossless, testCertificates } from './dtls-pair.js';
+import { callNative, nativeDtlsEngineClass } from '../../../lib/dtls/native-dtls.js';
 
 const PROFILES: [SrtpProfileName, number, number][] = [
   ['AEAD_AES_128_GCM', 16, 12],
@@ -280,3 +281,26 @@ for (const keepOpenSsl of [false, true]) {
     assert.equal(p.client.stats().droppedAfterClose, 1);
   });
 }
+
+// The engine makes no OpenSSL object when it is made (the SSL is made by the handshake's first
+// step, on the handshake thread when offloaded: docs/dtls.md "Handshake thread"), so what OpenSSL
+// would refuse then is refused by the native constructor itself, at once and typed, even when the
+// TypeScript checks are bypassed: here a use_srtp list naming a profile twice.
+test('the native engine refuses a bad configuration synchronously (no SSL is made there)', () => {
+  const [cert] = testCertificates();
+  const Engine = nativeDtlsEngineClass();
+  const typed = (e: PwtError) => e instanceof PwtError && e.code === 'ERR_DTLS_ARGUMENT';
+  for (const threaded of [false, true]) {
+    const make = (profiles: number[], mtu = 1200) =>
+      callNative(() => new Engine(cert.native, 0, mtu, 1000, 60_000, Uint16Array.from(profiles), false, threaded,
+        threaded ? () => {} : undefined, new Uint8Array(64 * 1024), new Uint32Array(256), new Float64Array(32)));
+    assert.throws(() => make([0x0007, 0x0001, 0x0007]), typed);
+    assert.throws(() => make([0x0099]), typed);
+    assert.throws(() => make([0x0007], 100), typed);
+    // A good one is made; closed before its start, it never runs a handshake.
+    const ok = make([0x0007, 0x0001]);
+    ok.close();
+    assert.equal(ok.state(), 3);
+    assert.equal(ok.awaitingThread(), false);
+  }
+});
