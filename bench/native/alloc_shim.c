@@ -285,8 +285,11 @@ void free(void* p) {
 
 void* realloc(void* p, size_t n) {
   if (IsBoot(p)) {
+    /* The old block's size is not recorded: copy at most up to the end of the boot buffer's used
+       part, which the old block cannot extend past. */
+    size_t avail = (size_t)(boot_buf + boot_used - (char*)p);
     void* q = malloc(n);
-    if (q) memcpy(q, p, n);
+    if (q) memcpy(q, p, n < avail ? n : avail);
     return q;
   }
   if (!real_realloc) Init();

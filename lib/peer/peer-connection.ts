@@ -1400,7 +1400,6 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     } catch (err) {
       // Nothing to gather with (no address could be bound): setLocalDescription gathers and reports it.
       peerLog('pc%d candidate pool not filled: %s', this.logId, err instanceof Error ? err.message : String(err));
-      this.pool.claimed = false;
       this.emptyCandidatePool();
     }
   }

@@ -247,7 +247,7 @@ export class RtpPolicyChain {
       }
     }
     if (this.stoppedDeferred) for (let i = 0; i < modules.length; i++) this.callStop(modules[i]!);
-    // Carries out what configure queued and offers the modules' first timeout to the timer.
+    // Offers the modules' first timeout to the timer (and sends whatever the calls above queued).
     this.flush();
   }
 

@@ -394,7 +394,10 @@ void TestSequenceContinuity() {
 // made again by RelocateKeptState before the client's retransmission, as the offloaded engine does
 // when it comes home from the handshake thread; everything after must behave the same.
 void TestLostLastFlightAnswered(bool client_keeps_ssl, bool relocate = false) {
-  Pair p(client_keeps_ssl, false, nullptr, 20);
+  // The client's first timeout must not expire while the handshake is still being driven below (a
+  // retransmission inside the Drive that completes it would give the client a last flight of its
+  // own): 250 ms, well above a handshake step even under ASan on a loaded machine, yet a short wait.
+  Pair p(client_keeps_ssl, false, nullptr, 250);
   p.client->Start();
   p.server->Start();
   bool dropped = false;
