@@ -56,7 +56,8 @@ export interface JsHeapReliefPolicy {
  * The defaults: one reduce-memory collection once a burst of at least 16 handshakes or closes has
  * been quiet for 250 ms, at most every 5 s and 5 % of the thread (0.1 s at 1,000 idle PCs at load 5,
  * 0.15–0.23 s at load 7–9, 0.5–0.9 s at 2,000 under load 12–18 on this 2-core machine); above
- * 40 MiB of live heap (1,000 idle PCs have 34.6 MiB; about 1,200), and for good once a full one
+ * 32 MiB of live heap (about 1,100 idle PCs, which keep about 21 KiB each since their policy
+ * modules are made at first need), and for good once a full one
  * took more than 100 ms, it is the incremental 'moderate' one instead, so the thread that carries
  * every connection's media stops at most once, for a bounded time. Right after a burst the heap's
  * size counts its garbage: a relief asked as 'moderate' for that reason is followed by the full
@@ -66,7 +67,7 @@ export interface JsHeapReliefPolicy {
  * ('critical' named there is used at any heap size).
  */
 export const DEFAULT_JS_HEAP_RELIEF_POLICY: JsHeapReliefPolicy = {
-  level: 'critical', minYoungBytes: 8 * 1048576, minIntervalMs: 5_000, maxShare: 0.05, quietMs: 250, minEvents: 16, maxCriticalHeapBytes: 40 * 1048576, maxCriticalPauseMs: 100,
+  level: 'critical', minYoungBytes: 8 * 1048576, minIntervalMs: 5_000, maxShare: 0.05, quietMs: 250, minEvents: 16, maxCriticalHeapBytes: 32 * 1048576, maxCriticalPauseMs: 100,
 };
 
 function reliefFromEnv(): JsHeapReliefPolicy {
