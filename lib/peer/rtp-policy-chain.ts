@@ -38,9 +38,9 @@ type Effect =
 /** The shared empty module list (a chain's lists are replaced, never changed in place). */
 const NO_MODULES: readonly RtpPolicy[] = Object.freeze([]);
 /** The shared empty effects list of a chain that has queued none yet (replaced on the first). */
-const NO_EFFECTS: Effect[] = Object.freeze([]) as unknown as Effect[];
+const NO_EFFECTS: readonly Effect[] = Object.freeze([]);
 /** A deferred chain's RTCP list until the first RTCP routed to it (rtcpInput). */
-const NO_RTCP: RtcpPacket[] = Object.freeze([]) as unknown as RtcpPacket[];
+const NO_RTCP: readonly RtcpPacket[] = Object.freeze([]);
 
 /**
  * One module per library factory and kind, made once per process: what a deferred chain's modules
@@ -177,7 +177,7 @@ export class RtpPolicyChain {
   private params: RtpPolicyParameters | undefined;
   private lastNow = 0;
   /** @internal Effects the modules queued (through ChainOutput), carried out by flush(); the shared empty list until the first. */
-  effects: Effect[] = NO_EFFECTS;
+  effects: readonly Effect[] = NO_EFFECTS;
   /** The other effects list (flush swaps them); undefined while a flush is using it or before the first effect. */
   private effectsSpare: Effect[] | undefined;
   /** @internal The module being called, named in the events it emits. */
@@ -191,7 +191,7 @@ export class RtpPolicyChain {
    * @internal RTCP routed to this chain during the current receive batch (the router's tap adds
    * through rtcpInput(): a deferred chain has the shared empty list until its first RTCP).
    */
-  rtcpIn: RtcpPacket[] = [];
+  rtcpIn: readonly RtcpPacket[] = [];
   /** The other RTCP list (incomingRtcp swaps them), made by the first RTCP. */
   private rtcpSpare: RtcpPacket[] | undefined;
   // One object whose methods sit on its prototype, not four closures per chain (about 0.2 KiB
@@ -263,13 +263,17 @@ export class RtpPolicyChain {
 
   /** @internal The list RTCP for the current receive batch goes to (made by the first packet). */
   rtcpInput(): RtcpPacket[] {
-    return this.rtcpIn === NO_RTCP ? (this.rtcpIn = []) : this.rtcpIn;
+    // Typed read-only outside so that nothing pushes to the shared empty list: every other list is ours.
+    let list = this.rtcpIn as RtcpPacket[];
+    if (list === NO_RTCP) this.rtcpIn = list = [];
+    return list;
   }
 
   /** @internal Queues an effect (ChainOutput). */
   queue(effect: Effect): void {
-    if (this.effects === NO_EFFECTS) this.effects = [];
-    this.effects.push(effect);
+    let list = this.effects as Effect[];
+    if (list === NO_EFFECTS) this.effects = list = [];
+    list.push(effect);
   }
 
   private get output(): RtpPolicyOutput {
@@ -534,7 +538,7 @@ export class RtpPolicyChain {
     if (this.rtcpIn.length > 0) {
       this.materialize();
       // Two lists swapped: packets a module's effects route here meanwhile go to the other one.
-      const packets = this.rtcpIn;
+      const packets = this.rtcpIn as RtcpPacket[]; // not the shared empty list: it has packets
       this.rtcpIn = this.rtcpSpare ?? [];
       const list = this.withIncomingRtcp;
       for (let i = 0; i < list.length; i++) {
@@ -699,7 +703,7 @@ export class RtpPolicyChain {
     for (let round = 0; round < 4 && this.effects.length > 0; round++) {
       // Two lists swapped, as rtcpIn: effects queued meanwhile go to the other one, and a report
       // tick or a received RR that emits one event makes no new list.
-      const effects = this.effects;
+      const effects = this.effects as Effect[]; // not the shared empty list: it has effects
       this.effects = this.effectsSpare ?? NO_EFFECTS;
       this.effectsSpare = undefined;
       for (let i = 0; i < effects.length; i++) {

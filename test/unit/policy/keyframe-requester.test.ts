@@ -48,7 +48,7 @@ test('only ccm fir negotiated: FIR with a new sequence number each time; a repea
   assert.equal(firs[0]!.mediaSsrc, 0, 'media source SSRC 0 (RFC 5104 §4.3.1.2)');
   assert.equal(pair.a.events.filter((e) => e.name === 'keyframe-request').length, 2);
   // The network repeats the second FIR: same sequence number, no new event.
-  pair.a.chain.rtcpIn.push(firs[1]!);
+  pair.a.chain.rtcpInput().push(firs[1]!);
   pair.a.chain.incomingRtcp(pair.now);
   assert.equal(pair.a.events.filter((e) => e.name === 'keyframe-request').length, 2);
 });

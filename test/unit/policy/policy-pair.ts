@@ -151,7 +151,7 @@ export class PolicyPair {
         if (!packets) continue;
         end.rtcp.push(...packets);
         for (let i = 0; i < packets.length; i++) end.rtcpAt.push(this.now);
-        end.chain.rtcpIn.push(...packets);
+        end.chain.rtcpInput().push(...packets);
         end.chain.incomingRtcp(this.now);
         continue;
       }
