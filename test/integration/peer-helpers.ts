@@ -1,5 +1,7 @@
 // Helpers for the peer-connection integration tests: in-process signaling and bounded waits.
+import assert from 'node:assert/strict';
 import type { RTCPeerConnection } from '../../lib/peer/peer-connection.js';
+import type { RTCDataChannel } from '../../lib/sctp/data-channel.js';
 
 /** Rejects with a message naming `what` after `ms`. */
 export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -33,4 +35,15 @@ export async function negotiate(offerer: RTCPeerConnection, answerer: RTCPeerCon
   await answerer.setRemoteDescription(offerer.localDescription!);
   await answerer.setLocalDescription(await answerer.createAnswer());
   await offerer.setRemoteDescription(answerer.localDescription!);
+}
+
+/** A message each way on two ends of a data channel; resolves once both arrived (10 s each). */
+export async function dataRoundTrip(ca: RTCDataChannel, cb: RTCDataChannel, tag: string): Promise<void> {
+  const got = (c: RTCDataChannel): Promise<string> => new Promise((r) => c.once('message', (e) => r(String(e.data))));
+  const atB = got(cb);
+  const atA = got(ca);
+  ca.send(`a:${tag}`);
+  cb.send(`b:${tag}`);
+  assert.equal(await within(atB, 10_000, `message a->b ${tag}`), `a:${tag}`);
+  assert.equal(await within(atA, 10_000, `message b->a ${tag}`), `b:${tag}`);
 }

@@ -8,30 +8,13 @@ import assert from 'node:assert/strict';
 import { RTCPeerConnection, type RTCDataChannel } from '../../lib/peer/index.js';
 import { UdpMux } from '../../lib/transport/source/udp-mux.js';
 import { coturnSkip, startCoturn, type Coturn } from './coturn.js';
-import { until, within } from './peer-helpers.js';
+import { dataRoundTrip as roundTrip, negotiate, until, within } from './peer-helpers.js';
 
 let turn: Coturn | undefined;
 before(async () => {
   if (!coturnSkip) turn = await startCoturn(['--total-quota', '1']);
 });
 after(() => turn?.close());
-
-async function negotiate(a: RTCPeerConnection, b: RTCPeerConnection): Promise<void> {
-  await a.setLocalDescription(await a.createOffer());
-  await b.setRemoteDescription(a.localDescription!);
-  await b.setLocalDescription(await b.createAnswer());
-  await a.setRemoteDescription(b.localDescription!);
-}
-
-async function roundTrip(ca: RTCDataChannel, cb: RTCDataChannel, tag: string): Promise<void> {
-  const got = (c: RTCDataChannel): Promise<string> => new Promise((r) => c.once('message', (e) => r(String(e.data))));
-  const atB = got(cb);
-  const atA = got(ca);
-  ca.send(`a:${tag}`);
-  cb.send(`b:${tag}`);
-  assert.equal(await within(atB, 10_000, `message a->b ${tag}`), `a:${tag}`);
-  assert.equal(await within(atA, 10_000, `message b->a ${tag}`), `b:${tag}`);
-}
 
 /** Connects `a` (trickling to `b`) and `b`, with a data channel; resolves with both ends. */
 async function connect(a: RTCPeerConnection, b: RTCPeerConnection): Promise<[RTCDataChannel, RTCDataChannel]> {

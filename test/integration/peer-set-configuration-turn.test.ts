@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RTCPeerConnection, type RTCDataChannel } from '../../lib/peer/index.js';
 import { coturnSkip, startCoturn, type Coturn } from './coturn.js';
-import { until, within } from './peer-helpers.js';
+import { dataRoundTrip as roundTrip, negotiate, until, within } from './peer-helpers.js';
 
 let turn: Coturn | undefined;
 before(async () => {
@@ -22,25 +22,6 @@ const announced = (pc: RTCPeerConnection, gathered: readonly string[]): string[]
 
 /** The typ of a candidate line. */
 const typ = (line: string): string => / typ (\w+)/.exec(line)?.[1] ?? '';
-
-/** Offer/answer from `a` to `b`; `b`'s candidates are in its answer (host only, gathered synchronously). */
-async function negotiate(a: RTCPeerConnection, b: RTCPeerConnection): Promise<void> {
-  await a.setLocalDescription(await a.createOffer());
-  await b.setRemoteDescription(a.localDescription!);
-  await b.setLocalDescription(await b.createAnswer());
-  await a.setRemoteDescription(b.localDescription!);
-}
-
-/** A message each way on the channels; resolves once both arrived. */
-async function roundTrip(ca: RTCDataChannel, cb: RTCDataChannel, tag: string): Promise<void> {
-  const got = (c: RTCDataChannel): Promise<string> => new Promise((r) => c.once('message', (e) => r(String(e.data))));
-  const atB = got(cb);
-  const atA = got(ca);
-  ca.send(`a:${tag}`);
-  cb.send(`b:${tag}`);
-  assert.equal(await within(atB, 10_000, `message a->b ${tag}`), `a:${tag}`);
-  assert.equal(await within(atA, 10_000, `message b->a ${tag}`), `b:${tag}`);
-}
 
 for (const policy of ['relay', 'all'] as const) {
   test(`setConfiguration({ iceServers: [turn]${policy === 'relay' ? ", iceTransportPolicy: 'relay'" : ''} }) then restartIce: relay candidates from the new server, reconnected`, { timeout: 90_000, skip: coturnSkip }, async () => {
