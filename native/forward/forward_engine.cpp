@@ -509,8 +509,8 @@ size_t ForwardEngine::send_sender_reports(const uint32_t* ids, const double* uni
     // by the time since then on the consumer's clock, not the publisher's mapping.
     f.rtp_timestamp = forward_rtp_timestamp_at(c->counters.last_timestamp, c->counters.last_sent_us, now_us,
                                                c->rewrite.clock_rate);
-    f.packet_count = static_cast<uint32_t>(c->counters.packets);
-    f.octet_count = static_cast<uint32_t>(c->counters.payload_bytes);
+    f.packet_count = static_cast<uint32_t>(c->reported_packets_before + c->counters.packets);
+    f.octet_count = static_cast<uint32_t>(c->reported_octets_before + c->counters.payload_bytes);
     size_t len = forward_sender_report_write(out, slot_bytes_ - kSrtpRoom, f,
                                              reinterpret_cast<const uint8_t*>(c->cname.data()), c->cname.size());
     // The subscriber's last RRTR, answered once (RFC 3611 §4.5), as the JavaScript reporter does.
@@ -542,6 +542,8 @@ bool ForwardEngine::continue_consumer_numbering(uint32_t id, uint32_t from) {
   const Consumer* f = Find(consumers_, from);
   if (!c || !f || c == f || c->rewrite.started || c->transport != f->transport || c->rewrite.ssrc != f->rewrite.ssrc) return false;
   c->rewrite.rtx_seq = f->rewrite.rtx_seq;
+  c->reported_packets_before = f->reported_packets_before + f->counters.packets;
+  c->reported_octets_before = f->reported_octets_before + f->counters.payload_bytes;
   if (f->rewrite.started) {
     c->rewrite.started = true;
     c->rewrite.rebase = true;

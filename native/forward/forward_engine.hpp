@@ -232,8 +232,8 @@ class ForwardEngine {
    * Consumer `id` (new, nothing sent yet) takes over the numbering of consumer `from`, which sent on
    * the same transport and SSRC and is about to be removed: its first packet continues at `from`'s
    * last sequence number + 1, timestamp advanced by the wall time since, RTX sequence and VP8
-   * PictureID/TL0PICIDX continue too (as after a pause). A receiver's SRTP replay window and jitter
-   * buffer see one stream. False when either is unknown, they are one consumer, `id` already sent,
+   * PictureID/TL0PICIDX continue too (as after a pause), and so do the packet and octet counts of
+   * its sender reports. A receiver's SRTP replay window and jitter buffer see one stream. False when either is unknown, they are one consumer, `id` already sent,
    * or the transport or SSRC differ.
    */
   bool continue_consumer_numbering(uint32_t id, uint32_t from);
@@ -446,6 +446,12 @@ class ForwardEngine {
     ForwardRewriteState rewrite;
     ForwardLayerState layers;
     ForwardConsumerCounters counters;
+    /**
+     * Packets and payload octets the consumers it continues (continue_consumer_numbering) sent on
+     * its SSRC: its sender reports count from there (RFC 3550 §6.4.1 resets them only with the SSRC).
+     */
+    uint64_t reported_packets_before = 0;
+    uint64_t reported_octets_before = 0;
     /** While it selects layers: what it got under each sequence number, for NACKs (forward_sent_map.hpp). */
     ForwardSentMap sent;
     /** When each recent NACKed packet was resent to it, and the leg's RTT (µs, 0: unknown). */

@@ -264,6 +264,93 @@ void TestLegReports() {
   CHECK_EQ(after.sent[0].port, 7203);
 }
 
+// A consumer that continues another's numbering on the SSRC (a new publisher on the subscriber's
+// transceiver, lib/sfu router.ts) continues its sender reports' counts too: the subscriber's counts
+// of the SSRC do not fall back to 0 (RFC 3550 §6.4.1 resets them only with a new SSRC).
+void TestContinuedCounts() {
+  Keyed first_pub(1), second_pub(2), leg(3);
+  UdpSessionTable table;
+  table.add(udp_remote_key(std::array<uint8_t, 16>{127, 0, 0, 1}.data(), 5000, 4), &first_pub.rx);
+  table.add(udp_remote_key(std::array<uint8_t, 16>{127, 0, 0, 2}.data(), 5000, 4), &second_pub.rx);
+  ForwardEngine engine;
+  const uint32_t pa = engine.add_producer(&first_pub.rx, kPubSsrc, false, 0);
+  const uint32_t pb = engine.add_producer(&second_pub.rx, kPubSsrc + 1, false, 0);
+  const sockaddr_in addr = Address(7301);
+  const uint32_t t = engine.add_transport(&leg.tx, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  ForwardConsumerParams params;
+  params.ssrc = 0xD1;
+  params.payload_types[96] = 96;
+  params.clock_rate = kClock;
+  uint64_t now_us = 1'000'000;
+  uint16_t seq = 10;
+  uint64_t received_payload = 0;
+  // `n` packets of `payload` bytes from `pub` (host 127.0.0.`host`), each forwarded to the leg.
+  auto forward = [&](Keyed& pub, uint8_t host, uint32_t ssrc, int n, size_t payload) {
+    for (int k = 0; k < n; ++k) {
+      TestRecvBatch b;
+      std::vector<uint8_t> rtp = pwt_test::RtpPacket(96, seq, 1000u * seq, ssrc, payload);
+      ++seq;
+      b.add(Protect(pub.tx, rtp), host, 5000);
+      const UdpRecvTarget tg = b.target();
+      double counters[kCounterCount] = {};
+      table.unprotect_batch(tg, b.n, b.status, counters);
+      CaptureSink sink;
+      CHECK_EQ(engine.process_batch(tg, b.n, b.status, table, now_us, sink), 1);
+      CHECK_EQ(sink.sent.size(), 1u);
+      for (Sent& s : sink.sent) {
+        size_t out = 0;
+        CHECK(leg.rx.unprotect(s.bytes.data(), s.bytes.size(), &out) == SrtpStatus::kOk);
+        received_payload += out - 12;
+      }
+      now_us += 20'000;
+    }
+  };
+  // The report the leg's subscriber reads for consumer `id` now.
+  auto report = [&](uint32_t id) {
+    const uint32_t ids[] = {id};
+    const double wall[] = {1.7e12};
+    CaptureSink out;
+    CHECK_EQ(engine.send_sender_reports(ids, wall, 1, now_us, out), 1u);
+    ParsedReport r;
+    if (out.sent.size() != 1) return r;
+    size_t len = 0;
+    CHECK(leg.rx.unprotect(out.sent[0].bytes.data(), out.sent[0].bytes.size(), &len) == SrtpStatus::kOk);
+    return Parse(out.sent[0].bytes.data(), len);
+  };
+  const uint32_t old_c = engine.add_consumer(pa, t, params);
+  forward(first_pub, 1, kPubSsrc, 3, 100);
+  const ParsedReport before = report(old_c);
+  CHECK(before.ok);
+  CHECK_EQ(before.packets, 3u);
+  CHECK_EQ(before.octets, 300u);
+  const uint32_t c = engine.add_consumer(pb, t, params);
+  CHECK(engine.continue_consumer_numbering(c, old_c));
+  CHECK(engine.remove_consumer(old_c));
+  forward(second_pub, 2, kPubSsrc + 1, 2, 50);
+  const ParsedReport after = report(c);
+  CHECK(after.ok);
+  CHECK_EQ(after.ssrc, 0xD1u);
+  CHECK_EQ(after.packets, 5u);
+  CHECK_EQ(after.octets, 400u);
+  CHECK_EQ(static_cast<uint64_t>(after.octets), received_payload);
+  // Continued twice: the third consumer counts both before it.
+  const uint32_t third = engine.add_consumer(pa, t, params);
+  CHECK(engine.continue_consumer_numbering(third, c));
+  CHECK(engine.remove_consumer(c));
+  forward(first_pub, 1, kPubSsrc, 1, 10);
+  const ParsedReport last = report(third);
+  CHECK_EQ(last.packets, 6u);
+  CHECK_EQ(last.octets, 410u);
+  // A consumer that continues nobody counts its own packets only.
+  ForwardConsumerParams other = params;
+  other.ssrc = 0xD2;
+  const uint32_t fresh = engine.add_consumer(pb, t, other);
+  forward(second_pub, 2, kPubSsrc + 1, 1, 7);
+  const ParsedReport own = report(fresh);
+  CHECK_EQ(own.packets, 1u);
+  CHECK_EQ(own.octets, 7u);
+}
+
 // The writer alone: lengths for every CNAME size, refusals, NTP conversion against the JavaScript rule.
 void TestWriter() {
   std::vector<uint8_t> buf(600);
@@ -424,6 +511,7 @@ void TestRrtrAnswered() {
 int main() {
   TestWriter();
   TestLegReports();
+  TestContinuedCounts();
   TestRrtrAnswered();
   TEST_MAIN_END();
 }
