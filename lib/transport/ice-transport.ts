@@ -835,12 +835,16 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   /**
    * Starts an ICE restart: new local credentials; candidates are announced again. After a
    * {@link setConfiguration} that changed the servers or the policy, this is a new gathering phase.
+   * Without one, the TURN allocations that failed or ended (a server that was down, a quota that was
+   * full) are made again; the live ones and the other candidates are kept.
    */
   restart(): IceCredentials {
     this.assertOpen();
     const now = this.clock.now();
     const previous = this.gatheredWith;
-    const regather = previous !== undefined && (previous.policy !== this.iceTransportPolicy || !sameServerList(previous.servers, this.iceServers));
+    const configChanged = previous !== undefined && (previous.policy !== this.iceTransportPolicy || !sameServerList(previous.servers, this.iceServers));
+    const retryTurn = previous !== undefined && !configChanged && this.links.some((l) => l.client.state !== 'allocating' && l.client.state !== 'allocated');
+    const regather = configChanged || retryTurn;
     let gathering: IceRestartGathering | undefined;
     if (regather) {
       this.gatheredWith = { servers: this.iceServers, policy: this.iceTransportPolicy };
@@ -866,8 +870,9 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       gathering = {
         keepLocal: (c) => (!relayOnly || c.type === 'relay') && !(c.type === 'relay' && retiredRelays.has(addressKey(c))),
         moreCandidates: true,
-        // Server-reflexive candidates come again from the servers of the new list (startServers).
-        serverReflexiveAgain: true,
+        // Server-reflexive candidates come again from the servers of the new list (startServers);
+        // an unchanged list keeps them.
+        serverReflexiveAgain: configChanged,
       };
     }
     const creds = this.agent.restart(now, undefined, gathering);
@@ -875,13 +880,17 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.mux?.refreshConsent?.(this);
     this.ownConsent?.responder.refresh(this);
     this.tcpPort?.register(this, creds.ufrag);
-    if (regather) this.gatherAgain(now);
+    if (regather) this.gatherAgain(now, configChanged);
     this.flush();
     return creds;
   }
 
-  /** The gathering phase of a restart after setConfiguration: host candidates the policy allows, then the servers. */
-  private gatherAgain(now: number): void {
+  /**
+   * The gathering phase of a restart after setConfiguration, or of a plain restart that makes failed
+   * TURN allocations again: host candidates the policy allows, then the servers (the STUN servers
+   * only when `queryStun`: an unchanged list keeps its server-reflexive candidates).
+   */
+  private gatherAgain(now: number, queryStun: boolean): void {
     this.releaseRetiredLinks();
     // Allocations the list names again while they were still alive: their relay candidate again
     // (one still allocating announces it on 'allocated', being no longer retired).
@@ -909,7 +918,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       this.flush();
     };
     if (this.iceServers.length === 0) done();
-    else void this.startServers().then(done);
+    else void this.startServers(queryStun).then(done);
   }
 
   /**
@@ -1248,7 +1257,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
 
   // ---- servers ------------------------------------------------------------------------
 
-  private async startServers(): Promise<void> {
+  private async startServers(queryStun = true): Promise<void> {
     for (const server of this.iceServers) {
       const urls = typeof server.urls === 'string' ? [server.urls] : server.urls;
       for (const url of urls) {
@@ -1271,7 +1280,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         if (this.closed) return;
         const target = { address: canonicalIp(address), port: parsed.port };
         if (parsed.scheme === 'stun' || parsed.scheme === 'stuns') {
-          if (this.iceTransportPolicy === 'relay') continue;
+          if (this.iceTransportPolicy === 'relay' || !queryStun) continue;
           this.agent.gatherServerReflexive(this.clock.now(), target);
           continue;
         }

@@ -4,7 +4,7 @@
 // again in the third generation with the same relayed address, instead of allocating a second time.
 // A runs with --total-quota 1, so a second allocation on it would fail (486) and leave no relay
 // candidate from A. And an allocation that failed is made again by a restart whose list still names
-// its server.
+// its server, also by a plain restart (no setConfiguration), which keeps the live allocations.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IceTransport } from '../../lib/transport/ice-transport.js';
@@ -108,6 +108,41 @@ test('an allocation that failed on a server the new list still names is made aga
     await until(() => b.gatheringState === 'complete', 20_000, 'b gathered again');
     const relays = relaysOf(b);
     assert.equal(relays.length, 2, `a relay on A and on B (${relays.join(', ')}; errors: ${errors.join('; ')})`);
+  } finally {
+    holder.close();
+    b.close();
+  }
+});
+
+test('a plain restart makes a failed allocation again and keeps the live one', { timeout: 60_000, skip: coturnSkip }, async (t) => {
+  const serverQuota = await startCoturn(['--total-quota', '1']);
+  t.after(() => serverQuota.close());
+  const A = serverQuota.iceServer('udp');
+  const B = serverB!.iceServer('udp');
+  // `holder` takes A's only allocation, so `b`'s on A fails with 486 while its allocation on B succeeds.
+  const holder = new IceTransport({ role: 'controlling', iceTransportPolicy: 'relay', iceServers: [A], gather: { addresses: ['127.0.0.1'] } });
+  const b = new IceTransport({ role: 'controlling', iceTransportPolicy: 'relay', iceServers: [A, B], gather: { addresses: ['127.0.0.1'] } });
+  const errors: string[] = [];
+  b.on('turnerror', (_url, reason) => errors.push(reason));
+  const relaysOf = (x: IceTransport): string[] => x.localCandidates.filter((c) => c.type === 'relay').map((c) => `${c.address}:${c.port}`);
+  try {
+    await holder.gather();
+    await until(() => holder.gatheringState === 'complete', 20_000, 'holder gathered');
+    assert.equal(relaysOf(holder).length, 1);
+    await b.gather();
+    await until(() => b.gatheringState === 'complete', 20_000, 'b gathered');
+    const onB = relaysOf(b);
+    assert.equal(onB.length, 1, `only B's relay: A refused (${onB.join(', ')})`);
+    assert.equal(errors.length, 1, `one TURN error (${errors.join('; ')})`);
+    holder.close();
+    await new Promise((r) => setTimeout(r, 2500));
+    // The same servers and policy: the restart allocates on A again, B's allocation serves on.
+    b.restart();
+    await until(() => b.gatheringState === 'complete', 20_000, 'b gathered again');
+    const relays = relaysOf(b);
+    assert.equal(relays.length, 2, `a relay on A and on B (${relays.join(', ')}; errors: ${errors.join('; ')})`);
+    assert.ok(relays.includes(onB[0]!), "B's relayed address is the first allocation's");
+    assert.equal(errors.length, 1, 'no new TURN error');
   } finally {
     holder.close();
     b.close();
