@@ -1,4 +1,4 @@
-// `npm run bench:setup-burst [-- --pairs N] [--shared] [--busy MS] [--profile FILE] [--phases] [--heap-profile FILE]`: N pairs opened at once in one
+// `npm run bench:setup-burst [-- --pairs N] [--warmup N] [--shared] [--busy MS] [--profile FILE] [--phases] [--heap-profile FILE]`: N pairs opened at once in one
 // process (the setup suite's many-pairs case, issue 14), with what the suite does not show: when the
 // pairs finished negotiating, reached ICE connected and connected (first, median, last), the process
 // CPU per pair and the main thread's own share of it (Linux), and the retransmissions and drops the
@@ -25,6 +25,9 @@ const args = process.argv.slice(2);
 const pairsArg = args.indexOf('--pairs');
 const PAIRS = pairsArg >= 0 ? Number(args[pairsArg + 1]) : 1000;
 const SHARED = args.includes('--shared');
+const warmupArg = args.indexOf('--warmup');
+/** `--warmup N`: a round of N pairs at once after the one-pair warm-up (the setup suite warms up with 1 and 100 pairs). */
+const WARMUP_PAIRS = warmupArg >= 0 ? Number(args[warmupArg + 1]) : 0;
 const busyArg = args.indexOf('--busy');
 /** `--busy MS`: during the burst, a timer keeps the event loop busy for MS ms at every turn (a process that gets a small share of a loaded machine). */
 const BUSY_MS = busyArg >= 0 ? Number(args[busyArg + 1]) : 0;
@@ -277,10 +280,11 @@ function quantiles(xs: number[]): string {
 }
 
 // Warm-up: loads the addon, makes the process certificate, compiles the setup path.
-for (const [a, b] of [await pair()]) {
+for (const [a, b] of [await pair(), ...(WARMUP_PAIRS > 0 ? await Promise.all(Array.from({ length: WARMUP_PAIRS }, pair)) : [])]) {
   a.close();
   b.close();
 }
+if (WARMUP_PAIRS > 0) await new Promise((r) => setTimeout(r, 500)); // closed sockets go, timers settle
 milestones.length = 0;
 negotiatedPairs = 0;
 let profileStart = 0;
