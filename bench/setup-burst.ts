@@ -1,17 +1,20 @@
-// `npm run bench:setup-burst [-- --pairs N] [--shared] [--busy MS] [--profile FILE] [--heap-profile FILE]`: N pairs opened at once in one
+// `npm run bench:setup-burst [-- --pairs N] [--warmup N] [--shared] [--busy MS] [--profile FILE] [--phases] [--heap-profile FILE]`: N pairs opened at once in one
 // process (the setup suite's many-pairs case, issue 14), with what the suite does not show: when the
 // pairs finished negotiating, reached ICE connected and connected (first, median, last), the process
 // CPU per pair and the main thread's own share of it (Linux), and the retransmissions and drops the
 // burst caused (DTLS flights, ICE checks, by reason). `--shared` puts every answerer on one UdpMux
 // port. `--profile FILE` records the main thread's CPU profile of the burst alone (from the first
 // createOffer to the last pair connected) into FILE and prints the functions with the most self
-// time in µs per pair. `--heap-profile FILE` samples the burst's allocations (collected objects
+// time in µs per pair; `--phases` (with `--profile`) splits that profile at the last pair negotiated
+// and the last PC ICE-connected and prints each window's main-thread busy ms and top self times
+// (phase A negotiation, B ICE, C DTLS and after). The burst's CPU per thread class (main, DTLS
+// handshake threads, V8/libuv workers; /proc/self/task) is always printed. `--heap-profile FILE` samples the burst's allocations (collected objects
 // included, what the collector had to walk) into FILE and prints the bytes allocated per pair by
 // lib/ folder and the allocation sites with the most. The main thread's line says whether the DTLS handshakes ran on the handshake
 // thread (the default) or, with PWT_DTLS_HANDSHAKE_THREAD=0, in-thread (docs/dtls.md "Handshake
 // thread"). docs/peer.md "Setup cost".
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { RTCPeerConnection } from '../lib/peer/index.js';
 import '../lib/policy/default-policies.js';
@@ -22,24 +25,36 @@ const args = process.argv.slice(2);
 const pairsArg = args.indexOf('--pairs');
 const PAIRS = pairsArg >= 0 ? Number(args[pairsArg + 1]) : 1000;
 const SHARED = args.includes('--shared');
+const warmupArg = args.indexOf('--warmup');
+/** `--warmup N`: a round of N pairs at once after the one-pair warm-up (the setup suite warms up with 1 and 100 pairs). */
+const WARMUP_PAIRS = warmupArg >= 0 ? Number(args[warmupArg + 1]) : 0;
 const busyArg = args.indexOf('--busy');
 /** `--busy MS`: during the burst, a timer keeps the event loop busy for MS ms at every turn (a process that gets a small share of a loaded machine). */
 const BUSY_MS = busyArg >= 0 ? Number(args[busyArg + 1]) : 0;
 const profileArg = args.indexOf('--profile');
 const PROFILE = profileArg >= 0 ? args[profileArg + 1] : undefined;
+const PHASES = args.includes('--phases');
+if (PHASES && !PROFILE) throw new Error('--phases needs --profile FILE');
 const heapArg = args.indexOf('--heap-profile');
 const HEAP_PROFILE = heapArg >= 0 ? args[heapArg + 1] : undefined;
 /** How many allocation sites `--heap-profile` lists. */
 const HEAP_TOP = 30;
 /** How many functions `--profile` lists. */
 const PROFILE_TOP = 40;
+/** How many functions `--phases` lists per window. */
+const PHASE_TOP = 15;
 /** A pair that has not connected by then counts as failed. */
 const PAIR_DEADLINE_MS = 120_000;
 
+/** The threads the process had when this module loaded (before any handshake thread). */
+const threadsAtLoad = new Set(threadCpu().keys());
 const mux = SHARED ? await UdpMux.bind({ address: '127.0.0.1', recvBufferSize: 16 * 1024 * 1024, sendBufferSize: 16 * 1024 * 1024 }) : undefined;
 /** [milestone, ms since the burst started] of every PC. */
 const milestones: [string, number][] = [];
 let t0 = 0;
+/** Pairs of the burst negotiated so far, and the main thread's CPU ms when the last one was (phase A's end). */
+let negotiatedPairs = 0;
+let negotiatedJsMs: number | undefined;
 /** Why each pair that did not connect failed: "<side> ice <state>, dtls <state>: <failure reason>". */
 const failures = new Map<string, number>();
 
@@ -76,6 +91,7 @@ async function pair(): Promise<[RTCPeerConnection, RTCPeerConnection]> {
   await b.setLocalDescription(await b.createAnswer());
   await a.setRemoteDescription(b.localDescription!);
   milestones.push(['negotiated', performance.now() - t0]);
+  if (++negotiatedPairs === PAIRS) negotiatedJsMs = jsThreadCpuMs();
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -94,21 +110,29 @@ async function pair(): Promise<[RTCPeerConnection, RTCPeerConnection]> {
   return [a, b];
 }
 
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
 /**
- * The profile's functions with the most self time (µs per pair), idle time left out. Time in native
- * code (the addon, OpenSSL, syscalls) is shown under the JavaScript function that called it.
+ * Self time (µs) per function of the profile's samples taken between `fromMs` and `toMs` after the
+ * profile started, idle time left out, and the busy µs. Time in native code (the addon, OpenSSL,
+ * syscalls) is counted under the JavaScript function that called it.
  */
-function printSelfTimes(profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[]; samples?: number[]; timeDeltas?: number[] }, pairCount: number): void {
-  const nameOf = new Map<number, string>();
+function selfTimes(profile: CpuProfile, fromMs = 0, toMs = Infinity): { self: Map<string, number>; busy: number } {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parentOf = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
   const jsName = (id: number): string => {
-    const n = profile.nodes.find((x) => x.id === id);
+    const n = byId.get(id);
     if (!n) return '?';
     const { functionName, url, lineNumber } = n.callFrame;
     const file = url.replace(/^file:\/\//, '').replace(`${process.cwd()}/`, '');
     return `${functionName || '(anonymous)'}${file ? ` ${file}:${lineNumber + 1}` : ''}`;
   };
+  const nameOf = new Map<number, string>();
   for (const n of profile.nodes) {
     const { functionName, url } = n.callFrame;
     // V8 names a native call after an arbitrary function template; what matters is who called it.
@@ -120,17 +144,97 @@ function printSelfTimes(profile: { nodes: { id: number; callFrame: { functionNam
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
   let busy = 0;
+  let at = 0;
   for (let i = 0; i < samples.length; i++) {
-    const name = nameOf.get(samples[i]!) ?? '?';
     const dt = deltas[i] ?? 0;
+    at += dt;
+    if (at < fromMs * 1000 || at >= toMs * 1000) continue;
+    const name = nameOf.get(samples[i]!) ?? '?';
     if (name.startsWith('(idle)')) continue;
     busy += dt;
     self.set(name, (self.get(name) ?? 0) + dt);
   }
+  return { self, busy };
+}
+
+/** The profile's functions with the most self time (µs per pair), idle time left out. */
+function printSelfTimes(profile: CpuProfile, pairCount: number): void {
+  const { self, busy } = selfTimes(profile);
   console.log(`  profile: ${(busy / 1000).toFixed(0)} ms busy on the main thread, ${(busy / pairCount).toFixed(0)} µs per pair; most self time (µs per pair, share):`);
   for (const [name, us] of [...self].sort((x, y) => y[1] - x[1]).slice(0, PROFILE_TOP)) {
     console.log(`  ${(us / pairCount).toFixed(1).padStart(8)} ${((100 * us) / busy).toFixed(1).padStart(5)} %  ${name}`);
   }
+}
+
+/**
+ * `--phases`: the profile cut at the last pair negotiated and the last PC ICE-connected (ms since
+ * the burst started; `offsetMs` is when the burst started after the profile did): each window's
+ * main-thread busy ms and its functions with the most self time.
+ */
+function printPhases(profile: CpuProfile, offsetMs: number, negotiatedMs: number, iceMs: number, endMs: number): void {
+  const windows: [string, number, number][] = [
+    ['A negotiation', 0, negotiatedMs],
+    ['B ICE', negotiatedMs, iceMs],
+    ['C DTLS and after', iceMs, endMs],
+  ];
+  for (const [label, from, to] of windows) {
+    const { self, busy } = selfTimes(profile, from + offsetMs, to + offsetMs);
+    const wall = Math.max(0, to - from);
+    console.log(`  phase ${label} [${from.toFixed(0)}, ${to.toFixed(0)}] ms: main thread busy ${(busy / 1000).toFixed(0)} of ${wall.toFixed(0)} ms (${wall > 0 ? ((busy / 10 / wall)).toFixed(0) : '-'} %); most self time (ms, share):`);
+    for (const [name, us] of [...self].sort((x, y) => y[1] - x[1]).slice(0, PHASE_TOP)) {
+      console.log(`  ${(us / 1000).toFixed(1).padStart(8)} ${((100 * us) / Math.max(1, busy)).toFixed(1).padStart(5)} %  ${name}`);
+    }
+  }
+}
+
+/** CPU ms (user + system, 10 ms ticks) and name of every thread of this process (Linux; empty elsewhere). */
+function threadCpu(): Map<number, { comm: string; ms: number }> {
+  const out = new Map<number, { comm: string; ms: number }>();
+  let tids: string[];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+      // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), { comm, ms: (Number(fields[11]) + Number(fields[12])) * 10 });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
+/**
+ * The burst's CPU per thread class: the main thread; the DTLS handshake threads (named `pwt-dtls-*`,
+ * or, where they are not named, the threads started after this module loaded: they are made on
+ * the first handshake, the libuv pool's threads on its first use); the rest (V8's compiler and GC
+ * workers, libuv). A thread that ended during the burst is not counted.
+ */
+function printThreadClasses(before: Map<number, { comm: string; ms: number }>, after: Map<number, { comm: string; ms: number }>, pairCount: number): void {
+  if (after.size === 0) return;
+  const classes = new Map<string, { ms: number; threads: number }>();
+  for (const [tid, { comm, ms }] of after) {
+    const cls = tid === process.pid
+      ? 'main (JavaScript)'
+      : comm.startsWith('pwt-dtls')
+        ? 'DTLS handshake (pwt-dtls-*)'
+        : comm.startsWith('pwt-')
+          ? `other pwt (${comm})`
+          : threadsAtLoad.has(tid)
+            ? 'V8/libuv workers'
+            : 'started since load (unnamed DTLS handshake, libuv pool)';
+    const c = classes.get(cls) ?? { ms: 0, threads: 0 };
+    c.ms += ms - (before.get(tid)?.ms ?? 0);
+    c.threads++;
+    classes.set(cls, c);
+  }
+  console.log(`  CPU per thread class (ms, ms per pair): ${[...classes].map(([cls, { ms, threads }]) => `${cls} x${threads} ${ms.toFixed(0)} (${(ms / Math.max(1, pairCount)).toFixed(2)})`).join('; ')}`);
 }
 
 interface HeapNode {
@@ -150,7 +254,7 @@ function printAllocations(profile: { head: HeapNode }, pairCount: number): void 
   const walk = (n: HeapNode, libFolder: string, site: string): void => {
     const { functionName, url, lineNumber } = n.callFrame;
     const file = url.replace(/^file:\/\//, '').replace(`${process.cwd()}/`, '');
-    const lib = /^lib\/([^/]+)\//.exec(file);
+    const lib = /^(?:dist\/)?lib\/([^/]+)\//.exec(file);
     const folder = lib ? `lib/${lib[1]}` : libFolder;
     const here = file ? `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}` : site;
     if (n.selfSize > 0) {
@@ -176,17 +280,21 @@ function quantiles(xs: number[]): string {
 }
 
 // Warm-up: loads the addon, makes the process certificate, compiles the setup path.
-for (const [a, b] of [await pair()]) {
+for (const [a, b] of [await pair(), ...(WARMUP_PAIRS > 0 ? await Promise.all(Array.from({ length: WARMUP_PAIRS }, pair)) : [])]) {
   a.close();
   b.close();
 }
+if (WARMUP_PAIRS > 0) await new Promise((r) => setTimeout(r, 500)); // closed sockets go, timers settle
 milestones.length = 0;
+negotiatedPairs = 0;
+let profileStart = 0;
 const inspector = PROFILE || HEAP_PROFILE ? new Session() : undefined;
 if (inspector) inspector.connect();
 if (inspector && PROFILE) {
   await inspector.post('Profiler.enable');
   await inspector.post('Profiler.setSamplingInterval', { interval: 250 });
   await inspector.post('Profiler.start');
+  profileStart = performance.now();
 }
 if (inspector && HEAP_PROFILE) {
   await inspector.post('HeapProfiler.enable');
@@ -202,6 +310,7 @@ const busy = BUSY_MS > 0
   : undefined;
 const cpu0 = process.cpuUsage();
 const js0 = jsThreadCpuMs();
+const threads0 = threadCpu();
 t0 = performance.now();
 const settled = await Promise.allSettled(Array.from({ length: PAIRS }, pair));
 const wallMs = performance.now() - t0;
@@ -209,10 +318,15 @@ loopDelay.disable();
 clearInterval(busy);
 const cpu = process.cpuUsage(cpu0);
 const js1 = jsThreadCpuMs();
+const threads1 = threadCpu();
 if (inspector && PROFILE) {
   const { profile } = await inspector.post('Profiler.stop');
   writeFileSync(PROFILE, JSON.stringify(profile));
   printSelfTimes(profile, settled.length);
+  if (PHASES) {
+    const last = (name: string): number => Math.max(0, ...milestones.filter((m) => m[0] === name).map((m) => m[1]));
+    printPhases(profile, t0 - profileStart, last('negotiated'), last('ICE connected'), wallMs);
+  }
 }
 if (inspector && HEAP_PROFILE) {
   const { profile } = await inspector.post('HeapProfiler.stopSampling');
@@ -228,9 +342,11 @@ const handshakes = process.env.PWT_DTLS_HANDSHAKE_THREAD === '0' ? 'in-thread' :
 if (js0 !== undefined && js1 !== undefined) {
   const jsMs = js1 - js0;
   console.log(`  JS thread CPU ${jsMs.toFixed(0)} ms, ${(jsMs / Math.max(1, pairs.length)).toFixed(2)} ms per pair (DTLS handshakes ${handshakes})`);
+  if (negotiatedJsMs !== undefined) console.log(`  JS thread CPU until the last pair negotiated (phase A) ${(negotiatedJsMs - js0).toFixed(0)} ms, ${((negotiatedJsMs - js0) / PAIRS).toFixed(2)} ms per pair`);
 } else {
   console.log(`  JS thread CPU: not measurable here (DTLS handshakes ${handshakes})`);
 }
+printThreadClasses(threads0, threads1, pairs.length);
 console.log(`  event-loop delay during the burst: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(0)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms`);
 for (const name of ['negotiated', 'ICE connected', 'connected']) {
   const xs = milestones.filter((m) => m[0] === name).map((m) => m[1]);

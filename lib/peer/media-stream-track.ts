@@ -24,8 +24,8 @@ export const TRACK_QUEUE_LIMIT = 1024;
  * `for await (const packet of track)`. The packets are views into memory the track owns.
  */
 export class MediaStreamTrack extends PeerEventTarget<MediaStreamTrackEvents> implements AsyncIterable<RtpPacket> {
-  /** A unique id (the msid track id for remote tracks when announced). */
-  readonly id: string;
+  /** The id given at construction, or the one made on the first read of {@link id}. */
+  private idValue: string | undefined;
   readonly kind: MediaKind;
   private ridValue: string | undefined;
   /** True for tracks created by the peer connection for received media. */
@@ -43,12 +43,21 @@ export class MediaStreamTrack extends PeerEventTarget<MediaStreamTrackEvents> im
       throw new PeerError('TypeError', 'ERR_PEER_TRACK_KIND', `track kind must be 'audio' or 'video', got ${String(init?.kind)}`);
     }
     this.kind = init.kind;
+    this.idValue = init.id;
+    this.ridValue = init.rid;
+    this.remote = init.remote ?? false;
+  }
+
+  /**
+   * A unique id (the msid track id for remote tracks when announced). A random one is made on
+   * the first read, not at construction: a connection makes two or three tracks that nobody may
+   * ask the id of (docs/peer.md "Setup cost").
+   */
+  get id(): string {
     // Node's randomUUID() concatenates its hex pieces: a chain of a dozen string nodes (about
     // 0.4 KiB) held for the track's life. Copied once into one flat string of 36 bytes
     // (docs/architecture.md, memory).
-    this.id = init.id ?? Buffer.from(randomUUID(), 'latin1').toString('latin1');
-    this.ridValue = init.rid;
-    this.remote = init.remote ?? false;
+    return (this.idValue ??= Buffer.from(randomUUID(), 'latin1').toString('latin1'));
   }
 
   /** For a simulcast layer: its rid (RFC 8851). */

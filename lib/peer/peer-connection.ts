@@ -1861,7 +1861,15 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   /** Header extensions the modules of `t` (else of a fresh transceiver) and of the transport need. */
   private policyExtensions(kind: MediaKind, t: RTCRtpTransceiver | undefined): string[] {
     const chain = t?.policies ?? this.probePolicies(kind);
-    return [...new Set([...chain.headerExtensions(kind), ...this.transportPolicies.headerExtensions(kind)])];
+    // Both lists in order, each URI once. Two or three URIs: a scan, not a Set built from spread
+    // arrays (a Set and three iterations per call in cold code; docs/peer.md "Setup cost").
+    const out: string[] = [];
+    const lists = [chain.headerExtensions(kind), this.transportPolicies.headerExtensions(kind)];
+    for (let l = 0; l < lists.length; l++) {
+      const list = lists[l]!;
+      for (let i = 0; i < list.length; i++) if (!out.includes(list[i]!)) out.push(list[i]!);
+    }
+    return out;
   }
 
   /**

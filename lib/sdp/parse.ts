@@ -84,6 +84,9 @@ const INNER_WHITESPACE = /[ \t]+/g;
 const SPACE_AFTER_ATTRIBUTE_NAME = /^([^: ]+:) +/;
 // Anything normalizeLine would change: a tab or CR, two spaces, a space at either end or after `a=<name>:`.
 const UNCLEAN = /[\t\r]|  |^ | $|^a=[^: ]+: /;
+// UNCLEAN or CONTROL: a line it does not match is left as it is by normalizeLine and passes the
+// CONTROL test, so one expression per line does what the two did (most lines of real SDP).
+const UNCLEAN_OR_CONTROL = /[\x00-\x1f\x7f\u2028\u2029]|  |^ | $|^a=[^: ]+: /;
 // Lines whose value is free text (RFC 8866 §5.3-§5.6): their inner spacing is content.
 const FREE_TEXT_TYPES: ReadonlySet<string> = new Set(['s', 'i', 'u', 'e', 'p']);
 const RID_ID = /^[A-Za-z0-9_-]{1,255}$/;
@@ -138,11 +141,12 @@ export function parseSdp(text: string): SdpSessionDescription {
     cur.lineNumber = lineNumber;
     cur.line = text.slice(start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
     start = end + 1;
-    const line = normalizeLine(cur.line);
+    const clean = !UNCLEAN_OR_CONTROL.test(cur.line);
+    const line = clean ? cur.line : normalizeLine(cur.line);
     if (line.length === 0) continue;
     // `<letter>=<value>`: a lower-case letter, '=', and no control character or line terminator.
     const letter = line.charCodeAt(0);
-    if (letter < 0x61 || letter > 0x7a || line.charCodeAt(1) !== 0x3d || CONTROL.test(line)) fail('ERR_SDP_BAD_LINE', 'not a "<letter>=<value>" line');
+    if (letter < 0x61 || letter > 0x7a || line.charCodeAt(1) !== 0x3d || (!clean && CONTROL.test(line))) fail('ERR_SDP_BAD_LINE', 'not a "<letter>=<value>" line');
     const type = line[0]!;
     const value = line.slice(2);
     if (!KNOWN_TYPES.has(type)) fail('ERR_SDP_BAD_LINE', `unknown line type "${type}"`);

@@ -187,6 +187,12 @@ describe('parseSdp: typed errors naming the line', () => {
     ['bad b=', [...HEAD, 'm=audio 9 RTP/AVP 0', 'b=AS:lots'], 'ERR_SDP_BAD_BANDWIDTH', 6],
     ['second v=', [...HEAD, 'v=0'], 'ERR_SDP_BAD_VERSION', 5],
     ['control character', [...HEAD, 'a=x\u0001y'], 'ERR_SDP_BAD_LINE', 5],
+    // A line in normal form with a control character, and one that also needs normalizing (a tab):
+    // both take the CONTROL test (parseSdp's one expression per line sends them there).
+    ['DEL', [...HEAD, 'a=mid:a\u007fb'], 'ERR_SDP_BAD_LINE', 5],
+    ['U+2028', [...HEAD, 'a=mid:a\u2028b'], 'ERR_SDP_BAD_LINE', 5],
+    ['unit separator', [...HEAD, 'a=x\u001f'], 'ERR_SDP_BAD_LINE', 5],
+    ['control character and a tab', [...HEAD, 'a=x\ty\u0002'], 'ERR_SDP_BAD_LINE', 5],
     ['bare CR inside a line', [...HEAD, 'a=mid:a\rb'], 'ERR_SDP_BAD_LINE', 5],
   ];
   for (const [title, lines, code, lineNumber] of cases) {
