@@ -351,6 +351,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private iceTransportPolicy: 'all' | 'relay';
   /** The servers and policy of the last gathering phase (a restart after setConfiguration gathers again). */
   private gatheredWith: { servers: readonly IceServer[]; policy: 'all' | 'relay' } | undefined;
+  /** A TURN server's name did not resolve at the last gathering (no link was made): a plain restart tries again. */
+  private turnUnresolved = false;
   /** Every host candidate found, announced or not (the relay policy announces none; a restart under 'all' then does). */
   // Replaced by a copy one longer per candidate (a handful), not grown by push: kept at its length
   // for the transport's life (17 slots, 152 bytes, after the first push).
@@ -843,7 +845,8 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     const now = this.clock.now();
     const previous = this.gatheredWith;
     const configChanged = previous !== undefined && (previous.policy !== this.iceTransportPolicy || !sameServerList(previous.servers, this.iceServers));
-    const retryTurn = previous !== undefined && !configChanged && this.links.some((l) => l.client.state !== 'allocating' && l.client.state !== 'allocated');
+    const retryTurn = previous !== undefined && !configChanged &&
+      (this.turnUnresolved || this.links.some((l) => l.client.state !== 'allocating' && l.client.state !== 'allocated'));
     const regather = configChanged || retryTurn;
     let gathering: IceRestartGathering | undefined;
     if (regather) {
@@ -1258,6 +1261,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   // ---- servers ------------------------------------------------------------------------
 
   private async startServers(queryStun = true): Promise<void> {
+    this.turnUnresolved = false;
     for (const server of this.iceServers) {
       const urls = typeof server.urls === 'string' ? [server.urls] : server.urls;
       for (const url of urls) {
@@ -1268,19 +1272,21 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           this.emitEvent('turnerror', url, err instanceof Error ? err.message : String(err));
           continue;
         }
+        const stun = parsed.scheme === 'stun' || parsed.scheme === 'stuns';
+        if (stun && (this.iceTransportPolicy === 'relay' || !queryStun)) continue;
         let address = parsed.host;
         if (isIP(address) === 0) {
           try {
             address = (await lookup(parsed.host, { family: 4 })).address;
           } catch {
+            if (!stun) this.turnUnresolved = true;
             this.emitEvent('turnerror', url, 'name resolution failed');
             continue;
           }
         }
         if (this.closed) return;
         const target = { address: canonicalIp(address), port: parsed.port };
-        if (parsed.scheme === 'stun' || parsed.scheme === 'stuns') {
-          if (this.iceTransportPolicy === 'relay' || !queryStun) continue;
+        if (stun) {
           this.agent.gatherServerReflexive(this.clock.now(), target);
           continue;
         }

@@ -4,9 +4,12 @@
 // again in the third generation with the same relayed address, instead of allocating a second time.
 // A runs with --total-quota 1, so a second allocation on it would fail (486) and leave no relay
 // candidate from A. And an allocation that failed is made again by a restart whose list still names
-// its server, also by a plain restart (no setConfiguration), which keeps the live allocations.
+// its server, also by a plain restart (no setConfiguration), which keeps the live allocations, and
+// a TURN server whose name did not resolve is looked up again by a plain restart.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import dnsPromises from 'node:dns/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { IceTransport } from '../../lib/transport/ice-transport.js';
 import { coturnSkip, startCoturn, type Coturn } from './coturn.js';
 import { until } from './peer-helpers.js';
@@ -146,5 +149,40 @@ test('a plain restart makes a failed allocation again and keeps the live one', {
   } finally {
     holder.close();
     b.close();
+  }
+});
+
+test('a plain restart looks up again a TURN server whose name did not resolve', { timeout: 60_000, skip: coturnSkip }, async (t) => {
+  // The resolver fails the first lookup of the name and answers the next with the coturn's address.
+  const realLookup = dnsPromises.lookup;
+  const asked: string[] = [];
+  const fake = (async (host: string, options: unknown) => {
+    if (host !== 'turn.restart.test') return (realLookup as (h: string, o: unknown) => Promise<unknown>)(host, options);
+    asked.push(host);
+    if (asked.length === 1) throw Object.assign(new Error('getaddrinfo ENOTFOUND turn.restart.test'), { code: 'ENOTFOUND' });
+    return { address: '127.0.0.1', family: 4 };
+  }) as typeof dnsPromises.lookup;
+  dnsPromises.lookup = fake;
+  syncBuiltinESMExports();
+  t.after(() => {
+    dnsPromises.lookup = realLookup;
+    syncBuiltinESMExports();
+  });
+  const B = serverB!.iceServer('udp');
+  const byName = { ...B, urls: B.urls.replace('127.0.0.1', 'turn.restart.test') };
+  const a = new IceTransport({ role: 'controlling', iceTransportPolicy: 'relay', iceServers: [byName], gather: { addresses: ['127.0.0.1'] } });
+  const errors: string[] = [];
+  a.on('turnerror', (_url, reason) => errors.push(reason));
+  try {
+    await a.gather();
+    await until(() => a.gatheringState === 'complete', 20_000, 'gathered');
+    assert.deepEqual(errors, ['name resolution failed']);
+    assert.equal(a.localCandidates.filter((c) => c.type === 'relay').length, 0);
+    a.restart();
+    await until(() => a.gatheringState === 'complete', 20_000, 'gathered again');
+    assert.equal(asked.length, 2, 'looked up again');
+    assert.equal(a.localCandidates.filter((c) => c.type === 'relay').length, 1, `a relay candidate (errors: ${errors.join('; ')})`);
+  } finally {
+    a.close();
   }
 });
