@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 
 #include "native/dtls/dtls_engine.hpp"
+#include "native/dtls/dtls_library_context.hpp"
 
 namespace pwt {
 
@@ -18,7 +19,10 @@ constexpr long kMaxHandshakeMessage = 32 * 1024;
 
 std::shared_ptr<DtlsContext> DtlsContext::Create(std::shared_ptr<DtlsCertificate> certificate) {
   if (!certificate) return nullptr;
-  SSL_CTX* ctx = SSL_CTX_new(DTLS_method());
+  // In our own library context (docs/dtls.md, "Library context"): every SSL of this context decodes
+  // the peer's certificate, makes its ECDHE keys and fetches its algorithms there. The certificate
+  // and key may come from the default context; OpenSSL exports the key to our provider once.
+  SSL_CTX* ctx = SSL_CTX_new_ex(DtlsLibraryContext(), nullptr, DTLS_method());
   if (ctx == nullptr) return nullptr;
   std::shared_ptr<DtlsContext> self(new DtlsContext(ctx, std::move(certificate)));
   const DtlsCertificate& cert = *self->certificate_;

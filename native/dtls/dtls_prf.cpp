@@ -10,12 +10,15 @@
 #include <cstring>
 #include <string>
 
+#include "native/dtls/dtls_library_context.hpp"
+
 namespace pwt {
 
 bool TlsPrf(DtlsPrfHash hash, const uint8_t* secret, size_t secret_len, const char* label, const uint8_t* seed_a,
             size_t seed_a_len, const uint8_t* seed_b, size_t seed_b_len, uint8_t* out, size_t out_len) {
-  // Fetched once per process (immutable, shared by threads; docs/native-build.md on implicit fetches).
-  static EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "TLS1-PRF", nullptr);
+  // Fetched once per process (immutable, shared by threads; docs/native-build.md on implicit fetches),
+  // from the library context of the handshakes (docs/dtls.md, "Library context").
+  static EVP_KDF* kdf = EVP_KDF_fetch(DtlsLibraryContext(), "TLS1-PRF", nullptr);
   EVP_KDF_CTX* ctx = kdf ? EVP_KDF_CTX_new(kdf) : nullptr;
   if (ctx == nullptr) {
     ERR_clear_error();
