@@ -18,14 +18,27 @@ namespace {
 // libwebrtc, pion, aiortc), RSA and RSA-PSS (older stacks, and ours on request), EdDSA; X25519 and
 // X448 for completeness (ECDHE keys are made by key management, never decoded). "DER" is the
 // decoder that reads a SubjectPublicKeyInfo's algorithm to pick the key type's decoder.
-constexpr const char* kDecodedTypes[] = {"EC", "RSA", "RSA-PSS", "X25519", "X448", "ED25519", "ED448", "DER"};
+constexpr const char* kDecoders[] = {"EC", "RSA", "RSA-PSS", "X25519", "X448", "ED25519", "ED448", "DER"};
 
 // Key managers a DTLS 1.2 handshake uses: the peer's and our certificate keys, the ECDHE groups
 // (X25519, P-256, P-384; X448 kept, it costs one entry) and the KDFs/MACs libssl may ask for. Left
 // out: DH/DHX (no FFDHE suites), DSA (not a TLS 1.2 WebRTC certificate), SM2, SCRYPT, SIPHASH,
 // POLY1305, CMAC (no suite of ours uses them).
-constexpr const char* kManagedTypes[] = {"EC",   "RSA",      "RSA-PSS", "X25519", "X448",
-                                         "ED25519", "ED448", "TLS1-PRF", "HKDF",  "HMAC"};
+constexpr const char* kKeyManagers[] = {"EC",      "RSA",   "RSA-PSS",  "X25519", "X448",
+                                        "ED25519", "ED448", "TLS1-PRF", "HKDF",   "HMAC"};
+
+// The record ciphers of kDtlsCipherList (AEAD only), and AES-256-CBC, which seals session tickets
+// (off in our contexts, SSL_OP_NO_TICKET, but a context that turns them on must still work).
+// libssl fetches every cipher it knows when an SSL_CTX is made, and OpenSSL 3.0 walks (and copies)
+// every method fetched in a context for each peer key it decodes (EVP_KEYMGMT_do_all_provided):
+// the fewer there are, the cheaper each decode.
+constexpr const char* kCiphers[] = {"AES-128-GCM", "AES-256-GCM", "ChaCha20-Poly1305", "AES-256-CBC"};
+
+// The handshake's PRF and signature hashes (SHA-256/384; SHA-1, SHA-224 and SHA-512 in the peer's
+// signature_algorithms) and the certificate fingerprint hashes of RFC 8122 we accept (the peer's
+// certificate is an X509 of this context, so its fingerprint is computed here). No MD5/MD5-SHA1:
+// they serve (D)TLS before 1.2 only.
+constexpr const char* kDigests[] = {"SHA1", "SHA2-224", "SHA2-256", "SHA2-384", "SHA2-512"};
 
 // The first of an algorithm's colon-separated names equals `name`.
 bool FirstNameIs(const char* names, const char* name) {
@@ -41,39 +54,44 @@ bool FirstNameIn(const char* names, const char* const (&list)[N]) {
   return false;
 }
 
+bool KeepDecoder(const OSSL_ALGORITHM& a) {
+  const char* props = a.property_definition != nullptr ? a.property_definition : "";
+  return FirstNameIn(a.algorithm_names, kDecoders) && std::strstr(props, "input=der") != nullptr &&
+         std::strstr(props, "structure=SubjectPublicKeyInfo") != nullptr;
+}
+bool KeepKeyManager(const OSSL_ALGORITHM& a) { return FirstNameIn(a.algorithm_names, kKeyManagers); }
+bool KeepCipher(const OSSL_ALGORITHM& a) { return FirstNameIn(a.algorithm_names, kCiphers); }
+bool KeepDigest(const OSSL_ALGORITHM& a) { return FirstNameIn(a.algorithm_names, kDigests); }
+
+// One trimmed operation: the default provider's table (static in the provider, queried once and
+// unqueried at teardown) and the entries kept, ending with a null entry.
+struct Trimmed {
+  int operation_id;
+  bool (*keep)(const OSSL_ALGORITHM&);
+  const OSSL_ALGORITHM* all = nullptr;
+  std::vector<OSSL_ALGORITHM> kept;
+};
+
 // One filter per process: the core hands our functions the default provider's context (so its
-// algorithms get the context they expect), so our own state cannot live there.
+// algorithms get the context they expect), so our own state cannot live there. Every other
+// operation passes through untouched.
 struct Filter {
   OSSL_LIB_CTX* inner = nullptr;
   OSSL_PROVIDER* deflt = nullptr;
-  // Trimmed copies of the default provider's tables, each ending with a null entry; the default's
-  // own tables are static and outlive them (queried once, unqueried at teardown).
-  std::vector<OSSL_ALGORITHM> decoders;
-  std::vector<OSSL_ALGORITHM> keymgmt;
-  const OSSL_ALGORITHM* deflt_decoders = nullptr;
-  const OSSL_ALGORITHM* deflt_keymgmt = nullptr;
+  Trimmed trimmed[4] = {{OSSL_OP_DECODER, &KeepDecoder},
+                        {OSSL_OP_KEYMGMT, &KeepKeyManager},
+                        {OSSL_OP_CIPHER, &KeepCipher},
+                        {OSSL_OP_DIGEST, &KeepDigest}};
+
+  Trimmed* find(int operation_id) {
+    for (Trimmed& t : trimmed) {
+      if (t.operation_id == operation_id) return &t;
+    }
+    return nullptr;
+  }
 };
 
 Filter* g_filter = nullptr;
-
-// Copies the entries of `all` that `keep` accepts, plus the terminator.
-template <typename Keep>
-std::vector<OSSL_ALGORITHM> Trim(const OSSL_ALGORITHM* all, Keep keep) {
-  std::vector<OSSL_ALGORITHM> out;
-  for (const OSSL_ALGORITHM* a = all; a != nullptr && a->algorithm_names != nullptr; ++a) {
-    if (keep(*a)) out.push_back(*a);
-  }
-  out.push_back(OSSL_ALGORITHM{nullptr, nullptr, nullptr, nullptr});
-  return out;
-}
-
-bool KeepDecoder(const OSSL_ALGORITHM& a) {
-  const char* props = a.property_definition != nullptr ? a.property_definition : "";
-  return FirstNameIn(a.algorithm_names, kDecodedTypes) && std::strstr(props, "input=der") != nullptr &&
-         std::strstr(props, "structure=SubjectPublicKeyInfo") != nullptr;
-}
-
-bool KeepKeyManager(const OSSL_ALGORITHM& a) { return FirstNameIn(a.algorithm_names, kManagedTypes); }
 
 const OSSL_PARAM* FilterGettableParams(void*) { return OSSL_PROVIDER_gettable_params(g_filter->deflt); }
 
@@ -84,21 +102,22 @@ int FilterGetCapabilities(void*, const char* capability, OSSL_CALLBACK* cb, void
 }
 
 const OSSL_ALGORITHM* FilterQuery(void*, int operation_id, int* no_cache) {
-  switch (operation_id) {
-    case OSSL_OP_DECODER: *no_cache = 0; return g_filter->decoders.data();
-    case OSSL_OP_KEYMGMT: *no_cache = 0; return g_filter->keymgmt.data();
-    default: return OSSL_PROVIDER_query_operation(g_filter->deflt, operation_id, no_cache);
+  if (const Trimmed* t = g_filter->find(operation_id)) {
+    *no_cache = 0;
+    return t->kept.data();
   }
+  return OSSL_PROVIDER_query_operation(g_filter->deflt, operation_id, no_cache);
 }
 
 void FilterUnquery(void*, int operation_id, const OSSL_ALGORITHM* algs) {
-  if (algs == g_filter->decoders.data() || algs == g_filter->keymgmt.data()) return;
+  if (const Trimmed* t = g_filter->find(operation_id); t != nullptr && algs == t->kept.data()) return;
   OSSL_PROVIDER_unquery_operation(g_filter->deflt, operation_id, algs);
 }
 
 void FreeFilter(Filter* f) {
-  if (f->deflt_decoders != nullptr) OSSL_PROVIDER_unquery_operation(f->deflt, OSSL_OP_DECODER, f->deflt_decoders);
-  if (f->deflt_keymgmt != nullptr) OSSL_PROVIDER_unquery_operation(f->deflt, OSSL_OP_KEYMGMT, f->deflt_keymgmt);
+  for (Trimmed& t : f->trimmed) {
+    if (t.all != nullptr) OSSL_PROVIDER_unquery_operation(f->deflt, t.operation_id, t.all);
+  }
   if (f->deflt != nullptr) OSSL_PROVIDER_unload(f->deflt);
   OSSL_LIB_CTX_free(f->inner);
   delete f;
@@ -126,18 +145,22 @@ int FilterInit(const OSSL_CORE_HANDLE*, const OSSL_DISPATCH*, const OSSL_DISPATC
   auto* f = new Filter();
   f->inner = OSSL_LIB_CTX_new();
   f->deflt = f->inner != nullptr ? OSSL_PROVIDER_load(f->inner, "default") : nullptr;
-  int no_cache = 0;
-  if (f->deflt != nullptr) {
-    f->deflt_decoders = OSSL_PROVIDER_query_operation(f->deflt, OSSL_OP_DECODER, &no_cache);
-    f->deflt_keymgmt = OSSL_PROVIDER_query_operation(f->deflt, OSSL_OP_KEYMGMT, &no_cache);
-  }
   void* deflt_ctx = f->deflt != nullptr ? OSSL_PROVIDER_get0_provider_ctx(f->deflt) : nullptr;
-  if (f->deflt_decoders == nullptr || f->deflt_keymgmt == nullptr || deflt_ctx == nullptr) {
+  bool ok = deflt_ctx != nullptr;
+  for (Trimmed& t : f->trimmed) {
+    int no_cache = 0;
+    t.all = ok ? OSSL_PROVIDER_query_operation(f->deflt, t.operation_id, &no_cache) : nullptr;
+    ok = ok && t.all != nullptr;
+    if (!ok) break;
+    for (const OSSL_ALGORITHM* a = t.all; a->algorithm_names != nullptr; ++a) {
+      if (t.keep(*a)) t.kept.push_back(*a);
+    }
+    t.kept.push_back(OSSL_ALGORITHM{nullptr, nullptr, nullptr, nullptr});
+  }
+  if (!ok) {
     FreeFilter(f);
     return 0;
   }
-  f->decoders = Trim(f->deflt_decoders, KeepDecoder);
-  f->keymgmt = Trim(f->deflt_keymgmt, KeepKeyManager);
   g_filter = f;
   *provctx = deflt_ctx;
   *out = kFilterDispatch;
@@ -169,8 +192,8 @@ OSSL_LIB_CTX* DtlsLibraryContext() {
 
 size_t DtlsLibraryContextAlgorithmCount(int operation_id) {
   if (DtlsLibraryContext() == nullptr || g_filter == nullptr) return 0;
-  const std::vector<OSSL_ALGORITHM>& t = operation_id == OSSL_OP_DECODER ? g_filter->decoders : g_filter->keymgmt;
-  return t.size() - 1;
+  const Trimmed* t = g_filter->find(operation_id);
+  return t != nullptr ? t->kept.size() - 1 : 0;
 }
 
 }  // namespace pwt

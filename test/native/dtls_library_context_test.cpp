@@ -7,7 +7,9 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/rsa.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <chrono>
@@ -16,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "native/dtls/dtls_context.hpp"
 #include "native/dtls/dtls_library_context.hpp"
 #include "test/native/check.hpp"
 
@@ -75,6 +78,34 @@ void TestTrimmedTables() {
   // provider has about forty); ten key managers (of eighteen).
   CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_DECODER), 8u);
   CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_KEYMGMT), 10u);
+  // The record ciphers of our suites plus the session tickets' one, and the SHA-1/SHA-2 hashes (of
+  // 124 and 22).
+  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_CIPHER), 4u);
+  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_DIGEST), 5u);
+  // Operations not trimmed pass through (signatures, key exchange, KDFs, RNGs).
+  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_SIGNATURE), 0u);
+  for (const char* md : {"SHA1", "SHA224", "SHA256", "SHA384", "SHA512"}) {
+    EVP_MD* m = EVP_MD_fetch(DtlsLibraryContext(), md, nullptr);
+    CHECK(m != nullptr);
+    EVP_MD_free(m);
+  }
+  EVP_MD* md5 = EVP_MD_fetch(DtlsLibraryContext(), "MD5", nullptr);
+  CHECK(md5 == nullptr);
+  ERR_clear_error();
+  // An SSL_CTX made in it still offers every suite of kDtlsCipherList (both key types, three AEADs).
+  SSL_CTX* ctx = SSL_CTX_new_ex(DtlsLibraryContext(), nullptr, DTLS_method());
+  CHECK(ctx != nullptr && SSL_CTX_set_cipher_list(ctx, kDtlsCipherList) == 1);
+  size_t dtls12 = 0;
+  STACK_OF(SSL_CIPHER)* suites = ctx != nullptr ? SSL_CTX_get_ciphers(ctx) : nullptr;
+  for (int i = 0; i < sk_SSL_CIPHER_num(suites); ++i) {
+    const char* name = SSL_CIPHER_get_name(sk_SSL_CIPHER_value(suites, i));
+    if (std::string(kDtlsCipherList).find(name) != std::string::npos) ++dtls12;
+  }
+  CHECK_EQ(dtls12, 6u);
+  SSL_CTX_free(ctx);
+  EVP_KDF* prf = EVP_KDF_fetch(DtlsLibraryContext(), "TLS1-PRF", nullptr);
+  CHECK(prf != nullptr);
+  EVP_KDF_free(prf);
 }
 
 // Every key type a WebRTC peer's certificate may carry decodes in our context to the same key as
@@ -173,6 +204,11 @@ void BenchDecode() {
   const char* env = std::getenv("PWT_LIBCTX_BENCH_N");
   const int n = env != nullptr ? std::atoi(env) : 500;
   if (n <= 0) return;
+  // As in a process that runs handshakes: libssl has fetched its ciphers and digests in both
+  // contexts (OpenSSL 3.0 walks every method fetched so far in a context for each decode).
+  SSL_CTX* in_default = SSL_CTX_new(DTLS_method());
+  SSL_CTX* in_ours = SSL_CTX_new_ex(DtlsLibraryContext(), nullptr, DTLS_method());
+  CHECK(in_default != nullptr && in_ours != nullptr);
   EVP_PKEY* ec = MakeKey("EC", "P-256");
   EVP_PKEY* rsa = MakeKey("RSA", nullptr);
   for (auto [label, key] : {std::pair<const char*, EVP_PKEY*>{"P-256", ec}, {"RSA-2048", rsa}}) {
@@ -193,6 +229,8 @@ void BenchDecode() {
   }
   EVP_PKEY_free(ec);
   EVP_PKEY_free(rsa);
+  SSL_CTX_free(in_default);
+  SSL_CTX_free(in_ours);
 }
 
 }  // namespace
