@@ -2,6 +2,8 @@
 #include "native/dtls/dtls_context.hpp"
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include "native/dtls/dtls_engine.hpp"
 #include "native/dtls/dtls_library_context.hpp"
@@ -17,20 +19,54 @@ const char kDtlsCipherList[] =
 // unauthenticated flight can make us buffer (a WebRTC certificate is well under 4 KiB).
 constexpr long kMaxHandshakeMessage = 32 * 1024;
 
+namespace {
+
+// The private key re-made in `libctx` (one export and import), so that signing in a handshake uses
+// the key as it is, with no per-use lookup of an exported copy; null when the key type cannot be
+// moved (the caller then uses the key as it is: OpenSSL exports it to our provider on first use).
+EVP_PKEY* KeyInContext(EVP_PKEY* key, OSSL_LIB_CTX* libctx) {
+  if (libctx == nullptr) return nullptr;
+  OSSL_PARAM* params = nullptr;
+  EVP_PKEY* out = nullptr;
+  EVP_PKEY_CTX* pctx = nullptr;
+  if (EVP_PKEY_todata(key, EVP_PKEY_KEYPAIR, &params) == 1) {
+    pctx = EVP_PKEY_CTX_new_from_name(libctx, EVP_PKEY_get0_type_name(key), nullptr);
+  }
+  if (pctx == nullptr || EVP_PKEY_fromdata_init(pctx) != 1 ||
+      EVP_PKEY_fromdata(pctx, &out, EVP_PKEY_KEYPAIR, params) != 1) {
+    EVP_PKEY_free(out);
+    out = nullptr;
+    ERR_clear_error();
+  }
+  EVP_PKEY_CTX_free(pctx);
+  // The private key's numbers are in there (OpenSSL 3.0 has no OSSL_PARAM_clear_free).
+  for (OSSL_PARAM* p = params; p != nullptr && p->key != nullptr; ++p) {
+    const bool points_elsewhere = p->data_type == OSSL_PARAM_UTF8_PTR || p->data_type == OSSL_PARAM_OCTET_PTR;
+    if (p->data != nullptr && !points_elsewhere) OPENSSL_cleanse(p->data, p->data_size);
+  }
+  OSSL_PARAM_free(params);
+  return out;
+}
+
+}  // namespace
+
 std::shared_ptr<DtlsContext> DtlsContext::Create(std::shared_ptr<DtlsCertificate> certificate) {
   if (!certificate) return nullptr;
   // In our own library context (docs/dtls.md, "Library context"): every SSL of this context decodes
   // the peer's certificate, makes its ECDHE keys and fetches its algorithms there. The certificate
-  // and key may come from the default context; OpenSSL exports the key to our provider once.
+  // may come from the default context; the key is re-made in ours (KeyInContext).
   SSL_CTX* ctx = SSL_CTX_new_ex(DtlsLibraryContext(), nullptr, DTLS_method());
   if (ctx == nullptr) return nullptr;
   std::shared_ptr<DtlsContext> self(new DtlsContext(ctx, std::move(certificate)));
   const DtlsCertificate& cert = *self->certificate_;
+  EVP_PKEY* own_key = KeyInContext(cert.key(), DtlsLibraryContext());
+  EVP_PKEY* key = own_key != nullptr ? own_key : cert.key();
   bool ok = SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION) == 1 &&
             SSL_CTX_set_max_proto_version(ctx, DTLS1_2_VERSION) == 1 &&
-            SSL_CTX_use_certificate(ctx, cert.x509()) == 1 && SSL_CTX_use_PrivateKey(ctx, cert.key()) == 1 &&
+            SSL_CTX_use_certificate(ctx, cert.x509()) == 1 && SSL_CTX_use_PrivateKey(ctx, key) == 1 &&
             SSL_CTX_check_private_key(ctx) == 1 && SSL_CTX_set_cipher_list(ctx, kDtlsCipherList) == 1 &&
             SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") == 1;
+  EVP_PKEY_free(own_key);  // the SSL_CTX holds its own reference
   if (!ok) {
     ERR_clear_error();
     return nullptr;

@@ -21,11 +21,11 @@ namespace {
 constexpr const char* kDecoders[] = {"EC", "RSA", "RSA-PSS", "X25519", "X448", "ED25519", "ED448", "DER"};
 
 // Key managers a DTLS 1.2 handshake uses: the peer's and our certificate keys, the ECDHE groups
-// (X25519, P-256, P-384; X448 kept, it costs one entry) and the KDFs/MACs libssl may ask for. Left
-// out: DH/DHX (no FFDHE suites), DSA (not a TLS 1.2 WebRTC certificate), SM2, SCRYPT, SIPHASH,
-// POLY1305, CMAC (no suite of ours uses them).
-constexpr const char* kKeyManagers[] = {"EC",      "RSA",   "RSA-PSS",  "X25519", "X448",
-                                        "ED25519", "ED448", "TLS1-PRF", "HKDF",   "HMAC"};
+// (X25519, P-256, P-384; X448 kept, it costs one entry) and HMAC (the MAC key of CBC suites, should
+// a context allow one). Left out: DH/DHX (no FFDHE suites), DSA (not a TLS 1.2 WebRTC certificate),
+// SM2, the EVP_PKEY faces of TLS1-PRF/HKDF/SCRYPT (libssl derives through EVP_KDF), SIPHASH,
+// POLY1305, CMAC. Every one of them is walked for each peer key decoded.
+constexpr const char* kKeyManagers[] = {"EC", "RSA", "RSA-PSS", "X25519", "X448", "ED25519", "ED448", "HMAC"};
 
 // The record ciphers of kDtlsCipherList (AEAD only), and AES-256-CBC, which seals session tickets
 // (off in our contexts, SSL_OP_NO_TICKET, but a context that turns them on must still work).

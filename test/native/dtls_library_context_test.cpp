@@ -75,9 +75,9 @@ void TestTrimmedTables() {
   CHECK(DtlsLibraryContext() != nullptr);
   CHECK(DtlsLibraryContext() == DtlsLibraryContext());  // one per process
   // Seven key types' SubjectPublicKeyInfo decoders and the SPKI-by-algorithm one (the default
-  // provider has about forty); ten key managers (of eighteen).
+  // provider has about forty); eight key managers (of eighteen).
   CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_DECODER), 8u);
-  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_KEYMGMT), 10u);
+  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_KEYMGMT), 8u);
   // The record ciphers of our suites plus the session tickets' one, and the SHA-1/SHA-2 hashes (of
   // 124 and 22).
   CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_CIPHER), 4u);
