@@ -16,9 +16,11 @@ namespace {
 
 // The key types a WebRTC peer's certificate may carry: ECDSA (P-256/P-384: Chromium, Firefox,
 // libwebrtc, pion, aiortc), RSA and RSA-PSS (older stacks, and ours on request), EdDSA; X25519 and
-// X448 for completeness (ECDHE keys are made by key management, never decoded). "DER" is the
-// decoder that reads a SubjectPublicKeyInfo's algorithm to pick the key type's decoder.
-constexpr const char* kDecoders[] = {"EC", "RSA", "RSA-PSS", "X25519", "X448", "ED25519", "ED448", "DER"};
+// X448 for completeness (ECDHE keys are made by key management, never decoded). Left out with the
+// rest: "DER" (SubjectPublicKeyInfo to type-specific), which reads the key's algorithm to pick the
+// key type's decoder; d2i_X509 names the key type already (from the same algorithm identifier), and
+// that decoder parsed every SubjectPublicKeyInfo a second time.
+constexpr const char* kDecoders[] = {"EC", "RSA", "RSA-PSS", "X25519", "X448", "ED25519", "ED448"};
 
 // Key managers a DTLS 1.2 handshake uses: the peer's and our certificate keys, the ECDHE groups
 // (X25519, P-256, P-384; X448 kept, it costs one entry) and HMAC (the MAC key of CBC suites, should
