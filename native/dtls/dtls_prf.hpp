@@ -1,4 +1,4 @@
-// TLS 1.2 PRF (RFC 5246 section 5) over OpenSSL's EVP_KDF "TLS1-PRF", and what DTLS 1.2 derives
+// TLS 1.2 PRF (RFC 5246 section 5) over OpenSSL's HMAC (EVP_MAC), and what DTLS 1.2 derives
 // with it once the handshake is done: the key block (RFC 5246 section 6.3) and the RFC 5705 exporter.
 #pragma once
 #include <cstddef>
