@@ -4,12 +4,17 @@
 
 #include <openssl/core.h>
 #include <openssl/core_dispatch.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/params.h>
 #include <openssl/provider.h>
 
 #include <cstdio>
+#include <cstdint>
 #include <cstring>
 #include <vector>
+
+#include "native/dtls/dtls_prf.hpp"
 
 namespace pwt {
 namespace {
@@ -65,11 +70,123 @@ bool KeepKeyManager(const OSSL_ALGORITHM& a) { return FirstNameIn(a.algorithm_na
 bool KeepCipher(const OSSL_ALGORITHM& a) { return FirstNameIn(a.algorithm_names, kCiphers); }
 bool KeepDigest(const OSSL_ALGORITHM& a) { return FirstNameIn(a.algorithm_names, kDigests); }
 
+// libssl's "TLS1-PRF" (master secret, key block, Finished: four or five per handshake and side),
+// served by TlsPHash: OpenSSL's own made a KDF context and fetched HMAC and the digest on every
+// derivation. Parameters as OpenSSL's (providers/implementations/kdfs/tls1_prf.c): the digest
+// (SHA-256 and SHA-384 only: the PRFs of DTLS 1.2 suites; anything else is refused), the secret,
+// and seeds that concatenate in order.
+struct PrfKdf {
+  DtlsPrfHash hash = DtlsPrfHash::kSha256;
+  bool has_digest = false;
+  std::vector<uint8_t> secret;
+  std::vector<uint8_t> seed;
+  void Wipe() {
+    if (!secret.empty()) OPENSSL_cleanse(secret.data(), secret.size());
+    if (!seed.empty()) OPENSSL_cleanse(seed.data(), seed.size());
+    secret.clear();
+    seed.clear();
+    has_digest = false;
+  }
+};
+
+void* PrfNew(void*) { return new PrfKdf(); }
+
+void PrfFree(void* vctx) {
+  auto* ctx = static_cast<PrfKdf*>(vctx);
+  if (ctx == nullptr) return;
+  ctx->Wipe();
+  delete ctx;
+}
+
+void PrfReset(void* vctx) { static_cast<PrfKdf*>(vctx)->Wipe(); }
+
+int PrfSetParams(void* vctx, const OSSL_PARAM params[]) {
+  auto* ctx = static_cast<PrfKdf*>(vctx);
+  if (params == nullptr) return 1;
+  if (const OSSL_PARAM* p = OSSL_PARAM_locate_const(params, OSSL_KDF_PARAM_DIGEST)) {
+    const char* name = nullptr;
+    if (OSSL_PARAM_get_utf8_string_ptr(p, &name) != 1 || name == nullptr) return 0;
+    for (const char* alias : {"SHA2-256", "SHA-256", "SHA256"}) {
+      if (OPENSSL_strcasecmp(name, alias) == 0) ctx->hash = DtlsPrfHash::kSha256, ctx->has_digest = true;
+    }
+    for (const char* alias : {"SHA2-384", "SHA-384", "SHA384"}) {
+      if (OPENSSL_strcasecmp(name, alias) == 0) ctx->hash = DtlsPrfHash::kSha384, ctx->has_digest = true;
+    }
+    if (!ctx->has_digest) return 0;
+  }
+  if (const OSSL_PARAM* p = OSSL_PARAM_locate_const(params, OSSL_KDF_PARAM_SECRET)) {
+    const void* data = nullptr;
+    size_t len = 0;
+    if (OSSL_PARAM_get_octet_string_ptr(p, &data, &len) != 1) return 0;
+    if (!ctx->secret.empty()) OPENSSL_cleanse(ctx->secret.data(), ctx->secret.size());
+    const auto* b = static_cast<const uint8_t*>(data);
+    ctx->secret.assign(b, b + len);
+  }
+  for (const OSSL_PARAM* p = OSSL_PARAM_locate_const(params, OSSL_KDF_PARAM_SEED); p != nullptr;
+       p = OSSL_PARAM_locate_const(p + 1, OSSL_KDF_PARAM_SEED)) {
+    if (p->data == nullptr || p->data_size == 0) continue;
+    const void* data = nullptr;
+    size_t len = 0;
+    if (OSSL_PARAM_get_octet_string_ptr(p, &data, &len) != 1) return 0;
+    const auto* b = static_cast<const uint8_t*>(data);
+    ctx->seed.insert(ctx->seed.end(), b, b + len);
+  }
+  return 1;
+}
+
+int PrfDerive(void* vctx, unsigned char* key, size_t keylen, const OSSL_PARAM params[]) {
+  auto* ctx = static_cast<PrfKdf*>(vctx);
+  if (PrfSetParams(ctx, params) != 1 || !ctx->has_digest || ctx->secret.empty() || ctx->seed.empty() ||
+      keylen == 0) {
+    return 0;
+  }
+  const TlsPrfPart part{ctx->seed.data(), ctx->seed.size()};
+  return TlsPHash(ctx->hash, ctx->secret.data(), ctx->secret.size(), &part, 1, key, keylen) ? 1 : 0;
+}
+
+const OSSL_PARAM* PrfSettable(void*, void*) {
+  static const OSSL_PARAM kSettable[] = {
+      OSSL_PARAM_utf8_string(OSSL_KDF_PARAM_PROPERTIES, nullptr, 0),
+      OSSL_PARAM_utf8_string(OSSL_KDF_PARAM_DIGEST, nullptr, 0),
+      OSSL_PARAM_octet_string(OSSL_KDF_PARAM_SECRET, nullptr, 0),
+      OSSL_PARAM_octet_string(OSSL_KDF_PARAM_SEED, nullptr, 0), OSSL_PARAM_END};
+  return kSettable;
+}
+
+int PrfGetParams(void*, OSSL_PARAM params[]) {
+  if (OSSL_PARAM* p = OSSL_PARAM_locate(params, OSSL_KDF_PARAM_SIZE)) return OSSL_PARAM_set_size_t(p, SIZE_MAX);
+  return -2;
+}
+
+const OSSL_PARAM* PrfGettable(void*, void*) {
+  static const OSSL_PARAM kGettable[] = {OSSL_PARAM_size_t(OSSL_KDF_PARAM_SIZE, nullptr), OSSL_PARAM_END};
+  return kGettable;
+}
+
+const OSSL_DISPATCH kPrfKdf[] = {
+    {OSSL_FUNC_KDF_NEWCTX, reinterpret_cast<void (*)(void)>(&PrfNew)},
+    {OSSL_FUNC_KDF_FREECTX, reinterpret_cast<void (*)(void)>(&PrfFree)},
+    {OSSL_FUNC_KDF_RESET, reinterpret_cast<void (*)(void)>(&PrfReset)},
+    {OSSL_FUNC_KDF_DERIVE, reinterpret_cast<void (*)(void)>(&PrfDerive)},
+    {OSSL_FUNC_KDF_SETTABLE_CTX_PARAMS, reinterpret_cast<void (*)(void)>(&PrfSettable)},
+    {OSSL_FUNC_KDF_SET_CTX_PARAMS, reinterpret_cast<void (*)(void)>(&PrfSetParams)},
+    {OSSL_FUNC_KDF_GETTABLE_CTX_PARAMS, reinterpret_cast<void (*)(void)>(&PrfGettable)},
+    {OSSL_FUNC_KDF_GET_CTX_PARAMS, reinterpret_cast<void (*)(void)>(&PrfGetParams)},
+    {0, nullptr}};
+
+// Every KDF passes, TLS1-PRF with our implementation in place of the default's.
+bool KeepKdf(const OSSL_ALGORITHM&) { return true; }
+const OSSL_DISPATCH* ReplaceKdf(const OSSL_ALGORITHM& a) {
+  return FirstNameIs(a.algorithm_names, "TLS1-PRF") ? kPrfKdf : a.implementation;
+}
+const OSSL_DISPATCH* Same(const OSSL_ALGORITHM& a) { return a.implementation; }
+
 // One trimmed operation: the default provider's table (static in the provider, queried once and
 // unqueried at teardown) and the entries kept, ending with a null entry.
 struct Trimmed {
   int operation_id;
   bool (*keep)(const OSSL_ALGORITHM&);
+  const OSSL_DISPATCH* (*implementation)(const OSSL_ALGORITHM&);
   const OSSL_ALGORITHM* all = nullptr;
   std::vector<OSSL_ALGORITHM> kept;
 };
@@ -80,10 +197,11 @@ struct Trimmed {
 struct Filter {
   OSSL_LIB_CTX* inner = nullptr;
   OSSL_PROVIDER* deflt = nullptr;
-  Trimmed trimmed[4] = {{OSSL_OP_DECODER, &KeepDecoder},
-                        {OSSL_OP_KEYMGMT, &KeepKeyManager},
-                        {OSSL_OP_CIPHER, &KeepCipher},
-                        {OSSL_OP_DIGEST, &KeepDigest}};
+  Trimmed trimmed[5] = {{OSSL_OP_DECODER, &KeepDecoder, &Same},
+                        {OSSL_OP_KEYMGMT, &KeepKeyManager, &Same},
+                        {OSSL_OP_CIPHER, &KeepCipher, &Same},
+                        {OSSL_OP_DIGEST, &KeepDigest, &Same},
+                        {OSSL_OP_KDF, &KeepKdf, &ReplaceKdf}};
 
   Trimmed* find(int operation_id) {
     for (Trimmed& t : trimmed) {
@@ -155,7 +273,9 @@ int FilterInit(const OSSL_CORE_HANDLE*, const OSSL_DISPATCH*, const OSSL_DISPATC
     ok = ok && t.all != nullptr;
     if (!ok) break;
     for (const OSSL_ALGORITHM* a = t.all; a->algorithm_names != nullptr; ++a) {
-      if (t.keep(*a)) t.kept.push_back(*a);
+      if (!t.keep(*a)) continue;
+      t.kept.push_back(*a);
+      t.kept.back().implementation = t.implementation(*a);
     }
     t.kept.push_back(OSSL_ALGORITHM{nullptr, nullptr, nullptr, nullptr});
   }

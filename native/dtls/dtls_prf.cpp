@@ -35,20 +35,10 @@ EVP_MAC_CTX* MakeHmacTemplate(const char* digest_name) {
   return ctx;
 }
 
-// HMAC(secret, a ‖ b ‖ c) with the key already set in `ctx` (a NULL key re-initialises it with the
-// same key); a part may be empty.
-bool Hmac(EVP_MAC_CTX* ctx, const uint8_t* a, size_t a_len, const uint8_t* b, size_t b_len, const uint8_t* c,
-          size_t c_len, uint8_t* out, size_t out_cap) {
-  size_t n = 0;
-  return EVP_MAC_init(ctx, nullptr, 0, nullptr) == 1 && (a_len == 0 || EVP_MAC_update(ctx, a, a_len) == 1) &&
-         (b_len == 0 || EVP_MAC_update(ctx, b, b_len) == 1) && (c_len == 0 || EVP_MAC_update(ctx, c, c_len) == 1) &&
-         EVP_MAC_final(ctx, out, &n, out_cap) == 1 && n == out_cap;
-}
-
 }  // namespace
 
-bool TlsPrf(DtlsPrfHash hash, const uint8_t* secret, size_t secret_len, const char* label, const uint8_t* seed_a,
-            size_t seed_a_len, const uint8_t* seed_b, size_t seed_b_len, uint8_t* out, size_t out_len) {
+bool TlsPHash(DtlsPrfHash hash, const uint8_t* secret, size_t secret_len, const TlsPrfPart* parts, size_t n_parts,
+              uint8_t* out, size_t out_len) {
   // Made once per process (read-only afterwards, so threads may duplicate them at once).
   static EVP_MAC_CTX* const sha256 = MakeHmacTemplate("SHA2-256");
   static EVP_MAC_CTX* const sha384 = MakeHmacTemplate("SHA2-384");
@@ -56,27 +46,27 @@ bool TlsPrf(DtlsPrfHash hash, const uint8_t* secret, size_t secret_len, const ch
   const size_t hash_len = hash == DtlsPrfHash::kSha384 ? 48 : 32;
   EVP_MAC_CTX* ctx = tmpl != nullptr ? EVP_MAC_CTX_dup(tmpl) : nullptr;
   bool ok = ctx != nullptr && EVP_MAC_init(ctx, secret, secret_len, nullptr) == 1;
-  // RFC 5246 section 5: seed = label ‖ seed_a ‖ seed_b; A(0) = seed, A(i) = HMAC(secret, A(i-1)),
-  // P_hash = HMAC(secret, A(1) ‖ seed) ‖ HMAC(secret, A(2) ‖ seed) ‖ ...
-  const auto* l = reinterpret_cast<const uint8_t*>(label);
-  const size_t l_len = std::strlen(label);
+  // RFC 5246 section 5: A(0) = seed, A(i) = HMAC(secret, A(i-1)),
+  // P_hash = HMAC(secret, A(1) ‖ seed) ‖ HMAC(secret, A(2) ‖ seed) ‖ ...; the seed is the parts in
+  // order. A NULL key re-initialises the context with the key already set.
   uint8_t a[48];
   uint8_t block[48];
-  // A(1) = HMAC(secret, label ‖ seed_a ‖ seed_b).
-  ok = ok && Hmac(ctx, l, l_len, seed_a, seed_a_len, seed_b, seed_b_len, a, hash_len);
-  for (size_t done = 0; ok && done < out_len;) {
-    // HMAC(secret, A(i) ‖ label ‖ seed_a ‖ seed_b): three parts plus A(i), so A(i) goes first alone.
+  auto mac = [&](const uint8_t* first, size_t first_len, bool with_seed, uint8_t* dst) {
     size_t n = 0;
-    ok = EVP_MAC_init(ctx, nullptr, 0, nullptr) == 1 && EVP_MAC_update(ctx, a, hash_len) == 1 &&
-         EVP_MAC_update(ctx, l, l_len) == 1 && (seed_a_len == 0 || EVP_MAC_update(ctx, seed_a, seed_a_len) == 1) &&
-         (seed_b_len == 0 || EVP_MAC_update(ctx, seed_b, seed_b_len) == 1) &&
-         EVP_MAC_final(ctx, block, &n, sizeof block) == 1 && n == hash_len;
+    bool good = EVP_MAC_init(ctx, nullptr, 0, nullptr) == 1 && (first_len == 0 || EVP_MAC_update(ctx, first, first_len) == 1);
+    for (size_t i = 0; good && with_seed && i < n_parts; ++i) {
+      good = parts[i].len == 0 || EVP_MAC_update(ctx, parts[i].data, parts[i].len) == 1;
+    }
+    return good && EVP_MAC_final(ctx, dst, &n, sizeof block) == 1 && n == hash_len;
+  };
+  ok = ok && mac(nullptr, 0, true, a);  // A(1)
+  for (size_t done = 0; ok && done < out_len;) {
+    ok = mac(a, hash_len, true, block);
     if (!ok) break;
     const size_t take = out_len - done < hash_len ? out_len - done : hash_len;
     std::memcpy(out + done, block, take);
     done += take;
-    // A(i + 1) = HMAC(secret, A(i)).
-    if (done < out_len) ok = Hmac(ctx, a, hash_len, nullptr, 0, nullptr, 0, a, hash_len);
+    if (done < out_len) ok = mac(a, hash_len, false, a);  // A(i + 1)
   }
   EVP_MAC_CTX_free(ctx);
   OPENSSL_cleanse(a, sizeof a);
@@ -86,6 +76,15 @@ bool TlsPrf(DtlsPrfHash hash, const uint8_t* secret, size_t secret_len, const ch
     OPENSSL_cleanse(out, out_len);
   }
   return ok;
+}
+
+bool TlsPrf(DtlsPrfHash hash, const uint8_t* secret, size_t secret_len, const char* label, const uint8_t* seed_a,
+            size_t seed_a_len, const uint8_t* seed_b, size_t seed_b_len, uint8_t* out, size_t out_len) {
+  // seed = label ‖ seed_a ‖ seed_b (RFC 5246 section 5).
+  const TlsPrfPart parts[] = {{reinterpret_cast<const uint8_t*>(label), std::strlen(label)},
+                              {seed_a, seed_a_len},
+                              {seed_b, seed_b_len}};
+  return TlsPHash(hash, secret, secret_len, parts, 3, out, out_len);
 }
 
 bool TlsExport(DtlsPrfHash hash, const uint8_t* master, const uint8_t* client_random, const uint8_t* server_random,

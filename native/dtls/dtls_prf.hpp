@@ -12,6 +12,20 @@ enum class DtlsPrfHash : uint8_t { kSha256 = 0, kSha384 = 1 };
 constexpr size_t kDtlsMasterSecretLength = 48;
 constexpr size_t kDtlsRandomLength = 32;
 
+/** One piece of a PRF seed (may be empty). */
+struct TlsPrfPart {
+  const uint8_t* data;
+  size_t len;
+};
+
+/**
+ * P_hash(secret, parts[0] ‖ parts[1] ‖ ...) with HMAC-SHA-256 or -384 (RFC 5246 section 5),
+ * truncated to `out_len` bytes. False (and `out` wiped) when OpenSSL refuses. Also what libssl's
+ * "TLS1-PRF" runs in our library context (dtls_library_context.cpp).
+ */
+bool TlsPHash(DtlsPrfHash hash, const uint8_t* secret, size_t secret_len, const TlsPrfPart* parts, size_t n_parts,
+              uint8_t* out, size_t out_len);
+
 /**
  * P_hash(secret, label ‖ seed_a ‖ seed_b) truncated to `out_len` bytes; seed_b may be empty.
  * False (and `out` wiped) when OpenSSL refuses.

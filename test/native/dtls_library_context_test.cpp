@@ -8,6 +8,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
+#include <openssl/provider.h>
 #include <openssl/rsa.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -189,6 +190,52 @@ void TestDefaultContextKeySignsInOurs() {
   }
 }
 
+// libssl's TLS1-PRF in our context is ours (TlsPHash): the same bytes as OpenSSL's own in the
+// default context, for both DTLS 1.2 PRF hashes, seeds in several pieces (some empty, as libssl
+// passes them) and lengths across the hash's block; other digests refused.
+bool Derive(OSSL_LIB_CTX* libctx, const char* digest, const std::vector<unsigned char>& secret,
+            const std::vector<std::vector<unsigned char>>& seeds, unsigned char* out, size_t len) {
+  EVP_KDF* kdf = EVP_KDF_fetch(libctx, "TLS1-PRF", nullptr);
+  EVP_KDF_CTX* ctx = kdf != nullptr ? EVP_KDF_CTX_new(kdf) : nullptr;
+  EVP_KDF_free(kdf);
+  std::vector<OSSL_PARAM> params;
+  params.push_back(OSSL_PARAM_construct_utf8_string("digest", const_cast<char*>(digest), 0));
+  params.push_back(OSSL_PARAM_construct_octet_string("secret", const_cast<unsigned char*>(secret.data()), secret.size()));
+  for (const auto& seed : seeds) {
+    params.push_back(OSSL_PARAM_construct_octet_string("seed", const_cast<unsigned char*>(seed.data()), seed.size()));
+  }
+  params.push_back(OSSL_PARAM_construct_end());
+  const bool ok = ctx != nullptr && EVP_KDF_derive(ctx, out, len, params.data()) == 1;
+  EVP_KDF_CTX_free(ctx);
+  ERR_clear_error();
+  return ok;
+}
+
+void TestTls1PrfIsOursAndAgrees() {
+  EVP_KDF* kdf = EVP_KDF_fetch(DtlsLibraryContext(), "TLS1-PRF", nullptr);
+  CHECK(kdf != nullptr && std::string(OSSL_PROVIDER_get0_name(EVP_KDF_get0_provider(kdf))) == "pwt-dtls");
+  EVP_KDF_free(kdf);
+  std::vector<unsigned char> secret(48);
+  std::vector<std::vector<unsigned char>> seeds = {std::vector<unsigned char>(13), std::vector<unsigned char>(32),
+                                                   std::vector<unsigned char>(32), {}, {}};
+  for (size_t i = 0; i < secret.size(); ++i) secret[i] = static_cast<unsigned char>(i * 7 + 1);
+  for (auto& seed : seeds) {
+    for (size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<unsigned char>(i * 13 + seed.size());
+  }
+  for (const char* digest : {"SHA256", "SHA2-256", "SHA384", "sha-384"}) {
+    for (size_t len : {1, 12, 32, 33, 48, 56, 104, 200}) {
+      unsigned char theirs[256];
+      unsigned char ours[256];
+      CHECK(Derive(nullptr, digest, secret, seeds, theirs, len));
+      CHECK(Derive(DtlsLibraryContext(), digest, secret, seeds, ours, len));
+      CHECK_MEM(ours, theirs, len);
+    }
+  }
+  unsigned char out[32];
+  CHECK(!Derive(DtlsLibraryContext(), "SHA1", secret, seeds, out, sizeof out));
+  CHECK(!Derive(DtlsLibraryContext(), "SHA256", secret, {}, out, sizeof out));  // no seed
+}
+
 double MicrosPerDecode(OSSL_LIB_CTX* ctx, const std::vector<unsigned char>& der, int n) {
   const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < n; ++i) {
@@ -270,6 +317,7 @@ int main() {
   TestPeerKeyTypesDecode();
   TestBadPeerKey();
   TestDefaultContextKeySignsInOurs();
+  TestTls1PrfIsOursAndAgrees();
   BenchDecode();
   TEST_MAIN_END();
 }
