@@ -9,16 +9,33 @@
 
 #include <ctime>
 
+#include "native/dtls/dtls_library_context.hpp"
+
 namespace pwt {
 namespace {
 
+// Fetched once, from the handshakes' library context (docs/dtls.md, "Library context"): with the
+// legacy EVP_sha256() and friends, X509_digest and EVP_Digest fetch the implementation again on
+// every call (the peer's fingerprint is checked in every handshake). Falls back to the legacy
+// object if the fetch fails.
+const EVP_MD* FetchDigest(const char* name, const EVP_MD* legacy) {
+  EVP_MD* md = EVP_MD_fetch(DtlsLibraryContext(), name, nullptr);
+  if (md == nullptr) ERR_clear_error();
+  return md != nullptr ? md : legacy;
+}
+
 const EVP_MD* DigestFor(FingerprintAlgorithm algo) {
+  static const EVP_MD* const kSha1 = FetchDigest("SHA1", EVP_sha1());
+  static const EVP_MD* const kSha224 = FetchDigest("SHA2-224", EVP_sha224());
+  static const EVP_MD* const kSha256 = FetchDigest("SHA2-256", EVP_sha256());
+  static const EVP_MD* const kSha384 = FetchDigest("SHA2-384", EVP_sha384());
+  static const EVP_MD* const kSha512 = FetchDigest("SHA2-512", EVP_sha512());
   switch (algo) {
-    case FingerprintAlgorithm::kSha1: return EVP_sha1();
-    case FingerprintAlgorithm::kSha224: return EVP_sha224();
-    case FingerprintAlgorithm::kSha256: return EVP_sha256();
-    case FingerprintAlgorithm::kSha384: return EVP_sha384();
-    case FingerprintAlgorithm::kSha512: return EVP_sha512();
+    case FingerprintAlgorithm::kSha1: return kSha1;
+    case FingerprintAlgorithm::kSha224: return kSha224;
+    case FingerprintAlgorithm::kSha256: return kSha256;
+    case FingerprintAlgorithm::kSha384: return kSha384;
+    case FingerprintAlgorithm::kSha512: return kSha512;
   }
   return nullptr;
 }

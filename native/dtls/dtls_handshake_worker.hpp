@@ -168,6 +168,7 @@ class DtlsHandshakeWorker {
  private:
   struct Lane {
     DtlsHandshakeWorker* pool = nullptr;
+    size_t index = 0;  // names the thread pwt-dtls-<index + 1>
     std::mutex mu;
     // A POSIX condition, not std::condition_variable: libstdc++ 12 versions its wait() as
     // GLIBCXX_3.4.30, above the prebuilds' floor of GLIBCXX_3.4.29 (docs/native-build.md).

@@ -161,6 +161,40 @@ void TestServerPreferenceAndRsa() {
   CHECK(!p.client->peer_certificate_der().empty());
 }
 
+// An RSA certificate on the server's side too (older stacks; ours on request): the server signs
+// its ServerKeyExchange with RSA, the suite is ECDHE-RSA, and each side decodes the other's RSA
+// key in the handshakes' library context (docs/dtls.md, "Library context"). Both RSA, then an RSA
+// server with an ECDSA client.
+void TestRsaServer() {
+  for (bool rsa_client : {true, false}) {
+    Pair p(DtlsEngineConfig{}, DtlsEngineConfig{}, false);
+    p.server_cert = MakeCert(DtlsKeyType::kRsa2048);
+    if (rsa_client) p.client_cert = MakeCert(DtlsKeyType::kRsa2048);
+    DtlsStatus st;
+    DtlsEngineConfig cc;
+    cc.role = DtlsRole::kClient;
+    DtlsEngineConfig sc;
+    sc.role = DtlsRole::kServer;
+    p.client = DtlsEngine::Create(DtlsContext::Create(p.client_cert), cc, &st);
+    p.server = DtlsEngine::Create(DtlsContext::Create(p.server_cert), sc, &st);
+    CHECK(p.client->SetRemoteFingerprints({Sha256Of(*p.server_cert)}) == DtlsStatus::kOk);
+    CHECK(p.server->SetRemoteFingerprints({Sha256Of(*p.client_cert)}) == DtlsStatus::kOk);
+    p.client->Start();
+    p.server->Start();
+    p.Pump();
+    CHECK(p.client->state() == DtlsState::kConnected);
+    CHECK(p.server->state() == DtlsState::kConnected);
+    CHECK(p.client->cipher_standard_name().rfind("TLS_ECDHE_RSA_WITH_", 0) == 0);
+    SrtpKeyingMaterial a;
+    SrtpKeyingMaterial b;
+    CHECK(p.client->ExportSrtpKeyingMaterial(&a));
+    CHECK(p.server->ExportSrtpKeyingMaterial(&b));
+    CHECK_MEM(a.client.key.data(), b.client.key.data(), a.client.key_len);
+    a.wipe();
+    b.wipe();
+  }
+}
+
 void TestWrongFingerprint() {
   Pair p(DtlsEngineConfig{}, DtlsEngineConfig{}, false);
   auto other = MakeCert();
@@ -820,6 +854,7 @@ int main() {
   TestRetransmitOnPartialFlight();
   TestHandshakeEveryProfile();
   TestServerPreferenceAndRsa();
+  TestRsaServer();
   TestWrongFingerprint();
   TestLateFingerprints();
   TestPem();

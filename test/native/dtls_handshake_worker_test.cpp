@@ -12,9 +12,13 @@
 #include <cstdio>
 #include <condition_variable>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -567,6 +571,17 @@ void TestPoolManyEnginesInParallel() {
     ++per_lane[p.client->pin().lane];
   }
   for (size_t i = 0; i < 4; ++i) CHECK_EQ(per_lane[i], pairs.size() / 4);
+#if defined(__linux__)
+  // The threads are named pwt-dtls-1 .. pwt-dtls-4 (what top -H and perf show).
+  std::set<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(entry.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name) && name.rfind("pwt-dtls-", 0) == 0) names.insert(name);
+  }
+  CHECK_EQ(names.size(), 4u);
+  for (const char* n : {"pwt-dtls-1", "pwt-dtls-2", "pwt-dtls-3", "pwt-dtls-4"}) CHECK(names.count(n) == 1);
+#endif
   CHECK_EQ(ConnectAll(worker, wake, pairs), pairs.size());
   std::vector<std::thread::id> ids;
   for (Pair& p : pairs) {

@@ -1,12 +1,13 @@
 // Interop with OpenSSL's command-line tool over real UDP on 127.0.0.1 (RFC 6347 DTLS 1.2,
 // RFC 5764 use_srtp + section 4.2 exporter): `openssl s_server` with our client and
-// `openssl s_client` with our server; the exported keying material must match ours.
+// `openssl s_client` with our server; the exported keying material must match ours. Also peers
+// whose certificates (made by the tool) carry RSA-2048 and P-384 keys.
 // Child processes are killed and every wait is bounded.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -173,3 +174,43 @@ test('openssl s_client -dtls1_2 -use_srtp ↔ our server: same profile, same exp
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Peers whose certificates carry other key types than ours (older stacks use RSA; OpenSSL's tool
+// makes the key and certificate itself): each end decodes the other's public key in the handshakes'
+// library context (docs/dtls.md, "Library context"), and the server signs with that key type.
+const PEER_KEYS: [string, string[], RegExp][] = [
+  ['RSA-2048', ['-newkey', 'rsa:2048'], /^TLS_ECDHE_RSA_WITH_/],
+  ['ECDSA P-384', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384'], /^TLS_ECDHE_ECDSA_WITH_/],
+];
+for (const [label, newkey, suite] of PEER_KEYS) {
+  test(`openssl s_server with an ${label} certificate ↔ our client: connected, same exported keying material`, { skip: !hasOpenssl, timeout: 30_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pwt-dtls-'));
+    const files = { cert: join(dir, 'server-cert.pem'), key: join(dir, 'server-key.pem') };
+    const made = spawnSync('openssl', ['req', '-x509', ...newkey, '-nodes', '-keyout', files.key, '-out', files.cert, '-subj', '/CN=peer', '-days', '1'], { timeout: 20_000 });
+    assert.equal(made.status, 0, String(made.stderr));
+    const theirs = DtlsCertificate.fromPem(readFileSync(files.cert, 'utf8'), readFileSync(files.key, 'utf8'));
+    const ours = DtlsCertificate.generate();
+    const [opensslProfile, len] = OPENSSL_NAMES.AEAD_AES_128_GCM;
+    const child = spawn('openssl', [
+      's_server', '-dtls1_2', '-accept', '127.0.0.1:0', '-cert', files.cert, '-key', files.key,
+      '-use_srtp', opensslProfile, '-keymatexport', LABEL, '-keymatexportlen', String(len), '-Verify', '1', '-naccept', '1',
+    ]);
+    const sock = createSocket('udp4');
+    try {
+      const accept = waitOutput(child, /ACCEPT 127\.0\.0\.1:(\d+)/);
+      const port = Number((await withTimeout(accept.match, 10_000, 's_server start'))[1]);
+      const keyLine = waitOutput(child, /Keying material: ([0-9A-F]+)/);
+      await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+      const t = new DtlsTransport({ certificate: ours, role: 'client', remoteFingerprints: theirs.getFingerprints() });
+      await withTimeout(driveOverUdp(t, sock, { address: '127.0.0.1', port }), 15_000, 'handshake with s_server');
+      assert.match(t.cipherSuiteStandardName ?? '', suite);
+      const theirKeys = (await withTimeout(keyLine.match, 10_000, 's_server keying material'))[1]!;
+      assert.equal(t.exportKeyingMaterialForTest(LABEL, len).toString('hex').toUpperCase(), theirKeys);
+      t.close();
+    } finally {
+      child.kill('SIGKILL');
+      sock.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}

@@ -1,0 +1,323 @@
+// The DTLS library context and its filter provider (docs/dtls.md, "Library context"): the trimmed
+// decoder and key-manager tables, every key type a WebRTC peer's certificate may carry decoded in
+// it (P-256, P-384, RSA, RSA-PSS, Ed25519, Ed448), keys made in the default context usable with it,
+// and the cost it exists for: d2i_X509 of a peer certificate, default context vs ours, printed in
+// microseconds per decode (a figure, not an assert; PWT_LIBCTX_BENCH_N sets the count).
+#include <openssl/core_dispatch.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/provider.h>
+#include <openssl/rsa.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "native/dtls/dtls_context.hpp"
+#include "native/dtls/dtls_library_context.hpp"
+#include "test/native/check.hpp"
+
+using namespace pwt;
+
+namespace {
+
+EVP_PKEY* MakeKey(const char* type, const char* param) {
+  if (std::string(type) == "EC") return EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", param);
+  if (std::string(type) == "RSA") return EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048));
+  if (std::string(type) == "RSA-PSS") {
+    EVP_PKEY* key = nullptr;
+    EVP_PKEY_CTX* c = EVP_PKEY_CTX_new_from_name(nullptr, "RSA-PSS", nullptr);
+    if (c != nullptr && EVP_PKEY_keygen_init(c) == 1 && EVP_PKEY_CTX_set_rsa_keygen_bits(c, 2048) == 1) {
+      EVP_PKEY_keygen(c, &key);
+    }
+    EVP_PKEY_CTX_free(c);
+    return key;
+  }
+  return EVP_PKEY_Q_keygen(nullptr, nullptr, type);
+}
+
+// A self-signed certificate of the key, DER, as a peer's Certificate message carries it.
+std::vector<unsigned char> SelfSigned(EVP_PKEY* key, bool digestless) {
+  X509* x = X509_new();
+  X509_set_version(x, X509_VERSION_3);
+  ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+  X509_gmtime_adj(X509_getm_notBefore(x), -60);
+  X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+  X509_NAME* name = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("peer"), -1, -1, 0);
+  X509_set_issuer_name(x, name);
+  X509_set_pubkey(x, key);
+  CHECK(X509_sign(x, key, digestless ? nullptr : EVP_sha256()) > 0);
+  std::vector<unsigned char> der(static_cast<size_t>(i2d_X509(x, nullptr)));
+  unsigned char* p = der.data();
+  i2d_X509(x, &p);
+  X509_free(x);
+  return der;
+}
+
+// What libssl does with a peer's certificate: an X509 of the SSL_CTX's context, then d2i_X509.
+X509* Decode(OSSL_LIB_CTX* ctx, const std::vector<unsigned char>& der) {
+  X509* x = X509_new_ex(ctx, nullptr);
+  const unsigned char* p = der.data();
+  if (x == nullptr || d2i_X509(&x, &p, static_cast<long>(der.size())) == nullptr) {
+    X509_free(x);
+    return nullptr;
+  }
+  return x;
+}
+
+void TestTrimmedTables() {
+  CHECK(DtlsLibraryContext() != nullptr);
+  CHECK(DtlsLibraryContext() == DtlsLibraryContext());  // one per process
+  // Seven key types' SubjectPublicKeyInfo decoders (the default provider has forty); eight key
+  // managers (of eighteen).
+  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_DECODER), 7u);
+  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_KEYMGMT), 8u);
+  // The record ciphers of our suites plus the session tickets' one, and the SHA-1/SHA-2 hashes (of
+  // 124 and 22).
+  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_CIPHER), 4u);
+  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_DIGEST), 5u);
+  // Operations not trimmed pass through (signatures, key exchange, KDFs, RNGs).
+  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_SIGNATURE), 0u);
+  for (const char* md : {"SHA1", "SHA224", "SHA256", "SHA384", "SHA512"}) {
+    EVP_MD* m = EVP_MD_fetch(DtlsLibraryContext(), md, nullptr);
+    CHECK(m != nullptr);
+    EVP_MD_free(m);
+  }
+  EVP_MD* md5 = EVP_MD_fetch(DtlsLibraryContext(), "MD5", nullptr);
+  CHECK(md5 == nullptr);
+  ERR_clear_error();
+  // An SSL_CTX made in it still offers every suite of kDtlsCipherList (both key types, three AEADs).
+  SSL_CTX* ctx = SSL_CTX_new_ex(DtlsLibraryContext(), nullptr, DTLS_method());
+  CHECK(ctx != nullptr && SSL_CTX_set_cipher_list(ctx, kDtlsCipherList) == 1);
+  size_t dtls12 = 0;
+  STACK_OF(SSL_CIPHER)* suites = ctx != nullptr ? SSL_CTX_get_ciphers(ctx) : nullptr;
+  for (int i = 0; i < sk_SSL_CIPHER_num(suites); ++i) {
+    const char* name = SSL_CIPHER_get_name(sk_SSL_CIPHER_value(suites, i));
+    if (std::string(kDtlsCipherList).find(name) != std::string::npos) ++dtls12;
+  }
+  CHECK_EQ(dtls12, 6u);
+  SSL_CTX_free(ctx);
+  EVP_KDF* prf = EVP_KDF_fetch(DtlsLibraryContext(), "TLS1-PRF", nullptr);
+  CHECK(prf != nullptr);
+  EVP_KDF_free(prf);
+}
+
+// Every key type a WebRTC peer's certificate may carry decodes in our context to the same key as
+// in the default one, and the certificate's signature verifies with it.
+void TestPeerKeyTypesDecode() {
+  struct Case {
+    const char* type;
+    const char* param;
+    int base_id;
+    bool digestless;
+  } cases[] = {{"EC", "P-256", EVP_PKEY_EC, false},          {"EC", "P-384", EVP_PKEY_EC, false},
+               {"RSA", nullptr, EVP_PKEY_RSA, false},        {"RSA-PSS", nullptr, EVP_PKEY_RSA_PSS, false},
+               {"ED25519", nullptr, EVP_PKEY_ED25519, true}, {"ED448", nullptr, EVP_PKEY_ED448, true}};
+  for (const Case& c : cases) {
+    EVP_PKEY* key = MakeKey(c.type, c.param);
+    CHECK(key != nullptr);
+    if (key == nullptr) continue;
+    std::vector<unsigned char> der = SelfSigned(key, c.digestless);
+    X509* ours = Decode(DtlsLibraryContext(), der);
+    CHECK(ours != nullptr);
+    if (ours != nullptr) {
+      EVP_PKEY* pub = X509_get0_pubkey(ours);
+      CHECK(pub != nullptr);
+      if (pub == nullptr) std::fprintf(stderr, "no public key decoded for %s\n", c.type);
+      CHECK(pub != nullptr && EVP_PKEY_get_base_id(pub) == c.base_id);
+      CHECK(pub != nullptr && EVP_PKEY_eq(pub, key) == 1);
+      CHECK(X509_verify(ours, pub) == 1);
+      X509_free(ours);
+    }
+    EVP_PKEY_free(key);
+  }
+}
+
+// Garbage in the key's bit string: no key, no crash, in both contexts alike.
+void TestBadPeerKey() {
+  EVP_PKEY* key = MakeKey("EC", "P-256");
+  std::vector<unsigned char> der = SelfSigned(key, false);
+  // The uncompressed point's first byte (0x04) after the SPKI's BIT STRING header: make it 0x05, no point format.
+  bool flipped = false;
+  for (size_t i = 0; i + 2 < der.size(); ++i) {
+    if (der[i] == 0x03 && der[i + 1] == 0x42 && der[i + 2] == 0x00 && der[i + 3] == 0x04) {
+      der[i + 3] = 0x05;
+      flipped = true;
+      break;
+    }
+  }
+  CHECK(flipped);
+  for (OSSL_LIB_CTX* ctx : {static_cast<OSSL_LIB_CTX*>(nullptr), DtlsLibraryContext()}) {
+    X509* x = Decode(ctx, der);
+    // d2i_X509 decodes the key opportunistically: the certificate parses, its key does not.
+    CHECK(x == nullptr || X509_get0_pubkey(x) == nullptr);
+    X509_free(x);
+  }
+  ERR_clear_error();
+  EVP_PKEY_free(key);
+}
+
+// A key made in the default context (as DtlsCertificate makes ours) signs in our context (OpenSSL
+// exports it to our provider once and caches it) and the signature verifies with the key decoded in
+// our context.
+void TestDefaultContextKeySignsInOurs() {
+  for (const char* type : {"EC", "RSA"}) {
+    EVP_PKEY* key = MakeKey(type, "P-256");
+    std::vector<unsigned char> der = SelfSigned(key, false);
+    X509* peer = Decode(DtlsLibraryContext(), der);
+    CHECK(peer != nullptr);
+    const unsigned char msg[] = "server key exchange params";
+    unsigned char sig[512];
+    size_t sig_len = sizeof sig;
+    EVP_MD_CTX* md = EVP_MD_CTX_new();
+    CHECK(EVP_DigestSignInit_ex(md, nullptr, "SHA256", DtlsLibraryContext(), nullptr, key, nullptr) == 1);
+    CHECK(EVP_DigestSign(md, sig, &sig_len, msg, sizeof msg) == 1);
+    EVP_MD_CTX_free(md);
+    md = EVP_MD_CTX_new();
+    CHECK(EVP_DigestVerifyInit_ex(md, nullptr, "SHA256", DtlsLibraryContext(), nullptr, X509_get0_pubkey(peer),
+                                  nullptr) == 1);
+    CHECK(EVP_DigestVerify(md, sig, sig_len, msg, sizeof msg) == 1);
+    EVP_MD_CTX_free(md);
+    X509_free(peer);
+    EVP_PKEY_free(key);
+  }
+}
+
+// libssl's TLS1-PRF in our context is ours (TlsPHash): the same bytes as OpenSSL's own in the
+// default context, for both DTLS 1.2 PRF hashes, seeds in several pieces (some empty, as libssl
+// passes them) and lengths across the hash's block; other digests refused.
+bool Derive(OSSL_LIB_CTX* libctx, const char* digest, const std::vector<unsigned char>& secret,
+            const std::vector<std::vector<unsigned char>>& seeds, unsigned char* out, size_t len) {
+  EVP_KDF* kdf = EVP_KDF_fetch(libctx, "TLS1-PRF", nullptr);
+  EVP_KDF_CTX* ctx = kdf != nullptr ? EVP_KDF_CTX_new(kdf) : nullptr;
+  EVP_KDF_free(kdf);
+  std::vector<OSSL_PARAM> params;
+  params.push_back(OSSL_PARAM_construct_utf8_string("digest", const_cast<char*>(digest), 0));
+  params.push_back(OSSL_PARAM_construct_octet_string("secret", const_cast<unsigned char*>(secret.data()), secret.size()));
+  for (const auto& seed : seeds) {
+    params.push_back(OSSL_PARAM_construct_octet_string("seed", const_cast<unsigned char*>(seed.data()), seed.size()));
+  }
+  params.push_back(OSSL_PARAM_construct_end());
+  const bool ok = ctx != nullptr && EVP_KDF_derive(ctx, out, len, params.data()) == 1;
+  EVP_KDF_CTX_free(ctx);
+  ERR_clear_error();
+  return ok;
+}
+
+void TestTls1PrfIsOursAndAgrees() {
+  EVP_KDF* kdf = EVP_KDF_fetch(DtlsLibraryContext(), "TLS1-PRF", nullptr);
+  CHECK(kdf != nullptr && std::string(OSSL_PROVIDER_get0_name(EVP_KDF_get0_provider(kdf))) == "pwt-dtls");
+  EVP_KDF_free(kdf);
+  std::vector<unsigned char> secret(48);
+  std::vector<std::vector<unsigned char>> seeds = {std::vector<unsigned char>(13), std::vector<unsigned char>(32),
+                                                   std::vector<unsigned char>(32), {}, {}};
+  for (size_t i = 0; i < secret.size(); ++i) secret[i] = static_cast<unsigned char>(i * 7 + 1);
+  for (auto& seed : seeds) {
+    for (size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<unsigned char>(i * 13 + seed.size());
+  }
+  for (const char* digest : {"SHA256", "SHA2-256", "SHA384", "sha-384"}) {
+    for (size_t len : {1, 12, 32, 33, 48, 56, 104, 200}) {
+      unsigned char theirs[256];
+      unsigned char ours[256];
+      CHECK(Derive(nullptr, digest, secret, seeds, theirs, len));
+      CHECK(Derive(DtlsLibraryContext(), digest, secret, seeds, ours, len));
+      CHECK_MEM(ours, theirs, len);
+    }
+  }
+  unsigned char out[32];
+  CHECK(!Derive(DtlsLibraryContext(), "SHA1", secret, seeds, out, sizeof out));
+  CHECK(!Derive(DtlsLibraryContext(), "SHA256", secret, {}, out, sizeof out));  // no seed
+}
+
+double MicrosPerDecode(OSSL_LIB_CTX* ctx, const std::vector<unsigned char>& der, int n) {
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i) {
+    X509* x = Decode(ctx, der);
+    CHECK(x != nullptr && X509_get0_pubkey(x) != nullptr);
+    X509_free(x);
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  return std::chrono::duration<double, std::micro>(t1 - t0).count() / n;
+}
+
+void BenchDecode() {
+  const char* env = std::getenv("PWT_LIBCTX_BENCH_N");
+  const int n = env != nullptr ? std::atoi(env) : 500;
+  if (n <= 0) return;
+  // As in a process that runs handshakes: libssl has fetched its ciphers and digests in both
+  // contexts (OpenSSL 3.0 walks every method fetched so far in a context for each decode).
+  SSL_CTX* in_default = SSL_CTX_new(DTLS_method());
+  SSL_CTX* in_ours = SSL_CTX_new_ex(DtlsLibraryContext(), nullptr, DTLS_method());
+  CHECK(in_default != nullptr && in_ours != nullptr);
+  EVP_PKEY* ec = MakeKey("EC", "P-256");
+  EVP_PKEY* rsa = MakeKey("RSA", nullptr);
+  for (auto [label, key] : {std::pair<const char*, EVP_PKEY*>{"P-256", ec}, {"RSA-2048", rsa}}) {
+    std::vector<unsigned char> der = SelfSigned(key, false);
+    MicrosPerDecode(nullptr, der, 20);
+    MicrosPerDecode(DtlsLibraryContext(), der, 20);
+    // Alternating rounds, best of three each (the machine is shared).
+    double base = 1e9;
+    double ours = 1e9;
+    for (int round = 0; round < 3; ++round) {
+      double b = MicrosPerDecode(nullptr, der, n);
+      double o = MicrosPerDecode(DtlsLibraryContext(), der, n);
+      base = b < base ? b : base;
+      ours = o < ours ? o : ours;
+    }
+    std::fprintf(stderr, "d2i_X509 %s: default context %.1f us, ours %.1f us (%.2fx), %d decodes x 3\n", label, base,
+                 ours, ours / base, n);
+  }
+  // What a new certificate costs (once per certificate, on the JavaScript thread): generating it,
+  // then its SSL_CTX, whose key and certificate are re-made in our context.
+  const int m = n / 10 > 0 ? n / 10 : 1;
+  double gen_us = 0;
+  double ctx_us = 0;
+  double plain_default_us = 0;
+  double plain_ours_us = 0;
+  for (int i = 0; i < m; ++i) {
+    CertificateStatus st;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto cert = DtlsCertificate::Generate(DtlsKeyType::kEcdsaP256, 86400, &st);
+    const auto t1 = std::chrono::steady_clock::now();
+    auto ctx = DtlsContext::Create(cert);
+    const auto t2 = std::chrono::steady_clock::now();
+    CHECK(ctx != nullptr);
+    SSL_CTX* plain_default = SSL_CTX_new(DTLS_method());
+    const auto t3 = std::chrono::steady_clock::now();
+    SSL_CTX* plain_ours = SSL_CTX_new_ex(DtlsLibraryContext(), nullptr, DTLS_method());
+    const auto t4 = std::chrono::steady_clock::now();
+    SSL_CTX_free(plain_default);
+    SSL_CTX_free(plain_ours);
+    gen_us += std::chrono::duration<double, std::micro>(t1 - t0).count();
+    ctx_us += std::chrono::duration<double, std::micro>(t2 - t1).count();
+    plain_default_us += std::chrono::duration<double, std::micro>(t3 - t2).count();
+    plain_ours_us += std::chrono::duration<double, std::micro>(t4 - t3).count();
+  }
+  std::fprintf(stderr,
+               "P-256 certificate: generate %.1f us, DtlsContext::Create %.1f us; a bare SSL_CTX_new: default "
+               "context %.1f us, ours %.1f us (%d each)\n",
+               gen_us / m, ctx_us / m, plain_default_us / m, plain_ours_us / m, m);
+  EVP_PKEY_free(ec);
+  EVP_PKEY_free(rsa);
+  SSL_CTX_free(in_default);
+  SSL_CTX_free(in_ours);
+}
+
+}  // namespace
+
+int main() {
+  TestTrimmedTables();
+  TestPeerKeyTypesDecode();
+  TestBadPeerKey();
+  TestDefaultContextKeySignsInOurs();
+  TestTls1PrfIsOursAndAgrees();
+  BenchDecode();
+  TEST_MAIN_END();
+}
