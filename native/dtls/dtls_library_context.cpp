@@ -6,12 +6,14 @@
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/provider.h>
 
 #include <cstdio>
 #include <cstdint>
 #include <cstring>
+#include <new>
 #include <vector>
 
 #include "native/dtls/dtls_prf.hpp"
@@ -89,7 +91,9 @@ struct PrfKdf {
   }
 };
 
-void* PrfNew(void*) { return new PrfKdf(); }
+// The addon is built without exceptions (an allocation failure in a std::vector ends the process,
+// as everywhere in it); a context OpenSSL asks for and cannot get is a null, which it handles.
+void* PrfNew(void*) { return new (std::nothrow) PrfKdf(); }
 
 void PrfFree(void* vctx) {
   auto* ctx = static_cast<PrfKdf*>(vctx);
@@ -100,12 +104,13 @@ void PrfFree(void* vctx) {
 
 void PrfReset(void* vctx) { static_cast<PrfKdf*>(vctx)->Wipe(); }
 
-int PrfSetParams(void* vctx, const OSSL_PARAM params[]) {
-  auto* ctx = static_cast<PrfKdf*>(vctx);
+int SetPrfParams(PrfKdf* ctx, const OSSL_PARAM params[]) {
   if (params == nullptr) return 1;
   if (const OSSL_PARAM* p = OSSL_PARAM_locate_const(params, OSSL_KDF_PARAM_DIGEST)) {
     const char* name = nullptr;
     if (OSSL_PARAM_get_utf8_string_ptr(p, &name) != 1 || name == nullptr) return 0;
+    // A digest we do not serve after one we do is refused, not left at the earlier one.
+    ctx->has_digest = false;
     for (const char* alias : {"SHA2-256", "SHA-256", "SHA256"}) {
       if (OPENSSL_strcasecmp(name, alias) == 0) ctx->hash = DtlsPrfHash::kSha256, ctx->has_digest = true;
     }
@@ -133,6 +138,8 @@ int PrfSetParams(void* vctx, const OSSL_PARAM params[]) {
   }
   return 1;
 }
+
+int PrfSetParams(void* vctx, const OSSL_PARAM params[]) { return SetPrfParams(static_cast<PrfKdf*>(vctx), params); }
 
 int PrfDerive(void* vctx, unsigned char* key, size_t keylen, const OSSL_PARAM params[]) {
   auto* ctx = static_cast<PrfKdf*>(vctx);
@@ -262,7 +269,8 @@ const OSSL_DISPATCH kFilterDispatch[] = {
 
 int FilterInit(const OSSL_CORE_HANDLE*, const OSSL_DISPATCH*, const OSSL_DISPATCH** out, void** provctx) {
   if (g_filter != nullptr) return 0;  // one instance per process (DtlsLibraryContext makes it once)
-  auto* f = new Filter();
+  auto* f = new (std::nothrow) Filter();
+  if (f == nullptr) return 0;
   f->inner = OSSL_LIB_CTX_new();
   f->deflt = f->inner != nullptr ? OSSL_PROVIDER_load(f->inner, "default") : nullptr;
   void* deflt_ctx = f->deflt != nullptr ? OSSL_PROVIDER_get0_provider_ctx(f->deflt) : nullptr;
@@ -290,6 +298,9 @@ int FilterInit(const OSSL_CORE_HANDLE*, const OSSL_DISPATCH*, const OSSL_DISPATC
 }
 
 OSSL_LIB_CTX* MakeLibraryContext() {
+  // A process that asks for FIPS (node --enable-fips, an OpenSSL configuration's default properties)
+  // keeps its policy: the handshakes then use the default context, whose properties it set.
+  if (EVP_default_properties_is_fips_enabled(nullptr) == 1) return nullptr;
   OSSL_LIB_CTX* ctx = OSSL_LIB_CTX_new();
   OSSL_PROVIDER* prov = nullptr;
   if (ctx != nullptr && OSSL_PROVIDER_add_builtin(ctx, "pwt-dtls", &FilterInit) == 1) {

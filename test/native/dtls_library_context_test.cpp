@@ -234,6 +234,24 @@ void TestTls1PrfIsOursAndAgrees() {
   unsigned char out[32];
   CHECK(!Derive(DtlsLibraryContext(), "SHA1", secret, seeds, out, sizeof out));
   CHECK(!Derive(DtlsLibraryContext(), "SHA256", secret, {}, out, sizeof out));  // no seed
+  // A digest we do not serve set after one we do is refused, not derived with the earlier one.
+  EVP_KDF* ours = EVP_KDF_fetch(DtlsLibraryContext(), "TLS1-PRF", nullptr);
+  EVP_KDF_CTX* ctx = ours != nullptr ? EVP_KDF_CTX_new(ours) : nullptr;
+  EVP_KDF_free(ours);
+  CHECK(ctx != nullptr);
+  if (ctx != nullptr) {
+    OSSL_PARAM first[] = {OSSL_PARAM_construct_utf8_string("digest", const_cast<char*>("SHA256"), 0),
+                          OSSL_PARAM_construct_octet_string("secret", secret.data(), secret.size()),
+                          OSSL_PARAM_construct_octet_string("seed", seeds[1].data(), seeds[1].size()),
+                          OSSL_PARAM_construct_end()};
+    CHECK_EQ(EVP_KDF_CTX_set_params(ctx, first), 1);
+    OSSL_PARAM second[] = {OSSL_PARAM_construct_utf8_string("digest", const_cast<char*>("MD5"), 0),
+                           OSSL_PARAM_construct_end()};
+    CHECK_EQ(EVP_KDF_CTX_set_params(ctx, second), 0);
+    CHECK_EQ(EVP_KDF_derive(ctx, out, sizeof out, nullptr), 0);
+    EVP_KDF_CTX_free(ctx);
+    ERR_clear_error();
+  }
 }
 
 double MicrosPerDecode(OSSL_LIB_CTX* ctx, const std::vector<unsigned char>& der, int n) {
