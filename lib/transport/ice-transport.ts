@@ -335,19 +335,6 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private readonly deferTimerAgain = (): void => {
     timerWork.push(this.deferredTimer);
   };
-  /**
-   * New remote credentials: the agent's due timeouts (its first check) wait until the loop has read
-   * the sockets once (see {@link holdForInput}).
-   */
-  private heldForInput = false;
-  private readonly releaseHold = (): void => {
-    // Queued from a turn-queue callback: runs in the next turn, after that turn's poll phase.
-    timerWork.push(this.endHold);
-  };
-  private readonly endHold = (): void => {
-    this.heldForInput = false;
-    if (!this.closed) this.flush();
-  };
   private flushing = false;
   /** See {@link baseOf}. */
   private lastBase: { local: TransportAddress; base: Base } | undefined;
@@ -817,10 +804,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   /** Applies the peer's ICE parameters (an ICE restart when the ufrag changes). */
   setRemoteParameters(params: IceParameters): void {
     this.assertOpen();
-    const before = this.agent.remoteCredentials;
     this.agent.setRemoteCredentials(this.clock.now(), { ufrag: params.usernameFragment, password: params.password }, { lite: params.iceLite ?? false });
-    // Only with a socket bound: before gathering there is no pair to check and nothing to read.
-    if (before?.ufrag !== params.usernameFragment && this.bases.size > 0) this.holdForInput();
     this.mux?.refreshConsent?.(this);
     this.ownConsent?.responder.refresh(this);
     this.flush();
@@ -1387,25 +1371,9 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.armTimer();
   }
 
-  /**
-   * The peer's credentials are new (the first description, an ICE restart): the checks the agent
-   * would start now wait until the loop has read the sockets once. A check of the peer's that already
-   * waits there unread (a busy loop: in a burst of setups it was sent while this process negotiated)
-   * is answered first and makes the pair's first check the triggered one (RFC 8445 §7.3.1.4), instead
-   * of an ordinary check that the peer's request then finds In-Progress, re-triggers, and whose second
-   * transaction's answer comes back to nothing (`unmatched-response`): one wasted round trip per
-   * pair. Two turn-queue hops put one poll phase between here and the checks whatever the phase we
-   * are in (docs/ice.md "Driver"); on an idle loop they cost microseconds.
-   */
-  private holdForInput(): void {
-    if (this.heldForInput) return;
-    this.heldForInput = true;
-    timerWork.push(this.releaseHold);
-  }
-
   /** Runs the agent's and TURN clients' timeouts that are due now; true when any was. */
   private runDueTimeouts(): boolean {
-    if (this.closed || this.heldForInput) return false;
+    if (this.closed) return false;
     const now = this.clock.now();
     let due = false;
     const a = this.agent.pollTimeout();
@@ -1721,8 +1689,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   }
 
   private armTimer(): void {
-    // Held for input: the hold's end flushes and arms the timer.
-    if (this.closed || this.heldForInput) return;
+    if (this.closed) return;
     let next = this.agent.pollTimeout();
     for (let li = 0; li < this.links.length; li++) {
       const l = this.links[li]!;
@@ -1764,8 +1731,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
    */
   private onTimer(): void {
     this.timerAt = Infinity;
-    // Held for input: the hold's end runs what is due (see holdForInput).
-    if (this.closed || this.heldForInput) return;
+    if (this.closed) return;
     try {
       // Answers to natively sent consent checks that arrived since the last tick count first, with the
       // time they arrived: a deadline of consent (disconnected, lost) is judged on them (docs/ice.md
