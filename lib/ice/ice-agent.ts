@@ -1219,11 +1219,18 @@ export class IceAgent {
     pair.triggeredBy0 = w0;
     pair.triggeredBy1 = w1;
     pair.triggeredBy2 = w2;
-    if (pair.state !== 'in-progress') pair.state = 'waiting';
+    const inProgress = pair.state === 'in-progress';
+    if (!inProgress) pair.state = 'waiting';
     let queued = false;
     for (let i = 0; i < this.triggered.length; i++) queued ||= this.triggered[i]!.pair === pair;
     if (!queued) this.triggered.push({ pair, useCandidate: false });
     this.scheduleChecks(now);
+    // Our own check of the pair is in flight: its new check leaves at the next Ta tick (§6.1.4.2),
+    // not at once. When the answer to ours is already on its way (both agents checked at once; in a
+    // burst of set-ups, every pair) it arrives first, the pair is Succeeded and the queued check is
+    // skipped; sent at once, that check's own answer came back to no transaction
+    // (`unmatched-response`): a wasted round trip per pair (docs/ice.md "Agent behaviour").
+    if (inProgress) this.nextCheckAt = Math.max(this.nextCheckAt, now + this.opts.taMs);
   }
 
   // The pair a request names (RFC 8445 §7.3.1.3-7.3.1.4), found for onRequest and for the

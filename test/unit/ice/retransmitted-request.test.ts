@@ -91,3 +91,43 @@ test('a new request on the pair whose check is in flight still cancels and re-tr
   assert.equal(a.stats.checksSent, 2);
   assert.equal(a.stats.requestsReceived, 3);
 });
+
+test("both agents check at once: the request that finds our check In-Progress re-triggers it at the next Ta tick, and an answer first makes that check unneeded", () => {
+  for (const answerFirst of [true, false]) {
+    const { a, b } = agents();
+    // A checks first (its ordinary check is In-Progress), then B's check of the same pair arrives.
+    a.handleTimeout(0);
+    const ours = drain(a).requests;
+    assert.equal(ours.length, 1);
+    b.handleTimeout(0);
+    const theirs = drain(b).requests;
+    a.handleInput(1, { local: A, remote: B, data: theirs[0]!.data });
+    a.handleTimeout(1);
+    const now = drain(a);
+    assert.equal(now.responses.length, 1, "B's check is answered at once");
+    assert.equal(now.requests.length, 0, 'the new check waits for the next Ta tick (20 ms by default)');
+    assert.ok(a.pollTimeout()! >= 21, `next timeout ${a.pollTimeout()}`);
+    if (answerFirst) {
+      // B's answer to A's check arrives before the tick: the pair succeeds; nothing more is sent for it.
+      b.handleInput(2, { local: B, remote: A, data: ours[0]!.data });
+      const answer = drain(b).responses;
+      a.handleInput(3, { local: A, remote: B, data: answer[0]!.data });
+      a.handleTimeout(25);
+      const later = drain(a).requests;
+      // Only the nominating check (USE-CANDIDATE) of the controlling agent, no second ordinary check.
+      assert.equal(later.length, 1);
+      const d = StunMessage.decode(later[0]!.data);
+      assert.ok(d.ok && d.message.has(StunAttr.UseCandidate));
+      assert.equal(a.stats.checksSent, 2);
+    } else {
+      // No answer yet at the tick: the triggered check leaves (RFC 8445 §7.3.1.4).
+      a.handleTimeout(21);
+      const later = drain(a).requests;
+      assert.equal(later.length, 1);
+      const d = StunMessage.decode(later[0]!.data);
+      assert.ok(d.ok && !d.message.has(StunAttr.UseCandidate));
+      assert.equal(a.stats.checksSent, 2);
+    }
+    assert.equal(a.stats.drops['unmatched-response'], 0);
+  }
+});
