@@ -240,6 +240,12 @@ function checkInteger(name: string, value: number, min: number, max: number): nu
   return value;
 }
 
+/** `PWT_DTLS_KEEP_SSL`, read once: a read of process.env costs about 1 µs, and this was one per connection. */
+let keepOpenSslEnv: boolean | undefined;
+function keepOpenSslFromEnv(): boolean {
+  return (keepOpenSslEnv ??= process.env.PWT_DTLS_KEEP_SSL === '1');
+}
+
 /** The DTLS layer of one peer connection (see the contract at the top of this file). */
 export class DtlsTransport {
   /** Our certificate (W3C RTCDtlsTransport: local identity). */
@@ -292,7 +298,7 @@ export class DtlsTransport {
           initial,
           max,
           ids,
-          options.keepOpenSsl ?? process.env.PWT_DTLS_KEEP_SSL === '1',
+          options.keepOpenSsl ?? keepOpenSslFromEnv(),
           threaded,
           threaded ? (flags: number) => this.onWake(flags, onAsyncOutput!) : undefined,
           shared.buffer,

@@ -258,6 +258,13 @@ interface Pair extends PairPriority {
   lastHeardAt: number;
   /** Our active ICE-TCP connection under this selected pair closed: checked again over a new one (see connectionClosed). */
   reconnect?: boolean;
+  /**
+   * The transaction id (three words) of the last request that queued a triggered check of this pair:
+   * a retransmission of it is answered again but queues no second check (see onRequest).
+   */
+  triggeredBy0: number;
+  triggeredBy1: number;
+  triggeredBy2: number;
 }
 
 type TransactionKind = 'check' | 'consent' | 'srflx';
@@ -1202,11 +1209,28 @@ export class IceAgent {
       return;
     }
     if (useCandidate) pair.nominateOnSuccess = true;
-    if (pair.state !== 'in-progress') pair.state = 'waiting';
+    // A retransmission of the request whose triggered check is in flight (the same transaction, RFC
+    // 8489 §6.3.1: the peer did not have our answer yet) is the request §7.3.1.4 already acted on; a
+    // second triggered check would cancel the first and its answer would come back to nothing.
+    const w0 = msg.transactionIdWord(0);
+    const w1 = msg.transactionIdWord(1);
+    const w2 = msg.transactionIdWord(2);
+    if (pair.state === 'in-progress' && pair.triggeredBy0 === w0 && pair.triggeredBy1 === w1 && pair.triggeredBy2 === w2) return;
+    pair.triggeredBy0 = w0;
+    pair.triggeredBy1 = w1;
+    pair.triggeredBy2 = w2;
+    const inProgress = pair.state === 'in-progress';
+    if (!inProgress) pair.state = 'waiting';
     let queued = false;
     for (let i = 0; i < this.triggered.length; i++) queued ||= this.triggered[i]!.pair === pair;
     if (!queued) this.triggered.push({ pair, useCandidate: false });
     this.scheduleChecks(now);
+    // Our own check of the pair is in flight: its new check leaves at the next Ta tick (§6.1.4.2),
+    // not at once. When the answer to ours is already on its way (both agents checked at once; in a
+    // burst of set-ups, every pair) it arrives first, the pair is Succeeded and the queued check is
+    // skipped; sent at once, that check's own answer came back to no transaction
+    // (`unmatched-response`): a wasted round trip per pair (docs/ice.md "Agent behaviour").
+    if (inProgress) this.nextCheckAt = Math.max(this.nextCheckAt, now + this.opts.taMs);
   }
 
   // The pair a request names (RFC 8445 §7.3.1.3-7.3.1.4), found for onRequest and for the
@@ -1797,6 +1821,9 @@ export class IceAgent {
       nominateOnSuccess: false,
       validPair: undefined,
       lastHeardAt: 0,
+      triggeredBy0: -1,
+      triggeredBy1: -1,
+      triggeredBy2: -1,
     };
     this.writePairPriority(pair, local.candidate, remote);
     return pair;

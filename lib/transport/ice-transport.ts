@@ -331,6 +331,10 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
     this.timerDeferred = false;
     this.onTimer();
   };
+  /** The first hop of {@link deferTimer}: queued from a turn-queue callback, the work runs one turn later. */
+  private readonly deferTimerAgain = (): void => {
+    timerWork.push(this.deferredTimer);
+  };
   private flushing = false;
   /** See {@link baseOf}. */
   private lastBase: { local: TransportAddress; base: Base } | undefined;
@@ -1722,15 +1726,18 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
 
   /**
    * A deadline came: its work runs after the I/O of this event-loop turn (setImmediate runs after
-   * the poll phase, which Node enters right after its timers). A check's response or a peer's
-   * check that already waits in a socket buffer is read first, so a loop busy with many
-   * connections does not retransmit checks whose answers have arrived (docs/ice.md "Driver").
+   * the poll phase, which Node enters right after its timers) and of the next one. A check's response
+   * or a peer's check that already waits in a socket buffer is read first, so a loop busy with many
+   * connections does not retransmit checks whose answers have arrived (docs/ice.md "Driver"). The
+   * second turn: an answer computed in this turn's I/O by a peer in this same process (a burst of
+   * set-ups, a test) leaves with the sockets' end-of-turn flush, after the first hop's work, and is
+   * readable only at the next poll; one hop retransmitted such checks.
    */
   private deferTimer(): void {
     if (this.timerDeferred || this.closed) return;
     this.timerDeferred = true;
-    // One setImmediate for every transport whose timer came due (the shared timer wakes many at once).
-    timerWork.push(this.deferredTimer);
+    // One setImmediate per hop for every transport whose timer came due (the shared timer wakes many at once).
+    timerWork.push(this.deferTimerAgain);
   }
 
   /**

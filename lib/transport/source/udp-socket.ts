@@ -347,6 +347,15 @@ interface SharedSendPool {
 
 let sharedSendPool: SharedSendPool | undefined;
 
+/**
+ * Times other sockets sent what this one had queued in the shared pool, in one turn, after which its
+ * next datagram of that turn moves it to a pool of its own. Two, not one: a connection answering a
+ * check and then sending its own in one turn (in a burst of set-ups, between other connections'
+ * sends) is not a busy interleaved sender, and a 4 KiB pool of its own (allocated, handed to native
+ * code, given back by the sweep) cost more than the one extra `sendmmsg` (docs/udp.md "Send pools").
+ */
+const OWN_POOL_AFTER_FLUSHES_BY_OTHERS = 2;
+
 /** Turns (of this socket's flushes) with at most one datagram after which an own pool is given up. */
 const QUIET_TURNS_TO_SHARE = 4;
 
@@ -451,8 +460,8 @@ export class UdpSocket {
   private sendEntries = SEND_POOL_INITIAL_ENTRIES;
   /** On the thread's shared send pool (see SharedSendPool), not one of its own. */
   private onSharedPool = true;
-  /** This turn, another socket sent what this one had queued in the shared pool. */
-  private flushedByOther = false;
+  /** This turn, how often another socket sent what this one had queued in the shared pool. */
+  private flushesByOther = 0;
   /** Datagrams queued this turn, and turns in a row with at most one (see QUIET_TURNS_TO_SHARE). */
   private turnDatagrams = 0;
   private quietTurns = 0;
@@ -490,7 +499,7 @@ export class UdpSocket {
   endTurn(): void {
     this.flushScheduled = false;
     this.filledThisTurn = false;
-    this.flushedByOther = false;
+    this.flushesByOther = 0;
     if (this.isClosed) return;
     this.flush();
     if (!this.onSharedPool) {
@@ -875,14 +884,14 @@ export class UdpSocket {
   private claimSharedPool(): void {
     const shared = threadSendPool();
     if (shared.owner === this) return;
-    if (this.flushedByOther) {
+    if (this.flushesByOther >= OWN_POOL_AFTER_FLUSHES_BY_OTHERS) {
       this.leaveSharedPool(SEND_POOL_INITIAL_BYTES, SEND_POOL_INITIAL_ENTRIES);
       return;
     }
     const previous = shared.owner;
     if (previous && previous.sendCount > 0) {
       previous.flush();
-      previous.flushedByOther = true;
+      previous.flushesByOther++;
     }
     shared.owner = this;
   }

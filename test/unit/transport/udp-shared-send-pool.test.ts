@@ -49,7 +49,7 @@ test('interleaved senders share the pool and each sends exactly its own datagram
   const port = rx.address().port;
   const rounds = 20;
   const pending = collect(rx, senders.length * rounds);
-  // One turn: A, B, C, D, E, A, B, ... (the second datagram of each sender moves it to its own pool).
+  // One turn: A, B, C, D, E, A, B, ... (the third datagram of each sender moves it to its own pool).
   for (let seq = 0; seq < rounds; seq++) senders.forEach((s, sender) => s.send(datagram(sender, seq, 100 + seq), port, '127.0.0.1'));
   checkAll(await pending, senders, rounds, (seq) => 100 + seq);
   for (const s of senders) s.close();
@@ -105,7 +105,7 @@ test('sockets that took pools of their own in a burst and then send nothing more
   const port = rx.address().port;
   const before = ownSendPoolCount();
   const pending = collect(rx, senders.length * 3);
-  // One turn, interleaved: every sender's second datagram moves it to a pool of its own. Then none
+  // One turn, interleaved: every sender's third datagram moves it to a pool of its own. Then none
   // sends again (an idle connection: its consent traffic is native), so no flush counts quiet turns.
   for (let seq = 0; seq < 3; seq++) senders.forEach((s, sender) => s.send(datagram(sender, seq, 200), port, '127.0.0.1'));
   checkAll(await pending, senders, 3, () => 200);
@@ -132,5 +132,29 @@ test('sockets that took pools of their own in a burst and then send nothing more
   senders.slice(1).forEach((s, k) => assert.deepEqual(got.find((g) => g.from === s.address().port)?.data, datagram(k + 1, 100, 300)));
   for (const s of senders) s.close();
   assert.equal(ownSendPoolCount(), before, 'closing forgets the socket');
+  rx.close();
+});
+
+test('a socket sent for once by another in a turn stays on the shared pool; the second time it moves to its own', async () => {
+  const rx = await UdpSocket.bind({ type: 'udp4', address: '127.0.0.1' });
+  const a = await UdpSocket.bind({ type: 'udp4', address: '127.0.0.1' });
+  const b = await UdpSocket.bind({ type: 'udp4', address: '127.0.0.1' });
+  const port = rx.address().port;
+  const before = ownSendPoolCount();
+  const pending = collect(rx, 5);
+  // One turn: A, B (sends A's), A again: a connection answering a check and then sending its own.
+  a.send(datagram(0, 0, 64), port, '127.0.0.1');
+  b.send(datagram(1, 0, 64), port, '127.0.0.1');
+  a.send(datagram(0, 1, 64), port, '127.0.0.1');
+  assert.equal(ownSendPoolCount(), before, 'sent for once: still on the shared pool');
+  // B sends A's a second time in the turn: A's next datagram moves it.
+  b.send(datagram(1, 1, 64), port, '127.0.0.1');
+  a.send(datagram(0, 2, 64), port, '127.0.0.1');
+  assert.equal(ownSendPoolCount(), before + 1, 'sent for twice: a pool of its own');
+  const got = await pending;
+  assert.deepEqual(got.filter((g) => g.from === a.address().port).map((g) => g.data), [0, 1, 2].map((seq) => datagram(0, seq, 64)));
+  assert.deepEqual(got.filter((g) => g.from === b.address().port).map((g) => g.data), [0, 1].map((seq) => datagram(1, seq, 64)));
+  a.close();
+  b.close();
   rx.close();
 });
