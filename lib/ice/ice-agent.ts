@@ -1229,8 +1229,10 @@ export class IceAgent {
     // not at once. When the answer to ours is already on its way (both agents checked at once; in a
     // burst of set-ups, every pair) it arrives first, the pair is Succeeded and the queued check is
     // skipped; sent at once, that check's own answer came back to no transaction
-    // (`unmatched-response`): a wasted round trip per pair (docs/ice.md "Agent behaviour").
-    if (inProgress) this.nextCheckAt = Math.max(this.nextCheckAt, now + this.opts.taMs);
+    // (`unmatched-response`): a wasted round trip per pair (docs/ice.md "Agent behaviour"). A tick
+    // already due later is that next tick: moving it would let a stream of such requests hold back
+    // every check of the agent.
+    if (inProgress && this.nextCheckAt <= now) this.nextCheckAt = now + this.opts.taMs;
   }
 
   // The pair a request names (RFC 8445 §7.3.1.3-7.3.1.4), found for onRequest and for the

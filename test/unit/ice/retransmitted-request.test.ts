@@ -106,7 +106,7 @@ test("both agents check at once: the request that finds our check In-Progress re
     const now = drain(a);
     assert.equal(now.responses.length, 1, "B's check is answered at once");
     assert.equal(now.requests.length, 0, 'the new check waits for the next Ta tick (20 ms by default)');
-    assert.ok(a.pollTimeout()! >= 21, `next timeout ${a.pollTimeout()}`);
+    assert.ok(a.pollTimeout()! >= 20, `next timeout ${a.pollTimeout()}`);
     if (answerFirst) {
       // B's answer to A's check arrives before the tick: the pair succeeds; nothing more is sent for it.
       b.handleInput(2, { local: B, remote: A, data: ours[0]!.data });
@@ -130,4 +130,27 @@ test("both agents check at once: the request that finds our check In-Progress re
     }
     assert.equal(a.stats.drops['unmatched-response'], 0);
   }
+});
+
+test("requests arriving faster than Ta on a pair whose own check goes unanswered do not hold back the agent's other checks", () => {
+  // A has three remote candidates; its check to B goes unanswered (loss one way), while B's new
+  // checks of that pair arrive every 3 ms (Ta is 20 ms). The re-trigger waits for the next tick
+  // but must not push that tick away each time: A still checks every Ta.
+  const a = new IceAgent({ rng: new SeededRng(1), role: 'controlling' });
+  const b = new IceAgent({ rng: new SeededRng(2), role: 'controlled' });
+  a.addLocalCandidate(0, { type: 'host', address: A.address, port: A.port });
+  a.endOfLocalCandidates(0);
+  a.setRemoteCredentials(0, b.localCredentials);
+  for (const port of [2000, 2001, 2002]) a.addRemoteCandidate(0, `candidate:${port} 1 udp ${2130706431 - port} ${B.address} ${port} typ host`);
+  a.addRemoteCandidate(0, null);
+  let id = 1;
+  let sent = 0;
+  for (let now = 0; now <= 2000; now++) {
+    if (now % 3 === 1) a.handleInput(now, { local: A, remote: B, data: checkFromB(a, b, id++ & 0xff) });
+    a.handleTimeout(now);
+    sent += drain(a).requests.length;
+  }
+  // At one check per Ta (20 ms) for 2 s: about 100; the starved agent sent 3 (its first check and
+  // two retransmissions).
+  assert.ok(sent >= 50, `checks sent in 2 s: ${sent}`);
 });
