@@ -59,7 +59,7 @@ export interface DtlsTransportOptions {
    * Keep OpenSSL's session for the whole connection instead of handing the records over to our
    * own record layer once the handshake is done (docs/dtls.md, "Handover"); for diagnosis only,
    * it costs about 45 KiB per connection. Default: the environment variable
-   * `PWT_DTLS_KEEP_SSL=1`, else false.
+   * `PWT_DTLS_KEEP_SSL=1` (read once, at the first connection), else false.
    */
   keepOpenSsl?: boolean;
   /**

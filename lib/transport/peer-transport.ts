@@ -94,7 +94,7 @@ export interface PeerTransportOptions {
   /**
    * Run the DTLS handshake's OpenSSL work on the native handshake thread (docs/dtls.md,
    * "Handshake thread"). Default true, unless the environment sets `PWT_DTLS_HANDSHAKE_THREAD=0`
-   * (then everything runs on this thread, as before).
+   * (then everything runs on this thread, as before; read once, at the first connection).
    */
   dtlsHandshakeThread?: boolean;
 }

@@ -1,7 +1,9 @@
 // Interop with OpenSSL's command-line tool over real UDP on 127.0.0.1 (RFC 6347 DTLS 1.2,
 // RFC 5764 use_srtp + section 4.2 exporter): `openssl s_server` with our client and
 // `openssl s_client` with our server; the exported keying material must match ours. Also peers
-// whose certificates (made by the tool) carry RSA-2048 and P-384 keys.
+// whose certificates (made by the tool) carry RSA-2048 and P-384 keys (servers), Ed25519 and RSA-PSS
+// keys (clients), and a DSA client certificate, which our handshakes' library context does not
+// decode: a typed failure.
 // Child processes are killed and every wait is bounded.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { X509Certificate } from 'node:crypto';
 import { DtlsCertificate } from '../../../lib/dtls/dtls-certificate.js';
 import { DtlsTransport } from '../../../lib/dtls/dtls-transport.js';
 import type { SrtpProfileName } from '../../../lib/dtls/srtp-profile.js';
@@ -209,6 +212,49 @@ for (const [label, newkey, suite] of PEER_KEYS) {
       t.close();
     } finally {
       child.kill('SIGKILL');
+      sock.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+// Client certificates of key types our handshakes' library context keeps but our generator does not
+// make (Ed25519, RSA-PSS), and one it dropped (DSA, docs/dtls.md "Library context"): the first two
+// connect to our server, the third fails the handshake with a reason, nothing crashes.
+const CLIENT_KEYS: [string, string[][], boolean][] = [
+  ['Ed25519', [['-newkey', 'ed25519']], true],
+  ['RSA-PSS', [['-newkey', 'rsa-pss', '-pkeyopt', 'rsa_keygen_bits:2048']], true],
+  ['DSA', [['genpkey', '-genparam', '-algorithm', 'DSA', '-pkeyopt', 'dsa_paramgen_bits:2048', '-out', 'PARAMS'], ['-newkey', 'dsa:PARAMS']], false],
+];
+for (const [label, steps, connects] of CLIENT_KEYS) {
+  test(`openssl s_client with a ${label} client certificate ↔ our server: ${connects ? 'connected' : 'a typed handshake failure'}`, { skip: !hasOpenssl, timeout: 30_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pwt-dtls-'));
+    const files = { cert: join(dir, 'client-cert.pem'), key: join(dir, 'client-key.pem'), params: join(dir, 'params.pem') };
+    const sock = createSocket('udp4');
+    let child: ChildProcessWithoutNullStreams | undefined;
+    try {
+      for (const step of steps.slice(0, -1)) {
+        const made = spawnSync('openssl', step.map((a) => a.replace('PARAMS', files.params)), { timeout: 20_000 });
+        assert.equal(made.status, 0, String(made.stderr));
+      }
+      const newkey = steps.at(-1)!.map((a) => a.replace('PARAMS', files.params));
+      const made = spawnSync('openssl', ['req', '-x509', ...newkey, '-nodes', '-keyout', files.key, '-out', files.cert, '-subj', '/CN=peer', '-days', '1'], { timeout: 20_000 });
+      assert.equal(made.status, 0, String(made.stderr));
+      const fingerprint = new X509Certificate(readFileSync(files.cert)).fingerprint256.toLowerCase();
+      await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+      const port = sock.address().port;
+      const t = new DtlsTransport({ certificate: DtlsCertificate.generate(), role: 'server', remoteFingerprints: [{ algorithm: 'sha-256', value: fingerprint }] });
+      const handshake = driveOverUdp(t, sock);
+      child = spawn('openssl', ['s_client', '-dtls1_2', '-connect', `127.0.0.1:${port}`, '-cert', files.cert, '-key', files.key, '-use_srtp', 'SRTP_AEAD_AES_128_GCM', '-mtu', '1200']);
+      if (connects) {
+        await withTimeout(handshake, 15_000, `handshake with a ${label} client`);
+        assert.equal(t.srtpProfile, 'AEAD_AES_128_GCM');
+      } else {
+        await assert.rejects(withTimeout(handshake, 15_000, `handshake with a ${label} client`), /DTLS failed: .+/);
+      }
+      t.close();
+    } finally {
+      child?.kill('SIGKILL');
       sock.close();
       rmSync(dir, { recursive: true, force: true });
     }
