@@ -28,10 +28,20 @@ after(() => {
 
 const up = (t: IceTransport): boolean => t.state === 'connected' || t.state === 'completed';
 
+/** A controlling transport that gathers relayed candidates only, through `servers`. */
+function relayOnly(servers: { urls: string; username: string; credential: string }[]): IceTransport {
+  return new IceTransport({ role: 'controlling', iceTransportPolicy: 'relay', iceServers: servers, gather: { addresses: ['127.0.0.1'] } });
+}
+
+/** The relayed addresses `t` gathered, as address:port. */
+function relaysOf(t: IceTransport): string[] {
+  return t.localCandidates.filter((c) => c.type === 'relay').map((c) => `${c.address}:${c.port}`);
+}
+
 test('servers A -> B -> A while the pair on A is selected: the allocation on A is reused, not made twice', { timeout: 60_000, skip: coturnSkip }, async () => {
   const A = serverA!.iceServer('udp');
   const B = serverB!.iceServer('udp');
-  const a = new IceTransport({ role: 'controlling', iceTransportPolicy: 'relay', iceServers: [A], gather: { addresses: ['127.0.0.1'] } });
+  const a = relayOnly([A]);
   const b = new IceTransport({ role: 'controlled', gather: { addresses: ['127.0.0.1'] } });
   const errors: string[] = [];
   a.on('turnerror', (url, reason) => errors.push(`${url}: ${reason}`));
@@ -46,7 +56,7 @@ test('servers A -> B -> A while the pair on A is selected: the allocation on A i
     await until(() => up(a) && up(b), 20_000, 'connected over the relay on A');
     const relayA = a.selectedPair!.localBase;
     assert.equal(a.selectedPair!.local.type, 'relay');
-    const relays = (): string[] => a.localCandidates.filter((c) => c.type === 'relay').map((c) => `${c.address}:${c.port}`);
+    const relays = (): string[] => relaysOf(a);
     const onA = `${relayA.address}:${relayA.port}`;
     assert.deepEqual(relays(), [onA]);
 
@@ -88,11 +98,10 @@ test('an allocation that failed on a server the new list still names is made aga
   const A = serverQuota.iceServer('udp');
   const B = serverB!.iceServer('udp');
   // `holder` takes A's only allocation, so `b`'s fails with 486.
-  const holder = new IceTransport({ role: 'controlling', iceTransportPolicy: 'relay', iceServers: [A], gather: { addresses: ['127.0.0.1'] } });
-  const b = new IceTransport({ role: 'controlling', iceTransportPolicy: 'relay', iceServers: [A], gather: { addresses: ['127.0.0.1'] } });
+  const holder = relayOnly([A]);
+  const b = relayOnly([A]);
   const errors: string[] = [];
   b.on('turnerror', (_url, reason) => errors.push(reason));
-  const relaysOf = (t: IceTransport): string[] => t.localCandidates.filter((c) => c.type === 'relay').map((c) => `${c.address}:${c.port}`);
   try {
     await holder.gather();
     await until(() => holder.gatheringState === 'complete', 20_000, 'holder gathered');
@@ -123,11 +132,10 @@ test('a plain restart makes a failed allocation again and keeps the live one', {
   const A = serverQuota.iceServer('udp');
   const B = serverB!.iceServer('udp');
   // `holder` takes A's only allocation, so `b`'s on A fails with 486 while its allocation on B succeeds.
-  const holder = new IceTransport({ role: 'controlling', iceTransportPolicy: 'relay', iceServers: [A], gather: { addresses: ['127.0.0.1'] } });
-  const b = new IceTransport({ role: 'controlling', iceTransportPolicy: 'relay', iceServers: [A, B], gather: { addresses: ['127.0.0.1'] } });
+  const holder = relayOnly([A]);
+  const b = relayOnly([A, B]);
   const errors: string[] = [];
   b.on('turnerror', (_url, reason) => errors.push(reason));
-  const relaysOf = (x: IceTransport): string[] => x.localCandidates.filter((c) => c.type === 'relay').map((c) => `${c.address}:${c.port}`);
   try {
     await holder.gather();
     await until(() => holder.gatheringState === 'complete', 20_000, 'holder gathered');
@@ -170,18 +178,18 @@ test('a plain restart looks up again a TURN server whose name did not resolve', 
   });
   const B = serverB!.iceServer('udp');
   const byName = { ...B, urls: B.urls.replace('127.0.0.1', 'turn.restart.test') };
-  const a = new IceTransport({ role: 'controlling', iceTransportPolicy: 'relay', iceServers: [byName], gather: { addresses: ['127.0.0.1'] } });
+  const a = relayOnly([byName]);
   const errors: string[] = [];
   a.on('turnerror', (_url, reason) => errors.push(reason));
   try {
     await a.gather();
     await until(() => a.gatheringState === 'complete', 20_000, 'gathered');
     assert.deepEqual(errors, ['name resolution failed']);
-    assert.equal(a.localCandidates.filter((c) => c.type === 'relay').length, 0);
+    assert.deepEqual(relaysOf(a), []);
     a.restart();
     await until(() => a.gatheringState === 'complete', 20_000, 'gathered again');
     assert.equal(asked.length, 2, 'looked up again');
-    assert.equal(a.localCandidates.filter((c) => c.type === 'relay').length, 1, `a relay candidate (errors: ${errors.join('; ')})`);
+    assert.equal(relaysOf(a).length, 1, `a relay candidate (errors: ${errors.join('; ')})`);
   } finally {
     a.close();
   }
