@@ -151,9 +151,12 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
       ThrowDtlsError(env, "TypeError", "ERR_DTLS_ARGUMENT", "DtlsEngine: pool arrays missing or too small");
       return;
     }
-    // handshakeThread: onWake(flags) is called when the worker's results arrive.
+    // handshakeThread: 0 (or false) in-thread, 1 (or true) on the handshake thread, 2 adaptive (the
+    // engine chooses at its handshake's first post; docs/dtls.md "Handshake thread"). onWake(flags)
+    // is called when the worker's results arrive.
     Napi::Value on_wake = info[8];
-    const bool threaded = info[7].ToBoolean().Value();
+    const uint32_t thread_mode = info[7].IsNumber() ? info[7].As<Napi::Number>().Uint32Value() : (info[7].ToBoolean().Value() ? 1 : 0);
+    const bool threaded = thread_mode != 0;
     if (env.IsExceptionPending()) return;
     if (threaded && !on_wake.IsFunction()) {
       ThrowDtlsError(env, "TypeError", "ERR_DTLS_ARGUMENT", "DtlsEngine: handshakeThread needs an onWake function");
@@ -170,7 +173,7 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
                      st == DtlsStatus::kInvalidArgument ? "DtlsEngine: option out of range" : "DtlsEngine: OpenSSL setup failed");
       return;
     }
-    engine_ = std::make_shared<DtlsOffloadedEngine>(std::move(engine), hub ? hub->worker() : nullptr);
+    engine_ = std::make_shared<DtlsOffloadedEngine>(std::move(engine), hub ? hub->worker() : nullptr, thread_mode == 2);
     if (hub) {
       hub_ = hub;
       engine_->set_owner(this);
@@ -446,7 +449,8 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
   Napi::Value OnHandshakeThread(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Ready(env)) return env.Undefined();
-    return Napi::Boolean::New(env, hub_ != nullptr);
+    // An adaptive engine that chose the in-place path runs on this thread.
+    return Napi::Boolean::New(env, hub_ != nullptr && !engine_->chose_in_thread());
   }
 
   // DtlsEngine.handshakeThreadRefusals() -> times this process could not create a handshake thread
@@ -463,7 +467,7 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
     Napi::Env env = info.Env();
     if (tls_hub == nullptr) return env.Null();
     DtlsHandshakeWorker* w = tls_hub->worker();
-    Napi::Float64Array out = Napi::Float64Array::New(env, 11);
+    Napi::Float64Array out = Napi::Float64Array::New(env, 14);
     out[0] = static_cast<double>(w->max_in_flight());
     for (size_t role = 0; role < 2; ++role) {
       const DtlsAdmissionStats s = w->admission_stats(role);
@@ -473,6 +477,11 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
       out[4 + role * 5] = static_cast<double>(s.waited);
       out[5 + role * 5] = static_cast<double>(s.reclaimed);
     }
+    // The adaptive choice: in-thread handshakes by choice now, then so far in-thread and on the pool.
+    const DtlsAdaptiveStats a = w->adaptive_stats();
+    out[11] = static_cast<double>(a.in_thread_now);
+    out[12] = static_cast<double>(a.chose_in_thread);
+    out[13] = static_cast<double>(a.chose_pool);
     return out;
   }
 
@@ -581,6 +590,14 @@ DtlsHandshakeHub* DtlsHandshakeHub::Get(napi_env env) {
                                in_flight_value <= 1000000;
   const size_t in_flight = in_flight_valid ? in_flight_value : DtlsHandshakeWorker::kDefaultInFlight;
   auto* hub = new DtlsHandshakeHub(env, threads <= DtlsHandshakeWorker::kMaxThreads ? threads : 0, in_flight);
+  // PWT_DTLS_ADAPTIVE_IN_THREAD=N: the adaptive engines' limit (handshakes in flight below which one
+  // runs in-thread; 0 sends every one to the pool), for measuring it (docs/dtls.md).
+  const char* adaptive_env = std::getenv("PWT_DTLS_ADAPTIVE_IN_THREAD");
+  char* adaptive_end = nullptr;
+  const unsigned long adaptive = adaptive_env != nullptr ? std::strtoul(adaptive_env, &adaptive_end, 10) : 0;
+  if (adaptive_env != nullptr && adaptive_end != adaptive_env && *adaptive_end == '\0' && adaptive <= 1000000) {
+    hub->worker_.set_adaptive_in_thread(adaptive);
+  }
   if (!hub->worker_.running()) {
     // The thread was refused (RLIMIT_NPROC, a pids cgroup, many worker_threads).
     delete hub;

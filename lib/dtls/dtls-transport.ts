@@ -37,7 +37,7 @@ export type DtlsTransportState = 'new' | 'connecting' | 'connected' | 'closed' |
 /** DTLS role; from SDP a=setup (RFC 5763 section 5): `active` → client, `passive` → server. */
 export type DtlsRole = 'client' | 'server';
 
-/** Where a transport's handshake runs: the handshake thread, or the JavaScript thread (not asked for, or refused). */
+/** Where a transport's handshake runs: the handshake thread, or the JavaScript thread (not asked for, chosen by the adaptive mode, or refused). */
 export type DtlsHandshakeThreadUse = 'on' | 'off' | 'refused';
 
 /** Options of a DtlsTransport. */
@@ -68,9 +68,13 @@ export interface DtlsTransportOptions {
    * then handled there, and what they produce (datagrams to send, state changes) arrives later:
    * `onAsyncOutput` is called, after which the caller drains `pollTransmit()`/`pollEvent()` and
    * reads `pollTimeout()` again, as after any input. Once the handshake is over everything runs
-   * in place again. Default false (fully synchronous, as a sans-I/O core).
+   * in place again. `'adaptive'`: the transport chooses when its handshake starts (the client's
+   * `start()`, the server's first datagram): in place while fewer than two handshakes of this
+   * thread are in flight (a lone connection skips the thread hops, about 1 ms), on the handshake
+   * thread otherwise (a burst); `onAsyncOutput` is required as with `true`. Default false (fully
+   * synchronous, as a sans-I/O core).
    */
-  handshakeThread?: boolean;
+  handshakeThread?: boolean | 'adaptive';
   /** Required with `handshakeThread`: called (on this thread) when results of the handshake thread arrive. */
   onAsyncOutput?: () => void;
 }
@@ -253,6 +257,8 @@ export class DtlsTransport {
   readonly role: DtlsRole;
   private readonly engine: NativeDtlsEngine;
   private readonly threadUse: DtlsHandshakeThreadUse;
+  /** `handshakeThread: 'adaptive'` with a thread available: where it ran is known once it started. */
+  private readonly adaptive: boolean;
   private st: State = { name: 'new' };
   private lastNow = -Infinity;
   private transmitQueue: Buffer[] = [];
@@ -279,7 +285,8 @@ export class DtlsTransport {
     const initial = checkInteger('initialRetransmitTimeoutMs', options.initialRetransmitTimeoutMs ?? 1000, 1, 60_000);
     const max = checkInteger('maxRetransmitTimeoutMs', options.maxRetransmitTimeoutMs ?? 60_000, initial, 600_000);
     const remote = options.remoteFingerprints !== undefined ? this.encodeFingerprints(options.remoteFingerprints) : undefined;
-    const threaded = options.handshakeThread === true;
+    const mode = options.handshakeThread === 'adaptive' ? 2 : options.handshakeThread === true ? 1 : 0;
+    const threaded = mode !== 0;
     const onAsyncOutput = options.onAsyncOutput;
     if (threaded && typeof onAsyncOutput !== 'function') {
       throw new InvalidArgumentError('ERR_DTLS_OPTION', 'handshakeThread needs an onAsyncOutput function');
@@ -299,7 +306,7 @@ export class DtlsTransport {
           max,
           ids,
           options.keepOpenSsl ?? keepOpenSslFromEnv(),
-          threaded,
+          mode,
           threaded ? (flags: number) => this.onWake(flags, onAsyncOutput!) : undefined,
           shared.buffer,
           shared.lengths,
@@ -307,6 +314,7 @@ export class DtlsTransport {
         ),
     );
     this.threadUse = !threaded ? 'off' : this.engine.onHandshakeThread() ? 'on' : 'refused';
+    this.adaptive = mode === 2 && this.threadUse === 'on';
     if (remote) this.after(this.engine.setRemoteFingerprints(remote[0], remote[1]));
   }
 
@@ -354,11 +362,24 @@ export class DtlsTransport {
 
   /**
    * Where this transport's handshake runs (docs/dtls.md "Handshake thread"): `'on'` the handshake
-   * thread, `'off'` the JavaScript thread because `handshakeThread` was not asked for, `'refused'`
-   * the JavaScript thread because the system would not create the thread.
+   * thread, `'off'` the JavaScript thread because `handshakeThread` was not asked for (or, with
+   * `'adaptive'`, because the handshake chose it when it started), `'refused'` the JavaScript thread
+   * because the system would not create the thread.
    */
   get handshakeThread(): DtlsHandshakeThreadUse {
+    // Adaptive: 'on' until the handshake's start chose in place, then 'off'.
+    if (this.adaptive && !this.engine.onHandshakeThread()) return 'off';
     return this.threadUse;
+  }
+
+  /**
+   * Where this thread's adaptive transports (`handshakeThread: 'adaptive'`) ran their handshakes
+   * so far (docs/dtls.md "Handshake thread"): in place (`inThread`, of which `inThreadNow` are not
+   * over yet) or on the handshake threads (`onThreads`). All 0 before the first one.
+   */
+  static handshakePaths(): { inThreadNow: number; inThread: number; onThreads: number } {
+    const a = nativeDtlsEngineClass().handshakeAdmission?.() ?? null;
+    return a && a.length >= 14 ? { inThreadNow: a[11]!, inThread: a[12]!, onThreads: a[13]! } : { inThreadNow: 0, inThread: 0, onThreads: 0 };
   }
 
   /**

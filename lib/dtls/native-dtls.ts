@@ -50,7 +50,7 @@ export interface NativeDtlsEngine {
   handedOver(): boolean;
   /** True while work posted to the handshake thread is not yet applied. */
   awaitingThread(): boolean;
-  /** True when this engine's handshake runs on the environment's handshake thread. */
+  /** True when this engine's handshake runs on the environment's handshake thread (adaptive: until it chose in place). */
   onHandshakeThread(): boolean;
   remoteCertificate(): Buffer | null;
   counters(): void;
@@ -63,13 +63,14 @@ export interface NativeDtlsEngineClass {
   /**
    * Positional, so that the binding reads no property by name (docs/peer.md "Setup cost"). `role`
    * 1 is the server; `keepSsl` keeps OpenSSL's SSL for the whole connection instead of the handover
-   * (docs/dtls.md); `handshakeThread` runs the handshake on the native handshake thread (docs/dtls.md,
-   * "Handshake thread") and `onWake` is then called on this thread with the flags when its results
-   * arrive; `buffer`, `lengths` and `counters` are the thread's NativeDtlsPool.
+   * (docs/dtls.md); `handshakeThread` 1 runs the handshake on the native handshake thread (docs/dtls.md,
+   * "Handshake thread"), 2 lets the engine choose when its handshake starts (adaptive), 0 in place;
+   * with 1 or 2 `onWake` is called on this thread with the flags when results of the thread arrive;
+   * `buffer`, `lengths` and `counters` are the thread's NativeDtlsPool.
    */
   new (
     certificate: NativeDtlsCertificate, role: 0 | 1, mtu: number, initialTimeoutMs: number, maxTimeoutMs: number,
-    profiles: Uint16Array, keepSsl: boolean, handshakeThread: boolean, onWake: ((flags: number) => void) | undefined,
+    profiles: Uint16Array, keepSsl: boolean, handshakeThread: 0 | 1 | 2, onWake: ((flags: number) => void) | undefined,
     buffer: Uint8Array, lengths: Uint32Array, counters: Float64Array,
   ): NativeDtlsEngine;
   /** Times this process could not create a handshake thread (each time one engine ran its handshake in-thread). */
@@ -77,7 +78,8 @@ export interface NativeDtlsEngineClass {
   /**
    * This thread's handshake admission (docs/dtls.md "Handshakes in flight"): [limit, then per role,
    * client then server: in flight, most at once, waiting now, waited so far, reclaimed as stale], or null before its
-   * first handshake on a handshake thread. Absent in an addon older than this file.
+   * first handshake on a handshake thread; then (14 values) the adaptive engines: in-thread by choice
+   * now, in-thread so far, on the threads so far. Absent in an addon older than this file.
    */
   handshakeAdmission?(): Float64Array | null;
 }

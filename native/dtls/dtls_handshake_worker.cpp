@@ -108,6 +108,29 @@ void DtlsHandshakeWorker::AdmitWaiting(size_t role) {
   admitting_[role] = false;
 }
 
+size_t DtlsHandshakeWorker::handshakes_in_flight() const {
+  return admission_->in_flight[0].load(std::memory_order_relaxed) + admission_->in_flight[1].load(std::memory_order_relaxed) +
+         waiting_[0].size() + waiting_[1].size() + admission_->in_thread.load(std::memory_order_relaxed);
+}
+
+bool DtlsHandshakeWorker::ChooseInThread() {
+  if (!stopped_ && handshakes_in_flight() < adaptive_in_thread_) {
+    admission_->in_thread.fetch_add(1, std::memory_order_relaxed);
+    ++chose_in_thread_;
+    return true;
+  }
+  ++chose_pool_;
+  return false;
+}
+
+DtlsAdaptiveStats DtlsHandshakeWorker::adaptive_stats() const {
+  DtlsAdaptiveStats s;
+  s.in_thread_now = admission_->in_thread.load(std::memory_order_relaxed);
+  s.chose_in_thread = chose_in_thread_;
+  s.chose_pool = chose_pool_;
+  return s;
+}
+
 DtlsAdmissionStats DtlsHandshakeWorker::admission_stats(size_t role) const {
   role = role != 0 ? 1 : 0;
   DtlsAdmissionStats s;

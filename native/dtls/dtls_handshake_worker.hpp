@@ -56,6 +56,20 @@ struct DtlsAdmissionStats {
 struct DtlsAdmission {
   DtlsHandshakeWorker* pool = nullptr;
   std::array<std::atomic<size_t>, 2> in_flight{};
+  /**
+   * Handshakes of adaptive engines that chose to run on the owner thread and are not over yet
+   * (docs/dtls.md "Handshake thread"): they count toward the next engines' choice.
+   */
+  std::atomic<size_t> in_thread{0};
+};
+
+/** Where the adaptive engines of one pool ran their handshakes (owner thread). */
+struct DtlsAdaptiveStats {
+  /** In-thread handshakes by choice not over yet. */
+  size_t in_thread_now = 0;
+  /** Adaptive engines that ran their handshake on the owner thread, and on the pool, so far. */
+  uint64_t chose_in_thread = 0;
+  uint64_t chose_pool = 0;
 };
 
 /**
@@ -149,6 +163,27 @@ class DtlsHandshakeWorker {
   void set_stale_ms(int64_t ms) { stale_ms_ = ms; }
 
   /**
+   * An adaptive engine runs its handshake on the owner thread while fewer than this many
+   * handshakes of the environment are in flight (on the pool, waiting for a slot, or in-thread by
+   * choice): one connection with both ends in the process (client, then server) runs without a
+   * thread hop; in a burst the first ones do and the rest go to the pool (docs/dtls.md
+   * "Handshake thread", measured there).
+   */
+  static constexpr size_t kDefaultAdaptiveInThread = 2;
+  /** Owner thread: handshakes in flight now, on every path (the adaptive choice reads it). */
+  size_t handshakes_in_flight() const;
+  /**
+   * Owner thread, at an adaptive engine's first post: true when it should run in-thread (then it
+   * counts in the admission's `in_thread` until the engine releases it), false for the pool.
+   */
+  bool ChooseInThread();
+  /** Owner thread: the adaptive limit (0: every adaptive engine goes to the pool). */
+  void set_adaptive_in_thread(size_t n) { adaptive_in_thread_ = n; }
+  size_t adaptive_in_thread() const { return adaptive_in_thread_; }
+  /** Owner thread: where adaptive engines ran so far. */
+  DtlsAdaptiveStats adaptive_stats() const;
+
+  /**
    * Owner thread: pins a new engine to the thread with the fewest pinned engines, first creating
    * another thread when every running one has some and the pool may grow; the pin holds one
    * admission slot of `role`. Requires running().
@@ -212,6 +247,9 @@ class DtlsHandshakeWorker {
   };
   std::array<std::deque<Holder>, 2> holders_;
   int64_t stale_ms_ = kDefaultStaleMs;
+  size_t adaptive_in_thread_ = kDefaultAdaptiveInThread;
+  uint64_t chose_in_thread_ = 0;
+  uint64_t chose_pool_ = 0;
   /** Drops released pins from the front of `role`'s holders and, when `reclaim`, uncounts stale ones. */
   void PruneHolders(size_t role, bool reclaim);
   // Owner thread only.

@@ -30,11 +30,12 @@ void WipeKeys(DtlsEngineSnapshot* s) {
 DtlsOffloadedEngine::Results::Results()
     : out(kQueueCaps.max_out_bytes, kQueueCaps.max_out_count), data(kQueueCaps.max_data_bytes, kQueueCaps.max_data_count) {}
 
-DtlsOffloadedEngine::DtlsOffloadedEngine(std::unique_ptr<DtlsEngine> engine, DtlsHandshakeWorker* worker)
+DtlsOffloadedEngine::DtlsOffloadedEngine(std::unique_ptr<DtlsEngine> engine, DtlsHandshakeWorker* worker, bool adaptive)
     : engine_(std::move(engine)),
       worker_(worker),
       role_(engine_->role()),
       home_(worker == nullptr),
+      adaptive_(adaptive && worker != nullptr),
       out_(kQueueCaps.max_out_bytes, kQueueCaps.max_out_count),
       data_(kQueueCaps.max_data_bytes, kQueueCaps.max_data_count) {}
 
@@ -42,6 +43,7 @@ DtlsOffloadedEngine::~DtlsOffloadedEngine() {
   // Destroyed while waiting for a slot (its owner dropped it): out of the FIFO, never admitted.
   LeaveAdmission();
   pin_.Release();
+  if (in_thread_slot_) in_thread_slot_->in_thread.fetch_sub(1, std::memory_order_relaxed);
   WipeKeys(&snapshot_);
   WipeKeys(&finished_.snapshot);
 }
@@ -332,8 +334,34 @@ bool DtlsOffloadedEngine::Hold(Work work) {
   return true;
 }
 
+void DtlsOffloadedEngine::ChooseWhereToRun() {
+  if (!adaptive_ || home_ || posted_ != 0 || chose_in_thread_) return;
+  if (!worker_->ChooseInThread()) return;
+  // Nothing was ever posted, so the owner thread owns the engine: from now on every call runs in
+  // place, as on the in-thread path; the pool never pins it (no slot, no thread).
+  chose_in_thread_ = true;
+  home_ = true;
+  in_thread_slot_ = worker_->admission();
+}
+
+void DtlsOffloadedEngine::SettleInThread() {
+  if (!in_thread_slot_) return;
+  if (!engine_->handed_over()) {
+    const DtlsState s = engine_->state();
+    if (s != DtlsState::kConnected && s != DtlsState::kClosed && s != DtlsState::kFailed) return;
+  }
+  in_thread_slot_->in_thread.fetch_sub(1, std::memory_order_relaxed);
+  in_thread_slot_.reset();
+}
+
 DtlsStatus DtlsOffloadedEngine::Start() {
-  if (home_) return engine_->Start();
+  // The client's start is its handshake's first post (its ClientHello needs a key share).
+  if (role_ == DtlsRole::kClient && !started_) ChooseWhereToRun();
+  if (home_) {
+    DtlsStatus st = engine_->Start();
+    SettleInThread();
+    return st;
+  }
   if (started_) return DtlsStatus::kInvalidState;
   started_ = true;
   Work w;
@@ -375,9 +403,12 @@ void DtlsOffloadedEngine::WipeKeysIfOver() {
 }
 
 void DtlsOffloadedEngine::HandleDatagrams(const uint8_t* data, const uint32_t* lens, size_t count) {
+  // The server's first datagram (its ClientHello) is its handshake's first post.
+  if (count != 0 && role_ == DtlsRole::kServer) ChooseWhereToRun();
   if (home_) {
     HandleInPlace(data, lens, count);
     WipeKeysIfOver();
+    SettleInThread();
     return;
   }
   if (Holding()) {
@@ -415,6 +446,7 @@ void DtlsOffloadedEngine::HandleTimeout() {
   if (home_) {
     engine_->HandleTimeout();
     WipeKeysIfOver();
+    SettleInThread();
     return;
   }
   if (busy()) return;  // the posted work's result brings a fresh deadline
@@ -435,6 +467,7 @@ DtlsStatus DtlsOffloadedEngine::SetRemoteFingerprints(std::vector<RemoteFingerpr
     if (home_) {
       DtlsStatus st = engine_->SetRemoteFingerprints(std::move(fingerprints));
       WipeKeysIfOver();
+      SettleInThread();
       return st;
     }
     // Nothing posted: the engine is ours; checking a list (and verifying a finished handshake's
@@ -485,6 +518,7 @@ void DtlsOffloadedEngine::Close() {
   if (home_) {
     engine_->Close();
     WipeKeysIfOver();
+    SettleInThread();
     return;
   }
   if (snapshot_.state == DtlsState::kClosed || snapshot_.state == DtlsState::kFailed) return;

@@ -51,9 +51,12 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
  public:
   /**
    * `worker` must outlive every call that posts (the binding stops it before the environment
-   * ends); null runs everything in place from the start (the in-thread path).
+   * ends); null runs everything in place from the start (the in-thread path). `adaptive`: at the
+   * handshake's first post (the client's start, the server's first datagram) the engine asks the
+   * worker whether so few handshakes are in flight that it runs in place for good instead
+   * (DtlsHandshakeWorker::ChooseInThread; docs/dtls.md "Handshake thread").
    */
-  DtlsOffloadedEngine(std::unique_ptr<DtlsEngine> engine, DtlsHandshakeWorker* worker);
+  DtlsOffloadedEngine(std::unique_ptr<DtlsEngine> engine, DtlsHandshakeWorker* worker, bool adaptive = false);
   ~DtlsOffloadedEngine();
   DtlsOffloadedEngine(const DtlsOffloadedEngine&) = delete;
   DtlsOffloadedEngine& operator=(const DtlsOffloadedEngine&) = delete;
@@ -92,6 +95,10 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   bool busy() const { return posted_ != applied_; }
   /** True once the engine is back on the owner thread for good (handshake over, nothing posted). */
   bool home() const { return home_; }
+  /** Adaptive, and its handshake was chosen to run in place (on the owner thread). */
+  bool chose_in_thread() const { return chose_in_thread_; }
+  /** Whether work of this engine was ever posted to a handshake thread. */
+  bool used_thread() const { return posted_ != 0; }
 
   size_t DrainOutgoing(uint8_t* out, size_t cap, uint32_t* lens, size_t max_count);
   bool HasOutgoing() const;
@@ -202,6 +209,10 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   bool LeaveAdmission();
   /** Moves the posted work out and empties the inbox's bounds (mu_ held). */
   void TakeInboxLocked(std::vector<Work>* out);
+  /** Adaptive, before its first post: asks the worker, and stays home for good when told to. */
+  void ChooseWhereToRun();
+  /** In place by choice: once the handshake is over (or the engine goes) it stops counting. */
+  void SettleInThread();
 
   std::unique_ptr<DtlsEngine> engine_;
   DtlsHandshakeWorker* worker_;
@@ -228,6 +239,10 @@ class DtlsOffloadedEngine : public std::enable_shared_from_this<DtlsOffloadedEng
   uint64_t withdrawn_ = 0;
   uint64_t withdrawn_datagrams_ = 0;
   bool started_ = false;
+  const bool adaptive_;
+  bool chose_in_thread_ = false;
+  // Held while this engine's in-place handshake (by choice) counts in the pool's `in_thread`.
+  std::shared_ptr<DtlsAdmission> in_thread_slot_;
   bool closed_by_owner_ = false;
   void* owner_ = nullptr;
   DatagramQueue out_;

@@ -4,7 +4,8 @@
 // (ASan/LSan build) nor leave work unapplied; Stop with work still queued releases it; the
 // wrapper's queues hold no capacity once a handshake is over. The pool: 120 pairs on four threads,
 // each engine run by one thread for life (thread-id check); close, drop and Stop while four threads
-// work; the second thread refused; a queued timeout runs after the answer queued with it. Also run
+// work; the second thread refused; a queued timeout runs after the answer queued with it; the
+// adaptive choice (in place for one pair at a time, the pool for a burst). Also run
 // under ThreadSanitizer by hand (no preset: -DCMAKE_CXX_FLAGS=-fsanitize=thread, OpenSSL itself
 // uninstrumented): clean on 2026-12-06.
 #include <algorithm>
@@ -78,13 +79,13 @@ RemoteFingerprint Sha256Of(const DtlsContext& ctx) {
 }
 
 std::shared_ptr<DtlsOffloadedEngine> MakeEngine(const std::shared_ptr<DtlsContext>& own, const DtlsContext& peer,
-                                                DtlsRole role, DtlsHandshakeWorker* worker) {
+                                                DtlsRole role, DtlsHandshakeWorker* worker, bool adaptive = false) {
   DtlsEngineConfig cfg;
   cfg.role = role;
   DtlsStatus st;
   auto engine = DtlsEngine::Create(own, cfg, &st);
   CHECK(st == DtlsStatus::kOk);
-  auto offloaded = std::make_shared<DtlsOffloadedEngine>(std::move(engine), worker);
+  auto offloaded = std::make_shared<DtlsOffloadedEngine>(std::move(engine), worker, adaptive);
   CHECK(offloaded->SetRemoteFingerprints({Sha256Of(peer)}) == DtlsStatus::kOk);
   return offloaded;
 }
@@ -1025,7 +1026,99 @@ void TestAdmissionWaiterClosedOrDestroyed() {
   }
 }
 
+// The adaptive choice (docs/dtls.md "Handshake thread"): one pair at a time runs both of its
+// handshakes in place (nothing posted, no pin, no slot) and connects with the same keys; the count
+// of in-place handshakes comes back to 0 once they are over, so the next pair does the same. Ten
+// pairs started at once: the first two clients run in place (fewer than two in flight when they
+// start), the other eight clients and all ten servers (their ClientHello finds ten in flight) go to
+// the pool, and all connect. A handshake in place closed or dropped mid-way stops counting.
+void TestAdaptiveChoice() {
+  Wake wake;
+  DtlsHandshakeWorker worker(&Wake::Notify, &wake, 2, 0);
+  CHECK_EQ(worker.adaptive_in_thread(), DtlsHandshakeWorker::kDefaultAdaptiveInThread);
+  auto a = MakeContext();
+  auto b = MakeContext();
+  for (int round = 0; round < 2; ++round) {
+    Pair p{MakeEngine(a, *b, DtlsRole::kClient, &worker, true), MakeEngine(b, *a, DtlsRole::kServer, &worker, true)};
+    CHECK(!p.client->home());
+    CHECK(p.server->Start() == DtlsStatus::kOk);
+    CHECK(p.client->Start() == DtlsStatus::kOk);
+    CHECK(p.client->chose_in_thread() && p.client->home() && !p.client->busy());
+    CHECK(p.client->HasOutgoing());  // the ClientHello, made in place
+    CHECK_EQ(worker.adaptive_stats().in_thread_now, 1u);
+    for (int i = 0; i < 20; ++i) {
+      if (Move(*p.client, *p.server) + Move(*p.server, *p.client) == 0) break;
+    }
+    CHECK(p.server->chose_in_thread());
+    CHECK(p.client->state() == DtlsState::kConnected);
+    CHECK(p.server->state() == DtlsState::kConnected);
+    CHECK_EQ(p.client->posted(), 0u);
+    CHECK_EQ(p.server->posted(), 0u);
+    CHECK(!p.client->pin().pinned() && !p.server->pin().pinned());
+    SrtpKeyingMaterial kc;
+    SrtpKeyingMaterial ks;
+    CHECK(p.client->ExportSrtpKeyingMaterial(&kc));
+    CHECK(p.server->ExportSrtpKeyingMaterial(&ks));
+    CHECK_MEM(kc.client.key.data(), ks.client.key.data(), kc.client.key_len);
+    kc.wipe();
+    ks.wipe();
+    CHECK_EQ(worker.adaptive_stats().in_thread_now, 0u);
+    CHECK_EQ(worker.admission_stats(0).peak_in_flight, 0u);
+  }
+  CHECK_EQ(worker.adaptive_stats().chose_in_thread, 4u);
+  CHECK_EQ(worker.adaptive_stats().chose_pool, 0u);
+
+  std::vector<Pair> pairs(10);
+  for (Pair& p : pairs) {
+    p.client = MakeEngine(a, *b, DtlsRole::kClient, &worker, true);
+    p.server = MakeEngine(b, *a, DtlsRole::kServer, &worker, true);
+    CHECK(p.server->Start() == DtlsStatus::kOk);
+    CHECK(p.client->Start() == DtlsStatus::kOk);
+  }
+  for (size_t i = 0; i < pairs.size(); ++i) CHECK_EQ(pairs[i].client->chose_in_thread(), i < 2);
+  CHECK_EQ(worker.adaptive_stats().in_thread_now, 2u);
+  CHECK_EQ(worker.handshakes_in_flight(), 10u);
+  CHECK_EQ(ConnectAll(worker, wake, pairs), pairs.size());
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    CHECK(!pairs[i].server->chose_in_thread());
+    CHECK(pairs[i].server->used_thread());
+    CHECK_EQ(pairs[i].client->used_thread(), i >= 2);
+  }
+  CHECK_EQ(worker.adaptive_stats().chose_in_thread, 6u);
+  CHECK_EQ(worker.adaptive_stats().chose_pool, 18u);
+  CHECK_EQ(worker.adaptive_stats().in_thread_now, 0u);
+  CHECK_EQ(worker.handshakes_in_flight(), 0u);
+  pairs.clear();
+
+  // Closed mid-handshake, and dropped mid-handshake: no longer counted.
+  auto closed = MakeEngine(a, *b, DtlsRole::kClient, &worker, true);
+  CHECK(closed->Start() == DtlsStatus::kOk);
+  CHECK(closed->chose_in_thread());
+  CHECK_EQ(worker.adaptive_stats().in_thread_now, 1u);
+  closed->Close();
+  CHECK_EQ(worker.adaptive_stats().in_thread_now, 0u);
+  {
+    auto dropped = MakeEngine(a, *b, DtlsRole::kClient, &worker, true);
+    CHECK(dropped->Start() == DtlsStatus::kOk);
+    CHECK_EQ(worker.adaptive_stats().in_thread_now, 1u);
+  }
+  CHECK_EQ(worker.adaptive_stats().in_thread_now, 0u);
+  // Limit 0: every adaptive engine goes to the pool.
+  worker.set_adaptive_in_thread(0);
+  auto pooled = MakeEngine(a, *b, DtlsRole::kClient, &worker, true);
+  CHECK(pooled->Start() == DtlsStatus::kOk);
+  CHECK(!pooled->chose_in_thread() && pooled->busy());
+  pooled->Close();
+  for (int i = 0; i < 100 && pooled->busy(); ++i) {
+    for (const auto& e : worker.TakeDone()) e->ApplyResults();
+    if (pooled->busy()) wake.WaitFor(std::chrono::milliseconds(200));
+  }
+  CHECK(!pooled->busy());
+  worker.Stop();
+}
+
 int main() {
+  TestAdaptiveChoice();
   TestSslSetupFailureOnThread();
   TestAdmissionWaiterClosedOrDestroyed();
   TestAdmissionBoundsHandshakesInFlight();

@@ -290,7 +290,7 @@ test('the native engine refuses a bad configuration synchronously (no SSL is mad
   const [cert] = testCertificates();
   const Engine = nativeDtlsEngineClass();
   const typed = (e: PwtError) => e instanceof PwtError && e.code === 'ERR_DTLS_ARGUMENT';
-  for (const threaded of [false, true]) {
+  for (const threaded of [0, 1, 2] as const) {
     const make = (profiles: number[], mtu = 1200) =>
       callNative(() => new Engine(cert.native, 0, mtu, 1000, 60_000, Uint16Array.from(profiles), false, threaded,
         threaded ? () => {} : undefined, new Uint8Array(64 * 1024), new Uint32Array(256), new Float64Array(32)));
