@@ -199,6 +199,17 @@ export type IceAgentEvent =
    */
   | { type: 'remote-validated'; local: TransportAddress; remote: TransportAddress }
   /**
+   * The first valid pair of this ICE session (a check WE sent on it succeeded, RFC 8445 §7.2.5.3.2,
+   * and we answered the peer's check on the same path, so its side validates it with our answer)
+   * while no pair is selected. RFC 8445 §12.1: "An ICE agent MAY send data on any valid pair before
+   * selected pairs have been produced for the data stream" (libwebrtc sends on a writable pair the
+   * same way); once a pair is selected, data goes there only (`selected-pair`). The driver may route
+   * data to this pair until then, so a DTLS client starts its handshake here instead of waiting for
+   * the controlling agent's nomination (docs/ice.md "Data before the nomination"). Once per ICE
+   * session (again after a restart that left no pair selected).
+   */
+  | { type: 'valid-pair'; pair: IceSelectedPair }
+  /**
    * The driver is asked to resolve the mDNS name of remote candidates and to call
    * {@link IceAgent.resolveMdns} with the answer (within {@link MDNS_QUERY_TIMEOUT_MS}).
    */
@@ -249,6 +260,8 @@ interface Pair extends PairPriority {
   foundation: string;
   state: IcePairState;
   valid: boolean;
+  /** We answered an authenticated check of the peer on this pair (a success response went out). */
+  answered: boolean;
   nominated: boolean;
   /** Controlled: USE-CANDIDATE arrived before our own check of this pair succeeded (§7.3.1.5). */
   nominateOnSuccess: boolean;
@@ -404,6 +417,8 @@ export class IceAgent {
   private selected: Pair | undefined;
   private nominating: Pair | undefined;
   private firstValidAt: number | undefined;
+  /** The `valid-pair` event went out in this ICE session (RFC 8445 §12.1, see announceValid). */
+  private validAnnounced = false;
   /** When a full agent without any candidate pair gives up (see noPairTimeoutMs). */
   private noPairDeadline: number | undefined;
   /** Set while the controlling agent waits for better pairs before nominating. */
@@ -1194,6 +1209,12 @@ export class IceAgent {
     }
     const pair = this.pairOf(local, remote) ?? this.addPair(local, remote);
     if (!pair) return;
+    pair.answered = true;
+    // Our check of this path succeeded before the peer's: the path may carry data now (see announceValid).
+    if (!this.validAnnounced && !this.selected && this.mode === 'full') {
+      const valid = pair.state === 'succeeded' ? (pair.validPair ?? pair) : undefined;
+      if (valid?.valid) this.announceValid(valid);
+    }
     const useCandidate = msg.has(StunAttr.UseCandidate) && this.roleValue === 'controlled';
     if (this.mode === 'lite') {
       // A lite agent does no checks: the authenticated request proves the path (RFC 8445 §7.3.1.5 for lite).
@@ -1393,6 +1414,7 @@ export class IceAgent {
     // Our check, answered with valid integrity from the address we sent it to: proven.
     this.markValidated(validPair);
     if (this.firstValidAt === undefined) this.firstValidAt = now;
+    if (!this.validAnnounced && !this.selected && this.answeredOn(validPair)) this.announceValid(validPair);
     // Unfreeze pairs of the same foundation (RFC 8445 §7.2.5.3.3).
     for (const p of this.pairs) if (p.state === 'frozen' && p.foundation === pair.foundation) p.state = 'waiting';
     if (tx.useCandidate && this.roleValue === 'controlling') {
@@ -1819,6 +1841,7 @@ export class IceAgent {
       priorityLow: 0,
       state: 'frozen',
       valid: false,
+      answered: false,
       nominated: false,
       nominateOnSuccess: false,
       validPair: undefined,
@@ -1882,11 +1905,33 @@ export class IceAgent {
     this.selectedLostAt = undefined;
     this.tcpReconnectBudgets?.clear();
     this.firstValidAt = undefined;
+    this.validAnnounced = false;
     this.nominationTimerAt = undefined;
     this.remoteMarks.clear();
     this.lastAuthenticated = undefined;
     this.authenticatedCount = 0;
     this.validatedCount = 0;
+  }
+
+  /** Whether we answered a check of the peer from `p`'s remote to `p`'s local base (any pair of that path). */
+  private answeredOn(p: Pair): boolean {
+    for (const q of this.pairs) {
+      if (q.answered && sameAddress(q.local.base, p.local.base) && sameAddress(q.remoteAddress, p.remoteAddress)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * RFC 8445 §12.1: "An ICE agent MAY send data on any valid pair before selected pairs have been
+   * produced for the data stream." Announced once per ICE session (the `valid-pair` event), for the
+   * first pair that is valid (our check succeeded, §7.2.5.3.2) AND on which we answered the peer's
+   * check: that answer, which leaves before any data we send there, validates the path on the peer's
+   * side too (§7.2.5.3), so it accepts our data (a DTLS ClientHello) instead of dropping it as from
+   * an unproven source and making us wait for a retransmission (docs/ice.md "Data before the nomination").
+   */
+  private announceValid(p: Pair): void {
+    this.validAnnounced = true;
+    this.events.push({ type: 'valid-pair', pair: this.describe(p) });
   }
 
   /** Records that `p`'s remote is proven and emits `remote-validated` the first time (bounded). */

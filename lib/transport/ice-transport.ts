@@ -133,6 +133,13 @@ export type IceTransportEvents = {
   icecandidate: [string | null, IceCandidate | null];
   selectedcandidatepairchange: [IceSelectedPair];
   /**
+   * ICE found its first valid pair while none is selected (RFC 8445 §12.1, the agent's `valid-pair`
+   * event): {@link IceTransport.send} goes there from now until a pair is selected (a later
+   * `selectedcandidatepairchange` moves it to the selected pair, whichever it is). A DTLS client
+   * may start its handshake here (docs/ice.md "Data before the nomination").
+   */
+  validpair: [IceSelectedPair];
+  /**
    * The native route on a passive ICE-TCP port ({@link IceTransport.tcpLegRoute}) was built, rebuilt
    * (another connection, a new SRTP session) or removed; fired before the pair's
    * `selectedcandidatepairchange`. For SFU legs over TCP (docs/sfu.md "Legs over TCP").
@@ -317,11 +324,13 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   private streamRelay: { route: TcpSrtpRoute; link: TurnLink; base: Base; remote: TransportAddress; key: number | string; channel: number; session: SrtpSession } | undefined;
   private route: { base: Base; remote: TransportAddress; dest?: UdpDestination } | undefined;
   /**
-   * Where data goes before ICE selected a pair: the last trusted source that sent data (a DTLS
-   * ClientHello can arrive before the controlling side nominates; answering it at once saves a
-   * retransmission timeout).
+   * Where data goes before ICE selected a pair: the first valid pair (RFC 8445 §12.1, the agent's
+   * `valid-pair` event), or the last trusted source that sent data (a DTLS ClientHello can arrive
+   * before the controlling side nominates; answering it at once saves a retransmission timeout).
    */
   private replyTo: { base: Base; remote: TransportAddress; dest?: UdpDestination } | undefined;
+  /** ICE announced a valid pair and replyTo went there (until the transport fails or closes). */
+  private validPairRoute = false;
   /** This transport's deadline in the thread's shared ICE timer group (see `iceTimers`). */
   private readonly timer = iceTimers.create(() => this.deferTimer());
   private timerAt = Infinity;
@@ -406,6 +415,14 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   /** The selected candidate pair, once nominated. */
   get selectedPair(): IceSelectedPair | undefined {
     return this.agent.selectedPair;
+  }
+
+  /**
+   * True when {@link send} has a pair to go to: a selected pair, or a valid pair before the
+   * selection (RFC 8445 §12.1, the `validpair` event).
+   */
+  get hasValidPair(): boolean {
+    return !this.closed && (this.route !== undefined || this.validPairRoute);
   }
 
   /** Local candidates gathered so far. */
@@ -1239,7 +1256,19 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         return;
       }
     }
-    const from = this.trusted.get(key);
+    let from = this.trusted.get(key);
+    if (!from) {
+      const b = data[0]!;
+      // A check response that validated this source may be in the same receive batch, its
+      // `remote-validated` event not drained yet: with the DTLS client starting on a valid pair
+      // (RFC 8445 §12.1), its ClientHello often arrives right behind it. The agent's own record
+      // decides, the same proof the event carries (docs/ice.md "Data before the nomination").
+      const src = remote ?? { address, port };
+      if (b >= 20 && b <= 63 && this.agent.isValidatedRemote(src, base.local)) {
+        this.trust(src);
+        from = this.trusted.get(key);
+      }
+    }
     if (!from) {
       const b = data[0]!;
       if ((b >= 20 && b <= 63) || (b >= 128 && b <= 191)) this.stats.drops['unknown-source']++;
@@ -1472,6 +1501,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
             if (e.state === 'failed') for (const b of this.bases.values()) if (b.kind === 'socket' && b.socket instanceof TcpActiveSource) b.socket.closeLinks();
             this.route = undefined;
             this.replyTo = undefined;
+            this.validPairRoute = false;
             this.updateSrtpRoute();
             this.mux?.select?.(this, undefined);
             this.selectOwnConsent(undefined, undefined);
@@ -1487,6 +1517,17 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
           if (this.tcpBaseRetiring) this.holdTcpBase();
           this.emitEvent('selectedcandidatepairchange', e.pair);
           break;
+        case 'valid-pair': {
+          // RFC 8445 §12.1: before a pair is selected, data may go on any valid pair. No native
+          // SRTP route, no shared-port steering or consent: those follow the selected pair.
+          const base = this.route ? undefined : this.bases.get(addressKey(e.pair.localBase));
+          if (!base) break;
+          this.replyTo = { base, remote: e.pair.remoteAddress, ...this.destinationOf(base, e.pair.remoteAddress) };
+          this.validPairRoute = true;
+          this.trust(e.pair.remoteAddress);
+          this.emitEvent('validpair', e.pair);
+          break;
+        }
         case 'remote-validated':
           this.trust(e.remote);
           break;

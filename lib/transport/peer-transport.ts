@@ -92,9 +92,12 @@ export interface PeerTransportOptions {
   srtpProfiles?: readonly SrtpProfileName[];
   clock?: Clock;
   /**
-   * Run the DTLS handshake's OpenSSL work on the native handshake thread (docs/dtls.md,
-   * "Handshake thread"). Default true, unless the environment sets `PWT_DTLS_HANDSHAKE_THREAD=0`
-   * (then everything runs on this thread, as before; read once, at the first connection).
+   * Run the DTLS handshake's OpenSSL work on the native handshake thread (true) or on this thread
+   * (false) (docs/dtls.md, "Handshake thread"). Default adaptive: each handshake chooses when it
+   * starts, on this thread while fewer than two handshakes of the thread are in flight (one
+   * connection at a time saves the thread hops), on the handshake thread otherwise (a burst).
+   * The environment's `PWT_DTLS_HANDSHAKE_THREAD=1` / `=0` forces either for the default (read
+   * once, at the first connection).
    */
   dtlsHandshakeThread?: boolean;
 }
@@ -137,10 +140,17 @@ export function defaultHostAddresses(): string[] {
   return out.length > 0 ? out : ['127.0.0.1'];
 }
 
-/** `PWT_DTLS_HANDSHAKE_THREAD`, read once: a read of process.env costs about 1 µs, and this was one per connection. */
-let handshakeThreadEnv: boolean | undefined;
-function handshakeThreadFromEnv(): boolean {
-  return (handshakeThreadEnv ??= process.env.PWT_DTLS_HANDSHAKE_THREAD !== '0');
+/**
+ * `PWT_DTLS_HANDSHAKE_THREAD` (`1` the thread, `0` this thread, else adaptive), read once: a read of
+ * process.env costs about 1 µs, and this was one per connection.
+ */
+let handshakeThreadEnv: boolean | 'adaptive' | undefined;
+function handshakeThreadFromEnv(): boolean | 'adaptive' {
+  if (handshakeThreadEnv === undefined) {
+    const v = process.env.PWT_DTLS_HANDSHAKE_THREAD;
+    handshakeThreadEnv = v === '0' ? false : v === '1' ? true : 'adaptive';
+  }
+  return handshakeThreadEnv;
 }
 
 /** One ICE/DTLS/SRTP/SCTP transport (see the file header). */
@@ -378,7 +388,8 @@ export class PeerTransport {
 
   /**
    * Creates the DTLS transport with its role (RFC 5763 §5) once, and (re)sets the remote
-   * fingerprints. The client starts its handshake when ICE selects a pair; the server listens now.
+   * fingerprints. The client starts its handshake when ICE has a pair it may send on (its first
+   * valid pair, RFC 8445 §12.1, or the selected pair); the server listens now.
    */
   setDtls(role: DtlsRole, fingerprints: readonly DtlsFingerprint[]): void {
     if (this.isClosed) return;
@@ -393,7 +404,7 @@ export class PeerTransport {
         // After close(): only what the posted work produced is sent (close_notify, an ABORT).
         onAsyncOutput: () => (this.isClosed ? this.flushAfterClose() : this.drive()),
       });
-      if (role === 'server' || this.pairSelected) this.dtlsValue.start(this.clock.now());
+      if (role === 'server' || this.pairSelected || this.driver.hasValidPair) this.dtlsValue.start(this.clock.now());
       this.sctpValue?.setDtlsRole(role);
     } else if (this.dtlsValue.state !== 'closed' && this.dtlsValue.state !== 'failed') {
       this.dtlsValue.setRemoteFingerprints(fingerprints);
@@ -781,6 +792,18 @@ export class PeerTransport {
       const dtls = this.dtlsValue;
       if (dtls && dtls.state === 'new') dtls.start(this.clock.now());
       this.flushPending();
+      this.drive();
+    });
+    // RFC 8445 §12.1: data may go on a valid pair before a pair is selected, so the DTLS client
+    // starts its handshake on ICE's first valid pair (the controlled agent's own check succeeded)
+    // instead of waiting for the controlling agent's nomination (about 0.3-0.5 ms of one pair's
+    // setup on loopback); its flights follow the pair ICE selects later, whichever it is (the
+    // driver's route). Media still waits for the selected pair. docs/ice.md "Data before the nomination".
+    driver.on('validpair', () => {
+      if (this.isClosed) return;
+      const dtls = this.dtlsValue;
+      if (!dtls || dtls.state !== 'new' || dtls.role !== 'client') return;
+      dtls.start(this.clock.now());
       this.drive();
     });
     driver.setDataHandler((data, _from, srtp) => this.onDriverData(data, srtp), () => this.flushStaged());
