@@ -10,15 +10,17 @@
 // (phase A negotiation, B ICE, C DTLS and after). The burst's CPU per thread class (main, DTLS
 // handshake threads, V8/libuv workers; /proc/self/task) is always printed. `--heap-profile FILE` samples the burst's allocations (collected objects
 // included, what the collector had to walk) into FILE and prints the bytes allocated per pair by
-// lib/ folder and the allocation sites with the most. The main thread's line says whether the DTLS handshakes ran on the handshake
-// thread (the default) or, with PWT_DTLS_HANDSHAKE_THREAD=0, in-thread (docs/dtls.md "Handshake
-// thread"). docs/peer.md "Setup cost".
+// lib/ folder and the allocation sites with the most. The main thread's line says whether the DTLS handshakes ran adaptively (the
+// default), on the handshake thread (PWT_DTLS_HANDSHAKE_THREAD=1) or in-thread (=0), and the
+// summary counts the burst's handshakes by the path the adaptive choice took (docs/dtls.md
+// "Handshake thread"). docs/peer.md "Setup cost".
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { RTCPeerConnection } from '../lib/peer/index.js';
 import '../lib/policy/default-policies.js';
 import { UdpMux } from '../lib/transport/source/udp-mux.js';
+import { DtlsTransport } from '../lib/dtls/dtls-transport.js';
 import { jsThreadCpuMs } from './peers/measure.js';
 
 const args = process.argv.slice(2);
@@ -308,6 +310,8 @@ const busy = BUSY_MS > 0
       while (performance.now() < end);
     }, 1)
   : undefined;
+/** Where the adaptive DTLS handshakes ran before the burst (docs/dtls.md "Handshake thread"). */
+const paths0 = DtlsTransport.handshakePaths();
 const cpu0 = process.cpuUsage();
 const js0 = jsThreadCpuMs();
 const threads0 = threadCpu();
@@ -338,7 +342,10 @@ const pairs = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])
 const cpuMs = (cpu.user + cpu.system) / 1000;
 
 console.log(`${PAIRS} pairs at once (${SHARED ? 'answerers on one UdpMux port' : 'own sockets'}${BUSY_MS ? `, event loop kept busy ${BUSY_MS} ms per turn` : ''}): ${pairs.length} connected in ${wallMs.toFixed(0)} ms, ${((pairs.length / wallMs) * 1000).toFixed(1)} pairs/s; process CPU ${cpuMs.toFixed(0)} ms, ${(cpuMs / Math.max(1, pairs.length)).toFixed(2)} ms per pair`);
-const handshakes = process.env.PWT_DTLS_HANDSHAKE_THREAD === '0' ? 'in-thread' : 'on the handshake thread';
+const threadEnv = process.env.PWT_DTLS_HANDSHAKE_THREAD;
+const handshakes = threadEnv === '0' ? 'in-thread' : threadEnv === '1' ? 'on the handshake thread' : 'adaptive';
+const paths1 = DtlsTransport.handshakePaths();
+console.log(`  DTLS handshakes of the burst by path: in-thread ${paths1.inThread - paths0.inThread} (adaptive choice), on the handshake threads ${paths1.onThreads - paths0.onThreads} (adaptive choice)${threadEnv === '0' || threadEnv === '1' ? `, the rest forced by PWT_DTLS_HANDSHAKE_THREAD=${threadEnv}` : ''}`);
 if (js0 !== undefined && js1 !== undefined) {
   const jsMs = js1 - js0;
   console.log(`  JS thread CPU ${jsMs.toFixed(0)} ms, ${(jsMs / Math.max(1, pairs.length)).toFixed(2)} ms per pair (DTLS handshakes ${handshakes})`);

@@ -403,8 +403,9 @@ void DtlsOffloadedEngine::WipeKeysIfOver() {
 }
 
 void DtlsOffloadedEngine::HandleDatagrams(const uint8_t* data, const uint32_t* lens, size_t count) {
-  // The server's first datagram (its ClientHello) is its handshake's first post.
-  if (count != 0 && role_ == DtlsRole::kServer) ChooseWhereToRun();
+  // The started server's first datagram (its ClientHello) is its handshake's first post (one not
+  // started drops it, DtlsEngine::HandleDatagram, and is not counted as a handshake in flight).
+  if (count != 0 && role_ == DtlsRole::kServer && started_) ChooseWhereToRun();
   if (home_) {
     HandleInPlace(data, lens, count);
     WipeKeysIfOver();

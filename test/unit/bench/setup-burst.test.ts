@@ -20,7 +20,13 @@ for (const shared of [false, true]) {
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     const out = r.stdout;
     assert.match(out, new RegExp(`^${PAIRS} pairs at once \\(${shared ? 'answerers on one UdpMux port' : 'own sockets'}\\): ${PAIRS} connected in \\d+ ms, [\\d.]+ pairs/s; process CPU \\d+ ms, [\\d.]+ ms per pair$`, 'm'));
-    assert.match(out, /^ {2}JS thread CPU \d+ ms, [\d.]+ ms per pair \(DTLS handshakes on the handshake thread\)$/m);
+    assert.match(out, /^ {2}JS thread CPU \d+ ms, [\d.]+ ms per pair \(DTLS handshakes adaptive\)$/m);
+    // The adaptive choice (docs/dtls.md "Handshake thread"): every handshake of the burst took one
+    // path; the first two clients ran in-thread, the rest went to the handshake threads.
+    const paths = /^ {2}DTLS handshakes of the burst by path: in-thread (\d+) \(adaptive choice\), on the handshake threads (\d+) \(adaptive choice\)$/m.exec(out);
+    assert.ok(paths, out);
+    assert.equal(Number(paths[1]) + Number(paths[2]), 2 * PAIRS);
+    assert.equal(Number(paths[1]), 2);
     assert.match(out, new RegExp(`^  negotiated +${PAIRS} pairs +first \\d+, median \\d+, last \\d+ ms$`, 'm'));
     assert.match(out, new RegExp(`^  ICE connected +${2 * PAIRS} PCs +first`, 'm'));
     assert.match(out, new RegExp(`^  connected +${2 * PAIRS} PCs +first`, 'm'));

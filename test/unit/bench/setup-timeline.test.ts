@@ -1,5 +1,6 @@
 // bench/setup-timeline.ts (`npm run bench:setup-timeline`, docs/peer.md "Setup cost"): a short run
-// prints one pair's timeline with every step of the setup on the right side, in protocol order,
+// prints one pair's timeline with every step of the setup on the right side, in protocol order
+// (the DTLS client starting on its valid pair, before the nomination),
 // and the milestone medians; on own sockets and with the answerer on a shared UdpMux port.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,11 +34,12 @@ for (const shared of [false, true]) {
     assert.ok(pair && milestones, out);
     const lines = pair.split('\n');
     // The offerer (A) is the controlling ICE agent and, answered with a=setup:active, the DTLS server.
+    // B (controlled) starts its DTLS client on its first valid pair, before A's nomination reaches
+    // it (RFC 8445 §12.1; docs/ice.md "Data before the nomination").
     const order = [
       /A {2}createOffer$/,
       /B {2}setRemoteDescription\(offer\)$/,
-      /A {2}SEND .*STUN check \+USE-CANDIDATE/,
-      /B {2}RECV STUN check \+USE-CANDIDATE/,
+      /B {2}RECV .*STUN check-ok/,
       /B {2}DTLS start \(client\)/,
       /B {2}SEND .*DTLS ClientHello/,
       /A {2}RECV DTLS ClientHello/,
@@ -54,6 +56,8 @@ for (const shared of [false, true]) {
       assert.ok(i > last, `${pattern} comes after the step before it:\n${pair}`);
       last = i;
     }
+    assert.ok(lineIndex(lines, /B {2}DTLS start \(client\)/) < lineIndex(lines, /B {2}RECV .*STUN check \+USE-CANDIDATE/), `the client starts before the nomination:\n${pair}`);
+    lineIndex(lines, /A {2}SEND .*STUN check \+USE-CANDIDATE/);
     for (const side of ['A', 'B']) {
       lineIndex(lines, new RegExp(`${side} {2}connection connected`));
       lineIndex(lines, new RegExp(`${side} {2}SCTP out INIT`));

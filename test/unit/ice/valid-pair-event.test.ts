@@ -91,7 +91,7 @@ test('no announcement while the peer has not had our answer on that path; it com
       }
     }
     for (let e = a.pollEvent(); e; e = a.pollEvent());
-    for (let e = b.pollEvent(); e; e = b.pollEvent()) eventsB.push({ ...e, at: step } as IceAgentEvent);
+    for (let e = b.pollEvent(); e; e = b.pollEvent()) eventsB.push({ ...e, at: step } as unknown as IceAgentEvent);
     now += 5;
     a.handleTimeout(now);
     b.handleTimeout(now);
