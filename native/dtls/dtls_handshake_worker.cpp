@@ -1,6 +1,7 @@
 // The DTLS handshake threads (see dtls_handshake_worker.hpp; docs/dtls.md, "Handshake thread").
 #include "native/dtls/dtls_handshake_worker.hpp"
 
+#include "native/dtls/dtls_library_context.hpp"
 #include "native/dtls/dtls_offloaded_engine.hpp"
 
 #include <chrono>
@@ -253,7 +254,16 @@ void DtlsHandshakeWorker::Run(Lane& lane) {
     std::shared_ptr<DtlsOffloadedEngine> engine;
     {
       std::unique_lock<std::mutex> lock(lane.mu);
-      while (!lane.stop && lane.queue.empty()) pthread_cond_wait(&lane.cv, lane.mu.native_handle());
+      while (!lane.stop && lane.queue.empty()) {
+        // No handshake work: one piece of idle-time work (an ECDHE key for the pools, docs/dtls.md
+        // "Library context"), then look at the queue again; sleep once there is none.
+        lock.unlock();
+        const bool worked = DtlsLibraryContextIdleWork();
+        lock.lock();
+        if (worked) continue;
+        if (lane.stop || !lane.queue.empty()) break;
+        pthread_cond_wait(&lane.cv, lane.mu.native_handle());
+      }
       if (lane.stop) return;
       engine = std::move(lane.queue.front());
       lane.queue.pop_front();

@@ -10,9 +10,13 @@
 #include <openssl/params.h>
 #include <openssl/provider.h>
 
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <cstdint>
 #include <cstring>
+#include <ctime>
+#include <mutex>
 #include <new>
 #include <vector>
 
@@ -71,6 +75,70 @@ bool KeepDecoder(const OSSL_ALGORITHM& a) {
 bool KeepKeyManager(const OSSL_ALGORITHM& a) { return FirstNameIn(a.algorithm_names, kKeyManagers); }
 bool KeepCipher(const OSSL_ALGORITHM& a) { return FirstNameIn(a.algorithm_names, kCiphers); }
 bool KeepDigest(const OSSL_ALGORITHM& a) { return FirstNameIn(a.algorithm_names, kDigests); }
+
+
+// ECDHE key pools (docs/dtls.md, "Library context", "ECDHE keys made in idle time"). Every
+// handshake makes one ECDHE key (RFC 8422 section 2): X25519 with our own peers and Chromium,
+// P-256 with some stacks. The filter serves the X25519 and EC key managers through a wrapper whose
+// gen hands out a key made beforehand, by the handshake threads when they have no handshake work
+// (DtlsLibraryContextIdleWork), when the request is one an identically made key answers: selection
+// key pair, and nothing set but the group (X25519; P-256 by name, or a template whose group is
+// P-256, named, uncompressed points, as libssl's client side passes the server's key). Anything
+// else (another group, explicit curves, ECDH cofactor mode, an empty pool) runs the default's gen
+// as before. A pooled key is handed out once and belongs to the caller (the EVP_PKEY frees it).
+enum PoolGroup : int { kPoolX25519 = 0, kPoolP256 = 1, kPoolGroups = 2 };
+
+constexpr const char* kPoolGroupName[kPoolGroups] = {"x25519", "prime256v1"};
+
+// Keys each pool holds at most. One X25519 key (ECX_KEY, its lock and private key) is about 0.3 KiB
+// of heap, a P-256 one (EC_KEY with its own copy of the group) about 2.3 KiB (measured by
+// dtls_library_context_test); a 1000-pair burst with both ends in one process takes 2000.
+constexpr size_t kPoolCapacity[kPoolGroups] = {1024, 256};
+
+struct KeyPool {
+  std::mutex mu;
+  std::vector<void*> keys;  // the default provider's keydata, made by its gen
+  // Filled only once a key of the group was asked for (X25519 from the start: our first group).
+  std::atomic<bool> wanted{false};
+  std::atomic<uint64_t> taken{0};
+  std::atomic<uint64_t> missed{0};
+  std::atomic<uint64_t> made{0};
+  std::atomic<uint64_t> made_ns{0};
+};
+
+// The default provider's key-generation functions of one key manager we wrap (X25519, EC).
+struct PooledKeyManager {
+  OSSL_FUNC_keymgmt_gen_init_fn* gen_init = nullptr;
+  OSSL_FUNC_keymgmt_gen_set_template_fn* gen_set_template = nullptr;
+  OSSL_FUNC_keymgmt_gen_set_params_fn* gen_set_params = nullptr;
+  OSSL_FUNC_keymgmt_gen_settable_params_fn* gen_settable_params = nullptr;
+  OSSL_FUNC_keymgmt_gen_fn* gen = nullptr;
+  OSSL_FUNC_keymgmt_gen_cleanup_fn* gen_cleanup = nullptr;
+  OSSL_FUNC_keymgmt_free_fn* free = nullptr;
+  OSSL_FUNC_keymgmt_get_params_fn* get_params = nullptr;
+  std::vector<OSSL_DISPATCH> dispatch;  // the default's, gen functions replaced; ends with {0, null}
+  bool wrapped = false;
+};
+
+enum PooledAlgorithm : int { kAlgX25519 = 0, kAlgEc = 1, kPooledAlgorithms = 2 };
+
+// The group a name of `alg`'s gen parameters means, or -1 (not pooled).
+int PoolGroupOfName(int alg, const char* name) {
+  if (alg == kAlgX25519) return OPENSSL_strcasecmp(name, "x25519") == 0 ? kPoolX25519 : -1;
+  for (const char* alias : {"prime256v1", "P-256", "secp256r1"}) {
+    if (OPENSSL_strcasecmp(name, alias) == 0) return kPoolP256;
+  }
+  return -1;
+}
+
+// Our gen context: the default's, and what was asked of it.
+struct PoolGenCtx {
+  int alg;
+  void* inner;
+  int selection;
+  int group;          // the pool an identically made key is in, -1 if none
+  bool plain = true;  // nothing set that a pooled key would not have
+};
 
 // libssl's "TLS1-PRF" (master secret, key block, Finished: four or five per handshake and side),
 // served by TlsPHash: OpenSSL's own made a KDF context and fetched HMAC and the digest on every
@@ -181,19 +249,22 @@ const OSSL_DISPATCH kPrfKdf[] = {
     {OSSL_FUNC_KDF_GET_CTX_PARAMS, reinterpret_cast<void (*)(void)>(&PrfGetParams)},
     {0, nullptr}};
 
+struct Filter;
+
 // Every KDF passes, TLS1-PRF with our implementation in place of the default's.
 bool KeepKdf(const OSSL_ALGORITHM&) { return true; }
-const OSSL_DISPATCH* ReplaceKdf(const OSSL_ALGORITHM& a) {
+const OSSL_DISPATCH* ReplaceKdf(Filter&, const OSSL_ALGORITHM& a) {
   return FirstNameIs(a.algorithm_names, "TLS1-PRF") ? kPrfKdf : a.implementation;
 }
-const OSSL_DISPATCH* Same(const OSSL_ALGORITHM& a) { return a.implementation; }
+const OSSL_DISPATCH* Same(Filter&, const OSSL_ALGORITHM& a) { return a.implementation; }
+const OSSL_DISPATCH* WrapKeyManager(Filter& f, const OSSL_ALGORITHM& a);
 
 // One trimmed operation: the default provider's table (static in the provider, queried once and
 // unqueried at teardown) and the entries kept, ending with a null entry.
 struct Trimmed {
   int operation_id;
   bool (*keep)(const OSSL_ALGORITHM&);
-  const OSSL_DISPATCH* (*implementation)(const OSSL_ALGORITHM&);
+  const OSSL_DISPATCH* (*implementation)(Filter&, const OSSL_ALGORITHM&);
   const OSSL_ALGORITHM* all = nullptr;
   std::vector<OSSL_ALGORITHM> kept;
 };
@@ -204,11 +275,15 @@ struct Trimmed {
 struct Filter {
   OSSL_LIB_CTX* inner = nullptr;
   OSSL_PROVIDER* deflt = nullptr;
+  void* deflt_ctx = nullptr;
   Trimmed trimmed[5] = {{OSSL_OP_DECODER, &KeepDecoder, &Same},
-                        {OSSL_OP_KEYMGMT, &KeepKeyManager, &Same},
+                        {OSSL_OP_KEYMGMT, &KeepKeyManager, &WrapKeyManager},
                         {OSSL_OP_CIPHER, &KeepCipher, &Same},
                         {OSSL_OP_DIGEST, &KeepDigest, &Same},
                         {OSSL_OP_KDF, &KeepKdf, &ReplaceKdf}};
+  PooledKeyManager managers[kPooledAlgorithms];
+  KeyPool pools[kPoolGroups];
+  bool pooling = true;
 
   Trimmed* find(int operation_id) {
     for (Trimmed& t : trimmed) {
@@ -219,6 +294,239 @@ struct Filter {
 };
 
 Filter* g_filter = nullptr;
+
+int PoolAlgorithmOf(int group) { return group == kPoolX25519 ? kAlgX25519 : kAlgEc; }
+
+// What gen parameters ask for: the group (by name), and for EC the encoding and point format when
+// they are the defaults a key made by name has; anything else makes the request not plain.
+void NoteGenParams(PoolGenCtx* g, const OSSL_PARAM params[], int* name_group) {
+  for (const OSSL_PARAM* p = params; p != nullptr && p->key != nullptr; ++p) {
+    const char* value = nullptr;
+    const bool text = p->data_type == OSSL_PARAM_UTF8_STRING && OSSL_PARAM_get_utf8_string_ptr(p, &value) == 1 &&
+                      value != nullptr;
+    if (text && std::strcmp(p->key, OSSL_PKEY_PARAM_GROUP_NAME) == 0) {
+      *name_group = PoolGroupOfName(g->alg, value);
+    } else if (text && g->alg == kAlgEc && std::strcmp(p->key, OSSL_PKEY_PARAM_EC_ENCODING) == 0 &&
+               OPENSSL_strcasecmp(value, OSSL_PKEY_EC_ENCODING_GROUP) == 0) {
+      // named_curve: what a group made by name has
+    } else if (text && g->alg == kAlgEc && std::strcmp(p->key, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT) == 0 &&
+               OPENSSL_strcasecmp(value, OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED) == 0) {
+      // uncompressed: likewise
+    } else {
+      g->plain = false;
+    }
+  }
+}
+
+// Our gen context remembers the group asked by name apart from one a template set: the default EC
+// gen uses a template's group over any name (providers/implementations/keymgmt/ec_kmgmt.c).
+struct PoolGenState {
+  PoolGenCtx ctx;
+  int name_group;
+  int template_group;
+  bool has_template;
+};
+
+void ResolveGroup(PoolGenState* s) {
+  if (s->ctx.alg == kAlgX25519) {
+    // No domain parameters: any X25519 request is one group (a name other than x25519 fails in
+    // the default's set_params before it gets here).
+    s->ctx.group = s->name_group == -2 || s->name_group == kPoolX25519 ? kPoolX25519 : -1;
+    return;
+  }
+  s->ctx.group = s->has_template ? s->template_group : (s->name_group >= 0 ? s->name_group : -1);
+}
+
+// The pool group of an EC template key: P-256, named, uncompressed points, or -1.
+int EcTemplateGroup(const PooledKeyManager& m, void* templ) {
+  if (m.get_params == nullptr) return -1;
+  char group[64] = "";
+  char encoding[32] = "";
+  char format[32] = "";
+  OSSL_PARAM params[] = {OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group),
+                         OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_EC_ENCODING, encoding, sizeof encoding),
+                         OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, format, sizeof format),
+                         OSSL_PARAM_END};
+  if (m.get_params(templ, params) != 1) {
+    ERR_clear_error();
+    return -1;
+  }
+  for (const OSSL_PARAM& p : params) {
+    if (p.key != nullptr && OSSL_PARAM_modified(&p) != 1) return -1;
+  }
+  if (OPENSSL_strcasecmp(encoding, OSSL_PKEY_EC_ENCODING_GROUP) != 0 ||
+      OPENSSL_strcasecmp(format, OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED) != 0) {
+    return -1;
+  }
+  return PoolGroupOfName(kAlgEc, group);
+}
+
+template <int kAlg>
+void* PoolGenInit(void* provctx, int selection, const OSSL_PARAM params[]) {
+  const PooledKeyManager& m = g_filter->managers[kAlg];
+  void* inner = m.gen_init(provctx, selection, params);
+  if (inner == nullptr) return nullptr;
+  auto* s = new (std::nothrow) PoolGenState{PoolGenCtx{kAlg, inner, selection, -1, true}, -2, -1, false};
+  if (s == nullptr) {
+    m.gen_cleanup(inner);
+    return nullptr;
+  }
+  NoteGenParams(&s->ctx, params, &s->name_group);
+  ResolveGroup(s);
+  return s;
+}
+
+int PoolGenSetTemplate(void* genctx, void* templ) {
+  auto* s = static_cast<PoolGenState*>(genctx);
+  const PooledKeyManager& m = g_filter->managers[s->ctx.alg];
+  const int r = m.gen_set_template(s->ctx.inner, templ);
+  if (r != 1) return r;
+  s->has_template = true;
+  s->template_group = s->ctx.alg == kAlgEc ? EcTemplateGroup(m, templ) : kPoolX25519;
+  ResolveGroup(s);
+  return r;
+}
+
+int PoolGenSetParams(void* genctx, const OSSL_PARAM params[]) {
+  auto* s = static_cast<PoolGenState*>(genctx);
+  const int r = g_filter->managers[s->ctx.alg].gen_set_params(s->ctx.inner, params);
+  if (r != 1) return r;
+  NoteGenParams(&s->ctx, params, &s->name_group);
+  ResolveGroup(s);
+  return r;
+}
+
+const OSSL_PARAM* PoolGenSettableParams(void* genctx, void* provctx) {
+  auto* s = static_cast<PoolGenState*>(genctx);
+  return g_filter->managers[s->ctx.alg].gen_settable_params(s != nullptr ? s->ctx.inner : nullptr, provctx);
+}
+
+void* PoolGen(void* genctx, OSSL_CALLBACK* cb, void* cbarg) {
+  auto* s = static_cast<PoolGenState*>(genctx);
+  const PoolGenCtx& g = s->ctx;
+  if (g_filter->pooling && g.plain && g.group >= 0 && g.selection == OSSL_KEYMGMT_SELECT_KEYPAIR) {
+    KeyPool& pool = g_filter->pools[g.group];
+    pool.wanted.store(true, std::memory_order_relaxed);
+    void* key = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(pool.mu);
+      if (!pool.keys.empty()) {
+        key = pool.keys.back();
+        pool.keys.pop_back();
+      }
+    }
+    if (key != nullptr) {
+      pool.taken.fetch_add(1, std::memory_order_relaxed);
+      return key;
+    }
+    pool.missed.fetch_add(1, std::memory_order_relaxed);
+  }
+  return g_filter->managers[g.alg].gen(g.inner, cb, cbarg);
+}
+
+void PoolGenCleanup(void* genctx) {
+  auto* s = static_cast<PoolGenState*>(genctx);
+  if (s == nullptr) return;
+  g_filter->managers[s->ctx.alg].gen_cleanup(s->ctx.inner);
+  delete s;
+}
+
+// The X25519 and EC key managers with our gen functions, the rest of the default's table as it
+// is; any other key manager (or one whose table has a function we do not know, which might take
+// a gen context) is served as it is.
+const OSSL_DISPATCH* WrapKeyManager(Filter& f, const OSSL_ALGORITHM& a) {
+  int alg = -1;
+  if (FirstNameIs(a.algorithm_names, "X25519")) alg = kAlgX25519;
+  if (FirstNameIs(a.algorithm_names, "EC")) alg = kAlgEc;
+  if (alg < 0) return a.implementation;
+  PooledKeyManager& m = f.managers[alg];
+  m.dispatch.clear();
+  for (const OSSL_DISPATCH* d = a.implementation; d->function_id != 0; ++d) {
+    OSSL_DISPATCH out = *d;
+    switch (d->function_id) {
+      case OSSL_FUNC_KEYMGMT_GEN_INIT:
+        m.gen_init = OSSL_FUNC_keymgmt_gen_init(d);
+        out.function = alg == kAlgX25519 ? reinterpret_cast<void (*)(void)>(&PoolGenInit<kAlgX25519>)
+                                         : reinterpret_cast<void (*)(void)>(&PoolGenInit<kAlgEc>);
+        break;
+      case OSSL_FUNC_KEYMGMT_GEN_SET_TEMPLATE:
+        m.gen_set_template = OSSL_FUNC_keymgmt_gen_set_template(d);
+        out.function = reinterpret_cast<void (*)(void)>(&PoolGenSetTemplate);
+        break;
+      case OSSL_FUNC_KEYMGMT_GEN_SET_PARAMS:
+        m.gen_set_params = OSSL_FUNC_keymgmt_gen_set_params(d);
+        out.function = reinterpret_cast<void (*)(void)>(&PoolGenSetParams);
+        break;
+      case OSSL_FUNC_KEYMGMT_GEN_SETTABLE_PARAMS:
+        m.gen_settable_params = OSSL_FUNC_keymgmt_gen_settable_params(d);
+        out.function = reinterpret_cast<void (*)(void)>(&PoolGenSettableParams);
+        break;
+      case OSSL_FUNC_KEYMGMT_GEN:
+        m.gen = OSSL_FUNC_keymgmt_gen(d);
+        out.function = reinterpret_cast<void (*)(void)>(&PoolGen);
+        break;
+      case OSSL_FUNC_KEYMGMT_GEN_CLEANUP:
+        m.gen_cleanup = OSSL_FUNC_keymgmt_gen_cleanup(d);
+        out.function = reinterpret_cast<void (*)(void)>(&PoolGenCleanup);
+        break;
+      case OSSL_FUNC_KEYMGMT_FREE:
+        m.free = OSSL_FUNC_keymgmt_free(d);
+        break;
+      case OSSL_FUNC_KEYMGMT_GET_PARAMS:
+        m.get_params = OSSL_FUNC_keymgmt_get_params(d);
+        break;
+      case OSSL_FUNC_KEYMGMT_NEW:
+      case OSSL_FUNC_KEYMGMT_LOAD:
+      case OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS:
+      case OSSL_FUNC_KEYMGMT_SET_PARAMS:
+      case OSSL_FUNC_KEYMGMT_SETTABLE_PARAMS:
+      case OSSL_FUNC_KEYMGMT_QUERY_OPERATION_NAME:
+      case OSSL_FUNC_KEYMGMT_HAS:
+      case OSSL_FUNC_KEYMGMT_VALIDATE:
+      case OSSL_FUNC_KEYMGMT_MATCH:
+      case OSSL_FUNC_KEYMGMT_IMPORT:
+      case OSSL_FUNC_KEYMGMT_IMPORT_TYPES:
+      case OSSL_FUNC_KEYMGMT_EXPORT:
+      case OSSL_FUNC_KEYMGMT_EXPORT_TYPES:
+      case OSSL_FUNC_KEYMGMT_DUP:
+        break;
+      default:
+        m = PooledKeyManager();
+        return a.implementation;
+    }
+    m.dispatch.push_back(out);
+  }
+  // The functions a pooled key needs (a template setter and settable list, optional, are wrapped
+  // only where the default's table has them).
+  if (m.gen_init == nullptr || m.gen_set_params == nullptr || m.gen == nullptr || m.gen_cleanup == nullptr ||
+      m.free == nullptr) {
+    m = PooledKeyManager();
+    return a.implementation;
+  }
+  m.dispatch.push_back(OSSL_DISPATCH{0, nullptr});
+  m.wrapped = true;
+  return m.dispatch.data();
+}
+
+// Makes one key of `group` with the default's gen, as libssl asks for one (key pair, the group by
+// name); null on failure.
+void* MakePooledKey(Filter& f, int group) {
+  const PooledKeyManager& m = f.managers[PoolAlgorithmOf(group)];
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(kPoolGroupName[group]), 0),
+      OSSL_PARAM_END};
+  void* gctx = m.gen_init(f.deflt_ctx, OSSL_KEYMGMT_SELECT_KEYPAIR, params);
+  void* key = gctx != nullptr ? m.gen(gctx, nullptr, nullptr) : nullptr;
+  if (gctx != nullptr) m.gen_cleanup(gctx);
+  if (key == nullptr) ERR_clear_error();
+  return key;
+}
+
+uint64_t ThreadCpuNs() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<uint64_t>(t.tv_sec) * 1000000000u + static_cast<uint64_t>(t.tv_nsec);
+}
 
 const OSSL_PARAM* FilterGettableParams(void*) { return OSSL_PROVIDER_gettable_params(g_filter->deflt); }
 
@@ -242,6 +550,11 @@ void FilterUnquery(void*, int operation_id, const OSSL_ALGORITHM* algs) {
 }
 
 void FreeFilter(Filter* f) {
+  for (int group = 0; group < kPoolGroups; ++group) {
+    const PooledKeyManager& m = f->managers[PoolAlgorithmOf(group)];
+    for (void* key : f->pools[group].keys) m.free(key);
+    f->pools[group].keys.clear();
+  }
   for (Trimmed& t : f->trimmed) {
     if (t.all != nullptr) OSSL_PROVIDER_unquery_operation(f->deflt, t.operation_id, t.all);
   }
@@ -283,7 +596,7 @@ int FilterInit(const OSSL_CORE_HANDLE*, const OSSL_DISPATCH*, const OSSL_DISPATC
     for (const OSSL_ALGORITHM* a = t.all; a->algorithm_names != nullptr; ++a) {
       if (!t.keep(*a)) continue;
       t.kept.push_back(*a);
-      t.kept.back().implementation = t.implementation(*a);
+      t.kept.back().implementation = t.implementation(*f, *a);
     }
     t.kept.push_back(OSSL_ALGORITHM{nullptr, nullptr, nullptr, nullptr});
   }
@@ -291,6 +604,10 @@ int FilterInit(const OSSL_CORE_HANDLE*, const OSSL_DISPATCH*, const OSSL_DISPATC
     FreeFilter(f);
     return 0;
   }
+  f->deflt_ctx = deflt_ctx;
+  // PWT_DTLS_KEY_POOL=0 turns the ECDHE key pools off (read once; for comparisons).
+  const char* pool_env = std::getenv("PWT_DTLS_KEY_POOL");
+  f->pooling = pool_env == nullptr || std::strcmp(pool_env, "0") != 0;
   g_filter = f;
   *provctx = deflt_ctx;
   *out = kFilterDispatch;
@@ -321,6 +638,67 @@ OSSL_LIB_CTX* MakeLibraryContext() {
 OSSL_LIB_CTX* DtlsLibraryContext() {
   static OSSL_LIB_CTX* const ctx = MakeLibraryContext();
   return ctx;
+}
+
+bool DtlsLibraryContextIdleWork() {
+  if (DtlsLibraryContext() == nullptr || g_filter == nullptr || !g_filter->pooling) return false;
+  Filter& f = *g_filter;
+  // The emptiest pool (by share of its capacity) of those asked for that has room.
+  int group = -1;
+  double fill = 1.0;
+  for (int g = 0; g < kPoolGroups; ++g) {
+    KeyPool& pool = f.pools[g];
+    if (!pool.wanted.load(std::memory_order_relaxed) || !f.managers[PoolAlgorithmOf(g)].wrapped) continue;
+    size_t n = 0;
+    {
+      std::lock_guard<std::mutex> lock(pool.mu);
+      n = pool.keys.size();
+    }
+    const double share = static_cast<double>(n) / static_cast<double>(kPoolCapacity[g]);
+    if (share < fill) {
+      fill = share;
+      group = g;
+    }
+  }
+  if (group < 0) return false;
+  const uint64_t t0 = ThreadCpuNs();
+  void* key = MakePooledKey(f, group);
+  KeyPool& pool = f.pools[group];
+  pool.made_ns.fetch_add(ThreadCpuNs() - t0, std::memory_order_relaxed);
+  if (key == nullptr) return false;
+  {
+    std::lock_guard<std::mutex> lock(pool.mu);
+    if (pool.keys.size() < kPoolCapacity[group]) {
+      pool.keys.reserve(kPoolCapacity[group]);
+      pool.keys.push_back(key);
+      key = nullptr;
+    }
+  }
+  // Another thread filled the last place first.
+  if (key != nullptr) {
+    f.managers[PoolAlgorithmOf(group)].free(key);
+    return false;
+  }
+  pool.made.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+DtlsKeyPoolStats DtlsLibraryContextKeyPoolStats(DtlsKeyPoolGroup group) {
+  DtlsKeyPoolStats s;
+  const int g = static_cast<int>(group);
+  if (DtlsLibraryContext() == nullptr || g_filter == nullptr || g < 0 || g >= kPoolGroups) return s;
+  KeyPool& pool = g_filter->pools[g];
+  {
+    std::lock_guard<std::mutex> lock(pool.mu);
+    s.pooled = pool.keys.size();
+  }
+  s.capacity = kPoolCapacity[g];
+  s.enabled = g_filter->pooling && g_filter->managers[PoolAlgorithmOf(g)].wrapped;
+  s.taken = pool.taken.load(std::memory_order_relaxed);
+  s.missed = pool.missed.load(std::memory_order_relaxed);
+  s.made = pool.made.load(std::memory_order_relaxed);
+  s.made_cpu_ns = pool.made_ns.load(std::memory_order_relaxed);
+  return s;
 }
 
 size_t DtlsLibraryContextAlgorithmCount(int operation_id) {

@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 
 #include <cstddef>
+#include <cstdint>
 
 namespace pwt {
 
@@ -23,6 +24,34 @@ namespace pwt {
  * (ENGINE, default properties, the default context's providers) is changed.
  */
 OSSL_LIB_CTX* DtlsLibraryContext();
+
+/** The ECDHE groups whose keys are made ahead of use (docs/dtls.md, "Library context"). */
+enum class DtlsKeyPoolGroup : int { kX25519 = 0, kP256 = 1 };
+
+/** What one ECDHE key pool did so far (process-wide). */
+struct DtlsKeyPoolStats {
+  /** Keys waiting now, and the most it holds. */
+  size_t pooled = 0;
+  size_t capacity = 0;
+  /** False when the pools are off (PWT_DTLS_KEY_POOL=0, no library context of ours). */
+  bool enabled = false;
+  /** Handshake keys handed out from the pool; asked for when it was empty (made on the spot). */
+  uint64_t taken = 0;
+  uint64_t missed = 0;
+  /** Keys made in idle time, and the thread CPU that took (ns). */
+  uint64_t made = 0;
+  uint64_t made_cpu_ns = 0;
+};
+
+/**
+ * Idle-time work of a handshake thread (no handshake work queued): makes one ECDHE key for the
+ * emptiest pool of a group handshakes have asked for. True if it made one (call again once the
+ * queue is checked), false when there is nothing to do (every pool full, pooling off). Thread-safe.
+ */
+bool DtlsLibraryContextIdleWork();
+
+/** The figures of one key pool. */
+DtlsKeyPoolStats DtlsLibraryContextKeyPoolStats(DtlsKeyPoolGroup group);
 
 /** Algorithms the filter serves for an operation (OSSL_OP_DECODER, OSSL_OP_KEYMGMT; for tests). */
 size_t DtlsLibraryContextAlgorithmCount(int operation_id);

@@ -16,11 +16,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "native/dtls/dtls_context.hpp"
 #include "native/dtls/dtls_library_context.hpp"
+#include "native/memory/native_heap_stats.hpp"
 #include "test/native/check.hpp"
 
 using namespace pwt;
@@ -330,7 +332,153 @@ void BenchDecode() {
 
 }  // namespace
 
+
+// ECDHE key pools (docs/dtls.md, "Library context"): keys asked for the way libssl asks (the group
+// by name; a template key, as the client side passes the server's) come from the pool once it was
+// filled in idle time, each once (every public key differs), and each agrees with a peer's key;
+// other requests (P-384, a cofactor flag, an explicit-curve template) are made on the spot.
+// dtls_engine_test checks DTLS handshakes taking pooled keys on both sides.
+EVP_PKEY* KeygenLikeLibssl(const char* type, const char* group) {
+  EVP_PKEY* key = nullptr;
+  EVP_PKEY_CTX* c = EVP_PKEY_CTX_new_from_name(DtlsLibraryContext(), type, nullptr);
+  if (c != nullptr && EVP_PKEY_keygen_init(c) == 1 && EVP_PKEY_CTX_set_group_name(c, group) == 1) {
+    EVP_PKEY_keygen(c, &key);
+  }
+  EVP_PKEY_CTX_free(c);
+  return key;
+}
+
+EVP_PKEY* KeygenFromTemplate(EVP_PKEY* templ) {
+  EVP_PKEY* key = nullptr;
+  EVP_PKEY_CTX* c = EVP_PKEY_CTX_new_from_pkey(DtlsLibraryContext(), templ, nullptr);
+  if (c != nullptr && EVP_PKEY_keygen_init(c) == 1) EVP_PKEY_keygen(c, &key);
+  EVP_PKEY_CTX_free(c);
+  return key;
+}
+
+std::string PublicOf(EVP_PKEY* key) {
+  unsigned char* pub = nullptr;
+  const size_t n = EVP_PKEY_get1_encoded_public_key(key, &pub);
+  std::string out(reinterpret_cast<char*>(pub), n);
+  OPENSSL_free(pub);
+  return out;
+}
+
+// ECDH between `a` (ours) and `b`, both ways, must agree.
+bool Agree(EVP_PKEY* a, EVP_PKEY* b) {
+  unsigned char s1[80];
+  unsigned char s2[80];
+  size_t n1 = sizeof s1;
+  size_t n2 = sizeof s2;
+  EVP_PKEY_CTX* c1 = EVP_PKEY_CTX_new_from_pkey(DtlsLibraryContext(), a, nullptr);
+  EVP_PKEY_CTX* c2 = EVP_PKEY_CTX_new_from_pkey(nullptr, b, nullptr);
+  const bool ok = c1 != nullptr && c2 != nullptr && EVP_PKEY_derive_init(c1) == 1 &&
+                  EVP_PKEY_derive_set_peer(c1, b) == 1 && EVP_PKEY_derive(c1, s1, &n1) == 1 &&
+                  EVP_PKEY_derive_init(c2) == 1 && EVP_PKEY_derive_set_peer(c2, a) == 1 &&
+                  EVP_PKEY_derive(c2, s2, &n2) == 1 && n1 == n2 && std::memcmp(s1, s2, n1) == 0;
+  EVP_PKEY_CTX_free(c1);
+  EVP_PKEY_CTX_free(c2);
+  return ok;
+}
+
+size_t FillPools() {
+  size_t made = 0;
+  // Bounded: the capacities together are well under this.
+  for (int i = 0; i < 10000 && DtlsLibraryContextIdleWork(); ++i) ++made;
+  return made;
+}
+
+void TestKeyPoolsByEvp() {
+  using G = DtlsKeyPoolGroup;
+  CHECK(DtlsLibraryContextKeyPoolStats(G::kX25519).enabled);
+  // Nothing asked for yet: no idle work.
+  CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kX25519).made, 0u);
+  CHECK(!DtlsLibraryContextIdleWork());
+  // The first keys are made on the spot (pools empty) and make their groups wanted.
+  EVP_PKEY* first_x = KeygenLikeLibssl("X25519", "x25519");
+  EVP_PKEY* first_p = KeygenLikeLibssl("EC", "P-256");
+  CHECK(first_x != nullptr && first_p != nullptr);
+  CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kX25519).missed, 1u);
+  CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kP256).missed, 1u);
+  const NativeHeapStats h0 = ReadNativeHeapStats();
+  const size_t made = FillPools();
+  const NativeHeapStats h1 = ReadNativeHeapStats();
+  const DtlsKeyPoolStats x = DtlsLibraryContextKeyPoolStats(G::kX25519);
+  const DtlsKeyPoolStats p = DtlsLibraryContextKeyPoolStats(G::kP256);
+  CHECK_EQ(x.pooled, x.capacity);
+  CHECK_EQ(p.pooled, p.capacity);
+  CHECK_EQ(made, x.capacity + p.capacity);
+  CHECK_EQ(x.made, x.capacity);
+  CHECK(!DtlsLibraryContextIdleWork());  // full
+  if (h0.supported && made > 0) {
+    std::fprintf(stderr, "key pools: %zu X25519 + %zu P-256 keys, %.0f KiB of C heap; made in %.1f + %.1f us CPU each\n",
+                 x.pooled, p.pooled, (static_cast<double>(h1.in_use) - static_cast<double>(h0.in_use)) / 1024.0,
+                 x.made_cpu_ns / 1000.0 / static_cast<double>(x.made), p.made_cpu_ns / 1000.0 / static_cast<double>(p.made));
+  }
+  // Pooled keys: by name and by template, each once, each a working key.
+  std::set<std::string> seen{PublicOf(first_x), PublicOf(first_p)};
+  EVP_PKEY* peer_x = EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519");
+  EVP_PKEY* peer_p = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  for (int i = 0; i < 40; ++i) {
+    EVP_PKEY* kx = i % 2 == 0 ? KeygenLikeLibssl("X25519", "x25519") : KeygenFromTemplate(first_x);
+    EVP_PKEY* kp = i % 2 == 0 ? KeygenLikeLibssl("EC", "prime256v1") : KeygenFromTemplate(first_p);
+    CHECK(kx != nullptr && kp != nullptr);
+    if (kx == nullptr || kp == nullptr) break;
+    CHECK(seen.insert(PublicOf(kx)).second);
+    CHECK(seen.insert(PublicOf(kp)).second);
+    CHECK(Agree(kx, peer_x));
+    CHECK(Agree(kp, peer_p));
+    EVP_PKEY_free(kx);
+    EVP_PKEY_free(kp);
+  }
+  CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kX25519).taken, 40u);
+  CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kP256).taken, 40u);
+  CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kX25519).pooled, x.capacity - 40);
+  // Not what a pooled key is: made on the spot, counted as neither taken nor missed.
+  EVP_PKEY* p384 = KeygenLikeLibssl("EC", "P-384");
+  CHECK(p384 != nullptr);
+  CHECK(p384 != nullptr && EVP_PKEY_get_bits(p384) == 384);
+  EVP_PKEY* p384_templ = p384 != nullptr ? KeygenFromTemplate(p384) : nullptr;
+  CHECK(p384_templ != nullptr && EVP_PKEY_get_bits(p384_templ) == 384);
+  {
+    EVP_PKEY* key = nullptr;
+    EVP_PKEY_CTX* c = EVP_PKEY_CTX_new_from_name(DtlsLibraryContext(), "EC", nullptr);
+    int cofactor = 1;
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("group", const_cast<char*>("P-256"), 0),
+                           OSSL_PARAM_construct_int("use-cofactor-flag", &cofactor), OSSL_PARAM_END};
+    CHECK(c != nullptr && EVP_PKEY_keygen_init(c) == 1 && EVP_PKEY_CTX_set_params(c, params) == 1 &&
+          EVP_PKEY_keygen(c, &key) == 1);
+    CHECK(key != nullptr && seen.insert(PublicOf(key)).second);
+    EVP_PKEY_free(key);
+    EVP_PKEY_CTX_free(c);
+  }
+  {
+    // A P-256 template with explicit parameters: not a named group, so not pooled.
+    EVP_PKEY* key = nullptr;
+    EVP_PKEY_CTX* c = EVP_PKEY_CTX_new_from_name(DtlsLibraryContext(), "EC", nullptr);
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("group", const_cast<char*>("P-256"), 0),
+                           OSSL_PARAM_construct_utf8_string("encoding", const_cast<char*>("explicit"), 0),
+                           OSSL_PARAM_END};
+    CHECK(c != nullptr && EVP_PKEY_keygen_init(c) == 1 && EVP_PKEY_CTX_set_params(c, params) == 1 &&
+          EVP_PKEY_keygen(c, &key) == 1);
+    EVP_PKEY* from = key != nullptr ? KeygenFromTemplate(key) : nullptr;
+    CHECK(from != nullptr);
+    EVP_PKEY_free(from);
+    EVP_PKEY_free(key);
+    EVP_PKEY_CTX_free(c);
+  }
+  CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kP256).taken, 40u);
+  CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kP256).missed, 1u);
+  EVP_PKEY_free(p384);
+  EVP_PKEY_free(p384_templ);
+  EVP_PKEY_free(peer_x);
+  EVP_PKEY_free(peer_p);
+  EVP_PKEY_free(first_x);
+  EVP_PKEY_free(first_p);
+}
+
 int main() {
+  TestKeyPoolsByEvp();
   TestTrimmedTables();
   TestPeerKeyTypesDecode();
   TestBadPeerKey();
