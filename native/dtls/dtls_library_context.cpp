@@ -53,6 +53,19 @@ constexpr const char* kCiphers[] = {"AES-128-GCM", "AES-256-GCM", "ChaCha20-Poly
 // they serve (D)TLS before 1.2 only.
 constexpr const char* kDigests[] = {"SHA1", "SHA2-224", "SHA2-256", "SHA2-384", "SHA2-512"};
 
+// The operations a DTLS 1.2 handshake of ours runs beyond key management: ECDSA, RSA (and RSA-PSS,
+// the same implementation) and EdDSA signatures, the key exchanges of our groups and X448, HMAC
+// (our PRF's P_hash), RSA decryption (RSA key transport, should a context allow it), and the KDFs
+// of (D)TLS (TLS1-PRF, ours; HKDF and TLS13-KDF of TLS 1.3). OpenSSL 3.0 puts every algorithm of
+// an operation into the context's method store at its first fetch, and each peer key decode walks
+// (and copies) that whole store: DSA, SM2, the MAC faces of SIPHASH/POLY1305/CMAC, DH, GMAC/KMAC/
+// BLAKE2, SSKDF/PBKDF2/SCRYPT... were walked for every handshake and used by none.
+constexpr const char* kSignatures[] = {"ECDSA", "RSA", "ED25519", "ED448"};
+constexpr const char* kKeyExchanges[] = {"ECDH", "X25519", "X448"};
+constexpr const char* kMacs[] = {"HMAC"};
+constexpr const char* kAsymCiphers[] = {"RSA"};
+constexpr const char* kKdfs[] = {"TLS1-PRF", "HKDF", "TLS13-KDF"};
+
 // The first of an algorithm's colon-separated names equals `name`.
 bool FirstNameIs(const char* names, const char* name) {
   const size_t n = std::strlen(name);
@@ -75,6 +88,10 @@ bool KeepDecoder(const OSSL_ALGORITHM& a) {
 bool KeepKeyManager(const OSSL_ALGORITHM& a) { return FirstNameIn(a.algorithm_names, kKeyManagers); }
 bool KeepCipher(const OSSL_ALGORITHM& a) { return FirstNameIn(a.algorithm_names, kCiphers); }
 bool KeepDigest(const OSSL_ALGORITHM& a) { return FirstNameIn(a.algorithm_names, kDigests); }
+bool KeepSignature(const OSSL_ALGORITHM& a) { return FirstNameIn(a.algorithm_names, kSignatures); }
+bool KeepKeyExchange(const OSSL_ALGORITHM& a) { return FirstNameIn(a.algorithm_names, kKeyExchanges); }
+bool KeepMac(const OSSL_ALGORITHM& a) { return FirstNameIn(a.algorithm_names, kMacs); }
+bool KeepAsymCipher(const OSSL_ALGORITHM& a) { return FirstNameIn(a.algorithm_names, kAsymCiphers); }
 
 
 // ECDHE key pools (docs/dtls.md, "Library context", "ECDHE keys made in idle time"). Every
@@ -251,8 +268,8 @@ const OSSL_DISPATCH kPrfKdf[] = {
 
 struct Filter;
 
-// Every KDF passes, TLS1-PRF with our implementation in place of the default's.
-bool KeepKdf(const OSSL_ALGORITHM&) { return true; }
+// The (D)TLS KDFs, TLS1-PRF with our implementation in place of the default's.
+bool KeepKdf(const OSSL_ALGORITHM& a) { return FirstNameIn(a.algorithm_names, kKdfs); }
 const OSSL_DISPATCH* ReplaceKdf(Filter&, const OSSL_ALGORITHM& a) {
   return FirstNameIs(a.algorithm_names, "TLS1-PRF") ? kPrfKdf : a.implementation;
 }
@@ -276,11 +293,15 @@ struct Filter {
   OSSL_LIB_CTX* inner = nullptr;
   OSSL_PROVIDER* deflt = nullptr;
   void* deflt_ctx = nullptr;
-  Trimmed trimmed[5] = {{OSSL_OP_DECODER, &KeepDecoder, &Same},
+  Trimmed trimmed[9] = {{OSSL_OP_DECODER, &KeepDecoder, &Same},
                         {OSSL_OP_KEYMGMT, &KeepKeyManager, &WrapKeyManager},
                         {OSSL_OP_CIPHER, &KeepCipher, &Same},
                         {OSSL_OP_DIGEST, &KeepDigest, &Same},
-                        {OSSL_OP_KDF, &KeepKdf, &ReplaceKdf}};
+                        {OSSL_OP_KDF, &KeepKdf, &ReplaceKdf},
+                        {OSSL_OP_SIGNATURE, &KeepSignature, &Same},
+                        {OSSL_OP_KEYEXCH, &KeepKeyExchange, &Same},
+                        {OSSL_OP_MAC, &KeepMac, &Same},
+                        {OSSL_OP_ASYM_CIPHER, &KeepAsymCipher, &Same}};
   PooledKeyManager managers[kPooledAlgorithms];
   KeyPool pools[kPoolGroups];
   bool pooling = true;

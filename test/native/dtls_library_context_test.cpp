@@ -85,8 +85,20 @@ void TestTrimmedTables() {
   // 124 and 22).
   CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_CIPHER), 4u);
   CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_DIGEST), 5u);
-  // Operations not trimmed pass through (signatures, key exchange, KDFs, RNGs).
-  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_SIGNATURE), 0u);
+  // Signatures ECDSA, RSA, Ed25519, Ed448; key exchanges ECDH, X25519, X448; HMAC; RSA
+  // decryption; the (D)TLS KDFs. Operations not trimmed pass through (RNGs, encoders, KEM).
+  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_SIGNATURE), 4u);
+  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_KEYEXCH), 3u);
+  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_MAC), 1u);
+  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_ASYM_CIPHER), 1u);
+  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_KDF), 3u);
+  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_RAND), 0u);
+  for (const char* name : {"DSA", "SM2", "CMAC"}) {
+    EVP_SIGNATURE* sig = EVP_SIGNATURE_fetch(DtlsLibraryContext(), name, nullptr);
+    CHECK(sig == nullptr);
+    EVP_SIGNATURE_free(sig);
+  }
+  ERR_clear_error();
   for (const char* md : {"SHA1", "SHA224", "SHA256", "SHA384", "SHA512"}) {
     EVP_MD* m = EVP_MD_fetch(DtlsLibraryContext(), md, nullptr);
     CHECK(m != nullptr);
