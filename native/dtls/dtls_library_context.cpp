@@ -1,10 +1,16 @@
 // The DTLS library context and its filter provider (see dtls_library_context.hpp; docs/dtls.md,
 // "Library context").
+// EC_KEY_new_ex, EC_KEY_set_group, EC_KEY_oct2key: the default provider's EC key data is an
+// EC_KEY, and the decoder of P-256 peer keys below makes one around a shared group.
+#define OPENSSL_SUPPRESS_DEPRECATED 1
 #include "native/dtls/dtls_library_context.hpp"
 
 #include <openssl/core.h>
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
+#include <openssl/core_object.h>
+#include <openssl/ec.h>
+#include <openssl/obj_mac.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
@@ -275,6 +281,7 @@ const OSSL_DISPATCH* ReplaceKdf(Filter&, const OSSL_ALGORITHM& a) {
 }
 const OSSL_DISPATCH* Same(Filter&, const OSSL_ALGORITHM& a) { return a.implementation; }
 const OSSL_DISPATCH* WrapKeyManager(Filter& f, const OSSL_ALGORITHM& a);
+const OSSL_DISPATCH* WrapDecoder(Filter& f, const OSSL_ALGORITHM& a);
 
 // One trimmed operation: the default provider's table (static in the provider, queried once and
 // unqueried at teardown) and the entries kept, ending with a null entry.
@@ -293,7 +300,7 @@ struct Filter {
   OSSL_LIB_CTX* inner = nullptr;
   OSSL_PROVIDER* deflt = nullptr;
   void* deflt_ctx = nullptr;
-  Trimmed trimmed[9] = {{OSSL_OP_DECODER, &KeepDecoder, &Same},
+  Trimmed trimmed[9] = {{OSSL_OP_DECODER, &KeepDecoder, &WrapDecoder},
                         {OSSL_OP_KEYMGMT, &KeepKeyManager, &WrapKeyManager},
                         {OSSL_OP_CIPHER, &KeepCipher, &Same},
                         {OSSL_OP_DIGEST, &KeepDigest, &Same},
@@ -305,6 +312,16 @@ struct Filter {
   PooledKeyManager managers[kPooledAlgorithms];
   KeyPool pools[kPoolGroups];
   bool pooling = true;
+  // The P-256 peer-key decoder (P256SpkiDecode): the default EC SubjectPublicKeyInfo decoder's
+  // table with its decode replaced, that decode, the core's BIO functions it reads and re-wraps
+  // input with, and the group every key it makes copies (made once, in the inner context).
+  std::vector<OSSL_DISPATCH> ec_spki_dispatch;
+  OSSL_FUNC_decoder_decode_fn* ec_spki_decode = nullptr;
+  OSSL_FUNC_BIO_read_ex_fn* core_read_ex = nullptr;
+  OSSL_FUNC_BIO_new_membuf_fn* core_new_membuf = nullptr;
+  OSSL_FUNC_BIO_free_fn* core_bio_free = nullptr;
+  EC_GROUP* p256 = nullptr;
+  std::atomic<uint64_t> p256_decodes{0};
 
   Trimmed* find(int operation_id) {
     for (Trimmed& t : trimmed) {
@@ -529,6 +546,108 @@ const OSSL_DISPATCH* WrapKeyManager(Filter& f, const OSSL_ALGORITHM& a) {
   return m.dispatch.data();
 }
 
+// A P-256 peer key, as every WebRTC stack's ECDSA certificate carries it (RFC 5480 section 2: the
+// id-ecPublicKey algorithm with the prime256v1 named curve, an uncompressed point): the default
+// decoder parses the SubjectPublicKeyInfo a second time and builds the curve's group from its
+// numbers for every key (EC_GROUP_new_by_curve_name: two Montgomery setups with a modular
+// inverse each, about a fifth of a peer key's decode). This one checks that the input is exactly
+// that encoding and makes the key around a copy of one group made at start; anything else (other
+// curves, compressed points, explicit parameters, RSA in an EC wrapper, trailing bytes) goes to the
+// default decoder unchanged, as does a point the key refuses (not on the curve).
+constexpr unsigned char kP256SpkiPrefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02,
+                                             0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03,
+                                             0x42, 0x00, 0x04};
+constexpr size_t kP256SpkiSize = sizeof kP256SpkiPrefix + 64;
+
+// The key of a P-256 SubjectPublicKeyInfo in exactly that encoding, or null.
+EC_KEY* P256KeyOf(const Filter& f, const unsigned char* der, size_t len) {
+  if (f.p256 == nullptr || len != kP256SpkiSize || std::memcmp(der, kP256SpkiPrefix, sizeof kP256SpkiPrefix) != 0) {
+    return nullptr;
+  }
+  EC_KEY* key = EC_KEY_new_ex(f.inner, nullptr);
+  // The point starts at its 0x04 (the last byte of the prefix).
+  if (key == nullptr || EC_KEY_set_group(key, f.p256) != 1 ||
+      EC_KEY_oct2key(key, der + sizeof kP256SpkiPrefix - 1, 65, nullptr) != 1) {
+    EC_KEY_free(key);
+    ERR_clear_error();
+    return nullptr;
+  }
+  return key;
+}
+
+int P256SpkiDecode(void* ctx, OSSL_CORE_BIO* in, int selection, OSSL_CALLBACK* data_cb, void* data_cbarg,
+                   OSSL_PASSPHRASE_CALLBACK* pw_cb, void* pw_cbarg) {
+  const Filter& f = *g_filter;
+  if (selection != 0 && (selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY) == 0) {
+    return f.ec_spki_decode(ctx, in, selection, data_cb, data_cbarg, pw_cb, pw_cbarg);
+  }
+  // Read it all (libssl hands over the SubjectPublicKeyInfo's bytes alone; a peer's certificate
+  // is at most kMaxHandshakeMessage). Past 64 KiB nothing is decoded (as an undecodable key).
+  unsigned char stack[512];
+  std::vector<unsigned char> heap;
+  unsigned char* data = stack;
+  size_t cap = sizeof stack;
+  size_t len = 0;
+  for (;;) {
+    if (len == cap) {
+      if (cap >= 64 * 1024) return 1;
+      heap.resize(cap * 2);
+      if (data == stack) std::memcpy(heap.data(), stack, len);
+      data = heap.data();
+      cap = heap.size();
+    }
+    size_t n = 0;
+    if (f.core_read_ex(in, data + len, cap - len, &n) != 1 || n == 0) break;
+    len += n;
+  }
+  const unsigned char* der = data;
+  EC_KEY* key = P256KeyOf(f, der, len);
+  if (key == nullptr) {
+    // The default decoder on the same bytes.
+    OSSL_CORE_BIO* again = len <= 0x7fffffff ? f.core_new_membuf(der, static_cast<int>(len)) : nullptr;
+    if (again == nullptr) return 0;
+    const int ok = f.ec_spki_decode(ctx, again, selection, data_cb, data_cbarg, pw_cb, pw_cbarg);
+    f.core_bio_free(again);
+    return ok;
+  }
+  // What the default's decoder hands on (providers/implementations/encode_decode/decode_der2key.c):
+  // an EC key by reference, which the EC key manager's load takes (and clears).
+  int object_type = OSSL_OBJECT_PKEY;
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_int(OSSL_OBJECT_PARAM_TYPE, &object_type),
+                         OSSL_PARAM_construct_utf8_string(OSSL_OBJECT_PARAM_DATA_TYPE, const_cast<char*>("EC"), 0),
+                         OSSL_PARAM_construct_octet_string(OSSL_OBJECT_PARAM_REFERENCE, &key, sizeof key),
+                         OSSL_PARAM_END};
+  const int ok = data_cb(params, data_cbarg);
+  EC_KEY_free(key);  // null once taken
+  g_filter->p256_decodes.fetch_add(1, std::memory_order_relaxed);
+  return ok;
+}
+
+// The EC SubjectPublicKeyInfo decoder with P256SpkiDecode in front; every other decoder as it is.
+const OSSL_DISPATCH* WrapDecoder(Filter& f, const OSSL_ALGORITHM& a) {
+  if (!FirstNameIs(a.algorithm_names, "EC") || f.core_read_ex == nullptr || f.core_new_membuf == nullptr ||
+      f.core_bio_free == nullptr || !f.ec_spki_dispatch.empty()) {
+    return a.implementation;
+  }
+  for (const OSSL_DISPATCH* d = a.implementation; d->function_id != 0; ++d) {
+    OSSL_DISPATCH out = *d;
+    if (d->function_id == OSSL_FUNC_DECODER_DECODE) {
+      f.ec_spki_decode = OSSL_FUNC_decoder_decode(d);
+      out.function = reinterpret_cast<void (*)(void)>(&P256SpkiDecode);
+    }
+    f.ec_spki_dispatch.push_back(out);
+  }
+  f.p256 = f.ec_spki_decode != nullptr ? EC_GROUP_new_by_curve_name_ex(f.inner, nullptr, NID_X9_62_prime256v1) : nullptr;
+  if (f.p256 == nullptr) {
+    ERR_clear_error();
+    f.ec_spki_dispatch.clear();
+    f.ec_spki_decode = nullptr;
+    return a.implementation;
+  }
+  f.ec_spki_dispatch.push_back(OSSL_DISPATCH{0, nullptr});
+  return f.ec_spki_dispatch.data();
+}
+
 // Makes one key of `group` with the default's gen, as libssl asks for one (key pair, the group by
 // name); null on failure.
 void* MakePooledKey(Filter& f, int group) {
@@ -579,6 +698,7 @@ void FreeFilter(Filter* f) {
   for (Trimmed& t : f->trimmed) {
     if (t.all != nullptr) OSSL_PROVIDER_unquery_operation(f->deflt, t.operation_id, t.all);
   }
+  EC_GROUP_free(f->p256);
   if (f->deflt != nullptr) OSSL_PROVIDER_unload(f->deflt);
   OSSL_LIB_CTX_free(f->inner);
   delete f;
@@ -601,10 +721,15 @@ const OSSL_DISPATCH kFilterDispatch[] = {
     {OSSL_FUNC_PROVIDER_TEARDOWN, reinterpret_cast<void (*)(void)>(&FilterTeardown)},
     {0, nullptr}};
 
-int FilterInit(const OSSL_CORE_HANDLE*, const OSSL_DISPATCH*, const OSSL_DISPATCH** out, void** provctx) {
+int FilterInit(const OSSL_CORE_HANDLE*, const OSSL_DISPATCH* in, const OSSL_DISPATCH** out, void** provctx) {
   if (g_filter != nullptr) return 0;  // one instance per process (DtlsLibraryContext makes it once)
   auto* f = new (std::nothrow) Filter();
   if (f == nullptr) return 0;
+  for (const OSSL_DISPATCH* d = in; d != nullptr && d->function_id != 0; ++d) {
+    if (d->function_id == OSSL_FUNC_BIO_READ_EX) f->core_read_ex = OSSL_FUNC_BIO_read_ex(d);
+    if (d->function_id == OSSL_FUNC_BIO_NEW_MEMBUF) f->core_new_membuf = OSSL_FUNC_BIO_new_membuf(d);
+    if (d->function_id == OSSL_FUNC_BIO_FREE) f->core_bio_free = OSSL_FUNC_BIO_free(d);
+  }
   f->inner = OSSL_LIB_CTX_new();
   f->deflt = f->inner != nullptr ? OSSL_PROVIDER_load(f->inner, "default") : nullptr;
   void* deflt_ctx = f->deflt != nullptr ? OSSL_PROVIDER_get0_provider_ctx(f->deflt) : nullptr;
@@ -720,6 +845,11 @@ DtlsKeyPoolStats DtlsLibraryContextKeyPoolStats(DtlsKeyPoolGroup group) {
   s.made = pool.made.load(std::memory_order_relaxed);
   s.made_cpu_ns = pool.made_ns.load(std::memory_order_relaxed);
   return s;
+}
+
+uint64_t DtlsLibraryContextP256Decodes() {
+  if (DtlsLibraryContext() == nullptr || g_filter == nullptr) return 0;
+  return g_filter->p256_decodes.load(std::memory_order_relaxed);
 }
 
 size_t DtlsLibraryContextAlgorithmCount(int operation_id) {

@@ -53,6 +53,12 @@ bool DtlsLibraryContextIdleWork();
 /** The figures of one key pool. */
 DtlsKeyPoolStats DtlsLibraryContextKeyPoolStats(DtlsKeyPoolGroup group);
 
+/**
+ * P-256 peer keys decoded by the filter's own decoder (the exact RFC 5480 encoding with an
+ * uncompressed point, made around one shared group); other keys go to the default's (for tests).
+ */
+uint64_t DtlsLibraryContextP256Decodes();
+
 /** Algorithms the filter serves for an operation (OSSL_OP_DECODER, OSSL_OP_KEYMGMT; for tests). */
 size_t DtlsLibraryContextAlgorithmCount(int operation_id);
 

@@ -178,6 +178,63 @@ void TestBadPeerKey() {
   EVP_PKEY_free(key);
 }
 
+// P-256 peer keys in the RFC 5480 encoding with an uncompressed point are decoded by the filter's
+// own decoder (around one shared group): the same key as the default decoder's, verifying the
+// certificate's signature; a compressed point and P-384 go to the default decoder and decode too;
+// a point off the curve gives no key in either context.
+void TestP256DecoderAgrees() {
+  EVP_PKEY* key = MakeKey("EC", "P-256");
+  std::vector<unsigned char> der = SelfSigned(key, false);
+  for (int i = 0; i < 3; ++i) {
+    const uint64_t before = DtlsLibraryContextP256Decodes();
+    X509* ours = Decode(DtlsLibraryContext(), der);
+    X509* theirs = Decode(nullptr, der);
+    CHECK_EQ(DtlsLibraryContextP256Decodes(), before + 1);
+    CHECK(ours != nullptr && theirs != nullptr);
+    EVP_PKEY* a = ours != nullptr ? X509_get0_pubkey(ours) : nullptr;
+    EVP_PKEY* b = theirs != nullptr ? X509_get0_pubkey(theirs) : nullptr;
+    CHECK(a != nullptr && b != nullptr && EVP_PKEY_eq(a, b) == 1 && EVP_PKEY_eq(a, key) == 1);
+    CHECK(a != nullptr && EVP_PKEY_get_bits(a) == 256 && X509_verify(ours, a) == 1);
+    char group[32] = "";
+    CHECK(a != nullptr && EVP_PKEY_get_utf8_string_param(a, "group", group, sizeof group, nullptr) == 1);
+    CHECK(std::string(group) == "prime256v1");
+    X509_free(ours);
+    X509_free(theirs);
+  }
+  {
+    // Compressed point: the default decoder's.
+    EVP_PKEY* compressed = MakeKey("EC", "P-256");
+    CHECK(EVP_PKEY_set_utf8_string_param(compressed, "point-format", const_cast<char*>("compressed")) == 1);
+    std::vector<unsigned char> cder = SelfSigned(compressed, false);
+    const uint64_t before = DtlsLibraryContextP256Decodes();
+    X509* ours = Decode(DtlsLibraryContext(), cder);
+    CHECK_EQ(DtlsLibraryContextP256Decodes(), before);
+    CHECK(ours != nullptr && X509_get0_pubkey(ours) != nullptr && EVP_PKEY_eq(X509_get0_pubkey(ours), compressed) == 1);
+    X509_free(ours);
+    EVP_PKEY_free(compressed);
+  }
+  {
+    // The prefix right, the point off the curve (its last byte changed): no key, as in the default.
+    std::vector<unsigned char> bad = der;
+    bool changed = false;
+    for (size_t i = 0; i + 3 + 64 < bad.size(); ++i) {
+      if (bad[i] == 0x03 && bad[i + 1] == 0x42 && bad[i + 2] == 0x00 && bad[i + 3] == 0x04) {
+        bad[i + 3 + 64] ^= 0x01;
+        changed = true;
+        break;
+      }
+    }
+    CHECK(changed);
+    for (OSSL_LIB_CTX* ctx : {static_cast<OSSL_LIB_CTX*>(nullptr), DtlsLibraryContext()}) {
+      X509* x = Decode(ctx, bad);
+      CHECK(x == nullptr || X509_get0_pubkey(x) == nullptr);
+      X509_free(x);
+    }
+    ERR_clear_error();
+  }
+  EVP_PKEY_free(key);
+}
+
 // A key made in the default context (as DtlsCertificate makes ours) signs in our context (OpenSSL
 // exports it to our provider once and caches it) and the signature verifies with the key decoded in
 // our context.
@@ -494,6 +551,7 @@ int main() {
   TestTrimmedTables();
   TestPeerKeyTypesDecode();
   TestBadPeerKey();
+  TestP256DecoderAgrees();
   TestDefaultContextKeySignsInOurs();
   TestTls1PrfIsOursAndAgrees();
   BenchDecode();
