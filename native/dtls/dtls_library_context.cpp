@@ -113,10 +113,12 @@ enum PoolGroup : int { kPoolX25519 = 0, kPoolP256 = 1, kPoolGroups = 2 };
 
 constexpr const char* kPoolGroupName[kPoolGroups] = {"x25519", "prime256v1"};
 
-// Keys each pool holds at most. One X25519 key (ECX_KEY, its lock and private key) is about 0.3 KiB
-// of heap, a P-256 one (EC_KEY with its own copy of the group) about 2.3 KiB (measured by
-// dtls_library_context_test); a 1000-pair burst with both ends in one process takes 2000.
-constexpr size_t kPoolCapacity[kPoolGroups] = {1024, 256};
+// Keys each pool holds at most unless PWT_DTLS_KEY_POOL=N says otherwise. One X25519 key (ECX_KEY,
+// its lock and private key) is about 250 bytes of heap, a P-256 one (EC_KEY with its own copy of the
+// group) about 2 KiB: 0.5 + 0.5 MiB full. A 1000-pair burst with both ends in one process takes
+// 2000 X25519 keys; P-256 is what some stacks (not Chromium, Firefox, pion) negotiate.
+constexpr size_t kDefaultPoolCapacity[kPoolGroups] = {2048, 256};
+constexpr size_t kMaxPoolCapacity = 65536;
 
 struct KeyPool {
   std::mutex mu;
@@ -311,6 +313,7 @@ struct Filter {
                         {OSSL_OP_ASYM_CIPHER, &KeepAsymCipher, &Same}};
   PooledKeyManager managers[kPooledAlgorithms];
   KeyPool pools[kPoolGroups];
+  size_t capacity[kPoolGroups] = {kDefaultPoolCapacity[0], kDefaultPoolCapacity[1]};
   bool pooling = true;
   // The P-256 peer-key decoder (P256SpkiDecode): the default EC SubjectPublicKeyInfo decoder's
   // table with its decode replaced, that decode, the core's BIO functions it reads and re-wraps
@@ -751,9 +754,16 @@ int FilterInit(const OSSL_CORE_HANDLE*, const OSSL_DISPATCH* in, const OSSL_DISP
     return 0;
   }
   f->deflt_ctx = deflt_ctx;
-  // PWT_DTLS_KEY_POOL=0 turns the ECDHE key pools off (read once; for comparisons).
-  const char* pool_env = std::getenv("PWT_DTLS_KEY_POOL");
-  f->pooling = pool_env == nullptr || std::strcmp(pool_env, "0") != 0;
+  // PWT_DTLS_KEY_POOL (read once): 0 turns the ECDHE key pools off, N (1 to 65536) holds N keys
+  // per group; anything else keeps the defaults.
+  if (const char* pool_env = std::getenv("PWT_DTLS_KEY_POOL")) {
+    char* end = nullptr;
+    const unsigned long n = std::strtoul(pool_env, &end, 10);
+    if (end != pool_env && *end == '\0' && n <= kMaxPoolCapacity) {
+      f->pooling = n > 0;
+      for (size_t& c : f->capacity) c = n;
+    }
+  }
   g_filter = f;
   *provctx = deflt_ctx;
   *out = kFilterDispatch;
@@ -800,7 +810,7 @@ bool DtlsLibraryContextIdleWork() {
       std::lock_guard<std::mutex> lock(pool.mu);
       n = pool.keys.size();
     }
-    const double share = static_cast<double>(n) / static_cast<double>(kPoolCapacity[g]);
+    const double share = static_cast<double>(n) / static_cast<double>(f.capacity[g]);
     if (share < fill) {
       fill = share;
       group = g;
@@ -814,8 +824,8 @@ bool DtlsLibraryContextIdleWork() {
   if (key == nullptr) return false;
   {
     std::lock_guard<std::mutex> lock(pool.mu);
-    if (pool.keys.size() < kPoolCapacity[group]) {
-      pool.keys.reserve(kPoolCapacity[group]);
+    if (pool.keys.size() < f.capacity[group]) {
+      pool.keys.reserve(f.capacity[group]);
       pool.keys.push_back(key);
       key = nullptr;
     }
@@ -838,7 +848,7 @@ DtlsKeyPoolStats DtlsLibraryContextKeyPoolStats(DtlsKeyPoolGroup group) {
     std::lock_guard<std::mutex> lock(pool.mu);
     s.pooled = pool.keys.size();
   }
-  s.capacity = kPoolCapacity[g];
+  s.capacity = g_filter->capacity[g];
   s.enabled = g_filter->pooling && g_filter->managers[PoolAlgorithmOf(g)].wrapped;
   s.taken = pool.taken.load(std::memory_order_relaxed);
   s.missed = pool.missed.load(std::memory_order_relaxed);
