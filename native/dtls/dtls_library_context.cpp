@@ -437,9 +437,12 @@ int PoolGenSetParams(void* genctx, const OSSL_PARAM params[]) {
   return r;
 }
 
+// EVP_PKEY_CTX_settable_params asks with no gen context (crypto/evp/keymgmt_meth.c), hence one
+// function per key manager.
+template <int kAlg>
 const OSSL_PARAM* PoolGenSettableParams(void* genctx, void* provctx) {
   auto* s = static_cast<PoolGenState*>(genctx);
-  return g_filter->managers[s->ctx.alg].gen_settable_params(s != nullptr ? s->ctx.inner : nullptr, provctx);
+  return g_filter->managers[kAlg].gen_settable_params(s != nullptr ? s->ctx.inner : nullptr, provctx);
 }
 
 void* PoolGen(void* genctx, OSSL_CALLBACK* cb, void* cbarg) {
@@ -500,7 +503,8 @@ const OSSL_DISPATCH* WrapKeyManager(Filter& f, const OSSL_ALGORITHM& a) {
         break;
       case OSSL_FUNC_KEYMGMT_GEN_SETTABLE_PARAMS:
         m.gen_settable_params = OSSL_FUNC_keymgmt_gen_settable_params(d);
-        out.function = reinterpret_cast<void (*)(void)>(&PoolGenSettableParams);
+        out.function = alg == kAlgX25519 ? reinterpret_cast<void (*)(void)>(&PoolGenSettableParams<kAlgX25519>)
+                                         : reinterpret_cast<void (*)(void)>(&PoolGenSettableParams<kAlgEc>);
         break;
       case OSSL_FUNC_KEYMGMT_GEN:
         m.gen = OSSL_FUNC_keymgmt_gen(d);

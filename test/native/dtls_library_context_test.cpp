@@ -503,6 +503,14 @@ void TestKeyPoolsByEvp() {
   CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kX25519).taken, 40u);
   CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kP256).taken, 40u);
   CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kX25519).pooled, x.capacity - 40);
+  // The settable parameters of a key generation (asked with no gen context) are the default's.
+  for (const char* type : {"X25519", "EC"}) {
+    EVP_PKEY_CTX* c = EVP_PKEY_CTX_new_from_name(DtlsLibraryContext(), type, nullptr);
+    CHECK(c != nullptr && EVP_PKEY_keygen_init(c) == 1);
+    const OSSL_PARAM* settable = c != nullptr ? EVP_PKEY_CTX_settable_params(c) : nullptr;
+    CHECK(settable != nullptr && OSSL_PARAM_locate_const(settable, "group") != nullptr);
+    EVP_PKEY_CTX_free(c);
+  }
   // Not what a pooled key is: made on the spot, counted as neither taken nor missed.
   EVP_PKEY* p384 = KeygenLikeLibssl("EC", "P-384");
   CHECK(p384 != nullptr);
