@@ -119,6 +119,10 @@ constexpr const char* kPoolGroupName[kPoolGroups] = {"x25519", "prime256v1"};
 // 2000 X25519 keys; P-256 is what some stacks (not Chromium, Firefox, pion) negotiate.
 constexpr size_t kDefaultPoolCapacity[kPoolGroups] = {2048, 256};
 constexpr size_t kMaxPoolCapacity = 65536;
+// The refill waits while handshakes took keys within this long, unless the pool is below this share
+// of its capacity.
+constexpr int64_t kRefillQuietNs = 20 * 1000000;
+constexpr double kRefillLowWater = 0.125;
 
 struct KeyPool {
   std::mutex mu;
@@ -154,6 +158,18 @@ int PoolGroupOfName(int alg, const char* name) {
     if (OPENSSL_strcasecmp(name, alias) == 0) return kPoolP256;
   }
   return -1;
+}
+
+int64_t SteadyNowNs() {
+  timespec t{};
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+}
+
+uint64_t ThreadCpuNs() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<uint64_t>(t.tv_sec) * 1000000000u + static_cast<uint64_t>(t.tv_nsec);
 }
 
 // Our gen context: the default's, and what was asked of it.
@@ -315,6 +331,8 @@ struct Filter {
   KeyPool pools[kPoolGroups];
   size_t capacity[kPoolGroups] = {kDefaultPoolCapacity[0], kDefaultPoolCapacity[1]};
   bool pooling = true;
+  // When a handshake last asked for a pooled key (CLOCK_MONOTONIC ns).
+  std::atomic<int64_t> last_take_ns{0};
   // The P-256 peer-key decoder (P256SpkiDecode): the default EC SubjectPublicKeyInfo decoder's
   // table with its decode replaced, that decode, the core's BIO functions it reads and re-wraps
   // input with, and the group every key it makes copies (made once, in the inner context).
@@ -450,6 +468,7 @@ void* PoolGen(void* genctx, OSSL_CALLBACK* cb, void* cbarg) {
   const PoolGenCtx& g = s->ctx;
   if (g_filter->pooling && g.plain && g.group >= 0 && g.selection == OSSL_KEYMGMT_SELECT_KEYPAIR) {
     KeyPool& pool = g_filter->pools[g.group];
+    g_filter->last_take_ns.store(SteadyNowNs(), std::memory_order_relaxed);
     pool.wanted.store(true, std::memory_order_relaxed);
     void* key = nullptr;
     {
@@ -669,11 +688,6 @@ void* MakePooledKey(Filter& f, int group) {
   return key;
 }
 
-uint64_t ThreadCpuNs() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<uint64_t>(t.tv_sec) * 1000000000u + static_cast<uint64_t>(t.tv_nsec);
-}
 
 const OSSL_PARAM* FilterGettableParams(void*) { return OSSL_PROVIDER_gettable_params(g_filter->deflt); }
 
@@ -800,7 +814,8 @@ OSSL_LIB_CTX* DtlsLibraryContext() {
   return ctx;
 }
 
-bool DtlsLibraryContextIdleWork() {
+bool DtlsLibraryContextIdleWork(uint32_t* retry_ms) {
+  *retry_ms = 0;
   if (DtlsLibraryContext() == nullptr || g_filter == nullptr || !g_filter->pooling) return false;
   Filter& f = *g_filter;
   // The emptiest pool (by share of its capacity) of those asked for that has room.
@@ -821,6 +836,13 @@ bool DtlsLibraryContextIdleWork() {
     }
   }
   if (group < 0) return false;
+  // Keys taken moments ago: a burst of handshakes is under way and the cores are busy with it;
+  // refill once it is over, unless the pool runs low (then a gap between handshakes is used).
+  const int64_t since_take = SteadyNowNs() - f.last_take_ns.load(std::memory_order_relaxed);
+  if (since_take < kRefillQuietNs && fill > kRefillLowWater) {
+    *retry_ms = static_cast<uint32_t>((kRefillQuietNs - since_take) / 1000000 + 1);
+    return false;
+  }
   const uint64_t t0 = ThreadCpuNs();
   void* key = MakePooledKey(f, group);
   KeyPool& pool = f.pools[group];

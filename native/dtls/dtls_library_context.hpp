@@ -46,9 +46,13 @@ struct DtlsKeyPoolStats {
 /**
  * Idle-time work of a handshake thread (no handshake work queued): makes one ECDHE key for the
  * emptiest pool of a group handshakes have asked for. True if it made one (call again once the
- * queue is checked), false when there is nothing to do (every pool full, pooling off). Thread-safe.
+ * queue is checked). False when there is nothing to do now: `*retry_ms` 0 means nothing until
+ * handshakes take keys again (every pool full, pooling off); more than 0 means keys were taken in
+ * the last few milliseconds (a burst is under way, whose threads and cores are busy) and the pools
+ * still hold more than an eighth of their keys, so the refill waits: call again after that long if
+ * still idle. Thread-safe.
  */
-bool DtlsLibraryContextIdleWork();
+bool DtlsLibraryContextIdleWork(uint32_t* retry_ms);
 
 /** The figures of one key pool. */
 DtlsKeyPoolStats DtlsLibraryContextKeyPoolStats(DtlsKeyPoolGroup group);
