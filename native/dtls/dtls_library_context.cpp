@@ -99,7 +99,6 @@ bool KeepKeyExchange(const OSSL_ALGORITHM& a) { return FirstNameIn(a.algorithm_n
 bool KeepMac(const OSSL_ALGORITHM& a) { return FirstNameIn(a.algorithm_names, kMacs); }
 bool KeepAsymCipher(const OSSL_ALGORITHM& a) { return FirstNameIn(a.algorithm_names, kAsymCiphers); }
 
-
 // ECDHE key pools (docs/dtls.md, "Library context", "ECDHE keys made in idle time"). Every
 // handshake makes one ECDHE key (RFC 8422 section 2): X25519 with our own peers and Chromium,
 // P-256 with some stacks. The filter serves the X25519 and EC key managers through a wrapper whose
@@ -127,7 +126,7 @@ constexpr double kRefillLowWater = 0.125;
 struct KeyPool {
   std::mutex mu;
   std::vector<void*> keys;  // the default provider's keydata, made by its gen
-  // Filled only once a key of the group was asked for (X25519 from the start: our first group).
+  // Filled only once a handshake asked for a key of the group (a process with none fills nothing).
   std::atomic<bool> wanted{false};
   std::atomic<uint64_t> taken{0};
   std::atomic<uint64_t> missed{0};
