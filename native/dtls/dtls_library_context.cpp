@@ -118,9 +118,10 @@ constexpr const char* kPoolGroupName[kPoolGroups] = {"x25519", "prime256v1"};
 // 2000 X25519 keys; P-256 is what some stacks (not Chromium, Firefox, pion) negotiate.
 constexpr size_t kDefaultPoolCapacity[kPoolGroups] = {2048, 256};
 constexpr size_t kMaxPoolCapacity = 65536;
-// The refill waits while handshakes took keys within this long, unless the pool is below this share
-// of its capacity.
+// The refill waits while handshakes took keys within this long (tests change it), unless the pool is
+// below this share of its capacity.
 constexpr int64_t kRefillQuietNs = 20 * 1000000;
+std::atomic<int64_t> g_refill_quiet_ns{kRefillQuietNs};
 constexpr double kRefillLowWater = 0.125;
 
 struct KeyPool {
@@ -838,8 +839,9 @@ bool DtlsLibraryContextIdleWork(uint32_t* retry_ms) {
   // Keys taken moments ago: a burst of handshakes is under way and the cores are busy with it;
   // refill once it is over, unless the pool runs low (then a gap between handshakes is used).
   const int64_t since_take = SteadyNowNs() - f.last_take_ns.load(std::memory_order_relaxed);
-  if (since_take < kRefillQuietNs && fill > kRefillLowWater) {
-    *retry_ms = static_cast<uint32_t>((kRefillQuietNs - since_take) / 1000000 + 1);
+  const int64_t quiet_ns = g_refill_quiet_ns.load(std::memory_order_relaxed);
+  if (since_take < quiet_ns && fill > kRefillLowWater) {
+    *retry_ms = static_cast<uint32_t>((quiet_ns - since_take) / 1000000 + 1);
     return false;
   }
   const uint64_t t0 = ThreadCpuNs();
@@ -862,6 +864,10 @@ bool DtlsLibraryContextIdleWork(uint32_t* retry_ms) {
   }
   pool.made.fetch_add(1, std::memory_order_relaxed);
   return true;
+}
+
+void DtlsLibraryContextSetRefillQuietMsForTesting(uint32_t ms) {
+  g_refill_quiet_ns.store(static_cast<int64_t>(ms) * 1000000, std::memory_order_relaxed);
 }
 
 DtlsKeyPoolStats DtlsLibraryContextKeyPoolStats(DtlsKeyPoolGroup group) {

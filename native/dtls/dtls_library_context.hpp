@@ -54,6 +54,9 @@ struct DtlsKeyPoolStats {
  */
 bool DtlsLibraryContextIdleWork(uint32_t* retry_ms);
 
+/** Test hook: how long after a key was taken the refill waits (20 ms unless set; 0: never). */
+void DtlsLibraryContextSetRefillQuietMsForTesting(uint32_t ms);
+
 /** The figures of one key pool. */
 DtlsKeyPoolStats DtlsLibraryContextKeyPoolStats(DtlsKeyPoolGroup group);
 
