@@ -16,6 +16,7 @@
 #include <openssl/params.h>
 #include <openssl/provider.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -118,8 +119,13 @@ constexpr const char* kPoolGroupName[kPoolGroups] = {"x25519", "prime256v1"};
 // 2000 X25519 keys; P-256 is what some stacks (not Chromium, Firefox, pion) negotiate.
 constexpr size_t kDefaultPoolCapacity[kPoolGroups] = {2048, 256};
 constexpr size_t kMaxPoolCapacity = 65536;
+// What a pool is filled to after its group's first request: a process that runs one handshake at a
+// time takes 1 or 2 keys per connection and keeps 64 (about 16 KiB, 3 ms of one thread's CPU for
+// X25519). Each request that finds the pool empty doubles the fill target up to the capacity, so a
+// process that sees bursts of concurrent handshakes grows its pool to them.
+constexpr size_t kInitialPoolTarget = 64;
 // The refill waits while handshakes took keys within this long (tests change it), unless the pool is
-// below this share of its capacity.
+// below this share of its fill target.
 constexpr int64_t kRefillQuietNs = 20 * 1000000;
 std::atomic<int64_t> g_refill_quiet_ns{kRefillQuietNs};
 constexpr double kRefillLowWater = 0.125;
@@ -129,6 +135,8 @@ struct KeyPool {
   std::vector<void*> keys;  // the default provider's keydata, made by its gen
   // Filled only once a handshake asked for a key of the group (a process with none fills nothing).
   std::atomic<bool> wanted{false};
+  // Keys the idle threads fill it to (0 until the first request; then see kInitialPoolTarget).
+  std::atomic<size_t> target{0};
   std::atomic<uint64_t> taken{0};
   std::atomic<uint64_t> missed{0};
   std::atomic<uint64_t> made{0};
@@ -469,7 +477,11 @@ void* PoolGen(void* genctx, OSSL_CALLBACK* cb, void* cbarg) {
   if (g_filter->pooling && g.plain && g.group >= 0 && g.selection == OSSL_KEYMGMT_SELECT_KEYPAIR) {
     KeyPool& pool = g_filter->pools[g.group];
     g_filter->last_take_ns.store(SteadyNowNs(), std::memory_order_relaxed);
-    pool.wanted.store(true, std::memory_order_relaxed);
+    const bool first = !pool.wanted.load(std::memory_order_relaxed);
+    if (first) {
+      pool.target.store(std::min(kInitialPoolTarget, g_filter->capacity[g.group]), std::memory_order_relaxed);
+      pool.wanted.store(true, std::memory_order_relaxed);
+    }
     void* key = nullptr;
     {
       std::lock_guard<std::mutex> lock(pool.mu);
@@ -483,6 +495,13 @@ void* PoolGen(void* genctx, OSSL_CALLBACK* cb, void* cbarg) {
       return key;
     }
     pool.missed.fetch_add(1, std::memory_order_relaxed);
+    if (!first && pool.made.load(std::memory_order_relaxed) > 0) {
+      // Demand outran a pool the idle threads had filled: let it hold twice as many (a lost race
+      // between two threads' doubling only skips one step). Before the first fill (both ends of
+      // the first connection ask at once) it is not demand yet.
+      const size_t target = pool.target.load(std::memory_order_relaxed);
+      pool.target.store(std::min(target * 2, g_filter->capacity[g.group]), std::memory_order_relaxed);
+    }
   }
   return g_filter->managers[g.alg].gen(g.inner, cb, cbarg);
 }
@@ -818,7 +837,7 @@ bool DtlsLibraryContextIdleWork(uint32_t* retry_ms) {
   *retry_ms = 0;
   if (DtlsLibraryContext() == nullptr || g_filter == nullptr || !g_filter->pooling) return false;
   Filter& f = *g_filter;
-  // The emptiest pool (by share of its capacity) of those asked for that has room.
+  // The emptiest pool (by share of its fill target) of those asked for that has room.
   int group = -1;
   double fill = 1.0;
   for (int g = 0; g < kPoolGroups; ++g) {
@@ -829,7 +848,9 @@ bool DtlsLibraryContextIdleWork(uint32_t* retry_ms) {
       std::lock_guard<std::mutex> lock(pool.mu);
       n = pool.keys.size();
     }
-    const double share = static_cast<double>(n) / static_cast<double>(f.capacity[g]);
+    const size_t target = pool.target.load(std::memory_order_relaxed);
+    if (n >= target) continue;
+    const double share = static_cast<double>(n) / static_cast<double>(target);
     if (share < fill) {
       fill = share;
       group = g;
@@ -851,8 +872,7 @@ bool DtlsLibraryContextIdleWork(uint32_t* retry_ms) {
   if (key == nullptr) return false;
   {
     std::lock_guard<std::mutex> lock(pool.mu);
-    if (pool.keys.size() < f.capacity[group]) {
-      pool.keys.reserve(f.capacity[group]);
+    if (pool.keys.size() < pool.target.load(std::memory_order_relaxed)) {
       pool.keys.push_back(key);
       key = nullptr;
     }
@@ -880,6 +900,7 @@ DtlsKeyPoolStats DtlsLibraryContextKeyPoolStats(DtlsKeyPoolGroup group) {
     s.pooled = pool.keys.size();
   }
   s.capacity = g_filter->capacity[g];
+  s.target = pool.target.load(std::memory_order_relaxed);
   s.enabled = g_filter->pooling && g_filter->managers[PoolAlgorithmOf(g)].wrapped;
   s.taken = pool.taken.load(std::memory_order_relaxed);
   s.missed = pool.missed.load(std::memory_order_relaxed);

@@ -33,6 +33,9 @@ struct DtlsKeyPoolStats {
   /** Keys waiting now, and the most it holds. */
   size_t pooled = 0;
   size_t capacity = 0;
+  /** What the idle threads fill it to now: 0 before the group's first request, then 64, doubled
+   * (up to the capacity) by each request that found it empty. */
+  size_t target = 0;
   /** False when the pools are off (PWT_DTLS_KEY_POOL=0, no library context of ours). */
   bool enabled = false;
   /** Handshake keys handed out from the pool; asked for when it was empty (made on the spot). */

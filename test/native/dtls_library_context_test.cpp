@@ -13,6 +13,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -487,10 +488,13 @@ void TestKeyPoolsByEvp() {
   const NativeHeapStats h1 = ReadNativeHeapStats();
   const DtlsKeyPoolStats x = DtlsLibraryContextKeyPoolStats(G::kX25519);
   const DtlsKeyPoolStats p = DtlsLibraryContextKeyPoolStats(G::kP256);
-  CHECK_EQ(x.pooled, x.capacity);
-  CHECK_EQ(p.pooled, p.capacity);
-  CHECK_EQ(made, x.capacity + p.capacity);
-  CHECK_EQ(x.made, x.capacity);
+  // Filled to the first target (64 each), not to the capacity: one request so far.
+  CHECK_EQ(x.target, std::min<size_t>(64, x.capacity));
+  CHECK_EQ(p.target, std::min<size_t>(64, p.capacity));
+  CHECK_EQ(x.pooled, x.target);
+  CHECK_EQ(p.pooled, p.target);
+  CHECK_EQ(made, x.target + p.target);
+  CHECK_EQ(x.made, x.target);
   CHECK(!IdleWorkNow());  // full
   if (h0.supported && made > 0) {
     std::fprintf(stderr, "key pools: %zu X25519 + %zu P-256 keys, %.0f KiB of C heap; made in %.1f + %.1f us CPU each\n",
@@ -528,8 +532,27 @@ void TestKeyPoolsByEvp() {
     DtlsLibraryContextSetRefillQuietMsForTesting(20);
   }
   CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kP256).taken, 40u);
-  // 41 taken; the one refill above went to P-256, the emptier.
-  CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kX25519).pooled, x.capacity - 41);
+  // 41 X25519 and 40 P-256 keys taken from pools of the same target: the one refill above went
+  // to X25519, the emptier.
+  CHECK_EQ(x.target, p.target);
+  CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kX25519).pooled, x.target - 40);
+  CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kP256).pooled, p.target - 40);
+  {
+    // Demand outruns the pool: take every X25519 key, then one more (made on the spot, missed):
+    // the fill target doubles, and the idle work fills to it.
+    std::vector<EVP_PKEY*> held;
+    const size_t left = DtlsLibraryContextKeyPoolStats(G::kX25519).pooled;
+    for (size_t i = 0; i < left + 1; ++i) held.push_back(KeygenLikeLibssl("X25519", "x25519"));
+    const DtlsKeyPoolStats drained = DtlsLibraryContextKeyPoolStats(G::kX25519);
+    CHECK_EQ(drained.pooled, 0u);
+    CHECK_EQ(drained.missed, 2u);
+    CHECK_EQ(drained.target, std::min<size_t>(2 * x.target, x.capacity));
+    for (EVP_PKEY* k : held) EVP_PKEY_free(k);
+    DtlsLibraryContextSetRefillQuietMsForTesting(0);
+    FillPools();
+    DtlsLibraryContextSetRefillQuietMsForTesting(20);
+    CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kX25519).pooled, drained.target);
+  }
   // The settable parameters of a key generation (asked with no gen context) are the default's.
   for (const char* type : {"X25519", "EC"}) {
     EVP_PKEY_CTX* c = EVP_PKEY_CTX_new_from_name(DtlsLibraryContext(), type, nullptr);
