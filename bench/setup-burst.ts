@@ -22,6 +22,7 @@ import '../lib/policy/default-policies.js';
 import { UdpMux } from '../lib/transport/source/udp-mux.js';
 import { DtlsTransport } from '../lib/dtls/dtls-transport.js';
 import { jsThreadCpuMs } from './peers/measure.js';
+import { nativeDtlsEngineClass } from '../lib/dtls/native-dtls.js';
 
 const args = process.argv.slice(2);
 const pairsArg = args.indexOf('--pairs');
@@ -218,7 +219,32 @@ function threadCpu(): Map<number, { comm: string; ms: number }> {
  * the first handshake, the libuv pool's threads on its first use); the rest (V8's compiler and GC
  * workers, libuv). A thread that ended during the burst is not counted.
  */
-function printThreadClasses(before: Map<number, { comm: string; ms: number }>, after: Map<number, { comm: string; ms: number }>, pairCount: number): void {
+/** The process's ECDHE key pools (docs/dtls.md "Library context"), or undefined with an addon without them. */
+function keyPools(): Float64Array | undefined {
+  try {
+    return nativeDtlsEngineClass().keyPools?.();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The ECDHE key pools during the burst: keys the handshakes took from them and made on the spot,
+ * and the keys the handshake threads made in idle time with the CPU that took; that CPU is part of
+ * the `pwt-dtls-*` figure, so the handshakes' own (critical path) CPU is printed without it.
+ */
+function printKeyPools(before: Float64Array | undefined, after: Float64Array | undefined, handshakeMs: number | undefined, pairCount: number): void {
+  if (!before || !after) return;
+  const d = (i: number): number => after[i]! - before[i]!;
+  const groups = ['X25519', 'P-256'].map((name, g) => `${name} taken ${d(g * 6 + 2)}, made on the spot ${d(g * 6 + 3)}, made in idle time ${d(g * 6 + 4)} (${d(g * 6 + 5).toFixed(0)} ms CPU), pooled ${before[g * 6]} -> ${after[g * 6]}`);
+  const idleMs = d(5) + d(11);
+  console.log(`  ECDHE key pools: ${groups.join('; ')}`);
+  if (handshakeMs !== undefined) {
+    console.log(`  DTLS handshake threads without idle-time key making: ${(handshakeMs - idleMs).toFixed(0)} ms, ${((handshakeMs - idleMs) / Math.max(1, pairCount)).toFixed(2)} ms per pair (idle-time work ${idleMs.toFixed(0)} ms, ${(idleMs / Math.max(1, pairCount)).toFixed(2)} ms per pair)`);
+  }
+}
+
+function printThreadClasses(before: Map<number, { comm: string; ms: number }>, after: Map<number, { comm: string; ms: number }>, pairCount: number, pools0?: Float64Array, pools1?: Float64Array): void {
   if (after.size === 0) return;
   const classes = new Map<string, { ms: number; threads: number }>();
   for (const [tid, { comm, ms }] of after) {
@@ -237,6 +263,7 @@ function printThreadClasses(before: Map<number, { comm: string; ms: number }>, a
     classes.set(cls, c);
   }
   console.log(`  CPU per thread class (ms, ms per pair): ${[...classes].map(([cls, { ms, threads }]) => `${cls} x${threads} ${ms.toFixed(0)} (${(ms / Math.max(1, pairCount)).toFixed(2)})`).join('; ')}`);
+  printKeyPools(pools0, pools1, classes.get('DTLS handshake (pwt-dtls-*)')?.ms, pairCount);
 }
 
 interface HeapNode {
@@ -315,6 +342,7 @@ const paths0 = DtlsTransport.handshakePaths();
 const cpu0 = process.cpuUsage();
 const js0 = jsThreadCpuMs();
 const threads0 = threadCpu();
+const pools0 = keyPools();
 t0 = performance.now();
 const settled = await Promise.allSettled(Array.from({ length: PAIRS }, pair));
 const wallMs = performance.now() - t0;
@@ -323,6 +351,7 @@ clearInterval(busy);
 const cpu = process.cpuUsage(cpu0);
 const js1 = jsThreadCpuMs();
 const threads1 = threadCpu();
+const pools1 = keyPools();
 if (inspector && PROFILE) {
   const { profile } = await inspector.post('Profiler.stop');
   writeFileSync(PROFILE, JSON.stringify(profile));
@@ -353,7 +382,7 @@ if (js0 !== undefined && js1 !== undefined) {
 } else {
   console.log(`  JS thread CPU: not measurable here (DTLS handshakes ${handshakes})`);
 }
-printThreadClasses(threads0, threads1, pairs.length);
+printThreadClasses(threads0, threads1, pairs.length, pools0, pools1);
 console.log(`  event-loop delay during the burst: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(0)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms`);
 for (const name of ['negotiated', 'ICE connected', 'connected']) {
   const xs = milestones.filter((m) => m[0] === name).map((m) => m[1]);

@@ -18,6 +18,7 @@
 #include "binding/pinned_array.hpp"
 #include "native/dtls/dtls_engine.hpp"
 #include "native/dtls/dtls_handshake_worker.hpp"
+#include "native/dtls/dtls_library_context.hpp"
 #include "native/dtls/dtls_offloaded_engine.hpp"
 #include "native/dtls/dtls_unique_owners.hpp"
 #if __has_include("binding/srtp_session_binding.hpp")
@@ -108,6 +109,7 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
                            InstanceMethod<&DtlsEngineWrap::OnHandshakeThread>("onHandshakeThread"),
                            StaticMethod<&DtlsEngineWrap::HandshakeThreadRefusals>("handshakeThreadRefusals"),
                            StaticMethod<&DtlsEngineWrap::HandshakeAdmission>("handshakeAdmission"),
+                           StaticMethod<&DtlsEngineWrap::KeyPools>("keyPools"),
                            InstanceMethod<&DtlsEngineWrap::RemoteCertificate>("remoteCertificate"),
                            InstanceMethod<&DtlsEngineWrap::Counters>("counters"),
                            InstanceMethod<&DtlsEngineWrap::KeySrtp>("keySrtp"),
@@ -482,6 +484,23 @@ class DtlsEngineWrap : public Napi::ObjectWrap<DtlsEngineWrap> {
     out[11] = static_cast<double>(a.in_thread_now);
     out[12] = static_cast<double>(a.chose_in_thread);
     out[13] = static_cast<double>(a.chose_pool);
+    return out;
+  }
+
+  // DtlsEngine.keyPools() -> the process's ECDHE key pools (docs/dtls.md "Library context"):
+  // Float64Array, per group (X25519, then P-256): [keys pooled now, capacity, taken by handshakes,
+  // asked for while empty, made in idle time, CPU ms those took]; all zero when pooling is off.
+  static Napi::Value KeyPools(const Napi::CallbackInfo& info) {
+    Napi::Float64Array out = Napi::Float64Array::New(info.Env(), 12);
+    for (size_t g = 0; g < 2; ++g) {
+      const DtlsKeyPoolStats s = DtlsLibraryContextKeyPoolStats(static_cast<DtlsKeyPoolGroup>(g));
+      out[g * 6 + 0] = static_cast<double>(s.pooled);
+      out[g * 6 + 1] = static_cast<double>(s.capacity);
+      out[g * 6 + 2] = static_cast<double>(s.taken);
+      out[g * 6 + 3] = static_cast<double>(s.missed);
+      out[g * 6 + 4] = static_cast<double>(s.made);
+      out[g * 6 + 5] = static_cast<double>(s.made_cpu_ns) / 1e6;
+    }
     return out;
   }
 

@@ -82,6 +82,12 @@ export interface NativeDtlsEngineClass {
    * now, in-thread so far, on the threads so far. Absent in an addon older than this file.
    */
   handshakeAdmission?(): Float64Array | null;
+  /**
+   * The process's ECDHE key pools (docs/dtls.md "Library context"), per group (X25519, then
+   * P-256): [keys pooled now, capacity, taken by handshakes, asked for while empty, made in idle
+   * time, CPU ms those took]. Absent in an addon older than this file.
+   */
+  keyPools?(): Float64Array;
 }
 
 /** The native DtlsCertificate class (loads the addon on first use). */

@@ -95,6 +95,10 @@ std::shared_ptr<DtlsContext> DtlsContext::Create(std::shared_ptr<DtlsCertificate
   SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET |
                                SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  // Our certificate is self-signed and sent alone (RFC 8827 section 6.5: judged by fingerprint):
+  // without this, every Certificate message made an X509_STORE_CTX and ran X509_verify_cert over
+  // the empty store to find a chain there is none of.
+  SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
   SSL_CTX_set_read_ahead(ctx, 1);
   SSL_CTX_set_max_cert_list(ctx, kMaxHandshakeMessage);
   // The peer must present a certificate (the server sends CertificateRequest); it is judged

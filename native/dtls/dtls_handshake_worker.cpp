@@ -1,10 +1,12 @@
 // The DTLS handshake threads (see dtls_handshake_worker.hpp; docs/dtls.md, "Handshake thread").
 #include "native/dtls/dtls_handshake_worker.hpp"
 
+#include "native/dtls/dtls_library_context.hpp"
 #include "native/dtls/dtls_offloaded_engine.hpp"
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <thread>
 
 namespace pwt {
@@ -276,7 +278,30 @@ void DtlsHandshakeWorker::Run(Lane& lane) {
     std::shared_ptr<DtlsOffloadedEngine> engine;
     {
       std::unique_lock<std::mutex> lock(lane.mu);
-      while (!lane.stop && lane.queue.empty()) pthread_cond_wait(&lane.cv, lane.mu.native_handle());
+      while (!lane.stop && lane.queue.empty()) {
+        // No handshake work: one piece of idle-time work (an ECDHE key for the pools, docs/dtls.md
+        // "Library context"), then look at the queue again; sleep once there is none (until work
+        // comes, or for the while the pools ask to wait).
+        lock.unlock();
+        uint32_t retry_ms = 0;
+        const bool worked = DtlsLibraryContextIdleWork(&retry_ms);
+        lock.lock();
+        if (worked) continue;
+        if (lane.stop || !lane.queue.empty()) break;
+        if (retry_ms == 0) {
+          pthread_cond_wait(&lane.cv, lane.mu.native_handle());
+          continue;
+        }
+        timespec deadline{};
+        clock_gettime(CLOCK_REALTIME, &deadline);  // the condition's clock
+        deadline.tv_sec += retry_ms / 1000;
+        deadline.tv_nsec += static_cast<long>(retry_ms % 1000) * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+          deadline.tv_sec += 1;
+          deadline.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&lane.cv, lane.mu.native_handle(), &deadline);
+      }
       if (lane.stop) return;
       engine = std::move(lane.queue.front());
       lane.queue.pop_front();

@@ -3,6 +3,7 @@
 // close_notify and hostile datagrams (run under ASan/UBSan by scripts/run-tests.mjs).
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include "native/dtls/dtls_context.hpp"
 #include "native/dtls/dtls_datagram_queue.hpp"
 #include "native/dtls/dtls_engine.hpp"
+#include "native/dtls/dtls_library_context.hpp"
 #include "native/dtls/dtls_record_check.hpp"
 #include "native/memory/native_heap_stats.hpp"
 #include "test/native/check.hpp"
@@ -850,6 +852,60 @@ void TestRetransmitOnPartialFlight() {
   CHECK_EQ(p.server->counters().retransmits_on_read, 0u);
 }
 
+// One piece of idle-time work as a handshake thread does it: waits out a refill that asks to wait
+// (keys were just taken), at most a few times.
+bool IdleWorkNow() {
+  for (int i = 0; i < 10; ++i) {
+    uint32_t retry_ms = 0;
+    if (DtlsLibraryContextIdleWork(&retry_ms)) return true;
+    if (retry_ms == 0) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(retry_ms));
+  }
+  return false;
+}
+
+// ECDHE keys made in idle time (docs/dtls.md, "Library context"): once the X25519 pool is
+// filled (what the handshake threads do when idle), each handshake takes one pooled key on each
+// side (the server's by group name, the client's from the server's key as template), none made
+// on the spot, and the handshakes agree on their keying material.
+void TestHandshakesTakePooledKeys() {
+  {
+    // The first handshake of the process asks for X25519 keys: the pool fills from then on.
+    Pair warm(DtlsEngineConfig{}, DtlsEngineConfig{});
+    CHECK(warm.client->Start() == DtlsStatus::kOk);
+    CHECK(warm.server->Start() == DtlsStatus::kOk);
+    warm.Pump();
+    CHECK(warm.client->state() == DtlsState::kConnected);
+  }
+  for (int i = 0; i < 10000 && IdleWorkNow(); ++i) {
+  }
+  const DtlsKeyPoolStats before = DtlsLibraryContextKeyPoolStats(DtlsKeyPoolGroup::kX25519);
+  CHECK(before.enabled);
+  // Both ends of one connection asked before the first fill: the first fill target, not doubled.
+  CHECK_EQ(before.target, std::min<size_t>(64, before.capacity));
+  CHECK_EQ(before.pooled, before.target);
+  constexpr int kPairs = 8;
+  for (int i = 0; i < kPairs; ++i) {
+    Pair p(DtlsEngineConfig{}, DtlsEngineConfig{});
+    CHECK(p.client->Start() == DtlsStatus::kOk);
+    CHECK(p.server->Start() == DtlsStatus::kOk);
+    p.Pump();
+    CHECK(p.client->state() == DtlsState::kConnected);
+    CHECK(p.server->state() == DtlsState::kConnected);
+    SrtpKeyingMaterial a;
+    SrtpKeyingMaterial b;
+    CHECK(p.client->ExportSrtpKeyingMaterial(&a));
+    CHECK(p.server->ExportSrtpKeyingMaterial(&b));
+    CHECK_MEM(a.client.key.data(), b.client.key.data(), a.client.key_len);
+    a.wipe();
+    b.wipe();
+  }
+  const DtlsKeyPoolStats after = DtlsLibraryContextKeyPoolStats(DtlsKeyPoolGroup::kX25519);
+  CHECK_EQ(after.taken - before.taken, static_cast<uint64_t>(2 * kPairs));
+  CHECK_EQ(after.missed, before.missed);
+  CHECK_EQ(after.pooled, before.pooled - 2 * kPairs);
+}
+
 int main() {
   TestRetransmitOnPartialFlight();
   TestHandshakeEveryProfile();
@@ -871,5 +927,6 @@ int main() {
   TestSslMadeLazily(true);
   TestSslSetupFailure();
   TestSslCostBeforeHandshake();
+  TestHandshakesTakePooledKeys();
   TEST_MAIN_END();
 }

@@ -13,14 +13,18 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "native/dtls/dtls_context.hpp"
 #include "native/dtls/dtls_library_context.hpp"
+#include "native/memory/native_heap_stats.hpp"
 #include "test/native/check.hpp"
 
 using namespace pwt;
@@ -83,8 +87,20 @@ void TestTrimmedTables() {
   // 124 and 22).
   CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_CIPHER), 4u);
   CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_DIGEST), 5u);
-  // Operations not trimmed pass through (signatures, key exchange, KDFs, RNGs).
-  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_SIGNATURE), 0u);
+  // Signatures ECDSA, RSA, Ed25519, Ed448; key exchanges ECDH, X25519, X448; HMAC; RSA
+  // decryption; the (D)TLS KDFs. Operations not trimmed pass through (RNGs, encoders, KEM).
+  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_SIGNATURE), 4u);
+  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_KEYEXCH), 3u);
+  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_MAC), 1u);
+  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_ASYM_CIPHER), 1u);
+  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_KDF), 3u);
+  CHECK_EQ(DtlsLibraryContextAlgorithmCount(OSSL_OP_RAND), 0u);
+  for (const char* name : {"DSA", "SM2", "CMAC"}) {
+    EVP_SIGNATURE* sig = EVP_SIGNATURE_fetch(DtlsLibraryContext(), name, nullptr);
+    CHECK(sig == nullptr);
+    EVP_SIGNATURE_free(sig);
+  }
+  ERR_clear_error();
   for (const char* md : {"SHA1", "SHA224", "SHA256", "SHA384", "SHA512"}) {
     EVP_MD* m = EVP_MD_fetch(DtlsLibraryContext(), md, nullptr);
     CHECK(m != nullptr);
@@ -161,6 +177,63 @@ void TestBadPeerKey() {
     X509_free(x);
   }
   ERR_clear_error();
+  EVP_PKEY_free(key);
+}
+
+// P-256 peer keys in the RFC 5480 encoding with an uncompressed point are decoded by the filter's
+// own decoder (around one shared group): the same key as the default decoder's, verifying the
+// certificate's signature; a compressed point and P-384 go to the default decoder and decode too;
+// a point off the curve gives no key in either context.
+void TestP256DecoderAgrees() {
+  EVP_PKEY* key = MakeKey("EC", "P-256");
+  std::vector<unsigned char> der = SelfSigned(key, false);
+  for (int i = 0; i < 3; ++i) {
+    const uint64_t before = DtlsLibraryContextP256Decodes();
+    X509* ours = Decode(DtlsLibraryContext(), der);
+    X509* theirs = Decode(nullptr, der);
+    CHECK_EQ(DtlsLibraryContextP256Decodes(), before + 1);
+    CHECK(ours != nullptr && theirs != nullptr);
+    EVP_PKEY* a = ours != nullptr ? X509_get0_pubkey(ours) : nullptr;
+    EVP_PKEY* b = theirs != nullptr ? X509_get0_pubkey(theirs) : nullptr;
+    CHECK(a != nullptr && b != nullptr && EVP_PKEY_eq(a, b) == 1 && EVP_PKEY_eq(a, key) == 1);
+    CHECK(a != nullptr && EVP_PKEY_get_bits(a) == 256 && X509_verify(ours, a) == 1);
+    char group[32] = "";
+    CHECK(a != nullptr && EVP_PKEY_get_utf8_string_param(a, "group", group, sizeof group, nullptr) == 1);
+    CHECK(std::string(group) == "prime256v1");
+    X509_free(ours);
+    X509_free(theirs);
+  }
+  {
+    // Compressed point: the default decoder's.
+    EVP_PKEY* compressed = MakeKey("EC", "P-256");
+    CHECK(EVP_PKEY_set_utf8_string_param(compressed, "point-format", const_cast<char*>("compressed")) == 1);
+    std::vector<unsigned char> cder = SelfSigned(compressed, false);
+    const uint64_t before = DtlsLibraryContextP256Decodes();
+    X509* ours = Decode(DtlsLibraryContext(), cder);
+    CHECK_EQ(DtlsLibraryContextP256Decodes(), before);
+    CHECK(ours != nullptr && X509_get0_pubkey(ours) != nullptr && EVP_PKEY_eq(X509_get0_pubkey(ours), compressed) == 1);
+    X509_free(ours);
+    EVP_PKEY_free(compressed);
+  }
+  {
+    // The prefix right, the point off the curve (its last byte changed): no key, as in the default.
+    std::vector<unsigned char> bad = der;
+    bool changed = false;
+    for (size_t i = 0; i + 3 + 64 < bad.size(); ++i) {
+      if (bad[i] == 0x03 && bad[i + 1] == 0x42 && bad[i + 2] == 0x00 && bad[i + 3] == 0x04) {
+        bad[i + 3 + 64] ^= 0x01;
+        changed = true;
+        break;
+      }
+    }
+    CHECK(changed);
+    for (OSSL_LIB_CTX* ctx : {static_cast<OSSL_LIB_CTX*>(nullptr), DtlsLibraryContext()}) {
+      X509* x = Decode(ctx, bad);
+      CHECK(x == nullptr || X509_get0_pubkey(x) == nullptr);
+      X509_free(x);
+    }
+    ERR_clear_error();
+  }
   EVP_PKEY_free(key);
 }
 
@@ -330,10 +403,213 @@ void BenchDecode() {
 
 }  // namespace
 
+
+// ECDHE key pools (docs/dtls.md, "Library context"): keys asked for the way libssl asks (the group
+// by name; a template key, as the client side passes the server's) come from the pool once it was
+// filled in idle time, each once (every public key differs), and each agrees with a peer's key;
+// other requests (P-384, a cofactor flag, an explicit-curve template) are made on the spot.
+// dtls_engine_test checks DTLS handshakes taking pooled keys on both sides.
+EVP_PKEY* KeygenLikeLibssl(const char* type, const char* group) {
+  EVP_PKEY* key = nullptr;
+  EVP_PKEY_CTX* c = EVP_PKEY_CTX_new_from_name(DtlsLibraryContext(), type, nullptr);
+  if (c != nullptr && EVP_PKEY_keygen_init(c) == 1 && EVP_PKEY_CTX_set_group_name(c, group) == 1) {
+    EVP_PKEY_keygen(c, &key);
+  }
+  EVP_PKEY_CTX_free(c);
+  return key;
+}
+
+EVP_PKEY* KeygenFromTemplate(EVP_PKEY* templ) {
+  EVP_PKEY* key = nullptr;
+  EVP_PKEY_CTX* c = EVP_PKEY_CTX_new_from_pkey(DtlsLibraryContext(), templ, nullptr);
+  if (c != nullptr && EVP_PKEY_keygen_init(c) == 1) EVP_PKEY_keygen(c, &key);
+  EVP_PKEY_CTX_free(c);
+  return key;
+}
+
+std::string PublicOf(EVP_PKEY* key) {
+  unsigned char* pub = nullptr;
+  const size_t n = EVP_PKEY_get1_encoded_public_key(key, &pub);
+  std::string out(reinterpret_cast<char*>(pub), n);
+  OPENSSL_free(pub);
+  return out;
+}
+
+// ECDH between `a` (ours) and `b`, both ways, must agree.
+bool Agree(EVP_PKEY* a, EVP_PKEY* b) {
+  unsigned char s1[80];
+  unsigned char s2[80];
+  size_t n1 = sizeof s1;
+  size_t n2 = sizeof s2;
+  EVP_PKEY_CTX* c1 = EVP_PKEY_CTX_new_from_pkey(DtlsLibraryContext(), a, nullptr);
+  EVP_PKEY_CTX* c2 = EVP_PKEY_CTX_new_from_pkey(nullptr, b, nullptr);
+  const bool ok = c1 != nullptr && c2 != nullptr && EVP_PKEY_derive_init(c1) == 1 &&
+                  EVP_PKEY_derive_set_peer(c1, b) == 1 && EVP_PKEY_derive(c1, s1, &n1) == 1 &&
+                  EVP_PKEY_derive_init(c2) == 1 && EVP_PKEY_derive_set_peer(c2, a) == 1 &&
+                  EVP_PKEY_derive(c2, s2, &n2) == 1 && n1 == n2 && std::memcmp(s1, s2, n1) == 0;
+  EVP_PKEY_CTX_free(c1);
+  EVP_PKEY_CTX_free(c2);
+  return ok;
+}
+
+// One piece of idle-time work as a handshake thread does it: waits out a refill that asks to wait
+// (keys were just taken), at most a few times.
+bool IdleWorkNow() {
+  for (int i = 0; i < 10; ++i) {
+    uint32_t retry_ms = 0;
+    if (DtlsLibraryContextIdleWork(&retry_ms)) return true;
+    if (retry_ms == 0) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(retry_ms));
+  }
+  return false;
+}
+
+size_t FillPools() {
+  size_t made = 0;
+  // Bounded: the capacities together are well under this.
+  for (int i = 0; i < 10000 && IdleWorkNow(); ++i) ++made;
+  return made;
+}
+
+void TestKeyPoolsByEvp() {
+  using G = DtlsKeyPoolGroup;
+  CHECK(DtlsLibraryContextKeyPoolStats(G::kX25519).enabled);
+  // Nothing asked for yet: no idle work.
+  CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kX25519).made, 0u);
+  CHECK(!IdleWorkNow());
+  // The first keys are made on the spot (pools empty) and make their groups wanted.
+  EVP_PKEY* first_x = KeygenLikeLibssl("X25519", "x25519");
+  EVP_PKEY* first_p = KeygenLikeLibssl("EC", "P-256");
+  CHECK(first_x != nullptr && first_p != nullptr);
+  CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kX25519).missed, 1u);
+  CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kP256).missed, 1u);
+  const NativeHeapStats h0 = ReadNativeHeapStats();
+  const size_t made = FillPools();
+  const NativeHeapStats h1 = ReadNativeHeapStats();
+  const DtlsKeyPoolStats x = DtlsLibraryContextKeyPoolStats(G::kX25519);
+  const DtlsKeyPoolStats p = DtlsLibraryContextKeyPoolStats(G::kP256);
+  // Filled to the first target (64 each), not to the capacity: one request so far.
+  CHECK_EQ(x.target, std::min<size_t>(64, x.capacity));
+  CHECK_EQ(p.target, std::min<size_t>(64, p.capacity));
+  CHECK_EQ(x.pooled, x.target);
+  CHECK_EQ(p.pooled, p.target);
+  CHECK_EQ(made, x.target + p.target);
+  CHECK_EQ(x.made, x.target);
+  CHECK(!IdleWorkNow());  // full
+  if (h0.supported && made > 0) {
+    std::fprintf(stderr, "key pools: %zu X25519 + %zu P-256 keys, %.0f KiB of C heap; made in %.1f + %.1f us CPU each\n",
+                 x.pooled, p.pooled, (static_cast<double>(h1.in_use) - static_cast<double>(h0.in_use)) / 1024.0,
+                 x.made_cpu_ns / 1000.0 / static_cast<double>(x.made), p.made_cpu_ns / 1000.0 / static_cast<double>(p.made));
+  }
+  // Pooled keys: by name and by template, each once, each a working key.
+  std::set<std::string> seen{PublicOf(first_x), PublicOf(first_p)};
+  EVP_PKEY* peer_x = EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519");
+  EVP_PKEY* peer_p = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  for (int i = 0; i < 40; ++i) {
+    EVP_PKEY* kx = i % 2 == 0 ? KeygenLikeLibssl("X25519", "x25519") : KeygenFromTemplate(first_x);
+    EVP_PKEY* kp = i % 2 == 0 ? KeygenLikeLibssl("EC", "prime256v1") : KeygenFromTemplate(first_p);
+    CHECK(kx != nullptr && kp != nullptr);
+    if (kx == nullptr || kp == nullptr) break;
+    CHECK(seen.insert(PublicOf(kx)).second);
+    CHECK(seen.insert(PublicOf(kp)).second);
+    CHECK(Agree(kx, peer_x));
+    CHECK(Agree(kp, peer_p));
+    EVP_PKEY_free(kx);
+    EVP_PKEY_free(kp);
+  }
+  CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kX25519).taken, 40u);
+  {
+    // Keys were just taken and the pools are well above an eighth: the refill waits (a burst is
+    // under way), and says for how long; then it runs. (A minute's window here, so that a slow,
+    // loaded machine cannot let it pass before the check.)
+    DtlsLibraryContextSetRefillQuietMsForTesting(60000);
+    EVP_PKEY_free(KeygenLikeLibssl("X25519", "x25519"));
+    uint32_t retry_ms = 0;
+    CHECK(!DtlsLibraryContextIdleWork(&retry_ms));
+    CHECK(retry_ms > 0 && retry_ms <= 60001);
+    DtlsLibraryContextSetRefillQuietMsForTesting(0);
+    CHECK(IdleWorkNow());
+    DtlsLibraryContextSetRefillQuietMsForTesting(20);
+  }
+  CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kP256).taken, 40u);
+  // 41 X25519 and 40 P-256 keys taken from pools of the same target: the one refill above went
+  // to X25519, the emptier.
+  CHECK_EQ(x.target, p.target);
+  CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kX25519).pooled, x.target - 40);
+  CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kP256).pooled, p.target - 40);
+  {
+    // Demand outruns the pool: take every X25519 key, then one more (made on the spot, missed):
+    // the fill target doubles, and the idle work fills to it.
+    std::vector<EVP_PKEY*> held;
+    const size_t left = DtlsLibraryContextKeyPoolStats(G::kX25519).pooled;
+    for (size_t i = 0; i < left + 1; ++i) held.push_back(KeygenLikeLibssl("X25519", "x25519"));
+    const DtlsKeyPoolStats drained = DtlsLibraryContextKeyPoolStats(G::kX25519);
+    CHECK_EQ(drained.pooled, 0u);
+    CHECK_EQ(drained.missed, 2u);
+    CHECK_EQ(drained.target, std::min<size_t>(2 * x.target, x.capacity));
+    for (EVP_PKEY* k : held) EVP_PKEY_free(k);
+    DtlsLibraryContextSetRefillQuietMsForTesting(0);
+    FillPools();
+    DtlsLibraryContextSetRefillQuietMsForTesting(20);
+    CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kX25519).pooled, drained.target);
+  }
+  // The settable parameters of a key generation (asked with no gen context) are the default's.
+  for (const char* type : {"X25519", "EC"}) {
+    EVP_PKEY_CTX* c = EVP_PKEY_CTX_new_from_name(DtlsLibraryContext(), type, nullptr);
+    CHECK(c != nullptr && EVP_PKEY_keygen_init(c) == 1);
+    const OSSL_PARAM* settable = c != nullptr ? EVP_PKEY_CTX_settable_params(c) : nullptr;
+    CHECK(settable != nullptr && OSSL_PARAM_locate_const(settable, "group") != nullptr);
+    EVP_PKEY_CTX_free(c);
+  }
+  // Not what a pooled key is: made on the spot, counted as neither taken nor missed.
+  EVP_PKEY* p384 = KeygenLikeLibssl("EC", "P-384");
+  CHECK(p384 != nullptr);
+  CHECK(p384 != nullptr && EVP_PKEY_get_bits(p384) == 384);
+  EVP_PKEY* p384_templ = p384 != nullptr ? KeygenFromTemplate(p384) : nullptr;
+  CHECK(p384_templ != nullptr && EVP_PKEY_get_bits(p384_templ) == 384);
+  {
+    EVP_PKEY* key = nullptr;
+    EVP_PKEY_CTX* c = EVP_PKEY_CTX_new_from_name(DtlsLibraryContext(), "EC", nullptr);
+    int cofactor = 1;
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("group", const_cast<char*>("P-256"), 0),
+                           OSSL_PARAM_construct_int("use-cofactor-flag", &cofactor), OSSL_PARAM_END};
+    CHECK(c != nullptr && EVP_PKEY_keygen_init(c) == 1 && EVP_PKEY_CTX_set_params(c, params) == 1 &&
+          EVP_PKEY_keygen(c, &key) == 1);
+    CHECK(key != nullptr && seen.insert(PublicOf(key)).second);
+    EVP_PKEY_free(key);
+    EVP_PKEY_CTX_free(c);
+  }
+  {
+    // A P-256 template with explicit parameters: not a named group, so not pooled.
+    EVP_PKEY* key = nullptr;
+    EVP_PKEY_CTX* c = EVP_PKEY_CTX_new_from_name(DtlsLibraryContext(), "EC", nullptr);
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("group", const_cast<char*>("P-256"), 0),
+                           OSSL_PARAM_construct_utf8_string("encoding", const_cast<char*>("explicit"), 0),
+                           OSSL_PARAM_END};
+    CHECK(c != nullptr && EVP_PKEY_keygen_init(c) == 1 && EVP_PKEY_CTX_set_params(c, params) == 1 &&
+          EVP_PKEY_keygen(c, &key) == 1);
+    EVP_PKEY* from = key != nullptr ? KeygenFromTemplate(key) : nullptr;
+    CHECK(from != nullptr);
+    EVP_PKEY_free(from);
+    EVP_PKEY_free(key);
+    EVP_PKEY_CTX_free(c);
+  }
+  CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kP256).taken, 40u);
+  CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kP256).missed, 1u);
+  EVP_PKEY_free(p384);
+  EVP_PKEY_free(p384_templ);
+  EVP_PKEY_free(peer_x);
+  EVP_PKEY_free(peer_p);
+  EVP_PKEY_free(first_x);
+  EVP_PKEY_free(first_p);
+}
+
 int main() {
+  TestKeyPoolsByEvp();
   TestTrimmedTables();
   TestPeerKeyTypesDecode();
   TestBadPeerKey();
+  TestP256DecoderAgrees();
   TestDefaultContextKeySignsInOurs();
   TestTls1PrfIsOursAndAgrees();
   BenchDecode();
