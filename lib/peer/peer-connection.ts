@@ -66,6 +66,7 @@ import {
 } from './session-description.js';
 import { createLogger, redacted } from '../common/log.js';
 import { NO_ENTRIES } from '../common/no-entries.js';
+import { filterList, mapList } from '../common/list-map.js';
 
 const peerLog = createLogger('peer');
 const sdpLog = createLogger('sdp');
@@ -76,6 +77,52 @@ const sdpLog = createLogger('sdp');
  */
 function queueEventTask(task: () => void): void {
   setImmediate(task);
+}
+
+/** The a=fingerprint values of each certificate (lowercase hash name, uppercase hex), made once per certificate. */
+const sdpFingerprints = new WeakMap<DtlsCertificate, LocalTransportParameters['fingerprints']>();
+
+/**
+ * `certificate`'s fingerprints as our descriptions write them, shared by every connection using it
+ * (lib/sdp copies them into each m-section). Once per certificate, not per candidate and description.
+ */
+function sdpFingerprintsOf(certificate: DtlsCertificate): LocalTransportParameters['fingerprints'] {
+  let list = sdpFingerprints.get(certificate);
+  if (list === undefined) {
+    list = [];
+    for (const f of certificate.getFingerprints()) list.push({ algorithm: f.algorithm.toLowerCase() as typeof f.algorithm, value: f.value.toUpperCase() });
+    sdpFingerprints.set(certificate, list);
+  }
+  return list;
+}
+
+/**
+ * The rids of addTransceiver's `sendEncodings` (none, or two and more: simulcast; RFC 8851 §10 rid syntax).
+ * @throws PeerError TypeError `ERR_PEER_SEND_ENCODINGS` for one rid, a missing, bad or repeated one.
+ */
+function simulcastRids(encodings: readonly { rid?: string }[]): string[] {
+  const rids: string[] = [];
+  for (const e of encodings) if (e.rid !== undefined) rids.push(e.rid);
+  if (rids.length === 1 || (rids.length > 1 && rids.length !== encodings.length)) {
+    throw new PeerError('TypeError', 'ERR_PEER_SEND_ENCODINGS', 'simulcast sendEncodings need a rid each, and at least two');
+  }
+  for (const rid of rids) {
+    if (!/^[A-Za-z0-9_-]{1,16}$/.test(rid) || rids.indexOf(rid) !== rids.lastIndexOf(rid)) {
+      throw new PeerError('TypeError', 'ERR_PEER_SEND_ENCODINGS', `bad or repeated rid '${rid}' (RFC 8851 §10: 1-16 alphanumerics, '-' or '_')`);
+    }
+  }
+  return rids;
+}
+
+/** The rids the remote end sends (its `a=rid:<id> send` lines). */
+function sendRidsOf(params: RtpSectionParameters): string[] {
+  const rids: string[] = [];
+  for (const r of params.rids) if (r.direction === 'send') rids.push(r.id);
+  return rids;
+}
+
+function streamIdOf(s: string | { id: string }): string {
+  return typeof s === 'string' ? s : s.id;
 }
 
 /** W3C RTCSignalingState. */
@@ -267,7 +314,7 @@ class StoredDescription {
    * is read of them, so it does not make them again.
    */
   get mediaLines(): readonly NegotiatedMLine[] {
-    return (this.mlines ??= this.model.media.map((m) => ({ mid: m.mid, port: m.port, direction: m.direction ?? 'sendrecv' })));
+    return (this.mlines ??= mapList(this.model.media, (m) => ({ mid: m.mid, port: m.port, direction: m.direction ?? 'sendrecv' })));
   }
 
   /**
@@ -774,16 +821,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     if (!['sendrecv', 'sendonly', 'recvonly', 'inactive'].includes(direction)) {
       throw new PeerError('TypeError', 'ERR_PEER_DIRECTION', `unknown direction ${String(direction)}`);
     }
-    const rids = (init.sendEncodings ?? []).map((e) => e.rid).filter((r): r is string => r !== undefined);
-    if (rids.length === 1 || (rids.length > 1 && rids.length !== (init.sendEncodings ?? []).length)) {
-      throw new PeerError('TypeError', 'ERR_PEER_SEND_ENCODINGS', 'simulcast sendEncodings need a rid each, and at least two');
-    }
-    for (const rid of rids) {
-      if (!/^[A-Za-z0-9_-]{1,16}$/.test(rid) || rids.indexOf(rid) !== rids.lastIndexOf(rid)) {
-        throw new PeerError('TypeError', 'ERR_PEER_SEND_ENCODINGS', `bad or repeated rid '${rid}' (RFC 8851 §10: 1-16 alphanumerics, '-' or '_')`);
-      }
-    }
-    const streamIds = (init.streams ?? []).map((s) => (typeof s === 'string' ? s : s.id));
+    const rids = init.sendEncodings === undefined ? [] : simulcastRids(init.sendEncodings);
+    const streamIds = init.streams === undefined ? [] : mapList(init.streams, streamIdOf);
     const holder = new TransceiverSenderOwner(this);
     const sender = new RTCRtpSender(kind, track, holder, cryptoRng, rids);
     const receiver = new RTCRtpReceiver(kind);
@@ -1060,6 +1099,14 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     this.updateNegotiationNeeded();
   }
 
+  /** Unbundled transports: each extra transport gets the ICE parameters of the remote transport of its mids. */
+  private setExtrasRemoteIce(remoteTransports: readonly RemoteTransportParameters[], remoteIceCandidates: readonly IceCandidate[][]): void {
+    remoteTransports.forEach((rt, i) => {
+      const extra = this.extras.find((e) => e.mids.some((m) => rt.mids.includes(m)));
+      extra?.transport!.setRemoteIce({ ufrag: rt.iceUfrag, password: rt.icePwd }, rt.iceLite, remoteIceCandidates[i]!, rt.endOfCandidates);
+    });
+  }
+
   /** webrtc-pc §4.4.1.6. A malformed description throws a typed error and changes nothing. */
   async setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void> {
     this.assertOpen();
@@ -1081,11 +1128,15 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const model = parseSdp(description.sdp ?? '');
     // m-lines are never removed or re-kinded (RFC 3264 §8.2, RFC 8829 §5.7/§5.8): an offer is
     // checked against the last completed negotiation, an answer against the offer it answers.
-    const established = description.type === 'offer'
-      ? [this.currentLocal?.model, this.currentRemote?.model]
-      : [this.pendingLocal?.model];
+    const established: SdpSessionDescription[] = [];
+    if (description.type !== 'offer') {
+      if (this.pendingLocal) established.push(this.pendingLocal.model);
+    } else {
+      if (this.currentLocal) established.push(this.currentLocal.model);
+      if (this.currentRemote) established.push(this.currentRemote.model);
+    }
     // The description's transports, worked out once for validation, the DTLS setup and ICE.
-    const checked = checkRemoteDescription(model, established.filter((d): d is SdpSessionDescription => d !== undefined));
+    const checked = checkRemoteDescription(model, established);
     const remoteTransports = checked.transports;
     checkRemoteFingerprints(remoteTransports);
     const remoteTransport = remoteTransports[0];
@@ -1093,7 +1144,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     // again; docs/peer.md "Setup cost"). One that ICE cannot use (an FQDN host, an unknown type,
     // priority 0, an address form lib/ice does not know) is ignored and counted, and the rest of
     // the description applies (RFC 8839 §5.1).
-    const remoteIceCandidates = remoteTransports.map((rt) => this.usableRemoteCandidates(rt.candidates));
+    const remoteIceCandidates = mapList(remoteTransports, (rt) => this.usableRemoteCandidates(rt.candidates));
     if (sdpLog.enabled) sdpLog('pc%d remote %s: %d m-section(s), ufrag %s, %d candidate(s)%s', this.logId, description.type, model.media.length, remoteTransport ? redacted(remoteTransport.iceUfrag) : 'none', remoteTransport?.candidates.length ?? 0, remoteTransport?.iceLite === true ? ', ice-lite' : '');
     const stored = StoredDescription.remote(description.type, checked, description.sdp ?? '');
     if (description.type === 'offer') {
@@ -1129,12 +1180,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         remoteTransport.endOfCandidates,
       );
     }
-    if (this.extras.length > 0) {
-      remoteTransports.forEach((rt, i) => {
-        const extra = this.extras.find((e) => e.mids.some((m) => rt.mids.includes(m)));
-        extra?.transport!.setRemoteIce({ ufrag: rt.iceUfrag, password: rt.icePwd }, rt.iceLite, remoteIceCandidates[i]!, rt.endOfCandidates);
-      });
-    }
+    if (this.extras.length > 0) this.setExtrasRemoteIce(remoteTransports, remoteIceCandidates);
     this.fireTrackEvents(model);
     this.updateNegotiationNeeded();
     this.compactDescriptions();
@@ -1559,7 +1605,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const p: LocalTransportParameters = {
       iceUfrag: creds.ufrag,
       icePwd: creds.password,
-      fingerprints: this.certificate.getFingerprints().map((f) => ({ algorithm: f.algorithm.toLowerCase(), value: f.value.toUpperCase() })),
+      fingerprints: sdpFingerprintsOf(this.certificate),
       candidates: e.candidates,
       endOfCandidates: e.gatheringComplete,
     };
@@ -1574,11 +1620,17 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   /** webrtc-pc RTCIceGatheringState over every transport: gathering while any is, complete when all are, else new. */
   private refreshGathering(): void {
-    const states = [this.primaryGathering, ...this.extras.map((e) => e.gathering)];
-    const s: IceGatheringState = states.includes('gathering') ? 'gathering' : states.every((x) => x === 'complete') ? 'complete' : 'new';
+    // One transport (bundled): its state is the connection's, no list to build.
+    const s = this.extras.length === 0 ? this.primaryGathering : this.aggregateGathering();
     if (s === this.iceGathering) return;
     this.iceGathering = s;
     this.dispatch({ type: 'icegatheringstatechange' });
+  }
+
+  /** webrtc-pc RTCIceGatheringState over the bundle transport and the extra ones. */
+  private aggregateGathering(): IceGatheringState {
+    const states = [this.primaryGathering, ...this.extras.map((e) => e.gathering)];
+    return states.includes('gathering') ? 'gathering' : states.every((x) => x === 'complete') ? 'complete' : 'new';
   }
 
   /** The end-of-candidates `icecandidate` event (candidate null), once every transport finished gathering. */
@@ -1677,7 +1729,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const p: LocalTransportParameters = {
       iceUfrag: creds.ufrag,
       icePwd: creds.password,
-      fingerprints: this.certificate.getFingerprints().map((f) => ({ algorithm: f.algorithm.toLowerCase(), value: f.value.toUpperCase() })),
+      fingerprints: sdpFingerprintsOf(this.certificate),
       candidates: this.localCandidates,
       endOfCandidates: this.gatheringComplete,
     };
@@ -1699,18 +1751,18 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   }
 
   private codecsFor(kind: MediaKind, t?: RTCRtpTransceiver): CodecCapability[] {
-    return (this.config.codecs ?? defaultCodecs(kind, this.policyFeedback(kind, t))).filter((c) => c.kind === kind);
+    return filterList(this.config.codecs ?? defaultCodecs(kind, this.policyFeedback(kind, t)), (c) => c.kind === kind);
   }
 
   private extensionsFor(kind: MediaKind, t?: RTCRtpTransceiver): HeaderExtensionCapability[] {
-    return (this.config.headerExtensions ?? defaultHeaderExtensions(kind, this.policyExtensions(kind, t))).filter((e) => e.kind === kind);
+    return filterList(this.config.headerExtensions ?? defaultHeaderExtensions(kind, this.policyExtensions(kind, t)), (e) => e.kind === kind);
   }
 
   private senderDescription(t: RTCRtpTransceiver): LocalSenderDescription | undefined {
     if (!directionSends(t.localDirection)) return undefined;
     const trackId = t.sender.track?.id ?? `${t.kind}-${t.sender.ssrc}`;
     const streams = t.streamIds.length > 0 ? t.streamIds : ['-'];
-    return { cname: this.cname, ssrc: t.sender.ssrc, rtxSsrc: t.sender.rtxSsrc, msids: streams.map((stream) => ({ stream, track: trackId })) };
+    return { cname: this.cname, ssrc: t.sender.ssrc, rtxSsrc: t.sender.rtxSsrc, msids: mapList(streams, (stream) => ({ stream, track: trackId })) };
   }
 
   /** The m-line order for a new offer: the negotiated lines, then new transceivers and the data section. */
@@ -1958,7 +2010,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       params.rtxPayloadTypes.forEach((rtx, pt) => {
         rtxOriginal = (rtxOriginal === NO_ENTRIES ? new Map<number, number>() : (rtxOriginal as Map<number, number>)).set(rtx, pt);
       });
-      t.receiver.params = { clockRates, rtxOriginal, rids: remoteParams.rids.filter((r) => r.direction === 'send').map((r) => r.id) };
+      t.receiver.params = { clockRates, rtxOriginal, rids: sendRidsOf(remoteParams) };
       this.router.bind(t, section.mid, directionReceives(t.current) ? remoteParams.senders : []);
       const feedbackTable = new Set<string>();
       for (const c of params.codecs) for (const f of c.rtcpFeedback) feedbackTable.add(feedbackKey(f));
@@ -1970,7 +2022,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         sendStreams: !directionSends(t.current)
           ? []
           : t.sender.encodings.length > 0
-            ? t.sender.encodings.map((e) => ({ ssrc: e.ssrc, rtxSsrc: undefined, rid: e.rid, kind: t.kind }))
+            ? mapList(t.sender.encodings, (e) => ({ ssrc: e.ssrc, rtxSsrc: undefined, rid: e.rid, kind: t.kind }))
             : [{ ssrc: t.sender.ssrc, rtxSsrc: codec && params.rtxPayloadTypes.has(codec.payloadType) ? t.sender.rtxSsrc : undefined, rid: undefined, kind: t.kind }],
         sendCodec: codec && directionSends(t.current)
           ? { payloadType: codec.payloadType, clockRate: codec.clockRate, rtxPayloadType: params.rtxPayloadTypes.get(codec.payloadType) }
@@ -2027,9 +2079,9 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const t = this.transceiverList.find((x) => x.mid === section.mid);
       if (!t || t.stopped || !directionReceives(t.localDirection)) continue;
       const params = this.rtpParameters(section);
-      const rids = params.rids.filter((r) => r.direction === 'send').map((r) => r.id);
-      const tracks = rids.length > 0 ? rids.map((rid) => t.receiver.trackForRid(rid)) : [t.receiver.track];
-      for (const track of tracks) {
+      let tracks: MediaStreamTrack[] | undefined;
+      for (const r of params.rids) if (r.direction === 'send') (tracks ??= []).push(t.receiver.trackForRid(r.id));
+      for (const track of tracks ?? [t.receiver.track]) {
         if (this.firedTracks?.has(track)) continue;
         (this.firedTracks ??= new Set()).add(track);
         const streams: RemoteMediaStream[] = params.msids

@@ -14,13 +14,19 @@ import {
   type RtcpFeedback,
   type SdpCodec,
   type SdpMediaSection,
+  type SdpMsid,
   type SdpSessionDescription,
+  type SdpSimulcast,
   type SetupRole,
 } from './model.js';
 import { addSenderSsrcs, applyTransport, baseDescription, checkTransport } from './local-sections.js';
 import { DEFAULT_MAX_MESSAGE_SIZE } from './offer.js';
 import { validateRemoteDescription, type CheckedRemoteDescription } from './remote-transport.js';
 import { SdpInvalidAccessError } from './sdp-error.js';
+import { filterList, mapList } from '../common/list-map.js';
+
+/** Codecs whose fmtp parameters define the format: the answer echoes the offer's (lowercase names). */
+const FORMAT_DEFINED: ReadonlySet<string> = new Set(['h264', 'vp9', 'av1']);
 
 /** Local decisions for one offered m-section (looked up by its mid). */
 export interface LocalAnswerMedia {
@@ -132,7 +138,7 @@ function answerOffer(offer: SdpSessionDescription, options: AnswerOptions): SdpS
   });
   const inGroup = new Set<number>();
   for (const group of groups) {
-    const accepted = group.filter((mid) => acceptedByMid.has(mid));
+    const accepted = filterList(group, (mid) => acceptedByMid.has(mid));
     if (accepted.length === 0) continue;
     desc.groups.push({ semantics: 'BUNDLE', mids: accepted });
     accepted.forEach((mid, i) => {
@@ -228,7 +234,7 @@ function answerRtp(
   idsInGroup: Map<number, string>,
   sessionDirection: MediaDirection | undefined,
 ): SdpMediaSection | undefined {
-  const capabilities = (local?.codecs ?? wide.codecs).filter((c) => c.kind === kind);
+  const capabilities = filterList(local?.codecs ?? wide.codecs, (c) => c.kind === kind);
   const chosen: Array<{ codec: SdpCodec; capability: CodecCapability; index: number }> = [];
   for (const codec of offered.codecs) {
     if (isRtxCodec(codec)) continue;
@@ -240,24 +246,15 @@ function answerRtp(
   chosen.sort((a, b) => a.index - b.index);
   const codecs: SdpCodec[] = [];
   for (const { codec, capability } of chosen) {
-    const localFeedback = new Set(capability.rtcpFeedback.map(feedbackKey));
-    const offeredFeedback = [...codec.rtcpFeedback, ...offered.rtcpFeedbackWildcard];
-    const seen = new Set<string>();
-    const rtcpFeedback = offeredFeedback.filter((f) => {
-      const key = feedbackKey(f);
-      if (!localFeedback.has(key) || seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    });
     // Format-defining parameters (H264 profile/packetization, VP9/AV1 profile) must echo the offer;
     // for other codecs the answer states what we want to receive.
-    const formatDefined = ['h264', 'vp9', 'av1'].includes(codec.name.toLowerCase());
+    const formatDefined = FORMAT_DEFINED.has(codec.name.toLowerCase());
     const answered: SdpCodec = {
       payloadType: codec.payloadType,
       name: codec.name,
       clockRate: codec.clockRate,
       parameters: { ...(formatDefined ? codec.parameters : capability.parameters) },
-      rtcpFeedback: rtcpFeedback.map((f) => ({ ...f })),
+      rtcpFeedback: answerFeedback(capability, codec, offered),
     };
     if (codec.channels !== undefined) answered.channels = codec.channels;
     codecs.push(answered);
@@ -266,7 +263,7 @@ function answerRtp(
       if (rtx !== undefined) codecs.push({ payloadType: rtx.payloadType, name: rtx.name, clockRate: rtx.clockRate, parameters: { apt: String(codec.payloadType) }, rtcpFeedback: [] });
     }
   }
-  const s = createMediaSection(kind, 9, offered.protocol, codecs.map((c) => String(c.payloadType)));
+  const s = createMediaSection(kind, 9, offered.protocol, mapList(codecs, formatOf));
   s.mid = offered.mid!;
   s.codecs = codecs;
   s.rtcp = { port: 9, connection: { addressType: 'IP4', address: '0.0.0.0' } };
@@ -276,9 +273,8 @@ function answerRtp(
   const offeredDirection = offered.direction ?? sessionDirection ?? 'sendrecv';
   s.direction = answerDirection(offeredDirection, local?.direction ?? options.defaultDirection ?? 'recvonly');
 
-  const localUris = new Set((local?.headerExtensions ?? wide.headerExtensions)
-    .filter((e) => e.kind === kind)
-    .map((e) => e.uri));
+  const localUris = new Set<string>();
+  for (const e of local?.headerExtensions ?? wide.headerExtensions) if (e.kind === kind) localUris.add(e.uri);
   for (const ext of offered.extmaps) {
     if (!localUris.has(ext.uri) || s.extmaps.some((e) => e.uri === ext.uri)) continue;
     const bound = idsInGroup.get(ext.id);
@@ -290,13 +286,47 @@ function answerRtp(
 
   const sender = local?.sender;
   if (sender !== undefined && directionSends(s.direction)) {
-    s.msids = sender.msids.map((m) => ({ ...m }));
+    s.msids = mapList(sender.msids, copyMsid);
     addSenderSsrcs(s, sender, codecs.some(isRtxCodec));
   }
+  if (options.acceptSimulcast !== false && directionReceives(s.direction) && offered.simulcast !== undefined && offered.simulcast.send.length > 0) {
+    answerSimulcast(s, offered, offered.simulcast, codecs);
+  }
+  return s;
+}
+
+/** The offered rtcp-fb of `codec` (and the wildcard ones) that `capability` has too, each once, copied. */
+function answerFeedback(capability: CodecCapability, codec: SdpCodec, offered: SdpMediaSection): RtcpFeedback[] {
+  const out: RtcpFeedback[] = [];
+  if (capability.rtcpFeedback.length === 0) return out;
+  const localFeedback = new Set<string>();
+  for (const f of capability.rtcpFeedback) localFeedback.add(feedbackKey(f));
+  const seen = new Set<string>();
+  for (const list of [codec.rtcpFeedback, offered.rtcpFeedbackWildcard]) {
+    for (const f of list) {
+      const key = feedbackKey(f);
+      if (!localFeedback.has(key) || seen.has(key)) continue;
+      seen.add(key);
+      out.push({ ...f });
+    }
+  }
+  return out;
+}
+
+function formatOf(c: SdpCodec): string {
+  return String(c.payloadType);
+}
+
+function copyMsid(m: SdpMsid): SdpMsid {
+  return { ...m };
+}
+
+/** The offer's send simulcast (RFC 8853 §5.3) that we receive: its known rids, as recv. */
+function answerSimulcast(s: SdpMediaSection, offered: SdpMediaSection, simulcast: SdpSimulcast, codecs: readonly SdpCodec[]): void {
   const sendRids = offered.rids.filter((r) => r.direction === 'send');
-  if (options.acceptSimulcast !== false && directionReceives(s.direction) && offered.simulcast !== undefined && offered.simulcast.send.length > 0 && sendRids.length > 0) {
+  if (sendRids.length > 0) {
     const known = new Set(sendRids.map((r) => r.id));
-    const streams = offered.simulcast.send
+    const streams = simulcast.send
       .map((alts) => alts.filter((a) => known.has(a.rid)).map((a) => ({ ...a })))
       .filter((alts) => alts.length > 0);
     if (streams.length > 0) {
@@ -308,5 +338,4 @@ function answerRtp(
       s.simulcast = { send: [], recv: streams };
     }
   }
-  return s;
 }

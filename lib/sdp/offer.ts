@@ -4,8 +4,9 @@ import type { CodecCapability, HeaderExtensionCapability, RtpMediaKind } from '.
 import { defaultCodecs, defaultHeaderExtensions } from './default-capabilities.js';
 import type { LocalSenderDescription, LocalSessionParameters, LocalTransportParameters } from './local-parameters.js';
 import { addSenderSsrcs, applyTransport, baseDescription, checkTransport } from './local-sections.js';
-import { createMediaSection, type MediaDirection, type SdpCodec, type SdpMediaSection, type SdpSessionDescription } from './model.js';
+import { createMediaSection, type MediaDirection, type RtcpFeedback, type SdpCodec, type SdpMediaSection, type SdpMsid, type SdpSessionDescription } from './model.js';
 import { SdpInvalidAccessError } from './sdp-error.js';
+import { filterList, mapList } from '../common/list-map.js';
 
 /** RTP profile of every WebRTC media m-section (RFC 8829 §5.1.2). */
 export const RTP_PROTOCOL = 'UDP/TLS/RTP/SAVPF';
@@ -88,13 +89,11 @@ export function createOffer(options: OfferOptions): SdpSessionDescription {
   const { transport } = options;
   checkTransport(transport);
   const mids = new Set<string>();
-  for (const mid of [...options.transceivers.map((t) => t.mid), ...(options.dataChannel ? [options.dataChannel.mid] : [])]) {
-    if (mids.has(mid)) throw new SdpInvalidAccessError('ERR_SDP_DUPLICATE_MID', `mid "${mid}" is used twice`);
-    mids.add(mid);
-  }
+  for (const t of options.transceivers) addMid(mids, t.mid);
+  if (options.dataChannel) addMid(mids, options.dataChannel.mid);
   const payloadTypes = new PayloadTypeAllocator();
   const extIds = new ExtmapIdAllocator();
-  const sections: SdpMediaSection[] = options.transceivers.map((t) => rtpSection(t, payloadTypes, extIds));
+  const sections: SdpMediaSection[] = mapList(options.transceivers, (t) => rtpSection(t, payloadTypes, extIds));
   if (options.dataChannel !== undefined) {
     const d = options.dataChannel;
     const s = createMediaSection('application', 9, SCTP_PROTOCOL, ['webrtc-datachannel']);
@@ -103,7 +102,7 @@ export function createOffer(options: OfferOptions): SdpSessionDescription {
     s.maxMessageSize = d.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     sections.splice(Math.min(Math.max(d.index ?? sections.length, 0), sections.length), 0, s);
   }
-  const bundled = sections.filter((s) => s.port !== 0);
+  const bundled = filterList(sections, (s) => s.port !== 0);
   const policy = options.bundlePolicy ?? 'max-bundle';
   bundled.forEach((s, i) => {
     const isTag = i === 0;
@@ -114,7 +113,7 @@ export function createOffer(options: OfferOptions): SdpSessionDescription {
     }
   });
   const desc = baseDescription(options.session, transport);
-  if (bundled.length > 0) desc.groups.push({ semantics: 'BUNDLE', mids: bundled.map((s) => s.mid!) });
+  if (bundled.length > 0) desc.groups.push({ semantics: 'BUNDLE', mids: mapList(bundled, (s) => s.mid!) });
   desc.msidSemantic = { semantic: 'WMS', ids: streamIds(options.transceivers) };
   desc.media = sections;
   return desc;
@@ -136,7 +135,7 @@ function rtpSection(t: LocalTransceiverDescription, payloadTypes: PayloadTypeAll
       name: cap.name,
       clockRate: cap.clockRate,
       parameters: { ...cap.parameters },
-      rtcpFeedback: cap.rtcpFeedback.map((f) => ({ ...f })),
+      rtcpFeedback: mapList(cap.rtcpFeedback, copyFeedback),
     };
     if (cap.channels !== undefined) codec.channels = cap.channels;
     codecs.push(codec);
@@ -146,7 +145,7 @@ function rtpSection(t: LocalTransceiverDescription, payloadTypes: PayloadTypeAll
     }
   }
   if (codecs.length === 0) throw new SdpInvalidAccessError('ERR_SDP_BAD_LOCAL_PARAMETERS', `transceiver "${t.mid}" has no ${t.kind} codec`);
-  const s = createMediaSection(t.kind, 9, RTP_PROTOCOL, codecs.map((c) => String(c.payloadType)));
+  const s = createMediaSection(t.kind, 9, RTP_PROTOCOL, mapList(codecs, formatOf));
   s.mid = t.mid;
   s.codecs = codecs;
   if (t.stopped === true) {
@@ -167,7 +166,7 @@ function rtpSection(t: LocalTransceiverDescription, payloadTypes: PayloadTypeAll
   }
   const sends = t.direction === 'sendrecv' || t.direction === 'sendonly';
   if (t.sender !== undefined && sends) {
-    s.msids = t.sender.msids.map((m) => ({ ...m }));
+    s.msids = mapList(t.sender.msids, copyMsid);
     if (t.sendRids === undefined || t.sendRids.length === 0) {
       const hasRtx = codecs.some((c) => c.name === 'rtx');
       addSenderSsrcs(s, t.sender, hasRtx);
@@ -182,6 +181,23 @@ function rtpSection(t: LocalTransceiverDescription, payloadTypes: PayloadTypeAll
   }
   if (sim.send.length > 0 || sim.recv.length > 0) s.simulcast = sim;
   return s;
+}
+
+function addMid(mids: Set<string>, mid: string): void {
+  if (mids.has(mid)) throw new SdpInvalidAccessError('ERR_SDP_DUPLICATE_MID', `mid "${mid}" is used twice`);
+  mids.add(mid);
+}
+
+function copyFeedback(f: RtcpFeedback): RtcpFeedback {
+  return { ...f };
+}
+
+function copyMsid(m: SdpMsid): SdpMsid {
+  return { ...m };
+}
+
+function formatOf(c: SdpCodec): string {
+  return String(c.payloadType);
 }
 
 function codecKey(c: CodecCapability): string {

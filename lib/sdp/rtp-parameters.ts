@@ -3,6 +3,7 @@
 import type { CodecCapability, HeaderExtensionCapability, RtpMediaKind } from './capabilities.js';
 import { isRtxCodec, rtxAssociatedPayloadType } from './codec-match.js';
 import type { MediaDirection, SdpCodec, SdpMediaSection, SdpMsid, SdpRid, SdpSimulcast } from './model.js';
+import { filterList, mapList } from '../common/list-map.js';
 
 /** A sender announced in an m-section. */
 export interface AnnouncedSender {
@@ -72,16 +73,12 @@ export function describeRtpSection(section: SdpMediaSection, sessionDirection?: 
     if (cname !== undefined) sender.cname = cname;
     senders.push(sender);
   }
-  let msids = section.msids.map((m) => ({ ...m }));
-  if (msids.length === 0) {
-    const legacy = section.ssrcs.find((s) => s.attribute === 'msid' && s.value !== undefined)?.value?.split(' ');
-    if (legacy !== undefined && legacy[0] !== undefined) msids = [legacy[1] === undefined ? { stream: legacy[0] } : { stream: legacy[0], track: legacy[1] }];
-  }
+  const msids = section.msids.length > 0 ? mapList(section.msids, copyMsid) : legacyMsids(section);
   const params: RtpSectionParameters = {
     mid: section.mid,
     kind: section.kind === 'video' ? 'video' : 'audio',
     direction: section.direction ?? sessionDirection ?? 'sendrecv',
-    codecs: section.codecs.filter((c) => !isRtxCodec(c)),
+    codecs: filterList(section.codecs, isMediaCodec),
     rtxPayloadTypes,
     headerExtensions,
     senders,
@@ -92,6 +89,21 @@ export function describeRtpSection(section: SdpMediaSection, sessionDirection?: 
   };
   if (section.simulcast !== undefined) params.simulcast = section.simulcast;
   return params;
+}
+
+function copyMsid(m: SdpMsid): SdpMsid {
+  return { ...m };
+}
+
+function isMediaCodec(c: SdpCodec): boolean {
+  return !isRtxCodec(c);
+}
+
+/** The msid of an older peer's `a=ssrc:<ssrc> msid:<stream> [<track>]`, when the section has no `a=msid`. */
+function legacyMsids(section: SdpMediaSection): SdpMsid[] {
+  const legacy = section.ssrcs.find((s) => s.attribute === 'msid' && s.value !== undefined)?.value?.split(' ');
+  if (legacy === undefined || legacy[0] === undefined) return [];
+  return [legacy[1] === undefined ? { stream: legacy[0] } : { stream: legacy[0], track: legacy[1] }];
 }
 
 /**

@@ -1,0 +1,22 @@
+// Array.prototype.map/filter for the once-per-connection paths (negotiation, SDP), with arrays
+// whose shape does not depend on the caller's tier (docs/peer.md "Setup cost").
+//
+// V8 (Node 20) makes the result of `map` PACKED in the interpreter's builtin and HOLEY when
+// TurboFan inlined the call, and an empty `filter` result differs the same way: code that reads
+// such an array and was optimized while the producer ran interpreted deopts ("wrong map") the
+// first time the producer runs optimized, and TurboFan compiles the reader again. An array made by
+// a literal and push has one map in every tier.
+
+/** `list.map(fn)`, built by push. */
+export function mapList<T, U>(list: readonly T[], fn: (item: T, index: number) => U): U[] {
+  const out: U[] = [];
+  for (let i = 0; i < list.length; i++) out.push(fn(list[i]!, i));
+  return out;
+}
+
+/** `list.filter(keep)`, built by push. */
+export function filterList<T>(list: readonly T[], keep: (item: T) => boolean): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < list.length; i++) if (keep(list[i]!)) out.push(list[i]!);
+  return out;
+}
