@@ -97,7 +97,7 @@ function answerOffer(offer: SdpSessionDescription, options: AnswerOptions): SdpS
   desc.extmapAllowMixed = offer.extmapAllowMixed;
   const groups = bundleGroups(offer);
   const groupOf = new Map<string, number>();
-  groups.forEach((g, i) => g.forEach((mid) => groupOf.set(mid, i)));
+  for (let i = 0; i < groups.length; i++) for (const mid of groups[i]!) groupOf.set(mid, i);
   // rtcp-mux is required (RFC 8829 §5.1.3, like Chromium's rtcpMuxPolicy "require"); a bundled
   // section may share it with its group (RFC 8843 §9.2).
   const groupHasRtcpMux = new Set<number>();
@@ -133,23 +133,25 @@ function answerOffer(offer: SdpSessionDescription, options: AnswerOptions): SdpS
 
   const setup = answerSetup(offer, transport.setup);
   const acceptedByMid = new Map<string, number>();
-  desc.media.forEach((m, i) => {
+  for (let i = 0; i < desc.media.length; i++) {
+    const m = desc.media[i]!;
     if (m.mid !== undefined && m.port !== 0) acceptedByMid.set(m.mid, i);
-  });
+  }
   const inGroup = new Set<number>();
   for (const group of groups) {
     const accepted = filterList(group, (mid) => acceptedByMid.has(mid));
     if (accepted.length === 0) continue;
     desc.groups.push({ semantics: 'BUNDLE', mids: accepted });
-    accepted.forEach((mid, i) => {
-      const idx = acceptedByMid.get(mid)!;
+    for (let i = 0; i < accepted.length; i++) {
+      const idx = acceptedByMid.get(accepted[i]!)!;
       inGroup.add(idx);
       applyTransport(desc.media[idx]!, transport, setup, i === 0);
-    });
+    }
   }
-  desc.media.forEach((m, i) => {
+  for (let i = 0; i < desc.media.length; i++) {
+    const m = desc.media[i]!;
     if (m.port !== 0 && !inGroup.has(i)) applyTransport(m, transport, setup, true);
-  });
+  }
   const streams = new Set<string>();
   for (const m of desc.media) for (const ms of m.msids) if (ms.stream !== '-') streams.add(ms.stream);
   desc.msidSemantic = { semantic: 'WMS', ids: [...streams] };

@@ -172,15 +172,21 @@ function rtpSection(t: LocalTransceiverDescription, payloadTypes: PayloadTypeAll
       addSenderSsrcs(s, t.sender, hasRtx);
     }
   }
+  // Simulcast (RFC 8853) only when the transceiver has rids: its own function, out of the common path.
+  if (t.sendRids !== undefined || t.recvRids !== undefined) addSimulcast(s, t.sendRids, t.recvRids);
+  return s;
+}
+
+/** `a=rid` lines and `a=simulcast` for the transceiver's send and receive rids (RFC 8851, RFC 8853). */
+function addSimulcast(s: SdpMediaSection, sendRids: readonly string[] | undefined, recvRids: readonly string[] | undefined): void {
   const sim = { send: [] as Array<Array<{ rid: string; paused: boolean }>>, recv: [] as Array<Array<{ rid: string; paused: boolean }>> };
-  for (const [dir, rids] of [['send', t.sendRids], ['recv', t.recvRids]] as const) {
+  for (const [dir, rids] of [['send', sendRids], ['recv', recvRids]] as const) {
     for (const rid of rids ?? []) {
       s.rids.push({ id: rid, direction: dir, payloadTypes: [], restrictions: {} });
       sim[dir].push([{ rid, paused: false }]);
     }
   }
   if (sim.send.length > 0 || sim.recv.length > 0) s.simulcast = sim;
-  return s;
 }
 
 function addMid(mids: Set<string>, mid: string): void {
@@ -201,7 +207,13 @@ function formatOf(c: SdpCodec): string {
 }
 
 function codecKey(c: CodecCapability): string {
-  const params = Object.keys(c.parameters).map((k) => `${k.toLowerCase()}=${c.parameters[k]}`).sort().join(';');
+  const names = Object.keys(c.parameters);
+  let params = '';
+  if (names.length > 0) {
+    const pairs: string[] = [];
+    for (const k of names) pairs.push(`${k.toLowerCase()}=${c.parameters[k]}`);
+    params = pairs.sort().join(';');
+  }
   return `${c.kind}/${c.name.toLowerCase()}/${c.clockRate}/${c.channels ?? 1}/${params}`;
 }
 
