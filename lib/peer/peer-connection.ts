@@ -43,6 +43,7 @@ import { checkRemoteFingerprints, usableRemoteFingerprints } from './remote-fing
 import { sdpCandidateOf } from './local-candidate.js';
 import { usableIceCandidateOf } from './remote-candidate.js';
 import { PeerEventTarget, type PeerEvent } from './event-target.js';
+import { queueEventTask } from './event-tasks.js';
 import { LocalStreamTrack, MediaStreamTrack, type MediaKind } from './media-stream-track.js';
 import { MediaRouter } from './media-router.js';
 import { buildStatsReport, type RTCStats, type RTCStatsReport } from './stats.js';
@@ -70,14 +71,6 @@ import { filterList, mapList } from '../common/list-map.js';
 
 const peerLog = createLogger('peer');
 const sdpLog = createLogger('sdp');
-/**
- * Queues a webrtc-pc event task (icecandidate, negotiationneeded, track): one setImmediate per
- * event, not one shared per turn, because a task ends with a microtask checkpoint: what one event's
- * listener awaits runs before the next event fires, as in a browser.
- */
-function queueEventTask(task: () => void): void {
-  setImmediate(task);
-}
 
 /** The a=fingerprint values of each certificate (lowercase hash name, uppercase hex), made once per certificate. */
 const sdpFingerprints = new WeakMap<DtlsCertificate, LocalTransportParameters['fingerprints']>();
@@ -1594,9 +1587,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const mid = e.mids[0]!;
     const index = this.mLines.findIndex((l) => l.mid === mid);
     const candidate = new RTCIceCandidate({ candidate: line, sdpMid: mid, sdpMLineIndex: index < 0 ? null : index, usernameFragment: e.transport!.localCredentials.ufrag });
-    queueEventTask(() => {
-      if (!this.isClosed) this.dispatch({ type: 'icecandidate', candidate });
-    });
+    queueEventTask(() => !this.isClosed && this.fire({ type: 'icecandidate', candidate }), this.listenerCount('icecandidate') > 0);
   }
 
   /** Our ICE/DTLS parameters for the m-sections of an extra transport. */
@@ -1636,9 +1627,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   /** The end-of-candidates `icecandidate` event (candidate null), once every transport finished gathering. */
   private announceEndOfCandidates(): void {
     if (!this.gatheringComplete || this.extras.some((e) => !e.gatheringComplete)) return;
-    queueEventTask(() => {
-      if (!this.isClosed) this.dispatch({ type: 'icecandidate', candidate: null });
-    });
+    queueEventTask(() => !this.isClosed && this.fire({ type: 'icecandidate', candidate: null }), this.listenerCount('icecandidate') > 0);
   }
 
   /** Recomputes the aggregated iceConnectionState (webrtc-pc §4.3.3) and the connection state. */
@@ -1675,10 +1664,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     this.injectCandidates();
     queueEventTask(() => {
       // The candidate object is made only when someone listens (at the time the event fires).
-      if (!this.isClosed && this.listenerCount('icecandidate') > 0) {
-        this.dispatch({ type: 'icecandidate', candidate: new RTCIceCandidate({ candidate: line, sdpMid: mid, sdpMLineIndex: mid === null ? null : 0, usernameFragment: ufrag }) });
-      }
-    });
+      if (this.isClosed || this.listenerCount('icecandidate') === 0) return false;
+      this.dispatch({ type: 'icecandidate', candidate: new RTCIceCandidate({ candidate: line, sdpMid: mid, sdpMLineIndex: mid === null ? null : 0, usernameFragment: ufrag }) });
+      return true;
+    }, this.listenerCount('icecandidate') > 0);
   }
 
   private isStoppedLine(l: MLine): boolean {
@@ -2088,9 +2077,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
           .filter((m) => m.stream !== '-')
           .map((m) => ({ id: m.stream, getTracks: () => [track] }));
         const event = { type: 'track' as const, track, receiver: t.receiver, transceiver: t, streams };
-        queueEventTask(() => {
-          if (!this.isClosed) this.dispatch(event);
-        });
+        queueEventTask(() => !this.isClosed && this.fire(event), this.listenerCount('track') > 0);
       }
     }
   }
@@ -2143,6 +2130,13 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     this.updateNegotiationNeeded();
   }
 
+  /** An event task's dispatch (lib/peer/event-tasks.ts): true when a listener was called. */
+  private fire<K extends keyof RTCPeerConnectionEvents & string>(event: RTCPeerConnectionEvents[K] & { type: K }): boolean {
+    if (this.listenerCount(event.type) === 0) return false;
+    this.dispatch<K>(event);
+    return true;
+  }
+
   private setSignaling(state: RTCSignalingState): void {
     if (state === this.signaling) return;
     if (peerLog.enabled) peerLog('pc%d signaling %s -> %s', this.logId, this.signaling, state);
@@ -2158,10 +2152,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     this.negotiationQueued = true;
     queueEventTask(() => {
       this.negotiationQueued = false;
-      if (this.isClosed || this.signaling !== 'stable') return;
-      if (!force && !this.isNegotiationNeeded() && !this.restartPending) return;
-      this.dispatch({ type: 'negotiationneeded' });
-    });
+      if (this.isClosed || this.signaling !== 'stable') return false;
+      if (!force && !this.isNegotiationNeeded() && !this.restartPending) return false;
+      return this.fire({ type: 'negotiationneeded' });
+    }, this.listenerCount('negotiationneeded') > 0);
   }
 
   private isNegotiationNeeded(): boolean {
