@@ -6,6 +6,11 @@
 // such an array and was optimized while the producer ran interpreted deopts ("wrong map") the
 // first time the producer runs optimized, and TurboFan compiles the reader again. An array made by
 // a literal and push has one map in every tier.
+//
+// The same paths walk arrays with indexed loops rather than for-of: a for-of loop is an implicit
+// try/finally (the iterator is closed on an abrupt exit), and TurboFan gives every call in its body
+// an exception edge; measured with --turbo-stats on a function of three loops with calls, the
+// for-of form took about twice the compile time and zone memory of the indexed one.
 
 /** `list.map(fn)`, built by push. */
 export function mapList<T, U>(list: readonly T[], fn: (item: T, index: number) => U): U[] {

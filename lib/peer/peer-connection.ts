@@ -95,11 +95,15 @@ function sdpFingerprintsOf(certificate: DtlsCertificate): LocalTransportParamete
  */
 function simulcastRids(encodings: readonly { rid?: string }[]): string[] {
   const rids: string[] = [];
-  for (const e of encodings) if (e.rid !== undefined) rids.push(e.rid);
+  for (let i = 0; i < encodings.length; i++) {
+    const e = encodings[i]!;
+    if (e.rid !== undefined) rids.push(e.rid);
+  }
   if (rids.length === 1 || (rids.length > 1 && rids.length !== encodings.length)) {
     throw new PeerError('TypeError', 'ERR_PEER_SEND_ENCODINGS', 'simulcast sendEncodings need a rid each, and at least two');
   }
-  for (const rid of rids) {
+  for (let i = 0; i < rids.length; i++) {
+    const rid = rids[i]!;
     if (!/^[A-Za-z0-9_-]{1,16}$/.test(rid) || rids.indexOf(rid) !== rids.lastIndexOf(rid)) {
       throw new PeerError('TypeError', 'ERR_PEER_SEND_ENCODINGS', `bad or repeated rid '${rid}' (RFC 8851 §10: 1-16 alphanumerics, '-' or '_')`);
     }
@@ -110,7 +114,10 @@ function simulcastRids(encodings: readonly { rid?: string }[]): string[] {
 /** The rids the remote end sends (its `a=rid:<id> send` lines). */
 function sendRidsOf(params: RtpSectionParameters): string[] {
   const rids: string[] = [];
-  for (const r of params.rids) if (r.direction === 'send') rids.push(r.id);
+  for (let i = 0; i < params.rids.length; i++) {
+    const r = params.rids[i]!;
+    if (r.direction === 'send') rids.push(r.id);
+  }
   return rids;
 }
 
@@ -492,7 +499,8 @@ class PooledTransportHandler extends BundleTransportHandler {
     const held = this.held;
     if (!held) return;
     this.held = undefined;
-    for (const e of held) {
+    for (let i = 0; i < held.length; i++) {
+      const e = held[i]!;
       if ('state' in e) super.onIceGatheringState(e.state);
       else super.onLocalCandidate(e.c, e.line);
     }
@@ -747,7 +755,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       if (pool === 0 || !before || before.policy !== ice.iceTransportPolicy || JSON.stringify(before.servers) !== JSON.stringify(ice.iceServers)) this.emptyCandidatePool();
     }
     this.transport?.setIceConfiguration(ice);
-    for (const e of this.extras) e.transport?.setIceConfiguration(ice);
+    for (let i = 0; i < this.extras.length; i++) {
+      const e = this.extras[i]!;
+      e.transport?.setIceConfiguration(ice);
+    }
     peerLog('pc%d setConfiguration: %d ICE servers, policy %s', this.logId, ice.iceServers.length, ice.iceTransportPolicy);
     this.fillCandidatePool();
   }
@@ -968,7 +979,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const offer = this.pendingRemote.model;
     const checked = this.pendingRemote.checked;
     const media: Record<string, LocalAnswerMedia> = {};
-    for (const section of offer.media) {
+    for (let i = 0; i < offer.media.length; i++) {
+      const section = offer.media[i]!;
       if (section.mid === undefined || !isRtpSection(section)) continue;
       const t = this.transceiverList.find((x) => x.mid === section.mid);
       if (!t) {
@@ -1005,7 +1017,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     };
     // setRemoteDescription checked the offer: it is not checked again (docs/peer.md "Setup cost").
     const model = checked ? createAnswerToChecked(checked, answerOptions) : createAnswer(offer, answerOptions);
-    for (const section of model.media) {
+    for (let i = 0; i < model.media.length; i++) {
+      const section = model.media[i]!;
       const extra = section.mid !== undefined && section.port !== 0 ? this.extraFor(section.mid) : undefined;
       if (extra) applyTransport(section, this.extraParameters(extra, setup), setup, true);
     }
@@ -1084,7 +1097,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       this.transport!.gather();
       // Candidates the pool gathered before: announced now, as if just found (no new bind or allocation).
       this.pool?.release();
-      for (const e of this.extras) e.transport!.gather();
+      for (let j = 0; j < this.extras.length; j++) {
+        const e = this.extras[j]!;
+        e.transport!.gather();
+      }
     } finally {
       this.compactionHeld = false;
     }
@@ -1201,7 +1217,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     this.assertCandidateSection(sdpMid, sdpMLineIndex);
     if (text === '') {
       this.transport?.addRemoteCandidate(null);
-      for (const e of this.extras) e.transport!.addRemoteCandidate(null);
+      for (let j = 0; j < this.extras.length; j++) {
+        const e = this.extras[j]!;
+        e.transport!.addRemoteCandidate(null);
+      }
       return;
     }
     let parsed: SdpCandidate;
@@ -1242,7 +1261,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   /** The candidates of `list` ICE can use; the others are ignored and counted (RFC 8839 §5.1). */
   private usableRemoteCandidates(list: readonly SdpCandidate[]): IceCandidate[] {
     const out: IceCandidate[] = [];
-    for (const sc of list) {
+    for (let i = 0; i < list.length; i++) {
+      const sc = list[i]!;
       const c = this.usableRemoteCandidate(sc);
       if (c) out.push(c);
     }
@@ -1393,12 +1413,18 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     this.lastCreated = undefined;
     this.policyProbes = undefined;
     this.policyDriver.close();
-    for (const t of this.transceiverList) t.markStopped();
+    for (let i = 0; i < this.transceiverList.length; i++) {
+      const t = this.transceiverList[i]!;
+      t.markStopped();
+    }
     if (this.sctp) {
       for (const channel of this.sctp.channels.values()) channel.markClosed();
     }
     this.transport?.close();
-    for (const e of this.extras) e.transport!.close();
+    for (let i = 0; i < this.extras.length; i++) {
+      const e = this.extras[i]!;
+      e.transport!.close();
+    }
     if (this.closeWaiters) for (const settle of [...this.closeWaiters]) settle();
     this.removeAllListeners();
   }
@@ -1517,7 +1543,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   /** The extra transport carrying `mid`, if an unbundled remote offer gave it one. */
   private extraFor(mid: string): ExtraTransport | undefined {
-    for (const e of this.extras) if (e.mids.includes(mid)) return e;
+    for (let i = 0; i < this.extras.length; i++) {
+      const e = this.extras[i]!;
+      if (e.mids.includes(mid)) return e;
+    }
     return undefined;
   }
 
@@ -1676,8 +1705,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   /** Writes the gathered candidates into the local description (the tag m-section, RFC 8829 §5.2.1). */
   private injectCandidates(): void {
-    for (const stored of [this.pendingLocal, this.currentLocal]) {
-      if (stored && this.transport) stored.editLater((model) => this.writeLocalTransport(model));
+    if (this.transport && (this.pendingLocal || this.currentLocal)) {
+      const edit = (model: SdpSessionDescription): void => this.writeLocalTransport(model);
+      this.pendingLocal?.editLater(edit);
+      this.currentLocal?.editLater(edit);
     }
     this.compactDescriptions();
   }
@@ -1688,7 +1719,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const params = this.localTransportParameters(undefined);
     const balanced = this.config.bundlePolicy === 'balanced' || this.config.bundlePolicy === 'max-compat';
     let first = true;
-    for (const s of model.media) {
+    for (let i = 0; i < model.media.length; i++) {
+      const s = model.media[i]!;
       if (s.port === 0 && s.bundleOnly !== true) continue;
       const extra = s.mid !== undefined && this.extras.length > 0 ? this.extraFor(s.mid) : undefined;
       if (extra) {
@@ -1764,7 +1796,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       used.add(String(n));
       return String(n);
     };
-    for (const t of this.transceiverList) {
+    for (let i = 0; i < this.transceiverList.length; i++) {
+      const t = this.transceiverList[i]!;
       if (t.mid !== null && !used.has(t.mid) && !t.stopped) {
         // A mid from an offer that was rolled back: it is offered again.
         used.add(t.mid);
@@ -1783,7 +1816,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   private commitMLines(model: SdpSessionDescription): void {
     const lines: MLine[] = [];
-    for (const s of model.media) {
+    for (let i = 0; i < model.media.length; i++) {
+      const s = model.media[i]!;
       if (s.mid === undefined) continue;
       if (isSctpSection(s)) {
         this.dataMid = s.mid;
@@ -1797,7 +1831,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   /** RFC 8829 §5.10: match offered m-sections to transceivers, creating recvonly ones. */
   private associateTransceivers(offer: SdpSessionDescription): void {
-    for (const s of offer.media) {
+    for (let i = 0; i < offer.media.length; i++) {
+      const s = offer.media[i]!;
       if (s.mid === undefined) continue;
       if (isSctpSection(s)) {
         if (!isRejected(s)) {
@@ -1944,7 +1979,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     }
     const extIds = new Map<string, number>();
     const configured: { t: RTCRtpTransceiver; params: RtpPolicyParameters }[] = [];
-    for (const section of answer.media) {
+    for (let i = 0; i < answer.media.length; i++) {
+      const section = answer.media[i]!;
       if (section.mid === undefined) continue;
       if (isSctpSection(section)) {
         if (isRejected(section)) continue;
@@ -1992,7 +2028,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const remoteSection = remote.media.find((m) => m.mid === section.mid);
       const remoteParams = remoteSection ? this.rtpParameters(remoteSection) : params;
       const clockRateTable = new Map<number, number>();
-      for (const c of params.codecs) clockRateTable.set(c.payloadType, c.clockRate);
+      for (let j = 0; j < params.codecs.length; j++) {
+        const c = params.codecs[j]!;
+        clockRateTable.set(c.payloadType, c.clockRate);
+      }
       const clockRates = internMap(clockRateTable);
       // Without RTX (audio) the table stays the shared empty one (lib/common/no-entries.ts).
       let rtxOriginal: ReadonlyMap<number, number> = NO_ENTRIES;
@@ -2002,7 +2041,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       t.receiver.params = { clockRates, rtxOriginal, rids: sendRidsOf(remoteParams) };
       this.router.bind(t, section.mid, directionReceives(t.current) ? remoteParams.senders : []);
       const feedbackTable = new Set<string>();
-      for (const c of params.codecs) for (const f of c.rtcpFeedback) feedbackTable.add(feedbackKey(f));
+      for (let j = 0; j < params.codecs.length; j++) {
+        const c = params.codecs[j]!;
+        for (const f of c.rtcpFeedback) feedbackTable.add(feedbackKey(f));
+      }
       const feedback = internSet(feedbackTable);
       const policyParams: RtpPolicyParameters = {
         kind: t.kind,
@@ -2026,7 +2068,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     }
     this.router.setExtensionIds(extIds.get(HeaderExtensionUri.mid), extIds.get(HeaderExtensionUri.rtpStreamId), extIds.get(HeaderExtensionUri.repairedRtpStreamId));
     this.configurePolicies(configured, extIds);
-    for (const t of this.transceiverList) t.sender.flush();
+    for (let i = 0; i < this.transceiverList.length; i++) {
+      const t = this.transceiverList[i]!;
+      t.sender.flush();
+    }
   }
 
   /** Gives every transceiver's modules and the transport's modules what was negotiated. */
@@ -2061,7 +2106,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   }
 
   private fireTrackEvents(remote: SdpSessionDescription): void {
-    for (const section of remote.media) {
+    for (let i = 0; i < remote.media.length; i++) {
+      const section = remote.media[i]!;
       if (section.mid === undefined || !isRtpSection(section) || isRejected(section)) continue;
       const direction = section.direction ?? remote.direction ?? 'sendrecv';
       if (!directionSends(direction)) continue;
@@ -2069,7 +2115,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       if (!t || t.stopped || !directionReceives(t.localDirection)) continue;
       const params = this.rtpParameters(section);
       let tracks: MediaStreamTrack[] | undefined;
-      for (const r of params.rids) if (r.direction === 'send') (tracks ??= []).push(t.receiver.trackForRid(r.id));
+      for (let j = 0; j < params.rids.length; j++) {
+        const r = params.rids[j]!;
+        if (r.direction === 'send') (tracks ??= []).push(t.receiver.trackForRid(r.id));
+      }
       for (const track of tracks ?? [t.receiver.track]) {
         if (this.firedTracks?.has(track)) continue;
         (this.firedTracks ??= new Set()).add(track);
@@ -2162,7 +2211,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     if (this.restartPending) return true;
     if (this.dataWanted && this.dataMid === undefined) return true;
     const local = this.currentLocal?.mediaLines;
-    for (const t of this.transceiverList) {
+    for (let i = 0; i < this.transceiverList.length; i++) {
+      const t = this.transceiverList[i]!;
       if (t.mid === null) {
         if (!t.stopped) return true;
         continue;

@@ -97,11 +97,15 @@ function answerOffer(offer: SdpSessionDescription, options: AnswerOptions): SdpS
   desc.extmapAllowMixed = offer.extmapAllowMixed;
   const groups = bundleGroups(offer);
   const groupOf = new Map<string, number>();
-  for (let i = 0; i < groups.length; i++) for (const mid of groups[i]!) groupOf.set(mid, i);
+  for (let i = 0; i < groups.length; i++) {
+    const group = groups[i]!;
+    for (let j = 0; j < group.length; j++) groupOf.set(group[j]!, i);
+  }
   // rtcp-mux is required (RFC 8829 §5.1.3, like Chromium's rtcpMuxPolicy "require"); a bundled
   // section may share it with its group (RFC 8843 §9.2).
   const groupHasRtcpMux = new Set<number>();
-  for (const m of offer.media) {
+  for (let i = 0; i < offer.media.length; i++) {
+    const m = offer.media[i]!;
     const g = m.mid === undefined ? undefined : groupOf.get(m.mid);
     if (m.rtcpMux && g !== undefined) groupHasRtcpMux.add(g);
   }
@@ -112,7 +116,8 @@ function answerOffer(offer: SdpSessionDescription, options: AnswerOptions): SdpS
     headerExtensions: options.headerExtensions ?? [...defaultHeaderExtensions('audio'), ...defaultHeaderExtensions('video')],
   };
 
-  for (const offered of offer.media) {
+  for (let i = 0; i < offer.media.length; i++) {
+    const offered = offer.media[i]!;
     const local = offered.mid !== undefined && options.media !== undefined && Object.hasOwn(options.media, offered.mid) ? options.media[offered.mid] : undefined;
     let answered: SdpMediaSection | undefined;
     if (!isRejected(offered) && local?.reject !== true) {
@@ -138,7 +143,8 @@ function answerOffer(offer: SdpSessionDescription, options: AnswerOptions): SdpS
     if (m.mid !== undefined && m.port !== 0) acceptedByMid.set(m.mid, i);
   }
   const inGroup = new Set<number>();
-  for (const group of groups) {
+  for (let g = 0; g < groups.length; g++) {
+    const group = groups[g]!;
     const accepted = filterList(group, (mid) => acceptedByMid.has(mid));
     if (accepted.length === 0) continue;
     desc.groups.push({ semantics: 'BUNDLE', mids: accepted });
@@ -153,7 +159,10 @@ function answerOffer(offer: SdpSessionDescription, options: AnswerOptions): SdpS
     if (m.port !== 0 && !inGroup.has(i)) applyTransport(m, transport, setup, true);
   }
   const streams = new Set<string>();
-  for (const m of desc.media) for (const ms of m.msids) if (ms.stream !== '-') streams.add(ms.stream);
+  for (let i = 0; i < desc.media.length; i++) {
+    const msids = desc.media[i]!.msids;
+    for (let j = 0; j < msids.length; j++) if (msids[j]!.stream !== '-') streams.add(msids[j]!.stream);
+  }
   desc.msidSemantic = { semantic: 'WMS', ids: [...streams] };
   return desc;
 }
@@ -238,7 +247,8 @@ function answerRtp(
 ): SdpMediaSection | undefined {
   const capabilities = filterList(local?.codecs ?? wide.codecs, (c) => c.kind === kind);
   const chosen: Array<{ codec: SdpCodec; capability: CodecCapability; index: number }> = [];
-  for (const codec of offered.codecs) {
+  for (let i = 0; i < offered.codecs.length; i++) {
+    const codec = offered.codecs[i]!;
     if (isRtxCodec(codec)) continue;
     const match = findMatchingCapability(codec, capabilities);
     if (match !== undefined) chosen.push({ codec, ...match });
@@ -247,7 +257,8 @@ function answerRtp(
   // RFC 3264 §6.1: the answer lists formats in the answerer's preference order, with the offer's PTs.
   chosen.sort((a, b) => a.index - b.index);
   const codecs: SdpCodec[] = [];
-  for (const { codec, capability } of chosen) {
+  for (let i = 0; i < chosen.length; i++) {
+    const { codec, capability } = chosen[i]!;
     // Format-defining parameters (H264 profile/packetization, VP9/AV1 profile) must echo the offer;
     // for other codecs the answer states what we want to receive.
     const formatDefined = FORMAT_DEFINED.has(codec.name.toLowerCase());
@@ -276,8 +287,10 @@ function answerRtp(
   s.direction = answerDirection(offeredDirection, local?.direction ?? options.defaultDirection ?? 'recvonly');
 
   const localUris = new Set<string>();
-  for (const e of local?.headerExtensions ?? wide.headerExtensions) if (e.kind === kind) localUris.add(e.uri);
-  for (const ext of offered.extmaps) {
+  const extensions = local?.headerExtensions ?? wide.headerExtensions;
+  for (let i = 0; i < extensions.length; i++) if (extensions[i]!.kind === kind) localUris.add(extensions[i]!.uri);
+  for (let i = 0; i < offered.extmaps.length; i++) {
+    const ext = offered.extmaps[i]!;
     if (!localUris.has(ext.uri) || s.extmaps.some((e) => e.uri === ext.uri)) continue;
     const bound = idsInGroup.get(ext.id);
     if (bound !== undefined && bound !== ext.uri) continue;
@@ -302,17 +315,21 @@ function answerFeedback(capability: CodecCapability, codec: SdpCodec, offered: S
   const out: RtcpFeedback[] = [];
   if (capability.rtcpFeedback.length === 0) return out;
   const localFeedback = new Set<string>();
-  for (const f of capability.rtcpFeedback) localFeedback.add(feedbackKey(f));
+  for (let i = 0; i < capability.rtcpFeedback.length; i++) localFeedback.add(feedbackKey(capability.rtcpFeedback[i]!));
   const seen = new Set<string>();
-  for (const list of [codec.rtcpFeedback, offered.rtcpFeedbackWildcard]) {
-    for (const f of list) {
-      const key = feedbackKey(f);
-      if (!localFeedback.has(key) || seen.has(key)) continue;
-      seen.add(key);
-      out.push({ ...f });
-    }
-  }
+  addAnsweredFeedback(out, codec.rtcpFeedback, localFeedback, seen);
+  addAnsweredFeedback(out, offered.rtcpFeedbackWildcard, localFeedback, seen);
   return out;
+}
+
+function addAnsweredFeedback(out: RtcpFeedback[], offered: readonly RtcpFeedback[], local: ReadonlySet<string>, seen: Set<string>): void {
+  for (let i = 0; i < offered.length; i++) {
+    const f = offered[i]!;
+    const key = feedbackKey(f);
+    if (!local.has(key) || seen.has(key)) continue;
+    seen.add(key);
+    out.push({ ...f });
+  }
 }
 
 function formatOf(c: SdpCodec): string {

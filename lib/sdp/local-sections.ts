@@ -74,7 +74,8 @@ function copyExtension(e: SdpCandidate['extensions'][number]): SdpCandidate['ext
 /** The candidate JSEP puts on the m-line: the highest-priority UDP candidate of component 1. */
 function defaultCandidate(candidates: readonly SdpCandidate[]): SdpCandidate | undefined {
   let best: SdpCandidate | undefined;
-  for (const c of candidates) {
+  for (let i = 0; i < candidates.length; i++) {
+    const c = candidates[i]!;
     if (c.transport !== 'udp' || c.component !== 1 || !/^[0-9.]+$|:/.test(c.address)) continue;
     if (best === undefined || c.priority > best.priority) best = c;
   }
@@ -89,8 +90,12 @@ function connectionOf(address: string): SdpConnection {
 export function addSenderSsrcs(s: SdpMediaSection, sender: LocalSenderDescription, rtxNegotiated: boolean): void {
   const ssrcs = rtxNegotiated && sender.rtxSsrc !== undefined ? [sender.ssrc, sender.rtxSsrc] : [sender.ssrc];
   if (ssrcs.length === 2) s.ssrcGroups.push({ semantics: 'FID', ssrcs });
-  for (const ssrc of ssrcs) {
+  for (let i = 0; i < ssrcs.length; i++) {
+    const ssrc = ssrcs[i]!;
     s.ssrcs.push({ ssrc, attribute: 'cname', value: sender.cname });
-    for (const m of sender.msids) s.ssrcs.push({ ssrc, attribute: 'msid', value: m.track === undefined ? m.stream : `${m.stream} ${m.track}` });
+    for (let j = 0; j < sender.msids.length; j++) {
+      const m = sender.msids[j]!;
+      s.ssrcs.push({ ssrc, attribute: 'msid', value: m.track === undefined ? m.stream : `${m.stream} ${m.track}` });
+    }
   }
 }

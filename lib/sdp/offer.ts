@@ -89,7 +89,10 @@ export function createOffer(options: OfferOptions): SdpSessionDescription {
   const { transport } = options;
   checkTransport(transport);
   const mids = new Set<string>();
-  for (const t of options.transceivers) addMid(mids, t.mid);
+  for (let i = 0; i < options.transceivers.length; i++) {
+    const t = options.transceivers[i]!;
+    addMid(mids, t.mid);
+  }
   if (options.dataChannel) addMid(mids, options.dataChannel.mid);
   const payloadTypes = new PayloadTypeAllocator();
   const extIds = new ExtmapIdAllocator();
@@ -121,7 +124,10 @@ export function createOffer(options: OfferOptions): SdpSessionDescription {
 
 function streamIds(transceivers: readonly LocalTransceiverDescription[]): string[] {
   const ids = new Set<string>();
-  for (const t of transceivers) for (const m of t.sender?.msids ?? []) if (m.stream !== '-') ids.add(m.stream);
+  for (let i = 0; i < transceivers.length; i++) {
+    const t = transceivers[i]!;
+    for (const m of t.sender?.msids ?? []) if (m.stream !== '-') ids.add(m.stream);
+  }
   return [...ids];
 }
 
@@ -211,7 +217,10 @@ function codecKey(c: CodecCapability): string {
   let params = '';
   if (names.length > 0) {
     const pairs: string[] = [];
-    for (const k of names) pairs.push(`${k.toLowerCase()}=${c.parameters[k]}`);
+    for (let j = 0; j < names.length; j++) {
+      const k = names[j]!;
+      pairs.push(`${k.toLowerCase()}=${c.parameters[k]}`);
+    }
     params = pairs.sort().join(';');
   }
   return `${c.kind}/${c.name.toLowerCase()}/${c.clockRate}/${c.channels ?? 1}/${params}`;

@@ -46,16 +46,21 @@ export interface RtpSectionParameters {
 /** Summarizes an RTP m-section (an answer's, for what was negotiated; an offer's, for what was proposed). */
 export function describeRtpSection(section: SdpMediaSection, sessionDirection?: MediaDirection): RtpSectionParameters {
   const rtxPayloadTypes = new Map<number, number>();
-  for (const c of section.codecs) {
+  for (let i = 0; i < section.codecs.length; i++) {
+    const c = section.codecs[i]!;
     const apt = isRtxCodec(c) ? rtxAssociatedPayloadType(c) : undefined;
     if (apt !== undefined && !rtxPayloadTypes.has(apt)) rtxPayloadTypes.set(apt, c.payloadType);
   }
   const headerExtensions = new Map<number, string>();
-  for (const e of section.extmaps) if (!headerExtensions.has(e.id)) headerExtensions.set(e.id, e.uri);
+  for (let i = 0; i < section.extmaps.length; i++) {
+    const e = section.extmaps[i]!;
+    if (!headerExtensions.has(e.id)) headerExtensions.set(e.id, e.uri);
+  }
 
   const repairOf = new Map<number, number>();
   const repairs = new Set<number>();
-  for (const g of section.ssrcGroups) {
+  for (let i = 0; i < section.ssrcGroups.length; i++) {
+    const g = section.ssrcGroups[i]!;
     if (g.semantics === 'FID' && g.ssrcs.length === 2) {
       repairOf.set(g.ssrcs[0]!, g.ssrcs[1]!);
       repairs.add(g.ssrcs[1]!);
@@ -63,7 +68,8 @@ export function describeRtpSection(section: SdpMediaSection, sessionDirection?: 
   }
   const senders: AnnouncedSender[] = [];
   const seen = new Set<number>();
-  for (const s of section.ssrcs) {
+  for (let i = 0; i < section.ssrcs.length; i++) {
+    const s = section.ssrcs[i]!;
     if (seen.has(s.ssrc) || repairs.has(s.ssrc)) continue;
     seen.add(s.ssrc);
     const sender: AnnouncedSender = { ssrc: s.ssrc };
