@@ -24,7 +24,8 @@ export function usableRemoteFingerprints(transport: RemoteTransportParameters): 
 
 function decodeUsable(transport: RemoteTransportParameters): DtlsFingerprint[] {
   const out: DtlsFingerprint[] = [];
-  for (const f of transport.fingerprints) {
+  for (let i = 0; i < transport.fingerprints.length; i++) {
+    const f = transport.fingerprints[i]!;
     const fp = { algorithm: f.algorithm.toLowerCase() as FingerprintAlgorithm, value: f.value.toLowerCase() };
     try {
       fingerprintToBytes(fp);
@@ -39,7 +40,8 @@ function decodeUsable(transport: RemoteTransportParameters): DtlsFingerprint[] {
 
 /** Throws InvalidAccessError `ERR_PEER_BAD_FINGERPRINT` when a transport has no usable fingerprint. */
 export function checkRemoteFingerprints(transports: readonly RemoteTransportParameters[]): void {
-  for (const t of transports) {
+  for (let i = 0; i < transports.length; i++) {
+    const t = transports[i]!;
     if (usableRemoteFingerprints(t).length > 0) continue;
     const seen = t.fingerprints.map((f) => `${f.algorithm} (${(f.value.length + 1) / 3} bytes)`).join(', ');
     throw new PeerError('InvalidAccessError', 'ERR_PEER_BAD_FINGERPRINT',

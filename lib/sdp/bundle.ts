@@ -3,7 +3,10 @@ import type { SdpMediaSection, SdpSessionDescription } from './model.js';
 
 /** The first `a=group:BUNDLE` containing `mid`, or undefined. */
 export function bundleGroupOf(desc: SdpSessionDescription, mid: string): string[] | undefined {
-  for (const g of desc.groups) if (g.semantics === 'BUNDLE' && g.mids.includes(mid)) return g.mids;
+  for (let i = 0; i < desc.groups.length; i++) {
+    const g = desc.groups[i]!;
+    if (g.semantics === 'BUNDLE' && g.mids.includes(mid)) return g.mids;
+  }
   return undefined;
 }
 
@@ -11,7 +14,10 @@ export function bundleGroupOf(desc: SdpSessionDescription, mid: string): string[
 export function bundleGroups(desc: SdpSessionDescription): string[][] {
   // Built by push, not filter/map (lib/common/list-map.ts).
   const groups: string[][] = [];
-  for (const g of desc.groups) if (g.semantics === 'BUNDLE') groups.push(g.mids);
+  for (let i = 0; i < desc.groups.length; i++) {
+    const g = desc.groups[i]!;
+    if (g.semantics === 'BUNDLE') groups.push(g.mids);
+  }
   return groups;
 }
 

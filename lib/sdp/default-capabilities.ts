@@ -82,7 +82,8 @@ export function defaultHeaderExtensions(kind: RtpMediaKind, policyExtensions: re
     { kind, uri: HeaderExtensionUri.mid, preferredId: 4 },
     { kind, uri: HeaderExtensionUri.absSendTime, preferredId: 2 },
   ];
-  for (const uri of policyExtensions) {
+  for (let i = 0; i < policyExtensions.length; i++) {
+    const uri = policyExtensions[i]!;
     if (both.some((e) => e.uri === uri)) continue;
     const id = PREFERRED_IDS[uri];
     both.push(id !== undefined ? { kind, uri, preferredId: id } : { kind, uri });

@@ -133,7 +133,9 @@ function streamIds(transceivers: readonly LocalTransceiverDescription[]): string
 
 function rtpSection(t: LocalTransceiverDescription, payloadTypes: PayloadTypeAllocator, extIds: ExtmapIdAllocator): SdpMediaSection {
   const codecs: SdpCodec[] = [];
-  for (const cap of t.codecs ?? defaultCodecs(t.kind)) {
+  const capabilities = t.codecs ?? defaultCodecs(t.kind);
+  for (let i = 0; i < capabilities.length; i++) {
+    const cap = capabilities[i]!;
     if (cap.kind !== t.kind) continue;
     const pt = payloadTypes.assign(codecKey(cap), cap.preferredPayloadType);
     const codec: SdpCodec = {
@@ -165,7 +167,9 @@ function rtpSection(t: LocalTransceiverDescription, payloadTypes: PayloadTypeAll
   if (t.receiverRtt === true) s.rtcpXrReceiverRtt = { mode: 'all' };
   s.direction = t.direction;
   const seenUris = new Set<string>();
-  for (const ext of t.headerExtensions ?? defaultHeaderExtensions(t.kind)) {
+  const extensions = t.headerExtensions ?? defaultHeaderExtensions(t.kind);
+  for (let i = 0; i < extensions.length; i++) {
+    const ext = extensions[i]!;
     if (ext.kind !== t.kind || seenUris.has(ext.uri)) continue;
     seenUris.add(ext.uri);
     s.extmaps.push({ id: extIds.assign(ext.uri, ext.preferredId), uri: ext.uri });

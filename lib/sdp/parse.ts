@@ -206,7 +206,8 @@ export function parseSdp(text: string): SdpSessionDescription {
         const formats = mt![4]!.split(' ').filter((f) => f.length > 0);
         section = createMediaSection(mt![1]!, Number(mt![2]), mt![3]!, formats);
         if (isRtpSection(section)) {
-          for (const f of formats) {
+          for (let j = 0; j < formats.length; j++) {
+            const f = formats[j]!;
             if (!PAYLOAD_TYPE.test(f) || Number(f) > 127) fail('ERR_SDP_BAD_MEDIA_LINE', `RTP format "${f}" is not a payload type 0..127`);
           }
         }
@@ -559,7 +560,8 @@ function finishSection(section: SdpMediaSection, pending: PendingRtp): void {
   if (!isRtpSection(section)) return;
   const codecs: SdpCodec[] = [];
   const seen = new Set<number>();
-  for (const f of section.formats) {
+  for (let i = 0; i < section.formats.length; i++) {
+    const f = section.formats[i]!;
     const pt = Number(f);
     if (seen.has(pt)) continue;
     seen.add(pt);

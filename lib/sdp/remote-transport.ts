@@ -84,7 +84,8 @@ export interface CheckedRemoteDescription {
 export function checkRemoteDescription(desc: SdpSessionDescription, established: readonly SdpSessionDescription[] = []): CheckedRemoteDescription {
   checkMLines(desc, established);
   const mids = new Set<string>();
-  for (const [i, m] of desc.media.entries()) {
+  for (let i = 0; i < desc.media.length; i++) {
+    const m = desc.media[i]!;
     if (m.mid === undefined) {
       if (isRejected(m)) continue;
       throw new SdpInvalidAccessError('ERR_SDP_MISSING_MID', `m-section ${i} (${m.kind}) has no a=mid`);
@@ -93,9 +94,11 @@ export function checkRemoteDescription(desc: SdpSessionDescription, established:
     mids.add(m.mid);
   }
   const grouped = new Set<string>();
-  for (const group of desc.groups) {
+  for (let i = 0; i < desc.groups.length; i++) {
+    const group = desc.groups[i]!;
     if (group.semantics !== 'BUNDLE') continue;
-    for (const mid of group.mids) {
+    for (let j = 0; j < group.mids.length; j++) {
+      const mid = group.mids[j]!;
       if (!mids.has(mid)) throw new SdpInvalidAccessError('ERR_SDP_BUNDLE_UNKNOWN_MID', `BUNDLE names mid "${mid}" which no m-section has`);
       if (grouped.has(mid)) throw new SdpInvalidAccessError('ERR_SDP_BUNDLE_MID_TWICE', `mid "${mid}" is in two BUNDLE groups`);
       grouped.add(mid);
@@ -115,24 +118,33 @@ export function checkRemoteDescription(desc: SdpSessionDescription, established:
 export function extractRemoteTransports(desc: SdpSessionDescription): RemoteTransportParameters[] {
   const result: RemoteTransportParameters[] = [];
   const byMid = new Map<string, SdpMediaSection>();
-  for (const m of desc.media) if (m.mid !== undefined && !byMid.has(m.mid)) byMid.set(m.mid, m);
+  for (let i = 0; i < desc.media.length; i++) {
+    const m = desc.media[i]!;
+    if (m.mid !== undefined && !byMid.has(m.mid)) byMid.set(m.mid, m);
+  }
   const grouped = new Set<string>();
-  for (const group of desc.groups) {
+  for (let i = 0; i < desc.groups.length; i++) {
+    const group = desc.groups[i]!;
     if (group.semantics !== 'BUNDLE') continue;
     // Arrays built by push, not filter/map: see lib/common/list-map.ts.
     const used: string[] = [];
     const sections: SdpMediaSection[] = [];
-    for (const mid of group.mids) {
+    for (let j = 0; j < group.mids.length; j++) {
+      const mid = group.mids[j]!;
       const m = byMid.get(mid);
       if (m === undefined || isRejected(m) || grouped.has(mid)) continue;
       used.push(mid);
       sections.push(m);
     }
-    for (const mid of used) grouped.add(mid);
+    for (let j = 0; j < used.length; j++) {
+      const mid = used[j]!;
+      grouped.add(mid);
+    }
     if (used.length === 0) continue;
     result.push(transportOf(desc, sections, used));
   }
-  for (const m of desc.media) {
+  for (let i = 0; i < desc.media.length; i++) {
+    const m = desc.media[i]!;
     if (isRejected(m) || (m.mid !== undefined && grouped.has(m.mid))) continue;
     result.push(transportOf(desc, [m], m.mid === undefined ? [] : [m.mid]));
   }
@@ -140,7 +152,8 @@ export function extractRemoteTransports(desc: SdpSessionDescription): RemoteTran
 }
 
 function checkMLines(desc: SdpSessionDescription, established: readonly SdpSessionDescription[]): void {
-  for (const old of established) {
+  for (let i = 0; i < established.length; i++) {
+    const old = established[i]!;
     if (desc.media.length < old.media.length) {
       throw new SdpInvalidAccessError(
         'ERR_SDP_M_SECTION_REMOVED',
@@ -155,7 +168,8 @@ function checkMLines(desc: SdpSessionDescription, established: readonly SdpSessi
     // none there, or a rejected one, lets the m-line be anything.
     let first: SdpMediaSection | undefined;
     let rejected = false;
-    for (const d of established) {
+    for (let j = 0; j < established.length; j++) {
+      const d = established[j]!;
       const old = d.media[i];
       if (old === undefined) continue;
       first ??= old;
@@ -197,7 +211,10 @@ function transportOf(desc: SdpSessionDescription, sections: SdpMediaSection[], m
   if (fingerprints.length === 0) throw new SdpInvalidAccessError('ERR_SDP_MISSING_FINGERPRINT', `${name} has no a=fingerprint`);
   const candidates: SdpCandidate[] = [];
   const ignoredCandidates: SdpCandidate[] = [];
-  for (const c of tag.candidates) (isUsableRemoteCandidate(c) ? candidates : ignoredCandidates).push(c);
+  for (let i = 0; i < tag.candidates.length; i++) {
+    const c = tag.candidates[i]!;
+    (isUsableRemoteCandidate(c) ? candidates : ignoredCandidates).push(c);
+  }
   const params: RemoteTransportParameters = {
     mids,
     iceUfrag,
