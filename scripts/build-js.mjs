@@ -10,6 +10,7 @@ import { walkFiles } from './walk-files.mjs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { settleExports } from './settle-exports.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -87,7 +88,7 @@ async function main() {
       loader: 'ts', format: 'cjs', platform: 'node', target: 'node18', sourcefile: relative(root, file), tsconfigRaw,
       ...(usesMeta ? { define: { 'import.meta.url': '__pwtModuleUrl' } } : {}),
     });
-    let js = result.code;
+    let js = settleExports(result.code, code, rel);
     if (usesMeta) {
       if (/import\.meta/.test(js)) throw new Error(`${rel}: import.meta left in the CommonJS build`);
       const decl = "const __pwtModuleUrl = require('node:url').pathToFileURL(__filename).href;\n";

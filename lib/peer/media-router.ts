@@ -117,8 +117,9 @@ export class MediaRouter {
     }
     this.senders.set(t.sender.ssrc, t);
     this.senders.set(t.sender.rtxSsrc, t);
-    for (const e of t.sender.encodings) this.senders.set(e.ssrc, t);
-    for (const s of remoteSenders) {
+    for (let i = 0; i < t.sender.encodings.length; i++) this.senders.set(t.sender.encodings[i]!.ssrc, t);
+    for (let i = 0; i < remoteSenders.length; i++) {
+      const s = remoteSenders[i]!;
       const existing = this.bySsrc.get(s.ssrc);
       if (!existing || existing.transceiver !== t) {
         const stream = t.receiver.streams.get(s.ssrc) ?? t.receiver.bind(s.ssrc, t.receiver.track, 0);

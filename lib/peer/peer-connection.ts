@@ -43,6 +43,7 @@ import { checkRemoteFingerprints, usableRemoteFingerprints } from './remote-fing
 import { sdpCandidateOf } from './local-candidate.js';
 import { usableIceCandidateOf } from './remote-candidate.js';
 import { PeerEventTarget, type PeerEvent } from './event-target.js';
+import { queueEventTask } from './event-tasks.js';
 import { LocalStreamTrack, MediaStreamTrack, type MediaKind } from './media-stream-track.js';
 import { MediaRouter } from './media-router.js';
 import { buildStatsReport, type RTCStats, type RTCStatsReport } from './stats.js';
@@ -66,16 +67,62 @@ import {
 } from './session-description.js';
 import { createLogger, redacted } from '../common/log.js';
 import { NO_ENTRIES } from '../common/no-entries.js';
+import { filterList, mapList } from '../common/list-map.js';
 
 const peerLog = createLogger('peer');
 const sdpLog = createLogger('sdp');
+
+/** The a=fingerprint values of each certificate (lowercase hash name, uppercase hex), made once per certificate. */
+const sdpFingerprints = new WeakMap<DtlsCertificate, LocalTransportParameters['fingerprints']>();
+
 /**
- * Queues a webrtc-pc event task (icecandidate, negotiationneeded, track): one setImmediate per
- * event, not one shared per turn, because a task ends with a microtask checkpoint: what one event's
- * listener awaits runs before the next event fires, as in a browser.
+ * `certificate`'s fingerprints as our descriptions write them, shared by every connection using it
+ * (lib/sdp copies them into each m-section). Once per certificate, not per candidate and description.
  */
-function queueEventTask(task: () => void): void {
-  setImmediate(task);
+function sdpFingerprintsOf(certificate: DtlsCertificate): LocalTransportParameters['fingerprints'] {
+  let list = sdpFingerprints.get(certificate);
+  if (list === undefined) {
+    list = [];
+    for (const f of certificate.getFingerprints()) list.push({ algorithm: f.algorithm.toLowerCase() as typeof f.algorithm, value: f.value.toUpperCase() });
+    sdpFingerprints.set(certificate, list);
+  }
+  return list;
+}
+
+/**
+ * The rids of addTransceiver's `sendEncodings` (none, or two and more: simulcast; RFC 8851 §10 rid syntax).
+ * @throws PeerError TypeError `ERR_PEER_SEND_ENCODINGS` for one rid, a missing, bad or repeated one.
+ */
+function simulcastRids(encodings: readonly { rid?: string }[]): string[] {
+  const rids: string[] = [];
+  for (let i = 0; i < encodings.length; i++) {
+    const e = encodings[i]!;
+    if (e.rid !== undefined) rids.push(e.rid);
+  }
+  if (rids.length === 1 || (rids.length > 1 && rids.length !== encodings.length)) {
+    throw new PeerError('TypeError', 'ERR_PEER_SEND_ENCODINGS', 'simulcast sendEncodings need a rid each, and at least two');
+  }
+  for (let i = 0; i < rids.length; i++) {
+    const rid = rids[i]!;
+    if (!/^[A-Za-z0-9_-]{1,16}$/.test(rid) || rids.indexOf(rid) !== rids.lastIndexOf(rid)) {
+      throw new PeerError('TypeError', 'ERR_PEER_SEND_ENCODINGS', `bad or repeated rid '${rid}' (RFC 8851 §10: 1-16 alphanumerics, '-' or '_')`);
+    }
+  }
+  return rids;
+}
+
+/** The rids the remote end sends (its `a=rid:<id> send` lines). */
+function sendRidsOf(params: RtpSectionParameters): string[] {
+  const rids: string[] = [];
+  for (let i = 0; i < params.rids.length; i++) {
+    const r = params.rids[i]!;
+    if (r.direction === 'send') rids.push(r.id);
+  }
+  return rids;
+}
+
+function streamIdOf(s: string | { id: string }): string {
+  return typeof s === 'string' ? s : s.id;
 }
 
 /** W3C RTCSignalingState. */
@@ -267,7 +314,7 @@ class StoredDescription {
    * is read of them, so it does not make them again.
    */
   get mediaLines(): readonly NegotiatedMLine[] {
-    return (this.mlines ??= this.model.media.map((m) => ({ mid: m.mid, port: m.port, direction: m.direction ?? 'sendrecv' })));
+    return (this.mlines ??= mapList(this.model.media, (m) => ({ mid: m.mid, port: m.port, direction: m.direction ?? 'sendrecv' })));
   }
 
   /**
@@ -452,7 +499,8 @@ class PooledTransportHandler extends BundleTransportHandler {
     const held = this.held;
     if (!held) return;
     this.held = undefined;
-    for (const e of held) {
+    for (let i = 0; i < held.length; i++) {
+      const e = held[i]!;
       if ('state' in e) super.onIceGatheringState(e.state);
       else super.onLocalCandidate(e.c, e.line);
     }
@@ -707,7 +755,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       if (pool === 0 || !before || before.policy !== ice.iceTransportPolicy || JSON.stringify(before.servers) !== JSON.stringify(ice.iceServers)) this.emptyCandidatePool();
     }
     this.transport?.setIceConfiguration(ice);
-    for (const e of this.extras) e.transport?.setIceConfiguration(ice);
+    for (let i = 0; i < this.extras.length; i++) {
+      const e = this.extras[i]!;
+      e.transport?.setIceConfiguration(ice);
+    }
     peerLog('pc%d setConfiguration: %d ICE servers, policy %s', this.logId, ice.iceServers.length, ice.iceTransportPolicy);
     this.fillCandidatePool();
   }
@@ -774,16 +825,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     if (!['sendrecv', 'sendonly', 'recvonly', 'inactive'].includes(direction)) {
       throw new PeerError('TypeError', 'ERR_PEER_DIRECTION', `unknown direction ${String(direction)}`);
     }
-    const rids = (init.sendEncodings ?? []).map((e) => e.rid).filter((r): r is string => r !== undefined);
-    if (rids.length === 1 || (rids.length > 1 && rids.length !== (init.sendEncodings ?? []).length)) {
-      throw new PeerError('TypeError', 'ERR_PEER_SEND_ENCODINGS', 'simulcast sendEncodings need a rid each, and at least two');
-    }
-    for (const rid of rids) {
-      if (!/^[A-Za-z0-9_-]{1,16}$/.test(rid) || rids.indexOf(rid) !== rids.lastIndexOf(rid)) {
-        throw new PeerError('TypeError', 'ERR_PEER_SEND_ENCODINGS', `bad or repeated rid '${rid}' (RFC 8851 §10: 1-16 alphanumerics, '-' or '_')`);
-      }
-    }
-    const streamIds = (init.streams ?? []).map((s) => (typeof s === 'string' ? s : s.id));
+    const rids = init.sendEncodings == null ? [] : simulcastRids(init.sendEncodings);
+    const streamIds = init.streams == null ? [] : mapList(init.streams, streamIdOf);
     const holder = new TransceiverSenderOwner(this);
     const sender = new RTCRtpSender(kind, track, holder, cryptoRng, rids);
     const receiver = new RTCRtpReceiver(kind);
@@ -936,7 +979,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const offer = this.pendingRemote.model;
     const checked = this.pendingRemote.checked;
     const media: Record<string, LocalAnswerMedia> = {};
-    for (const section of offer.media) {
+    for (let i = 0; i < offer.media.length; i++) {
+      const section = offer.media[i]!;
       if (section.mid === undefined || !isRtpSection(section)) continue;
       const t = this.transceiverList.find((x) => x.mid === section.mid);
       if (!t) {
@@ -973,7 +1017,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     };
     // setRemoteDescription checked the offer: it is not checked again (docs/peer.md "Setup cost").
     const model = checked ? createAnswerToChecked(checked, answerOptions) : createAnswer(offer, answerOptions);
-    for (const section of model.media) {
+    for (let i = 0; i < model.media.length; i++) {
+      const section = model.media[i]!;
       const extra = section.mid !== undefined && section.port !== 0 ? this.extraFor(section.mid) : undefined;
       if (extra) applyTransport(section, this.extraParameters(extra, setup), setup, true);
     }
@@ -1052,12 +1097,23 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       this.transport!.gather();
       // Candidates the pool gathered before: announced now, as if just found (no new bind or allocation).
       this.pool?.release();
-      for (const e of this.extras) e.transport!.gather();
+      for (let j = 0; j < this.extras.length; j++) {
+        const e = this.extras[j]!;
+        e.transport!.gather();
+      }
     } finally {
       this.compactionHeld = false;
     }
     this.injectCandidates();
     this.updateNegotiationNeeded();
+  }
+
+  /** Unbundled transports: each extra transport gets the ICE parameters of the remote transport of its mids. */
+  private setExtrasRemoteIce(remoteTransports: readonly RemoteTransportParameters[], remoteIceCandidates: readonly IceCandidate[][]): void {
+    remoteTransports.forEach((rt, i) => {
+      const extra = this.extras.find((e) => e.mids.some((m) => rt.mids.includes(m)));
+      extra?.transport!.setRemoteIce({ ufrag: rt.iceUfrag, password: rt.icePwd }, rt.iceLite, remoteIceCandidates[i]!, rt.endOfCandidates);
+    });
   }
 
   /** webrtc-pc §4.4.1.6. A malformed description throws a typed error and changes nothing. */
@@ -1081,11 +1137,15 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const model = parseSdp(description.sdp ?? '');
     // m-lines are never removed or re-kinded (RFC 3264 §8.2, RFC 8829 §5.7/§5.8): an offer is
     // checked against the last completed negotiation, an answer against the offer it answers.
-    const established = description.type === 'offer'
-      ? [this.currentLocal?.model, this.currentRemote?.model]
-      : [this.pendingLocal?.model];
+    const established: SdpSessionDescription[] = [];
+    if (description.type !== 'offer') {
+      if (this.pendingLocal) established.push(this.pendingLocal.model);
+    } else {
+      if (this.currentLocal) established.push(this.currentLocal.model);
+      if (this.currentRemote) established.push(this.currentRemote.model);
+    }
     // The description's transports, worked out once for validation, the DTLS setup and ICE.
-    const checked = checkRemoteDescription(model, established.filter((d): d is SdpSessionDescription => d !== undefined));
+    const checked = checkRemoteDescription(model, established);
     const remoteTransports = checked.transports;
     checkRemoteFingerprints(remoteTransports);
     const remoteTransport = remoteTransports[0];
@@ -1093,7 +1153,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     // again; docs/peer.md "Setup cost"). One that ICE cannot use (an FQDN host, an unknown type,
     // priority 0, an address form lib/ice does not know) is ignored and counted, and the rest of
     // the description applies (RFC 8839 §5.1).
-    const remoteIceCandidates = remoteTransports.map((rt) => this.usableRemoteCandidates(rt.candidates));
+    const remoteIceCandidates = mapList(remoteTransports, (rt) => this.usableRemoteCandidates(rt.candidates));
     if (sdpLog.enabled) sdpLog('pc%d remote %s: %d m-section(s), ufrag %s, %d candidate(s)%s', this.logId, description.type, model.media.length, remoteTransport ? redacted(remoteTransport.iceUfrag) : 'none', remoteTransport?.candidates.length ?? 0, remoteTransport?.iceLite === true ? ', ice-lite' : '');
     const stored = StoredDescription.remote(description.type, checked, description.sdp ?? '');
     if (description.type === 'offer') {
@@ -1129,12 +1189,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         remoteTransport.endOfCandidates,
       );
     }
-    if (this.extras.length > 0) {
-      remoteTransports.forEach((rt, i) => {
-        const extra = this.extras.find((e) => e.mids.some((m) => rt.mids.includes(m)));
-        extra?.transport!.setRemoteIce({ ufrag: rt.iceUfrag, password: rt.icePwd }, rt.iceLite, remoteIceCandidates[i]!, rt.endOfCandidates);
-      });
-    }
+    if (this.extras.length > 0) this.setExtrasRemoteIce(remoteTransports, remoteIceCandidates);
     this.fireTrackEvents(model);
     this.updateNegotiationNeeded();
     this.compactDescriptions();
@@ -1162,7 +1217,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     this.assertCandidateSection(sdpMid, sdpMLineIndex);
     if (text === '') {
       this.transport?.addRemoteCandidate(null);
-      for (const e of this.extras) e.transport!.addRemoteCandidate(null);
+      for (let j = 0; j < this.extras.length; j++) {
+        const e = this.extras[j]!;
+        e.transport!.addRemoteCandidate(null);
+      }
       return;
     }
     let parsed: SdpCandidate;
@@ -1203,7 +1261,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   /** The candidates of `list` ICE can use; the others are ignored and counted (RFC 8839 §5.1). */
   private usableRemoteCandidates(list: readonly SdpCandidate[]): IceCandidate[] {
     const out: IceCandidate[] = [];
-    for (const sc of list) {
+    for (let i = 0; i < list.length; i++) {
+      const sc = list[i]!;
       const c = this.usableRemoteCandidate(sc);
       if (c) out.push(c);
     }
@@ -1354,12 +1413,18 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     this.lastCreated = undefined;
     this.policyProbes = undefined;
     this.policyDriver.close();
-    for (const t of this.transceiverList) t.markStopped();
+    for (let i = 0; i < this.transceiverList.length; i++) {
+      const t = this.transceiverList[i]!;
+      t.markStopped();
+    }
     if (this.sctp) {
       for (const channel of this.sctp.channels.values()) channel.markClosed();
     }
     this.transport?.close();
-    for (const e of this.extras) e.transport!.close();
+    for (let i = 0; i < this.extras.length; i++) {
+      const e = this.extras[i]!;
+      e.transport!.close();
+    }
     if (this.closeWaiters) for (const settle of [...this.closeWaiters]) settle();
     this.removeAllListeners();
   }
@@ -1478,7 +1543,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   /** The extra transport carrying `mid`, if an unbundled remote offer gave it one. */
   private extraFor(mid: string): ExtraTransport | undefined {
-    for (const e of this.extras) if (e.mids.includes(mid)) return e;
+    for (let i = 0; i < this.extras.length; i++) {
+      const e = this.extras[i]!;
+      if (e.mids.includes(mid)) return e;
+    }
     return undefined;
   }
 
@@ -1548,9 +1616,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const mid = e.mids[0]!;
     const index = this.mLines.findIndex((l) => l.mid === mid);
     const candidate = new RTCIceCandidate({ candidate: line, sdpMid: mid, sdpMLineIndex: index < 0 ? null : index, usernameFragment: e.transport!.localCredentials.ufrag });
-    queueEventTask(() => {
-      if (!this.isClosed) this.dispatch({ type: 'icecandidate', candidate });
-    });
+    queueEventTask(() => !this.isClosed && this.fire({ type: 'icecandidate', candidate }), this.listenerCount('icecandidate') > 0);
   }
 
   /** Our ICE/DTLS parameters for the m-sections of an extra transport. */
@@ -1559,7 +1625,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const p: LocalTransportParameters = {
       iceUfrag: creds.ufrag,
       icePwd: creds.password,
-      fingerprints: this.certificate.getFingerprints().map((f) => ({ algorithm: f.algorithm.toLowerCase(), value: f.value.toUpperCase() })),
+      fingerprints: sdpFingerprintsOf(this.certificate),
       candidates: e.candidates,
       endOfCandidates: e.gatheringComplete,
     };
@@ -1574,19 +1640,23 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   /** webrtc-pc RTCIceGatheringState over every transport: gathering while any is, complete when all are, else new. */
   private refreshGathering(): void {
-    const states = [this.primaryGathering, ...this.extras.map((e) => e.gathering)];
-    const s: IceGatheringState = states.includes('gathering') ? 'gathering' : states.every((x) => x === 'complete') ? 'complete' : 'new';
+    // One transport (bundled): its state is the connection's, no list to build.
+    const s = this.extras.length === 0 ? this.primaryGathering : this.aggregateGathering();
     if (s === this.iceGathering) return;
     this.iceGathering = s;
     this.dispatch({ type: 'icegatheringstatechange' });
   }
 
+  /** webrtc-pc RTCIceGatheringState over the bundle transport and the extra ones. */
+  private aggregateGathering(): IceGatheringState {
+    const states = [this.primaryGathering, ...this.extras.map((e) => e.gathering)];
+    return states.includes('gathering') ? 'gathering' : states.every((x) => x === 'complete') ? 'complete' : 'new';
+  }
+
   /** The end-of-candidates `icecandidate` event (candidate null), once every transport finished gathering. */
   private announceEndOfCandidates(): void {
     if (!this.gatheringComplete || this.extras.some((e) => !e.gatheringComplete)) return;
-    queueEventTask(() => {
-      if (!this.isClosed) this.dispatch({ type: 'icecandidate', candidate: null });
-    });
+    queueEventTask(() => !this.isClosed && this.fire({ type: 'icecandidate', candidate: null }), this.listenerCount('icecandidate') > 0);
   }
 
   /** Recomputes the aggregated iceConnectionState (webrtc-pc §4.3.3) and the connection state. */
@@ -1623,10 +1693,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     this.injectCandidates();
     queueEventTask(() => {
       // The candidate object is made only when someone listens (at the time the event fires).
-      if (!this.isClosed && this.listenerCount('icecandidate') > 0) {
-        this.dispatch({ type: 'icecandidate', candidate: new RTCIceCandidate({ candidate: line, sdpMid: mid, sdpMLineIndex: mid === null ? null : 0, usernameFragment: ufrag }) });
-      }
-    });
+      if (this.isClosed || this.listenerCount('icecandidate') === 0) return false;
+      this.dispatch({ type: 'icecandidate', candidate: new RTCIceCandidate({ candidate: line, sdpMid: mid, sdpMLineIndex: mid === null ? null : 0, usernameFragment: ufrag }) });
+      return true;
+    }, this.listenerCount('icecandidate') > 0);
   }
 
   private isStoppedLine(l: MLine): boolean {
@@ -1635,8 +1705,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   /** Writes the gathered candidates into the local description (the tag m-section, RFC 8829 §5.2.1). */
   private injectCandidates(): void {
-    for (const stored of [this.pendingLocal, this.currentLocal]) {
-      if (stored && this.transport) stored.editLater((model) => this.writeLocalTransport(model));
+    if (this.transport && (this.pendingLocal || this.currentLocal)) {
+      const edit = (model: SdpSessionDescription): void => this.writeLocalTransport(model);
+      this.pendingLocal?.editLater(edit);
+      this.currentLocal?.editLater(edit);
     }
     this.compactDescriptions();
   }
@@ -1647,7 +1719,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const params = this.localTransportParameters(undefined);
     const balanced = this.config.bundlePolicy === 'balanced' || this.config.bundlePolicy === 'max-compat';
     let first = true;
-    for (const s of model.media) {
+    for (let i = 0; i < model.media.length; i++) {
+      const s = model.media[i]!;
       if (s.port === 0 && s.bundleOnly !== true) continue;
       const extra = s.mid !== undefined && this.extras.length > 0 ? this.extraFor(s.mid) : undefined;
       if (extra) {
@@ -1677,7 +1750,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     const p: LocalTransportParameters = {
       iceUfrag: creds.ufrag,
       icePwd: creds.password,
-      fingerprints: this.certificate.getFingerprints().map((f) => ({ algorithm: f.algorithm.toLowerCase(), value: f.value.toUpperCase() })),
+      fingerprints: sdpFingerprintsOf(this.certificate),
       candidates: this.localCandidates,
       endOfCandidates: this.gatheringComplete,
     };
@@ -1699,18 +1772,18 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   }
 
   private codecsFor(kind: MediaKind, t?: RTCRtpTransceiver): CodecCapability[] {
-    return (this.config.codecs ?? defaultCodecs(kind, this.policyFeedback(kind, t))).filter((c) => c.kind === kind);
+    return filterList(this.config.codecs ?? defaultCodecs(kind, this.policyFeedback(kind, t)), (c) => c.kind === kind);
   }
 
   private extensionsFor(kind: MediaKind, t?: RTCRtpTransceiver): HeaderExtensionCapability[] {
-    return (this.config.headerExtensions ?? defaultHeaderExtensions(kind, this.policyExtensions(kind, t))).filter((e) => e.kind === kind);
+    return filterList(this.config.headerExtensions ?? defaultHeaderExtensions(kind, this.policyExtensions(kind, t)), (e) => e.kind === kind);
   }
 
   private senderDescription(t: RTCRtpTransceiver): LocalSenderDescription | undefined {
     if (!directionSends(t.localDirection)) return undefined;
     const trackId = t.sender.track?.id ?? `${t.kind}-${t.sender.ssrc}`;
     const streams = t.streamIds.length > 0 ? t.streamIds : ['-'];
-    return { cname: this.cname, ssrc: t.sender.ssrc, rtxSsrc: t.sender.rtxSsrc, msids: streams.map((stream) => ({ stream, track: trackId })) };
+    return { cname: this.cname, ssrc: t.sender.ssrc, rtxSsrc: t.sender.rtxSsrc, msids: mapList(streams, (stream) => ({ stream, track: trackId })) };
   }
 
   /** The m-line order for a new offer: the negotiated lines, then new transceivers and the data section. */
@@ -1723,7 +1796,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       used.add(String(n));
       return String(n);
     };
-    for (const t of this.transceiverList) {
+    for (let i = 0; i < this.transceiverList.length; i++) {
+      const t = this.transceiverList[i]!;
       if (t.mid !== null && !used.has(t.mid) && !t.stopped) {
         // A mid from an offer that was rolled back: it is offered again.
         used.add(t.mid);
@@ -1742,7 +1816,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   private commitMLines(model: SdpSessionDescription): void {
     const lines: MLine[] = [];
-    for (const s of model.media) {
+    for (let i = 0; i < model.media.length; i++) {
+      const s = model.media[i]!;
       if (s.mid === undefined) continue;
       if (isSctpSection(s)) {
         this.dataMid = s.mid;
@@ -1756,7 +1831,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
 
   /** RFC 8829 §5.10: match offered m-sections to transceivers, creating recvonly ones. */
   private associateTransceivers(offer: SdpSessionDescription): void {
-    for (const s of offer.media) {
+    for (let i = 0; i < offer.media.length; i++) {
+      const s = offer.media[i]!;
       if (s.mid === undefined) continue;
       if (isSctpSection(s)) {
         if (!isRejected(s)) {
@@ -1903,7 +1979,8 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     }
     const extIds = new Map<string, number>();
     const configured: { t: RTCRtpTransceiver; params: RtpPolicyParameters }[] = [];
-    for (const section of answer.media) {
+    for (let i = 0; i < answer.media.length; i++) {
+      const section = answer.media[i]!;
       if (section.mid === undefined) continue;
       if (isSctpSection(section)) {
         if (isRejected(section)) continue;
@@ -1951,17 +2028,23 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       const remoteSection = remote.media.find((m) => m.mid === section.mid);
       const remoteParams = remoteSection ? this.rtpParameters(remoteSection) : params;
       const clockRateTable = new Map<number, number>();
-      for (const c of params.codecs) clockRateTable.set(c.payloadType, c.clockRate);
+      for (let j = 0; j < params.codecs.length; j++) {
+        const c = params.codecs[j]!;
+        clockRateTable.set(c.payloadType, c.clockRate);
+      }
       const clockRates = internMap(clockRateTable);
       // Without RTX (audio) the table stays the shared empty one (lib/common/no-entries.ts).
       let rtxOriginal: ReadonlyMap<number, number> = NO_ENTRIES;
       params.rtxPayloadTypes.forEach((rtx, pt) => {
         rtxOriginal = (rtxOriginal === NO_ENTRIES ? new Map<number, number>() : (rtxOriginal as Map<number, number>)).set(rtx, pt);
       });
-      t.receiver.params = { clockRates, rtxOriginal, rids: remoteParams.rids.filter((r) => r.direction === 'send').map((r) => r.id) };
+      t.receiver.params = { clockRates, rtxOriginal, rids: sendRidsOf(remoteParams) };
       this.router.bind(t, section.mid, directionReceives(t.current) ? remoteParams.senders : []);
       const feedbackTable = new Set<string>();
-      for (const c of params.codecs) for (const f of c.rtcpFeedback) feedbackTable.add(feedbackKey(f));
+      for (let j = 0; j < params.codecs.length; j++) {
+        const c = params.codecs[j]!;
+        for (const f of c.rtcpFeedback) feedbackTable.add(feedbackKey(f));
+      }
       const feedback = internSet(feedbackTable);
       const policyParams: RtpPolicyParameters = {
         kind: t.kind,
@@ -1970,7 +2053,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
         sendStreams: !directionSends(t.current)
           ? []
           : t.sender.encodings.length > 0
-            ? t.sender.encodings.map((e) => ({ ssrc: e.ssrc, rtxSsrc: undefined, rid: e.rid, kind: t.kind }))
+            ? mapList(t.sender.encodings, (e) => ({ ssrc: e.ssrc, rtxSsrc: undefined, rid: e.rid, kind: t.kind }))
             : [{ ssrc: t.sender.ssrc, rtxSsrc: codec && params.rtxPayloadTypes.has(codec.payloadType) ? t.sender.rtxSsrc : undefined, rid: undefined, kind: t.kind }],
         sendCodec: codec && directionSends(t.current)
           ? { payloadType: codec.payloadType, clockRate: codec.clockRate, rtxPayloadType: params.rtxPayloadTypes.get(codec.payloadType) }
@@ -1985,7 +2068,10 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     }
     this.router.setExtensionIds(extIds.get(HeaderExtensionUri.mid), extIds.get(HeaderExtensionUri.rtpStreamId), extIds.get(HeaderExtensionUri.repairedRtpStreamId));
     this.configurePolicies(configured, extIds);
-    for (const t of this.transceiverList) t.sender.flush();
+    for (let i = 0; i < this.transceiverList.length; i++) {
+      const t = this.transceiverList[i]!;
+      t.sender.flush();
+    }
   }
 
   /** Gives every transceiver's modules and the transport's modules what was negotiated. */
@@ -2020,25 +2106,27 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
   }
 
   private fireTrackEvents(remote: SdpSessionDescription): void {
-    for (const section of remote.media) {
+    for (let i = 0; i < remote.media.length; i++) {
+      const section = remote.media[i]!;
       if (section.mid === undefined || !isRtpSection(section) || isRejected(section)) continue;
       const direction = section.direction ?? remote.direction ?? 'sendrecv';
       if (!directionSends(direction)) continue;
       const t = this.transceiverList.find((x) => x.mid === section.mid);
       if (!t || t.stopped || !directionReceives(t.localDirection)) continue;
       const params = this.rtpParameters(section);
-      const rids = params.rids.filter((r) => r.direction === 'send').map((r) => r.id);
-      const tracks = rids.length > 0 ? rids.map((rid) => t.receiver.trackForRid(rid)) : [t.receiver.track];
-      for (const track of tracks) {
+      let tracks: MediaStreamTrack[] | undefined;
+      for (let j = 0; j < params.rids.length; j++) {
+        const r = params.rids[j]!;
+        if (r.direction === 'send') (tracks ??= []).push(t.receiver.trackForRid(r.id));
+      }
+      for (const track of tracks ?? [t.receiver.track]) {
         if (this.firedTracks?.has(track)) continue;
         (this.firedTracks ??= new Set()).add(track);
         const streams: RemoteMediaStream[] = params.msids
           .filter((m) => m.stream !== '-')
           .map((m) => ({ id: m.stream, getTracks: () => [track] }));
         const event = { type: 'track' as const, track, receiver: t.receiver, transceiver: t, streams };
-        queueEventTask(() => {
-          if (!this.isClosed) this.dispatch(event);
-        });
+        queueEventTask(() => !this.isClosed && this.fire(event), this.listenerCount('track') > 0);
       }
     }
   }
@@ -2091,6 +2179,13 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     this.updateNegotiationNeeded();
   }
 
+  /** An event task's dispatch (lib/peer/event-tasks.ts): true when a listener was called. */
+  private fire<K extends keyof RTCPeerConnectionEvents & string>(event: RTCPeerConnectionEvents[K] & { type: K }): boolean {
+    if (this.listenerCount(event.type) === 0) return false;
+    this.dispatch<K>(event);
+    return true;
+  }
+
   private setSignaling(state: RTCSignalingState): void {
     if (state === this.signaling) return;
     if (peerLog.enabled) peerLog('pc%d signaling %s -> %s', this.logId, this.signaling, state);
@@ -2106,17 +2201,18 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     this.negotiationQueued = true;
     queueEventTask(() => {
       this.negotiationQueued = false;
-      if (this.isClosed || this.signaling !== 'stable') return;
-      if (!force && !this.isNegotiationNeeded() && !this.restartPending) return;
-      this.dispatch({ type: 'negotiationneeded' });
-    });
+      if (this.isClosed || this.signaling !== 'stable') return false;
+      if (!force && !this.isNegotiationNeeded() && !this.restartPending) return false;
+      return this.fire({ type: 'negotiationneeded' });
+    }, this.listenerCount('negotiationneeded') > 0);
   }
 
   private isNegotiationNeeded(): boolean {
     if (this.restartPending) return true;
     if (this.dataWanted && this.dataMid === undefined) return true;
     const local = this.currentLocal?.mediaLines;
-    for (const t of this.transceiverList) {
+    for (let i = 0; i < this.transceiverList.length; i++) {
+      const t = this.transceiverList[i]!;
       if (t.mid === null) {
         if (!t.stopped) return true;
         continue;

@@ -6,10 +6,26 @@ import { fingerprintToBytes, type DtlsFingerprint, type FingerprintAlgorithm } f
 import type { RemoteTransportParameters } from '../sdp/remote-transport.js';
 import { PeerError } from './session-description.js';
 
-/** The fingerprints of `transport` DTLS can use, lowercase as lib/dtls takes them. */
-export function usableRemoteFingerprints(transport: RemoteTransportParameters): DtlsFingerprint[] {
+/**
+ * The usable fingerprints of each remote transport, worked out once: setRemoteDescription checks
+ * them and the negotiation hands them to DTLS (one decode per line, not one per use).
+ */
+const usableByTransport = new WeakMap<RemoteTransportParameters, readonly DtlsFingerprint[]>();
+
+/** The fingerprints of `transport` DTLS can use, lowercase as lib/dtls takes them (one list per transport: do not modify it). */
+export function usableRemoteFingerprints(transport: RemoteTransportParameters): readonly DtlsFingerprint[] {
+  let list = usableByTransport.get(transport);
+  if (list === undefined) {
+    list = decodeUsable(transport);
+    usableByTransport.set(transport, list);
+  }
+  return list;
+}
+
+function decodeUsable(transport: RemoteTransportParameters): DtlsFingerprint[] {
   const out: DtlsFingerprint[] = [];
-  for (const f of transport.fingerprints) {
+  for (let i = 0; i < transport.fingerprints.length; i++) {
+    const f = transport.fingerprints[i]!;
     const fp = { algorithm: f.algorithm.toLowerCase() as FingerprintAlgorithm, value: f.value.toLowerCase() };
     try {
       fingerprintToBytes(fp);
@@ -24,7 +40,8 @@ export function usableRemoteFingerprints(transport: RemoteTransportParameters): 
 
 /** Throws InvalidAccessError `ERR_PEER_BAD_FINGERPRINT` when a transport has no usable fingerprint. */
 export function checkRemoteFingerprints(transports: readonly RemoteTransportParameters[]): void {
-  for (const t of transports) {
+  for (let i = 0; i < transports.length; i++) {
+    const t = transports[i]!;
     if (usableRemoteFingerprints(t).length > 0) continue;
     const seen = t.fingerprints.map((f) => `${f.algorithm} (${(f.value.length + 1) / 3} bytes)`).join(', ');
     throw new PeerError('InvalidAccessError', 'ERR_PEER_BAD_FINGERPRINT',

@@ -24,6 +24,7 @@ import type { LocalStreamTrack, MediaKind, TrackSink } from './media-stream-trac
 import type { RtpPolicyChain } from './rtp-policy-chain.js';
 import { RtpPacketFlags } from './rtp-policy.js';
 import { PeerError } from './session-description.js';
+import { mapList } from '../common/list-map.js';
 
 /** Negotiated sending parameters of one sender. */
 export interface SenderParameters {
@@ -166,7 +167,7 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
     this.rtxSsrc = rtx;
     this.sequence = rng.uint32() & 0x7fff;
     this.timestampBase = rng.uint32();
-    this.encodings = rids.map((rid, i) => ({
+    this.encodings = mapList(rids, (rid, i) => ({
       rid,
       ssrc: i === 0 ? this.ssrc : (rng.uint32() || 3),
       packetsSent: 0,
@@ -174,7 +175,8 @@ export class RTCRtpSender extends PeerEventTarget<RTCRtpSenderEvents> implements
       sequence: rng.uint32() & 0x7fff,
       ridData: serializeSdesId(rid),
     }));
-    this.settings = (rids.length > 0 ? rids : ['']).map(() => defaultEncodingSettings());
+    this.settings = [defaultEncodingSettings()];
+    for (let i = 1; i < rids.length; i++) this.settings.push(defaultEncodingSettings());
     if (track) this.setTrack(track);
   }
 

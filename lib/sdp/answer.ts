@@ -14,13 +14,19 @@ import {
   type RtcpFeedback,
   type SdpCodec,
   type SdpMediaSection,
+  type SdpMsid,
   type SdpSessionDescription,
+  type SdpSimulcast,
   type SetupRole,
 } from './model.js';
 import { addSenderSsrcs, applyTransport, baseDescription, checkTransport } from './local-sections.js';
 import { DEFAULT_MAX_MESSAGE_SIZE } from './offer.js';
 import { validateRemoteDescription, type CheckedRemoteDescription } from './remote-transport.js';
 import { SdpInvalidAccessError } from './sdp-error.js';
+import { filterList, mapList } from '../common/list-map.js';
+
+/** Codecs whose fmtp parameters define the format: the answer echoes the offer's (lowercase names). */
+const FORMAT_DEFINED: ReadonlySet<string> = new Set(['h264', 'vp9', 'av1']);
 
 /** Local decisions for one offered m-section (looked up by its mid). */
 export interface LocalAnswerMedia {
@@ -91,11 +97,15 @@ function answerOffer(offer: SdpSessionDescription, options: AnswerOptions): SdpS
   desc.extmapAllowMixed = offer.extmapAllowMixed;
   const groups = bundleGroups(offer);
   const groupOf = new Map<string, number>();
-  groups.forEach((g, i) => g.forEach((mid) => groupOf.set(mid, i)));
+  for (let i = 0; i < groups.length; i++) {
+    const group = groups[i]!;
+    for (let j = 0; j < group.length; j++) groupOf.set(group[j]!, i);
+  }
   // rtcp-mux is required (RFC 8829 §5.1.3, like Chromium's rtcpMuxPolicy "require"); a bundled
   // section may share it with its group (RFC 8843 §9.2).
   const groupHasRtcpMux = new Set<number>();
-  for (const m of offer.media) {
+  for (let i = 0; i < offer.media.length; i++) {
+    const m = offer.media[i]!;
     const g = m.mid === undefined ? undefined : groupOf.get(m.mid);
     if (m.rtcpMux && g !== undefined) groupHasRtcpMux.add(g);
   }
@@ -106,7 +116,8 @@ function answerOffer(offer: SdpSessionDescription, options: AnswerOptions): SdpS
     headerExtensions: options.headerExtensions ?? [...defaultHeaderExtensions('audio'), ...defaultHeaderExtensions('video')],
   };
 
-  for (const offered of offer.media) {
+  for (let i = 0; i < offer.media.length; i++) {
+    const offered = offer.media[i]!;
     const local = offered.mid !== undefined && options.media !== undefined && Object.hasOwn(options.media, offered.mid) ? options.media[offered.mid] : undefined;
     let answered: SdpMediaSection | undefined;
     if (!isRejected(offered) && local?.reject !== true) {
@@ -127,25 +138,31 @@ function answerOffer(offer: SdpSessionDescription, options: AnswerOptions): SdpS
 
   const setup = answerSetup(offer, transport.setup);
   const acceptedByMid = new Map<string, number>();
-  desc.media.forEach((m, i) => {
+  for (let i = 0; i < desc.media.length; i++) {
+    const m = desc.media[i]!;
     if (m.mid !== undefined && m.port !== 0) acceptedByMid.set(m.mid, i);
-  });
+  }
   const inGroup = new Set<number>();
-  for (const group of groups) {
-    const accepted = group.filter((mid) => acceptedByMid.has(mid));
+  for (let g = 0; g < groups.length; g++) {
+    const group = groups[g]!;
+    const accepted = filterList(group, (mid) => acceptedByMid.has(mid));
     if (accepted.length === 0) continue;
     desc.groups.push({ semantics: 'BUNDLE', mids: accepted });
-    accepted.forEach((mid, i) => {
-      const idx = acceptedByMid.get(mid)!;
+    for (let i = 0; i < accepted.length; i++) {
+      const idx = acceptedByMid.get(accepted[i]!)!;
       inGroup.add(idx);
       applyTransport(desc.media[idx]!, transport, setup, i === 0);
-    });
+    }
   }
-  desc.media.forEach((m, i) => {
+  for (let i = 0; i < desc.media.length; i++) {
+    const m = desc.media[i]!;
     if (m.port !== 0 && !inGroup.has(i)) applyTransport(m, transport, setup, true);
-  });
+  }
   const streams = new Set<string>();
-  for (const m of desc.media) for (const ms of m.msids) if (ms.stream !== '-') streams.add(ms.stream);
+  for (let i = 0; i < desc.media.length; i++) {
+    const msids = desc.media[i]!.msids;
+    for (let j = 0; j < msids.length; j++) if (msids[j]!.stream !== '-') streams.add(msids[j]!.stream);
+  }
   desc.msidSemantic = { semantic: 'WMS', ids: [...streams] };
   return desc;
 }
@@ -228,9 +245,10 @@ function answerRtp(
   idsInGroup: Map<number, string>,
   sessionDirection: MediaDirection | undefined,
 ): SdpMediaSection | undefined {
-  const capabilities = (local?.codecs ?? wide.codecs).filter((c) => c.kind === kind);
+  const capabilities = filterList(local?.codecs ?? wide.codecs, (c) => c.kind === kind);
   const chosen: Array<{ codec: SdpCodec; capability: CodecCapability; index: number }> = [];
-  for (const codec of offered.codecs) {
+  for (let i = 0; i < offered.codecs.length; i++) {
+    const codec = offered.codecs[i]!;
     if (isRtxCodec(codec)) continue;
     const match = findMatchingCapability(codec, capabilities);
     if (match !== undefined) chosen.push({ codec, ...match });
@@ -239,25 +257,17 @@ function answerRtp(
   // RFC 3264 §6.1: the answer lists formats in the answerer's preference order, with the offer's PTs.
   chosen.sort((a, b) => a.index - b.index);
   const codecs: SdpCodec[] = [];
-  for (const { codec, capability } of chosen) {
-    const localFeedback = new Set(capability.rtcpFeedback.map(feedbackKey));
-    const offeredFeedback = [...codec.rtcpFeedback, ...offered.rtcpFeedbackWildcard];
-    const seen = new Set<string>();
-    const rtcpFeedback = offeredFeedback.filter((f) => {
-      const key = feedbackKey(f);
-      if (!localFeedback.has(key) || seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    });
+  for (let i = 0; i < chosen.length; i++) {
+    const { codec, capability } = chosen[i]!;
     // Format-defining parameters (H264 profile/packetization, VP9/AV1 profile) must echo the offer;
     // for other codecs the answer states what we want to receive.
-    const formatDefined = ['h264', 'vp9', 'av1'].includes(codec.name.toLowerCase());
+    const formatDefined = FORMAT_DEFINED.has(codec.name.toLowerCase());
     const answered: SdpCodec = {
       payloadType: codec.payloadType,
       name: codec.name,
       clockRate: codec.clockRate,
       parameters: { ...(formatDefined ? codec.parameters : capability.parameters) },
-      rtcpFeedback: rtcpFeedback.map((f) => ({ ...f })),
+      rtcpFeedback: answerFeedback(capability, codec, offered),
     };
     if (codec.channels !== undefined) answered.channels = codec.channels;
     codecs.push(answered);
@@ -266,7 +276,7 @@ function answerRtp(
       if (rtx !== undefined) codecs.push({ payloadType: rtx.payloadType, name: rtx.name, clockRate: rtx.clockRate, parameters: { apt: String(codec.payloadType) }, rtcpFeedback: [] });
     }
   }
-  const s = createMediaSection(kind, 9, offered.protocol, codecs.map((c) => String(c.payloadType)));
+  const s = createMediaSection(kind, 9, offered.protocol, mapList(codecs, formatOf));
   s.mid = offered.mid!;
   s.codecs = codecs;
   s.rtcp = { port: 9, connection: { addressType: 'IP4', address: '0.0.0.0' } };
@@ -276,10 +286,11 @@ function answerRtp(
   const offeredDirection = offered.direction ?? sessionDirection ?? 'sendrecv';
   s.direction = answerDirection(offeredDirection, local?.direction ?? options.defaultDirection ?? 'recvonly');
 
-  const localUris = new Set((local?.headerExtensions ?? wide.headerExtensions)
-    .filter((e) => e.kind === kind)
-    .map((e) => e.uri));
-  for (const ext of offered.extmaps) {
+  const localUris = new Set<string>();
+  const extensions = local?.headerExtensions ?? wide.headerExtensions;
+  for (let i = 0; i < extensions.length; i++) if (extensions[i]!.kind === kind) localUris.add(extensions[i]!.uri);
+  for (let i = 0; i < offered.extmaps.length; i++) {
+    const ext = offered.extmaps[i]!;
     if (!localUris.has(ext.uri) || s.extmaps.some((e) => e.uri === ext.uri)) continue;
     const bound = idsInGroup.get(ext.id);
     if (bound !== undefined && bound !== ext.uri) continue;
@@ -290,13 +301,51 @@ function answerRtp(
 
   const sender = local?.sender;
   if (sender !== undefined && directionSends(s.direction)) {
-    s.msids = sender.msids.map((m) => ({ ...m }));
+    s.msids = mapList(sender.msids, copyMsid);
     addSenderSsrcs(s, sender, codecs.some(isRtxCodec));
   }
+  if (options.acceptSimulcast !== false && directionReceives(s.direction) && offered.simulcast !== undefined && offered.simulcast.send.length > 0) {
+    answerSimulcast(s, offered, offered.simulcast, codecs);
+  }
+  return s;
+}
+
+/** The offered rtcp-fb of `codec` (and the wildcard ones) that `capability` has too, each once, copied. */
+function answerFeedback(capability: CodecCapability, codec: SdpCodec, offered: SdpMediaSection): RtcpFeedback[] {
+  const out: RtcpFeedback[] = [];
+  if (capability.rtcpFeedback.length === 0) return out;
+  const localFeedback = new Set<string>();
+  for (let i = 0; i < capability.rtcpFeedback.length; i++) localFeedback.add(feedbackKey(capability.rtcpFeedback[i]!));
+  const seen = new Set<string>();
+  addAnsweredFeedback(out, codec.rtcpFeedback, localFeedback, seen);
+  addAnsweredFeedback(out, offered.rtcpFeedbackWildcard, localFeedback, seen);
+  return out;
+}
+
+function addAnsweredFeedback(out: RtcpFeedback[], offered: readonly RtcpFeedback[], local: ReadonlySet<string>, seen: Set<string>): void {
+  for (let i = 0; i < offered.length; i++) {
+    const f = offered[i]!;
+    const key = feedbackKey(f);
+    if (!local.has(key) || seen.has(key)) continue;
+    seen.add(key);
+    out.push({ ...f });
+  }
+}
+
+function formatOf(c: SdpCodec): string {
+  return String(c.payloadType);
+}
+
+function copyMsid(m: SdpMsid): SdpMsid {
+  return { ...m };
+}
+
+/** The offer's send simulcast (RFC 8853 §5.3) that we receive: its known rids, as recv. */
+function answerSimulcast(s: SdpMediaSection, offered: SdpMediaSection, simulcast: SdpSimulcast, codecs: readonly SdpCodec[]): void {
   const sendRids = offered.rids.filter((r) => r.direction === 'send');
-  if (options.acceptSimulcast !== false && directionReceives(s.direction) && offered.simulcast !== undefined && offered.simulcast.send.length > 0 && sendRids.length > 0) {
+  if (sendRids.length > 0) {
     const known = new Set(sendRids.map((r) => r.id));
-    const streams = offered.simulcast.send
+    const streams = simulcast.send
       .map((alts) => alts.filter((a) => known.has(a.rid)).map((a) => ({ ...a })))
       .filter((alts) => alts.length > 0);
     if (streams.length > 0) {
@@ -308,5 +357,4 @@ function answerRtp(
       s.simulcast = { send: [], recv: streams };
     }
   }
-  return s;
 }

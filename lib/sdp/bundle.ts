@@ -3,13 +3,22 @@ import type { SdpMediaSection, SdpSessionDescription } from './model.js';
 
 /** The first `a=group:BUNDLE` containing `mid`, or undefined. */
 export function bundleGroupOf(desc: SdpSessionDescription, mid: string): string[] | undefined {
-  for (const g of desc.groups) if (g.semantics === 'BUNDLE' && g.mids.includes(mid)) return g.mids;
+  for (let i = 0; i < desc.groups.length; i++) {
+    const g = desc.groups[i]!;
+    if (g.semantics === 'BUNDLE' && g.mids.includes(mid)) return g.mids;
+  }
   return undefined;
 }
 
 /** Every BUNDLE group's mid list, in order. */
 export function bundleGroups(desc: SdpSessionDescription): string[][] {
-  return desc.groups.filter((g) => g.semantics === 'BUNDLE').map((g) => g.mids);
+  // Built by push, not filter/map (lib/common/list-map.ts).
+  const groups: string[][] = [];
+  for (let i = 0; i < desc.groups.length; i++) {
+    const g = desc.groups[i]!;
+    if (g.semantics === 'BUNDLE') groups.push(g.mids);
+  }
+  return groups;
 }
 
 /** True when an m-section is rejected: port 0 without `a=bundle-only` (RFC 8843 §6, RFC 3264 §6). */

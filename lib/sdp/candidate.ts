@@ -62,7 +62,10 @@ export function formatCandidate(c: SdpCandidate): string {
   if (c.relatedAddress !== undefined) s += ` raddr ${c.relatedAddress}`;
   if (c.relatedPort !== undefined) s += ` rport ${c.relatedPort}`;
   if (c.tcpType !== undefined) s += ` tcptype ${c.tcpType}`;
-  for (const e of c.extensions) s += ` ${e.name} ${e.value}`;
+  for (let i = 0; i < c.extensions.length; i++) {
+    const e = c.extensions[i]!;
+    s += ` ${e.name} ${e.value}`;
+  }
   return s;
 }
 

@@ -4,6 +4,11 @@
 // policy modules serve (docs/policy.md), passed in by the caller, so the SDP never promises more.
 import { HeaderExtensionUri, type CodecCapability, type HeaderExtensionCapability, type RtpMediaKind } from './capabilities.js';
 import type { RtcpFeedback } from './model.js';
+import { mapList } from '../common/list-map.js';
+
+function copyFeedback(f: RtcpFeedback): RtcpFeedback {
+  return { ...f };
+}
 
 /** Preferred extmap ids (Chromium's) of extensions policy modules may ask for. */
 const PREFERRED_IDS: Readonly<Record<string, number>> = {
@@ -17,7 +22,7 @@ function video(name: string, parameters: Record<string, string>, pt: number, rtx
     name,
     clockRate: 90000,
     parameters,
-    rtcpFeedback: feedback.map((f) => ({ ...f })),
+    rtcpFeedback: mapList(feedback, copyFeedback),
     rtx: true,
     preferredPayloadType: pt,
     preferredRtxPayloadType: rtxPt,
@@ -49,7 +54,7 @@ export function defaultCodecs(kind: RtpMediaKind, rtcpFeedback: readonly RtcpFee
         clockRate: 48000,
         channels: 2,
         parameters: { minptime: '10', useinbandfec: '1' },
-        rtcpFeedback: rtcpFeedback.map((f) => ({ ...f })),
+        rtcpFeedback: mapList(rtcpFeedback, copyFeedback),
         rtx: false,
         preferredPayloadType: 111,
       },
@@ -77,7 +82,8 @@ export function defaultHeaderExtensions(kind: RtpMediaKind, policyExtensions: re
     { kind, uri: HeaderExtensionUri.mid, preferredId: 4 },
     { kind, uri: HeaderExtensionUri.absSendTime, preferredId: 2 },
   ];
-  for (const uri of policyExtensions) {
+  for (let i = 0; i < policyExtensions.length; i++) {
+    const uri = policyExtensions[i]!;
     if (both.some((e) => e.uri === uri)) continue;
     const id = PREFERRED_IDS[uri];
     both.push(id !== undefined ? { kind, uri, preferredId: id } : { kind, uri });

@@ -3,6 +3,7 @@
 import type { LocalSenderDescription, LocalSessionParameters, LocalTransportParameters } from './local-parameters.js';
 import type { SdpCandidate, SdpConnection, SdpMediaSection, SdpSessionDescription } from './model.js';
 import { SdpInvalidAccessError } from './sdp-error.js';
+import { mapList } from '../common/list-map.js';
 
 /** The session-level part shared by offers and answers. */
 export function baseDescription(session: LocalSessionParameters, transport: LocalTransportParameters): SdpSessionDescription {
@@ -40,21 +41,41 @@ export function applyTransport(s: SdpMediaSection, t: LocalTransportParameters, 
   s.iceUfrag = t.iceUfrag;
   s.icePwd = t.icePwd;
   s.iceOptions = t.iceOptions ?? ['trickle'];
-  s.fingerprints = t.fingerprints.map((f) => ({ ...f }));
+  s.fingerprints = mapList(t.fingerprints, copyFingerprint);
   if (setup !== undefined) s.setup = setup;
   const def = withCandidates ? defaultCandidate(t.candidates ?? []) : undefined;
   s.connection = def === undefined ? { addressType: 'IP4', address: '0.0.0.0' } : connectionOf(def.address);
   if (s.port !== 0) s.port = def === undefined ? 9 : def.port;
   if (withCandidates) {
-    s.candidates = (t.candidates ?? []).map((c) => ({ ...c, extensions: c.extensions.map((e) => ({ ...e })) }));
+    s.candidates = t.candidates === undefined ? [] : mapList(t.candidates, copyCandidate);
     s.endOfCandidates = t.endOfCandidates === true;
   }
+}
+
+function copyFingerprint(f: LocalTransportParameters['fingerprints'][number]): LocalTransportParameters['fingerprints'][number] {
+  return { ...f };
+}
+
+/**
+ * A copy of `c` and of its extensions. The copy is a spread of `c` whose `extensions` is then
+ * replaced: `{ ...c, extensions }` would give every copy a map of its own (V8 makes a new map for a
+ * spread followed by more properties), and the readers of candidates would go megamorphic.
+ */
+function copyCandidate(c: SdpCandidate): SdpCandidate {
+  const copy = { ...c };
+  copy.extensions = mapList(c.extensions, copyExtension);
+  return copy;
+}
+
+function copyExtension(e: SdpCandidate['extensions'][number]): SdpCandidate['extensions'][number] {
+  return { ...e };
 }
 
 /** The candidate JSEP puts on the m-line: the highest-priority UDP candidate of component 1. */
 function defaultCandidate(candidates: readonly SdpCandidate[]): SdpCandidate | undefined {
   let best: SdpCandidate | undefined;
-  for (const c of candidates) {
+  for (let i = 0; i < candidates.length; i++) {
+    const c = candidates[i]!;
     if (c.transport !== 'udp' || c.component !== 1 || !/^[0-9.]+$|:/.test(c.address)) continue;
     if (best === undefined || c.priority > best.priority) best = c;
   }
@@ -69,8 +90,12 @@ function connectionOf(address: string): SdpConnection {
 export function addSenderSsrcs(s: SdpMediaSection, sender: LocalSenderDescription, rtxNegotiated: boolean): void {
   const ssrcs = rtxNegotiated && sender.rtxSsrc !== undefined ? [sender.ssrc, sender.rtxSsrc] : [sender.ssrc];
   if (ssrcs.length === 2) s.ssrcGroups.push({ semantics: 'FID', ssrcs });
-  for (const ssrc of ssrcs) {
+  for (let i = 0; i < ssrcs.length; i++) {
+    const ssrc = ssrcs[i]!;
     s.ssrcs.push({ ssrc, attribute: 'cname', value: sender.cname });
-    for (const m of sender.msids) s.ssrcs.push({ ssrc, attribute: 'msid', value: m.track === undefined ? m.stream : `${m.stream} ${m.track}` });
+    for (let j = 0; j < sender.msids.length; j++) {
+      const m = sender.msids[j]!;
+      s.ssrcs.push({ ssrc, attribute: 'msid', value: m.track === undefined ? m.stream : `${m.stream} ${m.track}` });
+    }
   }
 }

@@ -4,8 +4,9 @@ import type { CodecCapability, HeaderExtensionCapability, RtpMediaKind } from '.
 import { defaultCodecs, defaultHeaderExtensions } from './default-capabilities.js';
 import type { LocalSenderDescription, LocalSessionParameters, LocalTransportParameters } from './local-parameters.js';
 import { addSenderSsrcs, applyTransport, baseDescription, checkTransport } from './local-sections.js';
-import { createMediaSection, type MediaDirection, type SdpCodec, type SdpMediaSection, type SdpSessionDescription } from './model.js';
+import { createMediaSection, type MediaDirection, type RtcpFeedback, type SdpCodec, type SdpMediaSection, type SdpMsid, type SdpSessionDescription } from './model.js';
 import { SdpInvalidAccessError } from './sdp-error.js';
+import { filterList, mapList } from '../common/list-map.js';
 
 /** RTP profile of every WebRTC media m-section (RFC 8829 §5.1.2). */
 export const RTP_PROTOCOL = 'UDP/TLS/RTP/SAVPF';
@@ -88,13 +89,14 @@ export function createOffer(options: OfferOptions): SdpSessionDescription {
   const { transport } = options;
   checkTransport(transport);
   const mids = new Set<string>();
-  for (const mid of [...options.transceivers.map((t) => t.mid), ...(options.dataChannel ? [options.dataChannel.mid] : [])]) {
-    if (mids.has(mid)) throw new SdpInvalidAccessError('ERR_SDP_DUPLICATE_MID', `mid "${mid}" is used twice`);
-    mids.add(mid);
+  for (let i = 0; i < options.transceivers.length; i++) {
+    const t = options.transceivers[i]!;
+    addMid(mids, t.mid);
   }
+  if (options.dataChannel) addMid(mids, options.dataChannel.mid);
   const payloadTypes = new PayloadTypeAllocator();
   const extIds = new ExtmapIdAllocator();
-  const sections: SdpMediaSection[] = options.transceivers.map((t) => rtpSection(t, payloadTypes, extIds));
+  const sections: SdpMediaSection[] = mapList(options.transceivers, (t) => rtpSection(t, payloadTypes, extIds));
   if (options.dataChannel !== undefined) {
     const d = options.dataChannel;
     const s = createMediaSection('application', 9, SCTP_PROTOCOL, ['webrtc-datachannel']);
@@ -103,7 +105,7 @@ export function createOffer(options: OfferOptions): SdpSessionDescription {
     s.maxMessageSize = d.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     sections.splice(Math.min(Math.max(d.index ?? sections.length, 0), sections.length), 0, s);
   }
-  const bundled = sections.filter((s) => s.port !== 0);
+  const bundled = filterList(sections, (s) => s.port !== 0);
   const policy = options.bundlePolicy ?? 'max-bundle';
   bundled.forEach((s, i) => {
     const isTag = i === 0;
@@ -114,7 +116,7 @@ export function createOffer(options: OfferOptions): SdpSessionDescription {
     }
   });
   const desc = baseDescription(options.session, transport);
-  if (bundled.length > 0) desc.groups.push({ semantics: 'BUNDLE', mids: bundled.map((s) => s.mid!) });
+  if (bundled.length > 0) desc.groups.push({ semantics: 'BUNDLE', mids: mapList(bundled, (s) => s.mid!) });
   desc.msidSemantic = { semantic: 'WMS', ids: streamIds(options.transceivers) };
   desc.media = sections;
   return desc;
@@ -122,13 +124,18 @@ export function createOffer(options: OfferOptions): SdpSessionDescription {
 
 function streamIds(transceivers: readonly LocalTransceiverDescription[]): string[] {
   const ids = new Set<string>();
-  for (const t of transceivers) for (const m of t.sender?.msids ?? []) if (m.stream !== '-') ids.add(m.stream);
+  for (let i = 0; i < transceivers.length; i++) {
+    const t = transceivers[i]!;
+    for (const m of t.sender?.msids ?? []) if (m.stream !== '-') ids.add(m.stream);
+  }
   return [...ids];
 }
 
 function rtpSection(t: LocalTransceiverDescription, payloadTypes: PayloadTypeAllocator, extIds: ExtmapIdAllocator): SdpMediaSection {
   const codecs: SdpCodec[] = [];
-  for (const cap of t.codecs ?? defaultCodecs(t.kind)) {
+  const capabilities = t.codecs ?? defaultCodecs(t.kind);
+  for (let i = 0; i < capabilities.length; i++) {
+    const cap = capabilities[i]!;
     if (cap.kind !== t.kind) continue;
     const pt = payloadTypes.assign(codecKey(cap), cap.preferredPayloadType);
     const codec: SdpCodec = {
@@ -136,7 +143,7 @@ function rtpSection(t: LocalTransceiverDescription, payloadTypes: PayloadTypeAll
       name: cap.name,
       clockRate: cap.clockRate,
       parameters: { ...cap.parameters },
-      rtcpFeedback: cap.rtcpFeedback.map((f) => ({ ...f })),
+      rtcpFeedback: mapList(cap.rtcpFeedback, copyFeedback),
     };
     if (cap.channels !== undefined) codec.channels = cap.channels;
     codecs.push(codec);
@@ -146,7 +153,7 @@ function rtpSection(t: LocalTransceiverDescription, payloadTypes: PayloadTypeAll
     }
   }
   if (codecs.length === 0) throw new SdpInvalidAccessError('ERR_SDP_BAD_LOCAL_PARAMETERS', `transceiver "${t.mid}" has no ${t.kind} codec`);
-  const s = createMediaSection(t.kind, 9, RTP_PROTOCOL, codecs.map((c) => String(c.payloadType)));
+  const s = createMediaSection(t.kind, 9, RTP_PROTOCOL, mapList(codecs, formatOf));
   s.mid = t.mid;
   s.codecs = codecs;
   if (t.stopped === true) {
@@ -160,32 +167,66 @@ function rtpSection(t: LocalTransceiverDescription, payloadTypes: PayloadTypeAll
   if (t.receiverRtt === true) s.rtcpXrReceiverRtt = { mode: 'all' };
   s.direction = t.direction;
   const seenUris = new Set<string>();
-  for (const ext of t.headerExtensions ?? defaultHeaderExtensions(t.kind)) {
+  const extensions = t.headerExtensions ?? defaultHeaderExtensions(t.kind);
+  for (let i = 0; i < extensions.length; i++) {
+    const ext = extensions[i]!;
     if (ext.kind !== t.kind || seenUris.has(ext.uri)) continue;
     seenUris.add(ext.uri);
     s.extmaps.push({ id: extIds.assign(ext.uri, ext.preferredId), uri: ext.uri });
   }
   const sends = t.direction === 'sendrecv' || t.direction === 'sendonly';
   if (t.sender !== undefined && sends) {
-    s.msids = t.sender.msids.map((m) => ({ ...m }));
+    s.msids = mapList(t.sender.msids, copyMsid);
     if (t.sendRids === undefined || t.sendRids.length === 0) {
       const hasRtx = codecs.some((c) => c.name === 'rtx');
       addSenderSsrcs(s, t.sender, hasRtx);
     }
   }
+  // Simulcast (RFC 8853) only when the transceiver has rids: its own function, out of the common path.
+  if (t.sendRids !== undefined || t.recvRids !== undefined) addSimulcast(s, t.sendRids, t.recvRids);
+  return s;
+}
+
+/** `a=rid` lines and `a=simulcast` for the transceiver's send and receive rids (RFC 8851, RFC 8853). */
+function addSimulcast(s: SdpMediaSection, sendRids: readonly string[] | undefined, recvRids: readonly string[] | undefined): void {
   const sim = { send: [] as Array<Array<{ rid: string; paused: boolean }>>, recv: [] as Array<Array<{ rid: string; paused: boolean }>> };
-  for (const [dir, rids] of [['send', t.sendRids], ['recv', t.recvRids]] as const) {
+  for (const [dir, rids] of [['send', sendRids], ['recv', recvRids]] as const) {
     for (const rid of rids ?? []) {
       s.rids.push({ id: rid, direction: dir, payloadTypes: [], restrictions: {} });
       sim[dir].push([{ rid, paused: false }]);
     }
   }
   if (sim.send.length > 0 || sim.recv.length > 0) s.simulcast = sim;
-  return s;
+}
+
+function addMid(mids: Set<string>, mid: string): void {
+  if (mids.has(mid)) throw new SdpInvalidAccessError('ERR_SDP_DUPLICATE_MID', `mid "${mid}" is used twice`);
+  mids.add(mid);
+}
+
+function copyFeedback(f: RtcpFeedback): RtcpFeedback {
+  return { ...f };
+}
+
+function copyMsid(m: SdpMsid): SdpMsid {
+  return { ...m };
+}
+
+function formatOf(c: SdpCodec): string {
+  return String(c.payloadType);
 }
 
 function codecKey(c: CodecCapability): string {
-  const params = Object.keys(c.parameters).map((k) => `${k.toLowerCase()}=${c.parameters[k]}`).sort().join(';');
+  const names = Object.keys(c.parameters);
+  let params = '';
+  if (names.length > 0) {
+    const pairs: string[] = [];
+    for (let j = 0; j < names.length; j++) {
+      const k = names[j]!;
+      pairs.push(`${k.toLowerCase()}=${c.parameters[k]}`);
+    }
+    params = pairs.sort().join(';');
+  }
   return `${c.kind}/${c.name.toLowerCase()}/${c.clockRate}/${c.channels ?? 1}/${params}`;
 }
 

@@ -17,6 +17,7 @@ import {
   type SimulcastRid,
 } from './model.js';
 import { SdpSyntaxError } from './sdp-error.js';
+import { filterList, mapList } from '../common/list-map.js';
 import { HeaderExtensionUri } from './capabilities.js';
 import { staticPayloadType } from './static-payload-types.js';
 
@@ -203,10 +204,11 @@ export function parseSdp(text: string): SdpSessionDescription {
         if (section !== undefined) finishSection(section, pending!);
         const mt = MEDIA_LINE.exec(value);
         if (mt === null || Number(mt[2]) > 65535) fail('ERR_SDP_BAD_MEDIA_LINE', 'expected "m=<media> <port> <proto> <fmt> ..."');
-        const formats = mt![4]!.split(' ').filter((f) => f.length > 0);
+        const formats = filterList(mt![4]!.split(' '), isNonEmpty);
         section = createMediaSection(mt![1]!, Number(mt![2]), mt![3]!, formats);
         if (isRtpSection(section)) {
-          for (const f of formats) {
+          for (let j = 0; j < formats.length; j++) {
+            const f = formats[j]!;
             if (!PAYLOAD_TYPE.test(f) || Number(f) > 127) fail('ERR_SDP_BAD_MEDIA_LINE', `RTP format "${f}" is not a payload type 0..127`);
           }
         }
@@ -250,6 +252,11 @@ function normalizeLine(raw: string): string {
   return `${type}=${value}`;
 }
 
+/** Arrays the model keeps are built by push, not filter/map (lib/common/list-map.ts). */
+function isNonEmpty(token: string): boolean {
+  return token.length > 0;
+}
+
 type Fail = (code: ConstructorParameters<typeof SdpSyntaxError>[0], why: string) => never;
 
 function splitAttribute(value: string): { name: string; arg: string | undefined } {
@@ -276,7 +283,7 @@ function parseTransportAttribute(
     case 'ice-options':
       if (arg === undefined) fail('ERR_SDP_BAD_ATTRIBUTE', 'ice-options without a value');
       // ice-char excludes ',' (RFC 8839 §5.6), so libdatachannel's `ice2,trickle` can only mean two tags.
-      target.iceOptions = arg!.split(ICE_OPTIONS_SEPARATOR).filter((s) => s.length > 0);
+      target.iceOptions = filterList(arg!.split(ICE_OPTIONS_SEPARATOR), isNonEmpty);
       return true;
     case 'fingerprint': {
       // Exactly two fields (RFC 8122 §5): sdp-transform's grammar would ignore a third one, and a
@@ -308,7 +315,7 @@ function parseSessionAttribute(session: SdpSessionDescription, value: string, fa
     case 'group': {
       const g = GROUP.exec(arg ?? '');
       if (g === null) fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "group:<semantics> <mid> ..."');
-      session.groups.push({ semantics: g![1]!, mids: g![2]!.split(' ').filter((s) => s.length > 0) });
+      session.groups.push({ semantics: g![1]!, mids: filterList(g![2]!.split(' '), isNonEmpty) });
       return;
     }
     case 'extmap-allow-mixed':
@@ -421,11 +428,11 @@ function parseMediaAttribute(
     }
     case 'ssrc-group': {
       const m = SSRC_GROUP.exec(arg ?? '');
-      const ids = m === null ? [] : m[2]!.split(' ').filter((x) => x.length > 0);
+      const ids = m === null ? [] : filterList(m[2]!.split(' '), isNonEmpty);
       if (m === null || ids.length === 0 || ids.some((x) => !SSRC_ID.test(x) || Number(x) > U32_MAX)) {
         fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "ssrc-group:<semantics> <ssrc> ..."');
       }
-      section.ssrcGroups.push({ semantics: m![1]!, ssrcs: ids.map(Number) });
+      section.ssrcGroups.push({ semantics: m![1]!, ssrcs: mapList(ids, Number) });
       return;
     }
     case 'msid': {
@@ -559,7 +566,8 @@ function finishSection(section: SdpMediaSection, pending: PendingRtp): void {
   if (!isRtpSection(section)) return;
   const codecs: SdpCodec[] = [];
   const seen = new Set<number>();
-  for (const f of section.formats) {
+  for (let i = 0; i < section.formats.length; i++) {
+    const f = section.formats[i]!;
     const pt = Number(f);
     if (seen.has(pt)) continue;
     seen.add(pt);

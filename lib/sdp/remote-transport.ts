@@ -1,7 +1,7 @@
 // Remote transport parameters, one per BUNDLE group, from the tag's m-section (RFC 8843 §7): ICE
 // (RFC 8839 §5.4 credentials grammar), DTLS (RFC 8842), SCTP (RFC 8841); and the checks that make
 // a remote description usable, including the m-line rules of RFC 3264 §6/§8 and RFC 8829 §5.7/§5.8.
-import { bundleGroups, isRejected } from './bundle.js';
+import { isRejected } from './bundle.js';
 import { isSctpSection, type DtlsFingerprint, type SdpCandidate, type SdpMediaSection, type SdpSessionDescription, type SetupRole } from './model.js';
 import { SdpInvalidAccessError } from './sdp-error.js';
 
@@ -84,7 +84,8 @@ export interface CheckedRemoteDescription {
 export function checkRemoteDescription(desc: SdpSessionDescription, established: readonly SdpSessionDescription[] = []): CheckedRemoteDescription {
   checkMLines(desc, established);
   const mids = new Set<string>();
-  for (const [i, m] of desc.media.entries()) {
+  for (let i = 0; i < desc.media.length; i++) {
+    const m = desc.media[i]!;
     if (m.mid === undefined) {
       if (isRejected(m)) continue;
       throw new SdpInvalidAccessError('ERR_SDP_MISSING_MID', `m-section ${i} (${m.kind}) has no a=mid`);
@@ -93,8 +94,11 @@ export function checkRemoteDescription(desc: SdpSessionDescription, established:
     mids.add(m.mid);
   }
   const grouped = new Set<string>();
-  for (const group of bundleGroups(desc)) {
-    for (const mid of group) {
+  for (let i = 0; i < desc.groups.length; i++) {
+    const group = desc.groups[i]!;
+    if (group.semantics !== 'BUNDLE') continue;
+    for (let j = 0; j < group.mids.length; j++) {
+      const mid = group.mids[j]!;
       if (!mids.has(mid)) throw new SdpInvalidAccessError('ERR_SDP_BUNDLE_UNKNOWN_MID', `BUNDLE names mid "${mid}" which no m-section has`);
       if (grouped.has(mid)) throw new SdpInvalidAccessError('ERR_SDP_BUNDLE_MID_TWICE', `mid "${mid}" is in two BUNDLE groups`);
       grouped.add(mid);
@@ -114,19 +118,33 @@ export function checkRemoteDescription(desc: SdpSessionDescription, established:
 export function extractRemoteTransports(desc: SdpSessionDescription): RemoteTransportParameters[] {
   const result: RemoteTransportParameters[] = [];
   const byMid = new Map<string, SdpMediaSection>();
-  for (const m of desc.media) if (m.mid !== undefined && !byMid.has(m.mid)) byMid.set(m.mid, m);
+  for (let i = 0; i < desc.media.length; i++) {
+    const m = desc.media[i]!;
+    if (m.mid !== undefined && !byMid.has(m.mid)) byMid.set(m.mid, m);
+  }
   const grouped = new Set<string>();
-  for (const group of bundleGroups(desc)) {
-    const used = group.filter((mid) => {
+  for (let i = 0; i < desc.groups.length; i++) {
+    const group = desc.groups[i]!;
+    if (group.semantics !== 'BUNDLE') continue;
+    // Arrays built by push, not filter/map: see lib/common/list-map.ts.
+    const used: string[] = [];
+    const sections: SdpMediaSection[] = [];
+    for (let j = 0; j < group.mids.length; j++) {
+      const mid = group.mids[j]!;
       const m = byMid.get(mid);
-      return m !== undefined && !isRejected(m) && !grouped.has(mid);
-    });
-    for (const mid of used) grouped.add(mid);
+      if (m === undefined || isRejected(m) || grouped.has(mid)) continue;
+      used.push(mid);
+      sections.push(m);
+    }
+    for (let j = 0; j < used.length; j++) {
+      const mid = used[j]!;
+      grouped.add(mid);
+    }
     if (used.length === 0) continue;
-    const sections = used.map((mid) => byMid.get(mid)!);
     result.push(transportOf(desc, sections, used));
   }
-  for (const m of desc.media) {
+  for (let i = 0; i < desc.media.length; i++) {
+    const m = desc.media[i]!;
     if (isRejected(m) || (m.mid !== undefined && grouped.has(m.mid))) continue;
     result.push(transportOf(desc, [m], m.mid === undefined ? [] : [m.mid]));
   }
@@ -134,7 +152,8 @@ export function extractRemoteTransports(desc: SdpSessionDescription): RemoteTran
 }
 
 function checkMLines(desc: SdpSessionDescription, established: readonly SdpSessionDescription[]): void {
-  for (const old of established) {
+  for (let i = 0; i < established.length; i++) {
+    const old = established[i]!;
     if (desc.media.length < old.media.length) {
       throw new SdpInvalidAccessError(
         'ERR_SDP_M_SECTION_REMOVED',
@@ -142,14 +161,26 @@ function checkMLines(desc: SdpSessionDescription, established: readonly SdpSessi
       );
     }
   }
-  for (const [i, m] of desc.media.entries()) {
-    const olds = established.map((d) => d.media[i]).filter((o): o is SdpMediaSection => o !== undefined);
-    if (olds.length === 0 || olds.some(isRejected)) continue;
-    const kind = olds[0]!.kind;
+  if (established.length === 0) return;
+  for (let i = 0; i < desc.media.length; i++) {
+    const m = desc.media[i]!;
+    // The m-section at this index in the established descriptions: the first one names the kind;
+    // none there, or a rejected one, lets the m-line be anything.
+    let first: SdpMediaSection | undefined;
+    let rejected = false;
+    for (let j = 0; j < established.length; j++) {
+      const d = established[j]!;
+      const old = d.media[i];
+      if (old === undefined) continue;
+      first ??= old;
+      if (isRejected(old)) rejected = true;
+    }
+    if (first === undefined || rejected) continue;
+    const kind = first.kind;
     if (m.kind !== kind) {
       throw new SdpInvalidAccessError(
         'ERR_SDP_M_SECTION_KIND_CHANGED',
-        `m-section ${i}${olds[0]!.mid === undefined ? '' : ` (mid "${olds[0]!.mid}")`} was negotiated as ${kind} and is now "m=${m.kind}" (RFC 3264 §8)`,
+        `m-section ${i}${first.mid === undefined ? '' : ` (mid "${first.mid}")`} was negotiated as ${kind} and is now "m=${m.kind}" (RFC 3264 §8)`,
       );
     }
   }
@@ -180,7 +211,10 @@ function transportOf(desc: SdpSessionDescription, sections: SdpMediaSection[], m
   if (fingerprints.length === 0) throw new SdpInvalidAccessError('ERR_SDP_MISSING_FINGERPRINT', `${name} has no a=fingerprint`);
   const candidates: SdpCandidate[] = [];
   const ignoredCandidates: SdpCandidate[] = [];
-  for (const c of tag.candidates) (isUsableRemoteCandidate(c) ? candidates : ignoredCandidates).push(c);
+  for (let i = 0; i < tag.candidates.length; i++) {
+    const c = tag.candidates[i]!;
+    (isUsableRemoteCandidate(c) ? candidates : ignoredCandidates).push(c);
+  }
   const params: RemoteTransportParameters = {
     mids,
     iceUfrag,

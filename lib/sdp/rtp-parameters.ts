@@ -3,6 +3,7 @@
 import type { CodecCapability, HeaderExtensionCapability, RtpMediaKind } from './capabilities.js';
 import { isRtxCodec, rtxAssociatedPayloadType } from './codec-match.js';
 import type { MediaDirection, SdpCodec, SdpMediaSection, SdpMsid, SdpRid, SdpSimulcast } from './model.js';
+import { filterList, mapList } from '../common/list-map.js';
 
 /** A sender announced in an m-section. */
 export interface AnnouncedSender {
@@ -45,16 +46,21 @@ export interface RtpSectionParameters {
 /** Summarizes an RTP m-section (an answer's, for what was negotiated; an offer's, for what was proposed). */
 export function describeRtpSection(section: SdpMediaSection, sessionDirection?: MediaDirection): RtpSectionParameters {
   const rtxPayloadTypes = new Map<number, number>();
-  for (const c of section.codecs) {
+  for (let i = 0; i < section.codecs.length; i++) {
+    const c = section.codecs[i]!;
     const apt = isRtxCodec(c) ? rtxAssociatedPayloadType(c) : undefined;
     if (apt !== undefined && !rtxPayloadTypes.has(apt)) rtxPayloadTypes.set(apt, c.payloadType);
   }
   const headerExtensions = new Map<number, string>();
-  for (const e of section.extmaps) if (!headerExtensions.has(e.id)) headerExtensions.set(e.id, e.uri);
+  for (let i = 0; i < section.extmaps.length; i++) {
+    const e = section.extmaps[i]!;
+    if (!headerExtensions.has(e.id)) headerExtensions.set(e.id, e.uri);
+  }
 
   const repairOf = new Map<number, number>();
   const repairs = new Set<number>();
-  for (const g of section.ssrcGroups) {
+  for (let i = 0; i < section.ssrcGroups.length; i++) {
+    const g = section.ssrcGroups[i]!;
     if (g.semantics === 'FID' && g.ssrcs.length === 2) {
       repairOf.set(g.ssrcs[0]!, g.ssrcs[1]!);
       repairs.add(g.ssrcs[1]!);
@@ -62,7 +68,8 @@ export function describeRtpSection(section: SdpMediaSection, sessionDirection?: 
   }
   const senders: AnnouncedSender[] = [];
   const seen = new Set<number>();
-  for (const s of section.ssrcs) {
+  for (let i = 0; i < section.ssrcs.length; i++) {
+    const s = section.ssrcs[i]!;
     if (seen.has(s.ssrc) || repairs.has(s.ssrc)) continue;
     seen.add(s.ssrc);
     const sender: AnnouncedSender = { ssrc: s.ssrc };
@@ -72,16 +79,12 @@ export function describeRtpSection(section: SdpMediaSection, sessionDirection?: 
     if (cname !== undefined) sender.cname = cname;
     senders.push(sender);
   }
-  let msids = section.msids.map((m) => ({ ...m }));
-  if (msids.length === 0) {
-    const legacy = section.ssrcs.find((s) => s.attribute === 'msid' && s.value !== undefined)?.value?.split(' ');
-    if (legacy !== undefined && legacy[0] !== undefined) msids = [legacy[1] === undefined ? { stream: legacy[0] } : { stream: legacy[0], track: legacy[1] }];
-  }
+  const msids = section.msids.length > 0 ? mapList(section.msids, copyMsid) : legacyMsids(section);
   const params: RtpSectionParameters = {
     mid: section.mid,
     kind: section.kind === 'video' ? 'video' : 'audio',
     direction: section.direction ?? sessionDirection ?? 'sendrecv',
-    codecs: section.codecs.filter((c) => !isRtxCodec(c)),
+    codecs: filterList(section.codecs, isMediaCodec),
     rtxPayloadTypes,
     headerExtensions,
     senders,
@@ -92,6 +95,21 @@ export function describeRtpSection(section: SdpMediaSection, sessionDirection?: 
   };
   if (section.simulcast !== undefined) params.simulcast = section.simulcast;
   return params;
+}
+
+function copyMsid(m: SdpMsid): SdpMsid {
+  return { ...m };
+}
+
+function isMediaCodec(c: SdpCodec): boolean {
+  return !isRtxCodec(c);
+}
+
+/** The msid of an older peer's `a=ssrc:<ssrc> msid:<stream> [<track>]`, when the section has no `a=msid`. */
+function legacyMsids(section: SdpMediaSection): SdpMsid[] {
+  const legacy = section.ssrcs.find((s) => s.attribute === 'msid' && s.value !== undefined)?.value?.split(' ');
+  if (legacy === undefined || legacy[0] === undefined) return [];
+  return [legacy[1] === undefined ? { stream: legacy[0] } : { stream: legacy[0], track: legacy[1] }];
 }
 
 /**

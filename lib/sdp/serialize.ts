@@ -13,7 +13,10 @@ const CRLF = '\r\n';
 /** Serializes a description to SDP text with CRLF line ends (RFC 8866 §5). */
 export function serializeSdp(desc: SdpSessionDescription): string {
   let s = serializeSessionPart(desc);
-  for (const m of desc.media) s += serializeSectionTransportPart(m) + serializeSectionTail(m);
+  for (let i = 0; i < desc.media.length; i++) {
+    const m = desc.media[i]!;
+    s += serializeSectionTransportPart(m) + serializeSectionTail(m);
+  }
   return s;
 }
 
@@ -28,13 +31,19 @@ export function serializeSessionPart(desc: SdpSessionDescription): string {
   let s = `v=0${CRLF}o=${o.username} ${o.sessionId} ${o.sessionVersion} ${o.netType} ${o.addressType} ${o.address}${CRLF}`;
   s += `s=${desc.sessionName}${CRLF}t=${desc.timing.start} ${desc.timing.stop}${CRLF}`;
   if (desc.connection !== undefined) s += `c=${connection(desc.connection)}${CRLF}`;
-  for (const g of desc.groups) s += `a=group:${g.semantics}${words(g.mids)}${CRLF}`;
+  for (let i = 0; i < desc.groups.length; i++) {
+    const g = desc.groups[i]!;
+    s += `a=group:${g.semantics}${words(g.mids)}${CRLF}`;
+  }
   if (desc.extmapAllowMixed) s += `a=extmap-allow-mixed${CRLF}`;
   if (desc.iceLite) s += `a=ice-lite${CRLF}`;
   s += transport(desc);
   if (desc.direction !== undefined) s += `a=${desc.direction}${CRLF}`;
   if (desc.msidSemantic !== undefined) s += `a=msid-semantic:${desc.msidSemantic.semantic}${words(desc.msidSemantic.ids)}${CRLF}`;
-  for (const a of desc.otherAttributes) s += a.value === undefined ? `a=${a.name}${CRLF}` : `a=${a.name}:${a.value}${CRLF}`;
+  for (let i = 0; i < desc.otherAttributes.length; i++) {
+    const a = desc.otherAttributes[i]!;
+    s += a.value === undefined ? `a=${a.name}${CRLF}` : `a=${a.name}:${a.value}${CRLF}`;
+  }
   return s;
 }
 
@@ -46,11 +55,17 @@ export function serializeSessionPart(desc: SdpSessionDescription): string {
 export function serializeSectionTransportPart(m: SdpMediaSection): string {
   let s = `m=${m.kind} ${m.port} ${m.protocol}${words(m.formats)}${CRLF}`;
   if (m.connection !== undefined) s += `c=${connection(m.connection)}${CRLF}`;
-  for (const b of m.bandwidth) s += `b=${b.type}:${b.value}${CRLF}`;
+  for (let i = 0; i < m.bandwidth.length; i++) {
+    const b = m.bandwidth[i]!;
+    s += `b=${b.type}:${b.value}${CRLF}`;
+  }
   if (m.rtcp !== undefined) {
     s += m.rtcp.connection === undefined ? `a=rtcp:${m.rtcp.port}${CRLF}` : `a=rtcp:${m.rtcp.port} ${connection(m.rtcp.connection)}${CRLF}`;
   }
-  for (const c of m.candidates) s += `a=${formatCandidate(c)}${CRLF}`;
+  for (let i = 0; i < m.candidates.length; i++) {
+    const c = m.candidates[i]!;
+    s += `a=${formatCandidate(c)}${CRLF}`;
+  }
   if (m.endOfCandidates) s += `a=end-of-candidates${CRLF}`;
   return s + transport(m);
 }
@@ -60,31 +75,50 @@ export function serializeSectionTail(m: SdpMediaSection): string {
   let s = '';
   if (m.mid !== undefined) s += `a=mid:${m.mid}${CRLF}`;
   if (m.bundleOnly) s += `a=bundle-only${CRLF}`;
-  for (const e of m.extmaps) {
+  for (let i = 0; i < m.extmaps.length; i++) {
+    const e = m.extmaps[i]!;
     s += `a=extmap:${e.id}${e.direction === undefined ? '' : `/${e.direction}`} ${e.uri}`;
     s += e.attributes === undefined ? CRLF : ` ${e.attributes}${CRLF}`;
   }
   if (m.extmapAllowMixed) s += `a=extmap-allow-mixed${CRLF}`;
   if (m.direction !== undefined) s += `a=${m.direction}${CRLF}`;
-  for (const ms of m.msids) s += ms.track === undefined ? `a=msid:${ms.stream}${CRLF}` : `a=msid:${ms.stream} ${ms.track}${CRLF}`;
+  for (let i = 0; i < m.msids.length; i++) {
+    const ms = m.msids[i]!;
+    s += ms.track === undefined ? `a=msid:${ms.stream}${CRLF}` : `a=msid:${ms.stream} ${ms.track}${CRLF}`;
+  }
   if (m.rtcpMux) s += `a=rtcp-mux${CRLF}`;
   if (m.rtcpRsize) s += `a=rtcp-rsize${CRLF}`;
   const xr = m.rtcpXrReceiverRtt;
   if (xr !== undefined) s += `a=rtcp-xr:rcvr-rtt=${xr.mode}${xr.maxSize === undefined ? '' : `:${xr.maxSize}`}${CRLF}`;
-  for (const c of m.codecs) {
+  for (let i = 0; i < m.codecs.length; i++) {
+    const c = m.codecs[i]!;
     s += `a=rtpmap:${c.payloadType} ${c.name}/${c.clockRate}${c.channels === undefined ? '' : `/${c.channels}`}${CRLF}`;
-    for (const fb of c.rtcpFeedback) s += `a=rtcp-fb:${c.payloadType} ${fb.type}${fb.parameter === undefined ? '' : ` ${fb.parameter}`}${CRLF}`;
+    for (let j = 0; j < c.rtcpFeedback.length; j++) {
+      const fb = c.rtcpFeedback[j]!;
+      s += `a=rtcp-fb:${c.payloadType} ${fb.type}${fb.parameter === undefined ? '' : ` ${fb.parameter}`}${CRLF}`;
+    }
     const fmtp = formatFmtp(c.parameters);
     if (fmtp.length > 0) s += `a=fmtp:${c.payloadType} ${fmtp}${CRLF}`;
   }
-  for (const fb of m.rtcpFeedbackWildcard) s += `a=rtcp-fb:* ${fb.type}${fb.parameter === undefined ? '' : ` ${fb.parameter}`}${CRLF}`;
-  for (const g of m.ssrcGroups) {
+  for (let i = 0; i < m.rtcpFeedbackWildcard.length; i++) {
+    const fb = m.rtcpFeedbackWildcard[i]!;
+    s += `a=rtcp-fb:* ${fb.type}${fb.parameter === undefined ? '' : ` ${fb.parameter}`}${CRLF}`;
+  }
+  for (let i = 0; i < m.ssrcGroups.length; i++) {
+    const g = m.ssrcGroups[i]!;
     s += `a=ssrc-group:${g.semantics}`;
-    for (const ssrc of g.ssrcs) s += ` ${ssrc}`;
+    for (let j = 0; j < g.ssrcs.length; j++) {
+      const ssrc = g.ssrcs[j]!;
+      s += ` ${ssrc}`;
+    }
     s += CRLF;
   }
-  for (const x of m.ssrcs) s += x.value === undefined ? `a=ssrc:${x.ssrc} ${x.attribute}${CRLF}` : `a=ssrc:${x.ssrc} ${x.attribute}:${x.value}${CRLF}`;
-  for (const r of m.rids) {
+  for (let i = 0; i < m.ssrcs.length; i++) {
+    const x = m.ssrcs[i]!;
+    s += x.value === undefined ? `a=ssrc:${x.ssrc} ${x.attribute}${CRLF}` : `a=ssrc:${x.ssrc} ${x.attribute}:${x.value}${CRLF}`;
+  }
+  for (let i = 0; i < m.rids.length; i++) {
+    const r = m.rids[i]!;
     s += `a=rid:${r.id} ${r.direction}`;
     const rest = formatFmtp(r.restrictions);
     if (r.payloadTypes.length > 0) s += ` pt=${r.payloadTypes.join(',')}${rest.length > 0 ? `;${rest}` : ''}`;
@@ -105,7 +139,10 @@ export function serializeSectionTail(m: SdpMediaSection): string {
     s += `a=sctpmap:${m.sctpmap.port} ${m.sctpmap.app}${m.sctpmap.streams === undefined ? '' : ` ${m.sctpmap.streams}`}${CRLF}`;
   }
   if (m.maxMessageSize !== undefined) s += `a=max-message-size:${m.maxMessageSize}${CRLF}`;
-  for (const a of m.otherAttributes) s += a.value === undefined ? `a=${a.name}${CRLF}` : `a=${a.name}:${a.value}${CRLF}`;
+  for (let i = 0; i < m.otherAttributes.length; i++) {
+    const a = m.otherAttributes[i]!;
+    s += a.value === undefined ? `a=${a.name}${CRLF}` : `a=${a.name}:${a.value}${CRLF}`;
+  }
   return s;
 }
 
@@ -116,7 +153,10 @@ function connection(c: SdpConnection): string {
 /** ` w1 w2 ...`: each word after a space (m= formats, group mids, msid-semantic ids). */
 function words(list: readonly string[]): string {
   let s = '';
-  for (const w of list) s += ` ${w}`;
+  for (let i = 0; i < list.length; i++) {
+    const w = list[i]!;
+    s += ` ${w}`;
+  }
   return s;
 }
 
@@ -125,7 +165,10 @@ function transport(t: SdpTransportAttributes): string {
   if (t.iceUfrag !== undefined) s += `a=ice-ufrag:${t.iceUfrag}${CRLF}`;
   if (t.icePwd !== undefined) s += `a=ice-pwd:${t.icePwd}${CRLF}`;
   if (t.iceOptions.length > 0) s += `a=ice-options:${t.iceOptions.join(' ')}${CRLF}`;
-  for (const f of t.fingerprints) s += `a=fingerprint:${f.algorithm} ${f.value}${CRLF}`;
+  for (let i = 0; i < t.fingerprints.length; i++) {
+    const f = t.fingerprints[i]!;
+    s += `a=fingerprint:${f.algorithm} ${f.value}${CRLF}`;
+  }
   if (t.setup !== undefined) s += `a=setup:${t.setup}${CRLF}`;
   return s;
 }
