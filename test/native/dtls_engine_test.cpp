@@ -19,6 +19,7 @@
 #include "native/dtls/dtls_record_check.hpp"
 #include "native/memory/native_heap_stats.hpp"
 #include "test/native/check.hpp"
+#include "test/native/key_pool_idle_work.hpp"
 
 using namespace pwt;
 
@@ -852,18 +853,6 @@ void TestRetransmitOnPartialFlight() {
   CHECK_EQ(p.server->counters().retransmits_on_read, 0u);
 }
 
-// One piece of idle-time work as a handshake thread does it: waits out a refill that asks to wait
-// (keys were just taken), at most a few times.
-bool IdleWorkNow() {
-  for (int i = 0; i < 10; ++i) {
-    uint32_t retry_ms = 0;
-    if (DtlsLibraryContextIdleWork(&retry_ms)) return true;
-    if (retry_ms == 0) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(retry_ms));
-  }
-  return false;
-}
-
 // ECDHE keys made in idle time (docs/dtls.md, "Library context"): once the X25519 pool is
 // filled (what the handshake threads do when idle), each handshake takes one pooled key on each
 // side (the server's by group name, the client's from the server's key as template), none made
@@ -877,8 +866,7 @@ void TestHandshakesTakePooledKeys() {
     warm.Pump();
     CHECK(warm.client->state() == DtlsState::kConnected);
   }
-  for (int i = 0; i < 10000 && IdleWorkNow(); ++i) {
-  }
+  FillPools();
   const DtlsKeyPoolStats before = DtlsLibraryContextKeyPoolStats(DtlsKeyPoolGroup::kX25519);
   CHECK(before.enabled);
   // Both ends of one connection asked before the first fill: the first fill target, not doubled.

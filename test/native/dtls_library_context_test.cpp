@@ -26,6 +26,7 @@
 #include "native/dtls/dtls_library_context.hpp"
 #include "native/memory/native_heap_stats.hpp"
 #include "test/native/check.hpp"
+#include "test/native/key_pool_idle_work.hpp"
 
 using namespace pwt;
 
@@ -450,25 +451,6 @@ bool Agree(EVP_PKEY* a, EVP_PKEY* b) {
   EVP_PKEY_CTX_free(c1);
   EVP_PKEY_CTX_free(c2);
   return ok;
-}
-
-// One piece of idle-time work as a handshake thread does it: waits out a refill that asks to wait
-// (keys were just taken), at most a few times.
-bool IdleWorkNow() {
-  for (int i = 0; i < 10; ++i) {
-    uint32_t retry_ms = 0;
-    if (DtlsLibraryContextIdleWork(&retry_ms)) return true;
-    if (retry_ms == 0) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(retry_ms));
-  }
-  return false;
-}
-
-size_t FillPools() {
-  size_t made = 0;
-  // Bounded: the capacities together are well under this.
-  for (int i = 0; i < 10000 && IdleWorkNow(); ++i) ++made;
-  return made;
 }
 
 void TestKeyPoolsByEvp() {

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DtlsTransport } from '../../../lib/dtls/dtls-transport.js';
-import { makeThreadedPair, moveOnce, nextWake, pumpThreaded, type ThreadedPair } from './dtls-handshake-thread-pair.js';
+import { makeThreadedPair, moveOnce, nextWake, pumpThreaded, hostileFlightFilter, type ThreadedPair } from './dtls-handshake-thread-pair.js';
 
 const adaptivePair = (): ThreadedPair => makeThreadedPair({ client: true, server: true }, { handshakeThread: 'adaptive' });
 
@@ -71,19 +71,13 @@ test('hostile datagrams during an in-place adaptive handshake are dropped and co
   const p = adaptivePair();
   p.server.start(0);
   p.client.start(0);
-  let injected = 0;
-  await pumpThreaded(p, (d) => {
-    if (injected >= 6) return [d];
-    injected++;
-    const truncated = d.subarray(0, 7);
-    const garbage = Buffer.from([22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1, 2, 3]);
-    return [truncated, d, garbage, d];
-  });
+  const hostile = hostileFlightFilter();
+  await pumpThreaded(p, hostile.filter);
   assert.equal(p.client.handshakeThread, 'off');
   assert.equal(p.server.handshakeThread, 'off');
   assert.equal(p.client.state, 'connected');
   assert.equal(p.server.state, 'connected');
   const dropped = p.client.stats().droppedMalformed + p.server.stats().droppedMalformed;
-  assert.ok(dropped >= 2 * injected, `malformed drops ${dropped} for ${injected} injections`);
+  assert.ok(dropped >= 2 * hostile.injected, `malformed drops ${dropped} for ${hostile.injected} injections`);
   assert.equal(DtlsTransport.handshakePaths().inThreadNow, 0);
 });

@@ -86,3 +86,24 @@ export async function pumpThreaded(p: ThreadedPair, filter?: (d: Buffer) => Buff
     if (moved === 0) await nextWake();
   }
 }
+
+/**
+ * A pumpThreaded filter that sends, with each of the first `count` datagrams, a truncated copy,
+ * the datagram itself, a forged handshake record and the datagram again (hostile input during a
+ * handshake: each bad one dropped and counted, the duplicates ignored); `injected` says how many.
+ */
+export function hostileFlightFilter(count = 6): { filter: (d: Buffer) => Buffer[]; readonly injected: number } {
+  let injected = 0;
+  return {
+    filter: (d) => {
+      if (injected >= count) return [d];
+      injected++;
+      const truncated = d.subarray(0, 7);
+      const garbage = Buffer.from([22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1, 2, 3]);
+      return [truncated, d, garbage, d];
+    },
+    get injected() {
+      return injected;
+    },
+  };
+}

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { DtlsCertificate } from '../../../lib/dtls/dtls-certificate.js';
 import { DtlsTransport } from '../../../lib/dtls/dtls-transport.js';
 import { InvalidArgumentError } from '../../../lib/common/errors.js';
-import { makeThreadedPair, moveOnce, nextWake, pumpThreaded } from './dtls-handshake-thread-pair.js';
+import { makeThreadedPair, moveOnce, nextWake, pumpThreaded, hostileFlightFilter } from './dtls-handshake-thread-pair.js';
 import { testCertificates } from './dtls-pair.js';
 
 const received = (events: readonly { type: string; records?: readonly Buffer[] }[]): string[] =>
@@ -63,18 +63,12 @@ test('hostile datagrams during a threaded handshake are dropped and counted; the
   const p = makeThreadedPair();
   p.server.start(0);
   p.client.start(0);
-  let injected = 0;
-  await pumpThreaded(p, (d) => {
-    if (injected >= 6) return [d];
-    injected++;
-    const truncated = d.subarray(0, 7);
-    const garbage = Buffer.from([22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1, 2, 3]);
-    return [truncated, d, garbage, d];
-  });
+  const hostile = hostileFlightFilter();
+  await pumpThreaded(p, hostile.filter);
   assert.equal(p.client.state, 'connected');
   assert.equal(p.server.state, 'connected');
   const dropped = p.client.stats().droppedMalformed + p.server.stats().droppedMalformed;
-  assert.ok(dropped >= 2 * injected, `malformed drops ${dropped} for ${injected} injections`);
+  assert.ok(dropped >= 2 * hostile.injected, `malformed drops ${dropped} for ${hostile.injected} injections`);
 });
 
 test('a wrong remote fingerprint fails the threaded handshake with a reason', async () => {
