@@ -576,6 +576,8 @@ export class IceAgent {
 
   /** Next datagram to send, or undefined. */
   pollTransmit(): IceTransmit | undefined {
+    // Most polls find the queue empty: no shift on an empty array (whose element kind may differ).
+    if (this.transmits.length === 0) return undefined;
     const t = this.transmits.shift();
     // A drained queue gives its backing store back (17 slots after the first push): an idle,
     // connected agent keeps no spare capacity (docs/architecture.md, memory).
@@ -585,6 +587,7 @@ export class IceAgent {
 
   /** Next event, or undefined. */
   pollEvent(): IceAgentEvent | undefined {
+    if (this.events.length === 0) return undefined;
     const e = this.events.shift();
     if (e !== undefined && this.events.length === 0) this.events.length = 0;
     return e;
@@ -780,7 +783,7 @@ export class IceAgent {
       return candidate;
     }
     const entry: LocalEntry = { candidate, base: { address: canonicalIp(base.address), port: base.port }, localPreference };
-    this.localEntries.push(entry);
+    this.localEntries = append(this.localEntries, entry);
     this.setGathering('gathering');
     this.events.push({ type: 'local-candidate', candidate });
     for (const r of this.remoteCandidates) this.addPair(entry, r);
@@ -1045,7 +1048,7 @@ export class IceAgent {
       again.state = 'waiting';
       again.reconnect = true;
       this.stats.tcpReconnects++;
-      this.triggered.push({ pair: again, useCandidate: this.roleValue === 'controlling' });
+      this.triggered = append(this.triggered, { pair: again, useCandidate: this.roleValue === 'controlling' });
       this.scheduleChecks(now);
     }
     this.updateConnectionState(now);
@@ -1244,7 +1247,7 @@ export class IceAgent {
     if (!inProgress) pair.state = 'waiting';
     let queued = false;
     for (let i = 0; i < this.triggered.length; i++) queued ||= this.triggered[i]!.pair === pair;
-    if (!queued) this.triggered.push({ pair, useCandidate: false });
+    if (!queued) this.triggered = append(this.triggered, { pair, useCandidate: false });
     this.scheduleChecks(now);
     // Our own check of the pair is in flight: its new check leaves at the next Ta tick (§6.1.4.2),
     // not at once. When the answer to ours is already on its way (both agents checked at once; in a
@@ -1354,7 +1357,7 @@ export class IceAgent {
         this.setRole(tx.sentAsControlling ? 'controlled' : 'controlling');
         if (tx.kind === 'check') {
           pair.state = 'waiting';
-          this.triggered.push({ pair, useCandidate: false });
+          this.triggered = append(this.triggered, { pair, useCandidate: false });
           this.scheduleChecks(now);
         }
       } else if (tx.kind === 'check') this.failPair(now, pair);
@@ -1387,7 +1390,7 @@ export class IceAgent {
           base: pair.local.base,
           localPreference: pair.local.localPreference,
         };
-        this.localEntries.push(localEntry);
+        this.localEntries = append(this.localEntries, localEntry);
       }
       if (sameAddress(localEntry.base, pair.local.base)) {
         const existing = this.pairs.find((p) => p.local === localEntry && p.remote === pair.remote);
@@ -1445,7 +1448,7 @@ export class IceAgent {
       };
       // Server-reflexive candidates are announced but not paired: their base is already paired
       // (RFC 8445 §6.1.2.4 prunes them).
-      this.localEntries.push({ candidate, base: base.base, localPreference: base.localPreference });
+      this.localEntries = append(this.localEntries, { candidate, base: base.base, localPreference: base.localPreference });
       this.events.push({ type: 'local-candidate', candidate });
     }
     this.maybeGatheringComplete();
@@ -1813,7 +1816,7 @@ export class IceAgent {
   private addRemote(now: number, c: IceCandidate): boolean {
     if (this.remoteCandidates.some((r) => r.address === c.address && r.port === c.port)) return false;
     if (this.remoteCandidates.length >= this.opts.maxRemoteCandidates) return false;
-    this.remoteCandidates.push(c);
+    this.remoteCandidates = append(this.remoteCandidates, c);
     this.pairRemote(c);
     this.scheduleChecks(now);
     this.updateConnectionState(now);
@@ -1884,7 +1887,7 @@ export class IceAgent {
   }
 
   private insertPair(pair: Pair): void {
-    this.pairs.push(pair);
+    this.pairs = append(this.pairs, pair);
     this.sortPairs();
   }
 
@@ -1977,6 +1980,19 @@ export class IceAgent {
   private assertOpen(): void {
     if (this.connectionState === 'closed') throw new InvalidStateError('ERR_ICE_CLOSED', 'the ICE agent is closed');
   }
+}
+
+/**
+ * `list` with `item` appended: pushed, or a one-element array in place of an empty list. An empty
+ * `[]` (a field initialiser, a reset, a `filter` or `slice` that kept nothing) may have V8's
+ * small-integer element kind, and optimised code that pushes an object onto such an array is
+ * thrown away ("not a Smi") and compiled again; a list built here only ever has object elements
+ * (docs/peer.md "Setup cost").
+ */
+function append<T>(list: T[], item: T): T[] {
+  if (list.length === 0) return [item];
+  list.push(item);
+  return list;
 }
 
 /** The earlier of a deadline so far and a candidate deadline (undefined: none). */
