@@ -597,21 +597,36 @@ export class IceAgent {
   pollTimeout(): number | undefined {
     if (this.connectionState === 'closed') return undefined;
     // No closure or array per call: this runs after every input of every idle PC (docs/architecture.md).
+    // The comparisons are written out, not a helper per deadline: this ran a dozen small calls per
+    // poll, hundreds per pair while the setup code is still interpreted (docs/peer.md "Setup cost").
     let t = Infinity;
-    for (let i = 0; i < this.transactions.size; i++) {
-      const tx = this.transactions.at(i);
-      t = earlier(t, tx.transmits > 0 ? tx.nextAt : tx.deadline);
+    const transactions = this.transactions;
+    for (let i = 0, n = transactions.size; i < n; i++) {
+      const tx = transactions.at(i);
+      const at = tx.transmits > 0 ? tx.nextAt : tx.deadline;
+      if (at < t) t = at;
     }
-    if (this.hasCheckWork()) t = earlier(t, this.nextCheckAt);
-    t = earlier(t, this.nominationTimerAt);
-    if (!this.selected) t = earlier(t, this.noPairDeadline);
-    if (this.mdnsExpiresAt !== Infinity) t = earlier(t, this.mdnsExpiresAt);
-    if (!this.selected && this.connectionState === 'disconnected') t = earlier(t, this.lostFailAt());
-    if (this.selected && (this.connectionState !== 'failed')) {
-      t = earlier(t, this.nextConsentAt);
-      t = earlier(t, this.lastSentOnSelectedAt + this.opts.keepaliveIntervalMs);
-      if (this.connectionState !== 'disconnected') t = earlier(t, this.selected.lastHeardAt + this.opts.disconnectedTimeoutMs);
-      t = earlier(t, this.selected.lastHeardAt + this.opts.consentTimeoutMs);
+    if (this.nextCheckAt < t && this.hasCheckWork()) t = this.nextCheckAt;
+    const nominationAt = this.nominationTimerAt;
+    if (nominationAt !== undefined && nominationAt < t) t = nominationAt;
+    const selected = this.selected;
+    if (!selected) {
+      const noPairAt = this.noPairDeadline;
+      if (noPairAt !== undefined && noPairAt < t) t = noPairAt;
+    }
+    if (this.mdnsExpiresAt < t) t = this.mdnsExpiresAt;
+    if (!selected && this.connectionState === 'disconnected' && this.selectedLostAt !== undefined) t = earlier(t, this.lostFailAt());
+    if (selected && this.connectionState !== 'failed') {
+      const consentAt = this.nextConsentAt;
+      if (consentAt !== undefined && consentAt < t) t = consentAt;
+      const keepaliveAt = this.lastSentOnSelectedAt + this.opts.keepaliveIntervalMs;
+      if (keepaliveAt < t) t = keepaliveAt;
+      if (this.connectionState !== 'disconnected') {
+        const disconnectAt = selected.lastHeardAt + this.opts.disconnectedTimeoutMs;
+        if (disconnectAt < t) t = disconnectAt;
+      }
+      const consentLostAt = selected.lastHeardAt + this.opts.consentTimeoutMs;
+      if (consentLostAt < t) t = consentLostAt;
     }
     return t === Infinity ? undefined : t;
   }
@@ -1680,7 +1695,7 @@ export class IceAgent {
 
   private updateConnectionState(now: number): void {
     if (this.connectionState === 'closed') return;
-    this.expireMdns(now);
+    if (now >= this.mdnsExpiresAt) this.expireMdns(now);
     const sel = this.selected;
     if (sel) {
       const silent = now - sel.lastHeardAt;
@@ -1703,7 +1718,7 @@ export class IceAgent {
         this.gatheringState === 'complete' &&
         !this.pairs.some(isPendingPair);
       // W3C: completed is always preceded by connected.
-      if (this.connectionState !== 'completed') this.setConnectionState('connected');
+      if (this.connectionState !== 'completed' && this.connectionState !== 'connected') this.setConnectionState('connected');
       if (done) this.setConnectionState('completed');
       return;
     }
@@ -1711,7 +1726,7 @@ export class IceAgent {
     const allFailed = this.pairs.length > 0 && this.pairs.every((p) => p.state === 'failed');
     // A pending mDNS lookup may still add a candidate: the peer's candidates have not ended.
     const ended = this.mode === 'full' && this.remoteEndOfCandidates && this.gatheringState === 'complete' && this.remote !== undefined && !this.mdnsPending;
-    const failAt = this.lostFailAt();
+    const failAt = this.selectedLostAt === undefined ? undefined : this.lostFailAt();
     if (failAt !== undefined) {
       // The selected pair's TCP connection closed and nothing took over (see connectionClosed).
       if (now >= failAt) {
