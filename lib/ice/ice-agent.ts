@@ -487,7 +487,7 @@ export class IceAgent {
       maxRemoteCandidates: options.maxRemoteCandidates ?? 100,
     };
     const drops = {} as Record<IceDropReason, number>;
-    for (const r of DROP_REASONS) drops[r] = 0;
+    for (let i = 0; i < DROP_REASONS.length; i++) drops[DROP_REASONS[i]!] = 0;
     this.stats = {
       requestsReceived: 0,
       responsesSent: 0,
