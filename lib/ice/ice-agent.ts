@@ -487,7 +487,7 @@ export class IceAgent {
       maxRemoteCandidates: options.maxRemoteCandidates ?? 100,
     };
     const drops = {} as Record<IceDropReason, number>;
-    for (const r of DROP_REASONS) drops[r] = 0;
+    for (let i = 0; i < DROP_REASONS.length; i++) drops[DROP_REASONS[i]!] = 0;
     this.stats = {
       requestsReceived: 0,
       responsesSent: 0,
@@ -576,6 +576,8 @@ export class IceAgent {
 
   /** Next datagram to send, or undefined. */
   pollTransmit(): IceTransmit | undefined {
+    // Most polls find the queue empty: no shift on an empty array (whose element kind may differ).
+    if (this.transmits.length === 0) return undefined;
     const t = this.transmits.shift();
     // A drained queue gives its backing store back (17 slots after the first push): an idle,
     // connected agent keeps no spare capacity (docs/architecture.md, memory).
@@ -585,6 +587,7 @@ export class IceAgent {
 
   /** Next event, or undefined. */
   pollEvent(): IceAgentEvent | undefined {
+    if (this.events.length === 0) return undefined;
     const e = this.events.shift();
     if (e !== undefined && this.events.length === 0) this.events.length = 0;
     return e;
@@ -594,21 +597,36 @@ export class IceAgent {
   pollTimeout(): number | undefined {
     if (this.connectionState === 'closed') return undefined;
     // No closure or array per call: this runs after every input of every idle PC (docs/architecture.md).
+    // The comparisons are written out, not a helper per deadline: this ran a dozen small calls per
+    // poll, hundreds per pair while the setup code is still interpreted (docs/peer.md "Setup cost").
     let t = Infinity;
-    for (let i = 0; i < this.transactions.size; i++) {
-      const tx = this.transactions.at(i);
-      t = earlier(t, tx.transmits > 0 ? tx.nextAt : tx.deadline);
+    const transactions = this.transactions;
+    for (let i = 0, n = transactions.size; i < n; i++) {
+      const tx = transactions.at(i);
+      const at = tx.transmits > 0 ? tx.nextAt : tx.deadline;
+      if (at < t) t = at;
     }
-    if (this.hasCheckWork()) t = earlier(t, this.nextCheckAt);
-    t = earlier(t, this.nominationTimerAt);
-    if (!this.selected) t = earlier(t, this.noPairDeadline);
-    if (this.mdnsExpiresAt !== Infinity) t = earlier(t, this.mdnsExpiresAt);
-    if (!this.selected && this.connectionState === 'disconnected') t = earlier(t, this.lostFailAt());
-    if (this.selected && (this.connectionState !== 'failed')) {
-      t = earlier(t, this.nextConsentAt);
-      t = earlier(t, this.lastSentOnSelectedAt + this.opts.keepaliveIntervalMs);
-      if (this.connectionState !== 'disconnected') t = earlier(t, this.selected.lastHeardAt + this.opts.disconnectedTimeoutMs);
-      t = earlier(t, this.selected.lastHeardAt + this.opts.consentTimeoutMs);
+    if (this.nextCheckAt < t && this.hasCheckWork()) t = this.nextCheckAt;
+    const nominationAt = this.nominationTimerAt;
+    if (nominationAt !== undefined && nominationAt < t) t = nominationAt;
+    const selected = this.selected;
+    if (!selected) {
+      const noPairAt = this.noPairDeadline;
+      if (noPairAt !== undefined && noPairAt < t) t = noPairAt;
+    }
+    if (this.mdnsExpiresAt < t) t = this.mdnsExpiresAt;
+    if (!selected && this.connectionState === 'disconnected' && this.selectedLostAt !== undefined) t = earlier(t, this.lostFailAt());
+    if (selected && this.connectionState !== 'failed') {
+      const consentAt = this.nextConsentAt;
+      if (consentAt !== undefined && consentAt < t) t = consentAt;
+      const keepaliveAt = this.lastSentOnSelectedAt + this.opts.keepaliveIntervalMs;
+      if (keepaliveAt < t) t = keepaliveAt;
+      if (this.connectionState !== 'disconnected') {
+        const disconnectAt = selected.lastHeardAt + this.opts.disconnectedTimeoutMs;
+        if (disconnectAt < t) t = disconnectAt;
+      }
+      const consentLostAt = selected.lastHeardAt + this.opts.consentTimeoutMs;
+      if (consentLostAt < t) t = consentLostAt;
     }
     return t === Infinity ? undefined : t;
   }
@@ -780,7 +798,7 @@ export class IceAgent {
       return candidate;
     }
     const entry: LocalEntry = { candidate, base: { address: canonicalIp(base.address), port: base.port }, localPreference };
-    this.localEntries.push(entry);
+    this.localEntries = append(this.localEntries, entry);
     this.setGathering('gathering');
     this.events.push({ type: 'local-candidate', candidate });
     for (const r of this.remoteCandidates) this.addPair(entry, r);
@@ -1045,7 +1063,7 @@ export class IceAgent {
       again.state = 'waiting';
       again.reconnect = true;
       this.stats.tcpReconnects++;
-      this.triggered.push({ pair: again, useCandidate: this.roleValue === 'controlling' });
+      this.triggered = append(this.triggered, { pair: again, useCandidate: this.roleValue === 'controlling' });
       this.scheduleChecks(now);
     }
     this.updateConnectionState(now);
@@ -1244,7 +1262,7 @@ export class IceAgent {
     if (!inProgress) pair.state = 'waiting';
     let queued = false;
     for (let i = 0; i < this.triggered.length; i++) queued ||= this.triggered[i]!.pair === pair;
-    if (!queued) this.triggered.push({ pair, useCandidate: false });
+    if (!queued) this.triggered = append(this.triggered, { pair, useCandidate: false });
     this.scheduleChecks(now);
     // Our own check of the pair is in flight: its new check leaves at the next Ta tick (§6.1.4.2),
     // not at once. When the answer to ours is already on its way (both agents checked at once; in a
@@ -1354,7 +1372,7 @@ export class IceAgent {
         this.setRole(tx.sentAsControlling ? 'controlled' : 'controlling');
         if (tx.kind === 'check') {
           pair.state = 'waiting';
-          this.triggered.push({ pair, useCandidate: false });
+          this.triggered = append(this.triggered, { pair, useCandidate: false });
           this.scheduleChecks(now);
         }
       } else if (tx.kind === 'check') this.failPair(now, pair);
@@ -1387,7 +1405,7 @@ export class IceAgent {
           base: pair.local.base,
           localPreference: pair.local.localPreference,
         };
-        this.localEntries.push(localEntry);
+        this.localEntries = append(this.localEntries, localEntry);
       }
       if (sameAddress(localEntry.base, pair.local.base)) {
         const existing = this.pairs.find((p) => p.local === localEntry && p.remote === pair.remote);
@@ -1445,7 +1463,7 @@ export class IceAgent {
       };
       // Server-reflexive candidates are announced but not paired: their base is already paired
       // (RFC 8445 §6.1.2.4 prunes them).
-      this.localEntries.push({ candidate, base: base.base, localPreference: base.localPreference });
+      this.localEntries = append(this.localEntries, { candidate, base: base.base, localPreference: base.localPreference });
       this.events.push({ type: 'local-candidate', candidate });
     }
     this.maybeGatheringComplete();
@@ -1677,7 +1695,7 @@ export class IceAgent {
 
   private updateConnectionState(now: number): void {
     if (this.connectionState === 'closed') return;
-    this.expireMdns(now);
+    if (now >= this.mdnsExpiresAt) this.expireMdns(now);
     const sel = this.selected;
     if (sel) {
       const silent = now - sel.lastHeardAt;
@@ -1700,7 +1718,7 @@ export class IceAgent {
         this.gatheringState === 'complete' &&
         !this.pairs.some(isPendingPair);
       // W3C: completed is always preceded by connected.
-      if (this.connectionState !== 'completed') this.setConnectionState('connected');
+      if (this.connectionState !== 'completed' && this.connectionState !== 'connected') this.setConnectionState('connected');
       if (done) this.setConnectionState('completed');
       return;
     }
@@ -1708,7 +1726,7 @@ export class IceAgent {
     const allFailed = this.pairs.length > 0 && this.pairs.every((p) => p.state === 'failed');
     // A pending mDNS lookup may still add a candidate: the peer's candidates have not ended.
     const ended = this.mode === 'full' && this.remoteEndOfCandidates && this.gatheringState === 'complete' && this.remote !== undefined && !this.mdnsPending;
-    const failAt = this.lostFailAt();
+    const failAt = this.selectedLostAt === undefined ? undefined : this.lostFailAt();
     if (failAt !== undefined) {
       // The selected pair's TCP connection closed and nothing took over (see connectionClosed).
       if (now >= failAt) {
@@ -1813,7 +1831,7 @@ export class IceAgent {
   private addRemote(now: number, c: IceCandidate): boolean {
     if (this.remoteCandidates.some((r) => r.address === c.address && r.port === c.port)) return false;
     if (this.remoteCandidates.length >= this.opts.maxRemoteCandidates) return false;
-    this.remoteCandidates.push(c);
+    this.remoteCandidates = append(this.remoteCandidates, c);
     this.pairRemote(c);
     this.scheduleChecks(now);
     this.updateConnectionState(now);
@@ -1884,7 +1902,7 @@ export class IceAgent {
   }
 
   private insertPair(pair: Pair): void {
-    this.pairs.push(pair);
+    this.pairs = append(this.pairs, pair);
     this.sortPairs();
   }
 
@@ -1977,6 +1995,19 @@ export class IceAgent {
   private assertOpen(): void {
     if (this.connectionState === 'closed') throw new InvalidStateError('ERR_ICE_CLOSED', 'the ICE agent is closed');
   }
+}
+
+/**
+ * `list` with `item` appended: pushed, or a one-element array in place of an empty list. An empty
+ * `[]` (a field initialiser, a reset, a `filter` or `slice` that kept nothing) may have V8's
+ * small-integer element kind, and optimised code that pushes an object onto such an array is
+ * thrown away ("not a Smi") and compiled again; a list built here only ever has object elements
+ * (docs/peer.md "Setup cost").
+ */
+function append<T>(list: T[], item: T): T[] {
+  if (list.length === 0) return [item];
+  list.push(item);
+  return list;
 }
 
 /** The earlier of a deadline so far and a candidate deadline (undefined: none). */

@@ -1771,12 +1771,18 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     return { sessionId: this.sessionId, sessionVersion: v.toString() };
   }
 
+  // The defaults for an audio or video `kind` are a new list of that kind only: not filtered into
+  // another copy (a list and a callback per call, several calls per negotiation; docs/peer.md "Setup cost").
   private codecsFor(kind: MediaKind, t?: RTCRtpTransceiver): CodecCapability[] {
-    return filterList(this.config.codecs ?? defaultCodecs(kind, this.policyFeedback(kind, t)), (c) => c.kind === kind);
+    const configured = this.config.codecs;
+    if (configured == null && (kind === 'audio' || kind === 'video')) return defaultCodecs(kind, this.policyFeedback(kind, t));
+    return filterList(configured ?? defaultCodecs(kind, this.policyFeedback(kind, t)), (c) => c.kind === kind);
   }
 
   private extensionsFor(kind: MediaKind, t?: RTCRtpTransceiver): HeaderExtensionCapability[] {
-    return filterList(this.config.headerExtensions ?? defaultHeaderExtensions(kind, this.policyExtensions(kind, t)), (e) => e.kind === kind);
+    const configured = this.config.headerExtensions;
+    if (configured == null && (kind === 'audio' || kind === 'video')) return defaultHeaderExtensions(kind, this.policyExtensions(kind, t));
+    return filterList(configured ?? defaultHeaderExtensions(kind, this.policyExtensions(kind, t)), (e) => e.kind === kind);
   }
 
   private senderDescription(t: RTCRtpTransceiver): LocalSenderDescription | undefined {

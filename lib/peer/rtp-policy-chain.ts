@@ -128,6 +128,12 @@ function modulesWith(list: readonly RtpPolicy[], hooks: readonly number[], mask:
   return picked;
 }
 
+/** Whether `list` has an rtcp-fb of `f`'s type and parameter. */
+function hasFeedback(list: readonly RtcpFeedback[], f: RtcpFeedback): boolean {
+  for (let i = 0; i < list.length; i++) if (list[i]!.type === f.type && list[i]!.parameter === f.parameter) return true;
+  return false;
+}
+
 /** What the modules of a chain are given as `out`: each call queues an effect on the chain. */
 class ChainOutput implements RtpPolicyOutput {
   constructor(private readonly chain: RtpPolicyChain) {}
@@ -416,10 +422,15 @@ export class RtpPolicyChain {
 
   /** rtcp-fb the installed modules serve for `kind` (deduplicated, in module order). */
   rtcpFeedback(kind: MediaKind): RtcpFeedback[] {
+    // Indexed loops, no iterator objects: asked during every negotiation (docs/peer.md "Setup cost").
     const out: RtcpFeedback[] = [];
-    for (const m of this.answering()) {
-      for (const f of m.rtcpFeedback?.(kind) ?? []) {
-        if (!out.some((x) => x.type === f.type && x.parameter === f.parameter)) out.push({ ...f });
+    const modules = this.answering();
+    for (let i = 0; i < modules.length; i++) {
+      const list = modules[i]!.rtcpFeedback?.(kind);
+      if (list == null) continue;
+      for (let j = 0; j < list.length; j++) {
+        const f = list[j]!;
+        if (!hasFeedback(out, f)) out.push({ ...f });
       }
     }
     return out;
@@ -432,9 +443,15 @@ export class RtpPolicyChain {
 
   /** Header extension URIs the installed modules need for `kind`. */
   headerExtensions(kind: MediaKind): string[] {
-    const out = new Set<string>();
-    for (const m of this.answering()) for (const uri of m.headerExtensions?.(kind) ?? []) out.add(uri);
-    return [...out];
+    // A scan of the few URIs, not a Set spread into an array (docs/peer.md "Setup cost").
+    const out: string[] = [];
+    const modules = this.answering();
+    for (let i = 0; i < modules.length; i++) {
+      const list = modules[i]!.headerExtensions?.(kind);
+      if (list == null) continue;
+      for (let j = 0; j < list.length; j++) if (!out.includes(list[j]!)) out.push(list[j]!);
+    }
+    return out;
   }
 
   /** @internal True when some module looks at outgoing RTP. */

@@ -1400,9 +1400,11 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
       let rounds = 0;
       do {
         this.flushAgain = false;
-        this.endDataBatch();
-        this.drainLinks();
-        this.endDataBatch();
+        // The guards here, not only inside: most rounds have no data batch and no TURN link, and
+        // each call is one more in code that is still interpreted while a burst of PCs sets up.
+        if (this.dataPending) this.endDataBatch();
+        if (this.links.length > 0) this.drainLinks();
+        if (this.dataPending) this.endDataBatch();
         this.drainAgent();
         if (this.agent.takeConsentChecksDue() > 0) this.sendConsentCheck();
         // A timeout already due (the first check once a pair exists, a paced check whose time
@@ -1468,7 +1470,6 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
   }
 
   private drainAgent(): void {
-    const now = this.clock.now();
     for (let t = this.agent.pollTransmit(); t; t = this.agent.pollTransmit()) {
       const base = this.baseOf(t.local);
       if (!base) {
@@ -1482,7 +1483,7 @@ export class IceTransport extends TypedEventEmitter<IceTransportEvents> {
         // A Binding request the agent sent on a natively registered pair (docs/ice.md "Consent checks sent natively").
         if (t.data[0] === 0 && t.data[1] === 1) this.noteAgentRequest(base, t.remote, t.data);
       } else {
-        base.link.client.send(now, t.remote, t.data);
+        base.link.client.send(this.clock.now(), t.remote, t.data);
         base.link.flush();
       }
     }
