@@ -153,7 +153,7 @@ function runNative() {
       passed += Number(m[3]) - Number(m[2]);
       failed += Number(m[2]);
     } else if (r.status !== 0) failed++;
-    const failedOnce = new Set([...(r.stdout ?? '').matchAll(/Test +#\d+: (\S+) \.*\*+(?:Failed|Exception|Timeout)/g)].map((x) => x[1]));
+    const failedOnce = new Set([...(r.stdout ?? '').matchAll(/Test +#\d+: (\S+) [^\n]*?\*\*\*(?:Failed|Exception|Timeout)/g)].map((x) => x[1]));
     const failedList = /The following tests FAILED:[\s\S]*/.exec(r.stdout ?? '');
     for (const name of failedOnce) {
       if (!failedList?.[0].includes(` - ${name} `)) retried.push(`${name} in ${b.dir} (ctest: failed the first time, passed when run again)`);
