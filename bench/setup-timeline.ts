@@ -174,10 +174,16 @@ async function onePair(): Promise<Stamp[]> {
   stamp('A', 'setRemoteDescription(answer)');
   await a.setRemoteDescription(b.localDescription!);
   stamp('A', 'negotiated');
-  await Promise.race([
-    Promise.all([a.connected(), b.connected(), dcOpen]),
-    new Promise((_, reject) => setTimeout(() => reject(new Error('pair did not connect in 10 s')), 10_000)),
-  ]);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      Promise.all([a.connected(), b.connected(), dcOpen]),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('pair did not connect in 10 s')), 10_000))),
+    ]);
+  } finally {
+    // Not left pending: each pair's timer held the process open for 10 s after the last pair.
+    clearTimeout(timer);
+  }
   const out = stamps;
   pcs = undefined;
   a.close();
