@@ -208,17 +208,22 @@ const sorted = [...runs].sort((x, y) => connectedAt(x) - connectedAt(y));
 const mid = sorted[Math.floor(sorted.length / 2)]!;
 console.log(`one pair on loopback (${SHARED ? 'B on a shared UdpMux port' : 'own sockets'}, audio${DATA_CHANNEL ? ' + data channel' : ''}), the median of ${PAIRS} pairs:`);
 for (const s of mid) console.log(`${s.at.toFixed(2).padStart(8)} ms  ${s.side}  ${s.what}`);
-// Each milestone's median over all pairs (first occurrence per side).
+// Each milestone's median over all pairs (first occurrence per side). A flush that sent several
+// datagrams counts for each of them ("SEND STUN check-ok, DTLS ClientHello": "SEND STUN check-ok" and
+// "SEND DTLS ClientHello"): which datagrams share a flush varies from pair to pair with the schedule.
 const firsts = new Map<string, number[]>();
 for (const run of runs) {
   const seen = new Set<string>();
   for (const s of run) {
-    const key = `${s.side}  ${s.what}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const list = firsts.get(key) ?? [];
-    list.push(s.at);
-    firsts.set(key, list);
+    const sent = /^SEND (.*)$/.exec(s.what);
+    for (const what of sent ? sent[1]!.split(', ').map((d) => `SEND ${d}`) : [s.what]) {
+      const key = `${s.side}  ${what}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const list = firsts.get(key) ?? [];
+      list.push(s.at);
+      firsts.set(key, list);
+    }
   }
 }
 console.log(`\nmilestones, median over ${PAIRS} pairs (first occurrence; ms since createOffer):`);
