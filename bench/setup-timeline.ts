@@ -174,10 +174,16 @@ async function onePair(): Promise<Stamp[]> {
   stamp('A', 'setRemoteDescription(answer)');
   await a.setRemoteDescription(b.localDescription!);
   stamp('A', 'negotiated');
-  await Promise.race([
-    Promise.all([a.connected(), b.connected(), dcOpen]),
-    new Promise((_, reject) => setTimeout(() => reject(new Error('pair did not connect in 10 s')), 10_000)),
-  ]);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      Promise.all([a.connected(), b.connected(), dcOpen]),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('pair did not connect in 10 s')), 10_000))),
+    ]);
+  } finally {
+    // Not left pending: each pair's timer held the process open for 10 s after the last pair.
+    clearTimeout(timer);
+  }
   const out = stamps;
   pcs = undefined;
   a.close();
@@ -202,17 +208,22 @@ const sorted = [...runs].sort((x, y) => connectedAt(x) - connectedAt(y));
 const mid = sorted[Math.floor(sorted.length / 2)]!;
 console.log(`one pair on loopback (${SHARED ? 'B on a shared UdpMux port' : 'own sockets'}, audio${DATA_CHANNEL ? ' + data channel' : ''}), the median of ${PAIRS} pairs:`);
 for (const s of mid) console.log(`${s.at.toFixed(2).padStart(8)} ms  ${s.side}  ${s.what}`);
-// Each milestone's median over all pairs (first occurrence per side).
+// Each milestone's median over all pairs (first occurrence per side). A flush that sent several
+// datagrams counts for each of them ("SEND STUN check-ok, DTLS ClientHello": "SEND STUN check-ok" and
+// "SEND DTLS ClientHello"): which datagrams share a flush varies from pair to pair with the schedule.
 const firsts = new Map<string, number[]>();
 for (const run of runs) {
   const seen = new Set<string>();
   for (const s of run) {
-    const key = `${s.side}  ${s.what}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const list = firsts.get(key) ?? [];
-    list.push(s.at);
-    firsts.set(key, list);
+    const sent = /^SEND (.*)$/.exec(s.what);
+    for (const what of sent ? sent[1]!.split(', ').map((d) => `SEND ${d}`) : [s.what]) {
+      const key = `${s.side}  ${what}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const list = firsts.get(key) ?? [];
+      list.push(s.at);
+      firsts.set(key, list);
+    }
   }
 }
 console.log(`\nmilestones, median over ${PAIRS} pairs (first occurrence; ms since createOffer):`);

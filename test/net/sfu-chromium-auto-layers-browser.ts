@@ -3,19 +3,30 @@
 // publisher (640x360, VP8 simulcast low/mid/high) and a viewer (a small single-layer camera of its
 // own); the viewer turns on automatic layers for the publisher's video. Every second it prints the
 // viewer's decoded width of that video, what the publisher's Chromium sends per layer (with the key
-// frames it encoded and the PLIs it got), and the viewer's decode, loss and NACK/PLI counters.
+// frames it encoded and the PLIs it got), and the viewer's decode, loss and NACK/PLI counters. On
+// `{type:'stop'}` (or stdin closed) it closes the browser, which removes its profile from /tmp,
+// says `done` and exits; the test waits for that exit before it kills the child.
 import type { Page } from 'playwright-core';
-import { launchChromiumPage } from '../interop/chromium.js';
+import { launchChromiumPage, type ChromiumPage } from '../interop/chromium.js';
 import { childSignalling } from './child-signalling.js';
 
 const [url, durationArg] = process.argv.slice(2);
 const durationMs = Number(durationArg ?? 120_000);
-const { say, next } = childSignalling(durationMs);
+let launched: Promise<ChromiumPage> | undefined;
+/** Closes the browser once, whoever asks first (the stop message, stdin closed, the backstop). */
+let closing: Promise<void> | undefined;
+const closeBrowser = (): Promise<void> => (closing ??= (launched ?? Promise.reject(new Error('not launched'))).then((b) => b.close()).catch(() => {}));
+const { say, next } = childSignalling(durationMs, closeBrowser);
 const ROOM = 'auto-layers';
+
+/** Set by the test's `{type:'stop'}`, whenever it comes (also while the pages still join). */
+let stop = false;
+void next().then(() => (stop = true));
 
 async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
   const end = performance.now() + ms;
   for (;;) {
+    if (stop) throw new Error(`${what}: stopped by the test`);
     const v = await probe();
     if (v !== undefined) return v;
     if (performance.now() > end) throw new Error(`${what}: not within ${ms} ms`);
@@ -28,7 +39,7 @@ const memberOf = (page: Page): Promise<string | undefined> =>
 
 async function main(): Promise<void> {
   const origin = new URL(url!).origin;
-  const browser = await launchChromiumPage('pwt-sfu-auto-', [
+  launched = launchChromiumPage('pwt-sfu-auto-', [
     '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
     '--autoplay-policy=no-user-gesture-required', `--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE ${new URL(url!).hostname}`,
     // The server is on the namespace's veth address, not localhost: camera access needs a secure origin.
@@ -36,6 +47,7 @@ async function main(): Promise<void> {
     // Chromium sends fewer simulcast layers for small captures unless this trial is off.
     '--force-fieldtrials=WebRTC-LegacySimulcastLayerLimit/Disabled/',
   ]);
+  const browser = await launched;
   try {
     const publisher = browser.page;
     await publisher.goto(`${origin}/?room=${ROOM}`);
@@ -56,8 +68,6 @@ async function main(): Promise<void> {
     await viewer.evaluate(`window.pwtRoom.setAuto(${JSON.stringify(publisherId)}, true)`);
     say({ type: 'ready', publisher: publisherId, viewer: viewerId });
     let last = new Map<string, number>();
-    let stop = false;
-    void next().then(() => (stop = true));
     while (!stop) {
       await new Promise((r) => setTimeout(r, 1000));
       const layers = (await publisher.evaluate(`(async () => { const r = [];
@@ -73,12 +83,14 @@ async function main(): Promise<void> {
       say({ type: 'sample', width: await width(), sent, received: await received() });
     }
   } finally {
-    await browser.close().catch(() => {});
+    await closeBrowser();
   }
   say({ type: 'done' });
+  process.exit(0);
 }
 
-main().catch((err: unknown) => {
+main().catch(async (err: unknown) => {
   say({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) });
+  await closeBrowser();
   process.exit(1);
 });

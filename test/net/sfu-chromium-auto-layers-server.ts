@@ -35,6 +35,8 @@ async function main(): Promise<void> {
   clearInterval(timer);
   say({ type: 'done', jsDeliveries: server.router.stats.jsDeliveries });
   await server.close();
+  // stdin stays open (the test may still write to it): exit now rather than when the test kills us.
+  process.exit(0);
 }
 
 main().catch((err: unknown) => {

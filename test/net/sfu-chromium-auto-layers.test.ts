@@ -100,8 +100,20 @@ class Channel {
     this.child.stdin?.write(`${JSON.stringify(m)}\n`);
   }
 
-  stop(): void {
+  /**
+   * Sends `{type:'stop'}` and waits (at most `graceMs`) for the child to exit by itself: the browser
+   * child closes its Chromium first, which removes the profile from /tmp. Only then is it killed.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
     this.child.removeAllListeners('exit');
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const exited = new Promise<boolean>((r) => this.child.once('exit', () => r(true)));
+      this.send({ type: 'stop' });
+      let timer: NodeJS.Timeout | undefined;
+      const inTime = await Promise.race([exited, new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
+      clearTimeout(timer);
+      if (!inTime) process.stderr.write(`${this.name} child did not exit within ${graceMs} ms of the stop message; killed\n`);
+    }
     this.child.stdin?.end();
     this.child.kill();
   }
@@ -172,9 +184,7 @@ test('sfu: a Chromium viewer with automatic layers behind tbf is moved down a la
     const done = await server.waitFor('the server closed', (m) => m.type === 'done', 30_000);
     assert.equal(done.jsDeliveries, 0, 'no JavaScript per forwarded packet');
   } finally {
-    browser?.send({ type: 'stop' });
-    browser?.stop();
-    server?.stop();
+    await Promise.all([browser?.stop(), server?.stop()]);
     deleteVethPair(PAIR);
   }
 });

@@ -56,6 +56,11 @@ for (const shared of [false, true]) {
       assert.ok(i > last, `${pattern} comes after the step before it:\n${pair}`);
       last = i;
     }
+    // On every schedule (checked over 240 pairs under one core and two CPU hogs): B's first check is
+    // queued in the turn of its setLocalDescription(answer), before A has the answer, so it leaves B's
+    // socket before B can answer any check of A's; A answers it when read, before it reads B's answer
+    // to its own check, and only that answer lets A nominate, so on A's socket (FIFO) the check-ok to
+    // B precedes the nomination, and B's client starts on the check-ok (docs/ice.md).
     assert.ok(lineIndex(lines, /B {2}DTLS start \(client\)/) < lineIndex(lines, /B {2}RECV .*STUN check \+USE-CANDIDATE/), `the client starts before the nomination:\n${pair}`);
     lineIndex(lines, /A {2}SEND .*STUN check \+USE-CANDIDATE/);
     for (const side of ['A', 'B']) {
@@ -63,7 +68,8 @@ for (const shared of [false, true]) {
       lineIndex(lines, new RegExp(`${side} {2}SCTP out INIT`));
     }
     lineIndex(lines, /A {2}datachannel open/);
-    assert.match(milestones, /B {2}SEND .*DTLS ClientHello/);
+    // Per datagram, not per flush: which datagrams share a flush varies with the schedule.
+    assert.match(milestones, /^ +[\d.]+ ms {2}B {2}SEND DTLS ClientHello$/m);
     assert.match(out, /createOffer → both connected: median \d+\.\d+ ms/);
   });
 }
