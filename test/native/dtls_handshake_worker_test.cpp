@@ -723,8 +723,9 @@ void TestTimeoutAfterQueuedAnswer() {
   std::this_thread::sleep_for(std::chrono::milliseconds(80));
   CHECK_EQ(client->TimeoutUs(), 0);
   // The owner's timer fires and posts the timeout; the answer arrives before the thread runs it.
-  // (The thread sleeps 300 ms before it takes the engine's inbox; the answer is posted at once.)
-  DtlsHandshakeWorker::SetDelayForTesting(300);
+  // (The thread sleeps 1.5 s before it takes the engine's inbox; the answer is posted at once, and
+  // 1.5 s is far more than a loaded machine's preemption between the two posts.)
+  DtlsHandshakeWorker::SetDelayForTesting(1500);
   client->HandleTimeout();
   CHECK(client->busy());
   Move(*server, *client);
