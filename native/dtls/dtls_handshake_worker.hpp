@@ -210,12 +210,19 @@ class DtlsHandshakeWorker {
     pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
     std::deque<std::shared_ptr<DtlsOffloadedEngine>> queue;
     bool stop = false;
+    // Idle-time work (the first lane only): keys taken from the pools since the thread last looked,
+    // and whether it sleeps until woken (DtlsLibraryContextAddIdleWorker; under mu).
+    uint64_t idle_pokes = 0;
+    bool idle_sleeping = false;
     // Only the owner thread touches these.
     pthread_t thread{};
     bool started = false;
   };
 
   bool StartLane(size_t i);
+  // Registered with the library context: a handshake (in place or on a thread) took a pooled key.
+  static void WakeForIdleWork(void* pool);
+  bool idle_worker_registered_ = false;
   void Run(Lane& lane);
   static void* ThreadMain(void* lane);
 

@@ -25,6 +25,7 @@
 #include <ctime>
 #include <mutex>
 #include <new>
+#include <utility>
 #include <vector>
 
 #include "native/dtls/dtls_prf.hpp"
@@ -471,6 +472,20 @@ const OSSL_PARAM* PoolGenSettableParams(void* genctx, void* provctx) {
   return g_filter->managers[kAlg].gen_settable_params(s != nullptr ? s->ctx.inner : nullptr, provctx);
 }
 
+// The registered idle-time workers (DtlsLibraryContextAddIdleWorker); the count is read without the
+// lock on the handshake path.
+std::mutex g_idle_workers_mu;
+std::vector<std::pair<DtlsIdleWorkerWake, void*>> g_idle_workers;
+std::atomic<size_t> g_idle_worker_count{0};
+
+// A handshake took a key or found the pool empty: wake one idle-time worker (the first registered;
+// any of them fills the process's pools) so the pool is refilled in idle time.
+void WakeIdleWorker() {
+  if (g_idle_worker_count.load(std::memory_order_relaxed) == 0) return;
+  std::lock_guard<std::mutex> lock(g_idle_workers_mu);
+  if (!g_idle_workers.empty()) g_idle_workers.front().first(g_idle_workers.front().second);
+}
+
 void* PoolGen(void* genctx, OSSL_CALLBACK* cb, void* cbarg) {
   auto* s = static_cast<PoolGenState*>(genctx);
   const PoolGenCtx& g = s->ctx;
@@ -490,6 +505,7 @@ void* PoolGen(void* genctx, OSSL_CALLBACK* cb, void* cbarg) {
         pool.keys.pop_back();
       }
     }
+    WakeIdleWorker();
     if (key != nullptr) {
       pool.taken.fetch_add(1, std::memory_order_relaxed);
       return key;
@@ -884,6 +900,23 @@ bool DtlsLibraryContextIdleWork(uint32_t* retry_ms) {
   }
   pool.made.fetch_add(1, std::memory_order_relaxed);
   return true;
+}
+
+void DtlsLibraryContextAddIdleWorker(DtlsIdleWorkerWake wake, void* arg) {
+  std::lock_guard<std::mutex> lock(g_idle_workers_mu);
+  g_idle_workers.emplace_back(wake, arg);
+  g_idle_worker_count.store(g_idle_workers.size(), std::memory_order_relaxed);
+}
+
+void DtlsLibraryContextRemoveIdleWorker(void* arg) {
+  std::lock_guard<std::mutex> lock(g_idle_workers_mu);
+  for (auto it = g_idle_workers.begin(); it != g_idle_workers.end(); ++it) {
+    if (it->second == arg) {
+      g_idle_workers.erase(it);
+      break;
+    }
+  }
+  g_idle_worker_count.store(g_idle_workers.size(), std::memory_order_relaxed);
 }
 
 void DtlsLibraryContextSetRefillQuietMsForTesting(uint32_t ms) {
