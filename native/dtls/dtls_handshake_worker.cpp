@@ -172,13 +172,13 @@ bool DtlsHandshakeWorker::StartLane(size_t i) {
 
 void DtlsHandshakeWorker::WakeForIdleWork(void* pool) {
   Lane& lane = *static_cast<DtlsHandshakeWorker*>(pool)->lanes_[0];
-  bool sleeping = false;
-  {
-    std::lock_guard<std::mutex> lock(lane.mu);
-    ++lane.idle_pokes;
-    sleeping = lane.idle_sleeping;
-  }
-  if (sleeping) pthread_cond_signal(&lane.cv);
+  // Sequentially consistent with Run's store of idle_sleeping and load of idle_pokes: either the
+  // thread sees this poke before it sleeps, or this sees it sleeping and signals under `mu`, which
+  // the thread holds until pthread_cond_wait has it waiting (no lost wake).
+  lane.idle_pokes.fetch_add(1);
+  if (!lane.idle_sleeping.load()) return;
+  std::lock_guard<std::mutex> lock(lane.mu);
+  pthread_cond_signal(&lane.cv);
 }
 
 void* DtlsHandshakeWorker::ThreadMain(void* lane) {
@@ -304,7 +304,7 @@ void DtlsHandshakeWorker::Run(Lane& lane) {
         // No handshake work: one piece of idle-time work (an ECDHE key for the pools, docs/dtls.md
         // "Library context"), then look at the queue again; sleep once there is none (until work
         // comes, or for the while the pools ask to wait).
-        const uint64_t pokes = lane.idle_pokes;
+        const uint64_t pokes = lane.idle_pokes.load();
         lock.unlock();
         uint32_t retry_ms = 0;
         const bool worked = DtlsLibraryContextIdleWork(&retry_ms);
@@ -314,10 +314,9 @@ void DtlsHandshakeWorker::Run(Lane& lane) {
         if (retry_ms == 0) {
           // Nothing to do until a handshake takes a key (WakeForIdleWork); one taken while we
           // looked means look again.
-          if (lane.idle_pokes != pokes) continue;
-          lane.idle_sleeping = true;
-          pthread_cond_wait(&lane.cv, lane.mu.native_handle());
-          lane.idle_sleeping = false;
+          lane.idle_sleeping.store(true);
+          if (lane.idle_pokes.load() == pokes) pthread_cond_wait(&lane.cv, lane.mu.native_handle());
+          lane.idle_sleeping.store(false);
           continue;
         }
         timespec deadline{};

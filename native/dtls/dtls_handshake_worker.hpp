@@ -210,10 +210,12 @@ class DtlsHandshakeWorker {
     pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
     std::deque<std::shared_ptr<DtlsOffloadedEngine>> queue;
     bool stop = false;
-    // Idle-time work (the first lane only): keys taken from the pools since the thread last looked,
-    // and whether it sleeps until woken (DtlsLibraryContextAddIdleWorker; under mu).
-    uint64_t idle_pokes = 0;
-    bool idle_sleeping = false;
+    // Idle-time work (the first lane only): keys taken from the pools so far, and whether the thread
+    // sleeps until woken (DtlsLibraryContextAddIdleWorker). Atomics, so that a handshake taking a
+    // key (the JavaScript thread's, in place) touches `mu` only to wake a thread that sleeps without
+    // a deadline: never while the thread merely holds `mu` between two keys or two waits.
+    std::atomic<uint64_t> idle_pokes{0};
+    std::atomic<bool> idle_sleeping{false};
     // Only the owner thread touches these.
     pthread_t thread{};
     bool started = false;
