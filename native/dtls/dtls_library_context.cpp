@@ -472,18 +472,26 @@ const OSSL_PARAM* PoolGenSettableParams(void* genctx, void* provctx) {
   return g_filter->managers[kAlg].gen_settable_params(s != nullptr ? s->ctx.inner : nullptr, provctx);
 }
 
-// The registered idle-time workers (DtlsLibraryContextAddIdleWorker); the count is read without the
-// lock on the handshake path.
-std::mutex g_idle_workers_mu;
-std::vector<std::pair<DtlsIdleWorkerWake, void*>> g_idle_workers;
+// The registered idle-time workers (DtlsLibraryContextAddIdleWorker). Made on first use and never
+// freed, like the context: a handshake thread of another environment may still take a key while
+// the process exits and static destructors run. The count is read without the lock.
+struct IdleWorkers {
+  std::mutex mu;
+  std::vector<std::pair<DtlsIdleWorkerWake, void*>> list;
+};
+IdleWorkers& TheIdleWorkers() {
+  static IdleWorkers* workers = new IdleWorkers();
+  return *workers;
+}
 std::atomic<size_t> g_idle_worker_count{0};
 
 // A handshake took a key or found the pool empty: wake one idle-time worker (the first registered;
 // any of them fills the process's pools) so the pool is refilled in idle time.
 void WakeIdleWorker() {
   if (g_idle_worker_count.load(std::memory_order_relaxed) == 0) return;
-  std::lock_guard<std::mutex> lock(g_idle_workers_mu);
-  if (!g_idle_workers.empty()) g_idle_workers.front().first(g_idle_workers.front().second);
+  IdleWorkers& w = TheIdleWorkers();
+  std::lock_guard<std::mutex> lock(w.mu);
+  if (!w.list.empty()) w.list.front().first(w.list.front().second);
 }
 
 void* PoolGen(void* genctx, OSSL_CALLBACK* cb, void* cbarg) {
@@ -903,20 +911,22 @@ bool DtlsLibraryContextIdleWork(uint32_t* retry_ms) {
 }
 
 void DtlsLibraryContextAddIdleWorker(DtlsIdleWorkerWake wake, void* arg) {
-  std::lock_guard<std::mutex> lock(g_idle_workers_mu);
-  g_idle_workers.emplace_back(wake, arg);
-  g_idle_worker_count.store(g_idle_workers.size(), std::memory_order_relaxed);
+  IdleWorkers& w = TheIdleWorkers();
+  std::lock_guard<std::mutex> lock(w.mu);
+  w.list.emplace_back(wake, arg);
+  g_idle_worker_count.store(w.list.size(), std::memory_order_relaxed);
 }
 
 void DtlsLibraryContextRemoveIdleWorker(void* arg) {
-  std::lock_guard<std::mutex> lock(g_idle_workers_mu);
-  for (auto it = g_idle_workers.begin(); it != g_idle_workers.end(); ++it) {
+  IdleWorkers& w = TheIdleWorkers();
+  std::lock_guard<std::mutex> lock(w.mu);
+  for (auto it = w.list.begin(); it != w.list.end(); ++it) {
     if (it->second == arg) {
-      g_idle_workers.erase(it);
+      w.list.erase(it);
       break;
     }
   }
-  g_idle_worker_count.store(g_idle_workers.size(), std::memory_order_relaxed);
+  g_idle_worker_count.store(w.list.size(), std::memory_order_relaxed);
 }
 
 void DtlsLibraryContextSetRefillQuietMsForTesting(uint32_t ms) {
