@@ -161,7 +161,24 @@ bool DtlsHandshakeWorker::StartLane(size_t i) {
 #endif
   lanes_[i] = std::move(lane);
   lanes_started_ = i + 1;
+  if (i == 0) {
+    // The first thread refills the ECDHE key pools when idle; handshakes that run in place post
+    // nothing to it, so a key they take wakes it (docs/dtls.md "Library context").
+    DtlsLibraryContextAddIdleWorker(&DtlsHandshakeWorker::WakeForIdleWork, this);
+    idle_worker_registered_ = true;
+  }
   return true;
+}
+
+void DtlsHandshakeWorker::WakeForIdleWork(void* pool) {
+  Lane& lane = *static_cast<DtlsHandshakeWorker*>(pool)->lanes_[0];
+  // Sequentially consistent with Run's store of idle_sleeping and load of idle_pokes: either the
+  // thread sees this poke before it sleeps, or this sees it sleeping and signals under `mu`, which
+  // the thread holds until pthread_cond_wait has it waiting (no lost wake).
+  lane.idle_pokes.fetch_add(1);
+  if (!lane.idle_sleeping.load()) return;
+  std::lock_guard<std::mutex> lock(lane.mu);
+  pthread_cond_signal(&lane.cv);
 }
 
 void* DtlsHandshakeWorker::ThreadMain(void* lane) {
@@ -240,6 +257,11 @@ std::vector<std::shared_ptr<DtlsOffloadedEngine>> DtlsHandshakeWorker::TakeDone(
 
 void DtlsHandshakeWorker::Stop() {
   stopped_ = true;
+  // No wake reaches the lanes once this returns (the library context runs wakes under its lock).
+  if (idle_worker_registered_) {
+    DtlsLibraryContextRemoveIdleWorker(this);
+    idle_worker_registered_ = false;
+  }
   // Pins released from now on (some on the handshake threads, as they stop) admit no one; the
   // lane mutex below orders this before any thread sees `stop`.
   admission_->pool = nullptr;
@@ -282,6 +304,7 @@ void DtlsHandshakeWorker::Run(Lane& lane) {
         // No handshake work: one piece of idle-time work (an ECDHE key for the pools, docs/dtls.md
         // "Library context"), then look at the queue again; sleep once there is none (until work
         // comes, or for the while the pools ask to wait).
+        const uint64_t pokes = lane.idle_pokes.load();
         lock.unlock();
         uint32_t retry_ms = 0;
         const bool worked = DtlsLibraryContextIdleWork(&retry_ms);
@@ -289,7 +312,11 @@ void DtlsHandshakeWorker::Run(Lane& lane) {
         if (worked) continue;
         if (lane.stop || !lane.queue.empty()) break;
         if (retry_ms == 0) {
-          pthread_cond_wait(&lane.cv, lane.mu.native_handle());
+          // Nothing to do until a handshake takes a key (WakeForIdleWork); one taken while we
+          // looked means look again.
+          lane.idle_sleeping.store(true);
+          if (lane.idle_pokes.load() == pokes) pthread_cond_wait(&lane.cv, lane.mu.native_handle());
+          lane.idle_sleeping.store(false);
           continue;
         }
         timespec deadline{};

@@ -210,12 +210,21 @@ class DtlsHandshakeWorker {
     pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
     std::deque<std::shared_ptr<DtlsOffloadedEngine>> queue;
     bool stop = false;
+    // Idle-time work (the first lane only): keys taken from the pools so far, and whether the thread
+    // sleeps until woken (DtlsLibraryContextAddIdleWorker). Atomics, so that a handshake taking a
+    // key (the JavaScript thread's, in place) touches `mu` only to wake a thread that sleeps without
+    // a deadline: never while the thread merely holds `mu` between two keys or two waits.
+    std::atomic<uint64_t> idle_pokes{0};
+    std::atomic<bool> idle_sleeping{false};
     // Only the owner thread touches these.
     pthread_t thread{};
     bool started = false;
   };
 
   bool StartLane(size_t i);
+  // Registered with the library context: a handshake (in place or on a thread) took a pooled key.
+  static void WakeForIdleWork(void* pool);
+  bool idle_worker_registered_ = false;
   void Run(Lane& lane);
   static void* ThreadMain(void* lane);
 

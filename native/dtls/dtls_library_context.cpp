@@ -25,6 +25,7 @@
 #include <ctime>
 #include <mutex>
 #include <new>
+#include <utility>
 #include <vector>
 
 #include "native/dtls/dtls_prf.hpp"
@@ -471,6 +472,28 @@ const OSSL_PARAM* PoolGenSettableParams(void* genctx, void* provctx) {
   return g_filter->managers[kAlg].gen_settable_params(s != nullptr ? s->ctx.inner : nullptr, provctx);
 }
 
+// The registered idle-time workers (DtlsLibraryContextAddIdleWorker). Made on first use and never
+// freed, like the context: a handshake thread of another environment may still take a key while
+// the process exits and static destructors run. The count is read without the lock.
+struct IdleWorkers {
+  std::mutex mu;
+  std::vector<std::pair<DtlsIdleWorkerWake, void*>> list;
+};
+IdleWorkers& TheIdleWorkers() {
+  static IdleWorkers* workers = new IdleWorkers();
+  return *workers;
+}
+std::atomic<size_t> g_idle_worker_count{0};
+
+// A handshake took a key or found the pool empty: wake one idle-time worker (the first registered;
+// any of them fills the process's pools) so the pool is refilled in idle time.
+void WakeIdleWorker() {
+  if (g_idle_worker_count.load(std::memory_order_relaxed) == 0) return;
+  IdleWorkers& w = TheIdleWorkers();
+  std::lock_guard<std::mutex> lock(w.mu);
+  if (!w.list.empty()) w.list.front().first(w.list.front().second);
+}
+
 void* PoolGen(void* genctx, OSSL_CALLBACK* cb, void* cbarg) {
   auto* s = static_cast<PoolGenState*>(genctx);
   const PoolGenCtx& g = s->ctx;
@@ -490,6 +513,7 @@ void* PoolGen(void* genctx, OSSL_CALLBACK* cb, void* cbarg) {
         pool.keys.pop_back();
       }
     }
+    WakeIdleWorker();
     if (key != nullptr) {
       pool.taken.fetch_add(1, std::memory_order_relaxed);
       return key;
@@ -884,6 +908,25 @@ bool DtlsLibraryContextIdleWork(uint32_t* retry_ms) {
   }
   pool.made.fetch_add(1, std::memory_order_relaxed);
   return true;
+}
+
+void DtlsLibraryContextAddIdleWorker(DtlsIdleWorkerWake wake, void* arg) {
+  IdleWorkers& w = TheIdleWorkers();
+  std::lock_guard<std::mutex> lock(w.mu);
+  w.list.emplace_back(wake, arg);
+  g_idle_worker_count.store(w.list.size(), std::memory_order_relaxed);
+}
+
+void DtlsLibraryContextRemoveIdleWorker(void* arg) {
+  IdleWorkers& w = TheIdleWorkers();
+  std::lock_guard<std::mutex> lock(w.mu);
+  for (auto it = w.list.begin(); it != w.list.end(); ++it) {
+    if (it->second == arg) {
+      w.list.erase(it);
+      break;
+    }
+  }
+  g_idle_worker_count.store(w.list.size(), std::memory_order_relaxed);
 }
 
 void DtlsLibraryContextSetRefillQuietMsForTesting(uint32_t ms) {

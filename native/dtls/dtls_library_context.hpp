@@ -57,6 +57,19 @@ struct DtlsKeyPoolStats {
  */
 bool DtlsLibraryContextIdleWork(uint32_t* retry_ms);
 
+/**
+ * The idle-time workers (a handshake pool's first thread per Node environment) that sleep until
+ * woken once the pools need nothing: a handshake that takes a pooled key, or asks for one while the
+ * pool is empty, calls one registered `wake(arg)` so the pools refill. Without it, handshakes that
+ * run in place (adaptive, one connection at a time) never woke the sleeping thread and made every
+ * key on the spot. `wake` must be cheap and must not call back into this file; after
+ * `DtlsLibraryContextRemoveIdleWorker(arg)` returns it is not running and is not called again.
+ * Thread-safe.
+ */
+using DtlsIdleWorkerWake = void (*)(void* arg);
+void DtlsLibraryContextAddIdleWorker(DtlsIdleWorkerWake wake, void* arg);
+void DtlsLibraryContextRemoveIdleWorker(void* arg);
+
 /** Test hook: how long after a key was taken the refill waits (20 ms unless set; 0: never). */
 void DtlsLibraryContextSetRefillQuietMsForTesting(uint32_t ms);
 

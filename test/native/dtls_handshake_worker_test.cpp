@@ -27,6 +27,7 @@
 #include "native/dtls/dtls_context.hpp"
 #include "native/dtls/dtls_engine.hpp"
 #include "native/dtls/dtls_handshake_worker.hpp"
+#include "native/dtls/dtls_library_context.hpp"
 #include "native/dtls/dtls_offloaded_engine.hpp"
 #include "test/native/check.hpp"
 
@@ -1118,7 +1119,65 @@ void TestAdaptiveChoice() {
   worker.Stop();
 }
 
+// One in-place (adaptive) pair at a time, as a process with one connection at a time runs them:
+// nothing is posted to the thread, yet the ECDHE key taken (or asked for while the pool is empty)
+// wakes the sleeping thread, which fills the pool in idle time; later pairs take pooled keys
+// (docs/dtls.md "Library context"). Before, the thread slept until posted work came, the pool
+// stayed empty and every handshake made its key on the spot. Runs first: the pools are
+// process-wide and no handshake has asked for a key yet.
+void TestInPlaceHandshakesRefillPools() {
+  using G = DtlsKeyPoolGroup;
+  if (!DtlsLibraryContextKeyPoolStats(G::kX25519).enabled) return;  // PWT_DTLS_KEY_POOL=0
+  Wake wake;
+  DtlsHandshakeWorker worker(&Wake::Notify, &wake, 1, 0);
+  auto a = MakeContext();
+  auto b = MakeContext();
+  auto run_pair = [&]() {
+    Pair p{MakeEngine(a, *b, DtlsRole::kClient, &worker, true), MakeEngine(b, *a, DtlsRole::kServer, &worker, true)};
+    CHECK(p.server->Start() == DtlsStatus::kOk);
+    CHECK(p.client->Start() == DtlsStatus::kOk);
+    for (int i = 0; i < 20; ++i) {
+      if (Move(*p.client, *p.server) + Move(*p.server, *p.client) == 0) break;
+    }
+    CHECK(p.client->chose_in_thread() && p.server->chose_in_thread());
+    CHECK(p.client->state() == DtlsState::kConnected);
+    CHECK(p.server->state() == DtlsState::kConnected);
+    CHECK_EQ(p.client->posted() + p.server->posted(), 0u);
+  };
+  // Waits (bounded: 20 s, a loaded machine) until the idle thread made more than `made` keys.
+  auto wait_made_above = [&](uint64_t made) {
+    for (int i = 0; i < 2000 && DtlsLibraryContextKeyPoolStats(G::kX25519).made <= made; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return DtlsLibraryContextKeyPoolStats(G::kX25519).made > made;
+  };
+  const DtlsKeyPoolStats s0 = DtlsLibraryContextKeyPoolStats(G::kX25519);
+  run_pair();
+  const DtlsKeyPoolStats s1 = DtlsLibraryContextKeyPoolStats(G::kX25519);
+  CHECK(s1.missed > s0.missed);  // the first pair's keys: made on the spot, the group now wanted
+  CHECK(wait_made_above(s1.made));
+  // Full once the thread is done (64 keys), then a pair takes both its keys from the pool.
+  for (int i = 0; i < 2000 && DtlsLibraryContextKeyPoolStats(G::kX25519).pooled < s1.target; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const DtlsKeyPoolStats s2 = DtlsLibraryContextKeyPoolStats(G::kX25519);
+  CHECK_EQ(s2.pooled, s2.target);
+  run_pair();
+  const DtlsKeyPoolStats s3 = DtlsLibraryContextKeyPoolStats(G::kX25519);
+  CHECK_EQ(s3.taken, s2.taken + 2);
+  CHECK_EQ(s3.missed, s2.missed);
+  // The thread, asleep again once the pool was full, is woken by those takes and refills.
+  for (int i = 0; i < 2000 && DtlsLibraryContextKeyPoolStats(G::kX25519).pooled < s3.target; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK_EQ(DtlsLibraryContextKeyPoolStats(G::kX25519).pooled, s3.target);
+  CHECK(DtlsLibraryContextKeyPoolStats(G::kX25519).made > s3.made);
+  CHECK_EQ(worker.adaptive_stats().chose_pool, 0u);
+  worker.Stop();
+}
+
 int main() {
+  TestInPlaceHandshakesRefillPools();
   TestAdaptiveChoice();
   TestSslSetupFailureOnThread();
   TestAdmissionWaiterClosedOrDestroyed();
