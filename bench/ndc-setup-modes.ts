@@ -4,6 +4,7 @@
 // from ICE and signaling (issue 14; the result is in docs/bench/README.md "node-datachannel").
 import nodeDataChannel from 'node-datachannel';
 import { performance } from 'node:perf_hooks';
+import { applyWhenReady } from './peers/node-datachannel.js';
 
 type Pc = InstanceType<typeof nodeDataChannel.PeerConnection>;
 type Mode = 'trickle' | 'full SDP';
@@ -26,8 +27,8 @@ let counter = 0;
 /** Signals `a` → `b` in-process in the given mode. */
 function signal(mode: Mode, a: Pc, b: Pc): void {
   if (mode === 'trickle') {
-    a.onLocalDescription((sdp, type) => b.setRemoteDescription(sdp, type));
-    b.onLocalDescription((sdp, type) => a.setRemoteDescription(sdp, type));
+    a.onLocalDescription((sdp, type) => applyWhenReady(() => b.setRemoteDescription(sdp, type)));
+    b.onLocalDescription((sdp, type) => applyWhenReady(() => a.setRemoteDescription(sdp, type)));
     const add = (to: Pc, c: string, mid: string): void => {
       try {
         to.addRemoteCandidate(c, mid);
@@ -42,8 +43,11 @@ function signal(mode: Mode, a: Pc, b: Pc): void {
   }
   const whenGathered = (from: Pc, to: Pc): void => {
     from.onGatheringStateChange((s) => {
-      const d = s === 'complete' ? from.localDescription() : null;
-      if (d) to.setRemoteDescription(d.sdp, d.type as Parameters<Pc['setRemoteDescription']>[1]);
+      if (s !== 'complete') return;
+      applyWhenReady(() => {
+        const d = from.localDescription();
+        if (d) to.setRemoteDescription(d.sdp, d.type as Parameters<Pc['setRemoteDescription']>[1]);
+      });
     });
   };
   whenGathered(a, b);

@@ -10,6 +10,22 @@ type Track = ReturnType<Pc['addTrack']>;
 
 let counter = 0;
 
+/**
+ * Runs `apply` now and, while libdatachannel throws, again every 5 ms, at most `tries` times: a PC
+ * can get its remote description or a candidate before its ICE transport exists ("Got a remote
+ * candidate without ICE transport"), or a callback can arrive after the pair was closed. Nothing is
+ * thrown from here: inside a node-datachannel callback a throw reaches its C++ wrapper and ends the
+ * process (std::terminate). A call that never succeeds leaves its pair to fail on its deadline,
+ * where it is counted. The timers do not keep the process alive.
+ */
+export function applyWhenReady(apply: () => void, tries = 200): void {
+  try {
+    apply();
+  } catch {
+    if (tries > 1) setTimeout(() => applyWhenReady(apply, tries - 1), 5).unref();
+  }
+}
+
 function pcPair(): [Pc, Pc] {
   const config = { iceServers: [], bindAddress: '127.0.0.1', enableIceUdpMux: false };
   const a = new nodeDataChannel.PeerConnection(`a${++counter}`, config);
@@ -19,25 +35,18 @@ function pcPair(): [Pc, Pc] {
   // is connected within a few ms and the wait comes after it, inside libdatachannel (trickle and
   // full SDP alike: `npm run bench:ndc-setup-modes`, docs/bench/README.md "node-datachannel").
   const pending = new Map<Pc, [string, string][]>();
-  const describe = (to: Pc, sdp: string, type: Parameters<Pc['setRemoteDescription']>[1]): void => {
-    to.setRemoteDescription(sdp, type);
-    const queued = pending.get(to) ?? [];
-    pending.delete(to);
-    for (const [c, mid] of queued) candidate(to, c, mid);
-  };
-  const candidate = (to: Pc, c: string, mid: string): void => {
-    if (!to.remoteDescription()) {
-      pending.set(to, [...(pending.get(to) ?? []), [c, mid]]);
-      return;
-    }
-    try {
-      to.addRemoteCandidate(c, mid);
-    } catch {
-      // libdatachannel can have the remote description before its ICE transport exists
-      // ("Got a remote candidate without ICE transport"): try again a moment later.
-      setTimeout(() => candidate(to, c, mid), 5);
-    }
-  };
+  const describe = (to: Pc, sdp: string, type: Parameters<Pc['setRemoteDescription']>[1]): void =>
+    applyWhenReady(() => {
+      to.setRemoteDescription(sdp, type);
+      const queued = pending.get(to) ?? [];
+      pending.delete(to);
+      for (const [c, mid] of queued) candidate(to, c, mid);
+    });
+  const candidate = (to: Pc, c: string, mid: string): void =>
+    applyWhenReady(() => {
+      if (!to.remoteDescription()) pending.set(to, [...(pending.get(to) ?? []), [c, mid]]);
+      else to.addRemoteCandidate(c, mid);
+    });
   a.onLocalDescription((sdp, type) => describe(b, sdp, type));
   b.onLocalDescription((sdp, type) => describe(a, sdp, type));
   a.onLocalCandidate((c, mid) => candidate(b, c, mid));
