@@ -29,6 +29,8 @@ export interface WhipClientOptions {
   connectTimeoutMs?: number;
   /** Wait this long for the test messages to come back (default: 10000 or `seconds`, the longer). */
   messagesTimeoutMs?: number;
+  /** Stops sending before `seconds` are up once aborted; the summary counts what was sent until then. */
+  signal?: AbortSignal;
 }
 
 /** The one-line JSON summary the command prints. */
@@ -172,7 +174,7 @@ export async function runWhipClient(options: WhipClientOptions): Promise<WhipCli
       }, 10);
     }
     const messages = channel ? runMessages(channel, options.messagesTimeoutMs ?? Math.max(10_000, seconds * 1000), errors) : undefined;
-    await new Promise((r) => setTimeout(r, seconds * 1000));
+    await sendingTime(seconds * 1000, options.signal);
     if (pacer) clearInterval(pacer);
     pacer = undefined;
     // Let the last echoed packets arrive.
@@ -201,4 +203,18 @@ export async function runWhipClient(options: WhipClientOptions): Promise<WhipCli
   }
   summary.ok = summary.connected && errors.length === 0;
   return summary;
+}
+
+/** Resolves after `ms`, or at once when `signal` is (or gets) aborted. */
+function sendingTime(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    if (signal?.aborted) done();
+    else signal?.addEventListener('abort', done, { once: true });
+  });
 }

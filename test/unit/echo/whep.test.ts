@@ -30,10 +30,15 @@ test('whep-client plays a published session: opus and VP8 arrive, frames counted
   const log: string[] = [];
   const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], log: (l) => log.push(l) });
   t.after(() => server.close());
-  const publishing = runWhipClient({ url: server.whipUrl, audio: true, video: true, seconds: 9, peer: { hostAddresses: ['127.0.0.1'] } });
+  // The publisher outlives the player on any schedule (starting the player's process takes seconds
+  // on a loaded machine): it sends until the player is done, then stops.
+  const stopPublisher = new AbortController();
+  t.after(() => stopPublisher.abort());
+  const publishing = runWhipClient({ url: server.whipUrl, audio: true, video: true, seconds: 50, signal: stopPublisher.signal, peer: { hostAddresses: ['127.0.0.1'] } });
   // Wait until the publisher is connected: WHEP plays the newest connected session.
   for (let i = 0; i < 100 && ![...server.sessions.values()].some((s) => s.pc.connectionState === 'connected'); i++) await new Promise((r) => setTimeout(r, 50));
   const r = await run(['whep-client', '--url', server.whepUrl, '--seconds', '3']);
+  stopPublisher.abort();
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.equal(lines.length, 1);
@@ -53,9 +58,18 @@ test('whep-client plays a published session: opus and VP8 arrive, frames counted
 test('whep-client outliving its publisher: the endpoint ended the subscriber, DELETE 404 is no error, exit 0', { timeout: 60_000 }, async (t) => {
   const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'] });
   t.after(() => server.close());
-  const publishing = runWhipClient({ url: server.whipUrl, audio: true, video: true, seconds: 7, peer: { hostAddresses: ['127.0.0.1'] } });
+  // The publisher stops 1.5 s after the player's subscriber connected (not after a fixed time: the
+  // player's process may take seconds to start on a loaded machine), well inside the player's 12 s.
+  const stopPublisher = new AbortController();
+  t.after(() => stopPublisher.abort());
+  const publishing = runWhipClient({ url: server.whipUrl, audio: true, video: true, seconds: 50, signal: stopPublisher.signal, peer: { hostAddresses: ['127.0.0.1'] } });
   for (let i = 0; i < 100 && ![...server.sessions.values()].some((s) => s.pc.connectionState === 'connected'); i++) await new Promise((r) => setTimeout(r, 50));
-  const r = await run(['whep-client', '--url', server.whepUrl, '--seconds', '12']);
+  const playing = run(['whep-client', '--url', server.whepUrl, '--seconds', '12']);
+  const subs = server.subscribers as unknown as Map<string, { pc: { connectionState: string } }>;
+  for (let i = 0; i < 600 && ![...subs.values()].some((x) => x.pc.connectionState === 'connected'); i++) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 1500));
+  stopPublisher.abort();
+  const r = await playing;
   const pub = await publishing;
   assert.ok(pub.ok, pub.errors.join('; '));
   assert.equal(r.code, 0, r.stdout + r.stderr);
