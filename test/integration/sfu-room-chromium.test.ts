@@ -234,25 +234,22 @@ test('4 Chromium pages in one room each decode the other three, a layer request 
   await until(`the decoded frame rate grows again with every temporal layer (T0: ${t0} fps)`, 40_000, async () => (again = await frameRate()) >= t0 * 1.5,
     async () => ({ again, t0, all, consumer: video.getStats() }));
 
-  // The last page leaves by closing (its pagehide beacon tells the server).
+  // The last page leaves: its pagehide handler sends a beacon that tells the server. On one busy core
+  // page.close({ runBeforeUnload }) closed the page within ~1 s but no beacon reached the server in
+  // the next 15 s (3 runs of 4 beside another suite on core 0; none alone on an idle core): Chromium
+  // closes a page whose renderer does not answer within its unload timeout without running pagehide,
+  // and then only consent expiry tells the server. So the handler is driven with a pagehide event in
+  // the live page, whose beacon always goes out, and the page is closed after the server saw it leave.
   const leaving = members[PAGES - 1]!;
   const leavingMember = room.members.get(leaving)!;
   const leftEvent = new Promise<string>((resolve) => room.on('leave', (m, why) => m.id === leaving && resolve(why)));
   const leavingProducers = [...leavingMember.producers];
   const consumersOfLeaving = [...room.members.values()].filter((m) => m.id !== leaving).map((m) => m.subscriptions.get(leaving)!);
-  // With runBeforeUnload, page.close() returns before the page has closed (Playwright does not wait
-  // for it), so the clock of the beacon starts at the page's 'close' event: on a one-core box with 4
-  // busy pages, closing alone took longer than the whole 15 s the test used to allow from the call.
   const leavingPage = pages.pop()!;
-  const pageClosed = new Promise<number>((resolve) => leavingPage.once('close', () => resolve(Date.now())));
-  const closeCalled = Date.now();
-  await leavingPage.close({ runBeforeUnload: true });
+  await leavingPage.evaluate("window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: false }))");
   const timeout = <T>(ms: number, value: T): Promise<T> => new Promise<T>((r) => setTimeout(() => r(value), ms).unref());
-  const closedAt = await Promise.race([pageClosed, timeout(30_000, -1)]);
-  assert.ok(closedAt >= 0, 'the leaving page closes within 30 s of page.close()');
-  const why = await Promise.race([leftEvent, timeout(15_000, `no leave within 15 s of the page's close (${closedAt - closeCalled} ms after page.close())`)]);
-  console.log(`the leaving page closed ${closedAt - closeCalled} ms after page.close(); the server saw it leave (${why}) ${Date.now() - closedAt} ms after that`);
-  assert.equal(why, 'leave');
+  assert.equal(await Promise.race([leftEvent, timeout(15_000, 'no leave within 15 s of pagehide')]), 'leave');
+  await leavingPage.close({ runBeforeUnload: true });
   assert.equal(room.members.size, PAGES - 1);
   assert.ok(leavingProducers.every((p) => p.closed), "the leaving member's producers are closed");
   assert.ok(consumersOfLeaving.every((s) => s.closed && s.consumers.every((c) => c.closed)), 'every consumer of them is closed');
