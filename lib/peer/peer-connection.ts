@@ -1771,18 +1771,16 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
     return { sessionId: this.sessionId, sessionVersion: v.toString() };
   }
 
-  // The defaults for an audio or video `kind` are a new list of that kind only: not filtered into
-  // another copy (a list and a callback per call, several calls per negotiation; docs/peer.md "Setup cost").
+  // The defaults are a new list of `kind` only: not filtered into another copy (a list and a
+  // callback per call, several calls per negotiation; docs/peer.md "Setup cost").
   private codecsFor(kind: MediaKind, t?: RTCRtpTransceiver): CodecCapability[] {
     const configured = this.config.codecs;
-    if (configured == null && (kind === 'audio' || kind === 'video')) return defaultCodecs(kind, this.policyFeedback(kind, t));
-    return filterList(configured ?? defaultCodecs(kind, this.policyFeedback(kind, t)), (c) => c.kind === kind);
+    return configured == null ? defaultCodecs(kind, this.policyFeedback(kind, t)) : filterList(configured, (c) => c.kind === kind);
   }
 
   private extensionsFor(kind: MediaKind, t?: RTCRtpTransceiver): HeaderExtensionCapability[] {
     const configured = this.config.headerExtensions;
-    if (configured == null && (kind === 'audio' || kind === 'video')) return defaultHeaderExtensions(kind, this.policyExtensions(kind, t));
-    return filterList(configured ?? defaultHeaderExtensions(kind, this.policyExtensions(kind, t)), (e) => e.kind === kind);
+    return configured == null ? defaultHeaderExtensions(kind, this.policyExtensions(kind, t)) : filterList(configured, (e) => e.kind === kind);
   }
 
   private senderDescription(t: RTCRtpTransceiver): LocalSenderDescription | undefined {
