@@ -12,6 +12,7 @@ import {
   StunClass,
 } from './stun-constants.js';
 import type { TransportAddress } from './transport-address.js';
+import { putU16, putU32 } from '../common/big-endian.js';
 import { InvalidArgumentError } from '../common/errors.js';
 import { stunIntegritySha1 } from '../native/stun-integrity.js';
 
@@ -466,28 +467,31 @@ export class StunMessage {
 /**
  * Finishes a message written by hand into `out` (header and attributes up to `off`): appends
  * MESSAGE-INTEGRITY (HMAC-SHA1 with `key`, when given) and FINGERPRINT and sets the header's
- * length (RFC 8489 §14.5, §14.7). `out` must have room for both; returns the end offset.
+ * length (RFC 8489 §14.5, §14.7). `out` must have room for both and the message must stay below
+ * 64 KiB (the length field is not range-checked); returns the end offset.
  */
 export function finishWithIntegrity(out: Buffer, off: number, key: Uint8Array | undefined): number {
   if (key) off = writeMac(out, off, 'sha1', StunAttr.MessageIntegrity, key, 20);
-  out.writeUInt16BE(off + 8 - STUN_HEADER_LENGTH, 2);
-  const fp = (crc32(out, 0, off) ^ FINGERPRINT_XOR) >>> 0;
-  out.writeUInt16BE(StunAttr.Fingerprint, off);
-  out.writeUInt16BE(4, off + 2);
-  out.writeUInt32BE(fp, off + 4);
+  putU16(out, 2, off + 8 - STUN_HEADER_LENGTH);
+  const fp = crc32(out, 0, off) ^ FINGERPRINT_XOR;
+  putU16(out, off, StunAttr.Fingerprint);
+  putU16(out, off + 2, 4);
+  putU32(out, off + 4, fp);
   return off + 8;
 }
 
 /** Writes a MESSAGE-INTEGRITY(-SHA256) attribute at `off` of `out` (RFC 8489 §14.5, §14.6); returns the offset after it. */
 function writeMac(out: Buffer, off: number, algorithm: 'sha1' | 'sha256', type: number, key: Uint8Array, macLen: number): number {
   const length = off + 4 + macLen - STUN_HEADER_LENGTH;
-  out.writeUInt16BE(length, 2);
+  // Not range-checked here: encode() ends with a checked store of the whole length (an oversize
+  // message still throws), and the binding encoders' messages are a few hundred bytes.
+  putU16(out, 2, length);
   if (algorithm === 'sha1') {
     stunIntegritySha1(key, out, off, length, integrityScratch);
-    integrityScratch.copy(out, off + 4);
+    out.set(integrityScratch, off + 4);
   } else createHmac(algorithm, key).update(out.subarray(0, off)).digest().copy(out, off + 4, 0, macLen);
-  out.writeUInt16BE(type, off);
-  out.writeUInt16BE(macLen, off + 2);
+  putU16(out, off, type);
+  putU16(out, off + 2, macLen);
   return off + 4 + macLen;
 }
 
