@@ -28,6 +28,18 @@ export function isFingerprintAlgorithm(name: string): name is FingerprintAlgorit
   return (FINGERPRINT_ALGORITHMS as readonly string[]).includes(name);
 }
 
+// `length` pairs of hex digits separated by single colons once the length is checked.
+const HEX_PAIRS = /^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2})*$/;
+
+/**
+ * True when {@link fingerprintToBytes} would accept `algorithm` (lowercase) and `value`, without
+ * decoding: one expression instead of a loop per character and a Buffer, for callers that only
+ * sort usable fingerprints out (still interpreted while a connection sets up, docs/peer.md "Setup cost").
+ */
+export function isUsableFingerprint(algorithm: string, value: string): boolean {
+  return isFingerprintAlgorithm(algorithm) && value.length === 3 * DIGEST_LENGTHS[algorithm] - 1 && HEX_PAIRS.test(value);
+}
+
 /** The native id (0..4) of an algorithm. */
 export function fingerprintAlgorithmId(algorithm: FingerprintAlgorithm): number {
   return FINGERPRINT_ALGORITHMS.indexOf(algorithm);

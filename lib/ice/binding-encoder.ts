@@ -3,6 +3,7 @@
 // XOR-MAPPED-ADDRESS, indications (RFC 8445 §7.1-7.3, §11; RFC 8489 §5, §14; RFC 7675 §5.1).
 // One allocation per message (a view of Node's shared buffer pool) and no attribute objects:
 // idle connections send these every few seconds (docs/architecture.md, idle allocation).
+import { putU16, putU32 } from '../common/big-endian.js';
 import type { Rng } from '../common/rng.js';
 import { encodeAddressValue } from './stun-address-attribute.js';
 import { STUN_HEADER_LENGTH, STUN_MAGIC_COOKIE, StunAttr, StunClass, StunMethod } from './stun-constants.js';
@@ -22,9 +23,9 @@ const TRAILER = 32;
  */
 function messageBuffer(length: number, type: number): Buffer {
   const out = Buffer.allocUnsafe(length);
-  out.writeUInt16BE(type, 0);
-  out.writeUInt16BE(0, 2);
-  out.writeUInt32BE(STUN_MAGIC_COOKIE, 4);
+  putU16(out, 0, type);
+  putU16(out, 2, 0);
+  putU32(out, 4, STUN_MAGIC_COOKIE);
   return out;
 }
 
@@ -34,15 +35,15 @@ function writeRandomTransactionId(out: Buffer, rng: Rng): void {
     rng.fill(out, 8, 12);
     return;
   }
-  out.writeUInt32BE(rng.uint32() >>> 0, 8);
-  out.writeUInt32BE(rng.uint32() >>> 0, 12);
-  out.writeUInt32BE(rng.uint32() >>> 0, 16);
+  putU32(out, 8, rng.uint32());
+  putU32(out, 12, rng.uint32());
+  putU32(out, 16, rng.uint32());
 }
 
 /** Writes a 4-byte attribute header at `off`; returns the value's offset. */
 function attributeHeader(out: Buffer, off: number, type: number, length: number): number {
-  out.writeUInt16BE(type, off);
-  out.writeUInt16BE(length, off + 2);
+  putU16(out, off, type);
+  putU16(out, off + 2, length);
   return off + 4;
 }
 
@@ -64,12 +65,14 @@ export function encodeBindingRequest(
   const out = messageBuffer(STUN_HEADER_LENGTH + 4 + userPadded + 8 + 12 + (useCandidate ? 4 : 0) + TRAILER, REQUEST_TYPE);
   writeRandomTransactionId(out, rng);
   let off = attributeHeader(out, STUN_HEADER_LENGTH, StunAttr.Username, username.length);
-  username.copy(out, off);
-  out.fill(0, off + username.length, off + userPadded);
+  // TypedArray set and plain stores rather than Buffer's copy and fill: no JavaScript frames of
+  // Node's argument checks per call (docs/peer.md "Setup cost").
+  out.set(username, off);
+  for (let i = off + username.length; i < off + userPadded; i++) out[i] = 0;
   off = attributeHeader(out, off + userPadded, StunAttr.Priority, 4);
-  out.writeUInt32BE(priority >>> 0, off);
+  putU32(out, off, priority);
   off = attributeHeader(out, off + 4, roleAttribute, 8);
-  tieBreaker.copy(out, off, 0, 8);
+  out.set(tieBreaker.length === 8 ? tieBreaker : tieBreaker.subarray(0, 8), off);
   off += 8;
   if (useCandidate) off = attributeHeader(out, off, StunAttr.UseCandidate, 0);
   finishWithIntegrity(out, off, key);
@@ -90,16 +93,16 @@ export function encodeBindingSuccess(request: StunMessage, mapped: TransportAddr
     const out = messageBuffer(STUN_HEADER_LENGTH + 4 + value.length + TRAILER, SUCCESS_TYPE);
     request.copyTransactionId(out, 8);
     const off = attributeHeader(out, STUN_HEADER_LENGTH, StunAttr.XorMappedAddress, value.length);
-    value.copy(out, off);
+    out.set(value, off);
     finishWithIntegrity(out, off + value.length, key);
     return out;
   }
   const out = messageBuffer(STUN_HEADER_LENGTH + 12 + TRAILER, SUCCESS_TYPE);
   request.copyTransactionId(out, 8);
   const off = attributeHeader(out, STUN_HEADER_LENGTH, StunAttr.XorMappedAddress, 8);
-  out.writeUInt16BE(0x0001, off); // reserved byte, family IPv4
-  out.writeUInt16BE((mapped.port ^ (STUN_MAGIC_COOKIE >>> 16)) & 0xffff, off + 2);
-  out.writeUInt32BE((v4 ^ STUN_MAGIC_COOKIE) >>> 0, off + 4);
+  putU16(out, off, 0x0001); // reserved byte, family IPv4
+  putU16(out, off + 2, mapped.port ^ (STUN_MAGIC_COOKIE >>> 16));
+  putU32(out, off + 4, v4 ^ STUN_MAGIC_COOKIE);
   finishWithIntegrity(out, off + 8, key);
   return out;
 }

@@ -12,6 +12,7 @@ import {
   StunClass,
 } from './stun-constants.js';
 import type { TransportAddress } from './transport-address.js';
+import { getU16, getU32, putU16, putU32 } from '../common/big-endian.js';
 import { InvalidArgumentError } from '../common/errors.js';
 import { stunIntegritySha1 } from '../native/stun-integrity.js';
 
@@ -114,8 +115,8 @@ export class StunMessage {
     list = [];
     const raw = this.raw;
     if (raw && this.listEnd >= 0) {
-      for (let off = STUN_HEADER_LENGTH; off < this.listEnd; off += 4 + ((raw.readUInt16BE(off + 2) + 3) & ~3)) {
-        list.push({ type: raw.readUInt16BE(off), value: raw.subarray(off + 4, off + 4 + raw.readUInt16BE(off + 2)) });
+      for (let off = STUN_HEADER_LENGTH; off < this.listEnd; off += 4 + ((getU16(raw, off + 2) + 3) & ~3)) {
+        list.push({ type: getU16(raw, off), value: raw.subarray(off + 4, off + 4 + getU16(raw, off + 2)) });
       }
     }
     this.listEnd = -1;
@@ -188,7 +189,7 @@ export class StunMessage {
     const length = (input[2]! << 8) | input[3]!;
     if ((length & 3) !== 0 || length + STUN_HEADER_LENGTH !== input.length) return { ok: false, reason: 'bad-length' };
     const data = copy ? Buffer.from(input) : Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-    const type = data.readUInt16BE(0);
+    const type = getU16(data, 0);
     const method = (type & 0x000f) | ((type & 0x00e0) >> 1) | ((type & 0x3e00) >> 2);
     const cls = (((type & 0x0100) >> 7) | ((type & 0x0010) >> 4)) as StunClass;
     const msg = new StunMessage(method, cls, DECODED_ID);
@@ -198,8 +199,8 @@ export class StunMessage {
     let afterIntegrity = false;
     while (off < data.length) {
       if (off + 4 > data.length) return { ok: false, reason: 'truncated-attribute' };
-      const at = data.readUInt16BE(off);
-      const alen = data.readUInt16BE(off + 2);
+      const at = getU16(data, off);
+      const alen = getU16(data, off + 2);
       const end = off + 4 + alen;
       if (end > data.length) return { ok: false, reason: 'truncated-attribute' };
       if (msg.fingerprintOffset >= 0) return { ok: false, reason: 'fingerprint-not-last' };
@@ -224,7 +225,7 @@ export class StunMessage {
     msg.listEnd = listEnd < 0 ? data.length : listEnd;
     if (msg.fingerprintOffset >= 0) {
       const expected = (crc32(data, 0, msg.fingerprintOffset) ^ FINGERPRINT_XOR) >>> 0;
-      if (data.readUInt32BE(msg.fingerprintOffset + 4) !== expected) return { ok: false, reason: 'bad-fingerprint' };
+      if (getU32(data, msg.fingerprintOffset + 4) !== expected) return { ok: false, reason: 'bad-fingerprint' };
     }
     return { ok: true, message: msg };
   }
@@ -257,7 +258,7 @@ export class StunMessage {
   private verifyHmac(algorithm: 'sha1' | 'sha256', offset: number, key: Uint8Array): boolean {
     const raw = this.raw;
     if (!raw || offset < 0) return false;
-    const macLen = raw.readUInt16BE(offset + 2);
+    const macLen = getU16(raw, offset + 2);
     if (algorithm === 'sha1') {
       // Native HMAC-SHA1 (lib/native/stun-integrity.ts): node:crypto's createHmac costs ~15 µs a
       // message here, a provider fetch each time; ICE consent makes this a per-connection cost.
@@ -278,15 +279,15 @@ export class StunMessage {
   /** Value offset in `raw` of the first listed `type`, or -1 (only while listEnd >= 0). */
   private valueOffset(type: number): number {
     const raw = this.raw!;
-    for (let off = STUN_HEADER_LENGTH; off < this.listEnd; off += 4 + ((raw.readUInt16BE(off + 2) + 3) & ~3)) {
-      if (raw.readUInt16BE(off) === type) return off + 4;
+    for (let off = STUN_HEADER_LENGTH; off < this.listEnd; off += 4 + ((getU16(raw, off + 2) + 3) & ~3)) {
+      if (getU16(raw, off) === type) return off + 4;
     }
     return -1;
   }
 
   /** Length of the value at `valueOffset` (from its TLV header). */
   private valueLength(valueOffset: number): number {
-    return this.raw!.readUInt16BE(valueOffset - 2);
+    return getU16(this.raw!, valueOffset - 2);
   }
 
   /** The first attribute value of `type`, if present. */
@@ -351,7 +352,7 @@ export class StunMessage {
   getUint32(type: number): number | undefined {
     if (this.listEnd >= 0) {
       const v = this.valueOffset(type);
-      return v >= 0 && this.valueLength(v) === 4 ? this.raw!.readUInt32BE(v) : undefined;
+      return v >= 0 && this.valueLength(v) === 4 ? getU32(this.raw!, v) : undefined;
     }
     const v = this.get(type);
     return v && v.length === 4 ? v.readUInt32BE(0) : undefined;
@@ -466,28 +467,31 @@ export class StunMessage {
 /**
  * Finishes a message written by hand into `out` (header and attributes up to `off`): appends
  * MESSAGE-INTEGRITY (HMAC-SHA1 with `key`, when given) and FINGERPRINT and sets the header's
- * length (RFC 8489 §14.5, §14.7). `out` must have room for both; returns the end offset.
+ * length (RFC 8489 §14.5, §14.7). `out` must have room for both and the message must stay below
+ * 64 KiB (the length field is not range-checked); returns the end offset.
  */
 export function finishWithIntegrity(out: Buffer, off: number, key: Uint8Array | undefined): number {
   if (key) off = writeMac(out, off, 'sha1', StunAttr.MessageIntegrity, key, 20);
-  out.writeUInt16BE(off + 8 - STUN_HEADER_LENGTH, 2);
-  const fp = (crc32(out, 0, off) ^ FINGERPRINT_XOR) >>> 0;
-  out.writeUInt16BE(StunAttr.Fingerprint, off);
-  out.writeUInt16BE(4, off + 2);
-  out.writeUInt32BE(fp, off + 4);
+  putU16(out, 2, off + 8 - STUN_HEADER_LENGTH);
+  const fp = crc32(out, 0, off) ^ FINGERPRINT_XOR;
+  putU16(out, off, StunAttr.Fingerprint);
+  putU16(out, off + 2, 4);
+  putU32(out, off + 4, fp);
   return off + 8;
 }
 
 /** Writes a MESSAGE-INTEGRITY(-SHA256) attribute at `off` of `out` (RFC 8489 §14.5, §14.6); returns the offset after it. */
 function writeMac(out: Buffer, off: number, algorithm: 'sha1' | 'sha256', type: number, key: Uint8Array, macLen: number): number {
   const length = off + 4 + macLen - STUN_HEADER_LENGTH;
-  out.writeUInt16BE(length, 2);
+  // Not range-checked here: encode() ends with a checked store of the whole length (an oversize
+  // message still throws), and the binding encoders' messages are a few hundred bytes.
+  putU16(out, 2, length);
   if (algorithm === 'sha1') {
     stunIntegritySha1(key, out, off, length, integrityScratch);
-    integrityScratch.copy(out, off + 4);
+    out.set(integrityScratch, off + 4);
   } else createHmac(algorithm, key).update(out.subarray(0, off)).digest().copy(out, off + 4, 0, macLen);
-  out.writeUInt16BE(type, off);
-  out.writeUInt16BE(macLen, off + 2);
+  putU16(out, off, type);
+  putU16(out, off + 2, macLen);
   return off + 4 + macLen;
 }
 

@@ -2,13 +2,13 @@
 // a supported hash function (sha-1 … sha-512) and a value of that hash's digest length. A
 // description whose transport has none is refused at setRemoteDescription (InvalidAccessError),
 // not later when DTLS starts; lines with another hash (md5, an unknown name) are left out.
-import { fingerprintToBytes, type DtlsFingerprint, type FingerprintAlgorithm } from '../dtls/fingerprint.js';
+import { isUsableFingerprint, type DtlsFingerprint, type FingerprintAlgorithm } from '../dtls/fingerprint.js';
 import type { RemoteTransportParameters } from '../sdp/remote-transport.js';
 import { PeerError } from './session-description.js';
 
 /**
  * The usable fingerprints of each remote transport, worked out once: setRemoteDescription checks
- * them and the negotiation hands them to DTLS (one decode per line, not one per use).
+ * them and the negotiation hands them to DTLS (one check per line, not one per use).
  */
 const usableByTransport = new WeakMap<RemoteTransportParameters, readonly DtlsFingerprint[]>();
 
@@ -26,13 +26,10 @@ function decodeUsable(transport: RemoteTransportParameters): DtlsFingerprint[] {
   const out: DtlsFingerprint[] = [];
   for (let i = 0; i < transport.fingerprints.length; i++) {
     const f = transport.fingerprints[i]!;
-    const fp = { algorithm: f.algorithm.toLowerCase() as FingerprintAlgorithm, value: f.value.toLowerCase() };
-    try {
-      fingerprintToBytes(fp);
-      out.push(fp);
-    } catch {
-      // An unsupported hash or a value of the wrong length: not one DTLS can check against.
-    }
+    const algorithm = f.algorithm.toLowerCase();
+    const value = f.value.toLowerCase();
+    // Left out: an unsupported hash or a value of the wrong length, not one DTLS can check against.
+    if (isUsableFingerprint(algorithm, value)) out.push({ algorithm: algorithm as FingerprintAlgorithm, value });
   }
   // At its length: the list grew by push (17 slots, 152 bytes) and the DTLS transport keeps it.
   return out.slice();

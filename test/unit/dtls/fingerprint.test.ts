@@ -7,6 +7,7 @@ import {
   fingerprintFromBytes,
   fingerprintToBytes,
   formatSdpFingerprint,
+  isUsableFingerprint,
   parseSdpFingerprint,
 } from '../../../lib/dtls/fingerprint.js';
 import { PwtError } from '../../../lib/common/errors.js';
@@ -71,4 +72,43 @@ test('hostile values are refused: md5, wrong length, bad hex, missing parts', ()
   ]) {
     assert.throws(() => parseSdpFingerprint(bad), (e: PwtError) => e.code === 'ERR_DTLS_FINGERPRINT', bad);
   }
+});
+
+test('isUsableFingerprint accepts exactly what fingerprintToBytes decodes', () => {
+  const accepts = (algorithm: string, value: string): boolean => {
+    try {
+      fingerprintToBytes({ algorithm: algorithm as (typeof FINGERPRINT_ALGORITHMS)[number], value });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const valid = '4a:ad:b9:b1:3f:82:18:3b:54:02:12:df:3e:5d:49:6b:19:e5:7c:ab';
+  // A valid sha-1 value, its uppercase form and values one character off it (the list above).
+  for (const [algorithm, value] of [
+    ['sha-1', valid], ['sha-1', valid.toUpperCase()], ['sha-256', valid], ['md5', valid], ['', ''],
+    ['sha-1', `${valid}:`], ['sha-1', `${valid.slice(0, 3)}:${valid.slice(3)}`], ['sha-1', valid.replace(':', ';')],
+    ['sha-1', valid.replace('4a:a', '4aa:')], ['sha-1', valid.slice(0, -1)], ['sha-1', valid.replace(/b$/, 'g')],
+  ] as const) {
+    assert.equal(isUsableFingerprint(algorithm, value), accepts(algorithm, value), `${algorithm} ${value}`);
+  }
+  fc.assert(
+    fc.property(fc.constantFrom(...FINGERPRINT_ALGORITHMS, 'md5'), fc.stringMatching(/^[0-9a-gA-G:;]{0,192}$/), (algorithm, value) => {
+      assert.equal(isUsableFingerprint(algorithm, value), accepts(algorithm, value));
+    }),
+    { numRuns: 500 },
+  );
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...FINGERPRINT_ALGORITHMS).chain((algorithm) =>
+        fc.tuple(fc.constant(algorithm), fc.uint8Array({ minLength: LENGTHS[algorithm], maxLength: LENGTHS[algorithm] })),
+      ),
+      ([algorithm, digest]) => {
+        const fp = fingerprintFromBytes(algorithm, digest);
+        assert.ok(isUsableFingerprint(fp.algorithm, fp.value));
+        assert.ok(isUsableFingerprint(fp.algorithm, fp.value.toUpperCase()));
+      },
+    ),
+    { numRuns: 200 },
+  );
 });

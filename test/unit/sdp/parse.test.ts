@@ -221,6 +221,32 @@ describe('candidates', () => {
   it('rejects an extension without a value', () => {
     assert.throws(() => parseCandidate('candidate:1 1 udp 1 1.2.3.4 5 typ host generation'), SdpSyntaxError);
   });
+  it('reads single- and multi-spaced fields alike and names the same faults (one-expression form and field by field)', () => {
+    const fields = ['229815620', '1', 'UDP', '1518280447', '2001:db8::1', '60017', 'typ', 'srflx', 'raddr', '192.168.34.75', 'rport', '60017', 'tcptype', 'so', 'generation', '0'];
+    const single = parseCandidate(fields.join(' '));
+    assert.deepEqual(single, parseCandidate(fields.join('  ')));
+    assert.deepEqual(single, {
+      foundation: '229815620', component: 1, transport: 'udp', priority: 1518280447, address: '2001:db8::1', port: 60017, type: 'srflx',
+      extensions: [{ name: 'generation', value: '0' }], relatedAddress: '192.168.34.75', relatedPort: 60017, tcpType: 'so',
+    });
+    const error = (text: string): string => {
+      try {
+        parseCandidate(text);
+      } catch (e) {
+        assert.ok(e instanceof SdpSyntaxError);
+        return e.message;
+      }
+      return 'no error';
+    };
+    // The ranges the expression leaves to the numbers, an odd extension list, a bad rport, a bad token.
+    for (const [at, bad] of [[1, '0'], [1, '257'], [3, '4294967296'], [5, '65536'], [11, '65536'], [15, '0 x'], [2, 'ud\u00e9p'], [6, 'tip']] as const) {
+      const f = fields.slice();
+      f[at] = bad;
+      const message = error(f.join(' '));
+      assert.notEqual(message, 'no error', f.join(' '));
+      assert.equal(error(f.join('  ')), message, f.join(' '));
+    }
+  });
 });
 
 describe('serializeSdp', () => {
