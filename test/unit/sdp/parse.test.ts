@@ -2,6 +2,7 @@
 // 8285, 5576, 8830, 8851, 8853, 8841) and typed errors that name the offending line.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { PwtError } from '../../../lib/common/errors.js';
 import { formatCandidate, parseCandidate, parseSdp, SdpSyntaxError, serializeSdp } from '../../../lib/sdp/index.js';
 
@@ -246,6 +247,32 @@ describe('candidates', () => {
       assert.notEqual(message, 'no error', f.join(' '));
       assert.equal(error(f.join('  ')), message, f.join(' '));
     }
+  });
+  it('gives the same candidate or the same error for single-spaced text (one expression) as for the field-by-field path', () => {
+    // Field values the expression's classes and the numbers' ranges meet at, and text no candidate has.
+    const field = fc.oneof(
+      fc.constantFrom('0', '1', '256', '257', '65535', '65536', '4294967295', '4294967296', '00001', '12345678901', 'typ', 'TYP', 'host', 'udp', 'UDP', 'tcp'),
+      fc.constantFrom('raddr', 'rport', 'tcptype', 'generation', '::1', 'fe80::1%eth0', '203.0.113.9', 'a+b/c', 'x'.repeat(33), 'x'.repeat(32)),
+      fc.constantFrom('\t', '\u00a0', '\u00e9', '\u0000', '\u007f', 'a\tb', 'a\u00a0b', '', '\r'),
+      fc.stringMatching(/^[\x21-\x7e]{1,12}$/),
+    );
+    const errorOf = (text: string): string => {
+      try {
+        return JSON.stringify(parseCandidate(text));
+      } catch (e) {
+        assert.ok(e instanceof SdpSyntaxError, String(e));
+        return `error: ${e.message}`;
+      }
+    };
+    fc.assert(
+      fc.property(fc.array(field, { minLength: 0, maxLength: 14 }), fc.boolean(), (fields, typAt7) => {
+        const f = fields.slice();
+        if (typAt7 && f.length > 6) f[6] = 'typ';
+        // Two spaces between fields always take the field-by-field path.
+        assert.equal(errorOf(f.join(' ')), errorOf(f.join('  ')), f.join(' '));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
