@@ -309,7 +309,9 @@ test("router: our own subscriber's reports (RR + XR RRTR) are consumed natively;
       const report = await sub.client.getStats();
       return [...report.values()].find((s) => s.type === 'remote-outbound-rtp' && s['ssrc'] === consumer.ssrc) as Record<string, unknown> | undefined;
     };
-    await mediaUntil(pub, () => router.stats.dlrrSent - before.dlrrSent >= 2 && measured > 0, 40_000, (n) => {
+    // (RRTRs and DLRRs are waited for apart: an RRTR consumed before `before` was read may be
+    // answered after it, so two DLRRs since then can answer one RRTR since then.)
+    await mediaUntil(pub, () => router.stats.rtcpReceiverReferenceTimes - before.rtcpReceiverReferenceTimes >= 2 && router.stats.dlrrSent - before.dlrrSent >= 2 && measured > 0, 40_000, (n) => {
       if (n % 10 === 0) void remoteOutbound().then((r) => { measured = (r?.['roundTripTimeMeasurements'] as number | undefined) ?? 0; });
     });
     const after = router.stats;
