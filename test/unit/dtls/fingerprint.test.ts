@@ -23,12 +23,17 @@ test('RFC 8122 section 5 example form parses and formats back (uppercase hex in 
   assert.equal(fingerprintToBytes(fp).toString('hex'), '4aadb9b13f82183b540212df3e5d496b19e57cab');
 });
 
+/** An algorithm we know and a digest of its length. */
+function algorithmAndDigest(): fc.Arbitrary<[(typeof FINGERPRINT_ALGORITHMS)[number], Uint8Array]> {
+  return fc.constantFrom(...FINGERPRINT_ALGORITHMS).chain((algorithm) =>
+    fc.tuple(fc.constant(algorithm), fc.uint8Array({ minLength: LENGTHS[algorithm], maxLength: LENGTHS[algorithm] })),
+  );
+}
+
 test('property: bytes → fingerprint → SDP → parse → bytes is the identity for every algorithm', () => {
   fc.assert(
     fc.property(
-      fc.constantFrom(...FINGERPRINT_ALGORITHMS).chain((algorithm) =>
-        fc.tuple(fc.constant(algorithm), fc.uint8Array({ minLength: LENGTHS[algorithm], maxLength: LENGTHS[algorithm] })),
-      ),
+      algorithmAndDigest(),
       ([algorithm, digest]) => {
         const fp = fingerprintFromBytes(algorithm, digest);
         const back = parseSdpFingerprint(formatSdpFingerprint(fp));
@@ -100,9 +105,7 @@ test('isUsableFingerprint accepts exactly what fingerprintToBytes decodes', () =
   );
   fc.assert(
     fc.property(
-      fc.constantFrom(...FINGERPRINT_ALGORITHMS).chain((algorithm) =>
-        fc.tuple(fc.constant(algorithm), fc.uint8Array({ minLength: LENGTHS[algorithm], maxLength: LENGTHS[algorithm] })),
-      ),
+      algorithmAndDigest(),
       ([algorithm, digest]) => {
         const fp = fingerprintFromBytes(algorithm, digest);
         assert.ok(isUsableFingerprint(fp.algorithm, fp.value));
