@@ -42,6 +42,14 @@ export interface JsHeapReliefPolicy {
   /** ... and when it had at least this many freeing events since the last relief (not one connection). */
   readonly minEvents: number;
   /**
+   * A burst (minEvents freeing events) that comes within this long after a relief shows that bursts
+   * come close together in this process, ms: V8 compiles again, during that burst, much of what it
+   * had optimized before the relief (docs/architecture.md, "The relief's cost to the next burst").
+   */
+  readonly reburstMs: number;
+  /** After such a burst, the quiet a relief waits for instead of quietMs (until a burst comes later than reburstMs after a relief), ms. */
+  readonly reburstQuietMs: number;
+  /**
    * 'critical' stops the thread for one full collection whose pause grows with the live JS heap
    * (about 0.1 s at 1,000 idle PCs, 25 MiB, and about 1 s at 10,000 on this 2-core machine under
    * load: every connection's media would stall that long). Above this many bytes of live heap the
@@ -63,11 +71,16 @@ export interface JsHeapReliefPolicy {
  * size counts its garbage: a relief asked as 'moderate' for that reason is followed by the full
  * collection once V8's marking has ended and shown the live heap within the limit. A
  * longer minimum would let one relief block the one after the next burst (the case that matters).
+ * A burst that comes within 30 s of a relief makes the next relief wait for 30 s of quiet: after a
+ * relief V8 compiles again much of what it had optimized, so a process whose bursts come close
+ * together pays that at every burst (1,000 pairs at once: about 1.6x the CPU per pair); after
+ * 30 s of quiet V8 has often shrunk the young generation itself (below 1 MB/s of allocation).
  * PWT_JS_HEAP_RELIEF in the environment: 'off' (or 0), 'moderate' or 'critical' overrides the level
  * ('critical' named there is used at any heap size).
  */
 export const DEFAULT_JS_HEAP_RELIEF_POLICY: JsHeapReliefPolicy = {
   level: 'critical', minYoungBytes: 8 * 1048576, minIntervalMs: 5_000, maxShare: 0.05, quietMs: 250, minEvents: 16, maxCriticalHeapBytes: 32 * 1048576, maxCriticalPauseMs: 100,
+  reburstMs: 30_000, reburstQuietMs: 30_000,
 };
 
 function reliefFromEnv(): JsHeapReliefPolicy {
@@ -105,6 +118,8 @@ export class NativeHeapTrimSchedule {
   private firstPending: number | undefined;
   private lastNote = 0;
   private notBefore = -Infinity;
+  /** The quiet the end of a burst waits for (awaitQuiet), or undefined. */
+  private awaitedQuietMs: number | undefined;
 
   constructor(private readonly policy: NativeHeapTrimPolicy = DEFAULT_NATIVE_HEAP_TRIM_POLICY) {}
 
@@ -125,21 +140,24 @@ export class NativeHeapTrimSchedule {
 
   /**
    * Keeps the end of a burst pending after a trim at `now` that came before the burst had been
-   * quiet for `quietMs`: more trims follow (each after the usual gap) until one is that quiet.
+   * quiet for `quietMs`: one more trim is due once it has been that quiet (later events move it).
    */
   awaitQuiet(now: number, quietMs: number): void {
-    if (this.firstPending === undefined && !this.quietAt(now, quietMs)) this.firstPending = now;
+    if (!this.quietAt(now, quietMs)) this.awaitedQuietMs = quietMs;
   }
 
   /** When the next trim is due, or undefined when nothing was freed since the last one. */
   dueAt(): number | undefined {
-    if (this.firstPending === undefined) return undefined;
+    if (this.firstPending === undefined) {
+      return this.awaitedQuietMs === undefined ? undefined : Math.max(this.lastNote + this.awaitedQuietMs, this.notBefore);
+    }
     const quiet = Math.min(this.lastNote + this.policy.delayMs, this.firstPending + this.policy.maxWaitMs);
     return Math.max(quiet, this.notBefore);
   }
 
   /** A trim started at `start` and took `durationMs`: what was freed before it is served. */
   trimmed(start: number, durationMs: number): void {
+    if (this.awaitedQuietMs !== undefined && this.quietAt(start, this.awaitedQuietMs)) this.awaitedQuietMs = undefined;
     if (this.firstPending !== undefined && this.lastNote <= start) this.firstPending = undefined;
     else if (this.firstPending !== undefined) this.firstPending = start;
     const gap = Math.max(this.policy.minIntervalMs, durationMs / this.policy.maxShare);
@@ -169,6 +187,8 @@ export interface NativeHeapTrimStats {
    */
   jsHeapReliefsFollowedUp: number;
   jsHeapReliefMs: number;
+  /** Bursts that came within reburstMs of a relief (each made the next relief wait for reburstQuietMs). */
+  jsHeapReburstsAfterRelief: number;
 }
 
 /**
@@ -184,6 +204,10 @@ export class NativeHeapTrimmer {
   private reliefNotBefore = -Infinity;
   /** Freeing events since the last relief. */
   private eventsSinceRelief = 0;
+  /** When the last relief started (performance.now()). */
+  private lastReliefAt = -Infinity;
+  /** The last burst came within reburstMs of a relief: the next relief waits for reburstQuietMs. */
+  private reburst = false;
   /** A full collection took longer than maxCriticalPauseMs: never stop the thread for one again. */
   private criticalTooSlow = false;
   /** A relief was asked for and its trim has not run yet. */
@@ -199,14 +223,25 @@ export class NativeHeapTrimmer {
     private readonly liveBytes: () => number = liveHeapBytes,
   ) {
     this.schedule = new NativeHeapTrimSchedule(policy);
-    this.stats = { trims: 0, released: 0, totalMs: 0, longestMs: 0, active: enabled, jsHeapReliefs: 0, jsHeapReliefsModerated: 0, jsHeapReliefsFollowedUp: 0, jsHeapReliefMs: 0 };
+    this.stats = { trims: 0, released: 0, totalMs: 0, longestMs: 0, active: enabled, jsHeapReliefs: 0, jsHeapReliefsModerated: 0, jsHeapReliefsFollowedUp: 0, jsHeapReliefMs: 0, jsHeapReburstsAfterRelief: 0 };
   }
 
   /** Native memory was freed (a handshake finished, a connection closed): trim soon. */
   noteFreed(): void {
     if (!this.stats.active) return;
-    this.eventsSinceRelief++;
-    this.arm(this.schedule.note(performance.now()));
+    const now = performance.now();
+    // A burst is minEvents events since the last relief; whether it came soon after that relief
+    // decides how long the next relief waits (docs/architecture.md, "The relief's cost to the next burst").
+    if (++this.eventsSinceRelief === this.relief.minEvents) {
+      this.reburst = now - this.lastReliefAt < this.relief.reburstMs;
+      if (this.reburst) this.stats.jsHeapReburstsAfterRelief++;
+    }
+    this.arm(this.schedule.note(now));
+  }
+
+  /** The quiet the end of a burst must have before a relief, ms. */
+  private reliefQuietMs(): number {
+    return this.reburst ? this.relief.reburstQuietMs : this.relief.quietMs;
   }
 
   /**
@@ -248,7 +283,7 @@ export class NativeHeapTrimmer {
     }
     // V8 first: its collection frees ArrayBuffer backing stores into the C heap, which the trim
     // then gives back. Only once the burst is over (mid-burst V8 would grow it again at once).
-    const quiet = this.schedule.quietAt(start, this.relief.quietMs);
+    const quiet = this.schedule.quietAt(start, this.reliefQuietMs());
     const relief = quiet ? this.relieveJsHeap(start) : undefined;
     if (relief) {
       // Node runs the N-API finalizers of the objects that collection found dead in a later turn
@@ -318,7 +353,7 @@ export class NativeHeapTrimmer {
     // The relief has its own share; the trim's gap counts the trim only.
     this.schedule.trimmed(start, took);
     // A trim before the burst went quiet leaves the relief to a later trim at its quiet end.
-    if (!quiet && this.wantsRelief()) this.schedule.awaitQuiet(start, this.relief.quietMs);
+    if (!quiet && this.wantsRelief()) this.schedule.awaitQuiet(start, this.reliefQuietMs());
     if (result === 'unsupported') {
       this.stop();
       return;
@@ -354,6 +389,7 @@ export class NativeHeapTrimmer {
       return undefined;
     }
     const took = performance.now() - start;
+    this.lastReliefAt = start;
     this.stats.jsHeapReliefs++;
     if (moderated) this.stats.jsHeapReliefsModerated++;
     if (level === 'critical' && took > this.relief.maxCriticalPauseMs) this.criticalTooSlow = true;

@@ -3,7 +3,8 @@
 // trim that grows with its cost; and the thread's trimmer over the real addon: a connected pair's
 // handshakes and closes lead to a trim that gives pages back (glibc), without keeping the process alive.
 // The JS-heap relief before a trim: only once a burst is quiet, only with a grown young generation,
-// rate-limited; and V8's memory-pressure call really shrinks a grown young generation.
+// rate-limited, and after a long quiet once bursts come soon after a relief; and V8's
+// memory-pressure call really shrinks a grown young generation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -48,6 +49,27 @@ test('schedule: a trim serves what was freed before it; the next waits minInterv
   assert.equal(t.dueAt(), undefined);
 });
 
+test("schedule: a burst's end awaited for a quiet time is one trim that long after the last event; later events move it", () => {
+  const s = new NativeHeapTrimSchedule(policy);
+  s.note(0);
+  s.note(90);
+  s.trimmed(190, 1);
+  s.awaitQuiet(190, 5000);
+  // One trim at the quiet's end, not one every minimum interval until then.
+  assert.equal(s.dueAt(), 5090);
+  // An event meanwhile: a trim after its delay, then the quiet counts from that event.
+  assert.equal(s.note(1000), 1100);
+  s.trimmed(1100, 1);
+  s.awaitQuiet(1100, 5000);
+  assert.equal(s.dueAt(), 6000);
+  // The trim at the quiet's end serves it: nothing more is due.
+  s.trimmed(6000, 1);
+  assert.equal(s.dueAt(), undefined);
+  // Already quiet when asked: nothing to await.
+  s.awaitQuiet(6000, 5000);
+  assert.equal(s.dueAt(), undefined);
+});
+
 test('trimNativeHeap reports released, nothing-released or unsupported and never throws', () => {
   for (let i = 0; i < 3; i++) assert.ok(['released', 'nothing-released', 'unsupported'].includes(trimNativeHeap()));
 });
@@ -86,7 +108,7 @@ test("the thread's trimmer trims after a pair connects and closes", { timeout: 3
 });
 
 const MiB = 1048576;
-const relief: JsHeapReliefPolicy = { level: 'critical', minYoungBytes: 8 * MiB, minIntervalMs: 30_000, maxShare: 0.05, quietMs: 150, minEvents: 3, maxCriticalHeapBytes: 48 * MiB, maxCriticalPauseMs: Infinity };
+const relief: JsHeapReliefPolicy = { level: 'critical', minYoungBytes: 8 * MiB, minIntervalMs: 30_000, maxShare: 0.05, quietMs: 150, minEvents: 3, maxCriticalHeapBytes: 48 * MiB, maxCriticalPauseMs: Infinity, reburstMs: 0, reburstQuietMs: 0 };
 
 /** `n` freeing events at once. */
 function burst(t: NativeHeapTrimmer, n = 3): void {
@@ -238,6 +260,32 @@ test('relief: not while the burst goes on (trims at a short quiet or forced by m
   assert.ok(trimsMidBurst >= 2, `trims mid-burst ${trimsMidBurst}`);
   assert.equal(midBurst, 0, 'relieved mid-burst');
   assert.equal(t.stats.jsHeapReliefs, 1);
+});
+
+test('relief: a burst soon after a relief makes the next relief wait for reburstQuietMs; a burst later than reburstMs does not', async () => {
+  // maxShare 1 and no minimum interval: only the quiet times decide when the reliefs come.
+  const spaced = { ...relief, minIntervalMs: 0, maxShare: 1, reburstMs: 1500, reburstQuietMs: 900 };
+  const t = new NativeHeapTrimmer({ delayMs: 30, maxWaitMs: 300, minIntervalMs: 50, maxShare: 1 }, true, spaced, () => 32 * MiB);
+  burst(t);
+  await until(() => t.stats.jsHeapReliefs >= 1 || !t.stats.active);
+  if (!t.stats.active) return; // not glibc: the trimmer (and its relief) stopped
+  // A second burst right after the relief: a reburst, so its relief waits for 900 ms of quiet.
+  burst(t);
+  const secondBurstAt = performance.now();
+  assert.equal(t.stats.jsHeapReburstsAfterRelief, 1);
+  await sleep(spaced.quietMs + 300);
+  assert.equal(t.stats.jsHeapReliefs, 1, 'relieved after quietMs although the burst came right after a relief');
+  await until(() => t.stats.jsHeapReliefs >= 2);
+  assert.equal(t.stats.jsHeapReliefs, 2);
+  // A lower bound only: the relief may come later on a loaded machine, never before its quiet.
+  assert.ok(performance.now() - secondBurstAt >= spaced.reburstQuietMs - 1, 'relieved before reburstQuietMs of quiet');
+  // A burst more than reburstMs after the last relief: back to quietMs.
+  await sleep(spaced.reburstMs + 100);
+  burst(t);
+  assert.equal(t.stats.jsHeapReburstsAfterRelief, 1, 'a burst later than reburstMs counted as a reburst');
+  await until(() => t.stats.jsHeapReliefs >= 3);
+  assert.equal(t.stats.jsHeapReliefs, 3, JSON.stringify(t.stats));
+  t.stop();
 });
 
 test("relieveJsHeap('critical') shrinks a young generation grown by surviving allocations", () => {
