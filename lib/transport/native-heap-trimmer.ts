@@ -42,8 +42,8 @@ export interface JsHeapReliefPolicy {
   /** ... and when it had at least this many freeing events since the last relief (not one connection). */
   readonly minEvents: number;
   /**
-   * A burst (minEvents freeing events) that comes within this long after a relief shows that bursts
-   * come close together in this process, ms: V8 compiles again, during that burst, much of what it
+   * A burst (minEvents freeing events, none quietMs after the one before) that comes within this
+   * long after a relief shows that bursts come close together in this process, ms: V8 compiles again, during that burst, much of what it
    * had optimized before the relief (docs/architecture.md, "The relief's cost to the next burst").
    */
   readonly reburstMs: number;
@@ -206,6 +206,9 @@ export class NativeHeapTrimmer {
   private eventsSinceRelief = 0;
   /** When the last relief started (performance.now()). */
   private lastReliefAt = -Infinity;
+  /** The last freeing event (performance.now()), and the events of the burst it belongs to. */
+  private lastEventAt = -Infinity;
+  private burstEvents = 0;
   /** The last burst came within reburstMs of a relief: the next relief waits for reburstQuietMs. */
   private reburst = false;
   /** A full collection took longer than maxCriticalPauseMs: never stop the thread for one again. */
@@ -230,9 +233,14 @@ export class NativeHeapTrimmer {
   noteFreed(): void {
     if (!this.stats.active) return;
     const now = performance.now();
-    // A burst is minEvents events since the last relief; whether it came soon after that relief
-    // decides how long the next relief waits (docs/architecture.md, "The relief's cost to the next burst").
-    if (++this.eventsSinceRelief === this.relief.minEvents) {
+    this.eventsSinceRelief++;
+    // Every burst (events less than quietMs apart) that reaches minEvents decides, by how soon after
+    // the last relief it came, how long the next relief waits (docs/architecture.md, "The relief's
+    // cost to the next burst"); a burst whose relief was skipped (a small young generation) is
+    // judged again by the next one.
+    if (now - this.lastEventAt >= this.relief.quietMs) this.burstEvents = 0;
+    this.lastEventAt = now;
+    if (++this.burstEvents === this.relief.minEvents) {
       this.reburst = now - this.lastReliefAt < this.relief.reburstMs;
       if (this.reburst) this.stats.jsHeapReburstsAfterRelief++;
     }
@@ -404,6 +412,7 @@ export class NativeHeapTrimmer {
     const start = performance.now();
     if (!relieveJsHeap('critical')) return false;
     const took = performance.now() - start;
+    this.lastReliefAt = start; // a memory-reducing collection too: the next burst pays for it alike
     this.stats.jsHeapReliefs++;
     this.stats.jsHeapReliefsFollowedUp++;
     this.stats.jsHeapReliefMs += took;

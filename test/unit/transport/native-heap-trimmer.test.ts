@@ -270,11 +270,12 @@ test('relief: a burst soon after a relief makes the next relief wait for reburst
   await until(() => t.stats.jsHeapReliefs >= 1 || !t.stats.active);
   if (!t.stats.active) return; // not glibc: the trimmer (and its relief) stopped
   // A second burst right after the relief: a reburst, so its relief waits for 900 ms of quiet.
-  burst(t);
   const secondBurstAt = performance.now();
+  burst(t);
   assert.equal(t.stats.jsHeapReburstsAfterRelief, 1);
   await sleep(spaced.quietMs + 300);
-  assert.equal(t.stats.jsHeapReliefs, 1, 'relieved after quietMs although the burst came right after a relief');
+  // Only while the sleep did not overrun the longer quiet (a loaded machine may stretch it).
+  if (performance.now() - secondBurstAt < spaced.reburstQuietMs - 50) assert.equal(t.stats.jsHeapReliefs, 1, 'relieved after quietMs although the burst came right after a relief');
   await until(() => t.stats.jsHeapReliefs >= 2);
   assert.equal(t.stats.jsHeapReliefs, 2);
   // A lower bound only: the relief may come later on a loaded machine, never before its quiet.
@@ -285,6 +286,27 @@ test('relief: a burst soon after a relief makes the next relief wait for reburst
   assert.equal(t.stats.jsHeapReburstsAfterRelief, 1, 'a burst later than reburstMs counted as a reburst');
   await until(() => t.stats.jsHeapReliefs >= 3);
   assert.equal(t.stats.jsHeapReliefs, 3, JSON.stringify(t.stats));
+  t.stop();
+});
+
+test('relief: every burst is judged, also after a deferred relief that was skipped (the young generation shrank meanwhile)', async () => {
+  let young = 32 * MiB;
+  const spaced = { ...relief, minIntervalMs: 0, maxShare: 1, reburstMs: 10_000, reburstQuietMs: 300 };
+  const t = new NativeHeapTrimmer({ delayMs: 30, maxWaitMs: 300, minIntervalMs: 50, maxShare: 1 }, true, spaced, () => young);
+  burst(t);
+  await until(() => t.stats.jsHeapReliefs >= 1 || !t.stats.active);
+  if (!t.stats.active) return; // not glibc: the trimmer (and its relief) stopped
+  // A reburst whose relief, 300 ms of quiet later, finds the young generation small: skipped.
+  burst(t);
+  assert.equal(t.stats.jsHeapReburstsAfterRelief, 1);
+  young = 1 * MiB;
+  await until(() => !t.pending);
+  assert.equal(t.stats.jsHeapReliefs, 1);
+  // The next burst is judged on its own (here again within reburstMs of the relief). Before, the
+  // judgement came only at the minEvents-th event since a relief, so a skipped relief kept the
+  // last judgement for every later burst, however late.
+  burst(t);
+  assert.equal(t.stats.jsHeapReburstsAfterRelief, 2, 'the burst after a skipped relief was not judged');
   t.stop();
 });
 
