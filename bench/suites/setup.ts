@@ -3,7 +3,7 @@
 // wall time), one library per child process. Every pair: one audio m-line, in-process signaling,
 // host candidates on loopback only, no STUN server. Ours, werift, @roamhq/wrtc, node-datachannel.
 // The many-pairs cases also report process CPU (every thread) per connected pair, and the CPU of
-// the main (JavaScript) thread alone. 1,000 pairs run three bursts, 200 ms apart: the case (and
+// the main (JavaScript) thread alone. 1,000 pairs run up to three bursts (--rounds, at most 3), 200 ms apart: the case (and
 // its target) is the first, where V8 first optimizes a JavaScript library's per-pair code; the
 // other two are "later bursts" (a server that has had one before). `ours-in-thread` is ours with PWT_DTLS_HANDSHAKE_THREAD=0
 // (every DTLS handshake on the JavaScript thread; docs/dtls.md "Handshake thread"), same run.

@@ -43,8 +43,9 @@ export interface JsHeapReliefPolicy {
   readonly minEvents: number;
   /**
    * A burst (minEvents freeing events, none quietMs after the one before) that comes within this
-   * long after a relief shows that bursts come close together in this process, ms: V8 compiles again, during that burst, much of what it
-   * had optimized before the relief (docs/architecture.md, "The relief's cost to the next burst").
+   * long after a relief shows that bursts come close together in this process, ms: V8 compiles
+   * again, during that burst, much of what it had optimized before the relief (docs/architecture.md,
+   * "The relief's cost to the next burst").
    */
   readonly reburstMs: number;
   /** After such a burst, the quiet a relief waits for instead of quietMs (until a burst comes later than reburstMs after a relief), ms. */
@@ -187,7 +188,7 @@ export interface NativeHeapTrimStats {
    */
   jsHeapReliefsFollowedUp: number;
   jsHeapReliefMs: number;
-  /** Bursts that came within reburstMs of a relief (each made the next relief wait for reburstQuietMs). */
+  /** Times a burst within reburstMs of a relief made the next relief wait for reburstQuietMs (bursts judged so, not reliefs). */
   jsHeapReburstsAfterRelief: number;
 }
 
@@ -341,7 +342,9 @@ export class NativeHeapTrimmer {
    * Whether a trim (and the relief before it) is due or under way: freed memory not given back
    * yet, or V8's incremental collection asked for by a relief still running. A benchmark that
    * forces collections of its own waits for this to clear first: a forced collection finishes V8's
-   * marking without reducing memory, and the young generation stays committed.
+   * marking without reducing memory, and the young generation stays committed. After a reburst
+   * this stays true for up to reburstQuietMs (the trim at the quiet's end, whose relief may then
+   * be skipped).
    */
   get pending(): boolean {
     return this.timer !== undefined || this.reliefInProgress;
