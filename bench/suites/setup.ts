@@ -34,6 +34,11 @@ function percentile(xs: readonly number[], q: number): number {
   return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
 }
 
+/** Pairs that did not connect, of those attempted, over some rounds (the table's `failed` column). */
+function failedOf(rounds: SetupResult['rounds']): { count: number; of: number } {
+  return { count: rounds.reduce((n, r) => n + r.failed, 0), of: rounds.reduce((n, r) => n + r.times.length + r.failed, 0) };
+}
+
 /** One child per library: a warm-up pair, then each pair count for several rounds. */
 export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
   printHeader(SUITE, libraryVersions());
@@ -79,7 +84,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
       // bursts of the same child are a case of their own (a server that has had a burst before).
       const later = count === MANY_PAIRS ? rounds.slice(1) : [];
       if (count === MANY_PAIRS) rounds = rounds.slice(0, 1);
-      const failed = { count: rounds.reduce((n, r) => n + r.failed, 0), of: rounds.reduce((n, r) => n + r.times.length + r.failed, 0) };
+      const failed = failedOf(rounds);
       if (count === 1) {
         // Each round connects ONE_PAIR_REPEATS pairs one after another: every pair is a sample of
         // the median row, each round's 90th percentile a sample of the p90 row.
@@ -92,8 +97,7 @@ export async function run(opts: BenchOptions): Promise<BenchSeries[]> {
         series.push({ suite: SUITE, case: `${count} pairs at once`, subject: lib, unit: 'pairs/s', higherIsBetter: true, samples: rounds.map(pairsPerSecond), failed, ...(note ? { note } : {}) });
         const laterConnected = later.filter((r) => r.times.length);
         if (laterConnected.length) {
-          const laterFailed = { count: later.reduce((n, r) => n + r.failed, 0), of: later.reduce((n, r) => n + r.times.length + r.failed, 0) };
-          series.push({ suite: SUITE, case: `${count} pairs at once, later bursts`, subject: lib, unit: 'pairs/s', higherIsBetter: true, samples: laterConnected.map(pairsPerSecond), failed: laterFailed });
+          series.push({ suite: SUITE, case: `${count} pairs at once, later bursts`, subject: lib, unit: 'pairs/s', higherIsBetter: true, samples: laterConnected.map(pairsPerSecond), failed: failedOf(later) });
           series.push({ suite: SUITE, case: `${count} pairs at once, later bursts, CPU per pair`, subject: lib, unit: 'ms', higherIsBetter: false, samples: laterConnected.map((r) => r.cpuMs / r.times.length) });
         }
         const connected = rounds.filter((r) => r.times.length);
