@@ -64,7 +64,8 @@ export interface JsHeapReliefPolicy {
 /**
  * The defaults: one reduce-memory collection once a burst of at least 16 handshakes or closes has
  * been quiet for 250 ms, at most every 5 s and 5 % of the thread (0.1 s at 1,000 idle PCs at load 5,
- * 0.15–0.23 s at load 7–9, 0.5–0.9 s at 2,000 under load 12–18 on this 2-core machine); above
+ * 0.15–0.23 s at load 7–9, 0.5–0.9 s at 2,000 under load 12–18 on this 2-core machine; one that
+ * a burst's quiet end finds held back by that limit comes once the limit has passed); above
  * 32 MiB of live heap (about 1,100 idle PCs, which keep about 21 KiB each since their policy
  * modules are made at first need), and for good once a full one
  * took more than 100 ms, it is the incremental 'moderate' one instead, so the thread that carries
@@ -121,6 +122,8 @@ export class NativeHeapTrimSchedule {
   private notBefore = -Infinity;
   /** The quiet the end of a burst waits for (awaitQuiet), or undefined. */
   private awaitedQuietMs: number | undefined;
+  /** The time one more trim is due at (awaitTime), or undefined. */
+  private awaitedAt: number | undefined;
 
   constructor(private readonly policy: NativeHeapTrimPolicy = DEFAULT_NATIVE_HEAP_TRIM_POLICY) {}
 
@@ -147,10 +150,17 @@ export class NativeHeapTrimSchedule {
     if (!this.quietAt(now, quietMs)) this.awaitedQuietMs = quietMs;
   }
 
-  /** When the next trim is due, or undefined when nothing was freed since the last one. */
+  /** Keeps one more trim due at `at`, whatever comes before it (a relief held back until then). */
+  awaitTime(at: number): void {
+    this.awaitedAt = at;
+  }
+
+  /** When the next trim is due, or undefined when nothing was freed since the last one and nothing is awaited. */
   dueAt(): number | undefined {
     if (this.firstPending === undefined) {
-      return this.awaitedQuietMs === undefined ? undefined : Math.max(this.lastNote + this.awaitedQuietMs, this.notBefore);
+      const afterQuiet = this.awaitedQuietMs === undefined ? Infinity : this.lastNote + this.awaitedQuietMs;
+      const awaited = Math.min(afterQuiet, this.awaitedAt ?? Infinity);
+      return awaited === Infinity ? undefined : Math.max(awaited, this.notBefore);
     }
     const quiet = Math.min(this.lastNote + this.policy.delayMs, this.firstPending + this.policy.maxWaitMs);
     return Math.max(quiet, this.notBefore);
@@ -159,6 +169,8 @@ export class NativeHeapTrimSchedule {
   /** A trim started at `start` and took `durationMs`: what was freed before it is served. */
   trimmed(start: number, durationMs: number): void {
     if (this.awaitedQuietMs !== undefined && this.quietAt(start, this.awaitedQuietMs)) this.awaitedQuietMs = undefined;
+    // Within 1 ms, like quietAt: a timer may fire that much early by `performance.now()`.
+    if (this.awaitedAt !== undefined && start + 1 >= this.awaitedAt) this.awaitedAt = undefined;
     if (this.firstPending !== undefined && this.lastNote <= start) this.firstPending = undefined;
     else if (this.firstPending !== undefined) this.firstPending = start;
     const gap = Math.max(this.policy.minIntervalMs, durationMs / this.policy.maxShare);
@@ -363,8 +375,11 @@ export class NativeHeapTrimmer {
     const took = performance.now() - start;
     // The relief has its own share; the trim's gap counts the trim only.
     this.schedule.trimmed(start, took);
-    // A trim before the burst went quiet leaves the relief to a later trim at its quiet end.
+    // A trim before the burst went quiet leaves the relief to a later trim at its quiet end; a
+    // relief that the quiet found held back by the last one's interval (and its cost) comes with a
+    // trim once that is over, not only after the next burst.
     if (!quiet && this.wantsRelief()) this.schedule.awaitQuiet(start, this.reliefQuietMs());
+    else if (quiet && this.wantsRelief() && start < this.reliefNotBefore && this.youngBytes() >= this.relief.minYoungBytes) this.schedule.awaitTime(this.reliefNotBefore);
     if (result === 'unsupported') {
       this.stop();
       return;
