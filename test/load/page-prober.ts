@@ -4,7 +4,7 @@
 import { Worker } from 'node:worker_threads';
 
 // Plain JavaScript (no tsx in the worker): one unrecorded fetch (loads fetch's code and opens the
-// connection), 'ready', then fetch, wait for the whole body, record, sleep 50 ms until told to stop.
+// connection), 'ready' with its kernel thread id, then fetch, wait for the whole body, record, sleep 50 ms until told to stop.
 const PROBER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const latencies = [];
@@ -14,7 +14,11 @@ parentPort.on('message', () => { running = false; });
   try {
     await (await fetch(workerData.url)).text();
   } catch {}
-  parentPort.postMessage('ready');
+  let tid;
+  try {
+    tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+  } catch {}
+  parentPort.postMessage({ ready: true, tid });
   while (running) {
     const t0 = performance.now();
     try {
@@ -32,6 +36,8 @@ parentPort.on('message', () => { running = false; });
 
 /** A running prober: `stop()` ends it and resolves with every fetch's latency in ms (Infinity: failed). */
 export interface PageProber {
+  /** The prober thread's kernel thread id (Linux), which whip-load.ts leaves at its priority. */
+  threadId: number | undefined;
   stop(): Promise<number[]>;
 }
 
@@ -56,9 +62,10 @@ export async function startPageProber(url: string): Promise<PageProber> {
     }
     return messages.shift();
   };
-  await next(); // 'ready'
+  const ready = (await next()) as { tid?: number };
   const done = next() as Promise<number[]>;
   return {
+    threadId: ready.tid,
     async stop() {
       worker.postMessage('stop');
       const latencies = await done;

@@ -1,14 +1,22 @@
 // Long form of the echo-server load (whip-load.ts), part of `npm run soak`: 500 concurrent WHIP
-// sessions (`node --import tsx test/load/run-load.ts [sessions] [seconds] [--cpu-prof=DIR]`; with
-// --cpu-prof the server process writes a V8 CPU profile into DIR). Exits non-zero when a session
-// did not echo, the page answered slower than 100 ms, or memory did not return.
+// sessions (`node --import tsx test/load/run-load.ts [sessions] [seconds] [--cpu-prof=DIR]
+// [--generator-nice=N]`; with --cpu-prof the server process writes a V8 CPU profile into DIR; the
+// generator's threads run GENERATOR_NICE nice steps below the server unless N says otherwise, 0 for
+// the same priority). Exits non-zero when a session did not echo, the page answered slower than
+// 100 ms, or memory did not return.
 import { describeLoad, runWhipLoad } from './whip-load.js';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const profDir = process.argv.find((a) => a.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
 const sessions = Number(args[0] ?? 500);
 const seconds = Number(args[1] ?? 5);
-const r = await runWhipLoad({ sessions, seconds, serverExecArgv: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [] });
+const niceArg = process.argv.find((a) => a.startsWith('--generator-nice='))?.slice('--generator-nice='.length);
+const r = await runWhipLoad({
+  sessions,
+  seconds,
+  serverExecArgv: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+  ...(niceArg === undefined ? {} : { generatorNice: Number(niceArg) }),
+});
 console.log(describeLoad(r));
 const problems: string[] = [];
 if (r.failures.length > 0) problems.push(`${r.failures.length} sessions did not echo, e.g. ${r.failures.slice(0, 3).join(' | ')}`);
