@@ -356,7 +356,8 @@ export class NativeHeapTrimmer {
    * forces collections of its own waits for this to clear first: a forced collection finishes V8's
    * marking without reducing memory, and the young generation stays committed. After a reburst
    * this stays true for up to reburstQuietMs (the trim at the quiet's end, whose relief may then
-   * be skipped).
+   * be skipped), and after a relief the rate limit held back, until that limit has passed (5 s by
+   * default, longer after a slow relief: its cost / maxShare).
    */
   get pending(): boolean {
     return this.timer !== undefined || this.reliefInProgress;
@@ -379,7 +380,9 @@ export class NativeHeapTrimmer {
     // relief that the quiet found held back by the last one's interval (and its cost) comes with a
     // trim once that is over, not only after the next burst.
     if (!quiet && this.wantsRelief()) this.schedule.awaitQuiet(start, this.reliefQuietMs());
-    else if (quiet && this.wantsRelief() && start < this.reliefNotBefore && this.youngBytes() >= this.relief.minYoungBytes) this.schedule.awaitTime(this.reliefNotBefore);
+    // 1 ms after the limit: the timer may fire that much early by `performance.now()`, and the
+    // relief itself allows no slack.
+    else if (quiet && this.wantsRelief() && start < this.reliefNotBefore && this.youngBytes() >= this.relief.minYoungBytes) this.schedule.awaitTime(this.reliefNotBefore + 1);
     if (result === 'unsupported') {
       this.stop();
       return;

@@ -16,7 +16,8 @@ parentPort.on('message', () => { running = false; });
   } catch {}
   let tid;
   try {
-    tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+    const n = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(n) && n > 0) tid = n;
   } catch {}
   parentPort.postMessage({ ready: true, tid });
   while (running) {

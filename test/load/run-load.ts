@@ -11,6 +11,10 @@ const profDir = process.argv.find((a) => a.startsWith('--cpu-prof='))?.slice('--
 const sessions = Number(args[0] ?? 500);
 const seconds = Number(args[1] ?? 5);
 const niceArg = process.argv.find((a) => a.startsWith('--generator-nice='))?.slice('--generator-nice='.length);
+if (niceArg !== undefined && !/^\d+$/.test(niceArg)) {
+  console.error(`--generator-nice takes a whole number of nice steps (0 for the same priority), not "${niceArg}"`);
+  process.exit(2);
+}
 const r = await runWhipLoad({
   sessions,
   seconds,

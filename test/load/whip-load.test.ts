@@ -2,7 +2,8 @@
 // server on one shared UdpMux port. Every session echoes, the server ends every session and its
 // memory (JS heap and RSS, after GC) returns to its baseline (+ 10 % slack for the allocator).
 // It found the echo server's connect timer keeping every ended session for 30 s. The page latency is reported
-// here and asserted in the long form (`npm run soak`: 500 sessions).
+// here and asserted in the long form (`npm run soak`: 500 sessions); in both the generator runs
+// below the server's priority (whip-load.ts, lowerGeneratorThreads).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeLoad, runWhipLoad } from './whip-load.js';

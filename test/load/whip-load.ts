@@ -130,6 +130,7 @@ export async function runWhipLoad(o: { sessions: number; seconds: number; warmup
     execArgv: ['--import', 'tsx', ...(o.serverExecArgv ?? [])],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
+  let priority: { lowered: number; restore(): void } | undefined;
   try {
     const ready = await new Promise<{ url: string; whipUrl: string }>((resolve, reject) => {
       child.once('message', (m: { op: string; url: string; whipUrl: string }) => resolve(m));
@@ -146,7 +147,7 @@ export async function runWhipLoad(o: { sessions: number; seconds: number; warmup
     let peakRss = baseline.rss;
     // The page is probed from a worker thread: this thread's loop is busy with the sessions.
     const prober = await startPageProber(ready.url);
-    const priority = lowerGeneratorThreads(o.generatorNice ?? GENERATOR_NICE, prober.threadId);
+    priority = lowerGeneratorThreads(o.generatorNice ?? GENERATOR_NICE, prober.threadId);
     await request<LoopReply>(child, 'loop');
     let running = true;
     // Peak RSS as it is (no GC: a forced full GC here would stall the server's loop and count in
@@ -160,6 +161,8 @@ export async function runWhipLoad(o: { sessions: number; seconds: number; warmup
     })();
     const results = await Promise.all(Array.from({ length: o.sessions }, (_, i) => session(ready.whipUrl, o.seconds, i)));
     priority.restore();
+    const lowered = priority.lowered;
+    priority = undefined;
     running = false;
     await rssPoller;
     const latencies = await prober.stop();
@@ -195,12 +198,13 @@ export async function runWhipLoad(o: { sessions: number; seconds: number; warmup
       afterHeapTotal: after.heapTotal,
       baselineExternal: baseline.external,
       afterExternal: after.external,
-      generatorNice: priority.lowered,
+      generatorNice: lowered,
       settleMs,
       afterSessions: after.sessions,
       afterMuxTransports: after.muxTransports,
     };
   } finally {
+    priority?.restore();
     child.send({ op: 'close' });
     await new Promise((r) => {
       const t = setTimeout(() => {
@@ -223,7 +227,9 @@ export async function runWhipLoad(o: { sessions: number; seconds: number; warmup
  * server, and the page latency then measured the two processes' competition (docs/architecture.md
  * "Soak and load"). A nice value belongs to one thread on Linux, so the server (another process)
  * and the prober keep theirs, and threads started later inherit the lowered value of the thread
- * that starts them. Elsewhere, or refused, the run goes on at the same priority and reports 0.
+ * that starts them (restore() does not reach those). Raising a priority back needs CAP_SYS_NICE:
+ * without it the threads stay lowered, which only matters to a later run in the same process.
+ * Elsewhere, or refused, the run goes on at the same priority and reports 0.
  */
 function lowerGeneratorThreads(steps: number, except: number | undefined): { lowered: number; restore(): void } {
   const changed: Array<{ tid: number; before: number }> = [];
