@@ -145,9 +145,13 @@ export class NativeHeapTrimSchedule {
   /**
    * Keeps the end of a burst pending after a trim at `now` that came before the burst had been
    * quiet for `quietMs`: one more trim is due once it has been that quiet (later events move it).
+   * A time awaited before (awaitTime) is dropped: the burst's quiet end decides again.
    */
   awaitQuiet(now: number, quietMs: number): void {
-    if (!this.quietAt(now, quietMs)) this.awaitedQuietMs = quietMs;
+    if (!this.quietAt(now, quietMs)) {
+      this.awaitedQuietMs = quietMs;
+      this.awaitedAt = undefined;
+    }
   }
 
   /** Keeps one more trim due at `at`, whatever comes before it (a relief held back until then). */
@@ -382,7 +386,7 @@ export class NativeHeapTrimmer {
     if (!quiet && this.wantsRelief()) this.schedule.awaitQuiet(start, this.reliefQuietMs());
     // 1 ms after the limit: the timer may fire that much early by `performance.now()`, and the
     // relief itself allows no slack.
-    else if (quiet && this.wantsRelief() && start < this.reliefNotBefore && this.youngBytes() >= this.relief.minYoungBytes) this.schedule.awaitTime(this.reliefNotBefore + 1);
+    else if (quiet && this.reliefHeldBack(start)) this.schedule.awaitTime(this.reliefNotBefore + 1);
     if (result === 'unsupported') {
       this.stop();
       return;
@@ -400,10 +404,15 @@ export class NativeHeapTrimmer {
     return this.relief.level !== 'off' && this.eventsSinceRelief >= this.relief.minEvents && this.reliefNotBefore !== Infinity;
   }
 
+  /** Whether a relief at `now` would have its other conditions and only waits for the last one's rate limit. */
+  private reliefHeldBack(now: number): boolean {
+    return this.wantsRelief() && now < this.reliefNotBefore && this.youngBytes() >= this.relief.minYoungBytes;
+  }
+
   /** Asks V8 for its young generation when it is grown and the last relief is long enough ago; how it asked, if it did. */
   private relieveJsHeap(now: number): JsHeapRelief | undefined {
     let level = this.relief.level;
-    if (level === 'off' || now < this.reliefNotBefore || this.eventsSinceRelief < this.relief.minEvents) return undefined;
+    if (level === 'off' || !this.wantsRelief() || now < this.reliefNotBefore) return undefined;
     if (this.youngBytes() < this.relief.minYoungBytes) return undefined;
     this.eventsSinceRelief = 0;
     const moderated = level === 'critical' && (this.criticalTooSlow || this.liveBytes() > this.relief.maxCriticalHeapBytes);

@@ -4,7 +4,8 @@
 import { Worker } from 'node:worker_threads';
 
 // Plain JavaScript (no tsx in the worker): one unrecorded fetch (loads fetch's code and opens the
-// connection), 'ready' with its kernel thread id, then fetch, wait for the whole body, record, sleep 50 ms until told to stop.
+// connection), 'ready' with its kernel thread id, then fetch, wait for the whole body, record,
+// sleep 50 ms until told to stop.
 const PROBER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const latencies = [];

@@ -87,6 +87,13 @@ test('schedule: a trim awaited at a time is due then (not before the gap after t
   // Awaited before the gap after a trim ends: due at the gap's end.
   s.awaitTime(3100);
   assert.equal(s.dueAt(), 3000.5 + 250);
+  s.trimmed(3250.5, 1);
+  // A new burst's trim before its quiet end drops an awaited time: the quiet end decides again.
+  s.awaitTime(6000);
+  s.note(3400);
+  s.trimmed(3500, 1);
+  s.awaitQuiet(3500, 5000);
+  assert.equal(s.dueAt(), 8400);
 });
 
 test('trimNativeHeap reports released, nothing-released or unsupported and never throws', () => {
