@@ -163,9 +163,9 @@ export const ONE_PAIR_REPEATS = 10;
  * ms and the wall time of all. A count that fails (a library error, pairs that never connect)
  * keeps the rounds measured so far and the error, and the larger counts after it do not run (a
  * library that failed at fewer pairs would spend the child's time failing at more). A count
- * whose pairs
- * would need more open descriptors than the process may have (measured per pair first, twice
- * that) is skipped with the figures, rather than left to fail on EMFILE half-way (wrtc aborts).
+ * whose pairs would need more open descriptors than the process may have (measured per pair
+ * first, twice that) is skipped with the figures, rather than left to fail on EMFILE half-way
+ * (wrtc aborts).
  * `progress` gets the results after every round (the child reports them in case the library then crashes).
  */
 export async function measureSetup(

@@ -222,11 +222,11 @@ export async function runWhipLoad(o: { sessions: number; seconds: number; warmup
 
 /**
  * Lowers every thread of this process but `except` (the page prober's) by `steps` nice steps and
- * says by how many its JavaScript thread was lowered. The generator stands in for hundreds of remote clients, whose CPU is not
- * the server's; on a 2-core machine its threads at the server's priority (its JavaScript thread, and
- * its DTLS handshake threads during the burst of joins) took their share of the cores from the
- * server, and the page latency then measured the two processes' competition (docs/architecture.md
- * "Soak and load"). A nice value belongs to one thread on Linux, so the server (another process)
+ * says by how many its JavaScript thread was lowered. The generator stands in for hundreds of
+ * remote clients, whose CPU is not the server's; on a 2-core machine its threads at the server's
+ * priority (its JavaScript thread, and its DTLS handshake threads during the burst of joins) took
+ * their share of the cores from the server, and the page latency then measured the two processes'
+ * competition (docs/architecture.md "Soak and load"). A nice value belongs to one thread on Linux, so the server (another process)
  * and the prober keep theirs, and threads started later inherit the lowered value of the thread
  * that starts them (restore() does not reach those). Raising a priority back needs CAP_SYS_NICE:
  * without it the threads stay lowered, which only matters to a later run in the same process.
