@@ -10,6 +10,7 @@ import { WhepSubscriber } from './whep-subscriber.js';
 import { messagePlan } from './message-plan.js';
 import { OfferQueue } from './offer-queue.js';
 import { renderEchoPage } from './page.js';
+import { Router } from '../sfu/router.js';
 
 /** Options of {@link startEchoServer}. */
 export interface EchoServerOptions extends EchoSessionOptions {
@@ -54,6 +55,8 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
   const maxSessions = options.maxSessions ?? 32;
   const sessions = new Map<string, EchoSession>();
   const subscribers = new Map<string, WhepSubscriber>();
+  const ownRouter = options.udpMux && !options.router ? Router.create(options.udpMux) : undefined;
+  const router = options.router ?? ownRouter;
   const sessionOptions: EchoSessionOptions = {
     tcpMux: options.tcpMux,
     iceLite: options.iceLite,
@@ -66,6 +69,8 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     rtpPolicies: options.rtpPolicies,
     // Every session on one shared UDP port (lib/transport/source/udp-mux.ts), as an SFU runs.
     udpMux: options.udpMux,
+    // There the port's forwarding engine echoes the RTP (docs/echo.md "Native echo").
+    router,
   };
   const page = renderEchoPage(messagePlan());
   // One answer at a time, each in its own loop turn: a burst of offers answered back to back kept
@@ -208,10 +213,16 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
       }
     })();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => resolve());
+    });
+  } catch (error) {
+    // The port's forwarding engine must not stay attached for a server that never ran.
+    ownRouter?.close();
+    throw error;
+  }
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}/`;
@@ -225,6 +236,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
       closing = true;
       for (const id of [...subscribers.keys()]) endSubscriber(id, 'server closing');
       for (const id of [...sessions.keys()]) end(id, 'server closing');
+      ownRouter?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -1,16 +1,17 @@
 // One echo session: answers an offer with an RTCPeerConnection that sends every received RTP
 // packet back on the same m-section (our SSRC, the packet's negotiated payload type, our continuous
 // sequence numbers) and every data-channel message back on the same channel with the same type.
-import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RTCConfiguration, type RTCDataChannel, type RTCRtpTransceiver } from '../peer/index.js';
+import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RtcpEvent, type RTCConfiguration, type RTCDataChannel, type RTCRtpTransceiver } from '../peer/index.js';
 import { RtpPacket } from '../rtp/rtp-packet.js';
 import { parseSdp } from '../sdp/parse.js';
-import type { SdpCodec } from '../sdp/model.js';
+import type { SdpCodec, SdpMediaSection } from '../sdp/model.js';
 import { RtcpPictureLossIndication } from '../rtp/rtcp/picture-loss-indication.js';
 import { announceAddress } from './announce.js';
 import { applyIceFragment, formatIceFragment, iceFragmentOf, type IceFragment } from '../signaling/ice-fragment.js';
 // Installs the default policy modules (RTCP reports, NACK, keyframe requests, transport-cc feedback).
 import '../policy/default-policies.js';
 import type { TcpMux } from '../transport/source/tcp-mux.js';
+import type { Consumer, Producer, Router } from '../sfu/index.js';
 
 /** Options of an echo session: the peer connection's transport options. */
 export type EchoSessionOptions = Pick<RTCConfiguration, 'iceLite' | 'hostAddresses' | 'portRange' | 'srtpProfiles' | 'certificates' | 'answerDtlsRole' | 'rtpPolicies' | 'udpMux'> & {
@@ -21,6 +22,13 @@ export type EchoSessionOptions = Pick<RTCConfiguration, 'iceLite' | 'hostAddress
    * (RFC 6544), for clients whose UDP is blocked (docs/ice.md "ICE-TCP").
    */
   tcpMux?: TcpMux;
+  /**
+   * A router on `udpMux` (Router.create(udpMux)): each received stream is echoed by its native
+   * forwarding engine, as a producer consumed by the same connection, with no JavaScript per packet
+   * (docs/echo.md "Native echo"). Without it, or for a stream the router cannot take, the echo runs
+   * in JavaScript.
+   */
+  router?: Router;
 };
 
 /** Counters of one session, as the echo page and the logs show them. */
@@ -62,8 +70,7 @@ export class EchoSession {
   readonly answer: string;
   /** Wall-clock creation time, ms since the epoch (for the page and logs). */
   readonly createdAt: number;
-  /** What was echoed so far. */
-  readonly counters: EchoSessionCounters = {
+  private readonly counted: EchoSessionCounters = {
     rtp: { audio: { received: 0, echoed: 0 }, video: { received: 0, echoed: 0 } },
     messagesEchoed: 0,
     bytesEchoed: 0,
@@ -77,13 +84,29 @@ export class EchoSession {
   private readonly listeners: Record<'audio' | 'video', Set<(packet: RtpPacket) => void>> = { audio: new Set(), video: new Set() };
   /** Sends a PLI about the newest stream of a kind (set once its track exists). */
   private readonly keyframeRequesters: Partial<Record<'audio' | 'video', () => boolean>> = {};
+  private readonly router: Router | undefined;
+  private answerMedia: SdpMediaSection[] | undefined;
+  /** Streams the router echoes; their packets are counted by the engine, not in `counters`. */
+  private readonly nativeEchoes: NativeEcho[] = [];
 
-  private constructor(id: string, pc: RTCPeerConnection, answer: string, createdAt: number, publicIp: string | undefined) {
+  private constructor(id: string, pc: RTCPeerConnection, answer: string, createdAt: number, publicIp: string | undefined, router: Router | undefined) {
     this.id = id;
     this.pc = pc;
     this.answer = answer;
     this.createdAt = createdAt;
     this.publicIp = publicIp;
+    this.router = router;
+    // Before the router's own listener (it closes the producers and consumers on failure): their
+    // engine counters are folded into ours while they are still open.
+    pc.on('connectionstatechange', () => {
+      if (pc.connectionState === 'failed' || pc.connectionState === 'closed') this.foldNativeCounters();
+    });
+  }
+
+  /** What was echoed so far (the engine's counts of natively echoed streams included). */
+  get counters(): EchoSessionCounters {
+    this.foldNativeCounters();
+    return this.counted;
   }
 
   /**
@@ -95,13 +118,13 @@ export class EchoSession {
       for (const candidate of m.candidates) {
         try {
           await this.pc.addIceCandidate({ candidate, sdpMid: m.mid ?? null, usernameFragment: fragment.iceUfrag ?? null });
-          this.counters.trickle.candidates++;
+          this.counted.trickle.candidates++;
         } catch {
-          this.counters.trickle.dropped++;
+          this.counted.trickle.dropped++;
         }
       }
-      if (m.endOfCandidates && !this.counters.trickle.endOfCandidates) {
-        this.counters.trickle.endOfCandidates = true;
+      if (m.endOfCandidates && !this.counted.trickle.endOfCandidates) {
+        this.counted.trickle.endOfCandidates = true;
         await this.pc.addIceCandidate(null);
       }
     }
@@ -116,7 +139,7 @@ export class EchoSession {
     await this.pc.setRemoteDescription({ type: 'offer', sdp: offer });
     await this.pc.setLocalDescription(await this.pc.createAnswer());
     const sdp = this.publicIp ? announceAddress(this.pc.localDescription!.sdp, this.publicIp) : this.pc.localDescription!.sdp;
-    this.counters.iceRestarts++;
+    this.counted.iceRestarts++;
     return formatIceFragment(iceFragmentOf(sdp));
   }
 
@@ -126,7 +149,7 @@ export class EchoSession {
    * offer it cannot answer (the connection is then closed).
    */
   static async answer(id: string, offer: string, options: EchoSessionOptions = {}): Promise<EchoSession> {
-    const { publicIp, ...config } = options;
+    const { publicIp, router, ...config } = options;
     const pc = new RTCPeerConnection(config);
     try {
       const tracks: { transceiver: RTCRtpTransceiver; track: MediaStreamTrack }[] = [];
@@ -142,7 +165,7 @@ export class EchoSession {
       }
       await pc.setLocalDescription(await pc.createAnswer());
       const answer = publicIp ? announceAddress(pc.localDescription!.sdp, publicIp) : pc.localDescription!.sdp;
-      const session = new EchoSession(id, pc, answer, Date.now(), publicIp);
+      const session = new EchoSession(id, pc, answer, Date.now(), publicIp, router);
       for (const { transceiver, track } of tracks) {
         const local = outgoing.get(transceiver);
         if (local) session.echoTrack(transceiver, track, local);
@@ -167,12 +190,18 @@ export class EchoSession {
    */
   subscribe(kind: 'audio' | 'video', listener: (packet: RtpPacket) => void): () => void {
     this.listeners[kind].add(listener);
-    return () => void this.listeners[kind].delete(listener);
+    this.updateTaps(kind);
+    return () => {
+      this.listeners[kind].delete(listener);
+      this.updateTaps(kind);
+    };
   }
 
   /** The first codec of our answer's `kind` m-section (what subscribers must negotiate), or undefined. */
   sentCodec(kind: 'audio' | 'video'): SdpCodec | undefined {
-    return parseSdp(this.answer).media.find((m) => m.kind === kind && m.port !== 0)?.codecs[0];
+    // Parsed once: each echoed track asks, and a parse of the answer costs about 0.3 ms.
+    const media = (this.answerMedia ??= parseSdp(this.answer).media);
+    return media.find((m) => m.kind === kind && m.port !== 0)?.codecs[0];
   }
 
   /** Asks the publisher for a keyframe of `kind` (a PLI, RFC 4585 §6.3.1); false before its first packet. */
@@ -182,12 +211,13 @@ export class EchoSession {
 
   /** Connection state and counters, JSON-ready. */
   snapshot(): EchoSessionSnapshot {
+    this.foldNativeCounters();
     return {
       id: this.id,
       connectionState: this.pc.connectionState,
       iceConnectionState: this.pc.iceConnectionState,
       createdAt: this.createdAt,
-      ...structuredClone(this.counters),
+      ...structuredClone(this.counted),
     };
   }
 
@@ -195,6 +225,7 @@ export class EchoSession {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.foldNativeCounters();
     this.pc.close();
   }
 
@@ -206,25 +237,39 @@ export class EchoSession {
   private echoTrack(transceiver: RTCRtpTransceiver, track: MediaStreamTrack, local: LocalStreamTrack): void {
     const sender = transceiver.sender;
     const kind = track.kind;
-    const stats = this.counters.rtp[kind];
+    const stats = this.counted.rtp[kind];
     let lastSsrc: number | undefined;
+    let native: NativeEcho | undefined;
     const requestKeyframe = (): boolean => {
-      if (lastSsrc === undefined || this.closed) return false;
-      this.counters.keyframeRequestsForwarded++;
+      if (this.closed) return false;
+      if (native && !native.producer.closed) {
+        native.producer.requestKeyFrame();
+        return true;
+      }
+      if (lastSsrc === undefined) return false;
+      this.counted.keyframeRequestsForwarded++;
       sender.sendRtcp([new RtcpPictureLossIndication(sender.ssrc, lastSsrc)]);
       return true;
     };
     this.keyframeRequesters[kind] = requestKeyframe;
-    sender.on('rtcp', (e) => {
+    // A second 'rtcp' listener would hand the router's leg RTCP to JavaScript (docs/sfu.md): on
+    // the native echo the router forwards keyframe requests itself.
+    const onRtcp = (e: RtcpEvent): void => {
       const p = e.packet;
       if (p.kind === 'pli' || p.kind === 'fir') requestKeyframe();
-    });
+    };
+    sender.on('rtcp', onRtcp);
     const listeners = this.listeners[kind];
     const forwardedPayloadType = this.sentCodec(kind)?.payloadType;
+    if (this.router) {
+      void this.echoNatively(this.router, transceiver, kind).then((echo) => {
+        if (!echo) return;
+        native = echo;
+        sender.off('rtcp', onRtcp);
+      });
+    }
     void (async () => {
       for await (const packet of track) {
-        stats.received++;
-        lastSsrc = packet.ssrc;
         if (listeners.size > 0 && packet.payloadType === forwardedPayloadType) {
           for (const listener of listeners) {
             try {
@@ -234,11 +279,66 @@ export class EchoSession {
             }
           }
         }
+        // The engine echoes this stream (a packet here is the tap's copy for the listeners) and
+        // numbers the echo's sequence: a packet sent from here would collide with its numbers.
+        if (native) continue;
+        stats.received++;
+        lastSsrc = packet.ssrc;
         // The payload is a view into the track's memory; send() serialises it at once.
         local.send(new RtpPacket({ payloadType: packet.payloadType, timestamp: packet.timestamp, marker: packet.marker, payload: packet.payload }));
         stats.echoed++;
       }
     })();
+  }
+
+  /**
+   * Has the router echo `transceiver`'s stream once the connection is up: a producer of what it
+   * receives, consumed by its own sender. Undefined where the router cannot take the stream (no
+   * SSRC announced, the connection not on the router's port, closed before connecting): the
+   * JavaScript echo goes on.
+   */
+  private async echoNatively(router: Router, transceiver: RTCRtpTransceiver, kind: 'audio' | 'video'): Promise<NativeEcho | undefined> {
+    let producer: Producer | undefined;
+    try {
+      producer = await router.produce(this.pc, transceiver, { tap: this.listeners[kind].size > 0 });
+      if (this.closed) return undefined;
+      const consumer = await router.consume(producer, this.pc, transceiver);
+      if (this.closed) return undefined;
+      const echo: NativeEcho = { kind, producer, consumer, folded: { received: 0, echoed: 0, keyframeRequests: 0 } };
+      this.nativeEchoes.push(echo);
+      // A tap turned on or off while consume() waited.
+      this.updateTaps(kind);
+      return echo;
+    } catch {
+      if (producer && !producer.closed) producer.close();
+      return undefined;
+    }
+  }
+
+  /** The router's producers of `kind` hand their packets to JavaScript while a subscriber listens. */
+  private updateTaps(kind: 'audio' | 'video'): void {
+    const on = this.listeners[kind].size > 0;
+    for (const e of this.nativeEchoes) {
+      if (e.kind === kind && !e.producer.closed && e.producer.tap !== on) e.producer.tap = on;
+    }
+  }
+
+  /**
+   * Moves the engine's counts of the natively echoed streams into `counters` (received and echoed
+   * packets, keyframe requests sent to the publisher); the counts of closed ones were folded before
+   * they closed.
+   */
+  private foldNativeCounters(): void {
+    for (const e of this.nativeEchoes) {
+      if (e.producer.closed || e.consumer.closed) continue;
+      const p = e.producer.getStats();
+      const c = e.consumer.getStats();
+      const stats = this.counted.rtp[e.kind];
+      stats.received += p.packetsReceived - e.folded.received;
+      stats.echoed += c.packetsSent - c.retransmittedPacketsSent - e.folded.echoed;
+      this.counted.keyframeRequestsForwarded += p.pwtKeyframeRequestsSent - e.folded.keyframeRequests;
+      e.folded = { received: p.packetsReceived, echoed: c.packetsSent - c.retransmittedPacketsSent, keyframeRequests: p.pwtKeyframeRequestsSent };
+    }
   }
 
   private echoChannel(channel: RTCDataChannel): void {
@@ -248,11 +348,19 @@ export class EchoSession {
       if (typeof data !== 'string' && !Buffer.isBuffer(data)) return;
       try {
         channel.send(data);
-        this.counters.messagesEchoed++;
-        this.counters.bytesEchoed += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+        this.counted.messagesEchoed++;
+        this.counted.bytesEchoed += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
       } catch {
         // The channel closed under us: nothing to echo to.
       }
     });
   }
+}
+
+/** A stream the router echoes, and the engine counts already added to the session's counters. */
+interface NativeEcho {
+  readonly kind: 'audio' | 'video';
+  readonly producer: Producer;
+  readonly consumer: Consumer;
+  folded: { received: number; echoed: number; keyframeRequests: number };
 }

@@ -55,7 +55,8 @@ export class WhepSubscriber {
    * then closed).
    */
   static async answer(id: string, offer: string, publisher: EchoSession, options: EchoSessionOptions = {}): Promise<WhepSubscriber> {
-    const { publicIp, ...config } = options;
+    // The players are fed from JavaScript (the publisher's tap when its router echoes it).
+    const { publicIp, router: _router, ...config } = options;
     const codecs = [...capabilityFor('audio', publisher.sentCodec('audio')), ...capabilityFor('video', publisher.sentCodec('video'))];
     const pc = new RTCPeerConnection({ ...config, codecs });
     try {

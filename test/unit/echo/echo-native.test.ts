@@ -1,0 +1,153 @@
+// EchoSession on a shared UdpMux port with a Router: the port's forwarding engine echoes each
+// stream (a producer consumed by the same connection) with no JavaScript per packet. The echo
+// carries the session's SSRC and the negotiated payload type, keeps a gap in what was received
+// (the client can NACK it), its counters come from the engine, a subscriber of the session's
+// packets turns the producer's tap on without doubling the echo, and a PLI about the echo reaches
+// the sender.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EchoSession } from '../../../lib/echo/echo-session.js';
+import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack } from '../../../lib/peer/index.js';
+import { RtpPacket } from '../../../lib/rtp/rtp-packet.js';
+import { RtcpPictureLossIndication } from '../../../lib/rtp/rtcp/picture-loss-indication.js';
+import { Router } from '../../../lib/sfu/router.js';
+import type { Producer } from '../../../lib/sfu/producer.js';
+import { UdpMux } from '../../../lib/transport/source/udp-mux.js';
+
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Reads `n` packets of `track` (copies), then stops. */
+async function take(track: MediaStreamTrack, n: number): Promise<RtpPacket[]> {
+  const got: RtpPacket[] = [];
+  if (n === 0) return got;
+  for await (const p of track) {
+    got.push(p.clone());
+    if (got.length === n) break;
+  }
+  return got;
+}
+
+test('on a shared port with a router the engine echoes RTP: own SSRC, negotiated PT, gaps kept, no JavaScript per packet', { timeout: 30_000 }, async (t) => {
+  const mux = await UdpMux.bind({ address: '127.0.0.1' });
+  t.after(() => mux.close());
+  const router = Router.create(mux);
+  t.after(() => router.close());
+  const producers: Producer[] = [];
+  router.on('producer', (p) => producers.push(p));
+  const client = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  t.after(() => client.close());
+  const audio = new LocalStreamTrack({ kind: 'audio' });
+  const video = new LocalStreamTrack({ kind: 'video' });
+  client.addTransceiver(audio, { direction: 'sendrecv' });
+  client.addTransceiver(video, { direction: 'sendrecv' });
+  const tracks = new Map<string, MediaStreamTrack>();
+  client.on('track', (e) => tracks.set(e.track.kind, e.track));
+  await client.setLocalDescription();
+  const session = await EchoSession.answer('n1', client.localDescription!.sdp, { hostAddresses: ['127.0.0.1'], udpMux: mux, router });
+  t.after(() => session.close());
+  await client.setRemoteDescription({ type: 'answer', sdp: session.answer });
+  await client.connected(10_000);
+  // Both streams become producers consumed by their own m-sections once the session connects.
+  await until(() => producers.length === 2 && producers.every((p) => p.getStats().pwtConsumers === 1), 10_000, 'the native echo');
+
+  const videoBack = take(tracks.get('video')!, 5);
+  // Sequence numbers with a gap (3 is "lost"): the engine keeps it, so the client can ask for it.
+  for (const seq of [1, 2, 4, 5, 6]) {
+    video.send(new RtpPacket({ sequenceNumber: seq, timestamp: seq * 3000, marker: true, payload: Buffer.from(`frame ${seq}`) }));
+  }
+  const got = await within(videoBack, 10_000, 'echoed video');
+  const sentPt = client.getTransceivers()[1]!.sender.parameters!.payloadType;
+  const echoSsrc = session.pc.getTransceivers()[1]!.sender.ssrc;
+  assert.deepEqual(got.map((p) => p.payload.toString()), ['frame 1', 'frame 2', 'frame 4', 'frame 5', 'frame 6']);
+  for (const p of got) {
+    assert.equal(p.ssrc, echoSsrc);
+    assert.equal(p.payloadType, sentPt);
+  }
+  const steps = got.slice(1).map((p, i) => (p.sequenceNumber! - got[i]!.sequenceNumber! + 0x10000) & 0xffff);
+  assert.deepEqual(steps, [1, 2, 1, 1]);
+  const audioBack = within(tracks.get('audio')!.recv(), 10_000, 'echoed audio');
+  audio.send(new RtpPacket({ timestamp: 960, payload: Buffer.from('opus') }));
+  assert.equal((await audioBack).payload.toString(), 'opus');
+
+  // The engine counted them; nothing reached JavaScript.
+  assert.equal(session.counters.rtp.video.received, 5);
+  assert.equal(session.counters.rtp.video.echoed, 5);
+  assert.equal(session.counters.rtp.audio.echoed, 1);
+  assert.equal(session.snapshot().rtp.video.echoed, 5);
+  const s = router.stats;
+  assert.equal(s.packetsReceived, 6);
+  assert.equal(s.packetsForwarded, 6);
+  assert.equal(s.jsDeliveries, 0);
+
+  // A subscriber of the session's video turns the producer's tap on: it gets the packets, and the
+  // client still gets each echo once.
+  const seen: string[] = [];
+  const unsubscribe = session.subscribe('video', (p) => seen.push(p.payload.toString()));
+  assert.equal(router.stats.tappingProducers, 1);
+  const twoBack = take(tracks.get('video')!, 2);
+  for (const seq of [7, 8]) video.send(new RtpPacket({ sequenceNumber: seq, timestamp: seq * 3000, payload: Buffer.from(`frame ${seq}`) }));
+  assert.deepEqual((await within(twoBack, 10_000, 'echo while tapped')).map((p) => p.payload.toString()), ['frame 7', 'frame 8']);
+  await until(() => seen.length === 2, 10_000, 'the tapped packets');
+  assert.deepEqual(seen, ['frame 7', 'frame 8']);
+  unsubscribe();
+  assert.equal(router.stats.tappingProducers, 0);
+  // One more packet: had JavaScript echoed a tapped packet too, it would arrive here first.
+  const lastBack = take(tracks.get('video')!, 1);
+  video.send(new RtpPacket({ sequenceNumber: 9, timestamp: 27000, payload: Buffer.from('frame 9') }));
+  assert.deepEqual((await within(lastBack, 10_000, 'echo after the tap')).map((p) => p.payload.toString()), ['frame 9']);
+  assert.equal(session.counters.rtp.video.echoed, 8);
+
+  // A PLI about the echoed video reaches the client's video sender as a PLI about its own stream.
+  const clientVideo = client.getTransceivers()[1]!.sender;
+  const forwarded = new Promise<number>((resolve) => clientVideo.on('rtcp', (e) => {
+    if (e.packet.kind === 'pli') resolve(e.packet.mediaSsrc);
+  }));
+  clientVideo.sendRtcp([new RtcpPictureLossIndication(clientVideo.ssrc, echoSsrc)]);
+  assert.equal(await within(forwarded, 10_000, 'forwarded PLI'), clientVideo.ssrc);
+  assert.ok(session.counters.keyframeRequestsForwarded >= 1);
+
+  // The counts survive the close (folded before the router closes the producers).
+  session.close();
+  assert.equal(session.counters.rtp.video.echoed, 8);
+  assert.equal(session.counters.rtp.audio.received, 1);
+});
+
+test('on a shared port without a router, or a stream the router cannot take, the echo runs in JavaScript', { timeout: 30_000 }, async (t) => {
+  const mux = await UdpMux.bind({ address: '127.0.0.1' });
+  t.after(() => mux.close());
+  const router = Router.create(mux);
+  t.after(() => router.close());
+  const client = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  t.after(() => client.close());
+  const audio = new LocalStreamTrack({ kind: 'audio' });
+  client.addTransceiver(audio, { direction: 'sendrecv' });
+  let back: MediaStreamTrack | undefined;
+  client.on('track', (e) => (back = e.track));
+  await client.setLocalDescription();
+  // No a=ssrc in the offer: the router cannot make a producer before the first packet names it.
+  const offer = client.localDescription!.sdp.split('\r\n').filter((l) => !l.startsWith('a=ssrc')).join('\r\n');
+  const session = await EchoSession.answer('n2', offer, { hostAddresses: ['127.0.0.1'], udpMux: mux, router });
+  t.after(() => session.close());
+  await client.setRemoteDescription({ type: 'answer', sdp: session.answer });
+  await client.connected(10_000);
+  await until(() => session.pc.connectionState === 'connected', 10_000, 'the session connected');
+  const twoBack = take(back!, 2);
+  for (const seq of [1, 3]) audio.send(new RtpPacket({ sequenceNumber: seq, timestamp: seq * 960, payload: Buffer.from(`opus ${seq}`) }));
+  const got = await within(twoBack, 10_000, 'echoed audio');
+  assert.deepEqual(got.map((p) => p.payload.toString()), ['opus 1', 'opus 3']);
+  // The JavaScript echo numbers its own sequence: no gap.
+  assert.equal((got[1]!.sequenceNumber! - got[0]!.sequenceNumber! + 0x10000) & 0xffff, 1);
+  assert.equal(router.stats.packetsReceived, 0);
+  assert.equal(session.counters.rtp.audio.echoed, 2);
+});
