@@ -28,6 +28,12 @@ export interface EchoServerOptions extends EchoSessionOptions {
   token?: string;
   /** STUN/TURN servers announced to clients in `Link` headers (RFC 9725 §4.6). */
   iceServers?: WhipIceServer[];
+  /**
+   * With `udpMux`: the port's forwarding engine echoes the RTP (default true; docs/echo.md "Native
+   * echo"). The server makes a Router on the port unless `router` is given, and Router.create
+   * throws ERR_SFU_ATTACH when another router is attached there. False keeps the JavaScript echo.
+   */
+  nativeEcho?: boolean;
 }
 
 /** A running echo server. */
@@ -55,8 +61,9 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
   const maxSessions = options.maxSessions ?? 32;
   const sessions = new Map<string, EchoSession>();
   const subscribers = new Map<string, WhepSubscriber>();
-  const ownRouter = options.udpMux && !options.router ? Router.create(options.udpMux) : undefined;
-  const router = options.router ?? ownRouter;
+  const native = options.nativeEcho ?? true;
+  // Made just before the server listens: nothing thrown before that leaves it on the port.
+  let ownRouter: Router | undefined;
   const sessionOptions: EchoSessionOptions = {
     tcpMux: options.tcpMux,
     iceLite: options.iceLite,
@@ -70,7 +77,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     // Every session on one shared UDP port (lib/transport/source/udp-mux.ts), as an SFU runs.
     udpMux: options.udpMux,
     // There the port's forwarding engine echoes the RTP (docs/echo.md "Native echo").
-    router,
+    router: native ? options.router : undefined,
   };
   const page = renderEchoPage(messagePlan());
   // One answer at a time, each in its own loop turn: a burst of offers answered back to back kept
@@ -213,6 +220,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
       }
     })();
   });
+  if (native && options.udpMux && !options.router) sessionOptions.router = ownRouter = Router.create(options.udpMux);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -1,6 +1,8 @@
 // One echo session: answers an offer with an RTCPeerConnection that sends every received RTP
 // packet back on the same m-section (our SSRC, the packet's negotiated payload type, our continuous
-// sequence numbers) and every data-channel message back on the same channel with the same type.
+// sequence numbers; on a shared port with a router the forwarding engine echoes it instead,
+// keeping gaps: docs/echo.md "Native echo") and every data-channel message back on the same
+// channel with the same type.
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack, type RtcpEvent, type RTCConfiguration, type RTCDataChannel, type RTCRtpTransceiver } from '../peer/index.js';
 import { RtpPacket } from '../rtp/rtp-packet.js';
 import { parseSdp } from '../sdp/parse.js';
@@ -96,11 +98,15 @@ export class EchoSession {
     this.createdAt = createdAt;
     this.publicIp = publicIp;
     this.router = router;
-    // Before the router's own listener (it closes the producers and consumers on failure): their
-    // engine counters are folded into ours while they are still open.
+    // The router closes a connection's producers and consumers when it fails or closes: their
+    // engine counts are folded into ours first. These run before the router's own listeners, which
+    // it adds in produce(), after this.
+    if (!router) return;
     pc.on('connectionstatechange', () => {
       if (pc.connectionState === 'failed' || pc.connectionState === 'closed') this.foldNativeCounters();
     });
+    // close() fires no connectionstatechange (webrtc-pc §4.4.1.5).
+    pc.whenClosed(() => this.foldNativeCounters());
   }
 
   /** What was echoed so far (the engine's counts of natively echoed streams included). */
@@ -242,7 +248,7 @@ export class EchoSession {
     let native: NativeEcho | undefined;
     const requestKeyframe = (): boolean => {
       if (this.closed) return false;
-      if (native && !native.producer.closed) {
+      if (native) {
         native.producer.requestKeyFrame();
         return true;
       }
@@ -261,14 +267,27 @@ export class EchoSession {
     sender.on('rtcp', onRtcp);
     const listeners = this.listeners[kind];
     const forwardedPayloadType = this.sentCodec(kind)?.payloadType;
-    if (this.router) {
-      void this.echoNatively(this.router, transceiver, kind).then((echo) => {
-        if (!echo) return;
+    // Packets that reach JavaScript before the attempt settles wait in the track's queue and are
+    // not echoed once the engine echoes: the engine numbers the echo from the peer's own sequence
+    // numbers, and an echo sent from here first would make the stream jump.
+    const attempt = this.router ? this.echoNatively(this.router, transceiver, kind) : Promise.resolve(undefined);
+    void (async () => {
+      const echo = await attempt;
+      if (echo) {
         native = echo;
         sender.off('rtcp', onRtcp);
-      });
-    }
-    void (async () => {
+        // The router closed under a live session: the JavaScript echo takes over (its sequence
+        // numbers are the sender's own, not the engine's).
+        const back = (): void => {
+          if (native !== echo) return;
+          native = undefined;
+          lastSsrc = echo.producer.ssrc;
+          this.nativeEchoes.splice(this.nativeEchoes.indexOf(echo), 1);
+          if (!this.closed) sender.on('rtcp', onRtcp);
+        };
+        echo.producer.once('close', back);
+        echo.consumer.once('close', back);
+      }
       for await (const packet of track) {
         if (listeners.size > 0 && packet.payloadType === forwardedPayloadType) {
           for (const listener of listeners) {
@@ -279,9 +298,13 @@ export class EchoSession {
             }
           }
         }
-        // The engine echoes this stream (a packet here is the tap's copy for the listeners) and
-        // numbers the echo's sequence: a packet sent from here would collide with its numbers.
-        if (native) continue;
+        // The engine echoes this stream. A packet here is the tap's copy for the listeners (the
+        // engine counted it), or one the engine did not take (it arrived before the engine took
+        // over, or on an SSRC the offer did not announce): received, not echoed.
+        if (native) {
+          if (!native.producer.tap) stats.received++;
+          continue;
+        }
         stats.received++;
         lastSsrc = packet.ssrc;
         // The payload is a view into the track's memory; send() serialises it at once.
@@ -325,8 +348,9 @@ export class EchoSession {
 
   /**
    * Moves the engine's counts of the natively echoed streams into `counters` (received and echoed
-   * packets, keyframe requests sent to the publisher); the counts of closed ones were folded before
-   * they closed.
+   * packets, keyframe requests sent to the publisher). When the connection fails or closes they are
+   * folded before the router closes them; a router closed under a live session takes the counts
+   * since the last fold with it.
    */
   private foldNativeCounters(): void {
     for (const e of this.nativeEchoes) {
@@ -335,9 +359,10 @@ export class EchoSession {
       const c = e.consumer.getStats();
       const stats = this.counted.rtp[e.kind];
       stats.received += p.packetsReceived - e.folded.received;
-      stats.echoed += c.packetsSent - c.retransmittedPacketsSent - e.folded.echoed;
+      // packetsSent leaves the engine's retransmissions out.
+      stats.echoed += c.packetsSent - e.folded.echoed;
       this.counted.keyframeRequestsForwarded += p.pwtKeyframeRequestsSent - e.folded.keyframeRequests;
-      e.folded = { received: p.packetsReceived, echoed: c.packetsSent - c.retransmittedPacketsSent, keyframeRequests: p.pwtKeyframeRequestsSent };
+      e.folded = { received: p.packetsReceived, echoed: c.packetsSent, keyframeRequests: p.pwtKeyframeRequestsSent };
     }
   }
 

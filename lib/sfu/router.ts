@@ -284,7 +284,7 @@ export class Router extends TypedEventEmitter<RouterEvents> {
     this.counters = new Float64Array(nativeForwardCounterCount());
     this.engine = createNativeForwardEngine(this.counters);
     this.dropNames = nativeForwardDropNames();
-    if (!socket.setForwardEngine(this.engine)) throw new OperationError('ERR_SFU_ATTACH', 'the port refused the forwarding engine');
+    if (!socket.setForwardEngine(this.engine)) throw new OperationError('ERR_SFU_ATTACH', 'the port refused the forwarding engine (another router is attached to it)');
     this.senderReports = new LegSenderReports(this.engine, () => (this.closedValue ? undefined : this.mux.nativeSocket));
     this.autoLayers = new AutoLayerDriver(options.layerSelection, (producer, layer, out) => this.engine.producerLayerReceive(producer.id, layer, out), {
       enable: (transport) => this.engine.enableTransportSendLog(transport, LEG_SEND_LOG_CAPACITY),

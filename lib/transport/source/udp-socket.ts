@@ -450,6 +450,8 @@ export class UdpSocket {
   private readonly native: NativeUdpSocket;
   private readonly family: 4 | 6;
   private listener: UdpBatchListener | null = null;
+  /** The attached forwarding engine (setForwardEngine). */
+  private forwardEngine: object | undefined;
   /** A slot of the thread's counter slabs while open; a copy of its last values once closed. */
   private counters: Float64Array;
   private sendBuffer: Buffer;
@@ -701,11 +703,15 @@ export class UdpSocket {
 
   /**
    * @internal Runs a native forwarding engine (lib/sfu, docs/sfu.md) inside each receive batch,
-   * after the session table unprotects; null detaches. Used by lib/sfu's Router.
+   * after the session table unprotects; null detaches. Used by lib/sfu's Router. False while
+   * another engine is attached: a second router on the port would silently unhook the first.
    */
   setForwardEngine(engine: object | null): boolean {
     this.assertOpen();
-    return this.native.setForwardEngine(engine);
+    if (engine !== null && this.forwardEngine !== undefined && this.forwardEngine !== engine) return false;
+    const attached = this.native.setForwardEngine(engine);
+    this.forwardEngine = attached ? engine! : undefined;
+    return attached;
   }
 
   /**

@@ -3,15 +3,18 @@
 // carries the session's SSRC and the negotiated payload type, keeps a gap in what was received
 // (the client can NACK it), its counters come from the engine, a subscriber of the session's
 // packets turns the producer's tap on without doubling the echo, and a PLI about the echo reaches
-// the sender.
+// the sender. A stream the router cannot take, or a router closed under the session, falls back to
+// the JavaScript echo; a port takes one router, and the echo server attaches its own only while
+// it runs (none with nativeEcho false).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EchoSession } from '../../../lib/echo/echo-session.js';
+import { startEchoServer } from '../../../lib/echo/echo-server.js';
 import { LocalStreamTrack, RTCPeerConnection, type MediaStreamTrack } from '../../../lib/peer/index.js';
 import { RtpPacket } from '../../../lib/rtp/rtp-packet.js';
 import { RtcpPictureLossIndication } from '../../../lib/rtp/rtcp/picture-loss-indication.js';
 import { Router } from '../../../lib/sfu/router.js';
-import type { Producer } from '../../../lib/sfu/producer.js';
+import { KEYFRAME_REQUEST_INTERVAL_MS, type Producer } from '../../../lib/sfu/producer.js';
 import { UdpMux } from '../../../lib/transport/source/udp-mux.js';
 
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -109,21 +112,32 @@ test('on a shared port with a router the engine echoes RTP: own SSRC, negotiated
   assert.equal(session.counters.rtp.video.echoed, 8);
 
   // A PLI about the echoed video reaches the client's video sender as a PLI about its own stream.
+  // Past the merge window of the keyframe request consume() made for the new consumer, the PLI is
+  // one request of its own.
+  await new Promise((resolve) => setTimeout(resolve, KEYFRAME_REQUEST_INTERVAL_MS + 50));
+  const videoProducer = producers.find((p) => p.kind === 'video')!;
+  const before = videoProducer.getStats();
+  const forwardedBefore = session.counters.keyframeRequestsForwarded;
   const clientVideo = client.getTransceivers()[1]!.sender;
   const forwarded = new Promise<number>((resolve) => clientVideo.on('rtcp', (e) => {
     if (e.packet.kind === 'pli') resolve(e.packet.mediaSsrc);
   }));
   clientVideo.sendRtcp([new RtcpPictureLossIndication(clientVideo.ssrc, echoSsrc)]);
+  await until(() => videoProducer.getStats().pwtKeyframeRequestsSent > before.pwtKeyframeRequestsSent, 10_000, 'the keyframe request');
   assert.equal(await within(forwarded, 10_000, 'forwarded PLI'), clientVideo.ssrc);
-  assert.ok(session.counters.keyframeRequestsForwarded >= 1);
+  const after = videoProducer.getStats();
+  assert.equal(after.pwtKeyframeRequestsSent, before.pwtKeyframeRequestsSent + 1);
+  assert.equal(after.pwtKeyframeRequestsMerged, before.pwtKeyframeRequestsMerged);
+  assert.equal(session.counters.keyframeRequestsForwarded, forwardedBefore + 1);
 
-  // The counts survive the close (folded before the router closes the producers).
-  session.close();
+  // The counts survive the close (folded before the router closes the producers), also when the
+  // connection itself is closed.
+  session.pc.close();
   assert.equal(session.counters.rtp.video.echoed, 8);
   assert.equal(session.counters.rtp.audio.received, 1);
 });
 
-test('on a shared port without a router, or a stream the router cannot take, the echo runs in JavaScript', { timeout: 30_000 }, async (t) => {
+test('a stream the router cannot take (no a=ssrc in the offer) is echoed in JavaScript', { timeout: 30_000 }, async (t) => {
   const mux = await UdpMux.bind({ address: '127.0.0.1' });
   t.after(() => mux.close());
   const router = Router.create(mux);
@@ -150,4 +164,57 @@ test('on a shared port without a router, or a stream the router cannot take, the
   assert.equal((got[1]!.sequenceNumber! - got[0]!.sequenceNumber! + 0x10000) & 0xffff, 1);
   assert.equal(router.stats.packetsReceived, 0);
   assert.equal(session.counters.rtp.audio.echoed, 2);
+});
+
+test('the router closed under a live session: the JavaScript echo takes over, the counts so far stay', { timeout: 30_000 }, async (t) => {
+  const mux = await UdpMux.bind({ address: '127.0.0.1' });
+  t.after(() => mux.close());
+  const router = Router.create(mux);
+  t.after(() => router.close());
+  // One engine per port: a second router is refused with a typed error, the first keeps working.
+  assert.throws(() => Router.create(mux), { code: 'ERR_SFU_ATTACH' });
+  const producers: Producer[] = [];
+  router.on('producer', (p) => producers.push(p));
+  const client = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  t.after(() => client.close());
+  const audio = new LocalStreamTrack({ kind: 'audio' });
+  client.addTransceiver(audio, { direction: 'sendrecv' });
+  let back: MediaStreamTrack | undefined;
+  client.on('track', (e) => (back = e.track));
+  await client.setLocalDescription();
+  const session = await EchoSession.answer('n3', client.localDescription!.sdp, { hostAddresses: ['127.0.0.1'], udpMux: mux, router });
+  t.after(() => session.close());
+  await client.setRemoteDescription({ type: 'answer', sdp: session.answer });
+  await client.connected(10_000);
+  await until(() => producers.length === 1 && producers[0]!.getStats().pwtConsumers === 1, 10_000, 'the native echo');
+  const first = take(back!, 2);
+  for (const seq of [1, 2]) audio.send(new RtpPacket({ sequenceNumber: seq, timestamp: seq * 960, payload: Buffer.from(`opus ${seq}`) }));
+  assert.deepEqual((await within(first, 10_000, 'the native echo')).map((p) => p.payload.toString()), ['opus 1', 'opus 2']);
+  assert.equal(session.counters.rtp.audio.echoed, 2);
+
+  router.close();
+  const next = take(back!, 2);
+  for (const seq of [3, 4]) audio.send(new RtpPacket({ sequenceNumber: seq, timestamp: seq * 960, payload: Buffer.from(`opus ${seq}`) }));
+  assert.deepEqual((await within(next, 10_000, 'the JavaScript echo')).map((p) => p.payload.toString()), ['opus 3', 'opus 4']);
+  assert.equal(session.counters.rtp.audio.received, 4);
+  assert.equal(session.counters.rtp.audio.echoed, 4);
+  // The port is free again.
+  Router.create(mux).close();
+});
+
+test('startEchoServer on a shared port attaches its own router until it closes; nativeEcho false attaches none', { timeout: 30_000 }, async (t) => {
+  const mux = await UdpMux.bind({ address: '127.0.0.1' });
+  t.after(() => mux.close());
+  const server = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], udpMux: mux });
+  assert.throws(() => Router.create(mux), { code: 'ERR_SFU_ATTACH' });
+  await server.close();
+  const plain = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], udpMux: mux, nativeEcho: false });
+  const router = Router.create(mux);
+  await plain.close();
+  // A server given a router uses it and leaves it attached.
+  const shared = await startEchoServer({ port: 0, hostAddresses: ['127.0.0.1'], udpMux: mux, router });
+  await shared.close();
+  assert.equal(router.closed, false);
+  assert.throws(() => Router.create(mux), { code: 'ERR_SFU_ATTACH' });
+  router.close();
 });
