@@ -210,7 +210,10 @@ export class EchoSession {
     return media.find((m) => m.kind === kind && m.port !== 0)?.codecs[0];
   }
 
-  /** Asks the publisher for a keyframe of `kind` (a PLI, RFC 4585 §6.3.1); false before its first packet. */
+  /**
+   * Asks the publisher for a keyframe of `kind` (a PLI, RFC 4585 §6.3.1); false before its first
+   * packet, or on the native echo when the request merged into one sent moments ago.
+   */
   requestKeyframe(kind: 'audio' | 'video'): boolean {
     return this.keyframeRequesters[kind]?.() ?? false;
   }
@@ -249,8 +252,10 @@ export class EchoSession {
     const requestKeyframe = (): boolean => {
       if (this.closed) return false;
       if (native) {
+        // False when the producer merged it into a request it sent moments ago.
+        const sent = native.producer.getStats().pwtKeyframeRequestsSent;
         native.producer.requestKeyFrame();
-        return true;
+        return native.producer.getStats().pwtKeyframeRequestsSent > sent;
       }
       if (lastSsrc === undefined) return false;
       this.counted.keyframeRequestsForwarded++;
