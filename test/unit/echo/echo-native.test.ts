@@ -6,7 +6,7 @@
 // the sender. A stream the router cannot take, or a router closed under the session, falls back to
 // the JavaScript echo; a port takes one router, and the echo server attaches its own only while
 // it runs (none with nativeEcho false).
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { EchoSession } from '../../../lib/echo/echo-session.js';
 import { startEchoServer } from '../../../lib/echo/echo-server.js';
@@ -41,7 +41,21 @@ async function take(track: MediaStreamTrack, n: number): Promise<RtpPacket[]> {
   return got;
 }
 
-test('on a shared port with a router the engine echoes RTP: own SSRC, negotiated PT, gaps kept, no JavaScript per packet', { timeout: 30_000 }, async (t) => {
+
+interface EchoPair {
+  mux: UdpMux;
+  router: Router;
+  /** Producers the router made, in order. */
+  producers: Producer[];
+  client: RTCPeerConnection;
+  session: EchoSession;
+  /** The client's sending track and the track the echo comes back on, per kind. */
+  send: Map<string, LocalStreamTrack>;
+  back: Map<string, MediaStreamTrack>;
+}
+
+/** A client with one sendrecv m-section per kind, answered by an EchoSession on a shared port with a router. */
+async function echoPair(t: TestContext, id: string, kinds: readonly ('audio' | 'video')[], offerEdit: (sdp: string) => string = (sdp) => sdp): Promise<EchoPair> {
   const mux = await UdpMux.bind({ address: '127.0.0.1' });
   t.after(() => mux.close());
   const router = Router.create(mux);
@@ -50,17 +64,27 @@ test('on a shared port with a router the engine echoes RTP: own SSRC, negotiated
   router.on('producer', (p) => producers.push(p));
   const client = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
   t.after(() => client.close());
-  const audio = new LocalStreamTrack({ kind: 'audio' });
-  const video = new LocalStreamTrack({ kind: 'video' });
-  client.addTransceiver(audio, { direction: 'sendrecv' });
-  client.addTransceiver(video, { direction: 'sendrecv' });
-  const tracks = new Map<string, MediaStreamTrack>();
-  client.on('track', (e) => tracks.set(e.track.kind, e.track));
+  const send = new Map<string, LocalStreamTrack>();
+  for (const kind of kinds) {
+    const track = new LocalStreamTrack({ kind });
+    client.addTransceiver(track, { direction: 'sendrecv' });
+    send.set(kind, track);
+  }
+  const back = new Map<string, MediaStreamTrack>();
+  client.on('track', (e) => back.set(e.track.kind, e.track));
   await client.setLocalDescription();
-  const session = await EchoSession.answer('n1', client.localDescription!.sdp, { hostAddresses: ['127.0.0.1'], udpMux: mux, router });
+  const session = await EchoSession.answer(id, offerEdit(client.localDescription!.sdp), { hostAddresses: ['127.0.0.1'], udpMux: mux, router });
   t.after(() => session.close());
   await client.setRemoteDescription({ type: 'answer', sdp: session.answer });
   await client.connected(10_000);
+  await until(() => session.pc.connectionState === 'connected', 10_000, 'the session connected');
+  return { mux, router, producers, client, session, send, back };
+}
+
+test('on a shared port with a router the engine echoes RTP: own SSRC, negotiated PT, gaps kept, no JavaScript per packet', { timeout: 30_000 }, async (t) => {
+  const { router, producers, client, session, send, back: tracks } = await echoPair(t, 'n1', ['audio', 'video']);
+  const audio = send.get('audio')!;
+  const video = send.get('video')!;
   // Both streams become producers consumed by their own m-sections once the session connects.
   await until(() => producers.length === 2 && producers.every((p) => p.getStats().pwtConsumers === 1), 10_000, 'the native echo');
 
@@ -138,62 +162,35 @@ test('on a shared port with a router the engine echoes RTP: own SSRC, negotiated
 });
 
 test('a stream the router cannot take (no a=ssrc in the offer) is echoed in JavaScript', { timeout: 30_000 }, async (t) => {
-  const mux = await UdpMux.bind({ address: '127.0.0.1' });
-  t.after(() => mux.close());
-  const router = Router.create(mux);
-  t.after(() => router.close());
-  const client = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
-  t.after(() => client.close());
-  const audio = new LocalStreamTrack({ kind: 'audio' });
-  client.addTransceiver(audio, { direction: 'sendrecv' });
-  let back: MediaStreamTrack | undefined;
-  client.on('track', (e) => (back = e.track));
-  await client.setLocalDescription();
   // No a=ssrc in the offer: the router cannot make a producer before the first packet names it.
-  const offer = client.localDescription!.sdp.split('\r\n').filter((l) => !l.startsWith('a=ssrc')).join('\r\n');
-  const session = await EchoSession.answer('n2', offer, { hostAddresses: ['127.0.0.1'], udpMux: mux, router });
-  t.after(() => session.close());
-  await client.setRemoteDescription({ type: 'answer', sdp: session.answer });
-  await client.connected(10_000);
-  await until(() => session.pc.connectionState === 'connected', 10_000, 'the session connected');
-  const twoBack = take(back!, 2);
+  const withoutSsrc = (sdp: string): string => sdp.split('\r\n').filter((l) => !l.startsWith('a=ssrc')).join('\r\n');
+  const { router, producers, session, send, back } = await echoPair(t, 'n2', ['audio'], withoutSsrc);
+  const audio = send.get('audio')!;
+  const twoBack = take(back.get('audio')!, 2);
   for (const seq of [1, 3]) audio.send(new RtpPacket({ sequenceNumber: seq, timestamp: seq * 960, payload: Buffer.from(`opus ${seq}`) }));
   const got = await within(twoBack, 10_000, 'echoed audio');
   assert.deepEqual(got.map((p) => p.payload.toString()), ['opus 1', 'opus 3']);
   // The JavaScript echo numbers its own sequence: no gap.
   assert.equal((got[1]!.sequenceNumber! - got[0]!.sequenceNumber! + 0x10000) & 0xffff, 1);
+  assert.equal(producers.length, 0);
   assert.equal(router.stats.packetsReceived, 0);
   assert.equal(session.counters.rtp.audio.echoed, 2);
 });
 
 test('the router closed under a live session: the JavaScript echo takes over, the counts so far stay', { timeout: 30_000 }, async (t) => {
-  const mux = await UdpMux.bind({ address: '127.0.0.1' });
-  t.after(() => mux.close());
-  const router = Router.create(mux);
-  t.after(() => router.close());
+  const { mux, router, producers, session, send, back: tracks } = await echoPair(t, 'n3', ['audio']);
+  const audio = send.get('audio')!;
+  const back = tracks.get('audio')!;
   // One engine per port: a second router is refused with a typed error, the first keeps working.
   assert.throws(() => Router.create(mux), { code: 'ERR_SFU_ATTACH' });
-  const producers: Producer[] = [];
-  router.on('producer', (p) => producers.push(p));
-  const client = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
-  t.after(() => client.close());
-  const audio = new LocalStreamTrack({ kind: 'audio' });
-  client.addTransceiver(audio, { direction: 'sendrecv' });
-  let back: MediaStreamTrack | undefined;
-  client.on('track', (e) => (back = e.track));
-  await client.setLocalDescription();
-  const session = await EchoSession.answer('n3', client.localDescription!.sdp, { hostAddresses: ['127.0.0.1'], udpMux: mux, router });
-  t.after(() => session.close());
-  await client.setRemoteDescription({ type: 'answer', sdp: session.answer });
-  await client.connected(10_000);
   await until(() => producers.length === 1 && producers[0]!.getStats().pwtConsumers === 1, 10_000, 'the native echo');
-  const first = take(back!, 2);
+  const first = take(back, 2);
   for (const seq of [1, 2]) audio.send(new RtpPacket({ sequenceNumber: seq, timestamp: seq * 960, payload: Buffer.from(`opus ${seq}`) }));
   assert.deepEqual((await within(first, 10_000, 'the native echo')).map((p) => p.payload.toString()), ['opus 1', 'opus 2']);
   assert.equal(session.counters.rtp.audio.echoed, 2);
 
   router.close();
-  const next = take(back!, 2);
+  const next = take(back, 2);
   for (const seq of [3, 4]) audio.send(new RtpPacket({ sequenceNumber: seq, timestamp: seq * 960, payload: Buffer.from(`opus ${seq}`) }));
   assert.deepEqual((await within(next, 10_000, 'the JavaScript echo')).map((p) => p.payload.toString()), ['opus 3', 'opus 4']);
   assert.equal(session.counters.rtp.audio.received, 4);
