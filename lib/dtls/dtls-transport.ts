@@ -652,7 +652,8 @@ export class DtlsTransport {
     const p = pool();
     for (;;) {
       const n = this.engine.pollData();
-      if (n === 0) return;
+      // Not a count (undefined) when the native call could not run: the process is exiting.
+      if (!(n > 0)) return;
       const records = this.splitPool(p, n);
       this.events.push({ type: 'data', records });
     }
@@ -662,7 +663,7 @@ export class DtlsTransport {
     const p = pool();
     for (;;) {
       const n = this.engine.pollTransmit();
-      if (n === 0) return;
+      if (!(n > 0)) return;
       for (const d of this.splitPool(p, n)) {
         if (log.enabled && d[0] !== 23) log('%s out: %s', this.role, describeDtlsDatagram(d));
         this.transmitQueue.push(d);
