@@ -7,13 +7,14 @@ import { parseArgs } from 'node:util';
 import { startEchoServer } from '../echo/echo-server.js';
 import { startRoomServer } from '../room/room-server.js';
 import { TcpMux } from '../transport/source/tcp-mux.js';
+import { UdpMux } from '../transport/source/udp-mux.js';
 import type { SrtpProfileName } from '../dtls/srtp-profile.js';
 import { runWhipClient } from './whip-client.js';
 import { runWhepClient } from './whep-client.js';
 
 const USAGE = `usage:
-  pure-webrtc-transport echo [--port 8080] [--host 127.0.0.1] [--public-ip IP] [--bind-address IP]...
-                             [--ice-lite] [--srtp-profile NAME]... [--token T] [--ice-tcp-port PORT]
+  pure-webrtc-transport echo [--port 8080] [--host 127.0.0.1] [--udp-port 0 | --own-sockets] [--public-ip IP]
+                             [--bind-address IP]... [--ice-lite] [--srtp-profile NAME]... [--token T] [--ice-tcp-port PORT]
   pure-webrtc-transport sfu [--port 8080] [--host 127.0.0.1] [--udp-port 0] [--public-ip IP] [--bind-address IP]
                             [--single-layer] [--max-members 16]
   pure-webrtc-transport whip-client --url URL [--audio] [--video] [--datachannel] [--seconds N]
@@ -44,6 +45,8 @@ async function echo(argv: string[]): Promise<number> {
       'srtp-profile': { type: 'string', multiple: true },
       token: { type: 'string' },
       'ice-tcp-port': { type: 'string' },
+      'udp-port': { type: 'string' },
+      'own-sockets': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -51,6 +54,8 @@ async function echo(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  const udpPort = values['udp-port'] === undefined ? undefined : portOf('udp-port', values['udp-port']);
+  if (udpPort !== undefined && values['own-sockets']) throw new Error('--udp-port and --own-sockets exclude each other');
   const tcpPort = values['ice-tcp-port'] === undefined ? undefined : Number(values['ice-tcp-port']);
   if (tcpPort !== undefined && (!Number.isInteger(tcpPort) || tcpPort < 0 || tcpPort > 65535)) throw new Error(`--ice-tcp-port: ${values['ice-tcp-port']} is not a port`);
   const port = Number(values.port);
@@ -62,7 +67,17 @@ async function echo(argv: string[]): Promise<number> {
   // --ice-tcp-port: one listening port for every session's passive ICE-TCP candidate (docs/ice.md
   // "ICE-TCP"), on the first media address (a wildcard bind needs --public-ip).
   const tcpMux = tcpPort === undefined ? undefined : await TcpMux.listen({ address: hostAddresses?.[0] ?? '0.0.0.0', port: tcpPort, announcedAddress: values['public-ip'] });
+  // Media of every session on one UDP port by default, where the forwarding engine echoes RTP
+  // with no JavaScript per packet (docs/echo.md "Native echo"). The port binds one address and
+  // announces it (or --public-ip): every interface of a wildcard host without --public-ip, several
+  // --bind-address, or --own-sockets give each session its own sockets instead.
+  const sharedAddress = hostAddresses === undefined ? (values['public-ip'] ? '0.0.0.0' : undefined) : hostAddresses.length === 1 ? hostAddresses[0] : undefined;
+  if (udpPort !== undefined && sharedAddress === undefined) {
+    throw new Error('--udp-port binds one address: give one --bind-address, a concrete --host, or --public-ip with a wildcard host');
+  }
+  const udpMux = values['own-sockets'] || sharedAddress === undefined ? undefined : await UdpMux.bind({ address: sharedAddress, port: udpPort ?? 0, announcedAddress: values['public-ip'] });
   const server = await startEchoServer({
+    udpMux,
     tcpMux,
     port,
     host,
@@ -74,12 +89,14 @@ async function echo(argv: string[]): Promise<number> {
     log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
   });
   process.stdout.write(`echo server: open ${server.url} in a browser (WHIP endpoint ${server.whipUrl}, WHEP endpoint ${server.whepUrl}); Ctrl+C stops it\n`);
+  process.stdout.write(udpMux ? `echo server: media on UDP ${udpMux.local.address}:${udpMux.local.port} for every session, RTP echoed natively\n` : 'echo server: media on each session\'s own UDP sockets\n');
   if (tcpMux) process.stdout.write(`echo server: ICE-TCP (passive) on ${tcpMux.local.address}:${tcpMux.local.port}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   await server.close();
+  udpMux?.close();
   tcpMux?.close();
   return 0;
 }

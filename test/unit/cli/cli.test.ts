@@ -1,6 +1,7 @@
 // The command line (lib/cli/main.ts) as a user runs it: usage errors exit 2, `whip-client`
 // against the echo server prints exactly one JSON line and exits 0, against a failing endpoint 1;
-// `echo` and `sfu` print the URL and serve their page. Also the media sources it sends.
+// `echo` and `sfu` print the URL and serve their page, `echo` with every session on one UDP port
+// unless --own-sockets. Also the media sources it sends.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -140,6 +141,71 @@ test('sfu prints the URL to open and the media port, serves the room page and st
   } finally {
     child.kill('SIGKILL');
   }
+});
+
+test('echo puts every session on one UDP port (native echo), --own-sockets on its own sockets; bad --udp-port use exits 2', { timeout: 90_000 }, async (t) => {
+  const badPort = await run(['echo', '--udp-port', '70000']);
+  assert.equal(badPort.code, 2);
+  assert.match(badPort.stderr, /--udp-port: 70000 is not a port/);
+  const both = await run(['echo', '--udp-port', '0', '--own-sockets']);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /--udp-port and --own-sockets exclude each other/);
+  const wildcard = await run(['echo', '--host', '0.0.0.0', '--port', '0', '--udp-port', '0']);
+  assert.equal(wildcard.code, 2);
+  assert.match(wildcard.stderr, /--udp-port binds one address/);
+
+  const { RTCPeerConnection } = await import('../../../lib/peer/index.js');
+  const { whipConnect } = await import('../../../lib/signaling/whip-client.js');
+  /** The echo command's WHIP URL and its media line, once printed. */
+  const startEcho = (args: string[]): Promise<[string, string]> => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'echo', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    t.after(() => child.kill('SIGKILL'));
+    return new Promise((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`no media line printed: ${out}`)), 20_000);
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const url = /WHIP endpoint (http:\/\/127\.0\.0\.1:\d+\/whip)/.exec(out);
+        const media = /echo server: (media [^\n]*)\n/.exec(out);
+        if (url && media) {
+          clearTimeout(timer);
+          resolve([url[1]!, media[1]!]);
+        }
+      });
+    });
+  };
+  /** The UDP host candidate ports of the answer to one WHIP session. */
+  const answerPorts = async (whipUrl: string): Promise<number[]> => {
+    const pc = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+    t.after(() => pc.close());
+    pc.addTransceiver('audio', { direction: 'sendrecv' });
+    const session = await whipConnect(whipUrl, pc);
+    const ports = [...pc.remoteDescription!.sdp.matchAll(/a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 (\d+) typ host/g)].map((m) => Number(m[1]));
+    await pc.connected(15_000);
+    assert.equal(await session.end(), 200);
+    return ports;
+  };
+
+  const [sharedUrl, sharedMedia] = await startEcho([]);
+  const port = Number(/^media on UDP 127\.0\.0\.1:(\d+) for every session, RTP echoed natively$/.exec(sharedMedia)?.[1]);
+  assert.ok(port > 0, sharedMedia);
+  assert.deepEqual(await answerPorts(sharedUrl), [port]);
+  assert.deepEqual(await answerPorts(sharedUrl), [port]);
+  // A whole WHIP session through the command line's shared port: every RTP packet comes back.
+  const r = await run(['whip-client', '--url', sharedUrl, '--seconds', '1']);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout) as { ok: boolean; rtp: Record<'audio' | 'video', { sent: number; received: number }> };
+  assert.equal(summary.ok, true);
+  for (const kind of ['audio', 'video'] as const) {
+    assert.ok(summary.rtp[kind].sent > 0);
+    assert.equal(summary.rtp[kind].received, summary.rtp[kind].sent);
+  }
+
+  const [ownUrl, ownMedia] = await startEcho(['--own-sockets']);
+  assert.equal(ownMedia, "media on each session's own UDP sockets");
+  const [a] = await answerPorts(ownUrl);
+  const [b] = await answerPorts(ownUrl);
+  assert.ok(a! > 0 && b! > 0 && a !== b, `${a} ${b}`);
 });
 
 test('echo --ice-tcp-port: answers carry the passive TCP candidate of that port and a client connects over TCP only', { timeout: 60_000 }, async (t) => {
