@@ -56,41 +56,39 @@ async function echo(argv: string[]): Promise<number> {
   }
   const udpPort = values['udp-port'] === undefined ? undefined : portOf('udp-port', values['udp-port']);
   if (udpPort !== undefined && values['own-sockets']) throw new Error('--udp-port and --own-sockets exclude each other');
-  const tcpPort = values['ice-tcp-port'] === undefined ? undefined : Number(values['ice-tcp-port']);
-  if (tcpPort !== undefined && (!Number.isInteger(tcpPort) || tcpPort < 0 || tcpPort > 65535)) throw new Error(`--ice-tcp-port: ${values['ice-tcp-port']} is not a port`);
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: ${values.port} is not a port`);
+  const tcpPort = values['ice-tcp-port'] === undefined ? undefined : portOf('ice-tcp-port', values['ice-tcp-port']);
+  const port = portOf('port', values.port!);
+  const publicIp = values['public-ip'];
   // Media sockets bind on --bind-address, else on the HTTP host when it is one address, else on
   // every interface; --public-ip is what the answer announces (a server behind 1:1 NAT).
   const host = values.host!;
-  const hostAddresses = values['bind-address'] ?? (host === '0.0.0.0' || host === '::' ? undefined : [host === 'localhost' ? '127.0.0.1' : host]);
-  // --ice-tcp-port: one listening port for every session's passive ICE-TCP candidate (docs/ice.md
-  // "ICE-TCP"), on the first media address (a wildcard bind needs --public-ip).
-  const tcpMux = tcpPort === undefined ? undefined : await TcpMux.listen({ address: hostAddresses?.[0] ?? '0.0.0.0', port: tcpPort, announcedAddress: values['public-ip'] });
-  // Media of every session on one UDP port by default, where the forwarding engine echoes RTP
-  // with no JavaScript per packet (docs/echo.md "Native echo"). The port binds one address and
-  // announces it (or --public-ip): every interface of a wildcard host without --public-ip, several
-  // --bind-address, or --own-sockets give each session its own sockets instead.
-  const sharedAddress = hostAddresses === undefined ? (values['public-ip'] ? '0.0.0.0' : undefined) : hostAddresses.length === 1 ? hostAddresses[0] : undefined;
+  const hostAddresses = values['bind-address'] ?? (isWildcard(host) ? undefined : [host === 'localhost' ? '127.0.0.1' : host]);
+  const sharedAddress = values['own-sockets'] ? undefined : sharedPortAddress(hostAddresses, publicIp);
   if (udpPort !== undefined && sharedAddress === undefined) {
     throw new Error('--udp-port binds one address: give one --bind-address, a concrete --host, or --public-ip with a wildcard host');
   }
-  const udpMux = values['own-sockets'] || sharedAddress === undefined ? undefined : await UdpMux.bind({ address: sharedAddress, port: udpPort ?? 0, announcedAddress: values['public-ip'] });
+  // --ice-tcp-port: one listening port for every session's passive ICE-TCP candidate (docs/ice.md
+  // "ICE-TCP"), on the first media address (a wildcard bind needs --public-ip).
+  const tcpMux = tcpPort === undefined ? undefined : await TcpMux.listen({ address: hostAddresses?.[0] ?? '0.0.0.0', port: tcpPort, announcedAddress: publicIp });
+  // One port for every session by default: its forwarding engine echoes RTP with no JavaScript
+  // per packet (docs/echo.md "Native echo").
+  const udpMux = sharedAddress === undefined ? undefined : await UdpMux.bind({ address: sharedAddress, port: udpPort ?? 0, announcedAddress: publicIp });
   const server = await startEchoServer({
     udpMux,
     tcpMux,
     port,
     host,
     hostAddresses,
-    publicIp: values['public-ip'],
+    publicIp,
     iceLite: values['ice-lite'],
     srtpProfiles: srtpProfiles(values['srtp-profile']),
     token: values.token,
     log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
   });
   process.stdout.write(`echo server: open ${server.url} in a browser (WHIP endpoint ${server.whipUrl}, WHEP endpoint ${server.whepUrl}); Ctrl+C stops it\n`);
-  process.stdout.write(udpMux ? `echo server: media on UDP ${udpMux.local.address}:${udpMux.local.port} for every session, RTP echoed natively\n` : 'echo server: media on each session\'s own UDP sockets\n');
-  if (tcpMux) process.stdout.write(`echo server: ICE-TCP (passive) on ${tcpMux.local.address}:${tcpMux.local.port}\n`);
+  const announced = publicIp === undefined ? '' : ` (announced as ${publicIp})`;
+  process.stdout.write(udpMux ? `echo server: media on UDP ${hostPort(udpMux.local.address, udpMux.local.port)}${announced} for every session, RTP echoed natively\n` : 'echo server: media on each session\'s own UDP sockets\n');
+  if (tcpMux) process.stdout.write(`echo server: ICE-TCP (passive) on ${hostPort(tcpMux.local.address, tcpMux.local.port)}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -102,9 +100,38 @@ async function echo(argv: string[]): Promise<number> {
 }
 
 function portOf(name: string, value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--${name}: ${value} is not a port`);
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!(port <= 65535)) throw new Error(`--${name}: ${value} is not a port`);
   return port;
+}
+
+function isWildcard(address: string): boolean {
+  return address === '0.0.0.0' || address === '::';
+}
+
+/** `address:port`, an IPv6 address in brackets. */
+function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/**
+ * The address the echo server's one shared UDP port binds, or undefined when sessions need their
+ * own sockets: a port binds one address and announces one candidate, so several media addresses,
+ * or every interface of a wildcard without --public-ip to announce, cannot share it.
+ */
+function sharedPortAddress(mediaAddresses: string[] | undefined, publicIp: string | undefined): string | undefined {
+  if (mediaAddresses !== undefined && mediaAddresses.length !== 1) return undefined;
+  const address = mediaAddresses?.[0];
+  const publicV6 = publicIp?.includes(':');
+  if (address === undefined || isWildcard(address)) {
+    if (publicIp === undefined) return undefined;
+    // The wildcard of the announced address's family: an IPv4 socket cannot carry IPv6 peers.
+    return publicV6 ? '::' : '0.0.0.0';
+  }
+  if (publicIp !== undefined && publicV6 !== address.includes(':')) {
+    throw new Error(`--public-ip ${publicIp} and the media address ${address} are of different IP families`);
+  }
+  return address;
 }
 
 async function sfu(argv: string[]): Promise<number> {
@@ -140,7 +167,7 @@ async function sfu(argv: string[]): Promise<number> {
     log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
   });
   const media = server.mux.local;
-  process.stdout.write(`sfu room server: open ${server.url}?room=main in several browser tabs (media on UDP ${media.address}:${media.port}); Ctrl+C stops it\n`);
+  process.stdout.write(`sfu room server: open ${server.url}?room=main in several browser tabs (media on UDP ${hostPort(media.address, media.port)}); Ctrl+C stops it\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -55,6 +55,8 @@ export interface EchoSessionSnapshot extends EchoSessionCounters {
   connectionState: string;
   iceConnectionState: string;
   createdAt: number;
+  /** The kinds whose RTP the forwarding engine echoes now (docs/echo.md "Native echo"); the rest go through JavaScript. */
+  nativeEcho: ('audio' | 'video')[];
 }
 
 /**
@@ -226,6 +228,7 @@ export class EchoSession {
       connectionState: this.pc.connectionState,
       iceConnectionState: this.pc.iceConnectionState,
       createdAt: this.createdAt,
+      nativeEcho: (['audio', 'video'] as const).filter((kind) => this.nativeEchoes.some((e) => e.kind === kind)),
       ...structuredClone(this.counted),
     };
   }

@@ -112,6 +112,7 @@ test('on a shared port with a router the engine echoes RTP: own SSRC, negotiated
   assert.equal(session.counters.rtp.video.echoed, 5);
   assert.equal(session.counters.rtp.audio.echoed, 1);
   assert.equal(session.snapshot().rtp.video.echoed, 5);
+  assert.deepEqual(session.snapshot().nativeEcho, ['audio', 'video']);
   const s = router.stats;
   assert.equal(s.packetsReceived, 6);
   assert.equal(s.packetsForwarded, 6);
@@ -175,6 +176,7 @@ test('a stream the router cannot take (no a=ssrc in the offer) is echoed in Java
   assert.equal(producers.length, 0);
   assert.equal(router.stats.packetsReceived, 0);
   assert.equal(session.counters.rtp.audio.echoed, 2);
+  assert.deepEqual(session.snapshot().nativeEcho, []);
 });
 
 test('the router closed under a live session: the JavaScript echo takes over, the counts so far stay', { timeout: 30_000 }, async (t) => {
@@ -188,6 +190,7 @@ test('the router closed under a live session: the JavaScript echo takes over, th
   for (const seq of [1, 2]) audio.send(new RtpPacket({ sequenceNumber: seq, timestamp: seq * 960, payload: Buffer.from(`opus ${seq}`) }));
   assert.deepEqual((await within(first, 10_000, 'the native echo')).map((p) => p.payload.toString()), ['opus 1', 'opus 2']);
   assert.equal(session.counters.rtp.audio.echoed, 2);
+  assert.deepEqual(session.snapshot().nativeEcho, ['audio']);
 
   router.close();
   const next = take(back, 2);
@@ -195,6 +198,7 @@ test('the router closed under a live session: the JavaScript echo takes over, th
   assert.deepEqual((await within(next, 10_000, 'the JavaScript echo')).map((p) => p.payload.toString()), ['opus 3', 'opus 4']);
   assert.equal(session.counters.rtp.audio.received, 4);
   assert.equal(session.counters.rtp.audio.echoed, 4);
+  assert.deepEqual(session.snapshot().nativeEcho, []);
   // The port is free again.
   Router.create(mux).close();
 });
