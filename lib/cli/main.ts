@@ -68,8 +68,10 @@ async function echo(argv: string[]): Promise<number> {
     throw new Error('--udp-port binds one address: give one --bind-address, a concrete --host, or --public-ip with a wildcard host');
   }
   // --ice-tcp-port: one listening port for every session's passive ICE-TCP candidate (docs/ice.md
-  // "ICE-TCP"), on the first media address (a wildcard bind needs --public-ip).
-  const tcpMux = tcpPort === undefined ? undefined : await TcpMux.listen({ address: hostAddresses?.[0] ?? '0.0.0.0', port: tcpPort, announcedAddress: publicIp });
+  // "ICE-TCP"), on the first media address, chosen as the shared UDP port's is.
+  const tcpAddress = tcpPort === undefined ? undefined : sharedPortAddress(hostAddresses?.slice(0, 1), publicIp);
+  if (tcpPort !== undefined && tcpAddress === undefined) throw new Error('--ice-tcp-port on a wildcard address needs --public-ip or a concrete --bind-address');
+  const tcpMux = tcpAddress === undefined ? undefined : await TcpMux.listen({ address: tcpAddress, port: tcpPort!, announcedAddress: publicIp });
   // One port for every session by default: its forwarding engine echoes RTP with no JavaScript
   // per packet (docs/echo.md "Native echo").
   const udpMux = sharedAddress === undefined ? undefined : await UdpMux.bind({ address: sharedAddress, port: udpPort ?? 0, announcedAddress: publicIp });

@@ -155,6 +155,7 @@ test('echo puts every session on one UDP port (native echo), --own-sockets on it
   await usage(['--host', '0.0.0.0', '--udp-port', '0'], /--udp-port binds one address/);
   await usage(['--bind-address', '127.0.0.1', '--bind-address', '::1', '--udp-port', '0'], /--udp-port binds one address/);
   await usage(['--public-ip', '::1'], /--public-ip ::1 and the media address 127\.0\.0\.1 are of different IP families/);
+  await usage(['--host', '0.0.0.0', '--ice-tcp-port', '0'], /--ice-tcp-port on a wildcard address needs --public-ip or a concrete --bind-address/);
 
   const { RTCPeerConnection } = await import('../../../lib/peer/index.js');
   const { whipConnect } = await import('../../../lib/signaling/whip-client.js');
