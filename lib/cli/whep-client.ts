@@ -1,6 +1,7 @@
 // The `whep-client` command's logic: plays a WHEP endpoint (draft-ietf-wish-whep §4: a recvonly
 // offer POSTed like WHIP's, RFC 9725), counts the RTP and video frames that arrive for a while,
 // DELETEs the session and sums it up in one JSON object.
+import { performance } from 'node:perf_hooks';
 import { RTCPeerConnection, type RTCConfiguration } from '../peer/index.js';
 import { parseSdp } from '../sdp/parse.js';
 import { whipConnect, type WhipSession } from '../signaling/whip-client.js';

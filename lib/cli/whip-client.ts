@@ -1,5 +1,6 @@
 // The `whip-client` command's logic: connects to a WHIP endpoint (RFC 9725), sends audio/video RTP
 // and the data-channel test messages, checks what comes back and sums it up in one JSON object.
+import { performance } from 'node:perf_hooks';
 import { LocalStreamTrack, RTCPeerConnection, type RTCConfiguration, type RTCDataChannel } from '../peer/index.js';
 import { messageBytes, messagePlan } from '../echo/message-plan.js';
 import { whipConnect, type WhipSession } from '../signaling/whip-client.js';

@@ -4,6 +4,7 @@
 // of one timer wake each; a near deadline (a pacer's few milliseconds) keeps its precision. The
 // shared timer is unref'd (it never keeps a process alive) unless the group is made with
 // `keepAlive` (the ICE transports' group: their timers kept the process alive before they shared one).
+import { performance } from 'node:perf_hooks';
 import { reportListenerError } from './typed-emitter.js';
 import { emptyArray } from './empty-array.js';
 

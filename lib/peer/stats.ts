@@ -1,6 +1,7 @@
 // getStats() (W3C webrtc-stats): transport, candidate-pair, local-candidate, remote-candidate,
 // certificate, codec, inbound-rtp, outbound-rtp, data-channel, sctp-transport, peer-connection and our
 // drop counters by reason (`pwtDrops` on the transport entry). Field names are the W3C ones.
+import { performance } from 'node:perf_hooks';
 import type { DtlsCertificate } from '../dtls/dtls-certificate.js';
 import type { DtlsTransportState } from '../dtls/dtls-transport.js';
 import type { IceCandidate } from '../ice/candidate.js';

@@ -2,6 +2,7 @@
 // generator and responder, keyframe requester (per transceiver) and transport-cc feedback (per
 // connection). Registered with lib/peer when lib/policy is loaded; the wall-clock offset and the
 // randomness the modules need are read here, once per module, never inside them.
+import { performance } from 'node:perf_hooks';
 import { cryptoRng } from '../common/rng.js';
 import { markLibraryFactory, markLibraryPolicy, setDefaultRtpPolicies, type RtpPolicyFactory } from '../peer/rtp-policy.js';
 import { CongestionControlFeedback } from './congestion-control-feedback.js';

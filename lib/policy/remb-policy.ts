@@ -4,6 +4,7 @@
 // (draft-alvestrand-rmcat-remb-03). Offers `goog-remb` on video and abs-send-time while installed.
 // Round-trip time from the RTCP the remote sends about our streams (RFC 3550 §6.4.1 LSR/DLSR).
 // Packets lib/sfu's engine forwards without JavaScript come in through nativeTotals (docs/sfu.md).
+import { performance } from 'node:perf_hooks';
 import { markLibraryPolicy, RtpPacketFlags } from '../peer/rtp-policy.js';
 import type { NativeStreamTotals, RtpPacketBatch, RtpPolicy, RtpPolicyFactory, RtpPolicyOutput, RtpPolicyParameters } from '../peer/rtp-policy.js';
 import type { RtcpPacket } from '../rtp/rtcp/compound.js';

@@ -1,6 +1,7 @@
 // A room (docs/sfu.md "Room server"): its members, who subscribes to whom, and cleanup when a member
 // leaves (its publisher connection, its producers, its subscriptions and every other member's
 // subscription to it). HTTP-free: room-server.ts maps requests onto these calls.
+import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { InvalidStateError, PwtError } from '../common/errors.js';
 import { reportListenerError, TypedEventEmitter } from '../common/typed-emitter.js';

@@ -5,6 +5,7 @@
 // producer layer's bitrate from the engine's byte counters (and what the connection's other consumers receive, taken
 // off its estimate), and every AUTO_LAYER_INTERVAL_MS hands
 // both to the connection's LayerSelectionPolicy (lib/policy, sans-I/O), applying what it returns.
+import { performance } from 'node:perf_hooks';
 import { reportListenerError } from '../common/typed-emitter.js';
 import { PRODUCER_LAYER_RECEIVE_COUNT } from '../native/forward.js';
 import { SendSideBandwidthEstimator } from '../policy/bandwidth-estimator.js';

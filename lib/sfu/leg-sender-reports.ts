@@ -2,6 +2,7 @@
 // CNAME in one compound, §6.1): each leg's reporter (lib/policy/rtcp-reporter.ts) decides that its
 // report is due and queues it here; all legs queued in one report tick leave in ONE native call
 // (UdpSocket.forwardSenderReports) at the end of the tick. docs/sfu.md "RTCP per leg".
+import { performance } from 'node:perf_hooks';
 import type { NativeForwardEngine } from '../native/forward.js';
 import type { UdpSocket } from '../transport/source/udp-socket.js';
 

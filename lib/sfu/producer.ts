@@ -2,6 +2,7 @@
 // SSRC), or the simulcast streams of one transceiver (RFC 8853, one SSRC per rid, learned as they
 // arrive), or a plain/pipe transport's socket + SSRC, that the native engine forwards to its
 // consumers (docs/sfu.md, docs/scaling.md).
+import { performance } from 'node:perf_hooks';
 import { InvalidArgumentError, InvalidStateError, OutOfRangeError } from '../common/errors.js';
 import { TypedEventEmitter } from '../common/typed-emitter.js';
 import type { MediaKind } from '../peer/media-stream-track.js';

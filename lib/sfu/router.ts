@@ -2,6 +2,7 @@
 // the port's socket and turns router/producer/consumer calls into engine rules. JavaScript keeps the
 // policy (who consumes what, pause, keyframe requests); the engine forwards with no JavaScript per
 // packet, and the counters say so.
+import { performance } from 'node:perf_hooks';
 import { InvalidArgumentError, InvalidStateError, OperationError, OutOfRangeError, PwtError } from '../common/errors.js';
 import { reportListenerError, TypedEventEmitter } from '../common/typed-emitter.js';
 import type { TcpSrtpRoute } from '../transport/source/tcp-mux.js';

@@ -3,6 +3,7 @@
 // one, every packet RFC 4571-framed (docs/ice.md "ICE-TCP"). Received chunks are split and the
 // selected connection's SRTP unprotected natively, one call per read; its SRTP sends are protected and
 // framed natively once per turn, one write (docs/udp.md "TCP framing").
+import { performance } from 'node:perf_hooks';
 import { connect, type Socket } from 'node:net';
 import { frameRfc4571 } from '../../ice/rfc4571-framer.js';
 import { canonicalIp, type TransportAddress } from '../../ice/transport-address.js';

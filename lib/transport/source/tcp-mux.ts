@@ -3,6 +3,7 @@
 // STUN Binding request, as UdpMux routes a new UDP sender (docs/ice.md "ICE-TCP"). Frames are split
 // and SRTP is unprotected natively, one call per read; SRTP sends are protected and framed natively at
 // flush, one write per connection (docs/udp.md "TCP framing").
+import { performance } from 'node:perf_hooks';
 import { createServer, type Server, type Socket } from 'node:net';
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
 import { reportListenerError } from '../../common/typed-emitter.js';

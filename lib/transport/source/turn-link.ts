@@ -3,6 +3,7 @@
 // is split natively, one call per read; with an SRTP route on a bound channel, that channel's
 // ChannelData is unframed and unprotected in the same call and sends are protected and framed at
 // flush (docs/udp.md "TCP framing").
+import { performance } from 'node:perf_hooks';
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Rng } from '../../common/rng.js';
