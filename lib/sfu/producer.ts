@@ -232,14 +232,17 @@ export class Producer extends TypedEventEmitter<ProducerEvents> {
    * SSRC is known). Requests for one stream from any number of consumers within
    * KEYFRAME_REQUEST_INTERVAL_MS become one: through the connection's keyframe module (PLI or FIR as
    * negotiated) when it knows the stream, otherwise a PLI (RFC 4585 §6.3.1) — the module learns SSRCs
-   * from received packets, which the engine keeps from JavaScript. `now` is in milliseconds.
+   * from received packets, which the engine keeps from JavaScript.
    */
-  requestKeyFrame(now: number = performance.now(), spatialLayer?: number): void {
+  requestKeyFrame(spatialLayer?: number): void {
     this.assertOpen();
-    if (typeof now !== 'number' || !Number.isFinite(now)) throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'requestKeyFrame: now must be a finite number (milliseconds, performance.now())');
+    if (spatialLayer !== undefined && typeof spatialLayer !== 'number') {
+      throw new InvalidArgumentError('ERR_SFU_ARGUMENT', 'requestKeyFrame: spatialLayer must be a number');
+    }
     if (spatialLayer !== undefined && (!Number.isInteger(spatialLayer) || spatialLayer < 0 || spatialLayer >= this.layerCount)) {
       throw new OutOfRangeError('ERR_SFU_LAYER', `requestKeyFrame: spatialLayer must be an integer in 0..${this.layerCount - 1}`);
     }
+    const now = performance.now();
     const ssrcs = spatialLayer === undefined ? this.layerSsrcs : [this.layerSsrcs[spatialLayer]];
     for (const ssrc of ssrcs) {
       if (ssrc === undefined) continue;

@@ -2,7 +2,6 @@
 // the port's socket and turns router/producer/consumer calls into engine rules. JavaScript keeps the
 // policy (who consumes what, pause, keyframe requests); the engine forwards with no JavaScript per
 // packet, and the counters say so.
-import { performance } from 'node:perf_hooks';
 import { InvalidArgumentError, InvalidStateError, OperationError, OutOfRangeError, PwtError } from '../common/errors.js';
 import { reportListenerError, TypedEventEmitter } from '../common/typed-emitter.js';
 import type { TcpSrtpRoute } from '../transport/source/tcp-mux.js';
@@ -942,7 +941,7 @@ export class Router extends TypedEventEmitter<RouterEvents> {
   private requestKeyFrame(producer: Producer, spatialLayer?: number): void {
     if (producer.closed) return;
     try {
-      producer.requestKeyFrame(performance.now(), spatialLayer);
+      producer.requestKeyFrame(spatialLayer);
     } catch (err) {
       // Only misuse can throw here (e.g. a closed connection's sender): report, never into the loop.
       reportListenerError(err);
