@@ -23,7 +23,7 @@ export function iceCandidateOf(c: SdpCandidate): IceCandidate {
   if (c.relatedPort !== undefined) fields.relatedPort = c.relatedPort;
   if (c.tcpType !== undefined) fields.tcpType = c.tcpType;
   // lib/ice keeps the last `ufrag` extension of a line and ignores the others.
-  for (const e of c.extensions) if (e.name === 'ufrag') fields.ufrag = e.value;
+  for (const e of c.extensions) if (e.name.toLowerCase() === 'ufrag') fields.ufrag = e.value;
   return candidateFromFields(fields);
 }
 

@@ -43,7 +43,8 @@ export function parseCandidate(text: string, lineNumber = 0, line = text): SdpCa
     if (!DIGITS.test(priority) || Number(priority) > 0xffffffff) fail('priority is not a 32-bit number');
     if (!TOKEN.test(address)) fail('bad connection address');
     if (!isPort(port)) fail('port is not 0..65535');
-    if (typ !== 'typ' || !TOKEN.test(type)) fail('missing "typ <type>"');
+    // ABNF literals are case-insensitive (RFC 5234 §2.3): `TYP` is `typ`.
+    if (typ.toLowerCase() !== 'typ' || !TOKEN.test(type)) fail('missing "typ <type>"');
     candidate = makeCandidate(foundation, component, transport, priority, address, port, type);
     rest = t.slice(8);
   }
@@ -51,11 +52,12 @@ export function parseCandidate(text: string, lineNumber = 0, line = text): SdpCa
   for (let i = 0; i < rest.length; i += 2) {
     const name = rest[i]!;
     const val = rest[i + 1]!;
-    if (name === 'raddr') candidate.relatedAddress = val;
-    else if (name === 'rport') {
+    const key = name.toLowerCase();
+    if (key === 'raddr') candidate.relatedAddress = val;
+    else if (key === 'rport') {
       if (!isPort(val)) fail('rport is not 0..65535');
       candidate.relatedPort = Number(val);
-    } else if (name === 'tcptype') candidate.tcpType = val;
+    } else if (key === 'tcptype') candidate.tcpType = val.toLowerCase();
     else candidate.extensions.push({ name, value: val });
   }
   return candidate;
@@ -70,7 +72,7 @@ function makeCandidate(foundation: string, component: string, transport: string,
     priority: Number(priority),
     address,
     port: Number(port),
-    type,
+    type: type.toLowerCase(),
     extensions: [],
   };
 }

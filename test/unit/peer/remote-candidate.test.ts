@@ -19,6 +19,10 @@ const ACCEPTED = [
   'candidate:6 2 udp 1 10.0.0.1 1 typ prflx raddr 10.0.0.2',
   'candidate:7 1 udp 2122260223 4f0b7bd5-3c5c-4d51-a2d5-1b1d1c9a2a11.local 5000 typ host',
   'candidate:8 1 udp 4294967295 ::ffff:10.0.0.1 65535 typ host rport 7',
+  // ABNF literals and DNS names in any case (RFC 5234 §2.3): the same candidates as in lower case.
+  'candidate:9 1 UDP 2130706431 127.0.0.1 40000 TYP HOST',
+  'candidate:10 1 TCP 1518214911 127.0.0.1 4443 Typ Host TCPTYPE PASSIVE',
+  'candidate:11 1 udp 2122260223 4F0B7BD5-3C5C-4D51-A2D5-1B1D1C9A2A11.LOCAL 5000 typ host',
 ];
 
 /** Lines lib/sdp accepts and lib/ice does not. */
@@ -38,7 +42,24 @@ const UNUSABLE = {
   priorityZero: 'candidate:93 1 udp 0 192.0.2.9 9 typ host',
   ipv6ZoneId: 'candidate:94 1 udp 2130706431 fe80::1%eth0 9 typ host',
   badAddress: 'candidate:95 1 udp 2130706431 not_an_address 9 typ host',
+  // Not one peer's transport address: checks must not go to a group, to everyone or to port 0.
+  multicast: 'candidate:96 1 udp 2130706431 224.0.0.1 9 typ host',
+  broadcast: 'candidate:97 1 udp 2130706431 255.255.255.255 9 typ host',
+  unspecified: 'candidate:98 1 udp 2130706431 0.0.0.0 9 typ host',
+  ipv6Unspecified: 'candidate:99 1 udp 2130706431 :: 9 typ host',
+  ipv6Multicast: 'candidate:100 1 udp 2130706431 ff02::1 9 typ host',
+  mappedMulticast: 'candidate:101 1 udp 2130706431 ::ffff:239.1.2.3 9 typ host',
+  portZero: 'candidate:102 1 udp 2130706431 192.0.2.10 0 typ host',
 };
+
+test('ICE reads candidate literals in any case and lowercases names', () => {
+  const upper = parseIceCandidate('candidate:10 1 TCP 1518214911 127.0.0.1 4443 Typ Host TCPTYPE PASSIVE');
+  assert.deepStrictEqual([upper.protocol, upper.type, upper.tcpType], ['tcp', 'host', 'passive']);
+  const mdns = parseIceCandidate('candidate:11 1 udp 2122260223 4F0B7BD5-3C5C-4D51-A2D5-1B1D1C9A2A11.LOCAL 5000 typ host');
+  assert.equal(mdns.address, '4f0b7bd5-3c5c-4d51-a2d5-1b1d1c9a2a11.local');
+  const sdp = parseSdpCandidate('candidate:10 1 TCP 1518214911 127.0.0.1 4443 Typ Host TCPTYPE PASSIVE');
+  assert.deepStrictEqual([sdp.transport, sdp.type, sdp.tcpType], ['tcp', 'host', 'passive']);
+});
 
 test('iceCandidateOf equals lib/ice parseCandidate of the line lib/sdp parsed', () => {
   for (const line of ACCEPTED) assert.deepStrictEqual(iceCandidateOf(parseSdpCandidate(line)), parseIceCandidate(line), line);
@@ -86,7 +107,8 @@ test('candidates ICE cannot use are ignored and counted in offer and answer; the
     const statsB = await b.getStats();
     const remote = [...statsB.values()].filter((s) => s.type === 'remote-candidate').map((s) => s['address']);
     assert.ok(remote.length > 0);
-    for (const addr of remote) assert.ok(!['media.example.com', 'fe80::1%eth0', 'not_an_address'].includes(addr as string), String(addr));
+    const refused = ['media.example.com', 'fe80::1%eth0', 'not_an_address', '224.0.0.1', '255.255.255.255', '0.0.0.0', '::', 'ff02::1', '192.0.2.10'];
+    for (const addr of remote) assert.ok(!refused.includes(addr as string) && !String(addr).includes('239.1.2.3'), String(addr));
     assert.ok(!remote.includes('192.0.2.9'), 'neither the unknown type nor priority 0 reaches ICE');
   } finally {
     a.close();
