@@ -43,13 +43,14 @@ const BANDWIDTH = /^([A-Za-z0-9-]+):(\d{1,10})$/;
 const MEDIA_LINE = /^([A-Za-z0-9_.-]+) (\d{1,5}) ([A-Za-z0-9/_.-]+)((?: [^ ]+)*)$/;
 const PAYLOAD_TYPE = /^\d{1,3}$/;
 const CONNECTION = /^IN (IP4|IP6) (\S+?)(?:\/\d{1,10}){0,2}$/;
-// `rtpmap:<pt> <encoding name>/<clock rate>[/<channels>]` (RFC 8866 §6.6); the name must be word
-// characters, `-` and `.`.
+// `rtpmap:<pt> <encoding name>/<clock rate>[/<channels>]` (RFC 8866 §6.6); the name is a media
+// subtype, RFC 6838 §4.2 restricted-name characters (`AMR-WB+`, RFC 4352).
 const RTPMAP = /^rtpmap:(\d+) ([^ /]+)\/(\d+)(?:\/(\d+))?$/;
-const ENCODING_NAME = /^[\w.-]+$/;
+const ENCODING_NAME = /^[\w.!#$&^+-]+$/;
 // `fmtp:<pt> <parameters>` (RFC 8866 §6.15): the parameters end at any whitespace but a space
-// (a tab never gets here: normalizeLine made it a space).
-const FMTP = /^fmtp:(\d*) (.*)/;
+// (a tab never gets here: normalizeLine made it a space). An empty list (`fmtp:111`, what a
+// trailing space becomes) sets nothing.
+const FMTP = /^fmtp:(\d*)(?: (.*))?$/;
 const WHITESPACE_BUT_SPACE = /[^\S ]/;
 /**
  * The header-extension URIs we know, as one string each: a URI matched out of a description is a
@@ -69,6 +70,8 @@ const SSRC = /^(\d{1,10}) ([^ :]+)(?::(.*))?$/;
 const SSRC_GROUP = /^([\x21-\x7e]+) (.*)$/;
 const SSRC_ID = /^\d{1,10}$/;
 const MID = /^[\x21-\x7e]{1,256}$/;
+// A mid travels in the RTP mid header extension, whose value is at most 255 bytes (RFC 8285 §4.3).
+const MID_VALUE = /^[\x21-\x7e]{1,255}$/;
 const GROUP = /^([\x21-\x7e]+)((?: [\x21-\x7e]+)*) ?$/;
 const FINGERPRINT = /^(\S+) (\S+)$/;
 const ICE_OPTIONS_SEPARATOR = /[ ,]+/;
@@ -356,7 +359,7 @@ function parseMediaAttribute(
   }
   switch (name) {
     case 'mid':
-      if (arg === undefined || !MID.test(arg)) fail('ERR_SDP_BAD_ATTRIBUTE', 'mid must be 1-256 visible characters');
+      if (arg === undefined || !MID_VALUE.test(arg)) fail('ERR_SDP_BAD_ATTRIBUTE', 'mid must be 1-255 visible characters');
       section.mid = arg;
       return;
     case 'rtpmap': {
@@ -382,7 +385,7 @@ function parseMediaAttribute(
       if (f === null || f[1] === '' || !(pt >= 0 && pt <= 127)) fail('ERR_SDP_BAD_ATTRIBUTE', 'expected "fmtp:<pt 0..127> <parameters>"');
       // Several fmtp lines for one PT merge; a Map keeps this linear however many lines come.
       const merged = pending.fmtp.get(pt) ?? new Map<string, string>();
-      const rest = f![2]!;
+      const rest = f![2] ?? '';
       const end = rest.search(WHITESPACE_BUT_SPACE);
       for (const [k, v] of Object.entries(parseFmtp(end < 0 ? rest : rest.slice(0, end)))) merged.set(k, v);
       pending.fmtp.set(pt, merged);

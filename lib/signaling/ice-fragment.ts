@@ -66,7 +66,7 @@ export function parseIceFragment(text: string): IceFragment {
         fragment.iceOptions = (arg ?? '').split(/[ ,]+/).filter((s) => s.length > 0);
         break;
       case 'mid':
-        if (media === undefined || arg === undefined || !/^[\x21-\x7e]{1,256}$/.test(arg)) fail('a=mid outside an m-section or not 1-256 visible characters');
+        if (media === undefined || arg === undefined || !/^[\x21-\x7e]{1,255}$/.test(arg)) fail('a=mid outside an m-section or not 1-255 visible characters');
         media!.mid = arg;
         break;
       case 'candidate': {

@@ -135,7 +135,22 @@ describe('o=, c=, rtpmap, fmtp and encrypted extmap read as sdp-transform read t
       'a=rtpmap:96 VP8\u00a0x/90000', 'a=rtpmap:x VP8/90000', 'a=rtpmap:96 VP8/9e4', 'a=rtpmap:96 VP8/090000',
       'a=rtpmap:127 tel-event/8000', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:96 Vp8/90000/01',
     ];
+    // Read on purpose where the old grammar read nothing: RFC 6838 §4.2 allows `+ ! # $ & ^` in a
+    // media subtype, and one such codec must not refuse the whole description.
+    const liberal = new Map([
+      ['a=rtpmap:96 foo+bar/90000', { pt: 96, name: 'foo+bar', clockRate: 90000 }],
+      ['a=rtpmap:98 AMR-WB+/72000', { pt: 98, name: 'AMR-WB+', clockRate: 72000 }],
+      ['a=rtpmap:97 X!#$&^Y/8000/2', { pt: 97, name: 'X!#$&^Y', clockRate: 8000, channels: 2 }],
+    ]);
+    for (const [line, want] of liberal) {
+      assert.equal(old.rtpmap(line), undefined, line);
+      const got = ours(description(line));
+      assert.ok(typeof got !== 'string', `${line}: ${String(got)}`);
+      const codec = got.media[0]!.codecs.find((c) => c.payloadType === want.pt);
+      assert.deepEqual(codec && { pt: codec.payloadType, name: codec.name, clockRate: codec.clockRate, ...(codec.channels === undefined ? {} : { channels: codec.channels }) }, want, line);
+    }
     for (const line of lines) {
+      if (liberal.has(line)) continue;
       const expected = old.rtpmap(line);
       const got = oursAgainstOld(line, expected);
       if (got === undefined || expected === undefined) continue;
@@ -156,7 +171,16 @@ describe('o=, c=, rtpmap, fmtp and encrypted extmap read as sdp-transform read t
       'a=fmtp:128 x=1', 'a=fmtp:x y=1', 'a=fmtp:96 a=1\u00a0b=2', 'a=fmtp:96 a=1|b=2', 'a=fmtp:0096 a=1', 'a=fmtp:96 a=1 b=2',
       'a=fmtp:96 a=1\u3000;b=2', 'a=fmtp:96 =1', 'a=fmtp:96 ;;', 'a=fmtp:97 0-16', 'a=fmtp:96 a==1',
     ];
+    // An empty parameter list sets nothing: the old grammar refused `fmtp:96` (and a trailing
+    // space, which normalizing takes off) and with it the whole description.
+    for (const line of ['a=fmtp:96', 'a=fmtp:0', 'a=fmtp:0 ']) {
+      const got = ours(description(line));
+      assert.ok(typeof got !== 'string', `${line}: ${String(got)}`);
+      // PT 0 is static (PCMU, no rtpmap needed); 96 has no rtpmap here, so no codec to carry it.
+      if (line !== 'a=fmtp:96') assert.deepEqual(got.media[0]!.codecs.find((c) => c.payloadType === 0)?.parameters, {}, line);
+    }
     for (const line of lines) {
+      if (line === 'a=fmtp:96') continue;
       const expected = old.fmtp(line);
       const got = oursAgainstOld(line, expected);
       if (got === undefined || expected === undefined) continue;
