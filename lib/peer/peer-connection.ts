@@ -1083,11 +1083,19 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       this.applyNegotiation(false, model, this.pendingRemote!.model, this.pendingRemote!.transports);
       this.setSignaling('have-local-pranswer');
     } else {
+      const before = [this.currentLocal, this.currentRemote, this.pendingRemote, this.pendingLocal] as const;
       this.currentLocal = StoredDescription.local('answer', model, parts);
       this.currentRemote = this.pendingRemote;
       this.pendingRemote = undefined;
       this.pendingLocal = undefined;
-      this.applyNegotiation(false);
+      try {
+        this.applyNegotiation(false);
+      } catch (err) {
+        // The answer is not applied: the offer stays pending, so that the call can be retried
+        // with another answer or rolled back (webrtc-pc §4.4.1.5 rejects without changing state).
+        [this.currentLocal, this.currentRemote, this.pendingRemote, this.pendingLocal] = before;
+        throw err;
+      }
       this.setSignaling('stable');
     }
     // Host candidates arrive synchronously inside gather(): the description is compacted once
@@ -1145,7 +1153,7 @@ export class RTCPeerConnection extends PeerEventTarget<RTCPeerConnectionEvents> 
       if (this.currentRemote) established.push(this.currentRemote.model);
     }
     // The description's transports, worked out once for validation, the DTLS setup and ICE.
-    const checked = checkRemoteDescription(model, established);
+    const checked = checkRemoteDescription(model, established, description.type === 'offer' ? 'offer' : 'answer');
     const remoteTransports = checked.transports;
     checkRemoteFingerprints(remoteTransports);
     const remoteTransport = remoteTransports[0];

@@ -28,6 +28,7 @@ export {
   validateRemoteDescription,
   remoteSctpPort,
   DEFAULT_REMOTE_MAX_MESSAGE_SIZE,
+  MAX_REMOTE_TRANSPORTS,
 } from './remote-transport.js';
 export type { RemoteTransportParameters } from './remote-transport.js';
 export { describeRtpSection, negotiatedCapabilities } from './rtp-parameters.js';

@@ -37,6 +37,12 @@ export interface RemoteTransportParameters {
   sctp?: { port: number; maxMessageSize: number };
 }
 
+/**
+ * Most transports one remote description may make us open: unbundled peers use one per m-section
+ * and few sections (audio, video, data); browsers bundle everything into one.
+ */
+export const MAX_REMOTE_TRANSPORTS = 32;
+
 /** ice-ufrag and ice-pwd values (RFC 8839 §5.4): ice-char = ALPHA / DIGIT / "+" / "/". */
 const ICE_CHARS = /^[A-Za-z0-9+/]+$/;
 const MIN_UFRAG = 4;
@@ -54,12 +60,19 @@ const MAX_ICE_CREDENTIAL = 256;
  * m-sections (they are never removed, only rejected with port 0: RFC 3264 §8.2, RFC 8829
  * §5.7/§5.8), and each m-section that is not rejected in every established description must
  * keep its media kind (RFC 3264 §6, §8; a rejected one may be recycled, RFC 8829 §5.2.2).
+ * An answer (`type`) must not add m-sections to the offer, `established[0]`, and must say
+ * `a=setup:active` or `passive` where it says anything; an offer must not say `holdconn`. At
+ * most {@link MAX_REMOTE_TRANSPORTS} transports (m-sections outside BUNDLE) are accepted.
  * Nothing is changed; call it before applying anything, so that a bad description leaves the
  * session as it was.
  * @throws SdpInvalidAccessError with a stable code.
  */
-export function validateRemoteDescription(desc: SdpSessionDescription, established: readonly SdpSessionDescription[] = []): void {
-  checkRemoteDescription(desc, established);
+export function validateRemoteDescription(
+  desc: SdpSessionDescription,
+  established: readonly SdpSessionDescription[] = [],
+  type: 'offer' | 'answer' = 'offer',
+): void {
+  checkRemoteDescription(desc, established, type);
 }
 
 /**
@@ -81,8 +94,19 @@ export interface CheckedRemoteDescription {
  * not work them out again (docs/peer.md "Setup cost").
  * @throws SdpInvalidAccessError with a stable code.
  */
-export function checkRemoteDescription(desc: SdpSessionDescription, established: readonly SdpSessionDescription[] = []): CheckedRemoteDescription {
+export function checkRemoteDescription(
+  desc: SdpSessionDescription,
+  established: readonly SdpSessionDescription[] = [],
+  type: 'offer' | 'answer' = 'offer',
+): CheckedRemoteDescription {
   checkMLines(desc, established);
+  // RFC 3264 §6: an answer has exactly the offer's m-lines (`established` is that offer).
+  if (type === 'answer' && established.length > 0 && desc.media.length > established[0]!.media.length) {
+    throw new SdpInvalidAccessError(
+      'ERR_SDP_M_SECTION_ADDED',
+      `the answer has ${desc.media.length} m-sections but the offer had ${established[0]!.media.length} (RFC 3264 §6)`,
+    );
+  }
   const mids = new Set<string>();
   for (let i = 0; i < desc.media.length; i++) {
     const m = desc.media[i]!;
@@ -104,7 +128,28 @@ export function checkRemoteDescription(desc: SdpSessionDescription, established:
       grouped.add(mid);
     }
   }
-  return { description: desc, transports: extractRemoteTransports(desc) };
+  const transports = extractRemoteTransports(desc);
+  // Each transport is a socket (or a TURN allocation) of ours: a few hundred bytes of unbundled
+  // m-sections must not take the process's descriptors.
+  if (transports.length > MAX_REMOTE_TRANSPORTS) {
+    throw new SdpInvalidAccessError(
+      'ERR_SDP_TOO_MANY_TRANSPORTS',
+      `the description needs ${transports.length} transports (m-sections outside a BUNDLE group); at most ${MAX_REMOTE_TRANSPORTS} are served`,
+    );
+  }
+  for (let i = 0; i < transports.length; i++) checkSetup(transports[i]!, type);
+  return { description: desc, transports };
+}
+
+/**
+ * Refuses an `a=setup` the DTLS roles cannot follow (RFC 8842 §5): an offer's `holdconn`, and in
+ * an answer anything but `active` or `passive` (RFC 5763 §5; libwebrtc refuses them too).
+ */
+function checkSetup(t: RemoteTransportParameters, type: 'offer' | 'answer'): void {
+  const setup = t.setup;
+  if (setup === undefined || setup === 'active' || setup === 'passive' || (type === 'offer' && setup === 'actpass')) return;
+  const where = t.mids.length > 0 ? `mid "${t.mids[0]}"` : 'an m-section';
+  throw new SdpInvalidAccessError('ERR_SDP_BAD_SETUP', `${where}: the ${type} says a=setup:${setup}`);
 }
 
 /**

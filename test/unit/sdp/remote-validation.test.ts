@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import {
   createAnswer,
   extractRemoteTransports,
+  MAX_REMOTE_TRANSPORTS,
   parseSdp,
   SdpInvalidAccessError,
   validateRemoteDescription,
@@ -142,5 +143,51 @@ describe('m-lines of a re-offer against the negotiated descriptions (RFC 3264 §
     first.media.pop();
     first.groups = [];
     validateRemoteDescription(first);
+  });
+});
+
+describe('answers, DTLS setup and the transport count', () => {
+  const offer = chromiumOffer();
+
+  it('an answer with more m-sections than the offer is refused (RFC 3264 §6), with or without its own transport', () => {
+    const complete = chromiumOffer();
+    const extra = structuredClone(complete.media[0]!);
+    extra.mid = 'extra';
+    complete.media.push(extra);
+    assertRejected(() => validateRemoteDescription(complete, [offer], 'answer'), 'ERR_SDP_M_SECTION_ADDED', `offer had ${offer.media.length}`);
+    const bare = withSdp((sdp) => `${sdp}m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:bare\r\n`);
+    assertRejected(() => validateRemoteDescription(bare, [offer], 'answer'), 'ERR_SDP_M_SECTION_ADDED', 'RFC 3264');
+    // As a re-offer it may add sections (a new transceiver), when they are usable.
+    validateRemoteDescription(complete, [offer], 'offer');
+  });
+
+  it("an answer's a=setup must be active or passive; an offer's must not be holdconn (RFC 5763 §5, RFC 8842 §5)", () => {
+    for (const role of ['active', 'passive']) validateRemoteDescription(withSdp((s) => s.replaceAll('a=setup:actpass', `a=setup:${role}`)), [offer], 'answer');
+    for (const role of ['actpass', 'holdconn']) {
+      const answer = withSdp((s) => s.replaceAll('a=setup:actpass', `a=setup:${role}`));
+      assertRejected(() => validateRemoteDescription(answer, [offer], 'answer'), 'ERR_SDP_BAD_SETUP', `a=setup:${role}`);
+    }
+    for (const role of ['actpass', 'active', 'passive']) validateRemoteDescription(withSdp((s) => s.replaceAll('a=setup:actpass', `a=setup:${role}`)));
+    assertRejected(() => validateRemoteDescription(withSdp((s) => s.replaceAll('a=setup:actpass', 'a=setup:holdconn'))), 'ERR_SDP_BAD_SETUP', 'holdconn');
+    // No a=setup at all stays the RFC 4145 default, in an offer and in an answer.
+    validateRemoteDescription(withSdp((s) => s.replaceAll('a=setup:actpass\r\n', '')), [offer], 'answer');
+  });
+
+  it(`at most ${MAX_REMOTE_TRANSPORTS} transports: unbundled m-sections each need one, a BUNDLE group needs one`, () => {
+    const unbundled = (n: number): SdpSessionDescription => {
+      const head = fixture('offer-from-chromium.sdp').split('\r\nm=')[0]!.replace(/a=group:BUNDLE[^\r]*\r\n/, '');
+      const section = (i: number): string =>
+        `m=audio 9 UDP/TLS/RTP/SAVPF 0\r\nc=IN IP4 0.0.0.0\r\na=mid:${i}\r\na=rtcp-mux\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuv\r\n` +
+        'a=fingerprint:sha-256 ' + Array.from({ length: 32 }, () => 'AB').join(':') + '\r\na=setup:actpass\r\n';
+      return parseSdp(`${head}\r\n${Array.from({ length: n }, (_, i) => section(i)).join('')}`);
+    };
+    assert.equal(extractRemoteTransports(unbundled(MAX_REMOTE_TRANSPORTS)).length, MAX_REMOTE_TRANSPORTS);
+    validateRemoteDescription(unbundled(MAX_REMOTE_TRANSPORTS));
+    assertRejected(() => validateRemoteDescription(unbundled(MAX_REMOTE_TRANSPORTS + 1)), 'ERR_SDP_TOO_MANY_TRANSPORTS', `${MAX_REMOTE_TRANSPORTS + 1} transports`);
+    assertRejected(() => validateRemoteDescription(unbundled(1500)), 'ERR_SDP_TOO_MANY_TRANSPORTS', 'at most');
+    // The same 1500 sections in one BUNDLE group are one transport.
+    const bundled = unbundled(1500);
+    bundled.groups = [{ semantics: 'BUNDLE', mids: bundled.media.map((m) => m.mid!) }];
+    validateRemoteDescription(bundled);
   });
 });
