@@ -13,7 +13,7 @@
 // per-packet native call. Media the table did not handle (a relayed pair, a pair switch in flight)
 // is unprotected in JS with ONE native call per batch (SrtpBatch). Either way the clear packets
 // go up with ONE call per batch (`onMedia`).
-import { networkInterfaces } from 'node:os';
+import { interfaceAddresses } from './source/host-addresses.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { reportListenerError } from '../common/typed-emitter.js';
 import type { DtlsCertificate } from '../dtls/dtls-certificate.js';
@@ -134,7 +134,7 @@ export interface PeerTransportDrops {
 /** The non-internal IPv4 addresses of this host, or 127.0.0.1 when there are none. */
 export function defaultHostAddresses(): string[] {
   const out: string[] = [];
-  for (const list of Object.values(networkInterfaces())) {
+  for (const list of Object.values(interfaceAddresses())) {
     for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) out.push(a.address);
   }
   return out.length > 0 ? out : ['127.0.0.1'];

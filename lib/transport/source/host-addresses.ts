@@ -1,7 +1,20 @@
 // Host candidate addresses (RFC 8445 §5.1.1.1): every usable interface address, IPv4 and IPv6,
 // optionally restricted (loopback only for tests, named interfaces, explicit addresses).
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
+import { OperationError } from '../../common/errors.js';
 import { canonicalIp } from '../../ice/transport-address.js';
+
+/**
+ * os.networkInterfaces(), whose failure (EMFILE when the process is out of descriptors) is a
+ * typed OperationError `ERR_HOST_ADDRESSES` rather than Node's SystemError.
+ */
+export function interfaceAddresses(): NodeJS.Dict<NetworkInterfaceInfo[]> {
+  try {
+    return networkInterfaces();
+  } catch (err) {
+    throw new OperationError('ERR_HOST_ADDRESSES', `listing the host's network interfaces failed: ${(err as Error).message}`);
+  }
+}
 
 /** Which local addresses become host candidates. */
 export interface HostAddressOptions {
@@ -24,7 +37,7 @@ export function listHostAddresses(options: HostAddressOptions = {}): string[] {
   const v4: string[] = [];
   const v6: string[] = [];
   const loop: string[] = [];
-  for (const [name, infos] of Object.entries(networkInterfaces())) {
+  for (const [name, infos] of Object.entries(interfaceAddresses())) {
     if (options.interfaces && !options.interfaces.includes(name)) continue;
     for (const info of infos ?? []) {
       const family = info.family === 'IPv6' ? 6 : 4;
