@@ -23,6 +23,17 @@ function unbundledOffer(n: number): string {
   return `${[...head, ...sections].join('\r\n')}\r\n`;
 }
 
+/** Two connections where b has answered a's audio offer (a still has-local-offer). */
+async function answeredPair(): Promise<[RTCPeerConnection, RTCPeerConnection]> {
+  const a = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  const b = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  a.addTransceiver('audio');
+  await a.setLocalDescription(await a.createOffer());
+  await b.setRemoteDescription(a.localDescription!);
+  await b.setLocalDescription(await b.createAnswer());
+  return [a, b];
+}
+
 test(`an offer needing more than ${MAX_REMOTE_TRANSPORTS} transports is refused and opens nothing; ${MAX_REMOTE_TRANSPORTS} are answered`, async () => {
   const pc = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
   try {
@@ -66,13 +77,8 @@ test('a 256-character mid is refused by setRemoteDescription (the RTP mid extens
 });
 
 test("a remote answer saying a=setup:actpass or holdconn is refused and the offer stays pending (RFC 5763 §5)", async () => {
-  const a = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
-  const b = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  const [a, b] = await answeredPair();
   try {
-    a.addTransceiver('audio');
-    await a.setLocalDescription(await a.createOffer());
-    await b.setRemoteDescription(a.localDescription!);
-    await b.setLocalDescription(await b.createAnswer());
     const answer = b.localDescription!.sdp;
     for (const role of ['actpass', 'holdconn']) {
       const bad = answer.replace(/a=setup:(active|passive)/g, `a=setup:${role}`);
@@ -127,13 +133,8 @@ test('setLocalDescription(answer) that fails while applying leaves the offer pen
 });
 
 test('an answer with more m-sections than our offer is refused and the offer stays pending (RFC 3264 §6)', async () => {
-  const a = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
-  const b = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
+  const [a, b] = await answeredPair();
   try {
-    a.addTransceiver('audio');
-    await a.setLocalDescription(await a.createOffer());
-    await b.setRemoteDescription(a.localDescription!);
-    await b.setLocalDescription(await b.createAnswer());
     const answer = b.localDescription!.sdp;
     const section = answer.slice(answer.indexOf('m=audio'));
     const extra = `${answer}${section.replace(/a=mid:0\r\n/, 'a=mid:9\r\n')}`;
