@@ -34,7 +34,7 @@ async function answeredPair(): Promise<[RTCPeerConnection, RTCPeerConnection]> {
   return [a, b];
 }
 
-test(`an offer needing more than ${MAX_REMOTE_TRANSPORTS} transports is refused and opens nothing; ${MAX_REMOTE_TRANSPORTS} are answered`, async () => {
+test(`an offer needing more than ${MAX_REMOTE_TRANSPORTS} transports is refused before anything is applied; ${MAX_REMOTE_TRANSPORTS} are answered`, async () => {
   const pc = new RTCPeerConnection({ hostAddresses: ['127.0.0.1'] });
   try {
     await assert.rejects(pc.setRemoteDescription({ type: 'offer', sdp: unbundledOffer(1500) }), rejectsWith('ERR_SDP_TOO_MANY_TRANSPORTS', 'InvalidAccessError'));
